@@ -1,0 +1,336 @@
+//! The I/O layer: one file interface, four interchangeable backends.
+//!
+//! Every byte the engine stores goes through [`Fs`] (directory operations and batches) and
+//! [`File`] (positioned reads and writes on one open file). The backend is chosen at run time by
+//! name ([`BackendKind`]):
+//!
+//! | name    | reads                 | writes            | sync            | batches                 |
+//! |---------|-----------------------|-------------------|-----------------|-------------------------|
+//! | `std`   | `pread`               | `pwrite`          | `fdatasync`     | one call per request    |
+//! | `uring` | io_uring              | io_uring          | ring `fsync`    | one submission for all  |
+//! | `mmap`  | memory map (read-only files) | `pwrite`   | `fdatasync`     | one call per request    |
+//! | `sim`   | in memory, seeded faults, exact durability model, virtual latency              |
+//!
+//! Why one trait and not generics: the same engine binary must run on an NVMe drive and inside
+//! the simulator, picked by a flag; dynamic dispatch costs a few nanoseconds per call against
+//! microseconds per device operation.
+//!
+//! Contract shared by every backend (checked by `tests/io_conformance.rs`):
+//! - `read_at` fills the buffer unless the file ends first; it returns the bytes read (short only
+//!   at end of file). Reading at or past the end returns 0.
+//! - `write_at` writes the whole buffer or fails; writing past the end extends the file (the gap
+//!   reads as zeros).
+//! - Data is durable only after `sync_data`/`sync_all`; a directory entry (create, rename,
+//!   remove) is durable only after `sync_dir` on its parent.
+//! - With [`OpenOptions::direct`], buffers, offsets and lengths must be multiples of
+//!   [`DIRECT_IO_ALIGN`]; use [`AlignedBuf`]. Backends that cannot do direct I/O say so.
+
+mod aligned;
+mod error;
+pub mod mmap;
+pub mod posix;
+pub mod sim;
+pub mod uring;
+
+use std::any::Any;
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+
+pub use aligned::{AlignedBuf, DIRECT_IO_ALIGN};
+pub use error::{IoError, Result};
+
+/// The I/O backends, by the name users pass to `--io`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum BackendKind {
+    /// `pread`/`pwrite`/`fdatasync` through std.
+    Std,
+    /// io_uring: batched submissions, ring fsync, O_DIRECT.
+    Uring,
+    /// Reads of immutable (read-only opened) files through a memory map; writes as `std`.
+    Mmap,
+    /// In-memory, deterministic from a seed, with fault injection and a crash model.
+    Sim,
+}
+
+impl BackendKind {
+    /// Every backend, in the order benchmarks and tests visit them.
+    pub const ALL: [BackendKind; 4] = [
+        BackendKind::Std,
+        BackendKind::Uring,
+        BackendKind::Mmap,
+        BackendKind::Sim,
+    ];
+
+    /// The name used on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            BackendKind::Std => "std",
+            BackendKind::Uring => "uring",
+            BackendKind::Mmap => "mmap",
+            BackendKind::Sim => "sim",
+        }
+    }
+}
+
+impl fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for BackendKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        match s {
+            "std" => Ok(BackendKind::Std),
+            "uring" | "io_uring" | "io-uring" => Ok(BackendKind::Uring),
+            "mmap" => Ok(BackendKind::Mmap),
+            "sim" => Ok(BackendKind::Sim),
+            other => Err(format!(
+                "unknown I/O backend '{other}': expected one of std, uring, mmap, sim"
+            )),
+        }
+    }
+}
+
+/// How to open a file. Reading is always allowed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OpenOptions {
+    /// Allow writes, appends, truncation and sync.
+    pub write: bool,
+    /// Create the file if it does not exist (requires `write`).
+    pub create: bool,
+    /// Fail if the file exists (requires `create`).
+    pub create_new: bool,
+    /// Cut the file to zero length on open (requires `write`).
+    pub truncate: bool,
+    /// Bypass the page cache (`O_DIRECT`): aligned buffers, offsets and lengths only.
+    pub direct: bool,
+}
+
+impl OpenOptions {
+    /// Open an existing file for reading only. Such a file is immutable as far as this handle
+    /// is concerned, which is what lets the `mmap` backend map it.
+    pub fn read_only() -> Self {
+        OpenOptions::default()
+    }
+
+    /// Open an existing file for reading and writing.
+    pub fn read_write() -> Self {
+        OpenOptions {
+            write: true,
+            ..OpenOptions::default()
+        }
+    }
+
+    /// Create the file, or cut an existing one to zero length.
+    pub fn create_truncate() -> Self {
+        OpenOptions {
+            write: true,
+            create: true,
+            truncate: true,
+            ..OpenOptions::default()
+        }
+    }
+
+    /// Create the file; fail with [`IoError::AlreadyExists`] if it exists.
+    pub fn create_new() -> Self {
+        OpenOptions {
+            write: true,
+            create: true,
+            create_new: true,
+            ..OpenOptions::default()
+        }
+    }
+
+    /// The same options with direct I/O switched on or off.
+    pub fn with_direct(mut self, direct: bool) -> Self {
+        self.direct = direct;
+        self
+    }
+
+    /// Reject combinations that make no sense, before any backend sees them.
+    pub(crate) fn validate(&self, path: &Path) -> Result<()> {
+        if (self.create || self.truncate) && !self.write {
+            return Err(IoError::invalid(
+                "open",
+                path,
+                "create/truncate need write access",
+            ));
+        }
+        if self.create_new && !self.create {
+            return Err(IoError::invalid("open", path, "create_new needs create"));
+        }
+        Ok(())
+    }
+}
+
+/// An open file. Shared between threads as [`FileHandle`]; every method takes `&self`, so
+/// positioned reads from many threads need no lock.
+pub trait File: Send + Sync + fmt::Debug {
+    /// The path the file was opened under.
+    fn path(&self) -> &Path;
+
+    /// Read into `buf` from `offset`; returns bytes read, fewer than `buf.len()` only at the
+    /// end of the file.
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> Result<usize>;
+
+    /// Write all of `buf` at `offset`, extending the file if needed.
+    fn write_at(&self, buf: &[u8], offset: u64) -> Result<()>;
+
+    /// Write `buf` at the current end of the file; returns the offset it was written at.
+    /// Appends through one handle are serialised; the engine gives each appending file one
+    /// writer, as the WAL and SSTable builders do.
+    fn append(&self, buf: &[u8]) -> Result<u64>;
+
+    /// Make the file's data durable (`fdatasync`).
+    fn sync_data(&self) -> Result<()>;
+
+    /// Make the file's data and metadata durable (`fsync`).
+    fn sync_all(&self) -> Result<()>;
+
+    /// The file's length in bytes.
+    fn len(&self) -> Result<u64>;
+
+    /// True when the file is empty.
+    fn is_empty(&self) -> Result<bool> {
+        Ok(self.len()? == 0)
+    }
+
+    /// Cut or extend the file to `len` bytes.
+    fn truncate(&self, len: u64) -> Result<()>;
+
+    /// Whether this handle bypasses the page cache.
+    fn is_direct(&self) -> bool {
+        false
+    }
+
+    /// Read exactly `buf.len()` bytes at `offset`, or fail with [`IoError::UnexpectedEof`]
+    /// naming the file and the range.
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> Result<()> {
+        let n = self.read_at(buf, offset)?;
+        if n < buf.len() {
+            return Err(IoError::UnexpectedEof {
+                path: self.path().to_path_buf(),
+                offset,
+                wanted: buf.len(),
+                got: n,
+            });
+        }
+        Ok(())
+    }
+
+    /// For backends whose batches need their own file type (io_uring needs the descriptor).
+    fn as_any(&self) -> &dyn Any;
+}
+
+/// A shared open file.
+pub type FileHandle = Arc<dyn File>;
+
+/// One request in a batch: a read into, or a write from, a caller-owned buffer.
+#[derive(Debug)]
+pub enum IoOp<'a> {
+    /// Read into `buf` from `offset`; completes with the bytes read (short only at EOF).
+    Read {
+        /// The file to read.
+        file: &'a dyn File,
+        /// Byte offset in the file.
+        offset: u64,
+        /// Destination; its length is the request size.
+        buf: &'a mut [u8],
+    },
+    /// Write all of `buf` at `offset`; completes with `buf.len()`.
+    Write {
+        /// The file to write.
+        file: &'a dyn File,
+        /// Byte offset in the file.
+        offset: u64,
+        /// Source; its length is the request size.
+        buf: &'a [u8],
+    },
+}
+
+impl IoOp<'_> {
+    /// Run this one request synchronously through the file's own methods.
+    pub fn run_sync(&mut self) -> Result<usize> {
+        match self {
+            IoOp::Read { file, offset, buf } => file.read_at(buf, *offset),
+            IoOp::Write { file, offset, buf } => file.write_at(buf, *offset).map(|()| buf.len()),
+        }
+    }
+}
+
+/// A file system seen through one backend.
+pub trait Fs: Send + Sync + fmt::Debug {
+    /// Which backend this is.
+    fn kind(&self) -> BackendKind;
+
+    /// Open (and maybe create) a file.
+    fn open(&self, path: &Path, opts: OpenOptions) -> Result<FileHandle>;
+
+    /// Create a directory and its missing parents.
+    fn create_dir_all(&self, path: &Path) -> Result<()>;
+
+    /// Remove a file.
+    fn remove_file(&self, path: &Path) -> Result<()>;
+
+    /// Remove an empty directory.
+    fn remove_dir(&self, path: &Path) -> Result<()>;
+
+    /// Atomically replace `to` with `from` (POSIX `rename`).
+    fn rename(&self, from: &Path, to: &Path) -> Result<()>;
+
+    /// The names of a directory's entries, sorted, without `.` and `..`.
+    fn list(&self, dir: &Path) -> Result<Vec<String>>;
+
+    /// Whether a file or directory exists at `path`.
+    fn exists(&self, path: &Path) -> Result<bool>;
+
+    /// Make a directory's entries (creates, renames, removes) durable.
+    fn sync_dir(&self, dir: &Path) -> Result<()>;
+
+    /// Submit many requests at once and wait for all of them; returns one result per request,
+    /// in order. Requests in one batch may complete in any order, so a batch must not read what
+    /// it writes. The default runs them one by one; `uring` submits them in one system call.
+    fn submit(&self, ops: &mut [IoOp<'_>]) -> Vec<Result<usize>> {
+        ops.iter_mut().map(IoOp::run_sync).collect()
+    }
+}
+
+/// A shared file system handle.
+pub type FsHandle = Arc<dyn Fs>;
+
+/// Open a real-disk backend by kind. `sim` is not a real disk: build it with
+/// [`sim::SimFs::new`], which needs a seed and a fault plan.
+pub fn open_backend(kind: BackendKind) -> Result<FsHandle> {
+    match kind {
+        BackendKind::Std => Ok(Arc::new(posix::PosixFs::new())),
+        BackendKind::Mmap => Ok(Arc::new(mmap::MmapFs::new())),
+        BackendKind::Uring => Ok(Arc::new(uring::UringFs::new()?)),
+        BackendKind::Sim => Ok(Arc::new(sim::SimFs::new(0, sim::SimConfig::default()))),
+    }
+}
+
+/// Write a whole file durably: create, write, sync the file, sync its parent directory.
+pub fn write_file_durable(fs: &dyn Fs, path: &Path, data: &[u8]) -> Result<()> {
+    let file = fs.open(path, OpenOptions::create_truncate())?;
+    file.write_at(data, 0)?;
+    file.sync_all()?;
+    if let Some(parent) = path.parent() {
+        fs.sync_dir(parent)?;
+    }
+    Ok(())
+}
+
+/// Read a whole file into memory.
+pub fn read_file(fs: &dyn Fs, path: &Path) -> Result<Vec<u8>> {
+    let file = fs.open(path, OpenOptions::read_only())?;
+    let len = file.len()?;
+    let len = usize::try_from(len).map_err(|_| IoError::invalid("read", path, "file too large"))?;
+    let mut buf = vec![0u8; len];
+    file.read_exact_at(&mut buf, 0)?;
+    Ok(buf)
+}

@@ -1,0 +1,270 @@
+//! The `std` backend: `pread`, `pwrite` and `fdatasync` through the standard library.
+//!
+//! This is the baseline every other backend is measured against: one system call per
+//! request, the kernel's page cache unless `direct` is asked for.
+
+use std::any::Any;
+use std::fs;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use super::aligned::check_direct;
+use super::{BackendKind, File, FileHandle, Fs, IoError, OpenOptions, Result};
+
+/// The `std` backend's file system: the real one.
+#[derive(Debug, Default)]
+pub struct PosixFs;
+
+impl PosixFs {
+    /// The real file system through pread/pwrite.
+    pub fn new() -> Self {
+        PosixFs
+    }
+}
+
+/// Open a real file with the given options; shared by the `std`, `mmap` and `uring` backends.
+pub(crate) fn open_std(path: &Path, opts: OpenOptions) -> Result<fs::File> {
+    opts.validate(path)?;
+    let mut o = fs::OpenOptions::new();
+    o.read(true)
+        .write(opts.write)
+        .create(opts.create && !opts.create_new)
+        .create_new(opts.create_new)
+        .truncate(opts.truncate);
+    if opts.direct {
+        o.custom_flags(libc::O_DIRECT);
+    }
+    match o.open(path) {
+        Ok(f) => Ok(f),
+        Err(e) if opts.direct && e.raw_os_error() == Some(libc::EINVAL) => Err(IoError::invalid(
+            "open",
+            path,
+            "this file system does not support O_DIRECT (tmpfs, for one, does not); \
+             run without direct I/O or put the file on a disk-backed file system",
+        )),
+        Err(e) => Err(IoError::from_os("open", path, e)),
+    }
+}
+
+/// Create a directory tree on the real file system.
+pub(crate) fn create_dir_all(path: &Path) -> Result<()> {
+    fs::create_dir_all(path).map_err(|e| IoError::from_os("create_dir_all", path, e))
+}
+
+/// The directory operations every real-disk backend shares.
+macro_rules! real_dir_ops {
+    () => {
+        fn create_dir_all(&self, path: &std::path::Path) -> $crate::io::Result<()> {
+            $crate::io::posix::create_dir_all(path)
+        }
+
+        fn remove_file(&self, path: &std::path::Path) -> $crate::io::Result<()> {
+            std::fs::remove_file(path)
+                .map_err(|e| $crate::io::IoError::from_os("remove_file", path, e))
+        }
+
+        fn remove_dir(&self, path: &std::path::Path) -> $crate::io::Result<()> {
+            std::fs::remove_dir(path)
+                .map_err(|e| $crate::io::IoError::from_os("remove_dir", path, e))
+        }
+
+        fn rename(&self, from: &std::path::Path, to: &std::path::Path) -> $crate::io::Result<()> {
+            std::fs::rename(from, to).map_err(|e| $crate::io::IoError::from_os("rename", from, e))
+        }
+
+        fn list(&self, dir: &std::path::Path) -> $crate::io::Result<Vec<String>> {
+            $crate::io::posix::list_dir(dir)
+        }
+
+        fn exists(&self, path: &std::path::Path) -> $crate::io::Result<bool> {
+            path.try_exists()
+                .map_err(|e| $crate::io::IoError::from_os("exists", path, e))
+        }
+
+        fn sync_dir(&self, dir: &std::path::Path) -> $crate::io::Result<()> {
+            $crate::io::posix::sync_dir(dir)
+        }
+    };
+}
+pub(crate) use real_dir_ops;
+
+pub(crate) fn list_dir(dir: &Path) -> Result<Vec<String>> {
+    let rd = fs::read_dir(dir).map_err(|e| IoError::from_os("list", dir, e))?;
+    let mut names = Vec::new();
+    for entry in rd {
+        let entry = entry.map_err(|e| IoError::from_os("list", dir, e))?;
+        names.push(entry.file_name().to_string_lossy().into_owned());
+    }
+    names.sort();
+    Ok(names)
+}
+
+pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
+    let d = fs::File::open(dir).map_err(|e| IoError::from_os("sync_dir", dir, e))?;
+    d.sync_all().map_err(|e| IoError::from_os("sync_dir", dir, e))
+}
+
+impl Fs for PosixFs {
+    fn kind(&self) -> BackendKind {
+        BackendKind::Std
+    }
+
+    fn open(&self, path: &Path, opts: OpenOptions) -> Result<FileHandle> {
+        Ok(Arc::new(PosixFile::open(path, opts)?))
+    }
+
+    real_dir_ops!();
+}
+
+/// An open file on the `std` backend.
+#[derive(Debug)]
+pub struct PosixFile {
+    file: fs::File,
+    path: PathBuf,
+    writable: bool,
+    direct: bool,
+    /// Where the next `append` goes: the file's length as this handle knows it.
+    end: AtomicU64,
+    /// Serialises appends so that two appenders never claim the same offset.
+    append_lock: Mutex<()>,
+}
+
+impl PosixFile {
+    /// Open a real file.
+    pub fn open(path: &Path, opts: OpenOptions) -> Result<Self> {
+        let file = open_std(path, opts)?;
+        let len = file
+            .metadata()
+            .map_err(|e| IoError::from_os("open", path, e))?
+            .len();
+        Ok(PosixFile {
+            file,
+            path: path.to_path_buf(),
+            writable: opts.write,
+            direct: opts.direct,
+            end: AtomicU64::new(len),
+            append_lock: Mutex::new(()),
+        })
+    }
+
+    /// The underlying std file (the `uring` backend takes its descriptor).
+    pub fn std_file(&self) -> &fs::File {
+        &self.file
+    }
+
+    pub(crate) fn check_write(&self, op: &'static str, buf: &[u8], offset: u64) -> Result<()> {
+        if !self.writable {
+            return Err(IoError::invalid(op, &self.path, "file was opened read-only"));
+        }
+        if self.direct {
+            check_direct(op, &self.path, buf.as_ptr(), buf.len(), offset)?;
+        }
+        offset
+            .checked_add(buf.len() as u64)
+            .ok_or_else(|| IoError::invalid(op, &self.path, "offset + length overflows"))?;
+        Ok(())
+    }
+
+    pub(crate) fn check_read(&self, buf: &[u8], offset: u64) -> Result<()> {
+        if self.direct {
+            check_direct("read", &self.path, buf.as_ptr(), buf.len(), offset)?;
+        }
+        Ok(())
+    }
+
+    /// Record that bytes now reach `new_end` (after a write through any path).
+    pub(crate) fn note_written(&self, new_end: u64) {
+        self.end.fetch_max(new_end, Ordering::AcqRel);
+    }
+
+    pub(crate) fn is_writable(&self) -> bool {
+        self.writable
+    }
+}
+
+/// `pread` until the buffer is full or the file ends.
+pub(crate) fn pread_full(file: &fs::File, path: &Path, buf: &mut [u8], offset: u64) -> Result<usize> {
+    let mut done = 0;
+    while done < buf.len() {
+        match file.read_at(&mut buf[done..], offset + done as u64) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(IoError::from_os("read", path, e)),
+        }
+    }
+    Ok(done)
+}
+
+impl File for PosixFile {
+    fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> Result<usize> {
+        self.check_read(buf, offset)?;
+        pread_full(&self.file, &self.path, buf, offset)
+    }
+
+    fn write_at(&self, buf: &[u8], offset: u64) -> Result<()> {
+        self.check_write("write", buf, offset)?;
+        self.file
+            .write_all_at(buf, offset)
+            .map_err(|e| IoError::from_os("write", &self.path, e))?;
+        self.note_written(offset + buf.len() as u64);
+        Ok(())
+    }
+
+    fn append(&self, buf: &[u8]) -> Result<u64> {
+        let _guard = self.append_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let offset = self.end.load(Ordering::Acquire);
+        self.check_write("append", buf, offset)?;
+        self.file
+            .write_all_at(buf, offset)
+            .map_err(|e| IoError::from_os("append", &self.path, e))?;
+        self.note_written(offset + buf.len() as u64);
+        Ok(offset)
+    }
+
+    fn sync_data(&self) -> Result<()> {
+        self.file
+            .sync_data()
+            .map_err(|e| IoError::from_os("sync_data", &self.path, e))
+    }
+
+    fn sync_all(&self) -> Result<()> {
+        self.file
+            .sync_all()
+            .map_err(|e| IoError::from_os("sync_all", &self.path, e))
+    }
+
+    fn len(&self) -> Result<u64> {
+        Ok(self
+            .file
+            .metadata()
+            .map_err(|e| IoError::from_os("len", &self.path, e))?
+            .len())
+    }
+
+    fn truncate(&self, len: u64) -> Result<()> {
+        if !self.writable {
+            return Err(IoError::invalid("truncate", &self.path, "file was opened read-only"));
+        }
+        let _guard = self.append_lock.lock().unwrap_or_else(|p| p.into_inner());
+        self.file
+            .set_len(len)
+            .map_err(|e| IoError::from_os("truncate", &self.path, e))?;
+        self.end.store(len, Ordering::Release);
+        Ok(())
+    }
+
+    fn is_direct(&self) -> bool {
+        self.direct
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}

@@ -1,0 +1,11 @@
+//! # seedbed-engine
+//!
+//! What one Seedbed storage node runs. Everything here reaches the outside world through three
+//! injected seams — the I/O backend ([`io`]), the [`clock`] and the [`rng`] — so that the same
+//! code runs on an NVMe drive and inside the deterministic simulator.
+
+#![warn(missing_docs)]
+
+pub mod clock;
+pub mod io;
+pub mod rng;

@@ -1,0 +1,19 @@
+//! `seedbed bench ...`: whole workloads on a real disk.
+
+pub mod io;
+
+use clap::Subcommand;
+
+/// The benchmarks, by what they measure.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Device benchmark in the spirit of fio, per I/O backend.
+    Io(io::IoArgs),
+}
+
+/// Run one benchmark subcommand.
+pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
+    match cmd {
+        BenchCommand::Io(args) => io::run(&args).map(|_| ()),
+    }
+}

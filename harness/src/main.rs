@@ -1,0 +1,49 @@
+//! `seedbed` — the command-line front of the testbed.
+//!
+//! Subcommands are grouped by what a user came to do: `bench` measures on real disks, `sim`
+//! runs the deterministic simulator, `inspect` opens files for reading, `report` draws charts.
+//! With no subcommand it runs the tour: a short pass over everything that exists.
+
+mod bench;
+mod output;
+mod tour;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Seedbed: a storage-engine research testbed with deterministic simulation.
+///
+/// Run with no arguments for the tour: a short benchmark of this machine's disk through every
+/// I/O backend, with results written under ./seedbed-report/.
+#[derive(Debug, Parser)]
+#[command(name = "seedbed", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// A short, bounded pass over every capability (the default when no subcommand is given).
+    Tour(tour::TourArgs),
+    /// Measure throughput and latency on a real disk.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => tour::run(&tour::TourArgs::default()),
+        Some(Command::Tour(args)) => tour::run(&args),
+        Some(Command::Bench(cmd)) => bench::run(cmd),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

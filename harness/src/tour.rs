@@ -1,0 +1,17 @@
+//! `seedbed` with no arguments: the tour (placeholder until the parts land).
+
+use std::path::PathBuf;
+
+/// Options of the tour.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct TourArgs {
+    /// Where results go.
+    #[arg(long, default_value = "seedbed-report")]
+    pub out: PathBuf,
+}
+
+/// Run the tour.
+pub fn run(args: &TourArgs) -> anyhow::Result<()> {
+    println!("seedbed tour: results will go to {}", args.out.display());
+    Ok(())
+}

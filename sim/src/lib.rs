@@ -1,0 +1,3 @@
+//! # seedbed-sim
+//!
+//! The deterministic simulator (under construction).
