@@ -1,3 +1,46 @@
 //! # seedbed-sim
 //!
-//! The deterministic simulator (under construction).
+//! Seedbed's deterministic simulator, in the spirit of FoundationDB's simulator and
+//! TigerBeetle's VOPR: a whole cluster — nodes, network, disks, clocks — runs in one thread over
+//! virtual time, every random choice drawn from one seeded ChaCha stream. The same seed, config
+//! and binary give a byte-identical trace, so a failure found once is a failure found forever.
+//!
+//! Map of the crate (one concept per file):
+//! - [`world`] — the event loop; [`event`] — the queue; [`time`], [`clock`] — virtual time and
+//!   each node's skewed clock; [`node`] — the process trait and its context; [`disk`] — a node's
+//!   simulated disk (the engine's `sim` backend).
+//! - [`net`] — latency, loss, duplication, reordering, partitions, bounded queues.
+//! - [`faults`] — plans, swarm testing, schedules, buggify.
+//! - [`check`] — checkers and violations; [`workload`], [`registry`], [`workloads`].
+//! - [`trace`] — JSON lines, the trace hash, timelines; [`hash`] — the stable hash.
+//! - [`run`] — repro lines, determinism checks, shrinking, sweeps (the harness's verbs).
+//!
+//! Determinism rules for this crate: time only from the world, randomness only from its
+//! streams, no threads, only ordered maps. `docs/simulation.md` teaches the whole thing.
+
+#![warn(missing_docs)]
+
+pub mod check;
+pub mod clock;
+pub mod config;
+pub mod disk;
+pub mod error;
+pub mod event;
+pub mod faults;
+pub mod hash;
+pub mod net;
+pub mod node;
+pub mod registry;
+pub mod run;
+pub mod time;
+pub mod trace;
+pub mod workload;
+pub mod workloads;
+pub mod world;
+
+pub use check::{Checker, Violation};
+pub use config::{FaultSource, RunConfig};
+pub use error::SimError;
+pub use node::{Ctx, Node, NodeId};
+pub use workload::Workload;
+pub use world::{RunOutcome, RunSize};

@@ -1,0 +1,62 @@
+//! Checkers: the properties a run must keep.
+//!
+//! A checker watches the client history as it happens — each operation's invocation, its reply,
+//! or its loss with a crashed node — and may fail the run at any step (safety: nothing bad
+//! happens) or at the end (what must hold after the quiet period). The world itself checks
+//! liveness ([`LIVENESS`]): after faults stop, every operation still pending must complete
+//! before the run ends.
+//!
+//! Workloads bring their own checkers (a register's linearizability, a gossip's convergence);
+//! they live beside the workload.
+
+use serde::Serialize;
+
+use crate::node::{Node, NodeId, OpId};
+
+/// The world's own liveness checker's name.
+pub const LIVENESS: &str = "liveness";
+/// The name used when a run blows its event budget (a livelock or message storm).
+pub const EVENT_BUDGET: &str = "event-budget";
+/// The name used when a node breaks the client protocol (replies twice, or to nothing).
+pub const CLIENT_PROTOCOL: &str = "client-protocol";
+
+/// A property of a run; see the module docs. Return `Err(explanation)` to fail the run.
+pub trait Checker<N: Node> {
+    /// The checker's name, printed with its failures and matched by the shrinker.
+    fn name(&self) -> &'static str;
+
+    /// Operation `op_id` was handed to `node` at `t_ns`.
+    fn invoke(&mut self, _t_ns: u64, _op_id: OpId, _node: NodeId, _op: &N::Op) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Operation `op_id` completed at `t_ns` with `reply`.
+    fn complete(&mut self, _t_ns: u64, _op_id: OpId, _reply: &N::Reply) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Operation `op_id`'s node crashed before answering: it may or may not have taken effect.
+    fn lost(&mut self, _t_ns: u64, _op_id: OpId) {}
+
+    /// The run ended at `t_ns` without an earlier failure.
+    fn finish(&mut self, _t_ns: u64) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// A failed check.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Violation {
+    /// The checker that failed.
+    pub checker: String,
+    /// When, in virtual nanoseconds.
+    pub at_ns: u64,
+    /// What it saw.
+    pub message: String,
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} at {}: {}", self.checker, crate::time::fmt_nanos(self.at_ns), self.message)
+    }
+}

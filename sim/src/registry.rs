@@ -1,0 +1,55 @@
+//! The workload registry: names to runners, so the command line can pick a workload by name.
+//!
+//! Workloads are generic (`run::<W>`); the registry erases the type behind a function pointer.
+//! Adding a workload is one line in [`REGISTRY`].
+
+use crate::config::{RunConfig, WorkloadDefaults};
+use crate::error::SimError;
+use crate::trace::TraceSink;
+use crate::workload::Workload;
+use crate::workloads::{ping::Ping, register::Register};
+use crate::world::{self, RunOutcome};
+
+/// Runs one config with a trace sink.
+pub type RunFn = fn(&RunConfig, Option<&mut dyn TraceSink>) -> Result<RunOutcome, SimError>;
+
+/// A registered workload.
+#[derive(Clone, Copy, Debug)]
+pub struct WorkloadEntry {
+    /// Its name (`--workload NAME`).
+    pub name: &'static str,
+    /// One line on what it does.
+    pub about: &'static str,
+    /// Its default sizes.
+    pub defaults: fn() -> WorkloadDefaults,
+    /// Run it.
+    pub run: RunFn,
+}
+
+const fn entry<W: Workload>(about: &'static str) -> WorkloadEntry {
+    WorkloadEntry {
+        name: W::NAME,
+        about,
+        defaults: W::defaults,
+        run: world::run::<W>,
+    }
+}
+
+/// Every workload, by name.
+pub const REGISTRY: &[WorkloadEntry] = &[
+    entry::<Ping>("nodes bounce pings: message-only, measures simulator speed"),
+    entry::<Register>("replicated register (ABD); --set bug=stale-quorum plants a bug"),
+];
+
+/// The workload called `name`.
+pub fn find(name: &str) -> Result<&'static WorkloadEntry, SimError> {
+    REGISTRY.iter().find(|w| w.name == name).ok_or_else(|| SimError::UnknownWorkload {
+        name: name.to_string(),
+        known: REGISTRY.iter().map(|w| w.name).collect::<Vec<_>>().join(", "),
+    })
+}
+
+/// Run `config` with the workload it names.
+pub fn run(config: &RunConfig, sink: Option<&mut dyn TraceSink>) -> Result<RunOutcome, SimError> {
+    (find(&config.workload)?.run)(config, sink)
+}

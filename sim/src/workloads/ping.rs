@@ -1,0 +1,133 @@
+//! `ping`: nodes bounce pings and pongs off each other. No disk, no client operations — the
+//! message-only workload that measures the simulator's own speed (events per second per core).
+//!
+//! Each node starts `fanout` chains: it pings a random peer, the peer pongs back, and the pong
+//! starts the next ping. A lost message ends its chain; a restart starts the node's chains anew.
+
+use seedbed_engine::rng::DetRng;
+
+use crate::check::Checker;
+use crate::config::{RunConfig, WorkloadDefaults};
+use crate::error::SimError;
+use crate::node::{Ctx, Node, NodeId, OpId, TimerId};
+use crate::workload::{check_params, OpFor, Workload};
+
+/// Ping-pong messages; the number is the chain's hop count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PingMsg {
+    /// Please answer.
+    Ping(u64),
+    /// The answer.
+    Pong(u64),
+}
+
+/// The ping workload.
+#[derive(Debug)]
+pub struct Ping {
+    fanout: u32,
+}
+
+/// One ping node.
+#[derive(Debug)]
+pub struct PingNode {
+    fanout: u32,
+}
+
+impl PingNode {
+    fn random_peer(ctx: &mut Ctx<'_, Self>) -> NodeId {
+        let n = ctx.node_count();
+        if n == 1 {
+            return ctx.id();
+        }
+        let k = ctx.rng().below(u64::from(n - 1)) as NodeId;
+        if k >= ctx.id() {
+            k + 1
+        } else {
+            k
+        }
+    }
+
+    fn start_chains(&self, ctx: &mut Ctx<'_, Self>) {
+        for _ in 0..self.fanout {
+            let to = Self::random_peer(ctx);
+            ctx.send(to, PingMsg::Ping(0));
+        }
+    }
+}
+
+impl Node for PingNode {
+    type Msg = PingMsg;
+    type Op = ();
+    type Reply = ();
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+        self.start_chains(ctx);
+    }
+
+    fn on_restart(&mut self, ctx: &mut Ctx<'_, Self>) {
+        self.start_chains(ctx);
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: PingMsg) {
+        match msg {
+            PingMsg::Ping(hop) => ctx.send(from, PingMsg::Pong(hop + 1)),
+            PingMsg::Pong(hop) => {
+                let to = Self::random_peer(ctx);
+                ctx.send(to, PingMsg::Ping(hop + 1));
+            }
+        }
+    }
+
+    fn on_timer(&mut self, _ctx: &mut Ctx<'_, Self>, _timer: TimerId) {}
+
+    fn on_client(&mut self, ctx: &mut Ctx<'_, Self>, op_id: OpId, _op: ()) {
+        ctx.reply(op_id, ());
+    }
+}
+
+impl Workload for Ping {
+    type Node = PingNode;
+    const NAME: &'static str = "ping";
+
+    fn defaults() -> WorkloadDefaults {
+        WorkloadDefaults {
+            nodes: 10,
+            nodes_min: 1,
+            ops: 0,
+            op_gap_us: 1_000,
+            fault_ms: 1_000,
+            quiet_ms: 100,
+        }
+    }
+
+    fn new(config: &RunConfig, _nodes: u32) -> Result<Self, SimError> {
+        check_params(Self::NAME, config, &["fanout"])?;
+        let fanout = match config.params.get("fanout") {
+            None => 8,
+            Some(v) => v.parse().ok().filter(|&f: &u32| (1..=256).contains(&f)).ok_or_else(|| {
+                SimError::Param {
+                    workload: Self::NAME,
+                    key: "fanout".into(),
+                    detail: format!("'{v}' is not a number in 1..=256"),
+                }
+            })?,
+        };
+        Ok(Ping { fanout })
+    }
+
+    fn build_node(&self, _id: NodeId) -> PingNode {
+        PingNode { fanout: self.fanout }
+    }
+
+    fn next_op(&mut self, rng: &mut DetRng, _index: u64) -> (NodeId, OpFor<Self>) {
+        (rng.below(1) as NodeId, ())
+    }
+
+    fn quiet_ops(&mut self) -> Vec<(NodeId, OpFor<Self>)> {
+        Vec::new()
+    }
+
+    fn checkers(&self) -> Vec<Box<dyn Checker<PingNode>>> {
+        Vec::new()
+    }
+}

@@ -1,0 +1,689 @@
+//! The world: one single-threaded event loop over virtual time.
+//!
+//! A run goes through three phases:
+//! 1. **Setup.** The root stream `DetRng::new(seed)` is forked into named sub-streams —
+//!    `net`, `clients`, `buggify`, `swarm/<kind>`, `schedule/<kind>`, `node/<i>`,
+//!    `node/<i>/clock`, `node/<i>/disk` — so adding a node or a fault kind does not reshuffle
+//!    every other choice. The fault plan is drawn (swarm) or read, its discrete faults drawn
+//!    into a schedule, every node booted in id order.
+//! 2. **Fault period** `[0, fault_end)`: client operations arrive, message and disk faults are
+//!    on, scheduled faults strike, buggify may fire. Checkers judge each step.
+//! 3. **Quiet period** `[fault_end, end)`: partitions heal, crashed nodes restart, pauses end,
+//!    every fault stops; liveness probes are issued, and at the end every operation still
+//!    pending is a liveness failure.
+//!
+//! The loop pops the earliest event (time, then scheduling order), moves the world's clock to
+//! it, records it in the trace, and runs it. Handlers' effects are applied after they return.
+//! The first violation stops the run.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use seedbed_engine::rng::DetRng;
+use serde::Serialize;
+
+use crate::check::{Checker, Violation, CLIENT_PROTOCOL, EVENT_BUDGET, LIVENESS};
+use crate::clock::{GlobalTime, NodeClock};
+use crate::config::{FaultSource, Resolved, RunConfig};
+use crate::disk::NodeDisk;
+use crate::error::SimError;
+use crate::event::EventQueue;
+use crate::faults::buggify::Buggify;
+use crate::faults::{schedule, swarm, Fault, FaultPlan, ScheduledFault};
+use crate::hash::hash_of;
+use crate::net::{NetStats, Network, Sent};
+use crate::node::{Ctx, Effects, Node, NodeId, OpId, TimerId};
+use crate::time::{fmt_nanos, ms, NANOS_PER_MS};
+use crate::trace::{hash_hex, Trace, TraceKind, TraceSink, TRACE_FORMAT};
+use crate::workload::{OpFor, Workload};
+
+/// Pending events, at most (far above what bounded link queues allow in practice).
+pub const EVENTS_PENDING_MAX: usize = 4 << 20;
+
+/// How big a run is — the measure the shrinker makes smaller.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct RunSize {
+    /// Nodes.
+    pub nodes: u32,
+    /// Client operations issued (not counting quiet-period probes).
+    pub ops: u64,
+    /// Scheduled faults plus fault kinds switched on.
+    pub faults: u64,
+    /// Length of the fault period, in milliseconds.
+    pub fault_ms: u64,
+}
+
+impl std::fmt::Display for RunSize {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} nodes, {} ops, {} faults, {} ms",
+            self.nodes, self.ops, self.faults, self.fault_ms
+        )
+    }
+}
+
+/// What a run did and found.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunOutcome {
+    /// The config it ran.
+    pub config: RunConfig,
+    /// The trace hash (see [`crate::trace`]).
+    pub hash: u64,
+    /// Events processed.
+    pub events: u64,
+    /// Virtual time at the end, in nanoseconds.
+    pub end_ns: u64,
+    /// The first violation, if the run failed.
+    pub violation: Option<Violation>,
+    /// The run's size.
+    pub size: RunSize,
+    /// The fault plan in force.
+    pub plan: FaultPlan,
+    /// The discrete faults, as scheduled (what the shrinker edits).
+    pub schedule: Vec<ScheduledFault>,
+    /// Network counters.
+    pub net: NetStats,
+    /// Client operations completed.
+    pub ops_completed: u64,
+    /// Node crashes.
+    pub crashes: u64,
+}
+
+impl RunOutcome {
+    /// The trace hash as printed.
+    pub fn hash_hex(&self) -> String {
+        hash_hex(self.hash)
+    }
+
+    /// Whether the run failed.
+    pub fn failed(&self) -> bool {
+        self.violation.is_some()
+    }
+}
+
+enum Ev<N: Node> {
+    Deliver { from: NodeId, to: NodeId, msg: N::Msg },
+    Timer { node: NodeId, incarnation: u32, timer: TimerId },
+    NextClientOp,
+    Invoke { node: NodeId, op_id: OpId, op: N::Op },
+    QuietProbes,
+    Fault(u32),
+    Heal(u32),
+    Restart { node: NodeId, incarnation: u32 },
+    FaultsEnd,
+    End,
+}
+
+struct Slot<N> {
+    node: Option<N>,
+    rng: DetRng,
+    clock: Arc<NodeClock>,
+    disk: NodeDisk,
+    incarnation: u32,
+    paused_until_ns: u64,
+}
+
+struct Pending {
+    node: NodeId,
+    invoked_ns: u64,
+}
+
+struct World<'t, W: Workload> {
+    cfg: Resolved,
+    now_ns: u64,
+    global: Arc<GlobalTime>,
+    queue: EventQueue<Ev<W::Node>>,
+    slots: Vec<Slot<W::Node>>,
+    net: Network,
+    workload: W,
+    client_rng: DetRng,
+    buggify: Buggify,
+    effects: Effects<W::Node>,
+    checkers: Vec<Box<dyn Checker<W::Node>>>,
+    pending: BTreeMap<OpId, Pending>,
+    schedule: Vec<ScheduledFault>,
+    trace: Trace<'t>,
+    ops_issued: u64,
+    ops_completed: u64,
+    next_op_id: OpId,
+    crashes: u64,
+    max_events: u64,
+    violation: Option<Violation>,
+}
+
+/// Run `config` with workload `W`; lines go to `sink` when given. A failing run is an `Ok`
+/// outcome with a violation; `Err` means the config itself is unusable.
+pub fn run<W: Workload>(
+    config: &RunConfig,
+    sink: Option<&mut dyn TraceSink>,
+) -> Result<RunOutcome, SimError> {
+    let resolved = config.resolve(&W::defaults())?;
+    let root = DetRng::new(config.seed);
+    let plan = match &config.faults {
+        FaultSource::Swarm => swarm::plan(&root),
+        FaultSource::None => FaultPlan::none(),
+        FaultSource::Plan(p) => p.clone(),
+    };
+    let nodes = resolved.nodes;
+    let fault_ms = resolved.fault_end_ns / NANOS_PER_MS;
+    let schedule: Vec<ScheduledFault> = match &config.schedule {
+        Some(s) => s
+            .iter()
+            .filter(|f| f.at_ms < fault_ms)
+            .filter_map(|f| {
+                f.fault.restricted_to(nodes).map(|fault| ScheduledFault {
+                    at_ms: f.at_ms,
+                    fault,
+                })
+            })
+            .collect(),
+        None => schedule::generate(&plan, nodes, fault_ms, &root),
+    };
+    let workload = W::new(config, nodes)?;
+    let mut trace = Trace::new(sink);
+    trace.raw(|| {
+        serde_json::json!({
+            "seedbed_trace": TRACE_FORMAT,
+            "version": env!("CARGO_PKG_VERSION"),
+            "config": config,
+        })
+        .to_string()
+    });
+
+    let global = Arc::new(GlobalTime::new());
+    let mut slots = Vec::with_capacity(nodes as usize);
+    for id in 0..nodes {
+        let mut clock_rng = root.fork(&format!("node/{id}/clock"));
+        let skew_max = ms(plan.clock.skew_ms_max) as i64;
+        let drift_max = plan.clock.drift_ppm_max as i64;
+        let skew = if skew_max > 0 {
+            clock_rng.range_inclusive(0, 2 * skew_max as u64) as i64 - skew_max
+        } else {
+            0
+        };
+        let drift = if drift_max > 0 {
+            clock_rng.range_inclusive(0, 2 * drift_max as u64) as i64 - drift_max
+        } else {
+            0
+        };
+        let disk_seed = root.fork(&format!("node/{id}/disk")).next_u64_det();
+        slots.push(Slot {
+            node: Some(workload.build_node(id)),
+            rng: root.fork(&format!("node/{id}")),
+            clock: Arc::new(NodeClock::new(global.clone(), skew, drift)),
+            disk: NodeDisk::new(disk_seed, &plan.disk),
+            incarnation: 0,
+            paused_until_ns: 0,
+        });
+    }
+    let mut slow = Vec::new();
+    if plan.net.slow_link_factor_max > 1 {
+        let mut r = root.fork("net/slow-links");
+        for _ in 0..nodes * nodes {
+            let f = if r.chance(0.2) {
+                r.range_inclusive(2, plan.net.slow_link_factor_max)
+            } else {
+                1
+            };
+            slow.push(f);
+        }
+    }
+    let mut net = Network::new(nodes, &config.net, &slow, root.fork("net"));
+    net.set_faults(plan.net);
+
+    let checkers = workload.checkers();
+    let mut world = World::<W> {
+        cfg: resolved,
+        now_ns: 0,
+        global,
+        queue: EventQueue::new(EVENTS_PENDING_MAX),
+        slots,
+        net,
+        workload,
+        client_rng: root.fork("clients"),
+        buggify: Buggify::new(plan.buggify, root.fork("buggify")),
+        effects: Effects::default(),
+        checkers,
+        pending: BTreeMap::new(),
+        schedule,
+        trace,
+        ops_issued: 0,
+        ops_completed: 0,
+        next_op_id: 0,
+        crashes: 0,
+        max_events: config.max_events,
+        violation: None,
+    };
+    world.run();
+    let size = RunSize {
+        nodes,
+        ops: world.ops_issued,
+        faults: world.schedule.len() as u64 + plan.kinds().len() as u64,
+        fault_ms,
+    };
+    let hash = world.trace.hash();
+    let events = world.trace.events();
+    let violation = world.violation.clone();
+    world.trace.raw(|| {
+        serde_json::json!({"end": {
+            "events": events,
+            "hash": hash_hex(hash),
+            "violation": violation.as_ref().map(|v| format!("{}: {}", v.checker, v.message)),
+        }})
+        .to_string()
+    });
+    Ok(RunOutcome {
+        config: config.clone(),
+        hash,
+        events,
+        end_ns: world.now_ns,
+        violation,
+        size,
+        plan,
+        schedule: world.schedule,
+        net: world.net.stats,
+        ops_completed: world.ops_completed,
+        crashes: world.crashes,
+    })
+}
+
+/// A helper so the disk seed is drawn the same way everywhere.
+trait NextU64 {
+    fn next_u64_det(self) -> u64;
+}
+impl NextU64 for DetRng {
+    fn next_u64_det(mut self) -> u64 {
+        rand::RngCore::next_u64(&mut self)
+    }
+}
+
+impl<W: Workload> World<'_, W> {
+    fn push(&mut self, at_ns: u64, ev: Ev<W::Node>) {
+        if self.queue.push(at_ns, ev).is_err() && self.violation.is_none() {
+            self.violation = Some(Violation {
+                checker: EVENT_BUDGET.into(),
+                at_ns: self.now_ns,
+                message: format!("more than {EVENTS_PENDING_MAX} events pending at once"),
+            });
+        }
+    }
+
+    fn fail(&mut self, checker: &str, message: String) {
+        if self.violation.is_some() {
+            return;
+        }
+        let (t, c) = (self.now_ns, checker.to_string());
+        self.trace.record(t, None, TraceKind::Violation, 0, 0, || format!("{c}: {message}"));
+        self.violation = Some(Violation {
+            checker: checker.into(),
+            at_ns: self.now_ns,
+            message,
+        });
+    }
+
+    fn run(&mut self) {
+        for id in 0..self.cfg.nodes {
+            self.trace.record(0, Some(id), TraceKind::Start, 0, 0, String::new);
+            self.call(id, |n, ctx| n.on_start(ctx));
+        }
+        for i in 0..self.schedule.len() {
+            let at = ms(self.schedule[i].at_ms);
+            self.push(at, Ev::Fault(i as u32));
+        }
+        if self.cfg.ops > 0 {
+            self.push(0, Ev::NextClientOp);
+        }
+        self.push(self.cfg.fault_end_ns, Ev::FaultsEnd);
+        self.push(self.cfg.end_ns, Ev::End);
+        let max_events = self.max_events;
+        while self.violation.is_none() {
+            let Some(s) = self.queue.pop() else { break };
+            debug_assert!(s.at_ns >= self.now_ns, "event in the past");
+            self.now_ns = s.at_ns;
+            self.global.set(s.at_ns);
+            if self.trace.events() >= max_events {
+                self.fail(
+                    EVENT_BUDGET,
+                    format!("more than {max_events} events: a livelock or a message storm"),
+                );
+                break;
+            }
+            if self.step(s.event) {
+                break;
+            }
+        }
+    }
+
+    /// Run one event; true when the run is over.
+    fn step(&mut self, ev: Ev<W::Node>) -> bool {
+        match ev {
+            Ev::Deliver { from, to, msg } => self.deliver(from, to, msg),
+            Ev::Timer {
+                node,
+                incarnation,
+                timer,
+            } => {
+                let slot = &self.slots[node as usize];
+                if slot.incarnation != incarnation || slot.node.is_none() {
+                    return false; // The timer died with its node.
+                }
+                if slot.paused_until_ns > self.now_ns {
+                    let until = slot.paused_until_ns;
+                    self.push(until, Ev::Timer { node, incarnation, timer });
+                    return false;
+                }
+                self.trace.record(self.now_ns, Some(node), TraceKind::Timer, timer, 0, || {
+                    format!("timer {timer}")
+                });
+                self.call(node, |n, ctx| n.on_timer(ctx, timer));
+            }
+            Ev::NextClientOp => self.next_client_op(),
+            Ev::Invoke { node, op_id, op } => self.invoke(node, op_id, op),
+            Ev::QuietProbes => {
+                let probes = self.workload.quiet_ops();
+                for (node, op) in probes {
+                    let op_id = self.next_op_id;
+                    self.next_op_id += 1;
+                    self.invoke(node, op_id, op);
+                }
+            }
+            Ev::Fault(i) => self.fault(i),
+            Ev::Heal(i) => {
+                self.net.heal(i);
+                self.trace.record(self.now_ns, None, TraceKind::Heal, u64::from(i), 0, || {
+                    format!("partition #{i} healed")
+                });
+            }
+            Ev::Restart { node, incarnation } => {
+                let slot = &self.slots[node as usize];
+                if slot.incarnation == incarnation && slot.node.is_none() {
+                    self.restart(node);
+                }
+            }
+            Ev::FaultsEnd => self.faults_end(),
+            Ev::End => {
+                self.end();
+                return true;
+            }
+        }
+        false
+    }
+
+    fn deliver(&mut self, from: NodeId, to: NodeId, msg: <W::Node as Node>::Msg) {
+        let slot = &self.slots[to as usize];
+        if slot.node.is_some() && slot.paused_until_ns > self.now_ns {
+            let until = slot.paused_until_ns;
+            self.trace.record(self.now_ns, Some(to), TraceKind::Deferred, u64::from(from), until, || {
+                format!("message from n{from} waits for the pause to end at {}", fmt_nanos(until))
+            });
+            self.push(until, Ev::Deliver { from, to, msg });
+            return;
+        }
+        let reason = match self.net.arrive(from, to) {
+            Err(r) => Some(r),
+            Ok(()) if self.slots[to as usize].node.is_none() => {
+                Some(crate::net::DropReason::ReceiverDown)
+            }
+            Ok(()) => None,
+        };
+        if let Some(r) = reason {
+            self.trace.record(self.now_ns, Some(to), TraceKind::Drop, u64::from(from), r.code(), || {
+                format!("from n{from} {}: {msg:?}", r.name())
+            });
+            return;
+        }
+        self.net.stats.delivered += 1;
+        let h = hash_of(&msg);
+        self.trace.record(self.now_ns, Some(to), TraceKind::Deliver, u64::from(from), h, || {
+            format!("from n{from} {msg:?}")
+        });
+        self.call(to, |n, ctx| n.on_message(ctx, from, msg));
+    }
+
+    fn next_client_op(&mut self) {
+        if self.ops_issued >= self.cfg.ops || self.now_ns >= self.cfg.fault_end_ns {
+            return;
+        }
+        let (node, op) = self.workload.next_op(&mut self.client_rng, self.ops_issued);
+        assert!(node < self.cfg.nodes, "workload sent op to node {node}");
+        self.ops_issued += 1;
+        let op_id = self.next_op_id;
+        self.next_op_id += 1;
+        self.invoke(node, op_id, op);
+        let gap = self.client_rng.range_inclusive(1, 2 * self.cfg.op_gap_ns);
+        self.push(self.now_ns + gap, Ev::NextClientOp);
+    }
+
+    fn invoke(&mut self, node: NodeId, op_id: OpId, op: OpFor<W>) {
+        let slot = &self.slots[node as usize];
+        if slot.node.is_none() {
+            self.trace.record(self.now_ns, Some(node), TraceKind::Rejected, op_id, 0, || {
+                format!("op {op_id} {op:?}: node down")
+            });
+            return;
+        }
+        if slot.paused_until_ns > self.now_ns {
+            let until = slot.paused_until_ns;
+            self.push(until, Ev::Invoke { node, op_id, op });
+            return;
+        }
+        let h = hash_of(&op);
+        self.trace.record(self.now_ns, Some(node), TraceKind::Invoke, op_id, h, || {
+            format!("op {op_id} {op:?}")
+        });
+        self.pending.insert(op_id, Pending { node, invoked_ns: self.now_ns });
+        let t = self.now_ns;
+        for i in 0..self.checkers.len() {
+            if let Err(m) = self.checkers[i].invoke(t, op_id, node, &op) {
+                let name = self.checkers[i].name();
+                self.fail(name, m);
+                return;
+            }
+        }
+        self.call(node, |n, ctx| n.on_client(ctx, op_id, op));
+    }
+
+    /// Run a handler on `id` (if it is up) and apply its effects.
+    fn call(
+        &mut self,
+        id: NodeId,
+        f: impl FnOnce(&mut W::Node, &mut Ctx<'_, W::Node>),
+    ) {
+        let slot = &mut self.slots[id as usize];
+        let Some(node) = slot.node.as_mut() else {
+            return;
+        };
+        let mut ctx = Ctx {
+            id,
+            nodes: self.cfg.nodes,
+            now_ns: self.now_ns,
+            clock: &slot.clock,
+            rng: &mut slot.rng,
+            disk: slot.disk.handle(),
+            buggify: &mut self.buggify,
+            effects: &mut self.effects,
+        };
+        f(node, &mut ctx);
+        self.apply_effects(id);
+    }
+
+    fn apply_effects(&mut self, from: NodeId) {
+        let mut sends = std::mem::take(&mut self.effects.sends);
+        for (to, msg) in sends.drain(..) {
+            match self.net.send(self.now_ns, from, to) {
+                Sent::Dropped(r) => {
+                    self.trace.record(self.now_ns, Some(from), TraceKind::Drop, u64::from(to), r.code(), || {
+                        format!("to n{to} {}: {msg:?}", r.name())
+                    });
+                }
+                Sent::Once(at) => self.push(at, Ev::Deliver { from, to, msg }),
+                Sent::Twice(a, b) => {
+                    self.push(a, Ev::Deliver { from, to, msg: msg.clone() });
+                    self.push(b, Ev::Deliver { from, to, msg });
+                }
+            }
+        }
+        self.effects.sends = sends;
+
+        let incarnation = self.slots[from as usize].incarnation;
+        let mut timers = std::mem::take(&mut self.effects.timers);
+        for (delay, timer) in timers.drain(..) {
+            self.push(self.now_ns + delay, Ev::Timer { node: from, incarnation, timer });
+        }
+        self.effects.timers = timers;
+
+        let mut replies = std::mem::take(&mut self.effects.replies);
+        for (op_id, reply) in replies.drain(..) {
+            self.complete(from, op_id, reply);
+        }
+        self.effects.replies = replies;
+    }
+
+    fn complete(&mut self, from: NodeId, op_id: OpId, reply: <W::Node as Node>::Reply) {
+        match self.pending.get(&op_id) {
+            Some(p) if p.node == from => {}
+            _ => {
+                return self.fail(
+                    CLIENT_PROTOCOL,
+                    format!("node {from} answered op {op_id}, which it does not hold (twice, or never asked): {reply:?}"),
+                )
+            }
+        }
+        self.pending.remove(&op_id);
+        self.ops_completed += 1;
+        let h = hash_of(&reply);
+        self.trace.record(self.now_ns, Some(from), TraceKind::Reply, op_id, h, || {
+            format!("op {op_id} -> {reply:?}")
+        });
+        let t = self.now_ns;
+        for i in 0..self.checkers.len() {
+            if let Err(m) = self.checkers[i].complete(t, op_id, &reply) {
+                let name = self.checkers[i].name();
+                return self.fail(name, m);
+            }
+        }
+    }
+
+    fn fault(&mut self, i: u32) {
+        let f = self.schedule[i as usize].fault.clone();
+        let t = self.now_ns;
+        match f {
+            Fault::Partition { partition, duration_ms } => {
+                self.trace.record(t, None, TraceKind::Partition, u64::from(i), duration_ms, || {
+                    format!(
+                        "#{i} {:?} {:?} {} {:?} for {duration_ms} ms",
+                        partition.kind,
+                        partition.from,
+                        if partition.both_ways { "<-/->" } else { "-/->" },
+                        partition.to
+                    )
+                });
+                self.net.cut(partition.cut(i));
+                self.push(t + ms(duration_ms), Ev::Heal(i));
+            }
+            Fault::Crash { node, down_ms } => {
+                if self.slots[node as usize].node.is_none() {
+                    return;
+                }
+                self.crash(node, down_ms);
+            }
+            Fault::Pause { node, duration_ms } => {
+                let slot = &mut self.slots[node as usize];
+                if slot.node.is_none() {
+                    return;
+                }
+                slot.paused_until_ns = slot.paused_until_ns.max(t + ms(duration_ms));
+                self.trace.record(t, Some(node), TraceKind::Pause, duration_ms, 0, || {
+                    format!("paused for {duration_ms} ms")
+                });
+            }
+            Fault::ClockJump { node, delta_ms } => {
+                self.slots[node as usize].clock.jump(delta_ms.saturating_mul(NANOS_PER_MS as i64));
+                self.trace.record(t, Some(node), TraceKind::ClockJump, delta_ms as u64, 0, || {
+                    format!("clock jumps {delta_ms:+} ms")
+                });
+            }
+        }
+    }
+
+    fn crash(&mut self, node: NodeId, down_ms: u64) {
+        let t = self.now_ns;
+        self.crashes += 1;
+        let slot = &mut self.slots[node as usize];
+        slot.node = None;
+        slot.incarnation += 1;
+        slot.paused_until_ns = 0;
+        let incarnation = slot.incarnation;
+        let report = slot.disk.crash();
+        let lost_writes = report.writes_dropped + report.writes_torn;
+        self.trace.record(t, Some(node), TraceKind::Crash, down_ms, lost_writes, || {
+            format!("down for {down_ms} ms; disk: {}", crate::disk::crash_summary(&report))
+        });
+        let lost: Vec<OpId> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| p.node == node)
+            .map(|(&id, _)| id)
+            .collect();
+        for op_id in lost {
+            self.pending.remove(&op_id);
+            self.trace.record(t, Some(node), TraceKind::Lost, op_id, 0, || {
+                format!("op {op_id}: its node crashed, outcome unknown")
+            });
+            for c in &mut self.checkers {
+                c.lost(t, op_id);
+            }
+        }
+        self.push(t + ms(down_ms), Ev::Restart { node, incarnation });
+    }
+
+    fn restart(&mut self, node: NodeId) {
+        let fresh = self.workload.build_node(node);
+        self.slots[node as usize].node = Some(fresh);
+        self.trace.record(self.now_ns, Some(node), TraceKind::Restart, 0, 0, String::new);
+        self.call(node, |n, ctx| n.on_restart(ctx));
+    }
+
+    fn faults_end(&mut self) {
+        self.net.set_faults(Default::default());
+        self.net.heal_all();
+        self.buggify.disable();
+        self.trace.record(self.now_ns, None, TraceKind::Quiet, 0, 0, || {
+            "faults stop: partitions heal, nodes restart, quiet period begins".into()
+        });
+        for id in 0..self.cfg.nodes {
+            let slot = &mut self.slots[id as usize];
+            slot.disk.faults_off();
+            slot.paused_until_ns = slot.paused_until_ns.min(self.now_ns);
+            if slot.node.is_none() {
+                self.restart(id);
+            }
+        }
+        let probe_at = self.now_ns + (self.cfg.end_ns - self.now_ns) / 4;
+        self.push(probe_at, Ev::QuietProbes);
+    }
+
+    fn end(&mut self) {
+        self.trace.record(self.now_ns, None, TraceKind::End, 0, 0, String::new);
+        if let Some((&op_id, p)) = self.pending.iter().next() {
+            let (node, invoked) = (p.node, p.invoked_ns);
+            return self.fail(
+                LIVENESS,
+                format!(
+                    "op {op_id} sent to node {node} at {} never completed, though faults stopped at {} ({} ops pending)",
+                    fmt_nanos(invoked),
+                    fmt_nanos(self.cfg.fault_end_ns),
+                    self.pending.len()
+                ),
+            );
+        }
+        let t = self.now_ns;
+        for i in 0..self.checkers.len() {
+            if let Err(m) = self.checkers[i].finish(t) {
+                let name = self.checkers[i].name();
+                return self.fail(name, m);
+            }
+        }
+    }
+}
