@@ -47,7 +47,7 @@ pub struct RunSize {
     pub nodes: u32,
     /// Client operations issued (not counting quiet-period probes).
     pub ops: u64,
-    /// Scheduled faults plus fault kinds switched on.
+    /// Scheduled faults plus continuous fault kinds switched on.
     pub faults: u64,
     /// Length of the fault period, in milliseconds.
     pub fault_ms: u64,
@@ -259,7 +259,7 @@ pub fn run<W: Workload>(
     let size = RunSize {
         nodes,
         ops: world.ops_issued,
-        faults: world.schedule.len() as u64 + plan.kinds().len() as u64,
+        faults: world.schedule.len() as u64 + plan.continuous_kinds() as u64,
         fault_ms,
     };
     let hash = world.trace.hash();

@@ -190,6 +190,13 @@ impl FaultPlan {
         Ok(plan)
     }
 
+    /// The fault kinds that act all through the fault period (message, clock, disk faults and
+    /// buggify), as opposed to the discrete ones drawn into the schedule.
+    pub fn continuous_kinds(&self) -> usize {
+        let discrete = ["partitions", "crashes", "pauses", "clock-jumps"];
+        self.kinds().iter().filter(|k| !discrete.contains(k)).count()
+    }
+
     /// The fault kinds switched on, by name (for summaries and `--json`).
     pub fn kinds(&self) -> Vec<&'static str> {
         let mut k = Vec::new();
