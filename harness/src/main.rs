@@ -6,6 +6,7 @@
 
 mod bench;
 mod output;
+mod sim;
 mod tour;
 
 use std::process::ExitCode;
@@ -30,6 +31,9 @@ enum Command {
     /// Measure throughput and latency on a real disk.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// The deterministic simulator: run, sweep, shrink, replay seeds.
+    #[command(subcommand)]
+    Sim(sim::SimCommand),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +42,7 @@ fn main() -> ExitCode {
         None => tour::run(&tour::TourArgs::default()),
         Some(Command::Tour(args)) => tour::run(&args),
         Some(Command::Bench(cmd)) => bench::run(cmd),
+        Some(Command::Sim(cmd)) => sim::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -40,6 +40,9 @@ pub struct RunConfig {
     pub nodes: Option<u32>,
     /// Client operations issued during the fault period.
     pub ops: Option<u64>,
+    /// Issue only these client operations, by index (sorted). The others are still drawn but
+    /// skipped, so the kept ones keep their times, targets and values. Written by the shrinker.
+    pub only_ops: Option<Vec<u64>>,
     /// Mean gap between client operations, in microseconds.
     pub op_gap_us: Option<u64>,
     /// Length of the fault period, in virtual milliseconds.
@@ -68,6 +71,7 @@ impl Default for RunConfig {
             seed: 0,
             nodes: None,
             ops: None,
+            only_ops: None,
             op_gap_us: None,
             fault_ms: None,
             quiet_ms: None,
@@ -142,6 +146,11 @@ impl RunConfig {
         if op_gap_us == 0 {
             return Err(SimError::Config("op_gap_us must be at least 1".into()));
         }
+        if let Some(only) = &self.only_ops {
+            if only.windows(2).any(|w| w[0] >= w[1]) {
+                return Err(SimError::Config("only_ops must be sorted and without repeats".into()));
+            }
+        }
         if self.max_events == 0 {
             return Err(SimError::Config("max_events must be at least 1".into()));
         }
@@ -172,6 +181,7 @@ impl RunConfig {
     /// needs no config file.
     pub fn fits_flags(&self) -> bool {
         self.schedule.is_none()
+            && self.only_ops.is_none()
             && !matches!(self.faults, FaultSource::Plan(_))
             && self.net == NetConfig::default()
             && self.max_events == MAX_EVENTS_DEFAULT

@@ -45,7 +45,7 @@ pub const EVENTS_PENDING_MAX: usize = 4 << 20;
 pub struct RunSize {
     /// Nodes.
     pub nodes: u32,
-    /// Client operations issued (not counting quiet-period probes).
+    /// Client operations issued (not counting quiet-period probes or skipped ones).
     pub ops: u64,
     /// Scheduled faults plus continuous fault kinds switched on.
     pub faults: u64,
@@ -144,6 +144,8 @@ struct World<'t, W: Workload> {
     pending: BTreeMap<OpId, Pending>,
     schedule: Vec<ScheduledFault>,
     trace: Trace<'t>,
+    ops_drawn: u64,
+    only_ops: Option<Vec<u64>>,
     ops_issued: u64,
     ops_completed: u64,
     next_op_id: OpId,
@@ -248,6 +250,8 @@ pub fn run<W: Workload>(
         pending: BTreeMap::new(),
         schedule,
         trace,
+        ops_drawn: 0,
+        only_ops: config.only_ops.clone(),
         ops_issued: 0,
         ops_completed: 0,
         next_op_id: 0,
@@ -374,7 +378,7 @@ impl<W: Workload> World<'_, W> {
                     return false;
                 }
                 self.trace.record(self.now_ns, Some(node), TraceKind::Timer, timer, 0, || {
-                    format!("timer {timer}")
+                    format!("{timer}")
                 });
                 self.call(node, |n, ctx| n.on_timer(ctx, timer));
             }
@@ -442,17 +446,24 @@ impl<W: Workload> World<'_, W> {
     }
 
     fn next_client_op(&mut self) {
-        if self.ops_issued >= self.cfg.ops || self.now_ns >= self.cfg.fault_end_ns {
+        if self.ops_drawn >= self.cfg.ops || self.now_ns >= self.cfg.fault_end_ns {
             return;
         }
-        let (node, op) = self.workload.next_op(&mut self.client_rng, self.ops_issued);
+        let index = self.ops_drawn;
+        self.ops_drawn += 1;
+        let (node, op) = self.workload.next_op(&mut self.client_rng, index);
         assert!(node < self.cfg.nodes, "workload sent op to node {node}");
+        let gap = self.client_rng.range_inclusive(1, 2 * self.cfg.op_gap_ns);
+        self.push(self.now_ns + gap, Ev::NextClientOp);
+        if let Some(only) = &self.only_ops {
+            if only.binary_search(&index).is_err() {
+                return; // Drawn, so later operations keep their draws, but not issued.
+            }
+        }
         self.ops_issued += 1;
         let op_id = self.next_op_id;
         self.next_op_id += 1;
         self.invoke(node, op_id, op);
-        let gap = self.client_rng.range_inclusive(1, 2 * self.cfg.op_gap_ns);
-        self.push(self.now_ns + gap, Ev::NextClientOp);
     }
 
     fn invoke(&mut self, node: NodeId, op_id: OpId, op: OpFor<W>) {

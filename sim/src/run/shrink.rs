@@ -4,12 +4,18 @@
 //! the discrete faults become an explicit schedule, so that each edit changes one thing and
 //! leaves every other choice where it was (each component has its own random stream). Then it
 //! repeats passes until one makes no progress or the run budget is spent:
-//! 1. an earlier stop — end the fault period just after the violation;
-//! 2. fewer operations — the smallest of `0, n/4, n/2, 3n/4, n-1` that still fails;
+//! 1. fewer scheduled faults — delta debugging: remove halves, then quarters, ... then singles;
+//! 2. fewer fault kinds — switch off each continuous kind (loss, duplication, reordering, slow
+//!    links, clock skew, disk faults, buggify) in turn;
 //! 3. fewer nodes — the fewest that still fail;
-//! 4. fewer scheduled faults — delta debugging: remove halves, then quarters, ... then singles;
-//! 5. fewer fault kinds — switch off each continuous kind (loss, duplication, reordering, slow
-//!    links, clock skew, disk faults, buggify) in turn.
+//! 4. fewer operations — first a shorter prefix (the smallest of `0, n/4, n/2, 3n/4, n-1` that
+//!    still fails), then delta debugging over which operations are issued at all;
+//! 5. an earlier stop — end the fault period just after the violation.
+//!
+//! Removing a message-sending operation shifts the network's later random draws, so the
+//! shrunk run is a *different* run that fails the same checker — not a sub-run of the
+//! original. That is the usual deal of seed-based shrinking (Hypothesis, proptest); the
+//! faults and operations that remain keep their times and targets.
 //!
 //! A candidate is kept only if it fails *with the same checker*; a different failure is a
 //! different bug. The result is a config that reproduces the failure (write it with
@@ -98,11 +104,46 @@ impl Shrinker {
         for ops in candidates.into_iter().filter(|&o| o < n) {
             let mut c = self.best.clone();
             c.ops = Some(ops);
+            if let Some(only) = &mut c.only_ops {
+                only.retain(|&i| i < ops);
+            }
             if self.attempt(c) {
                 return true;
             }
         }
         false
+    }
+
+    /// Delta debugging over the issued operations: drop halves, quarters, ..., single ones.
+    fn fewer_ops_anywhere(&mut self) -> bool {
+        let mut kept: Vec<u64> = match &self.best.only_ops {
+            Some(k) => k.clone(),
+            None => (0..self.best_outcome.size.ops).collect(),
+        };
+        let mut progress = false;
+        let mut chunk = kept.len().div_ceil(2);
+        while chunk >= 1 && self.runs < self.runs_max {
+            let mut start = 0;
+            while start < kept.len() && self.runs < self.runs_max {
+                let mut k = kept.clone();
+                let end = (start + chunk).min(k.len());
+                k.drain(start..end);
+                let mut c = self.best.clone();
+                c.ops = Some(k.last().map_or(0, |&last| last + 1));
+                c.only_ops = Some(k.clone());
+                if self.attempt(c) {
+                    kept = k;
+                    progress = true;
+                } else {
+                    start += chunk;
+                }
+            }
+            if chunk == 1 {
+                break;
+            }
+            chunk = chunk.div_ceil(2);
+        }
+        progress
     }
 
     fn fewer_nodes(&mut self) -> bool {
@@ -215,11 +256,14 @@ pub fn shrink(config: &RunConfig, runs_max: u32) -> Result<ShrinkReport, SimErro
         });
     }
     for _ in 0..PASSES_MAX {
-        let mut progress = s.earlier_stop();
-        progress |= s.fewer_ops();
-        progress |= s.fewer_nodes();
-        progress |= s.fewer_scheduled();
+        // Operations go before the earlier stop: with a long horizon left, a smaller set of
+        // operations has more chances to trip the same checker.
+        let mut progress = s.fewer_scheduled();
         progress |= s.fewer_kinds();
+        progress |= s.fewer_nodes();
+        progress |= s.fewer_ops();
+        progress |= s.fewer_ops_anywhere();
+        progress |= s.earlier_stop();
         if !progress || s.runs >= s.runs_max {
             break;
         }

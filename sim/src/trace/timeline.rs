@@ -11,8 +11,11 @@ use std::fmt::Write;
 use super::TraceLine;
 use crate::time::fmt_nanos;
 
-/// Width of one node's column, in characters.
-pub const COLUMN_WIDTH: usize = 34;
+/// Width of the whole table, in characters; columns share it (but get at least
+/// [`COLUMN_WIDTH_MIN`]).
+pub const TABLE_WIDTH: usize = 160;
+/// Narrowest column, in characters.
+pub const COLUMN_WIDTH_MIN: usize = 24;
 
 fn clip(s: &str, width: usize) -> String {
     if s.chars().count() <= width {
@@ -26,10 +29,11 @@ fn clip(s: &str, width: usize) -> String {
 
 /// Render `events` for a run of `nodes` nodes.
 pub fn render(events: &[TraceLine], nodes: u32) -> String {
+    let column = (TABLE_WIDTH / nodes.max(1) as usize).max(COLUMN_WIDTH_MIN);
     let mut out = String::new();
     let _ = write!(out, "{:>12} ", "time");
     for n in 0..nodes {
-        let _ = write!(out, "| {} ", clip(&format!("n{n}"), COLUMN_WIDTH));
+        let _ = write!(out, "| {} ", clip(&format!("n{n}"), column));
     }
     out.push('\n');
     for e in events {
@@ -38,7 +42,7 @@ pub fn render(events: &[TraceLine], nodes: u32) -> String {
         match e.node {
             Some(node) if node < nodes => {
                 for n in 0..nodes {
-                    let cell = if n == node { clip(&text, COLUMN_WIDTH) } else { clip("", COLUMN_WIDTH) };
+                    let cell = if n == node { clip(&text, column) } else { clip("", column) };
                     let _ = write!(out, "| {cell} ");
                 }
             }

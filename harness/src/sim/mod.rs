@@ -1,0 +1,382 @@
+//! `seedbed sim ...`: the deterministic simulator from the command line.
+//!
+//! Verbs, by what a bug hunter does: `run` one seed (and look at its trace or timeline), `sweep`
+//! many seeds to find failures, `shrink` a failure to its smallest form, `replay` a trace file
+//! to prove it still reproduces, `check-determinism` to prove the same seed gives the same run.
+//! Every failure prints the one-line command that reruns it.
+
+mod args;
+pub mod sweep;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::Subcommand;
+use seedbed_sim::config::{FaultSource, RunConfig};
+use seedbed_sim::run::repro::{self, Sources};
+use seedbed_sim::run::sweep::{seeds, SeedRange, Shard};
+use seedbed_sim::run::{determinism, shrink};
+use seedbed_sim::trace::{self, diff, timeline, MemorySink, TraceSink};
+use seedbed_sim::{registry, RunOutcome};
+
+pub use args::ConfigArgs;
+
+/// The simulator's verbs.
+#[derive(Debug, Subcommand)]
+pub enum SimCommand {
+    /// List the workloads.
+    List,
+    /// Run one seed; print its trace hash, and on failure the violation and a repro line.
+    ///
+    /// `--trace FILE` writes the trace as JSON lines (virtual time, node, event, detail; the
+    /// first line holds the config, the last the hash). `--timeline` prints a per-node timeline.
+    Run {
+        /// The seed.
+        #[arg(long, short = 's')]
+        seed: Option<u64>,
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// Write the trace to FILE (JSON lines).
+        #[arg(long, value_name = "FILE")]
+        trace: Option<PathBuf>,
+        /// Print a readable per-node timeline.
+        #[arg(long)]
+        timeline: bool,
+        /// Print the outcome as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a range of seeds on all cores and summarise failures per checker.
+    ///
+    /// Results do not depend on --jobs or --shard: shard i/n runs every n-th seed from A+i, so n
+    /// machines (a Slurm array, a Kubernetes indexed Job) cover A..B exactly once.
+    Sweep {
+        /// Seeds: A..B (B excluded), A..=B, or one seed.
+        #[arg(long, default_value = "0..100")]
+        seeds: SeedRange,
+        /// Threads (each seed runs on one) [default: all cores].
+        #[arg(long, short = 'j')]
+        jobs: Option<usize>,
+        /// Run only shard i of n (0-based), e.g. 3/8.
+        #[arg(long, value_name = "i/n")]
+        shard: Option<Shard>,
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// Print the summary as JSON (with every failure's repro line).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rerun a trace file's seed and config (from its first line) and check the hash matches.
+    Replay {
+        /// The trace file (`sim run --trace FILE`).
+        #[arg(long, value_name = "FILE")]
+        trace: PathBuf,
+        /// Also print the timeline.
+        #[arg(long)]
+        timeline: bool,
+    },
+    /// Cut a failing seed down — fewer ops, nodes, faults, an earlier stop — while the same
+    /// checker still fails; write the smallest config and print its repro line.
+    Shrink {
+        /// The failing seed.
+        #[arg(long, short = 's')]
+        seed: Option<u64>,
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// Runs to spend at most.
+        #[arg(long, default_value_t = shrink::RUNS_MAX_DEFAULT)]
+        runs_max: u32,
+        /// Where to write the shrunk config [default: seedbed-sim-repro/<workload>-<seed>.toml].
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Run each seed twice (and once untraced), compare hashes, and name the first differing
+    /// event on a mismatch.
+    CheckDeterminism {
+        /// Seeds: A..B, A..=B, or one seed.
+        #[arg(long, default_value = "0..4")]
+        seeds: SeedRange,
+        #[command(flatten)]
+        config: ConfigArgs,
+    },
+}
+
+/// Run one `sim` verb.
+pub fn run(cmd: SimCommand) -> anyhow::Result<()> {
+    match cmd {
+        SimCommand::List => {
+            for w in registry::REGISTRY {
+                let d = (w.defaults)();
+                println!(
+                    "{:<10} {} ({} nodes, {} ops by default)",
+                    w.name, w.about, d.nodes, d.ops
+                );
+            }
+            Ok(())
+        }
+        SimCommand::Run { seed, config, trace, timeline, json } => {
+            cmd_run(seed, &config, trace.as_deref(), timeline, json)
+        }
+        SimCommand::Sweep { seeds: range, jobs, shard, config, json } => {
+            let (base, sources) = config.build(None)?;
+            let list: Vec<u64> = seeds(range, shard.unwrap_or_default()).collect();
+            let jobs = jobs.unwrap_or_else(default_jobs);
+            let report = sweep::run(&base, &sources, &list, jobs, None, !json)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                sweep::print(&report);
+            }
+            if report.summary.failed > 0 {
+                bail!("{} of {} seeds failed", report.summary.failed, report.summary.seeds);
+            }
+            Ok(())
+        }
+        SimCommand::Replay { trace, timeline } => cmd_replay(&trace, timeline),
+        SimCommand::Shrink { seed, config, runs_max, out } => cmd_shrink(seed, &config, runs_max, out),
+        SimCommand::CheckDeterminism { seeds: range, config } => {
+            let (base, _) = config.build(None)?;
+            let mut bad = 0;
+            for seed in seeds(range, Shard::default()) {
+                let mut c = base.clone();
+                c.seed = seed;
+                let r = determinism::check(&c)?;
+                if r.deterministic() {
+                    println!("seed {seed}: {} ({} events) x3 — deterministic", r.hash_first, r.events);
+                } else {
+                    bad += 1;
+                    println!(
+                        "seed {seed}: NOT deterministic: hashes {} / {} / {} (untraced)",
+                        r.hash_first, r.hash_second, r.hash_untraced
+                    );
+                    if let Some(d) = &r.divergence {
+                        println!("  first difference at trace line {}:", d.line);
+                        println!("    run 1: {}", d.first.as_deref().unwrap_or("<end of trace>"));
+                        println!("    run 2: {}", d.second.as_deref().unwrap_or("<end of trace>"));
+                    }
+                }
+            }
+            if bad > 0 {
+                bail!("{bad} seeds were not deterministic");
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Worker threads for sweeps when `--jobs` is not given: every core.
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Writes trace lines to a file, remembering the first error.
+struct FileSink {
+    out: std::io::BufWriter<std::fs::File>,
+    error: Option<std::io::Error>,
+}
+
+impl TraceSink for FileSink {
+    fn line(&mut self, line: String) {
+        if self.error.is_none() {
+            if let Err(e) = writeln!(self.out, "{line}") {
+                self.error = Some(e);
+            }
+        }
+    }
+}
+
+/// Lines to both a file and memory (for `--trace` with `--timeline`).
+struct Tee<'a> {
+    file: Option<&'a mut FileSink>,
+    mem: Option<&'a mut MemorySink>,
+}
+
+impl TraceSink for Tee<'_> {
+    fn line(&mut self, line: String) {
+        match (&mut self.file, &mut self.mem) {
+            (Some(f), Some(m)) => {
+                f.line(line.clone());
+                m.line(line);
+            }
+            (Some(f), None) => f.line(line),
+            (None, Some(m)) => m.line(line),
+            (None, None) => {}
+        }
+    }
+}
+
+fn print_timeline(lines: &[String], nodes: u32) -> anyhow::Result<()> {
+    let parsed = trace::parse(&lines.join("\n")).map_err(|e| anyhow::anyhow!(e))?;
+    let text = timeline::render(&parsed.events, nodes);
+    // A reader piping into `head` closes the pipe early; that is not an error.
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+fn describe(o: &RunOutcome) {
+    println!(
+        "{} seed {}: {} events, {} virtual, {} nodes, {} ops ({} completed), {} crashes, faults: [{}] + {} scheduled",
+        o.config.workload,
+        o.config.seed,
+        o.events,
+        seedbed_sim::time::fmt_nanos(o.end_ns),
+        o.size.nodes,
+        o.size.ops,
+        o.ops_completed,
+        o.crashes,
+        o.plan.kinds().join(", "),
+        o.schedule.len()
+    );
+    println!("trace hash {}", o.hash_hex());
+}
+
+fn repro_line(c: &RunConfig, sources: &Sources) -> anyhow::Result<String> {
+    if let Some(line) = repro::command(c, sources) {
+        return Ok(line);
+    }
+    let path = repro_dir().join(format!("{}-{}.toml", c.workload, c.seed));
+    write_config(&path, c)?;
+    Ok(format!("seedbed sim run --config {}", path.display()))
+}
+
+fn repro_dir() -> PathBuf {
+    PathBuf::from("seedbed-sim-repro")
+}
+
+fn write_config(path: &Path, c: &RunConfig) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    std::fs::write(path, c.to_toml()?).with_context(|| format!("writing {}", path.display()))
+}
+
+fn cmd_run(
+    seed: Option<u64>,
+    args: &ConfigArgs,
+    trace_path: Option<&Path>,
+    want_timeline: bool,
+    json: bool,
+) -> anyhow::Result<()> {
+    let (c, sources) = args.build(seed)?;
+    let mut file = match trace_path {
+        Some(p) => Some(FileSink {
+            out: std::io::BufWriter::new(
+                std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
+            ),
+            error: None,
+        }),
+        None => None,
+    };
+    let mut mem = want_timeline.then(MemorySink::default);
+    let mut tee = Tee { file: file.as_mut(), mem: mem.as_mut() };
+    let sink: Option<&mut dyn TraceSink> =
+        if tee.file.is_some() || tee.mem.is_some() { Some(&mut tee) } else { None };
+    let o = registry::run(&c, sink)?;
+    if let Some(f) = file {
+        if let Some(e) = f.error {
+            return Err(e).context("writing the trace");
+        }
+        let mut out = f.out;
+        out.flush().context("writing the trace")?;
+    }
+    if let Some(m) = &mem {
+        print_timeline(&m.lines, o.size.nodes)?;
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&o)?);
+    } else {
+        describe(&o);
+        if let Some(p) = trace_path {
+            println!("trace written to {}", p.display());
+        }
+    }
+    if let Some(v) = &o.violation {
+        println!("FAILED {v}");
+        println!("repro: {}", repro_line(&c, &sources)?);
+        bail!("seed {} failed checker '{}'", c.seed, v.checker);
+    }
+    Ok(())
+}
+
+fn cmd_replay(path: &Path, want_timeline: bool) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let parsed = trace::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let Some(end) = &parsed.end else {
+        bail!("{}: the trace has no end line (was the run cut short?)", path.display());
+    };
+    let mut mem = MemorySink::default();
+    let o = registry::run(&parsed.config, Some(&mut mem))?;
+    if want_timeline {
+        print_timeline(&mem.lines, o.size.nodes)?;
+    }
+    describe(&o);
+    if o.hash_hex() != end.hash {
+        let recorded: Vec<String> = text.lines().map(String::from).collect();
+        println!("MISMATCH: the trace says {}, this binary gives {}", end.hash, o.hash_hex());
+        if let Some(d) = diff::first_divergence(&recorded, &mem.lines) {
+            println!("first difference at line {}:", d.line);
+            println!("  recorded: {}", d.first.as_deref().unwrap_or("<end>"));
+            println!("  replayed: {}", d.second.as_deref().unwrap_or("<end>"));
+        }
+        bail!("replay of {} did not reproduce (different binary or config?)", path.display());
+    }
+    println!("replay matches: hash {} ({} events)", end.hash, end.events);
+    if let Some(v) = &o.violation {
+        println!("the run fails, as recorded: {v}");
+    }
+    Ok(())
+}
+
+fn cmd_shrink(
+    seed: Option<u64>,
+    args: &ConfigArgs,
+    runs_max: u32,
+    out: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let (c, _) = args.build(seed)?;
+    println!("shrinking {} seed {} (at most {runs_max} runs)...", c.workload, c.seed);
+    let r = shrink::shrink(&c, runs_max)?;
+    let path = out.unwrap_or_else(|| repro_dir().join(format!("{}-{}-shrunk.toml", c.workload, c.seed)));
+    write_config(&path, &r.config)?;
+    // Prove the written file reproduces the failure before printing it as the repro.
+    let reread = RunConfig::from_toml(&std::fs::read_to_string(&path)?)?;
+    let again = registry::run(&reread, None)?;
+    let same = again.violation.as_ref().is_some_and(|v| v.checker == r.checker);
+    println!("checker {} fails; {} runs spent", r.checker, r.runs);
+    println!("  before: {}", r.size_before);
+    println!("  after:  {}", r.size_after);
+    if let Some(v) = &r.outcome.violation {
+        println!("  {v}");
+    }
+    if let FaultSource::Plan(p) = &r.config.faults {
+        println!("  fault kinds left: [{}], scheduled faults: {}", p.kinds().join(", "), r.outcome.schedule.len());
+    }
+    if !same {
+        bail!("the shrunk config in {} did not fail again — please report this", path.display());
+    }
+    println!("smallest repro: seedbed sim run --config {} --timeline", path.display());
+    Ok(())
+}
+
+/// The short sweep the tour runs: the register workload (correct protocol) over a few seeds
+/// with swarm faults, plus the planted bug to show a catch; bounded by `budget`. Writes
+/// `sim-sweep.json` into `out_dir` and returns the report of the correct protocol's sweep.
+pub fn short_sweep(out_dir: &Path, budget: Duration) -> anyhow::Result<sweep::SweepReport> {
+    std::fs::create_dir_all(out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
+    let base = RunConfig::new("register", 0);
+    let seeds: Vec<u64> = (0..64).collect();
+    let report = sweep::run(&base, &Sources::default(), &seeds, default_jobs(), Some(budget), false)?;
+    let mut planted = RunConfig::new("register", 0);
+    planted.params.insert("bug".into(), "stale-quorum".into());
+    let planted_report =
+        sweep::run(&planted, &Sources::default(), &(0..8).collect::<Vec<_>>(), default_jobs(), Some(budget / 4), false)?;
+    let path = out_dir.join("sim-sweep.json");
+    let json = serde_json::json!({ "register": &report, "register_planted_bug": &planted_report });
+    std::fs::write(&path, serde_json::to_string_pretty(&json)?)
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(report)
+}

@@ -1,0 +1,132 @@
+//! `seedbed sim sweep`: many seeds on all cores, each seed single-threaded.
+//!
+//! Threads pull the next seed from a shared counter and push results into one list; the list
+//! is sorted by seed before it is summarised, so the summary does not depend on `--jobs`.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use seedbed_sim::config::RunConfig;
+use seedbed_sim::run::repro::Sources;
+use seedbed_sim::run::sweep::{run_seed, SeedResult, SweepSummary};
+use serde::Serialize;
+
+use crate::output;
+
+/// A finished sweep: the deterministic summary plus how fast it ran on this machine.
+#[derive(Debug, Serialize)]
+pub struct SweepReport {
+    /// The summary (independent of `--jobs` and of the machine).
+    #[serde(flatten)]
+    pub summary: SweepSummary,
+    /// Threads used.
+    pub jobs: usize,
+    /// Wall time of the sweep, in seconds.
+    pub elapsed_s: f64,
+    /// Simulated events per second per core: events / the threads' busy time.
+    pub events_per_s_per_core: f64,
+    /// Seeds skipped because the time budget ran out (0 without a budget).
+    pub skipped: u64,
+}
+
+/// Run `seeds` of `base` on `jobs` threads; stop taking new seeds after `budget` if given.
+pub fn run(
+    base: &RunConfig,
+    sources: &Sources,
+    seeds: &[u64],
+    jobs: usize,
+    budget: Option<Duration>,
+    show_progress: bool,
+) -> anyhow::Result<SweepReport> {
+    let jobs = jobs.clamp(1, 1024);
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<SeedResult>> = Mutex::new(Vec::with_capacity(seeds.len()));
+    let busy_ns = Mutex::new(0u128);
+    let first_error: Mutex<Option<anyhow::Error>> = Mutex::new(None);
+    let bar = if show_progress {
+        output::progress(seeds.len() as u64, "sweep")
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..jobs {
+            s.spawn(|| {
+                let mut mine = Duration::ZERO;
+                loop {
+                    if budget.is_some_and(|b| start.elapsed() >= b) {
+                        break;
+                    }
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&seed) = seeds.get(i) else { break };
+                    let t = Instant::now();
+                    let r = run_seed(base, seed, sources);
+                    mine += t.elapsed();
+                    match r {
+                        Ok(r) => {
+                            if r.violation.is_some() {
+                                bar.set_message(format!("seed {seed} failed"));
+                            }
+                            results.lock().expect("no panics while held").push(r);
+                        }
+                        Err(e) => {
+                            first_error
+                                .lock()
+                                .expect("no panics while held")
+                                .get_or_insert(anyhow::Error::new(e).context(format!("seed {seed}")));
+                            break;
+                        }
+                    }
+                    bar.inc(1);
+                }
+                *busy_ns.lock().expect("no panics while held") += mine.as_nanos();
+            });
+        }
+    });
+    bar.finish_and_clear();
+    if let Some(e) = first_error.into_inner().expect("threads joined") {
+        return Err(e).context("sweep stopped");
+    }
+    let results = results.into_inner().expect("threads joined");
+    let ran = results.len() as u64;
+    let summary = SweepSummary::new(&base.workload, results);
+    let busy_s = busy_ns.into_inner().expect("threads joined") as f64 / 1e9;
+    Ok(SweepReport {
+        events_per_s_per_core: if busy_s > 0.0 { summary.events as f64 / busy_s } else { 0.0 },
+        summary,
+        jobs,
+        elapsed_s: start.elapsed().as_secs_f64(),
+        skipped: seeds.len() as u64 - ran,
+    })
+}
+
+/// Print a sweep report for people.
+pub fn print(report: &SweepReport) {
+    let s = &report.summary;
+    println!(
+        "sweep {}: {} seeds, {} failed, {} events in {:.2}s on {} threads — {:.0} events/s per core",
+        s.workload,
+        s.seeds,
+        s.failed,
+        s.events,
+        report.elapsed_s,
+        report.jobs,
+        report.events_per_s_per_core
+    );
+    if report.skipped > 0 {
+        println!("  ({} seeds skipped: time budget reached)", report.skipped);
+    }
+    println!("  fingerprint {} (equal for equal sweeps, whatever --jobs)", s.fingerprint);
+    for (checker, fails) in &s.failures {
+        println!("  {checker}: {} failing seeds", fails.len());
+        for f in fails.iter().take(5) {
+            println!("    seed {}: {}", f.seed, f.message);
+            println!("      repro: {}", f.repro);
+        }
+        if fails.len() > 5 {
+            println!("    ... and {} more (see --json)", fails.len() - 5);
+        }
+    }
+}
