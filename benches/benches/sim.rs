@@ -21,7 +21,9 @@ fn bench_ping(cr: &mut Criterion) {
     let events = events_of(&c);
     let mut g = cr.benchmark_group("sim");
     g.throughput(Throughput::Elements(events));
-    g.bench_function("ping_10_nodes", |b| b.iter(|| registry::run(&c, None).expect("runs")));
+    g.bench_function("ping_10_nodes", |b| {
+        b.iter(|| registry::run(&c, None).expect("runs"))
+    });
     g.finish();
 }
 
@@ -30,7 +32,9 @@ fn bench_register(cr: &mut Criterion) {
     let events = events_of(&c);
     let mut g = cr.benchmark_group("sim");
     g.throughput(Throughput::Elements(events));
-    g.bench_function("register_swarm", |b| b.iter(|| registry::run(&c, None).expect("runs")));
+    g.bench_function("register_swarm", |b| {
+        b.iter(|| registry::run(&c, None).expect("runs"))
+    });
     g.finish();
 }
 

@@ -33,7 +33,7 @@ enum Command {
     Bench(bench::BenchCommand),
     /// The deterministic simulator: run, sweep, shrink, replay seeds.
     #[command(subcommand)]
-    Sim(sim::SimCommand),
+    Sim(Box<sim::SimCommand>),
 }
 
 fn main() -> ExitCode {
@@ -42,7 +42,7 @@ fn main() -> ExitCode {
         None => tour::run(&tour::TourArgs::default()),
         Some(Command::Tour(args)) => tour::run(&args),
         Some(Command::Bench(cmd)) => bench::run(cmd),
-        Some(Command::Sim(cmd)) => sim::run(cmd),
+        Some(Command::Sim(cmd)) => sim::run(*cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

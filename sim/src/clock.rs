@@ -19,7 +19,7 @@ pub const DRIFT_PPM_MAX: i64 = 1_000;
 /// The world's time, shared read-only with every node's clock.
 ///
 /// An atomic only because the engine's [`Clock`] trait demands `Send + Sync`; the simulator is
-/// single-threaded and is the only writer.
+/// strictly sequential and is the only writer.
 #[derive(Debug, Default)]
 pub struct GlobalTime {
     nanos: AtomicU64,
@@ -123,6 +123,9 @@ mod tests {
         assert_eq!(c.local_ns(), 1_000_000_000 + 100_000 + 5_000);
         c.jump(-2_000_000_000);
         assert_eq!(c.local_ns(), 0, "a clock jumped before zero reads zero");
-        assert!(c.to_global_delay(1_000_000) < 1_000_000, "fast clock fires early");
+        assert!(
+            c.to_global_delay(1_000_000) < 1_000_000,
+            "fast clock fires early"
+        );
     }
 }

@@ -25,7 +25,7 @@ pub enum FaultSource {
     /// No faults at all.
     None,
     /// This plan.
-    Plan(FaultPlan),
+    Plan(Box<FaultPlan>),
 }
 
 /// A run's full description; see the module docs.
@@ -148,7 +148,9 @@ impl RunConfig {
         }
         if let Some(only) = &self.only_ops {
             if only.windows(2).any(|w| w[0] >= w[1]) {
-                return Err(SimError::Config("only_ops must be sorted and without repeats".into()));
+                return Err(SimError::Config(
+                    "only_ops must be sorted and without repeats".into(),
+                ));
             }
         }
         if self.max_events == 0 {
@@ -230,11 +232,20 @@ mod tests {
         let mut c = RunConfig::new("register", 7);
         c.nodes = Some(4);
         c.params.insert("bug".into(), "stale-quorum".into());
-        c.faults = FaultSource::Plan(FaultPlan {
-            crashes: Some(Periodic { every_ms: 10, duration_ms_max: 5 }),
+        c.faults = FaultSource::Plan(Box::new(FaultPlan {
+            crashes: Some(Periodic {
+                every_ms: 10,
+                duration_ms_max: 5,
+            }),
             ..FaultPlan::default()
-        });
-        c.schedule = Some(vec![ScheduledFault { at_ms: 3, fault: Fault::Crash { node: 1, down_ms: 4 } }]);
+        }));
+        c.schedule = Some(vec![ScheduledFault {
+            at_ms: 3,
+            fault: Fault::Crash {
+                node: 1,
+                down_ms: 4,
+            },
+        }]);
         let text = c.to_toml().unwrap();
         assert_eq!(RunConfig::from_toml(&text).unwrap(), c);
         assert!(!c.fits_flags());
@@ -247,7 +258,10 @@ mod tests {
         c.nodes = Some(65);
         let e = c.resolve(&D).unwrap_err().to_string();
         assert!(e.contains("nodes = 65"), "{e}");
-        assert!(RunConfig::from_toml("sed = 3").unwrap_err().to_string().contains("sed"));
+        assert!(RunConfig::from_toml("sed = 3")
+            .unwrap_err()
+            .to_string()
+            .contains("sed"));
     }
 
     #[test]
@@ -255,7 +269,10 @@ mod tests {
         let mut c = RunConfig::new("register", 9);
         c.ops = Some(12);
         c.params.insert("bug".into(), "x".into());
-        assert_eq!(c.flags(), "--workload register --seed 9 --ops 12 --set bug=x");
+        assert_eq!(
+            c.flags(),
+            "--workload register --seed 9 --ops 12 --set bug=x"
+        );
         assert!(c.fits_flags());
     }
 }

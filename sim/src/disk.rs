@@ -6,7 +6,7 @@
 //! faults off for the quiet period.
 //!
 //! Disk latency is zero: the simulated disk charges latency to its own clock, and the world's
-//! time moves only between events, so a handler's disk calls are instantaneous in world time.
+//! time moves only between events, so a handler's disk calls take no world time.
 //! Slow disks are modelled where they matter to protocols — as slow links and pauses.
 
 use std::sync::Arc;

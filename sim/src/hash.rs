@@ -110,7 +110,10 @@ mod tests {
         // must be deliberate, so the hash of a fixed input is pinned here.
         let mut h = StableHasher::new();
         h.word(42);
-        assert_eq!(h.finish(), avalanche((SEED.rotate_left(5) ^ 42).wrapping_mul(K)));
+        assert_eq!(
+            h.finish(),
+            avalanche((SEED.rotate_left(5) ^ 42).wrapping_mul(K))
+        );
         assert_ne!(h.finish(), StableHasher::new().finish());
     }
 }

@@ -1,7 +1,7 @@
 //! # seedbed-sim
 //!
 //! Seedbed's deterministic simulator, in the spirit of FoundationDB's simulator and
-//! TigerBeetle's VOPR: a whole cluster — nodes, network, disks, clocks — runs in one thread over
+//! TigerBeetle's VOPR: a whole cluster — nodes, network, disks, clocks — runs on one core over
 //! virtual time, every random choice drawn from one seeded ChaCha stream. The same seed, config
 //! and binary give a byte-identical trace, so a failure found once is a failure found forever.
 //!
@@ -16,7 +16,7 @@
 //! - [`run`] — repro lines, determinism checks, shrinking, sweeps (the harness's verbs).
 //!
 //! Determinism rules for this crate: time only from the world, randomness only from its
-//! streams, no threads, only ordered maps. `docs/simulation.md` teaches the whole thing.
+//! streams, no parallel workers, only ordered maps. `docs/simulation.md` teaches the whole thing.
 
 #![warn(missing_docs)]
 

@@ -134,21 +134,30 @@ impl<N: Node> Ctx<'_, N> {
     /// Send `msg` to node `to` (to itself too: loopback is reliable).
     pub fn send(&mut self, to: NodeId, msg: N::Msg) {
         assert!(to < self.nodes, "send to node {to} of {}", self.nodes);
-        assert!(self.effects.sends.len() < EFFECTS_PER_EVENT_MAX, "send storm");
+        assert!(
+            self.effects.sends.len() < EFFECTS_PER_EVENT_MAX,
+            "send storm"
+        );
         self.effects.sends.push((to, msg));
     }
 
     /// Fire [`Node::on_timer`] with `timer` after `delay_ns` of this node's local time. Timers
     /// die with the node: a crash cancels them all.
     pub fn set_timer(&mut self, delay_ns: u64, timer: TimerId) {
-        assert!(self.effects.timers.len() < EFFECTS_PER_EVENT_MAX, "timer storm");
+        assert!(
+            self.effects.timers.len() < EFFECTS_PER_EVENT_MAX,
+            "timer storm"
+        );
         let global = self.clock.to_global_delay(delay_ns);
         self.effects.timers.push((global, timer));
     }
 
     /// Answer client operation `op_id`. Answer each operation once.
     pub fn reply(&mut self, op_id: OpId, reply: N::Reply) {
-        assert!(self.effects.replies.len() < EFFECTS_PER_EVENT_MAX, "reply storm");
+        assert!(
+            self.effects.replies.len() < EFFECTS_PER_EVENT_MAX,
+            "reply storm"
+        );
         self.effects.replies.push((op_id, reply));
     }
 

@@ -43,10 +43,17 @@ pub const REGISTRY: &[WorkloadEntry] = &[
 
 /// The workload called `name`.
 pub fn find(name: &str) -> Result<&'static WorkloadEntry, SimError> {
-    REGISTRY.iter().find(|w| w.name == name).ok_or_else(|| SimError::UnknownWorkload {
-        name: name.to_string(),
-        known: REGISTRY.iter().map(|w| w.name).collect::<Vec<_>>().join(", "),
-    })
+    REGISTRY
+        .iter()
+        .find(|w| w.name == name)
+        .ok_or_else(|| SimError::UnknownWorkload {
+            name: name.to_string(),
+            known: REGISTRY
+                .iter()
+                .map(|w| w.name)
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
 }
 
 /// Run `config` with the workload it names.

@@ -22,7 +22,11 @@ pub const fn us(us: u64) -> u64 {
 
 /// A virtual time as `seconds.micros` for people (`1.250300s`).
 pub fn fmt_nanos(t_ns: u64) -> String {
-    format!("{}.{:06}s", t_ns / NANOS_PER_SEC, (t_ns % NANOS_PER_SEC) / NANOS_PER_US)
+    format!(
+        "{}.{:06}s",
+        t_ns / NANOS_PER_SEC,
+        (t_ns % NANOS_PER_SEC) / NANOS_PER_US
+    )
 }
 
 #[cfg(test)]

@@ -51,7 +51,11 @@ pub trait Workload: Sized + 'static {
 }
 
 /// Reject params other than `known`, naming the first unknown one.
-pub fn check_params(workload: &'static str, config: &RunConfig, known: &[&str]) -> Result<(), SimError> {
+pub fn check_params(
+    workload: &'static str,
+    config: &RunConfig,
+    known: &[&str],
+) -> Result<(), SimError> {
     for key in config.params.keys() {
         if !known.contains(&key.as_str()) {
             return Err(SimError::Param {

@@ -1,4 +1,4 @@
-//! The world: one single-threaded event loop over virtual time.
+//! The world: one sequential event loop over virtual time, on one core.
 //!
 //! A run goes through three phases:
 //! 1. **Setup.** The root stream `DetRng::new(seed)` is forked into named sub-streams —
@@ -103,14 +103,29 @@ impl RunOutcome {
 }
 
 enum Ev<N: Node> {
-    Deliver { from: NodeId, to: NodeId, msg: N::Msg },
-    Timer { node: NodeId, incarnation: u32, timer: TimerId },
+    Deliver {
+        from: NodeId,
+        to: NodeId,
+        msg: N::Msg,
+    },
+    Timer {
+        node: NodeId,
+        incarnation: u32,
+        timer: TimerId,
+    },
     NextClientOp,
-    Invoke { node: NodeId, op_id: OpId, op: N::Op },
+    Invoke {
+        node: NodeId,
+        op_id: OpId,
+        op: N::Op,
+    },
     QuietProbes,
     Fault(u32),
     Heal(u32),
-    Restart { node: NodeId, incarnation: u32 },
+    Restart {
+        node: NodeId,
+        incarnation: u32,
+    },
     FaultsEnd,
     End,
 }
@@ -165,7 +180,7 @@ pub fn run<W: Workload>(
     let plan = match &config.faults {
         FaultSource::Swarm => swarm::plan(&root),
         FaultSource::None => FaultPlan::none(),
-        FaultSource::Plan(p) => p.clone(),
+        FaultSource::Plan(p) => (**p).clone(),
     };
     let nodes = resolved.nodes;
     let fault_ms = resolved.fault_end_ns / NANOS_PER_MS;
@@ -318,7 +333,9 @@ impl<W: Workload> World<'_, W> {
             return;
         }
         let (t, c) = (self.now_ns, checker.to_string());
-        self.trace.record(t, None, TraceKind::Violation, 0, 0, || format!("{c}: {message}"));
+        self.trace.record(t, None, TraceKind::Violation, 0, 0, || {
+            format!("{c}: {message}")
+        });
         self.violation = Some(Violation {
             checker: checker.into(),
             at_ns: self.now_ns,
@@ -328,7 +345,8 @@ impl<W: Workload> World<'_, W> {
 
     fn run(&mut self) {
         for id in 0..self.cfg.nodes {
-            self.trace.record(0, Some(id), TraceKind::Start, 0, 0, String::new);
+            self.trace
+                .record(0, Some(id), TraceKind::Start, 0, 0, String::new);
             self.call(id, |n, ctx| n.on_start(ctx));
         }
         for i in 0..self.schedule.len() {
@@ -374,12 +392,20 @@ impl<W: Workload> World<'_, W> {
                 }
                 if slot.paused_until_ns > self.now_ns {
                     let until = slot.paused_until_ns;
-                    self.push(until, Ev::Timer { node, incarnation, timer });
+                    self.push(
+                        until,
+                        Ev::Timer {
+                            node,
+                            incarnation,
+                            timer,
+                        },
+                    );
                     return false;
                 }
-                self.trace.record(self.now_ns, Some(node), TraceKind::Timer, timer, 0, || {
-                    format!("{timer}")
-                });
+                self.trace
+                    .record(self.now_ns, Some(node), TraceKind::Timer, timer, 0, || {
+                        format!("{timer}")
+                    });
                 self.call(node, |n, ctx| n.on_timer(ctx, timer));
             }
             Ev::NextClientOp => self.next_client_op(),
@@ -395,9 +421,10 @@ impl<W: Workload> World<'_, W> {
             Ev::Fault(i) => self.fault(i),
             Ev::Heal(i) => {
                 self.net.heal(i);
-                self.trace.record(self.now_ns, None, TraceKind::Heal, u64::from(i), 0, || {
-                    format!("partition #{i} healed")
-                });
+                self.trace
+                    .record(self.now_ns, None, TraceKind::Heal, u64::from(i), 0, || {
+                        format!("partition #{i} healed")
+                    });
             }
             Ev::Restart { node, incarnation } => {
                 let slot = &self.slots[node as usize];
@@ -418,9 +445,19 @@ impl<W: Workload> World<'_, W> {
         let slot = &self.slots[to as usize];
         if slot.node.is_some() && slot.paused_until_ns > self.now_ns {
             let until = slot.paused_until_ns;
-            self.trace.record(self.now_ns, Some(to), TraceKind::Deferred, u64::from(from), until, || {
-                format!("message from n{from} waits for the pause to end at {}", fmt_nanos(until))
-            });
+            self.trace.record(
+                self.now_ns,
+                Some(to),
+                TraceKind::Deferred,
+                u64::from(from),
+                until,
+                || {
+                    format!(
+                        "message from n{from} waits for the pause to end at {}",
+                        fmt_nanos(until)
+                    )
+                },
+            );
             self.push(until, Ev::Deliver { from, to, msg });
             return;
         }
@@ -432,16 +469,26 @@ impl<W: Workload> World<'_, W> {
             Ok(()) => None,
         };
         if let Some(r) = reason {
-            self.trace.record(self.now_ns, Some(to), TraceKind::Drop, u64::from(from), r.code(), || {
-                format!("from n{from} {}: {msg:?}", r.name())
-            });
+            self.trace.record(
+                self.now_ns,
+                Some(to),
+                TraceKind::Drop,
+                u64::from(from),
+                r.code(),
+                || format!("from n{from} {}: {msg:?}", r.name()),
+            );
             return;
         }
         self.net.stats.delivered += 1;
         let h = hash_of(&msg);
-        self.trace.record(self.now_ns, Some(to), TraceKind::Deliver, u64::from(from), h, || {
-            format!("from n{from} {msg:?}")
-        });
+        self.trace.record(
+            self.now_ns,
+            Some(to),
+            TraceKind::Deliver,
+            u64::from(from),
+            h,
+            || format!("from n{from} {msg:?}"),
+        );
         self.call(to, |n, ctx| n.on_message(ctx, from, msg));
     }
 
@@ -469,9 +516,14 @@ impl<W: Workload> World<'_, W> {
     fn invoke(&mut self, node: NodeId, op_id: OpId, op: OpFor<W>) {
         let slot = &self.slots[node as usize];
         if slot.node.is_none() {
-            self.trace.record(self.now_ns, Some(node), TraceKind::Rejected, op_id, 0, || {
-                format!("op {op_id} {op:?}: node down")
-            });
+            self.trace.record(
+                self.now_ns,
+                Some(node),
+                TraceKind::Rejected,
+                op_id,
+                0,
+                || format!("op {op_id} {op:?}: node down"),
+            );
             return;
         }
         if slot.paused_until_ns > self.now_ns {
@@ -480,10 +532,17 @@ impl<W: Workload> World<'_, W> {
             return;
         }
         let h = hash_of(&op);
-        self.trace.record(self.now_ns, Some(node), TraceKind::Invoke, op_id, h, || {
-            format!("op {op_id} {op:?}")
-        });
-        self.pending.insert(op_id, Pending { node, invoked_ns: self.now_ns });
+        self.trace
+            .record(self.now_ns, Some(node), TraceKind::Invoke, op_id, h, || {
+                format!("op {op_id} {op:?}")
+            });
+        self.pending.insert(
+            op_id,
+            Pending {
+                node,
+                invoked_ns: self.now_ns,
+            },
+        );
         let t = self.now_ns;
         for i in 0..self.checkers.len() {
             if let Err(m) = self.checkers[i].invoke(t, op_id, node, &op) {
@@ -496,11 +555,7 @@ impl<W: Workload> World<'_, W> {
     }
 
     /// Run a handler on `id` (if it is up) and apply its effects.
-    fn call(
-        &mut self,
-        id: NodeId,
-        f: impl FnOnce(&mut W::Node, &mut Ctx<'_, W::Node>),
-    ) {
+    fn call(&mut self, id: NodeId, f: impl FnOnce(&mut W::Node, &mut Ctx<'_, W::Node>)) {
         let slot = &mut self.slots[id as usize];
         let Some(node) = slot.node.as_mut() else {
             return;
@@ -524,13 +579,25 @@ impl<W: Workload> World<'_, W> {
         for (to, msg) in sends.drain(..) {
             match self.net.send(self.now_ns, from, to) {
                 Sent::Dropped(r) => {
-                    self.trace.record(self.now_ns, Some(from), TraceKind::Drop, u64::from(to), r.code(), || {
-                        format!("to n{to} {}: {msg:?}", r.name())
-                    });
+                    self.trace.record(
+                        self.now_ns,
+                        Some(from),
+                        TraceKind::Drop,
+                        u64::from(to),
+                        r.code(),
+                        || format!("to n{to} {}: {msg:?}", r.name()),
+                    );
                 }
                 Sent::Once(at) => self.push(at, Ev::Deliver { from, to, msg }),
                 Sent::Twice(a, b) => {
-                    self.push(a, Ev::Deliver { from, to, msg: msg.clone() });
+                    self.push(
+                        a,
+                        Ev::Deliver {
+                            from,
+                            to,
+                            msg: msg.clone(),
+                        },
+                    );
                     self.push(b, Ev::Deliver { from, to, msg });
                 }
             }
@@ -540,7 +607,14 @@ impl<W: Workload> World<'_, W> {
         let incarnation = self.slots[from as usize].incarnation;
         let mut timers = std::mem::take(&mut self.effects.timers);
         for (delay, timer) in timers.drain(..) {
-            self.push(self.now_ns + delay, Ev::Timer { node: from, incarnation, timer });
+            self.push(
+                self.now_ns + delay,
+                Ev::Timer {
+                    node: from,
+                    incarnation,
+                    timer,
+                },
+            );
         }
         self.effects.timers = timers;
 
@@ -564,9 +638,10 @@ impl<W: Workload> World<'_, W> {
         self.pending.remove(&op_id);
         self.ops_completed += 1;
         let h = hash_of(&reply);
-        self.trace.record(self.now_ns, Some(from), TraceKind::Reply, op_id, h, || {
-            format!("op {op_id} -> {reply:?}")
-        });
+        self.trace
+            .record(self.now_ns, Some(from), TraceKind::Reply, op_id, h, || {
+                format!("op {op_id} -> {reply:?}")
+            });
         let t = self.now_ns;
         for i in 0..self.checkers.len() {
             if let Err(m) = self.checkers[i].complete(t, op_id, &reply) {
@@ -580,16 +655,26 @@ impl<W: Workload> World<'_, W> {
         let f = self.schedule[i as usize].fault.clone();
         let t = self.now_ns;
         match f {
-            Fault::Partition { partition, duration_ms } => {
-                self.trace.record(t, None, TraceKind::Partition, u64::from(i), duration_ms, || {
-                    format!(
-                        "#{i} {:?} {:?} {} {:?} for {duration_ms} ms",
-                        partition.kind,
-                        partition.from,
-                        if partition.both_ways { "<-/->" } else { "-/->" },
-                        partition.to
-                    )
-                });
+            Fault::Partition {
+                partition,
+                duration_ms,
+            } => {
+                self.trace.record(
+                    t,
+                    None,
+                    TraceKind::Partition,
+                    u64::from(i),
+                    duration_ms,
+                    || {
+                        format!(
+                            "#{i} {:?} {:?} {} {:?} for {duration_ms} ms",
+                            partition.kind,
+                            partition.from,
+                            if partition.both_ways { "<-/->" } else { "-/->" },
+                            partition.to
+                        )
+                    },
+                );
                 self.net.cut(partition.cut(i));
                 self.push(t + ms(duration_ms), Ev::Heal(i));
             }
@@ -605,15 +690,23 @@ impl<W: Workload> World<'_, W> {
                     return;
                 }
                 slot.paused_until_ns = slot.paused_until_ns.max(t + ms(duration_ms));
-                self.trace.record(t, Some(node), TraceKind::Pause, duration_ms, 0, || {
-                    format!("paused for {duration_ms} ms")
-                });
+                self.trace
+                    .record(t, Some(node), TraceKind::Pause, duration_ms, 0, || {
+                        format!("paused for {duration_ms} ms")
+                    });
             }
             Fault::ClockJump { node, delta_ms } => {
-                self.slots[node as usize].clock.jump(delta_ms.saturating_mul(NANOS_PER_MS as i64));
-                self.trace.record(t, Some(node), TraceKind::ClockJump, delta_ms as u64, 0, || {
-                    format!("clock jumps {delta_ms:+} ms")
-                });
+                self.slots[node as usize]
+                    .clock
+                    .jump(delta_ms.saturating_mul(NANOS_PER_MS as i64));
+                self.trace.record(
+                    t,
+                    Some(node),
+                    TraceKind::ClockJump,
+                    delta_ms as u64,
+                    0,
+                    || format!("clock jumps {delta_ms:+} ms"),
+                );
             }
         }
     }
@@ -628,9 +721,19 @@ impl<W: Workload> World<'_, W> {
         let incarnation = slot.incarnation;
         let report = slot.disk.crash();
         let lost_writes = report.writes_dropped + report.writes_torn;
-        self.trace.record(t, Some(node), TraceKind::Crash, down_ms, lost_writes, || {
-            format!("down for {down_ms} ms; disk: {}", crate::disk::crash_summary(&report))
-        });
+        self.trace.record(
+            t,
+            Some(node),
+            TraceKind::Crash,
+            down_ms,
+            lost_writes,
+            || {
+                format!(
+                    "down for {down_ms} ms; disk: {}",
+                    crate::disk::crash_summary(&report)
+                )
+            },
+        );
         let lost: Vec<OpId> = self
             .pending
             .iter()
@@ -639,9 +742,10 @@ impl<W: Workload> World<'_, W> {
             .collect();
         for op_id in lost {
             self.pending.remove(&op_id);
-            self.trace.record(t, Some(node), TraceKind::Lost, op_id, 0, || {
-                format!("op {op_id}: its node crashed, outcome unknown")
-            });
+            self.trace
+                .record(t, Some(node), TraceKind::Lost, op_id, 0, || {
+                    format!("op {op_id}: its node crashed, outcome unknown")
+                });
             for c in &mut self.checkers {
                 c.lost(t, op_id);
             }
@@ -652,7 +756,14 @@ impl<W: Workload> World<'_, W> {
     fn restart(&mut self, node: NodeId) {
         let fresh = self.workload.build_node(node);
         self.slots[node as usize].node = Some(fresh);
-        self.trace.record(self.now_ns, Some(node), TraceKind::Restart, 0, 0, String::new);
+        self.trace.record(
+            self.now_ns,
+            Some(node),
+            TraceKind::Restart,
+            0,
+            0,
+            String::new,
+        );
         self.call(node, |n, ctx| n.on_restart(ctx));
     }
 
@@ -660,9 +771,10 @@ impl<W: Workload> World<'_, W> {
         self.net.set_faults(Default::default());
         self.net.heal_all();
         self.buggify.disable();
-        self.trace.record(self.now_ns, None, TraceKind::Quiet, 0, 0, || {
-            "faults stop: partitions heal, nodes restart, quiet period begins".into()
-        });
+        self.trace
+            .record(self.now_ns, None, TraceKind::Quiet, 0, 0, || {
+                "faults stop: partitions heal, nodes restart, quiet period begins".into()
+            });
         for id in 0..self.cfg.nodes {
             let slot = &mut self.slots[id as usize];
             slot.disk.faults_off();
@@ -676,7 +788,8 @@ impl<W: Workload> World<'_, W> {
     }
 
     fn end(&mut self) {
-        self.trace.record(self.now_ns, None, TraceKind::End, 0, 0, String::new);
+        self.trace
+            .record(self.now_ns, None, TraceKind::End, 0, 0, String::new);
         if let Some((&op_id, p)) = self.pending.iter().next() {
             let (node, invoked) = (p.node, p.invoked_ns);
             return self.fail(

@@ -29,8 +29,11 @@ struct Journal {
 impl Journal {
     fn inspect(&mut self, ctx: &mut Ctx<'_, Self>) {
         let fs = ctx.disk().clone();
-        self.found.synced = read_file(fs.as_ref(), Path::new("/synced")).is_ok_and(|b| b == b"durable");
-        self.found.unsynced = read_file(fs.as_ref(), Path::new("/unsynced")).ok().map(|b| b.len());
+        self.found.synced =
+            read_file(fs.as_ref(), Path::new("/synced")).is_ok_and(|b| b == b"durable");
+        self.found.unsynced = read_file(fs.as_ref(), Path::new("/unsynced"))
+            .ok()
+            .map(|b| b.len());
     }
 }
 
@@ -42,10 +45,12 @@ impl Node for Journal {
     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
         let fs = ctx.disk().clone();
         write_file_durable(fs.as_ref(), Path::new("/synced"), b"durable").unwrap();
-        let f = fs.open(Path::new("/unsynced"), OpenOptions::create_truncate()).unwrap();
+        let f = fs
+            .open(Path::new("/unsynced"), OpenOptions::create_truncate())
+            .unwrap();
         f.write_at(&[7u8; 4096], 0).unwrap();
         fs.sync_dir(Path::new("/")).unwrap(); // the name is durable, the bytes are not
-        // A timer that must die with the node if it crashes first.
+                                              // A timer that must die with the node if it crashes first.
         ctx.set_timer(50_000_000, 9);
     }
 
@@ -84,8 +89,12 @@ impl Checker<Journal> for Expect {
             return Ok(()); // Never crashed: its page cache still holds the write.
         }
         match self.unsynced_kept {
-            Some(true) if f.unsynced != Some(4096) => Err(format!("unsynced write not kept: {f:?}")),
-            Some(false) if f.unsynced != Some(0) => Err(format!("unsynced write not dropped: {f:?}")),
+            Some(true) if f.unsynced != Some(4096) => {
+                Err(format!("unsynced write not kept: {f:?}"))
+            }
+            Some(false) if f.unsynced != Some(0) => {
+                Err(format!("unsynced write not dropped: {f:?}"))
+            }
             _ => Ok(()),
         }
     }
@@ -102,14 +111,26 @@ impl Workload for CrashTest {
     type Node = Journal;
     const NAME: &'static str = "crash-test";
     fn defaults() -> WorkloadDefaults {
-        WorkloadDefaults { nodes: 2, nodes_min: 1, ops: 0, op_gap_us: 1_000, fault_ms: 100, quiet_ms: 100 }
+        WorkloadDefaults {
+            nodes: 2,
+            nodes_min: 1,
+            ops: 0,
+            op_gap_us: 1_000,
+            fault_ms: 100,
+            quiet_ms: 100,
+        }
     }
     fn new(_c: &RunConfig, _nodes: u32) -> Result<Self, SimError> {
         Ok(CrashTest)
     }
     fn build_node(&self, _id: NodeId) -> Journal {
         Journal {
-            found: Found { synced: true, unsynced: Some(4096), restarts_seen: 0, timer_fired_after_crash: false },
+            found: Found {
+                synced: true,
+                unsynced: Some(4096),
+                restarts_seen: 0,
+                timer_fired_after_crash: false,
+            },
         }
     }
     fn next_op(&mut self, _rng: &mut DetRng, _i: u64) -> (NodeId, OpFor<Self>) {
@@ -119,7 +140,10 @@ impl Workload for CrashTest {
         vec![(0, ()), (1, ())]
     }
     fn checkers(&self) -> Vec<Box<dyn Checker<Journal>>> {
-        vec![Box::new(Expect { unsynced_kept: KEEP.with(|k| k.get()), reports: REPORTS.with(|r| r.clone()) })]
+        vec![Box::new(Expect {
+            unsynced_kept: KEEP.with(|k| k.get()),
+            reports: REPORTS.with(|r| r.clone()),
+        })]
     }
 }
 
@@ -127,11 +151,22 @@ fn crash_run(keep: f64, seed: u64) -> Vec<Found> {
     KEEP.with(|k| k.set(if keep == 1.0 { Some(true) } else { Some(false) }));
     REPORTS.with(|r| r.borrow_mut().clear());
     let mut c = RunConfig::new("crash-test", seed);
-    c.faults = FaultSource::Plan(FaultPlan {
-        disk: DiskFaults { crash_keep: keep, crash_tear: 0.0, crash_lose_dir: 0.0, ..DiskFaults::default() },
+    c.faults = FaultSource::Plan(Box::new(FaultPlan {
+        disk: DiskFaults {
+            crash_keep: keep,
+            crash_tear: 0.0,
+            crash_lose_dir: 0.0,
+            ..DiskFaults::default()
+        },
         ..FaultPlan::none()
-    });
-    c.schedule = Some(vec![ScheduledFault { at_ms: 10, fault: Fault::Crash { node: 0, down_ms: 20 } }]);
+    }));
+    c.schedule = Some(vec![ScheduledFault {
+        at_ms: 10,
+        fault: Fault::Crash {
+            node: 0,
+            down_ms: 20,
+        },
+    }]);
     let o = world::run::<CrashTest>(&c, None).unwrap();
     assert!(o.violation.is_none(), "{:?}", o.violation);
     assert_eq!(o.crashes, 1);
@@ -144,8 +179,15 @@ fn crash_drops_unsynced_writes_keeps_synced_and_forgets_memory() {
     assert_eq!(r.len(), 2);
     let crashed = r[0];
     assert!(crashed.synced);
-    assert_eq!(crashed.unsynced, Some(0), "the name was synced, the bytes dropped");
-    assert_eq!(crashed.restarts_seen, 1, "restart builds a fresh node: counters start over");
+    assert_eq!(
+        crashed.unsynced,
+        Some(0),
+        "the name was synced, the bytes dropped"
+    );
+    assert_eq!(
+        crashed.restarts_seen, 1,
+        "restart builds a fresh node: counters start over"
+    );
     assert!(!crashed.timer_fired_after_crash, "timers die with the node");
     assert!(r[1].timer_fired_after_crash, "the other node's timer fired");
 }
@@ -158,14 +200,22 @@ fn crash_can_keep_unsynced_writes() {
 
 fn register_failures(bug: &str, seeds: std::ops::Range<u64>) -> usize {
     let plan = FaultPlan {
-        crashes: Some(Periodic { every_ms: 60, duration_ms_max: 30 }),
-        disk: DiskFaults { crash_keep: 0.0, crash_tear: 0.2, crash_lose_dir: 0.8, ..DiskFaults::default() },
+        crashes: Some(Periodic {
+            every_ms: 60,
+            duration_ms_max: 30,
+        }),
+        disk: DiskFaults {
+            crash_keep: 0.0,
+            crash_tear: 0.2,
+            crash_lose_dir: 0.8,
+            ..DiskFaults::default()
+        },
         ..FaultPlan::none()
     };
     seeds
         .filter(|&seed| {
             let mut c = RunConfig::new("register", seed);
-            c.faults = FaultSource::Plan(plan.clone());
+            c.faults = FaultSource::Plan(Box::new(plan.clone()));
             c.params.insert("bug".into(), bug.into());
             let o = registry::run(&c, None).unwrap();
             assert!(o.crashes > 3, "seed {seed}: only {} crashes", o.crashes);
@@ -179,6 +229,13 @@ fn register_failures(bug: &str, seeds: std::ops::Range<u64>) -> usize {
 
 #[test]
 fn crashes_catch_acks_before_fsync_and_spare_the_correct_register() {
-    assert_eq!(register_failures("none", 0..12), 0, "the correct register failed under crashes");
-    assert!(register_failures("no-fsync", 0..12) > 0, "no crash exposed the missing fsync");
+    assert_eq!(
+        register_failures("none", 0..12),
+        0,
+        "the correct register failed under crashes"
+    );
+    assert!(
+        register_failures("no-fsync", 0..12) > 0,
+        "no crash exposed the missing fsync"
+    );
 }

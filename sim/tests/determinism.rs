@@ -53,8 +53,13 @@ fn ping_is_deterministic_and_its_params_matter() {
 fn sweep_summary_is_independent_of_run_order() {
     let base = RunConfig::new("register", 0);
     let sources = Sources::default();
-    let forward: Vec<_> = (0..8).map(|s| run_seed(&base, s, &sources).unwrap()).collect();
-    let backward: Vec<_> = (0..8).rev().map(|s| run_seed(&base, s, &sources).unwrap()).collect();
+    let forward: Vec<_> = (0..8)
+        .map(|s| run_seed(&base, s, &sources).unwrap())
+        .collect();
+    let backward: Vec<_> = (0..8)
+        .rev()
+        .map(|s| run_seed(&base, s, &sources).unwrap())
+        .collect();
     let a = SweepSummary::new("register", forward);
     let b = SweepSummary::new("register", backward);
     assert_eq!(a.fingerprint, b.fingerprint);

@@ -15,8 +15,13 @@ fn shrinks_a_planted_bug_and_the_result_reproduces() {
     let r = shrink(&c, 300).unwrap();
     assert_eq!(r.checker, "register-linearizable");
     let (b, a) = (r.size_before, r.size_after);
-    assert!(a.ops <= b.ops && a.nodes <= b.nodes && a.faults <= b.faults && a.fault_ms <= b.fault_ms);
-    assert!(a < b && a.ops < b.ops && a.fault_ms < b.fault_ms, "no progress: {b} -> {a}");
+    assert!(
+        a.ops <= b.ops && a.nodes <= b.nodes && a.faults <= b.faults && a.fault_ms <= b.fault_ms
+    );
+    assert!(
+        a < b && a.ops < b.ops && a.fault_ms < b.fault_ms,
+        "no progress: {b} -> {a}"
+    );
     assert!(r.runs <= 300);
 
     // The config, written as TOML and read back, fails the same way with the same trace.
@@ -29,5 +34,8 @@ fn shrinks_a_planted_bug_and_the_result_reproduces() {
 #[test]
 fn a_passing_seed_has_nothing_to_shrink() {
     let c = RunConfig::new("register", 2);
-    assert!(matches!(shrink(&c, 10), Err(SimError::NothingToShrink { .. })));
+    assert!(matches!(
+        shrink(&c, 10),
+        Err(SimError::NothingToShrink { .. })
+    ));
 }

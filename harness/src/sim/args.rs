@@ -69,7 +69,7 @@ impl ConfigArgs {
                     .with_context(|| format!("reading fault plan {file}"))?;
                 let plan = FaultPlan::from_toml(&text)
                     .map_err(|e| anyhow::anyhow!("fault plan {file}: {e}"))?;
-                c.faults = FaultSource::Plan(plan);
+                c.faults = FaultSource::Plan(Box::new(plan));
                 sources.faults_file = Some(file.to_string());
             }
         }

@@ -116,10 +116,20 @@ pub fn run(cmd: SimCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        SimCommand::Run { seed, config, trace, timeline, json } => {
-            cmd_run(seed, &config, trace.as_deref(), timeline, json)
-        }
-        SimCommand::Sweep { seeds: range, jobs, shard, config, json } => {
+        SimCommand::Run {
+            seed,
+            config,
+            trace,
+            timeline,
+            json,
+        } => cmd_run(seed, &config, trace.as_deref(), timeline, json),
+        SimCommand::Sweep {
+            seeds: range,
+            jobs,
+            shard,
+            config,
+            json,
+        } => {
             let (base, sources) = config.build(None)?;
             let list: Vec<u64> = seeds(range, shard.unwrap_or_default()).collect();
             let jobs = jobs.unwrap_or_else(default_jobs);
@@ -130,13 +140,25 @@ pub fn run(cmd: SimCommand) -> anyhow::Result<()> {
                 sweep::print(&report);
             }
             if report.summary.failed > 0 {
-                bail!("{} of {} seeds failed", report.summary.failed, report.summary.seeds);
+                bail!(
+                    "{} of {} seeds failed",
+                    report.summary.failed,
+                    report.summary.seeds
+                );
             }
             Ok(())
         }
         SimCommand::Replay { trace, timeline } => cmd_replay(&trace, timeline),
-        SimCommand::Shrink { seed, config, runs_max, out } => cmd_shrink(seed, &config, runs_max, out),
-        SimCommand::CheckDeterminism { seeds: range, config } => {
+        SimCommand::Shrink {
+            seed,
+            config,
+            runs_max,
+            out,
+        } => cmd_shrink(seed, &config, runs_max, out),
+        SimCommand::CheckDeterminism {
+            seeds: range,
+            config,
+        } => {
             let (base, _) = config.build(None)?;
             let mut bad = 0;
             for seed in seeds(range, Shard::default()) {
@@ -144,7 +166,10 @@ pub fn run(cmd: SimCommand) -> anyhow::Result<()> {
                 c.seed = seed;
                 let r = determinism::check(&c)?;
                 if r.deterministic() {
-                    println!("seed {seed}: {} ({} events) x3 — deterministic", r.hash_first, r.events);
+                    println!(
+                        "seed {seed}: {} ({} events) x3 — deterministic",
+                        r.hash_first, r.events
+                    );
                 } else {
                     bad += 1;
                     println!(
@@ -153,8 +178,14 @@ pub fn run(cmd: SimCommand) -> anyhow::Result<()> {
                     );
                     if let Some(d) = &r.divergence {
                         println!("  first difference at trace line {}:", d.line);
-                        println!("    run 1: {}", d.first.as_deref().unwrap_or("<end of trace>"));
-                        println!("    run 2: {}", d.second.as_deref().unwrap_or("<end of trace>"));
+                        println!(
+                            "    run 1: {}",
+                            d.first.as_deref().unwrap_or("<end of trace>")
+                        );
+                        println!(
+                            "    run 2: {}",
+                            d.second.as_deref().unwrap_or("<end of trace>")
+                        );
                     }
                 }
             }
@@ -272,9 +303,15 @@ fn cmd_run(
         None => None,
     };
     let mut mem = want_timeline.then(MemorySink::default);
-    let mut tee = Tee { file: file.as_mut(), mem: mem.as_mut() };
-    let sink: Option<&mut dyn TraceSink> =
-        if tee.file.is_some() || tee.mem.is_some() { Some(&mut tee) } else { None };
+    let mut tee = Tee {
+        file: file.as_mut(),
+        mem: mem.as_mut(),
+    };
+    let sink: Option<&mut dyn TraceSink> = if tee.file.is_some() || tee.mem.is_some() {
+        Some(&mut tee)
+    } else {
+        None
+    };
     let o = registry::run(&c, sink)?;
     if let Some(f) = file {
         if let Some(e) = f.error {
@@ -303,10 +340,14 @@ fn cmd_run(
 }
 
 fn cmd_replay(path: &Path, want_timeline: bool) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let parsed = trace::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let Some(end) = &parsed.end else {
-        bail!("{}: the trace has no end line (was the run cut short?)", path.display());
+        bail!(
+            "{}: the trace has no end line (was the run cut short?)",
+            path.display()
+        );
     };
     let mut mem = MemorySink::default();
     let o = registry::run(&parsed.config, Some(&mut mem))?;
@@ -316,15 +357,39 @@ fn cmd_replay(path: &Path, want_timeline: bool) -> anyhow::Result<()> {
     describe(&o);
     if o.hash_hex() != end.hash {
         let recorded: Vec<String> = text.lines().map(String::from).collect();
-        println!("MISMATCH: the trace says {}, this binary gives {}", end.hash, o.hash_hex());
+        println!(
+            "MISMATCH: the trace says {}, this binary gives {}",
+            end.hash,
+            o.hash_hex()
+        );
         if let Some(d) = diff::first_divergence(&recorded, &mem.lines) {
             println!("first difference at line {}:", d.line);
             println!("  recorded: {}", d.first.as_deref().unwrap_or("<end>"));
             println!("  replayed: {}", d.second.as_deref().unwrap_or("<end>"));
         }
-        bail!("replay of {} did not reproduce (different binary or config?)", path.display());
+        bail!(
+            "replay of {} did not reproduce (different binary or config?)",
+            path.display()
+        );
     }
-    println!("replay matches: hash {} ({} events)", end.hash, end.events);
+    let recorded: Vec<String> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(String::from)
+        .collect();
+    if let Some(d) = diff::first_divergence(&recorded, &mem.lines) {
+        println!(
+            "the hash matches but the file's text does not (edited by hand?); line {}:",
+            d.line
+        );
+        println!("  in file:  {}", d.first.as_deref().unwrap_or("<end>"));
+        println!("  replayed: {}", d.second.as_deref().unwrap_or("<end>"));
+        bail!("{} differs from its replay", path.display());
+    }
+    println!(
+        "replay matches: hash {} ({} events), every line identical",
+        end.hash, end.events
+    );
     if let Some(v) = &o.violation {
         println!("the run fails, as recorded: {v}");
     }
@@ -338,14 +403,21 @@ fn cmd_shrink(
     out: Option<PathBuf>,
 ) -> anyhow::Result<()> {
     let (c, _) = args.build(seed)?;
-    println!("shrinking {} seed {} (at most {runs_max} runs)...", c.workload, c.seed);
+    println!(
+        "shrinking {} seed {} (at most {runs_max} runs)...",
+        c.workload, c.seed
+    );
     let r = shrink::shrink(&c, runs_max)?;
-    let path = out.unwrap_or_else(|| repro_dir().join(format!("{}-{}-shrunk.toml", c.workload, c.seed)));
+    let path =
+        out.unwrap_or_else(|| repro_dir().join(format!("{}-{}-shrunk.toml", c.workload, c.seed)));
     write_config(&path, &r.config)?;
     // Prove the written file reproduces the failure before printing it as the repro.
     let reread = RunConfig::from_toml(&std::fs::read_to_string(&path)?)?;
     let again = registry::run(&reread, None)?;
-    let same = again.violation.as_ref().is_some_and(|v| v.checker == r.checker);
+    let same = again
+        .violation
+        .as_ref()
+        .is_some_and(|v| v.checker == r.checker);
     println!("checker {} fails; {} runs spent", r.checker, r.runs);
     println!("  before: {}", r.size_before);
     println!("  after:  {}", r.size_after);
@@ -353,12 +425,22 @@ fn cmd_shrink(
         println!("  {v}");
     }
     if let FaultSource::Plan(p) = &r.config.faults {
-        println!("  fault kinds left: [{}], scheduled faults: {}", p.kinds().join(", "), r.outcome.schedule.len());
+        println!(
+            "  fault kinds left: [{}], scheduled faults: {}",
+            p.kinds().join(", "),
+            r.outcome.schedule.len()
+        );
     }
     if !same {
-        bail!("the shrunk config in {} did not fail again — please report this", path.display());
+        bail!(
+            "the shrunk config in {} did not fail again — please report this",
+            path.display()
+        );
     }
-    println!("smallest repro: seedbed sim run --config {} --timeline", path.display());
+    println!(
+        "smallest repro: seedbed sim run --config {} --timeline",
+        path.display()
+    );
     Ok(())
 }
 
@@ -369,11 +451,24 @@ pub fn short_sweep(out_dir: &Path, budget: Duration) -> anyhow::Result<sweep::Sw
     std::fs::create_dir_all(out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
     let base = RunConfig::new("register", 0);
     let seeds: Vec<u64> = (0..64).collect();
-    let report = sweep::run(&base, &Sources::default(), &seeds, default_jobs(), Some(budget), false)?;
+    let report = sweep::run(
+        &base,
+        &Sources::default(),
+        &seeds,
+        default_jobs(),
+        Some(budget),
+        false,
+    )?;
     let mut planted = RunConfig::new("register", 0);
     planted.params.insert("bug".into(), "stale-quorum".into());
-    let planted_report =
-        sweep::run(&planted, &Sources::default(), &(0..8).collect::<Vec<_>>(), default_jobs(), Some(budget / 4), false)?;
+    let planted_report = sweep::run(
+        &planted,
+        &Sources::default(),
+        &(0..8).collect::<Vec<_>>(),
+        default_jobs(),
+        Some(budget / 4),
+        false,
+    )?;
     let path = out_dir.join("sim-sweep.json");
     let json = serde_json::json!({ "register": &report, "register_planted_bug": &planted_report });
     std::fs::write(&path, serde_json::to_string_pretty(&json)?)

@@ -75,7 +75,9 @@ pub fn run(
                             first_error
                                 .lock()
                                 .expect("no panics while held")
-                                .get_or_insert(anyhow::Error::new(e).context(format!("seed {seed}")));
+                                .get_or_insert(
+                                    anyhow::Error::new(e).context(format!("seed {seed}")),
+                                );
                             break;
                         }
                     }
@@ -94,7 +96,11 @@ pub fn run(
     let summary = SweepSummary::new(&base.workload, results);
     let busy_s = busy_ns.into_inner().expect("threads joined") as f64 / 1e9;
     Ok(SweepReport {
-        events_per_s_per_core: if busy_s > 0.0 { summary.events as f64 / busy_s } else { 0.0 },
+        events_per_s_per_core: if busy_s > 0.0 {
+            summary.events as f64 / busy_s
+        } else {
+            0.0
+        },
         summary,
         jobs,
         elapsed_s: start.elapsed().as_secs_f64(),
@@ -118,7 +124,10 @@ pub fn print(report: &SweepReport) {
     if report.skipped > 0 {
         println!("  ({} seeds skipped: time budget reached)", report.skipped);
     }
-    println!("  fingerprint {} (equal for equal sweeps, whatever --jobs)", s.fingerprint);
+    println!(
+        "  fingerprint {} (equal for equal sweeps, whatever --jobs)",
+        s.fingerprint
+    );
     for (checker, fails) in &s.failures {
         println!("  {checker}: {} failing seeds", fails.len());
         for f in fails.iter().take(5) {
@@ -164,6 +173,9 @@ mod tests {
             parts.push(run(&base, &Sources::default(), &list, 1, None, false).unwrap());
         }
         assert_eq!(parts.iter().map(|p| p.summary.seeds).sum::<u64>(), 6);
-        assert_eq!(parts.iter().map(|p| p.summary.events).sum::<u64>(), full.summary.events);
+        assert_eq!(
+            parts.iter().map(|p| p.summary.events).sum::<u64>(),
+            full.summary.events
+        );
     }
 }

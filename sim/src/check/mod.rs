@@ -26,7 +26,13 @@ pub trait Checker<N: Node> {
     fn name(&self) -> &'static str;
 
     /// Operation `op_id` was handed to `node` at `t_ns`.
-    fn invoke(&mut self, _t_ns: u64, _op_id: OpId, _node: NodeId, _op: &N::Op) -> Result<(), String> {
+    fn invoke(
+        &mut self,
+        _t_ns: u64,
+        _op_id: OpId,
+        _node: NodeId,
+        _op: &N::Op,
+    ) -> Result<(), String> {
         Ok(())
     }
 
@@ -57,6 +63,12 @@ pub struct Violation {
 
 impl std::fmt::Display for Violation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} at {}: {}", self.checker, crate::time::fmt_nanos(self.at_ns), self.message)
+        write!(
+            f,
+            "{} at {}: {}",
+            self.checker,
+            crate::time::fmt_nanos(self.at_ns),
+            self.message
+        )
     }
 }

@@ -48,7 +48,10 @@ impl Buggify {
         let on = match self.sites.get(site) {
             Some(&on) => on,
             None => {
-                assert!(self.sites.len() < SITES_MAX, "more than {SITES_MAX} buggify sites");
+                assert!(
+                    self.sites.len() < SITES_MAX,
+                    "more than {SITES_MAX} buggify sites"
+                );
                 let on = self.rng.chance(SITE_ON_P);
                 self.sites.insert(site, on);
                 on
@@ -80,6 +83,9 @@ mod tests {
             let fired = (0..400).filter(|_| b.hit("site")).count();
             on_sites += usize::from(fired > 0);
         }
-        assert!((3..25).contains(&on_sites), "{on_sites} of 40 seeds had the site on");
+        assert!(
+            (3..25).contains(&on_sites),
+            "{on_sites} of 40 seeds had the site on"
+        );
     }
 }

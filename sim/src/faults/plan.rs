@@ -158,10 +158,15 @@ impl FaultPlan {
         ] {
             if let Some(p) = p {
                 if p.every_ms == 0 || p.duration_ms_max == 0 {
-                    return Err(format!("faults.{name}: every_ms and duration_ms_max must be at least 1"));
+                    return Err(format!(
+                        "faults.{name}: every_ms and duration_ms_max must be at least 1"
+                    ));
                 }
                 if p.duration_ms_max > FAULT_DURATION_MS_MAX {
-                    return Err(format!("faults.{name}.duration_ms_max = {} exceeds {FAULT_DURATION_MS_MAX}", p.duration_ms_max));
+                    return Err(format!(
+                        "faults.{name}.duration_ms_max = {} exceeds {FAULT_DURATION_MS_MAX}",
+                        p.duration_ms_max
+                    ));
                 }
             }
         }
@@ -194,7 +199,10 @@ impl FaultPlan {
     /// buggify), as opposed to the discrete ones drawn into the schedule.
     pub fn continuous_kinds(&self) -> usize {
         let discrete = ["partitions", "crashes", "pauses", "clock-jumps"];
-        self.kinds().iter().filter(|k| !discrete.contains(k)).count()
+        self.kinds()
+            .iter()
+            .filter(|k| !discrete.contains(k))
+            .count()
     }
 
     /// The fault kinds switched on, by name (for summaries and `--json`).
@@ -243,7 +251,8 @@ mod tests {
 
     #[test]
     fn toml_round_trip_and_typed_errors() {
-        let text = "buggify = true\n[net]\ndrop = 0.1\n[crashes]\nevery_ms = 100\nduration_ms_max = 50\n";
+        let text =
+            "buggify = true\n[net]\ndrop = 0.1\n[crashes]\nevery_ms = 100\nduration_ms_max = 50\n";
         let p = FaultPlan::from_toml(text).unwrap();
         assert!(p.buggify && p.net.drop == 0.1 && p.crashes.unwrap().every_ms == 100);
         assert_eq!(p.kinds(), ["drop", "crashes", "buggify"]);

@@ -67,9 +67,9 @@ impl Fault {
                 partition: p,
                 duration_ms: *duration_ms,
             }),
-            Fault::Crash { node, .. } | Fault::Pause { node, .. } | Fault::ClockJump { node, .. } => {
-                (*node < nodes).then(|| self.clone())
-            }
+            Fault::Crash { node, .. }
+            | Fault::Pause { node, .. }
+            | Fault::ClockJump { node, .. } => (*node < nodes).then(|| self.clone()),
         }
     }
 }
@@ -138,33 +138,68 @@ pub fn generate(plan: &FaultPlan, nodes: u32, until_ms: u64, root: &DetRng) -> V
     let until_ns = ms(until_ms);
     let mut out = Vec::new();
     if let (Some(p), true) = (plan.partitions, nodes >= 2) {
-        arrivals(&mut root.fork("schedule/partitions"), p, until_ns, |at_ms, r| {
-            let partition = draw_partition(r, nodes);
-            let duration_ms = r.range_inclusive(1, p.duration_ms_max);
-            out.push(ScheduledFault { at_ms, fault: Fault::Partition { partition, duration_ms } });
-        });
+        arrivals(
+            &mut root.fork("schedule/partitions"),
+            p,
+            until_ns,
+            |at_ms, r| {
+                let partition = draw_partition(r, nodes);
+                let duration_ms = r.range_inclusive(1, p.duration_ms_max);
+                out.push(ScheduledFault {
+                    at_ms,
+                    fault: Fault::Partition {
+                        partition,
+                        duration_ms,
+                    },
+                });
+            },
+        );
     }
     if let Some(p) = plan.crashes {
-        arrivals(&mut root.fork("schedule/crashes"), p, until_ns, |at_ms, r| {
-            let node = r.below(u64::from(nodes)) as NodeId;
-            let down_ms = r.range_inclusive(1, p.duration_ms_max);
-            out.push(ScheduledFault { at_ms, fault: Fault::Crash { node, down_ms } });
-        });
+        arrivals(
+            &mut root.fork("schedule/crashes"),
+            p,
+            until_ns,
+            |at_ms, r| {
+                let node = r.below(u64::from(nodes)) as NodeId;
+                let down_ms = r.range_inclusive(1, p.duration_ms_max);
+                out.push(ScheduledFault {
+                    at_ms,
+                    fault: Fault::Crash { node, down_ms },
+                });
+            },
+        );
     }
     if let Some(p) = plan.pauses {
-        arrivals(&mut root.fork("schedule/pauses"), p, until_ns, |at_ms, r| {
-            let node = r.below(u64::from(nodes)) as NodeId;
-            let duration_ms = r.range_inclusive(1, p.duration_ms_max);
-            out.push(ScheduledFault { at_ms, fault: Fault::Pause { node, duration_ms } });
-        });
+        arrivals(
+            &mut root.fork("schedule/pauses"),
+            p,
+            until_ns,
+            |at_ms, r| {
+                let node = r.below(u64::from(nodes)) as NodeId;
+                let duration_ms = r.range_inclusive(1, p.duration_ms_max);
+                out.push(ScheduledFault {
+                    at_ms,
+                    fault: Fault::Pause { node, duration_ms },
+                });
+            },
+        );
     }
     if let Some(p) = plan.clock_jumps {
-        arrivals(&mut root.fork("schedule/clock-jumps"), p, until_ns, |at_ms, r| {
-            let node = r.below(u64::from(nodes)) as NodeId;
-            let size = r.range_inclusive(1, p.duration_ms_max) as i64;
-            let delta_ms = if r.chance(0.5) { size } else { -size };
-            out.push(ScheduledFault { at_ms, fault: Fault::ClockJump { node, delta_ms } });
-        });
+        arrivals(
+            &mut root.fork("schedule/clock-jumps"),
+            p,
+            until_ns,
+            |at_ms, r| {
+                let node = r.below(u64::from(nodes)) as NodeId;
+                let size = r.range_inclusive(1, p.duration_ms_max) as i64;
+                let delta_ms = if r.chance(0.5) { size } else { -size };
+                out.push(ScheduledFault {
+                    at_ms,
+                    fault: Fault::ClockJump { node, delta_ms },
+                });
+            },
+        );
     }
     out.truncate(SCHEDULE_MAX);
     // Stable: equal times keep kind order, which is fixed.
@@ -177,7 +212,10 @@ mod tests {
     use super::*;
 
     fn plan() -> FaultPlan {
-        let p = Periodic { every_ms: 50, duration_ms_max: 100 };
+        let p = Periodic {
+            every_ms: 50,
+            duration_ms_max: 100,
+        };
         FaultPlan {
             partitions: Some(p),
             crashes: Some(p),
@@ -192,14 +230,19 @@ mod tests {
         let s = generate(&plan(), 5, 2_000, &DetRng::new(9));
         assert!(s.len() > 40, "only {} faults", s.len());
         assert!(s.windows(2).all(|w| w[0].at_ms <= w[1].at_ms));
-        assert!(s.iter().all(|f| f.at_ms < 2_000 && f.fault.restricted_to(5).is_some()));
+        assert!(s
+            .iter()
+            .all(|f| f.at_ms < 2_000 && f.fault.restricted_to(5).is_some()));
         let kinds: std::collections::BTreeSet<_> = s.iter().map(|f| f.fault.name()).collect();
         assert_eq!(kinds.len(), 4);
     }
 
     #[test]
     fn one_kind_does_not_move_another() {
-        let only_crashes = FaultPlan { crashes: plan().crashes, ..FaultPlan::default() };
+        let only_crashes = FaultPlan {
+            crashes: plan().crashes,
+            ..FaultPlan::default()
+        };
         let a: Vec<_> = generate(&only_crashes, 5, 2_000, &DetRng::new(9));
         let b: Vec<_> = generate(&plan(), 5, 2_000, &DetRng::new(9))
             .into_iter()

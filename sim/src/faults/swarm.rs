@@ -88,7 +88,10 @@ pub fn plan(root: &DetRng) -> FaultPlan {
         disk,
         buggify,
     };
-    debug_assert!(plan.validate().is_ok(), "swarm drew an invalid plan: {plan:?}");
+    debug_assert!(
+        plan.validate().is_ok(),
+        "swarm drew an invalid plan: {plan:?}"
+    );
     plan
 }
 
@@ -101,7 +104,11 @@ mod tests {
         let plans: Vec<_> = (0..32).map(|s| plan(&DetRng::new(s))).collect();
         assert!(plans.iter().all(|p| p.validate().is_ok()));
         let kinds: std::collections::BTreeSet<_> = plans.iter().map(|p| p.kinds()).collect();
-        assert!(kinds.len() > 16, "only {} distinct subsets in 32 seeds", kinds.len());
+        assert!(
+            kinds.len() > 16,
+            "only {} distinct subsets in 32 seeds",
+            kinds.len()
+        );
         assert_eq!(plan(&DetRng::new(5)), plan(&DetRng::new(5)));
     }
 }

@@ -49,9 +49,9 @@ impl Latency {
     pub fn validate(&self, what: &str) -> Result<(), String> {
         match *self {
             Latency::Fixed { .. } => Ok(()),
-            Latency::Uniform { min_us, max_us } if min_us > max_us => Err(format!(
-                "{what}: latency min_us {min_us} > max_us {max_us}"
-            )),
+            Latency::Uniform { min_us, max_us } if min_us > max_us => {
+                Err(format!("{what}: latency min_us {min_us} > max_us {max_us}"))
+            }
             Latency::Uniform { .. } => Ok(()),
             Latency::Tail {
                 min_us,
@@ -97,9 +97,7 @@ impl Latency {
     pub fn sample_ns(&self, rng: &mut DetRng) -> u64 {
         match *self {
             Latency::Fixed { us: d } => us(d),
-            Latency::Uniform { min_us, max_us } => {
-                rng.range_inclusive(us(min_us), us(max_us))
-            }
+            Latency::Uniform { min_us, max_us } => rng.range_inclusive(us(min_us), us(max_us)),
             Latency::Tail {
                 min_us,
                 max_us,
@@ -136,6 +134,11 @@ mod tests {
             tails += usize::from(d > 20_000);
         }
         assert!((500..1_500).contains(&tails), "tail share off: {tails}");
-        assert!(Latency::Uniform { min_us: 5, max_us: 1 }.validate("l").is_err());
+        assert!(Latency::Uniform {
+            min_us: 5,
+            max_us: 1
+        }
+        .validate("l")
+        .is_err());
     }
 }

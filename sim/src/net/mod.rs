@@ -243,7 +243,10 @@ impl Network {
 
     /// Put a partition in force.
     pub fn cut(&mut self, cut: Cut) {
-        assert!(self.cuts.len() < CUTS_MAX, "more than {CUTS_MAX} partitions at once");
+        assert!(
+            self.cuts.len() < CUTS_MAX,
+            "more than {CUTS_MAX} partitions at once"
+        );
         self.cuts.push(cut);
     }
 
@@ -332,7 +335,10 @@ impl Network {
     #[inline]
     pub fn arrive(&mut self, from: NodeId, to: NodeId) -> Result<(), DropReason> {
         let link = self.link(from, to);
-        assert!(link.in_flight > 0, "arrival on link {from}->{to} with nothing in flight");
+        assert!(
+            link.in_flight > 0,
+            "arrival on link {from}->{to} with nothing in flight"
+        );
         link.in_flight -= 1;
         if self.is_cut(from, to) {
             self.stats.partitioned += 1;
@@ -426,7 +432,11 @@ mod tests {
             }
             .cut(7),
         );
-        assert_eq!(n.arrive(0, 1), Err(DropReason::Partitioned), "in flight when cut");
+        assert_eq!(
+            n.arrive(0, 1),
+            Err(DropReason::Partitioned),
+            "in flight when cut"
+        );
         assert!(n.is_cut(1, 2) && n.is_cut(2, 1) && !n.is_cut(0, 2));
         n.heal(7);
         assert!(!n.is_cut(0, 1));

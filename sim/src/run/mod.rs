@@ -1,7 +1,7 @@
 //! The verbs above a single run: repro lines, determinism checks, shrinking and sweeps.
 //!
-//! Everything here is single-threaded and deterministic; the harness runs many seeds on many
-//! threads by calling these per seed.
+//! Everything here is sequential and deterministic; the harness runs many seeds on many
+//! cores by calling these per seed.
 
 pub mod determinism;
 pub mod repro;

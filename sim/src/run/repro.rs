@@ -41,7 +41,6 @@ pub fn command(config: &RunConfig, sources: &Sources) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::faults::FaultPlan;
 
     #[test]
     fn flags_files_and_unreproducible_configs() {
@@ -51,13 +50,23 @@ mod tests {
             command(&c, &Sources::default()).unwrap(),
             "seedbed sim run --workload register --seed 4 --set bug=stale-quorum"
         );
-        c.faults = FaultSource::Plan(FaultPlan::none());
+        c.faults = FaultSource::Plan(Box::default());
         assert_eq!(command(&c, &Sources::default()), None);
-        let with_file = Sources { faults_file: Some("p.toml".into()), ..Sources::default() };
-        assert!(command(&c, &with_file).unwrap().ends_with("--faults p.toml"));
+        let with_file = Sources {
+            faults_file: Some("p.toml".into()),
+            ..Sources::default()
+        };
+        assert!(command(&c, &with_file)
+            .unwrap()
+            .ends_with("--faults p.toml"));
         c.schedule = Some(vec![]);
         assert_eq!(command(&c, &with_file), None);
-        let cfg = Sources { config_file: Some("s.toml".into()), ..Sources::default() };
-        assert!(command(&c, &cfg).unwrap().starts_with("seedbed sim run --config s.toml --workload"));
+        let cfg = Sources {
+            config_file: Some("s.toml".into()),
+            ..Sources::default()
+        };
+        assert!(command(&c, &cfg)
+            .unwrap()
+            .starts_with("seedbed sim run --config s.toml --workload"));
     }
 }

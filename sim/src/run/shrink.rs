@@ -69,7 +69,11 @@ impl Shrinker {
         }
         self.runs += 1;
         match registry::run(&candidate, None) {
-            Ok(o) if o.violation.as_ref().is_some_and(|v| v.checker == self.checker) => {
+            Ok(o)
+                if o.violation
+                    .as_ref()
+                    .is_some_and(|v| v.checker == self.checker) =>
+            {
                 self.best = candidate;
                 self.best_outcome = o;
                 true
@@ -80,13 +84,17 @@ impl Shrinker {
 
     fn plan(&self) -> FaultPlan {
         match &self.best.faults {
-            FaultSource::Plan(p) => p.clone(),
+            FaultSource::Plan(p) => (**p).clone(),
             _ => FaultPlan::none(),
         }
     }
 
     fn earlier_stop(&mut self) -> bool {
-        let v = self.best_outcome.violation.as_ref().expect("best always fails");
+        let v = self
+            .best_outcome
+            .violation
+            .as_ref()
+            .expect("best always fails");
         let fault_ms = self.best_outcome.size.fault_ms;
         let stop_ms = v.at_ns / NANOS_PER_MS + 1;
         if stop_ms >= fault_ms {
@@ -209,7 +217,7 @@ impl Shrinker {
                 continue;
             }
             let mut c = self.best.clone();
-            c.faults = FaultSource::Plan(p);
+            c.faults = FaultSource::Plan(Box::new(p));
             progress |= self.attempt(c);
         }
         progress
@@ -232,7 +240,7 @@ pub fn shrink(config: &RunConfig, runs_max: u32) -> Result<ShrinkReport, SimErro
     plan.crashes = None;
     plan.pauses = None;
     plan.clock_jumps = None;
-    pinned.faults = FaultSource::Plan(plan);
+    pinned.faults = FaultSource::Plan(Box::new(plan));
     pinned.schedule = Some(first.schedule.clone());
     pinned.nodes = Some(first.size.nodes);
     pinned.fault_ms = Some(first.size.fault_ms);

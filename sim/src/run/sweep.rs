@@ -2,7 +2,7 @@
 //!
 //! This module decides *which* seeds a sweep (or one shard of it) runs and how results are
 //! summed up; it runs nothing in parallel itself — the harness runs [`run_seed`] on as many
-//! threads as `--jobs` says, each seed single-threaded. Results are sorted by seed before they
+//! workers as `--jobs` says, each seed on one core. Results are sorted by seed before they
 //! are summarised, so the summary (and its [`SweepSummary::fingerprint`]) is the same whatever
 //! `--jobs` or `--shard`.
 
@@ -42,7 +42,10 @@ impl std::str::FromStr for SeedRange {
                 .map_err(|_| format!("seed range '{s}': '{t}' is not a number"))
         };
         let (start, end) = if let Some((a, b)) = s.split_once("..=") {
-            (num(a)?, num(b)?.checked_add(1).ok_or("seed range end overflows")?)
+            (
+                num(a)?,
+                num(b)?.checked_add(1).ok_or("seed range end overflows")?,
+            )
         } else if let Some((a, b)) = s.split_once("..") {
             (num(a)?, num(b)?)
         } else {
@@ -81,8 +84,14 @@ impl std::str::FromStr for Shard {
         let (i, n) = s
             .split_once('/')
             .ok_or_else(|| format!("shard '{s}': expected i/n, like 0/4"))?;
-        let index: u64 = i.trim().parse().map_err(|_| format!("shard '{s}': '{i}' is not a number"))?;
-        let count: u64 = n.trim().parse().map_err(|_| format!("shard '{s}': '{n}' is not a number"))?;
+        let index: u64 = i
+            .trim()
+            .parse()
+            .map_err(|_| format!("shard '{s}': '{i}' is not a number"))?;
+        let count: u64 = n
+            .trim()
+            .parse()
+            .map_err(|_| format!("shard '{s}': '{n}' is not a number"))?;
         if count == 0 || index >= count {
             return Err(format!("shard '{s}': need 0 <= i < n"));
         }
@@ -118,7 +127,10 @@ pub fn run_seed(base: &RunConfig, seed: u64, sources: &Sources) -> Result<SeedRe
     let outcome = registry::run(&config, None)?;
     let repro = outcome.violation.as_ref().map(|_| {
         repro::command(&config, sources).unwrap_or_else(|| {
-            format!("(config not expressible as flags; seed {seed}) seedbed sim run {}", config.flags())
+            format!(
+                "(config not expressible as flags; seed {seed}) seedbed sim run {}",
+                config.flags()
+            )
         })
     });
     Ok(SeedResult {
@@ -170,11 +182,14 @@ impl SweepSummary {
             h.write(r.hash.as_bytes());
             events += r.events;
             if let Some(v) = &r.violation {
-                failures.entry(v.checker.clone()).or_default().push(FailureLine {
-                    seed: r.seed,
-                    message: v.message.clone(),
-                    repro: r.repro.clone().unwrap_or_default(),
-                });
+                failures
+                    .entry(v.checker.clone())
+                    .or_default()
+                    .push(FailureLine {
+                        seed: r.seed,
+                        message: v.message.clone(),
+                        repro: r.repro.clone().unwrap_or_default(),
+                    });
             }
         }
         SweepSummary {
@@ -196,7 +211,10 @@ mod tests {
     fn ranges_and_shards_parse_and_partition() {
         let r: SeedRange = "10..20".parse().unwrap();
         assert_eq!(r, SeedRange { start: 10, end: 20 });
-        assert_eq!("3..=3".parse::<SeedRange>().unwrap(), SeedRange { start: 3, end: 4 });
+        assert_eq!(
+            "3..=3".parse::<SeedRange>().unwrap(),
+            SeedRange { start: 3, end: 4 }
+        );
         assert!("5..5".parse::<SeedRange>().is_err());
         assert!("a..5".parse::<SeedRange>().unwrap_err().contains("'a'"));
         assert!("3/3".parse::<Shard>().is_err());

@@ -16,13 +16,11 @@ pub struct Divergence {
 /// The first line where `a` and `b` differ, or `None` if they are identical.
 pub fn first_divergence(a: &[String], b: &[String]) -> Option<Divergence> {
     let n = a.len().max(b.len());
-    (0..n)
-        .find(|&i| a.get(i) != b.get(i))
-        .map(|i| Divergence {
-            line: i,
-            first: a.get(i).cloned(),
-            second: b.get(i).cloned(),
-        })
+    (0..n).find(|&i| a.get(i) != b.get(i)).map(|i| Divergence {
+        line: i,
+        first: a.get(i).cloned(),
+        second: b.get(i).cloned(),
+    })
 }
 
 #[cfg(test)]
@@ -36,7 +34,10 @@ mod tests {
         assert_eq!(first_divergence(&a, &b), None);
         b[2] = "z".into();
         let d = first_divergence(&a, &b).unwrap();
-        assert_eq!((d.line, d.first.as_deref(), d.second.as_deref()), (2, Some("y"), Some("z")));
+        assert_eq!(
+            (d.line, d.first.as_deref(), d.second.as_deref()),
+            (2, Some("y"), Some("z"))
+        );
         b.pop();
         assert_eq!(first_divergence(&a, &b).unwrap().second, None);
     }

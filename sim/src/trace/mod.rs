@@ -239,7 +239,10 @@ struct EndLine {
 
 /// Parse a whole trace file; errors name the line.
 pub fn parse(text: &str) -> Result<ParsedTrace, String> {
-    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
     let (_, first) = lines.next().ok_or("empty trace file")?;
     let header: Header =
         serde_json::from_str(first).map_err(|e| format!("line 1: not a trace header: {e}"))?;
@@ -256,12 +259,13 @@ pub fn parse(text: &str) -> Result<ParsedTrace, String> {
             return Err(format!("line {}: text after the end line", i + 1));
         }
         if line.starts_with("{\"end\"") {
-            let e: EndLine =
-                serde_json::from_str(line).map_err(|e| format!("line {}: bad end line: {e}", i + 1))?;
+            let e: EndLine = serde_json::from_str(line)
+                .map_err(|e| format!("line {}: bad end line: {e}", i + 1))?;
             end = Some(e.end);
         } else {
             events.push(
-                serde_json::from_str(line).map_err(|e| format!("line {}: bad event: {e}", i + 1))?,
+                serde_json::from_str(line)
+                    .map_err(|e| format!("line {}: bad event: {e}", i + 1))?,
             );
         }
     }
@@ -283,7 +287,9 @@ mod tests {
         a.record(5, Some(1), TraceKind::Deliver, 0, 42, || "from n0".into());
         let ha = a.hash();
         let mut b = Trace::new(None);
-        b.record(5, Some(1), TraceKind::Deliver, 0, 42, || unreachable!("no sink, no render"));
+        b.record(5, Some(1), TraceKind::Deliver, 0, 42, || {
+            unreachable!("no sink, no render")
+        });
         assert_eq!(ha, b.hash());
         let mut c = Trace::new(None);
         c.record(5, Some(1), TraceKind::Deliver, 0, 43, String::new);

@@ -42,7 +42,11 @@ pub fn render(events: &[TraceLine], nodes: u32) -> String {
         match e.node {
             Some(node) if node < nodes => {
                 for n in 0..nodes {
-                    let cell = if n == node { clip(&text, column) } else { clip("", column) };
+                    let cell = if n == node {
+                        clip(&text, column)
+                    } else {
+                        clip("", column)
+                    };
                     let _ = write!(out, "| {cell} ");
                 }
             }
@@ -62,8 +66,18 @@ mod tests {
     #[test]
     fn events_land_in_their_node_column() {
         let ev = vec![
-            TraceLine { t_ns: 1_000, node: Some(1), event: "deliver".into(), detail: "from n0".into() },
-            TraceLine { t_ns: 2_000, node: None, event: "partition".into(), detail: "split".into() },
+            TraceLine {
+                t_ns: 1_000,
+                node: Some(1),
+                event: "deliver".into(),
+                detail: "from n0".into(),
+            },
+            TraceLine {
+                t_ns: 2_000,
+                node: None,
+                event: "partition".into(),
+                detail: "split".into(),
+            },
         ];
         let text = render(&ev, 2);
         let rows: Vec<&str> = text.lines().collect();

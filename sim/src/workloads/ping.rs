@@ -104,19 +104,23 @@ impl Workload for Ping {
         check_params(Self::NAME, config, &["fanout"])?;
         let fanout = match config.params.get("fanout") {
             None => 8,
-            Some(v) => v.parse().ok().filter(|&f: &u32| (1..=256).contains(&f)).ok_or_else(|| {
-                SimError::Param {
+            Some(v) => v
+                .parse()
+                .ok()
+                .filter(|&f: &u32| (1..=256).contains(&f))
+                .ok_or_else(|| SimError::Param {
                     workload: Self::NAME,
                     key: "fanout".into(),
                     detail: format!("'{v}' is not a number in 1..=256"),
-                }
-            })?,
+                })?,
         };
         Ok(Ping { fanout })
     }
 
     fn build_node(&self, _id: NodeId) -> PingNode {
-        PingNode { fanout: self.fanout }
+        PingNode {
+            fanout: self.fanout,
+        }
     }
 
     fn next_op(&mut self, rng: &mut DetRng, _index: u64) -> (NodeId, OpFor<Self>) {

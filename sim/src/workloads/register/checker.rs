@@ -57,10 +57,19 @@ impl Checker<RegisterNode> for LinearizableRegister {
         }
         if let RegOp::Write(v) = op {
             if self.written.insert(*v, op_id).is_some() {
-                return Err(format!("value {v} written twice: the workload must write unique values"));
+                return Err(format!(
+                    "value {v} written twice: the workload must write unique values"
+                ));
             }
         }
-        self.open.insert(op_id, Open { op: *op, floor: self.high, invoked_ns: t_ns });
+        self.open.insert(
+            op_id,
+            Open {
+                op: *op,
+                floor: self.high,
+                invoked_ns: t_ns,
+            },
+        );
         Ok(())
     }
 
@@ -92,16 +101,24 @@ impl Checker<RegisterNode> for LinearizableRegister {
                 }
                 let known = stamp == Stamp::default() && value == 0;
                 if !known && !self.written.contains_key(&value) {
-                    return Err(format!("read op {op_id} returned {value}, which no write wrote"));
+                    return Err(format!(
+                        "read op {op_id} returned {value}, which no write wrote"
+                    ));
                 }
                 if let Some(&v) = self.stamps.get(&stamp) {
                     if v != value {
-                        return Err(format!("read op {op_id} returned {value} for stamp {stamp:?}, which wrote {v}"));
+                        return Err(format!(
+                            "read op {op_id} returned {value} for stamp {stamp:?}, which wrote {v}"
+                        ));
                     }
                 }
                 self.high = self.high.max(stamp);
             }
-            (op, r) => return Err(format!("op {op_id} {op:?} got the wrong kind of reply {r:?}")),
+            (op, r) => {
+                return Err(format!(
+                    "op {op_id} {op:?} got the wrong kind of reply {r:?}"
+                ))
+            }
         }
         Ok(())
     }
@@ -116,7 +133,11 @@ mod tests {
     use super::*;
 
     fn s(counter: u64) -> Stamp {
-        Stamp { counter, writer: 0, nonce: counter }
+        Stamp {
+            counter,
+            writer: 0,
+            nonce: counter,
+        }
     }
 
     #[test]
@@ -125,7 +146,16 @@ mod tests {
         c.invoke(0, 1, 0, &RegOp::Write(5)).unwrap();
         c.complete(1, 1, &RegReply::Written(s(1))).unwrap();
         c.invoke(2, 2, 1, &RegOp::Read).unwrap();
-        let e = c.complete(3, 2, &RegReply::Read { stamp: Stamp::default(), value: 0 }).unwrap_err();
+        let e = c
+            .complete(
+                3,
+                2,
+                &RegReply::Read {
+                    stamp: Stamp::default(),
+                    value: 0,
+                },
+            )
+            .unwrap_err();
         assert!(e.contains("stale read"), "{e}");
     }
 
@@ -134,10 +164,27 @@ mod tests {
         let mut c = LinearizableRegister::default();
         c.invoke(0, 1, 0, &RegOp::Write(5)).unwrap();
         c.invoke(0, 2, 1, &RegOp::Read).unwrap();
-        c.complete(1, 2, &RegReply::Read { stamp: Stamp::default(), value: 0 }).unwrap();
+        c.complete(
+            1,
+            2,
+            &RegReply::Read {
+                stamp: Stamp::default(),
+                value: 0,
+            },
+        )
+        .unwrap();
         c.complete(2, 1, &RegReply::Written(s(1))).unwrap();
         c.invoke(3, 3, 1, &RegOp::Read).unwrap();
-        let e = c.complete(4, 3, &RegReply::Read { stamp: s(2), value: 99 }).unwrap_err();
+        let e = c
+            .complete(
+                4,
+                3,
+                &RegReply::Read {
+                    stamp: s(2),
+                    value: 99,
+                },
+            )
+            .unwrap_err();
         assert!(e.contains("no write wrote"), "{e}");
     }
 }

@@ -96,7 +96,11 @@ impl Workload for Register {
     fn next_op(&mut self, rng: &mut DetRng, index: u64) -> (NodeId, OpFor<Self>) {
         let node = rng.below(u64::from(self.nodes)) as NodeId;
         // Values are unique (index + 1), so a read says exactly which write it saw.
-        let op = if rng.chance(0.5) { RegOp::Write(index + 1) } else { RegOp::Read };
+        let op = if rng.chance(0.5) {
+            RegOp::Write(index + 1)
+        } else {
+            RegOp::Read
+        };
         (node, op)
     }
 

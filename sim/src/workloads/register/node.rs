@@ -101,8 +101,12 @@ impl RegisterNode {
 
     fn on_query_reply(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, req: u64, got: State) {
         let majority = Self::majority(ctx);
-        let Some(c) = self.coords.get_mut(&req) else { return };
-        let Phase::Query { best } = &mut c.phase else { return };
+        let Some(c) = self.coords.get_mut(&req) else {
+            return;
+        };
+        let Phase::Query { best } = &mut c.phase else {
+            return;
+        };
         c.acks |= 1u64 << from;
         if got.stamp > best.stamp {
             *best = got;
@@ -123,7 +127,13 @@ impl RegisterNode {
             RegOp::Read if self.bug == Bug::NoWriteBack => {
                 let op_id = c.op_id;
                 self.coords.remove(&req);
-                ctx.reply(op_id, RegReply::Read { stamp: best.stamp, value: best.value });
+                ctx.reply(
+                    op_id,
+                    RegReply::Read {
+                        stamp: best.stamp,
+                        value: best.value,
+                    },
+                );
                 return;
             }
             RegOp::Read => best,
@@ -136,8 +146,12 @@ impl RegisterNode {
 
     fn on_store_ack(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, req: u64) {
         let majority = Self::majority(ctx);
-        let Some(c) = self.coords.get_mut(&req) else { return };
-        let Phase::Store { state } = c.phase else { return };
+        let Some(c) = self.coords.get_mut(&req) else {
+            return;
+        };
+        let Phase::Store { state } = c.phase else {
+            return;
+        };
         c.acks |= 1u64 << from;
         let needed = match (self.bug, c.op) {
             (Bug::StaleQuorum, RegOp::Write(_)) => 1,
@@ -148,7 +162,10 @@ impl RegisterNode {
         }
         let reply = match c.op {
             RegOp::Write(_) => RegReply::Written(state.stamp),
-            RegOp::Read => RegReply::Read { stamp: state.stamp, value: state.value },
+            RegOp::Read => RegReply::Read {
+                stamp: state.stamp,
+                value: state.value,
+            },
         };
         let op_id = c.op_id;
         self.coords.remove(&req);
@@ -199,7 +216,14 @@ impl Node for RegisterNode {
         match msg {
             RegMsg::Query { req } => {
                 if let Some(s) = self.state {
-                    ctx.send(from, RegMsg::QueryReply { req, stamp: s.stamp, value: s.value });
+                    ctx.send(
+                        from,
+                        RegMsg::QueryReply {
+                            req,
+                            stamp: s.stamp,
+                            value: s.value,
+                        },
+                    );
                 }
             }
             RegMsg::QueryReply { req, stamp, value } => {
@@ -219,7 +243,9 @@ impl Node for RegisterNode {
             }
             return;
         }
-        let Some(c) = self.coords.get_mut(&timer) else { return };
+        let Some(c) = self.coords.get_mut(&timer) else {
+            return;
+        };
         c.retries += 1;
         if c.retries > RETRIES_MAX {
             let op_id = c.op_id;
@@ -241,7 +267,9 @@ impl Node for RegisterNode {
         let c = Coord {
             op_id,
             op,
-            phase: Phase::Query { best: State::default() },
+            phase: Phase::Query {
+                best: State::default(),
+            },
             acks: 0,
             retries: 0,
         };

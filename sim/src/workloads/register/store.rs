@@ -116,7 +116,14 @@ mod tests {
     fn round_trip_and_corruption_is_caught() {
         let fs = SimFs::new(1, SimConfig::default());
         assert!(load(&fs).unwrap().is_none());
-        let s = State { stamp: Stamp { counter: 3, writer: 1, nonce: 9 }, value: 42 };
+        let s = State {
+            stamp: Stamp {
+                counter: 3,
+                writer: 1,
+                nonce: 9,
+            },
+            value: 42,
+        };
         save(&fs, &s, true).unwrap();
         assert_eq!(load(&fs).unwrap(), Some(s));
         fs.corrupt(Path::new(PATH), 25, 0x10).unwrap();
@@ -126,7 +133,14 @@ mod tests {
     #[test]
     fn synced_state_survives_a_crash() {
         let fs = SimFs::new(2, SimConfig::default());
-        let s = State { stamp: Stamp { counter: 1, writer: 0, nonce: 1 }, value: 7 };
+        let s = State {
+            stamp: Stamp {
+                counter: 1,
+                writer: 0,
+                nonce: 1,
+            },
+            value: 7,
+        };
         save(&fs, &s, true).unwrap();
         fs.crash();
         assert_eq!(load(&fs).unwrap(), Some(s));
