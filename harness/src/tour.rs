@@ -15,6 +15,6 @@ pub fn run(args: &TourArgs) -> anyhow::Result<()> {
     println!("seedbed tour: results will go to {}", args.out.display());
     // A short simulator sweep (a few seconds at most); its JSON lands in the report directory.
     let sweep = crate::sim::short_sweep(&args.out, std::time::Duration::from_secs(5))?;
-    crate::sim::sweep::print(&sweep);
+    sweep.print();
     Ok(())
 }

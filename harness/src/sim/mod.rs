@@ -444,34 +444,68 @@ fn cmd_shrink(
     Ok(())
 }
 
-/// The short sweep the tour runs: the register workload (correct protocol) over a few seeds
-/// with swarm faults, plus the planted bug to show a catch; bounded by `budget`. Writes
-/// `sim-sweep.json` into `out_dir` and returns the report of the correct protocol's sweep.
-pub fn short_sweep(out_dir: &Path, budget: Duration) -> anyhow::Result<sweep::SweepReport> {
-    std::fs::create_dir_all(out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
-    let base = RunConfig::new("register", 0);
+/// What the tour's short sweep found.
+#[derive(Debug)]
+pub struct ShortSweep {
+    /// The correct register over swarm faults: should find nothing.
+    pub correct: sweep::SweepReport,
+    /// The register with the planted `stale-quorum` bug: should be caught.
+    pub planted: sweep::SweepReport,
+}
+
+impl ShortSweep {
+    /// Print both sweeps for people.
+    pub fn print(&self) {
+        sweep::print(&self.correct);
+        let p = &self.planted.summary;
+        println!(
+            "planted bug (register --set bug=stale-quorum): caught in {} of {} seeds",
+            p.failed, p.seeds
+        );
+        if let Some(f) = p.failures.values().flatten().next() {
+            println!("  e.g. seed {}: {}", f.seed, f.message);
+            println!("  repro: {}", f.repro);
+            println!(
+                "  shrink: seedbed sim shrink --workload register --seed {} --set bug=stale-quorum",
+                f.seed
+            );
+        }
+    }
+}
+
+/// The short sweep the tour runs: the register workload (correct protocol) over 64 seeds with
+/// swarm faults, and 8 seeds of the planted bug to show a catch; each bounded by `budget` (seeds
+/// not started by then are skipped). Writes `sim-sweep.json` into `out_dir`.
+pub fn short_sweep(out_dir: &Path, budget: Duration) -> anyhow::Result<ShortSweep> {
+    if !out_dir.as_os_str().is_empty() {
+        std::fs::create_dir_all(out_dir)
+            .with_context(|| format!("creating {}", out_dir.display()))?;
+    }
+    let jobs = default_jobs();
+    let correct = RunConfig::new("register", 0);
     let seeds: Vec<u64> = (0..64).collect();
-    let report = sweep::run(
-        &base,
+    let correct = sweep::run(
+        &correct,
         &Sources::default(),
         &seeds,
-        default_jobs(),
+        jobs,
         Some(budget),
         false,
     )?;
     let mut planted = RunConfig::new("register", 0);
     planted.params.insert("bug".into(), "stale-quorum".into());
-    let planted_report = sweep::run(
+    let seeds: Vec<u64> = (0..8).collect();
+    let planted = sweep::run(
         &planted,
         &Sources::default(),
-        &(0..8).collect::<Vec<_>>(),
-        default_jobs(),
-        Some(budget / 4),
+        &seeds,
+        jobs,
+        Some(budget),
         false,
     )?;
     let path = out_dir.join("sim-sweep.json");
-    let json = serde_json::json!({ "register": &report, "register_planted_bug": &planted_report });
+    let json = serde_json::json!({ "register": &correct, "register_planted_bug": &planted });
     std::fs::write(&path, serde_json::to_string_pretty(&json)?)
         .with_context(|| format!("writing {}", path.display()))?;
-    Ok(report)
+    Ok(ShortSweep { correct, planted })
 }

@@ -1,8 +1,10 @@
 //! `ping`: nodes bounce pings and pongs off each other. No disk, no client operations — the
 //! message-only workload that measures the simulator's own speed (events per second per core).
 //!
-//! Each node starts `fanout` chains: it pings a random peer, the peer pongs back, and the pong
-//! starts the next ping. A lost message ends its chain; a restart starts the node's chains anew.
+//! Each node keeps `fanout` chains going: it pings a random peer, the peer pongs back, and the
+//! pong starts the next ping. A chain's owner accepts only the pong it waits for, so duplicated
+//! messages do not multiply chains; a tick every [`TICK_NS`] restarts chains that stalled (a
+//! lost message, a crashed peer). A restart starts the node's chains anew.
 
 use seedbed_engine::rng::DetRng;
 
@@ -12,14 +14,27 @@ use crate::error::SimError;
 use crate::node::{Ctx, Node, NodeId, OpId, TimerId};
 use crate::workload::{check_params, OpFor, Workload};
 
-/// Ping-pong messages; the number is the chain's hop count.
+/// Ping-pong messages of one chain, at one hop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum PingMsg {
     /// Please answer.
-    Ping(u64),
+    Ping {
+        /// The sender's chain.
+        chain: u32,
+        /// The chain's hop count.
+        hop: u64,
+    },
     /// The answer.
-    Pong(u64),
+    Pong {
+        /// The chain it answers.
+        chain: u32,
+        /// The hop it answers.
+        hop: u64,
+    },
 }
+
+/// Local time between checks for stalled chains.
+pub const TICK_NS: u64 = crate::time::ms(50);
 
 /// The ping workload.
 #[derive(Debug)]
@@ -31,6 +46,10 @@ pub struct Ping {
 #[derive(Debug)]
 pub struct PingNode {
     fanout: u32,
+    /// Per chain: the hop whose pong we wait for.
+    waiting: Vec<u64>,
+    /// Per chain: the hop it was at on the last tick (unchanged = stalled).
+    at_last_tick: Vec<u64>,
 }
 
 impl PingNode {
@@ -47,11 +66,19 @@ impl PingNode {
         }
     }
 
-    fn start_chains(&self, ctx: &mut Ctx<'_, Self>) {
-        for _ in 0..self.fanout {
-            let to = Self::random_peer(ctx);
-            ctx.send(to, PingMsg::Ping(0));
+    fn ping(&mut self, ctx: &mut Ctx<'_, Self>, chain: u32, hop: u64) {
+        self.waiting[chain as usize] = hop;
+        let to = Self::random_peer(ctx);
+        ctx.send(to, PingMsg::Ping { chain, hop });
+    }
+
+    fn start_chains(&mut self, ctx: &mut Ctx<'_, Self>) {
+        self.waiting = vec![0; self.fanout as usize];
+        self.at_last_tick = vec![u64::MAX; self.fanout as usize];
+        for chain in 0..self.fanout {
+            self.ping(ctx, chain, 0);
         }
+        ctx.set_timer(TICK_NS, 0);
     }
 }
 
@@ -70,15 +97,26 @@ impl Node for PingNode {
 
     fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: PingMsg) {
         match msg {
-            PingMsg::Ping(hop) => ctx.send(from, PingMsg::Pong(hop + 1)),
-            PingMsg::Pong(hop) => {
-                let to = Self::random_peer(ctx);
-                ctx.send(to, PingMsg::Ping(hop + 1));
+            PingMsg::Ping { chain, hop } => ctx.send(from, PingMsg::Pong { chain, hop }),
+            PingMsg::Pong { chain, hop } => {
+                if self.waiting.get(chain as usize) == Some(&hop) {
+                    self.ping(ctx, chain, hop + 1);
+                }
             }
         }
     }
 
-    fn on_timer(&mut self, _ctx: &mut Ctx<'_, Self>, _timer: TimerId) {}
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, _timer: TimerId) {
+        for chain in 0..self.fanout {
+            let c = chain as usize;
+            if self.at_last_tick[c] == self.waiting[c] {
+                let hop = self.waiting[c] + 1;
+                self.ping(ctx, chain, hop);
+            }
+            self.at_last_tick[c] = self.waiting[c];
+        }
+        ctx.set_timer(TICK_NS, 0);
+    }
 
     fn on_client(&mut self, ctx: &mut Ctx<'_, Self>, op_id: OpId, _op: ()) {
         ctx.reply(op_id, ());
@@ -120,6 +158,8 @@ impl Workload for Ping {
     fn build_node(&self, _id: NodeId) -> PingNode {
         PingNode {
             fanout: self.fanout,
+            waiting: Vec::new(),
+            at_last_tick: Vec::new(),
         }
     }
 

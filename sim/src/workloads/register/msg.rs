@@ -4,7 +4,7 @@ use crate::node::NodeId;
 
 /// A write's place in the register's total order: higher stamps win. `nonce` (random per write)
 /// keeps two writes by the same coordinator apart even if a crash made it forget its last one.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Stamp {
     /// The logical counter, one more than the highest a majority had seen.
     pub counter: u64,
@@ -14,8 +14,16 @@ pub struct Stamp {
     pub nonce: u64,
 }
 
+impl std::fmt::Debug for Stamp {
+    /// `19@n1~7f3a`: counter, writer, and the nonce's top 16 bits (enough to tell writes apart
+    /// in a timeline).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}@n{}~{:04x}", self.counter, self.writer, self.nonce >> 48)
+    }
+}
+
 /// Messages between replicas and coordinators. `req` is the coordinator's random request id.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RegMsg {
     /// Phase 1: what is your stamp and value?
     Query {
@@ -45,6 +53,23 @@ pub enum RegMsg {
         /// Request id.
         req: u64,
     },
+}
+
+impl std::fmt::Debug for RegMsg {
+    /// Short, for timelines: `Store r7f3a 4@n0~9b32=19` (request id's top 16 bits in hex).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let r = |req: u64| req >> 48;
+        match *self {
+            RegMsg::Query { req } => write!(f, "Query r{:04x}", r(req)),
+            RegMsg::QueryReply { req, stamp, value } => {
+                write!(f, "QueryReply r{:04x} {stamp:?}={value}", r(req))
+            }
+            RegMsg::Store { req, stamp, value } => {
+                write!(f, "Store r{:04x} {stamp:?}={value}", r(req))
+            }
+            RegMsg::StoreAck { req } => write!(f, "StoreAck r{:04x}", r(req)),
+        }
+    }
 }
 
 /// A client operation.
