@@ -31,6 +31,8 @@ mod disk;
 mod file;
 mod namespace;
 mod report;
+#[cfg(test)]
+mod tests;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
