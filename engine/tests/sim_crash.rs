@@ -374,9 +374,9 @@ fn dir_case(seed: u64) -> (CrashReport, BTreeMap<(usize, usize), Option<u64>>) {
     // sync_dir may have made more durable than the model's clean set (dependencies), never less.
     let report = fs.crash();
     let mut after = BTreeMap::new();
-    for d in 0..DIRS.len() {
-        for n in 0..NAMES.len() {
-            let path = entry_path(DIRS[d], NAMES[n]);
+    for (d, dir) in DIRS.iter().enumerate() {
+        for (n, name) in NAMES.iter().enumerate() {
+            let path = entry_path(dir, name);
             let v =
                 if fs.exists(&path).unwrap() {
                     let bytes = read_file(&fs, &path).unwrap();

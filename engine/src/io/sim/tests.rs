@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::*;
 use crate::clock::Clock;
-use crate::io::{read_file, write_file_durable, File, IoError};
+use crate::io::{read_file, write_file_durable, IoError};
 
 fn quiet() -> SimConfig {
     SimConfig {
