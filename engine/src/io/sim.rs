@@ -64,6 +64,28 @@ impl Shared {
 }
 
 /// An in-memory, seeded, simulated disk. Cheap to share: clone the `Arc` it is wrapped in.
+///
+/// ```
+/// use std::path::Path;
+/// use seedbed_engine::io::sim::{SimConfig, SimCrash, SimFaults, SimFs};
+/// use seedbed_engine::io::{read_file, Fs, OpenOptions};
+///
+/// let fs = SimFs::new(42, SimConfig::default());
+/// let crash_loses_everything = SimFaults { crash: SimCrash::lose_all(), ..SimFaults::none() };
+/// fs.set_faults(crash_loses_everything);
+///
+/// let f = fs.open(Path::new("/log"), OpenOptions::create_new())?;
+/// fs.sync_dir(Path::new("/"))?; // the name is durable
+/// f.append(b"acked")?;
+/// f.sync_data()?; // the data is durable
+/// f.append(b" + not synced")?;
+///
+/// let report = fs.crash();
+/// assert_eq!(report.writes_dropped, 1);
+/// assert!(f.len().is_err(), "handles die in a crash");
+/// assert_eq!(read_file(&fs, Path::new("/log"))?, b"acked");
+/// # Ok::<(), seedbed_engine::io::IoError>(())
+/// ```
 #[derive(Debug)]
 pub struct SimFs {
     shared: Arc<Shared>,

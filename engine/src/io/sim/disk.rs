@@ -65,6 +65,9 @@ pub(crate) struct Disk {
     latency_rng: DetRng,
     clock: Arc<VirtualClock>,
     stats: SimStats,
+    /// Events (closes, directory syncs) since the last garbage collection; see
+    /// [`Disk::maybe_collect_garbage`].
+    gc_debt: u64,
 }
 
 impl Disk {
@@ -81,6 +84,7 @@ impl Disk {
             latency_rng: root.fork("latency"),
             clock,
             stats: SimStats::default(),
+            gc_debt: 0,
         }
     }
 
@@ -138,6 +142,24 @@ impl Disk {
 
     pub fn count_batch(&mut self) {
         self.stats.batches += 1;
+    }
+
+    /// Free inodes nothing can reach any more, amortised: a collection walks the whole tree,
+    /// so it runs once per `max(64, inodes / 4)` events that may have freed something. Until
+    /// then garbage is invisible (nothing can name it, `live_bytes` does not count it) and a
+    /// crash collects everything anyway.
+    fn maybe_collect_garbage(&mut self) {
+        self.gc_debt += 1;
+        if self.gc_debt >= (self.ns.nodes.len() as u64 / 4).max(64) {
+            self.gc_debt = 0;
+            self.ns.collect_garbage(&self.pinned());
+        }
+    }
+
+    /// Inodes held in memory (live and not yet collected).
+    #[cfg(test)]
+    pub fn inode_count(&self) -> usize {
+        self.ns.nodes.len()
     }
 
     fn pinned(&self) -> BTreeSet<InodeId> {
@@ -221,7 +243,7 @@ impl Disk {
             *n -= 1;
             if *n == 0 {
                 self.open.remove(&h.inode);
-                self.ns.collect_garbage(&self.pinned());
+                self.maybe_collect_garbage();
             }
         }
     }
@@ -282,7 +304,7 @@ impl Disk {
             return Err(self.eio(op, path, "sync EIO"));
         }
         self.ns.sync_dir(id);
-        self.ns.collect_garbage(&self.pinned());
+        self.maybe_collect_garbage();
         Ok(())
     }
 

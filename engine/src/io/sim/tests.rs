@@ -505,3 +505,22 @@ fn unsynced_counts_pending_state() {
     assert_eq!(fs.unsynced(), Unsynced::default());
     assert!(fs.crash().is_clean());
 }
+
+#[test]
+fn removed_files_are_freed_once_nothing_can_bring_them_back() {
+    let fs = SimFs::new(19, quiet());
+    for i in 0..1000 {
+        let path = format!("/f{i}");
+        write_file_durable(&fs, p(&path), &[7u8; 100]).unwrap();
+        fs.remove_file(p(&path)).unwrap();
+        fs.sync_dir(p("/")).unwrap();
+    }
+    let held = fs.shared.disk().inode_count();
+    assert!(held <= 1 + 64, "{held} inodes held for an empty disk");
+    fs.crash();
+    assert_eq!(
+        fs.shared.disk().inode_count(),
+        1,
+        "a crash collects everything"
+    );
+}
