@@ -22,8 +22,10 @@ use crate::rng::DetRng;
 /// The device's atomic write unit: a write reaches the medium in whole sectors.
 pub const SECTOR_BYTES: u64 = 512;
 
-/// The largest file the simulated disk holds (everything lives in memory).
-pub const FILE_BYTES_MAX: u64 = 4 << 30;
+/// The largest file the simulated disk holds, 1 GiB: everything lives in memory, so a wild
+/// offset (a length read from corrupt data, say) fails with a clear error instead of
+/// allocating gigabytes.
+pub const FILE_BYTES_MAX: u64 = 1 << 30;
 
 /// One operation since the last sync.
 #[derive(Clone, Debug)]
