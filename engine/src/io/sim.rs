@@ -43,9 +43,15 @@ pub use disk::Unsynced;
 pub use file::SimFile;
 pub use report::{CrashReport, FaultCounts, FileCrash, SimStats};
 
-use super::{BackendKind, FileHandle, Fs, IoOp, OpenOptions, Result};
+use super::{BackendKind, FileHandle, Fs, IoError, IoOp, OpenOptions, Result};
 use crate::clock::VirtualClock;
 use disk::{Disk, OpClass};
+
+/// True if `err` is the error a handle opened before a crash returns: engine code that sees
+/// it must reopen its files (the simulator's equivalent of a reboot).
+pub fn is_stale_handle(err: &IoError) -> bool {
+    matches!(err, IoError::InvalidInput { detail, .. } if detail.contains(disk::STALE_HANDLE))
+}
 
 /// What a [`SimFs`] and its open files share.
 #[derive(Debug)]

@@ -19,6 +19,9 @@ use super::report::{CrashReport, SimStats};
 use crate::clock::VirtualClock;
 use crate::rng::DetRng;
 
+/// The words every stale-handle error carries; see [`super::is_stale_handle`].
+pub(crate) const STALE_HANDLE: &str = "predates a crash";
+
 /// What a file handle knows about itself; the disk checks it on every call.
 #[derive(Clone, Debug)]
 pub(crate) struct HandleInfo {
@@ -184,7 +187,7 @@ impl Disk {
                 op,
                 &h.path,
                 format!(
-                    "this handle predates a crash of the simulated disk (opened in epoch {}, \
+                    "this handle {STALE_HANDLE} of the simulated disk (opened in epoch {}, \
                      disk now at epoch {}); reopen the file after a crash",
                     h.epoch, self.epoch
                 ),

@@ -183,7 +183,11 @@ fn handles_die_in_a_crash() {
         f.truncate(0).unwrap_err(),
     ] {
         assert!(err.to_string().contains("predates a crash"), "{err}");
+        assert!(is_stale_handle(&err));
     }
+    assert!(!is_stale_handle(
+        &fs.open(p("/nope"), OpenOptions::read_only()).unwrap_err()
+    ));
     assert_eq!(f.path(), p("/f"));
     drop(f); // dropping a dead handle is fine
     let g = fs.open(p("/f"), OpenOptions::read_only()).unwrap();
