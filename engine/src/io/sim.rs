@@ -212,18 +212,21 @@ impl Fs for SimFs {
         self.shared.disk().sync_dir(dir)
     }
 
-    /// Runs the requests in order, but charges latency as a device with a deep queue would:
-    /// one base latency (the largest among the batch's kinds) plus the transfer time of all
-    /// bytes, instead of one base latency per request. Requests on files of another disk run
+    /// Runs the requests in a seeded random order — the contract lets a batch complete in any
+    /// order, and running it shuffled is what exposes a batch that reads what it writes — and
+    /// charges latency as a device with a deep queue would: one base latency (the largest among
+    /// the batch's kinds) plus the transfer time of all bytes, instead of one base latency per
+    /// request. Results come back in request order. Requests on files of another disk run
     /// through their own methods.
     fn submit(&self, ops: &mut [IoOp<'_>]) -> Vec<Result<usize>> {
         let mut disk = self.shared.disk();
         disk.count_batch();
-        let mut results = Vec::with_capacity(ops.len());
+        let order = disk.batch_order(ops.len());
+        let mut results: Vec<Result<usize>> = (0..ops.len()).map(|_| Ok(0)).collect();
         let mut base_ns = 0u64;
         let mut bytes = 0u64;
-        for op in ops.iter_mut() {
-            let result = match op {
+        for i in order {
+            let result = match &mut ops[i] {
                 IoOp::Read { file, offset, buf } => match file.as_any().downcast_ref::<SimFile>() {
                     Some(f) if f.is_on(&self.shared) => {
                         base_ns = base_ns.max(disk.base_ns(OpClass::Read));
@@ -254,7 +257,7 @@ impl Fs for SimFs {
                     }
                 }
             };
-            results.push(result);
+            results[i] = result;
         }
         if bytes > 0 || base_ns > 0 {
             let cost_ns = disk.latency().cost_ns(base_ns, bytes);

@@ -66,6 +66,7 @@ pub(crate) struct Disk {
     fault_rng: DetRng,
     crash_rng: DetRng,
     latency_rng: DetRng,
+    batch_rng: DetRng,
     clock: Arc<VirtualClock>,
     stats: SimStats,
     /// Events (closes, directory syncs) since the last garbage collection; see
@@ -85,6 +86,7 @@ impl Disk {
             fault_rng: root.fork("faults"),
             crash_rng: root.fork("crash"),
             latency_rng: root.fork("latency"),
+            batch_rng: root.fork("batch"),
             clock,
             stats: SimStats::default(),
             gc_debt: 0,
@@ -141,6 +143,16 @@ impl Disk {
 
     pub fn latency(&self) -> &SimLatency {
         &self.latency
+    }
+
+    /// A seeded permutation of `0..n`: the order a batch's requests run in.
+    pub fn batch_order(&mut self, n: usize) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..n).collect();
+        for i in (1..n).rev() {
+            let j = self.batch_rng.below(i as u64 + 1) as usize;
+            order.swap(i, j);
+        }
+        order
     }
 
     pub fn count_batch(&mut self) {
