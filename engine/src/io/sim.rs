@@ -20,8 +20,8 @@
 //!
 //! Determinism: all state sits in `BTreeMap`s behind one mutex; randomness comes from
 //! [`DetRng`](crate::rng::DetRng) streams forked from the seed by purpose (`"faults"`,
-//! `"crash"`, `"latency"`), so turning latency jitter on never reshuffles which faults fire or
-//! what a crash keeps. The same seed and the same sequence of calls give the same results.
+//! `"crash"`, `"latency"`, `"batch"`), so turning latency jitter on never reshuffles which
+//! faults fire or what a crash keeps. The same seed and the same sequence of calls give the same results.
 //!
 //! `docs/sim-disk.md` explains the model byte by byte and how engine code should sync.
 

@@ -3,7 +3,7 @@
 //! Each operation follows the same order, so that the same sequence of calls always draws the
 //! same random numbers: check the handle and the arguments (no randomness), count it, charge
 //! latency (the "latency" stream), decide faults (the "faults" stream), then act. Crashes draw
-//! from the "crash" stream only.
+//! from the "crash" stream only, batch orders from the "batch" stream.
 
 use std::collections::BTreeMap;
 use std::collections::BTreeSet;
