@@ -22,8 +22,10 @@ use crate::rng::DetRng;
 /// The device's atomic write unit: a write reaches the medium in whole sectors.
 pub const SECTOR_BYTES: u64 = 512;
 
-/// The largest file the simulated disk holds (everything lives in memory).
-pub const FILE_BYTES_MAX: u64 = 4 << 30;
+/// The largest file the simulated disk holds, 1 GiB: everything lives in memory, so a wild
+/// offset (a length read from corrupt data, say) fails with a clear error instead of
+/// allocating gigabytes.
+pub const FILE_BYTES_MAX: u64 = 1 << 30;
 
 /// One operation since the last sync.
 #[derive(Clone, Debug)]
@@ -152,16 +154,37 @@ impl FileContent {
 
     /// A successful sync: every pending operation reaches the medium.
     pub fn sync(&mut self) {
-        let mut durable = std::mem::take(&mut self.durable);
+        let mut replay = Replay::new(std::mem::take(&mut self.durable));
         for op in &self.pending {
-            apply(&mut durable, op, Fate::Kept);
+            replay.apply(op, Fate::Kept);
+        }
+        self.durable = replay.finish();
+        if cfg!(debug_assertions) && !self.diverged {
+            self.assert_synced_matches_current();
         }
         self.pending.clear();
-        self.durable = durable;
-        debug_assert!(
-            self.diverged || self.durable == self.current,
-            "durable + pending must equal current after a sync"
-        );
+    }
+
+    /// The invariant behind the model: replaying every pending operation onto the medium
+    /// gives exactly what readers saw. Checked on the touched sectors only, so the cost stays
+    /// proportional to the bytes written, not to the file size.
+    fn assert_synced_matches_current(&self) {
+        assert_eq!(self.durable.len(), self.current.len(), "synced length");
+        for op in &self.pending {
+            if let PendingOp::Write {
+                image_offset,
+                image,
+                ..
+            } = op
+            {
+                let start = (*image_offset as usize).min(self.current.len());
+                let end = (*image_offset as usize + image.len()).min(self.current.len());
+                assert!(
+                    self.durable[start..end] == self.current[start..end],
+                    "synced bytes {start}..{end} differ from what readers saw"
+                );
+            }
+        }
     }
 
     /// A crash: each pending operation is kept, torn or dropped; the survivors become both the
@@ -202,11 +225,11 @@ impl FileContent {
 
     /// Replay the pending operations onto `durable`, each with a seeded fate.
     fn resolve(&mut self, rng: &mut DetRng, policy: &SimCrash) -> Vec<OpFate> {
-        let mut durable = std::mem::take(&mut self.durable);
+        let mut replay = Replay::new(std::mem::take(&mut self.durable));
         let mut fates = Vec::with_capacity(self.pending.len());
         for op in &self.pending {
             let fate = decide(rng, policy, op);
-            apply(&mut durable, op, fate);
+            replay.apply(op, fate);
             fates.push(match op {
                 PendingOp::Write { offset, len, .. } => OpFate {
                     kind: "write",
@@ -223,7 +246,7 @@ impl FileContent {
             });
         }
         self.pending.clear();
-        self.durable = durable;
+        self.durable = replay.finish();
         fates
     }
 }
@@ -263,38 +286,67 @@ fn decide(rng: &mut DetRng, policy: &SimCrash, op: &PendingOp) -> Fate {
     }
 }
 
-/// Apply one pending operation (or the surviving part of it) to `bytes`.
-fn apply(bytes: &mut Vec<u8>, op: &PendingOp, fate: Fate) {
-    match (op, fate) {
-        (_, Fate::Dropped) => {}
-        (PendingOp::SetLen { len }, _) => bytes.resize(*len as usize, 0),
-        (
-            PendingOp::Write {
-                offset,
-                len,
-                image_offset,
-                image,
-            },
-            fate,
-        ) => {
-            let (image, write_end) = match fate {
-                Fate::Torn { kept_bytes } => {
-                    assert!(kept_bytes % SECTOR_BYTES == 0 && kept_bytes < image.len() as u64);
-                    let cut = image_offset + kept_bytes;
-                    (&image[..kept_bytes as usize], (offset + len).min(cut))
+/// The medium while a crash (or sync) replays pending operations onto it.
+///
+/// `bytes` may run past `len`: a sector image that reached the medium holds the page cache's
+/// bytes for the whole sector, including any past the length the replay has reached so far.
+/// If a later surviving write extends the file over them, those are the bytes a reader finds
+/// (the device wrote whole sectors), not zeros.
+struct Replay {
+    bytes: Vec<u8>,
+    len: u64,
+}
+
+impl Replay {
+    fn new(durable: Vec<u8>) -> Self {
+        let len = durable.len() as u64;
+        Replay {
+            bytes: durable,
+            len,
+        }
+    }
+
+    /// Apply one pending operation, or the part of it that survived.
+    fn apply(&mut self, op: &PendingOp, fate: Fate) {
+        match (op, fate) {
+            (_, Fate::Dropped) => {}
+            (PendingOp::SetLen { len }, _) => {
+                // Shrinking frees the tail; growing exposes zeros (the cache zeroed the tail of
+                // the old last sector, so nothing hidden there can reappear).
+                self.bytes.truncate(self.len.min(*len) as usize);
+                self.len = *len;
+            }
+            (
+                PendingOp::Write {
+                    offset,
+                    len,
+                    image_offset,
+                    image,
+                },
+                fate,
+            ) => {
+                let (image, write_end) = match fate {
+                    Fate::Torn { kept_bytes } => {
+                        assert!(kept_bytes % SECTOR_BYTES == 0 && kept_bytes < image.len() as u64);
+                        let cut = image_offset + kept_bytes;
+                        (&image[..kept_bytes as usize], (offset + len).min(cut))
+                    }
+                    _ => (&image[..], offset + len),
+                };
+                let image_end = image_offset + image.len() as u64;
+                if (self.bytes.len() as u64) < image_end {
+                    self.bytes.resize(image_end as usize, 0);
                 }
-                _ => (&image[..], offset + len),
-            };
-            // The file grows to cover the (surviving part of the) write; the image's bytes
-            // inside the resulting length land on the medium.
-            let new_len = (bytes.len() as u64).max(write_end);
-            bytes.resize(new_len as usize, 0);
-            let copy_end = (image_offset + image.len() as u64).min(new_len);
-            if copy_end > *image_offset {
-                let n = (copy_end - image_offset) as usize;
-                bytes[*image_offset as usize..copy_end as usize].copy_from_slice(&image[..n]);
+                self.bytes[*image_offset as usize..image_end as usize].copy_from_slice(image);
+                self.len = self.len.max(write_end);
             }
         }
+    }
+
+    /// The medium's content: `len` bytes.
+    fn finish(mut self) -> Vec<u8> {
+        self.bytes.resize(self.len as usize, 0);
+        self.bytes
     }
 }
 

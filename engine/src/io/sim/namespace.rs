@@ -601,7 +601,7 @@ mod tests {
         ns.sync_dir(d); // the file's entry is durable in d, but d itself is not in /
         assert_eq!(ns.pending_changes(), 1);
         ns.crash(|| true);
-        assert!(!ns.lookup("t", p("/d")).unwrap().is_some());
+        assert!(ns.lookup("t", p("/d")).unwrap().is_none());
     }
 
     #[test]
