@@ -1,7 +1,8 @@
 //! `seedbed sim sweep`: many seeds on all cores, each seed single-threaded.
 //!
-//! Threads pull the next seed from a shared counter and push results into one list; the list
-//! is sorted by seed before it is summarised, so the summary does not depend on `--jobs`.
+//! Threads pull the next seed from a shared counter and add its result to their own summary;
+//! the summaries are merged at the end. Summaries are order-independent, so the result does not
+//! depend on `--jobs`, and memory does not grow with the number of seeds.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -10,7 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use seedbed_sim::config::RunConfig;
 use seedbed_sim::run::repro::Sources;
-use seedbed_sim::run::sweep::{run_seed, SeedResult, SweepSummary};
+use seedbed_sim::run::sweep::{run_seed, SweepSummary};
 use serde::Serialize;
 
 use crate::output;
@@ -42,7 +43,7 @@ pub fn run(
 ) -> anyhow::Result<SweepReport> {
     let jobs = jobs.clamp(1, 1024);
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<SeedResult>> = Mutex::new(Vec::with_capacity(seeds.len()));
+    let total = Mutex::new(SweepSummary::empty(&base.workload));
     let busy_ns = Mutex::new(0u128);
     let first_error: Mutex<Option<anyhow::Error>> = Mutex::new(None);
     let bar = if show_progress {
@@ -55,6 +56,7 @@ pub fn run(
         for _ in 0..jobs {
             s.spawn(|| {
                 let mut mine = Duration::ZERO;
+                let mut part = SweepSummary::empty(&base.workload);
                 loop {
                     if budget.is_some_and(|b| start.elapsed() >= b) {
                         break;
@@ -69,7 +71,7 @@ pub fn run(
                             if r.violation.is_some() {
                                 bar.set_message(format!("seed {seed} failed"));
                             }
-                            results.lock().expect("no panics while held").push(r);
+                            part.add(r);
                         }
                         Err(e) => {
                             first_error
@@ -84,6 +86,7 @@ pub fn run(
                     bar.inc(1);
                 }
                 *busy_ns.lock().expect("no panics while held") += mine.as_nanos();
+                total.lock().expect("no panics while held").merge(part);
             });
         }
     });
@@ -91,9 +94,9 @@ pub fn run(
     if let Some(e) = first_error.into_inner().expect("threads joined") {
         return Err(e).context("sweep stopped");
     }
-    let results = results.into_inner().expect("threads joined");
-    let ran = results.len() as u64;
-    let summary = SweepSummary::new(&base.workload, results);
+    let mut summary = total.into_inner().expect("threads joined");
+    summary.finish();
+    let ran = summary.seeds;
     let busy_s = busy_ns.into_inner().expect("threads joined") as f64 / 1e9;
     Ok(SweepReport {
         events_per_s_per_core: if busy_s > 0.0 {
@@ -126,16 +129,17 @@ pub fn print(report: &SweepReport) {
     }
     println!(
         "  fingerprint {} (equal for equal sweeps, whatever --jobs)",
-        s.fingerprint
+        seedbed_sim::trace::hash_hex(s.fingerprint)
     );
     for (checker, fails) in &s.failures {
-        println!("  {checker}: {} failing seeds", fails.len());
+        let count = s.failed_by_checker.get(checker).copied().unwrap_or(0);
+        println!("  {checker}: {count} failing seeds");
         for f in fails.iter().take(5) {
             println!("    seed {}: {}", f.seed, f.message);
             println!("      repro: {}", f.repro);
         }
-        if fails.len() > 5 {
-            println!("    ... and {} more (see --json)", fails.len() - 5);
+        if count > 5 {
+            println!("    ... and {} more (see --json)", count - 5);
         }
     }
 }

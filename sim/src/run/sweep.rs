@@ -2,9 +2,10 @@
 //!
 //! This module decides *which* seeds a sweep (or one shard of it) runs and how results are
 //! summed up; it runs nothing in parallel itself — the harness runs [`run_seed`] on as many
-//! workers as `--jobs` says, each seed on one core. Results are sorted by seed before they
-//! are summarised, so the summary (and its [`SweepSummary::fingerprint`]) is the same whatever
-//! `--jobs` or `--shard`.
+//! workers as `--jobs` says, each seed on one core, each worker adding to its own
+//! [`SweepSummary`], merged at the end. Every part of the summary is order-independent (sums,
+//! counts, failure lists sorted by seed, a fingerprint that adds per-seed hashes), so it is the
+//! same whatever `--jobs` or `--shard`, and its memory does not grow with the seed count.
 
 use std::collections::BTreeMap;
 use std::hash::Hasher;
@@ -153,7 +154,12 @@ pub struct FailureLine {
     pub repro: String,
 }
 
-/// A sweep's summary.
+/// Failures listed per checker, at most (the smallest seeds); the rest are counted. Keeps a
+/// million-seed sweep's memory bounded by this, not by its failures.
+pub const FAILURES_LISTED_MAX: usize = 100;
+
+/// A sweep's summary, built seed by seed ([`SweepSummary::add`]) and merged across workers and
+/// shards ([`SweepSummary::merge`]); see the module docs for why the order never matters.
 #[derive(Clone, Debug, Serialize)]
 pub struct SweepSummary {
     /// The workload.
@@ -164,41 +170,96 @@ pub struct SweepSummary {
     pub failed: u64,
     /// Events simulated in all.
     pub events: u64,
-    /// Failures per checker, by seed.
+    /// Failing seeds per checker.
+    pub failed_by_checker: BTreeMap<String, u64>,
+    /// Failures per checker: the [`FAILURES_LISTED_MAX`] smallest seeds, in seed order.
     pub failures: BTreeMap<String, Vec<FailureLine>>,
-    /// A hash over every (seed, trace hash): equal fingerprints mean equal sweeps.
-    pub fingerprint: String,
+    /// An order-independent hash over every (seed, trace hash): equal fingerprints mean equal
+    /// sweeps, however they were split.
+    #[serde(serialize_with = "as_hex")]
+    pub fingerprint: u64,
+}
+
+fn as_hex<S: serde::Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&hash_hex(*v))
 }
 
 impl SweepSummary {
-    /// Sum up `results` (any order).
-    pub fn new(workload: &str, mut results: Vec<SeedResult>) -> Self {
-        results.sort_by_key(|r| r.seed);
-        let mut h = StableHasher::new();
-        let mut failures: BTreeMap<String, Vec<FailureLine>> = BTreeMap::new();
-        let mut events = 0;
-        for r in &results {
-            h.word(r.seed);
-            h.write(r.hash.as_bytes());
-            events += r.events;
-            if let Some(v) = &r.violation {
-                failures
-                    .entry(v.checker.clone())
-                    .or_default()
-                    .push(FailureLine {
-                        seed: r.seed,
-                        message: v.message.clone(),
-                        repro: r.repro.clone().unwrap_or_default(),
-                    });
-            }
-        }
+    /// A summary of nothing yet.
+    pub fn empty(workload: &str) -> Self {
         SweepSummary {
             workload: workload.to_string(),
-            seeds: results.len() as u64,
-            failed: results.iter().filter(|r| r.violation.is_some()).count() as u64,
-            events,
-            failures,
-            fingerprint: hash_hex(h.finish()),
+            seeds: 0,
+            failed: 0,
+            events: 0,
+            failed_by_checker: BTreeMap::new(),
+            failures: BTreeMap::new(),
+            fingerprint: 0,
+        }
+    }
+
+    /// Sum up `results` (any order).
+    pub fn new(workload: &str, results: Vec<SeedResult>) -> Self {
+        let mut s = SweepSummary::empty(workload);
+        for r in results {
+            s.add(r);
+        }
+        s
+    }
+
+    /// Count one seed in.
+    pub fn add(&mut self, r: SeedResult) {
+        let mut h = StableHasher::new();
+        h.word(r.seed);
+        h.write(r.hash.as_bytes());
+        // Addition commutes: the fingerprint is the same in any order.
+        self.fingerprint = self.fingerprint.wrapping_add(h.finish());
+        self.seeds += 1;
+        self.events += r.events;
+        if let Some(v) = r.violation {
+            self.failed += 1;
+            *self.failed_by_checker.entry(v.checker.clone()).or_default() += 1;
+            let list = self.failures.entry(v.checker).or_default();
+            list.push(FailureLine {
+                seed: r.seed,
+                message: v.message,
+                repro: r.repro.unwrap_or_default(),
+            });
+            if list.len() > 2 * FAILURES_LISTED_MAX {
+                Self::trim(list);
+            }
+        }
+    }
+
+    fn trim(list: &mut Vec<FailureLine>) {
+        list.sort_by_key(|f| f.seed);
+        list.truncate(FAILURES_LISTED_MAX);
+    }
+
+    /// Fold another part of the same sweep in (another worker, another shard).
+    pub fn merge(&mut self, other: SweepSummary) {
+        assert_eq!(
+            self.workload, other.workload,
+            "merging sweeps of different workloads"
+        );
+        self.fingerprint = self.fingerprint.wrapping_add(other.fingerprint);
+        self.seeds += other.seeds;
+        self.failed += other.failed;
+        self.events += other.events;
+        for (k, n) in other.failed_by_checker {
+            *self.failed_by_checker.entry(k).or_default() += n;
+        }
+        for (k, mut list) in other.failures {
+            self.failures.entry(k).or_default().append(&mut list);
+        }
+        self.finish();
+    }
+
+    /// Put failure lists in seed order and cut them to [`FAILURES_LISTED_MAX`]; call before
+    /// printing.
+    pub fn finish(&mut self) {
+        for list in self.failures.values_mut() {
+            Self::trim(list);
         }
     }
 }
@@ -206,6 +267,53 @@ impl SweepSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn result(seed: u64, failed: bool) -> SeedResult {
+        SeedResult {
+            seed,
+            hash: hash_hex(seed * 7),
+            events: 10,
+            violation: failed.then(|| Violation {
+                checker: "c".into(),
+                at_ns: 0,
+                message: format!("seed {seed}"),
+            }),
+            repro: None,
+        }
+    }
+
+    #[test]
+    fn summaries_merge_in_any_order_and_stay_bounded() {
+        let all: Vec<SeedResult> = (0..1_000).map(|s| result(s, s % 3 == 0)).collect();
+        let whole = SweepSummary::new("w", all.clone());
+        let mut a = SweepSummary::new(
+            "w",
+            all.iter()
+                .rev()
+                .filter(|r| r.seed % 2 == 0)
+                .cloned()
+                .collect(),
+        );
+        a.merge(SweepSummary::new(
+            "w",
+            all.iter().filter(|r| r.seed % 2 == 1).cloned().collect(),
+        ));
+        let mut whole_sorted = whole.clone();
+        whole_sorted.finish();
+        assert_eq!(a.fingerprint, whole.fingerprint);
+        assert_eq!((a.seeds, a.failed, a.events), (1_000, 334, 10_000));
+        assert_eq!(a.failed_by_checker["c"], 334);
+        let seeds = |s: &SweepSummary| s.failures["c"].iter().map(|f| f.seed).collect::<Vec<_>>();
+        assert_eq!(seeds(&a), seeds(&whole_sorted));
+        assert_eq!(seeds(&a).len(), FAILURES_LISTED_MAX);
+        assert_eq!(seeds(&a)[..3], [0, 3, 6]);
+        let mut other = SweepSummary::new("w", vec![result(5000, false)]);
+        other.merge(SweepSummary::empty("w"));
+        assert_ne!(
+            other.fingerprint,
+            SweepSummary::new("w", vec![result(5001, false)]).fingerprint
+        );
+    }
 
     #[test]
     fn ranges_and_shards_parse_and_partition() {

@@ -18,7 +18,13 @@ impl std::fmt::Debug for Stamp {
     /// `19@n1~7f3a`: counter, writer, and the nonce's top 16 bits (enough to tell writes apart
     /// in a timeline).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}@n{}~{:04x}", self.counter, self.writer, self.nonce >> 48)
+        write!(
+            f,
+            "{}@n{}~{:04x}",
+            self.counter,
+            self.writer,
+            self.nonce >> 48
+        )
     }
 }
 
