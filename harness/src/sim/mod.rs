@@ -16,7 +16,7 @@ use anyhow::{bail, Context};
 use clap::Subcommand;
 use seedbed_sim::config::{FaultSource, RunConfig};
 use seedbed_sim::run::repro::{self, Sources};
-use seedbed_sim::run::sweep::{seeds, SeedRange, Shard};
+use seedbed_sim::run::sweep::{seeds, SeedRange, Shard, SweepSummary};
 use seedbed_sim::run::{determinism, shrink};
 use seedbed_sim::trace::{self, diff, timeline, MemorySink, TraceSink};
 use seedbed_sim::{registry, RunOutcome};
@@ -65,6 +65,15 @@ pub enum SimCommand {
         #[command(flatten)]
         config: ConfigArgs,
         /// Print the summary as JSON (with every failure's repro line).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Merge the `--json` outputs of a sharded sweep (one file per shard) into one summary.
+    Merge {
+        /// The shards' JSON files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Print the merged summary as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -148,6 +157,7 @@ pub fn run(cmd: SimCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        SimCommand::Merge { files, json } => cmd_merge(&files, json),
         SimCommand::Replay { trace, timeline } => cmd_replay(&trace, timeline),
         SimCommand::Shrink {
             seed,
@@ -335,6 +345,37 @@ fn cmd_run(
         println!("FAILED {v}");
         println!("repro: {}", repro_line(&c, &sources)?);
         bail!("seed {} failed checker '{}'", c.seed, v.checker);
+    }
+    Ok(())
+}
+
+fn cmd_merge(files: &[PathBuf], json: bool) -> anyhow::Result<()> {
+    let mut total: Option<SweepSummary> = None;
+    for f in files {
+        let text =
+            std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+        let part: SweepSummary = serde_json::from_str(&text)
+            .with_context(|| format!("{}: not the --json output of `sim sweep`", f.display()))?;
+        match &mut total {
+            None => total = Some(part),
+            Some(t) if t.workload != part.workload => bail!(
+                "{}: a sweep of '{}', the others are of '{}'",
+                f.display(),
+                part.workload,
+                t.workload
+            ),
+            Some(t) => t.merge(part),
+        }
+    }
+    let mut total = total.context("no files")?;
+    total.finish();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&total)?);
+    } else {
+        sweep::print_summary(&total);
+    }
+    if total.failed > 0 {
+        bail!("{} of {} seeds failed", total.failed, total.seeds);
     }
     Ok(())
 }

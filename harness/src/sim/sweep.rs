@@ -127,6 +127,19 @@ pub fn print(report: &SweepReport) {
     if report.skipped > 0 {
         println!("  ({} seeds skipped: time budget reached)", report.skipped);
     }
+    print_failures(s);
+}
+
+/// Print a summary without timings (`sim merge`).
+pub fn print_summary(s: &SweepSummary) {
+    println!(
+        "sweep {}: {} seeds, {} failed, {} events",
+        s.workload, s.seeds, s.failed, s.events
+    );
+    print_failures(s);
+}
+
+fn print_failures(s: &SweepSummary) {
     println!(
         "  fingerprint {} (equal for equal sweeps, whatever --jobs)",
         seedbed_sim::trace::hash_hex(s.fingerprint)

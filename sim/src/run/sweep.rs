@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::hash::Hasher;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::check::Violation;
 use crate::config::RunConfig;
@@ -144,7 +144,7 @@ pub fn run_seed(base: &RunConfig, seed: u64, sources: &Sources) -> Result<SeedRe
 }
 
 /// A failure in the summary.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FailureLine {
     /// The seed.
     pub seed: u64,
@@ -160,7 +160,7 @@ pub const FAILURES_LISTED_MAX: usize = 100;
 
 /// A sweep's summary, built seed by seed ([`SweepSummary::add`]) and merged across workers and
 /// shards ([`SweepSummary::merge`]); see the module docs for why the order never matters.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SweepSummary {
     /// The workload.
     pub workload: String,
@@ -176,12 +176,18 @@ pub struct SweepSummary {
     pub failures: BTreeMap<String, Vec<FailureLine>>,
     /// An order-independent hash over every (seed, trace hash): equal fingerprints mean equal
     /// sweeps, however they were split.
-    #[serde(serialize_with = "as_hex")]
+    #[serde(serialize_with = "as_hex", deserialize_with = "from_hex")]
     pub fingerprint: u64,
 }
 
 fn as_hex<S: serde::Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&hash_hex(*v))
+}
+
+fn from_hex<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let text = String::deserialize(d)?;
+    u64::from_str_radix(&text, 16)
+        .map_err(|_| serde::de::Error::custom(format!("fingerprint '{text}' is not 16 hex digits")))
 }
 
 impl SweepSummary {
@@ -307,6 +313,9 @@ mod tests {
         assert_eq!(seeds(&a), seeds(&whole_sorted));
         assert_eq!(seeds(&a).len(), FAILURES_LISTED_MAX);
         assert_eq!(seeds(&a)[..3], [0, 3, 6]);
+        let json = serde_json::to_string(&a).unwrap();
+        let back: SweepSummary = serde_json::from_str(&json).unwrap();
+        assert_eq!((back.fingerprint, back.failed), (a.fingerprint, a.failed));
         let mut other = SweepSummary::new("w", vec![result(5000, false)]);
         other.merge(SweepSummary::empty("w"));
         assert_ne!(
