@@ -19,6 +19,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use rand::RngCore;
 use seedbed_engine::rng::DetRng;
 use serde::Serialize;
 
@@ -224,7 +225,7 @@ pub fn run<W: Workload>(
         } else {
             0
         };
-        let disk_seed = root.fork(&format!("node/{id}/disk")).next_u64_det();
+        let disk_seed = root.fork(&format!("node/{id}/disk")).next_u64();
         slots.push(Slot {
             node: Some(workload.build_node(id)),
             rng: root.fork(&format!("node/{id}")),
@@ -305,16 +306,6 @@ pub fn run<W: Workload>(
         ops_completed: world.ops_completed,
         crashes: world.crashes,
     })
-}
-
-/// A helper so the disk seed is drawn the same way everywhere.
-trait NextU64 {
-    fn next_u64_det(self) -> u64;
-}
-impl NextU64 for DetRng {
-    fn next_u64_det(mut self) -> u64 {
-        rand::RngCore::next_u64(&mut self)
-    }
 }
 
 impl<W: Workload> World<'_, W> {

@@ -17,6 +17,8 @@
 
 use std::collections::BTreeMap;
 
+use rand::RngCore;
+
 use super::msg::{RegMsg, RegOp, RegReply, Stamp};
 use super::store::{self, State};
 use super::Bug;
@@ -120,7 +122,7 @@ impl RegisterNode {
                 stamp: Stamp {
                     counter: best.stamp.counter + 1,
                     writer: ctx.id(),
-                    nonce: ctx.rng().next_u64_nonce(),
+                    nonce: ctx.rng().next_u64(),
                 },
                 value,
             },
@@ -185,16 +187,6 @@ impl RegisterNode {
             return; // Durable but unacknowledged: the coordinator's retry path.
         }
         ctx.send(from, RegMsg::StoreAck { req });
-    }
-}
-
-/// Draw a nonce without exposing the rand trait to callers.
-trait Nonce {
-    fn next_u64_nonce(&mut self) -> u64;
-}
-impl Nonce for seedbed_engine::rng::DetRng {
-    fn next_u64_nonce(&mut self) -> u64 {
-        rand::RngCore::next_u64(self)
     }
 }
 
@@ -263,7 +255,7 @@ impl Node for RegisterNode {
             ctx.reply(op_id, RegReply::TimedOut);
             return;
         }
-        let req = ctx.rng().next_u64_nonce() | 1; // never LOAD_TIMER
+        let req = ctx.rng().next_u64() | 1; // never LOAD_TIMER
         let c = Coord {
             op_id,
             op,
