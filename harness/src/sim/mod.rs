@@ -550,3 +550,48 @@ pub fn short_sweep(out_dir: &Path, budget: Duration) -> anyhow::Result<ShortSwee
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(ShortSweep { correct, planted })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(params: &[&str]) -> ConfigArgs {
+        ConfigArgs {
+            workload: Some("register".into()),
+            config: None,
+            faults: None,
+            nodes: None,
+            ops: Some(40),
+            op_gap_us: None,
+            fault_ms: Some(200),
+            quiet_ms: None,
+            params: params.iter().map(|p| p.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_trace_replays_and_a_tampered_one_does_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run.jsonl");
+        cmd_run(Some(4), &args(&[]), Some(&path), false, false).unwrap();
+        cmd_replay(&path, false).unwrap();
+
+        let text = std::fs::read_to_string(&path).unwrap();
+        let edited = text.replacen("\"event\":\"deliver\"", "\"event\":\"drop\"", 1);
+        assert_ne!(edited, text);
+        std::fs::write(&path, &edited).unwrap();
+        let e = cmd_replay(&path, false).unwrap_err().to_string();
+        assert!(e.contains("differs from its replay"), "{e}");
+
+        let (head, _) = text.rsplit_once("\"hash\":\"").unwrap();
+        std::fs::write(&path, format!("{head}\"hash\":\"0000000000000000\"}}}}\n")).unwrap();
+        let e = cmd_replay(&path, false).unwrap_err().to_string();
+        assert!(e.contains("did not reproduce"), "{e}");
+    }
+
+    #[test]
+    fn a_failing_run_fails_the_command() {
+        let e = cmd_run(Some(2), &args(&["bug=stale-quorum"]), None, false, false).unwrap_err();
+        assert!(e.to_string().contains("register-linearizable"), "{e}");
+    }
+}
