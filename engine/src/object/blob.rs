@@ -587,7 +587,7 @@ impl BlobStore {
         table: &ChecksumTable,
     ) -> Result<(), BlobError> {
         let path = self.shard_path(id, shard);
-        let tmp = path.with_extension(format!("{shard}.heal"));
+        let tmp = self.heal_path(id, shard);
         let f = self.fs.open(&tmp, OpenOptions::create_truncate())?;
         let header = ShardHeader {
             shard_index: shard as u32,
@@ -611,13 +611,21 @@ impl BlobStore {
         Ok(())
     }
 
-    /// Remove every shard file of a blob (missing ones are fine).
+    /// The temporary name a heal writes shard `shard` to before renaming it into place.
+    fn heal_path(&self, id: &DataId, shard: usize) -> PathBuf {
+        self.shard_dir(shard, id)
+            .join(format!("{}.{shard}.heal", id.hex()))
+    }
+
+    /// Remove every shard file of a blob, and any heal left half-done (missing ones are fine).
     pub fn delete(&self, id: &DataId) -> Result<(), BlobError> {
         for i in 0..self.layout.width() {
-            match self.fs.remove_file(&self.shard_path(id, i)) {
-                Ok(()) => {}
-                Err(e) if e.is_not_found() => {}
-                Err(e) => return Err(e.into()),
+            for path in [self.shard_path(id, i), self.heal_path(id, i)] {
+                match self.fs.remove_file(&path) {
+                    Ok(()) => {}
+                    Err(e) if e.is_not_found() => {}
+                    Err(e) => return Err(e.into()),
+                }
             }
         }
         Ok(())
