@@ -90,12 +90,6 @@ fn decode_token(t: &str) -> Result<String, ObjectError> {
     String::from_utf8(bytes).map_err(|_| bad())
 }
 
-/// Where a walk stands: the next encoded key to read from.
-struct Walk {
-    next: Vec<u8>,
-    end: Vec<u8>,
-}
-
 impl ObjectStore {
     /// ListObjectsV2: the current version of each key (keys whose latest version is a delete
     /// marker are left out).
@@ -104,20 +98,20 @@ impl ObjectStore {
         bucket: &str,
         opts: &ListOptions,
     ) -> Result<ListPage<ObjectSummary>, ObjectError> {
-        self.walk_keys(bucket, opts, |versions, out: &mut Vec<ObjectSummary>| {
-            let latest = &versions[0];
-            if !latest.delete_marker {
+        self.walk_keys(
+            bucket,
+            opts,
+            |versions| !versions[0].delete_marker,
+            |versions, out: &mut Vec<ObjectSummary>| {
+                let latest = &versions[0];
                 out.push(ObjectSummary {
                     key: latest.key.clone(),
                     size: latest.size,
                     etag: latest.etag.clone(),
                     last_modified_ms: latest.last_modified_ms,
                 });
-                true
-            } else {
-                false
-            }
-        })
+            },
+        )
     }
 
     /// ListObjectVersions: every version and delete marker, keys in order, newest first within
@@ -127,29 +121,36 @@ impl ObjectStore {
         bucket: &str,
         opts: &ListOptions,
     ) -> Result<ListPage<VersionSummary>, ObjectError> {
-        self.walk_keys(bucket, opts, |versions, out: &mut Vec<VersionSummary>| {
-            for (i, v) in versions.iter().enumerate() {
-                out.push(VersionSummary {
-                    key: v.key.clone(),
-                    version_id: v.version_id.clone(),
-                    is_latest: i == 0,
-                    delete_marker: v.delete_marker,
-                    size: v.size,
-                    etag: v.etag.clone(),
-                    last_modified_ms: v.last_modified_ms,
-                });
-            }
-            true
-        })
+        self.walk_keys(
+            bucket,
+            opts,
+            |_| true,
+            |versions, out: &mut Vec<VersionSummary>| {
+                for (i, v) in versions.iter().enumerate() {
+                    out.push(VersionSummary {
+                        key: v.key.clone(),
+                        version_id: v.version_id.clone(),
+                        is_latest: i == 0,
+                        delete_marker: v.delete_marker,
+                        size: v.size,
+                        etag: v.etag.clone(),
+                        last_modified_ms: v.last_modified_ms,
+                    });
+                }
+            },
+        )
     }
 
     /// Walk keys under the prefix, group by delimiter, and let `emit` turn each key's versions
-    /// (newest first) into entries; `emit` returns whether the key counted toward max-keys.
+    /// (newest first) into entries. `live` says whether a key exists for this listing (for
+    /// ListObjectsV2: its latest version is not a delete marker); a common prefix is reported
+    /// only when some live key is under it.
     fn walk_keys<T>(
         &self,
         bucket: &str,
         opts: &ListOptions,
-        mut emit: impl FnMut(&[VersionMeta], &mut Vec<T>) -> bool,
+        live: impl Fn(&[VersionMeta]) -> bool,
+        mut emit: impl FnMut(&[VersionMeta], &mut Vec<T>),
     ) -> Result<ListPage<T>, ObjectError> {
         self.bucket(bucket)?;
         let max_keys = opts.max_keys.unwrap_or(MAX_KEYS_DEFAULT).min(MAX_KEYS_DEFAULT);
@@ -162,88 +163,121 @@ impl ObjectStore {
         if max_keys == 0 {
             return Ok(page);
         }
-        let mut walk = Walk {
-            next: meta::object_prefix(bucket, &opts.prefix),
-            end: meta::object_prefix_end(bucket, &opts.prefix),
-        };
-        // Resume after the token (a key or a common prefix) or start-after key.
+        let delimiter = opts.delimiter.as_deref().filter(|d| !d.is_empty());
+        let end = meta::object_prefix_end(bucket, &opts.prefix);
+        let mut next = meta::object_prefix(bucket, &opts.prefix);
+        // Resume after the token (a key or a common prefix) or the start-after key.
         let resume = match &opts.continuation_token {
             Some(t) => Some(decode_token(t)?),
             None => opts.start_after.clone(),
         };
         if let Some(after) = resume {
-            let past = if opts
-                .delimiter
-                .as_deref()
-                .is_some_and(|d| !d.is_empty() && after.ends_with(d) && after.starts_with(&opts.prefix))
-            {
+            let is_prefix = delimiter.is_some_and(|d| after.ends_with(d));
+            let past = if is_prefix {
                 meta::object_prefix_end(bucket, &after)
             } else {
                 meta::key_versions_end(bucket, &after)
             };
-            if past > walk.next {
-                walk.next = past;
-            }
+            next = next.max(past);
         }
-        let mut count = 0usize;
-        let mut last_returned: Option<String> = None;
-        let mut pending: Vec<VersionMeta> = Vec::new();
-        loop {
-            let rows = self.meta_scan(&walk.next, &walk.end, SCAN_CHUNK)?;
+        let mut walk = Walk {
+            page: &mut page,
+            count: 0,
+            max_keys,
+            last: None,
+        };
+        let mut group: Vec<VersionMeta> = Vec::new();
+        // Each pass reads one bounded chunk; a common prefix restarts the scan past itself.
+        'scan: loop {
+            let rows = self.meta_scan(&next, &end, SCAN_CHUNK)?;
             let exhausted = rows.len() < SCAN_CHUNK;
-            let mut jumped = false;
             for (k, v) in rows {
                 let vm: VersionMeta = meta::from_json(&k, &v).map_err(ObjectError::Internal)?;
-                if let Some(first) = pending.first() {
-                    if first.key != vm.key {
-                        // A key's versions are complete: emit them.
-                        if count == max_keys {
-                            page.is_truncated = true;
-                            page.next_token = last_returned.as_deref().map(encode_token);
+                if group.first().is_some_and(|g| g.key != vm.key) {
+                    match walk.finish(bucket, &opts.prefix, delimiter, &group, &live, &mut emit) {
+                        Step::Full => {
+                            walk.mark_truncated();
                             return Ok(page);
                         }
-                        let key = first.key.clone();
-                        if emit(&pending, &mut page.entries) {
-                            count += 1;
-                            last_returned = Some(key);
+                        Step::Next => group.clear(),
+                        Step::Jump(to) => {
+                            group.clear();
+                            next = to;
+                            continue 'scan;
                         }
-                        pending.clear();
                     }
                 }
-                // Common prefix?
-                if let Some(d) = opts.delimiter.as_deref().filter(|d| !d.is_empty()) {
-                    let rest = &vm.key[opts.prefix.len()..];
-                    if let Some(pos) = rest.find(d) {
-                        let cp = format!("{}{}", opts.prefix, &rest[..pos + d.len()]);
-                        if count == max_keys {
-                            page.is_truncated = true;
-                            page.next_token = last_returned.as_deref().map(encode_token);
-                            return Ok(page);
-                        }
-                        walk.next = meta::object_prefix_end(bucket, &cp);
-                        page.common_prefixes.push(cp.clone());
-                        count += 1;
-                        last_returned = Some(cp);
-                        jumped = true;
-                        break;
-                    }
-                }
-                walk.next = k;
-                walk.next.push(0); // the smallest key after this one
-                pending.push(vm);
+                next = k;
+                next.push(0); // the smallest encoded key after this one
+                group.push(vm);
             }
-            if !jumped && exhausted {
+            if exhausted {
                 break;
             }
         }
-        if !pending.is_empty() {
-            if count == max_keys {
-                page.is_truncated = true;
-                page.next_token = last_returned.as_deref().map(encode_token);
-                return Ok(page);
-            }
-            emit(&pending, &mut page.entries);
+        if !group.is_empty()
+            && matches!(
+                walk.finish(bucket, &opts.prefix, delimiter, &group, &live, &mut emit),
+                Step::Full
+            )
+        {
+            walk.mark_truncated();
         }
         Ok(page)
+    }
+}
+
+/// What to do after a key's versions are complete.
+enum Step {
+    /// Go on with the next key.
+    Next,
+    /// A common prefix was reported: continue the scan from this encoded key.
+    Jump(Vec<u8>),
+    /// The page is full and more follows.
+    Full,
+}
+
+/// The page being filled.
+struct Walk<'a, T> {
+    page: &'a mut ListPage<T>,
+    count: usize,
+    max_keys: usize,
+    last: Option<String>,
+}
+
+impl<T> Walk<'_, T> {
+    fn finish(
+        &mut self,
+        bucket: &str,
+        prefix: &str,
+        delimiter: Option<&str>,
+        group: &[VersionMeta],
+        live: &impl Fn(&[VersionMeta]) -> bool,
+        emit: &mut impl FnMut(&[VersionMeta], &mut Vec<T>),
+    ) -> Step {
+        if !live(group) {
+            return Step::Next;
+        }
+        if self.count == self.max_keys {
+            return Step::Full;
+        }
+        self.count += 1;
+        let key = &group[0].key;
+        let rest = &key[prefix.len()..];
+        if let Some(pos) = delimiter.and_then(|d| rest.find(d).map(|p| p + d.len())) {
+            let cp = format!("{prefix}{}", &rest[..pos]);
+            self.page.common_prefixes.push(cp.clone());
+            let jump = meta::object_prefix_end(bucket, &cp);
+            self.last = Some(cp);
+            return Step::Jump(jump);
+        }
+        emit(group, &mut self.page.entries);
+        self.last = Some(key.clone());
+        Step::Next
+    }
+
+    fn mark_truncated(&mut self) {
+        self.page.is_truncated = true;
+        self.page.next_token = self.last.as_deref().map(encode_token);
     }
 }
