@@ -9,3 +9,4 @@
 pub mod clock;
 pub mod io;
 pub mod rng;
+pub mod lsm;
