@@ -46,6 +46,7 @@ impl WriteBatch {
         put_bytes(&mut self.rep, key);
         put_bytes(&mut self.rep, value);
         self.count += 1;
+        self.rep[8..12].copy_from_slice(&self.count.to_le_bytes());
     }
 
     /// Delete `key` (writes a tombstone).
@@ -53,6 +54,7 @@ impl WriteBatch {
         self.rep.push(ValueKind::Delete as u8);
         put_bytes(&mut self.rep, key);
         self.count += 1;
+        self.rep[8..12].copy_from_slice(&self.count.to_le_bytes());
     }
 
     /// Number of operations.
