@@ -10,3 +10,4 @@ pub mod clock;
 pub mod io;
 pub mod object;
 pub mod rng;
+pub mod lsm;
