@@ -150,18 +150,32 @@ impl BlobStore {
         self.shard_dir(shard, id).join(format!("{}.{shard}", id.hex()))
     }
 
-    /// Create the 256 fan-out directories on every disk, durably. Done once, when a store is
-    /// created, so that a PUT only ever adds a file to an existing directory.
+    /// Create each disk's `blobs` directory, durably. The 256 fan-out directories under it
+    /// (by the first byte of the blob id) are made on first use by [`Self::open_new_shard`].
     pub fn create_dirs(&self) -> Result<(), BlobError> {
         for disk in &self.layout.disks {
-            let root = disk.join("blobs");
-            for b in 0..=255u8 {
-                self.fs.create_dir_all(&root.join(format!("{b:02x}")))?;
-            }
-            self.fs.sync_dir(&root)?;
+            self.fs.create_dir_all(&disk.join("blobs"))?;
             self.fs.sync_dir(disk)?;
+            if let Some(parent) = disk.parent() {
+                self.fs.sync_dir(parent)?;
+            }
         }
         Ok(())
+    }
+
+    /// Create shard file `shard` of a new blob, making its fan-out directory (durably) if this
+    /// is the first blob in it.
+    fn open_new_shard(&self, id: &DataId, shard: usize) -> Result<FileHandle, BlobError> {
+        let path = self.shard_path(id, shard);
+        match self.fs.open(&path, OpenOptions::create_new()) {
+            Err(e) if e.is_not_found() => {
+                let dir = self.shard_dir(shard, id);
+                self.fs.create_dir_all(&dir)?;
+                self.fs.sync_dir(dir.parent().expect("fan-out dir has a parent"))?;
+                Ok(self.fs.open(&path, OpenOptions::create_new())?)
+            }
+            other => Ok(other?),
+        }
     }
 
     /// Write a blob of exactly `size` bytes read from `src`. Durable when it returns if `sync`.
@@ -194,7 +208,7 @@ impl BlobStore {
         let mut sha = Sha256::new();
         let stripes = l.stripe_count(size);
         let files: Vec<FileHandle> = (0..width)
-            .map(|i| self.fs.open(&self.shard_path(id, i), OpenOptions::create_new()))
+            .map(|i| self.open_new_shard(id, i))
             .collect::<Result<_, _>>()?;
         let headers: Vec<Vec<u8>> = (0..width)
             .map(|i| {

@@ -20,6 +20,7 @@ pub mod erasure;
 pub mod error;
 pub mod layout;
 pub mod list;
+pub mod lsm_meta;
 pub mod meta;
 pub mod multipart;
 pub mod names;
