@@ -154,11 +154,7 @@ impl BlobStore {
     /// (by the first byte of the blob id) are made on first use by [`Self::open_new_shard`].
     pub fn create_dirs(&self) -> Result<(), BlobError> {
         for disk in &self.layout.disks {
-            self.fs.create_dir_all(&disk.join("blobs"))?;
-            self.fs.sync_dir(disk)?;
-            if let Some(parent) = disk.parent() {
-                self.fs.sync_dir(parent)?;
-            }
+            crate::io::create_dir_all_durable(&*self.fs, &disk.join("blobs"))?;
         }
         Ok(())
     }

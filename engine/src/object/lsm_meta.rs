@@ -55,7 +55,7 @@ pub fn open_with(
     opts: Options,
     clock: ClockHandle,
 ) -> Result<Arc<dyn MetaStore>, String> {
-    fs.create_dir_all(dir).map_err(|e| e.to_string())?;
+    crate::io::create_dir_all_durable(&*fs, dir).map_err(|e| e.to_string())?;
     let db = Db::open(fs, dir, opts, clock).map_err(|e| e.to_string())?;
     Ok(Arc::new(db))
 }

@@ -77,7 +77,7 @@ impl ObjectStore {
         options: StoreOptions,
     ) -> Result<Self, ObjectError> {
         let layout_path = root.join(LAYOUT_FILE);
-        fs.create_dir_all(root)?;
+        io::create_dir_all_durable(&*fs, root)?;
         if fs.exists(&layout_path)? {
             return Err(ObjectError::InvalidArgument(format!(
                 "{} already holds a store (its layout is fixed at creation)",
