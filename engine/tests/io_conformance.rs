@@ -20,10 +20,8 @@ impl Env {
     fn new(kind: BackendKind) -> Env {
         match kind {
             BackendKind::Sim => {
-                let fs: FsHandle = std::sync::Arc::new(io::sim::SimFs::new(
-                    7,
-                    io::sim::SimConfig::default(),
-                ));
+                let fs: FsHandle =
+                    std::sync::Arc::new(io::sim::SimFs::new(7, io::sim::SimConfig::default()));
                 let root = PathBuf::from("/conformance");
                 fs.create_dir_all(&root).unwrap();
                 Env {
@@ -78,7 +76,11 @@ fn round_trip_sizes(kind: BackendKind) {
         let data = pattern(len, i as u8);
         let p = env.put(&format!("f{i}"), &data);
         let f = env.fs.open(&p, OpenOptions::read_only()).unwrap();
-        assert_eq!(f.len().unwrap(), len as u64, "{kind}: len after write of {len}");
+        assert_eq!(
+            f.len().unwrap(),
+            len as u64,
+            "{kind}: len after write of {len}"
+        );
         let mut back = vec![0u8; len];
         f.read_exact_at(&mut back, 0).unwrap();
         assert_eq!(back, data, "{kind}: round trip of {len} bytes");
@@ -91,13 +93,24 @@ fn reads_at_and_past_eof(kind: BackendKind) {
     let p = env.put("eof", &pattern(100, 1));
     let f = env.fs.open(&p, OpenOptions::read_only()).unwrap();
     let mut buf = vec![0u8; 64];
-    assert_eq!(f.read_at(&mut buf, 80).unwrap(), 20, "{kind}: short read at EOF");
+    assert_eq!(
+        f.read_at(&mut buf, 80).unwrap(),
+        20,
+        "{kind}: short read at EOF"
+    );
     assert_eq!(&buf[..20], &pattern(100, 1)[80..]);
     assert_eq!(f.read_at(&mut buf, 100).unwrap(), 0, "{kind}: read at EOF");
-    assert_eq!(f.read_at(&mut buf, 10_000).unwrap(), 0, "{kind}: read past EOF");
+    assert_eq!(
+        f.read_at(&mut buf, 10_000).unwrap(),
+        0,
+        "{kind}: read past EOF"
+    );
     match f.read_exact_at(&mut buf, 80) {
         Err(IoError::UnexpectedEof {
-            offset, wanted, got, ..
+            offset,
+            wanted,
+            got,
+            ..
         }) => assert_eq!((offset, wanted, got), (80, 64, 20)),
         other => panic!("{kind}: read_exact_at past EOF gave {other:?}"),
     }
@@ -116,7 +129,10 @@ fn writes_extend_and_zero_fill(kind: BackendKind) {
     f.read_exact_at(&mut buf, 0).unwrap();
     assert_eq!(&buf, b"aBc\0\0\0\0\0\0\0xyz", "{kind}: gap reads as zeros");
     drop(f);
-    assert_eq!(io::read_file(&*env.fs, &p).unwrap(), b"aBc\0\0\0\0\0\0\0xyz");
+    assert_eq!(
+        io::read_file(&*env.fs, &p).unwrap(),
+        b"aBc\0\0\0\0\0\0\0xyz"
+    );
 }
 
 fn append_returns_offsets(kind: BackendKind) {
@@ -158,14 +174,30 @@ fn truncate_shrinks_and_extends(kind: BackendKind) {
 fn missing_and_existing_files(kind: BackendKind) {
     let env = Env::new(kind);
     let missing = env.path("nope");
-    assert!(env.fs.open(&missing, OpenOptions::read_only()).unwrap_err().is_not_found());
-    assert!(env.fs.open(&missing, OpenOptions::read_write()).unwrap_err().is_not_found());
+    assert!(env
+        .fs
+        .open(&missing, OpenOptions::read_only())
+        .unwrap_err()
+        .is_not_found());
+    assert!(env
+        .fs
+        .open(&missing, OpenOptions::read_write())
+        .unwrap_err()
+        .is_not_found());
     assert!(env.fs.remove_file(&missing).unwrap_err().is_not_found());
-    assert!(env.fs.rename(&missing, &env.path("x")).unwrap_err().is_not_found());
+    assert!(env
+        .fs
+        .rename(&missing, &env.path("x"))
+        .unwrap_err()
+        .is_not_found());
     assert!(!env.fs.exists(&missing).unwrap());
     // A file in a directory that does not exist.
     let orphan = env.path("no-dir/file");
-    assert!(env.fs.open(&orphan, OpenOptions::create_truncate()).unwrap_err().is_not_found());
+    assert!(env
+        .fs
+        .open(&orphan, OpenOptions::create_truncate())
+        .unwrap_err()
+        .is_not_found());
     assert!(env.fs.list(&env.path("no-dir")).unwrap_err().is_not_found());
 
     let p = env.put("here", b"1");
@@ -179,14 +211,20 @@ fn missing_and_existing_files(kind: BackendKind) {
         create: true,
         ..OpenOptions::read_only()
     };
-    assert!(matches!(env.fs.open(&p, bad), Err(IoError::InvalidInput { .. })));
+    assert!(matches!(
+        env.fs.open(&p, bad),
+        Err(IoError::InvalidInput { .. })
+    ));
 }
 
 fn read_only_handles_refuse_writes(kind: BackendKind) {
     let env = Env::new(kind);
     let p = env.put("ro", b"data");
     let f = env.fs.open(&p, OpenOptions::read_only()).unwrap();
-    assert!(matches!(f.write_at(b"x", 0), Err(IoError::InvalidInput { .. })));
+    assert!(matches!(
+        f.write_at(b"x", 0),
+        Err(IoError::InvalidInput { .. })
+    ));
     assert!(matches!(f.append(b"x"), Err(IoError::InvalidInput { .. })));
     assert!(matches!(f.truncate(0), Err(IoError::InvalidInput { .. })));
     assert_eq!(io::read_file(&*env.fs, &p).unwrap(), b"data");
@@ -217,8 +255,14 @@ fn directories(kind: BackendKind) {
 
 fn batches_mix_files_and_kinds(kind: BackendKind) {
     let env = Env::new(kind);
-    let a = env.fs.open(&env.path("batch-a"), OpenOptions::create_truncate()).unwrap();
-    let b = env.fs.open(&env.path("batch-b"), OpenOptions::create_truncate()).unwrap();
+    let a = env
+        .fs
+        .open(&env.path("batch-a"), OpenOptions::create_truncate())
+        .unwrap();
+    let b = env
+        .fs
+        .open(&env.path("batch-b"), OpenOptions::create_truncate())
+        .unwrap();
     let chunks: Vec<Vec<u8>> = (0..64).map(|i| pattern(4096, i as u8)).collect();
     let mut ops: Vec<IoOp<'_>> = chunks
         .iter()
@@ -244,7 +288,11 @@ fn batches_mix_files_and_kinds(kind: BackendKind) {
         .enumerate()
         .map(|(i, buf)| IoOp::Read {
             file: if i % 2 == 0 { &*a } else { &*b },
-            offset: if i == 64 { 32 * 4096 - 100 } else { (i / 2 * 4096) as u64 },
+            offset: if i == 64 {
+                32 * 4096 - 100
+            } else {
+                (i / 2 * 4096) as u64
+            },
             buf,
         })
         .collect();
@@ -259,7 +307,10 @@ fn batches_mix_files_and_kinds(kind: BackendKind) {
         }
     }
     // Errors are per request: a write through a read-only handle fails alone.
-    let ro = env.fs.open(&env.path("batch-a"), OpenOptions::read_only()).unwrap();
+    let ro = env
+        .fs
+        .open(&env.path("batch-a"), OpenOptions::read_only())
+        .unwrap();
     let mut buf = vec![0u8; 10];
     let mut ops = vec![
         IoOp::Write {
@@ -274,7 +325,10 @@ fn batches_mix_files_and_kinds(kind: BackendKind) {
         },
     ];
     let results = env.fs.submit(&mut ops);
-    assert!(results[0].is_err(), "{kind}: write through read-only handle in a batch");
+    assert!(
+        results[0].is_err(),
+        "{kind}: write through read-only handle in a batch"
+    );
     assert_eq!(*results[1].as_ref().unwrap(), 10);
     assert_eq!(env.fs.submit(&mut []).len(), 0);
 }

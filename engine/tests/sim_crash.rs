@@ -99,10 +99,13 @@ impl ModelFile {
 
 /// Run the file workload of `seed`; returns the crash report, the model before the crash, and
 /// every file's content after it.
-fn file_case(seed: u64) -> (CrashReport, Vec<ModelFile>, Vec<Vec<u8>>) {
+///
+/// With `write_faults`, writes and appends may fail with EIO or tear (a sector-aligned prefix
+/// lands); the model then reads back what the disk shows and records that as the next version.
+fn file_case(seed: u64, write_faults: bool) -> (CrashReport, Vec<ModelFile>, Vec<Vec<u8>>) {
     let mut rng = DetRng::new(seed).fork("workload");
     let policy = random_policy(&mut rng);
-    let fs = SimFs::new(seed, quiet(policy));
+    let fs = SimFs::new(seed, quiet(policy.clone()));
     let files = 1 + rng.below(3) as usize;
     let paths: Vec<PathBuf> = (0..files)
         .map(|i| PathBuf::from(format!("/f{i}")))
@@ -116,6 +119,19 @@ fn file_case(seed: u64) -> (CrashReport, Vec<ModelFile>, Vec<Vec<u8>>) {
         model[i].durable = init;
         handles.push(fs.open(path, OpenOptions::read_write()).unwrap());
     }
+    if write_faults {
+        fs.set_faults(SimFaults {
+            torn_write: 0.2,
+            write_eio: 0.1,
+            crash: policy,
+            ..SimFaults::none()
+        });
+    }
+    let read_back = |f: &FileHandle| {
+        let mut all = vec![0u8; f.len().unwrap() as usize];
+        f.read_exact_at(&mut all, 0).unwrap();
+        all
+    };
     let ops = rng.below(25);
     for _ in 0..ops {
         let i = rng.below(files as u64) as usize;
@@ -126,7 +142,14 @@ fn file_case(seed: u64) -> (CrashReport, Vec<ModelFile>, Vec<Vec<u8>>) {
                 let offset = rng.below(4000) as usize;
                 let len = 1 + rng.below(1500) as usize;
                 let data = random_bytes(&mut rng, len);
-                f.write_at(&data, offset as u64).unwrap();
+                if f.write_at(&data, offset as u64).is_err() {
+                    assert!(write_faults, "seed {seed}: write failed without faults");
+                    let seen = read_back(f);
+                    // Whatever landed is a prefix of the write.
+                    assert!(seen.len() >= next.len().min(offset), "seed {seed}");
+                    m.push(seen);
+                    continue;
+                }
                 if next.len() < offset + data.len() {
                     next.resize(offset + data.len(), 0);
                 }
@@ -136,7 +159,11 @@ fn file_case(seed: u64) -> (CrashReport, Vec<ModelFile>, Vec<Vec<u8>>) {
             5..=6 => {
                 let len = 1 + rng.below(700) as usize;
                 let data = random_bytes(&mut rng, len);
-                let at = f.append(&data).unwrap();
+                let Ok(at) = f.append(&data) else {
+                    assert!(write_faults, "seed {seed}: append failed without faults");
+                    m.push(read_back(f));
+                    continue;
+                };
                 assert_eq!(at as usize, next.len(), "seed {seed}: append offset");
                 next.extend_from_slice(&data);
                 m.push(next);
@@ -222,7 +249,7 @@ fn check_file(seed: u64, idx: usize, m: &ModelFile, got: &[u8]) {
 fn unsynced_writes_survive_whole_vanish_or_tear_and_nothing_else() {
     let mut fates = BTreeMap::<&str, u64>::new();
     for seed in seeds(FILE_SEEDS) {
-        let (report, model, after) = file_case(seed);
+        let (report, model, after) = file_case(seed, false);
         for (i, (m, got)) in model.iter().zip(&after).enumerate() {
             check_file(seed, i, m, got);
         }
@@ -258,10 +285,20 @@ fn unsynced_writes_survive_whole_vanish_or_tear_and_nothing_else() {
 }
 
 #[test]
+fn writes_torn_or_failed_at_run_time_obey_the_same_crash_rules() {
+    for seed in seeds(FILE_SEEDS / 2) {
+        let (_, model, after) = file_case(seed, true);
+        for (i, (m, got)) in model.iter().zip(&after).enumerate() {
+            check_file(seed, i, m, got);
+        }
+    }
+}
+
+#[test]
 fn same_seed_same_crash_outcome() {
     for seed in seeds(FILE_SEEDS).into_iter().step_by(10) {
-        let (ra, _, a) = file_case(seed);
-        let (rb, _, b) = file_case(seed);
+        let (ra, _, a) = file_case(seed, true);
+        let (rb, _, b) = file_case(seed, true);
         assert_eq!(ra, rb, "seed {seed}: crash report differs between runs");
         assert_eq!(a, b, "seed {seed}: content differs between runs");
     }

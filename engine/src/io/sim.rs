@@ -20,8 +20,8 @@
 //!
 //! Determinism: all state sits in `BTreeMap`s behind one mutex; randomness comes from
 //! [`DetRng`](crate::rng::DetRng) streams forked from the seed by purpose (`"faults"`,
-//! `"crash"`, `"latency"`), so turning latency jitter on never reshuffles which faults fire or
-//! what a crash keeps. The same seed and the same sequence of calls give the same results.
+//! `"crash"`, `"latency"`, `"batch"`), so turning latency jitter on never reshuffles which
+//! faults fire or what a crash keeps. The same seed and the same sequence of calls give the same results.
 //!
 //! `docs/sim-disk.md` explains the model byte by byte and how engine code should sync.
 
@@ -43,9 +43,15 @@ pub use disk::Unsynced;
 pub use file::SimFile;
 pub use report::{CrashReport, FaultCounts, FileCrash, SimStats};
 
-use super::{BackendKind, FileHandle, Fs, IoOp, OpenOptions, Result};
+use super::{BackendKind, FileHandle, Fs, IoError, IoOp, OpenOptions, Result};
 use crate::clock::VirtualClock;
 use disk::{Disk, OpClass};
+
+/// True if `err` is the error a handle opened before a crash returns: engine code that sees
+/// it must reopen its files (the simulator's equivalent of a reboot).
+pub fn is_stale_handle(err: &IoError) -> bool {
+    matches!(err, IoError::InvalidInput { detail, .. } if detail.contains(disk::STALE_HANDLE))
+}
 
 /// What a [`SimFs`] and its open files share.
 #[derive(Debug)]
@@ -64,6 +70,28 @@ impl Shared {
 }
 
 /// An in-memory, seeded, simulated disk. Cheap to share: clone the `Arc` it is wrapped in.
+///
+/// ```
+/// use std::path::Path;
+/// use seedbed_engine::io::sim::{SimConfig, SimCrash, SimFaults, SimFs};
+/// use seedbed_engine::io::{read_file, Fs, OpenOptions};
+///
+/// let fs = SimFs::new(42, SimConfig::default());
+/// let crash_loses_everything = SimFaults { crash: SimCrash::lose_all(), ..SimFaults::none() };
+/// fs.set_faults(crash_loses_everything);
+///
+/// let f = fs.open(Path::new("/log"), OpenOptions::create_new())?;
+/// fs.sync_dir(Path::new("/"))?; // the name is durable
+/// f.append(b"acked")?;
+/// f.sync_data()?; // the data is durable
+/// f.append(b" + not synced")?;
+///
+/// let report = fs.crash();
+/// assert_eq!(report.writes_dropped, 1);
+/// assert!(f.len().is_err(), "handles die in a crash");
+/// assert_eq!(read_file(&fs, Path::new("/log"))?, b"acked");
+/// # Ok::<(), seedbed_engine::io::IoError>(())
+/// ```
 #[derive(Debug)]
 pub struct SimFs {
     shared: Arc<Shared>,
@@ -184,18 +212,21 @@ impl Fs for SimFs {
         self.shared.disk().sync_dir(dir)
     }
 
-    /// Runs the requests in order, but charges latency as a device with a deep queue would:
-    /// one base latency (the largest among the batch's kinds) plus the transfer time of all
-    /// bytes, instead of one base latency per request. Requests on files of another disk run
+    /// Runs the requests in a seeded random order — the contract lets a batch complete in any
+    /// order, and running it shuffled is what exposes a batch that reads what it writes — and
+    /// charges latency as a device with a deep queue would: one base latency (the largest among
+    /// the batch's kinds) plus the transfer time of all bytes, instead of one base latency per
+    /// request. Results come back in request order. Requests on files of another disk run
     /// through their own methods.
     fn submit(&self, ops: &mut [IoOp<'_>]) -> Vec<Result<usize>> {
         let mut disk = self.shared.disk();
         disk.count_batch();
-        let mut results = Vec::with_capacity(ops.len());
+        let order = disk.batch_order(ops.len());
+        let mut results: Vec<Result<usize>> = (0..ops.len()).map(|_| Ok(0)).collect();
         let mut base_ns = 0u64;
         let mut bytes = 0u64;
-        for op in ops.iter_mut() {
-            let result = match op {
+        for i in order {
+            let result = match &mut ops[i] {
                 IoOp::Read { file, offset, buf } => match file.as_any().downcast_ref::<SimFile>() {
                     Some(f) if f.is_on(&self.shared) => {
                         base_ns = base_ns.max(disk.base_ns(OpClass::Read));
@@ -226,7 +257,7 @@ impl Fs for SimFs {
                     }
                 }
             };
-            results.push(result);
+            results[i] = result;
         }
         if bytes > 0 || base_ns > 0 {
             let cost_ns = disk.latency().cost_ns(base_ns, bytes);

@@ -2,12 +2,15 @@
 //!
 //! Every probability is per operation and drawn from the disk's seeded RNG, so a run with the
 //! same seed, configuration and operation sequence injects exactly the same faults. Values
-//! outside `0..=1` are clamped (a configuration is never a reason to panic).
+//! outside `0..=1` are clamped (a configuration is never a reason to panic). Every struct
+//! (de)serialises with serde, missing fields taking their defaults, so a run's configuration
+//! can live in a TOML or JSON file next to its seed.
 
 use serde::{Deserialize, Serialize};
 
 /// The full configuration of a simulated disk.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SimConfig {
     /// Faults injected while the disk runs, and what a crash does. Switchable mid-run with
     /// [`super::SimFs::set_faults`].
@@ -20,6 +23,7 @@ pub struct SimConfig {
 /// behaviour. `SimFaults::default()` injects nothing (but crashes still decide the fate of
 /// unsynced writes: see [`SimCrash`]).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SimFaults {
     /// A successful read returns data with one bit flipped (the stored bytes stay intact):
     /// what a flaky cable or a bad DRAM cell on the controller looks like. Checksums catch it.
@@ -95,6 +99,7 @@ impl SimFaults {
 /// unsynced directory change (create, rename, remove) is lost with `lose_dir_change`, and a
 /// change that depends on a lost one is lost with it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SimCrash {
     /// Probability an unsynced write survives whole.
     pub keep_write: f64,
@@ -157,6 +162,7 @@ impl SimCrash {
 /// `0..=jitter_ns_max` from the disk's own "latency" RNG stream (so turning jitter on never
 /// changes which faults fire or what a crash keeps).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SimLatency {
     /// Base cost of a read.
     pub read_ns: u64,

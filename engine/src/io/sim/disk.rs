@@ -3,7 +3,7 @@
 //! Each operation follows the same order, so that the same sequence of calls always draws the
 //! same random numbers: check the handle and the arguments (no randomness), count it, charge
 //! latency (the "latency" stream), decide faults (the "faults" stream), then act. Crashes draw
-//! from the "crash" stream only.
+//! from the "crash" stream only, batch orders from the "batch" stream.
 
 use std::collections::BTreeMap;
 use std::collections::BTreeSet;
@@ -18,6 +18,9 @@ use super::namespace::{errno, InodeId, Namespace, Node};
 use super::report::{CrashReport, SimStats};
 use crate::clock::VirtualClock;
 use crate::rng::DetRng;
+
+/// The words every stale-handle error carries; see [`super::is_stale_handle`].
+pub(crate) const STALE_HANDLE: &str = "predates a crash";
 
 /// What a file handle knows about itself; the disk checks it on every call.
 #[derive(Clone, Debug)]
@@ -63,8 +66,12 @@ pub(crate) struct Disk {
     fault_rng: DetRng,
     crash_rng: DetRng,
     latency_rng: DetRng,
+    batch_rng: DetRng,
     clock: Arc<VirtualClock>,
     stats: SimStats,
+    /// Events (closes, directory syncs) since the last garbage collection; see
+    /// [`Disk::maybe_collect_garbage`].
+    gc_debt: u64,
 }
 
 impl Disk {
@@ -79,8 +86,10 @@ impl Disk {
             fault_rng: root.fork("faults"),
             crash_rng: root.fork("crash"),
             latency_rng: root.fork("latency"),
+            batch_rng: root.fork("batch"),
             clock,
             stats: SimStats::default(),
+            gc_debt: 0,
         }
     }
 
@@ -136,8 +145,36 @@ impl Disk {
         &self.latency
     }
 
+    /// A seeded permutation of `0..n`: the order a batch's requests run in.
+    pub fn batch_order(&mut self, n: usize) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..n).collect();
+        for i in (1..n).rev() {
+            let j = self.batch_rng.below(i as u64 + 1) as usize;
+            order.swap(i, j);
+        }
+        order
+    }
+
     pub fn count_batch(&mut self) {
         self.stats.batches += 1;
+    }
+
+    /// Free inodes nothing can reach any more, amortised: a collection walks the whole tree,
+    /// so it runs once per `max(64, inodes / 4)` events that may have freed something. Until
+    /// then garbage is invisible (nothing can name it, `live_bytes` does not count it) and a
+    /// crash collects everything anyway.
+    fn maybe_collect_garbage(&mut self) {
+        self.gc_debt += 1;
+        if self.gc_debt >= (self.ns.nodes.len() as u64 / 4).max(64) {
+            self.gc_debt = 0;
+            self.ns.collect_garbage(&self.pinned());
+        }
+    }
+
+    /// Inodes held in memory (live and not yet collected).
+    #[cfg(test)]
+    pub fn inode_count(&self) -> usize {
+        self.ns.nodes.len()
     }
 
     fn pinned(&self) -> BTreeSet<InodeId> {
@@ -162,7 +199,7 @@ impl Disk {
                 op,
                 &h.path,
                 format!(
-                    "this handle predates a crash of the simulated disk (opened in epoch {}, \
+                    "this handle {STALE_HANDLE} of the simulated disk (opened in epoch {}, \
                      disk now at epoch {}); reopen the file after a crash",
                     h.epoch, self.epoch
                 ),
@@ -221,7 +258,7 @@ impl Disk {
             *n -= 1;
             if *n == 0 {
                 self.open.remove(&h.inode);
-                self.ns.collect_garbage(&self.pinned());
+                self.maybe_collect_garbage();
             }
         }
     }
@@ -282,7 +319,7 @@ impl Disk {
             return Err(self.eio(op, path, "sync EIO"));
         }
         self.ns.sync_dir(id);
-        self.ns.collect_garbage(&self.pinned());
+        self.maybe_collect_garbage();
         Ok(())
     }
 
