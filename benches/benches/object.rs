@@ -2,7 +2,7 @@
 //! of shard-sized blocks. Goal (issue): encode and reconstruct at least 4 GB/s per core for
 //! K = 4, M = 2. Throughput is reported in bytes of object data per second.
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 use seedbed_engine::object::erasure::Codec;
 use seedbed_engine::object::shard::crc32;
 use sha2::{Digest, Sha256};
@@ -37,15 +37,19 @@ fn erasure(c: &mut Criterion) {
             // Reconstruct with the first M data shards lost: the worst case (all parity used).
             let full: Vec<Vec<u8>> = data.iter().chain(parity.iter()).cloned().collect();
             g.bench_function(BenchmarkId::new("reconstruct", &id), |b| {
-                b.iter(|| {
-                    let mut shards: Vec<Option<Vec<u8>>> = full
-                        .iter()
-                        .enumerate()
-                        .map(|(i, s)| (i >= m).then(|| s.clone()))
-                        .collect();
-                    codec.reconstruct(black_box(&mut shards)).unwrap();
-                    shards
-                })
+                b.iter_batched(
+                    || {
+                        full.iter()
+                            .enumerate()
+                            .map(|(i, s)| (i >= m).then(|| s.clone()))
+                            .collect::<Vec<Option<Vec<u8>>>>()
+                    },
+                    |mut shards| {
+                        codec.reconstruct(black_box(&mut shards)).unwrap();
+                        shards
+                    },
+                    BatchSize::LargeInput,
+                )
             });
         }
     }
