@@ -8,4 +8,6 @@
 
 pub mod clock;
 pub mod io;
+pub mod object;
 pub mod rng;
+pub mod lsm;

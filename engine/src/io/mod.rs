@@ -325,6 +325,23 @@ pub fn write_file_durable(fs: &dyn Fs, path: &Path, data: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Create a directory and its missing parents so that they survive a crash: each directory
+/// created is followed by a sync of its parent (a new directory's name is an entry in its parent,
+/// durable only once the parent is synced).
+pub fn create_dir_all_durable(fs: &dyn Fs, path: &Path) -> Result<()> {
+    if fs.exists(path)? {
+        return Ok(());
+    }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        create_dir_all_durable(fs, parent)?;
+    }
+    fs.create_dir_all(path)?;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs.sync_dir(parent)?;
+    }
+    Ok(())
+}
+
 /// Read a whole file into memory.
 pub fn read_file(fs: &dyn Fs, path: &Path) -> Result<Vec<u8>> {
     let file = fs.open(path, OpenOptions::read_only())?;

@@ -1,0 +1,71 @@
+//! Object store hot paths: Reed-Solomon encode and reconstruct of one stripe, CRC32 and SHA-256
+//! of shard-sized blocks. Goal (issue): encode and reconstruct at least 4 GB/s per core for
+//! K = 4, M = 2. Throughput is reported in bytes of object data per second.
+
+use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
+use seedbed_engine::object::erasure::Codec;
+use seedbed_engine::object::shard::crc32;
+use sha2::{Digest, Sha256};
+use std::hint::black_box;
+
+fn stripe(k: usize, shard_len: usize) -> Vec<Vec<u8>> {
+    (0..k)
+        .map(|i| {
+            (0..shard_len)
+                .map(|j| (j as u8).wrapping_mul(31).wrapping_add(i as u8))
+                .collect()
+        })
+        .collect()
+}
+
+fn erasure(c: &mut Criterion) {
+    let mut g = c.benchmark_group("erasure");
+    for (k, m) in [(4usize, 2usize), (6, 3), (10, 4)] {
+        for shard_len in [64 << 10, 1 << 20] {
+            let data = stripe(k, shard_len);
+            g.throughput(Throughput::Bytes((k * shard_len) as u64));
+            let id = format!("k{k}m{m}/{}KiB", shard_len >> 10);
+            let mut codec = Codec::new(k, m);
+            let mut parity = vec![vec![0u8; shard_len]; m];
+            g.bench_function(BenchmarkId::new("encode", &id), |b| {
+                b.iter(|| {
+                    let d: Vec<&[u8]> = data.iter().map(Vec::as_slice).collect();
+                    let mut p: Vec<&mut [u8]> = parity.iter_mut().map(Vec::as_mut_slice).collect();
+                    codec.encode(black_box(&d), &mut p).unwrap();
+                })
+            });
+            // Reconstruct with the first M data shards lost: the worst case (all parity used).
+            let full: Vec<Vec<u8>> = data.iter().chain(parity.iter()).cloned().collect();
+            g.bench_function(BenchmarkId::new("reconstruct", &id), |b| {
+                b.iter_batched(
+                    || {
+                        full.iter()
+                            .enumerate()
+                            .map(|(i, s)| (i >= m).then(|| s.clone()))
+                            .collect::<Vec<Option<Vec<u8>>>>()
+                    },
+                    |mut shards| {
+                        codec.reconstruct(black_box(&mut shards)).unwrap();
+                        shards
+                    },
+                    BatchSize::LargeInput,
+                )
+            });
+        }
+    }
+    g.finish();
+}
+
+fn checksums(c: &mut Criterion) {
+    let mut g = c.benchmark_group("checksum");
+    let block = stripe(1, 1 << 20).remove(0);
+    g.throughput(Throughput::Bytes(block.len() as u64));
+    g.bench_function("crc32/1MiB", |b| b.iter(|| crc32(black_box(&block))));
+    g.bench_function("sha256/1MiB", |b| {
+        b.iter(|| Sha256::digest(black_box(&block)))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, erasure, checksums);
+criterion_main!(benches);

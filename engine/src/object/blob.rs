@@ -1,0 +1,684 @@
+//! Object data on disk: one blob per PUT (or multipart part), striped over K + M shard files.
+//!
+//! A blob is identified by a data id (a UUID) and knows nothing of buckets or keys; the store
+//! above maps (bucket, key, version) to blobs in its metadata. Blobs are immutable: an overwrite
+//! writes a new blob, commits the metadata that points to it, and only then deletes the old one,
+//! so a crash at any point leaves either the old or the new object visible, never a mixture.
+//!
+//! Write path: for each stripe, read K × shard_len bytes of input, hash them (MD5 for the ETag,
+//! SHA-256 for the checksum), compute M parity shards, CRC every shard, and write all K + M shard
+//! blocks in **one batched submission** through the I/O layer. Then the checksum trailers, then
+//! `sync_data` on every file and `sync_dir` on every directory that gained an entry.
+//!
+//! Read path: read only the data shards a range touches (one batch per stripe), check each CRC;
+//! if any is missing, unreadable or corrupt, read the rest of the stripe, rebuild from parity,
+//! check the rebuilt shard against its recorded CRC, and return the exact bytes. More than M bad
+//! shards in a stripe is an error naming the stripe and each bad shard — never wrong bytes.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::io::{Read, Write};
+use std::path::PathBuf;
+
+use md5::Md5;
+use sha2::{Digest, Sha256};
+
+use super::erasure::Codec;
+use super::layout::{Layout, Stripe};
+use super::shard::{crc32, ChecksumTable, ShardHeader, HEADER_LEN};
+use crate::io::{FileHandle, FsHandle, IoError, IoOp, OpenOptions};
+
+/// A blob's identity: 16 bytes (a UUID), printed as 32 hex digits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DataId(pub [u8; 16]);
+
+impl DataId {
+    /// Hex form, as used in file names.
+    pub fn hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Parse the hex form.
+    pub fn from_hex(s: &str) -> Option<DataId> {
+        if s.len() != 32 {
+            return None;
+        }
+        let mut out = [0u8; 16];
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+        }
+        Some(DataId(out))
+    }
+}
+
+impl fmt::Display for DataId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.hex())
+    }
+}
+
+/// What went wrong with a blob.
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    /// The I/O layer failed in a way no parity can mask (for example while writing).
+    #[error(transparent)]
+    Io(#[from] IoError),
+    /// Reading the caller's input failed.
+    #[error("reading the object's input: {0}")]
+    Source(#[source] std::io::Error),
+    /// The input ended before the declared size.
+    #[error("the object's input ended after {got} bytes; {expected} were declared")]
+    SourceTooShort {
+        /// Declared size.
+        expected: u64,
+        /// Bytes the input had.
+        got: u64,
+    },
+    /// Writing to the caller's output failed.
+    #[error("writing the object's output: {0}")]
+    Sink(#[source] std::io::Error),
+    /// More shards of a stripe are bad than parity can repair.
+    #[error("stripe {stripe}: cannot reconstruct: {detail}")]
+    Unrecoverable {
+        /// Stripe number.
+        stripe: u64,
+        /// Which shards were bad and why, and what was needed.
+        detail: String,
+    },
+    /// No shard file of the blob has a readable checksum trailer.
+    #[error("no readable checksum table in any shard file: {detail}")]
+    NoChecksumTable {
+        /// Why each file's trailer was rejected.
+        detail: String,
+    },
+}
+
+/// Digests of a blob's content, computed while writing it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlobDigest {
+    /// Bytes written.
+    pub size: u64,
+    /// MD5 of the content (S3's ETag of a single-part object).
+    pub md5: [u8; 16],
+    /// SHA-256 of the content (reported as the object's checksum).
+    pub sha256: [u8; 32],
+}
+
+/// What a read or a verify found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BlobHealth {
+    /// Stripes that needed parity to read.
+    pub stripes_degraded: u64,
+    /// Shard blocks found missing, unreadable or corrupt: `(stripe, shard, reason)`.
+    pub bad_blocks: Vec<(u64, usize, String)>,
+    /// Shard files rewritten by a heal.
+    pub files_healed: Vec<usize>,
+}
+
+/// Why one shard block could not be used.
+fn describe(stripe: u64, shard: usize, why: &str) -> (u64, usize, String) {
+    (stripe, shard, why.to_string())
+}
+
+/// Reads and writes blobs through the I/O layer.
+#[derive(Debug)]
+pub struct BlobStore {
+    fs: FsHandle,
+    layout: Layout,
+}
+
+impl BlobStore {
+    /// Blobs on `layout.disks`, through `fs`.
+    pub fn new(fs: FsHandle, layout: Layout) -> Self {
+        BlobStore { fs, layout }
+    }
+
+    /// The store's layout.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// The directory holding shard `shard` of blobs whose id starts with `prefix`.
+    fn shard_dir(&self, shard: usize, id: &DataId) -> PathBuf {
+        self.layout.disks[shard]
+            .join("blobs")
+            .join(format!("{:02x}", id.0[0]))
+    }
+
+    /// Path of shard `shard` of blob `id`.
+    pub fn shard_path(&self, id: &DataId, shard: usize) -> PathBuf {
+        self.shard_dir(shard, id).join(format!("{}.{shard}", id.hex()))
+    }
+
+    /// Create each disk's `blobs` directory, durably. The 256 fan-out directories under it
+    /// (by the first byte of the blob id) are made on first use by [`Self::open_new_shard`].
+    pub fn create_dirs(&self) -> Result<(), BlobError> {
+        for disk in &self.layout.disks {
+            crate::io::create_dir_all_durable(&*self.fs, &disk.join("blobs"))?;
+        }
+        Ok(())
+    }
+
+    /// Create shard file `shard` of a new blob, making its fan-out directory (durably) if this
+    /// is the first blob in it.
+    fn open_new_shard(&self, id: &DataId, shard: usize) -> Result<FileHandle, BlobError> {
+        let path = self.shard_path(id, shard);
+        match self.fs.open(&path, OpenOptions::create_new()) {
+            Err(e) if e.is_not_found() => {
+                let dir = self.shard_dir(shard, id);
+                self.fs.create_dir_all(&dir)?;
+                self.fs.sync_dir(dir.parent().expect("fan-out dir has a parent"))?;
+                Ok(self.fs.open(&path, OpenOptions::create_new())?)
+            }
+            other => Ok(other?),
+        }
+    }
+
+    /// Write a blob of exactly `size` bytes read from `src`. Durable when it returns if `sync`.
+    /// On error, the partial shard files are removed (best effort: a crash leaves orphans that
+    /// `orphans` finds).
+    pub fn write(
+        &self,
+        id: &DataId,
+        src: &mut dyn Read,
+        size: u64,
+        sync: bool,
+    ) -> Result<BlobDigest, BlobError> {
+        let result = self.write_inner(id, src, size, sync);
+        if result.is_err() {
+            let _ = self.delete(id);
+        }
+        result
+    }
+
+    fn write_inner(
+        &self,
+        id: &DataId,
+        src: &mut dyn Read,
+        size: u64,
+        sync: bool,
+    ) -> Result<BlobDigest, BlobError> {
+        let l = &self.layout;
+        let (k, width) = (l.k, l.width());
+        let mut md5 = Md5::new();
+        let mut sha = Sha256::new();
+        let stripes = l.stripe_count(size);
+        let files: Vec<FileHandle> = (0..width)
+            .map(|i| self.open_new_shard(id, i))
+            .collect::<Result<_, _>>()?;
+        let headers: Vec<Vec<u8>> = (0..width)
+            .map(|i| {
+                ShardHeader {
+                    shard_index: i as u32,
+                    k: k as u32,
+                    m: l.m as u32,
+                    shard_len_max: l.shard_len_max,
+                    object_size: size,
+                    data_id: id.0,
+                }
+                .encode()
+            })
+            .collect();
+        let mut ops: Vec<IoOp<'_>> = files
+            .iter()
+            .zip(&headers)
+            .map(|(f, h)| IoOp::Write {
+                file: &**f,
+                offset: 0,
+                buf: h,
+            })
+            .collect();
+        check_all(self.fs.submit(&mut ops))?;
+
+        let mut codec = Codec::new(k, l.m);
+        let mut table = ChecksumTable::new(width, stripes);
+        let shard_max = l.shard_len_max as usize;
+        let mut data = vec![0u8; k * shard_max];
+        let mut parity = vec![0u8; l.m * shard_max];
+        let mut written = 0u64;
+        for stripe in l.stripes(size) {
+            let shard_len = stripe.shard_len as usize;
+            let data_len = stripe.data_len as usize;
+            let buf = &mut data[..k * shard_len];
+            let got = read_full(src, &mut buf[..data_len]).map_err(BlobError::Source)?;
+            written += got as u64;
+            if got < data_len {
+                return Err(BlobError::SourceTooShort {
+                    expected: size,
+                    got: written,
+                });
+            }
+            buf[data_len..].fill(0);
+            md5.update(&buf[..data_len]);
+            sha.update(&buf[..data_len]);
+            let par = &mut parity[..l.m * shard_len];
+            {
+                let d: Vec<&[u8]> = buf.chunks(shard_len).collect();
+                let mut p: Vec<&mut [u8]> = par.chunks_mut(shard_len).collect();
+                codec
+                    .encode(&d, &mut p)
+                    .map_err(|detail| BlobError::Unrecoverable {
+                        stripe: stripe.index,
+                        detail: format!("encoding failed: {detail}"),
+                    })?;
+            }
+            let shards: Vec<&[u8]> = buf.chunks(shard_len).chain(par.chunks(shard_len)).collect();
+            for (i, s) in shards.iter().enumerate() {
+                table.set(stripe.index, i, crc32(s));
+            }
+            let mut ops: Vec<IoOp<'_>> = files
+                .iter()
+                .zip(&shards)
+                .map(|(f, s)| IoOp::Write {
+                    file: &**f,
+                    offset: stripe.file_offset,
+                    buf: s,
+                })
+                .collect();
+            check_all(self.fs.submit(&mut ops))?;
+        }
+        // The input must end exactly at `size`.
+        let mut probe = [0u8; 1];
+        if read_full(src, &mut probe).map_err(BlobError::Source)? != 0 {
+            return Err(BlobError::Source(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("the object's input is longer than the declared {size} bytes"),
+            )));
+        }
+
+        let trailer_at = HEADER_LEN + l.shard_data_len(size);
+        let trailers: Vec<Vec<u8>> = (0..width)
+            .map(|i| table.encode_trailer(&id.0, i as u32))
+            .collect();
+        let mut ops: Vec<IoOp<'_>> = files
+            .iter()
+            .zip(&trailers)
+            .map(|(f, t)| IoOp::Write {
+                file: &**f,
+                offset: trailer_at,
+                buf: t,
+            })
+            .collect();
+        check_all(self.fs.submit(&mut ops))?;
+        if sync {
+            for f in &files {
+                f.sync_data()?;
+            }
+            for i in 0..width {
+                self.fs.sync_dir(&self.shard_dir(i, id))?;
+            }
+        }
+        Ok(BlobDigest {
+            size,
+            md5: md5.finalize().into(),
+            sha256: sha.finalize().into(),
+        })
+    }
+
+    /// Open every shard file that exists; `None` (with the reason) for the rest.
+    fn open_shards(&self, id: &DataId) -> Vec<Result<FileHandle, String>> {
+        (0..self.layout.width())
+            .map(|i| {
+                self.fs
+                    .open(&self.shard_path(id, i), OpenOptions::read_only())
+                    .map_err(|e| e.to_string())
+            })
+            .collect()
+    }
+
+    /// The checksum table, from the first shard file whose trailer is intact.
+    fn read_table(
+        &self,
+        id: &DataId,
+        size: u64,
+        files: &[Result<FileHandle, String>],
+    ) -> Result<ChecksumTable, BlobError> {
+        let width = self.layout.width();
+        let stripes = self.layout.stripe_count(size);
+        let at = HEADER_LEN + self.layout.shard_data_len(size);
+        let len = ChecksumTable::trailer_len(width, stripes) as usize;
+        let mut why = Vec::new();
+        for (i, f) in files.iter().enumerate() {
+            let f = match f {
+                Ok(f) => f,
+                Err(e) => {
+                    why.push(format!("shard {i}: {e}"));
+                    continue;
+                }
+            };
+            let mut buf = vec![0u8; len];
+            match f.read_exact_at(&mut buf, at) {
+                Ok(()) => {}
+                Err(e) => {
+                    why.push(format!("shard {i}: {e}"));
+                    continue;
+                }
+            }
+            match ChecksumTable::decode_trailer(&buf, width, stripes, &id.0, i as u32) {
+                Ok(t) => return Ok(t),
+                Err(e) => why.push(format!("shard {i}: {e}")),
+            }
+        }
+        Err(BlobError::NoChecksumTable {
+            detail: why.join("; "),
+        })
+    }
+
+    /// Read shards `which` of `stripe` in one batch; each comes back verified or with the
+    /// reason it cannot be used.
+    fn read_shards(
+        &self,
+        files: &[Result<FileHandle, String>],
+        table: &ChecksumTable,
+        stripe: &Stripe,
+        which: &[usize],
+    ) -> Vec<(usize, Result<Vec<u8>, String>)> {
+        let len = stripe.shard_len as usize;
+        let mut bufs: Vec<(usize, Vec<u8>)> = which
+            .iter()
+            .filter(|&&i| files[i].is_ok())
+            .map(|&i| (i, vec![0u8; len]))
+            .collect();
+        let results = {
+            let mut ops: Vec<IoOp<'_>> = bufs
+                .iter_mut()
+                .map(|(i, b)| IoOp::Read {
+                    file: &**files[*i].as_ref().expect("filtered"),
+                    offset: stripe.file_offset,
+                    buf: b,
+                })
+                .collect();
+            self.fs.submit(&mut ops)
+        };
+        let mut out: Vec<(usize, Result<Vec<u8>, String>)> = which
+            .iter()
+            .filter_map(|&i| files[i].as_ref().err().map(|e| (i, Err(e.clone()))))
+            .collect();
+        for ((i, buf), r) in bufs.into_iter().zip(results) {
+            let verdict = match r {
+                Err(e) => Err(e.to_string()),
+                Ok(n) if n < len => Err(format!("short read: {n} of {len} bytes (truncated)")),
+                Ok(_) if crc32(&buf) != table.get(stripe.index, i) => {
+                    Err("CRC32 mismatch (corrupt block)".to_string())
+                }
+                Ok(_) => Ok(buf),
+            };
+            out.push((i, verdict));
+        }
+        out.sort_by_key(|(i, _)| *i);
+        out
+    }
+
+    /// All K + M shards of a stripe, rebuilding bad ones from parity. `first` are shards already
+    /// read. Bad blocks are recorded in `health`.
+    fn complete_stripe(
+        &self,
+        codec: &mut Codec,
+        files: &[Result<FileHandle, String>],
+        table: &ChecksumTable,
+        stripe: &Stripe,
+        mut first: Vec<(usize, Result<Vec<u8>, String>)>,
+        health: &mut BlobHealth,
+    ) -> Result<Vec<Vec<u8>>, BlobError> {
+        let width = self.layout.width();
+        let have: BTreeSet<usize> = first.iter().map(|(i, _)| *i).collect();
+        let rest: Vec<usize> = (0..width).filter(|i| !have.contains(i)).collect();
+        first.extend(self.read_shards(files, table, stripe, &rest));
+        let mut slots: Vec<Option<Vec<u8>>> = vec![None; width];
+        let mut bad = Vec::new();
+        for (i, r) in first {
+            match r {
+                Ok(b) => slots[i] = Some(b),
+                Err(why) => bad.push(describe(stripe.index, i, &why)),
+            }
+        }
+        if !bad.is_empty() {
+            health.stripes_degraded += 1;
+        }
+        let missing: Vec<usize> = (0..width).filter(|&i| slots[i].is_none()).collect();
+        let detail = |bad: &[(u64, usize, String)]| {
+            bad.iter()
+                .map(|(_, i, why)| format!("shard {i}: {why}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        codec
+            .reconstruct(&mut slots)
+            .map_err(|e| BlobError::Unrecoverable {
+                stripe: stripe.index,
+                detail: format!("{e} ({})", detail(&bad)),
+            })?;
+        for &i in &missing {
+            let rebuilt = slots[i].as_deref().expect("reconstructed");
+            if crc32(rebuilt) != table.get(stripe.index, i) {
+                return Err(BlobError::Unrecoverable {
+                    stripe: stripe.index,
+                    detail: format!(
+                        "shard {i} rebuilt from parity does not match its recorded CRC32 \
+                         (more corruption than the CRCs revealed): {}",
+                        detail(&bad)
+                    ),
+                });
+            }
+        }
+        health.bad_blocks.extend(bad);
+        Ok(slots.into_iter().map(|s| s.expect("complete")).collect())
+    }
+
+    /// Write object bytes `[start, end)` of a blob of `size` bytes to `out`. Returns what had to
+    /// be repaired on the way (nothing is rewritten on disk: that is scrub's job).
+    pub fn read_range(
+        &self,
+        id: &DataId,
+        size: u64,
+        start: u64,
+        end: u64,
+        out: &mut dyn Write,
+    ) -> Result<BlobHealth, BlobError> {
+        let mut health = BlobHealth::default();
+        let range = self.layout.stripes_for_range(size, start, end);
+        if range.is_empty() {
+            return Ok(health);
+        }
+        let files = self.open_shards(id);
+        let table = self.read_table(id, size, &files)?;
+        let mut codec = Codec::new(self.layout.k, self.layout.m);
+        for s in range {
+            let stripe = self.layout.stripe(size, s);
+            let len = stripe.shard_len;
+            // Object bytes of this stripe that the caller wants, relative to the stripe.
+            let lo = start.max(stripe.object_offset) - stripe.object_offset;
+            let hi = end.min(stripe.object_offset + stripe.data_len) - stripe.object_offset;
+            let wanted: Vec<usize> = ((lo / len) as usize..hi.div_ceil(len) as usize).collect();
+            let first = self.read_shards(&files, &table, &stripe, &wanted);
+            let shards: Vec<Vec<u8>> = if first.iter().all(|(_, r)| r.is_ok()) {
+                let mut v = vec![Vec::new(); self.layout.k];
+                for (i, r) in first {
+                    v[i] = r.expect("checked");
+                }
+                v
+            } else {
+                self.complete_stripe(&mut codec, &files, &table, &stripe, first, &mut health)?
+            };
+            for &i in &wanted {
+                let shard_start = i as u64 * len;
+                let a = lo.max(shard_start) - shard_start;
+                let b = hi.min(shard_start + len) - shard_start;
+                out.write_all(&shards[i][a as usize..b as usize])
+                    .map_err(BlobError::Sink)?;
+            }
+        }
+        Ok(health)
+    }
+
+    /// Read every shard of every stripe and check it; with `heal`, rewrite each shard file that
+    /// had a bad block (or was missing) from the others. Returns what was found and healed;
+    /// fails only when a stripe cannot be reconstructed.
+    pub fn verify(&self, id: &DataId, size: u64, heal: bool) -> Result<BlobHealth, BlobError> {
+        let mut health = BlobHealth::default();
+        let width = self.layout.width();
+        let files = self.open_shards(id);
+        let stripes = self.layout.stripe_count(size);
+        let table = self.read_table(id, size, &files)?;
+        // A file whose trailer or header is damaged is rewritten whole, as is a missing one.
+        let mut broken: BTreeSet<usize> = BTreeSet::new();
+        for (i, f) in files.iter().enumerate() {
+            match f {
+                Err(why) => {
+                    broken.insert(i);
+                    health.bad_blocks.push((0, i, format!("file unusable: {why}")));
+                }
+                Ok(f) => {
+                    if let Err(why) = self.check_file_ends(f, id, size, i) {
+                        broken.insert(i);
+                        health.bad_blocks.push((0, i, why));
+                    }
+                }
+            }
+        }
+        let mut codec = Codec::new(self.layout.k, self.layout.m);
+        let mut rebuilt: Vec<Vec<Vec<u8>>> = vec![Vec::new(); width];
+        for s in 0..stripes {
+            let stripe = self.layout.stripe(size, s);
+            let before = health.bad_blocks.len();
+            let shards =
+                self.complete_stripe(&mut codec, &files, &table, &stripe, Vec::new(), &mut health)?;
+            for (_, i, _) in &health.bad_blocks[before..] {
+                broken.insert(*i);
+            }
+            if heal {
+                for (i, shard) in shards.into_iter().enumerate() {
+                    rebuilt[i].push(shard);
+                }
+            }
+        }
+        if heal {
+            for &i in &broken {
+                self.rewrite_shard_file(id, size, i, &rebuilt[i], &table)?;
+                health.files_healed.push(i);
+            }
+        }
+        Ok(health)
+    }
+
+    /// Check a shard file's header and trailer.
+    fn check_file_ends(
+        &self,
+        f: &FileHandle,
+        id: &DataId,
+        size: u64,
+        shard: usize,
+    ) -> Result<(), String> {
+        let mut h = vec![0u8; HEADER_LEN as usize];
+        f.read_exact_at(&mut h, 0).map_err(|e| e.to_string())?;
+        let header = ShardHeader::decode(&h).map_err(|e| format!("header: {e}"))?;
+        if header.data_id != id.0 || header.shard_index as usize != shard || header.object_size != size
+        {
+            return Err("header names another object, shard or size (misplaced file)".into());
+        }
+        let width = self.layout.width();
+        let stripes = self.layout.stripe_count(size);
+        let at = HEADER_LEN + self.layout.shard_data_len(size);
+        let mut t = vec![0u8; ChecksumTable::trailer_len(width, stripes) as usize];
+        f.read_exact_at(&mut t, at).map_err(|e| format!("trailer: {e}"))?;
+        ChecksumTable::decode_trailer(&t, width, stripes, &id.0, shard as u32)
+            .map_err(|e| format!("trailer: {e}"))?;
+        Ok(())
+    }
+
+    /// Write shard file `shard` anew from its blocks: to a temporary name, synced, then renamed
+    /// over the old one and the directory synced — a crash mid-heal leaves the old file.
+    fn rewrite_shard_file(
+        &self,
+        id: &DataId,
+        size: u64,
+        shard: usize,
+        blocks: &[Vec<u8>],
+        table: &ChecksumTable,
+    ) -> Result<(), BlobError> {
+        let path = self.shard_path(id, shard);
+        let tmp = self.heal_path(id, shard);
+        let f = self.fs.open(&tmp, OpenOptions::create_truncate())?;
+        let header = ShardHeader {
+            shard_index: shard as u32,
+            k: self.layout.k as u32,
+            m: self.layout.m as u32,
+            shard_len_max: self.layout.shard_len_max,
+            object_size: size,
+            data_id: id.0,
+        };
+        f.write_at(&header.encode(), 0)?;
+        for (s, block) in blocks.iter().enumerate() {
+            let stripe = self.layout.stripe(size, s as u64);
+            f.write_at(block, stripe.file_offset)?;
+        }
+        let at = HEADER_LEN + self.layout.shard_data_len(size);
+        f.write_at(&table.encode_trailer(&id.0, shard as u32), at)?;
+        f.sync_data()?;
+        drop(f);
+        self.fs.rename(&tmp, &path)?;
+        self.fs.sync_dir(&self.shard_dir(shard, id))?;
+        Ok(())
+    }
+
+    /// The temporary name a heal writes shard `shard` to before renaming it into place.
+    fn heal_path(&self, id: &DataId, shard: usize) -> PathBuf {
+        self.shard_dir(shard, id)
+            .join(format!("{}.{shard}.heal", id.hex()))
+    }
+
+    /// Remove every shard file of a blob, and any heal left half-done (missing ones are fine).
+    pub fn delete(&self, id: &DataId) -> Result<(), BlobError> {
+        for i in 0..self.layout.width() {
+            for path in [self.shard_path(id, i), self.heal_path(id, i)] {
+                match self.fs.remove_file(&path) {
+                    Ok(()) => {}
+                    Err(e) if e.is_not_found() => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every blob id with at least one shard file on any disk (for finding orphans).
+    pub fn list(&self) -> Result<BTreeSet<DataId>, BlobError> {
+        let mut ids = BTreeSet::new();
+        for disk in &self.layout.disks {
+            let root = disk.join("blobs");
+            if !self.fs.exists(&root)? {
+                continue;
+            }
+            for sub in self.fs.list(&root)? {
+                for name in self.fs.list(&root.join(&sub))? {
+                    if let Some(id) = name.split('.').next().and_then(DataId::from_hex) {
+                        ids.insert(id);
+                    }
+                }
+            }
+        }
+        Ok(ids)
+    }
+}
+
+/// Fail with the first error of a batch.
+fn check_all(results: Vec<crate::io::Result<usize>>) -> Result<(), BlobError> {
+    for r in results {
+        r?;
+    }
+    Ok(())
+}
+
+/// Read until `buf` is full or the input ends; returns bytes read.
+fn read_full(src: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut done = 0;
+    while done < buf.len() {
+        match src.read(&mut buf[done..]) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
+}

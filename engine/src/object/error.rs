@@ -1,0 +1,159 @@
+//! Object store errors, in S3's terms: each has the code `aws s3api` would print.
+
+use super::blob::BlobError;
+
+/// An object store error. `code()` gives S3's error code.
+#[derive(Debug, thiserror::Error)]
+pub enum ObjectError {
+    /// The bucket does not exist.
+    #[error("NoSuchBucket: the bucket '{0}' does not exist")]
+    NoSuchBucket(String),
+    /// A bucket of that name exists.
+    #[error("BucketAlreadyOwnedByYou: the bucket '{0}' already exists")]
+    BucketAlreadyExists(String),
+    /// Only empty buckets can be deleted.
+    #[error("BucketNotEmpty: the bucket '{0}' is not empty (delete its objects and versions first)")]
+    BucketNotEmpty(String),
+    /// The bucket name breaks S3's naming rules.
+    #[error("InvalidBucketName: '{name}': {why}")]
+    InvalidBucketName {
+        /// The name given.
+        name: String,
+        /// Which rule it breaks.
+        why: String,
+    },
+    /// The key has no current version (absent, or its latest version is a delete marker).
+    #[error("NoSuchKey: {bucket}/{key} does not exist")]
+    NoSuchKey {
+        /// Bucket.
+        bucket: String,
+        /// Key.
+        key: String,
+        /// True when the latest version is a delete marker.
+        delete_marker: bool,
+    },
+    /// No version with that id.
+    #[error("NoSuchVersion: {bucket}/{key} has no version '{version_id}'")]
+    NoSuchVersion {
+        /// Bucket.
+        bucket: String,
+        /// Key.
+        key: String,
+        /// The id asked for.
+        version_id: String,
+    },
+    /// GET or HEAD of a version that is a delete marker.
+    #[error("MethodNotAllowed: {bucket}/{key} version '{version_id}' is a delete marker")]
+    MethodNotAllowed {
+        /// Bucket.
+        bucket: String,
+        /// Key.
+        key: String,
+        /// The delete marker's version id.
+        version_id: String,
+    },
+    /// The key is not valid UTF-8 of 1 to 1024 bytes.
+    #[error("KeyTooLongError: object keys are 1 to 1024 bytes of UTF-8; got {0} bytes")]
+    InvalidKey(usize),
+    /// A condition (If-Match / If-None-Match) failed.
+    #[error("PreconditionFailed: {0}")]
+    PreconditionFailed(String),
+    /// The byte range cannot be satisfied.
+    #[error("InvalidRange: the range {range} is not satisfiable for an object of {size} bytes")]
+    InvalidRange {
+        /// The range as given.
+        range: String,
+        /// The object's size.
+        size: u64,
+    },
+    /// No multipart upload with that id.
+    #[error("NoSuchUpload: no multipart upload '{0}' (completed, aborted or never started)")]
+    NoSuchUpload(String),
+    /// A part named in CompleteMultipartUpload is missing or its ETag differs.
+    #[error("InvalidPart: {0}")]
+    InvalidPart(String),
+    /// Parts in CompleteMultipartUpload must be in ascending order.
+    #[error("InvalidPartOrder: part numbers must be listed in ascending order")]
+    InvalidPartOrder,
+    /// A part other than the last is below the minimum part size.
+    #[error("EntityTooSmall: part {part} is {size} bytes; every part but the last must be at least {min} bytes")]
+    EntityTooSmall {
+        /// Part number.
+        part: u32,
+        /// Its size.
+        size: u64,
+        /// The minimum.
+        min: u64,
+    },
+    /// A request argument is invalid.
+    #[error("InvalidArgument: {0}")]
+    InvalidArgument(String),
+    /// The object's data cannot be read back correctly (more shards lost than parity covers).
+    #[error("InternalError: {bucket}/{key} version '{version_id}': {source}")]
+    DataLoss {
+        /// Bucket.
+        bucket: String,
+        /// Key.
+        key: String,
+        /// Version id.
+        version_id: String,
+        /// Which stripe, which shards, why.
+        #[source]
+        source: BlobError,
+    },
+    /// The store itself failed (I/O, metadata engine, corrupt metadata).
+    #[error("InternalError: {0}")]
+    Internal(String),
+}
+
+impl ObjectError {
+    /// S3's error code for this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ObjectError::NoSuchBucket(_) => "NoSuchBucket",
+            ObjectError::BucketAlreadyExists(_) => "BucketAlreadyOwnedByYou",
+            ObjectError::BucketNotEmpty(_) => "BucketNotEmpty",
+            ObjectError::InvalidBucketName { .. } => "InvalidBucketName",
+            ObjectError::NoSuchKey { .. } => "NoSuchKey",
+            ObjectError::NoSuchVersion { .. } => "NoSuchVersion",
+            ObjectError::MethodNotAllowed { .. } => "MethodNotAllowed",
+            ObjectError::InvalidKey(_) => "KeyTooLongError",
+            ObjectError::PreconditionFailed(_) => "PreconditionFailed",
+            ObjectError::InvalidRange { .. } => "InvalidRange",
+            ObjectError::NoSuchUpload(_) => "NoSuchUpload",
+            ObjectError::InvalidPart(_) => "InvalidPart",
+            ObjectError::InvalidPartOrder => "InvalidPartOrder",
+            ObjectError::EntityTooSmall { .. } => "EntityTooSmall",
+            ObjectError::InvalidArgument(_) => "InvalidArgument",
+            ObjectError::DataLoss { .. } | ObjectError::Internal(_) => "InternalError",
+        }
+    }
+
+    /// The HTTP status S3 would answer with.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            ObjectError::NoSuchBucket(_)
+            | ObjectError::NoSuchKey { .. }
+            | ObjectError::NoSuchVersion { .. }
+            | ObjectError::NoSuchUpload(_) => 404,
+            ObjectError::BucketAlreadyExists(_) | ObjectError::BucketNotEmpty(_) => 409,
+            ObjectError::MethodNotAllowed { .. } => 405,
+            ObjectError::PreconditionFailed(_) => 412,
+            ObjectError::InvalidRange { .. } => 416,
+            ObjectError::DataLoss { .. } | ObjectError::Internal(_) => 500,
+            _ => 400,
+        }
+    }
+}
+
+impl From<BlobError> for ObjectError {
+    fn from(e: BlobError) -> Self {
+        ObjectError::Internal(e.to_string())
+    }
+}
+
+impl From<crate::io::IoError> for ObjectError {
+    fn from(e: crate::io::IoError) -> Self {
+        ObjectError::Internal(e.to_string())
+    }
+}

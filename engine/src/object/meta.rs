@@ -1,0 +1,285 @@
+//! Object metadata: the records the store keeps in its key-value engine, and how their keys are
+//! laid out so that one ordered scan answers S3's listings.
+//!
+//! | key                                                   | value (JSON)     |
+//! |-------------------------------------------------------|------------------|
+//! | `B` bucket                                            | [`BucketMeta`]   |
+//! | `O` bucket `00` esc(key) `00 01` !seq (8 bytes, BE)   | [`VersionMeta`]  |
+//! | `U` bucket `00` upload id                             | [`UploadMeta`]   |
+//! | `P` bucket `00` upload id `00` part number (4, BE)    | [`PartMeta`]     |
+//! | `#seq`                                                | next sequence number (8, BE) |
+//!
+//! `esc` doubles every `00` byte of the key as `00 FF`, and `00 01` ends it. That keeps the
+//! order of encoded keys equal to the order of the keys themselves, even for keys containing
+//! NUL. Versions of one key are adjacent and newest first (the sequence number is inverted), so
+//! the first entry of a key is its latest version. Object data is never stored here: a version
+//! names its data by [`Segment`]s (blob ids).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The ordered key-value store that holds object metadata (the LSM engine in Seedbed).
+pub trait MetaStore: Send + Sync + fmt::Debug {
+    /// The value under `key`.
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, String>;
+
+    /// Apply every put (`Some`) and delete (`None`) atomically; durable on return if `sync`.
+    fn commit(&self, ops: Vec<(Vec<u8>, Option<Vec<u8>>)>, sync: bool) -> Result<(), String>;
+
+    /// Up to `limit` entries with `start <= key < end`, in ascending key order.
+    fn scan(&self, start: &[u8], end: &[u8], limit: usize)
+        -> Result<Vec<(Vec<u8>, Vec<u8>)>, String>;
+}
+
+/// A bucket's versioning state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Versioning {
+    /// Never enabled: one version per key, id `null`.
+    Unversioned,
+    /// Every PUT gets a new version id; DELETE writes a delete marker.
+    Enabled,
+    /// Was enabled: new writes use version id `null`; older versions are kept.
+    Suspended,
+}
+
+/// A bucket.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BucketMeta {
+    /// The bucket's name.
+    pub name: String,
+    /// Creation time, Unix milliseconds (engine clock).
+    pub created_ms: u64,
+    /// Versioning state.
+    pub versioning: Versioning,
+}
+
+/// One blob of an object's data; a multipart object has one per part.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Segment {
+    /// Blob id, 32 hex digits.
+    pub data_id: String,
+    /// Bytes.
+    pub size: u64,
+}
+
+/// One version of an object, or a delete marker.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionMeta {
+    /// The object's key.
+    pub key: String,
+    /// `null` or a UUIDv7.
+    pub version_id: String,
+    /// Store-wide write order; newer versions have larger numbers.
+    pub seq: u64,
+    /// True for a delete marker (no data).
+    pub delete_marker: bool,
+    /// Content length.
+    pub size: u64,
+    /// S3's ETag (quoted hex MD5, or `"md5-of-md5s-N"` for multipart).
+    pub etag: String,
+    /// SHA-256 of the content (hex); for multipart, of the parts' SHA-256s, suffixed `-N`.
+    pub sha256: String,
+    /// Content-Type.
+    pub content_type: Option<String>,
+    /// User metadata (`x-amz-meta-*`).
+    pub user_meta: BTreeMap<String, String>,
+    /// Last-Modified, Unix milliseconds.
+    pub last_modified_ms: u64,
+    /// Where the data is, in order.
+    pub segments: Vec<Segment>,
+}
+
+/// A multipart upload in progress.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadMeta {
+    /// The upload id.
+    pub upload_id: String,
+    /// The key the object will have.
+    pub key: String,
+    /// When it started, Unix milliseconds.
+    pub initiated_ms: u64,
+    /// Content-Type of the final object.
+    pub content_type: Option<String>,
+    /// User metadata of the final object.
+    pub user_meta: BTreeMap<String, String>,
+}
+
+/// One uploaded part.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartMeta {
+    /// 1 to 10,000.
+    pub part_number: u32,
+    /// Where its data is.
+    pub data_id: String,
+    /// Bytes.
+    pub size: u64,
+    /// Quoted hex MD5.
+    pub etag: String,
+    /// Hex SHA-256.
+    pub sha256: String,
+    /// Upload time, Unix milliseconds.
+    pub last_modified_ms: u64,
+}
+
+/// The key of the sequence counter.
+pub const SEQ_KEY: &[u8] = b"#seq";
+
+/// Append `key` escaped (order-preserving, NUL-safe), without the terminator.
+pub fn push_escaped(out: &mut Vec<u8>, key: &[u8]) {
+    for &b in key {
+        out.push(b);
+        if b == 0 {
+            out.push(0xFF);
+        }
+    }
+}
+
+/// `B` bucket.
+pub fn bucket_key(bucket: &str) -> Vec<u8> {
+    let mut k = vec![b'B'];
+    k.extend_from_slice(bucket.as_bytes());
+    k
+}
+
+/// Start of every `O` entry of a bucket.
+pub fn objects_start(bucket: &str) -> Vec<u8> {
+    let mut k = vec![b'O'];
+    k.extend_from_slice(bucket.as_bytes());
+    k.push(0);
+    k
+}
+
+/// End (exclusive) of every `O` entry of a bucket.
+pub fn objects_end(bucket: &str) -> Vec<u8> {
+    let mut k = vec![b'O'];
+    k.extend_from_slice(bucket.as_bytes());
+    k.push(1);
+    k
+}
+
+/// Start of the entries of keys that begin with `prefix`.
+pub fn object_prefix(bucket: &str, prefix: &str) -> Vec<u8> {
+    let mut k = objects_start(bucket);
+    push_escaped(&mut k, prefix.as_bytes());
+    k
+}
+
+/// End (exclusive) of the entries of keys that begin with `prefix`: UTF-8 never contains `FF`,
+/// and escaping follows a `00` with `FF` or `01`, so nothing under the prefix sorts after it.
+pub fn object_prefix_end(bucket: &str, prefix: &str) -> Vec<u8> {
+    let mut k = object_prefix(bucket, prefix);
+    k.push(0xFF);
+    k
+}
+
+/// Start of the versions of exactly `key`.
+pub fn key_versions_start(bucket: &str, key: &str) -> Vec<u8> {
+    let mut k = object_prefix(bucket, key);
+    k.extend_from_slice(&[0, 1]);
+    k
+}
+
+/// End (exclusive) of the versions of exactly `key`: the first entry after them.
+pub fn key_versions_end(bucket: &str, key: &str) -> Vec<u8> {
+    let mut k = object_prefix(bucket, key);
+    k.extend_from_slice(&[0, 2]);
+    k
+}
+
+/// The key of one version.
+pub fn version_key(bucket: &str, key: &str, seq: u64) -> Vec<u8> {
+    let mut k = key_versions_start(bucket, key);
+    k.extend_from_slice(&(!seq).to_be_bytes());
+    k
+}
+
+/// `U` bucket `00` upload id.
+pub fn upload_key(bucket: &str, upload_id: &str) -> Vec<u8> {
+    let mut k = vec![b'U'];
+    k.extend_from_slice(bucket.as_bytes());
+    k.push(0);
+    k.extend_from_slice(upload_id.as_bytes());
+    k
+}
+
+/// Start of every `U` entry of a bucket.
+pub fn uploads_start(bucket: &str) -> Vec<u8> {
+    upload_key(bucket, "")
+}
+
+/// `P` bucket `00` upload id `00` part number.
+pub fn part_key(bucket: &str, upload_id: &str, part: u32) -> Vec<u8> {
+    let mut k = parts_start(bucket, upload_id);
+    k.extend_from_slice(&part.to_be_bytes());
+    k
+}
+
+/// Start of the parts of one upload.
+pub fn parts_start(bucket: &str, upload_id: &str) -> Vec<u8> {
+    let mut k = vec![b'P'];
+    k.extend_from_slice(bucket.as_bytes());
+    k.push(0);
+    k.extend_from_slice(upload_id.as_bytes());
+    k.push(0);
+    k
+}
+
+/// End (exclusive) of the parts of one upload.
+pub fn parts_end(bucket: &str, upload_id: &str) -> Vec<u8> {
+    let mut k = parts_start(bucket, upload_id);
+    *k.last_mut().expect("non-empty") = 1;
+    k
+}
+
+/// Serialise a record.
+pub fn to_json<T: Serialize>(v: &T) -> Vec<u8> {
+    serde_json::to_vec(v).expect("metadata records always serialise")
+}
+
+/// Parse a record; the error names the key it was under.
+pub fn from_json<T: for<'de> Deserialize<'de>>(key: &[u8], bytes: &[u8]) -> Result<T, String> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        format!(
+            "corrupt metadata record under key {:?}: {e}",
+            String::from_utf8_lossy(key)
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encoded_keys_sort_like_keys() {
+        let mut keys = vec!["a", "a\0b", "a\0", "ab", "a/b", "a/", "b", "", "\u{10FFFF}", "é"];
+        let mut enc: Vec<(Vec<u8>, &str)> = keys
+            .iter()
+            .map(|k| (key_versions_start("bkt", k), *k))
+            .collect();
+        keys.sort();
+        enc.sort();
+        assert_eq!(enc.into_iter().map(|(_, k)| k).collect::<Vec<_>>(), keys);
+    }
+
+    #[test]
+    fn versions_newest_first_and_inside_their_key() {
+        let v1 = version_key("b", "k", 1);
+        let v2 = version_key("b", "k", 2);
+        assert!(v2 < v1);
+        for v in [&v1, &v2] {
+            assert!(*v >= key_versions_start("b", "k") && *v < key_versions_end("b", "k"));
+            assert!(*v >= object_prefix("b", "k") && *v < object_prefix_end("b", "k"));
+        }
+        // "k\0x" and "kk" are outside "k"'s versions, "kk" is inside prefix "k".
+        let other = version_key("b", "k\0x", 5);
+        assert!(other >= key_versions_end("b", "k"));
+        assert!(version_key("b", "kk", 1) < object_prefix_end("b", "k"));
+        assert!(version_key("b", "kk", 1) >= key_versions_end("b", "k"));
+        // Buckets do not overlap.
+        assert!(version_key("b", "zzz", 1) < objects_start("b0"));
+        assert!(version_key("b", "\u{10FFFF}", 1) < objects_end("b"));
+    }
+}

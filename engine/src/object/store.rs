@@ -1,0 +1,325 @@
+//! The object store: opening and creating a store, buckets, and the pieces every operation
+//! shares (sequence numbers, version ids, the commit lock).
+//!
+//! A store directory holds `store.json` (the [`Layout`], fixed at creation), the metadata engine
+//! and, unless other disks were named, the shard directories `disk0 .. disk{K+M-1}`.
+//!
+//! Concurrency: object data is written outside any lock (blobs have fresh ids, so nothing can
+//! see them); the read-check-commit of metadata runs under `commit_lock`, which is what makes
+//! If-Match / If-None-Match and version replacement atomic. `gc_lock` is held shared by every
+//! writer from its first blob byte to its commit, and exclusively by the orphan sweep, so the
+//! sweep never mistakes an in-flight PUT for an orphan.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+
+use rand::RngCore;
+
+use super::blob::{BlobStore, DataId};
+use super::error::ObjectError;
+use super::layout::Layout;
+use super::meta::{self, BucketMeta, MetaStore, Versioning};
+use super::names::validate_bucket;
+use crate::clock::ClockHandle;
+use crate::io::{self, FsHandle};
+use crate::rng::DetRng;
+
+/// Name of the layout file in a store directory.
+pub const LAYOUT_FILE: &str = "store.json";
+
+/// Behaviour that may differ between stores; not part of the on-disk layout.
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    /// Sync data and metadata before acknowledging a write (off only for benchmarks that say so).
+    pub sync: bool,
+    /// Smallest multipart part except the last (S3: 5 MiB).
+    pub min_part_size: u64,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            sync: true,
+            min_part_size: 5 * 1024 * 1024,
+        }
+    }
+}
+
+/// An S3-like object store on erasure-coded shards.
+#[derive(Debug)]
+pub struct ObjectStore {
+    pub(super) fs: FsHandle,
+    pub(super) root: PathBuf,
+    pub(super) blobs: BlobStore,
+    pub(super) meta: Arc<dyn MetaStore>,
+    pub(super) clock: ClockHandle,
+    pub(super) options: StoreOptions,
+    rng: Mutex<DetRng>,
+    commit_lock: Mutex<()>,
+    pub(super) gc_lock: RwLock<()>,
+}
+
+impl ObjectStore {
+    /// Create a new store in `root` with `k` data and `m` parity shards of up to `shard_len_max`
+    /// bytes. `disks` names the shard directories (one per shard; each may be a separate device);
+    /// `None` puts them under `root`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn create(
+        fs: FsHandle,
+        root: &Path,
+        k: usize,
+        m: usize,
+        shard_len_max: u64,
+        disks: Option<Vec<PathBuf>>,
+        meta: Arc<dyn MetaStore>,
+        clock: ClockHandle,
+        rng: DetRng,
+        options: StoreOptions,
+    ) -> Result<Self, ObjectError> {
+        let layout_path = root.join(LAYOUT_FILE);
+        io::create_dir_all_durable(&*fs, root)?;
+        if fs.exists(&layout_path)? {
+            return Err(ObjectError::InvalidArgument(format!(
+                "{} already holds a store (its layout is fixed at creation)",
+                root.display()
+            )));
+        }
+        let disks =
+            disks.unwrap_or_else(|| (0..k + m).map(|i| root.join(format!("disk{i}"))).collect());
+        let layout = Layout::new(k, m, shard_len_max, disks).map_err(ObjectError::InvalidArgument)?;
+        let blobs = BlobStore::new(fs.clone(), layout.clone());
+        blobs.create_dirs()?;
+        let json = serde_json::to_vec_pretty(&layout).expect("layout serialises");
+        io::write_file_durable(&*fs, &layout_path, &json)?;
+        Ok(Self::assemble(fs, root, blobs, meta, clock, rng, options))
+    }
+
+    /// Open an existing store; removes leftovers of interrupted writes (orphaned shards).
+    pub fn open(
+        fs: FsHandle,
+        root: &Path,
+        meta: Arc<dyn MetaStore>,
+        clock: ClockHandle,
+        rng: DetRng,
+        options: StoreOptions,
+    ) -> Result<Self, ObjectError> {
+        let layout = Self::read_layout(&*fs, root)?;
+        let blobs = BlobStore::new(fs.clone(), layout);
+        let store = Self::assemble(fs, root, blobs, meta, clock, rng, options);
+        store.remove_orphans()?;
+        Ok(store)
+    }
+
+    /// Read and check `store.json`.
+    pub fn read_layout(fs: &dyn io::Fs, root: &Path) -> Result<Layout, ObjectError> {
+        let path = root.join(LAYOUT_FILE);
+        let bytes = io::read_file(fs, &path).map_err(|e| {
+            if e.is_not_found() {
+                ObjectError::InvalidArgument(format!(
+                    "{} is not an object store (no {LAYOUT_FILE}); create one first",
+                    root.display()
+                ))
+            } else {
+                e.into()
+            }
+        })?;
+        let layout: Layout = serde_json::from_slice(&bytes).map_err(|e| {
+            ObjectError::Internal(format!("{}: corrupt layout: {e}", path.display()))
+        })?;
+        layout
+            .validate()
+            .map_err(|e| ObjectError::Internal(format!("{}: {e}", path.display())))?;
+        Ok(layout)
+    }
+
+    fn assemble(
+        fs: FsHandle,
+        root: &Path,
+        blobs: BlobStore,
+        meta: Arc<dyn MetaStore>,
+        clock: ClockHandle,
+        rng: DetRng,
+        options: StoreOptions,
+    ) -> Self {
+        ObjectStore {
+            fs,
+            root: root.to_path_buf(),
+            blobs,
+            meta,
+            clock,
+            options,
+            rng: Mutex::new(rng),
+            commit_lock: Mutex::new(()),
+            gc_lock: RwLock::new(()),
+        }
+    }
+
+    /// The store's layout.
+    pub fn layout(&self) -> &Layout {
+        self.blobs.layout()
+    }
+
+    /// The file system the store runs on.
+    pub fn fs(&self) -> &FsHandle {
+        &self.fs
+    }
+
+    /// The store's directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The blob layer (for inspection and fault tests).
+    pub fn blobs(&self) -> &BlobStore {
+        &self.blobs
+    }
+
+    pub(super) fn lock_commit(&self) -> MutexGuard<'_, ()> {
+        self.commit_lock.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Now, in Unix milliseconds, from the engine's clock.
+    pub(super) fn now_ms(&self) -> u64 {
+        self.clock.unix_millis()
+    }
+
+    /// A fresh UUIDv7: time-ordered from the engine clock, the rest from the seeded RNG.
+    pub(super) fn new_uuid(&self) -> uuid::Uuid {
+        let mut random = [0u8; 10];
+        self.rng
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .fill_bytes(&mut random);
+        uuid::Builder::from_unix_timestamp_millis(self.now_ms(), &random).into_uuid()
+    }
+
+    /// A fresh blob id.
+    pub(super) fn new_data_id(&self) -> DataId {
+        DataId(*self.new_uuid().as_bytes())
+    }
+
+    /// Reserve the next sequence number; the caller commits `SEQ_KEY` with its batch.
+    pub(super) fn next_seq(&self) -> Result<u64, ObjectError> {
+        let cur = self.meta_get(meta::SEQ_KEY)?;
+        Ok(match cur {
+            Some(b) if b.len() == 8 => u64::from_be_bytes(b.try_into().expect("8 bytes")) + 1,
+            Some(_) => return Err(ObjectError::Internal("corrupt sequence counter".into())),
+            None => 1,
+        })
+    }
+
+    pub(super) fn meta_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, ObjectError> {
+        self.meta.get(key).map_err(ObjectError::Internal)
+    }
+
+    pub(super) fn meta_commit(
+        &self,
+        ops: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    ) -> Result<(), ObjectError> {
+        self.meta
+            .commit(ops, self.options.sync)
+            .map_err(ObjectError::Internal)
+    }
+
+    pub(super) fn meta_scan(
+        &self,
+        start: &[u8],
+        end: &[u8],
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, ObjectError> {
+        self.meta
+            .scan(start, end, limit)
+            .map_err(ObjectError::Internal)
+    }
+
+    /// Visit every entry in `[start, end)` in key order, reading the metadata engine in bounded
+    /// chunks.
+    pub(super) fn scan_all(
+        &self,
+        start: &[u8],
+        end: &[u8],
+        mut visit: impl FnMut(&[u8], &[u8]) -> Result<(), ObjectError>,
+    ) -> Result<(), ObjectError> {
+        const CHUNK: usize = 512;
+        let mut next = start.to_vec();
+        loop {
+            let rows = self.meta_scan(&next, end, CHUNK)?;
+            let done = rows.len() < CHUNK;
+            for (k, v) in &rows {
+                visit(k, v)?;
+            }
+            match rows.into_iter().last() {
+                Some((mut k, _)) if !done => {
+                    k.push(0);
+                    next = k;
+                }
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    /// A bucket's record, or NoSuchBucket.
+    pub fn bucket(&self, name: &str) -> Result<BucketMeta, ObjectError> {
+        let key = meta::bucket_key(name);
+        match self.meta_get(&key)? {
+            Some(b) => meta::from_json(&key, &b).map_err(ObjectError::Internal),
+            None => Err(ObjectError::NoSuchBucket(name.to_string())),
+        }
+    }
+
+    /// Create a bucket (S3 CreateBucket).
+    pub fn create_bucket(&self, name: &str) -> Result<BucketMeta, ObjectError> {
+        validate_bucket(name)?;
+        let _g = self.lock_commit();
+        if self.meta_get(&meta::bucket_key(name))?.is_some() {
+            return Err(ObjectError::BucketAlreadyExists(name.to_string()));
+        }
+        let b = BucketMeta {
+            name: name.to_string(),
+            created_ms: self.now_ms(),
+            versioning: Versioning::Unversioned,
+        };
+        self.meta_commit(vec![(meta::bucket_key(name), Some(meta::to_json(&b)))])?;
+        Ok(b)
+    }
+
+    /// Delete an empty bucket (S3 DeleteBucket): no object versions, delete markers or uploads.
+    pub fn delete_bucket(&self, name: &str) -> Result<(), ObjectError> {
+        let _g = self.lock_commit();
+        self.bucket(name)?;
+        let any_object = !self
+            .meta_scan(&meta::objects_start(name), &meta::objects_end(name), 1)?
+            .is_empty();
+        let mut uploads_end = meta::uploads_start(name);
+        *uploads_end.last_mut().expect("non-empty") = 1;
+        let any_upload = !self
+            .meta_scan(&meta::uploads_start(name), &uploads_end, 1)?
+            .is_empty();
+        if any_object || any_upload {
+            return Err(ObjectError::BucketNotEmpty(name.to_string()));
+        }
+        self.meta_commit(vec![(meta::bucket_key(name), None)])
+    }
+
+    /// Every bucket, by name (S3 ListBuckets).
+    pub fn list_buckets(&self) -> Result<Vec<BucketMeta>, ObjectError> {
+        let rows = self.meta_scan(b"B", b"C", usize::MAX)?;
+        rows.iter()
+            .map(|(k, v)| meta::from_json(k, v).map_err(ObjectError::Internal))
+            .collect()
+    }
+
+    /// Turn versioning on (`true`: Enabled) or off (`false`: Suspended) for a bucket (S3
+    /// PutBucketVersioning). A bucket never returns to Unversioned.
+    pub fn set_versioning(&self, name: &str, enabled: bool) -> Result<BucketMeta, ObjectError> {
+        let _g = self.lock_commit();
+        let mut b = self.bucket(name)?;
+        b.versioning = match (enabled, b.versioning) {
+            (true, _) => Versioning::Enabled,
+            (false, Versioning::Unversioned) => Versioning::Unversioned,
+            (false, _) => Versioning::Suspended,
+        };
+        self.meta_commit(vec![(meta::bucket_key(name), Some(meta::to_json(&b)))])?;
+        Ok(b)
+    }
+}

@@ -1,0 +1,303 @@
+//! `seedbed bench object`: PUT and GET throughput and latency of the parity object store on a
+//! real disk, per object size and I/O backend, beside the device's own sequential bandwidth
+//! measured in the same run.
+//!
+//! For each backend and size it creates a fresh store, PUTs enough objects to move
+//! `--bytes-per-size` bytes (at least `--min-objects`), evicts the store's files from the page
+//! cache (`posix_fadvise(DONTNEED)` after a sync), then GETs every object once. So a GET reads
+//! the device, as it would for a cold object, and the comparison with the device's sequential
+//! read bandwidth is fair.
+//!
+//! Goodput counts object bytes only; the device also writes the M parity shards, so the most a
+//! PUT can reach is `device write bandwidth × K / (K + M)`, which the table prints beside it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use seedbed_engine::clock::RealClock;
+use seedbed_engine::io::{self, BackendKind};
+use seedbed_engine::object::{lsm_meta, ObjectStore, PutOptions, StoreOptions};
+use seedbed_engine::rng::DetRng;
+use serde::Serialize;
+
+use crate::bench::io::parse_size;
+use crate::histogram::Histogram;
+use crate::output::progress;
+
+/// Options of `seedbed bench object`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ObjectBenchArgs {
+    /// Backends, comma-separated: std, uring, mmap.
+    #[arg(long, value_delimiter = ',', default_value = "std,uring")]
+    pub io: Vec<BackendKind>,
+    /// Object sizes, comma-separated (e.g. 4KiB,64KiB,1MiB,16MiB,64MiB).
+    #[arg(long, value_delimiter = ',', value_parser = parse_size,
+          default_value = "4KiB,64KiB,1MiB,16MiB,64MiB")]
+    pub sizes: Vec<u64>,
+    /// Data shards per stripe.
+    #[arg(long, default_value_t = 4)]
+    pub k: usize,
+    /// Parity shards per stripe.
+    #[arg(long, default_value_t = 2)]
+    pub m: usize,
+    /// Largest shard (a multiple of 4 KiB).
+    #[arg(long, value_parser = parse_size, default_value = "1MiB")]
+    pub shard_size: u64,
+    /// Object bytes to PUT (and GET) per size and backend.
+    #[arg(long, value_parser = parse_size, default_value = "512MiB")]
+    pub bytes_per_size: u64,
+    /// At least this many objects per size.
+    #[arg(long, default_value_t = 64)]
+    pub min_objects: u64,
+    /// Sync data and metadata before acknowledging each PUT (`--sync false`: the page cache
+    /// holds the writes; S3 semantics need true).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub sync: bool,
+    /// Skip the device measurement (bench io's sequential cases) that the goodput is set
+    /// beside.
+    #[arg(long)]
+    pub no_device: bool,
+    /// Directory for the stores. Default: a fresh ./seedbed-bench-object-<pid>, removed after.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Write one JSON record per case (JSON lines) to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Small and fast (4 KiB and 1 MiB objects, 16 MiB per size): a smoke test.
+    #[arg(long)]
+    pub quick: bool,
+}
+
+/// One measured case.
+#[derive(Clone, Debug, Serialize)]
+pub struct ObjectRecord {
+    /// Backend.
+    pub backend: String,
+    /// `put` or `get`.
+    pub op: String,
+    /// Object size.
+    pub object_bytes: u64,
+    /// K data shards.
+    pub k: usize,
+    /// M parity shards.
+    pub m: usize,
+    /// Whether PUTs synced.
+    pub sync: bool,
+    /// Objects moved.
+    pub objects: u64,
+    /// Seconds.
+    pub secs: f64,
+    /// Object bytes per second, MB/s.
+    pub goodput_mb_per_s: f64,
+    /// Operations per second.
+    pub ops_per_s: f64,
+    /// Latency percentiles, µs.
+    pub p50_us: f64,
+    /// 99th percentile, µs.
+    pub p99_us: f64,
+    /// 99.9th percentile, µs.
+    pub p999_us: f64,
+    /// The ceiling from the device figures: seq write × K/(K+M) for PUT, seq read for GET.
+    pub device_limit_mb_per_s: Option<f64>,
+}
+
+/// Run the benchmark; returns its records.
+pub fn run(args: &ObjectBenchArgs) -> anyhow::Result<Vec<ObjectRecord>> {
+    let mut args = args.clone();
+    if args.quick {
+        args.sizes = vec![4 << 10, 1 << 20];
+        args.bytes_per_size = 16 << 20;
+        args.min_objects = 32;
+    }
+    if args.io.contains(&BackendKind::Sim) {
+        bail!("bench object measures a real disk; --io sim is not one (use std, uring or mmap)");
+    }
+    let (dir, ours) = match &args.dir {
+        Some(d) => (d.clone(), false),
+        None => (
+            std::env::current_dir()?.join(format!("seedbed-bench-object-{}", std::process::id())),
+            true,
+        ),
+    };
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("cannot create the benchmark directory {}", dir.display()))?;
+    let result = run_in(&args, &dir);
+    if ours {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    let records = result?;
+    print_table(&records);
+    if let Some(path) = &args.json {
+        write_json(path, &records)?;
+        println!("results: {}", path.display());
+    }
+    Ok(records)
+}
+
+fn run_in(args: &ObjectBenchArgs, dir: &Path) -> anyhow::Result<Vec<ObjectRecord>> {
+    let mut records = Vec::new();
+    for &backend in &args.io {
+        let fs = io::open_backend(backend)?;
+        let device = if args.no_device {
+            None
+        } else {
+            Some(crate::bench::io::device_sequential(backend, dir, args.quick)?)
+        };
+        for &size in &args.sizes {
+            let root = dir.join(format!("store-{backend}-{size}"));
+            let (put, get) = run_size(args, fs.clone(), &root, size)?;
+            let _ = std::fs::remove_dir_all(&root);
+            let width = (args.k + args.m) as f64;
+            let mk = |op: &str, h: &Histogram, secs: f64, limit: Option<f64>| ObjectRecord {
+                backend: backend.to_string(),
+                op: op.into(),
+                object_bytes: size,
+                k: args.k,
+                m: args.m,
+                sync: args.sync,
+                objects: h.count(),
+                secs,
+                goodput_mb_per_s: (h.count() * size) as f64 / secs / 1e6,
+                ops_per_s: h.count() as f64 / secs,
+                p50_us: h.quantile_us(0.5),
+                p99_us: h.quantile_us(0.99),
+                p999_us: h.quantile_us(0.999),
+                device_limit_mb_per_s: limit,
+            };
+            records.push(mk(
+                "put",
+                &put.0,
+                put.1,
+                device.map(|d| d.write_mb_per_s * args.k as f64 / width),
+            ));
+            records.push(mk("get", &get.0, get.1, device.map(|d| d.read_mb_per_s)));
+        }
+    }
+    Ok(records)
+}
+
+type Timed = (Histogram, f64);
+
+fn run_size(
+    args: &ObjectBenchArgs,
+    fs: io::FsHandle,
+    root: &Path,
+    size: u64,
+) -> anyhow::Result<(Timed, Timed)> {
+    let count = (args.bytes_per_size / size.max(1)).max(args.min_objects);
+    let clock = Arc::new(RealClock::new());
+    let meta = lsm_meta::open(fs.clone(), &root.join("meta")).map_err(anyhow::Error::msg)?;
+    let store = ObjectStore::create(
+        fs,
+        root,
+        args.k,
+        args.m,
+        args.shard_size,
+        None,
+        meta,
+        clock,
+        DetRng::new(size),
+        StoreOptions {
+            sync: args.sync,
+            ..StoreOptions::default()
+        },
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    store.create_bucket("bench").map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut data = vec![0u8; size as usize];
+    for (i, b) in data.iter_mut().enumerate() {
+        *b = (i as u64).wrapping_mul(0x9E37_79B9) as u8;
+    }
+    let bar = progress(count * 2, &format!("{}", crate::bench::io::human_bytes(size)));
+    let mut put = Histogram::default();
+    let start = Instant::now();
+    for i in 0..count {
+        let t = Instant::now();
+        store
+            .put_object("bench", &format!("obj-{i:08}"), &mut data.as_slice(), size, &PutOptions::default())
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        put.record(t.elapsed().as_nanos() as u64);
+        bar.inc(1);
+    }
+    let put_secs = start.elapsed().as_secs_f64();
+    evict_from_page_cache(root)?;
+    let mut get = Histogram::default();
+    let mut sink = std::io::sink();
+    let start = Instant::now();
+    for i in 0..count {
+        let t = Instant::now();
+        store
+            .get_object("bench", &format!("obj-{i:08}"), None, None, &mut sink)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        get.record(t.elapsed().as_nanos() as u64);
+        bar.inc(1);
+    }
+    let get_secs = start.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+    Ok(((put, put_secs), (get, get_secs)))
+}
+
+/// Write back and drop every file under `dir` from the page cache, so reads go to the device.
+fn evict_from_page_cache(dir: &Path) -> anyhow::Result<()> {
+    use std::os::fd::AsRawFd;
+    let mut stack = vec![dir.to_path_buf()];
+    // Bounded by the number of directories under `dir`.
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).with_context(|| format!("reading {}", d.display()))? {
+            let entry = entry?;
+            let path = entry.path();
+            if entry.file_type()?.is_dir() {
+                stack.push(path);
+            } else {
+                let f = std::fs::File::open(&path)?;
+                f.sync_data()?;
+                // SAFETY: a valid open descriptor; DONTNEED only drops clean cached pages.
+                unsafe {
+                    libc::posix_fadvise(f.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_table(records: &[ObjectRecord]) {
+    println!(
+        "{:<6} {:<4} {:>8} {:>5} {:>7} {:>10} {:>9} {:>10} {:>10} {:>10}  {:>14}",
+        "io", "op", "size", "K+M", "objects", "MB/s", "ops/s", "p50 µs", "p99 µs", "p99.9 µs", "device limit"
+    );
+    for r in records {
+        let limit = r
+            .device_limit_mb_per_s
+            .map(|l| format!("{l:.0} ({:.0}%)", 100.0 * r.goodput_mb_per_s / l))
+            .unwrap_or_else(|| "-".into());
+        println!(
+            "{:<6} {:<4} {:>8} {:>5} {:>7} {:>10.1} {:>9.0} {:>10.0} {:>10.0} {:>10.0}  {:>14}",
+            r.backend,
+            r.op,
+            crate::bench::io::human_bytes(r.object_bytes),
+            format!("{}+{}", r.k, r.m),
+            r.objects,
+            r.goodput_mb_per_s,
+            r.ops_per_s,
+            r.p50_us,
+            r.p99_us,
+            r.p999_us,
+            limit
+        );
+    }
+    if records.iter().any(|r| !r.sync) {
+        println!("(sync off: PUTs were acknowledged before reaching the disk)");
+    }
+}
+
+fn write_json(path: &Path, records: &[ObjectRecord]) -> anyhow::Result<()> {
+    let mut out = String::new();
+    for r in records {
+        out.push_str(&serde_json::to_string(r)?);
+        out.push('\n');
+    }
+    std::fs::write(path, out).with_context(|| format!("writing {}", path.display()))
+}
