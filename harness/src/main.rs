@@ -6,6 +6,7 @@
 
 mod bench;
 mod output;
+mod report;
 mod tour;
 
 use std::process::ExitCode;
@@ -30,6 +31,8 @@ enum Command {
     /// Measure throughput and latency on a real disk.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Turn JSON results (bench --json, sim sweep --json) into index.html with SVG charts.
+    Report(report::ReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +41,7 @@ fn main() -> ExitCode {
         None => tour::run(&tour::TourArgs::default()),
         Some(Command::Tour(args)) => tour::run(&args),
         Some(Command::Bench(cmd)) => bench::run(cmd),
+        Some(Command::Report(args)) => report::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
