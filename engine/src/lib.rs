@@ -8,6 +8,6 @@
 
 pub mod clock;
 pub mod io;
+pub mod lsm;
 pub mod object;
 pub mod rng;
-pub mod lsm;

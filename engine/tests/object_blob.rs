@@ -22,7 +22,9 @@ fn env(k: usize, m: usize, shard_len_max: u64) -> Env {
         .prefix("object-blob-")
         .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
         .unwrap();
-    let disks: Vec<PathBuf> = (0..k + m).map(|i| tmp.path().join(format!("disk{i}"))).collect();
+    let disks: Vec<PathBuf> = (0..k + m)
+        .map(|i| tmp.path().join(format!("disk{i}")))
+        .collect();
     let fs: FsHandle = Arc::new(PosixFs::new());
     let layout = Layout::new(k, m, shard_len_max, disks).unwrap();
     let store = BlobStore::new(fs.clone(), layout);
@@ -62,7 +64,10 @@ fn corrupt_block(e: &Env, id: &DataId, size: u64, stripe: u64, shard: usize) {
 fn round_trip_and_ranges() {
     let e = env(4, 2, 8192);
     let mut rng = DetRng::new(1);
-    for (n, size) in [0usize, 1, 100, 8192, 32_768, 32_769, 100_003].into_iter().enumerate() {
+    for (n, size) in [0usize, 1, 100, 8192, 32_768, 32_769, 100_003]
+        .into_iter()
+        .enumerate()
+    {
         let data = random(&mut rng, size);
         let id = DataId([n as u8; 16]);
         let digest = e
@@ -78,8 +83,14 @@ fn round_trip_and_ranges() {
             let a = rng.below(size as u64);
             let b = a + rng.below(size as u64 - a + 1);
             let mut out = Vec::new();
-            e.store.read_range(&id, size as u64, a, b, &mut out).unwrap();
-            assert_eq!(out, &data[a as usize..b as usize], "range {a}..{b} of {size}");
+            e.store
+                .read_range(&id, size as u64, a, b, &mut out)
+                .unwrap();
+            assert_eq!(
+                out,
+                &data[a as usize..b as usize],
+                "range {a}..{b} of {size}"
+            );
         }
         let health = e.store.verify(&id, size as u64, false).unwrap();
         assert!(health.bad_blocks.is_empty(), "{health:?}");
@@ -90,9 +101,24 @@ fn round_trip_and_ranges() {
 fn input_of_the_wrong_length_is_refused_and_leaves_nothing() {
     let e = env(2, 1, 4096);
     let id = DataId([9; 16]);
-    let err = e.store.write(&id, &mut &b"short"[..], 10, true).unwrap_err();
-    assert!(matches!(err, BlobError::SourceTooShort { expected: 10, got: 5 }), "{err}");
-    let err = e.store.write(&id, &mut &b"too long"[..], 3, true).unwrap_err();
+    let err = e
+        .store
+        .write(&id, &mut &b"short"[..], 10, true)
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            BlobError::SourceTooShort {
+                expected: 10,
+                got: 5
+            }
+        ),
+        "{err}"
+    );
+    let err = e
+        .store
+        .write(&id, &mut &b"too long"[..], 3, true)
+        .unwrap_err();
     assert!(err.to_string().contains("longer"), "{err}");
     assert!(e.store.list().unwrap().is_empty());
 }
@@ -105,7 +131,9 @@ fn up_to_m_bad_shards_per_stripe_read_exact_and_heal() {
         let size = 7 * k as u64 * 4096 + 1234;
         let data = random(&mut rng, size as usize);
         let id = DataId([k as u8; 16]);
-        e.store.write(&id, &mut data.as_slice(), size, true).unwrap();
+        e.store
+            .write(&id, &mut data.as_slice(), size, true)
+            .unwrap();
         let stripes = e.store.layout().stripe_count(size);
         // Corrupt up to m distinct shards in random stripes.
         let mut damaged = 0;
@@ -135,14 +163,21 @@ fn missing_shard_files_are_rebuilt() {
     let size = 50_000;
     let data = random(&mut rng, size as usize);
     let id = DataId([1; 16]);
-    e.store.write(&id, &mut data.as_slice(), size, true).unwrap();
+    e.store
+        .write(&id, &mut data.as_slice(), size, true)
+        .unwrap();
     e.fs.remove_file(&e.store.shard_path(&id, 0)).unwrap();
     e.fs.remove_file(&e.store.shard_path(&id, 5)).unwrap();
     assert_eq!(read_all(&e, &id, size).unwrap(), data);
     let health = e.store.verify(&id, size, true).unwrap();
     assert_eq!(health.files_healed, vec![0, 5]);
     assert!(e.fs.exists(&e.store.shard_path(&id, 0)).unwrap());
-    assert!(e.store.verify(&id, size, false).unwrap().bad_blocks.is_empty());
+    assert!(e
+        .store
+        .verify(&id, size, false)
+        .unwrap()
+        .bad_blocks
+        .is_empty());
 }
 
 #[test]
@@ -152,7 +187,9 @@ fn more_than_m_bad_shards_is_an_error_naming_the_stripe() {
     let size = 3 * 4 * 4096;
     let data = random(&mut rng, size as usize);
     let id = DataId([2; 16]);
-    e.store.write(&id, &mut data.as_slice(), size, true).unwrap();
+    e.store
+        .write(&id, &mut data.as_slice(), size, true)
+        .unwrap();
     for shard in [0, 2, 4] {
         corrupt_block(&e, &id, size, 1, shard);
     }
@@ -165,7 +202,9 @@ fn more_than_m_bad_shards_is_an_error_naming_the_stripe() {
     }
     // Stripes 0 and 2 are still readable by range.
     let mut out = Vec::new();
-    e.store.read_range(&id, size, 0, 4 * 4096, &mut out).unwrap();
+    e.store
+        .read_range(&id, size, 0, 4 * 4096, &mut out)
+        .unwrap();
     assert_eq!(out, &data[..4 * 4096]);
     assert!(matches!(
         e.store.verify(&id, size, true),
@@ -178,7 +217,9 @@ fn no_parity_still_detects_corruption() {
     let e = env(3, 0, 4096);
     let data = vec![7u8; 20_000];
     let id = DataId([3; 16]);
-    e.store.write(&id, &mut data.as_slice(), 20_000, true).unwrap();
+    e.store
+        .write(&id, &mut data.as_slice(), 20_000, true)
+        .unwrap();
     assert_eq!(read_all(&e, &id, 20_000).unwrap(), data);
     corrupt_block(&e, &id, 20_000, 0, 1);
     assert!(matches!(

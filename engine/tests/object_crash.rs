@@ -16,7 +16,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use seedbed_engine::io::sim::{SimConfig, SimFs};
-use seedbed_engine::io::{BackendKind, File, FileHandle, Fs, FsHandle, IoError, IoOp, OpenOptions, Result};
+use seedbed_engine::io::{
+    BackendKind, File, FileHandle, Fs, FsHandle, IoError, IoOp, OpenOptions, Result,
+};
 use seedbed_engine::lsm::{MaintenanceMode, Options};
 use seedbed_engine::object::{lsm_meta, ListOptions, ObjectStore, PutOptions, StoreOptions};
 use seedbed_engine::rng::DetRng;
@@ -126,13 +128,21 @@ impl Fs for FailStop {
         ops.iter_mut()
             .map(|op| {
                 let (file, path) = match op {
-                    IoOp::Read { file, .. } | IoOp::Write { file, .. } => (*file, file.path().to_path_buf()),
+                    IoOp::Read { file, .. } | IoOp::Write { file, .. } => {
+                        (*file, file.path().to_path_buf())
+                    }
                 };
                 spend(&self.budget, "submit", &path)?;
-                let inner = &file.as_any().downcast_ref::<FailStopFile>().expect("our file").inner;
+                let inner = &file
+                    .as_any()
+                    .downcast_ref::<FailStopFile>()
+                    .expect("our file")
+                    .inner;
                 match op {
                     IoOp::Read { offset, buf, .. } => inner.read_at(buf, *offset),
-                    IoOp::Write { offset, buf, .. } => inner.write_at(buf, *offset).map(|()| buf.len()),
+                    IoOp::Write { offset, buf, .. } => {
+                        inner.write_at(buf, *offset).map(|()| buf.len())
+                    }
                 }
             })
             .collect()
@@ -145,7 +155,9 @@ type Model = BTreeMap<String, Option<Vec<u8>>>;
 const BUCKET: &str = "crash";
 
 fn data(len: usize, salt: u8) -> Vec<u8> {
-    (0..len).map(|i| (i as u8).wrapping_mul(7).wrapping_add(salt)).collect()
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(7).wrapping_add(salt))
+        .collect()
 }
 
 /// The operation under test.
@@ -176,13 +188,31 @@ fn meta_options() -> Options {
     }
 }
 
-fn open_store(fs: &FsHandle, sim: &SimFs, create: bool) -> std::result::Result<ObjectStore, String> {
+fn open_store(
+    fs: &FsHandle,
+    sim: &SimFs,
+    create: bool,
+) -> std::result::Result<ObjectStore, String> {
     let root = Path::new("/store");
     let meta = lsm_meta::open_with(fs.clone(), &root.join("meta"), meta_options(), sim.clock())?;
-    let opts = StoreOptions { sync: true, min_part_size: 1 };
+    let opts = StoreOptions {
+        sync: true,
+        min_part_size: 1,
+    };
     let rng = DetRng::new(sim.seed()).fork("store");
     if create {
-        ObjectStore::create(fs.clone(), root, 2, 1, 4096, None, meta, sim.clock(), rng, opts)
+        ObjectStore::create(
+            fs.clone(),
+            root,
+            2,
+            1,
+            4096,
+            None,
+            meta,
+            sim.clock(),
+            rng,
+            opts,
+        )
     } else {
         ObjectStore::open(fs.clone(), root, meta, sim.clock(), rng, opts)
     }
@@ -196,20 +226,40 @@ fn setup(store: &ObjectStore, scenario: Scenario) -> (Model, Option<(String, Vec
         store.set_versioning(BUCKET, true).unwrap();
     }
     let mut model = Model::new();
-    for (key, len, salt) in [("keep/a", 9000, 1u8), ("target", 13_000, 2), ("keep/b", 100, 3)] {
+    for (key, len, salt) in [
+        ("keep/a", 9000, 1u8),
+        ("target", 13_000, 2),
+        ("keep/b", 100, 3),
+    ] {
         let d = data(len, salt);
-        store.put_object(BUCKET, key, &mut d.as_slice(), len as u64, &PutOptions::default()).unwrap();
+        store
+            .put_object(
+                BUCKET,
+                key,
+                &mut d.as_slice(),
+                len as u64,
+                &PutOptions::default(),
+            )
+            .unwrap();
         model.insert(key.to_string(), Some(d));
     }
-    let upload = matches!(scenario, Scenario::UploadPart | Scenario::CompleteMultipart).then(|| {
-        let id = store.create_multipart_upload(BUCKET, "target", &PutOptions::default()).unwrap();
-        let mut parts = Vec::new();
-        for n in 1..=2u32 {
-            let d = data(6000, n as u8 + 10);
-            parts.push((n, store.upload_part(BUCKET, &id, n, &mut d.as_slice(), 6000).unwrap()));
-        }
-        (id, parts)
-    });
+    let upload =
+        matches!(scenario, Scenario::UploadPart | Scenario::CompleteMultipart).then(|| {
+            let id = store
+                .create_multipart_upload(BUCKET, "target", &PutOptions::default())
+                .unwrap();
+            let mut parts = Vec::new();
+            for n in 1..=2u32 {
+                let d = data(6000, n as u8 + 10);
+                parts.push((
+                    n,
+                    store
+                        .upload_part(BUCKET, &id, n, &mut d.as_slice(), 6000)
+                        .unwrap(),
+                ));
+            }
+            (id, parts)
+        });
     (model, upload)
 }
 
@@ -225,12 +275,28 @@ fn operate(
     match scenario {
         Scenario::CreateObject => {
             let d = data(20_000, 40);
-            store.put_object(BUCKET, "new", &mut d.as_slice(), 20_000, &PutOptions::default()).map_err(e)?;
+            store
+                .put_object(
+                    BUCKET,
+                    "new",
+                    &mut d.as_slice(),
+                    20_000,
+                    &PutOptions::default(),
+                )
+                .map_err(e)?;
             after.insert("new".into(), Some(d));
         }
         Scenario::Overwrite => {
             let d = data(11_000, 50);
-            store.put_object(BUCKET, "target", &mut d.as_slice(), 11_000, &PutOptions::default()).map_err(e)?;
+            store
+                .put_object(
+                    BUCKET,
+                    "target",
+                    &mut d.as_slice(),
+                    11_000,
+                    &PutOptions::default(),
+                )
+                .map_err(e)?;
             after.insert("target".into(), Some(d));
         }
         Scenario::Delete | Scenario::DeleteMarker => {
@@ -241,11 +307,15 @@ fn operate(
             // A part is not an object: the visible state must not change at all.
             let (id, _) = upload.as_ref().unwrap();
             let d = data(7000, 60);
-            store.upload_part(BUCKET, id, 3, &mut d.as_slice(), 7000).map_err(e)?;
+            store
+                .upload_part(BUCKET, id, 3, &mut d.as_slice(), 7000)
+                .map_err(e)?;
         }
         Scenario::CompleteMultipart => {
             let (id, parts) = upload.as_ref().unwrap();
-            store.complete_multipart_upload(BUCKET, id, parts).map_err(e)?;
+            store
+                .complete_multipart_upload(BUCKET, id, parts)
+                .map_err(e)?;
             let mut d = data(6000, 11);
             d.extend(data(6000, 12));
             after.insert("target".into(), Some(d));
@@ -256,7 +326,9 @@ fn operate(
 
 fn visible(store: &ObjectStore) -> std::result::Result<Model, String> {
     let mut m = Model::new();
-    let page = store.list_objects(BUCKET, &ListOptions::default()).map_err(|e| e.to_string())?;
+    let page = store
+        .list_objects(BUCKET, &ListOptions::default())
+        .map_err(|e| e.to_string())?;
     for o in page.entries {
         let mut out = Vec::new();
         store
@@ -268,14 +340,20 @@ fn visible(store: &ObjectStore) -> std::result::Result<Model, String> {
 }
 
 fn normalise(m: &Model) -> Model {
-    m.iter().filter(|(_, v)| v.is_some()).map(|(k, v)| (k.clone(), v.clone())).collect()
+    m.iter()
+        .filter(|(_, v)| v.is_some())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
 /// Run one crash point; `steps` = I/O calls the operation may make before the power goes.
 fn run(scenario: Scenario, steps: i64, seed: u64) -> std::result::Result<bool, String> {
     let sim = Arc::new(SimFs::new(seed, SimConfig::default()));
     let budget = Arc::new(AtomicI64::new(i64::MAX));
-    let fs: FsHandle = Arc::new(FailStop { inner: sim.clone(), budget: budget.clone() });
+    let fs: FsHandle = Arc::new(FailStop {
+        inner: sim.clone(),
+        budget: budget.clone(),
+    });
     let store = open_store(&fs, &sim, true)?;
     let (before, upload) = setup(&store, scenario);
     budget.store(steps, Ordering::SeqCst);
@@ -292,7 +370,10 @@ fn run(scenario: Scenario, steps: i64, seed: u64) -> std::result::Result<bool, S
     let want_after = result.as_ref().map(normalise).ok();
     match &want_after {
         Some(after) if completed && seen != *after => {
-            return Err(format!("acknowledged operation lost: saw {:?}", keys(&seen)))
+            return Err(format!(
+                "acknowledged operation lost: saw {:?}",
+                keys(&seen)
+            ))
         }
         _ => {}
     }
@@ -312,7 +393,9 @@ fn run(scenario: Scenario, steps: i64, seed: u64) -> std::result::Result<bool, S
     if orphans != 0 {
         return Err(format!("{orphans} orphaned blobs survived open"));
     }
-    let report = store.scrub(false, &mut |_, _| {}).map_err(|e| e.to_string())?;
+    let report = store
+        .scrub(false, &mut |_, _| {})
+        .map_err(|e| e.to_string())?;
     if report.bad_blocks != 0 || !report.failures.is_empty() {
         return Err(format!("scrub after crash: {report:?}"));
     }
@@ -343,7 +426,9 @@ fn operate_model(scenario: Scenario, before: &Model) -> Model {
 }
 
 fn keys(m: &Model) -> Vec<(String, usize)> {
-    m.iter().map(|(k, v)| (k.clone(), v.as_ref().map_or(0, Vec::len))).collect()
+    m.iter()
+        .map(|(k, v)| (k.clone(), v.as_ref().map_or(0, Vec::len)))
+        .collect()
 }
 
 #[test]
@@ -372,6 +457,9 @@ fn crash_at_every_io_step_leaves_whole_objects() {
                 break;
             }
         }
-        assert!(completed_at.is_some(), "{scenario:?} never completed within 400 I/O steps");
+        assert!(
+            completed_at.is_some(),
+            "{scenario:?} never completed within 400 I/O steps"
+        );
     }
 }

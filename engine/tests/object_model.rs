@@ -12,24 +12,63 @@ use proptest::prelude::*;
 use seedbed_engine::clock::VirtualClock;
 use seedbed_engine::io::{posix::PosixFs, FsHandle};
 use seedbed_engine::lsm::Options;
-use seedbed_engine::object::{lsm_meta, ListOptions, ObjectError, ObjectStore, PutOptions, StoreOptions, Versioning};
+use seedbed_engine::object::{
+    lsm_meta, ListOptions, ObjectError, ObjectStore, PutOptions, StoreOptions, Versioning,
+};
 use seedbed_engine::rng::DetRng;
 use sha2::Sha256;
 
 const BUCKETS: [&str; 2] = ["alpha", "beta.logs"];
-const KEYS: [&str; 9] = ["a", "a/b", "a/c", "a/b/c", "b", "b/x/y", "c\u{e9}", "d", "a\0z"];
+const KEYS: [&str; 9] = [
+    "a", "a/b", "a/c", "a/b/c", "b", "b/x/y", "c\u{e9}", "d", "a\0z",
+];
 const PREFIXES: [&str; 6] = ["", "a", "a/", "b/", "z", "a/b"];
 
 #[derive(Clone, Debug)]
 enum Op {
-    Versioning { b: usize, on: bool },
-    Put { b: usize, k: usize, len: usize, fill: u8 },
-    Delete { b: usize, k: usize, version: Option<usize> },
-    Get { b: usize, k: usize, version: Option<usize> },
-    List { b: usize, p: usize, delimiter: bool, max_keys: usize },
-    ListVersions { b: usize, p: usize },
-    Multipart { b: usize, k: usize, parts: Vec<(u32, usize, u8)>, pick: Vec<bool>, abort: bool },
-    Copy { sb: usize, sk: usize, db: usize, dk: usize },
+    Versioning {
+        b: usize,
+        on: bool,
+    },
+    Put {
+        b: usize,
+        k: usize,
+        len: usize,
+        fill: u8,
+    },
+    Delete {
+        b: usize,
+        k: usize,
+        version: Option<usize>,
+    },
+    Get {
+        b: usize,
+        k: usize,
+        version: Option<usize>,
+    },
+    List {
+        b: usize,
+        p: usize,
+        delimiter: bool,
+        max_keys: usize,
+    },
+    ListVersions {
+        b: usize,
+        p: usize,
+    },
+    Multipart {
+        b: usize,
+        k: usize,
+        parts: Vec<(u32, usize, u8)>,
+        pick: Vec<bool>,
+        abort: bool,
+    },
+    Copy {
+        sb: usize,
+        sk: usize,
+        db: usize,
+        dk: usize,
+    },
     Reopen,
 }
 
@@ -91,8 +130,18 @@ fn options() -> StoreOptions {
     }
 }
 
-fn meta(fs: &FsHandle, root: &std::path::Path, clock: &Arc<VirtualClock>) -> Arc<dyn seedbed_engine::object::MetaStore> {
-    lsm_meta::open_with(fs.clone(), &root.join("meta"), Options::small_for_tests(), clock.clone()).unwrap()
+fn meta(
+    fs: &FsHandle,
+    root: &std::path::Path,
+    clock: &Arc<VirtualClock>,
+) -> Arc<dyn seedbed_engine::object::MetaStore> {
+    lsm_meta::open_with(
+        fs.clone(),
+        &root.join("meta"),
+        Options::small_for_tests(),
+        clock.clone(),
+    )
+    .unwrap()
 }
 
 impl Harness {
@@ -106,13 +155,28 @@ impl Harness {
         let clock = Arc::new(VirtualClock::new());
         let m = meta(&fs, &root, &clock);
         let store = ObjectStore::create(
-            fs.clone(), &root, 2, 1, 4096, None, m, clock.clone(), DetRng::new(1), options(),
+            fs.clone(),
+            &root,
+            2,
+            1,
+            4096,
+            None,
+            m,
+            clock.clone(),
+            DetRng::new(1),
+            options(),
         )
         .unwrap();
         for b in BUCKETS {
             store.create_bucket(b).unwrap();
         }
-        Harness { fs, root, store: Some(store), clock, _tmp: tmp }
+        Harness {
+            fs,
+            root,
+            store: Some(store),
+            clock,
+            _tmp: tmp,
+        }
     }
 
     fn s(&self) -> &ObjectStore {
@@ -123,8 +187,15 @@ impl Harness {
         self.store = None; // closes the metadata engine
         let m = meta(&self.fs, &self.root, &self.clock);
         self.store = Some(
-            ObjectStore::open(self.fs.clone(), &self.root, m, self.clock.clone(), DetRng::new(2), options())
-                .unwrap(),
+            ObjectStore::open(
+                self.fs.clone(),
+                &self.root,
+                m,
+                self.clock.clone(),
+                DetRng::new(2),
+                options(),
+            )
+            .unwrap(),
         );
     }
 }
@@ -140,12 +211,25 @@ fn hex(b: &[u8]) -> String {
 fn model_put(m: &mut ModelBucket, key: &str, id: &str, data: Vec<u8>, marker: bool) {
     let versions = m.keys.entry(key.to_string()).or_default();
     if m.versioning == Versioning::Enabled {
-        assert_ne!(id, "null", "versioned PUT/DELETE must get a real version id");
+        assert_ne!(
+            id, "null",
+            "versioned PUT/DELETE must get a real version id"
+        );
     } else {
-        assert_eq!(id, "null", "unversioned/suspended writes use the null version");
+        assert_eq!(
+            id, "null",
+            "unversioned/suspended writes use the null version"
+        );
         versions.retain(|v| v.id != "null");
     }
-    versions.insert(0, MV { id: id.to_string(), marker, data });
+    versions.insert(
+        0,
+        MV {
+            id: id.to_string(),
+            marker,
+            data,
+        },
+    );
 }
 
 fn get(store: &ObjectStore, b: &str, k: &str, v: Option<&str>) -> Result<Vec<u8>, ObjectError> {
@@ -155,14 +239,20 @@ fn get(store: &ObjectStore, b: &str, k: &str, v: Option<&str>) -> Result<Vec<u8>
     Ok(out)
 }
 
-fn model_list(m: &ModelBucket, prefix: &str, delimiter: Option<&str>) -> (Vec<(String, u64)>, Vec<String>) {
+fn model_list(
+    m: &ModelBucket,
+    prefix: &str,
+    delimiter: Option<&str>,
+) -> (Vec<(String, u64)>, Vec<String>) {
     let mut keys = Vec::new();
     let mut prefixes: Vec<String> = Vec::new();
     for (k, versions) in m.keys.range(prefix.to_string()..) {
         if !k.starts_with(prefix) {
             break;
         }
-        let Some(latest) = versions.first() else { continue };
+        let Some(latest) = versions.first() else {
+            continue;
+        };
         if latest.marker {
             continue;
         }
@@ -184,7 +274,15 @@ fn run(ops: Vec<Op>) {
     let mut h = Harness::new();
     let mut model: BTreeMap<&str, ModelBucket> = BUCKETS
         .iter()
-        .map(|b| (*b, ModelBucket { versioning: Versioning::Unversioned, keys: BTreeMap::new() }))
+        .map(|b| {
+            (
+                *b,
+                ModelBucket {
+                    versioning: Versioning::Unversioned,
+                    keys: BTreeMap::new(),
+                },
+            )
+        })
         .collect();
     for (step, op) in ops.into_iter().enumerate() {
         h.clock.advance(1_000_000);
@@ -204,11 +302,23 @@ fn run(ops: Vec<Op>) {
                 let data: Vec<u8> = (0..len).map(|i| fill.wrapping_add(i as u8)).collect();
                 let r = h
                     .s()
-                    .put_object(BUCKETS[b], KEYS[k], &mut data.as_slice(), len as u64, &PutOptions::default())
+                    .put_object(
+                        BUCKETS[b],
+                        KEYS[k],
+                        &mut data.as_slice(),
+                        len as u64,
+                        &PutOptions::default(),
+                    )
                     .unwrap();
                 assert_eq!(r.etag, etag_of(&data), "{ctx}");
                 assert_eq!(r.sha256, hex(&Sha256::digest(&data)), "{ctx}");
-                model_put(model.get_mut(BUCKETS[b]).unwrap(), KEYS[k], &r.version_id, data, false);
+                model_put(
+                    model.get_mut(BUCKETS[b]).unwrap(),
+                    KEYS[k],
+                    &r.version_id,
+                    data,
+                    false,
+                );
             }
             Op::Delete { b, k, version } => {
                 let m = model.get_mut(BUCKETS[b]).unwrap();
@@ -216,13 +326,19 @@ fn run(ops: Vec<Op>) {
                 match version {
                     Some(i) if !versions.is_empty() => {
                         let v = &versions[i % versions.len()];
-                        let r = h.s().delete_object(BUCKETS[b], KEYS[k], Some(&v.id)).unwrap();
+                        let r = h
+                            .s()
+                            .delete_object(BUCKETS[b], KEYS[k], Some(&v.id))
+                            .unwrap();
                         assert_eq!(r.version_id.as_deref(), Some(v.id.as_str()), "{ctx}");
                         assert_eq!(r.delete_marker, v.marker, "{ctx}");
                         m.keys.get_mut(KEYS[k]).unwrap().retain(|x| x.id != v.id);
                     }
                     Some(_) => {
-                        let e = h.s().delete_object(BUCKETS[b], KEYS[k], Some("nope")).unwrap_err();
+                        let e = h
+                            .s()
+                            .delete_object(BUCKETS[b], KEYS[k], Some("nope"))
+                            .unwrap_err();
                         assert_eq!(e.code(), "NoSuchVersion", "{ctx}");
                     }
                     None => {
@@ -232,7 +348,13 @@ fn run(ops: Vec<Op>) {
                             m.keys.remove(KEYS[k]);
                         } else {
                             assert!(r.delete_marker, "{ctx}");
-                            model_put(m, KEYS[k], r.version_id.as_deref().unwrap(), Vec::new(), true);
+                            model_put(
+                                m,
+                                KEYS[k],
+                                r.version_id.as_deref().unwrap(),
+                                Vec::new(),
+                                true,
+                            );
                         }
                     }
                 }
@@ -243,7 +365,11 @@ fn run(ops: Vec<Op>) {
                 match version {
                     None => match versions.first() {
                         Some(v) if !v.marker => {
-                            assert_eq!(get(h.s(), BUCKETS[b], KEYS[k], None).unwrap(), v.data, "{ctx}")
+                            assert_eq!(
+                                get(h.s(), BUCKETS[b], KEYS[k], None).unwrap(),
+                                v.data,
+                                "{ctx}"
+                            )
                         }
                         _ => assert_eq!(
                             get(h.s(), BUCKETS[b], KEYS[k], None).unwrap_err().code(),
@@ -261,13 +387,20 @@ fn run(ops: Vec<Op>) {
                         }
                     }
                     Some(_) => assert_eq!(
-                        get(h.s(), BUCKETS[b], KEYS[k], Some("nope")).unwrap_err().code(),
+                        get(h.s(), BUCKETS[b], KEYS[k], Some("nope"))
+                            .unwrap_err()
+                            .code(),
                         "NoSuchVersion",
                         "{ctx}"
                     ),
                 }
             }
-            Op::List { b, p, delimiter, max_keys } => {
+            Op::List {
+                b,
+                p,
+                delimiter,
+                max_keys,
+            } => {
                 let delim = delimiter.then_some("/");
                 let (want_keys, want_prefixes) = model_list(&model[BUCKETS[b]], PREFIXES[p], delim);
                 let mut got_keys = Vec::new();
@@ -281,7 +414,10 @@ fn run(ops: Vec<Op>) {
                 for page_no in 0.. {
                     assert!(page_no < 100, "{ctx}: listing does not terminate");
                     let page = h.s().list_objects(BUCKETS[b], &opts).unwrap();
-                    assert!(page.entries.len() + page.common_prefixes.len() <= max_keys, "{ctx}");
+                    assert!(
+                        page.entries.len() + page.common_prefixes.len() <= max_keys,
+                        "{ctx}"
+                    );
                     got_keys.extend(page.entries.into_iter().map(|o| (o.key, o.size)));
                     got_prefixes.extend(page.common_prefixes);
                     if !page.is_truncated {
@@ -295,7 +431,13 @@ fn run(ops: Vec<Op>) {
             Op::ListVersions { b, p } => {
                 let page = h
                     .s()
-                    .list_versions(BUCKETS[b], &ListOptions { prefix: PREFIXES[p].into(), ..ListOptions::default() })
+                    .list_versions(
+                        BUCKETS[b],
+                        &ListOptions {
+                            prefix: PREFIXES[p].into(),
+                            ..ListOptions::default()
+                        },
+                    )
                     .unwrap();
                 let got: Vec<(String, String, bool, bool)> = page
                     .entries
@@ -307,22 +449,48 @@ fn run(ops: Vec<Op>) {
                     .iter()
                     .filter(|(k, _)| k.starts_with(PREFIXES[p]))
                     .flat_map(|(k, vs)| {
-                        vs.iter().enumerate().map(move |(i, v)| (k.clone(), v.id.clone(), i == 0, v.marker))
+                        vs.iter()
+                            .enumerate()
+                            .map(move |(i, v)| (k.clone(), v.id.clone(), i == 0, v.marker))
                     })
                     .collect();
                 assert_eq!(got, want, "{ctx}");
             }
-            Op::Multipart { b, k, parts, pick, abort } => {
-                let id = h.s().create_multipart_upload(BUCKETS[b], KEYS[k], &PutOptions::default()).unwrap();
+            Op::Multipart {
+                b,
+                k,
+                parts,
+                pick,
+                abort,
+            } => {
+                let id = h
+                    .s()
+                    .create_multipart_upload(BUCKETS[b], KEYS[k], &PutOptions::default())
+                    .unwrap();
                 let mut uploaded: BTreeMap<u32, (Vec<u8>, String)> = BTreeMap::new();
                 for (n, len, fill) in parts {
-                    let data: Vec<u8> = (0..len).map(|i| fill.wrapping_mul(3).wrapping_add(i as u8)).collect();
-                    let etag = h.s().upload_part(BUCKETS[b], &id, n, &mut data.as_slice(), len as u64).unwrap();
+                    let data: Vec<u8> = (0..len)
+                        .map(|i| fill.wrapping_mul(3).wrapping_add(i as u8))
+                        .collect();
+                    let etag = h
+                        .s()
+                        .upload_part(BUCKETS[b], &id, n, &mut data.as_slice(), len as u64)
+                        .unwrap();
                     assert_eq!(etag, etag_of(&data), "{ctx}");
                     uploaded.insert(n, (data, etag));
                 }
-                let listed: Vec<u32> = h.s().list_parts(BUCKETS[b], &id).unwrap().iter().map(|p| p.part_number).collect();
-                assert_eq!(listed, uploaded.keys().copied().collect::<Vec<_>>(), "{ctx}");
+                let listed: Vec<u32> = h
+                    .s()
+                    .list_parts(BUCKETS[b], &id)
+                    .unwrap()
+                    .iter()
+                    .map(|p| p.part_number)
+                    .collect();
+                assert_eq!(
+                    listed,
+                    uploaded.keys().copied().collect::<Vec<_>>(),
+                    "{ctx}"
+                );
                 let chosen: Vec<(u32, String)> = uploaded
                     .iter()
                     .filter(|(n, _)| pick[(**n as usize - 1) % pick.len()])
@@ -330,31 +498,67 @@ fn run(ops: Vec<Op>) {
                     .collect();
                 if abort || chosen.is_empty() {
                     h.s().abort_multipart_upload(BUCKETS[b], &id).unwrap();
-                    assert_eq!(h.s().list_parts(BUCKETS[b], &id).unwrap_err().code(), "NoSuchUpload");
+                    assert_eq!(
+                        h.s().list_parts(BUCKETS[b], &id).unwrap_err().code(),
+                        "NoSuchUpload"
+                    );
                 } else {
-                    let r = h.s().complete_multipart_upload(BUCKETS[b], &id, &chosen).unwrap();
+                    let r = h
+                        .s()
+                        .complete_multipart_upload(BUCKETS[b], &id, &chosen)
+                        .unwrap();
                     let mut md5s = Md5::new();
                     let mut data = Vec::new();
                     for (n, _) in &chosen {
                         md5s.update(Md5::digest(&uploaded[n].0));
                         data.extend_from_slice(&uploaded[n].0);
                     }
-                    assert_eq!(r.etag, format!("\"{}-{}\"", hex(&md5s.finalize()), chosen.len()), "{ctx}");
-                    model_put(model.get_mut(BUCKETS[b]).unwrap(), KEYS[k], &r.version_id, data, false);
                     assert_eq!(
-                        h.s().complete_multipart_upload(BUCKETS[b], &id, &chosen).unwrap_err().code(),
+                        r.etag,
+                        format!("\"{}-{}\"", hex(&md5s.finalize()), chosen.len()),
+                        "{ctx}"
+                    );
+                    model_put(
+                        model.get_mut(BUCKETS[b]).unwrap(),
+                        KEYS[k],
+                        &r.version_id,
+                        data,
+                        false,
+                    );
+                    assert_eq!(
+                        h.s()
+                            .complete_multipart_upload(BUCKETS[b], &id, &chosen)
+                            .unwrap_err()
+                            .code(),
                         "NoSuchUpload"
                     );
                 }
             }
             Op::Copy { sb, sk, db, dk } => {
-                let src = model[BUCKETS[sb]].keys.get(KEYS[sk]).and_then(|v| v.first()).cloned();
-                let r = h.s().copy_object(BUCKETS[sb], KEYS[sk], None, BUCKETS[db], KEYS[dk], &PutOptions::default());
+                let src = model[BUCKETS[sb]]
+                    .keys
+                    .get(KEYS[sk])
+                    .and_then(|v| v.first())
+                    .cloned();
+                let r = h.s().copy_object(
+                    BUCKETS[sb],
+                    KEYS[sk],
+                    None,
+                    BUCKETS[db],
+                    KEYS[dk],
+                    &PutOptions::default(),
+                );
                 match src {
                     Some(v) if !v.marker => {
                         let r = r.unwrap();
                         assert_eq!(r.etag, etag_of(&v.data), "{ctx}");
-                        model_put(model.get_mut(BUCKETS[db]).unwrap(), KEYS[dk], &r.version_id, v.data, false);
+                        model_put(
+                            model.get_mut(BUCKETS[db]).unwrap(),
+                            KEYS[dk],
+                            &r.version_id,
+                            v.data,
+                            false,
+                        );
                     }
                     _ => assert_eq!(r.unwrap_err().code(), "NoSuchKey", "{ctx}"),
                 }
@@ -369,7 +573,11 @@ fn run(ops: Vec<Op>) {
     assert_eq!(report.bad_blocks, 0, "{report:?}");
     assert_eq!(report.orphans_removed, 0, "{report:?}");
     assert!(report.failures.is_empty(), "{report:?}");
-    let versions_in_model: usize = model.values().flat_map(|m| m.keys.values()).map(Vec::len).sum();
+    let versions_in_model: usize = model
+        .values()
+        .flat_map(|m| m.keys.values())
+        .map(Vec::len)
+        .sum();
     assert_eq!(report.objects as usize, versions_in_model);
 }
 
@@ -386,17 +594,34 @@ proptest! {
 fn buckets_follow_s3_rules() {
     let h = Harness::new();
     let s = h.s();
-    assert_eq!(s.create_bucket("alpha").unwrap_err().code(), "BucketAlreadyOwnedByYou");
-    assert_eq!(s.create_bucket("Bad_Name").unwrap_err().code(), "InvalidBucketName");
+    assert_eq!(
+        s.create_bucket("alpha").unwrap_err().code(),
+        "BucketAlreadyOwnedByYou"
+    );
+    assert_eq!(
+        s.create_bucket("Bad_Name").unwrap_err().code(),
+        "InvalidBucketName"
+    );
     assert_eq!(s.delete_bucket("nope").unwrap_err().code(), "NoSuchBucket");
-    s.put_object("alpha", "k", &mut &b"x"[..], 1, &PutOptions::default()).unwrap();
-    assert_eq!(s.delete_bucket("alpha").unwrap_err().code(), "BucketNotEmpty");
+    s.put_object("alpha", "k", &mut &b"x"[..], 1, &PutOptions::default())
+        .unwrap();
+    assert_eq!(
+        s.delete_bucket("alpha").unwrap_err().code(),
+        "BucketNotEmpty"
+    );
     s.delete_object("alpha", "k", None).unwrap();
     s.delete_bucket("alpha").unwrap();
-    let names: Vec<String> = s.list_buckets().unwrap().into_iter().map(|b| b.name).collect();
+    let names: Vec<String> = s
+        .list_buckets()
+        .unwrap()
+        .into_iter()
+        .map(|b| b.name)
+        .collect();
     assert_eq!(names, vec!["beta.logs"]);
     assert_eq!(
-        s.put_object("alpha", "k", &mut &b"x"[..], 1, &PutOptions::default()).unwrap_err().code(),
+        s.put_object("alpha", "k", &mut &b"x"[..], 1, &PutOptions::default())
+            .unwrap_err()
+            .code(),
         "NoSuchBucket"
     );
 }
@@ -405,23 +630,46 @@ fn buckets_follow_s3_rules() {
 fn conditional_writes_and_ranges() {
     let h = Harness::new();
     let s = h.s();
-    let create_only = PutOptions { if_none_match_any: true, ..PutOptions::default() };
-    let r = s.put_object("alpha", "k", &mut &b"hello world"[..], 11, &create_only).unwrap();
+    let create_only = PutOptions {
+        if_none_match_any: true,
+        ..PutOptions::default()
+    };
+    let r = s
+        .put_object("alpha", "k", &mut &b"hello world"[..], 11, &create_only)
+        .unwrap();
     assert_eq!(
-        s.put_object("alpha", "k", &mut &b"again"[..], 5, &create_only).unwrap_err().code(),
+        s.put_object("alpha", "k", &mut &b"again"[..], 5, &create_only)
+            .unwrap_err()
+            .code(),
         "PreconditionFailed"
     );
-    let wrong = PutOptions { if_match: Some("\"00\"".into()), ..PutOptions::default() };
-    assert_eq!(s.put_object("alpha", "k", &mut &b"x"[..], 1, &wrong).unwrap_err().code(), "PreconditionFailed");
-    let right = PutOptions { if_match: Some(r.etag.clone()), ..PutOptions::default() };
-    s.put_object("alpha", "k", &mut &b"HELLO WORLD"[..], 11, &right).unwrap();
+    let wrong = PutOptions {
+        if_match: Some("\"00\"".into()),
+        ..PutOptions::default()
+    };
+    assert_eq!(
+        s.put_object("alpha", "k", &mut &b"x"[..], 1, &wrong)
+            .unwrap_err()
+            .code(),
+        "PreconditionFailed"
+    );
+    let right = PutOptions {
+        if_match: Some(r.etag.clone()),
+        ..PutOptions::default()
+    };
+    s.put_object("alpha", "k", &mut &b"HELLO WORLD"[..], 11, &right)
+        .unwrap();
     let mut out = Vec::new();
-    s.get_object("alpha", "k", None, Some("6-".parse().unwrap()), &mut out).unwrap();
+    s.get_object("alpha", "k", None, Some("6-".parse().unwrap()), &mut out)
+        .unwrap();
     assert_eq!(out, b"WORLD");
     out.clear();
-    s.get_object("alpha", "k", None, Some("-5".parse().unwrap()), &mut out).unwrap();
+    s.get_object("alpha", "k", None, Some("-5".parse().unwrap()), &mut out)
+        .unwrap();
     assert_eq!(out, b"WORLD");
-    let e = s.get_object("alpha", "k", None, Some("11-20".parse().unwrap()), &mut out).unwrap_err();
+    let e = s
+        .get_object("alpha", "k", None, Some("11-20".parse().unwrap()), &mut out)
+        .unwrap_err();
     assert_eq!(e.code(), "InvalidRange");
     // Nothing was left behind by the refused writes.
     assert_eq!(s.remove_orphans().unwrap(), 0);
@@ -432,18 +680,25 @@ fn delimiter_groups_keys_once_per_common_prefix() {
     let h = Harness::new();
     let s = h.s();
     for k in ["a/1", "a/2", "a/b/3", "b", "c/1", "c/2", "d"] {
-        s.put_object("alpha", k, &mut &b"x"[..], 1, &PutOptions::default()).unwrap();
+        s.put_object("alpha", k, &mut &b"x"[..], 1, &PutOptions::default())
+            .unwrap();
     }
     s.set_versioning("alpha", true).unwrap();
     s.delete_object("alpha", "c/1", None).unwrap();
     s.delete_object("alpha", "c/2", None).unwrap(); // every key under c/ is now deleted
-    let opts = ListOptions { delimiter: Some("/".into()), ..ListOptions::default() };
+    let opts = ListOptions {
+        delimiter: Some("/".into()),
+        ..ListOptions::default()
+    };
     let page = s.list_objects("alpha", &opts).unwrap();
     assert_eq!(page.common_prefixes, vec!["a/"]);
     let keys: Vec<String> = page.entries.into_iter().map(|o| o.key).collect();
     assert_eq!(keys, vec!["b", "d"]);
     // One entry per page: a/, then b, then d.
-    let mut opts = ListOptions { max_keys: Some(1), ..opts };
+    let mut opts = ListOptions {
+        max_keys: Some(1),
+        ..opts
+    };
     let mut seen = Vec::new();
     loop {
         let page = s.list_objects("alpha", &opts).unwrap();
@@ -456,6 +711,12 @@ fn delimiter_groups_keys_once_per_common_prefix() {
     }
     assert_eq!(seen, vec!["a/", "b", "d"]);
     // Versions listing still shows the deleted prefix.
-    let v = s.list_versions("alpha", &ListOptions { delimiter: Some("/".into()), ..ListOptions::default() });
+    let v = s.list_versions(
+        "alpha",
+        &ListOptions {
+            delimiter: Some("/".into()),
+            ..ListOptions::default()
+        },
+    );
     assert_eq!(v.unwrap().common_prefixes, vec!["a/", "c/"]);
 }

@@ -5,7 +5,9 @@
 //! With no subcommand it runs the tour: a short pass over everything that exists.
 
 mod bench;
+mod object_cmd;
 mod output;
+mod report;
 mod sim;
 mod tour;
 
@@ -34,6 +36,10 @@ enum Command {
     /// The deterministic simulator: run, sweep, shrink, replay seeds.
     #[command(subcommand)]
     Sim(Box<sim::SimCommand>),
+    /// The parity object store: S3's verbs (mb, put, get, ls, versions, scrub, ...).
+    Object(Box<object_cmd::ObjectArgs>),
+    /// Turn JSON results (bench --json, sim sweep --json) into index.html with SVG charts.
+    Report(report::ReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +49,8 @@ fn main() -> ExitCode {
         Some(Command::Tour(args)) => tour::run(&args),
         Some(Command::Bench(cmd)) => bench::run(cmd),
         Some(Command::Sim(cmd)) => sim::run(*cmd),
+        Some(Command::Object(args)) => object_cmd::run(*args),
+        Some(Command::Report(args)) => report::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -208,8 +208,13 @@ fn open_fs(io: BackendKind) -> anyhow::Result<FsHandle> {
 
 /// Open an existing store.
 pub fn open_store(fs: FsHandle, dir: &Path) -> anyhow::Result<ObjectStore> {
-    let meta = seedbed_engine::object::lsm_meta::open(fs.clone(), &dir.join("meta"))
-        .with_context(|| format!("opening the metadata engine in {}", dir.join("meta").display()))?;
+    let meta =
+        seedbed_engine::object::lsm_meta::open(fs.clone(), &dir.join("meta")).map_err(|e| {
+            anyhow::anyhow!(
+                "opening the metadata engine in {}: {e}",
+                dir.join("meta").display()
+            )
+        })?;
     ObjectStore::open(
         fs,
         dir,
@@ -277,7 +282,18 @@ pub fn run(args: ObjectArgs) -> anyhow::Result<()> {
         disks,
     } = &args.verb
     {
-        let meta = seedbed_engine::object::lsm_meta::open(fs.clone(), &args.store.join("meta"))?;
+        if args
+            .store
+            .join(seedbed_engine::object::store::LAYOUT_FILE)
+            .exists()
+        {
+            bail!(
+                "{} already holds a store (its layout is fixed at creation)",
+                args.store.display()
+            );
+        }
+        let meta = seedbed_engine::object::lsm_meta::open(fs.clone(), &args.store.join("meta"))
+            .map_err(|e| anyhow::anyhow!("creating the metadata engine: {e}"))?;
         let store = ObjectStore::create(
             fs,
             &args.store,
@@ -315,14 +331,14 @@ pub fn run(args: ObjectArgs) -> anyhow::Result<()> {
             store.delete_bucket(&bucket).map_err(s3)?;
             println!("remove_bucket: {bucket}");
         }
-        Verb::Ls {
-            bucket: None, ..
-        } => {
+        Verb::Ls { bucket: None, .. } => {
             let buckets = store.list_buckets().map_err(s3)?;
             if args.json {
-                print_json(serde_json::json!({"Buckets": buckets.iter().map(|b| serde_json::json!({
+                print_json(
+                    serde_json::json!({"Buckets": buckets.iter().map(|b| serde_json::json!({
                     "Name": b.name, "CreationDate": ms_to_iso(b.created_ms),
-                    "Versioning": format!("{:?}", b.versioning)})).collect::<Vec<_>>()}));
+                    "Versioning": format!("{:?}", b.versioning)})).collect::<Vec<_>>()}),
+                );
             } else {
                 for b in buckets {
                     println!("{}  {}", ms_to_iso(b.created_ms), b.name);
@@ -362,7 +378,12 @@ pub fn run(args: ObjectArgs) -> anyhow::Result<()> {
                     println!("{:>20}  {:>12}  {p}", "", "PRE");
                 }
                 for o in &page.entries {
-                    println!("{}  {:>12}  {}", ms_to_iso(o.last_modified_ms), o.size, o.key);
+                    println!(
+                        "{}  {:>12}  {}",
+                        ms_to_iso(o.last_modified_ms),
+                        o.size,
+                        o.key
+                    );
                 }
                 if let Some(t) = page.next_token {
                     println!("(truncated; next page: --continuation-token {t})");
@@ -390,19 +411,34 @@ pub fn run(args: ObjectArgs) -> anyhow::Result<()> {
                     .read_to_end(&mut data)
                     .context("reading stdin")?;
                 store
-                    .put_object(&bucket, &key, &mut data.as_slice(), data.len() as u64, &opts)
+                    .put_object(
+                        &bucket,
+                        &key,
+                        &mut data.as_slice(),
+                        data.len() as u64,
+                        &opts,
+                    )
                     .map_err(s3)?
             } else {
-                let mut f = std::fs::File::open(&file).with_context(|| format!("opening {file}"))?;
-                let size = f.metadata().with_context(|| format!("reading {file}"))?.len();
+                let mut f =
+                    std::fs::File::open(&file).with_context(|| format!("opening {file}"))?;
+                let size = f
+                    .metadata()
+                    .with_context(|| format!("reading {file}"))?
+                    .len();
                 store
                     .put_object(&bucket, &key, &mut f, size, &opts)
                     .map_err(s3)?
             };
             if args.json {
-                print_json(serde_json::json!({"ETag": r.etag, "ChecksumSHA256": r.sha256, "VersionId": r.version_id}));
+                print_json(
+                    serde_json::json!({"ETag": r.etag, "ChecksumSHA256": r.sha256, "VersionId": r.version_id}),
+                );
             } else {
-                println!("upload: {file} to {bucket}/{key}  ETag {}  VersionId {}  SHA256 {}", r.etag, r.version_id, r.sha256);
+                println!(
+                    "upload: {file} to {bucket}/{key}  ETag {}  VersionId {}  SHA256 {}",
+                    r.etag, r.version_id, r.sha256
+                );
             }
         }
         Verb::Get {
@@ -412,7 +448,10 @@ pub fn run(args: ObjectArgs) -> anyhow::Result<()> {
             version_id,
             range,
         } => {
-            let range = range.map(|r| r.parse::<ByteRange>()).transpose().map_err(s3)?;
+            let range = range
+                .map(|r| r.parse::<ByteRange>())
+                .transpose()
+                .map_err(s3)?;
             let info = if file == "-" {
                 let stdout = std::io::stdout();
                 let mut out = std::io::BufWriter::new(stdout.lock());
@@ -426,7 +465,8 @@ pub fn run(args: ObjectArgs) -> anyhow::Result<()> {
                 let tmp = PathBuf::from(format!("{file}.seedbed-partial"));
                 let f = std::fs::File::create(&tmp).with_context(|| format!("creating {file}"))?;
                 let mut out = std::io::BufWriter::new(f);
-                let result = store.get_object(&bucket, &key, version_id.as_deref(), range, &mut out);
+                let result =
+                    store.get_object(&bucket, &key, version_id.as_deref(), range, &mut out);
                 let info = match result {
                     Ok(i) => i,
                     Err(e) => {
@@ -437,7 +477,10 @@ pub fn run(args: ObjectArgs) -> anyhow::Result<()> {
                 };
                 out.flush().with_context(|| format!("writing {file}"))?;
                 std::fs::rename(&tmp, &file).with_context(|| format!("writing {file}"))?;
-                eprintln!("download: {bucket}/{key} to {file}  ({} bytes, ETag {})", info.size, info.etag);
+                eprintln!(
+                    "download: {bucket}/{key} to {file}  ({} bytes, ETag {})",
+                    info.size, info.etag
+                );
                 info
             };
             let _ = info;
@@ -466,12 +509,20 @@ pub fn run(args: ObjectArgs) -> anyhow::Result<()> {
                 .delete_object(&bucket, &key, version_id.as_deref())
                 .map_err(s3)?;
             if args.json {
-                print_json(serde_json::json!({"VersionId": r.version_id, "DeleteMarker": r.delete_marker}));
+                print_json(
+                    serde_json::json!({"VersionId": r.version_id, "DeleteMarker": r.delete_marker}),
+                );
             } else {
                 println!(
                     "delete: {bucket}/{key}{}{}",
-                    r.version_id.map(|v| format!("  VersionId {v}")).unwrap_or_default(),
-                    if r.delete_marker { "  (delete marker)" } else { "" }
+                    r.version_id
+                        .map(|v| format!("  VersionId {v}"))
+                        .unwrap_or_default(),
+                    if r.delete_marker {
+                        "  (delete marker)"
+                    } else {
+                        ""
+                    }
                 );
             }
         }
@@ -492,7 +543,10 @@ pub fn run(args: ObjectArgs) -> anyhow::Result<()> {
                     &PutOptions::default(),
                 )
                 .map_err(s3)?;
-            println!("copy: {src_bucket}/{src_key} to {dst_bucket}/{dst_key}  ETag {}  VersionId {}", r.etag, r.version_id);
+            println!(
+                "copy: {src_bucket}/{src_key} to {dst_bucket}/{dst_key}  ETag {}  VersionId {}",
+                r.etag, r.version_id
+            );
         }
         Verb::Versions { bucket, prefix } => {
             let mut opts = ListOptions {
@@ -510,10 +564,12 @@ pub fn run(args: ObjectArgs) -> anyhow::Result<()> {
                 }
             }
             if args.json {
-                print_json(serde_json::json!({"Versions": all.iter().map(|v| serde_json::json!({
+                print_json(
+                    serde_json::json!({"Versions": all.iter().map(|v| serde_json::json!({
                     "Key": v.key, "VersionId": v.version_id, "IsLatest": v.is_latest,
                     "DeleteMarker": v.delete_marker, "Size": v.size, "ETag": v.etag,
-                    "LastModified": ms_to_iso(v.last_modified_ms)})).collect::<Vec<_>>()}));
+                    "LastModified": ms_to_iso(v.last_modified_ms)})).collect::<Vec<_>>()}),
+                );
             } else {
                 for v in all {
                     println!(
@@ -523,7 +579,11 @@ pub fn run(args: ObjectArgs) -> anyhow::Result<()> {
                         v.version_id,
                         v.key,
                         if v.is_latest { "  (latest)" } else { "" },
-                        if v.delete_marker { "  (delete marker)" } else { "" }
+                        if v.delete_marker {
+                            "  (delete marker)"
+                        } else {
+                            ""
+                        }
                     );
                 }
             }
@@ -596,11 +656,17 @@ pub fn run(args: ObjectArgs) -> anyhow::Result<()> {
                     report.files_healed, report.orphans_removed, report.failures.len()
                 );
                 for f in &report.failures {
-                    println!("  UNRECOVERABLE {}/{} version {}: {}", f.bucket, f.key, f.version_id, f.error);
+                    println!(
+                        "  UNRECOVERABLE {}/{} version {}: {}",
+                        f.bucket, f.key, f.version_id, f.error
+                    );
                 }
             }
             if !report.failures.is_empty() {
-                bail!("{} object(s) could not be reconstructed", report.failures.len());
+                bail!(
+                    "{} object(s) could not be reconstructed",
+                    report.failures.len()
+                );
             }
         }
     }

@@ -213,9 +213,18 @@ pub struct WalContents {
 
 /// One parse step's outcome.
 enum Step {
-    Fragment { ty: FragmentType, start: usize, payload_start: usize, len: usize, next: usize },
+    Fragment {
+        ty: FragmentType,
+        start: usize,
+        payload_start: usize,
+        len: usize,
+        next: usize,
+    },
     End,
-    Bad { at: usize, why: String },
+    Bad {
+        at: usize,
+        why: String,
+    },
 }
 
 fn parse_fragment(data: &[u8], pos: usize) -> Step {
@@ -232,25 +241,48 @@ fn parse_fragment(data: &[u8], pos: usize) -> Step {
         return Step::End;
     }
     if pos + HEADER_BYTES > data.len() {
-        return Step::Bad { at: pos, why: "truncated fragment header".into() };
+        return Step::Bad {
+            at: pos,
+            why: "truncated fragment header".into(),
+        };
     }
     let crc = u32::from_le_bytes(data[pos..pos + 4].try_into().expect("4 bytes"));
-    let len = usize::from(u16::from_le_bytes(data[pos + 4..pos + 6].try_into().expect("2 bytes")));
+    let len = usize::from(u16::from_le_bytes(
+        data[pos + 4..pos + 6].try_into().expect("2 bytes"),
+    ));
     let ty_byte = data[pos + 6];
     let payload_start = pos + HEADER_BYTES;
     if HEADER_BYTES + len > block_left {
-        return Step::Bad { at: pos, why: format!("fragment length {len} crosses the block end") };
+        return Step::Bad {
+            at: pos,
+            why: format!("fragment length {len} crosses the block end"),
+        };
     }
     if payload_start + len > data.len() {
-        return Step::Bad { at: pos, why: "truncated fragment payload".into() };
+        return Step::Bad {
+            at: pos,
+            why: "truncated fragment payload".into(),
+        };
     }
     let Some(ty) = FragmentType::from_u8(ty_byte) else {
-        return Step::Bad { at: pos, why: format!("unknown fragment type {ty_byte}") };
+        return Step::Bad {
+            at: pos,
+            why: format!("unknown fragment type {ty_byte}"),
+        };
     };
     if fragment_crc(ty_byte, &data[payload_start..payload_start + len]) != crc {
-        return Step::Bad { at: pos, why: "fragment checksum mismatch".into() };
+        return Step::Bad {
+            at: pos,
+            why: "fragment checksum mismatch".into(),
+        };
     }
-    Step::Fragment { ty, start: pos, payload_start, len, next: payload_start + len }
+    Step::Fragment {
+        ty,
+        start: pos,
+        payload_start,
+        len,
+        next: payload_start + len,
+    }
 }
 
 /// Parse a whole log file image. A bad record is cut as a torn tail unless a later valid
@@ -272,12 +304,21 @@ pub fn read_log(path: &Path, data: &[u8]) -> Result<WalContents> {
                 bad = Some((record_start.unwrap_or(at), why));
                 break;
             }
-            Step::Fragment { ty, start, payload_start, len, next } => {
+            Step::Fragment {
+                ty,
+                start,
+                payload_start,
+                len,
+                next,
+            } => {
                 let payload = &data[payload_start..payload_start + len];
                 match ty {
                     FragmentType::Full | FragmentType::First => {
                         if record_start.is_some() {
-                            bad = Some((record_start.unwrap_or(start), "record missing its LAST fragment".into()));
+                            bad = Some((
+                                record_start.unwrap_or(start),
+                                "record missing its LAST fragment".into(),
+                            ));
                             break;
                         }
                         record.clear();
@@ -299,7 +340,10 @@ pub fn read_log(path: &Path, data: &[u8]) -> Result<WalContents> {
                 pos = next;
                 if matches!(ty, FragmentType::Full | FragmentType::Last) {
                     if record.len() < 8 {
-                        bad = Some((record_start.unwrap_or(start), "record shorter than its 8-byte prefix".into()));
+                        bad = Some((
+                            record_start.unwrap_or(start),
+                            "record shorter than its 8-byte prefix".into(),
+                        ));
                         break;
                     }
                     let rs = record_start.take().unwrap_or(start);
@@ -337,7 +381,13 @@ fn max_durable_claim_after(data: &[u8], bad_at: usize) -> u64 {
         let block_end = (block + BLOCK_BYTES).min(data.len());
         while pos < block_end {
             match parse_fragment(data, pos) {
-                Step::Fragment { ty, payload_start, len, next, .. } => {
+                Step::Fragment {
+                    ty,
+                    payload_start,
+                    len,
+                    next,
+                    ..
+                } => {
                     if matches!(ty, FragmentType::Full | FragmentType::First) && len >= 8 {
                         if let Some(v) = get_u64(data, payload_start) {
                             best = best.max(v);
@@ -372,7 +422,10 @@ mod tests {
     use crate::io::{posix::PosixFs, Fs, OpenOptions};
     use std::sync::Arc;
 
-    fn write_records(records: &[Vec<u8>], sync_each: bool) -> (tempfile::TempDir, PathBuf, Vec<u8>) {
+    fn write_records(
+        records: &[Vec<u8>],
+        sync_each: bool,
+    ) -> (tempfile::TempDir, PathBuf, Vec<u8>) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("000001.log");
         let fs = Arc::new(PosixFs::new());
@@ -405,7 +458,10 @@ mod tests {
         let (_d, path, data) = write_records(&recs, false);
         let got = read_log(&path, &data).unwrap();
         assert!(got.cut.is_none());
-        assert_eq!(got.records.iter().map(|r| r.1.clone()).collect::<Vec<_>>(), recs);
+        assert_eq!(
+            got.records.iter().map(|r| r.1.clone()).collect::<Vec<_>>(),
+            recs
+        );
         assert_eq!(got.valid_bytes, data.len() as u64);
     }
 

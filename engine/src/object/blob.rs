@@ -147,7 +147,8 @@ impl BlobStore {
 
     /// Path of shard `shard` of blob `id`.
     pub fn shard_path(&self, id: &DataId, shard: usize) -> PathBuf {
-        self.shard_dir(shard, id).join(format!("{}.{shard}", id.hex()))
+        self.shard_dir(shard, id)
+            .join(format!("{}.{shard}", id.hex()))
     }
 
     /// Create each disk's `blobs` directory, durably. The 256 fan-out directories under it
@@ -167,7 +168,8 @@ impl BlobStore {
             Err(e) if e.is_not_found() => {
                 let dir = self.shard_dir(shard, id);
                 self.fs.create_dir_all(&dir)?;
-                self.fs.sync_dir(dir.parent().expect("fan-out dir has a parent"))?;
+                self.fs
+                    .sync_dir(dir.parent().expect("fan-out dir has a parent"))?;
                 Ok(self.fs.open(&path, OpenOptions::create_new())?)
             }
             other => Ok(other?),
@@ -526,7 +528,9 @@ impl BlobStore {
             match f {
                 Err(why) => {
                     broken.insert(i);
-                    health.bad_blocks.push((0, i, format!("file unusable: {why}")));
+                    health
+                        .bad_blocks
+                        .push((0, i, format!("file unusable: {why}")));
                 }
                 Ok(f) => {
                     if let Err(why) = self.check_file_ends(f, id, size, i) {
@@ -572,7 +576,9 @@ impl BlobStore {
         let mut h = vec![0u8; HEADER_LEN as usize];
         f.read_exact_at(&mut h, 0).map_err(|e| e.to_string())?;
         let header = ShardHeader::decode(&h).map_err(|e| format!("header: {e}"))?;
-        if header.data_id != id.0 || header.shard_index as usize != shard || header.object_size != size
+        if header.data_id != id.0
+            || header.shard_index as usize != shard
+            || header.object_size != size
         {
             return Err("header names another object, shard or size (misplaced file)".into());
         }
@@ -580,7 +586,8 @@ impl BlobStore {
         let stripes = self.layout.stripe_count(size);
         let at = HEADER_LEN + self.layout.shard_data_len(size);
         let mut t = vec![0u8; ChecksumTable::trailer_len(width, stripes) as usize];
-        f.read_exact_at(&mut t, at).map_err(|e| format!("trailer: {e}"))?;
+        f.read_exact_at(&mut t, at)
+            .map_err(|e| format!("trailer: {e}"))?;
         ChecksumTable::decode_trailer(&t, width, stripes, &id.0, shard as u32)
             .map_err(|e| format!("trailer: {e}"))?;
         Ok(())

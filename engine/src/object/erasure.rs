@@ -46,7 +46,8 @@ impl Codec {
         let shard_len = data[0].len();
         let enc = match &mut self.encoder {
             Some(e) => {
-                e.reset(self.k, self.m, shard_len).map_err(|e| e.to_string())?;
+                e.reset(self.k, self.m, shard_len)
+                    .map_err(|e| e.to_string())?;
                 e
             }
             slot => slot.insert(
@@ -83,7 +84,8 @@ impl Codec {
         if data_missing {
             let dec = match &mut self.decoder {
                 Some(d) => {
-                    d.reset(self.k, self.m, shard_len).map_err(|e| e.to_string())?;
+                    d.reset(self.k, self.m, shard_len)
+                        .map_err(|e| e.to_string())?;
                     d
                 }
                 slot => slot.insert(

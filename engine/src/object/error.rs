@@ -12,7 +12,9 @@ pub enum ObjectError {
     #[error("BucketAlreadyOwnedByYou: the bucket '{0}' already exists")]
     BucketAlreadyExists(String),
     /// Only empty buckets can be deleted.
-    #[error("BucketNotEmpty: the bucket '{0}' is not empty (delete its objects and versions first)")]
+    #[error(
+        "BucketNotEmpty: the bucket '{0}' is not empty (delete its objects and versions first)"
+    )]
     BucketNotEmpty(String),
     /// The bucket name breaks S3's naming rules.
     #[error("InvalidBucketName: '{name}': {why}")]

@@ -57,7 +57,12 @@ pub struct Stripe {
 
 impl Layout {
     /// A layout with `k` data and `m` parity shards over `disks`.
-    pub fn new(k: usize, m: usize, shard_len_max: u64, disks: Vec<PathBuf>) -> Result<Self, String> {
+    pub fn new(
+        k: usize,
+        m: usize,
+        shard_len_max: u64,
+        disks: Vec<PathBuf>,
+    ) -> Result<Self, String> {
         let layout = Layout {
             format_version: LAYOUT_FORMAT_VERSION,
             k,
@@ -176,7 +181,18 @@ mod tests {
     fn stripes_cover_the_object_exactly() {
         for (k, m) in [(1, 0), (4, 2), (3, 1), (6, 3)] {
             let l = layout(k, m);
-            for size in [0u64, 1, 63, 64, 8191, 8192, 8193, 4 * 8192, 4 * 8192 + 1, 1_000_003] {
+            for size in [
+                0u64,
+                1,
+                63,
+                64,
+                8191,
+                8192,
+                8193,
+                4 * 8192,
+                4 * 8192 + 1,
+                1_000_003,
+            ] {
                 let mut next = 0;
                 for s in l.stripes(size) {
                     assert_eq!(s.object_offset, next);
@@ -201,11 +217,19 @@ mod tests {
 
     #[test]
     fn bad_layouts_say_what_is_wrong() {
-        let d = |n| (0..n).map(|i| PathBuf::from(format!("d{i}"))).collect::<Vec<_>>();
+        let d = |n| {
+            (0..n)
+                .map(|i| PathBuf::from(format!("d{i}")))
+                .collect::<Vec<_>>()
+        };
         assert!(Layout::new(0, 2, 4096, d(2)).unwrap_err().contains("K"));
-        assert!(Layout::new(4, 2, 4096, d(5)).unwrap_err().contains("directories"));
+        assert!(Layout::new(4, 2, 4096, d(5))
+            .unwrap_err()
+            .contains("directories"));
         assert!(Layout::new(4, 2, 1000, d(6)).unwrap_err().contains("4096"));
-        assert!(Layout::new(30, 3, 4096, d(33)).unwrap_err().contains("limit"));
+        assert!(Layout::new(30, 3, 4096, d(33))
+            .unwrap_err()
+            .contains("limit"));
         assert!(Layout::new(4, 0, 4096, d(4)).is_ok());
     }
 }

@@ -153,7 +153,10 @@ impl ObjectStore {
         mut emit: impl FnMut(&[VersionMeta], &mut Vec<T>),
     ) -> Result<ListPage<T>, ObjectError> {
         self.bucket(bucket)?;
-        let max_keys = opts.max_keys.unwrap_or(MAX_KEYS_DEFAULT).min(MAX_KEYS_DEFAULT);
+        let max_keys = opts
+            .max_keys
+            .unwrap_or(MAX_KEYS_DEFAULT)
+            .min(MAX_KEYS_DEFAULT);
         let mut page = ListPage {
             entries: Vec::new(),
             common_prefixes: Vec::new(),

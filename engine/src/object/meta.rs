@@ -29,8 +29,12 @@ pub trait MetaStore: Send + Sync + fmt::Debug {
     fn commit(&self, ops: Vec<(Vec<u8>, Option<Vec<u8>>)>, sync: bool) -> Result<(), String>;
 
     /// Up to `limit` entries with `start <= key < end`, in ascending key order.
-    fn scan(&self, start: &[u8], end: &[u8], limit: usize)
-        -> Result<Vec<(Vec<u8>, Vec<u8>)>, String>;
+    fn scan(
+        &self,
+        start: &[u8],
+        end: &[u8],
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, String>;
 }
 
 /// A bucket's versioning state.
@@ -254,7 +258,18 @@ mod tests {
 
     #[test]
     fn encoded_keys_sort_like_keys() {
-        let mut keys = vec!["a", "a\0b", "a\0", "ab", "a/b", "a/", "b", "", "\u{10FFFF}", "é"];
+        let mut keys = vec![
+            "a",
+            "a\0b",
+            "a\0",
+            "ab",
+            "a/b",
+            "a/",
+            "b",
+            "",
+            "\u{10FFFF}",
+            "é",
+        ];
         let mut enc: Vec<(Vec<u8>, &str)> = keys
             .iter()
             .map(|k| (key_versions_start("bkt", k), *k))

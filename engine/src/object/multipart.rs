@@ -185,7 +185,9 @@ impl ObjectStore {
                 let p = uploaded
                     .iter()
                     .find(|p| p.part_number == *n)
-                    .ok_or_else(|| ObjectError::InvalidPart(format!("part {n} was not uploaded")))?;
+                    .ok_or_else(|| {
+                        ObjectError::InvalidPart(format!("part {n} was not uploaded"))
+                    })?;
                 if p.etag.trim_matches('"') != etag.trim_matches('"') {
                     return Err(ObjectError::InvalidPart(format!(
                         "part {n}: ETag {etag} given, {} uploaded",
@@ -278,7 +280,9 @@ impl ObjectStore {
     }
 
     /// Blob ids every version and part refers to.
-    pub(super) fn referenced_blobs(&self) -> Result<std::collections::BTreeSet<DataId>, ObjectError> {
+    pub(super) fn referenced_blobs(
+        &self,
+    ) -> Result<std::collections::BTreeSet<DataId>, ObjectError> {
         let mut ids = std::collections::BTreeSet::new();
         let mut note = |hex: &str| {
             if let Some(id) = DataId::from_hex(hex) {

@@ -82,7 +82,11 @@ impl ObjectInfo {
             content_type: v.content_type.clone(),
             user_meta: v.user_meta.clone(),
             last_modified_ms: v.last_modified_ms,
-            parts: if v.etag.contains('-') { v.segments.len() } else { 0 },
+            parts: if v.etag.contains('-') {
+                v.segments.len()
+            } else {
+                0
+            },
         }
     }
 }
@@ -111,9 +115,11 @@ impl FromStr for ByteRange {
     type Err = ObjectError;
 
     fn from_str(s: &str) -> Result<Self, ObjectError> {
-        let bad = || ObjectError::InvalidArgument(format!(
-            "range '{s}' is not of the form A-B, A- or -N (byte offsets, inclusive)"
-        ));
+        let bad = || {
+            ObjectError::InvalidArgument(format!(
+                "range '{s}' is not of the form A-B, A- or -N (byte offsets, inclusive)"
+            ))
+        };
         let r = s.trim().strip_prefix("bytes=").unwrap_or(s.trim());
         let (a, b) = r.split_once('-').ok_or_else(bad)?;
         let num = |x: &str| x.trim().parse::<u64>().map_err(|_| bad());
@@ -251,12 +257,18 @@ impl ObjectStore {
         let b = self.bucket(bucket)?;
         if let Some(upload_id) = require_upload {
             // Completing an upload that was aborted meanwhile would point at freed parts.
-            if self.meta_get(&meta::upload_key(bucket, upload_id))?.is_none() {
+            if self
+                .meta_get(&meta::upload_key(bucket, upload_id))?
+                .is_none()
+            {
                 return Err(ObjectError::NoSuchUpload(upload_id.to_string()));
             }
         }
         let versions = self.key_versions(bucket, &new.key)?;
-        let current = versions.first().map(|(_, v)| v).filter(|v| !v.delete_marker);
+        let current = versions
+            .first()
+            .map(|(_, v)| v)
+            .filter(|v| !v.delete_marker);
         if opts.if_none_match_any {
             if let Some(c) = current {
                 return Err(ObjectError::PreconditionFailed(format!(
@@ -310,7 +322,10 @@ impl ObjectStore {
             last_modified_ms: self.now_ms(),
             segments: new.segments,
         };
-        ops.push((meta::version_key(bucket, &v.key, seq), Some(meta::to_json(&v))));
+        ops.push((
+            meta::version_key(bucket, &v.key, seq),
+            Some(meta::to_json(&v)),
+        ));
         ops.push((meta::SEQ_KEY.to_vec(), Some(seq.to_be_bytes().to_vec())));
         self.meta_commit(ops)?;
         Ok((v, freed))
@@ -520,8 +535,13 @@ impl ObjectStore {
                         user_meta: BTreeMap::new(),
                         segments: Vec::new(),
                     };
-                    let (v, freed) =
-                        self.commit_version(bucket, marker, &PutOptions::default(), Vec::new(), None)?;
+                    let (v, freed) = self.commit_version(
+                        bucket,
+                        marker,
+                        &PutOptions::default(),
+                        Vec::new(),
+                        None,
+                    )?;
                     (
                         DeleteResult {
                             version_id: Some(v.version_id),
@@ -622,12 +642,19 @@ mod tests {
         assert_eq!(r("-10").resolve(100).unwrap(), (90, 100));
         assert_eq!(r("-500").resolve(100).unwrap(), (0, 100));
         for bad_range in ["100-", "100-200"] {
-            assert_eq!(r(bad_range).resolve(100).unwrap_err().code(), "InvalidRange");
+            assert_eq!(
+                r(bad_range).resolve(100).unwrap_err().code(),
+                "InvalidRange"
+            );
         }
         assert_eq!(r("-0").resolve(100).unwrap_err().code(), "InvalidRange");
         assert_eq!(r("0-").resolve(0).unwrap_err().code(), "InvalidRange");
         for bad in ["", "-", "a-b", "5-3", "1-2-3"] {
-            assert_eq!(bad.parse::<ByteRange>().unwrap_err().code(), "InvalidArgument", "{bad}");
+            assert_eq!(
+                bad.parse::<ByteRange>().unwrap_err().code(),
+                "InvalidArgument",
+                "{bad}"
+            );
         }
     }
 }

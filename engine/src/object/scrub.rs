@@ -63,7 +63,11 @@ impl ObjectStore {
 
     /// Verify every blob; with `heal`, rewrite damaged shard files from parity. Then remove
     /// orphans.
-    pub fn scrub(&self, heal: bool, progress: ScrubProgress<'_>) -> Result<ScrubReport, ObjectError> {
+    pub fn scrub(
+        &self,
+        heal: bool,
+        progress: ScrubProgress<'_>,
+    ) -> Result<ScrubReport, ObjectError> {
         let mut report = ScrubReport::default();
         let mut work: Vec<(Owner, DataId, u64)> = Vec::new();
         self.scan_all(b"O", b"P", |k, v| {

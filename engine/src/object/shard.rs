@@ -71,7 +71,10 @@ impl ShardHeader {
     /// Parse and check a header block; the error says what is wrong.
     pub fn decode(b: &[u8]) -> Result<Self, String> {
         if b.len() < HEADER_USED {
-            return Err(format!("header is {} bytes, expected {HEADER_USED}", b.len()));
+            return Err(format!(
+                "header is {} bytes, expected {HEADER_USED}",
+                b.len()
+            ));
         }
         if &b[0..8] != HEADER_MAGIC {
             return Err("bad header magic (not a Seedbed shard file)".into());
@@ -224,7 +227,9 @@ mod tests {
         assert_eq!(ShardHeader::decode(&b).unwrap(), h);
         b[33] ^= 1;
         assert!(ShardHeader::decode(&b).unwrap_err().contains("checksum"));
-        assert!(ShardHeader::decode(&[0u8; 64]).unwrap_err().contains("magic"));
+        assert!(ShardHeader::decode(&[0u8; 64])
+            .unwrap_err()
+            .contains("magic"));
     }
 
     #[test]
@@ -237,7 +242,10 @@ mod tests {
         }
         let b = t.encode_trailer(&[1; 16], 2);
         assert_eq!(b.len() as u64, ChecksumTable::trailer_len(6, 3));
-        assert_eq!(ChecksumTable::decode_trailer(&b, 6, 3, &[1; 16], 2).unwrap(), t);
+        assert_eq!(
+            ChecksumTable::decode_trailer(&b, 6, 3, &[1; 16], 2).unwrap(),
+            t
+        );
         assert!(ChecksumTable::decode_trailer(&b, 6, 3, &[2; 16], 2)
             .unwrap_err()
             .contains("another object"));

@@ -86,7 +86,8 @@ impl ObjectStore {
         }
         let disks =
             disks.unwrap_or_else(|| (0..k + m).map(|i| root.join(format!("disk{i}"))).collect());
-        let layout = Layout::new(k, m, shard_len_max, disks).map_err(ObjectError::InvalidArgument)?;
+        let layout =
+            Layout::new(k, m, shard_len_max, disks).map_err(ObjectError::InvalidArgument)?;
         let blobs = BlobStore::new(fs.clone(), layout.clone());
         blobs.create_dirs()?;
         let json = serde_json::to_vec_pretty(&layout).expect("layout serialises");

@@ -1,0 +1,228 @@
+//! Which charts each kind of result gets, and what each one teaches.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::charts::{Bars, Lines};
+use super::load::{num, text, Kind, Record, Results};
+use super::Figure;
+
+/// Draw every chart the results support; returns them in page order.
+pub fn draw_all(results: &Results, out: &Path) -> anyhow::Result<Vec<Figure>> {
+    let mut figures = Vec::new();
+    if !results.of(Kind::BenchIo).is_empty() {
+        io(results, out, &mut figures)?;
+    }
+    if !results.of(Kind::BenchObject).is_empty() {
+        object(results, out, &mut figures)?;
+    }
+    if figures.is_empty() {
+        anyhow::bail!(
+            "the result files hold no data any chart draws (found only: {:?})",
+            results.by_kind.keys().collect::<Vec<_>>()
+        );
+    }
+    Ok(figures)
+}
+
+/// Distinct values of a text field, in first-seen order.
+fn distinct(records: &[Record], field: &str) -> anyhow::Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for r in records {
+        let v = text(r, field)?.to_string();
+        if !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    Ok(out)
+}
+
+fn io_label(r: &Record) -> anyhow::Result<String> {
+    let case = text(r, "case")?;
+    let bs = num(r, "block_size_bytes")? as u64;
+    let qd = num(r, "qd")? as u64;
+    let size = if bs >= 1 << 20 {
+        format!("{}M", bs >> 20)
+    } else {
+        format!("{}K", bs >> 10)
+    };
+    Ok(if case.starts_with("seq") {
+        format!("{case} {size}")
+    } else {
+        format!("{case} {size} qd{qd}")
+    })
+}
+
+fn io(results: &Results, out: &Path, figures: &mut Vec<Figure>) -> anyhow::Result<()> {
+    let recs = results.of(Kind::BenchIo);
+    let command = results.command(Kind::BenchIo);
+    let backends = distinct(recs, "backend")?;
+    // (label → backend → record)
+    let mut table: BTreeMap<String, BTreeMap<String, &Record>> = BTreeMap::new();
+    let mut order: Vec<String> = Vec::new();
+    for r in recs {
+        let label = io_label(r)?;
+        if !order.contains(&label) {
+            order.push(label.clone());
+        }
+        table
+            .entry(label)
+            .or_default()
+            .insert(text(r, "backend")?.to_string(), r);
+    }
+    let pick = |labels: &[String], field: &str| -> anyhow::Result<Vec<(String, Vec<f64>)>> {
+        backends
+            .iter()
+            .map(|b| {
+                let vals = labels
+                    .iter()
+                    .map(|l| {
+                        table[l]
+                            .get(b)
+                            .map(|r| num(r, field))
+                            .transpose()
+                            .map(|v| v.unwrap_or(f64::NAN))
+                    })
+                    .collect::<anyhow::Result<Vec<f64>>>()?;
+                Ok((b.clone(), vals))
+            })
+            .collect()
+    };
+    let seq: Vec<String> = order
+        .iter()
+        .filter(|l| l.starts_with("seq"))
+        .cloned()
+        .collect();
+    let rand: Vec<String> = order
+        .iter()
+        .filter(|l| !l.starts_with("seq"))
+        .cloned()
+        .collect();
+    if !seq.is_empty() {
+        Bars {
+            title: "Sequential bandwidth (1 MiB requests)",
+            y_label: "MB/s",
+            categories: seq.clone(),
+            series: pick(&seq, "mb_per_s")?,
+            log_y: false,
+        }
+        .draw(&out.join("io-sequential.svg"))?;
+        figures.push(Figure {
+            file: "io-sequential.svg".into(),
+            title: "Device: sequential bandwidth per backend".into(),
+            caption: "Large sequential requests are where every backend should meet the device's \
+                      limit: the bars show how close each comes. A backend far below the others \
+                      here is paying per-request overhead that big blocks should hide."
+                .into(),
+            command: command.clone(),
+        });
+    }
+    if !rand.is_empty() {
+        Bars {
+            title: "Random 4 KiB requests per second",
+            y_label: "IOPS (log)",
+            categories: rand.clone(),
+            series: pick(&rand, "iops")?,
+            log_y: true,
+        }
+        .draw(&out.join("io-random.svg"))?;
+        figures.push(Figure {
+            file: "io-random.svg".into(),
+            title: "Device: random 4 KiB IOPS at queue depth 1 and 32".into(),
+            caption: "At queue depth 1 every backend waits for one request at a time, so IOPS is \
+                      the inverse of latency. At depth 32 only a backend that keeps many requests \
+                      in flight (io_uring) lets an NVMe device work on them in parallel; \
+                      synchronous backends stay where they were."
+                .into(),
+            command: command.clone(),
+        });
+        let mut series = Vec::new();
+        for (field, name) in [("p50_us", "p50"), ("p99_us", "p99"), ("p999_us", "p99.9")] {
+            for (b, vals) in pick(&rand, field)? {
+                series.push((format!("{b} {name}"), vals));
+            }
+        }
+        Bars {
+            title: "Latency percentiles of random 4 KiB requests",
+            y_label: "µs (log)",
+            categories: rand,
+            series,
+            log_y: true,
+        }
+        .draw(&out.join("io-latency.svg"))?;
+        figures.push(Figure {
+            file: "io-latency.svg".into(),
+            title: "Device: latency percentiles per backend and case".into(),
+            caption: "The median says what a typical request costs; p99 and p99.9 say what a \
+                      request waiting behind a flush, a queue or a noisy neighbour costs. Deep \
+                      queues raise per-request latency while they raise throughput: Little's law."
+                .into(),
+            command,
+        });
+    }
+    Ok(())
+}
+
+/// Byte counts on a log axis, whose ticks fall on powers of ten: `10 kB`, `1 MB`.
+fn human(bytes: f64) -> String {
+    let (v, unit) = if bytes >= 1e9 {
+        (bytes / 1e9, "GB")
+    } else if bytes >= 1e6 {
+        (bytes / 1e6, "MB")
+    } else if bytes >= 1e3 {
+        (bytes / 1e3, "kB")
+    } else {
+        (bytes, "B")
+    };
+    format!("{} {unit}", super::charts::tidy(v))
+}
+
+fn object(results: &Results, out: &Path, figures: &mut Vec<Figure>) -> anyhow::Result<()> {
+    let recs = results.of(Kind::BenchObject);
+    let mut series: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
+    let mut limits: BTreeMap<String, f64> = BTreeMap::new();
+    for r in recs {
+        let name = format!("{} {}", text(r, "backend")?, text(r, "op")?);
+        series
+            .entry(name.clone())
+            .or_default()
+            .push((num(r, "object_bytes")?, num(r, "goodput_mb_per_s")?));
+        if let Some(l) = r
+            .value
+            .get("device_limit_mb_per_s")
+            .and_then(|v| v.as_f64())
+        {
+            let what = if text(r, "op")? == "put" {
+                format!("{} device write × K/(K+M)", text(r, "backend")?)
+            } else {
+                format!("{} device read", text(r, "backend")?)
+            };
+            limits.insert(what, l);
+        }
+    }
+    for pts in series.values_mut() {
+        pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+    }
+    Lines {
+        title: "Object store goodput against object size",
+        x_label: "object size (log)",
+        y_label: "MB/s of object data",
+        series: series.into_iter().collect(),
+        references: limits.into_iter().collect(),
+        log_x: true,
+        log_y: false,
+        x_format: human,
+    }
+    .draw(&out.join("object-goodput.svg"))?;
+    figures.push(Figure {
+        file: "object-goodput.svg".into(),
+        title: "Object store: goodput against object size".into(),
+        caption: "Small objects are bound by per-request costs — metadata commits, file creation, \
+                  syncs — so their goodput is low however fast the disk. Large objects should \
+                  approach the dashed lines: for PUT the device's write bandwidth times K/(K+M), \
+                  since parity is written too; for GET the device's read bandwidth."
+            .into(),
+        command: results.command(Kind::BenchObject),
+    });
+    Ok(())
+}
