@@ -7,5 +7,6 @@
 #![warn(missing_docs)]
 
 pub mod clock;
+pub mod iam;
 pub mod io;
 pub mod rng;
