@@ -5,6 +5,7 @@
 //! With no subcommand it runs the tour: a short pass over everything that exists.
 
 mod bench;
+mod iam_cmd;
 mod output;
 mod tour;
 
@@ -30,6 +31,9 @@ enum Command {
     /// Measure throughput and latency on a real disk.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Evaluate and explain AWS IAM policies.
+    #[command(subcommand)]
+    Iam(iam_cmd::IamCommand),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +42,7 @@ fn main() -> ExitCode {
         None => tour::run(&tour::TourArgs::default()),
         Some(Command::Tour(args)) => tour::run(&args),
         Some(Command::Bench(cmd)) => bench::run(cmd),
+        Some(Command::Iam(cmd)) => return iam_cmd::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -26,6 +26,8 @@
 //! Evaluation allocates nothing: statement outcomes flow to a [`Tracer`], which is a no-op
 //! for [`decide`] and a recorder for [`crate::iam::explain`].
 
+use std::sync::Arc;
+
 use super::caller::CallerKind;
 use super::context::RequestContext;
 use super::glob::glob_match;
@@ -56,19 +58,20 @@ impl Decision {
 
 /// The policies that apply to one request, by kind. `None` for boundary, SCP and session means
 /// "no such policy applies" (which is different from `Some(vec![])`: an empty set of SCPs
-/// allows nothing).
+/// allows nothing). Policies are shared (`Arc`) so that an authorizer can assemble a set per
+/// request without copying documents.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PolicySet {
     /// Identity-based policies of the user (with its groups) or role.
-    pub identity: Vec<Policy>,
+    pub identity: Vec<Arc<Policy>>,
     /// Resource-based policies of the resource (or the trust policy of a role being assumed).
-    pub resource: Vec<Policy>,
+    pub resource: Vec<Arc<Policy>>,
     /// The caller's permissions boundary, if one is set.
-    pub boundary: Option<Vec<Policy>>,
+    pub boundary: Option<Vec<Arc<Policy>>>,
     /// Service control policies of the caller's account, if the account is in an organization.
-    pub scp: Option<Vec<Policy>>,
+    pub scp: Option<Vec<Arc<Policy>>>,
     /// Session policies passed when the caller's session was created.
-    pub session: Option<Vec<Policy>>,
+    pub session: Option<Vec<Arc<Policy>>>,
 }
 
 /// Identifies one statement in a [`PolicySet`].
@@ -195,7 +198,7 @@ pub fn check_statement(
 
 fn summarize<T: Tracer>(
     kind: PolicyKind,
-    policies: &[Policy],
+    policies: &[Arc<Policy>],
     ctx: &RequestContext,
     segs: Option<&[&str; 6]>,
     has_boundary: bool,
@@ -237,7 +240,7 @@ pub fn evaluate_traced<T: Tracer>(set: &PolicySet, ctx: &RequestContext, tracer:
     let segs = ctx.resource_segments();
     let segs = segs.as_ref();
     let has_boundary = set.boundary.is_some();
-    let mut run = |kind, policies: &[Policy]| summarize(kind, policies, ctx, segs, has_boundary, &mut scratch, tracer);
+    let mut run = |kind, policies: &[Arc<Policy>]| summarize(kind, policies, ctx, segs, has_boundary, &mut scratch, tracer);
     let identity = run(PolicyKind::Identity, &set.identity);
     let resource_kind = set.resource.first().map_or(PolicyKind::Resource, |p| p.kind);
     let resource = run(resource_kind, &set.resource);
@@ -298,7 +301,7 @@ pub fn decide(set: &PolicySet, ctx: &RequestContext) -> (Decision, Reason) {
 
 impl PolicySet {
     /// The policies of `kind` (`Trust` policies live in the resource list).
-    pub fn policies(&self, kind: PolicyKind) -> &[Policy] {
+    pub fn policies(&self, kind: PolicyKind) -> &[Arc<Policy>] {
         match kind {
             PolicyKind::Identity => &self.identity,
             PolicyKind::Resource | PolicyKind::Trust => &self.resource,

@@ -121,7 +121,11 @@ pub fn outcome_text(set: &PolicySet, ctx: &RequestContext, entry: &TraceEntry) -
                 }
                 _ => "",
             };
-            format!("applies: principal, action, resource and all conditions match{how}")
+            let what = match entry.at.kind {
+                PolicyKind::Resource | PolicyKind::Trust => "principal, action, resource and every condition match",
+                _ => "action, resource and every condition match",
+            };
+            format!("applies: {what}{how}")
         }
         Err(Miss::Principal) => format!(
             "does not apply: Principal {} does not name {}",

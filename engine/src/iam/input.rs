@@ -12,6 +12,8 @@
 //! A missing or null list means no such policy applies. Context values are strings or lists of
 //! strings; numbers and booleans are accepted and turned into their text, as AWS sends them.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 
 use super::context::RequestContext;
@@ -33,7 +35,7 @@ fn check_keys(obj: &Map<String, Value>, path: &str, allowed: &[&str]) -> Result<
     Ok(())
 }
 
-fn policy_list(v: Option<&Value>, path: &str, kind: PolicyKind) -> Result<Option<Vec<Policy>>, PolicyError> {
+fn policy_list(v: Option<&Value>, path: &str, kind: PolicyKind) -> Result<Option<Vec<Arc<Policy>>>, PolicyError> {
     match v {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Array(items)) => items
@@ -45,7 +47,7 @@ fn policy_list(v: Option<&Value>, path: &str, kind: PolicyKind) -> Result<Option
                     Value::String(text) => Policy::parse(text, kind),
                     other => Policy::from_value(other, kind),
                 };
-                p.map_err(|e| e.within(&format!("{path}[{i}]")))
+                p.map(Arc::new).map_err(|e| e.within(&format!("{path}[{i}]")))
             })
             .collect::<Result<Vec<_>, _>>()
             .map(Some),
