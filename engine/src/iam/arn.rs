@@ -8,7 +8,7 @@
 //! (`arn:aws:s3:::bucket/${aws:username}/*`) work; a colon inside `${...}` does not split.
 
 use super::context::RequestContext;
-use super::glob::glob_match;
+use super::glob::bytes_eq;
 use super::template::{Template, Wildcards};
 
 /// Number of segments in an ARN.
@@ -65,7 +65,16 @@ pub enum ArnPattern {
     /// `"*"`: every resource.
     Any,
     /// Six per-segment patterns.
-    Segments(Box<[Template; ARN_SEGMENTS]>),
+    Segments(Box<ArnSegments>),
+}
+
+/// The six compiled segments of a policy ARN.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArnSegments {
+    segs: [Template; ARN_SEGMENTS],
+    /// `arn:PARTITION:SERVICE:REGION:ACCOUNT:` when those five segments are plain text (the
+    /// usual case): they are then checked with one comparison.
+    literal_prefix: Option<Box<[u8]>>,
 }
 
 impl ArnPattern {
@@ -93,7 +102,19 @@ impl ArnPattern {
         let arr: [Template; ARN_SEGMENTS] = parsed
             .try_into()
             .map_err(|_| "an ARN needs six colon-separated parts")?;
-        Ok(ArnPattern::Segments(Box::new(arr)))
+        let literal_prefix = arr[..ARN_SEGMENTS - 1]
+            .iter()
+            .map(|t| t.fixed().filter(|b| !super::glob::has_wildcard(b)))
+            .collect::<Option<Vec<&[u8]>>>()
+            .map(|parts| {
+                let mut p = parts.join(&b':');
+                p.push(b':');
+                p.into_boxed_slice()
+            });
+        Ok(ArnPattern::Segments(Box::new(ArnSegments {
+            segs: arr,
+            literal_prefix,
+        })))
     }
 
     /// Matches a request ARN (already split). `None` means a policy variable could not be
@@ -107,16 +128,27 @@ impl ArnPattern {
     ) -> Option<bool> {
         match self {
             ArnPattern::Any => Some(true),
-            ArnPattern::Segments(segs) => {
+            ArnPattern::Segments(p) => {
                 let Some(req) = request else {
                     // A request resource that is not an ARN (the `*` of actions without
                     // resource-level permissions) matches only the policy resource `*`.
-                    let _ = request_text;
                     return Some(false);
                 };
-                for (pat, text) in segs.iter().zip(req.iter()) {
-                    let compiled = pat.resolve(ctx, scratch)?;
-                    if !glob_match(compiled, text.as_bytes()) {
+                let last = ARN_SEGMENTS - 1;
+                let first = match &p.literal_prefix {
+                    Some(prefix) => {
+                        // `req` slices `request_text`, so the prefix is everything before
+                        // the resource segment.
+                        let end = request_text.len() - req[last].len();
+                        if !bytes_eq(prefix, &request_text.as_bytes()[..end]) {
+                            return Some(false);
+                        }
+                        last
+                    }
+                    None => 0,
+                };
+                for i in first..ARN_SEGMENTS {
+                    if !p.segs[i].matches(ctx, scratch, req[i].as_bytes())? {
                         return Some(false);
                     }
                 }
@@ -129,7 +161,8 @@ impl ArnPattern {
     pub fn source(&self) -> String {
         match self {
             ArnPattern::Any => "*".to_string(),
-            ArnPattern::Segments(segs) => segs
+            ArnPattern::Segments(p) => p
+                .segs
                 .iter()
                 .map(|t| t.source())
                 .collect::<Vec<_>>()
@@ -141,7 +174,7 @@ impl ArnPattern {
     pub fn unresolved_key<'a>(&'a self, ctx: &RequestContext) -> Option<&'a str> {
         match self {
             ArnPattern::Any => None,
-            ArnPattern::Segments(segs) => segs.iter().find_map(|t| t.unresolved_key(ctx)),
+            ArnPattern::Segments(p) => p.segs.iter().find_map(|t| t.unresolved_key(ctx)),
         }
     }
 }
@@ -165,9 +198,11 @@ mod tests {
         let mut buf = Vec::new();
         let p = ArnPattern::parse("arn:aws:dynamodb:*:111122223333:table/*", true).unwrap();
         let req = split_arn("arn:aws:dynamodb:us-east-1:111122223333:table/Books").unwrap();
-        assert_eq!(p.matches(Some(&req), "", &ctx, &mut buf), Some(true));
-        let req = split_arn("arn:aws:dynamodb:us-east-1:444455556666:table/Books").unwrap();
-        assert_eq!(p.matches(Some(&req), "", &ctx, &mut buf), Some(false));
+        let text = "arn:aws:dynamodb:us-east-1:111122223333:table/Books";
+        assert_eq!(p.matches(Some(&req), text, &ctx, &mut buf), Some(true));
+        let text = "arn:aws:dynamodb:us-east-1:444455556666:table/Books";
+        let req = split_arn(text).unwrap();
+        assert_eq!(p.matches(Some(&req), text, &ctx, &mut buf), Some(false));
         // `*` in the region does not swallow the account segment.
         let p = ArnPattern::parse("arn:aws:dynamodb:*:table/*", true);
         assert!(p.is_err());
@@ -179,7 +214,10 @@ mod tests {
         let ctx = RequestContext::new("arn:aws:iam::111122223333:user/alice", "s3:GetObject", "*")
             .unwrap();
         let mut buf = Vec::new();
-        let req = split_arn("arn:aws:s3:::bucket/alice/notes.txt").unwrap();
-        assert_eq!(p.matches(Some(&req), "", &ctx, &mut buf), Some(true));
+        let text = "arn:aws:s3:::bucket/alice/notes.txt";
+        let req = split_arn(text).unwrap();
+        assert_eq!(p.matches(Some(&req), text, &ctx, &mut buf), Some(true));
+        let other = "arn:aws:s3:::bucket/bob/notes.txt";
+        assert_eq!(p.matches(Some(&split_arn(other).unwrap()), other, &ctx, &mut buf), Some(false));
     }
 }

@@ -6,6 +6,8 @@
 //! allocation, deterministic). Values keep their case: whether a comparison ignores case is the
 //! condition operator's business.
 
+use std::net::IpAddr;
+
 use super::arn::{split_arn, ARN_SEGMENTS};
 use super::caller::{is_account_id, Caller, CallerKind};
 use super::error::{PolicyError, PolicyErrorKind};
@@ -14,6 +16,16 @@ use super::error::{PolicyError, PolicyErrorKind};
 pub const CONTEXT_KEYS_MAX: usize = 1024;
 /// Upper bound on values of one multi-valued key.
 pub const CONTEXT_VALUES_MAX: usize = 1024;
+
+/// FNV-1a hash of a lowercased context key. Condition keys are hashed once at policy parse
+/// time, so a lookup compares integers and touches the key text only on a hit. (A fixed hash,
+/// never iterated as a map: deterministic under the simulator.)
+#[inline]
+pub fn key_hash(key_lower: &str) -> u64 {
+    key_lower
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
+}
 
 /// One authorization request.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,8 +37,14 @@ pub struct RequestContext {
     /// Byte ranges of the resource ARN's six segments, or `None` when the resource is `*`.
     resource_segments: Option<[(u32, u32); ARN_SEGMENTS]>,
     resource_account: Option<String>,
-    /// Sorted by lowercased key, no duplicates.
+    /// Sorted by lowercased key, no duplicates; each with the key as first written (for display).
     keys: Vec<(String, Vec<String>)>,
+    /// The key names as written, parallel to `keys`.
+    key_names: Vec<String>,
+    /// [`key_hash`] of each key, parallel to `keys`.
+    hashes: Vec<u64>,
+    /// IP-valued keys (`aws:SourceIp`, `aws:VpcSourceIp`) parsed once, by key hash.
+    ips: Vec<(u64, IpAddr)>,
 }
 
 impl RequestContext {
@@ -83,6 +101,9 @@ impl RequestContext {
             resource_segments,
             resource_account: None,
             keys: Vec::new(),
+            key_names: Vec::new(),
+            hashes: Vec::new(),
+            ips: Vec::new(),
             caller,
         };
         if let Some(arn) = ctx.caller.principal_arn().map(str::to_string) {
@@ -141,14 +162,29 @@ impl RequestContext {
                 self.caller = self.caller.clone().with_entity_arn(Some(arn));
             }
         }
-        match self.keys.binary_search_by(|(k, _)| k.as_str().cmp(&lower)) {
-            Ok(i) => self.keys[i].1 = values,
-            Err(i) => {
-                if self.keys.len() < CONTEXT_KEYS_MAX {
-                    self.keys.insert(i, (lower, values));
+        let hash = key_hash(&lower);
+        self.ips.retain(|(h, _)| *h != hash);
+        if lower == "aws:sourceip" || lower == "aws:vpcsourceip" {
+            if let [one] = values.as_slice() {
+                if let Ok(ip) = one.trim().parse::<IpAddr>() {
+                    self.ips.push((hash, ip));
                 }
             }
         }
+        match self.keys.binary_search_by(|(k, _)| k.as_str().cmp(&lower)) {
+            Ok(i) => {
+                self.keys[i].1 = values;
+                self.key_names[i] = key.to_string();
+            }
+            Err(i) => {
+                if self.keys.len() < CONTEXT_KEYS_MAX {
+                    self.hashes.insert(i, key_hash(&lower));
+                    self.keys.insert(i, (lower, values));
+                    self.key_names.insert(i, key.to_string());
+                }
+            }
+        }
+        debug_assert_eq!(self.keys.len(), self.key_names.len());
         debug_assert!(self.keys.windows(2).all(|w| w[0].0 < w[1].0));
     }
 
@@ -157,6 +193,9 @@ impl RequestContext {
         let lower = key.to_ascii_lowercase();
         if let Ok(i) = self.keys.binary_search_by(|(k, _)| k.as_str().cmp(&lower)) {
             self.keys.remove(i);
+            self.key_names.remove(i);
+            let h = self.hashes.remove(i);
+            self.ips.retain(|(x, _)| *x != h);
         }
     }
 
@@ -169,9 +208,30 @@ impl RequestContext {
             .map(|i| self.keys[i].1.as_slice())
     }
 
-    /// All context keys (lowercased) and values, sorted by key.
+    /// [`RequestContext::get`] with the key's [`key_hash`] precomputed: a linear scan over
+    /// integers, the text compared only on a hash hit.
+    #[inline]
+    pub fn get_hashed(&self, hash: u64, key_lower: &str) -> Option<&[String]> {
+        for (i, h) in self.hashes.iter().enumerate() {
+            if *h == hash && self.keys[i].0 == key_lower {
+                return Some(self.keys[i].1.as_slice());
+            }
+        }
+        None
+    }
+
+    /// The pre-parsed IP address of an IP-valued key (`aws:SourceIp`), by [`key_hash`].
+    #[inline]
+    pub fn parsed_ip(&self, hash: u64) -> Option<IpAddr> {
+        self.ips.iter().find(|(h, _)| *h == hash).map(|(_, ip)| *ip)
+    }
+
+    /// All context keys (as last written) and values, sorted case-insensitively by key.
     pub fn keys(&self) -> impl Iterator<Item = (&str, &[String])> {
-        self.keys.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
+        self.key_names
+            .iter()
+            .zip(self.keys.iter())
+            .map(|(name, (_, v))| (name.as_str(), v.as_slice()))
     }
 
     /// The calling principal.

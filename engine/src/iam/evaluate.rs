@@ -30,7 +30,7 @@ use std::sync::Arc;
 
 use super::caller::CallerKind;
 use super::context::RequestContext;
-use super::glob::glob_match;
+use super::glob::match_shaped;
 use super::policy::{Effect, Policy, PolicyKind, Statement};
 use super::principal::Naming;
 
@@ -175,7 +175,7 @@ pub fn check_statement(
         }
     };
     let action = ctx.action_lower().as_bytes();
-    let hit = stmt.action.items.iter().any(|a| glob_match(&a.compiled, action));
+    let hit = stmt.action.items.iter().any(|a| match_shaped(a.shape, &a.compiled, action));
     if hit == stmt.action.negated {
         return Err(if stmt.action.negated { Miss::NotAction } else { Miss::Action });
     }

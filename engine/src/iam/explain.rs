@@ -125,7 +125,11 @@ pub fn outcome_text(set: &PolicySet, ctx: &RequestContext, entry: &TraceEntry) -
                 PolicyKind::Resource | PolicyKind::Trust => "principal, action, resource and every condition match",
                 _ => "action, resource and every condition match",
             };
-            format!("applies: {what}{how}")
+            let mut text = format!("applies: {what}{how}");
+            for c in &stmt.conditions {
+                let _ = write!(text, "\n          condition {}", c.describe(ctx, true));
+            }
+            text
         }
         Err(Miss::Principal) => format!(
             "does not apply: Principal {} does not name {}",

@@ -27,21 +27,95 @@ fn utf8_width(lead: u8) -> usize {
     }
 }
 
-/// True when the compiled `pattern` matches all of `text`.
-pub fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
-    // Fast paths: the overwhelmingly common shapes in real policies.
-    if !pattern.iter().any(|&b| b == STAR || b == ANY_ONE) {
-        return pattern == text;
+/// The shape of a compiled pattern, classified once at policy parse time so that matching the
+/// overwhelmingly common shapes (`s3:GetObject`, `s3:Get*`, `*`) costs one comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// No wildcards: byte equality.
+    Exact,
+    /// Literal text followed by one trailing `*`: a prefix test.
+    Prefix,
+    /// Only `*`: matches everything.
+    Anything,
+    /// Several `*` and no `?`: literal chunks found left to right.
+    Stars,
+    /// Anything else: the general matcher.
+    General,
+}
+
+/// Classifies a compiled pattern.
+pub fn shape(pattern: &[u8]) -> Shape {
+    let wild = |b: &u8| *b == STAR || *b == ANY_ONE;
+    if !pattern.iter().any(wild) {
+        return Shape::Exact;
     }
-    if pattern == [STAR] {
+    if pattern.iter().all(|&b| b == STAR) {
+        return Shape::Anything;
+    }
+    match pattern.split_last() {
+        Some((&STAR, prefix)) if !prefix.iter().any(wild) => Shape::Prefix,
+        _ if !pattern.contains(&ANY_ONE) => Shape::Stars,
+        _ => Shape::General,
+    }
+}
+
+/// Byte equality without a libc call for the short strings policies are made of.
+#[inline]
+pub fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.len() > 32 {
+        return a == b;
+    }
+    a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+/// Matches `text` against a pattern already classified as `shape`.
+#[inline]
+pub fn match_shaped(shape: Shape, pattern: &[u8], text: &[u8]) -> bool {
+    match shape {
+        Shape::Exact => bytes_eq(pattern, text),
+        Shape::Prefix => {
+            let n = pattern.len() - 1;
+            text.len() >= n && bytes_eq(&pattern[..n], &text[..n])
+        }
+        Shape::Anything => true,
+        Shape::Stars => match_stars(pattern, text),
+        Shape::General => glob_match_general(pattern, text),
+    }
+}
+
+/// Matches a pattern whose only wildcard is `*`: the first chunk must be a prefix, the last a
+/// suffix, and the middle chunks must appear in order in between. Taking each middle chunk at
+/// its leftmost position is always safe, so there is no backtracking.
+fn match_stars(pattern: &[u8], text: &[u8]) -> bool {
+    let first_star = pattern.iter().position(|&b| b == STAR).unwrap_or(pattern.len());
+    let last_star = pattern.iter().rposition(|&b| b == STAR).unwrap_or(pattern.len());
+    debug_assert!(first_star < pattern.len(), "match_stars needs at least one `*`");
+    let (head, tail) = (&pattern[..first_star], &pattern[last_star + 1..]);
+    if text.len() < head.len() + tail.len() || !text.starts_with(head) || !text.ends_with(tail) {
+        return false;
+    }
+    let (mut pos, end) = (head.len(), text.len() - tail.len());
+    if first_star == last_star {
         return true;
     }
-    if let Some((&STAR, prefix)) = pattern.split_last() {
-        if !prefix.iter().any(|&b| b == STAR || b == ANY_ONE) {
-            return text.starts_with(prefix);
+    for chunk in pattern[first_star + 1..last_star].split(|&b| b == STAR) {
+        if chunk.is_empty() {
+            continue;
+        }
+        match text[pos..end].windows(chunk.len()).position(|w| w == chunk) {
+            Some(at) => pos += at + chunk.len(),
+            None => return false,
         }
     }
-    glob_match_general(pattern, text)
+    true
+}
+
+/// True when the compiled `pattern` matches all of `text`.
+pub fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
+    match_shaped(shape(pattern), pattern, text)
 }
 
 fn glob_match_general(pattern: &[u8], text: &[u8]) -> bool {
@@ -143,6 +217,27 @@ mod tests {
         assert!(m("**", "x"));
         assert!(m("?", "é"), "? matches one character, not one byte");
         assert!(!m("??", "é"));
+    }
+
+    #[test]
+    fn shapes() {
+        assert_eq!(shape(&compile_plain("s3:getobject")), Shape::Exact);
+        assert_eq!(shape(&compile_plain("s3:get*")), Shape::Prefix);
+        assert_eq!(shape(&compile_plain("**")), Shape::Anything);
+        assert_eq!(shape(&compile_plain("s3:*object")), Shape::Stars);
+        assert_eq!(shape(&compile_plain("s3:get?")), Shape::General);
+    }
+
+    #[test]
+    fn star_only_matcher_agrees_with_general() {
+        let pats = ["a*b*c", "*a*", "bucket-*/*", "*x", "x*y", "*ab*ab*", "**a**", "a*a*a"];
+        let texts = ["", "a", "abc", "aXbYc", "bucket-t/p", "bucket-/", "xy", "xay", "abab", "ababab", "aaaa", "ba"];
+        for p in pats {
+            let c = compile_plain(p);
+            for t in texts {
+                assert_eq!(match_stars(&c, t.as_bytes()), glob_match_general(&c, t.as_bytes()), "{p} vs {t}");
+            }
+        }
     }
 
     #[test]

@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 use super::arn::ArnPattern;
 use super::condition::{parse_block, Condition};
 use super::error::{json_type, PolicyError, PolicyErrorKind};
-use super::glob::compile_plain;
+use super::glob::{compile_plain, shape, Shape};
 use super::principal::PrincipalSpec;
 
 /// Upper bound on statements in one policy document (AWS's size limits are far lower).
@@ -104,6 +104,8 @@ pub struct ActionPattern {
     pub source: String,
     /// Lowercased and compiled for [`crate::iam::glob::glob_match`].
     pub compiled: Box<[u8]>,
+    /// The pattern's shape, for the matcher's fast paths.
+    pub shape: Shape,
 }
 
 /// One compiled statement.
@@ -308,9 +310,11 @@ fn parse_action(text: &str, path: &str) -> Result<ActionPattern, PolicyError> {
             },
         ));
     }
+    let compiled: Box<[u8]> = compile_plain(&text.to_ascii_lowercase()).into();
     Ok(ActionPattern {
         source: text.into(),
-        compiled: compile_plain(&text.to_ascii_lowercase()).into(),
+        shape: shape(&compiled),
+        compiled,
     })
 }
 

@@ -16,7 +16,8 @@
 //! - `${*}`, `${?}` and `${$}` are a literal `*`, `?` and `$`.
 
 use super::context::RequestContext;
-use super::glob::{ANY_ONE, STAR};
+use super::context::key_hash;
+use super::glob::{glob_match, match_shaped, shape, Shape, ANY_ONE, STAR};
 
 /// One piece of a compiled template.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +27,7 @@ enum Piece {
     /// A context key to substitute (lowercased), and its literal default if any.
     Var {
         key_lower: Box<str>,
+        key_hash: u64,
         default: Option<Box<[u8]>>,
     },
 }
@@ -35,8 +37,8 @@ enum Piece {
 pub struct Template {
     /// The text as written in the policy, for explanations.
     source: Box<str>,
-    /// Set when the template has no variables: the whole compiled pattern.
-    fixed: Option<Box<[u8]>>,
+    /// Set when the template has no variables: the whole compiled pattern and its shape.
+    fixed: Option<(Box<[u8]>, Shape)>,
     pieces: Box<[Piece]>,
 }
 
@@ -93,7 +95,7 @@ impl Template {
             pieces.push(Piece::Bytes(lit.into()));
         }
         let fixed = match pieces.as_slice() {
-            [Piece::Bytes(b)] => Some(b.clone()),
+            [Piece::Bytes(b)] => Some((b.clone(), shape(b))),
             _ => None,
         };
         Ok(Template {
@@ -115,20 +117,35 @@ impl Template {
 
     /// The precompiled pattern when there are no variables.
     pub fn fixed(&self) -> Option<&[u8]> {
-        self.fixed.as_deref()
+        self.fixed.as_ref().map(|(b, _)| &**b)
+    }
+
+    /// Glob-matches `text` against this template (variables substituted from `ctx`); `None`
+    /// when a variable cannot be resolved.
+    #[inline]
+    pub fn matches(&self, ctx: &RequestContext, scratch: &mut Vec<u8>, text: &[u8]) -> Option<bool> {
+        if let Some((p, sh)) = &self.fixed {
+            return Some(match_shaped(*sh, p, text));
+        }
+        let p = self.resolve(ctx, scratch)?;
+        Some(glob_match(p, text))
     }
 
     /// The compiled pattern with variables substituted from `ctx`, or `None` when a variable
     /// cannot be resolved. Uses `scratch` only when the template has variables.
     pub fn resolve<'a>(&'a self, ctx: &RequestContext, scratch: &'a mut Vec<u8>) -> Option<&'a [u8]> {
-        if let Some(fixed) = &self.fixed {
+        if let Some((fixed, _)) = &self.fixed {
             return Some(fixed);
         }
         scratch.clear();
         for piece in self.pieces.iter() {
             match piece {
                 Piece::Bytes(b) => scratch.extend_from_slice(b),
-                Piece::Var { key_lower, default } => match ctx.get(key_lower) {
+                Piece::Var {
+                    key_lower,
+                    key_hash,
+                    default,
+                } => match ctx.get_hashed(*key_hash, key_lower) {
                     // Only a single-valued key can be substituted.
                     Some([one]) => scratch.extend_from_slice(one.as_bytes()),
                     _ => match default {
@@ -147,6 +164,7 @@ impl Template {
             Piece::Var {
                 key_lower,
                 default: None,
+                ..
             } if !matches!(ctx.get(key_lower), Some([_])) => Some(&**key_lower),
             _ => None,
         })
@@ -174,8 +192,10 @@ fn parse_variable(inner: &str) -> Result<Piece, String> {
     if key.contains(|c: char| c.is_whitespace() || c == '$' || c == '{') {
         return Err(format!("`{key}` is not a valid context key name in a policy variable"));
     }
+    let lower = key.to_ascii_lowercase();
     Ok(Piece::Var {
-        key_lower: key.to_ascii_lowercase().into(),
+        key_hash: key_hash(&lower),
+        key_lower: lower.into(),
         default,
     })
 }

@@ -21,9 +21,8 @@ use std::net::IpAddr;
 use serde_json::Value;
 
 use super::arn::{split_arn, ArnPattern};
-use super::context::RequestContext;
+use super::context::{key_hash, RequestContext};
 use super::error::{json_type, PolicyError, PolicyErrorKind};
-use super::glob::glob_match;
 use super::template::{Template, Wildcards};
 use operator::{BaseOp, Family, Operator, Qualifier};
 use values::{decode_base64, parse_bool, parse_date_millis, parse_number, Cidr};
@@ -72,6 +71,8 @@ pub struct Condition {
     pub key: String,
     /// The key lowercased, for lookup (key names are case-insensitive).
     pub key_lower: String,
+    /// [`crate::iam::context::key_hash`] of `key_lower`.
+    pub key_hash: u64,
     /// The values as written, for explanations.
     pub raw_values: Vec<String>,
     /// The parsed values.
@@ -130,6 +131,7 @@ pub fn parse_block(
                 operator,
                 key: key.clone(),
                 key_lower: key.to_ascii_lowercase(),
+                key_hash: key_hash(&key.to_ascii_lowercase()),
                 raw_values,
                 values,
             });
@@ -318,7 +320,7 @@ impl Condition {
     /// variables; it is reused across calls so evaluation does not allocate.
     pub fn evaluate(&self, ctx: &RequestContext, scratch: &mut Vec<u8>) -> bool {
         let op = self.operator;
-        let values = ctx.get(&self.key_lower).filter(|v| !v.is_empty());
+        let values = ctx.get_hashed(self.key_hash, &self.key_lower).filter(|v| !v.is_empty());
         if let Values::Nulls(wants) = &self.values {
             let is_null = values.is_none();
             return wants.iter().any(|&w| w == is_null);
@@ -369,11 +371,13 @@ impl Condition {
         match &self.values {
             Values::Strings(ts) => {
                 for t in ts {
-                    let p = t.resolve(ctx, scratch).ok_or(Unresolved)?;
                     let hit = match base {
-                        BaseOp::StringEquals => p == v.as_bytes(),
-                        BaseOp::StringEqualsIgnoreCase => eq_ignore_case(p, v),
-                        _ => glob_match(p, v.as_bytes()),
+                        BaseOp::StringEqualsIgnoreCase => {
+                            eq_ignore_case(t.resolve(ctx, scratch).ok_or(Unresolved)?, v)
+                        }
+                        // StringEquals templates are compiled without wildcards, so the
+                        // template matcher is exact equality for them.
+                        _ => t.matches(ctx, scratch, v.as_bytes()).ok_or(Unresolved)?,
                     };
                     if hit {
                         return Ok(true);
@@ -438,10 +442,13 @@ impl Condition {
                 Some(x) => bins.iter().any(|b| *b == x),
                 None => false,
             }),
-            Values::Cidrs(cs) => Ok(match v.trim().parse::<IpAddr>() {
-                Ok(ip) => cs.iter().any(|c| c.contains(ip)),
-                Err(_) => false,
-            }),
+            Values::Cidrs(cs) => {
+                let ip = match ctx.parsed_ip(self.key_hash) {
+                    Some(ip) => Some(ip),
+                    None => v.trim().parse::<IpAddr>().ok(),
+                };
+                Ok(ip.is_some_and(|ip| cs.iter().any(|c| c.contains(ip))))
+            }
             Values::Arns(ps) => {
                 let req = split_arn(v);
                 for p in ps {
