@@ -68,7 +68,11 @@ fn input(n: usize) -> Value {
 
 fn prepared(n: usize) -> (PolicySet, RequestContext) {
     let (set, ctx) = parse_input(&input(n)).expect("bench input is valid");
-    assert_eq!(decide(&set, &ctx).0, Decision::Allow, "the last statement matches");
+    assert_eq!(
+        decide(&set, &ctx).0,
+        Decision::Allow,
+        "the last statement matches"
+    );
     (set, ctx)
 }
 
@@ -102,7 +106,9 @@ fn bench_seedbed(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("iam/explain");
     let (set, ctx) = prepared(10);
-    g.bench_function("10", |b| b.iter(|| explain(black_box(&set), black_box(&ctx))));
+    g.bench_function("10", |b| {
+        b.iter(|| explain(black_box(&set), black_box(&ctx)))
+    });
     g.finish();
 }
 
@@ -114,14 +120,22 @@ mod cedar {
     /// The Cedar policy equivalent to IAM statement `i` of `n`.
     fn permit(i: usize, n: usize) -> String {
         let (pattern, team, range) = if i + 1 == n {
-            ("arn:aws:s3:::bucket-*/*".to_string(), "ops".to_string(), "203.0.113.0/24".to_string())
+            (
+                "arn:aws:s3:::bucket-*/*".to_string(),
+                "ops".to_string(),
+                "203.0.113.0/24".to_string(),
+            )
         } else {
             let pattern = if i % 2 == 0 {
                 "arn:aws:s3:::bucket-*/*".to_string()
             } else {
                 format!("arn:aws:s3:::other-{i}/*")
             };
-            (pattern, format!("team-{i}"), format!("10.{}.0.0/16", i % 256))
+            (
+                pattern,
+                format!("team-{i}"),
+                format!("10.{}.0.0/16", i % 256),
+            )
         };
         format!(
             r#"permit(principal, action in [Action::"s3:GetObject", Action::"s3:PutObject"], resource)
@@ -150,9 +164,16 @@ mod cedar {
             let src: String = (0..n).map(|i| permit(i, n)).collect::<Vec<_>>().join("\n");
             let policies: PolicySet = src.parse().expect("cedar policies parse");
             let answer = authorizer.is_authorized(&request, &policies, &entities);
-            assert_eq!(answer.decision(), cedar_policy::Decision::Allow, "{:?}", answer.diagnostics());
+            assert_eq!(
+                answer.decision(),
+                cedar_policy::Decision::Allow,
+                "{:?}",
+                answer.diagnostics()
+            );
             g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
-                b.iter(|| authorizer.is_authorized(black_box(&request), black_box(&policies), &entities))
+                b.iter(|| {
+                    authorizer.is_authorized(black_box(&request), black_box(&policies), &entities)
+                })
             });
         }
         g.finish();

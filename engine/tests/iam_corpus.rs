@@ -31,7 +31,10 @@ fn load() -> Vec<(String, Value)> {
             }
             let v: Value = serde_json::from_str(line)
                 .unwrap_or_else(|e| panic!("{}:{}: bad JSON: {e}", f.display(), i + 1));
-            cases.push((format!("{}:{}", f.file_name().unwrap().to_string_lossy(), i + 1), v));
+            cases.push((
+                format!("{}:{}", f.file_name().unwrap().to_string_lossy(), i + 1),
+                v,
+            ));
         }
     }
     cases
@@ -43,15 +46,25 @@ fn corpus_cases_match_aws_documented_behaviour() {
     let mut failures = Vec::new();
     let mut names = BTreeSet::new();
     for (at, case) in &cases {
-        let name = case["name"].as_str().unwrap_or_else(|| panic!("{at}: case without name"));
+        let name = case["name"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{at}: case without name"));
         let rule = case["rule"].as_str().unwrap_or("");
-        assert!(!rule.is_empty(), "{at} {name}: every case names the rule it checks");
-        assert!(names.insert(name.to_string()), "{at}: duplicate case name {name}");
+        assert!(
+            !rule.is_empty(),
+            "{at} {name}: every case names the rule it checks"
+        );
+        assert!(
+            names.insert(name.to_string()),
+            "{at}: duplicate case name {name}"
+        );
         let input = json!({"policies": case["policies"], "request": case["request"]});
         let parsed = parse_input(&input);
         if let Some(want) = case.get("error").and_then(Value::as_str) {
             match parsed {
-                Ok(_) => failures.push(format!("{at} {name}: expected error containing {want:?}, got a valid input ({rule})")),
+                Ok(_) => failures.push(format!(
+                    "{at} {name}: expected error containing {want:?}, got a valid input ({rule})"
+                )),
                 Err(e) => {
                     let msg = e.to_string();
                     if !msg.contains(want) {
@@ -70,8 +83,14 @@ fn corpus_cases_match_aws_documented_behaviour() {
         };
         let (decision, reason) = decide(&set, &ctx);
         let exp = explain(&set, &ctx);
-        assert_eq!((exp.decision, exp.reason), (decision, reason), "{at} {name}: explain and decide disagree");
-        let want = case["expect"].as_str().unwrap_or_else(|| panic!("{at} {name}: no expect"));
+        assert_eq!(
+            (exp.decision, exp.reason),
+            (decision, reason),
+            "{at} {name}: explain and decide disagree"
+        );
+        let want = case["expect"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{at} {name}: no expect"));
         if decision.name() != want {
             failures.push(format!(
                 "{at} {name}: expected {want}, got {} — rule: {rule}\n    {}",
@@ -88,27 +107,81 @@ fn corpus_cases_match_aws_documented_behaviour() {
         }
         // The explanation names a statement for every decision that has one.
         let text = exp.render(&set, &ctx);
-        assert!(text.contains(decision.name()), "{at} {name}: explanation lacks the decision");
+        assert!(
+            text.contains(decision.name()),
+            "{at} {name}: explanation lacks the decision"
+        );
     }
-    assert!(failures.is_empty(), "{} of {} corpus cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} corpus cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn corpus_is_large_and_covers_every_operator_qualifier_and_variable() {
     let cases = load();
-    assert!(cases.len() >= 200, "the corpus has {} cases; the issue asks for at least 200", cases.len());
+    assert!(
+        cases.len() >= 200,
+        "the corpus has {} cases; the issue asks for at least 200",
+        cases.len()
+    );
     let all: String = cases.iter().map(|(_, c)| c.to_string()).collect();
     let required = [
-        "\"StringEquals\"", "\"StringNotEquals\"", "\"StringEqualsIgnoreCase\"", "\"StringNotEqualsIgnoreCase\"",
-        "\"StringLike\"", "\"StringNotLike\"", "\"NumericEquals\"", "\"NumericNotEquals\"", "\"NumericLessThan\"",
-        "\"NumericLessThanEquals\"", "\"NumericGreaterThan\"", "\"NumericGreaterThanEquals\"", "\"DateEquals\"",
-        "\"DateNotEquals\"", "\"DateLessThan\"", "\"DateLessThanEquals\"", "\"DateGreaterThan\"",
-        "\"DateGreaterThanEquals\"", "\"Bool\"", "\"BinaryEquals\"", "\"IpAddress\"", "\"NotIpAddress\"",
-        "\"ArnEquals\"", "\"ArnLike\"", "\"ArnNotEquals\"", "\"ArnNotLike\"", "\"Null\"", "IfExists\"",
-        "ForAnyValue:", "ForAllValues:", "${aws:username}", "${aws:userid}", "${aws:PrincipalTag/", "${s3:prefix}",
-        "${*}", "${?}", "${$}", ", '", "\"NotPrincipal\"", "\"NotAction\"", "\"NotResource\"", "\"Principal\":\"*\"",
-        "\"AWS\":\"*\"", "2008-10-17", "\"scp\":[", "\"boundary\":[", "\"session\":[", "assumed-role", "federated-user",
-        "resource_account", "\"Service\"",
+        "\"StringEquals\"",
+        "\"StringNotEquals\"",
+        "\"StringEqualsIgnoreCase\"",
+        "\"StringNotEqualsIgnoreCase\"",
+        "\"StringLike\"",
+        "\"StringNotLike\"",
+        "\"NumericEquals\"",
+        "\"NumericNotEquals\"",
+        "\"NumericLessThan\"",
+        "\"NumericLessThanEquals\"",
+        "\"NumericGreaterThan\"",
+        "\"NumericGreaterThanEquals\"",
+        "\"DateEquals\"",
+        "\"DateNotEquals\"",
+        "\"DateLessThan\"",
+        "\"DateLessThanEquals\"",
+        "\"DateGreaterThan\"",
+        "\"DateGreaterThanEquals\"",
+        "\"Bool\"",
+        "\"BinaryEquals\"",
+        "\"IpAddress\"",
+        "\"NotIpAddress\"",
+        "\"ArnEquals\"",
+        "\"ArnLike\"",
+        "\"ArnNotEquals\"",
+        "\"ArnNotLike\"",
+        "\"Null\"",
+        "IfExists\"",
+        "ForAnyValue:",
+        "ForAllValues:",
+        "${aws:username}",
+        "${aws:userid}",
+        "${aws:PrincipalTag/",
+        "${s3:prefix}",
+        "${*}",
+        "${?}",
+        "${$}",
+        ", '",
+        "\"NotPrincipal\"",
+        "\"NotAction\"",
+        "\"NotResource\"",
+        "\"Principal\":\"*\"",
+        "\"AWS\":\"*\"",
+        "2008-10-17",
+        "\"scp\":[",
+        "\"boundary\":[",
+        "\"session\":[",
+        "assumed-role",
+        "federated-user",
+        "resource_account",
+        "\"Service\"",
     ];
     let missing: Vec<_> = required.iter().filter(|r| !all.contains(*r)).collect();
     assert!(missing.is_empty(), "the corpus never uses: {missing:?}");

@@ -60,7 +60,14 @@ fn arb_json() -> impl Strategy<Value = Value> {
 
 fn statement(effect: &str, resource_kind: bool) -> impl Strategy<Value = Value> {
     let effect = effect.to_string();
-    let action = prop::sample::select(vec!["s3:GetObject", "s3:Get*", "s3:*", "*", "dynamodb:GetItem", "s3:?utObject"]);
+    let action = prop::sample::select(vec![
+        "s3:GetObject",
+        "s3:Get*",
+        "s3:*",
+        "*",
+        "dynamodb:GetItem",
+        "s3:?utObject",
+    ]);
     let resource = prop::sample::select(vec![
         "*",
         "arn:aws:s3:::bucket/*",
@@ -88,8 +95,16 @@ fn statement(effect: &str, resource_kind: bool) -> impl Strategy<Value = Value> 
     let not_action = any::<bool>();
     let not_resource = any::<bool>();
     let not_principal = any::<bool>();
-    (action, resource, cond, principal, not_action, not_resource, not_principal).prop_map(
-        move |(a, r, c, p, na, nr, np)| {
+    (
+        action,
+        resource,
+        cond,
+        principal,
+        not_action,
+        not_resource,
+        not_principal,
+    )
+        .prop_map(move |(a, r, c, p, na, nr, np)| {
             let mut s = serde_json::Map::new();
             s.insert("Effect".into(), json!(effect));
             s.insert(if na { "NotAction" } else { "Action" }.into(), json!(a));
@@ -102,13 +117,15 @@ fn statement(effect: &str, resource_kind: bool) -> impl Strategy<Value = Value> 
                 s.insert("Condition".into(), c);
             }
             Value::Object(s)
-        },
-    )
+        })
 }
 
 fn statements(resource_kind: bool) -> impl Strategy<Value = Vec<Value>> {
     prop::collection::vec(
-        prop_oneof![statement("Allow", resource_kind), statement("Deny", resource_kind)],
+        prop_oneof![
+            statement("Allow", resource_kind),
+            statement("Deny", resource_kind)
+        ],
         0..4,
     )
 }
@@ -134,7 +151,12 @@ fn arb_input() -> impl Strategy<Value = Value> {
         "anonymous",
     ]);
     let action = prop::sample::select(vec!["s3:GetObject", "s3:PutObject", "dynamodb:GetItem"]);
-    let resource = prop::sample::select(vec!["arn:aws:s3:::bucket/key", "arn:aws:s3:::bucket/alice-x", "arn:aws:s3:::other/k", "*"]);
+    let resource = prop::sample::select(vec![
+        "arn:aws:s3:::bucket/key",
+        "arn:aws:s3:::bucket/alice-x",
+        "arn:aws:s3:::other/k",
+        "*",
+    ]);
     let ctx = prop::sample::select(vec![
         json!({}),
         json!({"aws:SourceIp": "203.0.113.9", "aws:TagKeys": ["a"]}),
@@ -170,8 +192,15 @@ fn decision(input: &Value) -> Decision {
 /// statement goes to the identity policy instead (then `stmt` has no Principal: identity form).
 fn with_statement(input: &Value, kind: &str, stmt: Value, identity_stmt: Value) -> Value {
     let mut out = input.clone();
-    let (kind, stmt) = if out["policies"][kind].is_null() { ("identity", identity_stmt) } else { (kind, stmt) };
-    out["policies"][kind][0]["Statement"].as_array_mut().expect("array").push(stmt);
+    let (kind, stmt) = if out["policies"][kind].is_null() {
+        ("identity", identity_stmt)
+    } else {
+        (kind, stmt)
+    };
+    out["policies"][kind][0]["Statement"]
+        .as_array_mut()
+        .expect("array")
+        .push(stmt);
     out
 }
 

@@ -81,13 +81,18 @@ fn open(path: &PathBuf) -> Result<(String, Box<dyn Read>), Failure> {
         return Ok(("<stdin>".into(), Box::new(std::io::stdin().lock())));
     }
     let name = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|e| Failure::Input(format!("{name}: cannot open: {e}")))?;
+    let file = std::fs::File::open(path)
+        .map_err(|e| Failure::Input(format!("{name}: cannot open: {e}")))?;
     Ok((name, Box::new(file)))
 }
 
 fn evaluate_one(text: &str, mode: &Mode, where_: &str) -> Result<String, Failure> {
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-        Failure::Input(format!("{where_}: invalid JSON at line {}, column {}: {e}", e.line(), e.column()))
+        Failure::Input(format!(
+            "{where_}: invalid JSON at line {}, column {}: {e}",
+            e.line(),
+            e.column()
+        ))
     })?;
     let (set, ctx) = parse_input(&value).map_err(|e| Failure::Input(format!("{where_}: {e}")))?;
     let exp = explain(&set, &ctx);
@@ -108,7 +113,9 @@ fn run_inner(mode: &Mode, args: &IamArgs) -> Result<(), Failure> {
             .read_to_string(&mut text)
             .map_err(|e| Failure::Input(format!("{name}: cannot read: {e}")))?;
         if text.len() as u64 > INPUT_BYTES_MAX {
-            return Err(Failure::Input(format!("{name}: input larger than {INPUT_BYTES_MAX} bytes")));
+            return Err(Failure::Input(format!(
+                "{name}: input larger than {INPUT_BYTES_MAX} bytes"
+            )));
         }
         let result = evaluate_one(&text, mode, &name)?;
         writeln!(out, "{}", result.trim_end())?;

@@ -83,8 +83,9 @@ impl ArnPattern {
         if text == "*" {
             return Ok(ArnPattern::Any);
         }
-        let segs = split_pattern(text, variables)
-            .ok_or("an ARN needs six colon-separated parts: arn:partition:service:region:account:resource")?;
+        let segs = split_pattern(text, variables).ok_or(
+            "an ARN needs six colon-separated parts: arn:partition:service:region:account:resource",
+        )?;
         if segs[0] != "arn" {
             return Err("an ARN must start with `arn:`");
         }
@@ -147,8 +148,8 @@ impl ArnPattern {
                     }
                     None => 0,
                 };
-                for i in first..ARN_SEGMENTS {
-                    if !p.segs[i].matches(ctx, scratch, req[i].as_bytes())? {
+                for (pat, text) in p.segs.iter().zip(req.iter()).skip(first) {
+                    if !pat.matches(ctx, scratch, text.as_bytes())? {
                         return Some(false);
                     }
                 }
@@ -218,6 +219,9 @@ mod tests {
         let req = split_arn(text).unwrap();
         assert_eq!(p.matches(Some(&req), text, &ctx, &mut buf), Some(true));
         let other = "arn:aws:s3:::bucket/bob/notes.txt";
-        assert_eq!(p.matches(Some(&split_arn(other).unwrap()), other, &ctx, &mut buf), Some(false));
+        assert_eq!(
+            p.matches(Some(&split_arn(other).unwrap()), other, &ctx, &mut buf),
+            Some(false)
+        );
     }
 }

@@ -186,7 +186,12 @@ fn iso8601(ms: u64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", sod / 3600, sod % 3600 / 60, sod % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        sod / 3600,
+        sod % 3600 / 60,
+        sod % 60
+    )
 }
 
 fn account_of(arn: &str) -> Option<&str> {
@@ -245,12 +250,30 @@ impl Authorizer {
     }
 
     /// The policy set and request context for `principal` doing `access`.
-    pub fn prepare(&self, principal: &Principal, access: &Access<'_>) -> Result<(PolicySet, RequestContext), AuthError> {
+    pub fn prepare(
+        &self,
+        principal: &Principal,
+        access: &Access<'_>,
+    ) -> Result<(PolicySet, RequestContext), AuthError> {
         let (principal_arn, mut set, tags, userid) = match principal {
-            Principal::Anonymous => ("anonymous".to_string(), PolicySet::default(), BTreeMap::new(), None),
-            Principal::Root(account) => (format!("arn:aws:iam::{account}:root"), PolicySet::default(), BTreeMap::new(), Some(account.clone())),
+            Principal::Anonymous => (
+                "anonymous".to_string(),
+                PolicySet::default(),
+                BTreeMap::new(),
+                None,
+            ),
+            Principal::Root(account) => (
+                format!("arn:aws:iam::{account}:root"),
+                PolicySet::default(),
+                BTreeMap::new(),
+                Some(account.clone()),
+            ),
             Principal::User(arn) => {
-                let user = self.directory.users.get(arn).ok_or_else(|| AuthError::NoSuchUser(arn.clone()))?;
+                let user = self
+                    .directory
+                    .users
+                    .get(arn)
+                    .ok_or_else(|| AuthError::NoSuchUser(arn.clone()))?;
                 let mut identity = user.policies.clone();
                 for g in &user.groups {
                     if let Some(group) = self.directory.groups.get(g) {
@@ -262,20 +285,34 @@ impl Authorizer {
                     boundary: user.boundary.clone().map(|b| vec![b]),
                     ..PolicySet::default()
                 };
-                (arn.clone(), set, user.tags.clone(), Some(user.unique_id.clone()))
+                (
+                    arn.clone(),
+                    set,
+                    user.tags.clone(),
+                    Some(user.unique_id.clone()),
+                )
             }
             Principal::Session(s) => {
                 if access.now_unix_ms >= s.expires_unix_ms {
                     return Err(AuthError::Expired(s.expires_unix_ms));
                 }
-                let role = self.directory.roles.get(&s.role_arn).ok_or_else(|| AuthError::NoSuchRole(s.role_arn.clone()))?;
+                let role = self
+                    .directory
+                    .roles
+                    .get(&s.role_arn)
+                    .ok_or_else(|| AuthError::NoSuchRole(s.role_arn.clone()))?;
                 let set = PolicySet {
                     identity: role.policies.clone(),
                     boundary: role.boundary.clone().map(|b| vec![b]),
                     session: s.session_policies.clone(),
                     ..PolicySet::default()
                 };
-                (s.arn.clone(), set, s.tags.clone(), Some(format!("{}:{}", role.unique_id, s.session_name)))
+                (
+                    s.arn.clone(),
+                    set,
+                    s.tags.clone(),
+                    Some(format!("{}:{}", role.unique_id, s.session_name)),
+                )
             }
         };
         let mut ctx = RequestContext::new(&principal_arn, access.action, access.resource)?;
@@ -306,13 +343,21 @@ impl Authorizer {
     }
 
     /// Decides `access` for `principal` (the fast path).
-    pub fn authorize(&self, principal: &Principal, access: &Access<'_>) -> Result<(Decision, Reason), AuthError> {
+    pub fn authorize(
+        &self,
+        principal: &Principal,
+        access: &Access<'_>,
+    ) -> Result<(Decision, Reason), AuthError> {
         let (set, ctx) = self.prepare(principal, access)?;
         Ok(decide(&set, &ctx))
     }
 
     /// Decides and explains `access` for `principal`.
-    pub fn authorize_explained(&self, principal: &Principal, access: &Access<'_>) -> Result<(Explanation, PolicySet, RequestContext), AuthError> {
+    pub fn authorize_explained(
+        &self,
+        principal: &Principal,
+        access: &Access<'_>,
+    ) -> Result<(Explanation, PolicySet, RequestContext), AuthError> {
         let (set, ctx) = self.prepare(principal, access)?;
         Ok((explain(&set, &ctx), set, ctx))
     }
@@ -324,23 +369,45 @@ impl Authorizer {
     /// `sts:TagSession`. The session's permissions are then the role's policies, capped by its
     /// boundary and by the session policies; its principal tags are the role's tags overridden
     /// by the session tags.
-    pub fn assume_role(&self, caller: &Principal, req: &AssumeRole<'_>) -> Result<Session, AuthError> {
-        let role = self.directory.roles.get(req.role_arn).ok_or_else(|| AuthError::NoSuchRole(req.role_arn.into()))?;
+    pub fn assume_role(
+        &self,
+        caller: &Principal,
+        req: &AssumeRole<'_>,
+    ) -> Result<Session, AuthError> {
+        let role = self
+            .directory
+            .roles
+            .get(req.role_arn)
+            .ok_or_else(|| AuthError::NoSuchRole(req.role_arn.into()))?;
         let name_ok = (2..=64).contains(&req.session_name.len())
-            && req.session_name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_+=,.@-".contains(&b));
+            && req
+                .session_name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_+=,.@-".contains(&b));
         if !name_ok {
             return Err(AuthError::InvalidParameter(format!(
                 "RoleSessionName `{}` must be 2-64 characters of [A-Za-z0-9_+=,.@-]",
                 req.session_name
             )));
         }
-        let duration = if req.duration_seconds == 0 { 3600 } else { req.duration_seconds };
+        let duration = if req.duration_seconds == 0 {
+            3600
+        } else {
+            req.duration_seconds
+        };
         if !(900..=43_200).contains(&duration) {
-            return Err(AuthError::InvalidParameter(format!("DurationSeconds {duration} is outside 900..=43200")));
+            return Err(AuthError::InvalidParameter(format!(
+                "DurationSeconds {duration} is outside 900..=43200"
+            )));
         }
         let tag_keys: Vec<&str> = req.tags.keys().map(String::as_str).collect();
-        let request_tags: Vec<(String, String)> = req.tags.iter().map(|(k, v)| (format!("aws:RequestTag/{k}"), v.clone())).collect();
-        let mut extra: Vec<(&str, Vec<&str>)> = req.context.iter().map(|(k, v)| (*k, v.to_vec())).collect();
+        let request_tags: Vec<(String, String)> = req
+            .tags
+            .iter()
+            .map(|(k, v)| (format!("aws:RequestTag/{k}"), v.clone()))
+            .collect();
+        let mut extra: Vec<(&str, Vec<&str>)> =
+            req.context.iter().map(|(k, v)| (*k, v.to_vec())).collect();
         extra.push(("sts:RoleSessionName", vec![req.session_name]));
         if !tag_keys.is_empty() {
             extra.push(("aws:TagKeys", tag_keys.clone()));
@@ -348,7 +415,8 @@ impl Authorizer {
                 extra.push((k.as_str(), vec![v.as_str()]));
             }
         }
-        let extra_refs: Vec<(&str, &[&str])> = extra.iter().map(|(k, v)| (*k, v.as_slice())).collect();
+        let extra_refs: Vec<(&str, &[&str])> =
+            extra.iter().map(|(k, v)| (*k, v.as_slice())).collect();
         let trust = vec![role.trust_policy.clone()];
         let mut actions = vec!["sts:AssumeRole"];
         if !tag_keys.is_empty() {
@@ -368,16 +436,27 @@ impl Authorizer {
                 return Err(AuthError::AccessDenied(exp.summary(&set, &ctx)));
             }
         }
-        debug_assert_eq!(trust[0].kind, PolicyKind::Trust, "trust policies are parsed as PolicyKind::Trust");
+        debug_assert_eq!(
+            trust[0].kind,
+            PolicyKind::Trust,
+            "trust policies are parsed as PolicyKind::Trust"
+        );
         let role_name = role.arn.rsplit('/').next().unwrap_or(&role.arn);
         let account = account_of(&role.arn).unwrap_or("000000000000");
         let mut tags = role.tags.clone();
         tags.extend(req.tags.iter().map(|(k, v)| (k.clone(), v.clone())));
         Ok(Session {
-            arn: format!("arn:aws:sts::{account}:assumed-role/{role_name}/{}", req.session_name),
+            arn: format!(
+                "arn:aws:sts::{account}:assumed-role/{role_name}/{}",
+                req.session_name
+            ),
             role_arn: role.arn.clone(),
             session_name: req.session_name.into(),
-            session_policies: if req.session_policies.is_empty() { None } else { Some(req.session_policies.clone()) },
+            session_policies: if req.session_policies.is_empty() {
+                None
+            } else {
+                Some(req.session_policies.clone())
+            },
             tags,
             expires_unix_ms: req.now_unix_ms + duration * 1000,
         })
@@ -428,16 +507,36 @@ mod tests {
     }
 
     fn access<'a>(action: &'a str, resource: &'a str) -> Access<'a> {
-        Access { action, resource, now_unix_ms: 1_767_225_600_000, ..Access::default() }
+        Access {
+            action,
+            resource,
+            now_unix_ms: 1_767_225_600_000,
+            ..Access::default()
+        }
     }
 
     #[test]
     fn user_with_group_policies_and_username_variable() {
         let a = setup();
         let alice = Principal::User(format!("arn:aws:iam::{ACCT}:user/alice"));
-        assert_eq!(a.authorize(&alice, &access("s3:GetObject", "arn:aws:s3:::data/x")).unwrap().0, Decision::Allow);
-        assert_eq!(a.authorize(&alice, &access("s3:PutObject", "arn:aws:s3:::data/alice/x")).unwrap().0, Decision::Allow);
-        assert_eq!(a.authorize(&alice, &access("s3:PutObject", "arn:aws:s3:::data/bob/x")).unwrap().0, Decision::ImplicitDeny);
+        assert_eq!(
+            a.authorize(&alice, &access("s3:GetObject", "arn:aws:s3:::data/x"))
+                .unwrap()
+                .0,
+            Decision::Allow
+        );
+        assert_eq!(
+            a.authorize(&alice, &access("s3:PutObject", "arn:aws:s3:::data/alice/x"))
+                .unwrap()
+                .0,
+            Decision::Allow
+        );
+        assert_eq!(
+            a.authorize(&alice, &access("s3:PutObject", "arn:aws:s3:::data/bob/x"))
+                .unwrap()
+                .0,
+            Decision::ImplicitDeny
+        );
     }
 
     #[test]
@@ -449,20 +548,45 @@ mod tests {
         let req = AssumeRole {
             role_arn: &role_arn,
             session_name: "alice-session",
-            session_policies: vec![pol(PolicyKind::Session, r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:PutObject","Resource":"*"}]}"#)],
+            session_policies: vec![pol(
+                PolicyKind::Session,
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:PutObject","Resource":"*"}]}"#,
+            )],
             tags: [("team".to_string(), "dev".to_string())].into(),
             now_unix_ms: 1_767_225_600_000,
             ..AssumeRole::default()
         };
-        assert!(matches!(a.assume_role(&bob, &req), Err(AuthError::AccessDenied(_))), "trust policy names only alice");
+        assert!(
+            matches!(a.assume_role(&bob, &req), Err(AuthError::AccessDenied(_))),
+            "trust policy names only alice"
+        );
         let s = a.assume_role(&alice, &req).unwrap();
-        assert_eq!(s.arn, format!("arn:aws:sts::{ACCT}:assumed-role/Writer/alice-session"));
+        assert_eq!(
+            s.arn,
+            format!("arn:aws:sts::{ACCT}:assumed-role/Writer/alice-session")
+        );
         assert_eq!(s.tags["team"], "dev", "session tags override role tags");
         let p = Principal::Session(s.clone());
-        assert_eq!(a.authorize(&p, &access("s3:PutObject", "arn:aws:s3:::data/dev/x")).unwrap().0, Decision::Allow);
-        assert_eq!(a.authorize(&p, &access("s3:PutObject", "arn:aws:s3:::data/ops/x")).unwrap().0, Decision::ImplicitDeny);
-        let (_, reason) = a.authorize(&p, &access("s3:GetObject", "arn:aws:s3:::data/dev/x")).unwrap();
-        assert_eq!(reason, Reason::SessionNoAllow, "the session policy narrows the role");
+        assert_eq!(
+            a.authorize(&p, &access("s3:PutObject", "arn:aws:s3:::data/dev/x"))
+                .unwrap()
+                .0,
+            Decision::Allow
+        );
+        assert_eq!(
+            a.authorize(&p, &access("s3:PutObject", "arn:aws:s3:::data/ops/x"))
+                .unwrap()
+                .0,
+            Decision::ImplicitDeny
+        );
+        let (_, reason) = a
+            .authorize(&p, &access("s3:GetObject", "arn:aws:s3:::data/dev/x"))
+            .unwrap();
+        assert_eq!(
+            reason,
+            Reason::SessionNoAllow,
+            "the session policy narrows the role"
+        );
         let mut late = access("s3:PutObject", "arn:aws:s3:::data/dev/x");
         late.now_unix_ms = s.expires_unix_ms;
         assert!(matches!(a.authorize(&p, &late), Err(AuthError::Expired(_))));

@@ -96,7 +96,8 @@ impl Caller {
             return Err("a principal is an IAM/STS ARN, a service name such as s3.amazonaws.com, or `anonymous`");
         }
         let seg = split_arn(text).ok_or("not a six-part ARN")?;
-        let (partition, service, region, account, resource) = (seg[1], seg[2], seg[3], seg[4], seg[5]);
+        let (partition, service, region, account, resource) =
+            (seg[1], seg[2], seg[3], seg[4], seg[5]);
         if !region.is_empty() {
             return Err("IAM and STS principal ARNs have an empty region");
         }
@@ -185,14 +186,29 @@ mod tests {
     #[test]
     fn parses_every_kind() {
         let u = Caller::parse("arn:aws:iam::111122223333:user/division/alice").unwrap();
-        assert_eq!((u.kind, u.user_name.as_deref()), (CallerKind::User, Some("alice")));
+        assert_eq!(
+            (u.kind, u.user_name.as_deref()),
+            (CallerKind::User, Some("alice"))
+        );
         let s = Caller::parse("arn:aws:sts::111122223333:assumed-role/Admin/sess").unwrap();
-        assert_eq!(s.entity_arn.as_deref(), Some("arn:aws:iam::111122223333:role/Admin"));
-        assert_eq!(s.principal_arn(), Some("arn:aws:iam::111122223333:role/Admin"));
+        assert_eq!(
+            s.entity_arn.as_deref(),
+            Some("arn:aws:iam::111122223333:role/Admin")
+        );
+        assert_eq!(
+            s.principal_arn(),
+            Some("arn:aws:iam::111122223333:role/Admin")
+        );
         let r = Caller::parse("arn:aws:iam::111122223333:root").unwrap();
         assert_eq!(r.kind, CallerKind::Root);
-        assert_eq!(Caller::parse("anonymous").unwrap().kind, CallerKind::Anonymous);
-        assert_eq!(Caller::parse("s3.amazonaws.com").unwrap().kind, CallerKind::Service);
+        assert_eq!(
+            Caller::parse("anonymous").unwrap().kind,
+            CallerKind::Anonymous
+        );
+        assert_eq!(
+            Caller::parse("s3.amazonaws.com").unwrap().kind,
+            CallerKind::Service
+        );
         assert!(Caller::parse("arn:aws:iam::1:user/x").is_err());
         assert!(Caller::parse("arn:aws:s3:::bucket").is_err());
         assert!(Caller::parse("bob").is_err());

@@ -22,9 +22,9 @@ pub const CONTEXT_VALUES_MAX: usize = 1024;
 /// never iterated as a map: deterministic under the simulator.)
 #[inline]
 pub fn key_hash(key_lower: &str) -> u64 {
-    key_lower
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
+    key_lower.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 /// One authorization request.
@@ -256,9 +256,8 @@ impl RequestContext {
 
     /// The resource ARN's six segments, or `None` for `*`.
     pub fn resource_segments(&self) -> Option<[&str; ARN_SEGMENTS]> {
-        self.resource_segments.map(|ranges| {
-            ranges.map(|(a, b)| &self.resource[a as usize..b as usize])
-        })
+        self.resource_segments
+            .map(|ranges| ranges.map(|(a, b)| &self.resource[a as usize..b as usize]))
     }
 
     /// The account that owns the resource: the one set explicitly, else the ARN's account
@@ -334,6 +333,9 @@ mod tests {
         assert!(RequestContext::new("alice", "s3:GetObject", "*").is_err());
         assert!(RequestContext::new("arn:aws:iam::111122223333:user/a", "GetObject", "*").is_err());
         assert!(RequestContext::new("arn:aws:iam::111122223333:user/a", "s3:Get*", "*").is_err());
-        assert!(RequestContext::new("arn:aws:iam::111122223333:user/a", "s3:GetObject", "bucket").is_err());
+        assert!(
+            RequestContext::new("arn:aws:iam::111122223333:user/a", "s3:GetObject", "bucket")
+                .is_err()
+        );
     }
 }

@@ -175,9 +175,17 @@ pub fn check_statement(
         }
     };
     let action = ctx.action_lower().as_bytes();
-    let hit = stmt.action.items.iter().any(|a| match_shaped(a.shape, &a.compiled, action));
+    let hit = stmt
+        .action
+        .items
+        .iter()
+        .any(|a| match_shaped(a.shape, &a.compiled, action));
     if hit == stmt.action.negated {
-        return Err(if stmt.action.negated { Miss::NotAction } else { Miss::Action });
+        return Err(if stmt.action.negated {
+            Miss::NotAction
+        } else {
+            Miss::Action
+        });
     }
     if let Some(r) = &stmt.resource {
         let hit = r
@@ -185,7 +193,11 @@ pub fn check_statement(
             .iter()
             .any(|p| p.matches(resource_segments, ctx.resource(), ctx, scratch) == Some(true));
         if hit == r.negated {
-            return Err(if r.negated { Miss::NotResource } else { Miss::Resource });
+            return Err(if r.negated {
+                Miss::NotResource
+            } else {
+                Miss::Resource
+            });
         }
     }
     for (i, c) in stmt.conditions.iter().enumerate() {
@@ -235,16 +247,36 @@ fn summarize<T: Tracer>(
 }
 
 /// Evaluates `ctx` against `set`, reporting every statement to `tracer`.
-pub fn evaluate_traced<T: Tracer>(set: &PolicySet, ctx: &RequestContext, tracer: &mut T) -> (Decision, Reason) {
+pub fn evaluate_traced<T: Tracer>(
+    set: &PolicySet,
+    ctx: &RequestContext,
+    tracer: &mut T,
+) -> (Decision, Reason) {
     let mut scratch = Vec::new();
     let segs = ctx.resource_segments();
     let segs = segs.as_ref();
     let has_boundary = set.boundary.is_some();
-    let mut run = |kind, policies: &[Arc<Policy>]| summarize(kind, policies, ctx, segs, has_boundary, &mut scratch, tracer);
+    let mut run = |kind, policies: &[Arc<Policy>]| {
+        summarize(
+            kind,
+            policies,
+            ctx,
+            segs,
+            has_boundary,
+            &mut scratch,
+            tracer,
+        )
+    };
     let identity = run(PolicyKind::Identity, &set.identity);
-    let resource_kind = set.resource.first().map_or(PolicyKind::Resource, |p| p.kind);
+    let resource_kind = set
+        .resource
+        .first()
+        .map_or(PolicyKind::Resource, |p| p.kind);
     let resource = run(resource_kind, &set.resource);
-    let boundary = set.boundary.as_deref().map(|p| run(PolicyKind::Boundary, p));
+    let boundary = set
+        .boundary
+        .as_deref()
+        .map(|p| run(PolicyKind::Boundary, p));
     let scp = set.scp.as_deref().map(|p| run(PolicyKind::Scp, p));
     let session = set.session.as_deref().map(|p| run(PolicyKind::Session, p));
 
@@ -321,9 +353,20 @@ impl PolicySet {
 
     /// Every policy in the set with its kind, in evaluation order.
     pub fn total_statements(&self) -> usize {
-        [PolicyKind::Identity, PolicyKind::Resource, PolicyKind::Boundary, PolicyKind::Scp, PolicyKind::Session]
-            .iter()
-            .map(|k| self.policies(*k).iter().map(|p| p.statements.len()).sum::<usize>())
-            .sum()
+        [
+            PolicyKind::Identity,
+            PolicyKind::Resource,
+            PolicyKind::Boundary,
+            PolicyKind::Scp,
+            PolicyKind::Session,
+        ]
+        .iter()
+        .map(|k| {
+            self.policies(*k)
+                .iter()
+                .map(|p| p.statements.len())
+                .sum::<usize>()
+        })
+        .sum()
     }
 }

@@ -10,7 +10,9 @@ use std::fmt::Write as _;
 use serde_json::{json, Value};
 
 use super::context::RequestContext;
-use super::evaluate::{evaluate_traced, Decision, Miss, Outcome, PolicySet, Reason, StatementRef, Tracer};
+use super::evaluate::{
+    evaluate_traced, Decision, Miss, Outcome, PolicySet, Reason, StatementRef, Tracer,
+};
 use super::glob::render;
 use super::policy::{Effect, PolicyKind};
 use super::principal::Naming;
@@ -30,7 +32,11 @@ struct Recorder(Vec<TraceEntry>);
 
 impl Tracer for Recorder {
     fn record(&mut self, at: StatementRef, effect: Effect, outcome: Outcome) {
-        self.0.push(TraceEntry { at, effect, outcome });
+        self.0.push(TraceEntry {
+            at,
+            effect,
+            outcome,
+        });
     }
 }
 
@@ -62,7 +68,10 @@ pub fn explain(set: &PolicySet, ctx: &RequestContext) -> Explanation {
                 e.effect == Effect::Allow
                     && match reason {
                         Reason::ResourceGrant(_) => {
-                            matches!(e.at.kind, PolicyKind::Resource | PolicyKind::Trust | PolicyKind::Scp)
+                            matches!(
+                                e.at.kind,
+                                PolicyKind::Resource | PolicyKind::Trust | PolicyKind::Scp
+                            )
                         }
                         _ => true,
                     }
@@ -100,7 +109,13 @@ fn list<T, F: Fn(&T) -> String>(items: &[T], f: F) -> String {
     if v.len() == 1 {
         format!("\"{}\"", v[0])
     } else {
-        format!("[{}]", v.iter().map(|s| format!("\"{s}\"")).collect::<Vec<_>>().join(", "))
+        format!(
+            "[{}]",
+            v.iter()
+                .map(|s| format!("\"{s}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
     }
 }
 
@@ -252,10 +267,18 @@ impl Explanation {
             "  accounts   caller {} / resource {} ({})",
             c.account.as_deref().unwrap_or("-"),
             acct,
-            if ctx.is_cross_account() { "cross-account" } else { "same account" }
+            if ctx.is_cross_account() {
+                "cross-account"
+            } else {
+                "same account"
+            }
         );
         for (k, v) in ctx.keys() {
-            let shown = if v.len() == 1 { format!("\"{}\"", v[0]) } else { format!("{v:?}") };
+            let shown = if v.len() == 1 {
+                format!("\"{}\"", v[0])
+            } else {
+                format!("{v:?}")
+            };
             let _ = writeln!(out, "  context    {k} = {shown}");
         }
         let _ = writeln!(out);
@@ -301,7 +324,12 @@ impl Explanation {
     /// The evaluation flow, one line per step, up to the deciding one.
     fn steps(&self, set: &PolicySet, ctx: &RequestContext) -> Vec<String> {
         let mut v = Vec::new();
-        let labels = |refs: Vec<StatementRef>| refs.iter().map(|a| statement_label(set, *a)).collect::<Vec<_>>().join("; ");
+        let labels = |refs: Vec<StatementRef>| {
+            refs.iter()
+                .map(|a| statement_label(set, *a))
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
         let all = [
             PolicyKind::Identity,
             PolicyKind::Resource,
@@ -312,7 +340,10 @@ impl Explanation {
         ];
         let denies = self.applied(&all, Effect::Deny);
         if denies.is_empty() {
-            v.push("1. Deny evaluation: no Deny statement applies in any policy → continue.".to_string());
+            v.push(
+                "1. Deny evaluation: no Deny statement applies in any policy → continue."
+                    .to_string(),
+            );
         } else {
             v.push(format!(
                 "1. Deny evaluation: {} applies → ExplicitDeny. An explicit Deny anywhere ends evaluation.",
@@ -369,7 +400,10 @@ impl Explanation {
         } else if ids.is_empty() {
             v.push("4. Identity-based policies: none allows, but a same-account resource-based Allow naming the caller's role/user counts here → continue.".into());
         } else {
-            v.push(format!("4. Identity-based policies: allowed by {} → continue.", labels(ids)));
+            v.push(format!(
+                "4. Identity-based policies: allowed by {} → continue.",
+                labels(ids)
+            ));
         }
         match &set.boundary {
             None => v.push("5. Permissions boundary: none set → continue.".into()),
@@ -379,7 +413,10 @@ impl Explanation {
                     v.push("5. Permissions boundary: set, and it does not allow the action → ImplicitDeny (a boundary grants nothing; it only caps).".into());
                     return v;
                 }
-                v.push(format!("5. Permissions boundary: allows via {} → continue.", labels(b)));
+                v.push(format!(
+                    "5. Permissions boundary: allows via {} → continue.",
+                    labels(b)
+                ));
             }
         }
         match &set.session {
@@ -387,10 +424,16 @@ impl Explanation {
             Some(_) => {
                 let s = self.applied(&[PolicyKind::Session], Effect::Allow);
                 if s.is_empty() {
-                    v.push("6. Session policies: passed, and none allows the action → ImplicitDeny.".into());
+                    v.push(
+                        "6. Session policies: passed, and none allows the action → ImplicitDeny."
+                            .into(),
+                    );
                     return v;
                 }
-                v.push(format!("6. Session policies: allow via {} → continue.", labels(s)));
+                v.push(format!(
+                    "6. Session policies: allow via {} → continue.",
+                    labels(s)
+                ));
             }
         }
         v.push("→ Allow.".into());

@@ -90,9 +90,18 @@ pub fn match_shaped(shape: Shape, pattern: &[u8], text: &[u8]) -> bool {
 /// suffix, and the middle chunks must appear in order in between. Taking each middle chunk at
 /// its leftmost position is always safe, so there is no backtracking.
 fn match_stars(pattern: &[u8], text: &[u8]) -> bool {
-    let first_star = pattern.iter().position(|&b| b == STAR).unwrap_or(pattern.len());
-    let last_star = pattern.iter().rposition(|&b| b == STAR).unwrap_or(pattern.len());
-    debug_assert!(first_star < pattern.len(), "match_stars needs at least one `*`");
+    let first_star = pattern
+        .iter()
+        .position(|&b| b == STAR)
+        .unwrap_or(pattern.len());
+    let last_star = pattern
+        .iter()
+        .rposition(|&b| b == STAR)
+        .unwrap_or(pattern.len());
+    debug_assert!(
+        first_star < pattern.len(),
+        "match_stars needs at least one `*`"
+    );
     let (head, tail) = (&pattern[..first_star], &pattern[last_star + 1..]);
     if text.len() < head.len() + tail.len() || !text.starts_with(head) || !text.ends_with(tail) {
         return false;
@@ -128,7 +137,10 @@ fn glob_match_general(pattern: &[u8], text: &[u8]) -> bool {
     let mut iterations = 0usize;
     while t < text.len() {
         iterations += 1;
-        debug_assert!(iterations <= iterations_max, "glob matcher failed to progress");
+        debug_assert!(
+            iterations <= iterations_max,
+            "glob matcher failed to progress"
+        );
         if p < pattern.len() {
             match pattern[p] {
                 STAR => {
@@ -230,12 +242,38 @@ mod tests {
 
     #[test]
     fn star_only_matcher_agrees_with_general() {
-        let pats = ["a*b*c", "*a*", "bucket-*/*", "*x", "x*y", "*ab*ab*", "**a**", "a*a*a"];
-        let texts = ["", "a", "abc", "aXbYc", "bucket-t/p", "bucket-/", "xy", "xay", "abab", "ababab", "aaaa", "ba"];
+        let pats = [
+            "a*b*c",
+            "*a*",
+            "bucket-*/*",
+            "*x",
+            "x*y",
+            "*ab*ab*",
+            "**a**",
+            "a*a*a",
+        ];
+        let texts = [
+            "",
+            "a",
+            "abc",
+            "aXbYc",
+            "bucket-t/p",
+            "bucket-/",
+            "xy",
+            "xay",
+            "abab",
+            "ababab",
+            "aaaa",
+            "ba",
+        ];
         for p in pats {
             let c = compile_plain(p);
             for t in texts {
-                assert_eq!(match_stars(&c, t.as_bytes()), glob_match_general(&c, t.as_bytes()), "{p} vs {t}");
+                assert_eq!(
+                    match_stars(&c, t.as_bytes()),
+                    glob_match_general(&c, t.as_bytes()),
+                    "{p} vs {t}"
+                );
             }
         }
     }

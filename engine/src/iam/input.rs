@@ -22,20 +22,36 @@ use super::evaluate::PolicySet;
 use super::policy::{Policy, PolicyKind};
 
 fn wrong(path: &str, expected: &'static str, v: &Value) -> PolicyError {
-    PolicyError::new(path, PolicyErrorKind::WrongType { expected, found: json_type(v) })
+    PolicyError::new(
+        path,
+        PolicyErrorKind::WrongType {
+            expected,
+            found: json_type(v),
+        },
+    )
 }
 
 fn check_keys(obj: &Map<String, Value>, path: &str, allowed: &[&str]) -> Result<(), PolicyError> {
     for k in obj.keys() {
         if !allowed.contains(&k.as_str()) {
-            let hint = allowed.iter().find(|a| a.eq_ignore_ascii_case(k)).map(|a| a.to_string());
-            return Err(PolicyError::new(format!("{path}.{k}"), PolicyErrorKind::UnknownElement(k.clone(), hint)));
+            let hint = allowed
+                .iter()
+                .find(|a| a.eq_ignore_ascii_case(k))
+                .map(|a| a.to_string());
+            return Err(PolicyError::new(
+                format!("{path}.{k}"),
+                PolicyErrorKind::UnknownElement(k.clone(), hint),
+            ));
         }
     }
     Ok(())
 }
 
-fn policy_list(v: Option<&Value>, path: &str, kind: PolicyKind) -> Result<Option<Vec<Arc<Policy>>>, PolicyError> {
+fn policy_list(
+    v: Option<&Value>,
+    path: &str,
+    kind: PolicyKind,
+) -> Result<Option<Vec<Arc<Policy>>>, PolicyError> {
     match v {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Array(items)) => items
@@ -47,7 +63,8 @@ fn policy_list(v: Option<&Value>, path: &str, kind: PolicyKind) -> Result<Option
                     Value::String(text) => Policy::parse(text, kind),
                     other => Policy::from_value(other, kind),
                 };
-                p.map(Arc::new).map_err(|e| e.within(&format!("{path}[{i}]")))
+                p.map(Arc::new)
+                    .map_err(|e| e.within(&format!("{path}[{i}]")))
             })
             .collect::<Result<Vec<_>, _>>()
             .map(Some),
@@ -64,11 +81,29 @@ pub fn parse_input(value: &Value) -> Result<(PolicySet, RequestContext), PolicyE
     let set = match top.get("policies") {
         None | Some(Value::Null) => PolicySet::default(),
         Some(Value::Object(p)) => {
-            check_keys(p, "$.policies", &["identity", "resource", "boundary", "scp", "session"])?;
+            check_keys(
+                p,
+                "$.policies",
+                &["identity", "resource", "boundary", "scp", "session"],
+            )?;
             PolicySet {
-                identity: policy_list(p.get("identity"), "$.policies.identity", PolicyKind::Identity)?.unwrap_or_default(),
-                resource: policy_list(p.get("resource"), "$.policies.resource", PolicyKind::Resource)?.unwrap_or_default(),
-                boundary: policy_list(p.get("boundary"), "$.policies.boundary", PolicyKind::Boundary)?,
+                identity: policy_list(
+                    p.get("identity"),
+                    "$.policies.identity",
+                    PolicyKind::Identity,
+                )?
+                .unwrap_or_default(),
+                resource: policy_list(
+                    p.get("resource"),
+                    "$.policies.resource",
+                    PolicyKind::Resource,
+                )?
+                .unwrap_or_default(),
+                boundary: policy_list(
+                    p.get("boundary"),
+                    "$.policies.boundary",
+                    PolicyKind::Boundary,
+                )?,
                 scp: policy_list(p.get("scp"), "$.policies.scp", PolicyKind::Scp)?,
                 session: policy_list(p.get("session"), "$.policies.session", PolicyKind::Session)?,
             }
@@ -78,21 +113,45 @@ pub fn parse_input(value: &Value) -> Result<(PolicySet, RequestContext), PolicyE
     let req = match top.get("request") {
         Some(Value::Object(r)) => r,
         Some(other) => return Err(wrong("$.request", "an object", other)),
-        None => return Err(PolicyError::new("$", PolicyErrorKind::MissingElement("request"))),
+        None => {
+            return Err(PolicyError::new(
+                "$",
+                PolicyErrorKind::MissingElement("request"),
+            ))
+        }
     };
-    check_keys(req, "$.request", &["principal", "action", "resource", "resource_account", "context"])?;
+    check_keys(
+        req,
+        "$.request",
+        &[
+            "principal",
+            "action",
+            "resource",
+            "resource_account",
+            "context",
+        ],
+    )?;
     let field = |name: &'static str| -> Result<&str, PolicyError> {
         match req.get(name) {
             Some(Value::String(s)) => Ok(s),
             Some(other) => Err(wrong(&format!("$.request.{name}"), "a string", other)),
-            None => Err(PolicyError::new("$.request", PolicyErrorKind::MissingElement(name))),
+            None => Err(PolicyError::new(
+                "$.request",
+                PolicyErrorKind::MissingElement(name),
+            )),
         }
     };
     let mut ctx = RequestContext::new(field("principal")?, field("action")?, field("resource")?)?;
     match req.get("resource_account") {
         None | Some(Value::Null) => {}
         Some(Value::String(a)) => ctx.set_resource_account(a)?,
-        Some(other) => return Err(wrong("$.request.resource_account", "a 12-digit account id string", other)),
+        Some(other) => {
+            return Err(wrong(
+                "$.request.resource_account",
+                "a 12-digit account id string",
+                other,
+            ))
+        }
     }
     match req.get("context") {
         None | Some(Value::Null) => {}
@@ -121,7 +180,13 @@ pub fn parse_input(value: &Value) -> Result<(PolicySet, RequestContext), PolicyE
                 }
             }
         }
-        Some(other) => return Err(wrong("$.request.context", "an object of context keys", other)),
+        Some(other) => {
+            return Err(wrong(
+                "$.request.context",
+                "an object of context keys",
+                other,
+            ))
+        }
     }
     Ok((set, ctx))
 }

@@ -187,15 +187,27 @@ impl Policy {
             }
         };
         let statements = match doc.get("Statement") {
-            None => return Err(PolicyError::new("$", PolicyErrorKind::MissingElement("Statement"))),
+            None => {
+                return Err(PolicyError::new(
+                    "$",
+                    PolicyErrorKind::MissingElement("Statement"),
+                ))
+            }
             Some(Value::Object(_)) => {
-                vec![parse_statement(&doc["Statement"], "$.Statement", kind, version)?]
+                vec![parse_statement(
+                    &doc["Statement"],
+                    "$.Statement",
+                    kind,
+                    version,
+                )?]
             }
             Some(Value::Array(items)) => {
                 if items.len() > STATEMENTS_MAX {
                     return Err(PolicyError::new(
                         "$.Statement",
-                        PolicyErrorKind::Unsupported(format!("more than {STATEMENTS_MAX} statements")),
+                        PolicyErrorKind::Unsupported(format!(
+                            "more than {STATEMENTS_MAX} statements"
+                        )),
                     ));
                 }
                 items
@@ -288,7 +300,10 @@ fn one_of<'a>(
     not_name: &'static str,
 ) -> Result<Option<(bool, &'a Value, String)>, PolicyError> {
     match (obj.get(name), obj.get(not_name)) {
-        (Some(_), Some(_)) => Err(PolicyError::new(path, PolicyErrorKind::Conflict(name, not_name))),
+        (Some(_), Some(_)) => Err(PolicyError::new(
+            path,
+            PolicyErrorKind::Conflict(name, not_name),
+        )),
         (Some(v), None) => Ok(Some((false, v, format!("{path}.{name}")))),
         (None, Some(v)) => Ok(Some((true, v, format!("{path}.{not_name}")))),
         (None, None) => Ok(None),
@@ -306,7 +321,8 @@ fn parse_action(text: &str, path: &str) -> Result<ActionPattern, PolicyError> {
             PolicyErrorKind::BadValue {
                 what: "action",
                 value: text.into(),
-                why: "an action is \"*\" or `service:ActionName` (wildcards allowed), e.g. s3:Get*".into(),
+                why: "an action is \"*\" or `service:ActionName` (wildcards allowed), e.g. s3:Get*"
+                    .into(),
             },
         ));
     }
@@ -337,8 +353,15 @@ fn parse_statement(
         obj,
         path,
         &[
-            "Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource",
-            "NotResource", "Condition",
+            "Sid",
+            "Effect",
+            "Principal",
+            "NotPrincipal",
+            "Action",
+            "NotAction",
+            "Resource",
+            "NotResource",
+            "Condition",
         ],
     )?;
     let variables = version == Version::V2012_10_17;
@@ -356,7 +379,12 @@ fn parse_statement(
         }
     };
     let effect = match obj.get("Effect") {
-        None => return Err(PolicyError::new(path, PolicyErrorKind::MissingElement("Effect"))),
+        None => {
+            return Err(PolicyError::new(
+                path,
+                PolicyErrorKind::MissingElement("Effect"),
+            ))
+        }
         Some(Value::String(s)) if s == "Allow" => Effect::Allow,
         Some(Value::String(s)) if s == "Deny" => Effect::Deny,
         Some(other) => {
@@ -405,7 +433,12 @@ fn parse_statement(
     };
 
     let action = match one_of(obj, path, "Action", "NotAction")? {
-        None => return Err(PolicyError::new(path, PolicyErrorKind::MissingElement("Action"))),
+        None => {
+            return Err(PolicyError::new(
+                path,
+                PolicyErrorKind::MissingElement("Action"),
+            ))
+        }
         Some((negated, v, p)) => Matcher {
             negated,
             items: string_list(v, &p)?
@@ -417,10 +450,18 @@ fn parse_statement(
 
     let resource = match one_of(obj, path, "Resource", "NotResource")? {
         None if kind == PolicyKind::Trust => None,
-        None => return Err(PolicyError::new(path, PolicyErrorKind::MissingElement("Resource"))),
+        None => {
+            return Err(PolicyError::new(
+                path,
+                PolicyErrorKind::MissingElement("Resource"),
+            ))
+        }
         Some((negated, _, _)) if kind == PolicyKind::Trust => {
             return Err(PolicyError::new(
-                format!("{path}.{}", if negated { "NotResource" } else { "Resource" }),
+                format!(
+                    "{path}.{}",
+                    if negated { "NotResource" } else { "Resource" }
+                ),
                 PolicyErrorKind::NotAllowedHere {
                     element: if negated { "NotResource" } else { "Resource" },
                     policy_kind: kind.phrase(),
@@ -433,7 +474,13 @@ fn parse_statement(
                 .iter()
                 .map(|(s, sp)| {
                     ArnPattern::parse(s, variables).map_err(|why| {
-                        PolicyError::new(sp, PolicyErrorKind::MalformedArn { arn: s.clone(), why })
+                        PolicyError::new(
+                            sp,
+                            PolicyErrorKind::MalformedArn {
+                                arn: s.clone(),
+                                why,
+                            },
+                        )
                     })
                 })
                 .collect::<Result<_, _>>()?,
@@ -483,23 +530,63 @@ mod tests {
 
     #[test]
     fn errors_say_what_and_where() {
-        let e = err(r#"{"Version":"2012-10-17","Statement":[{"Effect":"allow","Action":"s3:*","Resource":"*"}]}"#, PolicyKind::Identity);
-        assert!(e.contains("$.Statement[0].Effect") && e.contains("Allow"), "{e}");
-        let e = err(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","action":"s3:*","Resource":"*"}]}"#, PolicyKind::Identity);
-        assert!(e.contains("$.Statement[0].action") && e.contains("did you mean `Action`"), "{e}");
-        let e = err(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3"}]}"#, PolicyKind::Identity);
+        let e = err(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"allow","Action":"s3:*","Resource":"*"}]}"#,
+            PolicyKind::Identity,
+        );
+        assert!(
+            e.contains("$.Statement[0].Effect") && e.contains("Allow"),
+            "{e}"
+        );
+        let e = err(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","action":"s3:*","Resource":"*"}]}"#,
+            PolicyKind::Identity,
+        );
+        assert!(
+            e.contains("$.Statement[0].action") && e.contains("did you mean `Action`"),
+            "{e}"
+        );
+        let e = err(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3"}]}"#,
+            PolicyKind::Identity,
+        );
         assert!(e.contains("malformed ARN"), "{e}");
-        let e = err(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEqual":{"a:b":"c"}}}]}"#, PolicyKind::Identity);
-        assert!(e.contains("$.Statement[0].Condition.StringEqual") && e.contains("unknown condition operator"), "{e}");
-        let e = err(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"NumericLessThan":{"s3:max-keys":{"a":1}}}}]}"#, PolicyKind::Identity);
+        let e = err(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEqual":{"a:b":"c"}}}]}"#,
+            PolicyKind::Identity,
+        );
+        assert!(
+            e.contains("$.Statement[0].Condition.StringEqual")
+                && e.contains("unknown condition operator"),
+            "{e}"
+        );
+        let e = err(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"NumericLessThan":{"s3:max-keys":{"a":1}}}}]}"#,
+            PolicyKind::Identity,
+        );
         assert!(e.contains("wrong value type"), "{e}");
-        let e = err(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}]}"#, PolicyKind::Identity);
-        assert!(e.contains("not allowed in a identity-based policy") || e.contains("not allowed"), "{e}");
-        let e = err(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#, PolicyKind::Resource);
+        let e = err(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}]}"#,
+            PolicyKind::Identity,
+        );
+        assert!(
+            e.contains("not allowed in a identity-based policy") || e.contains("not allowed"),
+            "{e}"
+        );
+        let e = err(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#,
+            PolicyKind::Resource,
+        );
         assert!(e.contains("Principal"), "{e}");
-        let e = err(r#"{"Version":"2012-10-18","Statement":[]}"#, PolicyKind::Identity);
+        let e = err(
+            r#"{"Version":"2012-10-18","Statement":[]}"#,
+            PolicyKind::Identity,
+        );
         assert!(e.contains("$.Version"), "{e}");
-        let e = err(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","NotAction":"s3:x","Resource":"*"}]}"#, PolicyKind::Identity);
+        let e = err(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","NotAction":"s3:x","Resource":"*"}]}"#,
+            PolicyKind::Identity,
+        );
         assert!(e.contains("cannot both"), "{e}");
         let e = err("{not json", PolicyKind::Identity);
         assert!(e.contains("invalid JSON"), "{e}");

@@ -132,7 +132,9 @@ impl PrincipalSpec {
         for e in &self.entries {
             let n = match e {
                 Entry::Everyone => Some(Naming::Caller),
-                Entry::Account(a) => (caller.account.as_deref() == Some(a)).then_some(Naming::Account),
+                Entry::Account(a) => {
+                    (caller.account.as_deref() == Some(a)).then_some(Naming::Account)
+                }
                 Entry::Arn(arn) => {
                     if *arn == caller.arn && caller.kind != CallerKind::Role {
                         Some(Naming::Caller)
@@ -142,10 +144,11 @@ impl PrincipalSpec {
                         None
                     }
                 }
-                Entry::Service(s) => {
-                    (caller.kind == CallerKind::Service && *s == caller.arn).then_some(Naming::Caller)
+                Entry::Service(s) => (caller.kind == CallerKind::Service && *s == caller.arn)
+                    .then_some(Naming::Caller),
+                Entry::Federated(f) | Entry::CanonicalUser(f) => {
+                    (*f == caller.arn).then_some(Naming::Caller)
                 }
-                Entry::Federated(f) | Entry::CanonicalUser(f) => (*f == caller.arn).then_some(Naming::Caller),
             };
             best = best.max(n);
         }
@@ -160,13 +163,22 @@ impl PrincipalSpec {
         if self.entries.contains(&Entry::Everyone) {
             return true;
         }
-        let listed_arn = |arn: &str| self.entries.iter().any(|e| matches!(e, Entry::Arn(a) if a == arn));
+        let listed_arn = |arn: &str| {
+            self.entries
+                .iter()
+                .any(|e| matches!(e, Entry::Arn(a) if a == arn))
+        };
         match caller.kind {
             CallerKind::Anonymous => false,
-            CallerKind::Service => self.entries.iter().any(|e| matches!(e, Entry::Service(s) if *s == caller.arn)),
+            CallerKind::Service => self
+                .entries
+                .iter()
+                .any(|e| matches!(e, Entry::Service(s) if *s == caller.arn)),
             _ => {
                 let account_ok = caller.account.as_deref().is_some_and(|a| {
-                    self.entries.iter().any(|e| matches!(e, Entry::Account(x) if x == a))
+                    self.entries
+                        .iter()
+                        .any(|e| matches!(e, Entry::Account(x) if x == a))
                 });
                 let entity_ok = caller.entity_arn.as_deref().is_none_or(listed_arn);
                 let own_ok = caller.kind == CallerKind::Root
@@ -201,13 +213,22 @@ fn parse_entry(kind: &str, s: String, path: &str) -> Result<Entry, PolicyError> 
                 return Err(bad("a principal cannot use wildcards except \"*\" alone; use the aws:PrincipalArn condition key for patterns"));
             }
             let caller = Caller::parse(&s).map_err(|why| {
-                PolicyError::new(path, PolicyErrorKind::MalformedArn { arn: s.clone(), why })
+                PolicyError::new(
+                    path,
+                    PolicyErrorKind::MalformedArn {
+                        arn: s.clone(),
+                        why,
+                    },
+                )
             })?;
             match caller.kind {
-                CallerKind::Root => Ok(Entry::Account(caller.account.expect("root has an account"))),
-                CallerKind::User | CallerKind::Role | CallerKind::AssumedRole | CallerKind::FederatedUser => {
-                    Ok(Entry::Arn(s))
+                CallerKind::Root => {
+                    Ok(Entry::Account(caller.account.expect("root has an account")))
                 }
+                CallerKind::User
+                | CallerKind::Role
+                | CallerKind::AssumedRole
+                | CallerKind::FederatedUser => Ok(Entry::Arn(s)),
                 _ => Err(bad("an AWS principal is an account id or an IAM/STS ARN")),
             }
         }
@@ -215,7 +236,9 @@ fn parse_entry(kind: &str, s: String, path: &str) -> Result<Entry, PolicyError> 
             if s == "*" {
                 Ok(Entry::Everyone)
             } else if s.is_empty() || s.contains(['*', '?']) {
-                Err(bad("a service principal is a name such as s3.amazonaws.com"))
+                Err(bad(
+                    "a service principal is a name such as s3.amazonaws.com",
+                ))
             } else {
                 Ok(Entry::Service(s))
             }
@@ -227,7 +250,10 @@ fn parse_entry(kind: &str, s: String, path: &str) -> Result<Entry, PolicyError> 
                 .iter()
                 .find(|k| k.eq_ignore_ascii_case(other))
                 .map(|k| k.to_string());
-            Err(PolicyError::new(path, PolicyErrorKind::UnknownElement(other.into(), hint)))
+            Err(PolicyError::new(
+                path,
+                PolicyErrorKind::UnknownElement(other.into(), hint),
+            ))
         }
     }
 }
@@ -246,28 +272,38 @@ mod tests {
         let session = caller("arn:aws:sts::111122223333:assumed-role/R/s");
         let p = PrincipalSpec::parse(&json!({"AWS": "111122223333"}), "$").unwrap();
         assert_eq!(p.names(&session), Some(Naming::Account));
-        let p = PrincipalSpec::parse(&json!({"AWS": "arn:aws:iam::111122223333:role/R"}), "$").unwrap();
+        let p =
+            PrincipalSpec::parse(&json!({"AWS": "arn:aws:iam::111122223333:role/R"}), "$").unwrap();
         assert_eq!(p.names(&session), Some(Naming::Entity));
         let p = PrincipalSpec::parse(&json!({"AWS": ["arn:aws:iam::111122223333:role/R", "arn:aws:sts::111122223333:assumed-role/R/s"]}), "$").unwrap();
         assert_eq!(p.names(&session), Some(Naming::Caller));
         let p = PrincipalSpec::parse(&json!("*"), "$").unwrap();
         assert_eq!(p.names(&caller("anonymous")), Some(Naming::Caller));
-        let p = PrincipalSpec::parse(&json!({"AWS": "arn:aws:iam::444455556666:root"}), "$").unwrap();
+        let p =
+            PrincipalSpec::parse(&json!({"AWS": "arn:aws:iam::444455556666:root"}), "$").unwrap();
         assert_eq!(p.names(&session), None);
     }
 
     #[test]
     fn not_principal_needs_every_link() {
         let user = caller("arn:aws:iam::111122223333:user/alice");
-        let only_user = PrincipalSpec::parse(&json!({"AWS": "arn:aws:iam::111122223333:user/alice"}), "$").unwrap();
+        let only_user =
+            PrincipalSpec::parse(&json!({"AWS": "arn:aws:iam::111122223333:user/alice"}), "$")
+                .unwrap();
         assert!(!only_user.excludes(&user));
-        let both = PrincipalSpec::parse(&json!({"AWS": ["arn:aws:iam::111122223333:user/alice", "111122223333"]}), "$").unwrap();
+        let both = PrincipalSpec::parse(
+            &json!({"AWS": ["arn:aws:iam::111122223333:user/alice", "111122223333"]}),
+            "$",
+        )
+        .unwrap();
         assert!(both.excludes(&user));
     }
 
     #[test]
     fn rejects_partial_wildcards_and_unknown_kinds() {
-        assert!(PrincipalSpec::parse(&json!({"AWS": "arn:aws:iam::111122223333:user/*"}), "$").is_err());
+        assert!(
+            PrincipalSpec::parse(&json!({"AWS": "arn:aws:iam::111122223333:user/*"}), "$").is_err()
+        );
         assert!(PrincipalSpec::parse(&json!({"aws": "*"}), "$").is_err());
         assert!(PrincipalSpec::parse(&json!("alice"), "$").is_err());
     }

@@ -15,8 +15,8 @@
 //! - a substituted value is literal text: a `*` inside `aws:username` is not a wildcard;
 //! - `${*}`, `${?}` and `${$}` are a literal `*`, `?` and `$`.
 
-use super::context::RequestContext;
 use super::context::key_hash;
+use super::context::RequestContext;
 use super::glob::{glob_match, match_shaped, shape, Shape, ANY_ONE, STAR};
 
 /// One piece of a compiled template.
@@ -123,7 +123,12 @@ impl Template {
     /// Glob-matches `text` against this template (variables substituted from `ctx`); `None`
     /// when a variable cannot be resolved.
     #[inline]
-    pub fn matches(&self, ctx: &RequestContext, scratch: &mut Vec<u8>, text: &[u8]) -> Option<bool> {
+    pub fn matches(
+        &self,
+        ctx: &RequestContext,
+        scratch: &mut Vec<u8>,
+        text: &[u8],
+    ) -> Option<bool> {
         if let Some((p, sh)) = &self.fixed {
             return Some(match_shaped(*sh, p, text));
         }
@@ -133,7 +138,11 @@ impl Template {
 
     /// The compiled pattern with variables substituted from `ctx`, or `None` when a variable
     /// cannot be resolved. Uses `scratch` only when the template has variables.
-    pub fn resolve<'a>(&'a self, ctx: &RequestContext, scratch: &'a mut Vec<u8>) -> Option<&'a [u8]> {
+    pub fn resolve<'a>(
+        &'a self,
+        ctx: &RequestContext,
+        scratch: &'a mut Vec<u8>,
+    ) -> Option<&'a [u8]> {
         if let Some((fixed, _)) = &self.fixed {
             return Some(fixed);
         }
@@ -183,14 +192,19 @@ fn parse_variable(inner: &str) -> Result<Piece, String> {
                 .ok_or_else(|| {
                     format!("the default value in `${{{inner}}}` must be in single quotes")
                 })?;
-            (key.trim(), Some(quoted.as_bytes().to_vec().into_boxed_slice()))
+            (
+                key.trim(),
+                Some(quoted.as_bytes().to_vec().into_boxed_slice()),
+            )
         }
     };
     if key.is_empty() {
         return Err(format!("`${{{inner}}}` names no context key"));
     }
     if key.contains(|c: char| c.is_whitespace() || c == '$' || c == '{') {
-        return Err(format!("`{key}` is not a valid context key name in a policy variable"));
+        return Err(format!(
+            "`{key}` is not a valid context key name in a policy variable"
+        ));
     }
     let lower = key.to_ascii_lowercase();
     Ok(Piece::Var {
@@ -240,7 +254,10 @@ mod tests {
         let t = Template::parse("${aws:userid}", Wildcards::Off, true).unwrap();
         assert!(t.resolve(&ctx(), &mut buf).is_none());
         let t = Template::parse("${aws:TagKeys}", Wildcards::Off, true).unwrap();
-        assert!(t.resolve(&ctx(), &mut buf).is_none(), "multi-valued keys do not substitute");
+        assert!(
+            t.resolve(&ctx(), &mut buf).is_none(),
+            "multi-valued keys do not substitute"
+        );
     }
 
     #[test]

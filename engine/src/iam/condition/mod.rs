@@ -244,7 +244,14 @@ fn parse_values(
                     )
                 } else {
                     Scalar::Fixed(parse_date_millis(s).ok_or_else(|| {
-                        bad(path, i, n, "date", s, "expected ISO 8601 (2026-01-01T00:00:00Z) or epoch seconds")
+                        bad(
+                            path,
+                            i,
+                            n,
+                            "date",
+                            s,
+                            "expected ISO 8601 (2026-01-01T00:00:00Z) or epoch seconds",
+                        )
                     })?)
                 });
             }
@@ -254,7 +261,8 @@ fn parse_values(
             raw.iter()
                 .enumerate()
                 .map(|(i, s)| {
-                    parse_bool(s).ok_or_else(|| bad(path, i, n, "boolean", s, "expected true or false"))
+                    parse_bool(s)
+                        .ok_or_else(|| bad(path, i, n, "boolean", s, "expected true or false"))
                 })
                 .collect::<Result<_, _>>()?,
         ),
@@ -262,7 +270,8 @@ fn parse_values(
             raw.iter()
                 .enumerate()
                 .map(|(i, s)| {
-                    decode_base64(s).ok_or_else(|| bad(path, i, n, "binary value", s, "expected base64"))
+                    decode_base64(s)
+                        .ok_or_else(|| bad(path, i, n, "binary value", s, "expected base64"))
                 })
                 .collect::<Result<_, _>>()?,
         ),
@@ -271,7 +280,14 @@ fn parse_values(
                 .enumerate()
                 .map(|(i, s)| {
                     Cidr::parse(s).ok_or_else(|| {
-                        bad(path, i, n, "IP address", s, "expected an IPv4 or IPv6 address or CIDR range")
+                        bad(
+                            path,
+                            i,
+                            n,
+                            "IP address",
+                            s,
+                            "expected an IPv4 or IPv6 address or CIDR range",
+                        )
                     })
                 })
                 .collect::<Result<_, _>>()?,
@@ -280,8 +296,18 @@ fn parse_values(
             let mut v = Vec::with_capacity(n);
             for (i, s) in raw.iter().enumerate() {
                 let p = ArnPattern::parse(s, variables).map_err(|why| {
-                    let p = if n > 1 { format!("{path}[{i}]") } else { path.to_string() };
-                    PolicyError::new(p, PolicyErrorKind::MalformedArn { arn: s.clone(), why })
+                    let p = if n > 1 {
+                        format!("{path}[{i}]")
+                    } else {
+                        path.to_string()
+                    };
+                    PolicyError::new(
+                        p,
+                        PolicyErrorKind::MalformedArn {
+                            arn: s.clone(),
+                            why,
+                        },
+                    )
                 })?;
                 v.push(p);
             }
@@ -292,7 +318,14 @@ fn parse_values(
                 .enumerate()
                 .map(|(i, s)| {
                     parse_bool(s).ok_or_else(|| {
-                        bad(path, i, n, "Null value", s, "expected true (key absent) or false (key present)")
+                        bad(
+                            path,
+                            i,
+                            n,
+                            "Null value",
+                            s,
+                            "expected true (key absent) or false (key present)",
+                        )
                     })
                 })
                 .collect::<Result<_, _>>()?,
@@ -310,7 +343,10 @@ fn eq_ignore_case(a: &[u8], b: &str) -> bool {
         return a.eq_ignore_ascii_case(b.as_bytes());
     }
     match std::str::from_utf8(a) {
-        Ok(a) => a.chars().flat_map(char::to_lowercase).eq(b.chars().flat_map(char::to_lowercase)),
+        Ok(a) => a
+            .chars()
+            .flat_map(char::to_lowercase)
+            .eq(b.chars().flat_map(char::to_lowercase)),
         Err(_) => false,
     }
 }
@@ -320,10 +356,12 @@ impl Condition {
     /// variables; it is reused across calls so evaluation does not allocate.
     pub fn evaluate(&self, ctx: &RequestContext, scratch: &mut Vec<u8>) -> bool {
         let op = self.operator;
-        let values = ctx.get_hashed(self.key_hash, &self.key_lower).filter(|v| !v.is_empty());
+        let values = ctx
+            .get_hashed(self.key_hash, &self.key_lower)
+            .filter(|v| !v.is_empty());
         if let Values::Nulls(wants) = &self.values {
             let is_null = values.is_none();
-            return wants.iter().any(|&w| w == is_null);
+            return wants.contains(&is_null);
         }
         let Some(values) = values else {
             return op.if_exists
@@ -366,7 +404,12 @@ impl Condition {
 
     /// True when the request value `v` matches at least one policy value (the positive
     /// comparison; negation is applied by the caller).
-    fn matches_any(&self, v: &str, ctx: &RequestContext, scratch: &mut Vec<u8>) -> Result<bool, Unresolved> {
+    fn matches_any(
+        &self,
+        v: &str,
+        ctx: &RequestContext,
+        scratch: &mut Vec<u8>,
+    ) -> Result<bool, Unresolved> {
         let base = self.operator.base;
         match &self.values {
             Values::Strings(ts) => {
@@ -386,7 +429,9 @@ impl Condition {
                 Ok(false)
             }
             Values::Numbers(ns) => {
-                let Some(x) = parse_number(v) else { return Ok(false) };
+                let Some(x) = parse_number(v) else {
+                    return Ok(false);
+                };
                 for n in ns {
                     let y = match n {
                         Scalar::Fixed(y) => *y,
@@ -412,7 +457,9 @@ impl Condition {
                 Ok(false)
             }
             Values::Dates(ds) => {
-                let Some(x) = parse_date_millis(v) else { return Ok(false) };
+                let Some(x) = parse_date_millis(v) else {
+                    return Ok(false);
+                };
                 for d in ds {
                     let y = match d {
                         Scalar::Fixed(y) => *y,
@@ -439,7 +486,7 @@ impl Condition {
             }
             Values::Bools(bs) => Ok(parse_bool(v).is_some_and(|x| bs.contains(&x))),
             Values::Binaries(bins) => Ok(match decode_base64(v) {
-                Some(x) => bins.iter().any(|b| *b == x),
+                Some(x) => bins.contains(&x),
                 None => false,
             }),
             Values::Cidrs(cs) => {

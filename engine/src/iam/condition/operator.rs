@@ -71,9 +71,15 @@ impl BaseOp {
         use BaseOp::*;
         match self {
             StringEquals | StringEqualsIgnoreCase | StringLike => Family::String,
-            NumericEquals | NumericLessThan | NumericLessThanEquals | NumericGreaterThan
+            NumericEquals
+            | NumericLessThan
+            | NumericLessThanEquals
+            | NumericGreaterThan
             | NumericGreaterThanEquals => Family::Numeric,
-            DateEquals | DateLessThan | DateLessThanEquals | DateGreaterThan
+            DateEquals
+            | DateLessThan
+            | DateLessThanEquals
+            | DateGreaterThan
             | DateGreaterThanEquals => Family::Date,
             Bool => Family::Bool,
             BinaryEquals => Family::Binary,
@@ -112,22 +118,42 @@ pub struct Operator {
 const NAMES: &[(&str, BaseOp, bool)] = &[
     ("StringEquals", BaseOp::StringEquals, false),
     ("StringNotEquals", BaseOp::StringEquals, true),
-    ("StringEqualsIgnoreCase", BaseOp::StringEqualsIgnoreCase, false),
-    ("StringNotEqualsIgnoreCase", BaseOp::StringEqualsIgnoreCase, true),
+    (
+        "StringEqualsIgnoreCase",
+        BaseOp::StringEqualsIgnoreCase,
+        false,
+    ),
+    (
+        "StringNotEqualsIgnoreCase",
+        BaseOp::StringEqualsIgnoreCase,
+        true,
+    ),
     ("StringLike", BaseOp::StringLike, false),
     ("StringNotLike", BaseOp::StringLike, true),
     ("NumericEquals", BaseOp::NumericEquals, false),
     ("NumericNotEquals", BaseOp::NumericEquals, true),
     ("NumericLessThan", BaseOp::NumericLessThan, false),
-    ("NumericLessThanEquals", BaseOp::NumericLessThanEquals, false),
+    (
+        "NumericLessThanEquals",
+        BaseOp::NumericLessThanEquals,
+        false,
+    ),
     ("NumericGreaterThan", BaseOp::NumericGreaterThan, false),
-    ("NumericGreaterThanEquals", BaseOp::NumericGreaterThanEquals, false),
+    (
+        "NumericGreaterThanEquals",
+        BaseOp::NumericGreaterThanEquals,
+        false,
+    ),
     ("DateEquals", BaseOp::DateEquals, false),
     ("DateNotEquals", BaseOp::DateEquals, true),
     ("DateLessThan", BaseOp::DateLessThan, false),
     ("DateLessThanEquals", BaseOp::DateLessThanEquals, false),
     ("DateGreaterThan", BaseOp::DateGreaterThan, false),
-    ("DateGreaterThanEquals", BaseOp::DateGreaterThanEquals, false),
+    (
+        "DateGreaterThanEquals",
+        BaseOp::DateGreaterThanEquals,
+        false,
+    ),
     ("Bool", BaseOp::Bool, false),
     ("BinaryEquals", BaseOp::BinaryEquals, false),
     ("IpAddress", BaseOp::IpAddress, false),
@@ -212,7 +238,10 @@ mod tests {
     fn parses_every_documented_form() {
         for (name, base, negated) in NAMES {
             let op = Operator::parse(name).unwrap();
-            assert_eq!((op.base, op.negated, op.if_exists), (*base, *negated, false));
+            assert_eq!(
+                (op.base, op.negated, op.if_exists),
+                (*base, *negated, false)
+            );
             if *base != BaseOp::Null {
                 let op = Operator::parse(&format!("ForAllValues:{name}IfExists")).unwrap();
                 assert_eq!(op.qualifier, Qualifier::ForAllValues);

@@ -34,7 +34,10 @@ fn digits(s: &[u8]) -> Option<i64> {
     if s.is_empty() || s.len() > 18 || !s.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    Some(s.iter().fold(0i64, |acc, &d| acc * 10 + i64::from(d - b'0')))
+    Some(
+        s.iter()
+            .fold(0i64, |acc, &d| acc * 10 + i64::from(d - b'0')),
+    )
 }
 
 /// Parses a date as AWS accepts it in conditions: epoch seconds (`1767225600`), an ISO 8601
@@ -122,7 +125,11 @@ pub fn parse_date_millis(text: &str) -> Option<i64> {
 /// Parses a number as the numeric operators compare it (integers and decimals).
 pub fn parse_number(text: &str) -> Option<f64> {
     let t = text.trim();
-    if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E')) {
+    if t.is_empty()
+        || !t
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'))
+    {
         return None;
     }
     t.parse::<f64>().ok().filter(|v| v.is_finite())
@@ -226,11 +233,19 @@ impl Cidr {
 fn mask(ip: IpAddr, bits: u8) -> IpAddr {
     match ip {
         IpAddr::V4(v4) => {
-            let m = if bits == 0 { 0 } else { u32::MAX << (32 - u32::from(bits)) };
+            let m = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - u32::from(bits))
+            };
             IpAddr::V4((u32::from(v4) & m).into())
         }
         IpAddr::V6(v6) => {
-            let m = if bits == 0 { 0 } else { u128::MAX << (128 - u32::from(bits)) };
+            let m = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - u32::from(bits))
+            };
             IpAddr::V6((u128::from(v6) & m).into())
         }
     }
@@ -244,10 +259,22 @@ mod tests {
     fn dates() {
         assert_eq!(parse_date_millis("1970-01-01"), Some(0));
         assert_eq!(parse_date_millis("1767225600"), Some(1_767_225_600_000));
-        assert_eq!(parse_date_millis("2026-01-01T00:00:00Z"), Some(1_767_225_600_000));
-        assert_eq!(parse_date_millis("2026-01-01T01:00:00+01:00"), Some(1_767_225_600_000));
-        assert_eq!(parse_date_millis("2026-01-01T00:00:00.250Z"), Some(1_767_225_600_250));
-        assert_eq!(parse_date_millis("2026-01-01T00:00Z"), Some(1_767_225_600_000));
+        assert_eq!(
+            parse_date_millis("2026-01-01T00:00:00Z"),
+            Some(1_767_225_600_000)
+        );
+        assert_eq!(
+            parse_date_millis("2026-01-01T01:00:00+01:00"),
+            Some(1_767_225_600_000)
+        );
+        assert_eq!(
+            parse_date_millis("2026-01-01T00:00:00.250Z"),
+            Some(1_767_225_600_250)
+        );
+        assert_eq!(
+            parse_date_millis("2026-01-01T00:00Z"),
+            Some(1_767_225_600_000)
+        );
         assert_eq!(parse_date_millis("2024-02-29"), Some(1_709_164_800_000));
         assert_eq!(parse_date_millis("2023-02-29"), None);
         assert_eq!(parse_date_millis("yesterday"), None);
@@ -263,7 +290,9 @@ mod tests {
         let c6 = Cidr::parse("2001:DB8:1234:5678::/64").unwrap();
         assert!(c6.contains("2001:db8:1234:5678::9".parse().unwrap()));
         assert!(Cidr::parse("203.0.113.0/33").is_none());
-        assert!(Cidr::parse("0.0.0.0/0").unwrap().contains("8.8.8.8".parse().unwrap()));
+        assert!(Cidr::parse("0.0.0.0/0")
+            .unwrap()
+            .contains("8.8.8.8".parse().unwrap()));
     }
 
     #[test]
