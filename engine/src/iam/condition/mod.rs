@@ -520,7 +520,7 @@ impl Condition {
             format!("{:?}", self.raw_values)
         };
         let got = match ctx.get(&self.key_lower) {
-            None => "is absent from the request".to_string(),
+            None => "is absent".to_string(),
             Some([]) => "is present with no values".to_string(),
             Some([one]) => format!("is \"{one}\""),
             Some(many) => format!("is {many:?}"),
