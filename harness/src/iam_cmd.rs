@@ -97,7 +97,7 @@ fn evaluate_one(text: &str, mode: &Mode, where_: &str) -> Result<String, Failure
     let (set, ctx) = parse_input(&value).map_err(|e| Failure::Input(format!("{where_}: {e}")))?;
     let exp = explain(&set, &ctx);
     Ok(match mode {
-        Mode::Eval => exp.to_json(&set, &ctx).to_string(),
+        Mode::Eval => exp.to_json_line(&set, &ctx),
         Mode::Explain => exp.render(&set, &ctx),
     })
 }

@@ -27,7 +27,7 @@ use super::context::RequestContext;
 use super::error::PolicyError;
 use super::evaluate::{decide, Decision, PolicySet, Reason};
 use super::explain::{explain, Explanation};
-use super::policy::{Policy, PolicyKind};
+use super::policy::{Effect, Policy, PolicyKind};
 
 /// An IAM user.
 #[derive(Debug, Clone)]
@@ -365,7 +365,8 @@ impl Authorizer {
     /// AWS STS AssumeRole: the caller needs `sts:AssumeRole` on the role, allowed as for any
     /// request where the role's **trust policy** is the resource-based policy (same account: a
     /// trust policy naming the caller suffices; naming only the account delegates to the
-    /// caller's identity policies; cross account: both sides). Session tags also need
+    /// caller's identity policies; cross account: both sides) — and, unlike other
+    /// resource-based policies, the trust policy must always contain an applicable Allow. Session tags also need
     /// `sts:TagSession`. The session's permissions are then the role's policies, capped by its
     /// boundary and by the session policies; its principal tags are the role's tags overridden
     /// by the session tags.
@@ -434,6 +435,18 @@ impl Authorizer {
             let (exp, set, ctx) = self.authorize_explained(caller, &access)?;
             if exp.decision != Decision::Allow {
                 return Err(AuthError::AccessDenied(exp.summary(&set, &ctx)));
+            }
+            // Unlike a bucket policy, a role trust policy must itself allow: identity
+            // permissions alone never let anyone assume a role, even in the same account.
+            let trusted = exp.trace.iter().any(|e| {
+                e.at.kind == PolicyKind::Trust && e.effect == Effect::Allow && e.outcome.is_ok()
+            });
+            if !trusted {
+                return Err(AuthError::AccessDenied(format!(
+                    "the trust policy of {} does not allow {} to perform {action}; a role trust policy must always allow, identity permissions alone are not enough",
+                    req.role_arn,
+                    ctx.caller().arn
+                )));
             }
         }
         debug_assert_eq!(

@@ -251,6 +251,16 @@ impl Explanation {
         })
     }
 
+    /// The result of `seedbed iam eval` as one line of compact JSON, keys in the documented
+    /// order: `decision`, `matched`, `explanation`.
+    pub fn to_json_line(&self, set: &PolicySet, ctx: &RequestContext) -> String {
+        let v = self.to_json(set, ctx);
+        format!(
+            "{{\"decision\":{},\"matched\":{},\"explanation\":{}}}",
+            v["decision"], v["matched"], v["explanation"]
+        )
+    }
+
     /// A step-by-step, teaching explanation for a person.
     pub fn render(&self, set: &PolicySet, ctx: &RequestContext) -> String {
         let mut out = String::new();
