@@ -229,6 +229,28 @@ impl Explanation {
         }
     }
 
+    /// The summary followed by every other statement's fate: why each did not apply, and
+    /// which applied without deciding (an Allow overridden by a Deny, ...).
+    pub fn summary_with_statements(&self, set: &PolicySet, ctx: &RequestContext) -> String {
+        let mut out = self.summary(set, ctx);
+        let others: Vec<&TraceEntry> = self.trace.iter().filter(|e| !self.matched.contains(&e.at)).collect();
+        if others.is_empty() {
+            return out;
+        }
+        out.push_str(" Other statements:");
+        for e in others {
+            let text = outcome_text(set, ctx, e).replace("\n          ", " ");
+            let text = match e.outcome {
+                Ok(_) => format!("{text}, but did not decide"),
+                Err(_) => text,
+            };
+            let _ = write!(out, " {}: {};", statement_label(set, e.at), text);
+        }
+        out.pop();
+        out.push('.');
+        out
+    }
+
     /// The compact JSON result of `seedbed iam eval`.
     pub fn to_json(&self, set: &PolicySet, ctx: &RequestContext) -> Value {
         let matched: Vec<Value> = self
@@ -247,7 +269,7 @@ impl Explanation {
         json!({
             "decision": self.decision.name(),
             "matched": matched,
-            "explanation": self.summary(set, ctx),
+            "explanation": self.summary_with_statements(set, ctx),
         })
     }
 
