@@ -59,7 +59,7 @@ pub enum PolicyErrorKind {
     #[error("`{0}` and `{1}` cannot both appear in one statement")]
     Conflict(&'static str, &'static str),
     /// An element that this kind of policy does not allow (Principal in an identity policy, ...).
-    #[error("`{element}` is not allowed in a {policy_kind} policy")]
+    #[error("`{element}` is not allowed in a policy of this kind ({policy_kind})")]
     NotAllowedHere {
         /// The element.
         element: &'static str,
