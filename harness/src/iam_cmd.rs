@@ -121,7 +121,7 @@ fn run_inner(mode: &Mode, args: &IamArgs) -> Result<(), Failure> {
         writeln!(out, "{}", result.trim_end())?;
         return Ok(out.flush()?);
     }
-    let mut reader = BufReader::new(reader.take(u64::MAX));
+    let mut reader = BufReader::new(reader);
     let mut line = String::new();
     let mut line_no = 0u64;
     loop {

@@ -136,9 +136,14 @@ pub fn outcome_text(set: &PolicySet, ctx: &RequestContext, entry: &TraceEntry) -
                 }
                 _ => "",
             };
-            let what = match entry.at.kind {
-                PolicyKind::Resource | PolicyKind::Trust => "principal, action, resource and every condition match",
-                _ => "action, resource and every condition match",
+            let who = match entry.at.kind {
+                PolicyKind::Resource | PolicyKind::Trust => "principal, action, resource",
+                _ => "action, resource",
+            };
+            let what = if stmt.conditions.is_empty() {
+                format!("{who} match (no conditions)")
+            } else {
+                format!("{who} and every condition match")
             };
             let mut text = format!("applies: {what}{how}");
             for c in &stmt.conditions {
