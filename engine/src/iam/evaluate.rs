@@ -24,7 +24,7 @@
 //! fully listed — and, as AWS documents, to **every** caller that has a permissions boundary.
 //!
 //! Evaluation allocates nothing: statement outcomes flow to a [`Tracer`], which is a no-op
-//! for [`decide`] and a recorder for [`crate::iam::explain`].
+//! for [`decide`] and a recorder for [`fn@crate::iam::explain`].
 
 use std::sync::Arc;
 

@@ -14,7 +14,7 @@
 //! - [`condition`] — operators, qualifiers, missing-key rules;
 //! - [`policy`] — parsing and compiling a policy document;
 //! - [`evaluate`] — the evaluation flow (deny → SCP → resource → identity → boundary → session);
-//! - [`explain`] — why a decision came out the way it did;
+//! - [`mod@explain`] — why a decision came out the way it did;
 //! - [`input`] — the JSON input of `seedbed iam eval`;
 //! - [`authorizer`] — users, groups, roles, trust policies, AssumeRole sessions, and the
 //!   [`authorizer::Authorizer`] API that storage services call;
