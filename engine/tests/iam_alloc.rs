@@ -61,5 +61,10 @@ fn decide_allocates_nothing_without_policy_variables() {
         assert_eq!(decide(&set, &ctx).0, Decision::Allow);
     }
     let after = ALLOCATIONS.load(Ordering::Relaxed);
-    assert_eq!(after - before, 0, "decide allocated {} times in 100 calls", after - before);
+    assert_eq!(
+        after - before,
+        0,
+        "decide allocated {} times in 100 calls",
+        after - before
+    );
 }

@@ -163,7 +163,10 @@ pub fn check_statement(
     let naming = match &stmt.principal {
         None => Naming::Caller,
         Some(m) => {
-            let spec = &m.items[0];
+            // The parser builds exactly one spec; a hand-built empty matcher names nobody.
+            let Some(spec) = m.items.first() else {
+                return Err(Miss::Principal);
+            };
             if m.negated {
                 if !has_boundary && spec.excludes(ctx.caller()) {
                     return Err(Miss::NotPrincipal);

@@ -153,12 +153,12 @@ pub fn outcome_text(set: &PolicySet, ctx: &RequestContext, entry: &TraceEntry) -
         }
         Err(Miss::Principal) => format!(
             "does not apply: Principal {} does not name {}",
-            stmt.principal.as_ref().map_or("?".into(), |p| p.items[0].source().to_string()),
+            stmt.principal.as_ref().and_then(|p| p.items.first()).map_or("?".into(), |p| p.source().to_string()),
             ctx.caller().arn
         ),
         Err(Miss::NotPrincipal) => format!(
             "does not apply: NotPrincipal {} lists every identity of {} (account, entity and session)",
-            stmt.principal.as_ref().map_or("?".into(), |p| p.items[0].source().to_string()),
+            stmt.principal.as_ref().and_then(|p| p.items.first()).map_or("?".into(), |p| p.source().to_string()),
             ctx.caller().arn
         ),
         Err(Miss::Action) => format!(
@@ -172,7 +172,9 @@ pub fn outcome_text(set: &PolicySet, ctx: &RequestContext, entry: &TraceEntry) -
             list(&stmt.action.items, |a| a.source.clone())
         ),
         Err(Miss::Resource) => {
-            let r = stmt.resource.as_ref().expect("a resource miss has a Resource");
+            let Some(r) = stmt.resource.as_ref() else {
+                return "does not apply: resource does not match".into();
+            };
             let unresolved = r.items.iter().find_map(|p| p.unresolved_key(ctx));
             let mut s = format!(
                 "does not apply: resource {} matches no Resource pattern {}",
@@ -187,7 +189,7 @@ pub fn outcome_text(set: &PolicySet, ctx: &RequestContext, entry: &TraceEntry) -
         Err(Miss::NotResource) => format!(
             "does not apply: resource {} is listed in NotResource {}",
             ctx.resource(),
-            list(&stmt.resource.as_ref().expect("NotResource").items, |p| p.source())
+            stmt.resource.as_ref().map_or_else(String::new, |r| list(&r.items, |p| p.source()))
         ),
         Err(Miss::Condition(i)) => match stmt.conditions.get(i as usize) {
             Some(c) => format!("does not apply: condition {}", c.describe(ctx, false)),
@@ -238,7 +240,11 @@ impl Explanation {
     /// which applied without deciding (an Allow overridden by a Deny, ...).
     pub fn summary_with_statements(&self, set: &PolicySet, ctx: &RequestContext) -> String {
         let mut out = self.summary(set, ctx);
-        let others: Vec<&TraceEntry> = self.trace.iter().filter(|e| !self.matched.contains(&e.at)).collect();
+        let others: Vec<&TraceEntry> = self
+            .trace
+            .iter()
+            .filter(|e| !self.matched.contains(&e.at))
+            .collect();
         if others.is_empty() {
             return out;
         }
