@@ -3,7 +3,7 @@
 //! produces an Allow.
 
 use proptest::prelude::*;
-use seedbed_engine::iam::{decide, parse_input, Decision, Policy, PolicyKind};
+use seedbed_engine::iam::{decide, explain, parse_input, Decision, Policy, PolicyKind};
 use serde_json::{json, Value};
 
 const KINDS: [PolicyKind; 6] = [
@@ -252,5 +252,19 @@ proptest! {
             prop_assert_ne!(after, Decision::Allow);
         }
         prop_assert!(after == before || after == Decision::ExplicitDeny, "{:?} -> {:?}", before, after);
+    }
+
+    #[test]
+    fn explanation_agrees_with_the_fast_path(input in arb_input()) {
+        let (set, ctx) = parse_input(&input).expect("generated input is valid");
+        let exp = explain(&set, &ctx);
+        prop_assert_eq!((exp.decision, exp.reason), decide(&set, &ctx));
+        prop_assert_eq!(exp.trace.len(), set.total_statements());
+        // Every matched statement applied and carries the deciding effect.
+        for at in &exp.matched {
+            let entry = exp.trace.iter().find(|e| e.at == *at).expect("matched statements are traced");
+            prop_assert!(entry.outcome.is_ok());
+        }
+        prop_assert_eq!(exp.matched.is_empty(), exp.decision == Decision::ImplicitDeny);
     }
 }
