@@ -265,6 +265,13 @@ proptest! {
             let entry = exp.trace.iter().find(|e| e.at == *at).expect("matched statements are traced");
             prop_assert!(entry.outcome.is_ok());
         }
-        prop_assert_eq!(exp.matched.is_empty(), exp.decision == Decision::ImplicitDeny);
+        // An implicit deny is decided by an absence; an explicit deny always by a statement.
+        // (An Allow may have none: the root user needs no policy in its own account.)
+        if exp.decision == Decision::ImplicitDeny {
+            prop_assert!(exp.matched.is_empty());
+        }
+        if exp.decision == Decision::ExplicitDeny {
+            prop_assert!(!exp.matched.is_empty());
+        }
     }
 }
