@@ -229,6 +229,9 @@ impl Explanation {
             Reason::SessionNoAllow => format!(
                 "Implicit deny: the session policies do not allow {what}; a session can do only what both its role's policies and its session policies allow."
             ),
+            Reason::Allowed if self.matched.is_empty() => format!(
+                "Allow: {who} is the account root user, which needs no identity-based policy in its own account, and nothing denies {what}."
+            ),
             Reason::Allowed => {
                 let by: Vec<String> = self.matched.iter().map(|a| statement_label(set, *a)).collect();
                 format!("Allow: every policy type that applies allows {what} ({}), and nothing denies it.", by.join("; "))
