@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod clock;
+pub mod iam;
 pub mod io;
 pub mod lsm;
 pub mod object;

@@ -5,6 +5,7 @@
 //! With no subcommand it runs the tour: a short pass over everything that exists.
 
 mod bench;
+mod iam_cmd;
 mod object_cmd;
 mod output;
 mod report;
@@ -40,6 +41,9 @@ enum Command {
     Object(Box<object_cmd::ObjectArgs>),
     /// Turn JSON results (bench --json, sim sweep --json) into index.html with SVG charts.
     Report(report::ReportArgs),
+    /// Evaluate and explain AWS IAM policies.
+    #[command(subcommand)]
+    Iam(iam_cmd::IamCommand),
 }
 
 fn main() -> ExitCode {
@@ -51,6 +55,7 @@ fn main() -> ExitCode {
         Some(Command::Sim(cmd)) => sim::run(*cmd),
         Some(Command::Object(args)) => object_cmd::run(*args),
         Some(Command::Report(args)) => report::run(&args),
+        Some(Command::Iam(cmd)) => return iam_cmd::run(cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
