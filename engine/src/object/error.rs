@@ -87,6 +87,9 @@ pub enum ObjectError {
         /// The minimum.
         min: u64,
     },
+    /// IAM did not allow the request; nothing was read or written.
+    #[error("AccessDenied: {0}")]
+    AccessDenied(String),
     /// A request argument is invalid.
     #[error("InvalidArgument: {0}")]
     InvalidArgument(String),
@@ -126,6 +129,7 @@ impl ObjectError {
             ObjectError::InvalidPart(_) => "InvalidPart",
             ObjectError::InvalidPartOrder => "InvalidPartOrder",
             ObjectError::EntityTooSmall { .. } => "EntityTooSmall",
+            ObjectError::AccessDenied(_) => "AccessDenied",
             ObjectError::InvalidArgument(_) => "InvalidArgument",
             ObjectError::DataLoss { .. } | ObjectError::Internal(_) => "InternalError",
         }
@@ -140,6 +144,7 @@ impl ObjectError {
             | ObjectError::NoSuchUpload(_) => 404,
             ObjectError::BucketAlreadyExists(_) | ObjectError::BucketNotEmpty(_) => 409,
             ObjectError::MethodNotAllowed { .. } => 405,
+            ObjectError::AccessDenied(_) => 403,
             ObjectError::PreconditionFailed(_) => 412,
             ObjectError::InvalidRange { .. } => 416,
             ObjectError::DataLoss { .. } | ObjectError::Internal(_) => 500,

@@ -57,6 +57,9 @@ pub struct BucketMeta {
     pub created_ms: u64,
     /// Versioning state.
     pub versioning: Versioning,
+    /// The bucket policy (IAM JSON), the resource-based policy of its objects.
+    #[serde(default)]
+    pub policy: Option<String>,
 }
 
 /// One blob of an object's data; a multipart object has one per part.

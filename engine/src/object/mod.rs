@@ -14,7 +14,9 @@
 //! - [`list`] — ListObjectsV2 and ListObjectVersions.
 //! - [`multipart`] — multipart uploads.
 //! - [`scrub`] — verify everything, heal from parity, remove orphans.
+//! - [`auth`] — IAM enforcement: every call as a principal, bucket policies.
 
+pub mod auth;
 pub mod blob;
 pub mod erasure;
 pub mod error;
@@ -29,6 +31,7 @@ pub mod scrub;
 pub mod shard;
 pub mod store;
 
+pub use auth::{AuthorizedStore, Caller, Guard};
 pub use error::ObjectError;
 pub use list::{ListOptions, ListPage, ObjectSummary, VersionSummary};
 pub use meta::{MetaStore, Versioning};

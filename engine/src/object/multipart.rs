@@ -34,7 +34,7 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
 }
 
 impl ObjectStore {
-    fn upload(&self, bucket: &str, upload_id: &str) -> Result<UploadMeta, ObjectError> {
+    pub(super) fn upload(&self, bucket: &str, upload_id: &str) -> Result<UploadMeta, ObjectError> {
         let k = meta::upload_key(bucket, upload_id);
         match self.meta_get(&k)? {
             Some(v) => meta::from_json(&k, &v).map_err(ObjectError::Internal),

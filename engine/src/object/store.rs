@@ -57,6 +57,8 @@ pub struct ObjectStore {
     rng: Mutex<DetRng>,
     commit_lock: Mutex<()>,
     pub(super) gc_lock: RwLock<()>,
+    /// IAM: set by `set_guard`; required by `as_caller`.
+    pub(super) guard: Option<super::auth::Guard>,
 }
 
 impl ObjectStore {
@@ -152,6 +154,7 @@ impl ObjectStore {
             rng: Mutex::new(rng),
             commit_lock: Mutex::new(()),
             gc_lock: RwLock::new(()),
+            guard: None,
         }
     }
 
@@ -279,6 +282,7 @@ impl ObjectStore {
             name: name.to_string(),
             created_ms: self.now_ms(),
             versioning: Versioning::Unversioned,
+            policy: None,
         };
         self.meta_commit(vec![(meta::bucket_key(name), Some(meta::to_json(&b)))])?;
         Ok(b)
