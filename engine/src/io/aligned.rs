@@ -79,7 +79,9 @@ impl Drop for AlignedBuf {
 
 impl std::fmt::Debug for AlignedBuf {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AlignedBuf").field("len", &self.len).finish()
+        f.debug_struct("AlignedBuf")
+            .field("len", &self.len)
+            .finish()
     }
 }
 
@@ -92,7 +94,10 @@ pub(crate) fn check_direct(
     offset: u64,
 ) -> super::Result<()> {
     let a = DIRECT_IO_ALIGN;
-    if (addr as usize) % a != 0 || len % a != 0 || offset % a as u64 != 0 {
+    if !(addr as usize).is_multiple_of(a)
+        || !len.is_multiple_of(a)
+        || !offset.is_multiple_of(a as u64)
+    {
         return Err(super::IoError::invalid(
             op,
             path,

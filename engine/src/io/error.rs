@@ -107,10 +107,7 @@ impl IoError {
         IoError::Os {
             op,
             path: path.to_path_buf(),
-            source: std::io::Error::new(
-                std::io::ErrorKind::Other,
-                format!("input/output error (EIO): {detail}"),
-            ),
+            source: std::io::Error::other(format!("input/output error (EIO): {detail}")),
         }
     }
 

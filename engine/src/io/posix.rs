@@ -103,7 +103,8 @@ pub(crate) fn list_dir(dir: &Path) -> Result<Vec<String>> {
 
 pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
     let d = fs::File::open(dir).map_err(|e| IoError::from_os("sync_dir", dir, e))?;
-    d.sync_all().map_err(|e| IoError::from_os("sync_dir", dir, e))
+    d.sync_all()
+        .map_err(|e| IoError::from_os("sync_dir", dir, e))
 }
 
 impl Fs for PosixFs {
@@ -156,7 +157,11 @@ impl PosixFile {
 
     pub(crate) fn check_write(&self, op: &'static str, buf: &[u8], offset: u64) -> Result<()> {
         if !self.writable {
-            return Err(IoError::invalid(op, &self.path, "file was opened read-only"));
+            return Err(IoError::invalid(
+                op,
+                &self.path,
+                "file was opened read-only",
+            ));
         }
         if self.direct {
             check_direct(op, &self.path, buf.as_ptr(), buf.len(), offset)?;
@@ -182,10 +187,30 @@ impl PosixFile {
     pub(crate) fn is_writable(&self) -> bool {
         self.writable
     }
+
+    /// Append `buf` with `write(buf, offset)`, serialised with every other append and truncate
+    /// of this handle; shared with the `uring` backend, whose `write` goes through its ring.
+    pub(crate) fn append_with(
+        &self,
+        buf: &[u8],
+        write: impl FnOnce(&[u8], u64) -> Result<()>,
+    ) -> Result<u64> {
+        let _guard = self.append_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let offset = self.end.load(Ordering::Acquire);
+        self.check_write("append", buf, offset)?;
+        write(buf, offset)?;
+        self.note_written(offset + buf.len() as u64);
+        Ok(offset)
+    }
 }
 
 /// `pread` until the buffer is full or the file ends.
-pub(crate) fn pread_full(file: &fs::File, path: &Path, buf: &mut [u8], offset: u64) -> Result<usize> {
+pub(crate) fn pread_full(
+    file: &fs::File,
+    path: &Path,
+    buf: &mut [u8],
+    offset: u64,
+) -> Result<usize> {
     let mut done = 0;
     while done < buf.len() {
         match file.read_at(&mut buf[done..], offset + done as u64) {
@@ -218,14 +243,11 @@ impl File for PosixFile {
     }
 
     fn append(&self, buf: &[u8]) -> Result<u64> {
-        let _guard = self.append_lock.lock().unwrap_or_else(|p| p.into_inner());
-        let offset = self.end.load(Ordering::Acquire);
-        self.check_write("append", buf, offset)?;
-        self.file
-            .write_all_at(buf, offset)
-            .map_err(|e| IoError::from_os("append", &self.path, e))?;
-        self.note_written(offset + buf.len() as u64);
-        Ok(offset)
+        self.append_with(buf, |buf, offset| {
+            self.file
+                .write_all_at(buf, offset)
+                .map_err(|e| IoError::from_os("append", &self.path, e))
+        })
     }
 
     fn sync_data(&self) -> Result<()> {
@@ -250,7 +272,11 @@ impl File for PosixFile {
 
     fn truncate(&self, len: u64) -> Result<()> {
         if !self.writable {
-            return Err(IoError::invalid("truncate", &self.path, "file was opened read-only"));
+            return Err(IoError::invalid(
+                "truncate",
+                &self.path,
+                "file was opened read-only",
+            ));
         }
         let _guard = self.append_lock.lock().unwrap_or_else(|p| p.into_inner());
         self.file
