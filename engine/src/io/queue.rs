@@ -85,6 +85,13 @@ pub trait IoQueue: Send + fmt::Debug {
     /// Requests pushed and not yet reaped (including finished ones waiting in the queue).
     fn in_flight(&self) -> usize;
 
+    /// True when `push` runs each request to completion (the device sees depth 1 whatever
+    /// [`depth`](IoQueue::depth) says). Benchmarks report it, and reap after every push so that
+    /// a request's latency is not inflated by the ones pushed after it.
+    fn completes_on_push(&self) -> bool {
+        false
+    }
+
     /// Queue a request. It may be sent to the device now or at the next `reap`. Invalid requests
     /// (misaligned direct I/O, a write to a read-only file) are not refused here: they complete
     /// with the error, so the buffer always comes back through `reap`.
@@ -144,6 +151,10 @@ impl IoQueue for SyncQueue {
 
     fn in_flight(&self) -> usize {
         self.done.len()
+    }
+
+    fn completes_on_push(&self) -> bool {
+        true
     }
 
     fn push(&mut self, mut request: QueueRequest) -> std::result::Result<(), QueueFull> {
