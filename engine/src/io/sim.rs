@@ -23,10 +23,7 @@ impl super::Fs for SimFs {
         super::BackendKind::Sim
     }
     fn open(&self, path: &Path, _opts: OpenOptions) -> Result<FileHandle> {
-        Err(IoError::Unavailable {
-            backend: "sim",
-            reason: format!("not built yet ({})", path.display()),
-        })
+        Err(IoError::Unavailable { backend: "sim", reason: format!("not built yet ({})", path.display()) })
     }
     super::posix::real_dir_ops!();
 }
