@@ -14,15 +14,23 @@ mod case;
 mod histogram;
 mod report;
 
+/// `println!` that returns an error instead of panicking when stdout is closed (`| head`).
+macro_rules! out {
+    ($($arg:tt)*) => {
+        say(format_args!($($arg)*))?
+    };
+}
+
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
 use seedbed_engine::io::{self, AlignedBuf, BackendKind, FsHandle, IoError, OpenOptions, QueueOp};
 
-use self::case::{run_case, CaseSpec, Limit, CASES};
+use self::case::{run_case, select_cases, CaseSpec, Limit};
 pub use self::report::IoRecord;
-use self::report::{human_bytes, mem_total_bytes, parse_size, print_table, write_json};
+use self::report::{human_bytes, mem_total_bytes, memory_fs, parse_size, print_table, write_json};
 
 /// The backends measured when `--io` is not given: every one that uses the real disk.
 const DEFAULT_BACKENDS: [BackendKind; 3] =
@@ -46,8 +54,9 @@ pub struct IoArgs {
     /// for teaching). Default: std,uring,mmap (uring is skipped with a note if unavailable).
     #[arg(long, value_delimiter = ',')]
     pub io: Option<Vec<BackendKind>>,
-    /// Directory for the benchmark file. Default: a fresh ./seedbed-bench-io-<pid>, removed
-    /// afterwards unless --keep.
+    /// Directory for the benchmark file (bench-io.dat). Default: a fresh
+    /// ./seedbed-bench-io-<pid>, removed afterwards unless --keep. A bench-io.dat kept there by
+    /// an earlier --keep run, at least --size long, is reused as it is (as fio reuses its files).
     #[arg(long)]
     pub dir: Option<PathBuf>,
     /// Size of the benchmark file, e.g. 1GiB, 256M [default: 1GiB; 64MiB with --quick].
@@ -63,6 +72,10 @@ pub struct IoArgs {
     /// Requests per case, instead of a time limit.
     #[arg(long)]
     pub ops: Option<u64>,
+    /// Cases to run, comma-separated (default: all): seqwrite-qd1, seqread-qd1, randread-qd1,
+    /// randread-qd32, randwrite-qd1, randwrite-qd32.
+    #[arg(long, value_delimiter = ',')]
+    pub cases: Option<Vec<String>>,
     /// Write one JSON record per case (JSON lines) to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -83,6 +96,7 @@ impl Default for IoArgs {
             direct: true,
             runtime_secs: None,
             ops: None,
+            cases: None,
             json: None,
             quick: false,
             keep: false,
@@ -100,6 +114,7 @@ struct Plan {
     /// Whether we create (and remove) `dir`.
     dir_is_ours: bool,
     size_bytes: u64,
+    cases: Vec<CaseSpec>,
     direct: bool,
     /// Fall back to buffered I/O if the file system has no O_DIRECT (the tour), instead of
     /// failing (the command, where the user can choose).
@@ -128,6 +143,7 @@ pub fn run_quick(out_dir: &Path) -> anyhow::Result<Vec<IoRecord>> {
         dir: out_dir.join(format!("bench-io-tmp-{}", std::process::id())),
         dir_is_ours: true,
         size_bytes: QUICK_SIZE_BYTES,
+        cases: select_cases(None).map_err(anyhow::Error::msg)?,
         direct: true,
         direct_fallback: true,
         limit: Limit {
@@ -203,12 +219,17 @@ fn plan_from_args(args: &IoArgs) -> anyhow::Result<Plan> {
             true,
         ),
     };
+    let cases = select_cases(args.cases.as_deref()).map_err(|e| anyhow::anyhow!("--cases: {e}"))?;
+    if cases.is_empty() {
+        bail!("--cases needs at least one case");
+    }
     Ok(Plan {
         backends,
         backends_named,
         dir,
         dir_is_ours,
         size_bytes,
+        cases,
         direct: args.direct,
         direct_fallback: false,
         limit,
@@ -227,7 +248,7 @@ struct Cleanup<'a> {
 impl Drop for Cleanup<'_> {
     fn drop(&mut self) {
         if self.plan.keep {
-            println!("kept {}", self.file.display());
+            let _ = writeln!(std::io::stdout(), "kept {}", self.file.display());
             return;
         }
         let _ = std::fs::remove_file(&self.file);
@@ -244,7 +265,9 @@ fn open_backends(plan: &Plan) -> anyhow::Result<Vec<(BackendKind, FsHandle)>> {
     for &kind in &plan.backends {
         match io::open_backend(kind) {
             Ok(fs) => out.push((kind, fs)),
-            Err(e) if !plan.backends_named => eprintln!("note: skipping {kind}: {e}"),
+            Err(e) if !plan.backends_named => {
+                let _ = writeln!(std::io::stderr(), "note: skipping {kind}: {e}");
+            }
             Err(e) => return Err(e).with_context(|| format!("--io {kind}")),
         }
     }
@@ -276,11 +299,23 @@ fn execute(plan: &Plan) -> anyhow::Result<Vec<IoRecord>> {
     let real_disk = backends.iter().any(|(k, _)| *k != BackendKind::Sim);
     let mut direct = plan.direct;
     if real_disk {
-        direct = prepare_file(&file_path, plan, direct)?;
+        if reusable(&file_path, plan) {
+            // As fio does with its files: a kept file of the right size is used as it is, so
+            // back-to-back runs do not start right after writing a gigabyte.
+            out!(
+                "reusing {} (kept by an earlier --keep run)",
+                file_path.display()
+            );
+            if direct {
+                check_direct_works(&file_path, plan)?;
+            }
+        } else {
+            direct = prepare_file(&file_path, plan, direct)?;
+        }
     }
-    print_header(plan, &file_path, direct, &backends);
+    print_header(plan, &file_path, direct, &backends)?;
 
-    let total = (backends.len() * CASES.len()) as u64;
+    let total = (backends.len() * plan.cases.len()) as u64;
     let bar = crate::output::progress(total, "bench io");
     let mut records = Vec::with_capacity(total as usize);
     for (kind, fs) in &backends {
@@ -289,7 +324,7 @@ fn execute(plan: &Plan) -> anyhow::Result<Vec<IoRecord>> {
             prepare_through(&**fs, &file_path, plan.size_bytes, false)
                 .context("preparing the file inside the sim backend")?;
         }
-        for spec in &CASES {
+        for spec in &plan.cases {
             let label = format!("{kind} {} qd{}", spec.name, spec.qd);
             bar.set_message(label.clone());
             let record = run_one(*kind, fs, &file_path, plan, direct, spec, &bar, &label)
@@ -299,10 +334,10 @@ fn execute(plan: &Plan) -> anyhow::Result<Vec<IoRecord>> {
         }
     }
     bar.finish_and_clear();
-    print_table(&records);
+    print_table(&mut std::io::stdout().lock(), &records).context("writing to stdout")?;
     if let Some(json) = &plan.json {
         write_json(json, &records)?;
-        println!("wrote {} records to {}", records.len(), json.display());
+        out!("wrote {} records to {}", records.len(), json.display());
     }
     Ok(records)
 }
@@ -315,14 +350,11 @@ fn prepare_file(path: &Path, plan: &Plan, direct: bool) -> anyhow::Result<bool> 
         Ok(()) => Ok(direct),
         Err(e) if direct && is_no_direct(&e) => {
             if plan.direct_fallback {
-                println!("note: {e}\n      measuring through the page cache instead");
+                out!("note: {e}\n      measuring through the page cache instead");
                 prepare_through(&std_fs, path, plan.size_bytes, false)?;
                 Ok(false)
             } else {
-                Err(anyhow::Error::new(e).context(
-                    "O_DIRECT is not available here; pass --direct false to measure through the \
-                     page cache, or --dir on a disk-backed file system",
-                ))
+                Err(anyhow::Error::new(e).context(NO_DIRECT_HINT))
             }
         }
         Err(e) => Err(anyhow::Error::new(e).context(format!(
@@ -330,6 +362,37 @@ fn prepare_file(path: &Path, plan: &Plan, direct: bool) -> anyhow::Result<bool> 
             plan.dir.display()
         ))),
     }
+}
+
+/// Whether an existing benchmark file can be used as is: only in a directory the user gave, and
+/// only if it is at least as large as asked.
+fn reusable(path: &Path, plan: &Plan) -> bool {
+    !plan.dir_is_ours
+        && std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() >= plan.size_bytes)
+}
+
+/// Open a reused file with O_DIRECT once, for the same clear error as `prepare_file` gives.
+fn check_direct_works(path: &Path, plan: &Plan) -> anyhow::Result<()> {
+    match io::Fs::open(
+        &io::posix::PosixFs::new(),
+        path,
+        OpenOptions::read_only().with_direct(true),
+    ) {
+        Ok(_) => Ok(()),
+        Err(e) if is_no_direct(&e) => Err(anyhow::Error::new(e).context(NO_DIRECT_HINT)),
+        Err(e) => Err(anyhow::Error::new(e).context(format!(
+            "cannot open the benchmark file in {}",
+            plan.dir.display()
+        ))),
+    }
+}
+
+const NO_DIRECT_HINT: &str = "O_DIRECT is not available here; pass --direct false to measure \
+                              through the page cache, or --dir on a disk-backed file system";
+
+/// Print a line; a closed stdout (`| head`) is an error to report, not a panic.
+fn say(args: std::fmt::Arguments<'_>) -> anyhow::Result<()> {
+    writeln!(std::io::stdout().lock(), "{args}").context("writing to stdout")
 }
 
 fn is_no_direct(e: &IoError) -> bool {
@@ -347,9 +410,14 @@ fn prepare_through(fs: &dyn io::Fs, path: &Path, size_bytes: u64, direct: bool) 
     file.sync_all()
 }
 
-fn print_header(plan: &Plan, path: &Path, direct: bool, backends: &[(BackendKind, FsHandle)]) {
+fn print_header(
+    plan: &Plan,
+    path: &Path,
+    direct: bool,
+    backends: &[(BackendKind, FsHandle)],
+) -> anyhow::Result<()> {
     let mem = mem_total_bytes();
-    println!(
+    out!(
         "seedbed bench io: {} file {}, {}",
         human_bytes(plan.size_bytes),
         path.display(),
@@ -358,37 +426,44 @@ fn print_header(plan: &Plan, path: &Path, direct: bool, backends: &[(BackendKind
             None => format!("{:.1} s per case", plan.limit.runtime.as_secs_f64()),
         }
     );
-    if direct {
-        println!("  direct I/O (O_DIRECT): the page cache is bypassed; reads and writes reach the device");
+    if let Some(fs_name) = memory_fs(&plan.dir) {
+        out!(
+            "  {} is on {fs_name}, which lives in RAM: there is no device here, and these numbers \
+             measure memory copies, not a disk",
+            plan.dir.display()
+        );
+    } else if direct {
+        out!("  direct I/O (O_DIRECT): the page cache is bypassed; reads and writes reach the device");
     } else {
         match mem {
-            Some(m) if plan.size_bytes < m => println!(
+            Some(m) if plan.size_bytes < m => out!(
                 "  buffered I/O: the file ({}) fits in RAM ({}), so reads are mostly page-cache hits, \
                  not the device (its pages are evicted before each case, but re-read pages stay cached)",
                 human_bytes(plan.size_bytes),
                 human_bytes(m)
             ),
-            Some(m) => println!(
+            Some(m) => out!(
                 "  buffered I/O: the file ({}) is larger than RAM ({}), so most reads reach the device",
                 human_bytes(plan.size_bytes),
                 human_bytes(m)
             ),
-            None => println!("  buffered I/O: reads may be served from the page cache (MemTotal unknown)"),
+            None => out!("  buffered I/O: reads may be served from the page cache (MemTotal unknown)"),
         }
     }
     for (kind, _) in backends {
         match kind {
-            BackendKind::Mmap => println!(
+            BackendKind::Mmap => out!(
                 "  mmap: reads go through a memory map, which cannot bypass the page cache: they run \
                  buffered{}; writes go through pwrite as with std",
                 if direct { " whatever --direct says" } else { "" }
             ),
-            BackendKind::Sim => println!(
+            BackendKind::Sim => out!(
                 "  sim: an in-memory simulated disk; its numbers measure the simulator, not a device"
             ),
             _ => {}
         }
     }
+    Ok(())
 }
 
 /// Whether a case on this backend uses O_DIRECT, given the run's setting.
@@ -432,6 +507,12 @@ fn run_one(
     let secs = outcome.elapsed.as_secs_f64().max(1e-9);
     let served_from = if kind == BackendKind::Sim {
         "memory"
+    } else if let Some(fs_name) = memory_fs(&plan.dir) {
+        if fs_name == "tmpfs" {
+            "memory (tmpfs)"
+        } else {
+            "memory (ramfs)"
+        }
     } else if direct {
         "device"
     } else if mem_total_bytes().is_some_and(|m| plan.size_bytes >= m) {
@@ -556,7 +637,7 @@ mod tests {
             ..IoArgs::default()
         };
         let records = run(&args).unwrap();
-        assert_eq!(records.len(), 3 * CASES.len());
+        assert_eq!(records.len(), 3 * 6);
         for r in &records {
             assert_eq!(r.ops, 40, "{r:?}");
             assert_eq!(r.bytes, 40 * r.block_size_bytes as u64);

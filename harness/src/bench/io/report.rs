@@ -43,18 +43,20 @@ pub struct IoRecord {
 }
 
 /// Print records as a table, one row per case.
-pub fn print_table(records: &[IoRecord]) {
-    println!(
+pub fn print_table(out: &mut dyn Write, records: &[IoRecord]) -> std::io::Result<()> {
+    writeln!(
+        out,
         "{:<7} {:<10} {:>6} {:>4} {:>6} {:>10} {:>10} {:>9} {:>9} {:>9}  served from",
         "backend", "case", "bs", "qd", "direct", "MB/s", "IOPS", "p50 µs", "p99 µs", "p99.9 µs",
-    );
+    )?;
     for r in records {
         let qd = if r.qd_effective == r.qd {
             r.qd.to_string()
         } else {
             format!("{}*", r.qd)
         };
-        println!(
+        writeln!(
+            out,
             "{:<7} {:<10} {:>6} {:>4} {:>6} {:>10.1} {:>10.0} {:>9.1} {:>9.1} {:>9.1}  {}",
             r.backend,
             r.case,
@@ -67,11 +69,15 @@ pub fn print_table(records: &[IoRecord]) {
             r.p99_us,
             r.p999_us,
             r.served_from
-        );
+        )?;
     }
     if records.iter().any(|r| r.qd_effective != r.qd) {
-        println!("  * this backend completes each request inside the call: the device saw depth 1");
+        writeln!(
+            out,
+            "  * this backend completes each request inside the call: the device saw depth 1"
+        )?;
     }
+    Ok(())
 }
 
 fn human_block(bytes: usize) -> String {
@@ -96,6 +102,27 @@ pub fn write_json(path: &Path, records: &[IoRecord]) -> anyhow::Result<()> {
     out.flush()
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(())
+}
+
+/// The name of the in-memory file system `dir` is on (tmpfs, ramfs), if it is on one. There
+/// the "device" is RAM: Linux 6.6+ even accepts O_DIRECT on tmpfs, so direct I/O alone does not
+/// mean a disk was measured.
+pub fn memory_fs(dir: &Path) -> Option<&'static str> {
+    use std::os::unix::ffi::OsStrExt;
+    const TMPFS_MAGIC: i64 = 0x0102_1994;
+    const RAMFS_MAGIC: i64 = 0x8584_58f6;
+    let c_path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    // SAFETY: statfs writes into the zeroed struct we pass; the path is NUL-terminated.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statfs(c_path.as_ptr(), &mut st) } != 0 {
+        return None;
+    }
+    #[allow(clippy::unnecessary_cast)] // f_type's integer type differs between libcs
+    match st.f_type as i64 {
+        TMPFS_MAGIC => Some("tmpfs"),
+        RAMFS_MAGIC => Some("ramfs"),
+        _ => None,
+    }
 }
 
 /// Total memory from /proc/meminfo, in bytes, if it can be read.
@@ -164,5 +191,14 @@ mod tests {
             .unwrap_err()
             .contains("too large"));
         assert_eq!(human_bytes(1 << 30), "1.0 GiB");
+    }
+
+    #[test]
+    fn memory_file_systems_are_recognised() {
+        if Path::new("/dev/shm").is_dir() {
+            assert_eq!(memory_fs(Path::new("/dev/shm")), Some("tmpfs"));
+        }
+        assert_eq!(memory_fs(Path::new("/proc/self")), None);
+        assert_eq!(memory_fs(Path::new("/no/such/dir")), None);
     }
 }
