@@ -29,6 +29,7 @@ mod aligned;
 mod error;
 pub mod mmap;
 pub mod posix;
+pub mod queue;
 pub mod sim;
 pub mod uring;
 
@@ -40,6 +41,7 @@ use std::sync::Arc;
 
 pub use aligned::{AlignedBuf, DIRECT_IO_ALIGN};
 pub use error::{IoError, Result};
+pub use queue::{IoQueue, QueueCompletion, QueueFull, QueueOp, QueueRequest};
 
 /// The I/O backends, by the name users pass to `--io`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -297,6 +299,13 @@ pub trait Fs: Send + Sync + fmt::Debug {
     /// it writes. The default runs them one by one; `uring` submits them in one system call.
     fn submit(&self, ops: &mut [IoOp<'_>]) -> Vec<Result<usize>> {
         ops.iter_mut().map(IoOp::run_sync).collect()
+    }
+
+    /// A streaming queue keeping up to `depth` requests in flight (see [`queue`]). The default
+    /// completes each request inside `push` ([`queue::SyncQueue`]); `uring` keeps them at the
+    /// device. `depth` must be between 1 and [`queue::QUEUE_DEPTH_MAX`].
+    fn queue(&self, depth: usize) -> Result<Box<dyn IoQueue>> {
+        Ok(Box::new(queue::SyncQueue::new(depth)?))
     }
 }
 

@@ -187,6 +187,21 @@ impl PosixFile {
     pub(crate) fn is_writable(&self) -> bool {
         self.writable
     }
+
+    /// Append `buf` with `write(buf, offset)`, serialised with every other append and truncate
+    /// of this handle; shared with the `uring` backend, whose `write` goes through its ring.
+    pub(crate) fn append_with(
+        &self,
+        buf: &[u8],
+        write: impl FnOnce(&[u8], u64) -> Result<()>,
+    ) -> Result<u64> {
+        let _guard = self.append_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let offset = self.end.load(Ordering::Acquire);
+        self.check_write("append", buf, offset)?;
+        write(buf, offset)?;
+        self.note_written(offset + buf.len() as u64);
+        Ok(offset)
+    }
 }
 
 /// `pread` until the buffer is full or the file ends.
@@ -228,14 +243,11 @@ impl File for PosixFile {
     }
 
     fn append(&self, buf: &[u8]) -> Result<u64> {
-        let _guard = self.append_lock.lock().unwrap_or_else(|p| p.into_inner());
-        let offset = self.end.load(Ordering::Acquire);
-        self.check_write("append", buf, offset)?;
-        self.file
-            .write_all_at(buf, offset)
-            .map_err(|e| IoError::from_os("append", &self.path, e))?;
-        self.note_written(offset + buf.len() as u64);
-        Ok(offset)
+        self.append_with(buf, |buf, offset| {
+            self.file
+                .write_all_at(buf, offset)
+                .map_err(|e| IoError::from_os("append", &self.path, e))
+        })
     }
 
     fn sync_data(&self) -> Result<()> {
