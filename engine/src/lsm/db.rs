@@ -320,6 +320,19 @@ impl Db {
     }
 }
 
+impl Db {
+    /// Drop the database without syncing or any further write, as a crash would leave it.
+    /// Crash tests call this after crashing the simulated disk.
+    pub fn abandon(self) {
+        self.inner.closed.store(true, Ordering::Release);
+        self.inner.shutdown.store(true, Ordering::Release);
+        self.inner.wake_bg();
+        if let Some(h) = lock(&self.bg).take() {
+            let _ = h.join();
+        }
+    }
+}
+
 impl Drop for Db {
     fn drop(&mut self) {
         let _ = self.close();
@@ -380,6 +393,10 @@ impl DbInner {
                 return Err(bad("does not exist (create_if_missing is off)".into()));
             }
             fs.create_dir_all(&dir)?;
+            // The new directory's own entry must be durable too, or a crash loses the database.
+            if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+                fs.sync_dir(parent)?;
+            }
         }
         let names = fs.list(&dir)?;
         let cache = Arc::new(BlockCache::new(opts.block_cache_bytes));
