@@ -448,7 +448,7 @@ impl DbInner {
         for &log in &logs {
             let path = log_path(&dir, log);
             let data = crate::io::read_file(&*fs, &path)?;
-            let contents = read_log(&path, &data)?;
+            let contents = read_log(&path, &data, false)?;
             if !contents.records.is_empty() {
                 if let Some((p, at)) = &cut_in {
                     return Err(LsmError::corruption(p, "wal record", *at, "log was cut here but a later log has records"));
