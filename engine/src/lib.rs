@@ -8,5 +8,5 @@
 
 pub mod clock;
 pub mod io;
-pub mod rng;
 pub mod lsm;
+pub mod rng;

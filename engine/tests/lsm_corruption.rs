@@ -11,7 +11,10 @@ use seedbed_engine::io::FsHandle;
 use seedbed_engine::lsm::{Db, LsmError, Options, ReadOptions, SyncPolicy};
 
 fn opts() -> Options {
-    Options { sync: SyncPolicy::Always, ..Options::small_for_tests() }
+    Options {
+        sync: SyncPolicy::Always,
+        ..Options::small_for_tests()
+    }
 }
 
 fn open(dir: &Path) -> Result<Db, LsmError> {
@@ -20,7 +23,10 @@ fn open(dir: &Path) -> Result<Db, LsmError> {
 }
 
 fn kv(i: u32) -> (Vec<u8>, Vec<u8>) {
-    (format!("key{i:05}").into_bytes(), format!("value-{i}-{}", "z".repeat((i % 50) as usize)).into_bytes())
+    (
+        format!("key{i:05}").into_bytes(),
+        format!("value-{i}-{}", "z".repeat((i % 50) as usize)).into_bytes(),
+    )
 }
 
 /// Build a database; `flush` decides whether data ends in tables or stays in the WAL.
@@ -61,7 +67,10 @@ fn copy_dir(from: &Path, to: &Path) {
 enum Outcome {
     OpenFailed(LsmError),
     /// Every read either returned the right value or an error naming the damaged file.
-    Read { errors: usize, missing: usize },
+    Read {
+        errors: usize,
+        missing: usize,
+    },
 }
 
 fn check(dir: &Path, model: &BTreeMap<Vec<u8>, Vec<u8>>, damaged: &str) -> Outcome {
@@ -73,10 +82,18 @@ fn check(dir: &Path, model: &BTreeMap<Vec<u8>, Vec<u8>>, damaged: &str) -> Outco
     let mut missing = 0;
     for (k, v) in model {
         match db.get(k) {
-            Ok(Some(got)) => assert_eq!(&got[..], &v[..], "wrong value for {:?} after damaging {damaged}", String::from_utf8_lossy(k)),
+            Ok(Some(got)) => assert_eq!(
+                &got[..],
+                &v[..],
+                "wrong value for {:?} after damaging {damaged}",
+                String::from_utf8_lossy(k)
+            ),
             Ok(None) => missing += 1,
             Err(e) => {
-                assert!(e.to_string().contains(damaged), "error {e} does not name {damaged}");
+                assert!(
+                    e.to_string().contains(damaged),
+                    "error {e} does not name {damaged}"
+                );
                 errors += 1;
             }
         }
@@ -87,7 +104,11 @@ fn check(dir: &Path, model: &BTreeMap<Vec<u8>, Vec<u8>>, damaged: &str) -> Outco
             if !it.valid() {
                 break;
             }
-            assert_eq!(model.get(it.key()).map(|v| v.as_slice()), Some(it.value()), "scan returned wrong data after damaging {damaged}");
+            assert_eq!(
+                model.get(it.key()).map(|v| v.as_slice()),
+                Some(it.value()),
+                "scan returned wrong data after damaging {damaged}"
+            );
             if let Err(e) = it.next() {
                 assert!(e.to_string().contains(damaged), "{e}");
                 errors += 1;
@@ -114,7 +135,10 @@ fn flipped_sstable_bytes_are_reported_never_misread() {
         let len = std::fs::metadata(sst).unwrap().len();
         let name = sst.file_name().unwrap().to_str().unwrap().to_string();
         // Sample offsets across the file, including the footer.
-        let offsets: Vec<u64> = (0..24).map(|i| i * len / 24).chain([len - 1, len - 20, len - 52]).collect();
+        let offsets: Vec<u64> = (0..24)
+            .map(|i| i * len / 24)
+            .chain([len - 1, len - 20, len - 52])
+            .collect();
         for off in offsets {
             let t = tempfile::tempdir().unwrap();
             copy_dir(base.path(), t.path());
@@ -130,7 +154,10 @@ fn flipped_sstable_bytes_are_reported_never_misread() {
                     detected += 1;
                 }
                 Outcome::Read { errors, missing } => {
-                    assert_eq!(missing, 0, "damage at {name}:{off} hid keys without an error");
+                    assert_eq!(
+                        missing, 0,
+                        "damage at {name}:{off} hid keys without an error"
+                    );
                     if errors > 0 {
                         detected += 1;
                     }
@@ -147,7 +174,11 @@ fn flipped_wal_bytes_are_reported_or_cut_at_the_tail() {
     let base = tempfile::tempdir().unwrap();
     let model = build(base.path(), 150, false);
     let logs = files_with(base.path(), |n| n.ends_with(".log"));
-    let log = logs.iter().max_by_key(|p| std::fs::metadata(p).unwrap().len()).unwrap().clone();
+    let log = logs
+        .iter()
+        .max_by_key(|p| std::fs::metadata(p).unwrap().len())
+        .unwrap()
+        .clone();
     let name = log.file_name().unwrap().to_str().unwrap().to_string();
     let len = std::fs::metadata(&log).unwrap().len();
     assert!(len > 1000, "the WAL holds the data");
@@ -169,19 +200,27 @@ fn flipped_wal_bytes_are_reported_or_cut_at_the_tail() {
             Outcome::Read { missing, .. } => {
                 // Synced after every write: only damage in the very last record can pass as a
                 // torn tail, and it loses only that record.
-                assert!(missing <= 1, "damage at {off} of {len} silently lost {missing} writes");
+                assert!(
+                    missing <= 1,
+                    "damage at {off} of {len} silently lost {missing} writes"
+                );
             }
         }
     }
     // Only flips inside the last record may pass as a torn tail.
-    assert!(reported + 2 >= trials, "{reported} of {trials} flips reported");
+    assert!(
+        reported + 2 >= trials,
+        "{reported} of {trials} flips reported"
+    );
 }
 
 #[test]
 fn flipped_manifest_bytes_are_reported() {
     let base = tempfile::tempdir().unwrap();
     let model = build(base.path(), 2000, true);
-    let manifest = files_with(base.path(), |n| n.starts_with("MANIFEST-")).pop().unwrap();
+    let manifest = files_with(base.path(), |n| n.starts_with("MANIFEST-"))
+        .pop()
+        .unwrap();
     let name = manifest.file_name().unwrap().to_str().unwrap().to_string();
     let len = std::fs::metadata(&manifest).unwrap().len();
     for off in 0..len {
@@ -209,4 +248,3 @@ fn flipped_current_is_reported() {
     let err = open(base.path()).unwrap_err();
     assert!(err.to_string().contains("CURRENT"), "{err}");
 }
-

@@ -38,7 +38,11 @@ fn apply(m: &mut Model, w: &Write) {
 fn dump(db: &Db) -> Result<Model, String> {
     let mut it = db.iter(ReadOptions::default(), None, None);
     it.seek_to_first().map_err(|e| e.to_string())?;
-    Ok(it.collect_forward(usize::MAX).map_err(|e| e.to_string())?.into_iter().collect())
+    Ok(it
+        .collect_forward(usize::MAX)
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .collect())
 }
 
 fn options(rng: &mut DetRng) -> Options {
@@ -47,7 +51,10 @@ fn options(rng: &mut DetRng) -> Options {
     o.sync = match rng.below(3) {
         0 => SyncPolicy::Always,
         1 => SyncPolicy::Never,
-        _ => SyncPolicy::Group { interval_ms: 1 + rng.below(5), bytes: 512 + rng.below(4096) },
+        _ => SyncPolicy::Group {
+            interval_ms: 1 + rng.below(5),
+            bytes: 512 + rng.below(4096),
+        },
     };
     o
 }
@@ -72,7 +79,8 @@ fn run_seed(seed: u64) -> Result<(), String> {
             Err(e) => return Err(format!("cycle {cycle}: reopen failed: {e}")),
         };
         // Recovery check: find the prefix the database equals.
-        let got = dump(&db).map_err(|e| format!("cycle {cycle}: scan after recovery failed: {e}"))?;
+        let got =
+            dump(&db).map_err(|e| format!("cycle {cycle}: scan after recovery failed: {e}"))?;
         let mut model = Model::new();
         let mut matched = None;
         for (i, w) in history.iter().enumerate() {
@@ -100,18 +108,32 @@ fn run_seed(seed: u64) -> Result<(), String> {
         durable_prefix = upto;
         // Point reads agree with the scan.
         for (k, v) in got.iter().take(20) {
-            let g = db.get(k).map_err(|e| format!("cycle {cycle}: get failed: {e}"))?;
+            let g = db
+                .get(k)
+                .map_err(|e| format!("cycle {cycle}: get failed: {e}"))?;
             if g.as_deref() != Some(v.as_slice()) {
-                return Err(format!("cycle {cycle}: get {:?} disagrees with scan", String::from_utf8_lossy(k)));
+                return Err(format!(
+                    "cycle {cycle}: get {:?} disagrees with scan",
+                    String::from_utf8_lossy(k)
+                ));
             }
         }
         // Workload.
         let steps = 50 + rng.below(250);
-        let faulty_from = if rng.chance(0.5) { Some(rng.below(steps)) } else { None };
+        let faulty_from = if rng.chance(0.5) {
+            Some(rng.below(steps))
+        } else {
+            None
+        };
         for step in 0..steps {
             if Some(step) == faulty_from {
                 let p = [0.01, 0.05, 0.2][rng.below(3) as usize];
-                sim.set_faults(SimFaults { write_eio: p, torn_write: p, sync_eio: p, ..SimFaults::none() });
+                sim.set_faults(SimFaults {
+                    write_eio: p,
+                    torn_write: p,
+                    sync_eio: p,
+                    ..SimFaults::none()
+                });
             }
             sim.clock().advance(rng.below(2_000_000));
             let r = rng.below(100);
@@ -124,7 +146,11 @@ fn run_seed(seed: u64) -> Result<(), String> {
                         b.delete(&k);
                         w.push((k, None));
                     } else {
-                        let v = format!("v{seed}-{cycle}-{step}-{}", "x".repeat(rng.below(200) as usize)).into_bytes();
+                        let v = format!(
+                            "v{seed}-{cycle}-{step}-{}",
+                            "x".repeat(rng.below(200) as usize)
+                        )
+                        .into_bytes();
                         b.put(&k, &v);
                         w.push((k, Some(v)));
                     }
@@ -149,7 +175,9 @@ fn run_seed(seed: u64) -> Result<(), String> {
                 db.compact().map_err(|e| e.to_string())
             } else if r < 90 {
                 let n = history.len();
-                db.sync_wal().map(|()| durable_prefix = n).map_err(|e| e.to_string())
+                db.sync_wal()
+                    .map(|()| durable_prefix = n)
+                    .map_err(|e| e.to_string())
             } else {
                 let k = format!("k{:03}", rng.below(120)).into_bytes();
                 db.get(&k).map(|_| ()).map_err(|e| e.to_string())
@@ -171,7 +199,10 @@ fn crash_recovery_keeps_a_prefix_with_every_synced_write() {
     let seeds: Vec<u64> = match std::env::var("SEEDBED_LSM_CRASH_SEED") {
         Ok(s) => vec![s.parse().expect("SEEDBED_LSM_CRASH_SEED is a number")],
         Err(_) => {
-            let n: u64 = std::env::var("SEEDBED_LSM_CRASH_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(1000);
+            let n: u64 = std::env::var("SEEDBED_LSM_CRASH_SEEDS")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(1000);
             (0..n).collect()
         }
     };
@@ -184,5 +215,11 @@ fn crash_recovery_keeps_a_prefix_with_every_synced_write() {
             failures.push(seed);
         }
     }
-    assert!(failures.is_empty(), "{} of {} seeds failed: {:?}", failures.len(), seeds.len(), failures);
+    assert!(
+        failures.is_empty(),
+        "{} of {} seeds failed: {:?}",
+        failures.len(),
+        seeds.len(),
+        failures
+    );
 }

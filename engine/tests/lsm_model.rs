@@ -17,7 +17,11 @@ enum Op {
     Delete(u16),
     Batch(Vec<(u16, Option<u16>)>),
     Get(u16),
-    Scan { lo: Option<u16>, hi: Option<u16>, reverse: bool },
+    Scan {
+        lo: Option<u16>,
+        hi: Option<u16>,
+        reverse: bool,
+    },
     Prefix(u16),
     TakeSnapshot,
     CheckSnapshot(usize, u16),
@@ -58,7 +62,13 @@ fn op_strategy() -> impl Strategy<Value = Op> {
 }
 
 fn open(fs: &FsHandle, dir: &std::path::Path) -> Db {
-    Db::open(fs.clone(), dir, Options::small_for_tests(), Arc::new(RealClock::new())).expect("open")
+    Db::open(
+        fs.clone(),
+        dir,
+        Options::small_for_tests(),
+        Arc::new(RealClock::new()),
+    )
+    .expect("open")
 }
 
 fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
@@ -119,7 +129,9 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 };
                 let want: Vec<(Vec<u8>, Vec<u8>)> = model
                     .iter()
-                    .filter(|(k, _)| lo.as_ref().is_none_or(|l| *k >= l) && hi.as_ref().is_none_or(|h| *k < h))
+                    .filter(|(k, _)| {
+                        lo.as_ref().is_none_or(|l| *k >= l) && hi.as_ref().is_none_or(|h| *k < h)
+                    })
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect();
                 prop_assert_eq!(got, want, "scan {:?}..{:?} reverse={}", lo, hi, reverse);
@@ -129,7 +141,11 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 let mut it = db.iter_prefix(ReadOptions::default(), &prefix);
                 it.seek_to_first().unwrap();
                 let got = it.collect_forward(usize::MAX).unwrap();
-                let want: Vec<_> = model.iter().filter(|(k, _)| k.starts_with(&prefix)).map(|(k, v)| (k.clone(), v.clone())).collect();
+                let want: Vec<_> = model
+                    .iter()
+                    .filter(|(k, _)| k.starts_with(&prefix))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
                 prop_assert_eq!(got, want);
             }
             Op::TakeSnapshot => {
@@ -140,7 +156,10 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
             }
             Op::CheckSnapshot(i, k) => {
                 if let Some((s, m)) = snaps.get(i) {
-                    let got = db.get_opt(&key(k), s.read_options()).unwrap().map(|b| b.to_vec());
+                    let got = db
+                        .get_opt(&key(k), s.read_options())
+                        .unwrap()
+                        .map(|b| b.to_vec());
                     prop_assert_eq!(got, m.get(&key(k)).cloned(), "snapshot get {}", k);
                     // Mixed-direction walk at the snapshot.
                     let mut it = db.iter(s.read_options(), None, None);
@@ -149,7 +168,10 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     prop_assert_eq!(it.valid().then(|| it.key().to_vec()), want_next.clone());
                     if it.valid() {
                         it.prev().unwrap();
-                        let want_prev = m.range(..want_next.unwrap()).next_back().map(|(k, _)| k.clone());
+                        let want_prev = m
+                            .range(..want_next.unwrap())
+                            .next_back()
+                            .map(|(k, _)| k.clone());
                         prop_assert_eq!(it.valid().then(|| it.key().to_vec()), want_prev);
                     }
                 }
@@ -197,7 +219,9 @@ fn many_keys_through_levels() {
     let mut model = BTreeMap::new();
     let mut x: u64 = 12345;
     for i in 0..20_000u64 {
-        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         let k = key((x >> 33) as u16 % 5000);
         if i % 7 == 0 {
             db.delete(&k).unwrap();

@@ -5,6 +5,8 @@
 //! With no subcommand it runs the tour: a short pass over everything that exists.
 
 mod bench;
+mod inspect;
+mod kv;
 mod output;
 mod tour;
 
@@ -30,6 +32,11 @@ enum Command {
     /// Measure throughput and latency on a real disk.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Open engine files for reading and show what is inside (SSTables, logs, databases).
+    #[command(subcommand)]
+    Inspect(inspect::InspectCommand),
+    /// The LSM key-value store from the command line (one operation, or `shell` for scripts).
+    Kv(kv::KvArgs),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +45,12 @@ fn main() -> ExitCode {
         None => tour::run(&tour::TourArgs::default()),
         Some(Command::Tour(args)) => tour::run(&args),
         Some(Command::Bench(cmd)) => bench::run(cmd),
+        Some(Command::Inspect(cmd)) => inspect::run(&cmd),
+        Some(Command::Kv(args)) => match kv::run(&args) {
+            Ok(0) => Ok(()),
+            Ok(code) => return ExitCode::from(code as u8),
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -80,10 +80,16 @@ impl WriteBatch {
                 return Err("empty keys are not allowed".into());
             }
             if key.len() > KEY_BYTES_MAX {
-                return Err(format!("key of {} bytes exceeds {KEY_BYTES_MAX}", key.len()));
+                return Err(format!(
+                    "key of {} bytes exceeds {KEY_BYTES_MAX}",
+                    key.len()
+                ));
             }
             if value.len() > VALUE_BYTES_MAX {
-                return Err(format!("value of {} bytes exceeds {VALUE_BYTES_MAX}", value.len()));
+                return Err(format!(
+                    "value of {} bytes exceeds {VALUE_BYTES_MAX}",
+                    value.len()
+                ));
             }
         }
         Ok(())
@@ -113,7 +119,12 @@ impl<'a> BatchOps<'a> {
         let mut reader = Reader::new(rep);
         let first_seq = reader.u64().ok_or("batch header truncated")?;
         let left = reader.u32().ok_or("batch header truncated")?;
-        Ok(BatchOps { rep, reader, left, first_seq })
+        Ok(BatchOps {
+            rep,
+            reader,
+            left,
+            first_seq,
+        })
     }
 
     /// The number of operations the header claims.
@@ -174,7 +185,13 @@ mod tests {
         let ops = BatchOps::new(&rep).unwrap();
         assert_eq!(ops.first_seq, 42);
         let v: Vec<_> = ops.map(|r| r.unwrap()).collect();
-        assert_eq!(v, vec![(ValueKind::Put, &b"k1"[..], &b"v1"[..]), (ValueKind::Delete, &b"k2"[..], &b""[..])]);
+        assert_eq!(
+            v,
+            vec![
+                (ValueKind::Put, &b"k1"[..], &b"v1"[..]),
+                (ValueKind::Delete, &b"k2"[..], &b""[..])
+            ]
+        );
         // Truncation is an error, not a panic.
         for n in 0..rep.len() {
             let _ = BatchOps::new(&rep[..n]).map(|ops| ops.op_count());

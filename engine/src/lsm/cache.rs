@@ -140,7 +140,12 @@ impl BlockCache {
                 break;
             }
         }
-        let slot = Slot { key, block: Some(block), charge, referenced: false };
+        let slot = Slot {
+            key,
+            block: Some(block),
+            charge,
+            referenced: false,
+        };
         let i = match s.free.pop() {
             Some(i) => {
                 s.slots[i] = slot;
@@ -180,12 +185,18 @@ impl BlockCache {
 
     /// Bytes currently charged.
     pub fn used_bytes(&self) -> usize {
-        self.shards.iter().map(|s| s.lock().unwrap_or_else(|p| p.into_inner()).used_bytes).sum()
+        self.shards
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(|p| p.into_inner()).used_bytes)
+            .sum()
     }
 
     /// (hits, misses) so far.
     pub fn hits_misses(&self) -> (u64, u64) {
-        (self.hits.load(Ordering::Relaxed), self.misses.load(Ordering::Relaxed))
+        (
+            self.hits.load(Ordering::Relaxed),
+            self.misses.load(Ordering::Relaxed),
+        )
     }
 }
 
@@ -197,7 +208,10 @@ mod tests {
 
     fn block(n: usize) -> Arc<Block> {
         let mut b = BlockBuilder::new(16);
-        b.add(&crate::lsm::key::internal_key(b"k", 1, crate::lsm::key::ValueKind::Put), &vec![0u8; n]);
+        b.add(
+            &crate::lsm::key::internal_key(b"k", 1, crate::lsm::key::ValueKind::Put),
+            &vec![0u8; n],
+        );
         let mut out = Vec::new();
         b.finish_into(&mut out);
         Arc::new(Block::from_raw(Bytes::from(out)).unwrap())

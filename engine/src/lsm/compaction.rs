@@ -38,7 +38,10 @@ pub fn level_target_bytes(opts: &Options, level: usize) -> u64 {
 
 /// The most urgent level to compact and its score.
 pub fn best_score(v: &Version, opts: &Options) -> (usize, f64) {
-    let mut best = (0, v.levels[0].len() as f64 / opts.l0_compaction_trigger as f64);
+    let mut best = (
+        0,
+        v.levels[0].len() as f64 / opts.l0_compaction_trigger as f64,
+    );
     for level in 1..NUM_LEVELS - 1 {
         let s = v.level_bytes(level) as f64 / level_target_bytes(opts, level) as f64;
         if s > best.1 {
@@ -72,13 +75,27 @@ impl CompactionTask {
 
     /// Bytes of all inputs.
     pub fn input_bytes(&self) -> u64 {
-        self.inputs.iter().chain(&self.next_inputs).map(|f| f.meta.size_bytes).sum()
+        self.inputs
+            .iter()
+            .chain(&self.next_inputs)
+            .map(|f| f.meta.size_bytes)
+            .sum()
     }
 }
 
 fn user_range(files: &[Arc<TableFile>]) -> (Vec<u8>, Vec<u8>) {
-    let lo = files.iter().map(|f| f.smallest_user()).min().expect("non-empty").to_vec();
-    let hi = files.iter().map(|f| f.largest_user()).max().expect("non-empty").to_vec();
+    let lo = files
+        .iter()
+        .map(|f| f.smallest_user())
+        .min()
+        .expect("non-empty")
+        .to_vec();
+    let hi = files
+        .iter()
+        .map(|f| f.largest_user())
+        .max()
+        .expect("non-empty")
+        .to_vec();
     (lo, hi)
 }
 
@@ -111,7 +128,11 @@ pub fn pick_at(v: &Version, level: usize, pointers: &mut [Vec<u8>]) -> Option<Co
     let (lo, hi) = user_range(&inputs);
     let next_inputs = v.overlapping(level + 1, &lo, &hi);
     pointers[level] = hi;
-    Some(CompactionTask { level, inputs, next_inputs })
+    Some(CompactionTask {
+        level,
+        inputs,
+        next_inputs,
+    })
 }
 
 /// What a compaction needs from the database.
@@ -145,7 +166,11 @@ pub struct TableSink<'a> {
 impl<'a> TableSink<'a> {
     /// An empty sink.
     pub fn new(ctx: &'a CompactionContext<'a>) -> Self {
-        TableSink { ctx, builder: None, outputs: Vec::new() }
+        TableSink {
+            ctx,
+            builder: None,
+            outputs: Vec::new(),
+        }
     }
 
     /// Add an entry, opening a table if none is open.
@@ -161,17 +186,37 @@ impl<'a> TableSink<'a> {
 
     /// Whether the open table has reached the target size.
     pub fn is_full(&self) -> bool {
-        self.builder.as_ref().is_some_and(|(_, b)| b.estimated_bytes() >= self.ctx.opts.target_file_bytes)
+        self.builder
+            .as_ref()
+            .is_some_and(|(_, b)| b.estimated_bytes() >= self.ctx.opts.target_file_bytes)
     }
 
     /// Finish the open table, if any, and open a reader for it.
     pub fn finish_table(&mut self) -> Result<()> {
-        let Some((number, builder)) = self.builder.take() else { return Ok(()) };
+        let Some((number, builder)) = self.builder.take() else {
+            return Ok(());
+        };
         let path = builder.path().to_path_buf();
         let (props, size_bytes) = builder.finish()?;
-        let reader = TableReader::open(&**self.ctx.fs, &path, number, self.ctx.cache.clone(), self.ctx.stats.clone())?;
-        let meta = FileMeta { number, size_bytes, smallest: props.smallest_key, largest: props.largest_key };
-        self.outputs.push(Arc::new(TableFile::new(meta, Arc::new(reader), self.ctx.fs.clone(), self.ctx.cache.clone())));
+        let reader = TableReader::open(
+            &**self.ctx.fs,
+            &path,
+            number,
+            self.ctx.cache.clone(),
+            self.ctx.stats.clone(),
+        )?;
+        let meta = FileMeta {
+            number,
+            size_bytes,
+            smallest: props.smallest_key,
+            largest: props.largest_key,
+        };
+        self.outputs.push(Arc::new(TableFile::new(
+            meta,
+            Arc::new(reader),
+            self.ctx.fs.clone(),
+            self.ctx.cache.clone(),
+        )));
         Ok(())
     }
 
@@ -218,7 +263,12 @@ pub fn run(task: &CompactionTask, ctx: &CompactionContext<'_>) -> Result<Vec<Arc
     while it.valid() {
         let ik = it.key();
         let p = key::parse(ik).ok_or_else(|| {
-            super::error::LsmError::corruption(ctx.dir, "compaction input", 0, "malformed internal key")
+            super::error::LsmError::corruption(
+                ctx.dir,
+                "compaction input",
+                0,
+                "malformed internal key",
+            )
         })?;
         let new_user = !has_current || p.user_key != current_user.as_slice();
         if new_user {

@@ -113,7 +113,9 @@ impl Snapshot {
 
     /// Read options reading at this snapshot.
     pub fn read_options(&self) -> ReadOptions {
-        ReadOptions { snapshot_seq: Some(self.seq) }
+        ReadOptions {
+            snapshot_seq: Some(self.seq),
+        }
     }
 }
 
@@ -141,7 +143,12 @@ fn parse_numbered(name: &str, ext: &str) -> Option<u64> {
 impl Db {
     /// Open (or create) the database in `dir` on file system `fs`, recovering from the
     /// manifest and replaying the WAL.
-    pub fn open(fs: FsHandle, dir: impl AsRef<Path>, opts: Options, clock: ClockHandle) -> Result<Db> {
+    pub fn open(
+        fs: FsHandle,
+        dir: impl AsRef<Path>,
+        opts: Options,
+        clock: ClockHandle,
+    ) -> Result<Db> {
         opts.validate().map_err(LsmError::InvalidArgument)?;
         let dir = dir.as_ref().to_path_buf();
         let inner = Arc::new(DbInner::recover(fs, dir, opts, clock)?);
@@ -150,12 +157,17 @@ impl Db {
             let h = std::thread::Builder::new()
                 .name("seedbed-lsm-bg".into())
                 .spawn(move || bg_loop(i2))
-                .map_err(|e| LsmError::InvalidArgument(format!("cannot start background thread: {e}")))?;
+                .map_err(|e| {
+                    LsmError::InvalidArgument(format!("cannot start background thread: {e}"))
+                })?;
             Some(h)
         } else {
             None
         };
-        Ok(Db { inner, bg: Mutex::new(bg) })
+        Ok(Db {
+            inner,
+            bg: Mutex::new(bg),
+        })
     }
 
     /// The database directory.
@@ -206,12 +218,14 @@ impl Db {
     /// An iterator over `[lower, upper)` (either bound optional), unpositioned: call
     /// `seek_to_first`, `seek_to_last`, `seek` or `seek_for_prev` first.
     pub fn iter(&self, ro: ReadOptions, lower: Option<&[u8]>, upper: Option<&[u8]>) -> DbIterator {
-        self.inner.iter(ro, lower.map(<[u8]>::to_vec), upper.map(<[u8]>::to_vec))
+        self.inner
+            .iter(ro, lower.map(<[u8]>::to_vec), upper.map(<[u8]>::to_vec))
     }
 
     /// An iterator over the keys starting with `prefix`.
     pub fn iter_prefix(&self, ro: ReadOptions, prefix: &[u8]) -> DbIterator {
-        self.inner.iter(ro, Some(prefix.to_vec()), prefix_successor(prefix))
+        self.inner
+            .iter(ro, Some(prefix.to_vec()), prefix_successor(prefix))
     }
 
     /// Take a snapshot.
@@ -219,7 +233,10 @@ impl Db {
         let mut s = lock(&self.inner.snapshots);
         let seq = self.inner.last_seq.load(Ordering::Acquire);
         *s.entry(seq).or_insert(0) += 1;
-        Snapshot { seq, inner: self.inner.clone() }
+        Snapshot {
+            seq,
+            inner: self.inner.clone(),
+        }
     }
 
     /// The sequence number of the newest write.
@@ -248,7 +265,9 @@ impl Db {
                 return Ok(());
             }
         }
-        Err(LsmError::InvalidArgument("maintenance did not converge".into()))
+        Err(LsmError::InvalidArgument(
+            "maintenance did not converge".into(),
+        ))
     }
 
     /// Switch to a new memtable and flush everything in memory to L0, waiting for it.
@@ -269,7 +288,9 @@ impl Db {
             MaintenanceMode::Manual => self.maintenance_until_idle(),
             MaintenanceMode::Background => {
                 let opts = self.inner.opts.clone();
-                self.wait_for(move |st| st.imms.is_empty() && compaction::best_score(&st.version, &opts).1 < 1.0)
+                self.wait_for(move |st| {
+                    st.imms.is_empty() && compaction::best_score(&st.version, &opts).1 < 1.0
+                })
             }
         }
     }
@@ -379,7 +400,11 @@ fn bg_loop(inner: Arc<DbInner>) {
         }
         let mut woken = lock(&inner.bg_wake);
         if !*woken {
-            woken = inner.bg_cv.wait_timeout(woken, tick).map(|r| r.0).unwrap_or_else(|p| p.into_inner().0);
+            woken = inner
+                .bg_cv
+                .wait_timeout(woken, tick)
+                .map(|r| r.0)
+                .unwrap_or_else(|p| p.into_inner().0);
         }
         *woken = false;
     }
@@ -387,7 +412,10 @@ fn bg_loop(inner: Arc<DbInner>) {
 
 impl DbInner {
     fn recover(fs: FsHandle, dir: PathBuf, opts: Options, clock: ClockHandle) -> Result<DbInner> {
-        let bad = |detail: String| LsmError::BadDatabase { dir: dir.clone(), detail };
+        let bad = |detail: String| LsmError::BadDatabase {
+            dir: dir.clone(),
+            detail,
+        };
         if !fs.exists(&dir)? {
             if !opts.create_if_missing {
                 return Err(bad("does not exist (create_if_missing is off)".into()));
@@ -405,7 +433,10 @@ impl DbInner {
             let (s, n) = manifest::recover(&*fs, &dir)?;
             (s, Some(n))
         } else {
-            if names.iter().any(|n| n.ends_with(".sst") || n.starts_with("MANIFEST-")) {
+            if names
+                .iter()
+                .any(|n| n.ends_with(".sst") || n.starts_with("MANIFEST-"))
+            {
                 return Err(bad("has table or manifest files but no CURRENT file".into()));
             }
             if !opts.create_if_missing {
@@ -428,19 +459,33 @@ impl DbInner {
         for (level, files) in mstate.levels.iter().enumerate() {
             for meta in files.values() {
                 let path = dir.join(table_file_name(meta.number));
-                let reader = TableReader::open(&*fs, &path, meta.number, cache.clone(), stats.clone()).map_err(|e| match e {
-                    LsmError::Io(io) if io.is_not_found() => {
-                        bad(format!("table {} named by the manifest is missing", path.display()))
-                    }
-                    other => other,
-                })?;
-                version.levels[level].push(Arc::new(TableFile::new(meta.clone(), Arc::new(reader), fs.clone(), cache.clone())));
+                let reader =
+                    TableReader::open(&*fs, &path, meta.number, cache.clone(), stats.clone())
+                        .map_err(|e| match e {
+                            LsmError::Io(io) if io.is_not_found() => bad(format!(
+                                "table {} named by the manifest is missing",
+                                path.display()
+                            )),
+                            other => other,
+                        })?;
+                version.levels[level].push(Arc::new(TableFile::new(
+                    meta.clone(),
+                    Arc::new(reader),
+                    fs.clone(),
+                    cache.clone(),
+                )));
             }
         }
         version.sort();
-        version.check_invariants().map_err(|e| bad(format!("manifest describes an invalid tree: {e}")))?;
+        version
+            .check_invariants()
+            .map_err(|e| bad(format!("manifest describes an invalid tree: {e}")))?;
         // Replay the logs the manifest does not cover.
-        let mut logs: Vec<u64> = names.iter().filter_map(|n| parse_numbered(n, ".log")).filter(|&n| n >= mstate.log_number).collect();
+        let mut logs: Vec<u64> = names
+            .iter()
+            .filter_map(|n| parse_numbered(n, ".log"))
+            .filter(|&n| n >= mstate.log_number)
+            .collect();
         logs.sort_unstable();
         let mem = Arc::new(MemTable::new(0));
         let mut last_seq = mstate.last_sequence;
@@ -451,20 +496,32 @@ impl DbInner {
             let contents = read_log(&path, &data, false)?;
             if !contents.records.is_empty() {
                 if let Some((p, at)) = &cut_in {
-                    return Err(LsmError::corruption(p, "wal record", *at, "log was cut here but a later log has records"));
+                    return Err(LsmError::corruption(
+                        p,
+                        "wal record",
+                        *at,
+                        "log was cut here but a later log has records",
+                    ));
                 }
             }
             for (offset, rec) in contents.records {
                 let rep = Bytes::from(rec);
-                let ops = BatchOps::new(&rep).map_err(|e| LsmError::corruption(&path, "wal record", offset, e))?;
+                let ops = BatchOps::new(&rep)
+                    .map_err(|e| LsmError::corruption(&path, "wal record", offset, e))?;
                 let (first, count) = (ops.first_seq, u64::from(ops.op_count()));
                 if count == 0 {
                     continue;
                 }
                 if first <= last_seq && first + count - 1 > mstate.last_sequence {
-                    return Err(LsmError::corruption(&path, "wal record", offset, format!("sequence {first} goes backwards (last {last_seq})")));
+                    return Err(LsmError::corruption(
+                        &path,
+                        "wal record",
+                        offset,
+                        format!("sequence {first} goes backwards (last {last_seq})"),
+                    ));
                 }
-                mem.insert_batch(&rep).map_err(|e| LsmError::corruption(&path, "wal record", offset, e))?;
+                mem.insert_batch(&rep)
+                    .map_err(|e| LsmError::corruption(&path, "wal record", offset, e))?;
                 last_seq = last_seq.max(first + count - 1);
             }
             if let Some((at, _)) = contents.cut {
@@ -491,12 +548,21 @@ impl DbInner {
         mstate.next_file_number = next_file.load(Ordering::Relaxed);
         let manifest = ManifestWriter::create(&*fs, &dir, manifest_number, &mstate)?;
         // Everything older is now garbage: old manifests, replayed logs, orphan tables.
-        let live: std::collections::BTreeSet<u64> = mstate.levels.iter().flat_map(|l| l.keys().copied()).collect();
+        let live: std::collections::BTreeSet<u64> = mstate
+            .levels
+            .iter()
+            .flat_map(|l| l.keys().copied())
+            .collect();
         for n in &names {
             let garbage = match (parse_numbered(n, ".log"), parse_numbered(n, ".sst")) {
                 (Some(l), _) => l != new_log,
                 (_, Some(t)) => !live.contains(&t),
-                _ => n == "CURRENT.tmp" || (n.starts_with("MANIFEST-") && Some(n.as_str()) != Some(manifest::manifest_file_name(manifest_number).as_str())),
+                _ => {
+                    n == "CURRENT.tmp"
+                        || (n.starts_with("MANIFEST-")
+                            && Some(n.as_str())
+                                != Some(manifest::manifest_file_name(manifest_number).as_str()))
+                }
             };
             if garbage {
                 fs.remove_file(&dir.join(n))?;
@@ -505,7 +571,11 @@ impl DbInner {
         let _ = old_manifest;
         fs.sync_dir(&dir)?;
         let mem = Arc::new(MemTable::new(new_log));
-        let state = LsmState { mem: mem.clone(), imms: Vec::new(), version: Arc::new(version) };
+        let state = LsmState {
+            mem: mem.clone(),
+            imms: Vec::new(),
+            version: Arc::new(version),
+        };
         let now = clock.now_nanos();
         Ok(DbInner {
             dir,
@@ -514,10 +584,18 @@ impl DbInner {
             cache,
             stats,
             state: RwLock::new(Arc::new(state)),
-            write: Mutex::new(WriteState { wal: WalWriter::new(log_file), mem, last_sync_nanos: now }),
+            write: Mutex::new(WriteState {
+                wal: WalWriter::new(log_file),
+                mem,
+                last_sync_nanos: now,
+            }),
             stall_cv: Condvar::new(),
             work: Mutex::new(()),
-            versions: Mutex::new(VersionSet { manifest, mirror: mstate, pointers: vec![Vec::new(); NUM_LEVELS] }),
+            versions: Mutex::new(VersionSet {
+                manifest,
+                mirror: mstate,
+                pointers: vec![Vec::new(); NUM_LEVELS],
+            }),
             next_file,
             last_seq: AtomicU64::new(last_seq),
             snapshots: Mutex::new(BTreeMap::new()),
@@ -572,7 +650,8 @@ impl DbInner {
     fn group_commit_tick(&self) -> Result<()> {
         if let SyncPolicy::Group { interval_ms, .. } = self.opts.sync {
             let mut w = lock(&self.write);
-            let due = self.clock.now_nanos().saturating_sub(w.last_sync_nanos) >= interval_ms * 1_000_000;
+            let due =
+                self.clock.now_nanos().saturating_sub(w.last_sync_nanos) >= interval_ms * 1_000_000;
             if due && w.wal.unsynced_bytes() > 0 {
                 if let Err(e) = self.sync_locked(&mut w) {
                     self.set_bg_error(&e);
@@ -609,7 +688,8 @@ impl DbInner {
                 SyncPolicy::Never => false,
                 SyncPolicy::Group { interval_ms, bytes } => {
                     w.wal.unsynced_bytes() >= bytes
-                        || self.clock.now_nanos().saturating_sub(w.last_sync_nanos) >= interval_ms * 1_000_000
+                        || self.clock.now_nanos().saturating_sub(w.last_sync_nanos)
+                            >= interval_ms * 1_000_000
                 }
             },
         };
@@ -620,7 +700,9 @@ impl DbInner {
             }
         }
         let rep = Bytes::from(rep);
-        w.mem.insert_batch(&rep).map_err(|e| LsmError::InvalidArgument(e.to_string()))?;
+        w.mem
+            .insert_batch(&rep)
+            .map_err(|e| LsmError::InvalidArgument(e.to_string()))?;
         self.last_seq.store(seq + count - 1, Ordering::Release);
         Stats::add(&self.stats.keys_written, count);
         Stats::add(&self.stats.user_bytes_written, user_bytes);
@@ -628,7 +710,10 @@ impl DbInner {
     }
 
     /// Wait (or, in manual mode, work) until the active memtable has room.
-    fn make_room<'a>(&'a self, mut w: MutexGuard<'a, WriteState>) -> Result<MutexGuard<'a, WriteState>> {
+    fn make_room<'a>(
+        &'a self,
+        mut w: MutexGuard<'a, WriteState>,
+    ) -> Result<MutexGuard<'a, WriteState>> {
         let mut stalled_since: Option<u64> = None;
         let result = loop {
             if let Err(e) = self.check_bg_error() {
@@ -637,7 +722,10 @@ impl DbInner {
             let st = self.current();
             let l0 = st.version.levels[0].len();
             let reason = if l0 >= self.opts.l0_stop_writes_trigger {
-                Some(format!("L0 has {l0} tables (stop trigger {})", self.opts.l0_stop_writes_trigger))
+                Some(format!(
+                    "L0 has {l0} tables (stop trigger {})",
+                    self.opts.l0_stop_writes_trigger
+                ))
             } else if w.mem.approx_bytes() < self.opts.write_buffer_bytes {
                 break Ok(());
             } else if st.imms.len() >= self.opts.max_immutable_memtables {
@@ -662,17 +750,28 @@ impl DbInner {
             match self.opts.maintenance {
                 MaintenanceMode::Background => {
                     self.wake_bg();
-                    w = self.stall_cv.wait_timeout(w, STALL_WAIT).map(|r| r.0).unwrap_or_else(|p| p.into_inner().0);
+                    w = self
+                        .stall_cv
+                        .wait_timeout(w, STALL_WAIT)
+                        .map(|r| r.0)
+                        .unwrap_or_else(|p| p.into_inner().0);
                 }
                 MaintenanceMode::Manual => match self.maintenance_step() {
                     Ok(true) => {}
-                    Ok(false) => break Err(LsmError::InvalidArgument("write stalled and maintenance cannot make progress".into())),
+                    Ok(false) => {
+                        break Err(LsmError::InvalidArgument(
+                            "write stalled and maintenance cannot make progress".into(),
+                        ))
+                    }
                     Err(e) => break Err(e),
                 },
             }
         };
         if let Some(t) = stalled_since {
-            Stats::add(&self.stats.stall_micros, self.clock.now_nanos().saturating_sub(t) / 1000);
+            Stats::add(
+                &self.stats.stall_micros,
+                self.clock.now_nanos().saturating_sub(t) / 1000,
+            );
         }
         result.map(|()| w)
     }
@@ -683,7 +782,9 @@ impl DbInner {
         // or a crash could keep a write while losing one before it.
         self.sync_locked(w)?;
         let number = self.next_file.fetch_add(1, Ordering::Relaxed);
-        let file = self.fs.open(&log_path(&self.dir, number), OpenOptions::create_truncate())?;
+        let file = self
+            .fs
+            .open(&log_path(&self.dir, number), OpenOptions::create_truncate())?;
         self.fs.sync_dir(&self.dir)?;
         w.wal = WalWriter::new(file);
         let mem = Arc::new(MemTable::new(number));
@@ -691,24 +792,38 @@ impl DbInner {
         let mut imms = old.imms.clone();
         imms.push(w.mem.clone());
         w.mem = mem.clone();
-        self.set_state(LsmState { mem, imms, version: old.version.clone() });
+        self.set_state(LsmState {
+            mem,
+            imms,
+            version: old.version.clone(),
+        });
         self.wake_bg();
         Ok(())
     }
 
     fn smallest_snapshot(&self) -> u64 {
         let s = lock(&self.snapshots);
-        s.keys().next().copied().unwrap_or_else(|| self.last_seq.load(Ordering::Acquire))
+        s.keys()
+            .next()
+            .copied()
+            .unwrap_or_else(|| self.last_seq.load(Ordering::Acquire))
     }
 
     /// Record an edit in the manifest, then publish the new version.
-    fn commit(&self, edit: VersionEdit, added: &[Arc<TableFile>], remove_imm: Option<&Arc<MemTable>>) -> Result<()> {
+    fn commit(
+        &self,
+        edit: VersionEdit,
+        added: &[Arc<TableFile>],
+        remove_imm: Option<&Arc<MemTable>>,
+    ) -> Result<()> {
         let mut vs = lock(&self.versions);
         let mut edit = edit;
         edit.next_file_number = Some(self.next_file.load(Ordering::Relaxed));
         if vs.manifest.len_bytes() > MANIFEST_ROLL_BYTES {
             let mut mirror = std::mem::take(&mut vs.mirror);
-            mirror.apply(&edit).map_err(|e| LsmError::corruption(vs.manifest.path(), "manifest edit", 0, e))?;
+            mirror
+                .apply(&edit)
+                .map_err(|e| LsmError::corruption(vs.manifest.path(), "manifest edit", 0, e))?;
             let number = self.next_file.fetch_add(1, Ordering::Relaxed);
             mirror.next_file_number = self.next_file.load(Ordering::Relaxed);
             let old = vs.manifest.path().to_path_buf();
@@ -717,16 +832,31 @@ impl DbInner {
             let _ = self.fs.remove_file(&old);
         } else {
             vs.manifest.log_edit(&edit)?;
-            vs.mirror.apply(&edit).map_err(|e| LsmError::corruption(vs.manifest.path(), "manifest edit", 0, e))?;
+            vs.mirror
+                .apply(&edit)
+                .map_err(|e| LsmError::corruption(vs.manifest.path(), "manifest edit", 0, e))?;
         }
         let old = self.current();
         let version = Arc::new(old.version.apply(&edit, added));
-        debug_assert!(version.check_invariants().is_ok(), "{:?}", version.check_invariants());
+        debug_assert!(
+            version.check_invariants().is_ok(),
+            "{:?}",
+            version.check_invariants()
+        );
         let imms = match remove_imm {
-            Some(m) => old.imms.iter().filter(|x| !Arc::ptr_eq(x, m)).cloned().collect(),
+            Some(m) => old
+                .imms
+                .iter()
+                .filter(|x| !Arc::ptr_eq(x, m))
+                .cloned()
+                .collect(),
             None => old.imms.clone(),
         };
-        self.set_state(LsmState { mem: old.mem.clone(), imms, version });
+        self.set_state(LsmState {
+            mem: old.mem.clone(),
+            imms,
+            version,
+        });
         Ok(())
     }
 
@@ -767,7 +897,15 @@ impl DbInner {
         let mut edit = VersionEdit::default();
         if !imm.is_empty() {
             let number = self.next_file.fetch_add(1, Ordering::Relaxed);
-            let f = write_memtable(&self.fs, &self.dir, &self.opts, &self.cache, &self.stats, imm, number)?;
+            let f = write_memtable(
+                &self.fs,
+                &self.dir,
+                &self.opts,
+                &self.cache,
+                &self.stats,
+                imm,
+                number,
+            )?;
             Stats::add(&self.stats.flush_bytes, f.meta.size_bytes);
             edit.added.push((0, f.meta.clone()));
             added.push(f);
@@ -783,7 +921,11 @@ impl DbInner {
         Ok(())
     }
 
-    fn run_compaction(&self, version: &Arc<Version>, task: &compaction::CompactionTask) -> Result<()> {
+    fn run_compaction(
+        &self,
+        version: &Arc<Version>,
+        task: &compaction::CompactionTask,
+    ) -> Result<()> {
         let mut edit = VersionEdit::default();
         let out_level = task.output_level() as u8;
         for f in &task.inputs {
@@ -818,14 +960,24 @@ impl DbInner {
         }
         self.commit(edit, &outputs, None)?;
         Stats::add(&self.stats.compactions, 1);
-        Stats::add(&self.stats.compaction_read_bytes[task.level], task.inputs.iter().map(|f| f.meta.size_bytes).sum());
-        Stats::add(&self.stats.compaction_read_bytes[task.level + 1], task.next_inputs.iter().map(|f| f.meta.size_bytes).sum());
-        Stats::add(&self.stats.compaction_written_bytes[task.level + 1], written);
+        Stats::add(
+            &self.stats.compaction_read_bytes[task.level],
+            task.inputs.iter().map(|f| f.meta.size_bytes).sum(),
+        );
+        Stats::add(
+            &self.stats.compaction_read_bytes[task.level + 1],
+            task.next_inputs.iter().map(|f| f.meta.size_bytes).sum(),
+        );
+        Stats::add(
+            &self.stats.compaction_written_bytes[task.level + 1],
+            written,
+        );
         Ok(())
     }
 
     fn read_seq(&self, ro: ReadOptions) -> u64 {
-        ro.snapshot_seq.unwrap_or_else(|| self.last_seq.load(Ordering::Acquire))
+        ro.snapshot_seq
+            .unwrap_or_else(|| self.last_seq.load(Ordering::Acquire))
     }
 
     fn get(&self, key: &[u8], ro: ReadOptions) -> Result<Option<Bytes>> {
@@ -840,7 +992,13 @@ impl DbInner {
     }
 
     fn get_in(&self, st: &LsmState, key: &[u8], seq: u64) -> Result<Option<Bytes>> {
-        let live = |kind: ValueKind, v: Bytes| if kind == ValueKind::Put { Some(v) } else { None };
+        let live = |kind: ValueKind, v: Bytes| {
+            if kind == ValueKind::Put {
+                Some(v)
+            } else {
+                None
+            }
+        };
         if let Some(v) = st.mem.get(key, seq) {
             return Ok(live(v.kind, v.value));
         }
@@ -891,7 +1049,11 @@ impl DbInner {
                     continue 'keys;
                 }
             }
-            let mut tables: Vec<Arc<TableFile>> = st.version.levels[0].iter().filter(|f| f.overlaps(key, key)).cloned().collect();
+            let mut tables: Vec<Arc<TableFile>> = st.version.levels[0]
+                .iter()
+                .filter(|f| f.overlaps(key, key))
+                .cloned()
+                .collect();
             for lvl in &st.version.levels[1..] {
                 let i = Version::find_table(lvl, key);
                 if i < lvl.len() && lvl[i].smallest_user() <= *key {
@@ -900,7 +1062,13 @@ impl DbInner {
             }
             let mut lookup = Vec::with_capacity(key.len() + 8);
             append_internal_key(&mut lookup, key, seq, KIND_FOR_SEEK);
-            pending.push(Pending { idx, lookup, hash: key_hash(key), tables, next: 0 });
+            pending.push(Pending {
+                idx,
+                lookup,
+                hash: key_hash(key),
+                tables,
+                next: 0,
+            });
         }
         // Each round reads, in one batch, the next candidate block of every unresolved key.
         // Bound: a key drops out after its last table, so rounds <= tables per key.
@@ -925,7 +1093,8 @@ impl DbInner {
                     still.push(p);
                 }
             }
-            let reqs: Vec<(&TableReader, _)> = wanted.iter().map(|(t, h)| (&*t.reader, *h)).collect();
+            let reqs: Vec<(&TableReader, _)> =
+                wanted.iter().map(|(t, h)| (&*t.reader, *h)).collect();
             let blocks = TableReader::read_blocks_batch(&*self.fs, &reqs);
             let mut next_round = Vec::new();
             for ((p, (t, h)), block) in still.into_iter().zip(wanted.iter()).zip(blocks) {
@@ -936,7 +1105,10 @@ impl DbInner {
             }
             pending = next_round;
         }
-        Stats::add(&self.stats.get_hits, out.iter().filter(|o| o.is_some()).count() as u64);
+        Stats::add(
+            &self.stats.get_hits,
+            out.iter().filter(|o| o.is_some()).count() as u64,
+        );
         Ok(out)
     }
 
@@ -956,7 +1128,13 @@ impl DbInner {
                 children.push(Box::new(LevelIter::new(lvl.clone())));
             }
         }
-        DbIterator::new(Box::new(MergingIterator::new(children)), seq, lower, upper, Box::new(st))
+        DbIterator::new(
+            Box::new(MergingIterator::new(children)),
+            seq,
+            lower,
+            upper,
+            Box::new(st),
+        )
     }
 
     fn stats_snapshot(&self) -> StatsSnapshot {
@@ -964,18 +1142,42 @@ impl DbInner {
         let (hits, misses) = self.cache.hits_misses();
         s.cache_hits = hits;
         s.cache_misses = misses;
-        s.cache_hit_rate = if hits + misses == 0 { 0.0 } else { hits as f64 / (hits + misses) as f64 };
+        s.cache_hit_rate = if hits + misses == 0 {
+            0.0
+        } else {
+            hits as f64 / (hits + misses) as f64
+        };
         s.cache_bytes = self.cache.used_bytes() as u64;
         let st = self.current();
         s.level_files = st.version.levels.iter().map(Vec::len).collect();
         s.level_bytes = (0..NUM_LEVELS).map(|l| st.version.level_bytes(l)).collect();
-        s.memtable_bytes = (st.mem.approx_bytes() + st.imms.iter().map(|m| m.approx_bytes()).sum::<usize>()) as u64;
+        s.memtable_bytes = (st.mem.approx_bytes()
+            + st.imms.iter().map(|m| m.approx_bytes()).sum::<usize>())
+            as u64;
         let written = s.flush_bytes + s.compaction_written_bytes.iter().sum::<u64>();
-        s.write_amplification = if s.user_bytes_written == 0 { 0.0 } else { written as f64 / s.user_bytes_written as f64 };
-        s.read_amplification = if s.gets == 0 { 0.0 } else { s.block_reads as f64 / s.gets as f64 };
+        s.write_amplification = if s.user_bytes_written == 0 {
+            0.0
+        } else {
+            written as f64 / s.user_bytes_written as f64
+        };
+        s.read_amplification = if s.gets == 0 {
+            0.0
+        } else {
+            s.block_reads as f64 / s.gets as f64
+        };
         let total: u64 = s.level_bytes.iter().sum();
-        let last = s.level_bytes.iter().rev().copied().find(|&b| b > 0).unwrap_or(0);
-        s.space_amplification = if last == 0 { 0.0 } else { total as f64 / last as f64 };
+        let last = s
+            .level_bytes
+            .iter()
+            .rev()
+            .copied()
+            .find(|&b| b > 0)
+            .unwrap_or(0);
+        s.space_amplification = if last == 0 {
+            0.0
+        } else {
+            total as f64 / last as f64
+        };
         s.last_sequence = self.last_seq.load(Ordering::Acquire);
         s
     }

@@ -10,7 +10,9 @@ use std::ops::Bound;
 use std::sync::Arc;
 
 use super::error::Result;
-use super::key::{self, append_internal_key, compare_internal, ValueKind, KIND_FOR_SEEK, MAX_SEQUENCE};
+use super::key::{
+    self, append_internal_key, compare_internal, ValueKind, KIND_FOR_SEEK, MAX_SEQUENCE,
+};
 use super::memtable::{Direction, MemKey, MemTable, MemValue};
 
 /// A bidirectional cursor over internal keys in [`compare_internal`] order. Positioning
@@ -34,8 +36,12 @@ pub trait InternalIterator: Send {
     fn seek_to_last(&mut self) -> Result<()>;
 }
 
-/// Entries copied out of a memtable per refill.
-const MEM_CHUNK_ENTRIES: usize = 64;
+/// Entries copied out of a memtable by the first refill after a seek; each further refill in
+/// the same direction doubles it up to [`MEM_CHUNK_ENTRIES_MAX`]. Small first chunks keep
+/// seeks cheap; large later ones keep long scans cheap.
+const MEM_CHUNK_ENTRIES_MIN: usize = 4;
+/// Largest refill.
+const MEM_CHUNK_ENTRIES_MAX: usize = 256;
 
 /// Iterates a memtable by copying small chunks out under its read lock.
 pub struct MemTableIter {
@@ -45,6 +51,8 @@ pub struct MemTableIter {
     dir: Direction,
     /// Whether the last chunk was full (so more entries may follow in `dir`).
     more: bool,
+    /// Size of the next refill.
+    chunk: usize,
     key: Vec<u8>,
 }
 
@@ -57,15 +65,18 @@ impl MemTableIter {
             pos: 0,
             dir: Direction::Forward,
             more: false,
+            chunk: MEM_CHUNK_ENTRIES_MIN,
             key: Vec::new(),
         }
     }
 
     fn fill(&mut self, start: Bound<(&[u8], u64)>, dir: Direction) {
         let mut buf = std::mem::take(&mut self.buf);
-        self.mem.chunk(start, dir, MEM_CHUNK_ENTRIES, &mut buf);
+        let limit = self.chunk;
+        self.mem.chunk(start, dir, limit, &mut buf);
+        self.chunk = (self.chunk * 2).min(MEM_CHUNK_ENTRIES_MAX);
         self.buf = buf;
-        self.more = self.buf.len() == MEM_CHUNK_ENTRIES;
+        self.more = self.buf.len() == limit;
         self.pos = 0;
         self.dir = dir;
         self.set_key();
@@ -117,15 +128,21 @@ impl InternalIterator for MemTableIter {
         Ok(())
     }
     fn seek(&mut self, target: &[u8]) -> Result<()> {
+        self.chunk = MEM_CHUNK_ENTRIES_MIN;
         let seq = key::sequence(target);
-        self.fill(Bound::Included((key::user_key(target), seq)), Direction::Forward);
+        self.fill(
+            Bound::Included((key::user_key(target), seq)),
+            Direction::Forward,
+        );
         Ok(())
     }
     fn seek_to_first(&mut self) -> Result<()> {
+        self.chunk = MEM_CHUNK_ENTRIES_MIN;
         self.fill(Bound::Unbounded, Direction::Forward);
         Ok(())
     }
     fn seek_to_last(&mut self) -> Result<()> {
+        self.chunk = MEM_CHUNK_ENTRIES_MIN;
         self.fill(Bound::Unbounded, Direction::Backward);
         Ok(())
     }
@@ -144,7 +161,12 @@ pub struct MergingIterator {
 impl MergingIterator {
     /// Merge `children`.
     pub fn new(children: Vec<Box<dyn InternalIterator>>) -> Self {
-        MergingIterator { children, current: None, dir: Direction::Forward, scratch: Vec::new() }
+        MergingIterator {
+            children,
+            current: None,
+            dir: Direction::Forward,
+            scratch: Vec::new(),
+        }
     }
 
     fn find_smallest(&mut self) {
@@ -154,7 +176,11 @@ impl MergingIterator {
                 continue;
             }
             best = match best {
-                Some(b) if compare_internal(self.children[b].key(), c.key()) != Ordering::Greater => Some(b),
+                Some(b)
+                    if compare_internal(self.children[b].key(), c.key()) != Ordering::Greater =>
+                {
+                    Some(b)
+                }
                 _ => Some(i),
             };
         }
@@ -168,7 +194,9 @@ impl MergingIterator {
                 continue;
             }
             best = match best {
-                Some(b) if compare_internal(self.children[b].key(), c.key()) != Ordering::Less => Some(b),
+                Some(b) if compare_internal(self.children[b].key(), c.key()) != Ordering::Less => {
+                    Some(b)
+                }
                 _ => Some(i),
             };
         }
@@ -187,7 +215,9 @@ impl InternalIterator for MergingIterator {
         self.children[self.current.expect("valid")].value()
     }
     fn next(&mut self) -> Result<()> {
-        let Some(cur) = self.current else { return Ok(()) };
+        let Some(cur) = self.current else {
+            return Ok(());
+        };
         if self.dir != Direction::Forward {
             // Every other child is positioned before key(); move them after it.
             self.scratch.clear();
@@ -209,7 +239,9 @@ impl InternalIterator for MergingIterator {
         Ok(())
     }
     fn prev(&mut self) -> Result<()> {
-        let Some(cur) = self.current else { return Ok(()) };
+        let Some(cur) = self.current else {
+            return Ok(());
+        };
         if self.dir != Direction::Backward {
             self.scratch.clear();
             self.scratch.extend_from_slice(self.children[cur].key());
@@ -378,7 +410,12 @@ impl DbIterator {
         self.dir = Direction::Forward;
         self.saved_value.clear();
         self.saved_key.clear();
-        append_internal_key(&mut self.saved_key, &target, self.snapshot_seq, KIND_FOR_SEEK);
+        append_internal_key(
+            &mut self.saved_key,
+            &target,
+            self.snapshot_seq,
+            KIND_FOR_SEEK,
+        );
         let sk = std::mem::take(&mut self.saved_key);
         let r = self.iter.seek(&sk);
         self.saved_key = sk;
@@ -446,7 +483,8 @@ impl DbIterator {
             }
         } else {
             self.saved_key.clear();
-            self.saved_key.extend_from_slice(key::user_key(self.iter.key()));
+            self.saved_key
+                .extend_from_slice(key::user_key(self.iter.key()));
             self.iter.next()?;
             if !self.iter.valid() {
                 self.valid = false;
@@ -503,7 +541,8 @@ impl DbIterator {
             // The internal iterator is on the current entry; walk back past every entry of
             // this user key.
             self.saved_key.clear();
-            self.saved_key.extend_from_slice(key::user_key(self.iter.key()));
+            self.saved_key
+                .extend_from_slice(key::user_key(self.iter.key()));
             loop {
                 self.iter.prev()?;
                 if !self.iter.valid() {
@@ -601,19 +640,46 @@ mod tests {
     }
 
     fn db_iter(mems: &[Arc<MemTable>], snap: u64) -> DbIterator {
-        let children: Vec<Box<dyn InternalIterator>> =
-            mems.iter().map(|m| Box::new(MemTableIter::new(m.clone())) as Box<dyn InternalIterator>).collect();
-        DbIterator::new(Box::new(MergingIterator::new(children)), snap, None, None, Box::new(()))
+        let children: Vec<Box<dyn InternalIterator>> = mems
+            .iter()
+            .map(|m| Box::new(MemTableIter::new(m.clone())) as Box<dyn InternalIterator>)
+            .collect();
+        DbIterator::new(
+            Box::new(MergingIterator::new(children)),
+            snap,
+            None,
+            None,
+            Box::new(()),
+        )
     }
 
     #[test]
     fn both_directions_agree_and_hide_deletes() {
-        let m1 = mem(&[("a", 1, Some("a1")), ("b", 2, Some("b2")), ("c", 3, Some("c3")), ("e", 9, Some("e9"))]);
-        let m2 = mem(&[("b", 5, None), ("c", 6, Some("c6")), ("d", 7, Some("d7")), ("a", 8, None)]);
+        let m1 = mem(&[
+            ("a", 1, Some("a1")),
+            ("b", 2, Some("b2")),
+            ("c", 3, Some("c3")),
+            ("e", 9, Some("e9")),
+        ]);
+        let m2 = mem(&[
+            ("b", 5, None),
+            ("c", 6, Some("c6")),
+            ("d", 7, Some("d7")),
+            ("a", 8, None),
+        ]);
         let mut it = db_iter(&[m1.clone(), m2.clone()], 100);
         it.seek_to_first().unwrap();
         let fwd = it.collect_forward(100).unwrap();
-        let keys: Vec<_> = fwd.iter().map(|(k, v)| format!("{}={}", String::from_utf8_lossy(k), String::from_utf8_lossy(v))).collect();
+        let keys: Vec<_> = fwd
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "{}={}",
+                    String::from_utf8_lossy(k),
+                    String::from_utf8_lossy(v)
+                )
+            })
+            .collect();
         assert_eq!(keys, vec!["c=c6", "d=d7", "e=e9"]);
         it.seek_to_last().unwrap();
         let mut back = it.collect_backward(100).unwrap();
@@ -637,10 +703,17 @@ mod tests {
 
     #[test]
     fn memtable_iter_crosses_chunks_both_ways() {
-        let entries: Vec<(String, u64)> = (0..300).map(|i| (format!("k{i:04}"), i as u64 + 1)).collect();
+        let entries: Vec<(String, u64)> = (0..300)
+            .map(|i| (format!("k{i:04}"), i as u64 + 1))
+            .collect();
         let m = MemTable::new(1);
         for (k, s) in &entries {
-            m.insert(Bytes::copy_from_slice(k.as_bytes()), *s, ValueKind::Put, Bytes::from_static(b"v"));
+            m.insert(
+                Bytes::copy_from_slice(k.as_bytes()),
+                *s,
+                ValueKind::Put,
+                Bytes::from_static(b"v"),
+            );
         }
         let mut it = MemTableIter::new(Arc::new(m));
         it.seek_to_first().unwrap();

@@ -61,7 +61,11 @@ impl VersionEdit {
     /// Encode.
     pub fn encode(&self) -> Vec<u8> {
         let mut b = Vec::new();
-        for (tag, v) in [(TAG_LOG, self.log_number), (TAG_NEXT_FILE, self.next_file_number), (TAG_LAST_SEQ, self.last_sequence)] {
+        for (tag, v) in [
+            (TAG_LOG, self.log_number),
+            (TAG_NEXT_FILE, self.next_file_number),
+            (TAG_LAST_SEQ, self.last_sequence),
+        ] {
             if let Some(v) = v {
                 put_varint(&mut b, tag);
                 put_varint(&mut b, v);
@@ -98,7 +102,9 @@ impl VersionEdit {
             let tag = r.varint().ok_or("truncated tag")?;
             match tag {
                 TAG_LOG => e.log_number = Some(r.varint().ok_or("truncated log number")?),
-                TAG_NEXT_FILE => e.next_file_number = Some(r.varint().ok_or("truncated next file")?),
+                TAG_NEXT_FILE => {
+                    e.next_file_number = Some(r.varint().ok_or("truncated next file")?)
+                }
                 TAG_LAST_SEQ => e.last_sequence = Some(r.varint().ok_or("truncated sequence")?),
                 TAG_DELETE => {
                     let l = level(r.varint().ok_or("truncated delete")?)?;
@@ -114,7 +120,15 @@ impl VersionEdit {
                     if smallest.len() < 8 || largest.len() < 8 {
                         return Err("table key range malformed".into());
                     }
-                    e.added.push((l, FileMeta { number, size_bytes, smallest, largest }));
+                    e.added.push((
+                        l,
+                        FileMeta {
+                            number,
+                            size_bytes,
+                            smallest,
+                            largest,
+                        },
+                    ));
                 }
                 t => return Err(format!("unknown field tag {t}")),
             }
@@ -199,7 +213,9 @@ pub fn recover(fs: &dyn Fs, dir: &Path) -> Result<(ManifestState, u64)> {
         .ok()
         .and_then(|s| s.strip_suffix('\n'))
         .filter(|s| s.starts_with("MANIFEST-") && !s.contains('/'))
-        .ok_or_else(|| LsmError::corruption(&current_path, "CURRENT", 0, "does not name a manifest"))?;
+        .ok_or_else(|| {
+            LsmError::corruption(&current_path, "CURRENT", 0, "does not name a manifest")
+        })?;
     let number: u64 = name["MANIFEST-".len()..]
         .parse()
         .map_err(|_| LsmError::corruption(&current_path, "CURRENT", 0, "bad manifest number"))?;
@@ -207,12 +223,20 @@ pub fn recover(fs: &dyn Fs, dir: &Path) -> Result<(ManifestState, u64)> {
     let data = crate::io::read_file(fs, &path)?;
     let log = read_log(&path, &data, true)?;
     if log.records.is_empty() {
-        return Err(LsmError::corruption(&path, "manifest", 0, "no snapshot record"));
+        return Err(LsmError::corruption(
+            &path,
+            "manifest",
+            0,
+            "no snapshot record",
+        ));
     }
     let mut state = ManifestState::new();
     for (offset, rec) in &log.records {
-        let edit = VersionEdit::decode(rec).map_err(|e| LsmError::corruption(&path, "manifest edit", *offset, e))?;
-        state.apply(&edit).map_err(|e| LsmError::corruption(&path, "manifest edit", *offset, e))?;
+        let edit = VersionEdit::decode(rec)
+            .map_err(|e| LsmError::corruption(&path, "manifest edit", *offset, e))?;
+        state
+            .apply(&edit)
+            .map_err(|e| LsmError::corruption(&path, "manifest edit", *offset, e))?;
     }
     Ok((state, number))
 }
@@ -235,10 +259,18 @@ impl ManifestWriter {
         writer.sync()?;
         fs.sync_dir(dir)?;
         let tmp = dir.join("CURRENT.tmp");
-        crate::io::write_file_durable(fs, &tmp, format!("{}\n", manifest_file_name(number)).as_bytes())?;
+        crate::io::write_file_durable(
+            fs,
+            &tmp,
+            format!("{}\n", manifest_file_name(number)).as_bytes(),
+        )?;
         fs.rename(&tmp, &dir.join("CURRENT"))?;
         fs.sync_dir(dir)?;
-        Ok(ManifestWriter { writer, number, path })
+        Ok(ManifestWriter {
+            writer,
+            number,
+            path,
+        })
     }
 
     /// Append and sync one edit. When this returns `Ok`, the edit survives any crash.
@@ -274,7 +306,15 @@ mod tests {
             next_file_number: Some(9),
             last_sequence: Some(1000),
             deleted: vec![(0, 3), (1, 4)],
-            added: vec![(1, FileMeta { number: 8, size_bytes: 4096, smallest: b"aaaaaaaaa".to_vec(), largest: b"zzzzzzzzz".to_vec() })],
+            added: vec![(
+                1,
+                FileMeta {
+                    number: 8,
+                    size_bytes: 4096,
+                    smallest: b"aaaaaaaaa".to_vec(),
+                    largest: b"zzzzzzzzz".to_vec(),
+                },
+            )],
         };
         let b = e.encode();
         assert_eq!(VersionEdit::decode(&b), Ok(e));

@@ -156,7 +156,11 @@ impl MemTable {
         for op in ops {
             let (kind, key, value) = op?;
             let k0 = base.offset_of(key);
-            let v0 = if value.is_empty() { 0 } else { base.offset_of(value) };
+            let v0 = if value.is_empty() {
+                0
+            } else {
+                base.offset_of(value)
+            };
             decoded.push((kind, k0..k0 + key.len(), v0..v0 + value.len()));
         }
         if decoded.len() != count as usize {
@@ -168,13 +172,22 @@ impl MemTable {
             if kind == ValueKind::Delete {
                 tombstones += 1;
             }
-            let key = MemKey { user: rep.slice(kr), seq: first_seq + i as u64 };
-            let value = if vr.is_empty() { Bytes::new() } else { rep.slice(vr) };
+            let key = MemKey {
+                user: rep.slice(kr),
+                seq: first_seq + i as u64,
+            };
+            let value = if vr.is_empty() {
+                Bytes::new()
+            } else {
+                rep.slice(vr)
+            };
             map.insert(key, MemValue { kind, value });
         }
         drop(map);
-        self.approx_bytes
-            .fetch_add(rep.len() + count as usize * ENTRY_OVERHEAD_BYTES, AtOrd::Relaxed);
+        self.approx_bytes.fetch_add(
+            rep.len() + count as usize * ENTRY_OVERHEAD_BYTES,
+            AtOrd::Relaxed,
+        );
         self.entries.fetch_add(u64::from(count), AtOrd::Relaxed);
         self.tombstones.fetch_add(tombstones, AtOrd::Relaxed);
         Ok(count)
@@ -232,12 +245,19 @@ impl MemTable {
         };
         match dir {
             Direction::Forward => {
-                for (k, v) in map.range::<dyn KeyView, _>((b, Bound::Unbounded)).take(limit) {
+                for (k, v) in map
+                    .range::<dyn KeyView, _>((b, Bound::Unbounded))
+                    .take(limit)
+                {
                     out.push((k.clone(), v.clone()));
                 }
             }
             Direction::Backward => {
-                for (k, v) in map.range::<dyn KeyView, _>((Bound::Unbounded, b)).rev().take(limit) {
+                for (k, v) in map
+                    .range::<dyn KeyView, _>((Bound::Unbounded, b))
+                    .rev()
+                    .take(limit)
+                {
                     out.push((k.clone(), v.clone()));
                 }
             }
@@ -300,8 +320,20 @@ mod tests {
         let mut out = Vec::new();
         m.chunk(Bound::Unbounded, Direction::Backward, 10, &mut out);
         let keys: Vec<_> = out.iter().map(|(k, _)| (k.user.to_vec(), k.seq)).collect();
-        assert_eq!(keys, vec![(b"b".to_vec(), 11), (b"a".to_vec(), 10), (b"a".to_vec(), 20)]);
-        m.chunk(Bound::Excluded((b"a", 20)), Direction::Forward, 10, &mut out);
+        assert_eq!(
+            keys,
+            vec![
+                (b"b".to_vec(), 11),
+                (b"a".to_vec(), 10),
+                (b"a".to_vec(), 20)
+            ]
+        );
+        m.chunk(
+            Bound::Excluded((b"a", 20)),
+            Direction::Forward,
+            10,
+            &mut out,
+        );
         assert_eq!(out.len(), 2);
     }
 }

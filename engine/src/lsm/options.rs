@@ -39,11 +39,20 @@ impl FromStr for SyncPolicy {
 
     /// `always`, `never`, `group` (5 ms, 1 MiB), or `group:MS` / `group:MS:BYTES`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || format!("bad sync policy '{s}': expected always, never, group, group:MS or group:MS:BYTES");
+        let bad = || {
+            format!(
+                "bad sync policy '{s}': expected always, never, group, group:MS or group:MS:BYTES"
+            )
+        };
         match s {
             "always" => return Ok(SyncPolicy::Always),
             "never" => return Ok(SyncPolicy::Never),
-            "group" => return Ok(SyncPolicy::Group { interval_ms: 5, bytes: 1 << 20 }),
+            "group" => {
+                return Ok(SyncPolicy::Group {
+                    interval_ms: 5,
+                    bytes: 1 << 20,
+                })
+            }
             _ => {}
         }
         let rest = s.strip_prefix("group:").ok_or_else(bad)?;
@@ -127,7 +136,11 @@ impl Options {
             level_base_bytes: 64 << 10,
             level_size_ratio: 4,
             target_file_bytes: 16 << 10,
-            table: TableOptions { block_bytes: 512, restart_interval: 4, bloom_bits_per_key: 10 },
+            table: TableOptions {
+                block_bytes: 512,
+                restart_interval: 4,
+                bloom_bits_per_key: 10,
+            },
             block_cache_bytes: 256 << 10,
             maintenance: MaintenanceMode::Manual,
             ..Options::default()
@@ -142,7 +155,9 @@ impl Options {
         if self.max_immutable_memtables == 0 {
             return Err("max_immutable_memtables must be at least 1".into());
         }
-        if self.l0_compaction_trigger == 0 || self.l0_stop_writes_trigger <= self.l0_compaction_trigger {
+        if self.l0_compaction_trigger == 0
+            || self.l0_stop_writes_trigger <= self.l0_compaction_trigger
+        {
             return Err("need 0 < l0_compaction_trigger < l0_stop_writes_trigger".into());
         }
         if self.level_size_ratio < 2 {
@@ -177,7 +192,13 @@ mod tests {
     #[test]
     fn sync_policy_parses() {
         assert_eq!("always".parse(), Ok(SyncPolicy::Always));
-        assert_eq!("group:10:4096".parse(), Ok(SyncPolicy::Group { interval_ms: 10, bytes: 4096 }));
+        assert_eq!(
+            "group:10:4096".parse(),
+            Ok(SyncPolicy::Group {
+                interval_ms: 10,
+                bytes: 4096
+            })
+        );
         assert!("sometimes".parse::<SyncPolicy>().is_err());
         assert!("group:x".parse::<SyncPolicy>().is_err());
     }

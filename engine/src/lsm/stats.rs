@@ -153,7 +153,11 @@ impl Stats {
             compaction_written_bytes: self.compaction_written_bytes.iter().map(ld).collect(),
             stalls: ld(&self.stalls),
             stall_micros: ld(&self.stall_micros),
-            last_stall_reason: self.last_stall_reason.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+            last_stall_reason: self
+                .last_stall_reason
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone(),
             ..StatsSnapshot::default()
         }
     }

@@ -32,9 +32,21 @@ pub struct TableFile {
 
 impl TableFile {
     /// Wrap an open table.
-    pub fn new(meta: FileMeta, reader: Arc<TableReader>, fs: FsHandle, cache: Arc<BlockCache>) -> Self {
+    pub fn new(
+        meta: FileMeta,
+        reader: Arc<TableReader>,
+        fs: FsHandle,
+        cache: Arc<BlockCache>,
+    ) -> Self {
         let path = reader.path().to_path_buf();
-        TableFile { meta, reader, obsolete: AtomicBool::new(false), fs, path, cache }
+        TableFile {
+            meta,
+            reader,
+            obsolete: AtomicBool::new(false),
+            fs,
+            path,
+            cache,
+        }
     }
 
     /// Mark for deletion once unreferenced (after the manifest stopped naming it).
@@ -79,7 +91,9 @@ pub struct Version {
 impl Version {
     /// A version with no tables.
     pub fn empty() -> Self {
-        Version { levels: vec![Vec::new(); NUM_LEVELS] }
+        Version {
+            levels: vec![Vec::new(); NUM_LEVELS],
+        }
     }
 
     /// Bytes per level.
@@ -115,7 +129,11 @@ impl Version {
     }
 
     fn find(&self, number: u64) -> Option<Arc<TableFile>> {
-        self.levels.iter().flatten().find(|f| f.meta.number == number).cloned()
+        self.levels
+            .iter()
+            .flatten()
+            .find(|f| f.meta.number == number)
+            .cloned()
     }
 
     /// Restore the ordering invariants after edits.
@@ -148,7 +166,11 @@ impl Version {
 
     /// Tables of `level` overlapping the user-key range `[lo, hi]`.
     pub fn overlapping(&self, level: usize, lo: &[u8], hi: &[u8]) -> Vec<Arc<TableFile>> {
-        self.levels[level].iter().filter(|f| f.overlaps(lo, hi)).cloned().collect()
+        self.levels[level]
+            .iter()
+            .filter(|f| f.overlaps(lo, hi))
+            .cloned()
+            .collect()
     }
 
     /// Number of tables in all levels.
@@ -167,12 +189,19 @@ pub struct LevelIter {
 impl LevelIter {
     /// An unpositioned iterator over the tables of one level (L1 or deeper).
     pub fn new(files: Vec<Arc<TableFile>>) -> Self {
-        LevelIter { files, idx: 0, cur: None }
+        LevelIter {
+            files,
+            idx: 0,
+            cur: None,
+        }
     }
 
     fn open(&mut self, idx: usize) {
         self.idx = idx;
-        self.cur = self.files.get(idx).map(|f| super::sstable::TableIter::new(f.reader.clone()));
+        self.cur = self
+            .files
+            .get(idx)
+            .map(|f| super::sstable::TableIter::new(f.reader.clone()));
     }
 
     fn skip_forward(&mut self) -> super::error::Result<()> {
@@ -221,7 +250,9 @@ impl super::iter::InternalIterator for LevelIter {
         self.skip_backward()
     }
     fn seek(&mut self, target: &[u8]) -> super::error::Result<()> {
-        let i = self.files.partition_point(|f| compare_internal(&f.meta.largest, target) == Ordering::Less);
+        let i = self
+            .files
+            .partition_point(|f| compare_internal(&f.meta.largest, target) == Ordering::Less);
         if i >= self.files.len() {
             self.cur = None;
             return Ok(());

@@ -215,11 +215,21 @@ pub struct WalContents {
 
 /// One parse step's outcome.
 enum Step {
-    Fragment { ty: FragmentType, start: usize, payload_start: usize, len: usize, next: usize },
+    Fragment {
+        ty: FragmentType,
+        start: usize,
+        payload_start: usize,
+        len: usize,
+        next: usize,
+    },
     End,
     /// `complete`: the whole fragment is present in the file but fails its checks (as
     /// opposed to running past the end of the file, which is what a torn append looks like).
-    Bad { at: usize, why: String, complete: bool },
+    Bad {
+        at: usize,
+        why: String,
+        complete: bool,
+    },
 }
 
 fn parse_fragment(data: &[u8], pos: usize) -> Step {
@@ -236,25 +246,53 @@ fn parse_fragment(data: &[u8], pos: usize) -> Step {
         return Step::End;
     }
     if pos + HEADER_BYTES > data.len() {
-        return Step::Bad { at: pos, why: "truncated fragment header".into(), complete: false };
+        return Step::Bad {
+            at: pos,
+            why: "truncated fragment header".into(),
+            complete: false,
+        };
     }
     let crc = u32::from_le_bytes(data[pos..pos + 4].try_into().expect("4 bytes"));
-    let len = usize::from(u16::from_le_bytes(data[pos + 4..pos + 6].try_into().expect("2 bytes")));
+    let len = usize::from(u16::from_le_bytes(
+        data[pos + 4..pos + 6].try_into().expect("2 bytes"),
+    ));
     let ty_byte = data[pos + 6];
     let payload_start = pos + HEADER_BYTES;
     if HEADER_BYTES + len > block_left {
-        return Step::Bad { at: pos, why: format!("fragment length {len} crosses the block end"), complete: true };
+        return Step::Bad {
+            at: pos,
+            why: format!("fragment length {len} crosses the block end"),
+            complete: true,
+        };
     }
     if payload_start + len > data.len() {
-        return Step::Bad { at: pos, why: "truncated fragment payload".into(), complete: false };
+        return Step::Bad {
+            at: pos,
+            why: "truncated fragment payload".into(),
+            complete: false,
+        };
     }
     let Some(ty) = FragmentType::from_u8(ty_byte) else {
-        return Step::Bad { at: pos, why: format!("unknown fragment type {ty_byte}"), complete: true };
+        return Step::Bad {
+            at: pos,
+            why: format!("unknown fragment type {ty_byte}"),
+            complete: true,
+        };
     };
     if fragment_crc(ty_byte, &data[payload_start..payload_start + len]) != crc {
-        return Step::Bad { at: pos, why: "fragment checksum mismatch".into(), complete: true };
+        return Step::Bad {
+            at: pos,
+            why: "fragment checksum mismatch".into(),
+            complete: true,
+        };
     }
-    Step::Fragment { ty, start: pos, payload_start, len, next: payload_start + len }
+    Step::Fragment {
+        ty,
+        start: pos,
+        payload_start,
+        len,
+        next: payload_start + len,
+    }
 }
 
 /// Parse a whole log file image. A bad record is cut as a torn tail unless a later valid
@@ -282,17 +320,31 @@ pub fn read_log(path: &Path, data: &[u8], strict: bool) -> Result<WalContents> {
                 // file mid-sector, was damaged after it was written.
                 let torn_shape = !complete && data.len() % TORN_WRITE_ALIGN_BYTES == 0;
                 if strict && !torn_shape {
-                    return Err(LsmError::corruption(path, "log record", at as u64, format!("{why} (not the shape of a torn append)")));
+                    return Err(LsmError::corruption(
+                        path,
+                        "log record",
+                        at as u64,
+                        format!("{why} (not the shape of a torn append)"),
+                    ));
                 }
                 bad = Some((record_start.unwrap_or(at), why));
                 break;
             }
-            Step::Fragment { ty, start, payload_start, len, next } => {
+            Step::Fragment {
+                ty,
+                start,
+                payload_start,
+                len,
+                next,
+            } => {
                 let payload = &data[payload_start..payload_start + len];
                 match ty {
                     FragmentType::Full | FragmentType::First => {
                         if record_start.is_some() {
-                            bad = Some((record_start.unwrap_or(start), "record missing its LAST fragment".into()));
+                            bad = Some((
+                                record_start.unwrap_or(start),
+                                "record missing its LAST fragment".into(),
+                            ));
                             break;
                         }
                         record.clear();
@@ -314,7 +366,10 @@ pub fn read_log(path: &Path, data: &[u8], strict: bool) -> Result<WalContents> {
                 pos = next;
                 if matches!(ty, FragmentType::Full | FragmentType::Last) {
                     if record.len() < 8 {
-                        bad = Some((record_start.unwrap_or(start), "record shorter than its 8-byte prefix".into()));
+                        bad = Some((
+                            record_start.unwrap_or(start),
+                            "record shorter than its 8-byte prefix".into(),
+                        ));
                         break;
                     }
                     let rs = record_start.take().unwrap_or(start);
@@ -386,7 +441,10 @@ mod tests {
     use crate::io::{posix::PosixFs, Fs, OpenOptions};
     use std::sync::Arc;
 
-    fn write_records(records: &[Vec<u8>], sync_each: bool) -> (tempfile::TempDir, PathBuf, Vec<u8>) {
+    fn write_records(
+        records: &[Vec<u8>],
+        sync_each: bool,
+    ) -> (tempfile::TempDir, PathBuf, Vec<u8>) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("000001.log");
         let fs = Arc::new(PosixFs::new());
@@ -419,7 +477,10 @@ mod tests {
         let (_d, path, data) = write_records(&recs, false);
         let got = read_log(&path, &data, false).unwrap();
         assert!(got.cut.is_none());
-        assert_eq!(got.records.iter().map(|r| r.1.clone()).collect::<Vec<_>>(), recs);
+        assert_eq!(
+            got.records.iter().map(|r| r.1.clone()).collect::<Vec<_>>(),
+            recs
+        );
         assert_eq!(got.valid_bytes, data.len() as u64);
     }
 

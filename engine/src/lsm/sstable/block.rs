@@ -135,7 +135,11 @@ impl Block {
             return Err("restart count out of range");
         }
         let restarts_offset = n - 4 - num_restarts * 4;
-        Ok(Block { data, restarts_offset, num_restarts })
+        Ok(Block {
+            data,
+            restarts_offset,
+            num_restarts,
+        })
     }
 
     /// Verify the CRC trailer of `raw` (block + trailer) and parse it.
@@ -147,7 +151,9 @@ impl Block {
         let stored = get_u32(&raw, n).ok_or("truncated")?;
         let actual = crc32fast::hash(&raw[..n]);
         if stored != actual {
-            return Err(format!("checksum mismatch: stored {stored:#010x}, computed {actual:#010x}"));
+            return Err(format!(
+                "checksum mismatch: stored {stored:#010x}, computed {actual:#010x}"
+            ));
         }
         raw.truncate(n);
         Block::parse(raw).map_err(str::to_string)
@@ -231,7 +237,9 @@ impl BlockIter {
 
     /// The current value as a zero-copy `Bytes` slice of the block.
     pub fn value_bytes(&self) -> Bytes {
-        self.block.data.slice(self.value_start..self.value_start + self.value_len)
+        self.block
+            .data
+            .slice(self.value_start..self.value_start + self.value_len)
     }
 
     fn corrupt(&mut self, why: &'static str) {
@@ -387,8 +395,9 @@ mod tests {
 
     fn build(n: usize, interval: usize) -> (Arc<Block>, Vec<Vec<u8>>) {
         let mut b = BlockBuilder::new(interval);
-        let keys: Vec<Vec<u8>> =
-            (0..n).map(|i| internal_key(format!("key{i:05}").as_bytes(), 7, ValueKind::Put)).collect();
+        let keys: Vec<Vec<u8>> = (0..n)
+            .map(|i| internal_key(format!("key{i:05}").as_bytes(), 7, ValueKind::Put))
+            .collect();
         for (i, k) in keys.iter().enumerate() {
             b.add(k, format!("v{i}").as_bytes());
         }

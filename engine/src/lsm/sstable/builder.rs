@@ -30,7 +30,11 @@ pub struct TableOptions {
 
 impl Default for TableOptions {
     fn default() -> Self {
-        TableOptions { block_bytes: 4096, restart_interval: 16, bloom_bits_per_key: 10 }
+        TableOptions {
+            block_bytes: 4096,
+            restart_interval: 16,
+            bloom_bits_per_key: 10,
+        }
     }
 }
 
@@ -128,7 +132,10 @@ impl TableBuilder {
         }
         let offset = self.offset();
         let size = self.data.finish_into(&mut self.out);
-        self.pending_index = Some(BlockHandle { offset, size: size as u64 });
+        self.pending_index = Some(BlockHandle {
+            offset,
+            size: size as u64,
+        });
         self.props.data_blocks += 1;
         self.props.data_bytes += size as u64 + 4;
         if self.out.len() >= WRITE_CHUNK_BYTES {
@@ -151,7 +158,10 @@ impl TableBuilder {
         self.out.extend_from_slice(contents);
         let crc = crc32fast::hash(contents);
         self.out.extend_from_slice(&crc.to_le_bytes());
-        BlockHandle { offset, size: contents.len() as u64 }
+        BlockHandle {
+            offset,
+            size: contents.len() as u64,
+        }
     }
 
     /// Number of entries added so far.
@@ -184,7 +194,10 @@ impl TableBuilder {
         self.props.filter_bytes = filter.len() as u64 + 4;
         let index_offset = self.offset();
         let index_size = self.index.finish_into(&mut self.out);
-        let index_handle = BlockHandle { offset: index_offset, size: index_size as u64 };
+        let index_handle = BlockHandle {
+            offset: index_offset,
+            size: index_size as u64,
+        };
         self.props.index_bytes = index_size as u64 + 4;
         let props = self.props.encode();
         let props_handle = self.raw_block(&props);

@@ -77,7 +77,10 @@ impl BloomFilter {
         if probes == 0 || probes > 30 || bits.is_empty() {
             return None;
         }
-        Some(BloomFilter { bits: bits.to_vec(), probes })
+        Some(BloomFilter {
+            bits: bits.to_vec(),
+            probes,
+        })
     }
 
     /// Could the key with this hash be in the table? `false` is certain.
@@ -123,11 +126,15 @@ mod tests {
 
     #[test]
     fn no_false_negatives_and_few_false_positives() {
-        let keys: Vec<Vec<u8>> = (0..10_000u32).map(|i| format!("user{i}").into_bytes()).collect();
+        let keys: Vec<Vec<u8>> = (0..10_000u32)
+            .map(|i| format!("user{i}").into_bytes())
+            .collect();
         let hashes: Vec<u64> = keys.iter().map(|k| key_hash(k)).collect();
         let f = BloomFilter::parse(&build_filter(&hashes, 10)).unwrap();
         assert!(keys.iter().all(|k| f.may_contain(k)));
-        let fp = (0..10_000u32).filter(|i| f.may_contain(format!("other{i}").as_bytes())).count();
+        let fp = (0..10_000u32)
+            .filter(|i| f.may_contain(format!("other{i}").as_bytes()))
+            .count();
         assert!(fp < 300, "false positives {fp} of 10000");
         assert!(BloomFilter::parse(&[]).is_none());
     }

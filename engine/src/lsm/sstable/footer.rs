@@ -49,14 +49,20 @@ impl Footer {
     /// Decode and verify (magic, checksum, version).
     pub fn decode(b: &[u8]) -> Result<Self, String> {
         if b.len() != FOOTER_BYTES {
-            return Err(format!("footer is {} bytes, expected {FOOTER_BYTES}", b.len()));
+            return Err(format!(
+                "footer is {} bytes, expected {FOOTER_BYTES}",
+                b.len()
+            ));
         }
         let mut r = Reader::new(b);
         let mut handles = [BlockHandle::default(); 3];
         for h in &mut handles {
             let offset = r.u64().ok_or("truncated")?;
             let size = r.u32().ok_or("truncated")?;
-            *h = BlockHandle { offset, size: u64::from(size) };
+            *h = BlockHandle {
+                offset,
+                size: u64::from(size),
+            };
         }
         let format_version = r.u32().ok_or("truncated")?;
         let crc = r.u32().ok_or("truncated")?;
@@ -66,12 +72,19 @@ impl Footer {
         }
         let actual = crc32fast::hash(&b[..40]);
         if crc != actual {
-            return Err(format!("footer checksum mismatch: stored {crc:#010x}, computed {actual:#010x}"));
+            return Err(format!(
+                "footer checksum mismatch: stored {crc:#010x}, computed {actual:#010x}"
+            ));
         }
         if format_version != FORMAT_VERSION {
             return Err(format!("format version {format_version} is not supported (this build reads {FORMAT_VERSION})"));
         }
-        Ok(Footer { index: handles[0], filter: handles[1], properties: handles[2], format_version })
+        Ok(Footer {
+            index: handles[0],
+            filter: handles[1],
+            properties: handles[2],
+            format_version,
+        })
     }
 }
 
@@ -162,9 +175,18 @@ mod tests {
     #[test]
     fn footer_round_trip_and_damage() {
         let f = Footer {
-            index: BlockHandle { offset: 10, size: 20 },
-            filter: BlockHandle { offset: 34, size: 5 },
-            properties: BlockHandle { offset: 43, size: 60 },
+            index: BlockHandle {
+                offset: 10,
+                size: 20,
+            },
+            filter: BlockHandle {
+                offset: 34,
+                size: 5,
+            },
+            properties: BlockHandle {
+                offset: 43,
+                size: 60,
+            },
             format_version: FORMAT_VERSION,
         };
         let b = f.encode();

@@ -38,7 +38,10 @@ mod tests {
 
     #[test]
     fn handle_round_trip() {
-        let h = BlockHandle { offset: 123_456_789, size: 4096 };
+        let h = BlockHandle {
+            offset: 123_456_789,
+            size: 4096,
+        };
         let mut b = Vec::new();
         h.encode_to(&mut b);
         assert_eq!(BlockHandle::decode(&b), Some(h));

@@ -56,9 +56,14 @@ impl TableReader {
     ) -> Result<Self> {
         let file = fs.open(path, OpenOptions::read_only())?;
         let file_bytes = file.len()?;
-        let corrupt = |what, offset, detail: String| LsmError::corruption(path, what, offset, detail);
+        let corrupt =
+            |what, offset, detail: String| LsmError::corruption(path, what, offset, detail);
         if file_bytes < FOOTER_BYTES as u64 {
-            return Err(corrupt("footer", 0, format!("file is {file_bytes} bytes, shorter than a footer")));
+            return Err(corrupt(
+                "footer",
+                0,
+                format!("file is {file_bytes} bytes, shorter than a footer"),
+            ));
         }
         let footer_at = file_bytes - FOOTER_BYTES as u64;
         let mut fb = [0u8; FOOTER_BYTES];
@@ -67,7 +72,11 @@ impl TableReader {
         let read_raw = |h: BlockHandle, what: &'static str| -> Result<Bytes> {
             let end = h.offset.checked_add(h.size + BLOCK_TRAILER_BYTES as u64);
             if end.is_none_or(|e| e > footer_at) {
-                return Err(corrupt(what, h.offset, format!("handle (size {}) runs past the footer", h.size)));
+                return Err(corrupt(
+                    what,
+                    h.offset,
+                    format!("handle (size {}) runs past the footer", h.size),
+                ));
             }
             let mut buf = vec![0u8; h.size as usize + BLOCK_TRAILER_BYTES];
             file.read_exact_at(&mut buf, h.offset)?;
@@ -78,26 +87,54 @@ impl TableReader {
             let stored = u32::from_le_bytes(raw[n..].try_into().expect("4 bytes"));
             let actual = crc32fast::hash(&raw[..n]);
             if stored != actual {
-                return Err(corrupt(what, h.offset, format!("checksum mismatch: stored {stored:#010x}, computed {actual:#010x}")));
+                return Err(corrupt(
+                    what,
+                    h.offset,
+                    format!("checksum mismatch: stored {stored:#010x}, computed {actual:#010x}"),
+                ));
             }
             Ok(raw.slice(..n))
         };
         let index_raw = read_raw(footer.index, "index block")?;
-        let index = Block::from_raw(index_raw).map_err(|e| corrupt("index block", footer.index.offset, e))?;
-        let filter_raw = verify(read_raw(footer.filter, "filter block")?, footer.filter, "filter block")?;
+        let index = Block::from_raw(index_raw)
+            .map_err(|e| corrupt("index block", footer.index.offset, e))?;
+        let filter_raw = verify(
+            read_raw(footer.filter, "filter block")?,
+            footer.filter,
+            "filter block",
+        )?;
         let filter = if filter_raw.is_empty() {
             None
         } else {
-            Some(
-                BloomFilter::parse(&filter_raw)
-                    .ok_or_else(|| corrupt("filter block", footer.filter.offset, "malformed filter".into()))?,
-            )
+            Some(BloomFilter::parse(&filter_raw).ok_or_else(|| {
+                corrupt(
+                    "filter block",
+                    footer.filter.offset,
+                    "malformed filter".into(),
+                )
+            })?)
         };
-        let props_raw = verify(read_raw(footer.properties, "properties block")?, footer.properties, "properties block")?;
-        let props = TableProperties::decode(&props_raw)
-            .ok_or_else(|| corrupt("properties block", footer.properties.offset, "malformed properties".into()))?;
-        if props.entries == 0 || key::parse(&props.smallest_key).is_none() || key::parse(&props.largest_key).is_none() {
-            return Err(corrupt("properties block", footer.properties.offset, "empty table or malformed key range".into()));
+        let props_raw = verify(
+            read_raw(footer.properties, "properties block")?,
+            footer.properties,
+            "properties block",
+        )?;
+        let props = TableProperties::decode(&props_raw).ok_or_else(|| {
+            corrupt(
+                "properties block",
+                footer.properties.offset,
+                "malformed properties".into(),
+            )
+        })?;
+        if props.entries == 0
+            || key::parse(&props.smallest_key).is_none()
+            || key::parse(&props.largest_key).is_none()
+        {
+            return Err(corrupt(
+                "properties block",
+                footer.properties.offset,
+                "empty table or malformed key range".into(),
+            ));
         }
         Ok(TableReader {
             number,
@@ -151,7 +188,11 @@ impl TableReader {
         let limit = self.file_bytes - FOOTER_BYTES as u64;
         match h.offset.checked_add(h.size + BLOCK_TRAILER_BYTES as u64) {
             Some(end) if end <= limit && h.size <= 64 * 1024 * 1024 => Ok(()),
-            _ => Err(self.corrupt("index block", self.footer.index.offset, format!("data block handle {h:?} out of range"))),
+            _ => Err(self.corrupt(
+                "index block",
+                self.footer.index.offset,
+                format!("data block handle {h:?} out of range"),
+            )),
         }
     }
 
@@ -170,7 +211,8 @@ impl TableReader {
     fn install_block(&self, h: BlockHandle, buf: Vec<u8>) -> Result<Arc<Block>> {
         Stats::add(&self.stats.block_reads, 1);
         Stats::add(&self.stats.block_read_bytes, buf.len() as u64);
-        let block = Block::from_raw(Bytes::from(buf)).map_err(|e| self.corrupt("data block", h.offset, e))?;
+        let block = Block::from_raw(Bytes::from(buf))
+            .map_err(|e| self.corrupt("data block", h.offset, e))?;
         let block = Arc::new(block);
         self.cache.insert(self.number, h.offset, block.clone());
         Ok(block)
@@ -201,23 +243,37 @@ impl TableReader {
         if !it.valid() {
             return Ok(None);
         }
-        let h = BlockHandle::decode(it.value())
-            .ok_or_else(|| self.corrupt("index block", self.footer.index.offset, "bad block handle"))?;
+        let h = BlockHandle::decode(it.value()).ok_or_else(|| {
+            self.corrupt("index block", self.footer.index.offset, "bad block handle")
+        })?;
         Ok(Some(h))
     }
 
     /// Look `lookup` (user key + snapshot trailer) up in a given block.
-    pub fn get_in_block(&self, block: Arc<Block>, h: BlockHandle, lookup: &[u8]) -> Result<Option<Found>> {
+    pub fn get_in_block(
+        &self,
+        block: Arc<Block>,
+        h: BlockHandle,
+        lookup: &[u8],
+    ) -> Result<Option<Found>> {
         let mut it = BlockIter::new(block);
         it.seek(lookup);
         if let Some(e) = it.error() {
             return Err(self.corrupt("data block", h.offset, e));
         }
         if it.valid() && key::user_key(it.key()) == key::user_key(lookup) {
-            let p = key::parse(it.key()).ok_or_else(|| self.corrupt("data block", h.offset, "bad internal key"))?;
-            return Ok(Some(Found { kind: p.kind, seq: p.seq, value: it.value_bytes() }));
+            let p = key::parse(it.key())
+                .ok_or_else(|| self.corrupt("data block", h.offset, "bad internal key"))?;
+            return Ok(Some(Found {
+                kind: p.kind,
+                seq: p.seq,
+                value: it.value_bytes(),
+            }));
         }
-        Stats::add(&self.stats.bloom_false_positives, u64::from(self.filter.is_some()));
+        Stats::add(
+            &self.stats.bloom_false_positives,
+            u64::from(self.filter.is_some()),
+        );
         Ok(None)
     }
 
@@ -228,7 +284,10 @@ impl TableReader {
             return Ok(None);
         }
         let Some(h) = self.block_for(lookup)? else {
-            Stats::add(&self.stats.bloom_false_positives, u64::from(self.filter.is_some()));
+            Stats::add(
+                &self.stats.bloom_false_positives,
+                u64::from(self.filter.is_some()),
+            );
             return Ok(None);
         };
         let block = self.read_block(h)?;
@@ -237,7 +296,10 @@ impl TableReader {
 
     /// Read many data blocks in one batch through [`Fs::submit`]: cached blocks are taken from
     /// the cache, the rest are read together (one submission on io_uring) and verified.
-    pub fn read_blocks_batch(fs: &dyn Fs, wanted: &[(&TableReader, BlockHandle)]) -> Vec<Result<Arc<Block>>> {
+    pub fn read_blocks_batch(
+        fs: &dyn Fs,
+        wanted: &[(&TableReader, BlockHandle)],
+    ) -> Vec<Result<Arc<Block>>> {
         let mut out: Vec<Option<Result<Arc<Block>>>> = Vec::with_capacity(wanted.len());
         let mut bufs: Vec<(usize, Vec<u8>)> = Vec::new();
         for (i, (t, h)) in wanted.iter().enumerate() {
@@ -254,7 +316,11 @@ impl TableReader {
             let results = {
                 let mut ops: Vec<IoOp<'_>> = bufs
                     .iter_mut()
-                    .map(|(i, buf)| IoOp::Read { file: &*wanted[*i].0.file, offset: wanted[*i].1.offset, buf })
+                    .map(|(i, buf)| IoOp::Read {
+                        file: &*wanted[*i].0.file,
+                        offset: wanted[*i].1.offset,
+                        buf,
+                    })
                     .collect();
                 fs.submit(&mut ops)
             };
@@ -262,13 +328,19 @@ impl TableReader {
                 let (t, h) = wanted[i];
                 let res = match r {
                     Ok(n) if n == buf.len() => t.install_block(h, buf),
-                    Ok(n) => Err(t.corrupt("data block", h.offset, format!("short read: {n} of {} bytes", buf.len()))),
+                    Ok(n) => Err(t.corrupt(
+                        "data block",
+                        h.offset,
+                        format!("short read: {n} of {} bytes", buf.len()),
+                    )),
                     Err(e) => Err(e.into()),
                 };
                 out[i] = Some(res);
             }
         }
-        out.into_iter().map(|o| o.expect("every request answered")).collect()
+        out.into_iter()
+            .map(|o| o.expect("every request answered"))
+            .collect()
     }
 
     /// Every data block handle, in order (for inspection and verification).
@@ -277,8 +349,9 @@ impl TableReader {
         it.seek_to_first();
         let mut out = Vec::new();
         while it.valid() {
-            let h = BlockHandle::decode(it.value())
-                .ok_or_else(|| self.corrupt("index block", self.footer.index.offset, "bad block handle"))?;
+            let h = BlockHandle::decode(it.value()).ok_or_else(|| {
+                self.corrupt("index block", self.footer.index.offset, "bad block handle")
+            })?;
             out.push((it.key().to_vec(), h));
             it.next();
         }
@@ -302,12 +375,19 @@ impl TableIter {
     /// An unpositioned iterator over `table`.
     pub fn new(table: Arc<TableReader>) -> Self {
         let index = BlockIter::new(table.index.clone());
-        TableIter { table, index, data: None, data_handle: BlockHandle::default() }
+        TableIter {
+            table,
+            index,
+            data: None,
+            data_handle: BlockHandle::default(),
+        }
     }
 
     fn index_error(&self) -> Result<()> {
         match self.index.error() {
-            Some(e) => Err(self.table.corrupt("index block", self.table.footer.index.offset, e)),
+            Some(e) => Err(self
+                .table
+                .corrupt("index block", self.table.footer.index.offset, e)),
             None => Ok(()),
         }
     }
@@ -324,8 +404,13 @@ impl TableIter {
             self.data = None;
             return self.index_error();
         }
-        let h = BlockHandle::decode(self.index.value())
-            .ok_or_else(|| self.table.corrupt("index block", self.table.footer.index.offset, "bad block handle"))?;
+        let h = BlockHandle::decode(self.index.value()).ok_or_else(|| {
+            self.table.corrupt(
+                "index block",
+                self.table.footer.index.offset,
+                "bad block handle",
+            )
+        })?;
         if self.data.is_some() && h == self.data_handle {
             return Ok(());
         }
