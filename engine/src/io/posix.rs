@@ -103,8 +103,7 @@ pub(crate) fn list_dir(dir: &Path) -> Result<Vec<String>> {
 
 pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
     let d = fs::File::open(dir).map_err(|e| IoError::from_os("sync_dir", dir, e))?;
-    d.sync_all()
-        .map_err(|e| IoError::from_os("sync_dir", dir, e))
+    d.sync_all().map_err(|e| IoError::from_os("sync_dir", dir, e))
 }
 
 impl Fs for PosixFs {
@@ -157,11 +156,7 @@ impl PosixFile {
 
     pub(crate) fn check_write(&self, op: &'static str, buf: &[u8], offset: u64) -> Result<()> {
         if !self.writable {
-            return Err(IoError::invalid(
-                op,
-                &self.path,
-                "file was opened read-only",
-            ));
+            return Err(IoError::invalid(op, &self.path, "file was opened read-only"));
         }
         if self.direct {
             check_direct(op, &self.path, buf.as_ptr(), buf.len(), offset)?;
@@ -190,12 +185,7 @@ impl PosixFile {
 }
 
 /// `pread` until the buffer is full or the file ends.
-pub(crate) fn pread_full(
-    file: &fs::File,
-    path: &Path,
-    buf: &mut [u8],
-    offset: u64,
-) -> Result<usize> {
+pub(crate) fn pread_full(file: &fs::File, path: &Path, buf: &mut [u8], offset: u64) -> Result<usize> {
     let mut done = 0;
     while done < buf.len() {
         match file.read_at(&mut buf[done..], offset + done as u64) {
@@ -260,11 +250,7 @@ impl File for PosixFile {
 
     fn truncate(&self, len: u64) -> Result<()> {
         if !self.writable {
-            return Err(IoError::invalid(
-                "truncate",
-                &self.path,
-                "file was opened read-only",
-            ));
+            return Err(IoError::invalid("truncate", &self.path, "file was opened read-only"));
         }
         let _guard = self.append_lock.lock().unwrap_or_else(|p| p.into_inner());
         self.file

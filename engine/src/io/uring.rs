@@ -21,9 +21,7 @@ impl super::Fs for UringFs {
         super::BackendKind::Uring
     }
     fn open(&self, path: &std::path::Path, opts: super::OpenOptions) -> Result<super::FileHandle> {
-        Ok(std::sync::Arc::new(super::posix::PosixFile::open(
-            path, opts,
-        )?))
+        Ok(std::sync::Arc::new(super::posix::PosixFile::open(path, opts)?))
     }
     super::posix::real_dir_ops!();
 }
