@@ -457,7 +457,9 @@ impl DbIterator {
         }
     }
 
-    /// Move to the next key.
+    /// Move to the next key. (Named like LevelDB's iterator, not `Iterator::next`: it moves a
+    /// cursor and can fail.)
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<()> {
         assert!(self.valid);
         let r = self.next_inner();
@@ -510,14 +512,12 @@ impl DbIterator {
                         self.saved_key.extend_from_slice(uk);
                         skipping = true;
                     }
-                    Some(ValueKind::Put) => {
-                        if !(skipping && uk <= self.saved_key.as_slice()) {
-                            self.valid = true;
-                            self.saved_key.clear();
-                            return Ok(());
-                        }
+                    Some(ValueKind::Put) if !(skipping && uk <= self.saved_key.as_slice()) => {
+                        self.valid = true;
+                        self.saved_key.clear();
+                        return Ok(());
                     }
-                    None => {}
+                    Some(ValueKind::Put) | None => {}
                 }
             }
             self.iter.next()?;

@@ -138,7 +138,7 @@ impl Version {
 
     /// Restore the ordering invariants after edits.
     pub fn sort(&mut self) {
-        self.levels[0].sort_by(|a, b| b.meta.number.cmp(&a.meta.number));
+        self.levels[0].sort_by_key(|f| std::cmp::Reverse(f.meta.number));
         for lvl in &mut self.levels[1..] {
             lvl.sort_by(|a, b| compare_internal(&a.meta.smallest, &b.meta.smallest));
         }

@@ -318,7 +318,7 @@ pub fn read_log(path: &Path, data: &[u8], strict: bool) -> Result<WalContents> {
                 // A torn append ends the file at a sector boundary (devices persist whole
                 // sectors); a strict log's damaged record that is complete, or that ends the
                 // file mid-sector, was damaged after it was written.
-                let torn_shape = !complete && data.len() % TORN_WRITE_ALIGN_BYTES == 0;
+                let torn_shape = !complete && data.len().is_multiple_of(TORN_WRITE_ALIGN_BYTES);
                 if strict && !torn_shape {
                     return Err(LsmError::corruption(
                         path,
