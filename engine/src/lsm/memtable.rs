@@ -18,7 +18,7 @@ use std::sync::RwLock;
 use bytes::Bytes;
 
 use super::batch::BatchOps;
-use super::key::ValueKind;
+use super::key::{compare_bytes, ValueKind};
 
 /// Bookkeeping bytes charged per entry on top of its key and value (tree node share, `Bytes`
 /// handles).
@@ -69,7 +69,7 @@ impl KeyView for Probe<'_> {
 }
 
 fn cmp_view(a: &dyn KeyView, b: &dyn KeyView) -> Ordering {
-    a.user().cmp(b.user()).then_with(|| b.seq().cmp(&a.seq()))
+    compare_bytes(a.user(), b.user()).then_with(|| b.seq().cmp(&a.seq()))
 }
 
 impl PartialEq for dyn KeyView + '_ {
@@ -107,8 +107,9 @@ impl PartialOrd for MemKey {
     }
 }
 impl Ord for MemKey {
+    #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
-        cmp_view(self, other)
+        compare_bytes(&self.user, &other.user).then_with(|| other.seq.cmp(&self.seq))
     }
 }
 

@@ -238,6 +238,136 @@ impl Zipf {
     }
 }
 
+/// What a workload needs from an engine, so that peers run exactly the same operations.
+trait Engine {
+    fn put(&self, key: &[u8], value: &[u8]) -> Result<()>;
+    /// Whether `key` is present.
+    fn get(&self, key: &[u8]) -> Result<bool>;
+    /// Seek to `key`, then step forward `n` times (or until the end); returns whether the first
+    /// key equals `key`, and how many entries were visited (`n + 1` at most... fewer at the end).
+    fn seek_next(&self, key: &[u8], n: usize) -> Result<(bool, u64)>;
+    /// Iterate from the first key, visiting at most `limit` entries; returns the count.
+    fn scan_from_first(&self, limit: u64) -> Result<u64>;
+    fn stats(&self) -> Option<StatsSnapshot>;
+    fn close(self: Box<Self>) -> Result<()>;
+}
+
+struct SeedbedEngine(Db);
+
+impl Engine for SeedbedEngine {
+    fn put(&self, key: &[u8], value: &[u8]) -> Result<()> {
+        let mut b = WriteBatch::new();
+        b.put(key, value);
+        Ok(self.0.write(b, WriteOptions::default())?)
+    }
+    fn get(&self, key: &[u8]) -> Result<bool> {
+        Ok(self.0.get_opt(key, ReadOptions::default())?.is_some())
+    }
+    fn seek_next(&self, key: &[u8], n: usize) -> Result<(bool, u64)> {
+        let mut it = self.0.iter(ReadOptions::default(), None, None);
+        it.seek(key)?;
+        let first = it.valid() && it.key() == key;
+        let mut visited = 0;
+        while it.valid() && visited < n as u64 {
+            visited += 1;
+            it.next()?;
+        }
+        Ok((first, visited))
+    }
+    fn scan_from_first(&self, limit: u64) -> Result<u64> {
+        let mut it = self.0.iter(ReadOptions::default(), None, None);
+        it.seek_to_first()?;
+        let mut n = 0;
+        while it.valid() && n < limit {
+            n += 1;
+            it.next()?;
+        }
+        Ok(n)
+    }
+    fn stats(&self) -> Option<StatsSnapshot> {
+        Some(self.0.stats())
+    }
+    fn close(self: Box<Self>) -> Result<()> {
+        Ok(self.0.close()?)
+    }
+}
+
+#[cfg(feature = "rocksdb")]
+mod rocks {
+    //! The RocksDB peer (`--engine rocksdb`, cargo feature `rocksdb`): the same settings as
+    //! seedbed's defaults — WAL on without per-write sync, 64 MiB write buffer, 10 bits/key
+    //! bloom filters, 4 KiB blocks, an LRU block cache of `--cache-mib`, no compression.
+    use super::*;
+
+    pub struct RocksEngine(pub rocksdb::DB);
+
+    pub fn open(dir: &Path, args: &LsmArgs) -> Result<RocksEngine> {
+        let mut bbo = rocksdb::BlockBasedOptions::default();
+        bbo.set_block_size(4096);
+        bbo.set_bloom_filter(f64::from(args.bloom_bits), false);
+        let cache = rocksdb::Cache::new_lru_cache(args.cache_mib << 20)
+            .map_err(|e| anyhow::anyhow!("rocksdb cache: {e}"))?;
+        bbo.set_block_cache(&cache);
+        let mut o = rocksdb::Options::default();
+        o.create_if_missing(true);
+        o.set_block_based_table_factory(&bbo);
+        o.set_write_buffer_size(args.write_buffer_mib << 20);
+        o.set_compression_type(rocksdb::DBCompressionType::None);
+        o.set_max_background_jobs(2);
+        Ok(RocksEngine(rocksdb::DB::open(&o, dir).map_err(|e| anyhow::anyhow!("rocksdb open: {e}"))?))
+    }
+
+    impl Engine for RocksEngine {
+        fn put(&self, key: &[u8], value: &[u8]) -> Result<()> {
+            self.0.put(key, value).map_err(|e| anyhow::anyhow!("{e}"))
+        }
+        fn get(&self, key: &[u8]) -> Result<bool> {
+            Ok(self.0.get_pinned(key).map_err(|e| anyhow::anyhow!("{e}"))?.is_some())
+        }
+        fn seek_next(&self, key: &[u8], n: usize) -> Result<(bool, u64)> {
+            let mut it = self.0.raw_iterator();
+            it.seek(key);
+            let first = it.valid() && it.key() == Some(key);
+            let mut visited = 0;
+            while it.valid() && visited < n as u64 {
+                visited += 1;
+                it.next();
+            }
+            it.status().map_err(|e| anyhow::anyhow!("{e}"))?;
+            Ok((first, visited))
+        }
+        fn scan_from_first(&self, limit: u64) -> Result<u64> {
+            let mut it = self.0.raw_iterator();
+            it.seek_to_first();
+            let mut n = 0;
+            while it.valid() && n < limit {
+                n += 1;
+                it.next();
+            }
+            it.status().map_err(|e| anyhow::anyhow!("{e}"))?;
+            Ok(n)
+        }
+        fn stats(&self) -> Option<StatsSnapshot> {
+            None
+        }
+        fn close(self: Box<Self>) -> Result<()> {
+            Ok(())
+        }
+    }
+}
+
+fn open_engine(fs: &FsHandle, dir: &Path, args: &LsmArgs) -> Result<Box<dyn Engine>> {
+    match args.engine.as_str() {
+        "seedbed" => Ok(Box::new(SeedbedEngine(open_db(fs, dir, args)?))),
+        #[cfg(feature = "rocksdb")]
+        "rocksdb" => Ok(Box::new(rocks::open(dir, args)?)),
+        other => bail!(
+            "engine '{other}' is not built into this binary: peers sit behind cargo features \
+             (`cargo build --release -p seedbed --features rocksdb`; fjall is not implemented); use --engine seedbed"
+        ),
+    }
+}
+
 fn open_db(fs: &FsHandle, dir: &Path, args: &LsmArgs) -> Result<Db> {
     let mut o = Options {
         write_buffer_bytes: args.write_buffer_mib << 20,
@@ -264,13 +394,6 @@ fn peak_rss_mib() -> f64 {
 
 /// Run the workloads; print a table (or JSON) and return the report.
 pub fn run(args: &LsmArgs) -> Result<LsmReport> {
-    if args.engine != "seedbed" {
-        bail!(
-            "engine '{}' is not built into this binary: the RocksDB and fjall peers sit behind optional cargo \
-             features that are not implemented yet; use --engine seedbed",
-            args.engine
-        );
-    }
     if args.key_size < 8 || args.num == 0 || args.value_size == 0 {
         bail!("--key-size must be >= 8, --num and --value-size > 0");
     }
@@ -307,7 +430,7 @@ pub fn run(args: &LsmArgs) -> Result<LsmReport> {
         ),
     };
     let mut gen = Gen::new(args);
-    let mut db: Option<Db> = None;
+    let mut db: Option<Box<dyn Engine>> = None;
     let mut results = Vec::new();
     for w in &workloads {
         if w == "fillseq" || w == "fillrandom" || db.is_none() {
@@ -318,10 +441,10 @@ pub fn run(args: &LsmArgs) -> Result<LsmReport> {
                 std::fs::remove_dir_all(&dir)
                     .with_context(|| format!("clearing {}", dir.display()))?;
             }
-            db = Some(open_db(&fs, &dir, args)?);
+            db = Some(open_engine(&fs, &dir, args)?);
         }
         let d = db.as_ref().expect("open");
-        let r = run_one(d, w, args, &mut gen)?;
+        let r = run_one(&**d, w, args, &mut gen)?;
         if !args.json {
             eprintln!(
                 "{:<12} {:>10} ops {:>9.2} s {:>12.0} ops/s {:>8.1} MB/s  p50 {:>7.2} us  p99 {:>8.2} us",
@@ -330,7 +453,7 @@ pub fn run(args: &LsmArgs) -> Result<LsmReport> {
         }
         results.push(r);
     }
-    let stats = db.as_ref().map(|d| d.stats()).unwrap_or_default();
+    let stats = db.as_ref().and_then(|d| d.stats()).unwrap_or_default();
     if let Some(d) = db.take() {
         d.close()?;
     }
@@ -338,7 +461,7 @@ pub fn run(args: &LsmArgs) -> Result<LsmReport> {
         let _ = std::fs::remove_dir_all(&dir);
     }
     let report = LsmReport {
-        engine: "seedbed".into(),
+        engine: args.engine.clone(),
         settings: serde_json::json!({
             "num": args.num, "key_size": args.key_size, "value_size": args.value_size,
             "io": args.io.name(), "sync": args.sync.to_string(), "write_buffer_mib": args.write_buffer_mib,
@@ -383,14 +506,12 @@ fn print_table(r: &LsmReport) {
     );
 }
 
-fn run_one(db: &Db, name: &str, args: &LsmArgs, gen: &mut Gen) -> Result<WorkloadResult> {
+fn run_one(db: &dyn Engine, name: &str, args: &LsmArgs, gen: &mut Gen) -> Result<WorkloadResult> {
     let num = args.num;
     let reads = args.reads.unwrap_or(num);
     let mut key = Vec::with_capacity(args.key_size);
     let mut lat = Lat(Vec::with_capacity(reads.max(num) as usize));
     let mut found = 0u64;
-    let wo = WriteOptions::default();
-    let ro = ReadOptions::default();
     let entry_bytes = (args.key_size + args.value_size) as f64;
     let ops = match name {
         "fillseq" | "fillrandom" | "overwrite" => num,
@@ -398,29 +519,14 @@ fn run_one(db: &Db, name: &str, args: &LsmArgs, gen: &mut Gen) -> Result<Workloa
         _ => reads,
     };
     let bar = progress(ops, name);
-    let zipf = if name.starts_with("ycsb") {
-        Some(Zipf::new(num))
-    } else {
-        None
-    };
+    let zipf = if name.starts_with("ycsb") { Some(Zipf::new(num)) } else { None };
     let mut inserted = num;
     let start = Instant::now();
     let mut counted = 0u64;
     if name == "readseq" {
-        let mut it = db.iter(ro, None, None);
-        it.seek_to_first()?;
-        let mut t = Instant::now();
-        while it.valid() && counted < ops {
-            found += 1;
-            counted += 1;
-            it.next()?;
-            if counted % 1024 == 0 {
-                let now = Instant::now();
-                lat.0.push(((now - t).as_nanos() / 1024) as u32);
-                t = now;
-                bar.set_position(counted);
-            }
-        }
+        counted = db.scan_from_first(ops)?;
+        found = counted;
+        lat.0.push((start.elapsed().as_nanos() / u128::from(counted.max(1))) as u32);
     } else {
         for i in 0..ops {
             let t = Instant::now();
@@ -428,40 +534,28 @@ fn run_one(db: &Db, name: &str, args: &LsmArgs, gen: &mut Gen) -> Result<Workloa
                 "fillseq" => {
                     gen.key(i, &mut key);
                     let v = gen.value();
-                    let mut b = WriteBatch::new();
-                    b.put(&key, v);
-                    db.write(b, wo)?;
+                    db.put(&key, v)?;
                 }
                 "fillrandom" | "overwrite" => {
                     let k = gen.rng.below(num);
                     gen.key(k, &mut key);
                     let v = gen.value();
-                    let mut b = WriteBatch::new();
-                    b.put(&key, v);
-                    db.write(b, wo)?;
+                    db.put(&key, v)?;
                 }
                 "readrandom" => {
                     let k = gen.rng.below(num);
                     gen.key(k, &mut key);
-                    found += u64::from(db.get_opt(&key, ro)?.is_some());
+                    found += u64::from(db.get(&key)?);
                 }
                 "seekrandom" => {
                     let k = gen.rng.below(num);
                     gen.key(k, &mut key);
-                    let mut it = db.iter(ro, None, None);
-                    it.seek(&key)?;
-                    found += u64::from(it.valid() && it.key() == key.as_slice());
+                    found += u64::from(db.seek_next(&key, 0)?.0);
                 }
                 "scan" => {
                     let k = gen.rng.below(num);
                     gen.key(k, &mut key);
-                    let mut it = db.iter(ro, None, None);
-                    it.seek(&key)?;
-                    let mut n = 0;
-                    while it.valid() && n < 100 {
-                        n += 1;
-                        it.next()?;
-                    }
+                    let (_, n) = db.seek_next(&key, 100)?;
                     found += n;
                     counted += n;
                 }
@@ -484,17 +578,10 @@ fn run_one(db: &Db, name: &str, args: &LsmArgs, gen: &mut Gen) -> Result<Workloa
                         };
                         gen.key(k, &mut key);
                         if name == "ycsb-e" {
-                            let mut it = db.iter(ro, None, None);
-                            it.seek(&key)?;
-                            let len = 1 + gen.rng.below(100);
-                            let mut n = 0;
-                            while it.valid() && n < len {
-                                n += 1;
-                                it.next()?;
-                            }
-                            found += u64::from(n > 0);
+                            let len = 1 + gen.rng.below(100) as usize;
+                            found += u64::from(db.seek_next(&key, len)?.1 > 0);
                         } else {
-                            found += u64::from(db.get_opt(&key, ro)?.is_some());
+                            found += u64::from(db.get(&key)?);
                         }
                     } else {
                         let k = match kind {
@@ -506,17 +593,14 @@ fn run_one(db: &Db, name: &str, args: &LsmArgs, gen: &mut Gen) -> Result<Workloa
                         };
                         gen.key(k, &mut key);
                         if kind == 'm' {
-                            let _ = db.get_opt(&key, ro)?;
+                            let _ = db.get(&key)?;
                         }
                         let v = gen.value();
-                        let mut b = WriteBatch::new();
-                        b.put(&key, v);
-                        db.write(b, wo)?;
+                        db.put(&key, v)?;
                     }
                 }
             }
-            lat.0
-                .push(t.elapsed().as_nanos().min(u32::MAX as u128) as u32);
+            lat.0.push(t.elapsed().as_nanos().min(u32::MAX as u128) as u32);
             if i % 4096 == 0 {
                 bar.set_position(i);
             }
