@@ -256,7 +256,7 @@ struct SeedbedEngine(Db);
 
 impl Engine for SeedbedEngine {
     fn put(&self, key: &[u8], value: &[u8]) -> Result<()> {
-        let mut b = WriteBatch::new();
+        let mut b = WriteBatch::with_capacity(WriteBatch::put_bytes(key, value));
         b.put(key, value);
         Ok(self.0.write(b, WriteOptions::default())?)
     }
