@@ -18,56 +18,13 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use seedbed_engine::iam::{decide, explain, parse_input, Decision, PolicySet, RequestContext};
+use seedbed_engine::iam::{decide, explain, parse_input, sample, Decision, PolicySet, RequestContext};
 use serde_json::{json, Value};
 
 const SIZES: [usize; 3] = [1, 10, 100];
 
-fn statement(i: usize, n: usize) -> Value {
-    if i + 1 == n {
-        return json!({
-            "Sid": "Match",
-            "Effect": "Allow",
-            "Action": ["s3:GetObject", "s3:PutObject"],
-            "Resource": "arn:aws:s3:::bucket-*/*",
-            "Condition": {
-                "StringEquals": {"aws:PrincipalTag/team": "ops"},
-                "IpAddress": {"aws:SourceIp": "203.0.113.0/24"}
-            }
-        });
-    }
-    let resource = if i % 2 == 0 {
-        "arn:aws:s3:::bucket-*/*".to_string()
-    } else {
-        format!("arn:aws:s3:::other-{i}/*")
-    };
-    json!({
-        "Sid": format!("S{i}"),
-        "Effect": "Allow",
-        "Action": ["s3:GetObject", "s3:PutObject"],
-        "Resource": resource,
-        "Condition": {
-            "StringEquals": {"aws:PrincipalTag/team": format!("team-{i}")},
-            "IpAddress": {"aws:SourceIp": format!("10.{}.0.0/16", i % 256)}
-        }
-    })
-}
-
-fn input(n: usize) -> Value {
-    let stmts: Vec<Value> = (0..n).map(|i| statement(i, n)).collect();
-    json!({
-        "policies": {"identity": [{"Version": "2012-10-17", "Statement": stmts}]},
-        "request": {
-            "principal": "arn:aws:iam::111122223333:user/alice",
-            "action": "s3:GetObject",
-            "resource": "arn:aws:s3:::bucket-target/photos/cat.jpg",
-            "context": {"aws:PrincipalTag/team": "ops", "aws:SourceIp": "203.0.113.5"}
-        }
-    })
-}
-
 fn prepared(n: usize) -> (PolicySet, RequestContext) {
-    let (set, ctx) = parse_input(&input(n)).expect("bench input is valid");
+    let (set, ctx) = parse_input(&sample::policy_set_input(n)).expect("bench input is valid");
     assert_eq!(
         decide(&set, &ctx).0,
         Decision::Allow,

@@ -33,6 +33,7 @@ pub mod glob;
 pub mod input;
 pub mod policy;
 pub mod principal;
+pub mod sample;
 pub mod template;
 
 pub use context::RequestContext;

@@ -29,8 +29,10 @@ use anyhow::{bail, Context};
 use seedbed_engine::io::{self, AlignedBuf, BackendKind, FsHandle, IoError, OpenOptions, QueueOp};
 
 use self::case::{run_case, select_cases, CaseSpec, Limit};
+pub use self::histogram::Histogram;
 pub use self::report::IoRecord;
-use self::report::{human_bytes, mem_total_bytes, memory_fs, parse_size, print_table, write_json};
+pub use self::report::{human_bytes, parse_size};
+use self::report::{mem_total_bytes, memory_fs, print_table, write_json};
 
 /// The backends measured when `--io` is not given: every one that uses the real disk.
 const DEFAULT_BACKENDS: [BackendKind; 3] =

@@ -22,8 +22,7 @@ use seedbed_engine::object::{lsm_meta, ObjectStore, PutOptions, StoreOptions};
 use seedbed_engine::rng::DetRng;
 use serde::Serialize;
 
-use crate::bench::io::parse_size;
-use crate::histogram::Histogram;
+use crate::bench::io::{human_bytes, parse_size, Histogram, IoArgs};
 use crate::output::progress;
 
 /// Options of `seedbed bench object`.
@@ -68,6 +67,26 @@ pub struct ObjectBenchArgs {
     /// Small and fast (4 KiB and 1 MiB objects, 16 MiB per size): a smoke test.
     #[arg(long)]
     pub quick: bool,
+}
+
+impl ObjectBenchArgs {
+    /// The defaults the command line would give.
+    pub fn defaults() -> Self {
+        ObjectBenchArgs {
+            io: vec![BackendKind::Std, BackendKind::Uring],
+            sizes: vec![4 << 10, 64 << 10, 1 << 20, 16 << 20, 64 << 20],
+            k: 4,
+            m: 2,
+            shard_size: 1 << 20,
+            bytes_per_size: 512 << 20,
+            min_objects: 64,
+            sync: true,
+            no_device: false,
+            dir: None,
+            json: None,
+            quick: false,
+        }
+    }
 }
 
 /// One measured case.
@@ -143,7 +162,7 @@ fn run_in(args: &ObjectBenchArgs, dir: &Path) -> anyhow::Result<Vec<ObjectRecord
         let device = if args.no_device {
             None
         } else {
-            Some(crate::bench::io::device_sequential(backend, dir, args.quick)?)
+            Some(device_sequential(backend, dir, args.quick)?)
         };
         for &size in &args.sizes {
             let root = dir.join(format!("store-{backend}-{size}"));
@@ -178,6 +197,37 @@ fn run_in(args: &ObjectBenchArgs, dir: &Path) -> anyhow::Result<Vec<ObjectRecord
     Ok(records)
 }
 
+/// The device's sequential bandwidth through `backend`, from `bench io`'s own cases.
+#[derive(Clone, Copy, Debug)]
+struct Device {
+    write_mb_per_s: f64,
+    read_mb_per_s: f64,
+}
+
+fn device_sequential(backend: BackendKind, dir: &Path, quick: bool) -> anyhow::Result<Device> {
+    println!("device: sequential 1 MiB writes and reads through {backend} (bench io)");
+    let records = crate::bench::io::run(&IoArgs {
+        io: Some(vec![backend]),
+        dir: Some(dir.join("device")),
+        size: Some(if quick { 64 << 20 } else { 1 << 30 }),
+        runtime_secs: Some(if quick { 0.5 } else { 3.0 }),
+        cases: Some(vec!["seqwrite-qd1".into(), "seqread-qd1".into()]),
+        ..IoArgs::default()
+    })?;
+    let _ = std::fs::remove_dir_all(dir.join("device"));
+    let find = |case: &str| {
+        records
+            .iter()
+            .find(|r| r.case == case)
+            .map(|r| r.mb_per_s)
+            .with_context(|| format!("bench io did not report {case}"))
+    };
+    Ok(Device {
+        write_mb_per_s: find("seqwrite")?,
+        read_mb_per_s: find("seqread")?,
+    })
+}
+
 type Timed = (Histogram, f64);
 
 fn run_size(
@@ -210,7 +260,7 @@ fn run_size(
     for (i, b) in data.iter_mut().enumerate() {
         *b = (i as u64).wrapping_mul(0x9E37_79B9) as u8;
     }
-    let bar = progress(count * 2, &format!("{}", crate::bench::io::human_bytes(size)));
+    let bar = progress(count * 2, &format!("{}", human_bytes(size)));
     let mut put = Histogram::default();
     let start = Instant::now();
     for i in 0..count {
@@ -277,7 +327,7 @@ fn print_table(records: &[ObjectRecord]) {
             "{:<6} {:<4} {:>8} {:>5} {:>7} {:>10.1} {:>9.0} {:>10.0} {:>10.0} {:>10.0}  {:>14}",
             r.backend,
             r.op,
-            crate::bench::io::human_bytes(r.object_bytes),
+            human_bytes(r.object_bytes),
             format!("{}+{}", r.k, r.m),
             r.objects,
             r.goodput_mb_per_s,

@@ -95,11 +95,11 @@ pub fn classify(v: &Value) -> Option<Kind> {
         Some(Kind::BenchIo)
     } else if has("object_bytes") && has("goodput_mb_per_s") {
         Some(Kind::BenchObject)
-    } else if has("workload") && has("ops_per_sec") {
+    } else if has("engine") && has("results") && has("stats") {
         Some(Kind::BenchLsm)
     } else if has("statements") && has("median_ns") {
         Some(Kind::BenchIam)
-    } else if has("seeds") && has("failures") {
+    } else if has("seeds") && has("failed_by_checker") {
         Some(Kind::SimSweep)
     } else {
         None

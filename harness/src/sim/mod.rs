@@ -488,67 +488,104 @@ fn cmd_shrink(
 /// What the tour's short sweep found.
 #[derive(Debug)]
 pub struct ShortSweep {
-    /// The correct register over swarm faults: should find nothing.
-    pub correct: sweep::SweepReport,
-    /// The register with the planted `stale-quorum` bug: should be caught.
-    pub planted: sweep::SweepReport,
+    /// `(label, report)` per sweep: the correct register, the planted bug, and every other
+    /// registered workload's default configuration.
+    pub sweeps: Vec<(String, sweep::SweepReport)>,
+    /// The planted bug's first failure, shrunk, and the config file that reruns it.
+    pub shrunk: Option<(shrink::ShrinkReport, PathBuf)>,
 }
 
+/// The planted bug the tour catches, shrinks and prints the repro of.
+const PLANTED: (&str, &str, &str) = ("register", "bug", "stale-quorum");
+
 impl ShortSweep {
-    /// Print both sweeps for people.
+    /// Print the sweeps for people.
     pub fn print(&self) {
-        sweep::print(&self.correct);
-        let p = &self.planted.summary;
-        println!(
-            "planted bug (register --set bug=stale-quorum): caught in {} of {} seeds",
-            p.failed, p.seeds
-        );
-        if let Some(f) = p.failures.values().flatten().next() {
-            println!("  e.g. seed {}: {}", f.seed, f.message);
-            println!("  repro: {}", f.repro);
-            println!(
-                "  shrink: seedbed sim shrink --workload register --seed {} --set bug=stale-quorum",
-                f.seed
-            );
+        for (label, report) in &self.sweeps {
+            println!("sweep {label}:");
+            sweep::print(report);
         }
+        if let Some((s, path)) = &self.shrunk {
+            println!(
+                "planted bug caught: {} fails; shrunk from {} to {} in {} runs",
+                s.checker, s.size_before, s.size_after, s.runs
+            );
+            println!("  repro: seedbed sim run --config {} --timeline", path.display());
+        }
+    }
+
+    /// Summary lines for the tour: (figure, value, reference).
+    pub fn summary_rows(&self) -> Vec<(String, String, String)> {
+        let mut rows = Vec::new();
+        for (label, r) in &self.sweeps {
+            let s = &r.summary;
+            rows.push((
+                format!("sweep {label}"),
+                format!("{}/{} seeds failed", s.failed, s.seeds),
+                format!("{:.1} M events/s/core", r.events_per_s_per_core / 1e6),
+            ));
+        }
+        if let Some((s, _)) = &self.shrunk {
+            rows.push((
+                "planted bug shrunk".to_string(),
+                format!("{} ops", s.size_after.ops),
+                format!("from {} ops; checker {}", s.size_before.ops, s.checker),
+            ));
+        }
+        rows
     }
 }
 
-/// The short sweep the tour runs: the register workload (correct protocol) over 64 seeds with
-/// swarm faults, and 8 seeds of the planted bug to show a catch; each bounded by `budget` (seeds
-/// not started by then are skipped). Writes `sim-sweep.json` into `out_dir`.
+/// The short sweep the tour runs: the register workload (correct protocol) over swarm faults,
+/// the register with a planted bug (caught, then its first failure shrunk), and every other
+/// registered workload at its defaults; all within about `budget`. Writes `sim-sweep.jsonl`
+/// (one sweep report per line) into `out_dir`.
 pub fn short_sweep(out_dir: &Path, budget: Duration) -> anyhow::Result<ShortSweep> {
     if !out_dir.as_os_str().is_empty() {
         std::fs::create_dir_all(out_dir)
             .with_context(|| format!("creating {}", out_dir.display()))?;
     }
     let jobs = default_jobs();
-    let correct = RunConfig::new("register", 0);
-    let seeds: Vec<u64> = (0..64).collect();
-    let correct = sweep::run(
-        &correct,
-        &Sources::default(),
-        &seeds,
-        jobs,
-        Some(budget),
-        false,
-    )?;
-    let mut planted = RunConfig::new("register", 0);
-    planted.params.insert("bug".into(), "stale-quorum".into());
-    let seeds: Vec<u64> = (0..8).collect();
-    let planted = sweep::run(
-        &planted,
-        &Sources::default(),
-        &seeds,
-        jobs,
-        Some(budget),
-        false,
-    )?;
-    let path = out_dir.join("sim-sweep.json");
-    let json = serde_json::json!({ "register": &correct, "register_planted_bug": &planted });
-    std::fs::write(&path, serde_json::to_string_pretty(&json)?)
-        .with_context(|| format!("writing {}", path.display()))?;
-    Ok(ShortSweep { correct, planted })
+    let mut planted = RunConfig::new(PLANTED.0, 0);
+    planted.params.insert(PLANTED.1.into(), PLANTED.2.into());
+    let mut plans: Vec<(String, RunConfig, u64)> = vec![
+        ("register".into(), RunConfig::new("register", 0), 64),
+        (format!("register --set {}={}", PLANTED.1, PLANTED.2), planted, 8),
+    ];
+    for w in registry::REGISTRY {
+        if !["register", "ping"].contains(&w.name) {
+            plans.push((w.name.to_string(), RunConfig::new(w.name, 0), 16));
+        }
+    }
+    let each = budget / plans.len() as u32;
+    let mut sweeps = Vec::new();
+    let mut lines = String::new();
+    for (label, config, count) in &plans {
+        let seeds: Vec<u64> = (0..*count).collect();
+        let report = sweep::run(config, &Sources::default(), &seeds, jobs, Some(each), false)?;
+        let mut json = serde_json::to_value(&report)?;
+        json["kind"] = "sim-sweep".into();
+        json["label"] = label.clone().into();
+        lines.push_str(&serde_json::to_string(&json)?);
+        lines.push('\n');
+        sweeps.push((label.clone(), report));
+    }
+    let path = out_dir.join("sim-sweep.jsonl");
+    std::fs::write(&path, lines).with_context(|| format!("writing {}", path.display()))?;
+    // Shrink the planted bug's first failing seed: the bug hunter's loop, end to end.
+    let first = sweeps[1].1.summary.failures.values().flatten().map(|f| f.seed).min();
+    let shrunk = match first {
+        Some(seed) => {
+            let mut c = plans[1].1.clone();
+            c.seed = seed;
+            let r = shrink::shrink(&c, 150).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let path = out_dir.join(format!("{}-{seed}-shrunk.toml", c.workload));
+            write_config(&path, &r.config)?;
+            Some((r, path))
+        }
+        None => None,
+    };
+    Ok(ShortSweep { sweeps, shrunk })
 }
 
 #[cfg(test)]
