@@ -206,6 +206,8 @@ struct Device {
 
 fn device_sequential(backend: BackendKind, dir: &Path, quick: bool) -> anyhow::Result<Device> {
     println!("device: sequential 1 MiB writes and reads through {backend} (bench io)");
+    std::fs::create_dir_all(dir.join("device"))
+        .with_context(|| format!("cannot create {}", dir.join("device").display()))?;
     let records = crate::bench::io::run(&IoArgs {
         io: Some(vec![backend]),
         dir: Some(dir.join("device")),

@@ -572,19 +572,21 @@ pub fn short_sweep(out_dir: &Path, budget: Duration) -> anyhow::Result<ShortSwee
     }
     let path = out_dir.join("sim-sweep.jsonl");
     std::fs::write(&path, lines).with_context(|| format!("writing {}", path.display()))?;
-    // Shrink the planted bug's first failing seed: the bug hunter's loop, end to end.
-    let first = sweeps[1].1.summary.failures.values().flatten().map(|f| f.seed).min();
-    let shrunk = match first {
-        Some(seed) => {
-            let mut c = plans[1].1.clone();
-            c.seed = seed;
-            let r = shrink::shrink(&c, 150).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let path = out_dir.join(format!("{}-{seed}-shrunk.toml", c.workload));
+    // Shrink the planted bug's first few failing seeds and keep the smallest: the bug hunter's
+    // loop, end to end.
+    let failing: std::collections::BTreeSet<u64> =
+        sweeps[1].1.summary.failures.values().flatten().map(|f| f.seed).collect();
+    let mut shrunk: Option<(shrink::ShrinkReport, PathBuf)> = None;
+    for &seed in failing.iter().take(3) {
+        let mut c = plans[1].1.clone();
+        c.seed = seed;
+        let r = shrink::shrink(&c, 150).map_err(|e| anyhow::anyhow!("{e}"))?;
+        if shrunk.as_ref().is_none_or(|(b, _)| r.size_after.ops < b.size_after.ops) {
+            let path = out_dir.join(format!("{}-shrunk.toml", c.workload));
             write_config(&path, &r.config)?;
-            Some((r, path))
+            shrunk = Some((r, path));
         }
-        None => None,
-    };
+    }
     Ok(ShortSweep { sweeps, shrunk })
 }
 
