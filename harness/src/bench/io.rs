@@ -426,7 +426,10 @@ fn print_header(
             None => format!("{:.1} s per case", plan.limit.runtime.as_secs_f64()),
         }
     );
-    if let Some(fs_name) = memory_fs(&plan.dir) {
+    let real_disk = backends.iter().any(|(k, _)| *k != BackendKind::Sim);
+    if !real_disk {
+        // Only the simulator: no page cache, no device; its own line below says so.
+    } else if let Some(fs_name) = memory_fs(&plan.dir) {
         out!(
             "  {} is on {fs_name}, which lives in RAM: there is no device here, and these numbers \
              measure memory copies, not a disk",
