@@ -595,6 +595,29 @@ mod tests {
     }
 
     #[test]
+    fn the_tour_pass_writes_json_and_leaves_only_it_behind() {
+        let out = tempfile::tempdir().unwrap();
+        let records = run_quick(out.path()).unwrap();
+        // uring may be skipped (with a note) where io_uring is unavailable.
+        assert!(
+            records.len() == 2 * 6 || records.len() == 3 * 6,
+            "{}",
+            records.len()
+        );
+        let json = std::fs::read_to_string(out.path().join("bench-io.jsonl")).unwrap();
+        assert_eq!(json.lines().count(), records.len());
+        let left: Vec<_> = std::fs::read_dir(out.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            left,
+            ["bench-io.jsonl"],
+            "the temporary directory is removed"
+        );
+    }
+
+    #[test]
     fn bad_values_are_errors_not_panics() {
         let missing = IoArgs {
             dir: Some("/no/such/dir/here".into()),
