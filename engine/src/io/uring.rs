@@ -78,32 +78,28 @@ impl Fs for UringFs {
         // For each entry of `pending`: the op's index, its file and the write's end offset.
         let mut owners: Vec<(usize, &UringFile, Option<u64>)> = Vec::with_capacity(ops.len());
         for (i, op) in ops.iter_mut().enumerate() {
-            let (file, is_write) = match op {
-                IoOp::Read { file, .. } => (*file, false),
-                IoOp::Write { file, .. } => (*file, true),
+            let file = match op {
+                IoOp::Read { file, .. } | IoOp::Write { file, .. } => *file,
             };
             let Some(file) = file.as_any().downcast_ref::<UringFile>() else {
                 results[i] = Some(op.run_sync());
                 continue;
             };
+            // The request, checked as the `std` backend checks it, and a write's end offset.
             let checked = match op {
                 IoOp::Read { offset, buf, .. } => file
                     .inner
                     .check_read(buf, *offset)
-                    .map(|()| Pending::read(file.fd(), buf, *offset)),
-                IoOp::Write { offset, buf, .. } => file
-                    .inner
-                    .check_write("write", buf, *offset)
-                    .map(|()| Pending::write(file.fd(), buf, *offset)),
+                    .map(|()| (Pending::read(file.fd(), buf, *offset), None)),
+                IoOp::Write { offset, buf, .. } => {
+                    file.inner.check_write("write", buf, *offset).map(|()| {
+                        let end = *offset + buf.len() as u64;
+                        (Pending::write(file.fd(), buf, *offset), Some(end))
+                    })
+                }
             };
             match checked {
-                Ok(p) => {
-                    let end = match op {
-                        IoOp::Write { offset, buf, .. } if is_write => {
-                            Some(*offset + buf.len() as u64)
-                        }
-                        _ => None,
-                    };
+                Ok((p, end)) => {
                     pending.push(p);
                     owners.push((i, file, end));
                 }

@@ -428,7 +428,10 @@ fn print_header(
             None => format!("{:.1} s per case", plan.limit.runtime.as_secs_f64()),
         }
     );
-    if let Some(fs_name) = memory_fs(&plan.dir) {
+    let real_disk = backends.iter().any(|(k, _)| *k != BackendKind::Sim);
+    if !real_disk {
+        // Only the simulator: no page cache, no device; its own line below says so.
+    } else if let Some(fs_name) = memory_fs(&plan.dir) {
         out!(
             "  {} is on {fs_name}, which lives in RAM: there is no device here, and these numbers \
              measure memory copies, not a disk",
@@ -591,6 +594,29 @@ mod tests {
         );
         assert!(parse(&["--ops", "5", "--runtime-secs", "1"]).is_err());
         assert!(parse(&["--size", "lots"]).is_err());
+    }
+
+    #[test]
+    fn the_tour_pass_writes_json_and_leaves_only_it_behind() {
+        let out = tempfile::tempdir().unwrap();
+        let records = run_quick(out.path()).unwrap();
+        // uring may be skipped (with a note) where io_uring is unavailable.
+        assert!(
+            records.len() == 2 * 6 || records.len() == 3 * 6,
+            "{}",
+            records.len()
+        );
+        let json = std::fs::read_to_string(out.path().join("bench-io.jsonl")).unwrap();
+        assert_eq!(json.lines().count(), records.len());
+        let left: Vec<_> = std::fs::read_dir(out.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            left,
+            ["bench-io.jsonl"],
+            "the temporary directory is removed"
+        );
     }
 
     #[test]
