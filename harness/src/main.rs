@@ -8,6 +8,7 @@ mod bench;
 mod inspect;
 mod kv;
 mod output;
+mod table;
 mod tour;
 
 use std::process::ExitCode;
@@ -37,6 +38,8 @@ enum Command {
     Inspect(inspect::InspectCommand),
     /// The LSM key-value store from the command line (one operation, or `shell` for scripts).
     Kv(kv::KvArgs),
+    /// DynamoDB-style items (partition/sort keys, conditions, queries, TTL) on the LSM.
+    Table(table::TableArgs),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +49,11 @@ fn main() -> ExitCode {
         Some(Command::Tour(args)) => tour::run(&args),
         Some(Command::Bench(cmd)) => bench::run(cmd),
         Some(Command::Inspect(cmd)) => inspect::run(&cmd),
+        Some(Command::Table(args)) => match table::run(&args) {
+            Ok(0) => Ok(()),
+            Ok(code) => return ExitCode::from(code as u8),
+            Err(e) => Err(e),
+        },
         Some(Command::Kv(args)) => match kv::run(&args) {
             Ok(0) => Ok(()),
             Ok(code) => return ExitCode::from(code as u8),
