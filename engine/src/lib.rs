@@ -12,3 +12,4 @@ pub mod io;
 pub mod lsm;
 pub mod object;
 pub mod rng;
+pub mod table;

@@ -12,6 +12,7 @@ mod kv;
 mod output;
 mod report;
 mod sim;
+mod table;
 mod tour;
 
 use std::process::ExitCode;
@@ -51,6 +52,8 @@ enum Command {
     Inspect(inspect::InspectCommand),
     /// The LSM key-value store from the command line (one operation, or `shell` for scripts).
     Kv(kv::KvArgs),
+    /// DynamoDB-style items (partition/sort keys, conditions, queries, TTL) on the LSM.
+    Table(table::TableArgs),
 }
 
 fn main() -> ExitCode {
@@ -64,6 +67,11 @@ fn main() -> ExitCode {
         Some(Command::Report(args)) => report::run(&args),
         Some(Command::Iam(cmd)) => return iam_cmd::run(cmd),
         Some(Command::Inspect(cmd)) => inspect::run(&cmd),
+        Some(Command::Table(args)) => match table::run(&args) {
+            Ok(0) => Ok(()),
+            Ok(code) => return ExitCode::from(code as u8),
+            Err(e) => Err(e),
+        },
         Some(Command::Kv(args)) => match kv::run(&args) {
             Ok(0) => Ok(()),
             Ok(code) => return ExitCode::from(code as u8),
