@@ -230,7 +230,10 @@ impl Network {
         let mut overrides = BTreeMap::new();
         for o in &config.links {
             if o.from < nodes && o.to < nodes {
-                overrides.insert(u64::from(o.from) * u64::from(nodes) + u64::from(o.to), o.latency);
+                overrides.insert(
+                    u64::from(o.from) * u64::from(nodes) + u64::from(o.to),
+                    o.latency,
+                );
             }
         }
         Network {
