@@ -508,6 +508,9 @@ pub struct ShortSweep {
     pub correct: sweep::SweepReport,
     /// The register with the planted `stale-quorum` bug: should be caught.
     pub planted: sweep::SweepReport,
+    /// SWIM gossip over swarm faults: should find nothing, and measures detection time,
+    /// false positives and cost (the metrics table).
+    pub gossip: sweep::SweepReport,
 }
 
 impl ShortSweep {
@@ -527,12 +530,14 @@ impl ShortSweep {
                 f.seed
             );
         }
+        sweep::print(&self.gossip);
     }
 }
 
 /// The short sweep the tour runs: the register workload (correct protocol) over 64 seeds with
-/// swarm faults, and 8 seeds of the planted bug to show a catch; each bounded by `budget` (seeds
-/// not started by then are skipped). Writes `sim-sweep.json` into `out_dir`.
+/// swarm faults, 8 seeds of the planted bug to show a catch, and 16 seeds of gossip (SWIM with
+/// Lifeguard) with its metrics; each bounded by `budget` (seeds not started by then are
+/// skipped). Writes `sim-sweep.json` into `out_dir`.
 pub fn short_sweep(out_dir: &Path, budget: Duration) -> anyhow::Result<ShortSweep> {
     if !out_dir.as_os_str().is_empty() {
         std::fs::create_dir_all(out_dir)
@@ -560,11 +565,29 @@ pub fn short_sweep(out_dir: &Path, budget: Duration) -> anyhow::Result<ShortSwee
         Some(budget),
         false,
     )?;
+    let gossip = RunConfig::new("gossip", 0);
+    let seeds: Vec<u64> = (0..16).collect();
+    let gossip = sweep::run(
+        &gossip,
+        &Sources::default(),
+        &seeds,
+        jobs,
+        Some(budget),
+        false,
+    )?;
     let path = out_dir.join("sim-sweep.json");
-    let json = serde_json::json!({ "register": &correct, "register_planted_bug": &planted });
+    let json = serde_json::json!({
+        "register": &correct,
+        "register_planted_bug": &planted,
+        "gossip": { "kind": "sim-gossip", "sweep": &gossip },
+    });
     std::fs::write(&path, serde_json::to_string_pretty(&json)?)
         .with_context(|| format!("writing {}", path.display()))?;
-    Ok(ShortSweep { correct, planted })
+    Ok(ShortSweep {
+        correct,
+        planted,
+        gossip,
+    })
 }
 
 #[cfg(test)]
