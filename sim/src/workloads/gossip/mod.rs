@@ -60,6 +60,8 @@ pub struct Gossip {
     /// Whether the run has no fault that delays or loses messages (the accuracy checker's
     /// precondition).
     benign: bool,
+    /// Whether the configured network is prompt (the convergence checker's precondition).
+    prompt: bool,
     /// Members sent `Stop` or `Leave`: a restart after a world crash keeps them silent.
     gone: BTreeMap<NodeId, Gone>,
 }
@@ -76,10 +78,10 @@ fn latency_max_us(l: &Latency) -> u64 {
     }
 }
 
-/// Whether `plan` and `net` leave every message delivered, promptly: no loss, reordering,
-/// slow links, partitions, crashes, pauses or buggify, and every link's round trip well under
-/// the probe timeout. Clock skew, jumps, duplicates and disk faults do not matter to gossip.
-pub fn benign(plan: &FaultPlan, net: &NetConfig, p: &Params) -> bool {
+/// Whether every link of `net` answers well within the probe timeout (a round trip under
+/// half of it). A network configured slower than that is degraded for the whole run, quiet
+/// period included, so neither accuracy nor convergence can be asked of it.
+pub fn prompt(net: &NetConfig, p: &Params) -> bool {
     let slowest_us = net
         .links
         .iter()
@@ -87,14 +89,21 @@ pub fn benign(plan: &FaultPlan, net: &NetConfig, p: &Params) -> bool {
         .chain([latency_max_us(&net.latency)])
         .max()
         .unwrap_or(0);
-    plan.net.drop == 0.0
+    crate::time::us(slowest_us) * 4 < p.probe_timeout_ns
+}
+
+/// Whether `plan` and `net` leave every message delivered, promptly: no loss, reordering,
+/// slow links, partitions, crashes, pauses or buggify, and a [`prompt`] network. Clock skew,
+/// jumps, duplicates and disk faults do not matter to gossip.
+pub fn benign(plan: &FaultPlan, net: &NetConfig, p: &Params) -> bool {
+    prompt(net, p)
+        && plan.net.drop == 0.0
         && plan.net.reorder == 0.0
         && plan.net.slow_link_factor_max <= 1
         && plan.partitions.is_none()
         && plan.crashes.is_none()
         && plan.pauses.is_none()
         && !plan.buggify
-        && crate::time::us(slowest_us) * 4 < p.probe_timeout_ns
 }
 
 impl Workload for Gossip {
@@ -124,6 +133,7 @@ impl Workload for Gossip {
         Ok(Gossip {
             nodes,
             benign: benign(&plan, &config.net, &params),
+            prompt: prompt(&config.net, &params),
             params,
             gone: BTreeMap::new(),
         })
@@ -157,7 +167,7 @@ impl Workload for Gossip {
         vec![
             Box::new(checker::Detection::new(n, &self.params)),
             Box::new(checker::NoFalsePositives::new(n, self.benign)),
-            Box::new(checker::Convergence::new(n)),
+            Box::new(checker::Convergence::new(n, self.prompt)),
             Box::new(metrics::Metrics::new(n, self.params.period_ns)),
         ]
     }

@@ -254,7 +254,7 @@ impl GossipNode {
         let members = &self.members;
         let eligible =
             |n: NodeId| n != me && matches!(members.status(n), Status::Alive | Status::Suspect);
-        let target = self.order.next(ctx.rng(), &eligible, || {
+        let target = self.order.next(ctx.rng(), eligible, || {
             (0..members.len()).filter(|&n| eligible(n)).collect()
         });
         if let Some(target) = target {
@@ -267,8 +267,23 @@ impl GossipNode {
                 relays: 0,
                 nacks: 0,
             });
-            let buddy = self.p.lifeguard.buddy && self.members.status(target) == Status::Suspect;
-            let updates = self.piggyback(buddy.then_some(target));
+            let mut updates = self.piggyback(None);
+            let m = self.members.get(target);
+            if self.p.lifeguard.buddy && m.status == Status::Suspect {
+                // Buddy system: tell the suspect first, whether or not the news is still
+                // queued (it rarely is by the time round-robin comes back to it).
+                updates.retain(|u| u.subject != target);
+                updates.truncate((self.p.piggyback_max as usize).saturating_sub(1));
+                updates.insert(
+                    0,
+                    Update {
+                        subject: target,
+                        status: Status::Suspect,
+                        incarnation: m.incarnation,
+                        by: me,
+                    },
+                );
+            }
             self.send(ctx, target, GossipMsg::Ping { seq, updates });
             let wait = self.awareness.scale(self.p.probe_timeout_used_ns());
             ctx.set_timer(wait, timer(PROBE_TIMEOUT, u64::from(seq)));
