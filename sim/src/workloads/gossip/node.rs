@@ -102,7 +102,6 @@ pub struct GossipNode {
     sent_msgs: u64,
     sent_bytes: u64,
     sent_push_pull_bytes: u64,
-    scratch: Vec<Update>,
 }
 
 impl GossipNode {
@@ -129,7 +128,6 @@ impl GossipNode {
             sent_msgs: 0,
             sent_bytes: 0,
             sent_push_pull_bytes: 0,
-            scratch: Vec::new(),
         }
     }
 
@@ -185,13 +183,11 @@ impl GossipNode {
     }
 
     fn piggyback(&mut self, first: Option<NodeId>) -> Vec<Update> {
-        let mut out = std::mem::take(&mut self.scratch);
         let limit = self.limit();
+        let mut out = Vec::with_capacity(self.p.piggyback_max as usize);
         self.queue
             .take(self.p.piggyback_max as usize, limit, first, &mut out);
-        let v = out.clone();
-        self.scratch = out;
-        v
+        out
     }
 
     fn set(&mut self, subject: NodeId, status: Status, incarnation: u32) -> Applied {
