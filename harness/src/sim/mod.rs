@@ -273,6 +273,22 @@ fn describe(o: &RunOutcome) {
         o.schedule.len()
     );
     println!("trace hash {}", o.hash_hex());
+    if !o.metrics.is_empty() {
+        let line: Vec<String> = o
+            .metrics
+            .iter()
+            .map(|(k, v)| format!("{k}={}", fmt_metric(*v)))
+            .collect();
+        println!("metrics: {}", line.join(" "));
+    }
+}
+
+fn fmt_metric(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.3}")
+    }
 }
 
 fn repro_line(c: &RunConfig, sources: &Sources) -> anyhow::Result<String> {

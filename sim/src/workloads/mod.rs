@@ -2,8 +2,10 @@
 //!
 //! - [`ping`] — message-only, for measuring the simulator's speed.
 //! - [`register`] — a replicated register with a planted bug, to prove the machinery end to end.
+//! - [`gossip`] — SWIM membership with Lifeguard's options: checked and measured.
 //!
 //! The quorum (LSM), gossip (SWIM) and IAM workloads arrive in their own modules.
 
+pub mod gossip;
 pub mod ping;
 pub mod register;
