@@ -227,7 +227,8 @@ fn object(size: Size, out: &Path, scratch: &Path) -> anyhow::Result<Vec<Row>> {
         Size::Default => {
             args.sizes = vec![4 << 10, 1 << 20, 16 << 20];
             args.bytes_per_size = 96 << 20;
-            args.min_objects = 32;
+            args.min_objects = 16;
+            args.max_objects = 400;
         }
         Size::Full => {}
     }

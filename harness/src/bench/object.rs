@@ -50,6 +50,10 @@ pub struct ObjectBenchArgs {
     /// At least this many objects per size.
     #[arg(long, default_value_t = 64)]
     pub min_objects: u64,
+    /// At most this many objects per size (bounds small-object runs, where per-request cost
+    /// dominates and a few thousand requests already give stable figures).
+    #[arg(long, default_value_t = 5000)]
+    pub max_objects: u64,
     /// Sync data and metadata before acknowledging each PUT (`--sync false`: the page cache
     /// holds the writes; S3 semantics need true).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
@@ -80,6 +84,7 @@ impl ObjectBenchArgs {
             shard_size: 1 << 20,
             bytes_per_size: 512 << 20,
             min_objects: 64,
+            max_objects: 5000,
             sync: true,
             no_device: false,
             dir: None,
@@ -128,7 +133,8 @@ pub fn run(args: &ObjectBenchArgs) -> anyhow::Result<Vec<ObjectRecord>> {
     if args.quick {
         args.sizes = vec![4 << 10, 1 << 20];
         args.bytes_per_size = 16 << 20;
-        args.min_objects = 32;
+        args.min_objects = 16;
+        args.max_objects = 64;
     }
     if args.io.contains(&BackendKind::Sim) {
         bail!("bench object measures a real disk; --io sim is not one (use std, uring or mmap)");
@@ -238,7 +244,9 @@ fn run_size(
     root: &Path,
     size: u64,
 ) -> anyhow::Result<(Timed, Timed)> {
-    let count = (args.bytes_per_size / size.max(1)).max(args.min_objects);
+    let count = (args.bytes_per_size / size.max(1))
+        .max(args.min_objects)
+        .min(args.max_objects.max(1));
     let clock = Arc::new(RealClock::new());
     let meta = lsm_meta::open(fs.clone(), &root.join("meta")).map_err(anyhow::Error::msg)?;
     let store = ObjectStore::create(
