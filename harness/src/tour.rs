@@ -189,6 +189,9 @@ fn lsm(size: Size, out: &Path, scratch: &Path) -> anyhow::Result<Vec<Row>> {
     };
     let args = bench::lsm::LsmArgs {
         num,
+        // A small write buffer at small sizes, so that flushes and compactions happen and the
+        // report's level chart has levels to show.
+        write_buffer_mib: if size == Size::Full { 64 } else { 1 },
         dir: Some(scratch.join("lsm")),
         json: false,
         ..bench::lsm::LsmArgs::default()

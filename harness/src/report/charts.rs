@@ -289,6 +289,7 @@ impl Lines<'_> {
 }
 
 /// A heatmap: one cell per (column, row), coloured by value, the value printed in the cell.
+#[allow(dead_code)] // drawn by the quorum staleness chart once its sweeps report (N, R, W)
 pub struct Heatmap<'a> {
     /// Title.
     pub title: &'a str,
@@ -304,6 +305,7 @@ pub struct Heatmap<'a> {
     pub values: Vec<Vec<f64>>,
 }
 
+#[allow(dead_code)]
 impl Heatmap<'_> {
     /// Draw to `path`.
     pub fn draw(&self, path: &Path) -> anyhow::Result<()> {
