@@ -18,8 +18,11 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use seedbed_engine::iam::{decide, explain, parse_input, sample, Decision, PolicySet, RequestContext};
-use serde_json::{json, Value};
+use seedbed_engine::iam::{
+    decide, explain, parse_input, sample, Decision, PolicySet, RequestContext,
+};
+#[cfg(feature = "cedar")]
+use serde_json::json;
 
 const SIZES: [usize; 3] = [1, 10, 100];
 

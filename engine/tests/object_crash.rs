@@ -219,8 +219,11 @@ fn open_store(
     .map_err(|e| e.to_string())
 }
 
+/// A multipart upload in progress: its id and the (part number, ETag) of each part.
+type Upload = Option<(String, Vec<(u32, String)>)>;
+
 /// Set up the acknowledged state the scenario starts from; returns it and the upload id.
-fn setup(store: &ObjectStore, scenario: Scenario) -> (Model, Option<(String, Vec<(u32, String)>)>) {
+fn setup(store: &ObjectStore, scenario: Scenario) -> (Model, Upload) {
     store.create_bucket(BUCKET).unwrap();
     if matches!(scenario, Scenario::DeleteMarker) {
         store.set_versioning(BUCKET, true).unwrap();
@@ -268,7 +271,7 @@ fn operate(
     store: &ObjectStore,
     scenario: Scenario,
     model: &Model,
-    upload: &Option<(String, Vec<(u32, String)>)>,
+    upload: &Upload,
 ) -> std::result::Result<Model, String> {
     let mut after = model.clone();
     let e = |e: seedbed_engine::object::ObjectError| e.to_string();

@@ -58,7 +58,12 @@ struct Row {
     reference: String,
 }
 
-fn row(step: &'static str, figure: impl Into<String>, value: String, reference: impl Into<String>) -> Row {
+fn row(
+    step: &'static str,
+    figure: impl Into<String>,
+    value: String,
+    reference: impl Into<String>,
+) -> Row {
     Row {
         step,
         figure: figure.into(),
@@ -100,7 +105,10 @@ pub fn run(args: &TourArgs) -> anyhow::Result<()> {
     println!("\nSummary ({:.0} s)", started.elapsed().as_secs_f64());
     println!("{:<8} {:<44} {:>16}  reference", "step", "figure", "value");
     for r in &rows {
-        println!("{:<8} {:<44} {:>16}  {}", r.step, r.figure, r.value, r.reference);
+        println!(
+            "{:<8} {:<44} {:>16}  {}",
+            r.step, r.figure, r.value, r.reference
+        );
     }
     match page {
         Ok(p) => println!("\nreport: {}", p.display()),
@@ -121,11 +129,23 @@ type Step = fn(Size, &Path, &Path) -> anyhow::Result<Vec<Row>>;
 /// Run each step; a failed step is reported and the tour goes on to the next.
 fn steps(size: Size, out: &Path, scratch: &Path) -> anyhow::Result<(Vec<Row>, Vec<String>)> {
     let all: [(&str, &str, Step); 5] = [
-        ("device", "the disk through each I/O backend (bench io)", device),
+        (
+            "device",
+            "the disk through each I/O backend (bench io)",
+            device,
+        ),
         ("lsm", "the LSM engine: fill, read, scan (bench lsm)", lsm),
-        ("object", "the object store: PUT/GET beside the device (bench object)", object),
+        (
+            "object",
+            "the object store: PUT/GET beside the device (bench object)",
+            object,
+        ),
         ("iam", "IAM policy evaluation latency", iam),
-        ("sim", "simulator sweeps, a planted bug caught and shrunk", sim),
+        (
+            "sim",
+            "simulator sweeps, a planted bug caught and shrunk",
+            sim,
+        ),
     ];
     let mut rows = Vec::new();
     let mut failures = Vec::new();
@@ -163,20 +183,42 @@ fn device(size: Size, out: &Path, scratch: &Path) -> anyhow::Result<Vec<Row>> {
             .max_by(|a, b| a.mb_per_s.total_cmp(&b.mb_per_s))
     };
     let mut rows = Vec::new();
-    for (case, label) in [("seqwrite", "sequential write, 1 MiB"), ("seqread", "sequential read, 1 MiB")] {
+    for (case, label) in [
+        ("seqwrite", "sequential write, 1 MiB"),
+        ("seqread", "sequential read, 1 MiB"),
+    ] {
         if let Some(r) = find(case, 1, None) {
-            rows.push(row("device", label, format!("{:.0} MB/s", r.mb_per_s), format!("{}, O_DIRECT", r.backend)));
+            rows.push(row(
+                "device",
+                label,
+                format!("{:.0} MB/s", r.mb_per_s),
+                format!("{}, O_DIRECT", r.backend),
+            ));
         }
     }
     let std_qd1 = find("randread", 1, Some("std"));
     if let Some(r) = find("randread", 32, Some("uring")) {
         let reference = match std_qd1 {
-            Some(s) => format!("{:.1}x std at QD1 ({:.0} IOPS); goal 2x", r.iops / s.iops, s.iops),
+            Some(s) => format!(
+                "{:.1}x std at QD1 ({:.0} IOPS); goal 2x",
+                r.iops / s.iops,
+                s.iops
+            ),
             None => "uring".to_string(),
         };
-        rows.push(row("device", "random read 4 KiB, uring QD32", format!("{:.0} IOPS", r.iops), reference));
+        rows.push(row(
+            "device",
+            "random read 4 KiB, uring QD32",
+            format!("{:.0} IOPS", r.iops),
+            reference,
+        ));
     } else if let Some(s) = std_qd1 {
-        rows.push(row("device", "random read 4 KiB, std QD1", format!("{:.0} IOPS", s.iops), "uring unavailable"));
+        rows.push(row(
+            "device",
+            "random read 4 KiB, std QD1",
+            format!("{:.0} IOPS", s.iops),
+            "uring unavailable",
+        ));
     }
     Ok(rows)
 }
@@ -199,7 +241,10 @@ fn lsm(size: Size, out: &Path, scratch: &Path) -> anyhow::Result<Vec<Row>> {
     let report = bench::lsm::run(&args)?;
     let mut json = serde_json::to_value(&report)?;
     json["kind"] = "bench-lsm".into();
-    std::fs::write(out.join("bench-lsm.json"), serde_json::to_string_pretty(&json)?)?;
+    std::fs::write(
+        out.join("bench-lsm.json"),
+        serde_json::to_string_pretty(&json)?,
+    )?;
     let mut rows = Vec::new();
     for w in &report.results {
         if ["fillseq", "fillrandom", "readrandom", "scan"].contains(&w.name.as_str()) {
@@ -241,14 +286,27 @@ fn object(size: Size, out: &Path, scratch: &Path) -> anyhow::Result<Vec<Row>> {
         .filter(|r| r.object_bytes >= 1 << 20 || r.op == "put")
         .map(|r| {
             let reference = match r.device_limit_mb_per_s {
-                Some(l) => format!("{:.0}% of device limit {l:.0} MB/s", 100.0 * r.goodput_mb_per_s / l),
+                Some(l) => format!(
+                    "{:.0}% of device limit {l:.0} MB/s",
+                    100.0 * r.goodput_mb_per_s / l
+                ),
                 None => String::new(),
             };
             row(
                 "object",
-                format!("{} {} ({}+{})", r.op.to_uppercase(), bench::io::human_bytes(r.object_bytes), r.k, r.m),
+                format!(
+                    "{} {} ({}+{})",
+                    r.op.to_uppercase(),
+                    bench::io::human_bytes(r.object_bytes),
+                    r.k,
+                    r.m
+                ),
                 format!("{:.1} MB/s", r.goodput_mb_per_s),
-                if r.object_bytes < 1 << 20 { format!("{:.0} ops/s", r.ops_per_s) } else { reference },
+                if r.object_bytes < 1 << 20 {
+                    format!("{:.0} ops/s", r.ops_per_s)
+                } else {
+                    reference
+                },
             )
         })
         .collect())
@@ -274,7 +332,11 @@ fn iam(size: Size, out: &Path, _scratch: &Path) -> anyhow::Result<Vec<Row>> {
                 "iam",
                 format!("evaluate, {} statements", r.statements),
                 format!("{:.2} µs", r.median_ns / 1000.0),
-                if r.statements == 10 { "goal: 1 µs".to_string() } else { String::new() },
+                if r.statements == 10 {
+                    "goal: 1 µs".to_string()
+                } else {
+                    String::new()
+                },
             )
         })
         .collect())
@@ -288,7 +350,8 @@ fn sim(size: Size, out: &Path, _scratch: &Path) -> anyhow::Result<Vec<Row>> {
     };
     let sweep = crate::sim::short_sweep(out, budget)?;
     sweep.print();
-    Ok(sweep.summary_rows()
+    Ok(sweep
+        .summary_rows()
         .into_iter()
         .map(|(figure, value, reference)| row("sim", figure, value, reference))
         .collect())

@@ -20,7 +20,7 @@ fn statement(i: usize, n: usize) -> Value {
             }
         });
     }
-    let resource = if i % 2 == 0 {
+    let resource = if i.is_multiple_of(2) {
         "arn:aws:s3:::bucket-*/*".to_string()
     } else {
         format!("arn:aws:s3:::other-{i}/*")
@@ -50,4 +50,3 @@ pub fn policy_set_input(n: usize) -> Value {
         }
     })
 }
-

@@ -102,9 +102,9 @@ pub enum ObjectError {
         key: String,
         /// Version id.
         version_id: String,
-        /// Which stripe, which shards, why.
+        /// Which stripe, which shards, why (boxed: errors stay small on the happy path).
         #[source]
-        source: BlobError,
+        source: Box<BlobError>,
     },
     /// The store itself failed (I/O, metadata engine, corrupt metadata).
     #[error("InternalError: {0}")]

@@ -91,7 +91,7 @@ impl Layout {
                 self.k + self.m
             ));
         }
-        if self.shard_len_max == 0 || self.shard_len_max % 4096 != 0 {
+        if self.shard_len_max == 0 || !self.shard_len_max.is_multiple_of(4096) {
             return Err(format!(
                 "shard length {} must be a positive multiple of 4096",
                 self.shard_len_max

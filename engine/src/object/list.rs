@@ -81,7 +81,7 @@ fn encode_token(s: &str) -> String {
 
 fn decode_token(t: &str) -> Result<String, ObjectError> {
     let bad = || ObjectError::InvalidArgument(format!("continuation token '{t}' is not valid"));
-    if t.len() % 2 != 0 {
+    if !t.len().is_multiple_of(2) {
         return Err(bad());
     }
     let bytes = (0..t.len() / 2)

@@ -20,6 +20,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+/// Key-value pairs, in key order, as a scan returns them.
+pub type Rows = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// The ordered key-value store that holds object metadata (the LSM engine in Seedbed).
 pub trait MetaStore: Send + Sync + fmt::Debug {
     /// The value under `key`.
@@ -29,12 +32,7 @@ pub trait MetaStore: Send + Sync + fmt::Debug {
     fn commit(&self, ops: Vec<(Vec<u8>, Option<Vec<u8>>)>, sync: bool) -> Result<(), String>;
 
     /// Up to `limit` entries with `start <= key < end`, in ascending key order.
-    fn scan(
-        &self,
-        start: &[u8],
-        end: &[u8],
-        limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, String>;
+    fn scan(&self, start: &[u8], end: &[u8], limit: usize) -> Result<Rows, String>;
 }
 
 /// A bucket's versioning state.

@@ -25,7 +25,7 @@ pub const PART_NUMBER_MAX: u32 = 10_000;
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
     let s = s.trim_matches('"');
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len() / 2)

@@ -465,7 +465,7 @@ impl ObjectStore {
                         bucket: bucket.into(),
                         key: v.key.clone(),
                         version_id: v.version_id.clone(),
-                        source: e,
+                        source: Box::new(e),
                     })?;
             }
             seg_start = seg_end;

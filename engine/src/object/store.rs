@@ -230,7 +230,7 @@ impl ObjectStore {
         start: &[u8],
         end: &[u8],
         limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, ObjectError> {
+    ) -> Result<meta::Rows, ObjectError> {
         self.meta
             .scan(start, end, limit)
             .map_err(ObjectError::Internal)

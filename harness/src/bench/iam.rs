@@ -71,7 +71,11 @@ fn time_per_call(budget: Duration, mut f: impl FnMut()) -> (f64, f64, u64) {
         samples.push(t.elapsed().as_nanos() as f64 / batch as f64);
     }
     samples.sort_by(f64::total_cmp);
-    (samples[samples.len() / 2], samples[0], batch * samples.len() as u64)
+    (
+        samples[samples.len() / 2],
+        samples[0],
+        batch * samples.len() as u64,
+    )
 }
 
 /// Measure each size for about `budget`.
@@ -85,10 +89,12 @@ pub fn latency_bench(sizes: &[usize], budget: Duration) -> anyhow::Result<Vec<Ia
             decide(&set, &ctx).0 == Decision::Allow,
             "the sample set of {n} statements must allow (its last statement matches)"
         );
-        let (median_ns, min_ns, decisions) =
-            time_per_call(budget, || { black_box(decide(black_box(&set), black_box(&ctx))); });
-        let (explain_median_ns, _, _) =
-            time_per_call(budget / 4, || { black_box(explain(black_box(&set), black_box(&ctx))); });
+        let (median_ns, min_ns, decisions) = time_per_call(budget, || {
+            black_box(decide(black_box(&set), black_box(&ctx)));
+        });
+        let (explain_median_ns, _, _) = time_per_call(budget / 4, || {
+            black_box(explain(black_box(&set), black_box(&ctx)));
+        });
         out.push(IamBenchRecord {
             kind: "bench-iam",
             statements: n,
@@ -103,9 +109,15 @@ pub fn latency_bench(sizes: &[usize], budget: Duration) -> anyhow::Result<Vec<Ia
 
 /// Run `seedbed bench iam`.
 pub fn run(args: &IamBenchArgs) -> anyhow::Result<Vec<IamBenchRecord>> {
-    anyhow::ensure!(args.secs > 0.0 && args.secs <= 600.0, "--secs must be in (0, 600]");
+    anyhow::ensure!(
+        args.secs > 0.0 && args.secs <= 600.0,
+        "--secs must be in (0, 600]"
+    );
     let records = latency_bench(&args.statements, Duration::from_secs_f64(args.secs))?;
-    println!("{:>10} {:>14} {:>12} {:>16}", "statements", "decide median", "decide min", "explain median");
+    println!(
+        "{:>10} {:>14} {:>12} {:>16}",
+        "statements", "decide median", "decide min", "explain median"
+    );
     for r in &records {
         println!(
             "{:>10} {:>11.0} ns {:>9.0} ns {:>13.0} ns",

@@ -265,18 +265,26 @@ fn run_size(
         },
     )
     .map_err(|e| anyhow::anyhow!("{e}"))?;
-    store.create_bucket("bench").map_err(|e| anyhow::anyhow!("{e}"))?;
+    store
+        .create_bucket("bench")
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut data = vec![0u8; size as usize];
     for (i, b) in data.iter_mut().enumerate() {
         *b = (i as u64).wrapping_mul(0x9E37_79B9) as u8;
     }
-    let bar = progress(count * 2, &format!("{}", human_bytes(size)));
+    let bar = progress(count * 2, &human_bytes(size));
     let mut put = Histogram::default();
     let start = Instant::now();
     for i in 0..count {
         let t = Instant::now();
         store
-            .put_object("bench", &format!("obj-{i:08}"), &mut data.as_slice(), size, &PutOptions::default())
+            .put_object(
+                "bench",
+                &format!("obj-{i:08}"),
+                &mut data.as_slice(),
+                size,
+                &PutOptions::default(),
+            )
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         put.record(t.elapsed().as_nanos() as u64);
         bar.inc(1);
@@ -326,7 +334,17 @@ fn evict_from_page_cache(dir: &Path) -> anyhow::Result<()> {
 fn print_table(records: &[ObjectRecord]) {
     println!(
         "{:<6} {:<4} {:>8} {:>5} {:>7} {:>10} {:>9} {:>10} {:>10} {:>10}  {:>14}",
-        "io", "op", "size", "K+M", "objects", "MB/s", "ops/s", "p50 µs", "p99 µs", "p99.9 µs", "device limit"
+        "io",
+        "op",
+        "size",
+        "K+M",
+        "objects",
+        "MB/s",
+        "ops/s",
+        "p50 µs",
+        "p99 µs",
+        "p99.9 µs",
+        "device limit"
     );
     for r in records {
         let limit = r

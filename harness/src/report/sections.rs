@@ -241,9 +241,16 @@ fn lsm(results: &Results, out: &Path, figures: &mut Vec<Figure>) -> anyhow::Resu
     let recs = results.of(Kind::BenchLsm);
     let command = results.command(Kind::BenchLsm);
     let mut workloads: Vec<String> = Vec::new();
-    let mut series: Vec<(String, Vec<(String, f64, f64, f64)>)> = Vec::new();
+    // (engine, [(workload, ops/s, p50 µs, p99 µs)])
+    type Point = (String, f64, f64, f64);
+    let mut series: Vec<(String, Vec<Point>)> = Vec::new();
     for r in recs {
-        let engine = r.value.get("engine").and_then(|v| v.as_str()).unwrap_or("seedbed").to_string();
+        let engine = r
+            .value
+            .get("engine")
+            .and_then(|v| v.as_str())
+            .unwrap_or("seedbed")
+            .to_string();
         let rows = r
             .value
             .get("results")
@@ -251,16 +258,25 @@ fn lsm(results: &Results, out: &Path, figures: &mut Vec<Figure>) -> anyhow::Resu
             .ok_or_else(|| anyhow::anyhow!("a bench lsm report lacks 'results': {}", r.value))?;
         let mut points = Vec::new();
         for w in rows {
-            let name = w.get("name").and_then(|v| v.as_str()).unwrap_or("?").to_string();
+            let name = w
+                .get("name")
+                .and_then(|v| v.as_str())
+                .unwrap_or("?")
+                .to_string();
             let get = |f: &str| w.get(f).and_then(|v| v.as_f64()).unwrap_or(f64::NAN);
             if !workloads.contains(&name) {
                 workloads.push(name.clone());
             }
-            points.push((name, get("ops_per_sec"), get("latency_us_p50"), get("latency_us_p99")));
+            points.push((
+                name,
+                get("ops_per_sec"),
+                get("latency_us_p50"),
+                get("latency_us_p99"),
+            ));
         }
         series.push((engine, points));
     }
-    let column = |pick: fn(&(String, f64, f64, f64)) -> f64| -> Vec<(String, Vec<f64>)> {
+    let column = |pick: fn(&Point) -> f64| -> Vec<(String, Vec<f64>)> {
         series
             .iter()
             .map(|(engine, pts)| {
@@ -327,7 +343,13 @@ fn lsm(results: &Results, out: &Path, figures: &mut Vec<Figure>) -> anyhow::Resu
             title: "LSM shape after the run: bytes per level",
             y_label: "MiB",
             categories: (0..n).map(|i| format!("L{i}")).collect(),
-            series: vec![("bytes".into(), levels[..n.min(levels.len())].iter().map(|b| b / (1 << 20) as f64).collect())],
+            series: vec![(
+                "bytes".into(),
+                levels[..n.min(levels.len())]
+                    .iter()
+                    .map(|b| b / (1 << 20) as f64)
+                    .collect(),
+            )],
             log_y: false,
         }
         .draw(&out.join("lsm-levels.svg"))?;
@@ -357,13 +379,21 @@ fn iam(results: &Results, out: &Path, figures: &mut Vec<Figure>) -> anyhow::Resu
     for r in recs {
         cats.push(format!("{} statements", num(r, "statements")?));
         decide.push(num(r, "median_ns")? / 1000.0);
-        explain.push(r.value.get("explain_median_ns").and_then(|v| v.as_f64()).map_or(f64::NAN, |v| v / 1000.0));
+        explain.push(
+            r.value
+                .get("explain_median_ns")
+                .and_then(|v| v.as_f64())
+                .map_or(f64::NAN, |v| v / 1000.0),
+        );
     }
     Bars {
         title: "IAM evaluation latency per policy size",
         y_label: "µs per request (log)",
         categories: cats,
-        series: vec![("decide".into(), decide), ("decide + explain".into(), explain)],
+        series: vec![
+            ("decide".into(), decide),
+            ("decide + explain".into(), explain),
+        ],
         log_y: true,
     }
     .draw(&out.join("iam-latency.svg"))?;
@@ -404,7 +434,9 @@ fn sim(results: &Results, out: &Path, figures: &mut Vec<Figure>) -> anyhow::Resu
     }
     let mut series: Vec<(String, Vec<f64>)> = vec![(
         "seeds run".to_string(),
-        recs.iter().map(|r| num(r, "seeds")).collect::<anyhow::Result<_>>()?,
+        recs.iter()
+            .map(|r| num(r, "seeds"))
+            .collect::<anyhow::Result<_>>()?,
     )];
     for c in &checkers {
         let vals = recs

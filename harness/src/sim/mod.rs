@@ -526,7 +526,10 @@ impl ShortSweep {
                 "planted bug caught: {} fails; shrunk from {} to {} in {} runs",
                 s.checker, s.size_before, s.size_after, s.runs
             );
-            println!("  repro: seedbed sim run --config {} --timeline", path.display());
+            println!(
+                "  repro: seedbed sim run --config {} --timeline",
+                path.display()
+            );
         }
     }
 
@@ -566,7 +569,11 @@ pub fn short_sweep(out_dir: &Path, budget: Duration) -> anyhow::Result<ShortSwee
     planted.params.insert(PLANTED.1.into(), PLANTED.2.into());
     let mut plans: Vec<(String, RunConfig, u64)> = vec![
         ("register".into(), RunConfig::new("register", 0), 64),
-        (format!("register --set {}={}", PLANTED.1, PLANTED.2), planted, 8),
+        (
+            format!("register --set {}={}", PLANTED.1, PLANTED.2),
+            planted,
+            8,
+        ),
     ];
     for w in registry::REGISTRY {
         if !["register", "ping"].contains(&w.name) {
@@ -590,14 +597,23 @@ pub fn short_sweep(out_dir: &Path, budget: Duration) -> anyhow::Result<ShortSwee
     std::fs::write(&path, lines).with_context(|| format!("writing {}", path.display()))?;
     // Shrink the planted bug's first few failing seeds and keep the smallest: the bug hunter's
     // loop, end to end.
-    let failing: std::collections::BTreeSet<u64> =
-        sweeps[1].1.summary.failures.values().flatten().map(|f| f.seed).collect();
+    let failing: std::collections::BTreeSet<u64> = sweeps[1]
+        .1
+        .summary
+        .failures
+        .values()
+        .flatten()
+        .map(|f| f.seed)
+        .collect();
     let mut shrunk: Option<(shrink::ShrinkReport, PathBuf)> = None;
     for &seed in failing.iter().take(3) {
         let mut c = plans[1].1.clone();
         c.seed = seed;
         let r = shrink::shrink(&c, 150).map_err(|e| anyhow::anyhow!("{e}"))?;
-        if shrunk.as_ref().is_none_or(|(b, _)| r.size_after.ops < b.size_after.ops) {
+        if shrunk
+            .as_ref()
+            .is_none_or(|(b, _)| r.size_after.ops < b.size_after.ops)
+        {
             let path = out_dir.join(format!("{}-shrunk.toml", c.workload));
             write_config(&path, &r.config)?;
             shrunk = Some((r, path));
