@@ -11,7 +11,7 @@ use seedbed_engine::iam::{Policy, PolicyKind};
 use seedbed_engine::io::{posix::PosixFs, FsHandle};
 use seedbed_engine::lsm::Options;
 use seedbed_engine::object::{
-    lsm_meta, Caller, Guard, ListOptions, ObjectStore, PutOptions, StoreOptions,
+    lsm_meta, Guard, ListOptions, ObjectStore, PutOptions, Requester, StoreOptions,
 };
 use seedbed_engine::rng::DetRng;
 
@@ -124,7 +124,7 @@ fn who(arn: &str) -> Principal {
 fn identity_policies_with_variables_and_conditions() {
     let e = env();
     let alice = who(ALICE);
-    let s = e.store.as_caller(Caller {
+    let s = e.store.as_caller(Requester {
         principal: &alice,
         context: &[],
     });
@@ -171,7 +171,7 @@ fn identity_policies_with_variables_and_conditions() {
 fn denied_writes_touch_no_data() {
     let e = env();
     let alice = who(ALICE);
-    let s = e.store.as_caller(Caller {
+    let s = e.store.as_caller(Requester {
         principal: &alice,
         context: &[],
     });
@@ -211,7 +211,7 @@ fn denied_writes_touch_no_data() {
 fn bucket_policy_grants_and_cross_account_rules() {
     let e = env();
     let bob = who(BOB);
-    let s = e.store.as_caller(Caller {
+    let s = e.store.as_caller(Requester {
         principal: &bob,
         context: &[],
     });
@@ -227,7 +227,7 @@ fn bucket_policy_grants_and_cross_account_rules() {
     );
     // Cross account: mallory's own s3:* is not enough without the bucket policy naming her.
     let mallory = who(MALLORY);
-    let m = e.store.as_caller(Caller {
+    let m = e.store.as_caller(Requester {
         principal: &mallory,
         context: &[],
     });
@@ -288,7 +288,7 @@ fn a_store_without_an_authorizer_refuses_callers() {
     .unwrap();
     let alice = who(ALICE);
     let err = store
-        .as_caller(Caller {
+        .as_caller(Requester {
             principal: &alice,
             context: &[],
         })

@@ -135,6 +135,15 @@ pub enum AuthError {
     AccessDenied(String),
 }
 
+/// Who is calling, and the request's context keys (`aws:SourceIp`, `aws:SecureTransport`, ...).
+#[derive(Debug, Clone, Copy)]
+pub struct Requester<'a> {
+    /// The authenticated principal.
+    pub principal: &'a Principal,
+    /// Extra context keys the transport knows.
+    pub context: &'a [(&'a str, &'a [&'a str])],
+}
+
 /// One request a service authorizes.
 #[derive(Debug, Clone, Default)]
 pub struct Access<'a> {

@@ -34,17 +34,9 @@ use super::list::{ListOptions, ListPage, ObjectSummary, VersionSummary};
 use super::meta::{self, BucketMeta};
 use super::objects::{ByteRange, DeleteResult, ObjectInfo, PutOptions, PutResult};
 use super::store::ObjectStore;
+pub use crate::iam::authorizer::Requester;
 use crate::iam::authorizer::{Access, Authorizer, Principal};
 use crate::iam::{Decision, Policy, PolicyKind};
-
-/// Who is calling, and the request's context keys (`aws:SourceIp`, `aws:SecureTransport`, ...).
-#[derive(Debug, Clone, Copy)]
-pub struct Caller<'a> {
-    /// The authenticated principal.
-    pub principal: &'a Principal,
-    /// Extra context keys the transport knows.
-    pub context: &'a [(&'a str, &'a [&'a str])],
-}
 
 /// The IAM side of a store: identities, and the account that owns the buckets.
 #[derive(Debug, Clone)]
@@ -70,7 +62,7 @@ impl ObjectStore {
     }
 
     /// The operations of this store as `caller` sees them: each is authorized first.
-    pub fn as_caller<'a>(&'a self, caller: Caller<'a>) -> AuthorizedStore<'a> {
+    pub fn as_caller<'a>(&'a self, caller: Requester<'a>) -> AuthorizedStore<'a> {
         AuthorizedStore {
             store: self,
             caller,
@@ -110,7 +102,7 @@ impl ObjectStore {
 #[derive(Debug)]
 pub struct AuthorizedStore<'a> {
     store: &'a ObjectStore,
-    caller: Caller<'a>,
+    caller: Requester<'a>,
 }
 
 impl AuthorizedStore<'_> {

@@ -31,7 +31,7 @@ pub mod scrub;
 pub mod shard;
 pub mod store;
 
-pub use auth::{AuthorizedStore, Caller, Guard};
+pub use auth::{AuthorizedStore, Guard, Requester};
 pub use error::ObjectError;
 pub use list::{ListOptions, ListPage, ObjectSummary, VersionSummary};
 pub use meta::{MetaStore, Versioning};

@@ -7,6 +7,7 @@
 //! attributes are strings. Conditional writes are read-check-write under one mutex per store,
 //! so they are atomic among the store's callers.
 
+pub mod auth;
 pub mod keys;
 
 use std::sync::{Arc, Mutex};
@@ -28,6 +29,9 @@ pub enum TableError {
     /// The item or request is malformed (missing key attribute, non-string key, ...).
     #[error("invalid request: {0}")]
     Invalid(String),
+    /// IAM did not allow the request; nothing was read or written.
+    #[error("AccessDenied: {0}")]
+    AccessDenied(String),
     /// A condition was not met; nothing was written.
     #[error("condition failed: {0}")]
     ConditionFailed(String),
@@ -161,6 +165,8 @@ pub struct TableStore {
     schema: TableSchema,
     clock: ClockHandle,
     write_lock: Mutex<()>,
+    /// IAM: set by `set_guard`; required by `as_caller`.
+    guard: Option<auth::TableGuard>,
 }
 
 impl TableStore {
@@ -176,6 +182,7 @@ impl TableStore {
             schema,
             clock,
             write_lock: Mutex::new(()),
+            guard: None,
         })
     }
 
