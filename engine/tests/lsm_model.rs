@@ -11,6 +11,8 @@ use seedbed_engine::io::posix::PosixFs;
 use seedbed_engine::io::FsHandle;
 use seedbed_engine::lsm::{Db, Options, ReadOptions, WriteBatch, WriteOptions};
 
+type Model = BTreeMap<Vec<u8>, Vec<u8>>;
+
 #[derive(Clone, Debug)]
 enum Op {
     Put(u16, u16),
@@ -76,7 +78,7 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
     let fs: FsHandle = Arc::new(PosixFs::new());
     let mut db = open(&fs, tmp.path());
     let mut model: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
-    let mut snaps: Vec<(seedbed_engine::lsm::Snapshot, BTreeMap<Vec<u8>, Vec<u8>>)> = Vec::new();
+    let mut snaps: Vec<(seedbed_engine::lsm::Snapshot, Model)> = Vec::new();
     for op in ops {
         match op {
             Op::Put(k, v) => {

@@ -7,6 +7,8 @@
 mod bench;
 mod iam_cmd;
 mod object_cmd;
+mod inspect;
+mod kv;
 mod output;
 mod report;
 mod sim;
@@ -44,6 +46,11 @@ enum Command {
     /// Evaluate and explain AWS IAM policies.
     #[command(subcommand)]
     Iam(iam_cmd::IamCommand),
+    /// Open engine files for reading and show what is inside (SSTables, logs, databases).
+    #[command(subcommand)]
+    Inspect(inspect::InspectCommand),
+    /// The LSM key-value store from the command line (one operation, or `shell` for scripts).
+    Kv(kv::KvArgs),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +63,12 @@ fn main() -> ExitCode {
         Some(Command::Object(args)) => object_cmd::run(*args),
         Some(Command::Report(args)) => report::run(&args),
         Some(Command::Iam(cmd)) => return iam_cmd::run(cmd),
+        Some(Command::Inspect(cmd)) => inspect::run(&cmd),
+        Some(Command::Kv(args)) => match kv::run(&args) {
+            Ok(0) => Ok(()),
+            Ok(code) => return ExitCode::from(code as u8),
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -10,6 +10,15 @@
 use super::coding::{put_bytes, Reader};
 use super::key::ValueKind;
 
+fn varint_len(mut v: usize) -> usize {
+    let mut n = 1;
+    while v >= 0x80 {
+        v >>= 7;
+        n += 1;
+    }
+    n
+}
+
 /// Bytes of the batch header (sequence + count).
 pub const BATCH_HEADER_BYTES: usize = 12;
 /// Largest user key accepted.
@@ -39,9 +48,21 @@ impl WriteBatch {
         WriteBatch { rep, count: 0 }
     }
 
+    /// An empty batch with room for `bytes` of operations (avoids regrowing the buffer).
+    pub fn with_capacity(bytes: usize) -> Self {
+        let mut rep = Vec::with_capacity(BATCH_HEADER_BYTES + bytes);
+        rep.resize(BATCH_HEADER_BYTES, 0);
+        WriteBatch { rep, count: 0 }
+    }
+
+    /// Bytes one put of this key and value adds to a batch.
+    pub fn put_bytes(key: &[u8], value: &[u8]) -> usize {
+        1 + varint_len(key.len()) + key.len() + varint_len(value.len()) + value.len()
+    }
+
     /// Set `key` to `value`.
     pub fn put(&mut self, key: &[u8], value: &[u8]) {
-        self.rep.reserve(key.len() + value.len() + 11);
+        self.rep.reserve(Self::put_bytes(key, value));
         self.rep.push(ValueKind::Put as u8);
         put_bytes(&mut self.rep, key);
         put_bytes(&mut self.rep, value);

@@ -182,7 +182,7 @@ impl Db {
 
     /// Set `key` to `value`.
     pub fn put(&self, key: &[u8], value: &[u8]) -> Result<()> {
-        let mut b = WriteBatch::new();
+        let mut b = WriteBatch::with_capacity(WriteBatch::put_bytes(key, value));
         b.put(key, value);
         self.write(b, WriteOptions::default())
     }
@@ -341,6 +341,19 @@ impl Db {
     }
 }
 
+impl Db {
+    /// Drop the database without syncing or any further write, as a crash would leave it.
+    /// Crash tests call this after crashing the simulated disk.
+    pub fn abandon(self) {
+        self.inner.closed.store(true, Ordering::Release);
+        self.inner.shutdown.store(true, Ordering::Release);
+        self.inner.wake_bg();
+        if let Some(h) = lock(&self.bg).take() {
+            let _ = h.join();
+        }
+    }
+}
+
 impl Drop for Db {
     fn drop(&mut self) {
         let _ = self.close();
@@ -408,6 +421,10 @@ impl DbInner {
                 return Err(bad("does not exist (create_if_missing is off)".into()));
             }
             fs.create_dir_all(&dir)?;
+            // The new directory's own entry must be durable too, or a crash loses the database.
+            if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+                fs.sync_dir(parent)?;
+            }
         }
         let names = fs.list(&dir)?;
         let cache = Arc::new(BlockCache::new(opts.block_cache_bytes));
@@ -476,7 +493,7 @@ impl DbInner {
         for &log in &logs {
             let path = log_path(&dir, log);
             let data = crate::io::read_file(&*fs, &path)?;
-            let contents = read_log(&path, &data)?;
+            let contents = read_log(&path, &data, false)?;
             if !contents.records.is_empty() {
                 if let Some((p, at)) = &cut_in {
                     return Err(LsmError::corruption(
@@ -658,7 +675,9 @@ impl DbInner {
         let seq = self.last_seq.load(Ordering::Relaxed) + 1;
         let rep = batch.into_rep(seq);
         let before = w.wal.len_bytes();
-        if let Err(e) = w.wal.add_record(&rep) {
+        // Hand the record to the OS before acknowledging (like RocksDB's default): a process
+        // crash then loses nothing; only a machine crash can lose unsynced writes.
+        if let Err(e) = w.wal.add_record(&rep).and_then(|_| w.wal.flush()) {
             // The log may now hold a partial record: refuse further writes until reopened.
             self.set_bg_error(&e);
             return Err(e);

@@ -36,8 +36,12 @@ pub trait InternalIterator: Send {
     fn seek_to_last(&mut self) -> Result<()>;
 }
 
-/// Entries copied out of a memtable per refill.
-const MEM_CHUNK_ENTRIES: usize = 64;
+/// Entries copied out of a memtable by the first refill after a seek; each further refill in
+/// the same direction doubles it up to [`MEM_CHUNK_ENTRIES_MAX`]. Small first chunks keep
+/// seeks cheap; large later ones keep long scans cheap.
+const MEM_CHUNK_ENTRIES_MIN: usize = 4;
+/// Largest refill.
+const MEM_CHUNK_ENTRIES_MAX: usize = 256;
 
 /// Iterates a memtable by copying small chunks out under its read lock.
 pub struct MemTableIter {
@@ -47,6 +51,8 @@ pub struct MemTableIter {
     dir: Direction,
     /// Whether the last chunk was full (so more entries may follow in `dir`).
     more: bool,
+    /// Size of the next refill.
+    chunk: usize,
     key: Vec<u8>,
 }
 
@@ -59,15 +65,18 @@ impl MemTableIter {
             pos: 0,
             dir: Direction::Forward,
             more: false,
+            chunk: MEM_CHUNK_ENTRIES_MIN,
             key: Vec::new(),
         }
     }
 
     fn fill(&mut self, start: Bound<(&[u8], u64)>, dir: Direction) {
         let mut buf = std::mem::take(&mut self.buf);
-        self.mem.chunk(start, dir, MEM_CHUNK_ENTRIES, &mut buf);
+        let limit = self.chunk;
+        self.mem.chunk(start, dir, limit, &mut buf);
+        self.chunk = (self.chunk * 2).min(MEM_CHUNK_ENTRIES_MAX);
         self.buf = buf;
-        self.more = self.buf.len() == MEM_CHUNK_ENTRIES;
+        self.more = self.buf.len() == limit;
         self.pos = 0;
         self.dir = dir;
         self.set_key();
@@ -119,6 +128,7 @@ impl InternalIterator for MemTableIter {
         Ok(())
     }
     fn seek(&mut self, target: &[u8]) -> Result<()> {
+        self.chunk = MEM_CHUNK_ENTRIES_MIN;
         let seq = key::sequence(target);
         self.fill(
             Bound::Included((key::user_key(target), seq)),
@@ -127,10 +137,12 @@ impl InternalIterator for MemTableIter {
         Ok(())
     }
     fn seek_to_first(&mut self) -> Result<()> {
+        self.chunk = MEM_CHUNK_ENTRIES_MIN;
         self.fill(Bound::Unbounded, Direction::Forward);
         Ok(())
     }
     fn seek_to_last(&mut self) -> Result<()> {
+        self.chunk = MEM_CHUNK_ENTRIES_MIN;
         self.fill(Bound::Unbounded, Direction::Backward);
         Ok(())
     }
@@ -445,7 +457,9 @@ impl DbIterator {
         }
     }
 
-    /// Move to the next key.
+    /// Move to the next key. (Named like LevelDB's iterator, not `Iterator::next`: it moves a
+    /// cursor and can fail.)
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<()> {
         assert!(self.valid);
         let r = self.next_inner();
@@ -498,14 +512,12 @@ impl DbIterator {
                         self.saved_key.extend_from_slice(uk);
                         skipping = true;
                     }
-                    Some(ValueKind::Put) => {
-                        if !(skipping && uk <= self.saved_key.as_slice()) {
-                            self.valid = true;
-                            self.saved_key.clear();
-                            return Ok(());
-                        }
+                    Some(ValueKind::Put) if !(skipping && uk <= self.saved_key.as_slice()) => {
+                        self.valid = true;
+                        self.saved_key.clear();
+                        return Ok(());
                     }
-                    None => {}
+                    Some(ValueKind::Put) | None => {}
                 }
             }
             self.iter.next()?;

@@ -89,10 +89,28 @@ pub fn kind(ikey: &[u8]) -> Option<ValueKind> {
     ValueKind::from_u8(trailer(ikey) as u8)
 }
 
+/// Bytewise comparison, eight bytes at a time. Same result as `a.cmp(b)`, but inlined: for
+/// the short keys an LSM compares millions of times per second, the call into libc `memcmp`
+/// costs more than the comparison.
+#[inline]
+pub fn compare_bytes(a: &[u8], b: &[u8]) -> Ordering {
+    let n = a.len().min(b.len());
+    let mut i = 0;
+    while i + 8 <= n {
+        let x = u64::from_be_bytes(a[i..i + 8].try_into().expect("8 bytes"));
+        let y = u64::from_be_bytes(b[i..i + 8].try_into().expect("8 bytes"));
+        if x != y {
+            return x.cmp(&y);
+        }
+        i += 8;
+    }
+    a[i..].cmp(&b[i..])
+}
+
 /// Order internal keys: user key ascending, then trailer (sequence, kind) descending.
 #[inline]
 pub fn compare_internal(a: &[u8], b: &[u8]) -> Ordering {
-    match user_key(a).cmp(user_key(b)) {
+    match compare_bytes(user_key(a), user_key(b)) {
         Ordering::Equal => trailer(b).cmp(&trailer(a)),
         o => o,
     }
@@ -137,6 +155,10 @@ mod tests {
         let seek = internal_key(b"a", 2, KIND_FOR_SEEK);
         let del = internal_key(b"a", 2, ValueKind::Delete);
         assert_eq!(compare_internal(&seek, &del), Ordering::Less);
+        for (x, y) in [(&b"abcdefghij"[..], &b"abcdefghik"[..]), (b"abcdefgh", b"abcdefgh0"), (b"", b"a"), (b"b", b"a")] {
+            assert_eq!(compare_bytes(x, y), x.cmp(y));
+            assert_eq!(compare_bytes(y, x), y.cmp(x));
+        }
         let p = parse(&a2).unwrap();
         assert_eq!((p.user_key, p.seq, p.kind), (&b"a"[..], 2, ValueKind::Put));
         assert!(parse(b"short").is_none());

@@ -221,7 +221,7 @@ pub fn recover(fs: &dyn Fs, dir: &Path) -> Result<(ManifestState, u64)> {
         .map_err(|_| LsmError::corruption(&current_path, "CURRENT", 0, "bad manifest number"))?;
     let path = dir.join(name);
     let data = crate::io::read_file(fs, &path)?;
-    let log = read_log(&path, &data)?;
+    let log = read_log(&path, &data, true)?;
     if log.records.is_empty() {
         return Err(LsmError::corruption(
             &path,

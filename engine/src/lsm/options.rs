@@ -19,8 +19,9 @@ pub enum SyncPolicy {
         /// Unsynced bytes that force a sync.
         bytes: u64,
     },
-    /// Never sync on write; data reaches the disk when WAL buffers fill, at memtable
-    /// rotation and on close. A crash may lose recent writes (but never a non-prefix of them).
+    /// Never sync on write. Each write is handed to the OS before it is acknowledged, so a
+    /// process crash loses nothing; a machine crash may lose recent writes (but never a
+    /// non-prefix of them). The log is synced at memtable rotation and on close.
     Never,
 }
 
@@ -113,7 +114,7 @@ impl Default for Options {
         Options {
             create_if_missing: true,
             write_buffer_bytes: 64 << 20,
-            max_immutable_memtables: 2,
+            max_immutable_memtables: 1,
             l0_compaction_trigger: 4,
             l0_stop_writes_trigger: 12,
             level_base_bytes: 256 << 20,

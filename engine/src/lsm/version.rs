@@ -138,7 +138,7 @@ impl Version {
 
     /// Restore the ordering invariants after edits.
     pub fn sort(&mut self) {
-        self.levels[0].sort_by(|a, b| b.meta.number.cmp(&a.meta.number));
+        self.levels[0].sort_by_key(|f| std::cmp::Reverse(f.meta.number));
         for lvl in &mut self.levels[1..] {
             lvl.sort_by(|a, b| compare_internal(&a.meta.smallest, &b.meta.smallest));
         }
@@ -182,6 +182,7 @@ impl Version {
 /// Iterates a sorted, non-overlapping level as one sequence, opening one table at a time.
 pub struct LevelIter {
     files: Vec<Arc<TableFile>>,
+    fill_cache: bool,
     idx: usize,
     cur: Option<super::sstable::TableIter>,
 }
@@ -189,8 +190,14 @@ pub struct LevelIter {
 impl LevelIter {
     /// An unpositioned iterator over the tables of one level (L1 or deeper).
     pub fn new(files: Vec<Arc<TableFile>>) -> Self {
+        Self::with_fill_cache(files, true)
+    }
+
+    /// An iterator whose disk reads do or do not fill the block cache.
+    pub fn with_fill_cache(files: Vec<Arc<TableFile>>, fill_cache: bool) -> Self {
         LevelIter {
             files,
+            fill_cache,
             idx: 0,
             cur: None,
         }
@@ -201,7 +208,7 @@ impl LevelIter {
         self.cur = self
             .files
             .get(idx)
-            .map(|f| super::sstable::TableIter::new(f.reader.clone()));
+            .map(|f| super::sstable::TableIter::with_fill_cache(f.reader.clone(), self.fill_cache));
     }
 
     fn skip_forward(&mut self) -> super::error::Result<()> {

@@ -33,6 +33,8 @@ pub const BLOCK_BYTES: usize = 32 * 1024;
 pub const HEADER_BYTES: usize = 7;
 /// Largest logical record accepted (a bound on memory during recovery).
 pub const RECORD_BYTES_MAX: usize = 256 * 1024 * 1024;
+/// Devices persist whole sectors: a torn append ends the file at a multiple of this.
+pub const TORN_WRITE_ALIGN_BYTES: usize = 512;
 /// Buffered bytes that trigger a write to the file even without a sync.
 const BUFFER_FLUSH_BYTES: usize = 64 * 1024;
 
@@ -221,9 +223,12 @@ enum Step {
         next: usize,
     },
     End,
+    /// `complete`: the whole fragment is present in the file but fails its checks (as
+    /// opposed to running past the end of the file, which is what a torn append looks like).
     Bad {
         at: usize,
         why: String,
+        complete: bool,
     },
 }
 
@@ -244,6 +249,7 @@ fn parse_fragment(data: &[u8], pos: usize) -> Step {
         return Step::Bad {
             at: pos,
             why: "truncated fragment header".into(),
+            complete: false,
         };
     }
     let crc = u32::from_le_bytes(data[pos..pos + 4].try_into().expect("4 bytes"));
@@ -256,24 +262,28 @@ fn parse_fragment(data: &[u8], pos: usize) -> Step {
         return Step::Bad {
             at: pos,
             why: format!("fragment length {len} crosses the block end"),
+            complete: true,
         };
     }
     if payload_start + len > data.len() {
         return Step::Bad {
             at: pos,
             why: "truncated fragment payload".into(),
+            complete: false,
         };
     }
     let Some(ty) = FragmentType::from_u8(ty_byte) else {
         return Step::Bad {
             at: pos,
             why: format!("unknown fragment type {ty_byte}"),
+            complete: true,
         };
     };
     if fragment_crc(ty_byte, &data[payload_start..payload_start + len]) != crc {
         return Step::Bad {
             at: pos,
             why: "fragment checksum mismatch".into(),
+            complete: true,
         };
     }
     Step::Fragment {
@@ -287,7 +297,11 @@ fn parse_fragment(data: &[u8], pos: usize) -> Step {
 
 /// Parse a whole log file image. A bad record is cut as a torn tail unless a later valid
 /// record proves the bad bytes were synced; then this returns [`LsmError::Corruption`].
-pub fn read_log(path: &Path, data: &[u8]) -> Result<WalContents> {
+///
+/// `strict` is for logs whose every record is one write followed by a sync before the next
+/// (the manifest): there, the only way a crash damages a record is by cutting it short, so a
+/// record that is all there but fails its checksum is corruption even at the tail.
+pub fn read_log(path: &Path, data: &[u8], strict: bool) -> Result<WalContents> {
     let mut out = WalContents::default();
     let mut pos = 0usize;
     let mut record: Vec<u8> = Vec::new();
@@ -300,7 +314,19 @@ pub fn read_log(path: &Path, data: &[u8]) -> Result<WalContents> {
                 bad = record_start.map(|s| (s, "record ends before its LAST fragment".to_string()));
                 break;
             }
-            Step::Bad { at, why } => {
+            Step::Bad { at, why, complete } => {
+                // A torn append ends the file at a sector boundary (devices persist whole
+                // sectors); a strict log's damaged record that is complete, or that ends the
+                // file mid-sector, was damaged after it was written.
+                let torn_shape = !complete && data.len().is_multiple_of(TORN_WRITE_ALIGN_BYTES);
+                if strict && !torn_shape {
+                    return Err(LsmError::corruption(
+                        path,
+                        "log record",
+                        at as u64,
+                        format!("{why} (not the shape of a torn append)"),
+                    ));
+                }
                 bad = Some((record_start.unwrap_or(at), why));
                 break;
             }
@@ -371,37 +397,30 @@ pub fn read_log(path: &Path, data: &[u8]) -> Result<WalContents> {
     Ok(out)
 }
 
-/// The largest `durable_upto` claimed by any valid FULL or FIRST fragment starting in a block
-/// after the one holding `bad_at`.
+/// The largest `durable_upto` claimed by any valid FULL or FIRST fragment found after
+/// `bad_at`. The scan resynchronises byte by byte (a damaged length field hides where the next
+/// fragment starts): a position counts only if its header is plausible and its CRC matches,
+/// which random bytes pass with probability 2^-32.
 fn max_durable_claim_after(data: &[u8], bad_at: usize) -> u64 {
     let mut best = 0u64;
-    let mut block = (bad_at / BLOCK_BYTES + 1) * BLOCK_BYTES;
-    while block < data.len() {
-        let mut pos = block;
-        let block_end = (block + BLOCK_BYTES).min(data.len());
-        while pos < block_end {
-            match parse_fragment(data, pos) {
-                Step::Fragment {
-                    ty,
-                    payload_start,
-                    len,
-                    next,
-                    ..
-                } => {
-                    if matches!(ty, FragmentType::Full | FragmentType::First) && len >= 8 {
-                        if let Some(v) = get_u64(data, payload_start) {
-                            best = best.max(v);
-                        }
-                    }
-                    if next <= pos {
-                        break;
-                    }
-                    pos = next;
+    let mut pos = bad_at + 1;
+    // Bound: one pass over the rest of the file.
+    while pos + HEADER_BYTES + 8 <= data.len() {
+        let block_left = BLOCK_BYTES - pos % BLOCK_BYTES;
+        let ty = data[pos + 6];
+        let len = usize::from(u16::from_le_bytes([data[pos + 4], data[pos + 5]]));
+        let plausible = (ty == FragmentType::Full as u8 || ty == FragmentType::First as u8)
+            && len >= 8
+            && HEADER_BYTES + len <= block_left
+            && pos + HEADER_BYTES + len <= data.len();
+        if plausible {
+            if let Step::Fragment { payload_start, .. } = parse_fragment(data, pos) {
+                if let Some(v) = get_u64(data, payload_start) {
+                    best = best.max(v);
                 }
-                _ => break,
             }
         }
-        block += BLOCK_BYTES;
+        pos += 1;
     }
     best
 }
@@ -456,7 +475,7 @@ mod tests {
     fn round_trip_across_blocks() {
         let recs = sample();
         let (_d, path, data) = write_records(&recs, false);
-        let got = read_log(&path, &data).unwrap();
+        let got = read_log(&path, &data, false).unwrap();
         assert!(got.cut.is_none());
         assert_eq!(
             got.records.iter().map(|r| r.1.clone()).collect::<Vec<_>>(),
@@ -470,7 +489,7 @@ mod tests {
         let recs = sample();
         let (_d, path, data) = write_records(&recs, false);
         for cut in (0..data.len()).step_by(97).chain([data.len() - 1, 1, 7, 8]) {
-            let got = read_log(&path, &data[..cut]).unwrap();
+            let got = read_log(&path, &data[..cut], false).unwrap();
             let n = got.records.len();
             assert!(n <= recs.len());
             for (i, r) in got.records.iter().enumerate() {
@@ -485,13 +504,13 @@ mod tests {
         // Not synced: flipping a byte in record 5 cuts the log there.
         let (_d, path, mut data) = write_records(&recs, false);
         data[5 * 3015 + 20] ^= 0x40;
-        let got = read_log(&path, &data).unwrap();
+        let got = read_log(&path, &data, false).unwrap();
         assert_eq!(got.records.len(), 5);
         assert!(got.cut.is_some());
         // Synced after every record: the same damage is corruption, named with the offset.
         let (_d2, path2, mut data2) = write_records(&recs, true);
         data2[5 * 3015 + 20] ^= 0x40;
-        let err = read_log(&path2, &data2).unwrap_err();
+        let err = read_log(&path2, &data2, false).unwrap_err();
         assert!(err.is_corruption(), "{err}");
         assert!(err.to_string().contains("000001.log"), "{err}");
     }

@@ -100,10 +100,10 @@ impl TableBuilder {
         if self.props.entries == 0 {
             self.props.smallest_key = ikey.to_vec();
         }
-        if self.props.entries == 0 || key::user_key(&self.last_key) != parsed.user_key {
-            if self.opts.bloom_bits_per_key > 0 {
-                self.hashes.push(key_hash(parsed.user_key));
-            }
+        let new_user_key =
+            self.props.entries == 0 || key::user_key(&self.last_key) != parsed.user_key;
+        if new_user_key && self.opts.bloom_bits_per_key > 0 {
+            self.hashes.push(key_hash(parsed.user_key));
         }
         self.props.entries += 1;
         if parsed.kind == ValueKind::Delete {

@@ -198,23 +198,31 @@ impl TableReader {
 
     /// A data block, from the cache or (verified) from disk.
     pub fn read_block(&self, h: BlockHandle) -> Result<Arc<Block>> {
+        self.read_block_opt(h, true)
+    }
+
+    /// A data block; with `fill_cache` false a block read from disk is not inserted into the
+    /// cache (compactions read every block once and would only evict the hot ones).
+    pub fn read_block_opt(&self, h: BlockHandle, fill_cache: bool) -> Result<Arc<Block>> {
         if let Some(b) = self.cache.get(self.number, h.offset) {
             return Ok(b);
         }
         self.check_handle(h)?;
         let mut buf = vec![0u8; h.size as usize + BLOCK_TRAILER_BYTES];
         self.file.read_exact_at(&mut buf, h.offset)?;
-        self.install_block(h, buf)
+        self.install_block(h, buf, fill_cache)
     }
 
-    /// Verify freshly read bytes of block `h`, count them and put them in the cache.
-    fn install_block(&self, h: BlockHandle, buf: Vec<u8>) -> Result<Arc<Block>> {
+    /// Verify freshly read bytes of block `h`, count them and maybe put them in the cache.
+    fn install_block(&self, h: BlockHandle, buf: Vec<u8>, fill_cache: bool) -> Result<Arc<Block>> {
         Stats::add(&self.stats.block_reads, 1);
         Stats::add(&self.stats.block_read_bytes, buf.len() as u64);
         let block = Block::from_raw(Bytes::from(buf))
             .map_err(|e| self.corrupt("data block", h.offset, e))?;
         let block = Arc::new(block);
-        self.cache.insert(self.number, h.offset, block.clone());
+        if fill_cache {
+            self.cache.insert(self.number, h.offset, block.clone());
+        }
         Ok(block)
     }
 
@@ -327,7 +335,7 @@ impl TableReader {
             for ((i, buf), r) in bufs.into_iter().zip(results) {
                 let (t, h) = wanted[i];
                 let res = match r {
-                    Ok(n) if n == buf.len() => t.install_block(h, buf),
+                    Ok(n) if n == buf.len() => t.install_block(h, buf, true),
                     Ok(n) => Err(t.corrupt(
                         "data block",
                         h.offset,
@@ -366,6 +374,7 @@ impl TableReader {
 /// current data block yields entries.
 pub struct TableIter {
     table: Arc<TableReader>,
+    fill_cache: bool,
     index: BlockIter,
     data: Option<BlockIter>,
     data_handle: BlockHandle,
@@ -374,9 +383,15 @@ pub struct TableIter {
 impl TableIter {
     /// An unpositioned iterator over `table`.
     pub fn new(table: Arc<TableReader>) -> Self {
+        Self::with_fill_cache(table, true)
+    }
+
+    /// An iterator whose disk reads do (`true`) or do not fill the block cache.
+    pub fn with_fill_cache(table: Arc<TableReader>, fill_cache: bool) -> Self {
         let index = BlockIter::new(table.index.clone());
         TableIter {
             table,
+            fill_cache,
             index,
             data: None,
             data_handle: BlockHandle::default(),
@@ -414,7 +429,7 @@ impl TableIter {
         if self.data.is_some() && h == self.data_handle {
             return Ok(());
         }
-        let block = self.table.read_block(h)?;
+        let block = self.table.read_block_opt(h, self.fill_cache)?;
         self.data = Some(BlockIter::new(block));
         self.data_handle = h;
         Ok(())
