@@ -3,7 +3,10 @@
 //! - [`ping`] — message-only, for measuring the simulator's speed.
 //! - [`register`] — a replicated register with a planted bug, to prove the machinery end to end.
 //!
-//! The quorum (LSM), gossip (SWIM) and IAM workloads arrive in their own modules.
+//! - [`iam`] — eventually consistent IAM: policy changes propagating, stale allows measured.
+//!
+//! The quorum (LSM) and gossip (SWIM) workloads arrive in their own modules.
 
+pub mod iam;
 pub mod ping;
 pub mod register;

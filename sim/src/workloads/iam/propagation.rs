@@ -1,0 +1,141 @@
+//! How changes travel from the leader to every node: a replicated log, or gossip.
+//!
+//! **Replicated log** (`mode=log`). On commit the leader sends the new entry to every
+//! follower. A follower applies what continues its chain, persists, and answers `Ack` with
+//! its durable version. Every tick the leader resends, to each follower whose last `Ack` is
+//! behind, the entries after it (at most [`ENTRIES_PER_MSG_MAX`]). Cost: about two messages
+//! per follower per change when nothing is lost; time: one round trip, or a tick per loss.
+//!
+//! **Gossip** (`mode=gossip`). The leader pushes the new entry to [`FANOUT`] random peers;
+//! whoever applies something new pushes it on to one random peer (rumour mongering). Every
+//! tick every node sends its version to one random peer (`Digest`); a peer that is ahead
+//! answers with the entries after it, one that is behind answers with its own `Digest` (push-
+//! pull anti-entropy, as in Demers et al., *Epidemic algorithms for replicated database
+//! maintenance*, 1987). The entries ride on the gossip traffic — piggybacked — and nodes tell
+//! the leader their durable version with an `Ack` when it changes (and every 8th round, so a
+//! restarted leader relearns it). The gossip branch's SWIM membership was not ready when this
+//! was written; this module runs its own peer sampling.
+
+use rand::RngCore;
+
+use super::msg::{IamMsg, ENTRIES_PER_MSG_MAX};
+use super::node::{IamNode, LEADER};
+use super::store::Entry;
+use super::Mode;
+use crate::node::{Ctx, NodeId};
+
+/// Peers the leader pushes a new entry to in gossip mode.
+pub const FANOUT: u32 = 2;
+/// Gossip rounds between unconditional `Ack`s to the leader.
+pub const ACK_EVERY_TICKS: u64 = 8;
+
+fn random_peer(ctx: &mut Ctx<'_, IamNode>) -> Option<NodeId> {
+    let n = ctx.node_count();
+    if n < 2 {
+        return None;
+    }
+    let me = ctx.id();
+    let k = (ctx.rng().next_u64() % u64::from(n - 1)) as NodeId;
+    Some(if k >= me { k + 1 } else { k })
+}
+
+fn entries_after(node: &IamNode, version: u64) -> Vec<Entry> {
+    node.log
+        .range(version + 1..)
+        .take(ENTRIES_PER_MSG_MAX)
+        .map(|(_, e)| *e)
+        .collect()
+}
+
+/// The leader logged `entry`: start it on its way.
+pub fn on_commit(node: &mut IamNode, ctx: &mut Ctx<'_, IamNode>, entry: Entry) {
+    match node.cfg.mode {
+        Mode::Log => {
+            for to in 0..ctx.node_count() {
+                if to != ctx.id() {
+                    ctx.send(to, IamMsg::Append { entries: vec![entry] });
+                }
+            }
+        }
+        Mode::Gossip => {
+            let mut sent = 0u64;
+            for _ in 0..FANOUT {
+                let Some(to) = random_peer(ctx) else { break };
+                if sent & (1 << to) == 0 {
+                    sent |= 1 << to;
+                    ctx.send(to, IamMsg::Append { entries: vec![entry] });
+                }
+            }
+        }
+    }
+}
+
+/// Entries arrived from `from`.
+pub fn on_append(node: &mut IamNode, ctx: &mut Ctx<'_, IamNode>, from: NodeId, entries: &[Entry]) {
+    let fresh = node.receive(ctx, entries);
+    match node.cfg.mode {
+        Mode::Log => {
+            if ctx.id() != LEADER {
+                // Always answer, even with nothing new: a restarted leader relearns from it.
+                ctx.send(from, IamMsg::Ack { version: node.acked });
+            }
+        }
+        Mode::Gossip => {
+            if fresh.is_empty() {
+                return;
+            }
+            if ctx.id() != LEADER {
+                ctx.send(LEADER, IamMsg::Ack { version: node.acked });
+                node.ack_reported = node.acked;
+            }
+            if let Some(to) = random_peer(ctx) {
+                if to != from {
+                    ctx.send(to, IamMsg::Append { entries: fresh });
+                }
+            }
+        }
+    }
+}
+
+/// Gossip: `from` is at `version`.
+pub fn on_digest(node: &mut IamNode, ctx: &mut Ctx<'_, IamNode>, from: NodeId, version: u64) {
+    if node.view.version > version {
+        let entries = entries_after(node, version);
+        if !entries.is_empty() {
+            ctx.send(from, IamMsg::Append { entries });
+        }
+    } else if node.view.version < version {
+        ctx.send(from, IamMsg::Digest { version: node.view.version });
+    }
+}
+
+/// A propagation round.
+pub fn on_tick(node: &mut IamNode, ctx: &mut Ctx<'_, IamNode>) {
+    match node.cfg.mode {
+        Mode::Log => {
+            if ctx.id() != LEADER {
+                return;
+            }
+            for to in 0..ctx.node_count() {
+                let behind = node.peer_acked[to as usize];
+                if to != LEADER && behind < node.view.version {
+                    let entries = entries_after(node, behind);
+                    if !entries.is_empty() {
+                        ctx.send(to, IamMsg::Append { entries });
+                    }
+                }
+            }
+        }
+        Mode::Gossip => {
+            if let Some(to) = random_peer(ctx) {
+                ctx.send(to, IamMsg::Digest { version: node.view.version });
+            }
+            if ctx.id() != LEADER
+                && (node.acked != node.ack_reported || node.ticks % ACK_EVERY_TICKS == 0)
+            {
+                ctx.send(LEADER, IamMsg::Ack { version: node.acked });
+                node.ack_reported = node.acked;
+            }
+        }
+    }
+}
