@@ -74,6 +74,8 @@ pub struct WindowRules {
     pub faults: Vec<FaultSpan>,
     /// Disk faults are on: the bound is not enforced (a node may wait to reopen its disk).
     pub disk_faults: bool,
+    /// The fault setting, for the metrics.
+    pub setting: &'static str,
 }
 
 impl WindowRules {
@@ -105,6 +107,8 @@ impl Drop for Shared {
     /// Hand this run's metrics to whoever ran it (see [`metrics::take_last`]).
     fn drop(&mut self) {
         let mut m = std::mem::take(&mut self.metrics);
+        m.setting = self.rules.setting;
+        m.messages = metrics::reset_messages();
         m.stale_allow_ns = self.windows.values().copied().collect();
         m.revokes_with_stale_allow = self
             .windows
@@ -239,6 +243,18 @@ impl Shared {
             let Some(c) = commit_ns else { return };
             let window = t_ns.saturating_sub(c);
             self.metrics.stale_allows += 1;
+            if self.metrics.longest.as_ref().is_none_or(|(w, _)| window > *w) {
+                self.metrics.longest = Some((
+                    window,
+                    format!(
+                        "{} ms: n{node} allowed {} at {} with view v{version}; v{v} revoked it at {}",
+                        window / NANOS_PER_MS,
+                        describe(req),
+                        fmt_nanos(t_ns),
+                        fmt_nanos(c)
+                    ),
+                ));
+            }
             if self.windows.len() < WINDOWS_MAX || self.windows.contains_key(&(v, req)) {
                 let w = self.windows.entry((v, req)).or_insert(0);
                 *w = (*w).max(window);
@@ -265,6 +281,7 @@ pub struct IamChecker {
 
 /// The four checkers of one run.
 pub fn checkers(nodes: u32, rules: WindowRules) -> Vec<Box<dyn Checker<IamNode>>> {
+    metrics::reset_messages(); // Nodes start after the checkers are made.
     let shared = Rc::new(RefCell::new(Shared {
         log: ChangeLog::default(),
         open: Default::default(),

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::config::RunConfig;
 use crate::error::SimError;
-use crate::faults::Fault;
+use crate::faults::{Fault, FaultPlan, ScheduledFault};
 use crate::registry;
 use crate::time::NANOS_PER_MS;
 use crate::world::RunOutcome;
@@ -26,6 +26,11 @@ pub const FAILURES_LISTED_MAX: usize = 100;
 /// What one run measured.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct RunMetrics {
+    /// The fault setting the run drew ([`fault_setting`]).
+    pub setting: &'static str,
+    /// Protocol messages the nodes handed to the network (copies the network made not
+    /// counted).
+    pub messages: u64,
     /// Changes the leader committed.
     pub changes: u64,
     /// Allow decisions made with a view older than a revoke of what they allowed.
@@ -37,10 +42,47 @@ pub struct RunMetrics {
     /// Per change: commit → the leader reports every node holds it, nanoseconds (observed at
     /// the leader's next authorization reply, so a few milliseconds coarse).
     pub propagation_ns: Vec<u64>,
+    /// The longest stale allow, in words (where to look in a timeline).
+    pub longest: Option<(u64, String)>,
+}
+
+impl RunMetrics {
+    /// One paragraph for `seedbed sim run`.
+    pub fn summary(&self) -> String {
+        let mut p = self.propagation_ns.clone();
+        p.sort_unstable();
+        let mut s = format!(
+            "iam: {} changes, {} messages ({:.1}/change), propagation p50 {:.1} ms max {:.1} ms; {} stale allows over {} revokes",
+            self.changes,
+            self.messages,
+            if self.changes == 0 { 0.0 } else { self.messages as f64 / self.changes as f64 },
+            ms(percentile(&p, 50)),
+            ms(p.last().copied().unwrap_or(0)),
+            self.stale_allows,
+            self.revokes_with_stale_allow,
+        );
+        if let Some((_, what)) = &self.longest {
+            s.push_str(&format!("\n  longest stale allow: {what}"));
+        }
+        s
+    }
 }
 
 thread_local! {
     static LAST: RefCell<Option<RunMetrics>> = const { RefCell::new(None) };
+    static MESSAGES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// A node sent a message. Counted on the side (a per-thread counter the checkers reset when a
+/// run starts and read when it ends): nodes lose their memory at crashes, the count must not.
+/// It is only read for metrics, never by protocol code, so it cannot change a run.
+pub fn count_message() {
+    MESSAGES.with(|m| m.set(m.get() + 1));
+}
+
+/// Reset the message counter (a run starts) and return what it held.
+pub fn reset_messages() -> u64 {
+    MESSAGES.with(|m| m.replace(0))
 }
 
 /// Store the metrics of the run that just ended on this thread.
@@ -54,15 +96,15 @@ pub fn take_last() -> Option<RunMetrics> {
 }
 
 /// The fault setting a run drew, coarsely: the most disruptive kind present.
-pub fn fault_setting(o: &RunOutcome) -> &'static str {
-    let has = |k: &str| o.schedule.iter().any(|f| f.fault.name() == k);
+pub fn fault_setting(plan: &FaultPlan, schedule: &[ScheduledFault]) -> &'static str {
+    let has = |k: &str| schedule.iter().any(|f| f.fault.name() == k);
     if has("partition") {
         "partitions"
     } else if has("crash") {
         "crashes"
-    } else if has("pause") || o.schedule.iter().any(|f| matches!(f.fault, Fault::ClockJump { .. })) {
+    } else if has("pause") || schedule.iter().any(|f| matches!(f.fault, Fault::ClockJump { .. })) {
         "pauses-clocks"
-    } else if o.plan.net.drop > 0.0 || o.plan.net.reorder > 0.0 || o.plan.net.slow_link_factor_max > 1 {
+    } else if plan.net.drop > 0.0 || plan.net.reorder > 0.0 || plan.net.slow_link_factor_max > 1 {
         "lossy-net"
     } else {
         "clean"
@@ -150,8 +192,6 @@ pub struct IamSweep {
     pub seeds: u64,
     /// Seeds that failed.
     pub failed: u64,
-    /// Simulated events.
-    pub events: u64,
     /// One line per fault setting, by name.
     pub settings: Vec<SettingSummary>,
     /// The first failures, by seed.
@@ -166,36 +206,50 @@ fn ms(ns: u64) -> f64 {
 #[derive(Debug, Default)]
 pub struct SweepAcc {
     by: BTreeMap<&'static str, Acc>,
-    events: u64,
     failures: Vec<SweepFailure>,
 }
 
 impl SweepAcc {
-    /// Add one run.
-    pub fn add(&mut self, o: &RunOutcome, m: Option<&RunMetrics>) {
-        self.events += o.events;
-        let a = self.by.entry(fault_setting(o)).or_default();
+    /// Add the run of `seed`: its metrics, and its violation if it failed.
+    pub fn add(&mut self, seed: u64, m: &RunMetrics, violation: Option<String>) {
+        let a = self.by.entry(m.setting).or_default();
         a.seeds += 1;
-        if let Some(v) = &o.violation {
+        if let Some(v) = violation {
             a.failed += 1;
             if self.failures.len() < FAILURES_LISTED_MAX {
-                self.failures.push(SweepFailure {
-                    seed: o.config.seed,
-                    violation: format!("{}: {}", v.checker, v.message),
-                });
+                self.failures.push(SweepFailure { seed, violation: v });
             }
             return; // A failed run stops early: its metrics would skew the setting.
         }
-        a.messages += o.net.sent;
-        if let Some(m) = m {
-            a.changes += m.changes;
-            a.stale_allows += m.stale_allows;
-            a.revokes_with_stale_allow += m.revokes_with_stale_allow;
-            for (dst, src) in [(&mut a.stale, &m.stale_allow_ns), (&mut a.propagation, &m.propagation_ns)] {
+        a.messages += m.messages;
+        a.changes += m.changes;
+        a.stale_allows += m.stale_allows;
+        a.revokes_with_stale_allow += m.revokes_with_stale_allow;
+        for (dst, src) in [(&mut a.stale, &m.stale_allow_ns), (&mut a.propagation, &m.propagation_ns)] {
+            let room = SAMPLES_MAX.saturating_sub(dst.len());
+            dst.extend(src.iter().take(room));
+        }
+    }
+
+    /// Add another part (a worker's) to this one. Order-independent: samples are sorted at
+    /// [`SweepAcc::finish`], failures by seed.
+    pub fn merge(&mut self, other: SweepAcc) {
+        for (k, b) in other.by {
+            let a = self.by.entry(k).or_default();
+            a.seeds += b.seeds;
+            a.failed += b.failed;
+            a.changes += b.changes;
+            a.messages += b.messages;
+            a.stale_allows += b.stale_allows;
+            a.revokes_with_stale_allow += b.revokes_with_stale_allow;
+            for (dst, src) in [(&mut a.stale, b.stale), (&mut a.propagation, b.propagation)] {
                 let room = SAMPLES_MAX.saturating_sub(dst.len());
-                dst.extend(src.iter().take(room));
+                dst.extend(src.into_iter().take(room));
             }
         }
+        self.failures.extend(other.failures);
+        self.failures.sort_by_key(|f| f.seed);
+        self.failures.truncate(FAILURES_LISTED_MAX);
     }
 
     /// The summary.
@@ -238,7 +292,6 @@ impl SweepAcc {
             mode: mode.to_string(),
             seeds,
             failed,
-            events: self.events,
             settings,
             failures,
         }
@@ -251,7 +304,10 @@ impl IamSweep {
         let mut acc = SweepAcc::default();
         for seed in seeds {
             let (o, m) = run_seed(base, seed)?;
-            acc.add(&o, m.as_ref());
+            let v = o.violation.map(|v| format!("{}: {}", v.checker, v.message));
+            if let Some(m) = m {
+                acc.add(seed, &m, v);
+            }
         }
         let mode = base.params.get("mode").cloned().unwrap_or_else(|| "log".into());
         Ok(acc.finish(&mode))
@@ -260,8 +316,8 @@ impl IamSweep {
     /// A short table for terminals.
     pub fn table(&self) -> String {
         let mut s = format!(
-            "iam sweep ({} mode): {} seeds, {} failed, {} events\n{:<14} {:>5} {:>6} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8}\n",
-            self.mode, self.seeds, self.failed, self.events,
+            "iam sweep ({} mode): {} seeds, {} failed\n{:<14} {:>5} {:>6} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8}\n",
+            self.mode, self.seeds, self.failed,
             "faults", "seeds", "failed", "revokes*", "stale p50", "stale p99", "stale max", "prop p50", "prop p99", "msgs/chg"
         );
         for l in &self.settings {

@@ -114,7 +114,7 @@ fn param_u64(config: &RunConfig, key: &str, default: u64, range: std::ops::Range
 }
 
 /// The spans of a run's discrete faults, as the world will draw them.
-fn fault_spans(config: &RunConfig, nodes: u32, bound_ns: u64) -> Result<(Vec<FaultSpan>, bool), SimError> {
+fn fault_spans(config: &RunConfig, nodes: u32, bound_ns: u64) -> Result<(Vec<FaultSpan>, bool, &'static str), SimError> {
     let resolved = config.resolve(&Iam::defaults())?;
     let root = DetRng::new(config.seed);
     let plan = match &config.faults {
@@ -142,7 +142,7 @@ fn fault_spans(config: &RunConfig, nodes: u32, bound_ns: u64) -> Result<(Vec<Fau
             }
         })
         .collect();
-    Ok((spans, plan.disk.any()))
+    Ok((spans, plan.disk.any(), metrics::fault_setting(&plan, &sched)))
 }
 
 fn draw_change(rng: &mut DetRng) -> Change {
@@ -202,7 +202,7 @@ impl Workload for Iam {
         };
         let bound_ns = ms(param_u64(config, "bound_ms", 1_000, 1..=3_600_000)?);
         let tick_ns = ms(param_u64(config, "tick_ms", 10, 1..=60_000)?);
-        let (faults, disk_faults) = fault_spans(config, nodes, bound_ns)?;
+        let (faults, disk_faults, setting) = fault_spans(config, nodes, bound_ns)?;
         Ok(Iam {
             nodes,
             node: NodeConfig { mode, bug, tick_ns },
@@ -210,6 +210,7 @@ impl Workload for Iam {
                 bound_ns,
                 faults,
                 disk_faults,
+                setting,
             },
         })
     }

@@ -23,7 +23,7 @@ use seedbed_engine::lsm::Db;
 use super::catalog::Memo;
 use super::msg::{IamMsg, IamOp, IamReply};
 use super::persist;
-use super::propagation;
+use super::propagation::{self, send};
 use super::store::{Entry, View};
 use super::{Bug, Mode};
 use crate::node::{Ctx, Node, NodeId, OpId, TimerId};
@@ -138,7 +138,7 @@ impl IamNode {
                 if ctx.id() == LEADER {
                     self.peer_acked[LEADER as usize] = view.version;
                 } else {
-                    ctx.send(LEADER, IamMsg::Ack { version: self.acked });
+                    send(ctx, LEADER, IamMsg::Ack { version: self.acked });
                     self.ack_reported = self.acked;
                 }
             }

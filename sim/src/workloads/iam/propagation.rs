@@ -29,6 +29,12 @@ pub const FANOUT: u32 = 2;
 /// Gossip rounds between unconditional `Ack`s to the leader.
 pub const ACK_EVERY_TICKS: u64 = 8;
 
+/// Send, counting the message for the metrics.
+pub(crate) fn send(ctx: &mut Ctx<'_, IamNode>, to: NodeId, msg: IamMsg) {
+    super::metrics::count_message();
+    ctx.send(to, msg);
+}
+
 fn random_peer(ctx: &mut Ctx<'_, IamNode>) -> Option<NodeId> {
     let n = ctx.node_count();
     if n < 2 {
@@ -53,7 +59,7 @@ pub fn on_commit(node: &mut IamNode, ctx: &mut Ctx<'_, IamNode>, entry: Entry) {
         Mode::Log => {
             for to in 0..ctx.node_count() {
                 if to != ctx.id() {
-                    ctx.send(to, IamMsg::Append { entries: vec![entry] });
+                    send(ctx, to, IamMsg::Append { entries: vec![entry] });
                 }
             }
         }
@@ -63,7 +69,7 @@ pub fn on_commit(node: &mut IamNode, ctx: &mut Ctx<'_, IamNode>, entry: Entry) {
                 let Some(to) = random_peer(ctx) else { break };
                 if sent & (1 << to) == 0 {
                     sent |= 1 << to;
-                    ctx.send(to, IamMsg::Append { entries: vec![entry] });
+                    send(ctx, to, IamMsg::Append { entries: vec![entry] });
                 }
             }
         }
@@ -77,7 +83,7 @@ pub fn on_append(node: &mut IamNode, ctx: &mut Ctx<'_, IamNode>, from: NodeId, e
         Mode::Log => {
             if ctx.id() != LEADER {
                 // Always answer, even with nothing new: a restarted leader relearns from it.
-                ctx.send(from, IamMsg::Ack { version: node.acked });
+                send(ctx, from, IamMsg::Ack { version: node.acked });
             }
         }
         Mode::Gossip => {
@@ -85,12 +91,12 @@ pub fn on_append(node: &mut IamNode, ctx: &mut Ctx<'_, IamNode>, from: NodeId, e
                 return;
             }
             if ctx.id() != LEADER {
-                ctx.send(LEADER, IamMsg::Ack { version: node.acked });
+                send(ctx, LEADER, IamMsg::Ack { version: node.acked });
                 node.ack_reported = node.acked;
             }
             if let Some(to) = random_peer(ctx) {
                 if to != from {
-                    ctx.send(to, IamMsg::Append { entries: fresh });
+                    send(ctx, to, IamMsg::Append { entries: fresh });
                 }
             }
         }
@@ -102,10 +108,10 @@ pub fn on_digest(node: &mut IamNode, ctx: &mut Ctx<'_, IamNode>, from: NodeId, v
     if node.view.version > version {
         let entries = entries_after(node, version);
         if !entries.is_empty() {
-            ctx.send(from, IamMsg::Append { entries });
+            send(ctx, from, IamMsg::Append { entries });
         }
     } else if node.view.version < version {
-        ctx.send(from, IamMsg::Digest { version: node.view.version });
+        send(ctx, from, IamMsg::Digest { version: node.view.version });
     }
 }
 
@@ -121,19 +127,19 @@ pub fn on_tick(node: &mut IamNode, ctx: &mut Ctx<'_, IamNode>) {
                 if to != LEADER && behind < node.view.version {
                     let entries = entries_after(node, behind);
                     if !entries.is_empty() {
-                        ctx.send(to, IamMsg::Append { entries });
+                        send(ctx, to, IamMsg::Append { entries });
                     }
                 }
             }
         }
         Mode::Gossip => {
             if let Some(to) = random_peer(ctx) {
-                ctx.send(to, IamMsg::Digest { version: node.view.version });
+                send(ctx, to, IamMsg::Digest { version: node.view.version });
             }
             if ctx.id() != LEADER
                 && (node.acked != node.ack_reported || node.ticks % ACK_EVERY_TICKS == 0)
             {
-                ctx.send(LEADER, IamMsg::Ack { version: node.acked });
+                send(ctx, LEADER, IamMsg::Ack { version: node.acked });
                 node.ack_reported = node.acked;
             }
         }
