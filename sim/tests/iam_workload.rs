@@ -134,3 +134,19 @@ duration_ms_max = 400
         max(&cm.stale_allow_ns)
     );
 }
+
+/// docs/iam.md shows this run's output; the text must stay what the binary prints.
+#[test]
+fn the_documented_partition_repro_still_says_what_the_docs_say() {
+    let plan = include_str!("../../docs/sim/iam-partitions.toml");
+    let doc = include_str!("../../docs/iam.md");
+    let mut c = config(1, &[]);
+    c.faults = FaultSource::Plan(Box::new(seedbed_sim::faults::FaultPlan::from_toml(plan).unwrap()));
+    let (o, m) = run_seed(&c, 1).unwrap();
+    assert!(o.violation.is_none());
+    let summary = m.unwrap().summary();
+    for line in summary.lines() {
+        assert!(doc.contains(line.trim()), "docs/iam.md lacks: {line}");
+    }
+    assert!(doc.contains(&format!("trace hash {}", o.hash_hex())));
+}

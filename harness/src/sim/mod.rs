@@ -495,12 +495,15 @@ pub struct ShortSweep {
     pub correct: sweep::SweepReport,
     /// The register with the planted `stale-quorum` bug: should be caught.
     pub planted: sweep::SweepReport,
+    /// The IAM workload (replicated-log mode, swarm faults): stale-allow windows per setting.
+    pub iam: sweep::SweepReport,
 }
 
 impl ShortSweep {
     /// Print both sweeps for people.
     pub fn print(&self) {
         sweep::print(&self.correct);
+        sweep::print(&self.iam);
         let p = &self.planted.summary;
         println!(
             "planted bug (register --set bug=stale-quorum): caught in {} of {} seeds",
@@ -551,7 +554,24 @@ pub fn short_sweep(out_dir: &Path, budget: Duration) -> anyhow::Result<ShortSwee
     let json = serde_json::json!({ "register": &correct, "register_planted_bug": &planted });
     std::fs::write(&path, serde_json::to_string_pretty(&json)?)
         .with_context(|| format!("writing {}", path.display()))?;
-    Ok(ShortSweep { correct, planted })
+    // A short IAM sweep: 32 seeds of 2,100 operations each (well under a second in release).
+    let seeds: Vec<u64> = (0..32).collect();
+    let iam = sweep::run(
+        &RunConfig::new("iam", 0),
+        &Sources::default(),
+        &seeds,
+        jobs,
+        Some(budget),
+        false,
+    )?;
+    let path = out_dir.join("sim-iam.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&iam)?)
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(ShortSweep {
+        correct,
+        planted,
+        iam,
+    })
 }
 
 #[cfg(test)]
