@@ -6,9 +6,9 @@
 
 mod bench;
 mod iam_cmd;
-mod object_cmd;
 mod inspect;
 mod kv;
+mod object_cmd;
 mod output;
 mod report;
 mod sim;

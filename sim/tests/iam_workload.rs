@@ -28,8 +28,16 @@ fn the_correct_protocol_passes_in_both_modes() {
     for mode in ["log", "gossip"] {
         for seed in 0..4 {
             let o = registry::run(&config(seed, &[("mode", mode)]), None).unwrap();
-            assert!(o.violation.is_none(), "mode {mode} seed {seed}: {:?}", o.violation);
-            assert!(o.ops_completed > 1_900, "mode {mode} seed {seed}: {}", o.ops_completed);
+            assert!(
+                o.violation.is_none(),
+                "mode {mode} seed {seed}: {:?}",
+                o.violation
+            );
+            assert!(
+                o.ops_completed > 1_900,
+                "mode {mode} seed {seed}: {}",
+                o.ops_completed
+            );
         }
     }
 }
@@ -63,7 +71,12 @@ fn a_planted_bug_shrinks_and_the_shrunk_config_reproduces() {
     let c = config(0, &[("bug", "stale-cache")]);
     let r = shrink(&c, 120).unwrap();
     assert_eq!(r.checker, MATCHES);
-    assert!(r.size_after < r.size_before, "{} -> {}", r.size_before, r.size_after);
+    assert!(
+        r.size_after < r.size_before,
+        "{} -> {}",
+        r.size_before,
+        r.size_after
+    );
     assert!(r.size_after.ops < r.size_before.ops);
     let text = r.config.to_toml().unwrap();
     let again = registry::run(&RunConfig::from_toml(&text).unwrap(), None).unwrap();
@@ -83,8 +96,15 @@ fn same_seed_same_trace_in_both_modes() {
 
 #[test]
 fn bad_parameters_are_refused_by_name() {
-    for (k, v) in [("mode", "carrier-pigeon"), ("bug", "nope"), ("bound_ms", "0"), ("colour", "red")] {
-        let e = registry::run(&config(0, &[(k, v)]), None).unwrap_err().to_string();
+    for (k, v) in [
+        ("mode", "carrier-pigeon"),
+        ("bug", "nope"),
+        ("bound_ms", "0"),
+        ("colour", "red"),
+    ] {
+        let e = registry::run(&config(0, &[(k, v)]), None)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains(k), "{k}={v}: {e}");
     }
 }
@@ -98,7 +118,10 @@ fn metrics_come_out_per_fault_setting() {
     assert!(changes > 6 * 80, "{changes} changes");
     for s in &sweep.settings {
         assert!(s.messages_per_change > 0.0, "{s:?}");
-        assert!(s.stale_allow_ms_p50 <= s.stale_allow_ms_p99 && s.stale_allow_ms_p99 <= s.stale_allow_ms_max);
+        assert!(
+            s.stale_allow_ms_p50 <= s.stale_allow_ms_p99
+                && s.stale_allow_ms_p99 <= s.stale_allow_ms_max
+        );
     }
     let json = serde_json::to_value(&sweep).unwrap();
     assert_eq!(json["kind"], "sim-iam");
@@ -141,7 +164,9 @@ fn the_documented_partition_repro_still_says_what_the_docs_say() {
     let plan = include_str!("../../docs/sim/iam-partitions.toml");
     let doc = include_str!("../../docs/iam.md");
     let mut c = config(1, &[]);
-    c.faults = FaultSource::Plan(Box::new(seedbed_sim::faults::FaultPlan::from_toml(plan).unwrap()));
+    c.faults = FaultSource::Plan(Box::new(
+        seedbed_sim::faults::FaultPlan::from_toml(plan).unwrap(),
+    ));
     let (o, m) = run_seed(&c, 1).unwrap();
     assert!(o.violation.is_none());
     let summary = m.unwrap().summary();

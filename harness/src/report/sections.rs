@@ -18,7 +18,11 @@ pub fn draw_all(results: &Results, out: &Path) -> anyhow::Result<Vec<Figure>> {
     if !results.of(Kind::BenchObject).is_empty() {
         object(results, out, &mut figures)?;
     }
-    if results.of(Kind::SimSweep).iter().any(|r| r.value.get("iam").is_some()) {
+    if results
+        .of(Kind::SimSweep)
+        .iter()
+        .any(|r| r.value.get("iam").is_some())
+    {
         sim_iam(results, out, &mut figures)?;
     }
     if figures.is_empty() {
@@ -236,20 +240,31 @@ fn object(results: &Results, out: &Path, figures: &mut Vec<Figure>) -> anyhow::R
 /// `seedbed sim sweep --workload iam --json`).
 fn sim_iam(results: &Results, out: &Path, figures: &mut Vec<Figure>) -> anyhow::Result<()> {
     let mut categories = Vec::new();
-    let mut series: Vec<(String, Vec<f64>)> = ["stale p50", "stale p99", "stale max", "propagation p99"]
-        .iter()
-        .map(|n| (n.to_string(), Vec::new()))
-        .collect();
-    let fields = ["stale_allow_ms_p50", "stale_allow_ms_p99", "stale_allow_ms_max", "propagation_ms_p99"];
+    let mut series: Vec<(String, Vec<f64>)> =
+        ["stale p50", "stale p99", "stale max", "propagation p99"]
+            .iter()
+            .map(|n| (n.to_string(), Vec::new()))
+            .collect();
+    let fields = [
+        "stale_allow_ms_p50",
+        "stale_allow_ms_p99",
+        "stale_allow_ms_max",
+        "propagation_ms_p99",
+    ];
     for r in results.of(Kind::SimSweep) {
-        let Some(iam) = r.value.get("iam") else { continue };
+        let Some(iam) = r.value.get("iam") else {
+            continue;
+        };
         let mode = iam.get("mode").and_then(|m| m.as_str()).unwrap_or("log");
         let lines = iam
             .get("settings")
             .and_then(|s| s.as_array())
             .with_context(|| format!("an iam sweep lacks 'settings': {iam}"))?;
         for line in lines {
-            let line = Record { value: line.clone(), command: None };
+            let line = Record {
+                value: line.clone(),
+                command: None,
+            };
             categories.push(format!("{mode}: {}", text(&line, "setting")?));
             for (i, f) in fields.iter().enumerate() {
                 series[i].1.push(num(&line, f)?);

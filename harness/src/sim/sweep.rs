@@ -78,7 +78,10 @@ pub fn run(
                         Ok(r) => {
                             // The IAM workload leaves its metrics on this thread.
                             if let Some(m) = iam_metrics::take_last() {
-                                let v = r.violation.as_ref().map(|v| format!("{}: {}", v.checker, v.message));
+                                let v = r
+                                    .violation
+                                    .as_ref()
+                                    .map(|v| format!("{}: {}", v.checker, v.message));
                                 iam_part.add(seed, &m, v);
                             }
                             if r.violation.is_some() {
@@ -100,7 +103,10 @@ pub fn run(
                 }
                 *busy_ns.lock().expect("no panics while held") += mine.as_nanos();
                 total.lock().expect("no panics while held").merge(part);
-                iam_total.lock().expect("no panics while held").merge(iam_part);
+                iam_total
+                    .lock()
+                    .expect("no panics while held")
+                    .merge(iam_part);
             });
         }
     });

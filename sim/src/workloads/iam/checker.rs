@@ -146,7 +146,11 @@ impl Shared {
         match (open.op, *reply) {
             (IamOp::Change { id, change }, IamReply::Committed { version }) => {
                 if version != id {
-                    bad(&mut self.verdicts, 2, format!("change {id} was committed as version {version}"));
+                    bad(
+                        &mut self.verdicts,
+                        2,
+                        format!("change {id} was committed as version {version}"),
+                    );
                     return;
                 }
                 if let Err(e) = self.log.commit(version, change, t_ns) {
@@ -159,7 +163,16 @@ impl Shared {
                     self.log.maybe(id, change);
                 }
             }
-            (IamOp::Authorize { req }, IamReply::Decided { allow, version, digest, acked, all_acked }) => {
+            (
+                IamOp::Authorize { req },
+                IamReply::Decided {
+                    allow,
+                    version,
+                    digest,
+                    acked,
+                    all_acked,
+                },
+            ) => {
                 self.decided(t_ns, &open, req, allow, version, digest);
                 let n = open.node as usize;
                 self.node_floor[n] = self.node_floor[n].max(acked);
@@ -168,13 +181,21 @@ impl Shared {
                 }
             }
             (IamOp::Authorize { .. }, IamReply::Unavailable) => {}
-            (op, r) => bad(&mut self.verdicts, 2, format!("op {op_id} {op:?} got the wrong kind of reply {r:?}")),
+            (op, r) => bad(
+                &mut self.verdicts,
+                2,
+                format!("op {op_id} {op:?} got the wrong kind of reply {r:?}"),
+            ),
         }
     }
 
     /// The leader now says every node holds `all_acked`: record propagation times.
     fn propagated(&mut self, t_ns: u64, all_acked: u64) {
-        for (_, l) in self.log.committed().range(self.global_floor + 1..=all_acked) {
+        for (_, l) in self
+            .log
+            .committed()
+            .range(self.global_floor + 1..=all_acked)
+        {
             if let Some(c) = l.commit_ns {
                 self.metrics.propagation_ns.push(t_ns.saturating_sub(c));
             }
@@ -182,7 +203,15 @@ impl Shared {
         self.global_floor = all_acked;
     }
 
-    fn decided(&mut self, t_ns: u64, open: &Open, req: u16, allow: bool, version: u64, digest: u64) {
+    fn decided(
+        &mut self,
+        t_ns: u64,
+        open: &Open,
+        req: u16,
+        allow: bool,
+        version: u64,
+        digest: u64,
+    ) {
         let node = open.node;
         let what = if allow { "Allow" } else { "Deny" };
         if version < open.node_floor {
@@ -203,7 +232,8 @@ impl Shared {
         }
         match self.log.view(version, digest) {
             Err(e) => {
-                self.verdicts[2] = Some(format!("n{node} decided {what} for {}: {e}", describe(req)));
+                self.verdicts[2] =
+                    Some(format!("n{node} decided {what} for {}: {e}", describe(req)));
                 return;
             }
             Ok(memo) => {
@@ -243,7 +273,12 @@ impl Shared {
             let Some(c) = commit_ns else { return };
             let window = t_ns.saturating_sub(c);
             self.metrics.stale_allows += 1;
-            if self.metrics.longest.as_ref().is_none_or(|(w, _)| window > *w) {
+            if self
+                .metrics
+                .longest
+                .as_ref()
+                .is_none_or(|(w, _)| window > *w)
+            {
                 self.metrics.longest = Some((
                     window,
                     format!(

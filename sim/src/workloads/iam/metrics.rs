@@ -102,7 +102,11 @@ pub fn fault_setting(plan: &FaultPlan, schedule: &[ScheduledFault]) -> &'static 
         "partitions"
     } else if has("crash") {
         "crashes"
-    } else if has("pause") || schedule.iter().any(|f| matches!(f.fault, Fault::ClockJump { .. })) {
+    } else if has("pause")
+        || schedule
+            .iter()
+            .any(|f| matches!(f.fault, Fault::ClockJump { .. }))
+    {
         "pauses-clocks"
     } else if plan.net.drop > 0.0 || plan.net.reorder > 0.0 || plan.net.slow_link_factor_max > 1 {
         "lossy-net"
@@ -225,7 +229,10 @@ impl SweepAcc {
         a.changes += m.changes;
         a.stale_allows += m.stale_allows;
         a.revokes_with_stale_allow += m.revokes_with_stale_allow;
-        for (dst, src) in [(&mut a.stale, &m.stale_allow_ns), (&mut a.propagation, &m.propagation_ns)] {
+        for (dst, src) in [
+            (&mut a.stale, &m.stale_allow_ns),
+            (&mut a.propagation, &m.propagation_ns),
+        ] {
             let room = SAMPLES_MAX.saturating_sub(dst.len());
             dst.extend(src.iter().take(room));
         }
@@ -309,7 +316,11 @@ impl IamSweep {
                 acc.add(seed, &m, v);
             }
         }
-        let mode = base.params.get("mode").cloned().unwrap_or_else(|| "log".into());
+        let mode = base
+            .params
+            .get("mode")
+            .cloned()
+            .unwrap_or_else(|| "log".into());
         Ok(acc.finish(&mode))
     }
 

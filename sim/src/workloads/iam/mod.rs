@@ -42,7 +42,9 @@ use crate::faults::{schedule, swarm, Fault, FaultPlan};
 use crate::node::NodeId;
 use crate::time::{ms, NANOS_PER_MS};
 use crate::workload::{check_params, OpFor, Workload};
-use catalog::{BUCKETS, BUCKET_POLICIES, GROUPS, IDENTITY_POLICIES, REQUESTS, ROLES, TRUST_POLICIES, USERS};
+use catalog::{
+    BUCKETS, BUCKET_POLICIES, GROUPS, IDENTITY_POLICIES, REQUESTS, ROLES, TRUST_POLICIES, USERS,
+};
 use checker::{FaultSpan, WindowRules};
 use msg::IamOp;
 use node::{IamNode, NodeConfig, LEADER};
@@ -99,7 +101,12 @@ pub struct Iam {
     rules: WindowRules,
 }
 
-fn param_u64(config: &RunConfig, key: &str, default: u64, range: std::ops::RangeInclusive<u64>) -> Result<u64, SimError> {
+fn param_u64(
+    config: &RunConfig,
+    key: &str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, SimError> {
     match config.params.get(key) {
         None => Ok(default),
         Some(v) => match v.parse::<u64>() {
@@ -107,14 +114,22 @@ fn param_u64(config: &RunConfig, key: &str, default: u64, range: std::ops::Range
             _ => Err(SimError::Param {
                 workload: Iam::NAME,
                 key: key.into(),
-                detail: format!("'{v}': expected an integer in {}..={}", range.start(), range.end()),
+                detail: format!(
+                    "'{v}': expected an integer in {}..={}",
+                    range.start(),
+                    range.end()
+                ),
             }),
         },
     }
 }
 
 /// The spans of a run's discrete faults, as the world will draw them.
-fn fault_spans(config: &RunConfig, nodes: u32, bound_ns: u64) -> Result<(Vec<FaultSpan>, bool, &'static str), SimError> {
+fn fault_spans(
+    config: &RunConfig,
+    nodes: u32,
+    bound_ns: u64,
+) -> Result<(Vec<FaultSpan>, bool, &'static str), SimError> {
     let resolved = config.resolve(&Iam::defaults())?;
     let root = DetRng::new(config.seed);
     let plan = match &config.faults {
@@ -132,7 +147,9 @@ fn fault_spans(config: &RunConfig, nodes: u32, bound_ns: u64) -> Result<(Vec<Fau
         .map(|f| {
             let start_ns = ms(f.at_ms);
             let len_ns = match f.fault {
-                Fault::Partition { duration_ms, .. } | Fault::Pause { duration_ms, .. } => ms(duration_ms),
+                Fault::Partition { duration_ms, .. } | Fault::Pause { duration_ms, .. } => {
+                    ms(duration_ms)
+                }
                 Fault::Crash { down_ms, .. } => ms(down_ms),
                 Fault::ClockJump { .. } => bound_ns,
             };
@@ -142,25 +159,65 @@ fn fault_spans(config: &RunConfig, nodes: u32, bound_ns: u64) -> Result<(Vec<Fau
             }
         })
         .collect();
-    Ok((spans, plan.disk.any(), metrics::fault_setting(&plan, &sched)))
+    Ok((
+        spans,
+        plan.disk.any(),
+        metrics::fault_setting(&plan, &sched),
+    ))
 }
 
 fn draw_change(rng: &mut DetRng) -> Change {
     let mut pick = |n: usize| rng.below(n as u64) as u8;
     match pick(13) {
-        0 => Change::AttachUserPolicy { user: pick(USERS), policy: pick(IDENTITY_POLICIES) },
-        1 => Change::DetachUserPolicy { user: pick(USERS), policy: pick(IDENTITY_POLICIES) },
-        2 => Change::AttachGroupPolicy { group: pick(GROUPS), policy: pick(IDENTITY_POLICIES) },
-        3 => Change::DetachGroupPolicy { group: pick(GROUPS), policy: pick(IDENTITY_POLICIES) },
-        4 => Change::AttachRolePolicy { role: pick(ROLES), policy: pick(IDENTITY_POLICIES) },
-        5 => Change::DetachRolePolicy { role: pick(ROLES), policy: pick(IDENTITY_POLICIES) },
-        6 => Change::AddUserToGroup { user: pick(USERS), group: pick(GROUPS) },
-        7 => Change::RemoveUserFromGroup { user: pick(USERS), group: pick(GROUPS) },
-        8 => Change::CreatePolicy { policy: pick(IDENTITY_POLICIES) },
-        9 => Change::DeletePolicy { policy: pick(IDENTITY_POLICIES) },
-        10 => Change::PutBucketPolicy { bucket: pick(BUCKETS), policy: pick(BUCKET_POLICIES) },
-        11 => Change::DeleteBucketPolicy { bucket: pick(BUCKETS) },
-        _ => Change::UpdateTrustPolicy { role: pick(ROLES), policy: pick(TRUST_POLICIES) },
+        0 => Change::AttachUserPolicy {
+            user: pick(USERS),
+            policy: pick(IDENTITY_POLICIES),
+        },
+        1 => Change::DetachUserPolicy {
+            user: pick(USERS),
+            policy: pick(IDENTITY_POLICIES),
+        },
+        2 => Change::AttachGroupPolicy {
+            group: pick(GROUPS),
+            policy: pick(IDENTITY_POLICIES),
+        },
+        3 => Change::DetachGroupPolicy {
+            group: pick(GROUPS),
+            policy: pick(IDENTITY_POLICIES),
+        },
+        4 => Change::AttachRolePolicy {
+            role: pick(ROLES),
+            policy: pick(IDENTITY_POLICIES),
+        },
+        5 => Change::DetachRolePolicy {
+            role: pick(ROLES),
+            policy: pick(IDENTITY_POLICIES),
+        },
+        6 => Change::AddUserToGroup {
+            user: pick(USERS),
+            group: pick(GROUPS),
+        },
+        7 => Change::RemoveUserFromGroup {
+            user: pick(USERS),
+            group: pick(GROUPS),
+        },
+        8 => Change::CreatePolicy {
+            policy: pick(IDENTITY_POLICIES),
+        },
+        9 => Change::DeletePolicy {
+            policy: pick(IDENTITY_POLICIES),
+        },
+        10 => Change::PutBucketPolicy {
+            bucket: pick(BUCKETS),
+            policy: pick(BUCKET_POLICIES),
+        },
+        11 => Change::DeleteBucketPolicy {
+            bucket: pick(BUCKETS),
+        },
+        _ => Change::UpdateTrustPolicy {
+            role: pick(ROLES),
+            policy: pick(TRUST_POLICIES),
+        },
     }
 }
 
@@ -186,7 +243,9 @@ impl Workload for Iam {
             Some(v) => Bug::parse(v).ok_or_else(|| SimError::Param {
                 workload: Self::NAME,
                 key: "bug".into(),
-                detail: format!("'{v}': expected none, stale-cache, out-of-order or ack-before-persist"),
+                detail: format!(
+                    "'{v}': expected none, stale-cache, out-of-order or ack-before-persist"
+                ),
             })?,
         };
         let mode = match config.params.get("mode").map(String::as_str) {
@@ -220,7 +279,7 @@ impl Workload for Iam {
     }
 
     fn next_op(&mut self, rng: &mut DetRng, index: u64) -> (NodeId, OpFor<Self>) {
-        if index % CHANGE_EVERY_OPS == 0 {
+        if index.is_multiple_of(CHANGE_EVERY_OPS) {
             // Ids grow with the index, so the leader's versions grow with them.
             let op = IamOp::Change {
                 id: index + 1,
@@ -234,7 +293,9 @@ impl Workload for Iam {
     }
 
     fn quiet_ops(&mut self) -> Vec<(NodeId, OpFor<Self>)> {
-        (0..self.nodes).map(|n| (n, IamOp::Authorize { req: 0 })).collect()
+        (0..self.nodes)
+            .map(|n| (n, IamOp::Authorize { req: 0 }))
+            .collect()
     }
 
     fn checkers(&self) -> Vec<Box<dyn Checker<IamNode>>> {

@@ -104,7 +104,10 @@ impl ChangeLog {
             }
             self.memos.insert((version, digest), Memo::new(store));
         }
-        Ok(self.memos.get_mut(&(version, digest)).expect("inserted above"))
+        Ok(self
+            .memos
+            .get_mut(&(version, digest))
+            .expect("inserted above"))
     }
 
     /// The store after the log's prefix up to `version`, settling unsettled changes below it
@@ -183,7 +186,10 @@ mod tests {
         assert!(log.committed().contains_key(&2));
         // Claims 3 but skipped 1.
         let bad = id_mix(2).wrapping_add(id_mix(3));
-        assert!(log.view(3, bad).unwrap_err().contains("matches no such set"));
+        assert!(log
+            .view(3, bad)
+            .unwrap_err()
+            .contains("matches no such set"));
         assert!(log.commit(2, c, 40).is_err());
     }
 }

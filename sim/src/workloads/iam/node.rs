@@ -138,7 +138,13 @@ impl IamNode {
                 if ctx.id() == LEADER {
                     self.peer_acked[LEADER as usize] = view.version;
                 } else {
-                    send(ctx, LEADER, IamMsg::Ack { version: self.acked });
+                    send(
+                        ctx,
+                        LEADER,
+                        IamMsg::Ack {
+                            version: self.acked,
+                        },
+                    );
                     self.ack_reported = self.acked;
                 }
             }
@@ -161,10 +167,18 @@ impl IamNode {
 
     fn decide(&mut self, req: u16) -> bool {
         let store = self.view.store;
-        self.memo.get_or_insert_with(|| Memo::new(store)).allows(req)
+        self.memo
+            .get_or_insert_with(|| Memo::new(store))
+            .allows(req)
     }
 
-    fn commit(&mut self, ctx: &mut Ctx<'_, Self>, op_id: OpId, id: u64, change: super::store::Change) {
+    fn commit(
+        &mut self,
+        ctx: &mut Ctx<'_, Self>,
+        op_id: OpId,
+        id: u64,
+        change: super::store::Change,
+    ) {
         let Some(db) = self.db.as_ref() else {
             return ctx.reply(op_id, IamReply::Rejected { maybe: false });
         };
@@ -276,11 +290,7 @@ impl Node for IamNode {
                 propagation::on_tick(self, ctx);
                 ctx.set_timer(self.cfg.tick_ns, TICK);
             }
-            REOPEN => {
-                if self.db.is_none() {
-                    self.reopen(ctx);
-                }
-            }
+            REOPEN if self.db.is_none() => self.reopen(ctx),
             _ => {}
         }
     }
@@ -293,7 +303,11 @@ impl Node for IamNode {
                     return ctx.reply(op_id, IamReply::Unavailable);
                 }
                 let allow = self.decide(req);
-                let all_acked = if ctx.id() == LEADER { self.all_acked() } else { 0 };
+                let all_acked = if ctx.id() == LEADER {
+                    self.all_acked()
+                } else {
+                    0
+                };
                 ctx.reply(
                     op_id,
                     IamReply::Decided {

@@ -60,7 +60,10 @@ fn key(id: u64) -> [u8; 10] {
 
 /// Open (or create) the node's database and replay its view. Returns the database, the view
 /// and the entries it holds (oldest first).
-pub fn open(fs: &FsHandle, clock: std::sync::Arc<NodeClock>) -> Result<(Db, View, Vec<Entry>), PersistError> {
+pub fn open(
+    fs: &FsHandle,
+    clock: std::sync::Arc<NodeClock>,
+) -> Result<(Db, View, Vec<Entry>), PersistError> {
     let db = Db::open(fs.clone(), Path::new(DIR), options(), clock)?;
     let mut view = View::default();
     let mut entries = Vec::new();
@@ -117,8 +120,16 @@ mod tests {
         let clock = Arc::new(NodeClock::new(Arc::new(GlobalTime::new()), 0, 0));
         let (db, view, got) = open(&handle, clock.clone()).unwrap();
         assert_eq!((view.version, got.len()), (0, 0));
-        let e1 = Entry { id: 2, prev: 0, change: Change::DeletePolicy { policy: 0 } };
-        let e2 = Entry { id: 5, prev: 2, change: Change::CreatePolicy { policy: 0 } };
+        let e1 = Entry {
+            id: 2,
+            prev: 0,
+            change: Change::DeletePolicy { policy: 0 },
+        };
+        let e2 = Entry {
+            id: 5,
+            prev: 2,
+            change: Change::CreatePolicy { policy: 0 },
+        };
         append(&db, &[e1, e2], true).unwrap();
         db.abandon();
         fs.crash();

@@ -59,7 +59,13 @@ pub fn on_commit(node: &mut IamNode, ctx: &mut Ctx<'_, IamNode>, entry: Entry) {
         Mode::Log => {
             for to in 0..ctx.node_count() {
                 if to != ctx.id() {
-                    send(ctx, to, IamMsg::Append { entries: vec![entry] });
+                    send(
+                        ctx,
+                        to,
+                        IamMsg::Append {
+                            entries: vec![entry],
+                        },
+                    );
                 }
             }
         }
@@ -69,7 +75,13 @@ pub fn on_commit(node: &mut IamNode, ctx: &mut Ctx<'_, IamNode>, entry: Entry) {
                 let Some(to) = random_peer(ctx) else { break };
                 if sent & (1 << to) == 0 {
                     sent |= 1 << to;
-                    send(ctx, to, IamMsg::Append { entries: vec![entry] });
+                    send(
+                        ctx,
+                        to,
+                        IamMsg::Append {
+                            entries: vec![entry],
+                        },
+                    );
                 }
             }
         }
@@ -83,7 +95,13 @@ pub fn on_append(node: &mut IamNode, ctx: &mut Ctx<'_, IamNode>, from: NodeId, e
         Mode::Log => {
             if ctx.id() != LEADER {
                 // Always answer, even with nothing new: a restarted leader relearns from it.
-                send(ctx, from, IamMsg::Ack { version: node.acked });
+                send(
+                    ctx,
+                    from,
+                    IamMsg::Ack {
+                        version: node.acked,
+                    },
+                );
             }
         }
         Mode::Gossip => {
@@ -91,7 +109,13 @@ pub fn on_append(node: &mut IamNode, ctx: &mut Ctx<'_, IamNode>, from: NodeId, e
                 return;
             }
             if ctx.id() != LEADER {
-                send(ctx, LEADER, IamMsg::Ack { version: node.acked });
+                send(
+                    ctx,
+                    LEADER,
+                    IamMsg::Ack {
+                        version: node.acked,
+                    },
+                );
                 node.ack_reported = node.acked;
             }
             if let Some(to) = random_peer(ctx) {
@@ -111,7 +135,13 @@ pub fn on_digest(node: &mut IamNode, ctx: &mut Ctx<'_, IamNode>, from: NodeId, v
             send(ctx, from, IamMsg::Append { entries });
         }
     } else if node.view.version < version {
-        send(ctx, from, IamMsg::Digest { version: node.view.version });
+        send(
+            ctx,
+            from,
+            IamMsg::Digest {
+                version: node.view.version,
+            },
+        );
     }
 }
 
@@ -134,12 +164,24 @@ pub fn on_tick(node: &mut IamNode, ctx: &mut Ctx<'_, IamNode>) {
         }
         Mode::Gossip => {
             if let Some(to) = random_peer(ctx) {
-                send(ctx, to, IamMsg::Digest { version: node.view.version });
+                send(
+                    ctx,
+                    to,
+                    IamMsg::Digest {
+                        version: node.view.version,
+                    },
+                );
             }
             if ctx.id() != LEADER
-                && (node.acked != node.ack_reported || node.ticks % ACK_EVERY_TICKS == 0)
+                && (node.acked != node.ack_reported || node.ticks.is_multiple_of(ACK_EVERY_TICKS))
             {
-                send(ctx, LEADER, IamMsg::Ack { version: node.acked });
+                send(
+                    ctx,
+                    LEADER,
+                    IamMsg::Ack {
+                        version: node.acked,
+                    },
+                );
                 node.ack_reported = node.acked;
             }
         }

@@ -10,7 +10,9 @@
 //! Nodes and the checker share [`Store::apply`], so "the global view as of version v" and "a
 //! node's view at version v" mean the same function of the same changes.
 
-use super::catalog::{BUCKETS, BUCKET_POLICIES, GROUPS, IDENTITY_POLICIES, ROLES, TRUST_POLICIES, USERS};
+use super::catalog::{
+    BUCKETS, BUCKET_POLICIES, GROUPS, IDENTITY_POLICIES, ROLES, TRUST_POLICIES, USERS,
+};
 
 /// One change to the policy store. Fields are indexes into the catalog's fixed universe,
 /// named for what they index (`user` into users, `policy` into that kind's policies).
@@ -94,15 +96,24 @@ impl Change {
         let change = match kind {
             0 if ok(USERS, IDENTITY_POLICIES) => AttachUserPolicy { user: a, policy: c },
             1 if ok(USERS, IDENTITY_POLICIES) => DetachUserPolicy { user: a, policy: c },
-            2 if ok(GROUPS, IDENTITY_POLICIES) => AttachGroupPolicy { group: a, policy: c },
-            3 if ok(GROUPS, IDENTITY_POLICIES) => DetachGroupPolicy { group: a, policy: c },
+            2 if ok(GROUPS, IDENTITY_POLICIES) => AttachGroupPolicy {
+                group: a,
+                policy: c,
+            },
+            3 if ok(GROUPS, IDENTITY_POLICIES) => DetachGroupPolicy {
+                group: a,
+                policy: c,
+            },
             4 if ok(ROLES, IDENTITY_POLICIES) => AttachRolePolicy { role: a, policy: c },
             5 if ok(ROLES, IDENTITY_POLICIES) => DetachRolePolicy { role: a, policy: c },
             6 if ok(USERS, GROUPS) => AddUserToGroup { user: a, group: c },
             7 if ok(USERS, GROUPS) => RemoveUserFromGroup { user: a, group: c },
             8 if ok(IDENTITY_POLICIES, 1) => CreatePolicy { policy: a },
             9 if ok(IDENTITY_POLICIES, 1) => DeletePolicy { policy: a },
-            10 if ok(BUCKETS, BUCKET_POLICIES) => PutBucketPolicy { bucket: a, policy: c },
+            10 if ok(BUCKETS, BUCKET_POLICIES) => PutBucketPolicy {
+                bucket: a,
+                policy: c,
+            },
             11 if ok(BUCKETS, 1) => DeleteBucketPolicy { bucket: a },
             12 if ok(ROLES, TRUST_POLICIES) => UpdateTrustPolicy { role: a, policy: c },
             0..=12 => return Err(range),
@@ -209,7 +220,10 @@ impl Entry {
     /// The inverse of [`Entry::encode`].
     pub fn decode(b: &[u8]) -> Result<Entry, String> {
         if b.len() != ENTRY_BYTES {
-            return Err(format!("entry is {} bytes, expected {ENTRY_BYTES}", b.len()));
+            return Err(format!(
+                "entry is {} bytes, expected {ENTRY_BYTES}",
+                b.len()
+            ));
         }
         let mut w = [0u8; 8];
         w.copy_from_slice(&b[0..8]);
@@ -269,7 +283,9 @@ mod tests {
         assert_eq!(Entry::decode(&e.encode()), Ok(e));
         let mut b = e.encode();
         b[16] = 77;
-        assert!(Entry::decode(&b).unwrap_err().contains("unknown change kind"));
+        assert!(Entry::decode(&b)
+            .unwrap_err()
+            .contains("unknown change kind"));
         b[16] = 12;
         b[17] = 9;
         assert!(Entry::decode(&b).unwrap_err().contains("out of range"));
