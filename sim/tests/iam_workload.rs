@@ -175,3 +175,24 @@ fn the_documented_partition_repro_still_says_what_the_docs_say() {
     }
     assert!(doc.contains(&format!("trace hash {}", o.hash_hex())));
 }
+
+/// Checker (2) fails a stale allow longer than the bound on a connected network (here a
+/// 3 ms bound against a reordered message), and the failure shrinks.
+#[test]
+fn a_bound_shorter_than_the_network_fails_the_window_checker() {
+    use seedbed_sim::workloads::iam::checker::STALE_WINDOW;
+    let c = config(25, &[("bound_ms", "3")]);
+    let o = registry::run(&c, None).unwrap();
+    let v = o.violation.expect("caught");
+    assert_eq!(v.checker, STALE_WINDOW, "{}", v.message);
+    assert!(
+        v.message.contains("beyond the 3 ms propagation bound"),
+        "{}",
+        v.message
+    );
+    // The default bound (1 s) is far above it: the same seed passes.
+    assert!(registry::run(&config(25, &[]), None)
+        .unwrap()
+        .violation
+        .is_none());
+}

@@ -312,7 +312,9 @@ fn contexts() -> &'static [RequestContext] {
     static CONTEXTS: OnceLock<Vec<RequestContext>> = OnceLock::new();
     CONTEXTS.get_or_init(|| {
         let r = Reference::new(Store::default());
-        (0..PRINCIPALS * ACTIONS.len()).map(|q| r.prepare(q).1).collect()
+        (0..PRINCIPALS * ACTIONS.len())
+            .map(|q| r.prepare(q).1)
+            .collect()
     })
 }
 
@@ -496,6 +498,9 @@ mod tests {
                 }
             }
         }
-        assert!(allows > 100 && denies > 100, "{allows} allows, {denies} denies");
+        assert!(
+            allows > 100 && denies > 100,
+            "{allows} allows, {denies} denies"
+        );
     }
 }
