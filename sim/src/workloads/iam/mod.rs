@@ -238,6 +238,12 @@ impl Workload for Iam {
 
     fn new(config: &RunConfig, nodes: u32) -> Result<Self, SimError> {
         check_params(Self::NAME, config, &["bug", "mode", "bound_ms", "tick_ms"])?;
+        if nodes > 64 {
+            // Gossip's push picks peers through a 64-bit mask.
+            return Err(SimError::Config(format!(
+                "nodes = {nodes}: the iam workload runs at most 64 nodes"
+            )));
+        }
         let bug = match config.params.get("bug") {
             None => Bug::None,
             Some(v) => Bug::parse(v).ok_or_else(|| SimError::Param {
