@@ -374,3 +374,172 @@ impl Checker<IamNode> for IamChecker {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workloads::iam::store::{id_mix, Change};
+
+    fn decided(version: u64, allow: bool, acked: u64, all_acked: u64) -> IamReply {
+        let digest = (1..=version)
+            .filter(|v| *v == 1 || *v == 2)
+            .fold(0u64, |d, v| d.wrapping_add(id_mix(v)));
+        IamReply::Decided {
+            allow,
+            version,
+            digest,
+            acked,
+            all_acked,
+        }
+    }
+
+    /// Runs ops through the four checkers as the world would; returns the first verdict.
+    struct Harness {
+        cs: Vec<Box<dyn Checker<IamNode>>>,
+        next: OpId,
+    }
+
+    impl Harness {
+        fn new(rules: WindowRules) -> Self {
+            Harness {
+                cs: checkers(3, rules),
+                next: 0,
+            }
+        }
+
+        fn op(&mut self, t: u64, node: NodeId, op: IamOp, reply: IamReply) -> Result<(), String> {
+            let id = self.next;
+            self.next += 1;
+            for c in &mut self.cs {
+                c.invoke(t, id, node, &op)?;
+            }
+            for c in &mut self.cs {
+                c.complete(t, id, &reply)
+                    .map_err(|m| format!("{}: {m}", c.name()))?;
+            }
+            Ok(())
+        }
+    }
+
+    // u0 s3:GetObject b0/k: allowed initially; revoked by detaching s3-read and deleting the
+    // bucket policy (versions 1 and 2).
+    const REQ: u16 = 0;
+
+    fn setup() -> Harness {
+        let mut h = Harness::new(WindowRules {
+            bound_ns: 5_000_000,
+            ..WindowRules::default()
+        });
+        let c1 = Change::DetachUserPolicy { user: 0, policy: 0 };
+        let c2 = Change::DeleteBucketPolicy { bucket: 0 };
+        h.op(
+            10,
+            0,
+            IamOp::Change { id: 1, change: c1 },
+            IamReply::Committed { version: 1 },
+        )
+        .unwrap();
+        h.op(
+            20,
+            0,
+            IamOp::Change { id: 2, change: c2 },
+            IamReply::Committed { version: 2 },
+        )
+        .unwrap();
+        h
+    }
+
+    #[test]
+    fn a_decision_on_the_right_view_passes_and_a_wrong_one_fails() {
+        let mut h = setup();
+        h.op(
+            30,
+            1,
+            IamOp::Authorize { req: REQ },
+            decided(2, false, 2, 0),
+        )
+        .unwrap();
+        let e = h
+            .op(31, 1, IamOp::Authorize { req: REQ }, decided(2, true, 2, 0))
+            .unwrap_err();
+        assert!(e.starts_with(MATCHES), "{e}");
+    }
+
+    #[test]
+    fn going_below_an_acknowledged_version_fails() {
+        let mut h = setup();
+        h.op(
+            30,
+            1,
+            IamOp::Authorize { req: REQ },
+            decided(2, false, 2, 0),
+        )
+        .unwrap();
+        let e = h
+            .op(40, 1, IamOp::Authorize { req: REQ }, decided(1, true, 1, 0))
+            .unwrap_err();
+        assert!(e.starts_with(ACK_DURABLE), "{e}");
+    }
+
+    #[test]
+    fn going_below_a_fully_propagated_version_fails() {
+        let mut h = setup();
+        h.op(
+            30,
+            0,
+            IamOp::Authorize { req: REQ },
+            decided(2, false, 2, 2),
+        )
+        .unwrap();
+        let e = h
+            .op(40, 2, IamOp::Authorize { req: REQ }, decided(1, true, 1, 0))
+            .unwrap_err();
+        assert!(e.starts_with(PROPAGATED), "{e}");
+    }
+
+    #[test]
+    fn a_stale_allow_beyond_the_bound_fails_only_on_a_connected_network() {
+        // Allowed with view 1 (bucket policy still there) 10 ms after version 2 revoked it.
+        let mut h = setup();
+        let e = h
+            .op(
+                10_000_020,
+                1,
+                IamOp::Authorize { req: REQ },
+                decided(1, true, 1, 0),
+            )
+            .unwrap_err();
+        assert!(e.starts_with(STALE_WINDOW), "{e}");
+        let mut h = Harness::new(WindowRules {
+            bound_ns: 5_000_000,
+            faults: vec![FaultSpan {
+                start_ns: 0,
+                end_ns: 1_000_000,
+            }],
+            ..WindowRules::default()
+        });
+        let c1 = Change::DetachUserPolicy { user: 0, policy: 0 };
+        let c2 = Change::DeleteBucketPolicy { bucket: 0 };
+        h.op(
+            10,
+            0,
+            IamOp::Change { id: 1, change: c1 },
+            IamReply::Committed { version: 1 },
+        )
+        .unwrap();
+        h.op(
+            20,
+            0,
+            IamOp::Change { id: 2, change: c2 },
+            IamReply::Committed { version: 2 },
+        )
+        .unwrap();
+        h.op(
+            10_000_020,
+            1,
+            IamOp::Authorize { req: REQ },
+            decided(1, true, 1, 0),
+        )
+        .unwrap();
+    }
+}
