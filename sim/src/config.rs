@@ -255,9 +255,11 @@ mod tests {
     fn resolve_checks_ranges() {
         let mut c = RunConfig::new("w", 1);
         assert_eq!(c.resolve(&D).unwrap().nodes, 3);
-        c.nodes = Some(65);
+        c.nodes = Some(MAX_NODES + 1);
         let e = c.resolve(&D).unwrap_err().to_string();
-        assert!(e.contains("nodes = 65"), "{e}");
+        assert!(e.contains(&format!("nodes = {}", MAX_NODES + 1)), "{e}");
+        c.nodes = Some(MAX_NODES);
+        assert_eq!(c.resolve(&D).unwrap().nodes, MAX_NODES);
         assert!(RunConfig::from_toml("sed = 3")
             .unwrap_err()
             .to_string()

@@ -23,8 +23,11 @@ use crate::faults::buggify::Buggify;
 /// A node's index, `0..nodes`.
 pub type NodeId = u32;
 
-/// Nodes per run, at most: partitions are bit masks over node ids.
-pub const MAX_NODES: u32 = 64;
+/// Nodes per run, at most. Partitions are bitsets of any size; the bound keeps the network's
+/// per-link state (`nodes²` links, 16 bytes each: 16 MiB at this bound) in memory. Workloads
+/// with their own limits (the register's acknowledgement masks hold 64 nodes) check them in
+/// `Workload::new`.
+pub const MAX_NODES: u32 = 1_024;
 
 /// A client operation's id, unique within a run.
 pub type OpId = u64;

@@ -89,6 +89,9 @@ pub struct RunOutcome {
     pub ops_completed: u64,
     /// Node crashes.
     pub crashes: u64,
+    /// Workload measurements by name (gossip's detection times, say), from the checkers'
+    /// [`Checker::metrics`]; empty for workloads that measure nothing.
+    pub metrics: BTreeMap<String, f64>,
 }
 
 impl RunOutcome {
@@ -282,6 +285,12 @@ pub fn run<W: Workload>(
         faults: world.schedule.len() as u64 + plan.continuous_kinds() as u64,
         fault_ms,
     };
+    let mut metrics = BTreeMap::new();
+    for c in &world.checkers {
+        for (name, value) in c.metrics() {
+            metrics.insert(name.to_string(), value);
+        }
+    }
     let hash = world.trace.hash();
     let events = world.trace.events();
     let violation = world.violation.clone();
@@ -305,6 +314,7 @@ pub fn run<W: Workload>(
         net: world.net.stats,
         ops_completed: world.ops_completed,
         crashes: world.crashes,
+        metrics,
     })
 }
 
@@ -562,7 +572,18 @@ impl<W: Workload> World<'_, W> {
             effects: &mut self.effects,
         };
         f(node, &mut ctx);
+        let now = self.now_ns;
+        let mut failed = None;
+        for c in &mut self.checkers {
+            if let Err(m) = c.observe(now, id, node) {
+                failed = Some((c.name(), m));
+                break;
+            }
+        }
         self.apply_effects(id);
+        if let Some((name, m)) = failed {
+            self.fail(name, m);
+        }
     }
 
     fn apply_effects(&mut self, from: NodeId) {
@@ -645,6 +666,9 @@ impl<W: Workload> World<'_, W> {
     fn fault(&mut self, i: u32) {
         let f = self.schedule[i as usize].fault.clone();
         let t = self.now_ns;
+        for c in &mut self.checkers {
+            c.fault(t, &f);
+        }
         match f {
             Fault::Partition {
                 partition,
@@ -747,6 +771,9 @@ impl<W: Workload> World<'_, W> {
     fn restart(&mut self, node: NodeId) {
         let fresh = self.workload.build_node(node);
         self.slots[node as usize].node = Some(fresh);
+        for c in &mut self.checkers {
+            c.restarted(self.now_ns, node);
+        }
         self.trace.record(
             self.now_ns,
             Some(node),
@@ -766,6 +793,9 @@ impl<W: Workload> World<'_, W> {
             .record(self.now_ns, None, TraceKind::Quiet, 0, 0, || {
                 "faults stop: partitions heal, nodes restart, quiet period begins".into()
             });
+        for c in &mut self.checkers {
+            c.faults_end(self.now_ns);
+        }
         for id in 0..self.cfg.nodes {
             let slot = &mut self.slots[id as usize];
             slot.disk.faults_off();

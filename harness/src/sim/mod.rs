@@ -273,6 +273,22 @@ fn describe(o: &RunOutcome) {
         o.schedule.len()
     );
     println!("trace hash {}", o.hash_hex());
+    if !o.metrics.is_empty() {
+        let line: Vec<String> = o
+            .metrics
+            .iter()
+            .map(|(k, v)| format!("{k}={}", fmt_metric(*v)))
+            .collect();
+        println!("metrics: {}", line.join(" "));
+    }
+}
+
+fn fmt_metric(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.3}")
+    }
 }
 
 fn repro_line(c: &RunConfig, sources: &Sources) -> anyhow::Result<String> {
@@ -495,6 +511,9 @@ pub struct ShortSweep {
     pub correct: sweep::SweepReport,
     /// The register with the planted `stale-quorum` bug: should be caught.
     pub planted: sweep::SweepReport,
+    /// SWIM gossip over swarm faults: should find nothing, and measures detection time,
+    /// false positives and cost (the metrics table).
+    pub gossip: sweep::SweepReport,
     /// The IAM workload (replicated-log mode, swarm faults): stale-allow windows per setting.
     pub iam: sweep::SweepReport,
 }
@@ -503,7 +522,6 @@ impl ShortSweep {
     /// Print both sweeps for people.
     pub fn print(&self) {
         sweep::print(&self.correct);
-        sweep::print(&self.iam);
         let p = &self.planted.summary;
         println!(
             "planted bug (register --set bug=stale-quorum): caught in {} of {} seeds",
@@ -517,12 +535,15 @@ impl ShortSweep {
                 f.seed
             );
         }
+        sweep::print(&self.gossip);
+        sweep::print(&self.iam);
     }
 }
 
 /// The short sweep the tour runs: the register workload (correct protocol) over 64 seeds with
-/// swarm faults, and 8 seeds of the planted bug to show a catch; each bounded by `budget` (seeds
-/// not started by then are skipped). Writes `sim-sweep.json` into `out_dir`.
+/// swarm faults, 8 seeds of the planted bug to show a catch, and 16 seeds of gossip (SWIM with
+/// Lifeguard) with its metrics; each bounded by `budget` (seeds not started by then are
+/// skipped). Writes `sim-sweep.json` into `out_dir`.
 pub fn short_sweep(out_dir: &Path, budget: Duration) -> anyhow::Result<ShortSweep> {
     if !out_dir.as_os_str().is_empty() {
         std::fs::create_dir_all(out_dir)
@@ -550,8 +571,22 @@ pub fn short_sweep(out_dir: &Path, budget: Duration) -> anyhow::Result<ShortSwee
         Some(budget),
         false,
     )?;
+    let gossip = RunConfig::new("gossip", 0);
+    let seeds: Vec<u64> = (0..16).collect();
+    let gossip = sweep::run(
+        &gossip,
+        &Sources::default(),
+        &seeds,
+        jobs,
+        Some(budget),
+        false,
+    )?;
     let path = out_dir.join("sim-sweep.json");
-    let json = serde_json::json!({ "register": &correct, "register_planted_bug": &planted });
+    let json = serde_json::json!({
+        "register": &correct,
+        "register_planted_bug": &planted,
+        "gossip": { "kind": "sim-gossip", "sweep": &gossip },
+    });
     std::fs::write(&path, serde_json::to_string_pretty(&json)?)
         .with_context(|| format!("writing {}", path.display()))?;
     // A short IAM sweep: 32 seeds of 2,100 operations each (well under a second in release).
@@ -570,6 +605,7 @@ pub fn short_sweep(out_dir: &Path, budget: Duration) -> anyhow::Result<ShortSwee
     Ok(ShortSweep {
         correct,
         planted,
+        gossip,
         iam,
     })
 }

@@ -157,6 +157,7 @@ pub fn print(report: &SweepReport) {
     if report.skipped > 0 {
         println!("  ({} seeds skipped: time budget reached)", report.skipped);
     }
+    print_metrics(s);
     print_failures(s);
     if let Some(iam) = &report.iam {
         println!(
@@ -167,12 +168,35 @@ pub fn print(report: &SweepReport) {
     }
 }
 
+/// Print the workload's measurements, if any: one row per metric, mean over the seeds that
+/// reported it, with the smallest and largest.
+pub fn print_metrics(s: &SweepSummary) {
+    if s.metrics.is_empty() {
+        return;
+    }
+    println!(
+        "  {:<30} {:>7} {:>12} {:>12} {:>12}",
+        "metric", "seeds", "mean", "min", "max"
+    );
+    for (name, m) in &s.metrics {
+        println!(
+            "  {:<30} {:>7} {:>12.3} {:>12.3} {:>12.3}",
+            name,
+            m.seeds,
+            m.mean(),
+            m.min,
+            m.max
+        );
+    }
+}
+
 /// Print a summary without timings (`sim merge`).
 pub fn print_summary(s: &SweepSummary) {
     println!(
         "sweep {}: {} seeds, {} failed, {} events",
         s.workload, s.seeds, s.failed, s.events
     );
+    print_metrics(s);
     print_failures(s);
 }
 

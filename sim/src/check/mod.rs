@@ -11,6 +11,7 @@
 
 use serde::Serialize;
 
+use crate::faults::Fault;
 use crate::node::{Node, NodeId, OpId};
 
 /// The world's own liveness checker's name.
@@ -43,6 +44,29 @@ pub trait Checker<N: Node> {
 
     /// Operation `op_id`'s node crashed before answering: it may or may not have taken effect.
     fn lost(&mut self, _t_ns: u64, _op_id: OpId) {}
+
+    /// A handler of `node` just ran at `t_ns` and left it in `state`. Lets a checker watch a
+    /// protocol's internal state (a gossip member's view of the group) as well as its client
+    /// history. Called after every handler, so keep it cheap.
+    fn observe(&mut self, _t_ns: u64, _node: NodeId, _state: &N) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// A scheduled fault strikes at `t_ns` (before it takes effect; a crash of a node already
+    /// down changes nothing).
+    fn fault(&mut self, _t_ns: u64, _fault: &Fault) {}
+
+    /// `node` boots again after a crash, at `t_ns`, with fresh memory.
+    fn restarted(&mut self, _t_ns: u64, _node: NodeId) {}
+
+    /// The fault period ends at `t_ns`: partitions heal and crashed nodes restart now.
+    fn faults_end(&mut self, _t_ns: u64) {}
+
+    /// Measurements of the run by name, collected into [`crate::RunOutcome::metrics`] at its
+    /// end (whether or not it failed).
+    fn metrics(&self) -> Vec<(&'static str, f64)> {
+        Vec::new()
+    }
 
     /// The run ended at `t_ns` without an earlier failure.
     fn finish(&mut self, _t_ns: u64) -> Result<(), String> {

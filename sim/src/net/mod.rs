@@ -17,6 +17,8 @@
 pub mod latency;
 pub mod partition;
 
+use std::collections::BTreeMap;
+
 use seedbed_engine::rng::DetRng;
 use serde::{Deserialize, Serialize};
 
@@ -161,10 +163,13 @@ pub enum Sent {
     Twice(u64, u64),
 }
 
+/// One directed link's state: 16 bytes, because a run holds `nodes²` of them (16 MiB at
+/// [`crate::node::MAX_NODES`]). Its latency is the config's, scaled by `slow_factor`, unless
+/// the config overrides the link.
 #[derive(Clone, Copy, Debug)]
 struct Link {
-    latency: Latency,
     in_flight: u32,
+    slow_factor: u32,
     last_arrival_ns: u64,
 }
 
@@ -192,6 +197,9 @@ pub struct NetStats {
 pub struct Network {
     nodes: u32,
     links: Vec<Link>,
+    latency: Latency,
+    /// Per-link latency overrides, by `from * nodes + to` (usually empty).
+    overrides: BTreeMap<u64, Latency>,
     queue_cap: u32,
     loopback_ns: u64,
     faults: NetFaults,
@@ -214,19 +222,25 @@ impl Network {
         for i in 0..n * n {
             let factor = slow_factors.get(i).copied().unwrap_or(1).max(1);
             links.push(Link {
-                latency: config.latency.scaled(factor),
                 in_flight: 0,
+                slow_factor: u32::try_from(factor).unwrap_or(u32::MAX),
                 last_arrival_ns: 0,
             });
         }
+        let mut overrides = BTreeMap::new();
         for o in &config.links {
             if o.from < nodes && o.to < nodes {
-                links[(o.from * nodes + o.to) as usize].latency = o.latency;
+                overrides.insert(
+                    u64::from(o.from) * u64::from(nodes) + u64::from(o.to),
+                    o.latency,
+                );
             }
         }
         Network {
             nodes,
             links,
+            latency: config.latency,
+            overrides,
             queue_cap: config.queue_cap,
             loopback_ns: us(config.loopback_us),
             faults: NetFaults::default(),
@@ -274,7 +288,7 @@ impl Network {
     #[inline]
     fn link(&mut self, from: NodeId, to: NodeId) -> &mut Link {
         debug_assert!(from < self.nodes && to < self.nodes);
-        &mut self.links[(from * self.nodes + to) as usize]
+        &mut self.links[from as usize * self.nodes as usize + to as usize]
     }
 
     /// Send one message at world time `now_ns`; says when its copies arrive.
@@ -315,8 +329,15 @@ impl Network {
     }
 
     fn arrival(&mut self, now_ns: u64, from: NodeId, to: NodeId, faults: NetFaults) -> u64 {
-        let idx = (from * self.nodes + to) as usize;
-        let latency = self.links[idx].latency.sample_ns(&mut self.rng);
+        let idx = from as usize * self.nodes as usize + to as usize;
+        let latency = match self.overrides.get(&(idx as u64)) {
+            Some(l) => *l,
+            None if self.links[idx].slow_factor > 1 => {
+                self.latency.scaled(u64::from(self.links[idx].slow_factor))
+            }
+            None => self.latency,
+        }
+        .sample_ns(&mut self.rng);
         let reorder = faults.reorder > 0.0 && self.rng.chance(faults.reorder);
         let link = &mut self.links[idx];
         link.in_flight += 1;

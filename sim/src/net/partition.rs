@@ -38,21 +38,41 @@ pub struct Partition {
     pub both_ways: bool,
 }
 
-/// A partition in force, as bit masks for a quick check per message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A set of node ids as a bitset: one bit per node, 64 to a word, so a membership test is one
+/// shift and one load whatever the cluster size (up to [`MAX_NODES`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NodeSet {
+    words: Vec<u64>,
+}
+
+impl NodeSet {
+    /// The set of `nodes` (ids at or beyond [`MAX_NODES`] are ignored).
+    pub fn of(nodes: &[NodeId]) -> Self {
+        let top = nodes.iter().copied().filter(|&n| n < MAX_NODES).max();
+        let mut words = vec![0u64; top.map_or(0, |t| t as usize / 64 + 1)];
+        for &n in nodes.iter().filter(|&&n| n < MAX_NODES) {
+            words[n as usize / 64] |= 1u64 << (n % 64);
+        }
+        NodeSet { words }
+    }
+
+    /// Whether `n` is in the set.
+    #[inline]
+    pub fn contains(&self, n: NodeId) -> bool {
+        self.words
+            .get(n as usize / 64)
+            .is_some_and(|w| w & (1u64 << (n % 64)) != 0)
+    }
+}
+
+/// A partition in force, as bitsets for a quick check per message.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Cut {
     /// Which fault made it (its index in the schedule), so its own heal removes only it.
     pub id: u32,
-    from_mask: u64,
-    to_mask: u64,
+    from: NodeSet,
+    to: NodeSet,
     both_ways: bool,
-}
-
-fn mask(nodes: &[NodeId]) -> u64 {
-    nodes
-        .iter()
-        .filter(|&&n| n < MAX_NODES)
-        .fold(0u64, |m, &n| m | (1u64 << n))
 }
 
 impl Partition {
@@ -76,8 +96,8 @@ impl Partition {
     pub fn cut(&self, id: u32) -> Cut {
         Cut {
             id,
-            from_mask: mask(&self.from),
-            to_mask: mask(&self.to),
+            from: NodeSet::of(&self.from),
+            to: NodeSet::of(&self.to),
             both_ways: self.both_ways,
         }
     }
@@ -87,10 +107,8 @@ impl Cut {
     /// Whether this cut stops a message from `from` to `to`.
     #[inline]
     pub fn blocks(&self, from: NodeId, to: NodeId) -> bool {
-        let f = 1u64 << from;
-        let t = 1u64 << to;
-        (self.from_mask & f != 0 && self.to_mask & t != 0)
-            || (self.both_ways && self.from_mask & t != 0 && self.to_mask & f != 0)
+        (self.from.contains(from) && self.to.contains(to))
+            || (self.both_ways && self.from.contains(to) && self.to.contains(from))
     }
 }
 
@@ -115,6 +133,21 @@ mod tests {
         }
         .cut(1);
         assert!(s.blocks(1, 0) && s.blocks(0, 2) && !s.blocks(1, 2));
+    }
+
+    #[test]
+    fn cuts_work_beyond_64_nodes() {
+        let p = Partition {
+            kind: PartitionKind::Split,
+            from: vec![3, 64, 700],
+            to: vec![0, 63, 65, 999],
+            both_ways: true,
+        };
+        let c = p.cut(2);
+        assert!(c.blocks(700, 999) && c.blocks(999, 64) && c.blocks(3, 63));
+        assert!(!c.blocks(700, 3) && !c.blocks(0, 999) && !c.blocks(1000, 0));
+        let s = NodeSet::of(&[1, 128, MAX_NODES + 5]);
+        assert!(s.contains(1) && s.contains(128) && !s.contains(127) && !s.contains(5000));
     }
 
     #[test]

@@ -119,6 +119,57 @@ pub struct SeedResult {
     pub violation: Option<Violation>,
     /// The command that reruns it (when it failed).
     pub repro: Option<String>,
+    /// The workload's measurements ([`crate::RunOutcome::metrics`]).
+    pub metrics: BTreeMap<String, f64>,
+}
+
+/// One measurement summed over a sweep's seeds: order-independent, so mergeable.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MetricSum {
+    /// Seeds that reported it.
+    pub seeds: u64,
+    /// Sum of the seeds' values.
+    pub sum: f64,
+    /// Smallest value.
+    pub min: f64,
+    /// Largest value.
+    pub max: f64,
+}
+
+impl MetricSum {
+    fn add(&mut self, v: f64) {
+        if self.seeds == 0 {
+            (self.min, self.max) = (v, v);
+        } else {
+            self.min = self.min.min(v);
+            self.max = self.max.max(v);
+        }
+        self.seeds += 1;
+        self.sum += v;
+    }
+
+    fn merge(&mut self, o: &MetricSum) {
+        if o.seeds == 0 {
+            return;
+        }
+        if self.seeds == 0 {
+            *self = *o;
+            return;
+        }
+        self.seeds += o.seeds;
+        self.sum += o.sum;
+        self.min = self.min.min(o.min);
+        self.max = self.max.max(o.max);
+    }
+
+    /// The mean over the seeds that reported it.
+    pub fn mean(&self) -> f64 {
+        if self.seeds == 0 {
+            0.0
+        } else {
+            self.sum / self.seeds as f64
+        }
+    }
 }
 
 /// Run seed `seed` of `base` (hash-only).
@@ -140,6 +191,7 @@ pub fn run_seed(base: &RunConfig, seed: u64, sources: &Sources) -> Result<SeedRe
         events: outcome.events,
         violation: outcome.violation,
         repro,
+        metrics: outcome.metrics,
     })
 }
 
@@ -178,6 +230,11 @@ pub struct SweepSummary {
     /// sweeps, however they were split.
     #[serde(serialize_with = "as_hex", deserialize_with = "from_hex")]
     pub fingerprint: u64,
+    /// The workload's measurements, summed per name over the seeds (empty for workloads that
+    /// measure nothing). Sums of floats may differ in the last bits with the order of
+    /// addition, so they are not part of the fingerprint.
+    #[serde(default)]
+    pub metrics: BTreeMap<String, MetricSum>,
 }
 
 fn as_hex<S: serde::Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
@@ -201,6 +258,7 @@ impl SweepSummary {
             failed_by_checker: BTreeMap::new(),
             failures: BTreeMap::new(),
             fingerprint: 0,
+            metrics: BTreeMap::new(),
         }
     }
 
@@ -222,6 +280,9 @@ impl SweepSummary {
         self.fingerprint = self.fingerprint.wrapping_add(h.finish());
         self.seeds += 1;
         self.events += r.events;
+        for (k, v) in &r.metrics {
+            self.metrics.entry(k.clone()).or_default().add(*v);
+        }
         if let Some(v) = r.violation {
             self.failed += 1;
             *self.failed_by_checker.entry(v.checker.clone()).or_default() += 1;
@@ -255,6 +316,9 @@ impl SweepSummary {
         for (k, n) in other.failed_by_checker {
             *self.failed_by_checker.entry(k).or_default() += n;
         }
+        for (k, m) in &other.metrics {
+            self.metrics.entry(k.clone()).or_default().merge(m);
+        }
         for (k, mut list) in other.failures {
             self.failures.entry(k).or_default().append(&mut list);
         }
@@ -285,6 +349,7 @@ mod tests {
                 message: format!("seed {seed}"),
             }),
             repro: None,
+            metrics: [("m".to_string(), seed as f64)].into_iter().collect(),
         }
     }
 
@@ -309,6 +374,11 @@ mod tests {
         assert_eq!(a.fingerprint, whole.fingerprint);
         assert_eq!((a.seeds, a.failed, a.events), (1_000, 334, 10_000));
         assert_eq!(a.failed_by_checker["c"], 334);
+        let m = a.metrics["m"];
+        assert_eq!(
+            (m.seeds, m.min, m.max, m.mean()),
+            (1_000, 0.0, 999.0, 499.5)
+        );
         let seeds = |s: &SweepSummary| s.failures["c"].iter().map(|f| f.seed).collect::<Vec<_>>();
         assert_eq!(seeds(&a), seeds(&whole_sorted));
         assert_eq!(seeds(&a).len(), FAILURES_LISTED_MAX);

@@ -80,6 +80,11 @@ pub fn count_message() {
     MESSAGES.with(|m| m.set(m.get() + 1));
 }
 
+/// Messages counted so far in this run.
+pub fn messages() -> u64 {
+    MESSAGES.with(|m| m.get())
+}
+
 /// Reset the message counter (a run starts) and return what it held.
 pub fn reset_messages() -> u64 {
     MESSAGES.with(|m| m.replace(0))

@@ -13,8 +13,8 @@
 //! pull anti-entropy, as in Demers et al., *Epidemic algorithms for replicated database
 //! maintenance*, 1987). The entries ride on the gossip traffic — piggybacked — and nodes tell
 //! the leader their durable version with an `Ack` when it changes (and every 8th round, so a
-//! restarted leader relearns it). The gossip branch's SWIM membership was not ready when this
-//! was written; this module runs its own peer sampling.
+//! restarted leader relearns it). The rounds are this module's own (uniform random peers, no
+//! failure detector): the `gossip` workload's SWIM membership arrived too late to build on.
 
 use rand::RngCore;
 

@@ -78,6 +78,11 @@ impl Workload for Register {
 
     fn new(config: &RunConfig, nodes: u32) -> Result<Self, SimError> {
         check_params(Self::NAME, config, &["bug"])?;
+        if nodes > 64 {
+            return Err(SimError::Config(format!(
+                "nodes = {nodes}: the register's acknowledgement masks hold at most 64 nodes"
+            )));
+        }
         let bug = match config.params.get("bug") {
             None => Bug::None,
             Some(v) => Bug::parse(v).ok_or_else(|| SimError::Param {

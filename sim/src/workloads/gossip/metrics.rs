@@ -1,0 +1,182 @@
+//! Measurements of one run (a checker that never fails): how fast a crash-stop is detected and
+//! disseminated, how often live members are wrongly declared failed, and what the protocol
+//! costs per member per period. They land in `RunOutcome::metrics` and, summed over seeds, in
+//! a sweep's summary.
+//!
+//! | metric | meaning |
+//! |---|---|
+//! | `stops` | crash-stops (`Stop` operations) measured |
+//! | `first_suspect_periods` | stop → first member suspects it (SWIM's "first detection"), mean, in periods `T` |
+//! | `first_failed_periods` | stop → first member declares it failed, mean |
+//! | `all_failed_periods` | stop → every member up since before the stop holds it failed (full dissemination), mean over stops that got there |
+//! | `false_positives` | "failed" declarations about members that were up (paused ones included: slow is not dead) |
+//! | `false_suspicions` | suspicions of members that were up |
+//! | `fp_per_1k_node_periods` | `false_positives` per 1,000 member-periods |
+//! | `msgs_per_node_period`, `bytes_per_node_period` | all sends, per member per period |
+//! | `probe_bytes_per_node_period` | the same without push-pull tables (the part SWIM says is independent of group size) |
+//! | `awareness_max_seen` | the highest local health score any member reached |
+
+use std::collections::BTreeMap;
+
+use super::msg::Status;
+use super::node::{Gone, GossipNode, Note};
+use super::truth::{Life, Truth};
+use crate::check::Checker;
+use crate::faults::Fault;
+use crate::node::NodeId;
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Stop {
+    at_ns: u64,
+    first_suspect_ns: Option<u64>,
+    first_failed_ns: Option<u64>,
+    all_failed_ns: Option<u64>,
+}
+
+/// See the module docs.
+#[derive(Debug)]
+pub struct Metrics {
+    truth: Truth,
+    period_ns: u64,
+    stops: BTreeMap<NodeId, Stop>,
+    false_positives: u64,
+    false_suspicions: u64,
+    msgs: u64,
+    bytes: u64,
+    push_pull_bytes: u64,
+    last_ns: u64,
+    awareness_max: u32,
+}
+
+impl Metrics {
+    /// The (never failing) checker's name.
+    pub const NAME: &'static str = "gossip-metrics";
+
+    /// For a cluster of `n` with protocol period `period_ns`.
+    pub fn new(n: u32, period_ns: u64) -> Self {
+        Metrics {
+            truth: Truth::new(n),
+            period_ns,
+            stops: BTreeMap::new(),
+            false_positives: 0,
+            false_suspicions: 0,
+            msgs: 0,
+            bytes: 0,
+            push_pull_bytes: 0,
+            last_ns: 0,
+            awareness_max: 0,
+        }
+    }
+
+    fn all_failed(&self, x: NodeId, at_ns: u64) -> bool {
+        (0..self.truth.n()).all(|y| {
+            y == x
+                || self.truth.life(y) != Life::Up
+                || self.truth.since_ns(y) > at_ns
+                || matches!(self.truth.view(y, x), Status::Failed | Status::Left)
+        })
+    }
+}
+
+impl Checker<GossipNode> for Metrics {
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
+
+    fn observe(&mut self, t_ns: u64, node: NodeId, state: &GossipNode) -> Result<(), String> {
+        self.last_ns = t_ns;
+        let (m, b, pp) = state.sent();
+        self.msgs += m;
+        self.bytes += b;
+        self.push_pull_bytes += pp;
+        self.awareness_max = self.awareness_max.max(state.awareness());
+        let was_up = self.truth.life(node) == Life::Up;
+        let notes = self.truth.observe(t_ns, node, state);
+        for n in notes {
+            match *n {
+                Note::Gone(Gone::Stopped) if was_up => {
+                    self.stops.insert(
+                        node,
+                        Stop {
+                            at_ns: t_ns,
+                            ..Stop::default()
+                        },
+                    );
+                }
+                Note::View {
+                    subject, status, ..
+                } if subject != node => {
+                    let up = self.truth.life(subject) == Life::Up;
+                    match status {
+                        Status::Suspect if up => self.false_suspicions += 1,
+                        Status::Failed if up => self.false_positives += 1,
+                        _ => {}
+                    }
+                    let Some(s) = self.stops.get(&subject).copied() else {
+                        continue;
+                    };
+                    let mut s2 = s;
+                    if matches!(status, Status::Suspect | Status::Failed) {
+                        s2.first_suspect_ns.get_or_insert(t_ns);
+                    }
+                    if status == Status::Failed {
+                        s2.first_failed_ns.get_or_insert(t_ns);
+                        if s2.all_failed_ns.is_none() && self.all_failed(subject, s.at_ns) {
+                            s2.all_failed_ns = Some(t_ns);
+                        }
+                    }
+                    self.stops.insert(subject, s2);
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn fault(&mut self, t_ns: u64, f: &Fault) {
+        self.truth.fault(t_ns, f);
+    }
+
+    fn restarted(&mut self, t_ns: u64, node: NodeId) {
+        self.truth.restarted(t_ns, node);
+    }
+
+    fn metrics(&self) -> Vec<(&'static str, f64)> {
+        let periods = |ns: u64| ns as f64 / self.period_ns as f64;
+        let mean = |f: &dyn Fn(&Stop) -> Option<u64>| {
+            let v: Vec<f64> = self
+                .stops
+                .values()
+                .filter_map(|s| f(s).map(|t| periods(t - s.at_ns)))
+                .collect();
+            (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+        };
+        let node_periods = f64::from(self.truth.n()) * periods(self.last_ns).max(1.0);
+        let mut out = vec![
+            ("stops", self.stops.len() as f64),
+            ("false_positives", self.false_positives as f64),
+            ("false_suspicions", self.false_suspicions as f64),
+            (
+                "fp_per_1k_node_periods",
+                self.false_positives as f64 * 1_000.0 / node_periods,
+            ),
+            ("msgs_per_node_period", self.msgs as f64 / node_periods),
+            ("bytes_per_node_period", self.bytes as f64 / node_periods),
+            (
+                "probe_bytes_per_node_period",
+                (self.bytes - self.push_pull_bytes) as f64 / node_periods,
+            ),
+            ("awareness_max_seen", f64::from(self.awareness_max)),
+        ];
+        for (name, v) in [
+            ("first_suspect_periods", mean(&|s| s.first_suspect_ns)),
+            ("first_failed_periods", mean(&|s| s.first_failed_ns)),
+            ("all_failed_periods", mean(&|s| s.all_failed_ns)),
+        ] {
+            if let Some(v) = v {
+                out.push((name, v));
+            }
+        }
+        out
+    }
+}

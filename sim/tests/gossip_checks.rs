@@ -1,0 +1,139 @@
+//! The gossip workload end to end: correct runs pass (without faults and under swarm faults),
+//! every planted bug is caught by the checker meant for it, runs are deterministic, metrics
+//! are measured, and clusters beyond 64 nodes work, partitions included.
+
+use seedbed_sim::faults::{FaultPlan, Periodic};
+use seedbed_sim::run::determinism;
+use seedbed_sim::{registry, FaultSource, RunConfig, RunOutcome};
+
+fn gossip(seed: u64, params: &[(&str, &str)]) -> RunConfig {
+    let mut c = RunConfig::new("gossip", seed);
+    for (k, v) in params {
+        c.params.insert(k.to_string(), v.to_string());
+    }
+    c
+}
+
+fn run(c: &RunConfig) -> RunOutcome {
+    registry::run(c, None).unwrap()
+}
+
+#[test]
+fn fault_free_runs_pass_and_measure_detection() {
+    for seed in 0..3 {
+        let mut c = gossip(seed, &[]);
+        c.faults = FaultSource::None;
+        let o = run(&c);
+        assert!(o.violation.is_none(), "seed {seed}: {:?}", o.violation);
+        let m = &o.metrics;
+        assert_eq!(m["false_positives"], 0.0, "seed {seed}");
+        assert!(m["msgs_per_node_period"] > 1.0, "seed {seed}: {m:?}");
+        if m["stops"] > 0.0 {
+            let first = m["first_suspect_periods"];
+            let failed = m["first_failed_periods"];
+            assert!(first > 0.0 && first <= failed, "seed {seed}: {m:?}");
+            assert!(m["all_failed_periods"] >= failed, "seed {seed}: {m:?}");
+        }
+    }
+}
+
+#[test]
+fn swarm_faults_with_and_without_lifeguard_pass() {
+    for seed in 0..6 {
+        for lifeguard in ["on", "off"] {
+            let o = run(&gossip(seed, &[("lifeguard", lifeguard)]));
+            assert!(
+                o.violation.is_none(),
+                "seed {seed} lifeguard={lifeguard}: {:?}",
+                o.violation
+            );
+        }
+    }
+}
+
+/// The first of `seeds` where `bug` fails, and the checker that caught it.
+fn caught(bug: &str, faults: FaultSource, seeds: std::ops::Range<u64>) -> Option<(u64, String)> {
+    seeds.into_iter().find_map(|seed| {
+        let mut c = gossip(seed, &[("bug", bug)]);
+        c.faults = faults.clone();
+        run(&c).violation.map(|v| (seed, v.checker))
+    })
+}
+
+#[test]
+fn every_planted_bug_is_caught_by_its_checker() {
+    for (bug, faults, checker) in [
+        ("no-refute", FaultSource::Swarm, "gossip-convergence"),
+        ("failed-is-final", FaultSource::Swarm, "gossip-convergence"),
+        (
+            "suspicion-never-expires",
+            FaultSource::None,
+            "gossip-detection",
+        ),
+        (
+            "timeout-units",
+            FaultSource::None,
+            "gossip-no-false-positives",
+        ),
+    ] {
+        let got = caught(bug, faults, 0..8);
+        assert!(
+            matches!(&got, Some((_, c)) if c == checker),
+            "bug {bug}: expected {checker}, got {got:?}"
+        );
+    }
+}
+
+#[test]
+fn same_seed_same_run() {
+    for seed in [1, 5] {
+        let r = determinism::check(&gossip(seed, &[])).unwrap();
+        assert!(r.deterministic(), "{r:?}");
+    }
+    let a = run(&gossip(3, &[]));
+    let b = run(&gossip(4, &[]));
+    assert_ne!(a.hash, b.hash);
+}
+
+#[test]
+fn clusters_beyond_64_nodes_partition_and_converge() {
+    let mut c = gossip(2, &[]);
+    c.nodes = Some(100);
+    c.fault_ms = Some(2_000);
+    c.quiet_ms = Some(3_000);
+    c.ops = Some(0);
+    c.faults = FaultSource::Plan(Box::new(FaultPlan {
+        partitions: Some(Periodic {
+            every_ms: 500,
+            duration_ms_max: 400,
+        }),
+        ..FaultPlan::default()
+    }));
+    let o = run(&c);
+    assert!(o.violation.is_none(), "{:?}", o.violation);
+    assert!(!o.schedule.is_empty(), "no partitions drawn");
+    assert!(o.net.partitioned > 0, "no message was cut");
+    assert!(
+        o.metrics["false_suspicions"] > 0.0,
+        "partitions went unnoticed"
+    );
+}
+
+#[test]
+fn bad_parameters_are_named() {
+    for (k, v, want) in [
+        ("bogus", "1", "bogus"),
+        ("bug", "nope", "nope"),
+        ("lifeguard", "maybe", "lifeguard"),
+        ("period_ms", "0", "period_ms"),
+    ] {
+        let e = registry::run(&gossip(0, &[(k, v)]), None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(want), "{k}={v}: {e}");
+    }
+    let mut c = RunConfig::new("register", 0);
+    c.nodes = Some(65);
+    let e = registry::run(&c, None).unwrap_err().to_string();
+    assert!(e.contains("64"), "{e}");
+}
