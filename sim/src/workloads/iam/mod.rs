@@ -12,7 +12,7 @@
 //! ```
 //!
 //! Parameters (`--set key=value`):
-//! - `mode` = `log` (default) | `gossip` — see [`propagation`];
+//! - `mode` = `log` (default) | `gossip` | `swim` — see [`propagation`] and [`swim`];
 //! - `bug` = `none` | `stale-cache` | `out-of-order` | `ack-before-persist` — see [`Bug`];
 //! - `bound_ms` — the propagation bound checker (2) enforces when the network stays
 //!   connected (default 1000);
@@ -32,6 +32,7 @@ pub mod node;
 pub mod persist;
 pub mod propagation;
 pub mod store;
+pub mod swim;
 
 use seedbed_engine::rng::DetRng;
 
@@ -57,6 +58,9 @@ pub enum Mode {
     Log,
     /// Push rumours plus push-pull anti-entropy between random peers.
     Gossip,
+    /// Push rumours, with anti-entropy piggybacked on an embedded SWIM failure detector's
+    /// messages (see [`swim`]).
+    Swim,
 }
 
 /// The planted bugs, one precaution removed each.
@@ -257,11 +261,12 @@ impl Workload for Iam {
         let mode = match config.params.get("mode").map(String::as_str) {
             None | Some("log") => Mode::Log,
             Some("gossip") => Mode::Gossip,
+            Some("swim") => Mode::Swim,
             Some(v) => {
                 return Err(SimError::Param {
                     workload: Self::NAME,
                     key: "mode".into(),
-                    detail: format!("'{v}': expected log or gossip"),
+                    detail: format!("'{v}': expected log, gossip or swim"),
                 })
             }
         };

@@ -1,6 +1,7 @@
 //! The IAM workload's messages, client operations and replies.
 
 use super::store::{Change, Entry};
+use crate::workloads::gossip::msg::GossipMsg;
 
 /// Log entries one message carries, at most (a lagging node catches up in several rounds).
 pub const ENTRIES_PER_MSG_MAX: usize = 16;
@@ -22,6 +23,14 @@ pub enum IamMsg {
     /// Gossip mode: "I am at `version`; send me what I miss" (anti-entropy pull).
     Digest {
         /// The sender's version.
+        version: u64,
+    },
+    /// SWIM mode: a message of the embedded SWIM member, with the sender's version riding on
+    /// it (the piggyback).
+    Swim {
+        /// The SWIM message.
+        msg: GossipMsg,
+        /// The sender's version when it sent it.
         version: u64,
     },
 }

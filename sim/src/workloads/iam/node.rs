@@ -25,9 +25,12 @@ use super::msg::{IamMsg, IamOp, IamReply};
 use super::persist;
 use super::propagation::{self, send};
 use super::store::{Entry, View};
+use super::swim::{self, SWIM_TIMER_MIN};
 use super::{Bug, Mode};
+use crate::node::Effects;
 use crate::node::{Ctx, Node, NodeId, OpId, TimerId};
 use crate::time::ms;
+use crate::workloads::gossip::node::GossipNode;
 
 /// The leader's id.
 pub const LEADER: NodeId = 0;
@@ -70,6 +73,9 @@ pub struct IamNode {
     /// Leader only: each node's last acknowledged version.
     pub(crate) peer_acked: Vec<u64>,
     pub(crate) ticks: u64,
+    /// `mode=swim`: the embedded SWIM member and its effect buffers.
+    pub(crate) swim: Option<GossipNode>,
+    pub(crate) swim_fx: Effects<GossipNode>,
 }
 
 impl std::fmt::Debug for IamNode {
@@ -106,15 +112,20 @@ impl IamNode {
             memo: None,
             peer_acked: Vec::new(),
             ticks: 0,
+            swim: None,
+            swim_fx: Effects::default(),
         }
     }
 
-    fn boot(&mut self, ctx: &mut Ctx<'_, Self>) {
+    fn boot(&mut self, ctx: &mut Ctx<'_, Self>, restart: bool) {
         if ctx.id() == LEADER {
             self.peer_acked = vec![0; ctx.node_count() as usize];
         }
         self.reopen(ctx);
         ctx.set_timer(self.cfg.tick_ns, TICK);
+        if self.cfg.mode == Mode::Swim {
+            swim::boot(self, ctx, restart);
+        }
     }
 
     fn reopen(&mut self, ctx: &mut Ctx<'_, Self>) {
@@ -262,11 +273,11 @@ impl Node for IamNode {
     type Reply = IamReply;
 
     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
-        self.boot(ctx);
+        self.boot(ctx, false);
     }
 
     fn on_restart(&mut self, ctx: &mut Ctx<'_, Self>) {
-        self.boot(ctx);
+        self.boot(ctx, true);
     }
 
     fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: IamMsg) {
@@ -280,6 +291,7 @@ impl Node for IamNode {
                 }
             }
             IamMsg::Digest { version } => propagation::on_digest(self, ctx, from, version),
+            IamMsg::Swim { msg, version } => swim::on_message(self, ctx, from, msg, version),
         }
     }
 
@@ -291,6 +303,7 @@ impl Node for IamNode {
                 ctx.set_timer(self.cfg.tick_ns, TICK);
             }
             REOPEN if self.db.is_none() => self.reopen(ctx),
+            t if t >= SWIM_TIMER_MIN => swim::on_timer(self, ctx, t),
             _ => {}
         }
     }

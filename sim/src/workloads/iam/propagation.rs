@@ -35,6 +35,14 @@ pub(crate) fn send(ctx: &mut Ctx<'_, IamNode>, to: NodeId, msg: IamMsg) {
     ctx.send(to, msg);
 }
 
+/// A peer for a rumour: any in gossip mode, one SWIM believes alive in SWIM mode.
+fn peer(node: &IamNode, ctx: &mut Ctx<'_, IamNode>) -> Option<NodeId> {
+    match node.cfg.mode {
+        Mode::Swim => super::swim::live_peer(node, ctx),
+        _ => random_peer(ctx),
+    }
+}
+
 fn random_peer(ctx: &mut Ctx<'_, IamNode>) -> Option<NodeId> {
     let n = ctx.node_count();
     if n < 2 {
@@ -45,7 +53,8 @@ fn random_peer(ctx: &mut Ctx<'_, IamNode>) -> Option<NodeId> {
     Some(if k >= me { k + 1 } else { k })
 }
 
-fn entries_after(node: &IamNode, version: u64) -> Vec<Entry> {
+/// The entries after `version` this node holds, at most [`ENTRIES_PER_MSG_MAX`].
+pub(crate) fn entries_after(node: &IamNode, version: u64) -> Vec<Entry> {
     node.log
         .range(version + 1..)
         .take(ENTRIES_PER_MSG_MAX)
@@ -69,10 +78,10 @@ pub fn on_commit(node: &mut IamNode, ctx: &mut Ctx<'_, IamNode>, entry: Entry) {
                 }
             }
         }
-        Mode::Gossip => {
+        Mode::Gossip | Mode::Swim => {
             let mut sent = 0u64;
             for _ in 0..FANOUT {
-                let Some(to) = random_peer(ctx) else { break };
+                let Some(to) = peer(node, ctx) else { break };
                 if sent & (1 << to) == 0 {
                     sent |= 1 << to;
                     send(
@@ -104,7 +113,7 @@ pub fn on_append(node: &mut IamNode, ctx: &mut Ctx<'_, IamNode>, from: NodeId, e
                 );
             }
         }
-        Mode::Gossip => {
+        Mode::Gossip | Mode::Swim => {
             if fresh.is_empty() {
                 return;
             }
@@ -118,7 +127,7 @@ pub fn on_append(node: &mut IamNode, ctx: &mut Ctx<'_, IamNode>, from: NodeId, e
                 );
                 node.ack_reported = node.acked;
             }
-            if let Some(to) = random_peer(ctx) {
+            if let Some(to) = peer(node, ctx) {
                 if to != from {
                     send(ctx, to, IamMsg::Append { entries: fresh });
                 }
@@ -162,15 +171,18 @@ pub fn on_tick(node: &mut IamNode, ctx: &mut Ctx<'_, IamNode>) {
                 }
             }
         }
-        Mode::Gossip => {
-            if let Some(to) = random_peer(ctx) {
-                send(
-                    ctx,
-                    to,
-                    IamMsg::Digest {
-                        version: node.view.version,
-                    },
-                );
+        Mode::Gossip | Mode::Swim => {
+            // In SWIM mode the version rides on SWIM's own messages instead of rounds.
+            if node.cfg.mode == Mode::Gossip {
+                if let Some(to) = random_peer(ctx) {
+                    send(
+                        ctx,
+                        to,
+                        IamMsg::Digest {
+                            version: node.view.version,
+                        },
+                    );
+                }
             }
             if ctx.id() != LEADER
                 && (node.acked != node.ack_reported || node.ticks.is_multiple_of(ACK_EVERY_TICKS))
