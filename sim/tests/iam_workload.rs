@@ -24,8 +24,8 @@ fn first_failure(params: &[(&str, &str)], seeds: std::ops::Range<u64>) -> Option
 }
 
 #[test]
-fn the_correct_protocol_passes_in_both_modes() {
-    for mode in ["log", "gossip"] {
+fn the_correct_protocol_passes_in_every_mode() {
+    for mode in ["log", "gossip", "swim"] {
         for seed in 0..4 {
             let o = registry::run(&config(seed, &[("mode", mode)]), None).unwrap();
             assert!(
@@ -85,8 +85,8 @@ fn a_planted_bug_shrinks_and_the_shrunk_config_reproduces() {
 }
 
 #[test]
-fn same_seed_same_trace_in_both_modes() {
-    for mode in ["log", "gossip"] {
+fn same_seed_same_trace_in_every_mode() {
+    for mode in ["log", "gossip", "swim"] {
         let a = registry::run(&config(5, &[("mode", mode)]), None).unwrap();
         let b = registry::run(&config(5, &[("mode", mode)]), None).unwrap();
         assert_eq!(a.hash, b.hash, "mode {mode}");
@@ -195,4 +195,15 @@ fn a_bound_shorter_than_the_network_fails_the_window_checker() {
         .unwrap()
         .violation
         .is_none());
+}
+
+/// SWIM mode: the planted bugs are caught there too.
+#[test]
+fn swim_mode_catches_the_planted_bugs() {
+    let (_, checker) =
+        first_failure(&[("mode", "swim"), ("bug", "out-of-order")], 0..6).expect("caught");
+    assert_eq!(checker, MATCHES);
+    let (_, checker) =
+        first_failure(&[("mode", "swim"), ("bug", "stale-cache")], 0..3).expect("caught");
+    assert_eq!(checker, MATCHES);
 }
