@@ -353,6 +353,9 @@ fn cmd_run(
         println!("{}", serde_json::to_string_pretty(&o)?);
     } else {
         describe(&o);
+        if let Some(m) = seedbed_sim::workloads::iam::metrics::take_last() {
+            println!("{}", m.summary());
+        }
         if let Some(p) = trace_path {
             println!("trace written to {}", p.display());
         }

@@ -12,6 +12,7 @@ use anyhow::Context;
 use seedbed_sim::config::RunConfig;
 use seedbed_sim::run::repro::Sources;
 use seedbed_sim::run::sweep::{run_seed, SweepSummary};
+use seedbed_sim::workloads::iam::metrics::{self as iam_metrics, IamSweep, SweepAcc};
 use serde::Serialize;
 
 use crate::output;
@@ -30,6 +31,11 @@ pub struct SweepReport {
     pub events_per_s_per_core: f64,
     /// Seeds skipped because the time budget ran out (0 without a budget).
     pub skipped: u64,
+    /// Seeds per second per core (seeds / the threads' busy time).
+    pub seeds_per_s_per_core: f64,
+    /// The IAM workload's metrics per fault setting (`"kind": "sim-iam"`), for `--workload iam`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iam: Option<IamSweep>,
 }
 
 /// Run `seeds` of `base` on `jobs` threads; stop taking new seeds after `budget` if given.
@@ -44,6 +50,7 @@ pub fn run(
     let jobs = jobs.clamp(1, 1024);
     let next = AtomicUsize::new(0);
     let total = Mutex::new(SweepSummary::empty(&base.workload));
+    let iam_total = Mutex::new(SweepAcc::default());
     let busy_ns = Mutex::new(0u128);
     let first_error: Mutex<Option<anyhow::Error>> = Mutex::new(None);
     let bar = if show_progress {
@@ -57,6 +64,7 @@ pub fn run(
             s.spawn(|| {
                 let mut mine = Duration::ZERO;
                 let mut part = SweepSummary::empty(&base.workload);
+                let mut iam_part = SweepAcc::default();
                 loop {
                     if budget.is_some_and(|b| start.elapsed() >= b) {
                         break;
@@ -68,6 +76,14 @@ pub fn run(
                     mine += t.elapsed();
                     match r {
                         Ok(r) => {
+                            // The IAM workload leaves its metrics on this thread.
+                            if let Some(m) = iam_metrics::take_last() {
+                                let v = r
+                                    .violation
+                                    .as_ref()
+                                    .map(|v| format!("{}: {}", v.checker, v.message));
+                                iam_part.add(seed, &m, v);
+                            }
                             if r.violation.is_some() {
                                 bar.set_message(format!("seed {seed} failed"));
                             }
@@ -87,6 +103,10 @@ pub fn run(
                 }
                 *busy_ns.lock().expect("no panics while held") += mine.as_nanos();
                 total.lock().expect("no panics while held").merge(part);
+                iam_total
+                    .lock()
+                    .expect("no panics while held")
+                    .merge(iam_part);
             });
         }
     });
@@ -98,12 +118,22 @@ pub fn run(
     summary.finish();
     let ran = summary.seeds;
     let busy_s = busy_ns.into_inner().expect("threads joined") as f64 / 1e9;
+    let iam = (base.workload == "iam").then(|| {
+        let mode = base.params.get("mode").map_or("log", String::as_str);
+        iam_total.into_inner().expect("threads joined").finish(mode)
+    });
     Ok(SweepReport {
         events_per_s_per_core: if busy_s > 0.0 {
             summary.events as f64 / busy_s
         } else {
             0.0
         },
+        seeds_per_s_per_core: if busy_s > 0.0 {
+            summary.seeds as f64 / busy_s
+        } else {
+            0.0
+        },
+        iam,
         summary,
         jobs,
         elapsed_s: start.elapsed().as_secs_f64(),
@@ -129,6 +159,13 @@ pub fn print(report: &SweepReport) {
     }
     print_metrics(s);
     print_failures(s);
+    if let Some(iam) = &report.iam {
+        println!(
+            "  {:.1} seeds/s per core\n{}",
+            report.seeds_per_s_per_core,
+            iam.table()
+        );
+    }
 }
 
 /// Print the workload's measurements, if any: one row per metric, mean over the seeds that

@@ -4,8 +4,11 @@
 //! - [`register`] — a replicated register with a planted bug, to prove the machinery end to end.
 //! - [`gossip`] — SWIM membership with Lifeguard's options: checked and measured.
 //!
-//! The quorum (LSM), gossip (SWIM) and IAM workloads arrive in their own modules.
+//! - [`iam`] — eventually consistent IAM: policy changes propagating, stale allows measured.
+//!
+//! The quorum (LSM) and gossip (SWIM) workloads arrive in their own modules.
 
 pub mod gossip;
+pub mod iam;
 pub mod ping;
 pub mod register;

@@ -1,0 +1,576 @@
+//! The IAM workload's checkers. All four watch one shared record of the client history
+//! ([`Shared`]); the first in the list does the bookkeeping, each reports its own property.
+//!
+//! 1. [`PROPAGATED`] — once the leader has said every node holds version `v` durably (the
+//!    `all_acked` of its replies), no decision invoked afterwards, at any node, uses a view
+//!    older than `v`, so none can decide against it.
+//! 2. [`STALE_WINDOW`] — the stale-allow window: when a node allows a request with a view
+//!    older than a revoke of it (a committed version at which the global view denies what
+//!    the version before allowed), the time since that revoke was committed is one sample of
+//!    the window. Samples feed the metrics; a sample above the configured bound fails the run
+//!    if no partition, crash, pause or clock jump overlapped the window and the disk had no
+//!    faults (the network stayed connected; message loss, duplication, reordering and slow
+//!    links are allowed — retries must cover them).
+//! 3. [`ACK_DURABLE`] — a node never decides with a view older than a version it had
+//!    acknowledged as durable (the `acked` of its earlier replies) — in particular after a
+//!    crash and restart.
+//! 4. [`MATCHES`] — every decision equals what the real engine decides on the global view as
+//!    of the version the node used; and that view really is the log's prefix up to that
+//!    version (its digest says which versions it holds).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use super::catalog::describe;
+use super::metrics::{self, RunMetrics};
+use super::model::ChangeLog;
+use super::msg::{IamOp, IamReply};
+use super::node::{IamNode, LEADER};
+use crate::check::Checker;
+use crate::node::{NodeId, OpId};
+use crate::time::{fmt_nanos, NANOS_PER_MS};
+
+/// Checker (1)'s name.
+pub const PROPAGATED: &str = "iam-propagated-holds";
+/// Checker (2)'s name.
+pub const STALE_WINDOW: &str = "iam-stale-window";
+/// Checker (3)'s name.
+pub const ACK_DURABLE: &str = "iam-ack-durable";
+/// Checker (4)'s name.
+pub const MATCHES: &str = "iam-decision-matches";
+
+const NAMES: [&str; 4] = [ACK_DURABLE, PROPAGATED, MATCHES, STALE_WINDOW];
+
+/// Operations followed at once, at most.
+pub const OPS_TRACKED_MAX: usize = 1 << 20;
+/// Distinct (revoke, request) windows recorded, at most.
+pub const WINDOWS_MAX: usize = 1 << 16;
+
+#[derive(Debug)]
+struct Open {
+    node: NodeId,
+    op: IamOp,
+    /// The node's acknowledged version as known when the operation was invoked.
+    node_floor: u64,
+    /// The version every node was known to hold when the operation was invoked.
+    global_floor: u64,
+}
+
+/// An interval `[start_ns, end_ns)` during which some fault could disconnect the network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FaultSpan {
+    /// Start, world nanoseconds.
+    pub start_ns: u64,
+    /// End, world nanoseconds.
+    pub end_ns: u64,
+}
+
+/// What checker (2) needs to know of the run.
+#[derive(Clone, Debug, Default)]
+pub struct WindowRules {
+    /// The configured propagation bound.
+    pub bound_ns: u64,
+    /// Spans with partitions, crashes, pauses or clock jumps.
+    pub faults: Vec<FaultSpan>,
+    /// Disk faults are on: the bound is not enforced (a node may wait to reopen its disk).
+    pub disk_faults: bool,
+    /// The fault setting, for the metrics.
+    pub setting: &'static str,
+}
+
+impl WindowRules {
+    fn connected(&self, from_ns: u64, to_ns: u64) -> bool {
+        !self.disk_faults
+            && !self
+                .faults
+                .iter()
+                .any(|f| f.start_ns <= to_ns && from_ns <= f.end_ns)
+    }
+}
+
+/// The history the four checkers share.
+#[derive(Debug)]
+pub struct Shared {
+    log: ChangeLog,
+    open: std::collections::BTreeMap<OpId, Open>,
+    node_floor: Vec<u64>,
+    global_floor: u64,
+    rules: WindowRules,
+    /// Per (revoke version, request): the longest stale allow seen, nanoseconds.
+    windows: std::collections::BTreeMap<(u64, u16), u64>,
+    metrics: RunMetrics,
+    /// This step's verdicts, by checker (index into `NAMES`).
+    verdicts: [Option<String>; 4],
+}
+
+impl Drop for Shared {
+    /// Hand this run's metrics to whoever ran it (see [`metrics::take_last`]).
+    fn drop(&mut self) {
+        let mut m = std::mem::take(&mut self.metrics);
+        m.setting = self.rules.setting;
+        m.messages = metrics::reset_messages();
+        m.stale_allow_ns = self.windows.values().copied().collect();
+        m.revokes_with_stale_allow = self
+            .windows
+            .keys()
+            .map(|&(v, _)| v)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len() as u64;
+        metrics::publish(m);
+    }
+}
+
+impl Shared {
+    fn invoke(&mut self, op_id: OpId, node: NodeId, op: &IamOp) -> Result<(), String> {
+        if self.open.len() >= OPS_TRACKED_MAX {
+            return Err(format!("more than {OPS_TRACKED_MAX} operations open"));
+        }
+        self.open.insert(
+            op_id,
+            Open {
+                node,
+                op: *op,
+                node_floor: self.node_floor[node as usize],
+                global_floor: self.global_floor,
+            },
+        );
+        Ok(())
+    }
+
+    fn complete(&mut self, t_ns: u64, op_id: OpId, reply: &IamReply) {
+        self.verdicts = Default::default();
+        let Some(open) = self.open.remove(&op_id) else {
+            return;
+        };
+        let bad = |v: &mut [Option<String>; 4], i: usize, m: String| v[i] = Some(m);
+        match (open.op, *reply) {
+            (IamOp::Change { id, change }, IamReply::Committed { version }) => {
+                if version != id {
+                    bad(
+                        &mut self.verdicts,
+                        2,
+                        format!("change {id} was committed as version {version}"),
+                    );
+                    return;
+                }
+                if let Err(e) = self.log.commit(version, change, t_ns) {
+                    bad(&mut self.verdicts, 2, e);
+                }
+                self.metrics.changes += 1;
+            }
+            (IamOp::Change { id, change }, IamReply::Rejected { maybe }) => {
+                if maybe {
+                    self.log.maybe(id, change);
+                }
+            }
+            (
+                IamOp::Authorize { req },
+                IamReply::Decided {
+                    allow,
+                    version,
+                    digest,
+                    acked,
+                    all_acked,
+                },
+            ) => {
+                self.decided(t_ns, &open, req, allow, version, digest);
+                let n = open.node as usize;
+                self.node_floor[n] = self.node_floor[n].max(acked);
+                if open.node == LEADER && all_acked > self.global_floor {
+                    self.propagated(t_ns, all_acked);
+                }
+            }
+            (IamOp::Authorize { .. }, IamReply::Unavailable) => {}
+            (op, r) => bad(
+                &mut self.verdicts,
+                2,
+                format!("op {op_id} {op:?} got the wrong kind of reply {r:?}"),
+            ),
+        }
+    }
+
+    /// The leader now says every node holds `all_acked`: record propagation times.
+    fn propagated(&mut self, t_ns: u64, all_acked: u64) {
+        for (_, l) in self
+            .log
+            .committed()
+            .range(self.global_floor + 1..=all_acked)
+        {
+            if let Some(c) = l.commit_ns {
+                self.metrics.propagation_ns.push(t_ns.saturating_sub(c));
+            }
+        }
+        self.global_floor = all_acked;
+    }
+
+    fn decided(
+        &mut self,
+        t_ns: u64,
+        open: &Open,
+        req: u16,
+        allow: bool,
+        version: u64,
+        digest: u64,
+    ) {
+        let node = open.node;
+        let what = if allow { "Allow" } else { "Deny" };
+        if version < open.node_floor {
+            self.verdicts[0] = Some(format!(
+                "n{node} decided {what} for {} with view v{version}, but it had acknowledged v{} as durable before",
+                describe(req),
+                open.node_floor
+            ));
+            return;
+        }
+        if version < open.global_floor {
+            self.verdicts[1] = Some(format!(
+                "n{node} decided {what} for {} with view v{version}, after the leader reported every node holds v{}",
+                describe(req),
+                open.global_floor
+            ));
+            return;
+        }
+        match self.log.view(version, digest) {
+            Err(e) => {
+                self.verdicts[2] =
+                    Some(format!("n{node} decided {what} for {}: {e}", describe(req)));
+                return;
+            }
+            Ok(memo) => {
+                let expected = memo.allows(req);
+                if expected != allow {
+                    self.verdicts[2] = Some(format!(
+                        "n{node} decided {what} for {} with view v{version}, but the engine on the global view at v{version} says {}",
+                        describe(req),
+                        if expected { "Allow" } else { "Deny" }
+                    ));
+                    return;
+                }
+            }
+        }
+        if allow {
+            self.stale_allow(t_ns, node, req, version);
+        }
+    }
+
+    /// An Allow with view `version`: was `req` revoked by a later committed version?
+    fn stale_allow(&mut self, t_ns: u64, node: NodeId, req: u16, version: u64) {
+        let later: Vec<(u64, Option<u64>)> = self
+            .log
+            .committed()
+            .range(version + 1..)
+            .map(|(&v, l)| (v, l.commit_ns))
+            .collect();
+        for (v, commit_ns) in later {
+            if self.log.unsettled_upto(v) {
+                return;
+            }
+            let Ok(memo) = self.log.at(v) else { return };
+            if memo.allows(req) {
+                continue;
+            }
+            // `v` is the first version after the node's that denies: the revoke.
+            let Some(c) = commit_ns else { return };
+            let window = t_ns.saturating_sub(c);
+            self.metrics.stale_allows += 1;
+            if self
+                .metrics
+                .longest
+                .as_ref()
+                .is_none_or(|(w, _)| window > *w)
+            {
+                self.metrics.longest = Some((
+                    window,
+                    format!(
+                        "{} ms: n{node} allowed {} at {} with view v{version}; v{v} revoked it at {}",
+                        window / NANOS_PER_MS,
+                        describe(req),
+                        fmt_nanos(t_ns),
+                        fmt_nanos(c)
+                    ),
+                ));
+            }
+            if self.windows.len() < WINDOWS_MAX || self.windows.contains_key(&(v, req)) {
+                let w = self.windows.entry((v, req)).or_insert(0);
+                *w = (*w).max(window);
+            }
+            if window > self.rules.bound_ns && self.rules.connected(c, t_ns) {
+                self.verdicts[3] = Some(format!(
+                    "n{node} allowed {} with view v{version} {} ms after v{v} revoked it (committed at {}), beyond the {} ms propagation bound, though no partition, crash, pause or clock jump overlapped",
+                    describe(req),
+                    window / NANOS_PER_MS,
+                    fmt_nanos(c),
+                    self.rules.bound_ns / NANOS_PER_MS
+                ));
+            }
+            return;
+        }
+    }
+}
+
+/// One of the four checkers (index into the names), all over the same [`Shared`].
+pub struct IamChecker {
+    which: usize,
+    shared: Rc<RefCell<Shared>>,
+}
+
+/// The four checkers of one run.
+pub fn checkers(nodes: u32, rules: WindowRules) -> Vec<Box<dyn Checker<IamNode>>> {
+    metrics::reset_messages(); // Nodes start after the checkers are made.
+    let shared = Rc::new(RefCell::new(Shared {
+        log: ChangeLog::default(),
+        open: Default::default(),
+        node_floor: vec![0; nodes as usize],
+        global_floor: 0,
+        rules,
+        windows: Default::default(),
+        metrics: RunMetrics::default(),
+        verdicts: Default::default(),
+    }));
+    (0..NAMES.len())
+        .map(|which| {
+            Box::new(IamChecker {
+                which,
+                shared: shared.clone(),
+            }) as Box<dyn Checker<IamNode>>
+        })
+        .collect()
+}
+
+impl Checker<IamNode> for IamChecker {
+    fn name(&self) -> &'static str {
+        NAMES[self.which]
+    }
+
+    fn invoke(&mut self, _t_ns: u64, op_id: OpId, node: NodeId, op: &IamOp) -> Result<(), String> {
+        if self.which == 0 {
+            self.shared.borrow_mut().invoke(op_id, node, op)?;
+        }
+        Ok(())
+    }
+
+    fn complete(&mut self, t_ns: u64, op_id: OpId, reply: &IamReply) -> Result<(), String> {
+        let mut s = self.shared.borrow_mut();
+        if self.which == 0 {
+            s.complete(t_ns, op_id, reply);
+        }
+        match s.verdicts[self.which].take() {
+            Some(m) => Err(m),
+            None => Ok(()),
+        }
+    }
+
+    /// Scalars for the generic sweep summary (mean / min / max over seeds); the
+    /// distributions per fault setting come through [`metrics::take_last`].
+    fn metrics(&self) -> Vec<(&'static str, f64)> {
+        if self.which != 0 {
+            return Vec::new();
+        }
+        let s = self.shared.borrow();
+        let ms = |ns: u64| ns as f64 / NANOS_PER_MS as f64;
+        let changes = s.metrics.changes;
+        vec![
+            ("iam_changes", changes as f64),
+            ("iam_stale_allows", s.metrics.stale_allows as f64),
+            (
+                "iam_stale_allow_ms_max",
+                ms(s.windows.values().copied().max().unwrap_or(0)),
+            ),
+            (
+                "iam_propagation_ms_max",
+                ms(s.metrics.propagation_ns.iter().copied().max().unwrap_or(0)),
+            ),
+            (
+                "iam_messages_per_change",
+                if changes == 0 {
+                    0.0
+                } else {
+                    metrics::messages() as f64 / changes as f64
+                },
+            ),
+        ]
+    }
+
+    fn lost(&mut self, _t_ns: u64, op_id: OpId) {
+        if self.which != 0 {
+            return;
+        }
+        let mut s = self.shared.borrow_mut();
+        if let Some(Open {
+            op: IamOp::Change { id, change },
+            ..
+        }) = s.open.remove(&op_id)
+        {
+            s.log.maybe(id, change);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workloads::iam::store::{id_mix, Change};
+
+    fn decided(version: u64, allow: bool, acked: u64, all_acked: u64) -> IamReply {
+        let digest = (1..=version)
+            .filter(|v| *v == 1 || *v == 2)
+            .fold(0u64, |d, v| d.wrapping_add(id_mix(v)));
+        IamReply::Decided {
+            allow,
+            version,
+            digest,
+            acked,
+            all_acked,
+        }
+    }
+
+    /// Runs ops through the four checkers as the world would; returns the first verdict.
+    struct Harness {
+        cs: Vec<Box<dyn Checker<IamNode>>>,
+        next: OpId,
+    }
+
+    impl Harness {
+        fn new(rules: WindowRules) -> Self {
+            Harness {
+                cs: checkers(3, rules),
+                next: 0,
+            }
+        }
+
+        fn op(&mut self, t: u64, node: NodeId, op: IamOp, reply: IamReply) -> Result<(), String> {
+            let id = self.next;
+            self.next += 1;
+            for c in &mut self.cs {
+                c.invoke(t, id, node, &op)?;
+            }
+            for c in &mut self.cs {
+                c.complete(t, id, &reply)
+                    .map_err(|m| format!("{}: {m}", c.name()))?;
+            }
+            Ok(())
+        }
+    }
+
+    // u0 s3:GetObject b0/k: allowed initially; revoked by detaching s3-read and deleting the
+    // bucket policy (versions 1 and 2).
+    const REQ: u16 = 0;
+
+    fn setup() -> Harness {
+        let mut h = Harness::new(WindowRules {
+            bound_ns: 5_000_000,
+            ..WindowRules::default()
+        });
+        let c1 = Change::DetachUserPolicy { user: 0, policy: 0 };
+        let c2 = Change::DeleteBucketPolicy { bucket: 0 };
+        h.op(
+            10,
+            0,
+            IamOp::Change { id: 1, change: c1 },
+            IamReply::Committed { version: 1 },
+        )
+        .unwrap();
+        h.op(
+            20,
+            0,
+            IamOp::Change { id: 2, change: c2 },
+            IamReply::Committed { version: 2 },
+        )
+        .unwrap();
+        h
+    }
+
+    #[test]
+    fn a_decision_on_the_right_view_passes_and_a_wrong_one_fails() {
+        let mut h = setup();
+        h.op(
+            30,
+            1,
+            IamOp::Authorize { req: REQ },
+            decided(2, false, 2, 0),
+        )
+        .unwrap();
+        let e = h
+            .op(31, 1, IamOp::Authorize { req: REQ }, decided(2, true, 2, 0))
+            .unwrap_err();
+        assert!(e.starts_with(MATCHES), "{e}");
+    }
+
+    #[test]
+    fn going_below_an_acknowledged_version_fails() {
+        let mut h = setup();
+        h.op(
+            30,
+            1,
+            IamOp::Authorize { req: REQ },
+            decided(2, false, 2, 0),
+        )
+        .unwrap();
+        let e = h
+            .op(40, 1, IamOp::Authorize { req: REQ }, decided(1, true, 1, 0))
+            .unwrap_err();
+        assert!(e.starts_with(ACK_DURABLE), "{e}");
+    }
+
+    #[test]
+    fn going_below_a_fully_propagated_version_fails() {
+        let mut h = setup();
+        h.op(
+            30,
+            0,
+            IamOp::Authorize { req: REQ },
+            decided(2, false, 2, 2),
+        )
+        .unwrap();
+        let e = h
+            .op(40, 2, IamOp::Authorize { req: REQ }, decided(1, true, 1, 0))
+            .unwrap_err();
+        assert!(e.starts_with(PROPAGATED), "{e}");
+    }
+
+    #[test]
+    fn a_stale_allow_beyond_the_bound_fails_only_on_a_connected_network() {
+        // Allowed with view 1 (bucket policy still there) 10 ms after version 2 revoked it.
+        let mut h = setup();
+        let e = h
+            .op(
+                10_000_020,
+                1,
+                IamOp::Authorize { req: REQ },
+                decided(1, true, 1, 0),
+            )
+            .unwrap_err();
+        assert!(e.starts_with(STALE_WINDOW), "{e}");
+        let mut h = Harness::new(WindowRules {
+            bound_ns: 5_000_000,
+            faults: vec![FaultSpan {
+                start_ns: 0,
+                end_ns: 1_000_000,
+            }],
+            ..WindowRules::default()
+        });
+        let c1 = Change::DetachUserPolicy { user: 0, policy: 0 };
+        let c2 = Change::DeleteBucketPolicy { bucket: 0 };
+        h.op(
+            10,
+            0,
+            IamOp::Change { id: 1, change: c1 },
+            IamReply::Committed { version: 1 },
+        )
+        .unwrap();
+        h.op(
+            20,
+            0,
+            IamOp::Change { id: 2, change: c2 },
+            IamReply::Committed { version: 2 },
+        )
+        .unwrap();
+        h.op(
+            10_000_020,
+            1,
+            IamOp::Authorize { req: REQ },
+            decided(1, true, 1, 0),
+        )
+        .unwrap();
+    }
+}
