@@ -8,4 +8,5 @@
 
 pub mod clock;
 pub mod io;
+pub mod lsm;
 pub mod rng;

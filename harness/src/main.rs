@@ -5,6 +5,8 @@
 //! With no subcommand it runs the tour: a short pass over everything that exists.
 
 mod bench;
+mod inspect;
+mod kv;
 mod output;
 mod sim;
 mod tour;
@@ -34,6 +36,11 @@ enum Command {
     /// The deterministic simulator: run, sweep, shrink, replay seeds.
     #[command(subcommand)]
     Sim(Box<sim::SimCommand>),
+    /// Open engine files for reading and show what is inside (SSTables, logs, databases).
+    #[command(subcommand)]
+    Inspect(inspect::InspectCommand),
+    /// The LSM key-value store from the command line (one operation, or `shell` for scripts).
+    Kv(kv::KvArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +50,12 @@ fn main() -> ExitCode {
         Some(Command::Tour(args)) => tour::run(&args),
         Some(Command::Bench(cmd)) => bench::run(cmd),
         Some(Command::Sim(cmd)) => sim::run(*cmd),
+        Some(Command::Inspect(cmd)) => inspect::run(&cmd),
+        Some(Command::Kv(args)) => match kv::run(&args) {
+            Ok(0) => Ok(()),
+            Ok(code) => return ExitCode::from(code as u8),
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

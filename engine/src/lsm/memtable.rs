@@ -1,0 +1,342 @@
+//! The memtable: recent writes, sorted, in memory. A `BTreeMap` keyed by (user key, sequence
+//! descending) behind a `RwLock`. Keys and values are `Bytes` slices of the write batch they
+//! arrived in, so inserting copies nothing and allocates only the tree's own nodes.
+//!
+//! Why a B-tree and not a skiplist: writes are already serialised by the write path, so a
+//! lock-free skiplist buys little, while the B-tree is cache-friendly and needs no unsafe code.
+//! Readers take the read lock briefly; iterators copy small chunks out (cheap `Bytes` clones),
+//! which is correct because entries are immutable and newer writes carry higher sequence
+//! numbers than any snapshot an iterator reads at.
+
+use std::borrow::Borrow;
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering as AtOrd};
+use std::sync::RwLock;
+
+use bytes::Bytes;
+
+use super::batch::BatchOps;
+use super::key::{compare_bytes, ValueKind};
+
+/// Bytes charged per entry on top of the batch buffer it slices: its share of a B-tree node
+/// (key and value handles, 80 bytes per slot; sequential inserts leave Rust's B-tree nodes
+/// about half full, so up to 160 bytes) and of the batch's shared `Bytes` header. Charging
+/// what is really allocated keeps `write_buffer_bytes` an honest bound on memory.
+const ENTRY_OVERHEAD_BYTES: usize = 176;
+
+/// A memtable key: user key ascending, then sequence descending.
+#[derive(Clone, Debug)]
+pub struct MemKey {
+    /// The user's key.
+    pub user: Bytes,
+    /// The write's sequence number.
+    pub seq: u64,
+}
+
+/// A memtable value: put or tombstone, and the value bytes.
+#[derive(Clone, Debug)]
+pub struct MemValue {
+    /// Put or delete.
+    pub kind: ValueKind,
+    /// The value (empty for a delete).
+    pub value: Bytes,
+}
+
+/// A view of a key used to search the tree without building a `Bytes`.
+trait KeyView {
+    fn user(&self) -> &[u8];
+    fn seq(&self) -> u64;
+}
+
+impl KeyView for MemKey {
+    fn user(&self) -> &[u8] {
+        &self.user
+    }
+    fn seq(&self) -> u64 {
+        self.seq
+    }
+}
+
+struct Probe<'a>(&'a [u8], u64);
+
+impl KeyView for Probe<'_> {
+    fn user(&self) -> &[u8] {
+        self.0
+    }
+    fn seq(&self) -> u64 {
+        self.1
+    }
+}
+
+fn cmp_view(a: &dyn KeyView, b: &dyn KeyView) -> Ordering {
+    compare_bytes(a.user(), b.user()).then_with(|| b.seq().cmp(&a.seq()))
+}
+
+impl PartialEq for dyn KeyView + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        cmp_view(self, other) == Ordering::Equal
+    }
+}
+impl Eq for dyn KeyView + '_ {}
+impl PartialOrd for dyn KeyView + '_ {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for dyn KeyView + '_ {
+    fn cmp(&self, other: &Self) -> Ordering {
+        cmp_view(self, other)
+    }
+}
+
+impl<'a> Borrow<dyn KeyView + 'a> for MemKey {
+    fn borrow(&self) -> &(dyn KeyView + 'a) {
+        self
+    }
+}
+
+impl PartialEq for MemKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for MemKey {}
+impl PartialOrd for MemKey {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for MemKey {
+    #[inline]
+    fn cmp(&self, other: &Self) -> Ordering {
+        compare_bytes(&self.user, &other.user).then_with(|| other.seq.cmp(&self.seq))
+    }
+}
+
+/// One memtable, tied to the WAL file that protects it.
+#[derive(Debug)]
+pub struct MemTable {
+    /// Number of the log file holding this memtable's writes.
+    pub log_number: u64,
+    map: RwLock<BTreeMap<MemKey, MemValue>>,
+    approx_bytes: AtomicUsize,
+    entries: AtomicU64,
+    tombstones: AtomicU64,
+}
+
+/// Which way a chunk is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// Ascending internal-key order.
+    Forward,
+    /// Descending.
+    Backward,
+}
+
+impl MemTable {
+    /// An empty memtable whose writes go to log `log_number`.
+    pub fn new(log_number: u64) -> Self {
+        MemTable {
+            log_number,
+            map: RwLock::new(BTreeMap::new()),
+            approx_bytes: AtomicUsize::new(0),
+            entries: AtomicU64::new(0),
+            tombstones: AtomicU64::new(0),
+        }
+    }
+
+    /// Insert every operation of an encoded batch, slicing keys and values out of `rep`.
+    /// Fails (inserting nothing) if the batch does not decode.
+    pub fn insert_batch(&self, rep: &Bytes) -> Result<u32, &'static str> {
+        let ops = BatchOps::new(rep)?;
+        let first_seq = ops.first_seq;
+        let count = ops.op_count();
+        // Decode fully before touching the tree, so a bad batch inserts nothing.
+        let mut decoded = Vec::with_capacity(count as usize);
+        let base = BatchOps::new(rep)?;
+        for op in ops {
+            let (kind, key, value) = op?;
+            let k0 = base.offset_of(key);
+            let v0 = if value.is_empty() {
+                0
+            } else {
+                base.offset_of(value)
+            };
+            decoded.push((kind, k0..k0 + key.len(), v0..v0 + value.len()));
+        }
+        if decoded.len() != count as usize {
+            return Err("batch count does not match its operations");
+        }
+        let mut map = self.map.write().unwrap_or_else(|p| p.into_inner());
+        let mut tombstones = 0;
+        for (i, (kind, kr, vr)) in decoded.into_iter().enumerate() {
+            if kind == ValueKind::Delete {
+                tombstones += 1;
+            }
+            let key = MemKey {
+                user: rep.slice(kr),
+                seq: first_seq + i as u64,
+            };
+            let value = if vr.is_empty() {
+                Bytes::new()
+            } else {
+                rep.slice(vr)
+            };
+            map.insert(key, MemValue { kind, value });
+        }
+        drop(map);
+        self.approx_bytes.fetch_add(
+            rep.len() + 32 + count as usize * ENTRY_OVERHEAD_BYTES,
+            AtOrd::Relaxed,
+        );
+        self.entries.fetch_add(u64::from(count), AtOrd::Relaxed);
+        self.tombstones.fetch_add(tombstones, AtOrd::Relaxed);
+        Ok(count)
+    }
+
+    /// Insert one entry (used by tests and recovery tools).
+    pub fn insert(&self, user: Bytes, seq: u64, kind: ValueKind, value: Bytes) {
+        let bytes = user.len() + value.len() + ENTRY_OVERHEAD_BYTES;
+        let mut map = self.map.write().unwrap_or_else(|p| p.into_inner());
+        map.insert(MemKey { user, seq }, MemValue { kind, value });
+        self.approx_bytes.fetch_add(bytes, AtOrd::Relaxed);
+        self.entries.fetch_add(1, AtOrd::Relaxed);
+        if kind == ValueKind::Delete {
+            self.tombstones.fetch_add(1, AtOrd::Relaxed);
+        }
+    }
+
+    /// The newest version of `user_key` with sequence `<= snapshot_seq`, if any.
+    pub fn get(&self, user_key: &[u8], snapshot_seq: u64) -> Option<MemValue> {
+        let map = self.map.read().unwrap_or_else(|p| p.into_inner());
+        let probe = Probe(user_key, snapshot_seq);
+        let lo: &dyn KeyView = &probe;
+        let (k, v) = map
+            .range::<dyn KeyView, _>((Bound::Included(lo), Bound::Unbounded))
+            .next()?;
+        if &k.user[..] == user_key {
+            Some(v.clone())
+        } else {
+            None
+        }
+    }
+
+    /// Copy up to `limit` entries starting at `start` (as (user key, seq), inclusive or
+    /// exclusive) going in `dir` into `out` (cleared first).
+    pub fn chunk(
+        &self,
+        start: Bound<(&[u8], u64)>,
+        dir: Direction,
+        limit: usize,
+        out: &mut Vec<(MemKey, MemValue)>,
+    ) {
+        out.clear();
+        let map = self.map.read().unwrap_or_else(|p| p.into_inner());
+        let probe;
+        let b: Bound<&dyn KeyView> = match start {
+            Bound::Included((u, s)) => {
+                probe = Probe(u, s);
+                Bound::Included(&probe)
+            }
+            Bound::Excluded((u, s)) => {
+                probe = Probe(u, s);
+                Bound::Excluded(&probe)
+            }
+            Bound::Unbounded => Bound::Unbounded,
+        };
+        match dir {
+            Direction::Forward => {
+                for (k, v) in map
+                    .range::<dyn KeyView, _>((b, Bound::Unbounded))
+                    .take(limit)
+                {
+                    out.push((k.clone(), v.clone()));
+                }
+            }
+            Direction::Backward => {
+                for (k, v) in map
+                    .range::<dyn KeyView, _>((Bound::Unbounded, b))
+                    .rev()
+                    .take(limit)
+                {
+                    out.push((k.clone(), v.clone()));
+                }
+            }
+        }
+    }
+
+    /// Visit every entry in order (for flushing an immutable memtable).
+    pub fn for_each<E>(
+        &self,
+        mut f: impl FnMut(&MemKey, &MemValue) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let map = self.map.read().unwrap_or_else(|p| p.into_inner());
+        for (k, v) in map.iter() {
+            f(k, v)?;
+        }
+        Ok(())
+    }
+
+    /// Approximate memory used, in bytes.
+    pub fn approx_bytes(&self) -> usize {
+        self.approx_bytes.load(AtOrd::Relaxed)
+    }
+
+    /// Number of entries (puts and tombstones).
+    pub fn entries(&self) -> u64 {
+        self.entries.load(AtOrd::Relaxed)
+    }
+
+    /// Number of tombstones.
+    pub fn tombstones(&self) -> u64 {
+        self.tombstones.load(AtOrd::Relaxed)
+    }
+
+    /// True if nothing was inserted.
+    pub fn is_empty(&self) -> bool {
+        self.entries() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lsm::batch::WriteBatch;
+
+    #[test]
+    fn newest_visible_version_wins() {
+        let m = MemTable::new(1);
+        let mut b = WriteBatch::new();
+        b.put(b"a", b"1");
+        b.put(b"b", b"x");
+        m.insert_batch(&Bytes::from(b.into_rep(10))).unwrap();
+        let mut b = WriteBatch::new();
+        b.delete(b"a");
+        m.insert_batch(&Bytes::from(b.into_rep(20))).unwrap();
+        assert_eq!(m.get(b"a", 10).unwrap().value, Bytes::from_static(b"1"));
+        assert_eq!(m.get(b"a", 25).unwrap().kind, ValueKind::Delete);
+        assert!(m.get(b"a", 9).is_none());
+        assert_eq!(m.get(b"b", 100).unwrap().value, Bytes::from_static(b"x"));
+        assert!(m.get(b"c", 100).is_none());
+        let mut out = Vec::new();
+        m.chunk(Bound::Unbounded, Direction::Backward, 10, &mut out);
+        let keys: Vec<_> = out.iter().map(|(k, _)| (k.user.to_vec(), k.seq)).collect();
+        assert_eq!(
+            keys,
+            vec![
+                (b"b".to_vec(), 11),
+                (b"a".to_vec(), 10),
+                (b"a".to_vec(), 20)
+            ]
+        );
+        m.chunk(
+            Bound::Excluded((b"a", 20)),
+            Direction::Forward,
+            10,
+            &mut out,
+        );
+        assert_eq!(out.len(), 2);
+    }
+}

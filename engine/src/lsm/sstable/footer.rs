@@ -1,0 +1,200 @@
+//! The footer (last [`FOOTER_BYTES`] of every table) and the properties block.
+//!
+//! ```text
+//! footer := index_offset: u64 | index_size: u32 | filter_offset: u64 | filter_size: u32
+//!         | props_offset: u64 | props_size: u32 | format_version: u32
+//!         | crc32(previous 40 bytes): u32 | magic: u64        (all little endian, 52 bytes)
+//! ```
+
+use crate::lsm::coding::{put_bytes, Reader};
+
+use super::index::BlockHandle;
+
+/// Size of the footer in bytes.
+pub const FOOTER_BYTES: usize = 52;
+/// Magic number at the very end of every table ("SEEDSST1" read as little-endian bytes).
+pub const TABLE_MAGIC: u64 = u64::from_le_bytes(*b"SEEDSST1");
+/// The format version this code writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The decoded footer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Footer {
+    /// The index block.
+    pub index: BlockHandle,
+    /// The bloom filter block.
+    pub filter: BlockHandle,
+    /// The properties block.
+    pub properties: BlockHandle,
+    /// Format version of the table.
+    pub format_version: u32,
+}
+
+impl Footer {
+    /// Encode to exactly [`FOOTER_BYTES`].
+    pub fn encode(&self) -> [u8; FOOTER_BYTES] {
+        let mut b = Vec::with_capacity(FOOTER_BYTES);
+        for h in [self.index, self.filter, self.properties] {
+            b.extend_from_slice(&h.offset.to_le_bytes());
+            b.extend_from_slice(&(h.size as u32).to_le_bytes());
+        }
+        b.extend_from_slice(&self.format_version.to_le_bytes());
+        let crc = crc32fast::hash(&b);
+        b.extend_from_slice(&crc.to_le_bytes());
+        b.extend_from_slice(&TABLE_MAGIC.to_le_bytes());
+        debug_assert_eq!(b.len(), FOOTER_BYTES);
+        b.try_into().expect("footer size")
+    }
+
+    /// Decode and verify (magic, checksum, version).
+    pub fn decode(b: &[u8]) -> Result<Self, String> {
+        if b.len() != FOOTER_BYTES {
+            return Err(format!(
+                "footer is {} bytes, expected {FOOTER_BYTES}",
+                b.len()
+            ));
+        }
+        let mut r = Reader::new(b);
+        let mut handles = [BlockHandle::default(); 3];
+        for h in &mut handles {
+            let offset = r.u64().ok_or("truncated")?;
+            let size = r.u32().ok_or("truncated")?;
+            *h = BlockHandle {
+                offset,
+                size: u64::from(size),
+            };
+        }
+        let format_version = r.u32().ok_or("truncated")?;
+        let crc = r.u32().ok_or("truncated")?;
+        let magic = r.u64().ok_or("truncated")?;
+        if magic != TABLE_MAGIC {
+            return Err(format!("bad magic {magic:#018x}: not a seedbed SSTable"));
+        }
+        let actual = crc32fast::hash(&b[..40]);
+        if crc != actual {
+            return Err(format!(
+                "footer checksum mismatch: stored {crc:#010x}, computed {actual:#010x}"
+            ));
+        }
+        if format_version != FORMAT_VERSION {
+            return Err(format!("format version {format_version} is not supported (this build reads {FORMAT_VERSION})"));
+        }
+        Ok(Footer {
+            index: handles[0],
+            filter: handles[1],
+            properties: handles[2],
+            format_version,
+        })
+    }
+}
+
+/// Facts about a table, stored in its properties block and shown by `seedbed inspect sst`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct TableProperties {
+    /// Entries (puts and tombstones).
+    pub entries: u64,
+    /// Tombstones.
+    pub tombstones: u64,
+    /// Data blocks.
+    pub data_blocks: u64,
+    /// Bytes of data blocks including trailers.
+    pub data_bytes: u64,
+    /// Bytes of the index block.
+    pub index_bytes: u64,
+    /// Bytes of the filter block.
+    pub filter_bytes: u64,
+    /// Sum of user key lengths.
+    pub raw_key_bytes: u64,
+    /// Sum of value lengths.
+    pub raw_value_bytes: u64,
+    /// Smallest sequence number in the table.
+    pub seq_min: u64,
+    /// Largest sequence number.
+    pub seq_max: u64,
+    /// Bloom filter bits per key.
+    pub bloom_bits_per_key: u32,
+    /// Smallest internal key.
+    pub smallest_key: Vec<u8>,
+    /// Largest internal key.
+    pub largest_key: Vec<u8>,
+}
+
+impl TableProperties {
+    /// Encode (fixed field order, varints, then two length-prefixed keys).
+    pub fn encode(&self) -> Vec<u8> {
+        let mut b = Vec::with_capacity(128 + self.smallest_key.len() + self.largest_key.len());
+        for v in [
+            self.entries,
+            self.tombstones,
+            self.data_blocks,
+            self.data_bytes,
+            self.index_bytes,
+            self.filter_bytes,
+            self.raw_key_bytes,
+            self.raw_value_bytes,
+            self.seq_min,
+            self.seq_max,
+            u64::from(self.bloom_bits_per_key),
+        ] {
+            crate::lsm::coding::put_varint(&mut b, v);
+        }
+        put_bytes(&mut b, &self.smallest_key);
+        put_bytes(&mut b, &self.largest_key);
+        b
+    }
+
+    /// Decode; `None` if malformed.
+    pub fn decode(b: &[u8]) -> Option<Self> {
+        let mut r = Reader::new(b);
+        let p = TableProperties {
+            entries: r.varint()?,
+            tombstones: r.varint()?,
+            data_blocks: r.varint()?,
+            data_bytes: r.varint()?,
+            index_bytes: r.varint()?,
+            filter_bytes: r.varint()?,
+            raw_key_bytes: r.varint()?,
+            raw_value_bytes: r.varint()?,
+            seq_min: r.varint()?,
+            seq_max: r.varint()?,
+            bloom_bits_per_key: u32::try_from(r.varint()?).ok()?,
+            smallest_key: r.bytes()?.to_vec(),
+            largest_key: r.bytes()?.to_vec(),
+        };
+        if r.remaining() != 0 {
+            return None;
+        }
+        Some(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn footer_round_trip_and_damage() {
+        let f = Footer {
+            index: BlockHandle {
+                offset: 10,
+                size: 20,
+            },
+            filter: BlockHandle {
+                offset: 34,
+                size: 5,
+            },
+            properties: BlockHandle {
+                offset: 43,
+                size: 60,
+            },
+            format_version: FORMAT_VERSION,
+        };
+        let b = f.encode();
+        assert_eq!(Footer::decode(&b), Ok(f));
+        for i in 0..b.len() {
+            let mut bad = b;
+            bad[i] ^= 0x10;
+            assert!(Footer::decode(&bad).is_err(), "byte {i}");
+        }
+    }
+}

@@ -1,0 +1,520 @@
+//! Reads one SSTable through any I/O backend. Opening reads and verifies the footer, index,
+//! filter and properties blocks and keeps them in memory; data blocks are read on demand
+//! through the shared [`BlockCache`], each verified against its CRC on every read from disk.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use crate::io::{FileHandle, Fs, IoOp, OpenOptions};
+use crate::lsm::cache::BlockCache;
+use crate::lsm::error::{LsmError, Result};
+use crate::lsm::iter::InternalIterator;
+use crate::lsm::key::{self, ValueKind};
+use crate::lsm::stats::Stats;
+
+use super::block::{Block, BlockIter, BLOCK_TRAILER_BYTES};
+use super::filter::BloomFilter;
+use super::footer::{Footer, TableProperties, FOOTER_BYTES};
+use super::index::BlockHandle;
+
+/// An open table.
+#[derive(Debug)]
+pub struct TableReader {
+    number: u64,
+    path: PathBuf,
+    file: FileHandle,
+    file_bytes: u64,
+    footer: Footer,
+    index: Arc<Block>,
+    filter: Option<BloomFilter>,
+    props: TableProperties,
+    cache: Arc<BlockCache>,
+    stats: Arc<Stats>,
+}
+
+/// A point lookup's answer from one table.
+#[derive(Debug, Clone)]
+pub struct Found {
+    /// Put or delete.
+    pub kind: ValueKind,
+    /// Sequence number of the version found.
+    pub seq: u64,
+    /// The value (empty for a delete), a slice of the cached block.
+    pub value: Bytes,
+}
+
+impl TableReader {
+    /// Open and verify table `number` at `path`.
+    pub fn open(
+        fs: &dyn Fs,
+        path: &Path,
+        number: u64,
+        cache: Arc<BlockCache>,
+        stats: Arc<Stats>,
+    ) -> Result<Self> {
+        let file = fs.open(path, OpenOptions::read_only())?;
+        let file_bytes = file.len()?;
+        let corrupt =
+            |what, offset, detail: String| LsmError::corruption(path, what, offset, detail);
+        if file_bytes < FOOTER_BYTES as u64 {
+            return Err(corrupt(
+                "footer",
+                0,
+                format!("file is {file_bytes} bytes, shorter than a footer"),
+            ));
+        }
+        let footer_at = file_bytes - FOOTER_BYTES as u64;
+        let mut fb = [0u8; FOOTER_BYTES];
+        file.read_exact_at(&mut fb, footer_at)?;
+        let footer = Footer::decode(&fb).map_err(|e| corrupt("footer", footer_at, e))?;
+        let read_raw = |h: BlockHandle, what: &'static str| -> Result<Bytes> {
+            let end = h.offset.checked_add(h.size + BLOCK_TRAILER_BYTES as u64);
+            if end.is_none_or(|e| e > footer_at) {
+                return Err(corrupt(
+                    what,
+                    h.offset,
+                    format!("handle (size {}) runs past the footer", h.size),
+                ));
+            }
+            let mut buf = vec![0u8; h.size as usize + BLOCK_TRAILER_BYTES];
+            file.read_exact_at(&mut buf, h.offset)?;
+            Ok(Bytes::from(buf))
+        };
+        let verify = |raw: Bytes, h: BlockHandle, what: &'static str| -> Result<Bytes> {
+            let n = raw.len() - BLOCK_TRAILER_BYTES;
+            let stored = u32::from_le_bytes(raw[n..].try_into().expect("4 bytes"));
+            let actual = crc32fast::hash(&raw[..n]);
+            if stored != actual {
+                return Err(corrupt(
+                    what,
+                    h.offset,
+                    format!("checksum mismatch: stored {stored:#010x}, computed {actual:#010x}"),
+                ));
+            }
+            Ok(raw.slice(..n))
+        };
+        let index_raw = read_raw(footer.index, "index block")?;
+        let index = Block::from_raw(index_raw)
+            .map_err(|e| corrupt("index block", footer.index.offset, e))?;
+        let filter_raw = verify(
+            read_raw(footer.filter, "filter block")?,
+            footer.filter,
+            "filter block",
+        )?;
+        let filter = if filter_raw.is_empty() {
+            None
+        } else {
+            Some(BloomFilter::parse(&filter_raw).ok_or_else(|| {
+                corrupt(
+                    "filter block",
+                    footer.filter.offset,
+                    "malformed filter".into(),
+                )
+            })?)
+        };
+        let props_raw = verify(
+            read_raw(footer.properties, "properties block")?,
+            footer.properties,
+            "properties block",
+        )?;
+        let props = TableProperties::decode(&props_raw).ok_or_else(|| {
+            corrupt(
+                "properties block",
+                footer.properties.offset,
+                "malformed properties".into(),
+            )
+        })?;
+        if props.entries == 0
+            || key::parse(&props.smallest_key).is_none()
+            || key::parse(&props.largest_key).is_none()
+        {
+            return Err(corrupt(
+                "properties block",
+                footer.properties.offset,
+                "empty table or malformed key range".into(),
+            ));
+        }
+        Ok(TableReader {
+            number,
+            path: path.to_path_buf(),
+            file,
+            file_bytes,
+            footer,
+            index: Arc::new(index),
+            filter,
+            props,
+            cache,
+            stats,
+        })
+    }
+
+    /// The table's file number.
+    pub fn number(&self) -> u64 {
+        self.number
+    }
+
+    /// The table's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// File size in bytes.
+    pub fn file_bytes(&self) -> u64 {
+        self.file_bytes
+    }
+
+    /// The footer.
+    pub fn footer(&self) -> &Footer {
+        &self.footer
+    }
+
+    /// The properties block.
+    pub fn properties(&self) -> &TableProperties {
+        &self.props
+    }
+
+    /// The bloom filter, if the table has one.
+    pub fn filter(&self) -> Option<&BloomFilter> {
+        self.filter.as_ref()
+    }
+
+    fn corrupt(&self, what: &'static str, offset: u64, detail: impl Into<String>) -> LsmError {
+        LsmError::corruption(&self.path, what, offset, detail)
+    }
+
+    fn check_handle(&self, h: BlockHandle) -> Result<()> {
+        let limit = self.file_bytes - FOOTER_BYTES as u64;
+        match h.offset.checked_add(h.size + BLOCK_TRAILER_BYTES as u64) {
+            Some(end) if end <= limit && h.size <= 64 * 1024 * 1024 => Ok(()),
+            _ => Err(self.corrupt(
+                "index block",
+                self.footer.index.offset,
+                format!("data block handle {h:?} out of range"),
+            )),
+        }
+    }
+
+    /// A data block, from the cache or (verified) from disk.
+    pub fn read_block(&self, h: BlockHandle) -> Result<Arc<Block>> {
+        self.read_block_opt(h, true)
+    }
+
+    /// A data block; with `fill_cache` false a block read from disk is not inserted into the
+    /// cache (compactions read every block once and would only evict the hot ones).
+    pub fn read_block_opt(&self, h: BlockHandle, fill_cache: bool) -> Result<Arc<Block>> {
+        if let Some(b) = self.cache.get(self.number, h.offset) {
+            return Ok(b);
+        }
+        self.check_handle(h)?;
+        let mut buf = vec![0u8; h.size as usize + BLOCK_TRAILER_BYTES];
+        self.file.read_exact_at(&mut buf, h.offset)?;
+        self.install_block(h, buf, fill_cache)
+    }
+
+    /// Verify freshly read bytes of block `h`, count them and maybe put them in the cache.
+    fn install_block(&self, h: BlockHandle, buf: Vec<u8>, fill_cache: bool) -> Result<Arc<Block>> {
+        Stats::add(&self.stats.block_reads, 1);
+        Stats::add(&self.stats.block_read_bytes, buf.len() as u64);
+        let block = Block::from_raw(Bytes::from(buf))
+            .map_err(|e| self.corrupt("data block", h.offset, e))?;
+        let block = Arc::new(block);
+        if fill_cache {
+            self.cache.insert(self.number, h.offset, block.clone());
+        }
+        Ok(block)
+    }
+
+    /// Does the bloom filter allow `user_key` (by hash)? Counts the check.
+    pub fn may_contain(&self, hash: u64) -> bool {
+        match &self.filter {
+            None => true,
+            Some(f) => {
+                Stats::add(&self.stats.bloom_checks, 1);
+                let yes = f.may_contain_hash(hash);
+                if !yes {
+                    Stats::add(&self.stats.bloom_useful, 1);
+                }
+                yes
+            }
+        }
+    }
+
+    /// The handle of the only data block that can hold `lookup` (an internal seek key).
+    pub fn block_for(&self, lookup: &[u8]) -> Result<Option<BlockHandle>> {
+        let mut it = BlockIter::new(self.index.clone());
+        it.seek(lookup);
+        if let Some(e) = it.error() {
+            return Err(self.corrupt("index block", self.footer.index.offset, e));
+        }
+        if !it.valid() {
+            return Ok(None);
+        }
+        let h = BlockHandle::decode(it.value()).ok_or_else(|| {
+            self.corrupt("index block", self.footer.index.offset, "bad block handle")
+        })?;
+        Ok(Some(h))
+    }
+
+    /// Look `lookup` (user key + snapshot trailer) up in a given block.
+    pub fn get_in_block(
+        &self,
+        block: Arc<Block>,
+        h: BlockHandle,
+        lookup: &[u8],
+    ) -> Result<Option<Found>> {
+        let mut it = BlockIter::new(block);
+        it.seek(lookup);
+        if let Some(e) = it.error() {
+            return Err(self.corrupt("data block", h.offset, e));
+        }
+        if it.valid() && key::user_key(it.key()) == key::user_key(lookup) {
+            let p = key::parse(it.key())
+                .ok_or_else(|| self.corrupt("data block", h.offset, "bad internal key"))?;
+            return Ok(Some(Found {
+                kind: p.kind,
+                seq: p.seq,
+                value: it.value_bytes(),
+            }));
+        }
+        Stats::add(
+            &self.stats.bloom_false_positives,
+            u64::from(self.filter.is_some()),
+        );
+        Ok(None)
+    }
+
+    /// The newest version of the lookup key's user key visible at the lookup's sequence
+    /// number; `hash` is [`super::filter::key_hash`] of the user key.
+    pub fn get(&self, lookup: &[u8], hash: u64) -> Result<Option<Found>> {
+        if !self.may_contain(hash) {
+            return Ok(None);
+        }
+        let Some(h) = self.block_for(lookup)? else {
+            Stats::add(
+                &self.stats.bloom_false_positives,
+                u64::from(self.filter.is_some()),
+            );
+            return Ok(None);
+        };
+        let block = self.read_block(h)?;
+        self.get_in_block(block, h, lookup)
+    }
+
+    /// Read many data blocks in one batch through [`Fs::submit`]: cached blocks are taken from
+    /// the cache, the rest are read together (one submission on io_uring) and verified.
+    pub fn read_blocks_batch(
+        fs: &dyn Fs,
+        wanted: &[(&TableReader, BlockHandle)],
+    ) -> Vec<Result<Arc<Block>>> {
+        let mut out: Vec<Option<Result<Arc<Block>>>> = Vec::with_capacity(wanted.len());
+        let mut bufs: Vec<(usize, Vec<u8>)> = Vec::new();
+        for (i, (t, h)) in wanted.iter().enumerate() {
+            if let Some(b) = t.cache.get(t.number, h.offset) {
+                out.push(Some(Ok(b)));
+            } else if let Err(e) = t.check_handle(*h) {
+                out.push(Some(Err(e)));
+            } else {
+                out.push(None);
+                bufs.push((i, vec![0u8; h.size as usize + BLOCK_TRAILER_BYTES]));
+            }
+        }
+        if !bufs.is_empty() {
+            let results = {
+                let mut ops: Vec<IoOp<'_>> = bufs
+                    .iter_mut()
+                    .map(|(i, buf)| IoOp::Read {
+                        file: &*wanted[*i].0.file,
+                        offset: wanted[*i].1.offset,
+                        buf,
+                    })
+                    .collect();
+                fs.submit(&mut ops)
+            };
+            for ((i, buf), r) in bufs.into_iter().zip(results) {
+                let (t, h) = wanted[i];
+                let res = match r {
+                    Ok(n) if n == buf.len() => t.install_block(h, buf, true),
+                    Ok(n) => Err(t.corrupt(
+                        "data block",
+                        h.offset,
+                        format!("short read: {n} of {} bytes", buf.len()),
+                    )),
+                    Err(e) => Err(e.into()),
+                };
+                out[i] = Some(res);
+            }
+        }
+        out.into_iter()
+            .map(|o| o.expect("every request answered"))
+            .collect()
+    }
+
+    /// Every data block handle, in order (for inspection and verification).
+    pub fn data_block_handles(&self) -> Result<Vec<(Vec<u8>, BlockHandle)>> {
+        let mut it = BlockIter::new(self.index.clone());
+        it.seek_to_first();
+        let mut out = Vec::new();
+        while it.valid() {
+            let h = BlockHandle::decode(it.value()).ok_or_else(|| {
+                self.corrupt("index block", self.footer.index.offset, "bad block handle")
+            })?;
+            out.push((it.key().to_vec(), h));
+            it.next();
+        }
+        if let Some(e) = it.error() {
+            return Err(self.corrupt("index block", self.footer.index.offset, e));
+        }
+        Ok(out)
+    }
+}
+
+/// Iterates a whole table: a cursor over the index picks data blocks, a cursor over the
+/// current data block yields entries.
+pub struct TableIter {
+    table: Arc<TableReader>,
+    fill_cache: bool,
+    index: BlockIter,
+    data: Option<BlockIter>,
+    data_handle: BlockHandle,
+}
+
+impl TableIter {
+    /// An unpositioned iterator over `table`.
+    pub fn new(table: Arc<TableReader>) -> Self {
+        Self::with_fill_cache(table, true)
+    }
+
+    /// An iterator whose disk reads do (`true`) or do not fill the block cache.
+    pub fn with_fill_cache(table: Arc<TableReader>, fill_cache: bool) -> Self {
+        let index = BlockIter::new(table.index.clone());
+        TableIter {
+            table,
+            fill_cache,
+            index,
+            data: None,
+            data_handle: BlockHandle::default(),
+        }
+    }
+
+    fn index_error(&self) -> Result<()> {
+        match self.index.error() {
+            Some(e) => Err(self
+                .table
+                .corrupt("index block", self.table.footer.index.offset, e)),
+            None => Ok(()),
+        }
+    }
+
+    fn data_error(&self) -> Result<()> {
+        match self.data.as_ref().and_then(|d| d.error()) {
+            Some(e) => Err(self.table.corrupt("data block", self.data_handle.offset, e)),
+            None => Ok(()),
+        }
+    }
+
+    fn init_data_block(&mut self) -> Result<()> {
+        if !self.index.valid() {
+            self.data = None;
+            return self.index_error();
+        }
+        let h = BlockHandle::decode(self.index.value()).ok_or_else(|| {
+            self.table.corrupt(
+                "index block",
+                self.table.footer.index.offset,
+                "bad block handle",
+            )
+        })?;
+        if self.data.is_some() && h == self.data_handle {
+            return Ok(());
+        }
+        let block = self.table.read_block_opt(h, self.fill_cache)?;
+        self.data = Some(BlockIter::new(block));
+        self.data_handle = h;
+        Ok(())
+    }
+
+    fn skip_forward(&mut self) -> Result<()> {
+        // Bound: one step per data block.
+        while !self.data.as_ref().is_some_and(BlockIter::valid) {
+            self.data_error()?;
+            if !self.index.valid() {
+                self.data = None;
+                return self.index_error();
+            }
+            self.index.next();
+            self.init_data_block()?;
+            match &mut self.data {
+                Some(d) => d.seek_to_first(),
+                None => return Ok(()),
+            }
+        }
+        Ok(())
+    }
+
+    fn skip_backward(&mut self) -> Result<()> {
+        while !self.data.as_ref().is_some_and(BlockIter::valid) {
+            self.data_error()?;
+            if !self.index.valid() {
+                self.data = None;
+                return self.index_error();
+            }
+            self.index.prev();
+            self.init_data_block()?;
+            match &mut self.data {
+                Some(d) => d.seek_to_last(),
+                None => return Ok(()),
+            }
+        }
+        Ok(())
+    }
+}
+
+impl InternalIterator for TableIter {
+    fn valid(&self) -> bool {
+        self.data.as_ref().is_some_and(BlockIter::valid)
+    }
+    fn key(&self) -> &[u8] {
+        self.data.as_ref().expect("valid").key()
+    }
+    fn value(&self) -> &[u8] {
+        self.data.as_ref().expect("valid").value()
+    }
+    fn next(&mut self) -> Result<()> {
+        if let Some(d) = &mut self.data {
+            d.next();
+        }
+        self.skip_forward()
+    }
+    fn prev(&mut self) -> Result<()> {
+        if let Some(d) = &mut self.data {
+            d.prev();
+        }
+        self.skip_backward()
+    }
+    fn seek(&mut self, target: &[u8]) -> Result<()> {
+        self.index.seek(target);
+        self.init_data_block()?;
+        if let Some(d) = &mut self.data {
+            d.seek(target);
+        }
+        self.skip_forward()
+    }
+    fn seek_to_first(&mut self) -> Result<()> {
+        self.index.seek_to_first();
+        self.init_data_block()?;
+        if let Some(d) = &mut self.data {
+            d.seek_to_first();
+        }
+        self.skip_forward()
+    }
+    fn seek_to_last(&mut self) -> Result<()> {
+        self.index.seek_to_last();
+        self.init_data_block()?;
+        if let Some(d) = &mut self.data {
+            d.seek_to_last();
+        }
+        self.skip_backward()
+    }
+}

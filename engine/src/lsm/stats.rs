@@ -1,0 +1,164 @@
+//! Counters a researcher wants from an LSM: amplification, bytes per level, stalls, cache and
+//! bloom filter effectiveness. Updated with relaxed atomics on the hot paths; read as a
+//! [`StatsSnapshot`] (serde-serialisable, printed by `seedbed kv stats` and the benchmarks).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+/// Number of levels (L0..L6).
+pub const NUM_LEVELS: usize = 7;
+
+/// Live counters.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// User key + value bytes accepted by writes.
+    pub user_bytes_written: AtomicU64,
+    /// Operations written (puts + deletes).
+    pub keys_written: AtomicU64,
+    /// Bytes appended to the WAL.
+    pub wal_bytes_written: AtomicU64,
+    /// WAL syncs performed.
+    pub wal_syncs: AtomicU64,
+    /// Point lookups.
+    pub gets: AtomicU64,
+    /// Point lookups that found a value.
+    pub get_hits: AtomicU64,
+    /// Data blocks read from disk.
+    pub block_reads: AtomicU64,
+    /// Bytes read from disk for data blocks.
+    pub block_read_bytes: AtomicU64,
+    /// Bloom filter checks.
+    pub bloom_checks: AtomicU64,
+    /// Checks that said "absent" (a table read avoided).
+    pub bloom_useful: AtomicU64,
+    /// Checks that said "maybe" but the table did not hold the key.
+    pub bloom_false_positives: AtomicU64,
+    /// Memtable flushes.
+    pub flushes: AtomicU64,
+    /// Compactions run (including trivial moves).
+    pub compactions: AtomicU64,
+    /// Compactions that just moved a file down a level.
+    pub trivial_moves: AtomicU64,
+    /// Bytes written by flushes (into L0).
+    pub flush_bytes: AtomicU64,
+    /// Bytes read by compactions, by input level.
+    pub compaction_read_bytes: [AtomicU64; NUM_LEVELS],
+    /// Bytes written by compactions, by output level.
+    pub compaction_written_bytes: [AtomicU64; NUM_LEVELS],
+    /// Write stalls.
+    pub stalls: AtomicU64,
+    /// Time spent stalled, microseconds.
+    pub stall_micros: AtomicU64,
+    /// Why the last stall happened.
+    pub last_stall_reason: Mutex<Option<String>>,
+}
+
+/// A point-in-time copy of [`Stats`] plus derived ratios and the shape of the tree.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct StatsSnapshot {
+    /// User key + value bytes written.
+    pub user_bytes_written: u64,
+    /// Operations written.
+    pub keys_written: u64,
+    /// Bytes appended to the WAL.
+    pub wal_bytes_written: u64,
+    /// WAL syncs.
+    pub wal_syncs: u64,
+    /// Point lookups.
+    pub gets: u64,
+    /// Point lookups that found a value.
+    pub get_hits: u64,
+    /// Data blocks read from disk.
+    pub block_reads: u64,
+    /// Bytes read from disk for data blocks.
+    pub block_read_bytes: u64,
+    /// Block cache hits.
+    pub cache_hits: u64,
+    /// Block cache misses.
+    pub cache_misses: u64,
+    /// hits / (hits + misses).
+    pub cache_hit_rate: f64,
+    /// Bloom checks.
+    pub bloom_checks: u64,
+    /// Bloom checks that avoided a table read.
+    pub bloom_useful: u64,
+    /// Bloom "maybe" answers for keys not in the table.
+    pub bloom_false_positives: u64,
+    /// Flushes.
+    pub flushes: u64,
+    /// Compactions.
+    pub compactions: u64,
+    /// Trivial moves among them.
+    pub trivial_moves: u64,
+    /// Bytes flushed into L0.
+    pub flush_bytes: u64,
+    /// Compaction bytes read, by input level.
+    pub compaction_read_bytes: Vec<u64>,
+    /// Compaction bytes written, by output level.
+    pub compaction_written_bytes: Vec<u64>,
+    /// Write stalls.
+    pub stalls: u64,
+    /// Time stalled, microseconds.
+    pub stall_micros: u64,
+    /// Why the last stall happened.
+    pub last_stall_reason: Option<String>,
+    /// Table files per level.
+    pub level_files: Vec<usize>,
+    /// Table bytes per level.
+    pub level_bytes: Vec<u64>,
+    /// (flush + compaction bytes written) / user bytes written.
+    pub write_amplification: f64,
+    /// Data blocks read from disk per point lookup.
+    pub read_amplification: f64,
+    /// All table bytes / bytes in the last non-empty level.
+    pub space_amplification: f64,
+    /// Memtable bytes (active + immutable).
+    pub memtable_bytes: u64,
+    /// Block cache bytes in use.
+    pub cache_bytes: u64,
+    /// Last sequence number written.
+    pub last_sequence: u64,
+}
+
+fn ld(a: &AtomicU64) -> u64 {
+    a.load(Ordering::Relaxed)
+}
+
+impl Stats {
+    /// Add to a counter.
+    #[inline]
+    pub fn add(c: &AtomicU64, v: u64) {
+        c.fetch_add(v, Ordering::Relaxed);
+    }
+
+    /// Copy the counters (derived fields and the tree's shape are filled by the caller).
+    pub fn snapshot(&self) -> StatsSnapshot {
+        StatsSnapshot {
+            user_bytes_written: ld(&self.user_bytes_written),
+            keys_written: ld(&self.keys_written),
+            wal_bytes_written: ld(&self.wal_bytes_written),
+            wal_syncs: ld(&self.wal_syncs),
+            gets: ld(&self.gets),
+            get_hits: ld(&self.get_hits),
+            block_reads: ld(&self.block_reads),
+            block_read_bytes: ld(&self.block_read_bytes),
+            bloom_checks: ld(&self.bloom_checks),
+            bloom_useful: ld(&self.bloom_useful),
+            bloom_false_positives: ld(&self.bloom_false_positives),
+            flushes: ld(&self.flushes),
+            compactions: ld(&self.compactions),
+            trivial_moves: ld(&self.trivial_moves),
+            flush_bytes: ld(&self.flush_bytes),
+            compaction_read_bytes: self.compaction_read_bytes.iter().map(ld).collect(),
+            compaction_written_bytes: self.compaction_written_bytes.iter().map(ld).collect(),
+            stalls: ld(&self.stalls),
+            stall_micros: ld(&self.stall_micros),
+            last_stall_reason: self
+                .last_stall_reason
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone(),
+            ..StatsSnapshot::default()
+        }
+    }
+}

@@ -1,0 +1,291 @@
+//! Versions: which tables make up each level at one moment. A [`Version`] is immutable and
+//! shared; flushes and compactions build a new one from a [`VersionEdit`] and swap it in, while
+//! readers keep using the one they started with. A table file is deleted only when it has left
+//! the current version *and* the last version (or iterator) using it is gone.
+
+use std::cmp::Ordering;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering as AtOrd};
+use std::sync::Arc;
+
+use crate::io::FsHandle;
+
+use super::cache::BlockCache;
+use super::key::{self, compare_internal};
+use super::manifest::{FileMeta, VersionEdit};
+use super::sstable::TableReader;
+use super::stats::NUM_LEVELS;
+
+/// One live table: its metadata and open reader. Dropping the last handle of a table marked
+/// obsolete deletes its file.
+#[derive(Debug)]
+pub struct TableFile {
+    /// Number, size and key range.
+    pub meta: FileMeta,
+    /// The open reader.
+    pub reader: Arc<TableReader>,
+    obsolete: AtomicBool,
+    fs: FsHandle,
+    path: PathBuf,
+    cache: Arc<BlockCache>,
+}
+
+impl TableFile {
+    /// Wrap an open table.
+    pub fn new(
+        meta: FileMeta,
+        reader: Arc<TableReader>,
+        fs: FsHandle,
+        cache: Arc<BlockCache>,
+    ) -> Self {
+        let path = reader.path().to_path_buf();
+        TableFile {
+            meta,
+            reader,
+            obsolete: AtomicBool::new(false),
+            fs,
+            path,
+            cache,
+        }
+    }
+
+    /// Mark for deletion once unreferenced (after the manifest stopped naming it).
+    pub fn mark_obsolete(&self) {
+        self.obsolete.store(true, AtOrd::Release);
+    }
+
+    /// The smallest user key.
+    pub fn smallest_user(&self) -> &[u8] {
+        key::user_key(&self.meta.smallest)
+    }
+
+    /// The largest user key.
+    pub fn largest_user(&self) -> &[u8] {
+        key::user_key(&self.meta.largest)
+    }
+
+    /// Whether the table's user-key range intersects `[lo, hi]`.
+    pub fn overlaps(&self, lo: &[u8], hi: &[u8]) -> bool {
+        !(self.largest_user() < lo || self.smallest_user() > hi)
+    }
+}
+
+impl Drop for TableFile {
+    fn drop(&mut self) {
+        if self.obsolete.load(AtOrd::Acquire) {
+            self.cache.evict_table(self.meta.number);
+            // Best effort: a file left behind is removed as an orphan on the next open.
+            let _ = self.fs.remove_file(&self.path);
+        }
+    }
+}
+
+/// The tables of every level. L0 is ordered newest first (its files overlap); deeper levels
+/// are ordered by key and do not overlap.
+#[derive(Debug, Clone, Default)]
+pub struct Version {
+    /// Tables per level.
+    pub levels: Vec<Vec<Arc<TableFile>>>,
+}
+
+impl Version {
+    /// A version with no tables.
+    pub fn empty() -> Self {
+        Version {
+            levels: vec![Vec::new(); NUM_LEVELS],
+        }
+    }
+
+    /// Bytes per level.
+    pub fn level_bytes(&self, level: usize) -> u64 {
+        self.levels[level].iter().map(|f| f.meta.size_bytes).sum()
+    }
+
+    /// Apply an edit: remove deleted tables (marking them obsolete) and add new ones.
+    /// `added` must hold an open [`TableFile`] for every file the edit adds.
+    pub fn apply(&self, edit: &VersionEdit, added: &[Arc<TableFile>]) -> Version {
+        let mut v = self.clone();
+        for &(level, number) in &edit.deleted {
+            let lvl = &mut v.levels[level as usize];
+            if let Some(pos) = lvl.iter().position(|f| f.meta.number == number) {
+                let f = lvl.remove(pos);
+                // A trivial move re-adds the same file at the next level: not obsolete then.
+                if !edit.added.iter().any(|(_, m)| m.number == number) {
+                    f.mark_obsolete();
+                }
+            }
+        }
+        for (level, meta) in &edit.added {
+            let f = added
+                .iter()
+                .find(|f| f.meta.number == meta.number)
+                .cloned()
+                .or_else(|| self.find(meta.number))
+                .expect("every added table has an open reader");
+            v.levels[*level as usize].push(f);
+        }
+        v.sort();
+        v
+    }
+
+    fn find(&self, number: u64) -> Option<Arc<TableFile>> {
+        self.levels
+            .iter()
+            .flatten()
+            .find(|f| f.meta.number == number)
+            .cloned()
+    }
+
+    /// Restore the ordering invariants after edits.
+    pub fn sort(&mut self) {
+        self.levels[0].sort_by_key(|f| std::cmp::Reverse(f.meta.number));
+        for lvl in &mut self.levels[1..] {
+            lvl.sort_by(|a, b| compare_internal(&a.meta.smallest, &b.meta.smallest));
+        }
+    }
+
+    /// Check the invariants: levels >= 1 sorted and non-overlapping in user keys.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        for (l, lvl) in self.levels.iter().enumerate().skip(1) {
+            for w in lvl.windows(2) {
+                if w[0].largest_user() >= w[1].smallest_user() {
+                    return Err(format!(
+                        "L{l}: tables {} and {} overlap",
+                        w[0].meta.number, w[1].meta.number
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The index of the first table in a sorted level whose largest user key is `>= user_key`.
+    pub fn find_table(level: &[Arc<TableFile>], user_key: &[u8]) -> usize {
+        level.partition_point(|f| f.largest_user().cmp(user_key) == Ordering::Less)
+    }
+
+    /// Tables of `level` overlapping the user-key range `[lo, hi]`.
+    pub fn overlapping(&self, level: usize, lo: &[u8], hi: &[u8]) -> Vec<Arc<TableFile>> {
+        self.levels[level]
+            .iter()
+            .filter(|f| f.overlaps(lo, hi))
+            .cloned()
+            .collect()
+    }
+
+    /// Number of tables in all levels.
+    pub fn table_count(&self) -> usize {
+        self.levels.iter().map(Vec::len).sum()
+    }
+}
+
+/// Iterates a sorted, non-overlapping level as one sequence, opening one table at a time.
+pub struct LevelIter {
+    files: Vec<Arc<TableFile>>,
+    fill_cache: bool,
+    idx: usize,
+    cur: Option<super::sstable::TableIter>,
+}
+
+impl LevelIter {
+    /// An unpositioned iterator over the tables of one level (L1 or deeper).
+    pub fn new(files: Vec<Arc<TableFile>>) -> Self {
+        Self::with_fill_cache(files, true)
+    }
+
+    /// An iterator whose disk reads do or do not fill the block cache.
+    pub fn with_fill_cache(files: Vec<Arc<TableFile>>, fill_cache: bool) -> Self {
+        LevelIter {
+            files,
+            fill_cache,
+            idx: 0,
+            cur: None,
+        }
+    }
+
+    fn open(&mut self, idx: usize) {
+        self.idx = idx;
+        self.cur = self
+            .files
+            .get(idx)
+            .map(|f| super::sstable::TableIter::with_fill_cache(f.reader.clone(), self.fill_cache));
+    }
+
+    fn skip_forward(&mut self) -> super::error::Result<()> {
+        use super::iter::InternalIterator;
+        while self.cur.as_ref().is_some_and(|c| !c.valid()) && self.idx + 1 < self.files.len() {
+            self.open(self.idx + 1);
+            if let Some(c) = &mut self.cur {
+                c.seek_to_first()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn skip_backward(&mut self) -> super::error::Result<()> {
+        use super::iter::InternalIterator;
+        while self.cur.as_ref().is_some_and(|c| !c.valid()) && self.idx > 0 {
+            self.open(self.idx - 1);
+            if let Some(c) = &mut self.cur {
+                c.seek_to_last()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl super::iter::InternalIterator for LevelIter {
+    fn valid(&self) -> bool {
+        self.cur.as_ref().is_some_and(|c| c.valid())
+    }
+    fn key(&self) -> &[u8] {
+        self.cur.as_ref().expect("valid").key()
+    }
+    fn value(&self) -> &[u8] {
+        self.cur.as_ref().expect("valid").value()
+    }
+    fn next(&mut self) -> super::error::Result<()> {
+        if let Some(c) = &mut self.cur {
+            c.next()?;
+        }
+        self.skip_forward()
+    }
+    fn prev(&mut self) -> super::error::Result<()> {
+        if let Some(c) = &mut self.cur {
+            c.prev()?;
+        }
+        self.skip_backward()
+    }
+    fn seek(&mut self, target: &[u8]) -> super::error::Result<()> {
+        let i = self
+            .files
+            .partition_point(|f| compare_internal(&f.meta.largest, target) == Ordering::Less);
+        if i >= self.files.len() {
+            self.cur = None;
+            return Ok(());
+        }
+        self.open(i);
+        if let Some(c) = &mut self.cur {
+            c.seek(target)?;
+        }
+        self.skip_forward()
+    }
+    fn seek_to_first(&mut self) -> super::error::Result<()> {
+        self.open(0);
+        if let Some(c) = &mut self.cur {
+            c.seek_to_first()?;
+        }
+        self.skip_forward()
+    }
+    fn seek_to_last(&mut self) -> super::error::Result<()> {
+        if self.files.is_empty() {
+            self.cur = None;
+            return Ok(());
+        }
+        self.open(self.files.len() - 1);
+        if let Some(c) = &mut self.cur {
+            c.seek_to_last()?;
+        }
+        self.skip_backward()
+    }
+}

@@ -1,0 +1,517 @@
+//! The write-ahead log: every write batch is appended here before it reaches the memtable, so
+//! a crash loses at most the writes that were never synced.
+//!
+//! ## Format (also in `docs/formats/wal.md`)
+//! The file is a sequence of [`BLOCK_BYTES`] blocks. A *logical record* (one write batch) is
+//! cut into *fragments* that never cross a block boundary; each fragment has a 7-byte header:
+//!
+//! ```text
+//! crc32(type || payload): u32 LE | payload length: u16 LE | type: u8 | payload
+//! ```
+//! `type` is FULL (1), FIRST (2), MIDDLE (3) or LAST (4). When fewer than 7 bytes remain in a
+//! block they are zero padding. The logical record's first 8 bytes are `durable_upto: u64 LE`:
+//! the length of the log prefix that had been synced when this record was written.
+//!
+//! ## Why blocks and `durable_upto`
+//! Fixed blocks let a reader resynchronise after a bad fragment: the next block starts a fresh
+//! header. `durable_upto` is how recovery tells a torn tail from real corruption. A bad record at
+//! offset `x` is a *torn tail* (cut silently, never misread) unless a later valid record claims
+//! that the log was synced past `x` — then synced bytes were damaged and recovery reports
+//! [`LsmError::Corruption`] naming the file and offset instead of silently dropping
+//! acknowledged writes.
+
+use std::path::{Path, PathBuf};
+
+use crate::io::FileHandle;
+
+use super::coding::get_u64;
+use super::error::{LsmError, Result};
+
+/// Size of a log block in bytes (LevelDB's 32 KiB).
+pub const BLOCK_BYTES: usize = 32 * 1024;
+/// Bytes of a fragment header: CRC (4), length (2), type (1).
+pub const HEADER_BYTES: usize = 7;
+/// Largest logical record accepted (a bound on memory during recovery).
+pub const RECORD_BYTES_MAX: usize = 256 * 1024 * 1024;
+/// Devices persist whole sectors: a torn append ends the file at a multiple of this.
+pub const TORN_WRITE_ALIGN_BYTES: usize = 512;
+/// Buffered bytes that trigger a write to the file even without a sync.
+const BUFFER_FLUSH_BYTES: usize = 64 * 1024;
+
+/// Fragment types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum FragmentType {
+    /// A whole record in one fragment.
+    Full = 1,
+    /// The first fragment of a record.
+    First = 2,
+    /// A fragment in the middle.
+    Middle = 3,
+    /// The last fragment.
+    Last = 4,
+}
+
+impl FragmentType {
+    fn from_u8(b: u8) -> Option<Self> {
+        match b {
+            1 => Some(FragmentType::Full),
+            2 => Some(FragmentType::First),
+            3 => Some(FragmentType::Middle),
+            4 => Some(FragmentType::Last),
+            _ => None,
+        }
+    }
+}
+
+fn fragment_crc(ty: u8, payload: &[u8]) -> u32 {
+    let mut h = crc32fast::Hasher::new();
+    h.update(&[ty]);
+    h.update(payload);
+    h.finalize()
+}
+
+/// Appends records to one log file. Records are buffered in memory and written to the file
+/// when the buffer fills, on [`WalWriter::flush`] and on [`WalWriter::sync`]; only `sync`
+/// makes them durable.
+#[derive(Debug)]
+pub struct WalWriter {
+    file: FileHandle,
+    /// Encoded bytes not yet written to the file.
+    buf: Vec<u8>,
+    /// Bytes already written to the file.
+    file_bytes: u64,
+    /// Offset inside the current block of the next fragment.
+    block_offset: usize,
+    /// Length of the prefix made durable by the last sync.
+    synced_bytes: u64,
+}
+
+impl WalWriter {
+    /// A writer appending to a new, empty file.
+    pub fn new(file: FileHandle) -> Self {
+        WalWriter {
+            file,
+            buf: Vec::with_capacity(BUFFER_FLUSH_BYTES * 2),
+            file_bytes: 0,
+            block_offset: 0,
+            synced_bytes: 0,
+        }
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        self.file.path()
+    }
+
+    /// Logical length: bytes written plus bytes buffered.
+    pub fn len_bytes(&self) -> u64 {
+        self.file_bytes + self.buf.len() as u64
+    }
+
+    /// Bytes appended since the last sync.
+    pub fn unsynced_bytes(&self) -> u64 {
+        self.len_bytes() - self.synced_bytes
+    }
+
+    /// Append one logical record; returns its start offset.
+    pub fn add_record(&mut self, payload: &[u8]) -> Result<u64> {
+        if payload.len() + 8 > RECORD_BYTES_MAX {
+            return Err(LsmError::InvalidArgument(format!(
+                "write batch of {} bytes exceeds the WAL record limit of {RECORD_BYTES_MAX}",
+                payload.len()
+            )));
+        }
+        let start = self.len_bytes();
+        let prefix = self.synced_bytes.to_le_bytes();
+        let total = prefix.len() + payload.len();
+        let mut written = 0usize;
+        let mut first = true;
+        // Each pass emits one fragment; a fragment carries at least one byte unless the
+        // record is empty, so the loop runs at most total / (BLOCK_BYTES - HEADER_BYTES) + 2 times.
+        loop {
+            let left_in_block = BLOCK_BYTES - self.block_offset;
+            if left_in_block < HEADER_BYTES {
+                self.buf.resize(self.buf.len() + left_in_block, 0);
+                self.block_offset = 0;
+                continue;
+            }
+            let avail = left_in_block - HEADER_BYTES;
+            let frag_len = avail.min(total - written);
+            let last = written + frag_len == total;
+            let ty = match (first, last) {
+                (true, true) => FragmentType::Full,
+                (true, false) => FragmentType::First,
+                (false, false) => FragmentType::Middle,
+                (false, true) => FragmentType::Last,
+            } as u8;
+            self.emit_fragment(ty, &prefix, payload, written, frag_len);
+            written += frag_len;
+            first = false;
+            if last {
+                break;
+            }
+        }
+        if self.buf.len() >= BUFFER_FLUSH_BYTES {
+            self.flush()?;
+        }
+        Ok(start)
+    }
+
+    /// Emit one fragment covering `[from, from+len)` of `prefix ++ payload`.
+    fn emit_fragment(&mut self, ty: u8, prefix: &[u8; 8], payload: &[u8], from: usize, len: usize) {
+        let mut h = crc32fast::Hasher::new();
+        h.update(&[ty]);
+        let end = from + len;
+        let p_lo = from.min(8);
+        let p_hi = end.min(8);
+        let q_lo = from.max(8) - 8;
+        let q_hi = end.max(8) - 8;
+        h.update(&prefix[p_lo..p_hi]);
+        h.update(&payload[q_lo..q_hi]);
+        let crc = h.finalize();
+        self.buf.extend_from_slice(&crc.to_le_bytes());
+        self.buf.extend_from_slice(&(len as u16).to_le_bytes());
+        self.buf.push(ty);
+        self.buf.extend_from_slice(&prefix[p_lo..p_hi]);
+        self.buf.extend_from_slice(&payload[q_lo..q_hi]);
+        self.block_offset += HEADER_BYTES + len;
+        debug_assert!(self.block_offset <= BLOCK_BYTES);
+    }
+
+    /// Write buffered bytes to the file (not durable yet).
+    pub fn flush(&mut self) -> Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        self.file.write_at(&self.buf, self.file_bytes)?;
+        self.file_bytes += self.buf.len() as u64;
+        self.buf.clear();
+        Ok(())
+    }
+
+    /// Write buffered bytes and make everything appended so far durable.
+    pub fn sync(&mut self) -> Result<()> {
+        self.flush()?;
+        if self.synced_bytes == self.file_bytes {
+            return Ok(());
+        }
+        self.file.sync_data()?;
+        self.synced_bytes = self.file_bytes;
+        Ok(())
+    }
+}
+
+/// What recovery read from one log file.
+#[derive(Debug, Default)]
+pub struct WalContents {
+    /// Each valid logical record (without the `durable_upto` prefix) with its start offset.
+    pub records: Vec<(u64, Vec<u8>)>,
+    /// Where the valid prefix ends; bytes after it were a torn tail and are ignored.
+    pub valid_bytes: u64,
+    /// If the tail was cut: the offset and reason, for reports.
+    pub cut: Option<(u64, String)>,
+}
+
+/// One parse step's outcome.
+enum Step {
+    Fragment {
+        ty: FragmentType,
+        start: usize,
+        payload_start: usize,
+        len: usize,
+        next: usize,
+    },
+    End,
+    /// `complete`: the whole fragment is present in the file but fails its checks (as
+    /// opposed to running past the end of the file, which is what a torn append looks like).
+    Bad {
+        at: usize,
+        why: String,
+        complete: bool,
+    },
+}
+
+fn parse_fragment(data: &[u8], pos: usize) -> Step {
+    let block_left = BLOCK_BYTES - pos % BLOCK_BYTES;
+    if block_left < HEADER_BYTES {
+        // Padding: skip to the next block.
+        let next = pos + block_left;
+        if next >= data.len() {
+            return Step::End;
+        }
+        return parse_fragment(data, next);
+    }
+    if pos >= data.len() {
+        return Step::End;
+    }
+    if pos + HEADER_BYTES > data.len() {
+        return Step::Bad {
+            at: pos,
+            why: "truncated fragment header".into(),
+            complete: false,
+        };
+    }
+    let crc = u32::from_le_bytes(data[pos..pos + 4].try_into().expect("4 bytes"));
+    let len = usize::from(u16::from_le_bytes(
+        data[pos + 4..pos + 6].try_into().expect("2 bytes"),
+    ));
+    let ty_byte = data[pos + 6];
+    let payload_start = pos + HEADER_BYTES;
+    if HEADER_BYTES + len > block_left {
+        return Step::Bad {
+            at: pos,
+            why: format!("fragment length {len} crosses the block end"),
+            complete: true,
+        };
+    }
+    if payload_start + len > data.len() {
+        return Step::Bad {
+            at: pos,
+            why: "truncated fragment payload".into(),
+            complete: false,
+        };
+    }
+    let Some(ty) = FragmentType::from_u8(ty_byte) else {
+        return Step::Bad {
+            at: pos,
+            why: format!("unknown fragment type {ty_byte}"),
+            complete: true,
+        };
+    };
+    if fragment_crc(ty_byte, &data[payload_start..payload_start + len]) != crc {
+        return Step::Bad {
+            at: pos,
+            why: "fragment checksum mismatch".into(),
+            complete: true,
+        };
+    }
+    Step::Fragment {
+        ty,
+        start: pos,
+        payload_start,
+        len,
+        next: payload_start + len,
+    }
+}
+
+/// Parse a whole log file image. A bad record is cut as a torn tail unless a later valid
+/// record proves the bad bytes were synced; then this returns [`LsmError::Corruption`].
+///
+/// `strict` is for logs whose every record is one write followed by a sync before the next
+/// (the manifest): there, the only way a crash damages a record is by cutting it short, so a
+/// record that is all there but fails its checksum is corruption even at the tail.
+pub fn read_log(path: &Path, data: &[u8], strict: bool) -> Result<WalContents> {
+    let mut out = WalContents::default();
+    let mut pos = 0usize;
+    let mut record: Vec<u8> = Vec::new();
+    let mut record_start: Option<usize> = None;
+    let bad: Option<(usize, String)>;
+    // Bound: every step advances `pos` by at least one header.
+    loop {
+        match parse_fragment(data, pos) {
+            Step::End => {
+                bad = record_start.map(|s| (s, "record ends before its LAST fragment".to_string()));
+                break;
+            }
+            Step::Bad { at, why, complete } => {
+                // A torn append ends the file at a sector boundary (devices persist whole
+                // sectors); a strict log's damaged record that is complete, or that ends the
+                // file mid-sector, was damaged after it was written.
+                let torn_shape = !complete && data.len().is_multiple_of(TORN_WRITE_ALIGN_BYTES);
+                if strict && !torn_shape {
+                    return Err(LsmError::corruption(
+                        path,
+                        "log record",
+                        at as u64,
+                        format!("{why} (not the shape of a torn append)"),
+                    ));
+                }
+                bad = Some((record_start.unwrap_or(at), why));
+                break;
+            }
+            Step::Fragment {
+                ty,
+                start,
+                payload_start,
+                len,
+                next,
+            } => {
+                let payload = &data[payload_start..payload_start + len];
+                match ty {
+                    FragmentType::Full | FragmentType::First => {
+                        if record_start.is_some() {
+                            bad = Some((
+                                record_start.unwrap_or(start),
+                                "record missing its LAST fragment".into(),
+                            ));
+                            break;
+                        }
+                        record.clear();
+                        record.extend_from_slice(payload);
+                        record_start = Some(start);
+                    }
+                    FragmentType::Middle | FragmentType::Last => {
+                        if record_start.is_none() {
+                            bad = Some((start, "fragment without a FIRST".into()));
+                            break;
+                        }
+                        record.extend_from_slice(payload);
+                    }
+                }
+                if record.len() > RECORD_BYTES_MAX {
+                    bad = Some((record_start.unwrap_or(start), "record too large".into()));
+                    break;
+                }
+                pos = next;
+                if matches!(ty, FragmentType::Full | FragmentType::Last) {
+                    if record.len() < 8 {
+                        bad = Some((
+                            record_start.unwrap_or(start),
+                            "record shorter than its 8-byte prefix".into(),
+                        ));
+                        break;
+                    }
+                    let rs = record_start.take().unwrap_or(start);
+                    out.records.push((rs as u64, record[8..].to_vec()));
+                    out.valid_bytes = pos as u64;
+                }
+            }
+        }
+    }
+    if let Some((at, why)) = bad {
+        // Look past the damage for any valid record whose prefix says the log was synced
+        // beyond `at`: then the damaged bytes were durable, which a crash cannot explain.
+        let claimed = max_durable_claim_after(data, at);
+        if claimed > at as u64 {
+            return Err(LsmError::corruption(
+                path,
+                "wal record",
+                at as u64,
+                format!("{why}; a later record shows the log was synced up to byte {claimed}"),
+            ));
+        }
+        out.cut = Some((at as u64, why));
+        out.valid_bytes = at as u64;
+    }
+    Ok(out)
+}
+
+/// The largest `durable_upto` claimed by any valid FULL or FIRST fragment found after
+/// `bad_at`. The scan resynchronises byte by byte (a damaged length field hides where the next
+/// fragment starts): a position counts only if its header is plausible and its CRC matches,
+/// which random bytes pass with probability 2^-32.
+fn max_durable_claim_after(data: &[u8], bad_at: usize) -> u64 {
+    let mut best = 0u64;
+    let mut pos = bad_at + 1;
+    // Bound: one pass over the rest of the file.
+    while pos + HEADER_BYTES + 8 <= data.len() {
+        let block_left = BLOCK_BYTES - pos % BLOCK_BYTES;
+        let ty = data[pos + 6];
+        let len = usize::from(u16::from_le_bytes([data[pos + 4], data[pos + 5]]));
+        let plausible = (ty == FragmentType::Full as u8 || ty == FragmentType::First as u8)
+            && len >= 8
+            && HEADER_BYTES + len <= block_left
+            && pos + HEADER_BYTES + len <= data.len();
+        if plausible {
+            if let Step::Fragment { payload_start, .. } = parse_fragment(data, pos) {
+                if let Some(v) = get_u64(data, payload_start) {
+                    best = best.max(v);
+                }
+            }
+        }
+        pos += 1;
+    }
+    best
+}
+
+/// A log file's name: `NNNNNN.log`.
+pub fn log_file_name(number: u64) -> String {
+    format!("{number:06}.log")
+}
+
+/// The path of log `number` in `dir`.
+pub fn log_path(dir: &Path, number: u64) -> PathBuf {
+    dir.join(log_file_name(number))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::{posix::PosixFs, Fs, OpenOptions};
+    use std::sync::Arc;
+
+    fn write_records(
+        records: &[Vec<u8>],
+        sync_each: bool,
+    ) -> (tempfile::TempDir, PathBuf, Vec<u8>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("000001.log");
+        let fs = Arc::new(PosixFs::new());
+        let file = fs.open(&path, OpenOptions::create_truncate()).unwrap();
+        let mut w = WalWriter::new(file);
+        for r in records {
+            w.add_record(r).unwrap();
+            if sync_each {
+                w.sync().unwrap();
+            }
+        }
+        w.flush().unwrap();
+        let data = std::fs::read(&path).unwrap();
+        (dir, path, data)
+    }
+
+    fn sample() -> Vec<Vec<u8>> {
+        vec![
+            b"hello".to_vec(),
+            vec![7u8; BLOCK_BYTES * 2 + 100],
+            Vec::new(),
+            vec![9u8; BLOCK_BYTES - HEADER_BYTES - 8 - 3],
+            b"tail".to_vec(),
+        ]
+    }
+
+    #[test]
+    fn round_trip_across_blocks() {
+        let recs = sample();
+        let (_d, path, data) = write_records(&recs, false);
+        let got = read_log(&path, &data, false).unwrap();
+        assert!(got.cut.is_none());
+        assert_eq!(
+            got.records.iter().map(|r| r.1.clone()).collect::<Vec<_>>(),
+            recs
+        );
+        assert_eq!(got.valid_bytes, data.len() as u64);
+    }
+
+    #[test]
+    fn every_truncation_is_a_clean_prefix() {
+        let recs = sample();
+        let (_d, path, data) = write_records(&recs, false);
+        for cut in (0..data.len()).step_by(97).chain([data.len() - 1, 1, 7, 8]) {
+            let got = read_log(&path, &data[..cut], false).unwrap();
+            let n = got.records.len();
+            assert!(n <= recs.len());
+            for (i, r) in got.records.iter().enumerate() {
+                assert_eq!(r.1, recs[i], "cut {cut}");
+            }
+        }
+    }
+
+    #[test]
+    fn unsynced_garbage_tail_is_cut_but_synced_damage_is_reported() {
+        let recs: Vec<Vec<u8>> = (0..40u8).map(|i| vec![i; 3000]).collect();
+        // Not synced: flipping a byte in record 5 cuts the log there.
+        let (_d, path, mut data) = write_records(&recs, false);
+        data[5 * 3015 + 20] ^= 0x40;
+        let got = read_log(&path, &data, false).unwrap();
+        assert_eq!(got.records.len(), 5);
+        assert!(got.cut.is_some());
+        // Synced after every record: the same damage is corruption, named with the offset.
+        let (_d2, path2, mut data2) = write_records(&recs, true);
+        data2[5 * 3015 + 20] ^= 0x40;
+        let err = read_log(&path2, &data2, false).unwrap_err();
+        assert!(err.is_corruption(), "{err}");
+        assert!(err.to_string().contains("000001.log"), "{err}");
+    }
+}
