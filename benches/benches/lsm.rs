@@ -19,7 +19,11 @@ use seedbed_engine::lsm::stats::Stats;
 const KEYS: u64 = 100_000;
 
 fn key(i: u64) -> Vec<u8> {
-    format!("{:016}", i.wrapping_mul(0x9E37_79B9_7F4A_7C15) % 1_000_000_000).into_bytes()
+    format!(
+        "{:016}",
+        i.wrapping_mul(0x9E37_79B9_7F4A_7C15) % 1_000_000_000
+    )
+    .into_bytes()
 }
 
 fn memtable_insert(c: &mut Criterion) {
@@ -40,7 +44,9 @@ fn memtable_insert(c: &mut Criterion) {
 }
 
 fn block_build_and_seek(c: &mut Criterion) {
-    let mut sorted: Vec<Vec<u8>> = (0..30).map(|i| internal_key(format!("{:016}", i * 7).as_bytes(), 5, ValueKind::Put)).collect();
+    let mut sorted: Vec<Vec<u8>> = (0..30)
+        .map(|i| internal_key(format!("{:016}", i * 7).as_bytes(), 5, ValueKind::Put))
+        .collect();
     sorted.sort();
     let value = vec![1u8; 100];
     let mut g = c.benchmark_group("block");
@@ -77,9 +83,13 @@ fn bloom_probe(c: &mut Criterion) {
     let hashes: Vec<u64> = (0..KEYS).map(|i| key_hash(&key(i))).collect();
     let f = BloomFilter::parse(&build_filter(&hashes, 10)).unwrap();
     let probe = key(KEYS + 12345);
-    c.bench_function("bloom/probe_miss", |b| b.iter(|| black_box(f.may_contain(black_box(&probe)))));
+    c.bench_function("bloom/probe_miss", |b| {
+        b.iter(|| black_box(f.may_contain(black_box(&probe))))
+    });
     let hit = key(777);
-    c.bench_function("bloom/probe_hit", |b| b.iter(|| black_box(f.may_contain(black_box(&hit)))));
+    c.bench_function("bloom/probe_hit", |b| {
+        b.iter(|| black_box(f.may_contain(black_box(&hit))))
+    });
 }
 
 fn sstable_point_get(c: &mut Criterion) {
@@ -92,12 +102,17 @@ fn sstable_point_get(c: &mut Criterion) {
     keys.dedup();
     let mut tb = TableBuilder::new(file, TableOptions::default());
     for k in &keys {
-        tb.add(&internal_key(k, 1, ValueKind::Put), &[3u8; 100]).unwrap();
+        tb.add(&internal_key(k, 1, ValueKind::Put), &[3u8; 100])
+            .unwrap();
     }
     tb.finish().unwrap();
     let cache = Arc::new(BlockCache::new(64 << 20));
     let t = TableReader::open(&fs, &path, 1, cache, Arc::new(Stats::default())).unwrap();
-    let lookups: Vec<Vec<u8>> = keys.iter().step_by(97).map(|k| internal_key(k, 10, KIND_FOR_SEEK)).collect();
+    let lookups: Vec<Vec<u8>> = keys
+        .iter()
+        .step_by(97)
+        .map(|k| internal_key(k, 10, KIND_FOR_SEEK))
+        .collect();
     let hashes: Vec<u64> = keys.iter().step_by(97).map(|k| key_hash(k)).collect();
     let mut i = 0;
     c.bench_function("sstable/point_get_cached", |b| {
@@ -108,5 +123,11 @@ fn sstable_point_get(c: &mut Criterion) {
     });
 }
 
-criterion_group!(lsm, memtable_insert, block_build_and_seek, bloom_probe, sstable_point_get);
+criterion_group!(
+    lsm,
+    memtable_insert,
+    block_build_and_seek,
+    bloom_probe,
+    sstable_point_get
+);
 criterion_main!(lsm);

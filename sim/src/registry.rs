@@ -7,7 +7,7 @@ use crate::config::{RunConfig, WorkloadDefaults};
 use crate::error::SimError;
 use crate::trace::TraceSink;
 use crate::workload::Workload;
-use crate::workloads::{ping::Ping, register::Register};
+use crate::workloads::{ping::Ping, quorum::Quorum, register::Register};
 use crate::world::{self, RunOutcome};
 
 /// Runs one config with a trace sink.
@@ -39,6 +39,7 @@ const fn entry<W: Workload>(about: &'static str) -> WorkloadEntry {
 pub const REGISTRY: &[WorkloadEntry] = &[
     entry::<Ping>("nodes bounce pings: message-only, measures simulator speed"),
     entry::<Register>("replicated register (ABD); --set bug=stale-quorum plants a bug"),
+    entry::<Quorum>("Dynamo-style quorum KV store on the LSM (N/R/W, vector clocks, repair)"),
 ];
 
 /// The workload called `name`.

@@ -89,6 +89,8 @@ pub struct RunOutcome {
     pub ops_completed: u64,
     /// Node crashes.
     pub crashes: u64,
+    /// Counters the checkers measured ([`Checker::metrics`]), summed over a sweep.
+    pub metrics: BTreeMap<String, u64>,
 }
 
 impl RunOutcome {
@@ -282,6 +284,10 @@ pub fn run<W: Workload>(
         faults: world.schedule.len() as u64 + plan.continuous_kinds() as u64,
         fault_ms,
     };
+    let mut metrics = BTreeMap::new();
+    for c in &world.checkers {
+        c.metrics(&mut metrics);
+    }
     let hash = world.trace.hash();
     let events = world.trace.events();
     let violation = world.violation.clone();
@@ -305,6 +311,7 @@ pub fn run<W: Workload>(
         net: world.net.stats,
         ops_completed: world.ops_completed,
         crashes: world.crashes,
+        metrics,
     })
 }
 

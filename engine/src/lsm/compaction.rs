@@ -244,13 +244,22 @@ pub fn run(task: &CompactionTask, ctx: &CompactionContext<'_>) -> Result<Vec<Arc
     let mut children: Vec<Box<dyn InternalIterator>> = Vec::new();
     if task.level == 0 {
         for f in &task.inputs {
-            children.push(Box::new(TableIter::with_fill_cache(f.reader.clone(), false)));
+            children.push(Box::new(TableIter::with_fill_cache(
+                f.reader.clone(),
+                false,
+            )));
         }
     } else {
-        children.push(Box::new(LevelIter::with_fill_cache(task.inputs.clone(), false)));
+        children.push(Box::new(LevelIter::with_fill_cache(
+            task.inputs.clone(),
+            false,
+        )));
     }
     if !task.next_inputs.is_empty() {
-        children.push(Box::new(LevelIter::with_fill_cache(task.next_inputs.clone(), false)));
+        children.push(Box::new(LevelIter::with_fill_cache(
+            task.next_inputs.clone(),
+            false,
+        )));
     }
     let mut it = MergingIterator::new(children);
     it.seek_to_first()?;

@@ -155,7 +155,12 @@ mod tests {
         let seek = internal_key(b"a", 2, KIND_FOR_SEEK);
         let del = internal_key(b"a", 2, ValueKind::Delete);
         assert_eq!(compare_internal(&seek, &del), Ordering::Less);
-        for (x, y) in [(&b"abcdefghij"[..], &b"abcdefghik"[..]), (b"abcdefgh", b"abcdefgh0"), (b"", b"a"), (b"b", b"a")] {
+        for (x, y) in [
+            (&b"abcdefghij"[..], &b"abcdefghik"[..]),
+            (b"abcdefgh", b"abcdefgh0"),
+            (b"", b"a"),
+            (b"b", b"a"),
+        ] {
             assert_eq!(compare_bytes(x, y), x.cmp(y));
             assert_eq!(compare_bytes(y, x), y.cmp(x));
         }

@@ -314,7 +314,9 @@ mod rocks {
         o.set_write_buffer_size(args.write_buffer_mib << 20);
         o.set_compression_type(rocksdb::DBCompressionType::None);
         o.set_max_background_jobs(2);
-        Ok(RocksEngine(rocksdb::DB::open(&o, dir).map_err(|e| anyhow::anyhow!("rocksdb open: {e}"))?))
+        Ok(RocksEngine(
+            rocksdb::DB::open(&o, dir).map_err(|e| anyhow::anyhow!("rocksdb open: {e}"))?,
+        ))
     }
 
     impl Engine for RocksEngine {
@@ -322,7 +324,11 @@ mod rocks {
             self.0.put(key, value).map_err(|e| anyhow::anyhow!("{e}"))
         }
         fn get(&self, key: &[u8]) -> Result<bool> {
-            Ok(self.0.get_pinned(key).map_err(|e| anyhow::anyhow!("{e}"))?.is_some())
+            Ok(self
+                .0
+                .get_pinned(key)
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .is_some())
         }
         fn seek_next(&self, key: &[u8], n: usize) -> Result<(bool, u64)> {
             let mut it = self.0.raw_iterator();
@@ -519,14 +525,19 @@ fn run_one(db: &dyn Engine, name: &str, args: &LsmArgs, gen: &mut Gen) -> Result
         _ => reads,
     };
     let bar = progress(ops, name);
-    let zipf = if name.starts_with("ycsb") { Some(Zipf::new(num)) } else { None };
+    let zipf = if name.starts_with("ycsb") {
+        Some(Zipf::new(num))
+    } else {
+        None
+    };
     let mut inserted = num;
     let start = Instant::now();
     let mut counted = 0u64;
     if name == "readseq" {
         counted = db.scan_from_first(ops)?;
         found = counted;
-        lat.0.push((start.elapsed().as_nanos() / u128::from(counted.max(1))) as u32);
+        lat.0
+            .push((start.elapsed().as_nanos() / u128::from(counted.max(1))) as u32);
     } else {
         for i in 0..ops {
             let t = Instant::now();
@@ -600,7 +611,8 @@ fn run_one(db: &dyn Engine, name: &str, args: &LsmArgs, gen: &mut Gen) -> Result
                     }
                 }
             }
-            lat.0.push(t.elapsed().as_nanos().min(u32::MAX as u128) as u32);
+            lat.0
+                .push(t.elapsed().as_nanos().min(u32::MAX as u128) as u32);
             if i % 4096 == 0 {
                 bar.set_position(i);
             }

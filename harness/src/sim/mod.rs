@@ -492,12 +492,16 @@ pub struct ShortSweep {
     pub correct: sweep::SweepReport,
     /// The register with the planted `stale-quorum` bug: should be caught.
     pub planted: sweep::SweepReport,
+    /// The quorum workload (N=3, R and W drawn per seed) over swarm faults, with its
+    /// staleness table.
+    pub quorum: sweep::SweepReport,
 }
 
 impl ShortSweep {
     /// Print both sweeps for people.
     pub fn print(&self) {
         sweep::print(&self.correct);
+        sweep::print(&self.quorum);
         let p = &self.planted.summary;
         println!(
             "planted bug (register --set bug=stale-quorum): caught in {} of {} seeds",
@@ -544,11 +548,24 @@ pub fn short_sweep(out_dir: &Path, budget: Duration) -> anyhow::Result<ShortSwee
         Some(budget),
         false,
     )?;
+    let seeds: Vec<u64> = (0..32).collect();
+    let quorum = sweep::run(
+        &RunConfig::new("quorum", 0),
+        &Sources::default(),
+        &seeds,
+        jobs,
+        Some(budget),
+        false,
+    )?;
     let path = out_dir.join("sim-sweep.json");
-    let json = serde_json::json!({ "register": &correct, "register_planted_bug": &planted });
+    let json = serde_json::json!({ "register": &correct, "register_planted_bug": &planted, "quorum": &quorum });
     std::fs::write(&path, serde_json::to_string_pretty(&json)?)
         .with_context(|| format!("writing {}", path.display()))?;
-    Ok(ShortSweep { correct, planted })
+    Ok(ShortSweep {
+        correct,
+        planted,
+        quorum,
+    })
 }
 
 #[cfg(test)]

@@ -30,6 +30,10 @@ pub struct SweepReport {
     pub events_per_s_per_core: f64,
     /// Seeds skipped because the time budget ran out (0 without a budget).
     pub skipped: u64,
+    /// The quorum workload's staleness table per (N, R, W), from the summed metrics (empty for
+    /// other workloads): `n`, `r`, `w`, `p_fresh`, `k_staleness`, ...
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub staleness: Vec<seedbed_sim::workloads::quorum::check::staleness::Row>,
 }
 
 /// Run `seeds` of `base` on `jobs` threads; stop taking new seeds after `budget` if given.
@@ -98,7 +102,9 @@ pub fn run(
     summary.finish();
     let ran = summary.seeds;
     let busy_s = busy_ns.into_inner().expect("threads joined") as f64 / 1e9;
+    let staleness = seedbed_sim::workloads::quorum::check::staleness::table(&summary.metrics);
     Ok(SweepReport {
+        staleness,
         events_per_s_per_core: if busy_s > 0.0 {
             summary.events as f64 / busy_s
         } else {
@@ -128,6 +134,12 @@ pub fn print(report: &SweepReport) {
         println!("  ({} seeds skipped: time budget reached)", report.skipped);
     }
     print_failures(s);
+    if !report.staleness.is_empty() {
+        print!(
+            "{}",
+            seedbed_sim::workloads::quorum::check::staleness::render(&report.staleness)
+        );
+    }
 }
 
 /// Print a summary without timings (`sim merge`).

@@ -44,6 +44,10 @@ pub trait Checker<N: Node> {
     /// Operation `op_id`'s node crashed before answering: it may or may not have taken effect.
     fn lost(&mut self, _t_ns: u64, _op_id: OpId) {}
 
+    /// Counters this checker measured (e.g. stale reads), added to the run's outcome and summed
+    /// over a sweep. Called once at the end of every run, failed or not.
+    fn metrics(&self, _out: &mut std::collections::BTreeMap<String, u64>) {}
+
     /// The run ended at `t_ns` without an earlier failure.
     fn finish(&mut self, _t_ns: u64) -> Result<(), String> {
         Ok(())

@@ -119,6 +119,8 @@ pub struct SeedResult {
     pub violation: Option<Violation>,
     /// The command that reruns it (when it failed).
     pub repro: Option<String>,
+    /// The checkers' counters ([`crate::world::RunOutcome::metrics`]).
+    pub metrics: BTreeMap<String, u64>,
 }
 
 /// Run seed `seed` of `base` (hash-only).
@@ -140,6 +142,7 @@ pub fn run_seed(base: &RunConfig, seed: u64, sources: &Sources) -> Result<SeedRe
         events: outcome.events,
         violation: outcome.violation,
         repro,
+        metrics: outcome.metrics,
     })
 }
 
@@ -178,6 +181,9 @@ pub struct SweepSummary {
     /// sweeps, however they were split.
     #[serde(serialize_with = "as_hex", deserialize_with = "from_hex")]
     pub fingerprint: u64,
+    /// The checkers' counters summed over all seeds (order-independent).
+    #[serde(default)]
+    pub metrics: BTreeMap<String, u64>,
 }
 
 fn as_hex<S: serde::Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
@@ -201,6 +207,7 @@ impl SweepSummary {
             failed_by_checker: BTreeMap::new(),
             failures: BTreeMap::new(),
             fingerprint: 0,
+            metrics: BTreeMap::new(),
         }
     }
 
@@ -222,6 +229,9 @@ impl SweepSummary {
         self.fingerprint = self.fingerprint.wrapping_add(h.finish());
         self.seeds += 1;
         self.events += r.events;
+        for (k, n) in r.metrics {
+            *self.metrics.entry(k).or_default() += n;
+        }
         if let Some(v) = r.violation {
             self.failed += 1;
             *self.failed_by_checker.entry(v.checker.clone()).or_default() += 1;
@@ -252,6 +262,9 @@ impl SweepSummary {
         self.seeds += other.seeds;
         self.failed += other.failed;
         self.events += other.events;
+        for (k, n) in other.metrics {
+            *self.metrics.entry(k).or_default() += n;
+        }
         for (k, n) in other.failed_by_checker {
             *self.failed_by_checker.entry(k).or_default() += n;
         }
@@ -285,6 +298,7 @@ mod tests {
                 message: format!("seed {seed}"),
             }),
             repro: None,
+            metrics: BTreeMap::new(),
         }
     }
 

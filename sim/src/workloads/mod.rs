@@ -6,4 +6,5 @@
 //! The quorum (LSM), gossip (SWIM) and IAM workloads arrive in their own modules.
 
 pub mod ping;
+pub mod quorum;
 pub mod register;
