@@ -91,7 +91,7 @@ impl QuorumNode {
             return;
         }
         if o.forest.root(r) != root {
-            let leaves = *o.forest.leaves(r);
+            let leaves = Box::new(*o.forest.leaves(r));
             ctx.send(from, Msg::AeLeaves { range, leaves });
         }
     }
@@ -101,14 +101,14 @@ impl QuorumNode {
         ctx: &mut Ctx<'_, Self>,
         from: NodeId,
         range: u32,
-        leaves: Leaves,
+        leaves: &Leaves,
     ) {
         let r = range as usize;
         let Some(o) = self.open.as_ref() else { return };
         if r >= self.p.ring.ranges() {
             return;
         }
-        let buckets = merkle::differing(o.forest.leaves(r), &leaves);
+        let buckets = merkle::differing(o.forest.leaves(r), leaves);
         if buckets == 0 {
             return;
         }

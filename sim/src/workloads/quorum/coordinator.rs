@@ -189,7 +189,7 @@ impl QuorumNode {
                 Msg::Store {
                     req,
                     key,
-                    version: version.clone(),
+                    version: Box::new(version.clone()),
                     hint_for,
                 },
             );
@@ -300,7 +300,7 @@ impl QuorumNode {
                         Msg::Store {
                             req,
                             key,
-                            version: version.clone(),
+                            version: Box::new(version.clone()),
                             hint_for,
                         },
                     );
@@ -324,7 +324,7 @@ impl QuorumNode {
                             Msg::Store {
                                 req,
                                 key,
-                                version: version.clone(),
+                                version: Box::new(version.clone()),
                                 hint_for: Some(intended),
                             },
                         );

@@ -87,8 +87,8 @@ pub enum Msg {
         req: u64,
         /// The key.
         key: u32,
-        /// The new version.
-        version: Version,
+        /// The new version (boxed: messages sit in the event heap, keep them small).
+        version: Box<Version>,
         /// The unreachable replica this write is held for (sloppy quorum).
         hint_for: Option<NodeId>,
     },
@@ -131,8 +131,8 @@ pub enum Msg {
     AeLeaves {
         /// The range.
         range: u32,
-        /// Its leaves.
-        leaves: Leaves,
+        /// Its leaves (boxed, to keep messages small).
+        leaves: Box<Leaves>,
     },
     /// Step 3 (and 4, with `reply` false): my keys in the differing buckets; merge them.
     AeKeys {

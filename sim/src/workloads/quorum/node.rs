@@ -247,7 +247,7 @@ impl Node for QuorumNode {
                 key,
                 version,
                 hint_for,
-            } => self.on_store(ctx, from, req, key, version, hint_for),
+            } => self.on_store(ctx, from, req, key, *version, hint_for),
             Msg::StoreAck { req, ok } => self.on_store_ack(ctx, from, req, ok),
             Msg::Repair { key, sibs } => {
                 let _ = self.merge_into_store(ctx, key, &sibs, true);
@@ -255,7 +255,7 @@ impl Node for QuorumNode {
             Msg::Handoff { key, sibs } => self.on_handoff(ctx, from, key, sibs),
             Msg::HandoffAck { key, sibs } => self.on_handoff_ack(ctx, from, key, sibs),
             Msg::AeRoot { range, root } => self.on_ae_root(ctx, from, range, root),
-            Msg::AeLeaves { range, leaves } => self.on_ae_leaves(ctx, from, range, leaves),
+            Msg::AeLeaves { range, leaves } => self.on_ae_leaves(ctx, from, range, &leaves),
             Msg::AeKeys {
                 range,
                 buckets,

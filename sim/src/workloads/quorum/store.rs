@@ -100,7 +100,21 @@ impl Store {
     /// Open (recovering from the WAL and manifest) and bump the boot epoch durably.
     /// Returns the store and the new epoch.
     pub fn open(fs: FsHandle, clock: ClockHandle) -> Result<(Store, u64), StoreError> {
-        let db = Db::open(fs, Path::new(DIR), lsm_options(), clock)?;
+        let db = match Db::open(fs.clone(), Path::new(DIR), lsm_options(), clock.clone()) {
+            Ok(db) => db,
+            Err(LsmError::BadDatabase { .. }) if Self::never_created(&fs) => {
+                // A first open failed half way (a disk error while creating the manifest):
+                // the LSM refuses a directory with files but no CURRENT. CURRENT is made
+                // durable before the first open returns, so nothing here was ever
+                // acknowledged: clear the leftovers and create afresh.
+                for name in fs.list(Path::new(DIR)).map_err(LsmError::from)? {
+                    fs.remove_file(&Path::new(DIR).join(&name))
+                        .map_err(LsmError::from)?;
+                }
+                Db::open(fs, Path::new(DIR), lsm_options(), clock)?
+            }
+            Err(e) => return Err(e.into()),
+        };
         let epoch = match db.get(EPOCH_KEY)? {
             None => 0,
             Some(b) if b.len() == 8 => u64::from_le_bytes(b[..].try_into().expect("8 bytes")),
@@ -125,6 +139,13 @@ impl Store {
 
     fn db(&self) -> &Db {
         self.db.as_ref().expect("open until dropped")
+    }
+
+    /// Whether the database directory has no `CURRENT` file: no open of it ever completed.
+    fn never_created(fs: &FsHandle) -> bool {
+        fs.list(Path::new(DIR))
+            .map(|names| !names.iter().any(|n| n == "CURRENT"))
+            .unwrap_or(false)
     }
 
     /// The sibling set of `key` (empty if never written here).

@@ -53,44 +53,88 @@ pub enum Verdict {
     Unknown,
 }
 
+/// splitmix64: the Zobrist key of operation `i` (fixed, so runs are reproducible).
+fn zobrist(i: usize, salt: u64) -> u64 {
+    let mut z = (i as u64 ^ salt).wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// A cheap fixed hasher for the memo's already-random keys (membership only, never iterated).
+#[derive(Default)]
+struct MemoHasher(u64);
+
+impl std::hash::Hasher for MemoHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(23) ^ x).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+type Memo = HashSet<(u64, u64, Option<u64>), std::hash::BuildHasherDefault<MemoHasher>>;
+
 struct Search<'a> {
     ops: &'a [HOp],
-    memo: HashSet<(Vec<u64>, Option<u64>)>,
+    done: Vec<bool>,
+    /// Operations with a known return still to linearize.
+    completed_left: usize,
+    /// Every operation before this index is linearized.
+    first_undone: usize,
+    /// Two independent Zobrist hashes of the linearized set (128 bits: a collision, which
+    /// could hide a linearization, is out of reach).
+    z: (u64, u64),
+    memo: Memo,
     states: usize,
     states_max: usize,
 }
 
 impl Search<'_> {
-    /// Depth-first search from (`done`, `value`); `Some(true)` found, `Some(false)` not
-    /// possible from here, `None` out of budget.
-    fn dfs(&mut self, done: &mut Vec<u64>, value: Option<u64>) -> Option<bool> {
-        let is_done = |done: &Vec<u64>, i: usize| done[i / 64] & (1 << (i % 64)) != 0;
-        let mut min_ret = NEVER;
-        let mut all_done = true;
-        for (i, op) in self.ops.iter().enumerate() {
-            if !is_done(done, i) {
-                min_ret = min_ret.min(op.ret_ns);
-                if op.ret_ns != NEVER {
-                    all_done = false;
-                }
-            }
-        }
-        if all_done {
+    /// Depth-first search from the current configuration with register `value`; `Some(true)`
+    /// found, `Some(false)` not possible from here, `None` out of budget.
+    fn dfs(&mut self, value: Option<u64>) -> Option<bool> {
+        if self.completed_left == 0 {
             return Some(true);
-        }
-        if !self.memo.insert((done.clone(), value)) {
-            return Some(false);
         }
         self.states += 1;
         if self.states > self.states_max {
             return None;
         }
-        for i in 0..self.ops.len() {
+        // The earliest return among undone operations: only operations invoked before it may
+        // go next. Operations are sorted by invocation and return after they are invoked, so
+        // the scan stops at the first invocation past the running minimum.
+        let mut min_ret = NEVER;
+        let mut candidates = 0;
+        for i in self.first_undone..self.ops.len() {
+            let op = &self.ops[i];
+            if op.inv_ns > min_ret {
+                break;
+            }
+            if !self.done[i] {
+                min_ret = min_ret.min(op.ret_ns);
+                candidates += 1;
+            }
+        }
+        // Remember configurations where the search branches: one reached again by another
+        // path is not explored twice. (A configuration with one way on leads straight to the
+        // next branching one, which is remembered; skipping those keeps the table small.)
+        if candidates > 1 && !self.memo.insert((self.z.0, self.z.1, value)) {
+            return Some(false);
+        }
+        let first_undone = self.first_undone;
+        for i in first_undone..self.ops.len() {
             let op = self.ops[i];
             if op.inv_ns > min_ret {
-                break; // sorted by invocation: no later one can go next either
+                break;
             }
-            if is_done(done, i) {
+            if self.done[i] {
                 continue;
             }
             let next = match op.kind {
@@ -98,9 +142,19 @@ impl Search<'_> {
                 Kind::Read(_) => continue,
                 Kind::Write(v) => v,
             };
-            done[i / 64] |= 1 << (i % 64);
-            let r = self.dfs(done, next);
-            done[i / 64] &= !(1 << (i % 64));
+            let (z0, z1) = (zobrist(i, 1), zobrist(i, 2));
+            self.done[i] = true;
+            self.z = (self.z.0 ^ z0, self.z.1 ^ z1);
+            let completed = op.ret_ns != NEVER;
+            self.completed_left -= usize::from(completed);
+            while self.first_undone < self.ops.len() && self.done[self.first_undone] {
+                self.first_undone += 1;
+            }
+            let r = self.dfs(next);
+            self.done[i] = false;
+            self.z = (self.z.0 ^ z0, self.z.1 ^ z1);
+            self.completed_left += usize::from(completed);
+            self.first_undone = first_undone;
             match r {
                 Some(false) => {}
                 other => return other,
@@ -128,12 +182,15 @@ pub fn check(ops: &[HOp], states_max: usize) -> Verdict {
     let ops = prune(ops);
     let mut s = Search {
         ops: &ops,
-        memo: HashSet::new(),
+        done: vec![false; ops.len()],
+        completed_left: ops.iter().filter(|o| o.ret_ns != NEVER).count(),
+        first_undone: 0,
+        z: (0, 0),
+        memo: Memo::default(),
         states: 0,
         states_max,
     };
-    let mut done = vec![0u64; ops.len().div_ceil(64).max(1)];
-    match s.dfs(&mut done, None) {
+    match s.dfs(None) {
         Some(true) => Verdict::Linearizable,
         Some(false) => Verdict::NotLinearizable,
         None => Verdict::Unknown,
