@@ -31,6 +31,8 @@ pub struct Staleness {
     reads: u64,
     /// `by_k[0]` fresh, `[1]` 2-stale, `[2]` 3-stale, `[3]` more.
     by_k: [u64; 4],
+    /// Gets answered with more than one sibling (concurrent writes the client reconciles).
+    sibling_reads: u64,
 }
 
 impl Staleness {
@@ -43,6 +45,7 @@ impl Staleness {
             acked: BTreeMap::new(),
             reads: 0,
             by_k: [0; 4],
+            sibling_reads: 0,
         }
     }
 }
@@ -66,6 +69,7 @@ impl Checker<QuorumNode> for Staleness {
                 self.acked.entry(key).or_default().push((t_ns, v.clone()));
             }
             (Op::Get { key, all: false }, Reply::Got(s, _)) => {
+                self.sibling_reads += u64::from(s.versions().len() > 1);
                 let ws = self.acked.get(&key).map_or(&[][..], |v| &v[..]);
                 let m = ws.iter().take_while(|(t, _)| *t < inv_ns).count();
                 if m == 0 {
@@ -96,6 +100,7 @@ impl Checker<QuorumNode> for Staleness {
         out.insert(format!("{p}/k2"), self.by_k[1]);
         out.insert(format!("{p}/k3"), self.by_k[2]);
         out.insert(format!("{p}/k_more"), self.by_k[3]);
+        out.insert(format!("{p}/sibling_reads"), self.sibling_reads);
     }
 }
 
@@ -120,6 +125,8 @@ pub struct Row {
     pub k_staleness: [f64; 3],
     /// Fraction of runs where some key's history was not linearizable.
     pub p_nonlinearizable_run: f64,
+    /// Gets answered with siblings (concurrent writes), of all gets measured or not.
+    pub sibling_reads: u64,
 }
 
 /// Rows from a sweep's summed metrics, one per configuration, ordered by (mode, n, r, w).
@@ -159,6 +166,7 @@ pub fn table(metrics: &BTreeMap<String, u64>) -> Vec<Row> {
                 frac(f + k2 + k3, reads),
             ],
             p_nonlinearizable_run: frac(get("lin_bad_runs"), runs),
+            sibling_reads: get("sibling_reads"),
         });
     }
     rows.sort_by_key(|r| (r.mode, r.n, r.r, r.w));
@@ -175,11 +183,11 @@ fn parse_nrw(s: &str) -> Option<(u32, u32, u32)> {
 /// The table as text, one line per configuration.
 pub fn render(rows: &[Row]) -> String {
     let mut s = String::from(
-        "  staleness per (N,R,W) — P(fresh), P(k<=2), P(k<=3), runs not linearizable\n  config          runs    reads  p_fresh  k<=2    k<=3    nonlin\n",
+        "  staleness per (N,R,W) — P(fresh), P(k<=2), P(k<=3), runs not linearizable, reads with siblings\n  config          runs    reads  p_fresh  k<=2    k<=3    nonlin  siblings\n",
     );
     for r in rows {
         s.push_str(&format!(
-            "  N={} R={} W={} {:6} {:5} {:8} {:7.4}  {:6.4}  {:6.4}  {:6.3}{}\n",
+            "  N={} R={} W={} {:6} {:5} {:8} {:7.4}  {:6.4}  {:6.4}  {:6.3}  {:8}{}\n",
             r.n,
             r.r,
             r.w,
@@ -190,6 +198,7 @@ pub fn render(rows: &[Row]) -> String {
             r.k_staleness[1],
             r.k_staleness[2],
             r.p_nonlinearizable_run,
+            r.sibling_reads,
             if r.r + r.w > r.n { "  R+W>N" } else { "" }
         ));
     }
