@@ -136,15 +136,9 @@ fn param_err(key: &str, detail: String) -> SimError {
     }
 }
 
-fn num<T: std::str::FromStr>(
-    config: &RunConfig,
-    key: &str,
-    default: T,
-    lo: T,
-    hi: T,
-) -> Result<T, SimError>
+fn num<T>(config: &RunConfig, key: &str, default: T, lo: T, hi: T) -> Result<T, SimError>
 where
-    T: PartialOrd + std::fmt::Display + Copy,
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
 {
     match config.params.get(key) {
         None => Ok(default),

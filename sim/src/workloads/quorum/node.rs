@@ -267,11 +267,8 @@ impl Node for QuorumNode {
 
     fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: TimerId) {
         match timer {
-            TIMER_BOOT => {
-                if self.open.is_none() {
-                    self.boot(ctx);
-                }
-            }
+            TIMER_BOOT if self.open.is_none() => self.boot(ctx),
+            TIMER_BOOT => {}
             TIMER_AE => {
                 self.anti_entropy_tick(ctx);
                 ctx.set_timer(self.p.ae_every_ns, TIMER_AE);

@@ -27,8 +27,9 @@ pub struct Entry {
     pub ts_ns: u64,
 }
 
-/// A vector clock, entries sorted by actor.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// A vector clock, entries sorted by actor. Printed as `[n0:1.7 n2:2.3]`: actor, then the
+/// counter as `epoch.sequence` (coordinators put their boot epoch in the high bits).
+#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct VClock {
     entries: Vec<Entry>,
 }
@@ -131,9 +132,25 @@ impl std::fmt::Display for VClock {
             if i > 0 {
                 write!(f, " ")?;
             }
-            write!(f, "n{}:{}", e.actor, e.counter)?;
+            if e.counter >> 40 > 0 {
+                write!(
+                    f,
+                    "n{}:{}.{}",
+                    e.actor,
+                    e.counter >> 40,
+                    e.counter & ((1 << 40) - 1)
+                )?;
+            } else {
+                write!(f, "n{}:{}", e.actor, e.counter)?;
+            }
         }
         write!(f, "]")
+    }
+}
+
+impl std::fmt::Debug for VClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
     }
 }
 

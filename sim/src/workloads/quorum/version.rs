@@ -27,8 +27,8 @@ pub enum Mode {
     Lww,
 }
 
-/// One write of a key.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// One write of a key. Printed as `value@clock` (`del@clock` for a tombstone).
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Version {
     /// Its causal history.
     pub clock: VClock,
@@ -51,8 +51,9 @@ impl Version {
     }
 }
 
-/// Versions of one key that no other in the set supersedes, in a canonical order.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+/// Versions of one key that no other in the set supersedes, in a canonical order. Printed as
+/// `{v1, v2}`.
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct Siblings {
     versions: Vec<Version>,
 }
@@ -211,6 +212,25 @@ impl std::fmt::Display for Version {
     }
 }
 
+impl std::fmt::Debug for Version {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}
+
+impl std::fmt::Debug for Siblings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{{")?;
+        for (i, v) in self.versions.iter().enumerate() {
+            if i > 0 {
+                write!(f, ", ")?;
+            }
+            write!(f, "{v}")?;
+        }
+        write!(f, "}}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,7 +260,7 @@ mod tests {
         );
         let c = ver(2, 1, None, Some(&s.context()));
         assert!(s.add(c.clone(), Mode::VClock));
-        assert_eq!(s.versions(), &[c.clone()]);
+        assert_eq!(s.versions(), std::slice::from_ref(&c));
         assert!(s.covers(&a, Mode::VClock) && s.covers(&b, Mode::VClock));
         assert!(!s.add(a, Mode::VClock), "an old version stays superseded");
     }
