@@ -203,12 +203,17 @@ impl Siblings {
     }
 }
 
+/// `value@clock/writer@local-time`: e.g. `55@[n1:1.20 n4:1.9]/n1@48.123ms`, `del@...` for a
+/// tombstone. The timestamp is what last-writer-wins compares.
 impl std::fmt::Display for Version {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.value {
-            Some(v) => write!(f, "{v}@{}", self.clock),
-            None => write!(f, "del@{}", self.clock),
+            Some(v) => write!(f, "{v}@{}", self.clock)?,
+            None => write!(f, "del@{}", self.clock)?,
         }
+        let ms = self.ts_ns / 1_000_000;
+        let us = (self.ts_ns / 1_000) % 1_000;
+        write!(f, "/n{}@{ms}.{us:03}ms", self.writer)
     }
 }
 
