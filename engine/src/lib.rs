@@ -10,3 +10,4 @@ pub mod clock;
 pub mod io;
 pub mod lsm;
 pub mod rng;
+pub mod table;

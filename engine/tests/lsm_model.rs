@@ -250,3 +250,76 @@ fn many_keys_through_levels() {
     back.reverse();
     assert_eq!(back, model.into_iter().collect::<Vec<_>>());
 }
+
+/// Background mode: a writer thread and a reader thread race with flushes and compactions on
+/// the background thread; every read sees either nothing or a value the writer wrote for that
+/// key, and after the writer finishes every key holds its last value.
+#[test]
+fn background_threads_with_concurrent_readers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fs: FsHandle = Arc::new(PosixFs::new());
+    let opts = Options {
+        maintenance: seedbed_engine::lsm::MaintenanceMode::Background,
+        ..Options::small_for_tests()
+    };
+    let db = Arc::new(
+        Db::open(
+            fs.clone(),
+            tmp.path(),
+            opts.clone(),
+            Arc::new(RealClock::new()),
+        )
+        .unwrap(),
+    );
+    let rounds = 8u16;
+    let writer = {
+        let db = db.clone();
+        std::thread::spawn(move || {
+            for r in 0..rounds {
+                for k in 0..500u16 {
+                    db.put(&key(k), &value(k, r)).unwrap();
+                }
+            }
+        })
+    };
+    let reader = {
+        let db = db.clone();
+        std::thread::spawn(move || {
+            let mut seen = 0;
+            for i in 0..20_000u32 {
+                let k = (i * 7919 % 500) as u16;
+                if let Some(v) = db.get(&key(k)).unwrap() {
+                    assert!(
+                        (0..rounds).any(|r| v[..] == value(k, r)[..]),
+                        "foreign value for {k}"
+                    );
+                    seen += 1;
+                }
+                if i % 2000 == 0 {
+                    let mut it = db.iter(ReadOptions::default(), None, None);
+                    it.seek_to_first().unwrap();
+                    let all = it.collect_forward(usize::MAX).unwrap();
+                    assert!(all.windows(2).all(|w| w[0].0 < w[1].0), "scan out of order");
+                }
+            }
+            seen
+        })
+    };
+    writer.join().unwrap();
+    assert!(reader.join().unwrap() > 0);
+    db.compact().unwrap();
+    for k in 0..500u16 {
+        assert_eq!(
+            db.get(&key(k)).unwrap().as_deref(),
+            Some(&value(k, rounds - 1)[..])
+        );
+    }
+    let st = db.stats();
+    assert!(st.flushes > 0 && st.compactions > 0, "{st:?}");
+    drop(db);
+    let db = Db::open(fs, tmp.path(), opts, Arc::new(RealClock::new())).unwrap();
+    assert_eq!(
+        db.get(&key(499)).unwrap().as_deref(),
+        Some(&value(499, rounds - 1)[..])
+    );
+}

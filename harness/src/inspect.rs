@@ -350,3 +350,84 @@ fn db(dir: &Path, as_json: bool) -> Result<()> {
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use seedbed_engine::clock::RealClock;
+    use seedbed_engine::lsm::{Db, Options};
+
+    #[test]
+    fn inspects_a_real_database() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("db");
+        let fs = open_backend(BackendKind::Std).unwrap();
+        let db = Db::open(
+            fs,
+            &dir,
+            Options::small_for_tests(),
+            Arc::new(RealClock::new()),
+        )
+        .unwrap();
+        for i in 0..2000u32 {
+            db.put(format!("k{i:05}").as_bytes(), b"some value")
+                .unwrap();
+        }
+        db.flush().unwrap();
+        db.put(b"tail", b"in the log").unwrap();
+        db.close().unwrap();
+        let names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        let sst = names
+            .iter()
+            .find(|p| p.extension().is_some_and(|e| e == "sst"))
+            .unwrap();
+        let log = names
+            .iter()
+            .find(|p| p.extension().is_some_and(|e| e == "log"))
+            .unwrap();
+        run(&InspectCommand::Sst {
+            file: sst.clone(),
+            keys: 5,
+            json: true,
+            io: BackendKind::Std,
+        })
+        .unwrap();
+        run(&InspectCommand::Sst {
+            file: sst.clone(),
+            keys: 5,
+            json: false,
+            io: BackendKind::Mmap,
+        })
+        .unwrap();
+        run(&InspectCommand::Wal {
+            file: log.clone(),
+            records: 5,
+            json: false,
+        })
+        .unwrap();
+        run(&InspectCommand::Db {
+            dir: dir.clone(),
+            json: true,
+        })
+        .unwrap();
+        // A damaged table is reported, naming the file.
+        let mut bytes = std::fs::read(sst).unwrap();
+        let n = bytes.len();
+        bytes[n - 30] ^= 0xff;
+        std::fs::write(sst, &bytes).unwrap();
+        let err = run(&InspectCommand::Sst {
+            file: sst.clone(),
+            keys: 5,
+            json: true,
+            io: BackendKind::Std,
+        })
+        .unwrap_err();
+        assert!(
+            format!("{err:#}").contains(sst.file_name().unwrap().to_str().unwrap()),
+            "{err:#}"
+        );
+    }
+}

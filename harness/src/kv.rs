@@ -274,3 +274,47 @@ pub fn shell(db: &Db, policy: SyncPolicy) -> Result<()> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_commands_answer_one_line_each() {
+        let t = tempfile::tempdir().unwrap();
+        let args = KvArgs {
+            db: t.path().join("db"),
+            io: BackendKind::Std,
+            sync: SyncPolicy::Always,
+            op: KvOp::Stats,
+        };
+        let db = open(&args).unwrap();
+        let wo = WriteOptions::default();
+        assert_eq!(
+            shell_command(&db, "put a hello world\n", wo).unwrap(),
+            ("ok".into(), true)
+        );
+        assert_eq!(
+            shell_command(&db, "get a", wo).unwrap().0,
+            "value hello world"
+        );
+        assert_eq!(shell_command(&db, "put b 2", wo).unwrap().0, "ok");
+        assert_eq!(
+            shell_command(&db, "scan a", wo).unwrap().0,
+            r#"[["a","hello world"],["b","2"]]"#
+        );
+        assert_eq!(
+            shell_command(&db, "scan a b", wo).unwrap().0,
+            r#"[["a","hello world"]]"#
+        );
+        assert_eq!(shell_command(&db, "delete a", wo).unwrap().0, "ok");
+        assert_eq!(shell_command(&db, "get a", wo).unwrap().0, "not_found");
+        assert_eq!(shell_command(&db, "sync", wo).unwrap().0, "ok");
+        assert!(shell_command(&db, "frobnicate", wo).is_err());
+        assert!(shell_command(&db, "get", wo).is_err());
+        db.close().unwrap();
+        // Acknowledged writes survive a reopen.
+        let db = open(&args).unwrap();
+        assert_eq!(db.get(b"b").unwrap().as_deref(), Some(&b"2"[..]));
+    }
+}

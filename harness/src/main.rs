@@ -9,6 +9,7 @@ mod inspect;
 mod kv;
 mod output;
 mod sim;
+mod table;
 mod tour;
 
 use std::process::ExitCode;
@@ -41,6 +42,8 @@ enum Command {
     Inspect(inspect::InspectCommand),
     /// The LSM key-value store from the command line (one operation, or `shell` for scripts).
     Kv(kv::KvArgs),
+    /// DynamoDB-style items (partition/sort keys, conditions, queries, TTL) on the LSM.
+    Table(table::TableArgs),
 }
 
 fn main() -> ExitCode {
@@ -51,6 +54,11 @@ fn main() -> ExitCode {
         Some(Command::Bench(cmd)) => bench::run(cmd),
         Some(Command::Sim(cmd)) => sim::run(*cmd),
         Some(Command::Inspect(cmd)) => inspect::run(&cmd),
+        Some(Command::Table(args)) => match table::run(&args) {
+            Ok(0) => Ok(()),
+            Ok(code) => return ExitCode::from(code as u8),
+            Err(e) => Err(e),
+        },
         Some(Command::Kv(args)) => match kv::run(&args) {
             Ok(0) => Ok(()),
             Ok(code) => return ExitCode::from(code as u8),

@@ -295,8 +295,17 @@ pub fn run(task: &CompactionTask, ctx: &CompactionContext<'_>) -> Result<Vec<Arc
             // A newer version of this key is visible to every snapshot: this one is hidden.
             true
         } else {
-            p.kind == ValueKind::Delete
-                && p.seq <= ctx.smallest_snapshot
+            // A tombstone — or a value the compaction filter calls expired, which is then
+            // treated exactly like a tombstone — goes only where nothing older can lie below.
+            let dead = match p.kind {
+                ValueKind::Delete => true,
+                ValueKind::Put => ctx
+                    .opts
+                    .compaction_filter
+                    .as_ref()
+                    .is_some_and(|f| f.is_expired(p.user_key, it.value())),
+            };
+            dead && p.seq <= ctx.smallest_snapshot
                 && is_base_level_for_key(ctx.version, output_level, p.user_key)
         };
         last_seq_for_key = p.seq;

@@ -295,6 +295,27 @@ impl Db {
         }
     }
 
+    /// Flush, then compact every level into the next until all tables sit in the deepest
+    /// non-empty level (RocksDB's full `CompactRange`): tombstones and expired values are
+    /// dropped, and space amplification returns to about 1.
+    pub fn compact_all(&self) -> Result<()> {
+        self.flush()?;
+        let deepest = |st: &LsmState| st.version.levels.iter().rposition(|l| !l.is_empty());
+        let Some(target) = deepest(&self.inner.current()).map(|d| d.max(1)) else {
+            return Ok(());
+        };
+        for level in 0..target {
+            // Bound: each compaction removes at least one table from `level`.
+            for _ in 0..=self.inner.current().version.levels[level].len() {
+                if self.inner.current().version.levels[level].is_empty() {
+                    break;
+                }
+                self.inner.compact_level(level)?;
+            }
+        }
+        Ok(())
+    }
+
     fn wait_for(&self, done: impl Fn(&LsmState) -> bool) -> Result<()> {
         loop {
             self.inner.check_bg_error()?;
@@ -888,6 +909,23 @@ impl DbInner {
         let Some(task) = task else { return Ok(false) };
         self.run_compaction(&st.version, &task)?;
         Ok(true)
+    }
+
+    /// Run one compaction of `level` into the next, whatever the scores say.
+    fn compact_level(&self, level: usize) -> Result<()> {
+        let _work = lock(&self.work);
+        let st = self.current();
+        let task = {
+            let mut vs = lock(&self.versions);
+            compaction::pick_at(&st.version, level, &mut vs.pointers)
+        };
+        if let Some(task) = task {
+            if let Err(e) = self.run_compaction(&st.version, &task) {
+                self.set_bg_error(&e);
+                return Err(e);
+            }
+        }
+        Ok(())
     }
 
     fn bg_error_is_set(&self) -> bool {

@@ -26,5 +26,7 @@ pub use batch::WriteBatch;
 pub use db::{prefix_successor, Db, LsmState, Snapshot};
 pub use error::{LsmError, Result};
 pub use iter::DbIterator;
-pub use options::{MaintenanceMode, Options, ReadOptions, SyncPolicy, WriteOptions};
+pub use options::{
+    CompactionFilter, MaintenanceMode, Options, ReadOptions, SyncPolicy, WriteOptions,
+};
 pub use stats::StatsSnapshot;

@@ -80,6 +80,15 @@ pub enum MaintenanceMode {
     Manual,
 }
 
+/// Decides, during compaction, that a value has expired (the table API's TTL). An expired value
+/// is dropped under the same rule as a tombstone: only when no older version of its key can lie
+/// in a deeper level and no snapshot can still see it. Reads must hide expired values
+/// themselves; compaction only reclaims the space.
+pub trait CompactionFilter: Send + Sync + std::fmt::Debug {
+    /// Whether the value stored under `key` has expired.
+    fn is_expired(&self, key: &[u8], value: &[u8]) -> bool;
+}
+
 /// Options fixed when a database is opened.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -107,6 +116,8 @@ pub struct Options {
     pub sync: SyncPolicy,
     /// Background thread or explicit maintenance steps.
     pub maintenance: MaintenanceMode,
+    /// Drops expired values during compaction (see [`CompactionFilter`]).
+    pub compaction_filter: Option<std::sync::Arc<dyn CompactionFilter>>,
 }
 
 impl Default for Options {
@@ -124,6 +135,7 @@ impl Default for Options {
             block_cache_bytes: 32 << 20,
             sync: SyncPolicy::Never,
             maintenance: MaintenanceMode::Background,
+            compaction_filter: None,
         }
     }
 }

@@ -316,9 +316,11 @@ pub fn read_log(path: &Path, data: &[u8], strict: bool) -> Result<WalContents> {
             }
             Step::Bad { at, why, complete } => {
                 // A torn append ends the file at a sector boundary (devices persist whole
-                // sectors); a strict log's damaged record that is complete, or that ends the
-                // file mid-sector, was damaged after it was written.
-                let torn_shape = !complete && data.len().is_multiple_of(TORN_WRITE_ALIGN_BYTES);
+                // sectors), or — on file systems that commit the new length before the data —
+                // leaves whole zero sectors up to the end of the file. A strict log's damaged
+                // record of any other shape was damaged after it was written.
+                let torn_shape = (!complete && data.len().is_multiple_of(TORN_WRITE_ALIGN_BYTES))
+                    || zero_sectors_to_end(data, at);
                 if strict && !torn_shape {
                     return Err(LsmError::corruption(
                         path,
@@ -395,6 +397,18 @@ pub fn read_log(path: &Path, data: &[u8], strict: bool) -> Result<WalContents> {
         out.valid_bytes = at as u64;
     }
     Ok(out)
+}
+
+/// Whether the file ends in at least one whole zero sector, starting at a sector boundary
+/// inside (or just before) the damaged record at `at`: what an append looks like when the file
+/// system committed the new length but not the data. Records never end in a whole sector of
+/// zeros (a record's own trailing zeros are a few bytes of key trailer at most).
+fn zero_sectors_to_end(data: &[u8], at: usize) -> bool {
+    let last_nonzero = data.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+    let zeros_from = last_nonzero.next_multiple_of(TORN_WRITE_ALIGN_BYTES);
+    zeros_from + TORN_WRITE_ALIGN_BYTES <= data.len()
+        && zeros_from + TORN_WRITE_ALIGN_BYTES > at
+        && zeros_from <= at + BLOCK_BYTES
 }
 
 /// The largest `durable_upto` claimed by any valid FULL or FIRST fragment found after
@@ -496,6 +510,33 @@ mod tests {
                 assert_eq!(r.1, recs[i], "cut {cut}");
             }
         }
+    }
+
+    #[test]
+    fn strict_logs_cut_torn_shapes_and_report_flips() {
+        let recs: Vec<Vec<u8>> = (0..5u8).map(|i| vec![i + 1; 300]).collect();
+        let (_d, path, data) = write_records(&recs, true);
+        // Cut at a sector boundary inside the last record: torn, cut.
+        let last_start = 4 * (300 + 8 + HEADER_BYTES);
+        let cut = (last_start / 512 + 1) * 512;
+        assert!(cut < data.len());
+        assert_eq!(
+            read_log(&path, &data[..cut], true).unwrap().records.len(),
+            4
+        );
+        // Same length, but the tail zeroed from that boundary (length committed, data not).
+        let mut zeroed = data.clone();
+        zeroed[cut..].iter_mut().for_each(|b| *b = 0);
+        zeroed.resize(cut + 512, 0);
+        assert_eq!(read_log(&path, &zeroed, true).unwrap().records.len(), 4);
+        // A flipped byte in the complete last record: corruption.
+        let mut flipped = data.clone();
+        flipped[last_start + 20] ^= 1;
+        assert!(read_log(&path, &flipped, true).unwrap_err().is_corruption());
+        // Cut mid-sector: not a torn shape, corruption.
+        assert!(read_log(&path, &data[..cut - 3], true)
+            .unwrap_err()
+            .is_corruption());
     }
 
     #[test]

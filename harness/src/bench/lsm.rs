@@ -635,10 +635,12 @@ fn run_one(db: &dyn Engine, name: &str, args: &LsmArgs, gen: &mut Gen) -> Result
     })
 }
 
-/// A short run for the tour: 20,000 keys, every workload but the YCSB mixes, in `dir`.
+/// A short run for the tour: 20,000 keys, every workload but the YCSB mixes, in `dir`, with a
+/// 1 MiB write buffer so that flushes and compactions happen even at this size.
 pub fn short_run(dir: &Path) -> Result<LsmReport> {
     let args = LsmArgs {
         num: 20_000,
+        write_buffer_mib: 1,
         dir: Some(dir.to_path_buf()),
         json: false,
         ..LsmArgs::default()
