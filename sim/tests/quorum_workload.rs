@@ -55,6 +55,14 @@ fn same_seed_same_run() {
 }
 
 #[test]
+fn traced_and_untraced_runs_agree() {
+    for seed in [0, 5] {
+        let report = seedbed_sim::run::determinism::check(&config(seed, &[])).expect("runs");
+        assert!(report.deterministic(), "seed {seed}: {report:?}");
+    }
+}
+
+#[test]
 fn the_correct_protocol_survives_swarm_faults() {
     for seed in 0..4 {
         let o = run(&config(seed, &[]));
