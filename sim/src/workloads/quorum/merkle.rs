@@ -24,6 +24,8 @@ pub type Leaves = [u64; LEAVES];
 #[derive(Clone, Debug)]
 pub struct Forest {
     leaves: Vec<Leaves>,
+    /// Each range's root, cached until one of its keys changes (anti-entropy asks often).
+    roots: Vec<std::cell::Cell<Option<u64>>>,
     /// Each key's current digest and range, to subtract on change.
     digests: BTreeMap<u32, (usize, u64)>,
 }
@@ -52,6 +54,7 @@ impl Forest {
     pub fn new(ranges: usize) -> Forest {
         Forest {
             leaves: vec![[0; LEAVES]; ranges],
+            roots: vec![std::cell::Cell::new(None); ranges],
             digests: BTreeMap::new(),
         }
     }
@@ -62,8 +65,10 @@ impl Forest {
         if let Some((r, old)) = self.digests.insert(key, (range, d)) {
             debug_assert_eq!(r, range, "a key stays in its range");
             self.leaves[r][b] = self.leaves[r][b].wrapping_sub(old);
+            self.roots[r].set(None);
         }
         self.leaves[range][b] = self.leaves[range][b].wrapping_add(d);
+        self.roots[range].set(None);
     }
 
     /// The leaves of `range`.
@@ -73,7 +78,13 @@ impl Forest {
 
     /// The root of `range`.
     pub fn root(&self, range: usize) -> u64 {
-        root_of(&self.leaves[range])
+        if let Some(r) = self.roots[range].get() {
+            debug_assert_eq!(r, root_of(&self.leaves[range]), "cached root is current");
+            return r;
+        }
+        let r = root_of(&self.leaves[range]);
+        self.roots[range].set(Some(r));
+        r
     }
 
     /// The keys of `range` whose bucket bit is set in `buckets`.
