@@ -43,10 +43,17 @@ pub struct Version {
 impl Version {
     /// Whether this version has seen `other` (by clock in [`Mode::VClock`], by
     /// `(ts_ns, writer)` order in [`Mode::Lww`]).
+    ///
+    /// LWW ties — equal timestamps from one writer, as when a clock jumped back or reads 0 —
+    /// are broken by the rest of the version (clock, then value), a total order: without it
+    /// each replica would keep whichever tied version reached it first and never converge.
     pub fn covers(&self, other: &Version, mode: Mode) -> bool {
         match mode {
             Mode::VClock => self.clock.descends(&other.clock),
-            Mode::Lww => (self.ts_ns, self.writer) >= (other.ts_ns, other.writer),
+            Mode::Lww => {
+                (self.ts_ns, self.writer, &self.clock, self.value)
+                    >= (other.ts_ns, other.writer, &other.clock, other.value)
+            }
         }
     }
 }
@@ -278,6 +285,19 @@ mod tests {
         assert_eq!(s.versions()[0].value, Some(1));
         assert!(s.add(ver(1, 9, Some(3), None), Mode::Lww));
         assert_eq!(s.versions().len(), 1);
+    }
+
+    #[test]
+    fn lww_ties_break_the_same_way_everywhere() {
+        let a = ver(0, 5, Some(1), None);
+        let mut b = ver(0, 5, Some(2), None);
+        b.clock.tick(0, 0, 5); // same writer and timestamp, a later clock
+        let (mut x, mut y) = (Siblings::default(), Siblings::default());
+        x.add(a.clone(), Mode::Lww);
+        x.add(b.clone(), Mode::Lww);
+        y.add(b, Mode::Lww);
+        y.add(a, Mode::Lww);
+        assert_eq!(x, y, "arrival order does not decide");
     }
 
     #[test]
