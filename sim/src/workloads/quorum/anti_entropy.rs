@@ -16,6 +16,10 @@ use super::node::QuorumNode;
 use super::version::Siblings;
 use crate::node::{Ctx, NodeId};
 
+/// Ticks in which a node visits all of its ranges (so with more ranges per node — a larger N —
+/// it visits several per tick, and convergence time does not grow with N).
+pub const AE_CYCLE_TICKS: usize = 24;
+
 /// Keys sent in one `AeKeys`, at most (the rest wait for the next round).
 pub const AE_KEYS_MAX: usize = 256;
 
@@ -25,6 +29,15 @@ impl QuorumNode {
         if o.store.maintenance().is_err() {
             return self.store_failed(ctx);
         }
+        // Visit every range at least once per `AE_CYCLE_TICKS` ticks, however many there are.
+        let per_tick = self.my_ranges.len().div_ceil(AE_CYCLE_TICKS);
+        for _ in 0..per_tick {
+            self.anti_entropy_one(ctx);
+        }
+    }
+
+    fn anti_entropy_one(&mut self, ctx: &mut Ctx<'_, Self>) {
+        let Some(o) = self.open.as_ref() else { return };
         if self.my_ranges.is_empty() {
             return;
         }

@@ -172,11 +172,11 @@ impl QuorumNode {
         let pref = self.p.ring.preference(rq.range);
         let mut fallbacks = self.p.ring.fallbacks(rq.range).iter();
         for &to in pref {
-            let up = super::membership::Membership::is_up(&self.members, to, now);
+            let up = super::membership::Membership::is_up(&self.members, to, self.mono_ns);
             if !up && self.p.sloppy {
-                if let Some(&f) = fallbacks
-                    .find(|&&f| super::membership::Membership::is_up(&self.members, f, now))
-                {
+                if let Some(&f) = fallbacks.find(|&&f| {
+                    super::membership::Membership::is_up(&self.members, f, self.mono_ns)
+                }) {
                     targets.push((f, Some(to)));
                     continue;
                 }
@@ -245,7 +245,7 @@ impl QuorumNode {
 
     /// A request's deadline passed: suspect the silent, retry (with fallbacks), or give up.
     pub(crate) fn on_deadline(&mut self, ctx: &mut Ctx<'_, Self>, req: u64) {
-        let now = ctx.local_ns();
+        let mono = self.mono_ns;
         let (tries_max, sloppy) = (self.p.phase_tries, self.p.sloppy);
         let Some(mut rq) = self.reqs.remove(&req) else {
             return;
@@ -258,7 +258,7 @@ impl QuorumNode {
             } => {
                 for &to in pref {
                     if !replies.iter().any(|(n, _)| *n == to) {
-                        super::membership::Membership::missed(&mut self.members, to, now);
+                        super::membership::Membership::missed(&mut self.members, to, mono);
                     }
                 }
                 if *answered {
@@ -283,7 +283,7 @@ impl QuorumNode {
                 if rq.tries >= tries_max {
                     for &(to, _) in targets.iter() {
                         if *acked & (1 << to) == 0 {
-                            super::membership::Membership::missed(&mut self.members, to, now);
+                            super::membership::Membership::missed(&mut self.members, to, mono);
                         }
                     }
                     return self.finish_client(ctx, rq.op_id, rq.op, rq.client_try, Reply::Failed);
@@ -294,7 +294,7 @@ impl QuorumNode {
                     .filter(|&(to, _)| *acked & (1 << to) == 0)
                     .collect();
                 for (to, hint_for) in silent {
-                    super::membership::Membership::missed(&mut self.members, to, now);
+                    super::membership::Membership::missed(&mut self.members, to, mono);
                     ctx.send(
                         to,
                         Msg::Store {

@@ -52,9 +52,8 @@ impl QuorumNode {
             Ok(h) => h,
             Err(_) => return self.store_failed(ctx),
         };
-        let now = ctx.local_ns();
         for (intended, key, sibs) in hints {
-            if self.members.is_up(intended, now) {
+            if self.members.is_up(intended, self.mono_ns) {
                 ctx.send(intended, Msg::Handoff { key, sibs });
             }
         }

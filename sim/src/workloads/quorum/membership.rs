@@ -1,5 +1,8 @@
 //! Who is up: the seam where a membership protocol plugs in.
 //!
+//! Times passed in are the node's *membership time* (`QuorumNode::mono_ns`), which advances
+//! with its timers and never jumps with its clock.
+//!
 //! Coordinators ask [`Membership::is_up`] before choosing replicas: a node believed down is
 //! skipped in favour of a fallback (sloppy quorum), and hints are handed off only to nodes
 //! believed up. Today the answer comes from [`Detector`], a local timeout detector: a node

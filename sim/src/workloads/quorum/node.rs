@@ -62,6 +62,10 @@ pub struct QuorumNode {
     pub(crate) in_flight: u32,
     /// Requests started this boot (the low bits of `req` and of the vector-clock counter).
     pub(crate) seq: u64,
+    /// Membership time: advanced by the handoff timer's period at each of its ticks. Timers
+    /// run on durations, so this never jumps when the node's clock does (a clock jumped back
+    /// two seconds must not keep a peer suspected for two seconds).
+    pub(crate) mono_ns: u64,
     /// Next range (index into `my_ranges`) anti-entropy visits.
     pub(crate) ae_next: usize,
     pub(crate) my_ranges: Vec<usize>,
@@ -79,6 +83,7 @@ impl QuorumNode {
             backoff: BTreeMap::new(),
             in_flight: 0,
             seq: 0,
+            mono_ns: 0,
             ae_next: 0,
             my_ranges,
         }
@@ -237,8 +242,7 @@ impl Node for QuorumNode {
     }
 
     fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: Msg) {
-        let now = ctx.local_ns();
-        super::membership::Membership::heard_from(&mut self.members, from, now);
+        super::membership::Membership::heard_from(&mut self.members, from, self.mono_ns);
         match msg {
             Msg::Fetch { req, key } => self.on_fetch(ctx, from, req, key),
             Msg::FetchReply { req, sibs } => self.on_fetch_reply(ctx, from, req, sibs),
@@ -274,6 +278,7 @@ impl Node for QuorumNode {
                 ctx.set_timer(self.p.ae_every_ns, TIMER_AE);
             }
             TIMER_HANDOFF => {
+                self.mono_ns += self.p.handoff_every_ns;
                 self.handoff_tick(ctx);
                 ctx.set_timer(self.p.handoff_every_ns, TIMER_HANDOFF);
             }
