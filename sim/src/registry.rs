@@ -7,7 +7,7 @@ use crate::config::{RunConfig, WorkloadDefaults};
 use crate::error::SimError;
 use crate::trace::TraceSink;
 use crate::workload::Workload;
-use crate::workloads::{gossip::Gossip, iam::Iam, ping::Ping, register::Register};
+use crate::workloads::{gossip::Gossip, iam::Iam, ping::Ping, quorum::Quorum, register::Register};
 use crate::world::{self, RunOutcome};
 
 /// Runs one config with a trace sink.
@@ -41,6 +41,7 @@ pub const REGISTRY: &[WorkloadEntry] = &[
     entry::<Register>("replicated register (ABD); --set bug=stale-quorum plants a bug"),
     entry::<Gossip>("SWIM membership + Lifeguard; --set lifeguard=off, --set bug=no-refute"),
     entry::<Iam>("IAM policy propagation (log or gossip) on the LSM; stale-allow windows; --set bug=stale-cache"),
+    entry::<Quorum>("Dynamo-style quorum KV store on the LSM (N/R/W, vector clocks, repair)"),
 ];
 
 /// The workload called `name`.

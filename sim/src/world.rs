@@ -288,7 +288,7 @@ pub fn run<W: Workload>(
     let mut metrics = BTreeMap::new();
     for c in &world.checkers {
         for (name, value) in c.metrics() {
-            metrics.insert(name.to_string(), value);
+            metrics.insert(name, value);
         }
     }
     let hash = world.trace.hash();

@@ -36,6 +36,10 @@ pub struct SweepReport {
     /// The IAM workload's metrics per fault setting (`"kind": "sim-iam"`), for `--workload iam`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub iam: Option<IamSweep>,
+    /// The quorum workload's staleness table per (N, R, W), from the summed metrics (empty for
+    /// other workloads): `n`, `r`, `w`, `p_fresh`, `k_staleness`, ...
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub staleness: Vec<seedbed_sim::workloads::quorum::check::staleness::Row>,
 }
 
 /// Run `seeds` of `base` on `jobs` threads; stop taking new seeds after `budget` if given.
@@ -122,7 +126,9 @@ pub fn run(
         let mode = base.params.get("mode").map_or("log", String::as_str);
         iam_total.into_inner().expect("threads joined").finish(mode)
     });
+    let staleness = seedbed_sim::workloads::quorum::check::staleness::table(&summary.metrics);
     Ok(SweepReport {
+        staleness,
         events_per_s_per_core: if busy_s > 0.0 {
             summary.events as f64 / busy_s
         } else {
@@ -164,6 +170,12 @@ pub fn print(report: &SweepReport) {
             "  {:.1} seeds/s per core\n{}",
             report.seeds_per_s_per_core,
             iam.table()
+        );
+    }
+    if !report.staleness.is_empty() {
+        print!(
+            "{}",
+            seedbed_sim::workloads::quorum::check::staleness::render(&report.staleness)
         );
     }
 }

@@ -64,7 +64,7 @@ pub trait Checker<N: Node> {
 
     /// Measurements of the run by name, collected into [`crate::RunOutcome::metrics`] at its
     /// end (whether or not it failed).
-    fn metrics(&self) -> Vec<(&'static str, f64)> {
+    fn metrics(&self) -> Vec<(String, f64)> {
         Vec::new()
     }
 

@@ -11,4 +11,5 @@
 pub mod gossip;
 pub mod iam;
 pub mod ping;
+pub mod quorum;
 pub mod register;

@@ -141,42 +141,48 @@ impl Checker<GossipNode> for Metrics {
         self.truth.restarted(t_ns, node);
     }
 
-    fn metrics(&self) -> Vec<(&'static str, f64)> {
-        let periods = |ns: u64| ns as f64 / self.period_ns as f64;
-        let mean = |f: &dyn Fn(&Stop) -> Option<u64>| {
-            let v: Vec<f64> = self
-                .stops
-                .values()
-                .filter_map(|s| f(s).map(|t| periods(t - s.at_ns)))
-                .collect();
-            (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
-        };
-        let node_periods = f64::from(self.truth.n()) * periods(self.last_ns).max(1.0);
-        let mut out = vec![
-            ("stops", self.stops.len() as f64),
-            ("false_positives", self.false_positives as f64),
-            ("false_suspicions", self.false_suspicions as f64),
-            (
-                "fp_per_1k_node_periods",
-                self.false_positives as f64 * 1_000.0 / node_periods,
-            ),
-            ("msgs_per_node_period", self.msgs as f64 / node_periods),
-            ("bytes_per_node_period", self.bytes as f64 / node_periods),
-            (
-                "probe_bytes_per_node_period",
-                (self.bytes - self.push_pull_bytes) as f64 / node_periods,
-            ),
-            ("awareness_max_seen", f64::from(self.awareness_max)),
-        ];
-        for (name, v) in [
-            ("first_suspect_periods", mean(&|s| s.first_suspect_ns)),
-            ("first_failed_periods", mean(&|s| s.first_failed_ns)),
-            ("all_failed_periods", mean(&|s| s.all_failed_ns)),
-        ] {
-            if let Some(v) = v {
-                out.push((name, v));
+    fn metrics(&self) -> Vec<(String, f64)> {
+        let named = || -> Vec<(&'static str, f64)> {
+            let periods = |ns: u64| ns as f64 / self.period_ns as f64;
+            let mean = |f: &dyn Fn(&Stop) -> Option<u64>| {
+                let v: Vec<f64> = self
+                    .stops
+                    .values()
+                    .filter_map(|s| f(s).map(|t| periods(t - s.at_ns)))
+                    .collect();
+                (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+            };
+            let node_periods = f64::from(self.truth.n()) * periods(self.last_ns).max(1.0);
+            let mut out = vec![
+                ("stops", self.stops.len() as f64),
+                ("false_positives", self.false_positives as f64),
+                ("false_suspicions", self.false_suspicions as f64),
+                (
+                    "fp_per_1k_node_periods",
+                    self.false_positives as f64 * 1_000.0 / node_periods,
+                ),
+                ("msgs_per_node_period", self.msgs as f64 / node_periods),
+                ("bytes_per_node_period", self.bytes as f64 / node_periods),
+                (
+                    "probe_bytes_per_node_period",
+                    (self.bytes - self.push_pull_bytes) as f64 / node_periods,
+                ),
+                ("awareness_max_seen", f64::from(self.awareness_max)),
+            ];
+            for (name, v) in [
+                ("first_suspect_periods", mean(&|s| s.first_suspect_ns)),
+                ("first_failed_periods", mean(&|s| s.first_failed_ns)),
+                ("all_failed_periods", mean(&|s| s.all_failed_ns)),
+            ] {
+                if let Some(v) = v {
+                    out.push((name, v));
+                }
             }
-        }
-        out
+            out
+        };
+        named()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect()
     }
 }

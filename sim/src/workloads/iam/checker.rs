@@ -362,33 +362,39 @@ impl Checker<IamNode> for IamChecker {
 
     /// Scalars for the generic sweep summary (mean / min / max over seeds); the
     /// distributions per fault setting come through [`metrics::take_last`].
-    fn metrics(&self) -> Vec<(&'static str, f64)> {
-        if self.which != 0 {
-            return Vec::new();
-        }
-        let s = self.shared.borrow();
-        let ms = |ns: u64| ns as f64 / NANOS_PER_MS as f64;
-        let changes = s.metrics.changes;
-        vec![
-            ("iam_changes", changes as f64),
-            ("iam_stale_allows", s.metrics.stale_allows as f64),
-            (
-                "iam_stale_allow_ms_max",
-                ms(s.windows.values().copied().max().unwrap_or(0)),
-            ),
-            (
-                "iam_propagation_ms_max",
-                ms(s.metrics.propagation_ns.iter().copied().max().unwrap_or(0)),
-            ),
-            (
-                "iam_messages_per_change",
-                if changes == 0 {
-                    0.0
-                } else {
-                    metrics::messages() as f64 / changes as f64
-                },
-            ),
-        ]
+    fn metrics(&self) -> Vec<(String, f64)> {
+        let named = || -> Vec<(&'static str, f64)> {
+            if self.which != 0 {
+                return Vec::new();
+            }
+            let s = self.shared.borrow();
+            let ms = |ns: u64| ns as f64 / NANOS_PER_MS as f64;
+            let changes = s.metrics.changes;
+            vec![
+                ("iam_changes", changes as f64),
+                ("iam_stale_allows", s.metrics.stale_allows as f64),
+                (
+                    "iam_stale_allow_ms_max",
+                    ms(s.windows.values().copied().max().unwrap_or(0)),
+                ),
+                (
+                    "iam_propagation_ms_max",
+                    ms(s.metrics.propagation_ns.iter().copied().max().unwrap_or(0)),
+                ),
+                (
+                    "iam_messages_per_change",
+                    if changes == 0 {
+                        0.0
+                    } else {
+                        metrics::messages() as f64 / changes as f64
+                    },
+                ),
+            ]
+        };
+        named()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect()
     }
 
     fn lost(&mut self, _t_ns: u64, op_id: OpId) {

@@ -1,0 +1,31 @@
+//! The quorum workload's checkers.
+//!
+//! - [`durability`] — an acknowledged write is never lost: the audit reads of the quiet period
+//!   (all N replicas) return it or a version that causally supersedes it.
+//! - [`convergence`] — after the faults stop, every range's replicas report equal Merkle roots
+//!   and no hint is left undelivered.
+//! - [`linearizable`] — each key's history, checked by a Wing–Gong search ([`wgl`]); a
+//!   measurement by default (Dynamo-style quorums are not linearizable), a failing check with
+//!   `--set lin=enforce`.
+//! - [`staleness`] — how often a read sees the latest acknowledged write, and how far behind
+//!   it is otherwise (k-staleness), per (N, R, W).
+//!
+//! Counters go into the run's metrics under a prefix naming the configuration
+//! (`n3r2w2`, `n3r2w2-lww`), so a sweep can tabulate them ([`staleness::table`]).
+
+pub mod convergence;
+pub mod durability;
+pub mod linearizable;
+pub mod staleness;
+pub mod wgl;
+
+use super::params::Params;
+use super::version::Mode;
+
+/// The metrics prefix of a configuration.
+pub fn prefix(p: &Params) -> String {
+    match p.mode {
+        Mode::VClock => format!("n{}r{}w{}", p.n, p.r, p.w),
+        Mode::Lww => format!("n{}r{}w{}-lww", p.n, p.r, p.w),
+    }
+}

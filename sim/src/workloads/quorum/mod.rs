@@ -1,0 +1,371 @@
+//! `quorum`: a Dynamo-style replicated key-value store on the real LSM, with the checkers that
+//! say what it does and does not guarantee. See `docs/quorum.md` for the tour.
+//!
+//! ```text
+//! seedbed sim run   --workload quorum --seed 1
+//! seedbed sim sweep --workload quorum --seeds 0..200          # + the staleness table
+//! seedbed sim sweep --workload quorum --seeds 0..200 --set bug=no-vclock-merge
+//! ```
+//!
+//! One concept per file: [`ring`] (consistent hashing, preference lists), [`vclock`] and
+//! [`version`] (causality, siblings, last-writer-wins), [`store`] (the LSM on the node's
+//! disk), [`merkle`] (hash trees over ranges), [`node`] (boot, replica), [`coordinator`] (R/W
+//! quorums, sloppy quorum), [`read_repair`], [`handoff`], [`anti_entropy`], [`client`]
+//! (retries, backoff, reconciliation), [`membership`] (the seam for gossip), [`check`].
+//!
+//! Parameters (`--set key=value`):
+//!
+//! | key | default | meaning |
+//! |---|---|---|
+//! | `n` | 3 | replicas per key |
+//! | `r`, `w` | `any` | read and write quorums; `any` draws each from 1..=N per seed |
+//! | `mode` | `vclock` | `vclock` (siblings) or `lww` (last writer wins by skewed clocks) |
+//! | `keys` | 32 | key space |
+//! | `dist` | `zipf` | `zipf` (s = 1) or `uniform` |
+//! | `mix` | `50:45:5` | get:put:delete weights |
+//! | `timeout_ms` | 20 | a phase's deadline (local time) |
+//! | `retries` | 2 | client retries after a failure |
+//! | `backoff_ms` | 5 | the client's first backoff (doubles, plus jitter) |
+//! | `concurrency` | 64 | operations a node runs at once |
+//! | `vnodes` | 8 | ring tokens per node |
+//! | `sloppy` | `true` | sloppy quorum with hinted handoff |
+//! | `lin` | `measure` | `measure` or `enforce` (fail runs that are not linearizable) |
+//! | `bug` | `none` | a planted bug, see [`Bug`] |
+
+pub mod anti_entropy;
+pub mod check;
+pub mod client;
+pub mod coordinator;
+pub mod handoff;
+pub mod membership;
+pub mod merkle;
+pub mod msg;
+pub mod node;
+pub mod params;
+pub mod read_repair;
+pub mod ring;
+pub mod store;
+pub mod vclock;
+pub mod version;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use seedbed_engine::rng::DetRng;
+
+use crate::check::Checker;
+use crate::config::{RunConfig, WorkloadDefaults};
+use crate::error::SimError;
+use crate::node::NodeId;
+use crate::time::ms;
+use crate::workload::{check_params, OpFor, Workload};
+use msg::Op;
+use node::QuorumNode;
+use params::Params;
+use ring::Ring;
+use version::Mode;
+
+/// The planted bugs, one precaution removed each; each is caught by a checker in the default
+/// sweep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Bug {
+    /// The correct protocol.
+    None,
+    /// Replicas acknowledge before their WAL record is synced: a crash loses acknowledged
+    /// writes (durability).
+    AckBeforeSync,
+    /// Replicas store a new version in place of their siblings without the vector-clock
+    /// merge: concurrent acknowledged writes vanish (durability).
+    NoVclockMerge,
+    /// Repairs (read repair, anti-entropy) overwrite a replica's versions instead of merging:
+    /// a newer write taken meanwhile is lost (durability).
+    RepairOverwrites,
+    /// Hints are stored but never handed off (convergence).
+    HintNeverDelivered,
+}
+
+impl Bug {
+    /// Every bug's name, for `--set bug=...`.
+    pub const NAMES: &'static [&'static str] = &[
+        "none",
+        "ack-before-sync",
+        "no-vclock-merge",
+        "repair-overwrites",
+        "hint-never-delivered",
+    ];
+
+    /// Parse the `bug` parameter.
+    pub fn parse(s: &str) -> Option<Bug> {
+        Some(match s {
+            "none" => Bug::None,
+            "ack-before-sync" => Bug::AckBeforeSync,
+            "no-vclock-merge" => Bug::NoVclockMerge,
+            "repair-overwrites" => Bug::RepairOverwrites,
+            "hint-never-delivered" => Bug::HintNeverDelivered,
+            _ => return None,
+        })
+    }
+}
+
+/// How clients pick keys.
+#[derive(Clone, Debug)]
+enum KeyDist {
+    Uniform,
+    /// Cumulative weights of a Zipf(1) distribution over the keys.
+    Zipf(Vec<f64>),
+}
+
+/// The quorum workload.
+#[derive(Debug)]
+pub struct Quorum {
+    nodes: u32,
+    p: Arc<Params>,
+    keys: u32,
+    dist: KeyDist,
+    /// get, put, delete weights.
+    mix: [u32; 3],
+    enforce_lin: bool,
+    written: BTreeSet<u32>,
+}
+
+fn param_err(key: &str, detail: String) -> SimError {
+    SimError::Param {
+        workload: Quorum::NAME,
+        key: key.into(),
+        detail,
+    }
+}
+
+fn num<T>(config: &RunConfig, key: &str, default: T, lo: T, hi: T) -> Result<T, SimError>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    match config.params.get(key) {
+        None => Ok(default),
+        Some(v) => match v.parse::<T>() {
+            Ok(x) if x >= lo && x <= hi => Ok(x),
+            _ => Err(param_err(
+                key,
+                format!("'{v}': expected a number in {lo}..={hi}"),
+            )),
+        },
+    }
+}
+
+impl Quorum {
+    fn quorum_param(
+        config: &RunConfig,
+        key: &str,
+        n: u32,
+        rng: &mut DetRng,
+    ) -> Result<u32, SimError> {
+        match config.params.get(key).map(String::as_str) {
+            None | Some("any") => Ok(1 + rng.below(u64::from(n)) as u32),
+            Some(_) => num(config, key, 1, 1, n),
+        }
+    }
+}
+
+impl Workload for Quorum {
+    type Node = QuorumNode;
+    const NAME: &'static str = "quorum";
+
+    fn defaults() -> WorkloadDefaults {
+        WorkloadDefaults {
+            nodes: 5,
+            nodes_min: 3,
+            ops: 1_000,
+            op_gap_us: 1_000,
+            fault_ms: 1_000,
+            quiet_ms: 2_000,
+        }
+    }
+
+    fn new(config: &RunConfig, nodes: u32) -> Result<Self, SimError> {
+        check_params(
+            Self::NAME,
+            config,
+            &[
+                "n",
+                "r",
+                "w",
+                "mode",
+                "keys",
+                "dist",
+                "mix",
+                "timeout_ms",
+                "retries",
+                "backoff_ms",
+                "concurrency",
+                "vnodes",
+                "sloppy",
+                "lin",
+                "bug",
+            ],
+        )?;
+        let n: u32 = num(config, "n", 3, 1, 64)?;
+        if n > nodes {
+            return Err(param_err(
+                "n",
+                format!("{n} replicas need at least {n} nodes, not {nodes}"),
+            ));
+        }
+        let mut nrw = DetRng::new(config.seed).fork("quorum/nrw");
+        let r = Self::quorum_param(config, "r", n, &mut nrw)?;
+        let w = Self::quorum_param(config, "w", n, &mut nrw)?;
+        let mode = match config.params.get("mode").map(String::as_str) {
+            None | Some("vclock") => Mode::VClock,
+            Some("lww") => Mode::Lww,
+            Some(v) => return Err(param_err("mode", format!("'{v}': expected vclock or lww"))),
+        };
+        let bug = match config.params.get("bug") {
+            None => Bug::None,
+            Some(v) => Bug::parse(v).ok_or_else(|| {
+                param_err(
+                    "bug",
+                    format!("'{v}': expected one of {}", Bug::NAMES.join(", ")),
+                )
+            })?,
+        };
+        let keys: u32 = num(config, "keys", 32, 1, 1 << 20)?;
+        let dist = match config.params.get("dist").map(String::as_str) {
+            None | Some("zipf") => {
+                let mut cdf = Vec::with_capacity(keys as usize);
+                let mut sum = 0.0;
+                for i in 0..keys {
+                    sum += 1.0 / f64::from(i + 1);
+                    cdf.push(sum);
+                }
+                for c in &mut cdf {
+                    *c /= sum;
+                }
+                KeyDist::Zipf(cdf)
+            }
+            Some("uniform") => KeyDist::Uniform,
+            Some(v) => {
+                return Err(param_err(
+                    "dist",
+                    format!("'{v}': expected zipf or uniform"),
+                ))
+            }
+        };
+        let mix = match config.params.get("mix") {
+            None => [50, 45, 5],
+            Some(v) => {
+                let parts: Vec<Option<u32>> = v.split(':').map(|x| x.parse().ok()).collect();
+                match parts.as_slice() {
+                    [Some(g), Some(p), Some(d)] if g + p + d > 0 && g + p + d <= 1_000_000 => {
+                        [*g, *p, *d]
+                    }
+                    _ => {
+                        return Err(param_err(
+                            "mix",
+                            format!("'{v}': expected get:put:delete weights like 50:45:5"),
+                        ))
+                    }
+                }
+            }
+        };
+        let sloppy = match config.params.get("sloppy").map(String::as_str) {
+            None | Some("true") => true,
+            Some("false") => false,
+            Some(v) => {
+                return Err(param_err(
+                    "sloppy",
+                    format!("'{v}': expected true or false"),
+                ))
+            }
+        };
+        let enforce_lin = match config.params.get("lin").map(String::as_str) {
+            None | Some("measure") => false,
+            Some("enforce") => true,
+            Some(v) => {
+                return Err(param_err(
+                    "lin",
+                    format!("'{v}': expected measure or enforce"),
+                ))
+            }
+        };
+        let vnodes = num(config, "vnodes", 8, 1, 256)?;
+        let p = Params {
+            n,
+            r,
+            w,
+            mode,
+            bug,
+            sloppy,
+            ring: Ring::new(nodes, vnodes, n),
+            timeout_ns: ms(num(config, "timeout_ms", 20, 1, 10_000)?),
+            phase_tries: 3,
+            client_retries: num(config, "retries", 2, 0, 10)?,
+            backoff_ns: ms(num(config, "backoff_ms", 5, 1, 10_000)?),
+            concurrency: num(config, "concurrency", 64, 1, 1 << 16)?,
+            ae_every_ns: ms(10),
+            handoff_every_ns: ms(20),
+        };
+        Ok(Quorum {
+            nodes,
+            p: Arc::new(p),
+            keys,
+            dist,
+            mix,
+            enforce_lin,
+            written: BTreeSet::new(),
+        })
+    }
+
+    fn build_node(&self, id: NodeId) -> QuorumNode {
+        QuorumNode::new(self.p.clone(), id, self.nodes)
+    }
+
+    fn next_op(&mut self, rng: &mut DetRng, index: u64) -> (NodeId, OpFor<Self>) {
+        let node = rng.below(u64::from(self.nodes)) as NodeId;
+        let key = match &self.dist {
+            KeyDist::Uniform => rng.below(u64::from(self.keys)) as u32,
+            KeyDist::Zipf(cdf) => {
+                let u = rng.unit();
+                (cdf.partition_point(|&c| c < u) as u32).min(self.keys - 1)
+            }
+        };
+        let total = self.mix.iter().sum::<u32>();
+        let pick = rng.below(u64::from(total)) as u32;
+        let op = if pick < self.mix[0] {
+            Op::Get { key, all: false }
+        } else if pick < self.mix[0] + self.mix[1] {
+            self.written.insert(key);
+            // Values are unique (index + 1), so a read says exactly which write it saw.
+            Op::Put {
+                key,
+                value: index + 1,
+            }
+        } else {
+            self.written.insert(key);
+            Op::Delete { key }
+        };
+        (node, op)
+    }
+
+    fn quiet_ops(&mut self) -> Vec<(NodeId, OpFor<Self>)> {
+        let mut ops: Vec<(NodeId, Op)> = (0..self.nodes).map(|n| (n, Op::Digest)).collect();
+        for &key in &self.written {
+            ops.push((key % self.nodes, Op::Get { key, all: true }));
+        }
+        ops
+    }
+
+    fn checkers(&self) -> Vec<Box<dyn Checker<QuorumNode>>> {
+        let prefix = check::prefix(&self.p);
+        vec![
+            Box::new(check::durability::Durability::new(self.p.mode)),
+            Box::new(check::convergence::Convergence::new(
+                self.p.n,
+                self.p.ring.ranges(),
+            )),
+            Box::new(check::linearizable::Linearizable::new(
+                prefix.clone(),
+                self.enforce_lin,
+            )),
+            Box::new(check::staleness::Staleness::new(self.p.mode, prefix)),
+        ]
+    }
+}
