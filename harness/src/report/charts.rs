@@ -289,7 +289,6 @@ impl Lines<'_> {
 }
 
 /// A heatmap: one cell per (column, row), coloured by value, the value printed in the cell.
-#[allow(dead_code)] // drawn by the quorum staleness chart once its sweeps report (N, R, W)
 pub struct Heatmap<'a> {
     /// Title.
     pub title: &'a str,
@@ -301,11 +300,10 @@ pub struct Heatmap<'a> {
     pub columns: Vec<String>,
     /// Row names.
     pub rows: Vec<String>,
-    /// `values[row][column]`, in `0..=1` (NaN = empty cell).
+    /// `values[row][column]` (NaN = empty cell); colours span their range.
     pub values: Vec<Vec<f64>>,
 }
 
-#[allow(dead_code)]
 impl Heatmap<'_> {
     /// Draw to `path`.
     pub fn draw(&self, path: &Path) -> anyhow::Result<()> {
@@ -346,12 +344,26 @@ impl Heatmap<'_> {
             })
             .draw()
             .map_err(err)?;
+        // Colour spans the data's own range, so that 0.96 and 1.00 do not look alike.
+        let finite = || {
+            self.values
+                .iter()
+                .flatten()
+                .copied()
+                .filter(|v| v.is_finite())
+        };
+        let lo = finite().fold(f64::INFINITY, f64::min);
+        let hi = finite().fold(f64::NEG_INFINITY, f64::max);
         for (r, row) in self.values.iter().enumerate() {
             for (c, v) in row.iter().enumerate() {
                 if !v.is_finite() {
                     continue;
                 }
-                let t = v.clamp(0.0, 1.0);
+                let t = if hi > lo {
+                    0.15 + 0.85 * (v - lo) / (hi - lo)
+                } else {
+                    1.0
+                };
                 // White (0) to blue (1).
                 let color = RGBColor(
                     (255.0 - 255.0 * t) as u8,

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use super::charts::{Bars, Lines};
+use super::charts::{Bars, Heatmap, Lines};
 use super::load::{num, text, Kind, Record, Results};
 use super::Figure;
 
@@ -26,6 +26,13 @@ pub fn draw_all(results: &Results, out: &Path) -> anyhow::Result<Vec<Figure>> {
     }
     if !results.of(Kind::SimSweep).is_empty() {
         sim(results, out, &mut figures)?;
+    }
+    if results
+        .of(Kind::SimSweep)
+        .iter()
+        .any(|r| r.value.get("staleness").is_some())
+    {
+        quorum_staleness(results, out, &mut figures)?;
     }
     if results
         .of(Kind::SimSweep)
@@ -534,6 +541,73 @@ fn sim_iam(results: &Results, out: &Path, figures: &mut Vec<Figure>) -> anyhow::
                   length. Every number reruns from its seed (docs/iam.md, Propagation)."
             .into(),
         command: "seedbed sim sweep --workload iam --seeds 0..200 --json iam-sweep.json".into(),
+    });
+    Ok(())
+}
+
+/// The quorum workload's staleness table as a heatmap: P(a read returns the latest
+/// acknowledged write) for each (R, W) at the most common N, vector-clock mode.
+fn quorum_staleness(
+    results: &Results,
+    out: &Path,
+    figures: &mut Vec<Figure>,
+) -> anyhow::Result<()> {
+    // (n, r, w) → (fresh reads, reads), summed over every sweep that reported a table.
+    let mut cells: BTreeMap<(u64, u64, u64), (f64, f64)> = BTreeMap::new();
+    for r in results.of(Kind::SimSweep) {
+        let Some(rows) = r.value.get("staleness").and_then(|v| v.as_array()) else {
+            continue;
+        };
+        for row in rows {
+            if row.get("mode").and_then(|m| m.as_str()) != Some("vclock") {
+                continue;
+            }
+            let get = |f: &str| row.get(f).and_then(|v| v.as_f64()).unwrap_or(0.0);
+            let reads = get("reads");
+            let e = cells
+                .entry((get("n") as u64, get("r") as u64, get("w") as u64))
+                .or_default();
+            e.0 += get("p_fresh") * reads;
+            e.1 += reads;
+        }
+    }
+    let mut by_n: BTreeMap<u64, f64> = BTreeMap::new();
+    for ((n, _, _), (_, reads)) in &cells {
+        *by_n.entry(*n).or_default() += reads;
+    }
+    let Some((&n, _)) = by_n.iter().max_by(|a, b| a.1.total_cmp(b.1)) else {
+        return Ok(());
+    };
+    let values = (1..=n)
+        .map(|r| {
+            (1..=n)
+                .map(|w| match cells.get(&(n, r, w)) {
+                    Some((fresh, reads)) if *reads > 0.0 => fresh / reads,
+                    _ => f64::NAN,
+                })
+                .collect()
+        })
+        .collect();
+    Heatmap {
+        title: &format!("Quorum: P(read sees the latest acknowledged write), N = {n}"),
+        x_label: "W (write acknowledgements)",
+        y_label: "R (read replies)",
+        columns: (1..=n).map(|w| format!("W={w}")).collect(),
+        rows: (1..=n).map(|r| format!("R={r}")).collect(),
+        values,
+    }
+    .draw(&out.join("quorum-staleness.svg"))?;
+    figures.push(Figure {
+        file: "quorum-staleness.svg".into(),
+        title: "Quorum: staleness against (N, R, W)".into(),
+        caption: "With R + W > N every read quorum overlaps every write quorum, so a read should \
+                  see the latest acknowledged write — except when sloppy quorums and hinted \
+                  handoff put the write on nodes outside the preference list. With R + W <= N a \
+                  read can miss it: the probability here is measured over whole simulated runs \
+                  with faults, the probabilistically-bounded-staleness (PBS) view."
+            .into(),
+        command: "seedbed sim sweep --workload quorum --seeds 0..200 --json quorum-sweep.json"
+            .into(),
     });
     Ok(())
 }
