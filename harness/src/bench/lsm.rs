@@ -372,16 +372,21 @@ mod fjall_peer {
     //! - `--write-buffer-mib` memtable (fjall: `max_memtable_size`, per partition); the keyspace's
     //!   `max_write_buffer_size` (all memtables together) is twice that, so one memtable can
     //!   flush while the next fills, like seedbed's one immutable memtable;
-    //! - `--bloom-bits` bits/key bloom filters (fjall: `bloom_filter_bits`, at most 20);
+    //! - `--bloom-bits` bits/key bloom filters (fjall: `bloom_filter_bits`, public but hidden
+    //!   from its docs; at most 20);
     //! - 4 KiB blocks (fjall: `block_size`, which sets data and index blocks alike);
     //! - a `--cache-mib` cache (fjall: `cache_size`, one cache shared by blocks and blobs);
     //! - no compression (`CompressionType::None`; the crate is built without lz4/miniz);
     //! - one flush worker and one compaction worker (RocksDB: two background jobs; seedbed: one
-    //!   background thread).
+    //!   background thread);
+    //! - leveled compaction with seedbed's shape: L0 trigger 4, 64 MiB target files, size ratio
+    //!   10 (fjall's `Leveled` defaults, set explicitly); fjall derives the level base from
+    //!   them (4 x 64 MiB = 256 MiB, seedbed's level base) rather than taking it as a setting.
     //!
-    //! fjall has no knob for the L0 trigger, level base size or target file size beside its
-    //! leveled strategy's defaults; those stay fjall's own.
+    //! fjall lacks: a separate index-block size (`block_size` sets both), a choice of cache
+    //! policy, and a cap on immutable memtables other than the keyspace write-buffer size.
     use super::*;
+    use fjall::compaction::{Leveled, Strategy};
     use fjall::{CompressionType, Config, Keyspace, PartitionCreateOptions, PartitionHandle};
 
     /// Data and index block size, bytes: seedbed's and the RocksDB peer's.
@@ -422,6 +427,11 @@ mod fjall_peer {
             .bloom_filter_bits(Some(bloom_bits))
             .block_size(BLOCK_BYTES)
             .compression(CompressionType::None)
+            .compaction_strategy(Strategy::Leveled(Leveled {
+                l0_threshold: 4,
+                target_size: 64 << 20,
+                level_ratio: 10,
+            }))
             .manual_journal_persist(false);
         let part = keyspace
             .open_partition("bench", opts)
