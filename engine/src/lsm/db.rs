@@ -447,19 +447,23 @@ impl DbInner {
                 fs.sync_dir(parent)?;
             }
         }
-        let names = fs.list(&dir)?;
+        let mut names = fs.list(&dir)?;
         let cache = Arc::new(BlockCache::new(opts.block_cache_bytes));
         let stats = Arc::new(Stats::default());
         let (mut mstate, old_manifest) = if names.iter().any(|n| n == "CURRENT") {
             let (s, n) = manifest::recover(&*fs, &dir)?;
             (s, Some(n))
         } else {
-            if names
-                .iter()
-                .any(|n| n.ends_with(".sst") || n.starts_with("MANIFEST-"))
-            {
-                return Err(bad("has table or manifest files but no CURRENT file".into()));
+            if names.iter().any(|n| n.ends_with(".sst")) {
+                return Err(bad("has table files but no CURRENT file".into()));
             }
+            // Manifests without CURRENT and without tables are what a creation interrupted
+            // before its CURRENT was durable leaves behind: the database never opened, so no
+            // write was ever acknowledged. Clear them and create it afresh.
+            for n in names.iter().filter(|n| n.starts_with("MANIFEST-")) {
+                fs.remove_file(&dir.join(n))?;
+            }
+            names.retain(|n| !n.starts_with("MANIFEST-"));
             if !opts.create_if_missing {
                 return Err(bad("no database here (create_if_missing is off)".into()));
             }
