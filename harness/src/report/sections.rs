@@ -383,10 +383,17 @@ fn lsm(results: &Results, out: &Path, figures: &mut Vec<Figure>) -> anyhow::Resu
                 "Leveled compaction keeps each level about ten times the one above, so most \
                  data sits in the deepest level. After this run: write amplification {:.2} \
                  (bytes written to disk per user byte), read amplification {:.2}, space \
-                 amplification {:.2}.",
+                 amplification {:.2}; {} write stalls for {:.1} ms in all{}.",
                 amp("write_amplification"),
                 amp("read_amplification"),
-                amp("space_amplification")
+                amp("space_amplification"),
+                amp("stalls"),
+                amp("stall_micros") / 1000.0,
+                stats
+                    .get("last_stall_reason")
+                    .and_then(|v| v.as_str())
+                    .map(|r| format!(" (last: {r})"))
+                    .unwrap_or_default()
             ),
             command,
         });
