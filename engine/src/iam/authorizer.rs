@@ -103,6 +103,18 @@ pub enum Principal {
     Anonymous,
 }
 
+impl Principal {
+    /// The principal as policies and messages name it: its ARN, or "an anonymous caller".
+    pub fn display_name(&self) -> String {
+        match self {
+            Principal::User(arn) => arn.clone(),
+            Principal::Session(s) => s.arn.clone(),
+            Principal::Root(account) => format!("arn:aws:iam::{account}:root"),
+            Principal::Anonymous => "an anonymous caller".into(),
+        }
+    }
+}
+
 /// Users, groups, roles and SCPs.
 #[derive(Debug, Clone, Default)]
 pub struct Directory {
@@ -359,6 +371,28 @@ impl Authorizer {
     ) -> Result<(Decision, Reason), AuthError> {
         let (set, ctx) = self.prepare(principal, access)?;
         Ok(decide(&set, &ctx))
+    }
+
+    /// Decide `access` for `principal` as a service does before touching data: `Ok` on Allow;
+    /// on a denial, a one-line message naming who, what, the decision and why (the explanation
+    /// is built only then, so the allowed path stays fast).
+    pub fn check(&self, principal: &Principal, access: &Access<'_>) -> Result<(), String> {
+        let what = format!("{} on {}", access.action, access.resource);
+        let (decision, _) = self
+            .authorize(principal, access)
+            .map_err(|e| format!("{what}: {e}"))?;
+        if decision == Decision::Allow {
+            return Ok(());
+        }
+        let why = match self.authorize_explained(principal, access) {
+            Ok((explanation, set, ctx)) => explanation.summary(&set, &ctx),
+            Err(e) => e.to_string(),
+        };
+        Err(format!(
+            "{} is not allowed to perform {what} ({}): {why}",
+            principal.display_name(),
+            decision.name()
+        ))
     }
 
     /// Decides and explains `access` for `principal`.

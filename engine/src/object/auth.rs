@@ -35,8 +35,8 @@ use super::meta::{self, BucketMeta};
 use super::objects::{ByteRange, DeleteResult, ObjectInfo, PutOptions, PutResult};
 use super::store::ObjectStore;
 pub use crate::iam::authorizer::Requester;
-use crate::iam::authorizer::{Access, Authorizer, Principal};
-use crate::iam::{Decision, Policy, PolicyKind};
+use crate::iam::authorizer::{Access, Authorizer};
+use crate::iam::{Policy, PolicyKind};
 
 /// The IAM side of a store: identities, and the account that owns the buckets.
 #[derive(Debug, Clone)]
@@ -150,22 +150,8 @@ impl AuthorizedStore<'_> {
             now_unix_ms: self.store.now_ms(),
         };
         let auth = guard.authorizer.read().unwrap_or_else(|p| p.into_inner());
-        let (decision, _) = auth
-            .authorize(self.caller.principal, &access)
-            .map_err(|e| ObjectError::AccessDenied(format!("{action} on {resource}: {e}")))?;
-        if decision == Decision::Allow {
-            return Ok(());
-        }
-        // Denials are rare: only they pay for the explanation.
-        let why = match auth.authorize_explained(self.caller.principal, &access) {
-            Ok((explanation, set, ctx)) => explanation.summary(&set, &ctx),
-            Err(e) => e.to_string(),
-        };
-        Err(ObjectError::AccessDenied(format!(
-            "{} is not allowed to perform {action} on {resource} ({}): {why}",
-            principal_name(self.caller.principal),
-            decision.name()
-        )))
+        auth.check(self.caller.principal, &access)
+            .map_err(ObjectError::AccessDenied)
     }
 
     /// ListBuckets.
@@ -435,14 +421,5 @@ impl AuthorizedStore<'_> {
         let arn = self.upload_arn(bucket, upload_id)?;
         self.check("s3:ListMultipartUploadParts", Some(bucket), &arn, &[])?;
         self.store.list_parts(bucket, upload_id)
-    }
-}
-
-fn principal_name(p: &Principal) -> String {
-    match p {
-        Principal::User(arn) => arn.clone(),
-        Principal::Session(s) => s.arn.clone(),
-        Principal::Root(account) => format!("arn:aws:iam::{account}:root"),
-        Principal::Anonymous => "an anonymous caller".into(),
     }
 }

@@ -12,8 +12,8 @@ use std::sync::{Arc, RwLock};
 
 use super::{Condition, Item, Page, Query, Result, TableError, TableStore};
 pub use crate::iam::authorizer::Requester;
-use crate::iam::authorizer::{Access, Authorizer, Principal};
-use crate::iam::{Decision, Policy};
+use crate::iam::authorizer::{Access, Authorizer};
+use crate::iam::Policy;
 
 /// The IAM side of a table: identities, where the table lives, and its resource-based policy.
 #[derive(Debug, Clone)]
@@ -83,21 +83,8 @@ impl AuthorizedTable<'_> {
             now_unix_ms: self.table.clock.unix_millis(),
         };
         let auth = guard.authorizer.read().unwrap_or_else(|p| p.into_inner());
-        let (decision, _) = auth
-            .authorize(self.caller.principal, &access)
-            .map_err(|e| TableError::AccessDenied(format!("{action} on {arn}: {e}")))?;
-        if decision == Decision::Allow {
-            return Ok(());
-        }
-        let why = match auth.authorize_explained(self.caller.principal, &access) {
-            Ok((explanation, set, ctx)) => explanation.summary(&set, &ctx),
-            Err(e) => e.to_string(),
-        };
-        Err(TableError::AccessDenied(format!(
-            "{} is not allowed to perform {action} on {arn} for partition '{partition}' ({}): {why}",
-            principal_name(self.caller.principal),
-            decision.name()
-        )))
+        auth.check(self.caller.principal, &access)
+            .map_err(|e| TableError::AccessDenied(format!("{e} (partition '{partition}')")))
     }
 
     /// GetItem.
@@ -156,14 +143,5 @@ impl AuthorizedTable<'_> {
     pub fn query(&self, q: &Query) -> Result<Page> {
         self.check("dynamodb:Query", &q.partition, &[])?;
         self.table.query(q)
-    }
-}
-
-fn principal_name(p: &Principal) -> String {
-    match p {
-        Principal::User(arn) => arn.clone(),
-        Principal::Session(s) => s.arn.clone(),
-        Principal::Root(account) => format!("arn:aws:iam::{account}:root"),
-        Principal::Anonymous => "an anonymous caller".into(),
     }
 }
