@@ -79,6 +79,9 @@ impl std::hash::Hasher for MemoHasher {
     }
 }
 
+/// Visited configurations. A `HashSet` is allowed here by the determinism rules: its hasher is
+/// fixed (`MemoHasher`, no per-process random seed) and the set is only probed with `insert`,
+/// never iterated, so nothing about a run depends on its internal order.
 type Memo = HashSet<(u64, u64, Option<u64>), std::hash::BuildHasherDefault<MemoHasher>>;
 
 struct Search<'a> {
