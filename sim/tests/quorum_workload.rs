@@ -188,3 +188,30 @@ fn bad_parameters_are_named() {
         }
     }
 }
+
+#[test]
+fn membership_from_gossip_is_switchable_and_correct() {
+    // With an embedded SWIM member per node, the protocol stays correct under swarm faults and
+    // crashes, runs stay deterministic, and the run differs from the local detector's (SWIM's
+    // probes are real messages in the same network).
+    for seed in 0..4 {
+        let g = config(seed, &[("membership", "gossip")]);
+        let a = run(&g);
+        assert_eq!(checker_of(&a), None, "seed {seed}: {:?}", a.violation);
+        assert_eq!(a.hash, run(&g).hash, "seed {seed}: not deterministic");
+        assert!(
+            a.events > run(&config(seed, &[])).events,
+            "seed {seed}: SWIM traffic should add events"
+        );
+    }
+    let c = RunConfig {
+        faults: crash_plan(),
+        ..config(7, &[("membership", "gossip")])
+    };
+    assert_eq!(checker_of(&run(&c)), None);
+    let bad = registry::run(&config(0, &[("membership", "swim")]), None);
+    assert!(
+        matches!(&bad, Err(SimError::Param { key, .. }) if key == "membership"),
+        "{bad:?}"
+    );
+}

@@ -23,6 +23,7 @@
 
 pub mod checker;
 pub mod detector;
+pub mod embed;
 pub mod lifeguard;
 pub mod member;
 pub mod metrics;

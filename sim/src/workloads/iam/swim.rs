@@ -8,63 +8,36 @@
 //! 50 ms period) doubles as anti-entropy, and no separate gossip rounds are needed. New entries
 //! are still pushed as rumours at commit (as in `mode=gossip`), to members SWIM believes alive.
 //!
-//! The SWIM member runs unchanged: its handlers get a context of their own whose effects this
-//! module forwards — sends wrapped in [`IamMsg::Swim`], timers (SWIM's ids are ≥ 2⁵⁶, the IAM
-//! node's are small) handed to the world as they are.
+//! The SWIM member runs unchanged through [`embed`]: sends are wrapped in [`IamMsg::Swim`],
+//! timers (SWIM's ids are ≥ 2⁵⁶, the IAM node's are small) go to the world as they are.
 
 use rand::RngCore;
 
 use super::msg::IamMsg;
 use super::node::IamNode;
 use super::propagation::{entries_after, send};
-use crate::node::{Ctx, Effects, Node, NodeId, TimerId, EFFECTS_PER_EVENT_MAX};
+use crate::node::{Ctx, Node, NodeId, TimerId};
+use crate::workloads::gossip::embed;
 use crate::workloads::gossip::msg::GossipMsg;
 use crate::workloads::gossip::node::GossipNode;
 use crate::workloads::gossip::Params;
 
 /// Timer ids at or above this belong to the SWIM member.
-pub const SWIM_TIMER_MIN: TimerId = 1 << 56;
+pub const SWIM_TIMER_MIN: TimerId = embed::SWIM_TIMER_MIN;
 
-/// Run a SWIM handler and forward its effects.
+/// Run a SWIM handler and forward its effects, the version riding on every send.
 fn call(
     node: &mut IamNode,
     ctx: &mut Ctx<'_, IamNode>,
     f: impl FnOnce(&mut GossipNode, &mut Ctx<'_, GossipNode>),
 ) {
+    let version = node.view.version;
     let Some(swim) = node.swim.as_mut() else {
         return;
     };
-    let mut fx: Effects<GossipNode> = std::mem::take(&mut node.swim_fx);
-    {
-        let mut sctx = Ctx::<GossipNode> {
-            id: ctx.id,
-            nodes: ctx.nodes,
-            now_ns: ctx.now_ns,
-            clock: ctx.clock,
-            rng: &mut *ctx.rng,
-            disk: ctx.disk,
-            buggify: &mut *ctx.buggify,
-            effects: &mut fx,
-        };
-        f(swim, &mut sctx);
-    }
-    let version = node.view.version;
-    for (to, msg) in fx.sends.drain(..) {
-        send(ctx, to, IamMsg::Swim { msg, version });
-    }
-    for (delay_ns, t) in fx.timers.drain(..) {
-        assert!(
-            t >= SWIM_TIMER_MIN,
-            "SWIM timer id {t} collides with the IAM node's"
-        );
-        assert!(
-            ctx.effects.timers.len() < EFFECTS_PER_EVENT_MAX,
-            "timer storm"
-        );
-        ctx.effects.timers.push((delay_ns, t)); // Already converted to world time.
-    }
-    fx.replies.clear(); // SWIM serves no client operations here.
-    node.swim_fx = fx;
+    embed::run(swim, &mut node.swim_fx, ctx, f, |ctx, to, msg| {
+        send(ctx, to, IamMsg::Swim { msg, version })
+    });
 }
 
 /// Boot (or reboot, with fresh memory) the embedded SWIM member.

@@ -172,11 +172,11 @@ impl QuorumNode {
         let pref = self.p.ring.preference(rq.range);
         let mut fallbacks = self.p.ring.fallbacks(rq.range).iter();
         for &to in pref {
-            let up = super::membership::Membership::is_up(&self.members, to, self.mono_ns);
+            let up = QuorumNode::up_in(&self.swim, &self.members, self.mono_ns, to);
             if !up && self.p.sloppy {
-                if let Some(&f) = fallbacks.find(|&&f| {
-                    super::membership::Membership::is_up(&self.members, f, self.mono_ns)
-                }) {
+                if let Some(&f) = fallbacks
+                    .find(|&&f| QuorumNode::up_in(&self.swim, &self.members, self.mono_ns, f))
+                {
                     targets.push((f, Some(to)));
                     continue;
                 }

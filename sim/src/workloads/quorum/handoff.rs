@@ -8,7 +8,6 @@
 //! fallback that crashes still delivers them after restart. The planted `hint-never-delivered`
 //! bug skips the sending; the convergence checker notices hints still held after the faults.
 
-use super::membership::Membership;
 use super::msg::Msg;
 use super::node::QuorumNode;
 use super::version::{Siblings, Version};
@@ -53,7 +52,7 @@ impl QuorumNode {
             Err(_) => return self.store_failed(ctx),
         };
         for (intended, key, sibs) in hints {
-            if self.members.is_up(intended, self.mono_ns) {
+            if self.believes_up(intended) {
                 ctx.send(intended, Msg::Handoff { key, sibs });
             }
         }

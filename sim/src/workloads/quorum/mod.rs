@@ -29,6 +29,7 @@
 //! | `concurrency` | 64 | operations a node runs at once |
 //! | `vnodes` | 8 | ring tokens per node |
 //! | `sloppy` | `true` | sloppy quorum with hinted handoff |
+//! | `membership` | `local` | `local` (a timeout detector) or `gossip` (an embedded SWIM member: coordinators skip members it holds failed) |
 //! | `lin` | `measure` | `measure` or `enforce` (fail runs that are not linearizable) |
 //! | `bug` | `none` | a planted bug, see [`Bug`] |
 
@@ -199,6 +200,7 @@ impl Workload for Quorum {
                 "concurrency",
                 "vnodes",
                 "sloppy",
+                "membership",
                 "lin",
                 "bug",
             ],
@@ -276,6 +278,16 @@ impl Workload for Quorum {
                 ))
             }
         };
+        let gossip = match config.params.get("membership").map(String::as_str) {
+            None | Some("local") => false,
+            Some("gossip") => true,
+            Some(v) => {
+                return Err(param_err(
+                    "membership",
+                    format!("'{v}': expected local or gossip"),
+                ))
+            }
+        };
         let enforce_lin = match config.params.get("lin").map(String::as_str) {
             None | Some("measure") => false,
             Some("enforce") => true,
@@ -294,6 +306,7 @@ impl Workload for Quorum {
             mode,
             bug,
             sloppy,
+            gossip,
             ring: Ring::new(nodes, vnodes, n),
             timeout_ns: ms(num(config, "timeout_ms", 20, 1, 10_000)?),
             phase_tries: 3,

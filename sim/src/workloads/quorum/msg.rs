@@ -67,6 +67,8 @@ pub enum Reply {
 /// replies to a request from before a crash never match one after it).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Msg {
+    /// A message of the embedded SWIM member (`membership=gossip`).
+    Swim(crate::workloads::gossip::msg::GossipMsg),
     /// Coordinator → replica: send your versions of `key`.
     Fetch {
         /// The request.

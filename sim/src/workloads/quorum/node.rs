@@ -23,8 +23,11 @@ use super::params::Params;
 use super::store::Store;
 use super::version::{Siblings, Version};
 use super::Bug;
-use crate::node::{Ctx, Node, NodeId, OpId, TimerId};
+use crate::node::{Ctx, Effects, Node, NodeId, OpId, TimerId};
 use crate::time::ms;
+use crate::workloads::gossip::embed;
+use crate::workloads::gossip::node::GossipNode;
+use crate::workloads::gossip::Params as GossipParams;
 
 /// Timer: retry opening the store.
 pub const TIMER_BOOT: TimerId = 1;
@@ -69,6 +72,9 @@ pub struct QuorumNode {
     /// Next range (index into `my_ranges`) anti-entropy visits.
     pub(crate) ae_next: usize,
     pub(crate) my_ranges: Vec<usize>,
+    /// `membership=gossip`: the embedded SWIM member and its effect buffer.
+    pub(crate) swim: Option<GossipNode>,
+    pub(crate) swim_fx: Effects<GossipNode>,
 }
 
 impl QuorumNode {
@@ -86,6 +92,41 @@ impl QuorumNode {
             mono_ns: 0,
             ae_next: 0,
             my_ranges,
+            swim: None,
+            swim_fx: Effects::default(),
+        }
+    }
+
+    /// Whether this node believes `node` up: the SWIM member's view with
+    /// `membership=gossip`, else the local timeout detector's.
+    pub(crate) fn believes_up(&self, node: NodeId) -> bool {
+        Self::up_in(&self.swim, &self.members, self.mono_ns, node)
+    }
+
+    /// [`Self::believes_up`] over the fields it reads, for callers holding other fields
+    /// mutably.
+    pub(crate) fn up_in(
+        swim: &Option<GossipNode>,
+        members: &Detector,
+        mono_ns: u64,
+        node: NodeId,
+    ) -> bool {
+        match swim {
+            Some(swim) => !swim.membership().is_failed(node),
+            None => super::membership::Membership::is_up(members, node, mono_ns),
+        }
+    }
+
+    /// Run a handler of the embedded SWIM member, its messages wrapped in [`Msg::Swim`].
+    fn swim_call(
+        &mut self,
+        ctx: &mut Ctx<'_, Self>,
+        f: impl FnOnce(&mut GossipNode, &mut Ctx<'_, GossipNode>),
+    ) {
+        if let Some(swim) = self.swim.as_mut() {
+            embed::run(swim, &mut self.swim_fx, ctx, f, |ctx, to, msg| {
+                ctx.send(to, Msg::Swim(msg))
+            });
         }
     }
 
@@ -231,6 +272,14 @@ impl Node for QuorumNode {
     type Reply = Reply;
 
     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+        if self.p.gossip {
+            self.swim = Some(GossipNode::new(
+                GossipParams::default(),
+                ctx.node_count(),
+                None,
+            ));
+            self.swim_call(ctx, |s, c| s.on_start(c));
+        }
         self.boot(ctx);
         let jitter = ctx.rng().below(self.p.ae_every_ns.max(1));
         ctx.set_timer(self.p.ae_every_ns + jitter, TIMER_AE);
@@ -244,6 +293,7 @@ impl Node for QuorumNode {
     fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: Msg) {
         super::membership::Membership::heard_from(&mut self.members, from, self.mono_ns);
         match msg {
+            Msg::Swim(m) => self.swim_call(ctx, |s, c| s.on_message(c, from, m)),
             Msg::Fetch { req, key } => self.on_fetch(ctx, from, req, key),
             Msg::FetchReply { req, sibs } => self.on_fetch_reply(ctx, from, req, sibs),
             Msg::Store {
@@ -282,6 +332,7 @@ impl Node for QuorumNode {
                 self.handoff_tick(ctx);
                 ctx.set_timer(self.p.handoff_every_ns, TIMER_HANDOFF);
             }
+            t if embed::is_swim_timer(t) => self.swim_call(ctx, |s, c| s.on_timer(c, t)),
             t if t >= TIMER_CLIENT => self.client_backoff_done(ctx, t - TIMER_CLIENT),
             t if t >= TIMER_REQ => self.on_deadline(ctx, t - TIMER_REQ),
             _ => {}

@@ -19,6 +19,9 @@ pub struct Params {
     pub bug: Bug,
     /// Sloppy quorum: write to fallbacks (with hints) when replicas are unreachable.
     pub sloppy: bool,
+    /// Take membership from an embedded SWIM member (`membership=gossip`) instead of the
+    /// local timeout detector.
+    pub gossip: bool,
     /// The ring.
     pub ring: Ring,
     /// A phase's deadline before it retries, in local nanoseconds.
