@@ -52,7 +52,13 @@ impl QuorumNode {
             Err(_) => return self.store_failed(ctx),
         };
         for (intended, key, sibs) in hints {
-            if self.believes_up(intended) {
+            // A hint is worth a try on any evidence that its node is back: SWIM holding it
+            // alive, or the local detector not suspecting it. With membership=gossip SWIM alone
+            // would hold back hints until a healed node has refuted its failure, which can take
+            // longer than anti-entropy's bound; a hint to a node still down only times out.
+            let local_up =
+                super::membership::Membership::is_up(&self.members, intended, self.mono_ns);
+            if self.believes_up(intended) || local_up {
                 ctx.send(intended, Msg::Handoff { key, sibs });
             }
         }
