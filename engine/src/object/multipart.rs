@@ -13,7 +13,7 @@ use std::io::Read;
 use md5::{Digest as _, Md5};
 use sha2::Sha256;
 
-use super::blob::{BlobError, DataId};
+use super::blob::DataId;
 use super::error::ObjectError;
 use super::meta::{self, PartMeta, Segment, UploadMeta};
 use super::names::validate_key;
@@ -85,16 +85,7 @@ impl ObjectStore {
         self.upload(bucket, upload_id)?;
         let freed = {
             let _gc = self.gc_lock.read().unwrap_or_else(|p| p.into_inner());
-            let id = self.new_data_id();
-            let digest = self
-                .blobs
-                .write(&id, src, size, self.options.sync)
-                .map_err(|e| match e {
-                    BlobError::Source(_) | BlobError::SourceTooShort { .. } => {
-                        ObjectError::InvalidArgument(e.to_string())
-                    }
-                    other => other.into(),
-                })?;
+            let (id, digest) = self.write_blob(src, size)?;
             let part = PartMeta {
                 part_number,
                 data_id: id.hex(),

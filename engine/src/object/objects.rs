@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::str::FromStr;
 
-use super::blob::{BlobError, DataId};
+use super::blob::{BlobDigest, BlobError, DataId};
 use super::error::ObjectError;
 use super::meta::{self, Segment, VersionMeta, Versioning};
 use super::names::validate_key;
@@ -346,6 +346,26 @@ impl ObjectStore {
         }
     }
 
+    /// Write `size` bytes from `src` as a new blob (synced if the store syncs). A short or failing
+    /// input is the caller's error (InvalidArgument); anything else is the store's.
+    pub(super) fn write_blob(
+        &self,
+        src: &mut dyn Read,
+        size: u64,
+    ) -> Result<(DataId, BlobDigest), ObjectError> {
+        let id = self.new_data_id();
+        let digest = self
+            .blobs
+            .write(&id, src, size, self.options.sync)
+            .map_err(|e| match e {
+                BlobError::Source(_) | BlobError::SourceTooShort { .. } => {
+                    ObjectError::InvalidArgument(e.to_string())
+                }
+                other => other.into(),
+            })?;
+        Ok((id, digest))
+    }
+
     /// PUT an object of `size` bytes read from `src`.
     pub fn put_object(
         &self,
@@ -378,16 +398,7 @@ impl ObjectStore {
         size: u64,
         opts: &PutOptions,
     ) -> Result<(VersionMeta, Vec<Segment>), ObjectError> {
-        let id = self.new_data_id();
-        let digest = self
-            .blobs
-            .write(&id, src, size, self.options.sync)
-            .map_err(|e| match e {
-                BlobError::Source(_) | BlobError::SourceTooShort { .. } => {
-                    ObjectError::InvalidArgument(e.to_string())
-                }
-                other => other.into(),
-            })?;
+        let (id, digest) = self.write_blob(src, size)?;
         let new = NewVersion {
             key: key.to_string(),
             delete_marker: false,
