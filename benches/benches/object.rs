@@ -36,21 +36,43 @@ fn erasure(c: &mut Criterion) {
             });
             // Reconstruct with the first M data shards lost: the worst case (all parity used).
             let full: Vec<Vec<u8>> = data.iter().chain(parity.iter()).cloned().collect();
+            // The rebuilt buffers are handed back for reuse, as a reader with a buffer pool
+            // does; `reconstruct_fresh` allocates them anew every time (page faults included).
+            let mut spare: Vec<Vec<u8>> = Vec::new();
             g.bench_function(BenchmarkId::new("reconstruct", &id), |b| {
-                b.iter_batched(
+                b.iter_batched_ref(
                     || {
                         full.iter()
                             .enumerate()
                             .map(|(i, s)| (i >= m).then(|| s.clone()))
                             .collect::<Vec<Option<Vec<u8>>>>()
                     },
-                    |mut shards| {
-                        codec.reconstruct(black_box(&mut shards)).unwrap();
-                        shards
+                    |shards| {
+                        codec
+                            .reconstruct_reusing(black_box(shards), &mut spare)
+                            .unwrap();
+                        spare.extend(shards[..m].iter_mut().filter_map(Option::take));
                     },
                     BatchSize::LargeInput,
                 )
             });
+            if k == 4 {
+                g.bench_function(BenchmarkId::new("reconstruct_fresh", &id), |b| {
+                    b.iter_batched(
+                        || {
+                            full.iter()
+                                .enumerate()
+                                .map(|(i, s)| (i >= m).then(|| s.clone()))
+                                .collect::<Vec<Option<Vec<u8>>>>()
+                        },
+                        |mut shards| {
+                            codec.reconstruct(black_box(&mut shards)).unwrap();
+                            shards
+                        },
+                        BatchSize::LargeInput,
+                    )
+                });
+            }
         }
     }
     g.finish();

@@ -366,20 +366,21 @@ impl BlobStore {
         })
     }
 
-    /// Read shards `which` of `stripe` in one batch; each comes back verified or with the
-    /// reason it cannot be used.
+    /// Read shards `which` of `stripe` in one batch, into buffers from `pool`; each comes back
+    /// verified or with the reason it cannot be used.
     fn read_shards(
         &self,
         files: &[Result<FileHandle, String>],
         table: &ChecksumTable,
         stripe: &Stripe,
         which: &[usize],
+        pool: &mut BufPool,
     ) -> Vec<(usize, Result<Vec<u8>, String>)> {
         let len = stripe.shard_len as usize;
         let mut bufs: Vec<(usize, Vec<u8>)> = which
             .iter()
             .filter(|&&i| files[i].is_ok())
-            .map(|&i| (i, vec![0u8; len]))
+            .map(|&i| (i, pool.take(len)))
             .collect();
         let results = {
             let mut ops: Vec<IoOp<'_>> = bufs
@@ -397,15 +398,21 @@ impl BlobStore {
             .filter_map(|&i| files[i].as_ref().err().map(|e| (i, Err(e.clone()))))
             .collect();
         for ((i, buf), r) in bufs.into_iter().zip(results) {
-            let verdict = match r {
-                Err(e) => Err(e.to_string()),
-                Ok(n) if n < len => Err(format!("short read: {n} of {len} bytes (truncated)")),
+            let problem = match r {
+                Err(e) => Some(e.to_string()),
+                Ok(n) if n < len => Some(format!("short read: {n} of {len} bytes (truncated)")),
                 Ok(_) if crc32(&buf) != table.get(stripe.index, i) => {
-                    Err("CRC32 mismatch (corrupt block)".to_string())
+                    Some("CRC32 mismatch (corrupt block)".to_string())
                 }
-                Ok(_) => Ok(buf),
+                Ok(_) => None,
             };
-            out.push((i, verdict));
+            match problem {
+                None => out.push((i, Ok(buf))),
+                Some(why) => {
+                    pool.give(buf);
+                    out.push((i, Err(why)));
+                }
+            }
         }
         out.sort_by_key(|(i, _)| *i);
         out
@@ -421,11 +428,12 @@ impl BlobStore {
         stripe: &Stripe,
         mut first: Vec<(usize, Result<Vec<u8>, String>)>,
         health: &mut BlobHealth,
+        pool: &mut BufPool,
     ) -> Result<Vec<Vec<u8>>, BlobError> {
         let width = self.layout.width();
         let have: BTreeSet<usize> = first.iter().map(|(i, _)| *i).collect();
         let rest: Vec<usize> = (0..width).filter(|i| !have.contains(i)).collect();
-        first.extend(self.read_shards(files, table, stripe, &rest));
+        first.extend(self.read_shards(files, table, stripe, &rest, pool));
         let mut slots: Vec<Option<Vec<u8>>> = vec![None; width];
         let mut bad = Vec::new();
         for (i, r) in first {
@@ -445,7 +453,7 @@ impl BlobStore {
                 .join("; ")
         };
         codec
-            .reconstruct(&mut slots)
+            .reconstruct_reusing(&mut slots, &mut pool.free)
             .map_err(|e| BlobError::Unrecoverable {
                 stripe: stripe.index,
                 detail: format!("{e} ({})", detail(&bad)),
@@ -485,6 +493,7 @@ impl BlobStore {
         let files = self.open_shards(id);
         let table = self.read_table(id, size, &files)?;
         let mut codec = Codec::new(self.layout.k, self.layout.m);
+        let mut pool = BufPool::default();
         for s in range {
             let stripe = self.layout.stripe(size, s);
             let len = stripe.shard_len;
@@ -492,7 +501,7 @@ impl BlobStore {
             let lo = start.max(stripe.object_offset) - stripe.object_offset;
             let hi = end.min(stripe.object_offset + stripe.data_len) - stripe.object_offset;
             let wanted: Vec<usize> = ((lo / len) as usize..hi.div_ceil(len) as usize).collect();
-            let first = self.read_shards(&files, &table, &stripe, &wanted);
+            let first = self.read_shards(&files, &table, &stripe, &wanted, &mut pool);
             let shards: Vec<Vec<u8>> = if first.iter().all(|(_, r)| r.is_ok()) {
                 let mut v = vec![Vec::new(); self.layout.k];
                 for (i, r) in first {
@@ -500,7 +509,15 @@ impl BlobStore {
                 }
                 v
             } else {
-                self.complete_stripe(&mut codec, &files, &table, &stripe, first, &mut health)?
+                self.complete_stripe(
+                    &mut codec,
+                    &files,
+                    &table,
+                    &stripe,
+                    first,
+                    &mut health,
+                    &mut pool,
+                )?
             };
             for &i in &wanted {
                 let shard_start = i as u64 * len;
@@ -509,6 +526,7 @@ impl BlobStore {
                 out.write_all(&shards[i][a as usize..b as usize])
                     .map_err(BlobError::Sink)?;
             }
+            pool.free.extend(shards);
         }
         Ok(health)
     }
@@ -542,11 +560,19 @@ impl BlobStore {
         }
         let mut codec = Codec::new(self.layout.k, self.layout.m);
         let mut rebuilt: Vec<Vec<Vec<u8>>> = vec![Vec::new(); width];
+        let mut pool = BufPool::default();
         for s in 0..stripes {
             let stripe = self.layout.stripe(size, s);
             let before = health.bad_blocks.len();
-            let shards =
-                self.complete_stripe(&mut codec, &files, &table, &stripe, Vec::new(), &mut health)?;
+            let shards = self.complete_stripe(
+                &mut codec,
+                &files,
+                &table,
+                &stripe,
+                Vec::new(),
+                &mut health,
+                &mut pool,
+            )?;
             for (_, i, _) in &health.bad_blocks[before..] {
                 broken.insert(*i);
             }
@@ -554,6 +580,8 @@ impl BlobStore {
                 for (i, shard) in shards.into_iter().enumerate() {
                     rebuilt[i].push(shard);
                 }
+            } else {
+                pool.free.extend(shards);
             }
         }
         if heal {
@@ -665,6 +693,28 @@ impl BlobStore {
             }
         }
         Ok(ids)
+    }
+}
+
+/// Shard buffers handed back after use, so that reading stripe after stripe does not allocate
+/// (and page-fault) a fresh megabyte per shard.
+#[derive(Default)]
+struct BufPool {
+    free: Vec<Vec<u8>>,
+}
+
+impl BufPool {
+    /// A zeroed buffer of `len` bytes, reused when one is free.
+    fn take(&mut self, len: usize) -> Vec<u8> {
+        let mut b = self.free.pop().unwrap_or_default();
+        b.clear();
+        b.resize(len, 0);
+        b
+    }
+
+    /// Hand a buffer back.
+    fn give(&mut self, b: Vec<u8>) {
+        self.free.push(b);
     }
 }
 
