@@ -422,18 +422,17 @@ impl BlobStore {
     /// read. Bad blocks are recorded in `health`.
     fn complete_stripe(
         &self,
-        codec: &mut Codec,
+        work: &mut Work,
         files: &[Result<FileHandle, String>],
         table: &ChecksumTable,
         stripe: &Stripe,
         mut first: Vec<(usize, Result<Vec<u8>, String>)>,
         health: &mut BlobHealth,
-        pool: &mut BufPool,
     ) -> Result<Vec<Vec<u8>>, BlobError> {
         let width = self.layout.width();
         let have: BTreeSet<usize> = first.iter().map(|(i, _)| *i).collect();
         let rest: Vec<usize> = (0..width).filter(|i| !have.contains(i)).collect();
-        first.extend(self.read_shards(files, table, stripe, &rest, pool));
+        first.extend(self.read_shards(files, table, stripe, &rest, &mut work.pool));
         let mut slots: Vec<Option<Vec<u8>>> = vec![None; width];
         let mut bad = Vec::new();
         for (i, r) in first {
@@ -452,8 +451,8 @@ impl BlobStore {
                 .collect::<Vec<_>>()
                 .join("; ")
         };
-        codec
-            .reconstruct_reusing(&mut slots, &mut pool.free)
+        work.codec
+            .reconstruct_reusing(&mut slots, &mut work.pool.free)
             .map_err(|e| BlobError::Unrecoverable {
                 stripe: stripe.index,
                 detail: format!("{e} ({})", detail(&bad)),
@@ -492,8 +491,7 @@ impl BlobStore {
         }
         let files = self.open_shards(id);
         let table = self.read_table(id, size, &files)?;
-        let mut codec = Codec::new(self.layout.k, self.layout.m);
-        let mut pool = BufPool::default();
+        let mut work = Work::new(&self.layout);
         for s in range {
             let stripe = self.layout.stripe(size, s);
             let len = stripe.shard_len;
@@ -501,7 +499,7 @@ impl BlobStore {
             let lo = start.max(stripe.object_offset) - stripe.object_offset;
             let hi = end.min(stripe.object_offset + stripe.data_len) - stripe.object_offset;
             let wanted: Vec<usize> = ((lo / len) as usize..hi.div_ceil(len) as usize).collect();
-            let first = self.read_shards(&files, &table, &stripe, &wanted, &mut pool);
+            let first = self.read_shards(&files, &table, &stripe, &wanted, &mut work.pool);
             let shards: Vec<Vec<u8>> = if first.iter().all(|(_, r)| r.is_ok()) {
                 let mut v = vec![Vec::new(); self.layout.k];
                 for (i, r) in first {
@@ -509,15 +507,7 @@ impl BlobStore {
                 }
                 v
             } else {
-                self.complete_stripe(
-                    &mut codec,
-                    &files,
-                    &table,
-                    &stripe,
-                    first,
-                    &mut health,
-                    &mut pool,
-                )?
+                self.complete_stripe(&mut work, &files, &table, &stripe, first, &mut health)?
             };
             for &i in &wanted {
                 let shard_start = i as u64 * len;
@@ -526,7 +516,7 @@ impl BlobStore {
                 out.write_all(&shards[i][a as usize..b as usize])
                     .map_err(BlobError::Sink)?;
             }
-            pool.free.extend(shards);
+            work.pool.free.extend(shards);
         }
         Ok(health)
     }
@@ -558,21 +548,13 @@ impl BlobStore {
                 }
             }
         }
-        let mut codec = Codec::new(self.layout.k, self.layout.m);
+        let mut work = Work::new(&self.layout);
         let mut rebuilt: Vec<Vec<Vec<u8>>> = vec![Vec::new(); width];
-        let mut pool = BufPool::default();
         for s in 0..stripes {
             let stripe = self.layout.stripe(size, s);
             let before = health.bad_blocks.len();
-            let shards = self.complete_stripe(
-                &mut codec,
-                &files,
-                &table,
-                &stripe,
-                Vec::new(),
-                &mut health,
-                &mut pool,
-            )?;
+            let shards =
+                self.complete_stripe(&mut work, &files, &table, &stripe, Vec::new(), &mut health)?;
             for (_, i, _) in &health.bad_blocks[before..] {
                 broken.insert(*i);
             }
@@ -581,7 +563,7 @@ impl BlobStore {
                     rebuilt[i].push(shard);
                 }
             } else {
-                pool.free.extend(shards);
+                work.pool.free.extend(shards);
             }
         }
         if heal {
@@ -693,6 +675,21 @@ impl BlobStore {
             }
         }
         Ok(ids)
+    }
+}
+
+/// What a reader keeps from stripe to stripe: the codec and the shard buffers.
+struct Work {
+    codec: Codec,
+    pool: BufPool,
+}
+
+impl Work {
+    fn new(layout: &Layout) -> Self {
+        Work {
+            codec: Codec::new(layout.k, layout.m),
+            pool: BufPool::default(),
+        }
     }
 }
 

@@ -121,7 +121,7 @@ impl Codec {
             ));
         }
         let shard_len = shards[present[0]].as_ref().map_or(0, Vec::len);
-        if shard_len % 64 != 0
+        if !shard_len.is_multiple_of(64)
             || present
                 .iter()
                 .any(|&i| shards[i].as_ref().map(Vec::len) != Some(shard_len))
@@ -197,8 +197,8 @@ impl Codec {
                 let mut p: Vec<&mut [u8]> = parity.iter_mut().map(|s| &mut s[..]).collect();
                 self.encode(&d, &mut p)
                     .expect("encoding 64-byte unit shards cannot fail");
-                for (j, s) in parity.iter().enumerate() {
-                    g[j][i] = s[0] as GfElement | (s[32] as GfElement) << 8;
+                for (row, s) in g.iter_mut().zip(&parity) {
+                    row[i] = s[0] as GfElement | (s[32] as GfElement) << 8;
                 }
             }
             self.generator = Some(g);
