@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use rand::RngCore;
-use seedbed_engine::io::{posix::PosixFs, FsHandle, OpenOptions};
+use std::path::Path;
+
+use seedbed_engine::io::{
+    posix::PosixFs, BackendKind, FileHandle, Fs, FsHandle, IoError, OpenOptions,
+};
 use seedbed_engine::object::blob::{BlobError, BlobStore, DataId};
 use seedbed_engine::object::layout::Layout;
 use seedbed_engine::rng::DetRng;
@@ -240,4 +244,86 @@ fn list_and_delete() {
     e.store.delete(&DataId([1; 16])).unwrap();
     let ids: Vec<DataId> = e.store.list().unwrap().into_iter().collect();
     assert_eq!(ids, vec![DataId([0; 16]), DataId([2; 16])]);
+}
+
+/// A real file system that refuses `O_DIRECT` the way tmpfs did before Linux 6.6 (and some FUSE
+/// file systems still do): the open fails with EINVAL, which the I/O layer reports as invalid
+/// input.
+#[derive(Debug)]
+struct NoDirectFs(PosixFs);
+
+impl Fs for NoDirectFs {
+    fn kind(&self) -> BackendKind {
+        self.0.kind()
+    }
+    fn open(&self, path: &Path, opts: OpenOptions) -> seedbed_engine::io::Result<FileHandle> {
+        if opts.direct {
+            return Err(IoError::invalid(
+                "open",
+                path,
+                "O_DIRECT is not supported here",
+            ));
+        }
+        self.0.open(path, opts)
+    }
+    fn create_dir_all(&self, path: &Path) -> seedbed_engine::io::Result<()> {
+        self.0.create_dir_all(path)
+    }
+    fn remove_file(&self, path: &Path) -> seedbed_engine::io::Result<()> {
+        self.0.remove_file(path)
+    }
+    fn remove_dir(&self, path: &Path) -> seedbed_engine::io::Result<()> {
+        self.0.remove_dir(path)
+    }
+    fn rename(&self, from: &Path, to: &Path) -> seedbed_engine::io::Result<()> {
+        self.0.rename(from, to)
+    }
+    fn list(&self, dir: &Path) -> seedbed_engine::io::Result<Vec<String>> {
+        self.0.list(dir)
+    }
+    fn exists(&self, path: &Path) -> seedbed_engine::io::Result<bool> {
+        self.0.exists(path)
+    }
+    fn sync_dir(&self, dir: &Path) -> seedbed_engine::io::Result<()> {
+        self.0.sync_dir(dir)
+    }
+}
+
+/// Large blobs go out with direct I/O; on a file system that refuses it the store must notice
+/// and write through the page cache instead, leaving no stray file and reading back the same
+/// bytes.
+#[test]
+fn large_blobs_on_a_file_system_without_direct_io() {
+    let tmp = tempfile::Builder::new()
+        .prefix("object-nodirect-")
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .unwrap();
+    let disks: Vec<PathBuf> = (0..3).map(|i| tmp.path().join(format!("d{i}"))).collect();
+    let fs: FsHandle = Arc::new(NoDirectFs(PosixFs::new()));
+    let store = BlobStore::new(fs, Layout::new(2, 1, 4096, disks).unwrap());
+    store.create_dirs().unwrap();
+    let mut rng = DetRng::new(5);
+    let mut ids = std::collections::BTreeSet::new();
+    for (n, size) in [8192usize, 3 * 8192 + 17, 100, 5 * 8192]
+        .into_iter()
+        .enumerate()
+    {
+        let data = random(&mut rng, size);
+        let id = DataId([n as u8 + 1; 16]);
+        store
+            .write(&id, &mut data.as_slice(), size as u64, true)
+            .unwrap();
+        ids.insert(id);
+        let mut out = Vec::new();
+        store
+            .read_range(&id, size as u64, 0, size as u64, &mut out)
+            .unwrap();
+        assert_eq!(out, data, "size {size}");
+        assert!(store
+            .verify(&id, size as u64, false)
+            .unwrap()
+            .bad_blocks
+            .is_empty());
+    }
+    assert_eq!(store.list().unwrap(), ids);
 }

@@ -5,28 +5,31 @@
 //! writes a new blob, commits the metadata that points to it, and only then deletes the old one,
 //! so a crash at any point leaves either the old or the new object visible, never a mixture.
 //!
-//! Write path: for each stripe, read K × shard_len bytes of input, hash them (MD5 for the ETag,
-//! SHA-256 for the checksum), compute M parity shards, CRC every shard, and write all K + M shard
-//! blocks in **one batched submission** through the I/O layer. Then the checksum trailers, then
-//! `sync_data` on every file and `sync_dir` on every directory that gained an entry.
+//! Write path ([`write`]): for each stripe, read K × shard_len bytes of input, hash them (MD5 for
+//! the ETag, SHA-256 for the checksum), compute M parity shards, CRC every shard, and write all
+//! K + M shard blocks in **one batched submission** through the I/O layer; the last one carries
+//! the checksum trailer. Then `sync_data` on every file and `sync_dir` on every directory that
+//! gained an entry.
 //!
 //! Read path: read only the data shards a range touches (one batch per stripe), check each CRC;
 //! if any is missing, unreadable or corrupt, read the rest of the stripe, rebuild from parity,
 //! check the rebuilt shard against its recorded CRC, and return the exact bytes. More than M bad
 //! shards in a stripe is an error naming the stripe and each bad shard — never wrong bytes.
 
+use std::cell::OnceCell;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::io::{Read, Write};
 use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Mutex;
 
-use md5::Md5;
-use sha2::{Digest, Sha256};
+mod write;
 
 use super::erasure::Codec;
 use super::layout::{Layout, Stripe};
 use super::shard::{crc32, ChecksumTable, ShardHeader, HEADER_LEN};
-use crate::io::{FileHandle, FsHandle, IoError, IoOp, OpenOptions};
+use crate::io::{AlignedBuf, FileHandle, FsHandle, IoError, IoOp, OpenOptions};
 
 /// A blob's identity: 16 bytes (a UUID), printed as 32 hex digits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -125,12 +128,22 @@ fn describe(stripe: u64, shard: usize, why: &str) -> (u64, usize, String) {
 pub struct BlobStore {
     fs: FsHandle,
     layout: Layout,
+    /// Whether large blobs may be written with direct I/O: cleared on the first PUT that finds
+    /// the file system refuses it (tmpfs).
+    direct_ok: AtomicBool,
+    /// Large aligned buffers kept from one PUT to the next (see `write.rs`).
+    buffers: Mutex<Vec<AlignedBuf>>,
 }
 
 impl BlobStore {
     /// Blobs on `layout.disks`, through `fs`.
     pub fn new(fs: FsHandle, layout: Layout) -> Self {
-        BlobStore { fs, layout }
+        BlobStore {
+            fs,
+            layout,
+            direct_ok: AtomicBool::new(true),
+            buffers: Mutex::new(Vec::new()),
+        }
     }
 
     /// The store's layout.
@@ -162,170 +175,36 @@ impl BlobStore {
 
     /// Create shard file `shard` of a new blob, making its fan-out directory (durably) if this
     /// is the first blob in it.
-    fn open_new_shard(&self, id: &DataId, shard: usize) -> Result<FileHandle, BlobError> {
+    fn open_new_shard(
+        &self,
+        id: &DataId,
+        shard: usize,
+        direct: bool,
+    ) -> Result<FileHandle, BlobError> {
         let path = self.shard_path(id, shard);
-        match self.fs.open(&path, OpenOptions::create_new()) {
+        let opts = OpenOptions {
+            direct,
+            ..OpenOptions::create_new()
+        };
+        match self.fs.open(&path, opts) {
             Err(e) if e.is_not_found() => {
                 let dir = self.shard_dir(shard, id);
                 self.fs.create_dir_all(&dir)?;
                 self.fs
                     .sync_dir(dir.parent().expect("fan-out dir has a parent"))?;
-                Ok(self.fs.open(&path, OpenOptions::create_new())?)
+                Ok(self.fs.open(&path, opts)?)
             }
             other => Ok(other?),
         }
     }
 
-    /// Write a blob of exactly `size` bytes read from `src`. Durable when it returns if `sync`.
-    /// On error, the partial shard files are removed (best effort: a crash leaves orphans that
-    /// `orphans` finds).
-    pub fn write(
-        &self,
-        id: &DataId,
-        src: &mut dyn Read,
-        size: u64,
-        sync: bool,
-    ) -> Result<BlobDigest, BlobError> {
-        let result = self.write_inner(id, src, size, sync);
-        if result.is_err() {
-            let _ = self.delete(id);
+    /// The blob's shard files, each opened when first needed.
+    fn open_shards(&self, id: &DataId) -> ShardFiles<'_> {
+        ShardFiles {
+            store: self,
+            id: *id,
+            cells: (0..self.layout.width()).map(|_| OnceCell::new()).collect(),
         }
-        result
-    }
-
-    fn write_inner(
-        &self,
-        id: &DataId,
-        src: &mut dyn Read,
-        size: u64,
-        sync: bool,
-    ) -> Result<BlobDigest, BlobError> {
-        let l = &self.layout;
-        let (k, width) = (l.k, l.width());
-        let mut md5 = Md5::new();
-        let mut sha = Sha256::new();
-        let stripes = l.stripe_count(size);
-        let files: Vec<FileHandle> = (0..width)
-            .map(|i| self.open_new_shard(id, i))
-            .collect::<Result<_, _>>()?;
-        let headers: Vec<Vec<u8>> = (0..width)
-            .map(|i| {
-                ShardHeader {
-                    shard_index: i as u32,
-                    k: k as u32,
-                    m: l.m as u32,
-                    shard_len_max: l.shard_len_max,
-                    object_size: size,
-                    data_id: id.0,
-                }
-                .encode()
-            })
-            .collect();
-        let mut ops: Vec<IoOp<'_>> = files
-            .iter()
-            .zip(&headers)
-            .map(|(f, h)| IoOp::Write {
-                file: &**f,
-                offset: 0,
-                buf: h,
-            })
-            .collect();
-        check_all(self.fs.submit(&mut ops))?;
-
-        let mut codec = Codec::new(k, l.m);
-        let mut table = ChecksumTable::new(width, stripes);
-        let shard_max = l.shard_len_max as usize;
-        let mut data = vec![0u8; k * shard_max];
-        let mut parity = vec![0u8; l.m * shard_max];
-        let mut written = 0u64;
-        for stripe in l.stripes(size) {
-            let shard_len = stripe.shard_len as usize;
-            let data_len = stripe.data_len as usize;
-            let buf = &mut data[..k * shard_len];
-            let got = read_full(src, &mut buf[..data_len]).map_err(BlobError::Source)?;
-            written += got as u64;
-            if got < data_len {
-                return Err(BlobError::SourceTooShort {
-                    expected: size,
-                    got: written,
-                });
-            }
-            buf[data_len..].fill(0);
-            md5.update(&buf[..data_len]);
-            sha.update(&buf[..data_len]);
-            let par = &mut parity[..l.m * shard_len];
-            {
-                let d: Vec<&[u8]> = buf.chunks(shard_len).collect();
-                let mut p: Vec<&mut [u8]> = par.chunks_mut(shard_len).collect();
-                codec
-                    .encode(&d, &mut p)
-                    .map_err(|detail| BlobError::Unrecoverable {
-                        stripe: stripe.index,
-                        detail: format!("encoding failed: {detail}"),
-                    })?;
-            }
-            let shards: Vec<&[u8]> = buf.chunks(shard_len).chain(par.chunks(shard_len)).collect();
-            for (i, s) in shards.iter().enumerate() {
-                table.set(stripe.index, i, crc32(s));
-            }
-            let mut ops: Vec<IoOp<'_>> = files
-                .iter()
-                .zip(&shards)
-                .map(|(f, s)| IoOp::Write {
-                    file: &**f,
-                    offset: stripe.file_offset,
-                    buf: s,
-                })
-                .collect();
-            check_all(self.fs.submit(&mut ops))?;
-        }
-        // The input must end exactly at `size`.
-        let mut probe = [0u8; 1];
-        if read_full(src, &mut probe).map_err(BlobError::Source)? != 0 {
-            return Err(BlobError::Source(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("the object's input is longer than the declared {size} bytes"),
-            )));
-        }
-
-        let trailer_at = HEADER_LEN + l.shard_data_len(size);
-        let trailers: Vec<Vec<u8>> = (0..width)
-            .map(|i| table.encode_trailer(&id.0, i as u32))
-            .collect();
-        let mut ops: Vec<IoOp<'_>> = files
-            .iter()
-            .zip(&trailers)
-            .map(|(f, t)| IoOp::Write {
-                file: &**f,
-                offset: trailer_at,
-                buf: t,
-            })
-            .collect();
-        check_all(self.fs.submit(&mut ops))?;
-        if sync {
-            for f in &files {
-                f.sync_data()?;
-            }
-            for i in 0..width {
-                self.fs.sync_dir(&self.shard_dir(i, id))?;
-            }
-        }
-        Ok(BlobDigest {
-            size,
-            md5: md5.finalize().into(),
-            sha256: sha.finalize().into(),
-        })
-    }
-
-    /// Open every shard file that exists; `None` (with the reason) for the rest.
-    fn open_shards(&self, id: &DataId) -> Vec<Result<FileHandle, String>> {
-        (0..self.layout.width())
-            .map(|i| {
-                self.fs
-                    .open(&self.shard_path(id, i), OpenOptions::read_only())
-                    .map_err(|e| e.to_string())
-            })
-            .collect()
     }
 
     /// The checksum table, from the first shard file whose trailer is intact.
@@ -333,15 +212,15 @@ impl BlobStore {
         &self,
         id: &DataId,
         size: u64,
-        files: &[Result<FileHandle, String>],
+        files: &ShardFiles<'_>,
     ) -> Result<ChecksumTable, BlobError> {
         let width = self.layout.width();
         let stripes = self.layout.stripe_count(size);
         let at = HEADER_LEN + self.layout.shard_data_len(size);
         let len = ChecksumTable::trailer_len(width, stripes) as usize;
         let mut why = Vec::new();
-        for (i, f) in files.iter().enumerate() {
-            let f = match f {
+        for i in 0..width {
+            let f = match files.get(i) {
                 Ok(f) => f,
                 Err(e) => {
                     why.push(format!("shard {i}: {e}"));
@@ -370,7 +249,7 @@ impl BlobStore {
     /// verified or with the reason it cannot be used.
     fn read_shards(
         &self,
-        files: &[Result<FileHandle, String>],
+        files: &ShardFiles<'_>,
         table: &ChecksumTable,
         stripe: &Stripe,
         which: &[usize],
@@ -379,14 +258,14 @@ impl BlobStore {
         let len = stripe.shard_len as usize;
         let mut bufs: Vec<(usize, Vec<u8>)> = which
             .iter()
-            .filter(|&&i| files[i].is_ok())
+            .filter(|&&i| files.get(i).is_ok())
             .map(|&i| (i, pool.take(len)))
             .collect();
         let results = {
             let mut ops: Vec<IoOp<'_>> = bufs
                 .iter_mut()
                 .map(|(i, b)| IoOp::Read {
-                    file: &**files[*i].as_ref().expect("filtered"),
+                    file: &**files.get(*i).as_ref().expect("filtered"),
                     offset: stripe.file_offset,
                     buf: b,
                 })
@@ -395,7 +274,7 @@ impl BlobStore {
         };
         let mut out: Vec<(usize, Result<Vec<u8>, String>)> = which
             .iter()
-            .filter_map(|&i| files[i].as_ref().err().map(|e| (i, Err(e.clone()))))
+            .filter_map(|&i| files.get(i).as_ref().err().map(|e| (i, Err(e.clone()))))
             .collect();
         for ((i, buf), r) in bufs.into_iter().zip(results) {
             let problem = match r {
@@ -423,7 +302,7 @@ impl BlobStore {
     fn complete_stripe(
         &self,
         work: &mut Work,
-        files: &[Result<FileHandle, String>],
+        files: &ShardFiles<'_>,
         table: &ChecksumTable,
         stripe: &Stripe,
         mut first: Vec<(usize, Result<Vec<u8>, String>)>,
@@ -532,8 +411,8 @@ impl BlobStore {
         let table = self.read_table(id, size, &files)?;
         // A file whose trailer or header is damaged is rewritten whole, as is a missing one.
         let mut broken: BTreeSet<usize> = BTreeSet::new();
-        for (i, f) in files.iter().enumerate() {
-            match f {
+        for i in 0..width {
+            match files.get(i) {
                 Err(why) => {
                     broken.insert(i);
                     health
@@ -675,6 +554,29 @@ impl BlobStore {
             }
         }
         Ok(ids)
+    }
+}
+
+/// A blob's shard files, each opened on first use: a GET of a healthy object reads only data
+/// shards and so never opens the parity files; a missing or unopenable file keeps its reason.
+struct ShardFiles<'a> {
+    store: &'a BlobStore,
+    id: DataId,
+    cells: Vec<OnceCell<Result<FileHandle, String>>>,
+}
+
+impl ShardFiles<'_> {
+    /// Shard file `i`, or why it cannot be opened.
+    fn get(&self, i: usize) -> &Result<FileHandle, String> {
+        self.cells[i].get_or_init(|| {
+            self.store
+                .fs
+                .open(
+                    &self.store.shard_path(&self.id, i),
+                    OpenOptions::read_only(),
+                )
+                .map_err(|e| e.to_string())
+        })
     }
 }
 

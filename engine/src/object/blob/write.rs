@@ -1,0 +1,398 @@
+//! The PUT data path: input → stripes → parity and CRCs → K + M shard files, durable.
+//!
+//! What it costs, and what this file does about each part (figures: docs/benchmarks.md):
+//!
+//! - **Hashing.** MD5 (the ETag) runs at about 0.6 GB/s on one core and cannot be split: it is
+//!   one sequential chain over the whole object. For objects of more than one stripe it runs on
+//!   its own thread, one stripe behind the reader, while this thread does SHA-256 (SHA-NI, about
+//!   1.8 GB/s), the parity, the CRCs and the I/O. Up to [`STRIPE_BUFFERS`] stripes are in flight.
+//! - **Copies.** Objects of at least one full stripe are written with direct I/O (`O_DIRECT`)
+//!   from aligned stripe buffers: no copy into the page cache, no write-back later, and the final
+//!   `fdatasync` only has metadata to commit. Buffered writes cost this machine's kernel about
+//!   0.7 GB/s of CPU — more than the device takes. Smaller objects stay buffered: with sync off
+//!   their writes then return as soon as the page cache has them. A file system without direct
+//!   I/O (tmpfs) is detected on the first PUT and buffered I/O is used from then on.
+//! - **Requests.** One batched submission per stripe (all K + M blocks). The last stripe's block
+//!   carries the checksum trailer — and for a one-stripe object the header too — so a small
+//!   object is one write per shard file. With direct I/O that last write is padded with zeros to
+//!   4096 bytes; nothing reads past the trailer, whose offset follows from the object size.
+//! - **Sync.** The K + M `fdatasync`s, then the directory syncs, are issued concurrently
+//!   ([`crate::io::sync_data_all`]) so the device and the journal see them together.
+
+use std::io::Read;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc;
+use std::sync::Arc;
+
+use md5::Md5;
+use sha2::{Digest, Sha256};
+
+use super::{check_all, read_full, BlobDigest, BlobError, BlobStore, DataId};
+use crate::io::{AlignedBuf, BackendKind, FileHandle, IoError, IoOp, DIRECT_IO_ALIGN};
+use crate::object::erasure::Codec;
+use crate::object::layout::Stripe;
+use crate::object::shard::{crc32, ChecksumTable, ShardHeader, HEADER_LEN};
+
+/// Stripe buffers a PUT keeps: one being filled, one being hashed, one spare.
+const STRIPE_BUFFERS: usize = 3;
+
+/// Buffers the store keeps between PUTs: the stripe buffers and the parity buffer of one PUT
+/// (with the default layout, 3 × 4 MiB + 2 MiB).
+const POOLED_MAX: usize = STRIPE_BUFFERS + 1;
+
+/// Buffers shorter than this are not kept.
+const POOLED_MIN: usize = 256 << 10;
+
+/// Where MD5 runs: inline, or on a helper thread fed stripe by stripe.
+enum Md5Sink {
+    Inline(Md5),
+    Thread {
+        to: mpsc::SyncSender<(Arc<AlignedBuf>, usize)>,
+        back: mpsc::Receiver<Arc<AlignedBuf>>,
+    },
+}
+
+impl BlobStore {
+    /// Write a blob of exactly `size` bytes read from `src`. Durable when it returns if `sync`.
+    /// On error, the partial shard files are removed (best effort: a crash leaves orphans that
+    /// `orphans` finds).
+    pub fn write(
+        &self,
+        id: &DataId,
+        src: &mut dyn Read,
+        size: u64,
+        sync: bool,
+    ) -> Result<BlobDigest, BlobError> {
+        let result = self.write_inner(id, src, size, sync);
+        if result.is_err() {
+            let _ = self.delete(id);
+        }
+        result
+    }
+
+    fn write_inner(
+        &self,
+        id: &DataId,
+        src: &mut dyn Read,
+        size: u64,
+        sync: bool,
+    ) -> Result<BlobDigest, BlobError> {
+        let l = &self.layout;
+        let real_disk = self.fs.kind() != BackendKind::Sim;
+        let want_direct = size >= l.stripe_data_max() && self.direct_ok.load(Ordering::Relaxed);
+        let (files, direct) = self.create_shard_files(id, want_direct)?;
+        let stripes = l.stripe_count(size);
+        if stripes > 1 {
+            let headers: Vec<AlignedBuf> = (0..l.width())
+                .map(|i| self.header_block(id, size, i))
+                .collect();
+            let mut ops: Vec<IoOp<'_>> = files
+                .iter()
+                .zip(&headers)
+                .map(|(f, h)| IoOp::Write {
+                    file: &**f,
+                    offset: 0,
+                    buf: h,
+                })
+                .collect();
+            check_all(self.fs.submit(&mut ops))?;
+        }
+        // Simulated disks stay on one thread (the simulator's determinism rule).
+        let threaded = real_disk && stripes > 1;
+        let digest = if threaded {
+            std::thread::scope(|scope| {
+                let (to, rx) = mpsc::sync_channel::<(Arc<AlignedBuf>, usize)>(STRIPE_BUFFERS);
+                let (back_tx, back) = mpsc::channel();
+                let hasher = scope.spawn(move || {
+                    let mut md5 = Md5::new();
+                    for (buf, len) in rx {
+                        md5.update(&buf[..len]);
+                        // The writer may have finished (on error); then the buffer just drops.
+                        let _ = back_tx.send(buf);
+                    }
+                    md5
+                });
+                let sink = Md5Sink::Thread { to, back };
+                let result = self.write_stripes(id, src, size, &files, direct, sink);
+                let md5 = hasher.join().expect("the MD5 thread does not panic");
+                result.map(|(sha, _)| BlobDigest {
+                    size,
+                    md5: md5.finalize().into(),
+                    sha256: sha,
+                })
+            })
+        } else {
+            let sink = Md5Sink::Inline(Md5::new());
+            self.write_stripes(id, src, size, &files, direct, sink)
+                .map(|(sha, md5)| BlobDigest {
+                    size,
+                    md5: md5.expect("inline MD5").finalize().into(),
+                    sha256: sha,
+                })
+        }?;
+        if sync {
+            let handles: Vec<&dyn crate::io::File> = files.iter().map(|f| &**f).collect();
+            crate::io::sync_data_all(&*self.fs, &handles)?;
+            let dirs: Vec<_> = (0..l.width()).map(|i| self.shard_dir(i, id)).collect();
+            crate::io::sync_dirs(&*self.fs, &dirs)?;
+        }
+        Ok(digest)
+    }
+
+    /// Create the K + M shard files, with direct I/O if asked and the file system allows it.
+    /// Returns the files and whether they are direct.
+    fn create_shard_files(
+        &self,
+        id: &DataId,
+        direct: bool,
+    ) -> Result<(Vec<FileHandle>, bool), BlobError> {
+        if direct {
+            match self.open_new_shard(id, 0, true) {
+                Ok(first) => {
+                    let mut files = vec![first];
+                    for i in 1..self.layout.width() {
+                        files.push(self.open_new_shard(id, i, true)?);
+                    }
+                    return Ok((files, true));
+                }
+                Err(BlobError::Io(IoError::InvalidInput { .. })) => {
+                    // No O_DIRECT here (tmpfs, some FUSE file systems): buffered from now on.
+                    self.direct_ok.store(false, Ordering::Relaxed);
+                    let _ = self.fs.remove_file(&self.shard_path(id, 0));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let files = (0..self.layout.width())
+            .map(|i| self.open_new_shard(id, i, false))
+            .collect::<Result<_, _>>()?;
+        Ok((files, false))
+    }
+
+    /// The 4096-byte header block of shard file `shard`, aligned for direct I/O.
+    fn header_block(&self, id: &DataId, size: u64, shard: usize) -> AlignedBuf {
+        let l = &self.layout;
+        AlignedBuf::from_slice(
+            &ShardHeader {
+                shard_index: shard as u32,
+                k: l.k as u32,
+                m: l.m as u32,
+                shard_len_max: l.shard_len_max,
+                object_size: size,
+                data_id: id.0,
+            }
+            .encode(),
+        )
+    }
+
+    /// Read, hash, encode and write every stripe, then the trailers. Returns the SHA-256 and,
+    /// when MD5 ran inline, the MD5 state.
+    fn write_stripes(
+        &self,
+        id: &DataId,
+        src: &mut dyn Read,
+        size: u64,
+        files: &[FileHandle],
+        direct: bool,
+        mut md5: Md5Sink,
+    ) -> Result<([u8; 32], Option<Md5>), BlobError> {
+        let l = &self.layout;
+        let (k, width) = (l.k, l.width());
+        let stripes = l.stripe_count(size);
+        // Buffers as large as the first stripe's shards (the longest): a 4 KiB object must not
+        // pay for zeroing megabytes of buffer.
+        let shard_max = match stripes {
+            0 => 0,
+            _ => l.stripe(size, 0).shard_len as usize,
+        };
+        let mut sha = Sha256::new();
+        let mut codec = Codec::new(k, l.m);
+        let mut table = ChecksumTable::new(width, stripes);
+        let mut parity = self.take_buffer(l.m * shard_max);
+        let mut spare: Vec<Arc<AlignedBuf>> = Vec::new();
+        let mut made = 0;
+        let mut written = 0u64;
+        if stripes == 0 {
+            // An empty object: header and trailer only.
+            self.write_last(id, size, files, direct, None, &table)?;
+        }
+        for stripe in l.stripes(size) {
+            let mut buf = match spare.pop() {
+                Some(b) => b,
+                None if made < STRIPE_BUFFERS => {
+                    made += 1;
+                    Arc::new(self.take_buffer(k * shard_max))
+                }
+                None => match &md5 {
+                    Md5Sink::Thread { back, .. } => back.recv().map_err(|_| hasher_gone())?,
+                    Md5Sink::Inline(_) => unreachable!("inline MD5 returns buffers at once"),
+                },
+            };
+            let shard_len = stripe.shard_len as usize;
+            let data_len = stripe.data_len as usize;
+            {
+                let data = &mut Arc::get_mut(&mut buf).expect("no one else holds a free buffer")
+                    [..k * shard_len];
+                let got = read_full(src, &mut data[..data_len]).map_err(BlobError::Source)?;
+                written += got as u64;
+                if got < data_len {
+                    return Err(BlobError::SourceTooShort {
+                        expected: size,
+                        got: written,
+                    });
+                }
+                data[data_len..].fill(0);
+            }
+            match &mut md5 {
+                Md5Sink::Inline(h) => h.update(&buf[..data_len]),
+                Md5Sink::Thread { to, .. } => {
+                    to.send((Arc::clone(&buf), data_len))
+                        .map_err(|_| hasher_gone())?;
+                }
+            }
+            sha.update(&buf[..data_len]);
+            let data = &buf[..k * shard_len];
+            let par = &mut parity[..l.m * shard_len];
+            {
+                let d: Vec<&[u8]> = data.chunks(shard_len).collect();
+                let mut p: Vec<&mut [u8]> = par.chunks_mut(shard_len).collect();
+                codec
+                    .encode(&d, &mut p)
+                    .map_err(|detail| BlobError::Unrecoverable {
+                        stripe: stripe.index,
+                        detail: format!("encoding failed: {detail}"),
+                    })?;
+            }
+            let shards: Vec<&[u8]> = data
+                .chunks(shard_len)
+                .chain(par.chunks(shard_len))
+                .collect();
+            for (i, s) in shards.iter().enumerate() {
+                table.set(stripe.index, i, crc32(s));
+            }
+            if stripe.index + 1 == stripes {
+                self.write_last(id, size, files, direct, Some((&stripe, &shards)), &table)?;
+            } else {
+                let mut ops: Vec<IoOp<'_>> = files
+                    .iter()
+                    .zip(&shards)
+                    .map(|(f, s)| IoOp::Write {
+                        file: &**f,
+                        offset: stripe.file_offset,
+                        buf: s,
+                    })
+                    .collect();
+                check_all(self.fs.submit(&mut ops))?;
+            }
+            if let Md5Sink::Inline(_) = md5 {
+                spare.push(buf);
+            }
+        }
+        // The input must end exactly at `size`.
+        let mut probe = [0u8; 1];
+        if read_full(src, &mut probe).map_err(BlobError::Source)? != 0 {
+            return Err(BlobError::Source(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("the object's input is longer than the declared {size} bytes"),
+            )));
+        }
+        let md5 = match md5 {
+            Md5Sink::Inline(h) => Some(h),
+            Md5Sink::Thread { to, back } => {
+                // Closing the channel ends the hasher's loop once it has hashed the last stripe;
+                // it hands every buffer back before it ends.
+                drop(to);
+                spare.extend(back.iter());
+                None
+            }
+        };
+        self.give_buffer(parity);
+        for b in spare {
+            if let Ok(b) = Arc::try_unwrap(b) {
+                self.give_buffer(b);
+            }
+        }
+        Ok((sha.finalize().into(), md5))
+    }
+
+    /// The last write of every shard file: `[header if the object has at most one stripe]
+    /// [last shard block] trailer [zeros to 4096 with direct I/O]`, in one batch.
+    fn write_last(
+        &self,
+        id: &DataId,
+        size: u64,
+        files: &[FileHandle],
+        direct: bool,
+        last: Option<(&Stripe, &[&[u8]])>,
+        table: &ChecksumTable,
+    ) -> Result<(), BlobError> {
+        let with_header = self.layout.stripe_count(size) <= 1;
+        let offset = match (with_header, last) {
+            (true, _) | (false, None) => 0,
+            (false, Some((stripe, _))) => stripe.file_offset,
+        };
+        let tails: Vec<AlignedBuf> = (0..self.layout.width())
+            .map(|i| {
+                let trailer = table.encode_trailer(&id.0, i as u32);
+                let block = last.map_or(&[][..], |(_, shards)| shards[i]);
+                let mut len = block.len() + trailer.len();
+                if with_header {
+                    len += HEADER_LEN as usize;
+                }
+                let padded = if direct {
+                    len.next_multiple_of(DIRECT_IO_ALIGN)
+                } else {
+                    len
+                };
+                let mut out = AlignedBuf::zeroed(padded);
+                let mut at = 0;
+                if with_header {
+                    out[..HEADER_LEN as usize].copy_from_slice(&self.header_block(id, size, i));
+                    at = HEADER_LEN as usize;
+                }
+                out[at..at + block.len()].copy_from_slice(block);
+                at += block.len();
+                out[at..at + trailer.len()].copy_from_slice(&trailer);
+                out
+            })
+            .collect();
+        let mut ops: Vec<IoOp<'_>> = files
+            .iter()
+            .zip(&tails)
+            .map(|(f, t)| IoOp::Write {
+                file: &**f,
+                offset,
+                buf: t,
+            })
+            .collect();
+        check_all(self.fs.submit(&mut ops))
+    }
+}
+
+impl BlobStore {
+    /// An aligned buffer of `len` bytes, from the pool when it has one that long. Its contents
+    /// are whatever the last PUT left: every byte that is written is written first.
+    fn take_buffer(&self, len: usize) -> AlignedBuf {
+        let mut pool = self.buffers.lock().unwrap_or_else(|e| e.into_inner());
+        match pool.iter().position(|b| b.len() == len) {
+            Some(i) => pool.swap_remove(i),
+            None => AlignedBuf::zeroed(len),
+        }
+    }
+
+    /// Keep a large buffer for the next PUT (a fresh one costs a page fault per 4 KiB);
+    /// small ones are cheaper to allocate than to keep.
+    fn give_buffer(&self, b: AlignedBuf) {
+        if b.len() < POOLED_MIN {
+            return;
+        }
+        let mut pool = self.buffers.lock().unwrap_or_else(|e| e.into_inner());
+        if pool.len() < POOLED_MAX {
+            pool.push(b);
+        }
+    }
+}
+
+fn hasher_gone() -> BlobError {
+    BlobError::Source(std::io::Error::other("the MD5 thread stopped"))
+}
