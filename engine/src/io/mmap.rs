@@ -131,6 +131,15 @@ impl File for MmapFile {
         Err(self.read_only("truncate"))
     }
 
+    fn will_need(&self, offset: u64, len: u64) {
+        if let Some(map) = &self.map {
+            let start = (offset as usize).min(map.len());
+            let len = (len as usize).min(map.len() - start);
+            // Only a hint: an error (an unaligned range on an exotic kernel) changes nothing.
+            let _ = map.advise_range(memmap2::Advice::WillNeed, start, len);
+        }
+    }
+
     fn as_any(&self) -> &dyn Any {
         self
     }

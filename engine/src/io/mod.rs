@@ -210,6 +210,12 @@ pub trait File: Send + Sync + fmt::Debug {
         false
     }
 
+    /// A hint that `len` bytes at `offset` will be read soon: a page-cache backend starts
+    /// reading them in the background (`posix_fadvise(WILLNEED)`), so a reader can overlap the
+    /// device's work on the next block with its own work on this one. Only a hint: backends
+    /// without a page cache ignore it, and it never fails a read.
+    fn will_need(&self, _offset: u64, _len: u64) {}
+
     /// Read exactly `buf.len()` bytes at `offset`, or fail with [`IoError::UnexpectedEof`]
     /// naming the file and the range.
     fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> Result<()> {

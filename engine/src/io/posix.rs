@@ -6,6 +6,7 @@
 use std::any::Any;
 use std::fs;
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -288,6 +289,21 @@ impl File for PosixFile {
 
     fn is_direct(&self) -> bool {
         self.direct
+    }
+
+    fn will_need(&self, offset: u64, len: u64) {
+        if self.direct {
+            return;
+        }
+        // SAFETY: a plain system call on a descriptor this file owns; no memory is passed.
+        unsafe {
+            libc::posix_fadvise(
+                self.file.as_raw_fd(),
+                offset as libc::off_t,
+                len as libc::off_t,
+                libc::POSIX_FADV_WILLNEED,
+            );
+        }
     }
 
     fn as_any(&self) -> &dyn Any {

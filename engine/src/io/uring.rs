@@ -225,6 +225,10 @@ impl File for UringFile {
         self.inner.is_direct()
     }
 
+    fn will_need(&self, offset: u64, len: u64) {
+        self.inner.will_need(offset, len)
+    }
+
     fn as_any(&self) -> &dyn Any {
         self
     }

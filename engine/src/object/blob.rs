@@ -371,13 +371,29 @@ impl BlobStore {
         let files = self.open_shards(id);
         let table = self.read_table(id, size, &files)?;
         let mut work = Work::new(&self.layout);
-        for s in range {
+        // For stripe `s`: the object bytes the caller wants, relative to the stripe, and the
+        // data shards holding them.
+        let wanted_of = |s: u64| {
             let stripe = self.layout.stripe(size, s);
             let len = stripe.shard_len;
-            // Object bytes of this stripe that the caller wants, relative to the stripe.
             let lo = start.max(stripe.object_offset) - stripe.object_offset;
             let hi = end.min(stripe.object_offset + stripe.data_len) - stripe.object_offset;
             let wanted: Vec<usize> = ((lo / len) as usize..hi.div_ceil(len) as usize).collect();
+            (stripe, lo, hi, wanted)
+        };
+        let last = range.end - 1;
+        for s in range {
+            let (stripe, lo, hi, wanted) = wanted_of(s);
+            let len = stripe.shard_len;
+            if s < last {
+                // Let the device fetch the next stripe while this one is checked and copied.
+                let (next, _, _, next_wanted) = wanted_of(s + 1);
+                for &i in &next_wanted {
+                    if let Ok(f) = files.get(i) {
+                        f.will_need(next.file_offset, next.shard_len);
+                    }
+                }
+            }
             let first = self.read_shards(&files, &table, &stripe, &wanted, &mut work.pool);
             let shards: Vec<Vec<u8>> = if first.iter().all(|(_, r)| r.is_ok()) {
                 let mut v = vec![Vec::new(); self.layout.k];
