@@ -730,11 +730,15 @@ impl<W: Workload> World<'_, W> {
         let t = self.now_ns;
         self.crashes += 1;
         let slot = &mut self.slots[node as usize];
+        // Power goes first: the disk decides what survives and kills every open handle, and
+        // only then is the node's state dropped. Dropping it first would let its destructors
+        // (an LSM's final WAL flush, say) write and sync after the "power cut", making durable
+        // what a real crash loses; after the disk crash those writes fail on dead handles.
+        let report = slot.disk.crash();
         slot.node = None;
         slot.incarnation += 1;
         slot.paused_until_ns = 0;
         let incarnation = slot.incarnation;
-        let report = slot.disk.crash();
         let lost_writes = report.writes_dropped + report.writes_torn;
         self.trace.record(
             t,

@@ -88,8 +88,9 @@ impl std::fmt::Debug for IamNode {
 }
 
 impl Drop for IamNode {
-    /// The world drops a node when it crashes, *before* it crashes the disk. A `Db` closed
-    /// normally would sync its log first and hide what a crash loses; abandon it instead.
+    /// The world drops a node when it crashes, after the disk has crashed (so a closing sync
+    /// would fail on dead handles and change nothing). Abandon the `Db` anyway: a crashed
+    /// process runs no shutdown code, and a clean close here would only try to.
     fn drop(&mut self) {
         if let Some(db) = self.db.take() {
             db.abandon();

@@ -51,7 +51,8 @@ pub fn lsm_options() -> Options {
 /// One node's store.
 ///
 /// Dropping it *abandons* the LSM (no closing sync): the world drops a node's memory when it
-/// crashes, and a `Db` that synced on drop would turn every crash into a clean shutdown.
+/// crashes — after crashing its disk, whose dead handles would refuse the sync anyway — and a
+/// crashed process runs no shutdown code.
 pub struct Store {
     /// Always `Some` until dropped.
     db: Option<Db>,
