@@ -637,8 +637,15 @@ impl DbInner {
         self.state.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    fn set_state(&self, st: LsmState) {
-        *self.state.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(st);
+    /// Replace the state with one computed from the current one, atomically. The writer
+    /// (rotating the memtable) and maintenance (publishing a version) each change their own
+    /// part of the state; were each to read the state and store a new one separately, the
+    /// second store would undo the first — a lost version makes a compaction delete a table
+    /// the manifest no longer has, and a lost rotation hides the newest writes.
+    fn update_state(&self, f: impl FnOnce(&LsmState) -> LsmState) {
+        let mut st = self.state.write().unwrap_or_else(|p| p.into_inner());
+        let next = f(&st);
+        *st = Arc::new(next);
     }
 
     fn check_bg_error(&self) -> Result<()> {
@@ -815,14 +822,15 @@ impl DbInner {
         self.fs.sync_dir(&self.dir)?;
         w.wal = WalWriter::new(file);
         let mem = Arc::new(MemTable::new(number));
-        let old = self.current();
-        let mut imms = old.imms.clone();
-        imms.push(w.mem.clone());
-        w.mem = mem.clone();
-        self.set_state(LsmState {
-            mem,
-            imms,
-            version: old.version.clone(),
+        let full = std::mem::replace(&mut w.mem, mem.clone());
+        self.update_state(|old| {
+            let mut imms = old.imms.clone();
+            imms.push(full);
+            LsmState {
+                mem,
+                imms,
+                version: old.version.clone(),
+            }
         });
         self.wake_bg();
         Ok(())
@@ -847,7 +855,8 @@ impl DbInner {
         let mut edit = edit;
         edit.next_file_number = Some(self.next_file.load(Ordering::Relaxed));
         if vs.manifest.len_bytes() > MANIFEST_ROLL_BYTES {
-            let mut mirror = std::mem::take(&mut vs.mirror);
+            // A clone, so that an edit the mirror refuses leaves the mirror as it was.
+            let mut mirror = vs.mirror.clone();
             mirror
                 .apply(&edit)
                 .map_err(|e| LsmError::corruption(vs.manifest.path(), "manifest edit", 0, e))?;
@@ -863,26 +872,27 @@ impl DbInner {
                 .apply(&edit)
                 .map_err(|e| LsmError::corruption(vs.manifest.path(), "manifest edit", 0, e))?;
         }
-        let old = self.current();
-        let version = Arc::new(old.version.apply(&edit, added));
-        debug_assert!(
-            version.check_invariants().is_ok(),
-            "{:?}",
-            version.check_invariants()
-        );
-        let imms = match remove_imm {
-            Some(m) => old
-                .imms
-                .iter()
-                .filter(|x| !Arc::ptr_eq(x, m))
-                .cloned()
-                .collect(),
-            None => old.imms.clone(),
-        };
-        self.set_state(LsmState {
-            mem: old.mem.clone(),
-            imms,
-            version,
+        self.update_state(|old| {
+            let version = Arc::new(old.version.apply(&edit, added));
+            debug_assert!(
+                version.check_invariants().is_ok(),
+                "{:?}",
+                version.check_invariants()
+            );
+            let imms = match remove_imm {
+                Some(m) => old
+                    .imms
+                    .iter()
+                    .filter(|x| !Arc::ptr_eq(x, m))
+                    .cloned()
+                    .collect(),
+                None => old.imms.clone(),
+            };
+            LsmState {
+                mem: old.mem.clone(),
+                imms,
+                version,
+            }
         });
         Ok(())
     }

@@ -138,7 +138,7 @@ impl VersionEdit {
 }
 
 /// The manifest's view of the database after replaying every edit.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct ManifestState {
     /// Tables per level, by number.
     pub levels: Vec<std::collections::BTreeMap<u64, FileMeta>>,
