@@ -137,10 +137,16 @@ impl PosixFile {
     /// Open a real file.
     pub fn open(path: &Path, opts: OpenOptions) -> Result<Self> {
         let file = open_std(path, opts)?;
-        let len = file
-            .metadata()
-            .map_err(|e| IoError::from_os("open", path, e))?
-            .len();
+        // Only appends use the length, and only a writable handle appends: a new or truncated
+        // file is empty, and a read-only one never needs it — skipping the `statx` saves a
+        // system call on every object GET and every shard file a PUT creates.
+        let len = if !opts.write || opts.create_new || opts.truncate {
+            0
+        } else {
+            file.metadata()
+                .map_err(|e| IoError::from_os("open", path, e))?
+                .len()
+        };
         Ok(PosixFile {
             file,
             path: path.to_path_buf(),
