@@ -285,13 +285,19 @@ fn object(size: Size, out: &Path, scratch: &Path) -> anyhow::Result<Vec<Row>> {
         .iter()
         .filter(|r| r.object_bytes >= 1 << 20 || r.op == "put")
         .map(|r| {
-            let reference = match r.device_limit_mb_per_s {
+            let mut reference = match r.device_limit_mb_per_s {
                 Some(l) => format!(
                     "{:.0}% of device limit {l:.0} MB/s",
                     100.0 * r.goodput_mb_per_s / l
                 ),
                 None => String::new(),
             };
+            if let (Some(l), true) = (r.md5_limit_mb_per_s, r.object_bytes >= 1 << 20) {
+                reference += &format!(
+                    "; {:.0}% of one core's MD5 ({l:.0} MB/s)",
+                    100.0 * r.goodput_mb_per_s / l
+                );
+            }
             row(
                 "object",
                 format!(
