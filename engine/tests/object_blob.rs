@@ -327,3 +327,37 @@ fn large_blobs_on_a_file_system_without_direct_io() {
     }
     assert_eq!(store.list().unwrap(), ids);
 }
+
+/// An input that fails part-way through a multi-stripe blob — while the MD5 thread is working
+/// on an earlier stripe — must end the PUT with the input's error, stop the thread, and leave no
+/// shard file behind.
+#[test]
+fn input_failing_mid_blob_stops_cleanly() {
+    struct Failing {
+        left: usize,
+    }
+    impl std::io::Read for Failing {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.left == 0 {
+                return Err(std::io::Error::other("the network went away"));
+            }
+            let n = buf.len().min(self.left);
+            buf[..n].fill(0xab);
+            self.left -= n;
+            Ok(n)
+        }
+    }
+    let e = env(4, 2, 4096);
+    for fail_at in [1usize, 16_384, 16_385, 5 * 16_384 + 7] {
+        let id = DataId([0x42; 16]);
+        let err = e
+            .store
+            .write(&id, &mut Failing { left: fail_at }, 10 * 16_384, true)
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("the network went away"),
+            "fail at {fail_at}: {err}"
+        );
+        assert!(e.store.list().unwrap().is_empty(), "fail at {fail_at}");
+    }
+}
