@@ -369,7 +369,6 @@ impl BlobStore {
             return Ok(health);
         }
         let files = self.open_shards(id);
-        let table = self.read_table(id, size, &files)?;
         let mut work = Work::new(&self.layout);
         // For stripe `s`: the object bytes the caller wants, relative to the stripe, and the
         // data shards holding them.
@@ -381,6 +380,16 @@ impl BlobStore {
             let wanted: Vec<usize> = ((lo / len) as usize..hi.div_ceil(len) as usize).collect();
             (stripe, lo, hi, wanted)
         };
+        // The first stripe's shards are read one file after another on a synchronous backend;
+        // announce them all first so the device fetches them together (for a small object,
+        // that is every read the GET makes), then read the checksum table.
+        let (first_stripe, _, _, first_wanted) = wanted_of(range.start);
+        for &i in &first_wanted {
+            if let Ok(f) = files.get(i) {
+                f.will_need(first_stripe.file_offset, first_stripe.shard_len);
+            }
+        }
+        let table = self.read_table(id, size, &files)?;
         let last = range.end - 1;
         for s in range {
             let (stripe, lo, hi, wanted) = wanted_of(s);
