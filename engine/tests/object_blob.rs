@@ -55,9 +55,9 @@ fn read_all(e: &Env, id: &DataId, size: u64) -> Result<Vec<u8>, BlobError> {
 /// Flip one byte of shard `shard` of stripe `stripe`, on disk.
 fn corrupt_block(e: &Env, id: &DataId, size: u64, stripe: u64, shard: usize) {
     let s = e.store.layout().stripe(size, stripe);
-    let path = e.store.shard_path(id, shard);
-    let f = e.fs.open(&path, OpenOptions::read_write()).unwrap();
-    let at = s.file_offset + s.shard_len / 2;
+    let at = e.store.shard_location(id, shard);
+    let f = e.fs.open(&at.path, OpenOptions::read_write()).unwrap();
+    let at = at.offset + s.file_offset + s.shard_len / 2;
     let mut b = [0u8; 1];
     f.read_exact_at(&mut b, at).unwrap();
     b[0] ^= 0x5a;
@@ -73,11 +73,17 @@ fn round_trip_and_ranges() {
         .enumerate()
     {
         let data = random(&mut rng, size);
-        let id = DataId([n as u8; 16]);
-        let digest = e
+        let (id, digest) = e
             .store
-            .write(&id, &mut data.as_slice(), size as u64, true)
+            .write(
+                &DataId([n as u8; 16]),
+                &mut data.as_slice(),
+                size as u64,
+                true,
+            )
             .unwrap();
+        // One stripe (32 KiB here) or less goes to a pack; more gets shard files of its own.
+        assert_eq!(id.pack_place().is_some(), size <= 32_768, "size {size}");
         assert_eq!(digest.size, size as u64);
         assert_eq!(read_all(&e, &id, size as u64).unwrap(), data);
         for _ in 0..20 {
@@ -134,9 +140,9 @@ fn up_to_m_bad_shards_per_stripe_read_exact_and_heal() {
         let e = env(k, m, 4096);
         let size = 7 * k as u64 * 4096 + 1234;
         let data = random(&mut rng, size as usize);
-        let id = DataId([k as u8; 16]);
-        e.store
-            .write(&id, &mut data.as_slice(), size, true)
+        let (id, _) = e
+            .store
+            .write(&DataId([k as u8; 16]), &mut data.as_slice(), size, true)
             .unwrap();
         let stripes = e.store.layout().stripe_count(size);
         // Corrupt up to m distinct shards in random stripes.
@@ -166,16 +172,18 @@ fn missing_shard_files_are_rebuilt() {
     let mut rng = DetRng::new(3);
     let size = 50_000;
     let data = random(&mut rng, size as usize);
-    let id = DataId([1; 16]);
-    e.store
-        .write(&id, &mut data.as_slice(), size, true)
+    let (id, _) = e
+        .store
+        .write(&DataId([1; 16]), &mut data.as_slice(), size, true)
         .unwrap();
-    e.fs.remove_file(&e.store.shard_path(&id, 0)).unwrap();
-    e.fs.remove_file(&e.store.shard_path(&id, 5)).unwrap();
+    e.fs.remove_file(&e.store.shard_location(&id, 0).path)
+        .unwrap();
+    e.fs.remove_file(&e.store.shard_location(&id, 5).path)
+        .unwrap();
     assert_eq!(read_all(&e, &id, size).unwrap(), data);
     let health = e.store.verify(&id, size, true).unwrap();
     assert_eq!(health.files_healed, vec![0, 5]);
-    assert!(e.fs.exists(&e.store.shard_path(&id, 0)).unwrap());
+    assert!(e.fs.exists(&e.store.shard_location(&id, 0).path).unwrap());
     assert!(e
         .store
         .verify(&id, size, false)
@@ -190,9 +198,9 @@ fn more_than_m_bad_shards_is_an_error_naming_the_stripe() {
     let mut rng = DetRng::new(4);
     let size = 3 * 4 * 4096;
     let data = random(&mut rng, size as usize);
-    let id = DataId([2; 16]);
-    e.store
-        .write(&id, &mut data.as_slice(), size, true)
+    let (id, _) = e
+        .store
+        .write(&DataId([2; 16]), &mut data.as_slice(), size, true)
         .unwrap();
     for shard in [0, 2, 4] {
         corrupt_block(&e, &id, size, 1, shard);
@@ -220,9 +228,9 @@ fn more_than_m_bad_shards_is_an_error_naming_the_stripe() {
 fn no_parity_still_detects_corruption() {
     let e = env(3, 0, 4096);
     let data = vec![7u8; 20_000];
-    let id = DataId([3; 16]);
-    e.store
-        .write(&id, &mut data.as_slice(), 20_000, true)
+    let (id, _) = e
+        .store
+        .write(&DataId([3; 16]), &mut data.as_slice(), 20_000, true)
         .unwrap();
     assert_eq!(read_all(&e, &id, 20_000).unwrap(), data);
     corrupt_block(&e, &id, 20_000, 0, 1);
@@ -235,15 +243,25 @@ fn no_parity_still_detects_corruption() {
 #[test]
 fn list_and_delete() {
     let e = env(2, 1, 4096);
+    let mut ids = Vec::new();
     for n in 0..3u8 {
-        let id = DataId([n; 16]);
-        e.store.write(&id, &mut &[n; 10][..], 10, false).unwrap();
+        let (id, _) = e
+            .store
+            .write(&DataId([n; 16]), &mut &[n; 10][..], 10, false)
+            .unwrap();
+        ids.push(id);
     }
-    assert_eq!(e.store.list().unwrap().len(), 3);
-    e.store.delete(&DataId([1; 16])).unwrap();
-    e.store.delete(&DataId([1; 16])).unwrap();
-    let ids: Vec<DataId> = e.store.list().unwrap().into_iter().collect();
-    assert_eq!(ids, vec![DataId([0; 16]), DataId([2; 16])]);
+    // And one with shard files of its own.
+    let (big, _) = e
+        .store
+        .write(&DataId([7; 16]), &mut &[7u8; 20_000][..], 20_000, false)
+        .unwrap();
+    assert_eq!(e.store.list().unwrap().len(), 4);
+    for id in [ids[1], ids[1], big] {
+        e.store.delete(&id).unwrap();
+    }
+    let left: Vec<DataId> = e.store.list().unwrap().into_iter().collect();
+    assert_eq!(left, vec![ids[0], ids[2]]);
 }
 
 /// A real file system that refuses `O_DIRECT` the way tmpfs did before Linux 6.6 (and some FUSE
@@ -309,9 +327,13 @@ fn large_blobs_on_a_file_system_without_direct_io() {
         .enumerate()
     {
         let data = random(&mut rng, size);
-        let id = DataId([n as u8 + 1; 16]);
-        store
-            .write(&id, &mut data.as_slice(), size as u64, true)
+        let (id, _) = store
+            .write(
+                &DataId([n as u8 + 1; 16]),
+                &mut data.as_slice(),
+                size as u64,
+                true,
+            )
             .unwrap();
         ids.insert(id);
         let mut out = Vec::new();

@@ -160,6 +160,30 @@ fn data(len: usize, salt: u8) -> Vec<u8> {
         .collect()
 }
 
+/// Object sizes a run uses: with the test layout (K = 2, stripes of 8 KiB) the large ones get
+/// shard files of their own and the small ones go to pack records.
+#[derive(Clone, Copy, Debug)]
+struct Sizes {
+    /// The object the overwrite / delete scenarios act on.
+    target: usize,
+    /// The object the create scenario makes.
+    new: usize,
+    /// The overwrite's new content.
+    over: usize,
+}
+
+const LARGE: Sizes = Sizes {
+    target: 13_000,
+    new: 20_000,
+    over: 11_000,
+};
+
+const SMALL: Sizes = Sizes {
+    target: 3_000,
+    new: 5_000,
+    over: 2_500,
+};
+
 /// The operation under test.
 #[derive(Clone, Copy, Debug)]
 enum Scenario {
@@ -223,7 +247,7 @@ fn open_store(
 type Upload = Option<(String, Vec<(u32, String)>)>;
 
 /// Set up the acknowledged state the scenario starts from; returns it and the upload id.
-fn setup(store: &ObjectStore, scenario: Scenario) -> (Model, Upload) {
+fn setup(store: &ObjectStore, scenario: Scenario, z: Sizes) -> (Model, Upload) {
     store.create_bucket(BUCKET).unwrap();
     if matches!(scenario, Scenario::DeleteMarker) {
         store.set_versioning(BUCKET, true).unwrap();
@@ -231,7 +255,7 @@ fn setup(store: &ObjectStore, scenario: Scenario) -> (Model, Upload) {
     let mut model = Model::new();
     for (key, len, salt) in [
         ("keep/a", 9000, 1u8),
-        ("target", 13_000, 2),
+        ("target", z.target, 2),
         ("keep/b", 100, 3),
     ] {
         let d = data(len, salt);
@@ -272,31 +296,32 @@ fn operate(
     scenario: Scenario,
     model: &Model,
     upload: &Upload,
+    z: Sizes,
 ) -> std::result::Result<Model, String> {
     let mut after = model.clone();
     let e = |e: seedbed_engine::object::ObjectError| e.to_string();
     match scenario {
         Scenario::CreateObject => {
-            let d = data(20_000, 40);
+            let d = data(z.new, 40);
             store
                 .put_object(
                     BUCKET,
                     "new",
                     &mut d.as_slice(),
-                    20_000,
+                    z.new as u64,
                     &PutOptions::default(),
                 )
                 .map_err(e)?;
             after.insert("new".into(), Some(d));
         }
         Scenario::Overwrite => {
-            let d = data(11_000, 50);
+            let d = data(z.over, 50);
             store
                 .put_object(
                     BUCKET,
                     "target",
                     &mut d.as_slice(),
-                    11_000,
+                    z.over as u64,
                     &PutOptions::default(),
                 )
                 .map_err(e)?;
@@ -350,7 +375,7 @@ fn normalise(m: &Model) -> Model {
 }
 
 /// Run one crash point; `steps` = I/O calls the operation may make before the power goes.
-fn run(scenario: Scenario, steps: i64, seed: u64) -> std::result::Result<bool, String> {
+fn run(scenario: Scenario, z: Sizes, steps: i64, seed: u64) -> std::result::Result<bool, String> {
     let sim = Arc::new(SimFs::new(seed, SimConfig::default()));
     let budget = Arc::new(AtomicI64::new(i64::MAX));
     let fs: FsHandle = Arc::new(FailStop {
@@ -358,9 +383,9 @@ fn run(scenario: Scenario, steps: i64, seed: u64) -> std::result::Result<bool, S
         budget: budget.clone(),
     });
     let store = open_store(&fs, &sim, true)?;
-    let (before, upload) = setup(&store, scenario);
+    let (before, upload) = setup(&store, scenario, z);
     budget.store(steps, Ordering::SeqCst);
-    let result = operate(&store, scenario, &before, &upload);
+    let result = operate(&store, scenario, &before, &upload, z);
     let completed = result.is_ok();
     // The power is out: nothing more reaches the disk, not even the store's shutdown.
     budget.store(0, Ordering::SeqCst);
@@ -382,7 +407,7 @@ fn run(scenario: Scenario, steps: i64, seed: u64) -> std::result::Result<bool, S
     }
     if seen != want_before && Some(&seen) != want_after.as_ref() {
         // Not acknowledged: the state must be before, or exactly the complete after.
-        let full_after = operate_model(scenario, &before);
+        let full_after = operate_model(scenario, &before, z);
         if seen != normalise(&full_after) {
             return Err(format!(
                 "half-applied operation: saw keys {:?}, before {:?}, after {:?}",
@@ -406,14 +431,14 @@ fn run(scenario: Scenario, steps: i64, seed: u64) -> std::result::Result<bool, S
 }
 
 /// The model after the operation, computed without a store.
-fn operate_model(scenario: Scenario, before: &Model) -> Model {
+fn operate_model(scenario: Scenario, before: &Model, z: Sizes) -> Model {
     let mut after = before.clone();
     match scenario {
         Scenario::CreateObject => {
-            after.insert("new".into(), Some(data(20_000, 40)));
+            after.insert("new".into(), Some(data(z.new, 40)));
         }
         Scenario::Overwrite => {
-            after.insert("target".into(), Some(data(11_000, 50)));
+            after.insert("target".into(), Some(data(z.over, 50)));
         }
         Scenario::Delete | Scenario::DeleteMarker => {
             after.insert("target".into(), None);
@@ -440,17 +465,17 @@ fn crash_at_every_io_step_leaves_whole_objects() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(4);
-    for scenario in SCENARIOS {
+    for (scenario, z) in SCENARIOS.into_iter().flat_map(|s| [(s, LARGE), (s, SMALL)]) {
         let mut completed_at = None;
         // Walk the crash point forward until the operation completes without losing power;
         // the bound is far above any operation's I/O count.
         for steps in 0..400i64 {
             for seed in 0..seeds {
-                match run(scenario, steps, seed) {
+                match run(scenario, z, steps, seed) {
                     Ok(true) => completed_at = completed_at.or(Some(steps)),
                     Ok(false) => {}
                     Err(e) => panic!(
-                        "{scenario:?}, power lost after {steps} I/O steps, seed {seed}: {e}\n\
+                        "{scenario:?} ({z:?}), power lost after {steps} I/O steps, seed {seed}: {e}\n\
                          repro: SEEDBED_OBJECT_CRASH_SEEDS={} cargo test -p seedbed-engine --test object_crash",
                         seed + 1
                     ),
@@ -462,7 +487,7 @@ fn crash_at_every_io_step_leaves_whole_objects() {
         }
         assert!(
             completed_at.is_some(),
-            "{scenario:?} never completed within 400 I/O steps"
+            "{scenario:?} ({z:?}) never completed within 400 I/O steps"
         );
     }
 }

@@ -115,4 +115,9 @@ impl IoError {
     pub fn is_not_found(&self) -> bool {
         matches!(self, IoError::NotFound { .. })
     }
+
+    /// True for "file exists" (a `create_new` open of a taken name).
+    pub fn is_already_exists(&self) -> bool {
+        matches!(self, IoError::AlreadyExists { .. })
+    }
 }

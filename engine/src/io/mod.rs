@@ -205,6 +205,32 @@ pub trait File: Send + Sync + fmt::Debug {
     /// Cut or extend the file to `len` bytes.
     fn truncate(&self, len: u64) -> Result<()>;
 
+    /// Give back the space of `len` bytes at `offset`: afterwards the range reads as zeros and
+    /// the file keeps its length. The object store frees deleted records of its pack files this
+    /// way. Backends with real files punch a hole (`fallocate(PUNCH_HOLE)`, the blocks return to
+    /// the file system); this default writes zeros, which reads the same but frees nothing
+    /// (the simulated disk uses it, so a punch is an ordinary write to its crash model).
+    fn punch_hole(&self, offset: u64, len: u64) -> Result<()> {
+        const CHUNK: u64 = 64 << 10;
+        let zeros = vec![0u8; CHUNK.min(len) as usize];
+        let mut at = offset;
+        let end = offset.saturating_add(len);
+        while at < end {
+            let n = (end - at).min(CHUNK) as usize;
+            self.write_at(&zeros[..n], at)?;
+            at += n as u64;
+        }
+        Ok(())
+    }
+
+    /// The first offset at or after `offset` that may hold data (not a hole), or `None` when
+    /// only holes follow. Lets a scan of a sparse file jump over punched ranges
+    /// (`lseek(SEEK_DATA)`); this default knows no holes and answers `offset` itself while it is
+    /// inside the file, which is correct, only slower for a scan.
+    fn next_data(&self, offset: u64) -> Result<Option<u64>> {
+        Ok((offset < self.len()?).then_some(offset))
+    }
+
     /// Whether this handle bypasses the page cache.
     fn is_direct(&self) -> bool {
         false

@@ -293,6 +293,73 @@ impl File for PosixFile {
         Ok(())
     }
 
+    fn punch_hole(&self, offset: u64, len: u64) -> Result<()> {
+        if !self.writable {
+            return Err(IoError::invalid(
+                "punch_hole",
+                &self.path,
+                "file was opened read-only",
+            ));
+        }
+        if len == 0 {
+            return Ok(());
+        }
+        // SAFETY: a plain system call on a descriptor this file owns; no memory is passed.
+        let rc = unsafe {
+            libc::fallocate(
+                self.file.as_raw_fd(),
+                libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
+                offset as libc::off_t,
+                len as libc::off_t,
+            )
+        };
+        if rc == 0 {
+            return Ok(());
+        }
+        let err = std::io::Error::last_os_error();
+        match err.raw_os_error() {
+            // No hole punching on this file system (or through this handle): zeros read the
+            // same, they just keep the space.
+            Some(libc::EOPNOTSUPP) | Some(libc::ENOSYS) => {
+                // Aligned, so that this works on a direct handle too.
+                let zeros = crate::io::AlignedBuf::zeroed(len.min(64 << 10) as usize);
+                let mut at = offset;
+                while at < offset + len {
+                    let n = (offset + len - at).min(zeros.len() as u64) as usize;
+                    self.write_at(&zeros[..n], at)?;
+                    at += n as u64;
+                }
+                Ok(())
+            }
+            _ => Err(IoError::from_os("punch_hole", &self.path, err)),
+        }
+    }
+
+    fn next_data(&self, offset: u64) -> Result<Option<u64>> {
+        // SAFETY: a plain system call on a descriptor this file owns; no memory is passed. The
+        // file offset it moves is not used by this type (all I/O is positioned).
+        let at = unsafe {
+            libc::lseek(
+                self.file.as_raw_fd(),
+                offset as libc::off_t,
+                libc::SEEK_DATA,
+            )
+        };
+        if at >= 0 {
+            return Ok(Some(at as u64));
+        }
+        let err = std::io::Error::last_os_error();
+        match err.raw_os_error() {
+            // Only holes from `offset` to the end, or `offset` past the end.
+            Some(libc::ENXIO) => Ok(None),
+            // A file system without SEEK_DATA: every byte counts as data.
+            Some(libc::EINVAL) | Some(libc::EOPNOTSUPP) => {
+                Ok((offset < self.len()?).then_some(offset))
+            }
+            _ => Err(IoError::from_os("seek_data", &self.path, err)),
+        }
+    }
+
     fn is_direct(&self) -> bool {
         self.direct
     }

@@ -221,6 +221,14 @@ impl File for UringFile {
         self.inner.truncate(len)
     }
 
+    fn punch_hole(&self, offset: u64, len: u64) -> Result<()> {
+        self.inner.punch_hole(offset, len)
+    }
+
+    fn next_data(&self, offset: u64) -> Result<Option<u64>> {
+        self.inner.next_data(offset)
+    }
+
     fn is_direct(&self) -> bool {
         self.inner.is_direct()
     }

@@ -24,7 +24,10 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
 
+mod pack;
 mod write;
+
+pub use pack::{PackPlace, PACK_BLOB_MAX};
 
 use super::erasure::Codec;
 use super::layout::{Layout, Stripe};
@@ -133,6 +136,19 @@ pub struct BlobStore {
     direct_ok: AtomicBool,
     /// Large aligned buffers kept from one PUT to the next (see `write.rs`).
     buffers: Mutex<Vec<AlignedBuf>>,
+    /// The pack small blobs are appended to (see `pack.rs`); made on the first one.
+    packs: Mutex<Option<pack::PackWriter>>,
+}
+
+/// Where one shard of a blob is: a shard file of its own (`offset` 0), or a record of a pack
+/// file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShardLocation {
+    /// The file.
+    pub path: PathBuf,
+    /// Where the shard's header block starts in it; stripe blocks and the trailer follow at
+    /// the offsets a shard file has, counted from here.
+    pub offset: u64,
 }
 
 impl BlobStore {
@@ -143,6 +159,7 @@ impl BlobStore {
             layout,
             direct_ok: AtomicBool::new(true),
             buffers: Mutex::new(Vec::new()),
+            packs: Mutex::new(None),
         }
     }
 
@@ -158,10 +175,24 @@ impl BlobStore {
             .join(format!("{:02x}", id.0[0]))
     }
 
-    /// Path of shard `shard` of blob `id`.
-    pub fn shard_path(&self, id: &DataId, shard: usize) -> PathBuf {
+    /// Path of shard file `shard` of a blob with files of its own.
+    fn shard_path(&self, id: &DataId, shard: usize) -> PathBuf {
         self.shard_dir(shard, id)
             .join(format!("{}.{shard}", id.hex()))
+    }
+
+    /// Where shard `shard` of blob `id` is on disk.
+    pub fn shard_location(&self, id: &DataId, shard: usize) -> ShardLocation {
+        match id.pack_place() {
+            Some(p) => ShardLocation {
+                path: self.pack_path(p.pack, shard),
+                offset: p.offset,
+            },
+            None => ShardLocation {
+                path: self.shard_path(id, shard),
+                offset: 0,
+            },
+        }
     }
 
     /// Create each disk's `blobs` directory, durably. The 256 fan-out directories under it
@@ -203,6 +234,7 @@ impl BlobStore {
         ShardFiles {
             store: self,
             id: *id,
+            base: id.pack_place().map_or(0, |p| p.offset),
             cells: (0..self.layout.width()).map(|_| OnceCell::new()).collect(),
         }
     }
@@ -216,7 +248,7 @@ impl BlobStore {
     ) -> Result<ChecksumTable, BlobError> {
         let width = self.layout.width();
         let stripes = self.layout.stripe_count(size);
-        let at = HEADER_LEN + self.layout.shard_data_len(size);
+        let at = files.base + HEADER_LEN + self.layout.shard_data_len(size);
         let len = ChecksumTable::trailer_len(width, stripes) as usize;
         let mut why = Vec::new();
         for i in 0..width {
@@ -266,7 +298,7 @@ impl BlobStore {
                 .iter_mut()
                 .map(|(i, b)| IoOp::Read {
                     file: &**files.get(*i).as_ref().expect("filtered"),
-                    offset: stripe.file_offset,
+                    offset: files.base + stripe.file_offset,
                     buf: b,
                 })
                 .collect();
@@ -386,7 +418,10 @@ impl BlobStore {
         let (first_stripe, _, _, first_wanted) = wanted_of(range.start);
         for &i in &first_wanted {
             if let Ok(f) = files.get(i) {
-                f.will_need(first_stripe.file_offset, first_stripe.shard_len);
+                f.will_need(
+                    files.base + first_stripe.file_offset,
+                    first_stripe.shard_len,
+                );
             }
         }
         let table = self.read_table(id, size, &files)?;
@@ -399,7 +434,7 @@ impl BlobStore {
                 let (next, _, _, next_wanted) = wanted_of(s + 1);
                 for &i in &next_wanted {
                     if let Ok(f) = files.get(i) {
-                        f.will_need(next.file_offset, next.shard_len);
+                        f.will_need(files.base + next.file_offset, next.shard_len);
                     }
                 }
             }
@@ -445,7 +480,7 @@ impl BlobStore {
                         .push((0, i, format!("file unusable: {why}")));
                 }
                 Ok(f) => {
-                    if let Err(why) = self.check_file_ends(f, id, size, i) {
+                    if let Err(why) = self.check_file_ends(f, files.base, id, size, i) {
                         broken.insert(i);
                         health.bad_blocks.push((0, i, why));
                     }
@@ -483,12 +518,13 @@ impl BlobStore {
     fn check_file_ends(
         &self,
         f: &FileHandle,
+        base: u64,
         id: &DataId,
         size: u64,
         shard: usize,
     ) -> Result<(), String> {
         let mut h = vec![0u8; HEADER_LEN as usize];
-        f.read_exact_at(&mut h, 0).map_err(|e| e.to_string())?;
+        f.read_exact_at(&mut h, base).map_err(|e| e.to_string())?;
         let header = ShardHeader::decode(&h).map_err(|e| format!("header: {e}"))?;
         if header.data_id != id.0
             || header.shard_index as usize != shard
@@ -498,7 +534,7 @@ impl BlobStore {
         }
         let width = self.layout.width();
         let stripes = self.layout.stripe_count(size);
-        let at = HEADER_LEN + self.layout.shard_data_len(size);
+        let at = base + HEADER_LEN + self.layout.shard_data_len(size);
         let mut t = vec![0u8; ChecksumTable::trailer_len(width, stripes) as usize];
         f.read_exact_at(&mut t, at)
             .map_err(|e| format!("trailer: {e}"))?;
@@ -517,18 +553,13 @@ impl BlobStore {
         blocks: &[Vec<u8>],
         table: &ChecksumTable,
     ) -> Result<(), BlobError> {
+        if let Some(place) = id.pack_place() {
+            return self.rewrite_record(id, place, size, shard, blocks, table);
+        }
         let path = self.shard_path(id, shard);
         let tmp = self.heal_path(id, shard);
         let f = self.fs.open(&tmp, OpenOptions::create_truncate())?;
-        let header = ShardHeader {
-            shard_index: shard as u32,
-            k: self.layout.k as u32,
-            m: self.layout.m as u32,
-            shard_len_max: self.layout.shard_len_max,
-            object_size: size,
-            data_id: id.0,
-        };
-        f.write_at(&header.encode(), 0)?;
+        f.write_at(&self.header(id, size, shard).encode(), 0)?;
         for (s, block) in blocks.iter().enumerate() {
             let stripe = self.layout.stripe(size, s as u64);
             f.write_at(block, stripe.file_offset)?;
@@ -542,6 +573,54 @@ impl BlobStore {
         Ok(())
     }
 
+    /// Write a packed blob's record in pack file `shard` anew, in place (creating the pack file
+    /// if it is gone). Only this record's bytes are written, and they were bad: a crash mid-way
+    /// leaves them no worse, and the next scrub finishes the job.
+    fn rewrite_record(
+        &self,
+        id: &DataId,
+        place: PackPlace,
+        size: u64,
+        shard: usize,
+        blocks: &[Vec<u8>],
+        table: &ChecksumTable,
+    ) -> Result<(), BlobError> {
+        let path = self.pack_path(place.pack, shard);
+        let dir = path.parent().expect("a pack file is in a directory");
+        let existed = self.fs.exists(&path)?;
+        if !existed {
+            crate::io::create_dir_all_durable(&*self.fs, dir)?;
+        }
+        let opts = OpenOptions {
+            create: true,
+            ..OpenOptions::read_write()
+        };
+        let f = self.fs.open(&path, opts)?;
+        let mut record = self.header(id, size, shard).encode();
+        if let Some(block) = blocks.first() {
+            record.extend_from_slice(block);
+        }
+        record.extend_from_slice(&table.encode_trailer(&id.0, shard as u32));
+        f.write_at(&record, place.offset)?;
+        f.sync_data()?;
+        if !existed {
+            self.fs.sync_dir(dir)?;
+        }
+        Ok(())
+    }
+
+    /// Shard `shard`'s header for a blob of `size` bytes.
+    fn header(&self, id: &DataId, size: u64, shard: usize) -> ShardHeader {
+        ShardHeader {
+            shard_index: shard as u32,
+            k: self.layout.k as u32,
+            m: self.layout.m as u32,
+            shard_len_max: self.layout.shard_len_max,
+            object_size: size,
+            data_id: id.0,
+        }
+    }
+
     /// The temporary name a heal writes shard `shard` to before renaming it into place.
     fn heal_path(&self, id: &DataId, shard: usize) -> PathBuf {
         self.shard_dir(shard, id)
@@ -550,6 +629,9 @@ impl BlobStore {
 
     /// Remove every shard file of a blob, and any heal left half-done (missing ones are fine).
     pub fn delete(&self, id: &DataId) -> Result<(), BlobError> {
+        if let Some(place) = id.pack_place() {
+            return self.delete_packed(id, place);
+        }
         for i in 0..self.layout.width() {
             for path in [self.shard_path(id, i), self.heal_path(id, i)] {
                 match self.fs.remove_file(&path) {
@@ -562,9 +644,11 @@ impl BlobStore {
         Ok(())
     }
 
-    /// Every blob id with at least one shard file on any disk (for finding orphans).
+    /// Every blob id with at least one shard file or pack record on any disk (for finding
+    /// orphans).
     pub fn list(&self) -> Result<BTreeSet<DataId>, BlobError> {
         let mut ids = BTreeSet::new();
+        self.list_packed(&mut ids)?;
         for disk in &self.layout.disks {
             let root = disk.join("blobs");
             if !self.fs.exists(&root)? {
@@ -587,6 +671,8 @@ impl BlobStore {
 struct ShardFiles<'a> {
     store: &'a BlobStore,
     id: DataId,
+    /// Where the blob's bytes start in each file: 0, or a pack record's offset.
+    base: u64,
     cells: Vec<OnceCell<Result<FileHandle, String>>>,
 }
 
@@ -597,7 +683,7 @@ impl ShardFiles<'_> {
             self.store
                 .fs
                 .open(
-                    &self.store.shard_path(&self.id, i),
+                    &self.store.shard_location(&self.id, i).path,
                     OpenOptions::read_only(),
                 )
                 .map_err(|e| e.to_string())

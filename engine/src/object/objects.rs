@@ -353,10 +353,10 @@ impl ObjectStore {
         src: &mut dyn Read,
         size: u64,
     ) -> Result<(DataId, BlobDigest), ObjectError> {
-        let id = self.new_data_id();
-        let digest = self
+        let fresh = self.new_data_id();
+        let (id, digest) = self
             .blobs
-            .write(&id, src, size, self.options.sync)
+            .write(&fresh, src, size, self.options.sync)
             .map_err(|e| match e {
                 BlobError::Source(_) | BlobError::SourceTooShort { .. } => {
                     ObjectError::InvalidArgument(e.to_string())

@@ -11,6 +11,10 @@
 //! `magic "SBSHARD1" | version u32 | shard index u32 | K u32 | M u32 | shard_len_max u64 |
 //! object size u64 | data id [16] | reserved u32 | crc32 of bytes 0..60 u32`.
 //!
+//! A small blob's shard is not a file of its own but a *record* in a pack file (`blob/pack.rs`):
+//! the same bytes — header block, one shard block, trailer — starting at a 4096-aligned offset
+//! of the pack instead of at 0.
+//!
 //! Trailer: for each stripe, `K + M` CRC32s (one per shard block of that stripe, over its full
 //! zero-padded length), then `data id [16] | shard index u32 | stripes u64 | crc32 of everything
 //! before it in the trailer u32 | magic "SBTRAIL1"`.

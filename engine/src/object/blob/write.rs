@@ -31,7 +31,7 @@ use super::{check_all, read_full, BlobDigest, BlobError, BlobStore, DataId};
 use crate::io::{AlignedBuf, BackendKind, FileHandle, IoError, IoOp, DIRECT_IO_ALIGN};
 use crate::object::erasure::Codec;
 use crate::object::layout::Stripe;
-use crate::object::shard::{crc32, ChecksumTable, ShardHeader, HEADER_LEN};
+use crate::object::shard::{crc32, ChecksumTable, HEADER_LEN};
 
 /// Stripe buffers a PUT keeps: one being filled, one being hashed, one spare.
 const STRIPE_BUFFERS: usize = 3;
@@ -54,33 +54,50 @@ enum Md5Sink {
 
 impl BlobStore {
     /// Write a blob of exactly `size` bytes read from `src`. Durable when it returns if `sync`.
-    /// On error, the partial shard files are removed (best effort: a crash leaves orphans that
-    /// `orphans` finds).
+    /// `fresh` is a new UUIDv7; the blob's id is `fresh` itself for a blob in files of its own,
+    /// and made from it for a blob in a pack (`pack.rs`). Returns the id and the digests.
+    /// On error, what was written is removed (best effort: a crash leaves orphans that the
+    /// orphan sweep finds).
     pub fn write(
         &self,
-        id: &DataId,
+        fresh: &DataId,
         src: &mut dyn Read,
         size: u64,
         sync: bool,
-    ) -> Result<BlobDigest, BlobError> {
-        let result = self.write_inner(id, src, size, sync);
+    ) -> Result<(DataId, BlobDigest), BlobError> {
+        let (id, files, direct) = if self.packs_blob(size) {
+            let (id, files) = self.reserve_record(fresh, size)?;
+            (id, files, false)
+        } else {
+            let l = &self.layout;
+            let want_direct = size >= l.stripe_data_max() && self.direct_ok.load(Ordering::Relaxed);
+            match self.create_shard_files(fresh, want_direct) {
+                Ok((files, direct)) => (*fresh, files, direct),
+                Err(e) => {
+                    let _ = self.delete(fresh);
+                    return Err(e);
+                }
+            }
+        };
+        let result = self.write_inner(&id, &files, direct, src, size, sync);
         if result.is_err() {
-            let _ = self.delete(id);
+            let _ = self.delete(&id);
         }
-        result
+        result.map(|d| (id, d))
     }
 
     fn write_inner(
         &self,
         id: &DataId,
+        files: &[FileHandle],
+        direct: bool,
         src: &mut dyn Read,
         size: u64,
         sync: bool,
     ) -> Result<BlobDigest, BlobError> {
         let l = &self.layout;
         let real_disk = self.fs.kind() != BackendKind::Sim;
-        let want_direct = size >= l.stripe_data_max() && self.direct_ok.load(Ordering::Relaxed);
-        let (files, direct) = self.create_shard_files(id, want_direct)?;
+        let base = id.pack_place().map_or(0, |p| p.offset);
         let stripes = l.stripe_count(size);
         if stripes > 1 {
             let headers: Vec<AlignedBuf> = (0..l.width())
@@ -113,7 +130,7 @@ impl BlobStore {
                     md5
                 });
                 let sink = Md5Sink::Thread { to, back };
-                let result = self.write_stripes(id, src, size, &files, direct, sink);
+                let result = self.write_stripes(id, src, size, files, base, direct, sink);
                 let md5 = hasher.join().expect("the MD5 thread does not panic");
                 result.map(|(sha, _)| BlobDigest {
                     size,
@@ -123,7 +140,7 @@ impl BlobStore {
             })
         } else {
             let sink = Md5Sink::Inline(Md5::new());
-            self.write_stripes(id, src, size, &files, direct, sink)
+            self.write_stripes(id, src, size, files, base, direct, sink)
                 .map(|(sha, md5)| BlobDigest {
                     size,
                     md5: md5.expect("inline MD5").finalize().into(),
@@ -133,8 +150,11 @@ impl BlobStore {
         if sync {
             let handles: Vec<&dyn crate::io::File> = files.iter().map(|f| &**f).collect();
             crate::io::sync_data_all(&*self.fs, &handles)?;
-            let dirs: Vec<_> = (0..l.width()).map(|i| self.shard_dir(i, id)).collect();
-            crate::io::sync_dirs(&*self.fs, &dirs)?;
+            // A pack's files were made durable in the directory when the pack was created.
+            if id.pack_place().is_none() {
+                let dirs: Vec<_> = (0..l.width()).map(|i| self.shard_dir(i, id)).collect();
+                crate::io::sync_dirs(&*self.fs, &dirs)?;
+            }
         }
         Ok(digest)
     }
@@ -171,28 +191,19 @@ impl BlobStore {
 
     /// The 4096-byte header block of shard file `shard`, aligned for direct I/O.
     fn header_block(&self, id: &DataId, size: u64, shard: usize) -> AlignedBuf {
-        let l = &self.layout;
-        AlignedBuf::from_slice(
-            &ShardHeader {
-                shard_index: shard as u32,
-                k: l.k as u32,
-                m: l.m as u32,
-                shard_len_max: l.shard_len_max,
-                object_size: size,
-                data_id: id.0,
-            }
-            .encode(),
-        )
+        AlignedBuf::from_slice(&self.header(id, size, shard).encode())
     }
 
-    /// Read, hash, encode and write every stripe, then the trailers. Returns the SHA-256 and,
-    /// when MD5 ran inline, the MD5 state.
+    /// Read, hash, encode and write every stripe, then the trailers, at `base` of each file.
+    /// Returns the SHA-256 and, when MD5 ran inline, the MD5 state.
+    #[allow(clippy::too_many_arguments)]
     fn write_stripes(
         &self,
         id: &DataId,
         src: &mut dyn Read,
         size: u64,
         files: &[FileHandle],
+        base: u64,
         direct: bool,
         mut md5: Md5Sink,
     ) -> Result<([u8; 32], Option<Md5>), BlobError> {
@@ -214,7 +225,7 @@ impl BlobStore {
         let mut written = 0u64;
         if stripes == 0 {
             // An empty object: header and trailer only.
-            self.write_last(id, size, files, direct, None, &table)?;
+            self.write_last(id, size, files, base, direct, None, &table)?;
         }
         for stripe in l.stripes(size) {
             let mut buf = match spare.pop() {
@@ -271,7 +282,8 @@ impl BlobStore {
                 table.set(stripe.index, i, crc32(s));
             }
             if stripe.index + 1 == stripes {
-                self.write_last(id, size, files, direct, Some((&stripe, &shards)), &table)?;
+                let last = Some((&stripe, &shards[..]));
+                self.write_last(id, size, files, base, direct, last, &table)?;
             } else {
                 let mut ops: Vec<IoOp<'_>> = files
                     .iter()
@@ -317,11 +329,13 @@ impl BlobStore {
 
     /// The last write of every shard file: `[header if the object has at most one stripe]
     /// [last shard block] trailer [zeros to 4096 with direct I/O]`, in one batch.
+    #[allow(clippy::too_many_arguments)]
     fn write_last(
         &self,
         id: &DataId,
         size: u64,
         files: &[FileHandle],
+        base: u64,
         direct: bool,
         last: Option<(&Stripe, &[&[u8]])>,
         table: &ChecksumTable,
@@ -361,7 +375,7 @@ impl BlobStore {
             .zip(&tails)
             .map(|(f, t)| IoOp::Write {
                 file: &**f,
-                offset,
+                offset: base + offset,
                 buf: t,
             })
             .collect();

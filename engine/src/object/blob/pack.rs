@@ -1,0 +1,307 @@
+//! Small blobs in pack files: one append-only file per disk instead of K + M files per blob.
+//!
+//! Why: a blob in files of its own costs K + M file creations to write and K + M unlinks to
+//! delete. For a 4 KiB object that is nearly all of the work, and on ext4 it gets worse as the
+//! store ages — each create scans for an inode not freed too recently (`recently_deleted`), so
+//! a store that has seen many deletes creates files ever more slowly (measured here: 3,700 PUT/s
+//! on a fresh file system falling to 300 PUT/s; docs/benchmarks.md).
+//!
+//! So a blob of at most [`PACK_BLOB_MAX`] bytes (one stripe) is written as a **record** at the
+//! end of the store's current pack, one pack file per disk: `disk{i}/packs/{pack:08x}.{i}`. A
+//! record is byte for byte what the blob's shard file would have been (header block, shard
+//! block, checksum trailer; see `shard.rs`), starting at a 4096-aligned offset — **the same
+//! offset in all K + M pack files**, so one offset locates the whole stripe. The read, verify
+//! and heal code is the shard-file code with a base offset.
+//!
+//! - **Where.** The blob id says where its record is: a packed blob's id is a UUIDv8 (RFC 9562's
+//!   custom layout) holding the pack number and the record's offset, plus 28 random bits from
+//!   the fresh UUIDv7 the store made for the PUT. The record's header and trailer hold the full
+//!   id, so a stale or forged id can never read another blob's bytes.
+//! - **Appending.** Offsets are reserved under a mutex; the writes themselves go out in parallel
+//!   from any number of PUTs. Each process starts a new pack (created with `create_new`, so two
+//!   processes never share one), and a pack that reaches [`PACK_ROLL`] bytes is followed by the
+//!   next. A new pack's files and directory entries are synced before any record goes in: a
+//!   PUT's own `fdatasync`s then make it durable.
+//! - **Deleting.** The record's range is punched out of every pack file
+//!   (`fallocate(PUNCH_HOLE)`): the blocks go back to the file system and the range reads as
+//!   zeros. No file is created or removed.
+//! - **Orphans.** A crash between a record's write and its metadata commit leaves a record
+//!   nobody references. The orphan sweep walks every pack from record to record: it reads a
+//!   header, and if it is valid *and* its id names this very pack and offset, jumps over the
+//!   record; otherwise (a hole, a torn write) it jumps to the next data (`lseek(SEEK_DATA)`).
+//!   The self-locating id is what keeps object bytes that happen to look like a header from
+//!   being taken for one.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use super::{BlobError, BlobStore, DataId};
+use crate::io::{FileHandle, OpenOptions};
+use crate::object::shard::{ChecksumTable, ShardHeader, HEADER_LEN};
+
+/// Blobs of at most this many bytes (and one stripe) are written to packs. Larger ones get
+/// files of their own: their per-file costs are small beside their data, and a file of one's
+/// own can be written with direct I/O.
+pub const PACK_BLOB_MAX: u64 = 256 << 10;
+
+/// A pack takes records until it holds this many bytes; then the next pack is started.
+const PACK_ROLL: u64 = 1 << 30;
+
+/// Records start at multiples of this (the direct-I/O and file-system block size).
+const RECORD_ALIGN: u64 = 4096;
+
+/// Offsets are stored in units of [`RECORD_ALIGN`] in the low 62 bits of the id's second half.
+const UNITS_MASK: u64 = (1 << 62) - 1;
+
+/// Where a packed blob's record is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PackPlace {
+    /// The pack's number.
+    pub pack: u32,
+    /// The record's offset, the same in every pack file of the pack.
+    pub offset: u64,
+}
+
+impl DataId {
+    /// Where this blob's record is, if the blob is packed (its id is a UUIDv8); `None` for a
+    /// blob in shard files of its own (a UUIDv7).
+    pub fn pack_place(&self) -> Option<PackPlace> {
+        let b = &self.0;
+        if b[6] >> 4 != 8 || b[8] >> 6 != 0b10 {
+            return None;
+        }
+        let pack = u32::from_be_bytes(b[0..4].try_into().expect("4 bytes"));
+        let units = u64::from_be_bytes(b[8..16].try_into().expect("8 bytes")) & UNITS_MASK;
+        Some(PackPlace {
+            pack,
+            offset: units * RECORD_ALIGN,
+        })
+    }
+
+    /// The id of a record at `place`, with random bits from `fresh` (a UUIDv7).
+    fn packed(place: PackPlace, fresh: &DataId) -> DataId {
+        let mut b = [0u8; 16];
+        b[0..4].copy_from_slice(&place.pack.to_be_bytes());
+        b[4..6].copy_from_slice(&fresh.0[10..12]);
+        b[6] = 0x80 | (fresh.0[6] & 0x0f);
+        b[7] = fresh.0[7];
+        let units = (place.offset / RECORD_ALIGN) & UNITS_MASK;
+        b[8..16].copy_from_slice(&((1u64 << 63) | units).to_be_bytes());
+        DataId(b)
+    }
+}
+
+/// The pack this process appends to.
+#[derive(Debug)]
+pub(super) struct PackWriter {
+    pack: u32,
+    files: Vec<FileHandle>,
+    next: u64,
+}
+
+impl BlobStore {
+    /// Whether a blob of `size` bytes goes to a pack.
+    pub(super) fn packs_blob(&self, size: u64) -> bool {
+        size <= PACK_BLOB_MAX && self.layout.stripe_count(size) <= 1
+    }
+
+    /// Bytes a record of a `size`-byte blob spans (up to the next record).
+    pub(super) fn record_len(&self, size: u64) -> u64 {
+        let l = &self.layout;
+        (HEADER_LEN
+            + l.shard_data_len(size)
+            + ChecksumTable::trailer_len(l.width(), l.stripe_count(size)))
+        .next_multiple_of(RECORD_ALIGN)
+    }
+
+    fn pack_dir(&self, shard: usize) -> PathBuf {
+        self.layout.disks[shard].join("packs")
+    }
+
+    /// Pack file `shard` of pack `pack`.
+    pub(super) fn pack_path(&self, pack: u32, shard: usize) -> PathBuf {
+        self.pack_dir(shard).join(format!("{pack:08x}.{shard}"))
+    }
+
+    /// Reserve a record of `size` bytes' blob: its id (made from `fresh`), and the pack files
+    /// to write it to at `id.pack_place().offset`.
+    pub(super) fn reserve_record(
+        &self,
+        fresh: &DataId,
+        size: u64,
+    ) -> Result<(DataId, Vec<FileHandle>), BlobError> {
+        let len = self.record_len(size);
+        let mut w = self.packs.lock().unwrap_or_else(|p| p.into_inner());
+        let full = w.as_ref().is_some_and(|w| w.next + len > PACK_ROLL);
+        if w.is_none() || full {
+            let from = match w.as_ref() {
+                Some(w) => w.pack + 1,
+                None => self.pack_numbers()?.last().map_or(0, |n| n + 1),
+            };
+            *w = Some(self.create_pack(from)?);
+        }
+        let w = w.as_mut().expect("a pack is open");
+        let place = PackPlace {
+            pack: w.pack,
+            offset: w.next,
+        };
+        w.next += len;
+        Ok((DataId::packed(place, fresh), w.files.clone()))
+    }
+
+    /// Create the K + M files of the first pack numbered `from` or above that no one has
+    /// taken, durably (file and directory entry) before any record is written to it.
+    fn create_pack(&self, from: u32) -> Result<PackWriter, BlobError> {
+        let width = self.layout.width();
+        let dirs: Vec<PathBuf> = (0..width).map(|i| self.pack_dir(i)).collect();
+        for d in &dirs {
+            crate::io::create_dir_all_durable(&*self.fs, d)?;
+        }
+        let mut pack = from;
+        'numbers: loop {
+            let mut files = Vec::with_capacity(width);
+            for i in 0..width {
+                match self
+                    .fs
+                    .open(&self.pack_path(pack, i), OpenOptions::create_new())
+                {
+                    Ok(f) => files.push(f),
+                    Err(e) if e.is_already_exists() => {
+                        // Another process (or a leftover): leave it, try the next number.
+                        for j in 0..i {
+                            let _ = self.fs.remove_file(&self.pack_path(pack, j));
+                        }
+                        pack = pack.checked_add(1).ok_or_else(|| {
+                            BlobError::Io(crate::io::IoError::invalid(
+                                "create pack",
+                                &dirs[0],
+                                "every pack number is taken",
+                            ))
+                        })?;
+                        continue 'numbers;
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            let handles: Vec<&dyn crate::io::File> = files.iter().map(|f| &**f).collect();
+            crate::io::sync_data_all(&*self.fs, &handles)?;
+            crate::io::sync_dirs(&*self.fs, &dirs)?;
+            return Ok(PackWriter {
+                pack,
+                files,
+                next: 0,
+            });
+        }
+    }
+
+    /// Every pack number with a file on any disk, ascending.
+    fn pack_numbers(&self) -> Result<Vec<u32>, BlobError> {
+        let mut numbers = BTreeSet::new();
+        for i in 0..self.layout.width() {
+            let dir = self.pack_dir(i);
+            if !self.fs.exists(&dir)? {
+                continue;
+            }
+            for name in self.fs.list(&dir)? {
+                if let Some(n) = name
+                    .split_once('.')
+                    .and_then(|(n, _)| u32::from_str_radix(n, 16).ok())
+                {
+                    numbers.insert(n);
+                }
+            }
+        }
+        Ok(numbers.into_iter().collect())
+    }
+
+    /// The files of pack `pack` that exist, for reading and punching.
+    fn open_pack(&self, pack: u32) -> Result<Vec<Option<FileHandle>>, BlobError> {
+        (0..self.layout.width())
+            .map(|i| {
+                match self
+                    .fs
+                    .open(&self.pack_path(pack, i), OpenOptions::read_write())
+                {
+                    Ok(f) => Ok(Some(f)),
+                    Err(e) if e.is_not_found() => Ok(None),
+                    Err(e) => Err(e.into()),
+                }
+            })
+            .collect()
+    }
+
+    /// The header at `offset` of the first of `files` that has a valid one naming `offset` of
+    /// `pack` as its own place.
+    fn record_header(
+        &self,
+        files: &[Option<FileHandle>],
+        pack: u32,
+        offset: u64,
+    ) -> Option<ShardHeader> {
+        let l = &self.layout;
+        let mut h = [0u8; 64];
+        files.iter().flatten().find_map(|f| {
+            f.read_exact_at(&mut h, offset).ok()?;
+            let header = ShardHeader::decode(&h).ok()?;
+            let here = PackPlace { pack, offset };
+            let fits = DataId(header.data_id).pack_place() == Some(here)
+                && header.k as usize == l.k
+                && header.m as usize == l.m
+                && header.shard_len_max == l.shard_len_max
+                && self.packs_blob(header.object_size);
+            fits.then_some(header)
+        })
+    }
+
+    /// Every packed blob with a record on any disk (for finding orphans).
+    pub(super) fn list_packed(&self, ids: &mut BTreeSet<DataId>) -> Result<(), BlobError> {
+        for pack in self.pack_numbers()? {
+            let files = self.open_pack(pack)?;
+            let mut end = 0;
+            for f in files.iter().flatten() {
+                end = end.max(f.len()?);
+            }
+            let mut offset = 0;
+            while offset < end {
+                if let Some(h) = self.record_header(&files, pack, offset) {
+                    ids.insert(DataId(h.data_id));
+                    offset += self.record_len(h.object_size);
+                    continue;
+                }
+                // A hole (a deleted record), a torn write or a reserved record never written:
+                // on to the next block that holds data on any disk.
+                let mut next: Option<u64> = None;
+                for f in files.iter().flatten() {
+                    if let Some(at) = f.next_data(offset + RECORD_ALIGN)? {
+                        next = Some(next.map_or(at, |n| n.min(at)));
+                    }
+                }
+                match next {
+                    Some(at) => {
+                        offset = (at / RECORD_ALIGN * RECORD_ALIGN).max(offset + RECORD_ALIGN)
+                    }
+                    None => break,
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Free a packed blob's record on every disk. Its length comes from any header still
+    /// naming it; with none left there is nothing of it to free.
+    pub(super) fn delete_packed(&self, id: &DataId, place: PackPlace) -> Result<(), BlobError> {
+        let files = self.open_pack(place.pack)?;
+        let Some(h) = self.record_header(&files, place.pack, place.offset) else {
+            return Ok(());
+        };
+        if h.data_id != id.0 {
+            // Another blob's record (the id's random bits differ): not ours to free.
+            return Ok(());
+        }
+        let len = self.record_len(h.object_size);
+        for f in files.iter().flatten() {
+            f.punch_hole(place.offset, len)?;
+        }
+        Ok(())
+    }
+}
