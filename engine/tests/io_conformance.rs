@@ -230,6 +230,48 @@ fn read_only_handles_refuse_writes(kind: BackendKind) {
     assert_eq!(io::read_file(&*env.fs, &p).unwrap(), b"data");
 }
 
+fn punched_holes_read_as_zeros(kind: BackendKind) {
+    let env = Env::new(kind);
+    let p = env.path("holes");
+    let f = env.fs.open(&p, OpenOptions::create_truncate()).unwrap();
+    let len = 64 << 10;
+    f.write_at(&pattern(len, 9), 0).unwrap();
+    f.punch_hole(8192, 16_384).unwrap();
+    f.punch_hole(4096, 0).unwrap();
+    f.sync_data().unwrap();
+    assert_eq!(
+        f.len().unwrap(),
+        len as u64,
+        "{kind}: a punch keeps the length"
+    );
+    let mut want = pattern(len, 9);
+    want[8192..24_576].fill(0);
+    assert_eq!(io::read_file(&*env.fs, &p).unwrap(), want, "{kind}");
+    assert_eq!(f.next_data(0).unwrap(), Some(0));
+    let after_hole = f.next_data(8192).unwrap();
+    if kind == BackendKind::Sim {
+        // The simulated disk writes zeros: no holes to skip, which the contract allows.
+        assert_eq!(after_hole, Some(8192));
+    } else {
+        assert_eq!(after_hole, Some(24_576), "{kind}: SEEK_DATA skips the hole");
+    }
+    assert_eq!(
+        f.next_data(len as u64).unwrap(),
+        None,
+        "{kind}: past the end"
+    );
+    if kind != BackendKind::Sim {
+        f.punch_hole(0, len as u64).unwrap();
+        assert_eq!(f.next_data(0).unwrap(), None, "{kind}: all holes");
+    }
+    drop(f);
+    let ro = env.fs.open(&p, OpenOptions::read_only()).unwrap();
+    assert!(matches!(
+        ro.punch_hole(0, 4096),
+        Err(IoError::InvalidInput { .. })
+    ));
+}
+
 fn directories(kind: BackendKind) {
     let env = Env::new(kind);
     let d = env.path("a/b/c");
@@ -368,6 +410,7 @@ fn check_all(kind: BackendKind) {
     truncate_shrinks_and_extends(kind);
     missing_and_existing_files(kind);
     read_only_handles_refuse_writes(kind);
+    punched_holes_read_as_zeros(kind);
     directories(kind);
     batches_mix_files_and_kinds(kind);
 }
