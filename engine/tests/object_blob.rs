@@ -485,4 +485,23 @@ fn deleted_records_free_their_space_and_the_scan_steps_over_holes() {
     for (id, data) in all.iter().filter(|(id, _)| live.contains(id)) {
         assert_eq!(&read_all(&e, id, data.len() as u64).unwrap(), data);
     }
+    // Once every record of the first pack is gone, the sweep removes its files; the pack the
+    // later store appends to stays, even when it holds nothing.
+    assert_eq!(later.remove_empty_packs().unwrap(), 0);
+    for (id, _) in all.iter().filter(|(id, _)| live.contains(id)) {
+        later.delete(id).unwrap();
+    }
+    let spare = BlobStore::new(e.fs.clone(), e.store.layout().clone());
+    let (idle, _) = spare
+        .write(&DataId([201; 16]), &mut &[1u8; 10][..], 10, false)
+        .unwrap();
+    spare.delete(&idle).unwrap();
+    assert_eq!(
+        spare.remove_empty_packs().unwrap(),
+        1,
+        "the first pack only"
+    );
+    assert!(!pack.exists());
+    assert_eq!(spare.list().unwrap(), BTreeSet::from([id]));
+    assert!(e.fs.exists(&spare.shard_location(&idle, 0).path).unwrap());
 }

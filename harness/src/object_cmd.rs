@@ -651,7 +651,7 @@ pub fn run(args: ObjectArgs) -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
                 println!(
-                    "scrub: {} objects, {} blobs, {} bytes checked; {} bad blocks, {} shard files healed, {} orphans removed, {} unrecoverable",
+                    "scrub: {} objects, {} blobs, {} bytes checked; {} bad blocks, {} shards healed, {} orphans removed, {} unrecoverable",
                     report.objects, report.blobs, report.bytes, report.bad_blocks,
                     report.files_healed, report.orphans_removed, report.failures.len()
                 );

@@ -34,7 +34,9 @@ use super::layout::{Layout, Stripe};
 use super::shard::{crc32, ChecksumTable, ShardHeader, HEADER_LEN};
 use crate::io::{AlignedBuf, FileHandle, FsHandle, IoError, IoOp, OpenOptions};
 
-/// A blob's identity: 16 bytes (a UUID), printed as 32 hex digits.
+/// A blob's identity: 16 bytes (a UUID), printed as 32 hex digits. A UUIDv7 names a blob with
+/// shard files of its own; a UUIDv8 names a record in a pack and says where it is
+/// ([`DataId::pack_place`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct DataId(pub [u8; 16]);
 
@@ -117,7 +119,7 @@ pub struct BlobHealth {
     pub stripes_degraded: u64,
     /// Shard blocks found missing, unreadable or corrupt: `(stripe, shard, reason)`.
     pub bad_blocks: Vec<(u64, usize, String)>,
-    /// Shard files rewritten by a heal.
+    /// Shards rewritten by a heal (their shard files, or their records of a pack), by index.
     pub files_healed: Vec<usize>,
 }
 

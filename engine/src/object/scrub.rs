@@ -146,6 +146,7 @@ impl ObjectStore {
                 removed += 1;
             }
         }
+        self.blobs.remove_empty_packs()?;
         Ok(removed)
     }
 }

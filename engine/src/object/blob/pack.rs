@@ -25,6 +25,8 @@
 //! - **Deleting.** The record's range is punched out of every pack file
 //!   (`fallocate(PUNCH_HOLE)`): the blocks go back to the file system and the range reads as
 //!   zeros. No file is created or removed.
+//! - **Empty packs.** A pack none of whose files holds data any more (every record deleted) is
+//!   removed by the orphan sweep ([`BlobStore::remove_empty_packs`]).
 //! - **Orphans.** A crash between a record's write and its metadata commit leaves a record
 //!   nobody references. The orphan sweep walks every pack from record to record: it reads a
 //!   header, and if it is valid *and* its id names this very pack and offset, jumps over the
@@ -183,8 +185,10 @@ impl BlobStore {
                     Err(e) => return Err(e.into()),
                 }
             }
-            let handles: Vec<&dyn crate::io::File> = files.iter().map(|f| &**f).collect();
-            crate::io::sync_data_all(&*self.fs, &handles)?;
+            // New files: `sync_all` (the inode, not just data), then their directory entries.
+            for f in &files {
+                f.sync_all()?;
+            }
             crate::io::sync_dirs(&*self.fs, &dirs)?;
             return Ok(PackWriter {
                 pack,
@@ -285,6 +289,43 @@ impl BlobStore {
             }
         }
         Ok(())
+    }
+
+    /// Remove every pack that holds no record any more — all its files are holes, or empty
+    /// (a pack created by a process that wrote nothing before it stopped). The pack this store
+    /// appends to stays. Returns how many packs were removed.
+    pub fn remove_empty_packs(&self) -> Result<u64, BlobError> {
+        let current = self
+            .packs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|w| w.pack);
+        let mut removed = 0;
+        for pack in self.pack_numbers()? {
+            if Some(pack) == current {
+                continue;
+            }
+            let mut empty = true;
+            for f in self.open_pack(pack)?.iter().flatten() {
+                if f.next_data(0)?.is_some() {
+                    empty = false;
+                    break;
+                }
+            }
+            if !empty {
+                continue;
+            }
+            for i in 0..self.layout.width() {
+                match self.fs.remove_file(&self.pack_path(pack, i)) {
+                    Ok(()) => {}
+                    Err(e) if e.is_not_found() => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            removed += 1;
+        }
+        Ok(removed)
     }
 
     /// Free a packed blob's record on every disk. Its length comes from any header still

@@ -65,6 +65,10 @@ impl BlobStore {
         size: u64,
         sync: bool,
     ) -> Result<(DataId, BlobDigest), BlobError> {
+        debug_assert!(
+            fresh.pack_place().is_none(),
+            "a fresh blob id is a UUIDv7, not a pack id"
+        );
         let (id, files, direct) = if self.packs_blob(size) {
             let (id, files) = self.reserve_record(fresh, size)?;
             (id, files, false)
