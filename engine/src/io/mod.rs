@@ -211,16 +211,7 @@ pub trait File: Send + Sync + fmt::Debug {
     /// the file system); this default writes zeros, which reads the same but frees nothing
     /// (the simulated disk uses it, so a punch is an ordinary write to its crash model).
     fn punch_hole(&self, offset: u64, len: u64) -> Result<()> {
-        const CHUNK: u64 = 64 << 10;
-        let zeros = vec![0u8; CHUNK.min(len) as usize];
-        let mut at = offset;
-        let end = offset.saturating_add(len);
-        while at < end {
-            let n = (end - at).min(CHUNK) as usize;
-            self.write_at(&zeros[..n], at)?;
-            at += n as u64;
-        }
-        Ok(())
+        write_zeros(self, offset, len)
     }
 
     /// The first offset at or after `offset` that may hold data (not a hole), or `None` when
@@ -263,6 +254,21 @@ pub trait File: Send + Sync + fmt::Debug {
 
 /// A shared open file.
 pub type FileHandle = Arc<dyn File>;
+
+/// Write `len` zero bytes at `offset`, 64 KiB at a time from an aligned buffer (so that a
+/// direct handle takes them too): what a hole punch falls back to where there are no holes.
+pub(crate) fn write_zeros<F: File + ?Sized>(file: &F, offset: u64, len: u64) -> Result<()> {
+    const CHUNK: u64 = 64 << 10;
+    let zeros = AlignedBuf::zeroed(CHUNK.min(len) as usize);
+    let mut at = offset;
+    let end = offset.saturating_add(len);
+    while at < end {
+        let n = (end - at).min(CHUNK) as usize;
+        file.write_at(&zeros[..n], at)?;
+        at += n as u64;
+    }
+    Ok(())
+}
 
 /// One request in a batch: a read into, or a write from, a caller-owned buffer.
 #[derive(Debug)]

@@ -321,15 +321,7 @@ impl File for PosixFile {
             // No hole punching on this file system (or through this handle): zeros read the
             // same, they just keep the space.
             Some(libc::EOPNOTSUPP) | Some(libc::ENOSYS) => {
-                // Aligned, so that this works on a direct handle too.
-                let zeros = crate::io::AlignedBuf::zeroed(len.min(64 << 10) as usize);
-                let mut at = offset;
-                while at < offset + len {
-                    let n = (offset + len - at).min(zeros.len() as u64) as usize;
-                    self.write_at(&zeros[..n], at)?;
-                    at += n as u64;
-                }
-                Ok(())
+                crate::io::write_zeros(self, offset, len)
             }
             _ => Err(IoError::from_os("punch_hole", &self.path, err)),
         }

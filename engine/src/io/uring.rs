@@ -7,13 +7,13 @@
 //! byte of a `uring` run takes the same path; they cost about what a `pread` does.
 //!
 //! Layout of the module:
-//! - [`op`](self::op): one request and its progress (short transfers and `EINTR`/`EAGAIN` are
+//! - `op`: one request and its progress (short transfers and `EINTR`/`EAGAIN` are
 //!   resubmitted for the rest), and the loop that drives a set of requests on a ring;
-//! - [`ring`](self::ring): ring set-up, the explanation when io_uring is unavailable, and the
+//! - `ring`: ring set-up, the explanation when io_uring is unavailable, and the
 //!   pool that shares rings between threads (the module docs there say why a pool);
-//! - [`queue`](self::queue): the streaming queue ([`UringQueue`]).
+//! - `queue`: the streaming queue ([`UringQueue`]).
 //!
-//! Files are opened with the `std` backend's [`open_std`] (so `O_DIRECT` and its errors match)
+//! Files are opened with the `std` backend's `open_std` (so `O_DIRECT` and its errors match)
 //! and wrapped around a [`PosixFile`], whose checks (read-only handles, direct-I/O alignment)
 //! and bookkeeping (append offset, length, truncate) are reused as they are.
 //!

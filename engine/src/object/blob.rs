@@ -1,4 +1,6 @@
-//! Object data on disk: one blob per PUT (or multipart part), striped over K + M shard files.
+//! Object data on disk: one blob per PUT (or multipart part), striped over K + M shard files —
+//! or, for a small blob, written as one record at the same offset of K + M pack files
+//! (`pack.rs`). Either way each shard carries the same header, blocks and trailer.
 //!
 //! A blob is identified by a data id (a UUID) and knows nothing of buckets or keys; the store
 //! above maps (bucket, key, version) to blobs in its metadata. Blobs are immutable: an overwrite
@@ -198,7 +200,7 @@ impl BlobStore {
     }
 
     /// Create each disk's `blobs` directory, durably. The 256 fan-out directories under it
-    /// (by the first byte of the blob id) are made on first use by [`Self::open_new_shard`].
+    /// (by the first byte of the blob id) are made on first use by `open_new_shard`.
     pub fn create_dirs(&self) -> Result<(), BlobError> {
         for disk in &self.layout.disks {
             crate::io::create_dir_all_durable(&*self.fs, &disk.join("blobs"))?;

@@ -314,26 +314,37 @@ mod tests {
 
     /// Reconstruction by linear combination must agree with what the crate's encoder wrote,
     /// for shards longer than one block and not a multiple of it.
+    /// K random data shards of `shard_len` bytes and their M parity shards, in shard order.
+    fn random_stripe(
+        codec: &mut Codec,
+        rng: &mut DetRng,
+        k: usize,
+        m: usize,
+        shard_len: usize,
+    ) -> Vec<Vec<u8>> {
+        let data: Vec<Vec<u8>> = (0..k)
+            .map(|_| {
+                let mut v = vec![0u8; shard_len];
+                rng.fill_bytes(&mut v);
+                v
+            })
+            .collect();
+        let mut parity = vec![vec![0u8; shard_len]; m];
+        {
+            let d: Vec<&[u8]> = data.iter().map(Vec::as_slice).collect();
+            let mut p: Vec<&mut [u8]> = parity.iter_mut().map(Vec::as_mut_slice).collect();
+            codec.encode(&d, &mut p).unwrap();
+        }
+        data.into_iter().chain(parity).collect()
+    }
+
     #[test]
     fn long_shards_rebuild_exactly() {
         let mut rng = DetRng::new(9);
         for (k, m) in [(4, 2), (10, 4), (6, 3)] {
             let mut codec = Codec::new(k, m);
             let shard_len = BLOCK * 3 + 64 * 5;
-            let data: Vec<Vec<u8>> = (0..k)
-                .map(|_| {
-                    let mut v = vec![0u8; shard_len];
-                    rng.fill_bytes(&mut v);
-                    v
-                })
-                .collect();
-            let mut parity = vec![vec![0u8; shard_len]; m];
-            {
-                let d: Vec<&[u8]> = data.iter().map(Vec::as_slice).collect();
-                let mut p: Vec<&mut [u8]> = parity.iter_mut().map(Vec::as_mut_slice).collect();
-                codec.encode(&d, &mut p).unwrap();
-            }
-            let full: Vec<Vec<u8>> = data.iter().chain(parity.iter()).cloned().collect();
+            let full = random_stripe(&mut codec, &mut rng, k, m, shard_len);
             // Lose the first m data shards, then a mix of data and parity.
             for lost in [(0..m).collect::<Vec<_>>(), vec![1, k], vec![k + m - 1]] {
                 let mut shards: Vec<Option<Vec<u8>>> = full.iter().cloned().map(Some).collect();
@@ -367,20 +378,7 @@ mod tests {
         for (k, m) in [(4, 2), (1, 1), (3, 3), (6, 2), (2, 0)] {
             let mut codec = Codec::new(k, m);
             let shard_len = 256;
-            let data: Vec<Vec<u8>> = (0..k)
-                .map(|_| {
-                    let mut v = vec![0u8; shard_len];
-                    rng.fill_bytes(&mut v);
-                    v
-                })
-                .collect();
-            let mut parity = vec![vec![0u8; shard_len]; m];
-            {
-                let d: Vec<&[u8]> = data.iter().map(Vec::as_slice).collect();
-                let mut p: Vec<&mut [u8]> = parity.iter_mut().map(Vec::as_mut_slice).collect();
-                codec.encode(&d, &mut p).unwrap();
-            }
-            let full: Vec<Vec<u8>> = data.iter().chain(parity.iter()).cloned().collect();
+            let full = random_stripe(&mut codec, &mut rng, k, m, shard_len);
             // Erase every subset of up to m shards (and check m + 1 fails).
             for mask in 0u32..(1 << (k + m)) {
                 let erased = mask.count_ones() as usize;
