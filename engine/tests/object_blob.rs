@@ -58,7 +58,7 @@ fn corrupt_block(e: &Env, id: &DataId, size: u64, stripe: u64, shard: usize) {
     let s = e.store.layout().stripe(size, stripe);
     let at = e.store.shard_location(id, shard);
     let f = e.fs.open(&at.path, OpenOptions::read_write()).unwrap();
-    let at = at.offset + s.file_offset + s.shard_len / 2;
+    let at = at.frame.block(&s) + s.shard_len / 2;
     let mut b = [0u8; 1];
     f.read_exact_at(&mut b, at).unwrap();
     b[0] ^= 0x5a;
@@ -409,7 +409,7 @@ fn packed_blobs_heal_in_place_and_survive_a_lost_pack_file() {
     // Every record of a pack sits at its own offset, the same in all six pack files.
     let offsets: BTreeSet<u64> = blobs
         .iter()
-        .map(|(id, _)| e.store.shard_location(id, 3).offset)
+        .map(|(id, _)| e.store.shard_location(id, 3).frame.start)
         .collect();
     assert_eq!(offsets.len(), blobs.len());
     let (sick, _) = &blobs[2];
@@ -463,8 +463,8 @@ fn deleted_records_free_their_space_and_the_scan_steps_over_holes() {
         live.remove(&all[i].0);
     }
     let freed = before - allocated();
-    let record =
-        e.store.shard_location(&all[1].0, 0).offset - e.store.shard_location(&all[0].0, 0).offset;
+    let record = e.store.shard_location(&all[1].0, 0).frame.start
+        - e.store.shard_location(&all[0].0, 0).frame.start;
     assert!(
         freed >= doomed.len() as u64 * record,
         "{freed} bytes freed for {} records of {record}",

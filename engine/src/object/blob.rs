@@ -33,7 +33,7 @@ pub use pack::{PackPlace, PACK_BLOB_MAX};
 
 use super::erasure::Codec;
 use super::layout::{Layout, Stripe};
-use super::shard::{crc32, ChecksumTable, ShardHeader, HEADER_LEN};
+use super::shard::{crc32, ChecksumTable, ShardHeader, HEADER_BYTES, HEADER_LEN};
 use crate::io::{AlignedBuf, FileHandle, FsHandle, IoError, IoOp, OpenOptions};
 
 /// A blob's identity: 16 bytes (a UUID), printed as 32 hex digits. A UUIDv7 names a blob with
@@ -144,15 +144,52 @@ pub struct BlobStore {
     packs: Mutex<Option<pack::PackWriter>>,
 }
 
-/// Where one shard of a blob is: a shard file of its own (`offset` 0), or a record of a pack
-/// file.
+/// Where one shard of a blob is: a shard file of its own, or a record of a pack file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ShardLocation {
     /// The file.
     pub path: PathBuf,
-    /// Where the shard's header block starts in it; stripe blocks and the trailer follow at
-    /// the offsets a shard file has, counted from here.
-    pub offset: u64,
+    /// Where in it the shard's parts are.
+    pub frame: ShardFrame,
+}
+
+/// Where a shard's parts are in its file: the header at `start`, then `header_len` on the
+/// stripe blocks one after another (`shard_len_max` apart), then the trailer. A shard file has
+/// `start` 0 and the header padded to a 4096-byte block (for direct I/O); a pack record starts
+/// at its offset in the pack and has the 64-byte header alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShardFrame {
+    /// Where the header starts.
+    pub start: u64,
+    /// Bytes from the header's start to the first stripe block.
+    pub header_len: u64,
+}
+
+impl ShardFrame {
+    /// The frame of blob `id`'s shards.
+    pub fn of(id: &DataId) -> Self {
+        match id.pack_place() {
+            Some(p) => ShardFrame {
+                start: p.offset,
+                header_len: HEADER_BYTES,
+            },
+            None => ShardFrame {
+                start: 0,
+                header_len: HEADER_LEN,
+            },
+        }
+    }
+
+    /// Where the shard block of `stripe` starts.
+    pub fn block(&self, stripe: &Stripe) -> u64 {
+        // `file_offset` is where the block sits in a shard file, after a HEADER_LEN header.
+        self.start + self.header_len + (stripe.file_offset - HEADER_LEN)
+    }
+
+    /// Where the trailer starts, after `shard_data_len` bytes of stripe blocks.
+    pub fn trailer(&self, shard_data_len: u64) -> u64 {
+        self.start + self.header_len + shard_data_len
+    }
 }
 
 impl BlobStore {
@@ -187,15 +224,13 @@ impl BlobStore {
 
     /// Where shard `shard` of blob `id` is on disk.
     pub fn shard_location(&self, id: &DataId, shard: usize) -> ShardLocation {
-        match id.pack_place() {
-            Some(p) => ShardLocation {
-                path: self.pack_path(p.pack, shard),
-                offset: p.offset,
-            },
-            None => ShardLocation {
-                path: self.shard_path(id, shard),
-                offset: 0,
-            },
+        let path = match id.pack_place() {
+            Some(p) => self.pack_path(p.pack, shard),
+            None => self.shard_path(id, shard),
+        };
+        ShardLocation {
+            path,
+            frame: ShardFrame::of(id),
         }
     }
 
@@ -238,7 +273,7 @@ impl BlobStore {
         ShardFiles {
             store: self,
             id: *id,
-            base: id.pack_place().map_or(0, |p| p.offset),
+            frame: ShardFrame::of(id),
             cells: (0..self.layout.width()).map(|_| OnceCell::new()).collect(),
         }
     }
@@ -252,7 +287,7 @@ impl BlobStore {
     ) -> Result<ChecksumTable, BlobError> {
         let width = self.layout.width();
         let stripes = self.layout.stripe_count(size);
-        let at = files.base + HEADER_LEN + self.layout.shard_data_len(size);
+        let at = files.frame.trailer(self.layout.shard_data_len(size));
         let len = ChecksumTable::trailer_len(width, stripes) as usize;
         let mut why = Vec::new();
         for i in 0..width {
@@ -302,7 +337,7 @@ impl BlobStore {
                 .iter_mut()
                 .map(|(i, b)| IoOp::Read {
                     file: &**files.get(*i).as_ref().expect("filtered"),
-                    offset: files.base + stripe.file_offset,
+                    offset: files.frame.block(stripe),
                     buf: b,
                 })
                 .collect();
@@ -422,10 +457,7 @@ impl BlobStore {
         let (first_stripe, _, _, first_wanted) = wanted_of(range.start);
         for &i in &first_wanted {
             if let Ok(f) = files.get(i) {
-                f.will_need(
-                    files.base + first_stripe.file_offset,
-                    first_stripe.shard_len,
-                );
+                f.will_need(files.frame.block(&first_stripe), first_stripe.shard_len);
             }
         }
         let table = self.read_table(id, size, &files)?;
@@ -438,7 +470,7 @@ impl BlobStore {
                 let (next, _, _, next_wanted) = wanted_of(s + 1);
                 for &i in &next_wanted {
                     if let Ok(f) = files.get(i) {
-                        f.will_need(files.base + next.file_offset, next.shard_len);
+                        f.will_need(files.frame.block(&next), next.shard_len);
                     }
                 }
             }
@@ -484,7 +516,7 @@ impl BlobStore {
                         .push((0, i, format!("file unusable: {why}")));
                 }
                 Ok(f) => {
-                    if let Err(why) = self.check_file_ends(f, files.base, id, size, i) {
+                    if let Err(why) = self.check_file_ends(f, files.frame, id, size, i) {
                         broken.insert(i);
                         health.bad_blocks.push((0, i, why));
                     }
@@ -522,13 +554,14 @@ impl BlobStore {
     fn check_file_ends(
         &self,
         f: &FileHandle,
-        base: u64,
+        frame: ShardFrame,
         id: &DataId,
         size: u64,
         shard: usize,
     ) -> Result<(), String> {
-        let mut h = vec![0u8; HEADER_LEN as usize];
-        f.read_exact_at(&mut h, base).map_err(|e| e.to_string())?;
+        let mut h = [0u8; HEADER_BYTES as usize];
+        f.read_exact_at(&mut h, frame.start)
+            .map_err(|e| e.to_string())?;
         let header = ShardHeader::decode(&h).map_err(|e| format!("header: {e}"))?;
         if header.data_id != id.0
             || header.shard_index as usize != shard
@@ -538,7 +571,7 @@ impl BlobStore {
         }
         let width = self.layout.width();
         let stripes = self.layout.stripe_count(size);
-        let at = base + HEADER_LEN + self.layout.shard_data_len(size);
+        let at = frame.trailer(self.layout.shard_data_len(size));
         let mut t = vec![0u8; ChecksumTable::trailer_len(width, stripes) as usize];
         f.read_exact_at(&mut t, at)
             .map_err(|e| format!("trailer: {e}"))?;
@@ -601,6 +634,7 @@ impl BlobStore {
         };
         let f = self.fs.open(&path, opts)?;
         let mut record = self.header(id, size, shard).encode();
+        record.truncate(HEADER_BYTES as usize);
         if let Some(block) = blocks.first() {
             record.extend_from_slice(block);
         }
@@ -675,8 +709,8 @@ impl BlobStore {
 struct ShardFiles<'a> {
     store: &'a BlobStore,
     id: DataId,
-    /// Where the blob's bytes start in each file: 0, or a pack record's offset.
-    base: u64,
+    /// Where the blob's parts are in each file.
+    frame: ShardFrame,
     cells: Vec<OnceCell<Result<FileHandle, String>>>,
 }
 

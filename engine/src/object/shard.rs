@@ -12,8 +12,8 @@
 //! object size u64 | data id [16] | reserved u32 | crc32 of bytes 0..60 u32`.
 //!
 //! A small blob's shard is not a file of its own but a *record* in a pack file (`blob/pack.rs`):
-//! the same bytes — header block, one shard block, trailer — starting at a 4096-aligned offset
-//! of the pack instead of at 0.
+//! the same parts — header, one shard block, trailer — starting at a 4096-aligned offset of the
+//! pack, with the header unpadded (64 bytes, so the block follows at record offset 64).
 //!
 //! Trailer: for each stripe, `K + M` CRC32s (one per shard block of that stripe, over its full
 //! zero-padded length), then `data id [16] | shard index u32 | stripes u64 | crc32 of everything
@@ -29,6 +29,9 @@ use crc32fast::Hasher;
 /// Bytes reserved for the header at the start of each shard file.
 pub const HEADER_LEN: u64 = 4096;
 const HEADER_USED: usize = 64;
+/// The header's own bytes, without the padding to [`HEADER_LEN`]: what a pack record's header
+/// takes (records are buffered, so their blocks need no alignment).
+pub const HEADER_BYTES: u64 = HEADER_USED as u64;
 const HEADER_MAGIC: &[u8; 8] = b"SBSHARD1";
 const TRAILER_MAGIC: &[u8; 8] = b"SBTRAIL1";
 const FORMAT_VERSION: u32 = 1;

@@ -8,10 +8,12 @@
 //!
 //! So a blob of at most [`PACK_BLOB_MAX`] bytes (one stripe) is written as a **record** at the
 //! end of the store's current pack, one pack file per disk: `disk{i}/packs/{pack:08x}.{i}`. A
-//! record is byte for byte what the blob's shard file would have been (header block, shard
-//! block, checksum trailer; see `shard.rs`), starting at a 4096-aligned offset — **the same
-//! offset in all K + M pack files**, so one offset locates the whole stripe. The read, verify
-//! and heal code is the shard-file code with a base offset.
+//! record holds what the blob's shard file would have (header, shard block, checksum trailer;
+//! see `shard.rs`) but with the header unpadded — 64 bytes, not a 4096-byte block, since pack
+//! writes are buffered and need no alignment; so a 4 KiB object takes one 4 KiB block per disk.
+//! Records start at 4096-aligned offsets — **the same offset in all K + M pack files**, so one
+//! offset locates the whole stripe. The read, verify and heal code is the shard-file code
+//! with the record's [`super::ShardFrame`].
 //!
 //! - **Where.** The blob id says where its record is: a packed blob's id is a UUIDv8 (RFC 9562's
 //!   custom layout) holding the pack number and the record's offset, plus 28 random bits from
@@ -39,7 +41,7 @@ use std::path::PathBuf;
 
 use super::{BlobError, BlobStore, DataId};
 use crate::io::{FileHandle, OpenOptions};
-use crate::object::shard::{ChecksumTable, ShardHeader, HEADER_LEN};
+use crate::object::shard::{ChecksumTable, ShardHeader, HEADER_BYTES};
 
 /// Blobs of at most this many bytes (and one stripe) are written to packs. Larger ones get
 /// files of their own: their per-file costs are small beside their data, and a file of one's
@@ -110,7 +112,7 @@ impl BlobStore {
     /// Bytes a record of a `size`-byte blob spans (up to the next record).
     pub(super) fn record_len(&self, size: u64) -> u64 {
         let l = &self.layout;
-        (HEADER_LEN
+        (HEADER_BYTES
             + l.shard_data_len(size)
             + ChecksumTable::trailer_len(l.width(), l.stripe_count(size)))
         .next_multiple_of(RECORD_ALIGN)
@@ -243,7 +245,7 @@ impl BlobStore {
         offset: u64,
     ) -> Option<ShardHeader> {
         let l = &self.layout;
-        let mut h = [0u8; 64];
+        let mut h = [0u8; HEADER_BYTES as usize];
         files.iter().flatten().find_map(|f| {
             f.read_exact_at(&mut h, offset).ok()?;
             let header = ShardHeader::decode(&h).ok()?;

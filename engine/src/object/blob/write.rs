@@ -27,11 +27,11 @@ use std::sync::Arc;
 use md5::Md5;
 use sha2::{Digest, Sha256};
 
-use super::{check_all, read_full, BlobDigest, BlobError, BlobStore, DataId};
+use super::{check_all, read_full, BlobDigest, BlobError, BlobStore, DataId, ShardFrame};
 use crate::io::{AlignedBuf, BackendKind, FileHandle, IoError, IoOp, DIRECT_IO_ALIGN};
 use crate::object::erasure::Codec;
 use crate::object::layout::Stripe;
-use crate::object::shard::{crc32, ChecksumTable, HEADER_LEN};
+use crate::object::shard::{crc32, ChecksumTable};
 
 /// Stripe buffers a PUT keeps: one being filled, one being hashed, one spare.
 const STRIPE_BUFFERS: usize = 3;
@@ -101,7 +101,7 @@ impl BlobStore {
     ) -> Result<BlobDigest, BlobError> {
         let l = &self.layout;
         let real_disk = self.fs.kind() != BackendKind::Sim;
-        let base = id.pack_place().map_or(0, |p| p.offset);
+        let frame = ShardFrame::of(id);
         let stripes = l.stripe_count(size);
         if stripes > 1 {
             let headers: Vec<AlignedBuf> = (0..l.width())
@@ -112,7 +112,7 @@ impl BlobStore {
                 .zip(&headers)
                 .map(|(f, h)| IoOp::Write {
                     file: &**f,
-                    offset: 0,
+                    offset: frame.start,
                     buf: h,
                 })
                 .collect();
@@ -134,7 +134,7 @@ impl BlobStore {
                     md5
                 });
                 let sink = Md5Sink::Thread { to, back };
-                let result = self.write_stripes(id, src, size, files, base, direct, sink);
+                let result = self.write_stripes(id, src, size, files, frame, direct, sink);
                 let md5 = hasher.join().expect("the MD5 thread does not panic");
                 result.map(|(sha, _)| BlobDigest {
                     size,
@@ -144,7 +144,7 @@ impl BlobStore {
             })
         } else {
             let sink = Md5Sink::Inline(Md5::new());
-            self.write_stripes(id, src, size, files, base, direct, sink)
+            self.write_stripes(id, src, size, files, frame, direct, sink)
                 .map(|(sha, md5)| BlobDigest {
                     size,
                     md5: md5.expect("inline MD5").finalize().into(),
@@ -198,7 +198,7 @@ impl BlobStore {
         AlignedBuf::from_slice(&self.header(id, size, shard).encode())
     }
 
-    /// Read, hash, encode and write every stripe, then the trailers, at `base` of each file.
+    /// Read, hash, encode and write every stripe, then the trailers, where `frame` puts them.
     /// Returns the SHA-256 and, when MD5 ran inline, the MD5 state.
     #[allow(clippy::too_many_arguments)]
     fn write_stripes(
@@ -207,7 +207,7 @@ impl BlobStore {
         src: &mut dyn Read,
         size: u64,
         files: &[FileHandle],
-        base: u64,
+        frame: ShardFrame,
         direct: bool,
         mut md5: Md5Sink,
     ) -> Result<([u8; 32], Option<Md5>), BlobError> {
@@ -229,7 +229,7 @@ impl BlobStore {
         let mut written = 0u64;
         if stripes == 0 {
             // An empty object: header and trailer only.
-            self.write_last(id, size, files, base, direct, None, &table)?;
+            self.write_last(id, size, files, frame, direct, None, &table)?;
         }
         for stripe in l.stripes(size) {
             let mut buf = match spare.pop() {
@@ -287,14 +287,14 @@ impl BlobStore {
             }
             if stripe.index + 1 == stripes {
                 let last = Some((&stripe, &shards[..]));
-                self.write_last(id, size, files, base, direct, last, &table)?;
+                self.write_last(id, size, files, frame, direct, last, &table)?;
             } else {
                 let mut ops: Vec<IoOp<'_>> = files
                     .iter()
                     .zip(&shards)
                     .map(|(f, s)| IoOp::Write {
                         file: &**f,
-                        offset: stripe.file_offset,
+                        offset: frame.block(&stripe),
                         buf: s,
                     })
                     .collect();
@@ -339,23 +339,24 @@ impl BlobStore {
         id: &DataId,
         size: u64,
         files: &[FileHandle],
-        base: u64,
+        frame: ShardFrame,
         direct: bool,
         last: Option<(&Stripe, &[&[u8]])>,
         table: &ChecksumTable,
     ) -> Result<(), BlobError> {
         let with_header = self.layout.stripe_count(size) <= 1;
         let offset = match (with_header, last) {
-            (true, _) | (false, None) => 0,
-            (false, Some((stripe, _))) => stripe.file_offset,
+            (true, _) | (false, None) => frame.start,
+            (false, Some((stripe, _))) => frame.block(stripe),
         };
+        let header_len = frame.header_len as usize;
         let tails: Vec<AlignedBuf> = (0..self.layout.width())
             .map(|i| {
                 let trailer = table.encode_trailer(&id.0, i as u32);
                 let block = last.map_or(&[][..], |(_, shards)| shards[i]);
                 let mut len = block.len() + trailer.len();
                 if with_header {
-                    len += HEADER_LEN as usize;
+                    len += header_len;
                 }
                 let padded = if direct {
                     len.next_multiple_of(DIRECT_IO_ALIGN)
@@ -365,8 +366,10 @@ impl BlobStore {
                 let mut out = AlignedBuf::zeroed(padded);
                 let mut at = 0;
                 if with_header {
-                    out[..HEADER_LEN as usize].copy_from_slice(&self.header_block(id, size, i));
-                    at = HEADER_LEN as usize;
+                    // A shard file's header block, or a pack record's unpadded header.
+                    out[..header_len]
+                        .copy_from_slice(&self.header_block(id, size, i)[..header_len]);
+                    at = header_len;
                 }
                 out[at..at + block.len()].copy_from_slice(block);
                 at += block.len();
@@ -379,7 +382,7 @@ impl BlobStore {
             .zip(&tails)
             .map(|(f, t)| IoOp::Write {
                 file: &**f,
-                offset: base + offset,
+                offset,
                 buf: t,
             })
             .collect();
