@@ -272,6 +272,23 @@ fn punched_holes_read_as_zeros(kind: BackendKind) {
     ));
 }
 
+fn locks_are_exclusive_until_dropped(kind: BackendKind) {
+    let env = Env::new(kind);
+    let p = env.path("LOCK");
+    let held = env.fs.lock(&p).unwrap();
+    if kind == BackendKind::Sim {
+        // One process, nothing to exclude: the simulated disk's lock always succeeds.
+        env.fs.lock(&p).unwrap();
+        return;
+    }
+    match env.fs.lock(&p) {
+        Err(IoError::Locked { path, .. }) => assert_eq!(path, p),
+        other => panic!("{kind}: a second lock must be refused, got {other:?}"),
+    }
+    drop(held);
+    env.fs.lock(&p).unwrap();
+}
+
 fn directories(kind: BackendKind) {
     let env = Env::new(kind);
     let d = env.path("a/b/c");
@@ -411,6 +428,7 @@ fn check_all(kind: BackendKind) {
     missing_and_existing_files(kind);
     read_only_handles_refuse_writes(kind);
     punched_holes_read_as_zeros(kind);
+    locks_are_exclusive_until_dropped(kind);
     directories(kind);
     batches_mix_files_and_kinds(kind);
 }

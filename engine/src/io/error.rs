@@ -66,6 +66,15 @@ pub enum IoError {
         #[source]
         source: std::io::Error,
     },
+    /// Another process holds the lock on this file (see [`crate::io::Fs::lock`]).
+    #[error("{} is locked by another process (pid {holder}): one process at a time may open \
+             what it guards; stop the other one or use another directory", path.display())]
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+        /// The holder's process id as it wrote it into the lock file, or `?`.
+        holder: String,
+    },
     /// The backend cannot do what was asked on this machine (for example io_uring disabled).
     #[error("{backend} backend unavailable: {reason}")]
     Unavailable {

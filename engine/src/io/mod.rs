@@ -255,6 +255,13 @@ pub trait File: Send + Sync + fmt::Debug {
 /// A shared open file.
 pub type FileHandle = Arc<dyn File>;
 
+/// An exclusive lock taken by [`Fs::lock`]; dropping it releases the lock.
+#[derive(Debug)]
+pub struct FileLock {
+    /// The open lock file (the `flock` lives as long as this descriptor), if any.
+    _file: Option<std::fs::File>,
+}
+
 /// Write `len` zero bytes at `offset`, 64 KiB at a time from an aligned buffer (so that a
 /// direct handle takes them too): what a hole punch falls back to where there are no holes.
 pub(crate) fn write_zeros<F: File + ?Sized>(file: &F, offset: u64, len: u64) -> Result<()> {
@@ -331,6 +338,15 @@ pub trait Fs: Send + Sync + fmt::Debug {
 
     /// Make a directory's entries (creates, renames, removes) durable.
     fn sync_dir(&self, dir: &Path) -> Result<()>;
+
+    /// Take an exclusive lock on `path` (created if missing) for as long as the returned guard
+    /// lives, or fail with [`IoError::Locked`] if another process holds it. What the engine
+    /// opens for writing (an LSM database) takes one, so that two processes never write the
+    /// same files. Real file systems use `flock`, released by the kernel when the process
+    /// ends however it ends; the simulated disk has one process and needs no lock.
+    fn lock(&self, _path: &Path) -> Result<FileLock> {
+        Ok(FileLock { _file: None })
+    }
 
     /// Submit many requests at once and wait for all of them; returns one result per request,
     /// in order. Requests in one batch may complete in any order, so a batch must not read what

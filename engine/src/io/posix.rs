@@ -87,9 +87,50 @@ macro_rules! real_dir_ops {
         fn sync_dir(&self, dir: &std::path::Path) -> $crate::io::Result<()> {
             $crate::io::posix::sync_dir(dir)
         }
+
+        fn lock(&self, path: &std::path::Path) -> $crate::io::Result<$crate::io::FileLock> {
+            $crate::io::posix::lock_file(path)
+        }
     };
 }
 pub(crate) use real_dir_ops;
+
+/// `flock(LOCK_EX | LOCK_NB)` on `path`, created if missing; the holder's pid is written into
+/// the file so that the error can name it.
+pub(crate) fn lock_file(path: &Path) -> Result<crate::io::FileLock> {
+    use std::io::{Read, Seek, Write};
+    let mut file = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| IoError::from_os("lock", path, e))?;
+    // SAFETY: a plain system call on a descriptor we own; no memory is passed.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if rc != 0 {
+        let err = std::io::Error::last_os_error();
+        if err.raw_os_error() == Some(libc::EWOULDBLOCK) {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            let holder = holder.trim();
+            return Err(IoError::Locked {
+                path: path.to_path_buf(),
+                holder: if holder.is_empty() {
+                    "?".into()
+                } else {
+                    holder.into()
+                },
+            });
+        }
+        return Err(IoError::from_os("lock", path, err));
+    }
+    // Only a note for the error message of whoever comes next: failing to write it is harmless.
+    let _ = file.set_len(0);
+    let _ = file.rewind();
+    let _ = write!(file, "{}", std::process::id());
+    Ok(crate::io::FileLock { _file: Some(file) })
+}
 
 pub(crate) fn list_dir(dir: &Path) -> Result<Vec<String>> {
     let rd = fs::read_dir(dir).map_err(|e| IoError::from_os("list", dir, e))?;

@@ -84,6 +84,9 @@ struct DbInner {
     bg_cv: Condvar,
     shutdown: AtomicBool,
     closed: AtomicBool,
+    /// `LOCK` in the directory, held until the database is closed: a second process opening
+    /// it would write the same WAL and tables.
+    dir_lock: Mutex<Option<crate::io::FileLock>>,
 }
 
 /// An open LSM database. Cheap to share behind an `Arc`; every method takes `&self`.
@@ -358,7 +361,10 @@ impl Db {
             let _ = h.join();
         }
         let mut w = lock(&self.inner.write);
-        self.inner.sync_locked(&mut w)
+        let synced = self.inner.sync_locked(&mut w);
+        // Nothing writes any more: another opener may have the directory.
+        lock(&self.inner.dir_lock).take();
+        synced
     }
 }
 
@@ -372,6 +378,7 @@ impl Db {
         if let Some(h) = lock(&self.bg).take() {
             let _ = h.join();
         }
+        lock(&self.inner.dir_lock).take();
     }
 }
 
@@ -447,6 +454,7 @@ impl DbInner {
                 fs.sync_dir(parent)?;
             }
         }
+        let lock = fs.lock(&dir.join("LOCK"))?;
         let mut names = fs.list(&dir)?;
         let cache = Arc::new(BlockCache::new(opts.block_cache_bytes));
         let stats = Arc::new(Stats::default());
@@ -630,6 +638,7 @@ impl DbInner {
             shutdown: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             opts,
+            dir_lock: Mutex::new(Some(lock)),
         })
     }
 
