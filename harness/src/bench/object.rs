@@ -65,6 +65,10 @@ pub struct ObjectBenchArgs {
     /// Directory for the stores. Default: a fresh ./seedbed-bench-object-<pid>, removed after.
     #[arg(long)]
     pub dir: Option<PathBuf>,
+    /// Keep each store (DIR/store-BACKEND-SIZE, with its bucket `bench`) after the run, for
+    /// `seedbed object --store` to look into. Needs --dir.
+    #[arg(long, requires = "dir")]
+    pub keep: bool,
     /// Write one JSON record per case (JSON lines) to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -88,6 +92,7 @@ impl ObjectBenchArgs {
             sync: true,
             no_device: false,
             dir: None,
+            keep: false,
             json: None,
             quick: false,
         }
@@ -181,7 +186,9 @@ fn run_in(args: &ObjectBenchArgs, dir: &Path) -> anyhow::Result<Vec<ObjectRecord
         for &size in &args.sizes {
             let root = dir.join(format!("store-{backend}-{size}"));
             let (put, get) = run_size(args, fs.clone(), &root, size)?;
-            let _ = std::fs::remove_dir_all(&root);
+            if !args.keep {
+                let _ = std::fs::remove_dir_all(&root);
+            }
             let width = (args.k + args.m) as f64;
             let mk = |op: &str, h: &Histogram, secs: f64, limit: Option<f64>| ObjectRecord {
                 backend: backend.to_string(),
