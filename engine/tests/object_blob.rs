@@ -471,37 +471,76 @@ fn deleted_records_free_their_space_and_the_scan_steps_over_holes() {
         doomed.len()
     );
     assert_eq!(e.store.list().unwrap(), live);
-    // A later process starts a pack of its own.
-    let later = BlobStore::new(e.fs.clone(), e.store.layout().clone());
+    // While this store appends, a second one on the same disks does not: its small blobs get
+    // shard files of their own.
+    let layout = e.store.layout().clone();
+    let second = BlobStore::new(e.fs.clone(), layout.clone());
+    let (own, _) = second
+        .write(&DataId([199; 16]), &mut &[4u8; 100][..], 100, false)
+        .unwrap();
+    assert!(own.pack_place().is_none(), "{own}");
+    live.insert(own);
+    drop(second);
+    // Once the first store is gone, a later one continues its pack after the last record.
+    let Env { store, fs, _tmp } = e;
+    drop(store);
+    let later = BlobStore::new(fs.clone(), layout.clone());
     let (id, _) = later
         .write(&DataId([200; 16]), &mut &[5u8; 100][..], 100, false)
         .unwrap();
-    assert_ne!(
-        id.pack_place().unwrap().pack,
-        all[0].0.pack_place().unwrap().pack
+    let (first_place, last_place) = (
+        all[0].0.pack_place().unwrap(),
+        all[119].0.pack_place().unwrap(),
     );
+    let place = id.pack_place().unwrap();
+    assert_eq!(place.pack, first_place.pack);
+    assert_eq!(place.offset, last_place.offset + record);
     live.insert(id);
     assert_eq!(later.list().unwrap(), live);
     for (id, data) in all.iter().filter(|(id, _)| live.contains(id)) {
-        assert_eq!(&read_all(&e, id, data.len() as u64).unwrap(), data);
+        let mut out = Vec::new();
+        later
+            .read_range(id, data.len() as u64, 0, data.len() as u64, &mut out)
+            .unwrap();
+        assert_eq!(&out, data);
     }
-    // Once every record of the first pack is gone, the sweep removes its files; the pack the
-    // later store appends to stays, even when it holds nothing.
-    assert_eq!(later.remove_empty_packs().unwrap(), 0);
-    for (id, _) in all.iter().filter(|(id, _)| live.contains(id)) {
-        later.delete(id).unwrap();
+    drop(later);
+    // With a 16 KiB limit a pack takes four of these records. Packs left with no record are
+    // removed by the sweep; the one being appended to stays even when it holds nothing.
+    let small = BlobStore::new(fs.clone(), layout).with_pack_limit(16 << 10);
+    let mut fresh = Vec::new();
+    for n in 0..8u8 {
+        let (id, _) = small
+            .write(&DataId([210 + n; 16]), &mut &[n; 6000][..], 6000, false)
+            .unwrap();
+        fresh.push(id);
     }
-    let spare = BlobStore::new(e.fs.clone(), e.store.layout().clone());
-    let (idle, _) = spare
-        .write(&DataId([201; 16]), &mut &[1u8; 10][..], 10, false)
-        .unwrap();
-    spare.delete(&idle).unwrap();
+    let packs: Vec<u32> = fresh
+        .iter()
+        .map(|id| id.pack_place().unwrap().pack)
+        .collect();
     assert_eq!(
-        spare.remove_empty_packs().unwrap(),
-        1,
-        "the first pack only"
+        packs,
+        [1, 1, 1, 1, 2, 2, 2, 2],
+        "a new pack (the old one is over the limit)"
     );
+    for id in live
+        .iter()
+        .filter(|id| id.pack_place().is_some())
+        .chain(&fresh[..5])
+    {
+        small.delete(id).unwrap();
+    }
+    assert_eq!(small.remove_empty_packs().unwrap(), 2, "packs 0 and 1");
     assert!(!pack.exists());
-    assert_eq!(spare.list().unwrap(), BTreeSet::from([id]));
-    assert!(e.fs.exists(&spare.shard_location(&idle, 0).path).unwrap());
+    let left: BTreeSet<DataId> = fresh[5..].iter().copied().chain([own]).collect();
+    assert_eq!(small.list().unwrap(), left);
+    for id in &fresh[5..] {
+        small.delete(id).unwrap();
+    }
+    assert_eq!(
+        small.remove_empty_packs().unwrap(),
+        0,
+        "pack 2 is being appended to"
+    );
 }

@@ -29,7 +29,7 @@ use std::sync::Mutex;
 mod pack;
 mod write;
 
-pub use pack::{PackPlace, PACK_BLOB_MAX};
+pub use pack::{PackPlace, PACK_BLOB_MAX, PACK_LIMIT};
 
 use super::erasure::Codec;
 use super::layout::{Layout, Stripe};
@@ -140,8 +140,10 @@ pub struct BlobStore {
     direct_ok: AtomicBool,
     /// Large aligned buffers kept from one PUT to the next (see `write.rs`).
     buffers: Mutex<Vec<AlignedBuf>>,
-    /// The pack small blobs are appended to (see `pack.rs`); made on the first one.
-    packs: Mutex<Option<pack::PackWriter>>,
+    /// Whether and where small blobs are appended (see `pack.rs`); decided on the first one.
+    packs: Mutex<pack::Packing>,
+    /// Bytes a pack takes before the next is started.
+    pack_limit: u64,
 }
 
 /// Where one shard of a blob is: a shard file of its own, or a record of a pack file.
@@ -200,8 +202,16 @@ impl BlobStore {
             layout,
             direct_ok: AtomicBool::new(true),
             buffers: Mutex::new(Vec::new()),
-            packs: Mutex::new(None),
+            packs: Mutex::new(pack::Packing::Unopened),
+            pack_limit: PACK_LIMIT,
         }
+    }
+
+    /// Start a new pack once one holds `bytes` (default [`PACK_LIMIT`], 1 GiB). Smaller packs
+    /// mean more files; larger ones, longer scans of one file.
+    pub fn with_pack_limit(mut self, bytes: u64) -> Self {
+        self.pack_limit = bytes.max(1);
+        self
     }
 
     /// The store's layout.

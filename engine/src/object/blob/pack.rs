@@ -19,11 +19,13 @@
 //!   custom layout) holding the pack number and the record's offset, plus 28 random bits from
 //!   the fresh UUIDv7 the store made for the PUT. The record's header and trailer hold the full
 //!   id, so a stale or forged id can never read another blob's bytes.
-//! - **Appending.** Offsets are reserved under a mutex; the writes themselves go out in parallel
-//!   from any number of PUTs. Each process starts a new pack (created with `create_new`, so two
-//!   processes never share one), and a pack that reaches [`PACK_ROLL`] bytes is followed by the
-//!   next. A new pack's files and directory entries are synced before any record goes in: a
-//!   PUT's own `fdatasync`s then make it durable.
+//! - **Appending.** One store at a time appends: the one holding `disk0/packs/LOCK`
+//!   ([`crate::io::Fs::lock`]; a second store on the same disks gives small blobs shard files of
+//!   their own instead). It continues the newest pack after its longest file's end, so one
+//!   `seedbed object put` after another fills one pack; a pack that reaches [`PACK_LIMIT`]
+//!   bytes is followed by the next. Offsets are reserved under a mutex; the writes themselves go
+//!   out in parallel from any number of PUTs. A pack's files and directory entries are synced
+//!   before any record goes in: a PUT's own `fdatasync`s then make it durable.
 //! - **Deleting.** The record's range is punched out of every pack file
 //!   (`fallocate(PUNCH_HOLE)`): the blocks go back to the file system and the range reads as
 //!   zeros. No file is created or removed.
@@ -40,7 +42,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use super::{BlobError, BlobStore, DataId};
-use crate::io::{FileHandle, OpenOptions};
+use crate::io::{FileHandle, FileLock, IoError, OpenOptions};
 use crate::object::shard::{ChecksumTable, ShardHeader, HEADER_BYTES};
 
 /// Blobs of at most this many bytes (and one stripe) are written to packs. Larger ones get
@@ -48,8 +50,9 @@ use crate::object::shard::{ChecksumTable, ShardHeader, HEADER_BYTES};
 /// own can be written with direct I/O.
 pub const PACK_BLOB_MAX: u64 = 256 << 10;
 
-/// A pack takes records until it holds this many bytes; then the next pack is started.
-const PACK_ROLL: u64 = 1 << 30;
+/// A pack takes records until it holds this many bytes; then the next pack is started
+/// (see [`BlobStore::with_pack_limit`]).
+pub const PACK_LIMIT: u64 = 1 << 30;
 
 /// Records start at multiples of this (the direct-I/O and file-system block size).
 const RECORD_ALIGN: u64 = 4096;
@@ -95,12 +98,25 @@ impl DataId {
     }
 }
 
-/// The pack this process appends to.
+/// The pack this store appends to.
 #[derive(Debug)]
 pub(super) struct PackWriter {
     pack: u32,
     files: Vec<FileHandle>,
     next: u64,
+}
+
+/// Whether this store appends to the packs.
+#[derive(Debug, Default)]
+pub(super) enum Packing {
+    /// No small blob written yet: undecided.
+    #[default]
+    Unopened,
+    /// This store holds the packs' lock (`disk0/packs/LOCK`) and appends to `writer`.
+    Appending { writer: PackWriter, _lock: FileLock },
+    /// Another store holds the lock (another process, or a second `BlobStore` on the same
+    /// disks): this one gives small blobs shard files of their own, as it does large ones.
+    Elsewhere,
 }
 
 impl BlobStore {
@@ -127,30 +143,84 @@ impl BlobStore {
         self.pack_dir(shard).join(format!("{pack:08x}.{shard}"))
     }
 
-    /// Reserve a record of `size` bytes' blob: its id (made from `fresh`), and the pack files
-    /// to write it to at `id.pack_place().offset`.
+    /// Reserve a record for a blob of `size` bytes: its id (made from `fresh`), and the pack
+    /// files to write it to at `id.pack_place().offset`. `None` when another store appends to
+    /// the packs (the blob then gets shard files of its own).
     pub(super) fn reserve_record(
         &self,
         fresh: &DataId,
         size: u64,
-    ) -> Result<(DataId, Vec<FileHandle>), BlobError> {
+    ) -> Result<Option<(DataId, Vec<FileHandle>)>, BlobError> {
         let len = self.record_len(size);
-        let mut w = self.packs.lock().unwrap_or_else(|p| p.into_inner());
-        let full = w.as_ref().is_some_and(|w| w.next + len > PACK_ROLL);
-        if w.is_none() || full {
-            let from = match w.as_ref() {
-                Some(w) => w.pack + 1,
-                None => self.pack_numbers()?.last().map_or(0, |n| n + 1),
-            };
-            *w = Some(self.create_pack(from)?);
+        let mut packing = self.packs.lock().unwrap_or_else(|p| p.into_inner());
+        if let Packing::Unopened = *packing {
+            *packing = self.start_packing()?;
         }
-        let w = w.as_mut().expect("a pack is open");
-        let place = PackPlace {
-            pack: w.pack,
-            offset: w.next,
+        let Packing::Appending { writer, .. } = &mut *packing else {
+            return Ok(None);
         };
-        w.next += len;
-        Ok((DataId::packed(place, fresh), w.files.clone()))
+        if writer.next > 0 && writer.next + len > self.pack_limit {
+            *writer = self.create_pack(writer.pack + 1)?;
+        }
+        let place = PackPlace {
+            pack: writer.pack,
+            offset: writer.next,
+        };
+        writer.next += len;
+        Ok(Some((DataId::packed(place, fresh), writer.files.clone())))
+    }
+
+    /// Take the packs' lock and open the pack to append to: the newest one, after its last
+    /// record, while it is under the limit; else a new one.
+    fn start_packing(&self) -> Result<Packing, BlobError> {
+        for i in 0..self.layout.width() {
+            crate::io::create_dir_all_durable(&*self.fs, &self.pack_dir(i))?;
+        }
+        let lock = match self.fs.lock(&self.pack_dir(0).join("LOCK")) {
+            Ok(l) => l,
+            Err(IoError::Locked { .. }) => return Ok(Packing::Elsewhere),
+            Err(e) => return Err(e.into()),
+        };
+        let writer = match self.pack_numbers()?.last() {
+            Some(&newest) => {
+                let w = self.reopen_pack(newest)?;
+                if w.next < self.pack_limit {
+                    w
+                } else {
+                    self.create_pack(newest + 1)?
+                }
+            }
+            None => self.create_pack(0)?,
+        };
+        Ok(Packing::Appending {
+            writer,
+            _lock: lock,
+        })
+    }
+
+    /// Open pack `pack` to append after everything in it: past the end of its longest file (a
+    /// record torn by a crash lies before that, and the orphan sweep frees it). A pack file
+    /// lost with its disk is created again, empty; scrub rebuilds its records.
+    fn reopen_pack(&self, pack: u32) -> Result<PackWriter, BlobError> {
+        let opts = OpenOptions {
+            create: true,
+            ..OpenOptions::read_write()
+        };
+        let mut files = Vec::with_capacity(self.layout.width());
+        let mut end = 0;
+        for i in 0..self.layout.width() {
+            let f = self.fs.open(&self.pack_path(pack, i), opts)?;
+            end = end.max(f.len()?);
+            f.sync_all()?;
+            files.push(f);
+        }
+        let dirs: Vec<PathBuf> = (0..self.layout.width()).map(|i| self.pack_dir(i)).collect();
+        crate::io::sync_dirs(&*self.fs, &dirs)?;
+        Ok(PackWriter {
+            pack,
+            files,
+            next: end.next_multiple_of(RECORD_ALIGN),
+        })
     }
 
     /// Create the K + M files of the first pack numbered `from` or above that no one has
@@ -158,9 +228,6 @@ impl BlobStore {
     fn create_pack(&self, from: u32) -> Result<PackWriter, BlobError> {
         let width = self.layout.width();
         let dirs: Vec<PathBuf> = (0..width).map(|i| self.pack_dir(i)).collect();
-        for d in &dirs {
-            crate::io::create_dir_all_durable(&*self.fs, d)?;
-        }
         let mut pack = from;
         'numbers: loop {
             let mut files = Vec::with_capacity(width);
@@ -171,7 +238,7 @@ impl BlobStore {
                 {
                     Ok(f) => files.push(f),
                     Err(e) if e.is_already_exists() => {
-                        // Another process (or a leftover): leave it, try the next number.
+                        // A leftover of an interrupted creation: leave it, try the next number.
                         for j in 0..i {
                             let _ = self.fs.remove_file(&self.pack_path(pack, j));
                         }
@@ -295,14 +362,24 @@ impl BlobStore {
 
     /// Remove every pack that holds no record any more — all its files are holes, or empty
     /// (a pack created by a process that wrote nothing before it stopped). The pack this store
-    /// appends to stays. Returns how many packs were removed.
+    /// appends to stays, and nothing is removed while another store appends. Returns how many
+    /// packs were removed.
     pub fn remove_empty_packs(&self) -> Result<u64, BlobError> {
-        let current = self
-            .packs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-            .map(|w| w.pack);
+        let packing = self.packs.lock().unwrap_or_else(|p| p.into_inner());
+        let (current, _lock) = match &*packing {
+            Packing::Appending { writer, .. } => (Some(writer.pack), None),
+            Packing::Elsewhere => return Ok(0),
+            Packing::Unopened => {
+                if !self.fs.exists(&self.pack_dir(0))? {
+                    return Ok(0);
+                }
+                match self.fs.lock(&self.pack_dir(0).join("LOCK")) {
+                    Ok(l) => (None, Some(l)),
+                    Err(IoError::Locked { .. }) => return Ok(0),
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        };
         let mut removed = 0;
         for pack in self.pack_numbers()? {
             if Some(pack) == current {

@@ -69,8 +69,11 @@ impl BlobStore {
             fresh.pack_place().is_none(),
             "a fresh blob id is a UUIDv7, not a pack id"
         );
-        let (id, files, direct) = if self.packs_blob(size) {
-            let (id, files) = self.reserve_record(fresh, size)?;
+        let record = match self.packs_blob(size) {
+            true => self.reserve_record(fresh, size)?,
+            false => None,
+        };
+        let (id, files, direct) = if let Some((id, files)) = record {
             (id, files, false)
         } else {
             let l = &self.layout;
