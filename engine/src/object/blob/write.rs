@@ -1,4 +1,5 @@
-//! The PUT data path: input → stripes → parity and CRCs → K + M shard files, durable.
+//! The PUT data path: input → stripes → parity and CRCs → K + M shard files (or, for a small
+//! blob, one record in each of K + M pack files: `pack.rs`), durable.
 //!
 //! What it costs, and what this file does about each part (figures: docs/benchmarks.md):
 //!
@@ -14,10 +15,13 @@
 //!   I/O (tmpfs) is detected on the first PUT and buffered I/O is used from then on.
 //! - **Requests.** One batched submission per stripe (all K + M blocks). The last stripe's block
 //!   carries the checksum trailer — and for a one-stripe object the header too — so a small
-//!   object is one write per shard file. With direct I/O that last write is padded with zeros to
+//!   object is one write per shard file or pack file. With direct I/O that last write is padded with zeros to
 //!   4096 bytes; nothing reads past the trailer, whose offset follows from the object size.
-//! - **Sync.** The K + M `fdatasync`s, then the directory syncs, are issued concurrently
+//! - **Sync.** The K + M `fdatasync`s, then the directory syncs (none for a pack record: the
+//!   pack's entries were made durable when it was opened), are issued concurrently
 //!   ([`crate::io::sync_data_all`]) so the device and the journal see them together.
+//! - **Files.** Creating K + M files is most of a small PUT's cost (and unlinking them most of a
+//!   DELETE's), which is why blobs up to 256 KiB go to pack records instead.
 
 use std::io::Read;
 use std::sync::atomic::Ordering;
