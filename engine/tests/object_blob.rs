@@ -83,8 +83,8 @@ fn round_trip_and_ranges() {
                 true,
             )
             .unwrap();
-        // One stripe (32 KiB here) or less goes to a pack; more gets shard files of its own.
-        assert_eq!(id.pack_place().is_some(), size <= 32_768, "size {size}");
+        // Less than a full stripe (32 KiB here) goes to a pack; more gets shard files of its own.
+        assert_eq!(id.pack_place().is_some(), size < 32_768, "size {size}");
         assert_eq!(digest.size, size as u64);
         assert_eq!(read_all(&e, &id, size as u64).unwrap(), data);
         for _ in 0..20 {
@@ -392,7 +392,7 @@ fn packed_blobs_heal_in_place_and_survive_a_lost_pack_file() {
     let e = env(4, 2, 4096);
     let mut rng = DetRng::new(6);
     let mut blobs = Vec::new();
-    for (n, size) in [1usize, 4000, 16_384, 0, 9000].into_iter().enumerate() {
+    for (n, size) in [1usize, 4000, 16_000, 0, 9000].into_iter().enumerate() {
         let data = random(&mut rng, size);
         let (id, _) = e
             .store
@@ -413,7 +413,7 @@ fn packed_blobs_heal_in_place_and_survive_a_lost_pack_file() {
         .collect();
     assert_eq!(offsets.len(), blobs.len());
     let (sick, _) = &blobs[2];
-    corrupt_block(&e, sick, 16_384, 0, 1);
+    corrupt_block(&e, sick, 16_000, 0, 1);
     let lost = e.store.shard_location(sick, 0).path;
     e.fs.remove_file(&lost).unwrap();
     for (id, data) in &blobs {

@@ -6,7 +6,9 @@
 //! a store that has seen many deletes creates files ever more slowly (measured here: 3,700 PUT/s
 //! on a fresh file system falling to 300 PUT/s; docs/benchmarks.md).
 //!
-//! So a blob of at most [`PACK_BLOB_MAX`] bytes (one stripe) is written as a **record** at the
+//! So a blob shorter than one full stripe (and of at most [`PACK_BLOB_MAX`] bytes) — written
+//! through the page cache anyway, since only full stripes go out with direct I/O — is a
+//! **record** at the
 //! end of the store's current pack, one pack file per disk: `disk{i}/packs/{pack:08x}.{i}`. A
 //! record holds what the blob's shard file would have (header, shard block, checksum trailer;
 //! see `shard.rs`) but with the header unpadded — 64 bytes, not a 4096-byte block, since pack
@@ -45,10 +47,10 @@ use super::{BlobError, BlobStore, DataId};
 use crate::io::{FileHandle, FileLock, IoError, OpenOptions};
 use crate::object::shard::{ChecksumTable, ShardHeader, HEADER_BYTES};
 
-/// Blobs of at most this many bytes (and one stripe) are written to packs. Larger ones get
-/// files of their own: their per-file costs are small beside their data, and a file of one's
-/// own can be written with direct I/O.
-pub const PACK_BLOB_MAX: u64 = 256 << 10;
+/// Blobs of at most this many bytes, and shorter than one full stripe, are written to packs.
+/// Full stripes get files of their own, written with direct I/O; the cap keeps records "small"
+/// for layouts with very large shards.
+pub const PACK_BLOB_MAX: u64 = 4 << 20;
 
 /// A pack takes records until it holds this many bytes; then the next pack is started
 /// (see [`BlobStore::with_pack_limit`]).
@@ -122,7 +124,7 @@ pub(super) enum Packing {
 impl BlobStore {
     /// Whether a blob of `size` bytes goes to a pack.
     pub(super) fn packs_blob(&self, size: u64) -> bool {
-        size <= PACK_BLOB_MAX && self.layout.stripe_count(size) <= 1
+        size <= PACK_BLOB_MAX && size < self.layout.stripe_data_max()
     }
 
     /// Bytes a record of a `size`-byte blob spans (up to the next record).

@@ -21,7 +21,7 @@
 //!   pack's entries were made durable when it was opened), are issued concurrently
 //!   ([`crate::io::sync_data_all`]) so the device and the journal see them together.
 //! - **Files.** Creating K + M files is most of a small PUT's cost (and unlinking them most of a
-//!   DELETE's), which is why blobs up to 256 KiB go to pack records instead.
+//!   DELETE's), which is why blobs shorter than a full stripe go to pack records instead.
 
 use std::io::Read;
 use std::sync::atomic::Ordering;
