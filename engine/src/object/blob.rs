@@ -605,6 +605,9 @@ impl BlobStore {
         }
         let path = self.shard_path(id, shard);
         let tmp = self.heal_path(id, shard);
+        // A replaced disk starts empty: its directories come back first (durably, or the
+        // healed file could vanish with them in a crash).
+        crate::io::create_dir_all_durable(&*self.fs, &self.shard_dir(shard, id))?;
         let f = self.fs.open(&tmp, OpenOptions::create_truncate())?;
         f.write_at(&self.header(id, size, shard).encode(), 0)?;
         for (s, block) in blocks.iter().enumerate() {
