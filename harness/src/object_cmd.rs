@@ -24,10 +24,10 @@ pub struct ObjectArgs {
     #[arg(long, value_name = "DIR")]
     pub store: PathBuf,
     /// I/O backend for data and metadata: std, uring or mmap.
-    #[arg(long, default_value = "std")]
+    #[arg(long, default_value = "std", global = true)]
     pub io: BackendKind,
-    /// Print machine-readable JSON instead of text.
-    #[arg(long)]
+    /// Print machine-readable JSON instead of text (before or after the verb).
+    #[arg(long, global = true)]
     pub json: bool,
     #[command(subcommand)]
     pub verb: Verb,
