@@ -9,9 +9,10 @@
 //! So a blob shorter than one full stripe (and of at most [`PACK_BLOB_MAX`] bytes) — written
 //! through the page cache anyway, since only full stripes go out with direct I/O — is a
 //! **record** at the end of the store's current pack, one pack file per disk:
-//! `disk{i}/packs/{pack:08x}.{i}`. A record holds what the blob's shard file would have (header, shard block, checksum trailer;
-//! see `shard.rs`) but with the header unpadded — 64 bytes, not a 4096-byte block, since pack
-//! writes are buffered and need no alignment; so a 4 KiB object takes one 4 KiB block per disk.
+//! `disk{i}/packs/{pack:08x}.{i}`. A record holds what the blob's shard file would have
+//! (header, shard block, checksum trailer; see `shard.rs`) but with the header unpadded — 64
+//! bytes, not a 4096-byte block, since pack writes are buffered and need no alignment; so a
+//! 4 KiB object takes one 4 KiB block per disk.
 //! Records start at 4096-aligned offsets — **the same offset in all K + M pack files**, so one
 //! offset locates the whole stripe. The read, verify and heal code is the shard-file code
 //! with the record's [`super::ShardFrame`].

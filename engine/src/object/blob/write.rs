@@ -15,8 +15,9 @@
 //!   I/O (tmpfs) is detected on the first PUT and buffered I/O is used from then on.
 //! - **Requests.** One batched submission per stripe (all K + M blocks). The last stripe's block
 //!   carries the checksum trailer — and for a one-stripe object the header too — so a small
-//!   object is one write per shard file or pack file. With direct I/O that last write is padded with zeros to
-//!   4096 bytes; nothing reads past the trailer, whose offset follows from the object size.
+//!   object is one write per shard file or pack file. With direct I/O that last write is padded
+//!   with zeros to 4096 bytes; nothing reads past the trailer, whose offset follows from the
+//!   object size.
 //! - **Sync.** The K + M `fdatasync`s, then the directory syncs (none for a pack record: the
 //!   pack's entries were made durable when it was opened), are issued concurrently
 //!   ([`crate::io::sync_data_all`]) so the device and the journal see them together.
@@ -73,9 +74,10 @@ impl BlobStore {
             fresh.pack_place().is_none(),
             "a fresh blob id is a UUIDv7, not a pack id"
         );
-        let record = match self.packs_blob(size) {
-            true => self.reserve_record(fresh, size)?,
-            false => None,
+        let record = if self.packs_blob(size) {
+            self.reserve_record(fresh, size)?
+        } else {
+            None
         };
         let (id, files, direct) = if let Some((id, files)) = record {
             (id, files, false)
