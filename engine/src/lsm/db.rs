@@ -720,6 +720,10 @@ impl DbInner {
         // crash then loses nothing; only a machine crash can lose unsynced writes.
         if let Err(e) = w.wal.add_record(&rep).and_then(|_| w.wal.flush()) {
             // The log may now hold a partial record: refuse further writes until reopened.
+            // And drop what did not reach the file: a later sync (at close) must not write a
+            // record whose write was reported as failed — requests answered since then did
+            // not see it, and a restart would replay it.
+            w.wal.discard_unwritten();
             self.set_bg_error(&e);
             return Err(e);
         }

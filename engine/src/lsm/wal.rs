@@ -190,6 +190,13 @@ impl WalWriter {
         Ok(())
     }
 
+    /// Forget the encoded bytes not yet written (after a failed write). The writer must not
+    /// append again: its block position no longer matches the file. The database stops
+    /// accepting writes after a failed one, so nothing does.
+    pub fn discard_unwritten(&mut self) {
+        self.buf.clear();
+    }
+
     /// Write buffered bytes and make everything appended so far durable.
     pub fn sync(&mut self) -> Result<()> {
         self.flush()?;

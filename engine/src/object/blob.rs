@@ -140,6 +140,8 @@ pub struct BlobStore {
     direct_ok: AtomicBool,
     /// Large aligned buffers kept from one PUT to the next (see `write.rs`).
     buffers: Mutex<Vec<AlignedBuf>>,
+    /// Fan-out directories whose entries this store has seen synced (see `open_new_shard`).
+    durable_fanouts: Mutex<BTreeSet<PathBuf>>,
     /// Whether and where small blobs are appended (see `pack.rs`); decided on the first one.
     packs: Mutex<pack::Packing>,
     /// Bytes a pack takes before the next is started.
@@ -202,6 +204,7 @@ impl BlobStore {
             layout,
             direct_ok: AtomicBool::new(true),
             buffers: Mutex::new(Vec::new()),
+            durable_fanouts: Mutex::new(BTreeSet::new()),
             packs: Mutex::new(pack::Packing::Unopened),
             pack_limit: PACK_LIMIT,
         }
@@ -253,8 +256,8 @@ impl BlobStore {
         Ok(())
     }
 
-    /// Create shard file `shard` of a new blob, making its fan-out directory (durably) if this
-    /// is the first blob in it.
+    /// Create shard file `shard` of a new blob, first making sure (once per store) that its
+    /// fan-out directory exists and its entry is durable.
     fn open_new_shard(
         &self,
         id: &DataId,
@@ -266,16 +269,25 @@ impl BlobStore {
             direct,
             ..OpenOptions::create_new()
         };
-        match self.fs.open(&path, opts) {
-            Err(e) if e.is_not_found() => {
-                let dir = self.shard_dir(shard, id);
-                self.fs.create_dir_all(&dir)?;
-                self.fs
-                    .sync_dir(dir.parent().expect("fan-out dir has a parent"))?;
-                Ok(self.fs.open(&path, opts)?)
-            }
-            other => Ok(other?),
+        let dir = self.shard_dir(shard, id);
+        let known = self
+            .durable_fanouts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&dir);
+        if !known {
+            // Made now, or found: either way sync its entry once per store. Found is not
+            // enough — an earlier PUT may have made it and failed that sync, leaving the entry
+            // pending (and every file in it at the mercy of a crash).
+            self.fs.create_dir_all(&dir)?;
+            self.fs
+                .sync_dir(dir.parent().expect("fan-out dir has a parent"))?;
+            self.durable_fanouts
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(dir);
         }
+        Ok(self.fs.open(&path, opts)?)
     }
 
     /// The blob's shard files, each opened when first needed.

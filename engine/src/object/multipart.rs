@@ -105,10 +105,9 @@ impl ObjectStore {
                 Some(v) => Some(meta::from_json(&pk, &v).map_err(ObjectError::Internal)?),
                 None => None,
             };
-            if let Err(e) = self.meta_commit(vec![(pk, Some(meta::to_json(&part)))]) {
-                let _ = self.blobs.delete(&id);
-                return Err(e);
-            }
+            // On failure the part's record may still reach the metadata log (see `put_locked`):
+            // its blob stays for the orphan sweep to judge.
+            self.meta_commit(vec![(pk, Some(meta::to_json(&part)))])?;
             (
                 old.map(|p| Segment {
                     data_id: p.data_id,

@@ -414,6 +414,11 @@ impl ObjectStore {
         };
         match self.commit_version(bucket, new, opts, Vec::new(), None) {
             Ok(r) => Ok(r),
+            // The metadata engine failed: whether the version reached its log is unknown (a
+            // failed write or sync may still land, and does after a restart). Freeing the
+            // blob now could leave a visible version without data; the orphan sweep at the
+            // next open knows which it is.
+            Err(e @ ObjectError::Internal(_)) => Err(e),
             Err(e) => {
                 let _ = self.blobs.delete(&id);
                 Err(e)

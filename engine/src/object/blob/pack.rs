@@ -178,6 +178,10 @@ impl BlobStore {
         for i in 0..self.layout.width() {
             crate::io::create_dir_all_durable(&*self.fs, &self.pack_dir(i))?;
         }
+        // Sync each `packs` directory's entry even when it already existed: an earlier attempt
+        // may have created it and then failed its sync, leaving the entry pending — and a
+        // crash would take every record in it along.
+        crate::io::sync_dirs(&*self.fs, &self.layout.disks)?;
         let lock = match self.fs.lock(&self.pack_dir(0).join("LOCK")) {
             Ok(l) => l,
             Err(IoError::Locked { .. }) => return Ok(Packing::Elsewhere),
