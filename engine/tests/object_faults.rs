@@ -12,7 +12,8 @@
 //! - with reads that fail or flip bits, every GET returns the exact bytes or an error, and a
 //!   healing scrub damages nothing.
 //!
-//! `SEEDBED_OBJECT_FAULT_SEEDS=N` sets how many seeds run (default 60).
+//! `SEEDBED_OBJECT_FAULT_SEEDS=N` sets how many seeds run (default 60);
+//! `SEEDBED_FAULT_TRACE=1` prints each failed request and its error.
 
 use std::collections::BTreeMap;
 use std::path::Path;
