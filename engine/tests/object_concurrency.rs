@@ -5,38 +5,13 @@
 //! scrub finds nothing wrong.
 
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::sync::Arc;
 
+mod common;
+
+use common::real_store;
 use rand::RngCore;
-use seedbed_engine::clock::VirtualClock;
-use seedbed_engine::io::{posix::PosixFs, FsHandle};
-use seedbed_engine::lsm::Options;
-use seedbed_engine::object::{lsm_meta, ObjectStore, PutOptions, StoreOptions};
+use seedbed_engine::object::{ObjectStore, PutOptions};
 use seedbed_engine::rng::DetRng;
-
-fn open(root: &Path, create: bool) -> ObjectStore {
-    let fs: FsHandle = Arc::new(PosixFs::new());
-    let clock = Arc::new(VirtualClock::new());
-    let meta = lsm_meta::open_with(
-        fs.clone(),
-        &root.join("meta"),
-        Options::small_for_tests(),
-        clock.clone(),
-    )
-    .unwrap();
-    let opts = StoreOptions {
-        sync: false,
-        ..StoreOptions::default()
-    };
-    let rng = DetRng::new(17);
-    if create {
-        // K = 4, M = 2, 4 KiB shards: objects under 16 KiB are pack records.
-        ObjectStore::create(fs, root, 4, 2, 4096, None, meta, clock, rng, opts).unwrap()
-    } else {
-        ObjectStore::open(fs, root, meta, clock, rng, opts).unwrap()
-    }
-}
 
 #[test]
 fn concurrent_writers_leave_exactly_what_they_acknowledged() {
@@ -45,7 +20,7 @@ fn concurrent_writers_leave_exactly_what_they_acknowledged() {
         .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
         .unwrap();
     let root = tmp.path().join("store");
-    let store = open(&root, true);
+    let store = real_store(&root, true, 17);
     store.create_bucket("data").unwrap();
     const THREADS: u64 = 4;
     const OPS: usize = 150;
@@ -116,7 +91,7 @@ fn concurrent_writers_leave_exactly_what_they_acknowledged() {
     };
     check(&store);
     drop(store);
-    let store = open(&root, false);
+    let store = real_store(&root, false, 17);
     check(&store);
     assert_eq!(store.remove_orphans().unwrap(), 0);
     let report = store.scrub(false, &mut |_, _| {}).unwrap();

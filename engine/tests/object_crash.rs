@@ -9,19 +9,20 @@
 //! `SEEDBED_OBJECT_CRASH_SEEDS=N` sets seeds per crash point (default 4). A failure prints the
 //! scenario, crash point and seed.
 
+mod common;
+
 use std::any::Any;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
+use common::sim_store;
 use seedbed_engine::io::sim::{SimConfig, SimFs};
 use seedbed_engine::io::{
     BackendKind, File, FileHandle, Fs, FsHandle, IoError, IoOp, OpenOptions, Result,
 };
-use seedbed_engine::lsm::{MaintenanceMode, Options};
-use seedbed_engine::object::{lsm_meta, ListOptions, ObjectStore, PutOptions, StoreOptions};
-use seedbed_engine::rng::DetRng;
+use seedbed_engine::object::{ListOptions, ObjectStore, PutOptions};
 
 /// A file system that works for `budget` more I/O calls, then fails every call: the moment the
 /// power goes out. Each request in a batch counts on its own, so a batch can be cut part-way.
@@ -204,45 +205,6 @@ const SCENARIOS: [Scenario; 6] = [
     Scenario::CompleteMultipart,
 ];
 
-fn meta_options() -> Options {
-    Options {
-        maintenance: MaintenanceMode::Manual,
-        write_buffer_bytes: 8 << 10,
-        ..Options::small_for_tests()
-    }
-}
-
-fn open_store(
-    fs: &FsHandle,
-    sim: &SimFs,
-    create: bool,
-) -> std::result::Result<ObjectStore, String> {
-    let root = Path::new("/store");
-    let meta = lsm_meta::open_with(fs.clone(), &root.join("meta"), meta_options(), sim.clock())?;
-    let opts = StoreOptions {
-        sync: true,
-        min_part_size: 1,
-    };
-    let rng = DetRng::new(sim.seed()).fork("store");
-    if create {
-        ObjectStore::create(
-            fs.clone(),
-            root,
-            2,
-            1,
-            4096,
-            None,
-            meta,
-            sim.clock(),
-            rng,
-            opts,
-        )
-    } else {
-        ObjectStore::open(fs.clone(), root, meta, sim.clock(), rng, opts)
-    }
-    .map_err(|e| e.to_string())
-}
-
 /// A multipart upload in progress: its id and the (part number, ETag) of each part.
 type Upload = Option<(String, Vec<(u32, String)>)>;
 
@@ -382,7 +344,7 @@ fn run(scenario: Scenario, z: Sizes, steps: i64, seed: u64) -> std::result::Resu
         inner: sim.clone(),
         budget: budget.clone(),
     });
-    let store = open_store(&fs, &sim, true)?;
+    let store = sim_store(&fs, &sim, true)?;
     let (before, upload) = setup(&store, scenario, z);
     budget.store(steps, Ordering::SeqCst);
     let result = operate(&store, scenario, &before, &upload, z);
@@ -392,7 +354,7 @@ fn run(scenario: Scenario, z: Sizes, steps: i64, seed: u64) -> std::result::Resu
     drop(store);
     sim.crash();
     budget.store(i64::MAX, Ordering::SeqCst);
-    let store = open_store(&fs, &sim, false).map_err(|e| format!("reopen after crash: {e}"))?;
+    let store = sim_store(&fs, &sim, false).map_err(|e| format!("reopen after crash: {e}"))?;
     let seen = visible(&store)?;
     let want_before = normalise(&before);
     let want_after = result.as_ref().map(normalise).ok();

@@ -3,38 +3,12 @@
 //! exact, scrub rebuilds everything (pack files included), and a second scrub finds nothing.
 //! Losing M + 1 disks fails GETs with an error naming the object, never with wrong bytes.
 
-use std::path::Path;
-use std::sync::Arc;
+mod common;
 
+use common::real_store;
 use rand::RngCore;
-use seedbed_engine::clock::VirtualClock;
-use seedbed_engine::io::{posix::PosixFs, FsHandle};
-use seedbed_engine::lsm::Options;
-use seedbed_engine::object::{lsm_meta, ObjectError, ObjectStore, PutOptions, StoreOptions};
+use seedbed_engine::object::{ObjectError, ObjectStore, PutOptions};
 use seedbed_engine::rng::DetRng;
-
-fn open(root: &Path, create: bool) -> ObjectStore {
-    let fs: FsHandle = Arc::new(PosixFs::new());
-    let clock = Arc::new(VirtualClock::new());
-    let meta = lsm_meta::open_with(
-        fs.clone(),
-        &root.join("meta"),
-        Options::small_for_tests(),
-        clock.clone(),
-    )
-    .unwrap();
-    let opts = StoreOptions {
-        sync: false,
-        ..StoreOptions::default()
-    };
-    let rng = DetRng::new(11);
-    if create {
-        // K = 4, M = 2, 4 KiB shards: full stripes are 16 KiB.
-        ObjectStore::create(fs, root, 4, 2, 4096, None, meta, clock, rng, opts).unwrap()
-    } else {
-        ObjectStore::open(fs, root, meta, clock, rng, opts).unwrap()
-    }
-}
 
 fn get(store: &ObjectStore, key: &str) -> Result<Vec<u8>, ObjectError> {
     let mut out = Vec::new();
@@ -52,7 +26,7 @@ fn losing_m_disks_loses_nothing_and_scrub_rebuilds_them() {
     let mut rng = DetRng::new(3);
     let mut objects = Vec::new();
     {
-        let store = open(&root, true);
+        let store = real_store(&root, true, 11);
         store.create_bucket("data").unwrap();
         // Sizes on both sides of a full stripe (16 KiB): pack records and shard files.
         for (i, size) in [0usize, 1, 100, 4096, 9000, 16_383, 16_384, 50_000, 200_000]
@@ -85,7 +59,7 @@ fn losing_m_disks_loses_nothing_and_scrub_rebuilds_them() {
     for d in ["disk1", "disk4"] {
         std::fs::remove_dir_all(root.join(d)).unwrap();
     }
-    let store = open(&root, false);
+    let store = real_store(&root, false, 11);
     for (key, data) in objects.iter().filter(|(k, _)| !deleted(k)) {
         assert_eq!(&get(&store, key).unwrap(), data, "{key}");
     }
@@ -105,7 +79,7 @@ fn losing_m_disks_loses_nothing_and_scrub_rebuilds_them() {
     for d in ["disk0", "disk2", "disk5"] {
         std::fs::remove_dir_all(root.join(d)).unwrap();
     }
-    let store = open(&root, false);
+    let store = real_store(&root, false, 11);
     for (key, _) in objects.iter().filter(|(k, d)| !deleted(k) && !d.is_empty()) {
         match get(&store, key) {
             Err(e @ ObjectError::DataLoss { .. }) => {

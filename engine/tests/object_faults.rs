@@ -16,56 +16,22 @@
 //! `SEEDBED_FAULT_TRACE=1` prints each failed request and its error.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::Arc;
 
+mod common;
+
+use common::sim_store;
 use rand::RngCore;
 use seedbed_engine::io::sim::{SimConfig, SimFaults, SimFs};
 use seedbed_engine::io::FsHandle;
-use seedbed_engine::lsm::{MaintenanceMode, Options};
-use seedbed_engine::object::{
-    lsm_meta, ListOptions, ObjectError, ObjectStore, PutOptions, StoreOptions,
-};
+use seedbed_engine::object::{ListOptions, ObjectError, PutOptions};
 use seedbed_engine::rng::DetRng;
-
-fn open(fs: &FsHandle, sim: &SimFs, create: bool) -> Result<ObjectStore, String> {
-    let root = Path::new("/store");
-    let opts = Options {
-        maintenance: MaintenanceMode::Manual,
-        write_buffer_bytes: 8 << 10,
-        ..Options::small_for_tests()
-    };
-    let meta = lsm_meta::open_with(fs.clone(), &root.join("meta"), opts, sim.clock())?;
-    let store_opts = StoreOptions {
-        sync: true,
-        min_part_size: 1,
-    };
-    let rng = DetRng::new(sim.seed()).fork("store");
-    let store = if create {
-        // K = 2, M = 1, 4 KiB shards: objects under 8 KiB are pack records.
-        ObjectStore::create(
-            fs.clone(),
-            root,
-            2,
-            1,
-            4096,
-            None,
-            meta,
-            sim.clock(),
-            rng,
-            store_opts,
-        )
-    } else {
-        ObjectStore::open(fs.clone(), root, meta, sim.clock(), rng, store_opts)
-    };
-    store.map_err(|e| e.to_string())
-}
 
 /// One seed: returns how many PUTs were acknowledged and how many failed.
 fn run(seed: u64) -> Result<(usize, usize), String> {
     let sim = Arc::new(SimFs::new(seed, SimConfig::default()));
     let fs: FsHandle = sim.clone();
-    let store = open(&fs, &sim, true)?;
+    let store = sim_store(&fs, &sim, true)?;
     store.create_bucket("data").map_err(|e| e.to_string())?;
     sim.set_faults(SimFaults {
         write_eio: 0.01,
@@ -134,7 +100,7 @@ fn run(seed: u64) -> Result<(usize, usize), String> {
     drop(store);
     sim.crash();
     sim.set_faults(SimFaults::default());
-    let store = open(&fs, &sim, false)?;
+    let store = sim_store(&fs, &sim, false)?;
     for (key, states) in &may_hold {
         let mut out = Vec::new();
         let seen = match store.get_object("data", key, None, None, &mut out) {

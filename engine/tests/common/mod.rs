@@ -1,0 +1,71 @@
+//! Object stores the way the object tests open them. Each test binary uses some of these.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::sync::Arc;
+
+use seedbed_engine::clock::VirtualClock;
+use seedbed_engine::io::sim::SimFs;
+use seedbed_engine::io::{posix::PosixFs, FsHandle};
+use seedbed_engine::lsm::{MaintenanceMode, Options};
+use seedbed_engine::object::{lsm_meta, ObjectStore, StoreOptions};
+use seedbed_engine::rng::DetRng;
+
+/// A store at `/store` on a simulated disk reached through `fs` (which may wrap `sim`):
+/// K = 2, M = 1, 4 KiB shards (objects under 8 KiB are pack records), every PUT synced, any
+/// part size allowed, the metadata engine in manual maintenance with small memtables.
+pub fn sim_store(fs: &FsHandle, sim: &SimFs, create: bool) -> Result<ObjectStore, String> {
+    let root = Path::new("/store");
+    let meta_opts = Options {
+        maintenance: MaintenanceMode::Manual,
+        write_buffer_bytes: 8 << 10,
+        ..Options::small_for_tests()
+    };
+    let meta = lsm_meta::open_with(fs.clone(), &root.join("meta"), meta_opts, sim.clock())?;
+    let opts = StoreOptions {
+        sync: true,
+        min_part_size: 1,
+    };
+    let rng = DetRng::new(sim.seed()).fork("store");
+    if create {
+        ObjectStore::create(
+            fs.clone(),
+            root,
+            2,
+            1,
+            4096,
+            None,
+            meta,
+            sim.clock(),
+            rng,
+            opts,
+        )
+    } else {
+        ObjectStore::open(fs.clone(), root, meta, sim.clock(), rng, opts)
+    }
+    .map_err(|e| e.to_string())
+}
+
+/// A store in `root` on real files: K = 4, M = 2, 4 KiB shards (objects under 16 KiB are pack
+/// records), sync off, ids from `seed`.
+pub fn real_store(root: &Path, create: bool, seed: u64) -> ObjectStore {
+    let fs: FsHandle = Arc::new(PosixFs::new());
+    let clock = Arc::new(VirtualClock::new());
+    let meta = lsm_meta::open_with(
+        fs.clone(),
+        &root.join("meta"),
+        Options::small_for_tests(),
+        clock.clone(),
+    )
+    .unwrap();
+    let opts = StoreOptions {
+        sync: false,
+        ..StoreOptions::default()
+    };
+    let rng = DetRng::new(seed);
+    if create {
+        ObjectStore::create(fs, root, 4, 2, 4096, None, meta, clock, rng, opts).unwrap()
+    } else {
+        ObjectStore::open(fs, root, meta, clock, rng, opts).unwrap()
+    }
+}
