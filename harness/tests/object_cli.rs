@@ -152,7 +152,17 @@ fn every_verb_on_one_store() {
         out.contains("0 bad blocks") && out.contains("0 unrecoverable"),
         "{out}"
     );
+}
 
+#[test]
+fn a_bucket_with_objects_cannot_be_removed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("s3");
+    let file = dir.path().join("f");
+    std::fs::write(&file, b"x").expect("write");
+    ok(&store, &["init"]);
+    ok(&store, &["mb", "docs"]);
+    ok(&store, &["put", "docs", "k", file.to_str().expect("utf8")]);
     let (code, _, err) = object(&store, &["rb", "docs"]);
     assert_eq!(code, 1);
     assert!(err.contains("BucketNotEmpty"), "{err}");

@@ -19,6 +19,7 @@ use anyhow::{bail, Context};
 use seedbed_engine::clock::RealClock;
 use seedbed_engine::io::{self, BackendKind};
 use seedbed_engine::object::blob::PipelineStats;
+use seedbed_engine::object::layout::Layout;
 use seedbed_engine::object::{lsm_meta, ObjectStore, PutOptions, StoreOptions};
 use seedbed_engine::rng::DetRng;
 use serde::Serialize;
@@ -327,14 +328,27 @@ fn run_size(
         .max(args.min_objects)
         .min(args.max_objects.max(1));
     let clock = Arc::new(RealClock::new());
-    let meta = lsm_meta::open(fs.clone(), &root.join("meta")).map_err(anyhow::Error::msg)?;
+    // The metadata as `seedbed object` keeps it: a copy on every disk.
+    let disks: Vec<PathBuf> = (0..args.k + args.m)
+        .map(|i| root.join(format!("disk{i}")))
+        .collect();
+    let layout =
+        Layout::new(args.k, args.m, args.shard_size, disks.clone()).map_err(anyhow::Error::msg)?;
+    let (meta, _) = lsm_meta::open_replicated(
+        fs.clone(),
+        root,
+        &layout,
+        lsm_meta::metadata_options(),
+        clock.clone(),
+    )
+    .map_err(anyhow::Error::msg)?;
     let store = ObjectStore::create(
         fs,
         root,
         args.k,
         args.m,
         args.shard_size,
-        None,
+        Some(disks),
         meta,
         clock,
         DetRng::new(size),

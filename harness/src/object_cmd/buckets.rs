@@ -7,10 +7,11 @@ use anyhow::bail;
 use clap::Args;
 use seedbed_engine::clock::RealClock;
 use seedbed_engine::io::FsHandle;
+use seedbed_engine::object::layout::Layout;
 use seedbed_engine::object::{ObjectStore, StoreOptions};
 use seedbed_engine::rng::DetRng;
 
-use super::{os_seed, s3};
+use super::{open_meta, os_seed, s3};
 
 /// Arguments of `init`.
 #[derive(Debug, Args)]
@@ -58,15 +59,24 @@ pub fn init(fs: FsHandle, dir: &Path, a: &InitArgs) -> anyhow::Result<()> {
             dir.display()
         );
     }
-    let meta = seedbed_engine::object::lsm_meta::open(fs.clone(), &dir.join("meta"))
-        .map_err(|e| anyhow::anyhow!("creating the metadata engine: {e}"))?;
+    let disks = if a.disks.is_empty() {
+        (0..a.k + a.m)
+            .map(|i| dir.join(format!("disk{i}")))
+            .collect()
+    } else {
+        a.disks.clone()
+    };
+    // Checked before anything is made on disk; `create` checks it again.
+    let layout = Layout::new(a.k, a.m, a.shard_kib * 1024, disks.clone())
+        .map_err(|e| anyhow::anyhow!("InvalidArgument: {e}"))?;
+    let meta = open_meta(&fs, dir, &layout)?;
     let store = ObjectStore::create(
         fs,
         dir,
         a.k,
         a.m,
         a.shard_kib * 1024,
-        (!a.disks.is_empty()).then(|| a.disks.clone()),
+        Some(disks),
         meta,
         Arc::new(RealClock::new()),
         DetRng::new(os_seed()),
@@ -84,6 +94,10 @@ pub fn init(fs: FsHandle, dir: &Path, a: &InitArgs) -> anyhow::Result<()> {
     for (i, d) in l.disks.iter().enumerate() {
         println!("  shard {i}: {}", d.display());
     }
+    println!(
+        "metadata: a copy on each of them (DISK/meta), any {} may be lost",
+        l.m
+    );
     Ok(())
 }
 

@@ -5,7 +5,7 @@
 //! - [`buckets`] — `init`, `mb`, `rb`, `versioning`;
 //! - [`objects`] — `put`, `get`, `head`, `rm`, `cp`, `put-multipart`;
 //! - [`listing`] — `ls`, `versions`;
-//! - [`upkeep`] — `scrub`.
+//! - [`upkeep`] — `scrub`, `repair`, `stats`, `compact`.
 //!
 //! This file holds the arguments, opening the store, and the dispatch.
 
@@ -22,7 +22,8 @@ use anyhow::bail;
 use clap::{Args, Subcommand};
 use seedbed_engine::clock::RealClock;
 use seedbed_engine::io::{BackendKind, FsHandle};
-use seedbed_engine::object::{ObjectError, ObjectStore, StoreOptions};
+use seedbed_engine::object::layout::Layout;
+use seedbed_engine::object::{lsm_meta, MetaStore, ObjectError, ObjectStore, StoreOptions};
 use seedbed_engine::rng::DetRng;
 
 /// Options of `seedbed object`.
@@ -74,8 +75,17 @@ pub enum Verb {
     Versioning(buckets::VersioningArgs),
     /// Upload a file in parts (multipart upload), each part --part-mib MiB.
     PutMultipart(objects::PutMultipartArgs),
-    /// Verify every shard of every object; heal what parity can, report what it cannot.
+    /// Verify the metadata copies and every shard of every object; heal what parity and the
+    /// other copies can, report what they cannot.
     Scrub(upkeep::ScrubArgs),
+    /// Rebuild lost or corrupt copies of the metadata from a good one, and say what cannot be
+    /// brought back.
+    Repair,
+    /// Buckets, objects, bytes stored and bytes on the disks (space amplification).
+    Stats,
+    /// Rewrite the live records of packs that are mostly deleted records, then remove those
+    /// packs.
+    Compact(upkeep::CompactArgs),
 }
 
 /// Exit with S3's error code in the message; callers map it to a non-zero status.
@@ -91,18 +101,45 @@ fn open_fs(io: BackendKind) -> anyhow::Result<FsHandle> {
     Ok(seedbed_engine::io::open_backend(io)?)
 }
 
+/// Open the metadata copies of the store in `dir` (one per disk), saying on stderr what opening
+/// them repaired and which are out of service.
+fn open_meta(fs: &FsHandle, dir: &Path, layout: &Layout) -> anyhow::Result<Arc<dyn MetaStore>> {
+    let (meta, report) = lsm_meta::open_replicated(
+        fs.clone(),
+        dir,
+        layout,
+        lsm_meta::metadata_options(),
+        Arc::new(RealClock::new()),
+    )
+    .map_err(|e| anyhow::anyhow!("opening the metadata of {}: {e}", dir.display()))?;
+    for d in &report.rolled_forward {
+        eprintln!(
+            "metadata: {} was one commit behind; rolled forward",
+            d.display()
+        );
+    }
+    for d in &report.rebuilt {
+        eprintln!(
+            "metadata: {} was behind or empty; rebuilt from a current copy",
+            d.display()
+        );
+    }
+    for (d, why) in &report.down {
+        eprintln!(
+            "metadata: {} is out of service ({why}); `seedbed object --store {} repair` rebuilds it",
+            d.display(),
+            dir.display()
+        );
+    }
+    Ok(meta)
+}
+
 /// Open an existing store.
 pub fn open_store(fs: FsHandle, dir: &Path) -> anyhow::Result<ObjectStore> {
-    // Check it is a store before opening the metadata engine, which would create `meta/` in a
-    // directory that is not one.
-    ObjectStore::read_layout(&*fs, dir).map_err(s3)?;
-    let meta =
-        seedbed_engine::object::lsm_meta::open(fs.clone(), &dir.join("meta")).map_err(|e| {
-            anyhow::anyhow!(
-                "opening the metadata engine in {}: {e}",
-                dir.join("meta").display()
-            )
-        })?;
+    // Check it is a store before opening the metadata, which would create directories in one
+    // that is not.
+    let layout = ObjectStore::read_layout(&*fs, dir).map_err(s3)?;
+    let meta = open_meta(&fs, dir, &layout)?;
     ObjectStore::open(
         fs,
         dir,
@@ -126,13 +163,15 @@ fn os_seed() -> u64 {
 /// Run one `seedbed object` command.
 pub fn run(args: ObjectArgs) -> anyhow::Result<()> {
     let fs = open_fs(args.io)?;
-    if let Verb::Init(init) = &args.verb {
-        return buckets::init(fs, &args.store, init);
+    match &args.verb {
+        Verb::Init(init) => return buckets::init(fs, &args.store, init),
+        Verb::Repair => return upkeep::repair(fs, &args.store, args.json),
+        _ => {}
     }
     let store = open_store(fs, &args.store)?;
     let json = args.json;
     match args.verb {
-        Verb::Init(_) => unreachable!("handled above"),
+        Verb::Init(_) | Verb::Repair => unreachable!("handled above"),
         Verb::Mb { bucket } => buckets::mb(&store, &bucket),
         Verb::Rb { bucket } => buckets::rb(&store, &bucket),
         Verb::Versioning(a) => buckets::versioning(&store, a),
@@ -145,5 +184,7 @@ pub fn run(args: ObjectArgs) -> anyhow::Result<()> {
         Verb::Cp(a) => objects::cp(&store, a),
         Verb::PutMultipart(a) => objects::put_multipart(&store, a),
         Verb::Scrub(a) => upkeep::scrub(&store, json, a),
+        Verb::Stats => upkeep::stats(&store, json),
+        Verb::Compact(a) => upkeep::compact(&store, json, a),
     }
 }
