@@ -436,6 +436,10 @@ impl BlobStore {
     /// compaction can empty it.)
     pub fn seal_pack(&self, pack: u32) -> Result<(), BlobError> {
         let mut packing = self.packs.lock().unwrap_or_else(|p| p.into_inner());
+        // Not appending yet: the first record would continue the newest pack — maybe this one.
+        if let Packing::Unopened = *packing {
+            *packing = self.start_packing()?;
+        }
         if let Packing::Appending { writer, .. } = &mut *packing {
             if writer.pack == pack {
                 *writer = self.create_pack(pack + 1)?;
