@@ -366,7 +366,7 @@ impl ReplicatedMeta {
             ..VerifyReport::default()
         };
         let live = self.live();
-        let Some((src_i, src)) = live.first().cloned() else {
+        let Some((_, src)) = live.first().cloned() else {
             return Err("no metadata copy is in service".into());
         };
         let mut bad: Vec<(usize, String)> = Vec::new();
@@ -382,7 +382,6 @@ impl ReplicatedMeta {
                 Err(e) => bad.push((*i, format!("cannot read: {e}"))),
             }
         }
-        let _ = src_i;
         bad.sort();
         for (i, why) in bad {
             report.bad.push((self.dirs[i].clone(), why));
