@@ -1,0 +1,1 @@
+//! Seedbed over HTTP.
