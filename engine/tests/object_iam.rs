@@ -126,10 +126,13 @@ fn who(arn: &str) -> Principal {
 fn identity_policies_with_variables_and_conditions() {
     let e = env();
     let alice = who(ALICE);
-    let s = e.guard.on(&e.store, Requester {
-        principal: &alice,
-        context: &[],
-    });
+    let s = e.guard.on(
+        &e.store,
+        Requester {
+            principal: &alice,
+            context: &[],
+        },
+    );
     let mut out = Vec::new();
     s.get_object("photos", "alice/cat.jpg", None, None, &mut out)
         .unwrap();
@@ -173,10 +176,13 @@ fn identity_policies_with_variables_and_conditions() {
 fn denied_writes_touch_no_data() {
     let e = env();
     let alice = who(ALICE);
-    let s = e.guard.on(&e.store, Requester {
-        principal: &alice,
-        context: &[],
-    });
+    let s = e.guard.on(
+        &e.store,
+        Requester {
+            principal: &alice,
+            context: &[],
+        },
+    );
     let blobs_before = e.store.blobs().list().unwrap();
     let err = s
         .put_object(
@@ -213,10 +219,13 @@ fn denied_writes_touch_no_data() {
 fn bucket_policy_grants_and_cross_account_rules() {
     let e = env();
     let bob = who(BOB);
-    let s = e.guard.on(&e.store, Requester {
-        principal: &bob,
-        context: &[],
-    });
+    let s = e.guard.on(
+        &e.store,
+        Requester {
+            principal: &bob,
+            context: &[],
+        },
+    );
     let mut out = Vec::new();
     // Same account: the bucket policy naming bob is enough, with no identity policy at all.
     s.get_object("photos", "public/logo.png", None, None, &mut out)
@@ -229,10 +238,13 @@ fn bucket_policy_grants_and_cross_account_rules() {
     );
     // Cross account: mallory's own s3:* is not enough without the bucket policy naming her.
     let mallory = who(MALLORY);
-    let m = e.guard.on(&e.store, Requester {
-        principal: &mallory,
-        context: &[],
-    });
+    let m = e.guard.on(
+        &e.store,
+        Requester {
+            principal: &mallory,
+            context: &[],
+        },
+    );
     assert_eq!(
         m.get_object("photos", "public/logo.png", None, None, &mut out)
             .unwrap_err()

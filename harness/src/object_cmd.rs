@@ -360,7 +360,7 @@ pub fn run(args: ObjectArgs) -> anyhow::Result<()> {
                         delimiter,
                         max_keys,
                         continuation_token,
-                        start_after: None,
+                        ..ListOptions::default()
                     },
                 )
                 .map_err(s3)?;
@@ -404,6 +404,7 @@ pub fn run(args: ObjectArgs) -> anyhow::Result<()> {
                 user_meta: parse_meta(&meta)?,
                 if_none_match_any: if_none_match,
                 if_match,
+                ..PutOptions::default()
             };
             let r = if file == "-" {
                 let mut data = Vec::new();

@@ -151,10 +151,14 @@ impl Group {
 
     /// The group a URI names.
     pub fn parse(uri: &str) -> Result<Self, ObjectError> {
-        [Group::AllUsers, Group::AuthenticatedUsers, Group::LogDelivery]
-            .into_iter()
-            .find(|g| g.uri() == uri)
-            .ok_or_else(|| ObjectError::InvalidArgument(format!("unknown ACL group URI '{uri}'")))
+        [
+            Group::AllUsers,
+            Group::AuthenticatedUsers,
+            Group::LogDelivery,
+        ]
+        .into_iter()
+        .find(|g| g.uri() == uri)
+        .ok_or_else(|| ObjectError::InvalidArgument(format!("unknown ACL group URI '{uri}'")))
     }
 }
 
@@ -363,7 +367,10 @@ impl Acl {
             };
             match target {
                 AclTarget::Bucket(b) => {
-                    add(grant.permission.bucket_actions(), format!("arn:aws:s3:::{b}"));
+                    add(
+                        grant.permission.bucket_actions(),
+                        format!("arn:aws:s3:::{b}"),
+                    );
                     add(
                         grant.permission.bucket_object_actions(),
                         format!("arn:aws:s3:::{b}/*"),
@@ -378,9 +385,7 @@ impl Acl {
         if statements.is_empty() {
             return None;
         }
-        Some(
-            serde_json::json!({ "Version": "2012-10-17", "Statement": statements }).to_string(),
-        )
+        Some(serde_json::json!({ "Version": "2012-10-17", "Statement": statements }).to_string())
     }
 }
 
@@ -450,8 +455,6 @@ mod tests {
             owner: main,
             grants: vec![],
         };
-        assert!(none
-            .policy_json(AclTarget::Bucket("b"), true)
-            .is_none());
+        assert!(none.policy_json(AclTarget::Bucket("b"), true).is_none());
     }
 }

@@ -205,7 +205,8 @@ impl<'a> AuthorizedStore<'a> {
         }
         if b.ownership != Some(ObjectOwnership::BucketOwnerEnforced) {
             if let Some(acl) = &b.acl {
-                texts.extend(acl.policy_json(AclTarget::Bucket(&b.name), !block.ignore_public_acls));
+                texts
+                    .extend(acl.policy_json(AclTarget::Bucket(&b.name), !block.ignore_public_acls));
             }
         }
         texts
@@ -269,7 +270,14 @@ impl<'a> AuthorizedStore<'a> {
             }
         }
         let decide = |policies: &[Arc<Policy>]| {
-            let a = access(action, resource, &resource_account, policies, &context, now_unix_ms);
+            let a = access(
+                action,
+                resource,
+                &resource_account,
+                policies,
+                &context,
+                now_unix_ms,
+            );
             auth.authorize(self.caller.principal, &a)
                 .map(|(d, _)| d)
                 .map_err(|e| ObjectError::AccessDenied(format!("{action} on {resource}: {e}")))
@@ -279,8 +287,8 @@ impl<'a> AuthorizedStore<'a> {
             let block = bucket
                 .and_then(|b| b.public_access_block)
                 .unwrap_or_default();
-            let acls_on = bucket
-                .is_none_or(|b| b.ownership != Some(ObjectOwnership::BucketOwnerEnforced));
+            let acls_on =
+                bucket.is_none_or(|b| b.ownership != Some(ObjectOwnership::BucketOwnerEnforced));
             if let (Some(o), true) = (&object, acls_on) {
                 let target = AclTarget::Object {
                     bucket: bucket.map(|b| b.name.as_str()).unwrap_or_default(),
@@ -302,22 +310,40 @@ impl<'a> AuthorizedStore<'a> {
         Err(ObjectError::AccessDenied(
             auth.check(
                 self.caller.principal,
-                &access(action, resource, &resource_account, &policies, &context, now_unix_ms),
+                &access(
+                    action,
+                    resource,
+                    &resource_account,
+                    &policies,
+                    &context,
+                    now_unix_ms,
+                ),
             )
-                .err()
-                .unwrap_or_else(|| format!("{action} on {resource}: {}", decision.name())),
+            .err()
+            .unwrap_or_else(|| format!("{action} on {resource}: {}", decision.name())),
         ))
     }
 
     /// Check a bucket-level action.
-    fn check_bucket(&self, action: &str, bucket: &str, extra: &Keys<'_>) -> Result<Option<BucketMeta>, ObjectError> {
+    fn check_bucket(
+        &self,
+        action: &str,
+        bucket: &str,
+        extra: &Keys<'_>,
+    ) -> Result<Option<BucketMeta>, ObjectError> {
         let b = self.bucket_meta(bucket)?;
         self.check(action, b.as_ref(), &bucket_arn(bucket), extra, None)?;
         Ok(b)
     }
 
     /// Check an object-level action (without an object ACL).
-    fn check_object(&self, action: &str, bucket: &str, key: &str, extra: &Keys<'_>) -> Result<Option<BucketMeta>, ObjectError> {
+    fn check_object(
+        &self,
+        action: &str,
+        bucket: &str,
+        key: &str,
+        extra: &Keys<'_>,
+    ) -> Result<Option<BucketMeta>, ObjectError> {
         let b = self.bucket_meta(bucket)?;
         self.check(action, b.as_ref(), &object_arn(bucket, key), extra, None)?;
         Ok(b)
@@ -344,24 +370,22 @@ impl<'a> AuthorizedStore<'a> {
 
     /// CreateBucket, owned by the caller's account.
     pub fn create_bucket(&self, bucket: &str) -> Result<BucketMeta, ObjectError> {
-        self.create_bucket_with(bucket, None, None)
+        self.create_bucket_with(bucket, NewBucket::default())
     }
 
-    /// CreateBucket with an ACL (canned or grants, already expanded against the caller) and
-    /// object ownership.
+    /// CreateBucket with an ACL (expanded against the caller), object ownership and location;
+    /// the owner is always the caller's account.
     pub fn create_bucket_with(
         &self,
         bucket: &str,
-        acl: Option<Acl>,
-        ownership: Option<ObjectOwnership>,
+        new: NewBucket,
     ) -> Result<BucketMeta, ObjectError> {
         self.check("s3:CreateBucket", None, &bucket_arn(bucket), &[], None)?;
         self.store.create_bucket_with(
             bucket,
             &NewBucket {
                 owner: self.caller_owner(),
-                acl,
-                ownership,
+                ..new
             },
         )
     }
@@ -439,7 +463,10 @@ impl<'a> AuthorizedStore<'a> {
     }
 
     /// GetPublicAccessBlock.
-    pub fn public_access_block(&self, bucket: &str) -> Result<Option<PublicAccessBlock>, ObjectError> {
+    pub fn public_access_block(
+        &self,
+        bucket: &str,
+    ) -> Result<Option<PublicAccessBlock>, ObjectError> {
         self.check_bucket("s3:GetBucketPublicAccessBlock", bucket, &[])?;
         Ok(self.store.bucket(bucket)?.public_access_block)
     }
@@ -559,7 +586,10 @@ impl<'a> AuthorizedStore<'a> {
         opts: &GetOptions,
     ) -> Result<ObjectReader<'a>, ObjectError> {
         let b = self.bucket_meta(bucket)?;
-        let mut reader = match self.store.open_version(bucket, key, opts.version_id.as_deref()) {
+        let mut reader = match self
+            .store
+            .open_version(bucket, key, opts.version_id.as_deref())
+        {
             Ok(r) => r,
             Err(
                 e @ (ObjectError::NoSuchKey { .. }
@@ -575,7 +605,13 @@ impl<'a> AuthorizedStore<'a> {
                 }
                 let prefix = [key];
                 let keys: [(&str, &[&str]); 1] = [("s3:prefix", &prefix)];
-                self.check("s3:ListBucket", b.as_ref(), &bucket_arn(bucket), &keys, None)?;
+                self.check(
+                    "s3:ListBucket",
+                    b.as_ref(),
+                    &bucket_arn(bucket),
+                    &keys,
+                    None,
+                )?;
                 return Err(e);
             }
             Err(e) => return Err(e),
@@ -668,10 +704,18 @@ impl<'a> AuthorizedStore<'a> {
     }
 
     /// The owner of a version (for building an ACL document against it).
-    pub fn object_owner(&self, bucket: &str, key: &str, version_id: Option<&str>) -> Result<Owner, ObjectError> {
+    pub fn object_owner(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<Owner, ObjectError> {
         let b = self.store.bucket(bucket)?;
         let r = self.store.open_version(bucket, key, version_id)?;
-        Ok(r.info().owner.clone().unwrap_or_else(|| self.guard.bucket_owner(&b)))
+        Ok(r.info()
+            .owner
+            .clone()
+            .unwrap_or_else(|| self.guard.bucket_owner(&b)))
     }
 
     /// PutObjectAcl.
@@ -745,7 +789,12 @@ impl<'a> AuthorizedStore<'a> {
         )
     }
 
-    fn check_source(&self, bucket: &str, key: &str, version_id: Option<&str>) -> Result<(), ObjectError> {
+    fn check_source(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<(), ObjectError> {
         let b = self.bucket_meta(bucket)?;
         let acl = self
             .store
@@ -775,7 +824,11 @@ impl<'a> AuthorizedStore<'a> {
 
     /// The object ARN an upload writes to; NoSuchUpload answers only callers allowed to ask
     /// about the bucket at all.
-    fn upload_arn(&self, bucket: &str, upload_id: &str) -> Result<(String, Option<UploadMeta>), ObjectError> {
+    fn upload_arn(
+        &self,
+        bucket: &str,
+        upload_id: &str,
+    ) -> Result<(String, Option<UploadMeta>), ObjectError> {
         match self.store.upload(bucket, upload_id) {
             Ok(u) => Ok((object_arn(bucket, &u.key), Some(u))),
             Err(ObjectError::NoSuchUpload(_) | ObjectError::NoSuchBucket(_)) => {
@@ -785,7 +838,12 @@ impl<'a> AuthorizedStore<'a> {
         }
     }
 
-    fn check_upload(&self, action: &str, bucket: &str, upload_id: &str) -> Result<Option<UploadMeta>, ObjectError> {
+    fn check_upload(
+        &self,
+        action: &str,
+        bucket: &str,
+        upload_id: &str,
+    ) -> Result<Option<UploadMeta>, ObjectError> {
         let (arn, upload) = self.upload_arn(bucket, upload_id)?;
         let b = self.bucket_meta(bucket)?;
         self.check(action, b.as_ref(), &arn, &[], None)?;

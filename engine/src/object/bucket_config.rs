@@ -258,7 +258,10 @@ mod tests {
             r#"{"AWS":"*"}"#,
             r#","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/32"}}"#
         )));
-        assert!(!policy_is_public(&p(r#"{"AWS":"arn:aws:iam::111122223333:root"}"#, "")));
+        assert!(!policy_is_public(&p(
+            r#"{"AWS":"arn:aws:iam::111122223333:root"}"#,
+            ""
+        )));
         assert!(!policy_is_public(&p(r#""*""#, "").replace("Allow", "Deny")));
     }
 }

@@ -211,12 +211,10 @@ impl ChecksumRequest {
             Some(Expected::Value(v)) => v.clone(),
             Some(Expected::Trailer(slot)) => match slot.get() {
                 Some(v) => v.clone(),
-                None => {
-                    return Err(ObjectError::BadDigest(format!(
-                        "the {} trailer was announced (x-amz-trailer) but the body ended without it",
-                        self.algorithm.header()
-                    )))
-                }
+                None => return Err(ObjectError::BadDigest(format!(
+                    "the {} trailer was announced (x-amz-trailer) but the body ended without it",
+                    self.algorithm.header()
+                ))),
             },
         };
         let value = given.split('-').next().unwrap_or_default();
@@ -302,7 +300,9 @@ fn crc_bytes(algorithm: ChecksumAlgorithm, v: u64) -> Vec<u8> {
 }
 
 fn crc_value(digest: &[u8]) -> u64 {
-    digest.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b))
+    digest
+        .iter()
+        .fold(0u64, |acc, b| (acc << 8) | u64::from(*b))
 }
 
 /// The digest of `data` in one call.

@@ -97,18 +97,33 @@ mod tests {
         };
         let code = |c: Conditions, copy| c.check(etag, at, copy).err().map(|e| e.code());
         assert_eq!(code(c(Some("abc"), None, None, None), false), None);
-        assert_eq!(code(c(Some("\"zzz\""), None, None, None), false), Some("PreconditionFailed"));
+        assert_eq!(
+            code(c(Some("\"zzz\""), None, None, None), false),
+            Some("PreconditionFailed")
+        );
         assert_eq!(code(c(Some("*"), None, None, None), false), None);
         // If-Match true wins over a failing If-Unmodified-Since.
         assert_eq!(code(c(Some("abc"), None, None, Some(10)), false), None);
-        assert_eq!(code(c(None, None, None, Some(10)), false), Some("PreconditionFailed"));
+        assert_eq!(
+            code(c(None, None, None, Some(10)), false),
+            Some("PreconditionFailed")
+        );
         assert_eq!(code(c(None, None, None, Some(1000)), false), None);
-        assert_eq!(code(c(None, Some("abc"), None, None), false), Some("NotModified"));
-        assert_eq!(code(c(None, Some("abc"), None, None), true), Some("PreconditionFailed"));
+        assert_eq!(
+            code(c(None, Some("abc"), None, None), false),
+            Some("NotModified")
+        );
+        assert_eq!(
+            code(c(None, Some("abc"), None, None), true),
+            Some("PreconditionFailed")
+        );
         assert_eq!(code(c(None, Some("other"), None, None), false), None);
         // If-None-Match false (no match) beats an If-Modified-Since that would say 304.
         assert_eq!(code(c(None, Some("other"), Some(5000), None), false), None);
-        assert_eq!(code(c(None, None, Some(5000), None), false), Some("NotModified"));
+        assert_eq!(
+            code(c(None, None, Some(5000), None), false),
+            Some("NotModified")
+        );
         assert_eq!(code(c(None, None, Some(999), None), false), None);
     }
 }

@@ -76,6 +76,9 @@ pub struct BucketMeta {
     /// Block Public Access (`None`: not configured, nothing blocked).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_access_block: Option<PublicAccessBlock>,
+    /// The LocationConstraint it was created with (`None`: the default region).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
 }
 
 /// The system metadata S3 stores with an object and returns as HTTP headers on GET and HEAD

@@ -50,7 +50,7 @@ pub mod scrub;
 pub mod shard;
 pub mod store;
 
-pub use acl::{Acl, CannedAcl, Grant, Grantee, Permission};
+pub use acl::{Acl, CannedAcl, Grant, Grantee, Group, Permission};
 pub use auth::{AuthorizedStore, Guard, Requester};
 pub use bucket_config::{ObjectOwnership, PublicAccessBlock};
 pub use checksum::{ChecksumAlgorithm, ChecksumRequest, ChecksumType, ObjectChecksum};
@@ -60,8 +60,8 @@ pub use list::{ListOptions, ListPage, ObjectSummary, VersionSummary};
 pub use meta::{MetaStore, SystemMeta, Versioning};
 pub use multipart::{CompleteOptions, CompletePart, PartOptions, PartResult};
 pub use objects::{
-    AclRequest, ByteRange, CopyOptions, CopyResult, DeleteResult, ObjectInfo, PartInfo,
-    PutOptions, PutResult,
+    AclRequest, ByteRange, CopyOptions, CopyResult, DeleteResult, ObjectInfo, PartInfo, PutOptions,
+    PutResult,
 };
 pub use owner::{AccountInfo, Accounts, Owner};
 pub use read::{GetOptions, ObjectReader};

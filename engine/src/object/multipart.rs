@@ -410,7 +410,10 @@ impl ObjectStore {
                 }
             };
             if let Some(want) = &opts.checksum {
-                let mine = checksum.as_ref().map(|c| c.value.clone()).unwrap_or_default();
+                let mine = checksum
+                    .as_ref()
+                    .map(|c| c.value.clone())
+                    .unwrap_or_default();
                 if want.split('-').next() != Some(mine.as_str()) {
                     return Err(ObjectError::BadDigest(format!(
                         "the whole-object checksum you specified ({want}) did not match the parts' ({})",

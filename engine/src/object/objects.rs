@@ -21,7 +21,9 @@ use std::str::FromStr;
 use super::acl::{Acl, CannedAcl, Grant};
 use super::blob::{BlobDigest, BlobError, DataId};
 use super::bucket_config::{check_acl_allowed, ObjectOwnership};
-use super::checksum::{ChecksumAlgorithm, ChecksumRequest, ChecksumType, HashingReader, ObjectChecksum};
+use super::checksum::{
+    ChecksumAlgorithm, ChecksumRequest, ChecksumType, HashingReader, ObjectChecksum,
+};
 use super::conditions::Conditions;
 use super::error::ObjectError;
 use super::meta::{self, BucketMeta, Segment, SystemMeta, VersionMeta, Versioning};
@@ -302,7 +304,10 @@ pub(super) fn resolve_ownership(
     acl: Option<&AclRequest>,
 ) -> Result<(Option<Owner>, Option<Acl>), ObjectError> {
     let bucket_owner = b.owner.clone();
-    let full_control = matches!(acl, Some(AclRequest::Canned(CannedAcl::BucketOwnerFullControl)));
+    let full_control = matches!(
+        acl,
+        Some(AclRequest::Canned(CannedAcl::BucketOwnerFullControl))
+    );
     let owner = match b.ownership.unwrap_or(ObjectOwnership::ObjectWriter) {
         ObjectOwnership::BucketOwnerEnforced => {
             if acl.is_some() && !full_control {
@@ -535,7 +540,11 @@ impl ObjectStore {
     ) -> Result<PutResult, ObjectError> {
         validate_key(key)?;
         // Refuse a disallowed ACL before reading a byte (checked again at the commit).
-        resolve_ownership(&self.bucket(bucket)?, opts.writer.clone(), opts.acl.as_ref())?;
+        resolve_ownership(
+            &self.bucket(bucket)?,
+            opts.writer.clone(),
+            opts.acl.as_ref(),
+        )?;
         let (v, freed) = {
             let _gc = self.gc_lock.read().unwrap_or_else(|p| p.into_inner());
             self.put_locked(bucket, key, src, size, opts)?
@@ -834,7 +843,11 @@ impl ObjectStore {
         copy: &CopyOptions,
     ) -> Result<CopyResult, ObjectError> {
         validate_key(dst_key)?;
-        resolve_ownership(&self.bucket(dst_bucket)?, opts.writer.clone(), opts.acl.as_ref())?;
+        resolve_ownership(
+            &self.bucket(dst_bucket)?,
+            opts.writer.clone(),
+            opts.acl.as_ref(),
+        )?;
         let source = self.open_object(
             src_bucket,
             src_key,
@@ -855,7 +868,11 @@ impl ObjectStore {
         }
         // A full-object checksum travels with the data unless another is asked for.
         if opts.checksum.is_none() {
-            if let Some(c) = info.checksum.as_ref().filter(|c| c.kind == ChecksumType::FullObject) {
+            if let Some(c) = info
+                .checksum
+                .as_ref()
+                .filter(|c| c.kind == ChecksumType::FullObject)
+            {
                 opts.checksum = Some(ChecksumRequest {
                     algorithm: c.algorithm,
                     expected: None,

@@ -117,8 +117,14 @@ mod tests {
             },
         );
         assert_eq!(a.owner("111122223333").display_name, "main");
-        assert_eq!(a.by_canonical_id(&"c".repeat(64)).unwrap().account, "111122223333");
-        assert_eq!(a.by_email("MAIN@example.com").unwrap().account, "111122223333");
+        assert_eq!(
+            a.by_canonical_id(&"c".repeat(64)).unwrap().account,
+            "111122223333"
+        );
+        assert_eq!(
+            a.by_email("MAIN@example.com").unwrap().account,
+            "111122223333"
+        );
         let other = a.owner("444455556666");
         assert_eq!(other.id.len(), 64);
         assert_eq!(other.id, derived_canonical_id("444455556666"));

@@ -16,12 +16,12 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use rand::RngCore;
 
+use super::acl::Acl;
 use super::blob::{BlobStore, DataId};
+use super::bucket_config::{check_acl_allowed, ObjectOwnership};
 use super::error::ObjectError;
 use super::layout::Layout;
 use super::meta::{self, BucketMeta, MetaStore, Versioning};
-use super::acl::Acl;
-use super::bucket_config::{check_acl_allowed, ObjectOwnership};
 use super::names::validate_bucket;
 use super::owner::Owner;
 use super::pins::Pins;
@@ -59,6 +59,8 @@ pub struct NewBucket {
     pub acl: Option<Acl>,
     /// Its object ownership (`None`: not set).
     pub ownership: Option<ObjectOwnership>,
+    /// Its LocationConstraint (`None`: the default region).
+    pub location: Option<String>,
 }
 
 /// An S3-like object store on erasure-coded shards.
@@ -324,6 +326,7 @@ impl ObjectStore {
             acl: new.acl.clone(),
             ownership: new.ownership,
             public_access_block: None,
+            location: new.location.clone(),
         };
         if let Some(acl) = &b.acl {
             check_acl_allowed(&b, acl)?;

@@ -546,8 +546,7 @@ impl Condition {
             if result { "true" } else { "false" }
         );
         if let Some(k) = unresolved {
-            let string_negated =
-                self.operator.negated && matches!(self.values, Values::Strings(_));
+            let string_negated = self.operator.negated && matches!(self.values, Values::Strings(_));
             s.push_str(&if string_negated {
                 format!(
                     " (the policy variable ${{{k}}} cannot be resolved: it matches no value, so the negated condition holds)"
