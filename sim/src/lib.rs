@@ -12,6 +12,8 @@
 //! - [`net`] — latency, loss, duplication, reordering, partitions, bounded queues.
 //! - [`faults`] — plans, swarm testing, schedules, buggify.
 //! - [`check`] — checkers and violations; [`workload`], [`registry`], [`workloads`].
+//! - [`metrics`] — what a run measured (scalars, samples, labels, messages per kind);
+//!   [`summary`] — a workload's own summary of a sweep: tables and chart data.
 //! - [`trace`] — JSON lines, the trace hash, timelines; [`hash`] — the stable hash.
 //! - [`run`] — repro lines, determinism checks, shrinking, sweeps (the harness's verbs).
 //!
@@ -28,10 +30,12 @@ pub mod error;
 pub mod event;
 pub mod faults;
 pub mod hash;
+pub mod metrics;
 pub mod net;
 pub mod node;
 pub mod registry;
 pub mod run;
+pub mod summary;
 pub mod time;
 pub mod trace;
 pub mod workload;
@@ -41,6 +45,8 @@ pub mod world;
 pub use check::{Checker, Violation};
 pub use config::{FaultSource, RunConfig};
 pub use error::SimError;
-pub use node::{Ctx, Node, NodeId};
+pub use metrics::{Metrics, Traffic};
+pub use node::{Ctx, Message, Node, NodeId};
+pub use summary::{Finished, NoSummary, Summary};
 pub use workload::Workload;
 pub use world::{RunOutcome, RunSize};

@@ -41,10 +41,32 @@ pub type TimerId = u64;
 pub trait Payload: Clone + Debug + Hash + 'static {}
 impl<T: Clone + Debug + Hash + 'static> Payload for T {}
 
+/// What messages between nodes are, beyond a [`Payload`]: each has a kind, so the world can
+/// count sends per kind ([`crate::metrics::Traffic`]) — counts that survive crashes, which a
+/// node's own counters would not — and, where the workload models it, a size on the wire.
+pub trait Message: Payload {
+    /// A short name for this message's kind, the same for every message of a variant
+    /// (`"ping"`, `"fetch-reply"`): a string literal.
+    fn kind(&self) -> &'static str;
+
+    /// Bytes this message would take on a real network, as the workload models its encoding
+    /// (0, the default: not modelled).
+    fn wire_bytes(&self) -> u64 {
+        0
+    }
+}
+
+/// Nodes that never message each other (one node alone, a disk test) use `()`.
+impl Message for () {
+    fn kind(&self) -> &'static str {
+        "unit"
+    }
+}
+
 /// A simulated process; see the module docs.
 pub trait Node: Sized + 'static {
     /// Messages between nodes: keep them a small enum (they sit in the event heap).
-    type Msg: Payload;
+    type Msg: Message;
     /// Client operations this node serves.
     type Op: Payload;
     /// Replies to client operations.

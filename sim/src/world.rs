@@ -32,8 +32,9 @@ use crate::event::EventQueue;
 use crate::faults::buggify::Buggify;
 use crate::faults::{schedule, swarm, Fault, FaultPlan, ScheduledFault};
 use crate::hash::hash_of;
+use crate::metrics::{Metrics, Traffic};
 use crate::net::{NetStats, Network, Sent};
-use crate::node::{Ctx, Effects, Node, NodeId, OpId, TimerId};
+use crate::node::{Ctx, Effects, Message, Node, NodeId, OpId, TimerId};
 use crate::time::{fmt_nanos, ms, NANOS_PER_MS};
 use crate::trace::{hash_hex, Trace, TraceKind, TraceSink, TRACE_FORMAT};
 use crate::workload::{OpFor, Workload};
@@ -89,9 +90,14 @@ pub struct RunOutcome {
     pub ops_completed: u64,
     /// Node crashes.
     pub crashes: u64,
-    /// Workload measurements by name (gossip's detection times, say), from the checkers'
-    /// [`Checker::metrics`]; empty for workloads that measure nothing.
-    pub metrics: BTreeMap<String, f64>,
+    /// Workload measurements by name — scalars (gossip's detection times, say), sample sets
+    /// and labels — from the checkers' [`Checker::metrics`]; empty for workloads that measure
+    /// nothing. In JSON its fields sit at the top level: `metrics` (the scalars), `samples`,
+    /// `labels`.
+    #[serde(flatten)]
+    pub metrics: Metrics,
+    /// Messages the nodes sent, per kind, as the world counted them.
+    pub messages: Traffic,
 }
 
 impl RunOutcome {
@@ -171,6 +177,7 @@ struct World<'t, W: Workload> {
     crashes: u64,
     max_events: u64,
     violation: Option<Violation>,
+    traffic: Traffic,
 }
 
 /// Run `config` with workload `W`; lines go to `sink` when given. A failing run is an `Ok`
@@ -277,6 +284,7 @@ pub fn run<W: Workload>(
         crashes: 0,
         max_events: config.max_events,
         violation: None,
+        traffic: Traffic::default(),
     };
     world.run();
     let size = RunSize {
@@ -285,11 +293,9 @@ pub fn run<W: Workload>(
         faults: world.schedule.len() as u64 + plan.continuous_kinds() as u64,
         fault_ms,
     };
-    let mut metrics = BTreeMap::new();
+    let mut metrics = Metrics::default();
     for c in &world.checkers {
-        for (name, value) in c.metrics() {
-            metrics.insert(name, value);
-        }
+        c.metrics(&world.traffic, &mut metrics);
     }
     let hash = world.trace.hash();
     let events = world.trace.events();
@@ -315,6 +321,7 @@ pub fn run<W: Workload>(
         ops_completed: world.ops_completed,
         crashes: world.crashes,
         metrics,
+        messages: world.traffic,
     })
 }
 
@@ -589,6 +596,7 @@ impl<W: Workload> World<'_, W> {
     fn apply_effects(&mut self, from: NodeId) {
         let mut sends = std::mem::take(&mut self.effects.sends);
         for (to, msg) in sends.drain(..) {
+            self.traffic.count(msg.kind(), msg.wire_bytes());
             match self.net.send(self.now_ns, from, to) {
                 Sent::Dropped(r) => {
                     self.trace.record(

@@ -273,9 +273,10 @@ fn describe(o: &RunOutcome) {
         o.schedule.len()
     );
     println!("trace hash {}", o.hash_hex());
-    if !o.metrics.is_empty() {
+    if !o.metrics.scalars.is_empty() {
         let line: Vec<String> = o
             .metrics
+            .scalars
             .iter()
             .map(|(k, v)| format!("{k}={}", fmt_metric(*v)))
             .collect();
@@ -353,8 +354,8 @@ fn cmd_run(
         println!("{}", serde_json::to_string_pretty(&o)?);
     } else {
         describe(&o);
-        if let Some(m) = seedbed_sim::workloads::iam::metrics::take_last() {
-            println!("{}", m.summary());
+        if let Some(text) = (registry::find(&c.workload)?.run_text)(&o) {
+            println!("{text}");
         }
         if let Some(p) = trace_path {
             println!("trace written to {}", p.display());

@@ -14,7 +14,7 @@
 //! [`queue`] (piggyback dissemination, `λ·log n` retransmissions), [`detector`] (round-robin
 //! probe order, probes, suspicions), [`lifeguard`] (local health, dynamic suspicion, buddy),
 //! [`params`] (parameters and planted bugs), [`node`] (the member), [`truth`], [`checker`],
-//! [`metrics`].
+//! [`metrics`], [`summary`] (its chart).
 //!
 //! Client operations are the workload's faults of its own: `Stop` (crash-stop: silent for the
 //! rest of the run — the world's crashes restart, SWIM's failure model does not) and `Leave`
@@ -31,6 +31,7 @@ pub mod msg;
 pub mod node;
 pub mod params;
 pub mod queue;
+pub mod summary;
 pub mod truth;
 
 use std::collections::BTreeMap;
@@ -109,6 +110,7 @@ pub fn benign(plan: &FaultPlan, net: &NetConfig, p: &Params) -> bool {
 
 impl Workload for Gossip {
     type Node = GossipNode;
+    type Summary = summary::GossipSummary;
     const NAME: &'static str = NAME;
 
     fn defaults() -> WorkloadDefaults {

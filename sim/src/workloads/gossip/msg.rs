@@ -1,7 +1,7 @@
 //! Gossip's wire: membership updates, the messages that carry them, client operations, and
 //! what each message would cost in bytes on a real network.
 
-use crate::node::NodeId;
+use crate::node::{Message, NodeId};
 
 /// A member's state as one node believes it. The order of the variants is not the precedence
 /// rule — that lives in [`super::member::Membership::apply`].
@@ -121,10 +121,25 @@ pub enum GossipMsg {
     },
 }
 
-impl GossipMsg {
+/// The kind of [`GossipMsg::PushPull`]: anti-entropy (whole tables), whose size grows with the
+/// group, as opposed to the probe path, whose size does not.
+pub const PUSH_PULL: &str = "push-pull";
+
+impl Message for GossipMsg {
+    fn kind(&self) -> &'static str {
+        match self {
+            GossipMsg::Ping { .. } => "ping",
+            GossipMsg::Ack { .. } => "ack",
+            GossipMsg::PingReq { .. } => "ping-req",
+            GossipMsg::Nack { .. } => "nack",
+            GossipMsg::Gossip { .. } => "gossip",
+            GossipMsg::PushPull { .. } => PUSH_PULL,
+        }
+    }
+
     /// Bytes this message would take on the wire: a 1-byte tag, 4 per number, 2 for a count,
     /// and [`update_bytes`] per update.
-    pub fn wire_bytes(&self) -> u64 {
+    fn wire_bytes(&self) -> u64 {
         let ups = |u: &[Update]| 2 + u.iter().map(update_bytes).sum::<u64>();
         1 + match self {
             GossipMsg::Ping { updates, .. } | GossipMsg::Ack { updates, .. } => 4 + ups(updates),
@@ -133,12 +148,6 @@ impl GossipMsg {
             GossipMsg::Gossip { updates } => ups(updates),
             GossipMsg::PushPull { state, .. } => 1 + ups(state),
         }
-    }
-
-    /// Whether this is anti-entropy (whole tables), whose size grows with the group, as
-    /// opposed to the probe path, whose size does not.
-    pub fn is_push_pull(&self) -> bool {
-        matches!(self, GossipMsg::PushPull { .. })
     }
 }
 

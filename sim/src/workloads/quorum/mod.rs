@@ -11,7 +11,8 @@
 //! [`version`] (causality, siblings, last-writer-wins), [`store`] (the LSM on the node's
 //! disk), [`merkle`] (hash trees over ranges), [`node`] (boot, replica), [`coordinator`] (R/W
 //! quorums, sloppy quorum), [`read_repair`], [`handoff`], [`anti_entropy`], [`client`]
-//! (retries, backoff, reconciliation), [`membership`] (the seam for gossip), [`check`].
+//! (retries, backoff, reconciliation), [`membership`] (the seam for gossip), [`check`],
+//! [`summary`] (the staleness table and heatmap of a sweep).
 //!
 //! Parameters (`--set key=value`):
 //!
@@ -46,6 +47,7 @@ pub mod params;
 pub mod read_repair;
 pub mod ring;
 pub mod store;
+pub mod summary;
 pub mod vclock;
 pub mod version;
 
@@ -169,6 +171,7 @@ impl Quorum {
 
 impl Workload for Quorum {
     type Node = QuorumNode;
+    type Summary = summary::StalenessSummary;
     const NAME: &'static str = "quorum";
 
     fn defaults() -> WorkloadDefaults {

@@ -148,3 +148,21 @@ pub enum Msg {
         reply: bool,
     },
 }
+
+impl crate::node::Message for Msg {
+    fn kind(&self) -> &'static str {
+        match self {
+            Msg::Swim(_) => "swim",
+            Msg::Fetch { .. } => "fetch",
+            Msg::FetchReply { .. } => "fetch-reply",
+            Msg::Store { .. } => "store",
+            Msg::StoreAck { .. } => "store-ack",
+            Msg::Repair { .. } => "repair",
+            Msg::Handoff { .. } => "handoff",
+            Msg::HandoffAck { .. } => "handoff-ack",
+            Msg::AeRoot { .. } => "ae-root",
+            Msg::AeLeaves { .. } => "ae-leaves",
+            Msg::AeKeys { .. } => "ae-keys",
+        }
+    }
+}
