@@ -7,7 +7,8 @@
 //!
 //! Map of the crate (one concept per file):
 //! - [`world`] — the event loop; [`event`] — the queue; [`time`], [`clock`] — virtual time and
-//!   each node's skewed clock; [`node`] — the process trait and its context; [`disk`] — a node's
+//!   each node's skewed clock; [`node`] — the node contract (`Node`, `Ctx`, `Effects`), which
+//!   lives in `seedbed-nodes` so a real runtime can drive the same nodes; [`disk`] — a node's
 //!   simulated disk (the engine's `sim` backend).
 //! - [`net`] — latency, loss, duplication, reordering, partitions, bounded queues.
 //! - [`faults`] — plans, swarm testing, schedules, buggify.
@@ -16,6 +17,10 @@
 //!   [`summary`] — a workload's own summary of a sweep: tables and chart data.
 //! - [`trace`] — JSON lines, the trace hash, timelines; [`hash`] — the stable hash.
 //! - [`run`] — repro lines, determinism checks, shrinking, sweeps (the harness's verbs).
+//!
+//! Layering: `seedbed-engine` ← `seedbed-nodes` (the contract and the quorum and gossip nodes)
+//! ← this crate ← the harness. The quorum and gossip workloads here hold what only a test needs
+//! (clients, checkers, metrics) and re-export their nodes' modules.
 //!
 //! Determinism rules for this crate: time only from the world, randomness only from its
 //! streams, no parallel workers, only ordered maps. `docs/simulation.md` teaches the whole thing.
@@ -36,7 +41,7 @@ pub mod node;
 pub mod registry;
 pub mod run;
 pub mod summary;
-pub mod time;
+pub use seedbed_nodes::time;
 pub mod trace;
 pub mod workload;
 pub mod workloads;

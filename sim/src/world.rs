@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rand::RngCore;
+use seedbed_engine::clock::ClockHandle;
 use seedbed_engine::rng::DetRng;
 use serde::Serialize;
 
@@ -143,7 +144,10 @@ enum Ev<N: Node> {
 struct Slot<N> {
     node: Option<N>,
     rng: DetRng,
+    /// The clock, to jump it and to turn local timer delays into world time.
     clock: Arc<NodeClock>,
+    /// The same clock as the engine's trait object, as handlers see it.
+    clock_handle: ClockHandle,
     disk: NodeDisk,
     incarnation: u32,
     paused_until_ns: u64,
@@ -236,10 +240,12 @@ pub fn run<W: Workload>(
             0
         };
         let disk_seed = root.fork(&format!("node/{id}/disk")).next_u64();
+        let clock = Arc::new(NodeClock::new(global.clone(), skew, drift));
         slots.push(Slot {
             node: Some(workload.build_node(id)),
             rng: root.fork(&format!("node/{id}")),
-            clock: Arc::new(NodeClock::new(global.clone(), skew, drift)),
+            clock_handle: clock.clone(),
+            clock,
             disk: NodeDisk::new(disk_seed, &plan.disk),
             incarnation: 0,
             paused_until_ns: 0,
@@ -568,16 +574,15 @@ impl<W: Workload> World<'_, W> {
         let Some(node) = slot.node.as_mut() else {
             return;
         };
-        let mut ctx = Ctx {
+        let mut ctx = Ctx::new(
             id,
-            nodes: self.cfg.nodes,
-            now_ns: self.now_ns,
-            clock: &slot.clock,
-            rng: &mut slot.rng,
-            disk: slot.disk.handle(),
-            buggify: &mut self.buggify,
-            effects: &mut self.effects,
-        };
+            self.cfg.nodes,
+            &slot.clock_handle,
+            &mut slot.rng,
+            slot.disk.handle(),
+            &mut self.buggify,
+            &mut self.effects,
+        );
         f(node, &mut ctx);
         let now = self.now_ns;
         let mut failed = None;
@@ -626,7 +631,9 @@ impl<W: Workload> World<'_, W> {
 
         let incarnation = self.slots[from as usize].incarnation;
         let mut timers = std::mem::take(&mut self.effects.timers);
-        for (delay, timer) in timers.drain(..) {
+        for (local_delay, timer) in timers.drain(..) {
+            // Set in the node's local time: a fast clock fires its timers early.
+            let delay = self.slots[from as usize].clock.to_global_delay(local_delay);
             self.push(
                 self.now_ns + delay,
                 Ev::Timer {

@@ -19,14 +19,14 @@
 //! Anti-entropy never spreads "failed" as such: a pulled `failed` counts as a suspicion, so
 //! each member decides failure itself (memberlist does the same).
 //!
-//! **Crash, stop, leave.** A world crash loses memory; the restarted member rejoins with
+//! **Crash, stop, leave.** A crash loses memory; the restarted member rejoins with
 //! incarnation 0 and refutes its way back above its old incarnation. A `Stop` operation
 //! silences the member for the rest of the run (crash-stop); `Leave` announces the departure
 //! to `k` members first.
 //!
 //! For checkers and metrics, each handler leaves a journal of what changed in this node's view
-//! ([`Note`]), reset at the next handler. What it sent, the world counts
-//! ([`crate::metrics::Traffic`]).
+//! ([`Note`]), reset at the next handler. What it sent, the runtime counts (per
+//! [`crate::Message::kind`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -36,7 +36,7 @@ use super::member::{Applied, Membership};
 use super::msg::{GossipMsg, GossipOp, GossipReply, Status, Update};
 use super::params::{Bug, Params};
 use super::queue::{retransmit_limit, Queue};
-use crate::node::{Ctx, Node, NodeId, OpId, TimerId};
+use crate::{Ctx, Node, NodeId, OpId, TimerId};
 
 /// Why a member went silent for the rest of the run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,7 +66,7 @@ pub enum Note {
 }
 
 /// Notes one handler may leave, at most (a push-pull of a full table is the most).
-pub const NOTES_PER_EVENT_MAX: usize = 8 * crate::node::MAX_NODES as usize;
+pub const NOTES_PER_EVENT_MAX: usize = 8 * crate::MAX_NODES as usize;
 
 const KIND_SHIFT: u32 = 56;
 const TICK: u64 = 1;
