@@ -5,9 +5,8 @@
 //! machine's monotonic one); the random stream is a [`DetRng`] (seeded from the world, or from
 //! the OS with the seed printed); the disk is an [`FsHandle`] (the engine's `sim` backend, or
 //! `std`/`uring` on a real drive); [`Buggify`] is a hook that the simulator answers and a real
-//! runtime answers "no" ([`NoBuggify`]). Sends, timers and
-//! replies are not carried out here: they are collected in [`Effects`], which the runtime drains
-//! after the handler returns.
+//! runtime answers "no" ([`NoBuggify`]). Sends, timers and replies are not carried out here:
+//! they are collected in [`Effects`], which the runtime drains after the handler returns.
 
 use std::sync::Arc;
 
