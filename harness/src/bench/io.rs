@@ -158,6 +158,12 @@ pub fn run_quick(out_dir: &Path) -> anyhow::Result<Vec<IoRecord>> {
     execute(&plan)
 }
 
+/// Check `args` as [`run`] does before it starts — backends, sizes, limits, `--dir` — without
+/// running anything (the tour's `--dry-run`).
+pub fn check(args: &IoArgs) -> anyhow::Result<()> {
+    plan_from_args(args).map(|_| ())
+}
+
 fn plan_from_args(args: &IoArgs) -> anyhow::Result<Plan> {
     let (backends, backends_named) = match &args.io {
         Some(list) if list.is_empty() => bail!("--io needs at least one backend"),

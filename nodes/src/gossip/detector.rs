@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use seedbed_engine::rng::DetRng;
 
-use crate::node::NodeId;
+use crate::NodeId;
 
 /// Relayed probes a node keeps at once, at most (each lives one probe timeout).
 pub const RELAYS_MAX: usize = 4_096;

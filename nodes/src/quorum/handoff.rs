@@ -12,7 +12,7 @@ use super::msg::Msg;
 use super::node::QuorumNode;
 use super::version::{Siblings, Version};
 use super::Bug;
-use crate::node::{Ctx, NodeId};
+use crate::{Ctx, NodeId};
 
 /// Hints sent per handoff round, at most.
 pub const HINTS_PER_ROUND_MAX: usize = 32;

@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 
 use super::lifeguard::{suspicion_min_ns, Lifeguard};
-use crate::error::SimError;
 use crate::time::ms;
+use crate::ParamError;
 
 /// The planted bugs, each removing one precaution, so the checkers are shown to catch
 /// something.
@@ -113,12 +113,8 @@ impl Default for Params {
     }
 }
 
-fn err(key: &str, detail: String) -> SimError {
-    SimError::Param {
-        workload: super::NAME,
-        key: key.into(),
-        detail,
-    }
+fn err(key: &str, detail: String) -> ParamError {
+    ParamError::new(key, detail)
 }
 
 fn num(
@@ -126,7 +122,7 @@ fn num(
     key: &str,
     lo: u64,
     hi: u64,
-) -> Result<Option<u64>, SimError> {
+) -> Result<Option<u64>, ParamError> {
     let Some(v) = params.get(key) else {
         return Ok(None);
     };
@@ -139,7 +135,7 @@ fn num(
     Ok(Some(n))
 }
 
-fn switch(params: &BTreeMap<String, String>, key: &str) -> Result<Option<bool>, SimError> {
+fn switch(params: &BTreeMap<String, String>, key: &str) -> Result<Option<bool>, ParamError> {
     match params.get(key).map(String::as_str) {
         None => Ok(None),
         Some("on" | "true" | "1") => Ok(Some(true)),
@@ -149,8 +145,9 @@ fn switch(params: &BTreeMap<String, String>, key: &str) -> Result<Option<bool>, 
 }
 
 impl Params {
-    /// Read `--set` parameters (unknown keys are rejected by the workload).
-    pub fn parse(p: &BTreeMap<String, String>) -> Result<Params, SimError> {
+    /// Read parameters by name (`--set key=value` in the simulator; unknown keys are the
+    /// caller's to reject: [`KNOWN`] lists these).
+    pub fn parse(p: &BTreeMap<String, String>) -> Result<Params, ParamError> {
         let mut out = Params::default();
         if let Some(v) = p.get("bug") {
             out.bug = Bug::parse(v).ok_or_else(|| {

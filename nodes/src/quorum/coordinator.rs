@@ -17,7 +17,7 @@
 use super::msg::{Msg, Op, Reply};
 use super::node::{QuorumNode, TIMER_REQ};
 use super::version::{Siblings, Version};
-use crate::node::{Ctx, NodeId, OpId};
+use crate::{Ctx, NodeId, OpId};
 
 /// A request's phase.
 #[derive(Debug)]

@@ -8,7 +8,7 @@
 use super::coordinator::{Phase, Request};
 use super::msg::Msg;
 use super::node::QuorumNode;
-use crate::node::Ctx;
+use crate::Ctx;
 
 impl QuorumNode {
     /// Send repairs for a finished get.

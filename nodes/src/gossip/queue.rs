@@ -8,7 +8,7 @@
 //! a newer one about the same member replaces the older, whose news is stale.
 
 use super::msg::Update;
-use crate::node::NodeId;
+use crate::NodeId;
 
 #[derive(Clone, Copy, Debug)]
 struct Entry {
@@ -155,7 +155,7 @@ impl Queue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workloads::gossip::msg::Status;
+    use crate::gossip::msg::Status;
 
     fn up(subject: NodeId, incarnation: u32) -> Update {
         Update {

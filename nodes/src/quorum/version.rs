@@ -16,6 +16,8 @@
 //! `tag:u8 (0 tombstone, 1 value)` `value:u64` `ts_ns:u64` `writer:u32` `entries:u8` and per
 //! entry `actor:u32 counter:u64 ts_ns:u64`.
 
+use serde::{Deserialize, Serialize};
+
 use super::vclock::{Entry, VClock};
 
 /// How concurrent writes are resolved.
@@ -28,7 +30,7 @@ pub enum Mode {
 }
 
 /// One write of a key. Printed as `value@clock` (`del@clock` for a tombstone).
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Version {
     /// Its causal history.
     pub clock: VClock,
@@ -59,8 +61,10 @@ impl Version {
 }
 
 /// Versions of one key that no other in the set supersedes, in a canonical order. Printed as
-/// `{v1, v2}`.
-#[derive(Clone, Default, PartialEq, Eq, Hash)]
+/// `{v1, v2}`. On a wire, a list of versions put back in the canonical order when read (as
+/// [`Siblings::decode`] does with stored bytes).
+#[derive(Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "Vec<Version>", into = "Vec<Version>")]
 pub struct Siblings {
     versions: Vec<Version>,
 }
@@ -205,8 +209,21 @@ impl Siblings {
         if !b.is_empty() {
             return Err(DecodeError("trailing bytes"));
         }
+        Ok(Siblings::from(versions))
+    }
+}
+
+impl From<Vec<Version>> for Siblings {
+    /// The versions in the canonical order (as read from a disk or a wire; not merged).
+    fn from(mut versions: Vec<Version>) -> Siblings {
         versions.sort();
-        Ok(Siblings { versions })
+        Siblings { versions }
+    }
+}
+
+impl From<Siblings> for Vec<Version> {
+    fn from(s: Siblings) -> Vec<Version> {
+        s.versions
     }
 }
 

@@ -1,7 +1,6 @@
-//! Virtual time: nanoseconds since the start of a run, as a plain `u64`.
-//!
-//! The world's time moves only when the event loop takes the next event; nothing in the
-//! simulator reads a real clock.
+//! Time as nanoseconds in a plain `u64`, and the conversions protocol code and the simulator
+//! share. (Which clock the nanoseconds come from is the runtime's business: virtual time in the
+//! simulator, the monotonic clock in a real process.)
 
 /// Nanoseconds in a microsecond.
 pub const NANOS_PER_US: u64 = 1_000;

@@ -16,7 +16,7 @@
 //! are not applied here: the node refutes them ([`super::node`]).
 
 use super::msg::{Status, Update};
-use crate::node::NodeId;
+use crate::NodeId;
 
 /// One member as this node believes it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

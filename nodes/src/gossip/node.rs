@@ -19,13 +19,14 @@
 //! Anti-entropy never spreads "failed" as such: a pulled `failed` counts as a suspicion, so
 //! each member decides failure itself (memberlist does the same).
 //!
-//! **Crash, stop, leave.** A world crash loses memory; the restarted member rejoins with
+//! **Crash, stop, leave.** A crash loses memory; the restarted member rejoins with
 //! incarnation 0 and refutes its way back above its old incarnation. A `Stop` operation
 //! silences the member for the rest of the run (crash-stop); `Leave` announces the departure
 //! to `k` members first.
 //!
 //! For checkers and metrics, each handler leaves a journal of what changed in this node's view
-//! ([`Note`]) and counts what it sent; both are reset at the next handler.
+//! ([`Note`]), reset at the next handler. What it sent, the runtime counts (per
+//! [`crate::Message::kind`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -35,7 +36,7 @@ use super::member::{Applied, Membership};
 use super::msg::{GossipMsg, GossipOp, GossipReply, Status, Update};
 use super::params::{Bug, Params};
 use super::queue::{retransmit_limit, Queue};
-use crate::node::{Ctx, Node, NodeId, OpId, TimerId};
+use crate::{Ctx, Node, NodeId, OpId, TimerId};
 
 /// Why a member went silent for the rest of the run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,7 +66,7 @@ pub enum Note {
 }
 
 /// Notes one handler may leave, at most (a push-pull of a full table is the most).
-pub const NOTES_PER_EVENT_MAX: usize = 8 * crate::node::MAX_NODES as usize;
+pub const NOTES_PER_EVENT_MAX: usize = 8 * crate::MAX_NODES as usize;
 
 const KIND_SHIFT: u32 = 56;
 const TICK: u64 = 1;
@@ -99,9 +100,6 @@ pub struct GossipNode {
     ticks: u64,
     push_pull_phase: u64,
     journal: Vec<Note>,
-    sent_msgs: u64,
-    sent_bytes: u64,
-    sent_push_pull_bytes: u64,
 }
 
 impl GossipNode {
@@ -125,9 +123,6 @@ impl GossipNode {
             ticks: 0,
             push_pull_phase: 0,
             journal: Vec::new(),
-            sent_msgs: 0,
-            sent_bytes: 0,
-            sent_push_pull_bytes: 0,
         }
     }
 
@@ -139,11 +134,6 @@ impl GossipNode {
     /// What the last handler changed.
     pub fn journal(&self) -> &[Note] {
         &self.journal
-    }
-
-    /// What the last handler sent: (messages, bytes, bytes of which were push-pull tables).
-    pub fn sent(&self) -> (u64, u64, u64) {
-        (self.sent_msgs, self.sent_bytes, self.sent_push_pull_bytes)
     }
 
     /// Whether the node went silent.
@@ -158,9 +148,6 @@ impl GossipNode {
 
     fn begin(&mut self) {
         self.journal.clear();
-        self.sent_msgs = 0;
-        self.sent_bytes = 0;
-        self.sent_push_pull_bytes = 0;
     }
 
     fn note(&mut self, n: Note) {
@@ -169,12 +156,6 @@ impl GossipNode {
     }
 
     fn send(&mut self, ctx: &mut Ctx<'_, Self>, to: NodeId, msg: GossipMsg) {
-        let bytes = msg.wire_bytes();
-        self.sent_msgs += 1;
-        self.sent_bytes += bytes;
-        if msg.is_push_pull() {
-            self.sent_push_pull_bytes += bytes;
-        }
         ctx.send(to, msg);
     }
 

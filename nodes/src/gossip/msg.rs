@@ -1,11 +1,16 @@
 //! Gossip's wire: membership updates, the messages that carry them, client operations, and
-//! what each message would cost in bytes on a real network.
+//! what each message would cost in bytes on a real network. All derive serde's `Serialize` and
+//! `Deserialize`, for a transport that puts them on a wire.
 
-use crate::node::NodeId;
+use serde::{Deserialize, Serialize};
+
+use crate::{Message, NodeId};
 
 /// A member's state as one node believes it. The order of the variants is not the precedence
 /// rule — that lives in [`super::member::Membership::apply`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub enum Status {
     /// Never heard of.
     #[default]
@@ -35,7 +40,7 @@ impl Status {
 
 /// One membership update: `subject` is in `status` at `incarnation`. Suspicions name who
 /// suspects (`by`), so that Lifeguard can count independent confirmations.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Update {
     /// The member the update is about.
     pub subject: NodeId,
@@ -76,7 +81,7 @@ pub fn update_bytes(u: &Update) -> u64 {
 
 /// Messages between members. Every probe-path message piggybacks updates (`updates`), which
 /// is how SWIM disseminates membership without messages of its own.
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum GossipMsg {
     /// A direct probe: answer with [`GossipMsg::Ack`] carrying `seq`.
     Ping {
@@ -121,10 +126,25 @@ pub enum GossipMsg {
     },
 }
 
-impl GossipMsg {
+/// The kind of [`GossipMsg::PushPull`]: anti-entropy (whole tables), whose size grows with the
+/// group, as opposed to the probe path, whose size does not.
+pub const PUSH_PULL: &str = "push-pull";
+
+impl Message for GossipMsg {
+    fn kind(&self) -> &'static str {
+        match self {
+            GossipMsg::Ping { .. } => "ping",
+            GossipMsg::Ack { .. } => "ack",
+            GossipMsg::PingReq { .. } => "ping-req",
+            GossipMsg::Nack { .. } => "nack",
+            GossipMsg::Gossip { .. } => "gossip",
+            GossipMsg::PushPull { .. } => PUSH_PULL,
+        }
+    }
+
     /// Bytes this message would take on the wire: a 1-byte tag, 4 per number, 2 for a count,
     /// and [`update_bytes`] per update.
-    pub fn wire_bytes(&self) -> u64 {
+    fn wire_bytes(&self) -> u64 {
         let ups = |u: &[Update]| 2 + u.iter().map(update_bytes).sum::<u64>();
         1 + match self {
             GossipMsg::Ping { updates, .. } | GossipMsg::Ack { updates, .. } => 4 + ups(updates),
@@ -133,12 +153,6 @@ impl GossipMsg {
             GossipMsg::Gossip { updates } => ups(updates),
             GossipMsg::PushPull { state, .. } => 1 + ups(state),
         }
-    }
-
-    /// Whether this is anti-entropy (whole tables), whose size grows with the group, as
-    /// opposed to the probe path, whose size does not.
-    pub fn is_push_pull(&self) -> bool {
-        matches!(self, GossipMsg::PushPull { .. })
     }
 }
 
@@ -167,7 +181,7 @@ impl std::fmt::Debug for GossipMsg {
 }
 
 /// A client operation on one member.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum GossipOp {
     /// Crash-stop: the process goes silent for the rest of the run (SWIM's failure model; the
     /// world's crash faults restart nodes, this does not).
@@ -179,7 +193,7 @@ pub enum GossipOp {
 }
 
 /// A client reply.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum GossipReply {
     /// Done (stop, leave).
     Done,
@@ -187,4 +201,59 @@ pub enum GossipReply {
     Members(u32),
     /// The node had already stopped or left.
     Silent,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_message_operation_and_reply_survives_a_wire() {
+        let u = Update {
+            subject: 3,
+            status: Status::Failed,
+            incarnation: 2,
+            by: 1,
+        };
+        let msgs = [
+            GossipMsg::Ping {
+                seq: 1,
+                updates: vec![u],
+            },
+            GossipMsg::Ack {
+                seq: 1,
+                updates: vec![],
+            },
+            GossipMsg::PingReq {
+                seq: 2,
+                target: 5,
+                updates: vec![u, u],
+            },
+            GossipMsg::Nack { seq: 2 },
+            GossipMsg::Gossip { updates: vec![u] },
+            GossipMsg::PushPull {
+                state: vec![u],
+                reply: true,
+            },
+        ];
+        for m in &msgs {
+            let back: GossipMsg = serde_json::from_str(&serde_json::to_string(m).unwrap()).unwrap();
+            assert_eq!(&back, m);
+            assert_eq!(back.wire_bytes(), m.wire_bytes());
+        }
+        for op in [GossipOp::Stop, GossipOp::Leave, GossipOp::View] {
+            let back: GossipOp =
+                serde_json::from_str(&serde_json::to_string(&op).unwrap()).unwrap();
+            assert_eq!(back, op);
+        }
+        for r in [
+            GossipReply::Done,
+            GossipReply::Members(4),
+            GossipReply::Silent,
+        ] {
+            let back: GossipReply =
+                serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+            assert_eq!(back, r);
+        }
+    }
 }

@@ -12,12 +12,14 @@
 //! and [`VCLOCK_ENTRIES_MAX`] above the cluster size, default runs never prune; a unit test
 //! exercises the rule.
 
+use serde::{Deserialize, Serialize};
+
 /// Entries a clock keeps at most.
 pub const VCLOCK_ENTRIES_MAX: usize = 10;
 
 /// One actor's entry: its counter and the coordinator's local time when it last ticked (used
 /// only to choose what to prune).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Entry {
     /// The actor (a node id).
     pub actor: u32,
@@ -28,8 +30,10 @@ pub struct Entry {
 }
 
 /// A vector clock, entries sorted by actor. Printed as `[n0:1.7 n2:2.3]`: actor, then the
-/// counter as `epoch.sequence` (coordinators put their boot epoch in the high bits).
-#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// counter as `epoch.sequence` (coordinators put their boot epoch in the high bits). On a
+/// wire, a list of entries, sorted and deduplicated when read ([`VClock::from_entries`]).
+#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(from = "Vec<Entry>", into = "Vec<Entry>")]
 pub struct VClock {
     entries: Vec<Entry>,
 }
@@ -151,6 +155,18 @@ impl std::fmt::Display for VClock {
 impl std::fmt::Debug for VClock {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self, f)
+    }
+}
+
+impl From<Vec<Entry>> for VClock {
+    fn from(entries: Vec<Entry>) -> VClock {
+        VClock::from_entries(entries)
+    }
+}
+
+impl From<VClock> for Vec<Entry> {
+    fn from(c: VClock) -> Vec<Entry> {
+        c.entries
     }
 }
 

@@ -23,11 +23,11 @@ use super::params::Params;
 use super::store::Store;
 use super::version::{Siblings, Version};
 use super::Bug;
-use crate::node::{Ctx, Effects, Node, NodeId, OpId, TimerId};
+use crate::gossip::embed;
+use crate::gossip::node::GossipNode;
+use crate::gossip::Params as GossipParams;
 use crate::time::ms;
-use crate::workloads::gossip::embed;
-use crate::workloads::gossip::node::GossipNode;
-use crate::workloads::gossip::Params as GossipParams;
+use crate::{Ctx, Effects, Node, NodeId, OpId, TimerId};
 
 /// Timer: retry opening the store.
 pub const TIMER_BOOT: TimerId = 1;

@@ -1,4 +1,4 @@
-//! A replica's durable store: the engine's LSM on the node's simulated disk.
+//! A replica's durable store: the engine's LSM on the node's disk (simulated or real).
 //!
 //! Layout of LSM keys (big-endian ids, so a prefix scan lists them in order):
 //! - `d` · key:u32 → the key's [`Siblings`] (see [`super::version`] for the value encoding);
@@ -50,9 +50,9 @@ pub fn lsm_options() -> Options {
 
 /// One node's store.
 ///
-/// Dropping it *abandons* the LSM (no closing sync): the world drops a node's memory when it
-/// crashes — after crashing its disk, whose dead handles would refuse the sync anyway — and a
-/// crashed process runs no shutdown code.
+/// Dropping it *abandons* the LSM (no closing sync): a crashed process runs no shutdown code,
+/// and the simulator drops a node's memory only after crashing its disk, whose dead handles
+/// would refuse the sync anyway.
 pub struct Store {
     /// Always `Some` until dropped.
     db: Option<Db>,

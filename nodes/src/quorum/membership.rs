@@ -9,8 +9,8 @@
 //! that misses a request deadline is suspected for [`SUSPECT_NS`]; any message from it clears
 //! the suspicion. The gossip workload (issue 7, SWIM) can replace it by implementing the trait.
 
-use crate::node::NodeId;
 use crate::time::ms;
+use crate::NodeId;
 
 /// How long a node stays suspected after missing a deadline, in local nanoseconds.
 pub const SUSPECT_NS: u64 = ms(100);

@@ -12,7 +12,7 @@
 
 use seedbed_engine::rng::stable_hash;
 
-use crate::node::NodeId;
+use crate::NodeId;
 
 /// The ring for one run.
 #[derive(Clone, Debug)]

@@ -14,7 +14,7 @@ use super::merkle::{self, Leaves};
 use super::msg::Msg;
 use super::node::QuorumNode;
 use super::version::Siblings;
-use crate::node::{Ctx, NodeId};
+use crate::{Ctx, NodeId};
 
 /// Ticks in which a node visits all of its ranges (so with more ranges per node — a larger N —
 /// it visits several per tick, and convergence time does not grow with N).

@@ -15,7 +15,7 @@
 
 use super::msg::{Op, Reply};
 use super::node::{QuorumNode, TIMER_CLIENT};
-use crate::node::{Ctx, OpId};
+use crate::{Ctx, OpId};
 
 impl QuorumNode {
     pub(crate) fn client_invoke(&mut self, ctx: &mut Ctx<'_, Self>, op_id: OpId, op: Op) {
