@@ -178,14 +178,10 @@ impl<'a> AuthorizedStore<'a> {
         Guard::account_of(self.caller.principal).map(|a| self.guard.owner(&a))
     }
 
-    /// A bucket's record, for checks; `None` when it does not exist (the operation itself
-    /// then reports NoSuchBucket once the caller is allowed to ask).
+    /// A bucket's record, for checks. A bucket that does not exist is NoSuchBucket for every
+    /// caller, as on S3 (bucket names are global and public).
     fn bucket_meta(&self, bucket: &str) -> Result<Option<BucketMeta>, ObjectError> {
-        match self.store.bucket(bucket) {
-            Ok(b) => Ok(Some(b)),
-            Err(ObjectError::NoSuchBucket(_)) => Ok(None),
-            Err(e) => Err(e),
-        }
+        self.store.bucket(bucket).map(Some)
     }
 
     /// The resource-based policies of a bucket for this caller: the bucket policy (less its

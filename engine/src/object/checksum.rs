@@ -211,10 +211,12 @@ impl ChecksumRequest {
             Some(Expected::Value(v)) => v.clone(),
             Some(Expected::Trailer(slot)) => match slot.get() {
                 Some(v) => v.clone(),
-                None => return Err(ObjectError::BadDigest(format!(
+                None => {
+                    return Err(ObjectError::BadDigest(format!(
                     "the {} trailer was announced (x-amz-trailer) but the body ended without it",
                     self.algorithm.header()
-                ))),
+                )))
+                }
             },
         };
         let value = given.split('-').next().unwrap_or_default();

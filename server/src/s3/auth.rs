@@ -111,6 +111,15 @@ impl S3Access for IdentityAccess {
             S3Path::Bucket { bucket } => (bucket.to_string(), String::new()),
             S3Path::Object { bucket, key } => (bucket.to_string(), key.to_string()),
         };
+        // C1 control characters (U+0080 to U+009F) in a key: S3 refuses the URI. (Every other
+        // character, NUL and `../` included, is part of a key, never of a path.)
+        if key.chars().any(|c| ('\u{80}'..='\u{9f}').contains(&c)) {
+            return Err(s3_error(
+                "InvalidURI",
+                400,
+                "Couldn't parse the specified URI.",
+            ));
+        }
         if let Some(rec) = cx.extensions_mut().get::<SharedRecord>() {
             let mut r = rec.lock().unwrap_or_else(|p| p.into_inner());
             r.operation = op;

@@ -72,6 +72,66 @@ fn request_id() -> String {
     )
 }
 
+/// Largest body accepted with `Transfer-Encoding: chunked` and no length: it is read whole
+/// to learn its length (the store needs it before the first byte).
+pub const CHUNKED_BODY_MAX: usize = 16 * 1024 * 1024;
+
+/// A presigned URL whose X-Amz-Expires is negative has expired, whatever its date (s3s would
+/// call the number malformed; S3 clients that pass a negative lifetime mean "already expired").
+fn expired_presign(req: &Request<Incoming>) -> bool {
+    req.uri().query().is_some_and(|q| {
+        q.split('&').any(|kv| {
+            kv.strip_prefix("X-Amz-Expires=")
+                .is_some_and(|v| v.starts_with('-') || v.starts_with("%2D"))
+        })
+    })
+}
+
+/// A body sent with `Transfer-Encoding: chunked` and neither Content-Length nor
+/// x-amz-decoded-content-length (plain HTTP chunking, not aws-chunked): read it whole, up to
+/// [`CHUNKED_BODY_MAX`], and give the request its length. Larger is MissingContentLength (411),
+/// as S3 answers chunked uploads of unknown length.
+async fn with_length(req: Request<Incoming>) -> Result<Request<s3s::Body>, s3s::S3Error> {
+    use http_body_util::BodyExt;
+    let chunked = req
+        .headers()
+        .get(http::header::TRANSFER_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+    let has_length = req.headers().contains_key(http::header::CONTENT_LENGTH)
+        || req.headers().contains_key("x-amz-decoded-content-length");
+    if !chunked || has_length {
+        return Ok(req.map(s3s::Body::from));
+    }
+    let (mut parts, body) = req.into_parts();
+    let bytes = http_body_util::Limited::new(body, CHUNKED_BODY_MAX)
+        .collect()
+        .await
+        .map_err(|e| {
+            errors::s3_error(
+                "MissingContentLength",
+                411,
+                format!(
+                    "a chunked body without Content-Length is read whole, up to {CHUNKED_BODY_MAX} bytes: {e}"
+                ),
+            )
+        })?
+        .to_bytes();
+    parts.headers.remove(http::header::TRANSFER_ENCODING);
+    parts
+        .headers
+        .insert(http::header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    Ok(Request::from_parts(parts, s3s::Body::from(bytes)))
+}
+
+fn error_response(e: s3s::S3Error) -> Response<s3s::Body> {
+    e.to_http_response().unwrap_or_else(|_| {
+        let mut r = Response::new(s3s::Body::empty());
+        *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+        r
+    })
+}
+
 /// Serve one HTTP request with the S3 service.
 pub async fn handle(
     svc: S3Service,
@@ -86,13 +146,25 @@ pub async fn handle(
     req.extensions_mut().insert(record.clone());
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
-    let mut resp = match svc.call(req.map(s3s::Body::from)).await {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::error!(error = ?e, "the S3 service failed");
-            let mut r = Response::new(s3s::Body::empty());
-            *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
-            r
+    let mut resp = if expired_presign(&req) {
+        let mut e = errors::s3_error("AccessDenied", 403, "Request has expired");
+        e.set_request_id(id.clone());
+        error_response(e)
+    } else {
+        match with_length(req).await {
+            Err(mut e) => {
+                e.set_request_id(id.clone());
+                error_response(e)
+            }
+            Ok(req) => match svc.call(req).await {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::error!(error = ?e, "the S3 service failed");
+                    let mut r = Response::new(s3s::Body::empty());
+                    *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+                    r
+                }
+            },
         }
     };
     if let Ok(v) = HeaderValue::from_str(&id) {

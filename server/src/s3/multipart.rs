@@ -327,17 +327,6 @@ impl Endpoint {
                 "CompleteMultipartUpload needs at least one Part",
             )));
         }
-        let if_none_match_any = match &input.if_none_match {
-            None => false,
-            Some(ETagCondition::Any) => true,
-            Some(_) => {
-                return Err(cx.err(s3_error(
-                    "NotImplemented",
-                    501,
-                    "CompleteMultipartUpload takes If-None-Match: * only",
-                )))
-            }
-        };
         let opts = CompleteOptions {
             checksum: input
                 .checksum_crc32
@@ -346,7 +335,7 @@ impl Endpoint {
                 .or_else(|| input.checksum_crc64nvme.clone())
                 .or_else(|| input.checksum_sha1.clone())
                 .or_else(|| input.checksum_sha256.clone()),
-            if_none_match_any,
+            if_none_match: input.if_none_match.as_ref().map(etag_condition),
             if_match: input.if_match.as_ref().map(etag_condition),
         };
         let (bucket, upload_id) = (input.bucket.clone(), input.upload_id.clone());
