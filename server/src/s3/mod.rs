@@ -101,9 +101,12 @@ async fn with_length(req: Request<Incoming>) -> Result<Request<s3s::Body>, s3s::
     let has_length = req.headers().contains_key(http::header::CONTENT_LENGTH)
         || req.headers().contains_key("x-amz-decoded-content-length");
     if !chunked || has_length {
-        return Ok(req.map(s3s::Body::from));
+        let (mut parts, body) = req.into_parts();
+        date_as_amz_date(&mut parts.headers);
+        return Ok(Request::from_parts(parts, s3s::Body::from(body)));
     }
     let (mut parts, body) = req.into_parts();
+    date_as_amz_date(&mut parts.headers);
     let bytes = http_body_util::Limited::new(body, CHUNKED_BODY_MAX)
         .collect()
         .await
@@ -122,6 +125,54 @@ async fn with_length(req: Request<Incoming>) -> Result<Request<s3s::Body>, s3s::
         .headers
         .insert(http::header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
     Ok(Request::from_parts(parts, s3s::Body::from(bytes)))
+}
+
+/// SigV4 lets a client give the request time in `Date` when it sends no `x-amz-date` (the
+/// signer then signs `date`); s3s reads only `x-amz-date`, so give it the same instant there.
+fn date_as_amz_date(headers: &mut http::HeaderMap) {
+    let sigv4 = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("AWS4-HMAC-SHA256"));
+    if !sigv4 || headers.contains_key("x-amz-date") {
+        return;
+    }
+    let Some(date) = headers
+        .get(http::header::DATE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return;
+    };
+    let parsed = time::OffsetDateTime::parse(date, &time::format_description::well_known::Rfc2822)
+        .ok()
+        .map(|t| t.unix_timestamp())
+        .or_else(|| {
+            s3s::dto::Timestamp::parse(s3s::dto::TimestampFormat::HttpDate, date)
+                .ok()
+                .map(|t| time::OffsetDateTime::from(t).unix_timestamp())
+        });
+    if let Some(t) = parsed {
+        if let Ok(v) = HeaderValue::from_str(&crate::sigv4::amz_date(t)) {
+            headers.insert("x-amz-date", v);
+        }
+    }
+}
+
+/// GetObjectAttributes shows the ETag without quotes (S3 does; s3s writes every ETag
+/// element quoted).
+async fn unquote_attribute_etags(resp: Response<s3s::Body>) -> Response<s3s::Body> {
+    use http_body_util::BodyExt;
+    let (mut parts, body) = resp.into_parts();
+    let Ok(collected) = body.collect().await else {
+        return Response::from_parts(parts, s3s::Body::empty());
+    };
+    let text = String::from_utf8_lossy(&collected.to_bytes())
+        .replace("<ETag>\"", "<ETag>")
+        .replace("\"</ETag>", "</ETag>");
+    parts
+        .headers
+        .insert(http::header::CONTENT_LENGTH, HeaderValue::from(text.len()));
+    Response::from_parts(parts, s3s::Body::from(text))
 }
 
 fn error_response(e: s3s::S3Error) -> Response<s3s::Body> {
@@ -167,6 +218,11 @@ pub async fn handle(
             },
         }
     };
+    let attributes =
+        record.lock().unwrap_or_else(|p| p.into_inner()).operation == "GetObjectAttributes";
+    if attributes && resp.status().is_success() {
+        resp = unquote_attribute_etags(resp).await;
+    }
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert("x-amz-request-id", v.clone());
         resp.headers_mut().insert("x-amz-id-2", v);
