@@ -35,10 +35,15 @@ pub struct Endpoint {
 
 impl Endpoint {
     /// Parse `http://HOST:PORT` (loopback only: the load generator sends nowhere else).
-    pub fn parse(url: &str, access_key: &str, secret: &str, region: &str) -> anyhow::Result<Endpoint> {
-        let rest = url
-            .strip_prefix("http://")
-            .ok_or_else(|| anyhow!("--endpoint '{url}': give http://HOST:PORT (https is not supported)"))?;
+    pub fn parse(
+        url: &str,
+        access_key: &str,
+        secret: &str,
+        region: &str,
+    ) -> anyhow::Result<Endpoint> {
+        let rest = url.strip_prefix("http://").ok_or_else(|| {
+            anyhow!("--endpoint '{url}': give http://HOST:PORT (https is not supported)")
+        })?;
         let host = rest.trim_end_matches('/');
         let addr: SocketAddr = host
             .parse()
@@ -89,7 +94,9 @@ pub struct Client {
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client").field("endpoint", &self.ep.host).finish_non_exhaustive()
+        f.debug_struct("Client")
+            .field("endpoint", &self.ep.host)
+            .finish_non_exhaustive()
     }
 }
 
@@ -142,7 +149,10 @@ impl Client {
         let mut headers: Vec<(String, String)> = vec![
             ("host".into(), self.ep.host.clone()),
             ("x-amz-date".into(), date.clone()),
-            ("x-amz-content-sha256".into(), sigv4::UNSIGNED_PAYLOAD.into()),
+            (
+                "x-amz-content-sha256".into(),
+                sigv4::UNSIGNED_PAYLOAD.into(),
+            ),
         ];
         headers.extend(extra_headers.iter().cloned());
         let auth = self.signer.authorization(
@@ -161,7 +171,11 @@ impl Client {
                 if v.is_empty() {
                     sigv4::uri_encode(k, false)
                 } else {
-                    format!("{}={}", sigv4::uri_encode(k, false), sigv4::uri_encode(v, false))
+                    format!(
+                        "{}={}",
+                        sigv4::uri_encode(k, false),
+                        sigv4::uri_encode(v, false)
+                    )
                 }
             })
             .collect();
@@ -213,30 +227,63 @@ impl Client {
 
     /// PUT an object.
     pub async fn put(&mut self, bucket: &str, key: &str, body: Bytes) -> anyhow::Result<Reply> {
-        self.send(Method::PUT, &format!("/{bucket}/{key}"), &[], &[], body, false)
-            .await
+        self.send(
+            Method::PUT,
+            &format!("/{bucket}/{key}"),
+            &[],
+            &[],
+            body,
+            false,
+        )
+        .await
     }
 
     /// GET an object (counted, not kept).
     pub async fn get(&mut self, bucket: &str, key: &str) -> anyhow::Result<Reply> {
-        self.send(Method::GET, &format!("/{bucket}/{key}"), &[], &[], Bytes::new(), false)
-            .await
+        self.send(
+            Method::GET,
+            &format!("/{bucket}/{key}"),
+            &[],
+            &[],
+            Bytes::new(),
+            false,
+        )
+        .await
     }
 
     /// HEAD an object.
     pub async fn head(&mut self, bucket: &str, key: &str) -> anyhow::Result<Reply> {
-        self.send(Method::HEAD, &format!("/{bucket}/{key}"), &[], &[], Bytes::new(), false)
-            .await
+        self.send(
+            Method::HEAD,
+            &format!("/{bucket}/{key}"),
+            &[],
+            &[],
+            Bytes::new(),
+            false,
+        )
+        .await
     }
 
     /// DELETE an object.
     pub async fn delete(&mut self, bucket: &str, key: &str) -> anyhow::Result<Reply> {
-        self.send(Method::DELETE, &format!("/{bucket}/{key}"), &[], &[], Bytes::new(), false)
-            .await
+        self.send(
+            Method::DELETE,
+            &format!("/{bucket}/{key}"),
+            &[],
+            &[],
+            Bytes::new(),
+            false,
+        )
+        .await
     }
 
     /// ListObjectsV2, one page.
-    pub async fn list(&mut self, bucket: &str, prefix: &str, token: Option<&str>) -> anyhow::Result<Reply> {
+    pub async fn list(
+        &mut self,
+        bucket: &str,
+        prefix: &str,
+        token: Option<&str>,
+    ) -> anyhow::Result<Reply> {
         let mut q = vec![
             ("list-type".to_string(), "2".to_string()),
             ("max-keys".to_string(), "1000".to_string()),
@@ -245,16 +292,34 @@ impl Client {
         if let Some(t) = token {
             q.push(("continuation-token".into(), t.into()));
         }
-        self.send(Method::GET, &format!("/{bucket}"), &q, &[], Bytes::new(), true)
-            .await
+        self.send(
+            Method::GET,
+            &format!("/{bucket}"),
+            &q,
+            &[],
+            Bytes::new(),
+            true,
+        )
+        .await
     }
 
     /// CreateBucket (an existing bucket of ours is fine).
     pub async fn create_bucket(&mut self, bucket: &str) -> anyhow::Result<()> {
         let r = self
-            .send(Method::PUT, &format!("/{bucket}"), &[], &[], Bytes::new(), true)
+            .send(
+                Method::PUT,
+                &format!("/{bucket}"),
+                &[],
+                &[],
+                Bytes::new(),
+                true,
+            )
             .await?;
-        let body = r.body.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
+        let body = r
+            .body
+            .as_deref()
+            .map(String::from_utf8_lossy)
+            .unwrap_or_default();
         if r.status.is_success() || body.contains("BucketAlreadyOwnedByYou") {
             return Ok(());
         }

@@ -45,12 +45,13 @@ pub use endpoint::Endpoint;
 /// Build the s3s service for an endpoint.
 pub fn service(endpoint: Endpoint) -> S3Service {
     let identity = endpoint.identity.clone();
+    let store = endpoint.store.clone();
     let mut config = S3Config::default();
     config.xml_max_body_size = endpoint.limits.xml_max_bytes;
     let mut b = S3ServiceBuilder::new(service::SeedbedS3(endpoint));
     b.set_config(Arc::new(StaticConfigProvider::new(Arc::new(config))));
     b.set_auth(auth::IdentityAuth(identity.clone()));
-    b.set_access(auth::IdentityAccess(identity));
+    b.set_access(auth::IdentityAccess(identity, store));
     b.build()
 }
 
@@ -78,12 +79,37 @@ pub const CHUNKED_BODY_MAX: usize = 16 * 1024 * 1024;
 
 /// A presigned URL whose X-Amz-Expires is negative has expired, whatever its date (s3s would
 /// call the number malformed; S3 clients that pass a negative lifetime mean "already expired").
+/// A presigned URL valid for longer than S3's limit of a week (604,800 s) is refused too.
 fn expired_presign(req: &Request<Incoming>) -> bool {
     req.uri().query().is_some_and(|q| {
         q.split('&').any(|kv| {
-            kv.strip_prefix("X-Amz-Expires=")
-                .is_some_and(|v| v.starts_with('-') || v.starts_with("%2D"))
+            kv.strip_prefix("X-Amz-Expires=").is_some_and(|v| {
+                v.starts_with('-')
+                    || v.starts_with("%2D")
+                    || v.parse::<u64>().is_ok_and(|s| s > 604_800)
+            })
         })
+    })
+}
+
+/// A CORS preflight: this endpoint has no CORS configuration, so S3's answers to one — 400
+/// without an `Origin` header, 403 with one.
+fn preflight(req: &Request<Incoming>) -> Option<s3s::S3Error> {
+    if req.method() != http::Method::OPTIONS {
+        return None;
+    }
+    Some(if req.headers().contains_key(http::header::ORIGIN) {
+        errors::s3_error(
+            "AccessForbidden",
+            403,
+            "CORSResponse: CORS is not enabled for this bucket",
+        )
+    } else {
+        errors::s3_error(
+            "BadRequest",
+            400,
+            "Insufficient information. Origin request header needed.",
+        )
     })
 }
 
@@ -197,8 +223,15 @@ pub async fn handle(
     req.extensions_mut().insert(record.clone());
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
-    let mut resp = if expired_presign(&req) {
-        let mut e = errors::s3_error("AccessDenied", 403, "Request has expired");
+    let mut resp = if let Some(mut e) = preflight(&req) {
+        e.set_request_id(id.clone());
+        error_response(e)
+    } else if expired_presign(&req) {
+        let mut e = errors::s3_error(
+            "AccessDenied",
+            403,
+            "Request has expired (or X-Amz-Expires is outside 1 to 604800 seconds)",
+        );
         e.set_request_id(id.clone());
         error_response(e)
     } else {

@@ -60,7 +60,9 @@ impl Endpoint {
             None => None,
         };
         let opts = PutOptions {
-            content_type: input.content_type.clone(),
+            content_type: Some(super::objects::default_content_type(
+                input.content_type.as_ref(),
+            )),
             user_meta: user_meta(input.metadata.as_ref()),
             system: system_meta(
                 input.content_encoding.as_ref(),

@@ -51,6 +51,33 @@ pub(super) fn object_acl_request(
     Ok(None)
 }
 
+/// S3's Content-Type for an object written without one.
+pub(super) fn default_content_type(given: Option<&String>) -> String {
+    given
+        .filter(|c| !c.is_empty())
+        .cloned()
+        .unwrap_or_else(|| "binary/octet-stream".to_string())
+}
+
+/// The `s3:x-amz-grant-*` condition keys of a write (the grant headers as sent).
+pub(super) fn grant_keys(headers: &http::HeaderMap) -> Keys {
+    [
+        "x-amz-grant-full-control",
+        "x-amz-grant-read",
+        "x-amz-grant-read-acp",
+        "x-amz-grant-write",
+        "x-amz-grant-write-acp",
+    ]
+    .iter()
+    .filter_map(|h| {
+        headers
+            .get(*h)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| (format!("s3:{h}"), vec![v.to_string()]))
+    })
+    .collect()
+}
+
 /// A version id as S3 sends it back (the `null` version has none on the wire after a PUT).
 fn wire_version(v: &str) -> Option<String> {
     (v != "null").then(|| v.to_string())
@@ -282,8 +309,9 @@ impl Endpoint {
                 (Permission::WriteAcp, input.grant_write_acp.as_ref()),
             ],
         )?;
+        let grant_keys = grant_keys(&headers);
         let opts = PutOptions {
-            content_type: input.content_type.clone(),
+            content_type: Some(default_content_type(input.content_type.as_ref())),
             user_meta: user_meta(input.metadata.as_ref()),
             if_none_match: input.if_none_match.as_ref().map(etag_condition),
             if_match: input.if_match.as_ref().map(etag_condition),
@@ -311,7 +339,7 @@ impl Endpoint {
         );
         let (bucket, key) = (input.bucket, input.key);
         let result = cx
-            .run(vec![], move |s| {
+            .run(grant_keys, move |s| {
                 s.put_object(&bucket, &key, &mut body, size, &opts)
             })
             .await;
@@ -655,7 +683,8 @@ impl Endpoint {
         )
         .map_err(|e| cx.err(e))?;
         let opts = PutOptions {
-            content_type: input.content_type.clone(),
+            // REPLACE without a Content-Type gets S3's default; COPY takes the source's.
+            content_type: replace.then(|| default_content_type(input.content_type.as_ref())),
             user_meta: user_meta(input.metadata.as_ref()),
             system: system_meta(
                 input.content_encoding.as_ref(),
