@@ -19,9 +19,6 @@ use serde::Serialize;
 
 use super::client::{Client, Endpoint};
 use super::workload::payload;
-use crate::config::ServeConfig;
-use crate::identity::{self, Identity};
-use crate::serve::Server;
 
 /// One size and concurrency, both ways.
 #[derive(Clone, Debug, Serialize)]
@@ -147,29 +144,14 @@ pub async fn run(
     dur: Duration,
     mut each: impl FnMut(&CompareRecord),
 ) -> anyhow::Result<Vec<CompareRecord>> {
-    let mut config = ServeConfig::new(dir.join("store"));
-    config.iam = Some(dir.join("iam.json"));
-    config.s3_addr = "127.0.0.1:0".parse().expect("literal");
-    config.metrics_addr = None;
-    let (file, key) = identity::bootstrap("123456789012", "bench", "bench")
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    file.write(&dir.join("iam.json"))
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let server = Server::start(&config).await?;
-    let ep = Endpoint::parse(
-        &format!("http://{}", server.s3_addr),
-        &key.id,
-        &key.secret,
-        "us-east-1",
-    )?;
+    let (server, ep) = super::start_in_process(dir).await?;
     let mut admin = Client::new(ep.clone());
     admin.create_bucket("bench").await?;
-    let principal = Identity::from_file(file)
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-        .credential(&key.id)
+    let principal = server
+        .identity
+        .credential(&ep.access_key)
         .expect("the bootstrap key")
-        .principal
-        .clone();
+        .principal;
     let guard = server.identity.guard().clone();
     let store = server.store.clone();
     let mut out = Vec::new();
