@@ -42,6 +42,10 @@ pub struct ServeArgs {
     /// stops reading is cut after twice this.
     #[arg(long, default_value_t = 30)]
     client_timeout: u64,
+    /// Acknowledge writes before they are synced to disk. Faster, and a power failure can
+    /// lose acknowledged objects: for test and benchmark servers only.
+    #[arg(long)]
+    no_fsync: bool,
     /// Print the endpoint and key as one JSON line (for scripts) instead of the banner.
     #[arg(long)]
     json: bool,
@@ -59,6 +63,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         })?),
     };
     c.io = args.io;
+    c.sync = !args.no_fsync;
     c.region = args.region;
     c.limits.max_object_bytes = args.max_object_mib * 1024 * 1024;
     c.limits.max_connections = args.max_connections.max(1);

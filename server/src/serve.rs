@@ -49,7 +49,12 @@ fn os_seed() -> u64 {
 pub fn open_or_create_store(
     dir: &Path,
     io_kind: BackendKind,
+    sync: bool,
 ) -> anyhow::Result<(ObjectStore, bool)> {
+    let options = StoreOptions {
+        sync,
+        ..StoreOptions::default()
+    };
     if io_kind == BackendKind::Sim {
         bail!("--io sim keeps data in memory only; use std, uring or mmap for a server");
     }
@@ -76,17 +81,10 @@ pub fn open_or_create_store(
             meta,
             clock,
             DetRng::new(os_seed()),
-            StoreOptions::default(),
+            options,
         )
     } else {
-        ObjectStore::open(
-            fs,
-            dir,
-            meta,
-            clock,
-            DetRng::new(os_seed()),
-            StoreOptions::default(),
-        )
+        ObjectStore::open(fs, dir, meta, clock, DetRng::new(os_seed()), options)
     }
     .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
     Ok((store, fresh))
@@ -136,8 +134,9 @@ pub struct Server {
 impl Server {
     /// Open the store and the IAM file and start every listener on the current runtime.
     pub async fn start(config: &ServeConfig) -> anyhow::Result<Server> {
-        let (store, _) =
-            tokio::task::block_in_place(|| open_or_create_store(&config.store, config.io))?;
+        let (store, _) = tokio::task::block_in_place(|| {
+            open_or_create_store(&config.store, config.io, config.sync)
+        })?;
         let iam_path = config.iam_path();
         let (identity, minted) = load_or_bootstrap_iam(&iam_path)?;
         let owner = identity
