@@ -628,7 +628,7 @@ mod tests {
             1_000,
         )
         .unwrap_err();
-        assert!(e.to_string().contains("trust"), "{e}");
+        assert!(e.to_string().contains("denied"), "{e}");
     }
 
     #[test]
