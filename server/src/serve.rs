@@ -11,10 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use seedbed_engine::clock::RealClock;
 use seedbed_engine::io::{self, BackendKind};
-use seedbed_engine::object::{lsm_meta, ObjectStore, StoreOptions};
-use seedbed_engine::rng::DetRng;
+use seedbed_engine::object::{on_disk, ObjectStore, StoreOptions};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -36,14 +34,6 @@ pub const DEFAULT_USER: &str = "admin";
 /// How long a stopping server waits for open requests to finish.
 const DRAIN: Duration = Duration::from_secs(30);
 
-fn os_seed() -> u64 {
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0);
-    t ^ (u64::from(std::process::id()) << 32)
-}
-
 /// Open the store in `dir`, creating it with the default layout if the directory holds none.
 /// Opening removes what interrupted writes left behind (a PUT cut off by a crash).
 pub fn open_or_create_store(
@@ -60,31 +50,24 @@ pub fn open_or_create_store(
     }
     let fs = io::open_backend(io_kind)
         .with_context(|| format!("opening the {io_kind:?} I/O backend"))?;
-    let fresh = !dir
-        .join(seedbed_engine::object::store::LAYOUT_FILE)
-        .exists();
-    let meta = lsm_meta::open(fs.clone(), &dir.join("meta")).map_err(|e| {
-        anyhow::anyhow!(
-            "opening the metadata engine in {}: {e}",
-            dir.join("meta").display()
-        )
-    })?;
-    let clock = Arc::new(RealClock::new());
+    let fresh = !on_disk::is_store(dir);
     let store = if fresh {
-        ObjectStore::create(
+        on_disk::create_with(
             fs,
             dir,
             DEFAULT_K,
             DEFAULT_M,
             DEFAULT_SHARD_BYTES,
             None,
-            meta,
-            clock,
-            DetRng::new(os_seed()),
             options,
         )
     } else {
-        ObjectStore::open(fs, dir, meta, clock, DetRng::new(os_seed()), options)
+        on_disk::open_with(fs, dir, options).map(|(store, report)| {
+            for (d, why) in &report.down {
+                tracing::warn!(copy = %d.display(), %why, "metadata copy out of service; `seedbed object --store DIR repair` rebuilds it");
+            }
+            store
+        })
     }
     .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
     Ok((store, fresh))

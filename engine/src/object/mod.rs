@@ -9,16 +9,17 @@
 //!
 //! S3's model (what the metadata engine holds):
 //! - [`meta`] — records and key layout in the ordered key-value store.
+//! - [`replicated`] — the metadata database copied on every disk, reconciled at open.
+//! - [`repair`] — rebuild lost or corrupt metadata copies.
 //! - [`store`] — open/create, buckets, versioning state.
 //! - [`objects`] — PUT / GET / HEAD / DELETE / COPY, conditional writes, byte ranges.
-//! - [`list`] — ListObjectsV2 and ListObjectVersions.
-//! - [`multipart`] — multipart uploads.
 //! - [`read`] — GET/HEAD: resolve, conditions ([`conditions`]), ranges and parts, streaming
 //!   with the blobs pinned ([`pins`]) so a slow reader holds no lock.
 //! - [`checksum`] — CRC32/CRC32C/CRC64NVME/SHA-1/SHA-256 checksums, checked and stored.
 //! - [`list`] — ListObjects(V2) and ListObjectVersions.
 //! - [`multipart`] — multipart uploads.
 //! - [`scrub`] — verify everything, heal from parity, remove orphans.
+//! - [`compact`] — rewrite the live records of mostly-deleted packs, then free the packs.
 //!
 //! Who owns what, and who may do what:
 //! - [`owner`] — accounts as S3 shows them (canonical ID, display name).
@@ -32,6 +33,7 @@ pub mod auth;
 pub mod blob;
 pub mod bucket_config;
 pub mod checksum;
+pub mod compact;
 pub mod conditions;
 pub mod erasure;
 pub mod error;
@@ -43,9 +45,12 @@ pub mod multipart;
 pub mod names;
 pub mod object_acl;
 pub mod objects;
+pub mod on_disk;
 pub mod owner;
 pub mod pins;
 pub mod read;
+pub mod repair;
+pub mod replicated;
 pub mod scrub;
 pub mod shard;
 pub mod store;
@@ -65,5 +70,5 @@ pub use objects::{
 };
 pub use owner::{AccountInfo, Accounts, Owner};
 pub use read::{GetOptions, ObjectReader};
-pub use scrub::ScrubReport;
+pub use scrub::{ScrubReport, Usage};
 pub use store::{NewBucket, ObjectStore, StoreOptions};
