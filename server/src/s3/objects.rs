@@ -208,7 +208,7 @@ fn open<'a>(
     cond: &Conditions,
     range: Option<ByteRange>,
     part: Option<u32>,
-) -> Result<(seedbed_engine::object::ObjectReader<'a>, Head), (ObjectError, Option<ObjectInfo>)> {
+) -> Result<(seedbed_engine::object::ObjectReader<'a>, Head), OpenError> {
     let mut r = s
         .open_object(
             bucket,
@@ -218,10 +218,10 @@ fn open<'a>(
                 ..GetOptions::default()
             },
         )
-        .map_err(|e| (e, None))?;
+        .map_err(|e| Box::new((e, None)))?;
     let info = r.info().clone();
-    r.check(cond).map_err(|e| (e, Some(info.clone())))?;
-    r.select(range, part).map_err(|e| (e, None))?;
+    r.check(cond).map_err(|e| Box::new((e, Some(info.clone()))))?;
+    r.select(range, part).map_err(|e| Box::new((e, None)))?;
     let head = Head {
         range: r.range(),
         partial: r.is_partial(),
@@ -232,7 +232,12 @@ fn open<'a>(
     Ok((r, head))
 }
 
-fn open_error(cx: &Cx, (e, info): (ObjectError, Option<ObjectInfo>)) -> S3Error {
+/// Why an object could not be opened, with the version's metadata when a condition failed
+/// (a 304 carries its ETag). Boxed: errors stay small on the happy path.
+type OpenError = Box<(ObjectError, Option<ObjectInfo>)>;
+
+fn open_error(cx: &Cx, err: OpenError) -> S3Error {
+    let (e, info) = *err;
     match (&e, info) {
         (ObjectError::NotModified(_), Some(info)) => cx.err(not_modified(&info)),
         _ => cx.object_err(&e),
@@ -892,8 +897,8 @@ impl Endpoint {
         } else {
             None
         };
-        let checksum = (wants("Checksum"))
-            .then(|| info.checksum.as_ref())
+        let checksum = wants("Checksum")
+            .then_some(info.checksum.as_ref())
             .flatten()
             .map(|c| {
                 let f = ChecksumFields::of(Some(c));
