@@ -34,9 +34,18 @@ pub struct ServeArgs {
     /// Largest object in one PUT or part, in MiB (S3: 5120).
     #[arg(long, default_value_t = 5120)]
     max_object_mib: u64,
-    /// Connections served at once.
+    /// Connections served at once (more wait in the kernel's accept queue).
     #[arg(long, default_value_t = 512)]
     max_connections: usize,
+    /// Seconds a client may take to send its request headers, or between two chunks of a
+    /// request body, before the server gives up on it (RequestTimeout); a response the client
+    /// stops reading is cut after twice this.
+    #[arg(long, default_value_t = 30)]
+    client_timeout: u64,
+    /// Acknowledge writes before they are synced to disk. Faster, and a power failure can
+    /// lose acknowledged objects: for test and benchmark servers only.
+    #[arg(long)]
+    no_fsync: bool,
     /// Print the endpoint and key as one JSON line (for scripts) instead of the banner.
     #[arg(long)]
     json: bool,
@@ -54,8 +63,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         })?),
     };
     c.io = args.io;
+    c.sync = !args.no_fsync;
     c.region = args.region;
     c.limits.max_object_bytes = args.max_object_mib * 1024 * 1024;
     c.limits.max_connections = args.max_connections.max(1);
+    let t = std::time::Duration::from_secs(args.client_timeout.max(1));
+    c.limits.header_timeout = t;
+    c.limits.body_idle = t;
+    c.limits.response_stall = 2 * t;
     seedbed_server::serve::run(c, args.json)
 }

@@ -55,6 +55,9 @@ pub struct ServeConfig {
     pub limits: Limits,
     /// Region the endpoint reports (`GetBucketLocation`, signing scope).
     pub region: String,
+    /// Sync data and metadata before acknowledging a write (S3's durability; off only for
+    /// test servers that say so).
+    pub sync: bool,
 }
 
 impl ServeConfig {
@@ -68,6 +71,7 @@ impl ServeConfig {
             io: BackendKind::Std,
             limits: Limits::default(),
             region: "us-east-1".into(),
+            sync: true,
         }
     }
 

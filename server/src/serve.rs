@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use seedbed_engine::io::{self, BackendKind};
-use seedbed_engine::object::{on_disk, ObjectStore};
+use seedbed_engine::object::{on_disk, ObjectStore, StoreOptions};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -39,7 +39,12 @@ const DRAIN: Duration = Duration::from_secs(30);
 pub fn open_or_create_store(
     dir: &Path,
     io_kind: BackendKind,
+    sync: bool,
 ) -> anyhow::Result<(ObjectStore, bool)> {
+    let options = StoreOptions {
+        sync,
+        ..StoreOptions::default()
+    };
     if io_kind == BackendKind::Sim {
         bail!("--io sim keeps data in memory only; use std, uring or mmap for a server");
     }
@@ -47,9 +52,17 @@ pub fn open_or_create_store(
         .with_context(|| format!("opening the {io_kind:?} I/O backend"))?;
     let fresh = !on_disk::is_store(dir);
     let store = if fresh {
-        on_disk::create(fs, dir, DEFAULT_K, DEFAULT_M, DEFAULT_SHARD_BYTES, None)
+        on_disk::create_with(
+            fs,
+            dir,
+            DEFAULT_K,
+            DEFAULT_M,
+            DEFAULT_SHARD_BYTES,
+            None,
+            options,
+        )
     } else {
-        on_disk::open(fs, dir).map(|(store, report)| {
+        on_disk::open_with(fs, dir, options).map(|(store, report)| {
             for (d, why) in &report.down {
                 tracing::warn!(copy = %d.display(), %why, "metadata copy out of service; `seedbed object --store DIR repair` rebuilds it");
             }
@@ -104,8 +117,9 @@ pub struct Server {
 impl Server {
     /// Open the store and the IAM file and start every listener on the current runtime.
     pub async fn start(config: &ServeConfig) -> anyhow::Result<Server> {
-        let (store, _) =
-            tokio::task::block_in_place(|| open_or_create_store(&config.store, config.io))?;
+        let (store, _) = tokio::task::block_in_place(|| {
+            open_or_create_store(&config.store, config.io, config.sync)
+        })?;
         let iam_path = config.iam_path();
         let (identity, minted) = load_or_bootstrap_iam(&iam_path)?;
         let owner = identity
