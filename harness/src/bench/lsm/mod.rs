@@ -1,43 +1,26 @@
-//! `seedbed bench lsm`: db_bench-style workloads on the LSM engine.
+//! `seedbed bench lsm`: db_bench-style workloads on the LSM engine and its peers.
 //!
-//! Workloads (names as in LevelDB/RocksDB `db_bench`): `fillseq` and `fillrandom` start from an
-//! empty database; `overwrite`, `readrandom`, `readseq`, `seekrandom`, `scan` and `ycsb-a` ..
-//! `ycsb-f` run on whatever the previous workload left. Keys are decimal numbers zero-padded to
-//! `--key-size`, values are `--value-size` bytes sliced from a seeded random pool. No
-//! compression anywhere. `scan` is `num / 100` range scans of 100 entries from random keys,
-//! reported in entries per second.
+//! - `workload.rs`: the workloads (db_bench's names, YCSB A–F) and the loop that runs one;
+//! - `keys.rs`: keys, values and key distributions (sequential, uniform, Zipfian, latest);
+//! - `engines/`: seedbed and, behind cargo features, RocksDB and fjall, behind one trait.
+//!
+//! This file holds the command's options, the run over the chosen workloads and the report.
+//! No compression anywhere.
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::Instant;
+mod engines;
+mod keys;
+mod workload;
+
+use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use seedbed_engine::clock::RealClock;
-use seedbed_engine::io::{open_backend, BackendKind, FsHandle};
-use seedbed_engine::lsm::{
-    Db, Options, ReadOptions, StatsSnapshot, SyncPolicy, WriteBatch, WriteOptions,
-};
-use seedbed_engine::rng::DetRng;
+use seedbed_engine::io::{open_backend, BackendKind};
+use seedbed_engine::lsm::{StatsSnapshot, SyncPolicy};
 use serde::Serialize;
 
-use crate::output::progress;
-
-/// Every workload, in the order `--benchmarks all` runs them.
-pub const ALL_WORKLOADS: &[&str] = &[
-    "fillseq",
-    "fillrandom",
-    "overwrite",
-    "readrandom",
-    "readseq",
-    "seekrandom",
-    "scan",
-    "ycsb-a",
-    "ycsb-b",
-    "ycsb-c",
-    "ycsb-d",
-    "ycsb-e",
-    "ycsb-f",
-];
+use engines::{open_engine, Engine};
+use keys::Gen;
+pub use workload::Workload;
 
 /// Options of `seedbed bench lsm`.
 #[derive(Debug, Clone, clap::Args)]
@@ -146,387 +129,16 @@ pub struct LsmReport {
     pub peak_rss_mib: f64,
 }
 
-/// Keys, values and randomness shared by workloads.
-struct Gen {
-    key_size: usize,
-    pool: Vec<u8>,
-    value_size: usize,
-    rng: DetRng,
-}
-
-impl Gen {
-    fn new(args: &LsmArgs) -> Self {
-        let mut rng = DetRng::new(args.seed);
-        let mut pool = vec![0u8; (1 << 20) + args.value_size];
-        for chunk in pool.chunks_mut(8) {
-            let x = rng.range_inclusive(0, u64::MAX).to_le_bytes();
-            chunk.copy_from_slice(&x[..chunk.len()]);
-        }
-        Gen {
-            key_size: args.key_size,
-            pool,
-            value_size: args.value_size,
-            rng,
-        }
+/// `--benchmarks`: comma-separated workload names, or `all`.
+fn parse_workloads(list: &str) -> Result<Vec<Workload>> {
+    if list == "all" {
+        return Ok(Workload::all());
     }
-
-    fn key(&self, k: u64, buf: &mut Vec<u8>) {
-        buf.clear();
-        use std::io::Write;
-        let _ = write!(buf, "{:0width$}", k, width = self.key_size);
-        buf.truncate(self.key_size);
+    let mut out = Vec::new();
+    for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        out.push(name.parse::<Workload>().map_err(anyhow::Error::msg)?);
     }
-
-    fn value(&mut self) -> &[u8] {
-        let off = self.rng.below(1 << 20) as usize;
-        &self.pool[off..off + self.value_size]
-    }
-}
-
-/// Latency samples (nanoseconds) of one workload.
-struct Lat(Vec<u32>);
-
-impl Lat {
-    fn pct(&mut self, p: f64) -> f64 {
-        if self.0.is_empty() {
-            return 0.0;
-        }
-        self.0.sort_unstable();
-        let i = ((self.0.len() as f64 - 1.0) * p) as usize;
-        f64::from(self.0[i]) / 1000.0
-    }
-}
-
-/// A Zipfian generator (YCSB's, theta 0.99) over `0..n`.
-struct Zipf {
-    n: u64,
-    theta: f64,
-    alpha: f64,
-    zetan: f64,
-    eta: f64,
-}
-
-impl Zipf {
-    fn new(n: u64) -> Self {
-        let theta = 0.99;
-        let zeta = |n: u64| (1..=n).map(|i| 1.0 / (i as f64).powf(theta)).sum::<f64>();
-        let zetan = zeta(n);
-        let zeta2 = zeta(2);
-        let alpha = 1.0 / (1.0 - theta);
-        let eta = (1.0 - (2.0 / n as f64).powf(1.0 - theta)) / (1.0 - zeta2 / zetan);
-        Zipf {
-            n,
-            theta,
-            alpha,
-            zetan,
-            eta,
-        }
-    }
-
-    fn next(&self, rng: &mut DetRng) -> u64 {
-        let u = rng.unit();
-        let uz = u * self.zetan;
-        if uz < 1.0 {
-            return 0;
-        }
-        if uz < 1.0 + 0.5f64.powf(self.theta) {
-            return 1;
-        }
-        let v = (self.n as f64 * (self.eta * u - self.eta + 1.0).powf(self.alpha)) as u64;
-        // Scatter hot keys over the key space, as YCSB's "scrambled" Zipfian does.
-        v.min(self.n - 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) % self.n
-    }
-}
-
-/// What a workload needs from an engine, so that peers run exactly the same operations.
-trait Engine {
-    fn put(&self, key: &[u8], value: &[u8]) -> Result<()>;
-    /// Whether `key` is present.
-    fn get(&self, key: &[u8]) -> Result<bool>;
-    /// Seek to `key`, then step forward `n` times (or until the end); returns whether the first
-    /// key equals `key`, and how many entries were visited (`n + 1` at most... fewer at the end).
-    fn seek_next(&self, key: &[u8], n: usize) -> Result<(bool, u64)>;
-    /// Iterate from the first key, visiting at most `limit` entries; returns the count.
-    fn scan_from_first(&self, limit: u64) -> Result<u64>;
-    fn stats(&self) -> Option<StatsSnapshot>;
-    fn close(self: Box<Self>) -> Result<()>;
-}
-
-struct SeedbedEngine(Db);
-
-impl Engine for SeedbedEngine {
-    fn put(&self, key: &[u8], value: &[u8]) -> Result<()> {
-        let mut b = WriteBatch::with_capacity(WriteBatch::put_bytes(key, value));
-        b.put(key, value);
-        Ok(self.0.write(b, WriteOptions::default())?)
-    }
-    fn get(&self, key: &[u8]) -> Result<bool> {
-        Ok(self.0.get_opt(key, ReadOptions::default())?.is_some())
-    }
-    fn seek_next(&self, key: &[u8], n: usize) -> Result<(bool, u64)> {
-        let mut it = self.0.iter(ReadOptions::default(), None, None);
-        it.seek(key)?;
-        let first = it.valid() && it.key() == key;
-        let mut visited = 0;
-        while it.valid() && visited < n as u64 {
-            visited += 1;
-            it.next()?;
-        }
-        Ok((first, visited))
-    }
-    fn scan_from_first(&self, limit: u64) -> Result<u64> {
-        let mut it = self.0.iter(ReadOptions::default(), None, None);
-        it.seek_to_first()?;
-        let mut n = 0;
-        while it.valid() && n < limit {
-            n += 1;
-            it.next()?;
-        }
-        Ok(n)
-    }
-    fn stats(&self) -> Option<StatsSnapshot> {
-        Some(self.0.stats())
-    }
-    fn close(self: Box<Self>) -> Result<()> {
-        Ok(self.0.close()?)
-    }
-}
-
-#[cfg(feature = "rocksdb")]
-mod rocks {
-    //! The RocksDB peer (`--engine rocksdb`, cargo feature `rocksdb`): the same settings as
-    //! seedbed's defaults — WAL on without per-write sync, 64 MiB write buffer, 10 bits/key
-    //! bloom filters, 4 KiB blocks, an LRU block cache of `--cache-mib`, no compression.
-    use super::*;
-
-    pub struct RocksEngine(pub rocksdb::DB);
-
-    pub fn open(dir: &Path, args: &LsmArgs) -> Result<RocksEngine> {
-        let mut bbo = rocksdb::BlockBasedOptions::default();
-        bbo.set_block_size(4096);
-        bbo.set_bloom_filter(f64::from(args.bloom_bits), false);
-        let cache = rocksdb::Cache::new_lru_cache(args.cache_mib << 20)
-            .map_err(|e| anyhow::anyhow!("rocksdb cache: {e}"))?;
-        bbo.set_block_cache(&cache);
-        let mut o = rocksdb::Options::default();
-        o.create_if_missing(true);
-        o.set_block_based_table_factory(&bbo);
-        o.set_write_buffer_size(args.write_buffer_mib << 20);
-        o.set_compression_type(rocksdb::DBCompressionType::None);
-        o.set_max_background_jobs(2);
-        Ok(RocksEngine(
-            rocksdb::DB::open(&o, dir).map_err(|e| anyhow::anyhow!("rocksdb open: {e}"))?,
-        ))
-    }
-
-    impl Engine for RocksEngine {
-        fn put(&self, key: &[u8], value: &[u8]) -> Result<()> {
-            self.0.put(key, value).map_err(|e| anyhow::anyhow!("{e}"))
-        }
-        fn get(&self, key: &[u8]) -> Result<bool> {
-            Ok(self
-                .0
-                .get_pinned(key)
-                .map_err(|e| anyhow::anyhow!("{e}"))?
-                .is_some())
-        }
-        fn seek_next(&self, key: &[u8], n: usize) -> Result<(bool, u64)> {
-            let mut it = self.0.raw_iterator();
-            it.seek(key);
-            let first = it.valid() && it.key() == Some(key);
-            let mut visited = 0;
-            while it.valid() && visited < n as u64 {
-                visited += 1;
-                it.next();
-            }
-            it.status().map_err(|e| anyhow::anyhow!("{e}"))?;
-            Ok((first, visited))
-        }
-        fn scan_from_first(&self, limit: u64) -> Result<u64> {
-            let mut it = self.0.raw_iterator();
-            it.seek_to_first();
-            let mut n = 0;
-            while it.valid() && n < limit {
-                n += 1;
-                it.next();
-            }
-            it.status().map_err(|e| anyhow::anyhow!("{e}"))?;
-            Ok(n)
-        }
-        fn stats(&self) -> Option<StatsSnapshot> {
-            None
-        }
-        fn close(self: Box<Self>) -> Result<()> {
-            Ok(())
-        }
-    }
-}
-
-#[cfg(feature = "fjall")]
-mod fjall_peer {
-    //! The fjall peer (`--engine fjall`, cargo feature `fjall`, fjall 2.x): one keyspace with
-    //! one partition, set as close to seedbed's defaults as fjall allows —
-    //! - WAL ("journal") on without per-write sync: `manual_journal_persist(false)` hands each
-    //!   write to the OS before it returns (fjall's `PersistMode::Buffer`), no `fsync_ms` thread;
-    //!   `--sync` is not mapped (the comparison runs with seedbed's default `never`);
-    //! - `--write-buffer-mib` memtable (fjall: `max_memtable_size`, per partition); the keyspace's
-    //!   `max_write_buffer_size` (all memtables together) is twice that, so one memtable can
-    //!   flush while the next fills, like seedbed's one immutable memtable;
-    //! - `--bloom-bits` bits/key bloom filters (fjall: `bloom_filter_bits`, public but hidden
-    //!   from its docs; at most 20);
-    //! - 4 KiB blocks (fjall: `block_size`, which sets data and index blocks alike);
-    //! - a `--cache-mib` cache (fjall: `cache_size`, one cache shared by blocks and blobs);
-    //! - no compression (`CompressionType::None`; the crate is built without lz4/miniz);
-    //! - one flush worker and one compaction worker (RocksDB: two background jobs; seedbed: one
-    //!   background thread);
-    //! - leveled compaction with seedbed's shape: L0 trigger 4, 64 MiB target files, size ratio
-    //!   10 (fjall's `Leveled` defaults, set explicitly); fjall derives the level base from
-    //!   them (4 x 64 MiB = 256 MiB, seedbed's level base) rather than taking it as a setting.
-    //!
-    //! fjall lacks: a separate index-block size (`block_size` sets both), a choice of cache
-    //! policy, and a cap on immutable memtables other than the keyspace write-buffer size.
-    use super::*;
-    use fjall::compaction::{Leveled, Strategy};
-    use fjall::{CompressionType, Config, Keyspace, PartitionCreateOptions, PartitionHandle};
-
-    /// Data and index block size, bytes: seedbed's and the RocksDB peer's.
-    const BLOCK_BYTES: u32 = 4096;
-
-    pub struct FjallEngine {
-        // Dropped before `keyspace` (fields drop in order), which then joins its workers.
-        part: PartitionHandle,
-        keyspace: Keyspace,
-    }
-
-    pub fn open(dir: &Path, args: &LsmArgs) -> Result<FjallEngine> {
-        // fjall asserts on some settings; check them here so bad flags are errors, not panics.
-        let memtable_bytes = u32::try_from(args.write_buffer_mib << 20)
-            .ok()
-            .filter(|&b| b >= 1 << 20)
-            .with_context(|| {
-                format!(
-                    "--write-buffer-mib {}: fjall needs 1..4095 MiB",
-                    args.write_buffer_mib
-                )
-            })?;
-        let bloom_bits = u8::try_from(args.bloom_bits)
-            .ok()
-            .filter(|&b| b <= 20)
-            .with_context(|| format!("--bloom-bits {}: fjall supports 0..=20", args.bloom_bits))?;
-        let keyspace = Config::new(dir)
-            .manual_journal_persist(false)
-            .fsync_ms(None)
-            .max_write_buffer_size(2 * u64::from(memtable_bytes))
-            .cache_size((args.cache_mib as u64) << 20)
-            .flush_workers(1)
-            .compaction_workers(1)
-            .open()
-            .with_context(|| format!("fjall: opening keyspace {}", dir.display()))?;
-        let opts = PartitionCreateOptions::default()
-            .max_memtable_size(memtable_bytes)
-            .bloom_filter_bits(Some(bloom_bits))
-            .block_size(BLOCK_BYTES)
-            .compression(CompressionType::None)
-            .compaction_strategy(Strategy::Leveled(Leveled {
-                l0_threshold: 4,
-                target_size: 64 << 20,
-                level_ratio: 10,
-            }))
-            .manual_journal_persist(false);
-        let part = keyspace
-            .open_partition("bench", opts)
-            .context("fjall: opening partition 'bench'")?;
-        Ok(FjallEngine { part, keyspace })
-    }
-
-    impl Engine for FjallEngine {
-        fn put(&self, key: &[u8], value: &[u8]) -> Result<()> {
-            Ok(self.part.insert(key, value)?)
-        }
-        fn get(&self, key: &[u8]) -> Result<bool> {
-            Ok(self.part.get(key)?.is_some())
-        }
-        fn seek_next(&self, key: &[u8], n: usize) -> Result<(bool, u64)> {
-            // fjall has no cursor: a range from `key` gives the seek, `next` the steps.
-            let mut it = self.part.range(key..);
-            let first = match it.next() {
-                None => return Ok((false, 0)),
-                Some(kv) => &*kv?.0 == key,
-            };
-            // Like the other engines: the entry at the seek position counts as the first step.
-            let mut visited = 0u64;
-            if n > 0 {
-                visited = 1;
-                while visited < n as u64 {
-                    match it.next() {
-                        Some(kv) => {
-                            kv?;
-                            visited += 1;
-                        }
-                        None => break,
-                    }
-                }
-            }
-            Ok((first, visited))
-        }
-        fn scan_from_first(&self, limit: u64) -> Result<u64> {
-            let mut n = 0;
-            for kv in self.part.iter() {
-                if n >= limit {
-                    break;
-                }
-                kv?;
-                n += 1;
-            }
-            Ok(n)
-        }
-        fn stats(&self) -> Option<StatsSnapshot> {
-            None
-        }
-        fn close(self: Box<Self>) -> Result<()> {
-            // Hand the journal's tail to the OS, as the other engines do on close.
-            self.keyspace
-                .persist(fjall::PersistMode::Buffer)
-                .context("fjall: persisting the journal on close")?;
-            Ok(())
-        }
-    }
-}
-
-fn open_engine(fs: &FsHandle, dir: &Path, args: &LsmArgs) -> Result<Box<dyn Engine>> {
-    match args.engine.as_str() {
-        "seedbed" => Ok(Box::new(SeedbedEngine(open_db(fs, dir, args)?))),
-        #[cfg(feature = "rocksdb")]
-        "rocksdb" => Ok(Box::new(rocks::open(dir, args)?)),
-        #[cfg(feature = "fjall")]
-        "fjall" => Ok(Box::new(fjall_peer::open(dir, args)?)),
-        #[cfg(not(feature = "rocksdb"))]
-        "rocksdb" => bail!(not_built("rocksdb")),
-        #[cfg(not(feature = "fjall"))]
-        "fjall" => bail!(not_built("fjall")),
-        other => bail!("unknown engine '{other}': expected seedbed, rocksdb or fjall"),
-    }
-}
-
-/// The error for a peer whose cargo feature this binary was built without.
-#[allow(dead_code)] // unused when every peer's feature is on
-fn not_built(engine: &str) -> String {
-    format!(
-        "engine '{engine}' is not built into this binary: peers sit behind cargo features \
-         (`cargo build --release -p seedbed --features {engine}`); use --engine seedbed"
-    )
-}
-
-fn open_db(fs: &FsHandle, dir: &Path, args: &LsmArgs) -> Result<Db> {
-    let mut o = Options {
-        write_buffer_bytes: args.write_buffer_mib << 20,
-        block_cache_bytes: args.cache_mib << 20,
-        sync: args.sync,
-        ..Options::default()
-    };
-    o.table.bloom_bits_per_key = args.bloom_bits;
-    Db::open(fs.clone(), dir, o, Arc::new(RealClock::new()))
-        .with_context(|| format!("opening {}", dir.display()))
+    Ok(out)
 }
 
 fn peak_rss_mib() -> f64 {
@@ -553,23 +165,7 @@ pub fn run(args: &LsmArgs) -> Result<LsmReport> {
             args.num
         );
     }
-    let workloads: Vec<String> = if args.benchmarks == "all" {
-        ALL_WORKLOADS.iter().map(|s| s.to_string()).collect()
-    } else {
-        args.benchmarks
-            .split(',')
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect()
-    };
-    for w in &workloads {
-        if !ALL_WORKLOADS.contains(&w.as_str()) {
-            bail!(
-                "unknown workload '{w}': expected one of {}",
-                ALL_WORKLOADS.join(", ")
-            );
-        }
-    }
+    let workloads = parse_workloads(&args.benchmarks)?;
     let fs = open_backend(args.io).with_context(|| format!("I/O backend {}", args.io))?;
     let (dir, remove_after) = match &args.dir {
         Some(d) => (d.clone(), false),
@@ -578,22 +174,22 @@ pub fn run(args: &LsmArgs) -> Result<LsmReport> {
             true,
         ),
     };
-    let mut gen = Gen::new(args);
+    let mut gen = Gen::new(args.seed, args.key_size, args.value_size);
     let mut db: Option<Box<dyn Engine>> = None;
     let mut results = Vec::new();
-    for w in &workloads {
-        if w == "fillseq" || w == "fillrandom" || db.is_none() {
+    for &w in &workloads {
+        if w.starts_empty() || db.is_none() {
             if let Some(old) = db.take() {
                 old.close()?;
             }
-            if w.starts_with("fill") && dir.exists() {
+            if w.starts_empty() && dir.exists() {
                 std::fs::remove_dir_all(&dir)
                     .with_context(|| format!("clearing {}", dir.display()))?;
             }
             db = Some(open_engine(&fs, &dir, args)?);
         }
         let d = db.as_ref().expect("open");
-        let r = run_one(&**d, w, args, &mut gen)?;
+        let r = workload::run_one(&**d, w, args, &mut gen)?;
         if !args.json {
             eprintln!(
                 "{:<12} {:>10} ops {:>9.2} s {:>12.0} ops/s {:>8.1} MB/s  p50 {:>7.2} us  p99 {:>8.2} us",
@@ -653,129 +249,6 @@ fn print_table(r: &LsmReport) {
         s.level_files, s.write_amplification, s.read_amplification, s.space_amplification, s.cache_hit_rate * 100.0,
         s.bloom_useful, s.bloom_false_positives, s.stalls, s.stall_micros / 1000, r.peak_rss_mib
     );
-}
-
-fn run_one(db: &dyn Engine, name: &str, args: &LsmArgs, gen: &mut Gen) -> Result<WorkloadResult> {
-    let num = args.num;
-    let reads = args.reads.unwrap_or(num);
-    let mut key = Vec::with_capacity(args.key_size);
-    let mut lat = Lat(Vec::with_capacity(reads.max(num) as usize));
-    let mut found = 0u64;
-    let entry_bytes = (args.key_size + args.value_size) as f64;
-    let ops = match name {
-        "fillseq" | "fillrandom" | "overwrite" => num,
-        "scan" => (reads / 100).max(1),
-        _ => reads,
-    };
-    let bar = progress(ops, name);
-    let zipf = if name.starts_with("ycsb") {
-        Some(Zipf::new(num))
-    } else {
-        None
-    };
-    let mut inserted = num;
-    let start = Instant::now();
-    let mut counted = 0u64;
-    if name == "readseq" {
-        counted = db.scan_from_first(ops)?;
-        found = counted;
-        lat.0
-            .push((start.elapsed().as_nanos() / u128::from(counted.max(1))) as u32);
-    } else {
-        for i in 0..ops {
-            let t = Instant::now();
-            match name {
-                "fillseq" => {
-                    gen.key(i, &mut key);
-                    let v = gen.value();
-                    db.put(&key, v)?;
-                }
-                "fillrandom" | "overwrite" => {
-                    let k = gen.rng.below(num);
-                    gen.key(k, &mut key);
-                    let v = gen.value();
-                    db.put(&key, v)?;
-                }
-                "readrandom" => {
-                    let k = gen.rng.below(num);
-                    gen.key(k, &mut key);
-                    found += u64::from(db.get(&key)?);
-                }
-                "seekrandom" => {
-                    let k = gen.rng.below(num);
-                    gen.key(k, &mut key);
-                    found += u64::from(db.seek_next(&key, 0)?.0);
-                }
-                "scan" => {
-                    let k = gen.rng.below(num);
-                    gen.key(k, &mut key);
-                    let (_, n) = db.seek_next(&key, 100)?;
-                    found += n;
-                    counted += n;
-                }
-                _ => {
-                    let z = zipf.as_ref().expect("ycsb");
-                    let r = gen.rng.unit();
-                    let (read_p, kind) = match name {
-                        "ycsb-a" => (0.5, 'u'),
-                        "ycsb-b" => (0.95, 'u'),
-                        "ycsb-c" => (1.0, 'u'),
-                        "ycsb-d" => (0.95, 'i'),
-                        "ycsb-e" => (0.95, 'i'),
-                        _ => (0.5, 'm'),
-                    };
-                    if r < read_p {
-                        let k = if name == "ycsb-d" {
-                            inserted - 1 - z.next(&mut gen.rng).min(inserted - 1)
-                        } else {
-                            z.next(&mut gen.rng)
-                        };
-                        gen.key(k, &mut key);
-                        if name == "ycsb-e" {
-                            let len = 1 + gen.rng.below(100) as usize;
-                            found += u64::from(db.seek_next(&key, len)?.1 > 0);
-                        } else {
-                            found += u64::from(db.get(&key)?);
-                        }
-                    } else {
-                        let k = match kind {
-                            'i' => {
-                                inserted += 1;
-                                inserted - 1
-                            }
-                            _ => z.next(&mut gen.rng),
-                        };
-                        gen.key(k, &mut key);
-                        if kind == 'm' {
-                            let _ = db.get(&key)?;
-                        }
-                        let v = gen.value();
-                        db.put(&key, v)?;
-                    }
-                }
-            }
-            lat.0
-                .push(t.elapsed().as_nanos().min(u32::MAX as u128) as u32);
-            if i % 4096 == 0 {
-                bar.set_position(i);
-            }
-        }
-        if name != "scan" {
-            counted = ops;
-        }
-    }
-    let secs = start.elapsed().as_secs_f64().max(1e-9);
-    bar.finish_and_clear();
-    Ok(WorkloadResult {
-        name: name.to_string(),
-        ops: counted,
-        secs,
-        ops_per_sec: counted as f64 / secs,
-        mb_per_sec: counted as f64 * entry_bytes / secs / 1e6,
-        latency_us_p50: lat.pct(0.5),
-        latency_us_p99: lat.pct(0.99),
-        found,
-    })
 }
 
 #[cfg(test)]
