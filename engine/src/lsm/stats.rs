@@ -15,6 +15,10 @@ pub struct Stats {
     pub user_bytes_written: AtomicU64,
     /// Operations written (puts + deletes).
     pub keys_written: AtomicU64,
+    /// Write calls (batches) committed.
+    pub writes: AtomicU64,
+    /// Group commits: each wrote one WAL record for one or more writes.
+    pub write_groups: AtomicU64,
     /// Bytes appended to the WAL.
     pub wal_bytes_written: AtomicU64,
     /// WAL syncs performed.
@@ -60,6 +64,10 @@ pub struct StatsSnapshot {
     pub user_bytes_written: u64,
     /// Operations written.
     pub keys_written: u64,
+    /// Write calls (batches) committed.
+    pub writes: u64,
+    /// Group commits (one WAL record each); `writes / write_groups` is the mean group size.
+    pub write_groups: u64,
     /// Bytes appended to the WAL.
     pub wal_bytes_written: u64,
     /// WAL syncs.
@@ -136,6 +144,8 @@ impl Stats {
         StatsSnapshot {
             user_bytes_written: ld(&self.user_bytes_written),
             keys_written: ld(&self.keys_written),
+            writes: ld(&self.writes),
+            write_groups: ld(&self.write_groups),
             wal_bytes_written: ld(&self.wal_bytes_written),
             wal_syncs: ld(&self.wal_syncs),
             gets: ld(&self.gets),

@@ -6,21 +6,26 @@
 //!   [`Snapshot`]), each method a short delegate to the file that does the work;
 //! - `recovery.rs`: `Db::open`'s steps — lock, manifest, tables, log replay, fresh manifest,
 //!   garbage;
-//! - `write.rs`: a write's way into the WAL and the memtable, syncs, memtable rotation;
+//! - `write_queue.rs`: concurrent writers line up; the one in front commits a group for all;
+//! - `write.rs`: a group's way into the WAL and the memtable, syncs, memtable rotation;
 //! - `backpressure.rs`: when a write must wait for (or, in manual mode, do) a flush or
 //!   compaction;
 //! - `read.rs`: point lookups, batched lookups, iterators;
 //! - `maintenance.rs`: flushes, compactions, manifest commits and the background thread.
 //!
-//! Locks, always taken in this order: `write` (one writer at a time: WAL and active memtable)
-//! → `work` (one flush or compaction at a time) → `versions` (manifest) → `state` (the
-//! `RwLock` swapped to publish new memtables and versions). Readers only clone `state`.
+//! Locks, always taken in this order: `write` (one group leader at a time: WAL and active
+//! memtable) → `work` (one flush or compaction at a time) → `versions` (manifest) → `state`
+//! (the `RwLock` swapped to publish new memtables and versions). The writer queue's own lock
+//! is taken alone or after `write`, never before it. Readers only clone `state`.
 
 mod backpressure;
 mod maintenance;
 mod read;
 mod recovery;
+#[cfg(test)]
+mod tests;
 mod write;
+mod write_queue;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -78,6 +83,8 @@ struct DbInner {
     stats: Arc<Stats>,
     state: RwLock<Arc<LsmState>>,
     write: Mutex<WriteState>,
+    /// Writers waiting for a group commit; the front one leads.
+    writers: write_queue::WriteQueue,
     stall_cv: Condvar,
     work: Mutex<()>,
     versions: Mutex<VersionSet>,

@@ -115,6 +115,7 @@ impl DbInner {
                 mem,
                 last_sync_nanos: now,
             }),
+            writers: Default::default(),
             stall_cv: Condvar::new(),
             work: Mutex::new(()),
             versions: Mutex::new(VersionSet {

@@ -1,13 +1,16 @@
-//! The write path: a batch gets its sequence numbers, goes to the WAL (synced as the
-//! `SyncPolicy` says), then into the active memtable, and is published by advancing
-//! `last_seq`. A full memtable is rotated: the old log synced, a new log created, the memtable
-//! queued for flushing. When a write must wait for room, see `backpressure.rs`.
+//! The write path: a batch joins the writer queue (`write_queue.rs`); the leader of its group
+//! gives the group's batches consecutive sequence numbers, writes them to the WAL as one record
+//! (synced as the `SyncPolicy` and the writers ask), inserts them into the active memtable, and
+//! publishes them by advancing `last_seq`. A full memtable is rotated: the old log synced, a
+//! new log created, the memtable queued for flushing. When a write must wait for room, see
+//! `backpressure.rs`.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use bytes::Bytes;
 
+use super::write_queue::{Turn, Writer};
 use super::{lock, DbInner, LsmState, WriteState};
 use crate::io::OpenOptions;
 use crate::lsm::batch::WriteBatch;
@@ -42,18 +45,44 @@ impl DbInner {
         Ok(())
     }
 
+    /// Apply `batch`: join the writer queue, and either be committed by a leader or lead a
+    /// group (see `write_queue.rs`).
     pub(super) fn write(&self, batch: WriteBatch, wo: WriteOptions) -> Result<()> {
         if batch.is_empty() {
             return Ok(());
         }
         batch.validate().map_err(LsmError::InvalidArgument)?;
         self.check_bg_error()?;
+        let me = Arc::new(Writer::new(batch, wo.sync));
+        if let Turn::Done(r) = self.writers.join(&me) {
+            return r;
+        }
+        let (group, result) = self.lead(&me);
+        self.writers.finish(&group, &result);
+        result
+    }
+
+    /// As leader: make room, take a group, commit it. Returns the group (just the leader if
+    /// no group was formed) and its outcome.
+    fn lead(&self, me: &Arc<Writer>) -> (Vec<Arc<Writer>>, Result<()>) {
         let w = lock(&self.write);
-        let mut w = self.make_room(w)?;
-        let count = u64::from(batch.len());
-        let user_bytes = batch.size_bytes() as u64;
+        let mut w = match self.make_room(w) {
+            Ok(w) => w,
+            Err(e) => return (vec![Arc::clone(me)], Err(e)),
+        };
+        let group = self.writers.take_group(me, self.opts.sync);
+        let result = self.commit_group(&mut w, &group);
+        (group, result)
+    }
+
+    /// Write the group's batches as one WAL record, sync it if any member needs that, insert
+    /// it into the memtable and publish its sequence numbers.
+    fn commit_group(&self, w: &mut WriteState, group: &[Arc<Writer>]) -> Result<()> {
+        let batches: Vec<WriteBatch> = group.iter().map(|m| m.take_batch()).collect();
+        let count: u64 = batches.iter().map(|b| u64::from(b.len())).sum();
+        let user_bytes: u64 = batches.iter().map(|b| b.size_bytes() as u64).sum();
         let seq = self.last_seq.load(Ordering::Relaxed) + 1;
-        let rep = batch.into_rep(seq);
+        let rep = WriteBatch::merge_into_rep(batches, seq);
         let before = w.wal.len_bytes();
         // Hand the record to the OS before acknowledging (like RocksDB's default): a process
         // crash then loses nothing; only a machine crash can lose unsynced writes.
@@ -67,20 +96,17 @@ impl DbInner {
             return Err(e);
         }
         Stats::add(&self.stats.wal_bytes_written, w.wal.len_bytes() - before);
-        let sync = match wo.sync {
-            Some(s) => s,
-            None => match self.opts.sync {
-                SyncPolicy::Always => true,
-                SyncPolicy::Never => false,
-                SyncPolicy::Group { interval_ms, bytes } => {
-                    w.wal.unsynced_bytes() >= bytes
-                        || self.clock.now_nanos().saturating_sub(w.last_sync_nanos)
-                            >= interval_ms * 1_000_000
-                }
-            },
+        let policy_sync = match self.opts.sync {
+            SyncPolicy::Always => true,
+            SyncPolicy::Never => false,
+            SyncPolicy::Group { interval_ms, bytes } => {
+                w.wal.unsynced_bytes() >= bytes
+                    || self.clock.now_nanos().saturating_sub(w.last_sync_nanos)
+                        >= interval_ms * 1_000_000
+            }
         };
-        if sync {
-            if let Err(e) = self.sync_locked(&mut w) {
+        if group.iter().any(|m| m.sync().unwrap_or(policy_sync)) {
+            if let Err(e) = self.sync_locked(w) {
                 self.set_bg_error(&e);
                 return Err(e);
             }
@@ -92,6 +118,8 @@ impl DbInner {
         self.last_seq.store(seq + count - 1, Ordering::Release);
         Stats::add(&self.stats.keys_written, count);
         Stats::add(&self.stats.user_bytes_written, user_bytes);
+        Stats::add(&self.stats.writes, group.len() as u64);
+        Stats::add(&self.stats.write_groups, 1);
         Ok(())
     }
 
