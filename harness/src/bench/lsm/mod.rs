@@ -11,10 +11,11 @@ mod engines;
 mod keys;
 mod workload;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use seedbed_engine::io::{open_backend, BackendKind};
+use seedbed_engine::io::{open_backend, BackendKind, FsHandle, OpenOptions};
 use seedbed_engine::lsm::{StatsSnapshot, SyncPolicy};
 use serde::Serialize;
 
@@ -67,6 +68,10 @@ pub struct LsmArgs {
     /// Seed for keys and values.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Client threads, each running every workload's whole operation count with its own
+    /// random stream (db_bench's `--threads`); throughput counts all of them.
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
     /// Print results as JSON.
     #[arg(long)]
     pub json: bool,
@@ -88,6 +93,7 @@ impl Default for LsmArgs {
             cache_mib: 32,
             bloom_bits: 10,
             seed: 42,
+            threads: 1,
             json: false,
         }
     }
@@ -98,7 +104,9 @@ impl Default for LsmArgs {
 pub struct WorkloadResult {
     /// Workload name.
     pub name: String,
-    /// Operations done (entries for scans).
+    /// Client threads (`--threads`).
+    pub threads: u64,
+    /// Operations done by all threads (entries for scans).
     pub ops: u64,
     /// Wall time, seconds.
     pub secs: f64,
@@ -112,6 +120,38 @@ pub struct WorkloadResult {
     pub latency_us_p99: f64,
     /// Keys found, for read workloads.
     pub found: u64,
+    /// The device's fsync rate around this workload (writing workloads under `--sync always`).
+    pub fsync_probe: Option<FsyncProbe>,
+    /// Durable-write figures (seedbed under `--sync always`).
+    pub sync: Option<SyncFigures>,
+}
+
+/// How close a syncing workload came to what the device allows: with group commit each
+/// fsync covers a group of writes, so the most writes per second is the device's fsync rate
+/// (measured by the probe in the same run) times the mean group size.
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncFigures {
+    /// WAL syncs during the workload.
+    pub wal_syncs: u64,
+    /// Write calls per group commit.
+    pub mean_group_size: f64,
+    /// The probe's fsyncs per second times `mean_group_size`.
+    pub fsync_bound_ops_per_sec: f64,
+    /// `ops_per_sec / fsync_bound_ops_per_sec`.
+    pub of_fsync_bound: f64,
+}
+
+/// The device's fsync rate, measured right before and right after each writing workload when
+/// every write syncs: appends of one entry's size to a fresh file beside the database, each
+/// followed by `sync_data`, through the same I/O backend.
+#[derive(Debug, Clone, Serialize)]
+pub struct FsyncProbe {
+    /// Appends, each synced.
+    pub syncs: u64,
+    /// Bytes per append.
+    pub append_bytes: usize,
+    /// Synced appends per second.
+    pub syncs_per_sec: f64,
 }
 
 /// A whole run's report.
@@ -127,6 +167,57 @@ pub struct LsmReport {
     pub stats: StatsSnapshot,
     /// Peak resident memory of this process, MiB (from /proc/self/status VmHWM).
     pub peak_rss_mib: f64,
+}
+
+/// Most client threads `--threads` accepts.
+const THREADS_MAX: usize = 1024;
+/// Synced appends the fsync probe makes.
+const FSYNC_PROBE_SYNCS: u64 = 500;
+
+/// Measure the device's fsync rate next to `dir` (see [`FsyncProbe`]).
+fn probe_fsync(fs: &FsHandle, dir: &Path, append_bytes: usize) -> Result<FsyncProbe> {
+    let path = dir.with_extension("fsync-probe");
+    let file = fs
+        .open(&path, OpenOptions::create_truncate())
+        .with_context(|| format!("fsync probe: creating {}", path.display()))?;
+    let buf = vec![0x5au8; append_bytes];
+    let start = Instant::now();
+    for i in 0..FSYNC_PROBE_SYNCS {
+        file.write_at(&buf, i * append_bytes as u64)
+            .and_then(|()| file.sync_data())
+            .with_context(|| format!("fsync probe: writing {}", path.display()))?;
+    }
+    let secs = start.elapsed().as_secs_f64().max(1e-9);
+    drop(file);
+    let _ = fs.remove_file(&path);
+    Ok(FsyncProbe {
+        syncs: FSYNC_PROBE_SYNCS,
+        append_bytes,
+        syncs_per_sec: FSYNC_PROBE_SYNCS as f64 / secs,
+    })
+}
+
+/// The durable-write figures of workload `r`, from the engine's counters before and after it
+/// (`None` if it wrote nothing).
+fn sync_figures(
+    r: &WorkloadResult,
+    probe: &FsyncProbe,
+    before: &StatsSnapshot,
+    after: &StatsSnapshot,
+) -> Option<SyncFigures> {
+    let writes = after.writes - before.writes;
+    let groups = after.write_groups - before.write_groups;
+    if writes == 0 || groups == 0 {
+        return None;
+    }
+    let mean_group_size = writes as f64 / groups as f64;
+    let bound = probe.syncs_per_sec * mean_group_size;
+    Some(SyncFigures {
+        wal_syncs: after.wal_syncs - before.wal_syncs,
+        mean_group_size,
+        fsync_bound_ops_per_sec: bound,
+        of_fsync_bound: r.ops_per_sec / bound,
+    })
 }
 
 /// `--benchmarks`: comma-separated workload names, or `all`.
@@ -174,7 +265,21 @@ pub fn run(args: &LsmArgs) -> Result<LsmReport> {
             true,
         ),
     };
-    let mut gen = Gen::new(args.seed, args.key_size, args.value_size);
+    if args.threads == 0 || args.threads > THREADS_MAX {
+        bail!("--threads {}: expected 1..={THREADS_MAX}", args.threads);
+    }
+    // Thread 0 draws exactly what a single-threaded run draws.
+    let mut gens: Vec<Gen> = (0..args.threads as u64)
+        .map(|t| {
+            let seed = args
+                .seed
+                .wrapping_add(t.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            Gen::new(seed, args.key_size, args.value_size)
+        })
+        .collect();
+    let probing = args.sync == SyncPolicy::Always;
+    let entry_bytes = args.key_size + args.value_size;
+    let mut fsync_probes: Vec<FsyncProbe> = Vec::new();
     let mut db: Option<Box<dyn Engine>> = None;
     let mut results = Vec::new();
     for &w in &workloads {
@@ -189,11 +294,34 @@ pub fn run(args: &LsmArgs) -> Result<LsmReport> {
             db = Some(open_engine(&fs, &dir, args)?);
         }
         let d = db.as_ref().expect("open");
-        let r = workload::run_one(&**d, w, args, &mut gen)?;
+        // The device's fsync rate right before and right after the workload (other load on
+        // the machine moves it), averaged.
+        let probe_before = if probing && w.writes() {
+            Some(probe_fsync(&fs, &dir, entry_bytes)?)
+        } else {
+            None
+        };
+        let before = d.stats();
+        let mut r = workload::run_one(&**d, w, args, &mut gens)?;
+        let after = d.stats();
+        if let Some(p0) = probe_before {
+            let p1 = probe_fsync(&fs, &dir, entry_bytes)?;
+            let probe = FsyncProbe {
+                syncs: p0.syncs + p1.syncs,
+                append_bytes: entry_bytes,
+                syncs_per_sec: (p0.syncs_per_sec + p1.syncs_per_sec) / 2.0,
+            };
+            if let (Some(b), Some(a)) = (before, after) {
+                r.sync = sync_figures(&r, &probe, &b, &a);
+            }
+            r.fsync_probe = Some(probe.clone());
+            fsync_probes.push(probe);
+        }
         if !args.json {
             eprintln!(
-                "{:<12} {:>10} ops {:>9.2} s {:>12.0} ops/s {:>8.1} MB/s  p50 {:>7.2} us  p99 {:>8.2} us",
-                r.name, r.ops, r.secs, r.ops_per_sec, r.mb_per_sec, r.latency_us_p50, r.latency_us_p99
+                "{:<12} {:>10} ops {:>9.2} s {:>12.0} ops/s {:>8.1} MB/s  p50 {:>7.2} us  p99 {:>8.2} us{}",
+                r.name, r.ops, r.secs, r.ops_per_sec, r.mb_per_sec, r.latency_us_p50, r.latency_us_p99,
+                r.sync.as_ref().map(sync_line).unwrap_or_default()
             );
         }
         results.push(r);
@@ -211,6 +339,7 @@ pub fn run(args: &LsmArgs) -> Result<LsmReport> {
             "num": args.num, "key_size": args.key_size, "value_size": args.value_size,
             "io": args.io.name(), "sync": args.sync.to_string(), "write_buffer_mib": args.write_buffer_mib,
             "cache_mib": args.cache_mib, "bloom_bits": args.bloom_bits, "compression": "none",
+            "threads": args.threads,
         }),
         results,
         stats,
@@ -222,6 +351,16 @@ pub fn run(args: &LsmArgs) -> Result<LsmReport> {
         print_table(&report);
     }
     Ok(report)
+}
+
+/// The durable-write figures as a suffix for a result line.
+fn sync_line(s: &SyncFigures) -> String {
+    format!(
+        "  groups of {:.1}, {:.0}% of fsync bound {:.0} ops/s",
+        s.mean_group_size,
+        s.of_fsync_bound * 100.0,
+        s.fsync_bound_ops_per_sec
+    )
 }
 
 fn print_table(r: &LsmReport) {
@@ -242,6 +381,15 @@ fn print_table(r: &LsmReport) {
             w.latency_us_p99,
             w.found
         );
+        if let Some(sf) = &w.sync {
+            println!("{:<12}{}", "", sync_line(sf));
+        }
+        if let Some(p) = &w.fsync_probe {
+            println!(
+                "{:<12}  fsync probe: {:.0} synced appends/s ({} appends of {} bytes, before and after)",
+                "", p.syncs_per_sec, p.syncs, p.append_bytes
+            );
+        }
     }
     let s = &r.stats;
     println!(
@@ -287,6 +435,49 @@ mod tests {
         };
         let e = run(&args).unwrap_err().to_string();
         assert!(e.contains("unknown engine 'leveldb'"), "{e}");
+    }
+
+    #[test]
+    fn client_threads_each_run_the_workload_and_sync_figures_are_reported() {
+        let t = tempfile::tempdir().unwrap();
+        let args = LsmArgs {
+            num: 400,
+            benchmarks: "fillrandom,readrandom,ycsb-d".into(),
+            threads: 4,
+            sync: SyncPolicy::Always,
+            dir: Some(t.path().join("db")),
+            json: true,
+            ..LsmArgs::default()
+        };
+        let r = run(&args).unwrap();
+        let get = |n: &str| r.results.iter().find(|w| w.name == n).unwrap().clone();
+        // Every thread runs the whole workload.
+        assert_eq!(get("fillrandom").ops, 4 * 400);
+        assert_eq!(get("readrandom").ops, 4 * 400);
+        assert!(get("readrandom").found > 0);
+        // Every write synced, and the figures say how close to the device's bound it came.
+        let probe = get("fillrandom")
+            .fsync_probe
+            .expect("a probe under --sync always");
+        assert_eq!(probe.syncs, 2 * FSYNC_PROBE_SYNCS);
+        assert!(
+            get("readrandom").fsync_probe.is_none(),
+            "reads are not probed"
+        );
+        let sf = get("fillrandom").sync.expect("sync figures");
+        assert!(sf.wal_syncs >= 1 && sf.mean_group_size >= 1.0);
+        assert!(r.stats.writes > 4 * 400, "the fill plus YCSB-D's inserts");
+        assert_eq!(r.stats.keys_written, r.stats.writes);
+    }
+
+    #[test]
+    fn bad_thread_counts_are_rejected_by_name() {
+        let args = LsmArgs {
+            threads: 0,
+            ..LsmArgs::default()
+        };
+        let e = run(&args).unwrap_err().to_string();
+        assert!(e.contains("--threads 0"), "{e}");
     }
 
     #[cfg(feature = "fjall")]

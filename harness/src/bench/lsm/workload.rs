@@ -1,6 +1,7 @@
 //! The workloads, named as in LevelDB/RocksDB `db_bench` and YCSB, and the loop that runs one.
 //!
-//! `fillseq` and `fillrandom` start from an empty database; the others run on whatever the
+//! `fillseq` and `fillrandom` start from an empty database (with `--threads T`, as in db_bench,
+//! every thread runs the whole workload: T sequential fills write the same keys); the others run on whatever the
 //! previous workload left. `readseq` is one scan from the first key; `scan` is `reads / 100`
 //! range scans of 100 entries from random keys, reported in entries per second. The YCSB mixes
 //! are Cooper et al.'s core workloads A–F over a scrambled Zipfian (D: reads favour the newest
@@ -8,6 +9,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use anyhow::Result;
@@ -149,6 +151,15 @@ impl Workload {
         }
     }
 
+    /// Whether it writes.
+    pub fn writes(&self) -> bool {
+        match self {
+            Workload::FillSeq | Workload::FillRandom | Workload::Overwrite => true,
+            Workload::Ycsb(m) => m.read_fraction < 1.0,
+            _ => false,
+        }
+    }
+
     /// Whether it starts from an empty database.
     pub fn starts_empty(&self) -> bool {
         matches!(self, Workload::FillSeq | Workload::FillRandom)
@@ -201,113 +212,97 @@ impl Lat {
     }
 }
 
-/// Run `w` against `db`, drawing keys and values from `gen`.
+/// What one client thread did.
+struct ThreadOutcome {
+    /// Operations (entries for `scan` and `readseq`).
+    counted: u64,
+    found: u64,
+    lat: Vec<u32>,
+}
+
+/// What every client thread shares while running one workload.
+struct Shared<'a> {
+    db: &'a dyn Engine,
+    w: Workload,
+    args: &'a LsmArgs,
+    /// Operations per thread.
+    ops: u64,
+    /// Keys in the database so far (YCSB's inserts add to it; all threads draw new keys here).
+    inserted: AtomicU64,
+    keys: KeyChooser,
+    /// YCSB's updates pick Zipfian keys whatever its reads pick.
+    zipf_keys: Option<KeyChooser>,
+    bar: &'a indicatif::ProgressBar,
+}
+
+/// Run `w` against `db` with one client thread per generator in `gens` (db_bench's
+/// `--threads`: every thread runs the workload's whole operation count, with its own random
+/// stream; throughput is all threads' operations over the wall time).
 pub fn run_one(
     db: &dyn Engine,
     w: Workload,
     args: &LsmArgs,
-    gen: &mut Gen,
+    gens: &mut [Gen],
 ) -> Result<WorkloadResult> {
     let num = args.num;
     let reads = args.reads.unwrap_or(num);
-    let mut key = Vec::with_capacity(args.key_size);
-    let mut lat = Lat(Vec::with_capacity(reads.max(num) as usize));
-    let mut found = 0u64;
-    let entry_bytes = (args.key_size + args.value_size) as f64;
     let ops = w.ops(num, reads);
     let name = w.name();
-    let bar = progress(ops, &name);
-    let keys = KeyChooser::new(
-        match w {
-            Workload::FillSeq => KeyDist::Sequential,
-            Workload::Ycsb(m) => m.read_keys,
-            _ => KeyDist::Uniform,
-        },
-        num,
-    );
-    // YCSB's updates pick Zipfian keys whatever its reads pick.
-    let zipf_keys = matches!(w, Workload::Ycsb(_)).then(|| KeyChooser::new(KeyDist::Zipfian, num));
-    let mut inserted = num;
-    let start = Instant::now();
-    let mut counted = 0u64;
-    if w == Workload::ReadSeq {
-        counted = db.scan_from_first(ops)?;
-        found = counted;
-        lat.0
-            .push((start.elapsed().as_nanos() / u128::from(counted.max(1))) as u32);
-    } else {
-        for i in 0..ops {
-            let t = Instant::now();
+    let threads = gens.len() as u64;
+    let bar = progress(ops * threads, &name);
+    let shared = Shared {
+        db,
+        w,
+        args,
+        ops,
+        inserted: AtomicU64::new(num),
+        keys: KeyChooser::new(
             match w {
-                Workload::FillSeq | Workload::FillRandom | Workload::Overwrite => {
-                    let k = keys.next(i, inserted, &mut gen.rng);
-                    gen.key(k, &mut key);
-                    let v = gen.value();
-                    db.put(&key, v)?;
-                }
-                Workload::ReadRandom => {
-                    let k = keys.next(i, inserted, &mut gen.rng);
-                    gen.key(k, &mut key);
-                    found += u64::from(db.get(&key)?);
-                }
-                Workload::SeekRandom => {
-                    let k = keys.next(i, inserted, &mut gen.rng);
-                    gen.key(k, &mut key);
-                    found += u64::from(db.seek_next(&key, 0)?.0);
-                }
-                Workload::Scan => {
-                    let k = keys.next(i, inserted, &mut gen.rng);
-                    gen.key(k, &mut key);
-                    let (_, n) = db.seek_next(&key, 100)?;
-                    found += n;
-                    counted += n;
-                }
-                Workload::ReadSeq => unreachable!("handled above"),
-                Workload::Ycsb(m) => {
-                    if gen.rng.unit() < m.read_fraction {
-                        let k = keys.next(i, inserted, &mut gen.rng);
-                        gen.key(k, &mut key);
-                        match m.read {
-                            YcsbRead::Scan => {
-                                let len = 1 + gen.rng.below(100) as usize;
-                                found += u64::from(db.seek_next(&key, len)?.1 > 0);
-                            }
-                            YcsbRead::Get => found += u64::from(db.get(&key)?),
-                        }
-                    } else {
-                        let k = match m.write {
-                            YcsbWrite::Insert => {
-                                inserted += 1;
-                                inserted - 1
-                            }
-                            YcsbWrite::Update | YcsbWrite::ReadModifyWrite => {
-                                let z = zipf_keys.as_ref().expect("ycsb");
-                                z.next(i, inserted, &mut gen.rng)
-                            }
-                        };
-                        gen.key(k, &mut key);
-                        if m.write == YcsbWrite::ReadModifyWrite {
-                            let _ = db.get(&key)?;
-                        }
-                        let v = gen.value();
-                        db.put(&key, v)?;
-                    }
-                }
-            }
-            lat.0
-                .push(t.elapsed().as_nanos().min(u32::MAX as u128) as u32);
-            if i % 4096 == 0 {
-                bar.set_position(i);
-            }
-        }
-        if w != Workload::Scan {
-            counted = ops;
-        }
-    }
+                Workload::FillSeq => KeyDist::Sequential,
+                Workload::Ycsb(m) => m.read_keys,
+                _ => KeyDist::Uniform,
+            },
+            num,
+        ),
+        zipf_keys: matches!(w, Workload::Ycsb(_)).then(|| KeyChooser::new(KeyDist::Zipfian, num)),
+        bar: &bar,
+    };
+    let start = Instant::now();
+    let outcomes: Vec<Result<ThreadOutcome>> = if gens.len() == 1 {
+        vec![run_thread(&shared, &mut gens[0])]
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = gens
+                .iter_mut()
+                .map(|gen| {
+                    let shared = &shared;
+                    s.spawn(move || run_thread(shared, gen))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(anyhow::anyhow!("a client thread panicked")))
+                })
+                .collect()
+        })
+    };
     let secs = start.elapsed().as_secs_f64().max(1e-9);
     bar.finish_and_clear();
+    let mut counted = 0;
+    let mut found = 0;
+    let mut lat = Lat(Vec::new());
+    for o in outcomes {
+        let o = o?;
+        counted += o.counted;
+        found += o.found;
+        lat.0.extend(o.lat);
+    }
+    let entry_bytes = (args.key_size + args.value_size) as f64;
     Ok(WorkloadResult {
         name,
+        threads,
         ops: counted,
         secs,
         ops_per_sec: counted as f64 / secs,
@@ -315,6 +310,97 @@ pub fn run_one(
         latency_us_p50: lat.pct(0.5),
         latency_us_p99: lat.pct(0.99),
         found,
+        fsync_probe: None,
+        sync: None,
+    })
+}
+
+/// One client thread's loop.
+fn run_thread(sh: &Shared<'_>, gen: &mut Gen) -> Result<ThreadOutcome> {
+    let db = sh.db;
+    let mut key = Vec::with_capacity(sh.args.key_size);
+    let mut lat = Vec::with_capacity(sh.ops as usize);
+    let mut found = 0u64;
+    let mut counted = 0u64;
+    if sh.w == Workload::ReadSeq {
+        let start = Instant::now();
+        counted = db.scan_from_first(sh.ops)?;
+        found = counted;
+        lat.push((start.elapsed().as_nanos() / u128::from(counted.max(1))) as u32);
+        return Ok(ThreadOutcome {
+            counted,
+            found,
+            lat,
+        });
+    }
+    for i in 0..sh.ops {
+        let t = Instant::now();
+        let inserted = sh.inserted.load(Ordering::Relaxed);
+        match sh.w {
+            Workload::FillSeq | Workload::FillRandom | Workload::Overwrite => {
+                let k = sh.keys.next(i, inserted, &mut gen.rng);
+                gen.key(k, &mut key);
+                let v = gen.value();
+                db.put(&key, v)?;
+            }
+            Workload::ReadRandom => {
+                let k = sh.keys.next(i, inserted, &mut gen.rng);
+                gen.key(k, &mut key);
+                found += u64::from(db.get(&key)?);
+            }
+            Workload::SeekRandom => {
+                let k = sh.keys.next(i, inserted, &mut gen.rng);
+                gen.key(k, &mut key);
+                found += u64::from(db.seek_next(&key, 0)?.0);
+            }
+            Workload::Scan => {
+                let k = sh.keys.next(i, inserted, &mut gen.rng);
+                gen.key(k, &mut key);
+                let (_, n) = db.seek_next(&key, 100)?;
+                found += n;
+                counted += n;
+            }
+            Workload::ReadSeq => unreachable!("handled above"),
+            Workload::Ycsb(m) => {
+                if gen.rng.unit() < m.read_fraction {
+                    let k = sh.keys.next(i, inserted, &mut gen.rng);
+                    gen.key(k, &mut key);
+                    match m.read {
+                        YcsbRead::Scan => {
+                            let len = 1 + gen.rng.below(100) as usize;
+                            found += u64::from(db.seek_next(&key, len)?.1 > 0);
+                        }
+                        YcsbRead::Get => found += u64::from(db.get(&key)?),
+                    }
+                } else {
+                    let k = match m.write {
+                        YcsbWrite::Insert => sh.inserted.fetch_add(1, Ordering::Relaxed),
+                        YcsbWrite::Update | YcsbWrite::ReadModifyWrite => {
+                            let z = sh.zipf_keys.as_ref().expect("ycsb");
+                            z.next(i, inserted, &mut gen.rng)
+                        }
+                    };
+                    gen.key(k, &mut key);
+                    if m.write == YcsbWrite::ReadModifyWrite {
+                        let _ = db.get(&key)?;
+                    }
+                    let v = gen.value();
+                    db.put(&key, v)?;
+                }
+            }
+        }
+        lat.push(t.elapsed().as_nanos().min(u32::MAX as u128) as u32);
+        if (i + 1) % 4096 == 0 {
+            sh.bar.inc(4096);
+        }
+    }
+    if sh.w != Workload::Scan {
+        counted = sh.ops;
+    }
+    Ok(ThreadOutcome {
+        counted,
+        found,
+        lat,
     })
 }
 

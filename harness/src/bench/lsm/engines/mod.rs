@@ -17,7 +17,8 @@ mod rocks_peer;
 mod seedbed;
 
 /// What a workload needs from an engine, so that peers run exactly the same operations.
-pub trait Engine {
+/// `Sync`: client threads (`--threads`) share one engine.
+pub trait Engine: Sync {
     fn put(&self, key: &[u8], value: &[u8]) -> Result<()>;
     /// Whether `key` is present.
     fn get(&self, key: &[u8]) -> Result<bool>;
