@@ -434,6 +434,11 @@ impl DbInner {
         } else {
             total as f64 / last as f64
         };
+        s.compression_ratio = if s.data_stored_bytes_written == 0 {
+            0.0
+        } else {
+            s.data_raw_bytes_written as f64 / s.data_stored_bytes_written as f64
+        };
         s.last_sequence = self.last_seq.load(Ordering::Acquire);
         s
     }

@@ -1,14 +1,18 @@
 //! Keys, values and the key distributions the workloads draw from.
 //!
 //! Keys are decimal numbers zero-padded to `--key-size`; values are `--value-size` bytes sliced
-//! from a seeded random pool (1 MiB, so values do not repeat in any way an engine could
-//! exploit). Every draw comes from one seeded [`DetRng`], so two engines given the same seed
-//! see the same operations in the same order.
+//! from a seeded random pool of 1 MiB. The pool is made the way db_bench makes its values: in
+//! pieces of 100 bytes, each a random string of `--compression-ratio` of the piece repeated
+//! to fill it, so a compressor shrinks values to about that fraction (an engine without
+//! compression sees nothing it could exploit). Every draw comes from one seeded [`DetRng`], so
+//! two engines given the same seed see the same operations in the same order.
 
 use seedbed_engine::rng::DetRng;
 
 /// Size of the random pool values are sliced from.
 const VALUE_POOL_BYTES: usize = 1 << 20;
+/// The pool is built of pieces this long, each a repeated random string (db_bench's).
+const VALUE_PIECE_BYTES: usize = 100;
 
 /// Which key an operation touches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,13 +37,20 @@ pub struct Gen {
 }
 
 impl Gen {
-    /// A generator seeded with `seed`.
-    pub fn new(seed: u64, key_size: usize, value_size: usize) -> Self {
+    /// A generator seeded with `seed` whose values compress to about `compression_ratio`
+    /// (in `(0, 1]`) of their size.
+    pub fn new(seed: u64, key_size: usize, value_size: usize, compression_ratio: f64) -> Self {
         let mut rng = DetRng::new(seed);
         let mut pool = vec![0u8; VALUE_POOL_BYTES + value_size];
-        for chunk in pool.chunks_mut(8) {
-            let x = rng.range_inclusive(0, u64::MAX).to_le_bytes();
-            chunk.copy_from_slice(&x[..chunk.len()]);
+        for piece in pool.chunks_mut(VALUE_PIECE_BYTES) {
+            let random =
+                ((piece.len() as f64 * compression_ratio).round() as usize).clamp(1, piece.len());
+            for b in &mut piece[..random] {
+                *b = rng.below(256) as u8;
+            }
+            for i in random..piece.len() {
+                piece[i] = piece[i % random];
+            }
         }
         Gen {
             key_size,
@@ -57,9 +68,11 @@ impl Gen {
         buf.truncate(self.key_size);
     }
 
-    /// A fresh value.
+    /// A fresh value: it starts at a piece boundary, so that like db_bench's values it holds
+    /// whole pieces and compresses as the ratio says.
     pub fn value(&mut self) -> &[u8] {
-        let off = self.rng.below(VALUE_POOL_BYTES as u64) as usize;
+        let pieces = (VALUE_POOL_BYTES / VALUE_PIECE_BYTES) as u64;
+        let off = self.rng.below(pieces) as usize * VALUE_PIECE_BYTES;
         &self.pool[off..off + self.value_size]
     }
 }
@@ -141,8 +154,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn values_repeat_as_much_as_the_ratio_says() {
+        for ratio in [0.25, 0.5, 1.0] {
+            let g = Gen::new(7, 16, 100, ratio);
+            let piece = &g.pool[..VALUE_PIECE_BYTES];
+            let random = (VALUE_PIECE_BYTES as f64 * ratio) as usize;
+            assert_eq!(
+                piece[..VALUE_PIECE_BYTES - random],
+                piece[random..],
+                "{ratio}"
+            );
+        }
+    }
+
+    #[test]
     fn keys_are_padded_decimals_and_zipf_stays_in_range() {
-        let g = Gen::new(1, 16, 10);
+        let g = Gen::new(1, 16, 10, 0.5);
         let mut k = Vec::new();
         g.key(42, &mut k);
         assert_eq!(k, b"0000000000000042");

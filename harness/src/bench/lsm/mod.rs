@@ -5,7 +5,7 @@
 //! - `engines/`: seedbed and, behind cargo features, RocksDB and fjall, behind one trait.
 //!
 //! This file holds the command's options, the run over the chosen workloads and the report.
-//! No compression anywhere.
+//! No compression unless `--compression` asks for it.
 
 mod engines;
 mod keys;
@@ -16,6 +16,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use seedbed_engine::io::{open_backend, BackendKind, FsHandle, OpenOptions};
+use seedbed_engine::lsm::sstable::Compression;
 use seedbed_engine::lsm::{StatsSnapshot, SyncPolicy};
 use serde::Serialize;
 
@@ -65,6 +66,14 @@ pub struct LsmArgs {
     /// Bloom filter bits per key.
     #[arg(long, default_value_t = 10)]
     pub bloom_bits: u32,
+    /// Data block compression: none, lz4, zstd, zstd:LEVEL (fjall has no zstd).
+    #[arg(long, default_value = "none")]
+    pub compression: Compression,
+    /// Values compress to about this fraction of their size (db_bench's
+    /// `--compression_ratio`): each 100-byte piece of the value pool is a random string this
+    /// long, repeated.
+    #[arg(long, default_value_t = 0.5)]
+    pub compression_ratio: f64,
     /// Seed for keys and values.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -92,6 +101,8 @@ impl Default for LsmArgs {
             write_buffer_mib: 64,
             cache_mib: 32,
             bloom_bits: 10,
+            compression: Compression::None,
+            compression_ratio: 0.5,
             seed: 42,
             threads: 1,
             json: false,
@@ -265,6 +276,12 @@ pub fn run(args: &LsmArgs) -> Result<LsmReport> {
             true,
         ),
     };
+    if !(args.compression_ratio > 0.0 && args.compression_ratio <= 1.0) {
+        bail!(
+            "--compression-ratio {}: expected a fraction in (0, 1]",
+            args.compression_ratio
+        );
+    }
     if args.threads == 0 || args.threads > THREADS_MAX {
         bail!("--threads {}: expected 1..={THREADS_MAX}", args.threads);
     }
@@ -274,7 +291,7 @@ pub fn run(args: &LsmArgs) -> Result<LsmReport> {
             let seed = args
                 .seed
                 .wrapping_add(t.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-            Gen::new(seed, args.key_size, args.value_size)
+            Gen::new(seed, args.key_size, args.value_size, args.compression_ratio)
         })
         .collect();
     let probing = args.sync == SyncPolicy::Always;
@@ -338,7 +355,8 @@ pub fn run(args: &LsmArgs) -> Result<LsmReport> {
         settings: serde_json::json!({
             "num": args.num, "key_size": args.key_size, "value_size": args.value_size,
             "io": args.io.name(), "sync": args.sync.to_string(), "write_buffer_mib": args.write_buffer_mib,
-            "cache_mib": args.cache_mib, "bloom_bits": args.bloom_bits, "compression": "none",
+            "cache_mib": args.cache_mib, "bloom_bits": args.bloom_bits, "compression": args.compression.to_string(),
+            "compression_ratio": args.compression_ratio,
             "threads": args.threads,
         }),
         results,
@@ -468,6 +486,32 @@ mod tests {
         assert!(sf.wal_syncs >= 1 && sf.mean_group_size >= 1.0);
         assert!(r.stats.writes > 4 * 400, "the fill plus YCSB-D's inserts");
         assert_eq!(r.stats.keys_written, r.stats.writes);
+    }
+
+    #[test]
+    fn compressed_runs_read_what_they_wrote() {
+        for c in ["lz4", "zstd"] {
+            let t = tempfile::tempdir().unwrap();
+            let args = LsmArgs {
+                benchmarks: "fillrandom,readrandom".into(),
+                num: 20_000,
+                compression: c.parse().unwrap(),
+                write_buffer_mib: 1,
+                dir: Some(t.path().join("db")),
+                json: true,
+                ..LsmArgs::default()
+            };
+            let r = run(&args).unwrap();
+            assert_eq!(r.settings["compression"], c);
+            assert!(r.results[1].found > 20_000 / 2, "{c}");
+            // Tables were written, and values made to compress to half did shrink.
+            assert!(r.stats.data_stored_bytes_written > 0, "{c}");
+            assert!(
+                r.stats.compression_ratio > 1.3,
+                "{c}: {}",
+                r.stats.compression_ratio
+            );
+        }
     }
 
     #[test]

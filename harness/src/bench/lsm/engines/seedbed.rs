@@ -65,6 +65,7 @@ fn open_db(fs: &FsHandle, dir: &Path, args: &LsmArgs) -> Result<Db> {
         ..Options::default()
     };
     o.table.bloom_bits_per_key = args.bloom_bits;
+    o.table.compression = args.compression;
     Db::open(fs.clone(), dir, o, Arc::new(RealClock::new()))
         .with_context(|| format!("opening {}", dir.display()))
 }

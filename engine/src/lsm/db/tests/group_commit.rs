@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::{lock, Db};
+use super::super::{lock, Db};
 use crate::io::sim::{SimConfig, SimCrash, SimFaults, SimFs};
 use crate::io::FsHandle;
 use crate::lsm::{Options, SyncPolicy, WriteBatch, WriteOptions};
