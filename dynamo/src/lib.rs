@@ -16,4 +16,7 @@
 
 pub mod document;
 pub mod errors;
+pub mod handler;
+pub mod parse;
+pub mod render;
 pub mod wire;
