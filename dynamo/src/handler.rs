@@ -42,6 +42,9 @@ impl Reply {
     }
 }
 
+/// Decides a parsed request before it runs (the server's IAM check).
+pub type Authorize<'a> = &'a dyn Fn(&Request) -> Result<(), WireError>;
+
 /// Parse a request: the operation named by `target` and its JSON `body`.
 pub fn parse_request(target: Option<&str>, body: &[u8]) -> Result<Request, WireError> {
     let op = target
@@ -62,7 +65,7 @@ pub fn handle(
     tables: &Tables,
     target: Option<&str>,
     body: &[u8],
-    authorize: Option<&dyn Fn(&Request) -> Result<(), WireError>>,
+    authorize: Option<Authorize<'_>>,
 ) -> Reply {
     let op = target
         .and_then(parse::operation_of)
