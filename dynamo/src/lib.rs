@@ -10,7 +10,8 @@
 //! * [`parse`] — request JSON into [`seedbed_engine::table::Request`];
 //! * [`render`] — [`seedbed_engine::table::Response`] into response JSON;
 //! * [`errors`] — errors as DynamoDB words and types them;
-//! * [`handler`] — the whole exchange, with the `x-amz-crc32` checksum.
+//! * [`handler`] — the whole exchange, with the `x-amz-crc32` checksum;
+//! * [`sigv4`] — AWS Signature Version 4 for service `dynamodb`, verifying and signing.
 
 #![warn(missing_docs)]
 
@@ -19,4 +20,5 @@ pub mod errors;
 pub mod handler;
 pub mod parse;
 pub mod render;
+pub mod sigv4;
 pub mod wire;
