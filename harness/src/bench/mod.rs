@@ -1,5 +1,6 @@
 //! `seedbed bench ...`: whole workloads on a real disk.
 
+pub mod dynamodb;
 pub mod iam;
 pub mod io;
 pub mod lsm;
@@ -18,6 +19,8 @@ pub enum BenchCommand {
     Object(object::ObjectBenchArgs),
     /// IAM policy evaluation latency for policy sets of 1, 10 and 100 statements.
     Iam(iam::IamBenchArgs),
+    /// YCSB A-F on a DynamoDB table: in-process API, JSON protocol, and an HTTP endpoint.
+    Dynamodb(dynamodb::DynamoBenchArgs),
 }
 
 /// Run one benchmark subcommand.
@@ -27,5 +30,6 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Lsm(args) => lsm::run(&args).map(|_| ()),
         BenchCommand::Object(args) => object::run(&args).map(|_| ()),
         BenchCommand::Iam(args) => iam::run(&args).map(|_| ()),
+        BenchCommand::Dynamodb(args) => dynamodb::run(&args).map(|_| ()),
     }
 }
