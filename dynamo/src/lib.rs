@@ -11,11 +11,13 @@
 //! * [`render`] — [`seedbed_engine::table::Response`] into response JSON;
 //! * [`errors`] — errors as DynamoDB words and types them;
 //! * [`handler`] — the whole exchange, with the `x-amz-crc32` checksum;
+//! * [`endpoint`] — the endpoint's request processing (SigV4, IAM, headers) for any HTTP server;
 //! * [`sigv4`] — AWS Signature Version 4 for service `dynamodb`, verifying and signing.
 
 #![warn(missing_docs)]
 
 pub mod document;
+pub mod endpoint;
 pub mod errors;
 pub mod handler;
 pub mod parse;
