@@ -597,6 +597,23 @@ fn conditions_updates_and_return_values() {
         unused.unwrap_err().message,
         "Value provided in ExpressionAttributeValues unused in expressions: keys: {:b}"
     );
+    // An update that only removes does not create a missing item.
+    let ghost = item(&[("player", s("ghost")), ("ts", n("1"))]);
+    f.t.update_item(&UpdateItem {
+        table: "scores".into(),
+        key: ghost.clone(),
+        update: Some("REMOVE a".into()),
+        ..UpdateItem::default()
+    })
+    .unwrap();
+    let got =
+        f.t.get_item(&GetItem {
+            table: "scores".into(),
+            key: ghost,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(got.item, None);
     let key_change = f.t.update_item(&UpdateItem {
         table: "scores".into(),
         key,

@@ -258,7 +258,6 @@ impl Tables {
         let mut last: Option<Item> = None;
         while it.valid() {
             if out.scanned_count == limit || bytes_read >= PAGE_BYTES {
-                out.last_evaluated_key = last.as_ref().map(|i| key_of_entry(def, index, i));
                 break;
             }
             let mut item = decode(it.key(), it.value())?;
@@ -295,6 +294,11 @@ impl Tables {
             } else {
                 it.prev()?;
             }
+        }
+        // As DynamoDB: a page that stopped at Limit or 1 MB has a LastEvaluatedKey, even when
+        // nothing follows it (the next page is then empty).
+        if out.scanned_count == limit || bytes_read >= PAGE_BYTES {
+            out.last_evaluated_key = last.as_ref().map(|i| key_of_entry(def, index, i));
         }
         let mut meter = Meter::new(&def.name);
         let units = capacity::read_units(bytes_read, q.consistent_read);

@@ -380,6 +380,15 @@ pub(crate) fn evaluate(
             let mut item = old.cloned().unwrap_or_else(|| p.key_item.clone());
             let touched = expr::update::apply(u, &mut item, old.is_some())
                 .map_err(DynamoError::validation)?;
+            // As DynamoDB: an update that only removes (REMOVE, DELETE) does not create a
+            // missing item; one with no actions at all (empty AttributeUpdates) does.
+            let only_removes = !u.clauses.is_empty()
+                && u.clauses
+                    .iter()
+                    .all(|c| matches!(c, Clause::Remove(_) | Clause::Delete(_)));
+            if old.is_none() && only_removes {
+                return Ok((None, touched));
+            }
             value_rules::check_item(&item)?;
             check_index_keys(&p.t.def, &item)?;
             (Some(item), touched)
