@@ -296,6 +296,9 @@ def test_gsi_and_lsi(resource):
         with pytest.raises(ClientError) as e:
             t.put_item(Item={"pk": "d", "sk": 1, "g": 5})
         assert error(e)[1] == "One or more parameter values were invalid: Type mismatch for Index Key g Expected: S Actual: N IndexName: by_g"
+        with pytest.raises(ClientError) as e:
+            t.query(IndexName="by_g", KeyConditionExpression=Key("g").eq("chess"), ConsistentRead=True)
+        assert error(e) == ("ValidationException", "Consistent reads are not supported on global secondary indexes")
         d = t.meta.client.describe_table(TableName=t.name)["Table"]
         assert d["GlobalSecondaryIndexes"][0]["IndexStatus"] == "ACTIVE"
         assert d["GlobalSecondaryIndexes"][0]["ItemCount"] == 1

@@ -332,6 +332,17 @@ mod tests {
         );
     }
 
+    /// The bytes docs/dynamodb.md shows.
+    #[test]
+    fn documented_example_bytes() {
+        assert_eq!(enc(&num("-10")), [0x01, 0x7C, 0x9B]);
+        assert_eq!(enc(&num("-2")), [0x01, 0x7D, 0x8B]);
+        assert_eq!(enc(&num("3")), [0x03, 0x82, 0x40]);
+        assert_eq!(enc(&num("10")), [0x03, 0x83, 0x20]);
+        assert_eq!(enc(&num("120.75")), [0x03, 0x84, 0x23, 0x18, 0x60]);
+        assert_eq!(enc(&AttributeValue::s("ann")), b"ann\x00\x00");
+    }
+
     #[test]
     fn strings_and_binaries_are_prefix_free() {
         let a = enc(&AttributeValue::s("ab"));

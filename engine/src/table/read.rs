@@ -102,6 +102,11 @@ impl Tables {
             })?),
             None => None,
         };
+        if q.consistent_read && index.is_some_and(|ix| !ix.local) {
+            return Err(DynamoError::validation(
+                "Consistent reads are not supported on global secondary indexes",
+            ));
+        }
         let (filter_name, legacy_filter_name) = if is_query {
             ("FilterExpression", "QueryFilter")
         } else {
