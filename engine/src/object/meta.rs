@@ -33,6 +33,15 @@ pub trait MetaStore: Send + Sync + fmt::Debug {
 
     /// Up to `limit` entries with `start <= key < end`, in ascending key order.
     fn scan(&self, start: &[u8], end: &[u8], limit: usize) -> Result<Rows, String>;
+
+    /// For a store kept in several copies ([`super::replicated`]): compare the copies and, with
+    /// `heal`, rebuild those that differ or are out of service. `None`: there is one copy.
+    fn verify_copies(
+        &self,
+        _heal: bool,
+    ) -> Result<Option<super::replicated::VerifyReport>, String> {
+        Ok(None)
+    }
 }
 
 /// A bucket's versioning state.

@@ -109,8 +109,39 @@ impl ObjectStore {
         let layout = Self::read_layout(&*fs, root)?;
         let blobs = BlobStore::new(fs.clone(), layout);
         let store = Self::assemble(fs, root, blobs, meta, clock, rng, options);
+        store.refuse_if_metadata_lost()?;
         store.remove_orphans()?;
         Ok(store)
+    }
+
+    /// A store whose metadata holds nothing at all — not a bucket, not a counter — has never
+    /// committed anything, so it cannot have blobs: blobs are only written into buckets. If the
+    /// disks hold blobs all the same, the metadata was lost (every copy deleted), and the
+    /// orphan sweep would delete every object's data. Refuse to open instead.
+    fn refuse_if_metadata_lost(&self) -> Result<(), ObjectError> {
+        if !self.meta_scan(b"", &[0xFF], 1)?.is_empty() {
+            return Ok(());
+        }
+        let blobs = self.blobs.list()?.len();
+        if blobs == 0 {
+            return Ok(());
+        }
+        Err(ObjectError::Internal(format!(
+            "{}: the metadata is empty but the disks hold {blobs} blobs: every copy of the \
+             metadata was lost. Nothing was removed; see `seedbed object --store DIR repair`",
+            self.root.display()
+        )))
+    }
+
+    /// Compare the metadata copies (a store opened with [`super::lsm_meta::open_replicated`])
+    /// and, with `heal`, rebuild each that differs or is out of service. `None` when the
+    /// metadata has one copy.
+    pub fn verify_metadata(
+        &self,
+        heal: bool,
+    ) -> Result<Option<super::replicated::VerifyReport>, ObjectError> {
+        let _g = self.lock_commit();
+        self.meta.verify_copies(heal).map_err(ObjectError::Internal)
     }
 
     /// Read and check `store.json`.
