@@ -170,8 +170,11 @@ impl ObjectStore {
             Ok(())
         })?;
         for (owner, id, size) in work {
-            // Shared side of gc_lock: a concurrent overwrite cannot delete the blob mid-check.
-            let _gc = self.gc_lock.read().unwrap_or_else(|p| p.into_inner());
+            // Pinned: a concurrent overwrite cannot delete the blob mid-check.
+            let _pin = {
+                let _r = self.pins.resolving();
+                super::pins::PinGuard::new(self, vec![id])
+            };
             match self.blobs.verify(&id, size, heal) {
                 Ok(h) => {
                     report.bad_blocks += h.bad_blocks.len() as u64;
@@ -204,7 +207,8 @@ impl ObjectStore {
         let referenced = self.referenced_blobs()?;
         let mut removed = 0;
         for id in self.blobs.list()? {
-            if !referenced.contains(&id) {
+            // A pinned blob is being read (its deletion waits for the reader).
+            if !referenced.contains(&id) && !self.pins.is_pinned(&id) {
                 self.blobs.delete(&id)?;
                 removed += 1;
             }

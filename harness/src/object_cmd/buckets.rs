@@ -11,7 +11,7 @@ use seedbed_engine::object::layout::Layout;
 use seedbed_engine::object::{ObjectStore, StoreOptions};
 use seedbed_engine::rng::DetRng;
 
-use super::{open_meta, os_seed, s3};
+use super::s3;
 
 /// Arguments of `init`.
 #[derive(Debug, Args)]
@@ -50,39 +50,8 @@ pub enum OnOff {
 
 /// `init`: create a store in `dir`.
 pub fn init(fs: FsHandle, dir: &Path, a: &InitArgs) -> anyhow::Result<()> {
-    if dir
-        .join(seedbed_engine::object::store::LAYOUT_FILE)
-        .exists()
-    {
-        bail!(
-            "{} already holds a store (its layout is fixed at creation)",
-            dir.display()
-        );
-    }
-    let disks = if a.disks.is_empty() {
-        (0..a.k + a.m)
-            .map(|i| dir.join(format!("disk{i}")))
-            .collect()
-    } else {
-        a.disks.clone()
-    };
-    // Checked before anything is made on disk; `create` checks it again.
-    let layout = Layout::new(a.k, a.m, a.shard_kib * 1024, disks.clone())
-        .map_err(|e| anyhow::anyhow!("InvalidArgument: {e}"))?;
-    let meta = open_meta(&fs, dir, &layout)?;
-    let store = ObjectStore::create(
-        fs,
-        dir,
-        a.k,
-        a.m,
-        a.shard_kib * 1024,
-        Some(disks),
-        meta,
-        Arc::new(RealClock::new()),
-        DetRng::new(os_seed()),
-        StoreOptions::default(),
-    )
-    .map_err(s3)?;
+    let disks = (!a.disks.is_empty()).then(|| a.disks.clone());
+    let store = on_disk::create(fs, dir, a.k, a.m, a.shard_kib * 1024, disks).map_err(s3)?;
     let l = store.layout();
     println!(
         "created store {} with K={} data + M={} parity shards of up to {} KiB over:",

@@ -45,7 +45,7 @@ pub fn ls(store: &ObjectStore, json: bool, a: LsArgs) -> anyhow::Result<()> {
         delimiter: a.delimiter,
         max_keys: a.max_keys,
         continuation_token: a.continuation_token,
-        start_after: None,
+        ..ListOptions::default()
     };
     let page = store.list_objects(&bucket, &opts).map_err(s3)?;
     if json {

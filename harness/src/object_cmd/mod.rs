@@ -101,17 +101,10 @@ fn open_fs(io: BackendKind) -> anyhow::Result<FsHandle> {
     Ok(seedbed_engine::io::open_backend(io)?)
 }
 
-/// Open the metadata copies of the store in `dir` (one per disk), saying on stderr what opening
-/// them repaired and which are out of service.
-fn open_meta(fs: &FsHandle, dir: &Path, layout: &Layout) -> anyhow::Result<Arc<dyn MetaStore>> {
-    let (meta, report) = lsm_meta::open_replicated(
-        fs.clone(),
-        dir,
-        layout,
-        lsm_meta::metadata_options(),
-        Arc::new(RealClock::new()),
-    )
-    .map_err(|e| anyhow::anyhow!("opening the metadata of {}: {e}", dir.display()))?;
+/// Open an existing store, saying on stderr what opening its metadata copies (one per disk)
+/// repaired and which are out of service.
+pub fn open_store(fs: FsHandle, dir: &Path) -> anyhow::Result<ObjectStore> {
+    let (store, report) = on_disk::open(fs, dir).map_err(s3)?;
     for d in &report.rolled_forward {
         eprintln!(
             "metadata: {} was one commit behind; rolled forward",
@@ -131,33 +124,7 @@ fn open_meta(fs: &FsHandle, dir: &Path, layout: &Layout) -> anyhow::Result<Arc<d
             dir.display()
         );
     }
-    Ok(meta)
-}
-
-/// Open an existing store.
-pub fn open_store(fs: FsHandle, dir: &Path) -> anyhow::Result<ObjectStore> {
-    // Check it is a store before opening the metadata, which would create directories in one
-    // that is not.
-    let layout = ObjectStore::read_layout(&*fs, dir).map_err(s3)?;
-    let meta = open_meta(&fs, dir, &layout)?;
-    ObjectStore::open(
-        fs,
-        dir,
-        meta,
-        Arc::new(RealClock::new()),
-        DetRng::new(os_seed()),
-        StoreOptions::default(),
-    )
-    .map_err(s3)
-}
-
-/// A seed for version ids on a real disk (the harness is not the simulator).
-fn os_seed() -> u64 {
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0);
-    t ^ (u64::from(std::process::id()) << 32)
+    Ok(store)
 }
 
 /// Run one `seedbed object` command.

@@ -113,6 +113,7 @@ pub fn put(store: &ObjectStore, json: bool, a: PutArgs) -> anyhow::Result<()> {
         user_meta: parse_meta(&a.meta)?,
         if_none_match_any: a.if_none_match,
         if_match: a.if_match,
+        ..PutOptions::default()
     };
     let (bucket, key, file) = (&a.bucket, &a.key, &a.file);
     let r = if file == "-" {
