@@ -1,6 +1,7 @@
-//! `seedbed serve`: the object store as an S3 endpoint. With no flags: a store in
+//! `seedbed serve`: the object store as an S3 endpoint and the table store as a DynamoDB one. With no flags: a store in
 //! `./seedbed-data` (created on first run, with an IAM file holding one administrator and a
-//! fresh access key), S3 on 127.0.0.1:9000, Prometheus metrics on 127.0.0.1:9001.
+//! fresh access key), S3 on 127.0.0.1:9000, DynamoDB on 127.0.0.1:8000, Prometheus metrics on
+//! 127.0.0.1:9001.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -22,6 +23,10 @@ pub struct ServeArgs {
     /// Where the S3 endpoint listens (port 0: any free port).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9000")]
     s3_addr: SocketAddr,
+    /// Where the DynamoDB endpoint listens (POST / with X-Amz-Target; port 0: any free port);
+    /// "off" to serve none. Its tables live in STORE/dynamodb/.
+    #[arg(long, value_name = "ADDR|off", default_value = "127.0.0.1:8000")]
+    dynamodb_addr: String,
     /// Where GET /metrics (Prometheus text) is served; "off" to serve none.
     #[arg(long, value_name = "ADDR|off", default_value = "127.0.0.1:9001")]
     metrics_addr: String,
@@ -60,6 +65,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         "off" | "none" => None,
         a => Some(a.parse().map_err(|e| {
             anyhow::anyhow!("--metrics-addr '{a}': not an address like 127.0.0.1:9001 or off: {e}")
+        })?),
+    };
+    c.dynamodb_addr = match args.dynamodb_addr.as_str() {
+        "off" | "none" => None,
+        a => Some(a.parse().map_err(|e| {
+            anyhow::anyhow!("--dynamodb-addr '{a}': not an address like 127.0.0.1:8000 or off: {e}")
         })?),
     };
     c.io = args.io;

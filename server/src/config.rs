@@ -47,6 +47,9 @@ pub struct ServeConfig {
     pub iam: Option<PathBuf>,
     /// Where the S3 endpoint listens.
     pub s3_addr: SocketAddr,
+    /// Where the DynamoDB endpoint listens (`None`: not at all). Its tables live in
+    /// `STORE/dynamodb/`.
+    pub dynamodb_addr: Option<SocketAddr>,
     /// Where `GET /metrics` is served (`None`: not at all).
     pub metrics_addr: Option<SocketAddr>,
     /// The I/O backend of the store.
@@ -67,6 +70,7 @@ impl ServeConfig {
             store,
             iam: None,
             s3_addr: SocketAddr::from(([127, 0, 0, 1], 9000)),
+            dynamodb_addr: Some(SocketAddr::from(([127, 0, 0, 1], 8000))),
             metrics_addr: Some(SocketAddr::from(([127, 0, 0, 1], 9001))),
             io: BackendKind::Std,
             limits: Limits::default(),

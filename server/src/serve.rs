@@ -102,6 +102,8 @@ pub fn first_key(f: &IamFile) -> Option<(String, String, AccessKey)> {
 pub struct Server {
     /// Where the S3 endpoint listens.
     pub s3_addr: SocketAddr,
+    /// Where the DynamoDB endpoint listens.
+    pub dynamodb_addr: Option<SocketAddr>,
     /// Where `/metrics` is served.
     pub metrics_addr: Option<SocketAddr>,
     /// The identities in use.
@@ -156,6 +158,30 @@ impl Server {
             move |peer, req| crate::s3::handle(svc.clone(), peer, req),
         )));
 
+        let dynamodb_addr = match config.dynamodb_addr {
+            None => None,
+            Some(addr) => {
+                let l = TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("--dynamodb-addr {addr}: cannot listen"))?;
+                let a = l.local_addr()?;
+                let dir = config.store.join("dynamodb");
+                let ep = tokio::task::block_in_place(|| {
+                    crate::dynamodb::open(&dir, config.io, identity.clone(), &config.region, &owner)
+                })?;
+                tasks.push(tokio::spawn(crate::dynamodb::expire_ttl(ep.clone(), stop_rx.clone())));
+                tasks.push(tokio::spawn(crate::http::serve(
+                    l,
+                    limits.max_connections,
+                    limits.header_timeout,
+                    DRAIN,
+                    stop_rx.clone(),
+                    move |peer, req| crate::dynamodb::handle(ep.clone(), peer, req),
+                )));
+                Some(a)
+            }
+        };
+
         let metrics_addr = match config.metrics_addr {
             None => None,
             Some(addr) => {
@@ -177,6 +203,7 @@ impl Server {
         };
         Ok(Server {
             s3_addr,
+            dynamodb_addr,
             metrics_addr,
             identity,
             store,
@@ -240,6 +267,7 @@ fn banner(config: &ServeConfig, s: &Server, json: bool) {
     if json {
         let v = serde_json::json!({
             "s3": endpoint,
+            "dynamodb": s.dynamodb_addr.map(|a| format!("http://{a}")),
             "metrics": s.metrics_addr.map(|a| format!("http://{a}/metrics")),
             "store": config.store.display().to_string(),
             "iam": config.iam_path().display().to_string(),
@@ -259,6 +287,9 @@ fn banner(config: &ServeConfig, s: &Server, json: bool) {
         config.iam_path().display(),
         if s.minted.is_some() { " (created)" } else { "" }
     );
+    if let Some(d) = s.dynamodb_addr {
+        println!("  DynamoDB    http://{d}  (tables in {})", config.store.join("dynamodb").display());
+    }
     if let Some(m) = s.metrics_addr {
         println!("  metrics     http://{m}/metrics");
     }

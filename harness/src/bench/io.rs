@@ -11,7 +11,7 @@
 //! - [`report`](self::report): records, the table, JSON lines, sizes.
 
 mod case;
-mod histogram;
+pub(crate) mod histogram;
 mod report;
 
 /// `println!` that returns an error instead of panicking when stdout is closed (`| head`).

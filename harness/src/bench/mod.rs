@@ -1,5 +1,6 @@
 //! `seedbed bench ...`: whole workloads on a real disk.
 
+pub mod dynamodb;
 pub mod iam;
 pub mod io;
 pub mod lsm;
@@ -23,6 +24,8 @@ pub enum BenchCommand {
     /// Load on an S3 endpoint (warp-like PUT/GET/mixed/LIST cells), or --compare: GETs
     /// in-process vs over HTTP on one store.
     S3(s3::S3BenchArgs),
+    /// YCSB A-F on a DynamoDB table: in-process API, JSON protocol, and an HTTP endpoint.
+    Dynamodb(dynamodb::DynamoBenchArgs),
 }
 
 /// Run one benchmark subcommand.
@@ -33,5 +36,6 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Object(args) => object::run(&args).map(|_| ()),
         BenchCommand::Iam(args) => iam::run(&args).map(|_| ()),
         BenchCommand::S3(args) => s3::run(&args).map(|_| ()),
+        BenchCommand::Dynamodb(args) => dynamodb::run(&args).map(|_| ()),
     }
 }
