@@ -5,6 +5,7 @@
 //! With no subcommand it runs the tour: a short pass over everything that exists.
 
 mod bench;
+mod cluster_cmd;
 mod iam_cmd;
 mod iam_file_cmd;
 mod inspect;
@@ -36,6 +37,9 @@ struct Cli {
 enum Command {
     /// A short, bounded pass over every capability (the default when no subcommand is given).
     Tour(tour::TourArgs),
+    /// The replicated store as real processes on loopback: up, status, down, put/get/delete,
+    /// and faults (kill, pause, resume, restart, partition, heal, skew).
+    Cluster(Box<cluster_cmd::ClusterArgs>),
     /// Measure throughput and latency on a real disk.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -66,6 +70,7 @@ fn main() -> ExitCode {
         None => tour::run(&tour::TourArgs::default()),
         Some(Command::Tour(args)) => tour::run(&args),
         Some(Command::Bench(cmd)) => bench::run(cmd),
+        Some(Command::Cluster(args)) => return cluster_cmd::run(*args),
         Some(Command::Sim(cmd)) => return sim::run(*cmd),
         Some(Command::Object(args)) => object_cmd::run(*args),
         Some(Command::Report(args)) => report::run(&args),
