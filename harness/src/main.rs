@@ -53,7 +53,8 @@ enum Command {
     /// Evaluate and explain AWS IAM policies; manage the IAM file a server reads.
     #[command(subcommand)]
     Iam(iam_cmd::IamCommand),
-    /// Serve the object store over S3's HTTP API (real clients: aws cli, boto3, rclone, s3cmd).
+    /// Serve the object store over S3's HTTP API and tables over DynamoDB's (aws cli, boto3, ...).
+    #[command(after_help = serve_cmd::AFTER_HELP)]
     Serve(serve_cmd::ServeArgs),
     /// Open engine files for reading and show what is inside (SSTables, logs, databases).
     #[command(subcommand)]
