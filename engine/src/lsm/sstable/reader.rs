@@ -445,7 +445,10 @@ impl TableIter {
             return Ok(());
         }
         let block = self.table.read_block_opt(h, self.fill_cache)?;
-        self.data = Some(BlockIter::new(block));
+        match &mut self.data {
+            Some(d) => d.reset(block),
+            None => self.data = Some(BlockIter::new(block)),
+        }
         self.data_handle = h;
         Ok(())
     }
