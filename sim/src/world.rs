@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rand::RngCore;
+use seedbed_engine::clock::ClockHandle;
 use seedbed_engine::rng::DetRng;
 use serde::Serialize;
 
@@ -32,8 +33,9 @@ use crate::event::EventQueue;
 use crate::faults::buggify::Buggify;
 use crate::faults::{schedule, swarm, Fault, FaultPlan, ScheduledFault};
 use crate::hash::hash_of;
+use crate::metrics::{Metrics, Traffic};
 use crate::net::{NetStats, Network, Sent};
-use crate::node::{Ctx, Effects, Node, NodeId, OpId, TimerId};
+use crate::node::{Ctx, Effects, Message, Node, NodeId, OpId, TimerId};
 use crate::time::{fmt_nanos, ms, NANOS_PER_MS};
 use crate::trace::{hash_hex, Trace, TraceKind, TraceSink, TRACE_FORMAT};
 use crate::workload::{OpFor, Workload};
@@ -89,9 +91,14 @@ pub struct RunOutcome {
     pub ops_completed: u64,
     /// Node crashes.
     pub crashes: u64,
-    /// Workload measurements by name (gossip's detection times, say), from the checkers'
-    /// [`Checker::metrics`]; empty for workloads that measure nothing.
-    pub metrics: BTreeMap<String, f64>,
+    /// Workload measurements by name — scalars (gossip's detection times, say), sample sets
+    /// and labels — from the checkers' [`Checker::metrics`]; empty for workloads that measure
+    /// nothing. In JSON its fields sit at the top level: `metrics` (the scalars), `samples`,
+    /// `labels`.
+    #[serde(flatten)]
+    pub metrics: Metrics,
+    /// Messages the nodes sent, per kind, as the world counted them.
+    pub messages: Traffic,
 }
 
 impl RunOutcome {
@@ -137,7 +144,10 @@ enum Ev<N: Node> {
 struct Slot<N> {
     node: Option<N>,
     rng: DetRng,
+    /// The clock, to jump it and to turn local timer delays into world time.
     clock: Arc<NodeClock>,
+    /// The same clock as the engine's trait object, as handlers see it.
+    clock_handle: ClockHandle,
     disk: NodeDisk,
     incarnation: u32,
     paused_until_ns: u64,
@@ -171,6 +181,7 @@ struct World<'t, W: Workload> {
     crashes: u64,
     max_events: u64,
     violation: Option<Violation>,
+    traffic: Traffic,
 }
 
 /// Run `config` with workload `W`; lines go to `sink` when given. A failing run is an `Ok`
@@ -229,10 +240,12 @@ pub fn run<W: Workload>(
             0
         };
         let disk_seed = root.fork(&format!("node/{id}/disk")).next_u64();
+        let clock = Arc::new(NodeClock::new(global.clone(), skew, drift));
         slots.push(Slot {
             node: Some(workload.build_node(id)),
             rng: root.fork(&format!("node/{id}")),
-            clock: Arc::new(NodeClock::new(global.clone(), skew, drift)),
+            clock_handle: clock.clone(),
+            clock,
             disk: NodeDisk::new(disk_seed, &plan.disk),
             incarnation: 0,
             paused_until_ns: 0,
@@ -277,6 +290,7 @@ pub fn run<W: Workload>(
         crashes: 0,
         max_events: config.max_events,
         violation: None,
+        traffic: Traffic::default(),
     };
     world.run();
     let size = RunSize {
@@ -285,11 +299,9 @@ pub fn run<W: Workload>(
         faults: world.schedule.len() as u64 + plan.continuous_kinds() as u64,
         fault_ms,
     };
-    let mut metrics = BTreeMap::new();
+    let mut metrics = Metrics::default();
     for c in &world.checkers {
-        for (name, value) in c.metrics() {
-            metrics.insert(name, value);
-        }
+        c.metrics(&world.traffic, &mut metrics);
     }
     let hash = world.trace.hash();
     let events = world.trace.events();
@@ -315,6 +327,7 @@ pub fn run<W: Workload>(
         ops_completed: world.ops_completed,
         crashes: world.crashes,
         metrics,
+        messages: world.traffic,
     })
 }
 
@@ -561,16 +574,15 @@ impl<W: Workload> World<'_, W> {
         let Some(node) = slot.node.as_mut() else {
             return;
         };
-        let mut ctx = Ctx {
+        let mut ctx = Ctx::new(
             id,
-            nodes: self.cfg.nodes,
-            now_ns: self.now_ns,
-            clock: &slot.clock,
-            rng: &mut slot.rng,
-            disk: slot.disk.handle(),
-            buggify: &mut self.buggify,
-            effects: &mut self.effects,
-        };
+            self.cfg.nodes,
+            &slot.clock_handle,
+            &mut slot.rng,
+            slot.disk.handle(),
+            &mut self.buggify,
+            &mut self.effects,
+        );
         f(node, &mut ctx);
         let now = self.now_ns;
         let mut failed = None;
@@ -589,6 +601,7 @@ impl<W: Workload> World<'_, W> {
     fn apply_effects(&mut self, from: NodeId) {
         let mut sends = std::mem::take(&mut self.effects.sends);
         for (to, msg) in sends.drain(..) {
+            self.traffic.count(msg.kind(), msg.wire_bytes());
             match self.net.send(self.now_ns, from, to) {
                 Sent::Dropped(r) => {
                     self.trace.record(
@@ -618,7 +631,9 @@ impl<W: Workload> World<'_, W> {
 
         let incarnation = self.slots[from as usize].incarnation;
         let mut timers = std::mem::take(&mut self.effects.timers);
-        for (delay, timer) in timers.drain(..) {
+        for (local_delay, timer) in timers.drain(..) {
+            // Set in the node's local time: a fast clock fires its timers early.
+            let delay = self.slots[from as usize].clock.to_global_delay(local_delay);
             self.push(
                 self.now_ns + delay,
                 Ev::Timer {

@@ -1,0 +1,86 @@
+//! `seedbed serve`: the object store as an S3 endpoint and the table store as a DynamoDB one. With no flags: a store in
+//! `./seedbed-data` (created on first run, with an IAM file holding one administrator and a
+//! fresh access key), S3 on 127.0.0.1:9000, DynamoDB on 127.0.0.1:8000, Prometheus metrics on
+//! 127.0.0.1:9001.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+use seedbed_engine::io::BackendKind;
+use seedbed_server::ServeConfig;
+
+/// Options of `seedbed serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The object store's directory (created with K=4, M=2, 1 MiB shards if it holds none).
+    #[arg(long, value_name = "DIR", default_value = "seedbed-data")]
+    store: PathBuf,
+    /// The IAM file: accounts, users, policies, access keys (default: STORE/iam.json, created
+    /// with one administrator when missing). Edit it with `seedbed iam user|key|role`.
+    #[arg(long, value_name = "FILE")]
+    iam: Option<PathBuf>,
+    /// Where the S3 endpoint listens (port 0: any free port).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9000")]
+    s3_addr: SocketAddr,
+    /// Where the DynamoDB endpoint listens (POST / with X-Amz-Target; port 0: any free port);
+    /// "off" to serve none. Its tables live in STORE/dynamodb/.
+    #[arg(long, value_name = "ADDR|off", default_value = "127.0.0.1:8000")]
+    dynamodb_addr: String,
+    /// Where GET /metrics (Prometheus text) is served; "off" to serve none.
+    #[arg(long, value_name = "ADDR|off", default_value = "127.0.0.1:9001")]
+    metrics_addr: String,
+    /// I/O backend of the store: std or uring (mmap reads as std).
+    #[arg(long, default_value = "std")]
+    io: BackendKind,
+    /// Region the endpoint reports and accepts as a LocationConstraint.
+    #[arg(long, default_value = "us-east-1")]
+    region: String,
+    /// Largest object in one PUT or part, in MiB (S3: 5120).
+    #[arg(long, default_value_t = 5120)]
+    max_object_mib: u64,
+    /// Connections served at once (more wait in the kernel's accept queue).
+    #[arg(long, default_value_t = 512)]
+    max_connections: usize,
+    /// Seconds a client may take to send its request headers, or between two chunks of a
+    /// request body, before the server gives up on it (RequestTimeout); a response the client
+    /// stops reading is cut after twice this.
+    #[arg(long, default_value_t = 30)]
+    client_timeout: u64,
+    /// Acknowledge writes before they are synced to disk. Faster, and a power failure can
+    /// lose acknowledged objects: for test and benchmark servers only.
+    #[arg(long)]
+    no_fsync: bool,
+    /// Print the endpoint and key as one JSON line (for scripts) instead of the banner.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Run the server until Ctrl-C or SIGTERM.
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let mut c = ServeConfig::new(args.store);
+    c.iam = args.iam;
+    c.s3_addr = args.s3_addr;
+    c.metrics_addr = match args.metrics_addr.as_str() {
+        "off" | "none" => None,
+        a => Some(a.parse().map_err(|e| {
+            anyhow::anyhow!("--metrics-addr '{a}': not an address like 127.0.0.1:9001 or off: {e}")
+        })?),
+    };
+    c.dynamodb_addr = match args.dynamodb_addr.as_str() {
+        "off" | "none" => None,
+        a => Some(a.parse().map_err(|e| {
+            anyhow::anyhow!("--dynamodb-addr '{a}': not an address like 127.0.0.1:8000 or off: {e}")
+        })?),
+    };
+    c.io = args.io;
+    c.sync = !args.no_fsync;
+    c.region = args.region;
+    c.limits.max_object_bytes = args.max_object_mib * 1024 * 1024;
+    c.limits.max_connections = args.max_connections.max(1);
+    let t = std::time::Duration::from_secs(args.client_timeout.max(1));
+    c.limits.header_timeout = t;
+    c.limits.body_idle = t;
+    c.limits.response_stall = 2 * t;
+    seedbed_server::serve::run(c, args.json)
+}

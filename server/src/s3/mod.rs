@@ -1,0 +1,410 @@
+//! The S3 endpoint: s3s for the protocol (routing, XML, SigV4, S3 error documents), the
+//! object store underneath, IAM deciding every request.
+//!
+//! A request's path through this module:
+//!
+//! ```text
+//! http::serve ─► handle(): request id, peer, record ─► s3s: route, SigV4 (auth.rs) ─►
+//!   access check (auth.rs: principal, anonymous allowed) ─► service.rs ─► buckets / objects /
+//!   listing / multipart: engine call on a blocking thread as the caller (endpoint.rs) ─►
+//!   response; the body metered ─► at its end: metrics + one access-log line
+//! ```
+//!
+//! What s3s leaves to an implementation is done here: body-size caps and streaming
+//! ([`body`]), checksum trailers (verified by the engine before commit), conditional GET/HEAD
+//! (the engine's conditions), and letting unsigned requests reach bucket policies.
+
+pub mod auth;
+pub mod body;
+pub mod buckets;
+pub mod caller;
+pub mod convert;
+pub mod endpoint;
+pub mod errors;
+pub mod listing;
+pub mod multipart;
+pub mod objects;
+pub mod service;
+
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response};
+use hyper::body::{Frame, Incoming};
+use s3s::config::{S3Config, StaticConfigProvider};
+use s3s::service::{S3Service, S3ServiceBuilder};
+
+use caller::{Peer, Record, RequestId, SharedRecord};
+pub use endpoint::Endpoint;
+
+/// Build the s3s service for an endpoint.
+pub fn service(endpoint: Endpoint) -> S3Service {
+    let identity = endpoint.identity.clone();
+    let store = endpoint.store.clone();
+    let mut config = S3Config::default();
+    config.xml_max_body_size = endpoint.limits.xml_max_bytes;
+    let mut b = S3ServiceBuilder::new(service::SeedbedS3(endpoint));
+    b.set_config(Arc::new(StaticConfigProvider::new(Arc::new(config))));
+    b.set_auth(auth::IdentityAuth(identity.clone()));
+    b.set_access(auth::IdentityAccess(identity, store));
+    b.build()
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+
+/// A request id: 16 hex digits, unique within the process (time-seeded so restarts differ).
+fn request_id() -> String {
+    static BASE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let base = *BASE.get_or_init(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0)
+            << 20
+    });
+    format!(
+        "{:016X}",
+        base.wrapping_add(NEXT_ID.fetch_add(1, Ordering::Relaxed))
+    )
+}
+
+/// Largest body accepted with `Transfer-Encoding: chunked` and no length: it is read whole
+/// to learn its length (the store needs it before the first byte).
+pub const CHUNKED_BODY_MAX: usize = 16 * 1024 * 1024;
+
+/// A presigned URL whose X-Amz-Expires is negative has expired, whatever its date (s3s would
+/// call the number malformed; S3 clients that pass a negative lifetime mean "already expired").
+/// A presigned URL valid for longer than S3's limit of a week (604,800 s) is refused too.
+fn expired_presign(req: &Request<Incoming>) -> bool {
+    req.uri().query().is_some_and(|q| {
+        q.split('&').any(|kv| {
+            kv.strip_prefix("X-Amz-Expires=").is_some_and(|v| {
+                v.starts_with('-')
+                    || v.starts_with("%2D")
+                    || v.parse::<u64>().is_ok_and(|s| s > 604_800)
+            })
+        })
+    })
+}
+
+/// A CORS preflight: this endpoint has no CORS configuration, so S3's answers to one — 400
+/// without an `Origin` header, 403 with one.
+fn preflight(req: &Request<Incoming>) -> Option<s3s::S3Error> {
+    if req.method() != http::Method::OPTIONS {
+        return None;
+    }
+    Some(if req.headers().contains_key(http::header::ORIGIN) {
+        errors::s3_error(
+            "AccessForbidden",
+            403,
+            "CORSResponse: CORS is not enabled for this bucket",
+        )
+    } else {
+        errors::s3_error(
+            "BadRequest",
+            400,
+            "Insufficient information. Origin request header needed.",
+        )
+    })
+}
+
+/// A body sent with `Transfer-Encoding: chunked` and neither Content-Length nor
+/// x-amz-decoded-content-length (plain HTTP chunking, not aws-chunked): read it whole, up to
+/// [`CHUNKED_BODY_MAX`], and give the request its length. Larger is MissingContentLength (411),
+/// as S3 answers chunked uploads of unknown length.
+async fn with_length(req: Request<Incoming>) -> Result<Request<s3s::Body>, s3s::S3Error> {
+    use http_body_util::BodyExt;
+    let chunked = req
+        .headers()
+        .get(http::header::TRANSFER_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+    let has_length = req.headers().contains_key(http::header::CONTENT_LENGTH)
+        || req.headers().contains_key("x-amz-decoded-content-length");
+    if !chunked || has_length {
+        let (mut parts, body) = req.into_parts();
+        date_as_amz_date(&mut parts.headers);
+        return Ok(Request::from_parts(parts, s3s::Body::from(body)));
+    }
+    let (mut parts, body) = req.into_parts();
+    date_as_amz_date(&mut parts.headers);
+    let bytes = http_body_util::Limited::new(body, CHUNKED_BODY_MAX)
+        .collect()
+        .await
+        .map_err(|e| {
+            errors::s3_error(
+                "MissingContentLength",
+                411,
+                format!(
+                    "a chunked body without Content-Length is read whole, up to {CHUNKED_BODY_MAX} bytes: {e}"
+                ),
+            )
+        })?
+        .to_bytes();
+    parts.headers.remove(http::header::TRANSFER_ENCODING);
+    parts
+        .headers
+        .insert(http::header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    Ok(Request::from_parts(parts, s3s::Body::from(bytes)))
+}
+
+/// SigV4 lets a client give the request time in `Date` when it sends no `x-amz-date` (the
+/// signer then signs `date`); s3s reads only `x-amz-date`, so give it the same instant there.
+fn date_as_amz_date(headers: &mut http::HeaderMap) {
+    let sigv4 = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("AWS4-HMAC-SHA256"));
+    if !sigv4 || headers.contains_key("x-amz-date") {
+        return;
+    }
+    let Some(date) = headers
+        .get(http::header::DATE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return;
+    };
+    let parsed = time::OffsetDateTime::parse(date, &time::format_description::well_known::Rfc2822)
+        .ok()
+        .map(|t| t.unix_timestamp())
+        .or_else(|| {
+            s3s::dto::Timestamp::parse(s3s::dto::TimestampFormat::HttpDate, date)
+                .ok()
+                .map(|t| time::OffsetDateTime::from(t).unix_timestamp())
+        });
+    if let Some(t) = parsed {
+        if let Ok(v) = HeaderValue::from_str(&crate::sigv4::amz_date(t)) {
+            headers.insert("x-amz-date", v);
+        }
+    }
+}
+
+/// GetObjectAttributes shows the ETag without quotes (S3 does; s3s writes every ETag
+/// element quoted).
+async fn unquote_attribute_etags(resp: Response<s3s::Body>) -> Response<s3s::Body> {
+    use http_body_util::BodyExt;
+    let (mut parts, body) = resp.into_parts();
+    let Ok(collected) = body.collect().await else {
+        return Response::from_parts(parts, s3s::Body::empty());
+    };
+    let text = String::from_utf8_lossy(&collected.to_bytes())
+        .replace("<ETag>\"", "<ETag>")
+        .replace("\"</ETag>", "</ETag>");
+    parts
+        .headers
+        .insert(http::header::CONTENT_LENGTH, HeaderValue::from(text.len()));
+    Response::from_parts(parts, s3s::Body::from(text))
+}
+
+fn error_response(e: s3s::S3Error) -> Response<s3s::Body> {
+    e.to_http_response().unwrap_or_else(|_| {
+        let mut r = Response::new(s3s::Body::empty());
+        *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+        r
+    })
+}
+
+/// Serve one HTTP request with the S3 service.
+pub async fn handle(
+    svc: S3Service,
+    peer: SocketAddr,
+    mut req: Request<Incoming>,
+) -> Response<MeteredBody> {
+    let start = Instant::now();
+    let id = request_id();
+    let record: SharedRecord = Arc::new(Mutex::new(Record::default()));
+    req.extensions_mut().insert(RequestId(id.clone()));
+    req.extensions_mut().insert(Peer(peer));
+    req.extensions_mut().insert(record.clone());
+    let method = req.method().to_string();
+    let path = req.uri().path().to_string();
+    let mut resp = if let Some(mut e) = preflight(&req) {
+        e.set_request_id(id.clone());
+        error_response(e)
+    } else if expired_presign(&req) {
+        let mut e = errors::s3_error(
+            "AccessDenied",
+            403,
+            "Request has expired (or X-Amz-Expires is outside 1 to 604800 seconds)",
+        );
+        e.set_request_id(id.clone());
+        error_response(e)
+    } else {
+        match with_length(req).await {
+            Err(mut e) => {
+                e.set_request_id(id.clone());
+                error_response(e)
+            }
+            Ok(req) => match svc.call(req).await {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::error!(error = ?e, "the S3 service failed");
+                    let mut r = Response::new(s3s::Body::empty());
+                    *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+                    r
+                }
+            },
+        }
+    };
+    let attributes =
+        record.lock().unwrap_or_else(|p| p.into_inner()).operation == "GetObjectAttributes";
+    if attributes && resp.status().is_success() {
+        resp = unquote_attribute_etags(resp).await;
+    }
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        resp.headers_mut().insert("x-amz-request-id", v.clone());
+        resp.headers_mut().insert("x-amz-id-2", v);
+    }
+    resp.headers_mut()
+        .insert("server", HeaderValue::from_static("Seedbed"));
+    let status = resp.status().as_u16();
+    let expected = resp
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    let finish = Finish {
+        expected,
+        id,
+        method,
+        path,
+        peer,
+        status,
+        start,
+        first_byte: start.elapsed(),
+        record,
+        sent: 0,
+    };
+    resp.map(|body| MeteredBody {
+        inner: body,
+        finish: Some(finish),
+    })
+}
+
+/// What the access log and the metrics need when a response ends.
+#[derive(Debug)]
+struct Finish {
+    /// Content-Length, when the response declares one.
+    expected: Option<u64>,
+    id: String,
+    method: String,
+    path: String,
+    peer: SocketAddr,
+    status: u16,
+    start: Instant,
+    first_byte: std::time::Duration,
+    record: SharedRecord,
+    sent: u64,
+}
+
+impl Finish {
+    fn done(&self, complete: bool) {
+        let r = self
+            .record
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let total = self.start.elapsed();
+        let (operation, bucket) = if r.operation.is_empty() {
+            // Refused before routing (a bad signature): name the bucket from the path.
+            let b = self
+                .path
+                .trim_start_matches('/')
+                .split('/')
+                .next()
+                .unwrap_or_default();
+            ("Unknown".to_string(), b.to_string())
+        } else {
+            (r.operation.clone(), r.bucket.clone())
+        };
+        crate::metrics::record(&crate::metrics::RequestMetrics {
+            method: &self.method,
+            operation: &operation,
+            bucket: &bucket,
+            status: self.status,
+            bytes_in: r.bytes_in,
+            bytes_out: self.sent,
+            first_byte: self.first_byte,
+            total,
+        });
+        tracing::info!(
+            target: "seedbed::access",
+            request_id = %self.id,
+            peer = %self.peer,
+            principal = %if r.principal.is_empty() { "-" } else { &r.principal },
+            operation = %operation,
+            bucket = %bucket,
+            key = %r.key,
+            status = self.status,
+            bytes_in = r.bytes_in,
+            bytes_out = self.sent,
+            first_byte_ms = self.first_byte.as_secs_f64() * 1e3,
+            total_ms = total.as_secs_f64() * 1e3,
+            complete,
+        );
+    }
+}
+
+/// A response body that counts what it sends and, when it ends (or the client goes away),
+/// records the request's metrics and access-log line.
+pub struct MeteredBody {
+    inner: s3s::Body,
+    finish: Option<Finish>,
+}
+
+impl hyper::body::Body for MeteredBody {
+    type Data = Bytes;
+    type Error = s3s::StdError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let r = Pin::new(&mut self.inner).poll_frame(cx);
+        match &r {
+            Poll::Ready(Some(Ok(f))) => {
+                if let (Some(d), Some(fin)) = (f.data_ref(), self.finish.as_mut()) {
+                    fin.sent += d.len() as u64;
+                }
+            }
+            Poll::Ready(None) => {
+                if let Some(f) = self.finish.take() {
+                    f.done(true);
+                }
+            }
+            Poll::Ready(Some(Err(_))) => {
+                if let Some(f) = self.finish.take() {
+                    f.done(false);
+                }
+            }
+            Poll::Pending => {}
+        }
+        r
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Drop for MeteredBody {
+    fn drop(&mut self) {
+        // A body hyper never polled to its end (an empty body, or a client that left).
+        if let Some(f) = self.finish.take() {
+            let complete = match f.expected {
+                Some(n) => f.sent >= n,
+                None => hyper::body::Body::is_end_stream(&self.inner),
+            };
+            f.done(complete);
+        }
+    }
+}
