@@ -1,20 +1,26 @@
-//! Criterion micro-benchmarks for the LSM's hot paths: memtable insert, block build and seek,
-//! bloom filter probe, SSTable point get (cached blocks).
+//! Criterion micro-benchmarks for the LSM's hot paths: memtable insert (single entries, and
+//! the write path's encoded one-put batches in key order, as `fillseq` does), WAL record
+//! encoding, block build and seek, block compression and decompression (LZ4, zstd), bloom
+//! filter probe, SSTable point get (cached blocks), and a whole put through `Db::write`.
 
 use std::hint::black_box;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use seedbed_engine::clock::RealClock;
 use seedbed_engine::io::posix::PosixFs;
 use seedbed_engine::io::{Fs, OpenOptions};
 use seedbed_engine::lsm::cache::BlockCache;
 use seedbed_engine::lsm::key::{internal_key, ValueKind, KIND_FOR_SEEK};
 use seedbed_engine::lsm::memtable::MemTable;
 use seedbed_engine::lsm::sstable::block::{Block, BlockBuilder, BlockIter};
+use seedbed_engine::lsm::sstable::compression::{decompress, Compression, Compressor};
 use seedbed_engine::lsm::sstable::filter::{build_filter, key_hash, BloomFilter};
 use seedbed_engine::lsm::sstable::{TableBuilder, TableOptions, TableReader};
 use seedbed_engine::lsm::stats::Stats;
+use seedbed_engine::lsm::wal::WalWriter;
+use seedbed_engine::lsm::{Db, MaintenanceMode, Options, WriteBatch};
 
 const KEYS: u64 = 100_000;
 
@@ -41,6 +47,130 @@ fn memtable_insert(c: &mut Criterion) {
         })
     });
     g.finish();
+}
+
+/// The write path's memtable insert: one-put batches, keys in order (fillseq), each batch's
+/// encoding a `Bytes` the memtable slices.
+fn memtable_insert_batch_seq(c: &mut Criterion) {
+    let value = vec![7u8; 100];
+    let reps: Vec<Bytes> = (0..KEYS)
+        .map(|i| {
+            let mut b = WriteBatch::new();
+            b.put(format!("{i:016}").as_bytes(), &value);
+            Bytes::from(b.into_rep(i + 1))
+        })
+        .collect();
+    let mut g = c.benchmark_group("memtable");
+    g.throughput(Throughput::Elements(KEYS));
+    g.bench_function("insert_batch_100k_seq", |b| {
+        b.iter(|| {
+            let m = MemTable::new(1);
+            for r in &reps {
+                m.insert_batch(r).unwrap();
+            }
+            black_box(m.entries())
+        })
+    });
+    g.finish();
+}
+
+/// WAL record encoding: fragments, CRCs and the buffer, for 128-byte records (one put each);
+/// the file write happens once per 64 KiB of records.
+fn wal_add_record(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let fs = PosixFs::new();
+    let record = vec![5u8; 128];
+    let mut g = c.benchmark_group("wal");
+    g.throughput(Throughput::Bytes(record.len() as u64 * 1000));
+    let mut n = 0;
+    g.bench_function("add_record_128b_x1000", |b| {
+        b.iter(|| {
+            n += 1;
+            let path = dir.path().join(format!("{n:06}.log"));
+            let mut w = WalWriter::new(fs.open(&path, OpenOptions::create_truncate()).unwrap());
+            for _ in 0..1000 {
+                black_box(w.add_record(&record).unwrap());
+            }
+            w.flush().unwrap();
+            drop(w);
+            std::fs::remove_file(&path).unwrap();
+        })
+    });
+    g.finish();
+}
+
+/// One data block of 4 KiB, values as `seedbed bench lsm` makes them (half compressible).
+fn compressible_block() -> Vec<u8> {
+    let mut bb = BlockBuilder::new(16);
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let mut i = 0u64;
+    while bb.size_estimate() < 4096 {
+        let mut v = Vec::with_capacity(100);
+        for _ in 0..50 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            v.push(x as u8);
+        }
+        let half = v.clone();
+        v.extend_from_slice(&half);
+        bb.add(
+            &internal_key(format!("{i:016}").as_bytes(), 1, ValueKind::Put),
+            &v,
+        );
+        i += 1;
+    }
+    let mut out = Vec::new();
+    bb.finish_into(&mut out);
+    out
+}
+
+fn block_compression(c: &mut Criterion) {
+    let raw = compressible_block();
+    let mut g = c.benchmark_group("compression");
+    g.throughput(Throughput::Bytes(raw.len() as u64));
+    for setting in [Compression::Lz4, Compression::Zstd(3)] {
+        let mut z = Compressor::new(setting);
+        let mut out = Vec::new();
+        g.bench_function(format!("compress_4k_{setting}"), |b| {
+            b.iter(|| black_box(z.compress(black_box(&raw), &mut out)))
+        });
+        let ty = z.compress(&raw, &mut out).expect("compressible");
+        let stored = out.clone();
+        g.bench_function(format!("decompress_4k_{setting}"), |b| {
+            b.iter(|| black_box(decompress(ty, black_box(&stored)).unwrap()))
+        });
+    }
+    g.finish();
+}
+
+/// A whole put: batch, writer queue, WAL (handed to the OS), memtable — the path `fillseq`
+/// times, without the harness.
+fn db_put_seq(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = Options {
+        maintenance: MaintenanceMode::Manual,
+        write_buffer_bytes: 256 << 20,
+        ..Options::default()
+    };
+    let db = Db::open(
+        Arc::new(PosixFs::new()),
+        dir.path(),
+        opts,
+        Arc::new(RealClock::new()),
+    )
+    .unwrap();
+    let value = vec![7u8; 100];
+    let mut i = 0u64;
+    let mut key = Vec::with_capacity(16);
+    c.bench_function("db/put_seq", |b| {
+        b.iter(|| {
+            i += 1;
+            key.clear();
+            key.extend_from_slice(format!("{i:016}").as_bytes());
+            db.put(&key, &value).unwrap()
+        })
+    });
 }
 
 fn block_build_and_seek(c: &mut Criterion) {
@@ -126,8 +256,12 @@ fn sstable_point_get(c: &mut Criterion) {
 criterion_group!(
     lsm,
     memtable_insert,
+    memtable_insert_batch_seq,
+    wal_add_record,
     block_build_and_seek,
+    block_compression,
     bloom_probe,
-    sstable_point_get
+    sstable_point_get,
+    db_put_seq
 );
 criterion_main!(lsm);

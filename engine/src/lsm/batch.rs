@@ -116,8 +116,10 @@ impl WriteBatch {
         Ok(())
     }
 
-    /// Stamp the first sequence number and hand over the encoded bytes.
-    pub(crate) fn into_rep(mut self, first_seq: u64) -> Vec<u8> {
+    /// Stamp the first sequence number and hand over the encoded bytes: the WAL record's
+    /// payload and what the memtable slices (the write path does this; tools and benchmarks
+    /// may too).
+    pub fn into_rep(mut self, first_seq: u64) -> Vec<u8> {
         self.rep[0..8].copy_from_slice(&first_seq.to_le_bytes());
         self.rep[8..12].copy_from_slice(&self.count.to_le_bytes());
         self.rep

@@ -2,16 +2,19 @@
 //!
 //! Sharded CLOCK (second-chance) replacement: each shard is a ring of slots with a reference
 //! bit; a hit sets the bit, eviction sweeps the hand clearing bits until it finds a clear one.
-//! CLOCK approximates LRU with no list surgery on hits, so a hit costs one hash probe and a
-//! bit store under the shard lock. The map uses a fixed hasher and eviction walks the ring,
+//! CLOCK approximates LRU with no list surgery on hits, so a hit changes nothing but an atomic
+//! bit: it needs only the shard's *read* lock, and concurrent readers never wait for each
+//! other (inserts and evictions take the write lock). Hit and miss counts are striped
+//! counters for the same reason. The map uses a fixed hasher and eviction walks the ring,
 //! never the map, so behaviour is the same from run to run (the simulator requires it).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
 
 use super::sstable::block::Block;
+use super::stats::Counter;
 
 /// Number of shards (a power of two).
 const SHARDS: usize = 16;
@@ -41,7 +44,7 @@ struct Slot {
     key: Key,
     block: Option<Arc<Block>>,
     charge: usize,
-    referenced: bool,
+    referenced: AtomicBool,
 }
 
 #[derive(Debug, Default)]
@@ -67,8 +70,8 @@ impl Shard {
             if s.block.is_none() {
                 continue;
             }
-            if s.referenced {
-                s.referenced = false;
+            if s.referenced.load(Ordering::Relaxed) {
+                s.referenced.store(false, Ordering::Relaxed);
                 continue;
             }
             let key = s.key;
@@ -86,24 +89,24 @@ impl Shard {
 /// A sharded CLOCK cache of blocks keyed by (table number, block offset).
 #[derive(Debug)]
 pub struct BlockCache {
-    shards: Vec<Mutex<Shard>>,
+    shards: Vec<RwLock<Shard>>,
     capacity_bytes_per_shard: usize,
-    hits: AtomicU64,
-    misses: AtomicU64,
+    hits: Counter,
+    misses: Counter,
 }
 
 impl BlockCache {
     /// A cache holding at most about `capacity_bytes` of block contents (0 disables caching).
     pub fn new(capacity_bytes: usize) -> Self {
         BlockCache {
-            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
+            shards: (0..SHARDS).map(|_| RwLock::new(Shard::default())).collect(),
             capacity_bytes_per_shard: capacity_bytes / SHARDS,
-            hits: AtomicU64::new(0),
-            misses: AtomicU64::new(0),
+            hits: Counter::default(),
+            misses: Counter::default(),
         }
     }
 
-    fn shard(&self, key: Key) -> &Mutex<Shard> {
+    fn shard(&self, key: Key) -> &RwLock<Shard> {
         let mut h = FixedHasher::default();
         h.write_u64(key.0);
         h.write_u64(key.1);
@@ -113,14 +116,16 @@ impl BlockCache {
     /// The cached block, if present (counts a hit or a miss).
     pub fn get(&self, table: u64, offset: u64) -> Option<Arc<Block>> {
         let key = (table, offset);
-        let mut s = self.shard(key).lock().unwrap_or_else(|p| p.into_inner());
+        let s = self.shard(key).read().unwrap_or_else(|p| p.into_inner());
         if let Some(&i) = s.map.get(&key) {
-            let slot = &mut s.slots[i];
-            slot.referenced = true;
-            self.hits.fetch_add(1, Ordering::Relaxed);
+            let slot = &s.slots[i];
+            if !slot.referenced.load(Ordering::Relaxed) {
+                slot.referenced.store(true, Ordering::Relaxed);
+            }
+            self.hits.add(1);
             return slot.block.clone();
         }
-        self.misses.fetch_add(1, Ordering::Relaxed);
+        self.misses.add(1);
         None
     }
 
@@ -131,7 +136,7 @@ impl BlockCache {
             return;
         }
         let key = (table, offset);
-        let mut s = self.shard(key).lock().unwrap_or_else(|p| p.into_inner());
+        let mut s = self.shard(key).write().unwrap_or_else(|p| p.into_inner());
         if s.map.contains_key(&key) {
             return;
         }
@@ -144,7 +149,7 @@ impl BlockCache {
             key,
             block: Some(block),
             charge,
-            referenced: false,
+            referenced: AtomicBool::new(false),
         };
         let i = match s.free.pop() {
             Some(i) => {
@@ -163,7 +168,7 @@ impl BlockCache {
     /// Drop every block of `table` (after the table is deleted).
     pub fn evict_table(&self, table: u64) {
         for shard in &self.shards {
-            let mut s = shard.lock().unwrap_or_else(|p| p.into_inner());
+            let mut s = shard.write().unwrap_or_else(|p| p.into_inner());
             let victims: Vec<usize> = s
                 .slots
                 .iter()
@@ -187,16 +192,13 @@ impl BlockCache {
     pub fn used_bytes(&self) -> usize {
         self.shards
             .iter()
-            .map(|s| s.lock().unwrap_or_else(|p| p.into_inner()).used_bytes)
+            .map(|s| s.read().unwrap_or_else(|p| p.into_inner()).used_bytes)
             .sum()
     }
 
     /// (hits, misses) so far.
     pub fn hits_misses(&self) -> (u64, u64) {
-        (
-            self.hits.load(Ordering::Relaxed),
-            self.misses.load(Ordering::Relaxed),
-        )
+        (self.hits.get(), self.misses.get())
     }
 }
 

@@ -148,19 +148,48 @@ impl InternalIterator for MemTableIter {
     }
 }
 
+impl<T: InternalIterator + ?Sized> InternalIterator for Box<T> {
+    fn valid(&self) -> bool {
+        (**self).valid()
+    }
+    fn key(&self) -> &[u8] {
+        (**self).key()
+    }
+    fn value(&self) -> &[u8] {
+        (**self).value()
+    }
+    fn next(&mut self) -> Result<()> {
+        (**self).next()
+    }
+    fn prev(&mut self) -> Result<()> {
+        (**self).prev()
+    }
+    fn seek(&mut self, target: &[u8]) -> Result<()> {
+        (**self).seek(target)
+    }
+    fn seek_to_first(&mut self) -> Result<()> {
+        (**self).seek_to_first()
+    }
+    fn seek_to_last(&mut self) -> Result<()> {
+        (**self).seek_to_last()
+    }
+}
+
 /// Merges children in internal-key order, both directions (LevelDB's `MergingIterator`).
 /// Picking the smallest child is a linear scan: children are few (memtables, L0 files, one per
-/// deeper level) and the scan beats a heap's bookkeeping at that size.
-pub struct MergingIterator {
-    children: Vec<Box<dyn InternalIterator>>,
+/// deeper level) and the scan beats a heap's bookkeeping at that size. The children's type is
+/// a parameter so the read path can hold them inline (an enum of its sources, one allocation
+/// per iterator) rather than one box each.
+pub struct MergingIterator<C: InternalIterator = Box<dyn InternalIterator>> {
+    children: Vec<C>,
     current: Option<usize>,
     dir: Direction,
     scratch: Vec<u8>,
 }
 
-impl MergingIterator {
+impl<C: InternalIterator> MergingIterator<C> {
     /// Merge `children`.
-    pub fn new(children: Vec<Box<dyn InternalIterator>>) -> Self {
+    pub fn new(children: Vec<C>) -> Self {
         MergingIterator {
             children,
             current: None,
@@ -204,7 +233,7 @@ impl MergingIterator {
     }
 }
 
-impl InternalIterator for MergingIterator {
+impl<C: InternalIterator> InternalIterator for MergingIterator<C> {
     fn valid(&self) -> bool {
         self.current.is_some()
     }

@@ -148,41 +148,38 @@ impl MemTable {
     }
 
     /// Insert every operation of an encoded batch, slicing keys and values out of `rep`.
-    /// Fails (inserting nothing) if the batch does not decode.
+    /// Fails (inserting nothing) if the batch does not decode: a first pass checks every
+    /// operation, a second inserts — two decodes, no allocation.
     pub fn insert_batch(&self, rep: &Bytes) -> Result<u32, &'static str> {
         let ops = BatchOps::new(rep)?;
         let first_seq = ops.first_seq;
         let count = ops.op_count();
-        // Decode fully before touching the tree, so a bad batch inserts nothing.
-        let mut decoded = Vec::with_capacity(count as usize);
-        let base = BatchOps::new(rep)?;
+        let mut decoded = 0u32;
         for op in ops {
-            let (kind, key, value) = op?;
-            let k0 = base.offset_of(key);
-            let v0 = if value.is_empty() {
-                0
-            } else {
-                base.offset_of(value)
-            };
-            decoded.push((kind, k0..k0 + key.len(), v0..v0 + value.len()));
+            op?;
+            decoded += 1;
         }
-        if decoded.len() != count as usize {
+        if decoded != count {
             return Err("batch count does not match its operations");
         }
+        let base = BatchOps::new(rep)?;
         let mut map = self.map.write().unwrap_or_else(|p| p.into_inner());
         let mut tombstones = 0;
-        for (i, (kind, kr, vr)) in decoded.into_iter().enumerate() {
+        for (i, op) in BatchOps::new(rep)?.enumerate() {
+            let (kind, key, value) = op.expect("checked by the first pass");
             if kind == ValueKind::Delete {
                 tombstones += 1;
             }
+            let k0 = base.offset_of(key);
             let key = MemKey {
-                user: rep.slice(kr),
+                user: rep.slice(k0..k0 + key.len()),
                 seq: first_seq + i as u64,
             };
-            let value = if vr.is_empty() {
+            let value = if value.is_empty() {
                 Bytes::new()
             } else {
-                rep.slice(vr)
+                let v0 = base.offset_of(value);
+                rep.slice(v0..v0 + value.len())
             };
             map.insert(key, MemValue { kind, value });
         }

@@ -2,13 +2,78 @@
 //! bloom filter effectiveness. Updated with relaxed atomics on the hot paths; read as a
 //! [`StatsSnapshot`] (serde-serialisable, printed by `seedbed kv stats` and the benchmarks).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 /// Number of levels (L0..L6).
 pub const NUM_LEVELS: usize = 7;
 
-/// Live counters.
+/// Stripes of a [`Counter`] (a power of two).
+const STRIPES: usize = 8;
+
+/// One stripe, alone on its cache line.
+#[derive(Debug, Default)]
+#[repr(align(64))]
+struct Stripe(AtomicU64);
+
+/// Which stripe this thread adds to: threads are numbered as they first count something.
+fn stripe_index() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static INDEX: usize = NEXT.fetch_add(1, Ordering::Relaxed) % STRIPES;
+    }
+    INDEX.with(|i| *i)
+}
+
+/// A counter the read path bumps from many threads at once. One shared atomic would bounce
+/// its cache line between cores on every lookup — readers would serialise on it even though
+/// no lock is taken — so each thread adds to one of [`STRIPES`] cache-line-sized stripes and a
+/// read sums them. (In the simulator there is one thread, hence one stripe.)
+#[derive(Debug, Default)]
+pub struct Counter {
+    stripes: [Stripe; STRIPES],
+}
+
+impl Counter {
+    /// Add `v`.
+    #[inline]
+    pub fn add(&self, v: u64) {
+        self.stripes[stripe_index()]
+            .0
+            .fetch_add(v, Ordering::Relaxed);
+    }
+
+    /// The total so far.
+    pub fn get(&self) -> u64 {
+        self.stripes
+            .iter()
+            .map(|s| s.0.load(Ordering::Relaxed))
+            .sum()
+    }
+}
+
+/// Something [`Stats::add`] can add to.
+pub trait Add {
+    /// Add `v`.
+    fn add_value(&self, v: u64);
+}
+
+impl Add for AtomicU64 {
+    #[inline]
+    fn add_value(&self, v: u64) {
+        self.fetch_add(v, Ordering::Relaxed);
+    }
+}
+
+impl Add for Counter {
+    #[inline]
+    fn add_value(&self, v: u64) {
+        self.add(v);
+    }
+}
+
+/// Live counters. The write path's are plain atomics (one leader at a time writes them); the
+/// read path's are striped [`Counter`]s.
 #[derive(Debug, Default)]
 pub struct Stats {
     /// User key + value bytes accepted by writes.
@@ -24,19 +89,19 @@ pub struct Stats {
     /// WAL syncs performed.
     pub wal_syncs: AtomicU64,
     /// Point lookups.
-    pub gets: AtomicU64,
+    pub gets: Counter,
     /// Point lookups that found a value.
-    pub get_hits: AtomicU64,
+    pub get_hits: Counter,
     /// Data blocks read from disk.
-    pub block_reads: AtomicU64,
+    pub block_reads: Counter,
     /// Bytes read from disk for data blocks.
-    pub block_read_bytes: AtomicU64,
+    pub block_read_bytes: Counter,
     /// Bloom filter checks.
-    pub bloom_checks: AtomicU64,
+    pub bloom_checks: Counter,
     /// Checks that said "absent" (a table read avoided).
-    pub bloom_useful: AtomicU64,
+    pub bloom_useful: Counter,
     /// Checks that said "maybe" but the table did not hold the key.
-    pub bloom_false_positives: AtomicU64,
+    pub bloom_false_positives: Counter,
     /// Memtable flushes.
     pub flushes: AtomicU64,
     /// Compactions run (including trivial moves).
@@ -135,6 +200,10 @@ pub struct StatsSnapshot {
     pub memtable_bytes: u64,
     /// Block cache bytes in use.
     pub cache_bytes: u64,
+    /// Index blocks of the live tables, kept in memory outside the cache.
+    pub index_bytes: u64,
+    /// Bloom filters of the live tables, kept in memory outside the cache.
+    pub filter_bytes: u64,
     /// Last sequence number written.
     pub last_sequence: u64,
 }
@@ -146,8 +215,8 @@ fn ld(a: &AtomicU64) -> u64 {
 impl Stats {
     /// Add to a counter.
     #[inline]
-    pub fn add(c: &AtomicU64, v: u64) {
-        c.fetch_add(v, Ordering::Relaxed);
+    pub fn add(c: &impl Add, v: u64) {
+        c.add_value(v);
     }
 
     /// Copy the counters (derived fields and the tree's shape are filled by the caller).
@@ -159,13 +228,13 @@ impl Stats {
             write_groups: ld(&self.write_groups),
             wal_bytes_written: ld(&self.wal_bytes_written),
             wal_syncs: ld(&self.wal_syncs),
-            gets: ld(&self.gets),
-            get_hits: ld(&self.get_hits),
-            block_reads: ld(&self.block_reads),
-            block_read_bytes: ld(&self.block_read_bytes),
-            bloom_checks: ld(&self.bloom_checks),
-            bloom_useful: ld(&self.bloom_useful),
-            bloom_false_positives: ld(&self.bloom_false_positives),
+            gets: self.gets.get(),
+            get_hits: self.get_hits.get(),
+            block_reads: self.block_reads.get(),
+            block_read_bytes: self.block_read_bytes.get(),
+            bloom_checks: self.bloom_checks.get(),
+            bloom_useful: self.bloom_useful.get(),
+            bloom_false_positives: self.bloom_false_positives.get(),
             flushes: ld(&self.flushes),
             compactions: ld(&self.compactions),
             trivial_moves: ld(&self.trivial_moves),

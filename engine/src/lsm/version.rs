@@ -179,9 +179,25 @@ impl Version {
     }
 }
 
+/// The tables a [`LevelIter`] walks: a list of its own (compaction inputs), or one level of a
+/// version it keeps alive (a scan: no copy of the level's list per iterator).
+enum LevelFiles {
+    Owned(Vec<Arc<TableFile>>),
+    Level(Arc<Version>, usize),
+}
+
+impl LevelFiles {
+    fn get(&self) -> &[Arc<TableFile>] {
+        match self {
+            LevelFiles::Owned(v) => v,
+            LevelFiles::Level(version, level) => &version.levels[*level],
+        }
+    }
+}
+
 /// Iterates a sorted, non-overlapping level as one sequence, opening one table at a time.
 pub struct LevelIter {
-    files: Vec<Arc<TableFile>>,
+    files: LevelFiles,
     fill_cache: bool,
     idx: usize,
     cur: Option<super::sstable::TableIter>,
@@ -193,10 +209,20 @@ impl LevelIter {
         Self::with_fill_cache(files, true)
     }
 
+    /// An unpositioned iterator over `level` (L1 or deeper) of `version`.
+    pub fn over_level(version: Arc<Version>, level: usize) -> Self {
+        LevelIter {
+            files: LevelFiles::Level(version, level),
+            fill_cache: true,
+            idx: 0,
+            cur: None,
+        }
+    }
+
     /// An iterator whose disk reads do or do not fill the block cache.
     pub fn with_fill_cache(files: Vec<Arc<TableFile>>, fill_cache: bool) -> Self {
         LevelIter {
-            files,
+            files: LevelFiles::Owned(files),
             fill_cache,
             idx: 0,
             cur: None,
@@ -205,15 +231,18 @@ impl LevelIter {
 
     fn open(&mut self, idx: usize) {
         self.idx = idx;
+        let fill_cache = self.fill_cache;
         self.cur = self
             .files
+            .get()
             .get(idx)
-            .map(|f| super::sstable::TableIter::with_fill_cache(f.reader.clone(), self.fill_cache));
+            .map(|f| super::sstable::TableIter::with_fill_cache(f.reader.clone(), fill_cache));
     }
 
     fn skip_forward(&mut self) -> super::error::Result<()> {
         use super::iter::InternalIterator;
-        while self.cur.as_ref().is_some_and(|c| !c.valid()) && self.idx + 1 < self.files.len() {
+        while self.cur.as_ref().is_some_and(|c| !c.valid()) && self.idx + 1 < self.files.get().len()
+        {
             self.open(self.idx + 1);
             if let Some(c) = &mut self.cur {
                 c.seek_to_first()?;
@@ -257,10 +286,10 @@ impl super::iter::InternalIterator for LevelIter {
         self.skip_backward()
     }
     fn seek(&mut self, target: &[u8]) -> super::error::Result<()> {
-        let i = self
-            .files
-            .partition_point(|f| compare_internal(&f.meta.largest, target) == Ordering::Less);
-        if i >= self.files.len() {
+        let files = self.files.get();
+        let i =
+            files.partition_point(|f| compare_internal(&f.meta.largest, target) == Ordering::Less);
+        if i >= files.len() {
             self.cur = None;
             return Ok(());
         }
@@ -278,11 +307,12 @@ impl super::iter::InternalIterator for LevelIter {
         self.skip_forward()
     }
     fn seek_to_last(&mut self) -> super::error::Result<()> {
-        if self.files.is_empty() {
+        let n = self.files.get().len();
+        if n == 0 {
             self.cur = None;
             return Ok(());
         }
-        self.open(self.files.len() - 1);
+        self.open(n - 1);
         if let Some(c) = &mut self.cur {
             c.seek_to_last()?;
         }

@@ -4,6 +4,7 @@
 //! (`MaintenanceMode::Manual`, the simulator's mode). Every stall is counted, timed and its
 //! reason kept for `StatsSnapshot::last_stall_reason`.
 
+use std::sync::atomic::Ordering;
 use std::sync::MutexGuard;
 use std::time::Duration;
 
@@ -24,6 +25,13 @@ impl DbInner {
         let result = loop {
             if let Err(e) = self.check_bg_error() {
                 break Err(e);
+            }
+            // The common case, without cloning the state: room in the memtable, L0 below
+            // its stop trigger.
+            if w.mem.approx_bytes() < self.opts.write_buffer_bytes
+                && self.l0_tables.load(Ordering::Acquire) < self.opts.l0_stop_writes_trigger
+            {
+                break Ok(());
             }
             let st = self.current();
             let l0 = st.version.levels[0].len();

@@ -29,7 +29,7 @@ mod write_queue;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
 use std::thread::JoinHandle;
 
@@ -65,6 +65,8 @@ struct WriteState {
     wal: WalWriter,
     mem: Arc<MemTable>,
     last_sync_nanos: u64,
+    /// The leader's group, reused from write to write (no allocation per write).
+    group: Vec<Arc<write_queue::Writer>>,
 }
 
 #[derive(Debug)]
@@ -92,6 +94,11 @@ struct DbInner {
     last_seq: AtomicU64,
     snapshots: Mutex<BTreeMap<u64, usize>>,
     bg_error: Mutex<Option<String>>,
+    /// Whether `bg_error` is set: the write path checks this on every write without locking.
+    poisoned: AtomicBool,
+    /// Tables in L0 of the current version, kept beside `state` so that a write can see that
+    /// it need not stall without cloning the state.
+    l0_tables: AtomicUsize,
     bg_wake: Mutex<bool>,
     bg_cv: Condvar,
     shutdown: AtomicBool,
@@ -364,12 +371,17 @@ impl DbInner {
     fn update_state(&self, f: impl FnOnce(&LsmState) -> LsmState) {
         let mut st = self.state.write().unwrap_or_else(|p| p.into_inner());
         let next = f(&st);
+        self.l0_tables
+            .store(next.version.levels[0].len(), Ordering::Release);
         *st = Arc::new(next);
     }
 
     fn check_bg_error(&self) -> Result<()> {
         if self.closed.load(Ordering::Acquire) {
             return Err(LsmError::Closed);
+        }
+        if !self.poisoned.load(Ordering::Acquire) {
+            return Ok(());
         }
         match &*lock(&self.bg_error) {
             Some(e) => Err(LsmError::BackgroundError(e.clone())),
@@ -381,6 +393,7 @@ impl DbInner {
         let mut g = lock(&self.bg_error);
         if g.is_none() {
             *g = Some(e.to_string());
+            self.poisoned.store(true, Ordering::Release);
         }
     }
 
@@ -390,7 +403,7 @@ impl DbInner {
     }
 
     fn bg_error_is_set(&self) -> bool {
-        lock(&self.bg_error).is_some()
+        self.poisoned.load(Ordering::Acquire)
     }
 
     fn stats_snapshot(&self) -> StatsSnapshot {
@@ -407,6 +420,11 @@ impl DbInner {
         let st = self.current();
         s.level_files = st.version.levels.iter().map(Vec::len).collect();
         s.level_bytes = (0..NUM_LEVELS).map(|l| st.version.level_bytes(l)).collect();
+        for f in st.version.levels.iter().flatten() {
+            let (index, filter) = f.reader.pinned_bytes();
+            s.index_bytes += index as u64;
+            s.filter_bytes += filter as u64;
+        }
         s.memtable_bytes = (st.mem.approx_bytes()
             + st.imms.iter().map(|m| m.approx_bytes()).sum::<usize>())
             as u64;

@@ -164,17 +164,21 @@ impl DbInner {
     ) -> DbIterator {
         let seq = self.read_seq(ro);
         let st = self.current();
-        let mut children: Vec<Box<dyn InternalIterator>> = Vec::new();
-        children.push(Box::new(MemTableIter::new(st.mem.clone())));
+        let mut children: Vec<Source> =
+            Vec::with_capacity(1 + st.imms.len() + st.version.levels.len() + 4);
+        children.push(Source::Mem(MemTableIter::new(st.mem.clone())));
         for m in st.imms.iter().rev() {
-            children.push(Box::new(MemTableIter::new(m.clone())));
+            children.push(Source::Mem(MemTableIter::new(m.clone())));
         }
         for f in &st.version.levels[0] {
-            children.push(Box::new(TableIter::new(f.reader.clone())));
+            children.push(Source::Table(TableIter::new(f.reader.clone())));
         }
-        for lvl in &st.version.levels[1..] {
-            if !lvl.is_empty() {
-                children.push(Box::new(LevelIter::new(lvl.clone())));
+        for (level, files) in st.version.levels.iter().enumerate().skip(1) {
+            if !files.is_empty() {
+                children.push(Source::Level(LevelIter::over_level(
+                    st.version.clone(),
+                    level,
+                )));
             }
         }
         DbIterator::new(
@@ -184,5 +188,52 @@ impl DbInner {
             upper,
             Box::new(st),
         )
+    }
+}
+
+/// One source a scan merges, held inline (no box per source).
+enum Source {
+    /// The active or an immutable memtable.
+    Mem(MemTableIter),
+    /// One L0 table.
+    Table(TableIter),
+    /// A deeper level.
+    Level(LevelIter),
+}
+
+macro_rules! each_source {
+    ($self:ident, $it:ident => $e:expr) => {
+        match $self {
+            Source::Mem($it) => $e,
+            Source::Table($it) => $e,
+            Source::Level($it) => $e,
+        }
+    };
+}
+
+impl InternalIterator for Source {
+    fn valid(&self) -> bool {
+        each_source!(self, it => it.valid())
+    }
+    fn key(&self) -> &[u8] {
+        each_source!(self, it => it.key())
+    }
+    fn value(&self) -> &[u8] {
+        each_source!(self, it => it.value())
+    }
+    fn next(&mut self) -> Result<()> {
+        each_source!(self, it => it.next())
+    }
+    fn prev(&mut self) -> Result<()> {
+        each_source!(self, it => it.prev())
+    }
+    fn seek(&mut self, target: &[u8]) -> Result<()> {
+        each_source!(self, it => it.seek(target))
+    }
+    fn seek_to_first(&mut self) -> Result<()> {
+        each_source!(self, it => it.seek_to_first())
+    }
+    fn seek_to_last(&mut self) -> Result<()> {
+        each_source!(self, it => it.seek_to_last())
     }
 }

@@ -15,7 +15,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock};
 
 use bytes::Bytes;
@@ -97,6 +97,7 @@ impl DbInner {
         remove_garbage(&r, &names, &mstate, new_log, manifest.number())?;
         fs.sync_dir(&dir)?;
         let mem = Arc::new(MemTable::new(new_log));
+        let l0_tables = version.levels[0].len();
         let state = LsmState {
             mem: mem.clone(),
             imms: Vec::new(),
@@ -114,6 +115,7 @@ impl DbInner {
                 wal: WalWriter::new(log_file),
                 mem,
                 last_sync_nanos: now,
+                group: Vec::new(),
             }),
             writers: Default::default(),
             stall_cv: Condvar::new(),
@@ -127,6 +129,8 @@ impl DbInner {
             last_seq: AtomicU64::new(last_seq),
             snapshots: Mutex::new(BTreeMap::new()),
             bg_error: Mutex::new(None),
+            poisoned: AtomicBool::new(false),
+            l0_tables: AtomicUsize::new(l0_tables),
             bg_wake: Mutex::new(false),
             bg_cv: Condvar::new(),
             shutdown: AtomicBool::new(false),

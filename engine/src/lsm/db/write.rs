@@ -54,35 +54,48 @@ impl DbInner {
         batch.validate().map_err(LsmError::InvalidArgument)?;
         self.check_bg_error()?;
         let me = Arc::new(Writer::new(batch, wo.sync));
-        if let Turn::Done(r) = self.writers.join(&me) {
-            return r;
+        match self.writers.join(&me) {
+            Turn::Done(r) => r,
+            Turn::Lead => self.lead(&me),
         }
-        let (group, result) = self.lead(&me);
-        self.writers.finish(&group, &result);
-        result
     }
 
-    /// As leader: make room, take a group, commit it. Returns the group (just the leader if
-    /// no group was formed) and its outcome.
-    fn lead(&self, me: &Arc<Writer>) -> (Vec<Arc<Writer>>, Result<()>) {
+    /// As leader: make room, take a group, commit it, wake its followers and the next leader.
+    fn lead(&self, me: &Arc<Writer>) -> Result<()> {
         let w = lock(&self.write);
         let mut w = match self.make_room(w) {
             Ok(w) => w,
-            Err(e) => return (vec![Arc::clone(me)], Err(e)),
+            Err(e) => {
+                // No group formed: only this writer fails; the next one leads and tries.
+                let r = Err(e);
+                self.writers.finish(std::slice::from_ref(me), &r);
+                return r;
+            }
         };
-        let group = self.writers.take_group(me, self.opts.sync);
+        let mut group = std::mem::take(&mut w.group);
+        self.writers.take_group(me, self.opts.sync, &mut group);
         let result = self.commit_group(&mut w, &group);
-        (group, result)
+        self.writers.finish(&group, &result);
+        group.clear();
+        w.group = group;
+        result
     }
 
     /// Write the group's batches as one WAL record, sync it if any member needs that, insert
     /// it into the memtable and publish its sequence numbers.
     fn commit_group(&self, w: &mut WriteState, group: &[Arc<Writer>]) -> Result<()> {
-        let batches: Vec<WriteBatch> = group.iter().map(|m| m.take_batch()).collect();
-        let count: u64 = batches.iter().map(|b| u64::from(b.len())).sum();
-        let user_bytes: u64 = batches.iter().map(|b| b.size_bytes() as u64).sum();
         let seq = self.last_seq.load(Ordering::Relaxed) + 1;
-        let rep = WriteBatch::merge_into_rep(batches, seq);
+        let (rep, count, user_bytes) = if let [only] = group {
+            // A group of one (every write when there is no contention): no list, no copy.
+            let b = only.take_batch();
+            let (count, bytes) = (u64::from(b.len()), b.size_bytes() as u64);
+            (b.into_rep(seq), count, bytes)
+        } else {
+            let batches: Vec<WriteBatch> = group.iter().map(|m| m.take_batch()).collect();
+            let count: u64 = batches.iter().map(|b| u64::from(b.len())).sum();
+            let bytes: u64 = batches.iter().map(|b| b.size_bytes() as u64).sum();
+            (WriteBatch::merge_into_rep(batches, seq), count, bytes)
+        };
         let before = w.wal.len_bytes();
         // Hand the record to the OS before acknowledging (like RocksDB's default): a process
         // crash then loses nothing; only a machine crash can lose unsynced writes.

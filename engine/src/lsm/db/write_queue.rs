@@ -107,12 +107,18 @@ impl WriteQueue {
         }
     }
 
-    /// The group `leader` (at the front) commits: itself and the writers right behind it, in
-    /// order, up to the byte limit. A leader that need not sync stops before the first writer
+    /// Fill `group` with the group `leader` (at the front) commits: itself and the writers
+    /// right behind it, in order, up to the byte limit. A leader that need not sync stops before the first writer
     /// that must (LevelDB's rule: that writer leads its own group and syncs it), so a write
     /// that asked for no sync never waits for someone else's fsync; a syncing leader takes
     /// everyone, and its one sync covers them all.
-    pub(super) fn take_group(&self, leader: &Arc<Writer>, policy: SyncPolicy) -> Vec<Arc<Writer>> {
+    pub(super) fn take_group(
+        &self,
+        leader: &Arc<Writer>,
+        policy: SyncPolicy,
+        group: &mut Vec<Arc<Writer>>,
+    ) {
+        group.clear();
         let q = lock(&self.writers);
         assert!(
             q.front().is_some_and(|f| Arc::ptr_eq(f, leader)),
@@ -124,7 +130,7 @@ impl WriteQueue {
             GROUP_BYTES_MAX.max(leader.bytes)
         };
         let leader_syncs = leader.needs_sync(policy);
-        let mut group = vec![Arc::clone(leader)];
+        group.push(Arc::clone(leader));
         let mut bytes = leader.bytes;
         for w in q.iter().skip(1) {
             if bytes + w.bytes > limit || (!leader_syncs && w.needs_sync(policy)) {
@@ -133,7 +139,6 @@ impl WriteQueue {
             bytes += w.bytes;
             group.push(Arc::clone(w));
         }
-        group
     }
 
     /// The leader is done with `group` (taken by [`WriteQueue::take_group`], or just the

@@ -196,11 +196,25 @@ impl BlockIter {
             current: end,
             next_offset: end,
             restart_index: 0,
-            key: Vec::new(),
+            key: Vec::with_capacity(32),
             value_start: 0,
             value_len: 0,
             error: None,
         }
+    }
+
+    /// Iterate `block` instead, unpositioned, keeping the key buffer's allocation (a table
+    /// iterator moving from block to block allocates once).
+    pub fn reset(&mut self, block: std::sync::Arc<Block>) {
+        let end = block.restarts_offset;
+        self.block = block;
+        self.current = end;
+        self.next_offset = end;
+        self.restart_index = 0;
+        self.key.clear();
+        self.value_start = 0;
+        self.value_len = 0;
+        self.error = None;
     }
 
     /// The block being iterated.

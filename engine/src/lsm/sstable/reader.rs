@@ -176,6 +176,15 @@ impl TableReader {
         self.filter.as_ref()
     }
 
+    /// Bytes this open table keeps in memory outside the block cache: its index block and its
+    /// bloom filter (both read at open and kept for every lookup).
+    pub fn pinned_bytes(&self) -> (usize, usize) {
+        (
+            self.index.size_bytes(),
+            self.filter.as_ref().map_or(0, |f| f.bits() / 8),
+        )
+    }
+
     fn corrupt(&self, what: &'static str, offset: u64, detail: impl Into<String>) -> LsmError {
         LsmError::corruption(&self.path, what, offset, detail)
     }
@@ -436,7 +445,10 @@ impl TableIter {
             return Ok(());
         }
         let block = self.table.read_block_opt(h, self.fill_cache)?;
-        self.data = Some(BlockIter::new(block));
+        match &mut self.data {
+            Some(d) => d.reset(block),
+            None => self.data = Some(BlockIter::new(block)),
+        }
         self.data_handle = h;
         Ok(())
     }

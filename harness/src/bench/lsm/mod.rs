@@ -123,6 +123,12 @@ pub struct WorkloadResult {
     pub secs: f64,
     /// Operations per second.
     pub ops_per_sec: f64,
+    /// CPU time the whole process used meanwhile (clients and the engine's background
+    /// threads), seconds.
+    pub cpu_secs: f64,
+    /// Operations per CPU-second: the work per operation, much less sensitive than
+    /// `ops_per_sec` to other load on the machine.
+    pub ops_per_cpu_sec: f64,
     /// User bytes (key + value) moved per second, MB/s.
     pub mb_per_sec: f64,
     /// Median latency per operation, microseconds.
@@ -135,6 +141,10 @@ pub struct WorkloadResult {
     pub fsync_probe: Option<FsyncProbe>,
     /// Durable-write figures (seedbed under `--sync always`).
     pub sync: Option<SyncFigures>,
+    /// Resident memory when the workload ended, MiB (VmRSS).
+    pub rss_mib_after: f64,
+    /// Peak resident memory of the process up to the workload's end, MiB (VmHWM).
+    pub peak_rss_mib_after: f64,
 }
 
 /// How close a syncing workload came to what the device allows: with group commit each
@@ -178,6 +188,51 @@ pub struct LsmReport {
     pub stats: StatsSnapshot,
     /// Peak resident memory of this process, MiB (from /proc/self/status VmHWM).
     pub peak_rss_mib: f64,
+    /// Where the memory is at the end of the run (seedbed only; peers report RSS alone).
+    pub memory: MemoryBreakdown,
+}
+
+/// Where an engine's memory goes, at the end of a run: the parts the engine accounts for,
+/// and the rest of the process's resident memory (allocator slack and fragmentation, the
+/// harness's own buffers, code).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct MemoryBreakdown {
+    /// Resident memory now, MiB (VmRSS).
+    pub rss_mib: f64,
+    /// Memtables, active and immutable, as charged against the write buffer, MiB.
+    pub memtables_mib: f64,
+    /// Block cache in use, MiB.
+    pub block_cache_mib: f64,
+    /// Index blocks of the live tables (kept outside the cache), MiB.
+    pub index_blocks_mib: f64,
+    /// Bloom filters of the live tables (kept outside the cache), MiB.
+    pub filters_mib: f64,
+    /// `rss_mib` less the parts above, MiB.
+    pub other_mib: f64,
+}
+
+impl MemoryBreakdown {
+    fn of(stats: Option<&StatsSnapshot>) -> Self {
+        let rss_mib = proc_status_mib("VmRSS:");
+        let Some(s) = stats else {
+            return MemoryBreakdown {
+                rss_mib,
+                ..MemoryBreakdown::default()
+            };
+        };
+        let mib = |b: u64| b as f64 / (1 << 20) as f64;
+        let mut m = MemoryBreakdown {
+            rss_mib,
+            memtables_mib: mib(s.memtable_bytes),
+            block_cache_mib: mib(s.cache_bytes),
+            index_blocks_mib: mib(s.index_bytes),
+            filters_mib: mib(s.filter_bytes),
+            other_mib: 0.0,
+        };
+        m.other_mib =
+            rss_mib - m.memtables_mib - m.block_cache_mib - m.index_blocks_mib - m.filters_mib;
+        m
+    }
 }
 
 /// Most client threads `--threads` accepts.
@@ -243,16 +298,21 @@ fn parse_workloads(list: &str) -> Result<Vec<Workload>> {
     Ok(out)
 }
 
-fn peak_rss_mib() -> f64 {
+/// A `kB` line of /proc/self/status (`VmRSS:`, `VmHWM:`), MiB; 0 where there is none.
+fn proc_status_mib(field: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|v| v.parse::<f64>().ok())
         })
         .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn peak_rss_mib() -> f64 {
+    proc_status_mib("VmHWM:")
 }
 
 /// Run the workloads; print a table (or JSON) and return the report.
@@ -320,6 +380,8 @@ pub fn run(args: &LsmArgs) -> Result<LsmReport> {
         };
         let before = d.stats();
         let mut r = workload::run_one(&**d, w, args, &mut gens)?;
+        r.rss_mib_after = proc_status_mib("VmRSS:");
+        r.peak_rss_mib_after = peak_rss_mib();
         let after = d.stats();
         if let Some(p0) = probe_before {
             let p1 = probe_fsync(&fs, &dir, entry_bytes)?;
@@ -343,7 +405,9 @@ pub fn run(args: &LsmArgs) -> Result<LsmReport> {
         }
         results.push(r);
     }
-    let stats = db.as_ref().and_then(|d| d.stats()).unwrap_or_default();
+    let end_stats = db.as_ref().and_then(|d| d.stats());
+    let memory = MemoryBreakdown::of(end_stats.as_ref());
+    let stats = end_stats.unwrap_or_default();
     if let Some(d) = db.take() {
         d.close()?;
     }
@@ -362,6 +426,7 @@ pub fn run(args: &LsmArgs) -> Result<LsmReport> {
         results,
         stats,
         peak_rss_mib: peak_rss_mib(),
+        memory,
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -384,16 +449,17 @@ fn sync_line(s: &SyncFigures) -> String {
 fn print_table(r: &LsmReport) {
     println!("seedbed bench lsm — engine {}, {}", r.engine, r.settings);
     println!(
-        "{:<12} {:>10} {:>9} {:>12} {:>9} {:>10} {:>10} {:>10}",
-        "workload", "ops", "secs", "ops/s", "MB/s", "p50 us", "p99 us", "found"
+        "{:<12} {:>10} {:>9} {:>12} {:>12} {:>9} {:>10} {:>10} {:>10}",
+        "workload", "ops", "secs", "ops/s", "ops/cpu-s", "MB/s", "p50 us", "p99 us", "found"
     );
     for w in &r.results {
         println!(
-            "{:<12} {:>10} {:>9.2} {:>12.0} {:>9.1} {:>10.2} {:>10.2} {:>10}",
+            "{:<12} {:>10} {:>9.2} {:>12.0} {:>12.0} {:>9.1} {:>10.2} {:>10.2} {:>10}",
             w.name,
             w.ops,
             w.secs,
             w.ops_per_sec,
+            w.ops_per_cpu_sec,
             w.mb_per_sec,
             w.latency_us_p50,
             w.latency_us_p99,
@@ -409,6 +475,11 @@ fn print_table(r: &LsmReport) {
             );
         }
     }
+    let m = &r.memory;
+    println!(
+        "memory at the end: RSS {:.0} MiB = memtables {:.1} + block cache {:.1} + index blocks {:.1} + bloom filters {:.1} + other {:.1} (MiB)",
+        m.rss_mib, m.memtables_mib, m.block_cache_mib, m.index_blocks_mib, m.filters_mib, m.other_mib
+    );
     let s = &r.stats;
     println!(
         "levels (files) {:?}  write-amp {:.2}  read-amp {:.2}  space-amp {:.2}  cache hit {:.1}%  bloom useful {} fp {}  stalls {} ({} ms)  peak RSS {:.0} MiB",

@@ -268,6 +268,7 @@ pub fn run_one(
         bar: &bar,
     };
     let start = Instant::now();
+    let cpu_start = process_cpu_secs();
     let outcomes: Vec<Result<ThreadOutcome>> = if gens.len() == 1 {
         vec![run_thread(&shared, &mut gens[0])]
     } else {
@@ -289,6 +290,7 @@ pub fn run_one(
         })
     };
     let secs = start.elapsed().as_secs_f64().max(1e-9);
+    let cpu_secs = (process_cpu_secs() - cpu_start).max(1e-9);
     bar.finish_and_clear();
     let mut counted = 0;
     let mut found = 0;
@@ -306,13 +308,30 @@ pub fn run_one(
         ops: counted,
         secs,
         ops_per_sec: counted as f64 / secs,
+        cpu_secs,
+        ops_per_cpu_sec: counted as f64 / cpu_secs,
         mb_per_sec: counted as f64 * entry_bytes / secs / 1e6,
         latency_us_p50: lat.pct(0.5),
         latency_us_p99: lat.pct(0.99),
         found,
         fsync_probe: None,
         sync: None,
+        rss_mib_after: 0.0,
+        peak_rss_mib_after: 0.0,
     })
+}
+
+/// CPU time this process has used so far (user + system, every thread: the clients and the
+/// engine's background work), seconds.
+fn process_cpu_secs() -> f64 {
+    // SAFETY: getrusage only writes the struct we pass; a zeroed rusage is a valid value.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: RUSAGE_SELF with a valid pointer to an rusage.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
+        return 0.0;
+    }
+    let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+    t(ru.ru_utime) + t(ru.ru_stime)
 }
 
 /// One client thread's loop.

@@ -1,97 +1,120 @@
-//! The fjall peer (`--engine fjall`, cargo feature `fjall`, fjall 2.x): one keyspace with
-//! one partition, set as close to seedbed's defaults as fjall allows —
-//! - WAL ("journal") on without per-write sync: `manual_journal_persist(false)` hands each
-//!   write to the OS before it returns (fjall's `PersistMode::Buffer`), no `fsync_ms` thread;
-//!   `--sync` is not mapped (the comparison runs with seedbed's default `never`);
-//! - `--write-buffer-mib` memtable (fjall: `max_memtable_size`, per partition); the keyspace's
-//!   `max_write_buffer_size` (all memtables together) is twice that, so one memtable can
-//!   flush while the next fills, like seedbed's one immutable memtable;
-//! - `--bloom-bits` bits/key bloom filters (fjall: `bloom_filter_bits`, public but hidden
-//!   from its docs; at most 20);
-//! - 4 KiB blocks (fjall: `block_size`, which sets data and index blocks alike);
-//! - a `--cache-mib` cache (fjall: `cache_size`, one cache shared by blocks and blobs);
-//! - no compression (`CompressionType::None`; the crate is built without lz4/miniz);
-//! - one flush worker and one compaction worker (RocksDB: two background jobs; seedbed: one
-//!   background thread);
-//! - leveled compaction with seedbed's shape: L0 trigger 4, 64 MiB target files, size ratio
-//!   10 (fjall's `Leveled` defaults, set explicitly); fjall derives the level base from
-//!   them (4 x 64 MiB = 256 MiB, seedbed's level base) rather than taking it as a setting.
+//! The fjall peer (`--engine fjall`, cargo feature `fjall`, fjall 3.1): one database with one
+//! keyspace, set as close to seedbed's defaults as fjall allows —
+//! - WAL ("journal") on: without `--sync always`, `manual_journal_persist(false)` hands each
+//!   write to the OS before it returns (fjall's `PersistMode::Buffer`); with `--sync always`
+//!   each write is followed by `Database::persist(PersistMode::SyncData)`;
+//! - `--write-buffer-mib` memtable (`max_memtable_size`); the database-wide write-buffer cap
+//!   stays at fjall's default (none);
+//! - `--bloom-bits` bits/key bloom filters on every level (`filter_policy`);
+//! - 4 KiB data blocks (`data_block_size_policy`);
+//! - a `--cache-mib` cache (`cache_size`, fjall's one cache for data, index and filter blocks;
+//!   fjall pins L0 filters and L0/L1 index blocks by default, outside that budget);
+//! - `--compression` none or lz4 on data blocks (fjall has no zstd); index blocks raw;
+//! - two worker threads for flushes and compactions (`worker_threads`; RocksDB: two background
+//!   jobs; seedbed: one background thread);
+//! - leveled compaction with seedbed's shape: L0 trigger 4, 64 MiB target tables, size ratio
+//!   10 (fjall's `Leveled` defaults, set explicitly); fjall derives its level base from them
+//!   (4 x 64 MiB = 256 MiB, seedbed's level base).
 //!
-//! fjall lacks: a separate index-block size (`block_size` sets both), a choice of cache
-//! policy, and a cap on immutable memtables other than the keyspace write-buffer size.
-use std::path::Path;
+//! fjall lacks: a separate index-block size, a choice of cache policy, a cap on immutable
+//! memtables other than the database write-buffer size, and zstd.
 
-use anyhow::{Context, Result};
-use seedbed_engine::lsm::StatsSnapshot;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use fjall::compaction::Leveled;
+use fjall::config::{
+    BlockSizePolicy, BloomConstructionPolicy, CompressionPolicy, FilterPolicy, FilterPolicyEntry,
+};
+use fjall::{CompressionType, Database, Keyspace, KeyspaceCreateOptions, PersistMode};
+use seedbed_engine::lsm::sstable::Compression;
+use seedbed_engine::lsm::{StatsSnapshot, SyncPolicy};
 
 use super::Engine;
 use crate::bench::lsm::LsmArgs;
-use fjall::compaction::{Leveled, Strategy};
-use fjall::{CompressionType, Config, Keyspace, PartitionCreateOptions, PartitionHandle};
 
-/// Data and index block size, bytes: seedbed's and the RocksDB peer's.
+/// Data block size, bytes: seedbed's and the RocksDB peer's.
 const BLOCK_BYTES: u32 = 4096;
 
+/// An open fjall database and its keyspace.
 pub struct FjallEngine {
-    // Dropped before `keyspace` (fields drop in order), which then joins its workers.
-    part: PartitionHandle,
-    keyspace: Keyspace,
+    // Dropped before `db` (fields drop in order), which then joins its workers.
+    ks: Keyspace,
+    db: Database,
+    /// Sync the journal after every write (`--sync always`).
+    sync_each: bool,
 }
 
+/// Open fjall in `dir` with `args`' settings.
 pub fn open(dir: &Path, args: &LsmArgs) -> Result<FjallEngine> {
     // fjall asserts on some settings; check them here so bad flags are errors, not panics.
-    let memtable_bytes = u32::try_from(args.write_buffer_mib << 20)
+    let memtable_bytes = u64::try_from(args.write_buffer_mib << 20)
         .ok()
         .filter(|&b| b >= 1 << 20)
         .with_context(|| {
             format!(
-                "--write-buffer-mib {}: fjall needs 1..4095 MiB",
+                "--write-buffer-mib {}: fjall needs at least 1 MiB",
                 args.write_buffer_mib
             )
         })?;
-    let bloom_bits = u8::try_from(args.bloom_bits)
-        .ok()
-        .filter(|&b| b <= 20)
-        .with_context(|| format!("--bloom-bits {}: fjall supports 0..=20", args.bloom_bits))?;
-    let keyspace = Config::new(dir)
+    let sync_each = match args.sync {
+        SyncPolicy::Never => false,
+        SyncPolicy::Always => true,
+        SyncPolicy::Group { .. } => bail!("--sync group: fjall's peer maps only never and always"),
+    };
+    let compression = match args.compression {
+        Compression::None => CompressionType::None,
+        Compression::Lz4 => CompressionType::Lz4,
+        Compression::Zstd(_) => bail!("--compression zstd: fjall has no zstd (use none or lz4)"),
+    };
+    let db = Database::builder(dir)
         .manual_journal_persist(false)
-        .fsync_ms(None)
-        .max_write_buffer_size(2 * u64::from(memtable_bytes))
         .cache_size((args.cache_mib as u64) << 20)
-        .flush_workers(1)
-        .compaction_workers(1)
+        .worker_threads(2)
         .open()
-        .with_context(|| format!("fjall: opening keyspace {}", dir.display()))?;
-    let opts = PartitionCreateOptions::default()
-        .max_memtable_size(memtable_bytes)
-        .bloom_filter_bits(Some(bloom_bits))
-        .block_size(BLOCK_BYTES)
-        .compression(CompressionType::None)
-        .compaction_strategy(Strategy::Leveled(Leveled {
-            l0_threshold: 4,
-            target_size: 64 << 20,
-            level_ratio: 10,
-        }))
-        .manual_journal_persist(false);
-    let part = keyspace
-        .open_partition("bench", opts)
-        .context("fjall: opening partition 'bench'")?;
-    Ok(FjallEngine { part, keyspace })
+        .with_context(|| format!("fjall: opening database {}", dir.display()))?;
+    let bloom =
+        FilterPolicyEntry::Bloom(BloomConstructionPolicy::BitsPerKey(args.bloom_bits as f32));
+    let ks = db
+        .keyspace("bench", || {
+            KeyspaceCreateOptions::default()
+                .max_memtable_size(memtable_bytes)
+                .filter_policy(FilterPolicy::all(bloom))
+                .data_block_size_policy(BlockSizePolicy::all(BLOCK_BYTES))
+                .data_block_compression_policy(CompressionPolicy::all(compression))
+                .index_block_compression_policy(CompressionPolicy::disabled())
+                .compaction_strategy(Arc::new(
+                    Leveled::default()
+                        .with_l0_threshold(4)
+                        .with_table_target_size(64 << 20)
+                        .with_level_ratio_policy(vec![10.0]),
+                ))
+                .manual_journal_persist(false)
+        })
+        .context("fjall: opening keyspace 'bench'")?;
+    Ok(FjallEngine { ks, db, sync_each })
 }
 
 impl Engine for FjallEngine {
     fn put(&self, key: &[u8], value: &[u8]) -> Result<()> {
-        Ok(self.part.insert(key, value)?)
+        self.ks.insert(key, value)?;
+        if self.sync_each {
+            self.db
+                .persist(PersistMode::SyncData)
+                .context("fjall: syncing the journal")?;
+        }
+        Ok(())
     }
     fn get(&self, key: &[u8]) -> Result<bool> {
-        Ok(self.part.get(key)?.is_some())
+        Ok(self.ks.get(key)?.is_some())
     }
     fn seek_next(&self, key: &[u8], n: usize) -> Result<(bool, u64)> {
         // fjall has no cursor: a range from `key` gives the seek, `next` the steps.
-        let mut it = self.part.range(key..);
+        let mut it = self.ks.range(key..);
         let first = match it.next() {
             None => return Ok((false, 0)),
-            Some(kv) => &*kv?.0 == key,
+            Some(g) => &*g.key()? == key,
         };
         // Like the other engines: the entry at the seek position counts as the first step.
         let mut visited = 0u64;
@@ -99,8 +122,8 @@ impl Engine for FjallEngine {
             visited = 1;
             while visited < n as u64 {
                 match it.next() {
-                    Some(kv) => {
-                        kv?;
+                    Some(g) => {
+                        g.key()?;
                         visited += 1;
                     }
                     None => break,
@@ -111,11 +134,11 @@ impl Engine for FjallEngine {
     }
     fn scan_from_first(&self, limit: u64) -> Result<u64> {
         let mut n = 0;
-        for kv in self.part.iter() {
+        for g in self.ks.iter() {
             if n >= limit {
                 break;
             }
-            kv?;
+            g.into_inner()?;
             n += 1;
         }
         Ok(n)
@@ -125,8 +148,8 @@ impl Engine for FjallEngine {
     }
     fn close(self: Box<Self>) -> Result<()> {
         // Hand the journal's tail to the OS, as the other engines do on close.
-        self.keyspace
-            .persist(fjall::PersistMode::Buffer)
+        self.db
+            .persist(PersistMode::Buffer)
             .context("fjall: persisting the journal on close")?;
         Ok(())
     }
