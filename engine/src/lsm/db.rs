@@ -30,7 +30,7 @@ use super::sstable::filter::key_hash;
 use super::sstable::{table_file_name, Found, TableIter, TableReader};
 use super::stats::{Stats, StatsSnapshot, NUM_LEVELS};
 use super::version::{LevelIter, TableFile, Version};
-use super::wal::{log_path, read_log, WalWriter};
+use super::wal::{log_path, read_log_file, WalWriter};
 
 /// Manifest size after which a fresh manifest (one snapshot record) replaces it.
 const MANIFEST_ROLL_BYTES: u64 = 64 << 20;
@@ -449,10 +449,14 @@ impl DbInner {
                 return Err(bad("does not exist (create_if_missing is off)".into()));
             }
             fs.create_dir_all(&dir)?;
-            // The new directory's own entry must be durable too, or a crash loses the database.
-            if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
-                fs.sync_dir(parent)?;
-            }
+        }
+        // The directory's own entry must be durable too, or a crash loses the database. Synced
+        // at every open, not only the one that creates it: an open that created the directory
+        // and then failed to sync its parent (an EIO) leaves a directory that exists but may
+        // vanish in a crash, and a retry that finds it must not take its entry for durable
+        // (simulator seed `quorum 6414` lost a whole replica that way).
+        if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+            fs.sync_dir(parent)?;
         }
         let lock = fs.lock(&dir.join("LOCK"))?;
         let mut names = fs.list(&dir)?;
@@ -525,8 +529,7 @@ impl DbInner {
         let mut cut_in: Option<(PathBuf, u64)> = None;
         for &log in &logs {
             let path = log_path(&dir, log);
-            let data = crate::io::read_file(&*fs, &path)?;
-            let contents = read_log(&path, &data, false)?;
+            let contents = read_log_file(&*fs, &path)?;
             if !contents.records.is_empty() {
                 if let Some((p, at)) = &cut_in {
                     return Err(LsmError::corruption(
