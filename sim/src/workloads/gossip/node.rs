@@ -393,7 +393,11 @@ impl GossipNode {
             return self.confirm(ctx, u);
         }
         let final_bug = self.p.bug == Bug::FailedIsFinal;
-        if !self.members.wins(&u, final_bug) {
+        let same_inc_alive = self.p.bug == Bug::AliveClearsSuspicion
+            && u.status == Status::Alive
+            && before.status == Status::Suspect
+            && u.incarnation == before.incarnation;
+        if !self.members.wins(&u, final_bug) && !same_inc_alive {
             return;
         }
         self.set(u.subject, u.status, u.incarnation);

@@ -31,6 +31,10 @@ pub enum Bug {
     /// suspected — and, when the refutation is slow, declared failed — without any fault.
     /// Caught by the no-false-positives checker.
     TimeoutUnits,
+    /// An Alive update at the *same* incarnation clears a suspicion (SWIM requires a newer
+    /// one: only the suspect itself may refute, by raising its incarnation). A stale Alive
+    /// still in flight then un-suspects a member that has crashed.
+    AliveClearsSuspicion,
 }
 
 impl Bug {
@@ -41,6 +45,7 @@ impl Bug {
             "suspicion-never-expires" => Bug::SuspicionNeverExpires,
             "failed-is-final" => Bug::FailedIsFinal,
             "timeout-units" => Bug::TimeoutUnits,
+            "alive-clears-suspicion" => Bug::AliveClearsSuspicion,
             _ => return None,
         })
     }
@@ -156,7 +161,7 @@ impl Params {
             out.bug = Bug::parse(v).ok_or_else(|| {
                 err(
                     "bug",
-                    format!("'{v}': expected none, no-refute, suspicion-never-expires, failed-is-final or timeout-units"),
+                    format!("'{v}': expected none, no-refute, suspicion-never-expires, failed-is-final, timeout-units or alive-clears-suspicion"),
                 )
             })?;
         }
