@@ -13,7 +13,9 @@
 //! - [`faults`] — plans, swarm testing, schedules, buggify.
 //! - [`check`] — checkers and violations; [`workload`], [`registry`], [`workloads`].
 //! - [`trace`] — JSON lines, the trace hash, timelines; [`hash`] — the stable hash.
-//! - [`run`] — repro lines, determinism checks, shrinking, sweeps (the harness's verbs).
+//! - [`run`] — repro lines, determinism checks, shrinking, sweeps (the harness's verbs);
+//!   [`span`] — the root cause each event descends from; [`choices`] — a run's recorded
+//!   random draws, as a shrunk config carries them.
 //!
 //! Determinism rules for this crate: time only from the world, randomness only from its
 //! streams, no parallel workers, only ordered maps. `docs/simulation.md` teaches the whole thing.
@@ -21,6 +23,7 @@
 #![warn(missing_docs)]
 
 pub mod check;
+pub mod choices;
 pub mod clock;
 pub mod config;
 pub mod disk;
@@ -32,6 +35,7 @@ pub mod net;
 pub mod node;
 pub mod registry;
 pub mod run;
+pub mod span;
 pub mod time;
 pub mod trace;
 pub mod workload;

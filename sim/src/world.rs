@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rand::RngCore;
-use seedbed_engine::rng::DetRng;
+use seedbed_engine::rng::{Choices, DetRng, Tape};
 use serde::Serialize;
 
 use crate::check::{Checker, Violation, CLIENT_PROTOCOL, EVENT_BUDGET, LIVENESS};
@@ -34,6 +34,7 @@ use crate::faults::{schedule, swarm, Fault, FaultPlan, ScheduledFault};
 use crate::hash::hash_of;
 use crate::net::{NetStats, Network, Sent};
 use crate::node::{Ctx, Effects, Node, NodeId, OpId, TimerId};
+use crate::span::Span;
 use crate::time::{fmt_nanos, ms, NANOS_PER_MS};
 use crate::trace::{hash_hex, Trace, TraceKind, TraceSink, TRACE_FORMAT};
 use crate::workload::{OpFor, Workload};
@@ -92,6 +93,10 @@ pub struct RunOutcome {
     /// Workload measurements by name (gossip's detection times, say), from the checkers'
     /// [`Checker::metrics`]; empty for workloads that measure nothing.
     pub metrics: BTreeMap<String, f64>,
+    /// Every random draw of the run, by stream and [`Span`], when the config asked to record
+    /// them or replayed a record ([`RunConfig::record_choices`], [`RunConfig::choices`]).
+    #[serde(skip)]
+    pub choices: Option<Choices>,
 }
 
 impl RunOutcome {
@@ -106,22 +111,26 @@ impl RunOutcome {
     }
 }
 
+/// An event; those a handler causes carry the [`Span`] (as its code) they descend from.
 enum Ev<N: Node> {
     Deliver {
         from: NodeId,
         to: NodeId,
         msg: N::Msg,
+        span: u64,
     },
     Timer {
         node: NodeId,
         incarnation: u32,
         timer: TimerId,
+        span: u64,
     },
     NextClientOp,
     Invoke {
         node: NodeId,
         op_id: OpId,
         op: N::Op,
+        span: u64,
     },
     QuietProbes,
     Fault(u32),
@@ -129,6 +138,7 @@ enum Ev<N: Node> {
     Restart {
         node: NodeId,
         incarnation: u32,
+        span: u64,
     },
     FaultsEnd,
     End,
@@ -171,6 +181,12 @@ struct World<'t, W: Workload> {
     crashes: u64,
     max_events: u64,
     violation: Option<Violation>,
+    /// The span of the event being handled (its code); effects inherit it.
+    span: u64,
+    /// Where draws are recorded (and replayed from), when asked.
+    tape: Option<Arc<Tape>>,
+    /// Firings of each (node, timer hash) in background spans so far (only with a tape).
+    ticks: BTreeMap<(NodeId, u32), u32>,
 }
 
 /// Run `config` with workload `W`; lines go to `sink` when given. A failing run is an `Ok`
@@ -180,7 +196,15 @@ pub fn run<W: Workload>(
     sink: Option<&mut dyn TraceSink>,
 ) -> Result<RunOutcome, SimError> {
     let resolved = config.resolve(&W::defaults())?;
-    let root = DetRng::new(config.seed);
+    let tape = match &config.choices {
+        Some(record) => Some(Arc::new(Tape::replay(record.0.clone()))),
+        None if config.record_choices => Some(Arc::new(Tape::record())),
+        None => None,
+    };
+    let root = match &tape {
+        Some(t) => DetRng::new(config.seed).taped(t.clone(), ""),
+        None => DetRng::new(config.seed),
+    };
     let plan = match &config.faults {
         FaultSource::Swarm => swarm::plan(&root),
         FaultSource::None => FaultPlan::none(),
@@ -233,7 +257,7 @@ pub fn run<W: Workload>(
             node: Some(workload.build_node(id)),
             rng: root.fork(&format!("node/{id}")),
             clock: Arc::new(NodeClock::new(global.clone(), skew, drift)),
-            disk: NodeDisk::new(disk_seed, &plan.disk),
+            disk: NodeDisk::new(disk_seed, &plan.disk, tape.as_ref(), id),
             incarnation: 0,
             paused_until_ns: 0,
         });
@@ -277,6 +301,9 @@ pub fn run<W: Workload>(
         crashes: 0,
         max_events: config.max_events,
         violation: None,
+        span: Span::Setup.code(),
+        tape,
+        ticks: BTreeMap::new(),
     };
     world.run();
     let size = RunSize {
@@ -315,10 +342,48 @@ pub fn run<W: Workload>(
         ops_completed: world.ops_completed,
         crashes: world.crashes,
         metrics,
+        choices: world.tape.as_ref().map(|t| t.recorded()),
     })
 }
 
 impl<W: Workload> World<'_, W> {
+    /// Handle what follows as caused by `span` (a [`Span`] code): effects inherit it, draws
+    /// are filed under it.
+    fn enter(&mut self, span: u64) {
+        self.span = span;
+        if let Some(t) = &self.tape {
+            t.set_span(span);
+        }
+    }
+
+    /// The span a firing timer runs in: a background timer (set at boot or a restart, or by
+    /// its own previous firing) starts the next [`Span::Tick`] of its node and id; any other
+    /// keeps the span it was set in (a request's deadline stays its operation's).
+    fn timer_span(&mut self, node: NodeId, timer: TimerId, span: u64) -> u64 {
+        if self.tape.is_none() {
+            return span;
+        }
+        let hash = Span::timer_hash(timer);
+        let starts_tick = match Span::from_code(span) {
+            Some(Span::Tick {
+                node: n, timer: t, ..
+            }) => n == node && t == hash,
+            Some(s) => s.is_background(),
+            None => false,
+        };
+        if !starts_tick {
+            return span;
+        }
+        let k = self.ticks.entry((node, hash)).or_insert(0);
+        let tick = Span::Tick {
+            node,
+            timer: hash,
+            k: *k,
+        };
+        *k += 1;
+        tick.code()
+    }
+
     fn push(&mut self, at_ns: u64, ev: Ev<W::Node>) {
         if self.queue.push(at_ns, ev).is_err() && self.violation.is_none() {
             self.violation = Some(Violation {
@@ -348,6 +413,7 @@ impl<W: Workload> World<'_, W> {
         for id in 0..self.cfg.nodes {
             self.trace
                 .record(0, Some(id), TraceKind::Start, 0, 0, String::new);
+            self.enter(Span::Boot(id).code());
             self.call(id, |n, ctx| n.on_start(ctx));
         }
         for i in 0..self.schedule.len() {
@@ -381,11 +447,20 @@ impl<W: Workload> World<'_, W> {
     /// Run one event; true when the run is over.
     fn step(&mut self, ev: Ev<W::Node>) -> bool {
         match ev {
-            Ev::Deliver { from, to, msg } => self.deliver(from, to, msg),
+            Ev::Deliver {
+                from,
+                to,
+                msg,
+                span,
+            } => {
+                self.enter(span);
+                self.deliver(from, to, msg);
+            }
             Ev::Timer {
                 node,
                 incarnation,
                 timer,
+                span,
             } => {
                 let slot = &self.slots[node as usize];
                 if slot.incarnation != incarnation || slot.node.is_none() {
@@ -399,10 +474,13 @@ impl<W: Workload> World<'_, W> {
                             node,
                             incarnation,
                             timer,
+                            span,
                         },
                     );
                     return false;
                 }
+                let span = self.timer_span(node, timer, span);
+                self.enter(span);
                 self.trace
                     .record(self.now_ns, Some(node), TraceKind::Timer, timer, 0, || {
                         format!("{timer}")
@@ -410,16 +488,28 @@ impl<W: Workload> World<'_, W> {
                 self.call(node, |n, ctx| n.on_timer(ctx, timer));
             }
             Ev::NextClientOp => self.next_client_op(),
-            Ev::Invoke { node, op_id, op } => self.invoke(node, op_id, op),
+            Ev::Invoke {
+                node,
+                op_id,
+                op,
+                span,
+            } => {
+                self.enter(span);
+                self.invoke(node, op_id, op);
+            }
             Ev::QuietProbes => {
                 let probes = self.workload.quiet_ops();
-                for (node, op) in probes {
+                for (j, (node, op)) in probes.into_iter().enumerate() {
+                    self.enter(Span::Probe(j as u64).code());
                     let op_id = self.next_op_id;
                     self.next_op_id += 1;
                     self.invoke(node, op_id, op);
                 }
             }
-            Ev::Fault(i) => self.fault(i),
+            Ev::Fault(i) => {
+                self.enter(Span::of_fault(&self.schedule[i as usize]).code());
+                self.fault(i);
+            }
             Ev::Heal(i) => {
                 self.net.heal(i);
                 self.trace
@@ -427,13 +517,21 @@ impl<W: Workload> World<'_, W> {
                         format!("partition #{i} healed")
                     });
             }
-            Ev::Restart { node, incarnation } => {
+            Ev::Restart {
+                node,
+                incarnation,
+                span,
+            } => {
                 let slot = &self.slots[node as usize];
                 if slot.incarnation == incarnation && slot.node.is_none() {
+                    self.enter(span);
                     self.restart(node);
                 }
             }
-            Ev::FaultsEnd => self.faults_end(),
+            Ev::FaultsEnd => {
+                self.enter(Span::Quiet.code());
+                self.faults_end();
+            }
             Ev::End => {
                 self.end();
                 return true;
@@ -459,7 +557,16 @@ impl<W: Workload> World<'_, W> {
                     )
                 },
             );
-            self.push(until, Ev::Deliver { from, to, msg });
+            let span = self.span;
+            self.push(
+                until,
+                Ev::Deliver {
+                    from,
+                    to,
+                    msg,
+                    span,
+                },
+            );
             return;
         }
         let reason = match self.net.arrive(from, to) {
@@ -499,6 +606,7 @@ impl<W: Workload> World<'_, W> {
         }
         let index = self.ops_drawn;
         self.ops_drawn += 1;
+        self.enter(Span::Op(index).code());
         let (node, op) = self.workload.next_op(&mut self.client_rng, index);
         assert!(node < self.cfg.nodes, "workload sent op to node {node}");
         let gap = self.client_rng.range_inclusive(1, 2 * self.cfg.op_gap_ns);
@@ -529,7 +637,16 @@ impl<W: Workload> World<'_, W> {
         }
         if slot.paused_until_ns > self.now_ns {
             let until = slot.paused_until_ns;
-            self.push(until, Ev::Invoke { node, op_id, op });
+            let span = self.span;
+            self.push(
+                until,
+                Ev::Invoke {
+                    node,
+                    op_id,
+                    op,
+                    span,
+                },
+            );
             return;
         }
         let h = hash_of(&op);
@@ -587,6 +704,7 @@ impl<W: Workload> World<'_, W> {
     }
 
     fn apply_effects(&mut self, from: NodeId) {
+        let span = self.span;
         let mut sends = std::mem::take(&mut self.effects.sends);
         for (to, msg) in sends.drain(..) {
             match self.net.send(self.now_ns, from, to) {
@@ -600,7 +718,15 @@ impl<W: Workload> World<'_, W> {
                         || format!("to n{to} {}: {msg:?}", r.name()),
                     );
                 }
-                Sent::Once(at) => self.push(at, Ev::Deliver { from, to, msg }),
+                Sent::Once(at) => self.push(
+                    at,
+                    Ev::Deliver {
+                        from,
+                        to,
+                        msg,
+                        span,
+                    },
+                ),
                 Sent::Twice(a, b) => {
                     self.push(
                         a,
@@ -608,9 +734,18 @@ impl<W: Workload> World<'_, W> {
                             from,
                             to,
                             msg: msg.clone(),
+                            span,
                         },
                     );
-                    self.push(b, Ev::Deliver { from, to, msg });
+                    self.push(
+                        b,
+                        Ev::Deliver {
+                            from,
+                            to,
+                            msg,
+                            span,
+                        },
+                    );
                 }
             }
         }
@@ -625,6 +760,7 @@ impl<W: Workload> World<'_, W> {
                     node: from,
                     incarnation,
                     timer,
+                    span,
                 },
             );
         }
@@ -769,7 +905,15 @@ impl<W: Workload> World<'_, W> {
                 c.lost(t, op_id);
             }
         }
-        self.push(t + ms(down_ms), Ev::Restart { node, incarnation });
+        let span = self.span;
+        self.push(
+            t + ms(down_ms),
+            Ev::Restart {
+                node,
+                incarnation,
+                span,
+            },
+        );
     }
 
     fn restart(&mut self, node: NodeId) {
