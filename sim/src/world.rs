@@ -588,6 +588,13 @@ impl<W: Workload> World<'_, W> {
             return;
         }
         self.net.stats.delivered += 1;
+        let t = self.now_ns;
+        for i in 0..self.checkers.len() {
+            if let Err(m) = self.checkers[i].deliver(t, from, to, &msg) {
+                let name = self.checkers[i].name();
+                return self.fail(name, m);
+            }
+        }
         let h = hash_of(&msg);
         self.trace.record(
             self.now_ns,

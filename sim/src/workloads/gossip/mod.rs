@@ -31,6 +31,7 @@ pub mod msg;
 pub mod node;
 pub mod params;
 pub mod queue;
+pub mod transitions;
 pub mod truth;
 
 use std::collections::BTreeMap;
@@ -169,6 +170,7 @@ impl Workload for Gossip {
             Box::new(checker::Detection::new(n, &self.params)),
             Box::new(checker::NoFalsePositives::new(n, self.benign)),
             Box::new(checker::Convergence::new(n, self.prompt)),
+            Box::new(transitions::Transitions::new(n)),
             Box::new(metrics::Metrics::new(n, self.params.period_ns)),
         ]
     }

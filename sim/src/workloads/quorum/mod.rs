@@ -389,6 +389,16 @@ impl Workload for Quorum {
                 self.enforce_lin,
             )),
             Box::new(check::staleness::Staleness::new(self.p.mode, prefix)),
+            Box::new(check::quorums::WriteQuorum::new(self.p.clone())),
+            Box::new(check::quorums::ReadQuorum::new(self.p.clone())),
+            Box::new(check::regular::Regular::new(
+                self.p.mode,
+                self.p.n,
+                self.p.r,
+                self.p.w,
+                self.p.sloppy,
+            )),
+            Box::new(check::hints::Hints::new(self.p.mode, self.p.sloppy)),
         ]
     }
 }
