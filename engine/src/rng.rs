@@ -62,6 +62,19 @@ pub fn stable_hash(bytes: &[u8]) -> u64 {
     h
 }
 
+/// A seed for a process on a real machine: wall-clock nanoseconds mixed with the process id.
+///
+/// For the real runtimes only (the `seedbed` command on a disk, the server, a cluster node),
+/// which print or log it so a run can be redone; the simulator never calls it — its seeds come
+/// from the command line and its streams from [`DetRng::fork`].
+pub fn os_seed() -> u64 {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    t ^ (u64::from(std::process::id()) << 32)
+}
+
 impl DetRng {
     /// The root generator of a run.
     pub fn new(seed: u64) -> Self {

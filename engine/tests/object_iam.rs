@@ -3,7 +3,7 @@
 //! AccessDenied that touches no data.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use seedbed_engine::clock::VirtualClock;
 use seedbed_engine::iam::authorizer::{Authorizer, Directory, Principal, User};
@@ -37,6 +37,7 @@ fn user(arn: &str, policies: Vec<Arc<Policy>>) -> User {
 
 struct Env {
     store: ObjectStore,
+    guard: Guard,
     _tmp: tempfile::TempDir,
 }
 
@@ -55,7 +56,7 @@ fn env() -> Env {
         clock.clone(),
     )
     .unwrap();
-    let mut store = ObjectStore::create(
+    let store = ObjectStore::create(
         fs,
         &root,
         2,
@@ -91,10 +92,7 @@ fn env() -> Env {
             r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}}"#,
         )],
     ));
-    store.set_guard(Guard {
-        authorizer: Arc::new(RwLock::new(Authorizer::new(dir))),
-        owner_account: ACCOUNT.into(),
-    });
+    let guard = Guard::new(Authorizer::new(dir), ACCOUNT);
     store.create_bucket("photos").unwrap();
     store
         .put_bucket_policy(
@@ -113,7 +111,11 @@ fn env() -> Env {
             .put_object("photos", key, &mut &b"bytes"[..], 5, &PutOptions::default())
             .unwrap();
     }
-    Env { store, _tmp: tmp }
+    Env {
+        store,
+        guard,
+        _tmp: tmp,
+    }
 }
 
 fn who(arn: &str) -> Principal {
@@ -124,10 +126,13 @@ fn who(arn: &str) -> Principal {
 fn identity_policies_with_variables_and_conditions() {
     let e = env();
     let alice = who(ALICE);
-    let s = e.store.as_caller(Requester {
-        principal: &alice,
-        context: &[],
-    });
+    let s = e.guard.on(
+        &e.store,
+        Requester {
+            principal: &alice,
+            context: &[],
+        },
+    );
     let mut out = Vec::new();
     s.get_object("photos", "alice/cat.jpg", None, None, &mut out)
         .unwrap();
@@ -171,10 +176,13 @@ fn identity_policies_with_variables_and_conditions() {
 fn denied_writes_touch_no_data() {
     let e = env();
     let alice = who(ALICE);
-    let s = e.store.as_caller(Requester {
-        principal: &alice,
-        context: &[],
-    });
+    let s = e.guard.on(
+        &e.store,
+        Requester {
+            principal: &alice,
+            context: &[],
+        },
+    );
     let blobs_before = e.store.blobs().list().unwrap();
     let err = s
         .put_object(
@@ -211,10 +219,13 @@ fn denied_writes_touch_no_data() {
 fn bucket_policy_grants_and_cross_account_rules() {
     let e = env();
     let bob = who(BOB);
-    let s = e.store.as_caller(Requester {
-        principal: &bob,
-        context: &[],
-    });
+    let s = e.guard.on(
+        &e.store,
+        Requester {
+            principal: &bob,
+            context: &[],
+        },
+    );
     let mut out = Vec::new();
     // Same account: the bucket policy naming bob is enough, with no identity policy at all.
     s.get_object("photos", "public/logo.png", None, None, &mut out)
@@ -227,10 +238,13 @@ fn bucket_policy_grants_and_cross_account_rules() {
     );
     // Cross account: mallory's own s3:* is not enough without the bucket policy naming her.
     let mallory = who(MALLORY);
-    let m = e.store.as_caller(Requester {
-        principal: &mallory,
-        context: &[],
-    });
+    let m = e.guard.on(
+        &e.store,
+        Requester {
+            principal: &mallory,
+            context: &[],
+        },
+    );
     assert_eq!(
         m.get_object("photos", "public/logo.png", None, None, &mut out)
             .unwrap_err()
@@ -255,45 +269,4 @@ fn bucket_policy_grants_and_cross_account_rules() {
         .put_bucket_policy("photos", r#"{"Statement": 5}"#)
         .unwrap_err();
     assert!(err.to_string().contains("MalformedPolicy"), "{err}");
-}
-
-#[test]
-fn a_store_without_an_authorizer_refuses_callers() {
-    let tmp = tempfile::Builder::new()
-        .prefix("object-iam-")
-        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
-        .unwrap();
-    let fs: FsHandle = Arc::new(PosixFs::new());
-    let clock = Arc::new(VirtualClock::new());
-    let root = tmp.path().join("s");
-    let meta = lsm_meta::open_with(
-        fs.clone(),
-        &root.join("meta"),
-        Options::small_for_tests(),
-        clock.clone(),
-    )
-    .unwrap();
-    let store = ObjectStore::create(
-        fs,
-        &root,
-        1,
-        0,
-        4096,
-        None,
-        meta,
-        clock,
-        DetRng::new(1),
-        StoreOptions::default(),
-    )
-    .unwrap();
-    let alice = who(ALICE);
-    let err = store
-        .as_caller(Requester {
-            principal: &alice,
-            context: &[],
-        })
-        .create_bucket("x-bucket")
-        .unwrap_err();
-    assert_eq!(err.code(), "AccessDenied");
-    assert!(err.to_string().contains("no authorizer"));
 }

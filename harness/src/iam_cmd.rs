@@ -26,6 +26,19 @@ pub enum IamCommand {
     Eval(IamArgs),
     /// The same decision, explained step by step for a person.
     Explain(IamArgs),
+    /// Users of the IAM file a server reads (`user add NAME`).
+    #[command(subcommand)]
+    User(crate::iam_file_cmd::UserCommand),
+    /// Access keys of the IAM file (`key add USER`, `key disable ID`).
+    #[command(subcommand)]
+    Key(crate::iam_file_cmd::KeyCommand),
+    /// Roles of the IAM file (`role add NAME --trust FILE`).
+    #[command(subcommand)]
+    Role(crate::iam_file_cmd::RoleCommand),
+    /// Assume a role as a user (the trust policy decides) and print temporary credentials.
+    AssumeRole(crate::iam_file_cmd::AssumeRoleArgs),
+    /// List the IAM file's accounts, users, key IDs and roles (no secrets).
+    Show(crate::iam_file_cmd::FileArg),
 }
 
 /// Arguments shared by `eval` and `explain`.
@@ -50,6 +63,11 @@ pub fn run(cmd: IamCommand) -> ExitCode {
     let (mode, args) = match cmd {
         IamCommand::Eval(a) => (Mode::Eval, a),
         IamCommand::Explain(a) => (Mode::Explain, a),
+        IamCommand::User(c) => return crate::iam_file_cmd::user(c),
+        IamCommand::Key(c) => return crate::iam_file_cmd::key(c),
+        IamCommand::Role(c) => return crate::iam_file_cmd::role(c),
+        IamCommand::AssumeRole(a) => return crate::iam_file_cmd::assume_role(a),
+        IamCommand::Show(f) => return crate::iam_file_cmd::show(f),
     };
     match run_inner(&mode, &args) {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,11 +6,13 @@
 
 mod bench;
 mod iam_cmd;
+mod iam_file_cmd;
 mod inspect;
 mod kv;
 mod object_cmd;
 mod output;
 mod report;
+mod serve_cmd;
 mod sim;
 mod table;
 mod tour;
@@ -44,9 +46,11 @@ enum Command {
     Object(Box<object_cmd::ObjectArgs>),
     /// Turn JSON results (bench --json, sim sweep --json) into index.html with SVG charts.
     Report(report::ReportArgs),
-    /// Evaluate and explain AWS IAM policies.
+    /// Evaluate and explain AWS IAM policies; manage the IAM file a server reads.
     #[command(subcommand)]
     Iam(iam_cmd::IamCommand),
+    /// Serve the object store over S3's HTTP API (real clients: aws cli, boto3, rclone, s3cmd).
+    Serve(serve_cmd::ServeArgs),
     /// Open engine files for reading and show what is inside (SSTables, logs, databases).
     #[command(subcommand)]
     Inspect(inspect::InspectCommand),
@@ -66,6 +70,7 @@ fn main() -> ExitCode {
         Some(Command::Object(args)) => object_cmd::run(*args),
         Some(Command::Report(args)) => report::run(&args),
         Some(Command::Iam(cmd)) => return iam_cmd::run(cmd),
+        Some(Command::Serve(args)) => serve_cmd::run(args),
         Some(Command::Inspect(cmd)) => inspect::run(&cmd),
         Some(Command::Table(args)) => match table::run(&args) {
             Ok(0) => Ok(()),

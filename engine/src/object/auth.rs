@@ -1,50 +1,119 @@
 //! Authorization of object store requests with Seedbed's IAM engine: who calls, with S3's action
-//! names and condition keys, against the caller's identity policies and the bucket's policy.
+//! names and condition keys, against the caller's identity policies, the bucket's policy and the
+//! ACLs.
+//!
+//! IAM sits *above* the store: an [`AuthorizedStore`] is the pair (store, [`Guard`]) seen by one
+//! caller, and the store itself knows nothing of callers. Every operation is decided first and
+//! run only on Allow:
 //!
 //! ```text
-//! store.as_caller(&caller).get_object("photos", "cat.jpg", None, None, &mut out)
+//! AuthorizedStore::new(&store, &guard, caller).get_object("photos", "cat.jpg", None, None, &mut out)
 //!   1. authorize s3:GetObject on arn:aws:s3:::photos/cat.jpg
 //!        identity policies (user, groups or role session), boundary, session policies, SCPs
-//!        + the bucket policy as the resource-based policy
+//!        + resource-based: the bucket policy, the bucket's ACL, the object's ACL (as policies,
+//!          see [`super::acl`])
 //!   2. Allow → run the operation; ExplicitDeny / ImplicitDeny → AccessDenied, no data touched
 //! ```
 //!
 //! | operation | action | resource |
 //! |---|---|---|
-//! | ListBuckets | `s3:ListAllMyBuckets` | `*` |
+//! | ListBuckets | `s3:ListAllMyBuckets` (lists the caller's account's buckets) | `*` |
 //! | CreateBucket / DeleteBucket | `s3:CreateBucket` / `s3:DeleteBucket` | bucket |
-//! | ListObjectsV2 | `s3:ListBucket` (+ `s3:prefix`, `s3:delimiter`, `s3:max-keys`) | bucket |
+//! | ListObjects(V2) | `s3:ListBucket` (+ `s3:prefix`, `s3:delimiter`, `s3:max-keys`) | bucket |
 //! | ListObjectVersions | `s3:ListBucketVersions` (same keys) | bucket |
-//! | PutBucketVersioning | `s3:PutBucketVersioning` | bucket |
+//! | ListMultipartUploads | `s3:ListBucketMultipartUploads` | bucket |
+//! | Put/GetBucketVersioning | `s3:PutBucketVersioning` / `s3:GetBucketVersioning` | bucket |
 //! | Put/Get/DeleteBucketPolicy | `s3:PutBucketPolicy` / `s3:GetBucketPolicy` / `s3:DeleteBucketPolicy` | bucket |
-//! | PUT, multipart create/part/complete | `s3:PutObject` | object |
+//! | Put/GetBucketAcl | `s3:PutBucketAcl` / `s3:GetBucketAcl` | bucket |
+//! | Put/Get/DeleteBucketOwnershipControls | `s3:PutBucketOwnershipControls` / `s3:GetBucketOwnershipControls` | bucket |
+//! | Put/Get/DeletePublicAccessBlock | `s3:PutBucketPublicAccessBlock` / `s3:GetBucketPublicAccessBlock` | bucket |
+//! | PUT, multipart create/part/complete | `s3:PutObject` (+ `s3:x-amz-acl`) | object |
 //! | GET, HEAD | `s3:GetObject`, or `s3:GetObjectVersion` with a version id | object |
+//! | GET/HEAD of a missing key | `s3:ListBucket` decides 404 (allowed) or 403 | bucket |
 //! | DELETE | `s3:DeleteObject`, or `s3:DeleteObjectVersion` with a version id | object |
-//! | COPY | `s3:GetObject` on the source and `s3:PutObject` on the destination | both |
+//! | COPY, UploadPartCopy | `s3:GetObject(Version)` on the source, `s3:PutObject` on the destination | both |
+//! | Put/GetObjectAcl | `s3:PutObjectAcl` / `s3:GetObjectAcl` (`...VersionAcl` with a version id) | object |
 //! | AbortMultipartUpload / ListParts | `s3:AbortMultipartUpload` / `s3:ListMultipartUploadParts` | object |
 //!
-//! The bucket owner's account is the store's `owner_account`: S3 ARNs carry no account, and the
-//! IAM engine needs it to tell same-account from cross-account requests.
+//! A bucket belongs to the account that created it; its owner account is the resource account
+//! IAM uses to tell same-account from cross-account requests. Buckets created before owners were
+//! recorded belong to the guard's `owner_account`.
 
 use std::io::{Read, Write};
 use std::sync::{Arc, RwLock};
 
+use super::acl::{Acl, AclTarget};
+use super::bucket_config::{policy_is_public, ObjectOwnership, PublicAccessBlock};
+use super::conditions::Conditions;
 use super::error::ObjectError;
 use super::list::{ListOptions, ListPage, ObjectSummary, VersionSummary};
-use super::meta::{self, BucketMeta};
-use super::objects::{ByteRange, DeleteResult, ObjectInfo, PutOptions, PutResult};
-use super::store::ObjectStore;
+use super::meta::{BucketMeta, PartMeta, UploadMeta};
+use super::multipart::{CompleteOptions, CompletePart, PartOptions, PartResult};
+use super::objects::{
+    ByteRange, CopyOptions, CopyResult, DeleteResult, ObjectInfo, PutOptions, PutResult,
+};
+use super::owner::{Accounts, Owner};
+use super::read::{GetOptions, ObjectReader};
+use super::store::{NewBucket, ObjectStore};
 pub use crate::iam::authorizer::Requester;
-use crate::iam::authorizer::{Access, Authorizer};
-use crate::iam::{Policy, PolicyKind};
+use crate::iam::authorizer::{Access, Authorizer, Principal};
+use crate::iam::{Decision, Policy, PolicyKind};
 
-/// The IAM side of a store: identities, and the account that owns the buckets.
+/// The IAM side of a store: identities, and the accounts that own buckets and objects.
 #[derive(Debug, Clone)]
 pub struct Guard {
     /// Users, groups, roles, SCPs. Shared so that policy changes apply to the next request.
     pub authorizer: Arc<RwLock<Authorizer>>,
-    /// The 12-digit account that owns this store's buckets.
+    /// Canonical IDs and display names of accounts.
+    pub accounts: Arc<RwLock<Accounts>>,
+    /// The account that owns buckets created before owners were recorded.
     pub owner_account: String,
+}
+
+impl Guard {
+    /// A guard with no registered accounts (every account gets a derived canonical ID).
+    pub fn new(authorizer: Authorizer, owner_account: &str) -> Self {
+        Guard {
+            authorizer: Arc::new(RwLock::new(authorizer)),
+            accounts: Arc::new(RwLock::new(Accounts::new())),
+            owner_account: owner_account.to_string(),
+        }
+    }
+
+    /// The account a principal belongs to (`None` for anonymous callers).
+    pub fn account_of(principal: &Principal) -> Option<String> {
+        let arn = match principal {
+            Principal::Anonymous => return None,
+            Principal::Root(account) => return Some(account.clone()),
+            Principal::User(arn) => arn.as_str(),
+            Principal::Session(s) => s.arn.as_str(),
+        };
+        arn.split(':').nth(4).map(String::from)
+    }
+
+    /// The owner identity of an account.
+    pub fn owner(&self, account: &str) -> Owner {
+        self.accounts
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .owner(account)
+    }
+
+    /// The owner of a bucket (its recorded one, or the store's owner account).
+    pub fn bucket_owner(&self, b: &BucketMeta) -> Owner {
+        b.owner
+            .clone()
+            .unwrap_or_else(|| self.owner(&self.owner_account))
+    }
+
+    /// The operations of `store` as `caller` sees them.
+    pub fn on<'a>(&'a self, store: &'a ObjectStore, caller: Requester<'a>) -> AuthorizedStore<'a> {
+        AuthorizedStore {
+            store,
+            guard: self,
+            caller,
+        }
+    }
 }
 
 fn bucket_arn(bucket: &str) -> String {
@@ -55,158 +124,371 @@ fn object_arn(bucket: &str, key: &str) -> String {
     format!("arn:aws:s3:::{bucket}/{key}")
 }
 
-impl ObjectStore {
-    /// Switch on authorization: every call through [`ObjectStore::as_caller`] is checked.
-    pub fn set_guard(&mut self, guard: Guard) {
-        self.guard = Some(guard);
-    }
+/// Condition keys of one check: `(key, values)`.
+type Keys<'k> = [(&'k str, &'k [&'k str])];
 
-    /// The operations of this store as `caller` sees them: each is authorized first.
-    pub fn as_caller<'a>(&'a self, caller: Requester<'a>) -> AuthorizedStore<'a> {
-        AuthorizedStore {
-            store: self,
-            caller,
-        }
-    }
-
-    /// Attach a bucket policy (JSON); it is checked as a resource-based policy first.
-    pub fn put_bucket_policy(&self, bucket: &str, policy_json: &str) -> Result<(), ObjectError> {
-        Policy::parse(policy_json, PolicyKind::Resource)
-            .map_err(|e| ObjectError::InvalidArgument(format!("MalformedPolicy: {e}")))?;
-        self.update_bucket(bucket, |b| b.policy = Some(policy_json.to_string()))
-    }
-
-    /// Remove a bucket's policy.
-    pub fn delete_bucket_policy(&self, bucket: &str) -> Result<(), ObjectError> {
-        self.update_bucket(bucket, |b| b.policy = None)
-    }
-
-    /// A bucket's policy, if it has one.
-    pub fn bucket_policy(&self, bucket: &str) -> Result<Option<String>, ObjectError> {
-        Ok(self.bucket(bucket)?.policy)
-    }
-
-    fn update_bucket(
-        &self,
-        bucket: &str,
-        change: impl FnOnce(&mut BucketMeta),
-    ) -> Result<(), ObjectError> {
-        let _g = self.lock_commit();
-        let mut b = self.bucket(bucket)?;
-        change(&mut b);
-        self.meta_commit(vec![(meta::bucket_key(bucket), Some(meta::to_json(&b)))])
-    }
+/// The policy without its public Allow statements (RestrictPublicBuckets, for callers outside
+/// the bucket owner's account).
+fn without_public_statements(policy_json: &str) -> String {
+    let Ok(mut doc) = serde_json::from_str::<serde_json::Value>(policy_json) else {
+        return policy_json.to_string();
+    };
+    let statements = match doc["Statement"].take() {
+        serde_json::Value::Array(v) => v,
+        s => vec![s],
+    };
+    let kept: Vec<serde_json::Value> = statements
+        .into_iter()
+        .filter(|st| {
+            let one = serde_json::json!({ "Version": "2012-10-17", "Statement": [st] });
+            !policy_is_public(&one.to_string())
+        })
+        .collect();
+    doc["Statement"] = serde_json::Value::Array(kept);
+    doc.to_string()
 }
 
 /// An [`ObjectStore`] seen by one caller; see the module docs for the action of each method.
 #[derive(Debug)]
 pub struct AuthorizedStore<'a> {
     store: &'a ObjectStore,
+    guard: &'a Guard,
     caller: Requester<'a>,
 }
 
-impl AuthorizedStore<'_> {
-    /// Decide `action` on `resource`; the bucket's policy (if any) is the resource-based policy.
+/// What an object-level check may add: the object's ACL.
+struct ObjectAcl<'x> {
+    acl: &'x Acl,
+    key: &'x str,
+}
+
+impl<'a> AuthorizedStore<'a> {
+    /// `store` as `caller` sees it, decided by `guard`.
+    pub fn new(store: &'a ObjectStore, guard: &'a Guard, caller: Requester<'a>) -> Self {
+        guard.on(store, caller)
+    }
+
+    /// The store underneath (for reads that need no decision, such as following a reader).
+    pub fn store(&self) -> &'a ObjectStore {
+        self.store
+    }
+
+    /// The caller's account, as the owner it would be of what it creates.
+    pub fn caller_owner(&self) -> Option<Owner> {
+        Guard::account_of(self.caller.principal).map(|a| self.guard.owner(&a))
+    }
+
+    /// A bucket's record, for checks; `None` when it does not exist (the operation itself
+    /// then reports NoSuchBucket once the caller is allowed to ask).
+    fn bucket_meta(&self, bucket: &str) -> Result<Option<BucketMeta>, ObjectError> {
+        match self.store.bucket(bucket) {
+            Ok(b) => Ok(Some(b)),
+            Err(ObjectError::NoSuchBucket(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The resource-based policies of a bucket for this caller: the bucket policy (less its
+    /// public statements when RestrictPublicBuckets applies) and the bucket's ACL.
+    fn bucket_policies(&self, b: &BucketMeta) -> Result<Vec<Arc<Policy>>, ObjectError> {
+        let block = b.public_access_block.unwrap_or_default();
+        let owner_account = self.guard.bucket_owner(b).account;
+        let same_account =
+            Guard::account_of(self.caller.principal).as_deref() == Some(owner_account.as_str());
+        let mut texts = Vec::new();
+        if let Some(text) = &b.policy {
+            if block.restrict_public_buckets && !same_account && policy_is_public(text) {
+                texts.push(without_public_statements(text));
+            } else {
+                texts.push(text.clone());
+            }
+        }
+        if b.ownership != Some(ObjectOwnership::BucketOwnerEnforced) {
+            if let Some(acl) = &b.acl {
+                texts
+                    .extend(acl.policy_json(AclTarget::Bucket(&b.name), !block.ignore_public_acls));
+            }
+        }
+        texts
+            .iter()
+            .map(|t| {
+                Policy::parse(t, PolicyKind::Resource)
+                    .map(Arc::new)
+                    .map_err(|e| {
+                        ObjectError::Internal(format!(
+                            "bucket {}: stored policy or ACL unreadable: {e}",
+                            b.name
+                        ))
+                    })
+            })
+            .collect()
+    }
+
+    /// Decide `action` on `resource`. Resource-based policies: the bucket's (policy, ACL); if
+    /// those leave it an implicit deny and the object has an ACL, the object's ACL too (an
+    /// ACL only ever allows, so it cannot undo a deny).
     fn check(
         &self,
         action: &str,
-        bucket: Option<&str>,
+        bucket: Option<&BucketMeta>,
         resource: &str,
-        extra: &[(&str, &[&str])],
+        extra: &Keys<'_>,
+        object: Option<ObjectAcl<'_>>,
     ) -> Result<(), ObjectError> {
-        let Some(guard) = &self.store.guard else {
-            return Err(ObjectError::AccessDenied(
-                "this store has no authorizer configured (set_guard); refusing to run unchecked"
-                    .into(),
-            ));
-        };
-        let policies = match bucket {
-            // A missing bucket has no policy; the operation itself reports NoSuchBucket once
-            // the caller is allowed to ask.
-            Some(b) => match self.store.bucket(b) {
-                Ok(meta) => match meta.policy {
-                    Some(text) => vec![Arc::new(
-                        Policy::parse(&text, PolicyKind::Resource).map_err(|e| {
-                            ObjectError::Internal(format!(
-                                "bucket {b}: stored policy unreadable: {e}"
-                            ))
-                        })?,
-                    )],
-                    None => Vec::new(),
-                },
-                Err(ObjectError::NoSuchBucket(_)) => Vec::new(),
-                Err(e) => return Err(e),
-            },
+        let mut policies = match bucket {
+            Some(b) => self.bucket_policies(b)?,
             None => Vec::new(),
+        };
+        let resource_account = match bucket {
+            Some(b) => self.guard.bucket_owner(b).account,
+            None => Guard::account_of(self.caller.principal)
+                .unwrap_or_else(|| self.guard.owner_account.clone()),
         };
         let mut context: Vec<(&str, &[&str])> = self.caller.context.to_vec();
         context.extend_from_slice(extra);
-        let access = Access {
-            action,
-            resource,
-            resource_account: Some(&guard.owner_account),
-            resource_policies: &policies,
-            context: &context,
-            now_unix_ms: self.store.now_ms(),
+        let auth = self
+            .guard
+            .authorizer
+            .read()
+            .unwrap_or_else(|p| p.into_inner());
+        let now_unix_ms = self.store.now_ms();
+        fn access<'x>(
+            action: &'x str,
+            resource: &'x str,
+            resource_account: &'x str,
+            policies: &'x [Arc<Policy>],
+            context: &'x [(&'x str, &'x [&'x str])],
+            now_unix_ms: u64,
+        ) -> Access<'x> {
+            Access {
+                action,
+                resource,
+                resource_account: Some(resource_account),
+                resource_policies: policies,
+                context,
+                now_unix_ms,
+            }
+        }
+        let decide = |policies: &[Arc<Policy>]| {
+            let a = access(
+                action,
+                resource,
+                &resource_account,
+                policies,
+                &context,
+                now_unix_ms,
+            );
+            auth.authorize(self.caller.principal, &a)
+                .map(|(d, _)| d)
+                .map_err(|e| ObjectError::AccessDenied(format!("{action} on {resource}: {e}")))
         };
-        let auth = guard.authorizer.read().unwrap_or_else(|p| p.into_inner());
-        auth.check(self.caller.principal, &access)
-            .map_err(ObjectError::AccessDenied)
+        let mut decision = decide(&policies)?;
+        if decision == Decision::ImplicitDeny {
+            let block = bucket
+                .and_then(|b| b.public_access_block)
+                .unwrap_or_default();
+            let acls_on =
+                bucket.is_none_or(|b| b.ownership != Some(ObjectOwnership::BucketOwnerEnforced));
+            if let (Some(o), true) = (&object, acls_on) {
+                let target = AclTarget::Object {
+                    bucket: bucket.map(|b| b.name.as_str()).unwrap_or_default(),
+                    key: o.key,
+                };
+                if let Some(text) = o.acl.policy_json(target, !block.ignore_public_acls) {
+                    let p = Policy::parse(&text, PolicyKind::Resource).map_err(|e| {
+                        ObjectError::Internal(format!("object ACL unreadable: {e}"))
+                    })?;
+                    policies.push(Arc::new(p));
+                    decision = decide(&policies)?;
+                }
+            }
+        }
+        if decision == Decision::Allow {
+            return Ok(());
+        }
+        // The explanation of the denial, in IAM's words.
+        Err(ObjectError::AccessDenied(
+            auth.check(
+                self.caller.principal,
+                &access(
+                    action,
+                    resource,
+                    &resource_account,
+                    &policies,
+                    &context,
+                    now_unix_ms,
+                ),
+            )
+            .err()
+            .unwrap_or_else(|| format!("{action} on {resource}: {}", decision.name())),
+        ))
     }
 
-    /// ListBuckets.
+    /// Check a bucket-level action.
+    fn check_bucket(
+        &self,
+        action: &str,
+        bucket: &str,
+        extra: &Keys<'_>,
+    ) -> Result<Option<BucketMeta>, ObjectError> {
+        let b = self.bucket_meta(bucket)?;
+        self.check(action, b.as_ref(), &bucket_arn(bucket), extra, None)?;
+        Ok(b)
+    }
+
+    /// Check an object-level action (without an object ACL).
+    fn check_object(
+        &self,
+        action: &str,
+        bucket: &str,
+        key: &str,
+        extra: &Keys<'_>,
+    ) -> Result<Option<BucketMeta>, ObjectError> {
+        let b = self.bucket_meta(bucket)?;
+        self.check(action, b.as_ref(), &object_arn(bucket, key), extra, None)?;
+        Ok(b)
+    }
+
+    /// The caller as writer of what it creates.
+    fn with_writer(&self, opts: &PutOptions) -> PutOptions {
+        let mut opts = opts.clone();
+        opts.writer = self.caller_owner();
+        opts
+    }
+
+    /// ListBuckets: the buckets of the caller's account.
     pub fn list_buckets(&self) -> Result<Vec<BucketMeta>, ObjectError> {
-        self.check("s3:ListAllMyBuckets", None, "*", &[])?;
-        self.store.list_buckets()
+        self.check("s3:ListAllMyBuckets", None, "*", &[], None)?;
+        let mine = Guard::account_of(self.caller.principal);
+        Ok(self
+            .store
+            .list_buckets()?
+            .into_iter()
+            .filter(|b| Some(self.guard.bucket_owner(b).account) == mine)
+            .collect())
     }
 
-    /// CreateBucket.
+    /// CreateBucket, owned by the caller's account.
     pub fn create_bucket(&self, bucket: &str) -> Result<BucketMeta, ObjectError> {
-        self.check("s3:CreateBucket", None, &bucket_arn(bucket), &[])?;
-        self.store.create_bucket(bucket)
+        self.create_bucket_with(bucket, NewBucket::default())
+    }
+
+    /// CreateBucket with an ACL (expanded against the caller), object ownership and location;
+    /// the owner is always the caller's account.
+    pub fn create_bucket_with(
+        &self,
+        bucket: &str,
+        new: NewBucket,
+    ) -> Result<BucketMeta, ObjectError> {
+        self.check("s3:CreateBucket", None, &bucket_arn(bucket), &[], None)?;
+        self.store.create_bucket_with(
+            bucket,
+            &NewBucket {
+                owner: self.caller_owner(),
+                ..new
+            },
+        )
+    }
+
+    /// HeadBucket: S3 authorizes it as ListBucket.
+    pub fn head_bucket(&self, bucket: &str) -> Result<BucketMeta, ObjectError> {
+        self.check_bucket("s3:ListBucket", bucket, &[])?;
+        self.store.bucket(bucket)
+    }
+
+    /// A bucket's record (location, owner, versioning) for a caller allowed `action` on it.
+    pub fn bucket_for(&self, action: &str, bucket: &str) -> Result<BucketMeta, ObjectError> {
+        self.check_bucket(action, bucket, &[])?;
+        self.store.bucket(bucket)
     }
 
     /// DeleteBucket.
     pub fn delete_bucket(&self, bucket: &str) -> Result<(), ObjectError> {
-        self.check("s3:DeleteBucket", Some(bucket), &bucket_arn(bucket), &[])?;
+        self.check_bucket("s3:DeleteBucket", bucket, &[])?;
         self.store.delete_bucket(bucket)
     }
 
     /// PutBucketVersioning.
     pub fn set_versioning(&self, bucket: &str, enabled: bool) -> Result<BucketMeta, ObjectError> {
-        self.check(
-            "s3:PutBucketVersioning",
-            Some(bucket),
-            &bucket_arn(bucket),
-            &[],
-        )?;
+        self.check_bucket("s3:PutBucketVersioning", bucket, &[])?;
         self.store.set_versioning(bucket, enabled)
     }
 
     /// PutBucketPolicy.
     pub fn put_bucket_policy(&self, bucket: &str, policy_json: &str) -> Result<(), ObjectError> {
-        self.check("s3:PutBucketPolicy", Some(bucket), &bucket_arn(bucket), &[])?;
+        self.check_bucket("s3:PutBucketPolicy", bucket, &[])?;
         self.store.put_bucket_policy(bucket, policy_json)
     }
 
     /// GetBucketPolicy.
     pub fn bucket_policy(&self, bucket: &str) -> Result<Option<String>, ObjectError> {
-        self.check("s3:GetBucketPolicy", Some(bucket), &bucket_arn(bucket), &[])?;
+        self.check_bucket("s3:GetBucketPolicy", bucket, &[])?;
         self.store.bucket_policy(bucket)
     }
 
     /// DeleteBucketPolicy.
     pub fn delete_bucket_policy(&self, bucket: &str) -> Result<(), ObjectError> {
-        self.check(
-            "s3:DeleteBucketPolicy",
-            Some(bucket),
-            &bucket_arn(bucket),
-            &[],
-        )?;
+        self.check_bucket("s3:DeleteBucketPolicy", bucket, &[])?;
         self.store.delete_bucket_policy(bucket)
     }
 
-    fn list_context(opts: &ListOptions) -> (String, String, String) {
+    /// GetBucketAcl: the stored ACL, or the owner's private one.
+    pub fn bucket_acl(&self, bucket: &str) -> Result<Acl, ObjectError> {
+        let b = self.check_bucket("s3:GetBucketAcl", bucket, &[])?;
+        let b = b.ok_or_else(|| ObjectError::NoSuchBucket(bucket.into()))?;
+        let owner = self.guard.bucket_owner(&b);
+        Ok(b.acl.unwrap_or_else(|| Acl::private(&owner)))
+    }
+
+    /// PutBucketAcl.
+    pub fn put_bucket_acl(&self, bucket: &str, acl: Acl) -> Result<(), ObjectError> {
+        self.check_bucket("s3:PutBucketAcl", bucket, &[])?;
+        self.store.put_bucket_acl(bucket, acl)
+    }
+
+    /// GetBucketOwnershipControls.
+    pub fn object_ownership(&self, bucket: &str) -> Result<Option<ObjectOwnership>, ObjectError> {
+        self.check_bucket("s3:GetBucketOwnershipControls", bucket, &[])?;
+        Ok(self.store.bucket(bucket)?.ownership)
+    }
+
+    /// PutBucketOwnershipControls (`None`: DeleteBucketOwnershipControls).
+    pub fn set_object_ownership(
+        &self,
+        bucket: &str,
+        ownership: Option<ObjectOwnership>,
+    ) -> Result<(), ObjectError> {
+        self.check_bucket("s3:PutBucketOwnershipControls", bucket, &[])?;
+        self.store.set_object_ownership(bucket, ownership)
+    }
+
+    /// GetPublicAccessBlock.
+    pub fn public_access_block(
+        &self,
+        bucket: &str,
+    ) -> Result<Option<PublicAccessBlock>, ObjectError> {
+        self.check_bucket("s3:GetBucketPublicAccessBlock", bucket, &[])?;
+        Ok(self.store.bucket(bucket)?.public_access_block)
+    }
+
+    /// PutPublicAccessBlock (`None`: DeletePublicAccessBlock).
+    pub fn set_public_access_block(
+        &self,
+        bucket: &str,
+        block: Option<PublicAccessBlock>,
+    ) -> Result<(), ObjectError> {
+        self.check_bucket("s3:PutBucketPublicAccessBlock", bucket, &[])?;
+        self.store.set_public_access_block(bucket, block)
+    }
+
+    /// GetBucketPolicyStatus: whether the bucket policy is public.
+    pub fn bucket_policy_is_public(&self, bucket: &str) -> Result<bool, ObjectError> {
+        let b = self.check_bucket("s3:GetBucketPolicyStatus", bucket, &[])?;
+        let b = b.ok_or_else(|| ObjectError::NoSuchBucket(bucket.into()))?;
+        Ok(b.policy.as_deref().is_some_and(policy_is_public))
+    }
+
+    fn list_keys(opts: &ListOptions) -> (String, String, String) {
         (
             opts.prefix.clone(),
             opts.delimiter.clone().unwrap_or_default(),
@@ -216,20 +498,20 @@ impl AuthorizedStore<'_> {
         )
     }
 
-    /// ListObjectsV2, with `s3:prefix`, `s3:delimiter` and `s3:max-keys` in the context.
+    /// ListObjects(V2), with `s3:prefix`, `s3:delimiter` and `s3:max-keys` in the context.
     pub fn list_objects(
         &self,
         bucket: &str,
         opts: &ListOptions,
     ) -> Result<ListPage<ObjectSummary>, ObjectError> {
-        let (p, d, m) = Self::list_context(opts);
+        let (p, d, m) = Self::list_keys(opts);
         let (ps, ds, ms) = ([p.as_str()], [d.as_str()], [m.as_str()]);
         let mut keys: Vec<(&str, &[&str])> = vec![("s3:prefix", &ps)];
         if opts.delimiter.is_some() {
             keys.push(("s3:delimiter", &ds));
         }
         keys.push(("s3:max-keys", &ms));
-        self.check("s3:ListBucket", Some(bucket), &bucket_arn(bucket), &keys)?;
+        self.check_bucket("s3:ListBucket", bucket, &keys)?;
         self.store.list_objects(bucket, opts)
     }
 
@@ -239,16 +521,21 @@ impl AuthorizedStore<'_> {
         bucket: &str,
         opts: &ListOptions,
     ) -> Result<ListPage<VersionSummary>, ObjectError> {
-        let (p, _, m) = Self::list_context(opts);
-        let (ps, ms) = ([p.as_str()], [m.as_str()]);
-        let keys: [(&str, &[&str]); 2] = [("s3:prefix", &ps), ("s3:max-keys", &ms)];
-        self.check(
-            "s3:ListBucketVersions",
-            Some(bucket),
-            &bucket_arn(bucket),
-            &keys,
-        )?;
+        let (p, d, m) = Self::list_keys(opts);
+        let (ps, ds, ms) = ([p.as_str()], [d.as_str()], [m.as_str()]);
+        let mut keys: Vec<(&str, &[&str])> = vec![("s3:prefix", &ps)];
+        if opts.delimiter.is_some() {
+            keys.push(("s3:delimiter", &ds));
+        }
+        keys.push(("s3:max-keys", &ms));
+        self.check_bucket("s3:ListBucketVersions", bucket, &keys)?;
         self.store.list_versions(bucket, opts)
+    }
+
+    /// ListMultipartUploads (every upload of the bucket, by key then upload id).
+    pub fn list_uploads(&self, bucket: &str) -> Result<Vec<UploadMeta>, ObjectError> {
+        self.check_bucket("s3:ListBucketMultipartUploads", bucket, &[])?;
+        self.store.list_uploads(bucket)
     }
 
     /// PUT.
@@ -260,8 +547,24 @@ impl AuthorizedStore<'_> {
         size: u64,
         opts: &PutOptions,
     ) -> Result<PutResult, ObjectError> {
-        self.check("s3:PutObject", Some(bucket), &object_arn(bucket, key), &[])?;
-        self.store.put_object(bucket, key, src, size, opts)
+        self.check_put(bucket, key, opts)?;
+        self.store
+            .put_object(bucket, key, src, size, &self.with_writer(opts))
+    }
+
+    fn check_put(&self, bucket: &str, key: &str, opts: &PutOptions) -> Result<(), ObjectError> {
+        let canned = match &opts.acl {
+            Some(super::objects::AclRequest::Canned(c)) => Some(c.name()),
+            _ => None,
+        };
+        let vals = [canned.unwrap_or_default()];
+        let keys: Vec<(&str, &[&str])> = if canned.is_some() {
+            vec![("s3:x-amz-acl", &vals)]
+        } else {
+            Vec::new()
+        };
+        self.check_object("s3:PutObject", bucket, key, &keys)?;
+        Ok(())
     }
 
     fn get_action(version_id: Option<&str>) -> &'static str {
@@ -270,6 +573,61 @@ impl AuthorizedStore<'_> {
         } else {
             "s3:GetObject"
         }
+    }
+
+    /// Open an object for GET or HEAD, in S3's order: find the version; a missing key is 404
+    /// for callers allowed to list it (`s3:ListBucket` with `s3:prefix` = the key) and 403 for
+    /// others; then authorize the read (the object's ACL counts); then the conditions; then
+    /// the range or part.
+    pub fn open_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        opts: &GetOptions,
+    ) -> Result<ObjectReader<'a>, ObjectError> {
+        let b = self.bucket_meta(bucket)?;
+        let mut reader = match self
+            .store
+            .open_version(bucket, key, opts.version_id.as_deref())
+        {
+            Ok(r) => r,
+            Err(
+                e @ (ObjectError::NoSuchKey { .. }
+                | ObjectError::NoSuchVersion { .. }
+                | ObjectError::MethodNotAllowed { .. }),
+            ) => {
+                let action = Self::get_action(opts.version_id.as_deref());
+                if self
+                    .check(action, b.as_ref(), &object_arn(bucket, key), &[], None)
+                    .is_ok()
+                {
+                    return Err(e);
+                }
+                let prefix = [key];
+                let keys: [(&str, &[&str]); 1] = [("s3:prefix", &prefix)];
+                self.check(
+                    "s3:ListBucket",
+                    b.as_ref(),
+                    &bucket_arn(bucket),
+                    &keys,
+                    None,
+                )?;
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
+        let info = reader.info().clone();
+        let acl = info.acl.clone();
+        self.check(
+            Self::get_action(opts.version_id.as_deref()),
+            b.as_ref(),
+            &object_arn(bucket, key),
+            &[],
+            acl.as_ref().map(|acl| ObjectAcl { acl, key }),
+        )?;
+        reader.check(&opts.conditions)?;
+        reader.select(opts.range, opts.part_number)?;
+        Ok(reader)
     }
 
     /// GET.
@@ -281,13 +639,17 @@ impl AuthorizedStore<'_> {
         range: Option<ByteRange>,
         out: &mut dyn Write,
     ) -> Result<ObjectInfo, ObjectError> {
-        self.check(
-            Self::get_action(version_id),
-            Some(bucket),
-            &object_arn(bucket, key),
-            &[],
+        let r = self.open_object(
+            bucket,
+            key,
+            &GetOptions {
+                version_id: version_id.map(String::from),
+                range,
+                ..GetOptions::default()
+            },
         )?;
-        self.store.get_object(bucket, key, version_id, range, out)
+        r.read_to(out)?;
+        Ok(r.info().clone())
     }
 
     /// HEAD (S3 authorizes it as GetObject).
@@ -297,13 +659,91 @@ impl AuthorizedStore<'_> {
         key: &str,
         version_id: Option<&str>,
     ) -> Result<ObjectInfo, ObjectError> {
+        let r = self.open_object(
+            bucket,
+            key,
+            &GetOptions {
+                version_id: version_id.map(String::from),
+                ..GetOptions::default()
+            },
+        )?;
+        Ok(r.info().clone())
+    }
+
+    /// GetObjectAcl: the version's ACL, or its owner's private one.
+    pub fn object_acl(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<(Acl, String), ObjectError> {
+        let b = self.bucket_meta(bucket)?;
+        let r = self.store.open_version(bucket, key, version_id)?;
+        let info = r.info();
+        let action = if version_id.is_some() {
+            "s3:GetObjectVersionAcl"
+        } else {
+            "s3:GetObjectAcl"
+        };
         self.check(
-            Self::get_action(version_id),
-            Some(bucket),
+            action,
+            b.as_ref(),
             &object_arn(bucket, key),
             &[],
+            info.acl.as_ref().map(|acl| ObjectAcl { acl, key }),
         )?;
-        self.store.head_object(bucket, key, version_id)
+        let owner = info.owner.clone().unwrap_or_else(|| match &b {
+            Some(b) => self.guard.bucket_owner(b),
+            None => self.guard.owner(&self.guard.owner_account),
+        });
+        let acl = match b.as_ref().and_then(|b| b.ownership) {
+            Some(ObjectOwnership::BucketOwnerEnforced) => Acl::private(&owner),
+            _ => info.acl.clone().unwrap_or_else(|| Acl::private(&owner)),
+        };
+        Ok((acl, info.version_id.clone()))
+    }
+
+    /// The owner of a version (for building an ACL document against it).
+    pub fn object_owner(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<Owner, ObjectError> {
+        let b = self.store.bucket(bucket)?;
+        let r = self.store.open_version(bucket, key, version_id)?;
+        Ok(r.info()
+            .owner
+            .clone()
+            .unwrap_or_else(|| self.guard.bucket_owner(&b)))
+    }
+
+    /// PutObjectAcl.
+    pub fn put_object_acl(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        acl: Acl,
+    ) -> Result<String, ObjectError> {
+        let b = self.bucket_meta(bucket)?;
+        let current = match self.store.open_version(bucket, key, version_id) {
+            Ok(r) => r.info().acl.clone(),
+            Err(_) => None,
+        };
+        let action = if version_id.is_some() {
+            "s3:PutObjectVersionAcl"
+        } else {
+            "s3:PutObjectAcl"
+        };
+        self.check(
+            action,
+            b.as_ref(),
+            &object_arn(bucket, key),
+            &[],
+            current.as_ref().map(|acl| ObjectAcl { acl, key }),
+        )?;
+        self.store.put_object_acl(bucket, key, version_id, acl)
     }
 
     /// DELETE.
@@ -318,34 +758,56 @@ impl AuthorizedStore<'_> {
         } else {
             "s3:DeleteObject"
         };
-        self.check(action, Some(bucket), &object_arn(bucket, key), &[])?;
-        self.store.delete_object(bucket, key, version_id)
+        self.check_object(action, bucket, key, &[])?;
+        self.store
+            .delete_object_as(bucket, key, version_id, self.caller_owner())
     }
 
-    /// COPY: read permission on the source, write permission on the destination.
+    /// COPY: read permission on the source (its ACL counts), write permission on the
+    /// destination.
+    #[allow(clippy::too_many_arguments)]
     pub fn copy_object(
         &self,
         src_bucket: &str,
         src_key: &str,
-        src_version: Option<&str>,
+        src: &GetOptions,
         dst_bucket: &str,
         dst_key: &str,
         opts: &PutOptions,
-    ) -> Result<PutResult, ObjectError> {
+        copy: &CopyOptions,
+    ) -> Result<CopyResult, ObjectError> {
+        self.check_source(src_bucket, src_key, src.version_id.as_deref())?;
+        self.check_put(dst_bucket, dst_key, opts)?;
+        self.store.copy_object_with(
+            src_bucket,
+            src_key,
+            src,
+            dst_bucket,
+            dst_key,
+            &self.with_writer(opts),
+            copy,
+        )
+    }
+
+    fn check_source(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<(), ObjectError> {
+        let b = self.bucket_meta(bucket)?;
+        let acl = self
+            .store
+            .open_version(bucket, key, version_id)
+            .ok()
+            .and_then(|r| r.info().acl.clone());
         self.check(
-            Self::get_action(src_version),
-            Some(src_bucket),
-            &object_arn(src_bucket, src_key),
+            Self::get_action(version_id),
+            b.as_ref(),
+            &object_arn(bucket, key),
             &[],
-        )?;
-        self.check(
-            "s3:PutObject",
-            Some(dst_bucket),
-            &object_arn(dst_bucket, dst_key),
-            &[],
-        )?;
-        self.store
-            .copy_object(src_bucket, src_key, src_version, dst_bucket, dst_key, opts)
+            acl.as_ref().map(|acl| ObjectAcl { acl, key }),
+        )
     }
 
     /// CreateMultipartUpload.
@@ -355,18 +817,43 @@ impl AuthorizedStore<'_> {
         key: &str,
         opts: &PutOptions,
     ) -> Result<String, ObjectError> {
-        self.check("s3:PutObject", Some(bucket), &object_arn(bucket, key), &[])?;
-        self.store.create_multipart_upload(bucket, key, opts)
+        self.check_put(bucket, key, opts)?;
+        self.store
+            .create_multipart_upload(bucket, key, &self.with_writer(opts))
     }
 
     /// The object ARN an upload writes to; NoSuchUpload answers only callers allowed to ask
     /// about the bucket at all.
-    fn upload_arn(&self, bucket: &str, upload_id: &str) -> Result<String, ObjectError> {
+    fn upload_arn(
+        &self,
+        bucket: &str,
+        upload_id: &str,
+    ) -> Result<(String, Option<UploadMeta>), ObjectError> {
         match self.store.upload(bucket, upload_id) {
-            Ok(u) => Ok(object_arn(bucket, &u.key)),
-            Err(ObjectError::NoSuchUpload(_)) => Ok(object_arn(bucket, "*")),
+            Ok(u) => Ok((object_arn(bucket, &u.key), Some(u))),
+            Err(ObjectError::NoSuchUpload(_) | ObjectError::NoSuchBucket(_)) => {
+                Ok((object_arn(bucket, "*"), None))
+            }
             Err(e) => Err(e),
         }
+    }
+
+    fn check_upload(
+        &self,
+        action: &str,
+        bucket: &str,
+        upload_id: &str,
+    ) -> Result<Option<UploadMeta>, ObjectError> {
+        let (arn, upload) = self.upload_arn(bucket, upload_id)?;
+        let b = self.bucket_meta(bucket)?;
+        self.check(action, b.as_ref(), &arn, &[], None)?;
+        Ok(upload)
+    }
+
+    /// The upload's record (ListParts shows its owner and initiator).
+    pub fn upload(&self, bucket: &str, upload_id: &str) -> Result<UploadMeta, ObjectError> {
+        self.check_upload("s3:ListMultipartUploadParts", bucket, upload_id)?;
+        self.store.upload(bucket, upload_id)
     }
 
     /// UploadPart.
@@ -377,15 +864,36 @@ impl AuthorizedStore<'_> {
         part_number: u32,
         src: &mut dyn Read,
         size: u64,
-    ) -> Result<String, ObjectError> {
-        self.check(
-            "s3:PutObject",
-            Some(bucket),
-            &self.upload_arn(bucket, upload_id)?,
-            &[],
-        )?;
+        opts: &PartOptions,
+    ) -> Result<PartResult, ObjectError> {
+        self.check_upload("s3:PutObject", bucket, upload_id)?;
         self.store
-            .upload_part(bucket, upload_id, part_number, src, size)
+            .upload_part_with(bucket, upload_id, part_number, src, size, opts)
+    }
+
+    /// UploadPartCopy.
+    #[allow(clippy::too_many_arguments)]
+    pub fn upload_part_copy(
+        &self,
+        bucket: &str,
+        upload_id: &str,
+        part_number: u32,
+        src_bucket: &str,
+        src_key: &str,
+        src: &GetOptions,
+        conditions: &Conditions,
+    ) -> Result<PartResult, ObjectError> {
+        self.check_source(src_bucket, src_key, src.version_id.as_deref())?;
+        self.check_upload("s3:PutObject", bucket, upload_id)?;
+        self.store.upload_part_copy(
+            bucket,
+            upload_id,
+            part_number,
+            src_bucket,
+            src_key,
+            src,
+            conditions,
+        )
     }
 
     /// CompleteMultipartUpload.
@@ -393,33 +901,23 @@ impl AuthorizedStore<'_> {
         &self,
         bucket: &str,
         upload_id: &str,
-        parts: &[(u32, String)],
+        parts: &[CompletePart],
+        opts: &CompleteOptions,
     ) -> Result<PutResult, ObjectError> {
-        self.check(
-            "s3:PutObject",
-            Some(bucket),
-            &self.upload_arn(bucket, upload_id)?,
-            &[],
-        )?;
+        self.check_upload("s3:PutObject", bucket, upload_id)?;
         self.store
-            .complete_multipart_upload(bucket, upload_id, parts)
+            .complete_multipart_upload_with(bucket, upload_id, parts, opts)
     }
 
     /// AbortMultipartUpload.
     pub fn abort_multipart_upload(&self, bucket: &str, upload_id: &str) -> Result<(), ObjectError> {
-        let arn = self.upload_arn(bucket, upload_id)?;
-        self.check("s3:AbortMultipartUpload", Some(bucket), &arn, &[])?;
+        self.check_upload("s3:AbortMultipartUpload", bucket, upload_id)?;
         self.store.abort_multipart_upload(bucket, upload_id)
     }
 
     /// ListParts.
-    pub fn list_parts(
-        &self,
-        bucket: &str,
-        upload_id: &str,
-    ) -> Result<Vec<meta::PartMeta>, ObjectError> {
-        let arn = self.upload_arn(bucket, upload_id)?;
-        self.check("s3:ListMultipartUploadParts", Some(bucket), &arn, &[])?;
+    pub fn list_parts(&self, bucket: &str, upload_id: &str) -> Result<Vec<PartMeta>, ObjectError> {
+        self.check_upload("s3:ListMultipartUploadParts", bucket, upload_id)?;
         self.store.list_parts(bucket, upload_id)
     }
 }

@@ -27,9 +27,11 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
 
 mod pack;
+mod pipeline;
 mod write;
 
 pub use pack::{PackPlace, PACK_BLOB_MAX, PACK_LIMIT};
+pub use pipeline::PipelineStats;
 
 use super::erasure::Codec;
 use super::layout::{Layout, Stripe};
@@ -146,6 +148,8 @@ pub struct BlobStore {
     packs: Mutex<pack::Packing>,
     /// Bytes a pack takes before the next is started.
     pack_limit: u64,
+    /// Where pipelined PUTs spent their time (see `pipeline.rs`).
+    stats: Mutex<PipelineStats>,
 }
 
 /// Where one shard of a blob is: a shard file of its own, or a record of a pack file.
@@ -207,6 +211,7 @@ impl BlobStore {
             durable_fanouts: Mutex::new(BTreeSet::new()),
             packs: Mutex::new(pack::Packing::Unopened),
             pack_limit: PACK_LIMIT,
+            stats: Mutex::new(PipelineStats::default()),
         }
     }
 

@@ -11,6 +11,9 @@ pub enum ObjectError {
     /// A bucket of that name exists.
     #[error("BucketAlreadyOwnedByYou: the bucket '{0}' already exists")]
     BucketAlreadyExists(String),
+    /// A bucket of that name exists and belongs to another account.
+    #[error("BucketAlreadyExists: the bucket '{0}' exists and belongs to another account")]
+    BucketAlreadyExistsElsewhere(String),
     /// Only empty buckets can be deleted.
     #[error(
         "BucketNotEmpty: the bucket '{0}' is not empty (delete its objects and versions first)"
@@ -87,6 +90,31 @@ pub enum ObjectError {
         /// The minimum.
         min: u64,
     },
+    /// The content does not match a digest the client sent (Content-MD5 or an
+    /// `x-amz-checksum-*` value); nothing was written.
+    #[error("BadDigest: {0}")]
+    BadDigest(String),
+    /// A conditional GET or HEAD (If-None-Match, If-Modified-Since) found nothing new.
+    #[error("NotModified: {0}")]
+    NotModified(String),
+    /// The bucket policy is not a valid IAM resource policy.
+    #[error("MalformedPolicy: {0}")]
+    MalformedPolicy(String),
+    /// An ACL document is not valid.
+    #[error("MalformedACLError: {0}")]
+    MalformedAcl(String),
+    /// ACLs are disabled in this bucket (object ownership BucketOwnerEnforced).
+    #[error("AccessControlListNotSupported: {0}")]
+    AccessControlListNotSupported(String),
+    /// BucketOwnerEnforced cannot be set while the bucket's ACL grants others access.
+    #[error("InvalidBucketAclWithObjectOwnership: {0}")]
+    InvalidBucketAclWithObjectOwnership(String),
+    /// The request is valid S3 but not in this combination (S3's InvalidRequest).
+    #[error("InvalidRequest: {0}")]
+    InvalidRequest(String),
+    /// A GET or HEAD named a part number the object does not have.
+    #[error("InvalidPartNumber: {0}")]
+    InvalidPartNumber(String),
     /// IAM did not allow the request; nothing was read or written.
     #[error("AccessDenied: {0}")]
     AccessDenied(String),
@@ -117,6 +145,7 @@ impl ObjectError {
         match self {
             ObjectError::NoSuchBucket(_) => "NoSuchBucket",
             ObjectError::BucketAlreadyExists(_) => "BucketAlreadyOwnedByYou",
+            ObjectError::BucketAlreadyExistsElsewhere(_) => "BucketAlreadyExists",
             ObjectError::BucketNotEmpty(_) => "BucketNotEmpty",
             ObjectError::InvalidBucketName { .. } => "InvalidBucketName",
             ObjectError::NoSuchKey { .. } => "NoSuchKey",
@@ -130,6 +159,16 @@ impl ObjectError {
             ObjectError::InvalidPartOrder => "InvalidPartOrder",
             ObjectError::EntityTooSmall { .. } => "EntityTooSmall",
             ObjectError::AccessDenied(_) => "AccessDenied",
+            ObjectError::BadDigest(_) => "BadDigest",
+            ObjectError::NotModified(_) => "NotModified",
+            ObjectError::MalformedPolicy(_) => "MalformedPolicy",
+            ObjectError::MalformedAcl(_) => "MalformedACLError",
+            ObjectError::AccessControlListNotSupported(_) => "AccessControlListNotSupported",
+            ObjectError::InvalidBucketAclWithObjectOwnership(_) => {
+                "InvalidBucketAclWithObjectOwnership"
+            }
+            ObjectError::InvalidRequest(_) => "InvalidRequest",
+            ObjectError::InvalidPartNumber(_) => "InvalidPartNumber",
             ObjectError::InvalidArgument(_) => "InvalidArgument",
             ObjectError::DataLoss { .. } | ObjectError::Internal(_) => "InternalError",
         }
@@ -142,11 +181,14 @@ impl ObjectError {
             | ObjectError::NoSuchKey { .. }
             | ObjectError::NoSuchVersion { .. }
             | ObjectError::NoSuchUpload(_) => 404,
-            ObjectError::BucketAlreadyExists(_) | ObjectError::BucketNotEmpty(_) => 409,
+            ObjectError::BucketAlreadyExists(_)
+            | ObjectError::BucketAlreadyExistsElsewhere(_)
+            | ObjectError::BucketNotEmpty(_) => 409,
             ObjectError::MethodNotAllowed { .. } => 405,
             ObjectError::AccessDenied(_) => 403,
             ObjectError::PreconditionFailed(_) => 412,
-            ObjectError::InvalidRange { .. } => 416,
+            ObjectError::InvalidRange { .. } | ObjectError::InvalidPartNumber(_) => 416,
+            ObjectError::NotModified(_) => 304,
             ObjectError::DataLoss { .. } | ObjectError::Internal(_) => 500,
             _ => 400,
         }

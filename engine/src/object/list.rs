@@ -5,8 +5,10 @@
 //! of a key together, newest first — in bounded chunks. A common prefix is reported once and the
 //! walk then jumps past every key under it, so a "directory" of a million keys costs one seek.
 
+use super::checksum::ChecksumAlgorithm;
 use super::error::ObjectError;
 use super::meta::{self, VersionMeta};
+use super::owner::Owner;
 use super::store::ObjectStore;
 
 /// Options of a listing.
@@ -20,8 +22,12 @@ pub struct ListOptions {
     pub max_keys: Option<usize>,
     /// Resume after this point (from a previous result's `next_token`).
     pub continuation_token: Option<String>,
-    /// Start after this key (ListObjectsV2 `start-after`).
+    /// Start after this key (ListObjectsV2 `start-after`, ListObjects `marker`,
+    /// ListObjectVersions `key-marker`).
     pub start_after: Option<String>,
+    /// ListObjectVersions `version-id-marker`: with `start_after` as the key marker, resume
+    /// after this version of that key.
+    pub version_id_marker: Option<String>,
 }
 
 /// One key in a listing.
@@ -35,6 +41,10 @@ pub struct ObjectSummary {
     pub etag: String,
     /// Last-Modified, Unix milliseconds.
     pub last_modified_ms: u64,
+    /// Its owner (`None`: written before owners were recorded).
+    pub owner: Option<Owner>,
+    /// The algorithm of its additional checksum, if it has one.
+    pub checksum_algorithm: Option<ChecksumAlgorithm>,
 }
 
 /// One version (or delete marker) in a versions listing.
@@ -54,10 +64,14 @@ pub struct VersionSummary {
     pub etag: String,
     /// Last-Modified, Unix milliseconds.
     pub last_modified_ms: u64,
+    /// Its owner (`None`: written before owners were recorded).
+    pub owner: Option<Owner>,
+    /// The algorithm of its additional checksum, if it has one.
+    pub checksum_algorithm: Option<ChecksumAlgorithm>,
 }
 
 /// A page of a listing.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ListPage<T> {
     /// Entries, in key order.
     pub entries: Vec<T>,
@@ -67,6 +81,24 @@ pub struct ListPage<T> {
     pub is_truncated: bool,
     /// Pass as `continuation_token` for the next page.
     pub next_token: Option<String>,
+    /// The last key or common prefix of the page, when truncated (ListObjects `NextMarker`,
+    /// ListObjectVersions `NextKeyMarker`).
+    pub next_marker: Option<String>,
+    /// ListObjectVersions `NextVersionIdMarker`, when truncated inside a key's versions.
+    pub next_version_id_marker: Option<String>,
+}
+
+impl<T> Default for ListPage<T> {
+    fn default() -> Self {
+        ListPage {
+            entries: Vec::new(),
+            common_prefixes: Vec::new(),
+            is_truncated: false,
+            next_token: None,
+            next_marker: None,
+            next_version_id_marker: None,
+        }
+    }
 }
 
 /// The default and largest page, as in S3.
@@ -109,36 +141,115 @@ impl ObjectStore {
                     size: latest.size,
                     etag: latest.etag.clone(),
                     last_modified_ms: latest.last_modified_ms,
+                    owner: latest.owner.clone(),
+                    checksum_algorithm: latest.checksum.as_ref().map(|c| c.algorithm),
                 });
             },
         )
     }
 
     /// ListObjectVersions: every version and delete marker, keys in order, newest first within
-    /// a key. `max_keys` bounds the number of keys (with all their versions) per page.
+    /// a key. `max_keys` bounds the versions (and common prefixes) per page, as in S3; a page
+    /// may end inside a key's versions, and `next_version_id_marker` resumes there.
     pub fn list_versions(
         &self,
         bucket: &str,
         opts: &ListOptions,
     ) -> Result<ListPage<VersionSummary>, ObjectError> {
-        self.walk_keys(
-            bucket,
-            opts,
-            |_| true,
-            |versions, out: &mut Vec<VersionSummary>| {
-                for (i, v) in versions.iter().enumerate() {
-                    out.push(VersionSummary {
-                        key: v.key.clone(),
-                        version_id: v.version_id.clone(),
-                        is_latest: i == 0,
-                        delete_marker: v.delete_marker,
-                        size: v.size,
-                        etag: v.etag.clone(),
-                        last_modified_ms: v.last_modified_ms,
+        self.bucket(bucket)?;
+        let max = opts
+            .max_keys
+            .unwrap_or(MAX_KEYS_DEFAULT)
+            .min(MAX_KEYS_DEFAULT);
+        let mut page = ListPage::default();
+        if max == 0 {
+            return Ok(page);
+        }
+        let delimiter = opts.delimiter.as_deref().filter(|d| !d.is_empty());
+        let end = meta::object_prefix_end(bucket, &opts.prefix);
+        let mut next = meta::object_prefix(bucket, &opts.prefix);
+        // Resume: inside a key's versions (after one of them), or after a key or prefix.
+        let mut skip_through: Option<(String, String)> = None;
+        if let Some(after) = opts.start_after.as_deref().filter(|a| !a.is_empty()) {
+            match opts.version_id_marker.as_deref().filter(|v| !v.is_empty()) {
+                Some(v) => {
+                    next = next.max(meta::key_versions_start(bucket, after));
+                    skip_through = Some((after.to_string(), v.to_string()));
+                }
+                None => {
+                    let is_prefix = delimiter.is_some_and(|d| after.ends_with(d));
+                    next = next.max(if is_prefix {
+                        meta::object_prefix_end(bucket, after)
+                    } else {
+                        meta::key_versions_end(bucket, after)
                     });
                 }
-            },
-        )
+            }
+        }
+        let mut count = 0usize;
+        let mut current_key: Option<String> = None;
+        'scan: loop {
+            let rows = self.meta_scan(&next, &end, SCAN_CHUNK)?;
+            let exhausted = rows.len() < SCAN_CHUNK;
+            for (k, v) in rows {
+                let vm: VersionMeta = meta::from_json(&k, &v).map_err(ObjectError::Internal)?;
+                next = k;
+                next.push(0);
+                if let Some((key, vid)) = &skip_through {
+                    if vm.key == *key {
+                        if vm.version_id == *vid {
+                            skip_through = None;
+                        }
+                        // Versions up to and including the marker were on earlier pages;
+                        // the next one is not the latest.
+                        current_key = Some(vm.key.clone());
+                        continue;
+                    }
+                    skip_through = None;
+                }
+                let is_latest = current_key.as_deref() != Some(vm.key.as_str());
+                current_key = Some(vm.key.clone());
+                let rest = &vm.key[opts.prefix.len()..];
+                if let Some(pos) = delimiter.and_then(|d| rest.find(d).map(|p| p + d.len())) {
+                    let cp = format!("{}{}", opts.prefix, &rest[..pos]);
+                    if count == max {
+                        page.is_truncated = true;
+                        return Ok(page);
+                    }
+                    count += 1;
+                    page.common_prefixes.push(cp.clone());
+                    page.next_marker = Some(cp.clone());
+                    page.next_version_id_marker = None;
+                    next = meta::object_prefix_end(bucket, &cp);
+                    current_key = None;
+                    continue 'scan;
+                }
+                if count == max {
+                    page.is_truncated = true;
+                    return Ok(page);
+                }
+                count += 1;
+                page.next_marker = Some(vm.key.clone());
+                page.next_version_id_marker = Some(vm.version_id.clone());
+                page.entries.push(VersionSummary {
+                    key: vm.key.clone(),
+                    version_id: vm.version_id.clone(),
+                    is_latest,
+                    delete_marker: vm.delete_marker,
+                    size: vm.size,
+                    etag: vm.etag.clone(),
+                    last_modified_ms: vm.last_modified_ms,
+                    owner: vm.owner.clone(),
+                    checksum_algorithm: vm.checksum.as_ref().map(|c| c.algorithm),
+                });
+            }
+            if exhausted {
+                break;
+            }
+        }
+        page.next_marker = None;
+        page.next_version_id_marker = None;
+        Ok(page)
     }
 
     /// Walk keys under the prefix, group by delimiter, and let `emit` turn each key's versions
@@ -157,12 +268,7 @@ impl ObjectStore {
             .max_keys
             .unwrap_or(MAX_KEYS_DEFAULT)
             .min(MAX_KEYS_DEFAULT);
-        let mut page = ListPage {
-            entries: Vec::new(),
-            common_prefixes: Vec::new(),
-            is_truncated: false,
-            next_token: None,
-        };
+        let mut page = ListPage::default();
         if max_keys == 0 {
             return Ok(page);
         }
@@ -282,5 +388,6 @@ impl<T> Walk<'_, T> {
     fn mark_truncated(&mut self) {
         self.page.is_truncated = true;
         self.page.next_token = self.last.as_deref().map(encode_token);
+        self.page.next_marker = self.last.clone();
     }
 }

@@ -3,10 +3,12 @@
 //! Every metadata change is one atomic write batch; with `sync` the batch is in the synced WAL
 //! before the call returns, which is the "metadata durable" half of a PUT's acknowledgement.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::layout::Layout;
 use super::meta::MetaStore;
+use super::replicated::{OpenReport, Opener, ReplicatedMeta};
 use crate::clock::{ClockHandle, RealClock};
 use crate::io::FsHandle;
 use crate::lsm::{Db, Options, ReadOptions, WriteBatch, WriteOptions};
@@ -58,6 +60,35 @@ pub fn open_with(
     crate::io::create_dir_all_durable(&*fs, dir).map_err(|e| e.to_string())?;
     let db = Db::open(fs, dir, opts, clock).map_err(|e| e.to_string())?;
     Ok(Arc::new(db))
+}
+
+/// The directories of a store's metadata copies: `DISK/meta` on each of the layout's disks,
+/// then `root/meta` if it exists (where a store made before the metadata was replicated kept
+/// its only copy; it stays one of the copies).
+pub fn copy_dirs(fs: &FsHandle, root: &Path, layout: &Layout) -> Result<Vec<PathBuf>, String> {
+    let mut dirs: Vec<PathBuf> = layout.disks.iter().map(|d| d.join("meta")).collect();
+    let legacy = root.join("meta");
+    if fs.exists(&legacy).map_err(|e| e.to_string())? {
+        dirs.push(legacy);
+    }
+    Ok(dirs)
+}
+
+/// Open a store's metadata, one copy per disk ([`copy_dirs`]), reconciled
+/// ([`ReplicatedMeta::open`]); a commit needs K copies, so any M disks may be lost.
+pub fn open_replicated(
+    fs: FsHandle,
+    root: &Path,
+    layout: &Layout,
+    opts: Options,
+    clock: ClockHandle,
+) -> Result<(Arc<ReplicatedMeta>, OpenReport), String> {
+    let dirs = copy_dirs(&fs, root, layout)?;
+    let opener_fs = fs.clone();
+    let opener: Opener =
+        Arc::new(move |dir: &Path| open_with(opener_fs.clone(), dir, opts.clone(), clock.clone()));
+    let (meta, report) = ReplicatedMeta::open(fs, dirs, layout.k, opener)?;
+    Ok((Arc::new(meta), report))
 }
 
 /// Metadata records are small and few next to the data: a modest write buffer and cache.

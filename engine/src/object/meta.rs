@@ -20,6 +20,11 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::acl::Acl;
+use super::bucket_config::{ObjectOwnership, PublicAccessBlock};
+use super::checksum::{ChecksumAlgorithm, ChecksumType, ObjectChecksum};
+use super::owner::Owner;
+
 /// Key-value pairs, in key order, as a scan returns them.
 pub type Rows = Vec<(Vec<u8>, Vec<u8>)>;
 
@@ -33,6 +38,15 @@ pub trait MetaStore: Send + Sync + fmt::Debug {
 
     /// Up to `limit` entries with `start <= key < end`, in ascending key order.
     fn scan(&self, start: &[u8], end: &[u8], limit: usize) -> Result<Rows, String>;
+
+    /// For a store kept in several copies ([`super::replicated`]): compare the copies and, with
+    /// `heal`, rebuild those that differ or are out of service. `None`: there is one copy.
+    fn verify_copies(
+        &self,
+        _heal: bool,
+    ) -> Result<Option<super::replicated::VerifyReport>, String> {
+        Ok(None)
+    }
 }
 
 /// A bucket's versioning state.
@@ -58,6 +72,50 @@ pub struct BucketMeta {
     /// The bucket policy (IAM JSON), the resource-based policy of its objects.
     #[serde(default)]
     pub policy: Option<String>,
+    /// The account that owns the bucket (`None` in stores made before owners were recorded:
+    /// the store's owner account then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<Owner>,
+    /// The bucket's ACL (`None`: its owner has FULL_CONTROL, no one else anything).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acl: Option<Acl>,
+    /// Object ownership (`None`: not set; objects belong to their writers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ownership: Option<ObjectOwnership>,
+    /// Block Public Access (`None`: not configured, nothing blocked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_access_block: Option<PublicAccessBlock>,
+    /// The LocationConstraint it was created with (`None`: the default region).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+}
+
+/// The system metadata S3 stores with an object and returns as HTTP headers on GET and HEAD
+/// (besides Content-Type, which [`VersionMeta`] has had from the start).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SystemMeta {
+    /// Content-Encoding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_encoding: Option<String>,
+    /// Content-Disposition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_disposition: Option<String>,
+    /// Content-Language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_language: Option<String>,
+    /// Cache-Control.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_control: Option<String>,
+    /// Expires, as the client sent it (an HTTP date).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+}
+
+impl SystemMeta {
+    /// True when no field is set.
+    pub fn is_empty(&self) -> bool {
+        *self == SystemMeta::default()
+    }
 }
 
 /// One blob of an object's data; a multipart object has one per part.
@@ -67,6 +125,12 @@ pub struct Segment {
     pub data_id: String,
     /// Bytes.
     pub size: u64,
+    /// The part number this segment was uploaded as (multipart objects).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part_number: Option<u32>,
+    /// The part's checksum (multipart objects with a checksum algorithm).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<ObjectChecksum>,
 }
 
 /// One version of an object, or a delete marker.
@@ -94,6 +158,18 @@ pub struct VersionMeta {
     pub last_modified_ms: u64,
     /// Where the data is, in order.
     pub segments: Vec<Segment>,
+    /// Content-Encoding, Cache-Control and the other system metadata.
+    #[serde(default, skip_serializing_if = "SystemMeta::is_empty")]
+    pub system: SystemMeta,
+    /// The additional checksum the writer asked for, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<ObjectChecksum>,
+    /// The account that wrote it (`None` in stores made before owners were recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<Owner>,
+    /// Its ACL (`None`: its owner has FULL_CONTROL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acl: Option<Acl>,
 }
 
 /// A multipart upload in progress.
@@ -109,6 +185,21 @@ pub struct UploadMeta {
     pub content_type: Option<String>,
     /// User metadata of the final object.
     pub user_meta: BTreeMap<String, String>,
+    /// System metadata of the final object.
+    #[serde(default, skip_serializing_if = "SystemMeta::is_empty")]
+    pub system: SystemMeta,
+    /// The checksum algorithm and kind every part and the final object get.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<(ChecksumAlgorithm, ChecksumType)>,
+    /// Who started the upload (and will own the object).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<Owner>,
+    /// Who initiated it (the same account as the owner unless ownership moves it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initiator: Option<Owner>,
+    /// The ACL of the final object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acl: Option<Acl>,
 }
 
 /// One uploaded part.
@@ -126,6 +217,9 @@ pub struct PartMeta {
     pub sha256: String,
     /// Upload time, Unix milliseconds.
     pub last_modified_ms: u64,
+    /// The part's checksum, when the upload has an algorithm.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<ObjectChecksum>,
 }
 
 /// The key of the sequence counter.

@@ -9,15 +9,32 @@
 //!
 //! S3's model (what the metadata engine holds):
 //! - [`meta`] — records and key layout in the ordered key-value store.
+//! - [`replicated`] — the metadata database copied on every disk, reconciled at open.
+//! - [`repair`] — rebuild lost or corrupt metadata copies.
 //! - [`store`] — open/create, buckets, versioning state.
 //! - [`objects`] — PUT / GET / HEAD / DELETE / COPY, conditional writes, byte ranges.
-//! - [`list`] — ListObjectsV2 and ListObjectVersions.
+//! - [`read`] — GET/HEAD: resolve, conditions ([`conditions`]), ranges and parts, streaming
+//!   with the blobs pinned ([`pins`]) so a slow reader holds no lock.
+//! - [`checksum`] — CRC32/CRC32C/CRC64NVME/SHA-1/SHA-256 checksums, checked and stored.
+//! - [`list`] — ListObjects(V2) and ListObjectVersions.
 //! - [`multipart`] — multipart uploads.
 //! - [`scrub`] — verify everything, heal from parity, remove orphans.
-//! - [`auth`] — IAM enforcement: every call as a principal, bucket policies.
+//! - [`compact`] — rewrite the live records of mostly-deleted packs, then free the packs.
+//!
+//! Who owns what, and who may do what:
+//! - [`owner`] — accounts as S3 shows them (canonical ID, display name).
+//! - [`acl`] — ACLs and canned ACLs, evaluated as the resource policies they are equivalent to.
+//! - [`bucket_config`] — bucket policy, ACL, object ownership, Block Public Access.
+//! - [`object_acl`] — an object version's ACL.
+//! - [`auth`] — IAM above the store: [`AuthorizedStore`] = store + [`Guard`] + caller.
 
+pub mod acl;
 pub mod auth;
 pub mod blob;
+pub mod bucket_config;
+pub mod checksum;
+pub mod compact;
+pub mod conditions;
 pub mod erasure;
 pub mod error;
 pub mod layout;
@@ -26,15 +43,32 @@ pub mod lsm_meta;
 pub mod meta;
 pub mod multipart;
 pub mod names;
+pub mod object_acl;
 pub mod objects;
+pub mod on_disk;
+pub mod owner;
+pub mod pins;
+pub mod read;
+pub mod repair;
+pub mod replicated;
 pub mod scrub;
 pub mod shard;
 pub mod store;
 
+pub use acl::{Acl, CannedAcl, Grant, Grantee, Group, Permission};
 pub use auth::{AuthorizedStore, Guard, Requester};
+pub use bucket_config::{ObjectOwnership, PublicAccessBlock};
+pub use checksum::{ChecksumAlgorithm, ChecksumRequest, ChecksumType, ObjectChecksum};
+pub use conditions::Conditions;
 pub use error::ObjectError;
 pub use list::{ListOptions, ListPage, ObjectSummary, VersionSummary};
-pub use meta::{MetaStore, Versioning};
-pub use objects::{ByteRange, DeleteResult, ObjectInfo, PutOptions, PutResult};
-pub use scrub::ScrubReport;
-pub use store::{ObjectStore, StoreOptions};
+pub use meta::{MetaStore, SystemMeta, Versioning};
+pub use multipart::{CompleteOptions, CompletePart, PartOptions, PartResult};
+pub use objects::{
+    AclRequest, ByteRange, CopyOptions, CopyResult, DeleteResult, ObjectInfo, PartInfo, PutOptions,
+    PutResult,
+};
+pub use owner::{AccountInfo, Accounts, Owner};
+pub use read::{GetOptions, ObjectReader};
+pub use scrub::{ScrubReport, Usage};
+pub use store::{NewBucket, ObjectStore, StoreOptions};

@@ -14,11 +14,57 @@ use md5::{Digest as _, Md5};
 use sha2::Sha256;
 
 use super::blob::DataId;
+use super::checksum::{self, ChecksumRequest, ChecksumType, ObjectChecksum};
+use super::conditions::Conditions;
 use super::error::ObjectError;
 use super::meta::{self, PartMeta, Segment, UploadMeta};
 use super::names::validate_key;
-use super::objects::{hex, NewVersion, PutOptions, PutResult};
+use super::objects::{hex, resolve_ownership, NewVersion, PutOptions, PutResult};
+use super::read::GetOptions;
 use super::store::ObjectStore;
+
+/// Options of an UploadPart.
+#[derive(Clone, Debug, Default)]
+pub struct PartOptions {
+    /// A checksum the client sent for the part (its algorithm must be the upload's, if the
+    /// upload has one).
+    pub checksum: Option<ChecksumRequest>,
+    /// `Content-MD5` of the part.
+    pub content_md5: Option<[u8; 16]>,
+}
+
+/// What an UploadPart (or UploadPartCopy) stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartResult {
+    /// The part's ETag, quoted.
+    pub etag: String,
+    /// The part's checksum, when the upload or the request has an algorithm.
+    pub checksum: Option<ObjectChecksum>,
+    /// When it was stored, Unix milliseconds.
+    pub last_modified_ms: u64,
+}
+
+/// One part named in CompleteMultipartUpload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompletePart {
+    /// Its number.
+    pub number: u32,
+    /// The ETag UploadPart returned.
+    pub etag: String,
+    /// The checksum UploadPart returned, if the client repeats it (base64).
+    pub checksum: Option<String>,
+}
+
+/// Options of CompleteMultipartUpload.
+#[derive(Clone, Debug, Default)]
+pub struct CompleteOptions {
+    /// The whole-object checksum the client expects (base64, `-N` allowed).
+    pub checksum: Option<String>,
+    /// `If-None-Match: *` and `If-Match`, as on a PUT.
+    pub if_none_match_any: bool,
+    /// `If-Match: ETAG`.
+    pub if_match: Option<String>,
+}
 
 /// Highest part number S3 allows.
 pub const PART_NUMBER_MAX: u32 = 10_000;
@@ -51,7 +97,24 @@ impl ObjectStore {
     ) -> Result<String, ObjectError> {
         validate_key(key)?;
         let _g = self.lock_commit();
-        self.bucket(bucket)?;
+        let b = self.bucket(bucket)?;
+        let (owner, acl) = resolve_ownership(&b, opts.writer.clone(), opts.acl.as_ref())?;
+        let checksum = match &opts.checksum {
+            None => None,
+            Some(c) => {
+                let kind = opts
+                    .checksum_type
+                    .unwrap_or_else(|| c.algorithm.default_kind());
+                if !c.algorithm.supports(kind) {
+                    return Err(ObjectError::InvalidRequest(format!(
+                        "the {} checksum type is not available for {}",
+                        kind.name(),
+                        c.algorithm.name()
+                    )));
+                }
+                Some((c.algorithm, kind))
+            }
+        };
         let upload_id = self.new_uuid().simple().to_string();
         let u = UploadMeta {
             upload_id: upload_id.clone(),
@@ -59,6 +122,11 @@ impl ObjectStore {
             initiated_ms: self.now_ms(),
             content_type: opts.content_type.clone(),
             user_meta: opts.user_meta.clone(),
+            system: opts.system.clone(),
+            checksum,
+            owner,
+            initiator: opts.writer.clone(),
+            acl,
         };
         self.meta_commit(vec![(
             meta::upload_key(bucket, &upload_id),
@@ -77,15 +145,54 @@ impl ObjectStore {
         src: &mut dyn Read,
         size: u64,
     ) -> Result<String, ObjectError> {
+        Ok(self
+            .upload_part_with(
+                bucket,
+                upload_id,
+                part_number,
+                src,
+                size,
+                &PartOptions::default(),
+            )?
+            .etag)
+    }
+
+    /// UploadPart with a checksum and Content-MD5 to check.
+    pub fn upload_part_with(
+        &self,
+        bucket: &str,
+        upload_id: &str,
+        part_number: u32,
+        src: &mut dyn Read,
+        size: u64,
+        opts: &PartOptions,
+    ) -> Result<PartResult, ObjectError> {
         if !(1..=PART_NUMBER_MAX).contains(&part_number) {
             return Err(ObjectError::InvalidArgument(format!(
                 "part number {part_number} is outside 1..={PART_NUMBER_MAX}"
             )));
         }
-        self.upload(bucket, upload_id)?;
+        let upload = self.upload(bucket, upload_id)?;
+        // The part's checksum: the upload's algorithm (checked against the client's value if it
+        // sent one), or the one the request names.
+        let request = match (upload.checksum, &opts.checksum) {
+            (Some((alg, _)), Some(c)) if c.algorithm != alg => {
+                return Err(ObjectError::InvalidRequest(format!(
+                    "the upload was created with checksum algorithm {}, the part names {}",
+                    alg.name(),
+                    c.algorithm.name()
+                )))
+            }
+            (Some((alg, _)), None) => Some(ChecksumRequest {
+                algorithm: alg,
+                expected: None,
+            }),
+            (_, c) => c.clone(),
+        };
         let freed = {
             let _gc = self.gc_lock.read().unwrap_or_else(|p| p.into_inner());
-            let (id, digest) = self.write_blob(src, size)?;
+            let (id, digest, computed) =
+                self.write_checked(src, size, request.as_ref(), opts.content_md5.as_ref())?;
             let part = PartMeta {
                 part_number,
                 data_id: id.hex(),
@@ -93,32 +200,83 @@ impl ObjectStore {
                 etag: format!("\"{}\"", hex(&digest.md5)),
                 sha256: hex(&digest.sha256),
                 last_modified_ms: self.now_ms(),
-            };
-            let _g = self.lock_commit();
-            // The upload may have been completed or aborted meanwhile.
-            if let Err(e) = self.upload(bucket, upload_id) {
-                let _ = self.blobs.delete(&id);
-                return Err(e);
-            }
-            let pk = meta::part_key(bucket, upload_id, part_number);
-            let old: Option<PartMeta> = match self.meta_get(&pk)? {
-                Some(v) => Some(meta::from_json(&pk, &v).map_err(ObjectError::Internal)?),
-                None => None,
-            };
-            // On failure the part's record may still reach the metadata log (see `put_locked`):
-            // its blob stays for the orphan sweep to judge.
-            self.meta_commit(vec![(pk, Some(meta::to_json(&part)))])?;
-            (
-                old.map(|p| Segment {
-                    data_id: p.data_id,
-                    size: p.size,
+                checksum: request.as_ref().zip(computed).map(|(r, c)| ObjectChecksum {
+                    algorithm: r.algorithm,
+                    kind: ChecksumType::FullObject,
+                    value: checksum::encode(&c),
+                    parts: None,
                 }),
-                part.etag,
-            )
+            };
+            self.commit_part(bucket, upload_id, id, part)?
         };
-        let (old, etag) = freed;
+        let (old, result) = freed;
         self.free_segments(old.as_slice());
-        Ok(etag)
+        Ok(result)
+    }
+
+    /// Record a written part under the commit lock; returns the part it replaced (to free).
+    fn commit_part(
+        &self,
+        bucket: &str,
+        upload_id: &str,
+        id: DataId,
+        part: PartMeta,
+    ) -> Result<(Option<Segment>, PartResult), ObjectError> {
+        let _g = self.lock_commit();
+        // The upload may have been completed or aborted meanwhile.
+        if let Err(e) = self.upload(bucket, upload_id) {
+            let _ = self.blobs.delete(&id);
+            return Err(e);
+        }
+        let pk = meta::part_key(bucket, upload_id, part.part_number);
+        let old: Option<PartMeta> = match self.meta_get(&pk)? {
+            Some(v) => Some(meta::from_json(&pk, &v).map_err(ObjectError::Internal)?),
+            None => None,
+        };
+        // On failure the part's record may still reach the metadata log (see `put_locked`):
+        // its blob stays for the orphan sweep to judge.
+        self.meta_commit(vec![(pk, Some(meta::to_json(&part)))])?;
+        Ok((
+            old.map(|p| Segment {
+                data_id: p.data_id,
+                size: p.size,
+                part_number: None,
+                checksum: None,
+            }),
+            PartResult {
+                etag: part.etag,
+                checksum: part.checksum,
+                last_modified_ms: part.last_modified_ms,
+            },
+        ))
+    }
+
+    /// UploadPartCopy: part `part_number` is a byte range (or all) of an existing object,
+    /// checked against `x-amz-copy-source-if-*` conditions.
+    #[allow(clippy::too_many_arguments)]
+    pub fn upload_part_copy(
+        &self,
+        bucket: &str,
+        upload_id: &str,
+        part_number: u32,
+        src_bucket: &str,
+        src_key: &str,
+        src: &GetOptions,
+        conditions: &Conditions,
+    ) -> Result<PartResult, ObjectError> {
+        self.upload(bucket, upload_id)?;
+        let source = self.open_object(src_bucket, src_key, src)?;
+        conditions.check(&source.info().etag, source.info().last_modified_ms, true)?;
+        let (a, b) = source.range();
+        let mut reader = source.chunks();
+        self.upload_part_with(
+            bucket,
+            upload_id,
+            part_number,
+            &mut reader,
+            b - a,
+            &PartOptions::default(),
+        )
     }
 
     /// The parts uploaded so far, by part number.
@@ -158,12 +316,32 @@ impl ObjectStore {
         upload_id: &str,
         parts: &[(u32, String)],
     ) -> Result<PutResult, ObjectError> {
+        let parts: Vec<CompletePart> = parts
+            .iter()
+            .map(|(n, e)| CompletePart {
+                number: *n,
+                etag: e.clone(),
+                checksum: None,
+            })
+            .collect();
+        self.complete_multipart_upload_with(bucket, upload_id, &parts, &CompleteOptions::default())
+    }
+
+    /// CompleteMultipartUpload with part checksums, the expected whole-object checksum and
+    /// conditions on the key's current version.
+    pub fn complete_multipart_upload_with(
+        &self,
+        bucket: &str,
+        upload_id: &str,
+        parts: &[CompletePart],
+        opts: &CompleteOptions,
+    ) -> Result<PutResult, ObjectError> {
         if parts.is_empty() {
             return Err(ObjectError::InvalidArgument(
                 "CompleteMultipartUpload needs at least one part".into(),
             ));
         }
-        if parts.windows(2).any(|w| w[0].0 >= w[1].0) {
+        if parts.windows(2).any(|w| w[0].number >= w[1].number) {
             return Err(ObjectError::InvalidPartOrder);
         }
         let (version, freed) = {
@@ -171,10 +349,12 @@ impl ObjectStore {
             let upload = self.upload(bucket, upload_id)?;
             let uploaded = self.parts(bucket, upload_id)?;
             let mut chosen = Vec::with_capacity(parts.len());
-            for (i, (n, etag)) in parts.iter().enumerate() {
+            for (i, want) in parts.iter().enumerate() {
+                let n = want.number;
+                let etag = &want.etag;
                 let p = uploaded
                     .iter()
-                    .find(|p| p.part_number == *n)
+                    .find(|p| p.part_number == n)
                     .ok_or_else(|| {
                         ObjectError::InvalidPart(format!("part {n} was not uploaded"))
                     })?;
@@ -184,9 +364,17 @@ impl ObjectStore {
                         p.etag
                     )));
                 }
+                if let (Some(given), Some(stored)) = (&want.checksum, &p.checksum) {
+                    if *given != stored.value {
+                        return Err(ObjectError::InvalidPart(format!(
+                            "part {n}: checksum {given} given, {} uploaded",
+                            stored.value
+                        )));
+                    }
+                }
                 if i + 1 < parts.len() && p.size < self.options.min_part_size {
                     return Err(ObjectError::EntityTooSmall {
-                        part: *n,
+                        part: n,
                         size: p.size,
                         min: self.options.min_part_size,
                     });
@@ -200,6 +388,39 @@ impl ObjectStore {
                 shas.update(unhex(&p.sha256).unwrap_or_default());
             }
             let n = chosen.len();
+            let checksum = match upload.checksum {
+                None => None,
+                Some((alg, kind)) => {
+                    let digests = chosen
+                        .iter()
+                        .map(|p| {
+                            p.checksum
+                                .as_ref()
+                                .map(|c| (c.digest(), p.size))
+                                .ok_or_else(|| {
+                                    ObjectError::InvalidPart(format!(
+                                        "part {} has no {} checksum",
+                                        p.part_number,
+                                        alg.name()
+                                    ))
+                                })
+                        })
+                        .collect::<Result<Vec<_>, _>>()?;
+                    Some(checksum::combine(alg, kind, &digests)?)
+                }
+            };
+            if let Some(want) = &opts.checksum {
+                let mine = checksum
+                    .as_ref()
+                    .map(|c| c.value.clone())
+                    .unwrap_or_default();
+                if want.split('-').next() != Some(mine.as_str()) {
+                    return Err(ObjectError::BadDigest(format!(
+                        "the whole-object checksum you specified ({want}) did not match the parts' ({})",
+                        checksum.as_ref().map(|c| c.s3_value()).unwrap_or_else(|| "none: the upload has no checksum algorithm".into())
+                    )));
+                }
+            }
             let new = NewVersion {
                 key: upload.key.clone(),
                 delete_marker: false,
@@ -213,8 +434,18 @@ impl ObjectStore {
                     .map(|p| Segment {
                         data_id: p.data_id.clone(),
                         size: p.size,
+                        part_number: Some(p.part_number),
+                        checksum: p.checksum.clone(),
                     })
                     .collect(),
+                system: upload.system.clone(),
+                checksum,
+                writer: upload.owner.clone(),
+                // The ACL was resolved against the upload's owner when the upload began.
+                acl: upload
+                    .acl
+                    .as_ref()
+                    .map(|a| super::objects::AclRequest::Grants(a.grants.clone())),
             };
             // The upload and all its part records go in the same commit as the new version.
             let mut ops = vec![(meta::upload_key(bucket, upload_id), None)];
@@ -223,8 +454,13 @@ impl ObjectStore {
                     .iter()
                     .map(|p| (meta::part_key(bucket, upload_id, p.part_number), None)),
             );
+            let conditions = PutOptions {
+                if_none_match_any: opts.if_none_match_any,
+                if_match: opts.if_match.clone(),
+                ..PutOptions::default()
+            };
             let (v, mut freed) =
-                self.commit_version(bucket, new, &PutOptions::default(), ops, Some(upload_id))?;
+                self.commit_version(bucket, new, &conditions, ops, Some(upload_id))?;
             freed.extend(
                 uploaded
                     .iter()
@@ -232,16 +468,14 @@ impl ObjectStore {
                     .map(|p| Segment {
                         data_id: p.data_id.clone(),
                         size: p.size,
+                        part_number: None,
+                        checksum: None,
                     }),
             );
             (v, freed)
         };
         self.free_segments(&freed);
-        Ok(PutResult {
-            version_id: version.version_id,
-            etag: version.etag,
-            sha256: version.sha256,
-        })
+        Ok(PutResult::of(version))
     }
 
     /// Abort an upload: its parts are deleted.
@@ -262,6 +496,8 @@ impl ObjectStore {
                 .map(|p| Segment {
                     data_id: p.data_id,
                     size: p.size,
+                    part_number: None,
+                    checksum: None,
                 })
                 .collect::<Vec<_>>()
         };

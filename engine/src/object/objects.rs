@@ -18,10 +18,18 @@ use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::str::FromStr;
 
+use super::acl::{Acl, CannedAcl, Grant};
 use super::blob::{BlobDigest, BlobError, DataId};
+use super::bucket_config::{check_acl_allowed, ObjectOwnership};
+use super::checksum::{
+    ChecksumAlgorithm, ChecksumRequest, ChecksumType, HashingReader, ObjectChecksum,
+};
+use super::conditions::Conditions;
 use super::error::ObjectError;
-use super::meta::{self, Segment, VersionMeta, Versioning};
+use super::meta::{self, BucketMeta, Segment, SystemMeta, VersionMeta, Versioning};
 use super::names::validate_key;
+use super::owner::Owner;
+use super::read::GetOptions;
 use super::store::ObjectStore;
 
 /// Options of a PUT.
@@ -35,6 +43,49 @@ pub struct PutOptions {
     pub if_none_match_any: bool,
     /// `If-Match: ETAG`: only replace the current version if its ETag is this.
     pub if_match: Option<String>,
+    /// Content-Encoding, Cache-Control, ... (S3's system metadata).
+    pub system: SystemMeta,
+    /// An additional checksum to compute, store and (if the client sent one) check.
+    pub checksum: Option<ChecksumRequest>,
+    /// `Content-MD5`: the write fails with BadDigest unless the content has this MD5.
+    pub content_md5: Option<[u8; 16]>,
+    /// The new object's ACL (`None`: private to its owner).
+    pub acl: Option<AclRequest>,
+    /// The account writing (its owner, unless the bucket's ownership says otherwise); set by
+    /// [`super::auth::AuthorizedStore`] from the caller.
+    pub writer: Option<Owner>,
+    /// CreateMultipartUpload: the kind of whole-object checksum (default: the algorithm's).
+    pub checksum_type: Option<ChecksumType>,
+}
+
+/// An ACL given with a write: canned (`x-amz-acl`) or explicit grants (`x-amz-grant-*`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AclRequest {
+    /// A canned ACL.
+    Canned(CannedAcl),
+    /// Explicit grants (the owner gets no implicit FULL_CONTROL, as in S3).
+    Grants(Vec<Grant>),
+}
+
+/// Options of a COPY beyond those of the PUT it makes.
+#[derive(Clone, Debug, Default)]
+pub struct CopyOptions {
+    /// `x-amz-metadata-directive: REPLACE`: take metadata from the PUT options instead of the
+    /// source.
+    pub replace_metadata: bool,
+    /// `x-amz-copy-source-if-*`, checked against the source version.
+    pub source_conditions: Conditions,
+}
+
+/// What a COPY made, and from which source version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CopyResult {
+    /// The new version.
+    pub put: PutResult,
+    /// The source version copied.
+    pub source_version_id: String,
+    /// Last-Modified of the new version, Unix milliseconds.
+    pub last_modified_ms: u64,
 }
 
 /// What a PUT (or COPY, or multipart complete) created.
@@ -46,6 +97,8 @@ pub struct PutResult {
     pub etag: String,
     /// Its SHA-256 checksum (hex).
     pub sha256: String,
+    /// The additional checksum stored with it, if one was asked for.
+    pub checksum: Option<ObjectChecksum>,
 }
 
 /// What a HEAD (or GET) tells about a version.
@@ -69,10 +122,32 @@ pub struct ObjectInfo {
     pub last_modified_ms: u64,
     /// Number of parts for a multipart object, else 0.
     pub parts: usize,
+    /// The parts of a multipart object, in order (empty for others).
+    pub part_list: Vec<PartInfo>,
+    /// Content-Encoding, Cache-Control, ...
+    pub system: SystemMeta,
+    /// The additional checksum, if one was stored.
+    pub checksum: Option<ObjectChecksum>,
+    /// The account that owns it (`None`: written before owners were recorded).
+    pub owner: Option<Owner>,
+    /// Its ACL (`None`: private to its owner).
+    pub acl: Option<Acl>,
+}
+
+/// One part of a multipart object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartInfo {
+    /// The part number it was uploaded as.
+    pub number: u32,
+    /// Bytes.
+    pub size: u64,
+    /// Its checksum, if the upload had an algorithm.
+    pub checksum: Option<ObjectChecksum>,
 }
 
 impl ObjectInfo {
-    fn from_meta(v: &VersionMeta) -> Self {
+    pub(super) fn from_meta(v: &VersionMeta) -> Self {
+        let multipart = v.etag.contains('-');
         ObjectInfo {
             key: v.key.clone(),
             version_id: v.version_id.clone(),
@@ -82,11 +157,24 @@ impl ObjectInfo {
             content_type: v.content_type.clone(),
             user_meta: v.user_meta.clone(),
             last_modified_ms: v.last_modified_ms,
-            parts: if v.etag.contains('-') {
-                v.segments.len()
+            parts: if multipart { v.segments.len() } else { 0 },
+            part_list: if multipart {
+                v.segments
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| PartInfo {
+                        number: s.part_number.unwrap_or(i as u32 + 1),
+                        size: s.size,
+                        checksum: s.checksum.clone(),
+                    })
+                    .collect()
             } else {
-                0
+                Vec::new()
             },
+            system: v.system.clone(),
+            checksum: v.checksum.clone(),
+            owner: v.owner.clone(),
+            acl: v.acl.clone(),
         }
     }
 }
@@ -180,6 +268,74 @@ pub(super) struct NewVersion {
     pub content_type: Option<String>,
     pub user_meta: BTreeMap<String, String>,
     pub segments: Vec<Segment>,
+    pub system: SystemMeta,
+    pub checksum: Option<ObjectChecksum>,
+    pub writer: Option<Owner>,
+    pub acl: Option<AclRequest>,
+}
+
+impl NewVersion {
+    /// A delete marker written by `writer`.
+    pub(super) fn marker(key: &str, writer: Option<Owner>) -> Self {
+        NewVersion {
+            key: key.to_string(),
+            delete_marker: true,
+            size: 0,
+            etag: String::new(),
+            sha256: String::new(),
+            content_type: None,
+            user_meta: BTreeMap::new(),
+            segments: Vec::new(),
+            system: SystemMeta::default(),
+            checksum: None,
+            writer,
+            acl: None,
+        }
+    }
+}
+
+/// The owner and ACL a new object gets in bucket `b`, after S3's object-ownership rules:
+/// BucketOwnerEnforced gives every object to the bucket owner and allows no ACL but
+/// `bucket-owner-full-control`; BucketOwnerPreferred gives the bucket owner objects written
+/// with `bucket-owner-full-control`; otherwise the writer owns what it writes.
+pub(super) fn resolve_ownership(
+    b: &BucketMeta,
+    writer: Option<Owner>,
+    acl: Option<&AclRequest>,
+) -> Result<(Option<Owner>, Option<Acl>), ObjectError> {
+    let bucket_owner = b.owner.clone();
+    let full_control = matches!(
+        acl,
+        Some(AclRequest::Canned(CannedAcl::BucketOwnerFullControl))
+    );
+    let owner = match b.ownership.unwrap_or(ObjectOwnership::ObjectWriter) {
+        ObjectOwnership::BucketOwnerEnforced => {
+            if acl.is_some() && !full_control {
+                return Err(ObjectError::AccessControlListNotSupported(format!(
+                    "bucket {} enforces bucket-owner ownership: ACLs are disabled \
+                     (only bucket-owner-full-control is accepted)",
+                    b.name
+                )));
+            }
+            return Ok((bucket_owner.or(writer), None));
+        }
+        ObjectOwnership::BucketOwnerPreferred if full_control => bucket_owner.clone().or(writer),
+        _ => writer.or(bucket_owner.clone()),
+    };
+    let acl = match (acl, &owner) {
+        (None, _) | (_, None) => None,
+        (Some(AclRequest::Canned(c)), Some(o)) => {
+            Some(c.expand(o, bucket_owner.as_ref().unwrap_or(o)))
+        }
+        (Some(AclRequest::Grants(g)), Some(o)) => Some(Acl {
+            owner: o.clone(),
+            grants: g.clone(),
+        }),
+    };
+    if let Some(a) = &acl {
+        check_acl_allowed(b, a)?;
+    }
+    Ok((owner, acl))
 }
 
 impl ObjectStore {
@@ -203,7 +359,7 @@ impl ObjectStore {
     }
 
     /// The version a GET/HEAD names: the latest, or the one with `version_id`.
-    fn resolve_version(
+    pub(super) fn resolve_version(
         &self,
         bucket: &str,
         key: &str,
@@ -296,6 +452,7 @@ impl ObjectStore {
                 }
             }
         }
+        let (owner, acl) = resolve_ownership(&b, new.writer, new.acl.as_ref())?;
         let seq = self.next_seq()?;
         let version_id = match b.versioning {
             Versioning::Enabled => self.new_uuid().to_string(),
@@ -321,6 +478,10 @@ impl ObjectStore {
             user_meta: new.user_meta,
             last_modified_ms: self.now_ms(),
             segments: new.segments,
+            system: new.system,
+            checksum: new.checksum,
+            owner,
+            acl,
         };
         ops.push((
             meta::version_key(bucket, &v.key, seq),
@@ -331,18 +492,20 @@ impl ObjectStore {
         Ok((v, freed))
     }
 
-    /// Delete blobs nothing refers to any more. Waits for in-flight reads and writes (the
-    /// exclusive side of `gc_lock`), so no GET loses the data it is reading. A failure leaves
-    /// orphans for the next sweep; it never fails the operation that freed them.
+    /// Delete blobs nothing refers to any more. A blob a reader is streaming is pinned: its
+    /// deletion waits for the last reader ([`super::pins`]), so no GET loses the data it is
+    /// reading, and no writer waits for a slow reader. A failure leaves orphans for the next
+    /// sweep; it never fails the operation that freed them.
     pub(super) fn free_segments(&self, segments: &[Segment]) {
         if segments.is_empty() {
             return;
         }
-        let _gc = self.gc_lock.write().unwrap_or_else(|p| p.into_inner());
-        for s in segments {
-            if let Some(id) = DataId::from_hex(&s.data_id) {
-                let _ = self.blobs.delete(&id);
-            }
+        let ids = segments
+            .iter()
+            .filter_map(|s| DataId::from_hex(&s.data_id))
+            .collect();
+        for id in self.pins.release(ids) {
+            let _ = self.blobs.delete(&id);
         }
     }
 
@@ -376,17 +539,63 @@ impl ObjectStore {
         opts: &PutOptions,
     ) -> Result<PutResult, ObjectError> {
         validate_key(key)?;
-        self.bucket(bucket)?;
+        // Refuse a disallowed ACL before reading a byte (checked again at the commit).
+        resolve_ownership(
+            &self.bucket(bucket)?,
+            opts.writer.clone(),
+            opts.acl.as_ref(),
+        )?;
         let (v, freed) = {
             let _gc = self.gc_lock.read().unwrap_or_else(|p| p.into_inner());
             self.put_locked(bucket, key, src, size, opts)?
         };
         self.free_segments(&freed);
-        Ok(PutResult {
-            version_id: v.version_id,
-            etag: v.etag,
-            sha256: v.sha256,
-        })
+        Ok(PutResult::of(v))
+    }
+
+    /// Write `size` bytes from `src` as a blob, computing the requested checksum on the way,
+    /// and check them against Content-MD5 and the client's checksum. On a mismatch the blob is
+    /// deleted and the error is BadDigest.
+    pub(super) fn write_checked(
+        &self,
+        src: &mut dyn Read,
+        size: u64,
+        checksum: Option<&ChecksumRequest>,
+        content_md5: Option<&[u8; 16]>,
+    ) -> Result<(DataId, BlobDigest, Option<Vec<u8>>), ObjectError> {
+        let (id, digest, computed) = match checksum.map(|c| c.algorithm) {
+            // SHA-256 is what the blob layer computes anyway.
+            None | Some(ChecksumAlgorithm::Sha256) => {
+                let (id, d) = self.write_blob(src, size)?;
+                let sha = checksum.map(|_| d.sha256.to_vec());
+                (id, d, sha)
+            }
+            Some(alg) => {
+                let mut hashing = HashingReader::new(src, alg);
+                let (id, d) = self.write_blob(&mut hashing, size)?;
+                (id, d, Some(hashing.finish()))
+            }
+        };
+        let check = || -> Result<(), ObjectError> {
+            if let Some(want) = content_md5 {
+                if *want != digest.md5 {
+                    return Err(ObjectError::BadDigest(format!(
+                        "the Content-MD5 you specified ({}) did not match the MD5 of the data received ({})",
+                        hex(want),
+                        hex(&digest.md5)
+                    )));
+                }
+            }
+            if let (Some(req), Some(c)) = (checksum, &computed) {
+                req.verify(c)?;
+            }
+            Ok(())
+        };
+        if let Err(e) = check() {
+            let _ = self.blobs.delete(&id);
+            return Err(e);
+        }
+        Ok((id, digest, computed))
     }
 
     /// PUT with `gc_lock` held shared by the caller.
@@ -398,7 +607,18 @@ impl ObjectStore {
         size: u64,
         opts: &PutOptions,
     ) -> Result<(VersionMeta, Vec<Segment>), ObjectError> {
-        let (id, digest) = self.write_blob(src, size)?;
+        let (id, digest, computed) =
+            self.write_checked(src, size, opts.checksum.as_ref(), opts.content_md5.as_ref())?;
+        let checksum = opts
+            .checksum
+            .as_ref()
+            .zip(computed)
+            .map(|(req, c)| ObjectChecksum {
+                algorithm: req.algorithm,
+                kind: ChecksumType::FullObject,
+                value: super::checksum::encode(&c),
+                parts: None,
+            });
         let new = NewVersion {
             key: key.to_string(),
             delete_marker: false,
@@ -410,7 +630,13 @@ impl ObjectStore {
             segments: vec![Segment {
                 data_id: id.hex(),
                 size,
+                part_number: None,
+                checksum: None,
             }],
+            system: opts.system.clone(),
+            checksum,
+            writer: opts.writer.clone(),
+            acl: opts.acl.clone(),
         };
         match self.commit_version(bucket, new, opts, Vec::new(), None) {
             Ok(r) => Ok(r),
@@ -447,14 +673,17 @@ impl ObjectStore {
         range: Option<ByteRange>,
         out: &mut dyn Write,
     ) -> Result<ObjectInfo, ObjectError> {
-        let _gc = self.gc_lock.read().unwrap_or_else(|p| p.into_inner());
-        let v = self.resolve_version(bucket, key, version_id)?;
-        let (start, end) = match range {
-            Some(r) => r.resolve(v.size)?,
-            None => (0, v.size),
-        };
-        self.read_version(bucket, &v, start, end, out)?;
-        Ok(ObjectInfo::from_meta(&v))
+        let reader = self.open_object(
+            bucket,
+            key,
+            &GetOptions {
+                version_id: version_id.map(String::from),
+                range,
+                ..GetOptions::default()
+            },
+        )?;
+        reader.read_to(out)?;
+        Ok(reader.info().clone())
     }
 
     /// Bytes `[start, end)` of a version, across its segments.
@@ -495,6 +724,17 @@ impl ObjectStore {
         bucket: &str,
         key: &str,
         version_id: Option<&str>,
+    ) -> Result<DeleteResult, ObjectError> {
+        self.delete_object_as(bucket, key, version_id, None)
+    }
+
+    /// DELETE by `writer` (who owns the delete marker it may create).
+    pub fn delete_object_as(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        writer: Option<Owner>,
     ) -> Result<DeleteResult, ObjectError> {
         validate_key(key)?;
         let (result, freed) = {
@@ -541,16 +781,7 @@ impl ObjectStore {
                 (None, Versioning::Enabled | Versioning::Suspended) => {
                     drop(versions);
                     drop(_g);
-                    let marker = NewVersion {
-                        key: key.to_string(),
-                        delete_marker: true,
-                        size: 0,
-                        etag: String::new(),
-                        sha256: String::new(),
-                        content_type: None,
-                        user_meta: BTreeMap::new(),
-                        segments: Vec::new(),
-                    };
+                    let marker = NewVersion::marker(key, writer);
                     let (v, freed) = self.commit_version(
                         bucket,
                         marker,
@@ -584,64 +815,94 @@ impl ObjectStore {
         dst_key: &str,
         opts: &PutOptions,
     ) -> Result<PutResult, ObjectError> {
+        let copy = CopyOptions {
+            replace_metadata: opts.content_type.is_some() || !opts.user_meta.is_empty(),
+            ..CopyOptions::default()
+        };
+        let src = GetOptions {
+            version_id: src_version.map(String::from),
+            ..GetOptions::default()
+        };
+        Ok(self
+            .copy_object_with(src_bucket, src_key, &src, dst_bucket, dst_key, opts, &copy)?
+            .put)
+    }
+
+    /// COPY with S3's options: the metadata directive and conditions on the source. The source
+    /// is read through a pinned reader, so a concurrent overwrite of it cannot pull the data
+    /// away mid-copy; copying an object onto itself works the same way.
+    #[allow(clippy::too_many_arguments)]
+    pub fn copy_object_with(
+        &self,
+        src_bucket: &str,
+        src_key: &str,
+        src: &GetOptions,
+        dst_bucket: &str,
+        dst_key: &str,
+        opts: &PutOptions,
+        copy: &CopyOptions,
+    ) -> Result<CopyResult, ObjectError> {
         validate_key(dst_key)?;
-        self.bucket(dst_bucket)?;
+        resolve_ownership(
+            &self.bucket(dst_bucket)?,
+            opts.writer.clone(),
+            opts.acl.as_ref(),
+        )?;
+        let source = self.open_object(
+            src_bucket,
+            src_key,
+            &GetOptions {
+                version_id: src.version_id.clone(),
+                conditions: Conditions::default(),
+                ..GetOptions::default()
+            },
+        )?;
+        copy.source_conditions
+            .check(&source.info().etag, source.info().last_modified_ms, true)?;
+        let info = source.info().clone();
+        let mut opts = opts.clone();
+        if !copy.replace_metadata {
+            opts.content_type = info.content_type.clone();
+            opts.user_meta = info.user_meta.clone();
+            opts.system = info.system.clone();
+        }
+        // A full-object checksum travels with the data unless another is asked for.
+        if opts.checksum.is_none() {
+            if let Some(c) = info
+                .checksum
+                .as_ref()
+                .filter(|c| c.kind == ChecksumType::FullObject)
+            {
+                opts.checksum = Some(ChecksumRequest {
+                    algorithm: c.algorithm,
+                    expected: None,
+                });
+            }
+        }
         let (v, freed) = {
             let _gc = self.gc_lock.read().unwrap_or_else(|p| p.into_inner());
-            let src = self.resolve_version(src_bucket, src_key, src_version)?;
-            let mut opts = opts.clone();
-            if opts.content_type.is_none() && opts.user_meta.is_empty() {
-                opts.content_type = src.content_type.clone();
-                opts.user_meta = src.user_meta.clone();
-            }
-            let mut reader = VersionReader {
-                store: self,
-                bucket: src_bucket,
-                version: &src,
-                pos: 0,
-                buf: Vec::new(),
-                buf_pos: 0,
-            };
-            self.put_locked(dst_bucket, dst_key, &mut reader, src.size, &opts)?
+            let mut reader = source.chunks();
+            self.put_locked(dst_bucket, dst_key, &mut reader, info.size, &opts)?
         };
+        drop(source);
         self.free_segments(&freed);
-        Ok(PutResult {
-            version_id: v.version_id,
-            etag: v.etag,
-            sha256: v.sha256,
+        let last_modified_ms = v.last_modified_ms;
+        Ok(CopyResult {
+            put: PutResult::of(v),
+            source_version_id: info.version_id,
+            last_modified_ms,
         })
     }
 }
 
-/// Reads a version's bytes one stripe at a time (for COPY: bounded memory, any size).
-struct VersionReader<'a> {
-    store: &'a ObjectStore,
-    bucket: &'a str,
-    version: &'a VersionMeta,
-    pos: u64,
-    buf: Vec<u8>,
-    buf_pos: usize,
-}
-
-impl Read for VersionReader<'_> {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        if self.buf_pos == self.buf.len() {
-            if self.pos >= self.version.size {
-                return Ok(0);
-            }
-            let chunk = self.store.layout().stripe_data_max();
-            let end = (self.pos + chunk).min(self.version.size);
-            self.buf.clear();
-            self.buf_pos = 0;
-            self.store
-                .read_version(self.bucket, self.version, self.pos, end, &mut self.buf)
-                .map_err(|e| std::io::Error::other(e.to_string()))?;
-            self.pos = end;
+impl PutResult {
+    pub(super) fn of(v: VersionMeta) -> Self {
+        PutResult {
+            version_id: v.version_id,
+            etag: v.etag,
+            sha256: v.sha256,
+            checksum: v.checksum,
         }
-        let n = out.len().min(self.buf.len() - self.buf_pos);
-        out[..n].copy_from_slice(&self.buf[self.buf_pos..self.buf_pos + n]);
-        self.buf_pos += n;
-        Ok(n)
     }
 }
 

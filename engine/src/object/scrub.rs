@@ -1,6 +1,7 @@
-//! Scrub: walk every object version and multipart part, verify every shard block against its
-//! CRC32, rewrite what parity can heal, report what it cannot — and remove orphaned shards
-//! (blobs no metadata refers to: leftovers of a crash between writing data and committing it).
+//! Scrub: compare the metadata copies and rebuild any that differs or is lost; walk every object
+//! version and multipart part, verify every shard block against its CRC32, rewrite what parity
+//! can heal, report what it cannot — and remove orphaned shards (blobs no metadata refers to:
+//! leftovers of a crash between writing data and committing it).
 
 use super::blob::DataId;
 use super::error::ObjectError;
@@ -37,6 +38,12 @@ pub struct ScrubReport {
     pub failures: Vec<ScrubFailure>,
     /// Orphaned blobs removed.
     pub orphans_removed: u64,
+    /// Copies of the metadata (0: the metadata is not replicated).
+    pub meta_copies: u64,
+    /// Copies found out of service or different from the others: `(directory, why)`.
+    pub meta_copies_bad: Vec<(String, String)>,
+    /// Copies rebuilt from a good one.
+    pub meta_copies_healed: u64,
 }
 
 /// Progress, for a progress bar: `(blobs done, object bytes done)`.
@@ -49,7 +56,53 @@ struct Owner {
     version_id: String,
 }
 
+/// What a store holds, from its metadata (`seedbed object stats`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Usage {
+    /// Buckets.
+    pub buckets: u64,
+    /// Object versions, delete markers included.
+    pub versions: u64,
+    /// Delete markers among them.
+    pub delete_markers: u64,
+    /// Bytes of every version.
+    pub object_bytes: u64,
+    /// Multipart uploads in progress.
+    pub uploads: u64,
+    /// Their uploaded parts.
+    pub parts: u64,
+    /// Bytes of those parts.
+    pub part_bytes: u64,
+}
+
 impl ObjectStore {
+    /// Count what the store holds (one pass over the metadata).
+    pub fn usage(&self) -> Result<Usage, ObjectError> {
+        let mut u = Usage::default();
+        self.scan_all(b"B", b"C", |_, _| {
+            u.buckets += 1;
+            Ok(())
+        })?;
+        self.scan_all(b"O", b"P", |k, v| {
+            let vm: VersionMeta = meta::from_json(k, v).map_err(ObjectError::Internal)?;
+            u.versions += 1;
+            u.delete_markers += u64::from(vm.delete_marker);
+            u.object_bytes += vm.size;
+            Ok(())
+        })?;
+        self.scan_all(b"P", b"Q", |k, v| {
+            let p: PartMeta = meta::from_json(k, v).map_err(ObjectError::Internal)?;
+            u.parts += 1;
+            u.part_bytes += p.size;
+            Ok(())
+        })?;
+        self.scan_all(b"U", b"V", |_, _| {
+            u.uploads += 1;
+            Ok(())
+        })?;
+        Ok(u)
+    }
+
     /// Total object bytes, for sizing a progress bar before a scrub.
     pub fn total_bytes(&self) -> Result<u64, ObjectError> {
         let mut total = 0;
@@ -69,6 +122,16 @@ impl ObjectStore {
         progress: ScrubProgress<'_>,
     ) -> Result<ScrubReport, ObjectError> {
         let mut report = ScrubReport::default();
+        // The metadata copies first: the walk below reads the metadata.
+        if let Some(m) = self.verify_metadata(heal)? {
+            report.meta_copies = m.copies;
+            report.meta_copies_healed = m.healed.len() as u64;
+            report.meta_copies_bad = m
+                .bad
+                .into_iter()
+                .map(|(d, why)| (d.display().to_string(), why))
+                .collect();
+        }
         let mut work: Vec<(Owner, DataId, u64)> = Vec::new();
         self.scan_all(b"O", b"P", |k, v| {
             let vm: VersionMeta = meta::from_json(k, v).map_err(ObjectError::Internal)?;
@@ -107,8 +170,11 @@ impl ObjectStore {
             Ok(())
         })?;
         for (owner, id, size) in work {
-            // Shared side of gc_lock: a concurrent overwrite cannot delete the blob mid-check.
-            let _gc = self.gc_lock.read().unwrap_or_else(|p| p.into_inner());
+            // Pinned: a concurrent overwrite cannot delete the blob mid-check.
+            let _pin = {
+                let _r = self.pins.resolving();
+                super::pins::PinGuard::new(self, vec![id])
+            };
             match self.blobs.verify(&id, size, heal) {
                 Ok(h) => {
                     report.bad_blocks += h.bad_blocks.len() as u64;
@@ -141,7 +207,8 @@ impl ObjectStore {
         let referenced = self.referenced_blobs()?;
         let mut removed = 0;
         for id in self.blobs.list()? {
-            if !referenced.contains(&id) {
+            // A pinned blob is being read (its deletion waits for the reader).
+            if !referenced.contains(&id) && !self.pins.is_pinned(&id) {
                 self.blobs.delete(&id)?;
                 removed += 1;
             }

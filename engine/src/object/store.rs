@@ -8,18 +8,23 @@
 //! see them); the read-check-commit of metadata runs under `commit_lock`, which is what makes
 //! If-Match / If-None-Match and version replacement atomic. `gc_lock` is held shared by every
 //! writer from its first blob byte to its commit, and exclusively by the orphan sweep, so the
-//! sweep never mistakes an in-flight PUT for an orphan.
+//! sweep never mistakes an in-flight PUT for an orphan. Readers pin the blobs they stream
+//! ([`super::pins`]) instead, so a slow reader holds no lock.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use rand::RngCore;
 
+use super::acl::Acl;
 use super::blob::{BlobStore, DataId};
+use super::bucket_config::{check_acl_allowed, ObjectOwnership};
 use super::error::ObjectError;
 use super::layout::Layout;
 use super::meta::{self, BucketMeta, MetaStore, Versioning};
 use super::names::validate_bucket;
+use super::owner::Owner;
+use super::pins::Pins;
 use crate::clock::ClockHandle;
 use crate::io::{self, FsHandle};
 use crate::rng::DetRng;
@@ -45,6 +50,19 @@ impl Default for StoreOptions {
     }
 }
 
+/// What a new bucket starts with.
+#[derive(Clone, Debug, Default)]
+pub struct NewBucket {
+    /// The account that owns it.
+    pub owner: Option<Owner>,
+    /// Its ACL (`None`: private to its owner).
+    pub acl: Option<Acl>,
+    /// Its object ownership (`None`: not set).
+    pub ownership: Option<ObjectOwnership>,
+    /// Its LocationConstraint (`None`: the default region).
+    pub location: Option<String>,
+}
+
 /// An S3-like object store on erasure-coded shards.
 #[derive(Debug)]
 pub struct ObjectStore {
@@ -57,8 +75,8 @@ pub struct ObjectStore {
     rng: Mutex<DetRng>,
     commit_lock: Mutex<()>,
     pub(super) gc_lock: RwLock<()>,
-    /// IAM: set by `set_guard`; required by `as_caller`.
-    pub(super) guard: Option<super::auth::Guard>,
+    /// Blobs readers are streaming; their deletion waits for the last reader.
+    pub(super) pins: Pins,
 }
 
 impl ObjectStore {
@@ -109,8 +127,39 @@ impl ObjectStore {
         let layout = Self::read_layout(&*fs, root)?;
         let blobs = BlobStore::new(fs.clone(), layout);
         let store = Self::assemble(fs, root, blobs, meta, clock, rng, options);
+        store.refuse_if_metadata_lost()?;
         store.remove_orphans()?;
         Ok(store)
+    }
+
+    /// A store whose metadata holds nothing at all — not a bucket, not a counter — has never
+    /// committed anything, so it cannot have blobs: blobs are only written into buckets. If the
+    /// disks hold blobs all the same, the metadata was lost (every copy deleted), and the
+    /// orphan sweep would delete every object's data. Refuse to open instead.
+    fn refuse_if_metadata_lost(&self) -> Result<(), ObjectError> {
+        if !self.meta_scan(b"", &[0xFF], 1)?.is_empty() {
+            return Ok(());
+        }
+        let blobs = self.blobs.list()?.len();
+        if blobs == 0 {
+            return Ok(());
+        }
+        Err(ObjectError::Internal(format!(
+            "{}: the metadata is empty but the disks hold {blobs} blobs: every copy of the \
+             metadata was lost. Nothing was removed; see `seedbed object --store DIR repair`",
+            self.root.display()
+        )))
+    }
+
+    /// Compare the metadata copies (a store opened with [`super::lsm_meta::open_replicated`])
+    /// and, with `heal`, rebuild each that differs or is out of service. `None` when the
+    /// metadata has one copy.
+    pub fn verify_metadata(
+        &self,
+        heal: bool,
+    ) -> Result<Option<super::replicated::VerifyReport>, ObjectError> {
+        let _g = self.lock_commit();
+        self.meta.verify_copies(heal).map_err(ObjectError::Internal)
     }
 
     /// Read and check `store.json`.
@@ -154,7 +203,7 @@ impl ObjectStore {
             rng: Mutex::new(rng),
             commit_lock: Mutex::new(()),
             gc_lock: RwLock::new(()),
-            guard: None,
+            pins: Pins::default(),
         }
     }
 
@@ -273,17 +322,46 @@ impl ObjectStore {
 
     /// Create a bucket (S3 CreateBucket).
     pub fn create_bucket(&self, name: &str) -> Result<BucketMeta, ObjectError> {
+        self.create_bucket_with(name, &NewBucket::default())
+    }
+
+    /// Create a bucket owned by `new.owner`, with its ACL and object ownership. A bucket of that
+    /// name owned by the same account answers BucketAlreadyOwnedByYou, one owned by another
+    /// account BucketAlreadyExists.
+    pub fn create_bucket_with(
+        &self,
+        name: &str,
+        new: &NewBucket,
+    ) -> Result<BucketMeta, ObjectError> {
         validate_bucket(name)?;
         let _g = self.lock_commit();
-        if self.meta_get(&meta::bucket_key(name))?.is_some() {
-            return Err(ObjectError::BucketAlreadyExists(name.to_string()));
+        if let Some(v) = self.meta_get(&meta::bucket_key(name))? {
+            let old: BucketMeta =
+                meta::from_json(&meta::bucket_key(name), &v).map_err(ObjectError::Internal)?;
+            let same = match (&old.owner, &new.owner) {
+                (Some(a), Some(b)) => a.account == b.account,
+                _ => true,
+            };
+            return Err(if same {
+                ObjectError::BucketAlreadyExists(name.to_string())
+            } else {
+                ObjectError::BucketAlreadyExistsElsewhere(name.to_string())
+            });
         }
         let b = BucketMeta {
             name: name.to_string(),
             created_ms: self.now_ms(),
             versioning: Versioning::Unversioned,
             policy: None,
+            owner: new.owner.clone(),
+            acl: new.acl.clone(),
+            ownership: new.ownership,
+            public_access_block: None,
+            location: new.location.clone(),
         };
+        if let Some(acl) = &b.acl {
+            check_acl_allowed(&b, acl)?;
+        }
         self.meta_commit(vec![(meta::bucket_key(name), Some(meta::to_json(&b)))])?;
         Ok(b)
     }

@@ -1,27 +1,48 @@
 //! Object stores the way the object tests open them. Each test binary uses some of these.
 #![allow(dead_code)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use seedbed_engine::clock::VirtualClock;
 use seedbed_engine::io::sim::SimFs;
 use seedbed_engine::io::{posix::PosixFs, FsHandle};
 use seedbed_engine::lsm::{MaintenanceMode, Options};
-use seedbed_engine::object::{lsm_meta, ObjectStore, StoreOptions};
+use seedbed_engine::object::layout::Layout;
+use seedbed_engine::object::replicated::OpenReport;
+use seedbed_engine::object::{lsm_meta, MetaStore, ObjectStore, StoreOptions};
 use seedbed_engine::rng::DetRng;
+
+/// The layout `sim_store` makes: K = 2, M = 1, 4 KiB shards under `/store/disk{0,1,2}`.
+pub fn sim_layout() -> Layout {
+    let disks = (0..3)
+        .map(|i| PathBuf::from(format!("/store/disk{i}")))
+        .collect();
+    Layout::new(2, 1, 4096, disks).expect("a valid layout")
+}
 
 /// A store at `/store` on a simulated disk reached through `fs` (which may wrap `sim`):
 /// K = 2, M = 1, 4 KiB shards (objects under 8 KiB are pack records), every PUT synced, any
-/// part size allowed, the metadata engine in manual maintenance with small memtables.
+/// part size allowed; the metadata replicated on the three disks (`diskN/meta`), each copy in
+/// manual maintenance with small memtables.
 pub fn sim_store(fs: &FsHandle, sim: &SimFs, create: bool) -> Result<ObjectStore, String> {
+    sim_store_reporting(fs, sim, create).map(|(store, _)| store)
+}
+
+/// [`sim_store`], and what opening the metadata copies found (copies rolled forward, rebuilt).
+pub fn sim_store_reporting(
+    fs: &FsHandle,
+    sim: &SimFs,
+    create: bool,
+) -> Result<(ObjectStore, OpenReport), String> {
     let root = Path::new("/store");
     let meta_opts = Options {
         maintenance: MaintenanceMode::Manual,
         write_buffer_bytes: 8 << 10,
         ..Options::small_for_tests()
     };
-    let meta = lsm_meta::open_with(fs.clone(), &root.join("meta"), meta_opts, sim.clock())?;
+    let (meta, report) =
+        lsm_meta::open_replicated(fs.clone(), root, &sim_layout(), meta_opts, sim.clock())?;
     let opts = StoreOptions {
         sync: true,
         min_part_size: 1,
@@ -35,7 +56,7 @@ pub fn sim_store(fs: &FsHandle, sim: &SimFs, create: bool) -> Result<ObjectStore
             1,
             4096,
             None,
-            meta,
+            meta as Arc<dyn MetaStore>,
             sim.clock(),
             rng,
             opts,
@@ -43,6 +64,7 @@ pub fn sim_store(fs: &FsHandle, sim: &SimFs, create: bool) -> Result<ObjectStore
     } else {
         ObjectStore::open(fs.clone(), root, meta, sim.clock(), rng, opts)
     }
+    .map(|store| (store, report))
     .map_err(|e| e.to_string())
 }
 

@@ -4,6 +4,7 @@ pub mod iam;
 pub mod io;
 pub mod lsm;
 pub mod object;
+pub mod object_breakdown;
 
 use clap::Subcommand;
 

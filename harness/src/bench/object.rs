@@ -18,6 +18,8 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use seedbed_engine::clock::RealClock;
 use seedbed_engine::io::{self, BackendKind};
+use seedbed_engine::object::blob::PipelineStats;
+use seedbed_engine::object::layout::Layout;
 use seedbed_engine::object::{lsm_meta, ObjectStore, PutOptions, StoreOptions};
 use seedbed_engine::rng::DetRng;
 use serde::Serialize;
@@ -75,6 +77,18 @@ pub struct ObjectBenchArgs {
     /// Small and fast (4 KiB and 1 MiB objects, 16 MiB per size): a smoke test.
     #[arg(long)]
     pub quick: bool,
+    /// PUTs (and then GETs) in flight at once, each from its own thread. The PUT limit becomes
+    /// min(device write × K/(K+M), min(C, cores) × one core's MD5).
+    #[arg(long, default_value_t = 1)]
+    pub concurrency: usize,
+    /// Before the GETs, remove this many shard directories (data shards first, the worst case:
+    /// every stripe is rebuilt from parity). At most M.
+    #[arg(long, default_value_t = 0)]
+    pub missing_disks: usize,
+    /// Also time each part of a PUT on its own (MD5, SHA-256, parity, CRCs, file creation,
+    /// writes, syncs, metadata commit) for one object of each size, medians of 5.
+    #[arg(long)]
+    pub breakdown: bool,
 }
 
 impl ObjectBenchArgs {
@@ -95,6 +109,9 @@ impl ObjectBenchArgs {
             keep: false,
             json: None,
             quick: false,
+            concurrency: 1,
+            missing_disks: 0,
+            breakdown: false,
         }
     }
 }
@@ -114,6 +131,10 @@ pub struct ObjectRecord {
     pub m: usize,
     /// Whether PUTs synced.
     pub sync: bool,
+    /// Operations in flight at once.
+    pub concurrency: usize,
+    /// Shard directories removed before the GETs.
+    pub missing_disks: usize,
     /// Objects moved.
     pub objects: u64,
     /// Seconds.
@@ -130,9 +151,13 @@ pub struct ObjectRecord {
     pub p999_us: f64,
     /// The ceiling from the device figures: seq write × K/(K+M) for PUT, seq read for GET.
     pub device_limit_mb_per_s: Option<f64>,
-    /// PUT only: MD5's speed on one core of this machine, measured in the same run. A PUT's
-    /// ETag is one sequential MD5 chain over the object, so no single PUT can go faster.
+    /// PUT only: MD5's speed on one core of this machine, measured in the same run, times
+    /// min(concurrency, cores). A PUT's ETag is one sequential MD5 chain over the object, so no
+    /// single PUT can go faster than one core's MD5.
     pub md5_limit_mb_per_s: Option<f64>,
+    /// PUT only, objects of more than one stripe: the PUT pipeline's MD5 thread's busy time as
+    /// a share of the PUTs' wall time (100 %: MD5 never waited).
+    pub md5_busy_pct: Option<f64>,
 }
 
 /// Run the benchmark; returns its records.
@@ -146,6 +171,16 @@ pub fn run(args: &ObjectBenchArgs) -> anyhow::Result<Vec<ObjectRecord>> {
     }
     if args.io.contains(&BackendKind::Sim) {
         bail!("bench object measures a real disk; --io sim is not one (use std, uring or mmap)");
+    }
+    if args.concurrency == 0 {
+        bail!("--concurrency must be at least 1");
+    }
+    if args.missing_disks > args.m {
+        bail!(
+            "--missing-disks {} is more than M = {}: no GET could succeed",
+            args.missing_disks,
+            args.m
+        );
     }
     let (dir, ours) = match &args.dir {
         Some(d) => (d.clone(), false),
@@ -172,9 +207,13 @@ pub fn run(args: &ObjectBenchArgs) -> anyhow::Result<Vec<ObjectRecord>> {
 fn run_in(args: &ObjectBenchArgs, dir: &Path) -> anyhow::Result<Vec<ObjectRecord>> {
     let mut records = Vec::new();
     let md5 = md5_speed();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let streams = args.concurrency.min(cores);
     println!(
         "cpu: MD5 {md5:.0} MB/s on one core — a PUT's ETag is one MD5 chain, so no single PUT \
-         can go faster"
+         can go faster; {} PUT(s) at once on {cores} core(s): MD5 limit {:.0} MB/s",
+        args.concurrency,
+        md5 * streams as f64
     );
     for &backend in &args.io {
         let fs = io::open_backend(backend)?;
@@ -184,8 +223,14 @@ fn run_in(args: &ObjectBenchArgs, dir: &Path) -> anyhow::Result<Vec<ObjectRecord
             Some(device_sequential(backend, dir, args.quick)?)
         };
         for &size in &args.sizes {
+            if args.breakdown {
+                crate::bench::object_breakdown::print(fs.clone(), args, dir, size)?;
+            }
             let root = dir.join(format!("store-{backend}-{size}"));
-            let (put, get) = run_size(args, fs.clone(), &root, size)?;
+            let (put, get, stats) = run_size(args, fs.clone(), &root, size)?;
+            if stats.puts > 0 {
+                print_pipeline(size, &stats);
+            }
             if !args.keep {
                 let _ = std::fs::remove_dir_all(&root);
             }
@@ -197,6 +242,8 @@ fn run_in(args: &ObjectBenchArgs, dir: &Path) -> anyhow::Result<Vec<ObjectRecord
                 k: args.k,
                 m: args.m,
                 sync: args.sync,
+                concurrency: args.concurrency,
+                missing_disks: if op == "get" { args.missing_disks } else { 0 },
                 objects: h.count(),
                 secs,
                 goodput_mb_per_s: (h.count() * size) as f64 / secs / 1e6,
@@ -205,7 +252,9 @@ fn run_in(args: &ObjectBenchArgs, dir: &Path) -> anyhow::Result<Vec<ObjectRecord
                 p99_us: h.quantile_us(0.99),
                 p999_us: h.quantile_us(0.999),
                 device_limit_mb_per_s: limit,
-                md5_limit_mb_per_s: (op == "put").then_some(md5),
+                md5_limit_mb_per_s: (op == "put").then_some(md5 * streams as f64),
+                md5_busy_pct: (op == "put" && stats.puts > 0)
+                    .then(|| 100.0 * stats.md5.as_secs_f64() / stats.wall.as_secs_f64()),
             };
             records.push(mk(
                 "put",
@@ -274,19 +323,32 @@ fn run_size(
     fs: io::FsHandle,
     root: &Path,
     size: u64,
-) -> anyhow::Result<(Timed, Timed)> {
+) -> anyhow::Result<(Timed, Timed, PipelineStats)> {
     let count = (args.bytes_per_size / size.max(1))
         .max(args.min_objects)
         .min(args.max_objects.max(1));
     let clock = Arc::new(RealClock::new());
-    let meta = lsm_meta::open(fs.clone(), &root.join("meta")).map_err(anyhow::Error::msg)?;
+    // The metadata as `seedbed object` keeps it: a copy on every disk.
+    let disks: Vec<PathBuf> = (0..args.k + args.m)
+        .map(|i| root.join(format!("disk{i}")))
+        .collect();
+    let layout =
+        Layout::new(args.k, args.m, args.shard_size, disks.clone()).map_err(anyhow::Error::msg)?;
+    let (meta, _) = lsm_meta::open_replicated(
+        fs.clone(),
+        root,
+        &layout,
+        lsm_meta::metadata_options(),
+        clock.clone(),
+    )
+    .map_err(anyhow::Error::msg)?;
     let store = ObjectStore::create(
         fs,
         root,
         args.k,
         args.m,
         args.shard_size,
-        None,
+        Some(disks),
         meta,
         clock,
         DetRng::new(size),
@@ -304,38 +366,93 @@ fn run_size(
         *b = (i as u64).wrapping_mul(0x9E37_79B9) as u8;
     }
     let bar = progress(count * 2, &human_bytes(size));
-    let mut put = Histogram::default();
-    let start = Instant::now();
-    for i in 0..count {
-        let t = Instant::now();
+    let key = |i: u64| format!("obj-{i:08}");
+    let put = in_parallel(args.concurrency, count, |i| {
         store
             .put_object(
                 "bench",
-                &format!("obj-{i:08}"),
+                &key(i),
                 &mut data.as_slice(),
                 size,
                 &PutOptions::default(),
             )
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        put.record(t.elapsed().as_nanos() as u64);
         bar.inc(1);
-    }
-    let put_secs = start.elapsed().as_secs_f64();
+        Ok(())
+    })?;
+    let stats = store.blobs().pipeline_stats();
     evict_from_page_cache(root)?;
-    let mut get = Histogram::default();
-    let mut sink = std::io::sink();
-    let start = Instant::now();
-    for i in 0..count {
-        let t = Instant::now();
-        store
-            .get_object("bench", &format!("obj-{i:08}"), None, None, &mut sink)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        get.record(t.elapsed().as_nanos() as u64);
-        bar.inc(1);
+    for d in &store.layout().disks[..args.missing_disks] {
+        std::fs::remove_dir_all(d).with_context(|| format!("removing {}", d.display()))?;
     }
-    let get_secs = start.elapsed().as_secs_f64();
+    let get = in_parallel(args.concurrency, count, |i| {
+        store
+            .get_object("bench", &key(i), None, None, &mut std::io::sink())
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        bar.inc(1);
+        Ok(())
+    })?;
     bar.finish_and_clear();
-    Ok(((put, put_secs), (get, get_secs)))
+    Ok((put, get, stats))
+}
+
+/// Run `op(i)` for `i` in `0..count` on `threads` threads (thread `t` takes every `threads`-th
+/// `i` from `t`), timing each call. Returns the merged latencies and the wall time.
+fn in_parallel(
+    threads: usize,
+    count: u64,
+    op: impl Fn(u64) -> anyhow::Result<()> + Sync,
+) -> anyhow::Result<Timed> {
+    let start = Instant::now();
+    let hists: Vec<anyhow::Result<Histogram>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads as u64)
+            .map(|t| {
+                let op = &op;
+                scope.spawn(move || {
+                    let mut h = Histogram::default();
+                    let mut i = t;
+                    while i < count {
+                        let at = Instant::now();
+                        op(i)?;
+                        h.record(at.elapsed().as_nanos() as u64);
+                        i += threads as u64;
+                    }
+                    Ok(h)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a benchmark thread does not panic"))
+            .collect()
+    });
+    let secs = start.elapsed().as_secs_f64();
+    let mut all = Histogram::default();
+    for h in hists {
+        all.merge(&h?);
+    }
+    Ok((all, secs))
+}
+
+/// Where the pipelined PUTs' time went, per PUT.
+fn print_pipeline(size: u64, s: &PipelineStats) {
+    let per = |d: std::time::Duration| d.as_secs_f64() * 1e3 / s.puts as f64;
+    println!(
+        "pipeline, {} PUT, ms per PUT (threads overlap): wall {:.1} | MD5 thread {:.1} ({:.0}% busy) | \
+         reader: read {:.1}, SHA-256 {:.1}, parity {:.1}, CRC+trailer {:.1}, waiting {:.1} | \
+         I/O thread: writes {:.1} | syncs {:.1}",
+        human_bytes(size),
+        per(s.wall),
+        per(s.md5),
+        100.0 * s.md5.as_secs_f64() / s.wall.as_secs_f64(),
+        per(s.read),
+        per(s.sha256),
+        per(s.encode),
+        per(s.crc),
+        per(s.wait),
+        per(s.write),
+        per(s.sync),
+    );
 }
 
 /// Write back and drop every file under `dir` from the page cache, so reads go to the device.
@@ -364,11 +481,12 @@ fn evict_from_page_cache(dir: &Path) -> anyhow::Result<()> {
 
 fn print_table(records: &[ObjectRecord]) {
     println!(
-        "{:<6} {:<4} {:>8} {:>5} {:>7} {:>10} {:>9} {:>10} {:>10} {:>10}  {:>14}  {:>12}",
+        "{:<6} {:<4} {:>8} {:>5} {:>3} {:>7} {:>10} {:>9} {:>10} {:>10} {:>10}  {:>14}  {:>12}",
         "io",
         "op",
         "size",
         "K+M",
+        "C",
         "objects",
         "MB/s",
         "ops/s",
@@ -384,11 +502,12 @@ fn print_table(records: &[ObjectRecord]) {
                 .unwrap_or_else(|| "-".into())
         };
         println!(
-            "{:<6} {:<4} {:>8} {:>5} {:>7} {:>10.1} {:>9.0} {:>10.0} {:>10.0} {:>10.0}  {:>14}  {:>12}",
+            "{:<6} {:<4} {:>8} {:>5} {:>3} {:>7} {:>10.1} {:>9.0} {:>10.0} {:>10.0} {:>10.0}  {:>14}  {:>12}",
             r.backend,
             r.op,
             human_bytes(r.object_bytes),
             format!("{}+{}", r.k, r.m),
+            r.concurrency,
             r.objects,
             r.goodput_mb_per_s,
             r.ops_per_s,
@@ -401,6 +520,12 @@ fn print_table(records: &[ObjectRecord]) {
     }
     if records.iter().any(|r| !r.sync) {
         println!("(sync off: PUTs were acknowledged before reaching the disk)");
+    }
+    if let Some(r) = records.iter().find(|r| r.missing_disks > 0) {
+        println!(
+            "(GETs with {} shard directories removed: every stripe rebuilt from parity)",
+            r.missing_disks
+        );
     }
 }
 

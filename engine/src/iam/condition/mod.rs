@@ -11,7 +11,9 @@
 //!   `ForAnyValue:` is false, `Null: true` is true;
 //! - `ForAnyValue:` is true when at least one request value satisfies the operator,
 //!   `ForAllValues:` when every request value does;
-//! - a policy variable in a value that cannot be resolved makes the condition false.
+//! - a policy variable in a value that cannot be resolved makes the condition false — except
+//!   for the negated string operators (`StringNotEquals`, `StringNotEqualsIgnoreCase`,
+//!   `StringNotLike`), where such a value matches nothing and the condition is true.
 
 pub mod operator;
 pub mod values;
@@ -416,11 +418,19 @@ impl Condition {
                 for t in ts {
                     let hit = match base {
                         BaseOp::StringEqualsIgnoreCase => {
-                            eq_ignore_case(t.resolve(ctx, scratch).ok_or(Unresolved)?, v)
+                            t.resolve(ctx, scratch).map(|p| eq_ignore_case(p, v))
                         }
                         // StringEquals templates are compiled without wildcards, so the
                         // template matcher is exact equality for them.
-                        _ => t.matches(ctx, scratch, v.as_bytes()).ok_or(Unresolved)?,
+                        _ => t.matches(ctx, scratch, v.as_bytes()),
+                    };
+                    // A policy variable that resolves to nothing: the positive operators are
+                    // false, but for StringNotEquals / StringNotLike the value simply matches
+                    // nothing, so the negated condition holds (AWS's policy-variables page).
+                    let hit = match hit {
+                        Some(h) => h,
+                        None if self.operator.negated => continue,
+                        None => return Err(Unresolved),
                     };
                     if hit {
                         return Ok(true);
@@ -536,9 +546,16 @@ impl Condition {
             if result { "true" } else { "false" }
         );
         if let Some(k) = unresolved {
-            s.push_str(&format!(
-                " (the policy variable ${{{k}}} cannot be resolved, so the condition is false)"
-            ));
+            let string_negated = self.operator.negated && matches!(self.values, Values::Strings(_));
+            s.push_str(&if string_negated {
+                format!(
+                    " (the policy variable ${{{k}}} cannot be resolved: it matches no value, so the negated condition holds)"
+                )
+            } else {
+                format!(
+                    " (the policy variable ${{{k}}} cannot be resolved, so the condition is false)"
+                )
+            });
         } else if ctx.get(&self.key_lower).is_none_or(|v| v.is_empty()) {
             let op = self.operator;
             let why = if op.base == BaseOp::Null {

@@ -40,7 +40,7 @@
 //!   The self-locating id is what keeps object bytes that happen to look like a header from
 //!   being taken for one.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use super::{BlobError, BlobStore, DataId};
@@ -411,6 +411,41 @@ impl BlobStore {
             removed += 1;
         }
         Ok(removed)
+    }
+
+    /// Every pack and its length: the longest of its files, in bytes (for compaction and
+    /// stats: a pack's records lie within it).
+    pub fn pack_lengths(&self) -> Result<BTreeMap<u32, u64>, BlobError> {
+        let mut out = BTreeMap::new();
+        for pack in self.pack_numbers()? {
+            let mut len = 0;
+            for f in self.open_pack(pack)?.iter().flatten() {
+                len = len.max(f.len()?);
+            }
+            out.insert(pack, len);
+        }
+        Ok(out)
+    }
+
+    /// Bytes a pack record of a `size`-byte blob spans in each pack file.
+    pub fn record_bytes(&self, size: u64) -> u64 {
+        self.record_len(size)
+    }
+
+    /// Stop appending to pack `pack` if this store is: the next record starts a new pack. (So
+    /// compaction can empty it.)
+    pub fn seal_pack(&self, pack: u32) -> Result<(), BlobError> {
+        let mut packing = self.packs.lock().unwrap_or_else(|p| p.into_inner());
+        // Not appending yet: the first record would continue the newest pack — maybe this one.
+        if let Packing::Unopened = *packing {
+            *packing = self.start_packing()?;
+        }
+        if let Packing::Appending { writer, .. } = &mut *packing {
+            if writer.pack == pack {
+                *writer = self.create_pack(pack + 1)?;
+            }
+        }
+        Ok(())
     }
 
     /// Free a packed blob's record on every disk. Its length comes from any header still

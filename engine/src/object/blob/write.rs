@@ -4,9 +4,11 @@
 //! What it costs, and what this file does about each part (figures: docs/benchmarks.md):
 //!
 //! - **Hashing.** MD5 (the ETag) runs at about 0.6 GB/s on one core and cannot be split: it is
-//!   one sequential chain over the whole object. For objects of more than one stripe it runs on
-//!   its own thread, one stripe behind the reader, while this thread does SHA-256 (SHA-NI, about
-//!   1.8 GB/s), the parity, the CRCs and the I/O. Up to [`STRIPE_BUFFERS`] stripes are in flight.
+//!   one sequential chain over the whole object. For objects of more than one stripe on a real
+//!   disk the PUT is a three-thread pipeline (`pipeline.rs`): MD5 on its own thread fed one data
+//!   shard at a time, the block writes on another, SHA-256 (SHA-NI, about 1.8 GB/s), parity and
+//!   CRCs on this one. Everything else here is the one-thread path (one-stripe blobs, and the
+//!   simulator, which allows no threads).
 //! - **Copies.** Objects of at least one full stripe are written with direct I/O (`O_DIRECT`)
 //!   from aligned stripe buffers: no copy into the page cache, no write-back later, and the final
 //!   `fdatasync` only has metadata to commit. Buffered writes cost this machine's kernel about
@@ -26,36 +28,19 @@
 
 use std::io::Read;
 use std::sync::atomic::Ordering;
-use std::sync::mpsc;
-use std::sync::Arc;
 
 use md5::Md5;
 use sha2::{Digest, Sha256};
 
+use super::pipeline::STRIPE_BUFFERS;
 use super::{check_all, read_full, BlobDigest, BlobError, BlobStore, DataId, ShardFrame};
 use crate::io::{AlignedBuf, BackendKind, FileHandle, IoError, IoOp, DIRECT_IO_ALIGN};
 use crate::object::erasure::Codec;
 use crate::object::layout::Stripe;
 use crate::object::shard::{crc32, ChecksumTable};
 
-/// Stripe buffers a PUT keeps: one being filled, one being hashed, one spare.
-const STRIPE_BUFFERS: usize = 3;
-
-/// Buffers the store keeps between PUTs: the stripe buffers and the parity buffer of one PUT
-/// (with the default layout, 3 × 4 MiB + 2 MiB).
-const POOLED_MAX: usize = STRIPE_BUFFERS + 1;
-
 /// Buffers shorter than this are not kept.
 const POOLED_MIN: usize = 256 << 10;
-
-/// Where MD5 runs: inline, or on a helper thread fed stripe by stripe.
-enum Md5Sink {
-    Inline(Md5),
-    Thread {
-        to: mpsc::SyncSender<(Arc<AlignedBuf>, usize)>,
-        back: mpsc::Receiver<Arc<AlignedBuf>>,
-    },
-}
 
 impl BlobStore {
     /// Write a blob of exactly `size` bytes read from `src`. Durable when it returns if `sync`.
@@ -108,11 +93,13 @@ impl BlobStore {
         size: u64,
         sync: bool,
     ) -> Result<BlobDigest, BlobError> {
-        let l = &self.layout;
-        let real_disk = self.fs.kind() != BackendKind::Sim;
         let frame = ShardFrame::of(id);
-        let stripes = l.stripe_count(size);
-        if stripes > 1 {
+        // Simulated disks stay on one thread (the simulator's determinism rule).
+        if self.fs.kind() != BackendKind::Sim && self.layout.stripe_count(size) > 1 {
+            return self.write_pipelined(id, files, frame, direct, src, size, sync);
+        }
+        let l = &self.layout;
+        if l.stripe_count(size) > 1 {
             let headers: Vec<AlignedBuf> = (0..l.width())
                 .map(|i| self.header_block(id, size, i))
                 .collect();
@@ -127,49 +114,30 @@ impl BlobStore {
                 .collect();
             check_all(self.fs.submit(&mut ops))?;
         }
-        // Simulated disks stay on one thread (the simulator's determinism rule).
-        let threaded = real_disk && stripes > 1;
-        let digest = if threaded {
-            std::thread::scope(|scope| {
-                let (to, rx) = mpsc::sync_channel::<(Arc<AlignedBuf>, usize)>(STRIPE_BUFFERS);
-                let (back_tx, back) = mpsc::channel();
-                let hasher = scope.spawn(move || {
-                    let mut md5 = Md5::new();
-                    for (buf, len) in rx {
-                        md5.update(&buf[..len]);
-                        // The writer may have finished (on error); then the buffer just drops.
-                        let _ = back_tx.send(buf);
-                    }
-                    md5
-                });
-                let sink = Md5Sink::Thread { to, back };
-                let result = self.write_stripes(id, src, size, files, frame, direct, sink);
-                let md5 = hasher.join().expect("the MD5 thread does not panic");
-                result.map(|(sha, _)| BlobDigest {
-                    size,
-                    md5: md5.finalize().into(),
-                    sha256: sha,
-                })
-            })
-        } else {
-            let sink = Md5Sink::Inline(Md5::new());
-            self.write_stripes(id, src, size, files, frame, direct, sink)
-                .map(|(sha, md5)| BlobDigest {
-                    size,
-                    md5: md5.expect("inline MD5").finalize().into(),
-                    sha256: sha,
-                })
-        }?;
+        let (sha, md5) = self.write_stripes(id, src, size, files, frame, direct)?;
         if sync {
-            let handles: Vec<&dyn crate::io::File> = files.iter().map(|f| &**f).collect();
-            crate::io::sync_data_all(&*self.fs, &handles)?;
-            // A pack's files were made durable in the directory when the pack was created.
-            if id.pack_place().is_none() {
-                let dirs: Vec<_> = (0..l.width()).map(|i| self.shard_dir(i, id)).collect();
-                crate::io::sync_dirs(&*self.fs, &dirs)?;
-            }
+            self.sync_blob(id, files)?;
         }
-        Ok(digest)
+        Ok(BlobDigest {
+            size,
+            md5: md5.finalize().into(),
+            sha256: sha,
+        })
+    }
+
+    /// Make a written blob durable: `fdatasync` every file, then (for shard files of its own)
+    /// sync every directory that gained an entry — each group issued concurrently.
+    pub(super) fn sync_blob(&self, id: &DataId, files: &[FileHandle]) -> Result<(), BlobError> {
+        let handles: Vec<&dyn crate::io::File> = files.iter().map(|f| &**f).collect();
+        crate::io::sync_data_all(&*self.fs, &handles)?;
+        // A pack's files were made durable in the directory when the pack was created.
+        if id.pack_place().is_none() {
+            let dirs: Vec<_> = (0..self.layout.width())
+                .map(|i| self.shard_dir(i, id))
+                .collect();
+            crate::io::sync_dirs(&*self.fs, &dirs)?;
+        }
+        Ok(())
     }
 
     /// Create the K + M shard files, with direct I/O if asked and the file system allows it.
@@ -203,13 +171,13 @@ impl BlobStore {
     }
 
     /// The 4096-byte header block of shard file `shard`, aligned for direct I/O.
-    fn header_block(&self, id: &DataId, size: u64, shard: usize) -> AlignedBuf {
+    pub(super) fn header_block(&self, id: &DataId, size: u64, shard: usize) -> AlignedBuf {
         AlignedBuf::from_slice(&self.header(id, size, shard).encode())
     }
 
-    /// Read, hash, encode and write every stripe, then the trailers, where `frame` puts them.
-    /// Returns the SHA-256 and, when MD5 ran inline, the MD5 state.
-    #[allow(clippy::too_many_arguments)]
+    /// Read, hash, encode and write every stripe, then the trailers, where `frame` puts them,
+    /// all on this thread (the simulator's path, and one-stripe blobs: `pipeline.rs` is the
+    /// other). Returns the SHA-256 and the MD5 state.
     fn write_stripes(
         &self,
         id: &DataId,
@@ -218,8 +186,8 @@ impl BlobStore {
         files: &[FileHandle],
         frame: ShardFrame,
         direct: bool,
-        mut md5: Md5Sink,
-    ) -> Result<([u8; 32], Option<Md5>), BlobError> {
+    ) -> Result<([u8; 32], Md5), BlobError> {
+        let mut md5 = Md5::new();
         let l = &self.layout;
         let (k, width) = (l.k, l.width());
         let stripes = l.stripe_count(size);
@@ -233,30 +201,17 @@ impl BlobStore {
         let mut codec = Codec::new(k, l.m);
         let mut table = ChecksumTable::new(width, stripes);
         let mut parity = self.take_buffer(l.m * shard_max);
-        let mut spare: Vec<Arc<AlignedBuf>> = Vec::new();
-        let mut made = 0;
+        let mut buf = self.take_buffer(k * shard_max);
         let mut written = 0u64;
         if stripes == 0 {
             // An empty object: header and trailer only.
             self.write_last(id, size, files, frame, direct, None, &table)?;
         }
         for stripe in l.stripes(size) {
-            let mut buf = match spare.pop() {
-                Some(b) => b,
-                None if made < STRIPE_BUFFERS => {
-                    made += 1;
-                    Arc::new(self.take_buffer(k * shard_max))
-                }
-                None => match &md5 {
-                    Md5Sink::Thread { back, .. } => back.recv().map_err(|_| hasher_gone())?,
-                    Md5Sink::Inline(_) => unreachable!("inline MD5 returns buffers at once"),
-                },
-            };
             let shard_len = stripe.shard_len as usize;
             let data_len = stripe.data_len as usize;
             {
-                let data = &mut Arc::get_mut(&mut buf).expect("no one else holds a free buffer")
-                    [..k * shard_len];
+                let data = &mut buf[..k * shard_len];
                 let got = read_full(src, &mut data[..data_len]).map_err(BlobError::Source)?;
                 written += got as u64;
                 if got < data_len {
@@ -267,13 +222,7 @@ impl BlobStore {
                 }
                 data[data_len..].fill(0);
             }
-            match &mut md5 {
-                Md5Sink::Inline(h) => h.update(&buf[..data_len]),
-                Md5Sink::Thread { to, .. } => {
-                    to.send((Arc::clone(&buf), data_len))
-                        .map_err(|_| hasher_gone())?;
-                }
-            }
+            md5.update(&buf[..data_len]);
             sha.update(&buf[..data_len]);
             let data = &buf[..k * shard_len];
             let par = &mut parity[..l.m * shard_len];
@@ -309,9 +258,6 @@ impl BlobStore {
                     .collect();
                 check_all(self.fs.submit(&mut ops))?;
             }
-            if let Md5Sink::Inline(_) = md5 {
-                spare.push(buf);
-            }
         }
         // The input must end exactly at `size`.
         let mut probe = [0u8; 1];
@@ -321,27 +267,12 @@ impl BlobStore {
                 format!("the object's input is longer than the declared {size} bytes"),
             )));
         }
-        let md5 = match md5 {
-            Md5Sink::Inline(h) => Some(h),
-            Md5Sink::Thread { to, back } => {
-                // Closing the channel ends the hasher's loop once it has hashed the last stripe;
-                // it hands every buffer back before it ends.
-                drop(to);
-                spare.extend(back.iter());
-                None
-            }
-        };
         self.give_buffer(parity);
-        for b in spare {
-            if let Ok(b) = Arc::try_unwrap(b) {
-                self.give_buffer(b);
-            }
-        }
+        self.give_buffer(buf);
         Ok((sha.finalize().into(), md5))
     }
 
-    /// The last write of every shard file: `[header if the object has at most one stripe]
-    /// [last shard block] trailer [zeros to 4096 with direct I/O]`, in one batch.
+    /// The last write of every shard file ([`BlobStore::last_blocks`]), in one batch.
     #[allow(clippy::too_many_arguments)]
     fn write_last(
         &self,
@@ -353,6 +284,30 @@ impl BlobStore {
         last: Option<(&Stripe, &[&[u8]])>,
         table: &ChecksumTable,
     ) -> Result<(), BlobError> {
+        let (offset, tails) = self.last_blocks(id, size, frame, direct, last, table);
+        let mut ops: Vec<IoOp<'_>> = files
+            .iter()
+            .zip(&tails)
+            .map(|(f, t)| IoOp::Write {
+                file: &**f,
+                offset,
+                buf: t,
+            })
+            .collect();
+        check_all(self.fs.submit(&mut ops))
+    }
+
+    /// The last write of every shard file, and where it goes: `[header if the object has at
+    /// most one stripe] [last shard block] trailer [zeros to 4096 with direct I/O]`.
+    pub(super) fn last_blocks(
+        &self,
+        id: &DataId,
+        size: u64,
+        frame: ShardFrame,
+        direct: bool,
+        last: Option<(&Stripe, &[&[u8]])>,
+        table: &ChecksumTable,
+    ) -> (u64, Vec<AlignedBuf>) {
         let with_header = self.layout.stripe_count(size) <= 1;
         let offset = match (with_header, last) {
             (true, _) | (false, None) => frame.start,
@@ -386,23 +341,14 @@ impl BlobStore {
                 out
             })
             .collect();
-        let mut ops: Vec<IoOp<'_>> = files
-            .iter()
-            .zip(&tails)
-            .map(|(f, t)| IoOp::Write {
-                file: &**f,
-                offset,
-                buf: t,
-            })
-            .collect();
-        check_all(self.fs.submit(&mut ops))
+        (offset, tails)
     }
 }
 
 impl BlobStore {
     /// An aligned buffer of `len` bytes, from the pool when it has one that long. Its contents
     /// are whatever the last PUT left: every byte that is written is written first.
-    fn take_buffer(&self, len: usize) -> AlignedBuf {
+    pub(super) fn take_buffer(&self, len: usize) -> AlignedBuf {
         let mut pool = self.buffers.lock().unwrap_or_else(|e| e.into_inner());
         match pool.iter().position(|b| b.len() == len) {
             Some(i) => pool.swap_remove(i),
@@ -412,17 +358,15 @@ impl BlobStore {
 
     /// Keep a large buffer for the next PUT (a fresh one costs a page fault per 4 KiB);
     /// small ones are cheaper to allocate than to keep.
-    fn give_buffer(&self, b: AlignedBuf) {
+    pub(super) fn give_buffer(&self, b: AlignedBuf) {
         if b.len() < POOLED_MIN {
             return;
         }
         let mut pool = self.buffers.lock().unwrap_or_else(|e| e.into_inner());
-        if pool.len() < POOLED_MAX {
+        // Two PUTs' worth of pipeline buffers, so that a second concurrent PUT finds its
+        // buffers too.
+        if pool.len() < 2 * STRIPE_BUFFERS * self.layout.width() {
             pool.push(b);
         }
     }
-}
-
-fn hasher_gone() -> BlobError {
-    BlobError::Source(std::io::Error::other("the MD5 thread stopped"))
 }

@@ -1,0 +1,410 @@
+//! The PUT pipeline for a blob of more than one stripe on a real disk: three threads, so that
+//! MD5 — the one per-byte cost no second core can share — never waits for anything else.
+//!
+//! ```text
+//! this thread   read shard → (to MD5) → SHA-256, × K → parity → CRCs → (to I/O)
+//! MD5 thread                 MD5 of each piece as soon as it is read, in order
+//! I/O thread                                     write the stripe's K + M blocks (one batch)
+//! ```
+//!
+//! - MD5 gets the input a data shard (1 MiB by default) at a time, so it starts after the first
+//!   shard is read, not after the first stripe is hashed, encoded and written.
+//! - The writes of stripe `s` (blocking, with direct I/O the device's time) run while this thread
+//!   reads, hashes and encodes stripe `s + 1`.
+//! - The syncs of the shard files are issued as soon as the last write is done, while MD5 may
+//!   still be hashing the last stripe; only the metadata commit has to wait for the ETag.
+//!
+//! Every shard has a buffer of its own (the codec takes the K data shards as separate slices, so
+//! nothing needs them side by side), which is what lets MD5 hash shard 0 while shard 1 is read
+//! into. A buffer goes back into use once both the MD5 and the I/O thread are done with it (its
+//! `Arc` is unique again); each sends a note when it lets one go. [`STRIPE_BUFFERS`] stripes'
+//! worth are in flight at most, and kept for the next PUT.
+//!
+//! Each PUT adds what each thread was busy with to the store's [`PipelineStats`], which is how
+//! `seedbed bench object` shows where the time goes.
+
+use std::io::Read;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use md5::Md5;
+use sha2::{Digest, Sha256};
+
+use super::{check_all, read_full, BlobDigest, BlobError, BlobStore, DataId, ShardFrame};
+use crate::io::{AlignedBuf, FileHandle, IoOp};
+use crate::object::erasure::Codec;
+use crate::object::layout::Stripe;
+use crate::object::shard::{crc32, ChecksumTable};
+
+/// Stripe buffers in flight: one being filled, one being written, one being hashed.
+pub(super) const STRIPE_BUFFERS: usize = 3;
+
+/// Where the time of pipelined PUTs went, summed over PUTs (see [`BlobStore::pipeline_stats`]).
+/// Times are per thread: the threads run at the same time, so they add up to more than the
+/// wall time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PipelineStats {
+    /// Pipelined PUTs measured.
+    pub puts: u64,
+    /// Object bytes they wrote.
+    pub bytes: u64,
+    /// Wall time from the first input byte to the data being durable and MD5 done.
+    pub wall: Duration,
+    /// MD5 thread: hashing.
+    pub md5: Duration,
+    /// Reading thread: copying the input into stripe buffers.
+    pub read: Duration,
+    /// Reading thread: SHA-256.
+    pub sha256: Duration,
+    /// Reading thread: Reed-Solomon parity.
+    pub encode: Duration,
+    /// Reading thread: CRC32 of every shard block, and the last stripe's trailer blocks.
+    pub crc: Duration,
+    /// Reading thread: waiting for a free stripe buffer (the MD5 or I/O thread is behind).
+    pub wait: Duration,
+    /// I/O thread: the K + M block writes of every stripe.
+    pub write: Duration,
+    /// `fdatasync` of the shard files and the directory syncs.
+    pub sync: Duration,
+}
+
+impl PipelineStats {
+    fn add(&mut self, o: &PipelineStats) {
+        self.puts += o.puts;
+        self.bytes += o.bytes;
+        self.wall += o.wall;
+        self.md5 += o.md5;
+        self.read += o.read;
+        self.sha256 += o.sha256;
+        self.encode += o.encode;
+        self.crc += o.crc;
+        self.wait += o.wait;
+        self.write += o.write;
+        self.sync += o.sync;
+    }
+}
+
+/// What the I/O thread writes, in order.
+enum Job {
+    /// One stripe's K + M shard blocks, the first `stripe.shard_len` bytes of each buffer.
+    Stripe {
+        stripe: Stripe,
+        shards: Vec<Arc<AlignedBuf>>,
+    },
+    /// Whole buffers, one per file, at `offset` (headers; the last stripe with the trailer).
+    Blocks { offset: u64, bufs: Vec<AlignedBuf> },
+}
+
+/// Shard buffers of one size. A buffer being filled is out of the list (so its `Arc` is unique
+/// and writable); once handed to the MD5 and I/O threads it is parked back in the list, and is
+/// free again when the list's `Arc` is the only one left.
+struct Buffers {
+    len: usize,
+    /// At most this many are made.
+    max: usize,
+    made: usize,
+    parked: Vec<Arc<AlignedBuf>>,
+}
+
+impl Buffers {
+    fn new(len: usize, max: usize) -> Self {
+        Buffers {
+            len,
+            max,
+            made: 0,
+            parked: Vec::new(),
+        }
+    }
+
+    /// A buffer no other thread holds: a free parked one, else a new one while fewer than
+    /// `max` exist, else the first one let go (waiting for a note on `freed`).
+    fn take(
+        &mut self,
+        store: &BlobStore,
+        freed: &mpsc::Receiver<()>,
+    ) -> Result<Arc<AlignedBuf>, BlobError> {
+        // Bounded: each note on `freed` is one buffer let go, and `max` are in flight at most.
+        loop {
+            if let Some(i) = self.parked.iter().position(|b| Arc::strong_count(b) == 1) {
+                return Ok(self.parked.swap_remove(i));
+            }
+            if self.made < self.max {
+                self.made += 1;
+                return Ok(Arc::new(store.take_buffer(self.len)));
+            }
+            freed.recv().map_err(|_| helper_gone())?;
+        }
+    }
+
+    /// Put buffers back in the list (the helper threads may still hold them).
+    fn park(&mut self, bufs: Vec<Arc<AlignedBuf>>) {
+        self.parked.extend(bufs);
+    }
+
+    /// Hand every buffer back to the store's pool (all helper threads have ended).
+    fn release(self, store: &BlobStore) {
+        for b in self.parked {
+            if let Ok(b) = Arc::try_unwrap(b) {
+                store.give_buffer(b);
+            }
+        }
+    }
+}
+
+fn helper_gone() -> BlobError {
+    BlobError::Source(std::io::Error::other("a PUT pipeline thread stopped"))
+}
+
+/// Time `f`, adding to `total`.
+fn timed<T>(total: &mut Duration, f: impl FnOnce() -> T) -> T {
+    let t = Instant::now();
+    let r = f();
+    *total += t.elapsed();
+    r
+}
+
+impl BlobStore {
+    /// What pipelined PUTs have spent their time on since the store was opened (or the last
+    /// [`BlobStore::reset_pipeline_stats`]).
+    pub fn pipeline_stats(&self) -> PipelineStats {
+        *self.stats.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Start counting afresh.
+    pub fn reset_pipeline_stats(&self) {
+        *self.stats.lock().unwrap_or_else(|p| p.into_inner()) = PipelineStats::default();
+    }
+
+    /// Write a blob of more than one stripe through the three-thread pipeline (module docs);
+    /// durable on return if `sync`. The shard files exist and are empty.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn write_pipelined(
+        &self,
+        id: &DataId,
+        files: &[FileHandle],
+        frame: ShardFrame,
+        direct: bool,
+        src: &mut dyn Read,
+        size: u64,
+        sync: bool,
+    ) -> Result<BlobDigest, BlobError> {
+        let start = Instant::now();
+        let mut st = PipelineStats {
+            puts: 1,
+            bytes: size,
+            ..PipelineStats::default()
+        };
+        let l = &self.layout;
+        let io_failed = AtomicBool::new(false);
+        let result = std::thread::scope(|scope| {
+            let (freed_tx, freed) = mpsc::channel::<()>();
+            let (md5_tx, md5_rx) =
+                mpsc::sync_channel::<(Arc<AlignedBuf>, usize)>(STRIPE_BUFFERS * l.k);
+            let (io_tx, io_rx) = mpsc::sync_channel::<Job>(STRIPE_BUFFERS);
+            let md5_freed = freed_tx.clone();
+            let hasher = scope.spawn(move || {
+                let mut md5 = Md5::new();
+                let mut busy = Duration::ZERO;
+                for (buf, len) in md5_rx {
+                    timed(&mut busy, || md5.update(&buf[..len]));
+                    drop(buf);
+                    // The reading thread may be gone (on error); then no one waits.
+                    let _ = md5_freed.send(());
+                }
+                (md5, busy)
+            });
+            let io_failed = &io_failed;
+            let writer = scope.spawn(move || {
+                let mut busy = Duration::ZERO;
+                let mut result = Ok(());
+                for job in io_rx {
+                    if result.is_ok() {
+                        result = timed(&mut busy, || self.write_job(files, frame, &job));
+                        if result.is_err() {
+                            io_failed.store(true, Ordering::Relaxed);
+                        }
+                    }
+                    drop(job);
+                    let _ = freed_tx.send(());
+                }
+                (result, busy)
+            });
+            let read = self.feed_pipeline(
+                id, src, size, frame, direct, &md5_tx, &io_tx, &freed, io_failed, &mut st,
+            );
+            drop(md5_tx);
+            drop(io_tx);
+            let (written, write_busy) = writer.join().expect("the I/O thread does not panic");
+            st.write = write_busy;
+            // The syncs go out while MD5 finishes the last stripe.
+            let synced = match (&read, &written) {
+                (Ok(_), Ok(())) if sync => timed(&mut st.sync, || self.sync_blob(id, files)),
+                _ => Ok(()),
+            };
+            let (md5, md5_busy) = hasher.join().expect("the MD5 thread does not panic");
+            st.md5 = md5_busy;
+            let (sha, pool) = read?;
+            pool.release(self);
+            written?;
+            synced?;
+            Ok(BlobDigest {
+                size,
+                md5: md5.finalize().into(),
+                sha256: sha,
+            })
+        });
+        st.wall = start.elapsed();
+        if result.is_ok() {
+            self.stats
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .add(&st);
+        }
+        result
+    }
+
+    /// The reading thread's part: every stripe read shard by shard (each data shard handed to
+    /// MD5 as soon as it is read), hashed with SHA-256, encoded, CRC'd and handed to the I/O
+    /// thread; the trailer goes with the last stripe. Returns the SHA-256 and the buffers (for
+    /// the pool once the helpers are done).
+    #[allow(clippy::too_many_arguments)]
+    fn feed_pipeline(
+        &self,
+        id: &DataId,
+        src: &mut dyn Read,
+        size: u64,
+        frame: ShardFrame,
+        direct: bool,
+        md5: &mpsc::SyncSender<(Arc<AlignedBuf>, usize)>,
+        io: &mpsc::SyncSender<Job>,
+        freed: &mpsc::Receiver<()>,
+        io_failed: &AtomicBool,
+        st: &mut PipelineStats,
+    ) -> Result<([u8; 32], Buffers), BlobError> {
+        let l = &self.layout;
+        let (k, width) = (l.k, l.width());
+        let stripes = l.stripe_count(size);
+        let mut pool = Buffers::new(l.shard_len_max as usize, STRIPE_BUFFERS * width);
+        let headers: Vec<AlignedBuf> = (0..width).map(|i| self.header_block(id, size, i)).collect();
+        io.send(Job::Blocks {
+            offset: frame.start,
+            bufs: headers,
+        })
+        .map_err(|_| helper_gone())?;
+        let mut sha = Sha256::new();
+        let mut codec = Codec::new(k, l.m);
+        let mut table = ChecksumTable::new(width, stripes);
+        let mut got_total = 0u64;
+        for stripe in l.stripes(size) {
+            if io_failed.load(Ordering::Relaxed) {
+                // The I/O thread has the error (the caller reports it); stop reading.
+                break;
+            }
+            let len = stripe.shard_len as usize;
+            let mut shards: Vec<Arc<AlignedBuf>> = Vec::with_capacity(width);
+            for i in 0..width {
+                let mut buf = timed(&mut st.wait, || pool.take(self, freed))?;
+                if i < k {
+                    let b = Arc::get_mut(&mut buf).expect("a free buffer is ours alone");
+                    // The data of shard i: object bytes, then zeros to `len` (last stripe).
+                    let have = (stripe.data_len as usize).saturating_sub(i * len).min(len);
+                    let got = timed(&mut st.read, || read_full(src, &mut b[..have]))
+                        .map_err(BlobError::Source)?;
+                    got_total += got as u64;
+                    if got < have {
+                        return Err(BlobError::SourceTooShort {
+                            expected: size,
+                            got: got_total,
+                        });
+                    }
+                    b[have..len].fill(0);
+                    if have > 0 {
+                        md5.send((Arc::clone(&buf), have))
+                            .map_err(|_| helper_gone())?;
+                    }
+                    timed(&mut st.sha256, || sha.update(&buf[..have]));
+                }
+                shards.push(buf);
+            }
+            {
+                let (data, parity) = shards.split_at_mut(k);
+                let d: Vec<&[u8]> = data.iter().map(|b| &b[..len]).collect();
+                let mut p: Vec<&mut [u8]> = parity
+                    .iter_mut()
+                    .map(|b| &mut Arc::get_mut(b).expect("a parity buffer is ours alone")[..len])
+                    .collect();
+                timed(&mut st.encode, || codec.encode(&d, &mut p)).map_err(|detail| {
+                    BlobError::Unrecoverable {
+                        stripe: stripe.index,
+                        detail: format!("encoding failed: {detail}"),
+                    }
+                })?;
+            }
+            timed(&mut st.crc, || {
+                for (i, s) in shards.iter().enumerate() {
+                    table.set(stripe.index, i, crc32(&s[..len]));
+                }
+            });
+            let job = if stripe.index + 1 == stripes {
+                let blocks: Vec<&[u8]> = shards.iter().map(|b| &b[..len]).collect();
+                let (offset, bufs) = timed(&mut st.crc, || {
+                    self.last_blocks(id, size, frame, direct, Some((&stripe, &blocks)), &table)
+                });
+                Job::Blocks { offset, bufs }
+            } else {
+                Job::Stripe {
+                    stripe,
+                    shards: shards.iter().map(Arc::clone).collect(),
+                }
+            };
+            pool.park(shards);
+            io.send(job).map_err(|_| helper_gone())?;
+        }
+        // The input must end exactly at `size`.
+        let mut probe = [0u8; 1];
+        if !io_failed.load(Ordering::Relaxed)
+            && read_full(src, &mut probe).map_err(BlobError::Source)? != 0
+        {
+            return Err(BlobError::Source(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("the object's input is longer than the declared {size} bytes"),
+            )));
+        }
+        Ok((sha.finalize().into(), pool))
+    }
+
+    /// Carry out one of the I/O thread's jobs: one batched submission.
+    fn write_job(
+        &self,
+        files: &[FileHandle],
+        frame: ShardFrame,
+        job: &Job,
+    ) -> Result<(), BlobError> {
+        let mut ops: Vec<IoOp<'_>> = match job {
+            Job::Stripe { stripe, shards } => {
+                let len = stripe.shard_len as usize;
+                files
+                    .iter()
+                    .zip(shards)
+                    .map(|(f, s)| IoOp::Write {
+                        file: &**f,
+                        offset: frame.block(stripe),
+                        buf: &s[..len],
+                    })
+                    .collect()
+            }
+            Job::Blocks { offset, bufs } => files
+                .iter()
+                .zip(bufs)
+                .map(|(f, b)| IoOp::Write {
+                    file: &**f,
+                    offset: *offset,
+                    buf: b,
+                })
+                .collect(),
+        };
+        check_all(self.fs.submit(&mut ops))
+    }
+}

@@ -1,0 +1,267 @@
+//! A bucket's sub-resources: its policy, its ACL, its object-ownership setting and its Block
+//! Public Access configuration. Each is stored in the bucket's record and changed with one
+//! metadata commit; the rules S3 attaches to them (a public policy under BlockPublicPolicy, an
+//! ACL under BucketOwnerEnforced, ...) are checked here, so every front end gets them.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::acl::Acl;
+use super::error::ObjectError;
+use super::meta::{self, BucketMeta};
+use super::store::ObjectStore;
+use crate::iam::{Policy, PolicyKind};
+
+/// Who owns new objects, and whether ACLs count (S3 Object Ownership).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ObjectOwnership {
+    /// ACLs are off; the bucket owner owns every object.
+    BucketOwnerEnforced,
+    /// The writer owns an object, unless it is written with `bucket-owner-full-control`.
+    BucketOwnerPreferred,
+    /// The writer owns every object it writes (what a bucket without the setting does here).
+    ObjectWriter,
+}
+
+impl ObjectOwnership {
+    /// S3's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ObjectOwnership::BucketOwnerEnforced => "BucketOwnerEnforced",
+            ObjectOwnership::BucketOwnerPreferred => "BucketOwnerPreferred",
+            ObjectOwnership::ObjectWriter => "ObjectWriter",
+        }
+    }
+
+    /// Parse S3's name.
+    pub fn parse(s: &str) -> Result<Self, ObjectError> {
+        Ok(match s {
+            "BucketOwnerEnforced" => ObjectOwnership::BucketOwnerEnforced,
+            "BucketOwnerPreferred" => ObjectOwnership::BucketOwnerPreferred,
+            "ObjectWriter" => ObjectOwnership::ObjectWriter,
+            _ => {
+                return Err(ObjectError::InvalidArgument(format!(
+                    "object ownership '{s}' is not BucketOwnerEnforced, BucketOwnerPreferred or ObjectWriter"
+                )))
+            }
+        })
+    }
+}
+
+/// S3 Block Public Access, per bucket.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicAccessBlock {
+    /// Refuse PUTs of public ACLs (bucket or object) with AccessDenied.
+    pub block_public_acls: bool,
+    /// Let public ACL grants count for nothing.
+    pub ignore_public_acls: bool,
+    /// Refuse a public bucket policy with AccessDenied.
+    pub block_public_policy: bool,
+    /// With a public policy, only the bucket owner's account gets access through it.
+    pub restrict_public_buckets: bool,
+}
+
+/// Condition keys whose fixed value narrows a wildcard principal to someone in particular, so a
+/// statement that tests one of them is not public (after S3's definition of "public").
+const NARROWING_KEYS: &[&str] = &[
+    "aws:sourceip",
+    "aws:sourcearn",
+    "aws:sourcevpc",
+    "aws:sourcevpce",
+    "aws:sourceaccount",
+    "aws:sourceowner",
+    "aws:principalaccount",
+    "aws:principalarn",
+    "aws:principalorgid",
+    "aws:userid",
+    "s3:dataaccesspointarn",
+    "s3:dataaccesspointaccount",
+];
+
+fn is_wildcard_principal(p: &Value) -> bool {
+    match p {
+        Value::String(s) => s == "*",
+        Value::Object(m) => m.get("AWS").is_some_and(|a| match a {
+            Value::String(s) => s == "*",
+            Value::Array(v) => v.iter().any(|x| x.as_str() == Some("*")),
+            _ => false,
+        }),
+        _ => false,
+    }
+}
+
+/// Whether a bucket policy is public: some Allow statement names every principal (`*`, or
+/// NotPrincipal) and no condition narrows it to a fixed source, account or principal.
+pub fn policy_is_public(policy_json: &str) -> bool {
+    let Ok(doc) = serde_json::from_str::<Value>(policy_json) else {
+        return false;
+    };
+    let statements = match &doc["Statement"] {
+        Value::Array(v) => v.clone(),
+        s @ Value::Object(_) => vec![s.clone()],
+        _ => return false,
+    };
+    statements.iter().any(|st| {
+        let allow = st["Effect"].as_str() == Some("Allow");
+        let everyone = st.get("NotPrincipal").is_some()
+            || st.get("Principal").is_some_and(is_wildcard_principal);
+        let narrowed = st["Condition"].as_object().is_some_and(|ops| {
+            ops.values().any(|keys| {
+                keys.as_object().is_some_and(|k| {
+                    k.keys()
+                        .any(|key| NARROWING_KEYS.contains(&key.to_ascii_lowercase().as_str()))
+                })
+            })
+        });
+        allow && everyone && !narrowed
+    })
+}
+
+impl ObjectStore {
+    /// Change a bucket's record under the commit lock.
+    pub(super) fn update_bucket(
+        &self,
+        bucket: &str,
+        change: impl FnOnce(&mut BucketMeta) -> Result<(), ObjectError>,
+    ) -> Result<BucketMeta, ObjectError> {
+        let _g = self.lock_commit();
+        let mut b = self.bucket(bucket)?;
+        change(&mut b)?;
+        self.meta_commit(vec![(meta::bucket_key(bucket), Some(meta::to_json(&b)))])?;
+        Ok(b)
+    }
+
+    /// Attach a bucket policy (JSON); it is checked as a resource-based policy first, and
+    /// refused when Block Public Access blocks public policies and this one is public.
+    pub fn put_bucket_policy(&self, bucket: &str, policy_json: &str) -> Result<(), ObjectError> {
+        Policy::parse(policy_json, PolicyKind::Resource)
+            .map_err(|e| ObjectError::MalformedPolicy(e.to_string()))?;
+        let public = policy_is_public(policy_json);
+        self.update_bucket(bucket, |b| {
+            if public && b.public_access_block.is_some_and(|p| p.block_public_policy) {
+                return Err(ObjectError::AccessDenied(format!(
+                    "bucket {bucket} blocks public policies (BlockPublicPolicy) and this policy grants access to everyone"
+                )));
+            }
+            b.policy = Some(policy_json.to_string());
+            Ok(())
+        })
+        .map(|_| ())
+    }
+
+    /// Remove a bucket's policy.
+    pub fn delete_bucket_policy(&self, bucket: &str) -> Result<(), ObjectError> {
+        self.update_bucket(bucket, |b| {
+            b.policy = None;
+            Ok(())
+        })
+        .map(|_| ())
+    }
+
+    /// A bucket's policy, if it has one.
+    pub fn bucket_policy(&self, bucket: &str) -> Result<Option<String>, ObjectError> {
+        Ok(self.bucket(bucket)?.policy)
+    }
+
+    /// Replace a bucket's ACL, under S3's rules: no ACLs but the owner's private one when the
+    /// bucket enforces bucket-owner ownership, no public ACL when Block Public Access blocks
+    /// them.
+    pub fn put_bucket_acl(&self, bucket: &str, acl: Acl) -> Result<(), ObjectError> {
+        self.update_bucket(bucket, |b| {
+            check_acl_allowed(b, &acl)?;
+            b.acl = Some(acl);
+            Ok(())
+        })
+        .map(|_| ())
+    }
+
+    /// Set a bucket's object ownership; `None` removes the setting (ObjectWriter behaviour).
+    /// BucketOwnerEnforced is refused while the bucket's ACL grants anyone but its owner.
+    pub fn set_object_ownership(
+        &self,
+        bucket: &str,
+        ownership: Option<ObjectOwnership>,
+    ) -> Result<(), ObjectError> {
+        self.update_bucket(bucket, |b| {
+            if ownership == Some(ObjectOwnership::BucketOwnerEnforced) {
+                if let (Some(acl), Some(owner)) = (&b.acl, &b.owner) {
+                    if !acl.is_private_to(owner) {
+                        return Err(ObjectError::InvalidBucketAclWithObjectOwnership(format!(
+                            "bucket {bucket} has an ACL that grants access to others; make it private before enforcing bucket-owner ownership"
+                        )));
+                    }
+                }
+            }
+            b.ownership = ownership;
+            Ok(())
+        })
+        .map(|_| ())
+    }
+
+    /// Set (or with `None` remove) a bucket's Block Public Access configuration.
+    pub fn set_public_access_block(
+        &self,
+        bucket: &str,
+        block: Option<PublicAccessBlock>,
+    ) -> Result<(), ObjectError> {
+        self.update_bucket(bucket, |b| {
+            b.public_access_block = block;
+            Ok(())
+        })
+        .map(|_| ())
+    }
+}
+
+/// Whether `acl` may be set on a resource of bucket `b` (bucket ACL or object ACL).
+pub fn check_acl_allowed(b: &BucketMeta, acl: &Acl) -> Result<(), ObjectError> {
+    if b.ownership == Some(ObjectOwnership::BucketOwnerEnforced) {
+        let owner_only = b.owner.as_ref().is_some_and(|o| {
+            acl.grants.iter().all(|g| {
+                matches!(&g.grantee, super::acl::Grantee::User(u) if u.id == o.id)
+                    && g.permission == super::acl::Permission::FullControl
+            })
+        });
+        if !owner_only {
+            return Err(ObjectError::AccessControlListNotSupported(format!(
+                "bucket {} enforces bucket-owner ownership: ACLs are disabled",
+                b.name
+            )));
+        }
+    }
+    if acl.is_public() && b.public_access_block.is_some_and(|p| p.block_public_acls) {
+        return Err(ObjectError::AccessDenied(format!(
+            "bucket {} blocks public ACLs (BlockPublicAcls)",
+            b.name
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_policies_are_told_apart() {
+        let p = |principal: &str, cond: &str| {
+            format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{principal},"Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"{cond}}}]}}"#
+            )
+        };
+        assert!(policy_is_public(&p(r#""*""#, "")));
+        assert!(policy_is_public(&p(r#"{"AWS":"*"}"#, "")));
+        assert!(policy_is_public(&p(
+            r#"{"AWS":"*"}"#,
+            r#","Condition":{"StringEquals":{"s3:prefix":"x"}}"#
+        )));
+        assert!(!policy_is_public(&p(
+            r#"{"AWS":"*"}"#,
+            r#","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/32"}}"#
+        )));
+        assert!(!policy_is_public(&p(
+            r#"{"AWS":"arn:aws:iam::111122223333:root"}"#,
+            ""
+        )));
+        assert!(!policy_is_public(&p(r#""*""#, "").replace("Allow", "Deny")));
+    }
+}

@@ -1,0 +1,560 @@
+//! The metadata on every disk: one copy of the metadata database in each of the K + M disk
+//! directories (`diskN/meta`), written together, so that losing any M disks — or the rot of a
+//! copy — loses no bucket, version or upload.
+//!
+//! - **Writes** go to every live copy (concurrently on a real disk); a commit is acknowledged
+//!   when at least `quorum` copies (K by default: every copy but M) have it durably. A copy that
+//!   fails a write is taken out of service until it is rebuilt — it may lack that commit.
+//! - **Reads** come from the first live copy; the LSM checks every block's CRC, and when a read
+//!   fails the next copy answers (the copy stays in service: the error may be passing; scrub
+//!   finds a copy that stays bad).
+//! - **Which copy is current.** Every commit also writes `#mseq` (this commit's number) and
+//!   `#mlast` (the commit itself, encoded). A crash can interrupt a commit between copies, so at
+//!   open the copies may differ by that one commit: a copy one behind is rolled forward from
+//!   another's `#mlast`; a copy further behind (a replaced disk starts empty) is rebuilt whole
+//!   from a current one. So after a restart every live copy agrees.
+//! - **Rebuild** (at open for a stale copy; by `scrub` and `repair` for a lost or corrupt one)
+//!   builds a new database beside the copy (`DIR.rebuild`), marked `#mrebuild` until it is
+//!   complete, copies every entry of a current copy into it, ends with `#mseq` and `#mlast` in
+//!   its last, synced batch, and only then replaces the copy (remove, rename, sync the parent).
+//!   A rebuild that fails leaves the old copy as it was; a crash mid-way leaves either the old
+//!   copy or none (then the next open rebuilds it again), never a partial one taken for whole.
+//!
+//! These three keys sort before every record key the store uses (`B`, `O`, `P`, `U`, `#seq`
+//! is apart: `#m…` < `#s…`), and no listing scans them.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+
+use super::meta::{MetaStore, Rows};
+use crate::io::{BackendKind, Fs, FsHandle};
+
+/// This commit's number, 8 bytes big-endian.
+pub const MSEQ_KEY: &[u8] = b"#mseq";
+/// The last commit, encoded ([`encode_ops`]): what a copy one behind applies to catch up.
+pub const MLAST_KEY: &[u8] = b"#mlast";
+/// Present while a copy is being rebuilt: the copy is incomplete.
+pub const MREBUILD_KEY: &[u8] = b"#mrebuild";
+
+/// Opens (creating if needed) one copy's database in a directory.
+pub type Opener = Arc<dyn Fn(&Path) -> Result<Arc<dyn MetaStore>, String> + Send + Sync>;
+
+/// One copy: in service, or out with the reason.
+#[derive(Clone)]
+enum Slot {
+    Live(Arc<dyn MetaStore>),
+    Down(String),
+}
+
+/// What state one copy is in, for reports.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct CopyState {
+    /// The copy's directory.
+    pub dir: PathBuf,
+    /// Whether it serves reads and takes writes.
+    pub live: bool,
+    /// Why not, if not.
+    pub problem: Option<String>,
+}
+
+/// The metadata, replicated over several directories ([module docs](self)).
+pub struct ReplicatedMeta {
+    fs: FsHandle,
+    dirs: Vec<PathBuf>,
+    opener: Opener,
+    quorum: usize,
+    slots: RwLock<Vec<Slot>>,
+    /// The last commit's number; held while committing, so commits are numbered in order.
+    mseq: Mutex<u64>,
+}
+
+impl std::fmt::Debug for ReplicatedMeta {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReplicatedMeta")
+            .field("dirs", &self.dirs)
+            .field("quorum", &self.quorum)
+            .finish()
+    }
+}
+
+/// What opening the copies found and did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct OpenReport {
+    /// Copies rolled forward by one commit (a crash between copies).
+    pub rolled_forward: Vec<PathBuf>,
+    /// Copies rebuilt whole because they were behind (a replaced disk, an interrupted rebuild).
+    pub rebuilt: Vec<PathBuf>,
+    /// Copies that could not be opened or read, with why.
+    pub down: Vec<(PathBuf, String)>,
+}
+
+/// A commit's operations: puts (`Some`) and deletes (`None`).
+pub type Ops = Vec<(Vec<u8>, Option<Vec<u8>>)>;
+
+/// Encode a commit's operations: `count u32`, then per op `key_len u32 | key | 0 (delete) or
+/// 1 (put) | [value_len u32 | value]`, all little-endian.
+pub fn encode_ops(ops: &[(Vec<u8>, Option<Vec<u8>>)]) -> Vec<u8> {
+    let mut b = Vec::new();
+    b.extend_from_slice(&(ops.len() as u32).to_le_bytes());
+    for (k, v) in ops {
+        b.extend_from_slice(&(k.len() as u32).to_le_bytes());
+        b.extend_from_slice(k);
+        match v {
+            None => b.push(0),
+            Some(v) => {
+                b.push(1);
+                b.extend_from_slice(&(v.len() as u32).to_le_bytes());
+                b.extend_from_slice(v);
+            }
+        }
+    }
+    b
+}
+
+/// Decode [`encode_ops`]; the error says where it stopped making sense.
+pub fn decode_ops(b: &[u8]) -> Result<Ops, String> {
+    let mut at = 0usize;
+    let mut take = |n: usize| -> Result<&[u8], String> {
+        let s = b
+            .get(at..at + n)
+            .ok_or_else(|| format!("encoded commit ends at byte {at}, {n} more needed"))?;
+        at += n;
+        Ok(s)
+    };
+    let u32_of = |s: &[u8]| u32::from_le_bytes(s.try_into().expect("4 bytes")) as usize;
+    let count = u32_of(take(4)?);
+    let mut ops = Vec::with_capacity(count.min(4096));
+    for _ in 0..count {
+        let kl = u32_of(take(4)?);
+        let k = take(kl)?.to_vec();
+        let v = match take(1)?[0] {
+            0 => None,
+            1 => {
+                let vl = u32_of(take(4)?);
+                Some(take(vl)?.to_vec())
+            }
+            t => return Err(format!("encoded commit: op tag {t} is neither 0 nor 1")),
+        };
+        ops.push((k, v));
+    }
+    Ok(ops)
+}
+
+/// End (exclusive) of every key the store uses.
+const KEYS_END: &[u8] = &[0xFF];
+
+/// Rows per chunk when copying a whole database.
+const CHUNK: usize = 512;
+
+fn is_replication_key(k: &[u8]) -> bool {
+    k == MSEQ_KEY || k == MLAST_KEY || k == MREBUILD_KEY
+}
+
+impl ReplicatedMeta {
+    /// Open a copy in each of `dirs` (with `opener`) and bring the stale ones up to date
+    /// ([module docs](self)). Commits need `quorum` copies (at least 1). Fails only if no copy
+    /// can be read at all.
+    pub fn open(
+        fs: FsHandle,
+        dirs: Vec<PathBuf>,
+        quorum: usize,
+        opener: Opener,
+    ) -> Result<(Self, OpenReport), String> {
+        assert!(!dirs.is_empty(), "at least one metadata copy");
+        let slots = dirs
+            .iter()
+            .map(|d| match opener(d) {
+                Ok(s) => Slot::Live(s),
+                Err(e) => Slot::Down(format!("cannot open: {e}")),
+            })
+            .collect();
+        let meta = ReplicatedMeta {
+            fs,
+            dirs,
+            opener,
+            quorum: quorum.max(1),
+            slots: RwLock::new(slots),
+            mseq: Mutex::new(0),
+        };
+        let report = meta.reconcile()?;
+        Ok((meta, report))
+    }
+
+    /// Commits need this many copies.
+    pub fn quorum(&self) -> usize {
+        self.quorum
+    }
+
+    /// Each copy's state.
+    pub fn copies(&self) -> Vec<CopyState> {
+        let slots = self.slots.read().unwrap_or_else(|p| p.into_inner());
+        self.dirs
+            .iter()
+            .zip(slots.iter())
+            .map(|(d, s)| CopyState {
+                dir: d.clone(),
+                live: matches!(s, Slot::Live(_)),
+                problem: match s {
+                    Slot::Live(_) => None,
+                    Slot::Down(why) => Some(why.clone()),
+                },
+            })
+            .collect()
+    }
+
+    fn set_down(&self, i: usize, why: String) {
+        self.slots.write().unwrap_or_else(|p| p.into_inner())[i] = Slot::Down(why);
+    }
+
+    fn live(&self) -> Vec<(usize, Arc<dyn MetaStore>)> {
+        let slots = self.slots.read().unwrap_or_else(|p| p.into_inner());
+        slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| match s {
+                Slot::Live(m) => Some((i, Arc::clone(m))),
+                Slot::Down(_) => None,
+            })
+            .collect()
+    }
+
+    /// A copy's commit number: `#mseq`; `None` for a copy mid-rebuild (incomplete); 1 for a
+    /// database with records but no number (written before replication: the old `STORE/meta`).
+    fn copy_mseq(copy: &dyn MetaStore) -> Result<Option<u64>, String> {
+        if copy.get(MREBUILD_KEY)?.is_some() {
+            return Ok(None);
+        }
+        match copy.get(MSEQ_KEY)? {
+            Some(b) if b.len() == 8 => Ok(Some(u64::from_be_bytes(b.try_into().expect("8 bytes")))),
+            Some(b) => Err(format!("#mseq is {} bytes, not 8", b.len())),
+            None => Ok(Some(u64::from(!copy.scan(b"", KEYS_END, 1)?.is_empty()))),
+        }
+    }
+
+    /// Bring every live copy to the newest commit (module docs). Holds the commit lock.
+    fn reconcile(&self) -> Result<OpenReport, String> {
+        let mut mseq = self.mseq.lock().unwrap_or_else(|p| p.into_inner());
+        let mut report = OpenReport::default();
+        let mut seqs: Vec<(usize, Arc<dyn MetaStore>, Option<u64>)> = Vec::new();
+        for (i, copy) in self.live() {
+            match Self::copy_mseq(&*copy) {
+                Ok(s) => seqs.push((i, copy, s)),
+                Err(e) => self.set_down(i, format!("cannot read: {e}")),
+            }
+        }
+        let Some(newest) = seqs.iter().filter_map(|(_, _, s)| *s).max() else {
+            let why: Vec<String> = self
+                .copies()
+                .into_iter()
+                .map(|c| format!("{}: {}", c.dir.display(), c.problem.unwrap_or_default()))
+                .collect();
+            return Err(format!(
+                "no metadata copy is readable and complete: {}",
+                why.join("; ")
+            ));
+        };
+        let (src_i, src) = seqs
+            .iter()
+            .find(|(_, _, s)| *s == Some(newest))
+            .map(|(i, c, _)| (*i, Arc::clone(c)))
+            .expect("the newest exists");
+        for (i, copy, s) in &seqs {
+            if *i == src_i || *s == Some(newest) {
+                continue;
+            }
+            let dir = self.dirs[*i].clone();
+            if newest > 0 && *s == Some(newest - 1) {
+                if let Ok(true) = self.roll_forward(&*src, &**copy) {
+                    report.rolled_forward.push(dir);
+                    continue;
+                }
+            }
+            match self.rebuild_from(&*src, *i) {
+                Ok(()) => report.rebuilt.push(dir),
+                Err(e) => self.set_down(*i, format!("rebuild failed: {e}")),
+            }
+        }
+        for c in self.copies() {
+            if let Some(why) = c.problem {
+                report.down.push((c.dir, why));
+            }
+        }
+        *mseq = newest;
+        Ok(report)
+    }
+
+    /// Apply the newest copy's last commit to a copy one behind. `Ok(false)` if the source has
+    /// no usable `#mlast`.
+    fn roll_forward(&self, src: &dyn MetaStore, dst: &dyn MetaStore) -> Result<bool, String> {
+        let (Some(last), Some(seq)) = (src.get(MLAST_KEY)?, src.get(MSEQ_KEY)?) else {
+            return Ok(false);
+        };
+        let mut ops = decode_ops(&last)?;
+        ops.push((MSEQ_KEY.to_vec(), Some(seq)));
+        ops.push((MLAST_KEY.to_vec(), Some(last)));
+        dst.commit(ops, true)?;
+        Ok(true)
+    }
+
+    /// Replace copy `i` with a fresh copy of `src` (module docs). The caller holds the commit
+    /// lock, so `src` does not change meanwhile. On failure copy `i` is left as it was.
+    fn rebuild_from(&self, src: &dyn MetaStore, i: usize) -> Result<(), String> {
+        let dir = self.dirs[i].clone();
+        let mut tmp_name = dir.file_name().unwrap_or_default().to_os_string();
+        tmp_name.push(".rebuild");
+        let tmp = dir.with_file_name(tmp_name);
+        remove_tree(&*self.fs, &tmp)?;
+        let built = self.copy_into(src, &tmp);
+        if let Err(e) = built {
+            let _ = remove_tree(&*self.fs, &tmp);
+            return Err(e);
+        }
+        // Out of service from here: its directory is about to be replaced.
+        self.set_down(i, "being rebuilt".into());
+        remove_tree(&*self.fs, &dir)?;
+        let parent = dir.parent().unwrap_or(Path::new("/"));
+        self.fs
+            .rename(&tmp, &dir)
+            .and_then(|()| self.fs.sync_dir(parent))
+            .map_err(|e| format!("moving the rebuilt copy to {}: {e}", dir.display()))?;
+        let copy = (self.opener)(&dir)?;
+        self.slots.write().unwrap_or_else(|p| p.into_inner())[i] = Slot::Live(copy);
+        Ok(())
+    }
+
+    /// A new database in `dir` with every entry of `src`, marked incomplete until its last
+    /// (synced) batch. Returns nothing: the database is closed when this returns.
+    fn copy_into(&self, src: &dyn MetaStore, dir: &Path) -> Result<(), String> {
+        let dst = (self.opener)(dir)?;
+        dst.commit(vec![(MREBUILD_KEY.to_vec(), Some(vec![1]))], true)?;
+        let mut next = Vec::new();
+        loop {
+            let rows = src.scan(&next, KEYS_END, CHUNK)?;
+            let done = rows.len() < CHUNK;
+            if let Some((k, _)) = rows.last() {
+                next = k.clone();
+                next.push(0);
+            }
+            let ops: Ops = rows
+                .into_iter()
+                .filter(|(k, _)| !is_replication_key(k))
+                .map(|(k, v)| (k, Some(v)))
+                .collect();
+            if !ops.is_empty() {
+                dst.commit(ops, false)?;
+            }
+            if done {
+                break;
+            }
+        }
+        let mut last = vec![(MREBUILD_KEY.to_vec(), None)];
+        for key in [MSEQ_KEY, MLAST_KEY] {
+            if let Some(v) = src.get(key)? {
+                last.push((key.to_vec(), Some(v)));
+            }
+        }
+        dst.commit(last, true)?;
+        Ok(())
+    }
+
+    /// Check every copy against the first live one, entry by entry; with `heal`, rebuild each
+    /// copy that differs or is out of service. Returns what it found.
+    pub fn verify(&self, heal: bool) -> Result<VerifyReport, String> {
+        let _commits = self.mseq.lock().unwrap_or_else(|p| p.into_inner());
+        let mut report = VerifyReport {
+            copies: self.dirs.len() as u64,
+            ..VerifyReport::default()
+        };
+        let live = self.live();
+        let Some((_, src)) = live.first().cloned() else {
+            return Err("no metadata copy is in service".into());
+        };
+        let mut bad: Vec<(usize, String)> = Vec::new();
+        for (i, s) in self.slot_states() {
+            if let Some(why) = s {
+                bad.push((i, why));
+            }
+        }
+        for (i, copy) in live.iter().skip(1) {
+            match same_entries(&*src, &**copy) {
+                Ok(None) => {}
+                Ok(Some(diff)) => bad.push((*i, diff)),
+                Err(e) => bad.push((*i, format!("cannot read: {e}"))),
+            }
+        }
+        bad.sort();
+        for (i, why) in bad {
+            report.bad.push((self.dirs[i].clone(), why));
+            if heal {
+                match self.rebuild_from(&*src, i) {
+                    Ok(()) => report.healed.push(self.dirs[i].clone()),
+                    Err(e) => self.set_down(i, format!("rebuild failed: {e}")),
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    fn slot_states(&self) -> Vec<(usize, Option<String>)> {
+        let slots = self.slots.read().unwrap_or_else(|p| p.into_inner());
+        slots
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                (
+                    i,
+                    match s {
+                        Slot::Live(_) => None,
+                        Slot::Down(why) => Some(why.clone()),
+                    },
+                )
+            })
+            .collect()
+    }
+
+    /// Run `f` on each live copy in turn until one answers.
+    fn read<T>(&self, f: impl Fn(&dyn MetaStore) -> Result<T, String>) -> Result<T, String> {
+        let mut why = Vec::new();
+        for (i, copy) in self.live() {
+            match f(&*copy) {
+                Ok(v) => return Ok(v),
+                Err(e) => why.push(format!("{}: {e}", self.dirs[i].display())),
+            }
+        }
+        Err(format!(
+            "no metadata copy could answer{}",
+            if why.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", why.join("; "))
+            }
+        ))
+    }
+}
+
+/// Remove `dir` and everything under it (the I/O layer has no `remove_dir_all`); a missing
+/// directory is fine. Recursion is bounded by the depth of the tree (an LSM directory is flat).
+fn remove_tree(fs: &dyn Fs, dir: &Path) -> Result<(), String> {
+    if !fs.exists(dir).map_err(|e| e.to_string())? {
+        return Ok(());
+    }
+    for name in fs.list(dir).map_err(|e| e.to_string())? {
+        let path = dir.join(&name);
+        if fs.remove_file(&path).is_err() {
+            remove_tree(fs, &path)?;
+        }
+    }
+    fs.remove_dir(dir)
+        .map_err(|e| format!("removing {}: {e}", dir.display()))
+}
+
+/// What [`ReplicatedMeta::verify`] found and did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct VerifyReport {
+    /// Copies there are.
+    pub copies: u64,
+    /// Copies that differed from the first live one, or were out of service, with why.
+    pub bad: Vec<(PathBuf, String)>,
+    /// Copies rebuilt.
+    pub healed: Vec<PathBuf>,
+}
+
+/// `None` when both hold the same entries (replication keys included); else the first
+/// difference.
+fn same_entries(a: &dyn MetaStore, b: &dyn MetaStore) -> Result<Option<String>, String> {
+    let mut next = Vec::new();
+    loop {
+        let ra = a.scan(&next, KEYS_END, CHUNK)?;
+        let rb = b.scan(&next, KEYS_END, CHUNK)?;
+        for (x, y) in ra.iter().zip(&rb) {
+            if x.0 != y.0 {
+                let first = x.0.clone().min(y.0.clone());
+                return Ok(Some(format!(
+                    "key {:?} is in one copy only",
+                    String::from_utf8_lossy(&first)
+                )));
+            }
+            if x.1 != y.1 {
+                return Ok(Some(format!(
+                    "key {:?} has another value",
+                    String::from_utf8_lossy(&x.0)
+                )));
+            }
+        }
+        if ra.len() != rb.len() {
+            return Ok(Some("one copy has more entries".into()));
+        }
+        if ra.len() < CHUNK {
+            return Ok(None);
+        }
+        next = ra.last().expect("a full chunk").0.clone();
+        next.push(0);
+    }
+}
+
+impl MetaStore for ReplicatedMeta {
+    fn verify_copies(&self, heal: bool) -> Result<Option<VerifyReport>, String> {
+        self.verify(heal).map(Some)
+    }
+
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
+        self.read(|c| c.get(key))
+    }
+
+    fn scan(&self, start: &[u8], end: &[u8], limit: usize) -> Result<Rows, String> {
+        self.read(|c| c.scan(start, end, limit))
+    }
+
+    fn commit(&self, ops: Vec<(Vec<u8>, Option<Vec<u8>>)>, sync: bool) -> Result<(), String> {
+        let mut mseq = self.mseq.lock().unwrap_or_else(|p| p.into_inner());
+        let next = *mseq + 1;
+        let last = encode_ops(&ops);
+        let mut all = ops;
+        all.push((MSEQ_KEY.to_vec(), Some(next.to_be_bytes().to_vec())));
+        all.push((MLAST_KEY.to_vec(), Some(last)));
+        let live = self.live();
+        let results: Vec<Result<(), String>> =
+            if self.fs.kind() == BackendKind::Sim || live.len() < 2 {
+                live.iter()
+                    .map(|(_, c)| c.commit(all.clone(), sync))
+                    .collect()
+            } else {
+                std::thread::scope(|scope| {
+                    let handles: Vec<_> = live
+                        .iter()
+                        .map(|(_, c)| {
+                            let ops = all.clone();
+                            scope.spawn(move || c.commit(ops, sync))
+                        })
+                        .collect();
+                    handles
+                        .into_iter()
+                        .map(|h| h.join().expect("a commit thread does not panic"))
+                        .collect()
+                })
+            };
+        // Numbered even if it failed: it may have reached some copies.
+        *mseq = next;
+        let mut ok = 0;
+        let mut why = Vec::new();
+        for ((i, _), r) in live.iter().zip(results) {
+            match r {
+                Ok(()) => ok += 1,
+                Err(e) => {
+                    why.push(format!("{}: {e}", self.dirs[*i].display()));
+                    self.set_down(*i, format!("a commit failed: {e}"));
+                }
+            }
+        }
+        if ok >= self.quorum {
+            Ok(())
+        } else {
+            Err(format!(
+                "the metadata commit reached {ok} of {} copies, {} needed ({})",
+                self.dirs.len(),
+                self.quorum,
+                why.join("; ")
+            ))
+        }
+    }
+}

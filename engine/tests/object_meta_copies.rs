@@ -1,0 +1,295 @@
+//! The metadata on every disk (`object/replicated.rs`), on real files: a store with K = 4,
+//! M = 2 keeps a copy of its metadata in each of its six disk directories.
+//! - Deleting the metadata of any two disks loses nothing: the store opens, every object reads
+//!   back exact, and the lost copies are rebuilt at open.
+//! - Rot in the copy that answers reads (every file's bytes flipped) loses nothing: reads come
+//!   from the next copy, and scrub rebuilds the bad one.
+//! - Deleting every copy is refused at open (the orphan sweep would delete every blob), and
+//!   `repair` says how many blobs it cannot turn back into objects.
+//! - A store made before the metadata was replicated (`STORE/meta` only) opens with its
+//!   metadata copied onto every disk.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use seedbed_engine::clock::{ClockHandle, VirtualClock};
+use seedbed_engine::io::{posix::PosixFs, FsHandle};
+use seedbed_engine::lsm::Options;
+use seedbed_engine::object::{lsm_meta, repair, MetaStore, ObjectStore, PutOptions, StoreOptions};
+use seedbed_engine::rng::DetRng;
+
+struct Env {
+    root: PathBuf,
+    fs: FsHandle,
+    clock: ClockHandle,
+    _tmp: tempfile::TempDir,
+}
+
+fn env() -> Env {
+    let tmp = tempfile::Builder::new()
+        .prefix("object-meta-")
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .unwrap();
+    Env {
+        root: tmp.path().join("store"),
+        fs: Arc::new(PosixFs::new()),
+        clock: Arc::new(VirtualClock::new()),
+        _tmp: tmp,
+    }
+}
+
+fn options() -> StoreOptions {
+    StoreOptions {
+        sync: true,
+        min_part_size: 1,
+    }
+}
+
+impl Env {
+    fn disk(&self, i: usize) -> PathBuf {
+        self.root.join(format!("disk{i}"))
+    }
+
+    /// Create the store, with its metadata on every disk.
+    fn create(&self) -> ObjectStore {
+        let disks: Vec<PathBuf> = (0..6).map(|i| self.disk(i)).collect();
+        let layout =
+            seedbed_engine::object::layout::Layout::new(4, 2, 4096, disks.clone()).unwrap();
+        let (meta, _) = lsm_meta::open_replicated(
+            self.fs.clone(),
+            &self.root,
+            &layout,
+            Options::small_for_tests(),
+            self.clock.clone(),
+        )
+        .unwrap();
+        ObjectStore::create(
+            self.fs.clone(),
+            &self.root,
+            4,
+            2,
+            4096,
+            Some(disks),
+            meta as Arc<dyn MetaStore>,
+            self.clock.clone(),
+            DetRng::new(1),
+            options(),
+        )
+        .unwrap()
+    }
+
+    fn open(&self) -> Result<ObjectStore, String> {
+        let layout = ObjectStore::read_layout(&*self.fs, &self.root).map_err(|e| e.to_string())?;
+        let (meta, _) = lsm_meta::open_replicated(
+            self.fs.clone(),
+            &self.root,
+            &layout,
+            Options::small_for_tests(),
+            self.clock.clone(),
+        )?;
+        ObjectStore::open(
+            self.fs.clone(),
+            &self.root,
+            meta,
+            self.clock.clone(),
+            DetRng::new(2),
+            options(),
+        )
+        .map_err(|e| e.to_string())
+    }
+}
+
+fn data(len: usize, salt: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(salt))
+        .collect()
+}
+
+/// Objects small (pack records) and large (shard files), two versions of one, and a multipart
+/// object; returns (key, content of the latest version).
+fn fill(store: &ObjectStore) -> Vec<(String, Vec<u8>)> {
+    store.create_bucket("bkt").unwrap();
+    store.set_versioning("bkt", true).unwrap();
+    let mut want = Vec::new();
+    for (i, len) in [10usize, 3000, 20_000, 70_000].into_iter().enumerate() {
+        let key = format!("k{i}");
+        let d = data(len, i as u8);
+        let mut opts = PutOptions::default();
+        opts.user_meta.insert("n".into(), i.to_string());
+        store
+            .put_object("bkt", &key, &mut d.as_slice(), len as u64, &opts)
+            .unwrap();
+        want.push((key, d));
+    }
+    let v2 = data(5000, 99);
+    store
+        .put_object(
+            "bkt",
+            "k0",
+            &mut v2.as_slice(),
+            5000,
+            &PutOptions::default(),
+        )
+        .unwrap();
+    want[0].1 = v2;
+    let id = store
+        .create_multipart_upload("bkt", "multi", &PutOptions::default())
+        .unwrap();
+    let (p1, p2) = (data(9000, 7), data(100, 8));
+    let e1 = store
+        .upload_part("bkt", &id, 1, &mut p1.as_slice(), 9000)
+        .unwrap();
+    let e2 = store
+        .upload_part("bkt", &id, 2, &mut p2.as_slice(), 100)
+        .unwrap();
+    store
+        .complete_multipart_upload("bkt", &id, &[(1, e1), (2, e2)])
+        .unwrap();
+    want.push(("multi".into(), [p1, p2].concat()));
+    want
+}
+
+fn check(store: &ObjectStore, want: &[(String, Vec<u8>)]) {
+    for (key, d) in want {
+        let mut out = Vec::new();
+        store.get_object("bkt", key, None, None, &mut out).unwrap();
+        assert!(out == *d, "{key}: wrong bytes");
+    }
+    let versions = store
+        .list_versions("bkt", &Default::default())
+        .unwrap()
+        .entries;
+    assert_eq!(versions.len(), want.len() + 1, "every version listed");
+    assert_eq!(
+        store.head_object("bkt", "k3", None).unwrap().user_meta["n"],
+        "3"
+    );
+}
+
+fn all_agree(store: &ObjectStore) {
+    let r = store.verify_metadata(false).unwrap().expect("replicated");
+    assert_eq!(r.copies, 6);
+    assert!(r.bad.is_empty(), "{r:?}");
+}
+
+#[test]
+fn losing_any_two_disks_metadata_loses_nothing() {
+    for lost in [[0usize, 1], [4, 5], [1, 4]] {
+        let e = env();
+        let want = {
+            let store = e.create();
+            fill(&store)
+        };
+        for i in lost {
+            std::fs::remove_dir_all(e.disk(i).join("meta")).unwrap();
+        }
+        let store = e.open().unwrap();
+        check(&store, &want);
+        // The lost copies were rebuilt as the store opened.
+        all_agree(&store);
+        for i in lost {
+            assert!(e.disk(i).join("meta").exists());
+        }
+    }
+}
+
+/// Flip a byte in every file of a directory (every WAL record and SSTable block of an LSM).
+fn rot(dir: &Path) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let mut bytes = std::fs::read(&path).unwrap();
+        if bytes.len() < 16 {
+            continue;
+        }
+        for i in (8..bytes.len()).step_by(97) {
+            bytes[i] ^= 0x5a;
+        }
+        std::fs::write(&path, bytes).unwrap();
+    }
+}
+
+#[test]
+fn rot_in_the_copy_that_answers_reads_loses_nothing_and_scrub_heals_it() {
+    let e = env();
+    let want = {
+        let store = e.create();
+        fill(&store)
+    };
+    rot(&e.disk(0).join("meta"));
+    let store = e.open().unwrap();
+    check(&store, &want);
+    let report = store.scrub(true, &mut |_, _| {}).unwrap();
+    assert_eq!(report.meta_copies, 6);
+    assert!(report.failures.is_empty(), "{report:?}");
+    // Open already rebuilt a copy that lost commits; one that still reads but differs, or is
+    // out of service, is healed here. Either way all six agree now.
+    all_agree(&store);
+    drop(store);
+    let store = e.open().unwrap();
+    check(&store, &want);
+    all_agree(&store);
+}
+
+#[test]
+fn losing_every_copy_is_refused_and_repair_says_what_is_gone() {
+    let e = env();
+    {
+        let store = e.create();
+        fill(&store);
+    }
+    for i in 0..6 {
+        std::fs::remove_dir_all(e.disk(i).join("meta")).unwrap();
+    }
+    let err = e.open().unwrap_err();
+    assert!(err.contains("every copy of the metadata was lost"), "{err}");
+    let report = repair::repair(
+        e.fs.clone(),
+        &e.root,
+        Options::small_for_tests(),
+        e.clock.clone(),
+    )
+    .unwrap();
+    assert!(!report.whole());
+    let blobs = report.unrecoverable_blobs.expect("blobs on the disks");
+    assert!(blobs >= 6, "{report:?}");
+    // Nothing was deleted: the refusal stands until the metadata is back.
+    assert!(e.open().unwrap_err().contains(&format!("{blobs} blobs")));
+}
+
+#[test]
+fn a_store_from_before_replication_gets_a_copy_on_every_disk() {
+    let e = env();
+    let want = {
+        // The old way: one metadata database in STORE/meta.
+        let meta = lsm_meta::open_with(
+            e.fs.clone(),
+            &e.root.join("meta"),
+            Options::small_for_tests(),
+            e.clock.clone(),
+        )
+        .unwrap();
+        let store = ObjectStore::create(
+            e.fs.clone(),
+            &e.root,
+            4,
+            2,
+            4096,
+            None,
+            meta,
+            e.clock.clone(),
+            DetRng::new(3),
+            options(),
+        )
+        .unwrap();
+        fill(&store)
+    };
+    let store = e.open().unwrap();
+    check(&store, &want);
+    let r = store.verify_metadata(false).unwrap().expect("replicated");
+    assert_eq!(r.copies, 7, "six disks and the old STORE/meta");
+    assert!(r.bad.is_empty(), "{r:?}");
+    // The old copy can go now: the disks' copies hold everything.
+    drop(store);
+    std::fs::remove_dir_all(e.root.join("meta")).unwrap();
+    check(&e.open().unwrap(), &want);
+}

@@ -1,0 +1,292 @@
+//! Objects: `put`, `get`, `head`, `rm`, `cp`, `put-multipart`.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use seedbed_engine::object::{ByteRange, ObjectStore, PutOptions};
+
+use super::format::{ms_to_iso, parse_meta, print_json};
+use super::s3;
+use crate::output::progress;
+
+/// Arguments of `put`.
+#[derive(Debug, Args)]
+pub struct PutArgs {
+    /// Bucket.
+    bucket: String,
+    /// Key.
+    key: String,
+    /// File to upload, or '-' for stdin.
+    file: String,
+    /// Content-Type.
+    #[arg(long)]
+    content_type: Option<String>,
+    /// User metadata, repeatable: --meta name=value.
+    #[arg(long = "meta", value_name = "NAME=VALUE")]
+    meta: Vec<String>,
+    /// Only create: fail with PreconditionFailed if the key exists (If-None-Match: *).
+    #[arg(long)]
+    if_none_match: bool,
+    /// Only replace the object whose ETag is this (If-Match).
+    #[arg(long)]
+    if_match: Option<String>,
+}
+
+/// Arguments of `get`.
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// Bucket.
+    bucket: String,
+    /// Key.
+    key: String,
+    /// Output file, or '-' for stdout.
+    #[arg(default_value = "-")]
+    file: String,
+    /// A specific version.
+    #[arg(long)]
+    version_id: Option<String>,
+    /// Byte range A-B (inclusive), A- or -N.
+    #[arg(long)]
+    range: Option<String>,
+}
+
+/// Arguments of `head`.
+#[derive(Debug, Args)]
+pub struct HeadArgs {
+    /// Bucket.
+    bucket: String,
+    /// Key.
+    key: String,
+    /// A specific version.
+    #[arg(long)]
+    version_id: Option<String>,
+}
+
+/// Arguments of `rm`.
+#[derive(Debug, Args)]
+pub struct RmArgs {
+    /// Bucket.
+    bucket: String,
+    /// Key.
+    key: String,
+    /// Remove exactly this version, for good.
+    #[arg(long)]
+    version_id: Option<String>,
+}
+
+/// Arguments of `cp`.
+#[derive(Debug, Args)]
+pub struct CpArgs {
+    /// Source bucket.
+    src_bucket: String,
+    /// Source key.
+    src_key: String,
+    /// Destination bucket.
+    dst_bucket: String,
+    /// Destination key.
+    dst_key: String,
+    /// Copy this version of the source.
+    #[arg(long)]
+    version_id: Option<String>,
+}
+
+/// Arguments of `put-multipart`.
+#[derive(Debug, Args)]
+pub struct PutMultipartArgs {
+    /// Bucket.
+    bucket: String,
+    /// Key.
+    key: String,
+    /// File to upload.
+    file: PathBuf,
+    /// Part size in MiB (at least 5, except the last part).
+    #[arg(long, default_value_t = 8)]
+    part_mib: u64,
+}
+
+/// `put`: upload a file or stdin.
+pub fn put(store: &ObjectStore, json: bool, a: PutArgs) -> anyhow::Result<()> {
+    let opts = PutOptions {
+        content_type: a.content_type,
+        user_meta: parse_meta(&a.meta)?,
+        if_none_match_any: a.if_none_match,
+        if_match: a.if_match,
+        ..PutOptions::default()
+    };
+    let (bucket, key, file) = (&a.bucket, &a.key, &a.file);
+    let r = if file == "-" {
+        let mut data = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut data)
+            .context("reading stdin")?;
+        let size = data.len() as u64;
+        store
+            .put_object(bucket, key, &mut data.as_slice(), size, &opts)
+            .map_err(s3)?
+    } else {
+        let mut f = std::fs::File::open(file).with_context(|| format!("opening {file}"))?;
+        let size = f
+            .metadata()
+            .with_context(|| format!("reading {file}"))?
+            .len();
+        store
+            .put_object(bucket, key, &mut f, size, &opts)
+            .map_err(s3)?
+    };
+    if json {
+        print_json(
+            serde_json::json!({"ETag": r.etag, "ChecksumSHA256": r.sha256, "VersionId": r.version_id}),
+        );
+    } else {
+        println!(
+            "upload: {file} to {bucket}/{key}  ETag {}  VersionId {}  SHA256 {}",
+            r.etag, r.version_id, r.sha256
+        );
+    }
+    Ok(())
+}
+
+/// `get`: download to stdout, or to a file by way of a temporary name (a failed GET leaves no
+/// partial file).
+pub fn get(store: &ObjectStore, a: GetArgs) -> anyhow::Result<()> {
+    let range = a
+        .range
+        .map(|r| r.parse::<ByteRange>())
+        .transpose()
+        .map_err(s3)?;
+    let (bucket, key, version) = (&a.bucket, &a.key, a.version_id.as_deref());
+    if a.file == "-" {
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::new(stdout.lock());
+        store
+            .get_object(bucket, key, version, range, &mut out)
+            .map_err(s3)?;
+        out.flush().context("writing stdout")?;
+        return Ok(());
+    }
+    let file = &a.file;
+    let tmp = PathBuf::from(format!("{file}.seedbed-partial"));
+    let f = std::fs::File::create(&tmp).with_context(|| format!("creating {file}"))?;
+    let mut out = std::io::BufWriter::new(f);
+    let info = match store.get_object(bucket, key, version, range, &mut out) {
+        Ok(i) => i,
+        Err(e) => {
+            drop(out);
+            let _ = std::fs::remove_file(&tmp);
+            return Err(s3(e));
+        }
+    };
+    out.flush().with_context(|| format!("writing {file}"))?;
+    std::fs::rename(&tmp, file).with_context(|| format!("writing {file}"))?;
+    eprintln!(
+        "download: {bucket}/{key} to {file}  ({} bytes, ETag {})",
+        info.size, info.etag
+    );
+    Ok(())
+}
+
+/// `head`: an object's metadata, as JSON.
+pub fn head(store: &ObjectStore, a: HeadArgs) -> anyhow::Result<()> {
+    let i = store
+        .head_object(&a.bucket, &a.key, a.version_id.as_deref())
+        .map_err(s3)?;
+    print_json(serde_json::json!({
+        "ContentLength": i.size, "ETag": i.etag, "ChecksumSHA256": i.sha256,
+        "VersionId": i.version_id, "ContentType": i.content_type,
+        "Metadata": i.user_meta, "LastModified": ms_to_iso(i.last_modified_ms),
+        "PartsCount": (i.parts > 0).then_some(i.parts),
+    }));
+    Ok(())
+}
+
+/// `rm`: delete an object, or one version of it.
+pub fn rm(store: &ObjectStore, json: bool, a: RmArgs) -> anyhow::Result<()> {
+    let r = store
+        .delete_object(&a.bucket, &a.key, a.version_id.as_deref())
+        .map_err(s3)?;
+    if json {
+        print_json(serde_json::json!({"VersionId": r.version_id, "DeleteMarker": r.delete_marker}));
+        return Ok(());
+    }
+    println!(
+        "delete: {}/{}{}{}",
+        a.bucket,
+        a.key,
+        r.version_id
+            .map(|v| format!("  VersionId {v}"))
+            .unwrap_or_default(),
+        if r.delete_marker {
+            "  (delete marker)"
+        } else {
+            ""
+        }
+    );
+    Ok(())
+}
+
+/// `cp`: copy an object (or one version of it).
+pub fn cp(store: &ObjectStore, a: CpArgs) -> anyhow::Result<()> {
+    let r = store
+        .copy_object(
+            &a.src_bucket,
+            &a.src_key,
+            a.version_id.as_deref(),
+            &a.dst_bucket,
+            &a.dst_key,
+            &PutOptions::default(),
+        )
+        .map_err(s3)?;
+    println!(
+        "copy: {}/{} to {}/{}  ETag {}  VersionId {}",
+        a.src_bucket, a.src_key, a.dst_bucket, a.dst_key, r.etag, r.version_id
+    );
+    Ok(())
+}
+
+/// `put-multipart`: upload a file part by part, then complete (or abort on a failed part).
+pub fn put_multipart(store: &ObjectStore, a: PutMultipartArgs) -> anyhow::Result<()> {
+    let (bucket, key) = (&a.bucket, &a.key);
+    let mut f =
+        std::fs::File::open(&a.file).with_context(|| format!("opening {}", a.file.display()))?;
+    let size = f.metadata()?.len();
+    let part = a.part_mib.max(1) * 1024 * 1024;
+    let upload = store
+        .create_multipart_upload(bucket, key, &PutOptions::default())
+        .map_err(s3)?;
+    let mut parts = Vec::new();
+    let mut done = 0u64;
+    let bar = progress(size.div_ceil(part).max(1), "upload");
+    let mut n = 1u32;
+    // Bounded: `done` grows by a whole part each round until it reaches `size`.
+    while done < size || n == 1 {
+        let len = part.min(size - done);
+        let mut chunk = (&mut f).take(len);
+        match store.upload_part(bucket, &upload, n, &mut chunk, len) {
+            Ok(etag) => parts.push((n, etag)),
+            Err(e) => {
+                let _ = store.abort_multipart_upload(bucket, &upload);
+                return Err(s3(e));
+            }
+        }
+        done += len;
+        n += 1;
+        bar.inc(1);
+        if size == 0 {
+            break;
+        }
+    }
+    bar.finish_and_clear();
+    let r = store
+        .complete_multipart_upload(bucket, &upload, &parts)
+        .map_err(s3)?;
+    println!(
+        "upload: {} to {bucket}/{key} in {} parts  ETag {}  VersionId {}",
+        a.file.display(),
+        parts.len(),
+        r.etag,
+        r.version_id
+    );
+    Ok(())
+}

@@ -1,0 +1,184 @@
+//! `seedbed object` end to end, one store through every verb: what each prints, that bytes come
+//! back exact, and that failures exit non-zero with S3's error code in the message.
+
+use std::path::Path;
+use std::process::Command;
+
+/// Run `seedbed object --store STORE ARGS...`: (exit code, stdout, stderr).
+fn object(store: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_seedbed"))
+        .arg("object")
+        .arg("--store")
+        .arg(store)
+        .args(args)
+        .output()
+        .expect("run seedbed");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Run and require success; returns stdout.
+fn ok(store: &Path, args: &[&str]) -> String {
+    let (code, out, err) = object(store, args);
+    assert_eq!(code, 0, "seedbed object {args:?} failed: {err}");
+    out
+}
+
+#[test]
+fn every_verb_on_one_store() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("s3");
+    let small = dir.path().join("small.txt");
+    std::fs::write(&small, b"hello, object store\n").expect("write");
+    // Two parts of 5 MiB and a tail: more than one stripe with --shard-kib 64.
+    let big = dir.path().join("big.bin");
+    let big_bytes: Vec<u8> = (0..11u32 << 20).map(|i| (i * 7 + i / 4099) as u8).collect();
+    std::fs::write(&big, &big_bytes).expect("write");
+    let p = |x: &Path| x.to_str().expect("utf8 path").to_string();
+
+    let out = ok(
+        &store,
+        &["init", "--k", "3", "--m", "2", "--shard-kib", "64"],
+    );
+    assert!(out.contains("K=3 data + M=2 parity"), "{out}");
+    let (code, _, err) = object(&store, &["init"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("already holds a store"), "{err}");
+
+    assert!(ok(&store, &["mb", "docs"]).contains("make_bucket: docs"));
+    let (code, _, err) = object(&store, &["mb", "Bad_Name"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("InvalidBucketName"), "{err}");
+
+    let out = ok(
+        &store,
+        &[
+            "put",
+            "docs",
+            "a/small.txt",
+            &p(&small),
+            "--meta",
+            "colour=blue",
+            "--content-type",
+            "text/plain",
+        ],
+    );
+    assert!(out.contains("ETag \""), "{out}");
+    let out = ok(&store, &["put", "--json", "docs", "big.bin", &p(&big)]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["VersionId"], "null");
+
+    // GET to a file and to stdout, and a range.
+    let copy = dir.path().join("copy.bin");
+    ok(&store, &["get", "docs", "big.bin", &p(&copy)]);
+    assert!(std::fs::read(&copy).expect("read") == big_bytes);
+    assert_eq!(
+        ok(&store, &["get", "docs", "a/small.txt"]),
+        "hello, object store\n"
+    );
+    assert_eq!(
+        ok(&store, &["get", "docs", "a/small.txt", "--range", "7-12"]),
+        "object"
+    );
+    let (code, _, err) = object(&store, &["get", "docs", "nope", &p(&copy)]);
+    assert_eq!(code, 1);
+    assert!(err.contains("NoSuchKey"), "{err}");
+    assert!(
+        std::fs::read(&copy).expect("read") == big_bytes,
+        "a failed GET leaves the file"
+    );
+
+    let head: serde_json::Value =
+        serde_json::from_str(&ok(&store, &["head", "docs", "a/small.txt"])).expect("json");
+    assert_eq!(head["ContentLength"], 20);
+    assert_eq!(head["ContentType"], "text/plain");
+    assert_eq!(head["Metadata"]["colour"], "blue");
+
+    let out = ok(&store, &["ls", "docs", "--delimiter", "/"]);
+    assert!(
+        out.contains("PRE") && out.contains("a/") && out.contains("big.bin"),
+        "{out}"
+    );
+    let out = ok(&store, &["ls", "--json"]);
+    assert!(out.contains("\"Name\": \"docs\""), "{out}");
+
+    ok(&store, &["cp", "docs", "a/small.txt", "docs", "b.txt"]);
+    assert_eq!(
+        ok(&store, &["get", "docs", "b.txt"]),
+        "hello, object store\n"
+    );
+
+    // Multipart: 5 MiB parts, the object comes back whole with an ETag ending -3.
+    let out = ok(
+        &store,
+        &[
+            "put-multipart",
+            "docs",
+            "multi.bin",
+            &p(&big),
+            "--part-mib",
+            "5",
+        ],
+    );
+    assert!(out.contains("in 3 parts") && out.contains("-3\""), "{out}");
+    ok(&store, &["get", "docs", "multi.bin", &p(&copy)]);
+    assert!(std::fs::read(&copy).expect("read") == big_bytes);
+
+    // Versioning: a delete marker, the version listing, then removing the marker.
+    assert!(ok(&store, &["versioning", "docs", "on"]).contains("Enabled"));
+    let out = ok(&store, &["rm", "--json", "docs", "b.txt"]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["DeleteMarker"], true);
+    let marker = v["VersionId"].as_str().expect("id").to_string();
+    let out = ok(&store, &["versions", "docs", "--prefix", "b"]);
+    assert!(
+        out.contains("(delete marker)") && out.contains("null"),
+        "{out}"
+    );
+    let (code, _, err) = object(&store, &["get", "docs", "b.txt"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("NoSuchKey"), "{err}");
+    ok(&store, &["rm", "docs", "b.txt", "--version-id", &marker]);
+    assert_eq!(
+        ok(&store, &["get", "docs", "b.txt"]),
+        "hello, object store\n"
+    );
+
+    let out = ok(&store, &["scrub"]);
+    assert!(
+        out.contains("0 bad blocks") && out.contains("0 unrecoverable"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_bucket_with_objects_cannot_be_removed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("s3");
+    let file = dir.path().join("f");
+    std::fs::write(&file, b"x").expect("write");
+    ok(&store, &["init"]);
+    ok(&store, &["mb", "docs"]);
+    ok(&store, &["put", "docs", "k", file.to_str().expect("utf8")]);
+    let (code, _, err) = object(&store, &["rb", "docs"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("BucketNotEmpty"), "{err}");
+}
+
+#[test]
+fn a_directory_that_is_no_store_is_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, _, err) = object(dir.path(), &["ls"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("is not an object store"), "{err}");
+    assert!(
+        std::fs::read_dir(dir.path())
+            .expect("list")
+            .next()
+            .is_none(),
+        "a failed open leaves the directory as it was"
+    );
+}

@@ -1,0 +1,1 @@
+//! `seedbed bench s3`: a load generator for S3 endpoints (see the submodules).

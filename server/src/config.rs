@@ -1,0 +1,80 @@
+//! How a server runs: where its store and IAM file are, where it listens, and the limits that
+//! protect it from bad or slow clients.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use seedbed_engine::io::BackendKind;
+
+/// Limits on what one client may ask of the server.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Largest object body of one PUT or UploadPart (S3: 5 GiB); larger is EntityTooLarge
+    /// before a byte is read.
+    pub max_object_bytes: u64,
+    /// Connections served at once; more wait in the kernel's accept queue.
+    pub max_connections: usize,
+    /// Time a client has to send its request headers.
+    pub header_timeout: Duration,
+    /// Longest wait for the next chunk of a request body (RequestTimeout after it).
+    pub body_idle: Duration,
+    /// Longest wait for a client to take the next chunk of a response body.
+    pub response_stall: Duration,
+    /// Largest XML request body (DeleteObjects, CompleteMultipartUpload, ACLs, ...).
+    pub xml_max_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_object_bytes: 5 * 1024 * 1024 * 1024,
+            max_connections: 512,
+            header_timeout: Duration::from_secs(30),
+            body_idle: Duration::from_secs(30),
+            response_stall: Duration::from_secs(60),
+            xml_max_bytes: 8 * 1024 * 1024,
+        }
+    }
+}
+
+/// Everything `seedbed serve` needs.
+#[derive(Clone, Debug)]
+pub struct ServeConfig {
+    /// The object store's directory (created with the default layout when missing).
+    pub store: PathBuf,
+    /// The IAM file (default: `STORE/iam.json`, created with one administrator when missing).
+    pub iam: Option<PathBuf>,
+    /// Where the S3 endpoint listens.
+    pub s3_addr: SocketAddr,
+    /// Where `GET /metrics` is served (`None`: not at all).
+    pub metrics_addr: Option<SocketAddr>,
+    /// The I/O backend of the store.
+    pub io: BackendKind,
+    /// Client limits.
+    pub limits: Limits,
+    /// Region the endpoint reports (`GetBucketLocation`, signing scope).
+    pub region: String,
+}
+
+impl ServeConfig {
+    /// The defaults of `seedbed serve` with no flags.
+    pub fn new(store: PathBuf) -> ServeConfig {
+        ServeConfig {
+            store,
+            iam: None,
+            s3_addr: SocketAddr::from(([127, 0, 0, 1], 9000)),
+            metrics_addr: Some(SocketAddr::from(([127, 0, 0, 1], 9001))),
+            io: BackendKind::Std,
+            limits: Limits::default(),
+            region: "us-east-1".into(),
+        }
+    }
+
+    /// The IAM file in use.
+    pub fn iam_path(&self) -> PathBuf {
+        self.iam
+            .clone()
+            .unwrap_or_else(|| self.store.join("iam.json"))
+    }
+}

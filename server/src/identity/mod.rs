@@ -1,0 +1,657 @@
+//! Identities for every protocol the server speaks: who signed a request, and what IAM says
+//! they may do.
+//!
+//! - [`file`] — the IAM file (accounts, users, groups, roles, sessions, access keys);
+//! - [`keys`] — minting access keys, secrets and session tokens;
+//! - [`Identity`] — one loaded, checked file: the engine's [`Authorizer`] (policies), the
+//!   [`Accounts`] (S3's canonical IDs) and an index from access key to [`Credential`];
+//! - [`IdentityStore`] — the live identity of a running server: a [`Guard`] shared with the
+//!   object store, reloaded when the file changes, so `seedbed iam user add` or a minted key
+//!   takes effect without a restart.
+//!
+//! A protocol front end (S3 today, DynamoDB next) does three things with it: look up the secret
+//! of the access key a request was signed with ([`IdentityStore::credential`]), turn the
+//! credential into the engine's [`Principal`] (anonymous when unsigned), and ask the engine's
+//! IAM with that principal. Nothing in this module knows S3 or DynamoDB.
+
+pub mod file;
+pub mod keys;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant, SystemTime};
+
+use seedbed_engine::iam::authorizer::{
+    AssumeRole, Authorizer, Directory, Group, Principal, Role, Session, User,
+};
+use seedbed_engine::iam::{Policy, PolicyKind};
+use seedbed_engine::object::owner::derived_canonical_id;
+use seedbed_engine::object::{AccountInfo, Accounts, Guard};
+use serde_json::Value;
+
+pub use file::{AccessKey, AccountEntry, IamFile, KeyStatus, RoleEntry, SessionEntry, UserEntry};
+
+/// What went wrong with identities.
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    /// Reading or writing a file failed.
+    #[error("{path}: {error}")]
+    Io {
+        /// The file.
+        path: String,
+        /// What the OS said.
+        error: String,
+    },
+    /// Something in the IAM file (or a request to change it) is not valid.
+    #[error("{what}: {why}")]
+    Invalid {
+        /// Where.
+        what: String,
+        /// Why.
+        why: String,
+    },
+    /// A user, role or key that does not exist.
+    #[error("{0}")]
+    NotFound(String),
+}
+
+/// What an access key stands for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Credential {
+    /// The secret that signs.
+    pub secret: String,
+    /// Who signs with it.
+    pub principal: Principal,
+    /// For temporary credentials: the token the request must carry (`x-amz-security-token`).
+    pub session_token: Option<String>,
+    /// Inactive keys are refused.
+    pub active: bool,
+}
+
+/// The ARN of a user.
+pub fn user_arn(u: &UserEntry) -> String {
+    let path = u.path.as_deref().unwrap_or("/");
+    format!("arn:aws:iam::{}:user{}{}", u.account, path, u.name)
+}
+
+fn role_arn(account: &str, name: &str) -> String {
+    format!("arn:aws:iam::{account}:role/{name}")
+}
+
+fn group_arn(account: &str, name: &str) -> String {
+    format!("arn:aws:iam::{account}:group/{name}")
+}
+
+/// A stable unique id (`AIDA...`, `AROA...`) for a user or role, derived from its ARN.
+fn unique_id(prefix: &str, arn: &str) -> String {
+    let hex = derived_canonical_id(arn).to_ascii_uppercase();
+    format!("{prefix}{}", &hex[..17])
+}
+
+fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn policies(
+    values: &[Value],
+    kind: PolicyKind,
+    owner: &str,
+) -> Result<Vec<Arc<Policy>>, IdentityError> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            Policy::from_value(v, kind)
+                .map(Arc::new)
+                .map_err(|e| IdentityError::Invalid {
+                    what: format!("{owner}, policy {i}"),
+                    why: e.to_string(),
+                })
+        })
+        .collect()
+}
+
+/// A loaded, checked IAM file.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    /// The file as read.
+    pub file: IamFile,
+    /// Users, groups, roles and their policies, as the engine's IAM evaluates them.
+    pub authorizer: Authorizer,
+    /// Canonical IDs and display names.
+    pub accounts: Accounts,
+    keys: BTreeMap<String, Credential>,
+}
+
+impl Identity {
+    /// Check and compile a file: every account ID has 12 digits, every user, group and role
+    /// belongs to a declared account, names are unique, policies parse, access keys are
+    /// unique.
+    pub fn from_file(file: IamFile) -> Result<Identity, IdentityError> {
+        let invalid = |what: String, why: &str| IdentityError::Invalid {
+            what,
+            why: why.to_string(),
+        };
+        let mut accounts = Accounts::new();
+        for (id, a) in &file.accounts {
+            if !is_account_id(id) {
+                return Err(invalid(
+                    format!("account '{id}'"),
+                    "account IDs are 12 digits",
+                ));
+            }
+            let canonical_id = a
+                .canonical_id
+                .clone()
+                .unwrap_or_else(|| derived_canonical_id(id));
+            if canonical_id.len() != 64 || !canonical_id.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(invalid(
+                    format!("account '{id}'"),
+                    "canonical_id must be 64 hex digits",
+                ));
+            }
+            accounts.insert(
+                id,
+                AccountInfo {
+                    canonical_id,
+                    display_name: a.name.clone(),
+                    email: a.email.clone(),
+                },
+            );
+        }
+        let known = |account: &str, what: &str| {
+            if file.accounts.contains_key(account) {
+                Ok(())
+            } else {
+                Err(invalid(
+                    what.to_string(),
+                    &format!("account {account} is not declared under \"accounts\""),
+                ))
+            }
+        };
+        let mut dir = Directory::new();
+        let mut keys = BTreeMap::new();
+        let mut add_key = |id: &str, cred: Credential, what: &str| {
+            if keys.insert(id.to_string(), cred).is_some() {
+                return Err(invalid(
+                    what.to_string(),
+                    &format!("access key {id} is used twice"),
+                ));
+            }
+            Ok(())
+        };
+        for g in &file.groups {
+            let what = format!("group {}/{}", g.account, g.name);
+            known(&g.account, &what)?;
+            dir.put_group(Group {
+                arn: group_arn(&g.account, &g.name),
+                policies: policies(&g.policies, PolicyKind::Identity, &what)?,
+            });
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for u in &file.users {
+            let what = format!("user {}/{}", u.account, u.name);
+            known(&u.account, &what)?;
+            if !seen.insert((u.account.clone(), u.name.clone())) {
+                return Err(invalid(
+                    what,
+                    "a user of that name already exists in the account",
+                ));
+            }
+            let arn = user_arn(u);
+            for g in &u.groups {
+                if !file
+                    .groups
+                    .iter()
+                    .any(|x| x.account == u.account && x.name == *g)
+                {
+                    return Err(invalid(
+                        what.clone(),
+                        &format!("group '{g}' does not exist"),
+                    ));
+                }
+            }
+            dir.put_user(User {
+                arn: arn.clone(),
+                unique_id: unique_id("AIDA", &arn),
+                policies: policies(&u.policies, PolicyKind::Identity, &what)?,
+                groups: u.groups.iter().map(|g| group_arn(&u.account, g)).collect(),
+                boundary: match &u.boundary {
+                    Some(b) => {
+                        policies(std::slice::from_ref(b), PolicyKind::Boundary, &what)?.pop()
+                    }
+                    None => None,
+                },
+                tags: u.tags.clone(),
+            });
+            for k in &u.access_keys {
+                add_key(
+                    &k.id,
+                    Credential {
+                        secret: k.secret.clone(),
+                        principal: Principal::User(arn.clone()),
+                        session_token: None,
+                        active: k.status == KeyStatus::Active,
+                    },
+                    &what,
+                )?;
+            }
+        }
+        for r in &file.roles {
+            let what = format!("role {}/{}", r.account, r.name);
+            known(&r.account, &what)?;
+            let arn = role_arn(&r.account, &r.name);
+            let trust = Policy::from_value(&r.trust_policy, PolicyKind::Trust)
+                .map_err(|e| invalid(format!("{what}, trust policy"), &e.to_string()))?;
+            dir.put_role(Role {
+                arn: arn.clone(),
+                unique_id: unique_id("AROA", &arn),
+                trust_policy: Arc::new(trust),
+                policies: policies(&r.policies, PolicyKind::Identity, &what)?,
+                boundary: match &r.boundary {
+                    Some(b) => {
+                        policies(std::slice::from_ref(b), PolicyKind::Boundary, &what)?.pop()
+                    }
+                    None => None,
+                },
+                tags: r.tags.clone(),
+            });
+        }
+        for s in &file.sessions {
+            let what = format!(
+                "session {} of role {}/{}",
+                s.session_name, s.account, s.role
+            );
+            if !file
+                .roles
+                .iter()
+                .any(|r| r.account == s.account && r.name == s.role)
+            {
+                return Err(invalid(what, "its role does not exist"));
+            }
+            let role = role_arn(&s.account, &s.role);
+            let session = Session {
+                arn: format!(
+                    "arn:aws:sts::{}:assumed-role/{}/{}",
+                    s.account, s.role, s.session_name
+                ),
+                role_arn: role,
+                session_name: s.session_name.clone(),
+                session_policies: if s.policies.is_empty() {
+                    None
+                } else {
+                    Some(policies(&s.policies, PolicyKind::Session, &what)?)
+                },
+                tags: s.tags.clone(),
+                expires_unix_ms: s.expires_unix_ms,
+            };
+            add_key(
+                &s.access_key,
+                Credential {
+                    secret: s.secret.clone(),
+                    principal: Principal::Session(session),
+                    session_token: Some(s.token.clone()),
+                    active: true,
+                },
+                &what,
+            )?;
+        }
+        Ok(Identity {
+            file,
+            authorizer: Authorizer::new(dir),
+            accounts,
+            keys,
+        })
+    }
+
+    /// Load and check a file.
+    pub fn load(path: &Path) -> Result<Identity, IdentityError> {
+        Identity::from_file(IamFile::read(path)?)
+    }
+
+    /// What an access key stands for.
+    pub fn credential(&self, access_key: &str) -> Option<&Credential> {
+        self.keys.get(access_key)
+    }
+}
+
+/// A fresh IAM file for a new server: one account, one administrator with one access key.
+pub fn bootstrap(
+    account: &str,
+    account_name: &str,
+    user: &str,
+) -> Result<(IamFile, AccessKey), IdentityError> {
+    let mut f = IamFile::default();
+    f.accounts.insert(
+        account.to_string(),
+        AccountEntry {
+            name: account_name.to_string(),
+            canonical_id: None,
+            email: None,
+        },
+    );
+    let key = add_user(&mut f, account, user, vec![admin_policy()])?;
+    Ok((f, key))
+}
+
+/// The policy that allows everything (AWS's AdministratorAccess).
+pub fn admin_policy() -> Value {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{ "Effect": "Allow", "Action": "*", "Resource": "*" }]
+    })
+}
+
+/// Add an account if it is not there yet.
+pub fn ensure_account(
+    f: &mut IamFile,
+    account: &str,
+    name: Option<&str>,
+) -> Result<(), IdentityError> {
+    if !is_account_id(account) {
+        return Err(IdentityError::Invalid {
+            what: format!("account '{account}'"),
+            why: "account IDs are 12 digits".into(),
+        });
+    }
+    let entry = f
+        .accounts
+        .entry(account.to_string())
+        .or_insert_with(|| AccountEntry {
+            name: name.unwrap_or(account).to_string(),
+            canonical_id: None,
+            email: None,
+        });
+    if let Some(n) = name {
+        entry.name = n.to_string();
+    }
+    Ok(())
+}
+
+/// Add a user with inline `policies` and one new access key; returns the key.
+pub fn add_user(
+    f: &mut IamFile,
+    account: &str,
+    name: &str,
+    policies: Vec<Value>,
+) -> Result<AccessKey, IdentityError> {
+    ensure_account(f, account, None)?;
+    let valid = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
+    if !valid {
+        return Err(IdentityError::Invalid {
+            what: format!("user name '{name}'"),
+            why: "IAM user names are 1 to 64 of A-Z a-z 0-9 and +=,.@_-".into(),
+        });
+    }
+    if f.users
+        .iter()
+        .any(|u| u.account == account && u.name == name)
+    {
+        return Err(IdentityError::Invalid {
+            what: format!("user {account}/{name}"),
+            why: "already exists".into(),
+        });
+    }
+    let key = AccessKey {
+        id: keys::access_key_id()?,
+        secret: keys::secret()?,
+        status: KeyStatus::Active,
+    };
+    f.users.push(UserEntry {
+        account: account.to_string(),
+        name: name.to_string(),
+        policies,
+        access_keys: vec![key.clone()],
+        ..UserEntry::default()
+    });
+    // Check the whole file as the server will.
+    Identity::from_file(f.clone())?;
+    Ok(key)
+}
+
+/// Mint one more access key for a user.
+pub fn mint_key(f: &mut IamFile, account: &str, user: &str) -> Result<AccessKey, IdentityError> {
+    let key = AccessKey {
+        id: keys::access_key_id()?,
+        secret: keys::secret()?,
+        status: KeyStatus::Active,
+    };
+    let u = f
+        .user_mut(account, user)
+        .ok_or_else(|| IdentityError::NotFound(format!("no user {account}/{user}")))?;
+    u.access_keys.push(key.clone());
+    Ok(key)
+}
+
+/// Assume a role as a user (the trust policy decides, as STS AssumeRole does) and record the
+/// session with new temporary credentials.
+pub fn assume_role(
+    f: &mut IamFile,
+    user_account: &str,
+    user: &str,
+    role_account: &str,
+    role: &str,
+    session_name: &str,
+    duration_s: u64,
+    now_unix_ms: u64,
+) -> Result<SessionEntry, IdentityError> {
+    let id = Identity::from_file(f.clone())?;
+    let u = f
+        .users
+        .iter()
+        .find(|u| u.account == user_account && u.name == user)
+        .ok_or_else(|| IdentityError::NotFound(format!("no user {user_account}/{user}")))?;
+    let caller = Principal::User(user_arn(u));
+    let arn = role_arn(role_account, role);
+    let session = id
+        .authorizer
+        .assume_role(
+            &caller,
+            &AssumeRole {
+                role_arn: &arn,
+                session_name,
+                duration_seconds: duration_s,
+                now_unix_ms,
+                ..AssumeRole::default()
+            },
+        )
+        .map_err(|e| IdentityError::Invalid {
+            what: format!("assume role {arn} as {}", user_arn(u)),
+            why: e.to_string(),
+        })?;
+    let entry = SessionEntry {
+        account: role_account.to_string(),
+        role: role.to_string(),
+        session_name: session_name.to_string(),
+        access_key: keys::session_key_id()?,
+        secret: keys::secret()?,
+        token: keys::session_token()?,
+        expires_unix_ms: session.expires_unix_ms,
+        policies: Vec::new(),
+        tags: BTreeMap::new(),
+    };
+    f.sessions.push(entry.clone());
+    Ok(entry)
+}
+
+/// The identity of a running server: the [`Guard`] the object store's IAM uses, and the key
+/// index, reloaded from the IAM file when it changes (checked at most once a second, on the
+/// next lookup). A file that fails to load keeps the last good identity and logs why.
+#[derive(Debug)]
+pub struct IdentityStore {
+    path: Option<PathBuf>,
+    guard: Arc<Guard>,
+    current: RwLock<Arc<Identity>>,
+    checked: Mutex<(Instant, Option<SystemTime>)>,
+}
+
+fn mtime(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+impl IdentityStore {
+    /// Serve `identity`; with `path`, follow that file's changes. `owner_account` owns buckets
+    /// created before owners were recorded.
+    pub fn new(identity: Identity, path: Option<PathBuf>, owner_account: &str) -> IdentityStore {
+        let guard = Guard {
+            authorizer: Arc::new(RwLock::new(identity.authorizer.clone())),
+            accounts: Arc::new(RwLock::new(identity.accounts.clone())),
+            owner_account: owner_account.to_string(),
+        };
+        let stamp = path.as_deref().and_then(mtime);
+        IdentityStore {
+            path,
+            guard: Arc::new(guard),
+            current: RwLock::new(Arc::new(identity)),
+            checked: Mutex::new((Instant::now(), stamp)),
+        }
+    }
+
+    /// The guard to authorize object store calls with (shared; reloads update it in place).
+    pub fn guard(&self) -> &Arc<Guard> {
+        &self.guard
+    }
+
+    /// The identity as of now.
+    pub fn current(&self) -> Arc<Identity> {
+        self.refresh();
+        self.current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// What an access key stands for, as of now.
+    pub fn credential(&self, access_key: &str) -> Option<Credential> {
+        self.current().credential(access_key).cloned()
+    }
+
+    /// Reload the file if it changed since the last look (at most once a second).
+    pub fn refresh(&self) {
+        let Some(path) = &self.path else { return };
+        let mut checked = self.checked.lock().unwrap_or_else(|p| p.into_inner());
+        if checked.0.elapsed() < Duration::from_secs(1) {
+            return;
+        }
+        checked.0 = Instant::now();
+        let stamp = mtime(path);
+        if stamp == checked.1 {
+            return;
+        }
+        checked.1 = stamp;
+        match Identity::load(path) {
+            Ok(id) => {
+                *self
+                    .guard
+                    .authorizer
+                    .write()
+                    .unwrap_or_else(|p| p.into_inner()) = id.authorizer.clone();
+                *self
+                    .guard
+                    .accounts
+                    .write()
+                    .unwrap_or_else(|p| p.into_inner()) = id.accounts.clone();
+                *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(id);
+                tracing::info!(file = %path.display(), "IAM file reloaded");
+            }
+            Err(e) => {
+                tracing::error!(file = %path.display(), error = %e, "IAM file not reloaded; keeping the previous identities")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bootstrap_users_keys_and_sessions() {
+        let (mut f, key) = bootstrap("123456789012", "seedbed", "admin").unwrap();
+        let alt = add_user(&mut f, "444455556666", "alt", vec![admin_policy()]).unwrap();
+        let id = Identity::from_file(f.clone()).unwrap();
+        assert_eq!(
+            id.credential(&key.id).unwrap().principal,
+            Principal::User("arn:aws:iam::123456789012:user/admin".into())
+        );
+        assert_eq!(id.credential(&alt.id).unwrap().secret, alt.secret);
+        assert_eq!(id.accounts.owner("123456789012").display_name, "seedbed");
+        let second = mint_key(&mut f, "123456789012", "admin").unwrap();
+        assert!(Identity::from_file(f.clone())
+            .unwrap()
+            .credential(&second.id)
+            .is_some());
+        // Duplicate users and bad names are refused with the reason.
+        let e = add_user(&mut f, "123456789012", "admin", vec![]).unwrap_err();
+        assert!(e.to_string().contains("already exists"), "{e}");
+        let e = add_user(&mut f, "123456789012", "bad name", vec![]).unwrap_err();
+        assert!(e.to_string().contains("user name"), "{e}");
+        // A role whose trust policy names admin can be assumed by admin only.
+        f.roles.push(RoleEntry {
+            account: "123456789012".into(),
+            name: "Reader".into(),
+            trust_policy: serde_json::json!({"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/admin"},
+                "Action": "sts:AssumeRole"}]}),
+            policies: vec![],
+            ..RoleEntry::default()
+        });
+        let s = assume_role(
+            &mut f,
+            "123456789012",
+            "admin",
+            "123456789012",
+            "Reader",
+            "s1",
+            900,
+            1_000,
+        )
+        .unwrap();
+        assert_eq!(s.expires_unix_ms, 1_000 + 900_000);
+        let id = Identity::from_file(f.clone()).unwrap();
+        let c = id.credential(&s.access_key).unwrap();
+        assert_eq!(c.session_token.as_deref(), Some(s.token.as_str()));
+        assert!(matches!(c.principal, Principal::Session(_)));
+        let e = assume_role(
+            &mut f,
+            "444455556666",
+            "alt",
+            "123456789012",
+            "Reader",
+            "s2",
+            900,
+            1_000,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("trust"), "{e}");
+    }
+
+    #[test]
+    fn invalid_files_name_what_is_wrong() {
+        let bad: IamFile = serde_json::from_value(serde_json::json!({
+            "accounts": {"123456789012": {"name": "a"}},
+            "users": [{"account": "123456789012", "name": "u",
+                       "policies": [{"Version": "2012-10-17", "Statement": [{"Effect": "Maybe", "Action": "*", "Resource": "*"}]}]}]
+        }))
+        .unwrap();
+        let e = Identity::from_file(bad).unwrap_err().to_string();
+        assert!(e.contains("user 123456789012/u, policy 0"), "{e}");
+        let e = Identity::from_file(IamFile {
+            users: vec![UserEntry {
+                account: "999999999999".into(),
+                name: "x".into(),
+                ..UserEntry::default()
+            }],
+            ..IamFile::default()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("not declared"), "{e}");
+        assert!(serde_json::from_str::<IamFile>(r#"{"userz": []}"#).is_err());
+    }
+}

@@ -1,0 +1,36 @@
+//! # seedbed-server
+//!
+//! Seedbed over HTTP: real clients (aws cli, boto3, rclone, s3cmd, load generators, public
+//! conformance suites) against the engine's object store, with the engine's IAM deciding every
+//! request. tokio and hyper live only here; the engine stays synchronous and is called from
+//! blocking threads.
+//!
+//! | module | what it is |
+//! |---|---|
+//! | [`config`] | where a server listens, its store and IAM file, client limits |
+//! | [`identity`] | the IAM file, access keys, principals — protocol-neutral, shared by every endpoint |
+//! | [`sigv4`] | AWS Signature V4: signing (the load generator) and checking (endpoints without s3s) |
+//! | [`http`] | the HTTP/1.1 listener: connection cap, header deadline, graceful stop |
+//! | [`s3`] | the S3 endpoint (s3s for the protocol, the object store underneath) |
+//! | [`metrics`] | Prometheus text named after CloudWatch's S3 request metrics |
+//! | [`logging`] | the access log: one structured line per request |
+//! | [`serve`] | `seedbed serve`: start every listener, stop on Ctrl-C / SIGTERM |
+//! | [`bench`] | `seedbed bench s3`: a warp-like load generator over SigV4 |
+//!
+//! Adding a protocol (the DynamoDB endpoint): a module beside [`s3`] that turns requests into
+//! engine calls, a listener started in [`serve::Server::start`], and identities from
+//! [`identity::IdentityStore`] (`credential(access_key)` gives the secret to check the SigV4
+//! signature with [`sigv4::verify`], and the principal to ask IAM with).
+
+pub mod bench;
+pub mod config;
+pub mod http;
+pub mod identity;
+pub mod logging;
+pub mod metrics;
+pub mod s3;
+pub mod serve;
+pub mod sigv4;
+
+pub use config::{Limits, ServeConfig};
+pub use serve::Server;

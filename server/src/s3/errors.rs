@@ -1,0 +1,60 @@
+//! Engine errors as S3 error documents: the code the engine names, the HTTP status S3 uses, the
+//! engine's message (which says what is wrong and where), and the request id.
+
+use http::{HeaderMap, HeaderValue, StatusCode};
+use s3s::{S3Error, S3ErrorCode};
+use seedbed_engine::object::ObjectError;
+
+/// An S3 error with `code`, `status` and `message`.
+pub fn s3_error(code: &str, status: u16, message: impl Into<String>) -> S3Error {
+    let code = S3ErrorCode::from_bytes(code.as_bytes()).unwrap_or(S3ErrorCode::InternalError);
+    let mut e = S3Error::with_message(code, message.into());
+    e.set_status_code(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+    e
+}
+
+/// The S3 error for an engine error. A 404 or 405 for a delete marker carries
+/// `x-amz-delete-marker: true`, as S3 sends it.
+pub fn from_object(e: &ObjectError) -> S3Error {
+    let message = e.to_string();
+    // The engine's message starts with the code; the document has its own Code element.
+    let message = message
+        .split_once(": ")
+        .map(|(_, m)| m.to_string())
+        .unwrap_or(message);
+    let mut err = s3_error(e.code(), e.http_status(), message);
+    let marker = matches!(
+        e,
+        ObjectError::NoSuchKey {
+            delete_marker: true,
+            ..
+        } | ObjectError::MethodNotAllowed { .. }
+    );
+    if marker {
+        let mut h = HeaderMap::new();
+        h.insert("x-amz-delete-marker", HeaderValue::from_static("true"));
+        if matches!(e, ObjectError::MethodNotAllowed { .. }) {
+            h.insert("allow", HeaderValue::from_static("DELETE"));
+        }
+        err.set_headers(h);
+    }
+    if matches!(e, ObjectError::Internal(_) | ObjectError::DataLoss { .. }) {
+        tracing::error!(error = %e, "internal error");
+    }
+    err
+}
+
+/// InvalidArgument with a message.
+pub fn invalid_argument(message: impl Into<String>) -> S3Error {
+    s3_error("InvalidArgument", 400, message)
+}
+
+/// InvalidRequest with a message.
+pub fn invalid_request(message: impl Into<String>) -> S3Error {
+    s3_error("InvalidRequest", 400, message)
+}
+
+/// InternalError for a failure of the server itself (a task that panicked).
+pub fn internal(message: impl Into<String>) -> S3Error {
+    s3_error("InternalError", 500, message)
+}

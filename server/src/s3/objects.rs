@@ -1,0 +1,866 @@
+//! Object operations: PUT (streamed in), GET (streamed out), HEAD, DELETE, DeleteObjects,
+//! COPY, object ACLs and GetObjectAttributes.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use s3s::dto::*;
+use s3s::{S3Error, S3Request, S3Response, S3Result};
+use seedbed_engine::object::{
+    AclRequest, ByteRange, CannedAcl, Conditions, CopyOptions, GetOptions, ObjectError, ObjectInfo,
+    PartInfo, Permission, PutOptions,
+};
+
+use super::body::{response_channel, BodyReader};
+use super::convert::{
+    self, checksum_request, content_md5, etag, etag_condition, grants, grants_from_headers,
+    grants_from_policy, metadata, owner, system_meta, ts, unix_s, user_meta, ChecksumFields,
+    SentChecksums,
+};
+use super::endpoint::{with_requester, Cx, Endpoint, Keys};
+use super::errors::{from_object, internal, invalid_argument, invalid_request, s3_error};
+
+/// Chunks in flight per GET response (each up to one shard, 1 MiB by default).
+const RESPONSE_CHUNKS: usize = 4;
+
+/// An object ACL from a write request: canned or `x-amz-grant-*` headers.
+pub(super) fn object_acl_request(
+    cx: &Cx,
+    canned: Option<&ObjectCannedACL>,
+    headers: &[(Permission, Option<&String>)],
+) -> S3Result<Option<AclRequest>> {
+    let has_headers = headers.iter().any(|(_, v)| v.is_some());
+    if canned.is_some() && has_headers {
+        return Err(cx.err(invalid_request(
+            "give x-amz-acl or x-amz-grant-* headers, not both",
+        )));
+    }
+    if let Some(c) = canned {
+        let c = CannedAcl::parse(c.as_str()).map_err(|e| cx.object_err(&e))?;
+        return Ok(Some(AclRequest::Canned(c)));
+    }
+    if has_headers {
+        let accounts = cx
+            .guard
+            .accounts
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let g = grants_from_headers(headers, &accounts).map_err(|e| cx.err(e))?;
+        return Ok(Some(AclRequest::Grants(g)));
+    }
+    Ok(None)
+}
+
+/// A version id as S3 sends it back (the `null` version has none on the wire after a PUT).
+fn wire_version(v: &str) -> Option<String> {
+    (v != "null").then(|| v.to_string())
+}
+
+/// An HTTP byte range in the engine's terms.
+fn byte_range(r: &Range) -> ByteRange {
+    match *r {
+        Range::Int {
+            first,
+            last: Some(last),
+        } => ByteRange::FromTo(first, last),
+        Range::Int { first, last: None } => ByteRange::From(first),
+        Range::Suffix { length } => ByteRange::Suffix(length),
+    }
+}
+
+fn conditions(
+    if_match: Option<&IfMatch>,
+    if_none_match: Option<&IfNoneMatch>,
+    if_modified_since: Option<&Timestamp>,
+    if_unmodified_since: Option<&Timestamp>,
+) -> Conditions {
+    Conditions {
+        if_match: if_match.map(etag_condition),
+        if_none_match: if_none_match.map(etag_condition),
+        if_modified_since_s: if_modified_since.map(unix_s),
+        if_unmodified_since_s: if_unmodified_since.map(unix_s),
+    }
+}
+
+/// The 304 S3 answers a conditional GET or HEAD with: no body, the ETag and Last-Modified.
+fn not_modified(info: &ObjectInfo) -> S3Error {
+    let mut e = s3_error("NotModified", 304, "Not Modified");
+    let mut h = http::HeaderMap::new();
+    if let Ok(v) = http::HeaderValue::from_str(&info.etag) {
+        h.insert("etag", v);
+    }
+    if let Ok(v) = http::HeaderValue::from_str(&convert::http_date(&ts(info.last_modified_ms))) {
+        h.insert("last-modified", v);
+    }
+    e.set_headers(h);
+    e
+}
+
+/// What GET and HEAD answer with, before the body.
+struct Head {
+    info: ObjectInfo,
+    range: (u64, u64),
+    partial: bool,
+    part: Option<PartInfo>,
+    part_asked: bool,
+}
+
+impl Head {
+    fn content_range(&self) -> Option<String> {
+        self.partial.then(|| {
+            format!(
+                "bytes {}-{}/{}",
+                self.range.0,
+                self.range.1.saturating_sub(1),
+                self.info.size
+            )
+        })
+    }
+
+    fn checksums(&self, mode: Option<&ChecksumMode>) -> ChecksumFields {
+        let enabled = mode.is_some_and(|m| m.as_str().eq_ignore_ascii_case("ENABLED"));
+        // A part GET shows the part's checksum; the type is the object's.
+        let asked_part = self.part_asked;
+        match (enabled || asked_part, &self.part) {
+            (false, _) => ChecksumFields::default(),
+            // A byte range has no stored checksum (S3 sends none).
+            (true, None) if self.partial && !asked_part => ChecksumFields::default(),
+            (true, Some(p)) => {
+                let mut f = ChecksumFields::of_part(p.checksum.as_ref());
+                f.kind = self
+                    .info
+                    .checksum
+                    .as_ref()
+                    .map(|c| convert::checksum_type(c.kind));
+                f
+            }
+            (true, None) if asked_part => ChecksumFields::default(),
+            (true, None) => ChecksumFields::of(self.info.checksum.as_ref()),
+        }
+    }
+
+    fn parts_count(&self) -> Option<i32> {
+        (self.part_asked && self.info.parts > 0).then_some(self.info.parts as i32)
+    }
+}
+
+/// Open an object as the caller and evaluate the request's conditions and range; on a 304 the
+/// error carries the version's ETag and date.
+fn open<'a>(
+    s: &seedbed_engine::object::AuthorizedStore<'a>,
+    bucket: &str,
+    key: &str,
+    version_id: Option<String>,
+    cond: &Conditions,
+    range: Option<ByteRange>,
+    part: Option<u32>,
+) -> Result<(seedbed_engine::object::ObjectReader<'a>, Head), (ObjectError, Option<ObjectInfo>)> {
+    let mut r = s
+        .open_object(
+            bucket,
+            key,
+            &GetOptions {
+                version_id,
+                ..GetOptions::default()
+            },
+        )
+        .map_err(|e| (e, None))?;
+    let info = r.info().clone();
+    r.check(cond).map_err(|e| (e, Some(info.clone())))?;
+    r.select(range, part).map_err(|e| (e, None))?;
+    let head = Head {
+        range: r.range(),
+        partial: r.is_partial(),
+        part: r.part().cloned(),
+        info,
+        part_asked: part.is_some(),
+    };
+    Ok((r, head))
+}
+
+fn open_error(cx: &Cx, (e, info): (ObjectError, Option<ObjectInfo>)) -> S3Error {
+    match (&e, info) {
+        (ObjectError::NotModified(_), Some(info)) => cx.err(not_modified(&info)),
+        _ => cx.object_err(&e),
+    }
+}
+
+fn version_keys(version_id: Option<&String>) -> Keys {
+    version_id
+        .map(|v| vec![("s3:VersionId".to_string(), vec![v.clone()])])
+        .unwrap_or_default()
+}
+
+impl Endpoint {
+    pub(super) async fn put_object(
+        &self,
+        req: S3Request<PutObjectInput>,
+    ) -> S3Result<S3Response<PutObjectOutput>> {
+        let cx = self.cx(&req);
+        let S3Request {
+            input,
+            headers,
+            trailing_headers,
+            ..
+        } = req;
+        let size =
+            match input.content_length {
+                Some(n) if n >= 0 => n as u64,
+                Some(n) => {
+                    return Err(cx.err(invalid_argument(format!("Content-Length {n} is negative"))))
+                }
+                None if input.body.is_none() => 0,
+                None => return Err(cx.err(s3_error(
+                    "MissingContentLength",
+                    411,
+                    "a PUT needs Content-Length (or x-amz-decoded-content-length with aws-chunked)",
+                ))),
+            };
+        if size > self.limits.max_object_bytes {
+            return Err(cx.err(s3_error(
+                "EntityTooLarge",
+                400,
+                format!(
+                    "the object is {size} bytes; this endpoint takes at most {} in one PUT (use multipart)",
+                    self.limits.max_object_bytes
+                ),
+            )));
+        }
+        let (checksum, slot) = checksum_request(
+            &SentChecksums {
+                algorithm: input.checksum_algorithm.as_ref(),
+                crc32: input.checksum_crc32.as_ref(),
+                crc32c: input.checksum_crc32c.as_ref(),
+                crc64nvme: input.checksum_crc64nvme.as_ref(),
+                sha1: input.checksum_sha1.as_ref(),
+                sha256: input.checksum_sha256.as_ref(),
+            },
+            &headers,
+        )
+        .map_err(|e| cx.err(e))?;
+        let acl = object_acl_request(
+            &cx,
+            input.acl.as_ref(),
+            &[
+                (Permission::FullControl, input.grant_full_control.as_ref()),
+                (Permission::Read, input.grant_read.as_ref()),
+                (Permission::ReadAcp, input.grant_read_acp.as_ref()),
+                (Permission::WriteAcp, input.grant_write_acp.as_ref()),
+            ],
+        )?;
+        let if_none_match_any = match &input.if_none_match {
+            None => false,
+            Some(ETagCondition::Any) => true,
+            Some(_) => {
+                return Err(cx.err(s3_error(
+                    "NotImplemented",
+                    501,
+                    "a PUT takes If-None-Match: * only",
+                )))
+            }
+        };
+        let opts = PutOptions {
+            content_type: input.content_type.clone(),
+            user_meta: user_meta(input.metadata.as_ref()),
+            if_none_match_any,
+            if_match: input.if_match.as_ref().map(etag_condition),
+            system: system_meta(
+                input.content_encoding.as_ref(),
+                input.content_disposition.as_ref(),
+                input.content_language.as_ref(),
+                input.cache_control.as_ref(),
+                input.expires.as_ref(),
+            ),
+            checksum,
+            content_md5: content_md5(input.content_md5.as_ref()).map_err(|e| cx.err(e))?,
+            acl,
+            ..PutOptions::default()
+        };
+        let counted = Arc::new(AtomicU64::new(0));
+        let (mut body, failure) = BodyReader::new(
+            input.body,
+            size,
+            self.handle.clone(),
+            self.limits.body_idle,
+            trailing_headers,
+            slot,
+            counted.clone(),
+        );
+        let (bucket, key) = (input.bucket, input.key);
+        let result = cx
+            .run(vec![], move |s| {
+                s.put_object(&bucket, &key, &mut body, size, &opts)
+            })
+            .await;
+        cx.count_in(counted.load(Ordering::Relaxed));
+        let r = match result {
+            Ok(r) => r,
+            Err(e) => return Err(failure.take().map(|f| cx.err(f)).unwrap_or(e)),
+        };
+        let c = ChecksumFields::of(r.checksum.as_ref());
+        Ok(S3Response::new(PutObjectOutput {
+            e_tag: Some(etag(&r.etag)),
+            version_id: wire_version(&r.version_id),
+            checksum_crc32: c.crc32,
+            checksum_crc32c: c.crc32c,
+            checksum_crc64nvme: c.crc64nvme,
+            checksum_sha1: c.sha1,
+            checksum_sha256: c.sha256,
+            checksum_type: c.kind,
+            ..PutObjectOutput::default()
+        }))
+    }
+
+    pub(super) async fn get_object(
+        &self,
+        req: S3Request<GetObjectInput>,
+    ) -> S3Result<S3Response<GetObjectOutput>> {
+        let cx = self.cx(&req);
+        let input = req.input;
+        let cond = conditions(
+            input.if_match.as_ref(),
+            input.if_none_match.as_ref(),
+            input.if_modified_since.as_ref(),
+            input.if_unmodified_since.as_ref(),
+        );
+        let range = input.range.as_ref().map(byte_range);
+        let part = match input.part_number {
+            Some(n) if n < 1 => {
+                return Err(cx.err(invalid_argument(format!(
+                    "part number {n} must be at least 1"
+                ))))
+            }
+            n => n.map(|n| n as u32),
+        };
+        let keys = cx.context(version_keys(input.version_id.as_ref()));
+        let sent = Arc::new(AtomicU64::new(0));
+        let (mut sender, stream) = response_channel(
+            self.handle.clone(),
+            self.limits.response_stall,
+            RESPONSE_CHUNKS,
+            sent,
+        );
+        let (head_tx, head_rx) = tokio::sync::oneshot::channel();
+        let (store, guard, principal) = (
+            cx.store.clone(),
+            cx.guard.clone(),
+            cx.caller.principal.clone(),
+        );
+        let (bucket, key, version) = (
+            input.bucket.clone(),
+            input.key.clone(),
+            input.version_id.clone(),
+        );
+        tokio::task::spawn_blocking(move || {
+            with_requester(&principal, &keys, |r| {
+                let s = guard.on(&store, r);
+                match open(&s, &bucket, &key, version, &cond, range, part) {
+                    Err(e) => {
+                        let _ = head_tx.send(Err(e));
+                    }
+                    Ok((reader, head)) => {
+                        if head_tx.send(Ok(head)).is_err() {
+                            return;
+                        }
+                        if let Err(e) = reader.read_to(&mut sender) {
+                            if !matches!(&e, ObjectError::Internal(m) if m.contains("client")) {
+                                tracing::warn!(bucket = %bucket, key = %key, error = %e, "GET ended early");
+                            }
+                            sender.abort(e.to_string());
+                        }
+                    }
+                }
+            })
+        });
+        let head = match head_rx.await {
+            Ok(Ok(h)) => h,
+            Ok(Err(e)) => return Err(open_error(&cx, e)),
+            Err(_) => return Err(cx.err(internal("the read task ended without an answer"))),
+        };
+        let c = head.checksums(input.checksum_mode.as_ref());
+        let info = &head.info;
+        let len = head.range.1 - head.range.0;
+        Ok(S3Response::new(GetObjectOutput {
+            body: Some(StreamingBlob::wrap(stream)),
+            accept_ranges: Some("bytes".into()),
+            content_length: Some(len as i64),
+            content_range: head.content_range(),
+            content_type: info.content_type.clone(),
+            cache_control: info.system.cache_control.clone(),
+            content_disposition: info.system.content_disposition.clone(),
+            content_encoding: info.system.content_encoding.clone(),
+            content_language: info.system.content_language.clone(),
+            expires: info
+                .system
+                .expires
+                .as_deref()
+                .and_then(convert::parse_http_date),
+            e_tag: Some(etag(&info.etag)),
+            last_modified: Some(ts(info.last_modified_ms)),
+            metadata: metadata(&info.user_meta),
+            version_id: wire_version(&info.version_id),
+            parts_count: head.parts_count(),
+            checksum_crc32: c.crc32,
+            checksum_crc32c: c.crc32c,
+            checksum_crc64nvme: c.crc64nvme,
+            checksum_sha1: c.sha1,
+            checksum_sha256: c.sha256,
+            checksum_type: c.kind,
+            ..GetObjectOutput::default()
+        }))
+    }
+
+    pub(super) async fn head_object(
+        &self,
+        req: S3Request<HeadObjectInput>,
+    ) -> S3Result<S3Response<HeadObjectOutput>> {
+        let cx = self.cx(&req);
+        let input = req.input;
+        let cond = conditions(
+            input.if_match.as_ref(),
+            input.if_none_match.as_ref(),
+            input.if_modified_since.as_ref(),
+            input.if_unmodified_since.as_ref(),
+        );
+        let range = input.range.as_ref().map(byte_range);
+        let part = input.part_number.map(|n| n.max(0) as u32);
+        let (bucket, key, version) = (
+            input.bucket.clone(),
+            input.key.clone(),
+            input.version_id.clone(),
+        );
+        let keys = version_keys(input.version_id.as_ref());
+        let r = cx
+            .run(keys, move |s| {
+                Ok(open(s, &bucket, &key, version, &cond, range, part).map(|(_, head)| head))
+            })
+            .await?;
+        let head = r.map_err(|e| open_error(&cx, e))?;
+        let c = head.checksums(input.checksum_mode.as_ref());
+        let info = &head.info;
+        Ok(S3Response::new(HeadObjectOutput {
+            accept_ranges: Some("bytes".into()),
+            content_length: Some((head.range.1 - head.range.0) as i64),
+            content_range: head.content_range(),
+            content_type: info.content_type.clone(),
+            cache_control: info.system.cache_control.clone(),
+            content_disposition: info.system.content_disposition.clone(),
+            content_encoding: info.system.content_encoding.clone(),
+            content_language: info.system.content_language.clone(),
+            expires: info
+                .system
+                .expires
+                .as_deref()
+                .and_then(convert::parse_http_date),
+            e_tag: Some(etag(&info.etag)),
+            last_modified: Some(ts(info.last_modified_ms)),
+            metadata: metadata(&info.user_meta),
+            version_id: wire_version(&info.version_id),
+            parts_count: head.parts_count(),
+            checksum_crc32: c.crc32,
+            checksum_crc32c: c.crc32c,
+            checksum_crc64nvme: c.crc64nvme,
+            checksum_sha1: c.sha1,
+            checksum_sha256: c.sha256,
+            checksum_type: c.kind,
+            ..HeadObjectOutput::default()
+        }))
+    }
+
+    pub(super) async fn delete_object(
+        &self,
+        req: S3Request<DeleteObjectInput>,
+    ) -> S3Result<S3Response<DeleteObjectOutput>> {
+        let cx = self.cx(&req);
+        let input = req.input;
+        let keys = version_keys(input.version_id.as_ref());
+        let (bucket, key, version) = (input.bucket, input.key, input.version_id);
+        let asked = version.clone();
+        let r = cx
+            .run(keys, move |s| {
+                match s.delete_object(&bucket, &key, version.as_deref()) {
+                    // Deleting a version that is not there deletes nothing, successfully (S3).
+                    Err(ObjectError::NoSuchVersion { .. }) => Ok(None),
+                    other => other.map(Some),
+                }
+            })
+            .await?;
+        Ok(S3Response::new(DeleteObjectOutput {
+            delete_marker: r.as_ref().and_then(|r| r.delete_marker.then_some(true)),
+            version_id: r
+                .and_then(|r| r.version_id)
+                .or(asked)
+                .and_then(|v| wire_version(&v)),
+            request_charged: None,
+        }))
+    }
+
+    pub(super) async fn delete_objects(
+        &self,
+        req: S3Request<DeleteObjectsInput>,
+    ) -> S3Result<S3Response<DeleteObjectsOutput>> {
+        let cx = self.cx(&req);
+        let input = req.input;
+        let objects = input.delete.objects;
+        if objects.len() > 1000 {
+            return Err(cx.err(s3_error(
+                "MalformedXML",
+                400,
+                format!(
+                    "DeleteObjects takes at most 1000 keys; {} were given",
+                    objects.len()
+                ),
+            )));
+        }
+        let quiet = input.delete.quiet.unwrap_or(false);
+        let bucket = input.bucket;
+        let results = cx
+            .run(vec![], move |s| {
+                Ok(objects
+                    .into_iter()
+                    .map(|o| {
+                        let r = match s.delete_object(&bucket, &o.key, o.version_id.as_deref()) {
+                            Err(ObjectError::NoSuchVersion { .. }) => {
+                                Ok(seedbed_engine::object::DeleteResult {
+                                    version_id: o.version_id.clone(),
+                                    delete_marker: false,
+                                })
+                            }
+                            other => other,
+                        };
+                        (o, r)
+                    })
+                    .collect::<Vec<_>>())
+            })
+            .await?;
+        let mut deleted = Vec::new();
+        let mut errors = Vec::new();
+        for (o, r) in results {
+            match r {
+                Ok(d) => {
+                    if !quiet {
+                        let marker_id = d.delete_marker.then(|| d.version_id.clone()).flatten();
+                        deleted.push(DeletedObject {
+                            key: Some(o.key),
+                            version_id: o.version_id,
+                            delete_marker: d.delete_marker.then_some(true),
+                            delete_marker_version_id: marker_id,
+                        });
+                    }
+                }
+                Err(e) => {
+                    let se = from_object(&e);
+                    errors.push(Error {
+                        code: Some(se.code().as_str().to_string()),
+                        key: Some(o.key),
+                        message: se.message().map(String::from),
+                        version_id: o.version_id,
+                    });
+                }
+            }
+        }
+        Ok(S3Response::new(DeleteObjectsOutput {
+            deleted: Some(deleted),
+            errors: (!errors.is_empty()).then_some(errors),
+            request_charged: None,
+        }))
+    }
+
+    pub(super) async fn copy_object(
+        &self,
+        req: S3Request<CopyObjectInput>,
+    ) -> S3Result<S3Response<CopyObjectOutput>> {
+        let cx = self.cx(&req);
+        let input = req.input;
+        let (src_bucket, src_key, src_version) =
+            match &input.copy_source {
+                CopySource::Bucket {
+                    bucket,
+                    key,
+                    version_id,
+                } => (
+                    bucket.to_string(),
+                    key.to_string(),
+                    version_id.as_deref().map(String::from),
+                ),
+                _ => return Err(cx.err(s3_error(
+                    "NotImplemented",
+                    501,
+                    "copy sources are bucket/key; access points and outposts are not served here",
+                ))),
+            };
+        let replace = match input.metadata_directive.as_ref().map(|d| d.as_str()) {
+            None | Some("COPY") => false,
+            Some("REPLACE") => true,
+            Some(other) => {
+                return Err(cx.err(invalid_argument(format!(
+                    "x-amz-metadata-directive '{other}' is not COPY or REPLACE"
+                ))))
+            }
+        };
+        let acl = object_acl_request(
+            &cx,
+            input.acl.as_ref(),
+            &[
+                (Permission::FullControl, input.grant_full_control.as_ref()),
+                (Permission::Read, input.grant_read.as_ref()),
+                (Permission::ReadAcp, input.grant_read_acp.as_ref()),
+                (Permission::WriteAcp, input.grant_write_acp.as_ref()),
+            ],
+        )?;
+        let onto_itself =
+            src_bucket == input.bucket && src_key == input.key && src_version.is_none();
+        if onto_itself && !replace && acl.is_none() && input.storage_class.is_none() {
+            return Err(cx.err(invalid_request(
+                "this copy request is illegal because it is trying to copy an object to itself \
+                 without changing the object's metadata, storage class, website redirect location \
+                 or encryption attributes",
+            )));
+        }
+        let (checksum, _) = checksum_request(
+            &SentChecksums {
+                algorithm: input.checksum_algorithm.as_ref(),
+                crc32: None,
+                crc32c: None,
+                crc64nvme: None,
+                sha1: None,
+                sha256: None,
+            },
+            &http::HeaderMap::new(),
+        )
+        .map_err(|e| cx.err(e))?;
+        let opts = PutOptions {
+            content_type: input.content_type.clone(),
+            user_meta: user_meta(input.metadata.as_ref()),
+            system: system_meta(
+                input.content_encoding.as_ref(),
+                input.content_disposition.as_ref(),
+                input.content_language.as_ref(),
+                input.cache_control.as_ref(),
+                input.expires.as_ref(),
+            ),
+            checksum,
+            acl,
+            ..PutOptions::default()
+        };
+        let copy = CopyOptions {
+            replace_metadata: replace,
+            source_conditions: Conditions {
+                if_match: input.copy_source_if_match.as_ref().map(etag_condition),
+                if_none_match: input.copy_source_if_none_match.as_ref().map(etag_condition),
+                if_modified_since_s: input.copy_source_if_modified_since.as_ref().map(unix_s),
+                if_unmodified_since_s: input.copy_source_if_unmodified_since.as_ref().map(unix_s),
+            },
+        };
+        let (bucket, key) = (input.bucket, input.key);
+        let keys = version_keys(src_version.as_ref());
+        let r = cx
+            .run(keys, move |s| {
+                s.copy_object(
+                    &src_bucket,
+                    &src_key,
+                    &GetOptions {
+                        version_id: src_version,
+                        ..GetOptions::default()
+                    },
+                    &bucket,
+                    &key,
+                    &opts,
+                    &copy,
+                )
+            })
+            .await?;
+        let c = ChecksumFields::of(r.put.checksum.as_ref());
+        Ok(S3Response::new(CopyObjectOutput {
+            copy_object_result: Some(CopyObjectResult {
+                e_tag: Some(etag(&r.put.etag)),
+                last_modified: Some(ts(r.last_modified_ms)),
+                checksum_crc32: c.crc32,
+                checksum_crc32c: c.crc32c,
+                checksum_crc64nvme: c.crc64nvme,
+                checksum_sha1: c.sha1,
+                checksum_sha256: c.sha256,
+                checksum_type: c.kind,
+            }),
+            copy_source_version_id: wire_version(&r.source_version_id),
+            version_id: wire_version(&r.put.version_id),
+            ..CopyObjectOutput::default()
+        }))
+    }
+
+    pub(super) async fn get_object_acl(
+        &self,
+        req: S3Request<GetObjectAclInput>,
+    ) -> S3Result<S3Response<GetObjectAclOutput>> {
+        let cx = self.cx(&req);
+        let input = req.input;
+        let keys = version_keys(input.version_id.as_ref());
+        let (bucket, key, version) = (input.bucket, input.key, input.version_id);
+        let (acl, _) = cx
+            .run(keys, move |s| {
+                s.object_acl(&bucket, &key, version.as_deref())
+            })
+            .await?;
+        Ok(S3Response::new(GetObjectAclOutput {
+            owner: Some(owner(&acl.owner)),
+            grants: Some(grants(&acl)),
+            request_charged: None,
+        }))
+    }
+
+    pub(super) async fn put_object_acl(
+        &self,
+        req: S3Request<PutObjectAclInput>,
+    ) -> S3Result<S3Response<PutObjectAclOutput>> {
+        let cx = self.cx(&req);
+        let input = req.input;
+        let keys = version_keys(input.version_id.as_ref());
+        let (bucket, key, version) = (
+            input.bucket.clone(),
+            input.key.clone(),
+            input.version_id.clone(),
+        );
+        let object_owner = cx
+            .run(keys.clone(), move |s| {
+                s.object_owner(&bucket, &key, version.as_deref())
+            })
+            .await?;
+        let accounts = cx
+            .guard
+            .accounts
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let headers = [
+            (Permission::FullControl, input.grant_full_control.as_ref()),
+            (Permission::Read, input.grant_read.as_ref()),
+            (Permission::ReadAcp, input.grant_read_acp.as_ref()),
+            (Permission::Write, input.grant_write.as_ref()),
+            (Permission::WriteAcp, input.grant_write_acp.as_ref()),
+        ];
+        let has_headers = headers.iter().any(|(_, v)| v.is_some());
+        let grants_given = match (&input.acl, &input.access_control_policy, has_headers) {
+            (Some(c), None, false) => {
+                let c = CannedAcl::parse(c.as_str()).map_err(|e| cx.object_err(&e))?;
+                Some(Err(c))
+            }
+            (None, Some(p), false) => Some(Ok(grants_from_policy(p, &accounts).map_err(|e| cx.err(e))?)),
+            (None, None, true) => Some(Ok(grants_from_headers(&headers, &accounts).map_err(|e| cx.err(e))?)),
+            (None, None, false) => {
+                return Err(cx.err(s3_error(
+                    "MissingSecurityHeader",
+                    400,
+                    "PutObjectAcl needs x-amz-acl, x-amz-grant-* headers or an AccessControlPolicy body",
+                )))
+            }
+            _ => return Err(cx.err(invalid_request("give an ACL one way only"))),
+        };
+        let (bucket, key, version) = (input.bucket, input.key, input.version_id);
+        let version_out = cx
+            .run(keys, move |s| {
+                let acl = match grants_given {
+                    Some(Ok(g)) => seedbed_engine::object::Acl {
+                        owner: object_owner.clone(),
+                        grants: g,
+                    },
+                    Some(Err(canned)) => {
+                        let b = s.store().bucket(&bucket)?;
+                        let bucket_owner = b.owner.clone().unwrap_or_else(|| object_owner.clone());
+                        canned.expand(&object_owner, &bucket_owner)
+                    }
+                    None => unreachable!("handled above"),
+                };
+                s.put_object_acl(&bucket, &key, version.as_deref(), acl)
+            })
+            .await?;
+        let _ = version_out;
+        Ok(S3Response::new(PutObjectAclOutput::default()))
+    }
+
+    pub(super) async fn get_object_attributes(
+        &self,
+        req: S3Request<GetObjectAttributesInput>,
+    ) -> S3Result<S3Response<GetObjectAttributesOutput>> {
+        let cx = self.cx(&req);
+        let input = req.input;
+        let wants = |a: &str| {
+            input
+                .object_attributes
+                .iter()
+                .any(|x| x.as_str().eq_ignore_ascii_case(a))
+        };
+        let (bucket, key, version) = (
+            input.bucket.clone(),
+            input.key.clone(),
+            input.version_id.clone(),
+        );
+        let keys = version_keys(input.version_id.as_ref());
+        let info = cx
+            .run(keys, move |s| {
+                s.head_object(&bucket, &key, version.as_deref())
+            })
+            .await?;
+        let parts = if wants("ObjectParts") && info.parts > 0 {
+            let marker = input.part_number_marker.unwrap_or(0).max(0) as u32;
+            let max = input.max_parts.unwrap_or(1000).clamp(0, 1000) as usize;
+            let after: Vec<&PartInfo> = info
+                .part_list
+                .iter()
+                .filter(|p| p.number > marker)
+                .collect();
+            let page: Vec<&PartInfo> = after.iter().take(max).copied().collect();
+            let truncated = after.len() > page.len();
+            Some(GetObjectAttributesParts {
+                is_truncated: Some(truncated),
+                max_parts: Some(max as i32),
+                part_number_marker: Some(marker as i32),
+                next_part_number_marker: page.last().map(|p| p.number as i32),
+                total_parts_count: Some(info.parts as i32),
+                parts: Some(
+                    page.iter()
+                        .map(|p| {
+                            let c = ChecksumFields::of_part(p.checksum.as_ref());
+                            ObjectPart {
+                                part_number: Some(p.number as i32),
+                                size: Some(p.size as i64),
+                                checksum_crc32: c.crc32,
+                                checksum_crc32c: c.crc32c,
+                                checksum_crc64nvme: c.crc64nvme,
+                                checksum_sha1: c.sha1,
+                                checksum_sha256: c.sha256,
+                            }
+                        })
+                        .collect(),
+                ),
+            })
+        } else {
+            None
+        };
+        let checksum = (wants("Checksum"))
+            .then(|| info.checksum.as_ref())
+            .flatten()
+            .map(|c| {
+                let f = ChecksumFields::of(Some(c));
+                Checksum {
+                    checksum_crc32: f.crc32,
+                    checksum_crc32c: f.crc32c,
+                    checksum_crc64nvme: f.crc64nvme,
+                    checksum_sha1: f.sha1,
+                    checksum_sha256: f.sha256,
+                    checksum_type: f.kind,
+                }
+            });
+        Ok(S3Response::new(GetObjectAttributesOutput {
+            e_tag: wants("ETag").then(|| etag(&info.etag)),
+            object_size: wants("ObjectSize").then_some(info.size as i64),
+            storage_class: wants("StorageClass")
+                .then(|| StorageClass::from("STANDARD".to_string())),
+            object_parts: parts,
+            checksum,
+            last_modified: Some(ts(info.last_modified_ms)),
+            version_id: wire_version(&info.version_id),
+            ..GetObjectAttributesOutput::default()
+        }))
+    }
+}

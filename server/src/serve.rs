@@ -1,0 +1,282 @@
+//! `seedbed serve`: open (or create) the store and the IAM file, start every listener, print
+//! how to reach them, and stop cleanly on Ctrl-C or SIGTERM.
+//!
+//! A second protocol joins by adding its listener in [`Server::start`] beside the S3 one: it
+//! gets the same store, the same [`IdentityStore`] (keys, principals, IAM) and the same stop
+//! signal.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use seedbed_engine::io::{self, BackendKind};
+use seedbed_engine::object::{on_disk, ObjectStore};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::config::ServeConfig;
+use crate::identity::{self, AccessKey, IamFile, Identity, IdentityStore};
+
+/// Default store layout: K data + M parity shards of up to this many bytes.
+const DEFAULT_K: usize = 4;
+const DEFAULT_M: usize = 2;
+const DEFAULT_SHARD_BYTES: u64 = 1024 * 1024;
+
+/// The account and user a fresh IAM file gets.
+pub const DEFAULT_ACCOUNT: &str = "123456789012";
+/// The display name of the default account.
+pub const DEFAULT_ACCOUNT_NAME: &str = "seedbed";
+/// The administrator of a fresh IAM file.
+pub const DEFAULT_USER: &str = "admin";
+
+/// How long a stopping server waits for open requests to finish.
+const DRAIN: Duration = Duration::from_secs(30);
+
+/// Open the store in `dir`, creating it with the default layout if the directory holds none.
+/// Opening removes what interrupted writes left behind (a PUT cut off by a crash).
+pub fn open_or_create_store(
+    dir: &Path,
+    io_kind: BackendKind,
+) -> anyhow::Result<(ObjectStore, bool)> {
+    if io_kind == BackendKind::Sim {
+        bail!("--io sim keeps data in memory only; use std, uring or mmap for a server");
+    }
+    let fs = io::open_backend(io_kind)
+        .with_context(|| format!("opening the {io_kind:?} I/O backend"))?;
+    let fresh = !on_disk::is_store(dir);
+    let store = if fresh {
+        on_disk::create(fs, dir, DEFAULT_K, DEFAULT_M, DEFAULT_SHARD_BYTES, None)
+    } else {
+        on_disk::open(fs, dir).map(|(store, report)| {
+            for (d, why) in &report.down {
+                tracing::warn!(copy = %d.display(), %why, "metadata copy out of service; `seedbed object --store DIR repair` rebuilds it");
+            }
+            store
+        })
+    }
+    .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+    Ok((store, fresh))
+}
+
+/// Load the IAM file, creating one with an administrator if it does not exist. Returns the
+/// identity and, for a new file, the key it minted.
+pub fn load_or_bootstrap_iam(path: &Path) -> anyhow::Result<(Identity, Option<AccessKey>)> {
+    if path.exists() {
+        let id = Identity::load(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+        return Ok((id, None));
+    }
+    let (file, key) = identity::bootstrap(DEFAULT_ACCOUNT, DEFAULT_ACCOUNT_NAME, DEFAULT_USER)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    file.write(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let id = Identity::from_file(file).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((id, Some(key)))
+}
+
+/// The first active key of the first user (what the banner shows for an existing file).
+pub fn first_key(f: &IamFile) -> Option<(String, String, AccessKey)> {
+    f.users.iter().find_map(|u| {
+        u.access_keys
+            .iter()
+            .find(|k| k.status == identity::KeyStatus::Active)
+            .map(|k| (u.account.clone(), u.name.clone(), k.clone()))
+    })
+}
+
+/// A running server.
+#[derive(Debug)]
+pub struct Server {
+    /// Where the S3 endpoint listens.
+    pub s3_addr: SocketAddr,
+    /// Where `/metrics` is served.
+    pub metrics_addr: Option<SocketAddr>,
+    /// The identities in use.
+    pub identity: Arc<IdentityStore>,
+    /// The store.
+    pub store: Arc<ObjectStore>,
+    /// A key minted for a fresh IAM file.
+    pub minted: Option<AccessKey>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Server {
+    /// Open the store and the IAM file and start every listener on the current runtime.
+    pub async fn start(config: &ServeConfig) -> anyhow::Result<Server> {
+        let (store, _) =
+            tokio::task::block_in_place(|| open_or_create_store(&config.store, config.io))?;
+        let iam_path = config.iam_path();
+        let (identity, minted) = load_or_bootstrap_iam(&iam_path)?;
+        let owner = identity
+            .file
+            .accounts
+            .keys()
+            .next()
+            .cloned()
+            .unwrap_or_else(|| DEFAULT_ACCOUNT.to_string());
+        let identity = Arc::new(IdentityStore::new(identity, Some(iam_path), &owner));
+        let store = Arc::new(store);
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let mut tasks = Vec::new();
+
+        let s3_listener = TcpListener::bind(config.s3_addr)
+            .await
+            .with_context(|| format!("--s3-addr {}: cannot listen", config.s3_addr))?;
+        let s3_addr = s3_listener.local_addr()?;
+        let endpoint = crate::s3::Endpoint {
+            store: store.clone(),
+            identity: identity.clone(),
+            limits: config.limits.clone(),
+            region: config.region.clone(),
+            handle: tokio::runtime::Handle::current(),
+        };
+        let svc = crate::s3::service(endpoint);
+        let limits = config.limits.clone();
+        tasks.push(tokio::spawn(crate::http::serve(
+            s3_listener,
+            limits.max_connections,
+            limits.header_timeout,
+            DRAIN,
+            stop_rx.clone(),
+            move |peer, req| crate::s3::handle(svc.clone(), peer, req),
+        )));
+
+        let metrics_addr = match config.metrics_addr {
+            None => None,
+            Some(addr) => {
+                let l = TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("--metrics-addr {addr}: cannot listen"))?;
+                let a = l.local_addr()?;
+                crate::metrics::handle();
+                tasks.push(tokio::spawn(crate::http::serve(
+                    l,
+                    16,
+                    limits.header_timeout,
+                    Duration::from_secs(1),
+                    stop_rx.clone(),
+                    |_, req| async move { metrics_response(&req) },
+                )));
+                Some(a)
+            }
+        };
+        Ok(Server {
+            s3_addr,
+            metrics_addr,
+            identity,
+            store,
+            minted,
+            stop: stop_tx,
+            tasks,
+        })
+    }
+
+    /// Stop accepting, let open requests finish, and return when every listener is done.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+}
+
+fn metrics_response(
+    req: &http::Request<hyper::body::Incoming>,
+) -> http::Response<http_body_util::Full<bytes::Bytes>> {
+    let (status, body) = if req.uri().path() == "/metrics" {
+        (http::StatusCode::OK, crate::metrics::render())
+    } else {
+        (
+            http::StatusCode::NOT_FOUND,
+            "only /metrics is served here\n".to_string(),
+        )
+    };
+    let mut r = http::Response::new(http_body_util::Full::new(bytes::Bytes::from(body)));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    r
+}
+
+/// Wait for Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("installing a SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+/// The banner: how to reach the server. `json` prints one JSON line instead (for scripts).
+fn banner(config: &ServeConfig, s: &Server, json: bool) {
+    let f = &s.identity.current().file;
+    let key = match &s.minted {
+        Some(k) => Some((
+            DEFAULT_ACCOUNT.to_string(),
+            DEFAULT_USER.to_string(),
+            k.clone(),
+        )),
+        None => first_key(f),
+    };
+    let endpoint = format!("http://{}", s.s3_addr);
+    if json {
+        let v = serde_json::json!({
+            "s3": endpoint,
+            "metrics": s.metrics_addr.map(|a| format!("http://{a}/metrics")),
+            "store": config.store.display().to_string(),
+            "iam": config.iam_path().display().to_string(),
+            "region": config.region,
+            "account": key.as_ref().map(|k| k.0.clone()),
+            "user": key.as_ref().map(|k| k.1.clone()),
+            "access_key": key.as_ref().map(|k| k.2.id.clone()),
+            "secret_key": key.as_ref().map(|k| k.2.secret.clone()),
+        });
+        println!("{v}");
+        return;
+    }
+    println!("seedbed serve: S3 endpoint {endpoint}");
+    println!("  store       {}", config.store.display());
+    println!(
+        "  IAM file    {}{}",
+        config.iam_path().display(),
+        if s.minted.is_some() { " (created)" } else { "" }
+    );
+    if let Some(m) = s.metrics_addr {
+        println!("  metrics     http://{m}/metrics");
+    }
+    match key {
+        Some((account, user, k)) => {
+            println!("  access key  {}  (user {user}, account {account})", k.id);
+            println!("  secret key  {}", k.secret);
+            println!();
+            println!("  try:  AWS_ACCESS_KEY_ID={} AWS_SECRET_ACCESS_KEY={} aws --endpoint-url {endpoint} --region {} s3 ls", k.id, k.secret, config.region);
+        }
+        None => println!(
+            "  (the IAM file has no active access key: add one with `seedbed iam key add`)"
+        ),
+    }
+    println!("  stop with Ctrl-C");
+}
+
+/// Run until Ctrl-C or SIGTERM (the `seedbed serve` command).
+pub fn run(config: ServeConfig, json: bool) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("seedbed-serve")
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(async move {
+        crate::logging::init();
+        let server = Server::start(&config).await?;
+        banner(&config, &server, json);
+        shutdown_signal().await;
+        eprintln!("seedbed serve: stopping (finishing open requests)");
+        server.stop().await;
+        eprintln!("seedbed serve: stopped");
+        Ok(())
+    })
+}
