@@ -1,15 +1,10 @@
 //! The store and its buckets: `init`, `mb`, `rb`, `versioning`.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use anyhow::bail;
 use clap::Args;
-use seedbed_engine::clock::RealClock;
 use seedbed_engine::io::FsHandle;
-use seedbed_engine::object::layout::Layout;
-use seedbed_engine::object::{ObjectStore, StoreOptions};
-use seedbed_engine::rng::DetRng;
+use seedbed_engine::object::{on_disk, ObjectStore};
 
 use super::s3;
 

@@ -16,15 +16,11 @@ mod objects;
 mod upkeep;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use anyhow::bail;
 use clap::{Args, Subcommand};
-use seedbed_engine::clock::RealClock;
 use seedbed_engine::io::{BackendKind, FsHandle};
-use seedbed_engine::object::layout::Layout;
-use seedbed_engine::object::{lsm_meta, MetaStore, ObjectError, ObjectStore, StoreOptions};
-use seedbed_engine::rng::DetRng;
+use seedbed_engine::object::{on_disk, ObjectError, ObjectStore};
 
 /// Options of `seedbed object`.
 #[derive(Debug, Args)]
