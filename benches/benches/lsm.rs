@@ -67,7 +67,7 @@ fn block_build_and_seek(c: &mut Criterion) {
     }
     let mut out = Vec::new();
     bb.finish_into(&mut out);
-    let block = Arc::new(Block::from_raw(Bytes::from(out)).unwrap());
+    let block = Arc::new(Block::from_contents(&out).unwrap());
     let target = internal_key(format!("{:016}", 17 * 7).as_bytes(), 9, KIND_FOR_SEEK);
     g.bench_function("seek", |b| {
         b.iter(|| {

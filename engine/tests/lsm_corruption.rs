@@ -8,6 +8,7 @@ use std::sync::Arc;
 use seedbed_engine::clock::RealClock;
 use seedbed_engine::io::posix::PosixFs;
 use seedbed_engine::io::FsHandle;
+use seedbed_engine::lsm::sstable::Compression;
 use seedbed_engine::lsm::{Db, LsmError, Options, ReadOptions, SyncPolicy};
 
 fn opts() -> Options {
@@ -31,7 +32,20 @@ fn kv(i: u32) -> (Vec<u8>, Vec<u8>) {
 
 /// Build a database; `flush` decides whether data ends in tables or stays in the WAL.
 fn build(dir: &Path, n: u32, flush: bool) -> BTreeMap<Vec<u8>, Vec<u8>> {
-    let db = open(dir).unwrap();
+    build_with(dir, n, flush, Compression::None)
+}
+
+/// [`build`] writing tables with `compression`.
+fn build_with(
+    dir: &Path,
+    n: u32,
+    flush: bool,
+    compression: Compression,
+) -> BTreeMap<Vec<u8>, Vec<u8>> {
+    let fs: FsHandle = Arc::new(PosixFs::new());
+    let mut o = opts();
+    o.table.compression = compression;
+    let db = Db::open(fs, dir, o, Arc::new(RealClock::new())).unwrap();
     let mut model = BTreeMap::new();
     for i in 0..n {
         let (k, v) = kv(i);
@@ -125,8 +139,15 @@ fn check(dir: &Path, model: &BTreeMap<Vec<u8>, Vec<u8>>, damaged: &str) -> Outco
 
 #[test]
 fn flipped_sstable_bytes_are_reported_never_misread() {
+    for c in [Compression::None, Compression::Lz4, Compression::Zstd(3)] {
+        flipped_sstable_bytes(c);
+    }
+}
+
+/// Flip bytes across the tables of a database written with `compression`.
+fn flipped_sstable_bytes(compression: Compression) {
     let base = tempfile::tempdir().unwrap();
-    let model = build(base.path(), 3000, true);
+    let model = build_with(base.path(), 3000, true, compression);
     let ssts = files_with(base.path(), |n| n.ends_with(".sst"));
     assert!(!ssts.is_empty());
     let mut detected = 0;

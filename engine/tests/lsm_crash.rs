@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use seedbed_engine::io::sim::{SimConfig, SimFaults, SimFs};
 use seedbed_engine::io::FsHandle;
+use seedbed_engine::lsm::sstable::Compression;
 use seedbed_engine::lsm::{Db, Options, ReadOptions, SyncPolicy, WriteBatch, WriteOptions};
 use seedbed_engine::rng::DetRng;
 
@@ -56,6 +57,9 @@ fn options(rng: &mut DetRng) -> Options {
             bytes: 512 + rng.below(4096),
         },
     };
+    // Tables of every kind, so flushes and compactions crash mid-way through compressed ones.
+    o.table.compression =
+        [Compression::None, Compression::Lz4, Compression::Zstd(1)][rng.below(3) as usize];
     o
 }
 

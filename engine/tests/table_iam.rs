@@ -1,55 +1,78 @@
-//! IAM enforcement on the table API, with DynamoDB's fine-grained access control idiom:
-//! `dynamodb:LeadingKeys` pins a user to items whose partition key is their own id, and
-//! `dynamodb:Attributes` limits which attributes a write may set. Denials touch no data.
+//! IAM enforcement on the table API with DynamoDB's fine-grained access control idioms:
+//! `dynamodb:LeadingKeys` pins a user to items whose partition key is their own id,
+//! `dynamodb:Attributes` limits which attributes a request may touch, `dynamodb:Select` and
+//! `dynamodb:ReturnValues` limit what a request may ask to see. Denials touch no data.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use seedbed_engine::clock::VirtualClock;
 use seedbed_engine::iam::authorizer::{Authorizer, Directory, Principal, Requester, User};
 use seedbed_engine::iam::{Policy, PolicyKind};
-use seedbed_engine::io::{posix::PosixFs, FsHandle};
+use seedbed_engine::io::posix::PosixFs;
 use seedbed_engine::lsm::{Db, Options};
-use seedbed_engine::table::auth::TableGuard;
-use seedbed_engine::table::{Item, Query, TableSchema, TableStore};
-use serde_json::json;
+use seedbed_engine::table::*;
 
-const ALICE: &str = "arn:aws:iam::111122223333:user/alice";
+const ALICE: &str = "arn:aws:iam::000000000000:user/alice";
 
-fn item(v: serde_json::Value) -> Item {
-    v.as_object().unwrap().clone()
+fn s(v: &str) -> AttributeValue {
+    AttributeValue::s(v)
 }
 
-fn table() -> (TableStore, tempfile::TempDir) {
+fn item(pairs: &[(&str, AttributeValue)]) -> Item {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
+}
+
+fn setup() -> (Tables, Authorizer, tempfile::TempDir) {
     let tmp = tempfile::Builder::new()
         .prefix("table-iam-")
         .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
         .unwrap();
-    let fs: FsHandle = Arc::new(PosixFs::new());
     let clock = Arc::new(VirtualClock::new());
     let db = Db::open(
-        fs,
+        Arc::new(PosixFs::new()),
         tmp.path().join("db"),
         Options::small_for_tests(),
         clock.clone(),
     )
     .unwrap();
-    let schema = TableSchema {
+    let t = Tables::open(Arc::new(db), clock).unwrap();
+    t.create_table(&CreateTableInput {
         name: "GameScores".into(),
-        partition_key: "UserId".into(),
-        sort_key: Some("GameTitle".into()),
-        ttl_attribute: None,
-    };
-    let mut t = TableStore::new(Arc::new(db), schema, clock).unwrap();
+        key_schema: vec![
+            KeySchemaElement {
+                name: "UserId".into(),
+                key_type: "HASH".into(),
+            },
+            KeySchemaElement {
+                name: "GameTitle".into(),
+                key_type: "RANGE".into(),
+            },
+        ],
+        attributes: vec![
+            ("UserId".into(), "S".into()),
+            ("GameTitle".into(), "S".into()),
+        ],
+        billing_mode: Some("PAY_PER_REQUEST".into()),
+        ..CreateTableInput::default()
+    })
+    .unwrap();
     let policy = Policy::parse(
         r#"{"Version": "2012-10-17", "Statement": [{
             "Effect": "Allow",
             "Action": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"],
-            "Resource": "arn:aws:dynamodb:us-east-1:111122223333:table/GameScores",
+            "Resource": "arn:aws:dynamodb:us-east-1:000000000000:table/GameScores",
             "Condition": {
                 "ForAllValues:StringEquals": {
                     "dynamodb:LeadingKeys": ["${aws:userid}"],
                     "dynamodb:Attributes": ["UserId", "GameTitle", "TopScore"]
+                },
+                "StringEqualsIfExists": {
+                    "dynamodb:Select": "SPECIFIC_ATTRIBUTES",
+                    "dynamodb:ReturnValues": ["NONE", "UPDATED_OLD", "UPDATED_NEW"]
                 }
             }
         }]}"#,
@@ -65,100 +88,169 @@ fn table() -> (TableStore, tempfile::TempDir) {
         boundary: None,
         tags: BTreeMap::new(),
     });
-    t.set_guard(TableGuard {
-        authorizer: Arc::new(RwLock::new(Authorizer::new(dir))),
-        account: "111122223333".into(),
-        region: "us-east-1".into(),
-        resource_policy: None,
-    });
     // Someone else's item, written without a caller (an administrator's path).
-    t.put(
-        item(json!({"UserId": "AIDABOB", "GameTitle": "Chess", "TopScore": 7})),
-        None,
-    )
+    t.put_item(&PutItem {
+        table: "GameScores".into(),
+        item: item(&[
+            ("UserId", s("AIDABOB")),
+            ("GameTitle", s("Chess")),
+            ("TopScore", AttributeValue::n(7)),
+        ]),
+        ..PutItem::default()
+    })
     .unwrap();
-    (t, tmp)
+    (t, Authorizer::new(dir), tmp)
+}
+
+fn get(t: &Tables, user: &str, game: &str) -> Option<Item> {
+    t.get_item(&GetItem {
+        table: "GameScores".into(),
+        key: item(&[("UserId", s(user)), ("GameTitle", s(game))]),
+        ..GetItem::default()
+    })
+    .unwrap()
+    .item
 }
 
 #[test]
 fn leading_keys_pin_a_user_to_their_own_partition() {
-    let (t, _tmp) = table();
+    let (t, auth, _tmp) = setup();
     let alice = Principal::User(ALICE.into());
-    let a = t.as_caller(Requester {
+    let caller = Requester {
         principal: &alice,
         context: &[],
-    });
-    a.put(
-        item(json!({"UserId": "AIDAALICE", "GameTitle": "Go", "TopScore": 42})),
-        None,
-    )
-    .unwrap();
-    assert_eq!(
-        a.get("AIDAALICE", "Go").unwrap().unwrap()["TopScore"],
-        json!(42)
-    );
-    let page = a
-        .query(&Query {
-            partition: "AIDAALICE".into(),
-            ..Query::default()
+    };
+    let put = |user: &str, score: i64| {
+        Request::PutItem(PutItem {
+            table: "GameScores".into(),
+            item: item(&[
+                ("UserId", s(user)),
+                ("GameTitle", s("Go")),
+                ("TopScore", AttributeValue::n(score)),
+            ]),
+            ..PutItem::default()
         })
+    };
+    t.execute_as(&auth, &caller, None, &put("AIDAALICE", 42))
         .unwrap();
-    assert_eq!(page.items.len(), 1);
-    // Bob's partition: every action is denied, and nothing changes.
-    let err = a.get("AIDABOB", "Chess").unwrap_err().to_string();
-    assert!(
-        err.contains("AccessDenied") && err.contains("dynamodb:GetItem"),
-        "{err}"
-    );
-    let err = a
-        .put(
-            item(json!({"UserId": "AIDABOB", "GameTitle": "Chess", "TopScore": 0})),
-            None,
-        )
-        .unwrap_err();
-    assert!(err.to_string().contains("AccessDenied"), "{err}");
-    assert_eq!(
-        t.get("AIDABOB", "Chess").unwrap().unwrap()["TopScore"],
-        json!(7)
-    );
-    assert!(a
-        .query(&Query {
-            partition: "AIDABOB".into(),
-            ..Query::default()
+    let q = |user: &str| {
+        Request::Query(Search {
+            table: "GameScores".into(),
+            key_condition: Some("UserId = :u".into()),
+            values: Some([(":u".to_string(), s(user))].into()),
+            projection: Some("TopScore".into()),
+            ..Search::default()
         })
-        .is_err());
+    };
+    match t.execute_as(&auth, &caller, None, &q("AIDAALICE")).unwrap() {
+        Response::Search(r) => assert_eq!(r.items.len(), 1),
+        other => panic!("{other:?}"),
+    }
+    // Bob's partition: every action is denied, and nothing changes.
+    let e = t
+        .execute_as(&auth, &caller, None, &put("AIDABOB", 0))
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::AccessDenied);
+    assert!(e.message.contains("dynamodb:PutItem"), "{}", e.message);
+    assert_eq!(
+        get(&t, "AIDABOB", "Chess").unwrap()["TopScore"],
+        AttributeValue::n(7)
+    );
+    assert!(get(&t, "AIDABOB", "Go").is_none());
+    assert_eq!(
+        t.execute_as(&auth, &caller, None, &q("AIDABOB"))
+            .unwrap_err()
+            .kind,
+        ErrorKind::AccessDenied
+    );
     // DeleteItem was never granted.
-    assert!(a
-        .delete("AIDAALICE", "Go", None)
-        .unwrap_err()
-        .to_string()
-        .contains("ImplicitDeny"));
-    assert!(t.get("AIDAALICE", "Go").unwrap().is_some());
+    let del = Request::DeleteItem(DeleteItem {
+        table: "GameScores".into(),
+        key: item(&[("UserId", s("AIDAALICE")), ("GameTitle", s("Go"))]),
+        ..DeleteItem::default()
+    });
+    assert_eq!(
+        t.execute_as(&auth, &caller, None, &del).unwrap_err().kind,
+        ErrorKind::AccessDenied
+    );
+    assert!(get(&t, "AIDAALICE", "Go").is_some());
 }
 
 #[test]
-fn attributes_limit_what_a_write_may_set() {
-    let (t, _tmp) = table();
+fn attributes_select_and_return_values_limit_a_request() {
+    let (t, auth, _tmp) = setup();
     let alice = Principal::User(ALICE.into());
-    let a = t.as_caller(Requester {
+    let caller = Requester {
         principal: &alice,
         context: &[],
+    };
+    let admin = Request::PutItem(PutItem {
+        table: "GameScores".into(),
+        item: item(&[
+            ("UserId", s("AIDAALICE")),
+            ("GameTitle", s("Go")),
+            ("TopScore", AttributeValue::n(1)),
+            ("Admin", AttributeValue::Bool(true)),
+        ]),
+        ..PutItem::default()
     });
-    let err = a
-        .put(
-            item(json!({"UserId": "AIDAALICE", "GameTitle": "Go", "TopScore": 1, "Admin": true})),
-            None,
-        )
-        .unwrap_err();
-    assert!(err.to_string().contains("dynamodb:PutItem"), "{err}");
+    assert_eq!(
+        t.execute_as(&auth, &caller, None, &admin).unwrap_err().kind,
+        ErrorKind::AccessDenied
+    );
     assert!(
-        t.get("AIDAALICE", "Go").unwrap().is_none(),
+        get(&t, "AIDAALICE", "Go").is_none(),
         "a denied PUT wrote the item"
     );
-    let mut set = Item::new();
-    set.insert("TopScore".into(), json!(99));
-    a.update("AIDAALICE", "Go", set, &[], None).unwrap();
-    let mut set = Item::new();
-    set.insert("Admin".into(), json!(true));
-    assert!(a.update("AIDAALICE", "Go", set, &[], None).is_err());
+    let update = |expr: &str, rv: &str| {
+        Request::UpdateItem(UpdateItem {
+            table: "GameScores".into(),
+            key: item(&[("UserId", s("AIDAALICE")), ("GameTitle", s("Go"))]),
+            update: Some(expr.into()),
+            values: Some([(":v".to_string(), AttributeValue::n(99))].into()),
+            return_values: Some(rv.into()),
+            ..UpdateItem::default()
+        })
+    };
+    t.execute_as(
+        &auth,
+        &caller,
+        None,
+        &update("SET TopScore = :v", "UPDATED_NEW"),
+    )
+    .unwrap();
+    assert_eq!(
+        t.execute_as(&auth, &caller, None, &update("SET Admin = :v", "NONE"))
+            .unwrap_err()
+            .kind,
+        ErrorKind::AccessDenied
+    );
+    // ReturnValues ALL_OLD would reveal attributes the user may not read.
+    assert_eq!(
+        t.execute_as(
+            &auth,
+            &caller,
+            None,
+            &update("SET TopScore = :v", "ALL_OLD")
+        )
+        .unwrap_err()
+        .kind,
+        ErrorKind::AccessDenied
+    );
+    // Select ALL_ATTRIBUTES (the default without a projection) is refused; SPECIFIC is fine.
+    let scan_all = Request::Query(Search {
+        table: "GameScores".into(),
+        key_condition: Some("UserId = :u".into()),
+        values: Some([(":u".to_string(), s("AIDAALICE"))].into()),
+        ..Search::default()
+    });
+    assert_eq!(
+        t.execute_as(&auth, &caller, None, &scan_all)
+            .unwrap_err()
+            .kind,
+        ErrorKind::AccessDenied
+    );
+    let checks = t.checks(&scan_all);
+    assert_eq!(checks[0].select.as_deref(), Some("ALL_ATTRIBUTES"));
+    assert_eq!(checks[0].leading_keys, vec!["AIDAALICE".to_string()]);
 }

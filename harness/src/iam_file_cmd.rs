@@ -288,13 +288,15 @@ pub fn assume_role(a: AssumeRoleArgs) -> ExitCode {
             .unwrap_or(0);
         let s = identity::assume_role(
             &mut f,
-            &user_account,
-            &a.user,
-            &a.role_account,
-            &a.role,
-            &a.session,
-            a.duration,
-            now,
+            &identity::AssumeRoleRequest {
+                user_account: &user_account,
+                user: &a.user,
+                role_account: &a.role_account,
+                role: &a.role,
+                session_name: &a.session,
+                duration_s: a.duration,
+                now_unix_ms: now,
+            },
         )?;
         f.write(&a.file.iam)?;
         if a.file.json {

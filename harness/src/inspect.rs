@@ -18,6 +18,8 @@ use seedbed_engine::lsm::cache::BlockCache;
 use seedbed_engine::lsm::key::{self, ValueKind};
 use seedbed_engine::lsm::manifest;
 use seedbed_engine::lsm::sstable::block::BlockIter;
+use seedbed_engine::lsm::sstable::footer::Footer;
+use seedbed_engine::lsm::sstable::framing::trailer_bytes;
 use seedbed_engine::lsm::sstable::TableReader;
 use seedbed_engine::lsm::stats::Stats;
 use seedbed_engine::lsm::wal::read_log;
@@ -102,6 +104,11 @@ fn number_of(path: &Path) -> u64 {
         .unwrap_or(0)
 }
 
+/// Trailer bytes after each block of a table with this footer.
+fn footer_trailer(footer: &Footer) -> usize {
+    trailer_bytes(footer.format_version)
+}
+
 fn sst(path: &Path, keys: usize, as_json: bool, io: BackendKind) -> Result<()> {
     let fs = open_backend(io)?;
     let stats = Arc::new(Stats::default());
@@ -116,9 +123,14 @@ fn sst(path: &Path, keys: usize, as_json: bool, io: BackendKind) -> Result<()> {
     let footer = *t.footer();
     let props = t.properties().clone();
     let handles = t.data_block_handles()?;
+    // Raw contents over stored contents of the data blocks (trailers not counted): 1.0 for
+    // uncompressed tables.
+    let stored: u64 = props.data_bytes - props.data_blocks * (footer_trailer(&footer) as u64);
+    let ratio = props.data_raw_bytes as f64 / stored.max(1) as f64;
     let mut blocks = Vec::new();
     let mut first_keys = Vec::new();
     for (last_key, h) in &handles {
+        let info = t.describe_block(*h)?;
         let b = t.read_block(*h)?;
         let restarts = b.num_restarts();
         let mut it = BlockIter::new(b);
@@ -138,7 +150,8 @@ fn sst(path: &Path, keys: usize, as_json: bool, io: BackendKind) -> Result<()> {
             anyhow::bail!("data block at {}: {e}", h.offset);
         }
         blocks.push(
-            json!({"offset": h.offset, "size": h.size, "entries": entries, "restarts": restarts,
+            json!({"offset": h.offset, "size": h.size, "raw_size": info.raw_bytes,
+            "compression": info.compression.name(), "entries": entries, "restarts": restarts,
             "first_key": first, "last_key": show_key(last_key)}),
         );
     }
@@ -155,6 +168,8 @@ fn sst(path: &Path, keys: usize, as_json: bool, io: BackendKind) -> Result<()> {
             "data_bytes": props.data_bytes, "index_bytes": props.index_bytes, "filter_bytes": props.filter_bytes,
             "raw_key_bytes": props.raw_key_bytes, "raw_value_bytes": props.raw_value_bytes,
             "seq_min": props.seq_min, "seq_max": props.seq_max,
+            "data_raw_bytes": props.data_raw_bytes, "compressed_data_blocks": props.compressed_data_blocks,
+            "compression": props.compression.name(), "compression_ratio": ratio,
             "smallest_key": show_key(&props.smallest_key), "largest_key": show_key(&props.largest_key)},
         "bloom": bloom, "blocks": blocks, "keys": first_keys,
     });
@@ -184,6 +199,15 @@ fn sst(path: &Path, keys: usize, as_json: bool, io: BackendKind) -> Result<()> {
         show_key(&props.smallest_key),
         show_key(&props.largest_key)
     );
+    println!(
+        "compression: {} ({} of {} data blocks compressed); data {} B stored for {} B raw, ratio {:.2}",
+        props.compression.name(),
+        props.compressed_data_blocks,
+        props.data_blocks,
+        stored,
+        props.data_raw_bytes,
+        ratio
+    );
     if let Some(b) = &report["bloom"].as_object() {
         println!(
             "bloom: {} bits, {} probes, fill {:.3}, estimated false-positive rate {:.4}",
@@ -195,16 +219,20 @@ fn sst(path: &Path, keys: usize, as_json: bool, io: BackendKind) -> Result<()> {
     }
     println!("index: {} entries", handles.len());
     println!(
-        "{:>10} {:>6} {:>7} {:>8}  first key",
-        "offset", "size", "entries", "restarts"
+        "{:>10} {:>6} {:>6} {:>5} {:>7} {:>8}  first key",
+        "offset", "size", "raw", "codec", "entries", "restarts"
     );
     for b in report["blocks"].as_array().into_iter().flatten().take(20) {
+        // serde_json's numbers ignore width: render them first.
+        let n = |k: &str| b[k].to_string();
         println!(
-            "{:>10} {:>6} {:>7} {:>8}  {}",
-            b["offset"],
-            b["size"],
-            b["entries"],
-            b["restarts"],
+            "{:>10} {:>6} {:>6} {:>5} {:>7} {:>8}  {}",
+            n("offset"),
+            n("size"),
+            n("raw_size"),
+            b["compression"].as_str().unwrap_or(""),
+            n("entries"),
+            n("restarts"),
             b["first_key"].as_str().unwrap_or("")
         );
     }

@@ -28,6 +28,7 @@ use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 use seedbed_engine::clock::RealClock;
 use seedbed_engine::io::{open_backend, BackendKind};
+use seedbed_engine::lsm::sstable::Compression;
 use seedbed_engine::lsm::{Db, Options, ReadOptions, SyncPolicy, WriteBatch, WriteOptions};
 
 /// Options of `seedbed kv`.
@@ -42,6 +43,10 @@ pub struct KvArgs {
     /// WAL sync policy: always, never, group, group:MS[:BYTES].
     #[arg(long, default_value = "always")]
     pub sync: SyncPolicy,
+    /// How tables written from now on compress their data blocks: none, lz4, zstd, zstd:LEVEL.
+    /// Each block records its own, so a database can mix them (`seedbed inspect sst` shows it).
+    #[arg(long, default_value = "none")]
+    pub compression: Compression,
     /// What to do.
     #[command(subcommand)]
     pub op: KvOp,
@@ -88,10 +93,11 @@ pub enum KvOp {
 
 fn open(args: &KvArgs) -> Result<Db> {
     let fs = open_backend(args.io)?;
-    let opts = Options {
+    let mut opts = Options {
         sync: args.sync,
         ..Options::default()
     };
+    opts.table.compression = args.compression;
     Db::open(fs, &args.db, opts, Arc::new(RealClock::new()))
         .with_context(|| format!("opening {}", args.db.display()))
 }
@@ -286,6 +292,7 @@ mod tests {
             db: t.path().join("db"),
             io: BackendKind::Std,
             sync: SyncPolicy::Always,
+            compression: Compression::None,
             op: KvOp::Stats,
         };
         let db = open(&args).unwrap();

@@ -66,7 +66,7 @@ fn main() -> ExitCode {
         None => tour::run(&tour::TourArgs::default()),
         Some(Command::Tour(args)) => tour::run(&args),
         Some(Command::Bench(cmd)) => bench::run(cmd),
-        Some(Command::Sim(cmd)) => sim::run(*cmd),
+        Some(Command::Sim(cmd)) => return sim::run(*cmd),
         Some(Command::Object(args)) => object_cmd::run(*args),
         Some(Command::Report(args)) => report::run(&args),
         Some(Command::Iam(cmd)) => return iam_cmd::run(cmd),

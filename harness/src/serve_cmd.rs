@@ -1,6 +1,7 @@
-//! `seedbed serve`: the object store as an S3 endpoint. With no flags: a store in
+//! `seedbed serve`: the object store as an S3 endpoint and the table store as a DynamoDB one. With no flags: a store in
 //! `./seedbed-data` (created on first run, with an IAM file holding one administrator and a
-//! fresh access key), S3 on 127.0.0.1:9000, Prometheus metrics on 127.0.0.1:9001.
+//! fresh access key), S3 on 127.0.0.1:9000, DynamoDB on 127.0.0.1:8000, Prometheus metrics on
+//! 127.0.0.1:9001.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -22,6 +23,10 @@ pub struct ServeArgs {
     /// Where the S3 endpoint listens (port 0: any free port).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9000")]
     s3_addr: SocketAddr,
+    /// Where the DynamoDB endpoint listens (POST / with X-Amz-Target; port 0: any free port);
+    /// "off" to serve none. Its tables live in STORE/dynamodb/.
+    #[arg(long, value_name = "ADDR|off", default_value = "127.0.0.1:8000")]
+    dynamodb_addr: String,
     /// Where GET /metrics (Prometheus text) is served; "off" to serve none.
     #[arg(long, value_name = "ADDR|off", default_value = "127.0.0.1:9001")]
     metrics_addr: String,
@@ -34,9 +39,18 @@ pub struct ServeArgs {
     /// Largest object in one PUT or part, in MiB (S3: 5120).
     #[arg(long, default_value_t = 5120)]
     max_object_mib: u64,
-    /// Connections served at once.
+    /// Connections served at once (more wait in the kernel's accept queue).
     #[arg(long, default_value_t = 512)]
     max_connections: usize,
+    /// Seconds a client may take to send its request headers, or between two chunks of a
+    /// request body, before the server gives up on it (RequestTimeout); a response the client
+    /// stops reading is cut after twice this.
+    #[arg(long, default_value_t = 30)]
+    client_timeout: u64,
+    /// Acknowledge writes before they are synced to disk. Faster, and a power failure can
+    /// lose acknowledged objects: for test and benchmark servers only.
+    #[arg(long)]
+    no_fsync: bool,
     /// Print the endpoint and key as one JSON line (for scripts) instead of the banner.
     #[arg(long)]
     json: bool,
@@ -53,9 +67,20 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             anyhow::anyhow!("--metrics-addr '{a}': not an address like 127.0.0.1:9001 or off: {e}")
         })?),
     };
+    c.dynamodb_addr = match args.dynamodb_addr.as_str() {
+        "off" | "none" => None,
+        a => Some(a.parse().map_err(|e| {
+            anyhow::anyhow!("--dynamodb-addr '{a}': not an address like 127.0.0.1:8000 or off: {e}")
+        })?),
+    };
     c.io = args.io;
+    c.sync = !args.no_fsync;
     c.region = args.region;
     c.limits.max_object_bytes = args.max_object_mib * 1024 * 1024;
     c.limits.max_connections = args.max_connections.max(1);
+    let t = std::time::Duration::from_secs(args.client_timeout.max(1));
+    c.limits.header_timeout = t;
+    c.limits.body_idle = t;
+    c.limits.response_stall = 2 * t;
     seedbed_server::serve::run(c, args.json)
 }

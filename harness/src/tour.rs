@@ -10,6 +10,10 @@
 //!
 //! Everything it writes goes under `--out` (default `./seedbed-report`); scratch data lives in
 //! `--out/scratch` and is removed at the end, whatever happened.
+//!
+//! Each step is first *set up* ([`Plan`]: its arguments for the size, its directories made,
+//! its inputs checked) and then run. `--dry-run` stops after the set-up, which is how the tests
+//! cover every size — the full one included — without its long work.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -30,6 +34,10 @@ pub struct TourArgs {
     /// The real sizes (1 GiB device file, 1,000,000 keys, objects to 64 MiB): many minutes.
     #[arg(long)]
     pub full: bool,
+    /// Set every step up (its directories, its arguments, checked as the step would check
+    /// them) and print what it would run, without running it; with --quick, --full or neither.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 impl Default for TourArgs {
@@ -38,6 +46,7 @@ impl Default for TourArgs {
             out: PathBuf::from("seedbed-report"),
             quick: false,
             full: false,
+            dry_run: false,
         }
     }
 }
@@ -89,18 +98,30 @@ pub fn run(args: &TourArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&scratch)
         .with_context(|| format!("cannot create {}", scratch.display()))?;
     println!(
-        "Seedbed tour ({}): a short pass over the testbed; results in {}/\n",
+        "Seedbed tour ({}){}: a short pass over the testbed; results in {}/\n",
         match size {
             Size::Quick => "quick",
             Size::Default => "default, about 3 minutes",
             Size::Full => "full sizes",
         },
+        if args.dry_run { ", dry run" } else { "" },
         out.display()
     );
     let started = Instant::now();
-    let result = steps(size, out, &scratch);
+    let result = steps(size, out, &scratch, args.dry_run);
     let _ = std::fs::remove_dir_all(&scratch);
     let (rows, failures) = result?;
+    if args.dry_run {
+        println!("dry run: every step set up; nothing measured, no report written");
+        if !failures.is_empty() {
+            anyhow::bail!(
+                "{} tour step(s) could not be set up: {}",
+                failures.len(),
+                failures.join("; ")
+            );
+        }
+        return Ok(());
+    }
     let page = crate::report::build(out, out);
     println!("\nSummary ({:.0} s)", started.elapsed().as_secs_f64());
     println!("{:<8} {:<44} {:>16}  reference", "step", "figure", "value");
@@ -124,54 +145,205 @@ pub fn run(args: &TourArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-type Step = fn(Size, &Path, &Path) -> anyhow::Result<Vec<Row>>;
+/// One step, set up and ready to run: its arguments decided from the size, the directories it
+/// needs created, its inputs checked. `--dry-run` stops here, so the set-up of every size —
+/// the full one too — is tested without the long work.
+enum Plan {
+    /// `bench io` with the real sizes in `--out/scratch/io`, or (`None`) the quick probe.
+    Device(Option<bench::io::IoArgs>),
+    /// `bench lsm`.
+    Lsm(bench::lsm::LsmArgs),
+    /// `bench object` at the step's sizes, and the small-object pass with sync off.
+    Object {
+        sizes: bench::object::ObjectBenchArgs,
+        small: bench::object::ObjectBenchArgs,
+    },
+    /// IAM evaluation latency, each policy size for this long.
+    Iam(Duration),
+    /// The simulator's short sweep, within this budget.
+    Sim(Duration),
+}
 
-/// Run each step; a failed step is reported and the tour goes on to the next.
-fn steps(size: Size, out: &Path, scratch: &Path) -> anyhow::Result<(Vec<Row>, Vec<String>)> {
-    let all: [(&str, &str, Step); 5] = [
-        (
-            "device",
-            "the disk through each I/O backend (bench io)",
-            device,
-        ),
-        ("lsm", "the LSM engine: fill, read, scan (bench lsm)", lsm),
-        (
-            "object",
-            "the object store: PUT/GET beside the device (bench object)",
-            object,
-        ),
-        ("iam", "IAM policy evaluation latency", iam),
-        (
-            "sim",
-            "simulator sweeps, a planted bug caught and shrunk",
-            sim,
-        ),
-    ];
+impl Plan {
+    /// What the step will run, in a line.
+    fn describe(&self) -> String {
+        let dir = |d: &Option<PathBuf>| d.as_ref().map_or("-".into(), |d| d.display().to_string());
+        match self {
+            Plan::Device(Some(a)) => format!(
+                "bench io --dir {} (a 1 GiB file, every backend, 5 s per case)",
+                dir(&a.dir)
+            ),
+            Plan::Device(None) => "bench io --quick (a 64 MiB file under --out)".into(),
+            Plan::Lsm(a) => format!(
+                "bench lsm --num {} --write-buffer-mib {} --dir {}",
+                a.num,
+                a.write_buffer_mib,
+                dir(&a.dir)
+            ),
+            Plan::Object { sizes, small } => format!(
+                "bench object --sizes {} --dir {}; then {} small PUTs with sync off in {}",
+                sizes
+                    .sizes
+                    .iter()
+                    .map(|&b| bench::io::human_bytes(b))
+                    .collect::<Vec<_>>()
+                    .join(","),
+                dir(&sizes.dir),
+                small.max_objects,
+                dir(&small.dir)
+            ),
+            Plan::Iam(budget) => format!(
+                "IAM evaluation of 1, 10, 100 statements, {} ms each",
+                budget.as_millis()
+            ),
+            Plan::Sim(budget) => format!(
+                "simulator sweeps of every workload within {} s, the planted bug shrunk",
+                budget.as_secs()
+            ),
+        }
+    }
+}
+
+/// Set step `name` up for `size`.
+fn set_up(name: &str, size: Size, out: &Path, scratch: &Path) -> anyhow::Result<Plan> {
+    let mkdir = |d: &Path| {
+        std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))
+    };
+    Ok(match name {
+        "device" => Plan::Device(match size {
+            Size::Full => {
+                // The benchmark wants an existing directory: it never guesses at a typo'd
+                // --dir. The tour makes its own.
+                let dir = scratch.join("io");
+                mkdir(&dir)?;
+                let args = bench::io::IoArgs {
+                    dir: Some(dir),
+                    json: Some(out.join("bench-io.jsonl")),
+                    ..bench::io::IoArgs::default()
+                };
+                bench::io::check(&args)?;
+                Some(args)
+            }
+            _ => None,
+        }),
+        "lsm" => Plan::Lsm(bench::lsm::LsmArgs {
+            num: match size {
+                Size::Quick => 20_000,
+                Size::Default => 100_000,
+                Size::Full => 1_000_000,
+            },
+            // A small write buffer at small sizes, so that flushes and compactions happen and
+            // the report's level chart has levels to show.
+            write_buffer_mib: if size == Size::Full { 64 } else { 1 },
+            dir: Some(scratch.join("lsm")),
+            json: false,
+            ..bench::lsm::LsmArgs::default()
+        }),
+        "object" => {
+            let mut sizes = bench::object::ObjectBenchArgs::defaults();
+            sizes.dir = Some(scratch.join("object"));
+            sizes.json = Some(out.join("bench-object.jsonl"));
+            sizes.io = vec![seedbed_engine::io::BackendKind::Std];
+            match size {
+                Size::Quick => sizes.quick = true,
+                Size::Default => {
+                    sizes.sizes = vec![4 << 10, 1 << 20, 16 << 20];
+                    sizes.bytes_per_size = 96 << 20;
+                    sizes.min_objects = 16;
+                    sizes.max_objects = 400;
+                }
+                Size::Full => {}
+            }
+            // Small objects with sync off: the per-request cost of a PUT (pack records,
+            // metadata commit) rather than the disk's flush latency.
+            let mut small = bench::object::ObjectBenchArgs::defaults();
+            small.dir = Some(scratch.join("object-small"));
+            small.json = Some(out.join("bench-object-small.jsonl"));
+            small.io = sizes.io.clone();
+            small.sizes = vec![4 << 10];
+            small.sync = false;
+            small.no_device = true;
+            small.max_objects = if size == Size::Quick { 500 } else { 5000 };
+            small.min_objects = small.max_objects;
+            small.bytes_per_size = small.max_objects * (4 << 10);
+            Plan::Object { sizes, small }
+        }
+        "iam" => Plan::Iam(match size {
+            Size::Quick => Duration::from_millis(300),
+            Size::Default => Duration::from_secs(1),
+            Size::Full => Duration::from_secs(3),
+        }),
+        "sim" => Plan::Sim(match size {
+            Size::Quick => Duration::from_secs(3),
+            Size::Default => Duration::from_secs(8),
+            Size::Full => Duration::from_secs(60),
+        }),
+        other => anyhow::bail!("no tour step '{other}'"),
+    })
+}
+
+/// Run a step that was set up.
+fn execute(plan: Plan, out: &Path) -> anyhow::Result<Vec<Row>> {
+    match plan {
+        Plan::Device(args) => device(args, out),
+        Plan::Lsm(args) => lsm(&args, out),
+        Plan::Object { sizes, small } => object(&sizes, &small),
+        Plan::Iam(budget) => iam(budget, out),
+        Plan::Sim(budget) => sim(budget, out),
+    }
+}
+
+/// The steps in order: (name, what it shows).
+const STEPS: [(&str, &str); 5] = [
+    ("device", "the disk through each I/O backend (bench io)"),
+    ("lsm", "the LSM engine: fill, read, scan (bench lsm)"),
+    (
+        "object",
+        "the object store: PUT/GET beside the device (bench object)",
+    ),
+    ("iam", "IAM policy evaluation latency"),
+    ("sim", "simulator sweeps, a planted bug caught and shrunk"),
+];
+
+/// Set up and run each step (only set up, with `dry`); a failed step is reported and the tour
+/// goes on to the next.
+fn steps(
+    size: Size,
+    out: &Path,
+    scratch: &Path,
+    dry: bool,
+) -> anyhow::Result<(Vec<Row>, Vec<String>)> {
     let mut rows = Vec::new();
     let mut failures = Vec::new();
-    for (i, (name, what, step)) in all.iter().enumerate() {
-        println!("[{}/{}] {what}", i + 1, all.len());
+    for (i, (name, what)) in STEPS.iter().enumerate() {
+        println!("[{}/{}] {what}", i + 1, STEPS.len());
         let t = Instant::now();
-        match step(size, out, scratch) {
+        let result = set_up(name, size, out, scratch).and_then(|plan| {
+            if dry {
+                println!("  would run: {}", plan.describe());
+                Ok(Vec::new())
+            } else {
+                execute(plan, out)
+            }
+        });
+        match result {
             Ok(r) => rows.extend(r),
             Err(e) => {
                 println!("  {name} failed: {e:#}");
                 failures.push(format!("{name}: {e:#}"));
             }
         }
-        println!("  ({:.1} s)\n", t.elapsed().as_secs_f64());
+        if !dry {
+            println!("  ({:.1} s)\n", t.elapsed().as_secs_f64());
+        }
     }
     Ok((rows, failures))
 }
 
-fn device(size: Size, out: &Path, scratch: &Path) -> anyhow::Result<Vec<Row>> {
-    let records = match size {
-        Size::Full => bench::io::run(&bench::io::IoArgs {
-            dir: Some(scratch.join("io")),
-            json: Some(out.join("bench-io.jsonl")),
-            ..bench::io::IoArgs::default()
-        })?,
-        _ => bench::io::run_quick(out)?,
+fn device(args: Option<bench::io::IoArgs>, out: &Path) -> anyhow::Result<Vec<Row>> {
+    let records = match args {
+        Some(args) => bench::io::run(&args)?,
+        None => bench::io::run_quick(out)?,
     };
     // Device figures come from requests that reached the device (direct I/O), not from the
     // page cache (mmap reads, buffered runs).
@@ -223,22 +395,9 @@ fn device(size: Size, out: &Path, scratch: &Path) -> anyhow::Result<Vec<Row>> {
     Ok(rows)
 }
 
-fn lsm(size: Size, out: &Path, scratch: &Path) -> anyhow::Result<Vec<Row>> {
-    let num = match size {
-        Size::Quick => 20_000,
-        Size::Default => 100_000,
-        Size::Full => 1_000_000,
-    };
-    let args = bench::lsm::LsmArgs {
-        num,
-        // A small write buffer at small sizes, so that flushes and compactions happen and the
-        // report's level chart has levels to show.
-        write_buffer_mib: if size == Size::Full { 64 } else { 1 },
-        dir: Some(scratch.join("lsm")),
-        json: false,
-        ..bench::lsm::LsmArgs::default()
-    };
-    let report = bench::lsm::run(&args)?;
+fn lsm(args: &bench::lsm::LsmArgs, out: &Path) -> anyhow::Result<Vec<Row>> {
+    let num = args.num;
+    let report = bench::lsm::run(args)?;
     let mut json = serde_json::to_value(&report)?;
     json["kind"] = "bench-lsm".into();
     std::fs::write(
@@ -265,39 +424,12 @@ fn lsm(size: Size, out: &Path, scratch: &Path) -> anyhow::Result<Vec<Row>> {
     Ok(rows)
 }
 
-fn object(size: Size, out: &Path, scratch: &Path) -> anyhow::Result<Vec<Row>> {
-    let mut args = bench::object::ObjectBenchArgs::defaults();
-    args.dir = Some(scratch.join("object"));
-    args.json = Some(out.join("bench-object.jsonl"));
-    args.io = vec![seedbed_engine::io::BackendKind::Std];
-    match size {
-        Size::Quick => args.quick = true,
-        Size::Default => {
-            args.sizes = vec![4 << 10, 1 << 20, 16 << 20];
-            args.bytes_per_size = 96 << 20;
-            args.min_objects = 16;
-            args.max_objects = 400;
-        }
-        Size::Full => {}
-    }
-    let records = bench::object::run(&args)?;
-    // Small objects with sync off: the per-request cost of a PUT (pack records, metadata
-    // commit) rather than the disk's flush latency.
-    let mut small = bench::object::ObjectBenchArgs::defaults();
-    small.dir = Some(scratch.join("object-small"));
-    small.json = Some(out.join("bench-object-small.jsonl"));
-    small.io = args.io.clone();
-    small.sizes = vec![4 << 10];
-    small.sync = false;
-    small.no_device = true;
-    small.max_objects = if matches!(size, Size::Quick) {
-        500
-    } else {
-        5000
-    };
-    small.min_objects = small.max_objects;
-    small.bytes_per_size = small.max_objects * (4 << 10);
-    let small_records = bench::object::run(&small)?;
+fn object(
+    args: &bench::object::ObjectBenchArgs,
+    small: &bench::object::ObjectBenchArgs,
+) -> anyhow::Result<Vec<Row>> {
+    let records = bench::object::run(args)?;
+    let small_records = bench::object::run(small)?;
     let small_rows = small_records.iter().filter(|r| r.op == "put").map(|r| {
         row(
             "object",
@@ -344,12 +476,7 @@ fn object(size: Size, out: &Path, scratch: &Path) -> anyhow::Result<Vec<Row>> {
         .collect())
 }
 
-fn iam(size: Size, out: &Path, _scratch: &Path) -> anyhow::Result<Vec<Row>> {
-    let budget = match size {
-        Size::Quick => Duration::from_millis(300),
-        Size::Default => Duration::from_secs(1),
-        Size::Full => Duration::from_secs(3),
-    };
+fn iam(budget: Duration, out: &Path) -> anyhow::Result<Vec<Row>> {
     let results = bench::iam::latency_bench(&[1, 10, 100], budget)?;
     let mut lines = String::new();
     for r in &results {
@@ -374,12 +501,7 @@ fn iam(size: Size, out: &Path, _scratch: &Path) -> anyhow::Result<Vec<Row>> {
         .collect())
 }
 
-fn sim(size: Size, out: &Path, _scratch: &Path) -> anyhow::Result<Vec<Row>> {
-    let budget = match size {
-        Size::Quick => Duration::from_secs(3),
-        Size::Default => Duration::from_secs(8),
-        Size::Full => Duration::from_secs(60),
-    };
+fn sim(budget: Duration, out: &Path) -> anyhow::Result<Vec<Row>> {
     let sweep = crate::sim::short_sweep(out, budget)?;
     sweep.print();
     Ok(sweep

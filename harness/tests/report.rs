@@ -127,3 +127,63 @@ fn unknown_records_and_empty_directories_are_explained() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/seedbed"));
 }
+
+/// Simulator sweeps get the generic anomalies chart plus each workload's own charts, which the
+/// workload (not the report) says how to draw: the IAM windows, the quorum staleness heatmap,
+/// gossip's detection times.
+#[test]
+fn sim_sweeps_get_each_workloads_own_charts() {
+    let dir = scratch();
+    for (workload, seeds) in [("iam", "0..2"), ("quorum", "0..2"), ("gossip", "0..2")] {
+        let out = seedbed()
+            .args(["sim", "sweep", "--workload", workload, "--seeds", seeds])
+            .args(["--jobs", "1", "--json"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::write(dir.path().join(format!("{workload}.json")), &out.stdout).unwrap();
+    }
+    let status = seedbed()
+        .args(["report", "--from"])
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let page = std::fs::read_to_string(dir.path().join("index.html")).unwrap();
+    for (file, axis) in [
+        ("sim-anomalies.svg", "seeds"),
+        ("sim-iam-stale.svg", "ms"),
+        ("quorum-staleness.svg", "R (read replies)"),
+        ("gossip-detection.svg", "protocol periods"),
+    ] {
+        let texts = svg_texts(&dir.path().join(file));
+        assert!(texts.iter().any(|t| t == axis), "{file}: {texts:?}");
+        assert!(
+            page.contains(&format!("src=\"{file}\"")),
+            "the page lacks {file}"
+        );
+    }
+    assert!(
+        page.contains("$ seedbed sim sweep --workload iam --seeds 0..200 --json iam-sweep.json")
+    );
+
+    // A record the workload cannot read is an error that says what it lacks.
+    let bad = r#"{"kind": "sim-sweep", "workload": "iam", "seeds": 1, "failed": 0,
+        "failed_by_checker": {}, "failures": {}, "iam": {"mode": "log"}}"#;
+    std::fs::write(dir.path().join("iam.json"), bad.replace('\n', " ")).unwrap();
+    let out = seedbed()
+        .args(["report", "--from"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("iam") && err.contains("lacks 'settings'"),
+        "{err}"
+    );
+}

@@ -47,6 +47,9 @@ pub struct ServeConfig {
     pub iam: Option<PathBuf>,
     /// Where the S3 endpoint listens.
     pub s3_addr: SocketAddr,
+    /// Where the DynamoDB endpoint listens (`None`: not at all). Its tables live in
+    /// `STORE/dynamodb/`.
+    pub dynamodb_addr: Option<SocketAddr>,
     /// Where `GET /metrics` is served (`None`: not at all).
     pub metrics_addr: Option<SocketAddr>,
     /// The I/O backend of the store.
@@ -55,6 +58,9 @@ pub struct ServeConfig {
     pub limits: Limits,
     /// Region the endpoint reports (`GetBucketLocation`, signing scope).
     pub region: String,
+    /// Sync data and metadata before acknowledging a write (S3's durability; off only for
+    /// test servers that say so).
+    pub sync: bool,
 }
 
 impl ServeConfig {
@@ -64,10 +70,12 @@ impl ServeConfig {
             store,
             iam: None,
             s3_addr: SocketAddr::from(([127, 0, 0, 1], 9000)),
+            dynamodb_addr: Some(SocketAddr::from(([127, 0, 0, 1], 8000))),
             metrics_addr: Some(SocketAddr::from(([127, 0, 0, 1], 9001))),
             io: BackendKind::Std,
             limits: Limits::default(),
             region: "us-east-1".into(),
+            sync: true,
         }
     }
 

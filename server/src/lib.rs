@@ -12,6 +12,7 @@
 //! | [`sigv4`] | AWS Signature V4: signing (the load generator) and checking (endpoints without s3s) |
 //! | [`http`] | the HTTP/1.1 listener: connection cap, header deadline, graceful stop |
 //! | [`s3`] | the S3 endpoint (s3s for the protocol, the object store underneath) |
+//! | [`dynamodb`] | the DynamoDB endpoint (`seedbed-dynamo` for the protocol, the table store underneath) |
 //! | [`metrics`] | Prometheus text named after CloudWatch's S3 request metrics |
 //! | [`logging`] | the access log: one structured line per request |
 //! | [`serve`] | `seedbed serve`: start every listener, stop on Ctrl-C / SIGTERM |
@@ -24,6 +25,7 @@
 
 pub mod bench;
 pub mod config;
+pub mod dynamodb;
 pub mod http;
 pub mod identity;
 pub mod logging;

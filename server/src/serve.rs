@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use seedbed_engine::io::{self, BackendKind};
-use seedbed_engine::object::{on_disk, ObjectStore};
+use seedbed_engine::object::{on_disk, ObjectStore, StoreOptions};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -39,7 +39,12 @@ const DRAIN: Duration = Duration::from_secs(30);
 pub fn open_or_create_store(
     dir: &Path,
     io_kind: BackendKind,
+    sync: bool,
 ) -> anyhow::Result<(ObjectStore, bool)> {
+    let options = StoreOptions {
+        sync,
+        ..StoreOptions::default()
+    };
     if io_kind == BackendKind::Sim {
         bail!("--io sim keeps data in memory only; use std, uring or mmap for a server");
     }
@@ -47,9 +52,17 @@ pub fn open_or_create_store(
         .with_context(|| format!("opening the {io_kind:?} I/O backend"))?;
     let fresh = !on_disk::is_store(dir);
     let store = if fresh {
-        on_disk::create(fs, dir, DEFAULT_K, DEFAULT_M, DEFAULT_SHARD_BYTES, None)
+        on_disk::create_with(
+            fs,
+            dir,
+            DEFAULT_K,
+            DEFAULT_M,
+            DEFAULT_SHARD_BYTES,
+            None,
+            options,
+        )
     } else {
-        on_disk::open(fs, dir).map(|(store, report)| {
+        on_disk::open_with(fs, dir, options).map(|(store, report)| {
             for (d, why) in &report.down {
                 tracing::warn!(copy = %d.display(), %why, "metadata copy out of service; `seedbed object --store DIR repair` rebuilds it");
             }
@@ -89,6 +102,8 @@ pub fn first_key(f: &IamFile) -> Option<(String, String, AccessKey)> {
 pub struct Server {
     /// Where the S3 endpoint listens.
     pub s3_addr: SocketAddr,
+    /// Where the DynamoDB endpoint listens.
+    pub dynamodb_addr: Option<SocketAddr>,
     /// Where `/metrics` is served.
     pub metrics_addr: Option<SocketAddr>,
     /// The identities in use.
@@ -104,8 +119,9 @@ pub struct Server {
 impl Server {
     /// Open the store and the IAM file and start every listener on the current runtime.
     pub async fn start(config: &ServeConfig) -> anyhow::Result<Server> {
-        let (store, _) =
-            tokio::task::block_in_place(|| open_or_create_store(&config.store, config.io))?;
+        let (store, _) = tokio::task::block_in_place(|| {
+            open_or_create_store(&config.store, config.io, config.sync)
+        })?;
         let iam_path = config.iam_path();
         let (identity, minted) = load_or_bootstrap_iam(&iam_path)?;
         let owner = identity
@@ -142,6 +158,30 @@ impl Server {
             move |peer, req| crate::s3::handle(svc.clone(), peer, req),
         )));
 
+        let dynamodb_addr = match config.dynamodb_addr {
+            None => None,
+            Some(addr) => {
+                let l = TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("--dynamodb-addr {addr}: cannot listen"))?;
+                let a = l.local_addr()?;
+                let dir = config.store.join("dynamodb");
+                let ep = tokio::task::block_in_place(|| {
+                    crate::dynamodb::open(&dir, config.io, identity.clone(), &config.region, &owner)
+                })?;
+                tasks.push(tokio::spawn(crate::dynamodb::expire_ttl(ep.clone(), stop_rx.clone())));
+                tasks.push(tokio::spawn(crate::http::serve(
+                    l,
+                    limits.max_connections,
+                    limits.header_timeout,
+                    DRAIN,
+                    stop_rx.clone(),
+                    move |peer, req| crate::dynamodb::handle(ep.clone(), peer, req),
+                )));
+                Some(a)
+            }
+        };
+
         let metrics_addr = match config.metrics_addr {
             None => None,
             Some(addr) => {
@@ -163,6 +203,7 @@ impl Server {
         };
         Ok(Server {
             s3_addr,
+            dynamodb_addr,
             metrics_addr,
             identity,
             store,
@@ -226,6 +267,7 @@ fn banner(config: &ServeConfig, s: &Server, json: bool) {
     if json {
         let v = serde_json::json!({
             "s3": endpoint,
+            "dynamodb": s.dynamodb_addr.map(|a| format!("http://{a}")),
             "metrics": s.metrics_addr.map(|a| format!("http://{a}/metrics")),
             "store": config.store.display().to_string(),
             "iam": config.iam_path().display().to_string(),
@@ -245,6 +287,9 @@ fn banner(config: &ServeConfig, s: &Server, json: bool) {
         config.iam_path().display(),
         if s.minted.is_some() { " (created)" } else { "" }
     );
+    if let Some(d) = s.dynamodb_addr {
+        println!("  DynamoDB    http://{d}  (tables in {})", config.store.join("dynamodb").display());
+    }
     if let Some(m) = s.metrics_addr {
         println!("  metrics     http://{m}/metrics");
     }

@@ -1,10 +1,13 @@
 //! The workload registry: names to runners, so the command line can pick a workload by name.
 //!
-//! Workloads are generic (`run::<W>`); the registry erases the type behind a function pointer.
-//! Adding a workload is one line in [`REGISTRY`].
+//! Workloads are generic (`run::<W>`); the registry erases the type behind function pointers —
+//! to run one, to sum its sweeps ([`crate::summary`]), to print and chart its results — so the
+//! sweep and the harness reach every workload the same way and name none. Adding a workload
+//! is one line in [`REGISTRY`].
 
 use crate::config::{RunConfig, WorkloadDefaults};
 use crate::error::SimError;
+use crate::summary::{new_erased, AnySummary, Chart, Summary};
 use crate::trace::TraceSink;
 use crate::workload::Workload;
 use crate::workloads::{gossip::Gossip, iam::Iam, ping::Ping, quorum::Quorum, register::Register};
@@ -13,7 +16,7 @@ use crate::world::{self, RunOutcome};
 /// Runs one config with a trace sink.
 pub type RunFn = fn(&RunConfig, Option<&mut dyn TraceSink>) -> Result<RunOutcome, SimError>;
 
-/// A registered workload.
+/// A registered workload: what the command line, the sweep and the report call it through.
 #[derive(Clone, Copy, Debug)]
 pub struct WorkloadEntry {
     /// Its name (`--workload NAME`).
@@ -24,6 +27,13 @@ pub struct WorkloadEntry {
     pub defaults: fn() -> WorkloadDefaults,
     /// Run it.
     pub run: RunFn,
+    /// A fresh sweep summary of its own for a sweep of a base config ([`Workload::Summary`]).
+    pub summary: fn(&RunConfig) -> Box<dyn AnySummary>,
+    /// What `seedbed sim run` prints about one run beyond the generic lines
+    /// ([`Summary::run_text`]).
+    pub run_text: fn(&RunOutcome) -> Option<String>,
+    /// Its charts from sweep records, for `seedbed report` ([`Summary::charts`]).
+    pub charts: fn(&[&serde_json::Value]) -> Result<Vec<Chart>, String>,
 }
 
 const fn entry<W: Workload>(about: &'static str) -> WorkloadEntry {
@@ -32,6 +42,9 @@ const fn entry<W: Workload>(about: &'static str) -> WorkloadEntry {
         about,
         defaults: W::defaults,
         run: world::run::<W>,
+        summary: new_erased::<W::Summary>,
+        run_text: <W::Summary as Summary>::run_text,
+        charts: <W::Summary as Summary>::charts,
     }
 }
 

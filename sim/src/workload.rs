@@ -4,7 +4,9 @@
 //! operations, and brings its checkers. The world does the rest: time, network, faults, crash
 //! and restart, tracing, liveness. To add one (quorum on the LSM, SWIM gossip, IAM propagation):
 //! implement [`Workload`] in `workloads/<name>/` and add a line to
-//! [`crate::registry::REGISTRY`].
+//! [`crate::registry::REGISTRY`]. What it measures travels back in the run's outcome
+//! ([`crate::metrics`]) and is summed over sweeps by its [`Workload::Summary`]
+//! ([`crate::summary`]); nothing outside its folder and that line names it.
 //!
 //! The shrinker's size measure is the world's, not the workload's: nodes, client operations,
 //! scheduled faults and fault kinds, and the length of the fault period
@@ -17,6 +19,7 @@ use crate::check::Checker;
 use crate::config::{RunConfig, WorkloadDefaults};
 use crate::error::SimError;
 use crate::node::{Node, NodeId};
+use crate::summary::Summary;
 
 /// A client operation for a node.
 pub type OpFor<W> = <<W as Workload>::Node as Node>::Op;
@@ -25,6 +28,10 @@ pub type OpFor<W> = <<W as Workload>::Node as Node>::Op;
 pub trait Workload: Sized + 'static {
     /// The process every node runs.
     type Node: Node;
+
+    /// Its own sweep summary beyond the generic one (tables, percentiles, charts; see
+    /// [`crate::summary`]), or [`NoSummary`](crate::summary::NoSummary).
+    type Summary: Summary;
 
     /// The registered name (`--workload NAME`).
     const NAME: &'static str;

@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rand::RngCore;
+use seedbed_engine::clock::ClockHandle;
 use seedbed_engine::rng::{Choices, DetRng, Tape};
 use serde::Serialize;
 
@@ -32,8 +33,9 @@ use crate::event::EventQueue;
 use crate::faults::buggify::Buggify;
 use crate::faults::{schedule, swarm, Fault, FaultPlan, ScheduledFault};
 use crate::hash::hash_of;
+use crate::metrics::{Metrics, Traffic};
 use crate::net::{NetStats, Network, Sent};
-use crate::node::{Ctx, Effects, Node, NodeId, OpId, TimerId};
+use crate::node::{Ctx, Effects, Message, Node, NodeId, OpId, TimerId};
 use crate::span::Span;
 use crate::time::{fmt_nanos, ms, NANOS_PER_MS};
 use crate::trace::{hash_hex, Trace, TraceKind, TraceSink, TRACE_FORMAT};
@@ -90,9 +92,14 @@ pub struct RunOutcome {
     pub ops_completed: u64,
     /// Node crashes.
     pub crashes: u64,
-    /// Workload measurements by name (gossip's detection times, say), from the checkers'
-    /// [`Checker::metrics`]; empty for workloads that measure nothing.
-    pub metrics: BTreeMap<String, f64>,
+    /// Workload measurements by name — scalars (gossip's detection times, say), sample sets
+    /// and labels — from the checkers' [`Checker::metrics`]; empty for workloads that measure
+    /// nothing. In JSON its fields sit at the top level: `metrics` (the scalars), `samples`,
+    /// `labels`.
+    #[serde(flatten)]
+    pub metrics: Metrics,
+    /// Messages the nodes sent, per kind, as the world counted them.
+    pub messages: Traffic,
     /// Every random draw of the run, by stream and [`Span`], when the config asked to record
     /// them or replayed a record ([`RunConfig::record_choices`], [`RunConfig::choices`]).
     #[serde(skip)]
@@ -147,7 +154,10 @@ enum Ev<N: Node> {
 struct Slot<N> {
     node: Option<N>,
     rng: DetRng,
+    /// The clock, to jump it and to turn local timer delays into world time.
     clock: Arc<NodeClock>,
+    /// The same clock as the engine's trait object, as handlers see it.
+    clock_handle: ClockHandle,
     disk: NodeDisk,
     incarnation: u32,
     paused_until_ns: u64,
@@ -187,6 +197,7 @@ struct World<'t, W: Workload> {
     tape: Option<Arc<Tape>>,
     /// Firings of each (node, timer hash) in background spans so far (only with a tape).
     ticks: BTreeMap<(NodeId, u32), u32>,
+    traffic: Traffic,
 }
 
 /// Run `config` with workload `W`; lines go to `sink` when given. A failing run is an `Ok`
@@ -253,10 +264,12 @@ pub fn run<W: Workload>(
             0
         };
         let disk_seed = root.fork(&format!("node/{id}/disk")).next_u64();
+        let clock = Arc::new(NodeClock::new(global.clone(), skew, drift));
         slots.push(Slot {
             node: Some(workload.build_node(id)),
             rng: root.fork(&format!("node/{id}")),
-            clock: Arc::new(NodeClock::new(global.clone(), skew, drift)),
+            clock_handle: clock.clone(),
+            clock,
             disk: NodeDisk::new(disk_seed, &plan.disk, tape.as_ref(), id),
             incarnation: 0,
             paused_until_ns: 0,
@@ -304,6 +317,7 @@ pub fn run<W: Workload>(
         span: Span::Setup.code(),
         tape,
         ticks: BTreeMap::new(),
+        traffic: Traffic::default(),
     };
     world.run();
     let size = RunSize {
@@ -312,11 +326,9 @@ pub fn run<W: Workload>(
         faults: world.schedule.len() as u64 + plan.continuous_kinds() as u64,
         fault_ms,
     };
-    let mut metrics = BTreeMap::new();
+    let mut metrics = Metrics::default();
     for c in &world.checkers {
-        for (name, value) in c.metrics() {
-            metrics.insert(name, value);
-        }
+        c.metrics(&world.traffic, &mut metrics);
     }
     let hash = world.trace.hash();
     let events = world.trace.events();
@@ -342,6 +354,7 @@ pub fn run<W: Workload>(
         ops_completed: world.ops_completed,
         crashes: world.crashes,
         metrics,
+        messages: world.traffic,
         choices: world.tape.as_ref().map(|t| t.recorded()),
     })
 }
@@ -685,16 +698,15 @@ impl<W: Workload> World<'_, W> {
         let Some(node) = slot.node.as_mut() else {
             return;
         };
-        let mut ctx = Ctx {
+        let mut ctx = Ctx::new(
             id,
-            nodes: self.cfg.nodes,
-            now_ns: self.now_ns,
-            clock: &slot.clock,
-            rng: &mut slot.rng,
-            disk: slot.disk.handle(),
-            buggify: &mut self.buggify,
-            effects: &mut self.effects,
-        };
+            self.cfg.nodes,
+            &slot.clock_handle,
+            &mut slot.rng,
+            slot.disk.handle(),
+            &mut self.buggify,
+            &mut self.effects,
+        );
         f(node, &mut ctx);
         let now = self.now_ns;
         let mut failed = None;
@@ -714,6 +726,7 @@ impl<W: Workload> World<'_, W> {
         let span = self.span;
         let mut sends = std::mem::take(&mut self.effects.sends);
         for (to, msg) in sends.drain(..) {
+            self.traffic.count(msg.kind(), msg.wire_bytes());
             match self.net.send(self.now_ns, from, to) {
                 Sent::Dropped(r) => {
                     self.trace.record(
@@ -760,7 +773,9 @@ impl<W: Workload> World<'_, W> {
 
         let incarnation = self.slots[from as usize].incarnation;
         let mut timers = std::mem::take(&mut self.effects.timers);
-        for (delay, timer) in timers.drain(..) {
+        for (local_delay, timer) in timers.drain(..) {
+            // Set in the node's local time: a fast clock fires its timers early.
+            let delay = self.slots[from as usize].clock.to_global_delay(local_delay);
             self.push(
                 self.now_ns + delay,
                 Ev::Timer {

@@ -124,6 +124,7 @@ struct CrashTest;
 
 impl Workload for CrashTest {
     type Node = Journal;
+    type Summary = seedbed_sim::NoSummary;
     const NAME: &'static str = "crash-test";
     fn defaults() -> WorkloadDefaults {
         WorkloadDefaults {

@@ -25,7 +25,7 @@ fn fault_free_runs_pass_and_measure_detection() {
         c.faults = FaultSource::None;
         let o = run(&c);
         assert!(o.violation.is_none(), "seed {seed}: {:?}", o.violation);
-        let m = &o.metrics;
+        let m = &o.metrics.scalars;
         assert_eq!(m["false_positives"], 0.0, "seed {seed}");
         assert!(m["msgs_per_node_period"] > 1.0, "seed {seed}: {m:?}");
         if m["stops"] > 0.0 {
@@ -119,7 +119,7 @@ fn clusters_beyond_64_nodes_partition_and_converge() {
     assert!(!o.schedule.is_empty(), "no partitions drawn");
     assert!(o.net.partitioned > 0, "no message was cut");
     assert!(
-        o.metrics["false_suspicions"] > 0.0,
+        o.metrics.scalars["false_suspicions"] > 0.0,
         "partitions went unnoticed"
     );
 }

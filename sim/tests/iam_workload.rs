@@ -2,10 +2,14 @@
 //! planted bug is caught by the checker meant for it and shrinks, runs are deterministic, and
 //! the sweep's metrics say what a partition does to the stale-allow window.
 
+use seedbed_sim::run::repro::Sources;
 use seedbed_sim::run::shrink::shrink;
+use seedbed_sim::run::sweep::Sweep;
 use seedbed_sim::workloads::iam::checker::{ACK_DURABLE, MATCHES};
-use seedbed_sim::workloads::iam::metrics::{run_seed, IamSweep};
-use seedbed_sim::{registry, FaultSource, RunConfig};
+use seedbed_sim::workloads::iam::metrics::{
+    run_text, FAULT_SETTING, MESSAGES_PER_CHANGE, PROPAGATION_NS, STALE_ALLOWS, STALE_ALLOW_NS,
+};
+use seedbed_sim::{registry, FaultSource, RunConfig, RunOutcome};
 
 fn config(seed: u64, params: &[(&str, &str)]) -> RunConfig {
     let mut c = RunConfig::new("iam", seed);
@@ -109,24 +113,60 @@ fn bad_parameters_are_refused_by_name() {
     }
 }
 
+/// Run one seed of `c`.
+fn run(c: &RunConfig) -> RunOutcome {
+    registry::run(c, None).unwrap()
+}
+
+#[test]
+fn a_run_reports_its_metrics_in_its_outcome() {
+    let o = run(&config(0, &[]));
+    let m = &o.metrics;
+    assert!(m.label_of(FAULT_SETTING).is_some(), "{m:?}");
+    assert!(!m.samples_of(PROPAGATION_NS).is_empty(), "{m:?}");
+    // Messages per change use the world's count, which survives crashes.
+    let per_change = m.get(MESSAGES_PER_CHANGE).unwrap();
+    let changes = m.get("iam_changes").unwrap();
+    assert!(changes > 80.0);
+    assert_eq!(per_change, o.messages.total().sent as f64 / changes);
+    assert!(o.messages.kind("append").sent > 0, "{:?}", o.messages);
+}
+
 #[test]
 fn metrics_come_out_per_fault_setting() {
-    let sweep = IamSweep::run(&config(0, &[]), 0..6).unwrap();
-    assert_eq!(sweep.kind, "sim-iam");
-    assert_eq!((sweep.seeds, sweep.failed), (6, 0));
-    let changes: u64 = sweep.settings.iter().map(|s| s.changes).sum();
+    let base = config(0, &[]);
+    let mut sweep = Sweep::new(&base).unwrap();
+    for seed in 0..6 {
+        sweep.run_seed(&base, seed, &Sources::default()).unwrap();
+    }
+    let (summary, own) = sweep.finish();
+    assert_eq!((summary.seeds, summary.failed), (6, 0));
+    let json = &own.json["iam"];
+    assert_eq!(json["kind"], "sim-iam");
+    assert_eq!(
+        (json["seeds"].as_u64(), json["failed"].as_u64()),
+        (Some(6), Some(0))
+    );
+    let settings = json["settings"].as_array().unwrap();
+    let changes: u64 = settings
+        .iter()
+        .map(|s| s["changes"].as_u64().unwrap())
+        .sum();
     assert!(changes > 6 * 80, "{changes} changes");
-    for s in &sweep.settings {
-        assert!(s.messages_per_change > 0.0, "{s:?}");
+    for s in settings {
+        let f = |k: &str| s[k].as_f64().unwrap();
+        assert!(f("messages_per_change") > 0.0, "{s}");
         assert!(
-            s.stale_allow_ms_p50 <= s.stale_allow_ms_p99
-                && s.stale_allow_ms_p99 <= s.stale_allow_ms_max
+            f("stale_allow_ms_p50") <= f("stale_allow_ms_p99")
+                && f("stale_allow_ms_p99") <= f("stale_allow_ms_max")
         );
     }
-    let json = serde_json::to_value(&sweep).unwrap();
-    assert_eq!(json["kind"], "sim-iam");
-    assert!(json["settings"][0]["stale_allow_ms_p99"].is_number());
-    assert!(sweep.table().contains("stale p99"));
+    assert!(own.text.contains("stale p99"), "{}", own.text);
+    // The report draws it from the record.
+    let record = serde_json::Value::Object(own.json.clone());
+    let charts = (registry::find("iam").unwrap().charts)(&[&record]).unwrap();
+    assert_eq!(charts.len(), 1);
+    assert_eq!(charts[0].file, "sim-iam-stale.svg");
 }
 
 /// A partition that isolates a node keeps its stale allows going until it heals: the windows
@@ -144,17 +184,19 @@ duration_ms_max = 400
     ));
     let mut clean = config(1, &[]);
     clean.faults = FaultSource::None;
-    let (po, pm) = run_seed(&partitioned, 1).unwrap();
-    let (co, cm) = run_seed(&clean, 1).unwrap();
+    let po = run(&partitioned);
+    let co = run(&clean);
     assert!(po.violation.is_none() && co.violation.is_none());
-    let (pm, cm) = (pm.unwrap(), cm.unwrap());
+    let (pm, cm) = (&po.metrics, &co.metrics);
     let max = |v: &[u64]| v.iter().copied().max().unwrap_or(0);
-    assert!(pm.stale_allows > 0);
+    assert!(pm.get(STALE_ALLOWS).unwrap() > 0.0);
+    let (p, c) = (
+        max(pm.samples_of(STALE_ALLOW_NS)),
+        max(cm.samples_of(STALE_ALLOW_NS)),
+    );
     assert!(
-        max(&pm.stale_allow_ns) > 10 * max(&cm.stale_allow_ns).max(1_000_000),
-        "partitioned {} ns vs clean {} ns",
-        max(&pm.stale_allow_ns),
-        max(&cm.stale_allow_ns)
+        p > 10 * c.max(1_000_000),
+        "partitioned {p} ns vs clean {c} ns"
     );
 }
 
@@ -167,9 +209,9 @@ fn the_documented_partition_repro_still_says_what_the_docs_say() {
     c.faults = FaultSource::Plan(Box::new(
         seedbed_sim::faults::FaultPlan::from_toml(plan).unwrap(),
     ));
-    let (o, m) = run_seed(&c, 1).unwrap();
+    let o = run(&c);
     assert!(o.violation.is_none());
-    let summary = m.unwrap().summary();
+    let summary = run_text(&o).unwrap();
     for line in summary.lines() {
         assert!(doc.contains(line.trim()), "docs/iam.md lacks: {line}");
     }

@@ -9,7 +9,7 @@ use seedbed_sim::check::Checker;
 use seedbed_sim::config::{RunConfig, WorkloadDefaults};
 use seedbed_sim::faults::{Fault, FaultPlan, ScheduledFault};
 use seedbed_sim::net::{NetFaults, Partition, PartitionKind};
-use seedbed_sim::node::{Ctx, Node, NodeId, OpId, TimerId};
+use seedbed_sim::node::{Ctx, Message, Node, NodeId, OpId, TimerId};
 use seedbed_sim::trace::{self, MemorySink, TraceLine};
 use seedbed_sim::workload::{OpFor, Workload};
 use seedbed_sim::{world, FaultSource, SimError};
@@ -18,8 +18,24 @@ struct Sender {
     next: u64,
 }
 
+/// A sequence number (printed bare, so traces show `from n0 17`).
+#[derive(Clone, Copy, Hash)]
+struct Seq(u64);
+
+impl std::fmt::Debug for Seq {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl Message for Seq {
+    fn kind(&self) -> &'static str {
+        "seq"
+    }
+}
+
 impl Node for Sender {
-    type Msg = u64;
+    type Msg = Seq;
     type Op = ();
     type Reply = ();
     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
@@ -30,10 +46,10 @@ impl Node for Sender {
     fn on_restart(&mut self, ctx: &mut Ctx<'_, Self>) {
         self.on_start(ctx);
     }
-    fn on_message(&mut self, _ctx: &mut Ctx<'_, Self>, _from: NodeId, _msg: u64) {}
+    fn on_message(&mut self, _ctx: &mut Ctx<'_, Self>, _from: NodeId, _msg: Seq) {}
     fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, _t: TimerId) {
         for to in 1..ctx.node_count() {
-            ctx.send(to, self.next);
+            ctx.send(to, Seq(self.next));
         }
         self.next += 1;
         ctx.set_timer(1_000_000, 1);
@@ -47,6 +63,7 @@ struct Echo;
 
 impl Workload for Echo {
     type Node = Sender;
+    type Summary = seedbed_sim::NoSummary;
     const NAME: &'static str = "echo";
     fn defaults() -> WorkloadDefaults {
         WorkloadDefaults {

@@ -68,7 +68,7 @@ fn the_correct_protocol_survives_swarm_faults() {
         let o = run(&config(seed, &[]));
         assert!(o.violation.is_none(), "seed {seed}: {:?}", o.violation);
         assert!(o.ops_completed > 900, "seed {seed}: clients made progress");
-        assert!(o.metrics.keys().any(|k| k.ends_with("/reads")));
+        assert!(o.metrics.scalars.keys().any(|k| k.ends_with("/reads")));
     }
 }
 
@@ -166,7 +166,7 @@ fn a_non_linearizable_history_even_with_r_plus_w_above_n() {
 #[test]
 fn staleness_metrics_make_a_table() {
     let o = run(&config(2, &[("r", "1"), ("w", "1")]));
-    let rows = staleness::table_of_run(&o.metrics);
+    let rows = staleness::table_of_run(&o.metrics.scalars);
     assert_eq!(rows.len(), 1);
     let r = &rows[0];
     assert_eq!((r.n, r.r, r.w, r.runs), (3, 1, 1, 1));

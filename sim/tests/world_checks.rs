@@ -4,7 +4,7 @@
 use seedbed_engine::rng::DetRng;
 use seedbed_sim::check::{Checker, CLIENT_PROTOCOL, EVENT_BUDGET, LIVENESS};
 use seedbed_sim::config::{RunConfig, WorkloadDefaults};
-use seedbed_sim::node::{Ctx, Node, NodeId, OpId, TimerId};
+use seedbed_sim::node::{Ctx, Message, Node, NodeId, OpId, TimerId};
 use seedbed_sim::workload::{OpFor, Workload};
 use seedbed_sim::{world, FaultSource, SimError};
 
@@ -19,13 +19,23 @@ enum Misdeed {
 
 struct Rogue;
 
+/// A message that only asks to be sent back.
+#[derive(Clone, Copy, Debug, Hash)]
+struct Echo(u8);
+
+impl Message for Echo {
+    fn kind(&self) -> &'static str {
+        "echo"
+    }
+}
+
 impl Node for Rogue {
-    type Msg = u8;
+    type Msg = Echo;
     type Op = Misdeed;
     type Reply = ();
     fn on_start(&mut self, _ctx: &mut Ctx<'_, Self>) {}
     fn on_restart(&mut self, _ctx: &mut Ctx<'_, Self>) {}
-    fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: u8) {
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: Echo) {
         // Every message begets two: the storm doubles each hop.
         ctx.send(from, msg);
         ctx.send(from, msg);
@@ -38,7 +48,7 @@ impl Node for Rogue {
                 ctx.reply(op_id, ());
                 ctx.reply(op_id, ());
             }
-            Misdeed::Storm => ctx.send((ctx.id() + 1) % ctx.node_count(), 0),
+            Misdeed::Storm => ctx.send((ctx.id() + 1) % ctx.node_count(), Echo(0)),
             Misdeed::Behave => ctx.reply(op_id, ()),
         }
     }
@@ -50,6 +60,7 @@ struct RogueWorkload {
 
 impl Workload for RogueWorkload {
     type Node = Rogue;
+    type Summary = seedbed_sim::NoSummary;
     const NAME: &'static str = "rogue";
     fn defaults() -> WorkloadDefaults {
         WorkloadDefaults {

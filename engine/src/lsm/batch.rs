@@ -122,6 +122,29 @@ impl WriteBatch {
         self.rep[8..12].copy_from_slice(&self.count.to_le_bytes());
         self.rep
     }
+
+    /// One encoded batch holding the operations of `batches` in order, numbered from
+    /// `first_seq`: what a group commit writes as one WAL record and inserts as one memtable
+    /// batch. A single batch is handed over without a copy. Panics if the operations together
+    /// number more than `u32::MAX` (the write queue caps a group far below that).
+    pub(crate) fn merge_into_rep(mut batches: Vec<WriteBatch>, first_seq: u64) -> Vec<u8> {
+        if batches.len() == 1 {
+            return batches.pop().expect("one batch").into_rep(first_seq);
+        }
+        let count: u64 = batches.iter().map(|b| u64::from(b.count)).sum();
+        let count = u32::try_from(count).expect("a write group holds at most u32::MAX operations");
+        let bytes: usize = batches
+            .iter()
+            .map(|b| b.rep.len() - BATCH_HEADER_BYTES)
+            .sum();
+        let mut rep = Vec::with_capacity(BATCH_HEADER_BYTES + bytes);
+        rep.extend_from_slice(&first_seq.to_le_bytes());
+        rep.extend_from_slice(&count.to_le_bytes());
+        for b in &batches {
+            rep.extend_from_slice(&b.rep[BATCH_HEADER_BYTES..]);
+        }
+        rep
+    }
 }
 
 /// Iterates the operations of an encoded batch as `(kind, key, value)` with byte ranges.
@@ -213,6 +236,17 @@ mod tests {
                 (ValueKind::Delete, &b"k2"[..], &b""[..])
             ]
         );
+        // Merging keeps every operation, in order, numbered from the given sequence.
+        let mut a = WriteBatch::new();
+        a.put(b"a", b"1");
+        let mut c = WriteBatch::new();
+        c.delete(b"c");
+        c.put(b"d", b"4");
+        let merged = WriteBatch::merge_into_rep(vec![a, c], 7);
+        let ops = BatchOps::new(&merged).unwrap();
+        assert_eq!((ops.first_seq, ops.op_count()), (7, 3));
+        let keys: Vec<_> = ops.map(|r| r.unwrap().1.to_vec()).collect();
+        assert_eq!(keys, vec![b"a".to_vec(), b"c".to_vec(), b"d".to_vec()]);
         // Truncation is an error, not a panic.
         for n in 0..rep.len() {
             let _ = BatchOps::new(&rep[..n]).map(|ops| ops.op_count());

@@ -204,7 +204,6 @@ impl BlockCache {
 mod tests {
     use super::*;
     use crate::lsm::sstable::block::BlockBuilder;
-    use bytes::Bytes;
 
     fn block(n: usize) -> Arc<Block> {
         let mut b = BlockBuilder::new(16);
@@ -214,7 +213,7 @@ mod tests {
         );
         let mut out = Vec::new();
         b.finish_into(&mut out);
-        Arc::new(Block::from_raw(Bytes::from(out)).unwrap())
+        Arc::new(Block::from_contents(&out).unwrap())
     }
 
     #[test]

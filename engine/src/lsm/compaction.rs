@@ -22,6 +22,7 @@ use super::iter::{InternalIterator, MergingIterator};
 use super::key::{self, ValueKind};
 use super::manifest::FileMeta;
 use super::options::Options;
+use super::sstable::framing::TRAILER_BYTES;
 use super::sstable::{table_file_name, TableBuilder, TableIter, TableReader};
 use super::stats::{Stats, NUM_LEVELS};
 use super::version::{LevelIter, TableFile, Version};
@@ -198,6 +199,11 @@ impl<'a> TableSink<'a> {
         };
         let path = builder.path().to_path_buf();
         let (props, size_bytes) = builder.finish()?;
+        Stats::add(&self.ctx.stats.data_raw_bytes_written, props.data_raw_bytes);
+        Stats::add(
+            &self.ctx.stats.data_stored_bytes_written,
+            props.data_bytes - props.data_blocks * TRAILER_BYTES as u64,
+        );
         let reader = TableReader::open(
             &**self.ctx.fs,
             &path,

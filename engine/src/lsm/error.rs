@@ -67,3 +67,100 @@ impl LsmError {
         matches!(self, LsmError::Corruption { .. })
     }
 }
+
+impl LsmError {
+    /// An equal error for another writer of a failed write group (the leader keeps the
+    /// original): same variant, same message. An OS error keeps its kind and text but not its
+    /// `raw_os_error`, which `std::io::Error` cannot copy.
+    pub(crate) fn duplicate(&self) -> LsmError {
+        match self {
+            LsmError::Io(e) => LsmError::Io(duplicate_io(e)),
+            LsmError::Corruption {
+                file,
+                what,
+                offset,
+                detail,
+            } => LsmError::Corruption {
+                file: file.clone(),
+                what,
+                offset: *offset,
+                detail: detail.clone(),
+            },
+            LsmError::InvalidArgument(s) => LsmError::InvalidArgument(s.clone()),
+            LsmError::BadDatabase { dir, detail } => LsmError::BadDatabase {
+                dir: dir.clone(),
+                detail: detail.clone(),
+            },
+            LsmError::BackgroundError(s) => LsmError::BackgroundError(s.clone()),
+            LsmError::Closed => LsmError::Closed,
+        }
+    }
+}
+
+fn duplicate_io(e: &IoError) -> IoError {
+    match e {
+        IoError::NotFound { op, path } => IoError::NotFound {
+            op,
+            path: path.clone(),
+        },
+        IoError::AlreadyExists { op, path } => IoError::AlreadyExists {
+            op,
+            path: path.clone(),
+        },
+        IoError::InvalidInput { op, path, detail } => IoError::InvalidInput {
+            op,
+            path: path.clone(),
+            detail: detail.clone(),
+        },
+        IoError::UnexpectedEof {
+            path,
+            offset,
+            wanted,
+            got,
+        } => IoError::UnexpectedEof {
+            path: path.clone(),
+            offset: *offset,
+            wanted: *wanted,
+            got: *got,
+        },
+        IoError::NoSpace { op, path } => IoError::NoSpace {
+            op,
+            path: path.clone(),
+        },
+        IoError::Os { op, path, source } => IoError::Os {
+            op,
+            path: path.clone(),
+            source: std::io::Error::new(source.kind(), source.to_string()),
+        },
+        IoError::Locked { path, holder } => IoError::Locked {
+            path: path.clone(),
+            holder: holder.clone(),
+        },
+        IoError::Unavailable { backend, reason } => IoError::Unavailable {
+            backend,
+            reason: reason.clone(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_duplicate_reads_the_same() {
+        let errs = [
+            LsmError::Io(IoError::eio(
+                "sync",
+                std::path::Path::new("/db/000003.log"),
+                "injected",
+            )),
+            LsmError::corruption("/db/000005.sst", "data block", 4096, "checksum mismatch"),
+            LsmError::BackgroundError("flush failed".into()),
+            LsmError::Closed,
+        ];
+        for e in &errs {
+            assert_eq!(e.duplicate().to_string(), e.to_string());
+        }
+    }
+}

@@ -153,6 +153,7 @@ impl Options {
                 block_bytes: 512,
                 restart_interval: 4,
                 bloom_bits_per_key: 10,
+                ..TableOptions::default()
             },
             block_cache_bytes: 256 << 10,
             maintenance: MaintenanceMode::Manual,
@@ -179,6 +180,7 @@ impl Options {
         if self.table.block_bytes < 64 || self.table.restart_interval == 0 {
             return Err("block_bytes must be >= 64 and restart_interval >= 1".into());
         }
+        self.table.compression.check()?;
         Ok(())
     }
 }

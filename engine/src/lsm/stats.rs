@@ -15,6 +15,10 @@ pub struct Stats {
     pub user_bytes_written: AtomicU64,
     /// Operations written (puts + deletes).
     pub keys_written: AtomicU64,
+    /// Write calls (batches) committed.
+    pub writes: AtomicU64,
+    /// Group commits: each wrote one WAL record for one or more writes.
+    pub write_groups: AtomicU64,
     /// Bytes appended to the WAL.
     pub wal_bytes_written: AtomicU64,
     /// WAL syncs performed.
@@ -41,6 +45,10 @@ pub struct Stats {
     pub trivial_moves: AtomicU64,
     /// Bytes written by flushes (into L0).
     pub flush_bytes: AtomicU64,
+    /// Data block contents written to tables, before compression.
+    pub data_raw_bytes_written: AtomicU64,
+    /// The same blocks as stored (compressed or not; trailers not counted).
+    pub data_stored_bytes_written: AtomicU64,
     /// Bytes read by compactions, by input level.
     pub compaction_read_bytes: [AtomicU64; NUM_LEVELS],
     /// Bytes written by compactions, by output level.
@@ -60,6 +68,10 @@ pub struct StatsSnapshot {
     pub user_bytes_written: u64,
     /// Operations written.
     pub keys_written: u64,
+    /// Write calls (batches) committed.
+    pub writes: u64,
+    /// Group commits (one WAL record each); `writes / write_groups` is the mean group size.
+    pub write_groups: u64,
     /// Bytes appended to the WAL.
     pub wal_bytes_written: u64,
     /// WAL syncs.
@@ -92,6 +104,13 @@ pub struct StatsSnapshot {
     pub trivial_moves: u64,
     /// Bytes flushed into L0.
     pub flush_bytes: u64,
+    /// Data block contents written to tables (flushes and compactions), before compression.
+    pub data_raw_bytes_written: u64,
+    /// The same blocks as stored.
+    pub data_stored_bytes_written: u64,
+    /// `data_raw_bytes_written / data_stored_bytes_written` (1 without compression, 0 before
+    /// any table is written).
+    pub compression_ratio: f64,
     /// Compaction bytes read, by input level.
     pub compaction_read_bytes: Vec<u64>,
     /// Compaction bytes written, by output level.
@@ -136,6 +155,8 @@ impl Stats {
         StatsSnapshot {
             user_bytes_written: ld(&self.user_bytes_written),
             keys_written: ld(&self.keys_written),
+            writes: ld(&self.writes),
+            write_groups: ld(&self.write_groups),
             wal_bytes_written: ld(&self.wal_bytes_written),
             wal_syncs: ld(&self.wal_syncs),
             gets: ld(&self.gets),
@@ -149,6 +170,8 @@ impl Stats {
             compactions: ld(&self.compactions),
             trivial_moves: ld(&self.trivial_moves),
             flush_bytes: ld(&self.flush_bytes),
+            data_raw_bytes_written: ld(&self.data_raw_bytes_written),
+            data_stored_bytes_written: ld(&self.data_stored_bytes_written),
             compaction_read_bytes: self.compaction_read_bytes.iter().map(ld).collect(),
             compaction_written_bytes: self.compaction_written_bytes.iter().map(ld).collect(),
             stalls: ld(&self.stalls),

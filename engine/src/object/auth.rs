@@ -156,10 +156,14 @@ pub struct AuthorizedStore<'a> {
     caller: Requester<'a>,
 }
 
-/// What an object-level check may add: the object's ACL.
-struct ObjectAcl<'x> {
-    acl: &'x Acl,
+/// What an object-level check knows of the object: its ACL (an extra resource policy), and
+/// its owner. An object another account wrote into the bucket (object ownership ObjectWriter)
+/// is that account's: reading it or its ACL is decided in its owner's account, so the bucket
+/// owner needs a grant too, as on S3.
+struct ObjectCtx<'x> {
     key: &'x str,
+    acl: Option<&'x Acl>,
+    owner: Option<&'x Owner>,
 }
 
 impl<'a> AuthorizedStore<'a> {
@@ -178,14 +182,10 @@ impl<'a> AuthorizedStore<'a> {
         Guard::account_of(self.caller.principal).map(|a| self.guard.owner(&a))
     }
 
-    /// A bucket's record, for checks; `None` when it does not exist (the operation itself
-    /// then reports NoSuchBucket once the caller is allowed to ask).
+    /// A bucket's record, for checks. A bucket that does not exist is NoSuchBucket for every
+    /// caller, as on S3 (bucket names are global and public).
     fn bucket_meta(&self, bucket: &str) -> Result<Option<BucketMeta>, ObjectError> {
-        match self.store.bucket(bucket) {
-            Ok(b) => Ok(Some(b)),
-            Err(ObjectError::NoSuchBucket(_)) => Ok(None),
-            Err(e) => Err(e),
-        }
+        self.store.bucket(bucket).map(Some)
     }
 
     /// The resource-based policies of a bucket for this caller: the bucket policy (less its
@@ -233,14 +233,23 @@ impl<'a> AuthorizedStore<'a> {
         bucket: Option<&BucketMeta>,
         resource: &str,
         extra: &Keys<'_>,
-        object: Option<ObjectAcl<'_>>,
+        object: Option<ObjectCtx<'_>>,
     ) -> Result<(), ObjectError> {
         let mut policies = match bucket {
             Some(b) => self.bucket_policies(b)?,
             None => Vec::new(),
         };
         let resource_account = match bucket {
-            Some(b) => self.guard.bucket_owner(b).account,
+            Some(b) => {
+                let bucket_account = self.guard.bucket_owner(b).account;
+                // An object another account owns is decided in that account (see ObjectCtx),
+                // while ACLs count (BucketOwnerEnforced gives the bucket owner everything).
+                let acls_on = b.ownership != Some(ObjectOwnership::BucketOwnerEnforced);
+                match object.as_ref().and_then(|o| o.owner) {
+                    Some(o) if acls_on && o.account != bucket_account => o.account.clone(),
+                    _ => bucket_account,
+                }
+            }
             None => Guard::account_of(self.caller.principal)
                 .unwrap_or_else(|| self.guard.owner_account.clone()),
         };
@@ -289,12 +298,14 @@ impl<'a> AuthorizedStore<'a> {
                 .unwrap_or_default();
             let acls_on =
                 bucket.is_none_or(|b| b.ownership != Some(ObjectOwnership::BucketOwnerEnforced));
-            if let (Some(o), true) = (&object, acls_on) {
+            if let (Some(o), Some(acl), true) =
+                (&object, object.as_ref().and_then(|o| o.acl), acls_on)
+            {
                 let target = AclTarget::Object {
                     bucket: bucket.map(|b| b.name.as_str()).unwrap_or_default(),
                     key: o.key,
                 };
-                if let Some(text) = o.acl.policy_json(target, !block.ignore_public_acls) {
+                if let Some(text) = acl.policy_json(target, !block.ignore_public_acls) {
                     let p = Policy::parse(&text, PolicyKind::Resource).map_err(|e| {
                         ObjectError::Internal(format!("object ACL unreadable: {e}"))
                     })?;
@@ -481,11 +492,14 @@ impl<'a> AuthorizedStore<'a> {
         self.store.set_public_access_block(bucket, block)
     }
 
-    /// GetBucketPolicyStatus: whether the bucket policy is public.
+    /// GetBucketPolicyStatus: whether the bucket is public, through its policy or (while ACLs
+    /// count) its ACL.
     pub fn bucket_policy_is_public(&self, bucket: &str) -> Result<bool, ObjectError> {
         let b = self.check_bucket("s3:GetBucketPolicyStatus", bucket, &[])?;
         let b = b.ok_or_else(|| ObjectError::NoSuchBucket(bucket.into()))?;
-        Ok(b.policy.as_deref().is_some_and(policy_is_public))
+        let acl_public = b.ownership != Some(ObjectOwnership::BucketOwnerEnforced)
+            && b.acl.as_ref().is_some_and(|a| a.is_public());
+        Ok(b.policy.as_deref().is_some_and(policy_is_public) || acl_public)
     }
 
     fn list_keys(opts: &ListOptions) -> (String, String, String) {
@@ -617,13 +631,16 @@ impl<'a> AuthorizedStore<'a> {
             Err(e) => return Err(e),
         };
         let info = reader.info().clone();
-        let acl = info.acl.clone();
         self.check(
             Self::get_action(opts.version_id.as_deref()),
             b.as_ref(),
             &object_arn(bucket, key),
             &[],
-            acl.as_ref().map(|acl| ObjectAcl { acl, key }),
+            Some(ObjectCtx {
+                key,
+                acl: info.acl.as_ref(),
+                owner: info.owner.as_ref(),
+            }),
         )?;
         reader.check(&opts.conditions)?;
         reader.select(opts.range, opts.part_number)?;
@@ -690,7 +707,11 @@ impl<'a> AuthorizedStore<'a> {
             b.as_ref(),
             &object_arn(bucket, key),
             &[],
-            info.acl.as_ref().map(|acl| ObjectAcl { acl, key }),
+            Some(ObjectCtx {
+                key,
+                acl: info.acl.as_ref(),
+                owner: info.owner.as_ref(),
+            }),
         )?;
         let owner = info.owner.clone().unwrap_or_else(|| match &b {
             Some(b) => self.guard.bucket_owner(b),
@@ -727,9 +748,9 @@ impl<'a> AuthorizedStore<'a> {
         acl: Acl,
     ) -> Result<String, ObjectError> {
         let b = self.bucket_meta(bucket)?;
-        let current = match self.store.open_version(bucket, key, version_id) {
-            Ok(r) => r.info().acl.clone(),
-            Err(_) => None,
+        let (current, owner) = match self.store.open_version(bucket, key, version_id) {
+            Ok(r) => (r.info().acl.clone(), r.info().owner.clone()),
+            Err(_) => (None, None),
         };
         let action = if version_id.is_some() {
             "s3:PutObjectVersionAcl"
@@ -741,7 +762,11 @@ impl<'a> AuthorizedStore<'a> {
             b.as_ref(),
             &object_arn(bucket, key),
             &[],
-            current.as_ref().map(|acl| ObjectAcl { acl, key }),
+            Some(ObjectCtx {
+                key,
+                acl: current.as_ref(),
+                owner: owner.as_ref(),
+            }),
         )?;
         self.store.put_object_acl(bucket, key, version_id, acl)
     }
@@ -796,17 +821,20 @@ impl<'a> AuthorizedStore<'a> {
         version_id: Option<&str>,
     ) -> Result<(), ObjectError> {
         let b = self.bucket_meta(bucket)?;
-        let acl = self
-            .store
-            .open_version(bucket, key, version_id)
-            .ok()
-            .and_then(|r| r.info().acl.clone());
+        let (acl, owner) = match self.store.open_version(bucket, key, version_id) {
+            Ok(r) => (r.info().acl.clone(), r.info().owner.clone()),
+            Err(_) => (None, None),
+        };
         self.check(
             Self::get_action(version_id),
             b.as_ref(),
             &object_arn(bucket, key),
             &[],
-            acl.as_ref().map(|acl| ObjectAcl { acl, key }),
+            Some(ObjectCtx {
+                key,
+                acl: acl.as_ref(),
+                owner: owner.as_ref(),
+            }),
         )
     }
 

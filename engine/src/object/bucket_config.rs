@@ -215,18 +215,10 @@ impl ObjectStore {
 /// Whether `acl` may be set on a resource of bucket `b` (bucket ACL or object ACL).
 pub fn check_acl_allowed(b: &BucketMeta, acl: &Acl) -> Result<(), ObjectError> {
     if b.ownership == Some(ObjectOwnership::BucketOwnerEnforced) {
-        let owner_only = b.owner.as_ref().is_some_and(|o| {
-            acl.grants.iter().all(|g| {
-                matches!(&g.grantee, super::acl::Grantee::User(u) if u.id == o.id)
-                    && g.permission == super::acl::Permission::FullControl
-            })
-        });
-        if !owner_only {
-            return Err(ObjectError::AccessControlListNotSupported(format!(
-                "bucket {} enforces bucket-owner ownership: ACLs are disabled",
-                b.name
-            )));
-        }
+        return Err(ObjectError::AccessControlListNotSupported(format!(
+            "bucket {} enforces bucket-owner ownership: ACLs are disabled",
+            b.name
+        )));
     }
     if acl.is_public() && b.public_access_block.is_some_and(|p| p.block_public_acls) {
         return Err(ObjectError::AccessDenied(format!(

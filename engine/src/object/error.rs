@@ -112,9 +112,6 @@ pub enum ObjectError {
     /// The request is valid S3 but not in this combination (S3's InvalidRequest).
     #[error("InvalidRequest: {0}")]
     InvalidRequest(String),
-    /// A GET or HEAD named a part number the object does not have.
-    #[error("InvalidPartNumber: {0}")]
-    InvalidPartNumber(String),
     /// IAM did not allow the request; nothing was read or written.
     #[error("AccessDenied: {0}")]
     AccessDenied(String),
@@ -168,7 +165,6 @@ impl ObjectError {
                 "InvalidBucketAclWithObjectOwnership"
             }
             ObjectError::InvalidRequest(_) => "InvalidRequest",
-            ObjectError::InvalidPartNumber(_) => "InvalidPartNumber",
             ObjectError::InvalidArgument(_) => "InvalidArgument",
             ObjectError::DataLoss { .. } | ObjectError::Internal(_) => "InternalError",
         }
@@ -187,7 +183,7 @@ impl ObjectError {
             ObjectError::MethodNotAllowed { .. } => 405,
             ObjectError::AccessDenied(_) => 403,
             ObjectError::PreconditionFailed(_) => 412,
-            ObjectError::InvalidRange { .. } | ObjectError::InvalidPartNumber(_) => 416,
+            ObjectError::InvalidRange { .. } => 416,
             ObjectError::NotModified(_) => 304,
             ObjectError::DataLoss { .. } | ObjectError::Internal(_) => 500,
             _ => 400,

@@ -7,6 +7,7 @@
 //! | `O` bucket `00` esc(key) `00 01` !seq (8 bytes, BE)   | [`VersionMeta`]  |
 //! | `U` bucket `00` upload id                             | [`UploadMeta`]   |
 //! | `P` bucket `00` upload id `00` part number (4, BE)    | [`PartMeta`]     |
+//! | `C` bucket `00` upload id                             | [`CompletedUpload`] |
 //! | `#seq`                                                | next sequence number (8, BE) |
 //!
 //! `esc` doubles every `00` byte of the key as `00 FF`, and `00 01` ends it. That keeps the
@@ -220,6 +221,25 @@ pub struct PartMeta {
     /// The part's checksum, when the upload has an algorithm.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checksum: Option<ObjectChecksum>,
+}
+
+/// What a completed multipart upload became, so that a retried CompleteMultipartUpload (a
+/// client that did not see the first answer) gets the same answer, as S3 gives it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompletedUpload {
+    /// The object's key.
+    pub key: String,
+    /// The ETag of the version the upload made.
+    pub etag: String,
+}
+
+/// `C` bucket `00` upload id.
+pub fn completed_key(bucket: &str, upload_id: &str) -> Vec<u8> {
+    let mut k = vec![b'C'];
+    k.extend_from_slice(bucket.as_bytes());
+    k.push(0);
+    k.extend_from_slice(upload_id.as_bytes());
+    k
 }
 
 /// The key of the sequence counter.

@@ -60,8 +60,8 @@ pub struct CompletePart {
 pub struct CompleteOptions {
     /// The whole-object checksum the client expects (base64, `-N` allowed).
     pub checksum: Option<String>,
-    /// `If-None-Match: *` and `If-Match`, as on a PUT.
-    pub if_none_match_any: bool,
+    /// `If-None-Match` (`*` or an ETag), as on a PUT.
+    pub if_none_match: Option<String>,
     /// `If-Match: ETAG`.
     pub if_match: Option<String>,
 }
@@ -341,12 +341,28 @@ impl ObjectStore {
                 "CompleteMultipartUpload needs at least one part".into(),
             ));
         }
-        if parts.windows(2).any(|w| w[0].number >= w[1].number) {
+        if parts.windows(2).any(|w| w[0].number > w[1].number) {
             return Err(ObjectError::InvalidPartOrder);
         }
+        // A part number listed twice in a row (a client that re-sent a part and kept both
+        // answers): the last entry counts, as the last upload of that number is the part.
+        let mut unique: Vec<CompletePart> = Vec::with_capacity(parts.len());
+        for p in parts {
+            match unique.last_mut() {
+                Some(last) if last.number == p.number => *last = p.clone(),
+                _ => unique.push(p.clone()),
+            }
+        }
+        let parts = unique.as_slice();
         let (version, freed) = {
             let _gc = self.gc_lock.read().unwrap_or_else(|p| p.into_inner());
-            let upload = self.upload(bucket, upload_id)?;
+            let upload = match self.upload(bucket, upload_id) {
+                Ok(u) => u,
+                Err(ObjectError::NoSuchUpload(_)) => {
+                    return self.completed_again(bucket, upload_id)
+                }
+                Err(e) => return Err(e),
+            };
             let uploaded = self.parts(bucket, upload_id)?;
             let mut chosen = Vec::with_capacity(parts.len());
             for (i, want) in parts.iter().enumerate() {
@@ -447,15 +463,26 @@ impl ObjectStore {
                     .as_ref()
                     .map(|a| super::objects::AclRequest::Grants(a.grants.clone())),
             };
-            // The upload and all its part records go in the same commit as the new version.
-            let mut ops = vec![(meta::upload_key(bucket, upload_id), None)];
+            // The upload and all its part records go in the same commit as the new version, with
+            // the record that answers a retry.
+            let done = meta::CompletedUpload {
+                key: upload.key.clone(),
+                etag: new.etag.clone(),
+            };
+            let mut ops = vec![
+                (meta::upload_key(bucket, upload_id), None),
+                (
+                    meta::completed_key(bucket, upload_id),
+                    Some(meta::to_json(&done)),
+                ),
+            ];
             ops.extend(
                 uploaded
                     .iter()
                     .map(|p| (meta::part_key(bucket, upload_id, p.part_number), None)),
             );
             let conditions = PutOptions {
-                if_none_match_any: opts.if_none_match_any,
+                if_none_match: opts.if_none_match.clone(),
                 if_match: opts.if_match.clone(),
                 ..PutOptions::default()
             };
@@ -476,6 +503,21 @@ impl ObjectStore {
         };
         self.free_segments(&freed);
         Ok(PutResult::of(version))
+    }
+
+    /// A CompleteMultipartUpload of an upload already completed: the same answer again, while
+    /// the version it made is still the key's current one; NoSuchUpload otherwise.
+    fn completed_again(&self, bucket: &str, upload_id: &str) -> Result<PutResult, ObjectError> {
+        let gone = || ObjectError::NoSuchUpload(upload_id.to_string());
+        let k = meta::completed_key(bucket, upload_id);
+        let done: meta::CompletedUpload = match self.meta_get(&k)? {
+            Some(v) => meta::from_json(&k, &v).map_err(ObjectError::Internal)?,
+            None => return Err(gone()),
+        };
+        match self.key_versions(bucket, &done.key)?.into_iter().next() {
+            Some((_, v)) if !v.delete_marker && v.etag == done.etag => Ok(PutResult::of(v)),
+            _ => Err(gone()),
+        }
     }
 
     /// Abort an upload: its parts are deleted.

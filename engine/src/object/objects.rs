@@ -41,8 +41,12 @@ pub struct PutOptions {
     pub user_meta: BTreeMap<String, String>,
     /// `If-None-Match: *`: only create; fail if the key has a current version.
     pub if_none_match_any: bool,
-    /// `If-Match: ETAG`: only replace the current version if its ETag is this.
+    /// `If-Match: ETAG`: only replace the current version if its ETag is this (`*`: if there
+    /// is a current version); NoSuchKey when there is none.
     pub if_match: Option<String>,
+    /// `If-None-Match: ETAG`: only write if the current version's ETag is not this (`*`: only if
+    /// there is no current version, as `if_none_match_any`).
+    pub if_none_match: Option<String>,
     /// Content-Encoding, Cache-Control, ... (S3's system metadata).
     pub system: SystemMeta,
     /// An additional checksum to compute, store and (if the client sent one) check.
@@ -425,18 +429,22 @@ impl ObjectStore {
             .first()
             .map(|(_, v)| v)
             .filter(|v| !v.delete_marker);
-        if opts.if_none_match_any {
-            if let Some(c) = current {
+        let norm = |e: &str| e.trim().trim_matches('"').to_string();
+        let none_match = opts
+            .if_none_match
+            .as_deref()
+            .or(opts.if_none_match_any.then_some("*"));
+        if let (Some(want), Some(c)) = (none_match, current) {
+            if want == "*" || norm(want) == norm(&c.etag) {
                 return Err(ObjectError::PreconditionFailed(format!(
-                    "If-None-Match: * but {bucket}/{} exists (version {})",
-                    new.key, c.version_id
+                    "If-None-Match: {want} but {bucket}/{} exists with ETag {} (version {})",
+                    new.key, c.etag, c.version_id
                 )));
             }
         }
         if let Some(want) = &opts.if_match {
-            let norm = |e: &str| e.trim_matches('"').to_string();
             match current {
-                Some(c) if norm(&c.etag) == norm(want) => {}
+                Some(c) if want == "*" || norm(&c.etag) == norm(want) => {}
                 Some(c) => {
                     return Err(ObjectError::PreconditionFailed(format!(
                         "If-Match: {want} but the current ETag of {bucket}/{} is {}",

@@ -44,6 +44,15 @@ fn open_meta(
 /// Open the existing store in `dir`. The report says which metadata copies opening rolled
 /// forward, rebuilt, or found out of service; callers show it.
 pub fn open(fs: FsHandle, dir: &Path) -> Result<(ObjectStore, OpenReport), ObjectError> {
+    open_with(fs, dir, StoreOptions::default())
+}
+
+/// [`open`] with store options (a test server that does not sync, say).
+pub fn open_with(
+    fs: FsHandle,
+    dir: &Path,
+    options: StoreOptions,
+) -> Result<(ObjectStore, OpenReport), ObjectError> {
     // Read the layout before opening the metadata, which would create directories in a
     // directory that is not a store.
     let layout = ObjectStore::read_layout(&*fs, dir)?;
@@ -54,7 +63,7 @@ pub fn open(fs: FsHandle, dir: &Path) -> Result<(ObjectStore, OpenReport), Objec
         meta,
         Arc::new(RealClock::new()),
         DetRng::new(os_seed()),
-        StoreOptions::default(),
+        options,
     )?;
     Ok((store, report))
 }
@@ -68,6 +77,19 @@ pub fn create(
     m: usize,
     shard_len_max: u64,
     disks: Option<Vec<PathBuf>>,
+) -> Result<ObjectStore, ObjectError> {
+    create_with(fs, dir, k, m, shard_len_max, disks, StoreOptions::default())
+}
+
+/// [`create`] with store options.
+pub fn create_with(
+    fs: FsHandle,
+    dir: &Path,
+    k: usize,
+    m: usize,
+    shard_len_max: u64,
+    disks: Option<Vec<PathBuf>>,
+    options: StoreOptions,
 ) -> Result<ObjectStore, ObjectError> {
     if is_store(dir) {
         return Err(ObjectError::InvalidArgument(format!(
@@ -90,6 +112,6 @@ pub fn create(
         meta,
         Arc::new(RealClock::new()),
         DetRng::new(os_seed()),
-        StoreOptions::default(),
+        options,
     )
 }

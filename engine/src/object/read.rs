@@ -116,7 +116,7 @@ impl<'a> ObjectReader<'a> {
             (Some(n), None) => {
                 let count = info.parts.max(1);
                 if n == 0 || n as usize > count {
-                    return Err(ObjectError::InvalidPartNumber(format!(
+                    return Err(ObjectError::InvalidPart(format!(
                         "{}/{} has {count} part(s); part {n} was requested",
                         self.bucket, info.key
                     )));

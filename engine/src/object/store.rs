@@ -366,22 +366,57 @@ impl ObjectStore {
         Ok(b)
     }
 
-    /// Delete an empty bucket (S3 DeleteBucket): no object versions, delete markers or uploads.
+    /// Delete an empty bucket (S3 DeleteBucket): no object versions or delete markers. As on
+    /// S3, multipart uploads still in progress do not keep a bucket alive: they are aborted
+    /// (their records go in the same commit; their parts' data is freed after it).
     pub fn delete_bucket(&self, name: &str) -> Result<(), ObjectError> {
-        let _g = self.lock_commit();
-        self.bucket(name)?;
-        let any_object = !self
-            .meta_scan(&meta::objects_start(name), &meta::objects_end(name), 1)?
-            .is_empty();
-        let mut uploads_end = meta::uploads_start(name);
-        *uploads_end.last_mut().expect("non-empty") = 1;
-        let any_upload = !self
-            .meta_scan(&meta::uploads_start(name), &uploads_end, 1)?
-            .is_empty();
-        if any_object || any_upload {
-            return Err(ObjectError::BucketNotEmpty(name.to_string()));
-        }
-        self.meta_commit(vec![(meta::bucket_key(name), None)])
+        let freed = {
+            let _g = self.lock_commit();
+            self.bucket(name)?;
+            let any_object = !self
+                .meta_scan(&meta::objects_start(name), &meta::objects_end(name), 1)?
+                .is_empty();
+            if any_object {
+                return Err(ObjectError::BucketNotEmpty(name.to_string()));
+            }
+            let mut uploads_end = meta::uploads_start(name);
+            *uploads_end.last_mut().expect("non-empty") = 1;
+            let mut ops = vec![(meta::bucket_key(name), None)];
+            let mut freed = Vec::new();
+            self.scan_all(&meta::uploads_start(name), &uploads_end, |k, _| {
+                ops.push((k.to_vec(), None));
+                Ok(())
+            })?;
+            // The records of completed uploads (they answer retried completions).
+            let done_start = meta::completed_key(name, "");
+            let mut done_end = done_start.clone();
+            *done_end.last_mut().expect("non-empty") = 1;
+            self.scan_all(&done_start, &done_end, |k, _| {
+                ops.push((k.to_vec(), None));
+                Ok(())
+            })?;
+            // Every part of every upload of the bucket: `P` bucket `00` ... up to `P` bucket `01`.
+            let mut parts_start = vec![b'P'];
+            parts_start.extend_from_slice(name.as_bytes());
+            let mut parts_end = parts_start.clone();
+            parts_start.push(0);
+            parts_end.push(1);
+            self.scan_all(&parts_start, &parts_end, |k, v| {
+                let p: meta::PartMeta = meta::from_json(k, v).map_err(ObjectError::Internal)?;
+                freed.push(meta::Segment {
+                    data_id: p.data_id,
+                    size: p.size,
+                    part_number: None,
+                    checksum: None,
+                });
+                ops.push((k.to_vec(), None));
+                Ok(())
+            })?;
+            self.meta_commit(ops)?;
+            freed
+        };
+        self.free_segments(&freed);
+        Ok(())
     }
 
     /// Every bucket, by name (S3 ListBuckets).
@@ -393,14 +428,16 @@ impl ObjectStore {
     }
 
     /// Turn versioning on (`true`: Enabled) or off (`false`: Suspended) for a bucket (S3
-    /// PutBucketVersioning). A bucket never returns to Unversioned.
+    /// PutBucketVersioning). A bucket never returns to Unversioned; suspending a bucket that was
+    /// never versioned makes it Suspended too, as on S3 (its DELETEs then leave `null` delete
+    /// markers).
     pub fn set_versioning(&self, name: &str, enabled: bool) -> Result<BucketMeta, ObjectError> {
         let _g = self.lock_commit();
         let mut b = self.bucket(name)?;
-        b.versioning = match (enabled, b.versioning) {
-            (true, _) => Versioning::Enabled,
-            (false, Versioning::Unversioned) => Versioning::Unversioned,
-            (false, _) => Versioning::Suspended,
+        b.versioning = if enabled {
+            Versioning::Enabled
+        } else {
+            Versioning::Suspended
         };
         self.meta_commit(vec![(meta::bucket_key(name), Some(meta::to_json(&b)))])?;
         Ok(b)

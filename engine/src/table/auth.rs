@@ -1,147 +1,393 @@
 //! Authorization of table requests with Seedbed's IAM engine, in DynamoDB's terms: the action
-//! names (`dynamodb:GetItem`, `PutItem`, `UpdateItem`, `DeleteItem`, `Query`), the table ARN
-//! `arn:aws:dynamodb:REGION:ACCOUNT:table/NAME`, and the condition keys DynamoDB sets —
-//! `dynamodb:LeadingKeys` (the partition key value: the fine-grained access control idiom
-//! "users may only touch items whose partition key is their own id") and `dynamodb:Attributes`
-//! (the attribute names a write sets).
+//! names (`dynamodb:GetItem`, …), the table ARN `arn:aws:dynamodb:REGION:ACCOUNT:table/NAME`
+//! (an index's `…/index/NAME`), and the condition keys DynamoDB sets:
 //!
-//! Every call through [`TableStore::as_caller`] is decided first; a denial is
-//! [`TableError::AccessDenied`] and reads or writes nothing.
+//! * `dynamodb:LeadingKeys` — the partition key values the request touches (the fine-grained
+//!   access idiom "users may only touch items whose partition key is their own id");
+//! * `dynamodb:Attributes` — the top-level attribute names the request reads or writes;
+//! * `dynamodb:Select` — the Select parameter of Query and Scan;
+//! * `dynamodb:ReturnValues` — the ReturnValues parameter of writes.
+//!
+//! A request is allowed only if every check [`checks`] derives from it is allowed; a denial
+//! reads and writes nothing. Transactions need the individual actions (`dynamodb:PutItem`, …)
+//! on each table they touch, as in DynamoDB.
 
-use std::sync::{Arc, RwLock};
+use std::collections::BTreeSet;
+use std::sync::Arc;
 
-use super::{Condition, Item, Page, Query, Result, TableError, TableStore};
+use super::error::{DynamoError, ErrorKind, Result};
+use super::expr::ast::{Clause, Elem};
+use super::expr::{self};
+use super::request::{Request, TransactWrite};
+use super::store::Tables;
+use super::value::{AttributeValue, Item};
 pub use crate::iam::authorizer::Requester;
 use crate::iam::authorizer::{Access, Authorizer};
 use crate::iam::Policy;
 
-/// The IAM side of a table: identities, where the table lives, and its resource-based policy.
-#[derive(Debug, Clone)]
-pub struct TableGuard {
-    /// Users, groups, roles, SCPs; shared so that policy changes apply to the next request.
-    pub authorizer: Arc<RwLock<Authorizer>>,
-    /// The 12-digit account that owns the table.
-    pub account: String,
-    /// The region in the table's ARN.
-    pub region: String,
-    /// The table's resource-based policy, if any.
-    pub resource_policy: Option<Arc<Policy>>,
+/// One authorization question a request asks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Check {
+    /// `dynamodb:Action`.
+    pub action: String,
+    /// Table (or index) ARN.
+    pub resource: String,
+    /// dynamodb:LeadingKeys values.
+    pub leading_keys: Vec<String>,
+    /// dynamodb:Attributes values.
+    pub attributes: Vec<String>,
+    /// dynamodb:Select.
+    pub select: Option<String>,
+    /// dynamodb:ReturnValues.
+    pub return_values: Option<String>,
 }
 
-impl TableStore {
-    /// Switch on authorization for calls through [`TableStore::as_caller`].
-    pub fn set_guard(&mut self, guard: TableGuard) {
-        self.guard = Some(guard);
+/// A key value as IAM sees it: strings and numbers as text, binaries as lowercase hex.
+fn key_text(v: &AttributeValue) -> String {
+    match v {
+        AttributeValue::S(s) => s.clone(),
+        AttributeValue::N(n) => n.to_string(),
+        AttributeValue::B(b) => b.iter().map(|x| format!("{x:02x}")).collect(),
+        other => format!("{other:?}"),
     }
+}
 
-    /// The table's ARN under `guard`.
-    fn arn(&self, guard: &TableGuard) -> String {
+fn top_names_of_projection(
+    src: Option<&str>,
+    names: Option<&super::request::Names>,
+) -> Vec<String> {
+    let Some(src) = src else { return Vec::new() };
+    let Ok(paths) = expr::parser::parse_projection(src) else {
+        return Vec::new();
+    };
+    paths
+        .iter()
+        .filter_map(|p| match p.first() {
+            Some(Elem::Name(n)) if n.is_ref => names.and_then(|m| m.get(&n.text)).cloned(),
+            Some(Elem::Name(n)) => Some(n.text.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn update_names(src: Option<&str>, names: Option<&super::request::Names>) -> Vec<String> {
+    let Some(src) = src else { return Vec::new() };
+    let Ok(u) = expr::parser::parse_update(src) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut push = |p: &expr::ast::RawPath| {
+        if let Some(Elem::Name(n)) = p.first() {
+            if n.is_ref {
+                if let Some(v) = names.and_then(|m| m.get(&n.text)) {
+                    out.push(v.clone());
+                }
+            } else {
+                out.push(n.text.clone());
+            }
+        }
+    };
+    for c in &u.clauses {
+        match c {
+            Clause::Set(a) => a.iter().for_each(|(p, _)| push(p)),
+            Clause::Remove(ps) => ps.iter().for_each(&mut push),
+            Clause::Add(a) | Clause::Delete(a) => a.iter().for_each(|(p, _)| push(p)),
+        }
+    }
+    out
+}
+
+impl Tables {
+    fn arn(&self, table: &str) -> String {
         format!(
-            "arn:aws:dynamodb:{}:{}:table/{}",
-            guard.region, guard.account, self.schema.name
+            "arn:aws:dynamodb:{}:{}:table/{table}",
+            self.region, self.account
         )
     }
 
-    /// This table as `caller` sees it: every call is authorized first.
-    pub fn as_caller<'a>(&'a self, caller: Requester<'a>) -> AuthorizedTable<'a> {
-        AuthorizedTable {
-            table: self,
-            caller,
+    fn leading(&self, table: &str, key: &Item) -> Vec<String> {
+        match self.table(table) {
+            Ok(t) => key
+                .get(&t.def.hash.name)
+                .map(key_text)
+                .into_iter()
+                .collect(),
+            Err(_) => Vec::new(),
         }
+    }
+
+    fn key_attr_names(&self, table: &str) -> Vec<String> {
+        self.table(table)
+            .map(|t| t.def.key_names().into_iter().map(String::from).collect())
+            .unwrap_or_default()
+    }
+
+    /// The authorization checks a request needs.
+    pub fn checks(&self, req: &Request) -> Vec<Check> {
+        let check = |action: &str, table: &str| Check {
+            action: format!("dynamodb:{action}"),
+            resource: self.arn(table),
+            leading_keys: Vec::new(),
+            attributes: Vec::new(),
+            select: None,
+            return_values: None,
+        };
+        let with_keys = |mut c: Check, names: Vec<String>, extra: Vec<String>| {
+            let mut set: BTreeSet<String> = names.into_iter().collect();
+            set.extend(extra);
+            c.attributes = set.into_iter().collect();
+            c
+        };
+        match req {
+            Request::CreateTable(i) => vec![check("CreateTable", &i.name)],
+            Request::DescribeTable(n) => vec![check("DescribeTable", n)],
+            Request::ListTables(..) => vec![Check {
+                resource: "*".into(),
+                ..check("ListTables", "*")
+            }],
+            Request::DeleteTable(n) => vec![check("DeleteTable", n)],
+            Request::UpdateTimeToLive(n, ..) => vec![check("UpdateTimeToLive", n)],
+            Request::DescribeTimeToLive(n) => vec![check("DescribeTimeToLive", n)],
+            Request::GetItem(r) => {
+                let mut c = check("GetItem", &r.table);
+                c.leading_keys = self.leading(&r.table, &r.key);
+                let mut attrs = top_names_of_projection(r.projection.as_deref(), r.names.as_ref());
+                attrs.extend(r.attributes_to_get.clone().unwrap_or_default());
+                let extra = if attrs.is_empty() {
+                    Vec::new()
+                } else {
+                    self.key_attr_names(&r.table)
+                };
+                vec![with_keys(c, attrs, extra)]
+            }
+            Request::PutItem(r) => {
+                let mut c = check("PutItem", &r.table);
+                c.leading_keys = self.leading(&r.table, &r.item);
+                c.return_values = Some(r.return_values.clone().unwrap_or_else(|| "NONE".into()));
+                vec![with_keys(c, r.item.keys().cloned().collect(), Vec::new())]
+            }
+            Request::UpdateItem(r) => {
+                let mut c = check("UpdateItem", &r.table);
+                c.leading_keys = self.leading(&r.table, &r.key);
+                c.return_values = Some(r.return_values.clone().unwrap_or_else(|| "NONE".into()));
+                let mut attrs = update_names(r.update.as_deref(), r.names.as_ref());
+                attrs.extend(
+                    r.attribute_updates
+                        .as_ref()
+                        .map(|a| a.keys().cloned().collect::<Vec<_>>())
+                        .unwrap_or_default(),
+                );
+                vec![with_keys(c, attrs, self.key_attr_names(&r.table))]
+            }
+            Request::DeleteItem(r) => {
+                let mut c = check("DeleteItem", &r.table);
+                c.leading_keys = self.leading(&r.table, &r.key);
+                c.return_values = Some(r.return_values.clone().unwrap_or_else(|| "NONE".into()));
+                vec![c]
+            }
+            Request::Query(q) | Request::Scan(q) => {
+                let op = req.operation();
+                let mut c = check(op, &q.table);
+                if let Some(ix) = &q.index {
+                    c.resource = format!("{}/index/{ix}", self.arn(&q.table));
+                }
+                if op == "Query" {
+                    if let Ok(t) = self.table(&q.table) {
+                        let hash = match q.index.as_deref().and_then(|i| t.def.index(i)) {
+                            Some(ix) => ix.hash.name.clone(),
+                            None => t.def.hash.name.clone(),
+                        };
+                        c.leading_keys = query_partition(q, &hash)
+                            .map(|v| key_text(&v))
+                            .into_iter()
+                            .collect();
+                    }
+                }
+                c.select = Some(q.select.clone().unwrap_or_else(|| {
+                    if q.projection.is_some() || q.attributes_to_get.is_some() {
+                        "SPECIFIC_ATTRIBUTES".into()
+                    } else if q.index.is_some() {
+                        "ALL_PROJECTED_ATTRIBUTES".into()
+                    } else {
+                        "ALL_ATTRIBUTES".into()
+                    }
+                }));
+                let mut attrs = top_names_of_projection(q.projection.as_deref(), q.names.as_ref());
+                attrs.extend(q.attributes_to_get.clone().unwrap_or_default());
+                let extra = if attrs.is_empty() {
+                    Vec::new()
+                } else {
+                    self.key_attr_names(&q.table)
+                };
+                vec![with_keys(c, attrs, extra)]
+            }
+            Request::BatchGetItem(r, _) => r
+                .iter()
+                .map(|(table, ka)| {
+                    let mut c = check("BatchGetItem", table);
+                    c.leading_keys = ka
+                        .keys
+                        .iter()
+                        .flat_map(|k| self.leading(table, k))
+                        .collect::<BTreeSet<_>>()
+                        .into_iter()
+                        .collect();
+                    let mut attrs =
+                        top_names_of_projection(ka.projection.as_deref(), ka.names.as_ref());
+                    attrs.extend(ka.attributes_to_get.clone().unwrap_or_default());
+                    let extra = if attrs.is_empty() {
+                        Vec::new()
+                    } else {
+                        self.key_attr_names(table)
+                    };
+                    with_keys(c, attrs, extra)
+                })
+                .collect(),
+            Request::BatchWriteItem(r, _) => r
+                .iter()
+                .map(|(table, reqs)| {
+                    let mut c = check("BatchWriteItem", table);
+                    let mut lk = BTreeSet::new();
+                    let mut attrs = BTreeSet::new();
+                    for w in reqs {
+                        match w {
+                            super::request::WriteRequest::Put(i) => {
+                                lk.extend(self.leading(table, i));
+                                attrs.extend(i.keys().cloned());
+                            }
+                            super::request::WriteRequest::Delete(k) => {
+                                lk.extend(self.leading(table, k))
+                            }
+                        }
+                    }
+                    c.leading_keys = lk.into_iter().collect();
+                    c.attributes = attrs.into_iter().collect();
+                    c
+                })
+                .collect(),
+            Request::TransactWriteItems(actions, ..) => actions
+                .iter()
+                .flat_map(|a| match a {
+                    TransactWrite::Put(p) => self.checks(&Request::PutItem(p.clone())),
+                    TransactWrite::Update(u) => self.checks(&Request::UpdateItem(u.clone())),
+                    TransactWrite::Delete(d) => self.checks(&Request::DeleteItem(d.clone())),
+                    TransactWrite::Check(k) => {
+                        let mut c = check("ConditionCheckItem", &k.table);
+                        c.leading_keys = self.leading(&k.table, &k.key);
+                        vec![c]
+                    }
+                })
+                .collect(),
+            Request::TransactGetItems(gets, _) => gets
+                .iter()
+                .flat_map(|g| {
+                    self.checks(&Request::GetItem(super::request::GetItem {
+                        table: g.table.clone(),
+                        key: g.key.clone(),
+                        projection: g.projection.clone(),
+                        names: g.names.clone(),
+                        ..Default::default()
+                    }))
+                })
+                .collect(),
+        }
+    }
+
+    /// Decide `req` for `caller` under `authorizer` (and the tables' resource policy, if any).
+    /// `Ok` only if every check is allowed; the error is DynamoDB's AccessDeniedException.
+    pub fn authorize(
+        &self,
+        authorizer: &Authorizer,
+        caller: &Requester<'_>,
+        resource_policy: Option<&Arc<Policy>>,
+        req: &Request,
+    ) -> Result<()> {
+        let policies: Vec<Arc<Policy>> = resource_policy.into_iter().cloned().collect();
+        for c in self.checks(req) {
+            let lk: Vec<&str> = c.leading_keys.iter().map(String::as_str).collect();
+            let attrs: Vec<&str> = c.attributes.iter().map(String::as_str).collect();
+            let select: Vec<&str> = c.select.iter().map(String::as_str).collect();
+            let rv: Vec<&str> = c.return_values.iter().map(String::as_str).collect();
+            let mut context: Vec<(&str, &[&str])> = caller.context.to_vec();
+            if !lk.is_empty() {
+                context.push(("dynamodb:LeadingKeys", &lk));
+            }
+            if !attrs.is_empty() {
+                context.push(("dynamodb:Attributes", &attrs));
+            }
+            if !select.is_empty() {
+                context.push(("dynamodb:Select", &select));
+            }
+            if !rv.is_empty() {
+                context.push(("dynamodb:ReturnValues", &rv));
+            }
+            let access = Access {
+                action: &c.action,
+                resource: &c.resource,
+                resource_account: Some(&self.account),
+                resource_policies: &policies,
+                context: &context,
+                now_unix_ms: self.clock.unix_millis(),
+            };
+            authorizer.check(caller.principal, &access).map_err(|e| {
+                DynamoError::new(
+                    ErrorKind::AccessDenied,
+                    format!(
+                        "User: {} is not authorized to perform: {} on resource: {} ({e})",
+                        caller.principal.display_name(),
+                        c.action,
+                        c.resource
+                    ),
+                )
+            })?;
+        }
+        Ok(())
     }
 }
 
-/// A [`TableStore`] seen by one caller.
-#[derive(Debug)]
-pub struct AuthorizedTable<'a> {
-    table: &'a TableStore,
-    caller: Requester<'a>,
+impl Tables {
+    /// Authorize, then run: a denied request reads and writes nothing.
+    pub fn execute_as(
+        &self,
+        authorizer: &Authorizer,
+        caller: &Requester<'_>,
+        resource_policy: Option<&Arc<Policy>>,
+        req: &Request,
+    ) -> Result<super::request::Response> {
+        self.authorize(authorizer, caller, resource_policy, req)?;
+        self.execute(req)
+    }
 }
 
-impl AuthorizedTable<'_> {
-    fn check(&self, action: &str, partition: &str, attributes: &[&str]) -> Result<()> {
-        let Some(guard) = &self.table.guard else {
-            return Err(TableError::AccessDenied(
-                "this table has no authorizer configured (set_guard); refusing to run unchecked"
-                    .into(),
-            ));
-        };
-        let arn = self.table.arn(guard);
-        let leading = [partition];
-        let mut context: Vec<(&str, &[&str])> = self.caller.context.to_vec();
-        context.push(("dynamodb:LeadingKeys", &leading));
-        if !attributes.is_empty() {
-            context.push(("dynamodb:Attributes", attributes));
+/// The partition key value a Query names (from the key condition), if it can be told.
+fn query_partition(q: &super::request::Search, hash: &str) -> Option<AttributeValue> {
+    if let Some(kc) = &q.key_conditions {
+        return kc
+            .get(hash)
+            .and_then(|c| c.values.as_ref()?.first().cloned());
+    }
+    let src = q.key_condition.as_deref()?;
+    let raw = expr::parser::parse_condition(src).ok()?;
+    let mut ph = expr::Placeholders::new(q.names.as_ref(), q.values.as_ref());
+    let c = expr::resolve::condition(&raw, &mut ph).ok()?;
+    let attrs = super::schema::KeyAttr {
+        name: hash.to_string(),
+        ty: "S".into(),
+    };
+    // Type-independent: find `hash = :v` among the AND-ed parts.
+    fn find(c: &expr::CondExpr, hash: &str) -> Option<AttributeValue> {
+        use expr::ast::{CmpOp, Cond, Operand};
+        match c {
+            Cond::And(a, b) => find(a, hash).or_else(|| find(b, hash)),
+            Cond::Cmp(CmpOp::Eq, Operand::Path(p), Operand::Value(v))
+            | Cond::Cmp(CmpOp::Eq, Operand::Value(v), Operand::Path(p))
+                if p.len() == 1 && p[0] == Elem::Name(hash.to_string()) =>
+            {
+                Some(v.clone())
+            }
+            _ => None,
         }
-        let policies: Vec<Arc<Policy>> = guard.resource_policy.iter().cloned().collect();
-        let access = Access {
-            action,
-            resource: &arn,
-            resource_account: Some(&guard.account),
-            resource_policies: &policies,
-            context: &context,
-            now_unix_ms: self.table.clock.unix_millis(),
-        };
-        let auth = guard.authorizer.read().unwrap_or_else(|p| p.into_inner());
-        auth.check(self.caller.principal, &access)
-            .map_err(|e| TableError::AccessDenied(format!("{e} (partition '{partition}')")))
     }
-
-    /// GetItem.
-    pub fn get(&self, partition: &str, sort: &str) -> Result<Option<Item>> {
-        self.check("dynamodb:GetItem", partition, &[])?;
-        self.table.get(partition, sort)
-    }
-
-    /// PutItem (`dynamodb:Attributes` = the item's attribute names).
-    pub fn put(&self, item: Item, condition: Option<&Condition>) -> Result<()> {
-        let partition = item
-            .get(&self.table.schema.partition_key)
-            .and_then(|v| v.as_str())
-            .ok_or_else(|| {
-                TableError::Invalid(format!(
-                    "item needs a string attribute '{}'",
-                    self.table.schema.partition_key
-                ))
-            })?
-            .to_string();
-        let names: Vec<&str> = item.keys().map(String::as_str).collect();
-        self.check("dynamodb:PutItem", &partition, &names)?;
-        self.table.put(item, condition)
-    }
-
-    /// DeleteItem.
-    pub fn delete(
-        &self,
-        partition: &str,
-        sort: &str,
-        condition: Option<&Condition>,
-    ) -> Result<Option<Item>> {
-        self.check("dynamodb:DeleteItem", partition, &[])?;
-        self.table.delete(partition, sort, condition)
-    }
-
-    /// UpdateItem (`dynamodb:Attributes` = the attributes set and removed).
-    pub fn update(
-        &self,
-        partition: &str,
-        sort: &str,
-        set: Item,
-        remove: &[String],
-        condition: Option<&Condition>,
-    ) -> Result<Item> {
-        let names: Vec<&str> = set
-            .keys()
-            .map(String::as_str)
-            .chain(remove.iter().map(String::as_str))
-            .collect();
-        self.check("dynamodb:UpdateItem", partition, &names)?;
-        self.table.update(partition, sort, set, remove, condition)
-    }
-
-    /// Query one partition.
-    pub fn query(&self, q: &Query) -> Result<Page> {
-        self.check("dynamodb:Query", &q.partition, &[])?;
-        self.table.query(q)
-    }
+    let _ = attrs;
+    find(&c, hash)
 }

@@ -1,48 +1,428 @@
-//! How items map to LSM keys: one key per item, ordered so that a partition is a contiguous
-//! range sorted by sort key.
+//! How tables, items and index entries map to LSM keys, and the order-preserving encodings of
+//! key values that make an LSM range scan a DynamoDB Query.
 //!
 //! ```text
-//! key := table_len: u8 | table | partition_len: u16 BE | partition | sort_key
+//! catalog      := 00 'T' table_name                      → table description (JSON)
+//! stats        := 00 'S' table_id:u64be                  → item count, bytes (codec.rs)
+//! purge        := 00 'P' table_id:u64be                  → "" (table dropped, keys to delete)
+//! next id      := 00 'N'                                 → u64be
+//! txn token    := 00 'X' token                           → digest and time (transact.rs)
+//! item         := 01 table_id:u64be 00  hash:u32be enc(pk) [enc(sk)]
+//! index entry  := 01 table_id:u64be idx hash:u32be enc(ipk) [enc(isk)] enc(pk) [enc(sk)]
+//! ttl entry    := 01 table_id:u64be FF expiry:u64be enc(pk) [enc(sk)]
 //! ```
-//! Length prefixes keep one table's or partition's keys from running into another's
-//! (`"ab" + "c"` vs `"a" + "bc"`); the sort key comes last, raw, so bytewise order is sort-key
-//! order.
+//! A table's data lives under its numeric id, never its name, so a table dropped and created
+//! again under the same name cannot see the old items while they are being purged.
+//!
+//! `hash` is CRC-32 of `enc(pk)`: it spreads partitions over the key space the way DynamoDB's
+//! hash does, so Scan's `Segment`/`TotalSegments` become disjoint contiguous hash ranges.
+//! Within a partition, entries sort by the sort key's encoding, which orders values as
+//! DynamoDB does:
+//!
+//! * `S` and `B` — the bytes, with `00` escaped as `00 FF`, ended by `00 00`: bytewise order,
+//!   and no encoding is a prefix of another, so a composite key splits unambiguously and
+//!   `begins_with` is the range of keys starting with the escaped prefix.
+//! * `N` — sign byte (`01` negative, `02` zero, `03` positive), then the exponent of the
+//!   `0.d₁d₂…` form biased into one byte, then the digits as nibbles `d+1` ended by nibble `0`;
+//!   for negatives the exponent byte and the nibbles are mirrored (`10-d`, end `11`) so larger
+//!   magnitudes sort first. `-10 < -2 < 0 < 3 < 10`, numerically, for every pair.
 
-/// The key prefix shared by every item of one partition.
-pub fn partition_prefix(table: &str, partition: &str) -> Vec<u8> {
-    let mut k = Vec::with_capacity(3 + table.len() + partition.len());
-    k.push(table.len() as u8);
-    k.extend_from_slice(table.as_bytes());
-    k.extend_from_slice(&(partition.len() as u16).to_be_bytes());
-    k.extend_from_slice(partition.as_bytes());
+use super::number::Number;
+use super::value::{AttributeValue, ValueType};
+
+/// First byte of catalog and bookkeeping keys.
+pub const META: u8 = 0x00;
+/// First byte of item, index and TTL keys.
+pub const DATA: u8 = 0x01;
+/// Index number of the table itself.
+pub const TABLE_INDEX: u8 = 0;
+/// Index number of the TTL queue.
+pub const TTL_INDEX: u8 = 0xFF;
+
+/// Catalog key of a table.
+pub fn catalog_key(name: &str) -> Vec<u8> {
+    let mut k = vec![META, b'T'];
+    k.extend_from_slice(name.as_bytes());
     k
 }
 
-/// The key of one item.
-pub fn item_key(table: &str, partition: &str, sort: &str) -> Vec<u8> {
-    let mut k = partition_prefix(table, partition);
-    k.extend_from_slice(sort.as_bytes());
+/// Range of all catalog keys.
+pub fn catalog_range() -> (Vec<u8>, Vec<u8>) {
+    (vec![META, b'T'], vec![META, b'T' + 1])
+}
+
+/// Key of a table's statistics.
+pub fn stats_key(table_id: u64) -> Vec<u8> {
+    let mut k = vec![META, b'S'];
+    k.extend_from_slice(&table_id.to_be_bytes());
     k
 }
 
-/// The sort key part of an item key in `table`/`partition`, if the key belongs there.
-pub fn sort_part<'a>(key: &'a [u8], prefix: &[u8]) -> Option<&'a [u8]> {
-    key.strip_prefix(prefix)
+/// Key marking a dropped table whose keys still need purging.
+pub fn purge_key(table_id: u64) -> Vec<u8> {
+    let mut k = vec![META, b'P'];
+    k.extend_from_slice(&table_id.to_be_bytes());
+    k
+}
+
+/// Range of all purge markers.
+pub fn purge_range() -> (Vec<u8>, Vec<u8>) {
+    (vec![META, b'P'], vec![META, b'P' + 1])
+}
+
+/// Key of the next table id.
+pub fn next_id_key() -> Vec<u8> {
+    vec![META, b'N']
+}
+
+/// Key of a transaction's idempotency record.
+pub fn txn_token_key(token: &str) -> Vec<u8> {
+    let mut k = vec![META, b'X'];
+    k.extend_from_slice(token.as_bytes());
+    k
+}
+
+/// Prefix of everything stored for one table (items, index entries, TTL queue).
+pub fn table_data_prefix(table_id: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(16);
+    k.push(DATA);
+    k.extend_from_slice(&table_id.to_be_bytes());
+    k
+}
+
+/// Prefix of one index (or the table, `TABLE_INDEX`, or the TTL queue).
+pub fn index_prefix(table_id: u64, index: u8) -> Vec<u8> {
+    let mut k = table_data_prefix(table_id);
+    k.push(index);
+    k
+}
+
+/// Append the order-preserving, self-delimiting encoding of a key value (`S`, `N` or `B`).
+/// Other types are refused by schema validation before they get here; they encode as nothing.
+pub fn encode_value(out: &mut Vec<u8>, v: &AttributeValue) {
+    match v {
+        AttributeValue::S(s) => encode_bytes(out, s.as_bytes()),
+        AttributeValue::B(b) => encode_bytes(out, b),
+        AttributeValue::N(n) => encode_number(out, n),
+        _ => debug_assert!(false, "not a key type: {:?}", v.value_type()),
+    }
+}
+
+/// Append the escaped bytes without the terminator: every encoding of a value starting with
+/// `prefix` starts with this (the `begins_with` range).
+pub fn encode_bytes_prefix(out: &mut Vec<u8>, prefix: &[u8]) {
+    for &b in prefix {
+        out.push(b);
+        if b == 0 {
+            out.push(0xFF);
+        }
+    }
+}
+
+fn encode_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    encode_bytes_prefix(out, b);
+    out.extend_from_slice(&[0, 0]);
+}
+
+fn encode_number(out: &mut Vec<u8>, n: &Number) {
+    if n.is_zero() {
+        out.push(0x02);
+        return;
+    }
+    let neg = n.is_negative();
+    let biased = (n.exponent() + 129) as u8; // exponent lies in -129..=126
+    out.push(if neg { 0x01 } else { 0x03 });
+    out.push(if neg { 255 - biased } else { biased });
+    let nib = |d: u8| if neg { 10 - d } else { d + 1 };
+    let end = if neg { 11 } else { 0 };
+    let mut nibbles: Vec<u8> = n.digits().iter().map(|&d| nib(d)).collect();
+    nibbles.push(end);
+    for pair in nibbles.chunks(2) {
+        out.push((pair[0] << 4) | pair.get(1).copied().unwrap_or(0));
+    }
+}
+
+/// Decode one key value of type `t` from the front of `input`; returns it and the rest.
+pub fn decode_value(t: ValueType, input: &[u8]) -> Option<(AttributeValue, &[u8])> {
+    match t {
+        ValueType::S => {
+            let (b, rest) = decode_bytes(input)?;
+            Some((AttributeValue::S(String::from_utf8(b).ok()?), rest))
+        }
+        ValueType::B => {
+            let (b, rest) = decode_bytes(input)?;
+            Some((AttributeValue::B(b), rest))
+        }
+        ValueType::N => {
+            let (n, rest) = decode_number(input)?;
+            Some((AttributeValue::N(n), rest))
+        }
+        _ => None,
+    }
+}
+
+fn decode_bytes(input: &[u8]) -> Option<(Vec<u8>, &[u8])> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    loop {
+        let b = *input.get(i)?;
+        if b == 0 {
+            match *input.get(i + 1)? {
+                0 => return Some((out, &input[i + 2..])),
+                0xFF => out.push(0),
+                _ => return None,
+            }
+            i += 2;
+        } else {
+            out.push(b);
+            i += 1;
+        }
+    }
+}
+
+fn decode_number(input: &[u8]) -> Option<(Number, &[u8])> {
+    let tag = *input.first()?;
+    if tag == 0x02 {
+        return Some((Number::ZERO, &input[1..]));
+    }
+    let neg = match tag {
+        0x01 => true,
+        0x03 => false,
+        _ => return None,
+    };
+    let e = *input.get(1)?;
+    let biased = if neg { 255 - e } else { e };
+    let exp = i32::from(biased) - 129;
+    let end = if neg { 11 } else { 0 };
+    let mut digits = Vec::new();
+    let mut i = 2;
+    loop {
+        let byte = *input.get(i)?;
+        i += 1;
+        let mut done = false;
+        for nib in [byte >> 4, byte & 0x0F] {
+            if nib == end {
+                done = true;
+                break;
+            }
+            let d = if neg {
+                10u8.checked_sub(nib)?
+            } else {
+                nib.checked_sub(1)?
+            };
+            if d > 9 {
+                return None;
+            }
+            digits.push(d);
+        }
+        if done {
+            break;
+        }
+    }
+    let n = Number::from_parts(neg, &digits, exp).ok()?;
+    Some((n, &input[i..]))
+}
+
+/// The 32-bit hash that places a partition in the key space (and in a Scan segment).
+pub fn partition_hash(pk: &AttributeValue) -> u32 {
+    let mut enc = Vec::with_capacity(32);
+    encode_value(&mut enc, pk);
+    crc32fast::hash(&enc)
+}
+
+/// Prefix shared by every entry of one partition of an index (or of the table).
+pub fn partition_prefix(table_id: u64, index: u8, pk: &AttributeValue) -> Vec<u8> {
+    let mut k = index_prefix(table_id, index);
+    k.extend_from_slice(&partition_hash(pk).to_be_bytes());
+    encode_value(&mut k, pk);
+    k
+}
+
+/// The key suffix that identifies an item in its table: `hash enc(pk) [enc(sk)]`.
+pub fn item_suffix(pk: &AttributeValue, sk: Option<&AttributeValue>) -> Vec<u8> {
+    let mut k = Vec::with_capacity(48);
+    k.extend_from_slice(&partition_hash(pk).to_be_bytes());
+    encode_value(&mut k, pk);
+    if let Some(s) = sk {
+        encode_value(&mut k, s);
+    }
+    k
+}
+
+/// The LSM key of an item.
+pub fn item_key(table_id: u64, pk: &AttributeValue, sk: Option<&AttributeValue>) -> Vec<u8> {
+    let mut k = index_prefix(table_id, TABLE_INDEX);
+    k.extend_from_slice(&item_suffix(pk, sk));
+    k
+}
+
+/// The LSM key of an index entry for the item with table key (`pk`, `sk`).
+pub fn index_key(
+    table_id: u64,
+    index: u8,
+    ipk: &AttributeValue,
+    isk: Option<&AttributeValue>,
+    pk: &AttributeValue,
+    sk: Option<&AttributeValue>,
+) -> Vec<u8> {
+    let mut k = partition_prefix(table_id, index, ipk);
+    if let Some(s) = isk {
+        encode_value(&mut k, s);
+    }
+    encode_value(&mut k, pk);
+    if let Some(s) = sk {
+        encode_value(&mut k, s);
+    }
+    k
+}
+
+/// The TTL queue key of an item expiring at `expiry_secs`.
+pub fn ttl_key(
+    table_id: u64,
+    expiry_secs: u64,
+    pk: &AttributeValue,
+    sk: Option<&AttributeValue>,
+) -> Vec<u8> {
+    let mut k = index_prefix(table_id, TTL_INDEX);
+    k.extend_from_slice(&expiry_secs.to_be_bytes());
+    encode_value(&mut k, pk);
+    if let Some(s) = sk {
+        encode_value(&mut k, s);
+    }
+    k
+}
+
+/// The range of hash values Scan segment `segment` of `total` covers: `[lo, hi)` over the
+/// 2³² hash space (`hi` = 2³² for the last).
+pub fn segment_hash_range(segment: u32, total: u32) -> (u64, u64) {
+    let span = 1u64 << 32;
+    let lo = span * u64::from(segment) / u64::from(total);
+    let hi = span * (u64::from(segment) + 1) / u64::from(total);
+    (lo, hi)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn enc(v: &AttributeValue) -> Vec<u8> {
+        let mut out = Vec::new();
+        encode_value(&mut out, v);
+        out
+    }
+
+    fn num(s: &str) -> AttributeValue {
+        AttributeValue::N(Number::parse(s).unwrap())
+    }
+
+    #[test]
+    fn numbers_sort_numerically() {
+        let xs = [
+            "-1e125", "-10", "-2", "-1.5", "-1.25", "-0.001", "0", "1e-130", "0.5", "3", "3.01",
+            "10", "1e125",
+        ];
+        for w in xs.windows(2) {
+            assert!(enc(&num(w[0])) < enc(&num(w[1])), "{} < {}", w[0], w[1]);
+        }
+        assert_eq!(
+            enc(&num("1.50")),
+            enc(&num("15e-1")),
+            "equal numbers, equal keys"
+        );
+    }
+
+    /// The bytes docs/dynamodb.md shows.
+    #[test]
+    fn documented_example_bytes() {
+        assert_eq!(enc(&num("-10")), [0x01, 0x7C, 0x9B]);
+        assert_eq!(enc(&num("-2")), [0x01, 0x7D, 0x8B]);
+        assert_eq!(enc(&num("3")), [0x03, 0x82, 0x40]);
+        assert_eq!(enc(&num("10")), [0x03, 0x83, 0x20]);
+        assert_eq!(enc(&num("120.75")), [0x03, 0x84, 0x23, 0x18, 0x60]);
+        assert_eq!(enc(&AttributeValue::s("ann")), b"ann\x00\x00");
+    }
+
+    #[test]
+    fn strings_and_binaries_are_prefix_free() {
+        let a = enc(&AttributeValue::s("ab"));
+        let b = enc(&AttributeValue::s("ab\0"));
+        let c = enc(&AttributeValue::s("abc"));
+        assert!(a < b && b < c);
+        assert!(!b.starts_with(&a) && !c.starts_with(&a));
+        assert_eq!(
+            decode_value(ValueType::S, &b).unwrap().0,
+            AttributeValue::s("ab\0")
+        );
+    }
 
     #[test]
     fn partitions_do_not_mix() {
-        assert_ne!(partition_prefix("t", "ab"), partition_prefix("t", "a"));
-        let a = item_key("t", "a", "bc");
-        assert!(!a.starts_with(&partition_prefix("t", "ab")));
-        assert!(item_key("t", "p", "1") < item_key("t", "p", "2"));
-        assert_eq!(
-            sort_part(&item_key("t", "p", "xyz"), &partition_prefix("t", "p")),
-            Some(&b"xyz"[..])
-        );
+        let p1 = partition_prefix(1, 0, &AttributeValue::s("a"));
+        let k = item_key(1, &AttributeValue::s("ab"), Some(&AttributeValue::s("c")));
+        assert!(!k.starts_with(&p1));
+        let other_table = item_key(2, &AttributeValue::s("a"), None);
+        assert!(!other_table.starts_with(&index_prefix(1, 0)));
+        assert_eq!(segment_hash_range(0, 1), (0, 1 << 32));
+        assert_eq!(segment_hash_range(1, 2), (1 << 31, 1 << 32));
+    }
+
+    fn arb_number() -> impl Strategy<Value = Number> {
+        prop_oneof![
+            Just(Number::ZERO),
+            (
+                any::<bool>(),
+                prop::collection::vec(0u8..10, 1..=38),
+                -129i32..=126
+            )
+                .prop_map(|(neg, mut ds, exp)| {
+                    ds[0] = ds[0].max(1);
+                    while ds.last() == Some(&0) {
+                        ds.pop();
+                    }
+                    Number::from_parts(neg, &ds, exp).unwrap()
+                }),
+            any::<i64>().prop_map(Number::from_i64),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn number_encoding_preserves_order_and_round_trips(a in arb_number(), b in arb_number()) {
+            let (ea, eb) = (enc(&AttributeValue::N(a)), enc(&AttributeValue::N(b)));
+            prop_assert_eq!(ea.cmp(&eb), a.cmp(&b));
+            let (back, rest) = decode_value(ValueType::N, &ea).unwrap();
+            prop_assert_eq!(back, AttributeValue::N(a));
+            prop_assert!(rest.is_empty());
+            if a != b {
+                prop_assert!(!ea.starts_with(&eb) && !eb.starts_with(&ea), "prefix-free");
+            }
+        }
+
+        #[test]
+        fn binary_encoding_preserves_order_and_round_trips(a in prop::collection::vec(any::<u8>(), 0..24), b in prop::collection::vec(prop_oneof![Just(0u8), Just(0xFF), any::<u8>()], 0..24)) {
+            let (ea, eb) = (enc(&AttributeValue::B(a.clone())), enc(&AttributeValue::B(b.clone())));
+            prop_assert_eq!(ea.cmp(&eb), a.cmp(&b));
+            prop_assert_eq!(decode_value(ValueType::B, &eb).unwrap().0, AttributeValue::B(b.clone()));
+            // A composite key splits: enc(a) ++ enc(b) decodes back to a, then b.
+            let mut both = ea.clone();
+            both.extend_from_slice(&eb);
+            let (x, rest) = decode_value(ValueType::B, &both).unwrap();
+            let (y, rest) = decode_value(ValueType::B, rest).unwrap();
+            prop_assert_eq!((x, y), (AttributeValue::B(a.clone()), AttributeValue::B(b.clone())));
+            prop_assert!(rest.is_empty());
+            // begins_with: every value starting with the prefix lies in the prefix range.
+            let mut pre = Vec::new();
+            encode_bytes_prefix(&mut pre, &a);
+            let mut ab = a.clone();
+            ab.extend_from_slice(&b);
+            prop_assert!(enc(&AttributeValue::B(ab)).starts_with(&pre));
+        }
+
+        #[test]
+        fn string_encoding_orders_by_utf8_bytes(a in "\\PC{0,8}", b in "\\PC{0,8}") {
+            let (ea, eb) = (enc(&AttributeValue::s(a.clone())), enc(&AttributeValue::s(b.clone())));
+            prop_assert_eq!(ea.cmp(&eb), a.as_bytes().cmp(b.as_bytes()));
+        }
     }
 }

@@ -11,7 +11,7 @@
 //! - [`report`](self::report): records, the table, JSON lines, sizes.
 
 mod case;
-mod histogram;
+pub(crate) mod histogram;
 mod report;
 
 /// `println!` that returns an error instead of panicking when stdout is closed (`| head`).
@@ -156,6 +156,12 @@ pub fn run_quick(out_dir: &Path) -> anyhow::Result<Vec<IoRecord>> {
         keep: false,
     };
     execute(&plan)
+}
+
+/// Check `args` as [`run`] does before it starts — backends, sizes, limits, `--dir` — without
+/// running anything (the tour's `--dry-run`).
+pub fn check(args: &IoArgs) -> anyhow::Result<()> {
+    plan_from_args(args).map(|_| ())
 }
 
 fn plan_from_args(args: &IoArgs) -> anyhow::Result<Plan> {

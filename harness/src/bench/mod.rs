@@ -1,10 +1,12 @@
 //! `seedbed bench ...`: whole workloads on a real disk.
 
+pub mod dynamodb;
 pub mod iam;
 pub mod io;
 pub mod lsm;
 pub mod object;
 pub mod object_breakdown;
+pub mod s3;
 
 use clap::Subcommand;
 
@@ -19,6 +21,11 @@ pub enum BenchCommand {
     Object(object::ObjectBenchArgs),
     /// IAM policy evaluation latency for policy sets of 1, 10 and 100 statements.
     Iam(iam::IamBenchArgs),
+    /// Load on an S3 endpoint (warp-like PUT/GET/mixed/LIST cells), or --compare: GETs
+    /// in-process vs over HTTP on one store.
+    S3(s3::S3BenchArgs),
+    /// YCSB A-F on a DynamoDB table: in-process API, JSON protocol, and an HTTP endpoint.
+    Dynamodb(dynamodb::DynamoBenchArgs),
 }
 
 /// Run one benchmark subcommand.
@@ -28,5 +35,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Lsm(args) => lsm::run(&args).map(|_| ()),
         BenchCommand::Object(args) => object::run(&args).map(|_| ()),
         BenchCommand::Iam(args) => iam::run(&args).map(|_| ()),
+        BenchCommand::S3(args) => s3::run(&args).map(|_| ()),
+        BenchCommand::Dynamodb(args) => dynamodb::run(&args).map(|_| ()),
     }
 }

@@ -24,6 +24,10 @@ pub enum Kind {
     BenchLsm,
     /// `seedbed bench iam` / the IAM evaluation benchmark.
     BenchIam,
+    /// `seedbed bench s3` cells.
+    BenchS3,
+    /// `seedbed bench s3 --compare` cases.
+    BenchS3Compare,
     /// `seedbed sim sweep` summaries.
     SimSweep,
     /// The tour's own summary.
@@ -38,6 +42,8 @@ impl Kind {
             Kind::BenchObject => "seedbed bench object --json bench-object.jsonl",
             Kind::BenchLsm => "seedbed bench lsm --json bench-lsm.jsonl",
             Kind::BenchIam => "seedbed bench iam --json bench-iam.jsonl",
+            Kind::BenchS3 => "seedbed bench s3 --json bench-s3.jsonl",
+            Kind::BenchS3Compare => "seedbed bench s3 --compare --json bench-s3-compare.jsonl",
             Kind::SimSweep => "seedbed sim sweep --workload W --seeds 0..100 --json sweep.json",
             Kind::TourSummary => "seedbed tour",
         }
@@ -80,6 +86,11 @@ impl Results {
 /// Tell a record's kind from its fields.
 pub fn classify(v: &Value) -> Option<Kind> {
     let has = |k: &str| v.get(k).is_some();
+    match v.get("bench").and_then(Value::as_str) {
+        Some("s3") => return Some(Kind::BenchS3),
+        Some("s3-vs-inprocess") => return Some(Kind::BenchS3Compare),
+        _ => {}
+    }
     if let Some(kind) = v.get("kind").and_then(Value::as_str) {
         return match kind {
             "bench-io" => Some(Kind::BenchIo),

@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use anyhow::Context;
+use seedbed_sim::registry;
+use seedbed_sim::summary::Plot;
+use serde_json::Value;
 
 use super::charts::{Bars, Heatmap, Lines};
 use super::load::{num, text, Kind, Record, Results};
@@ -24,29 +26,15 @@ pub fn draw_all(results: &Results, out: &Path) -> anyhow::Result<Vec<Figure>> {
     if !results.of(Kind::BenchIam).is_empty() {
         iam(results, out, &mut figures)?;
     }
+    if !results.of(Kind::BenchS3).is_empty() {
+        s3(results, out, &mut figures)?;
+    }
+    if !results.of(Kind::BenchS3Compare).is_empty() {
+        s3_compare(results, out, &mut figures)?;
+    }
     if !results.of(Kind::SimSweep).is_empty() {
         sim(results, out, &mut figures)?;
-    }
-    if results
-        .of(Kind::SimSweep)
-        .iter()
-        .any(|r| r.value.pointer("/metrics/first_failed_periods").is_some())
-    {
-        gossip(results, out, &mut figures)?;
-    }
-    if results
-        .of(Kind::SimSweep)
-        .iter()
-        .any(|r| r.value.get("staleness").is_some())
-    {
-        quorum_staleness(results, out, &mut figures)?;
-    }
-    if results
-        .of(Kind::SimSweep)
-        .iter()
-        .any(|r| r.value.get("iam").is_some())
-    {
-        sim_iam(results, out, &mut figures)?;
+        workload_charts(results, out, &mut figures)?;
     }
     if figures.is_empty() {
         anyhow::bail!(
@@ -440,6 +428,123 @@ fn iam(results: &Results, out: &Path, figures: &mut Vec<Figure>) -> anyhow::Resu
     Ok(())
 }
 
+/// `bench s3` cells: throughput against concurrency per operation and size, and the latency
+/// spread of each cell.
+fn s3(results: &Results, out: &Path, figures: &mut Vec<Figure>) -> anyhow::Result<()> {
+    let recs = results.of(Kind::BenchS3);
+    let label = |r: &Record| -> anyhow::Result<String> {
+        let size = num(r, "object_bytes")?;
+        Ok(if size == 0.0 {
+            text(r, "op")?.to_string()
+        } else {
+            format!("{} {}", text(r, "op")?, human(size))
+        })
+    };
+    let mut series: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
+    let mut cats = Vec::new();
+    let (mut p50, mut p99, mut p999) = (Vec::new(), Vec::new(), Vec::new());
+    for r in recs {
+        series
+            .entry(label(r)?)
+            .or_default()
+            .push((num(r, "concurrency")?, num(r, "ops_per_s")?));
+        let lat = r.value.get("latency_ms");
+        let q = |k: &str| {
+            lat.and_then(|l| l.get(k))
+                .and_then(|v| v.as_f64())
+                .unwrap_or(f64::NAN)
+        };
+        cats.push(format!("{} ×{}", label(r)?, num(r, "concurrency")?));
+        p50.push(q("p50"));
+        p99.push(q("p99"));
+        p999.push(q("p999"));
+    }
+    for pts in series.values_mut() {
+        pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+    }
+    Lines {
+        title: "S3 over HTTP: requests per second against clients",
+        x_label: "concurrent clients (log)",
+        y_label: "successful requests/s (log)",
+        series: series.into_iter().collect(),
+        references: Vec::new(),
+        log_x: true,
+        log_y: true,
+        x_format: |x| format!("{x:.0}"),
+    }
+    .draw(&out.join("s3-throughput.svg"))?;
+    figures.push(Figure {
+        file: "s3-throughput.svg".into(),
+        title: "S3 endpoint: throughput against concurrency".into(),
+        caption: "Each line is one operation and object size, each point a time-bounded cell of \
+                  `seedbed bench s3` (one keep-alive connection per client, SigV4-signed). Small \
+                  objects scale with clients until the per-request work — routing, signature, \
+                  IAM decision, metadata commit — saturates the cores; large ones until the \
+                  disk's bandwidth does. PUTs sync before answering, so they trail GETs."
+            .into(),
+        command: results.command(Kind::BenchS3),
+    });
+    Bars {
+        title: "S3 over HTTP: latency per cell",
+        y_label: "milliseconds (log)",
+        categories: cats,
+        series: vec![
+            ("p50".into(), p50),
+            ("p99".into(), p99),
+            ("p99.9".into(), p999),
+        ],
+        log_y: true,
+    }
+    .draw(&out.join("s3-latency.svg"))?;
+    figures.push(Figure {
+        file: "s3-latency.svg".into(),
+        title: "S3 endpoint: latency percentiles".into(),
+        caption: "The tail grows with concurrency well before the median does: requests queue \
+                  for the cores, the blocking threads that run the engine, and the disk's \
+                  syncs. p99.9 of a short cell rests on a handful of requests."
+            .into(),
+        command: results.command(Kind::BenchS3),
+    });
+    Ok(())
+}
+
+/// `bench s3 --compare`: the same GETs in-process and over HTTP.
+fn s3_compare(results: &Results, out: &Path, figures: &mut Vec<Figure>) -> anyhow::Result<()> {
+    let recs = results.of(Kind::BenchS3Compare);
+    let mut cats = Vec::new();
+    let (mut inproc, mut http) = (Vec::new(), Vec::new());
+    for r in recs {
+        cats.push(format!(
+            "{} ×{} ({:.0}%)",
+            human(num(r, "object_bytes")?),
+            num(r, "concurrency")?,
+            num(r, "ratio")? * 100.0
+        ));
+        inproc.push(num(r, "inprocess_median")?);
+        http.push(num(r, "http_median")?);
+    }
+    Bars {
+        title: "GET: in-process engine against HTTP (S3 API), same store",
+        y_label: "GETs/s (log)",
+        categories: cats,
+        series: vec![("in-process".into(), inproc), ("HTTP".into(), http)],
+        log_y: true,
+    }
+    .draw(&out.join("s3-protocol-cost.svg"))?;
+    figures.push(Figure {
+        file: "s3-protocol-cost.svg".into(),
+        title: "S3 endpoint: what the protocol costs".into(),
+        caption: "The same objects read at the same concurrency, alternating rounds, medians; the \
+                  percentage is HTTP over in-process. Large objects lose little (the bytes cross \
+                  the socket once more); small ones pay per request for HTTP parsing, the SigV4 \
+                  check, XML-free but header-heavy responses and the hand-off between the async \
+                  side and the engine's blocking threads."
+            .into(),
+        command: results.command(Kind::BenchS3Compare),
+    });
+    Ok(())
+}
+
 /// `sim sweep` reports: failing seeds per checker, per sweep.
 fn sim(results: &Results, out: &Path, figures: &mut Vec<Figure>) -> anyhow::Result<()> {
     let recs = results.of(Kind::SimSweep);
@@ -502,195 +607,66 @@ fn sim(results: &Results, out: &Path, figures: &mut Vec<Figure>) -> anyhow::Resu
     Ok(())
 }
 
-/// The IAM workload's stale-allow windows per fault setting (the `"iam"` part of
-/// `seedbed sim sweep --workload iam --json`).
-fn sim_iam(results: &Results, out: &Path, figures: &mut Vec<Figure>) -> anyhow::Result<()> {
-    let mut categories = Vec::new();
-    let mut series: Vec<(String, Vec<f64>)> =
-        ["stale p50", "stale p99", "stale max", "propagation p99"]
+/// Each simulator workload's own charts, from its sweep records: the workload says what to
+/// draw (`Summary::charts` in `seedbed-sim`), this draws it. No workload is named here.
+fn workload_charts(results: &Results, out: &Path, figures: &mut Vec<Figure>) -> anyhow::Result<()> {
+    for entry in registry::REGISTRY {
+        let records: Vec<&Value> = results
+            .of(Kind::SimSweep)
             .iter()
-            .map(|n| (n.to_string(), Vec::new()))
+            .filter(|r| r.value.get("workload").and_then(Value::as_str) == Some(entry.name))
+            .map(|r| &r.value)
             .collect();
-    let fields = [
-        "stale_allow_ms_p50",
-        "stale_allow_ms_p99",
-        "stale_allow_ms_max",
-        "propagation_ms_p99",
-    ];
-    for r in results.of(Kind::SimSweep) {
-        let Some(iam) = r.value.get("iam") else {
+        if records.is_empty() {
             continue;
-        };
-        let mode = iam.get("mode").and_then(|m| m.as_str()).unwrap_or("log");
-        let lines = iam
-            .get("settings")
-            .and_then(|s| s.as_array())
-            .with_context(|| format!("an iam sweep lacks 'settings': {iam}"))?;
-        for line in lines {
-            let line = Record {
-                value: line.clone(),
-                command: None,
-            };
-            categories.push(format!("{mode}: {}", text(&line, "setting")?));
-            for (i, f) in fields.iter().enumerate() {
-                series[i].1.push(num(&line, f)?);
-            }
+        }
+        let charts = (entry.charts)(&records)
+            .map_err(|e| anyhow::anyhow!("a {} sweep record: {e}", entry.name))?;
+        for chart in charts {
+            draw(&chart.plot, &out.join(&chart.file))?;
+            figures.push(Figure {
+                file: chart.file,
+                title: chart.title,
+                caption: chart.caption,
+                command: chart.command,
+            });
         }
     }
-    Bars {
-        title: "IAM: stale-allow window after a revoke, per fault setting",
-        y_label: "ms",
-        categories,
-        series,
-        log_y: false,
-    }
-    .draw(&out.join("sim-iam-stale.svg"))?;
-    figures.push(Figure {
-        file: "sim-iam-stale.svg".into(),
-        title: "IAM propagation: how long revoked access is still allowed somewhere".into(),
-        caption: "Each bar group is one fault setting of a simulator sweep. A stale allow is a \
-                  node allowing a request with a view older than the revoke of it; the window \
-                  is the time since the revoke was committed. On a connected network it is a \
-                  message delay or a retransmission; a partition stretches it to the cut's \
-                  length. Every number reruns from its seed (docs/iam.md, Propagation)."
-            .into(),
-        command: "seedbed sim sweep --workload iam --seeds 0..200 --json iam-sweep.json".into(),
-    });
     Ok(())
 }
 
-/// The quorum workload's staleness table as a heatmap: P(a read returns the latest
-/// acknowledged write) for each (R, W) at the most common N, vector-clock mode.
-fn quorum_staleness(
-    results: &Results,
-    out: &Path,
-    figures: &mut Vec<Figure>,
-) -> anyhow::Result<()> {
-    // (n, r, w) → (fresh reads, reads), summed over every sweep that reported a table.
-    let mut cells: BTreeMap<(u64, u64, u64), (f64, f64)> = BTreeMap::new();
-    for r in results.of(Kind::SimSweep) {
-        let Some(rows) = r.value.get("staleness").and_then(|v| v.as_array()) else {
-            continue;
-        };
-        for row in rows {
-            if row.get("mode").and_then(|m| m.as_str()) != Some("vclock") {
-                continue;
-            }
-            let get = |f: &str| row.get(f).and_then(|v| v.as_f64()).unwrap_or(0.0);
-            let reads = get("reads");
-            let e = cells
-                .entry((get("n") as u64, get("r") as u64, get("w") as u64))
-                .or_default();
-            e.0 += get("p_fresh") * reads;
-            e.1 += reads;
+/// Draw a workload's chart data with the report's chart shapes.
+fn draw(plot: &Plot, path: &Path) -> anyhow::Result<()> {
+    match plot {
+        Plot::Bars {
+            title,
+            y_label,
+            categories,
+            series,
+            log_y,
+        } => Bars {
+            title,
+            y_label,
+            categories: categories.clone(),
+            series: series.clone(),
+            log_y: *log_y,
         }
-    }
-    let mut by_n: BTreeMap<u64, f64> = BTreeMap::new();
-    for ((n, _, _), (_, reads)) in &cells {
-        *by_n.entry(*n).or_default() += reads;
-    }
-    let Some((&n, _)) = by_n.iter().max_by(|a, b| a.1.total_cmp(b.1)) else {
-        return Ok(());
-    };
-    let values = (1..=n)
-        .map(|r| {
-            (1..=n)
-                .map(|w| match cells.get(&(n, r, w)) {
-                    Some((fresh, reads)) if *reads > 0.0 => fresh / reads,
-                    _ => f64::NAN,
-                })
-                .collect()
-        })
-        .collect();
-    Heatmap {
-        title: &format!("Quorum: P(read sees the latest acknowledged write), N = {n}"),
-        x_label: "W (write acknowledgements)",
-        y_label: "R (read replies)",
-        columns: (1..=n).map(|w| format!("W={w}")).collect(),
-        rows: (1..=n).map(|r| format!("R={r}")).collect(),
-        values,
-    }
-    .draw(&out.join("quorum-staleness.svg"))?;
-    figures.push(Figure {
-        file: "quorum-staleness.svg".into(),
-        title: "Quorum: staleness against (N, R, W)".into(),
-        caption: "With R + W > N every read quorum overlaps every write quorum, so a read should \
-                  see the latest acknowledged write — except when sloppy quorums and hinted \
-                  handoff put the write on nodes outside the preference list. With R + W <= N a \
-                  read can miss it: the probability here is measured over whole simulated runs \
-                  with faults, the probabilistically-bounded-staleness (PBS) view."
-            .into(),
-        command: "seedbed sim sweep --workload quorum --seeds 0..200 --json quorum-sweep.json"
-            .into(),
-    });
-    Ok(())
-}
-
-/// Gossip (SWIM) detection times over a sweep, in protocol periods, beside the SWIM paper's
-/// expectation for the first detection, and the false-positive rate.
-fn gossip(results: &Results, out: &Path, figures: &mut Vec<Figure>) -> anyhow::Result<()> {
-    let Some(r) = results
-        .of(Kind::SimSweep)
-        .iter()
-        .find(|r| r.value.pointer("/metrics/first_failed_periods").is_some())
-    else {
-        return Ok(());
-    };
-    let metric = |name: &str, what: &str| -> f64 {
-        let m = r.value.pointer(&format!("/metrics/{name}"));
-        let get = |f: &str| m.and_then(|m| m.get(f)).and_then(|v| v.as_f64());
-        match what {
-            "mean" => match (get("sum"), get("seeds")) {
-                (Some(s), Some(n)) if n > 0.0 => s / n,
-                _ => f64::NAN,
-            },
-            other => get(other).unwrap_or(f64::NAN),
+        .draw(path),
+        Plot::Heatmap {
+            title,
+            x_label,
+            y_label,
+            columns,
+            rows,
+            values,
+        } => Heatmap {
+            title,
+            x_label,
+            y_label,
+            columns: columns.clone(),
+            rows: rows.clone(),
+            values: values.clone(),
         }
-    };
-    let names = [
-        ("first_suspect_periods", "first suspicion"),
-        ("first_failed_periods", "first declared failed"),
-        ("all_failed_periods", "failed at every member"),
-    ];
-    let series = ["mean", "min", "max"]
-        .iter()
-        .map(|w| {
-            (
-                format!("per-seed {w}"),
-                names.iter().map(|(n, _)| metric(n, w)).collect(),
-            )
-        })
-        .chain(std::iter::once((
-            "SWIM expectation e/(e-1)".to_string(),
-            vec![
-                std::f64::consts::E / (std::f64::consts::E - 1.0),
-                f64::NAN,
-                f64::NAN,
-            ],
-        )))
-        .collect();
-    Bars {
-        title: "Gossip: time from a crash to its detection",
-        y_label: "protocol periods",
-        categories: names.iter().map(|(_, l)| l.to_string()).collect(),
-        series,
-        log_y: false,
+        .draw(path),
     }
-    .draw(&out.join("gossip-detection.svg"))?;
-    let fp = metric("fp_per_1k_node_periods", "mean");
-    let msgs = metric("msgs_per_node_period", "mean");
-    figures.push(Figure {
-        file: "gossip-detection.svg".into(),
-        title: "Gossip (SWIM): time to detect a crash".into(),
-        caption: format!(
-            "SWIM probes one member per period, so a crashed member is first suspected after \
-             about e/(e-1) ≈ 1.58 periods whatever the group size, then declared failed after \
-             the suspicion timeout, and the news spreads by piggybacking in O(log n) periods. \
-             In this sweep: {fp:.2} false positives per 1,000 member-periods, {msgs:.2} messages \
-             per member per period (constant in n: SWIM's load claim). docs/gossip.md compares \
-             Lifeguard on and off."
-        ),
-        command: "seedbed sim sweep --workload gossip --seeds 0..200 --json".into(),
-    });
-    Ok(())
 }

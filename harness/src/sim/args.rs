@@ -7,6 +7,8 @@ use seedbed_sim::config::{FaultSource, RunConfig};
 use seedbed_sim::faults::FaultPlan;
 use seedbed_sim::run::repro::Sources;
 
+use super::InvalidInput;
+
 /// How to build a run's config. Flags override the `--config` file, which overrides the
 /// workload's defaults.
 #[derive(Debug, Clone, clap::Args)]
@@ -42,8 +44,13 @@ pub struct ConfigArgs {
 
 impl ConfigArgs {
     /// The config for `seed` (or the file's seed when `seed` is `None`), and where its parts
-    /// came from (for repro lines).
+    /// came from (for repro lines). Errors are [`InvalidInput`].
     pub fn build(&self, seed: Option<u64>) -> anyhow::Result<(RunConfig, Sources)> {
+        self.build_checked(seed)
+            .map_err(|e| e.context(InvalidInput))
+    }
+
+    fn build_checked(&self, seed: Option<u64>) -> anyhow::Result<(RunConfig, Sources)> {
         let mut sources = Sources::default();
         let mut c = match &self.config {
             Some(path) => {

@@ -10,6 +10,7 @@ pub mod sweep;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
@@ -112,8 +113,51 @@ pub enum SimCommand {
     },
 }
 
-/// Run one `sim` verb.
-pub fn run(cmd: SimCommand) -> anyhow::Result<()> {
+/// Marks an error as the user's input being wrong — an unknown workload, a bad parameter, an
+/// unreadable config, trace or sweep file — as opposed to an operation that failed (a failing
+/// seed, a replay that does not match). Shown as `invalid input: ...`.
+#[derive(Debug, Clone, Copy)]
+pub struct InvalidInput;
+
+impl std::fmt::Display for InvalidInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("invalid input")
+    }
+}
+
+/// Exit code for invalid input.
+pub const EXIT_INVALID_INPUT: u8 = 2;
+
+/// The exit code an error of a `sim` verb deserves: 2 for invalid input ([`InvalidInput`], or
+/// any [`SimError`]: the simulator's errors are all about what it was asked), 1 otherwise.
+pub fn exit_code(e: &anyhow::Error) -> u8 {
+    let invalid = e.downcast_ref::<InvalidInput>().is_some()
+        || e.chain().any(|c| c.is::<seedbed_sim::SimError>());
+    if invalid {
+        EXIT_INVALID_INPUT
+    } else {
+        1
+    }
+}
+
+/// Run one `sim` verb; returns the exit code: 0, 1 when the operation failed (a seed failed, a
+/// replay did not match), 2 for invalid input.
+pub fn run(cmd: SimCommand) -> ExitCode {
+    match run_verb(cmd) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let code = exit_code(&e);
+            if code == EXIT_INVALID_INPUT && e.downcast_ref::<InvalidInput>().is_none() {
+                eprintln!("error: {InvalidInput}: {e:#}");
+            } else {
+                eprintln!("error: {e:#}");
+            }
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn run_verb(cmd: SimCommand) -> anyhow::Result<()> {
     match cmd {
         SimCommand::List => {
             for w in registry::REGISTRY {
@@ -273,9 +317,10 @@ fn describe(o: &RunOutcome) {
         o.schedule.len()
     );
     println!("trace hash {}", o.hash_hex());
-    if !o.metrics.is_empty() {
+    if !o.metrics.scalars.is_empty() {
         let line: Vec<String> = o
             .metrics
+            .scalars
             .iter()
             .map(|(k, v)| format!("{k}={}", fmt_metric(*v)))
             .collect();
@@ -322,7 +367,9 @@ fn cmd_run(
     let mut file = match trace_path {
         Some(p) => Some(FileSink {
             out: std::io::BufWriter::new(
-                std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
+                std::fs::File::create(p)
+                    .with_context(|| format!("creating {}", p.display()))
+                    .context(InvalidInput)?,
             ),
             error: None,
         }),
@@ -353,8 +400,8 @@ fn cmd_run(
         println!("{}", serde_json::to_string_pretty(&o)?);
     } else {
         describe(&o);
-        if let Some(m) = seedbed_sim::workloads::iam::metrics::take_last() {
-            println!("{}", m.summary());
+        if let Some(text) = (registry::find(&c.workload)?.run_text)(&o) {
+            println!("{text}");
         }
         if let Some(p) = trace_path {
             println!("trace written to {}", p.display());
@@ -371,22 +418,27 @@ fn cmd_run(
 fn cmd_merge(files: &[PathBuf], json: bool) -> anyhow::Result<()> {
     let mut total: Option<SweepSummary> = None;
     for f in files {
-        let text =
-            std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+        let text = std::fs::read_to_string(f)
+            .with_context(|| format!("reading {}", f.display()))
+            .context(InvalidInput)?;
         let part: SweepSummary = serde_json::from_str(&text)
-            .with_context(|| format!("{}: not the --json output of `sim sweep`", f.display()))?;
+            .with_context(|| format!("{}: not the --json output of `sim sweep`", f.display()))
+            .context(InvalidInput)?;
         match &mut total {
             None => total = Some(part),
-            Some(t) if t.workload != part.workload => bail!(
-                "{}: a sweep of '{}', the others are of '{}'",
-                f.display(),
-                part.workload,
-                t.workload
-            ),
+            Some(t) if t.workload != part.workload => {
+                return Err(anyhow::anyhow!(
+                    "{}: a sweep of '{}', the others are of '{}'",
+                    f.display(),
+                    part.workload,
+                    t.workload
+                )
+                .context(InvalidInput))
+            }
             Some(t) => t.merge(part),
         }
     }
-    let mut total = total.context("no files")?;
+    let mut total = total.context("no files").context(InvalidInput)?;
     total.finish();
     if json {
         println!("{}", serde_json::to_string_pretty(&total)?);
@@ -400,14 +452,18 @@ fn cmd_merge(files: &[PathBuf], json: bool) -> anyhow::Result<()> {
 }
 
 fn cmd_replay(path: &Path, want_timeline: bool) -> anyhow::Result<()> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let parsed = trace::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading {}", path.display()))
+        .context(InvalidInput)?;
+    let parsed = trace::parse(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+        .context(InvalidInput)?;
     let Some(end) = &parsed.end else {
-        bail!(
+        return Err(anyhow::anyhow!(
             "{}: the trace has no end line (was the run cut short?)",
             path.display()
-        );
+        )
+        .context(InvalidInput));
     };
     let mut mem = MemorySink::default();
     let o = registry::run(&parsed.config, Some(&mut mem))?;

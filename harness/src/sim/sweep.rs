@@ -11,8 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use seedbed_sim::config::RunConfig;
 use seedbed_sim::run::repro::Sources;
-use seedbed_sim::run::sweep::{run_seed, SweepSummary};
-use seedbed_sim::workloads::iam::metrics::{self as iam_metrics, IamSweep, SweepAcc};
+use seedbed_sim::run::sweep::{Sweep, SweepSummary};
 use serde::Serialize;
 
 use crate::output;
@@ -33,13 +32,13 @@ pub struct SweepReport {
     pub skipped: u64,
     /// Seeds per second per core (seeds / the threads' busy time).
     pub seeds_per_s_per_core: f64,
-    /// The IAM workload's metrics per fault setting (`"kind": "sim-iam"`), for `--workload iam`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub iam: Option<IamSweep>,
-    /// The quorum workload's staleness table per (N, R, W), from the summed metrics (empty for
-    /// other workloads): `n`, `r`, `w`, `p_fresh`, `k_staleness`, ...
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub staleness: Vec<seedbed_sim::workloads::quorum::check::staleness::Row>,
+    /// The workload's own summary's fields (its `Summary`'s JSON: the IAM workload's
+    /// `"iam": {"kind": "sim-iam", ...}`, the quorum workload's `"staleness": [...]`).
+    #[serde(flatten)]
+    pub workload: serde_json::Map<String, serde_json::Value>,
+    /// The workload's own summary as text, printed after the generic one.
+    #[serde(skip)]
+    pub workload_text: String,
 }
 
 /// Run `seeds` of `base` on `jobs` threads; stop taking new seeds after `budget` if given.
@@ -53,8 +52,7 @@ pub fn run(
 ) -> anyhow::Result<SweepReport> {
     let jobs = jobs.clamp(1, 1024);
     let next = AtomicUsize::new(0);
-    let total = Mutex::new(SweepSummary::empty(&base.workload));
-    let iam_total = Mutex::new(SweepAcc::default());
+    let total = Mutex::new(Sweep::new(base)?);
     let busy_ns = Mutex::new(0u128);
     let first_error: Mutex<Option<anyhow::Error>> = Mutex::new(None);
     let bar = if show_progress {
@@ -67,8 +65,7 @@ pub fn run(
         for _ in 0..jobs {
             s.spawn(|| {
                 let mut mine = Duration::ZERO;
-                let mut part = SweepSummary::empty(&base.workload);
-                let mut iam_part = SweepAcc::default();
+                let mut part = Sweep::new(base).expect("the workload was found above");
                 loop {
                     if budget.is_some_and(|b| start.elapsed() >= b) {
                         break;
@@ -76,22 +73,13 @@ pub fn run(
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(&seed) = seeds.get(i) else { break };
                     let t = Instant::now();
-                    let r = run_seed(base, seed, sources);
+                    let r = part.run_seed(base, seed, sources);
                     mine += t.elapsed();
                     match r {
-                        Ok(r) => {
-                            // The IAM workload leaves its metrics on this thread.
-                            if let Some(m) = iam_metrics::take_last() {
-                                let v = r
-                                    .violation
-                                    .as_ref()
-                                    .map(|v| format!("{}: {}", v.checker, v.message));
-                                iam_part.add(seed, &m, v);
-                            }
-                            if r.violation.is_some() {
+                        Ok(failed) => {
+                            if failed {
                                 bar.set_message(format!("seed {seed} failed"));
                             }
-                            part.add(r);
                         }
                         Err(e) => {
                             first_error
@@ -107,10 +95,6 @@ pub fn run(
                 }
                 *busy_ns.lock().expect("no panics while held") += mine.as_nanos();
                 total.lock().expect("no panics while held").merge(part);
-                iam_total
-                    .lock()
-                    .expect("no panics while held")
-                    .merge(iam_part);
             });
         }
     });
@@ -118,17 +102,12 @@ pub fn run(
     if let Some(e) = first_error.into_inner().expect("threads joined") {
         return Err(e).context("sweep stopped");
     }
-    let mut summary = total.into_inner().expect("threads joined");
-    summary.finish();
+    let (summary, own) = total.into_inner().expect("threads joined").finish();
     let ran = summary.seeds;
     let busy_s = busy_ns.into_inner().expect("threads joined") as f64 / 1e9;
-    let iam = (base.workload == "iam").then(|| {
-        let mode = base.params.get("mode").map_or("log", String::as_str);
-        iam_total.into_inner().expect("threads joined").finish(mode)
-    });
-    let staleness = seedbed_sim::workloads::quorum::check::staleness::table(&summary.metrics);
     Ok(SweepReport {
-        staleness,
+        workload: own.json,
+        workload_text: own.text,
         events_per_s_per_core: if busy_s > 0.0 {
             summary.events as f64 / busy_s
         } else {
@@ -139,7 +118,6 @@ pub fn run(
         } else {
             0.0
         },
-        iam,
         summary,
         jobs,
         elapsed_s: start.elapsed().as_secs_f64(),
@@ -165,19 +143,8 @@ pub fn print(report: &SweepReport) {
     }
     print_metrics(s);
     print_failures(s);
-    if let Some(iam) = &report.iam {
-        println!(
-            "  {:.1} seeds/s per core\n{}",
-            report.seeds_per_s_per_core,
-            iam.table()
-        );
-    }
-    if !report.staleness.is_empty() {
-        print!(
-            "{}",
-            seedbed_sim::workloads::quorum::check::staleness::render(&report.staleness)
-        );
-    }
+    println!("  {:.1} seeds/s per core", report.seeds_per_s_per_core);
+    print!("{}", report.workload_text);
 }
 
 /// Print the workload's measurements, if any: one row per metric, mean over the seeds that
@@ -248,6 +215,24 @@ mod tests {
         let b = serde_json::to_string(&three.summary.failures).unwrap();
         assert_eq!(a, b, "same failures, same order, same repro lines");
         assert!(a.contains("seedbed sim run --workload register --seed"));
+    }
+
+    /// Every workload's own summary (the IAM table, the staleness table, ...) comes out the
+    /// same whatever the number of workers, and lands in the JSON record.
+    #[test]
+    fn workload_summaries_do_not_depend_on_jobs() {
+        let seeds: Vec<u64> = (0..3).collect();
+        for w in seedbed_sim::registry::REGISTRY {
+            let base = RunConfig::new(w.name, 0);
+            let one = run(&base, &Sources::default(), &seeds, 1, None, false).unwrap();
+            let two = run(&base, &Sources::default(), &seeds, 2, None, false).unwrap();
+            assert_eq!(one.workload, two.workload, "{}", w.name);
+            assert_eq!(one.workload_text, two.workload_text, "{}", w.name);
+            let json = serde_json::to_value(&one).unwrap();
+            for (k, v) in &one.workload {
+                assert_eq!(&json[k], v, "{}: '{k}' is a field of the record", w.name);
+            }
+        }
     }
 
     #[test]

@@ -428,18 +428,40 @@ pub fn mint_key(f: &mut IamFile, account: &str, user: &str) -> Result<AccessKey,
     Ok(key)
 }
 
+/// Who assumes which role, for how long.
+#[derive(Clone, Debug)]
+pub struct AssumeRoleRequest<'a> {
+    /// The user's account.
+    pub user_account: &'a str,
+    /// The user's name.
+    pub user: &'a str,
+    /// The role's account.
+    pub role_account: &'a str,
+    /// The role's name.
+    pub role: &'a str,
+    /// The session name.
+    pub session_name: &'a str,
+    /// Lifetime, seconds (900 to 43200).
+    pub duration_s: u64,
+    /// Now, Unix milliseconds.
+    pub now_unix_ms: u64,
+}
+
 /// Assume a role as a user (the trust policy decides, as STS AssumeRole does) and record the
 /// session with new temporary credentials.
 pub fn assume_role(
     f: &mut IamFile,
-    user_account: &str,
-    user: &str,
-    role_account: &str,
-    role: &str,
-    session_name: &str,
-    duration_s: u64,
-    now_unix_ms: u64,
+    req: &AssumeRoleRequest<'_>,
 ) -> Result<SessionEntry, IdentityError> {
+    let AssumeRoleRequest {
+        user_account,
+        user,
+        role_account,
+        role,
+        session_name,
+        duration_s,
+        now_unix_ms,
+    } = *req;
     let id = Identity::from_file(f.clone())?;
     let u = f
         .users
@@ -601,34 +623,23 @@ mod tests {
             policies: vec![],
             ..RoleEntry::default()
         });
-        let s = assume_role(
-            &mut f,
-            "123456789012",
-            "admin",
-            "123456789012",
-            "Reader",
-            "s1",
-            900,
-            1_000,
-        )
-        .unwrap();
+        let req = |user_account, user, session_name| AssumeRoleRequest {
+            user_account,
+            user,
+            role_account: "123456789012",
+            role: "Reader",
+            session_name,
+            duration_s: 900,
+            now_unix_ms: 1_000,
+        };
+        let s = assume_role(&mut f, &req("123456789012", "admin", "s1")).unwrap();
         assert_eq!(s.expires_unix_ms, 1_000 + 900_000);
         let id = Identity::from_file(f.clone()).unwrap();
         let c = id.credential(&s.access_key).unwrap();
         assert_eq!(c.session_token.as_deref(), Some(s.token.as_str()));
         assert!(matches!(c.principal, Principal::Session(_)));
-        let e = assume_role(
-            &mut f,
-            "444455556666",
-            "alt",
-            "123456789012",
-            "Reader",
-            "s2",
-            900,
-            1_000,
-        )
-        .unwrap_err();
-        assert!(e.to_string().contains("trust"), "{e}");
+        let e = assume_role(&mut f, &req("444455556666", "alt", "s2")).unwrap_err();
+        assert!(e.to_string().contains("denied"), "{e}");
     }
 
     #[test]

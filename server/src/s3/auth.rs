@@ -14,6 +14,7 @@ use s3s::auth::{S3Auth, SecretKey};
 use s3s::path::S3Path;
 use s3s::S3Result;
 use seedbed_engine::iam::authorizer::Principal;
+use seedbed_engine::object::ObjectStore;
 
 use super::caller::{Caller, Peer, SharedRecord};
 use super::errors::s3_error;
@@ -37,9 +38,10 @@ impl S3Auth for IdentityAuth {
     }
 }
 
-/// Resolves the caller; admits anonymous requests (IAM decides them later).
+/// Resolves the caller; admits anonymous requests (IAM decides them later); checks
+/// `x-amz-expected-bucket-owner` for every operation on a bucket.
 #[derive(Debug, Clone)]
-pub struct IdentityAccess(pub Arc<IdentityStore>);
+pub struct IdentityAccess(pub Arc<IdentityStore>, pub Arc<ObjectStore>);
 
 fn header(cx: &S3AccessContext<'_>, name: &str) -> Option<String> {
     cx.headers()
@@ -111,6 +113,37 @@ impl S3Access for IdentityAccess {
             S3Path::Bucket { bucket } => (bucket.to_string(), String::new()),
             S3Path::Object { bucket, key } => (bucket.to_string(), key.to_string()),
         };
+        // C1 control characters (U+0080 to U+009F) in a key: S3 refuses the URI. (Every other
+        // character, NUL and `../` included, is part of a key, never of a path.)
+        if key.chars().any(|c| ('\u{80}'..='\u{9f}').contains(&c)) {
+            return Err(s3_error(
+                "InvalidURI",
+                400,
+                "Couldn't parse the specified URI.",
+            ));
+        }
+        // x-amz-expected-bucket-owner: the request is only for a bucket of that account.
+        if let (Some(want), false) = (header(cx, "x-amz-expected-bucket-owner"), bucket.is_empty())
+        {
+            let (store, name) = (self.1.clone(), bucket.clone());
+            let found = tokio::task::spawn_blocking(move || store.bucket(&name).ok())
+                .await
+                .ok()
+                .flatten();
+            if let Some(b) = found {
+                let owner = b
+                    .owner
+                    .map(|o| o.account)
+                    .unwrap_or_else(|| self.0.guard().owner_account.clone());
+                if owner != want {
+                    return Err(s3_error(
+                        "AccessDenied",
+                        403,
+                        format!("the bucket {bucket} is not owned by the expected account {want}"),
+                    ));
+                }
+            }
+        }
         if let Some(rec) = cx.extensions_mut().get::<SharedRecord>() {
             let mut r = rec.lock().unwrap_or_else(|p| p.into_inner());
             r.operation = op;

@@ -11,7 +11,7 @@ use seedbed_engine::object::{
 
 use super::convert::{grants, grants_from_headers, grants_from_policy, owner, ts};
 use super::endpoint::{Cx, Endpoint};
-use super::errors::{invalid_argument, invalid_request, s3_error};
+use super::errors::{invalid_request, s3_error};
 
 /// A bucket ACL from a request: canned, `x-amz-grant-*` headers or an AccessControlPolicy
 /// body, resolved against `owner` (the bucket's owner). `None` when the request names none.
@@ -199,9 +199,7 @@ impl Endpoint {
     ) -> S3Result<S3Response<HeadBucketOutput>> {
         let cx = self.cx(&req);
         let bucket = req.input.bucket;
-        let expected = req.input.expected_bucket_owner;
         let b = cx.run(vec![], move |s| s.head_bucket(&bucket)).await?;
-        cx.expect_owner(&b, expected.as_deref())?;
         Ok(S3Response::new(HeadBucketOutput {
             bucket_region: Some(b.location.unwrap_or_else(|| self.region.clone())),
             ..HeadBucketOutput::default()
@@ -509,27 +507,5 @@ impl Cx {
     pub fn caller_owner(&self) -> Option<seedbed_engine::object::Owner> {
         seedbed_engine::object::Guard::account_of(&self.caller.principal)
             .map(|a| self.guard.owner(&a))
-    }
-
-    /// `x-amz-expected-bucket-owner`: AccessDenied unless the bucket's owner account is it.
-    pub fn expect_owner(
-        &self,
-        b: &seedbed_engine::object::meta::BucketMeta,
-        expected: Option<&str>,
-    ) -> S3Result<()> {
-        let Some(want) = expected else { return Ok(()) };
-        if !want.bytes().all(|c| c.is_ascii_digit()) || want.len() != 12 {
-            return Err(self.err(invalid_argument(format!(
-                "x-amz-expected-bucket-owner '{want}' is not a 12-digit account ID"
-            ))));
-        }
-        if self.guard.bucket_owner(b).account != want {
-            return Err(self.err(s3_error(
-                "AccessDenied",
-                403,
-                format!("the bucket {} is not owned by account {want}", b.name),
-            )));
-        }
-        Ok(())
     }
 }

@@ -286,10 +286,21 @@ pub fn metadata(m: &BTreeMap<String, String>) -> Option<dto::Metadata> {
     (!m.is_empty()).then(|| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
 }
 
-/// An engine ACL as S3's grant list.
+/// An engine ACL as S3's grant list: group grants first, then accounts (the order S3's
+/// reference implementation answers in, and clients' tests expect).
 pub fn grants(acl: &Acl) -> Vec<dto::Grant> {
-    acl.grants
+    let mut ordered: Vec<&Grant> = acl
+        .grants
         .iter()
+        .filter(|g| matches!(g.grantee, Grantee::Group(_)))
+        .collect();
+    ordered.extend(
+        acl.grants
+            .iter()
+            .filter(|g| matches!(g.grantee, Grantee::User(_))),
+    );
+    ordered
+        .into_iter()
         .map(|g| {
             let grantee = match &g.grantee {
                 Grantee::User(o) => dto::Grantee {

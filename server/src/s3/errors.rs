@@ -23,16 +23,18 @@ pub fn from_object(e: &ObjectError) -> S3Error {
         .map(|(_, m)| m.to_string())
         .unwrap_or(message);
     let mut err = s3_error(e.code(), e.http_status(), message);
-    let marker = matches!(
-        e,
-        ObjectError::NoSuchKey {
-            delete_marker: true,
-            ..
-        } | ObjectError::MethodNotAllowed { .. }
-    );
-    if marker {
+    // Whether the key's latest version is a delete marker, as S3 tells it on a 404 or 405.
+    let marker = match e {
+        ObjectError::NoSuchKey { delete_marker, .. } => Some(*delete_marker),
+        ObjectError::MethodNotAllowed { .. } => Some(true),
+        _ => None,
+    };
+    if let Some(m) = marker {
         let mut h = HeaderMap::new();
-        h.insert("x-amz-delete-marker", HeaderValue::from_static("true"));
+        h.insert(
+            "x-amz-delete-marker",
+            HeaderValue::from_static(if m { "true" } else { "false" }),
+        );
         if matches!(e, ObjectError::MethodNotAllowed { .. }) {
             h.insert("allow", HeaderValue::from_static("DELETE"));
         }

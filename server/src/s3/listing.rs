@@ -87,7 +87,8 @@ impl Endpoint {
         let fallback = self.owner_or_store(bucket_owner);
         Ok(S3Response::new(ListObjectsOutput {
             name: Some(input.bucket),
-            prefix: Some(enc.s(input.prefix.as_deref().unwrap_or_default())),
+            // ListObjects (v1) never encodes Prefix (clients do not decode it).
+            prefix: Some(input.prefix.clone().unwrap_or_default()),
             marker: Some(enc.s(input.marker.as_deref().unwrap_or_default())),
             max_keys: Some(max as i32),
             is_truncated: Some(page.is_truncated),
@@ -96,7 +97,7 @@ impl Endpoint {
             } else {
                 None
             },
-            delimiter: enc.o(input.delimiter.as_ref()),
+            delimiter: enc.o(delimiter(input.delimiter.as_ref()).as_ref()),
             encoding_type: enc.echo(),
             contents: Some(
                 page.entries
@@ -133,16 +134,12 @@ impl Endpoint {
         let input = req.input;
         let enc = Enc::of(input.encoding_type.as_ref(), &cx)?;
         let max = max_keys(input.max_keys, &cx)?;
-        if input.continuation_token.as_deref() == Some("") {
-            return Err(cx.err(invalid_argument(
-                "the continuation token provided is incorrect (it is empty)",
-            )));
-        }
         let opts = ListOptions {
             prefix: input.prefix.clone().unwrap_or_default(),
             delimiter: delimiter(input.delimiter.as_ref()),
             max_keys: Some(max),
-            continuation_token: input.continuation_token.clone(),
+            // An empty token starts at the beginning (and is echoed back, as S3 does).
+            continuation_token: input.continuation_token.clone().filter(|t| !t.is_empty()),
             start_after: input.start_after.clone().filter(|m| !m.is_empty()),
             ..ListOptions::default()
         };
@@ -165,7 +162,7 @@ impl Endpoint {
             continuation_token: input.continuation_token,
             is_truncated: Some(page.is_truncated),
             next_continuation_token: page.next_token,
-            delimiter: enc.o(input.delimiter.as_ref()),
+            delimiter: enc.o(delimiter(input.delimiter.as_ref()).as_ref()),
             encoding_type: enc.echo(),
             start_after: enc.o(input.start_after.as_ref()),
             contents: Some(
@@ -269,7 +266,7 @@ impl Endpoint {
             } else {
                 None
             },
-            delimiter: enc.o(input.delimiter.as_ref()),
+            delimiter: enc.o(delimiter(input.delimiter.as_ref()).as_ref()),
             encoding_type: enc.echo(),
             versions: Some(versions),
             delete_markers: Some(markers),
@@ -374,7 +371,7 @@ impl Endpoint {
         Ok(S3Response::new(ListMultipartUploadsOutput {
             bucket: Some(input.bucket),
             prefix: Some(enc.s(&prefix)),
-            delimiter: enc.o(input.delimiter.as_ref()),
+            delimiter: enc.o(delimiter(input.delimiter.as_ref()).as_ref()),
             key_marker: Some(enc.s(&key_marker)),
             upload_id_marker: Some(id_marker.unwrap_or_default()),
             max_uploads: Some(max as i32),

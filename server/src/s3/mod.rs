@@ -45,12 +45,13 @@ pub use endpoint::Endpoint;
 /// Build the s3s service for an endpoint.
 pub fn service(endpoint: Endpoint) -> S3Service {
     let identity = endpoint.identity.clone();
+    let store = endpoint.store.clone();
     let mut config = S3Config::default();
     config.xml_max_body_size = endpoint.limits.xml_max_bytes;
     let mut b = S3ServiceBuilder::new(service::SeedbedS3(endpoint));
     b.set_config(Arc::new(StaticConfigProvider::new(Arc::new(config))));
     b.set_auth(auth::IdentityAuth(identity.clone()));
-    b.set_access(auth::IdentityAccess(identity));
+    b.set_access(auth::IdentityAccess(identity, store));
     b.build()
 }
 
@@ -72,6 +73,142 @@ fn request_id() -> String {
     )
 }
 
+/// Largest body accepted with `Transfer-Encoding: chunked` and no length: it is read whole
+/// to learn its length (the store needs it before the first byte).
+pub const CHUNKED_BODY_MAX: usize = 16 * 1024 * 1024;
+
+/// A presigned URL whose X-Amz-Expires is negative has expired, whatever its date (s3s would
+/// call the number malformed; S3 clients that pass a negative lifetime mean "already expired").
+/// A presigned URL valid for longer than S3's limit of a week (604,800 s) is refused too.
+fn expired_presign(req: &Request<Incoming>) -> bool {
+    req.uri().query().is_some_and(|q| {
+        q.split('&').any(|kv| {
+            kv.strip_prefix("X-Amz-Expires=").is_some_and(|v| {
+                v.starts_with('-')
+                    || v.starts_with("%2D")
+                    || v.parse::<u64>().is_ok_and(|s| s > 604_800)
+            })
+        })
+    })
+}
+
+/// A CORS preflight: this endpoint has no CORS configuration, so S3's answers to one — 400
+/// without an `Origin` header, 403 with one.
+fn preflight(req: &Request<Incoming>) -> Option<s3s::S3Error> {
+    if req.method() != http::Method::OPTIONS {
+        return None;
+    }
+    Some(if req.headers().contains_key(http::header::ORIGIN) {
+        errors::s3_error(
+            "AccessForbidden",
+            403,
+            "CORSResponse: CORS is not enabled for this bucket",
+        )
+    } else {
+        errors::s3_error(
+            "BadRequest",
+            400,
+            "Insufficient information. Origin request header needed.",
+        )
+    })
+}
+
+/// A body sent with `Transfer-Encoding: chunked` and neither Content-Length nor
+/// x-amz-decoded-content-length (plain HTTP chunking, not aws-chunked): read it whole, up to
+/// [`CHUNKED_BODY_MAX`], and give the request its length. Larger is MissingContentLength (411),
+/// as S3 answers chunked uploads of unknown length.
+async fn with_length(req: Request<Incoming>) -> Result<Request<s3s::Body>, s3s::S3Error> {
+    use http_body_util::BodyExt;
+    let chunked = req
+        .headers()
+        .get(http::header::TRANSFER_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+    let has_length = req.headers().contains_key(http::header::CONTENT_LENGTH)
+        || req.headers().contains_key("x-amz-decoded-content-length");
+    if !chunked || has_length {
+        let (mut parts, body) = req.into_parts();
+        date_as_amz_date(&mut parts.headers);
+        return Ok(Request::from_parts(parts, s3s::Body::from(body)));
+    }
+    let (mut parts, body) = req.into_parts();
+    date_as_amz_date(&mut parts.headers);
+    let bytes = http_body_util::Limited::new(body, CHUNKED_BODY_MAX)
+        .collect()
+        .await
+        .map_err(|e| {
+            errors::s3_error(
+                "MissingContentLength",
+                411,
+                format!(
+                    "a chunked body without Content-Length is read whole, up to {CHUNKED_BODY_MAX} bytes: {e}"
+                ),
+            )
+        })?
+        .to_bytes();
+    parts.headers.remove(http::header::TRANSFER_ENCODING);
+    parts
+        .headers
+        .insert(http::header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    Ok(Request::from_parts(parts, s3s::Body::from(bytes)))
+}
+
+/// SigV4 lets a client give the request time in `Date` when it sends no `x-amz-date` (the
+/// signer then signs `date`); s3s reads only `x-amz-date`, so give it the same instant there.
+fn date_as_amz_date(headers: &mut http::HeaderMap) {
+    let sigv4 = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("AWS4-HMAC-SHA256"));
+    if !sigv4 || headers.contains_key("x-amz-date") {
+        return;
+    }
+    let Some(date) = headers
+        .get(http::header::DATE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return;
+    };
+    let parsed = time::OffsetDateTime::parse(date, &time::format_description::well_known::Rfc2822)
+        .ok()
+        .map(|t| t.unix_timestamp())
+        .or_else(|| {
+            s3s::dto::Timestamp::parse(s3s::dto::TimestampFormat::HttpDate, date)
+                .ok()
+                .map(|t| time::OffsetDateTime::from(t).unix_timestamp())
+        });
+    if let Some(t) = parsed {
+        if let Ok(v) = HeaderValue::from_str(&crate::sigv4::amz_date(t)) {
+            headers.insert("x-amz-date", v);
+        }
+    }
+}
+
+/// GetObjectAttributes shows the ETag without quotes (S3 does; s3s writes every ETag
+/// element quoted).
+async fn unquote_attribute_etags(resp: Response<s3s::Body>) -> Response<s3s::Body> {
+    use http_body_util::BodyExt;
+    let (mut parts, body) = resp.into_parts();
+    let Ok(collected) = body.collect().await else {
+        return Response::from_parts(parts, s3s::Body::empty());
+    };
+    let text = String::from_utf8_lossy(&collected.to_bytes())
+        .replace("<ETag>\"", "<ETag>")
+        .replace("\"</ETag>", "</ETag>");
+    parts
+        .headers
+        .insert(http::header::CONTENT_LENGTH, HeaderValue::from(text.len()));
+    Response::from_parts(parts, s3s::Body::from(text))
+}
+
+fn error_response(e: s3s::S3Error) -> Response<s3s::Body> {
+    e.to_http_response().unwrap_or_else(|_| {
+        let mut r = Response::new(s3s::Body::empty());
+        *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+        r
+    })
+}
+
 /// Serve one HTTP request with the S3 service.
 pub async fn handle(
     svc: S3Service,
@@ -86,15 +223,39 @@ pub async fn handle(
     req.extensions_mut().insert(record.clone());
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
-    let mut resp = match svc.call(req.map(s3s::Body::from)).await {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::error!(error = ?e, "the S3 service failed");
-            let mut r = Response::new(s3s::Body::empty());
-            *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
-            r
+    let mut resp = if let Some(mut e) = preflight(&req) {
+        e.set_request_id(id.clone());
+        error_response(e)
+    } else if expired_presign(&req) {
+        let mut e = errors::s3_error(
+            "AccessDenied",
+            403,
+            "Request has expired (or X-Amz-Expires is outside 1 to 604800 seconds)",
+        );
+        e.set_request_id(id.clone());
+        error_response(e)
+    } else {
+        match with_length(req).await {
+            Err(mut e) => {
+                e.set_request_id(id.clone());
+                error_response(e)
+            }
+            Ok(req) => match svc.call(req).await {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::error!(error = ?e, "the S3 service failed");
+                    let mut r = Response::new(s3s::Body::empty());
+                    *r.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+                    r
+                }
+            },
         }
     };
+    let attributes =
+        record.lock().unwrap_or_else(|p| p.into_inner()).operation == "GetObjectAttributes";
+    if attributes && resp.status().is_success() {
+        resp = unquote_attribute_etags(resp).await;
+    }
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert("x-amz-request-id", v.clone());
         resp.headers_mut().insert("x-amz-id-2", v);

@@ -60,7 +60,9 @@ impl Endpoint {
             None => None,
         };
         let opts = PutOptions {
-            content_type: input.content_type.clone(),
+            content_type: Some(super::objects::default_content_type(
+                input.content_type.as_ref(),
+            )),
             user_meta: user_meta(input.metadata.as_ref()),
             system: system_meta(
                 input.content_encoding.as_ref(),
@@ -327,17 +329,6 @@ impl Endpoint {
                 "CompleteMultipartUpload needs at least one Part",
             )));
         }
-        let if_none_match_any = match &input.if_none_match {
-            None => false,
-            Some(ETagCondition::Any) => true,
-            Some(_) => {
-                return Err(cx.err(s3_error(
-                    "NotImplemented",
-                    501,
-                    "CompleteMultipartUpload takes If-None-Match: * only",
-                )))
-            }
-        };
         let opts = CompleteOptions {
             checksum: input
                 .checksum_crc32
@@ -346,7 +337,7 @@ impl Endpoint {
                 .or_else(|| input.checksum_crc64nvme.clone())
                 .or_else(|| input.checksum_sha1.clone())
                 .or_else(|| input.checksum_sha256.clone()),
-            if_none_match_any,
+            if_none_match: input.if_none_match.as_ref().map(etag_condition),
             if_match: input.if_match.as_ref().map(etag_condition),
         };
         let (bucket, upload_id) = (input.bucket.clone(), input.upload_id.clone());

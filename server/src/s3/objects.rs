@@ -14,8 +14,7 @@ use seedbed_engine::object::{
 use super::body::{response_channel, BodyReader};
 use super::convert::{
     self, checksum_request, content_md5, etag, etag_condition, grants, grants_from_headers,
-    grants_from_policy, metadata, owner, system_meta, ts, unix_s, user_meta, ChecksumFields,
-    SentChecksums,
+    grants_from_policy, owner, system_meta, ts, unix_s, user_meta, ChecksumFields, SentChecksums,
 };
 use super::endpoint::{with_requester, Cx, Endpoint, Keys};
 use super::errors::{from_object, internal, invalid_argument, invalid_request, s3_error};
@@ -50,6 +49,33 @@ pub(super) fn object_acl_request(
         return Ok(Some(AclRequest::Grants(g)));
     }
     Ok(None)
+}
+
+/// S3's Content-Type for an object written without one.
+pub(super) fn default_content_type(given: Option<&String>) -> String {
+    given
+        .filter(|c| !c.is_empty())
+        .cloned()
+        .unwrap_or_else(|| "binary/octet-stream".to_string())
+}
+
+/// The `s3:x-amz-grant-*` condition keys of a write (the grant headers as sent).
+pub(super) fn grant_keys(headers: &http::HeaderMap) -> Keys {
+    [
+        "x-amz-grant-full-control",
+        "x-amz-grant-read",
+        "x-amz-grant-read-acp",
+        "x-amz-grant-write",
+        "x-amz-grant-write-acp",
+    ]
+    .iter()
+    .filter_map(|h| {
+        headers
+            .get(*h)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| (format!("s3:{h}"), vec![v.to_string()]))
+    })
+    .collect()
 }
 
 /// A version id as S3 sends it back (the `null` version has none on the wire after a PUT).
@@ -95,6 +121,33 @@ fn not_modified(info: &ObjectInfo) -> S3Error {
     }
     e.set_headers(h);
     e
+}
+
+/// User metadata as response headers, byte for byte: a value of Latin-1 characters goes out
+/// as those bytes (what a client sent as raw header bytes comes back the same), anything else
+/// as an RFC 2047 encoded word, as S3 does.
+fn meta_headers(m: &std::collections::BTreeMap<String, String>) -> http::HeaderMap {
+    use base64::Engine as _;
+    let mut h = http::HeaderMap::new();
+    for (k, v) in m {
+        let Ok(name) = http::HeaderName::from_bytes(format!("x-amz-meta-{k}").as_bytes()) else {
+            continue;
+        };
+        let value = if v
+            .chars()
+            .all(|c| (c as u32) < 256 && c != '\r' && c != '\n')
+        {
+            let bytes: Vec<u8> = v.chars().map(|c| c as u32 as u8).collect();
+            http::HeaderValue::from_bytes(&bytes).ok()
+        } else {
+            let enc = base64::engine::general_purpose::STANDARD.encode(v.as_bytes());
+            http::HeaderValue::from_str(&format!("=?UTF-8?B?{enc}?=")).ok()
+        };
+        if let Some(value) = value {
+            h.append(name, value);
+        }
+    }
+    h
 }
 
 /// What GET and HEAD answer with, before the body.
@@ -155,7 +208,7 @@ fn open<'a>(
     cond: &Conditions,
     range: Option<ByteRange>,
     part: Option<u32>,
-) -> Result<(seedbed_engine::object::ObjectReader<'a>, Head), (ObjectError, Option<ObjectInfo>)> {
+) -> Result<(seedbed_engine::object::ObjectReader<'a>, Head), OpenError> {
     let mut r = s
         .open_object(
             bucket,
@@ -165,10 +218,10 @@ fn open<'a>(
                 ..GetOptions::default()
             },
         )
-        .map_err(|e| (e, None))?;
+        .map_err(|e| Box::new((e, None)))?;
     let info = r.info().clone();
-    r.check(cond).map_err(|e| (e, Some(info.clone())))?;
-    r.select(range, part).map_err(|e| (e, None))?;
+    r.check(cond).map_err(|e| Box::new((e, Some(info.clone()))))?;
+    r.select(range, part).map_err(|e| Box::new((e, None)))?;
     let head = Head {
         range: r.range(),
         partial: r.is_partial(),
@@ -179,7 +232,12 @@ fn open<'a>(
     Ok((r, head))
 }
 
-fn open_error(cx: &Cx, (e, info): (ObjectError, Option<ObjectInfo>)) -> S3Error {
+/// Why an object could not be opened, with the version's metadata when a condition failed
+/// (a 304 carries its ETag). Boxed: errors stay small on the happy path.
+type OpenError = Box<(ObjectError, Option<ObjectInfo>)>;
+
+fn open_error(cx: &Cx, err: OpenError) -> S3Error {
+    let (e, info) = *err;
     match (&e, info) {
         (ObjectError::NotModified(_), Some(info)) => cx.err(not_modified(&info)),
         _ => cx.object_err(&e),
@@ -227,6 +285,13 @@ impl Endpoint {
                 ),
             )));
         }
+        if headers.get("content-md5").is_some_and(|v| v.is_empty()) {
+            return Err(cx.err(s3_error(
+                "InvalidDigest",
+                400,
+                "the Content-MD5 header is empty",
+            )));
+        }
         let (checksum, slot) = checksum_request(
             &SentChecksums {
                 algorithm: input.checksum_algorithm.as_ref(),
@@ -249,21 +314,11 @@ impl Endpoint {
                 (Permission::WriteAcp, input.grant_write_acp.as_ref()),
             ],
         )?;
-        let if_none_match_any = match &input.if_none_match {
-            None => false,
-            Some(ETagCondition::Any) => true,
-            Some(_) => {
-                return Err(cx.err(s3_error(
-                    "NotImplemented",
-                    501,
-                    "a PUT takes If-None-Match: * only",
-                )))
-            }
-        };
+        let grant_keys = grant_keys(&headers);
         let opts = PutOptions {
-            content_type: input.content_type.clone(),
+            content_type: Some(default_content_type(input.content_type.as_ref())),
             user_meta: user_meta(input.metadata.as_ref()),
-            if_none_match_any,
+            if_none_match: input.if_none_match.as_ref().map(etag_condition),
             if_match: input.if_match.as_ref().map(etag_condition),
             system: system_meta(
                 input.content_encoding.as_ref(),
@@ -289,7 +344,7 @@ impl Endpoint {
         );
         let (bucket, key) = (input.bucket, input.key);
         let result = cx
-            .run(vec![], move |s| {
+            .run(grant_keys, move |s| {
                 s.put_object(&bucket, &key, &mut body, size, &opts)
             })
             .await;
@@ -381,7 +436,7 @@ impl Endpoint {
         let c = head.checksums(input.checksum_mode.as_ref());
         let info = &head.info;
         let len = head.range.1 - head.range.0;
-        Ok(S3Response::new(GetObjectOutput {
+        let mut resp = S3Response::new(GetObjectOutput {
             body: Some(StreamingBlob::wrap(stream)),
             accept_ranges: Some("bytes".into()),
             content_length: Some(len as i64),
@@ -398,7 +453,6 @@ impl Endpoint {
                 .and_then(convert::parse_http_date),
             e_tag: Some(etag(&info.etag)),
             last_modified: Some(ts(info.last_modified_ms)),
-            metadata: metadata(&info.user_meta),
             version_id: wire_version(&info.version_id),
             parts_count: head.parts_count(),
             checksum_crc32: c.crc32,
@@ -408,7 +462,9 @@ impl Endpoint {
             checksum_sha256: c.sha256,
             checksum_type: c.kind,
             ..GetObjectOutput::default()
-        }))
+        });
+        resp.headers = meta_headers(&info.user_meta);
+        Ok(resp)
     }
 
     pub(super) async fn head_object(
@@ -439,7 +495,7 @@ impl Endpoint {
         let head = r.map_err(|e| open_error(&cx, e))?;
         let c = head.checksums(input.checksum_mode.as_ref());
         let info = &head.info;
-        Ok(S3Response::new(HeadObjectOutput {
+        let mut resp = S3Response::new(HeadObjectOutput {
             accept_ranges: Some("bytes".into()),
             content_length: Some((head.range.1 - head.range.0) as i64),
             content_range: head.content_range(),
@@ -455,7 +511,6 @@ impl Endpoint {
                 .and_then(convert::parse_http_date),
             e_tag: Some(etag(&info.etag)),
             last_modified: Some(ts(info.last_modified_ms)),
-            metadata: metadata(&info.user_meta),
             version_id: wire_version(&info.version_id),
             parts_count: head.parts_count(),
             checksum_crc32: c.crc32,
@@ -465,7 +520,9 @@ impl Endpoint {
             checksum_sha256: c.sha256,
             checksum_type: c.kind,
             ..HeadObjectOutput::default()
-        }))
+        });
+        resp.headers = meta_headers(&info.user_meta);
+        Ok(resp)
     }
 
     pub(super) async fn delete_object(
@@ -631,7 +688,8 @@ impl Endpoint {
         )
         .map_err(|e| cx.err(e))?;
         let opts = PutOptions {
-            content_type: input.content_type.clone(),
+            // REPLACE without a Content-Type gets S3's default; COPY takes the source's.
+            content_type: replace.then(|| default_content_type(input.content_type.as_ref())),
             user_meta: user_meta(input.metadata.as_ref()),
             system: system_meta(
                 input.content_encoding.as_ref(),
@@ -784,11 +842,13 @@ impl Endpoint {
     ) -> S3Result<S3Response<GetObjectAttributesOutput>> {
         let cx = self.cx(&req);
         let input = req.input;
+        // The header is one comma-separated list (`ETag,ObjectSize`), or several.
         let wants = |a: &str| {
             input
                 .object_attributes
                 .iter()
-                .any(|x| x.as_str().eq_ignore_ascii_case(a))
+                .flat_map(|x| x.as_str().split(','))
+                .any(|x| x.trim().eq_ignore_ascii_case(a))
         };
         let (bucket, key, version) = (
             input.bucket.clone(),
@@ -837,8 +897,8 @@ impl Endpoint {
         } else {
             None
         };
-        let checksum = (wants("Checksum"))
-            .then(|| info.checksum.as_ref())
+        let checksum = wants("Checksum")
+            .then_some(info.checksum.as_ref())
             .flatten()
             .map(|c| {
                 let f = ChecksumFields::of(Some(c));

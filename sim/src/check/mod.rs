@@ -12,6 +12,7 @@
 use serde::Serialize;
 
 use crate::faults::Fault;
+use crate::metrics::{Metrics, Traffic};
 use crate::node::{Node, NodeId, OpId};
 
 /// The world's own liveness checker's name.
@@ -76,11 +77,11 @@ pub trait Checker<N: Node> {
     /// The fault period ends at `t_ns`: partitions heal and crashed nodes restart now.
     fn faults_end(&mut self, _t_ns: u64) {}
 
-    /// Measurements of the run by name, collected into [`crate::RunOutcome::metrics`] at its
-    /// end (whether or not it failed).
-    fn metrics(&self) -> Vec<(String, f64)> {
-        Vec::new()
-    }
+    /// Report this run's measurements into `out` — scalars, sample sets, labels (see
+    /// [`crate::metrics`]) — at its end, whether or not it failed. `traffic` is what the world
+    /// counted of the nodes' messages. Everything lands in [`crate::RunOutcome::metrics`];
+    /// a later checker's value of the same name replaces an earlier one's.
+    fn metrics(&self, _traffic: &Traffic, _out: &mut Metrics) {}
 
     /// The run ended at `t_ns` without an earlier failure.
     fn finish(&mut self, _t_ns: u64) -> Result<(), String> {

@@ -68,6 +68,13 @@ impl Buggify {
     }
 }
 
+/// The world hands its buggify to nodes through the node contract's hook.
+impl seedbed_nodes::Buggify for Buggify {
+    fn hit(&mut self, site: &'static str) -> bool {
+        Buggify::hit(self, site)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

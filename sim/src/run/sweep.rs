@@ -1,9 +1,9 @@
 //! Sweeps: many seeds of one workload, summarised by checker.
 //!
 //! This module decides *which* seeds a sweep (or one shard of it) runs and how results are
-//! summed up; it runs nothing in parallel itself — the harness runs [`run_seed`] on as many
-//! workers as `--jobs` says, each seed on one core, each worker adding to its own
-//! [`SweepSummary`], merged at the end. Every part of the summary is order-independent (sums,
+//! summed up; it runs nothing in parallel itself — the harness runs [`Sweep::run_seed`] on as
+//! many workers as `--jobs` says, each seed on one core, each worker adding to its own
+//! [`Sweep`] (the generic [`SweepSummary`] and the workload's own summary), merged at the end. Every part of the summary is order-independent (sums,
 //! counts, failure lists sorted by seed, a fingerprint that adds per-seed hashes), so it is the
 //! same whatever `--jobs` or `--shard`, and its memory does not grow with the seed count.
 
@@ -18,7 +18,9 @@ use crate::error::SimError;
 use crate::hash::StableHasher;
 use crate::registry;
 use crate::run::repro::{self, Sources};
+use crate::summary::{AnySummary, Finished};
 use crate::trace::hash_hex;
+use crate::world::RunOutcome;
 
 /// Seeds per sweep, at most (a bound on memory for results).
 pub const SEEDS_MAX: u64 = 100_000_000;
@@ -119,7 +121,7 @@ pub struct SeedResult {
     pub violation: Option<Violation>,
     /// The command that reruns it (when it failed).
     pub repro: Option<String>,
-    /// The workload's measurements ([`crate::RunOutcome::metrics`]).
+    /// The workload's scalar measurements ([`crate::RunOutcome::metrics`]).
     pub metrics: BTreeMap<String, f64>,
 }
 
@@ -172,8 +174,12 @@ impl MetricSum {
     }
 }
 
-/// Run seed `seed` of `base` (hash-only).
-pub fn run_seed(base: &RunConfig, seed: u64, sources: &Sources) -> Result<SeedResult, SimError> {
+/// Run seed `seed` of `base` (hash-only); the outcome and, if it failed, its repro line.
+fn run_outcome(
+    base: &RunConfig,
+    seed: u64,
+    sources: &Sources,
+) -> Result<(RunOutcome, Option<String>), SimError> {
     let mut config = base.clone();
     config.seed = seed;
     let outcome = registry::run(&config, None)?;
@@ -185,14 +191,79 @@ pub fn run_seed(base: &RunConfig, seed: u64, sources: &Sources) -> Result<SeedRe
             )
         })
     });
-    Ok(SeedResult {
-        seed,
-        hash: hash_hex(outcome.hash),
-        events: outcome.events,
-        violation: outcome.violation,
-        repro,
-        metrics: outcome.metrics,
-    })
+    Ok((outcome, repro))
+}
+
+impl SeedResult {
+    fn new(outcome: RunOutcome, repro: Option<String>) -> SeedResult {
+        SeedResult {
+            seed: outcome.config.seed,
+            hash: hash_hex(outcome.hash),
+            events: outcome.events,
+            violation: outcome.violation,
+            repro,
+            metrics: outcome.metrics.scalars,
+        }
+    }
+}
+
+/// Run seed `seed` of `base` (hash-only).
+pub fn run_seed(base: &RunConfig, seed: u64, sources: &Sources) -> Result<SeedResult, SimError> {
+    let (outcome, repro) = run_outcome(base, seed, sources)?;
+    Ok(SeedResult::new(outcome, repro))
+}
+
+/// A sweep in progress — one worker's part, or the whole: the generic [`SweepSummary`] and
+/// the workload's own summary ([`crate::summary`]), fed the same seeds.
+pub struct Sweep {
+    /// The generic part.
+    pub summary: SweepSummary,
+    own: Box<dyn AnySummary>,
+}
+
+impl std::fmt::Debug for Sweep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sweep")
+            .field("summary", &self.summary)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sweep {
+    /// An empty sweep of `base`'s workload.
+    pub fn new(base: &RunConfig) -> Result<Sweep, SimError> {
+        let entry = registry::find(&base.workload)?;
+        Ok(Sweep {
+            summary: SweepSummary::empty(&base.workload),
+            own: (entry.summary)(base),
+        })
+    }
+
+    /// Run seed `seed` of `base` and count it in; true when it failed.
+    pub fn run_seed(
+        &mut self,
+        base: &RunConfig,
+        seed: u64,
+        sources: &Sources,
+    ) -> Result<bool, SimError> {
+        let (outcome, repro) = run_outcome(base, seed, sources)?;
+        self.own.add(&outcome);
+        let failed = outcome.violation.is_some();
+        self.summary.add(SeedResult::new(outcome, repro));
+        Ok(failed)
+    }
+
+    /// Fold in another part of the same sweep (another worker, in any order).
+    pub fn merge(&mut self, other: Sweep) {
+        self.summary.merge(other.summary);
+        self.own.merge_any(other.own);
+    }
+
+    /// The generic summary (failure lists in seed order) and the workload's own, finished.
+    pub fn finish(mut self) -> (SweepSummary, Finished) {
+        self.summary.finish();
+        (self.summary, self.own.finish_any())
+    }
 }
 
 /// A failure in the summary.

@@ -11,7 +11,8 @@ use seedbed_engine::rng::DetRng;
 use crate::check::Checker;
 use crate::config::{RunConfig, WorkloadDefaults};
 use crate::error::SimError;
-use crate::node::{Ctx, Node, NodeId, OpId, TimerId};
+use crate::node::{Ctx, Message, Node, NodeId, OpId, TimerId};
+use crate::summary::NoSummary;
 use crate::workload::{check_params, OpFor, Workload};
 
 /// Ping-pong messages of one chain, at one hop.
@@ -31,6 +32,15 @@ pub enum PingMsg {
         /// The hop it answers.
         hop: u64,
     },
+}
+
+impl Message for PingMsg {
+    fn kind(&self) -> &'static str {
+        match self {
+            PingMsg::Ping { .. } => "ping",
+            PingMsg::Pong { .. } => "pong",
+        }
+    }
 }
 
 /// Local time between checks for stalled chains.
@@ -125,6 +135,7 @@ impl Node for PingNode {
 
 impl Workload for Ping {
     type Node = PingNode;
+    type Summary = NoSummary;
     const NAME: &'static str = "ping";
 
     fn defaults() -> WorkloadDefaults {

@@ -3,8 +3,8 @@
 //! ```text
 //! entry   := shared: varint | unshared: varint | value_len: varint | key[shared..] | value
 //! block   := entry* | restart_offset: u32 LE * n | n: u32 LE
-//! on disk := block | crc32(block): u32 LE
 //! ```
+//! On disk a block is followed by a trailer and may be compressed: see [`super::framing`].
 //! Every `restart_interval` entries the key is stored whole (`shared = 0`) and its offset goes
 //! in the restart array, so a seek binary-searches restarts and then scans at most one
 //! interval. Keys are internal keys, ordered by [`compare_internal`].
@@ -15,9 +15,6 @@ use bytes::Bytes;
 
 use crate::lsm::coding::{get_u32, get_varint32, put_varint};
 use crate::lsm::key::compare_internal;
-
-/// Bytes of the CRC trailer after every block on disk.
-pub const BLOCK_TRAILER_BYTES: usize = 4;
 
 /// Builds one block in memory.
 #[derive(Debug)]
@@ -91,8 +88,8 @@ impl BlockBuilder {
         self.entries == 0
     }
 
-    /// Append the finished block plus its CRC trailer to `out`, and reset for the next block.
-    /// Returns the block's size without the trailer.
+    /// Append the finished block's contents to `out` (the caller seals them with a trailer,
+    /// [`super::framing::seal_block`]), and reset for the next block. Returns their size.
     pub fn finish_into(&mut self, out: &mut Vec<u8>) -> usize {
         let start = out.len();
         out.extend_from_slice(&self.buf);
@@ -101,8 +98,6 @@ impl BlockBuilder {
         }
         out.extend_from_slice(&(self.restarts.len() as u32).to_le_bytes());
         let size = out.len() - start;
-        let crc = crc32fast::hash(&out[start..]);
-        out.extend_from_slice(&crc.to_le_bytes());
         self.buf.clear();
         self.restarts.clear();
         self.restarts.push(0);
@@ -142,21 +137,19 @@ impl Block {
         })
     }
 
-    /// Verify the CRC trailer of `raw` (block + trailer) and parse it.
-    pub fn from_raw(mut raw: Bytes) -> Result<Self, String> {
-        if raw.len() < BLOCK_TRAILER_BYTES {
-            return Err("block shorter than its checksum".into());
-        }
-        let n = raw.len() - BLOCK_TRAILER_BYTES;
-        let stored = get_u32(&raw, n).ok_or("truncated")?;
-        let actual = crc32fast::hash(&raw[..n]);
-        if stored != actual {
-            return Err(format!(
-                "checksum mismatch: stored {stored:#010x}, computed {actual:#010x}"
-            ));
-        }
-        raw.truncate(n);
-        Block::parse(raw).map_err(str::to_string)
+    /// A block as read from a table of `format_version` (trailer included): verify the
+    /// trailer, decompress if needed, parse.
+    pub fn from_stored(raw: Bytes, format_version: u32) -> Result<Self, String> {
+        let contents = super::framing::unpack_block(raw, format_version)?;
+        Block::parse(contents).map_err(str::to_string)
+    }
+
+    /// Seal freshly built contents as an uncompressed current-format block and read it back
+    /// (tests and benchmarks).
+    pub fn from_contents(contents: &[u8]) -> Result<Self, String> {
+        let mut out = Vec::with_capacity(contents.len() + super::framing::TRAILER_BYTES);
+        super::framing::append_raw_block(&mut out, contents);
+        Block::from_stored(Bytes::from(out), super::footer::FORMAT_VERSION)
     }
 
     /// Size of the contents in bytes (the cache charge).
@@ -403,7 +396,7 @@ mod tests {
         }
         let mut out = Vec::new();
         b.finish_into(&mut out);
-        (Arc::new(Block::from_raw(Bytes::from(out)).unwrap()), keys)
+        (Arc::new(Block::from_contents(&out).unwrap()), keys)
     }
 
     #[test]
@@ -439,12 +432,14 @@ mod tests {
     fn flipped_bits_fail_the_checksum() {
         let mut b = BlockBuilder::new(4);
         b.add(&internal_key(b"a", 1, ValueKind::Put), b"x");
+        let mut contents = Vec::new();
+        b.finish_into(&mut contents);
         let mut out = Vec::new();
-        b.finish_into(&mut out);
+        super::super::framing::append_raw_block(&mut out, &contents);
         for i in 0..out.len() {
             let mut bad = out.clone();
             bad[i] ^= 1;
-            assert!(Block::from_raw(Bytes::from(bad)).is_err());
+            assert!(Block::from_stored(Bytes::from(bad), 2).is_err());
         }
     }
 }

@@ -10,8 +10,10 @@ use crate::lsm::error::Result;
 use crate::lsm::key::{self, ValueKind};
 
 use super::block::BlockBuilder;
+use super::compression::{BlockType, Compression, Compressor};
 use super::filter::{build_filter, key_hash};
 use super::footer::{Footer, TableProperties, FORMAT_VERSION};
+use super::framing::{append_raw_block, seal_block, TRAILER_BYTES};
 use super::index::BlockHandle;
 
 /// Bytes buffered before a write to the file.
@@ -26,6 +28,9 @@ pub struct TableOptions {
     pub restart_interval: usize,
     /// Bloom filter bits per key (0 disables the filter).
     pub bloom_bits_per_key: u32,
+    /// How data blocks are compressed (each block records its own; index, filter and
+    /// properties blocks are stored raw).
+    pub compression: Compression,
 }
 
 impl Default for TableOptions {
@@ -34,7 +39,17 @@ impl Default for TableOptions {
             block_bytes: 4096,
             restart_interval: 16,
             bloom_bits_per_key: 10,
+            compression: Compression::None,
         }
+    }
+}
+
+/// The block type a setting writes (what the properties record as the table's setting).
+fn setting_type(c: Compression) -> BlockType {
+    match c {
+        Compression::None => BlockType::None,
+        Compression::Lz4 => BlockType::Lz4,
+        Compression::Zstd(_) => BlockType::Zstd,
     }
 }
 
@@ -53,6 +68,10 @@ pub struct TableBuilder {
     hashes: Vec<u64>,
     props: TableProperties,
     handle_buf: Vec<u8>,
+    /// `None` when data blocks are stored raw.
+    compressor: Option<Compressor>,
+    /// Compressed output, reused between blocks.
+    scratch: Vec<u8>,
 }
 
 impl TableBuilder {
@@ -73,9 +92,13 @@ impl TableBuilder {
             props: TableProperties {
                 seq_min: u64::MAX,
                 bloom_bits_per_key: opts.bloom_bits_per_key,
+                compression: setting_type(opts.compression),
                 ..TableProperties::default()
             },
             handle_buf: Vec::with_capacity(20),
+            compressor: (opts.compression != Compression::None)
+                .then(|| Compressor::new(opts.compression)),
+            scratch: Vec::new(),
         }
     }
 
@@ -131,13 +154,24 @@ impl TableBuilder {
             return Ok(());
         }
         let offset = self.offset();
-        let size = self.data.finish_into(&mut self.out);
+        let start = self.out.len();
+        let raw = self.data.finish_into(&mut self.out);
+        let (size, ty) = seal_block(
+            &mut self.out,
+            start,
+            self.compressor.as_mut(),
+            &mut self.scratch,
+        );
         self.pending_index = Some(BlockHandle {
             offset,
             size: size as u64,
         });
         self.props.data_blocks += 1;
-        self.props.data_bytes += size as u64 + 4;
+        self.props.data_bytes += (size + TRAILER_BYTES) as u64;
+        self.props.data_raw_bytes += raw as u64;
+        if ty != BlockType::None {
+            self.props.compressed_data_blocks += 1;
+        }
         if self.out.len() >= WRITE_CHUNK_BYTES {
             self.write_out()?;
         }
@@ -155,12 +189,10 @@ impl TableBuilder {
 
     fn raw_block(&mut self, contents: &[u8]) -> BlockHandle {
         let offset = self.offset();
-        self.out.extend_from_slice(contents);
-        let crc = crc32fast::hash(contents);
-        self.out.extend_from_slice(&crc.to_le_bytes());
+        let size = append_raw_block(&mut self.out, contents);
         BlockHandle {
             offset,
-            size: contents.len() as u64,
+            size: size as u64,
         }
     }
 
@@ -191,14 +223,16 @@ impl TableBuilder {
             Vec::new()
         };
         let filter_handle = self.raw_block(&filter);
-        self.props.filter_bytes = filter.len() as u64 + 4;
+        self.props.filter_bytes = (filter.len() + TRAILER_BYTES) as u64;
         let index_offset = self.offset();
-        let index_size = self.index.finish_into(&mut self.out);
+        let start = self.out.len();
+        self.index.finish_into(&mut self.out);
+        let (index_size, _) = seal_block(&mut self.out, start, None, &mut self.scratch);
         let index_handle = BlockHandle {
             offset: index_offset,
             size: index_size as u64,
         };
-        self.props.index_bytes = index_size as u64 + 4;
+        self.props.index_bytes = (index_size + TRAILER_BYTES) as u64;
         let props = self.props.encode();
         let props_handle = self.raw_block(&props);
         let footer = Footer {

@@ -5,17 +5,23 @@
 //!         | props_offset: u64 | props_size: u32 | format_version: u32
 //!         | crc32(previous 40 bytes): u32 | magic: u64        (all little endian, 52 bytes)
 //! ```
+//! Format 2 (written now) adds a type byte to every block's trailer and three properties;
+//! format 1 tables are still read.
 
-use crate::lsm::coding::{put_bytes, Reader};
+use crate::lsm::coding::{put_bytes, put_varint, Reader};
 
+use super::compression::BlockType;
+use super::framing::TRAILER_BYTES_V1;
 use super::index::BlockHandle;
 
 /// Size of the footer in bytes.
 pub const FOOTER_BYTES: usize = 52;
 /// Magic number at the very end of every table ("SEEDSST1" read as little-endian bytes).
 pub const TABLE_MAGIC: u64 = u64::from_le_bytes(*b"SEEDSST1");
-/// The format version this code writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The format version this code writes.
+pub const FORMAT_VERSION: u32 = 2;
+/// The oldest format version this code reads.
+pub const FORMAT_VERSION_MIN: u32 = 1;
 
 /// The decoded footer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,8 +82,8 @@ impl Footer {
                 "footer checksum mismatch: stored {crc:#010x}, computed {actual:#010x}"
             ));
         }
-        if format_version != FORMAT_VERSION {
-            return Err(format!("format version {format_version} is not supported (this build reads {FORMAT_VERSION})"));
+        if !(FORMAT_VERSION_MIN..=FORMAT_VERSION).contains(&format_version) {
+            return Err(format!("format version {format_version} is not supported (this build reads {FORMAT_VERSION_MIN}..={FORMAT_VERSION})"));
         }
         Ok(Footer {
             index: handles[0],
@@ -117,10 +123,18 @@ pub struct TableProperties {
     pub smallest_key: Vec<u8>,
     /// Largest internal key.
     pub largest_key: Vec<u8>,
+    /// Bytes of data block contents before compression, without trailers (format 2; for
+    /// format 1, `data_bytes` less the trailers). `data_raw_bytes / data_bytes` is the ratio.
+    pub data_raw_bytes: u64,
+    /// Data blocks stored compressed (the others did not shrink by an eighth).
+    pub compressed_data_blocks: u64,
+    /// The compression setting the table was written with.
+    pub compression: BlockType,
 }
 
 impl TableProperties {
-    /// Encode (fixed field order, varints, then two length-prefixed keys).
+    /// Encode in the current format (fixed field order, varints, two length-prefixed keys,
+    /// then format 2's three varints).
     pub fn encode(&self) -> Vec<u8> {
         let mut b = Vec::with_capacity(128 + self.smallest_key.len() + self.largest_key.len());
         for v in [
@@ -140,13 +154,16 @@ impl TableProperties {
         }
         put_bytes(&mut b, &self.smallest_key);
         put_bytes(&mut b, &self.largest_key);
+        put_varint(&mut b, self.data_raw_bytes);
+        put_varint(&mut b, self.compressed_data_blocks);
+        put_varint(&mut b, self.compression as u64);
         b
     }
 
-    /// Decode; `None` if malformed.
-    pub fn decode(b: &[u8]) -> Option<Self> {
+    /// Decode the properties of a table of `format_version`; `None` if malformed.
+    pub fn decode(b: &[u8], format_version: u32) -> Option<Self> {
         let mut r = Reader::new(b);
-        let p = TableProperties {
+        let mut p = TableProperties {
             entries: r.varint()?,
             tombstones: r.varint()?,
             data_blocks: r.varint()?,
@@ -160,7 +177,17 @@ impl TableProperties {
             bloom_bits_per_key: u32::try_from(r.varint()?).ok()?,
             smallest_key: r.bytes()?.to_vec(),
             largest_key: r.bytes()?.to_vec(),
+            ..TableProperties::default()
         };
+        if format_version >= 2 {
+            p.data_raw_bytes = r.varint()?;
+            p.compressed_data_blocks = r.varint()?;
+            p.compression = BlockType::from_u8(u8::try_from(r.varint()?).ok()?)?;
+        } else {
+            p.data_raw_bytes = p
+                .data_bytes
+                .checked_sub(p.data_blocks * TRAILER_BYTES_V1 as u64)?;
+        }
         if r.remaining() != 0 {
             return None;
         }

@@ -14,9 +14,10 @@ use crate::lsm::iter::InternalIterator;
 use crate::lsm::key::{self, ValueKind};
 use crate::lsm::stats::Stats;
 
-use super::block::{Block, BlockIter, BLOCK_TRAILER_BYTES};
+use super::block::{Block, BlockIter};
 use super::filter::BloomFilter;
 use super::footer::{Footer, TableProperties, FOOTER_BYTES};
+use super::framing::{describe_block, trailer_bytes, unpack_block, BlockInfo};
 use super::index::BlockHandle;
 
 /// An open table.
@@ -27,6 +28,8 @@ pub struct TableReader {
     file: FileHandle,
     file_bytes: u64,
     footer: Footer,
+    /// Trailer bytes after each block (by format version).
+    trailer: usize,
     index: Arc<Block>,
     filter: Option<BloomFilter>,
     props: TableProperties,
@@ -69,8 +72,10 @@ impl TableReader {
         let mut fb = [0u8; FOOTER_BYTES];
         file.read_exact_at(&mut fb, footer_at)?;
         let footer = Footer::decode(&fb).map_err(|e| corrupt("footer", footer_at, e))?;
+        let fv = footer.format_version;
+        let trailer = trailer_bytes(fv);
         let read_raw = |h: BlockHandle, what: &'static str| -> Result<Bytes> {
-            let end = h.offset.checked_add(h.size + BLOCK_TRAILER_BYTES as u64);
+            let end = h.offset.checked_add(h.size + trailer as u64);
             if end.is_none_or(|e| e > footer_at) {
                 return Err(corrupt(
                     what,
@@ -78,25 +83,15 @@ impl TableReader {
                     format!("handle (size {}) runs past the footer", h.size),
                 ));
             }
-            let mut buf = vec![0u8; h.size as usize + BLOCK_TRAILER_BYTES];
+            let mut buf = vec![0u8; h.size as usize + trailer];
             file.read_exact_at(&mut buf, h.offset)?;
             Ok(Bytes::from(buf))
         };
         let verify = |raw: Bytes, h: BlockHandle, what: &'static str| -> Result<Bytes> {
-            let n = raw.len() - BLOCK_TRAILER_BYTES;
-            let stored = u32::from_le_bytes(raw[n..].try_into().expect("4 bytes"));
-            let actual = crc32fast::hash(&raw[..n]);
-            if stored != actual {
-                return Err(corrupt(
-                    what,
-                    h.offset,
-                    format!("checksum mismatch: stored {stored:#010x}, computed {actual:#010x}"),
-                ));
-            }
-            Ok(raw.slice(..n))
+            unpack_block(raw, fv).map_err(|e| corrupt(what, h.offset, e))
         };
         let index_raw = read_raw(footer.index, "index block")?;
-        let index = Block::from_raw(index_raw)
+        let index = Block::from_stored(index_raw, fv)
             .map_err(|e| corrupt("index block", footer.index.offset, e))?;
         let filter_raw = verify(
             read_raw(footer.filter, "filter block")?,
@@ -119,7 +114,7 @@ impl TableReader {
             footer.properties,
             "properties block",
         )?;
-        let props = TableProperties::decode(&props_raw).ok_or_else(|| {
+        let props = TableProperties::decode(&props_raw, fv).ok_or_else(|| {
             corrupt(
                 "properties block",
                 footer.properties.offset,
@@ -142,6 +137,7 @@ impl TableReader {
             file,
             file_bytes,
             footer,
+            trailer,
             index: Arc::new(index),
             filter,
             props,
@@ -186,7 +182,7 @@ impl TableReader {
 
     fn check_handle(&self, h: BlockHandle) -> Result<()> {
         let limit = self.file_bytes - FOOTER_BYTES as u64;
-        match h.offset.checked_add(h.size + BLOCK_TRAILER_BYTES as u64) {
+        match h.offset.checked_add(h.size + self.trailer as u64) {
             Some(end) if end <= limit && h.size <= 64 * 1024 * 1024 => Ok(()),
             _ => Err(self.corrupt(
                 "index block",
@@ -208,16 +204,26 @@ impl TableReader {
             return Ok(b);
         }
         self.check_handle(h)?;
-        let mut buf = vec![0u8; h.size as usize + BLOCK_TRAILER_BYTES];
+        let mut buf = vec![0u8; h.size as usize + self.trailer];
         self.file.read_exact_at(&mut buf, h.offset)?;
         self.install_block(h, buf, fill_cache)
+    }
+
+    /// How data block `h` is stored (its compression and sizes), read from disk and checked
+    /// but not decompressed: what `seedbed inspect sst` shows per block.
+    pub fn describe_block(&self, h: BlockHandle) -> Result<BlockInfo> {
+        self.check_handle(h)?;
+        let mut buf = vec![0u8; h.size as usize + self.trailer];
+        self.file.read_exact_at(&mut buf, h.offset)?;
+        describe_block(&buf, self.footer.format_version)
+            .map_err(|e| self.corrupt("data block", h.offset, e))
     }
 
     /// Verify freshly read bytes of block `h`, count them and maybe put them in the cache.
     fn install_block(&self, h: BlockHandle, buf: Vec<u8>, fill_cache: bool) -> Result<Arc<Block>> {
         Stats::add(&self.stats.block_reads, 1);
         Stats::add(&self.stats.block_read_bytes, buf.len() as u64);
-        let block = Block::from_raw(Bytes::from(buf))
+        let block = Block::from_stored(Bytes::from(buf), self.footer.format_version)
             .map_err(|e| self.corrupt("data block", h.offset, e))?;
         let block = Arc::new(block);
         if fill_cache {
@@ -317,7 +323,7 @@ impl TableReader {
                 out.push(Some(Err(e)));
             } else {
                 out.push(None);
-                bufs.push((i, vec![0u8; h.size as usize + BLOCK_TRAILER_BYTES]));
+                bufs.push((i, vec![0u8; h.size as usize + t.trailer]));
             }
         }
         if !bufs.is_empty() {

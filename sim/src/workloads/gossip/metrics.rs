@@ -12,17 +12,18 @@
 //! | `false_positives` | "failed" declarations about members that were up (paused ones included: slow is not dead) |
 //! | `false_suspicions` | suspicions of members that were up |
 //! | `fp_per_1k_node_periods` | `false_positives` per 1,000 member-periods |
-//! | `msgs_per_node_period`, `bytes_per_node_period` | all sends, per member per period |
+//! | `msgs_per_node_period`, `bytes_per_node_period` | all sends (as the world counted them), per member per period |
 //! | `probe_bytes_per_node_period` | the same without push-pull tables (the part SWIM says is independent of group size) |
 //! | `awareness_max_seen` | the highest local health score any member reached |
 
 use std::collections::BTreeMap;
 
-use super::msg::Status;
+use super::msg::{Status, PUSH_PULL};
 use super::node::{Gone, GossipNode, Note};
 use super::truth::{Life, Truth};
 use crate::check::Checker;
 use crate::faults::Fault;
+use crate::metrics::{self as m, Traffic};
 use crate::node::NodeId;
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -41,9 +42,6 @@ pub struct Metrics {
     stops: BTreeMap<NodeId, Stop>,
     false_positives: u64,
     false_suspicions: u64,
-    msgs: u64,
-    bytes: u64,
-    push_pull_bytes: u64,
     last_ns: u64,
     awareness_max: u32,
 }
@@ -60,9 +58,6 @@ impl Metrics {
             stops: BTreeMap::new(),
             false_positives: 0,
             false_suspicions: 0,
-            msgs: 0,
-            bytes: 0,
-            push_pull_bytes: 0,
             last_ns: 0,
             awareness_max: 0,
         }
@@ -85,10 +80,6 @@ impl Checker<GossipNode> for Metrics {
 
     fn observe(&mut self, t_ns: u64, node: NodeId, state: &GossipNode) -> Result<(), String> {
         self.last_ns = t_ns;
-        let (m, b, pp) = state.sent();
-        self.msgs += m;
-        self.bytes += b;
-        self.push_pull_bytes += pp;
         self.awareness_max = self.awareness_max.max(state.awareness());
         let was_up = self.truth.life(node) == Life::Up;
         let notes = self.truth.observe(t_ns, node, state);
@@ -141,7 +132,9 @@ impl Checker<GossipNode> for Metrics {
         self.truth.restarted(t_ns, node);
     }
 
-    fn metrics(&self) -> Vec<(String, f64)> {
+    fn metrics(&self, traffic: &Traffic, out: &mut m::Metrics) {
+        let sent = traffic.total();
+        let push_pull_bytes = traffic.kind(PUSH_PULL).bytes;
         let named = || -> Vec<(&'static str, f64)> {
             let periods = |ns: u64| ns as f64 / self.period_ns as f64;
             let mean = |f: &dyn Fn(&Stop) -> Option<u64>| {
@@ -161,11 +154,11 @@ impl Checker<GossipNode> for Metrics {
                     "fp_per_1k_node_periods",
                     self.false_positives as f64 * 1_000.0 / node_periods,
                 ),
-                ("msgs_per_node_period", self.msgs as f64 / node_periods),
-                ("bytes_per_node_period", self.bytes as f64 / node_periods),
+                ("msgs_per_node_period", sent.sent as f64 / node_periods),
+                ("bytes_per_node_period", sent.bytes as f64 / node_periods),
                 (
                     "probe_bytes_per_node_period",
-                    (self.bytes - self.push_pull_bytes) as f64 / node_periods,
+                    (sent.bytes - push_pull_bytes) as f64 / node_periods,
                 ),
                 ("awareness_max_seen", f64::from(self.awareness_max)),
             ];
@@ -180,9 +173,8 @@ impl Checker<GossipNode> for Metrics {
             }
             out
         };
-        named()
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect()
+        for (k, v) in named() {
+            out.scalar(k, v);
+        }
     }
 }

@@ -9,12 +9,15 @@
 //! seedbed sim sweep --workload gossip --seeds 0..200 --set bug=no-refute
 //! ```
 //!
-//! Map (one concept per file): [`msg`] (updates, messages, wire sizes), [`member`] (the
-//! membership table and SWIM's precedence rule — [`Membership`] is the reusable view),
-//! [`queue`] (piggyback dissemination, `λ·log n` retransmissions), [`detector`] (round-robin
-//! probe order, probes, suspicions), [`lifeguard`] (local health, dynamic suspicion, buddy),
-//! [`params`] (parameters and planted bugs), [`node`] (the member), [`truth`], [`checker`],
-//! [`metrics`].
+//! The member — what a real runtime would run too — lives in `seedbed-nodes`
+//! (`nodes/src/gossip/`) and is re-exported here: [`msg`] (updates, messages, wire sizes),
+//! [`member`] (the membership table and SWIM's precedence rule — [`Membership`] is the reusable
+//! view), [`queue`] (piggyback dissemination, `λ·log n` retransmissions), [`detector`]
+//! (round-robin probe order, probes, suspicions), [`lifeguard`] (local health, dynamic
+//! suspicion, buddy), [`params`] (parameters and planted bugs), [`node`] (the member),
+//! [`embed`] (a member inside another node). What only the simulator needs lives here: the
+//! workload, [`truth`] (what really happened), [`checker`], [`metrics`], [`summary`] (its
+//! chart).
 //!
 //! Client operations are the workload's faults of its own: `Stop` (crash-stop: silent for the
 //! rest of the run — the world's crashes restart, SWIM's failure model does not) and `Leave`
@@ -22,24 +25,18 @@
 //! sets the measurements beside the papers'.
 
 pub mod checker;
-pub mod detector;
-pub mod embed;
-pub mod lifeguard;
-pub mod member;
 pub mod metrics;
-pub mod msg;
-pub mod node;
-pub mod params;
-pub mod queue;
+pub mod summary;
 pub mod transitions;
 pub mod truth;
+
+pub use seedbed_nodes::gossip::{
+    detector, embed, lifeguard, member, msg, node, params, queue, Bug, Membership, Params,
+};
 
 use std::collections::BTreeMap;
 
 use seedbed_engine::rng::DetRng;
-
-pub use member::Membership;
-pub use params::{Bug, Params};
 
 use crate::check::Checker;
 use crate::config::{FaultSource, RunConfig, WorkloadDefaults};
@@ -110,6 +107,7 @@ pub fn benign(plan: &FaultPlan, net: &NetConfig, p: &Params) -> bool {
 
 impl Workload for Gossip {
     type Node = GossipNode;
+    type Summary = summary::GossipSummary;
     const NAME: &'static str = NAME;
 
     fn defaults() -> WorkloadDefaults {
@@ -125,7 +123,11 @@ impl Workload for Gossip {
 
     fn new(config: &RunConfig, nodes: u32) -> Result<Self, SimError> {
         check_params(NAME, config, params::KNOWN)?;
-        let params = Params::parse(&config.params)?;
+        let params = Params::parse(&config.params).map_err(|e| SimError::Param {
+            workload: NAME,
+            key: e.key,
+            detail: e.detail,
+        })?;
         // The same plan the world draws: swarm plans derive from the seed alone.
         let plan = match &config.faults {
             FaultSource::Swarm => swarm::plan(&DetRng::new(config.seed)),

@@ -22,11 +22,12 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::catalog::describe;
-use super::metrics::{self, RunMetrics};
+use super::metrics as im;
 use super::model::ChangeLog;
 use super::msg::{IamOp, IamReply};
 use super::node::{IamNode, LEADER};
 use crate::check::Checker;
+use crate::metrics::{Metrics, Traffic};
 use crate::node::{NodeId, OpId};
 use crate::time::{fmt_nanos, NANOS_PER_MS};
 
@@ -98,25 +99,69 @@ pub struct Shared {
     rules: WindowRules,
     /// Per (revoke version, request): the longest stale allow seen, nanoseconds.
     windows: std::collections::BTreeMap<(u64, u16), u64>,
-    metrics: RunMetrics,
+    measured: Measured,
     /// This step's verdicts, by checker (index into `NAMES`).
     verdicts: [Option<String>; 4],
 }
 
-impl Drop for Shared {
-    /// Hand this run's metrics to whoever ran it (see [`metrics::take_last`]).
-    fn drop(&mut self) {
-        let mut m = std::mem::take(&mut self.metrics);
-        m.setting = self.rules.setting;
-        m.messages = metrics::reset_messages();
-        m.stale_allow_ns = self.windows.values().copied().collect();
-        m.revokes_with_stale_allow = self
+/// What the run measured so far (reported at its end, see [`super::metrics`]).
+#[derive(Debug, Default)]
+struct Measured {
+    /// Changes the leader committed.
+    changes: u64,
+    /// Stale allow decisions.
+    stale_allows: u64,
+    /// Per change: commit → the leader reports every node holds it, nanoseconds.
+    propagation_ns: Vec<u64>,
+    /// The longest stale allow, and where to look for it.
+    longest: Option<(u64, String)>,
+}
+
+impl Shared {
+    /// Report the run's measurements (see [`super::metrics`] for the names).
+    fn report(&self, traffic: &Traffic, out: &mut Metrics) {
+        let changes = self.measured.changes;
+        out.scalar(im::CHANGES, changes as f64);
+        out.scalar(im::STALE_ALLOWS, self.measured.stale_allows as f64);
+        out.scalar(
+            im::STALE_ALLOW_MS_MAX,
+            im::ms(self.windows.values().copied().max().unwrap_or(0)),
+        );
+        out.scalar(
+            im::PROPAGATION_MS_MAX,
+            im::ms(
+                self.measured
+                    .propagation_ns
+                    .iter()
+                    .copied()
+                    .max()
+                    .unwrap_or(0),
+            ),
+        );
+        out.scalar(
+            im::MESSAGES_PER_CHANGE,
+            if changes == 0 {
+                0.0
+            } else {
+                traffic.total().sent as f64 / changes as f64
+            },
+        );
+        let revokes = self
             .windows
             .keys()
             .map(|&(v, _)| v)
             .collect::<std::collections::BTreeSet<_>>()
-            .len() as u64;
-        metrics::publish(m);
+            .len();
+        out.scalar(im::REVOKES_WITH_STALE_ALLOW, revokes as f64);
+        out.samples(im::STALE_ALLOW_NS, self.windows.values().copied());
+        out.samples(
+            im::PROPAGATION_NS,
+            self.measured.propagation_ns.iter().copied(),
+        );
+        out.label(im::FAULT_SETTING, self.rules.setting);
+        if let Some((_, what)) = &self.measured.longest {
+            out.label(im::LONGEST_STALE_ALLOW, what.clone());
+        }
     }
 }
 
@@ -156,7 +201,7 @@ impl Shared {
                 if let Err(e) = self.log.commit(version, change, t_ns) {
                     bad(&mut self.verdicts, 2, e);
                 }
-                self.metrics.changes += 1;
+                self.measured.changes += 1;
             }
             (IamOp::Change { id, change }, IamReply::Rejected { maybe }) => {
                 if maybe {
@@ -197,7 +242,7 @@ impl Shared {
             .range(self.global_floor + 1..=all_acked)
         {
             if let Some(c) = l.commit_ns {
-                self.metrics.propagation_ns.push(t_ns.saturating_sub(c));
+                self.measured.propagation_ns.push(t_ns.saturating_sub(c));
             }
         }
         self.global_floor = all_acked;
@@ -272,14 +317,14 @@ impl Shared {
             // `v` is the first version after the node's that denies: the revoke.
             let Some(c) = commit_ns else { return };
             let window = t_ns.saturating_sub(c);
-            self.metrics.stale_allows += 1;
+            self.measured.stale_allows += 1;
             if self
-                .metrics
+                .measured
                 .longest
                 .as_ref()
                 .is_none_or(|(w, _)| window > *w)
             {
-                self.metrics.longest = Some((
+                self.measured.longest = Some((
                     window,
                     format!(
                         "{} ms: n{node} allowed {} at {} with view v{version}; v{v} revoked it at {}",
@@ -316,7 +361,6 @@ pub struct IamChecker {
 
 /// The four checkers of one run.
 pub fn checkers(nodes: u32, rules: WindowRules) -> Vec<Box<dyn Checker<IamNode>>> {
-    metrics::reset_messages(); // Nodes start after the checkers are made.
     let shared = Rc::new(RefCell::new(Shared {
         log: ChangeLog::default(),
         open: Default::default(),
@@ -324,7 +368,7 @@ pub fn checkers(nodes: u32, rules: WindowRules) -> Vec<Box<dyn Checker<IamNode>>
         global_floor: 0,
         rules,
         windows: Default::default(),
-        metrics: RunMetrics::default(),
+        measured: Measured::default(),
         verdicts: Default::default(),
     }));
     (0..NAMES.len())
@@ -360,41 +404,11 @@ impl Checker<IamNode> for IamChecker {
         }
     }
 
-    /// Scalars for the generic sweep summary (mean / min / max over seeds); the
-    /// distributions per fault setting come through [`metrics::take_last`].
-    fn metrics(&self) -> Vec<(String, f64)> {
-        let named = || -> Vec<(&'static str, f64)> {
-            if self.which != 0 {
-                return Vec::new();
-            }
-            let s = self.shared.borrow();
-            let ms = |ns: u64| ns as f64 / NANOS_PER_MS as f64;
-            let changes = s.metrics.changes;
-            vec![
-                ("iam_changes", changes as f64),
-                ("iam_stale_allows", s.metrics.stale_allows as f64),
-                (
-                    "iam_stale_allow_ms_max",
-                    ms(s.windows.values().copied().max().unwrap_or(0)),
-                ),
-                (
-                    "iam_propagation_ms_max",
-                    ms(s.metrics.propagation_ns.iter().copied().max().unwrap_or(0)),
-                ),
-                (
-                    "iam_messages_per_change",
-                    if changes == 0 {
-                        0.0
-                    } else {
-                        metrics::messages() as f64 / changes as f64
-                    },
-                ),
-            ]
-        };
-        named()
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect()
+    /// Checker 0 reports for all four (they share one record).
+    fn metrics(&self, traffic: &Traffic, out: &mut Metrics) {
+        if self.which == 0 {
+            self.shared.borrow().report(traffic, out);
+        }
     }
 
     fn lost(&mut self, _t_ns: u64, op_id: OpId) {

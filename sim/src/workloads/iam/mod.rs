@@ -21,7 +21,7 @@
 //! Files, one concept each: [`store`] (the policy-store model and log entries), [`catalog`]
 //! (the universe, its policies, requests, evaluation with the engine), [`msg`], [`persist`]
 //! (the view in the LSM), [`propagation`], [`node`], [`model`] (the checker's change log),
-//! [`checker`], [`metrics`].
+//! [`checker`], [`metrics`] (what a run measures), [`sweep`] (summed per fault setting).
 
 pub mod catalog;
 pub mod checker;
@@ -32,6 +32,7 @@ pub mod node;
 pub mod persist;
 pub mod propagation;
 pub mod store;
+pub mod sweep;
 pub mod swim;
 
 use seedbed_engine::rng::DetRng;
@@ -227,6 +228,7 @@ fn draw_change(rng: &mut DetRng) -> Change {
 
 impl Workload for Iam {
     type Node = IamNode;
+    type Summary = sweep::IamSummary;
     const NAME: &'static str = "iam";
 
     fn defaults() -> WorkloadDefaults {

@@ -35,6 +35,17 @@ pub enum IamMsg {
     },
 }
 
+impl crate::node::Message for IamMsg {
+    fn kind(&self) -> &'static str {
+        match self {
+            IamMsg::Append { .. } => "append",
+            IamMsg::Ack { .. } => "ack",
+            IamMsg::Digest { .. } => "digest",
+            IamMsg::Swim { .. } => "swim",
+        }
+    }
+}
+
 /// A client operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum IamOp {

@@ -23,7 +23,7 @@ use seedbed_engine::lsm::Db;
 use super::catalog::Memo;
 use super::msg::{IamMsg, IamOp, IamReply};
 use super::persist;
-use super::propagation::{self, send};
+use super::propagation;
 use super::store::{Entry, View};
 use super::swim::{self, SWIM_TIMER_MIN};
 use super::{Bug, Mode};
@@ -150,8 +150,7 @@ impl IamNode {
                 if ctx.id() == LEADER {
                     self.peer_acked[LEADER as usize] = view.version;
                 } else {
-                    send(
-                        ctx,
+                    ctx.send(
                         LEADER,
                         IamMsg::Ack {
                             version: self.acked,

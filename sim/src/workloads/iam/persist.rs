@@ -15,7 +15,6 @@ use seedbed_engine::io::FsHandle;
 use seedbed_engine::lsm::{Db, LsmError, Options, ReadOptions, WriteBatch, WriteOptions};
 
 use super::store::{Entry, View};
-use crate::clock::NodeClock;
 
 const DIR: &str = "/iam";
 const PREFIX: &[u8] = b"e/";
@@ -62,7 +61,7 @@ fn key(id: u64) -> [u8; 10] {
 /// and the entries it holds (oldest first).
 pub fn open(
     fs: &FsHandle,
-    clock: std::sync::Arc<NodeClock>,
+    clock: seedbed_engine::clock::ClockHandle,
 ) -> Result<(Db, View, Vec<Entry>), PersistError> {
     let db = Db::open(fs.clone(), Path::new(DIR), options(), clock)?;
     let mut view = View::default();
@@ -108,7 +107,7 @@ pub fn append(db: &Db, entries: &[Entry], sync: bool) -> Result<(), PersistError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::GlobalTime;
+    use crate::clock::{GlobalTime, NodeClock};
     use crate::workloads::iam::store::Change;
     use seedbed_engine::io::sim::{SimConfig, SimFs};
     use std::sync::Arc;

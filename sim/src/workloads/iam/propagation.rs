@@ -29,12 +29,6 @@ pub const FANOUT: u32 = 2;
 /// Gossip rounds between unconditional `Ack`s to the leader.
 pub const ACK_EVERY_TICKS: u64 = 8;
 
-/// Send, counting the message for the metrics.
-pub(crate) fn send(ctx: &mut Ctx<'_, IamNode>, to: NodeId, msg: IamMsg) {
-    super::metrics::count_message();
-    ctx.send(to, msg);
-}
-
 /// A peer for a rumour: any in gossip mode, one SWIM believes alive in SWIM mode.
 fn peer(node: &IamNode, ctx: &mut Ctx<'_, IamNode>) -> Option<NodeId> {
     match node.cfg.mode {
@@ -68,8 +62,7 @@ pub fn on_commit(node: &mut IamNode, ctx: &mut Ctx<'_, IamNode>, entry: Entry) {
         Mode::Log => {
             for to in 0..ctx.node_count() {
                 if to != ctx.id() {
-                    send(
-                        ctx,
+                    ctx.send(
                         to,
                         IamMsg::Append {
                             entries: vec![entry],
@@ -84,8 +77,7 @@ pub fn on_commit(node: &mut IamNode, ctx: &mut Ctx<'_, IamNode>, entry: Entry) {
                 let Some(to) = peer(node, ctx) else { break };
                 if sent & (1 << to) == 0 {
                     sent |= 1 << to;
-                    send(
-                        ctx,
+                    ctx.send(
                         to,
                         IamMsg::Append {
                             entries: vec![entry],
@@ -104,8 +96,7 @@ pub fn on_append(node: &mut IamNode, ctx: &mut Ctx<'_, IamNode>, from: NodeId, e
         Mode::Log => {
             if ctx.id() != LEADER {
                 // Always answer, even with nothing new: a restarted leader relearns from it.
-                send(
-                    ctx,
+                ctx.send(
                     from,
                     IamMsg::Ack {
                         version: node.acked,
@@ -118,8 +109,7 @@ pub fn on_append(node: &mut IamNode, ctx: &mut Ctx<'_, IamNode>, from: NodeId, e
                 return;
             }
             if ctx.id() != LEADER {
-                send(
-                    ctx,
+                ctx.send(
                     LEADER,
                     IamMsg::Ack {
                         version: node.acked,
@@ -129,7 +119,7 @@ pub fn on_append(node: &mut IamNode, ctx: &mut Ctx<'_, IamNode>, from: NodeId, e
             }
             if let Some(to) = peer(node, ctx) {
                 if to != from {
-                    send(ctx, to, IamMsg::Append { entries: fresh });
+                    ctx.send(to, IamMsg::Append { entries: fresh });
                 }
             }
         }
@@ -141,11 +131,10 @@ pub fn on_digest(node: &mut IamNode, ctx: &mut Ctx<'_, IamNode>, from: NodeId, v
     if node.view.version > version {
         let entries = entries_after(node, version);
         if !entries.is_empty() {
-            send(ctx, from, IamMsg::Append { entries });
+            ctx.send(from, IamMsg::Append { entries });
         }
     } else if node.view.version < version {
-        send(
-            ctx,
+        ctx.send(
             from,
             IamMsg::Digest {
                 version: node.view.version,
@@ -166,7 +155,7 @@ pub fn on_tick(node: &mut IamNode, ctx: &mut Ctx<'_, IamNode>) {
                 if to != LEADER && behind < node.view.version {
                     let entries = entries_after(node, behind);
                     if !entries.is_empty() {
-                        send(ctx, to, IamMsg::Append { entries });
+                        ctx.send(to, IamMsg::Append { entries });
                     }
                 }
             }
@@ -175,8 +164,7 @@ pub fn on_tick(node: &mut IamNode, ctx: &mut Ctx<'_, IamNode>) {
             // In SWIM mode the version rides on SWIM's own messages instead of rounds.
             if node.cfg.mode == Mode::Gossip {
                 if let Some(to) = random_peer(ctx) {
-                    send(
-                        ctx,
+                    ctx.send(
                         to,
                         IamMsg::Digest {
                             version: node.view.version,
@@ -187,8 +175,7 @@ pub fn on_tick(node: &mut IamNode, ctx: &mut Ctx<'_, IamNode>) {
             if ctx.id() != LEADER
                 && (node.acked != node.ack_reported || node.ticks.is_multiple_of(ACK_EVERY_TICKS))
             {
-                send(
-                    ctx,
+                ctx.send(
                     LEADER,
                     IamMsg::Ack {
                         version: node.acked,

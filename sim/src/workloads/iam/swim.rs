@@ -15,7 +15,7 @@ use rand::RngCore;
 
 use super::msg::IamMsg;
 use super::node::IamNode;
-use super::propagation::{entries_after, send};
+use super::propagation::entries_after;
 use crate::node::{Ctx, Node, NodeId, TimerId};
 use crate::workloads::gossip::embed;
 use crate::workloads::gossip::msg::GossipMsg;
@@ -36,7 +36,7 @@ fn call(
         return;
     };
     embed::run(swim, &mut node.swim_fx, ctx, f, |ctx, to, msg| {
-        send(ctx, to, IamMsg::Swim { msg, version })
+        ctx.send(to, IamMsg::Swim { msg, version })
     });
 }
 
@@ -67,11 +67,10 @@ pub fn on_message(
     if node.view.version > version {
         let entries = entries_after(node, version);
         if !entries.is_empty() {
-            send(ctx, from, IamMsg::Append { entries });
+            ctx.send(from, IamMsg::Append { entries });
         }
     } else if node.view.version < version {
-        send(
-            ctx,
+        ctx.send(
             from,
             IamMsg::Digest {
                 version: node.view.version,

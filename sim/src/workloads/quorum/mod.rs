@@ -7,11 +7,15 @@
 //! seedbed sim sweep --workload quorum --seeds 0..200 --set bug=no-vclock-merge
 //! ```
 //!
-//! One concept per file: [`ring`] (consistent hashing, preference lists), [`vclock`] and
+//! The node — what a real runtime would run too — lives in `seedbed-nodes` (`nodes/src/quorum/`)
+//! and is re-exported here: [`ring`] (consistent hashing, preference lists), [`vclock`] and
 //! [`version`] (causality, siblings, last-writer-wins), [`store`] (the LSM on the node's
 //! disk), [`merkle`] (hash trees over ranges), [`node`] (boot, replica), [`coordinator`] (R/W
 //! quorums, sloppy quorum), [`read_repair`], [`handoff`], [`anti_entropy`], [`client`]
-//! (retries, backoff, reconciliation), [`membership`] (the seam for gossip), [`check`].
+//! (retries, backoff, reconciliation), [`membership`] (the seam for gossip), [`msg`],
+//! [`params`]. What only the simulator needs lives here: the workload (operation mix, key
+//! distribution, parameters), [`check`] (the checkers), [`summary`] (the staleness table and
+//! heatmap of a sweep).
 //!
 //! Parameters (`--set key=value`):
 //!
@@ -33,21 +37,15 @@
 //! | `lin` | `measure` | `measure` or `enforce` (fail runs that are not linearizable) |
 //! | `bug` | `none` | a planted bug, see [`Bug`] |
 
-pub mod anti_entropy;
 pub mod check;
-pub mod client;
-pub mod coordinator;
-pub mod handoff;
-pub mod membership;
-pub mod merkle;
-pub mod msg;
-pub mod node;
-pub mod params;
-pub mod read_repair;
-pub mod ring;
-pub mod store;
-pub mod vclock;
-pub mod version;
+pub mod summary;
+
+// The node's code lives in `seedbed-nodes` (a real runtime drives it too); its modules are
+// re-exported here so the workload reads as one folder.
+pub use seedbed_nodes::quorum::{
+    anti_entropy, client, coordinator, handoff, membership, merkle, msg, node, params, read_repair,
+    ring, store, vclock, version, Bug,
+};
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -65,58 +63,6 @@ use node::QuorumNode;
 use params::Params;
 use ring::Ring;
 use version::Mode;
-
-/// The planted bugs, one precaution removed each; each is caught by a checker in the default
-/// sweep.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Bug {
-    /// The correct protocol.
-    None,
-    /// Replicas acknowledge before their WAL record is synced: a crash loses acknowledged
-    /// writes (durability).
-    AckBeforeSync,
-    /// Replicas store a new version in place of their siblings without the vector-clock
-    /// merge: concurrent acknowledged writes vanish (durability).
-    NoVclockMerge,
-    /// Repairs (read repair, anti-entropy) overwrite a replica's versions instead of merging:
-    /// a newer write taken meanwhile is lost (durability).
-    RepairOverwrites,
-    /// Hints are stored but never handed off (convergence).
-    HintNeverDelivered,
-    /// A weakened promise, not a lost write: the coordinator acknowledges a write once W − 1
-    /// targets (at least one) acknowledged it, one replica short of W.
-    AckShortOfW,
-    /// A weakened promise: a get is answered once R − 1 replicas (at least one) replied, one
-    /// short of R.
-    ReadShortOfR,
-}
-
-impl Bug {
-    /// Every bug's name, for `--set bug=...`.
-    pub const NAMES: &'static [&'static str] = &[
-        "none",
-        "ack-before-sync",
-        "no-vclock-merge",
-        "repair-overwrites",
-        "hint-never-delivered",
-        "ack-short-of-w",
-        "read-short-of-r",
-    ];
-
-    /// Parse the `bug` parameter.
-    pub fn parse(s: &str) -> Option<Bug> {
-        Some(match s {
-            "none" => Bug::None,
-            "ack-before-sync" => Bug::AckBeforeSync,
-            "no-vclock-merge" => Bug::NoVclockMerge,
-            "repair-overwrites" => Bug::RepairOverwrites,
-            "hint-never-delivered" => Bug::HintNeverDelivered,
-            "ack-short-of-w" => Bug::AckShortOfW,
-            "read-short-of-r" => Bug::ReadShortOfR,
-            _ => return None,
-        })
-    }
-}
 
 /// How clients pick keys.
 #[derive(Clone, Debug)]
@@ -179,6 +125,7 @@ impl Quorum {
 
 impl Workload for Quorum {
     type Node = QuorumNode;
+    type Summary = summary::StalenessSummary;
     const NAME: &'static str = "quorum";
 
     fn defaults() -> WorkloadDefaults {

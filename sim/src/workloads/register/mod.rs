@@ -63,6 +63,7 @@ pub struct Register {
 
 impl Workload for Register {
     type Node = RegisterNode;
+    type Summary = crate::summary::NoSummary;
     const NAME: &'static str = "register";
 
     fn defaults() -> WorkloadDefaults {

@@ -61,6 +61,17 @@ pub enum RegMsg {
     },
 }
 
+impl crate::node::Message for RegMsg {
+    fn kind(&self) -> &'static str {
+        match self {
+            RegMsg::Query { .. } => "query",
+            RegMsg::QueryReply { .. } => "query-reply",
+            RegMsg::Store { .. } => "store",
+            RegMsg::StoreAck { .. } => "store-ack",
+        }
+    }
+}
+
 impl std::fmt::Debug for RegMsg {
     /// Short, for timelines: `Store r7f3a 4@n0~9b32=19` (request id's top 16 bits in hex).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 
 use super::wgl::{self, HOp, Kind, Verdict, NEVER};
 use crate::check::Checker;
+use crate::metrics::{Metrics, Traffic};
 use crate::node::{NodeId, OpId};
 use crate::workloads::quorum::msg::{Op, Reply};
 use crate::workloads::quorum::node::QuorumNode;
@@ -140,16 +141,14 @@ impl Checker<QuorumNode> for Linearizable {
         Ok(())
     }
 
-    fn metrics(&self) -> Vec<(String, f64)> {
+    fn metrics(&self, _traffic: &Traffic, out: &mut Metrics) {
         let p = &self.prefix;
-        let mut out: Vec<(String, f64)> = Vec::new();
-        out.push((format!("{p}/lin_keys"), (self.keys) as f64));
-        out.push((format!("{p}/lin_bad_keys"), (self.bad) as f64));
-        out.push((format!("{p}/lin_unknown_keys"), (self.unknown) as f64));
-        out.push((
+        out.scalar(format!("{p}/lin_keys"), self.keys as f64);
+        out.scalar(format!("{p}/lin_bad_keys"), self.bad as f64);
+        out.scalar(format!("{p}/lin_unknown_keys"), self.unknown as f64);
+        out.scalar(
             format!("{p}/lin_bad_runs"),
-            (u64::from(self.bad > 0)) as f64,
-        ));
-        out
+            f64::from(u8::from(self.bad > 0)),
+        );
     }
 }

@@ -9,14 +9,15 @@
 //! missed only the latest write. Reads of keys with no acknowledged write are not counted.
 //!
 //! Counters per run, under the configuration's prefix: `reads`, `fresh`, `k2`, `k3`,
-//! `k_more`, `runs`. [`table`] turns a sweep's summed counters into rows.
+//! `k_more`, `runs`. [`table`] turns counters summed over a sweep's seeds
+//! ([`super::super::summary`]) into rows.
 
-use crate::run::sweep::MetricSum;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use crate::check::Checker;
+use crate::metrics::{Metrics, Traffic};
 use crate::node::{NodeId, OpId};
 use crate::workloads::quorum::msg::{Op, Reply};
 use crate::workloads::quorum::node::QuorumNode;
@@ -93,17 +94,15 @@ impl Checker<QuorumNode> for Staleness {
         self.invoked.remove(&op_id);
     }
 
-    fn metrics(&self) -> Vec<(String, f64)> {
+    fn metrics(&self, _traffic: &Traffic, out: &mut Metrics) {
         let p = &self.prefix;
-        let mut out: Vec<(String, f64)> = Vec::new();
-        out.push((format!("{p}/runs"), (1) as f64));
-        out.push((format!("{p}/reads"), (self.reads) as f64));
-        out.push((format!("{p}/fresh"), (self.by_k[0]) as f64));
-        out.push((format!("{p}/k2"), (self.by_k[1]) as f64));
-        out.push((format!("{p}/k3"), (self.by_k[2]) as f64));
-        out.push((format!("{p}/k_more"), (self.by_k[3]) as f64));
-        out.push((format!("{p}/sibling_reads"), (self.sibling_reads) as f64));
-        out
+        out.scalar(format!("{p}/runs"), 1.0);
+        out.scalar(format!("{p}/reads"), self.reads as f64);
+        out.scalar(format!("{p}/fresh"), self.by_k[0] as f64);
+        out.scalar(format!("{p}/k2"), self.by_k[1] as f64);
+        out.scalar(format!("{p}/k3"), self.by_k[2] as f64);
+        out.scalar(format!("{p}/k_more"), self.by_k[3] as f64);
+        out.scalar(format!("{p}/sibling_reads"), self.sibling_reads as f64);
     }
 }
 
@@ -132,13 +131,13 @@ pub struct Row {
     pub sibling_reads: u64,
 }
 
-/// Rows from a sweep's summed metrics, one per configuration, ordered by (mode, n, r, w).
-pub fn table(metrics: &BTreeMap<String, MetricSum>) -> Vec<Row> {
-    // The counters are whole numbers summed over seeds: their float sums are exact below 2^53.
-    table_of_counts(&metrics.iter().map(|(k, m)| (k, m.sum as u64)).collect())
+/// Rows from counters summed over a sweep's seeds (by metric name), one per configuration,
+/// ordered by (mode, n, r, w).
+pub fn table(counts: &BTreeMap<String, u64>) -> Vec<Row> {
+    table_of_counts(&counts.iter().map(|(k, v)| (k, *v)).collect())
 }
 
-/// The staleness table of one run, from its [`crate::RunOutcome::metrics`].
+/// The staleness table of one run, from its scalars ([`crate::RunOutcome::metrics`]).
 pub fn table_of_run(metrics: &BTreeMap<String, f64>) -> Vec<Row> {
     table_of_counts(&metrics.iter().map(|(k, v)| (k, *v as u64)).collect())
 }

@@ -1,0 +1,187 @@
+//! The DynamoDB endpoint's request processing, independent of the HTTP library: `POST /` with
+//! `X-Amz-Target`, SigV4 for service `dynamodb`, the caller's principal through IAM (with
+//! DynamoDB's condition keys), the operation, and the response headers DynamoDB sends
+//! (`Content-Type: application/x-amz-json-1.0`, `x-amz-crc32`, `x-amzn-RequestId`). A server
+//! hands each request's parts to [`Endpoint::handle`] on a blocking thread and writes back
+//! what it returns.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use seedbed_engine::iam::authorizer::{Authorizer, Principal, Requester};
+use seedbed_engine::table::Tables;
+
+use crate::errors::WireError;
+use crate::handler::{self, Reply};
+use crate::sigv4;
+
+/// Who holds an access key: its secret and the principal it authenticates as.
+pub trait Identities: Send + Sync {
+    /// The secret of `access_key`, if the key is known.
+    fn secret_of(&self, access_key: &str) -> Option<String>;
+    /// The principal `access_key` authenticates as.
+    fn principal_of(&self, access_key: &str) -> Option<Principal>;
+}
+
+/// Authentication and authorization settings.
+pub struct Security {
+    /// Access keys and principals.
+    pub identities: Arc<dyn Identities>,
+    /// Policies.
+    pub authorizer: Arc<RwLock<Authorizer>>,
+}
+
+/// One HTTP request's parts.
+#[derive(Clone, Debug)]
+pub struct HttpRequest<'a> {
+    /// Method.
+    pub method: &'a str,
+    /// Path (`/`).
+    pub path: &'a str,
+    /// Raw query string (usually empty).
+    pub query: &'a str,
+    /// Headers as received (names in any case).
+    pub headers: &'a [(String, String)],
+    /// Body.
+    pub body: &'a [u8],
+}
+
+/// The response to write back.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HttpResponse {
+    /// Status code.
+    pub status: u16,
+    /// Headers.
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: Vec<u8>,
+    /// The operation, for metrics (`""` if none).
+    pub operation: String,
+    /// The error kind, for metrics.
+    pub error: Option<String>,
+}
+
+/// The DynamoDB endpoint over one [`Tables`].
+pub struct Endpoint {
+    /// The tables.
+    pub tables: Arc<Tables>,
+    /// `None`: every request is accepted unsigned and unchecked (a local development
+    /// endpoint, like DynamoDB Local).
+    pub security: Option<Security>,
+    requests: AtomicU64,
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+impl Endpoint {
+    /// An endpoint; `security` switches on SigV4 and IAM.
+    pub fn new(tables: Arc<Tables>, security: Option<Security>) -> Self {
+        Endpoint {
+            tables,
+            security,
+            requests: AtomicU64::new(0),
+        }
+    }
+
+    fn respond(&self, reply: Reply) -> HttpResponse {
+        let n = self.requests.fetch_add(1, Ordering::Relaxed);
+        HttpResponse {
+            status: reply.status,
+            headers: vec![
+                ("content-type".into(), "application/x-amz-json-1.0".into()),
+                ("x-amz-crc32".into(), reply.crc32.to_string()),
+                (
+                    "x-amzn-requestid".into(),
+                    format!("{:016X}{n:016X}", std::process::id()),
+                ),
+            ],
+            body: reply.body,
+            operation: reply.operation,
+            error: reply.error,
+        }
+    }
+
+    fn error(&self, e: WireError, op: &str) -> HttpResponse {
+        let (status, body) = e.to_response();
+        let body = serde_json::to_vec(&body).unwrap_or_default();
+        self.respond(Reply {
+            status,
+            crc32: crc32fast::hash(&body),
+            body,
+            operation: op.to_string(),
+            error: Some(e.short_name()),
+        })
+    }
+
+    /// Handle one request. `now_unix_secs` checks the signature's time.
+    pub fn handle(&self, req: &HttpRequest<'_>, now_unix_secs: i64) -> HttpResponse {
+        let target = header(req.headers, "x-amz-target");
+        let op = target
+            .and_then(crate::parse::operation_of)
+            .unwrap_or("")
+            .to_string();
+        if req.method == "GET" && req.path == "/" && target.is_none() {
+            // DynamoDB answers a bare GET (load balancer health checks) with a line of text.
+            return HttpResponse {
+                status: 200,
+                headers: vec![("content-type".into(), "text/plain".into())],
+                body: b"healthy: seedbed dynamodb".to_vec(),
+                operation: String::new(),
+                error: None,
+            };
+        }
+        if req.method != "POST" {
+            return self.error(WireError::UnknownOperation, &op);
+        }
+        let Some(sec) = &self.security else {
+            return self.respond(handler::handle(&self.tables, target, req.body, None));
+        };
+        let verified = match sigv4::verify(
+            req.method,
+            req.path,
+            req.query,
+            req.headers,
+            req.body,
+            now_unix_secs,
+            &|k| sec.identities.secret_of(k),
+        ) {
+            Ok(v) => v,
+            Err(e) => return self.error(e, &op),
+        };
+        let Some(principal) = sec.identities.principal_of(&verified.access_key) else {
+            return self.error(
+                WireError::UnrecognizedClient(
+                    "The security token included in the request is invalid.".into(),
+                ),
+                &op,
+            );
+        };
+        let source_ip: Vec<&str> = header(req.headers, "x-forwarded-for").into_iter().collect();
+        let context: Vec<(&str, &[&str])> = if source_ip.is_empty() {
+            Vec::new()
+        } else {
+            vec![("aws:SourceIp", &source_ip)]
+        };
+        let authorize = |r: &seedbed_engine::table::Request| -> Result<(), WireError> {
+            let auth = sec.authorizer.read().unwrap_or_else(|p| p.into_inner());
+            let caller = Requester {
+                principal: &principal,
+                context: &context,
+            };
+            self.tables
+                .authorize(&auth, &caller, None, r)
+                .map_err(WireError::Dynamo)
+        };
+        self.respond(handler::handle(
+            &self.tables,
+            target,
+            req.body,
+            Some(&authorize),
+        ))
+    }
+}

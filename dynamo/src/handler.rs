@@ -1,0 +1,92 @@
+//! One request/response exchange of DynamoDB's JSON protocol, without HTTP: the operation
+//! from `X-Amz-Target`, the JSON body in, the status, JSON body and `x-amz-crc32` (CRC-32 of
+//! the body bytes, which boto3 verifies) out.
+
+use serde_json::Value;
+
+use seedbed_engine::table::{Request, Tables};
+
+use crate::errors::WireError;
+use crate::{parse, render};
+
+/// A response, ready for the wire.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reply {
+    /// HTTP status (200, 400, 500).
+    pub status: u16,
+    /// The JSON body.
+    pub body: Vec<u8>,
+    /// CRC-32 of `body`, for the `x-amz-crc32` header.
+    pub crc32: u32,
+    /// The operation (`GetItem`, …), or `""` when the target named none.
+    pub operation: String,
+    /// The error's short kind (`ValidationException`, …), when it failed.
+    pub error: Option<String>,
+}
+
+impl Reply {
+    fn new(status: u16, body: &Value, operation: &str, error: Option<String>) -> Reply {
+        let body = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
+        Reply {
+            status,
+            crc32: crc32fast::hash(&body),
+            body,
+            operation: operation.to_string(),
+            error,
+        }
+    }
+
+    fn error(e: &WireError, operation: &str) -> Reply {
+        let (status, body) = e.to_response();
+        Reply::new(status, &body, operation, Some(e.short_name()))
+    }
+}
+
+/// Decides a parsed request before it runs (the server's IAM check).
+pub type Authorize<'a> = &'a dyn Fn(&Request) -> Result<(), WireError>;
+
+/// Parse a request: the operation named by `target` and its JSON `body`.
+pub fn parse_request(target: Option<&str>, body: &[u8]) -> Result<Request, WireError> {
+    let op = target
+        .and_then(parse::operation_of)
+        .ok_or(WireError::UnknownOperation)?;
+    let json: Value = if body.iter().all(u8::is_ascii_whitespace) {
+        Value::Object(Default::default())
+    } else {
+        serde_json::from_slice(body)
+            .map_err(|e| WireError::Serialization(format!("Malformed JSON: {e}")))?
+    };
+    parse::request(op, &json)
+}
+
+/// Handle one request. `authorize` (if given) decides the parsed request before it runs; a
+/// refusal is returned as is and nothing is read or written.
+pub fn handle(
+    tables: &Tables,
+    target: Option<&str>,
+    body: &[u8],
+    authorize: Option<Authorize<'_>>,
+) -> Reply {
+    let op = target
+        .and_then(parse::operation_of)
+        .unwrap_or("")
+        .to_string();
+    let req = match parse_request(target, body) {
+        Ok(r) => r,
+        Err(e) => return Reply::error(&e, &op),
+    };
+    if let Some(auth) = authorize {
+        if let Err(e) = auth(&req) {
+            return Reply::error(&e, &op);
+        }
+    }
+    match tables.execute(&req) {
+        Ok(resp) => Reply::new(
+            200,
+            &render::response(&req, &resp, &tables.region, &tables.account),
+            &op,
+            None,
+        ),
+        Err(e) => Reply::error(&WireError::Dynamo(e), &op),
+    }
+}

@@ -1,0 +1,26 @@
+//! # seedbed-dynamo
+//!
+//! DynamoDB's JSON protocol (`application/x-amz-json-1.0`, `X-Amz-Target:
+//! DynamoDB_20120810.<Operation>`) on Seedbed's table API, as pure functions: request JSON in,
+//! response JSON or DynamoDB's error out. No sockets here — the server crate carries bytes to
+//! and from [`handler::handle`], tests and benchmarks call it in-process.
+//!
+//! * [`wire`] — attribute values in DynamoDB's JSON form;
+//! * [`document`] — plain JSON documents as items (the CLI's form);
+//! * [`parse`] — request JSON into [`seedbed_engine::table::Request`];
+//! * [`render`] — [`seedbed_engine::table::Response`] into response JSON;
+//! * [`errors`] — errors as DynamoDB words and types them;
+//! * [`handler`] — the whole exchange, with the `x-amz-crc32` checksum;
+//! * [`endpoint`] — the endpoint's request processing (SigV4, IAM, headers) for any HTTP server;
+//! * [`sigv4`] — AWS Signature Version 4 for service `dynamodb`, verifying and signing.
+
+#![warn(missing_docs)]
+
+pub mod document;
+pub mod endpoint;
+pub mod errors;
+pub mod handler;
+pub mod parse;
+pub mod render;
+pub mod sigv4;
+pub mod wire;

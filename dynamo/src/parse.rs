@@ -1,0 +1,587 @@
+//! Request JSON into the table API's [`Request`]: member by member, with DynamoDB's
+//! `SerializationException` for a member of the wrong JSON type and its constraint messages
+//! (`1 validation error detected: Value null at 'tableName' failed to satisfy constraint: Member
+//! must not be null`) for a missing or out-of-range one. Semantic checks stay in the engine.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use seedbed_engine::table::schema::{
+    self, CreateTableInput, IndexInput, KeySchemaElement, Throughput,
+};
+use seedbed_engine::table::{
+    AttributeUpdate, ConditionCheck, DeleteItem, GetItem, Item, KeysAndAttributes, LegacyCondition,
+    LegacyConditions, Names, PutItem, Request, ReturnCapacity, Search, TransactGet, TransactWrite,
+    UpdateItem, Values, WriteCondition, WriteRequest,
+};
+
+use crate::errors::WireError;
+use crate::wire;
+
+type R<T> = Result<T, WireError>;
+
+fn ser(msg: impl Into<String>) -> WireError {
+    WireError::Serialization(msg.into())
+}
+
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+fn not_null(member: &str) -> WireError {
+    WireError::Validation(format!(
+        "1 validation error detected: Value null at '{}' failed to satisfy constraint: Member must not be null",
+        lower_first(member)
+    ))
+}
+
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Bool(_) => "class java.lang.Boolean",
+        Value::Number(n) if n.is_f64() => "class java.lang.Double",
+        Value::Number(_) => "class java.lang.Integer",
+        Value::String(_) => "class java.lang.String",
+        Value::Array(_) => "list",
+        Value::Object(_) => "structure",
+        Value::Null => "null",
+    }
+}
+
+fn wrong(v: &Value, want: &str) -> WireError {
+    match v {
+        Value::Array(_) => ser("Start of list found where not expected"),
+        Value::Object(_) => ser("Start of structure or map found where not expected."),
+        other => ser(format!(
+            "{} can not be converted to an {want}",
+            json_kind(other)
+        )),
+    }
+}
+
+/// A JSON object (the request body or a nested structure).
+pub fn object(v: &Value) -> R<&Map<String, Value>> {
+    match v {
+        Value::Object(m) => Ok(m),
+        Value::Array(_) => Err(ser("Start of list found where not expected")),
+        _ => Err(ser("Expected null")),
+    }
+}
+
+fn get<'a>(m: &'a Map<String, Value>, k: &str) -> Option<&'a Value> {
+    m.get(k).filter(|v| !v.is_null())
+}
+
+fn opt_str(m: &Map<String, Value>, k: &str) -> R<Option<String>> {
+    match get(m, k) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(v) => Err(wrong(v, "String")),
+    }
+}
+
+fn req_str(m: &Map<String, Value>, k: &str) -> R<String> {
+    opt_str(m, k)?.ok_or_else(|| not_null(k))
+}
+
+fn table_name(m: &Map<String, Value>) -> R<String> {
+    let t = req_str(m, "TableName")?;
+    schema::check_table_name(&t, "tableName").map_err(WireError::Dynamo)?;
+    Ok(t)
+}
+
+fn opt_bool(m: &Map<String, Value>, k: &str) -> R<Option<bool>> {
+    match get(m, k) {
+        None => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(v) => Err(wrong(v, "Boolean")),
+    }
+}
+
+fn opt_u32(m: &Map<String, Value>, k: &str) -> R<Option<u32>> {
+    match get(m, k) {
+        None => Ok(None),
+        Some(Value::Number(n)) => match n.as_i64() {
+            Some(x) if x < 0 => Err(WireError::Validation(format!(
+                "1 validation error detected: Value '{x}' at '{}' failed to satisfy constraint: Member must have value greater than or equal to {}",
+                lower_first(k),
+                if k == "Segment" { 0 } else { 1 }
+            ))),
+            Some(x) => Ok(Some(x.min(u32::MAX as i64) as u32)),
+            None => Err(ser(format!("class java.lang.Double can not be converted to an Integer ({k})"))),
+        },
+        Some(v) => Err(wrong(v, "Integer")),
+    }
+}
+
+fn opt_u64(m: &Map<String, Value>, k: &str) -> R<Option<u64>> {
+    match get(m, k) {
+        None => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .map(Some)
+            .ok_or_else(|| WireError::Validation(format!(
+                "1 validation error detected: Value '{n}' at '{}' failed to satisfy constraint: Member must have value greater than or equal to 1",
+                lower_first(k)
+            ))),
+        Some(v) => Err(wrong(v, "Long")),
+    }
+}
+
+fn opt_array<'a>(m: &'a Map<String, Value>, k: &str) -> R<Option<&'a Vec<Value>>> {
+    match get(m, k) {
+        None => Ok(None),
+        Some(Value::Array(a)) => Ok(Some(a)),
+        Some(Value::Object(_)) => Err(ser("Start of structure or map found where not expected.")),
+        Some(_) => Err(ser("Expected list or null")),
+    }
+}
+
+fn opt_map<'a>(m: &'a Map<String, Value>, k: &str) -> R<Option<&'a Map<String, Value>>> {
+    match get(m, k) {
+        None => Ok(None),
+        Some(Value::Object(o)) => Ok(Some(o)),
+        Some(Value::Array(_)) => Err(ser("Start of list found where not expected")),
+        Some(_) => Err(ser("Expected map or null")),
+    }
+}
+
+fn opt_strings(m: &Map<String, Value>, k: &str) -> R<Option<Vec<String>>> {
+    opt_array(m, k)?
+        .map(|a| {
+            a.iter()
+                .map(|v| match v {
+                    Value::String(s) => Ok(s.clone()),
+                    other => Err(wrong(other, "String")),
+                })
+                .collect()
+        })
+        .transpose()
+}
+
+fn opt_item(m: &Map<String, Value>, k: &str) -> R<Option<Item>> {
+    opt_map(m, k)?.map(wire::item_from_json).transpose()
+}
+
+fn req_item(m: &Map<String, Value>, k: &str) -> R<Item> {
+    opt_item(m, k)?.ok_or_else(|| not_null(k))
+}
+
+fn names(m: &Map<String, Value>) -> R<Option<Names>> {
+    opt_map(m, "ExpressionAttributeNames")?
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| match v {
+                    Value::String(s) => Ok((k.clone(), s.clone())),
+                    other => Err(wrong(other, "String")),
+                })
+                .collect()
+        })
+        .transpose()
+}
+
+fn values(m: &Map<String, Value>) -> R<Option<Values>> {
+    opt_map(m, "ExpressionAttributeValues")?
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| match wire::value_from_json(v) {
+                    Ok(x) => Ok((k.clone(), x)),
+                    Err(WireError::Validation(msg)) => Err(WireError::Validation(format!(
+                        "ExpressionAttributeValues contains invalid value: {msg} for key {k}"
+                    ))),
+                    Err(e) => Err(e),
+                })
+                .collect()
+        })
+        .transpose()
+}
+
+fn capacity(m: &Map<String, Value>) -> R<ReturnCapacity> {
+    Ok(match opt_str(m, "ReturnConsumedCapacity")?.as_deref() {
+        None | Some("NONE") => ReturnCapacity::None,
+        Some("TOTAL") => ReturnCapacity::Total,
+        Some("INDEXES") => ReturnCapacity::Indexes,
+        Some(other) => {
+            return Err(WireError::Validation(format!(
+                "1 validation error detected: Value '{other}' at 'returnConsumedCapacity' failed to satisfy constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]"
+            )))
+        }
+    })
+}
+
+fn legacy_conditions(m: &Map<String, Value>, k: &str) -> R<Option<LegacyConditions>> {
+    opt_map(m, k)?
+        .map(|o| {
+            o.iter()
+                .map(|(attr, c)| {
+                    let c = object(c)?;
+                    Ok((
+                        attr.clone(),
+                        LegacyCondition {
+                            exists: opt_bool(c, "Exists")?,
+                            value: get(c, "Value").map(wire::value_from_json).transpose()?,
+                            operator: opt_str(c, "ComparisonOperator")?,
+                            values: opt_array(c, "AttributeValueList")?
+                                .map(|a| a.iter().map(wire::value_from_json).collect::<R<Vec<_>>>())
+                                .transpose()?,
+                        },
+                    ))
+                })
+                .collect()
+        })
+        .transpose()
+}
+
+fn write_condition(m: &Map<String, Value>) -> R<WriteCondition> {
+    Ok(WriteCondition {
+        expression: opt_str(m, "ConditionExpression")?,
+        expected: legacy_conditions(m, "Expected")?,
+        conditional_operator: opt_str(m, "ConditionalOperator")?,
+    })
+}
+
+fn get_item(m: &Map<String, Value>) -> R<GetItem> {
+    Ok(GetItem {
+        table: table_name(m)?,
+        key: req_item(m, "Key")?,
+        consistent_read: opt_bool(m, "ConsistentRead")?.unwrap_or(false),
+        projection: opt_str(m, "ProjectionExpression")?,
+        attributes_to_get: opt_strings(m, "AttributesToGet")?,
+        names: names(m)?,
+        capacity: capacity(m)?,
+    })
+}
+
+fn put_item(m: &Map<String, Value>) -> R<PutItem> {
+    Ok(PutItem {
+        table: table_name(m)?,
+        item: req_item(m, "Item")?,
+        condition: write_condition(m)?,
+        names: names(m)?,
+        values: values(m)?,
+        return_values: opt_str(m, "ReturnValues")?,
+        return_values_on_condition_check_failure: opt_str(
+            m,
+            "ReturnValuesOnConditionCheckFailure",
+        )?,
+        capacity: capacity(m)?,
+    })
+}
+
+fn update_item(m: &Map<String, Value>) -> R<UpdateItem> {
+    let attribute_updates = opt_map(m, "AttributeUpdates")?
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| {
+                    let u = object(v)?;
+                    Ok((
+                        k.clone(),
+                        AttributeUpdate {
+                            action: opt_str(u, "Action")?,
+                            value: get(u, "Value").map(wire::value_from_json).transpose()?,
+                        },
+                    ))
+                })
+                .collect::<R<BTreeMap<_, _>>>()
+        })
+        .transpose()?;
+    Ok(UpdateItem {
+        table: table_name(m)?,
+        key: req_item(m, "Key")?,
+        update: opt_str(m, "UpdateExpression")?,
+        attribute_updates,
+        condition: write_condition(m)?,
+        names: names(m)?,
+        values: values(m)?,
+        return_values: opt_str(m, "ReturnValues")?,
+        return_values_on_condition_check_failure: opt_str(
+            m,
+            "ReturnValuesOnConditionCheckFailure",
+        )?,
+        capacity: capacity(m)?,
+    })
+}
+
+fn delete_item(m: &Map<String, Value>) -> R<DeleteItem> {
+    Ok(DeleteItem {
+        table: table_name(m)?,
+        key: req_item(m, "Key")?,
+        condition: write_condition(m)?,
+        names: names(m)?,
+        values: values(m)?,
+        return_values: opt_str(m, "ReturnValues")?,
+        return_values_on_condition_check_failure: opt_str(
+            m,
+            "ReturnValuesOnConditionCheckFailure",
+        )?,
+        capacity: capacity(m)?,
+    })
+}
+
+fn search(m: &Map<String, Value>, query: bool) -> R<Search> {
+    let filter_name = if query { "QueryFilter" } else { "ScanFilter" };
+    Ok(Search {
+        table: table_name(m)?,
+        index: opt_str(m, "IndexName")?,
+        key_condition: if query {
+            opt_str(m, "KeyConditionExpression")?
+        } else {
+            None
+        },
+        key_conditions: if query {
+            legacy_conditions(m, "KeyConditions")?
+        } else {
+            None
+        },
+        filter: opt_str(m, "FilterExpression")?,
+        legacy_filter: legacy_conditions(m, filter_name)?,
+        conditional_operator: opt_str(m, "ConditionalOperator")?,
+        projection: opt_str(m, "ProjectionExpression")?,
+        attributes_to_get: opt_strings(m, "AttributesToGet")?,
+        select: opt_str(m, "Select")?,
+        names: names(m)?,
+        values: values(m)?,
+        forward: opt_bool(m, "ScanIndexForward")?.unwrap_or(true),
+        limit: opt_u32(m, "Limit")?,
+        exclusive_start_key: opt_item(m, "ExclusiveStartKey")?,
+        segment: if query { None } else { opt_u32(m, "Segment")? },
+        total_segments: if query {
+            None
+        } else {
+            opt_u32(m, "TotalSegments")?
+        },
+        consistent_read: opt_bool(m, "ConsistentRead")?.unwrap_or(false),
+        capacity: capacity(m)?,
+    })
+}
+
+fn key_schema(v: Option<&Vec<Value>>, member: &str) -> R<Vec<KeySchemaElement>> {
+    let a = v.ok_or_else(|| not_null(member))?;
+    a.iter()
+        .map(|e| {
+            let e = object(e)?;
+            Ok(KeySchemaElement {
+                name: req_str(e, "AttributeName")?,
+                key_type: req_str(e, "KeyType")?,
+            })
+        })
+        .collect()
+}
+
+fn throughput(m: &Map<String, Value>) -> R<Option<Throughput>> {
+    opt_map(m, "ProvisionedThroughput")?
+        .map(|t| {
+            Ok(Throughput {
+                read: opt_u64(t, "ReadCapacityUnits")?
+                    .ok_or_else(|| not_null("provisionedThroughput.readCapacityUnits"))?,
+                write: opt_u64(t, "WriteCapacityUnits")?
+                    .ok_or_else(|| not_null("provisionedThroughput.writeCapacityUnits"))?,
+            })
+        })
+        .transpose()
+}
+
+fn indexes(m: &Map<String, Value>, k: &str) -> R<Vec<IndexInput>> {
+    let Some(a) = opt_array(m, k)? else {
+        return Ok(Vec::new());
+    };
+    a.iter()
+        .map(|ix| {
+            let ix = object(ix)?;
+            let proj = opt_map(ix, "Projection")?.ok_or_else(|| not_null("projection"))?;
+            Ok(IndexInput {
+                name: req_str(ix, "IndexName")?,
+                key_schema: key_schema(opt_array(ix, "KeySchema")?, "keySchema")?,
+                projection_type: opt_str(proj, "ProjectionType")?,
+                non_key_attributes: opt_strings(proj, "NonKeyAttributes")?,
+                throughput: throughput(ix)?,
+            })
+        })
+        .collect()
+}
+
+fn create_table(m: &Map<String, Value>) -> R<CreateTableInput> {
+    let attrs =
+        opt_array(m, "AttributeDefinitions")?.ok_or_else(|| not_null("attributeDefinitions"))?;
+    let attributes = attrs
+        .iter()
+        .map(|a| {
+            let a = object(a)?;
+            Ok((req_str(a, "AttributeName")?, req_str(a, "AttributeType")?))
+        })
+        .collect::<R<Vec<_>>>()?;
+    let tags = opt_array(m, "Tags")?
+        .map(|a| {
+            a.iter()
+                .map(|t| {
+                    let t = object(t)?;
+                    Ok((req_str(t, "Key")?, req_str(t, "Value")?))
+                })
+                .collect::<R<Vec<_>>>()
+        })
+        .transpose()?
+        .unwrap_or_default();
+    let stream = opt_map(m, "StreamSpecification")?
+        .map(|s| {
+            Ok::<_, WireError>((
+                opt_bool(s, "StreamEnabled")?.unwrap_or(false),
+                opt_str(s, "StreamViewType")?.unwrap_or_default(),
+            ))
+        })
+        .transpose()?;
+    Ok(CreateTableInput {
+        name: req_str(m, "TableName")?,
+        key_schema: key_schema(opt_array(m, "KeySchema")?, "keySchema")?,
+        attributes,
+        lsis: indexes(m, "LocalSecondaryIndexes")?,
+        gsis: indexes(m, "GlobalSecondaryIndexes")?,
+        billing_mode: opt_str(m, "BillingMode")?,
+        throughput: throughput(m)?,
+        tags,
+        stream,
+    })
+}
+
+fn keys_and_attributes(v: &Value) -> R<KeysAndAttributes> {
+    let m = object(v)?;
+    let keys = opt_array(m, "Keys")?.ok_or_else(|| not_null("keys"))?;
+    Ok(KeysAndAttributes {
+        keys: keys.iter().map(wire::item_from_value).collect::<R<_>>()?,
+        consistent_read: opt_bool(m, "ConsistentRead")?.unwrap_or(false),
+        projection: opt_str(m, "ProjectionExpression")?,
+        attributes_to_get: opt_strings(m, "AttributesToGet")?,
+        names: names(m)?,
+    })
+}
+
+fn transact_write(v: &Value) -> R<TransactWrite> {
+    let m = object(v)?;
+    let present: Vec<&str> = ["ConditionCheck", "Put", "Delete", "Update"]
+        .into_iter()
+        .filter(|k| get(m, k).is_some())
+        .collect();
+    if present.len() != 1 {
+        return Err(WireError::Validation(
+            "TransactItems can only contain one of Check, Put, Update or Delete".into(),
+        ));
+    }
+    let inner = object(get(m, present[0]).unwrap_or(&Value::Null))?;
+    Ok(match present[0] {
+        "Put" => TransactWrite::Put(put_item(inner)?),
+        "Delete" => TransactWrite::Delete(delete_item(inner)?),
+        "Update" => TransactWrite::Update(update_item(inner)?),
+        _ => TransactWrite::Check(ConditionCheck {
+            table: table_name(inner)?,
+            key: req_item(inner, "Key")?,
+            condition: req_str(inner, "ConditionExpression")?,
+            names: names(inner)?,
+            values: values(inner)?,
+            return_values_on_condition_check_failure: opt_str(
+                inner,
+                "ReturnValuesOnConditionCheckFailure",
+            )?,
+        }),
+    })
+}
+
+/// The operation named by an `X-Amz-Target` header (`DynamoDB_20120810.GetItem` → `GetItem`).
+pub fn operation_of(target: &str) -> Option<&str> {
+    target.strip_prefix("DynamoDB_20120810.")
+}
+
+/// Parse the body of `operation`.
+pub fn request(operation: &str, body: &Value) -> R<Request> {
+    let m = object(body)?;
+    Ok(match operation {
+        "CreateTable" => Request::CreateTable(create_table(m)?),
+        "DescribeTable" => Request::DescribeTable(req_str(m, "TableName")?),
+        "ListTables" => {
+            Request::ListTables(opt_str(m, "ExclusiveStartTableName")?, opt_u32(m, "Limit")?)
+        }
+        "DeleteTable" => Request::DeleteTable(req_str(m, "TableName")?),
+        "UpdateTimeToLive" => {
+            let spec = opt_map(m, "TimeToLiveSpecification")?
+                .ok_or_else(|| not_null("timeToLiveSpecification"))?;
+            Request::UpdateTimeToLive(
+                req_str(m, "TableName")?,
+                opt_str(spec, "AttributeName")?
+                    .ok_or_else(|| not_null("timeToLiveSpecification.attributeName"))?,
+                opt_bool(spec, "Enabled")?
+                    .ok_or_else(|| not_null("timeToLiveSpecification.enabled"))?,
+            )
+        }
+        "DescribeTimeToLive" => Request::DescribeTimeToLive(req_str(m, "TableName")?),
+        "GetItem" => Request::GetItem(get_item(m)?),
+        "PutItem" => Request::PutItem(put_item(m)?),
+        "UpdateItem" => Request::UpdateItem(update_item(m)?),
+        "DeleteItem" => Request::DeleteItem(delete_item(m)?),
+        "Query" => Request::Query(search(m, true)?),
+        "Scan" => Request::Scan(search(m, false)?),
+        "BatchGetItem" => {
+            let items = opt_map(m, "RequestItems")?.ok_or_else(|| not_null("requestItems"))?;
+            let mut r = BTreeMap::new();
+            for (t, v) in items {
+                schema::check_table_name(t, "requestItems.key").map_err(WireError::Dynamo)?;
+                r.insert(t.clone(), keys_and_attributes(v)?);
+            }
+            Request::BatchGetItem(r, capacity(m)?)
+        }
+        "BatchWriteItem" => {
+            let items = opt_map(m, "RequestItems")?.ok_or_else(|| not_null("requestItems"))?;
+            let mut r = BTreeMap::new();
+            for (t, v) in items {
+                schema::check_table_name(t, "requestItems.key").map_err(WireError::Dynamo)?;
+                let reqs = match v {
+                    Value::Array(a) => a,
+                    other => return Err(wrong(other, "List")),
+                };
+                let mut out = Vec::with_capacity(reqs.len());
+                for w in reqs {
+                    let w = object(w)?;
+                    match (opt_map(w, "PutRequest")?, opt_map(w, "DeleteRequest")?) {
+                        (Some(p), None) => out.push(WriteRequest::Put(req_item(p, "Item")?)),
+                        (None, Some(d)) => out.push(WriteRequest::Delete(req_item(d, "Key")?)),
+                        _ => {
+                            return Err(WireError::Validation(
+                                "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes".into(),
+                            ))
+                        }
+                    }
+                }
+                r.insert(t.clone(), out);
+            }
+            Request::BatchWriteItem(r, capacity(m)?)
+        }
+        "TransactWriteItems" => {
+            let a = opt_array(m, "TransactItems")?.ok_or_else(|| not_null("transactItems"))?;
+            Request::TransactWriteItems(
+                a.iter().map(transact_write).collect::<R<_>>()?,
+                opt_str(m, "ClientRequestToken")?,
+                capacity(m)?,
+            )
+        }
+        "TransactGetItems" => {
+            let a = opt_array(m, "TransactItems")?.ok_or_else(|| not_null("transactItems"))?;
+            let gets = a
+                .iter()
+                .map(|v| {
+                    let g = object(v)?;
+                    let g =
+                        opt_map(g, "Get")?.ok_or_else(|| not_null("transactItems.member.get"))?;
+                    Ok(TransactGet {
+                        table: table_name(g)?,
+                        key: req_item(g, "Key")?,
+                        projection: opt_str(g, "ProjectionExpression")?,
+                        names: names(g)?,
+                    })
+                })
+                .collect::<R<_>>()?;
+            Request::TransactGetItems(gets, capacity(m)?)
+        }
+        _ => return Err(WireError::UnknownOperation),
+    })
+}

@@ -1,0 +1,239 @@
+//! DynamoDB's JSON protocol in process: the bodies a client sends, the bodies and errors it gets
+//! back, byte for byte where DynamoDB's format is fixed.
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+use seedbed_dynamo::handler::{handle, Reply};
+use seedbed_engine::clock::VirtualClock;
+use seedbed_engine::io::posix::PosixFs;
+use seedbed_engine::lsm::{Db, Options};
+use seedbed_engine::table::Tables;
+
+fn tables() -> (Tables, tempfile::TempDir) {
+    let dir = tempfile::Builder::new()
+        .prefix("dynamo-protocol-")
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .unwrap();
+    let clock = Arc::new(VirtualClock::new());
+    let db = Db::open(
+        Arc::new(PosixFs::new()),
+        dir.path().join("db"),
+        Options::small_for_tests(),
+        clock.clone(),
+    )
+    .unwrap();
+    (Tables::open(Arc::new(db), clock).unwrap(), dir)
+}
+
+fn call(t: &Tables, op: &str, body: Value) -> (u16, Value) {
+    let r: Reply = handle(
+        t,
+        Some(&format!("DynamoDB_20120810.{op}")),
+        body.to_string().as_bytes(),
+        None,
+    );
+    assert_eq!(
+        r.crc32,
+        crc32fast::hash(&r.body),
+        "x-amz-crc32 is the body's CRC-32"
+    );
+    (r.status, serde_json::from_slice(&r.body).unwrap())
+}
+
+fn ok(t: &Tables, op: &str, body: Value) -> Value {
+    let (status, v) = call(t, op, body);
+    assert_eq!(status, 200, "{op}: {v}");
+    v
+}
+
+fn err(t: &Tables, op: &str, body: Value) -> (String, String) {
+    let (status, v) = call(t, op, body);
+    assert_eq!(status, 400, "{op}: {v}");
+    (
+        v["__type"].as_str().unwrap().to_string(),
+        v.get("message")
+            .or_else(|| v.get("Message"))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+    )
+}
+
+fn create(t: &Tables) {
+    ok(
+        t,
+        "CreateTable",
+        json!({
+            "TableName": "Music",
+            "KeySchema": [{"AttributeName": "Artist", "KeyType": "HASH"}, {"AttributeName": "Year", "KeyType": "RANGE"}],
+            "AttributeDefinitions": [{"AttributeName": "Artist", "AttributeType": "S"}, {"AttributeName": "Year", "AttributeType": "N"}, {"AttributeName": "Genre", "AttributeType": "S"}],
+            "GlobalSecondaryIndexes": [{"IndexName": "ByGenre", "KeySchema": [{"AttributeName": "Genre", "KeyType": "HASH"}], "Projection": {"ProjectionType": "ALL"}}],
+            "BillingMode": "PAY_PER_REQUEST"
+        }),
+    );
+}
+
+#[test]
+fn tables_and_items() {
+    let (t, _d) = tables();
+    create(&t);
+    let d = ok(&t, "DescribeTable", json!({"TableName": "Music"}));
+    assert_eq!(d["Table"]["TableStatus"], "ACTIVE");
+    assert_eq!(
+        d["Table"]["KeySchema"][1],
+        json!({"AttributeName": "Year", "KeyType": "RANGE"})
+    );
+    assert_eq!(
+        d["Table"]["GlobalSecondaryIndexes"][0]["IndexStatus"],
+        "ACTIVE"
+    );
+    assert_eq!(
+        d["Table"]["BillingModeSummary"]["BillingMode"],
+        "PAY_PER_REQUEST"
+    );
+    for (y, g) in [("1969", "Rock"), ("1971", "Rock"), ("1967", "Pop")] {
+        ok(
+            &t,
+            "PutItem",
+            json!({"TableName": "Music", "Item": {"Artist": {"S": "Beatles"}, "Year": {"N": y}, "Genre": {"S": g}, "Sales": {"N": "1.50"}}}),
+        );
+    }
+    let g = ok(
+        &t,
+        "GetItem",
+        json!({"TableName": "Music", "Key": {"Artist": {"S": "Beatles"}, "Year": {"N": "1969"}}, "ReturnConsumedCapacity": "TOTAL"}),
+    );
+    assert_eq!(g["Item"]["Sales"], json!({"N": "1.5"}));
+    assert_eq!(
+        g["ConsumedCapacity"],
+        json!({"TableName": "Music", "CapacityUnits": 0.5, "ReadCapacityUnits": 0.5})
+    );
+    let q = ok(
+        &t,
+        "Query",
+        json!({
+            "TableName": "Music", "KeyConditionExpression": "Artist = :a AND #y > :y",
+            "ExpressionAttributeNames": {"#y": "Year"}, "ExpressionAttributeValues": {":a": {"S": "Beatles"}, ":y": {"N": "1967"}},
+            "ScanIndexForward": false
+        }),
+    );
+    assert_eq!(q["Count"], 2);
+    assert_eq!(q["Items"][0]["Year"], json!({"N": "1971"}));
+    let c = ok(
+        &t,
+        "Query",
+        json!({"TableName": "Music", "IndexName": "ByGenre", "KeyConditionExpression": "Genre = :g", "ExpressionAttributeValues": {":g": {"S": "Rock"}}, "Select": "COUNT"}),
+    );
+    assert_eq!(c, json!({"Count": 2, "ScannedCount": 2}));
+    let u = ok(
+        &t,
+        "UpdateItem",
+        json!({
+            "TableName": "Music", "Key": {"Artist": {"S": "Beatles"}, "Year": {"N": "1969"}},
+            "UpdateExpression": "SET Sales = Sales + :d", "ExpressionAttributeValues": {":d": {"N": "0.25"}}, "ReturnValues": "UPDATED_NEW"
+        }),
+    );
+    assert_eq!(u, json!({"Attributes": {"Sales": {"N": "1.75"}}}));
+    let l = ok(&t, "ListTables", json!({}));
+    assert_eq!(l, json!({"TableNames": ["Music"]}));
+    let ttl = ok(
+        &t,
+        "UpdateTimeToLive",
+        json!({"TableName": "Music", "TimeToLiveSpecification": {"AttributeName": "exp", "Enabled": true}}),
+    );
+    assert_eq!(
+        ttl,
+        json!({"TimeToLiveSpecification": {"AttributeName": "exp", "Enabled": true}})
+    );
+    let dttl = ok(&t, "DescribeTimeToLive", json!({"TableName": "Music"}));
+    assert_eq!(
+        dttl,
+        json!({"TimeToLiveDescription": {"TimeToLiveStatus": "ENABLED", "AttributeName": "exp"}})
+    );
+}
+
+#[test]
+fn errors_are_typed_and_worded_like_dynamodb() {
+    let (t, _d) = tables();
+    create(&t);
+    let key = json!({"Artist": {"S": "A"}, "Year": {"N": "1"}});
+    assert_eq!(
+        err(&t, "GetItem", json!({"TableName": "Nope", "Key": key})),
+        (
+            "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException".into(),
+            "Requested resource not found: Table: Nope not found".into()
+        )
+    );
+    assert_eq!(
+        err(&t, "GetItem", json!({"Key": key})),
+        ("com.amazon.coral.validate#ValidationException".into(), "1 validation error detected: Value null at 'tableName' failed to satisfy constraint: Member must not be null".into())
+    );
+    assert_eq!(
+        err(&t, "PutItem", json!({"TableName": "Music", "Item": {"Artist": {"S": "A"}, "Year": {"N": "1"}}, "ConditionExpression": "attribute_exists(#n)"})),
+        ("com.amazon.coral.validate#ValidationException".into(), "Invalid ConditionExpression: An expression attribute name used in the document path is not defined; attribute name: #n".into())
+    );
+    assert_eq!(
+        err(&t, "UpdateItem", json!({"TableName": "Music", "Key": key, "UpdateExpression": "SET a = :v", "ExpressionAttributeValues": {":v": {"SS": []}}})),
+        ("com.amazon.coral.validate#ValidationException".into(), "ExpressionAttributeValues contains invalid value: One or more parameter values were invalid: An string set  may not be empty for key :v".into())
+    );
+    assert_eq!(
+        err(&t, "PutItem", json!({"TableName": "Music", "Item": {"Artist": {"S": "A"}, "Year": {"N": "1e126"}}})),
+        ("com.amazon.coral.validate#ValidationException".into(), "Number overflow. Attempting to store a number with magnitude larger than supported range".into())
+    );
+    let (ty, _) = err(
+        &t,
+        "PutItem",
+        json!({"TableName": "Music", "Item": {"Artist": {"S": "A"}, "Year": {"N": 1}}}),
+    );
+    assert_eq!(ty, "com.amazon.coral.service#SerializationException");
+    let (status, body) = call(&t, "Frobnicate", json!({}));
+    assert_eq!(
+        (status, body),
+        (
+            400,
+            json!({"__type": "com.amazon.coral.service#UnknownOperationException"})
+        )
+    );
+    ok(
+        &t,
+        "PutItem",
+        json!({"TableName": "Music", "Item": {"Artist": {"S": "A"}, "Year": {"N": "1"}, "v": {"N": "1"}}}),
+    );
+    let (status, body) = call(
+        &t,
+        "PutItem",
+        json!({"TableName": "Music", "Item": {"Artist": {"S": "A"}, "Year": {"N": "1"}}, "ConditionExpression": "attribute_not_exists(Artist)", "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}),
+    );
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["__type"],
+        "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException"
+    );
+    assert_eq!(body["Item"]["v"], json!({"N": "1"}));
+    let (status, body) = call(
+        &t,
+        "TransactWriteItems",
+        json!({"TransactItems": [
+            {"Put": {"TableName": "Music", "Item": {"Artist": {"S": "B"}, "Year": {"N": "2"}}}},
+            {"ConditionCheck": {"TableName": "Music", "Key": key, "ConditionExpression": "v = :two", "ExpressionAttributeValues": {":two": {"N": "2"}}}}
+        ]}),
+    );
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["__type"],
+        "com.amazonaws.dynamodb.v20120810#TransactionCanceledException"
+    );
+    assert_eq!(body["Message"], "Transaction cancelled, please refer cancellation reasons for specific reasons [None, ConditionalCheckFailed]");
+    assert_eq!(
+        body["CancellationReasons"],
+        json!([{"Code": "None"}, {"Code": "ConditionalCheckFailed", "Message": "The conditional request failed"}])
+    );
+    let g = ok(
+        &t,
+        "GetItem",
+        json!({"TableName": "Music", "Key": {"Artist": {"S": "B"}, "Year": {"N": "2"}}}),
+    );
+    assert_eq!(g, json!({}), "the cancelled transaction wrote nothing");
+}

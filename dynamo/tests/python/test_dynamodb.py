@@ -1,0 +1,384 @@
+"""boto3 (client and resource layers) against the endpoint: tables, every operation,
+expressions, paging, batches, transactions, indexes, TTL, and DynamoDB's errors."""
+
+from decimal import Decimal
+
+import pytest
+from boto3.dynamodb.conditions import Attr, Key
+from botocore.exceptions import ClientError
+
+from conftest import create, unique
+
+
+def error(excinfo):
+    e = excinfo.value.response["Error"]
+    return e["Code"], e["Message"]
+
+
+# ---- tables -------------------------------------------------------------------------------
+
+def test_table_lifecycle(client, resource):
+    name = unique()
+    t = create(resource, name=name, range_key=("sk", "N"))
+    d = client.describe_table(TableName=name)["Table"]
+    assert d["TableStatus"] == "ACTIVE"
+    assert d["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
+    assert d["ItemCount"] == 0
+    assert d["TableArn"].endswith(f":table/{name}")
+    assert name in client.list_tables()["TableNames"]
+    with pytest.raises(ClientError) as e:
+        create(resource, name=name)
+    assert error(e) == ("ResourceInUseException", f"Table already exists: {name}")
+    t.put_item(Item={"pk": "a", "sk": 1, "x": "y"})
+    assert client.describe_table(TableName=name)["Table"]["ItemCount"] == 1
+    t.delete()
+    with pytest.raises(ClientError) as e:
+        client.describe_table(TableName=name)
+    assert error(e)[0] == "ResourceNotFoundException"
+
+
+def test_list_tables_paging(client, resource):
+    names = sorted(unique("page") for _ in range(3))
+    tables = [create(resource, name=n) for n in names]
+    try:
+        seen, start = [], None
+        for _ in range(50):
+            kw = {"Limit": 2}
+            if start:
+                kw["ExclusiveStartTableName"] = start
+            r = client.list_tables(**kw)
+            assert len(r["TableNames"]) <= 2
+            seen += r["TableNames"]
+            start = r.get("LastEvaluatedTableName")
+            if not start:
+                break
+        assert all(n in seen for n in names)
+        assert seen == sorted(seen)
+    finally:
+        for t in tables:
+            t.delete()
+
+
+def test_create_table_validation(client):
+    with pytest.raises(ClientError) as e:
+        client.create_table(TableName="ab", KeySchema=[{"AttributeName": "p", "KeyType": "HASH"}],
+                            AttributeDefinitions=[{"AttributeName": "p", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+    assert error(e) == ("ValidationException", "1 validation error detected: Value 'ab' at 'tableName' failed to satisfy constraint: Member must have length greater than or equal to 3")
+    with pytest.raises(ClientError) as e:
+        client.create_table(TableName=unique(), KeySchema=[{"AttributeName": "p", "KeyType": "HASH"}],
+                            AttributeDefinitions=[{"AttributeName": "p", "AttributeType": "S"}, {"AttributeName": "q", "AttributeType": "S"}],
+                            BillingMode="PAY_PER_REQUEST")
+    assert error(e)[1] == "One or more parameter values were invalid: Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions"
+
+
+# ---- items and types ----------------------------------------------------------------------
+
+def test_every_type_round_trips(table_s):
+    item = {
+        "pk": "all", "s": "x", "n": Decimal("-12.50"), "big": Decimal("3.1415926535897932384626433832795028841"),
+        "b": b"\x00\x01\xff", "t": True, "z": None, "m": {"a": [1, "two", {"c": False}]},
+        "l": [], "ss": {"a", "b"}, "ns": {Decimal(1), Decimal("2.5")}, "bs": {b"x", b"y"}, "empty": "",
+    }
+    table_s.put_item(Item=item)
+    got = table_s.get_item(Key={"pk": "all"}, ConsistentRead=True)["Item"]
+    assert got == item
+    assert str(got["n"]) == "-12.5"
+
+
+def test_numbers_keep_38_digits_and_refuse_more(client, table_s):
+    table_s.update_item(Key={"pk": "n"}, UpdateExpression="SET a = :a + :b",
+                        ExpressionAttributeValues={":a": Decimal("10000000000000000000000"), ":b": Decimal(1)})
+    assert table_s.get_item(Key={"pk": "n"})["Item"]["a"] == Decimal("10000000000000000000001")
+    for bad, word in [("1e126", "overflow"), ("1e-131", "underflow"), ("3.14159265358979323846264338327950288419", "significant")]:
+        with pytest.raises(ClientError) as e:
+            client.put_item(TableName=table_s.name, Item={"pk": {"S": "n"}, "x": {"N": bad}})
+        assert word in error(e)[1]
+
+
+def test_key_validation(client, table_sn):
+    with pytest.raises(ClientError) as e:
+        table_sn.put_item(Item={"pk": "a"})
+    assert error(e) == ("ValidationException", "One or more parameter values were invalid: Missing the key sk in the item")
+    with pytest.raises(ClientError) as e:
+        table_sn.put_item(Item={"pk": "a", "sk": "1"})
+    assert error(e) == ("ValidationException", "One or more parameter values were invalid: Type mismatch for key sk expected: N actual: S")
+    with pytest.raises(ClientError) as e:
+        table_sn.get_item(Key={"pk": "a"})
+    assert error(e) == ("ValidationException", "The provided key element does not match the schema")
+    with pytest.raises(ClientError) as e:
+        table_sn.put_item(Item={"pk": "", "sk": 1})
+    assert error(e)[0] == "ValidationException"
+    with pytest.raises(ClientError) as e:
+        table_sn.put_item(Item={"pk": "big", "sk": 1, "v": "x" * (400 * 1024)})
+    assert error(e) == ("ValidationException", "Item size has exceeded the maximum allowed size")
+
+
+# ---- conditions, updates, return values ---------------------------------------------------
+
+def test_conditional_writes(table_s):
+    table_s.put_item(Item={"pk": "c", "v": 1}, ConditionExpression=Attr("pk").not_exists())
+    with pytest.raises(ClientError) as e:
+        table_s.put_item(Item={"pk": "c", "v": 2}, ConditionExpression="attribute_not_exists(pk)",
+                         ReturnValuesOnConditionCheckFailure="ALL_OLD")
+    assert error(e) == ("ConditionalCheckFailedException", "The conditional request failed")
+    assert e.value.response["Item"] == {"pk": {"S": "c"}, "v": {"N": "1"}}
+    table_s.delete_item(Key={"pk": "c"}, ConditionExpression=Attr("v").eq(1) & Attr("w").not_exists())
+    assert "Item" not in table_s.get_item(Key={"pk": "c"})
+
+
+def test_update_expression_clauses(table_s):
+    table_s.put_item(Item={"pk": "u", "n": 1, "l": [1, 2, 3], "m": {"a": 1}, "s": {"x", "y"}})
+    r = table_s.update_item(
+        Key={"pk": "u"},
+        UpdateExpression="SET n = n + :one, m.b = :two, l[5] = :nine, newl = list_append(if_not_exists(newl, :empty), :l) "
+                         "REMOVE l[0] ADD cnt :one, s2 :z DELETE s :x",
+        ExpressionAttributeValues={":one": 1, ":two": 2, ":nine": 9, ":empty": [], ":l": ["q"], ":z": {"z"}, ":x": {"x"}},
+        ReturnValues="ALL_NEW",
+    )
+    assert r["Attributes"] == {"pk": "u", "n": 2, "l": [2, 3, 9], "m": {"a": 1, "b": 2}, "newl": ["q"], "cnt": 1, "s": {"y"}, "s2": {"z"}}
+    r = table_s.update_item(Key={"pk": "u"}, UpdateExpression="SET n = :v", ExpressionAttributeValues={":v": 7}, ReturnValues="UPDATED_OLD")
+    assert r["Attributes"] == {"n": 2}
+
+
+@pytest.mark.parametrize("expr, values, names, message", [
+    ("SET a = :v1, a = :v2", {":v1": 1, ":v2": 2}, None,
+     "Invalid UpdateExpression: Two document paths overlap with each other; must remove or rewrite one of these paths; path one: [a], path two: [a]"),
+    ("SET a = :v", {":v": 1, ":w": 2}, None, "Value provided in ExpressionAttributeValues unused in expressions: keys: {:w}"),
+    ("SET #n = :v", {":v": 1}, None,
+     "Invalid UpdateExpression: An expression attribute name used in the document path is not defined; attribute name: #n"),
+    ("SET name = :v", {":v": 1}, None, "Invalid UpdateExpression: Attribute name is a reserved keyword; reserved keyword: name"),
+    ("SET a = ", None, None, 'Invalid UpdateExpression: Syntax error; token: "<EOF>", near: "="'),
+    ("SET a = :v REMOVE b SET c = :v", {":v": 1}, None,
+     'Invalid UpdateExpression: The "SET" section can only be used once in an update expression;'),
+    ("ADD a :v", {":v": "s"}, None,
+     "Invalid UpdateExpression: Incorrect operand type for operator or function; operator: ADD, operand type: STRING"),
+    ("SET pk = :v", {":v": "x"}, None,
+     "One or more parameter values were invalid: Cannot update attribute pk. This attribute is part of the key"),
+])
+def test_update_expression_errors(table_s, expr, values, names, message):
+    kw = {"Key": {"pk": "e"}, "UpdateExpression": expr}
+    if values:
+        kw["ExpressionAttributeValues"] = values
+    if names:
+        kw["ExpressionAttributeNames"] = names
+    with pytest.raises(ClientError) as e:
+        table_s.update_item(**kw)
+    assert error(e) == ("ValidationException", message)
+
+
+def test_update_runtime_errors(table_s):
+    table_s.put_item(Item={"pk": "r", "s": "str"})
+    cases = [
+        ("SET x = absent", None, "The provided expression refers to an attribute that does not exist in the item"),
+        ("SET x = s + :one", {":one": 1}, "An operand in the update expression has an incorrect data type"),
+        ("SET q.r = :one", {":one": 1}, "The document path provided in the update expression is invalid for update"),
+    ]
+    for expr, values, message in cases:
+        kw = {"Key": {"pk": "r"}, "UpdateExpression": expr}
+        if values:
+            kw["ExpressionAttributeValues"] = values
+        with pytest.raises(ClientError) as e:
+            table_s.update_item(**kw)
+        assert error(e) == ("ValidationException", message)
+
+
+def test_condition_functions(table_s):
+    table_s.put_item(Item={"pk": "f", "s": "hello", "l": [1, 2], "ss": {"a"}, "n": 5})
+    ok = [
+        Attr("s").begins_with("he"), Attr("s").contains("ll"), Attr("ss").contains("a"), Attr("l").contains(2),
+        Attr("s").size().eq(5), Attr("n").between(1, 9), Attr("n").is_in([4, 5]), Attr("s").attribute_type("S"),
+        Attr("nope").not_exists() & ~Attr("n").lt(3),
+    ]
+    for c in ok:
+        table_s.put_item(Item={"pk": "f", "s": "hello", "l": [1, 2], "ss": {"a"}, "n": 5}, ConditionExpression=c)
+    with pytest.raises(ClientError):
+        table_s.put_item(Item={"pk": "f"}, ConditionExpression=Attr("n").gt(5))
+
+
+def test_legacy_parameters(client, table_s):
+    client.put_item(TableName=table_s.name, Item={"pk": {"S": "old"}, "v": {"N": "1"}},
+                    Expected={"pk": {"Exists": False}})
+    client.update_item(TableName=table_s.name, Key={"pk": {"S": "old"}},
+                       AttributeUpdates={"v": {"Action": "ADD", "Value": {"N": "2"}}, "w": {"Action": "PUT", "Value": {"S": "x"}}},
+                       Expected={"v": {"ComparisonOperator": "EQ", "AttributeValueList": [{"N": "1"}]}})
+    r = client.get_item(TableName=table_s.name, Key={"pk": {"S": "old"}}, AttributesToGet=["v", "w"])
+    assert r["Item"] == {"v": {"N": "3"}, "w": {"S": "x"}}
+    with pytest.raises(ClientError) as e:
+        client.get_item(TableName=table_s.name, Key={"pk": {"S": "old"}}, AttributesToGet=["v"], ProjectionExpression="v")
+    assert error(e) == ("ValidationException", "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {AttributesToGet} Expression parameters: {ProjectionExpression}")
+
+
+# ---- query, scan, paging ------------------------------------------------------------------
+
+def test_query_orders_numbers_and_pages(table_sn):
+    values = [10, -2, 3, -10, Decimal("0.5"), 1000, Decimal("-1.5"), 7]
+    with table_sn.batch_writer() as w:
+        for v in values:
+            w.put_item(Item={"pk": "q", "sk": v, "f": v})
+    seen, kw = [], {"KeyConditionExpression": Key("pk").eq("q"), "Limit": 3}
+    while True:
+        r = table_sn.query(**kw)
+        seen += [i["sk"] for i in r["Items"]]
+        if "LastEvaluatedKey" not in r:
+            break
+        kw["ExclusiveStartKey"] = r["LastEvaluatedKey"]
+    assert seen == sorted(values)
+    r = table_sn.query(KeyConditionExpression=Key("pk").eq("q") & Key("sk").between(-2, 3), ScanIndexForward=False)
+    assert [i["sk"] for i in r["Items"]] == [3, Decimal("0.5"), Decimal("-1.5"), -2]
+    r = table_sn.query(KeyConditionExpression=Key("pk").eq("q"), FilterExpression=Attr("f").gt(0), Limit=4)
+    assert (r["Count"], r["ScannedCount"]) == (1, 4)
+    r = table_sn.query(KeyConditionExpression=Key("pk").eq("q"), Select="COUNT")
+    assert r["Count"] == 8 and "Items" not in r
+
+
+def test_query_errors(client, table_sn):
+    cases = [
+        ("sk = :v", {":v": {"N": "1"}}, "Query condition missed key schema element: pk"),
+        ("pk = :v OR sk = :w", {":v": {"S": "a"}, ":w": {"N": "1"}}, "Invalid operator used in KeyConditionExpression: OR"),
+        ("pk = :v", {":v": {"N": "1"}}, "One or more parameter values were invalid: Condition parameter type does not match schema type"),
+    ]
+    for expr, values, message in cases:
+        with pytest.raises(ClientError) as e:
+            client.query(TableName=table_sn.name, KeyConditionExpression=expr, ExpressionAttributeValues=values)
+        assert error(e) == ("ValidationException", message)
+
+
+def test_one_megabyte_pages(table_sn):
+    pad = "x" * (100 * 1024)
+    with table_sn.batch_writer() as w:
+        for i in range(25):
+            w.put_item(Item={"pk": "big", "sk": i, "pad": pad})
+    r = table_sn.query(KeyConditionExpression=Key("pk").eq("big"))
+    assert 9 <= len(r["Items"]) < 25 and "LastEvaluatedKey" in r
+    total, kw = len(r["Items"]), {"ExclusiveStartKey": r["LastEvaluatedKey"]}
+    while True:
+        r = table_sn.query(KeyConditionExpression=Key("pk").eq("big"), **kw)
+        total += len(r["Items"])
+        if "LastEvaluatedKey" not in r:
+            break
+        kw = {"ExclusiveStartKey": r["LastEvaluatedKey"]}
+    assert total == 25
+
+
+def test_parallel_scan_segments(table_s):
+    with table_s.batch_writer() as w:
+        for i in range(50):
+            w.put_item(Item={"pk": f"p{i}"})
+    seen = []
+    for seg in range(3):
+        seen += [i["pk"] for i in table_s.scan(Segment=seg, TotalSegments=3)["Items"]]
+    assert sorted(seen) == sorted(f"p{i}" for i in range(50))
+
+
+# ---- indexes ------------------------------------------------------------------------------
+
+def test_gsi_and_lsi(resource):
+    t = create(
+        resource, range_key=("sk", "N"), extra_attrs=[("g", "S"), ("score", "N")],
+        lsis=[{"IndexName": "by_score", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "score", "KeyType": "RANGE"}],
+               "Projection": {"ProjectionType": "KEYS_ONLY"}}],
+        gsis=[{"IndexName": "by_g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}, {"AttributeName": "score", "KeyType": "RANGE"}],
+               "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["lvl"]}}],
+    )
+    try:
+        t.put_item(Item={"pk": "a", "sk": 1, "g": "chess", "score": 30, "lvl": 2, "note": "n"})
+        t.put_item(Item={"pk": "b", "sk": 1, "g": "chess", "score": 50})
+        t.put_item(Item={"pk": "c", "sk": 1, "score": 10})
+        r = t.query(IndexName="by_g", KeyConditionExpression=Key("g").eq("chess"), ScanIndexForward=False)
+        assert [i["score"] for i in r["Items"]] == [50, 30]
+        assert r["Items"][1] == {"pk": "a", "sk": 1, "g": "chess", "score": 30, "lvl": 2}
+        t.update_item(Key={"pk": "a", "sk": 1}, UpdateExpression="SET score = :s", ExpressionAttributeValues={":s": 70})
+        t.update_item(Key={"pk": "b", "sk": 1}, UpdateExpression="REMOVE g")
+        r = t.query(IndexName="by_g", KeyConditionExpression=Key("g").eq("chess"))
+        assert [i["score"] for i in r["Items"]] == [70]
+        r = t.query(IndexName="by_score", KeyConditionExpression=Key("pk").eq("a"), Select="ALL_ATTRIBUTES")
+        assert r["Items"][0]["note"] == "n"
+        with pytest.raises(ClientError) as e:
+            t.put_item(Item={"pk": "d", "sk": 1, "g": 5})
+        assert error(e)[1] == "One or more parameter values were invalid: Type mismatch for Index Key g Expected: S Actual: N IndexName: by_g"
+        with pytest.raises(ClientError) as e:
+            t.query(IndexName="by_g", KeyConditionExpression=Key("g").eq("chess"), ConsistentRead=True)
+        assert error(e) == ("ValidationException", "Consistent reads are not supported on global secondary indexes")
+        d = t.meta.client.describe_table(TableName=t.name)["Table"]
+        assert d["GlobalSecondaryIndexes"][0]["IndexStatus"] == "ACTIVE"
+        assert d["GlobalSecondaryIndexes"][0]["ItemCount"] == 1
+    finally:
+        t.delete()
+
+
+# ---- batches and transactions -------------------------------------------------------------
+
+def test_batches(client, table_s):
+    with table_s.batch_writer() as w:
+        for i in range(60):
+            w.put_item(Item={"pk": f"b{i}", "v": i})
+    keys = [{"pk": {"S": f"b{i}"}} for i in range(0, 60, 2)] + [{"pk": {"S": "none"}}]
+    r = client.batch_get_item(RequestItems={table_s.name: {"Keys": keys, "ProjectionExpression": "v"}}, ReturnConsumedCapacity="TOTAL")
+    assert sorted(int(i["v"]["N"]) for i in r["Responses"][table_s.name]) == list(range(0, 60, 2))
+    assert r["UnprocessedKeys"] == {}
+    with pytest.raises(ClientError) as e:
+        client.batch_write_item(RequestItems={table_s.name: [{"PutRequest": {"Item": {"pk": {"S": f"x{i}"}}}} for i in range(26)]})
+    assert error(e)[0] == "ValidationException"
+    with pytest.raises(ClientError) as e:
+        client.batch_get_item(RequestItems={table_s.name: {"Keys": [{"pk": {"S": "a"}}, {"pk": {"S": "a"}}]}})
+    assert error(e) == ("ValidationException", "Provided list of item keys contains duplicates")
+
+
+def test_transactions(client, table_s):
+    client.put_item(TableName=table_s.name, Item={"pk": {"S": "acct1"}, "bal": {"N": "100"}})
+    client.put_item(TableName=table_s.name, Item={"pk": {"S": "acct2"}, "bal": {"N": "0"}})
+
+    def transfer(amount, token=None):
+        kw = {"TransactItems": [
+            {"Update": {"TableName": table_s.name, "Key": {"pk": {"S": "acct1"}}, "UpdateExpression": "SET bal = bal - :a",
+                        "ConditionExpression": "bal >= :a", "ExpressionAttributeValues": {":a": {"N": str(amount)}}}},
+            {"Update": {"TableName": table_s.name, "Key": {"pk": {"S": "acct2"}}, "UpdateExpression": "SET bal = bal + :a",
+                        "ExpressionAttributeValues": {":a": {"N": str(amount)}}}},
+        ]}
+        if token:
+            kw["ClientRequestToken"] = token
+        return client.transact_write_items(**kw)
+
+    token = unique("tok")  # tokens are account-wide: a fixed one would collide across runs
+    transfer(30, token=token)
+    transfer(30, token=token)  # idempotent: applied once
+    with pytest.raises(ClientError) as e:
+        transfer(500)
+    assert error(e)[0] == "TransactionCanceledException"
+    assert [r["Code"] for r in e.value.response["CancellationReasons"]] == ["ConditionalCheckFailed", "None"]
+    r = client.transact_get_items(TransactItems=[{"Get": {"TableName": table_s.name, "Key": {"pk": {"S": k}}}} for k in ("acct1", "acct2")])
+    assert [x["Item"]["bal"]["N"] for x in r["Responses"]] == ["70", "30"]
+    with pytest.raises(ClientError) as e:
+        client.transact_write_items(TransactItems=[
+            {"ConditionCheck": {"TableName": table_s.name, "Key": {"pk": {"S": "acct1"}}, "ConditionExpression": "attribute_exists(pk)"}},
+            {"Delete": {"TableName": table_s.name, "Key": {"pk": {"S": "acct1"}}}},
+        ])
+    assert error(e) == ("ValidationException", "Transaction request cannot include multiple operations on one item")
+
+
+# ---- TTL and capacity ---------------------------------------------------------------------
+
+def test_ttl_settings(client, table_s):
+    assert client.describe_time_to_live(TableName=table_s.name)["TimeToLiveDescription"]["TimeToLiveStatus"] == "DISABLED"
+    r = client.update_time_to_live(TableName=table_s.name, TimeToLiveSpecification={"AttributeName": "exp", "Enabled": True})
+    assert r["TimeToLiveSpecification"] == {"AttributeName": "exp", "Enabled": True}
+    d = client.describe_time_to_live(TableName=table_s.name)["TimeToLiveDescription"]
+    assert d == {"TimeToLiveStatus": "ENABLED", "AttributeName": "exp"}
+    with pytest.raises(ClientError) as e:
+        client.update_time_to_live(TableName=table_s.name, TimeToLiveSpecification={"AttributeName": "exp", "Enabled": True})
+    assert error(e) == ("ValidationException", "TimeToLive is already enabled")
+
+
+def test_consumed_capacity(client, table_s):
+    r = client.put_item(TableName=table_s.name, Item={"pk": {"S": "cap"}, "v": {"S": "x" * 1500}}, ReturnConsumedCapacity="TOTAL")
+    assert r["ConsumedCapacity"]["CapacityUnits"] == 2.0
+    r = client.get_item(TableName=table_s.name, Key={"pk": {"S": "cap"}}, ReturnConsumedCapacity="TOTAL")
+    assert r["ConsumedCapacity"]["CapacityUnits"] == 0.5
+    r = client.get_item(TableName=table_s.name, Key={"pk": {"S": "cap"}}, ConsistentRead=True, ReturnConsumedCapacity="INDEXES")
+    assert r["ConsumedCapacity"]["Table"]["CapacityUnits"] == 1.0
+
+
+def test_unknown_table_and_operation_errors(client):
+    with pytest.raises(ClientError) as e:
+        client.get_item(TableName="no-such-table", Key={"pk": {"S": "a"}})
+    assert error(e) == ("ResourceNotFoundException", "Requested resource not found: Table: no-such-table not found")

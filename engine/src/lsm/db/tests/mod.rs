@@ -1,0 +1,5 @@
+//! Database-level tests that need the engine's insides (the write lock, the queue) or its
+//! fixtures.
+
+mod compression;
+mod group_commit;

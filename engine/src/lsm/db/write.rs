@@ -1,0 +1,150 @@
+//! The write path: a batch joins the writer queue (`write_queue.rs`); the leader of its group
+//! gives the group's batches consecutive sequence numbers, writes them to the WAL as one record
+//! (synced as the `SyncPolicy` and the writers ask), inserts them into the active memtable, and
+//! publishes them by advancing `last_seq`. A full memtable is rotated: the old log synced, a
+//! new log created, the memtable queued for flushing. When a write must wait for room, see
+//! `backpressure.rs`.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use super::write_queue::{Turn, Writer};
+use super::{lock, DbInner, LsmState, WriteState};
+use crate::io::OpenOptions;
+use crate::lsm::batch::WriteBatch;
+use crate::lsm::error::{LsmError, Result};
+use crate::lsm::memtable::MemTable;
+use crate::lsm::options::{SyncPolicy, WriteOptions};
+use crate::lsm::stats::Stats;
+use crate::lsm::wal::{log_path, WalWriter};
+
+impl DbInner {
+    pub(super) fn sync_locked(&self, w: &mut WriteState) -> Result<()> {
+        if w.wal.unsynced_bytes() > 0 {
+            w.wal.sync()?;
+            Stats::add(&self.stats.wal_syncs, 1);
+        }
+        w.last_sync_nanos = self.clock.now_nanos();
+        Ok(())
+    }
+
+    pub(super) fn group_commit_tick(&self) -> Result<()> {
+        if let SyncPolicy::Group { interval_ms, .. } = self.opts.sync {
+            let mut w = lock(&self.write);
+            let due =
+                self.clock.now_nanos().saturating_sub(w.last_sync_nanos) >= interval_ms * 1_000_000;
+            if due && w.wal.unsynced_bytes() > 0 {
+                if let Err(e) = self.sync_locked(&mut w) {
+                    self.set_bg_error(&e);
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Apply `batch`: join the writer queue, and either be committed by a leader or lead a
+    /// group (see `write_queue.rs`).
+    pub(super) fn write(&self, batch: WriteBatch, wo: WriteOptions) -> Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        batch.validate().map_err(LsmError::InvalidArgument)?;
+        self.check_bg_error()?;
+        let me = Arc::new(Writer::new(batch, wo.sync));
+        if let Turn::Done(r) = self.writers.join(&me) {
+            return r;
+        }
+        let (group, result) = self.lead(&me);
+        self.writers.finish(&group, &result);
+        result
+    }
+
+    /// As leader: make room, take a group, commit it. Returns the group (just the leader if
+    /// no group was formed) and its outcome.
+    fn lead(&self, me: &Arc<Writer>) -> (Vec<Arc<Writer>>, Result<()>) {
+        let w = lock(&self.write);
+        let mut w = match self.make_room(w) {
+            Ok(w) => w,
+            Err(e) => return (vec![Arc::clone(me)], Err(e)),
+        };
+        let group = self.writers.take_group(me, self.opts.sync);
+        let result = self.commit_group(&mut w, &group);
+        (group, result)
+    }
+
+    /// Write the group's batches as one WAL record, sync it if any member needs that, insert
+    /// it into the memtable and publish its sequence numbers.
+    fn commit_group(&self, w: &mut WriteState, group: &[Arc<Writer>]) -> Result<()> {
+        let batches: Vec<WriteBatch> = group.iter().map(|m| m.take_batch()).collect();
+        let count: u64 = batches.iter().map(|b| u64::from(b.len())).sum();
+        let user_bytes: u64 = batches.iter().map(|b| b.size_bytes() as u64).sum();
+        let seq = self.last_seq.load(Ordering::Relaxed) + 1;
+        let rep = WriteBatch::merge_into_rep(batches, seq);
+        let before = w.wal.len_bytes();
+        // Hand the record to the OS before acknowledging (like RocksDB's default): a process
+        // crash then loses nothing; only a machine crash can lose unsynced writes.
+        if let Err(e) = w.wal.add_record(&rep).and_then(|_| w.wal.flush()) {
+            // The log may now hold a partial record: refuse further writes until reopened.
+            // And drop what did not reach the file: a later sync (at close) must not write a
+            // record whose write was reported as failed — requests answered since then did
+            // not see it, and a restart would replay it.
+            w.wal.discard_unwritten();
+            self.set_bg_error(&e);
+            return Err(e);
+        }
+        Stats::add(&self.stats.wal_bytes_written, w.wal.len_bytes() - before);
+        let policy_sync = match self.opts.sync {
+            SyncPolicy::Always => true,
+            SyncPolicy::Never => false,
+            SyncPolicy::Group { interval_ms, bytes } => {
+                w.wal.unsynced_bytes() >= bytes
+                    || self.clock.now_nanos().saturating_sub(w.last_sync_nanos)
+                        >= interval_ms * 1_000_000
+            }
+        };
+        if group.iter().any(|m| m.sync().unwrap_or(policy_sync)) {
+            if let Err(e) = self.sync_locked(w) {
+                self.set_bg_error(&e);
+                return Err(e);
+            }
+        }
+        let rep = Bytes::from(rep);
+        w.mem
+            .insert_batch(&rep)
+            .map_err(|e| LsmError::InvalidArgument(e.to_string()))?;
+        self.last_seq.store(seq + count - 1, Ordering::Release);
+        Stats::add(&self.stats.keys_written, count);
+        Stats::add(&self.stats.user_bytes_written, user_bytes);
+        Stats::add(&self.stats.writes, group.len() as u64);
+        Stats::add(&self.stats.write_groups, 1);
+        Ok(())
+    }
+
+    pub(super) fn rotate(&self, w: &mut WriteState) -> Result<()> {
+        // Sync the old log first: a later log must never be durable ahead of an earlier one,
+        // or a crash could keep a write while losing one before it.
+        self.sync_locked(w)?;
+        let number = self.next_file.fetch_add(1, Ordering::Relaxed);
+        let file = self
+            .fs
+            .open(&log_path(&self.dir, number), OpenOptions::create_truncate())?;
+        self.fs.sync_dir(&self.dir)?;
+        w.wal = WalWriter::new(file);
+        let mem = Arc::new(MemTable::new(number));
+        let full = std::mem::replace(&mut w.mem, mem.clone());
+        self.update_state(|old| {
+            let mut imms = old.imms.clone();
+            imms.push(full);
+            LsmState {
+                mem,
+                imms,
+                version: old.version.clone(),
+            }
+        });
+        self.wake_bg();
+        Ok(())
+    }
+}

@@ -1,0 +1,169 @@
+//! The writer queue — LevelDB's `writers_` deque, RocksDB's `WriteThread` — that turns
+//! concurrent writes into group commits.
+//!
+//! Every write joins the back of the queue. The writer at the front is the *leader*: it takes
+//! the batches of the writers queued behind it (up to a byte limit), and `write.rs` writes them
+//! as one WAL record, syncs once if any of them needs a sync, and inserts them into the memtable.
+//! Only then does the leader [`WriteQueue::finish`] the group: each follower is woken with the
+//! group's outcome, and the next writer in line becomes leader. While one leader waits for its
+//! fsync, the writers arriving meanwhile queue up and form the next group, so under load one
+//! fsync covers many writes — that is the whole point.
+//!
+//! Durability is exact: a follower is acknowledged only after the leader's sync covering its
+//! record (when it asked for one; see [`WriteQueue::take_group`] for who may join whom), and a
+//! failed WAL write or sync fails every writer of the group. A thread writing alone is always
+//! its own leader with a group of one, which is how the simulator (no threads) runs it.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex};
+
+use super::lock;
+use crate::lsm::batch::WriteBatch;
+use crate::lsm::error::Result;
+use crate::lsm::options::SyncPolicy;
+
+/// Most bytes of batches one group may carry (RocksDB's `max_write_batch_group_size_bytes`).
+pub(super) const GROUP_BYTES_MAX: usize = 1 << 20;
+/// A leader whose own batch is at most this big caps its group at its size plus this much, so a
+/// small write is not delayed behind a megabyte of others (RocksDB's rule).
+const SMALL_LEADER_BYTES: usize = 128 << 10;
+
+/// One write waiting in the queue.
+#[derive(Debug)]
+pub(super) struct Writer {
+    /// The batch, until a leader takes it.
+    batch: Mutex<Option<WriteBatch>>,
+    /// Its encoded size (the batch may already be taken when a leader sizes a group).
+    bytes: usize,
+    /// `WriteOptions::sync`.
+    sync: Option<bool>,
+    /// Set (under the queue lock) by the leader that committed this write.
+    outcome: Mutex<Option<Result<()>>>,
+    /// Wakes this writer: its outcome is set, or it is now at the front. Used only with the
+    /// queue's mutex.
+    wake: Condvar,
+}
+
+impl Writer {
+    /// A writer for `batch` with the write's sync override.
+    pub(super) fn new(batch: WriteBatch, sync: Option<bool>) -> Self {
+        Writer {
+            bytes: batch.size_bytes(),
+            batch: Mutex::new(Some(batch)),
+            sync,
+            outcome: Mutex::new(None),
+            wake: Condvar::new(),
+        }
+    }
+
+    /// The batch (a leader takes each member's batch exactly once).
+    pub(super) fn take_batch(&self) -> WriteBatch {
+        lock(&self.batch)
+            .take()
+            .expect("a queued writer's batch is taken once")
+    }
+
+    /// Whether this write must be synced before it is acknowledged, as far as can be known
+    /// before it is written (`Group` decides after the append, in `write.rs`).
+    fn needs_sync(&self, policy: SyncPolicy) -> bool {
+        self.sync.unwrap_or(matches!(policy, SyncPolicy::Always))
+    }
+
+    /// This write's own sync override.
+    pub(super) fn sync(&self) -> Option<bool> {
+        self.sync
+    }
+}
+
+/// What [`WriteQueue::join`] returns.
+pub(super) enum Turn {
+    /// A leader committed this write: its outcome.
+    Done(Result<()>),
+    /// This writer is at the front: it leads the next group.
+    Lead,
+}
+
+/// The queue of writers.
+#[derive(Debug, Default)]
+pub(super) struct WriteQueue {
+    writers: Mutex<VecDeque<Arc<Writer>>>,
+}
+
+impl WriteQueue {
+    /// Queue `me` and wait until a leader has committed it or it is at the front.
+    pub(super) fn join(&self, me: &Arc<Writer>) -> Turn {
+        let mut q = lock(&self.writers);
+        q.push_back(Arc::clone(me));
+        // Bound: every wake-up is either our outcome or our turn at the front; a spurious one
+        // waits again.
+        loop {
+            if let Some(r) = lock(&me.outcome).take() {
+                return Turn::Done(r);
+            }
+            if q.front().is_some_and(|f| Arc::ptr_eq(f, me)) {
+                return Turn::Lead;
+            }
+            q = me.wake.wait(q).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// The group `leader` (at the front) commits: itself and the writers right behind it, in
+    /// order, up to the byte limit. A leader that need not sync stops before the first writer
+    /// that must (LevelDB's rule: that writer leads its own group and syncs it), so a write
+    /// that asked for no sync never waits for someone else's fsync; a syncing leader takes
+    /// everyone, and its one sync covers them all.
+    pub(super) fn take_group(&self, leader: &Arc<Writer>, policy: SyncPolicy) -> Vec<Arc<Writer>> {
+        let q = lock(&self.writers);
+        assert!(
+            q.front().is_some_and(|f| Arc::ptr_eq(f, leader)),
+            "only the writer at the front leads"
+        );
+        let limit = if leader.bytes <= SMALL_LEADER_BYTES {
+            leader.bytes + SMALL_LEADER_BYTES
+        } else {
+            GROUP_BYTES_MAX.max(leader.bytes)
+        };
+        let leader_syncs = leader.needs_sync(policy);
+        let mut group = vec![Arc::clone(leader)];
+        let mut bytes = leader.bytes;
+        for w in q.iter().skip(1) {
+            if bytes + w.bytes > limit || (!leader_syncs && w.needs_sync(policy)) {
+                break;
+            }
+            bytes += w.bytes;
+            group.push(Arc::clone(w));
+        }
+        group
+    }
+
+    /// The leader is done with `group` (taken by [`WriteQueue::take_group`], or just the
+    /// leader if it failed before forming one): remove it from the queue, hand each follower
+    /// a copy of `result`, and wake the next leader.
+    pub(super) fn finish(&self, group: &[Arc<Writer>], result: &Result<()>) {
+        let mut q = lock(&self.writers);
+        for (i, member) in group.iter().enumerate() {
+            let front = q.pop_front().expect("a group is at the front of the queue");
+            assert!(
+                Arc::ptr_eq(&front, member),
+                "the queue's front is the group, in order"
+            );
+            if i > 0 {
+                let copy = match result {
+                    Ok(()) => Ok(()),
+                    Err(e) => Err(e.duplicate()),
+                };
+                *lock(&member.outcome) = Some(copy);
+                member.wake.notify_one();
+            }
+        }
+        if let Some(next) = q.front() {
+            next.wake.notify_one();
+        }
+    }
+
+    /// Writers queued now (leader included).
+    #[cfg(test)]
+    pub(super) fn len(&self) -> usize {
+        lock(&self.writers).len()
+    }
+}

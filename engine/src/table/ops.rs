@@ -1,0 +1,36 @@
+//! One entry point for every operation: [`Tables::execute`].
+
+use super::error::Result;
+use super::request::{Request, Response};
+use super::store::Tables;
+
+impl Tables {
+    /// Run one request.
+    pub fn execute(&self, req: &Request) -> Result<Response> {
+        Ok(match req {
+            Request::CreateTable(i) => Response::Table(Box::new(self.create_table(i)?)),
+            Request::DescribeTable(n) => Response::Table(Box::new(self.describe_table(n)?)),
+            Request::ListTables(start, limit) => {
+                let (names, last) = self.list_tables(start.as_deref(), *limit)?;
+                Response::Tables(names, last)
+            }
+            Request::DeleteTable(n) => Response::Table(Box::new(self.delete_table(n)?)),
+            Request::UpdateTimeToLive(t, a, e) => Response::Ttl(Some(self.update_ttl(t, a, *e)?)),
+            Request::DescribeTimeToLive(t) => Response::Ttl(self.describe_ttl(t)?),
+            Request::GetItem(r) => Response::Get(self.get_item(r)?),
+            Request::PutItem(r) => Response::Write(self.put_item(r)?),
+            Request::UpdateItem(r) => Response::Write(self.update_item(r)?),
+            Request::DeleteItem(r) => Response::Write(self.delete_item(r)?),
+            Request::Query(r) => Response::Search(self.query(r)?),
+            Request::Scan(r) => Response::Search(self.scan(r)?),
+            Request::BatchGetItem(r, c) => Response::BatchGet(self.batch_get_item(r, *c)?),
+            Request::BatchWriteItem(r, c) => Response::BatchWrite(self.batch_write_item(r, *c)?),
+            Request::TransactWriteItems(a, t, c) => {
+                Response::TransactWrite(self.transact_write_items(a, t.as_deref(), *c)?)
+            }
+            Request::TransactGetItems(g, c) => {
+                Response::TransactGet(self.transact_get_items(g, *c)?)
+            }
+        })
+    }
+}

@@ -1,0 +1,777 @@
+//! GetItem, Query and Scan.
+//!
+//! A Query is one LSM range scan: the partition's prefix (in the table or an index) narrowed by
+//! the sort-key condition through the order-preserving encodings, walked forward or backward.
+//! Scan walks a table's (or index's) whole range, or one segment of the partition-hash space.
+//! Both follow DynamoDB's paging: they stop after `Limit` items *evaluated* or once 1 MB of
+//! items has been read, whichever is first, and then return the last evaluated key; the filter
+//! runs on what was read, so a page can hold fewer items than `Limit`, even none.
+
+use std::ops::Bound;
+
+use crate::lsm::{prefix_successor, ReadOptions};
+
+use super::capacity::{self, Meter};
+use super::error::{DynamoError, Result};
+use super::expr::ast::{Call, CmpOp, Cond, Elem, Operand};
+use super::expr::{self, projection, resolve, CondExpr, ExprKind, PathExpr, Placeholders};
+use super::keys;
+use super::legacy;
+use super::request::{GetItem, GetItemOutput, Search, SearchOutput};
+use super::schema::{IndexDef, KeyAttr, ProjectionType, TableDef};
+use super::store::{decode, TableState, Tables};
+use super::value::{item_size, AttributeValue, Item, ValueType};
+
+/// Bytes one Query or Scan page reads at most (DynamoDB's 1 MB).
+pub const PAGE_BYTES: usize = 1024 * 1024;
+
+/// Parse ProjectionExpression or AttributesToGet.
+pub(crate) fn projection_paths(
+    expr_src: Option<&str>,
+    attributes: Option<&[String]>,
+    ph: &mut Placeholders,
+) -> Result<Option<Vec<PathExpr>>> {
+    if let Some(src) = expr_src {
+        let raw = expr::parser::parse_projection(src)
+            .map_err(|e| DynamoError::validation(e.full_message(ExprKind::Projection)))?;
+        return resolve::projection(&raw, ph)
+            .map(Some)
+            .map_err(|e| DynamoError::validation(e.full_message(ExprKind::Projection)));
+    }
+    attributes.map(legacy::attributes_to_get).transpose()
+}
+
+impl Tables {
+    /// GetItem.
+    pub fn get_item(&self, req: &GetItem) -> Result<GetItemOutput> {
+        let t = self.table(&req.table)?;
+        let legacy: Vec<&str> = req
+            .attributes_to_get
+            .iter()
+            .map(|_| "AttributesToGet")
+            .collect();
+        let exprs: Vec<&str> = req
+            .projection
+            .iter()
+            .map(|_| "ProjectionExpression")
+            .collect();
+        legacy::check_mixing(&legacy, &exprs)?;
+        legacy::check_placeholders(req.names.as_ref(), None, !exprs.is_empty())?;
+        let (pk, sk) = t.def.key_of(&req.key, true)?;
+        let mut ph = Placeholders::new(req.names.as_ref(), None);
+        let paths = projection_paths(
+            req.projection.as_deref(),
+            req.attributes_to_get.as_deref(),
+            &mut ph,
+        )?;
+        ph.check_unused().map_err(DynamoError::validation)?;
+        let item = self.read_item(&keys::item_key(t.def.id, pk, sk))?;
+        let mut meter = Meter::new(&t.def.name);
+        meter.table_read(capacity::read_units(
+            item.as_ref().map_or(0, item_size),
+            req.consistent_read,
+        ));
+        let item = match (item, &paths) {
+            (Some(i), Some(p)) => Some(projection::project(&i, p)),
+            (i, _) => i,
+        };
+        Ok(GetItemOutput {
+            item,
+            consumed: meter.report(req.capacity),
+        })
+    }
+
+    /// Query.
+    pub fn query(&self, q: &Search) -> Result<SearchOutput> {
+        self.search(q, true)
+    }
+
+    /// Scan.
+    pub fn scan(&self, q: &Search) -> Result<SearchOutput> {
+        self.search(q, false)
+    }
+
+    fn search(&self, q: &Search, is_query: bool) -> Result<SearchOutput> {
+        let t = self.table(&q.table)?;
+        let def = &t.def;
+        let index = match &q.index {
+            Some(name) => Some(def.index(name).ok_or_else(|| {
+                DynamoError::validation(format!(
+                    "The table does not have the specified index: {name}"
+                ))
+            })?),
+            None => None,
+        };
+        if q.consistent_read && index.is_some_and(|ix| !ix.local) {
+            return Err(DynamoError::validation(
+                "Consistent reads are not supported on global secondary indexes",
+            ));
+        }
+        let (filter_name, legacy_filter_name) = if is_query {
+            ("FilterExpression", "QueryFilter")
+        } else {
+            ("FilterExpression", "ScanFilter")
+        };
+        let mut legacy_used = Vec::new();
+        let mut exprs_used = Vec::new();
+        if q.attributes_to_get.is_some() {
+            legacy_used.push("AttributesToGet");
+        }
+        if q.key_conditions.is_some() {
+            legacy_used.push("KeyConditions");
+        }
+        if q.legacy_filter.is_some() {
+            legacy_used.push(legacy_filter_name);
+        }
+        if q.conditional_operator.is_some() && q.legacy_filter.is_some() {
+            legacy_used.push("ConditionalOperator");
+        }
+        if q.projection.is_some() {
+            exprs_used.push("ProjectionExpression");
+        }
+        if q.filter.is_some() {
+            exprs_used.push(filter_name);
+        }
+        if q.key_condition.is_some() {
+            exprs_used.push("KeyConditionExpression");
+        }
+        legacy::check_mixing(&legacy_used, &exprs_used)?;
+        legacy::check_placeholders(q.names.as_ref(), q.values.as_ref(), !exprs_used.is_empty())?;
+        if let Some(0) = q.limit {
+            return Err(DynamoError::validation(
+                "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1",
+            ));
+        }
+        let mut ph = Placeholders::new(q.names.as_ref(), q.values.as_ref());
+        // Key condition (Query) or segment (Scan).
+        let key_attrs: (&KeyAttr, Option<&KeyAttr>) = match index {
+            Some(ix) => (&ix.hash, ix.range.as_ref()),
+            None => (&def.hash, def.range.as_ref()),
+        };
+        let key_cond = if is_query {
+            Some(match (&q.key_condition, &q.key_conditions) {
+                (Some(src), _) => {
+                    let c = super::write::condition_expr(Some(src), ExprKind::KeyCondition, &mut ph)?
+                        .ok_or_else(|| DynamoError::validation("Invalid KeyConditionExpression: The expression can not be empty;"))?;
+                    key_condition(&c, key_attrs)?
+                }
+                (None, Some(kc)) => legacy_key_condition(kc, key_attrs)?,
+                (None, None) => {
+                    return Err(DynamoError::validation(
+                        "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.",
+                    ))
+                }
+            })
+        } else {
+            None
+        };
+        let filter = match (&q.filter, &q.legacy_filter) {
+            (Some(src), _) => super::write::condition_expr(Some(src), ExprKind::Filter, &mut ph)?,
+            (None, Some(f)) => legacy::conditions(f, q.conditional_operator.as_deref(), false)?,
+            (None, None) => {
+                if q.conditional_operator.is_some() {
+                    return Err(DynamoError::validation(
+                        "ConditionalOperator can only be used when Expected or QueryFilter or ScanFilter is present",
+                    ));
+                }
+                None
+            }
+        };
+        if is_query {
+            if let Some(f) = &filter {
+                let keys_of_query: Vec<&str> = std::iter::once(key_attrs.0.name.as_str())
+                    .chain(key_attrs.1.map(|k| k.name.as_str()))
+                    .collect();
+                if let Some(k) = first_path_in(f, &keys_of_query) {
+                    return Err(DynamoError::validation(format!(
+                        "Filter Expression can only contain non-primary key attributes: Primary key attribute: {k}"
+                    )));
+                }
+            }
+        }
+        let paths = projection_paths(
+            q.projection.as_deref(),
+            q.attributes_to_get.as_deref(),
+            &mut ph,
+        )?;
+        ph.check_unused().map_err(DynamoError::validation)?;
+        let select = select(q, index, paths.is_some())?;
+        let segment = if is_query { None } else { segment(q)? };
+        let start_key = match &q.exclusive_start_key {
+            Some(esk) => Some(start_key(def, index, esk)?),
+            None => None,
+        };
+        // The LSM range.
+        let (mut lower, mut upper): (Vec<u8>, Option<Vec<u8>>) = match (&key_cond, segment) {
+            (Some(kc), _) => kc.range(def.id, index.map_or(keys::TABLE_INDEX, |i| i.number)),
+            (None, Some((lo, hi))) => {
+                let p = keys::index_prefix(def.id, index.map_or(keys::TABLE_INDEX, |i| i.number));
+                let mut l = p.clone();
+                l.extend_from_slice(&(lo as u32).to_be_bytes());
+                let u = if hi >= 1 << 32 {
+                    prefix_successor(&p)
+                } else {
+                    let mut u = p;
+                    u.extend_from_slice(&(hi as u32).to_be_bytes());
+                    Some(u)
+                };
+                (l, u)
+            }
+            (None, None) => {
+                let p = keys::index_prefix(def.id, index.map_or(keys::TABLE_INDEX, |i| i.number));
+                let u = prefix_successor(&p);
+                (p, u)
+            }
+        };
+        let forward = !is_query || q.forward;
+        if let Some(sk) = start_key {
+            if forward {
+                let mut after = sk;
+                after.push(0);
+                if after > lower {
+                    lower = after;
+                }
+            } else if upper.as_ref().is_none_or(|u| &sk < u) {
+                upper = Some(sk);
+            }
+        }
+        let mut out = SearchOutput::default();
+        if upper.as_ref().is_some_and(|u| *u <= lower) {
+            out.consumed = Meter::new(&def.name).report(q.capacity).map(|mut c| {
+                // An empty range still costs the minimum read.
+                let units = capacity::read_units(0, q.consistent_read);
+                c.total = units;
+                c.read = units;
+                if let Some(tu) = c.table_units.as_mut() {
+                    *tu = units;
+                }
+                c
+            });
+            return Ok(out);
+        }
+        let mut it = self
+            .db
+            .iter(ReadOptions::default(), Some(&lower), upper.as_deref());
+        if forward {
+            it.seek_to_first()?;
+        } else {
+            it.seek_to_last()?;
+        }
+        let limit = q.limit.map_or(usize::MAX, |l| l as usize);
+        let mut bytes_read = 0usize;
+        let mut table_fetch_bytes = 0usize;
+        let mut last: Option<Item> = None;
+        while it.valid() {
+            if out.scanned_count == limit || bytes_read >= PAGE_BYTES {
+                break;
+            }
+            let mut item = decode(it.key(), it.value())?;
+            bytes_read += item_size(&item);
+            out.scanned_count += 1;
+            last = Some(item.clone());
+            // A local index that does not hold what was asked for reads the table item.
+            if let Some(ix) = index {
+                if ix.local && needs_table_item(ix, select, paths.as_deref(), filter.as_ref()) {
+                    let pk = item.get(&def.hash.name);
+                    let sk = def.range.as_ref().and_then(|r| item.get(&r.name));
+                    if let Some(pk) = pk {
+                        if let Some(full) = self.read_item(&keys::item_key(def.id, pk, sk))? {
+                            table_fetch_bytes += item_size(&full);
+                            item = full;
+                        }
+                    }
+                }
+            }
+            if filter
+                .as_ref()
+                .is_none_or(|f| expr::eval::condition(f, Some(&item)))
+            {
+                out.count += 1;
+                if select != Select::Count {
+                    out.items.push(match &paths {
+                        Some(p) => projection::project(&item, p),
+                        None => item,
+                    });
+                }
+            }
+            if forward {
+                it.next()?;
+            } else {
+                it.prev()?;
+            }
+        }
+        // As DynamoDB: a page that stopped at Limit or 1 MB has a LastEvaluatedKey, even when
+        // nothing follows it (the next page is then empty).
+        if out.scanned_count == limit || bytes_read >= PAGE_BYTES {
+            out.last_evaluated_key = last.as_ref().map(|i| key_of_entry(def, index, i));
+        }
+        let mut meter = Meter::new(&def.name);
+        let units = capacity::read_units(bytes_read, q.consistent_read);
+        match index {
+            Some(ix) => {
+                meter.index_read(ix, units);
+                if table_fetch_bytes > 0 {
+                    meter.table_read(capacity::read_units(table_fetch_bytes, q.consistent_read));
+                }
+            }
+            None => meter.table_read(units),
+        }
+        out.consumed = meter.report(q.capacity);
+        Ok(out)
+    }
+}
+
+/// What a Query or Scan returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Select {
+    All,
+    AllProjected,
+    Specific,
+    Count,
+}
+
+fn select(q: &Search, index: Option<&IndexDef>, has_projection: bool) -> Result<Select> {
+    let what = if q.projection.is_some() {
+        "ProjectionExpression"
+    } else {
+        "AttributesToGet"
+    };
+    let s = match q.select.as_deref() {
+        None if has_projection => Select::Specific,
+        None if index.is_some() => Select::AllProjected,
+        None => Select::All,
+        Some("ALL_ATTRIBUTES") => Select::All,
+        Some("ALL_PROJECTED_ATTRIBUTES") => Select::AllProjected,
+        Some("SPECIFIC_ATTRIBUTES") => Select::Specific,
+        Some("COUNT") => Select::Count,
+        Some(other) => {
+            return Err(DynamoError::validation(format!(
+                "1 validation error detected: Value '{other}' at 'select' failed to satisfy constraint: Member must satisfy enum value set: [SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]"
+            )))
+        }
+    };
+    match s {
+        Select::Specific if !has_projection => Err(DynamoError::validation(
+            "Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES",
+        )),
+        Select::All | Select::AllProjected | Select::Count if has_projection => {
+            let name = match s {
+                Select::All => "ALL_ATTRIBUTES",
+                Select::AllProjected => "ALL_PROJECTED_ATTRIBUTES",
+                _ => "COUNT",
+            };
+            Err(DynamoError::validation(format!("Cannot specify the {what} when choosing to get {name}")))
+        }
+        Select::AllProjected if index.is_none() => Err(DynamoError::validation(
+            "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName",
+        )),
+        Select::All => match index {
+            Some(ix) if !ix.local && ix.projection != ProjectionType::All => Err(DynamoError::invalid_parameter(format!(
+                "Select type ALL_ATTRIBUTES is not supported for global secondary index {} because its projection type is not ALL",
+                ix.name
+            ))),
+            _ => Ok(s),
+        },
+        _ => Ok(s),
+    }
+}
+
+fn projected(ix: &IndexDef, attr: &str) -> bool {
+    match &ix.projection {
+        ProjectionType::All => true,
+        ProjectionType::KeysOnly => false,
+        ProjectionType::Include(a) => a.iter().any(|x| x == attr),
+    }
+}
+
+fn paths_in_cond(c: &CondExpr, out: &mut Vec<String>) {
+    let op = |o: &Operand<String, AttributeValue>, out: &mut Vec<String>| operand_paths(o, out);
+    match c {
+        Cond::Cmp(_, a, b) => {
+            op(a, out);
+            op(b, out);
+        }
+        Cond::Between(a, b, d) => {
+            op(a, out);
+            op(b, out);
+            op(d, out);
+        }
+        Cond::In(a, l) => {
+            op(a, out);
+            l.iter().for_each(|x| op(x, out));
+        }
+        Cond::Call(c) => c.args.iter().for_each(|x| op(x, out)),
+        Cond::Not(x) => paths_in_cond(x, out),
+        Cond::And(a, b) | Cond::Or(a, b) => {
+            paths_in_cond(a, out);
+            paths_in_cond(b, out);
+        }
+    }
+}
+
+fn operand_paths(o: &Operand<String, AttributeValue>, out: &mut Vec<String>) {
+    match o {
+        Operand::Path(p) => {
+            if let Some(Elem::Name(n)) = p.first() {
+                out.push(n.clone());
+            }
+        }
+        Operand::Call(c) => c.args.iter().for_each(|a| operand_paths(a, out)),
+        Operand::Value(_) => {}
+    }
+}
+
+fn first_path_in<'a>(c: &CondExpr, names: &[&'a str]) -> Option<&'a str> {
+    let mut paths = Vec::new();
+    paths_in_cond(c, &mut paths);
+    paths
+        .iter()
+        .find_map(|p| names.iter().find(|n| **n == p).copied())
+}
+
+fn needs_table_item(
+    ix: &IndexDef,
+    select: Select,
+    paths: Option<&[PathExpr]>,
+    filter: Option<&CondExpr>,
+) -> bool {
+    if ix.projection == ProjectionType::All {
+        return false;
+    }
+    if select == Select::All {
+        return true;
+    }
+    let mut attrs: Vec<String> = Vec::new();
+    if let Some(ps) = paths {
+        for p in ps {
+            if let Some(Elem::Name(n)) = p.first() {
+                attrs.push(n.clone());
+            }
+        }
+    }
+    if let Some(f) = filter {
+        paths_in_cond(f, &mut attrs);
+    }
+    attrs.iter().any(|a| !projected(ix, a))
+}
+
+/// The key attributes that identify an entry: the table's keys, plus the index's.
+fn key_of_entry(def: &TableDef, index: Option<&IndexDef>, item: &Item) -> Item {
+    let mut names: Vec<&str> = def.key_names();
+    if let Some(ix) = index {
+        names.push(&ix.hash.name);
+        if let Some(r) = &ix.range {
+            names.push(&r.name);
+        }
+    }
+    names
+        .into_iter()
+        .filter_map(|n| item.get(n).map(|v| (n.to_string(), v.clone())))
+        .collect()
+}
+
+/// The LSM key an ExclusiveStartKey names.
+fn start_key(def: &TableDef, index: Option<&IndexDef>, esk: &Item) -> Result<Vec<u8>> {
+    let invalid = || {
+        DynamoError::validation("The provided starting key is invalid: The provided key element does not match the schema")
+    };
+    let get = |k: &KeyAttr| -> Result<&AttributeValue> {
+        let v = esk.get(&k.name).ok_or_else(invalid)?;
+        if v.value_type() != k.value_type() {
+            return Err(invalid());
+        }
+        Ok(v)
+    };
+    let pk = get(&def.hash)?;
+    let sk = def.range.as_ref().map(get).transpose()?;
+    match index {
+        None => {
+            if esk.len() != 1 + usize::from(sk.is_some()) {
+                return Err(invalid());
+            }
+            Ok(keys::item_key(def.id, pk, sk))
+        }
+        Some(ix) => {
+            let ipk = get(&ix.hash)?;
+            let isk = ix.range.as_ref().map(get).transpose()?;
+            Ok(keys::index_key(def.id, ix.number, ipk, isk, pk, sk))
+        }
+    }
+}
+
+fn segment(q: &Search) -> Result<Option<(u64, u64)>> {
+    match (q.segment, q.total_segments) {
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(DynamoError::validation(
+            "The TotalSegments parameter is required but was not present in the request when Segment parameter is present",
+        )),
+        (None, Some(_)) => Err(DynamoError::validation(
+            "The Segment parameter is required but was not present in the request when parameter TotalSegments is present",
+        )),
+        (Some(s), Some(t)) => {
+            if t == 0 || t > 1_000_000 {
+                return Err(DynamoError::validation(format!(
+                    "1 validation error detected: Value '{t}' at 'totalSegments' failed to satisfy constraint: Member must have value {}",
+                    if t == 0 { "greater than or equal to 1" } else { "less than or equal to 1000000" }
+                )));
+            }
+            if s >= t {
+                return Err(DynamoError::validation(format!(
+                    "The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: {s} is not less than TotalSegments: {t}"
+                )));
+            }
+            Ok(Some(keys::segment_hash_range(s, t)))
+        }
+    }
+}
+
+/// A Query's key condition: the partition, and optionally a sort-key condition.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeyCondition {
+    /// The partition key value.
+    pub pk: AttributeValue,
+    /// The sort-key condition.
+    pub sk: Option<SortCondition>,
+}
+
+/// A sort-key condition.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SortCondition {
+    /// `=`, `<`, `<=`, `>`, `>=`.
+    Cmp(CmpOp, AttributeValue),
+    /// `BETWEEN a AND b`.
+    Between(AttributeValue, AttributeValue),
+    /// `begins_with(sk, prefix)`.
+    BeginsWith(AttributeValue),
+}
+
+impl KeyCondition {
+    /// The LSM key range `[lower, upper)` holding exactly the entries that match.
+    pub fn range(&self, table_id: u64, index: u8) -> (Vec<u8>, Option<Vec<u8>>) {
+        let prefix = keys::partition_prefix(table_id, index, &self.pk);
+        let with = |v: &AttributeValue| {
+            let mut k = prefix.clone();
+            keys::encode_value(&mut k, v);
+            k
+        };
+        let after = |v: &AttributeValue| prefix_successor(&with(v));
+        let end = prefix_successor(&prefix);
+        let (lo, hi): (Bound<Vec<u8>>, Option<Vec<u8>>) = match &self.sk {
+            None => (Bound::Included(prefix.clone()), end),
+            Some(SortCondition::Cmp(op, v)) => match op {
+                CmpOp::Eq => (Bound::Included(with(v)), after(v)),
+                CmpOp::Lt => (Bound::Included(prefix.clone()), Some(with(v))),
+                CmpOp::Le => (Bound::Included(prefix.clone()), after(v)),
+                CmpOp::Gt => (Bound::Included(after(v).unwrap_or_default()), end),
+                CmpOp::Ge => (Bound::Included(with(v)), end),
+                CmpOp::Ne => (Bound::Included(prefix.clone()), end),
+            },
+            Some(SortCondition::Between(a, b)) => (Bound::Included(with(a)), after(b)),
+            Some(SortCondition::BeginsWith(p)) => {
+                let mut k = prefix.clone();
+                match p {
+                    AttributeValue::S(s) => keys::encode_bytes_prefix(&mut k, s.as_bytes()),
+                    AttributeValue::B(b) => keys::encode_bytes_prefix(&mut k, b),
+                    _ => {}
+                }
+                let hi = prefix_successor(&k);
+                (Bound::Included(k), hi)
+            }
+        };
+        let lo = match lo {
+            Bound::Included(k) => k,
+            _ => prefix,
+        };
+        (lo, hi)
+    }
+}
+
+fn key_type_mismatch() -> DynamoError {
+    DynamoError::invalid_parameter("Condition parameter type does not match schema type")
+}
+
+fn split_and<'a>(c: &'a CondExpr, out: &mut Vec<&'a CondExpr>) -> Result<()> {
+    match c {
+        Cond::And(a, b) => {
+            split_and(a, out)?;
+            split_and(b, out)
+        }
+        Cond::Or(..) => Err(DynamoError::validation(
+            "Invalid operator used in KeyConditionExpression: OR",
+        )),
+        Cond::Not(_) => Err(DynamoError::validation(
+            "Invalid operator used in KeyConditionExpression: NOT",
+        )),
+        Cond::In(..) => Err(DynamoError::validation(
+            "Invalid operator used in KeyConditionExpression: IN",
+        )),
+        Cond::Cmp(CmpOp::Ne, ..) => Err(DynamoError::validation(
+            "Invalid operator used in KeyConditionExpression: <>",
+        )),
+        other => {
+            out.push(other);
+            Ok(())
+        }
+    }
+}
+
+fn top_name(o: &Operand<String, AttributeValue>) -> Result<Option<&str>> {
+    match o {
+        Operand::Path(p) if p.len() == 1 => match &p[0] {
+            Elem::Name(n) => Ok(Some(n)),
+            _ => Ok(None),
+        },
+        Operand::Path(_) => Err(DynamoError::validation(
+            "KeyConditionExpressions cannot contain nested attributes: Key: nested attribute",
+        )),
+        _ => Ok(None),
+    }
+}
+
+/// Interpret a KeyConditionExpression: `pk = :v` and optionally one sort-key condition.
+pub fn key_condition(
+    c: &CondExpr,
+    (hash, range): (&KeyAttr, Option<&KeyAttr>),
+) -> Result<KeyCondition> {
+    let mut parts = Vec::new();
+    split_and(c, &mut parts)?;
+    if parts.len() > 2 {
+        return Err(DynamoError::validation(
+            "Conditions can be of length 1 or 2 only",
+        ));
+    }
+    let mut pk: Option<AttributeValue> = None;
+    let mut sk: Option<SortCondition> = None;
+    for p in parts {
+        let (name, cond) = match p {
+            Cond::Cmp(op, a, b) => {
+                let (name, value, op) = match (top_name(a)?, top_name(b)?, a, b) {
+                    (Some(n), None, _, Operand::Value(v)) => (n, v, *op),
+                    (None, Some(n), Operand::Value(v), _) => (n, v, flip(*op)),
+                    _ => return Err(DynamoError::validation("Invalid condition in KeyConditionExpression: Multiple attribute names used in one condition")),
+                };
+                (name, SortCondition::Cmp(op, value.clone()))
+            }
+            Cond::Between(a, lo, hi) => match (top_name(a)?, lo, hi) {
+                (Some(n), Operand::Value(l), Operand::Value(h)) => (n, SortCondition::Between(l.clone(), h.clone())),
+                _ => return Err(DynamoError::validation("Invalid condition in KeyConditionExpression: Multiple attribute names used in one condition")),
+            },
+            Cond::Call(Call { name, args, .. }) if name == "begins_with" => match (args.first().map(top_name).transpose()?.flatten(), args.get(1)) {
+                (Some(n), Some(Operand::Value(v))) => (n, SortCondition::BeginsWith(v.clone())),
+                _ => return Err(DynamoError::validation("Invalid condition in KeyConditionExpression: Multiple attribute names used in one condition")),
+            },
+            Cond::Call(Call { name, .. }) => {
+                return Err(DynamoError::validation(format!(
+                    "Invalid operator used in KeyConditionExpression: {name}"
+                )))
+            }
+            _ => return Err(DynamoError::validation("Query key condition not supported")),
+        };
+        if name == hash.name {
+            if pk.is_some() {
+                return Err(DynamoError::validation(
+                    "KeyConditionExpressions must only contain one condition per key",
+                ));
+            }
+            match cond {
+                SortCondition::Cmp(CmpOp::Eq, v) => {
+                    if v.value_type() != hash.value_type() {
+                        return Err(key_type_mismatch());
+                    }
+                    pk = Some(v);
+                }
+                _ => return Err(DynamoError::validation("Query key condition not supported")),
+            }
+        } else if range.is_some_and(|r| r.name == name) {
+            if sk.is_some() {
+                return Err(DynamoError::validation(
+                    "KeyConditionExpressions must only contain one condition per key",
+                ));
+            }
+            let r = range.expect("checked");
+            let ok = match &cond {
+                SortCondition::Cmp(_, v) => v.value_type() == r.value_type(),
+                SortCondition::Between(a, b) => {
+                    a.value_type() == r.value_type() && b.value_type() == r.value_type()
+                }
+                SortCondition::BeginsWith(v) => {
+                    if r.value_type() == ValueType::N {
+                        return Err(DynamoError::validation(
+                            "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N",
+                        ));
+                    }
+                    v.value_type() == r.value_type()
+                }
+            };
+            if !ok {
+                return Err(key_type_mismatch());
+            }
+            sk = Some(cond);
+        } else {
+            return Err(DynamoError::validation(format!(
+                "Query condition missed key schema element: {}",
+                if pk.is_none() {
+                    &hash.name
+                } else {
+                    range.map_or(&hash.name, |r| &r.name)
+                }
+            )));
+        }
+    }
+    let pk = pk.ok_or_else(|| {
+        DynamoError::validation(format!(
+            "Query condition missed key schema element: {}",
+            hash.name
+        ))
+    })?;
+    super::schema::check_key_value(&hash.name, &pk, true)?;
+    Ok(KeyCondition { pk, sk })
+}
+
+fn flip(op: CmpOp) -> CmpOp {
+    match op {
+        CmpOp::Lt => CmpOp::Gt,
+        CmpOp::Le => CmpOp::Ge,
+        CmpOp::Gt => CmpOp::Lt,
+        CmpOp::Ge => CmpOp::Le,
+        o => o,
+    }
+}
+
+/// Interpret the legacy KeyConditions.
+fn legacy_key_condition(
+    kc: &super::request::LegacyConditions,
+    attrs: (&KeyAttr, Option<&KeyAttr>),
+) -> Result<KeyCondition> {
+    let mut c: Option<CondExpr> = None;
+    for (attr, cond) in kc {
+        let op = cond.operator.as_deref().unwrap_or_default();
+        if !matches!(
+            op,
+            "EQ" | "LE" | "LT" | "GE" | "GT" | "BEGINS_WITH" | "BETWEEN"
+        ) {
+            return Err(DynamoError::validation(
+                "Attempted conditional constraint is not an indexable operation",
+            ));
+        }
+        let x = legacy::condition(attr, cond, false)?;
+        c = Some(match c {
+            None => x,
+            Some(prev) => Cond::And(Box::new(prev), Box::new(x)),
+        });
+    }
+    let c = c.ok_or_else(|| {
+        DynamoError::validation(format!(
+            "Query condition missed key schema element: {}",
+            attrs.0.name
+        ))
+    })?;
+    key_condition(&c, attrs)
+}
+
+impl TableState {
+    /// The table's definition (for callers that only hold the state).
+    pub fn definition(&self) -> &TableDef {
+        &self.def
+    }
+}

@@ -1,0 +1,655 @@
+//! Table definitions: the key schema, attribute definitions, local and global secondary indexes
+//! with their projections, billing mode and TTL — validated the way CreateTable validates them,
+//! and stored in the catalog as JSON.
+
+use serde::{Deserialize, Serialize};
+
+use super::error::{DynamoError, ErrorKind, Result};
+use super::value::{AttributeValue, Item, ValueType};
+
+/// Most local secondary indexes a table may have.
+pub const MAX_LSI: usize = 5;
+/// Most global secondary indexes a table may have.
+pub const MAX_GSI: usize = 20;
+/// Most non-key attributes all INCLUDE projections of a table may name together.
+pub const MAX_PROJECTED_ATTRIBUTES: usize = 100;
+
+/// A key attribute: name and type (`S`, `N` or `B`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyAttr {
+    /// Attribute name.
+    pub name: String,
+    /// `S`, `N` or `B`.
+    pub ty: String,
+}
+
+impl KeyAttr {
+    /// The value type.
+    pub fn value_type(&self) -> ValueType {
+        ValueType::from_name(&self.ty).unwrap_or(ValueType::S)
+    }
+}
+
+/// Which attributes an index copies.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProjectionType {
+    /// Only the table's and the index's key attributes.
+    KeysOnly,
+    /// The keys plus the listed attributes.
+    Include(Vec<String>),
+    /// Every attribute.
+    All,
+}
+
+impl ProjectionType {
+    /// `KEYS_ONLY`, `INCLUDE` or `ALL`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ProjectionType::KeysOnly => "KEYS_ONLY",
+            ProjectionType::Include(_) => "INCLUDE",
+            ProjectionType::All => "ALL",
+        }
+    }
+}
+
+/// Provisioned read and write capacity (echoed back; Seedbed does not throttle).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Throughput {
+    /// ReadCapacityUnits.
+    pub read: u64,
+    /// WriteCapacityUnits.
+    pub write: u64,
+}
+
+/// A secondary index.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexDef {
+    /// IndexName.
+    pub name: String,
+    /// Its number in the LSM key (1..=254; 0 is the table).
+    pub number: u8,
+    /// Local (same partition key as the table) or global.
+    pub local: bool,
+    /// Partition key.
+    pub hash: KeyAttr,
+    /// Sort key.
+    pub range: Option<KeyAttr>,
+    /// What it copies.
+    pub projection: ProjectionType,
+    /// Provisioned throughput of a global index in a PROVISIONED table.
+    pub throughput: Option<Throughput>,
+}
+
+/// A table's TTL setting.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TtlSpec {
+    /// The attribute holding the expiry (Unix seconds, a number).
+    pub attribute: String,
+    /// Whether expired items are being deleted.
+    pub enabled: bool,
+}
+
+/// A table as the catalog keeps it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableDef {
+    /// TableName.
+    pub name: String,
+    /// Numeric id: the LSM key prefix of its data.
+    pub id: u64,
+    /// TableId as DynamoDB shows it (a UUID).
+    pub uuid: String,
+    /// Partition key.
+    pub hash: KeyAttr,
+    /// Sort key.
+    pub range: Option<KeyAttr>,
+    /// AttributeDefinitions, as given.
+    pub attributes: Vec<KeyAttr>,
+    /// Local secondary indexes.
+    pub lsis: Vec<IndexDef>,
+    /// Global secondary indexes.
+    pub gsis: Vec<IndexDef>,
+    /// `PROVISIONED` or `PAY_PER_REQUEST`.
+    pub billing_mode: String,
+    /// Provisioned throughput (zero for on-demand).
+    pub throughput: Throughput,
+    /// TTL, if it was ever set.
+    pub ttl: Option<TtlSpec>,
+    /// CreationDateTime, Unix milliseconds.
+    pub created_unix_ms: u64,
+    /// Tags.
+    #[serde(default)]
+    pub tags: Vec<(String, String)>,
+    /// StreamSpecification as given (echoed; Seedbed has no streams).
+    #[serde(default)]
+    pub stream: Option<(bool, String)>,
+}
+
+impl TableDef {
+    /// All secondary indexes, local first.
+    pub fn indexes(&self) -> impl Iterator<Item = &IndexDef> {
+        self.lsis.iter().chain(&self.gsis)
+    }
+
+    /// The index called `name`.
+    pub fn index(&self, name: &str) -> Option<&IndexDef> {
+        self.indexes().find(|i| i.name == name)
+    }
+
+    /// The key attribute names (partition, then sort).
+    pub fn key_names(&self) -> Vec<&str> {
+        std::iter::once(self.hash.name.as_str())
+            .chain(self.range.as_ref().map(|r| r.name.as_str()))
+            .collect()
+    }
+
+    /// Whether `attr` is one of the table's key attributes.
+    pub fn is_key(&self, attr: &str) -> bool {
+        self.hash.name == attr || self.range.as_ref().is_some_and(|r| r.name == attr)
+    }
+
+    /// The enabled TTL attribute, if any.
+    pub fn ttl_attribute(&self) -> Option<&str> {
+        self.ttl
+            .as_ref()
+            .filter(|t| t.enabled)
+            .map(|t| t.attribute.as_str())
+    }
+
+    /// The table ARN.
+    pub fn arn(&self, region: &str, account: &str) -> String {
+        format!("arn:aws:dynamodb:{region}:{account}:table/{}", self.name)
+    }
+
+    /// The item's table key, validated against the schema: exactly the key attributes
+    /// (`exact`, for a `Key` parameter) or at least them (an `Item`), of the declared types,
+    /// within DynamoDB's size limits.
+    pub fn key_of<'a>(
+        &self,
+        item: &'a Item,
+        exact: bool,
+    ) -> Result<(&'a AttributeValue, Option<&'a AttributeValue>)> {
+        if exact && item.len() != 1 + usize::from(self.range.is_some()) {
+            return Err(DynamoError::key_mismatch());
+        }
+        let get = |k: &KeyAttr, is_hash: bool| -> Result<&'a AttributeValue> {
+            let Some(v) = item.get(&k.name) else {
+                return Err(if exact {
+                    DynamoError::key_mismatch()
+                } else {
+                    DynamoError::invalid_parameter(format!(
+                        "Missing the key {} in the item",
+                        k.name
+                    ))
+                });
+            };
+            if v.value_type() != k.value_type() {
+                return Err(if exact {
+                    DynamoError::key_mismatch()
+                } else {
+                    DynamoError::invalid_parameter(format!(
+                        "Type mismatch for key {} expected: {} actual: {}",
+                        k.name,
+                        k.ty,
+                        v.value_type().name()
+                    ))
+                });
+            }
+            check_key_value(&k.name, v, is_hash)?;
+            Ok(v)
+        };
+        let pk = get(&self.hash, true)?;
+        let sk = match &self.range {
+            Some(r) => Some(get(r, false)?),
+            None => None,
+        };
+        Ok((pk, sk))
+    }
+}
+
+/// Key values: no empty strings or binaries, partition keys at most 2048 bytes and sort keys
+/// at most 1024.
+pub fn check_key_value(name: &str, v: &AttributeValue, is_hash: bool) -> Result<()> {
+    let len = match v {
+        AttributeValue::S(s) => s.len(),
+        AttributeValue::B(b) => b.len(),
+        _ => return Ok(()),
+    };
+    if len == 0 {
+        let what = if matches!(v, AttributeValue::S(_)) {
+            "string"
+        } else {
+            "binary"
+        };
+        return Err(DynamoError::validation(format!(
+            "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty {what} value. Key: {name}"
+        )));
+    }
+    if is_hash && len > 2048 {
+        return Err(DynamoError::invalid_parameter(
+            "Size of hashkey has exceeded the maximum size limit of2048 bytes",
+        ));
+    }
+    if !is_hash && len > 1024 {
+        return Err(DynamoError::invalid_parameter(
+            "Aggregated size of all range keys has exceeded the size limit of 1024 bytes",
+        ));
+    }
+    Ok(())
+}
+
+/// Check a table name: 3–255 characters from `[a-zA-Z0-9_.-]` (DynamoDB's constraint text).
+pub fn check_table_name(name: &str, field: &str) -> Result<()> {
+    let mut errors = Vec::new();
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')
+    {
+        errors.push(format!(
+            "Value '{name}' at '{field}' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"
+        ));
+    }
+    if name.len() < 3 {
+        errors.push(format!(
+            "Value '{name}' at '{field}' failed to satisfy constraint: Member must have length greater than or equal to 3"
+        ));
+    }
+    if name.len() > 255 {
+        errors.push(format!(
+            "Value '{name}' at '{field}' failed to satisfy constraint: Member must have length less than or equal to 255"
+        ));
+    }
+    constraint_errors(errors)
+}
+
+/// "N validation error(s) detected: …" from constraint messages (none: Ok).
+pub fn constraint_errors(errors: Vec<String>) -> Result<()> {
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let n = errors.len();
+    Err(DynamoError::validation(format!(
+        "{n} validation error{} detected: {}",
+        if n > 1 { "s" } else { "" },
+        errors.join("; ")
+    )))
+}
+
+/// One `KeySchema` element as a request gives it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeySchemaElement {
+    /// AttributeName.
+    pub name: String,
+    /// `HASH` or `RANGE`.
+    pub key_type: String,
+}
+
+/// A secondary index as CreateTable gives it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndexInput {
+    /// IndexName.
+    pub name: String,
+    /// KeySchema.
+    pub key_schema: Vec<KeySchemaElement>,
+    /// Projection.ProjectionType (`ALL`, `KEYS_ONLY`, `INCLUDE`); `None` if missing.
+    pub projection_type: Option<String>,
+    /// Projection.NonKeyAttributes.
+    pub non_key_attributes: Option<Vec<String>>,
+    /// ProvisionedThroughput (global indexes).
+    pub throughput: Option<Throughput>,
+}
+
+/// CreateTable's parameters.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct CreateTableInput {
+    /// TableName.
+    pub name: String,
+    /// KeySchema.
+    pub key_schema: Vec<KeySchemaElement>,
+    /// AttributeDefinitions: (name, type).
+    pub attributes: Vec<(String, String)>,
+    /// LocalSecondaryIndexes.
+    pub lsis: Vec<IndexInput>,
+    /// GlobalSecondaryIndexes.
+    pub gsis: Vec<IndexInput>,
+    /// BillingMode (`PROVISIONED` when absent).
+    pub billing_mode: Option<String>,
+    /// ProvisionedThroughput.
+    pub throughput: Option<Throughput>,
+    /// Tags.
+    pub tags: Vec<(String, String)>,
+    /// StreamSpecification: (enabled, view type).
+    pub stream: Option<(bool, String)>,
+}
+
+fn key_attrs(
+    schema: &[KeySchemaElement],
+    defs: &[(String, String)],
+    what: &str,
+) -> Result<(KeyAttr, Option<KeyAttr>)> {
+    if schema.is_empty() || schema.len() > 2 {
+        return Err(DynamoError::validation(format!(
+            "1 validation error detected: Value '[{}]' at '{what}' failed to satisfy constraint: Member must have length {}",
+            schema.iter().map(|k| format!("KeySchemaElement(attributeName={}, keyType={})", k.name, k.key_type)).collect::<Vec<_>>().join(", "),
+            if schema.is_empty() { "greater than or equal to 1" } else { "less than or equal to 2" }
+        )));
+    }
+    for k in schema {
+        if k.key_type != "HASH" && k.key_type != "RANGE" {
+            return Err(DynamoError::validation(format!(
+                "1 validation error detected: Value '{}' at '{what}.member.keyType' failed to satisfy constraint: Member must satisfy enum value set: [HASH, RANGE]",
+                k.key_type
+            )));
+        }
+    }
+    if schema[0].key_type != "HASH" {
+        return Err(DynamoError::validation(
+            "Invalid KeySchema: The first KeySchemaElement is not a HASH key type",
+        ));
+    }
+    if schema.len() == 2 {
+        if schema[1].key_type != "RANGE" {
+            return Err(DynamoError::validation(
+                "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type",
+            ));
+        }
+        if schema[0].name == schema[1].name {
+            return Err(DynamoError::invalid_parameter(
+                "Both the Hash Key and the Range Key element in the KeySchema have the same name",
+            ));
+        }
+    }
+    let lookup = |name: &str| -> Result<KeyAttr> {
+        defs.iter()
+            .find(|(n, _)| n == name)
+            .map(|(n, t)| KeyAttr { name: n.clone(), ty: t.clone() })
+            .ok_or_else(|| {
+                DynamoError::invalid_parameter(format!(
+                    "Some index key attributes are not defined in AttributeDefinitions. Keys: [{}], AttributeDefinitions: [{}]",
+                    schema.iter().map(|k| k.name.as_str()).collect::<Vec<_>>().join(", "),
+                    defs.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
+                ))
+            })
+    };
+    let hash = lookup(&schema[0].name)?;
+    let range = match schema.get(1) {
+        Some(k) => Some(lookup(&k.name)?),
+        None => None,
+    };
+    Ok((hash, range))
+}
+
+fn projection(ix: &IndexInput) -> Result<ProjectionType> {
+    let attrs = ix.non_key_attributes.clone();
+    match ix.projection_type.as_deref() {
+        Some("ALL") | Some("KEYS_ONLY") if attrs.is_some() => Err(DynamoError::invalid_parameter(format!(
+            "ProjectionType is {}, but NonKeyAttributes is specified",
+            ix.projection_type.as_deref().unwrap_or_default()
+        ))),
+        Some("ALL") => Ok(ProjectionType::All),
+        Some("KEYS_ONLY") => Ok(ProjectionType::KeysOnly),
+        Some("INCLUDE") => match attrs {
+            Some(a) if !a.is_empty() => Ok(ProjectionType::Include(a)),
+            _ => Err(DynamoError::invalid_parameter(
+                "NonKeyAttributes must not be empty",
+            )),
+        },
+        None if attrs.is_some() => Err(DynamoError::invalid_parameter(
+            "NonKeyAttributes is specified but ProjectionType is not INCLUDE",
+        )),
+        None => Err(DynamoError::invalid_parameter("Unknown ProjectionType: null")),
+        Some(other) => Err(DynamoError::validation(format!(
+            "1 validation error detected: Value '{other}' at 'projection.projectionType' failed to satisfy constraint: Member must satisfy enum value set: [ALL, INCLUDE, KEYS_ONLY]"
+        ))),
+    }
+}
+
+/// Validate CreateTable's input into a table definition (id, uuid and time filled in by the
+/// caller).
+pub fn table_def(
+    input: &CreateTableInput,
+    id: u64,
+    uuid: String,
+    now_unix_ms: u64,
+) -> Result<TableDef> {
+    check_table_name(&input.name, "tableName")?;
+    for (n, t) in &input.attributes {
+        if !matches!(t.as_str(), "S" | "N" | "B") {
+            return Err(DynamoError::validation(format!(
+                "1 validation error detected: Value '{t}' at 'attributeDefinitions.{n}.member.attributeType' failed to satisfy constraint: Member must satisfy enum value set: [B, N, S]"
+            )));
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (n, _) in &input.attributes {
+        if !seen.insert(n) {
+            return Err(DynamoError::invalid_parameter(format!(
+                "Duplicate AttributeName {n} in AttributeDefinitions"
+            )));
+        }
+    }
+    let (hash, range) = key_attrs(&input.key_schema, &input.attributes, "keySchema")?;
+    let billing_mode = input
+        .billing_mode
+        .clone()
+        .unwrap_or_else(|| "PROVISIONED".into());
+    let throughput = match (billing_mode.as_str(), input.throughput) {
+        ("PROVISIONED", Some(t)) => t,
+        ("PROVISIONED", None) => {
+            return Err(DynamoError::invalid_parameter(
+                "ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED",
+            ))
+        }
+        ("PAY_PER_REQUEST", None) => Throughput::default(),
+        ("PAY_PER_REQUEST", Some(_)) => {
+            return Err(DynamoError::invalid_parameter(
+                "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST",
+            ))
+        }
+        (other, _) => {
+            return Err(DynamoError::validation(format!(
+                "1 validation error detected: Value '{other}' at 'billingMode' failed to satisfy constraint: Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]"
+            )))
+        }
+    };
+    if input.lsis.len() > MAX_LSI {
+        return Err(DynamoError::new(
+            ErrorKind::Validation,
+            format!("One or more parameter values were invalid: Number of LocalSecondaryIndexes exceeds per-table limit of {MAX_LSI}"),
+        ));
+    }
+    if input.gsis.len() > MAX_GSI {
+        return Err(DynamoError::new(
+            ErrorKind::LimitExceeded,
+            format!("One or more parameter values were invalid: Number of GlobalSecondaryIndexes exceeds per-table limit of {MAX_GSI}"),
+        ));
+    }
+    let mut names = std::collections::BTreeSet::new();
+    let mut number = 0u8;
+    let mut make = |ix: &IndexInput, local: bool| -> Result<IndexDef> {
+        check_table_name(&ix.name, "indexName")?;
+        if !names.insert(ix.name.clone()) {
+            return Err(DynamoError::invalid_parameter(format!(
+                "Duplicate index name: {}",
+                ix.name
+            )));
+        }
+        let (ih, ir) = key_attrs(&ix.key_schema, &input.attributes, "keySchema")?;
+        if local {
+            if range.is_none() {
+                return Err(DynamoError::invalid_parameter(
+                    "Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex",
+                ));
+            }
+            if ih.name != hash.name {
+                return Err(DynamoError::invalid_parameter(format!(
+                    "Index KeySchema does not have the same leading hash key as table KeySchema for index: {}. index hash key: {}, table hash key: {}",
+                    ix.name, ih.name, hash.name
+                )));
+            }
+            if ir.is_none() {
+                return Err(DynamoError::invalid_parameter(format!(
+                    "Index KeySchema does not have a range key for index: {}",
+                    ix.name
+                )));
+            }
+        }
+        let throughput = match (billing_mode.as_str(), ix.throughput, local) {
+            (_, _, true) => None,
+            ("PROVISIONED", None, false) => {
+                return Err(DynamoError::invalid_parameter(format!(
+                    "ProvisionedThroughput is not specified for index: {}",
+                    ix.name
+                )))
+            }
+            ("PAY_PER_REQUEST", Some(_), false) => {
+                return Err(DynamoError::invalid_parameter(format!(
+                    "ProvisionedThroughput should not be specified for index: {} when BillingMode is PAY_PER_REQUEST",
+                    ix.name
+                )))
+            }
+            (_, t, false) => t,
+        };
+        number += 1;
+        Ok(IndexDef {
+            name: ix.name.clone(),
+            number,
+            local,
+            hash: ih,
+            range: ir,
+            projection: projection(ix)?,
+            throughput,
+        })
+    };
+    let lsis = input
+        .lsis
+        .iter()
+        .map(|ix| make(ix, true))
+        .collect::<Result<Vec<_>>>()?;
+    let gsis = input
+        .gsis
+        .iter()
+        .map(|ix| make(ix, false))
+        .collect::<Result<Vec<_>>>()?;
+    let projected: usize = lsis
+        .iter()
+        .chain(&gsis)
+        .map(|i| match &i.projection {
+            ProjectionType::Include(a) => a.len(),
+            _ => 0,
+        })
+        .sum();
+    if projected > MAX_PROJECTED_ATTRIBUTES {
+        return Err(DynamoError::new(
+            ErrorKind::LimitExceeded,
+            format!("One or more parameter values were invalid: Number of projected attributes in all indexes exceeds limit of {MAX_PROJECTED_ATTRIBUTES}"),
+        ));
+    }
+    // Every defined attribute must be used by some key schema.
+    let used = |n: &str| {
+        hash.name == n
+            || range.as_ref().is_some_and(|r| r.name == n)
+            || lsis
+                .iter()
+                .chain(&gsis)
+                .any(|i| i.hash.name == n || i.range.as_ref().is_some_and(|r| r.name == n))
+    };
+    if input.attributes.iter().any(|(n, _)| !used(n)) {
+        return Err(DynamoError::invalid_parameter(
+            "Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions",
+        ));
+    }
+    Ok(TableDef {
+        name: input.name.clone(),
+        id,
+        uuid,
+        hash,
+        range,
+        attributes: input
+            .attributes
+            .iter()
+            .map(|(n, t)| KeyAttr {
+                name: n.clone(),
+                ty: t.clone(),
+            })
+            .collect(),
+        lsis,
+        gsis,
+        billing_mode,
+        throughput,
+        ttl: None,
+        created_unix_ms: now_unix_ms,
+        tags: input.tags.clone(),
+        stream: input.stream.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ks(parts: &[(&str, &str)]) -> Vec<KeySchemaElement> {
+        parts
+            .iter()
+            .map(|(n, t)| KeySchemaElement {
+                name: n.to_string(),
+                key_type: t.to_string(),
+            })
+            .collect()
+    }
+
+    fn input() -> CreateTableInput {
+        CreateTableInput {
+            name: "orders".into(),
+            key_schema: ks(&[("pk", "HASH"), ("sk", "RANGE")]),
+            attributes: vec![
+                ("pk".into(), "S".into()),
+                ("sk".into(), "N".into()),
+                ("g".into(), "S".into()),
+            ],
+            gsis: vec![IndexInput {
+                name: "by_g".into(),
+                key_schema: ks(&[("g", "HASH")]),
+                projection_type: Some("KEYS_ONLY".into()),
+                non_key_attributes: None,
+                throughput: None,
+            }],
+            billing_mode: Some("PAY_PER_REQUEST".into()),
+            ..CreateTableInput::default()
+        }
+    }
+
+    #[test]
+    fn valid_definition() {
+        let d = table_def(&input(), 7, "u".into(), 1).unwrap();
+        assert_eq!(d.gsis[0].number, 1);
+        assert_eq!(d.range.as_ref().unwrap().value_type(), ValueType::N);
+    }
+
+    #[test]
+    fn dynamodb_messages() {
+        let mut i = input();
+        i.name = "ab".into();
+        assert_eq!(
+            table_def(&i, 1, "u".into(), 1).unwrap_err().message,
+            "1 validation error detected: Value 'ab' at 'tableName' failed to satisfy constraint: Member must have length greater than or equal to 3"
+        );
+        let mut i = input();
+        i.attributes.push(("unused".into(), "S".into()));
+        assert_eq!(
+            table_def(&i, 1, "u".into(), 1).unwrap_err().message,
+            "One or more parameter values were invalid: Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions"
+        );
+        let mut i = input();
+        i.billing_mode = None;
+        assert!(table_def(&i, 1, "u".into(), 1)
+            .unwrap_err()
+            .message
+            .contains("must both be specified"));
+        let mut i = input();
+        i.key_schema = ks(&[("sk", "RANGE"), ("pk", "HASH")]);
+        assert_eq!(
+            table_def(&i, 1, "u".into(), 1).unwrap_err().message,
+            "Invalid KeySchema: The first KeySchemaElement is not a HASH key type"
+        );
+    }
+}

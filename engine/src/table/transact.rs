@@ -1,0 +1,288 @@
+//! TransactWriteItems and TransactGetItems: all or nothing, across items and tables.
+//!
+//! A write transaction is prepared action by action (a malformed action fails the call with a
+//! ValidationException before anything is read), then, under the store's write mutex, every
+//! current item is read and every condition and update evaluated. If any action fails, nothing
+//! is written and the error lists one cancellation reason per action, in order. Otherwise all
+//! actions are staged into one LSM batch — one atomic write, so a crash leaves all or none.
+//!
+//! `ClientRequestToken` makes a transaction idempotent for ten minutes: the token's record
+//! (the request's digest and time) is written in the same batch; a repeat with the same
+//! parameters succeeds without writing again, and one with different parameters is refused.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sha2::{Digest, Sha256};
+
+use crate::lsm::{WriteBatch, WriteOptions};
+
+use super::capacity::{self, Meter};
+use super::error::{CancellationReason, DynamoError, ErrorKind, Result};
+use super::expr::{projection, Placeholders};
+use super::keys;
+use super::legacy;
+use super::read::projection_paths;
+use super::request::{
+    ReturnCapacity, TransactGet, TransactGetOutput, TransactWrite, TransactWriteOutput,
+    WriteCondition,
+};
+use super::store::{decode, lock, Tables};
+use super::value::item_size;
+use super::write::{self, Action, Prepared, ReturnValues};
+
+/// Most actions in one transaction.
+pub const MAX_ACTIONS: usize = 100;
+/// How long an idempotency token is remembered, milliseconds.
+pub const TOKEN_TTL_MS: u64 = 10 * 60 * 1000;
+
+fn count_error(n: usize, what: &str) -> DynamoError {
+    DynamoError::validation(format!(
+        "1 validation error detected: Value '[{n} items]' at '{what}' failed to satisfy constraint: Member must have length {}",
+        if n == 0 { "greater than or equal to 1" } else { "less than or equal to 100" }
+    ))
+}
+
+impl Tables {
+    fn prepare_transact(&self, a: &TransactWrite) -> Result<Prepared> {
+        let mut p = match a {
+            TransactWrite::Put(r) => self.prepare_put(r, &["NONE"])?,
+            TransactWrite::Delete(r) => self.prepare_delete(r, &["NONE"])?,
+            TransactWrite::Update(r) => self.prepare_update(r)?,
+            TransactWrite::Check(c) => {
+                let r = super::request::DeleteItem {
+                    table: c.table.clone(),
+                    key: c.key.clone(),
+                    condition: WriteCondition {
+                        expression: Some(c.condition.clone()),
+                        ..WriteCondition::default()
+                    },
+                    names: c.names.clone(),
+                    values: c.values.clone(),
+                    return_values: None,
+                    return_values_on_condition_check_failure: c
+                        .return_values_on_condition_check_failure
+                        .clone(),
+                    capacity: ReturnCapacity::None,
+                };
+                let mut p = self.prepare_delete(&r, &["NONE"])?;
+                p.action = Action::Check;
+                p
+            }
+        };
+        if let TransactWrite::Update(_) = a {
+            if p.return_values != ReturnValues::None {
+                return Err(DynamoError::validation(
+                    "Return values set to invalid value",
+                ));
+            }
+        }
+        p.return_values = ReturnValues::None;
+        Ok(p)
+    }
+
+    /// TransactWriteItems.
+    pub fn transact_write_items(
+        &self,
+        actions: &[TransactWrite],
+        token: Option<&str>,
+        mode: ReturnCapacity,
+    ) -> Result<TransactWriteOutput> {
+        if actions.is_empty() || actions.len() > MAX_ACTIONS {
+            return Err(count_error(actions.len(), "transactItems"));
+        }
+        if let Some(t) = token {
+            if t.is_empty() || t.len() > 36 {
+                return Err(DynamoError::validation(format!(
+                    "1 validation error detected: Value '{t}' at 'clientRequestToken' failed to satisfy constraint: Member must have length {}",
+                    if t.is_empty() { "greater than or equal to 1" } else { "less than or equal to 36" }
+                )));
+            }
+        }
+        let plans: Vec<Prepared> = actions
+            .iter()
+            .map(|a| self.prepare_transact(a))
+            .collect::<Result<_>>()?;
+        let mut seen = BTreeSet::new();
+        for p in &plans {
+            if !seen.insert(p.key.clone()) {
+                return Err(DynamoError::validation(
+                    "Transaction request cannot include multiple operations on one item",
+                ));
+            }
+        }
+        let digest = Sha256::digest(format!("{actions:?}").as_bytes());
+        let now = self.clock.unix_millis();
+        let _w = self.lock_writes();
+        if let Some(t) = token {
+            if let Some(rec) = self.db.get(&keys::txn_token_key(t))? {
+                if rec.len() == 40 {
+                    let at = u64::from_be_bytes(rec[32..40].try_into().unwrap_or([0; 8]));
+                    if now.saturating_sub(at) < TOKEN_TTL_MS {
+                        if rec[..32] == digest[..] {
+                            let mut meters: BTreeMap<String, Meter> = BTreeMap::new();
+                            for p in &plans {
+                                let m = meters
+                                    .entry(p.t.def.name.clone())
+                                    .or_insert_with(|| Meter::new(&p.t.def.name));
+                                m.table_write(capacity::write_units(0));
+                            }
+                            return Ok(TransactWriteOutput {
+                                consumed: meters
+                                    .into_values()
+                                    .filter_map(|m| m.report(mode))
+                                    .collect(),
+                            });
+                        }
+                        return Err(DynamoError::new(
+                            ErrorKind::IdempotentParameterMismatch,
+                            "Request parameters did not match the parameters of the earlier request with the same idempotency token",
+                        ));
+                    }
+                }
+            }
+        }
+        let mut olds = Vec::with_capacity(plans.len());
+        let mut news = Vec::with_capacity(plans.len());
+        let mut reasons = Vec::with_capacity(plans.len());
+        let mut failed = false;
+        for p in &plans {
+            let old = self.read_item(&p.key)?;
+            match write::evaluate(p, old.as_ref()) {
+                Ok((new, _)) => {
+                    news.push(new);
+                    reasons.push(CancellationReason::none());
+                }
+                Err(e) => {
+                    failed = true;
+                    news.push(None);
+                    reasons.push(match e.kind {
+                        ErrorKind::ConditionalCheckFailed => CancellationReason {
+                            code: "ConditionalCheckFailed".into(),
+                            message: Some(e.message),
+                            item: e.item,
+                        },
+                        _ => CancellationReason {
+                            code: "ValidationError".into(),
+                            message: Some(e.message),
+                            item: None,
+                        },
+                    });
+                }
+            }
+            olds.push(old);
+        }
+        if failed {
+            let codes: Vec<&str> = reasons.iter().map(|r| r.code.as_str()).collect();
+            return Err(DynamoError {
+                reasons: reasons.clone(),
+                ..DynamoError::new(
+                    ErrorKind::TransactionCanceled,
+                    format!(
+                        "Transaction cancelled, please refer cancellation reasons for specific reasons [{}]",
+                        codes.join(", ")
+                    ),
+                )
+            });
+        }
+        let mut b = WriteBatch::new();
+        let mut meters: BTreeMap<String, Meter> = BTreeMap::new();
+        let mut stats: BTreeMap<u64, Vec<super::codec::TableStats>> = BTreeMap::new();
+        for ((p, old), new) in plans.iter().zip(&olds).zip(&news) {
+            let meter = meters
+                .entry(p.t.def.name.clone())
+                .or_insert_with(|| Meter::new(&p.t.def.name));
+            if matches!(p.action, Action::Check) {
+                meter.table_read(capacity::read_units(
+                    old.as_ref().map_or(0, item_size),
+                    true,
+                ));
+                continue;
+            }
+            let s = stats.entry(p.t.def.id).or_insert_with(|| p.t.stats());
+            write::stage(
+                &p.t.def,
+                s,
+                &p.key,
+                old.as_ref(),
+                new.as_ref(),
+                &mut b,
+                meter,
+            )?;
+        }
+        if let Some(t) = token {
+            let mut rec = digest.to_vec();
+            rec.extend_from_slice(&now.to_be_bytes());
+            b.put(&keys::txn_token_key(t), &rec);
+        }
+        self.db.write(b, WriteOptions::default())?;
+        for p in &plans {
+            if let Some(s) = stats.remove(&p.t.def.id) {
+                *lock(&p.t.stats) = s;
+            }
+        }
+        Ok(TransactWriteOutput {
+            consumed: meters
+                .into_values()
+                .filter_map(|mut m| {
+                    m.double();
+                    m.report(mode)
+                })
+                .collect(),
+        })
+    }
+
+    /// TransactGetItems: every item as of one snapshot.
+    pub fn transact_get_items(
+        &self,
+        gets: &[TransactGet],
+        mode: ReturnCapacity,
+    ) -> Result<TransactGetOutput> {
+        if gets.is_empty() || gets.len() > MAX_ACTIONS {
+            return Err(count_error(gets.len(), "transactItems"));
+        }
+        let mut plans = Vec::with_capacity(gets.len());
+        let mut seen = BTreeSet::new();
+        for g in gets {
+            let t = self.table(&g.table)?;
+            let exprs: Vec<&str> = g
+                .projection
+                .iter()
+                .map(|_| "ProjectionExpression")
+                .collect();
+            legacy::check_placeholders(g.names.as_ref(), None, !exprs.is_empty())?;
+            let (pk, sk) = t.def.key_of(&g.key, true)?;
+            let key = keys::item_key(t.def.id, pk, sk);
+            if !seen.insert(key.clone()) {
+                return Err(DynamoError::validation(
+                    "Transaction request cannot include multiple operations on one item",
+                ));
+            }
+            let mut ph = Placeholders::new(g.names.as_ref(), None);
+            let paths = projection_paths(g.projection.as_deref(), None, &mut ph)?;
+            ph.check_unused().map_err(DynamoError::validation)?;
+            plans.push((t, key, paths));
+        }
+        let snap = self.db.snapshot();
+        let mut out = TransactGetOutput::default();
+        let mut meters: BTreeMap<String, Meter> = BTreeMap::new();
+        for (t, key, paths) in plans {
+            let item = match self.db.get_opt(&key, snap.read_options())? {
+                Some(v) => Some(decode(&key, &v)?),
+                None => None,
+            };
+            let m = meters
+                .entry(t.def.name.clone())
+                .or_insert_with(|| Meter::new(&t.def.name));
+            m.table_read(2.0 * capacity::read_units(item.as_ref().map_or(0, item_size), true));
+            out.responses.push(match (item, &paths) {
+                (Some(i), Some(p)) => Some(projection::project(&i, p)),
+                (i, _) => i,
+            });
+        }
+        out.consumed = meters
+            .into_values()
+            .filter_map(|m| m.report(mode))
+            .collect();
+        Ok(out)
+    }
+}

@@ -1,0 +1,72 @@
+//! What DynamoDB accepts as a stored value and item: no empty sets, at most 32 levels of
+//! nesting, at most 400 KB per item — with DynamoDB's messages.
+
+use super::error::{DynamoError, Result};
+use super::value::{item_size, AttributeValue, Item, MAX_ITEM_BYTES};
+
+/// Deepest nesting of maps and lists DynamoDB stores.
+pub const MAX_NESTING: usize = 32;
+
+fn check_depth(v: &AttributeValue, depth: usize) -> std::result::Result<(), String> {
+    if depth > MAX_NESTING {
+        return Err("One or more parameter values were invalid: Nesting Levels have exceeded supported limits".into());
+    }
+    match v {
+        AttributeValue::M(m) => m.values().try_for_each(|x| check_depth(x, depth + 1)),
+        AttributeValue::L(l) => l.iter().try_for_each(|x| check_depth(x, depth + 1)),
+        AttributeValue::Ss(s) if s.is_empty() => {
+            Err("One or more parameter values were invalid: An string set  may not be empty".into())
+        }
+        AttributeValue::Ns(s) if s.is_empty() => {
+            Err("One or more parameter values were invalid: An number set  may not be empty".into())
+        }
+        AttributeValue::Bs(s) if s.is_empty() => {
+            Err("One or more parameter values were invalid: An binary set  may not be empty".into())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Check one value (message without the parameter context).
+pub fn check_value(v: &AttributeValue) -> std::result::Result<(), String> {
+    check_depth(v, 0)
+}
+
+/// Check an item to be stored: every value, and the 400 KB limit.
+pub fn check_item(item: &Item) -> Result<()> {
+    for v in item.values() {
+        check_value(v).map_err(DynamoError::validation)?;
+    }
+    if item_size(item) > MAX_ITEM_BYTES {
+        return Err(DynamoError::validation(
+            "Item size has exceeded the maximum allowed size",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits() {
+        let mut item = Item::new();
+        item.insert("s".into(), AttributeValue::Ss(vec![]));
+        assert_eq!(
+            check_item(&item).unwrap_err().message,
+            "One or more parameter values were invalid: An string set  may not be empty"
+        );
+        let mut v = AttributeValue::Null;
+        for _ in 0..=MAX_NESTING {
+            v = AttributeValue::L(vec![v]);
+        }
+        assert!(check_value(&v).unwrap_err().contains("Nesting Levels"));
+        let mut big = Item::new();
+        big.insert("b".into(), AttributeValue::B(vec![0; MAX_ITEM_BYTES]));
+        assert_eq!(
+            check_item(&big).unwrap_err().message,
+            "Item size has exceeded the maximum allowed size"
+        );
+    }
+}

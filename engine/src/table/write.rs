@@ -1,0 +1,515 @@
+//! Item writes — PutItem, UpdateItem, DeleteItem — and how one becomes LSM writes.
+//!
+//! Every write is prepared first (expressions parsed and checked, key validated; no I/O), then,
+//! under the store's write mutex, the current item is read, the condition evaluated, the new
+//! item computed, and [`stage`] puts into one [`WriteBatch`]: the item (or its deletion), each
+//! secondary index entry that appears, changes or disappears, the TTL queue entry, and the
+//! table's statistics. One batch is one atomic LSM write, so an index never disagrees with its
+//! table, even across a crash. Transactions stage several prepared writes into one batch.
+
+use std::sync::Arc;
+
+use crate::lsm::{WriteBatch, WriteOptions};
+
+use super::capacity::{self, Meter};
+use super::codec::{self, TableStats};
+use super::error::{DynamoError, Result};
+use super::expr::ast::{Clause, Elem};
+use super::expr::{self, projection, resolve, CondExpr, ExprKind, Placeholders, UpdateExpr};
+use super::keys;
+use super::legacy;
+use super::request::{DeleteItem, PutItem, UpdateItem, WriteCondition, WriteOutput};
+use super::schema::{IndexDef, ProjectionType, TableDef};
+use super::store::{encode_stats, lock, ttl_entry_key, TableState, Tables};
+use super::value::{item_size, AttributeValue, Item};
+use super::value_rules;
+
+/// What ReturnValues asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReturnValues {
+    /// NONE.
+    None,
+    /// ALL_OLD.
+    AllOld,
+    /// UPDATED_OLD.
+    UpdatedOld,
+    /// ALL_NEW.
+    AllNew,
+    /// UPDATED_NEW.
+    UpdatedNew,
+}
+
+fn return_values(v: Option<&str>, allowed: &[&str]) -> Result<ReturnValues> {
+    let v = v.unwrap_or("NONE");
+    if !["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"].contains(&v) {
+        return Err(DynamoError::validation(format!(
+            "1 validation error detected: Value '{v}' at 'returnValues' failed to satisfy constraint: Member must satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]"
+        )));
+    }
+    if !allowed.contains(&v) {
+        return Err(DynamoError::validation(
+            "Return values set to invalid value",
+        ));
+    }
+    Ok(match v {
+        "ALL_OLD" => ReturnValues::AllOld,
+        "UPDATED_OLD" => ReturnValues::UpdatedOld,
+        "ALL_NEW" => ReturnValues::AllNew,
+        "UPDATED_NEW" => ReturnValues::UpdatedNew,
+        _ => ReturnValues::None,
+    })
+}
+
+fn on_failure(v: Option<&str>) -> Result<bool> {
+    match v.unwrap_or("NONE") {
+        "NONE" => Ok(false),
+        "ALL_OLD" => Ok(true),
+        other => Err(DynamoError::validation(format!(
+            "1 validation error detected: Value '{other}' at 'returnValuesOnConditionCheckFailure' failed to satisfy constraint: Member must satisfy enum value set: [ALL_OLD, NONE]"
+        ))),
+    }
+}
+
+/// Parse and resolve an optional condition expression, DynamoDB-worded on error.
+pub(crate) fn condition_expr(
+    src: Option<&str>,
+    kind: ExprKind,
+    ph: &mut Placeholders,
+) -> Result<Option<CondExpr>> {
+    let Some(src) = src else { return Ok(None) };
+    let raw = expr::parser::parse_condition(src)
+        .map_err(|e| DynamoError::validation(e.full_message(kind)))?;
+    resolve::condition(&raw, ph)
+        .map(Some)
+        .map_err(|e| DynamoError::validation(e.full_message(kind)))
+}
+
+/// The write's condition from either style.
+fn write_condition(c: &WriteCondition, ph: &mut Placeholders) -> Result<Option<CondExpr>> {
+    if c.expression.is_some() && c.conditional_operator.is_some() && c.expected.is_none() {
+        legacy::check_mixing(&["ConditionalOperator"], &["ConditionExpression"])?;
+    }
+    if let Some(e) = &c.expected {
+        return legacy::conditions(e, c.conditional_operator.as_deref(), true);
+    }
+    if c.conditional_operator.is_some() {
+        return Err(DynamoError::validation(
+            "ConditionalOperator can only be used when Expected or QueryFilter or ScanFilter is present",
+        ));
+    }
+    condition_expr(c.expression.as_deref(), ExprKind::Condition, ph)
+}
+
+fn legacy_params(c: &WriteCondition) -> Vec<&'static str> {
+    let mut v = Vec::new();
+    if c.expected.is_some() {
+        v.push("Expected");
+    }
+    if c.conditional_operator.is_some() && c.expected.is_some() {
+        v.push("ConditionalOperator");
+    }
+    v
+}
+
+/// What a prepared write does to its item.
+#[derive(Clone, Debug)]
+pub(crate) enum Action {
+    /// Replace with this item.
+    Put(Item),
+    /// Apply this update (creating the item from its key if absent).
+    Update(UpdateExpr),
+    /// Delete.
+    Delete,
+    /// Only check the condition (TransactWriteItems' ConditionCheck).
+    Check,
+}
+
+/// A write checked and ready to run against the current item.
+#[derive(Clone, Debug)]
+pub(crate) struct Prepared {
+    pub t: Arc<TableState>,
+    pub key: Vec<u8>,
+    pub key_item: Item,
+    pub condition: Option<CondExpr>,
+    pub action: Action,
+    pub return_values: ReturnValues,
+    pub item_on_failure: bool,
+}
+
+/// The key attributes of `item` as their own item, validated.
+fn key_item(def: &TableDef, item: &Item, exact: bool) -> Result<(Vec<u8>, Item)> {
+    let (pk, sk) = def.key_of(item, exact)?;
+    let key = keys::item_key(def.id, pk, sk);
+    let mut k = Item::new();
+    k.insert(def.hash.name.clone(), pk.clone());
+    if let (Some(r), Some(s)) = (&def.range, sk) {
+        k.insert(r.name.clone(), s.clone());
+    }
+    Ok((key, k))
+}
+
+/// Index key attributes must have the index's types and be non-empty.
+fn check_index_keys(def: &TableDef, item: &Item) -> Result<()> {
+    for ix in def.indexes() {
+        for k in std::iter::once(&ix.hash).chain(ix.range.as_ref()) {
+            if let Some(v) = item.get(&k.name) {
+                if v.value_type() != k.value_type() {
+                    return Err(DynamoError::invalid_parameter(format!(
+                        "Type mismatch for Index Key {} Expected: {} Actual: {} IndexName: {}",
+                        k.name,
+                        k.ty,
+                        v.value_type().name(),
+                        ix.name
+                    )));
+                }
+                let empty = match v {
+                    AttributeValue::S(s) => s.is_empty(),
+                    AttributeValue::B(b) => b.is_empty(),
+                    _ => false,
+                };
+                if empty {
+                    return Err(DynamoError::validation(format!(
+                        "One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty {} value. IndexName: {}, IndexKey: {}",
+                        if matches!(v, AttributeValue::S(_)) { "string" } else { "binary" },
+                        ix.name,
+                        k.name
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Tables {
+    pub(crate) fn prepare_put(&self, req: &PutItem, allowed_rv: &[&str]) -> Result<Prepared> {
+        let t = self.table(&req.table)?;
+        let legacy = legacy_params(&req.condition);
+        let exprs: Vec<&str> = req
+            .condition
+            .expression
+            .iter()
+            .map(|_| "ConditionExpression")
+            .collect();
+        legacy::check_mixing(&legacy, &exprs)?;
+        legacy::check_placeholders(req.names.as_ref(), req.values.as_ref(), !exprs.is_empty())?;
+        let return_values = return_values(req.return_values.as_deref(), allowed_rv)?;
+        let item_on_failure = on_failure(req.return_values_on_condition_check_failure.as_deref())?;
+        let (key, key_item) = key_item(&t.def, &req.item, false)?;
+        value_rules::check_item(&req.item)?;
+        check_index_keys(&t.def, &req.item)?;
+        let mut ph = Placeholders::new(req.names.as_ref(), req.values.as_ref());
+        let condition = write_condition(&req.condition, &mut ph)?;
+        ph.check_unused().map_err(DynamoError::validation)?;
+        Ok(Prepared {
+            t,
+            key,
+            key_item,
+            condition,
+            action: Action::Put(req.item.clone()),
+            return_values,
+            item_on_failure,
+        })
+    }
+
+    pub(crate) fn prepare_delete(&self, req: &DeleteItem, allowed_rv: &[&str]) -> Result<Prepared> {
+        let t = self.table(&req.table)?;
+        let legacy = legacy_params(&req.condition);
+        let exprs: Vec<&str> = req
+            .condition
+            .expression
+            .iter()
+            .map(|_| "ConditionExpression")
+            .collect();
+        legacy::check_mixing(&legacy, &exprs)?;
+        legacy::check_placeholders(req.names.as_ref(), req.values.as_ref(), !exprs.is_empty())?;
+        let return_values = return_values(req.return_values.as_deref(), allowed_rv)?;
+        let item_on_failure = on_failure(req.return_values_on_condition_check_failure.as_deref())?;
+        let (key, key_item) = key_item(&t.def, &req.key, true)?;
+        let mut ph = Placeholders::new(req.names.as_ref(), req.values.as_ref());
+        let condition = write_condition(&req.condition, &mut ph)?;
+        ph.check_unused().map_err(DynamoError::validation)?;
+        Ok(Prepared {
+            t,
+            key,
+            key_item,
+            condition,
+            action: Action::Delete,
+            return_values,
+            item_on_failure,
+        })
+    }
+
+    pub(crate) fn prepare_update(&self, req: &UpdateItem) -> Result<Prepared> {
+        let t = self.table(&req.table)?;
+        let mut legacy = legacy_params(&req.condition);
+        if req.attribute_updates.is_some() {
+            legacy.insert(0, "AttributeUpdates");
+        }
+        let mut exprs: Vec<&str> = Vec::new();
+        if req.update.is_some() {
+            exprs.push("UpdateExpression");
+        }
+        if req.condition.expression.is_some() {
+            exprs.push("ConditionExpression");
+        }
+        legacy::check_mixing(&legacy, &exprs)?;
+        legacy::check_placeholders(req.names.as_ref(), req.values.as_ref(), !exprs.is_empty())?;
+        let return_values = return_values(
+            req.return_values.as_deref(),
+            &["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"],
+        )?;
+        let item_on_failure = on_failure(req.return_values_on_condition_check_failure.as_deref())?;
+        let (key, key_item) = key_item(&t.def, &req.key, true)?;
+        let mut ph = Placeholders::new(req.names.as_ref(), req.values.as_ref());
+        let update = match (&req.update, &req.attribute_updates) {
+            (Some(src), _) => {
+                let raw = expr::parser::parse_update(src)
+                    .map_err(|e| DynamoError::validation(e.full_message(ExprKind::Update)))?;
+                resolve::update(&raw, &mut ph)
+                    .map_err(|e| DynamoError::validation(e.full_message(ExprKind::Update)))?
+            }
+            (None, Some(au)) => legacy::attribute_updates(au)?,
+            (None, None) => expr::ast::Update {
+                clauses: Vec::new(),
+            },
+        };
+        let condition = write_condition(&req.condition, &mut ph)?;
+        ph.check_unused().map_err(DynamoError::validation)?;
+        for c in &update.clauses {
+            let paths: Vec<&Vec<Elem<String>>> = match c {
+                Clause::Set(a) => a.iter().map(|(p, _)| p).collect(),
+                Clause::Remove(p) => p.iter().collect(),
+                Clause::Add(a) | Clause::Delete(a) => a.iter().map(|(p, _)| p).collect(),
+            };
+            for p in paths {
+                if let Some(Elem::Name(n)) = p.first() {
+                    if t.def.is_key(n) {
+                        return Err(DynamoError::invalid_parameter(format!(
+                            "Cannot update attribute {n}. This attribute is part of the key"
+                        )));
+                    }
+                }
+            }
+        }
+        for c in &update.clauses {
+            let values: Vec<&AttributeValue> = match c {
+                Clause::Add(a) | Clause::Delete(a) => a.iter().map(|(_, v)| v).collect(),
+                _ => Vec::new(),
+            };
+            for v in values {
+                value_rules::check_value(v).map_err(DynamoError::validation)?;
+            }
+        }
+        Ok(Prepared {
+            t,
+            key,
+            key_item,
+            condition,
+            action: Action::Update(update),
+            return_values,
+            item_on_failure,
+        })
+    }
+
+    /// PutItem.
+    pub fn put_item(&self, req: &PutItem) -> Result<WriteOutput> {
+        let p = self.prepare_put(req, &["NONE", "ALL_OLD"])?;
+        self.run_one(&p, req.capacity)
+    }
+
+    /// UpdateItem.
+    pub fn update_item(&self, req: &UpdateItem) -> Result<WriteOutput> {
+        let p = self.prepare_update(req)?;
+        self.run_one(&p, req.capacity)
+    }
+
+    /// DeleteItem.
+    pub fn delete_item(&self, req: &DeleteItem) -> Result<WriteOutput> {
+        let p = self.prepare_delete(req, &["NONE", "ALL_OLD"])?;
+        self.run_one(&p, req.capacity)
+    }
+
+    fn run_one(&self, p: &Prepared, mode: super::request::ReturnCapacity) -> Result<WriteOutput> {
+        let _w = self.lock_writes();
+        let old = self.read_item(&p.key)?;
+        let (new, touched) = evaluate(p, old.as_ref())?;
+        let mut meter = Meter::new(&p.t.def.name);
+        let mut b = WriteBatch::new();
+        let mut stats = lock(&p.t.stats);
+        let mut new_stats = stats.clone();
+        stage(
+            &p.t.def,
+            &mut new_stats,
+            &p.key,
+            old.as_ref(),
+            new.as_ref(),
+            &mut b,
+            &mut meter,
+        )?;
+        self.db.write(b, WriteOptions::default())?;
+        *stats = new_stats;
+        drop(stats);
+        Ok(WriteOutput {
+            attributes: returned(p.return_values, old.as_ref(), new.as_ref(), &touched),
+            consumed: meter.report(mode),
+        })
+    }
+}
+
+/// Check the condition against `old` and compute the new item (`None`: deleted; for a
+/// ConditionCheck, `old` unchanged). Also the paths an update touched.
+pub(crate) fn evaluate(
+    p: &Prepared,
+    old: Option<&Item>,
+) -> Result<(Option<Item>, Vec<expr::PathExpr>)> {
+    if let Some(c) = &p.condition {
+        if !expr::eval::condition(c, old) {
+            return Err(DynamoError::condition_failed(if p.item_on_failure {
+                old.cloned()
+            } else {
+                None
+            }));
+        }
+    }
+    Ok(match &p.action {
+        Action::Put(item) => (Some(item.clone()), Vec::new()),
+        Action::Delete => (None, Vec::new()),
+        Action::Check => (old.cloned(), Vec::new()),
+        Action::Update(u) => {
+            let mut item = old.cloned().unwrap_or_else(|| p.key_item.clone());
+            let touched = expr::update::apply(u, &mut item, old.is_some())
+                .map_err(DynamoError::validation)?;
+            // As DynamoDB: an update that only removes (REMOVE, DELETE) does not create a
+            // missing item; one with no actions at all (empty AttributeUpdates) does.
+            let only_removes = !u.clauses.is_empty()
+                && u.clauses
+                    .iter()
+                    .all(|c| matches!(c, Clause::Remove(_) | Clause::Delete(_)));
+            if old.is_none() && only_removes {
+                return Ok((None, touched));
+            }
+            value_rules::check_item(&item)?;
+            check_index_keys(&p.t.def, &item)?;
+            (Some(item), touched)
+        }
+    })
+}
+
+/// The `Attributes` ReturnValues asks for.
+pub(crate) fn returned(
+    rv: ReturnValues,
+    old: Option<&Item>,
+    new: Option<&Item>,
+    touched: &[expr::PathExpr],
+) -> Option<Item> {
+    let r = match rv {
+        ReturnValues::None => None,
+        ReturnValues::AllOld => old.cloned(),
+        ReturnValues::AllNew => new.cloned(),
+        ReturnValues::UpdatedOld => old.map(|o| projection::project(o, touched)),
+        ReturnValues::UpdatedNew => new.map(|n| projection::project(n, touched)),
+    };
+    r.filter(|i| !i.is_empty())
+}
+
+/// The item's entry in an index: its key and projected item, or `None` when the item lacks
+/// the index's key attributes (a sparse index).
+pub(crate) fn index_entry(def: &TableDef, ix: &IndexDef, item: &Item) -> Option<(Vec<u8>, Item)> {
+    let ipk = item.get(&ix.hash.name)?;
+    let isk = match &ix.range {
+        Some(r) => Some(item.get(&r.name)?),
+        None => None,
+    };
+    let pk = item.get(&def.hash.name)?;
+    let sk = def.range.as_ref().and_then(|r| item.get(&r.name));
+    let key = keys::index_key(def.id, ix.number, ipk, isk, pk, sk);
+    let projected: Item = match &ix.projection {
+        ProjectionType::All => item.clone(),
+        other => item
+            .iter()
+            .filter(|(k, _)| {
+                def.is_key(k)
+                    || ix.hash.name == **k
+                    || ix.range.as_ref().is_some_and(|r| r.name == **k)
+                    || matches!(other, ProjectionType::Include(a) if a.contains(k))
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    };
+    Some((key, projected))
+}
+
+fn adjust(s: &mut TableStats, old: Option<usize>, new: Option<usize>) {
+    if let Some(o) = old {
+        s.item_count = s.item_count.saturating_sub(1);
+        s.size_bytes = s.size_bytes.saturating_sub(o as u64);
+    }
+    if let Some(n) = new {
+        s.item_count += 1;
+        s.size_bytes += n as u64;
+    }
+}
+
+/// Put the LSM writes that turn `old` into `new` (either absent) into `b`: the item, its index
+/// entries, its TTL queue entry and the table's statistics; charge `meter`.
+pub(crate) fn stage(
+    def: &TableDef,
+    stats: &mut [TableStats],
+    key: &[u8],
+    old: Option<&Item>,
+    new: Option<&Item>,
+    b: &mut WriteBatch,
+    meter: &mut Meter,
+) -> Result<()> {
+    let (old_size, new_size) = (old.map(item_size), new.map(item_size));
+    meter.table_write(capacity::write_units(
+        old_size.unwrap_or(0).max(new_size.unwrap_or(0)),
+    ));
+    match new {
+        Some(item) => b.put(key, &codec::encode_item(item)),
+        None if old.is_some() => b.delete(key),
+        None => {}
+    }
+    if let Some(s) = stats.get_mut(0) {
+        adjust(s, old_size, new_size);
+    }
+    for ix in def.indexes() {
+        let o = old.and_then(|i| index_entry(def, ix, i));
+        let n = new.and_then(|i| index_entry(def, ix, i));
+        if o == n {
+            continue;
+        }
+        let same_key = matches!((&o, &n), (Some((a, _)), Some((b, _))) if a == b);
+        if let Some((k, item)) = &o {
+            if !same_key {
+                b.delete(k);
+                meter.index_write(ix, capacity::write_units(item_size(item)));
+            }
+        }
+        if let Some((k, item)) = &n {
+            b.put(k, &codec::encode_item(item));
+            meter.index_write(ix, capacity::write_units(item_size(item)));
+        }
+        if let Some(s) = stats.get_mut(ix.number as usize) {
+            adjust(
+                s,
+                o.as_ref().map(|(_, i)| item_size(i)),
+                n.as_ref().map(|(_, i)| item_size(i)),
+            );
+        }
+    }
+    let old_ttl = old.and_then(|i| ttl_entry_key(def, i));
+    let new_ttl = new.and_then(|i| ttl_entry_key(def, i));
+    if old_ttl != new_ttl {
+        if let Some(k) = old_ttl {
+            b.delete(&k);
+        }
+        if let Some(k) = new_ttl {
+            let suffix = &key[keys::index_prefix(def.id, keys::TABLE_INDEX).len()..];
+            b.put(&k, suffix);
+        }
+    }
+    b.put(&keys::stats_key(def.id), &encode_stats(stats));
+    Ok(())
+}

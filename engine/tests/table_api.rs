@@ -1,0 +1,930 @@
+//! The table API end to end on a real LSM: catalog, typed items, conditions, updates, Query and
+//! Scan paging, secondary indexes, batches, transactions, TTL, capacity, and what survives a
+//! reopen.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use seedbed_engine::clock::{Clock, VirtualClock};
+use seedbed_engine::io::posix::PosixFs;
+use seedbed_engine::lsm::{Db, Options};
+use seedbed_engine::table::*;
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+    clock: Arc<VirtualClock>,
+    t: Tables,
+}
+
+fn open_at(path: &std::path::Path, clock: Arc<VirtualClock>) -> Tables {
+    let db = Db::open(
+        Arc::new(PosixFs::new()),
+        path,
+        Options::small_for_tests(),
+        clock.clone(),
+    )
+    .unwrap();
+    Tables::open(Arc::new(db), clock).unwrap()
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::Builder::new()
+        .prefix("table-api-")
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .unwrap();
+    let path = dir.path().join("db");
+    let clock = Arc::new(VirtualClock::new());
+    let t = open_at(&path, clock.clone());
+    Fixture {
+        _dir: dir,
+        path,
+        clock,
+        t,
+    }
+}
+
+fn ks(parts: &[(&str, &str)]) -> Vec<KeySchemaElement> {
+    parts
+        .iter()
+        .map(|(n, t)| KeySchemaElement {
+            name: n.to_string(),
+            key_type: t.to_string(),
+        })
+        .collect()
+}
+
+fn n(s: &str) -> AttributeValue {
+    AttributeValue::N(Number::parse(s).unwrap())
+}
+
+fn s(v: &str) -> AttributeValue {
+    AttributeValue::s(v)
+}
+
+fn item(pairs: &[(&str, AttributeValue)]) -> Item {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
+}
+
+fn values(pairs: &[(&str, AttributeValue)]) -> Option<Values> {
+    Some(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+    )
+}
+
+/// `scores`: partition `player` (S), sort `ts` (N); LSI `by_score` on `score` (KEYS_ONLY);
+/// GSI `by_game` on `game` / `score` (INCLUDE `level`).
+fn create_scores(t: &Tables) {
+    t.create_table(&CreateTableInput {
+        name: "scores".into(),
+        key_schema: ks(&[("player", "HASH"), ("ts", "RANGE")]),
+        attributes: vec![
+            ("player".into(), "S".into()),
+            ("ts".into(), "N".into()),
+            ("score".into(), "N".into()),
+            ("game".into(), "S".into()),
+        ],
+        lsis: vec![IndexInput {
+            name: "by_score".into(),
+            key_schema: ks(&[("player", "HASH"), ("score", "RANGE")]),
+            projection_type: Some("KEYS_ONLY".into()),
+            non_key_attributes: None,
+            throughput: None,
+        }],
+        gsis: vec![IndexInput {
+            name: "by_game".into(),
+            key_schema: ks(&[("game", "HASH"), ("score", "RANGE")]),
+            projection_type: Some("INCLUDE".into()),
+            non_key_attributes: Some(vec!["level".into()]),
+            throughput: None,
+        }],
+        billing_mode: Some("PAY_PER_REQUEST".into()),
+        ..CreateTableInput::default()
+    })
+    .unwrap();
+}
+
+fn put(t: &Tables, table: &str, i: Item) {
+    t.put_item(&PutItem {
+        table: table.into(),
+        item: i,
+        ..PutItem::default()
+    })
+    .unwrap();
+}
+
+fn query(t: &Tables, q: Search) -> SearchOutput {
+    t.query(&q).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn nums(items: &[Item], attr: &str) -> Vec<String> {
+    items
+        .iter()
+        .map(|i| i[attr].as_n().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn catalog_operations() {
+    let f = fixture();
+    create_scores(&f.t);
+    let e = f.t.create_table(&CreateTableInput {
+        name: "scores".into(),
+        key_schema: ks(&[("p", "HASH")]),
+        attributes: vec![("p".into(), "S".into())],
+        billing_mode: Some("PAY_PER_REQUEST".into()),
+        ..CreateTableInput::default()
+    });
+    assert_eq!(e.unwrap_err().kind, ErrorKind::ResourceInUse);
+    for name in ["t1", "t2", "t3"] {
+        f.t.create_table(&CreateTableInput {
+            name: format!("{name}xx"),
+            key_schema: ks(&[("p", "HASH")]),
+            attributes: vec![("p".into(), "S".into())],
+            billing_mode: Some("PAY_PER_REQUEST".into()),
+            ..CreateTableInput::default()
+        })
+        .unwrap();
+    }
+    let (page, last) = f.t.list_tables(None, Some(2)).unwrap();
+    assert_eq!(page, vec!["scores", "t1xx"]);
+    let (page, last) = f.t.list_tables(last.as_deref(), Some(2)).unwrap();
+    assert_eq!(
+        (page, last),
+        (vec!["t2xx".to_string(), "t3xx".to_string()], None)
+    );
+    put(&f.t, "t1xx", item(&[("p", s("a")), ("x", n("1"))]));
+    f.t.delete_table("t1xx").unwrap();
+    assert_eq!(
+        f.t.describe_table("t1xx").unwrap_err().kind,
+        ErrorKind::ResourceNotFound
+    );
+    // A new table of the same name does not see the old items.
+    f.t.create_table(&CreateTableInput {
+        name: "t1xx".into(),
+        key_schema: ks(&[("p", "HASH")]),
+        attributes: vec![("p".into(), "S".into())],
+        billing_mode: Some("PAY_PER_REQUEST".into()),
+        ..CreateTableInput::default()
+    })
+    .unwrap();
+    let got =
+        f.t.get_item(&GetItem {
+            table: "t1xx".into(),
+            key: item(&[("p", s("a"))]),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(got.item, None);
+    assert_eq!(f.t.describe_table("t1xx").unwrap().stats[0].item_count, 0);
+}
+
+#[test]
+fn numeric_sort_keys_page_in_numeric_order_both_ways() {
+    let f = fixture();
+    create_scores(&f.t);
+    let tss = ["10", "-2", "3", "-10", "0.5", "1e3", "-1.5", "7"];
+    for ts in tss {
+        put(
+            &f.t,
+            "scores",
+            item(&[("player", s("ann")), ("ts", n(ts)), ("score", n(ts))]),
+        );
+    }
+    put(&f.t, "scores", item(&[("player", s("an")), ("ts", n("1"))]));
+    let base = Search {
+        table: "scores".into(),
+        key_condition: Some("player = :p".into()),
+        values: values(&[(":p", s("ann"))]),
+        limit: Some(3),
+        ..Search::default()
+    };
+    let mut got = Vec::new();
+    let mut q = base.clone();
+    for _ in 0..10 {
+        let page = query(&f.t, q.clone());
+        got.extend(nums(&page.items, "ts"));
+        match page.last_evaluated_key {
+            Some(k) => q.exclusive_start_key = Some(k),
+            None => break,
+        }
+    }
+    assert_eq!(
+        got,
+        vec!["-10", "-2", "-1.5", "0.5", "3", "7", "10", "1000"]
+    );
+    let rev = query(
+        &f.t,
+        Search {
+            forward: false,
+            limit: None,
+            ..base.clone()
+        },
+    );
+    assert_eq!(
+        nums(&rev.items, "ts"),
+        vec!["1000", "10", "7", "3", "0.5", "-1.5", "-2", "-10"]
+    );
+    let between = query(
+        &f.t,
+        Search {
+            key_condition: Some("player = :p AND ts BETWEEN :a AND :b".into()),
+            values: values(&[(":p", s("ann")), (":a", n("-2")), (":b", n("3"))]),
+            limit: None,
+            ..base.clone()
+        },
+    );
+    assert_eq!(nums(&between.items, "ts"), vec!["-2", "-1.5", "0.5", "3"]);
+    let gt = query(
+        &f.t,
+        Search {
+            key_condition: Some("player = :p AND ts > :a".into()),
+            values: values(&[(":p", s("ann")), (":a", n("3"))]),
+            limit: None,
+            ..base.clone()
+        },
+    );
+    assert_eq!(nums(&gt.items, "ts"), vec!["7", "10", "1000"]);
+    // A filter runs after Limit: a page may be short, and Count/ScannedCount say so.
+    let filtered = query(
+        &f.t,
+        Search {
+            filter: Some("score > :z".into()),
+            values: values(&[(":p", s("ann")), (":z", n("0"))]),
+            limit: Some(4),
+            ..base.clone()
+        },
+    );
+    assert_eq!((filtered.count, filtered.scanned_count), (1, 4));
+    assert!(filtered.last_evaluated_key.is_some());
+    let e = f.t.query(&Search {
+        filter: Some("player = :p".into()),
+        limit: None,
+        ..base.clone()
+    });
+    assert_eq!(
+        e.unwrap_err().message,
+        "Filter Expression can only contain non-primary key attributes: Primary key attribute: player"
+    );
+}
+
+#[test]
+fn one_megabyte_pages() {
+    let f = fixture();
+    create_scores(&f.t);
+    let pad = "x".repeat(100 * 1024);
+    for i in 0..25 {
+        put(
+            &f.t,
+            "scores",
+            item(&[
+                ("player", s("big")),
+                ("ts", n(&i.to_string())),
+                ("pad", s(&pad)),
+            ]),
+        );
+    }
+    let q = Search {
+        table: "scores".into(),
+        key_condition: Some("player = :p".into()),
+        values: values(&[(":p", s("big"))]),
+        capacity: ReturnCapacity::Total,
+        ..Search::default()
+    };
+    let first = query(&f.t, q.clone());
+    assert!(
+        first.items.len() < 25 && first.items.len() >= 10,
+        "stopped near 1 MB: {}",
+        first.items.len()
+    );
+    assert!(first.last_evaluated_key.is_some());
+    let units = first.consumed.unwrap().total;
+    assert!(
+        (128.0..=140.0).contains(&units),
+        "about 1 MB / 4 KB / 2 units: {units}"
+    );
+    let rest = query(
+        &f.t,
+        Search {
+            exclusive_start_key: first.last_evaluated_key,
+            ..q
+        },
+    );
+    assert_eq!(
+        first.items.len() + rest.items.len() + {
+            let mut n = 0;
+            let mut lek = rest.last_evaluated_key.clone();
+            while let Some(k) = lek {
+                let p = query(
+                    &f.t,
+                    Search {
+                        table: "scores".into(),
+                        key_condition: Some("player = :p".into()),
+                        values: values(&[(":p", s("big"))]),
+                        exclusive_start_key: Some(k),
+                        ..Search::default()
+                    },
+                );
+                n += p.items.len();
+                lek = p.last_evaluated_key;
+            }
+            n
+        },
+        25
+    );
+}
+
+#[test]
+fn indexes_follow_every_write_in_the_same_batch() {
+    let f = fixture();
+    create_scores(&f.t);
+    put(
+        &f.t,
+        "scores",
+        item(&[
+            ("player", s("ann")),
+            ("ts", n("1")),
+            ("game", s("chess")),
+            ("score", n("30")),
+            ("level", n("2")),
+            ("note", s("hi")),
+        ]),
+    );
+    put(
+        &f.t,
+        "scores",
+        item(&[
+            ("player", s("bob")),
+            ("ts", n("1")),
+            ("game", s("chess")),
+            ("score", n("50")),
+        ]),
+    );
+    put(
+        &f.t,
+        "scores",
+        item(&[("player", s("cat")), ("ts", n("1")), ("score", n("99"))]),
+    ); // no game: not in by_game
+    let by_game = |f: &Fixture| {
+        query(
+            &f.t,
+            Search {
+                table: "scores".into(),
+                index: Some("by_game".into()),
+                key_condition: Some("game = :g".into()),
+                values: values(&[(":g", s("chess"))]),
+                forward: false,
+                ..Search::default()
+            },
+        )
+    };
+    let r = by_game(&f);
+    assert_eq!(nums(&r.items, "score"), vec!["50", "30"]);
+    assert_eq!(
+        r.items[1].get("level"),
+        Some(&n("2")),
+        "INCLUDE projects level"
+    );
+    assert_eq!(r.items[1].get("note"), None, "…and not note");
+    // Changing the index key moves the entry; removing it drops it.
+    f.t.update_item(&UpdateItem {
+        table: "scores".into(),
+        key: item(&[("player", s("ann")), ("ts", n("1"))]),
+        update: Some("SET score = :s".into()),
+        values: values(&[(":s", n("70"))]),
+        ..UpdateItem::default()
+    })
+    .unwrap();
+    assert_eq!(nums(&by_game(&f).items, "score"), vec!["70", "50"]);
+    f.t.update_item(&UpdateItem {
+        table: "scores".into(),
+        key: item(&[("player", s("bob")), ("ts", n("1"))]),
+        update: Some("REMOVE game".into()),
+        ..UpdateItem::default()
+    })
+    .unwrap();
+    assert_eq!(nums(&by_game(&f).items, "score"), vec!["70"]);
+    f.t.delete_item(&DeleteItem {
+        table: "scores".into(),
+        key: item(&[("player", s("ann")), ("ts", n("1"))]),
+        ..Default::default()
+    })
+    .unwrap();
+    assert!(by_game(&f).items.is_empty());
+    let info = f.t.describe_table("scores").unwrap();
+    assert_eq!((info.stats[0].item_count, info.stats[2].item_count), (2, 0));
+    // Index key of the wrong type is refused with DynamoDB's words.
+    let e = f.t.put_item(&PutItem {
+        table: "scores".into(),
+        item: item(&[("player", s("x")), ("ts", n("1")), ("game", n("5"))]),
+        ..PutItem::default()
+    });
+    assert_eq!(
+        e.unwrap_err().message,
+        "One or more parameter values were invalid: Type mismatch for Index Key game Expected: S Actual: N IndexName: by_game"
+    );
+    // LSI with KEYS_ONLY: asking for more reads the table item.
+    put(
+        &f.t,
+        "scores",
+        item(&[
+            ("player", s("dan")),
+            ("ts", n("1")),
+            ("score", n("5")),
+            ("note", s("n1")),
+        ]),
+    );
+    put(
+        &f.t,
+        "scores",
+        item(&[
+            ("player", s("dan")),
+            ("ts", n("2")),
+            ("score", n("4")),
+            ("note", s("n2")),
+        ]),
+    );
+    let r = query(
+        &f.t,
+        Search {
+            table: "scores".into(),
+            index: Some("by_score".into()),
+            key_condition: Some("player = :p".into()),
+            values: values(&[(":p", s("dan"))]),
+            select: Some("ALL_ATTRIBUTES".into()),
+            ..Search::default()
+        },
+    );
+    assert_eq!(nums(&r.items, "ts"), vec!["2", "1"], "ordered by score");
+    assert_eq!(r.items[0].get("note"), Some(&s("n2")));
+    let e = f.t.query(&Search {
+        table: "scores".into(),
+        index: Some("by_game".into()),
+        key_condition: Some("game = :g".into()),
+        values: values(&[(":g", s("chess"))]),
+        select: Some("ALL_ATTRIBUTES".into()),
+        ..Search::default()
+    });
+    assert!(e.unwrap_err().message.contains(
+        "Select type ALL_ATTRIBUTES is not supported for global secondary index by_game"
+    ));
+}
+
+#[test]
+fn conditions_updates_and_return_values() {
+    let f = fixture();
+    create_scores(&f.t);
+    let key = item(&[("player", s("ann")), ("ts", n("1"))]);
+    let put_new = PutItem {
+        table: "scores".into(),
+        item: item(&[("player", s("ann")), ("ts", n("1")), ("hits", n("1"))]),
+        condition: WriteCondition {
+            expression: Some("attribute_not_exists(player)".into()),
+            ..Default::default()
+        },
+        ..PutItem::default()
+    };
+    f.t.put_item(&put_new).unwrap();
+    let again = f.t.put_item(&PutItem {
+        return_values_on_condition_check_failure: Some("ALL_OLD".into()),
+        ..put_new.clone()
+    });
+    let e = again.unwrap_err();
+    assert_eq!(
+        (e.kind, e.message.as_str()),
+        (
+            ErrorKind::ConditionalCheckFailed,
+            "The conditional request failed"
+        )
+    );
+    assert_eq!(e.item.unwrap()["hits"], n("1"));
+    let out =
+        f.t.update_item(&UpdateItem {
+            table: "scores".into(),
+            key: key.clone(),
+            update: Some("SET hits = hits + :one, tags = :t ADD visits :one".into()),
+            condition: WriteCondition {
+                expression: Some("hits < :ten".into()),
+                ..Default::default()
+            },
+            values: values(&[
+                (":one", n("1")),
+                (":ten", n("10")),
+                (":t", AttributeValue::ss(["a"])),
+            ]),
+            return_values: Some("UPDATED_NEW".into()),
+            capacity: ReturnCapacity::Indexes,
+            ..UpdateItem::default()
+        })
+        .unwrap();
+    let attrs = out.attributes.unwrap();
+    assert_eq!(
+        attrs.keys().cloned().collect::<Vec<_>>(),
+        vec!["hits", "tags", "visits"]
+    );
+    assert_eq!(attrs["hits"], n("2"));
+    let cc = out.consumed.unwrap();
+    assert_eq!((cc.total, cc.table_units), (1.0, Some(1.0)));
+    // Legacy Expected and AttributeUpdates still work, and cannot be mixed with expressions.
+    let mut expected = LegacyConditions::new();
+    expected.insert(
+        "hits".into(),
+        LegacyCondition {
+            value: Some(n("2")),
+            ..Default::default()
+        },
+    );
+    let mut au = BTreeMap::new();
+    au.insert(
+        "hits".into(),
+        AttributeUpdate {
+            action: Some("ADD".into()),
+            value: Some(n("5")),
+        },
+    );
+    f.t.update_item(&UpdateItem {
+        table: "scores".into(),
+        key: key.clone(),
+        attribute_updates: Some(au.clone()),
+        condition: WriteCondition {
+            expected: Some(expected.clone()),
+            ..Default::default()
+        },
+        ..UpdateItem::default()
+    })
+    .unwrap();
+    let got =
+        f.t.get_item(&GetItem {
+            table: "scores".into(),
+            key: key.clone(),
+            projection: Some("hits, #t".into()),
+            names: Some([("#t".to_string(), "tags".to_string())].into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        got.item.unwrap(),
+        item(&[("hits", n("7")), ("tags", AttributeValue::ss(["a"]))])
+    );
+    let mixed = f.t.update_item(&UpdateItem {
+        table: "scores".into(),
+        key: key.clone(),
+        attribute_updates: Some(au),
+        condition: WriteCondition {
+            expression: Some("attribute_exists(hits)".into()),
+            ..Default::default()
+        },
+        ..UpdateItem::default()
+    });
+    assert_eq!(
+        mixed.unwrap_err().message,
+        "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {AttributeUpdates} Expression parameters: {ConditionExpression}"
+    );
+    let unused = f.t.update_item(&UpdateItem {
+        table: "scores".into(),
+        key: key.clone(),
+        update: Some("SET a = :a".into()),
+        values: values(&[(":a", n("1")), (":b", n("2"))]),
+        ..UpdateItem::default()
+    });
+    assert_eq!(
+        unused.unwrap_err().message,
+        "Value provided in ExpressionAttributeValues unused in expressions: keys: {:b}"
+    );
+    // An update that only removes does not create a missing item.
+    let ghost = item(&[("player", s("ghost")), ("ts", n("1"))]);
+    f.t.update_item(&UpdateItem {
+        table: "scores".into(),
+        key: ghost.clone(),
+        update: Some("REMOVE a".into()),
+        ..UpdateItem::default()
+    })
+    .unwrap();
+    let got =
+        f.t.get_item(&GetItem {
+            table: "scores".into(),
+            key: ghost,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(got.item, None);
+    let key_change = f.t.update_item(&UpdateItem {
+        table: "scores".into(),
+        key,
+        update: Some("SET ts = :a".into()),
+        values: values(&[(":a", n("1"))]),
+        ..UpdateItem::default()
+    });
+    assert_eq!(key_change.unwrap_err().message, "One or more parameter values were invalid: Cannot update attribute ts. This attribute is part of the key");
+}
+
+#[test]
+fn scan_segments_partition_the_table() {
+    let f = fixture();
+    create_scores(&f.t);
+    for p in 0..60 {
+        put(
+            &f.t,
+            "scores",
+            item(&[("player", s(&format!("p{p}"))), ("ts", n("1"))]),
+        );
+    }
+    let mut seen = Vec::new();
+    for seg in 0..4 {
+        let r =
+            f.t.scan(&Search {
+                table: "scores".into(),
+                segment: Some(seg),
+                total_segments: Some(4),
+                ..Search::default()
+            })
+            .unwrap();
+        seen.extend(
+            r.items
+                .iter()
+                .map(|i| i["player"].as_s().unwrap().to_string()),
+        );
+    }
+    seen.sort();
+    let mut want: Vec<String> = (0..60).map(|p| format!("p{p}")).collect();
+    want.sort();
+    assert_eq!(seen, want, "segments are disjoint and cover the table");
+    let e = f.t.scan(&Search {
+        table: "scores".into(),
+        segment: Some(4),
+        total_segments: Some(4),
+        ..Search::default()
+    });
+    assert_eq!(e.unwrap_err().message, "The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: 4 is not less than TotalSegments: 4");
+    let count =
+        f.t.scan(&Search {
+            table: "scores".into(),
+            select: Some("COUNT".into()),
+            ..Search::default()
+        })
+        .unwrap();
+    assert_eq!((count.count, count.items.len()), (60, 0));
+}
+
+#[test]
+fn batches_and_transactions_are_all_or_nothing() {
+    let f = fixture();
+    create_scores(&f.t);
+    let k = |p: &str| item(&[("player", s(p)), ("ts", n("1"))]);
+    let mut writes = BTreeMap::new();
+    writes.insert(
+        "scores".to_string(),
+        (0..25)
+            .map(|i| {
+                WriteRequest::Put(item(&[
+                    ("player", s(&format!("b{i}"))),
+                    ("ts", n("1")),
+                    ("v", n("0")),
+                ]))
+            })
+            .collect::<Vec<_>>(),
+    );
+    f.t.batch_write_item(&writes, ReturnCapacity::None).unwrap();
+    writes
+        .get_mut("scores")
+        .unwrap()
+        .push(WriteRequest::Delete(k("b0")));
+    assert_eq!(
+        f.t.batch_write_item(&writes, ReturnCapacity::None)
+            .unwrap_err()
+            .message,
+        "Too many items requested for the BatchWriteItem call"
+    );
+    let mut gets = BTreeMap::new();
+    gets.insert(
+        "scores".to_string(),
+        KeysAndAttributes {
+            keys: vec![k("b1"), k("b2"), k("zz")],
+            ..Default::default()
+        },
+    );
+    let got = f.t.batch_get_item(&gets, ReturnCapacity::Total).unwrap();
+    assert_eq!(got.responses["scores"].len(), 2);
+    assert_eq!(
+        got.consumed[0].total, 1.5,
+        "three eventually consistent reads of small items"
+    );
+    // A transaction whose condition fails writes nothing and says which action failed.
+    let actions = vec![
+        TransactWrite::Update(UpdateItem {
+            table: "scores".into(),
+            key: k("b1"),
+            update: Some("SET v = :one".into()),
+            values: values(&[(":one", n("1"))]),
+            ..UpdateItem::default()
+        }),
+        TransactWrite::Check(ConditionCheck {
+            table: "scores".into(),
+            key: k("b2"),
+            condition: "v = :nine".into(),
+            values: values(&[(":nine", n("9"))]),
+            ..Default::default()
+        }),
+    ];
+    let e =
+        f.t.transact_write_items(&actions, None, ReturnCapacity::None)
+            .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::TransactionCanceled);
+    assert_eq!(e.message, "Transaction cancelled, please refer cancellation reasons for specific reasons [None, ConditionalCheckFailed]");
+    let v = |p: &str| {
+        f.t.get_item(&GetItem {
+            table: "scores".into(),
+            key: k(p),
+            ..Default::default()
+        })
+        .unwrap()
+        .item
+        .unwrap()["v"]
+            .clone()
+    };
+    assert_eq!(v("b1"), n("0"), "nothing written");
+    // Idempotency: the same token and request succeed twice but write once.
+    let ok = vec![TransactWrite::Update(UpdateItem {
+        table: "scores".into(),
+        key: k("b3"),
+        update: Some("ADD v :one".into()),
+        values: values(&[(":one", n("1"))]),
+        ..UpdateItem::default()
+    })];
+    f.t.transact_write_items(&ok, Some("tok-1"), ReturnCapacity::None)
+        .unwrap();
+    f.t.transact_write_items(&ok, Some("tok-1"), ReturnCapacity::None)
+        .unwrap();
+    assert_eq!(v("b3"), n("1"));
+    let other = vec![TransactWrite::Delete(DeleteItem {
+        table: "scores".into(),
+        key: k("b3"),
+        ..Default::default()
+    })];
+    assert_eq!(
+        f.t.transact_write_items(&other, Some("tok-1"), ReturnCapacity::None)
+            .unwrap_err()
+            .kind,
+        ErrorKind::IdempotentParameterMismatch
+    );
+    f.clock.advance(11 * 60 * 1_000_000_000);
+    f.t.transact_write_items(&ok, Some("tok-1"), ReturnCapacity::None)
+        .unwrap();
+    assert_eq!(v("b3"), n("2"), "an expired token is a new request");
+    let dup = vec![ok[0].clone(), ok[0].clone()];
+    assert_eq!(
+        f.t.transact_write_items(&dup, None, ReturnCapacity::None)
+            .unwrap_err()
+            .message,
+        "Transaction request cannot include multiple operations on one item"
+    );
+    let tg =
+        f.t.transact_get_items(
+            &[
+                TransactGet {
+                    table: "scores".into(),
+                    key: k("b3"),
+                    ..Default::default()
+                },
+                TransactGet {
+                    table: "scores".into(),
+                    key: k("none"),
+                    ..Default::default()
+                },
+            ],
+            ReturnCapacity::Total,
+        )
+        .unwrap();
+    assert_eq!(tg.responses.len(), 2);
+    assert!(tg.responses[1].is_none());
+    assert_eq!(tg.consumed[0].total, 4.0, "transactional reads cost double");
+}
+
+#[test]
+fn ttl_deletes_through_the_normal_path_and_state_survives_reopen() {
+    let f = fixture();
+    create_scores(&f.t);
+    f.t.update_ttl("scores", "expires", true).unwrap();
+    let now = f.clock.unix_millis() / 1000;
+    for i in 0..10 {
+        put(
+            &f.t,
+            "scores",
+            item(&[
+                ("player", s("p")),
+                ("ts", n(&i.to_string())),
+                ("game", s("g")),
+                ("score", n("1")),
+                ("expires", n(&(now + 5 + i).to_string())),
+            ]),
+        );
+    }
+    put(
+        &f.t,
+        "scores",
+        item(&[
+            ("player", s("p")),
+            ("ts", n("99")),
+            ("expires", s("not a number")),
+        ]),
+    );
+    assert_eq!(f.t.expire_ttl(now, 100).unwrap(), 0);
+    assert_eq!(f.t.expire_ttl(now + 9, 100).unwrap(), 5);
+    let q = |t: &Tables| {
+        t.query(&Search {
+            table: "scores".into(),
+            key_condition: Some("player = :p".into()),
+            values: values(&[(":p", s("p"))]),
+            ..Search::default()
+        })
+        .unwrap()
+    };
+    assert_eq!(q(&f.t).items.len(), 6);
+    let gsi =
+        f.t.query(&Search {
+            table: "scores".into(),
+            index: Some("by_game".into()),
+            key_condition: Some("game = :g".into()),
+            values: values(&[(":g", s("g"))]),
+            ..Search::default()
+        })
+        .unwrap();
+    assert_eq!(gsi.items.len(), 5, "index entries went with their items");
+    assert_eq!(
+        f.t.describe_ttl("scores").unwrap().unwrap().attribute,
+        "expires"
+    );
+    let before = f.t.describe_table("scores").unwrap();
+    f.t.db().close().unwrap();
+    drop(f.t);
+    let t = open_at(&f.path, f.clock.clone());
+    let after = t.describe_table("scores").unwrap();
+    assert_eq!(after, before, "catalog and statistics survive a reopen");
+    assert_eq!(q(&t).items.len(), 6);
+    assert_eq!(t.expire_ttl(now + 100, 100).unwrap(), 5);
+    assert_eq!(q(&t).items.len(), 1);
+}
+
+#[test]
+fn item_validation() {
+    let f = fixture();
+    create_scores(&f.t);
+    let e = f.t.put_item(&PutItem {
+        table: "scores".into(),
+        item: item(&[("player", s("a"))]),
+        ..PutItem::default()
+    });
+    assert_eq!(
+        e.unwrap_err().message,
+        "One or more parameter values were invalid: Missing the key ts in the item"
+    );
+    let e = f.t.put_item(&PutItem {
+        table: "scores".into(),
+        item: item(&[("player", s("a")), ("ts", s("1"))]),
+        ..PutItem::default()
+    });
+    assert_eq!(
+        e.unwrap_err().message,
+        "One or more parameter values were invalid: Type mismatch for key ts expected: N actual: S"
+    );
+    let e = f.t.put_item(&PutItem {
+        table: "scores".into(),
+        item: item(&[("player", s("")), ("ts", n("1"))]),
+        ..PutItem::default()
+    });
+    assert_eq!(e.unwrap_err().message, "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: player");
+    let big = "x".repeat(400 * 1024);
+    let e = f.t.put_item(&PutItem {
+        table: "scores".into(),
+        item: item(&[("player", s("a")), ("ts", n("1")), ("b", s(&big))]),
+        ..PutItem::default()
+    });
+    assert_eq!(
+        e.unwrap_err().message,
+        "Item size has exceeded the maximum allowed size"
+    );
+    let e = f.t.get_item(&GetItem {
+        table: "scores".into(),
+        key: item(&[("player", s("a"))]),
+        ..Default::default()
+    });
+    assert_eq!(
+        e.unwrap_err().message,
+        "The provided key element does not match the schema"
+    );
+    let e = f.t.get_item(&GetItem {
+        table: "nope".into(),
+        key: item(&[("player", s("a"))]),
+        ..Default::default()
+    });
+    assert_eq!(
+        e.unwrap_err().message,
+        "Requested resource not found: Table: nope not found"
+    );
+}

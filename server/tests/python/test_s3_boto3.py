@@ -1,0 +1,287 @@
+"""`seedbed serve` driven by a real S3 client (boto3), as users drive it: what they rely on,
+not what the code happens to do. Each test names the S3 behaviour it checks."""
+
+import hashlib
+import json
+import os
+import socket
+import time
+import urllib.request
+
+import pytest
+import requests
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
+
+MIB = 1024 * 1024
+
+
+def code(e):
+    return e.value.response["Error"]["Code"]
+
+
+def signed(server, method, path, body=b"", headers=None, query=""):
+    """A request signed with SigV4 by botocore, sent with requests (for bodies boto3 would not
+    send: malformed XML, and the like)."""
+    url = server.endpoint + path + (("?" + query) if query else "")
+    req = AWSRequest(method=method, url=url, data=body, headers=headers or {})
+    req.headers["x-amz-content-sha256"] = hashlib.sha256(body).hexdigest()
+    SigV4Auth(Credentials(server.access_key, server.secret_key), "s3", "us-east-1").add_auth(req)
+    return requests.request(method, url, data=body, headers=dict(req.headers), timeout=30)
+
+
+def test_objects_round_trip_with_metadata_and_awkward_keys(server, bucket):
+    s3 = server.client()
+    keys = ["plain.txt", "dir/../escape", "ünïcødé/✓ key", "a+b=c&d", "trailing/"]
+    for k in keys:
+        body = ("content of " + k).encode()
+        r = s3.put_object(Bucket=bucket, Key=k, Body=body, ContentType="text/plain",
+                          Metadata={"colour": "blue"}, CacheControl="max-age=60")
+        assert r["ETag"] == '"%s"' % hashlib.md5(body).hexdigest()
+        g = s3.get_object(Bucket=bucket, Key=k)
+        assert g["Body"].read() == body
+        assert g["ContentType"] == "text/plain"
+        assert g["Metadata"] == {"colour": "blue"}
+        assert g["CacheControl"] == "max-age=60"
+    # `../` is part of a key, never a path: the listing shows exactly what was written.
+    listed = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
+    assert sorted(listed) == sorted(keys)
+    for k in keys:
+        s3.delete_object(Bucket=bucket, Key=k)
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+
+
+def test_default_crc32_trailer_is_checked_and_stored(server, bucket):
+    s3 = server.client()
+    body = os.urandom(300_000)
+    # boto3 >= 1.36 sends a CRC32 trailer (aws-chunked) by default.
+    r = s3.put_object(Bucket=bucket, Key="c", Body=body)
+    assert "ChecksumCRC32" in r
+    h = s3.head_object(Bucket=bucket, Key="c", ChecksumMode="ENABLED")
+    assert h["ChecksumCRC32"] == r["ChecksumCRC32"]
+    # A checksum that does not match the bytes: refused, nothing written.
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket=bucket, Key="bad", Body=body, ChecksumSHA256="A" * 43 + "=")
+    assert code(e) == "BadDigest"
+    with pytest.raises(ClientError) as e:
+        s3.head_object(Bucket=bucket, Key="bad")
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+
+def test_content_md5_mismatch_is_bad_digest_and_writes_nothing(server, bucket):
+    r = signed(server, "PUT", f"/{bucket}/md5", body=b"hello",
+               headers={"Content-MD5": "XrY7u+Ae7tCTyyK7j1rNww=="})  # MD5 of "hello world"
+    assert r.status_code == 400 and b"<Code>BadDigest</Code>" in r.content
+    with pytest.raises(ClientError):
+        server.client().head_object(Bucket=bucket, Key="md5")
+
+
+def test_multipart_parts_ranges_and_part_reads(server, bucket):
+    s3 = server.client()
+    up = s3.create_multipart_upload(Bucket=bucket, Key="big")["UploadId"]
+    parts, data = [], b""
+    for n, size in enumerate([5 * MIB, 5 * MIB, 123], start=1):
+        chunk = bytes([n]) * size
+        data += chunk
+        e = s3.upload_part(Bucket=bucket, Key="big", UploadId=up, PartNumber=n, Body=chunk)["ETag"]
+        parts.append({"PartNumber": n, "ETag": e})
+    assert len(s3.list_parts(Bucket=bucket, Key="big", UploadId=up)["Parts"]) == 3
+    r = s3.complete_multipart_upload(Bucket=bucket, Key="big", UploadId=up,
+                                     MultipartUpload={"Parts": parts})
+    assert r["ETag"].endswith('-3"')
+    got = s3.get_object(Bucket=bucket, Key="big", Range="bytes=5242870-5242890")
+    assert got["Body"].read() == data[5242870:5242891]
+    assert got["ContentRange"] == "bytes 5242870-5242890/%d" % len(data)
+    p2 = s3.get_object(Bucket=bucket, Key="big", PartNumber=2)
+    assert p2["PartsCount"] == 3 and p2["Body"].read() == bytes([2]) * (5 * MIB)
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="big", Range="bytes=%d-" % len(data))
+    assert code(e) == "InvalidRange"
+    # An upload left unfinished does not keep a bucket from being deleted.
+    s3.create_multipart_upload(Bucket=bucket, Key="abandoned")
+    s3.delete_object(Bucket=bucket, Key="big")
+    s3.delete_bucket(Bucket=bucket)
+
+
+def test_versions_delete_markers_and_conditions(server, bucket):
+    s3 = server.client()
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    v1 = s3.put_object(Bucket=bucket, Key="k", Body=b"one")
+    v2 = s3.put_object(Bucket=bucket, Key="k", Body=b"two")
+    s3.delete_object(Bucket=bucket, Key="k")
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="k")
+    assert code(e) == "NoSuchKey"
+    old = s3.get_object(Bucket=bucket, Key="k", VersionId=v1["VersionId"])
+    assert old["Body"].read() == b"one"
+    vs = s3.list_object_versions(Bucket=bucket)
+    assert [v["VersionId"] for v in vs["Versions"]] == [v2["VersionId"], v1["VersionId"]]
+    assert len(vs["DeleteMarkers"]) == 1 and vs["DeleteMarkers"][0]["IsLatest"]
+    # Conditional GET and PUT.
+    etag = s3.put_object(Bucket=bucket, Key="c", Body=b"x")["ETag"]
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="c", IfNoneMatch=etag)
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 304
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="c", IfMatch='"0000"')
+    assert code(e) == "PreconditionFailed"
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket=bucket, Key="c", Body=b"y", IfNoneMatch="*")
+    assert code(e) == "PreconditionFailed"
+
+
+def test_anonymous_access_is_decided_by_the_bucket_policy(server, bucket):
+    s3 = server.client()
+    s3.put_object(Bucket=bucket, Key="pub/a", Body=b"public")
+    s3.put_object(Bucket=bucket, Key="priv/a", Body=b"private")
+    url = f"{server.endpoint}/{bucket}/pub/a"
+    assert requests.get(url, timeout=10).status_code == 403
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                       "Resource": f"arn:aws:s3:::{bucket}/pub/*"}]}))
+    r = requests.get(url, timeout=10)
+    assert r.status_code == 200 and r.content == b"public"
+    assert requests.get(f"{server.endpoint}/{bucket}/priv/a", timeout=10).status_code == 403
+    # Presigned URLs: a valid one reads, an expired one does not.
+    ok = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "priv/a"}, ExpiresIn=60)
+    assert requests.get(ok, timeout=10).content == b"private"
+    expired = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "priv/a"}, ExpiresIn=-60)
+    assert requests.get(expired, timeout=10).status_code == 403
+
+
+def test_a_new_user_gets_only_what_its_policy_allows(server, bucket, tmp_path):
+    s3 = server.client()
+    s3.put_object(Bucket=bucket, Key="shared/x", Body=b"x")
+    policy = tmp_path / "reader.json"
+    policy.write_text(json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/shared/*"}]}))
+    out = json.loads(server.seedbed("iam", "user", "add", f"reader{os.getpid()}", "--iam",
+                                    str(server.iam), "--policy", str(policy), "--json"))
+    reader = server.client(out["access_key"], out["secret_key"])
+    deadline = time.time() + 10  # the server reloads the IAM file within a second
+    while True:
+        try:
+            assert reader.get_object(Bucket=bucket, Key="shared/x")["Body"].read() == b"x"
+            break
+        except ClientError as e:
+            if time.time() > deadline or e.response["Error"]["Code"] != "InvalidAccessKeyId":
+                raise
+            time.sleep(0.3)
+    with pytest.raises(ClientError) as e:
+        reader.list_objects_v2(Bucket=bucket)
+    assert code(e) == "AccessDenied"
+    with pytest.raises(ClientError) as e:
+        reader.put_object(Bucket=bucket, Key="shared/y", Body=b"y")
+    assert code(e) == "AccessDenied"
+    bad = server.client(out["access_key"], "not-the-secret")
+    with pytest.raises(ClientError) as e:
+        bad.get_object(Bucket=bucket, Key="shared/x")
+    assert code(e) == "SignatureDoesNotMatch"
+    with pytest.raises(ClientError) as e:
+        server.client("AKIANOSUCHKEY0000000", "x").list_buckets()
+    assert code(e) == "InvalidAccessKeyId"
+
+
+def test_bad_input_gets_s3_errors(server, bucket):
+    s3 = server.client()
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket=bucket, Key="k" * 1025, Body=b"x")
+    assert code(e) == "KeyTooLongError"
+    with pytest.raises(ClientError) as e:
+        s3.create_bucket(Bucket="Bad_Bucket")
+    assert code(e) == "InvalidBucketName"
+    r = signed(server, "POST", f"/{bucket}", body=b"<Delete><Object><Key>x</Key>", query="delete")
+    assert r.status_code == 400 and b"<Code>MalformedXML</Code>" in r.content
+    r = signed(server, "PUT", f"/{bucket}?versioning", body=b"<VersioningConfiguration>nope")
+    assert r.status_code == 400
+
+
+def test_limits_size_slow_clients_and_connections(fresh_server):
+    s = fresh_server("--max-object-mib", "1", "--client-timeout", "2", "--max-connections", "1")
+    s3 = s.client()
+    s3.create_bucket(Bucket="limits")
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket="limits", Key="big", Body=b"x" * (2 * MIB))
+    assert code(e) == "EntityTooLarge"
+    # A client that stops sending its body: RequestTimeout, nothing written.
+    host, port = s.endpoint.split("//")[1].split(":")
+    url = s3.generate_presigned_url("put_object", Params={"Bucket": "limits", "Key": "slow"}, ExpiresIn=60)
+    path = url.split(port, 1)[1]
+    with socket.create_connection((host, int(port))) as c:
+        c.sendall(f"PUT {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Length: 1000\r\n\r\n0123456789".encode())
+        c.settimeout(15)
+        reply = c.recv(4096)
+    assert b"RequestTimeout" in reply or reply == b"", reply
+    with pytest.raises(ClientError):
+        s3.head_object(Bucket="limits", Key="slow")
+    # One connection at a time: a second client waits until the first (idle, sending nothing)
+    # is closed by the header deadline.
+    s3.close()
+    time.sleep(0.5)
+    idle = socket.create_connection((host, int(port)))
+    time.sleep(0.3)
+    t0 = time.time()
+    with socket.create_connection((host, int(port))) as c:
+        c.sendall(f"GET / HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+        c.settimeout(15)
+        reply = c.recv(4096)
+    waited = time.time() - t0
+    idle.close()
+    assert reply.startswith(b"HTTP/1.1 403"), reply
+    assert waited >= 1.0, f"the second connection was served at once ({waited:.2f} s)"
+
+
+def test_metrics_count_requests_by_bucket_and_operation(server, bucket):
+    s3 = server.client()
+    s3.put_object(Bucket=bucket, Key="m", Body=b"12345")
+    s3.get_object(Bucket=bucket, Key="m")["Body"].read()
+    with pytest.raises(ClientError):
+        s3.get_object(Bucket=bucket, Key="missing")
+    time.sleep(0.2)
+    text = urllib.request.urlopen(server.metrics, timeout=10).read().decode()
+    assert f's3_put_requests_total{{bucket="{bucket}",operation="PutObject"}} 1' in text
+    assert f's3_bytes_downloaded_total{{bucket="{bucket}",operation="GetObject"}}' in text
+    assert f's3_4xx_errors_total{{bucket="{bucket}",operation="GetObject"}} 1' in text
+    assert "s3_first_byte_latency_seconds_bucket" in text
+    log = (server.workdir / "serve.log").read_text()
+    assert f"operation=PutObject bucket={bucket} key=m status=200 bytes_in=5" in log
+
+
+def test_a_server_killed_mid_put_leaves_no_partial_object(fresh_server):
+    s = fresh_server()
+    s3 = s.client()
+    s3.create_bucket(Bucket="crash")
+    s3.put_object(Bucket="crash", Key="before", Body=b"kept")
+
+    def shard_files():
+        return sorted(str(p) for p in s.store.glob("disk*/**/*") if p.is_file())
+
+    before = shard_files()
+
+    # A presigned PUT of 64 MiB, of which only 32 MiB are sent before the server dies.
+    url = s3.generate_presigned_url("put_object", Params={"Bucket": "crash", "Key": "partial"},
+                                    ExpiresIn=300)
+    host, port = s.endpoint.split("//")[1].split(":")
+    path = url.split(port, 1)[1]
+    conn = socket.create_connection((host, int(port)))
+    conn.sendall(f"PUT {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                 f"Content-Length: {64 * MIB}\r\n\r\n".encode())
+    for _ in range(32):
+        conn.sendall(b"z" * MIB)
+    deadline = time.time() + 30
+    while len(shard_files()) == len(before) and time.time() < deadline:
+        time.sleep(0.05)
+    assert len(shard_files()) > len(before), "the PUT never reached the disk"
+    s.kill()
+    conn.close()
+    s.start()
+    s3 = s.client()
+    with pytest.raises(ClientError) as e:
+        s3.head_object(Bucket="crash", Key="partial")
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    assert s3.get_object(Bucket="crash", Key="before")["Body"].read() == b"kept"
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket="crash")["Contents"]] == ["before"]
+    assert shard_files() == before, "the cut-off PUT left shard files behind"
