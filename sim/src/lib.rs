@@ -14,6 +14,7 @@
 //! - [`faults`] — plans, swarm testing, schedules, buggify.
 //! - [`check`] — checkers and violations; [`workload`], [`registry`], [`workloads`].
 //! - [`metrics`] — what a run measured (scalars, samples, labels, messages per kind);
+//!   [`sometimes`] — the interesting events a workload declares, counted per sweep;
 //!   [`summary`] — a workload's own summary of a sweep: tables and chart data.
 //! - [`trace`] — JSON lines, the trace hash, timelines; [`hash`] — the stable hash.
 //! - [`run`] — repro lines, determinism checks, shrinking, sweeps (the harness's verbs);
@@ -43,6 +44,7 @@ pub mod net;
 pub mod node;
 pub mod registry;
 pub mod run;
+pub mod sometimes;
 pub mod span;
 pub mod summary;
 pub use seedbed_nodes::time;

@@ -109,6 +109,7 @@ impl Workload for Gossip {
     type Node = GossipNode;
     type Summary = summary::GossipSummary;
     const NAME: &'static str = NAME;
+    const SOMETIMES: &'static [crate::sometimes::Sometimes] = metrics::SOMETIMES;
 
     fn defaults() -> WorkloadDefaults {
         WorkloadDefaults {

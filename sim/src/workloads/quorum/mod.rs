@@ -127,6 +127,7 @@ impl Workload for Quorum {
     type Node = QuorumNode;
     type Summary = summary::StalenessSummary;
     const NAME: &'static str = "quorum";
+    const SOMETIMES: &'static [crate::sometimes::Sometimes] = check::coverage::SOMETIMES;
 
     fn defaults() -> WorkloadDefaults {
         WorkloadDefaults {
@@ -346,6 +347,7 @@ impl Workload for Quorum {
                 self.p.sloppy,
             )),
             Box::new(check::hints::Hints::new(self.p.mode, self.p.sloppy)),
+            Box::new(check::coverage::Coverage::new(self.p.mode)),
         ]
     }
 }

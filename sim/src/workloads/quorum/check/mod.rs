@@ -16,11 +16,14 @@
 //!   before it began, or a successor (regular-register semantics).
 //! - [`hints`] — with sloppy quorums, every hinted acknowledgement reaches the replica it was
 //!   meant for.
+//! - [`coverage`] — never fails: counts the interesting events (hints, repairs, siblings,
+//!   restarts) a sweep reports coverage of ([`crate::sometimes`]).
 //!
 //! Counters go into the run's metrics under a prefix naming the configuration
 //! (`n3r2w2`, `n3r2w2-lww`), so a sweep can tabulate them ([`staleness::table`]).
 
 pub mod convergence;
+pub mod coverage;
 pub mod durability;
 pub mod hints;
 pub mod linearizable;
