@@ -5,15 +5,51 @@
 //! (`"node/3/disk"`, `"net"`). ChaCha has 2^64 streams per key, so a fork is a different
 //! stream of the same key rather than a reseed from the parent's output: adding a component,
 //! or drawing more numbers in one, never reshuffles the choices of another.
+//!
+//! Taped streams: a generator made with [`DetRng::taped`] files every draw on a [`Tape`], as
+//! do its forks (named `parent/child`); a tape can also replay an edited record of draws
+//! instead of drawing (see [`tape`]). An untaped generator pays one branch per draw for this.
+
+pub mod tape;
+
+use std::sync::Arc;
 
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+
+use tape::{Ask, Choice};
+pub use tape::{Choices, Tape};
 
 /// A deterministic random number generator (ChaCha8) with named sub-streams.
 #[derive(Clone, Debug)]
 pub struct DetRng {
     seed: u64,
     inner: ChaCha8Rng,
+    tape: Option<Taped>,
+}
+
+/// A taped generator's tape, stream id and name.
+#[derive(Clone, Debug)]
+struct Taped {
+    tape: Arc<Tape>,
+    stream: u32,
+    name: Arc<str>,
+}
+
+/// `below` without a tape: Lemire's multiply-shift with rejection.
+fn below_fresh(inner: &mut ChaCha8Rng, n: u64) -> u64 {
+    loop {
+        let x = inner.next_u64();
+        let m = u128::from(x) * u128::from(n);
+        let low = m as u64;
+        if low >= n.wrapping_neg() % n {
+            return (m >> 64) as u64;
+        }
+    }
+}
+
+fn unit_fresh(inner: &mut ChaCha8Rng) -> u64 {
+    inner.next_u64() >> 11
 }
 
 /// FNV-1a, 64-bit: a stable hash for stream names (std's hasher is randomised per process).
@@ -45,7 +81,34 @@ impl DetRng {
         DetRng {
             seed,
             inner: ChaCha8Rng::seed_from_u64(seed),
+            tape: None,
         }
+    }
+
+    /// The same generator, filing its draws (and its forks') on `tape` as stream `name`.
+    /// Recording changes no value drawn; replaying takes values from the tape's record.
+    pub fn taped(mut self, tape: Arc<Tape>, name: &str) -> Self {
+        let stream = tape.stream(name);
+        self.tape = Some(Taped {
+            tape,
+            stream,
+            name: name.into(),
+        });
+        self
+    }
+
+    /// The tape this generator files its draws on, if any.
+    pub fn tape(&self) -> Option<&Arc<Tape>> {
+        self.tape.as_ref().map(|t| &t.tape)
+    }
+
+    fn draw(&mut self, ask: Ask, fresh: impl FnOnce(&mut ChaCha8Rng) -> Choice) -> Choice {
+        let t = self
+            .tape
+            .as_ref()
+            .expect("only taped generators draw through the tape");
+        let inner = &mut self.inner;
+        t.tape.draw(t.stream, ask, || fresh(inner))
     }
 
     /// The seed this generator (or its root) was made from.
@@ -58,23 +121,36 @@ impl DetRng {
     pub fn fork(&self, name: &str) -> DetRng {
         let mut inner = ChaCha8Rng::seed_from_u64(self.seed);
         inner.set_stream(stable_hash(name.as_bytes()));
-        DetRng {
+        let child = DetRng {
             seed: self.seed,
             inner,
+            tape: None,
+        };
+        match &self.tape {
+            None => child,
+            Some(t) => {
+                let full = if t.name.is_empty() {
+                    name.to_string()
+                } else {
+                    format!("{}/{name}", t.name)
+                };
+                child.taped(t.tape.clone(), &full)
+            }
         }
     }
 
     /// A uniform number in `0..n` (`n > 0`), without modulo bias.
     pub fn below(&mut self, n: u64) -> u64 {
         assert!(n > 0, "DetRng::below(0)");
-        // Lemire's multiply-shift with rejection.
-        loop {
-            let x = self.inner.next_u64();
-            let m = u128::from(x) * u128::from(n);
-            let low = m as u64;
-            if low >= n.wrapping_neg() % n {
-                return (m >> 64) as u64;
-            }
+        if self.tape.is_none() {
+            return below_fresh(&mut self.inner, n);
+        }
+        match self.draw(Ask::Below(n), |r| Choice::Below {
+            n,
+            v: below_fresh(r, n),
+        }) {
+            Choice::Below { v, .. } => v,
+            other => unreachable!("below answered with {other:?}"),
         }
     }
 
@@ -86,35 +162,77 @@ impl DetRng {
         if p >= 1.0 {
             return true;
         }
-        self.unit() < p
+        if self.tape.is_none() {
+            return unit_of(unit_fresh(&mut self.inner)) < p;
+        }
+        match self.draw(Ask::Chance(p), |r| Choice::Chance {
+            p,
+            v: unit_of(unit_fresh(r)) < p,
+        }) {
+            Choice::Chance { v, .. } => v,
+            other => unreachable!("chance answered with {other:?}"),
+        }
     }
 
     /// A uniform float in `[0, 1)`.
     pub fn unit(&mut self) -> f64 {
-        (self.inner.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+        if self.tape.is_none() {
+            return unit_of(unit_fresh(&mut self.inner));
+        }
+        match self.draw(Ask::Unit, |r| Choice::Unit { v: unit_fresh(r) }) {
+            Choice::Unit { v } => unit_of(v),
+            other => unreachable!("unit answered with {other:?}"),
+        }
+    }
+
+    fn raw(&mut self, fresh: impl FnOnce(&mut ChaCha8Rng) -> u64) -> u64 {
+        if self.tape.is_none() {
+            return fresh(&mut self.inner);
+        }
+        match self.draw(Ask::Raw, |r| Choice::Raw { v: fresh(r) }) {
+            Choice::Raw { v } => v,
+            other => unreachable!("a raw draw answered with {other:?}"),
+        }
     }
 
     /// A uniform number in `lo..=hi`.
     pub fn range_inclusive(&mut self, lo: u64, hi: u64) -> u64 {
         assert!(lo <= hi, "DetRng::range_inclusive({lo}, {hi})");
         if lo == 0 && hi == u64::MAX {
-            return self.inner.next_u64();
+            return self.raw(|r| r.next_u64());
         }
         lo + self.below(hi - lo + 1)
     }
 }
 
+/// A 53-bit mantissa as a float in `[0, 1)`.
+fn unit_of(v: u64) -> f64 {
+    v as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
 impl RngCore for DetRng {
     fn next_u32(&mut self) -> u32 {
-        self.inner.next_u32()
+        self.raw(|r| u64::from(r.next_u32())) as u32
     }
 
     fn next_u64(&mut self) -> u64 {
-        self.inner.next_u64()
+        self.raw(|r| r.next_u64())
     }
 
     fn fill_bytes(&mut self, dst: &mut [u8]) {
-        self.inner.fill_bytes(dst)
+        if self.tape.is_none() {
+            return self.inner.fill_bytes(dst);
+        }
+        // Taped: one raw word per 8 bytes (the generator fills bytes from its words in order,
+        // so recording changes no byte).
+        for chunk in dst.chunks_mut(8) {
+            let v = self.raw(|r| {
+                let mut b = [0u8; 8];
+                r.fill_bytes(&mut b[..chunk.len()]);
+                u64::from_le_bytes(b)
+            });
+            chunk.copy_from_slice(&v.to_le_bytes()[..chunk.len()]);
+        }
     }
 }
 
@@ -150,6 +268,80 @@ mod tests {
             for _ in 0..1000 {
                 assert!(r.below(n) < n);
             }
+        }
+    }
+
+    fn mixed_draws(r: &mut DetRng) -> Vec<u64> {
+        let mut out = Vec::new();
+        for i in 0..50u64 {
+            out.push(r.below(7 + i));
+            out.push(u64::from(r.chance(0.3)));
+            out.push(r.unit().to_bits());
+            out.push(r.next_u64());
+            out.push(u64::from(r.next_u32()));
+            let mut b = [0u8; 11];
+            r.fill_bytes(&mut b);
+            out.extend(b.iter().map(|&x| u64::from(x)));
+            out.push(r.fork("child").below(1000));
+        }
+        out
+    }
+
+    #[test]
+    fn recording_changes_no_draw_and_replay_repeats_them() {
+        let plain = mixed_draws(&mut DetRng::new(9));
+        let tape = Arc::new(Tape::record());
+        let taped = mixed_draws(&mut DetRng::new(9).taped(tape.clone(), ""));
+        assert_eq!(plain, taped, "recording changed a draw");
+        let record = tape.recorded();
+        assert!(record.streams.contains_key("child"), "forks are taped too");
+        // Replayed from another seed entirely: the record decides every draw.
+        let again = Arc::new(Tape::replay(record.clone()));
+        assert_eq!(
+            mixed_draws(&mut DetRng::new(1).taped(again.clone(), "")),
+            plain
+        );
+        assert_eq!(
+            again.recorded(),
+            record,
+            "a replay records what it replayed"
+        );
+    }
+
+    #[test]
+    fn replay_skips_draws_no_longer_made_and_falls_back_past_the_record() {
+        let tape = Arc::new(Tape::record());
+        let mut r = DetRng::new(3).taped(tape.clone(), "s");
+        tape.set_span(1);
+        let (a, _b, c) = (r.chance(0.5), r.chance(0.25), r.below(100));
+        tape.set_span(2);
+        let d = r.below(100);
+        let record = tape.recorded();
+        // Span 1 without its first draw (a fault kind switched off): the rest still line up.
+        let again = Arc::new(Tape::replay(record.clone()));
+        let mut r2 = DetRng::new(4).taped(again.clone(), "s");
+        again.set_span(1);
+        let _ = r2.chance(0.25);
+        assert_eq!(r2.below(100), c);
+        // Past the record a chance is false (no fault), and other spans are untouched.
+        assert!(!r2.chance(0.999_999));
+        again.set_span(2);
+        assert_eq!(r2.below(100), d);
+        let _ = a;
+    }
+
+    #[test]
+    fn choice_lists_round_trip_as_text() {
+        let tape = Arc::new(Tape::record());
+        mixed_draws(&mut DetRng::new(5).taped(tape.clone(), ""));
+        for spans in tape.recorded().streams.values() {
+            for list in spans.values() {
+                let text = Choices::encode_list(list);
+                assert_eq!(&Choices::decode_list(&text).unwrap(), list);
+            }
+        }
+        for bad in ["b3:3", "c1.5:1", "c0.5:2", "x1", "r", "u9007199254740992"] {
+            assert!(Choices::decode_list(bad).is_err(), "{bad}");
         }
     }
 }

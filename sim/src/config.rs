@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::choices::ChoiceRecord;
 use crate::error::SimError;
 use crate::faults::{FaultPlan, ScheduledFault};
 use crate::net::NetConfig;
@@ -59,6 +60,14 @@ pub struct RunConfig {
     pub net: NetConfig,
     /// Workload parameters (`--set key=value`), such as `bug = "stale-quorum"`.
     pub params: BTreeMap<String, String>,
+    /// Replay these random draws instead of drawing fresh ones (written by the shrinker; see
+    /// [`crate::choices`]). The seed still decides every draw the record does not hold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub choices: Option<ChoiceRecord>,
+    /// Record every random draw into [`crate::RunOutcome::choices`] (the shrinker's runs).
+    /// Recording changes no draw; it is not part of what the run is, so it is never written.
+    #[serde(skip)]
+    pub record_choices: bool,
 }
 
 /// Default event budget per run.
@@ -80,6 +89,8 @@ impl Default for RunConfig {
             schedule: None,
             net: NetConfig::default(),
             params: BTreeMap::new(),
+            choices: None,
+            record_choices: false,
         }
     }
 }
@@ -184,6 +195,7 @@ impl RunConfig {
     pub fn fits_flags(&self) -> bool {
         self.schedule.is_none()
             && self.only_ops.is_none()
+            && self.choices.is_none()
             && !matches!(self.faults, FaultSource::Plan(_))
             && self.net == NetConfig::default()
             && self.max_events == MAX_EVENTS_DEFAULT

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use seedbed_engine::io::sim::{CrashReport, SimConfig, SimCrash, SimFaults, SimFs, SimLatency};
 use seedbed_engine::io::FsHandle;
+use seedbed_engine::rng::{DetRng, Tape};
 
 use crate::faults::DiskFaults;
 
@@ -42,13 +43,19 @@ pub fn sim_faults(f: &DiskFaults) -> SimFaults {
 }
 
 impl NodeDisk {
-    /// A fresh, empty disk seeded by `seed` with `faults` on.
-    pub fn new(seed: u64, faults: &DiskFaults) -> Self {
+    /// A fresh, empty disk of node `node` seeded by `seed` with `faults` on; its draws go on
+    /// `tape` (as streams `node/<i>/disk/sim/...`) when the run records them.
+    pub fn new(seed: u64, faults: &DiskFaults, tape: Option<&Arc<Tape>>, node: u32) -> Self {
         let config = SimConfig {
             faults: sim_faults(faults),
             latency: SimLatency::zero(),
         };
-        let fs = Arc::new(SimFs::new(seed, config));
+        let root = match tape {
+            Some(t) => DetRng::new(seed).taped(t.clone(), &format!("node/{node}/disk/sim")),
+            None => DetRng::new(seed),
+        };
+        let clock = Arc::new(seedbed_engine::clock::VirtualClock::new());
+        let fs = Arc::new(SimFs::with_rng(root, config, clock));
         let handle: FsHandle = fs.clone();
         NodeDisk {
             fs,

@@ -14,9 +14,12 @@
 //! - [`faults`] — plans, swarm testing, schedules, buggify.
 //! - [`check`] — checkers and violations; [`workload`], [`registry`], [`workloads`].
 //! - [`metrics`] — what a run measured (scalars, samples, labels, messages per kind);
+//!   [`sometimes`] — the interesting events a workload declares, counted per sweep;
 //!   [`summary`] — a workload's own summary of a sweep: tables and chart data.
 //! - [`trace`] — JSON lines, the trace hash, timelines; [`hash`] — the stable hash.
-//! - [`run`] — repro lines, determinism checks, shrinking, sweeps (the harness's verbs).
+//! - [`run`] — repro lines, determinism checks, shrinking, sweeps (the harness's verbs);
+//!   [`span`] — the root cause each event descends from; [`choices`] — a run's recorded
+//!   random draws, as a shrunk config carries them.
 //!
 //! Layering: `seedbed-engine` ← `seedbed-nodes` (the contract and the quorum and gossip nodes)
 //! ← this crate ← the harness. The quorum and gossip workloads here hold what only a test needs
@@ -30,6 +33,7 @@
 #![forbid(unsafe_code)]
 
 pub mod check;
+pub mod choices;
 pub mod clock;
 pub mod config;
 pub mod disk;
@@ -42,6 +46,8 @@ pub mod net;
 pub mod node;
 pub mod registry;
 pub mod run;
+pub mod sometimes;
+pub mod span;
 pub mod summary;
 pub use seedbed_nodes::time;
 pub mod trace;

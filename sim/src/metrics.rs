@@ -14,6 +14,9 @@
 //!   the samples, so a workload's own sweep summary collects them.
 //! - **labels** — a word or sentence per name: which kind of run this was (the fault setting
 //!   a seed drew, to group seeds by), or where to look in its trace.
+//! - **sometimes events** — how often each interesting event the workload declares happened
+//!   (a hint handed off, a suspicion refuted); a sweep counts the seeds each happened in and
+//!   flags those that never did ([`crate::sometimes`]).
 //!
 //! **Traffic** is counted by the world, not by nodes: every message a handler sends is counted
 //! under its [`Message::kind`](crate::node::Message::kind) as the world takes it from the
@@ -38,6 +41,10 @@ pub struct Metrics {
     /// Labels: what kind of run this was, or a pointer into its trace.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
+    /// How many times each declared interesting event happened ([`crate::sometimes`]); events
+    /// that did not happen are absent.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub sometimes: BTreeMap<String, u64>,
 }
 
 impl Metrics {
@@ -54,6 +61,18 @@ impl Metrics {
     /// Set label `name`.
     pub fn label(&mut self, name: impl Into<String>, text: impl Into<String>) {
         self.labels.insert(name.into(), text.into());
+    }
+
+    /// Interesting event `name` happened `times` more times (nothing for 0).
+    pub fn happened(&mut self, name: impl Into<String>, times: u64) {
+        if times > 0 {
+            *self.sometimes.entry(name.into()).or_default() += times;
+        }
+    }
+
+    /// How many times interesting event `name` happened.
+    pub fn times(&self, name: &str) -> u64 {
+        self.sometimes.get(name).copied().unwrap_or(0)
     }
 
     /// Scalar `name`, if reported.
@@ -73,7 +92,10 @@ impl Metrics {
 
     /// Whether nothing was reported.
     pub fn is_empty(&self) -> bool {
-        self.scalars.is_empty() && self.samples.is_empty() && self.labels.is_empty()
+        self.scalars.is_empty()
+            && self.samples.is_empty()
+            && self.labels.is_empty()
+            && self.sometimes.is_empty()
     }
 }
 
@@ -223,5 +245,11 @@ mod tests {
         assert_eq!(m.label_of("setting"), Some("clean"));
         assert_eq!(m.get("a"), Some(1.0));
         assert!(m.samples_of("none").is_empty());
+        m.happened("hint-handed-off", 2);
+        m.happened("hint-handed-off", 1);
+        m.happened("never", 0);
+        assert_eq!(m.times("hint-handed-off"), 3);
+        assert_eq!(m.times("never"), 0);
+        assert!(!m.sometimes.contains_key("never"));
     }
 }

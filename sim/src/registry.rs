@@ -7,6 +7,7 @@
 
 use crate::config::{RunConfig, WorkloadDefaults};
 use crate::error::SimError;
+use crate::sometimes::Sometimes;
 use crate::summary::{new_erased, AnySummary, Chart, Summary};
 use crate::trace::TraceSink;
 use crate::workload::Workload;
@@ -34,6 +35,8 @@ pub struct WorkloadEntry {
     pub run_text: fn(&RunOutcome) -> Option<String>,
     /// Its charts from sweep records, for `seedbed report` ([`Summary::charts`]).
     pub charts: fn(&[&serde_json::Value]) -> Result<Vec<Chart>, String>,
+    /// The interesting events it declares ([`Workload::SOMETIMES`]).
+    pub sometimes: &'static [Sometimes],
 }
 
 const fn entry<W: Workload>(about: &'static str) -> WorkloadEntry {
@@ -45,6 +48,7 @@ const fn entry<W: Workload>(about: &'static str) -> WorkloadEntry {
         summary: new_erased::<W::Summary>,
         run_text: <W::Summary as Summary>::run_text,
         charts: <W::Summary as Summary>::charts,
+        sometimes: W::SOMETIMES,
     }
 }
 

@@ -19,6 +19,7 @@ use crate::check::Checker;
 use crate::config::{RunConfig, WorkloadDefaults};
 use crate::error::SimError;
 use crate::node::{Node, NodeId};
+use crate::sometimes::Sometimes;
 use crate::summary::Summary;
 
 /// A client operation for a node.
@@ -35,6 +36,10 @@ pub trait Workload: Sized + 'static {
 
     /// The registered name (`--workload NAME`).
     const NAME: &'static str;
+
+    /// The interesting events its checkers report ([`crate::sometimes`]): a sweep says in how
+    /// many seeds each happened and flags those that never did.
+    const SOMETIMES: &'static [Sometimes] = &[];
 
     /// Sizes when the config leaves them out.
     fn defaults() -> WorkloadDefaults;

@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use rand::RngCore;
 use seedbed_engine::clock::ClockHandle;
-use seedbed_engine::rng::DetRng;
+use seedbed_engine::rng::{Choices, DetRng, Tape};
 use serde::Serialize;
 
 use crate::check::{Checker, Violation, CLIENT_PROTOCOL, EVENT_BUDGET, LIVENESS};
@@ -36,6 +36,7 @@ use crate::hash::hash_of;
 use crate::metrics::{Metrics, Traffic};
 use crate::net::{NetStats, Network, Sent};
 use crate::node::{Ctx, Effects, Message, Node, NodeId, OpId, TimerId};
+use crate::span::Span;
 use crate::time::{fmt_nanos, ms, NANOS_PER_MS};
 use crate::trace::{hash_hex, Trace, TraceKind, TraceSink, TRACE_FORMAT};
 use crate::workload::{OpFor, Workload};
@@ -99,6 +100,10 @@ pub struct RunOutcome {
     pub metrics: Metrics,
     /// Messages the nodes sent, per kind, as the world counted them.
     pub messages: Traffic,
+    /// Every random draw of the run, by stream and [`Span`], when the config asked to record
+    /// them or replayed a record ([`RunConfig::record_choices`], [`RunConfig::choices`]).
+    #[serde(skip)]
+    pub choices: Option<Choices>,
 }
 
 impl RunOutcome {
@@ -113,22 +118,26 @@ impl RunOutcome {
     }
 }
 
+/// An event; those a handler causes carry the [`Span`] (as its code) they descend from.
 enum Ev<N: Node> {
     Deliver {
         from: NodeId,
         to: NodeId,
         msg: N::Msg,
+        span: u64,
     },
     Timer {
         node: NodeId,
         incarnation: u32,
         timer: TimerId,
+        span: u64,
     },
     NextClientOp,
     Invoke {
         node: NodeId,
         op_id: OpId,
         op: N::Op,
+        span: u64,
     },
     QuietProbes,
     Fault(u32),
@@ -136,6 +145,7 @@ enum Ev<N: Node> {
     Restart {
         node: NodeId,
         incarnation: u32,
+        span: u64,
     },
     FaultsEnd,
     End,
@@ -181,6 +191,12 @@ struct World<'t, W: Workload> {
     crashes: u64,
     max_events: u64,
     violation: Option<Violation>,
+    /// The span of the event being handled (its code); effects inherit it.
+    span: u64,
+    /// Where draws are recorded (and replayed from), when asked.
+    tape: Option<Arc<Tape>>,
+    /// Firings of each (node, timer hash) in background spans so far (only with a tape).
+    ticks: BTreeMap<(NodeId, u32), u32>,
     traffic: Traffic,
 }
 
@@ -191,7 +207,15 @@ pub fn run<W: Workload>(
     sink: Option<&mut dyn TraceSink>,
 ) -> Result<RunOutcome, SimError> {
     let resolved = config.resolve(&W::defaults())?;
-    let root = DetRng::new(config.seed);
+    let tape = match &config.choices {
+        Some(record) => Some(Arc::new(Tape::replay(record.0.clone()))),
+        None if config.record_choices => Some(Arc::new(Tape::record())),
+        None => None,
+    };
+    let root = match &tape {
+        Some(t) => DetRng::new(config.seed).taped(t.clone(), ""),
+        None => DetRng::new(config.seed),
+    };
     let plan = match &config.faults {
         FaultSource::Swarm => swarm::plan(&root),
         FaultSource::None => FaultPlan::none(),
@@ -246,7 +270,7 @@ pub fn run<W: Workload>(
             rng: root.fork(&format!("node/{id}")),
             clock_handle: clock.clone(),
             clock,
-            disk: NodeDisk::new(disk_seed, &plan.disk),
+            disk: NodeDisk::new(disk_seed, &plan.disk, tape.as_ref(), id),
             incarnation: 0,
             paused_until_ns: 0,
         });
@@ -290,6 +314,9 @@ pub fn run<W: Workload>(
         crashes: 0,
         max_events: config.max_events,
         violation: None,
+        span: Span::Setup.code(),
+        tape,
+        ticks: BTreeMap::new(),
         traffic: Traffic::default(),
     };
     world.run();
@@ -328,10 +355,48 @@ pub fn run<W: Workload>(
         crashes: world.crashes,
         metrics,
         messages: world.traffic,
+        choices: world.tape.as_ref().map(|t| t.recorded()),
     })
 }
 
 impl<W: Workload> World<'_, W> {
+    /// Handle what follows as caused by `span` (a [`Span`] code): effects inherit it, draws
+    /// are filed under it.
+    fn enter(&mut self, span: u64) {
+        self.span = span;
+        if let Some(t) = &self.tape {
+            t.set_span(span);
+        }
+    }
+
+    /// The span a firing timer runs in: a background timer (set at boot or a restart, or by
+    /// its own previous firing) starts the next [`Span::Tick`] of its node and id; any other
+    /// keeps the span it was set in (a request's deadline stays its operation's).
+    fn timer_span(&mut self, node: NodeId, timer: TimerId, span: u64) -> u64 {
+        if self.tape.is_none() {
+            return span;
+        }
+        let hash = Span::timer_hash(timer);
+        let starts_tick = match Span::from_code(span) {
+            Some(Span::Tick {
+                node: n, timer: t, ..
+            }) => n == node && t == hash,
+            Some(s) => s.is_background(),
+            None => false,
+        };
+        if !starts_tick {
+            return span;
+        }
+        let k = self.ticks.entry((node, hash)).or_insert(0);
+        let tick = Span::Tick {
+            node,
+            timer: hash,
+            k: *k,
+        };
+        *k += 1;
+        tick.code()
+    }
+
     fn push(&mut self, at_ns: u64, ev: Ev<W::Node>) {
         if self.queue.push(at_ns, ev).is_err() && self.violation.is_none() {
             self.violation = Some(Violation {
@@ -361,6 +426,7 @@ impl<W: Workload> World<'_, W> {
         for id in 0..self.cfg.nodes {
             self.trace
                 .record(0, Some(id), TraceKind::Start, 0, 0, String::new);
+            self.enter(Span::Boot(id).code());
             self.call(id, |n, ctx| n.on_start(ctx));
         }
         for i in 0..self.schedule.len() {
@@ -394,11 +460,20 @@ impl<W: Workload> World<'_, W> {
     /// Run one event; true when the run is over.
     fn step(&mut self, ev: Ev<W::Node>) -> bool {
         match ev {
-            Ev::Deliver { from, to, msg } => self.deliver(from, to, msg),
+            Ev::Deliver {
+                from,
+                to,
+                msg,
+                span,
+            } => {
+                self.enter(span);
+                self.deliver(from, to, msg);
+            }
             Ev::Timer {
                 node,
                 incarnation,
                 timer,
+                span,
             } => {
                 let slot = &self.slots[node as usize];
                 if slot.incarnation != incarnation || slot.node.is_none() {
@@ -412,10 +487,13 @@ impl<W: Workload> World<'_, W> {
                             node,
                             incarnation,
                             timer,
+                            span,
                         },
                     );
                     return false;
                 }
+                let span = self.timer_span(node, timer, span);
+                self.enter(span);
                 self.trace
                     .record(self.now_ns, Some(node), TraceKind::Timer, timer, 0, || {
                         format!("{timer}")
@@ -423,16 +501,28 @@ impl<W: Workload> World<'_, W> {
                 self.call(node, |n, ctx| n.on_timer(ctx, timer));
             }
             Ev::NextClientOp => self.next_client_op(),
-            Ev::Invoke { node, op_id, op } => self.invoke(node, op_id, op),
+            Ev::Invoke {
+                node,
+                op_id,
+                op,
+                span,
+            } => {
+                self.enter(span);
+                self.invoke(node, op_id, op);
+            }
             Ev::QuietProbes => {
                 let probes = self.workload.quiet_ops();
-                for (node, op) in probes {
+                for (j, (node, op)) in probes.into_iter().enumerate() {
+                    self.enter(Span::Probe(j as u64).code());
                     let op_id = self.next_op_id;
                     self.next_op_id += 1;
                     self.invoke(node, op_id, op);
                 }
             }
-            Ev::Fault(i) => self.fault(i),
+            Ev::Fault(i) => {
+                self.enter(Span::of_fault(&self.schedule[i as usize]).code());
+                self.fault(i);
+            }
             Ev::Heal(i) => {
                 self.net.heal(i);
                 self.trace
@@ -440,13 +530,21 @@ impl<W: Workload> World<'_, W> {
                         format!("partition #{i} healed")
                     });
             }
-            Ev::Restart { node, incarnation } => {
+            Ev::Restart {
+                node,
+                incarnation,
+                span,
+            } => {
                 let slot = &self.slots[node as usize];
                 if slot.incarnation == incarnation && slot.node.is_none() {
+                    self.enter(span);
                     self.restart(node);
                 }
             }
-            Ev::FaultsEnd => self.faults_end(),
+            Ev::FaultsEnd => {
+                self.enter(Span::Quiet.code());
+                self.faults_end();
+            }
             Ev::End => {
                 self.end();
                 return true;
@@ -472,7 +570,16 @@ impl<W: Workload> World<'_, W> {
                     )
                 },
             );
-            self.push(until, Ev::Deliver { from, to, msg });
+            let span = self.span;
+            self.push(
+                until,
+                Ev::Deliver {
+                    from,
+                    to,
+                    msg,
+                    span,
+                },
+            );
             return;
         }
         let reason = match self.net.arrive(from, to) {
@@ -494,6 +601,13 @@ impl<W: Workload> World<'_, W> {
             return;
         }
         self.net.stats.delivered += 1;
+        let t = self.now_ns;
+        for i in 0..self.checkers.len() {
+            if let Err(m) = self.checkers[i].deliver(t, from, to, &msg) {
+                let name = self.checkers[i].name();
+                return self.fail(name, m);
+            }
+        }
         let h = hash_of(&msg);
         self.trace.record(
             self.now_ns,
@@ -512,6 +626,7 @@ impl<W: Workload> World<'_, W> {
         }
         let index = self.ops_drawn;
         self.ops_drawn += 1;
+        self.enter(Span::Op(index).code());
         let (node, op) = self.workload.next_op(&mut self.client_rng, index);
         assert!(node < self.cfg.nodes, "workload sent op to node {node}");
         let gap = self.client_rng.range_inclusive(1, 2 * self.cfg.op_gap_ns);
@@ -542,7 +657,16 @@ impl<W: Workload> World<'_, W> {
         }
         if slot.paused_until_ns > self.now_ns {
             let until = slot.paused_until_ns;
-            self.push(until, Ev::Invoke { node, op_id, op });
+            let span = self.span;
+            self.push(
+                until,
+                Ev::Invoke {
+                    node,
+                    op_id,
+                    op,
+                    span,
+                },
+            );
             return;
         }
         let h = hash_of(&op);
@@ -599,6 +723,7 @@ impl<W: Workload> World<'_, W> {
     }
 
     fn apply_effects(&mut self, from: NodeId) {
+        let span = self.span;
         let mut sends = std::mem::take(&mut self.effects.sends);
         for (to, msg) in sends.drain(..) {
             self.traffic.count(msg.kind(), msg.wire_bytes());
@@ -613,7 +738,15 @@ impl<W: Workload> World<'_, W> {
                         || format!("to n{to} {}: {msg:?}", r.name()),
                     );
                 }
-                Sent::Once(at) => self.push(at, Ev::Deliver { from, to, msg }),
+                Sent::Once(at) => self.push(
+                    at,
+                    Ev::Deliver {
+                        from,
+                        to,
+                        msg,
+                        span,
+                    },
+                ),
                 Sent::Twice(a, b) => {
                     self.push(
                         a,
@@ -621,9 +754,18 @@ impl<W: Workload> World<'_, W> {
                             from,
                             to,
                             msg: msg.clone(),
+                            span,
                         },
                     );
-                    self.push(b, Ev::Deliver { from, to, msg });
+                    self.push(
+                        b,
+                        Ev::Deliver {
+                            from,
+                            to,
+                            msg,
+                            span,
+                        },
+                    );
                 }
             }
         }
@@ -640,6 +782,7 @@ impl<W: Workload> World<'_, W> {
                     node: from,
                     incarnation,
                     timer,
+                    span,
                 },
             );
         }
@@ -784,7 +927,15 @@ impl<W: Workload> World<'_, W> {
                 c.lost(t, op_id);
             }
         }
-        self.push(t + ms(down_ms), Ev::Restart { node, incarnation });
+        let span = self.span;
+        self.push(
+            t + ms(down_ms),
+            Ev::Restart {
+                node,
+                incarnation,
+                span,
+            },
+        );
     }
 
     fn restart(&mut self, node: NodeId) {

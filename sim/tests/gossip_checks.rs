@@ -75,6 +75,12 @@ fn every_planted_bug_is_caught_by_its_checker() {
             FaultSource::None,
             "gossip-no-false-positives",
         ),
+        (
+            "alive-clears-suspicion",
+            FaultSource::None,
+            "gossip-transitions",
+        ),
+        ("slow-probe", FaultSource::None, "gossip-detection"),
     ] {
         let got = caught(bug, faults, 0..8);
         assert!(

@@ -98,6 +98,9 @@ fn each_planted_bug_is_caught_by_its_checker() {
         ("no-vclock-merge", 0, "quorum-durability"),
         ("repair-overwrites", 0, "quorum-durability"),
         ("hint-never-delivered", 0, "quorum-convergence"),
+        // Weakened promises that lose no write: counted from the messages delivered.
+        ("ack-short-of-w", 2, "quorum-write-quorum"),
+        ("read-short-of-r", 0, "quorum-read-quorum"),
     ] {
         let o = run(&config(seed, &[("bug", bug)]));
         assert_eq!(

@@ -45,6 +45,7 @@ pub use report::{CrashReport, FaultCounts, FileCrash, SimStats};
 
 use super::{BackendKind, FileHandle, Fs, IoError, IoOp, OpenOptions, Result};
 use crate::clock::VirtualClock;
+use crate::rng::DetRng;
 use disk::{Disk, OpClass};
 
 /// True if `err` is the error a handle opened before a crash returns: engine code that sees
@@ -105,9 +106,17 @@ impl SimFs {
 
     /// A simulated disk that charges its latency to `clock` (the simulated node's clock).
     pub fn with_clock(seed: u64, config: SimConfig, clock: Arc<VirtualClock>) -> Self {
+        SimFs::with_rng(DetRng::new(seed), config, clock)
+    }
+
+    /// A simulated disk whose random streams (faults, crash fates, latency, batch order)
+    /// fork from `root`: the simulator passes a taped generator here, so that a shrinker can
+    /// record and replay every choice the disk makes ([`crate::rng::tape`]).
+    pub fn with_rng(root: DetRng, config: SimConfig, clock: Arc<VirtualClock>) -> Self {
+        let seed = root.seed();
         SimFs {
             shared: Arc::new(Shared {
-                disk: Mutex::new(Disk::new(seed, config, Arc::clone(&clock))),
+                disk: Mutex::new(Disk::new(root, config, Arc::clone(&clock))),
                 seed,
                 clock,
             }),

@@ -589,7 +589,7 @@ fn sim(results: &Results, out: &Path, figures: &mut Vec<Figure>) -> anyhow::Resu
     Bars {
         title: "Simulator sweeps: seeds run and anomalies found per checker",
         y_label: "seeds",
-        categories: labels,
+        categories: labels.clone(),
         series,
         log_y: false,
     }
@@ -603,6 +603,80 @@ fn sim(results: &Results, out: &Path, figures: &mut Vec<Figure>) -> anyhow::Resu
                   to the smallest run that still fails."
             .into(),
         command: results.command(Kind::SimSweep),
+    });
+    sometimes(recs, &labels, out, figures)
+}
+
+/// `sim sweep` reports' interesting events (`seedbed_sim::sometimes`): the share of seeds each
+/// happened in, per sweep. A bar at zero is an event no seed reached.
+fn sometimes(
+    recs: &[super::load::Record],
+    labels: &[String],
+    out: &Path,
+    figures: &mut Vec<Figure>,
+) -> anyhow::Result<()> {
+    let mut events: Vec<String> = Vec::new();
+    for r in recs {
+        let w = r
+            .value
+            .get("workload")
+            .and_then(|v| v.as_str())
+            .unwrap_or("?");
+        if let Some(m) = r.value.get("sometimes").and_then(|v| v.as_object()) {
+            for k in m.keys() {
+                let name = format!("{w}: {k}");
+                if !events.contains(&name) {
+                    events.push(name);
+                }
+            }
+        }
+    }
+    if events.is_empty() {
+        return Ok(());
+    }
+    let series = recs
+        .iter()
+        .zip(labels)
+        .map(|(r, label)| {
+            let w = r
+                .value
+                .get("workload")
+                .and_then(|v| v.as_str())
+                .unwrap_or("?");
+            let seeds = r.value.get("seeds").and_then(|v| v.as_f64()).unwrap_or(0.0);
+            let vals = events
+                .iter()
+                .map(|e| {
+                    let (ew, name) = e.split_once(": ").expect("built above");
+                    let n = (ew == w)
+                        .then(|| r.value.get("sometimes").and_then(|m| m.get(name)))
+                        .flatten()
+                        .and_then(|v| v.as_f64());
+                    match n {
+                        Some(n) if seeds > 0.0 => 100.0 * n / seeds,
+                        _ => f64::NAN,
+                    }
+                })
+                .collect();
+            (label.clone(), vals)
+        })
+        .collect();
+    Bars {
+        title: "Simulator sweeps: seeds in which each interesting event happened",
+        y_label: "% of seeds",
+        categories: events,
+        series,
+        log_y: false,
+    }
+    .draw(&out.join("sim-sometimes.svg"))?;
+    figures.push(Figure {
+        file: "sim-sometimes.svg".into(),
+        title: "Simulator: coverage of interesting events (\"sometimes\")".into(),
+        caption: "Each workload declares what should sometimes happen under faults — a hint \
+                  handed off, a read repair, a suspicion refuted. A passing sweep means little \
+                  for an event no seed reached: a bar at zero is code the faults never drove."
+            .into(),
+        command: "seedbed sim sweep --workload W --seeds 0..1000 --json sweep.json".into(),
     });
     Ok(())
 }

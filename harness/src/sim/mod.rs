@@ -535,8 +535,14 @@ fn cmd_shrink(
         .as_ref()
         .is_some_and(|v| v.checker == r.checker);
     println!("checker {} fails; {} runs spent", r.checker, r.runs);
-    println!("  before: {}", r.size_before);
-    println!("  after:  {}", r.size_after);
+    println!(
+        "  before: {} ({} random draws)",
+        r.size_before, r.draws_before
+    );
+    println!(
+        "  after:  {} ({} random draws)",
+        r.size_after, r.draws_after
+    );
     if let Some(v) = &r.outcome.violation {
         println!("  {v}");
     }

@@ -142,6 +142,7 @@ pub fn print(report: &SweepReport) {
         println!("  ({} seeds skipped: time budget reached)", report.skipped);
     }
     print_metrics(s);
+    print_sometimes(s);
     print_failures(s);
     println!("  {:.1} seeds/s per core", report.seeds_per_s_per_core);
     print!("{}", report.workload_text);
@@ -169,6 +170,37 @@ pub fn print_metrics(s: &SweepSummary) {
     }
 }
 
+/// Print the interesting events the workload declares: in how many seeds each happened, and
+/// a flag on each that happened in none (`seedbed_sim::sometimes`).
+pub fn print_sometimes(s: &SweepSummary) {
+    if s.sometimes.is_empty() {
+        return;
+    }
+    let about = seedbed_sim::registry::find(&s.workload)
+        .map(|e| e.sometimes)
+        .unwrap_or(&[]);
+    println!(
+        "  {:<30} {:>7}  (sometimes: seeds it happened in)",
+        "event", "seeds"
+    );
+    for (name, &n) in &s.sometimes {
+        let what = about
+            .iter()
+            .find(|d| d.name == name)
+            .map_or("(not declared by the workload)", |d| d.about);
+        let flag = if n == 0 { "NEVER  " } else { "" };
+        println!("  {name:<30} {n:>7}  {flag}{what}");
+    }
+    let never = s.never();
+    if !never.is_empty() {
+        println!(
+            "  never happened in {} seeds: {} (faults never reach it, or its code is dead)",
+            s.seeds,
+            never.join(", ")
+        );
+    }
+}
+
 /// Print a summary without timings (`sim merge`).
 pub fn print_summary(s: &SweepSummary) {
     println!(
@@ -176,6 +208,7 @@ pub fn print_summary(s: &SweepSummary) {
         s.workload, s.seeds, s.failed, s.events
     );
     print_metrics(s);
+    print_sometimes(s);
     print_failures(s);
 }
 

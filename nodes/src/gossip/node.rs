@@ -146,6 +146,11 @@ impl GossipNode {
         self.awareness.score()
     }
 
+    /// Protocol periods begun since boot (each probes one member).
+    pub fn ticks(&self) -> u64 {
+        self.ticks
+    }
+
     fn begin(&mut self) {
         self.journal.clear();
     }
@@ -265,7 +270,10 @@ impl GossipNode {
             let wait = self.awareness.scale(self.p.probe_timeout_used_ns());
             ctx.set_timer(wait, timer(PROBE_TIMEOUT, u64::from(seq)));
         }
-        let period = self.awareness.scale(self.p.period_ns);
+        let mut period = self.awareness.scale(self.p.period_ns);
+        if self.p.bug == Bug::SlowProbe {
+            period += self.p.period_ns;
+        }
         ctx.set_timer(period, timer(TICK, 0));
     }
 
@@ -374,7 +382,11 @@ impl GossipNode {
             return self.confirm(ctx, u);
         }
         let final_bug = self.p.bug == Bug::FailedIsFinal;
-        if !self.members.wins(&u, final_bug) {
+        let same_inc_alive = self.p.bug == Bug::AliveClearsSuspicion
+            && u.status == Status::Alive
+            && before.status == Status::Suspect
+            && u.incarnation == before.incarnation;
+        if !self.members.wins(&u, final_bug) && !same_inc_alive {
             return;
         }
         self.set(u.subject, u.status, u.incarnation);

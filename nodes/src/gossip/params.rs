@@ -31,6 +31,15 @@ pub enum Bug {
     /// suspected — and, when the refutation is slow, declared failed — without any fault.
     /// Caught by the no-false-positives checker.
     TimeoutUnits,
+    /// An Alive update at the *same* incarnation clears a suspicion (SWIM requires a newer
+    /// one: only the suspect itself may refute, by raising its incarnation). A stale Alive
+    /// still in flight then un-suspects a member that has crashed.
+    AliveClearsSuspicion,
+    /// The probe period is stretched by `score + 2`, one step more than local health awareness
+    /// says (`score + 1`): every failure is detected up to twice as late as configured, though
+    /// still within the loose bound that assumes the worst awareness. Caught by the detection
+    /// bound taken at the awareness each observer really had.
+    SlowProbe,
 }
 
 impl Bug {
@@ -41,6 +50,8 @@ impl Bug {
             "suspicion-never-expires" => Bug::SuspicionNeverExpires,
             "failed-is-final" => Bug::FailedIsFinal,
             "timeout-units" => Bug::TimeoutUnits,
+            "alive-clears-suspicion" => Bug::AliveClearsSuspicion,
+            "slow-probe" => Bug::SlowProbe,
             _ => return None,
         })
     }
@@ -153,7 +164,7 @@ impl Params {
             out.bug = Bug::parse(v).ok_or_else(|| {
                 err(
                     "bug",
-                    format!("'{v}': expected none, no-refute, suspicion-never-expires, failed-is-final or timeout-units"),
+                    format!("'{v}': expected none, no-refute, suspicion-never-expires, failed-is-final, timeout-units, alive-clears-suspicion or slow-probe"),
                 )
             })?;
         }

@@ -17,6 +17,7 @@
 use super::msg::{Msg, Op, Reply};
 use super::node::{QuorumNode, TIMER_REQ};
 use super::version::{Siblings, Version};
+use super::Bug;
 use crate::{Ctx, NodeId, OpId};
 
 /// A request's phase.
@@ -102,7 +103,12 @@ impl QuorumNode {
         req: u64,
         sibs: Option<Siblings>,
     ) {
-        let (n, r, mode) = (self.p.n as usize, self.p.r as usize, self.p.mode);
+        let (n, r, mode, bug) = (
+            self.p.n as usize,
+            self.p.r as usize,
+            self.p.mode,
+            self.p.bug,
+        );
         let Some(rq) = self.reqs.get_mut(&req) else {
             return;
         };
@@ -122,6 +128,7 @@ impl QuorumNode {
         replies.push((from, sibs));
         let need = match rq.op {
             Op::Get { all: true, .. } => n,
+            Op::Get { .. } if bug == Bug::ReadShortOfR => r.saturating_sub(1).max(1),
             _ => r,
         };
         if !*answered && replies.len() >= need {
@@ -210,7 +217,10 @@ impl QuorumNode {
         req: u64,
         ok: bool,
     ) {
-        let w = self.p.w;
+        let w = match self.p.bug {
+            Bug::AckShortOfW => self.p.w.saturating_sub(1).max(1),
+            _ => self.p.w,
+        };
         let Some(rq) = self.reqs.get_mut(&req) else {
             return;
         };

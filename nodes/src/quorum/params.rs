@@ -56,6 +56,12 @@ pub enum Bug {
     RepairOverwrites,
     /// Hints are stored but never handed off (convergence).
     HintNeverDelivered,
+    /// A weakened promise, not a lost write: the coordinator acknowledges a write once W − 1
+    /// targets (at least one) acknowledged it, one replica short of W.
+    AckShortOfW,
+    /// A weakened promise: a get is answered once R − 1 replicas (at least one) replied, one
+    /// short of R.
+    ReadShortOfR,
 }
 
 impl Bug {
@@ -66,6 +72,8 @@ impl Bug {
         "no-vclock-merge",
         "repair-overwrites",
         "hint-never-delivered",
+        "ack-short-of-w",
+        "read-short-of-r",
     ];
 
     /// Parse the `bug` parameter.
@@ -76,6 +84,8 @@ impl Bug {
             "no-vclock-merge" => Bug::NoVclockMerge,
             "repair-overwrites" => Bug::RepairOverwrites,
             "hint-never-delivered" => Bug::HintNeverDelivered,
+            "ack-short-of-w" => Bug::AckShortOfW,
+            "read-short-of-r" => Bug::ReadShortOfR,
             _ => return None,
         })
     }

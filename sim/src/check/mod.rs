@@ -46,6 +46,20 @@ pub trait Checker<N: Node> {
     /// Operation `op_id`'s node crashed before answering: it may or may not have taken effect.
     fn lost(&mut self, _t_ns: u64, _op_id: OpId) {}
 
+    /// A message from `from` is about to reach `to`'s handler at `t_ns` (it was not lost, and
+    /// `to` is up). Lets a checker hold a protocol to what it can know: an acknowledgement
+    /// counts only once the messages behind it were delivered. Called for every delivery, so
+    /// keep it cheap.
+    fn deliver(
+        &mut self,
+        _t_ns: u64,
+        _from: NodeId,
+        _to: NodeId,
+        _msg: &N::Msg,
+    ) -> Result<(), String> {
+        Ok(())
+    }
+
     /// A handler of `node` just ran at `t_ns` and left it in `state`. Lets a checker watch a
     /// protocol's internal state (a gossip member's view of the group) as well as its client
     /// history. Called after every handler, so keep it cheap.

@@ -123,6 +123,8 @@ pub struct SeedResult {
     pub repro: Option<String>,
     /// The workload's scalar measurements ([`crate::RunOutcome::metrics`]).
     pub metrics: BTreeMap<String, f64>,
+    /// The interesting events that happened, and how often ([`crate::sometimes`]).
+    pub sometimes: BTreeMap<String, u64>,
 }
 
 /// One measurement summed over a sweep's seeds: order-independent, so mergeable.
@@ -203,6 +205,7 @@ impl SeedResult {
             violation: outcome.violation,
             repro,
             metrics: outcome.metrics.scalars,
+            sometimes: outcome.metrics.sometimes,
         }
     }
 }
@@ -233,8 +236,12 @@ impl Sweep {
     /// An empty sweep of `base`'s workload.
     pub fn new(base: &RunConfig) -> Result<Sweep, SimError> {
         let entry = registry::find(&base.workload)?;
+        let mut summary = SweepSummary::empty(&base.workload);
+        for s in entry.sometimes {
+            summary.sometimes.insert(s.name.to_string(), 0);
+        }
         Ok(Sweep {
-            summary: SweepSummary::empty(&base.workload),
+            summary,
             own: (entry.summary)(base),
         })
     }
@@ -306,6 +313,10 @@ pub struct SweepSummary {
     /// addition, so they are not part of the fingerprint.
     #[serde(default)]
     pub metrics: BTreeMap<String, MetricSum>,
+    /// Per interesting event ([`crate::sometimes`]): the seeds it happened in. Every event the
+    /// workload declares is here, with 0 when it never happened ([`SweepSummary::never`]).
+    #[serde(default)]
+    pub sometimes: BTreeMap<String, u64>,
 }
 
 fn as_hex<S: serde::Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
@@ -330,6 +341,7 @@ impl SweepSummary {
             failures: BTreeMap::new(),
             fingerprint: 0,
             metrics: BTreeMap::new(),
+            sometimes: BTreeMap::new(),
         }
     }
 
@@ -353,6 +365,11 @@ impl SweepSummary {
         self.events += r.events;
         for (k, v) in &r.metrics {
             self.metrics.entry(k.clone()).or_default().add(*v);
+        }
+        for (k, &times) in &r.sometimes {
+            if times > 0 {
+                *self.sometimes.entry(k.clone()).or_default() += 1;
+            }
         }
         if let Some(v) = r.violation {
             self.failed += 1;
@@ -390,10 +407,23 @@ impl SweepSummary {
         for (k, m) in &other.metrics {
             self.metrics.entry(k.clone()).or_default().merge(m);
         }
+        for (k, n) in other.sometimes {
+            *self.sometimes.entry(k).or_default() += n;
+        }
         for (k, mut list) in other.failures {
             self.failures.entry(k).or_default().append(&mut list);
         }
         self.finish();
+    }
+
+    /// The declared interesting events that happened in no seed of the sweep: the faults
+    /// never reached them, or the code that makes them happen is dead.
+    pub fn never(&self) -> Vec<&str> {
+        self.sometimes
+            .iter()
+            .filter(|(_, &n)| n == 0)
+            .map(|(k, _)| k.as_str())
+            .collect()
     }
 
     /// Put failure lists in seed order and cut them to [`FAILURES_LISTED_MAX`]; call before
@@ -421,6 +451,7 @@ mod tests {
             }),
             repro: None,
             metrics: [("m".to_string(), seed as f64)].into_iter().collect(),
+            sometimes: [("odd".to_string(), seed % 2)].into_iter().collect(),
         }
     }
 
@@ -449,6 +480,10 @@ mod tests {
         assert_eq!(
             (m.seeds, m.min, m.max, m.mean()),
             (1_000, 0.0, 999.0, 499.5)
+        );
+        assert_eq!(
+            a.sometimes["odd"], 500,
+            "seeds where it happened, not times"
         );
         let seeds = |s: &SweepSummary| s.failures["c"].iter().map(|f| f.seed).collect::<Vec<_>>();
         assert_eq!(seeds(&a), seeds(&whole_sorted));

@@ -75,8 +75,8 @@ pub(crate) struct Disk {
 }
 
 impl Disk {
-    pub fn new(seed: u64, config: SimConfig, clock: Arc<VirtualClock>) -> Self {
-        let root = DetRng::new(seed);
+    /// A disk whose random streams fork from `root` (taped or not).
+    pub fn new(root: DetRng, config: SimConfig, clock: Arc<VirtualClock>) -> Self {
         Disk {
             ns: Namespace::new(),
             epoch: 0,

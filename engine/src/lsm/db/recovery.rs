@@ -33,7 +33,7 @@ use crate::lsm::options::Options;
 use crate::lsm::sstable::{table_file_name, TableReader};
 use crate::lsm::stats::{Stats, NUM_LEVELS};
 use crate::lsm::version::{TableFile, Version};
-use crate::lsm::wal::{log_path, read_log, WalWriter};
+use crate::lsm::wal::{log_path, read_log_file, WalWriter};
 
 /// What is shared by the recovery steps.
 struct Recovery<'a> {
@@ -141,17 +141,22 @@ impl DbInner {
     }
 }
 
-/// Step 0: create the directory if it is missing (and allowed), then take its `LOCK`.
+/// Step 0: create the directory if it is missing (and allowed), sync its parent, then take
+/// its `LOCK`.
 fn prepare_dir(fs: &FsHandle, dir: &Path, opts: &Options) -> Result<FileLock> {
     if !fs.exists(dir)? {
         if !opts.create_if_missing {
             return Err(bad(dir, "does not exist (create_if_missing is off)"));
         }
         fs.create_dir_all(dir)?;
-        // The new directory's own entry must be durable too, or a crash loses the database.
-        if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
-            fs.sync_dir(parent)?;
-        }
+    }
+    // The directory's own entry must be durable too, or a crash loses the database. Synced at
+    // every open, not only the one that creates it: an open that created the directory and
+    // then failed to sync its parent (an EIO) leaves a directory that exists but may vanish in
+    // a crash, and a retry that finds it must not take its entry for durable (simulator seed
+    // `quorum 6414` lost a whole replica that way).
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs.sync_dir(parent)?;
     }
     Ok(fs.lock(&dir.join("LOCK"))?)
 }
@@ -248,8 +253,7 @@ fn replay_logs(
     let mut cut_in: Option<(PathBuf, u64)> = None;
     for &log in &logs {
         let path = log_path(r.dir, log);
-        let data = crate::io::read_file(&**r.fs, &path)?;
-        let contents = read_log(&path, &data, false)?;
+        let contents = read_log_file(&**r.fs, &path)?;
         if !contents.records.is_empty() {
             if let Some((p, at)) = &cut_in {
                 return Err(LsmError::corruption(

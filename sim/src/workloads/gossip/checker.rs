@@ -2,8 +2,13 @@
 //!
 //! - [`Detection`] (`gossip-detection`): a member that crashes, stops or leaves and stays down
 //!   is held failed (or left) by every member that stays up and knew it, within
-//!   [`Params::detection_bound_ns`] — extended, per observer, by the time that observer spent
-//!   paused. Completeness with a deadline, derived from the parameters, not a guess. One
+//!   [`Params::detection_bound_ns`] with each period stretched only as far as that observer's
+//!   local health awareness really stretched it (not the most it could) — extended, per
+//!   observer, by the time that observer spent paused. Completeness with a deadline, derived
+//!   from the parameters, not a guess. And the pace behind the deadline: every member that is
+//!   up begins each protocol period no later than one period (stretched by its own health
+//!   score at the time, and by pauses) after the last, so a detector slower than its
+//!   configuration fails at its first late period, not only when a departure happens. One
 //!   subtlety: news of the departed member's last refutation may still be travelling after it
 //!   went down, and an observer that had already failed it revives it on hearing it (a newer
 //!   incarnation wins; that is the protocol working). The deadline then counts from that stale
@@ -38,14 +43,29 @@ struct Departure {
     at_ns: u64,
 }
 
+/// Awareness changes remembered per member, at most (older ones are folded into a floor).
+pub const AWARENESS_CHANGES_MAX: usize = 1 << 12;
+
 /// See the module docs.
 #[derive(Debug)]
 pub struct Detection {
     truth: Truth,
-    bound_ns: u64,
+    /// The bound with every period at its configured length (awareness 0).
+    base_bound_ns: u64,
+    /// The parts of the bound: probe periods to reach any member, the period, the longest
+    /// suspicion, and how far local health awareness may stretch a period.
+    periods: u64,
+    period_ns: u64,
+    suspicion_max_ns: u64,
+    stretch_max: u64,
     pending: Vec<Departure>,
     /// (observer, departed member) → when stale news revived the member at the observer.
     revived_ns: BTreeMap<(NodeId, NodeId), u64>,
+    /// Per member: (since, awareness score) at each change, oldest first.
+    awareness: Vec<Vec<(u64, u32)>>,
+    /// Per member: its last protocol period's start, tick count, and the length of the period
+    /// it armed then (the configured one stretched by its awareness at that moment).
+    last_tick: Vec<Option<(u64, u64, u64)>>,
 }
 
 impl Detection {
@@ -54,12 +74,102 @@ impl Detection {
 
     /// For a cluster of `n` running with `p`.
     pub fn new(n: u32, p: &Params) -> Self {
+        let periods = 2 * u64::from(n) + 2;
+        let suspicion_max_ns = p.suspicion_max_ns(n);
         Detection {
             truth: Truth::new(n),
-            bound_ns: p.detection_bound_ns(n),
+            base_bound_ns: slack(periods * p.period_ns + suspicion_max_ns),
+            periods,
+            period_ns: p.period_ns,
+            suspicion_max_ns,
+            stretch_max: p.stretch_max(),
             pending: Vec::new(),
             revived_ns: BTreeMap::new(),
+            awareness: vec![vec![(0, 0)]; n as usize],
+            last_tick: vec![None; n as usize],
         }
+    }
+
+    /// The pace of the protocol: each member that is up begins a protocol period (SWIM's
+    /// `T'`) exactly one period after the last, stretched by `score + 1` under local health
+    /// awareness (Lifeguard §IV-A) and by the time it was paused — never later (but for
+    /// [`slack`]: a period is local time, and a slow clock's drift stretches it a little). A detector
+    /// whose periods run longer than its configuration and its own health allow misses this
+    /// at its first period, long before any detection deadline.
+    fn pace(&mut self, t_ns: u64, node: NodeId, state: &GossipNode) -> Result<(), String> {
+        let i = node as usize;
+        let ticks = state.ticks();
+        if let Some((at, seen, _)) = self.last_tick[i] {
+            if ticks == seen {
+                return Ok(());
+            }
+            let (_, _, armed) = self.last_tick[i].expect("checked");
+            let due = at + slack(armed) + self.truth.paused_ns(node, at, t_ns);
+            if ticks == seen + 1 && t_ns > due {
+                return Err(format!(
+                    "n{node} began a protocol period at {}, {} after the last (at {}): its period is {} (configured {} stretched by awareness {}), so it was late by {}",
+                    fmt_nanos(t_ns),
+                    fmt_nanos(t_ns - at),
+                    fmt_nanos(at),
+                    fmt_nanos(armed),
+                    fmt_nanos(self.period_ns),
+                    armed / self.period_ns.max(1) - 1,
+                    fmt_nanos(t_ns - due),
+                ));
+            }
+        }
+        if ticks > 0 {
+            let armed = self.period_ns * (u64::from(state.awareness()) + 1);
+            self.last_tick[i] = Some((t_ns, ticks, armed));
+        }
+        Ok(())
+    }
+
+    /// Every member that is up and past its first period must begin the next one in time,
+    /// whether or not anything else happens to it.
+    fn overdue(&self, t_ns: u64) -> Result<(), String> {
+        for (i, last) in self.last_tick.iter().enumerate() {
+            let node = i as NodeId;
+            let Some((at, _, armed)) = *last else {
+                continue;
+            };
+            if self.truth.life(node) != Life::Up {
+                continue;
+            }
+            let due = at + slack(armed) + self.truth.paused_ns(node, at, t_ns);
+            if t_ns > due {
+                return Err(format!(
+                    "n{node} is up but began no protocol period since {} (its period is {}; due by {})",
+                    fmt_nanos(at),
+                    fmt_nanos(armed),
+                    fmt_nanos(due),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The bound for observer `y` judged over `[from_ns, t_ns]`: [`Params::detection_bound_ns`]
+    /// with each period stretched not by the most local health awareness *could* stretch it
+    /// (`awareness_max`), but by the most `y`'s awareness *did* while the departed member was
+    /// to be detected — from one fully stretched period before `from_ns` (the tick timer armed
+    /// then) to `t_ns`. A detector slower than its configuration and its own health allow
+    /// misses this deadline; the loose bound would give it up to `awareness_max` times longer.
+    fn bound_ns(&self, y: NodeId, from_ns: u64, t_ns: u64) -> u64 {
+        let since = from_ns.saturating_sub(self.period_ns * self.stretch_max);
+        let changes = &self.awareness[y as usize];
+        // The score in force at `since` (the last change at or before it), and every later one.
+        let start = changes
+            .partition_point(|&(at, _)| at <= since)
+            .saturating_sub(1);
+        let a = changes[start..]
+            .iter()
+            .take_while(|&&(at, _)| at <= t_ns)
+            .map(|&(_, a)| u64::from(a))
+            .max()
+            .unwrap_or(0);
+        let stretch = (a + 1).min(self.stretch_max);
+        slack(self.periods * self.period_ns * stretch + self.suspicion_max_ns)
     }
 
     fn depart(&mut self, subject: NodeId, at_ns: u64) {
@@ -73,7 +183,7 @@ impl Detection {
         let mut i = 0;
         while i < self.pending.len() {
             let d = self.pending[i];
-            if t_ns < d.at_ns + self.bound_ns {
+            if t_ns < d.at_ns + self.base_bound_ns {
                 i += 1;
                 continue;
             }
@@ -101,7 +211,8 @@ impl Detection {
                     .copied()
                     .unwrap_or(0)
                     .max(d.at_ns);
-                let deadline = from + self.bound_ns + self.truth.paused_ns(y, d.at_ns, t_ns);
+                let bound_ns = self.bound_ns(y, from, t_ns);
+                let deadline = from + bound_ns + self.truth.paused_ns(y, d.at_ns, t_ns);
                 if t_ns < deadline {
                     waiting = true;
                     continue;
@@ -113,7 +224,7 @@ impl Detection {
                         d.subject,
                         fmt_nanos(d.at_ns),
                         fmt_nanos(t_ns),
-                        fmt_nanos(self.bound_ns),
+                        fmt_nanos(bound_ns),
                         fmt_nanos(self.truth.since_ns(y)),
                     ));
                 }
@@ -139,7 +250,11 @@ impl Checker<GossipNode> for Detection {
     }
 
     fn observe(&mut self, t_ns: u64, node: NodeId, state: &GossipNode) -> Result<(), String> {
+        self.awareness_now(t_ns, node, state.awareness());
         let was_up = self.truth.life(node) == Life::Up;
+        if was_up {
+            self.pace(t_ns, node, state)?;
+        }
         let notes = self.truth.observe(t_ns, node, state);
         if was_up && notes.iter().any(|n| matches!(n, Note::Gone(_))) {
             self.depart(node, t_ns);
@@ -158,6 +273,7 @@ impl Checker<GossipNode> for Detection {
                 }
             }
         }
+        self.overdue(t_ns)?;
         self.judge(t_ns)
     }
 
@@ -172,11 +288,39 @@ impl Checker<GossipNode> for Detection {
 
     fn restarted(&mut self, t_ns: u64, node: NodeId) {
         self.truth.restarted(t_ns, node);
+        self.awareness_now(t_ns, node, 0);
+        self.last_tick[node as usize] = None;
     }
 
     fn finish(&mut self, t_ns: u64) -> Result<(), String> {
+        self.overdue(t_ns)?;
         self.judge(t_ns)
     }
+}
+
+impl Detection {
+    /// Remember `node`'s awareness score from `t_ns` on.
+    fn awareness_now(&mut self, t_ns: u64, node: NodeId, score: u32) {
+        let changes = &mut self.awareness[node as usize];
+        if changes.last().is_some_and(|&(_, a)| a == score) {
+            return;
+        }
+        if changes.len() >= AWARENESS_CHANGES_MAX {
+            // Fold the oldest half into one entry holding their highest score: the bound only
+            // grows, never wrongly shrinks.
+            let half = changes.len() / 2;
+            let floor = changes[..half].iter().map(|&(_, a)| a).max().unwrap_or(0);
+            let at = changes[half - 1].0;
+            changes.drain(..half);
+            changes.insert(0, (at, floor));
+        }
+        changes.push((t_ns, score));
+    }
+}
+
+/// The bound plus 0.1% and a millisecond for clock drift.
+fn slack(raw_ns: u64) -> u64 {
+    raw_ns + raw_ns / 1_000 + crate::time::ms(1)
 }
 
 /// See the module docs.

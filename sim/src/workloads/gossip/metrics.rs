@@ -15,6 +15,10 @@
 //! | `msgs_per_node_period`, `bytes_per_node_period` | all sends (as the world counted them), per member per period |
 //! | `probe_bytes_per_node_period` | the same without push-pull tables (the part SWIM says is independent of group size) |
 //! | `awareness_max_seen` | the highest local health score any member reached |
+//!
+//! It also counts the interesting events the workload declares ([`SOMETIMES`], see
+//! [`crate::sometimes`]): a suspicion refuted, a crash-stop detected, a graceful leave, a
+//! member's health score raised, a restart.
 
 use std::collections::BTreeMap;
 
@@ -25,6 +29,40 @@ use crate::check::Checker;
 use crate::faults::Fault;
 use crate::metrics::{self as m, Traffic};
 use crate::node::NodeId;
+use crate::sometimes::Sometimes;
+
+fn saw(events: &mut BTreeMap<&'static str, u64>, event: &'static str) {
+    *events.entry(event).or_default() += 1;
+}
+
+/// A member was suspected (rightly or not).
+pub const SUSPECTED: &str = "member-suspected";
+/// A member refuted a suspicion about itself with a newer incarnation.
+pub const REFUTED: &str = "suspicion-refuted";
+/// A member declared a crash-stopped member failed.
+pub const STOP_DETECTED: &str = "crash-stop-detected";
+/// A member left gracefully.
+pub const LEFT: &str = "member-left";
+/// Lifeguard's local health awareness slowed a member down (score above 0).
+pub const AWARENESS_RAISED: &str = "awareness-raised";
+/// A member booted again after a crash.
+pub const RESTARTED: &str = "member-restarted";
+
+/// What the gossip workload declares (see [`crate::sometimes`]).
+pub const SOMETIMES: &[Sometimes] = &[
+    Sometimes::new(SUSPECTED, "a member was suspected"),
+    Sometimes::new(
+        REFUTED,
+        "a suspected member refuted it with a newer incarnation",
+    ),
+    Sometimes::new(STOP_DETECTED, "a crash-stopped member was declared failed"),
+    Sometimes::new(LEFT, "a member left gracefully"),
+    Sometimes::new(
+        AWARENESS_RAISED,
+        "Lifeguard's health score slowed a member down",
+    ),
+    Sometimes::new(RESTARTED, "a member booted again after a crash"),
+];
 
 #[derive(Clone, Copy, Debug, Default)]
 struct Stop {
@@ -44,6 +82,7 @@ pub struct Metrics {
     false_suspicions: u64,
     last_ns: u64,
     awareness_max: u32,
+    events: BTreeMap<&'static str, u64>,
 }
 
 impl Metrics {
@@ -60,6 +99,7 @@ impl Metrics {
             false_suspicions: 0,
             last_ns: 0,
             awareness_max: 0,
+            events: BTreeMap::new(),
         }
     }
 
@@ -80,11 +120,16 @@ impl Checker<GossipNode> for Metrics {
 
     fn observe(&mut self, t_ns: u64, node: NodeId, state: &GossipNode) -> Result<(), String> {
         self.last_ns = t_ns;
+        if state.awareness() > self.awareness_max {
+            saw(&mut self.events, AWARENESS_RAISED);
+        }
         self.awareness_max = self.awareness_max.max(state.awareness());
         let was_up = self.truth.life(node) == Life::Up;
         let notes = self.truth.observe(t_ns, node, state);
         for n in notes {
             match *n {
+                Note::Refuted => saw(&mut self.events, REFUTED),
+                Note::Gone(Gone::Left) if was_up => saw(&mut self.events, LEFT),
                 Note::Gone(Gone::Stopped) if was_up => {
                     self.stops.insert(
                         node,
@@ -103,9 +148,15 @@ impl Checker<GossipNode> for Metrics {
                         Status::Failed if up => self.false_positives += 1,
                         _ => {}
                     }
+                    if status == Status::Suspect {
+                        saw(&mut self.events, SUSPECTED);
+                    }
                     let Some(s) = self.stops.get(&subject).copied() else {
                         continue;
                     };
+                    if status == Status::Failed && s.first_failed_ns.is_none() {
+                        saw(&mut self.events, STOP_DETECTED);
+                    }
                     let mut s2 = s;
                     if matches!(status, Status::Suspect | Status::Failed) {
                         s2.first_suspect_ns.get_or_insert(t_ns);
@@ -130,9 +181,13 @@ impl Checker<GossipNode> for Metrics {
 
     fn restarted(&mut self, t_ns: u64, node: NodeId) {
         self.truth.restarted(t_ns, node);
+        saw(&mut self.events, RESTARTED);
     }
 
     fn metrics(&self, traffic: &Traffic, out: &mut m::Metrics) {
+        for (name, n) in &self.events {
+            out.happened(*name, *n);
+        }
         let sent = traffic.total();
         let push_pull_bytes = traffic.kind(PUSH_PULL).bytes;
         let named = || -> Vec<(&'static str, f64)> {

@@ -27,6 +27,7 @@
 pub mod checker;
 pub mod metrics;
 pub mod summary;
+pub mod transitions;
 pub mod truth;
 
 pub use seedbed_nodes::gossip::{
@@ -108,6 +109,7 @@ impl Workload for Gossip {
     type Node = GossipNode;
     type Summary = summary::GossipSummary;
     const NAME: &'static str = NAME;
+    const SOMETIMES: &'static [crate::sometimes::Sometimes] = metrics::SOMETIMES;
 
     fn defaults() -> WorkloadDefaults {
         WorkloadDefaults {
@@ -171,6 +173,7 @@ impl Workload for Gossip {
             Box::new(checker::Detection::new(n, &self.params)),
             Box::new(checker::NoFalsePositives::new(n, self.benign)),
             Box::new(checker::Convergence::new(n, self.prompt)),
+            Box::new(transitions::Transitions::new(n)),
             Box::new(metrics::Metrics::new(n, self.params.period_ns)),
         ]
     }

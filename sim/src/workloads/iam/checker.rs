@@ -115,6 +115,8 @@ struct Measured {
     propagation_ns: Vec<u64>,
     /// The longest stale allow, and where to look for it.
     longest: Option<(u64, String)>,
+    /// Nodes that booted again after a crash.
+    restarts: u64,
 }
 
 impl Shared {
@@ -159,6 +161,12 @@ impl Shared {
             self.measured.propagation_ns.iter().copied(),
         );
         out.label(im::FAULT_SETTING, self.rules.setting);
+        out.happened(im::STALE_ALLOW_SEEN, self.windows.len() as u64);
+        out.happened(
+            im::CHANGE_PROPAGATED,
+            self.measured.propagation_ns.len() as u64,
+        );
+        out.happened(im::RESTARTED, self.measured.restarts);
         if let Some((_, what)) = &self.measured.longest {
             out.label(im::LONGEST_STALE_ALLOW, what.clone());
         }
@@ -401,6 +409,12 @@ impl Checker<IamNode> for IamChecker {
         match s.verdicts[self.which].take() {
             Some(m) => Err(m),
             None => Ok(()),
+        }
+    }
+
+    fn restarted(&mut self, _t_ns: u64, _node: NodeId) {
+        if self.which == 0 {
+            self.shared.borrow_mut().measured.restarts += 1;
         }
     }
 

@@ -31,6 +31,27 @@ pub const FAULT_SETTING: &str = "iam_fault_setting";
 /// Label: the longest stale allow, in words (where to look in a timeline).
 pub const LONGEST_STALE_ALLOW: &str = "iam_longest_stale_allow";
 
+/// Sometimes: a node allowed a request with a view older than a revoke of it, within the
+/// window the rules permit (the stale-allow window opened, and closed).
+pub const STALE_ALLOW_SEEN: &str = "stale-allow-window";
+/// Sometimes: the leader saw a change reach every node.
+pub const CHANGE_PROPAGATED: &str = "change-propagated";
+/// Sometimes: a node booted again after a crash.
+pub const RESTARTED: &str = "node-restarted";
+
+/// What the IAM workload declares (see [`crate::sometimes`]).
+pub const SOMETIMES: &[crate::sometimes::Sometimes] = &[
+    crate::sometimes::Sometimes::new(
+        STALE_ALLOW_SEEN,
+        "a revoked permission was still allowed for a while, then the window closed",
+    ),
+    crate::sometimes::Sometimes::new(
+        CHANGE_PROPAGATED,
+        "the leader saw a change reach every node",
+    ),
+    crate::sometimes::Sometimes::new(RESTARTED, "a node booted again after a crash"),
+];
+
 /// The fault setting a run drew, coarsely: the most disruptive kind present.
 pub fn fault_setting(plan: &FaultPlan, schedule: &[ScheduledFault]) -> &'static str {
     let has = |k: &str| schedule.iter().any(|f| f.fault.name() == k);

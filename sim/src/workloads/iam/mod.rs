@@ -230,6 +230,7 @@ impl Workload for Iam {
     type Node = IamNode;
     type Summary = sweep::IamSummary;
     const NAME: &'static str = "iam";
+    const SOMETIMES: &'static [crate::sometimes::Sometimes] = metrics::SOMETIMES;
 
     fn defaults() -> WorkloadDefaults {
         WorkloadDefaults {

@@ -127,6 +127,7 @@ impl Workload for Quorum {
     type Node = QuorumNode;
     type Summary = summary::StalenessSummary;
     const NAME: &'static str = "quorum";
+    const SOMETIMES: &'static [crate::sometimes::Sometimes] = check::coverage::SOMETIMES;
 
     fn defaults() -> WorkloadDefaults {
         WorkloadDefaults {
@@ -336,6 +337,17 @@ impl Workload for Quorum {
                 self.enforce_lin,
             )),
             Box::new(check::staleness::Staleness::new(self.p.mode, prefix)),
+            Box::new(check::quorums::WriteQuorum::new(self.p.clone())),
+            Box::new(check::quorums::ReadQuorum::new(self.p.clone())),
+            Box::new(check::regular::Regular::new(
+                self.p.mode,
+                self.p.n,
+                self.p.r,
+                self.p.w,
+                self.p.sloppy,
+            )),
+            Box::new(check::hints::Hints::new(self.p.mode, self.p.sloppy)),
+            Box::new(check::coverage::Coverage::new(self.p.mode)),
         ]
     }
 }

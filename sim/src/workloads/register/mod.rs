@@ -11,6 +11,7 @@
 //! `no-fsync` (see [`Bug`]).
 
 pub mod checker;
+pub mod coverage;
 pub mod msg;
 pub mod node;
 pub mod store;
@@ -65,6 +66,7 @@ impl Workload for Register {
     type Node = RegisterNode;
     type Summary = crate::summary::NoSummary;
     const NAME: &'static str = "register";
+    const SOMETIMES: &'static [crate::sometimes::Sometimes] = coverage::SOMETIMES;
 
     fn defaults() -> WorkloadDefaults {
         WorkloadDefaults {
@@ -115,6 +117,9 @@ impl Workload for Register {
     }
 
     fn checkers(&self) -> Vec<Box<dyn Checker<RegisterNode>>> {
-        vec![Box::new(checker::LinearizableRegister::default())]
+        vec![
+            Box::new(checker::LinearizableRegister::default()),
+            Box::new(coverage::Coverage::default()),
+        ]
     }
 }

@@ -9,13 +9,26 @@
 //!   `--set lin=enforce`.
 //! - [`staleness`] — how often a read sees the latest acknowledged write, and how far behind
 //!   it is otherwise (k-staleness), per (N, R, W).
+//! - [`quorums`] — every acknowledgement stands on W replicas' acknowledgements of that very
+//!   version and every answer on R distinct replies to that very operation, counted from the
+//!   messages delivered, not from what the coordinator says.
+//! - [`regular`] — with strict quorums and R + W > N, a read returns every write acknowledged
+//!   before it began, or a successor (regular-register semantics).
+//! - [`hints`] — with sloppy quorums, every hinted acknowledgement reaches the replica it was
+//!   meant for.
+//! - [`coverage`] — never fails: counts the interesting events (hints, repairs, siblings,
+//!   restarts) a sweep reports coverage of ([`crate::sometimes`]).
 //!
 //! Counters go into the run's metrics under a prefix naming the configuration
 //! (`n3r2w2`, `n3r2w2-lww`), so a sweep can tabulate them ([`staleness::table`]).
 
 pub mod convergence;
+pub mod coverage;
 pub mod durability;
+pub mod hints;
 pub mod linearizable;
+pub mod quorums;
+pub mod regular;
 pub mod staleness;
 pub mod wgl;
 
