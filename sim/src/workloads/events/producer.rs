@@ -193,7 +193,8 @@ impl Producer {
         }
         let now = ctx.local_ns();
         if let Some((_, sent)) = self.in_flight {
-            if now.saturating_sub(sent) < RESEND_NS {
+            // Young: hold. (A clock that jumped back, `now < sent`, counts as old.)
+            if now >= sent && now - sent < RESEND_NS {
                 return;
             }
         }

@@ -16,7 +16,8 @@
 //! the dead-letter queue. Receive counts and deletes are written unsynced: a crash may lose
 //! them, which only means a message is handed out again (counts only err low, so a message is
 //! never dead-lettered early). Visibility deadlines live in memory: after a crash every message
-//! is visible at once — more redelivery, never less.
+//! is visible at once — more redelivery, never less. Deadlines are in the queue's local time;
+//! one further away than the timeout itself means the clock jumped back, and counts as passed.
 //!
 //! One queue node, not replicated: the replicated log with majority acks is not built
 //! yet (see docs/events.md).
@@ -235,7 +236,9 @@ impl Queue {
             if grants.len() >= max as usize {
                 break;
             }
-            if q.visible_at > now {
+            // Hidden, unless the clock jumped back past the receive that hid it.
+            let hidden_for = q.visible_at.saturating_sub(now);
+            if hidden_for > 0 && hidden_for <= self.p.queue_visibility_ns() {
                 continue;
             }
             if q.receives >= self.p.max_receive {
@@ -300,7 +303,8 @@ impl Queue {
             let Ok(msgs) = self.take(ctx, h.max, seen) else {
                 return;
             };
-            if msgs.is_empty() && h.until > ctx.local_ns() {
+            let left = h.until.saturating_sub(ctx.local_ns());
+            if msgs.is_empty() && left > 0 && left <= ms(self.p.wait_ms) {
                 i += 1;
                 continue;
             }
