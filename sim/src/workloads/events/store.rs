@@ -35,6 +35,9 @@ pub enum StoreError {
     },
 }
 
+/// A stored record: (LSM key, value).
+pub type Record = (Vec<u8>, Vec<u8>);
+
 /// LSM options for a role's store: tiny and deterministic.
 pub fn options() -> Options {
     let mut o = Options::small_for_tests();
@@ -90,7 +93,7 @@ impl Store {
     }
 
     /// Every (key, value) under `prefix`, in key order.
-    pub fn scan(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    pub fn scan(&self, prefix: &[u8]) -> Result<Vec<Record>, StoreError> {
         let mut out = Vec::new();
         let mut it = self.db().iter_prefix(ReadOptions::default(), prefix);
         it.seek_to_first()?;
