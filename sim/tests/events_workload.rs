@@ -38,7 +38,8 @@ fn the_correct_pipeline_passes_under_faults() {
         assert!(o.violation.is_none(), "seed {seed}: {:?}", o.violation);
         let m = &o.metrics;
         let committed = m.get(COMMITTED).unwrap();
-        assert!(committed > 100.0, "seed {seed}: {committed} committed");
+        // Disk faults may make the producer refuse some writes (Unavailable), never most.
+        assert!(committed > 50.0, "seed {seed}: {committed} committed");
         // Every committed event took effect or was dead-lettered (the checker said so; the
         // metrics agree).
         assert!(m.get(APPLIED).unwrap() + m.get(DEAD_LETTERED).unwrap() >= committed);
