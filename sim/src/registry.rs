@@ -11,7 +11,9 @@ use crate::sometimes::Sometimes;
 use crate::summary::{new_erased, AnySummary, Chart, Summary};
 use crate::trace::TraceSink;
 use crate::workload::Workload;
-use crate::workloads::{gossip::Gossip, iam::Iam, ping::Ping, quorum::Quorum, register::Register};
+use crate::workloads::{
+    events::Events, gossip::Gossip, iam::Iam, ping::Ping, quorum::Quorum, register::Register,
+};
 use crate::world::{self, RunOutcome};
 
 /// Runs one config with a trace sink.
@@ -59,6 +61,7 @@ pub const REGISTRY: &[WorkloadEntry] = &[
     entry::<Gossip>("SWIM membership + Lifeguard; --set lifeguard=off, --set bug=no-refute"),
     entry::<Iam>("IAM policy propagation (log or gossip) on the LSM; stale-allow windows; --set bug=stale-cache"),
     entry::<Quorum>("Dynamo-style quorum KV store on the LSM (N/R/W, vector clocks, repair)"),
+    entry::<Events>("object events -> queue -> functions on the LSM: at-least-once, DLQ, idempotency; --set bug=NAME"),
 ];
 
 /// The workload called `name`.

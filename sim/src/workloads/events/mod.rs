@@ -1,0 +1,221 @@
+//! `events`: object events → queue → functions, at-least-once under faults.
+//!
+//! A producer (an object store) commits PUTs and DELETEs and emits an event for each through a
+//! transactional outbox in its LSM; a queue with SQS's semantics (visibility timeout, receive
+//! counts, a dead-letter queue, batches, long polling) holds them in its LSM; function workers
+//! (concurrency limit, function timeout, retries with seeded backoff and jitter, cold and warm
+//! starts) apply each event to a table — a derived table of each key's latest version by
+//! sequencer, an idempotency table and an effect log, in one more LSM. Every fault the
+//! simulator has runs against it. See `docs/events.md` for the tour.
+//!
+//! ```text
+//! seedbed sim run   --workload events --seed 1
+//! seedbed sim sweep --workload events --seeds 0..200
+//! seedbed sim sweep --workload events --seeds 0..200 --set bug=no-idempotency
+//! ```
+//!
+//! Roles by node id ([`params::role`]): 0 producer, 1 queue, 2 table, 3 and up workers
+//! (at least one).
+//!
+//! Parameters (`--set key=value`):
+//!
+//! | key | default | meaning |
+//! |---|---|---|
+//! | `bug` | `none` | a planted bug, see [`Bug`] |
+//! | `visibility_ms` | 200 | the queue's visibility timeout |
+//! | `max_receive` | 5 | receives before the dead-letter queue (maxReceiveCount) |
+//! | `concurrency` | 4 | invocations per worker at once |
+//! | `batch` | 10 | messages per receive, at most |
+//! | `fn_timeout_ms` | 100 | an invocation's time limit |
+//! | `retries` | 2 | handler retries within an invocation |
+//! | `poison_pct` | 2 | percent of PUT events the handler always fails on |
+//! | `fail_pct` | 5 | percent of handler runs that fail transiently |
+//! | `keys` | 8 | keys the clients write |
+//!
+//! Files, one concept each: [`event`] (the event and its sequencer), [`msg`], [`params`]
+//! (roles, bugs), [`store`] (the LSM under each role), [`producer`] (commit + outbox),
+//! [`queue`] (SQS semantics), [`worker`] (the function), [`table`] (derived, idempotency and
+//! effect tables), [`node`] (the roles as one node type), [`checker`], [`metrics`], [`sweep`]
+//! (summed per fault setting).
+
+pub mod checker;
+pub mod event;
+pub mod metrics;
+pub mod msg;
+pub mod node;
+pub mod params;
+pub mod producer;
+pub mod queue;
+pub mod store;
+pub mod sweep;
+pub mod table;
+pub mod worker;
+
+pub use params::Bug;
+
+use seedbed_engine::rng::DetRng;
+
+use crate::check::Checker;
+use crate::config::{FaultSource, RunConfig, WorkloadDefaults};
+use crate::error::SimError;
+use crate::faults::{schedule, swarm, FaultPlan};
+use crate::node::NodeId;
+use crate::time::{ms, NANOS_PER_MS};
+use crate::workload::{check_params, OpFor, Workload};
+use msg::Op;
+use node::EventsNode;
+use params::{Params, BUG_NAMES, FIRST_WORKER, PRODUCER};
+
+/// The events workload.
+#[derive(Debug)]
+pub struct Events {
+    p: Params,
+    rules: checker::Rules,
+    probe: u32,
+}
+
+fn num(config: &RunConfig, key: &str, default: u64, lo: u64, hi: u64) -> Result<u64, SimError> {
+    match config.params.get(key) {
+        None => Ok(default),
+        Some(v) => match v.parse::<u64>() {
+            Ok(n) if (lo..=hi).contains(&n) => Ok(n),
+            _ => Err(SimError::Param {
+                workload: Events::NAME,
+                key: key.into(),
+                detail: format!("'{v}': expected an integer in {lo}..={hi}"),
+            }),
+        },
+    }
+}
+
+/// The fault setting the run will draw (the world draws the same plan and schedule).
+fn setting(config: &RunConfig, nodes: u32) -> Result<&'static str, SimError> {
+    let resolved = config.resolve(&Events::defaults())?;
+    let root = DetRng::new(config.seed);
+    let plan = match &config.faults {
+        FaultSource::Swarm => swarm::plan(&root),
+        FaultSource::None => FaultPlan::none(),
+        FaultSource::Plan(p) => (**p).clone(),
+    };
+    let sched = match &config.schedule {
+        Some(s) => s.clone(),
+        None => schedule::generate(&plan, nodes, resolved.fault_end_ns / NANOS_PER_MS, &root),
+    };
+    Ok(metrics::fault_setting(&plan, &sched))
+}
+
+impl Workload for Events {
+    type Node = EventsNode;
+    type Summary = sweep::EventsSummary;
+    const NAME: &'static str = "events";
+
+    fn defaults() -> WorkloadDefaults {
+        WorkloadDefaults {
+            nodes: 5,
+            nodes_min: FIRST_WORKER + 1,
+            ops: 150,
+            op_gap_us: 6_000,
+            fault_ms: 1_000,
+            quiet_ms: 3_000,
+        }
+    }
+
+    fn new(config: &RunConfig, nodes: u32) -> Result<Self, SimError> {
+        check_params(
+            Self::NAME,
+            config,
+            &[
+                "bug",
+                "visibility_ms",
+                "max_receive",
+                "concurrency",
+                "batch",
+                "fn_timeout_ms",
+                "retries",
+                "poison_pct",
+                "fail_pct",
+                "keys",
+            ],
+        )?;
+        if nodes < FIRST_WORKER + 1 {
+            return Err(SimError::Config(format!(
+                "nodes = {nodes}: the events workload needs a producer, a queue, a table and at least one worker (4 nodes)"
+            )));
+        }
+        let bug = match config.params.get("bug") {
+            None => Bug::None,
+            Some(v) => Bug::parse(v).ok_or_else(|| SimError::Param {
+                workload: Self::NAME,
+                key: "bug".into(),
+                detail: format!(
+                    "'{v}': expected one of {}",
+                    BUG_NAMES
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            })?,
+        };
+        let d = Params::default();
+        let p = Params {
+            bug,
+            visibility_ns: ms(num(
+                config,
+                "visibility_ms",
+                d.visibility_ns / NANOS_PER_MS,
+                1,
+                3_600_000,
+            )?),
+            max_receive: num(config, "max_receive", u64::from(d.max_receive), 1, 1_000)? as u32,
+            concurrency: num(config, "concurrency", u64::from(d.concurrency), 1, 1_000)? as u32,
+            batch: num(config, "batch", u64::from(d.batch), 1, 10)? as u32,
+            fn_timeout_ns: ms(num(
+                config,
+                "fn_timeout_ms",
+                d.fn_timeout_ns / NANOS_PER_MS,
+                1,
+                3_600_000,
+            )?),
+            retries: num(config, "retries", u64::from(d.retries), 0, 10)? as u32,
+            poison_p: num(config, "poison_pct", 2, 0, 100)? as f64 / 100.0,
+            fail_p: num(config, "fail_pct", 5, 0, 100)? as f64 / 100.0,
+            keys: num(config, "keys", u64::from(d.keys), 1, 1 << 20)? as u32,
+            ..d
+        };
+        let rules = checker::Rules {
+            visibility_ns: p.queue_visibility_ns(),
+            max_receive: p.max_receive,
+            setting: setting(config, nodes)?,
+        };
+        Ok(Events { p, rules, probe: 0 })
+    }
+
+    fn build_node(&self, id: NodeId) -> EventsNode {
+        EventsNode::new(self.p, id)
+    }
+
+    fn next_op(&mut self, rng: &mut DetRng, _index: u64) -> (NodeId, OpFor<Self>) {
+        let key = rng.below(u64::from(self.p.keys)) as u32;
+        let op = if rng.chance(0.8) {
+            Op::Put {
+                key,
+                poison: rng.chance(self.p.poison_p),
+            }
+        } else {
+            Op::Delete { key }
+        };
+        (PRODUCER, op)
+    }
+
+    fn quiet_ops(&mut self) -> Vec<(NodeId, OpFor<Self>)> {
+        // One more change after the faults: its event must still flow through.
+        self.probe += 1;
+        let key = self.probe % self.p.keys;
+        vec![(PRODUCER, Op::Put { key, poison: false })]
+    }
+
+    fn checkers(&self) -> Vec<Box<dyn Checker<EventsNode>>> {
+        checker::checkers(self.rules)
+    }
+}

@@ -1,0 +1,168 @@
+//! The pipeline's parameters (`--set key=value`), its planted bugs, and who plays which role.
+
+use crate::node::NodeId;
+use crate::time::ms;
+
+/// Node 0 takes client writes and emits their events.
+pub const PRODUCER: NodeId = 0;
+/// Node 1 holds the queue.
+pub const QUEUE: NodeId = 1;
+/// Node 2 holds the derived table, the idempotency table and the effect log.
+pub const TABLE: NodeId = 2;
+/// Nodes from 3 on run the function.
+pub const FIRST_WORKER: NodeId = 3;
+
+/// A node's part in the pipeline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// The object store emitting events ([`super::producer`]).
+    Producer,
+    /// The queue ([`super::queue`]).
+    Queue,
+    /// The table the function writes ([`super::table`]).
+    Table,
+    /// A function worker ([`super::worker`]).
+    Worker,
+}
+
+/// The role of node `id`.
+pub fn role(id: NodeId) -> Role {
+    match id {
+        PRODUCER => Role::Producer,
+        QUEUE => Role::Queue,
+        TABLE => Role::Table,
+        _ => Role::Worker,
+    }
+}
+
+/// The planted bugs, one precaution removed each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bug {
+    /// The correct pipeline.
+    None,
+    /// Workers delete a message as soon as they receive it, before the handler ran: a failed
+    /// or crashed invocation loses the event. Caught by `events-no-lost-change`.
+    DeleteBeforeProcess,
+    /// The queue's visibility timeout (30 ms) is shorter than the handler's worst case, and
+    /// workers go by their function timeout alone: a second worker receives the message while
+    /// the first still runs it. Caught by `events-lease`.
+    VisibilityShorterThanWork,
+    /// The table applies effects without consulting the idempotency table: a redelivered
+    /// event's effect is applied again. Caught by `events-exactly-once`.
+    NoIdempotency,
+    /// The table trusts arrival order: the latest event to arrive wins, not the highest
+    /// sequencer. Caught by `events-key-order`.
+    ArrivalOrder,
+    /// The producer writes its outbox entry in a second write, after the commit, without a
+    /// sync: a crash can keep the change and lose its event. Caught by
+    /// `events-no-lost-change` (needs a crash of the producer).
+    OutboxAfterCommitUnsynced,
+}
+
+/// Every bug's parameter value.
+pub const BUG_NAMES: &[(&str, Bug)] = &[
+    ("none", Bug::None),
+    ("delete-before-process", Bug::DeleteBeforeProcess),
+    (
+        "visibility-shorter-than-work",
+        Bug::VisibilityShorterThanWork,
+    ),
+    ("no-idempotency", Bug::NoIdempotency),
+    ("arrival-order", Bug::ArrivalOrder),
+    (
+        "outbox-after-commit-unsynced",
+        Bug::OutboxAfterCommitUnsynced,
+    ),
+];
+
+impl Bug {
+    /// Parse the `bug` parameter.
+    pub fn parse(s: &str) -> Option<Bug> {
+        BUG_NAMES.iter().find(|(n, _)| *n == s).map(|(_, b)| *b)
+    }
+}
+
+/// The queue's visibility timeout under [`Bug::VisibilityShorterThanWork`].
+pub const SHORT_VISIBILITY_NS: u64 = ms(30);
+
+/// Everything the nodes are configured with.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Params {
+    /// The planted bug, if any.
+    pub bug: Bug,
+    /// The queue's visibility timeout (SQS `VisibilityTimeout`), queue's local time.
+    pub visibility_ns: u64,
+    /// Receives after which the queue moves a message to the dead-letter queue instead of
+    /// handing it out again (SQS `maxReceiveCount`).
+    pub max_receive: u32,
+    /// Invocations one worker runs at once (Lambda's concurrency limit).
+    pub concurrency: u32,
+    /// Messages per receive, at most (SQS allows 10).
+    pub batch: u32,
+    /// Longest a worker waits in a long poll (SQS `WaitTimeSeconds`), milliseconds.
+    pub wait_ms: u64,
+    /// An invocation's time limit (Lambda's function timeout), worker's local time.
+    pub fn_timeout_ns: u64,
+    /// Retries of a failed handler within one invocation.
+    pub retries: u32,
+    /// The first retry's backoff; it doubles per retry, plus up to as much jitter.
+    pub backoff_ns: u64,
+    /// Chance that one run of the handler fails transiently.
+    pub fail_p: f64,
+    /// Chance that a PUT's event is poison (the handler always fails on it).
+    pub poison_p: f64,
+    /// Keys the clients write.
+    pub keys: u32,
+    /// How often the producer drains its outbox.
+    pub send_every_ns: u64,
+    /// How often the queue answers held long polls.
+    pub queue_tick_ns: u64,
+}
+
+impl Params {
+    /// The lease a worker assumes it holds after a receive, from when it sent the receive:
+    /// the visibility timeout less a margin for clock drift — or, under
+    /// [`Bug::VisibilityShorterThanWork`], only its function timeout.
+    pub fn worker_lease_ns(&self) -> u64 {
+        match self.bug {
+            Bug::VisibilityShorterThanWork => u64::MAX,
+            _ => self.visibility_ns - self.visibility_ns / 10,
+        }
+    }
+
+    /// The queue's visibility timeout in force (shortened under the bug).
+    pub fn queue_visibility_ns(&self) -> u64 {
+        match self.bug {
+            Bug::VisibilityShorterThanWork => SHORT_VISIBILITY_NS,
+            _ => self.visibility_ns,
+        }
+    }
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            bug: Bug::None,
+            visibility_ns: ms(200),
+            max_receive: 5,
+            concurrency: 4,
+            batch: 10,
+            wait_ms: 50,
+            fn_timeout_ns: ms(100),
+            retries: 2,
+            backoff_ns: ms(4),
+            fail_p: 0.05,
+            poison_p: 0.02,
+            keys: 8,
+            send_every_ns: ms(10),
+            queue_tick_ns: ms(5),
+        }
+    }
+}
+
+/// A cold start's latency, drawn per worker boot: 20..=60 ms.
+pub const COLD_START_NS: (u64, u64) = (ms(20), ms(60));
+/// A warm invocation's handler latency: 1..=5 ms.
+pub const WARM_NS: (u64, u64) = (ms(1), ms(5));
+/// A worker idle this long goes cold again.
+pub const KEEP_WARM_NS: u64 = ms(300);
