@@ -15,6 +15,8 @@
 //! * [`sigv4`] — AWS Signature Version 4 for service `dynamodb`, verifying and signing.
 
 #![warn(missing_docs)]
+// Nothing here needs unsafe: the engine owns every raw I/O path.
+#![forbid(unsafe_code)]
 
 pub mod document;
 pub mod endpoint;

@@ -36,11 +36,17 @@ struct ServerIdentities(Arc<IdentityStore>);
 
 impl Identities for ServerIdentities {
     fn secret_of(&self, access_key: &str) -> Option<String> {
-        self.0.credential(access_key).filter(|c| c.active).map(|c| c.secret)
+        self.0
+            .credential(access_key)
+            .filter(|c| c.active)
+            .map(|c| c.secret)
     }
 
     fn principal_of(&self, access_key: &str) -> Option<Principal> {
-        self.0.credential(access_key).filter(|c| c.active).map(|c| c.principal)
+        self.0
+            .credential(access_key)
+            .filter(|c| c.active)
+            .map(|c| c.principal)
     }
 }
 
@@ -81,7 +87,8 @@ fn now_secs() -> i64 {
 
 fn response(status: u16, headers: Vec<(String, String)>, body: Vec<u8>) -> Response<Full<Bytes>> {
     let mut r = Response::new(Full::new(Bytes::from(body)));
-    *r.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    *r.status_mut() =
+        hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     for (k, v) in headers {
         if let (Ok(k), Ok(v)) = (
             hyper::header::HeaderName::from_bytes(k.as_bytes()),
@@ -96,14 +103,22 @@ fn response(status: u16, headers: Vec<(String, String)>, body: Vec<u8>) -> Respo
 }
 
 /// Serve one request.
-pub async fn handle(ep: Arc<Endpoint>, peer: SocketAddr, req: Request<Incoming>) -> Response<Full<Bytes>> {
+pub async fn handle(
+    ep: Arc<Endpoint>,
+    peer: SocketAddr,
+    req: Request<Incoming>,
+) -> Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
     let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
         Ok(b) => b.to_bytes(),
         Err(e) => {
             tracing::debug!(%peer, error = %e, "DynamoDB request body refused");
             let msg = br#"{"__type":"com.amazon.coral.service#SerializationException","Message":"Request body too large or unreadable"}"#;
-            return response(413, vec![("content-type".into(), "application/x-amz-json-1.0".into())], msg.to_vec());
+            return response(
+                413,
+                vec![("content-type".into(), "application/x-amz-json-1.0".into())],
+                msg.to_vec(),
+            );
         }
     };
     let method = parts.method.to_string();
@@ -136,7 +151,11 @@ pub async fn handle(ep: Arc<Endpoint>, peer: SocketAddr, req: Request<Incoming>)
         Err(e) => {
             tracing::error!(error = %e, "a DynamoDB request failed on its thread");
             let msg = br#"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"Internal server error"}"#;
-            response(500, vec![("content-type".into(), "application/x-amz-json-1.0".into())], msg.to_vec())
+            response(
+                500,
+                vec![("content-type".into(), "application/x-amz-json-1.0".into())],
+                msg.to_vec(),
+            )
         }
     }
 }

@@ -23,6 +23,9 @@
 //! [`identity::IdentityStore`] (`credential(access_key)` gives the secret to check the SigV4
 //! signature with [`sigv4::verify`], and the principal to ask IAM with).
 
+// Nothing here needs unsafe: the engine owns every raw I/O path.
+#![forbid(unsafe_code)]
+
 pub mod bench;
 pub mod config;
 pub mod dynamodb;

@@ -169,7 +169,10 @@ impl Server {
                 let ep = tokio::task::block_in_place(|| {
                     crate::dynamodb::open(&dir, config.io, identity.clone(), &config.region, &owner)
                 })?;
-                tasks.push(tokio::spawn(crate::dynamodb::expire_ttl(ep.clone(), stop_rx.clone())));
+                tasks.push(tokio::spawn(crate::dynamodb::expire_ttl(
+                    ep.clone(),
+                    stop_rx.clone(),
+                )));
                 tasks.push(tokio::spawn(crate::http::serve(
                     l,
                     limits.max_connections,
@@ -288,7 +291,10 @@ fn banner(config: &ServeConfig, s: &Server, json: bool) {
         if s.minted.is_some() { " (created)" } else { "" }
     );
     if let Some(d) = s.dynamodb_addr {
-        println!("  DynamoDB    http://{d}  (tables in {})", config.store.join("dynamodb").display());
+        println!(
+            "  DynamoDB    http://{d}  (tables in {})",
+            config.store.join("dynamodb").display()
+        );
     }
     if let Some(m) = s.metrics_addr {
         println!("  metrics     http://{m}/metrics");

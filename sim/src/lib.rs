@@ -26,6 +26,8 @@
 //! streams, no parallel workers, only ordered maps. `docs/simulation.md` teaches the whole thing.
 
 #![warn(missing_docs)]
+// Nothing here needs unsafe: the engine owns every raw I/O path.
+#![forbid(unsafe_code)]
 
 pub mod check;
 pub mod clock;

@@ -4,12 +4,14 @@
 //! perform this action on this resource, in this context?* The answer follows AWS's documented
 //! evaluation logic exactly, and can explain itself.
 //!
-//! Reading order, one concept per file:
+//! Reading order, one concept per file; each file uses only those above it:
 //! - [`glob`] — the `*` / `?` matcher every pattern uses;
-//! - [`template`] — policy variables (`${aws:username}`, `${key, 'default'}`, `${*}`);
-//! - [`arn`] — ARNs, matched segment by segment;
+//! - [`arn`] — ARNs split into their six segments;
 //! - [`caller`] — the calling principal and its identity chain (account → user/role → session);
 //! - [`context`] — the request context: action, resource, context keys;
+//! - [`template`] — policy variables (`${aws:username}`, `${key, 'default'}`, `${*}`), resolved
+//!   from the context;
+//! - [`arn_pattern`] — a policy's ARN patterns, matched segment by segment;
 //! - [`principal`] — the `Principal` / `NotPrincipal` element;
 //! - [`condition`] — operators, qualifiers, missing-key rules;
 //! - [`policy`] — parsing and compiling a policy document;
@@ -22,6 +24,7 @@
 
 pub mod actions;
 pub mod arn;
+pub mod arn_pattern;
 pub mod authorizer;
 pub mod caller;
 pub mod condition;

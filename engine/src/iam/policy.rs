@@ -14,7 +14,7 @@
 
 use serde_json::{Map, Value};
 
-use super::arn::ArnPattern;
+use super::arn_pattern::ArnPattern;
 use super::condition::{parse_block, Condition};
 use super::error::{json_type, PolicyError, PolicyErrorKind};
 use super::glob::{compile_plain, shape, Shape};

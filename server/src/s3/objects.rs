@@ -220,7 +220,8 @@ fn open<'a>(
         )
         .map_err(|e| Box::new((e, None)))?;
     let info = r.info().clone();
-    r.check(cond).map_err(|e| Box::new((e, Some(info.clone()))))?;
+    r.check(cond)
+        .map_err(|e| Box::new((e, Some(info.clone()))))?;
     r.select(range, part).map_err(|e| Box::new((e, None)))?;
     let head = Head {
         range: r.range(),

@@ -22,7 +22,8 @@ use std::net::IpAddr;
 
 use serde_json::Value;
 
-use super::arn::{split_arn, ArnPattern};
+use super::arn::split_arn;
+use super::arn_pattern::ArnPattern;
 use super::context::{key_hash, RequestContext};
 use super::error::{json_type, PolicyError, PolicyErrorKind};
 use super::template::{Template, Wildcards};
