@@ -4,9 +4,11 @@
 //! 1. the device probe (`bench io`, short) — what this disk can do, per I/O backend;
 //! 2. the LSM engine (`bench lsm`, small) — fill, read and scan;
 //! 3. the object store (`bench object`, small) — PUT/GET goodput beside the device;
-//! 4. IAM evaluation latency for 1, 10 and 100 statements;
-//! 5. simulator sweeps, including a planted bug caught, shrunk, and its one-line repro;
-//! 6. the report: `index.html` with one chart per result, in `--out`.
+//! 4. the S3 endpoint (`bench s3`, short) — `seedbed serve` started in-process on a free
+//!    loopback port, PUTs and GETs through real HTTP with SigV4, stopped;
+//! 5. IAM evaluation latency for 1, 10 and 100 statements;
+//! 6. simulator sweeps, including a planted bug caught, shrunk, and its one-line repro;
+//! 7. the report: `index.html` with one chart per result, in `--out`.
 //!
 //! Everything it writes goes under `--out` (default `./seedbed-report`); scratch data lives in
 //! `--out/scratch` and is removed at the end, whatever happened.
@@ -158,6 +160,8 @@ enum Plan {
         sizes: bench::object::ObjectBenchArgs,
         small: bench::object::ObjectBenchArgs,
     },
+    /// `bench s3` against a server started in-process on a fresh store.
+    S3(Box<bench::s3::S3BenchArgs>),
     /// IAM evaluation latency, each policy size for this long.
     Iam(Duration),
     /// The simulator's short sweep, within this budget.
@@ -191,6 +195,23 @@ impl Plan {
                 dir(&sizes.dir),
                 small.max_objects,
                 dir(&small.dir)
+            ),
+            Plan::S3(a) => format!(
+                "serve (in-process, a free loopback port) + bench s3 --ops {} --sizes {} \
+                 --concurrency {} --duration {}ms --dir {}",
+                a.ops.join(","),
+                a.sizes
+                    .iter()
+                    .map(|&b| bench::io::human_bytes(b))
+                    .collect::<Vec<_>>()
+                    .join(","),
+                a.concurrency
+                    .iter()
+                    .map(|c| c.to_string())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                a.duration.as_millis(),
+                dir(&a.dir)
             ),
             Plan::Iam(budget) => format!(
                 "IAM evaluation of 1, 10, 100 statements, {} ms each",
@@ -268,6 +289,37 @@ fn set_up(name: &str, size: Size, out: &Path, scratch: &Path) -> anyhow::Result<
             small.bytes_per_size = small.max_objects * (4 << 10);
             Plan::Object { sizes, small }
         }
+        "s3" => {
+            let dir = scratch.join("s3");
+            mkdir(&dir)?;
+            Plan::S3(Box::new(bench::s3::S3BenchArgs {
+                endpoint: None,
+                access_key: None,
+                secret_key: None,
+                region: "us-east-1".into(),
+                bucket: "seedbed-tour".into(),
+                ops: vec!["put".into(), "get".into()],
+                sizes: match size {
+                    Size::Quick => vec![4 << 10],
+                    Size::Default => vec![4 << 10, 1 << 20],
+                    Size::Full => vec![4 << 10, 1 << 20, 16 << 20],
+                },
+                concurrency: vec![1, 8],
+                duration: match size {
+                    Size::Quick => Duration::from_millis(500),
+                    Size::Default => Duration::from_secs(1),
+                    Size::Full => Duration::from_secs(5),
+                },
+                objects: 64,
+                list_objects: 1,
+                budget: 256 << 20,
+                compare: false,
+                rounds: 1,
+                dir: Some(dir),
+                json: Some(out.join("bench-s3.jsonl")),
+                quick: false,
+            }))
+        }
         "iam" => Plan::Iam(match size {
             Size::Quick => Duration::from_millis(300),
             Size::Default => Duration::from_secs(1),
@@ -288,18 +340,23 @@ fn execute(plan: Plan, out: &Path) -> anyhow::Result<Vec<Row>> {
         Plan::Device(args) => device(args, out),
         Plan::Lsm(args) => lsm(&args, out),
         Plan::Object { sizes, small } => object(&sizes, &small),
+        Plan::S3(args) => s3(&args),
         Plan::Iam(budget) => iam(budget, out),
         Plan::Sim(budget) => sim(budget, out),
     }
 }
 
 /// The steps in order: (name, what it shows).
-const STEPS: [(&str, &str); 5] = [
+const STEPS: [(&str, &str); 6] = [
     ("device", "the disk through each I/O backend (bench io)"),
     ("lsm", "the LSM engine: fill, read, scan (bench lsm)"),
     (
         "object",
         "the object store: PUT/GET beside the device (bench object)",
+    ),
+    (
+        "s3",
+        "the S3 endpoint: serve on a loopback port, PUT/GET over HTTP (bench s3)",
     ),
     ("iam", "IAM policy evaluation latency"),
     ("sim", "simulator sweeps, a planted bug caught and shrunk"),
@@ -473,6 +530,45 @@ fn object(
             )
         })
         .chain(small_rows)
+        .collect())
+}
+
+fn s3(args: &bench::s3::S3BenchArgs) -> anyhow::Result<Vec<Row>> {
+    let records = bench::s3::run(args)?;
+    if let Some(r) = records.iter().find(|r| r.errors > 0) {
+        anyhow::bail!(
+            "{} {} ×{}: {} of {} requests failed: {}",
+            r.op,
+            bench::io::human_bytes(r.object_bytes),
+            r.concurrency,
+            r.errors,
+            r.requests,
+            r.first_error.as_deref().unwrap_or("?")
+        );
+    }
+    Ok(records
+        .iter()
+        .filter(|r| r.concurrency > 1)
+        .map(|r| {
+            row(
+                "s3",
+                format!(
+                    "{} {} over HTTP, {} clients",
+                    r.op.to_uppercase(),
+                    bench::io::human_bytes(r.object_bytes),
+                    r.concurrency
+                ),
+                if r.object_bytes >= 1 << 20 {
+                    format!("{:.1} MiB/s", r.mib_per_s)
+                } else {
+                    format!("{:.0} ops/s", r.ops_per_s)
+                },
+                format!(
+                    "p99 {:.1} ms; `bench s3 --compare` sets it beside in-process",
+                    r.latency_ms.p99
+                ),
+            )
+        })
         .collect())
 }
 

@@ -40,6 +40,7 @@ fn quick_tour_writes_a_report_and_cleans_up() {
         "io-sequential.svg",
         "lsm-throughput.svg",
         "object-goodput.svg",
+        "s3-throughput.svg",
         "iam-latency.svg",
         "sim-anomalies.svg",
     ] {
@@ -72,7 +73,7 @@ fn every_tour_mode_sets_up_in_a_dry_run() {
         let stdout = String::from_utf8_lossy(&run.stdout);
         let stderr = String::from_utf8_lossy(&run.stderr);
         assert!(run.status.success(), "{mode:?}:\n{stdout}\n{stderr}");
-        assert_eq!(stdout.matches("  would run: ").count(), 5, "{stdout}");
+        assert_eq!(stdout.matches("  would run: ").count(), 6, "{stdout}");
         assert!(!stdout.contains("failed"), "{stdout}");
         assert!(
             stdout.contains(io_plan) && stdout.contains(lsm_keys),

@@ -33,7 +33,8 @@ pub struct S3BenchArgs {
     /// Bucket to use (created if missing).
     #[arg(long, default_value = "seedbed-bench")]
     pub bucket: String,
-    /// Operations, comma-separated: put, get, mixed, list.
+    /// Operations, comma-separated: put, get, mixed, list (with --compare: put and get; the
+    /// others have no in-process twin and are skipped).
     #[arg(long, value_delimiter = ',', default_value = "put,get,mixed,list")]
     pub ops: Vec<String>,
     /// Object sizes, comma-separated (4KiB to 64MiB).
@@ -54,7 +55,8 @@ pub struct S3BenchArgs {
     /// Most bytes a size's objects may occupy in the store.
     #[arg(long, value_parser = parse_size, default_value = "1GiB")]
     pub budget: u64,
-    /// Compare GETs in-process and over HTTP on one store instead (the protocol's cost).
+    /// Compare GETs and PUTs in-process and over HTTP on one store instead (the protocol's
+    /// cost).
     #[arg(long)]
     pub compare: bool,
     /// Alternating rounds per --compare case (the median counts).
@@ -230,6 +232,17 @@ pub fn run(args: &S3BenchArgs) -> anyhow::Result<Vec<workload::Record>> {
 }
 
 fn run_compare(args: &S3BenchArgs) -> anyhow::Result<()> {
+    let ops: Vec<workload::Op> = args
+        .ops
+        .iter()
+        .map(|o| workload::Op::parse(o))
+        .collect::<anyhow::Result<Vec<_>>>()?
+        .into_iter()
+        .filter(|op| matches!(op, workload::Op::Get | workload::Op::Put))
+        .collect();
+    if ops.is_empty() {
+        bail!("--compare measures put and get: give --ops put, get or put,get");
+    }
     let (dir, remove) = scratch(args)?;
     let cases: Vec<(u64, usize)> = args
         .sizes
@@ -237,22 +250,24 @@ fn run_compare(args: &S3BenchArgs) -> anyhow::Result<()> {
         .flat_map(|s| args.concurrency.iter().map(move |c| (*s, *c)))
         .collect();
     println!(
-        "GET, in-process engine vs HTTP (SigV4, s3s, loopback), {} round(s) of {:?} each, median:",
+        "In-process engine vs HTTP (SigV4, s3s, loopback), {} round(s) of {:?} each, median:",
         args.rounds, args.duration
     );
     println!(
-        "{:>8} {:>5} {:>14} {:>14} {:>12} {:>12} {:>7}",
-        "size", "conc", "in-process/s", "HTTP/s", "in-proc MiB/s", "HTTP MiB/s", "ratio"
+        "{:<4} {:>8} {:>5} {:>14} {:>14} {:>12} {:>12} {:>7}",
+        "op", "size", "conc", "in-process/s", "HTTP/s", "in-proc MiB/s", "HTTP MiB/s", "ratio"
     );
     let result = bench::run_compare(
         &dir,
         &cases,
+        &ops,
         args.objects.max(1),
         args.rounds.max(1),
         args.duration,
         |r| {
             println!(
-                "{:>8} {:>5} {:>14.1} {:>14.1} {:>12.1} {:>12.1} {:>6.0}%",
+                "{:<4} {:>8} {:>5} {:>14.1} {:>14.1} {:>12.1} {:>12.1} {:>6.0}%",
+                r.op,
                 human_bytes(r.object_bytes),
                 r.concurrency,
                 r.inprocess_median,

@@ -61,6 +61,8 @@ pub async fn start_in_process(dir: &Path) -> anyhow::Result<(crate::Server, clie
     config.iam = Some(dir.join("iam.json"));
     config.s3_addr = "127.0.0.1:0".parse().expect("literal");
     config.metrics_addr = None;
+    // S3 only: a DynamoDB listener would take the default port 8000 (and fail when another
+    // server holds it).
     config.dynamodb_addr = None;
     let (file, key) = crate::identity::bootstrap("123456789012", "bench", "bench")
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -80,10 +82,11 @@ pub async fn start_in_process(dir: &Path) -> anyhow::Result<(crate::Server, clie
 pub fn run_compare(
     dir: &Path,
     cases: &[(u64, usize)],
+    ops: &[workload::Op],
     objects: usize,
     rounds: usize,
     dur: std::time::Duration,
     each: impl FnMut(&compare::CompareRecord),
 ) -> anyhow::Result<Vec<compare::CompareRecord>> {
-    runtime()?.block_on(compare::run(dir, cases, objects, rounds, dur, each))
+    runtime()?.block_on(compare::run(dir, cases, ops, objects, rounds, dur, each))
 }

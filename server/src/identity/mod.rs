@@ -637,9 +637,24 @@ mod tests {
         let id = Identity::from_file(f.clone()).unwrap();
         let c = id.credential(&s.access_key).unwrap();
         assert_eq!(c.session_token.as_deref(), Some(s.token.as_str()));
-        assert!(matches!(c.principal, Principal::Session(_)));
+        match &c.principal {
+            Principal::Session(p) => {
+                assert_eq!(p.arn, "arn:aws:sts::123456789012:assumed-role/Reader/s1")
+            }
+            other => panic!("a role session's key signs as the session, not {other:?}"),
+        }
+        // A user of another account whom the trust policy does not name is refused, the
+        // refusal names who asked for what and why, and no session (no key) is recorded.
         let e = assume_role(&mut f, &req("444455556666", "alt", "s2")).unwrap_err();
-        assert!(e.to_string().contains("denied"), "{e}");
+        assert!(matches!(e, IdentityError::Invalid { .. }), "{e:?}");
+        let msg = e.to_string();
+        assert!(
+            msg.contains("arn:aws:iam::123456789012:role/Reader")
+                && msg.contains("arn:aws:iam::444455556666:user/alt")
+                && msg.contains("access denied"),
+            "{msg}"
+        );
+        assert_eq!(f.sessions.len(), 1, "only admin's session is recorded");
     }
 
     #[test]
