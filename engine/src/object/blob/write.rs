@@ -45,7 +45,9 @@ const POOLED_MIN: usize = 256 << 10;
 impl BlobStore {
     /// Write a blob of exactly `size` bytes read from `src`. Durable when it returns if `sync`.
     /// `fresh` is a new UUIDv7; the blob's id is `fresh` itself for a blob in files of its own,
-    /// and made from it for a blob in a pack (`pack.rs`). Returns the id and the digests.
+    /// and made from it for a blob in a pack (`pack.rs`). `desc_len` is how long the JSON of
+    /// the description written later ([`BlobStore::write_description`]) may be: a small blob
+    /// goes to a pack only if that fits its record. Returns the id and the digests.
     /// On error, what was written is removed (best effort: a crash leaves orphans that the
     /// orphan sweep finds).
     pub fn write(
@@ -54,12 +56,13 @@ impl BlobStore {
         src: &mut dyn Read,
         size: u64,
         sync: bool,
+        desc_len: usize,
     ) -> Result<(DataId, BlobDigest), BlobError> {
         debug_assert!(
             fresh.pack_place().is_none(),
             "a fresh blob id is a UUIDv7, not a pack id"
         );
-        let record = if self.packs_blob(size) {
+        let record = if self.packs_blob(size) && self.description_fits_record(size, desc_len) {
             self.reserve_record(fresh, size)?
         } else {
             None
