@@ -571,9 +571,21 @@ impl BlobStore {
                 work.pool.free.extend(shards);
             }
         }
-        if heal {
+        if heal && !broken.is_empty() {
+            // The description goes back too, from a shard whose copy verifies.
+            let desc = self
+                .read_descriptions(id, size)
+                .into_iter()
+                .enumerate()
+                .find_map(|(i, d)| d.ok().filter(|_| !broken.contains(&i)));
             for &i in &broken {
                 self.rewrite_shard_file(id, size, i, &rebuilt[i], &table)?;
+                if let Some(json) = &desc {
+                    let (path, at, _) = self.desc_place(id, size, i);
+                    let f = self.fs.open(&path, OpenOptions::read_write())?;
+                    f.write_at(&Description::encode(json), at)?;
+                    f.sync_data()?;
+                }
                 health.files_healed.push(i);
             }
         }

@@ -110,7 +110,7 @@ pub struct RepairArgs {
 
 /// `repair`: bring every metadata copy back from a good one, or from the shards when every copy
 /// is lost; exit 1 if any copy stays out of service or anything could not be rebuilt.
-pub fn repair(fs: FsHandle, dir: &Path, json: bool, args: RepairArgs) -> anyhow::Result<()> {
+pub fn repair(fs: FsHandle, dir: &Path, json: bool, args: &RepairArgs) -> anyhow::Result<()> {
     let report = meta_repair::repair(
         fs,
         dir,
