@@ -59,6 +59,9 @@ pub struct HttpResponse {
     pub operation: String,
     /// The error kind, for metrics.
     pub error: Option<String>,
+    /// Who made the request, for the access log: the principal's ARN once the signature was
+    /// verified, `""` before (or on an endpoint without security).
+    pub principal: String,
 }
 
 /// The DynamoDB endpoint over one [`Tables`].
@@ -76,6 +79,16 @@ fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(name))
         .map(|(_, v)| v.as_str())
+}
+
+/// A principal as the access log names it (its ARN).
+fn principal_name(p: &Principal) -> String {
+    match p {
+        Principal::Anonymous => "anonymous".into(),
+        Principal::User(arn) => arn.clone(),
+        Principal::Root(account) => format!("arn:aws:iam::{account}:root"),
+        Principal::Session(s) => s.arn.clone(),
+    }
 }
 
 impl Endpoint {
@@ -103,6 +116,7 @@ impl Endpoint {
             body: reply.body,
             operation: reply.operation,
             error: reply.error,
+            principal: String::new(),
         }
     }
 
@@ -133,6 +147,7 @@ impl Endpoint {
                 body: b"healthy: seedbed dynamodb".to_vec(),
                 operation: String::new(),
                 error: None,
+                principal: String::new(),
             };
         }
         if req.method != "POST" {
@@ -177,11 +192,13 @@ impl Endpoint {
                 .authorize(&auth, &caller, None, r)
                 .map_err(WireError::Dynamo)
         };
-        self.respond(handler::handle(
+        let mut out = self.respond(handler::handle(
             &self.tables,
             target,
             req.body,
             Some(&authorize),
-        ))
+        ));
+        out.principal = principal_name(&principal);
+        out
     }
 }

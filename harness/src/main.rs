@@ -5,6 +5,7 @@
 //! With no subcommand it runs the tour: a short pass over everything that exists.
 
 mod bench;
+mod cluster_cmd;
 mod iam_cmd;
 mod iam_file_cmd;
 mod inspect;
@@ -36,6 +37,9 @@ struct Cli {
 enum Command {
     /// A short, bounded pass over every capability (the default when no subcommand is given).
     Tour(tour::TourArgs),
+    /// The replicated store as real processes on loopback: up, status, down, put/get/delete,
+    /// and faults (kill, pause, resume, restart, partition, heal, skew).
+    Cluster(Box<cluster_cmd::ClusterArgs>),
     /// Measure throughput and latency on a real disk.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -49,7 +53,8 @@ enum Command {
     /// Evaluate and explain AWS IAM policies; manage the IAM file a server reads.
     #[command(subcommand)]
     Iam(iam_cmd::IamCommand),
-    /// Serve the object store over S3's HTTP API (real clients: aws cli, boto3, rclone, s3cmd).
+    /// Serve the object store over S3's HTTP API and tables over DynamoDB's (aws cli, boto3, ...).
+    #[command(after_help = serve_cmd::AFTER_HELP)]
     Serve(serve_cmd::ServeArgs),
     /// Open engine files for reading and show what is inside (SSTables, logs, databases).
     #[command(subcommand)]
@@ -66,6 +71,7 @@ fn main() -> ExitCode {
         None => tour::run(&tour::TourArgs::default()),
         Some(Command::Tour(args)) => tour::run(&args),
         Some(Command::Bench(cmd)) => bench::run(cmd),
+        Some(Command::Cluster(args)) => return cluster_cmd::run(*args),
         Some(Command::Sim(cmd)) => return sim::run(*cmd),
         Some(Command::Object(args)) => object_cmd::run(*args),
         Some(Command::Report(args)) => report::run(&args),

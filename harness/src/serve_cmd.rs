@@ -10,6 +10,19 @@ use clap::Args;
 use seedbed_engine::io::BackendKind;
 use seedbed_server::ServeConfig;
 
+/// Printed after the options of `seedbed serve --help`.
+pub const AFTER_HELP: &str = "\
+One process serves both protocols from one store directory and one IAM file:
+  S3        objects in STORE/ (erasure-coded shards, metadata copies)
+  DynamoDB  tables in STORE/dynamodb/ (their own LSM database)
+Every request is SigV4-signed with a key from the IAM file and authorized by its policies
+(S3 actions and conditions; dynamodb:* actions with dynamodb:LeadingKeys, dynamodb:Attributes,
+dynamodb:Select and dynamodb:ReturnValues). The banner prints the key of a fresh IAM file and
+commands to try, e.g.
+  aws --endpoint-url http://127.0.0.1:8000 dynamodb list-tables
+/metrics serves Prometheus counters and latency histograms of both endpoints, per operation.
+Ctrl-C or SIGTERM stops accepting, finishes open requests and exits 0.";
+
 /// Options of `seedbed serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -23,8 +36,8 @@ pub struct ServeArgs {
     /// Where the S3 endpoint listens (port 0: any free port).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9000")]
     s3_addr: SocketAddr,
-    /// Where the DynamoDB endpoint listens (POST / with X-Amz-Target; port 0: any free port);
-    /// "off" to serve none. Its tables live in STORE/dynamodb/.
+    /// Where the DynamoDB endpoint listens (DynamoDB's JSON protocol: POST / with X-Amz-Target;
+    /// port 0: any free port); "off" to serve none. Its tables live in STORE/dynamodb/.
     #[arg(long, value_name = "ADDR|off", default_value = "127.0.0.1:8000")]
     dynamodb_addr: String,
     /// Where GET /metrics (Prometheus text) is served; "off" to serve none.
@@ -47,8 +60,8 @@ pub struct ServeArgs {
     /// stops reading is cut after twice this.
     #[arg(long, default_value_t = 30)]
     client_timeout: u64,
-    /// Acknowledge writes before they are synced to disk. Faster, and a power failure can
-    /// lose acknowledged objects: for test and benchmark servers only.
+    /// Acknowledge writes before they are synced to disk (objects, and the tables' WAL). Faster,
+    /// and a power failure can lose acknowledged writes: for test and benchmark servers only.
     #[arg(long)]
     no_fsync: bool,
     /// Print the endpoint and key as one JSON line (for scripts) instead of the banner.

@@ -60,7 +60,7 @@ alt=$("$SEEDBED" iam user add alt --iam "$IAM" --account 222222222222 --account-
 NOSYNC=--no-fsync
 [ "${FSYNC:-0}" = 1 ] && NOSYNC=
 SEEDBED_LOG=${SEEDBED_LOG:-warn} "$SEEDBED" serve --store "$WORK/store" --iam "$IAM" $NOSYNC \
-  --s3-addr 127.0.0.1:0 --metrics-addr off --json > "$WORK/serve.json" 2> "$WORK/serve.log" &
+  --s3-addr 127.0.0.1:0 --dynamodb-addr off --metrics-addr off --json > "$WORK/serve.json" 2> "$WORK/serve.log" &
 PID=$!
 for _ in $(seq 100); do [ -s "$WORK/serve.json" ] && break; kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
 [ -s "$WORK/serve.json" ] || { cat "$WORK/serve.log" >&2; die "the server did not start"; }

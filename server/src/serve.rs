@@ -1,8 +1,9 @@
 //! `seedbed serve`: open (or create) the store and the IAM file, start every listener, print
 //! how to reach them, and stop cleanly on Ctrl-C or SIGTERM.
 //!
-//! A second protocol joins by adding its listener in [`Server::start`] beside the S3 one: it
-//! gets the same store, the same [`IdentityStore`] (keys, principals, IAM) and the same stop
+//! Each protocol has its listener in [`Server::start`]: S3 on `--s3-addr`, DynamoDB on
+//! `--dynamodb-addr` (its tables in `STORE/dynamodb/`). Both get the same store directory, the
+//! same [`IdentityStore`] (keys, principals, IAM), the same metrics recorder and the same stop
 //! signal.
 
 use std::net::SocketAddr;
@@ -165,9 +166,16 @@ impl Server {
                     .await
                     .with_context(|| format!("--dynamodb-addr {addr}: cannot listen"))?;
                 let a = l.local_addr()?;
-                let dir = config.store.join("dynamodb");
+                let dir = crate::dynamodb::tables_dir(&config.store);
                 let ep = tokio::task::block_in_place(|| {
-                    crate::dynamodb::open(&dir, config.io, identity.clone(), &config.region, &owner)
+                    crate::dynamodb::open(
+                        &dir,
+                        config.io,
+                        config.sync,
+                        identity.clone(),
+                        &config.region,
+                        &owner,
+                    )
                 })?;
                 tasks.push(tokio::spawn(crate::dynamodb::expire_ttl(
                     ep.clone(),
@@ -245,13 +253,29 @@ fn metrics_response(
     r
 }
 
-/// Wait for Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("installing a SIGTERM handler");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
+/// Ctrl-C (SIGINT) or SIGTERM, listened for from the moment this is made: made before the banner
+/// is printed, so a supervisor that stops the server as soon as it has read the banner gets a
+/// clean stop, not the default action of the signal.
+struct ShutdownSignal {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignal {
+    fn install() -> anyhow::Result<ShutdownSignal> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(ShutdownSignal {
+            int: signal(SignalKind::interrupt()).context("installing a SIGINT handler")?,
+            term: signal(SignalKind::terminate()).context("installing a SIGTERM handler")?,
+        })
+    }
+
+    /// Wait for either signal.
+    async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.int.recv() => {}
+            _ = self.term.recv() => {}
+        }
     }
 }
 
@@ -293,7 +317,7 @@ fn banner(config: &ServeConfig, s: &Server, json: bool) {
     if let Some(d) = s.dynamodb_addr {
         println!(
             "  DynamoDB    http://{d}  (tables in {})",
-            config.store.join("dynamodb").display()
+            crate::dynamodb::tables_dir(&config.store).display()
         );
     }
     if let Some(m) = s.metrics_addr {
@@ -305,6 +329,9 @@ fn banner(config: &ServeConfig, s: &Server, json: bool) {
             println!("  secret key  {}", k.secret);
             println!();
             println!("  try:  AWS_ACCESS_KEY_ID={} AWS_SECRET_ACCESS_KEY={} aws --endpoint-url {endpoint} --region {} s3 ls", k.id, k.secret, config.region);
+            if let Some(d) = s.dynamodb_addr {
+                println!("        AWS_ACCESS_KEY_ID={} AWS_SECRET_ACCESS_KEY={} aws --endpoint-url http://{d} --region {} dynamodb list-tables", k.id, k.secret, config.region);
+            }
         }
         None => println!(
             "  (the IAM file has no active access key: add one with `seedbed iam key add`)"
@@ -322,9 +349,10 @@ pub fn run(config: ServeConfig, json: bool) -> anyhow::Result<()> {
         .context("starting the async runtime")?;
     rt.block_on(async move {
         crate::logging::init();
+        let mut signals = ShutdownSignal::install()?;
         let server = Server::start(&config).await?;
         banner(&config, &server, json);
-        shutdown_signal().await;
+        signals.recv().await;
         eprintln!("seedbed serve: stopping (finishing open requests)");
         server.stop().await;
         eprintln!("seedbed serve: stopped");

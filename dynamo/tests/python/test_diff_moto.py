@@ -16,7 +16,6 @@ fails the test with the seed and step to replay it.
 
 import os
 import random
-import shutil
 import signal
 import socket
 import subprocess
@@ -31,7 +30,6 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import ENDPOINT
 
 SEEDS = range(int(os.environ.get("SEEDBED_DIFF_SEEDS", "20")))
 STEPS = int(os.environ.get("SEEDBED_DIFF_STEPS", "120"))
@@ -76,11 +74,16 @@ def free_port():
 
 @pytest.fixture(scope="module")
 def moto_endpoint():
-    exe = shutil.which("moto_server") or os.path.join(os.path.dirname(sys.executable), "moto_server")
-    if not os.path.exists(exe):
-        pytest.fail("moto_server not found: install moto[server] in this venv")
+    # moto of this interpreter (the venv's, pinned in .ci/run), never another `moto_server` on
+    # PATH: the judged differences are those of one moto version.
+    try:
+        import moto
+    except ImportError:
+        pytest.fail("moto not installed: pip install 'moto[server]' in this venv")
+    print(f"moto {moto.__version__}")
     port = free_port()
-    proc = subprocess.Popen([exe, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}"
         for _ in range(100):
@@ -100,8 +103,8 @@ def moto_endpoint():
             proc.kill()
 
 
-def make_client(url):
-    s = boto3.session.Session(aws_access_key_id="seedbed", aws_secret_access_key="seedbed-secret", region_name="us-east-1")
+def make_client(url, access_key="seedbed", secret_key="seedbed-secret"):
+    s = boto3.session.Session(aws_access_key_id=access_key, aws_secret_access_key=secret_key, region_name="us-east-1")
     return s.client("dynamodb", endpoint_url=url, config=Config(retries={"max_attempts": 1}, parameter_validation=False))
 
 
@@ -424,8 +427,9 @@ def create_table(client, name):
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_same_answers_as_moto(seed, moto_endpoint):
-    ours, theirs = make_client(ENDPOINT), make_client(moto_endpoint)
+def test_same_answers_as_moto(seed, server, moto_endpoint):
+    ours = make_client(server.endpoint, server.access_key, server.secret_key)
+    theirs = make_client(moto_endpoint)
     table = f"diff-{seed}-{random.Random().randrange(1 << 30)}"
     for c in (ours, theirs):
         create_table(c, table)

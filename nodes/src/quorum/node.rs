@@ -97,6 +97,28 @@ impl QuorumNode {
         }
     }
 
+    /// Whether the store is open and the node serves operations (false while booting or after
+    /// a disk error, until it reopens). For a runtime's status report; protocol code reads
+    /// `open` itself.
+    pub fn is_serving(&self) -> bool {
+        self.open.is_some()
+    }
+
+    /// The boot epoch of the open store (bumped durably at every boot), if open.
+    pub fn epoch(&self) -> Option<u64> {
+        self.open.as_ref().map(|o| o.epoch)
+    }
+
+    /// The embedded SWIM member (`membership=gossip`), for a runtime to report its view.
+    pub fn gossip(&self) -> Option<&GossipNode> {
+        self.swim.as_ref()
+    }
+
+    /// Whether this node currently believes `node` up (what its coordinator acts on).
+    pub fn believes_node_up(&self, node: NodeId) -> bool {
+        self.believes_up(node)
+    }
+
     /// Whether this node believes `node` up: the SWIM member's view with
     /// `membership=gossip`, else the local timeout detector's.
     pub(crate) fn believes_up(&self, node: NodeId) -> bool {

@@ -61,6 +61,7 @@ pub async fn start_in_process(dir: &Path) -> anyhow::Result<(crate::Server, clie
     config.iam = Some(dir.join("iam.json"));
     config.s3_addr = "127.0.0.1:0".parse().expect("literal");
     config.metrics_addr = None;
+    config.dynamodb_addr = None;
     let (file, key) = crate::identity::bootstrap("123456789012", "bench", "bench")
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     file.write(&dir.join("iam.json"))

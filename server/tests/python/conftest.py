@@ -41,7 +41,8 @@ class Server:
         self.log = open(self.workdir / "serve.log", "ab")
         self.proc = subprocess.Popen(
             [seedbed_binary(), "serve", "--store", str(self.store), "--iam", str(self.iam),
-             "--s3-addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--json", *self.extra],
+             "--s3-addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--dynamodb-addr", "off",
+             "--json", *self.extra],
             stdout=subprocess.PIPE, stderr=self.log, env={**os.environ, "SEEDBED_LOG": "info"},
         )
         line = self.proc.stdout.readline()

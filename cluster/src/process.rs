@@ -1,0 +1,156 @@
+//! Node processes: starting them, finding them by pid, and the signals `seedbed cluster` sends
+//! (SIGKILL for a crash, SIGSTOP/SIGCONT for a pause).
+//!
+//! A pid in a file may outlive its process and be reused by another, so every check reads
+//! `/proc/PID/cmdline` and acts only on a `seedbed cluster node` process of this directory and
+//! node id. A process that has exited but not been reaped (a zombie) counts as dead.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use seedbed_nodes::NodeId;
+
+use crate::config::node_dir;
+
+/// What a node's process is doing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProcState {
+    /// Running (or sleeping, as a waiting process does).
+    Running,
+    /// Stopped by SIGSTOP.
+    Paused,
+    /// Gone (or a zombie, or the pid now belongs to another process).
+    Dead,
+}
+
+impl ProcState {
+    /// A word for status tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProcState::Running => "running",
+            ProcState::Paused => "paused",
+            ProcState::Dead => "dead",
+        }
+    }
+}
+
+/// `D/node-I/pid`.
+pub fn pid_path(dir: &Path, id: NodeId) -> PathBuf {
+    node_dir(dir, id).join("pid")
+}
+
+/// `D/node-I/log`: the node's stdout and stderr.
+pub fn log_path(dir: &Path, id: NodeId) -> PathBuf {
+    node_dir(dir, id).join("log")
+}
+
+/// The pid recorded for node `id`, if any.
+pub fn recorded_pid(dir: &Path, id: NodeId) -> Option<u32> {
+    std::fs::read_to_string(pid_path(dir, id))
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+}
+
+/// What process `pid` is doing, if it is node `id` of `dir`.
+pub fn state(pid: u32, dir: &Path, id: NodeId) -> ProcState {
+    let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+        return ProcState::Dead;
+    };
+    let args: Vec<&[u8]> = cmdline.split(|&b| b == 0).collect();
+    let want_dir = dir.as_os_str().as_encoded_bytes();
+    let id_s = id.to_string();
+    let is_ours = args
+        .windows(2)
+        .any(|w| w[0] == b"--dir" && w[1] == want_dir)
+        && args
+            .windows(2)
+            .any(|w| w[0] == b"--id" && w[1] == id_s.as_bytes())
+        && args.iter().any(|a| *a == b"node");
+    if !is_ours {
+        return ProcState::Dead;
+    }
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return ProcState::Dead;
+    };
+    // The state is the first field after the command name, which is in parentheses.
+    match stat
+        .rsplit_once(')')
+        .and_then(|(_, r)| r.trim_start().chars().next())
+    {
+        Some('Z') | Some('X') | None => ProcState::Dead,
+        Some('T') | Some('t') => ProcState::Paused,
+        Some(_) => ProcState::Running,
+    }
+}
+
+/// Node `id`'s pid and state (no pid recorded: dead).
+pub fn node_state(dir: &Path, id: NodeId) -> (Option<u32>, ProcState) {
+    match recorded_pid(dir, id) {
+        Some(pid) => (Some(pid), state(pid, dir, id)),
+        None => (None, ProcState::Dead),
+    }
+}
+
+/// Send `sig` to `pid`.
+pub fn signal(pid: u32, sig: i32) -> std::io::Result<()> {
+    let pid = i32::try_from(pid).map_err(|_| std::io::Error::other("pid out of range"))?;
+    // SAFETY: kill(2) takes two integers and touches no memory of ours.
+    let rc = unsafe { libc::kill(pid, sig) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// Start node `id` of `dir` as `exe cluster node --dir D --id I`, in its own process group
+/// (a Ctrl-C in the terminal that ran `up` does not reach it), output appended to its log.
+/// Records and returns its pid.
+pub fn spawn_node(exe: &Path, dir: &Path, id: NodeId) -> std::io::Result<u32> {
+    use std::os::unix::process::CommandExt;
+    std::fs::create_dir_all(node_dir(dir, id))?;
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log_path(dir, id))?;
+    let child = Command::new(exe)
+        .arg("cluster")
+        .arg("node")
+        .arg("--dir")
+        .arg(dir)
+        .arg("--id")
+        .arg(id.to_string())
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .process_group(0)
+        .spawn()?;
+    let pid = child.id();
+    // The child is not waited for here: it outlives this command. Whoever reaps it (init, or
+    // a subreaper), a dead node shows as dead or as a zombie, both read as dead by `state`.
+    drop(child);
+    crate::config::write_atomic(&pid_path(dir, id), format!("{pid}\n").as_bytes())?;
+    Ok(pid)
+}
+
+/// Wait until node `id`'s process is dead, at most `timeout`; returns whether it is.
+pub fn wait_dead(pid: u32, dir: &Path, id: NodeId, timeout: Duration) -> bool {
+    let until = Instant::now() + timeout;
+    loop {
+        if state(pid, dir, id) == ProcState::Dead {
+            return true;
+        }
+        if Instant::now() >= until {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The last `lines` lines of node `id`'s log, for error messages.
+pub fn log_tail(dir: &Path, id: NodeId, lines: usize) -> String {
+    let text = std::fs::read_to_string(log_path(dir, id)).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}

@@ -1,0 +1,245 @@
+"""The DynamoDB endpoint as `seedbed serve` runs it: signatures and IAM from the server's IAM
+file, DynamoDB's error shapes for bad requests, metrics beside S3's, the banner, a clean stop
+on SIGTERM, and tables that survive a restart."""
+
+import json
+import os
+import re
+import subprocess
+import time
+import urllib.request
+from decimal import Decimal
+
+import pytest
+import requests
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
+
+from conftest import create, own_server, seedbed_binary, unique
+
+JSON = "application/x-amz-json-1.0"
+
+
+def code(excinfo):
+    return excinfo.value.response["Error"]["Code"]
+
+
+def raw(server, operation, body, sign=True, secret=None, content_type=JSON):
+    """POST `body` (bytes) with `X-Amz-Target: DynamoDB_20120810.<operation>`, SigV4-signed
+    like an SDK would, without the SDK's own checks of the body."""
+    headers = {"Content-Type": content_type, "X-Amz-Target": f"DynamoDB_20120810.{operation}"}
+    req = AWSRequest(method="POST", url=server.endpoint + "/", data=body, headers=headers)
+    if sign:
+        SigV4Auth(Credentials(server.access_key, secret or server.secret_key), "dynamodb", "us-east-1").add_auth(req)
+    r = requests.post(server.endpoint + "/", data=body, headers=dict(req.headers.items()), timeout=30)
+    return r
+
+
+def wire_error(r):
+    """(status, __type's short name, message) of an error response; the message member is
+    `message` or `Message` as DynamoDB writes it."""
+    body = r.json()
+    return r.status_code, body["__type"].rsplit("#", 1)[-1], body.get("message", body.get("Message"))
+
+
+# ---- bad input gets DynamoDB's error shapes -------------------------------------------------
+
+def test_malformed_json_and_unknown_operations(server, table_s):
+    r = raw(server, "PutItem", b'{"TableName": "' + table_s.name.encode() + b'", "Item": {')
+    status, kind, msg = wire_error(r)
+    assert (status, kind) == (400, "SerializationException")
+    assert r.json()["__type"] == "com.amazon.coral.service#SerializationException"
+    assert "Malformed JSON" in msg
+    # The checksum boto3 verifies is there on errors too.
+    import zlib
+    assert int(r.headers["x-amz-crc32"]) == zlib.crc32(r.content)
+    assert r.headers["content-type"] == JSON
+
+    r = raw(server, "FlyToTheMoon", b"{}")
+    assert r.status_code == 400
+    assert r.json() == {"__type": "com.amazon.coral.service#UnknownOperationException"}
+
+    # A member of the wrong JSON type.
+    r = raw(server, "GetItem", json.dumps({"TableName": table_s.name, "Key": ["pk"]}).encode())
+    assert wire_error(r)[:2] == (400, "SerializationException")
+    # A value that is not an attribute value.
+    r = raw(server, "GetItem", json.dumps({"TableName": table_s.name, "Key": {"pk": {"Q": "x"}}}).encode())
+    assert wire_error(r)[:2] == (400, "SerializationException") or wire_error(r)[:2] == (400, "ValidationException")
+
+
+def test_bad_keys_and_oversize_items(server, client, table_sn):
+    name = table_sn.name
+    r = raw(server, "PutItem", json.dumps({"TableName": name, "Item": {"pk": {"N": "1"}, "sk": {"N": "1"}}}).encode())
+    assert wire_error(r) == (400, "ValidationException",
+                             "One or more parameter values were invalid: Type mismatch for key pk expected: S actual: N")
+    with pytest.raises(ClientError) as e:
+        client.get_item(TableName=name, Key={"pk": {"S": "a"}, "sk": {"S": "1"}})
+    assert e.value.response["Error"]["Message"] == "The provided key element does not match the schema"
+    with pytest.raises(ClientError) as e:
+        client.put_item(TableName=name, Item={"pk": {"S": "a"}, "sk": {"N": "1"}, "v": {"S": "x" * (400 * 1024)}})
+    assert (code(e), e.value.response["Error"]["Message"]) == (
+        "ValidationException", "Item size has exceeded the maximum allowed size")
+    with pytest.raises(ClientError) as e:
+        client.put_item(TableName=name, Item={"pk": {"S": "a"}, "sk": {"N": "1e126"}})
+    assert code(e) == "ValidationException"
+    # Nothing of the refused writes was stored.
+    assert client.scan(TableName=name)["Count"] == 0
+
+
+def test_oversize_request_body_is_refused_before_it_is_read_whole(server):
+    own_server(server)
+    r = raw(server, "BatchWriteItem", b" " * (16 * 1024 * 1024 + 1), sign=False)
+    assert r.status_code == 413
+    assert r.json()["__type"] == "com.amazon.coral.service#SerializationException"
+
+
+# ---- signatures and IAM from the server's IAM file ------------------------------------------
+
+def test_signatures_are_checked(server):
+    own_server(server)
+    r = raw(server, "ListTables", b"{}", sign=False)
+    assert wire_error(r)[:2] == (400, "MissingAuthenticationTokenException")
+    r = raw(server, "ListTables", b"{}", secret="not-the-secret")
+    assert wire_error(r)[:2] == (400, "InvalidSignatureException")
+    with pytest.raises(ClientError) as e:
+        server.client("AKIANOSUCHKEY0000000", "x").list_tables()
+    assert code(e) == "UnrecognizedClientException"
+
+
+def eventually(f, deadline_s=10):
+    """Retry `f` while the server has not yet reloaded the IAM file (at most once a second)."""
+    deadline = time.time() + deadline_s
+    while True:
+        try:
+            return f()
+        except ClientError as e:
+            if time.time() > deadline or e.response["Error"]["Code"] != "UnrecognizedClientException":
+                raise
+            time.sleep(0.3)
+
+
+def test_iam_leading_keys_attributes_select_and_return_values(server, client, resource, tmp_path):
+    own_server(server)
+    table = create(resource, range_key=("sk", "N"))
+    user = f"player{os.getpid()}{int(time.time()) % 100000}"
+    policy = tmp_path / "player.json"
+    policy.write_text(json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow",
+        "Action": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+        "Resource": f"arn:aws:dynamodb:us-east-1:*:table/{table.name}",
+        "Condition": {
+            "ForAllValues:StringEquals": {
+                "dynamodb:LeadingKeys": ["${aws:username}"],
+                "dynamodb:Attributes": ["pk", "sk", "score"],
+            },
+            "StringEqualsIfExists": {
+                "dynamodb:Select": "SPECIFIC_ATTRIBUTES",
+                "dynamodb:ReturnValues": ["NONE", "UPDATED_NEW"],
+            },
+        },
+    }]}))
+    out = json.loads(server.seedbed("iam", "user", "add", user, "--iam", str(server.iam),
+                                    "--policy", str(policy), "--json"))
+    mine = server.client(out["access_key"], out["secret_key"])
+    eventually(lambda: mine.put_item(TableName=table.name, Item={"pk": {"S": user}, "sk": {"N": "1"}, "score": {"N": "10"}}))
+    # Its own partition, allowed attributes: fine.
+    got = mine.get_item(TableName=table.name, Key={"pk": {"S": user}, "sk": {"N": "1"}}, ProjectionExpression="score")
+    assert got["Item"] == {"score": {"N": "10"}}
+    r = mine.update_item(TableName=table.name, Key={"pk": {"S": user}, "sk": {"N": "1"}},
+                         UpdateExpression="ADD score :d", ExpressionAttributeValues={":d": {"N": "5"}},
+                         ReturnValues="UPDATED_NEW")
+    assert r["Attributes"] == {"score": {"N": "15"}}
+    r = mine.query(TableName=table.name, KeyConditionExpression="pk = :p",
+                   ExpressionAttributeValues={":p": {"S": user}}, Select="SPECIFIC_ATTRIBUTES",
+                   ProjectionExpression="sk, score")
+    assert r["Count"] == 1
+    # Someone else's partition (LeadingKeys), another attribute (Attributes), the whole item
+    # (Select ALL_ATTRIBUTES), ALL_OLD (ReturnValues), an action the policy does not name:
+    # denied, and nothing is written. (A GetItem without a projection names no attributes, so
+    # a ForAllValues condition on dynamodb:Attributes holds; docs/dynamodb-compatibility.md.)
+    denied = [
+        lambda: mine.put_item(TableName=table.name, Item={"pk": {"S": "someone-else"}, "sk": {"N": "1"}}),
+        lambda: mine.put_item(TableName=table.name, Item={"pk": {"S": user}, "sk": {"N": "2"}, "secret": {"S": "x"}}),
+        lambda: mine.query(TableName=table.name, KeyConditionExpression="pk = :p",
+                           ExpressionAttributeValues={":p": {"S": user}}, Select="ALL_ATTRIBUTES"),
+        lambda: mine.put_item(TableName=table.name, Item={"pk": {"S": user}, "sk": {"N": "3"}}, ReturnValues="ALL_OLD"),
+        lambda: mine.delete_item(TableName=table.name, Key={"pk": {"S": user}, "sk": {"N": "1"}}),
+    ]
+    for i, call in enumerate(denied):
+        try:
+            call()
+        except ClientError as e:
+            err = e.response["Error"]
+            assert err["Code"] == "AccessDeniedException", f"call {i}: {err}"
+            assert user in err["Message"], f"call {i}: the message names the caller: {err}"
+        else:
+            pytest.fail(f"denied call {i} was allowed")
+    items = client.scan(TableName=table.name)["Items"]
+    assert items == [{"pk": {"S": user}, "sk": {"N": "1"}, "score": {"N": "15"}}]
+    table.delete()
+
+
+# ---- metrics, access log, banner, stop and restart ------------------------------------------
+
+def metric(text, name, operation):
+    m = re.search(rf'^{name}{{operation="{operation}"}} (\S+)$', text, re.M)
+    return float(m.group(1)) if m else 0.0
+
+
+def test_metrics_count_operations(server, client, table_s):
+    own_server(server)
+    before = urllib.request.urlopen(server.metrics, timeout=10).read().decode()
+    client.put_item(TableName=table_s.name, Item={"pk": {"S": "m"}})
+    client.get_item(TableName=table_s.name, Key={"pk": {"S": "m"}})
+    with pytest.raises(ClientError):
+        client.put_item(TableName=table_s.name, Item={"pk": {"S": "m"}}, ConditionExpression="attribute_not_exists(pk)")
+    after = urllib.request.urlopen(server.metrics, timeout=10).read().decode()
+    delta = lambda name, op: metric(after, name, op) - metric(before, name, op)
+    assert delta("dynamodb_requests_total", "PutItem") == 2
+    assert delta("dynamodb_requests_total", "GetItem") == 1
+    assert delta("dynamodb_user_errors_total", "PutItem") == 1
+    assert delta("dynamodb_conditional_check_failed_requests_total", "PutItem") == 1
+    assert delta("dynamodb_successful_request_latency_seconds_count", "PutItem") == 1
+    assert 'dynamodb_errors_total{operation="PutItem",error="ConditionalCheckFailedException"}' in after
+    log = (server.workdir / "serve.log").read_text()
+    assert re.search(r'endpoint="?dynamodb"? .*principal=arn:aws:iam::\d+:user/admin operation=GetItem status=200', log), \
+        "the access log has a line per request"
+
+
+def test_banner_help_sigterm_and_restart(fresh_server, tmp_path):
+    help_text = subprocess.run([seedbed_binary(), "serve", "--help"], check=True, capture_output=True).stdout.decode()
+    assert "--dynamodb-addr" in help_text and "STORE/dynamodb/" in help_text
+
+    # The banner a person sees.
+    store = tmp_path / "store"
+    p = subprocess.Popen([seedbed_binary(), "serve", "--store", str(store), "--s3-addr", "127.0.0.1:0",
+                          "--dynamodb-addr", "127.0.0.1:0", "--metrics-addr", "off"],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        lines = []
+        for line in p.stdout:
+            lines.append(line)
+            if "Ctrl-C" in line:
+                break
+        banner = "".join(lines)
+        assert re.search(r"DynamoDB +http://127\.0\.0\.1:\d+ +\(tables in .*store/dynamodb\)", banner), banner
+        assert re.search(r"aws --endpoint-url http://127\.0\.0\.1:\d+ --region us-east-1 dynamodb list-tables", banner), banner
+    finally:
+        p.terminate()
+        assert p.wait(timeout=15) == 0, "SIGTERM stops the server cleanly"
+
+    # Acknowledged writes survive a stop and a restart (writes synced, as by default).
+    s = fresh_server()
+    c = s.client()
+    name = unique()
+    c.create_table(TableName=name, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                   AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+    c.put_item(TableName=name, Item={"pk": {"S": "kept"}, "n": {"N": "12345678901234567890123456789012345678"}})
+    assert s.stop() == 0, "SIGTERM: exit status 0"
+    s.start()
+    c = s.client()
+    assert c.get_item(TableName=name, Key={"pk": {"S": "kept"}})["Item"]["n"] == {"N": "12345678901234567890123456789012345678"}
+    assert name in c.list_tables()["TableNames"]
+    assert (s.store / "dynamodb").is_dir()

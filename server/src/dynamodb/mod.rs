@@ -1,0 +1,123 @@
+//! The DynamoDB endpoint: `POST /` with `X-Amz-Target: DynamoDB_20120810.<Operation>` on its own
+//! listener (`--dynamodb-addr`, default 127.0.0.1:8000), served by the same process as S3.
+//!
+//! The protocol, SigV4 for service `dynamodb` and the IAM check live in `seedbed-dynamo`
+//! ([`seedbed_dynamo::endpoint::Endpoint`]), which knows nothing of sockets; this module only
+//! carries bytes ([`exchange`]), counts requests ([`metrics`]) and runs the TTL sweeper. The
+//! tables live in their own LSM database in `STORE/dynamodb/`; identities come from the
+//! server's [`IdentityStore`], so the keys that sign S3 requests sign DynamoDB requests too, and
+//! an edit of the IAM file (reloaded by the server) applies to both endpoints.
+//!
+//! | module | what it is |
+//! |---|---|
+//! | [`exchange`] | one HTTP request in, DynamoDB's response out; the access log line |
+//! | [`metrics`] | Prometheus series named after CloudWatch's DynamoDB metrics |
+
+pub mod exchange;
+pub mod metrics;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use seedbed_dynamo::endpoint::{Endpoint, Identities, Security};
+use seedbed_engine::clock::{ClockHandle, RealClock};
+use seedbed_engine::iam::authorizer::Principal;
+use seedbed_engine::io::{self, BackendKind};
+use seedbed_engine::lsm::{Db, Options, SyncPolicy};
+use seedbed_engine::table::Tables;
+
+pub use exchange::{handle, MAX_BODY_BYTES};
+
+use crate::identity::IdentityStore;
+
+/// Items deleted per TTL pass.
+const TTL_BATCH: usize = 1000;
+/// How often expired items are looked for.
+pub const TTL_INTERVAL: Duration = Duration::from_secs(10);
+
+/// The directory of the tables inside a store directory.
+pub fn tables_dir(store: &Path) -> std::path::PathBuf {
+    store.join("dynamodb")
+}
+
+/// The server's identities, as the endpoint asks for them. Looked up per request, so a key
+/// added or deactivated in the IAM file takes effect at the server's next reload.
+struct ServerIdentities(Arc<IdentityStore>);
+
+impl Identities for ServerIdentities {
+    fn secret_of(&self, access_key: &str) -> Option<String> {
+        self.0
+            .credential(access_key)
+            .filter(|c| c.active)
+            .map(|c| c.secret)
+    }
+
+    fn principal_of(&self, access_key: &str) -> Option<Principal> {
+        self.0
+            .credential(access_key)
+            .filter(|c| c.active)
+            .map(|c| c.principal)
+    }
+}
+
+/// Open (or create) the tables in `dir` and the endpoint over them, authorizing every request
+/// with `identity` for `account` in `region`. With `sync`, every acknowledged write is on disk
+/// (a WAL sync per write batch); without (`seedbed serve --no-fsync`), writes are acknowledged
+/// from the OS's page cache.
+pub fn open(
+    dir: &Path,
+    io_kind: BackendKind,
+    sync: bool,
+    identity: Arc<IdentityStore>,
+    region: &str,
+    account: &str,
+) -> anyhow::Result<Arc<Endpoint>> {
+    let fs = io::open_backend(io_kind)?;
+    let clock: ClockHandle = Arc::new(RealClock::new());
+    let opts = Options {
+        sync: if sync {
+            SyncPolicy::Always
+        } else {
+            SyncPolicy::Never
+        },
+        ..Options::default()
+    };
+    let db = Db::open(fs, dir, opts, clock.clone())
+        .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+    let mut tables = Tables::open(Arc::new(db), clock).map_err(|e| anyhow::anyhow!("{e}"))?;
+    tables.region = region.to_string();
+    tables.account = account.to_string();
+    // The authorizer is the identity store's own (shared, reloaded in place), not a copy.
+    let security = Security {
+        authorizer: identity.guard().authorizer.clone(),
+        identities: Arc::new(ServerIdentities(identity)),
+    };
+    Ok(Arc::new(Endpoint::new(Arc::new(tables), Some(security))))
+}
+
+/// Seconds since the Unix epoch (SigV4's clock check, TTL).
+pub(crate) fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Delete expired items every [`TTL_INTERVAL`] until `stop` turns true.
+pub async fn expire_ttl(ep: Arc<Endpoint>, mut stop: crate::http::Stop) {
+    let mut tick = tokio::time::interval(TTL_INTERVAL);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        let tables = ep.tables.clone();
+        let now = now_secs().max(0) as u64;
+        match tokio::task::spawn_blocking(move || tables.expire_ttl(now, TTL_BATCH)).await {
+            Ok(Ok(n)) if n > 0 => tracing::debug!(deleted = n, "TTL expired items"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "TTL pass failed"),
+            _ => {}
+        }
+    }
+}
