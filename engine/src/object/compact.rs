@@ -104,7 +104,7 @@ impl ObjectStore {
                     .read_descriptions(old, *size)
                     .into_iter()
                     .find_map(Result::ok);
-                let (new, _) = self.blobs.write(
+                let (new, _) = self.blobs.write_described(
                     &self.new_data_id(),
                     &mut bytes.as_slice(),
                     *size,

@@ -36,7 +36,7 @@ pub enum BlobDescription {
         /// How many segments the version has.
         segments: u32,
         /// The version record, with only this blob's segment in `segments`.
-        version: VersionMeta,
+        version: Box<VersionMeta>,
     },
     /// A part of a multipart upload that was in flight when the part was written.
     Part {
@@ -60,7 +60,7 @@ impl BlobDescription {
             bucket: bucket.to_string(),
             segment: index as u32,
             segments: v.segments.len() as u32,
-            version,
+            version: Box::new(version),
         }
     }
 

@@ -529,7 +529,7 @@ impl ObjectStore {
         let fresh = self.new_data_id();
         let (id, digest) = self
             .blobs
-            .write(&fresh, src, size, self.options.sync, desc_len)
+            .write_described(&fresh, src, size, self.options.sync, desc_len)
             .map_err(|e| match e {
                 BlobError::Source(_) | BlobError::SourceTooShort { .. } => {
                     ObjectError::InvalidArgument(e.to_string())

@@ -77,9 +77,7 @@ struct Gathering {
 }
 
 /// Everything the shards describe, as metadata records (key order), and the report.
-pub fn from_shards(
-    blobs: &BlobStore,
-) -> Result<(Vec<(Vec<u8>, Vec<u8>)>, RebuildReport), ObjectError> {
+pub fn from_shards(blobs: &BlobStore) -> Result<(meta::Rows, RebuildReport), ObjectError> {
     let mut report = RebuildReport::default();
     let ids = blobs.list()?;
     report.blobs = ids.len() as u64;
@@ -169,7 +167,7 @@ pub fn from_shards(
                     version.version_id.clone(),
                 );
                 let g = versions.entry(key).or_insert_with(|| Gathering {
-                    version,
+                    version: *version,
                     segments: BTreeMap::new(),
                     count: segments,
                 });
@@ -196,7 +194,7 @@ pub fn from_shards(
              orphan sweep; upload them again)"
         ));
     }
-    let mut records: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    let mut records: meta::Rows = Vec::new();
     let mut buckets: BTreeMap<String, (RebuiltBucket, u64)> = BTreeMap::new();
     let mut max_seq = 0u64;
     for ((bucket, key, seq, vid), g) in versions {

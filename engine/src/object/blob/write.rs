@@ -50,7 +50,7 @@ impl BlobStore {
     /// goes to a pack only if that fits its record. Returns the id and the digests.
     /// On error, what was written is removed (best effort: a crash leaves orphans that the
     /// orphan sweep finds).
-    pub fn write(
+    pub fn write_described(
         &self,
         fresh: &DataId,
         src: &mut dyn Read,
@@ -85,6 +85,18 @@ impl BlobStore {
             let _ = self.delete(&id);
         }
         result.map(|d| (id, d))
+    }
+
+    /// [`BlobStore::write_described`] for a blob whose description (if it gets one) is
+    /// short: at most [`super::DESC_SLOT_MIN`] bytes fit any pack record.
+    pub fn write(
+        &self,
+        fresh: &DataId,
+        src: &mut dyn Read,
+        size: u64,
+        sync: bool,
+    ) -> Result<(DataId, BlobDigest), BlobError> {
+        self.write_described(fresh, src, size, sync, 0)
     }
 
     fn write_inner(
