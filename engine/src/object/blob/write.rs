@@ -339,6 +339,11 @@ impl BlobStore {
                 }
                 let padded = if direct {
                     len.next_multiple_of(DIRECT_IO_ALIGN)
+                } else if id.pack_place().is_some() {
+                    // A pack record is written to its end, description slot included (zeros
+                    // until the description comes): a store that reopens the pack continues
+                    // after the longest file's end, which must not fall inside a record.
+                    self.record_len(size) as usize
                 } else {
                     len
                 };
