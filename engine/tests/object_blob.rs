@@ -463,6 +463,7 @@ fn deleted_records_free_their_space_and_the_scan_steps_over_holes() {
         live.remove(&all[i].0);
     }
     let freed = before - allocated();
+    // A record is written to its end, description slot included (8 KiB here).
     let record = e.store.shard_location(&all[1].0, 0).frame.start
         - e.store.shard_location(&all[0].0, 0).frame.start;
     assert!(
@@ -505,9 +506,9 @@ fn deleted_records_free_their_space_and_the_scan_steps_over_holes() {
         assert_eq!(&out, data);
     }
     drop(later);
-    // With a 16 KiB limit a pack takes four of these records. Packs left with no record are
+    // With a 32 KiB limit a pack takes four of these 8 KiB records. Packs left with no record are
     // removed by the sweep; the one being appended to stays even when it holds nothing.
-    let small = BlobStore::new(fs.clone(), layout).with_pack_limit(16 << 10);
+    let small = BlobStore::new(fs.clone(), layout).with_pack_limit(32 << 10);
     let mut fresh = Vec::new();
     for n in 0..8u8 {
         let (id, _) = small

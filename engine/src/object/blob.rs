@@ -30,12 +30,15 @@ mod pack;
 mod pipeline;
 mod write;
 
-pub use pack::{PackPlace, PACK_BLOB_MAX, PACK_LIMIT};
+pub use pack::{PackPlace, DESC_SLOT_MIN, PACK_BLOB_MAX, PACK_LIMIT};
 pub use pipeline::PipelineStats;
 
 use super::erasure::Codec;
 use super::layout::{Layout, Stripe};
-use super::shard::{crc32, ChecksumTable, ShardHeader, HEADER_BYTES, HEADER_LEN};
+use super::shard::{
+    crc32, ChecksumTable, Description, ShardHeader, CURRENT_VERSION, DESC_OVERHEAD, HEADER_BYTES,
+    HEADER_LEN,
+};
 use crate::io::{AlignedBuf, FileHandle, FsHandle, IoError, IoOp, OpenOptions};
 
 /// A blob's identity: 16 bytes (a UUID), printed as 32 hex digits. A UUIDv7 names a blob with
@@ -568,9 +571,21 @@ impl BlobStore {
                 work.pool.free.extend(shards);
             }
         }
-        if heal {
+        if heal && !broken.is_empty() {
+            // The description goes back too, from a shard whose copy verifies.
+            let desc = self
+                .read_descriptions(id, size)
+                .into_iter()
+                .enumerate()
+                .find_map(|(i, d)| d.ok().filter(|_| !broken.contains(&i)));
             for &i in &broken {
                 self.rewrite_shard_file(id, size, i, &rebuilt[i], &table)?;
+                if let Some(json) = &desc {
+                    let (path, at, _) = self.desc_place(id, size, i);
+                    let f = self.fs.open(&path, OpenOptions::read_write())?;
+                    f.write_at(&Description::encode(json), at)?;
+                    f.sync_data()?;
+                }
                 health.files_healed.push(i);
             }
         }
@@ -686,7 +701,121 @@ impl BlobStore {
             shard_len_max: self.layout.shard_len_max,
             object_size: size,
             data_id: id.0,
+            desc_slot: match id.pack_place() {
+                Some(_) => self.record_desc_slot(size).1 as u32,
+                None => 0,
+            },
+            version: CURRENT_VERSION,
         }
+    }
+
+    /// Where shard `shard`'s description goes: the file, the offset, and the room there
+    /// (`None`: a shard file, where it may be any length).
+    fn desc_place(&self, id: &DataId, size: u64, shard: usize) -> (PathBuf, u64, Option<u64>) {
+        let loc = self.shard_location(id, shard);
+        match id.pack_place() {
+            Some(p) => {
+                let (at, room) = self.record_desc_slot(size);
+                (loc.path, p.offset + at, Some(room))
+            }
+            None => {
+                let l = &self.layout;
+                let end = HEADER_LEN
+                    + l.shard_data_len(size)
+                    + ChecksumTable::trailer_len(l.width(), l.stripe_count(size));
+                (loc.path, end.next_multiple_of(4096), None)
+            }
+        }
+    }
+
+    /// Whether a description of `json_len` bytes fits a pack record of a `size`-byte blob (a
+    /// shard file takes any length). A blob whose description would not fit is given shard
+    /// files of its own ([`BlobStore::write`]'s `desc_len`).
+    pub fn description_fits_record(&self, size: u64, json_len: usize) -> bool {
+        (json_len + DESC_OVERHEAD) as u64 <= self.record_desc_slot(size).1
+    }
+
+    /// Write a blob's description (format 2, `shard.rs`) into every shard that is there, and
+    /// sync them. Fails if fewer than K shards took it, or if it does not fit a pack record's
+    /// slot. Written again over an older one (a completed multipart upload describes its parts
+    /// anew), a crash mid-way leaves each shard with the old or the new one (the CRC tells).
+    pub fn write_description(&self, id: &DataId, size: u64, json: &[u8]) -> Result<(), BlobError> {
+        let section = Description::encode(json);
+        let mut files = Vec::new();
+        let mut why = Vec::new();
+        for i in 0..self.layout.width() {
+            let (path, at, room) = self.desc_place(id, size, i);
+            if let Some(room) = room {
+                if section.len() as u64 > room {
+                    return Err(BlobError::Unrecoverable {
+                        stripe: 0,
+                        detail: format!(
+                            "the description ({} bytes) does not fit the record's slot ({room})",
+                            section.len()
+                        ),
+                    });
+                }
+            }
+            let written = self
+                .fs
+                .open(&path, OpenOptions::read_write())
+                .and_then(|f| f.write_at(&section, at).map(|_| f));
+            match written {
+                Ok(f) => files.push(f),
+                Err(e) => why.push(format!("shard {i}: {e}")),
+            }
+        }
+        let handles: Vec<&dyn crate::io::File> = files.iter().map(|f| &**f).collect();
+        crate::io::sync_data_all(&*self.fs, &handles)?;
+        if files.len() < self.layout.k {
+            return Err(BlobError::Unrecoverable {
+                stripe: 0,
+                detail: format!(
+                    "the description reached {} shards, fewer than K = {}: {}",
+                    files.len(),
+                    self.layout.k,
+                    why.join("; ")
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// A blob's description: the JSON from every shard whose section verifies (each `Err` says
+    /// why that shard's could not be used), in shard order.
+    pub fn read_descriptions(&self, id: &DataId, size: u64) -> Vec<Result<Vec<u8>, String>> {
+        (0..self.layout.width())
+            .map(|i| {
+                let (path, at, room) = self.desc_place(id, size, i);
+                let f = self
+                    .fs
+                    .open(&path, OpenOptions::read_only())
+                    .map_err(|e| e.to_string())?;
+                let mut head = [0u8; 12];
+                f.read_exact_at(&mut head, at)
+                    .map_err(|_| "no description (never written, or torn)".to_string())?;
+                let len = Description::section_len(&head)
+                    .ok_or("no description (never written, or torn)")?;
+                if room.is_some_and(|r| len as u64 > r) {
+                    return Err("description longer than its slot (corrupt)".into());
+                }
+                let mut b = vec![0u8; len];
+                f.read_exact_at(&mut b, at).map_err(|e| e.to_string())?;
+                Description::decode(&b).map(|j| j.to_vec())
+            })
+            .collect()
+    }
+
+    /// The header of the first shard of blob `id` whose header verifies and names it.
+    pub fn read_header(&self, id: &DataId) -> Option<ShardHeader> {
+        (0..self.layout.width()).find_map(|i| {
+            let loc = self.shard_location(id, i);
+            let f = self.fs.open(&loc.path, OpenOptions::read_only()).ok()?;
+            let mut h = [0u8; HEADER_BYTES as usize];
+            f.read_exact_at(&mut h, loc.frame.start).ok()?;
+            let h = ShardHeader::decode(&h).ok()?;
+            (h.data_id == id.0).then_some(h)
+        })
     }
 
     /// The temporary name a heal writes shard `shard` to before renaming it into place.

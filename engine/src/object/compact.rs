@@ -97,12 +97,23 @@ impl ObjectStore {
             for (old, (size, refs)) in records {
                 let mut bytes = Vec::with_capacity(*size as usize);
                 self.blobs.read_range(old, *size, 0, *size, &mut bytes)?;
-                let (new, _) = self.blobs.write(
+                // The description moves with the data (the same size, so it fits the new
+                // record as it fitted the old); synced before the commit that repoints.
+                let desc = self
+                    .blobs
+                    .read_descriptions(old, *size)
+                    .into_iter()
+                    .find_map(Result::ok);
+                let (new, _) = self.blobs.write_described(
                     &self.new_data_id(),
                     &mut bytes.as_slice(),
                     *size,
                     self.options.sync,
+                    desc.as_ref().map_or(0, Vec::len),
                 )?;
+                if let Some(desc) = &desc {
+                    self.blobs.write_description(&new, *size, desc)?;
+                }
                 report.records_moved += 1;
                 report.bytes_moved += size;
                 moved.push((*old, new, refs.clone()));

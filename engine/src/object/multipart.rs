@@ -191,8 +191,26 @@ impl ObjectStore {
         };
         let freed = {
             let _gc = self.gc_lock.read().unwrap_or_else(|p| p.into_inner());
-            let (id, digest, computed) =
-                self.write_checked(src, size, request.as_ref(), opts.content_md5.as_ref())?;
+            // Room for the description the part gets when the upload completes (the longer one;
+            // a segment of a part's checksum may be there too).
+            let desc_len = self.version_desc_estimate(
+                bucket,
+                &upload.key,
+                size,
+                upload.content_type.clone(),
+                &upload.user_meta,
+                &upload.system,
+                request.as_ref().map(|r| r.algorithm),
+                upload.owner.clone(),
+                None,
+            ) + upload.acl.as_ref().map_or(0, |a| meta::to_json(a).len());
+            let (id, digest, computed) = self.write_checked(
+                src,
+                size,
+                request.as_ref(),
+                opts.content_md5.as_ref(),
+                desc_len,
+            )?;
             let part = PartMeta {
                 part_number,
                 data_id: id.hex(),
@@ -207,7 +225,10 @@ impl ObjectStore {
                     parts: None,
                 }),
             };
-            self.commit_part(bucket, upload_id, id, part)?
+            let committed = self.commit_part(bucket, upload_id, id, part.clone())?;
+            // Described as a part of an upload in flight; completing it describes it anew.
+            self.describe_part(bucket, upload_id, &upload.key, &part)?;
+            committed
         };
         let (old, result) = freed;
         self.free_segments(old.as_slice());
@@ -488,6 +509,7 @@ impl ObjectStore {
             };
             let (v, mut freed) =
                 self.commit_version(bucket, new, &conditions, ops, Some(upload_id))?;
+            self.describe_version(bucket, &v)?;
             freed.extend(
                 uploaded
                     .iter()

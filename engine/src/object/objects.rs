@@ -519,15 +519,17 @@ impl ObjectStore {
 
     /// Write `size` bytes from `src` as a new blob (synced if the store syncs). A short or failing
     /// input is the caller's error (InvalidArgument); anything else is the store's.
+    /// `desc_len`: how long its description may be (`describe.rs`).
     pub(super) fn write_blob(
         &self,
         src: &mut dyn Read,
         size: u64,
+        desc_len: usize,
     ) -> Result<(DataId, BlobDigest), ObjectError> {
         let fresh = self.new_data_id();
         let (id, digest) = self
             .blobs
-            .write(&fresh, src, size, self.options.sync)
+            .write_described(&fresh, src, size, self.options.sync, desc_len)
             .map_err(|e| match e {
                 BlobError::Source(_) | BlobError::SourceTooShort { .. } => {
                     ObjectError::InvalidArgument(e.to_string())
@@ -570,17 +572,18 @@ impl ObjectStore {
         size: u64,
         checksum: Option<&ChecksumRequest>,
         content_md5: Option<&[u8; 16]>,
+        desc_len: usize,
     ) -> Result<(DataId, BlobDigest, Option<Vec<u8>>), ObjectError> {
         let (id, digest, computed) = match checksum.map(|c| c.algorithm) {
             // SHA-256 is what the blob layer computes anyway.
             None | Some(ChecksumAlgorithm::Sha256) => {
-                let (id, d) = self.write_blob(src, size)?;
+                let (id, d) = self.write_blob(src, size, desc_len)?;
                 let sha = checksum.map(|_| d.sha256.to_vec());
                 (id, d, sha)
             }
             Some(alg) => {
                 let mut hashing = HashingReader::new(src, alg);
-                let (id, d) = self.write_blob(&mut hashing, size)?;
+                let (id, d) = self.write_blob(&mut hashing, size, desc_len)?;
                 (id, d, Some(hashing.finish()))
             }
         };
@@ -615,8 +618,24 @@ impl ObjectStore {
         size: u64,
         opts: &PutOptions,
     ) -> Result<(VersionMeta, Vec<Segment>), ObjectError> {
-        let (id, digest, computed) =
-            self.write_checked(src, size, opts.checksum.as_ref(), opts.content_md5.as_ref())?;
+        let desc_len = self.version_desc_estimate(
+            bucket,
+            key,
+            size,
+            opts.content_type.clone(),
+            &opts.user_meta,
+            &opts.system,
+            opts.checksum.as_ref().map(|c| c.algorithm),
+            opts.writer.clone(),
+            opts.acl.as_ref(),
+        );
+        let (id, digest, computed) = self.write_checked(
+            src,
+            size,
+            opts.checksum.as_ref(),
+            opts.content_md5.as_ref(),
+            desc_len,
+        )?;
         let checksum = opts
             .checksum
             .as_ref()
@@ -647,7 +666,13 @@ impl ObjectStore {
             acl: opts.acl.clone(),
         };
         match self.commit_version(bucket, new, opts, Vec::new(), None) {
-            Ok(r) => Ok(r),
+            Ok((v, freed)) => {
+                // The blob describes its version before the PUT is acknowledged. Should that
+                // fail, the version stands (it is committed), the error says so, and the
+                // replaced blobs wait for the orphan sweep.
+                self.describe_version(bucket, &v)?;
+                Ok((v, freed))
+            }
             // The metadata engine failed: whether the version reached its log is unknown (a
             // failed write or sync may still land, and does after a restart). Freeing the
             // blob now could leave a visible version without data; the orphan sweep at the
@@ -658,6 +683,59 @@ impl ObjectStore {
                 Err(e)
             }
         }
+    }
+
+    /// How long the description of a version about to be written may be: its record with
+    /// the longest version id, sequence number and time, plus a margin (`describe.rs`).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn version_desc_estimate(
+        &self,
+        bucket: &str,
+        key: &str,
+        size: u64,
+        content_type: Option<String>,
+        user_meta: &BTreeMap<String, String>,
+        system: &SystemMeta,
+        checksum: Option<ChecksumAlgorithm>,
+        writer: Option<Owner>,
+        acl: Option<&AclRequest>,
+    ) -> usize {
+        let (owner, acl) = self
+            .bucket(bucket)
+            .ok()
+            .and_then(|b| resolve_ownership(&b, writer.clone(), acl).ok())
+            .unwrap_or((writer, None));
+        let v = VersionMeta {
+            key: key.to_string(),
+            version_id: "0".repeat(36),
+            seq: u64::MAX,
+            delete_marker: false,
+            size,
+            etag: "0".repeat(40),
+            sha256: "0".repeat(70),
+            content_type,
+            user_meta: user_meta.clone(),
+            last_modified_ms: u64::MAX,
+            segments: vec![Segment {
+                data_id: "0".repeat(32),
+                size,
+                part_number: Some(10_000),
+                checksum: None,
+            }],
+            system: system.clone(),
+            checksum: checksum.map(|algorithm| ObjectChecksum {
+                algorithm,
+                kind: ChecksumType::FullObject,
+                value: "0".repeat(44),
+                parts: Some(10_000),
+            }),
+            owner,
+            acl,
+        };
+        super::describe::BlobDescription::of_version(bucket, &v, 0)
+            .to_json()
+            .len()
+            + super::describe::ESTIMATE_MARGIN
     }
 
     /// HEAD: a version's metadata.

@@ -2,11 +2,11 @@
 //! when they are opened, the lost and corrupt ones rebuilt from a good copy — and say plainly
 //! what could not be brought back.
 //!
-//! Rebuilding from the shards themselves, when every copy of the metadata is gone, is not done:
-//! a blob's shard and pack headers name the blob, its size and its layout, but not the bucket,
-//! key, version or user metadata it belongs to. So a store whose every copy is lost is reported
-//! as such (with the number of blobs still on the disks), and `open` refuses it rather than
-//! letting the orphan sweep delete those blobs.
+//! When every copy of the metadata is gone (the copies are empty but the disks hold blobs), or
+//! when asked (`from_shards`), the metadata is rebuilt from the shards themselves: every blob
+//! written since format 2 describes its version (`describe.rs`, `rebuild.rs`). What cannot be
+//! rebuilt is listed. Until then `open` refuses such a store rather than letting the orphan
+//! sweep delete those blobs.
 
 use std::path::{Path, PathBuf};
 
@@ -15,6 +15,7 @@ use super::error::ObjectError;
 use super::layout::Layout;
 use super::lsm_meta;
 use super::meta::MetaStore;
+use super::rebuild::{self, RebuildReport};
 use super::replicated::{CopyState, OpenReport, VerifyReport};
 use super::store::ObjectStore;
 use crate::clock::ClockHandle;
@@ -30,9 +31,9 @@ pub struct RepairReport {
     pub verified: VerifyReport,
     /// Every copy afterwards.
     pub copies: Vec<CopyState>,
-    /// When every copy of the metadata is empty: the blobs still on the disks, which cannot be
-    /// turned back into objects (their records are not in the shards).
-    pub unrecoverable_blobs: Option<u64>,
+    /// When every copy of the metadata was empty and the disks held blobs, or when asked: the
+    /// rebuild from the shards.
+    pub rebuilt: Option<RebuildReport>,
 }
 
 impl RepairReport {
@@ -43,16 +44,23 @@ impl RepairReport {
 
     /// Whether the metadata is whole again: every copy live, nothing lost.
     pub fn whole(&self) -> bool {
-        self.copies_down().is_empty() && self.unrecoverable_blobs.is_none()
+        self.copies_down().is_empty()
+            && self
+                .rebuilt
+                .as_ref()
+                .is_none_or(|r| r.not_rebuilt.is_empty())
     }
 }
 
-/// Repair the metadata copies of the store in `root` (see the module docs).
+/// Repair the metadata copies of the store in `root` (see the module docs). `from_shards`:
+/// rebuild from the shards even if a copy survives — which only fills an empty metadata; with
+/// records present it is an error (see [`rebuild::rebuild`]).
 pub fn repair(
     fs: FsHandle,
     root: &Path,
     opts: Options,
     clock: ClockHandle,
+    from_shards: bool,
 ) -> Result<RepairReport, ObjectError> {
     let layout: Layout = ObjectStore::read_layout(&*fs, root)?;
     let (meta, opened) = lsm_meta::open_replicated(fs.clone(), root, &layout, opts, clock)
@@ -62,9 +70,9 @@ pub fn repair(
         .scan(b"", &[0xFF], 1)
         .map_err(ObjectError::Internal)?
         .is_empty();
-    let unrecoverable_blobs = if empty {
-        let blobs = BlobStore::new(fs, layout).list()?.len() as u64;
-        (blobs > 0).then_some(blobs)
+    let blobs = BlobStore::new(fs, layout);
+    let rebuilt = if from_shards || (empty && !blobs.list()?.is_empty()) {
+        Some(rebuild::rebuild(&*meta, &blobs)?)
     } else {
         None
     };
@@ -72,7 +80,7 @@ pub fn repair(
         opened,
         verified,
         copies: meta.copies(),
-        unrecoverable_blobs,
+        rebuilt,
     })
 }
 

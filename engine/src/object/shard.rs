@@ -9,7 +9,16 @@
 //!
 //! Header (little-endian):
 //! `magic "SBSHARD1" | version u32 | shard index u32 | K u32 | M u32 | shard_len_max u64 |
-//! object size u64 | data id [16] | reserved u32 | crc32 of bytes 0..60 u32`.
+//! object size u64 | data id [16] | description slot u32 | crc32 of bytes 0..60 u32`.
+//!
+//! Format version 2 adds the **description** ([`Description`]): the record of the version (or
+//! multipart part) the blob belongs to — bucket, key, version id, sequence number, size, ETag,
+//! SHA-256, user metadata, owner — so that `repair` can rebuild the metadata from the shards
+//! when every metadata copy is lost. It is written once the metadata commit has fixed the
+//! version id and sequence number (before the PUT is acknowledged), after the trailer: in a
+//! shard file at the next 4096-byte boundary (any length), in a pack record in the
+//! `description slot` bytes the record reserved right after its trailer. Version 1 headers
+//! (that field was reserved, 0) still read: their blobs just have no description.
 //!
 //! A small blob's shard is not a file of its own but a *record* in a pack file (`blob/pack.rs`):
 //! the same parts — header, one shard block, trailer — starting at a 4096-aligned offset of the
@@ -34,7 +43,12 @@ const HEADER_USED: usize = 64;
 pub const HEADER_BYTES: u64 = HEADER_USED as u64;
 const HEADER_MAGIC: &[u8; 8] = b"SBSHARD1";
 const TRAILER_MAGIC: &[u8; 8] = b"SBTRAIL1";
-const FORMAT_VERSION: u32 = 1;
+const FORMAT_VERSION: u32 = 2;
+/// Blobs written before descriptions existed.
+const FORMAT_VERSION_1: u32 = 1;
+const DESC_MAGIC: &[u8; 8] = b"SBDESC01";
+/// Bytes a description section adds to its JSON: magic, length, CRC.
+pub const DESC_OVERHEAD: usize = 8 + 4 + 4;
 /// Bytes after the checksum table: data id, shard index, stripes, crc, magic.
 const TRAILER_FOOTER_LEN: usize = 16 + 4 + 8 + 4 + 8;
 
@@ -53,6 +67,11 @@ pub struct ShardHeader {
     pub object_size: u64,
     /// The object data's id (a UUID; one per PUT or multipart part).
     pub data_id: [u8; 16],
+    /// Bytes reserved for the description after the trailer of a pack record (0 in a shard
+    /// file, whose description follows the trailer at the next 4096-byte boundary).
+    pub desc_slot: u32,
+    /// The format version read (1: no description; 2: this one).
+    pub version: u32,
 }
 
 impl ShardHeader {
@@ -60,14 +79,14 @@ impl ShardHeader {
     pub fn encode(&self) -> Vec<u8> {
         let mut b = Vec::with_capacity(HEADER_LEN as usize);
         b.extend_from_slice(HEADER_MAGIC);
-        b.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        b.extend_from_slice(&self.version.to_le_bytes());
         b.extend_from_slice(&self.shard_index.to_le_bytes());
         b.extend_from_slice(&self.k.to_le_bytes());
         b.extend_from_slice(&self.m.to_le_bytes());
         b.extend_from_slice(&self.shard_len_max.to_le_bytes());
         b.extend_from_slice(&self.object_size.to_le_bytes());
         b.extend_from_slice(&self.data_id);
-        b.extend_from_slice(&0u32.to_le_bytes());
+        b.extend_from_slice(&self.desc_slot.to_le_bytes());
         let crc = crc32fast::hash(&b);
         b.extend_from_slice(&crc.to_le_bytes());
         debug_assert_eq!(b.len(), HEADER_USED);
@@ -91,7 +110,7 @@ impl ShardHeader {
             return Err("header checksum mismatch".into());
         }
         let version = u32_at(b, 8);
-        if version != FORMAT_VERSION {
+        if version != FORMAT_VERSION && version != FORMAT_VERSION_1 {
             return Err(format!("shard format version {version} is not supported"));
         }
         let mut data_id = [0u8; 16];
@@ -103,7 +122,58 @@ impl ShardHeader {
             shard_len_max: u64_at(b, 24),
             object_size: u64_at(b, 32),
             data_id,
+            desc_slot: if version == FORMAT_VERSION_1 {
+                0
+            } else {
+                u32_at(b, 56)
+            },
+            version,
         })
+    }
+}
+
+/// The current format version, for new headers.
+pub const CURRENT_VERSION: u32 = FORMAT_VERSION;
+
+/// A blob's description section: `magic "SBDESC01" | len u32 | JSON [len] | crc32 of the
+/// preceding bytes u32`. The JSON is whatever the store above puts in (see
+/// `object/describe.rs`); this layer only frames and checks it.
+pub struct Description;
+
+impl Description {
+    /// The section holding `json`.
+    pub fn encode(json: &[u8]) -> Vec<u8> {
+        let mut b = Vec::with_capacity(json.len() + DESC_OVERHEAD);
+        b.extend_from_slice(DESC_MAGIC);
+        b.extend_from_slice(&(json.len() as u32).to_le_bytes());
+        b.extend_from_slice(json);
+        let crc = crc32fast::hash(&b);
+        b.extend_from_slice(&crc.to_le_bytes());
+        b
+    }
+
+    /// The length of the section starting with these (at least 12) bytes, if they begin one.
+    pub fn section_len(head: &[u8]) -> Option<usize> {
+        if head.len() < 12 || &head[..8] != DESC_MAGIC {
+            return None;
+        }
+        Some(u32_at(head, 8) as usize + DESC_OVERHEAD)
+    }
+
+    /// The JSON of a whole section; the error says what is wrong.
+    pub fn decode(b: &[u8]) -> Result<&[u8], String> {
+        let len = Self::section_len(b).ok_or("no description (never written, or torn)")?;
+        if b.len() < len {
+            return Err(format!(
+                "description is {} bytes, its length says {len}",
+                b.len()
+            ));
+        }
+        let body = len - 4;
+        if crc32fast::hash(&b[..body]) != u32_at(b, body) {
+            return Err("description checksum mismatch".into());
+        }
+        Ok(&b[12..body])
     }
 }
 
@@ -228,6 +298,8 @@ mod tests {
             shard_len_max: 1 << 20,
             object_size: 123_456_789,
             data_id: [7; 16],
+            desc_slot: 2048,
+            version: CURRENT_VERSION,
         };
         let mut b = h.encode();
         assert_eq!(b.len(), HEADER_LEN as usize);
@@ -237,6 +309,39 @@ mod tests {
         assert!(ShardHeader::decode(&[0u8; 64])
             .unwrap_err()
             .contains("magic"));
+    }
+
+    #[test]
+    fn version_1_headers_still_read() {
+        let mut h = ShardHeader {
+            shard_index: 1,
+            k: 2,
+            m: 1,
+            shard_len_max: 4096,
+            object_size: 10,
+            data_id: [3; 16],
+            desc_slot: 0,
+            version: 1,
+        };
+        assert_eq!(ShardHeader::decode(&h.encode()).unwrap(), h);
+        h.version = 3;
+        assert!(ShardHeader::decode(&h.encode())
+            .unwrap_err()
+            .contains("version 3"));
+    }
+
+    #[test]
+    fn description_round_trip_and_corruption() {
+        let json = br#"{"bucket":"b"}"#;
+        let mut b = Description::encode(json);
+        assert_eq!(Description::section_len(&b), Some(b.len()));
+        b.extend_from_slice(&[0; 7]); // a slot longer than the section
+        assert_eq!(Description::decode(&b).unwrap(), json);
+        b[14] ^= 1;
+        assert!(Description::decode(&b).unwrap_err().contains("checksum"));
+        assert!(Description::decode(&[0; 64])
+            .unwrap_err()
+            .contains("no description"));
     }
 
     #[test]

@@ -74,9 +74,9 @@ pub enum Verb {
     /// Verify the metadata copies and every shard of every object; heal what parity and the
     /// other copies can, report what they cannot.
     Scrub(upkeep::ScrubArgs),
-    /// Rebuild lost or corrupt copies of the metadata from a good one, and say what cannot be
-    /// brought back.
-    Repair,
+    /// Rebuild lost or corrupt copies of the metadata from a good one — or, when every copy
+    /// is lost, from the descriptions in the shards — and say what cannot be brought back.
+    Repair(upkeep::RepairArgs),
     /// Buckets, objects, bytes stored and bytes on the disks (space amplification).
     Stats,
     /// Rewrite the live records of packs that are mostly deleted records, then remove those
@@ -128,13 +128,13 @@ pub fn run(args: ObjectArgs) -> anyhow::Result<()> {
     let fs = open_fs(args.io)?;
     match &args.verb {
         Verb::Init(init) => return buckets::init(fs, &args.store, init),
-        Verb::Repair => return upkeep::repair(fs, &args.store, args.json),
+        Verb::Repair(r) => return upkeep::repair(fs, &args.store, args.json, r),
         _ => {}
     }
     let store = open_store(fs, &args.store)?;
     let json = args.json;
     match args.verb {
-        Verb::Init(_) | Verb::Repair => unreachable!("handled above"),
+        Verb::Init(_) | Verb::Repair(_) => unreachable!("handled above"),
         Verb::Mb { bucket } => buckets::mb(&store, &bucket),
         Verb::Rb { bucket } => buckets::rb(&store, &bucket),
         Verb::Versioning(a) => buckets::versioning(&store, a),

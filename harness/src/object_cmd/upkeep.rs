@@ -98,14 +98,25 @@ pub fn scrub(store: &ObjectStore, json: bool, a: ScrubArgs) -> anyhow::Result<()
     Ok(())
 }
 
-/// `repair`: bring every metadata copy back from a good one; exit 1 if any copy stays out of
-/// service or the metadata is lost with blobs still on the disks.
-pub fn repair(fs: FsHandle, dir: &Path, json: bool) -> anyhow::Result<()> {
+/// `repair`'s options.
+#[derive(clap::Args, Debug)]
+pub struct RepairArgs {
+    /// Rebuild the metadata from the descriptions in the shards even though a copy survives
+    /// (done anyway when every copy is empty and the disks hold blobs). Only fills an empty
+    /// metadata: with records present it is refused.
+    #[arg(long)]
+    pub from_shards: bool,
+}
+
+/// `repair`: bring every metadata copy back from a good one, or from the shards when every copy
+/// is lost; exit 1 if any copy stays out of service or anything could not be rebuilt.
+pub fn repair(fs: FsHandle, dir: &Path, json: bool, args: &RepairArgs) -> anyhow::Result<()> {
     let report = meta_repair::repair(
         fs,
         dir,
         lsm_meta::metadata_options(),
         Arc::new(RealClock::new()),
+        args.from_shards,
     )
     .map_err(s3)?;
     if json {
@@ -136,20 +147,43 @@ pub fn repair(fs: FsHandle, dir: &Path, json: bool) -> anyhow::Result<()> {
                     .unwrap_or_default()
             );
         }
-        if let Some(blobs) = report.unrecoverable_blobs {
+        if let Some(r) = &report.rebuilt {
             println!(
-                "LOST: every metadata copy is empty while the disks hold {blobs} blobs. Their \
-                 buckets, keys, versions and user metadata are not recorded in the shards, so \
-                 they cannot be rebuilt; nothing was deleted."
+                "from the shards: {} blobs read; {} versions in {} buckets rebuilt",
+                r.blobs,
+                r.versions(),
+                r.buckets.len()
             );
+            for b in &r.buckets {
+                println!(
+                    "rebuilt bucket  {} ({} versions, {} bytes; versioning {:?}, inferred)",
+                    b.name, b.versions, b.bytes, b.versioning
+                );
+            }
+            if !r.buckets.is_empty() {
+                println!(
+                    "lost            bucket settings (policy, ACL, ownership, public access \
+                     block, location, owner) and delete markers: they are not on the data side"
+                );
+            }
+            for line in &r.not_rebuilt {
+                println!("NOT REBUILT     {line}");
+            }
         }
     }
     let down = report.copies_down().len();
     if down > 0 {
         bail!("{down} metadata copies could not be repaired");
     }
-    if report.unrecoverable_blobs.is_some() {
-        bail!("the metadata is lost and cannot be rebuilt from the shards");
+    if let Some(r) = report
+        .rebuilt
+        .as_ref()
+        .filter(|r| !r.not_rebuilt.is_empty())
+    {
+        bail!(
+            "{} things could not be rebuilt from the shards (listed above)",
+            r.not_rebuilt.len()
+        );
     }
     Ok(())
 }

@@ -59,6 +59,13 @@ pub const PACK_LIMIT: u64 = 1 << 30;
 /// Records start at multiples of this (the direct-I/O and file-system block size).
 const RECORD_ALIGN: u64 = 4096;
 
+/// Bytes a record reserves at least for its blob's description after the trailer (format 2):
+/// the rest of the record's last 4096-byte block, and at least this much. A small object's
+/// description (key, ETag, SHA-256, version id, owner, a little user metadata) takes 400 to 900
+/// bytes of JSON, so a 4 KiB object's record still fits one block per disk; a blob whose
+/// description would not fit gets shard files of its own, where it can be any length.
+pub const DESC_SLOT_MIN: u64 = 2048;
+
 /// Offsets are stored in units of [`RECORD_ALIGN`] in the low 62 bits of the id's second half.
 const UNITS_MASK: u64 = (1 << 62) - 1;
 
@@ -127,13 +134,25 @@ impl BlobStore {
         size <= PACK_BLOB_MAX && size < self.layout.stripe_data_max()
     }
 
+    /// Bytes of a record of a `size`-byte blob before its description slot: header, shard
+    /// block, trailer.
+    fn record_base(&self, size: u64) -> u64 {
+        let l = &self.layout;
+        HEADER_BYTES
+            + l.shard_data_len(size)
+            + ChecksumTable::trailer_len(l.width(), l.stripe_count(size))
+    }
+
     /// Bytes a record of a `size`-byte blob spans (up to the next record).
     pub(super) fn record_len(&self, size: u64) -> u64 {
-        let l = &self.layout;
-        (HEADER_BYTES
-            + l.shard_data_len(size)
-            + ChecksumTable::trailer_len(l.width(), l.stripe_count(size)))
-        .next_multiple_of(RECORD_ALIGN)
+        (self.record_base(size) + DESC_SLOT_MIN).next_multiple_of(RECORD_ALIGN)
+    }
+
+    /// The description slot of a record of a `size`-byte blob: where it starts in the record,
+    /// and how many bytes it has.
+    pub(super) fn record_desc_slot(&self, size: u64) -> (u64, u64) {
+        let base = self.record_base(size);
+        (base, self.record_len(size) - base)
     }
 
     fn pack_dir(&self, shard: usize) -> PathBuf {

@@ -45,21 +45,24 @@ const POOLED_MIN: usize = 256 << 10;
 impl BlobStore {
     /// Write a blob of exactly `size` bytes read from `src`. Durable when it returns if `sync`.
     /// `fresh` is a new UUIDv7; the blob's id is `fresh` itself for a blob in files of its own,
-    /// and made from it for a blob in a pack (`pack.rs`). Returns the id and the digests.
+    /// and made from it for a blob in a pack (`pack.rs`). `desc_len` is how long the JSON of
+    /// the description written later ([`BlobStore::write_description`]) may be: a small blob
+    /// goes to a pack only if that fits its record. Returns the id and the digests.
     /// On error, what was written is removed (best effort: a crash leaves orphans that the
     /// orphan sweep finds).
-    pub fn write(
+    pub fn write_described(
         &self,
         fresh: &DataId,
         src: &mut dyn Read,
         size: u64,
         sync: bool,
+        desc_len: usize,
     ) -> Result<(DataId, BlobDigest), BlobError> {
         debug_assert!(
             fresh.pack_place().is_none(),
             "a fresh blob id is a UUIDv7, not a pack id"
         );
-        let record = if self.packs_blob(size) {
+        let record = if self.packs_blob(size) && self.description_fits_record(size, desc_len) {
             self.reserve_record(fresh, size)?
         } else {
             None
@@ -82,6 +85,18 @@ impl BlobStore {
             let _ = self.delete(&id);
         }
         result.map(|d| (id, d))
+    }
+
+    /// [`BlobStore::write_described`] for a blob whose description (if it gets one) is
+    /// short: at most [`super::DESC_SLOT_MIN`] bytes fit any pack record.
+    pub fn write(
+        &self,
+        fresh: &DataId,
+        src: &mut dyn Read,
+        size: u64,
+        sync: bool,
+    ) -> Result<(DataId, BlobDigest), BlobError> {
+        self.write_described(fresh, src, size, sync, 0)
     }
 
     fn write_inner(
@@ -324,6 +339,11 @@ impl BlobStore {
                 }
                 let padded = if direct {
                     len.next_multiple_of(DIRECT_IO_ALIGN)
+                } else if id.pack_place().is_some() {
+                    // A pack record is written to its end, description slot included (zeros
+                    // until the description comes): a store that reopens the pack continues
+                    // after the longest file's end, which must not fall inside a record.
+                    self.record_len(size) as usize
                 } else {
                     len
                 };
