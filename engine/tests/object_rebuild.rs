@@ -5,102 +5,16 @@
 //! fewer than K shards left, a multipart upload in flight.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
-use std::sync::Arc;
 
-use seedbed_engine::clock::{ClockHandle, VirtualClock};
-use seedbed_engine::io::{posix::PosixFs, FsHandle};
 use seedbed_engine::lsm::Options;
-use seedbed_engine::object::{
-    lsm_meta, repair, MetaStore, ObjectStore, PutOptions, StoreOptions, VersionSummary, Versioning,
-};
-use seedbed_engine::rng::DetRng;
+use seedbed_engine::object::{repair, ObjectStore, PutOptions, VersionSummary, Versioning};
 
-struct Env {
-    root: PathBuf,
-    fs: FsHandle,
-    clock: ClockHandle,
-    _tmp: tempfile::TempDir,
-}
+mod common;
+
+use common::replicated_env::{data, Env};
 
 fn env() -> Env {
-    let tmp = tempfile::Builder::new()
-        .prefix("object-rebuild-")
-        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
-        .unwrap();
-    Env {
-        root: tmp.path().join("store"),
-        fs: Arc::new(PosixFs::new()),
-        clock: Arc::new(VirtualClock::new()),
-        _tmp: tmp,
-    }
-}
-
-fn options() -> StoreOptions {
-    StoreOptions {
-        sync: true,
-        min_part_size: 1,
-    }
-}
-
-impl Env {
-    fn disk(&self, i: usize) -> PathBuf {
-        self.root.join(format!("disk{i}"))
-    }
-
-    /// Create the store, with its metadata on every disk.
-    fn create(&self) -> ObjectStore {
-        let disks: Vec<PathBuf> = (0..6).map(|i| self.disk(i)).collect();
-        let layout =
-            seedbed_engine::object::layout::Layout::new(4, 2, 4096, disks.clone()).unwrap();
-        let (meta, _) = lsm_meta::open_replicated(
-            self.fs.clone(),
-            &self.root,
-            &layout,
-            Options::small_for_tests(),
-            self.clock.clone(),
-        )
-        .unwrap();
-        ObjectStore::create(
-            self.fs.clone(),
-            &self.root,
-            4,
-            2,
-            4096,
-            Some(disks),
-            meta as Arc<dyn MetaStore>,
-            self.clock.clone(),
-            DetRng::new(1),
-            options(),
-        )
-        .unwrap()
-    }
-
-    fn open(&self) -> Result<ObjectStore, String> {
-        let layout = ObjectStore::read_layout(&*self.fs, &self.root).map_err(|e| e.to_string())?;
-        let (meta, _) = lsm_meta::open_replicated(
-            self.fs.clone(),
-            &self.root,
-            &layout,
-            Options::small_for_tests(),
-            self.clock.clone(),
-        )?;
-        ObjectStore::open(
-            self.fs.clone(),
-            &self.root,
-            meta,
-            self.clock.clone(),
-            DetRng::new(2),
-            options(),
-        )
-        .map_err(|e| e.to_string())
-    }
-}
-
-fn data(len: usize, salt: u8) -> Vec<u8> {
-    (0..len)
-        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(salt))
-        .collect()
+    common::replicated_env::env("object-rebuild-")
 }
 
 /// Every version of every key of `bucket`: its listing entry, its HEAD and its bytes.

@@ -1,6 +1,8 @@
 //! Object stores the way the object tests open them. Each test binary uses some of these.
 #![allow(dead_code)]
 
+pub mod replicated_env;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
