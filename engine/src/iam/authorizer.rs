@@ -126,6 +126,7 @@ pub struct Directory {
 
 /// Why an authorization call could not be answered, or AssumeRole was refused.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum AuthError {
     /// The principal names a user the directory does not have.
     #[error("no such user: {0}")]

@@ -45,6 +45,7 @@ impl std::error::Error for PolicyError {}
 
 /// The kinds of problem a policy document or request can have.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PolicyErrorKind {
     /// The text is not JSON at all.
     #[error("invalid JSON: {0}")]

@@ -7,6 +7,7 @@ pub type Result<T> = std::result::Result<T, IoError>;
 
 /// What went wrong in the I/O layer, and where.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum IoError {
     /// The file or directory does not exist.
     #[error("{op} {}: no such file or directory", path.display())]

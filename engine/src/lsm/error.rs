@@ -2,6 +2,7 @@
 //! block (by byte offset) so that `seedbed inspect` can be pointed straight at it.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::io::IoError;
 
@@ -10,6 +11,7 @@ pub type Result<T> = std::result::Result<T, LsmError>;
 
 /// What went wrong in the LSM engine, and where.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LsmError {
     /// The I/O layer failed (the error names the operation and path).
     #[error(transparent)]
@@ -38,9 +40,10 @@ pub enum LsmError {
         detail: String,
     },
     /// A background job failed earlier; the database refuses writes until reopened, because
-    /// its in-memory state may no longer match what is durable.
+    /// its in-memory state may no longer match what is durable. Holds the error that poisoned
+    /// the database (shared: every later refusal names the same first cause).
     #[error("database is read-only after a background error: {0}")]
-    BackgroundError(String),
+    BackgroundError(#[source] Arc<LsmError>),
     /// The database was closed.
     #[error("database is closed")]
     Closed,
@@ -91,7 +94,7 @@ impl LsmError {
                 dir: dir.clone(),
                 detail: detail.clone(),
             },
-            LsmError::BackgroundError(s) => LsmError::BackgroundError(s.clone()),
+            LsmError::BackgroundError(e) => LsmError::BackgroundError(Arc::clone(e)),
             LsmError::Closed => LsmError::Closed,
         }
     }
@@ -156,7 +159,7 @@ mod tests {
                 "injected",
             )),
             LsmError::corruption("/db/000005.sst", "data block", 4096, "checksum mismatch"),
-            LsmError::BackgroundError("flush failed".into()),
+            LsmError::BackgroundError(Arc::new(LsmError::InvalidArgument("flush failed".into()))),
             LsmError::Closed,
         ];
         for e in &errs {

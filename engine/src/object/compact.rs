@@ -58,7 +58,7 @@ impl ObjectStore {
         // Every packed blob the metadata names: its size and where it is named.
         let mut live: BTreeMap<DataId, (u64, Refs)> = BTreeMap::new();
         self.scan_all(b"O", b"P", |k, v| {
-            let vm: VersionMeta = meta::from_json(k, v).map_err(ObjectError::Internal)?;
+            let vm: VersionMeta = meta::from_json(k, v).map_err(ObjectError::from)?;
             for (i, s) in vm.segments.iter().enumerate() {
                 if let Some(id) = DataId::from_hex(&s.data_id).filter(|d| d.pack_place().is_some())
                 {
@@ -69,7 +69,7 @@ impl ObjectStore {
             Ok(())
         })?;
         self.scan_all(b"P", b"Q", |k, v| {
-            let p: PartMeta = meta::from_json(k, v).map_err(ObjectError::Internal)?;
+            let p: PartMeta = meta::from_json(k, v).map_err(ObjectError::from)?;
             if let Some(id) = DataId::from_hex(&p.data_id).filter(|d| d.pack_place().is_some()) {
                 let e = live.entry(id).or_insert((p.size, Vec::new()));
                 e.1.push((k.to_vec(), None));
@@ -150,7 +150,7 @@ impl ObjectStore {
                 let updated = match segment {
                     Some(i) => {
                         let mut vm: VersionMeta =
-                            meta::from_json(key, &value).map_err(ObjectError::Internal)?;
+                            meta::from_json(key, &value).map_err(ObjectError::from)?;
                         let s = vm.segments.get_mut(*i).ok_or_else(|| {
                             ObjectError::Internal("compaction: a segment vanished".into())
                         })?;
@@ -160,7 +160,7 @@ impl ObjectStore {
                     }
                     None => {
                         let mut p: PartMeta =
-                            meta::from_json(key, &value).map_err(ObjectError::Internal)?;
+                            meta::from_json(key, &value).map_err(ObjectError::from)?;
                         assert_eq!(p.data_id, old.hex(), "the part names the moved blob");
                         p.data_id = new.hex();
                         meta::to_json(&p)

@@ -122,11 +122,9 @@ impl ObjectStore {
         };
         self.blobs
             .write_description(&id, seg.size, json)
-            .map_err(|e| {
-                ObjectError::Internal(format!(
-                    "the metadata is committed, but the description of blob {id} could not be \
-                 written to its shards: {e}"
-                ))
+            .map_err(|e| ObjectError::DescriptionNotWritten {
+                blob: id.to_string(),
+                source: Box::new(e),
             })
     }
 }

@@ -1,9 +1,17 @@
 //! Object store errors, in S3's terms: each has the code `aws s3api` would print.
 
 use super::blob::BlobError;
+use super::meta_error::MetaError;
+use crate::io::IoError;
 
 /// An object store error. `code()` gives S3's error code.
+///
+/// The store's own failures keep the lower layer's error as their source: [`Self::Metadata`]
+/// (the metadata engine and its copies), [`Self::Io`] (files), [`Self::Blob`] (the shard
+/// layer), [`Self::DataLoss`] (more shards lost than parity covers). [`Self::Internal`] is
+/// left for broken invariants found in the store's own records.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ObjectError {
     /// The bucket does not exist.
     #[error("NoSuchBucket: the bucket '{0}' does not exist")]
@@ -131,7 +139,40 @@ pub enum ObjectError {
         #[source]
         source: Box<BlobError>,
     },
-    /// The store itself failed (I/O, metadata engine, corrupt metadata).
+    /// The metadata store failed: its engine, its copies, or a record that does not parse.
+    #[error("InternalError: {0}")]
+    Metadata(#[from] MetaError),
+    /// Opening the metadata copies in a store's directory failed.
+    #[error("InternalError: opening the metadata of {}: {source}", dir.display())]
+    OpenMetadata {
+        /// The store's directory.
+        dir: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: MetaError,
+    },
+    /// A version is committed, but its description could not be written into its blob's
+    /// shards (the PUT fails; the version stands and scrub writes the description again).
+    #[error(
+        "InternalError: the metadata is committed, but the description of blob {blob} could \
+         not be written to its shards: {source}"
+    )]
+    DescriptionNotWritten {
+        /// The blob's id (hex).
+        blob: String,
+        /// Why.
+        #[source]
+        source: Box<BlobError>,
+    },
+    /// A file operation of the store failed (the error names the operation and path).
+    #[error("InternalError: {0}")]
+    Io(#[from] IoError),
+    /// The shard layer failed outside a data loss of one object (a shard file that cannot be
+    /// created, a sink that stopped taking bytes, ...).
+    #[error("InternalError: {0}")]
+    Blob(#[source] Box<BlobError>),
+    /// A broken invariant in the store's own records (a data id that does not parse, a
+    /// segment that vanished).
     #[error("InternalError: {0}")]
     Internal(String),
 }
@@ -166,7 +207,13 @@ impl ObjectError {
             }
             ObjectError::InvalidRequest(_) => "InvalidRequest",
             ObjectError::InvalidArgument(_) => "InvalidArgument",
-            ObjectError::DataLoss { .. } | ObjectError::Internal(_) => "InternalError",
+            ObjectError::DataLoss { .. }
+            | ObjectError::Metadata(_)
+            | ObjectError::OpenMetadata { .. }
+            | ObjectError::DescriptionNotWritten { .. }
+            | ObjectError::Io(_)
+            | ObjectError::Blob(_)
+            | ObjectError::Internal(_) => "InternalError",
         }
     }
 
@@ -185,20 +232,41 @@ impl ObjectError {
             ObjectError::PreconditionFailed(_) => 412,
             ObjectError::InvalidRange { .. } => 416,
             ObjectError::NotModified(_) => 304,
-            ObjectError::DataLoss { .. } | ObjectError::Internal(_) => 500,
+            ObjectError::DataLoss { .. }
+            | ObjectError::Metadata(_)
+            | ObjectError::OpenMetadata { .. }
+            | ObjectError::DescriptionNotWritten { .. }
+            | ObjectError::Io(_)
+            | ObjectError::Blob(_)
+            | ObjectError::Internal(_) => 500,
             _ => 400,
         }
+    }
+
+    /// True for a failure of the store itself (metadata, files, shard layer, a broken
+    /// invariant), as opposed to a request refused or an object's data lost. After such a
+    /// failure in a write, whether the write reached the metadata log is unknown.
+    pub fn is_store_failure(&self) -> bool {
+        matches!(
+            self,
+            ObjectError::Metadata(_)
+                | ObjectError::OpenMetadata { .. }
+                | ObjectError::DescriptionNotWritten { .. }
+                | ObjectError::Io(_)
+                | ObjectError::Blob(_)
+                | ObjectError::Internal(_)
+        )
+    }
+
+    /// True when a read stopped because the writer it was streaming into failed (for a GET:
+    /// the client went away or stopped reading) — the store itself is fine.
+    pub fn is_sink_failure(&self) -> bool {
+        matches!(self, ObjectError::Blob(b) if matches!(**b, BlobError::Sink(_)))
     }
 }
 
 impl From<BlobError> for ObjectError {
     fn from(e: BlobError) -> Self {
-        ObjectError::Internal(e.to_string())
-    }
-}
-
-impl From<crate::io::IoError> for ObjectError {
-    fn from(e: crate::io::IoError) -> Self {
-        ObjectError::Internal(e.to_string())
+        ObjectError::Blob(Box::new(e))
     }
 }

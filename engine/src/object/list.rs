@@ -192,7 +192,7 @@ impl ObjectStore {
             let rows = self.meta_scan(&next, &end, SCAN_CHUNK)?;
             let exhausted = rows.len() < SCAN_CHUNK;
             for (k, v) in rows {
-                let vm: VersionMeta = meta::from_json(&k, &v).map_err(ObjectError::Internal)?;
+                let vm: VersionMeta = meta::from_json(&k, &v).map_err(ObjectError::from)?;
                 next = k;
                 next.push(0);
                 if let Some((key, vid)) = &skip_through {
@@ -301,7 +301,7 @@ impl ObjectStore {
             let rows = self.meta_scan(&next, &end, SCAN_CHUNK)?;
             let exhausted = rows.len() < SCAN_CHUNK;
             for (k, v) in rows {
-                let vm: VersionMeta = meta::from_json(&k, &v).map_err(ObjectError::Internal)?;
+                let vm: VersionMeta = meta::from_json(&k, &v).map_err(ObjectError::from)?;
                 if group.first().is_some_and(|g| g.key != vm.key) {
                     match walk.finish(bucket, &opts.prefix, delimiter, &group, &live, &mut emit) {
                         Step::Full => {

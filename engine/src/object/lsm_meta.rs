@@ -8,19 +8,20 @@ use std::sync::Arc;
 
 use super::layout::Layout;
 use super::meta::MetaStore;
+use super::meta_error::MetaError;
 use super::replicated::{OpenReport, Opener, ReplicatedMeta};
 use crate::clock::{ClockHandle, RealClock};
 use crate::io::FsHandle;
 use crate::lsm::{Db, Options, ReadOptions, WriteBatch, WriteOptions};
 
 impl MetaStore for Db {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, MetaError> {
         Db::get(self, key)
             .map(|v| v.map(|b| b.to_vec()))
-            .map_err(|e| e.to_string())
+            .map_err(MetaError::from)
     }
 
-    fn commit(&self, ops: Vec<(Vec<u8>, Option<Vec<u8>>)>, sync: bool) -> Result<(), String> {
+    fn commit(&self, ops: Vec<(Vec<u8>, Option<Vec<u8>>)>, sync: bool) -> Result<(), MetaError> {
         let mut batch = WriteBatch::new();
         for (k, v) in &ops {
             match v {
@@ -29,7 +30,7 @@ impl MetaStore for Db {
             }
         }
         self.write(batch, WriteOptions { sync: Some(sync) })
-            .map_err(|e| e.to_string())
+            .map_err(MetaError::from)
     }
 
     fn scan(
@@ -37,15 +38,15 @@ impl MetaStore for Db {
         start: &[u8],
         end: &[u8],
         limit: usize,
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, String> {
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, MetaError> {
         let mut it = self.iter(ReadOptions::default(), Some(start), Some(end));
-        it.seek_to_first().map_err(|e| e.to_string())?;
-        it.collect_forward(limit).map_err(|e| e.to_string())
+        it.seek_to_first()?;
+        Ok(it.collect_forward(limit)?)
     }
 }
 
 /// Open (or create) the metadata database in `dir` with background maintenance, on a real disk.
-pub fn open(fs: FsHandle, dir: &Path) -> Result<Arc<dyn MetaStore>, String> {
+pub fn open(fs: FsHandle, dir: &Path) -> Result<Arc<dyn MetaStore>, MetaError> {
     open_with(fs, dir, metadata_options(), Arc::new(RealClock::new()))
 }
 
@@ -56,19 +57,19 @@ pub fn open_with(
     dir: &Path,
     opts: Options,
     clock: ClockHandle,
-) -> Result<Arc<dyn MetaStore>, String> {
-    crate::io::create_dir_all_durable(&*fs, dir).map_err(|e| e.to_string())?;
-    let db = Db::open(fs, dir, opts, clock).map_err(|e| e.to_string())?;
+) -> Result<Arc<dyn MetaStore>, MetaError> {
+    crate::io::create_dir_all_durable(&*fs, dir)?;
+    let db = Db::open(fs, dir, opts, clock)?;
     Ok(Arc::new(db))
 }
 
 /// The directories of a store's metadata copies: `DISK/meta` on each of the layout's disks,
 /// then `root/meta` if it exists (where a store made before the metadata was replicated kept
 /// its only copy; it stays one of the copies).
-pub fn copy_dirs(fs: &FsHandle, root: &Path, layout: &Layout) -> Result<Vec<PathBuf>, String> {
+pub fn copy_dirs(fs: &FsHandle, root: &Path, layout: &Layout) -> Result<Vec<PathBuf>, MetaError> {
     let mut dirs: Vec<PathBuf> = layout.disks.iter().map(|d| d.join("meta")).collect();
     let legacy = root.join("meta");
-    if fs.exists(&legacy).map_err(|e| e.to_string())? {
+    if fs.exists(&legacy)? {
         dirs.push(legacy);
     }
     Ok(dirs)
@@ -82,7 +83,7 @@ pub fn open_replicated(
     layout: &Layout,
     opts: Options,
     clock: ClockHandle,
-) -> Result<(Arc<ReplicatedMeta>, OpenReport), String> {
+) -> Result<(Arc<ReplicatedMeta>, OpenReport), MetaError> {
     let dirs = copy_dirs(&fs, root, layout)?;
     let opener_fs = fs.clone();
     let opener: Opener =

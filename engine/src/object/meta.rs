@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use super::acl::Acl;
 use super::bucket_config::{ObjectOwnership, PublicAccessBlock};
 use super::checksum::{ChecksumAlgorithm, ChecksumType, ObjectChecksum};
+use super::meta_error::MetaError;
 use super::owner::Owner;
 
 /// Key-value pairs, in key order, as a scan returns them.
@@ -32,20 +33,20 @@ pub type Rows = Vec<(Vec<u8>, Vec<u8>)>;
 /// The ordered key-value store that holds object metadata (the LSM engine in Seedbed).
 pub trait MetaStore: Send + Sync + fmt::Debug {
     /// The value under `key`.
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, String>;
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, MetaError>;
 
     /// Apply every put (`Some`) and delete (`None`) atomically; durable on return if `sync`.
-    fn commit(&self, ops: Vec<(Vec<u8>, Option<Vec<u8>>)>, sync: bool) -> Result<(), String>;
+    fn commit(&self, ops: Vec<(Vec<u8>, Option<Vec<u8>>)>, sync: bool) -> Result<(), MetaError>;
 
     /// Up to `limit` entries with `start <= key < end`, in ascending key order.
-    fn scan(&self, start: &[u8], end: &[u8], limit: usize) -> Result<Rows, String>;
+    fn scan(&self, start: &[u8], end: &[u8], limit: usize) -> Result<Rows, MetaError>;
 
     /// For a store kept in several copies ([`super::replicated`]): compare the copies and, with
     /// `heal`, rebuild those that differ or are out of service. `None`: there is one copy.
     fn verify_copies(
         &self,
         _heal: bool,
-    ) -> Result<Option<super::replicated::VerifyReport>, String> {
+    ) -> Result<Option<super::replicated::VerifyReport>, MetaError> {
         Ok(None)
     }
 }
@@ -358,13 +359,8 @@ pub fn to_json<T: Serialize>(v: &T) -> Vec<u8> {
 }
 
 /// Parse a record; the error names the key it was under.
-pub fn from_json<T: for<'de> Deserialize<'de>>(key: &[u8], bytes: &[u8]) -> Result<T, String> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        format!(
-            "corrupt metadata record under key {:?}: {e}",
-            String::from_utf8_lossy(key)
-        )
-    })
+pub fn from_json<T: for<'de> Deserialize<'de>>(key: &[u8], bytes: &[u8]) -> Result<T, MetaError> {
+    serde_json::from_slice(bytes).map_err(|e| MetaError::corrupt(key, e))
 }
 
 #[cfg(test)]

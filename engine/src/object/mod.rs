@@ -9,6 +9,7 @@
 //!
 //! S3's model (what the metadata engine holds):
 //! - [`meta`] — records and key layout in the ordered key-value store.
+//! - [`meta_error`] — why the metadata store failed, with the lower layer's error kept.
 //! - [`replicated`] — the metadata database copied on every disk, reconciled at open.
 //! - [`repair`] — rebuild lost or corrupt metadata copies.
 //! - [`store`] — open/create, buckets, versioning state.
@@ -42,6 +43,7 @@ pub mod layout;
 pub mod list;
 pub mod lsm_meta;
 pub mod meta;
+pub mod meta_error;
 pub mod multipart;
 pub mod names;
 pub mod object_acl;
@@ -65,6 +67,7 @@ pub use conditions::Conditions;
 pub use error::ObjectError;
 pub use list::{ListOptions, ListPage, ObjectSummary, VersionSummary};
 pub use meta::{MetaStore, SystemMeta, Versioning};
+pub use meta_error::MetaError;
 pub use multipart::{CompleteOptions, CompletePart, PartOptions, PartResult};
 pub use objects::{
     AclRequest, ByteRange, CopyOptions, CopyResult, DeleteResult, ObjectInfo, PartInfo, PutOptions,

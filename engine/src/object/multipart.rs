@@ -83,7 +83,7 @@ impl ObjectStore {
     pub(super) fn upload(&self, bucket: &str, upload_id: &str) -> Result<UploadMeta, ObjectError> {
         let k = meta::upload_key(bucket, upload_id);
         match self.meta_get(&k)? {
-            Some(v) => meta::from_json(&k, &v).map_err(ObjectError::Internal),
+            Some(v) => meta::from_json(&k, &v).map_err(ObjectError::from),
             None => Err(ObjectError::NoSuchUpload(upload_id.to_string())),
         }
     }
@@ -251,7 +251,7 @@ impl ObjectStore {
         }
         let pk = meta::part_key(bucket, upload_id, part.part_number);
         let old: Option<PartMeta> = match self.meta_get(&pk)? {
-            Some(v) => Some(meta::from_json(&pk, &v).map_err(ObjectError::Internal)?),
+            Some(v) => Some(meta::from_json(&pk, &v).map_err(ObjectError::from)?),
             None => None,
         };
         // On failure the part's record may still reach the metadata log (see `put_locked`):
@@ -313,7 +313,7 @@ impl ObjectStore {
             usize::MAX,
         )?;
         rows.iter()
-            .map(|(k, v)| meta::from_json(k, v).map_err(ObjectError::Internal))
+            .map(|(k, v)| meta::from_json(k, v).map_err(ObjectError::from))
             .collect()
     }
 
@@ -325,7 +325,7 @@ impl ObjectStore {
         *end.last_mut().expect("non-empty") = 1;
         let rows = self.meta_scan(&start, &end, usize::MAX)?;
         rows.iter()
-            .map(|(k, v)| meta::from_json(k, v).map_err(ObjectError::Internal))
+            .map(|(k, v)| meta::from_json(k, v).map_err(ObjectError::from))
             .collect()
     }
 
@@ -533,7 +533,7 @@ impl ObjectStore {
         let gone = || ObjectError::NoSuchUpload(upload_id.to_string());
         let k = meta::completed_key(bucket, upload_id);
         let done: meta::CompletedUpload = match self.meta_get(&k)? {
-            Some(v) => meta::from_json(&k, &v).map_err(ObjectError::Internal)?,
+            Some(v) => meta::from_json(&k, &v).map_err(ObjectError::from)?,
             None => return Err(gone()),
         };
         match self.key_versions(bucket, &done.key)?.into_iter().next() {
@@ -580,12 +580,12 @@ impl ObjectStore {
             }
         };
         self.scan_all(b"O", b"P", |k, v| {
-            let vm: meta::VersionMeta = meta::from_json(k, v).map_err(ObjectError::Internal)?;
+            let vm: meta::VersionMeta = meta::from_json(k, v).map_err(ObjectError::from)?;
             vm.segments.iter().for_each(|s| note(&s.data_id));
             Ok(())
         })?;
         self.scan_all(b"P", b"Q", |k, v| {
-            let p: PartMeta = meta::from_json(k, v).map_err(ObjectError::Internal)?;
+            let p: PartMeta = meta::from_json(k, v).map_err(ObjectError::from)?;
             note(&p.data_id);
             Ok(())
         })?;

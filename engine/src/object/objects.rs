@@ -356,7 +356,7 @@ impl ObjectStore {
         )?;
         rows.into_iter()
             .map(|(k, v)| {
-                let m: VersionMeta = meta::from_json(&k, &v).map_err(ObjectError::Internal)?;
+                let m: VersionMeta = meta::from_json(&k, &v).map_err(ObjectError::from)?;
                 Ok((k, m))
             })
             .collect()
@@ -677,7 +677,7 @@ impl ObjectStore {
             // failed write or sync may still land, and does after a restart). Freeing the
             // blob now could leave a visible version without data; the orphan sweep at the
             // next open knows which it is.
-            Err(e @ ObjectError::Internal(_)) => Err(e),
+            Err(e) if e.is_store_failure() => Err(e),
             Err(e) => {
                 let _ = self.blobs.delete(&id);
                 Err(e)

@@ -35,8 +35,9 @@ fn open_meta(
         lsm_meta::metadata_options(),
         Arc::new(RealClock::new()),
     )
-    .map_err(|e| {
-        ObjectError::Internal(format!("opening the metadata of {}: {e}", dir.display()))
+    .map_err(|source| ObjectError::OpenMetadata {
+        dir: dir.to_path_buf(),
+        source,
     })?;
     Ok((meta, report))
 }

@@ -255,7 +255,7 @@ pub fn from_shards(blobs: &BlobStore) -> Result<(meta::Rows, RebuildReport), Obj
 /// Rebuild the metadata from the shards into `meta`, which must be empty: every record in one
 /// synced commit.
 pub fn rebuild(meta: &dyn MetaStore, blobs: &BlobStore) -> Result<RebuildReport, ObjectError> {
-    let present = meta.scan(b"", &[0xFF], 1).map_err(ObjectError::Internal)?;
+    let present = meta.scan(b"", &[0xFF], 1).map_err(ObjectError::from)?;
     if !present.is_empty() {
         return Err(ObjectError::InvalidArgument(
             "the metadata is not empty: a rebuild from the shards only fills an empty one \
@@ -266,7 +266,7 @@ pub fn rebuild(meta: &dyn MetaStore, blobs: &BlobStore) -> Result<RebuildReport,
     let (records, mut report) = from_shards(blobs)?;
     if !records.is_empty() {
         let ops = records.into_iter().map(|(k, v)| (k, Some(v))).collect();
-        meta.commit(ops, true).map_err(ObjectError::Internal)?;
+        meta.commit(ops, true).map_err(ObjectError::from)?;
         report.written = true;
     }
     Ok(report)

@@ -64,11 +64,11 @@ pub fn repair(
 ) -> Result<RepairReport, ObjectError> {
     let layout: Layout = ObjectStore::read_layout(&*fs, root)?;
     let (meta, opened) = lsm_meta::open_replicated(fs.clone(), root, &layout, opts, clock)
-        .map_err(ObjectError::Internal)?;
-    let verified = meta.verify(true).map_err(ObjectError::Internal)?;
+        .map_err(ObjectError::from)?;
+    let verified = meta.verify(true).map_err(ObjectError::from)?;
     let empty = meta
         .scan(b"", &[0xFF], 1)
-        .map_err(ObjectError::Internal)?
+        .map_err(ObjectError::from)?
         .is_empty();
     let blobs = BlobStore::new(fs, layout);
     let rebuilt = if from_shards || (empty && !blobs.list()?.is_empty()) {
@@ -87,5 +87,5 @@ pub fn repair(
 /// The directories `repair` looks at, for messages.
 pub fn copy_dirs(fs: &FsHandle, root: &Path) -> Result<Vec<PathBuf>, ObjectError> {
     let layout = ObjectStore::read_layout(&**fs, root)?;
-    lsm_meta::copy_dirs(fs, root, &layout).map_err(ObjectError::Internal)
+    lsm_meta::copy_dirs(fs, root, &layout).map_err(ObjectError::from)
 }

@@ -27,6 +27,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
 use super::meta::{MetaStore, Rows};
+use super::meta_error::{CopyFailure, MetaError};
 use crate::io::{BackendKind, Fs, FsHandle};
 
 /// This commit's number, 8 bytes big-endian.
@@ -37,7 +38,7 @@ pub const MLAST_KEY: &[u8] = b"#mlast";
 pub const MREBUILD_KEY: &[u8] = b"#mrebuild";
 
 /// Opens (creating if needed) one copy's database in a directory.
-pub type Opener = Arc<dyn Fn(&Path) -> Result<Arc<dyn MetaStore>, String> + Send + Sync>;
+pub type Opener = Arc<dyn Fn(&Path) -> Result<Arc<dyn MetaStore>, MetaError> + Send + Sync>;
 
 /// One copy: in service, or out with the reason.
 #[derive(Clone)]
@@ -112,12 +113,12 @@ pub fn encode_ops(ops: &[(Vec<u8>, Option<Vec<u8>>)]) -> Vec<u8> {
 }
 
 /// Decode [`encode_ops`]; the error says where it stopped making sense.
-pub fn decode_ops(b: &[u8]) -> Result<Ops, String> {
+pub fn decode_ops(b: &[u8]) -> Result<Ops, MetaError> {
     let mut at = 0usize;
-    let mut take = |n: usize| -> Result<&[u8], String> {
-        let s = b
-            .get(at..at + n)
-            .ok_or_else(|| format!("encoded commit ends at byte {at}, {n} more needed"))?;
+    let mut take = |n: usize| -> Result<&[u8], MetaError> {
+        let s = b.get(at..at + n).ok_or_else(|| {
+            MetaError::corrupt(MLAST_KEY, format!("ends at byte {at}, {n} more needed"))
+        })?;
         at += n;
         Ok(s)
     };
@@ -133,7 +134,12 @@ pub fn decode_ops(b: &[u8]) -> Result<Ops, String> {
                 let vl = u32_of(take(4)?);
                 Some(take(vl)?.to_vec())
             }
-            t => return Err(format!("encoded commit: op tag {t} is neither 0 nor 1")),
+            t => {
+                return Err(MetaError::corrupt(
+                    MLAST_KEY,
+                    format!("op tag {t} is neither 0 nor 1"),
+                ))
+            }
         };
         ops.push((k, v));
     }
@@ -159,7 +165,7 @@ impl ReplicatedMeta {
         dirs: Vec<PathBuf>,
         quorum: usize,
         opener: Opener,
-    ) -> Result<(Self, OpenReport), String> {
+    ) -> Result<(Self, OpenReport), MetaError> {
         assert!(!dirs.is_empty(), "at least one metadata copy");
         let slots = dirs
             .iter()
@@ -220,19 +226,22 @@ impl ReplicatedMeta {
 
     /// A copy's commit number: `#mseq`; `None` for a copy mid-rebuild (incomplete); 1 for a
     /// database with records but no number (written before replication: the old `STORE/meta`).
-    fn copy_mseq(copy: &dyn MetaStore) -> Result<Option<u64>, String> {
+    fn copy_mseq(copy: &dyn MetaStore) -> Result<Option<u64>, MetaError> {
         if copy.get(MREBUILD_KEY)?.is_some() {
             return Ok(None);
         }
         match copy.get(MSEQ_KEY)? {
             Some(b) if b.len() == 8 => Ok(Some(u64::from_be_bytes(b.try_into().expect("8 bytes")))),
-            Some(b) => Err(format!("#mseq is {} bytes, not 8", b.len())),
+            Some(b) => Err(MetaError::corrupt(
+                MSEQ_KEY,
+                format!("{} bytes, not 8", b.len()),
+            )),
             None => Ok(Some(u64::from(!copy.scan(b"", KEYS_END, 1)?.is_empty()))),
         }
     }
 
     /// Bring every live copy to the newest commit (module docs). Holds the commit lock.
-    fn reconcile(&self) -> Result<OpenReport, String> {
+    fn reconcile(&self) -> Result<OpenReport, MetaError> {
         let mut mseq = self.mseq.lock().unwrap_or_else(|p| p.into_inner());
         let mut report = OpenReport::default();
         let mut seqs: Vec<(usize, Arc<dyn MetaStore>, Option<u64>)> = Vec::new();
@@ -248,10 +257,10 @@ impl ReplicatedMeta {
                 .into_iter()
                 .map(|c| format!("{}: {}", c.dir.display(), c.problem.unwrap_or_default()))
                 .collect();
-            return Err(format!(
+            return Err(MetaError::Unavailable(format!(
                 "no metadata copy is readable and complete: {}",
                 why.join("; ")
-            ));
+            )));
         };
         let (src_i, src) = seqs
             .iter()
@@ -285,7 +294,7 @@ impl ReplicatedMeta {
 
     /// Apply the newest copy's last commit to a copy one behind. `Ok(false)` if the source has
     /// no usable `#mlast`.
-    fn roll_forward(&self, src: &dyn MetaStore, dst: &dyn MetaStore) -> Result<bool, String> {
+    fn roll_forward(&self, src: &dyn MetaStore, dst: &dyn MetaStore) -> Result<bool, MetaError> {
         let (Some(last), Some(seq)) = (src.get(MLAST_KEY)?, src.get(MSEQ_KEY)?) else {
             return Ok(false);
         };
@@ -298,7 +307,7 @@ impl ReplicatedMeta {
 
     /// Replace copy `i` with a fresh copy of `src` (module docs). The caller holds the commit
     /// lock, so `src` does not change meanwhile. On failure copy `i` is left as it was.
-    fn rebuild_from(&self, src: &dyn MetaStore, i: usize) -> Result<(), String> {
+    fn rebuild_from(&self, src: &dyn MetaStore, i: usize) -> Result<(), MetaError> {
         let dir = self.dirs[i].clone();
         let mut tmp_name = dir.file_name().unwrap_or_default().to_os_string();
         tmp_name.push(".rebuild");
@@ -313,10 +322,10 @@ impl ReplicatedMeta {
         self.set_down(i, "being rebuilt".into());
         remove_tree(&*self.fs, &dir)?;
         let parent = dir.parent().unwrap_or(Path::new("/"));
+        // The I/O error names the rename (or the parent's sync) and its paths.
         self.fs
             .rename(&tmp, &dir)
-            .and_then(|()| self.fs.sync_dir(parent))
-            .map_err(|e| format!("moving the rebuilt copy to {}: {e}", dir.display()))?;
+            .and_then(|()| self.fs.sync_dir(parent))?;
         let copy = (self.opener)(&dir)?;
         self.slots.write().unwrap_or_else(|p| p.into_inner())[i] = Slot::Live(copy);
         Ok(())
@@ -324,7 +333,7 @@ impl ReplicatedMeta {
 
     /// A new database in `dir` with every entry of `src`, marked incomplete until its last
     /// (synced) batch. Returns nothing: the database is closed when this returns.
-    fn copy_into(&self, src: &dyn MetaStore, dir: &Path) -> Result<(), String> {
+    fn copy_into(&self, src: &dyn MetaStore, dir: &Path) -> Result<(), MetaError> {
         let dst = (self.opener)(dir)?;
         dst.commit(vec![(MREBUILD_KEY.to_vec(), Some(vec![1]))], true)?;
         let mut next = Vec::new();
@@ -359,7 +368,7 @@ impl ReplicatedMeta {
 
     /// Check every copy against the first live one, entry by entry; with `heal`, rebuild each
     /// copy that differs or is out of service. Returns what it found.
-    pub fn verify(&self, heal: bool) -> Result<VerifyReport, String> {
+    pub fn verify(&self, heal: bool) -> Result<VerifyReport, MetaError> {
         let _commits = self.mseq.lock().unwrap_or_else(|p| p.into_inner());
         let mut report = VerifyReport {
             copies: self.dirs.len() as u64,
@@ -367,7 +376,9 @@ impl ReplicatedMeta {
         };
         let live = self.live();
         let Some((_, src)) = live.first().cloned() else {
-            return Err("no metadata copy is in service".into());
+            return Err(MetaError::Unavailable(
+                "no metadata copy is in service".into(),
+            ));
         };
         let mut bad: Vec<(usize, String)> = Vec::new();
         for (i, s) in self.slot_states() {
@@ -413,39 +424,37 @@ impl ReplicatedMeta {
     }
 
     /// Run `f` on each live copy in turn until one answers.
-    fn read<T>(&self, f: impl Fn(&dyn MetaStore) -> Result<T, String>) -> Result<T, String> {
-        let mut why = Vec::new();
+    fn read<T>(&self, f: impl Fn(&dyn MetaStore) -> Result<T, MetaError>) -> Result<T, MetaError> {
+        let mut failures = Vec::new();
         for (i, copy) in self.live() {
             match f(&*copy) {
                 Ok(v) => return Ok(v),
-                Err(e) => why.push(format!("{}: {e}", self.dirs[i].display())),
+                Err(error) => failures.push(CopyFailure {
+                    dir: self.dirs[i].clone(),
+                    error,
+                }),
             }
         }
-        Err(format!(
-            "no metadata copy could answer{}",
-            if why.is_empty() {
-                String::new()
-            } else {
-                format!(": {}", why.join("; "))
-            }
-        ))
+        Err(MetaError::Copies {
+            what: "no metadata copy could answer".into(),
+            failures,
+        })
     }
 }
 
 /// Remove `dir` and everything under it (the I/O layer has no `remove_dir_all`); a missing
 /// directory is fine. Recursion is bounded by the depth of the tree (an LSM directory is flat).
-fn remove_tree(fs: &dyn Fs, dir: &Path) -> Result<(), String> {
-    if !fs.exists(dir).map_err(|e| e.to_string())? {
+fn remove_tree(fs: &dyn Fs, dir: &Path) -> Result<(), MetaError> {
+    if !fs.exists(dir)? {
         return Ok(());
     }
-    for name in fs.list(dir).map_err(|e| e.to_string())? {
+    for name in fs.list(dir)? {
         let path = dir.join(&name);
         if fs.remove_file(&path).is_err() {
             remove_tree(fs, &path)?;
         }
     }
-    fs.remove_dir(dir)
-        .map_err(|e| format!("removing {}: {e}", dir.display()))
+    Ok(fs.remove_dir(dir)?)
 }
 
 /// What [`ReplicatedMeta::verify`] found and did.
@@ -461,7 +470,7 @@ pub struct VerifyReport {
 
 /// `None` when both hold the same entries (replication keys included); else the first
 /// difference.
-fn same_entries(a: &dyn MetaStore, b: &dyn MetaStore) -> Result<Option<String>, String> {
+fn same_entries(a: &dyn MetaStore, b: &dyn MetaStore) -> Result<Option<String>, MetaError> {
     let mut next = Vec::new();
     loop {
         let ra = a.scan(&next, KEYS_END, CHUNK)?;
@@ -493,19 +502,19 @@ fn same_entries(a: &dyn MetaStore, b: &dyn MetaStore) -> Result<Option<String>, 
 }
 
 impl MetaStore for ReplicatedMeta {
-    fn verify_copies(&self, heal: bool) -> Result<Option<VerifyReport>, String> {
+    fn verify_copies(&self, heal: bool) -> Result<Option<VerifyReport>, MetaError> {
         self.verify(heal).map(Some)
     }
 
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, MetaError> {
         self.read(|c| c.get(key))
     }
 
-    fn scan(&self, start: &[u8], end: &[u8], limit: usize) -> Result<Rows, String> {
+    fn scan(&self, start: &[u8], end: &[u8], limit: usize) -> Result<Rows, MetaError> {
         self.read(|c| c.scan(start, end, limit))
     }
 
-    fn commit(&self, ops: Vec<(Vec<u8>, Option<Vec<u8>>)>, sync: bool) -> Result<(), String> {
+    fn commit(&self, ops: Vec<(Vec<u8>, Option<Vec<u8>>)>, sync: bool) -> Result<(), MetaError> {
         let mut mseq = self.mseq.lock().unwrap_or_else(|p| p.into_inner());
         let next = *mseq + 1;
         let last = encode_ops(&ops);
@@ -513,7 +522,7 @@ impl MetaStore for ReplicatedMeta {
         all.push((MSEQ_KEY.to_vec(), Some(next.to_be_bytes().to_vec())));
         all.push((MLAST_KEY.to_vec(), Some(last)));
         let live = self.live();
-        let results: Vec<Result<(), String>> =
+        let results: Vec<Result<(), MetaError>> =
             if self.fs.kind() == BackendKind::Sim || live.len() < 2 {
                 live.iter()
                     .map(|(_, c)| c.commit(all.clone(), sync))
@@ -536,25 +545,130 @@ impl MetaStore for ReplicatedMeta {
         // Numbered even if it failed: it may have reached some copies.
         *mseq = next;
         let mut ok = 0;
-        let mut why = Vec::new();
+        let mut failures = Vec::new();
         for ((i, _), r) in live.iter().zip(results) {
             match r {
                 Ok(()) => ok += 1,
-                Err(e) => {
-                    why.push(format!("{}: {e}", self.dirs[*i].display()));
-                    self.set_down(*i, format!("a commit failed: {e}"));
+                Err(error) => {
+                    self.set_down(*i, format!("a commit failed: {error}"));
+                    failures.push(CopyFailure {
+                        dir: self.dirs[*i].clone(),
+                        error,
+                    });
                 }
             }
         }
         if ok >= self.quorum {
             Ok(())
         } else {
-            Err(format!(
-                "the metadata commit reached {ok} of {} copies, {} needed ({})",
-                self.dirs.len(),
-                self.quorum,
-                why.join("; ")
-            ))
+            Err(MetaError::Copies {
+                what: format!(
+                    "the metadata commit reached {ok} of {} copies, {} needed",
+                    self.dirs.len(),
+                    self.quorum
+                ),
+                failures,
+            })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::io::sim::{SimConfig, SimFs};
+    use crate::io::IoError;
+    use crate::lsm::{LsmError, Options};
+
+    /// A copy on a disk that reads (as empty) but fails every write with EIO.
+    #[derive(Debug)]
+    struct FailingDisk(PathBuf);
+
+    impl FailingDisk {
+        fn eio(&self, op: &'static str) -> MetaError {
+            MetaError::Io(IoError::eio(op, &self.0, "injected"))
+        }
+    }
+
+    impl MetaStore for FailingDisk {
+        fn get(&self, _key: &[u8]) -> Result<Option<Vec<u8>>, MetaError> {
+            Ok(None)
+        }
+        fn commit(&self, _ops: Ops, _sync: bool) -> Result<(), MetaError> {
+            Err(self.eio("write"))
+        }
+        fn scan(&self, _start: &[u8], _end: &[u8], _limit: usize) -> Result<Rows, MetaError> {
+            Ok(Vec::new())
+        }
+    }
+
+    /// Three copies, commits need two; the copies in `failing` sit on dying disks.
+    fn three_copies(failing: &'static [&'static str]) -> ReplicatedMeta {
+        let sim = Arc::new(SimFs::new(7, SimConfig::default()));
+        let fs: FsHandle = sim.clone();
+        let clock = sim.clock();
+        let opener_fs = fs.clone();
+        let opener: Opener = Arc::new(move |dir: &Path| {
+            if failing.iter().any(|f| dir == Path::new(f)) {
+                return Ok(Arc::new(FailingDisk(dir.to_path_buf())) as Arc<dyn MetaStore>);
+            }
+            super::super::lsm_meta::open_with(
+                opener_fs.clone(),
+                dir,
+                Options::small_for_tests(),
+                clock.clone(),
+            )
+        });
+        let dirs = ["/a", "/b", "/c"].map(PathBuf::from).to_vec();
+        ReplicatedMeta::open(fs, dirs, 2, opener).unwrap().0
+    }
+
+    #[test]
+    fn a_commit_short_of_its_quorum_names_each_copy_and_keeps_its_error() {
+        let meta = three_copies(&["/b"]);
+        meta.commit(vec![(b"k".to_vec(), Some(b"v".to_vec()))], true)
+            .expect("two copies of three are in service");
+        let meta = three_copies(&["/b", "/c"]);
+        let err = meta
+            .commit(vec![(b"k".to_vec(), Some(b"v".to_vec()))], true)
+            .unwrap_err();
+        assert!(
+            !err.is_corruption(),
+            "a dying disk is not corruption: {err}"
+        );
+        let MetaError::Copies { what, failures } = &err else {
+            panic!("expected the copies' failures, got {err:?}");
+        };
+        assert_eq!(what, "the metadata commit reached 1 of 3 copies, 2 needed");
+        let dirs: Vec<&Path> = failures.iter().map(|f| f.dir.as_path()).collect();
+        assert_eq!(dirs, [Path::new("/b"), Path::new("/c")]);
+        for f in failures {
+            assert!(
+                matches!(f.error, MetaError::Io(IoError::Os { .. })),
+                "{f:?}"
+            );
+        }
+        assert!(err.to_string().contains("/c: "), "{err}");
+        // Both are out of service now: the next commit does not wait on them.
+        assert_eq!(meta.copies().iter().filter(|c| c.live).count(), 1);
+    }
+
+    #[test]
+    fn a_record_that_does_not_parse_is_corruption_with_its_key() {
+        let err = decode_ops(&[3, 0, 0, 0, 1]).unwrap_err();
+        assert!(err.is_corruption());
+        assert!(
+            matches!(&err, MetaError::Corrupt { key, .. } if key == "#mlast"),
+            "{err:?}"
+        );
+        let lsm = MetaError::from(LsmError::corruption(
+            "/a/000005.sst",
+            "data block",
+            0,
+            "crc",
+        ));
+        assert!(lsm.is_corruption());
     }
 }

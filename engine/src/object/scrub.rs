@@ -84,14 +84,14 @@ impl ObjectStore {
             Ok(())
         })?;
         self.scan_all(b"O", b"P", |k, v| {
-            let vm: VersionMeta = meta::from_json(k, v).map_err(ObjectError::Internal)?;
+            let vm: VersionMeta = meta::from_json(k, v).map_err(ObjectError::from)?;
             u.versions += 1;
             u.delete_markers += u64::from(vm.delete_marker);
             u.object_bytes += vm.size;
             Ok(())
         })?;
         self.scan_all(b"P", b"Q", |k, v| {
-            let p: PartMeta = meta::from_json(k, v).map_err(ObjectError::Internal)?;
+            let p: PartMeta = meta::from_json(k, v).map_err(ObjectError::from)?;
             u.parts += 1;
             u.part_bytes += p.size;
             Ok(())
@@ -107,7 +107,7 @@ impl ObjectStore {
     pub fn total_bytes(&self) -> Result<u64, ObjectError> {
         let mut total = 0;
         self.scan_all(b"O", b"P", |k, v| {
-            let vm: VersionMeta = meta::from_json(k, v).map_err(ObjectError::Internal)?;
+            let vm: VersionMeta = meta::from_json(k, v).map_err(ObjectError::from)?;
             total += vm.size;
             Ok(())
         })?;
@@ -134,7 +134,7 @@ impl ObjectStore {
         }
         let mut work: Vec<(Owner, DataId, u64)> = Vec::new();
         self.scan_all(b"O", b"P", |k, v| {
-            let vm: VersionMeta = meta::from_json(k, v).map_err(ObjectError::Internal)?;
+            let vm: VersionMeta = meta::from_json(k, v).map_err(ObjectError::from)?;
             let bucket = bucket_of(k, 1);
             report.objects += 1;
             for s in &vm.segments {
@@ -154,7 +154,7 @@ impl ObjectStore {
             Ok(())
         })?;
         self.scan_all(b"P", b"Q", |k, v| {
-            let p: PartMeta = meta::from_json(k, v).map_err(ObjectError::Internal)?;
+            let p: PartMeta = meta::from_json(k, v).map_err(ObjectError::from)?;
             report.objects += 1;
             let id = DataId::from_hex(&p.data_id)
                 .ok_or_else(|| ObjectError::Internal(format!("corrupt data id '{}'", p.data_id)))?;

@@ -22,6 +22,7 @@ use super::bucket_config::{check_acl_allowed, ObjectOwnership};
 use super::error::ObjectError;
 use super::layout::Layout;
 use super::meta::{self, BucketMeta, MetaStore, Versioning};
+use super::meta_error::MetaError;
 use super::names::validate_bucket;
 use super::owner::Owner;
 use super::pins::Pins;
@@ -159,7 +160,7 @@ impl ObjectStore {
         heal: bool,
     ) -> Result<Option<super::replicated::VerifyReport>, ObjectError> {
         let _g = self.lock_commit();
-        self.meta.verify_copies(heal).map_err(ObjectError::Internal)
+        self.meta.verify_copies(heal).map_err(ObjectError::from)
     }
 
     /// Read and check `store.json`.
@@ -256,13 +257,16 @@ impl ObjectStore {
         let cur = self.meta_get(meta::SEQ_KEY)?;
         Ok(match cur {
             Some(b) if b.len() == 8 => u64::from_be_bytes(b.try_into().expect("8 bytes")) + 1,
-            Some(_) => return Err(ObjectError::Internal("corrupt sequence counter".into())),
+            Some(b) => {
+                let detail = format!("the sequence counter is {} bytes, not 8", b.len());
+                return Err(MetaError::corrupt(meta::SEQ_KEY, detail).into());
+            }
             None => 1,
         })
     }
 
     pub(super) fn meta_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, ObjectError> {
-        self.meta.get(key).map_err(ObjectError::Internal)
+        self.meta.get(key).map_err(ObjectError::from)
     }
 
     pub(super) fn meta_commit(
@@ -271,7 +275,7 @@ impl ObjectStore {
     ) -> Result<(), ObjectError> {
         self.meta
             .commit(ops, self.options.sync)
-            .map_err(ObjectError::Internal)
+            .map_err(ObjectError::from)
     }
 
     pub(super) fn meta_scan(
@@ -280,9 +284,7 @@ impl ObjectStore {
         end: &[u8],
         limit: usize,
     ) -> Result<meta::Rows, ObjectError> {
-        self.meta
-            .scan(start, end, limit)
-            .map_err(ObjectError::Internal)
+        self.meta.scan(start, end, limit).map_err(ObjectError::from)
     }
 
     /// Visit every entry in `[start, end)` in key order, reading the metadata engine in bounded
@@ -315,7 +317,7 @@ impl ObjectStore {
     pub fn bucket(&self, name: &str) -> Result<BucketMeta, ObjectError> {
         let key = meta::bucket_key(name);
         match self.meta_get(&key)? {
-            Some(b) => meta::from_json(&key, &b).map_err(ObjectError::Internal),
+            Some(b) => meta::from_json(&key, &b).map_err(ObjectError::from),
             None => Err(ObjectError::NoSuchBucket(name.to_string())),
         }
     }
@@ -337,7 +339,7 @@ impl ObjectStore {
         let _g = self.lock_commit();
         if let Some(v) = self.meta_get(&meta::bucket_key(name))? {
             let old: BucketMeta =
-                meta::from_json(&meta::bucket_key(name), &v).map_err(ObjectError::Internal)?;
+                meta::from_json(&meta::bucket_key(name), &v).map_err(ObjectError::from)?;
             let same = match (&old.owner, &new.owner) {
                 (Some(a), Some(b)) => a.account == b.account,
                 _ => true,
@@ -402,7 +404,7 @@ impl ObjectStore {
             parts_start.push(0);
             parts_end.push(1);
             self.scan_all(&parts_start, &parts_end, |k, v| {
-                let p: meta::PartMeta = meta::from_json(k, v).map_err(ObjectError::Internal)?;
+                let p: meta::PartMeta = meta::from_json(k, v).map_err(ObjectError::from)?;
                 freed.push(meta::Segment {
                     data_id: p.data_id,
                     size: p.size,
@@ -423,7 +425,7 @@ impl ObjectStore {
     pub fn list_buckets(&self) -> Result<Vec<BucketMeta>, ObjectError> {
         let rows = self.meta_scan(b"B", b"C", usize::MAX)?;
         rows.iter()
-            .map(|(k, v)| meta::from_json(k, v).map_err(ObjectError::Internal))
+            .map(|(k, v)| meta::from_json(k, v).map_err(ObjectError::from))
             .collect()
     }
 

@@ -6,6 +6,7 @@ use crate::lsm::LsmError;
 
 /// DynamoDB's error kinds (the part of `__type` after `#`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ErrorKind {
     /// A malformed or impossible request.
     Validation,

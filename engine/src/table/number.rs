@@ -21,6 +21,7 @@ pub const MIN_SCI_EXP: i32 = -130;
 
 /// Why a string is not a storable number; `Display` gives DynamoDB's wording.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum NumberError {
     /// Not a decimal number at all (the offending text is kept for the message).
     NotNumeric(String),

@@ -44,7 +44,8 @@ pub fn sim_store_reporting(
         ..Options::small_for_tests()
     };
     let (meta, report) =
-        lsm_meta::open_replicated(fs.clone(), root, &sim_layout(), meta_opts, sim.clock())?;
+        lsm_meta::open_replicated(fs.clone(), root, &sim_layout(), meta_opts, sim.clock())
+            .map_err(|e| e.to_string())?;
     let opts = StoreOptions {
         sync: true,
         min_part_size: 1,

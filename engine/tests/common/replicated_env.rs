@@ -83,7 +83,8 @@ impl Env {
             &layout,
             Options::small_for_tests(),
             self.clock.clone(),
-        )?;
+        )
+        .map_err(|e| e.to_string())?;
         ObjectStore::open(
             self.fs.clone(),
             &self.root,

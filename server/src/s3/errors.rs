@@ -40,7 +40,7 @@ pub fn from_object(e: &ObjectError) -> S3Error {
         }
         err.set_headers(h);
     }
-    if matches!(e, ObjectError::Internal(_) | ObjectError::DataLoss { .. }) {
+    if e.is_store_failure() || matches!(e, ObjectError::DataLoss { .. }) {
         tracing::error!(error = %e, "internal error");
     }
     err

@@ -420,7 +420,8 @@ impl Endpoint {
                             return;
                         }
                         if let Err(e) = reader.read_to(&mut sender) {
-                            if !matches!(&e, ObjectError::Internal(m) if m.contains("client")) {
+                            // A client that went away or stopped reading is not the store's fault.
+                            if !e.is_sink_failure() {
                                 tracing::warn!(bucket = %bucket, key = %key, error = %e, "GET ended early");
                             }
                             sender.abort(e.to_string());

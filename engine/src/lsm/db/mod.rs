@@ -93,7 +93,7 @@ struct DbInner {
     next_file: AtomicU64,
     last_seq: AtomicU64,
     snapshots: Mutex<BTreeMap<u64, usize>>,
-    bg_error: Mutex<Option<String>>,
+    bg_error: Mutex<Option<Arc<LsmError>>>,
     /// Whether `bg_error` is set: the write path checks this on every write without locking.
     poisoned: AtomicBool,
     /// Tables in L0 of the current version, kept beside `state` so that a write can see that
@@ -384,7 +384,7 @@ impl DbInner {
             return Ok(());
         }
         match &*lock(&self.bg_error) {
-            Some(e) => Err(LsmError::BackgroundError(e.clone())),
+            Some(e) => Err(LsmError::BackgroundError(Arc::clone(e))),
             None => Ok(()),
         }
     }
@@ -392,7 +392,7 @@ impl DbInner {
     fn set_bg_error(&self, e: &LsmError) {
         let mut g = lock(&self.bg_error);
         if g.is_none() {
-            *g = Some(e.to_string());
+            *g = Some(Arc::new(e.duplicate()));
             self.poisoned.store(true, Ordering::Release);
         }
     }

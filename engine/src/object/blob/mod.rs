@@ -74,6 +74,7 @@ impl fmt::Display for DataId {
 
 /// What went wrong with a blob.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum BlobError {
     /// The I/O layer failed in a way no parity can mask (for example while writing).
     #[error(transparent)]

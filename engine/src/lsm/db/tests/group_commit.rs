@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::super::{lock, Db};
 use crate::io::sim::{SimConfig, SimCrash, SimFaults, SimFs};
 use crate::io::FsHandle;
-use crate::lsm::{Options, SyncPolicy, WriteBatch, WriteOptions};
+use crate::lsm::{LsmError, Options, SyncPolicy, WriteBatch, WriteOptions};
 use crate::rng::DetRng;
 
 /// One write of a test: its keys (all new) and its sync override.
@@ -164,6 +164,20 @@ fn a_failed_sync_fails_every_writer_of_the_group_and_poisons() {
     sim.set_faults(SimFaults::none());
     let err = db.put(b"after", b"x").unwrap_err();
     assert!(err.to_string().contains("background error"), "{err}");
+    // The refusal keeps the error that poisoned the database, typed: a caller (or an operator's
+    // log) can tell a failed fsync from corruption without parsing the message.
+    let LsmError::BackgroundError(cause) = &err else {
+        panic!("expected BackgroundError, got {err:?}");
+    };
+    assert!(
+        matches!(&**cause, LsmError::Io(_)),
+        "the poisoning error is the sync's I/O error: {cause:?}"
+    );
+    let source = std::error::Error::source(&err).expect("the cause is the error's source");
+    assert_eq!(source.to_string(), cause.to_string());
+    // Every later refusal names the same first cause.
+    let again = db.put(b"later", b"y").unwrap_err();
+    assert_eq!(again.to_string(), err.to_string());
 }
 
 #[test]

@@ -1,0 +1,85 @@
+//! Why the metadata store failed: the error of [`super::MetaStore`], with the lower layer's
+//! error kept as its source (the LSM's, the I/O layer's, each copy's), so a caller can ask
+//! what kind of failure it was without reading the message.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::io::IoError;
+use crate::lsm::LsmError;
+
+/// A metadata store failure.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MetaError {
+    /// The LSM engine holding (a copy of) the metadata failed.
+    #[error(transparent)]
+    Lsm(#[from] LsmError),
+    /// A file operation on a copy's directory failed (the error names operation and path).
+    #[error(transparent)]
+    Io(#[from] IoError),
+    /// A stored record does not parse: the bytes under `key` are not what the store wrote.
+    #[error("corrupt metadata record under key {key:?}: {detail}")]
+    Corrupt {
+        /// The record's key, lossily as text.
+        key: String,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// Not enough copies could do what was asked: each copy's own failure is kept.
+    #[error("{what}{}", CopyList(failures))]
+    Copies {
+        /// What could not be done, e.g. "no metadata copy could answer".
+        what: String,
+        /// Each copy that failed: its directory and its error.
+        failures: Vec<CopyFailure>,
+    },
+    /// No copy is in service or complete (the reasons are the copies' states).
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+/// One copy's failure inside [`MetaError::Copies`].
+#[derive(Debug)]
+pub struct CopyFailure {
+    /// The copy's directory.
+    pub dir: PathBuf,
+    /// Its error.
+    pub error: MetaError,
+}
+
+impl MetaError {
+    /// A record that does not parse.
+    pub fn corrupt(key: &[u8], detail: impl fmt::Display) -> Self {
+        MetaError::Corrupt {
+            key: String::from_utf8_lossy(key).into_owned(),
+            detail: detail.to_string(),
+        }
+    }
+
+    /// True when stored bytes are bad (a corrupt record, or the LSM found corruption) rather
+    /// than the store being unreachable.
+    pub fn is_corruption(&self) -> bool {
+        match self {
+            MetaError::Corrupt { .. } => true,
+            MetaError::Lsm(e) => e.is_corruption(),
+            MetaError::Copies { failures, .. } => {
+                !failures.is_empty() && failures.iter().all(|f| f.error.is_corruption())
+            }
+            _ => false,
+        }
+    }
+}
+
+/// `: dir: error; dir: error` — the copies' failures after the summary, or nothing.
+struct CopyList<'a>(&'a [CopyFailure]);
+
+impl fmt::Display for CopyList<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (n, c) in self.0.iter().enumerate() {
+            let sep = if n == 0 { ": " } else { "; " };
+            write!(f, "{sep}{}: {}", c.dir.display(), c.error)?;
+        }
+        Ok(())
+    }
+}
