@@ -92,7 +92,7 @@ impl<'a, N: Node> Ctx<'a, N> {
         buggify: &'a mut dyn Buggify,
         effects: &'a mut Effects<N>,
     ) -> Self {
-        debug_assert!(id < nodes, "node {id} of {nodes}");
+        assert!(id < nodes, "node {id} of {nodes}");
         Ctx {
             id,
             nodes,

@@ -441,7 +441,7 @@ impl<W: Workload> World<'_, W> {
         let max_events = self.max_events;
         while self.violation.is_none() {
             let Some(s) = self.queue.pop() else { break };
-            debug_assert!(s.at_ns >= self.now_ns, "event in the past");
+            assert!(s.at_ns >= self.now_ns, "event in the past");
             self.now_ns = s.at_ns;
             self.global.set(s.at_ns);
             if self.trace.events() >= max_events {

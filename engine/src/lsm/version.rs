@@ -104,13 +104,23 @@ impl Version {
     /// Apply an edit: remove deleted tables (marking them obsolete) and add new ones.
     /// `added` must hold an open [`TableFile`] for every file the edit adds.
     pub fn apply(&self, edit: &VersionEdit, added: &[Arc<TableFile>]) -> Version {
+        self.edited(edit, added, true)
+    }
+
+    /// What [`Self::apply`] would give, without marking anything obsolete: to check an edit
+    /// before it is logged.
+    pub fn preview(&self, edit: &VersionEdit, added: &[Arc<TableFile>]) -> Version {
+        self.edited(edit, added, false)
+    }
+
+    fn edited(&self, edit: &VersionEdit, added: &[Arc<TableFile>], retire: bool) -> Version {
         let mut v = self.clone();
         for &(level, number) in &edit.deleted {
             let lvl = &mut v.levels[level as usize];
             if let Some(pos) = lvl.iter().position(|f| f.meta.number == number) {
                 let f = lvl.remove(pos);
                 // A trivial move re-adds the same file at the next level: not obsolete then.
-                if !edit.added.iter().any(|(_, m)| m.number == number) {
+                if retire && !edit.added.iter().any(|(_, m)| m.number == number) {
                     f.mark_obsolete();
                 }
             }
@@ -144,8 +154,35 @@ impl Version {
         }
     }
 
-    /// Check the invariants: levels >= 1 sorted and non-overlapping in user keys.
+    /// Check the invariants: every table's key range is in order, a table number appears once
+    /// in the whole tree, L0 is newest first, and levels >= 1 are sorted and non-overlapping in
+    /// user keys. Cost: one pass over the tables and a sort of their numbers, per version edit.
     pub fn check_invariants(&self) -> Result<(), String> {
+        let mut numbers = Vec::with_capacity(self.table_count());
+        for (l, lvl) in self.levels.iter().enumerate() {
+            for f in lvl {
+                if compare_internal(&f.meta.smallest, &f.meta.largest) == Ordering::Greater {
+                    return Err(format!(
+                        "L{l}: table {} has its smallest key after its largest",
+                        f.meta.number
+                    ));
+                }
+                numbers.push(f.meta.number);
+            }
+        }
+        numbers.sort_unstable();
+        if let Some(w) = numbers.windows(2).find(|w| w[0] == w[1]) {
+            return Err(format!("table {} is in the tree twice", w[0]));
+        }
+        if let Some(w) = self.levels[0]
+            .windows(2)
+            .find(|w| w[0].meta.number <= w[1].meta.number)
+        {
+            return Err(format!(
+                "L0: table {} is listed before the newer table {}",
+                w[0].meta.number, w[1].meta.number
+            ));
+        }
         for (l, lvl) in self.levels.iter().enumerate().skip(1) {
             for w in lvl.windows(2) {
                 if w[0].largest_user() >= w[1].smallest_user() {
@@ -317,5 +354,96 @@ impl super::iter::InternalIterator for LevelIter {
             c.seek_to_last()?;
         }
         self.skip_backward()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::io::sim::{SimConfig, SimFs};
+    use crate::io::OpenOptions;
+    use crate::lsm::key::ValueKind;
+    use crate::lsm::sstable::{TableBuilder, TableOptions};
+    use crate::lsm::stats::Stats;
+
+    fn ik(k: &str) -> Vec<u8> {
+        key::internal_key(k.as_bytes(), 1, ValueKind::Put)
+    }
+
+    /// One real table on the simulated disk; the tree's shape comes from each entry's
+    /// [`FileMeta`] (number, key range), which is what the invariants are about.
+    fn tables(specs: &[(u64, &str, &str)]) -> Vec<Arc<TableFile>> {
+        let sim = Arc::new(SimFs::new(1, SimConfig::default()));
+        let fs: FsHandle = sim;
+        let path = Path::new("/000001.sst");
+        let file = fs.open(path, OpenOptions::create_truncate()).unwrap();
+        let mut b = TableBuilder::new(file, TableOptions::default());
+        b.add(&ik("a"), b"v").unwrap();
+        b.finish().unwrap();
+        let cache = Arc::new(BlockCache::new(1 << 20));
+        let reader = Arc::new(
+            TableReader::open(&*fs, path, 1, cache.clone(), Arc::new(Stats::default())).unwrap(),
+        );
+        specs
+            .iter()
+            .map(|&(number, lo, hi)| {
+                let meta = FileMeta {
+                    number,
+                    size_bytes: 1,
+                    smallest: ik(lo),
+                    largest: ik(hi),
+                };
+                Arc::new(TableFile::new(
+                    meta,
+                    reader.clone(),
+                    fs.clone(),
+                    cache.clone(),
+                ))
+            })
+            .collect()
+    }
+
+    fn version(levels: &[&[(u64, &str, &str)]]) -> Version {
+        let mut v = Version::empty();
+        for (l, specs) in levels.iter().enumerate() {
+            v.levels[l] = tables(specs);
+        }
+        v
+    }
+
+    #[test]
+    fn a_sound_tree_passes() {
+        let v = version(&[
+            &[(9, "a", "z"), (7, "c", "d")],
+            &[(3, "a", "f"), (4, "g", "k")],
+        ]);
+        assert_eq!(v.check_invariants(), Ok(()));
+    }
+
+    #[test]
+    fn each_broken_invariant_is_named() {
+        let cases: [(&[&[(u64, &str, &str)]], &str); 4] = [
+            (
+                &[&[], &[(3, "a", "h"), (4, "g", "k")]],
+                "L1: tables 3 and 4 overlap",
+            ),
+            (
+                &[&[(9, "a", "z")], &[(9, "a", "f")]],
+                "table 9 is in the tree twice",
+            ),
+            (
+                &[&[(7, "a", "b"), (9, "c", "d")]],
+                "L0: table 7 is listed before the newer table 9",
+            ),
+            (
+                &[&[], &[(3, "m", "c")]],
+                "L1: table 3 has its smallest key after its largest",
+            ),
+        ];
+        for (levels, want) in cases {
+            assert_eq!(version(levels).check_invariants(), Err(want.to_string()));
+        }
     }
 }

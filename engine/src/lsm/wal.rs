@@ -38,6 +38,15 @@ pub const TORN_WRITE_ALIGN_BYTES: usize = 512;
 /// Buffered bytes that trigger a write to the file even without a sync.
 const BUFFER_FLUSH_BYTES: usize = 64 * 1024;
 
+// The format's sizes, checked when the crate compiles: a header is CRC + length + type; a
+// fragment's length must fit the header's u16; a torn write ends inside one block, never
+// across two, so blocks are whole sectors; a record's length is carried in u32 arithmetic.
+const _: () = assert!(HEADER_BYTES == 4 + 2 + 1);
+const _: () = assert!(BLOCK_BYTES - HEADER_BYTES <= u16::MAX as usize);
+const _: () = assert!(BLOCK_BYTES % TORN_WRITE_ALIGN_BYTES == 0);
+const _: () = assert!(RECORD_BYTES_MAX <= u32::MAX as usize);
+const _: () = assert!(BUFFER_FLUSH_BYTES >= BLOCK_BYTES);
+
 /// Fragment types.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]

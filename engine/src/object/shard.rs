@@ -52,6 +52,13 @@ pub const DESC_OVERHEAD: usize = 8 + 4 + 4;
 /// Bytes after the checksum table: data id, shard index, stripes, crc, magic.
 const TRAILER_FOOTER_LEN: usize = 16 + 4 + 8 + 4 + 8;
 
+// The header fits its block, and the block keeps shard data aligned for direct I/O; the
+// trailer's footer is data id, shard index, stripe count, CRC and magic.
+const _: () = assert!(HEADER_USED as u64 <= HEADER_LEN);
+const _: () = assert!(HEADER_LEN % crate::io::DIRECT_IO_ALIGN as u64 == 0);
+const _: () = assert!(TRAILER_FOOTER_LEN == 16 + 4 + 8 + 4 + TRAILER_MAGIC.len());
+const _: () = assert!(DESC_OVERHEAD == DESC_MAGIC.len() + 4 + 4);
+
 /// What a shard file's header records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ShardHeader {

@@ -84,7 +84,7 @@ pub fn suspicion_min_ns(mult: u32, nodes: u32, period_ns: u64) -> u64 {
 /// Lifeguard's timeout after `confirmations` independent confirmations, with `k` expected:
 /// `max(min, max − (max − min) · ln(c + 1) / ln(k + 1))`. With `k = 0` it is `min` at once.
 pub fn suspicion_timeout_ns(min_ns: u64, max_ns: u64, k: u32, confirmations: u32) -> u64 {
-    debug_assert!(min_ns <= max_ns);
+    assert!(min_ns <= max_ns);
     if k == 0 {
         return min_ns;
     }

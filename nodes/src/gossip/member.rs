@@ -147,7 +147,7 @@ impl Membership {
             self.live += 1;
         }
         self.members[node as usize] = after;
-        debug_assert!(self.live <= self.len());
+        assert!(self.live <= self.len());
         Applied::Changed { before }
     }
 

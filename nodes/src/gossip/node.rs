@@ -77,7 +77,7 @@ const JOIN_RETRY: u64 = 5;
 const SUBJECT_BITS: u32 = 20;
 
 fn timer(kind: u64, payload: u64) -> TimerId {
-    debug_assert!(payload < 1 << KIND_SHIFT);
+    assert!(payload < 1 << KIND_SHIFT);
     kind << KIND_SHIFT | payload
 }
 

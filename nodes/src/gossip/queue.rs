@@ -99,7 +99,7 @@ impl Queue {
         }
         self.records = buckets.iter().map(Vec::len).sum();
         self.buckets = buckets;
-        debug_assert_eq!(self.records, self.len);
+        assert_eq!(self.records, self.len);
     }
 
     /// Count `subject`'s update as sent once more, retiring it at `limit`; returns it.
@@ -148,7 +148,7 @@ impl Queue {
         for (sent, seq, subject) in moved {
             self.record(sent, seq, subject);
         }
-        debug_assert!(out.len() <= max);
+        assert!(out.len() <= max);
     }
 }
 

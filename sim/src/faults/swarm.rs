@@ -88,7 +88,7 @@ pub fn plan(root: &DetRng) -> FaultPlan {
         disk,
         buggify,
     };
-    debug_assert!(
+    assert!(
         plan.validate().is_ok(),
         "swarm drew an invalid plan: {plan:?}"
     );

@@ -287,7 +287,7 @@ impl Network {
 
     #[inline]
     fn link(&mut self, from: NodeId, to: NodeId) -> &mut Link {
-        debug_assert!(from < self.nodes && to < self.nodes);
+        assert!(from < self.nodes && to < self.nodes);
         &mut self.links[from as usize * self.nodes as usize + to as usize]
     }
 

@@ -123,7 +123,7 @@ impl Pending {
         let (rest, offset) = self.next_chunk();
         let entry = match self.kind {
             Kind::Read => {
-                // SAFETY (pointer arithmetic): done < len, inside the caller's buffer.
+                // SAFETY: pointer arithmetic within the caller's buffer: done < len.
                 let ptr = unsafe { self.ptr.add(self.done) };
                 opcode::Read::new(fd, ptr, rest as u32)
                     .offset(offset)

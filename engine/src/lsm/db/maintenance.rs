@@ -155,6 +155,22 @@ impl DbInner {
         let mut vs = lock(&self.versions);
         let mut edit = edit;
         edit.next_file_number = Some(self.next_file.load(Ordering::Relaxed));
+        // The tree the edit makes is checked before the edit reaches the manifest: a bad edit
+        // (a compaction bug) stops here, with the database poisoned and the manifest, the
+        // files and the published version as they were, instead of being found at the next
+        // open — or never.
+        self.current()
+            .version
+            .preview(&edit, added)
+            .check_invariants()
+            .map_err(|e| {
+                LsmError::corruption(
+                    vs.manifest.path(),
+                    "version edit",
+                    0,
+                    format!("refused before logging: after the edit, {e}"),
+                )
+            })?;
         if vs.manifest.len_bytes() > MANIFEST_ROLL_BYTES {
             // A clone, so that an edit the mirror refuses leaves the mirror as it was.
             let mut mirror = vs.mirror.clone();
@@ -175,11 +191,6 @@ impl DbInner {
         }
         self.update_state(|old| {
             let version = Arc::new(old.version.apply(&edit, added));
-            debug_assert!(
-                version.check_invariants().is_ok(),
-                "{:?}",
-                version.check_invariants()
-            );
             let imms = match remove_imm {
                 Some(m) => old
                     .imms

@@ -18,6 +18,9 @@ use super::index::BlockHandle;
 pub const FOOTER_BYTES: usize = 52;
 /// Magic number at the very end of every table ("SEEDSST1" read as little-endian bytes).
 pub const TABLE_MAGIC: u64 = u64::from_le_bytes(*b"SEEDSST1");
+// Three block handles (offset u64, size u32), the format version, the CRC and the magic.
+const _: () = assert!(FOOTER_BYTES == 3 * (8 + 4) + 4 + 4 + 8);
+
 /// The format version this code writes.
 pub const FORMAT_VERSION: u32 = 2;
 /// The oldest format version this code reads.

@@ -19,6 +19,9 @@ pub const TRAILER_BYTES: usize = 5;
 /// Trailer bytes of a format-1 block (CRC only).
 pub const TRAILER_BYTES_V1: usize = 4;
 
+// type byte + CRC32; CRC32 alone.
+const _: () = assert!(TRAILER_BYTES == 1 + 4 && TRAILER_BYTES_V1 == 4);
+
 /// Trailer bytes of a block in a table of `format_version`.
 pub fn trailer_bytes(format_version: u32) -> usize {
     if format_version >= 2 {

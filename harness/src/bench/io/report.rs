@@ -112,8 +112,9 @@ pub fn memory_fs(dir: &Path) -> Option<&'static str> {
     const TMPFS_MAGIC: i64 = 0x0102_1994;
     const RAMFS_MAGIC: i64 = 0x8584_58f6;
     let c_path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
-    // SAFETY: statfs writes into the zeroed struct we pass; the path is NUL-terminated.
+    // SAFETY: `statfs` is plain old data, for which all-zero bytes are a valid value.
     let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: statfs writes into the struct we pass; the path is NUL-terminated.
     if unsafe { libc::statfs(c_path.as_ptr(), &mut st) } != 0 {
         return None;
     }
