@@ -61,6 +61,7 @@ pub mod store;
 
 pub use acl::{Acl, CannedAcl, Grant, Grantee, Group, Permission};
 pub use auth::{AuthorizedStore, Guard, Requester};
+pub use blob::ChunkSink;
 pub use bucket_config::{ObjectOwnership, PublicAccessBlock};
 pub use checksum::{ChecksumAlgorithm, ChecksumRequest, ChecksumType, ObjectChecksum};
 pub use conditions::Conditions;

@@ -19,7 +19,7 @@ use std::io::{Read, Write};
 use std::str::FromStr;
 
 use super::acl::{Acl, CannedAcl, Grant};
-use super::blob::{BlobDigest, BlobError, DataId};
+use super::blob::{BlobDigest, BlobError, ChunkSink, CopyTo, DataId};
 use super::bucket_config::{check_acl_allowed, ObjectOwnership};
 use super::checksum::{
     ChecksumAlgorithm, ChecksumRequest, ChecksumType, HashingReader, ObjectChecksum,
@@ -781,6 +781,18 @@ impl ObjectStore {
         end: u64,
         out: &mut dyn Write,
     ) -> Result<(), ObjectError> {
+        self.read_version_chunks(bucket, v, start, end, &mut CopyTo(out))
+    }
+
+    /// Bytes `[start, end)` of a version, as the verified shard buffers themselves.
+    pub(super) fn read_version_chunks(
+        &self,
+        bucket: &str,
+        v: &VersionMeta,
+        start: u64,
+        end: u64,
+        out: &mut dyn ChunkSink,
+    ) -> Result<(), ObjectError> {
         let mut seg_start = 0u64;
         for seg in &v.segments {
             let seg_end = seg_start + seg.size;
@@ -791,7 +803,7 @@ impl ObjectStore {
                 let a = start.max(seg_start) - seg_start;
                 let b = end.min(seg_end) - seg_start;
                 self.blobs
-                    .read_range(&id, seg.size, a, b, out)
+                    .read_range_chunks(&id, seg.size, a, b, out)
                     .map_err(|e| ObjectError::DataLoss {
                         bucket: bucket.into(),
                         key: v.key.clone(),

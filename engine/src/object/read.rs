@@ -7,7 +7,7 @@
 
 use std::io::{Read, Write};
 
-use super::blob::DataId;
+use super::blob::{ChunkSink, DataId};
 use super::conditions::Conditions;
 use super::error::ObjectError;
 use super::meta::VersionMeta;
@@ -171,6 +171,13 @@ impl<'a> ObjectReader<'a> {
     pub fn read_to(&self, out: &mut dyn Write) -> Result<(), ObjectError> {
         self.store
             .read_version(&self.bucket, &self.version, self.start, self.end, out)
+    }
+
+    /// Hand the bytes served to `out` as the engine's own verified shard buffers (no copy for
+    /// a sink that keeps them; see [`ChunkSink`]).
+    pub fn read_chunks_to(&self, out: &mut dyn ChunkSink) -> Result<(), ObjectError> {
+        self.store
+            .read_version_chunks(&self.bucket, &self.version, self.start, self.end, out)
     }
 
     /// The bytes served as a [`Read`], one stripe at a time (bounded memory for any size).

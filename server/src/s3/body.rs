@@ -8,12 +8,15 @@
 //!   (IncompleteBody), a client that stalls (RequestTimeout), and once the last byte is in, it
 //!   reads the aws-chunked trailer and hands the checksum it carries to the engine, which checks
 //!   it before anything is committed.
-//! - GET: [`ChunkSender`] is the engine's `Write`; each write becomes one chunk on a bounded
+//! - GET: [`ChunkSender`] is the engine's [`ChunkSink`]: the engine hands over each verified
+//!   shard buffer, which becomes one `Bytes` chunk (the same memory, not a copy) on a bounded
 //!   channel that the response body ([`ChunkStream`]) drains. A full channel blocks the engine
 //!   thread (back-pressure); a client that stops reading for longer than the stall timeout
-//!   ends the response.
+//!   ends the response. A small body skips the channel: [`Collected`] gathers its chunks and
+//!   the response carries them whole.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
+use std::ops::Range;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -24,6 +27,7 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use s3s::dto::StreamingBlob;
 use s3s::{S3Error, TrailingHeaders};
+use seedbed_engine::object::ChunkSink;
 use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 
@@ -235,7 +239,7 @@ impl Read for BodyReader {
 /// Chunks of a response body, produced on a blocking thread.
 pub type Chunk = Result<Bytes, io::Error>;
 
-/// The engine's `Write` end of a response body.
+/// The engine's [`ChunkSink`] end of a response body.
 #[derive(Debug)]
 pub struct ChunkSender {
     tx: mpsc::Sender<Chunk>,
@@ -290,18 +294,70 @@ impl ChunkSender {
     }
 }
 
-impl Write for ChunkSender {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if buf.is_empty() {
-            return Ok(0);
-        }
-        self.send(Ok(Bytes::copy_from_slice(buf)))?;
-        self.sent.fetch_add(buf.len() as u64, Ordering::Relaxed);
-        Ok(buf.len())
-    }
+/// The engine's shard buffer as a chunk of the body: `Bytes` takes over the `Vec`'s memory
+/// (no copy) and the slice keeps only the wanted bytes in view.
+fn owned_chunk(buf: Vec<u8>, range: Range<usize>) -> Bytes {
+    Bytes::from(buf).slice(range)
+}
 
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
+impl ChunkSink for ChunkSender {
+    fn chunk(&mut self, buf: Vec<u8>, range: Range<usize>) -> io::Result<Option<Vec<u8>>> {
+        if range.is_empty() {
+            return Ok(Some(buf));
+        }
+        let n = range.len() as u64;
+        self.send(Ok(owned_chunk(buf, range)))?;
+        self.sent.fetch_add(n, Ordering::Relaxed);
+        Ok(None)
+    }
+}
+
+/// A small body read whole before the response starts: the engine's buffers, kept as they
+/// come (no copy), sent with the headers.
+#[derive(Debug, Default)]
+pub struct Collected {
+    /// The chunks, in order.
+    pub chunks: Vec<Bytes>,
+    /// Their total length.
+    pub len: u64,
+}
+
+/// Bodies up to this size go out as one buffer (a small copy is cheaper than a frame per
+/// shard); larger ones as the engine's chunks.
+const JOIN_MAX: u64 = 64 * 1024;
+
+impl Collected {
+    /// The response body: one chunk as it is, a few small ones joined into one buffer, more
+    /// as a ready stream of the engine's chunks.
+    pub fn into_blob(mut self) -> StreamingBlob {
+        if self.chunks.len() <= 1 || self.len <= JOIN_MAX {
+            let bytes = match self.chunks.len() {
+                0 => Bytes::new(),
+                1 => self.chunks.pop().expect("one chunk"),
+                _ => {
+                    let mut all = bytes::BytesMut::with_capacity(self.len as usize);
+                    for c in &self.chunks {
+                        all.extend_from_slice(c);
+                    }
+                    all.freeze()
+                }
+            };
+            return StreamingBlob::from(s3s::Body::from(bytes));
+        }
+        StreamingBlob::wrap(futures_util::stream::iter(
+            self.chunks.into_iter().map(Ok::<Bytes, io::Error>),
+        ))
+    }
+}
+
+impl ChunkSink for Collected {
+    fn chunk(&mut self, buf: Vec<u8>, range: Range<usize>) -> io::Result<Option<Vec<u8>>> {
+        if range.is_empty() {
+            return Ok(Some(buf));
+        }
+        self.len += range.len() as u64;
+        self.chunks.push(owned_chunk(buf, range));
+        Ok(None)
     }
 }
 

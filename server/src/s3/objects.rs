@@ -11,7 +11,7 @@ use seedbed_engine::object::{
     PartInfo, Permission, PutOptions,
 };
 
-use super::body::{response_channel, BodyReader};
+use super::body::{response_channel, BodyReader, Collected};
 use super::convert::{
     self, checksum_request, content_md5, etag, etag_condition, grants, grants_from_headers,
     grants_from_policy, owner, system_meta, ts, unix_s, user_meta, ChecksumFields, SentChecksums,
@@ -21,6 +21,10 @@ use super::errors::{from_object, internal, invalid_argument, invalid_request, s3
 
 /// Chunks in flight per GET response (each up to one shard, 1 MiB by default).
 const RESPONSE_CHUNKS: usize = 4;
+
+/// A GET of at most this many bytes is read whole before the response starts (as much
+/// memory as the chunks a streamed GET keeps in flight, and no per-chunk hand-off).
+const INLINE_BODY_MAX: u64 = 1 << 20;
 
 /// An object ACL from a write request: canned or `x-amz-grant-*` headers.
 pub(super) fn object_acl_request(
@@ -416,10 +420,22 @@ impl Endpoint {
                         let _ = head_tx.send(Err(e));
                     }
                     Ok((reader, head)) => {
-                        if head_tx.send(Ok(head)).is_err() {
+                        if head.range.1 - head.range.0 <= INLINE_BODY_MAX {
+                            // Small: read it all now, and answer with headers and body at
+                            // once — no channel, no hand-off per chunk. A read that fails is
+                            // an error response, not a cut connection.
+                            let mut body = Collected::default();
+                            let r = match reader.read_chunks_to(&mut body) {
+                                Ok(()) => Ok((head, Some(body))),
+                                Err(e) => Err(Box::new((e, None))),
+                            };
+                            let _ = head_tx.send(r);
                             return;
                         }
-                        if let Err(e) = reader.read_to(&mut sender) {
+                        if head_tx.send(Ok((head, None))).is_err() {
+                            return;
+                        }
+                        if let Err(e) = reader.read_chunks_to(&mut sender) {
                             // A client that went away or stopped reading is not the store's fault.
                             if !e.is_sink_failure() {
                                 tracing::warn!(bucket = %bucket, key = %key, error = %e, "GET ended early");
@@ -430,7 +446,7 @@ impl Endpoint {
                 }
             })
         });
-        let head = match head_rx.await {
+        let (head, inline) = match head_rx.await {
             Ok(Ok(h)) => h,
             Ok(Err(e)) => return Err(open_error(&cx, e)),
             Err(_) => return Err(cx.err(internal("the read task ended without an answer"))),
@@ -439,7 +455,10 @@ impl Endpoint {
         let info = &head.info;
         let len = head.range.1 - head.range.0;
         let mut resp = S3Response::new(GetObjectOutput {
-            body: Some(StreamingBlob::wrap(stream)),
+            body: Some(match inline {
+                Some(b) => b.into_blob(),
+                None => StreamingBlob::wrap(stream),
+            }),
             accept_ranges: Some("bytes".into()),
             content_length: Some(len as i64),
             content_range: head.content_range(),

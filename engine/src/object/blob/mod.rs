@@ -22,6 +22,7 @@ use std::cell::OnceCell;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::io::{Read, Write};
+use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
@@ -465,6 +466,20 @@ impl BlobStore {
         end: u64,
         out: &mut dyn Write,
     ) -> Result<BlobHealth, BlobError> {
+        self.read_range_chunks(id, size, start, end, &mut CopyTo(out))
+    }
+
+    /// As [`BlobStore::read_range`], but each verified (or rebuilt) shard buffer is handed to
+    /// `out` whole, with the part of it that holds the wanted bytes: a front end that sends
+    /// buffers rather than bytes takes them without a copy.
+    pub fn read_range_chunks(
+        &self,
+        id: &DataId,
+        size: u64,
+        start: u64,
+        end: u64,
+        out: &mut dyn ChunkSink,
+    ) -> Result<BlobHealth, BlobError> {
         let mut health = BlobHealth::default();
         let range = self.layout.stripes_for_range(size, start, end);
         if range.is_empty() {
@@ -506,7 +521,7 @@ impl BlobStore {
                 }
             }
             let first = self.read_shards(&files, &table, &stripe, &wanted, &mut work.pool);
-            let shards: Vec<Vec<u8>> = if first.iter().all(|(_, r)| r.is_ok()) {
+            let mut shards: Vec<Vec<u8>> = if first.iter().all(|(_, r)| r.is_ok()) {
                 let mut v = vec![Vec::new(); self.layout.k];
                 for (i, r) in first {
                     v[i] = r.expect("checked");
@@ -519,10 +534,18 @@ impl BlobStore {
                 let shard_start = i as u64 * len;
                 let a = lo.max(shard_start) - shard_start;
                 let b = hi.min(shard_start + len) - shard_start;
-                out.write_all(&shards[i][a as usize..b as usize])
-                    .map_err(BlobError::Sink)?;
+                let buf = std::mem::take(&mut shards[i]);
+                if let Some(back) = out
+                    .chunk(buf, a as usize..b as usize)
+                    .map_err(BlobError::Sink)?
+                {
+                    work.pool.give(back);
+                }
             }
-            work.pool.free.extend(shards);
+            // What the sink kept leaves empty slots behind; parity and unwanted shards go back.
+            work.pool
+                .free
+                .extend(shards.into_iter().filter(|b| b.capacity() > 0));
         }
         Ok(health)
     }
@@ -901,6 +924,23 @@ impl Work {
             codec: Codec::new(layout.k, layout.m),
             pool: BufPool::default(),
         }
+    }
+}
+
+/// Where a verified read puts its bytes, one shard buffer at a time.
+pub trait ChunkSink {
+    /// `buf[range]` are the next bytes of the read. The buffer is the sink's now; it may hand
+    /// it back (`Some`) for the reader to reuse, or keep it (a response body that sends it).
+    fn chunk(&mut self, buf: Vec<u8>, range: Range<usize>) -> std::io::Result<Option<Vec<u8>>>;
+}
+
+/// A [`ChunkSink`] that copies into a writer and hands every buffer back.
+pub struct CopyTo<'a>(pub &'a mut dyn Write);
+
+impl ChunkSink for CopyTo<'_> {
+    fn chunk(&mut self, buf: Vec<u8>, range: Range<usize>) -> std::io::Result<Option<Vec<u8>>> {
+        self.0.write_all(&buf[range])?;
+        Ok(Some(buf))
     }
 }
 
