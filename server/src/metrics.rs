@@ -37,8 +37,28 @@ pub fn handle() -> &'static PrometheusHandle {
         let handle = recorder.handle();
         // Fails only if some other recorder was installed first; nothing in this crate does.
         let _ = metrics::set_global_recorder(recorder);
+        spawn_upkeep(handle.clone());
         handle
     })
+}
+
+/// How often histogram samples are folded into their buckets when nobody scrapes.
+const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A recorder made by `build_recorder` keeps every histogram sample in a queue until
+/// `run_upkeep` folds it into the buckets; only the exporter's own `install` runs that on a
+/// timer, and `render` runs it on a scrape. A server nobody scrapes would grow by two samples
+/// per request for ever (metrics-rs/metrics#467), so a small thread does it every few seconds.
+fn spawn_upkeep(handle: PrometheusHandle) {
+    let spawned = std::thread::Builder::new()
+        .name("metrics-upkeep".into())
+        .spawn(move || loop {
+            std::thread::sleep(UPKEEP_EVERY);
+            handle.run_upkeep();
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "no metrics upkeep thread: latency samples wait for a scrape");
+    }
 }
 
 /// The text of `GET /metrics`.
