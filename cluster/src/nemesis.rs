@@ -176,7 +176,7 @@ mod tests {
                 Fault::Partition(spec) => {
                     let (a, b) = spec.split_once('/').unwrap();
                     let (a, b) = (a.split(',').count(), b.split(',').count());
-                    assert!(a >= 1 && a <= 2 && a + b == 5, "{spec}");
+                    assert!((1..=2).contains(&a) && a + b == 5, "{spec}");
                 }
             }
         }

@@ -298,7 +298,10 @@ mod tests {
                 1,
                 4,
                 2,
-                Reply::Got(sibs(&[v2.clone()]), vec![(2, sibs(&[v2.clone()]))]),
+                Reply::Got(
+                    sibs(std::slice::from_ref(&v2)),
+                    vec![(2, sibs(std::slice::from_ref(&v2)))],
+                ),
             ),
         ];
         let v = check_history(&params(), &h, true).unwrap();
