@@ -53,6 +53,10 @@ enum ClusterCommand {
         /// hint-never-delivered), as in the simulator.
         #[arg(long, default_value = "none")]
         bug: String,
+        /// Sloppy quorums (true: a fallback node keeps a hint for an unreachable replica and
+        /// counts towards W and R) or strict ones (false: only the key's preference list).
+        #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+        sloppy: bool,
     },
     /// Each node's process state, address, boot epoch, membership view, skew and drops.
     Status,
@@ -177,6 +181,7 @@ fn run_inner(args: ClusterArgs) -> Result<(), AdminError> {
             vnodes,
             timeout_ms,
             bug,
+            sloppy,
         } => {
             let o = UpOptions {
                 nodes,
@@ -188,6 +193,7 @@ fn run_inner(args: ClusterArgs) -> Result<(), AdminError> {
                 vnodes,
                 timeout_ms,
                 bug,
+                sloppy,
             };
             admin::up(dir, &exe()?, &o).map(|_| ())
         }

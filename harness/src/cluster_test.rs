@@ -24,7 +24,7 @@ use seedbed_sim::{NodeId, RunConfig, Workload};
 
 /// The `--set` keys a test takes: the operation mix and the planted bug. (The protocol's other
 /// settings are `up`'s options; timings are the cluster's.)
-const SET_KEYS: &[&str] = &["bug", "lin", "keys", "dist", "mix"];
+const SET_KEYS: &[&str] = &["bug", "sloppy", "lin", "keys", "dist", "mix"];
 
 /// Arguments of `seedbed cluster test`.
 #[derive(Debug, Args)]
@@ -66,7 +66,9 @@ pub struct TestArgs {
     quiet: String,
     /// A parameter of the simulator's quorum workload, KEY=VALUE (repeatable): bug (a planted
     /// bug, passed to every node), lin (measure, or enforce: a key that is not linearizable
-    /// fails the run), keys, dist (zipf, uniform), mix (get:put:delete weights).
+    /// fails the run), sloppy (true, or false: strict quorums, under which the
+    /// regular-register checker runs when R + W > N), keys, dist (zipf, uniform), mix
+    /// (get:put:delete weights).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     params: Vec<String>,
     /// Where to write the history (JSON lines; default: history.jsonl in the cluster
@@ -146,6 +148,11 @@ pub fn run(dir: Option<&Path>, exe: &Path, a: TestArgs) -> Result<bool, AdminErr
         }
     };
     let bug = params.get("bug").cloned().unwrap_or_else(|| "none".into());
+    let sloppy = match params.get("sloppy").map(String::as_str) {
+        None | Some("true") => true,
+        Some("false") => false,
+        Some(v) => return Err(invalid(format!("--set sloppy={v}: expected true or false"))),
+    };
     let seed = a.seed.unwrap_or_else(os_seed);
     let up = UpOptions {
         nodes: a.nodes,
@@ -157,6 +164,7 @@ pub fn run(dir: Option<&Path>, exe: &Path, a: TestArgs) -> Result<bool, AdminErr
         vnodes: 8,
         timeout_ms: a.timeout_ms,
         bug: bug.clone(),
+        sloppy,
     };
     // The simulator's workload, built as `sim run --workload quorum --set ...` builds it; its
     // parameter checks name what is wrong (an unknown bug, a bad mix).
@@ -203,11 +211,12 @@ pub fn run(dir: Option<&Path>, exe: &Path, a: TestArgs) -> Result<bool, AdminErr
     };
     let names: Vec<&str> = nemesis.iter().map(|k| k.name()).collect();
     println!(
-        "cluster test: {} nodes (N={} R={} W={}, io {}), {} clients, {:?}, nemesis {}, seed {seed}, bug {bug}",
+        "cluster test: {} nodes (N={} R={} W={}, {} quorums, io {}), {} clients, {:?}, nemesis {}, seed {seed}, bug {bug}",
         a.nodes,
         a.n,
         a.r,
         a.w,
+        if sloppy { "sloppy" } else { "strict" },
         a.io,
         a.clients,
         time,
@@ -265,8 +274,10 @@ fn report(
         .map(|c| {
             let s = if failed.contains(c) {
                 "FAILED"
-            } else if *c == "quorum-regular" && (p.sloppy || p.r + p.w <= p.n) {
-                "idle (sloppy quorums promise no regular register)"
+            } else if *c == "quorum-regular" && p.sloppy {
+                "idle (sloppy quorums promise no regular register; --set sloppy=false)"
+            } else if *c == "quorum-regular" && p.r + p.w <= p.n {
+                "idle (R + W <= N promises no regular register)"
             } else {
                 "ok"
             };

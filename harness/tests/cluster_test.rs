@@ -79,6 +79,7 @@ fn bad_test_settings_are_refused_before_any_node_starts() {
     assert!(refused(&dir, &["--set", "bug=gremlins"]).contains("ack-before-sync"));
     assert!(refused(&dir, &["--set", "timeout_ms=5"]).contains("unknown key 'timeout_ms'"));
     assert!(refused(&dir, &["--set", "lin"]).contains("KEY=VALUE"));
+    assert!(refused(&dir, &["--set", "sloppy=maybe"]).contains("true or false"));
     assert!(refused(&dir, &["--set", "mix=1:2"]).contains("get:put:delete"));
     assert!(refused(&dir, &["--n", "4", "--nodes", "3"]).contains("4 replicas need"));
 }
