@@ -23,6 +23,9 @@ use crate::workloads::quorum::msg::{Op, Reply};
 use crate::workloads::quorum::node::QuorumNode;
 use crate::workloads::quorum::version::{Mode, Siblings, Version};
 
+/// A write a replica stored itself: (acknowledged at, version, op).
+type Held = (u64, Version, OpId);
+
 /// The durability checker.
 #[derive(Debug)]
 pub struct Durability {
@@ -30,8 +33,8 @@ pub struct Durability {
     invoked: BTreeMap<OpId, (u64, Op)>,
     /// Per key: (op, acknowledged at, version).
     acked: BTreeMap<u32, Vec<(OpId, u64, Version)>>,
-    /// Per (replica, key): (acknowledged at, version, op) of writes it stored itself.
-    held: BTreeMap<(NodeId, u32), Vec<(u64, Version, OpId)>>,
+    /// Per (replica, key): the writes it stored itself.
+    held: BTreeMap<(NodeId, u32), Vec<Held>>,
 }
 
 impl Durability {
