@@ -110,6 +110,12 @@ where
 }
 
 impl Quorum {
+    /// The protocol settings every node of the run shares (what a recorded history is checked
+    /// against: [`check::history`]).
+    pub fn params(&self) -> &Arc<Params> {
+        &self.p
+    }
+
     fn quorum_param(
         config: &RunConfig,
         key: &str,
