@@ -182,6 +182,15 @@ pub fn run(dir: Option<&Path>, exe: &Path, a: TestArgs) -> Result<bool, AdminErr
         )));
     }
     let q = Quorum::new(&config, a.nodes).map_err(|e| invalid(e.to_string()))?;
+    if let Some(h) = &a.history {
+        let parent = h.parent().filter(|p| !p.as_os_str().is_empty());
+        if parent.is_some_and(|p| !p.is_dir()) || h.is_dir() {
+            return Err(invalid(format!(
+                "--history {}: not a file in an existing directory",
+                h.display()
+            )));
+        }
+    }
     let source = SimOps {
         q,
         rng: DetRng::new(seed).fork("clients"),

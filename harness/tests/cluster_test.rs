@@ -82,6 +82,9 @@ fn bad_test_settings_are_refused_before_any_node_starts() {
     assert!(refused(&dir, &["--set", "sloppy=maybe"]).contains("true or false"));
     assert!(refused(&dir, &["--set", "mix=1:2"]).contains("get:put:delete"));
     assert!(refused(&dir, &["--n", "4", "--nodes", "3"]).contains("4 replicas need"));
+    assert!(refused(&dir, &["--clients", "0"]).contains("--clients 0"));
+    let nowhere = tmp.path().join("no-such-dir").join("h.jsonl");
+    assert!(refused(&dir, &["--history", nowhere.to_str().unwrap()]).contains("--history"));
 }
 
 #[test]
