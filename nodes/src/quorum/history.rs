@@ -48,7 +48,7 @@ pub struct HistoryLine {
     /// The operation's id, unique in the history.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub op_id: Option<OpId>,
-    /// The client (a thread of the test driver) that ran it.
+    /// The client that ran it (a real run has several concurrent clients).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client: Option<u32>,
     /// The operation, on `invoke`.
