@@ -73,6 +73,8 @@ pub struct UpOptions {
     pub timeout_ms: u64,
     /// A planted bug, `none` for the correct protocol.
     pub bug: String,
+    /// Sloppy quorums with hinted handoff (`false`: strict quorums).
+    pub sloppy: bool,
 }
 
 /// The directory as an absolute path (the nodes' command lines name it, and `status` finds
@@ -151,6 +153,7 @@ pub fn up(dir: &Path, exe: &Path, o: &UpOptions) -> Result<Vec<NodeStatus>> {
         vnodes: o.vnodes,
         timeout_ms: o.timeout_ms,
         bug: o.bug.clone(),
+        sloppy: o.sloppy,
     };
     cfg.validate().map_err(AdminError::Invalid)?;
     std::fs::create_dir_all(dir).map_err(|e| failed(format!("{}: {e}", dir.display())))?;
@@ -167,12 +170,13 @@ pub fn up(dir: &Path, exe: &Path, o: &UpOptions) -> Result<Vec<NodeStatus>> {
     }
     let statuses = wait_agreement(&dir, &cfg, &(0..cfg.nodes()).collect::<Vec<_>>())?;
     println!(
-        "cluster of {} nodes up in {} (N={} R={} W={}, io {}, membership {})",
+        "cluster of {} nodes up in {} (N={} R={} W={}{}, io {}, membership {})",
         cfg.nodes(),
         dir.display(),
         cfg.n,
         cfg.r,
         cfg.w,
+        if cfg.sloppy { "" } else { " strict" },
         cfg.io,
         cfg.membership
     );

@@ -44,6 +44,15 @@ pub struct ClusterConfig {
     pub timeout_ms: u64,
     /// The planted bug (`none` for the correct protocol).
     pub bug: String,
+    /// Sloppy quorums (fallback nodes keep hints for unreachable replicas), as in Dynamo; with
+    /// `false`, strict quorums of the preference list only. Absent in files written before it
+    /// existed: sloppy, as they ran.
+    #[serde(default = "sloppy_default")]
+    pub sloppy: bool,
+}
+
+fn sloppy_default() -> bool {
+    true
 }
 
 impl ClusterConfig {
@@ -117,7 +126,7 @@ impl ClusterConfig {
             w: self.w,
             mode: Mode::VClock,
             bug: Bug::parse(&self.bug).unwrap_or(Bug::None),
-            sloppy: true,
+            sloppy: self.sloppy,
             gossip: self.membership == "gossip",
             ring: Ring::new(self.nodes(), self.vnodes, self.n),
             timeout_ns: ms(self.timeout_ms),
@@ -200,6 +209,7 @@ mod tests {
             vnodes: 8,
             timeout_ms: 100,
             bug: "none".into(),
+            sloppy: true,
         }
     }
 
@@ -227,5 +237,18 @@ mod tests {
         assert_eq!(ClusterConfig::load(dir.path()).unwrap(), three());
         let e = ClusterConfig::load(&dir.path().join("nope")).unwrap_err();
         assert!(e.contains("cluster up"), "{e}");
+    }
+
+    #[test]
+    fn a_file_from_before_the_sloppy_setting_runs_sloppy_as_it_did() {
+        let mut v = serde_json::to_value(three()).unwrap();
+        v.as_object_mut().unwrap().remove("sloppy");
+        let c: ClusterConfig = serde_json::from_value(v).unwrap();
+        assert!(c.sloppy && c.params().sloppy);
+        let strict = ClusterConfig {
+            sloppy: false,
+            ..three()
+        };
+        assert!(!strict.params().sloppy);
     }
 }

@@ -16,7 +16,8 @@
 //! - [`config`] — a cluster's settings and directory layout;
 //! - [`process`] — pids and signals (kill, pause, resume);
 //! - [`client`] — a client over the same frames: operations and status;
-//! - [`admin`] — what `seedbed cluster` does: up, down, status, faults.
+//! - [`admin`] — what `seedbed cluster` does: up, down, status, faults;
+//! - [`testrun`] — `seedbed cluster test`: clients, a [`nemesis`], a recorded history.
 
 #![warn(missing_docs)]
 
@@ -27,7 +28,9 @@ pub mod config;
 pub mod disk;
 pub mod faults;
 pub mod frame;
+pub mod nemesis;
 pub mod process;
 pub mod runtime;
+pub mod testrun;
 pub mod transport;
 pub mod wire;

@@ -12,9 +12,10 @@ use seedbed_cluster::admin::{self, AdminError, ClientOp, Signal, UpOptions};
 /// Arguments of `seedbed cluster`.
 #[derive(Debug, Args)]
 pub struct ClusterArgs {
-    /// The cluster directory: settings, fault file, and each node's disk, pid and log.
-    #[arg(long, global = true, default_value = "seedbed-cluster")]
-    dir: PathBuf,
+    /// The cluster directory: settings, fault file, and each node's disk, pid and log
+    /// (default: seedbed-cluster; for `test`, a new temporary directory, kept).
+    #[arg(long, global = true)]
+    dir: Option<PathBuf>,
     #[command(subcommand)]
     command: ClusterCommand,
 }
@@ -52,6 +53,10 @@ enum ClusterCommand {
         /// hint-never-delivered), as in the simulator.
         #[arg(long, default_value = "none")]
         bug: String,
+        /// Sloppy quorums (true: a fallback node keeps a hint for an unreachable replica and
+        /// counts towards W and R) or strict ones (false: only the key's preference list).
+        #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+        sloppy: bool,
     },
     /// Each node's process state, address, boot epoch, membership view, skew and drops.
     Status,
@@ -121,6 +126,14 @@ enum ClusterCommand {
         #[arg(allow_hyphen_values = true)]
         offset: String,
     },
+    /// Check the store against reality: start a cluster, run concurrent clients with the
+    /// simulator's quorum operation mix while a nemesis kills, pauses and partitions nodes on
+    /// a seeded schedule, undo every fault, let the replicas converge, record the history
+    /// (JSON lines), and run the simulator's durability, convergence, per-key
+    /// linearizability, staleness and regular-register checkers on it. Prints the verdict,
+    /// each anomaly with the operations involved, and the history file; exits 1 when a check
+    /// fails. Every node it starts is stopped when it ends.
+    Test(Box<crate::cluster_test::TestArgs>),
     /// Run one node in this process (what `up` and `restart` start).
     #[command(hide = true)]
     Node {
@@ -147,7 +160,16 @@ fn exe() -> Result<PathBuf, AdminError> {
 }
 
 fn run_inner(args: ClusterArgs) -> Result<(), AdminError> {
-    let dir = args.dir.as_path();
+    if let ClusterCommand::Test(t) = args.command {
+        return match crate::cluster_test::run(args.dir.as_deref(), &exe()?, *t)? {
+            true => Ok(()),
+            false => Err(AdminError::Failed(
+                "the history failed the checkers (see the anomalies above)".into(),
+            )),
+        };
+    }
+    let dir = args.dir.unwrap_or_else(|| PathBuf::from("seedbed-cluster"));
+    let dir = dir.as_path();
     match args.command {
         ClusterCommand::Up {
             nodes,
@@ -159,6 +181,7 @@ fn run_inner(args: ClusterArgs) -> Result<(), AdminError> {
             vnodes,
             timeout_ms,
             bug,
+            sloppy,
         } => {
             let o = UpOptions {
                 nodes,
@@ -170,6 +193,7 @@ fn run_inner(args: ClusterArgs) -> Result<(), AdminError> {
                 vnodes,
                 timeout_ms,
                 bug,
+                sloppy,
             };
             admin::up(dir, &exe()?, &o).map(|_| ())
         }
@@ -193,5 +217,6 @@ fn run_inner(args: ClusterArgs) -> Result<(), AdminError> {
         ClusterCommand::Skew { id, offset } => admin::skew(dir, id, &offset),
         ClusterCommand::Node { id } => seedbed_cluster::runtime::run_node(dir, id)
             .map_err(|e| AdminError::Failed(e.to_string())),
+        ClusterCommand::Test(_) => unreachable!("handled above"),
     }
 }

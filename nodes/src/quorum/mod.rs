@@ -7,12 +7,14 @@
 //! disk), [`merkle`] (hash trees over ranges), [`node`] (boot, replica), [`coordinator`] (R/W
 //! quorums, sloppy quorum), [`read_repair`], [`handoff`], [`anti_entropy`], [`client`]
 //! (retries, backoff, reconciliation), [`membership`] (the seam for gossip), [`msg`] (what
-//! travels), [`params`] (the node's settings and planted bugs).
+//! travels), [`params`] (the node's settings and planted bugs), [`history`] (a client history
+//! as JSON lines, the same from either runtime).
 
 pub mod anti_entropy;
 pub mod client;
 pub mod coordinator;
 pub mod handoff;
+pub mod history;
 pub mod membership;
 pub mod merkle;
 pub mod msg;

@@ -43,8 +43,8 @@ pub mod summary;
 // The node's code lives in `seedbed-nodes` (a real runtime drives it too); its modules are
 // re-exported here so the workload reads as one folder.
 pub use seedbed_nodes::quorum::{
-    anti_entropy, client, coordinator, handoff, membership, merkle, msg, node, params, read_repair,
-    ring, store, vclock, version, Bug,
+    anti_entropy, client, coordinator, handoff, history, membership, merkle, msg, node, params,
+    read_repair, ring, store, vclock, version, Bug,
 };
 
 use std::collections::BTreeSet;
@@ -110,6 +110,12 @@ where
 }
 
 impl Quorum {
+    /// The protocol settings every node of the run shares (what a recorded history is checked
+    /// against: [`check::history`]).
+    pub fn params(&self) -> &Arc<Params> {
+        &self.p
+    }
+
     fn quorum_param(
         config: &RunConfig,
         key: &str,

@@ -23,6 +23,9 @@ use crate::workloads::quorum::msg::{Op, Reply};
 use crate::workloads::quorum::node::QuorumNode;
 use crate::workloads::quorum::version::{Mode, Siblings, Version};
 
+/// A write a replica stored itself: (acknowledged at, version, op).
+type Held = (u64, Version, OpId);
+
 /// The durability checker.
 #[derive(Debug)]
 pub struct Durability {
@@ -30,8 +33,8 @@ pub struct Durability {
     invoked: BTreeMap<OpId, (u64, Op)>,
     /// Per key: (op, acknowledged at, version).
     acked: BTreeMap<u32, Vec<(OpId, u64, Version)>>,
-    /// Per (replica, key): (acknowledged at, version) of writes it stored itself.
-    held: BTreeMap<(NodeId, u32), Vec<(u64, Version)>>,
+    /// Per (replica, key): the writes it stored itself.
+    held: BTreeMap<(NodeId, u32), Vec<Held>>,
 }
 
 impl Durability {
@@ -61,10 +64,10 @@ impl Durability {
             let Some(held) = self.held.get(&(*node, key)) else {
                 continue;
             };
-            for (t, v) in held {
+            for (t, v, w_op) in held {
                 if *t < inv_ns && !sibs.covers(v, self.mode) {
                     return Err(format!(
-                        "key {key}: replica n{node} acknowledged write {v} (acknowledged {}) but later answered op {op_id} without it or a successor: {}",
+                        "key {key}: replica n{node} acknowledged write {v} (op {w_op}, acknowledged {}) but later answered op {op_id} without it or a successor: {}",
                         fmt_nanos(*t),
                         Self::shown(sibs)
                     ));
@@ -100,7 +103,7 @@ impl Checker<QuorumNode> for Durability {
                         self.held
                             .entry((node, key))
                             .or_default()
-                            .push((t_ns, v.clone()));
+                            .push((t_ns, v.clone(), op_id));
                     }
                 }
             }

@@ -16,6 +16,8 @@
 //!   before it began, or a successor (regular-register semantics).
 //! - [`hints`] — with sloppy quorums, every hinted acknowledgement reaches the replica it was
 //!   meant for.
+//! - [`history`] — not a checker: runs the checkers that judge the client history alone on a
+//!   recorded history, from either runtime (`seedbed cluster test` feeds it a real run's).
 //! - [`coverage`] — never fails: counts the interesting events (hints, repairs, siblings,
 //!   restarts) a sweep reports coverage of ([`crate::sometimes`]).
 //!
@@ -26,6 +28,7 @@ pub mod convergence;
 pub mod coverage;
 pub mod durability;
 pub mod hints;
+pub mod history;
 pub mod linearizable;
 pub mod quorums;
 pub mod regular;
