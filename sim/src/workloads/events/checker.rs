@@ -9,7 +9,12 @@
 //!    sequencer among those applied to it — never an older one that arrived late (checked
 //!    after every write of the table).
 //! 4. [`DEAD_LETTER`] — a message reaches the dead-letter queue only after the queue handed it
-//!    out `max_receive` times.
+//!    out `max_receive` times, and its stored receive count says so. This is SQS's promise for
+//!    `maxReceiveCount`: receives as the queue counts them — a receive whose answer the network
+//!    lost counts (the worker never saw it), and a count lost in a crash errs low (more
+//!    receives before the move, never fewer). Every receive the queue handed out is counted
+//!    here, whether its count reached the disk or not; a message found in the dead-letter
+//!    queue after a reopen is judged like one moved before the checker's eyes.
 //! 5. [`LEASE`] — a worker applies an effect only while it holds the message: before the
 //!    queue's visibility timeout since the receive it applies under ran out. (Not judged in
 //!    runs with clock jumps: a lease is a promise about clocks, and a jumped clock breaks it —
@@ -193,7 +198,24 @@ impl Checker<EventsNode> for Recorder {
                     h.granted.insert((seq, receipt), t_ns);
                     *h.grants.entry(seq).or_insert(0) += 1;
                 }
-                for &(seq, receives) in &seen.dead_lettered {
+                // Every message new in the dead-letter queue — moved by this handler, or found
+                // there by a reopen after a failed write — is judged.
+                let mut moved: Vec<(u64, u32)> = seen.dead_lettered.clone();
+                if let Some(q) = state.queue() {
+                    if q.dead_letters().len() != h.dead.len() {
+                        for (s, (_, r)) in q.dead_letters() {
+                            if !h.dead.contains_key(s) && !moved.iter().any(|(m, _)| m == s) {
+                                moved.push((*s, *r));
+                            }
+                        }
+                        h.dead = q
+                            .dead_letters()
+                            .iter()
+                            .map(|(s, (_, r))| (*s, *r))
+                            .collect();
+                    }
+                }
+                for (seq, receives) in moved {
                     let grants = h.grants.get(&seq).copied().unwrap_or(0);
                     if grants < self.rules.max_receive || receives < self.rules.max_receive {
                         h.fail(
@@ -204,15 +226,6 @@ impl Checker<EventsNode> for Recorder {
                                 self.rules.max_receive
                             ),
                         );
-                    }
-                }
-                if let Some(q) = state.queue() {
-                    if q.dead_letters().len() != h.dead.len() {
-                        h.dead = q
-                            .dead_letters()
-                            .iter()
-                            .map(|(s, (_, r))| (*s, *r))
-                            .collect();
                     }
                 }
             }

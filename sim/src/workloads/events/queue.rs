@@ -14,9 +14,12 @@
 //!
 //! Durability: a batch of sends is synced before it is acknowledged, and so is every move to
 //! the dead-letter queue. Receive counts and deletes are written unsynced: a crash may lose
-//! them, which only means a message is handed out again (counts only err low, so a message is
-//! never dead-lettered early). Visibility deadlines live in memory: after a crash every message
-//! is visible at once — more redelivery, never less. Deadlines are in the queue's local time;
+//! them, which only means a message is handed out again. A receive whose count write fails
+//! hands its messages out all the same (the write may have reached the disk): so counts only
+//! err low, and a message is never dead-lettered before the queue handed it out
+//! `max_receive` times — what SQS promises of `maxReceiveCount`, counted by the queue (a
+//! receive whose answer the network lost counts, as SQS counts it). Visibility deadlines live
+//! in memory: after a crash every message is visible at once — more redelivery, never less. Deadlines are in the queue's local time;
 //! one further away than the timeout itself means the clock jumped back, and counts as passed.
 //!
 //! One queue node, not replicated: the issue's replicated log with majority acks is not built
@@ -57,6 +60,17 @@ pub struct Queued {
     pub receives: u32,
     /// Hidden until this local time.
     pub visible_at: u64,
+}
+
+/// What a receive took from the queue.
+enum Take {
+    /// The store is not open: nothing.
+    Closed,
+    /// These messages, their receive counts written (not synced).
+    Written(Vec<(Event, u32)>),
+    /// These messages, though the write of their receive counts failed: the store must be
+    /// reopened. See [`Queue::take`].
+    Failed(Vec<(Event, u32)>),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -218,15 +232,17 @@ impl Queue {
 
     /// Hand out up to `max` visible messages: each gets one more receive and hides for the
     /// visibility timeout — or, if it was received `max_receive` times already, moves to the
-    /// dead-letter queue. `Err` when the store failed (nothing changed in memory).
-    fn take(
-        &mut self,
-        ctx: &mut Ctx<'_, EventsNode>,
-        max: u32,
-        seen: &mut Seen,
-    ) -> Result<Vec<(Event, u32)>, ()> {
+    /// dead-letter queue.
+    ///
+    /// A failed write still hands its messages out ([`Take::Failed`]): a write that returned
+    /// an error may have reached the disk all the same (its WAL record written, the sync or
+    /// the maintenance after it failed), and the reopen would then find receive counts raised
+    /// by a receive that never happened — a "ghost" receive that dead-letters a message one
+    /// receive early (issue #20, seed 944). Handing the messages out makes every count the
+    /// disk can hold a receive that did happen: counts err low (a lost write), never high.
+    fn take(&mut self, ctx: &mut Ctx<'_, EventsNode>, max: u32, seen: &mut Seen) -> Take {
         let Some(store) = self.store.as_ref() else {
-            return Err(());
+            return Take::Closed;
         };
         let now = ctx.local_ns();
         let mut batch = WriteBatch::new();
@@ -252,8 +268,13 @@ impl Queue {
         }
         // Moves to the dead-letter queue are synced; a lost receive count only errs low.
         if store.write(batch, !dead.is_empty()).is_err() {
-            self.failed(ctx);
-            return Err(());
+            // Memory is not updated: the caller drops the store and the reopen rebuilds the
+            // index from whatever the disk kept (every message visible, as after a crash; the
+            // dead-letter moves done or not). The receives happen all the same; see above.
+            for (e, receipt) in &grants {
+                seen.granted.push((e.seq, *receipt));
+            }
+            return Take::Failed(grants);
         }
         let until = now.saturating_add(self.p.queue_visibility_ns());
         for (e, receipt) in &grants {
@@ -267,7 +288,7 @@ impl Queue {
             self.dead.insert(seq, (e, receives));
             seen.dead_lettered.push((seq, receives));
         }
-        Ok(grants)
+        Take::Written(grants)
     }
 
     fn on_receive(
@@ -279,8 +300,13 @@ impl Queue {
         wait_ms: u64,
         seen: &mut Seen,
     ) {
-        let Ok(msgs) = self.take(ctx, max, seen) else {
-            return;
+        let msgs = match self.take(ctx, max, seen) {
+            Take::Closed => return,
+            Take::Failed(msgs) => {
+                ctx.send(from, Msg::Messages { poll, msgs });
+                return self.failed(ctx);
+            }
+            Take::Written(msgs) => msgs,
         };
         if msgs.is_empty() && wait_ms > 0 && self.held.len() < HELD_MAX {
             let until = ctx.local_ns().saturating_add(ms(wait_ms));
@@ -300,8 +326,13 @@ impl Queue {
         let mut i = 0;
         while i < self.held.len() {
             let h = self.held[i];
-            let Ok(msgs) = self.take(ctx, h.max, seen) else {
-                return;
+            let msgs = match self.take(ctx, h.max, seen) {
+                Take::Closed => return,
+                Take::Failed(msgs) => {
+                    ctx.send(h.from, Msg::Messages { poll: h.poll, msgs });
+                    return self.failed(ctx); // Drops the other held polls: they poll again.
+                }
+                Take::Written(msgs) => msgs,
             };
             let left = h.until.saturating_sub(ctx.local_ns());
             if msgs.is_empty() && left > 0 && left <= ms(self.p.wait_ms) {
