@@ -22,20 +22,29 @@
 //! in memory: after a crash every message is visible at once — more redelivery, never less. Deadlines are in the queue's local time;
 //! one further away than the timeout itself means the clock jumped back, and counts as passed.
 //!
+//! **FIFO mode** (`fifo=true`, SQS FIFO queues): each key is a message group. A receive hands
+//! out only a group's oldest message, and nothing of a group whose oldest message is in flight
+//! (hidden), so a group's messages go out one at a time, in order; the next goes out once the
+//! one before is deleted or dead-lettered. The sequencer is the deduplication id: the queue
+//! remembers each id it enqueued for [`DEDUP_WINDOW_NS`] (five minutes, synced with the send)
+//! and accepts a resend within the window without enqueuing it again — even after the message
+//! was deleted, which a standard queue would enqueue afresh.
+//!
 //! One queue node, not replicated: the replicated log with majority acks is not built
 //! yet (see docs/events.md).
 //!
 //! Layout: `m` · sequencer → event + receive count (the queue); `d` · sequencer → event +
-//! receive count (the dead-letter queue).
+//! receive count (the dead-letter queue); `u` · sequencer → local time first enqueued (FIFO
+//! deduplication ids).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use seedbed_engine::lsm::WriteBatch;
 
-use super::event::{u32_at, Event, EVENT_BYTES};
+use super::event::{u32_at, u64_at, Event, EVENT_BYTES};
 use super::msg::Msg;
 use super::node::{EventsNode, Seen};
-use super::params::Params;
+use super::params::{Bug, Params, DEDUP_WINDOW_NS};
 use super::store::{corrupt, id_of, key_u64, Store, StoreError};
 use crate::node::{Ctx, NodeId, TimerId};
 use crate::time::ms;
@@ -44,12 +53,19 @@ use crate::time::ms;
 pub const DIR: &str = "/queue";
 const QUEUED: u8 = b'm';
 const DEAD: u8 = b'd';
+const DEDUP: u8 = b'u';
 const TIMER_TICK: TimerId = 1;
 const TIMER_OPEN: TimerId = 2;
 /// Local time between attempts to open the store.
 pub const OPEN_RETRY_NS: u64 = ms(20);
 /// Long polls held at once, at most (beyond, a poll is answered empty at once).
 pub const HELD_MAX: usize = 64;
+
+/// Whether a deduplication id first enqueued at local time `first` is past the window at
+/// `now`. A clock jumped back (`now < first`) keeps it: the window errs long, never short.
+pub fn dedup_expired(first: u64, now: u64) -> bool {
+    now >= first && now - first >= DEDUP_WINDOW_NS
+}
 
 /// A message in the queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,6 +104,8 @@ pub struct Queue {
     store: Option<Store>,
     queued: BTreeMap<u64, Queued>,
     dead: BTreeMap<u64, (Event, u32)>,
+    /// FIFO: deduplication id (sequencer) → local time it was first enqueued.
+    dedup: BTreeMap<u64, u64>,
     held: Vec<Held>,
     ticking: bool,
 }
@@ -119,6 +137,7 @@ impl Queue {
             store: None,
             queued: BTreeMap::new(),
             dead: BTreeMap::new(),
+            dedup: BTreeMap::new(),
             held: Vec::new(),
             ticking: false,
         }
@@ -171,6 +190,13 @@ impl Queue {
             let (seq, event, receives) = decode(&k, &v)?;
             self.dead.insert(seq, (event, receives));
         }
+        self.dedup.clear();
+        for (k, v) in store.scan(&[DEDUP])? {
+            if v.len() != 8 {
+                return Err(corrupt(&k, format!("dedup record is {} bytes", v.len())));
+            }
+            self.dedup.insert(id_of(&k, 8)?, u64_at(&v, 0));
+        }
         self.store = Some(store);
         Ok(())
     }
@@ -197,6 +223,17 @@ impl Queue {
         };
         let mut batch = WriteBatch::new();
         let mut fresh = Vec::new();
+        let now = ctx.local_ns();
+        // FIFO: ids past the deduplication window are forgotten (in the same synced batch).
+        let expired: Vec<u64> = self
+            .dedup
+            .iter()
+            .filter(|(_, &first)| dedup_expired(first, now))
+            .map(|(s, _)| *s)
+            .collect();
+        for s in &expired {
+            batch.delete(&key_u64(DEDUP, *s));
+        }
         for e in events {
             if self.queued.contains_key(&e.seq) || self.dead.contains_key(&e.seq) {
                 continue;
@@ -204,12 +241,27 @@ impl Queue {
             if fresh.iter().any(|f: &Event| f.seq == e.seq) {
                 continue;
             }
+            if self.p.fifo && self.dedup.contains_key(&e.seq) && !expired.contains(&e.seq) {
+                // Sent within the window (and deleted since): accepted, not enqueued again.
+                continue;
+            }
             batch.put(&key_u64(QUEUED, e.seq), &record(e, 0));
+            if self.p.fifo {
+                batch.put(&key_u64(DEDUP, e.seq), &now.to_le_bytes());
+            }
             fresh.push(*e);
         }
         if store.write(batch, true).is_err() {
             self.failed(ctx);
             return;
+        }
+        for s in expired {
+            self.dedup.remove(&s);
+        }
+        if self.p.fifo {
+            for e in &fresh {
+                self.dedup.insert(e.seq, now);
+            }
         }
         for e in fresh {
             let q = Queued {
@@ -248,9 +300,16 @@ impl Queue {
         let mut batch = WriteBatch::new();
         let mut grants = Vec::new();
         let mut dead = Vec::new();
+        let mut groups = BTreeSet::new();
         for (seq, q) in &self.queued {
             if grants.len() >= max as usize {
                 break;
+            }
+            // FIFO: only a group's oldest message may go out, so a group with a message in
+            // flight (hidden) hands out nothing; the planted bug forgets the lock.
+            let head = groups.insert(q.event.key);
+            if self.p.fifo && !head && self.p.bug != Bug::FifoGroupUnlocked {
+                continue;
             }
             // Hidden, unless the clock jumped back past the receive that hid it.
             let hidden_for = q.visible_at.saturating_sub(now);
@@ -289,6 +348,11 @@ impl Queue {
             seen.dead_lettered.push((seq, receives));
         }
         Take::Written(grants)
+    }
+
+    /// The FIFO deduplication ids, as the disk holds them: sequencer → local time first sent.
+    pub fn dedup_ids(&self) -> &BTreeMap<u64, u64> {
+        &self.dedup
     }
 
     fn on_receive(
@@ -394,5 +458,19 @@ impl Queue {
             TIMER_OPEN if self.store.is_none() => self.boot(ctx),
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dedup_window_is_five_minutes_and_errs_long_after_a_backward_jump() {
+        let t = ms(1_000);
+        assert!(!dedup_expired(t, t));
+        assert!(!dedup_expired(t, t + DEDUP_WINDOW_NS - 1));
+        assert!(dedup_expired(t, t + DEDUP_WINDOW_NS));
+        assert!(!dedup_expired(t, t - 1), "a clock jumped back keeps the id");
     }
 }
