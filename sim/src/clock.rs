@@ -139,7 +139,10 @@ mod tests {
         assert_eq!(c.unix_millis(), VIRTUAL_EPOCH_MILLIS);
         g.set(1_000_000_000);
         // 1 s + 100 ppm (100 µs) + 5 µs skew.
-        assert_eq!(c.local_ns(), LOCAL_BOOT_NS + 1_000_000_000 + 100_000 + 5_000);
+        assert_eq!(
+            c.local_ns(),
+            LOCAL_BOOT_NS + 1_000_000_000 + 100_000 + 5_000
+        );
         c.jump(-2_000_000_000);
         let back = c.local_ns();
         assert_eq!(back, LOCAL_BOOT_NS - 1_000_000_000 + 100_000 + 5_000);

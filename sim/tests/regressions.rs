@@ -67,7 +67,9 @@ fn backward_jumps(o: &seedbed_sim::RunOutcome) -> Vec<(u32, i64)> {
 #[test]
 fn events_101_a_producer_jumped_back_keeps_draining_its_outbox() {
     let o = passes("events", 101);
-    assert!(backward_jumps(&o).iter().any(|&(n, d)| n == 0 && d < -1_000));
+    assert!(backward_jumps(&o)
+        .iter()
+        .any(|&(n, d)| n == 0 && d < -1_000));
 }
 
 /// Same cause as seed 101 (two backward jumps of the producer, with crashes elsewhere).
@@ -84,7 +86,9 @@ fn events_113_a_producer_jumped_back_keeps_draining_its_outbox() {
 #[test]
 fn events_241_a_queue_jumped_back_still_times_out_visibility() {
     let o = passes("events", 241);
-    assert!(backward_jumps(&o).iter().any(|&(n, d)| n == 1 && d < -3_000));
+    assert!(backward_jumps(&o)
+        .iter()
+        .any(|&(n, d)| n == 1 && d < -3_000));
 }
 
 /// Was: `events-lease` — "worker 4 applied e1 under receipt 1, handed out at 0.017967s,
