@@ -131,7 +131,7 @@ impl Workload for Events {
     /// than 3 s (45 of 10,000 seeds did; SQS FIFO blocks a group exactly so).
     fn defaults_for(config: &RunConfig) -> WorkloadDefaults {
         let fifo = config.params.get("fifo").map(String::as_str) == Some("true")
-            || config.params.get("bug").map(String::as_str) == Some("fifo-group-unlocked");
+            || config.params.get("bug").and_then(|b| Bug::parse(b)) == Some(Bug::FifoGroupUnlocked);
         let d = Self::defaults();
         WorkloadDefaults {
             quiet_ms: if fifo { FIFO_QUIET_MS } else { d.quiet_ms },

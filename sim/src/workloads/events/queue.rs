@@ -19,8 +19,9 @@
 //! err low, and a message is never dead-lettered before the queue handed it out
 //! `max_receive` times — what SQS promises of `maxReceiveCount`, counted by the queue (a
 //! receive whose answer the network lost counts, as SQS counts it). Visibility deadlines live
-//! in memory: after a crash every message is visible at once — more redelivery, never less. Deadlines are in the queue's local time;
-//! one further away than the timeout itself means the clock jumped back, and counts as passed.
+//! in memory: after a crash every message is visible at once — more redelivery, never less.
+//! Deadlines are in the queue's local time; one further away than the timeout itself means the
+//! clock jumped back, and counts as passed.
 //!
 //! **FIFO mode** (`fifo=true`, SQS FIFO queues): each key is a message group. A receive hands
 //! out only a group's oldest message, and nothing of a group whose oldest message is in flight
