@@ -44,6 +44,12 @@ pub trait Workload: Sized + 'static {
     /// Sizes when the config leaves them out.
     fn defaults() -> WorkloadDefaults;
 
+    /// Sizes when the config leaves them out, for this config's parameters: a mode that needs
+    /// a longer quiet period to converge says so here. The world resolves with this.
+    fn defaults_for(_config: &RunConfig) -> WorkloadDefaults {
+        Self::defaults()
+    }
+
     /// Build from a config (read `config.params` here; reject unknown keys by name) for a
     /// cluster of `nodes`.
     fn new(config: &RunConfig, nodes: u32) -> Result<Self, SimError>;

@@ -206,7 +206,7 @@ pub fn run<W: Workload>(
     config: &RunConfig,
     sink: Option<&mut dyn TraceSink>,
 ) -> Result<RunOutcome, SimError> {
-    let resolved = config.resolve(&W::defaults())?;
+    let resolved = config.resolve(&W::defaults_for(config))?;
     let tape = match &config.choices {
         Some(record) => Some(Arc::new(Tape::replay(record.0.clone()))),
         None if config.record_choices => Some(Arc::new(Tape::record())),

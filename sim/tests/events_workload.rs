@@ -7,7 +7,7 @@ use seedbed_sim::run::repro::Sources;
 use seedbed_sim::run::shrink::shrink;
 use seedbed_sim::run::sweep::Sweep;
 use seedbed_sim::workloads::events::checker::{
-    DEAD_LETTER, EXACTLY_ONCE, KEY_ORDER, LEASE, NO_LOST_CHANGE,
+    DEAD_LETTER, EXACTLY_ONCE, GROUP_ORDER, KEY_ORDER, LEASE, NO_LOST_CHANGE,
 };
 use seedbed_sim::workloads::events::metrics::{
     run_text, APPLIED, COMMITTED, DEAD_LETTERED, DUPLICATES, E2E_NS, FAULT_SETTING,
@@ -135,6 +135,7 @@ fn bad_parameters_are_refused_by_name() {
         ("visibility_ms", "0"),
         ("batch", "11"),
         ("colour", "red"),
+        ("fifo", "maybe"),
     ] {
         let e = registry::run(&config(0, &[(k, v)]), None)
             .unwrap_err()
@@ -187,4 +188,45 @@ fn duplicates_are_delivered_and_absorbed() {
         .sum();
     assert!(dups > 0.0);
     let _ = DEAD_LETTER;
+}
+
+#[test]
+fn a_fifo_queue_passes_under_faults_with_its_longer_quiet_period() {
+    let mut dead = 0.0;
+    for seed in 0..8 {
+        let o = registry::run(&config(seed, &[("fifo", "true")]), None).unwrap();
+        assert!(o.violation.is_none(), "seed {seed}: {:?}", o.violation);
+        // 1 s of faults, then the FIFO quiet period of 6 s (a standard run ends at 4 s).
+        assert_eq!(o.end_ns, 7_000_000_000, "seed {seed}");
+        dead += o.metrics.get(DEAD_LETTERED).unwrap();
+    }
+    assert!(dead > 0.0, "poison heads reach the dead-letter queue");
+    let standard = registry::run(&config(0, &[]), None).unwrap();
+    assert_eq!(standard.end_ns, 4_000_000_000);
+}
+
+#[test]
+fn a_fifo_queue_without_its_group_lock_is_caught_out_of_order() {
+    let (seed, checker) = first_failure(&[("bug", "fifo-group-unlocked")], 0..4).expect("caught");
+    assert_eq!(checker, GROUP_ORDER);
+    // The same seed with the lock passes.
+    let ok = registry::run(&config(seed, &[("fifo", "true")]), None).unwrap();
+    assert!(ok.violation.is_none(), "{:?}", ok.violation);
+}
+
+#[test]
+fn poison_heads_block_their_fifo_group_for_max_receive_visibility_timeouts() {
+    // Seed 310: three poison events on key 0. Each holds the group for 6 receives x 200 ms
+    // before the dead-letter queue takes it; the third is still due at 4.08 s, so a 3 s quiet
+    // period (a standard run's) is too short for FIFO, and the 6 s one is enough.
+    let mut short = config(310, &[("fifo", "true")]);
+    short.quiet_ms = Some(3_000);
+    let o = registry::run(&short, None).unwrap();
+    assert_eq!(
+        o.violation.map(|v| v.checker).as_deref(),
+        Some(NO_LOST_CHANGE)
+    );
+    let o = registry::run(&config(310, &[("fifo", "true")]), None).unwrap();
+    assert!(o.violation.is_none(), "{:?}", o.violation);
+    assert!(o.metrics.get(DEAD_LETTERED).unwrap() >= 3.0);
 }

@@ -44,3 +44,71 @@ fn iam_6414_a_retried_open_syncs_the_directory_entry() {
     let o = passes("iam", 6414);
     assert!(o.crashes > 0, "the seed still crashes nodes");
 }
+
+/// The backward clock jumps of an events run, as (node, ms).
+fn backward_jumps(o: &seedbed_sim::RunOutcome) -> Vec<(u32, i64)> {
+    o.schedule
+        .iter()
+        .filter_map(|f| match f.fault {
+            seedbed_sim::faults::Fault::ClockJump { node, delta_ms } if delta_ms < 0 => {
+                Some((node, delta_ms))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Was: `events-no-lost-change` — "61 committed change(s) never took effect …, handed out 0
+/// times". The producer's clock was jumped back 2990 ms at 0.12 s; the simulator pinned a
+/// clock that went below zero at zero, so it stood still for seconds, and the sender's "resend
+/// after 50 ms" never came for a batch whose ack was lost: the outbox stopped draining. Fixed
+/// in the simulator (`clock::LOCAL_BOOT_NS`: every clock starts at an hour and keeps running
+/// after a backward jump).
+#[test]
+fn events_101_a_producer_jumped_back_keeps_draining_its_outbox() {
+    let o = passes("events", 101);
+    assert!(backward_jumps(&o)
+        .iter()
+        .any(|&(n, d)| n == 0 && d < -1_000));
+}
+
+/// Same cause as seed 101 (two backward jumps of the producer, with crashes elsewhere).
+#[test]
+fn events_113_a_producer_jumped_back_keeps_draining_its_outbox() {
+    let o = passes("events", 113);
+    assert!(backward_jumps(&o).iter().any(|&(n, _)| n == 0));
+}
+
+/// Was: `events-no-lost-change` — "e51 … handed out 4 times (max_receive 5)": a poison
+/// message short of its dead-letter move at the end of the quiet period. The queue's clock
+/// was jumped back 3306 ms at 7 ms and stood still at zero (see seed 101), so a message
+/// received at 0.34 s stayed hidden until 3.5 s instead of 0.54 s. Fixed in the simulator.
+#[test]
+fn events_241_a_queue_jumped_back_still_times_out_visibility() {
+    let o = passes("events", 241);
+    assert!(backward_jumps(&o)
+        .iter()
+        .any(|&(n, d)| n == 1 && d < -3_000));
+}
+
+/// Was: `events-lease` — "worker 4 applied e1 under receipt 1, handed out at 0.017967s,
+/// after its visibility timeout ran out at 0.217967s". No clock jump: worker 4 started with a
+/// negative skew, so its clock read zero — and stood still — for its first ~0.2 s; its lease
+/// and function timeout never ran out. Fixed in the simulator (see seed 101).
+#[test]
+fn events_872_a_worker_with_a_negative_skew_keeps_its_lease() {
+    let o = passes("events", 872);
+    assert!(backward_jumps(&o).is_empty() && o.plan.clock.skew_ms_max > 0);
+}
+
+/// Was: `events-dead-letter` — "e33 moved to the dead-letter queue after 4 receives (its
+/// count said 5)". No crash: a queue write of receive counts returned a disk error after its
+/// record had reached the disk; the queue dropped the receive, reopened, and found the count
+/// raised by a receive that never happened. Fixed in the workload (`queue::Queue::take`: a
+/// receive whose write fails hands its messages out all the same, so the disk's count never
+/// exceeds the receives made).
+#[test]
+fn events_944_a_failed_count_write_is_no_ghost_receive() {
+    let o = passes("events", 944);
+    assert!(o.crashes == 0 && o.plan.disk.any());
+}

@@ -9,11 +9,20 @@
 //!    sequencer among those applied to it — never an older one that arrived late (checked
 //!    after every write of the table).
 //! 4. [`DEAD_LETTER`] — a message reaches the dead-letter queue only after the queue handed it
-//!    out `max_receive` times.
+//!    out `max_receive` times, and its stored receive count says so. This is SQS's promise for
+//!    `maxReceiveCount`: receives as the queue counts them — a receive whose answer the network
+//!    lost counts (the worker never saw it), and a count lost in a crash errs low (more
+//!    receives before the move, never fewer). Every receive the queue handed out is counted
+//!    here, whether its count reached the disk or not; a message found in the dead-letter
+//!    queue after a reopen is judged like one moved before the checker's eyes.
 //! 5. [`LEASE`] — a worker applies an effect only while it holds the message: before the
 //!    queue's visibility timeout since the receive it applies under ran out. (Not judged in
 //!    runs with clock jumps: a lease is a promise about clocks, and a jumped clock breaks it —
-//!    which idempotency, checker 2, must then absorb.)
+//!    which idempotency, checker 2, must then absorb. A skewed clock is judged.)
+//! 6. [`GROUP_ORDER`] (FIFO mode only) — per message group (key), the queue hands out a message
+//!    only after every earlier committed change of the group took effect or was
+//!    dead-lettered: in order, one in flight at a time. A message handed out again after its
+//!    effect (a delete lost in a queue crash) is no breach: nothing earlier is waiting.
 //!
 //! The recorder also measures the run ([`super::metrics`]).
 
@@ -42,6 +51,8 @@ pub const KEY_ORDER: &str = "events-key-order";
 pub const DEAD_LETTER: &str = "events-dead-letter";
 /// Checker (5)'s name.
 pub const LEASE: &str = "events-lease";
+/// Checker (6)'s name (FIFO mode only).
+pub const GROUP_ORDER: &str = "events-group-order";
 
 /// What the checkers need to know of the configuration.
 #[derive(Clone, Copy, Debug)]
@@ -50,6 +61,8 @@ pub struct Rules {
     pub visibility_ns: u64,
     /// Receives before dead-lettering.
     pub max_receive: u32,
+    /// A FIFO queue: judge [`GROUP_ORDER`].
+    pub fifo: bool,
     /// The run's fault setting, for the metrics.
     pub setting: &'static str,
 }
@@ -82,6 +95,29 @@ pub struct History {
 }
 
 impl History {
+    /// FIFO: a group's message goes out only once every earlier committed change of the group
+    /// took effect or was dead-lettered — the queue deletes a message only after its effect,
+    /// and unlocks the group only on that delete or a move to the dead-letter queue.
+    fn judge_group_order(&mut self, t_ns: u64, granted: &[(u64, u32)], q: &super::queue::Queue) {
+        for &(seq, receipt) in granted {
+            let Some(key) = q.queued().get(&seq).map(|m| m.event.key) else {
+                continue;
+            };
+            let waiting = self.committed.range(..seq).find(|(s, (e, _))| {
+                e.key == key && !self.first_effect.contains_key(s) && !self.dead.contains_key(s)
+            });
+            if let Some((&before, _)) = waiting {
+                self.fail(
+                    GROUP_ORDER,
+                    t_ns,
+                    format!(
+                        "e{seq} (group k{key}) handed out with receipt {receipt} while e{before} of the same group had neither taken effect nor reached the dead-letter queue — a FIFO queue hands out a group's next message only after the one before it"
+                    ),
+                );
+            }
+        }
+    }
+
     fn fail(&mut self, checker: &'static str, t_ns: u64, message: String) {
         self.failures.entry(checker).or_insert((t_ns, message));
     }
@@ -152,7 +188,11 @@ pub fn checkers(rules: Rules) -> Vec<Box<dyn Checker<EventsNode>>> {
         h: h.clone(),
         rules,
     })];
-    for name in [NO_LOST_CHANGE, EXACTLY_ONCE, KEY_ORDER, DEAD_LETTER, LEASE] {
+    let mut names = vec![NO_LOST_CHANGE, EXACTLY_ONCE, KEY_ORDER, DEAD_LETTER, LEASE];
+    if rules.fifo {
+        names.push(GROUP_ORDER);
+    }
+    for name in names {
         v.push(Box::new(Property {
             name,
             h: h.clone(),
@@ -193,7 +233,24 @@ impl Checker<EventsNode> for Recorder {
                     h.granted.insert((seq, receipt), t_ns);
                     *h.grants.entry(seq).or_insert(0) += 1;
                 }
-                for &(seq, receives) in &seen.dead_lettered {
+                // Every message new in the dead-letter queue — moved by this handler, or found
+                // there by a reopen after a failed write — is judged.
+                let mut moved: Vec<(u64, u32)> = seen.dead_lettered.clone();
+                if let Some(q) = state.queue() {
+                    if q.dead_letters().len() != h.dead.len() {
+                        for (s, (_, r)) in q.dead_letters() {
+                            if !h.dead.contains_key(s) && !moved.iter().any(|(m, _)| m == s) {
+                                moved.push((*s, *r));
+                            }
+                        }
+                        h.dead = q
+                            .dead_letters()
+                            .iter()
+                            .map(|(s, (_, r))| (*s, *r))
+                            .collect();
+                    }
+                }
+                for (seq, receives) in moved {
                     let grants = h.grants.get(&seq).copied().unwrap_or(0);
                     if grants < self.rules.max_receive || receives < self.rules.max_receive {
                         h.fail(
@@ -206,13 +263,9 @@ impl Checker<EventsNode> for Recorder {
                         );
                     }
                 }
-                if let Some(q) = state.queue() {
-                    if q.dead_letters().len() != h.dead.len() {
-                        h.dead = q
-                            .dead_letters()
-                            .iter()
-                            .map(|(s, (_, r))| (*s, *r))
-                            .collect();
+                if self.rules.fifo {
+                    if let Some(q) = state.queue() {
+                        h.judge_group_order(t_ns, &seen.granted, q);
                     }
                 }
             }

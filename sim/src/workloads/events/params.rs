@@ -57,6 +57,10 @@ pub enum Bug {
     /// sync: a crash can keep the change and lose its event. Caught by
     /// `events-no-lost-change` (needs a crash of the producer).
     OutboxAfterCommitUnsynced,
+    /// A FIFO queue (implies `fifo=true`) that forgets its group lock: it hands out the next
+    /// message of a group while an earlier one is still in flight, so a later change can take
+    /// effect before an earlier one. Caught by `events-group-order`.
+    FifoGroupUnlocked,
 }
 
 /// Every bug's parameter value.
@@ -73,6 +77,7 @@ pub const BUG_NAMES: &[(&str, Bug)] = &[
         "outbox-after-commit-unsynced",
         Bug::OutboxAfterCommitUnsynced,
     ),
+    ("fifo-group-unlocked", Bug::FifoGroupUnlocked),
 ];
 
 impl Bug {
@@ -90,6 +95,10 @@ pub const SHORT_VISIBILITY_NS: u64 = ms(30);
 pub struct Params {
     /// The planted bug, if any.
     pub bug: Bug,
+    /// A FIFO queue (SQS `FifoQueue`): each key is a message group, handed out in order with
+    /// one message in flight per group; each event's sequencer is its deduplication id,
+    /// remembered for [`DEDUP_WINDOW_NS`].
+    pub fifo: bool,
     /// The queue's visibility timeout (SQS `VisibilityTimeout`), queue's local time.
     pub visibility_ns: u64,
     /// Receives after which the queue moves a message to the dead-letter queue instead of
@@ -143,6 +152,7 @@ impl Default for Params {
     fn default() -> Self {
         Params {
             bug: Bug::None,
+            fifo: false,
             visibility_ns: ms(200),
             max_receive: 5,
             concurrency: 4,
@@ -159,6 +169,9 @@ impl Default for Params {
         }
     }
 }
+
+/// How long a FIFO queue remembers a deduplication id (SQS: five minutes), queue's local time.
+pub const DEDUP_WINDOW_NS: u64 = ms(5 * 60 * 1_000);
 
 /// A cold start's latency, drawn per worker boot: 20..=60 ms.
 pub const COLD_START_NS: (u64, u64) = (ms(20), ms(60));

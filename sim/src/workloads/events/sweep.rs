@@ -74,6 +74,8 @@ pub struct EventsSweep {
     pub bug: String,
     /// The visibility timeout, as configured (milliseconds).
     pub visibility_ms: String,
+    /// The queue's kind: `standard` or `fifo`.
+    pub queue: &'static str,
     /// Seeds run.
     pub seeds: u64,
     /// Seeds that failed.
@@ -88,8 +90,8 @@ impl EventsSweep {
     /// A short table for terminals.
     pub fn table(&self) -> String {
         let mut s = format!(
-            "events sweep (bug {}, visibility {} ms): {} seeds, {} failed\n{:<14} {:>5} {:>6} {:>9} {:>9} {:>9} {:>9} {:>10} {:>8}\n",
-            self.bug, self.visibility_ms, self.seeds, self.failed,
+            "events sweep (bug {}, visibility {} ms, {} queue): {} seeds, {} failed\n{:<14} {:>5} {:>6} {:>9} {:>9} {:>9} {:>9} {:>10} {:>8}\n",
+            self.bug, self.visibility_ms, self.queue, self.seeds, self.failed,
             "faults", "seeds", "failed", "events", "e2e p50", "e2e p99", "e2e max", "dups/1000", "dlq %"
         );
         for l in &self.settings {
@@ -118,6 +120,7 @@ impl EventsSweep {
 pub struct EventsSummary {
     bug: String,
     visibility_ms: String,
+    queue: &'static str,
     by: BTreeMap<String, Acc>,
     failures: Vec<SweepFailure>,
 }
@@ -166,6 +169,7 @@ impl EventsSummary {
             kind: "sim-events",
             bug: self.bug,
             visibility_ms: self.visibility_ms,
+            queue: self.queue,
             seeds,
             failed,
             settings,
@@ -177,9 +181,13 @@ impl EventsSummary {
 impl Summary for EventsSummary {
     fn new(base: &RunConfig) -> Self {
         let get = |k: &str, d: &str| base.params.get(k).cloned().unwrap_or_else(|| d.into());
+        let bug = get("bug", "none");
+        // As the workload decides it (`fifo=true`, or the planted bug that implies it).
+        let fifo = get("fifo", "false") == "true" || bug == "fifo-group-unlocked";
         EventsSummary {
-            bug: get("bug", "none"),
+            bug,
             visibility_ms: get("visibility_ms", "200"),
+            queue: if fifo { "fifo" } else { "standard" },
             ..EventsSummary::default()
         }
     }
