@@ -218,7 +218,7 @@ impl Plan {
                 budget.as_millis()
             ),
             Plan::Sim(budget) => format!(
-                "simulator sweeps of every workload within {} s, the planted bug shrunk",
+                "simulator sweeps of every workload within {} s, two planted bugs caught and shrunk",
                 budget.as_secs()
             ),
         }

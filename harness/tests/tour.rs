@@ -20,10 +20,15 @@ fn quick_tour_writes_a_report_and_cleans_up() {
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "tour failed:\n{stdout}\n{stderr}");
     assert!(stdout.contains("Summary"), "{stdout}");
-    assert!(
-        stdout.contains("planted bug"),
-        "the tour shows a planted bug caught: {stdout}"
-    );
+    for planted in [
+        "planted bug caught (register --set bug=stale-quorum)",
+        "planted bug caught (events --set bug=no-idempotency): events-exactly-once fails",
+    ] {
+        assert!(
+            stdout.contains(planted),
+            "the tour shows {planted:?}: {stdout}"
+        );
+    }
     assert!(
         stdout.contains("repro: seedbed sim run --config"),
         "{stdout}"

@@ -569,15 +569,43 @@ fn cmd_shrink(
 /// What the tour's short sweep found.
 #[derive(Debug)]
 pub struct ShortSweep {
-    /// `(label, report)` per sweep: the correct register, the planted bug, and every other
+    /// `(label, report)` per sweep: the correct register, each planted bug, and every other
     /// registered workload's default configuration.
     pub sweeps: Vec<(String, sweep::SweepReport)>,
-    /// The planted bug's first failure, shrunk, and the config file that reruns it.
-    pub shrunk: Option<(shrink::ShrinkReport, PathBuf)>,
+    /// Per planted bug that failed: its label, its smallest shrunk failure, and the config
+    /// file that reruns it.
+    pub shrunk: Vec<(String, shrink::ShrinkReport, PathBuf)>,
 }
 
-/// The planted bug the tour catches, shrinks and prints the repro of.
-const PLANTED: (&str, &str, &str) = ("register", "bug", "stale-quorum");
+/// A planted bug the tour catches, shrinks and prints the repro of.
+struct Planted {
+    workload: &'static str,
+    bug: &'static str,
+    /// Seeds swept (`0..seeds`).
+    seeds: u64,
+    /// How many of the first failing seeds are shrunk (the smallest result is kept).
+    shrink_first: usize,
+}
+
+/// The planted bugs of the tour: a quorum that is not one (the register: linearizability), and
+/// a function that applies an event without its idempotency record (events: exactly-once).
+const PLANTED: &[Planted] = &[
+    Planted {
+        workload: "register",
+        bug: "stale-quorum",
+        seeds: 8,
+        shrink_first: 3,
+    },
+    Planted {
+        workload: "events",
+        bug: "no-idempotency",
+        seeds: 4,
+        shrink_first: 1,
+    },
+];
+
+/// Runs each shrink may spend in the tour.
+const TOUR_SHRINK_RUNS: usize = 150;
 
 impl ShortSweep {
     /// Print the sweeps for people.
@@ -586,9 +614,9 @@ impl ShortSweep {
             println!("sweep {label}:");
             sweep::print(report);
         }
-        if let Some((s, path)) = &self.shrunk {
+        for (label, s, path) in &self.shrunk {
             println!(
-                "planted bug caught: {} fails; shrunk from {} to {} in {} runs",
+                "planted bug caught ({label}): {} fails; shrunk from {} to {} in {} runs",
                 s.checker, s.size_before, s.size_after, s.runs
             );
             println!(
@@ -609,9 +637,9 @@ impl ShortSweep {
                 format!("{:.1} M events/s/core", r.events_per_s_per_core / 1e6),
             ));
         }
-        if let Some((s, _)) = &self.shrunk {
+        for (label, s, _) in &self.shrunk {
             rows.push((
-                "planted bug shrunk".to_string(),
+                format!("planted bug shrunk ({label})"),
                 format!("{} ops", s.size_after.ops),
                 format!("from {} ops; checker {}", s.size_before.ops, s.checker),
             ));
@@ -621,8 +649,8 @@ impl ShortSweep {
 }
 
 /// The short sweep the tour runs: the register workload (correct protocol) over swarm faults,
-/// the register with a planted bug (caught, then its first failure shrunk), and every other
-/// registered workload at its defaults; all within about `budget`. Writes `sim-sweep.jsonl`
+/// each [`PLANTED`] bug (caught, then its first failures shrunk), and every other registered
+/// workload at its defaults; all within about `budget`. Writes `sim-sweep.jsonl`
 /// (one sweep report per line) into `out_dir`.
 pub fn short_sweep(out_dir: &Path, budget: Duration) -> anyhow::Result<ShortSweep> {
     if !out_dir.as_os_str().is_empty() {
@@ -630,16 +658,14 @@ pub fn short_sweep(out_dir: &Path, budget: Duration) -> anyhow::Result<ShortSwee
             .with_context(|| format!("creating {}", out_dir.display()))?;
     }
     let jobs = default_jobs();
-    let mut planted = RunConfig::new(PLANTED.0, 0);
-    planted.params.insert(PLANTED.1.into(), PLANTED.2.into());
-    let mut plans: Vec<(String, RunConfig, u64)> = vec![
-        ("register".into(), RunConfig::new("register", 0), 64),
-        (
-            format!("register --set {}={}", PLANTED.1, PLANTED.2),
-            planted,
-            8,
-        ),
-    ];
+    let mut plans: Vec<(String, RunConfig, u64)> =
+        vec![("register".into(), RunConfig::new("register", 0), 64)];
+    for p in PLANTED {
+        let mut planted = RunConfig::new(p.workload, 0);
+        planted.params.insert("bug".into(), p.bug.into());
+        let label = format!("{} --set bug={}", p.workload, p.bug);
+        plans.push((label, planted, p.seeds));
+    }
     for w in registry::REGISTRY {
         if !["register", "ping"].contains(&w.name) {
             plans.push((w.name.to_string(), RunConfig::new(w.name, 0), 16));
@@ -660,28 +686,34 @@ pub fn short_sweep(out_dir: &Path, budget: Duration) -> anyhow::Result<ShortSwee
     }
     let path = out_dir.join("sim-sweep.jsonl");
     std::fs::write(&path, lines).with_context(|| format!("writing {}", path.display()))?;
-    // Shrink the planted bug's first few failing seeds and keep the smallest: the bug hunter's
-    // loop, end to end.
-    let failing: std::collections::BTreeSet<u64> = sweeps[1]
-        .1
-        .summary
-        .failures
-        .values()
-        .flatten()
-        .map(|f| f.seed)
-        .collect();
-    let mut shrunk: Option<(shrink::ShrinkReport, PathBuf)> = None;
-    for &seed in failing.iter().take(3) {
-        let mut c = plans[1].1.clone();
-        c.seed = seed;
-        let r = shrink::shrink(&c, 150).map_err(|e| anyhow::anyhow!("{e}"))?;
-        if shrunk
-            .as_ref()
-            .is_none_or(|(b, _)| r.size_after.ops < b.size_after.ops)
-        {
-            let path = out_dir.join(format!("{}-shrunk.toml", c.workload));
-            write_config(&path, &r.config)?;
-            shrunk = Some((r, path));
+    // Shrink each planted bug's first few failing seeds and keep the smallest: the bug
+    // hunter's loop, end to end.
+    let mut shrunk = Vec::new();
+    for (i, p) in PLANTED.iter().enumerate() {
+        let (label, report) = &sweeps[1 + i];
+        let failing: std::collections::BTreeSet<u64> = report
+            .summary
+            .failures
+            .values()
+            .flatten()
+            .map(|f| f.seed)
+            .collect();
+        let mut best: Option<(shrink::ShrinkReport, PathBuf)> = None;
+        for &seed in failing.iter().take(p.shrink_first) {
+            let mut c = plans[1 + i].1.clone();
+            c.seed = seed;
+            let r = shrink::shrink(&c, TOUR_SHRINK_RUNS).map_err(|e| anyhow::anyhow!("{e}"))?;
+            if best
+                .as_ref()
+                .is_none_or(|(b, _)| r.size_after.ops < b.size_after.ops)
+            {
+                let path = out_dir.join(format!("{}-shrunk.toml", c.workload));
+                write_config(&path, &r.config)?;
+                best = Some((r, path));
+            }
+        }
+        if let Some((r, path)) = best {
+            shrunk.push((label.clone(), r, path));
         }
     }
     Ok(ShortSweep { sweeps, shrunk })
