@@ -359,7 +359,7 @@ const STEPS: [(&str, &str); 6] = [
         "the S3 endpoint: serve on a loopback port, PUT/GET over HTTP (bench s3)",
     ),
     ("iam", "IAM policy evaluation latency"),
-    ("sim", "simulator sweeps, a planted bug caught and shrunk"),
+    ("sim", "simulator sweeps, planted bugs caught and shrunk"),
 ];
 
 /// Set up and run each step (only set up, with `dry`); a failed step is reported and the tour

@@ -605,7 +605,7 @@ const PLANTED: &[Planted] = &[
 ];
 
 /// Runs each shrink may spend in the tour.
-const TOUR_SHRINK_RUNS: usize = 150;
+const TOUR_SHRINK_RUNS: u32 = 150;
 
 impl ShortSweep {
     /// Print the sweeps for people.
