@@ -6,7 +6,7 @@
 //! ([`Guard`]). Ports are chosen free at run time by `cluster up`. No timing is asserted:
 //! waits are bounded polls that fail with what they saw.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
@@ -15,25 +15,9 @@ use seedbed_cluster::config::ClusterConfig;
 use seedbed_cluster::process::{self, ProcState};
 use seedbed_nodes::quorum::msg::{Op, Reply};
 
-const NODES: u32 = 3;
+mod common;
 
-/// Kills every node of the cluster in `dir` by its recorded pid when dropped.
-struct Guard {
-    dir: PathBuf,
-}
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        for id in 0..NODES {
-            if let (Some(pid), st) = process::node_state(&self.dir, id) {
-                if st != ProcState::Dead {
-                    let _ = process::signal(pid, libc::SIGKILL);
-                    process::wait_dead(pid, &self.dir, id, Duration::from_secs(5));
-                }
-            }
-        }
-    }
-}
+use common::{Guard, NODES};
 
 fn seedbed(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_seedbed"))

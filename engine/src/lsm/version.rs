@@ -374,7 +374,7 @@ mod tests {
 
     /// One real table on the simulated disk; the tree's shape comes from each entry's
     /// [`FileMeta`] (number, key range), which is what the invariants are about.
-    fn tables(specs: &[(u64, &str, &str)]) -> Vec<Arc<TableFile>> {
+    fn tables(specs: &[Spec]) -> Vec<Arc<TableFile>> {
         let sim = Arc::new(SimFs::new(1, SimConfig::default()));
         let fs: FsHandle = sim;
         let path = Path::new("/000001.sst");
@@ -405,7 +405,10 @@ mod tests {
             .collect()
     }
 
-    fn version(levels: &[&[(u64, &str, &str)]]) -> Version {
+    /// A table: (number, smallest user key, largest user key).
+    type Spec<'a> = (u64, &'a str, &'a str);
+
+    fn version(levels: &[&[Spec]]) -> Version {
         let mut v = Version::empty();
         for (l, specs) in levels.iter().enumerate() {
             v.levels[l] = tables(specs);
@@ -424,7 +427,7 @@ mod tests {
 
     #[test]
     fn each_broken_invariant_is_named() {
-        let cases: [(&[&[(u64, &str, &str)]], &str); 4] = [
+        let cases: [(&[&[Spec]], &str); 4] = [
             (
                 &[&[], &[(3, "a", "h"), (4, "g", "k")]],
                 "L1: tables 3 and 4 overlap",

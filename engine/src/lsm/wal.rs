@@ -43,7 +43,7 @@ const BUFFER_FLUSH_BYTES: usize = 64 * 1024;
 // across two, so blocks are whole sectors; a record's length is carried in u32 arithmetic.
 const _: () = assert!(HEADER_BYTES == 4 + 2 + 1);
 const _: () = assert!(BLOCK_BYTES - HEADER_BYTES <= u16::MAX as usize);
-const _: () = assert!(BLOCK_BYTES % TORN_WRITE_ALIGN_BYTES == 0);
+const _: () = assert!(BLOCK_BYTES.is_multiple_of(TORN_WRITE_ALIGN_BYTES));
 const _: () = assert!(RECORD_BYTES_MAX <= u32::MAX as usize);
 const _: () = assert!(BUFFER_FLUSH_BYTES >= BLOCK_BYTES);
 

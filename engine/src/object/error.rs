@@ -232,13 +232,7 @@ impl ObjectError {
             ObjectError::PreconditionFailed(_) => 412,
             ObjectError::InvalidRange { .. } => 416,
             ObjectError::NotModified(_) => 304,
-            ObjectError::DataLoss { .. }
-            | ObjectError::Metadata(_)
-            | ObjectError::OpenMetadata { .. }
-            | ObjectError::DescriptionNotWritten { .. }
-            | ObjectError::Io(_)
-            | ObjectError::Blob(_)
-            | ObjectError::Internal(_) => 500,
+            _ if self.code() == "InternalError" => 500,
             _ => 400,
         }
     }

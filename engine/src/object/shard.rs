@@ -55,7 +55,7 @@ const TRAILER_FOOTER_LEN: usize = 16 + 4 + 8 + 4 + 8;
 // The header fits its block, and the block keeps shard data aligned for direct I/O; the
 // trailer's footer is data id, shard index, stripe count, CRC and magic.
 const _: () = assert!(HEADER_USED as u64 <= HEADER_LEN);
-const _: () = assert!(HEADER_LEN % crate::io::DIRECT_IO_ALIGN as u64 == 0);
+const _: () = assert!(HEADER_LEN.is_multiple_of(crate::io::DIRECT_IO_ALIGN as u64));
 const _: () = assert!(TRAILER_FOOTER_LEN == 16 + 4 + 8 + 4 + TRAILER_MAGIC.len());
 const _: () = assert!(DESC_OVERHEAD == DESC_MAGIC.len() + 4 + 4);
 
