@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Mutation score of the simulator's sweeps over the protocol code (issue #21, goal 4).
+#
+# What it does: runs `cargo mutants` (crates.io; installed here if missing) over the protocol
+# files — the quorum coordinator, replica store, versions and vector clocks
+# (nodes/src/quorum/{coordinator,store,version,vclock}.rs), SWIM's member and node
+# (nodes/src/gossip/{member,node}.rs) and IAM propagation (sim/src/workloads/iam/propagation.rs)
+# — and tests each mutant with nothing but the default sweep of the workload that runs it
+# (sim/tests/mutants_sweep.rs: seeds 0..N with default parameters and swarm faults; IAM in each
+# of its three propagation modes). A mutant is *caught* when some seed fails a checker, the
+# liveness check or panics; *missed* when every seed passes.
+#
+# How long: about 50-60 minutes for the ~490 mutants on the 2-core VM with other builds running
+# (numbers in docs/simulation.md, "Mutation score"); a build is 2-10 s (profile `mutants`:
+# incremental, opt-level 1), a caught mutant's sweep well under a second, a missed one's the
+# full sweep (200 seeds: quorum ~5 s, gossip ~6 s, IAM ~2 s). One job (--jobs 1), under nice.
+#
+# It mutates the files of this checkout IN PLACE (cargo mutants --in-place), one at a time, and
+# puts each back: that reuses target/mutants/ across mutants instead of building a copy of the
+# tree from scratch. Do not edit nodes/ or sim/ while it runs; it refuses to start on
+# uncommitted changes there and checks afterwards that it left none.
+#
+# Usage: scripts/mutants.sh [--list] [GROUP...] [-- EXTRA cargo-mutants ARGS]
+#   GROUP: quorum | gossip | iam (default: all three)
+#   SEEDBED_MUTANTS_SEEDS=N   seeds per sweep (default 200)
+# Output: mutants.out/GROUP/mutants.out/{caught,missed,timeout,unviable}.txt (git-ignored),
+# and a summary line per group and in total.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Pinned: the release this score was measured with; it builds with rustc 1.95.
+MUTANTS_VERSION=27.1.0
+export SEEDBED_MUTANTS_SEEDS=${SEEDBED_MUTANTS_SEEDS:-200}
+
+list=0
+groups=()
+extra=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --list) list=1 ;;
+    quorum | gossip | iam) groups+=("$1") ;;
+    --) shift; extra=("$@"); break ;;
+    *) echo "unknown argument: $1 (want --list, quorum, gossip, iam, or -- ARGS)" >&2; exit 2 ;;
+  esac
+  shift
+done
+[ ${#groups[@]} -gt 0 ] || groups=(quorum gossip iam)
+
+if ! cargo mutants --version 2>/dev/null | grep -q "$MUTANTS_VERSION"; then
+  cargo install cargo-mutants --locked --version "$MUTANTS_VERSION"
+fi
+
+# The files of each group, the package they are in, and the test that sweeps them.
+files_of() {
+  case "$1" in
+    quorum) echo "-p seedbed-nodes -f nodes/src/quorum/coordinator.rs -f nodes/src/quorum/store.rs -f nodes/src/quorum/version.rs -f nodes/src/quorum/vclock.rs" ;;
+    gossip) echo "-p seedbed-nodes -f nodes/src/gossip/member.rs -f nodes/src/gossip/node.rs" ;;
+    iam) echo "-p seedbed-sim -f sim/src/workloads/iam/propagation.rs" ;;
+  esac
+}
+
+if [ "$list" = 1 ]; then
+  for g in "${groups[@]}"; do
+    # shellcheck disable=SC2046
+    n=$(cargo mutants --list $(files_of "$g") "${extra[@]}" | wc -l)
+    echo "$g: $n mutants"
+  done
+  exit 0
+fi
+
+if ! git diff --quiet -- nodes sim; then
+  echo "uncommitted changes in nodes/ or sim/: the in-place run would test them; commit or stash first" >&2
+  exit 1
+fi
+
+start=$(date +%s)
+echo "mutants: seeds 0..$SEEDBED_MUTANTS_SEEDS per sweep; load at start: $(uptime)"
+for g in "${groups[@]}"; do
+  t0=$(date +%s)
+  # Exit codes 2 (missed) and 3 (timeouts) are results, not errors; 4 (the unmutated baseline
+  # fails) and others are.
+  # shellcheck disable=SC2046
+  nice -n 10 cargo mutants --in-place --profile mutants --jobs 1 --timeout 120 --build-timeout 600 \
+    --test-package seedbed-sim $(files_of "$g") -o "mutants.out/$g" "${extra[@]}" \
+    -- --test mutants_sweep -- --ignored --exact "${g}_default_sweep" || {
+      rc=$?
+      if [ $rc -ne 2 ] && [ $rc -ne 3 ]; then echo "cargo mutants failed ($rc) for $g" >&2; exit $rc; fi
+    }
+  echo "$g done in $(( $(date +%s) - t0 )) s; load: $(uptime)"
+done
+
+if ! git diff --quiet -- nodes sim; then
+  echo "WARNING: the tree is not clean after the run: git diff nodes sim" >&2
+fi
+
+echo
+printf '%-8s %7s %7s %7s %9s %7s\n' group caught missed timeout unviable score
+tc=0 tm=0 tt=0 tu=0
+count() { [ -f "$1" ] && wc -l <"$1" || echo 0; }
+for g in "${groups[@]}"; do
+  d="mutants.out/$g/mutants.out"
+  c=$(count "$d/caught.txt") m=$(count "$d/missed.txt") t=$(count "$d/timeout.txt") u=$(count "$d/unviable.txt")
+  tc=$((tc + c)) tm=$((tm + m)) tt=$((tt + t)) tu=$((tu + u))
+  # The score counts a timeout as caught (the mutant made the sweep hang: a run that never
+  # ends fails), unviable mutants not at all.
+  printf '%-8s %7d %7d %7d %9d %6s%%\n' "$g" "$c" "$m" "$t" "$u" \
+    "$(awk -v c="$c" -v m="$m" -v t="$t" 'BEGIN { if (c+m+t) printf "%.1f", 100*(c+t)/(c+m+t); else print "-" }')"
+done
+printf '%-8s %7d %7d %7d %9d %6s%%\n' total "$tc" "$tm" "$tt" "$tu" \
+  "$(awk -v c="$tc" -v m="$tm" -v t="$tt" 'BEGIN { if (c+m+t) printf "%.1f", 100*(c+t)/(c+m+t); else print "-" }')"
+echo "wall: $(( $(date +%s) - start )) s; load at end: $(uptime)"
+for g in "${groups[@]}"; do
+  f="mutants.out/$g/mutants.out/missed.txt"
+  [ -s "$f" ] && { echo "missed ($g):"; sed 's/^/  /' "$f"; }
+done
+exit 0
