@@ -10,7 +10,7 @@
 use seedbed_sim::{registry, RunConfig};
 
 /// Seeds per sweep unless `SEEDBED_MUTANTS_SEEDS` says otherwise.
-const SEEDS_DEFAULT: u64 = 100;
+const SEEDS_DEFAULT: u64 = 150;
 
 fn seeds() -> u64 {
     match std::env::var("SEEDBED_MUTANTS_SEEDS") {
