@@ -8,13 +8,17 @@
 # — and tests each mutant with nothing but the default sweep of the workload that runs it
 # (sim/tests/mutants_sweep.rs: seeds 0..N with default parameters and swarm faults; IAM in each
 # of its three propagation modes). A mutant is *caught* when some seed fails a checker, the
-# liveness check or panics; *missed* when every seed passes.
+# liveness check or panics, or when a "sometimes" event the workload declares happens in none
+# of the seeds; *missed* otherwise.
 #
-# How long: about 50-60 minutes for the ~490 mutants on the 2-core VM with other builds running
-# (numbers in docs/simulation.md, "Mutation score"); a build is 2-10 s (profile `mutants`:
-# incremental, opt-level 1), a caught mutant's sweep well under a second, a missed one's the
-# full sweep (100 seeds: quorum ~3 s, gossip ~4 s, IAM ~1 s). One mutant at a time (--in-place
-# runs one; it refuses --jobs), under nice.
+# How long: ~490 mutants (--list: quorum 214, gossip 220, iam 52). Measured 2026-12-02 on the
+# 2-core VM shared with other builds: 13.8 s a mutant at load 11-19 (quorum group: 49 min),
+# 6.5 s at load 7-11. On a quiet machine a build is 2-3 s (profile `mutants`: incremental,
+# opt-level 1), a caught mutant's sweep well under a second, a missed one's the full sweep
+# (100 seeds: quorum ~3 s, gossip ~4 s, IAM ~1 s): roughly 30-35 minutes for all of it (an
+# estimate; see docs/simulation.md, "Mutation score"). One mutant at a time (--in-place runs
+# one; it refuses --jobs), under nice. On a busy machine sample a group with
+# `-- --shard 0/5 --sharding round-robin`.
 #
 # It mutates the files of this checkout IN PLACE (cargo mutants --in-place), one at a time, and
 # puts each back: that reuses target/mutants/ across mutants instead of building a copy of the

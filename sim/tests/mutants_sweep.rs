@@ -39,7 +39,10 @@ fn sweep(workload: &str, params: &[(&str, &str)], n: u64) {
         let o = registry::run(&c, None).expect("the default config is valid");
         seen.extend(o.metrics.sometimes.keys().cloned());
         if let Some(v) = o.violation {
-            let sets: String = params.iter().map(|(k, v)| format!(" --set {k}={v}")).collect();
+            let sets: String = params
+                .iter()
+                .map(|(k, v)| format!(" --set {k}={v}"))
+                .collect();
             panic!(
                 "{workload} seed {seed} fails {}: {}\n  repro: seedbed sim run --workload {workload} --seed {seed}{sets}",
                 v.checker, v.message

@@ -119,10 +119,7 @@ fn a_write_reply_names_every_replica_whose_acknowledgement_arrived() {
     let err = c
         .complete(4, 0, &Reply::Written(v.clone(), 1 << pref[0]))
         .unwrap_err();
-    assert!(
-        err.contains(&format!("leaves out n{}", pref[1])),
-        "{err}"
-    );
+    assert!(err.contains(&format!("leaves out n{}", pref[1])), "{err}");
 
     // Naming one that did not acknowledge was already an error; naming exactly both passes.
     let mut c = WriteQuorum::new(p.clone());
