@@ -1,6 +1,7 @@
 //! Durability: a write acknowledged with W ≥ 1 is never lost.
 //!
-//! Two checks, from the client history alone:
+//! Two checks, from the client history alone, on the version each reply names (which must be
+//! the client's own write: the value of its put, or a tombstone for a delete):
 //!
 //! - **Cluster level** (the property users rely on). Every acknowledged put or delete is
 //!   remembered with the version it wrote. In the quiet period the workload reads every key from
@@ -92,8 +93,25 @@ impl Checker<QuorumNode> for Durability {
         let Some((inv_ns, op)) = self.invoked.remove(&op_id) else {
             return Ok(());
         };
-        match (op, reply) {
-            (Op::Put { key, .. } | Op::Delete { key }, Reply::Written(v, direct)) => {
+        match (&op, reply) {
+            (&(Op::Put { key, .. } | Op::Delete { key }), Reply::Written(v, direct)) => {
+                // The version acknowledged must be the client's write: its value for a put, a
+                // tombstone for a delete. Everything below checks the version the reply names;
+                // a coordinator that stored something else would lose the write unseen.
+                let asked = match &op {
+                    Op::Put { value, .. } => Some(*value),
+                    _ => None,
+                };
+                if v.value != asked {
+                    return Err(format!(
+                        "key {key}: op {op_id} ({op:?}) was acknowledged with version {v}, which holds {:?}, not the {}",
+                        v.value,
+                        match asked {
+                            Some(x) => format!("value {x} it wrote"),
+                            None => "tombstone of a delete".into(),
+                        }
+                    ));
+                }
                 self.acked
                     .entry(key)
                     .or_default()
@@ -107,7 +125,7 @@ impl Checker<QuorumNode> for Durability {
                     }
                 }
             }
-            (Op::Get { key, all }, Reply::Got(s, replicas)) => {
+            (&Op::Get { key, all }, Reply::Got(s, replicas)) => {
                 self.check_replicas(key, op_id, inv_ns, replicas)?;
                 if !all {
                     return Ok(());
@@ -122,7 +140,7 @@ impl Checker<QuorumNode> for Durability {
                     }
                 }
             }
-            (Op::Get { key, all: true }, other) => {
+            (&Op::Get { key, all: true }, other) => {
                 return Err(format!(
                     "key {key}: the audit read (op {op_id}) could not complete: {other:?}"
                 ));

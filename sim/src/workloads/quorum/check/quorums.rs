@@ -9,7 +9,7 @@
 //!   quorums (`sloppy=false`) all W must be in the key's preference list; with sloppy quorums
 //!   a fallback node holding a hint for an unreachable replica counts as one of the W (§4.6),
 //!   and the [`super::hints`] checker follows each such hint home. The reply's list of replicas that
-//!   stored the version themselves must name only replicas whose acknowledgement arrived.
+//!   stored the version themselves must name exactly the replicas whose acknowledgement arrived.
 //! - [`ReadQuorum`] (`quorum-read-quorum`) — a get is answered only once R distinct replicas
 //!   replied to *this* operation (N for the quiet period's audit reads), and the answer is the
 //!   merge of exactly the replies it names, each as that replica sent it.
@@ -160,6 +160,14 @@ impl Checker<QuorumNode> for WriteQuorum {
                     names(acked.keys().copied())
                 ));
             }
+        }
+        // And every one whose acknowledgement had arrived: the durability checker holds each
+        // named replica to the write from then on, so a replica left out escapes that check.
+        if let Some(node) = home.iter().find(|&&n| direct & (1 << n) == 0) {
+            return Err(format!(
+                "op {op_id} ({op:?}): n{coord}'s reply leaves out n{node}, whose acknowledgement of version {v} had reached n{coord} (the reply names {})",
+                names((0..64u32).filter(|n| direct & (1 << n) != 0))
+            ));
         }
         Ok(())
     }

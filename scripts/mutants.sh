@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Mutation score of the simulator's sweeps over the protocol code (issue #21, goal 4).
+#
+# What it does: runs `cargo mutants` (crates.io; installed here if missing) over the protocol
+# files — the quorum coordinator, replica store, versions and vector clocks
+# (nodes/src/quorum/{coordinator,store,version,vclock}.rs), SWIM's member and node
+# (nodes/src/gossip/{member,node}.rs) and IAM propagation (sim/src/workloads/iam/propagation.rs)
+# — and tests each mutant with nothing but the default sweep of the workload that runs it
+# (sim/tests/mutants_sweep.rs: seeds 0..N with default parameters and swarm faults; IAM in each
+# of its three propagation modes). A mutant is *caught* when some seed fails a checker, the
+# liveness check or panics, or when a "sometimes" event the workload declares happens in none
+# of the seeds; *missed* otherwise.
+#
+# How long: ~490 mutants (--list: quorum 214, gossip 220, iam 52). Measured 2026-12-02 on the
+# 2-core VM shared with other builds: 13.8 s a mutant at load 11-19 (quorum group: 49 min),
+# 6.5 s at load 7-11. On a quiet machine a build is 2-3 s (profile `mutants`: incremental,
+# opt-level 1), a caught mutant's sweep well under a second, a missed one's the full sweep
+# (100 seeds: quorum ~3 s, gossip ~4 s, IAM ~1 s): roughly 30-35 minutes for all of it (an
+# estimate; see docs/simulation.md, "Mutation score"). One mutant at a time (--in-place runs
+# one; it refuses --jobs), under nice. On a busy machine sample a group with
+# `-- --shard 0/5 --sharding round-robin`.
+#
+# It mutates the files of this checkout IN PLACE (cargo mutants --in-place), one at a time, and
+# puts each back: that reuses target/mutants/ across mutants instead of building a copy of the
+# tree from scratch. Do not edit nodes/ or sim/ while it runs; it refuses to start on
+# uncommitted changes there and checks afterwards that it left none.
+#
+# Usage: scripts/mutants.sh [--list] [GROUP...] [-- EXTRA cargo-mutants ARGS]
+#   GROUP: quorum | gossip | iam (default: all three)
+#   SEEDBED_MUTANTS_SEEDS=N   seeds per sweep (default 100)
+# Output: mutants.out/GROUP/mutants.out/{caught,missed,timeout,unviable}.txt (git-ignored),
+# and a summary line per group and in total.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Pinned: the release this score was measured with; it builds with rustc 1.95.
+MUTANTS_VERSION=27.1.0
+export SEEDBED_MUTANTS_SEEDS=${SEEDBED_MUTANTS_SEEDS:-100}
+
+list=0
+groups=()
+extra=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --list) list=1 ;;
+    quorum | gossip | iam) groups+=("$1") ;;
+    --) shift; extra=("$@"); break ;;
+    *) echo "unknown argument: $1 (want --list, quorum, gossip, iam, or -- ARGS)" >&2; exit 2 ;;
+  esac
+  shift
+done
+[ ${#groups[@]} -gt 0 ] || groups=(quorum gossip iam)
+
+if ! cargo mutants --version 2>/dev/null | grep -q "$MUTANTS_VERSION"; then
+  cargo install cargo-mutants --locked --version "$MUTANTS_VERSION"
+fi
+
+# The files of each group, the package they are in, and the test that sweeps them.
+files_of() {
+  case "$1" in
+    quorum) echo "-p seedbed-nodes -f nodes/src/quorum/coordinator.rs -f nodes/src/quorum/store.rs -f nodes/src/quorum/version.rs -f nodes/src/quorum/vclock.rs" ;;
+    gossip) echo "-p seedbed-nodes -f nodes/src/gossip/member.rs -f nodes/src/gossip/node.rs" ;;
+    iam) echo "-p seedbed-sim -f sim/src/workloads/iam/propagation.rs" ;;
+  esac
+}
+
+if [ "$list" = 1 ]; then
+  for g in "${groups[@]}"; do
+    # shellcheck disable=SC2046
+    n=$(cargo mutants --list $(files_of "$g") "${extra[@]}" | wc -l)
+    echo "$g: $n mutants"
+  done
+  exit 0
+fi
+
+if ! git diff --quiet -- nodes sim; then
+  echo "uncommitted changes in nodes/ or sim/: the in-place run would test them; commit or stash first" >&2
+  exit 1
+fi
+
+start=$(date +%s)
+echo "mutants: seeds 0..$SEEDBED_MUTANTS_SEEDS per sweep; load at start: $(uptime)"
+for g in "${groups[@]}"; do
+  t0=$(date +%s)
+  mkdir -p "mutants.out/$g"
+  # The unmutated baseline, run here: cargo-mutants 27.1's own baseline tests the mutated
+  # package (seedbed-nodes), not --test-package, and so cannot find the sweep test.
+  nice -n 10 cargo test -q --profile mutants -p seedbed-sim --test mutants_sweep -- \
+    --ignored --exact "${g}_default_sweep"
+  echo "$g baseline passed in $(( $(date +%s) - t0 )) s (build included)"
+  # --cargo-arg puts --test=mutants_sweep on the build as well as the test command: otherwise
+  # every mutant would link all 15 test binaries of the sim crate (5 s more a mutant).
+  # Exit codes 2 (missed) and 3 (timeouts) are results, not errors; 4 (the unmutated baseline
+  # fails) and others are.
+  # shellcheck disable=SC2046
+  nice -n 10 cargo mutants --in-place --profile mutants --baseline skip --timeout 90 --build-timeout 600 \
+    --test-package seedbed-sim --cargo-arg=--test=mutants_sweep $(files_of "$g") \
+    -o "mutants.out/$g" "${extra[@]}" -- -- --ignored --exact "${g}_default_sweep" || {
+      rc=$?
+      if [ $rc -ne 2 ] && [ $rc -ne 3 ]; then echo "cargo mutants failed ($rc) for $g" >&2; exit $rc; fi
+    }
+  echo "$g done in $(( $(date +%s) - t0 )) s; load: $(uptime)"
+done
+
+if ! git diff --quiet -- nodes sim; then
+  echo "WARNING: the tree is not clean after the run: git diff nodes sim" >&2
+fi
+
+echo
+printf '%-8s %7s %7s %7s %9s %7s\n' group caught missed timeout unviable score
+tc=0 tm=0 tt=0 tu=0
+count() { [ -f "$1" ] && wc -l <"$1" || echo 0; }
+for g in "${groups[@]}"; do
+  d="mutants.out/$g/mutants.out"
+  c=$(count "$d/caught.txt") m=$(count "$d/missed.txt") t=$(count "$d/timeout.txt") u=$(count "$d/unviable.txt")
+  tc=$((tc + c)) tm=$((tm + m)) tt=$((tt + t)) tu=$((tu + u))
+  # The score counts a timeout as caught (the mutant made the sweep hang: a run that never
+  # ends fails), unviable mutants not at all.
+  printf '%-8s %7d %7d %7d %9d %6s%%\n' "$g" "$c" "$m" "$t" "$u" \
+    "$(awk -v c="$c" -v m="$m" -v t="$t" 'BEGIN { if (c+m+t) printf "%.1f", 100*(c+t)/(c+m+t); else print "-" }')"
+done
+printf '%-8s %7d %7d %7d %9d %6s%%\n' total "$tc" "$tm" "$tt" "$tu" \
+  "$(awk -v c="$tc" -v m="$tm" -v t="$tt" 'BEGIN { if (c+m+t) printf "%.1f", 100*(c+t)/(c+m+t); else print "-" }')"
+echo "wall: $(( $(date +%s) - start )) s; load at end: $(uptime)"
+for g in "${groups[@]}"; do
+  f="mutants.out/$g/mutants.out/missed.txt"
+  [ -s "$f" ] && { echo "missed ($g):"; sed 's/^/  /' "$f"; }
+done
+exit 0
