@@ -68,6 +68,19 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if matches!(
+        cli.command,
+        Some(
+            Command::Sim(_)
+                | Command::Inspect(_)
+                | Command::Iam(_)
+                | Command::Object(_)
+                | Command::Kv(_)
+                | Command::Table(_)
+        )
+    ) {
+        die_quietly_on_closed_stdout();
+    }
     let result = match cli.command {
         None => tour::run(&tour::TourArgs::default()),
         Some(Command::Tour(args)) => tour::run(&args),
@@ -96,5 +109,18 @@ fn main() -> ExitCode {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `seedbed sim run ... | head` should stop when `head` has read enough, as `grep` or `cat`
+/// do, not panic in `println!` with "failed printing to stdout: Broken pipe". Rust ignores
+/// SIGPIPE by default; the commands that only print (and open no sockets) take the default
+/// action back, so a closed stdout ends them silently. Servers, clusters, benchmarks and the
+/// tour keep SIGPIPE ignored: a peer that closes a socket must be an error, not a death.
+fn die_quietly_on_closed_stdout() {
+    // SAFETY: called once at start-up, before any other thread exists, with a valid signal
+    // number and the default disposition; nothing else in the process handles SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

@@ -144,3 +144,43 @@ fn failing_operations_exit_1_and_good_ones_0() {
     assert!(Path::new(&trace).exists());
     assert_eq!(seedbed(&["sim", "list"]).0, 0);
 }
+
+/// A bug hunter pipes a long timeline into `head`: when `head` closes the pipe, `seedbed` stops
+/// quietly (SIGPIPE, as `cat` does), instead of panicking in `println!` with a backtrace hint.
+#[test]
+fn a_closed_pipe_ends_the_timeline_quietly() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_seedbed"))
+        .args([
+            "sim",
+            "run",
+            "--workload",
+            "quorum",
+            "--seed",
+            "1",
+            "--timeline",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Megabytes of timeline: far more than a pipe holds, so the writer is still writing.
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(!first.is_empty());
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(status.signal(), Some(libc::SIGPIPE), "{status:?}: {err}");
+}
