@@ -17,6 +17,11 @@
 //! 4. [`MATCHES`] — every decision equals what the real engine decides on the global view as
 //!    of the version the node used; and that view really is the log's prefix up to that
 //!    version (its digest says which versions it holds).
+//! 5. [`CONVERGED`] — propagation's liveness: when the run ends (after the quiet period, with
+//!    every partition healed and every crashed node restarted), every node holds the leader's
+//!    version. The first four judge what a node decides with the view it has; without this
+//!    one, a change that never reaches a node passes unless a revoked permission happens to be
+//!    asked for there.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -39,6 +44,8 @@ pub const STALE_WINDOW: &str = "iam-stale-window";
 pub const ACK_DURABLE: &str = "iam-ack-durable";
 /// Checker (4)'s name.
 pub const MATCHES: &str = "iam-decision-matches";
+/// Checker (5)'s name.
+pub const CONVERGED: &str = "iam-converged";
 
 const NAMES: [&str; 4] = [ACK_DURABLE, PROPAGATED, MATCHES, STALE_WINDOW];
 
@@ -367,7 +374,7 @@ pub struct IamChecker {
     shared: Rc<RefCell<Shared>>,
 }
 
-/// The four checkers of one run.
+/// The checkers of one run: the four over the shared history, then convergence.
 pub fn checkers(nodes: u32, rules: WindowRules) -> Vec<Box<dyn Checker<IamNode>>> {
     let shared = Rc::new(RefCell::new(Shared {
         log: ChangeLog::default(),
@@ -379,14 +386,68 @@ pub fn checkers(nodes: u32, rules: WindowRules) -> Vec<Box<dyn Checker<IamNode>>
         measured: Measured::default(),
         verdicts: Default::default(),
     }));
-    (0..NAMES.len())
+    let mut all: Vec<Box<dyn Checker<IamNode>>> = (0..NAMES.len())
         .map(|which| {
             Box::new(IamChecker {
                 which,
                 shared: shared.clone(),
             }) as Box<dyn Checker<IamNode>>
         })
-        .collect()
+        .collect();
+    all.push(Box::new(Converged {
+        version: vec![None; nodes as usize],
+    }));
+    all
+}
+
+/// Checker (5): each node's view version as of its last handler.
+pub struct Converged {
+    /// `None`: the node restarted with fresh memory and has run no handler since.
+    version: Vec<Option<u64>>,
+}
+
+impl Checker<IamNode> for Converged {
+    fn name(&self) -> &'static str {
+        CONVERGED
+    }
+
+    fn observe(&mut self, _t_ns: u64, node: NodeId, state: &IamNode) -> Result<(), String> {
+        if let Some(v) = self.version.get_mut(node as usize) {
+            *v = Some(state.view.version);
+        }
+        Ok(())
+    }
+
+    fn restarted(&mut self, _t_ns: u64, node: NodeId) {
+        if let Some(v) = self.version.get_mut(node as usize) {
+            *v = None;
+        }
+    }
+
+    fn finish(&mut self, t_ns: u64) -> Result<(), String> {
+        let Some(&Some(leader)) = self.version.get(LEADER as usize) else {
+            return Ok(());
+        };
+        let behind: Vec<String> = self
+            .version
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| **v != Some(leader))
+            .map(|(n, v)| match v {
+                Some(v) => format!("n{n} at v{v}"),
+                None => format!("n{n} ran nothing since its restart"),
+            })
+            .collect();
+        if behind.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "at the end ({}), after the quiet period, the leader holds v{leader} but {}",
+                fmt_nanos(t_ns),
+                behind.join(", ")
+            ))
+        }
+    }
 }
 
 impl Checker<IamNode> for IamChecker {
@@ -606,5 +667,34 @@ mod tests {
             decided(1, true, 1, 0),
         )
         .unwrap();
+    }
+
+    fn node_at(version: u64) -> IamNode {
+        let mut n = IamNode::new(crate::workloads::iam::node::NodeConfig {
+            mode: crate::workloads::iam::Mode::Log,
+            bug: crate::workloads::iam::Bug::None,
+            tick_ns: NANOS_PER_MS,
+        });
+        n.view.version = version;
+        n
+    }
+
+    #[test]
+    fn every_node_at_the_leaders_version_converged_and_one_behind_did_not() {
+        let mut c = Converged {
+            version: vec![None; 3],
+        };
+        for (node, v) in [(0, 7), (1, 7), (2, 7)] {
+            c.observe(1, node, &node_at(v)).unwrap();
+        }
+        assert_eq!(c.finish(9), Ok(()));
+        c.observe(2, 2, &node_at(5)).unwrap();
+        let err = c.finish(9).unwrap_err();
+        assert!(err.contains("the leader holds v7 but n2 at v5"), "{err}");
+        // A node that restarted and ran nothing since has not caught up either.
+        c.observe(3, 2, &node_at(7)).unwrap();
+        c.restarted(4, 1);
+        let err = c.finish(9).unwrap_err();
+        assert!(err.contains("n1 ran nothing since its restart"), "{err}");
     }
 }
