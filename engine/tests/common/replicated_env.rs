@@ -7,7 +7,9 @@ use std::sync::Arc;
 use seedbed_engine::clock::{ClockHandle, VirtualClock};
 use seedbed_engine::io::{posix::PosixFs, FsHandle};
 use seedbed_engine::lsm::Options;
-use seedbed_engine::object::{lsm_meta, MetaStore, ObjectStore, StoreOptions};
+use seedbed_engine::object::layout::Layout;
+use seedbed_engine::object::replicated::ReplicatedMeta;
+use seedbed_engine::object::{lsm_meta, MetaError, MetaStore, ObjectStore, StoreOptions};
 use seedbed_engine::rng::DetRng;
 
 /// The store's directory, file system and clock; the temporary directory lives as long as it.
@@ -46,19 +48,23 @@ impl Env {
         self.root.join(format!("disk{i}"))
     }
 
-    /// Create the store, with its metadata on every disk.
-    pub fn create(&self) -> ObjectStore {
-        let disks: Vec<PathBuf> = (0..6).map(|i| self.disk(i)).collect();
-        let layout =
-            seedbed_engine::object::layout::Layout::new(4, 2, 4096, disks.clone()).unwrap();
-        let (meta, _) = lsm_meta::open_replicated(
+    /// Open the store's metadata copies, one on each disk of `layout`.
+    fn metadata(&self, layout: &Layout) -> Result<Arc<ReplicatedMeta>, MetaError> {
+        lsm_meta::open_replicated(
             self.fs.clone(),
             &self.root,
-            &layout,
+            layout,
             Options::small_for_tests(),
             self.clock.clone(),
         )
-        .unwrap();
+        .map(|(meta, _)| meta)
+    }
+
+    /// Create the store, with its metadata on every disk.
+    pub fn create(&self) -> ObjectStore {
+        let disks: Vec<PathBuf> = (0..6).map(|i| self.disk(i)).collect();
+        let layout = Layout::new(4, 2, 4096, disks.clone()).unwrap();
+        let meta = self.metadata(&layout).unwrap();
         ObjectStore::create(
             self.fs.clone(),
             &self.root,
@@ -77,14 +83,7 @@ impl Env {
     /// Reopen the store, as a restart does.
     pub fn open(&self) -> Result<ObjectStore, String> {
         let layout = ObjectStore::read_layout(&*self.fs, &self.root).map_err(|e| e.to_string())?;
-        let (meta, _) = lsm_meta::open_replicated(
-            self.fs.clone(),
-            &self.root,
-            &layout,
-            Options::small_for_tests(),
-            self.clock.clone(),
-        )
-        .map_err(|e| e.to_string())?;
+        let meta = self.metadata(&layout).map_err(|e| e.to_string())?;
         ObjectStore::open(
             self.fs.clone(),
             &self.root,
