@@ -9,6 +9,58 @@ use clap::{Args, Subcommand};
 
 use seedbed_cluster::admin::{self, AdminError, ClientOp, Signal, UpOptions};
 
+/// The settings of a cluster that `up` and `test` share (`--nodes` is each command's own: a
+/// test defaults to 5 nodes so that fallbacks exist, `up` to 3).
+#[derive(Clone, Debug, Args)]
+pub struct QuorumParams {
+    /// Replicas per key.
+    #[arg(long, default_value_t = 3)]
+    pub n: u32,
+    /// Replies a get waits for.
+    #[arg(long, default_value_t = 2)]
+    pub r: u32,
+    /// Durable acknowledgements a put waits for.
+    #[arg(long, default_value_t = 2)]
+    pub w: u32,
+    /// Disk backend of every node: std (pread/pwrite/fdatasync) or uring (io_uring).
+    #[arg(long, default_value = "std")]
+    pub io: String,
+    /// When a replica's writes reach the disk: always (each write syncs its WAL before it is
+    /// acknowledged) or group (group commit: the writes a node takes in one event-loop turn
+    /// share one sync; their acknowledgements go out after it).
+    #[arg(long, default_value = "always")]
+    pub sync: String,
+    /// A coordinator's deadline per phase, in milliseconds, before it retries.
+    #[arg(long, default_value_t = 100)]
+    pub timeout_ms: u64,
+}
+
+impl QuorumParams {
+    /// `up`'s settings from these and the rest.
+    pub fn up_options(
+        &self,
+        nodes: u32,
+        membership: &str,
+        vnodes: u32,
+        bug: &str,
+        sloppy: bool,
+    ) -> UpOptions {
+        UpOptions {
+            nodes,
+            n: self.n,
+            r: self.r,
+            w: self.w,
+            io: self.io.clone(),
+            membership: membership.into(),
+            vnodes,
+            timeout_ms: self.timeout_ms,
+            bug: bug.into(),
+            sloppy,
+            sync: self.sync.clone(),
+        }
+    }
+}
+
 /// Arguments of `seedbed cluster`.
 #[derive(Debug, Args)]
 pub struct ClusterArgs {
@@ -28,27 +80,14 @@ enum ClusterCommand {
         /// Node processes to start.
         #[arg(long, default_value_t = 3)]
         nodes: u32,
-        /// Replicas per key.
-        #[arg(long, default_value_t = 3)]
-        n: u32,
-        /// Replies a get waits for.
-        #[arg(long, default_value_t = 2)]
-        r: u32,
-        /// Durable acknowledgements a put waits for.
-        #[arg(long, default_value_t = 2)]
-        w: u32,
-        /// Disk backend of every node: std (pread/pwrite/fdatasync) or uring (io_uring).
-        #[arg(long, default_value = "std")]
-        io: String,
+        #[command(flatten)]
+        q: QuorumParams,
         /// Who is up: gossip (an embedded SWIM member per node) or local (a timeout detector).
         #[arg(long, default_value = "gossip")]
         membership: String,
         /// Ring tokens per node.
         #[arg(long, default_value_t = 8)]
         vnodes: u32,
-        /// A coordinator's deadline per phase, in milliseconds, before it retries.
-        #[arg(long, default_value_t = 100)]
-        timeout_ms: u64,
         /// A planted bug (none, ack-before-sync, no-vclock-merge, repair-overwrites,
         /// hint-never-delivered), as in the simulator.
         #[arg(long, default_value = "none")]
@@ -173,28 +212,13 @@ fn run_inner(args: ClusterArgs) -> Result<(), AdminError> {
     match args.command {
         ClusterCommand::Up {
             nodes,
-            n,
-            r,
-            w,
-            io,
+            q,
             membership,
             vnodes,
-            timeout_ms,
             bug,
             sloppy,
         } => {
-            let o = UpOptions {
-                nodes,
-                n,
-                r,
-                w,
-                io,
-                membership,
-                vnodes,
-                timeout_ms,
-                bug,
-                sloppy,
-            };
+            let o = q.up_options(nodes, &membership, vnodes, &bug, sloppy);
             admin::up(dir, &exe()?, &o).map(|_| ())
         }
         ClusterCommand::Status => admin::status(dir).map(|_| ()),

@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use clap::Args;
 
-use seedbed_cluster::admin::{AdminError, UpOptions};
+use crate::cluster_cmd::QuorumParams;
+
+use seedbed_cluster::admin::AdminError;
 use seedbed_cluster::nemesis::parse_nemesis;
 use seedbed_cluster::testrun::{self, OpSource, TestOptions, TestRun};
 use seedbed_engine::rng::{os_seed, DetRng};
@@ -40,24 +42,11 @@ pub struct TestArgs {
     /// Node processes.
     #[arg(long, default_value_t = 5)]
     nodes: u32,
-    /// Replicas per key.
-    #[arg(long, default_value_t = 3)]
-    n: u32,
-    /// Replies a get waits for.
-    #[arg(long, default_value_t = 2)]
-    r: u32,
-    /// Durable acknowledgements a put waits for.
-    #[arg(long, default_value_t = 2)]
-    w: u32,
+    #[command(flatten)]
+    q: QuorumParams,
     /// Concurrent clients (each runs one operation at a time).
     #[arg(long, default_value_t = 4)]
     clients: u32,
-    /// Disk backend of every node: std or uring.
-    #[arg(long, default_value = "std")]
-    io: String,
-    /// A coordinator's deadline per phase, in milliseconds.
-    #[arg(long, default_value_t = 100)]
-    timeout_ms: u64,
     /// Seed of the operations and of the nemesis schedule (default: from the OS, printed).
     #[arg(long)]
     seed: Option<u64>,
@@ -154,23 +143,12 @@ pub fn run(dir: Option<&Path>, exe: &Path, a: TestArgs) -> Result<bool, AdminErr
         Some(v) => return Err(invalid(format!("--set sloppy={v}: expected true or false"))),
     };
     let seed = a.seed.unwrap_or_else(os_seed);
-    let up = UpOptions {
-        nodes: a.nodes,
-        n: a.n,
-        r: a.r,
-        w: a.w,
-        io: a.io.clone(),
-        membership: "gossip".into(),
-        vnodes: 8,
-        timeout_ms: a.timeout_ms,
-        bug: bug.clone(),
-        sloppy,
-    };
+    let up = a.q.up_options(a.nodes, "gossip", 8, &bug, sloppy);
     // The simulator's workload, built as `sim run --workload quorum --set ...` builds it; its
     // parameter checks name what is wrong (an unknown bug, a bad mix).
     let mut config = RunConfig::new("quorum", seed);
     config.params = params;
-    for (k, v) in [("n", a.n), ("r", a.r), ("w", a.w)] {
+    for (k, v) in [("n", a.q.n), ("r", a.q.r), ("w", a.q.w)] {
         config.params.insert(k.into(), v.to_string());
     }
     config.params.insert("membership".into(), "gossip".into());
@@ -220,13 +198,14 @@ pub fn run(dir: Option<&Path>, exe: &Path, a: TestArgs) -> Result<bool, AdminErr
     };
     let names: Vec<&str> = nemesis.iter().map(|k| k.name()).collect();
     println!(
-        "cluster test: {} nodes (N={} R={} W={}, {} quorums, io {}), {} clients, {:?}, nemesis {}, seed {seed}, bug {bug}",
+        "cluster test: {} nodes (N={} R={} W={}, {} quorums, io {}, sync {}), {} clients, {:?}, nemesis {}, seed {seed}, bug {bug}",
         a.nodes,
-        a.n,
-        a.r,
-        a.w,
+        a.q.n,
+        a.q.r,
+        a.q.w,
         if sloppy { "sloppy" } else { "strict" },
-        a.io,
+        a.q.io,
+        a.q.sync,
         a.clients,
         time,
         if names.is_empty() { "none".into() } else { names.join(",") },
