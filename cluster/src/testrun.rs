@@ -210,6 +210,7 @@ fn inject(dir: &Path, fault: &Fault) -> Result<(), AdminError> {
         Fault::Kill(n) => admin::signal(dir, *n, Signal::Kill),
         Fault::Pause(n) => admin::signal(dir, *n, Signal::Pause),
         Fault::Partition(spec) => admin::partition(dir, spec),
+        Fault::Skew(n, ms) => admin::skew(dir, *n, &format!("{ms:+}ms")),
     }
 }
 
@@ -219,6 +220,7 @@ fn undo(dir: &Path, exe: &Path, fault: &Fault) -> Result<String, AdminError> {
         Fault::Kill(n) => admin::restart(dir, exe, *n).map(|_| format!("restart n{n}")),
         Fault::Pause(n) => admin::signal(dir, *n, Signal::Resume).map(|_| format!("resume n{n}")),
         Fault::Partition(_) => admin::heal(dir).map(|_| "heal".to_string()),
+        Fault::Skew(n, _) => admin::skew(dir, *n, "0").map(|_| format!("skew n{n} 0")),
     }
 }
 
@@ -246,7 +248,7 @@ fn nemesis(
     }
 }
 
-/// Undo whatever is still in force: resume paused nodes, restart dead ones, heal.
+/// Undo whatever is still in force: resume paused nodes, restart dead ones, heal, clear skews.
 fn recover(
     dir: &Path,
     exe: &Path,
@@ -270,6 +272,10 @@ fn recover(
     if faults.partition.is_some() {
         admin::heal(dir)?;
         lock(rec).record(|t| HistoryLine::nemesis(t, "heal".into()));
+    }
+    for &id in faults.skew_ns.keys() {
+        admin::skew(dir, id, "0")?;
+        lock(rec).record(|t| HistoryLine::nemesis(t, format!("skew n{id} 0")));
     }
     Ok(())
 }

@@ -36,7 +36,8 @@ pub struct TestArgs {
     time: String,
     /// Faults to inject, one at a time on a seeded schedule: a comma-separated list of kill
     /// (SIGKILL, later restart), pause (SIGSTOP, later SIGCONT), partition (a random minority
-    /// cut off, later healed); or none.
+    /// cut off, later healed), skew (one node's clock offset by 0.1–1 s either way, later
+    /// cleared); or none.
     #[arg(long, default_value = "kill,pause,partition")]
     nemesis: String,
     /// Node processes.
