@@ -169,7 +169,9 @@ mod tests {
         );
         assert_eq!(parse_nemesis("none").unwrap(), vec![]);
         let e = parse_nemesis("kill,explode").unwrap_err();
-        assert!(e.contains("unknown fault 'explode'") && e.contains("kill, pause, partition, skew"));
+        assert!(
+            e.contains("unknown fault 'explode'") && e.contains("kill, pause, partition, skew")
+        );
         assert!(parse_nemesis("kill,kill").unwrap_err().contains("twice"));
         assert!(parse_nemesis("kill,")
             .unwrap_err()

@@ -173,6 +173,11 @@ enum ClusterCommand {
     /// each anomaly with the operations involved, and the history file; exits 1 when a check
     /// fails. Every node it starts is stopped when it ends.
     Test(Box<crate::cluster_test::TestArgs>),
+    /// The simulator against reality: run `test` (sampling every node's SWIM view) and the
+    /// simulator's quorum and gossip workloads on the same N, R, W, node count and fault
+    /// kinds; print the staleness tables and SWIM's detection times and false positives side
+    /// by side, and write them (--json) for `seedbed report`.
+    Compare(Box<crate::cluster_compare::CompareArgs>),
     /// Run one node in this process (what `up` and `restart` start).
     #[command(hide = true)]
     Node {
@@ -204,6 +209,14 @@ fn run_inner(args: ClusterArgs) -> Result<(), AdminError> {
             true => Ok(()),
             false => Err(AdminError::Failed(
                 "the history failed the checkers (see the anomalies above)".into(),
+            )),
+        };
+    }
+    if let ClusterCommand::Compare(c) = args.command {
+        return match crate::cluster_compare::run(args.dir.as_deref(), &exe()?, *c)? {
+            true => Ok(()),
+            false => Err(AdminError::Failed(
+                "the real run's history failed the checkers (see the anomalies above)".into(),
             )),
         };
     }
@@ -241,6 +254,6 @@ fn run_inner(args: ClusterArgs) -> Result<(), AdminError> {
         ClusterCommand::Skew { id, offset } => admin::skew(dir, id, &offset),
         ClusterCommand::Node { id } => seedbed_cluster::runtime::run_node(dir, id)
             .map_err(|e| AdminError::Failed(e.to_string())),
-        ClusterCommand::Test(_) => unreachable!("handled above"),
+        ClusterCommand::Test(_) | ClusterCommand::Compare(_) => unreachable!("handled above"),
     }
 }

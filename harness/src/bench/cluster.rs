@@ -293,29 +293,34 @@ impl Baseline {
             turn: Arc::clone(&self.turn),
             group: self.group,
         };
-        let (secs, ok, errors, lat, first_error) = Cell::run(clients, secs, move |c, cell, mine| {
-            let mut rng = DetRng::new(c as u64 + 1);
-            let mut buf = Vec::with_capacity(128);
-            let mut i = 0u64;
-            while !cell.stop.load(Ordering::Relaxed) {
-                let key = rng.below(u64::from(keys)) as u32;
-                let t = Instant::now();
-                let res = match op {
-                    "put" => {
-                        i += 1;
-                        me.put(key, unique(c, i), &mut buf)
+        let (secs, ok, errors, lat, first_error) =
+            Cell::run(clients, secs, move |c, cell, mine| {
+                let mut rng = DetRng::new(c as u64 + 1);
+                let mut buf = Vec::with_capacity(128);
+                let mut i = 0u64;
+                while !cell.stop.load(Ordering::Relaxed) {
+                    let key = rng.below(u64::from(keys)) as u32;
+                    let t = Instant::now();
+                    let res = match op {
+                        "put" => {
+                            i += 1;
+                            me.put(key, unique(c, i), &mut buf)
+                        }
+                        _ => me
+                            .db
+                            .get(&lsm_key(key))
+                            .map(|_| ())
+                            .map_err(|e| e.to_string()),
+                    };
+                    match res {
+                        Ok(()) => {
+                            mine.push(micros(t));
+                            cell.ok.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(e) => cell.error(|| e),
                     }
-                    _ => me.db.get(&lsm_key(key)).map(|_| ()).map_err(|e| e.to_string()),
-                };
-                match res {
-                    Ok(()) => {
-                        mine.push(micros(t));
-                        cell.ok.fetch_add(1, Ordering::Relaxed);
-                    }
-                    Err(e) => cell.error(|| e),
                 }
-            }
-        });
+            });
         CellResult {
             secs,
             ok,
@@ -397,7 +402,9 @@ fn cluster_cell(
 fn group_counts(cfg: &ClusterConfig) -> (u64, u64) {
     (0..cfg.nodes())
         .filter_map(|i| status_of(cfg.addr(i), Duration::from_secs(2)).ok())
-        .fold((0, 0), |(s, w), st| (s + st.group_syncs, w + st.group_writes))
+        .fold((0, 0), |(s, w), st| {
+            (s + st.group_syncs, w + st.group_writes)
+        })
 }
 
 /// Write every key once, `clients` at a time, so gets find them.
