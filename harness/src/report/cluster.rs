@@ -1,4 +1,5 @@
-//! `seedbed bench cluster`'s charts: what a quorum costs over the node's own LSM.
+//! `seedbed bench cluster`'s charts (what a quorum costs over the node's own LSM) and
+//! `seedbed cluster compare`'s (the simulator's figures beside a real run's).
 
 use std::path::Path;
 
@@ -122,5 +123,112 @@ pub fn bench(results: &Results, out: &Path, figures: &mut Vec<Figure>) -> anyhow
             .into(),
         command,
     });
+    Ok(())
+}
+
+fn opt(r: &Record, field: &str) -> f64 {
+    r.value
+        .get(field)
+        .and_then(serde_json::Value::as_f64)
+        .unwrap_or(f64::NAN)
+}
+
+/// The simulator beside reality: staleness per (N, R, W), SWIM's detection and false
+/// positives.
+pub fn compare(results: &Results, out: &Path, figures: &mut Vec<Figure>) -> anyhow::Result<()> {
+    let recs = results.of(Kind::ClusterCompare);
+    let command = results.command(Kind::ClusterCompare);
+    let of = |section: &str| -> anyhow::Result<Vec<&Record>> {
+        let mut v = Vec::new();
+        for r in recs {
+            if text(r, "section")? == section {
+                v.push(r);
+            }
+        }
+        Ok(v)
+    };
+    let stale = of("staleness")?;
+    if !stale.is_empty() {
+        let mut cats: Vec<String> = Vec::new();
+        for r in &stale {
+            let c = format!("N={} R={} W={}", num(r, "n")?, num(r, "r")?, num(r, "w")?);
+            if !cats.contains(&c) {
+                cats.push(c);
+            }
+        }
+        let mut series = Vec::new();
+        for source in ["sim", "real"] {
+            let mut stale_pct = vec![f64::NAN; cats.len()];
+            for r in &stale {
+                if text(r, "source")? != source {
+                    continue;
+                }
+                let c = format!("N={} R={} W={}", num(r, "n")?, num(r, "r")?, num(r, "w")?);
+                let i = cats.iter().position(|x| *x == c).expect("listed");
+                stale_pct[i] = (1.0 - num(r, "p_fresh")?) * 100.0;
+            }
+            series.push((format!("{source}: stale reads %"), stale_pct));
+        }
+        Bars {
+            title: "Stale reads: simulator and real cluster",
+            y_label: "% of reads missing the latest acknowledged write",
+            categories: cats,
+            series,
+            log_y: false,
+        }
+        .draw(&out.join("cluster-compare-staleness.svg"))?;
+        figures.push(Figure {
+            file: "cluster-compare-staleness.svg".into(),
+            title: "Simulator against reality: staleness".into(),
+            caption: "The same staleness checker over the same operation mix: on the \
+                      simulator's runs (0.1–1 ms links, a disk whose syncs take virtual time) \
+                      and on a real loopback cluster under the nemesis. Where they differ, the \
+                      simulator's timing model is what is being tested: docs/cluster.md says \
+                      what it leaves out."
+                .into(),
+            command: command.clone(),
+        });
+    }
+    let swim = of("swim")?;
+    if !swim.is_empty() {
+        let cats = vec![
+            "first suspect (ms)".to_string(),
+            "first failed (ms)".to_string(),
+            "all failed (ms)".to_string(),
+            "false positives per 1k member-periods".to_string(),
+        ];
+        let mut series = Vec::new();
+        for r in &swim {
+            series.push((
+                text(r, "source")?.to_string(),
+                vec![
+                    opt(r, "first_suspect_ms"),
+                    opt(r, "first_failed_ms"),
+                    opt(r, "all_failed_ms"),
+                    opt(r, "fp_per_1k_node_periods"),
+                ],
+            ));
+        }
+        Bars {
+            title: "SWIM: crash detection and false positives, simulator and real",
+            y_label: "milliseconds, or count (log)",
+            categories: cats,
+            series,
+            log_y: true,
+        }
+        .draw(&out.join("cluster-compare-swim.svg"))?;
+        figures.push(Figure {
+            file: "cluster-compare-swim.svg".into(),
+            title: "Simulator against reality: SWIM".into(),
+            caption: "Time from a crash to the first member suspecting it, declaring it failed, \
+                      and every member holding it failed; and `failed` declarations about \
+                      members whose process was alive (paused or cut off counts as alive). \
+                      Real figures come from views sampled every few milliseconds, so they are \
+                      bounds: detection late by up to a sample, false positives refuted \
+                      between samples missed."
+                .into(),
+            command,
+        });
+    }
     Ok(())
 }
