@@ -149,8 +149,9 @@ fn parse_config(s: &str) -> anyhow::Result<Nrw> {
 /// What the client threads of a cell share.
 struct Cell {
     stop: AtomicBool,
-    /// Successful operations' latencies, microseconds.
-    lat_us: Mutex<Vec<u32>>,
+    /// Successful operations' latencies, nanoseconds (an in-process get takes well under a
+    /// microsecond).
+    lat_ns: Mutex<Vec<u64>>,
     ok: AtomicU64,
     errors: AtomicU64,
     /// The first error, to print.
@@ -161,7 +162,7 @@ impl Cell {
     fn new() -> Arc<Cell> {
         Arc::new(Cell {
             stop: AtomicBool::new(false),
-            lat_us: Mutex::new(Vec::new()),
+            lat_ns: Mutex::new(Vec::new()),
             ok: AtomicU64::new(0),
             errors: AtomicU64::new(0),
             first_error: Mutex::new(None),
@@ -179,7 +180,7 @@ impl Cell {
     fn run(
         clients: usize,
         secs: f64,
-        body: impl Fn(usize, &Cell, &mut Vec<u32>) + Send + Sync + 'static,
+        body: impl Fn(usize, &Cell, &mut Vec<u64>) + Send + Sync + 'static,
     ) -> (f64, u64, u64, Percentiles, Option<String>) {
         let cell = Cell::new();
         let body = Arc::new(body);
@@ -190,7 +191,7 @@ impl Cell {
                 std::thread::spawn(move || {
                     let mut mine = Vec::with_capacity(4096);
                     body(i, &cell, &mut mine);
-                    cell.lat_us
+                    cell.lat_ns
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
                         .extend(mine);
@@ -203,7 +204,7 @@ impl Cell {
             let _ = t.join();
         }
         let elapsed = start.elapsed().as_secs_f64();
-        let mut lat = std::mem::take(&mut *cell.lat_us.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut lat = std::mem::take(&mut *cell.lat_ns.lock().unwrap_or_else(|e| e.into_inner()));
         let first_error = cell
             .first_error
             .lock()
@@ -213,14 +214,34 @@ impl Cell {
             elapsed,
             cell.ok.load(Ordering::Relaxed),
             cell.errors.load(Ordering::Relaxed),
-            Percentiles::of(&mut lat),
+            percentiles(&mut lat),
             first_error,
         )
     }
 }
 
-fn micros(t: Instant) -> u32 {
-    t.elapsed().as_micros().min(u128::from(u32::MAX)) as u32
+fn nanos(t: Instant) -> u64 {
+    t.elapsed().as_nanos().min(u128::from(u64::MAX)) as u64
+}
+
+/// Percentiles (milliseconds) of samples in nanoseconds.
+fn percentiles(ns: &mut [u64]) -> Percentiles {
+    if ns.is_empty() {
+        return Percentiles::default();
+    }
+    ns.sort_unstable();
+    let at = |q: f64| {
+        let i = ((ns.len() as f64 * q).ceil() as usize).clamp(1, ns.len()) - 1;
+        ns[i] as f64 / 1e6
+    };
+    Percentiles {
+        p50: at(0.50),
+        p90: at(0.90),
+        p99: at(0.99),
+        p999: at(0.999),
+        mean: ns.iter().map(|&x| x as f64).sum::<f64>() / ns.len() as f64 / 1e6,
+        max: *ns.last().expect("non-empty") as f64 / 1e6,
+    }
 }
 
 /// A put's value: unique per client and operation.
@@ -314,7 +335,7 @@ impl Baseline {
                     };
                     match res {
                         Ok(()) => {
-                            mine.push(micros(t));
+                            mine.push(nanos(t));
                             cell.ok.fetch_add(1, Ordering::Relaxed);
                         }
                         Err(e) => cell.error(|| e),
@@ -378,7 +399,7 @@ fn cluster_cell(
             let t = Instant::now();
             match conn.as_mut().expect("connected").op(o) {
                 Ok(Reply::Written(..) | Reply::Got(..)) => {
-                    mine.push(micros(t));
+                    mine.push(nanos(t));
                     cell.ok.fetch_add(1, Ordering::Relaxed);
                 }
                 Ok(other) => cell.error(|| format!("answered {other:?}")),
@@ -667,7 +688,13 @@ fn progress(r: &ClusterBenchRecord, first_error: Option<&str>) {
 }
 
 fn ratio(x: Option<f64>) -> String {
-    x.map_or("-".into(), |v| format!("{v:.2}"))
+    x.map_or("-".into(), |v| {
+        if v >= 100.0 {
+            format!("{v:.0}")
+        } else {
+            format!("{v:.2}")
+        }
+    })
 }
 
 fn print_table(records: &[ClusterBenchRecord]) {
@@ -688,7 +715,7 @@ fn print_table(records: &[ClusterBenchRecord]) {
     );
     for r in records {
         println!(
-            "{:<14} {:<4} {:>4} {:>10.0} {:>9.3} {:>9.3} {:>9.3} {:>7} {:>8} {:>8} {:>7}",
+            "{:<14} {:<4} {:>4} {:>10.0} {:>9.4} {:>9.3} {:>9.3} {:>7} {:>8} {:>8} {:>7}",
             label(r),
             r.op,
             r.concurrency,
@@ -711,6 +738,16 @@ fn print_table(records: &[ClusterBenchRecord]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percentiles_keep_sub_microsecond_samples() {
+        let mut v: Vec<u64> = (1..=1000).collect();
+        let p = percentiles(&mut v);
+        assert_eq!(p.p50, 500.0 / 1e6);
+        assert_eq!(p.p999, 999.0 / 1e6);
+        assert_eq!(p.max, 1000.0 / 1e6);
+        assert_eq!(percentiles(&mut []).p50, 0.0);
+    }
 
     #[test]
     fn configs_parse_and_bad_ones_are_named() {
