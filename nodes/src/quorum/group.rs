@@ -108,3 +108,191 @@ impl QuorumNode {
         (self.group.syncs, self.group.writes)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use seedbed_engine::clock::{ClockHandle, VirtualClock};
+    use seedbed_engine::io::sim::{SimConfig, SimFs};
+    use seedbed_engine::io::FsHandle;
+    use seedbed_engine::rng::DetRng;
+
+    use super::*;
+    use crate::quorum::params::Params;
+    use crate::quorum::ring::Ring;
+    use crate::quorum::vclock::VClock;
+    use crate::quorum::version::{Mode, Version};
+    use crate::{Effects, NoBuggify, Node};
+
+    fn params(sync: SyncMode, bug: Bug) -> Arc<Params> {
+        Arc::new(Params {
+            n: 3,
+            r: 2,
+            w: 2,
+            mode: Mode::VClock,
+            bug,
+            sloppy: true,
+            gossip: false,
+            ring: Ring::new(3, 8, 3),
+            timeout_ns: 20_000_000,
+            phase_tries: 3,
+            client_retries: 2,
+            backoff_ns: 5_000_000,
+            concurrency: 64,
+            ae_every_ns: 10_000_000,
+            handoff_every_ns: 20_000_000,
+            sync,
+            group_delay_ns: 0,
+        })
+    }
+
+    /// Node 0 with its disk, driven by hand: each call returns the effects it asked for.
+    struct Rig {
+        node: QuorumNode,
+        clock: ClockHandle,
+        rng: DetRng,
+        disk: Arc<SimFs>,
+        fx: Effects<QuorumNode>,
+    }
+
+    impl Rig {
+        fn new(p: Arc<Params>, disk: Arc<SimFs>, restart: bool) -> Rig {
+            let mut r = Rig {
+                node: QuorumNode::new(p, 0, 3),
+                clock: Arc::new(VirtualClock::new()),
+                rng: DetRng::new(1),
+                disk,
+                fx: Effects::default(),
+            };
+            r.call(|n, c| {
+                if restart {
+                    n.on_restart(c)
+                } else {
+                    n.on_start(c)
+                }
+            });
+            r
+        }
+
+        fn call(&mut self, f: impl FnOnce(&mut QuorumNode, &mut Ctx<'_, QuorumNode>)) {
+            self.fx = Effects::default();
+            let disk: FsHandle = self.disk.clone();
+            let mut never = NoBuggify;
+            let mut ctx = Ctx::new(
+                0,
+                3,
+                &self.clock,
+                &mut self.rng,
+                &disk,
+                &mut never,
+                &mut self.fx,
+            );
+            f(&mut self.node, &mut ctx);
+        }
+
+        fn store(&mut self, req: u64, key: u32, value: u64) {
+            let mut clock = VClock::default();
+            clock.tick(1, req, req);
+            let version = Version {
+                clock,
+                ts_ns: req,
+                writer: 1,
+                value: Some(value),
+            };
+            self.call(|n, c| {
+                n.on_message(
+                    c,
+                    1,
+                    Msg::Store {
+                        req,
+                        key,
+                        version: Box::new(version),
+                        hint_for: None,
+                    },
+                )
+            });
+        }
+
+        fn acks(&self) -> Vec<u64> {
+            self.fx
+                .sends
+                .iter()
+                .filter_map(|(_, m)| match m {
+                    Msg::StoreAck { req, ok: true } => Some(*req),
+                    _ => None,
+                })
+                .collect()
+        }
+
+        fn group_timer_set(&self) -> bool {
+            self.fx.timers.iter().any(|&(_, t)| t == TIMER_GROUP)
+        }
+    }
+
+    fn lossy_disk() -> Arc<SimFs> {
+        let mut cfg = SimConfig::default();
+        cfg.faults.crash.keep_write = 0.0;
+        cfg.faults.crash.tear_write = 0.0;
+        Arc::new(SimFs::new(3, cfg))
+    }
+
+    #[test]
+    fn group_acknowledgements_wait_for_the_one_sync_that_covers_them() {
+        let mut r = Rig::new(params(SyncMode::Group, Bug::None), lossy_disk(), false);
+        r.store(1, 7, 70);
+        assert!(r.acks().is_empty(), "no acknowledgement before the sync");
+        assert!(r.group_timer_set());
+        r.store(2, 8, 80);
+        assert!(r.acks().is_empty());
+        assert!(!r.group_timer_set(), "one timer per group");
+        r.call(|n, c| n.on_timer(c, TIMER_GROUP));
+        assert_eq!(r.acks(), vec![1, 2], "both released by one sync, in order");
+        assert_eq!(r.node.group_stats(), (1, 2));
+        // Synced: a crash keeps both.
+        drop(r.node);
+        r.disk.crash();
+        let r2 = Rig::new(params(SyncMode::Group, Bug::None), r.disk.clone(), true);
+        let store = &r2.node.open.as_ref().expect("reopened").store;
+        assert_eq!(store.get(7).unwrap().versions()[0].value, Some(70));
+        assert_eq!(store.get(8).unwrap().versions()[0].value, Some(80));
+    }
+
+    #[test]
+    fn a_crash_before_the_sync_takes_the_writes_and_their_acknowledgements_together() {
+        let mut r = Rig::new(params(SyncMode::Group, Bug::None), lossy_disk(), false);
+        r.store(1, 7, 70);
+        assert!(r.acks().is_empty());
+        drop(r.node);
+        r.disk.crash();
+        let r2 = Rig::new(params(SyncMode::Group, Bug::None), r.disk.clone(), true);
+        let store = &r2.node.open.as_ref().expect("reopened").store;
+        assert!(
+            store.get(7).unwrap().versions().is_empty(),
+            "never acknowledged, lost"
+        );
+    }
+
+    #[test]
+    fn always_acknowledges_at_once_and_the_planted_bug_acknowledges_unsynced() {
+        let mut r = Rig::new(params(SyncMode::Always, Bug::None), lossy_disk(), false);
+        r.store(1, 7, 70);
+        assert_eq!(r.acks(), vec![1]);
+        assert!(!r.group_timer_set());
+        let mut b = Rig::new(
+            params(SyncMode::Group, Bug::AckBeforeSync),
+            lossy_disk(),
+            false,
+        );
+        b.store(1, 7, 70);
+        assert_eq!(b.acks(), vec![1], "the bug sends without waiting");
+        drop(b.node);
+        b.disk.crash();
+        let b2 = Rig::new(params(SyncMode::Group, Bug::None), b.disk.clone(), true);
+        let store = &b2.node.open.as_ref().expect("reopened").store;
+        assert!(
+            store.get(7).unwrap().versions().is_empty(),
+            "an acknowledged write lost: what the durability checker catches"
+        );
+    }
+}
