@@ -75,6 +75,8 @@ pub struct UpOptions {
     pub bug: String,
     /// Sloppy quorums with hinted handoff (`false`: strict quorums).
     pub sloppy: bool,
+    /// `always` or `group` (see [`ClusterConfig::sync`]).
+    pub sync: String,
 }
 
 /// The directory as an absolute path (the nodes' command lines name it, and `status` finds
@@ -154,6 +156,7 @@ pub fn up(dir: &Path, exe: &Path, o: &UpOptions) -> Result<Vec<NodeStatus>> {
         timeout_ms: o.timeout_ms,
         bug: o.bug.clone(),
         sloppy: o.sloppy,
+        sync: o.sync.clone(),
     };
     cfg.validate().map_err(AdminError::Invalid)?;
     std::fs::create_dir_all(dir).map_err(|e| failed(format!("{}: {e}", dir.display())))?;
@@ -170,7 +173,7 @@ pub fn up(dir: &Path, exe: &Path, o: &UpOptions) -> Result<Vec<NodeStatus>> {
     }
     let statuses = wait_agreement(&dir, &cfg, &(0..cfg.nodes()).collect::<Vec<_>>())?;
     println!(
-        "cluster of {} nodes up in {} (N={} R={} W={}{}, io {}, membership {})",
+        "cluster of {} nodes up in {} (N={} R={} W={}{}, io {}, sync {}, membership {})",
         cfg.nodes(),
         dir.display(),
         cfg.n,
@@ -178,6 +181,7 @@ pub fn up(dir: &Path, exe: &Path, o: &UpOptions) -> Result<Vec<NodeStatus>> {
         cfg.w,
         if cfg.sloppy { "" } else { " strict" },
         cfg.io,
+        cfg.sync,
         cfg.membership
     );
     print_table(&dir, &cfg, &statuses);
@@ -295,12 +299,13 @@ pub fn status(dir: &Path) -> Result<Vec<Option<NodeStatus>>> {
         .collect();
     let faults = Faults::load(&dir).map_err(failed)?;
     println!(
-        "cluster in {} (N={} R={} W={}, io {}, membership {}); partition: {}",
+        "cluster in {} (N={} R={} W={}, io {}, sync {}, membership {}); partition: {}",
         dir.display(),
         cfg.n,
         cfg.r,
         cfg.w,
         cfg.io,
+        cfg.sync,
         cfg.membership,
         faults.partition_spec().unwrap_or_else(|| "none".into())
     );

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use seedbed_engine::io::BackendKind;
-use seedbed_nodes::quorum::params::{Bug, Params};
+use seedbed_nodes::quorum::params::{Bug, Params, SyncMode};
 use seedbed_nodes::quorum::ring::Ring;
 use seedbed_nodes::quorum::version::Mode;
 use seedbed_nodes::time::ms;
@@ -49,10 +49,20 @@ pub struct ClusterConfig {
     /// existed: sloppy, as they ran.
     #[serde(default = "sloppy_default")]
     pub sloppy: bool,
+    /// When a replica's writes reach the disk: `always` (each write syncs its WAL record
+    /// before it is acknowledged) or `group` (group commit: the writes of one event-loop turn
+    /// share one sync, their acknowledgements sent after it). Absent in files written before
+    /// it existed: `always`, as they ran.
+    #[serde(default = "sync_default")]
+    pub sync: String,
 }
 
 fn sloppy_default() -> bool {
     true
+}
+
+fn sync_default() -> String {
+    "always".into()
 }
 
 impl ClusterConfig {
@@ -93,6 +103,9 @@ impl ClusterConfig {
                 "--timeout-ms {}: expected 1..=60000",
                 self.timeout_ms
             ));
+        }
+        if SyncMode::parse(&self.sync).is_none() {
+            return Err(format!("--sync {}: expected always or group", self.sync));
         }
         if Bug::parse(&self.bug).is_none() {
             return Err(format!(
@@ -136,6 +149,10 @@ impl ClusterConfig {
             concurrency: 64,
             ae_every_ns: ms(200),
             handoff_every_ns: ms(100),
+            sync: SyncMode::parse(&self.sync).unwrap_or(SyncMode::Always),
+            // One turn of the event loop: the timer fires once the events already waiting
+            // have been handled, so every write among them shares the sync.
+            group_delay_ns: 0,
         })
     }
 
@@ -210,6 +227,7 @@ mod tests {
             timeout_ms: 100,
             bug: "none".into(),
             sloppy: true,
+            sync: "always".into(),
         }
     }
 
@@ -228,6 +246,9 @@ mod tests {
         let mut c = three();
         c.io = "floppy".into();
         assert!(c.validate().unwrap_err().contains("floppy"));
+        let mut c = three();
+        c.sync = "never".into();
+        assert!(c.validate().unwrap_err().contains("--sync never"));
     }
 
     #[test]
@@ -243,8 +264,10 @@ mod tests {
     fn a_file_from_before_the_sloppy_setting_runs_sloppy_as_it_did() {
         let mut v = serde_json::to_value(three()).unwrap();
         v.as_object_mut().unwrap().remove("sloppy");
+        v.as_object_mut().unwrap().remove("sync");
         let c: ClusterConfig = serde_json::from_value(v).unwrap();
         assert!(c.sloppy && c.params().sloppy);
+        assert_eq!(c.params().sync, SyncMode::Always);
         let strict = ClusterConfig {
             sloppy: false,
             ..three()

@@ -1,6 +1,6 @@
 //! The nemesis of `seedbed cluster test`: faults injected on a seeded schedule, one at a
 //! time, each undone before the next — kill then restart, pause then resume, partition then
-//! heal. The schedule's random choices (which fault, which node, which sides, how long) come
+//! heal, skew a node's clock then set it right. The schedule's random choices (which fault, which node, which sides, how long) come
 //! from a [`DetRng`] whose seed the run prints; the times they land at are the machine's.
 
 use std::time::Duration;
@@ -17,6 +17,8 @@ pub enum FaultKind {
     Pause,
     /// Cut the cluster in two, later heal.
     Partition,
+    /// Offset one node's clock (what the timestamps it writes read), later clear the offset.
+    Skew,
 }
 
 impl FaultKind {
@@ -25,6 +27,7 @@ impl FaultKind {
         ("kill", FaultKind::Kill),
         ("pause", FaultKind::Pause),
         ("partition", FaultKind::Partition),
+        ("skew", FaultKind::Skew),
     ];
 
     /// The kind's name.
@@ -33,6 +36,7 @@ impl FaultKind {
             FaultKind::Kill => "kill",
             FaultKind::Pause => "pause",
             FaultKind::Partition => "partition",
+            FaultKind::Skew => "skew",
         }
     }
 }
@@ -69,6 +73,8 @@ pub enum Fault {
     Pause(NodeId),
     /// Partition into these sides (a spec like `0,1/2,3,4`), heal after the hold.
     Partition(String),
+    /// Offset node's clock by this many milliseconds (either sign), clear it after the hold.
+    Skew(NodeId, i64),
 }
 
 impl std::fmt::Display for Fault {
@@ -77,6 +83,7 @@ impl std::fmt::Display for Fault {
             Fault::Kill(n) => write!(f, "kill n{n}"),
             Fault::Pause(n) => write!(f, "pause n{n}"),
             Fault::Partition(s) => write!(f, "partition {s}"),
+            Fault::Skew(n, ms) => write!(f, "skew n{n} {ms:+}ms"),
         }
     }
 }
@@ -137,6 +144,14 @@ impl Schedule {
                 };
                 Fault::Partition(format!("{}/{}", side(&a), side(&b)))
             }
+            FaultKind::Skew => {
+                // 0.1–1 s either way: well past a write's duration, so timestamps written by
+                // the skewed node order wrongly against the others' (what last-writer-wins
+                // and the client's reconciliation compare).
+                let node = r.below(u64::from(self.nodes)) as NodeId;
+                let ms = r.range_inclusive(100, 1_000) as i64;
+                Fault::Skew(node, if r.below(2) == 0 { ms } else { -ms })
+            }
         };
         Step { gap, fault, hold }
     }
@@ -154,7 +169,9 @@ mod tests {
         );
         assert_eq!(parse_nemesis("none").unwrap(), vec![]);
         let e = parse_nemesis("kill,explode").unwrap_err();
-        assert!(e.contains("unknown fault 'explode'") && e.contains("kill, pause, partition"));
+        assert!(
+            e.contains("unknown fault 'explode'") && e.contains("kill, pause, partition, skew")
+        );
         assert!(parse_nemesis("kill,kill").unwrap_err().contains("twice"));
         assert!(parse_nemesis("kill,")
             .unwrap_err()
@@ -163,7 +180,12 @@ mod tests {
 
     #[test]
     fn a_schedule_is_a_function_of_its_seed_and_partitions_cut_a_minority() {
-        let kinds = [FaultKind::Kill, FaultKind::Pause, FaultKind::Partition];
+        let kinds = [
+            FaultKind::Kill,
+            FaultKind::Pause,
+            FaultKind::Partition,
+            FaultKind::Skew,
+        ];
         let steps = |seed| {
             let mut s = Schedule::new(seed, &kinds, 5);
             (0..50).map(|_| s.next_step()).collect::<Vec<_>>()
@@ -173,6 +195,7 @@ mod tests {
         for st in steps(7) {
             match st.fault {
                 Fault::Kill(n) | Fault::Pause(n) => assert!(n < 5),
+                Fault::Skew(n, ms) => assert!(n < 5 && (100..=1_000).contains(&ms.abs())),
                 Fault::Partition(spec) => {
                     let (a, b) = spec.split_once('/').unwrap();
                     let (a, b) = (a.split(',').count(), b.split(',').count());

@@ -191,6 +191,11 @@ pub fn run_node(dir: &Path, id: NodeId) -> Result<(), NodeError> {
 impl Runtime {
     fn run(&mut self, rx: &mpsc::Receiver<Event>) {
         loop {
+            // A turn: the messages the node sent itself while handling the last batch of
+            // events belong to that batch (a coordinator's own replica write), so they run
+            // before the timers — among them group commit's, which then syncs them with the
+            // rest of the batch.
+            self.drain_loopback();
             self.fire_due_timers();
             self.drain_loopback();
             if self.faults_checked.elapsed() >= FAULTS_POLL {
@@ -201,6 +206,11 @@ impl Runtime {
                 .map(|at| at.saturating_duration_since(Instant::now()))
                 .unwrap_or(FAULTS_POLL)
                 .min(FAULTS_POLL);
+            let wait = if self.loopback.is_empty() {
+                wait
+            } else {
+                Duration::ZERO
+            };
             match rx.recv_timeout(wait) {
                 Ok(ev) => {
                     self.handle(ev);
@@ -358,6 +368,8 @@ impl Runtime {
             skew_ns: self.clock.offset_ns(),
             dropped_partition: self.dropped_partition,
             dropped_unreachable: self.peers.dropped.load(Ordering::Relaxed),
+            group_syncs: self.node.group_stats().0,
+            group_writes: self.node.group_stats().1,
         }
     }
 

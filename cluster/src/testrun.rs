@@ -37,7 +37,7 @@ use seedbed_nodes::quorum::msg::{Op, Reply};
 use seedbed_nodes::{NodeId, OpId};
 
 use crate::admin::{self, AdminError, Signal, UpOptions};
-use crate::client::{Client, ClientError};
+use crate::client::{status_of, Client, ClientError};
 use crate::config::{config_path, ClusterConfig};
 use crate::faults::Faults;
 use crate::nemesis::{Fault, FaultKind, Schedule};
@@ -70,6 +70,20 @@ pub struct TestOptions {
     pub request_timeout: Duration,
     /// Where the history goes (JSON lines).
     pub history: PathBuf,
+    /// Sample every node's SWIM view this often while clients run (`None`: do not), for
+    /// detection times and false positives ([`TestRun::views`]).
+    pub watch_views: Option<Duration>,
+}
+
+/// One node's SWIM view of every node at one moment of a run.
+#[derive(Clone, Debug)]
+pub struct ViewSample {
+    /// When, on the history's clock (nanoseconds from the run's start).
+    pub t_ns: u64,
+    /// Whose view.
+    pub observer: NodeId,
+    /// Its view of each node, by id.
+    pub view: Vec<seedbed_nodes::gossip::msg::Status>,
 }
 
 /// What a test run recorded.
@@ -84,6 +98,10 @@ pub struct TestRun {
     pub converged_after: Option<Duration>,
     /// The cluster's settings.
     pub config: ClusterConfig,
+    /// The nodes' sampled views, in time order per observer (empty unless
+    /// [`TestOptions::watch_views`]). A node that does not answer (paused, dead) has no
+    /// sample for that moment.
+    pub views: Vec<ViewSample>,
 }
 
 /// Kills every node of the cluster in `dir` by its recorded pid when dropped (SIGCONT first,
@@ -210,6 +228,7 @@ fn inject(dir: &Path, fault: &Fault) -> Result<(), AdminError> {
         Fault::Kill(n) => admin::signal(dir, *n, Signal::Kill),
         Fault::Pause(n) => admin::signal(dir, *n, Signal::Pause),
         Fault::Partition(spec) => admin::partition(dir, spec),
+        Fault::Skew(n, ms) => admin::skew(dir, *n, &format!("{ms:+}ms")),
     }
 }
 
@@ -219,6 +238,7 @@ fn undo(dir: &Path, exe: &Path, fault: &Fault) -> Result<String, AdminError> {
         Fault::Kill(n) => admin::restart(dir, exe, *n).map(|_| format!("restart n{n}")),
         Fault::Pause(n) => admin::signal(dir, *n, Signal::Resume).map(|_| format!("resume n{n}")),
         Fault::Partition(_) => admin::heal(dir).map(|_| "heal".to_string()),
+        Fault::Skew(n, _) => admin::skew(dir, *n, "0").map(|_| format!("skew n{n} 0")),
     }
 }
 
@@ -246,7 +266,7 @@ fn nemesis(
     }
 }
 
-/// Undo whatever is still in force: resume paused nodes, restart dead ones, heal.
+/// Undo whatever is still in force: resume paused nodes, restart dead ones, heal, clear skews.
 fn recover(
     dir: &Path,
     exe: &Path,
@@ -270,6 +290,10 @@ fn recover(
     if faults.partition.is_some() {
         admin::heal(dir)?;
         lock(rec).record(|t| HistoryLine::nemesis(t, "heal".into()));
+    }
+    for &id in faults.skew_ns.keys() {
+        admin::skew(dir, id, "0")?;
+        lock(rec).record(|t| HistoryLine::nemesis(t, format!("skew n{id} 0")));
     }
     Ok(())
 }
@@ -338,6 +362,33 @@ pub fn run_test(
             })
         })
         .collect();
+    // One watcher per node, so that a paused node's silence delays no other node's samples.
+    let views: Shared<Vec<ViewSample>> = Arc::default();
+    let watchers: Vec<_> = o
+        .watch_views
+        .map(|every| {
+            (0..cfg.nodes())
+                .map(|id| {
+                    let (rec, stop, views, addr) =
+                        (rec.clone(), stop.clone(), views.clone(), cfg.addr(id));
+                    std::thread::spawn(move || {
+                        while !stop.load(Ordering::Relaxed) {
+                            if let Ok(st) = status_of(addr, Duration::from_millis(200)) {
+                                // Stamped on arrival: the node held this view at or before.
+                                let t_ns = lock(&rec).now();
+                                lock(&views).push(ViewSample {
+                                    t_ns,
+                                    observer: id,
+                                    view: st.view,
+                                });
+                            }
+                            std::thread::sleep(every);
+                        }
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     let nemesis_thread = (!o.nemesis.is_empty()).then(|| {
         let (rec, stop, dir, exe) = (rec.clone(), stop.clone(), dir.clone(), exe.to_path_buf());
         let schedule = Schedule::new(o.seed, &o.nemesis, cfg.nodes());
@@ -355,6 +406,9 @@ pub fn run_test(
     stop.store(true, Ordering::Relaxed);
     for c in clients {
         let _ = c.join();
+    }
+    for w in watchers {
+        let _ = w.join();
     }
     let faults = match nemesis_thread.map(|t| t.join()) {
         None => 0,
@@ -393,6 +447,7 @@ pub fn run_test(
         );
     }
 
+    let views = std::mem::take(&mut *lock(&views));
     let mut rec = lock(&rec);
     if let Err(e) = rec.file.flush() {
         rec.error.get_or_insert(e.to_string());
@@ -408,5 +463,6 @@ pub fn run_test(
         faults,
         converged_after,
         config: cfg,
+        views,
     })
 }

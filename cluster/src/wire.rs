@@ -72,6 +72,12 @@ pub struct NodeStatus {
     pub dropped_partition: u64,
     /// Frames it dropped because a peer was unreachable or its queue full.
     pub dropped_unreachable: u64,
+    /// `sync=group`: WAL syncs its groups made this boot, and the store writes they covered.
+    #[serde(default)]
+    pub group_syncs: u64,
+    /// See `group_syncs`.
+    #[serde(default)]
+    pub group_writes: u64,
 }
 
 impl NodeStatus {

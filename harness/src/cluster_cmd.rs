@@ -9,6 +9,58 @@ use clap::{Args, Subcommand};
 
 use seedbed_cluster::admin::{self, AdminError, ClientOp, Signal, UpOptions};
 
+/// The settings of a cluster that `up` and `test` share (`--nodes` is each command's own: a
+/// test defaults to 5 nodes so that fallbacks exist, `up` to 3).
+#[derive(Clone, Debug, Args)]
+pub struct QuorumParams {
+    /// Replicas per key.
+    #[arg(long, default_value_t = 3)]
+    pub n: u32,
+    /// Replies a get waits for.
+    #[arg(long, default_value_t = 2)]
+    pub r: u32,
+    /// Durable acknowledgements a put waits for.
+    #[arg(long, default_value_t = 2)]
+    pub w: u32,
+    /// Disk backend of every node: std (pread/pwrite/fdatasync) or uring (io_uring).
+    #[arg(long, default_value = "std")]
+    pub io: String,
+    /// When a replica's writes reach the disk: always (each write syncs its WAL before it is
+    /// acknowledged) or group (group commit: the writes a node takes in one event-loop turn
+    /// share one sync; their acknowledgements go out after it).
+    #[arg(long, default_value = "always")]
+    pub sync: String,
+    /// A coordinator's deadline per phase, in milliseconds, before it retries.
+    #[arg(long, default_value_t = 100)]
+    pub timeout_ms: u64,
+}
+
+impl QuorumParams {
+    /// `up`'s settings from these and the rest.
+    pub fn up_options(
+        &self,
+        nodes: u32,
+        membership: &str,
+        vnodes: u32,
+        bug: &str,
+        sloppy: bool,
+    ) -> UpOptions {
+        UpOptions {
+            nodes,
+            n: self.n,
+            r: self.r,
+            w: self.w,
+            io: self.io.clone(),
+            membership: membership.into(),
+            vnodes,
+            timeout_ms: self.timeout_ms,
+            bug: bug.into(),
+            sloppy,
+            sync: self.sync.clone(),
+        }
+    }
+}
+
 /// Arguments of `seedbed cluster`.
 #[derive(Debug, Args)]
 pub struct ClusterArgs {
@@ -28,27 +80,14 @@ enum ClusterCommand {
         /// Node processes to start.
         #[arg(long, default_value_t = 3)]
         nodes: u32,
-        /// Replicas per key.
-        #[arg(long, default_value_t = 3)]
-        n: u32,
-        /// Replies a get waits for.
-        #[arg(long, default_value_t = 2)]
-        r: u32,
-        /// Durable acknowledgements a put waits for.
-        #[arg(long, default_value_t = 2)]
-        w: u32,
-        /// Disk backend of every node: std (pread/pwrite/fdatasync) or uring (io_uring).
-        #[arg(long, default_value = "std")]
-        io: String,
+        #[command(flatten)]
+        q: QuorumParams,
         /// Who is up: gossip (an embedded SWIM member per node) or local (a timeout detector).
         #[arg(long, default_value = "gossip")]
         membership: String,
         /// Ring tokens per node.
         #[arg(long, default_value_t = 8)]
         vnodes: u32,
-        /// A coordinator's deadline per phase, in milliseconds, before it retries.
-        #[arg(long, default_value_t = 100)]
-        timeout_ms: u64,
         /// A planted bug (none, ack-before-sync, no-vclock-merge, repair-overwrites,
         /// hint-never-delivered), as in the simulator.
         #[arg(long, default_value = "none")]
@@ -134,6 +173,11 @@ enum ClusterCommand {
     /// each anomaly with the operations involved, and the history file; exits 1 when a check
     /// fails. Every node it starts is stopped when it ends.
     Test(Box<crate::cluster_test::TestArgs>),
+    /// The simulator against reality: run `test` (sampling every node's SWIM view) and the
+    /// simulator's quorum and gossip workloads on the same N, R, W, node count and fault
+    /// kinds; print the staleness tables and SWIM's detection times and false positives side
+    /// by side, and write them (--json) for `seedbed report`.
+    Compare(Box<crate::cluster_compare::CompareArgs>),
     /// Run one node in this process (what `up` and `restart` start).
     #[command(hide = true)]
     Node {
@@ -168,33 +212,26 @@ fn run_inner(args: ClusterArgs) -> Result<(), AdminError> {
             )),
         };
     }
+    if let ClusterCommand::Compare(c) = args.command {
+        return match crate::cluster_compare::run(args.dir.as_deref(), &exe()?, *c)? {
+            true => Ok(()),
+            false => Err(AdminError::Failed(
+                "the real run's history failed the checkers (see the anomalies above)".into(),
+            )),
+        };
+    }
     let dir = args.dir.unwrap_or_else(|| PathBuf::from("seedbed-cluster"));
     let dir = dir.as_path();
     match args.command {
         ClusterCommand::Up {
             nodes,
-            n,
-            r,
-            w,
-            io,
+            q,
             membership,
             vnodes,
-            timeout_ms,
             bug,
             sloppy,
         } => {
-            let o = UpOptions {
-                nodes,
-                n,
-                r,
-                w,
-                io,
-                membership,
-                vnodes,
-                timeout_ms,
-                bug,
-                sloppy,
-            };
+            let o = q.up_options(nodes, &membership, vnodes, &bug, sloppy);
             admin::up(dir, &exe()?, &o).map(|_| ())
         }
         ClusterCommand::Status => admin::status(dir).map(|_| ()),
@@ -217,6 +254,6 @@ fn run_inner(args: ClusterArgs) -> Result<(), AdminError> {
         ClusterCommand::Skew { id, offset } => admin::skew(dir, id, &offset),
         ClusterCommand::Node { id } => seedbed_cluster::runtime::run_node(dir, id)
             .map_err(|e| AdminError::Failed(e.to_string())),
-        ClusterCommand::Test(_) => unreachable!("handled above"),
+        ClusterCommand::Test(_) | ClusterCommand::Compare(_) => unreachable!("handled above"),
     }
 }

@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use clap::Args;
 
-use seedbed_cluster::admin::{AdminError, UpOptions};
+use crate::cluster_cmd::QuorumParams;
+
+use seedbed_cluster::admin::AdminError;
 use seedbed_cluster::nemesis::parse_nemesis;
 use seedbed_cluster::testrun::{self, OpSource, TestOptions, TestRun};
 use seedbed_engine::rng::{os_seed, DetRng};
@@ -31,50 +33,38 @@ const SET_KEYS: &[&str] = &["bug", "sloppy", "lin", "keys", "dist", "mix"];
 pub struct TestArgs {
     /// How long clients and nemesis run (10s, 500ms, 2m); a quiet period follows.
     #[arg(long, default_value = "60s")]
-    time: String,
+    pub(crate) time: String,
     /// Faults to inject, one at a time on a seeded schedule: a comma-separated list of kill
     /// (SIGKILL, later restart), pause (SIGSTOP, later SIGCONT), partition (a random minority
-    /// cut off, later healed); or none.
+    /// cut off, later healed), skew (one node's clock offset by 0.1–1 s either way, later
+    /// cleared); or none.
     #[arg(long, default_value = "kill,pause,partition")]
-    nemesis: String,
+    pub(crate) nemesis: String,
     /// Node processes.
     #[arg(long, default_value_t = 5)]
-    nodes: u32,
-    /// Replicas per key.
-    #[arg(long, default_value_t = 3)]
-    n: u32,
-    /// Replies a get waits for.
-    #[arg(long, default_value_t = 2)]
-    r: u32,
-    /// Durable acknowledgements a put waits for.
-    #[arg(long, default_value_t = 2)]
-    w: u32,
+    pub(crate) nodes: u32,
+    #[command(flatten)]
+    pub(crate) q: QuorumParams,
     /// Concurrent clients (each runs one operation at a time).
     #[arg(long, default_value_t = 4)]
-    clients: u32,
-    /// Disk backend of every node: std or uring.
-    #[arg(long, default_value = "std")]
-    io: String,
-    /// A coordinator's deadline per phase, in milliseconds.
-    #[arg(long, default_value_t = 100)]
-    timeout_ms: u64,
+    pub(crate) clients: u32,
     /// Seed of the operations and of the nemesis schedule (default: from the OS, printed).
     #[arg(long)]
-    seed: Option<u64>,
+    pub(crate) seed: Option<u64>,
     /// How long the quiet period waits for the replicas to converge before it probes them.
     #[arg(long, default_value = "10s")]
-    quiet: String,
+    pub(crate) quiet: String,
     /// A parameter of the simulator's quorum workload, KEY=VALUE (repeatable): bug (a planted
     /// bug, passed to every node), lin (measure, or enforce: a key that is not linearizable
     /// fails the run), sloppy (true, or false: strict quorums, under which the
     /// regular-register checker runs when R + W > N), keys, dist (zipf, uniform), mix
     /// (get:put:delete weights).
     #[arg(long = "set", value_name = "KEY=VALUE")]
-    params: Vec<String>,
+    pub(crate) params: Vec<String>,
     /// Where to write the history (JSON lines; default: history.jsonl in the cluster
     /// directory).
     #[arg(long)]
-    history: Option<PathBuf>,
+    pub(crate) history: Option<PathBuf>,
 }
 
 /// `10s`, `500ms`, `2m`.
@@ -120,6 +110,31 @@ impl OpSource for SimOps {
 /// Run `seedbed cluster test` in `dir` (a fresh temporary directory, kept, when `None`).
 /// Returns whether the checkers passed.
 pub fn run(dir: Option<&Path>, exe: &Path, a: TestArgs) -> Result<bool, AdminError> {
+    let c = run_checked(dir, exe, &a, None)?;
+    report(&c.run, &c.verdict, &c.params, &c.history);
+    Ok(c.verdict.passed())
+}
+
+/// A checked run: what it recorded and what the checkers said.
+pub struct Checked {
+    /// The run.
+    pub run: TestRun,
+    /// The checkers' verdict and measurements.
+    pub verdict: HistoryVerdict,
+    /// The protocol settings the nodes ran.
+    pub params: std::sync::Arc<seedbed_sim::workloads::quorum::params::Params>,
+    /// Where the history was written.
+    pub history: PathBuf,
+}
+
+/// Run a test and its checkers without printing the report; `watch_views` samples the
+/// nodes' SWIM views that often (see `TestOptions::watch_views`).
+pub fn run_checked(
+    dir: Option<&Path>,
+    exe: &Path,
+    a: &TestArgs,
+    watch_views: Option<Duration>,
+) -> Result<Checked, AdminError> {
     let invalid = AdminError::Invalid;
     let time = parse_duration("--time", &a.time)?;
     let quiet = parse_duration("--quiet", &a.quiet)?;
@@ -154,23 +169,12 @@ pub fn run(dir: Option<&Path>, exe: &Path, a: TestArgs) -> Result<bool, AdminErr
         Some(v) => return Err(invalid(format!("--set sloppy={v}: expected true or false"))),
     };
     let seed = a.seed.unwrap_or_else(os_seed);
-    let up = UpOptions {
-        nodes: a.nodes,
-        n: a.n,
-        r: a.r,
-        w: a.w,
-        io: a.io.clone(),
-        membership: "gossip".into(),
-        vnodes: 8,
-        timeout_ms: a.timeout_ms,
-        bug: bug.clone(),
-        sloppy,
-    };
+    let up = a.q.up_options(a.nodes, "gossip", 8, &bug, sloppy);
     // The simulator's workload, built as `sim run --workload quorum --set ...` builds it; its
     // parameter checks name what is wrong (an unknown bug, a bad mix).
     let mut config = RunConfig::new("quorum", seed);
     config.params = params;
-    for (k, v) in [("n", a.n), ("r", a.r), ("w", a.w)] {
+    for (k, v) in [("n", a.q.n), ("r", a.q.r), ("w", a.q.w)] {
         config.params.insert(k.into(), v.to_string());
     }
     config.params.insert("membership".into(), "gossip".into());
@@ -217,25 +221,31 @@ pub fn run(dir: Option<&Path>, exe: &Path, a: TestArgs) -> Result<bool, AdminErr
         quiet,
         request_timeout: Duration::from_secs(3),
         history: history.clone(),
+        watch_views,
     };
     let names: Vec<&str> = nemesis.iter().map(|k| k.name()).collect();
     println!(
-        "cluster test: {} nodes (N={} R={} W={}, {} quorums, io {}), {} clients, {:?}, nemesis {}, seed {seed}, bug {bug}",
+        "cluster test: {} nodes (N={} R={} W={}, {} quorums, io {}, sync {}), {} clients, {:?}, nemesis {}, seed {seed}, bug {bug}",
         a.nodes,
-        a.n,
-        a.r,
-        a.w,
+        a.q.n,
+        a.q.r,
+        a.q.w,
         if sloppy { "sloppy" } else { "strict" },
-        a.io,
+        a.q.io,
+        a.q.sync,
         a.clients,
         time,
         if names.is_empty() { "none".into() } else { names.join(",") },
     );
     let run = testrun::run_test(&dir, exe, &o, Box::new(source))?;
-    let p = run.config.params();
-    let verdict = check_history(&p, &run.history, enforce_lin).map_err(AdminError::Failed)?;
-    report(&run, &verdict, &p, &history);
-    Ok(verdict.passed())
+    let params = run.config.params();
+    let verdict = check_history(&params, &run.history, enforce_lin).map_err(AdminError::Failed)?;
+    Ok(Checked {
+        run,
+        verdict,
+        params,
+        history,
+    })
 }
 
 fn secs(t_ns: u64) -> String {

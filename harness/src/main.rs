@@ -6,6 +6,7 @@
 
 mod bench;
 mod cluster_cmd;
+mod cluster_compare;
 mod cluster_test;
 mod iam_cmd;
 mod iam_file_cmd;

@@ -1,5 +1,6 @@
 //! `seedbed bench ...`: whole workloads on a real disk.
 
+pub mod cluster;
 pub mod dynamodb;
 pub mod iam;
 pub mod io;
@@ -24,6 +25,9 @@ pub enum BenchCommand {
     /// Load on an S3 endpoint (warp-like PUT/GET/mixed/LIST cells), or --compare: GETs
     /// in-process vs over HTTP on one store.
     S3(s3::S3BenchArgs),
+    /// Quorum gets and puts on a real loopback cluster for several (N, R, W), with --sync
+    /// always and group, beside the node's own LSM with the same sync policy.
+    Cluster(cluster::ClusterBenchArgs),
     /// YCSB A-F on a DynamoDB table: in-process API, JSON protocol, and an HTTP endpoint.
     Dynamodb(dynamodb::DynamoBenchArgs),
 }
@@ -37,5 +41,6 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Iam(args) => iam::run(&args).map(|_| ()),
         BenchCommand::S3(args) => s3::run(&args).map(|_| ()),
         BenchCommand::Dynamodb(args) => dynamodb::run(&args).map(|_| ()),
+        BenchCommand::Cluster(args) => cluster::run(&args).map(|_| ()),
     }
 }

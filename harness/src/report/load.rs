@@ -28,6 +28,10 @@ pub enum Kind {
     BenchS3,
     /// `seedbed bench s3 --compare` cases.
     BenchS3Compare,
+    /// `seedbed bench cluster` cells.
+    BenchCluster,
+    /// `seedbed cluster compare`: the simulator's and a real run's figures side by side.
+    ClusterCompare,
     /// `seedbed sim sweep` summaries.
     SimSweep,
     /// The tour's own summary.
@@ -44,6 +48,8 @@ impl Kind {
             Kind::BenchIam => "seedbed bench iam --json bench-iam.jsonl",
             Kind::BenchS3 => "seedbed bench s3 --json bench-s3.jsonl",
             Kind::BenchS3Compare => "seedbed bench s3 --compare --json bench-s3-compare.jsonl",
+            Kind::BenchCluster => "seedbed bench cluster --json bench-cluster.jsonl",
+            Kind::ClusterCompare => "seedbed cluster compare --json cluster-compare.jsonl",
             Kind::SimSweep => "seedbed sim sweep --workload W --seeds 0..100 --json sweep.json",
             Kind::TourSummary => "seedbed tour",
         }
@@ -97,6 +103,8 @@ pub fn classify(v: &Value) -> Option<Kind> {
             "bench-object" => Some(Kind::BenchObject),
             "bench-lsm" => Some(Kind::BenchLsm),
             "bench-iam" => Some(Kind::BenchIam),
+            "bench-cluster" => Some(Kind::BenchCluster),
+            "cluster-compare" => Some(Kind::ClusterCompare),
             "sim-sweep" => Some(Kind::SimSweep),
             "tour-summary" => Some(Kind::TourSummary),
             _ => None,
@@ -191,7 +199,7 @@ fn load_file(path: &Path, results: &mut Results) -> anyhow::Result<()> {
         let kind = classify(&v).with_context(|| {
             format!(
                 "{}:{line}: a record no chart knows (expected results of seedbed bench io, \
-                 bench object, bench lsm, bench iam or sim sweep)",
+                 bench object, bench lsm, bench iam, bench cluster, cluster compare or sim sweep)",
                 path.display()
             )
         })?;

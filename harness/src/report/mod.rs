@@ -5,9 +5,11 @@
 //! - [`load`](self::load): reading and classifying result files;
 //! - [`charts`](self::charts): the chart shapes (bars, lines, heatmaps) on plotters;
 //! - [`sections`](self::sections): which charts each kind of result gets, and their captions;
+//! - [`cluster`](self::cluster): the charts of `bench cluster` and `cluster compare`;
 //! - [`html`](self::html): the self-contained page.
 
 pub mod charts;
+pub mod cluster;
 pub mod html;
 pub mod load;
 pub mod sections;

@@ -32,6 +32,12 @@ pub fn draw_all(results: &Results, out: &Path) -> anyhow::Result<Vec<Figure>> {
     if !results.of(Kind::BenchS3Compare).is_empty() {
         s3_compare(results, out, &mut figures)?;
     }
+    if !results.of(Kind::BenchCluster).is_empty() {
+        super::cluster::bench(results, out, &mut figures)?;
+    }
+    if !results.of(Kind::ClusterCompare).is_empty() {
+        super::cluster::compare(results, out, &mut figures)?;
+    }
     if !results.of(Kind::SimSweep).is_empty() {
         sim(results, out, &mut figures)?;
         workload_charts(results, out, &mut figures)?;

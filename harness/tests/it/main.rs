@@ -7,6 +7,7 @@
 mod common;
 
 mod cluster;
+mod cluster_group;
 mod cluster_test;
 mod iam_cli;
 mod object_cli;

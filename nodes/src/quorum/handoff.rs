@@ -26,7 +26,7 @@ impl QuorumNode {
         key: u32,
         version: Version,
     ) -> Result<(), ()> {
-        let (mode, sync) = (self.p.mode, self.p.bug != Bug::AckBeforeSync);
+        let (mode, sync) = (self.p.mode, self.write_syncs());
         let o = self.open.as_mut().ok_or(())?;
         let mut s = match o.store.get_hint(intended, key) {
             Ok(s) => s.unwrap_or_default(),
@@ -35,9 +35,12 @@ impl QuorumNode {
                 return Err(());
             }
         };
-        if s.add(version, mode) && o.store.put_hint(intended, key, &s, sync).is_err() {
-            self.store_failed(ctx);
-            return Err(());
+        if s.add(version, mode) {
+            if o.store.put_hint(intended, key, &s, sync).is_err() {
+                self.store_failed(ctx);
+                return Err(());
+            }
+            self.wrote(ctx);
         }
         Ok(())
     }
@@ -72,7 +75,7 @@ impl QuorumNode {
         sibs: Siblings,
     ) {
         if self.merge_into_store(ctx, key, &sibs, false).is_ok() {
-            ctx.send(from, Msg::HandoffAck { key, sibs });
+            self.send_vouching(ctx, from, Msg::HandoffAck { key, sibs });
         }
     }
 

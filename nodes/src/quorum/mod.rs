@@ -5,7 +5,7 @@
 //! One concept per file: [`ring`] (consistent hashing, preference lists), [`vclock`] and
 //! [`version`] (causality, siblings, last-writer-wins), [`store`] (the LSM on the node's
 //! disk), [`merkle`] (hash trees over ranges), [`node`] (boot, replica), [`coordinator`] (R/W
-//! quorums, sloppy quorum), [`read_repair`], [`handoff`], [`anti_entropy`], [`client`]
+//! quorums, sloppy quorum), [`read_repair`], [`handoff`], [`anti_entropy`], [`group`] (group commit), [`client`]
 //! (retries, backoff, reconciliation), [`membership`] (the seam for gossip), [`msg`] (what
 //! travels), [`params`] (the node's settings and planted bugs), [`history`] (a client history
 //! as JSON lines, the same from either runtime).
@@ -13,6 +13,7 @@
 pub mod anti_entropy;
 pub mod client;
 pub mod coordinator;
+pub mod group;
 pub mod handoff;
 pub mod history;
 pub mod membership;
@@ -27,4 +28,4 @@ pub mod vclock;
 pub mod version;
 
 pub use node::QuorumNode;
-pub use params::{Bug, Params};
+pub use params::{Bug, Params, SyncMode};

@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::coordinator::Request;
+use super::group::{Group, TIMER_GROUP};
 use super::membership::Detector;
 use super::merkle::{self, Forest};
 use super::msg::{Msg, Op, Reply};
@@ -75,6 +76,8 @@ pub struct QuorumNode {
     /// `membership=gossip`: the embedded SWIM member and its effect buffer.
     pub(crate) swim: Option<GossipNode>,
     pub(crate) swim_fx: Effects<GossipNode>,
+    /// Group commit's state (`sync=group`).
+    pub(crate) group: Group,
 }
 
 impl QuorumNode {
@@ -94,6 +97,7 @@ impl QuorumNode {
             my_ranges,
             swim: None,
             swim_fx: Effects::default(),
+            group: Group::default(),
         }
     }
 
@@ -154,6 +158,7 @@ impl QuorumNode {
 
     fn boot(&mut self, ctx: &mut Ctx<'_, Self>) {
         self.open = None;
+        self.group_reset();
         match Self::try_open(ctx, &self.p) {
             Ok(o) => self.open = Some(o),
             Err(_) => ctx.set_timer(BOOT_RETRY_NS, TIMER_BOOT),
@@ -180,7 +185,8 @@ impl QuorumNode {
     }
 
     /// Merge `incoming` into `key`'s stored versions (replace them under the planted
-    /// `repair-overwrites` bug when `is_repair`); sync before returning `Ok`. Returns whether
+    /// `repair-overwrites` bug when `is_repair`); durable before returning `Ok` (`sync=always`)
+    /// or once the group syncs (`sync=group`: what vouches for it is held). Returns whether
     /// anything changed. Errors close the store.
     pub(crate) fn merge_into_store(
         &mut self,
@@ -189,7 +195,7 @@ impl QuorumNode {
         incoming: &Siblings,
         is_repair: bool,
     ) -> Result<bool, ()> {
-        let (mode, bug) = (self.p.mode, self.p.bug);
+        let (mode, bug, sync) = (self.p.mode, self.p.bug, self.write_syncs());
         let range = self.p.ring.range_of(key);
         let Some(o) = self.open.as_mut() else {
             return Err(());
@@ -211,7 +217,6 @@ impl QuorumNode {
         if !changed {
             return Ok(false);
         }
-        let sync = bug != Bug::AckBeforeSync;
         if o.store.put(key, &s, sync).is_err() {
             self.store_failed(ctx);
             return Err(());
@@ -222,6 +227,7 @@ impl QuorumNode {
             self.store_failed(ctx);
             return Err(());
         }
+        self.wrote(ctx);
         Ok(true)
     }
 
@@ -236,14 +242,16 @@ impl QuorumNode {
             // The planted bug: the new version replaces whatever is stored, concurrent
             // siblings included.
             let s = Siblings::one(version);
+            let sync = self.write_syncs();
             let o = self.open.as_mut().ok_or(())?;
-            if o.store.put(key, &s, true).is_err() {
+            if o.store.put(key, &s, sync).is_err() {
                 self.store_failed(ctx);
                 return Err(());
             }
             let d = merkle::digest(key, o.store.last_encoded());
             let range = self.p.ring.range_of(key);
             o.forest.set(range, key, d);
+            self.wrote(ctx);
             return Ok(());
         }
         self.merge_into_store(ctx, key, &Siblings::one(version), false)
@@ -261,7 +269,10 @@ impl QuorumNode {
                 None
             }
         };
-        ctx.send(from, Msg::FetchReply { req, sibs });
+        match sibs {
+            Some(_) => self.send_vouching(ctx, from, Msg::FetchReply { req, sibs }),
+            None => ctx.send(from, Msg::FetchReply { req, sibs }),
+        }
     }
 
     fn on_store(
@@ -284,7 +295,11 @@ impl QuorumNode {
             _ => self.store_version(ctx, key, version),
         }
         .is_ok();
-        ctx.send(from, Msg::StoreAck { req, ok });
+        if ok {
+            self.send_vouching(ctx, from, Msg::StoreAck { req, ok });
+        } else {
+            ctx.send(from, Msg::StoreAck { req, ok });
+        }
     }
 }
 
@@ -345,6 +360,7 @@ impl Node for QuorumNode {
         match timer {
             TIMER_BOOT if self.open.is_none() => self.boot(ctx),
             TIMER_BOOT => {}
+            TIMER_GROUP => self.group_sync(ctx),
             TIMER_AE => {
                 self.anti_entropy_tick(ctx);
                 ctx.set_timer(self.p.ae_every_ns, TIMER_AE);

@@ -37,6 +37,47 @@ pub struct Params {
     pub ae_every_ns: u64,
     /// Local time between hinted-handoff attempts.
     pub handoff_every_ns: u64,
+    /// When a replica's writes reach the disk: each on its own, or a group per turn.
+    pub sync: SyncMode,
+    /// [`SyncMode::Group`]: local time from a group's first write to its sync. A real runtime
+    /// uses 0 — the timer fires once the event loop has handled the events already waiting
+    /// (one turn); the simulator uses a small delay so that crashes land inside the window.
+    pub group_delay_ns: u64,
+}
+
+/// When a replica's writes become durable, and so when it may acknowledge them.
+///
+/// Either way a replica acknowledges a write (and answers a read, and confirms a handoff)
+/// only once everything it has stored is synced: the acknowledgement never precedes
+/// durability. The modes differ in how many writes share one `fdatasync`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SyncMode {
+    /// Every write syncs the WAL before the handler returns (one sync per write).
+    Always,
+    /// Group commit: writes are appended unsynced; the node holds the messages that vouch
+    /// for them (store and handoff acknowledgements, fetch replies) and sets a timer; when
+    /// it fires, one WAL sync covers every write since the last one and the held messages
+    /// go out. A crash before the sync loses the writes and the acknowledgements together.
+    Group,
+}
+
+impl SyncMode {
+    /// Parse `always` or `group`.
+    pub fn parse(s: &str) -> Option<SyncMode> {
+        match s {
+            "always" => Some(SyncMode::Always),
+            "group" => Some(SyncMode::Group),
+            _ => None,
+        }
+    }
+
+    /// The name [`SyncMode::parse`] reads.
+    pub fn name(self) -> &'static str {
+        match self {
+            SyncMode::Always => "always",
+            SyncMode::Group => "group",
+        }
+    }
 }
 
 /// The planted bugs, one precaution removed each; each is caught by a checker in the default

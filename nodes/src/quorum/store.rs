@@ -7,8 +7,9 @@
 //! - `e` → the node's boot epoch (u64), bumped and synced at every boot so the vector-clock
 //!   counters a node hands out after a crash never repeat ones from before it.
 //!
-//! A replica acknowledges a write only after the LSM has synced its WAL record
-//! (`WriteOptions { sync: Some(true) }`); the planted bug `ack-before-sync` skips that. LSM
+//! A replica acknowledges a write only after the LSM has synced its WAL record: each write's
+//! own (`WriteOptions { sync: Some(true) }`, `sync=always`) or one [`Store::sync`] for a group
+//! (`sync=group`, see [`super::group`]); the planted bug `ack-before-sync` skips that. LSM
 //! maintenance (flushes, compactions) runs as explicit steps, so runs stay deterministic.
 
 use std::path::Path;
@@ -241,6 +242,11 @@ impl Store {
             it.next()?;
         }
         Ok(())
+    }
+
+    /// Sync the WAL: every write so far is durable on return (group commit's one sync).
+    pub fn sync(&self) -> Result<(), StoreError> {
+        Ok(self.db().sync_wal()?)
     }
 
     /// One LSM maintenance step (flush or compaction) if any is due.

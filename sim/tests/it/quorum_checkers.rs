@@ -44,6 +44,8 @@ fn params(w: u32) -> Arc<Params> {
         concurrency: 64,
         ae_every_ns: 10_000_000,
         handoff_every_ns: 20_000_000,
+        sync: seedbed_sim::workloads::quorum::params::SyncMode::Always,
+        group_delay_ns: 0,
     })
 }
 

@@ -34,6 +34,8 @@
 //! | `vnodes` | 8 | ring tokens per node |
 //! | `sloppy` | `true` | sloppy quorum with hinted handoff |
 //! | `membership` | `local` | `local` (a timeout detector) or `gossip` (an embedded SWIM member: coordinators skip members it holds failed) |
+//! | `sync` | `always` | `always` (each replica write syncs its WAL) or `group` (group commit: one sync per group, acknowledgements held until it) |
+//! | `group_us` | 200 | `sync=group`: local time from a group's first write to its sync |
 //! | `lin` | `measure` | `measure` or `enforce` (fail runs that are not linearizable) |
 //! | `bug` | `none` | a planted bug, see [`Bug`] |
 
@@ -60,7 +62,7 @@ use crate::time::ms;
 use crate::workload::{check_params, OpFor, Workload};
 use msg::Op;
 use node::QuorumNode;
-use params::Params;
+use params::{Params, SyncMode};
 use ring::Ring;
 use version::Mode;
 
@@ -166,6 +168,8 @@ impl Workload for Quorum {
                 "sloppy",
                 "membership",
                 "lin",
+                "sync",
+                "group_us",
                 "bug",
             ],
         )?;
@@ -262,6 +266,12 @@ impl Workload for Quorum {
                 ))
             }
         };
+        let sync = match config.params.get("sync") {
+            None => SyncMode::Always,
+            Some(v) => SyncMode::parse(v)
+                .ok_or_else(|| param_err("sync", format!("'{v}': expected always or group")))?,
+        };
+        let group_delay_ns: u64 = num(config, "group_us", 200, 0, 1_000_000)? * 1_000;
         let vnodes = num(config, "vnodes", 8, 1, 256)?;
         let p = Params {
             n,
@@ -279,6 +289,8 @@ impl Workload for Quorum {
             concurrency: num(config, "concurrency", 64, 1, 1 << 16)?,
             ae_every_ns: ms(10),
             handoff_every_ns: ms(20),
+            sync,
+            group_delay_ns,
         };
         Ok(Quorum {
             nodes,

@@ -235,6 +235,8 @@ mod tests {
             concurrency: 64,
             ae_every_ns: 1,
             handoff_every_ns: 1,
+            sync: seedbed_nodes::quorum::SyncMode::Always,
+            group_delay_ns: 0,
         })
     }
 
