@@ -63,9 +63,9 @@ impl<E> EventQueue<E> {
         }
     }
 
-    /// Schedule `event` at `at_ns`.
+    /// Schedule `event` at `at_ns`; returns its sequence number.
     #[inline]
-    pub fn push(&mut self, at_ns: u64, event: E) -> Result<(), QueueFull> {
+    pub fn push(&mut self, at_ns: u64, event: E) -> Result<u64, QueueFull> {
         if self.heap.len() >= self.capacity {
             return Err(QueueFull {
                 capacity: self.capacity,
@@ -74,7 +74,20 @@ impl<E> EventQueue<E> {
         let seq = self.next_seq;
         self.next_seq += 1;
         self.heap.push(Scheduled { at_ns, seq, event });
-        Ok(())
+        Ok(seq)
+    }
+
+    /// Move every pending event for which `earlier` names a time before its own to that time,
+    /// keeping its sequence number (so events moved to one time keep their order). Rebuilds
+    /// the heap: O(pending); the world calls it once a run, when the faults stop.
+    pub fn bring_forward(&mut self, mut earlier: impl FnMut(&Scheduled<E>) -> Option<u64>) {
+        let mut all = std::mem::take(&mut self.heap).into_vec();
+        for s in &mut all {
+            if let Some(t) = earlier(s) {
+                s.at_ns = s.at_ns.min(t);
+            }
+        }
+        self.heap = BinaryHeap::from(all);
     }
 
     /// The earliest event, if any.
@@ -107,6 +120,28 @@ mod tests {
         q.push(5, "first").unwrap();
         let order: Vec<_> = std::iter::from_fn(|| q.pop().map(|s| s.event)).collect();
         assert_eq!(order, ["first", "a", "b", "c"]);
+    }
+
+    #[test]
+    fn brought_forward_events_keep_their_schedule_order() {
+        let mut q = EventQueue::new(16);
+        q.push(5, "now").unwrap();
+        let late_a = q.push(30, "a").unwrap();
+        q.push(10, "unmoved").unwrap();
+        let late_b = q.push(30, "b").unwrap();
+        q.push(7, "other").unwrap();
+        q.bring_forward(|s| [late_a, late_b].contains(&s.seq).then_some(6));
+        let order: Vec<_> = std::iter::from_fn(|| q.pop().map(|s| (s.at_ns, s.event))).collect();
+        assert_eq!(
+            order,
+            [
+                (5, "now"),
+                (6, "a"),
+                (6, "b"),
+                (7, "other"),
+                (10, "unmoved")
+            ]
+        );
     }
 
     #[test]

@@ -16,7 +16,7 @@
 //! it, records it in the trace, and runs it. Handlers' effects are applied after they return.
 //! The first violation stops the run.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use rand::RngCore;
@@ -173,6 +173,9 @@ struct World<'t, W: Workload> {
     now_ns: u64,
     global: Arc<GlobalTime>,
     queue: EventQueue<Ev<W::Node>>,
+    /// Sequence numbers of events held back for a paused node (`defer`), released when the
+    /// faults stop: a pause may not reach into the quiet period.
+    deferred: BTreeSet<u64>,
     slots: Vec<Slot<W::Node>>,
     net: Network,
     workload: W,
@@ -296,6 +299,7 @@ pub fn run<W: Workload>(
         now_ns: 0,
         global,
         queue: EventQueue::new(EVENTS_PENDING_MAX),
+        deferred: BTreeSet::new(),
         slots,
         net,
         workload,
@@ -398,12 +402,31 @@ impl<W: Workload> World<'_, W> {
     }
 
     fn push(&mut self, at_ns: u64, ev: Ev<W::Node>) {
-        if self.queue.push(at_ns, ev).is_err() && self.violation.is_none() {
-            self.violation = Some(Violation {
-                checker: EVENT_BUDGET.into(),
-                at_ns: self.now_ns,
-                message: format!("more than {EVENTS_PENDING_MAX} events pending at once"),
-            });
+        self.push_seq(at_ns, ev);
+    }
+
+    /// `push`, returning the event's sequence number (`None`: the queue was full).
+    fn push_seq(&mut self, at_ns: u64, ev: Ev<W::Node>) -> Option<u64> {
+        match self.queue.push(at_ns, ev) {
+            Ok(seq) => Some(seq),
+            Err(_) => {
+                if self.violation.is_none() {
+                    self.violation = Some(Violation {
+                        checker: EVENT_BUDGET.into(),
+                        at_ns: self.now_ns,
+                        message: format!("more than {EVENTS_PENDING_MAX} events pending at once"),
+                    });
+                }
+                None
+            }
+        }
+    }
+
+    /// Hold `ev` for a paused node until its pause ends, remembering it so that the end of
+    /// the faults can release it (`faults_end`).
+    fn defer(&mut self, until_ns: u64, ev: Ev<W::Node>) {
+        if let Some(seq) = self.push_seq(until_ns, ev) {
+            self.deferred.insert(seq);
         }
     }
 
@@ -481,7 +504,7 @@ impl<W: Workload> World<'_, W> {
                 }
                 if slot.paused_until_ns > self.now_ns {
                     let until = slot.paused_until_ns;
-                    self.push(
+                    self.defer(
                         until,
                         Ev::Timer {
                             node,
@@ -571,7 +594,7 @@ impl<W: Workload> World<'_, W> {
                 },
             );
             let span = self.span;
-            self.push(
+            self.defer(
                 until,
                 Ev::Deliver {
                     from,
@@ -658,7 +681,7 @@ impl<W: Workload> World<'_, W> {
         if slot.paused_until_ns > self.now_ns {
             let until = slot.paused_until_ns;
             let span = self.span;
-            self.push(
+            self.defer(
                 until,
                 Ev::Invoke {
                     node,
@@ -966,6 +989,14 @@ impl<W: Workload> World<'_, W> {
         for c in &mut self.checkers {
             c.faults_end(self.now_ns);
         }
+        // Pauses end now, and so does the wait of whatever they held back: left at the
+        // pause's old end, a paused node's messages, timers and client operations would run
+        // inside the quiet period as if the pause went on (the convergence probe then met
+        // writes still arriving; seeds 4808 and 5087 of quorum with `sync=group`).
+        let now = self.now_ns;
+        let deferred = std::mem::take(&mut self.deferred);
+        self.queue
+            .bring_forward(|s| deferred.contains(&s.seq).then_some(now));
         for id in 0..self.cfg.nodes {
             let slot = &mut self.slots[id as usize];
             slot.disk.faults_off();
