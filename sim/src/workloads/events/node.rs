@@ -50,8 +50,8 @@ impl Seen {
 pub enum Part {
     /// Node 0.
     Producer(Producer),
-    /// Nodes 1..=replicas.
-    Queue(Queue),
+    /// Nodes 1..=replicas (boxed: the largest part by far).
+    Queue(Box<Queue>),
     /// Node replicas + 1.
     Table(Table),
     /// Nodes from replicas + 2 on.
@@ -72,7 +72,7 @@ impl EventsNode {
     pub fn new(p: Params, id: NodeId) -> Self {
         let part = match p.role(id) {
             Role::Producer => Part::Producer(Producer::new(p)),
-            Role::Queue => Part::Queue(Queue::new(p)),
+            Role::Queue => Part::Queue(Box::new(Queue::new(p))),
             Role::Table => Part::Table(Table::new(p)),
             Role::Worker => Part::Worker(Worker::new(p)),
         };
@@ -85,7 +85,7 @@ impl EventsNode {
     /// The queue replica's state, if this is one.
     pub fn queue(&self) -> Option<&Queue> {
         match &self.part {
-            Part::Queue(q) => Some(q),
+            Part::Queue(q) => Some(q.as_ref()),
             _ => None,
         }
     }

@@ -291,7 +291,7 @@ mod tests {
             seq,
             key: 1,
             kind: Kind::Created,
-            poison: seq % 2 == 0,
+            poison: seq.is_multiple_of(2),
         }
     }
 

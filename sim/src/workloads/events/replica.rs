@@ -144,6 +144,9 @@ pub struct Queue {
     stand_again: bool,
     /// Leader: local time each follower last answered an append.
     heard: BTreeMap<NodeId, u64>,
+    /// Leader: local time of the last append sent to each follower (a heartbeat is due only
+    /// after a quiet interval).
+    sent: BTreeMap<NodeId, u64>,
 }
 
 fn log_record(term: u64, e: &Entry) -> Vec<u8> {
@@ -175,6 +178,7 @@ impl Queue {
             tick_gen: 0,
             stand_again: false,
             heard: BTreeMap::new(),
+            sent: BTreeMap::new(),
         }
     }
 
@@ -466,6 +470,7 @@ impl Queue {
         let end = (prev_index as usize + APPEND_MAX).min(self.log.len());
         let entries = self.log[prev_index as usize..end].to_vec();
         self.next.insert(to, end as u64 + 1);
+        self.sent.insert(to, ctx.local_ns());
         ctx.send(
             to,
             Msg::Append {
@@ -509,6 +514,8 @@ impl Queue {
         }
     }
 
+    // Raft's AppendEntries, field by field.
+    #[allow(clippy::too_many_arguments)]
     fn on_append(
         &mut self,
         ctx: &mut Ctx<'_, EventsNode>,
@@ -913,12 +920,15 @@ impl Queue {
             | Msg::Receive { .. }
             | Msg::Delete { .. }
             | Msg::ChangeVisibility { .. }
-                if !self.is_leader() =>
+                if !self.is_leader() && self.store.is_some() =>
             {
-                if self.store.is_some() {
-                    self.not_leader(ctx, from);
-                }
+                self.not_leader(ctx, from);
             }
+            Msg::Send { .. }
+            | Msg::Receive { .. }
+            | Msg::Delete { .. }
+            | Msg::ChangeVisibility { .. }
+                if !self.is_leader() => {}
             Msg::Send { batch, events } => self.on_send(ctx, from, batch, events, seen),
             Msg::Receive { poll, max, wait_ms } => {
                 self.on_receive(ctx, from, poll, max, wait_ms, seen)
@@ -934,11 +944,8 @@ impl Queue {
     /// Timers: the tick (held polls, heartbeats, the election timeout), reopening the store.
     pub fn on_timer(&mut self, ctx: &mut Ctx<'_, EventsNode>, timer: TimerId, seen: &mut Seen) {
         match timer {
-            TIMER_OPEN => {
-                if self.store.is_none() {
-                    self.boot(ctx);
-                }
-            }
+            TIMER_OPEN if self.store.is_none() => self.boot(ctx),
+            TIMER_OPEN => {}
             t if t == TICK_BASE + self.tick_gen => {
                 self.tick(ctx, seen);
                 // Unless the tick started a new chain (an election won), this one goes on.
@@ -975,7 +982,10 @@ impl Queue {
                     if due(self.heartbeat_at, now, HEARTBEAT_NS) {
                         self.heartbeat_at = now.saturating_add(HEARTBEAT_NS);
                         for n in self.others(ctx) {
-                            self.replicate(ctx, n);
+                            let last = self.sent.get(&n).copied().unwrap_or(0);
+                            if due(last.saturating_add(HEARTBEAT_NS), now, HEARTBEAT_NS) {
+                                self.replicate(ctx, n);
+                            }
                         }
                     }
                     self.serve_held(ctx, seen);
