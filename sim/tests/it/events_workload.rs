@@ -7,10 +7,11 @@ use seedbed_sim::run::repro::Sources;
 use seedbed_sim::run::shrink::shrink;
 use seedbed_sim::run::sweep::Sweep;
 use seedbed_sim::workloads::events::checker::{
-    DEAD_LETTER, EXACTLY_ONCE, GROUP_ORDER, KEY_ORDER, LEASE, NO_LOST_CHANGE,
+    DEAD_LETTER, EXACTLY_ONCE, GROUP_ORDER, KEY_ORDER, LEASE, NO_LOST_CHANGE, QUEUE_DURABLE,
 };
 use seedbed_sim::workloads::events::metrics::{
-    run_text, APPLIED, COMMITTED, DEAD_LETTERED, DUPLICATES, E2E_NS, FAULT_SETTING,
+    run_text, APPLIED, COMMITTED, DEAD_LETTERED, DUPLICATES, E2E_NS, ELECTIONS, EXTENSIONS,
+    FAULT_SETTING,
 };
 use seedbed_sim::{registry, FaultSource, RunConfig};
 
@@ -136,6 +137,9 @@ fn bad_parameters_are_refused_by_name() {
         ("batch", "11"),
         ("colour", "red"),
         ("fifo", "maybe"),
+        ("replicas", "0"),
+        ("replicas", "10"),
+        ("slow_pct", "101"),
     ] {
         let e = registry::run(&config(0, &[(k, v)]), None)
             .unwrap_err()
@@ -143,9 +147,81 @@ fn bad_parameters_are_refused_by_name() {
         assert!(e.contains(k), "{k}={v}: {e}");
     }
     let mut c = config(0, &[]);
+    c.nodes = Some(5);
+    let e = registry::run(&c, None).unwrap_err().to_string();
+    assert!(e.contains("nodes = 5") && e.contains("6..="), "{e}");
+    let mut c = config(0, &[("replicas", "1")]);
     c.nodes = Some(3);
     let e = registry::run(&c, None).unwrap_err().to_string();
     assert!(e.contains("nodes = 3"), "{e}");
+}
+
+#[test]
+fn the_node_count_follows_the_replica_count() {
+    for (replicas, nodes) in [("1", 5), ("3", 7), ("5", 9)] {
+        let o = registry::run(&config(1, &[("replicas", replicas)]), None).unwrap();
+        assert!(
+            o.violation.is_none(),
+            "replicas={replicas}: {:?}",
+            o.violation
+        );
+        assert_eq!(o.size.nodes, nodes, "replicas={replicas}");
+    }
+}
+
+#[test]
+fn the_replicated_queue_fails_over_without_losing_acknowledged_sends() {
+    // Across seeds with crashes, partitions and pauses, some leader is replaced (a second
+    // election); every run passes, events-queue-durable included.
+    let mut failovers = 0;
+    for seed in 0..16 {
+        let o = registry::run(&config(seed, &[]), None).unwrap();
+        assert!(o.violation.is_none(), "seed {seed}: {:?}", o.violation);
+        let elections = o.metrics.get(ELECTIONS).unwrap();
+        assert!(elections >= 1.0, "seed {seed}: no leader was ever elected");
+        if elections >= 2.0 {
+            failovers += 1;
+        }
+    }
+    assert!(failovers > 0, "no seed replaced its leader");
+}
+
+#[test]
+fn acknowledging_before_a_majority_loses_sends_across_a_failover() {
+    let bug = [("bug", "queue-ack-before-majority")];
+    let (seed, checker) = first_failure(&bug, 0..40).expect("caught");
+    assert_eq!(checker, QUEUE_DURABLE);
+    // The same seed acknowledging after a majority passes.
+    let ok = registry::run(&config(seed, &[]), None).unwrap();
+    assert!(ok.violation.is_none(), "{:?}", ok.violation);
+    // With one replica the leader's log is the majority: the bug is harmless.
+    let one = [("bug", "queue-ack-before-majority"), ("replicas", "1")];
+    assert_eq!(first_failure(&one, 0..8), None);
+}
+
+#[test]
+fn slow_handlers_extend_their_visibility_and_keep_their_lease() {
+    // Handlers that run past the 200 ms visibility timeout extend it
+    // (ChangeMessageVisibility); the lease checker accepts extended leases.
+    // Slow runs this often stretch a poison message's six receives past the default 3 s of
+    // quiet: 6 s.
+    let mut extensions = 0.0;
+    for seed in 0..6 {
+        let mut c = config(seed, &[("slow_pct", "30")]);
+        c.quiet_ms = Some(6_000);
+        let o = registry::run(&c, None).unwrap();
+        assert!(o.violation.is_none(), "seed {seed}: {:?}", o.violation);
+        extensions += o.metrics.get(EXTENSIONS).unwrap();
+    }
+    assert!(extensions > 0.0);
+    // Extensions do not blind the checker: a worker that goes by its function timeout while
+    // the queue's timeout is shorter is still caught (a_visibility_timeout_shorter_than_the_
+    // work_breaks_the_lease), also with slow handlers.
+    let bug = [("bug", "visibility-shorter-than-work"), ("slow_pct", "30")];
+    assert_eq!(
+        first_failure(&bug, 0..4).map(|(_, c)| c),
+        Some(LEASE.to_string())
+    );
 }
 
 #[test]

@@ -16,9 +16,14 @@
 //!    here, whether its count reached the disk or not; a message found in the dead-letter
 //!    queue after a reopen is judged like one moved before the checker's eyes.
 //! 5. [`LEASE`] — a worker applies an effect only while it holds the message: before the
-//!    queue's visibility timeout since the receive it applies under ran out. (Not judged in
+//!    queue's visibility timeout since the receive it applies under — or since the latest
+//!    extension of that delivery's visibility (`ChangeMessageVisibility`) — ran out. (Not judged in
 //!    runs with clock jumps: a lease is a promise about clocks, and a jumped clock breaks it —
 //!    which idempotency, checker 2, must then absorb. A skewed clock is judged.)
+//! 7. [`QUEUE_DURABLE`] — a send the queue acknowledged is never lost across a leader
+//!    failover: the replica leading the newest term holds every acknowledged send in its log —
+//!    judged when it is elected and whenever more sends are acknowledged. (The producer drops
+//!    an acknowledged event from its outbox: the queue's log is then its only copy.)
 //! 6. [`GROUP_ORDER`] (FIFO mode only) — per message group (key), the queue hands out a message
 //!    only after every earlier committed change of the group took effect or was
 //!    dead-lettered: in order, one in flight at a time. A message handed out again after its
@@ -35,6 +40,7 @@ use super::metrics as em;
 use super::msg::{Op, Reply};
 use super::node::EventsNode;
 use super::params::{role, Role};
+use super::replica::Queue;
 use crate::check::Checker;
 use crate::faults::Fault;
 use crate::metrics::{Metrics, Traffic};
@@ -53,6 +59,8 @@ pub const DEAD_LETTER: &str = "events-dead-letter";
 pub const LEASE: &str = "events-lease";
 /// Checker (6)'s name (FIFO mode only).
 pub const GROUP_ORDER: &str = "events-group-order";
+/// Checker (7)'s name.
+pub const QUEUE_DURABLE: &str = "events-queue-durable";
 
 /// What the checkers need to know of the configuration.
 #[derive(Clone, Copy, Debug)]
@@ -65,6 +73,8 @@ pub struct Rules {
     pub fifo: bool,
     /// The run's fault setting, for the metrics.
     pub setting: &'static str,
+    /// Queue replicas (for the roles by node id).
+    pub replicas: u32,
 }
 
 /// Everything the checkers saw; see the module docs.
@@ -78,8 +88,24 @@ pub struct History {
     pub grants: BTreeMap<u64, u32>,
     /// Deliveries workers got, per sequencer.
     pub delivered: BTreeMap<u64, u32>,
-    /// The dead-letter queue as last seen: sequencer → receive count.
+    /// The dead-letter queue as the latest leader holds it: sequencer → receive count.
     pub dead: BTreeMap<u64, u32>,
+    /// Every message any replica ever held in its dead-letter queue.
+    pub dead_ever: std::collections::BTreeSet<u64>,
+    /// Per replica: the dead-letter queue's version last looked at, and its messages.
+    pub dead_views: BTreeMap<NodeId, (u64, BTreeMap<u64, u32>)>,
+    /// The latest leader seen: (term, node).
+    pub leader: Option<(u64, NodeId)>,
+    /// Sends the queue acknowledged.
+    pub acked: std::collections::BTreeSet<u64>,
+    /// Elections won (leaders seen, one per term).
+    pub leaders_seen: u64,
+    /// Acknowledged sends when the leader was last checked against them.
+    pub acked_checked: usize,
+    /// (sequencer, receipt) → when the queue last extended that delivery's visibility.
+    pub extended: BTreeMap<(u64, u32), u64>,
+    /// Visibility extensions granted.
+    pub extensions: u64,
     /// The table's version last looked at.
     pub table_version: Option<u64>,
     /// Effects in the table's log per sequencer, as last seen.
@@ -98,13 +124,13 @@ impl History {
     /// FIFO: a group's message goes out only once every earlier committed change of the group
     /// took effect or was dead-lettered — the queue deletes a message only after its effect,
     /// and unlocks the group only on that delete or a move to the dead-letter queue.
-    fn judge_group_order(&mut self, t_ns: u64, granted: &[(u64, u32)], q: &super::queue::Queue) {
+    fn judge_group_order(&mut self, t_ns: u64, granted: &[(u64, u32)], q: &Queue) {
         for &(seq, receipt) in granted {
             let Some(key) = q.queued().get(&seq).map(|m| m.event.key) else {
                 continue;
             };
             let waiting = self.committed.range(..seq).find(|(s, (e, _))| {
-                e.key == key && !self.first_effect.contains_key(s) && !self.dead.contains_key(s)
+                e.key == key && !self.first_effect.contains_key(s) && !self.dead_ever.contains(s)
             });
             if let Some((&before, _)) = waiting {
                 self.fail(
@@ -188,7 +214,14 @@ pub fn checkers(rules: Rules) -> Vec<Box<dyn Checker<EventsNode>>> {
         h: h.clone(),
         rules,
     })];
-    let mut names = vec![NO_LOST_CHANGE, EXACTLY_ONCE, KEY_ORDER, DEAD_LETTER, LEASE];
+    let mut names = vec![
+        NO_LOST_CHANGE,
+        EXACTLY_ONCE,
+        KEY_ORDER,
+        DEAD_LETTER,
+        LEASE,
+        QUEUE_DURABLE,
+    ];
     if rules.fifo {
         names.push(GROUP_ORDER);
     }
@@ -200,6 +233,70 @@ pub fn checkers(rules: Rules) -> Vec<Box<dyn Checker<EventsNode>>> {
         }));
     }
     v
+}
+
+impl Recorder {
+    /// One replica after a handler: its dead-letter queue ([`DEAD_LETTER`]), its log against
+    /// the acknowledged sends ([`QUEUE_DURABLE`]), and whether it is a new leader.
+    fn judge_replica(&self, h: &mut History, t_ns: u64, node: NodeId, q: &Queue) {
+        let st = q.state();
+        // Every message new in this replica's dead-letter queue — moved by its leader, applied
+        // from the log, or found there by a reopen — is judged.
+        let version = st.dead_version;
+        let view = h.dead_views.entry(node).or_default();
+        if view.0 != version || view.1.len() != st.dead.len() {
+            let fresh: Vec<(u64, u32)> = st
+                .dead
+                .iter()
+                .filter(|(s, _)| !view.1.contains_key(s))
+                .map(|(s, (_, r))| (*s, *r))
+                .collect();
+            *view = (
+                version,
+                st.dead.iter().map(|(s, (_, r))| (*s, *r)).collect(),
+            );
+            for (seq, receives) in fresh {
+                h.dead_ever.insert(seq);
+                let grants = h.grants.get(&seq).copied().unwrap_or(0);
+                if grants < self.rules.max_receive || receives < self.rules.max_receive {
+                    h.fail(
+                        DEAD_LETTER,
+                        t_ns,
+                        format!(
+                            "e{seq} in replica {node}'s dead-letter queue after {grants} receives (its count said {receives}); maxReceiveCount is {}",
+                            self.rules.max_receive
+                        ),
+                    );
+                }
+            }
+        }
+        // The replica leading the newest term must hold every send acknowledged so far: looked
+        // at when it is elected, and again whenever more sends were acknowledged (by it, or by
+        // a deposed leader that has not heard of the new term yet).
+        if q.is_leader() && h.leader.is_none_or(|(t, _)| q.term() >= t) {
+            let fresh_term = h.leader.is_none_or(|(t, _)| q.term() > t);
+            if fresh_term {
+                h.leaders_seen += 1;
+            }
+            h.leader = Some((q.term(), node));
+            if fresh_term || h.acked_checked != h.acked.len() {
+                h.acked_checked = h.acked.len();
+                if let Some(s) = h.acked.iter().find(|s| !st.known.contains(s)) {
+                    h.fail(
+                        QUEUE_DURABLE,
+                        t_ns,
+                        format!(
+                            "replica {node} leads term {} without the acknowledged send of e{s} in its log: the send was acknowledged before a majority of replicas held it, and the producer has dropped it from its outbox",
+                            q.term()
+                        ),
+                    );
+                }
+            }
+        }
+        if h.leader.is_some_and(|(_, n)| n == node) {
+            h.dead = h.dead_views[&node].1.clone();
+        }
+    }
 }
 
 impl Checker<EventsNode> for Recorder {
@@ -227,44 +324,20 @@ impl Checker<EventsNode> for Recorder {
     fn observe(&mut self, t_ns: u64, node: NodeId, state: &EventsNode) -> Result<(), String> {
         let mut h = self.h.borrow_mut();
         let seen = &state.seen;
-        match role(node) {
+        match role(node, self.rules.replicas) {
             Role::Queue => {
                 for &(seq, receipt) in &seen.granted {
                     h.granted.insert((seq, receipt), t_ns);
                     *h.grants.entry(seq).or_insert(0) += 1;
                 }
-                // Every message new in the dead-letter queue — moved by this handler, or found
-                // there by a reopen after a failed write — is judged.
-                let mut moved: Vec<(u64, u32)> = seen.dead_lettered.clone();
+                for &k in &seen.extended {
+                    h.extended.insert(k, t_ns);
+                    h.extensions += 1;
+                }
+                h.acked.extend(seen.acked.iter().copied());
                 if let Some(q) = state.queue() {
-                    if q.dead_letters().len() != h.dead.len() {
-                        for (s, (_, r)) in q.dead_letters() {
-                            if !h.dead.contains_key(s) && !moved.iter().any(|(m, _)| m == s) {
-                                moved.push((*s, *r));
-                            }
-                        }
-                        h.dead = q
-                            .dead_letters()
-                            .iter()
-                            .map(|(s, (_, r))| (*s, *r))
-                            .collect();
-                    }
-                }
-                for (seq, receives) in moved {
-                    let grants = h.grants.get(&seq).copied().unwrap_or(0);
-                    if grants < self.rules.max_receive || receives < self.rules.max_receive {
-                        h.fail(
-                            DEAD_LETTER,
-                            t_ns,
-                            format!(
-                                "e{seq} moved to the dead-letter queue after {grants} receives (its count said {receives}); maxReceiveCount is {}",
-                                self.rules.max_receive
-                            ),
-                        );
-                    }
-                }
-                if self.rules.fifo {
-                    if let Some(q) = state.queue() {
+                    self.judge_replica(&mut h, t_ns, node, q);
+                    if self.rules.fifo {
                         h.judge_group_order(t_ns, &seen.granted, q);
                     }
                 }
@@ -279,13 +352,15 @@ impl Checker<EventsNode> for Recorder {
                         let Some(&granted) = h.granted.get(&(seq, receipt)) else {
                             continue;
                         };
+                        let extended = h.extended.get(&(seq, receipt)).copied().unwrap_or(0);
+                        let granted = granted.max(extended);
                         let expired = granted + self.rules.visibility_ns;
                         if t_ns > expired {
                             h.fail(
                                 LEASE,
                                 t_ns,
                                 format!(
-                                    "worker {node} applied e{seq} under receipt {receipt}, handed out at {}, after its visibility timeout ran out at {} — another worker may hold it now",
+                                    "worker {node} applied e{seq} under receipt {receipt}, handed out (or last extended) at {}, after its visibility timeout ran out at {} — another worker may hold it now",
                                     fmt_nanos(granted),
                                     fmt_nanos(expired)
                                 ),

@@ -33,6 +33,10 @@ pub const E2E_MS_P50: &str = "events_e2e_ms_p50";
 pub const E2E_MS_P99: &str = "events_e2e_ms_p99";
 /// Samples: end-to-end latency per event, nanoseconds.
 pub const E2E_NS: &str = "events_e2e_ns";
+/// Scalar: queue leaders elected (one per term won; the first election counts).
+pub const ELECTIONS: &str = "events_queue_elections";
+/// Scalar: visibility extensions the queue granted (`ChangeMessageVisibility`).
+pub const EXTENSIONS: &str = "events_visibility_extensions";
 /// Label: the fault setting the run drew ([`fault_setting`]).
 pub const FAULT_SETTING: &str = "events_fault_setting";
 
@@ -106,6 +110,8 @@ pub fn report(h: &History, setting: &'static str, out: &mut Metrics) {
     out.scalar(E2E_MS_P50, ms(percentile(&e2e, 50)));
     out.scalar(E2E_MS_P99, ms(percentile(&e2e, 99)));
     out.samples(E2E_NS, e2e);
+    out.scalar(ELECTIONS, h.leaders_seen as f64);
+    out.scalar(EXTENSIONS, h.extensions as f64);
     out.label(FAULT_SETTING, setting);
 }
 

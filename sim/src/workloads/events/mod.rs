@@ -14,8 +14,9 @@
 //! seedbed sim sweep --workload events --seeds 0..200 --set bug=no-idempotency
 //! ```
 //!
-//! Roles by node id ([`params::role`]): 0 producer, 1 queue, 2 table, 3 and up workers
-//! (at least one).
+//! Roles by node id ([`params::role`]): 0 producer, 1..=replicas the queue's replicas,
+//! then the table, then workers (at least one). With the default three replicas: 0 producer,
+//! 1–3 queue, 4 table, 5–6 workers.
 //!
 //! Parameters (`--set key=value`):
 //!
@@ -26,16 +27,19 @@
 //! | `max_receive` | 5 | receives before the dead-letter queue (maxReceiveCount) |
 //! | `concurrency` | 4 | invocations per worker at once |
 //! | `batch` | 10 | messages per receive, at most |
-//! | `fn_timeout_ms` | 100 | an invocation's time limit |
+//! | `fn_timeout_ms` | 1000 | an invocation's time limit |
 //! | `retries` | 2 | handler retries within an invocation |
 //! | `poison_pct` | 2 | percent of PUT events the handler always fails on |
 //! | `fail_pct` | 5 | percent of handler runs that fail transiently |
 //! | `keys` | 8 | keys the clients write |
+//! | `replicas` | 3 | queue replicas (1..=9): a send is acknowledged once a majority holds it |
+//! | `slow_pct` | 3 | percent of handler runs that take 250–450 ms, beyond the visibility timeout (the worker extends it) |
 //! | `fifo` | `false` | a FIFO queue: each key a message group (in order, one in flight), the sequencer its deduplication id (5 minutes) |
 //!
 //! Files, one concept each: [`event`] (the event and its sequencer), [`msg`], [`params`]
 //! (roles, bugs), [`store`] (the LSM under each role), [`producer`] (commit + outbox),
-//! [`queue`] (SQS semantics), [`worker`] (the function), [`table`] (derived, idempotency and
+//! [`queue`] (SQS semantics as a fold of log entries), [`replica`] (the replicated log:
+//! majority acks, elections, failover), [`worker`] (the function), [`table`] (derived, idempotency and
 //! effect tables), [`node`] (the roles as one node type), [`checker`], [`metrics`], [`sweep`]
 //! (summed per fault setting).
 
@@ -47,6 +51,7 @@ pub mod node;
 pub mod params;
 pub mod producer;
 pub mod queue;
+pub mod replica;
 pub mod store;
 pub mod sweep;
 pub mod table;
@@ -65,10 +70,13 @@ use crate::time::{ms, NANOS_PER_MS};
 use crate::workload::{check_params, OpFor, Workload};
 use msg::Op;
 use node::EventsNode;
-use params::{Params, BUG_NAMES, FIRST_WORKER, PRODUCER};
+use params::{Params, BUG_NAMES, PRODUCER};
 
 /// The quiet period of a FIFO run (see [`Events::defaults_for`]), virtual milliseconds.
 pub const FIFO_QUIET_MS: u64 = 6_000;
+
+/// Queue replicas at most.
+pub const REPLICAS_MAX: u32 = 9;
 
 /// The events workload.
 #[derive(Debug)]
@@ -113,10 +121,12 @@ impl Workload for Events {
     type Summary = sweep::EventsSummary;
     const NAME: &'static str = "events";
 
+    /// Seven nodes: the producer, three queue replicas, the table, two workers.
     fn defaults() -> WorkloadDefaults {
+        let replicas = Params::default().replicas;
         WorkloadDefaults {
-            nodes: 5,
-            nodes_min: FIRST_WORKER + 1,
+            nodes: replicas + 4,
+            nodes_min: replicas + 3,
             ops: 150,
             op_gap_us: 6_000,
             fault_ms: 1_000,
@@ -129,11 +139,23 @@ impl Workload for Events {
     /// (max_receive + 1) × visibility (1.2 s by default) before the dead-letter queue takes
     /// it — two or three poison events on one key, queued late in the fault period, need more
     /// than 3 s (45 of 10,000 seeds did; SQS FIFO blocks a group exactly so).
+    ///
+    /// The node count follows `replicas`: the producer, the replicas, the table and two
+    /// workers (at least one).
     fn defaults_for(config: &RunConfig) -> WorkloadDefaults {
         let fifo = config.params.get("fifo").map(String::as_str) == Some("true")
             || config.params.get("bug").and_then(|b| Bug::parse(b)) == Some(Bug::FifoGroupUnlocked);
         let d = Self::defaults();
+        // A bad value is refused by `new`; here it only must not break the defaults.
+        let replicas = config
+            .params
+            .get("replicas")
+            .and_then(|v| v.parse::<u32>().ok())
+            .filter(|r| (1..=REPLICAS_MAX).contains(r))
+            .unwrap_or(Params::default().replicas);
         WorkloadDefaults {
+            nodes: replicas + 4,
+            nodes_min: replicas + 3,
             quiet_ms: if fifo { FIFO_QUIET_MS } else { d.quiet_ms },
             ..d
         }
@@ -155,11 +177,21 @@ impl Workload for Events {
                 "fail_pct",
                 "keys",
                 "fifo",
+                "replicas",
+                "slow_pct",
             ],
         )?;
-        if nodes < FIRST_WORKER + 1 {
+        let replicas = num(
+            config,
+            "replicas",
+            u64::from(Params::default().replicas),
+            1,
+            u64::from(REPLICAS_MAX),
+        )? as u32;
+        if nodes < replicas + 3 {
             return Err(SimError::Config(format!(
-                "nodes = {nodes}: the events workload needs a producer, a queue, a table and at least one worker (4 nodes)"
+                "nodes = {nodes}: the events workload needs a producer, {replicas} queue replica(s), a table and at least one worker ({} nodes)",
+                replicas + 3
             )));
         }
         let bug = match config.params.get("bug") {
@@ -213,6 +245,8 @@ impl Workload for Events {
             poison_p: num(config, "poison_pct", 2, 0, 100)? as f64 / 100.0,
             fail_p: num(config, "fail_pct", 5, 0, 100)? as f64 / 100.0,
             keys: num(config, "keys", u64::from(d.keys), 1, 1 << 20)? as u32,
+            replicas,
+            slow_p: num(config, "slow_pct", 3, 0, 100)? as f64 / 100.0,
             ..d
         };
         let rules = checker::Rules {
@@ -220,6 +254,7 @@ impl Workload for Events {
             max_receive: p.max_receive,
             fifo: p.fifo,
             setting: setting(config, nodes)?,
+            replicas,
         };
         Ok(Events { p, rules, probe: 0 })
     }

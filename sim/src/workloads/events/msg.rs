@@ -7,6 +7,8 @@
 //! names one delivery, and only the latest delivery's receipt deletes the message.
 
 use super::event::Event;
+use super::queue::Entry;
+use crate::node::NodeId;
 
 /// Messages between the pipeline's nodes.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -61,6 +63,69 @@ pub enum Msg {
         /// Whether an earlier apply had already recorded it (the idempotency table said so).
         duplicate: bool,
     },
+    /// Worker → queue: keep this delivery hidden for another visibility timeout from now
+    /// (`ChangeMessageVisibility`), while the handler still runs.
+    ChangeVisibility {
+        /// The worker's request id.
+        req: u64,
+        /// The message.
+        seq: u64,
+        /// The delivery's receipt.
+        receipt: u32,
+    },
+    /// Queue → worker: the visibility was extended (`ok`), or the receipt is stale or its
+    /// visibility already ran out (the message may be someone else's now).
+    VisibilityChanged {
+        /// The request.
+        req: u64,
+        /// Extended.
+        ok: bool,
+    },
+    /// Queue replica → client: I am not the leader; try `leader` (if I know it).
+    NotLeader {
+        /// The leader this replica follows, if any.
+        leader: Option<NodeId>,
+    },
+    /// Leader → follower: append these log entries after (`prev_index`, `prev_term`)
+    /// (Raft's AppendEntries; empty as a heartbeat).
+    Append {
+        /// The leader's term.
+        term: u64,
+        /// The index before the first entry.
+        prev_index: u64,
+        /// Its term.
+        prev_term: u64,
+        /// (term, entry), in log order.
+        entries: Vec<(u64, Entry)>,
+        /// The leader's commit index.
+        commit: u64,
+    },
+    /// Follower → leader: appended and synced through `last` (`ok`), or the log does not
+    /// match at `prev_index` — `last` is then where the leader should try next.
+    Appended {
+        /// The follower's term.
+        term: u64,
+        /// Matched and synced.
+        ok: bool,
+        /// The last index matched (ok), or a hint (not ok).
+        last: u64,
+    },
+    /// Candidate → replica: vote for me in `term` (Raft's RequestVote).
+    Vote {
+        /// The candidate's term.
+        term: u64,
+        /// Its last log index.
+        last_index: u64,
+        /// That entry's term.
+        last_term: u64,
+    },
+    /// Replica → candidate: the vote.
+    Voted {
+        /// The voter's term.
+        term: u64,
+        /// Granted.
+        granted: bool,
+    },
 }
 
 impl crate::node::Message for Msg {
@@ -73,6 +138,13 @@ impl crate::node::Message for Msg {
             Msg::Delete { .. } => "delete",
             Msg::Apply { .. } => "apply",
             Msg::Applied { .. } => "applied",
+            Msg::ChangeVisibility { .. } => "change-visibility",
+            Msg::VisibilityChanged { .. } => "visibility-changed",
+            Msg::NotLeader { .. } => "not-leader",
+            Msg::Append { .. } => "append",
+            Msg::Appended { .. } => "appended",
+            Msg::Vote { .. } => "vote",
+            Msg::Voted { .. } => "voted",
         }
     }
 }

@@ -10,9 +10,9 @@
 //! [`crate::Checker::observe`] after it, so it only ever holds one handler's doings.
 
 use super::msg::{Msg, Op, Reply};
-use super::params::{role, Params, Role};
+use super::params::{Params, Role};
 use super::producer::Producer;
-use super::queue::Queue;
+use super::replica::Queue;
 use super::table::Table;
 use super::worker::Worker;
 use crate::node::{Ctx, Node, NodeId, OpId, TimerId};
@@ -28,6 +28,10 @@ pub struct Seen {
     pub delivered: Vec<u64>,
     /// Worker: (sequencer, receipt) of each apply it sent to the table.
     pub applies: Vec<(u64, u32)>,
+    /// Queue leader: sequencers of the sends it acknowledged to the producer.
+    pub acked: Vec<u64>,
+    /// Queue leader: (sequencer, receipt) of each delivery whose visibility it extended.
+    pub extended: Vec<(u64, u32)>,
 }
 
 impl Seen {
@@ -36,6 +40,8 @@ impl Seen {
         self.dead_lettered.clear();
         self.delivered.clear();
         self.applies.clear();
+        self.acked.clear();
+        self.extended.clear();
     }
 }
 
@@ -44,11 +50,11 @@ impl Seen {
 pub enum Part {
     /// Node 0.
     Producer(Producer),
-    /// Node 1.
-    Queue(Queue),
-    /// Node 2.
+    /// Nodes 1..=replicas (boxed: the largest part by far).
+    Queue(Box<Queue>),
+    /// Node replicas + 1.
     Table(Table),
-    /// Nodes 3 and up.
+    /// Nodes from replicas + 2 on.
     Worker(Worker),
 }
 
@@ -64,9 +70,9 @@ pub struct EventsNode {
 impl EventsNode {
     /// A fresh process for node `id`.
     pub fn new(p: Params, id: NodeId) -> Self {
-        let part = match role(id) {
+        let part = match p.role(id) {
             Role::Producer => Part::Producer(Producer::new(p)),
-            Role::Queue => Part::Queue(Queue::new(p)),
+            Role::Queue => Part::Queue(Box::new(Queue::new(p))),
             Role::Table => Part::Table(Table::new(p)),
             Role::Worker => Part::Worker(Worker::new(p)),
         };
@@ -76,10 +82,10 @@ impl EventsNode {
         }
     }
 
-    /// The queue's state, if this is the queue.
+    /// The queue replica's state, if this is one.
     pub fn queue(&self) -> Option<&Queue> {
         match &self.part {
-            Part::Queue(q) => Some(q),
+            Part::Queue(q) => Some(q.as_ref()),
             _ => None,
         }
     }
@@ -100,6 +106,9 @@ impl Node for EventsNode {
 
     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
         self.on_restart(ctx);
+        if let (Part::Queue(q), super::params::QUEUE) = (&mut self.part, ctx.id()) {
+            q.stand_first(ctx);
+        }
     }
 
     fn on_restart(&mut self, ctx: &mut Ctx<'_, Self>) {
@@ -117,10 +126,10 @@ impl Node for EventsNode {
         self.seen.clear();
         let seen = &mut self.seen;
         match &mut self.part {
-            Part::Producer(n) => n.on_message(ctx, msg),
+            Part::Producer(n) => n.on_message(ctx, msg, seen),
             Part::Queue(n) => n.on_message(ctx, from, msg, seen),
             Part::Table(n) => n.on_message(ctx, from, msg),
-            Part::Worker(n) => n.on_message(ctx, msg, seen),
+            Part::Worker(n) => n.on_message(ctx, from, msg, seen),
         }
     }
 

@@ -5,19 +5,15 @@ use crate::time::ms;
 
 /// Node 0 takes client writes and emits their events.
 pub const PRODUCER: NodeId = 0;
-/// Node 1 holds the queue.
+/// Node 1 is the first queue replica (with `replicas=1`, the only one).
 pub const QUEUE: NodeId = 1;
-/// Node 2 holds the derived table, the idempotency table and the effect log.
-pub const TABLE: NodeId = 2;
-/// Nodes from 3 on run the function.
-pub const FIRST_WORKER: NodeId = 3;
 
 /// A node's part in the pipeline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
     /// The object store emitting events ([`super::producer`]).
     Producer,
-    /// The queue ([`super::queue`]).
+    /// A queue replica ([`super::replica`], holding [`super::queue`]'s state).
     Queue,
     /// The table the function writes ([`super::table`]).
     Table,
@@ -25,13 +21,18 @@ pub enum Role {
     Worker,
 }
 
-/// The role of node `id`.
-pub fn role(id: NodeId) -> Role {
-    match id {
-        PRODUCER => Role::Producer,
-        QUEUE => Role::Queue,
-        TABLE => Role::Table,
-        _ => Role::Worker,
+/// The role of node `id` with `replicas` queue replicas: 0 the producer, 1..=replicas the
+/// queue, then the table, then workers. With one replica this is the layout of the unreplicated
+/// queue (1 queue, 2 table, 3.. workers).
+pub fn role(id: NodeId, replicas: u32) -> Role {
+    if id == PRODUCER {
+        Role::Producer
+    } else if id <= replicas {
+        Role::Queue
+    } else if id == replicas + 1 {
+        Role::Table
+    } else {
+        Role::Worker
     }
 }
 
@@ -57,6 +58,11 @@ pub enum Bug {
     /// sync: a crash can keep the change and lose its event. Caught by
     /// `events-no-lost-change` (needs a crash of the producer).
     OutboxAfterCommitUnsynced,
+    /// The queue's leader acknowledges a send once its own log holds it, before a majority of
+    /// replicas does: a leader cut off from the others (a partition, a pause, a crash) acks
+    /// sends that the next leader never had, and they are lost. Caught by
+    /// `events-queue-durable` (needs `replicas` ≥ 3 and a failover).
+    QueueAckBeforeMajority,
     /// A FIFO queue (implies `fifo=true`) that forgets its group lock: it hands out the next
     /// message of a group while an earlier one is still in flight, so a later change can take
     /// effect before an earlier one. Caught by `events-group-order`.
@@ -78,6 +84,7 @@ pub const BUG_NAMES: &[(&str, Bug)] = &[
         Bug::OutboxAfterCommitUnsynced,
     ),
     ("fifo-group-unlocked", Bug::FifoGroupUnlocked),
+    ("queue-ack-before-majority", Bug::QueueAckBeforeMajority),
 ];
 
 impl Bug {
@@ -124,11 +131,43 @@ pub struct Params {
     pub keys: u32,
     /// How often the producer drains its outbox.
     pub send_every_ns: u64,
-    /// How often the queue answers held long polls.
+    /// How often the queue answers held long polls (and checks its election and heartbeat
+    /// deadlines).
     pub queue_tick_ns: u64,
+    /// Queue replicas (nodes 1..=replicas); a majority of them must hold a send before it
+    /// is acknowledged.
+    pub replicas: u32,
+    /// Chance that an event's handler runs long ([`SLOW_NS`]): longer than the visibility
+    /// timeout, so the worker must extend the message's visibility while it runs.
+    pub slow_p: f64,
 }
 
 impl Params {
+    /// The table's node.
+    pub fn table(&self) -> NodeId {
+        self.replicas + 1
+    }
+
+    /// The first worker's node.
+    pub fn first_worker(&self) -> NodeId {
+        self.replicas + 2
+    }
+
+    /// The queue replicas' nodes.
+    pub fn queue_nodes(&self) -> std::ops::RangeInclusive<NodeId> {
+        QUEUE..=self.replicas
+    }
+
+    /// Replicas that make a majority.
+    pub fn majority(&self) -> usize {
+        self.replicas as usize / 2 + 1
+    }
+
+    /// The role of node `id`.
+    pub fn role(&self, id: NodeId) -> Role {
+        role(id, self.replicas)
+    }
+
     /// The lease a worker assumes it holds after a receive, from when it sent the receive:
     /// the visibility timeout less a margin for clock drift — or, under
     /// [`Bug::VisibilityShorterThanWork`], only its function timeout.
@@ -158,7 +197,7 @@ impl Default for Params {
             concurrency: 4,
             batch: 10,
             wait_ms: 50,
-            fn_timeout_ns: ms(100),
+            fn_timeout_ns: ms(1_000),
             retries: 2,
             backoff_ns: ms(4),
             fail_p: 0.05,
@@ -166,6 +205,8 @@ impl Default for Params {
             keys: 8,
             send_every_ns: ms(10),
             queue_tick_ns: ms(5),
+            replicas: 3,
+            slow_p: 0.03,
         }
     }
 }
@@ -177,5 +218,8 @@ pub const DEDUP_WINDOW_NS: u64 = ms(5 * 60 * 1_000);
 pub const COLD_START_NS: (u64, u64) = (ms(20), ms(60));
 /// A warm invocation's handler latency: 1..=5 ms.
 pub const WARM_NS: (u64, u64) = (ms(1), ms(5));
+/// A slow handler run (see [`Params::slow_p`]): 250..=450 ms, beyond the 200 ms visibility
+/// timeout.
+pub const SLOW_NS: (u64, u64) = (ms(250), ms(450));
 /// A worker idle this long goes cold again.
 pub const KEEP_WARM_NS: u64 = ms(300);

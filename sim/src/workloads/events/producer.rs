@@ -20,10 +20,10 @@ use seedbed_engine::lsm::WriteBatch;
 
 use super::event::{u64_at, Event, Kind, EVENT_BYTES};
 use super::msg::{Msg, Op, Reply};
-use super::node::EventsNode;
+use super::node::{EventsNode, Seen};
 use super::params::{Bug, Params, QUEUE};
 use super::store::{corrupt, id_of, key_u32, key_u64, Store, StoreError};
-use crate::node::{Ctx, OpId, TimerId};
+use crate::node::{Ctx, NodeId, OpId, TimerId};
 use crate::time::ms;
 
 /// The database directory.
@@ -41,6 +41,11 @@ pub const OPEN_RETRY_NS: u64 = ms(20);
 /// A batch not acknowledged within this is sent again.
 pub const RESEND_NS: u64 = ms(50);
 
+/// The queue replica after `n` (round robin over 1..=replicas).
+pub fn next_replica(n: NodeId, replicas: u32) -> NodeId {
+    n % replicas + QUEUE
+}
+
 /// The producer's state: an index of what its store holds.
 #[derive(Debug)]
 pub struct Producer {
@@ -56,6 +61,8 @@ pub struct Producer {
     in_flight: Option<(u64, u64)>,
     /// The sender's timer is set (one chain per process).
     ticking: bool,
+    /// The queue replica believed to lead.
+    queue: NodeId,
 }
 
 impl Producer {
@@ -69,6 +76,7 @@ impl Producer {
             outbox: BTreeMap::new(),
             in_flight: None,
             ticking: false,
+            queue: QUEUE,
         }
     }
 
@@ -197,6 +205,9 @@ impl Producer {
             if now >= sent && now - sent < RESEND_NS {
                 return;
             }
+            // Unanswered: the replica may be down or cut off; try the next one (a follower
+            // points back at the leader).
+            self.queue = next_replica(self.queue, self.p.replicas);
         }
         let events: Vec<Event> = self
             .outbox
@@ -206,7 +217,7 @@ impl Producer {
             .collect();
         let batch = ctx.rng().next_u64();
         self.in_flight = Some((batch, now));
-        ctx.send(QUEUE, Msg::Send { batch, events });
+        ctx.send(self.queue, Msg::Send { batch, events });
     }
 
     /// The queue holds these events: drop them from the outbox (unsynced: if the delete is
@@ -237,10 +248,19 @@ impl Producer {
         self.drain(ctx);
     }
 
-    /// Messages: acks from the queue.
-    pub fn on_message(&mut self, ctx: &mut Ctx<'_, EventsNode>, msg: Msg) {
-        if let Msg::SendAck { batch, seqs } = msg {
-            self.acked(ctx, batch, &seqs);
+    /// Messages: acks from the queue, and redirects from a replica that does not lead.
+    pub fn on_message(&mut self, ctx: &mut Ctx<'_, EventsNode>, msg: Msg, _seen: &mut Seen) {
+        match msg {
+            Msg::SendAck { batch, seqs } => self.acked(ctx, batch, &seqs),
+            // A replica that knows no leader says so; the resend tries the next replica.
+            Msg::NotLeader { leader: Some(to) } if to != self.queue => {
+                // Send the batch again to the leader named, at once.
+                self.queue = to;
+                if self.in_flight.take().is_some() {
+                    self.drain(ctx);
+                }
+            }
+            _ => {}
         }
     }
 

@@ -29,8 +29,9 @@ use rand::RngCore;
 use super::event::Event;
 use super::msg::Msg;
 use super::node::{EventsNode, Seen};
-use super::params::{Bug, Params, COLD_START_NS, KEEP_WARM_NS, QUEUE, TABLE, WARM_NS};
-use crate::node::{Ctx, TimerId};
+use super::params::{Bug, Params, COLD_START_NS, KEEP_WARM_NS, QUEUE, SLOW_NS, WARM_NS};
+use super::producer::next_replica;
+use crate::node::{Ctx, NodeId, TimerId};
 use crate::time::ms;
 
 /// An apply not answered within this (local time) is sent again.
@@ -49,6 +50,8 @@ enum Wake {
     Apply(u64),
     /// The poll went unanswered.
     Poll(u64),
+    /// Time to extend this message's visibility (the handler still runs).
+    Beat(u64),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -65,6 +68,10 @@ struct Invocation {
     apply: Option<u64>,
     /// The timer that moves it on.
     timer: TimerId,
+    /// The heartbeat's timer.
+    beat_timer: TimerId,
+    /// The visibility extension asked for: (request, local time sent).
+    beat: Option<(u64, u64)>,
 }
 
 /// A worker's state (memory only).
@@ -78,6 +85,8 @@ pub struct Worker {
     polling: Option<u64>,
     timers: BTreeMap<TimerId, Wake>,
     next_timer: TimerId,
+    /// The queue replica believed to lead.
+    queue: NodeId,
 }
 
 impl Worker {
@@ -92,6 +101,7 @@ impl Worker {
             polling: None,
             timers: BTreeMap::new(),
             next_timer: 1,
+            queue: QUEUE,
         }
     }
 
@@ -129,7 +139,7 @@ impl Worker {
         self.polling = Some(poll);
         let max = room.min(self.p.batch as usize) as u32;
         ctx.send(
-            QUEUE,
+            self.queue,
             Msg::Receive {
                 poll,
                 max,
@@ -183,8 +193,14 @@ impl Worker {
             if self.running.len() >= self.p.concurrency as usize {
                 continue; // No room: it reappears after its visibility timeout.
             }
-            let t = self.run_time(ctx);
+            let mut t = self.run_time(ctx);
+            if ctx.rng().chance(self.p.slow_p) {
+                t += ctx.rng().range_inclusive(SLOW_NS.0, SLOW_NS.1);
+            }
             let timer = self.timer(ctx, t, Wake::Work(event.seq));
+            // Extend the visibility when half of it has passed, while the handler runs.
+            let beat_at = sent.saturating_add(self.p.queue_visibility_ns() / 2);
+            let beat_timer = self.timer(ctx, beat_at.saturating_sub(now), Wake::Beat(event.seq));
             let inv = Invocation {
                 event,
                 receipt,
@@ -193,12 +209,14 @@ impl Worker {
                 retries: 0,
                 apply: None,
                 timer,
+                beat_timer,
+                beat: None,
             };
             self.running.insert(event.seq, inv);
         }
         if !early_deletes.is_empty() {
             ctx.send(
-                QUEUE,
+                self.queue,
                 Msg::Delete {
                     entries: early_deletes,
                 },
@@ -224,7 +242,7 @@ impl Worker {
         inv.timer = timer;
         seen.applies.push((seq, inv.receipt));
         ctx.send(
-            TABLE,
+            self.p.table(),
             Msg::Apply {
                 req,
                 event: inv.event,
@@ -266,15 +284,70 @@ impl Worker {
         };
         let entries = vec![(seq, inv.receipt)];
         self.running.remove(&seq);
-        ctx.send(QUEUE, Msg::Delete { entries });
+        ctx.send(self.queue, Msg::Delete { entries });
         self.poll(ctx);
     }
 
+    /// Heartbeat: ask the queue to keep the message hidden for another visibility timeout
+    /// (`ChangeMessageVisibility`), and plan the next one. A worker that believes its lease
+    /// unbounded (the planted bug `visibility-shorter-than-work`) never asks.
+    fn beat(&mut self, ctx: &mut Ctx<'_, EventsNode>, seq: u64) {
+        if self.p.worker_lease_ns() == u64::MAX {
+            return;
+        }
+        let now = ctx.local_ns();
+        let Some(inv) = self.running.get(&seq).copied() else {
+            return;
+        };
+        if now >= inv.deadline {
+            return; // Too late: the lease ran out; the invocation stops at its next step.
+        }
+        let req = ctx.rng().next_u64();
+        let next = self.timer(ctx, self.p.queue_visibility_ns() / 2, Wake::Beat(seq));
+        let inv = self.running.get_mut(&seq).expect("running");
+        inv.beat = Some((req, now));
+        inv.beat_timer = next;
+        let receipt = inv.receipt;
+        ctx.send(self.queue, Msg::ChangeVisibility { req, seq, receipt });
+    }
+
+    /// The queue extended a visibility: the lease runs from when the request was sent.
+    fn on_visibility_changed(&mut self, req: u64, ok: bool) {
+        let fn_timeout = self.p.fn_timeout_ns;
+        let lease = self.p.worker_lease_ns();
+        let Some(inv) = self
+            .running
+            .values_mut()
+            .find(|i| i.beat.is_some_and(|(r, _)| r == req))
+        else {
+            return;
+        };
+        let (_, sent) = inv.beat.take().expect("found by it");
+        if ok {
+            let lease_end = sent.saturating_add(lease);
+            inv.deadline = inv.deadline.max(lease_end.min(inv.started + fn_timeout));
+        }
+    }
+
     /// Messages from the queue and the table.
-    pub fn on_message(&mut self, ctx: &mut Ctx<'_, EventsNode>, msg: Msg, seen: &mut Seen) {
+    pub fn on_message(
+        &mut self,
+        ctx: &mut Ctx<'_, EventsNode>,
+        _from: NodeId,
+        msg: Msg,
+        seen: &mut Seen,
+    ) {
         match msg {
             Msg::Messages { poll, msgs } => self.on_messages(ctx, poll, msgs, seen),
             Msg::Applied { req, .. } => self.on_applied(ctx, req),
+            Msg::VisibilityChanged { req, ok } => self.on_visibility_changed(req, ok),
+            // A replica that does not lead names the leader: poll it at once.
+            Msg::NotLeader { leader: Some(to) } if to != self.queue => {
+                self.queue = to;
+                if self.polling.take().is_some() {
+                    self.poll(ctx);
+                }
+            }
             _ => {}
         }
     }
@@ -299,8 +372,19 @@ impl Worker {
             }
             Wake::Poll(poll) => {
                 if self.polling == Some(poll) {
+                    // Unanswered: the replica may be down or cut off; try the next one.
+                    self.queue = next_replica(self.queue, self.p.replicas);
                     self.polling = None;
                     self.poll(ctx);
+                }
+            }
+            Wake::Beat(seq) => {
+                if self
+                    .running
+                    .get(&seq)
+                    .is_some_and(|i| i.beat_timer == timer)
+                {
+                    self.beat(ctx, seq);
                 }
             }
         }
