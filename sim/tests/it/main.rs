@@ -9,6 +9,7 @@ mod choices;
 mod crash_restart;
 mod determinism;
 mod docs_examples;
+mod events_dedup_window;
 mod events_workload;
 mod gossip_checks;
 mod iam_workload;
