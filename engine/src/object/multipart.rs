@@ -569,7 +569,7 @@ impl ObjectStore {
         Ok(())
     }
 
-    /// Blob ids every version and part refers to.
+    /// Blob ids every version, part and bucket refers to.
     pub(super) fn referenced_blobs(
         &self,
     ) -> Result<std::collections::BTreeSet<DataId>, ObjectError> {
@@ -587,6 +587,14 @@ impl ObjectStore {
         self.scan_all(b"P", b"Q", |k, v| {
             let p: PartMeta = meta::from_json(k, v).map_err(ObjectError::from)?;
             note(&p.data_id);
+            Ok(())
+        })?;
+        // Buckets' data-side records (`describe.rs`).
+        self.scan_all(b"B", b"C", |k, v| {
+            let b: meta::BucketMeta = meta::from_json(k, v).map_err(ObjectError::from)?;
+            if let Some(id) = &b.settings_blob {
+                note(id);
+            }
             Ok(())
         })?;
         Ok(ids)

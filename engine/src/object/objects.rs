@@ -474,7 +474,7 @@ impl ObjectStore {
                 freed.extend(v.segments.iter().cloned());
             }
         }
-        let v = VersionMeta {
+        let mut v = VersionMeta {
             key: new.key,
             version_id,
             seq,
@@ -491,6 +491,11 @@ impl ObjectStore {
             owner,
             acl,
         };
+        if v.delete_marker {
+            // On the data side before the commit (`describe.rs`): a marker the metadata holds
+            // must survive the loss of every metadata copy, or `repair` resurrects the object.
+            self.record_marker(bucket, &mut v)?;
+        }
         ops.push((
             meta::version_key(bucket, &v.key, seq),
             Some(meta::to_json(&v)),
@@ -835,6 +840,9 @@ impl ObjectStore {
         writer: Option<Owner>,
     ) -> Result<DeleteResult, ObjectError> {
         validate_key(key)?;
+        // Shared GC lock: a delete marker writes a blob (its record) before its commit, which
+        // compaction must not see half-done.
+        let _gc = self.gc_lock.read().unwrap_or_else(|p| p.into_inner());
         let (result, freed) = {
             let _g = self.lock_commit();
             let b = self.bucket(bucket)?;

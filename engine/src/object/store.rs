@@ -130,6 +130,7 @@ impl ObjectStore {
         let store = Self::assemble(fs, root, blobs, meta, clock, rng, options);
         store.refuse_if_metadata_lost()?;
         store.remove_orphans()?;
+        store.record_what_lacks()?;
         Ok(store)
     }
 
@@ -336,6 +337,8 @@ impl ObjectStore {
         new: &NewBucket,
     ) -> Result<BucketMeta, ObjectError> {
         validate_bucket(name)?;
+        // Shared GC lock: the bucket's data-side record is written before the commit.
+        let _gc = self.gc_lock.read().unwrap_or_else(|p| p.into_inner());
         let _g = self.lock_commit();
         if let Some(v) = self.meta_get(&meta::bucket_key(name))? {
             let old: BucketMeta =
@@ -350,7 +353,7 @@ impl ObjectStore {
                 ObjectError::BucketAlreadyExistsElsewhere(name.to_string())
             });
         }
-        let b = BucketMeta {
+        let mut b = BucketMeta {
             name: name.to_string(),
             created_ms: self.now_ms(),
             versioning: Versioning::Unversioned,
@@ -360,11 +363,13 @@ impl ObjectStore {
             ownership: new.ownership,
             public_access_block: None,
             location: new.location.clone(),
+            settings_blob: None,
+            settings_gen: 0,
         };
         if let Some(acl) = &b.acl {
             check_acl_allowed(&b, acl)?;
         }
-        self.meta_commit(vec![(meta::bucket_key(name), Some(meta::to_json(&b)))])?;
+        self.commit_bucket(&mut b, Vec::new())?;
         Ok(b)
     }
 
@@ -374,7 +379,7 @@ impl ObjectStore {
     pub fn delete_bucket(&self, name: &str) -> Result<(), ObjectError> {
         let freed = {
             let _g = self.lock_commit();
-            self.bucket(name)?;
+            let b = self.bucket(name)?;
             let any_object = !self
                 .meta_scan(&meta::objects_start(name), &meta::objects_end(name), 1)?
                 .is_empty();
@@ -385,6 +390,15 @@ impl ObjectStore {
             *uploads_end.last_mut().expect("non-empty") = 1;
             let mut ops = vec![(meta::bucket_key(name), None)];
             let mut freed = Vec::new();
+            // Its data-side record goes after the commit (a crash between leaves an orphan).
+            if let Some(data_id) = b.settings_blob {
+                freed.push(meta::Segment {
+                    data_id,
+                    size: 0,
+                    part_number: None,
+                    checksum: None,
+                });
+            }
             self.scan_all(&meta::uploads_start(name), &uploads_end, |k, _| {
                 ops.push((k.to_vec(), None));
                 Ok(())
@@ -434,6 +448,7 @@ impl ObjectStore {
     /// never versioned makes it Suspended too, as on S3 (its DELETEs then leave `null` delete
     /// markers).
     pub fn set_versioning(&self, name: &str, enabled: bool) -> Result<BucketMeta, ObjectError> {
+        let _gc = self.gc_lock.read().unwrap_or_else(|p| p.into_inner());
         let _g = self.lock_commit();
         let mut b = self.bucket(name)?;
         b.versioning = if enabled {
@@ -441,7 +456,7 @@ impl ObjectStore {
         } else {
             Versioning::Suspended
         };
-        self.meta_commit(vec![(meta::bucket_key(name), Some(meta::to_json(&b)))])?;
+        self.commit_bucket(&mut b, Vec::new())?;
         Ok(b)
     }
 }
