@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use super::blob::DataId;
 use super::error::ObjectError;
 use super::meta::{self, BucketMeta, PartMeta, Segment, VersionMeta};
+use super::objects::{resolve_ownership, NewVersion, Planned};
 use super::store::ObjectStore;
 
 /// What a blob's description says it is.
@@ -110,13 +111,15 @@ impl ObjectStore {
         Ok(())
     }
 
-    /// Write a part's description into its blob.
+    /// Write a part's description into its blob (`unsynced`: a blob just written without a
+    /// sync, which this sync makes durable with its description).
     pub(super) fn describe_part(
         &self,
         bucket: &str,
         upload_id: &str,
         key: &str,
         part: &PartMeta,
+        unsynced: bool,
     ) -> Result<(), ObjectError> {
         let d = BlobDescription::Part {
             bucket: bucket.to_string(),
@@ -130,7 +133,39 @@ impl ObjectStore {
             part_number: None,
             checksum: None,
         };
+        if unsynced {
+            // A blob just written without a sync: one sync makes data and description durable.
+            let Some(id) = DataId::from_hex(&seg.data_id) else {
+                return Ok(());
+            };
+            return self
+                .blobs
+                .write_description_synced(&id, seg.size, &d.to_json(), self.options.sync)
+                .map_err(ObjectError::from);
+        }
         self.describe_blob(&seg, &d.to_json())
+    }
+
+    /// For a PUT whose blob `id` is written but not synced: fix the new version's sequence
+    /// number, version id and time ([`Planned`]), write its description into the blob, and
+    /// sync data and description together (if the store syncs). Returns the plan and the
+    /// version it describes; the commit uses the plan, and describes the blob again should
+    /// the bucket have changed meanwhile.
+    pub(super) fn describe_planned(
+        &self,
+        bucket: &str,
+        id: &DataId,
+        new: &NewVersion,
+    ) -> Result<(Planned, VersionMeta), ObjectError> {
+        let b = self.bucket(bucket)?;
+        let (owner, acl) = resolve_ownership(&b, new.writer.clone(), new.acl.as_ref())?;
+        let plan = self.plan(&b)?;
+        let v = new.clone().into_version(&plan, owner, acl);
+        let json = BlobDescription::of_version(bucket, &v, 0).to_json();
+        self.blobs
+            .write_description_synced(id, new.size, &json, self.options.sync)
+            .map_err(ObjectError::from)?;
+        Ok((plan, v))
     }
 
     /// The data-side record of a delete marker about to be committed as `v` (under the commit
@@ -138,7 +173,11 @@ impl ObjectStore {
     /// written and synced **before** the commit, so that a marker the metadata holds is
     /// always on the data side too. `v` gets the blob as its one segment (size 0). A crash
     /// before the commit leaves the blob an orphan, which the sweep at the next open removes.
-    pub(super) fn record_marker(&self, bucket: &str, v: &mut VersionMeta) -> Result<(), ObjectError> {
+    pub(super) fn record_marker(
+        &self,
+        bucket: &str,
+        v: &mut VersionMeta,
+    ) -> Result<(), ObjectError> {
         v.segments = vec![Segment {
             data_id: String::new(),
             size: 0,
@@ -170,10 +209,7 @@ impl ObjectStore {
         .to_json();
         let id = self.write_note(&json)?;
         b.settings_blob = Some(id.hex());
-        let ops = vec![(
-            meta::SEQ_KEY.to_vec(),
-            Some(generation.to_be_bytes().to_vec()),
-        )];
+        let ops = vec![self.seq_op(generation)?];
         let old = old.map(|data_id| Segment {
             data_id,
             size: 0,

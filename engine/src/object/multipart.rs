@@ -210,6 +210,7 @@ impl ObjectStore {
                 request.as_ref(),
                 opts.content_md5.as_ref(),
                 desc_len,
+                false,
             )?;
             let part = PartMeta {
                 part_number,
@@ -225,10 +226,13 @@ impl ObjectStore {
                     parts: None,
                 }),
             };
-            let committed = self.commit_part(bucket, upload_id, id, part.clone())?;
-            // Described as a part of an upload in flight; completing it describes it anew.
-            self.describe_part(bucket, upload_id, &upload.key, &part)?;
-            committed
+            // Described as a part of an upload in flight (completing it describes it anew),
+            // before its commit and in the same sync as its data.
+            if let Err(e) = self.describe_part(bucket, upload_id, &upload.key, &part, true) {
+                let _ = self.blobs.delete(&id);
+                return Err(e);
+            }
+            self.commit_part(bucket, upload_id, id, part)?
         };
         let (old, result) = freed;
         self.free_segments(old.as_slice());
@@ -508,7 +512,7 @@ impl ObjectStore {
                 ..PutOptions::default()
             };
             let (v, mut freed) =
-                self.commit_version(bucket, new, &conditions, ops, Some(upload_id))?;
+                self.commit_version(bucket, new, &conditions, ops, Some(upload_id), None)?;
             self.describe_version(bucket, &v)?;
             freed.extend(
                 uploaded

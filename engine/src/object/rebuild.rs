@@ -284,7 +284,10 @@ pub fn from_shards(blobs: &BlobStore) -> Result<(meta::Rows, RebuildReport), Obj
         b.settings_generation = Some(generation);
         records.push((meta::bucket_key(&name), meta::to_json(&rec)));
     }
-    for (b, created) in buckets.values().filter(|(b, _)| b.settings_generation.is_none()) {
+    for (b, created) in buckets
+        .values()
+        .filter(|(b, _)| b.settings_generation.is_none())
+    {
         let rec = BucketMeta {
             name: b.name.clone(),
             created_ms: *created,

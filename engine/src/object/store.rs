@@ -74,6 +74,11 @@ pub struct ObjectStore {
     pub(super) clock: ClockHandle,
     pub(super) options: StoreOptions,
     rng: Mutex<DetRng>,
+    /// The last sequence number handed out (`None` until the first, then read from `#seq`). A
+    /// PUT takes its number before its commit, to describe its blob in the same sync as its
+    /// data (`describe.rs`), so numbers come from here rather than from the stored counter,
+    /// and a commit stores the larger of the two ([`ObjectStore::seq_op`]).
+    seq: Mutex<Option<u64>>,
     commit_lock: Mutex<()>,
     pub(super) gc_lock: RwLock<()>,
     /// Blobs readers are streaming; their deletion waits for the last reader.
@@ -203,6 +208,7 @@ impl ObjectStore {
             clock,
             options,
             rng: Mutex::new(rng),
+            seq: Mutex::new(None),
             commit_lock: Mutex::new(()),
             gc_lock: RwLock::new(()),
             pins: Pins::default(),
@@ -253,17 +259,38 @@ impl ObjectStore {
         DataId(*self.new_uuid().as_bytes())
     }
 
-    /// Reserve the next sequence number; the caller commits `SEQ_KEY` with its batch.
+    /// Reserve the next sequence number; the commit that uses it carries [`Self::seq_op`].
+    /// Numbers are handed out in order but may be committed out of order (a PUT takes its
+    /// number after writing its data, a few milliseconds before its commit); a number never
+    /// committed is skipped.
     pub(super) fn next_seq(&self) -> Result<u64, ObjectError> {
-        let cur = self.meta_get(meta::SEQ_KEY)?;
-        Ok(match cur {
-            Some(b) if b.len() == 8 => u64::from_be_bytes(b.try_into().expect("8 bytes")) + 1,
+        let mut last = self.seq.lock().unwrap_or_else(|p| p.into_inner());
+        let next = match *last {
+            Some(n) => n + 1,
+            None => self.stored_seq()? + 1,
+        };
+        *last = Some(next);
+        Ok(next)
+    }
+
+    /// The sequence counter as committed (0 before the first commit).
+    fn stored_seq(&self) -> Result<u64, ObjectError> {
+        Ok(match self.meta_get(meta::SEQ_KEY)? {
+            Some(b) if b.len() == 8 => u64::from_be_bytes(b.try_into().expect("8 bytes")),
             Some(b) => {
                 let detail = format!("the sequence counter is {} bytes, not 8", b.len());
                 return Err(MetaError::corrupt(meta::SEQ_KEY, detail).into());
             }
-            None => 1,
+            None => 0,
         })
+    }
+
+    /// The counter update for a commit that uses `seq`, under the commit lock: the larger of
+    /// `seq` and the stored counter, so that a number committed late never lowers it (a
+    /// restart continues after every number committed).
+    pub(super) fn seq_op(&self, seq: u64) -> Result<(Vec<u8>, Option<Vec<u8>>), ObjectError> {
+        let n = seq.max(self.stored_seq()?);
+        Ok((meta::SEQ_KEY.to_vec(), Some(n.to_be_bytes().to_vec())))
     }
 
     pub(super) fn meta_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, ObjectError> {
