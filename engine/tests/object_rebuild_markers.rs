@@ -251,10 +251,10 @@ fn scrub_heals_the_records_of_markers_and_settings_on_lost_disks() {
     let e = env();
     {
         let store = e.create();
-        store.create_bucket("b").unwrap();
-        store.set_versioning("b", true).unwrap();
-        put(&store, "b", "k", 100, 1);
-        store.delete_object("b", "k", None).unwrap();
+        store.create_bucket("bkt").unwrap();
+        store.set_versioning("bkt", true).unwrap();
+        put(&store, "bkt", "k", 100, 1);
+        store.delete_object("bkt", "k", None).unwrap();
     }
     // Two disks lost whole (M = 2): metadata copies, pack files, everything.
     for i in [1, 4] {
@@ -278,5 +278,5 @@ fn scrub_heals_the_records_of_markers_and_settings_on_lost_disks() {
     assert!(repair_from_shards(&e).whole());
     let store = e.open().unwrap();
     assert_eq!(snapshot(&store), before);
-    assert!(is_no_such_key(store.head_object("b", "k", None)));
+    assert!(is_no_such_key(store.head_object("bkt", "k", None)));
 }
