@@ -280,3 +280,82 @@ fn scrub_heals_the_records_of_markers_and_settings_on_lost_disks() {
     assert_eq!(snapshot(&store), before);
     assert!(is_no_such_key(store.head_object("bkt", "k", None)));
 }
+
+/// A store written before buckets and delete markers had data-side records: its bucket records
+/// name no settings record and its markers no blob. Its first open writes the records they
+/// lack, so that a later loss of every metadata copy still brings them back.
+#[test]
+fn an_older_store_gets_its_records_at_open() {
+    use seedbed_engine::object::meta::{self, VersionMeta};
+    use seedbed_engine::object::{lsm_meta, MetaStore};
+
+    let e = env();
+    let before = {
+        let store = e.create();
+        store.create_bucket("old").unwrap();
+        store.set_versioning("old", true).unwrap();
+        store.put_bucket_policy(
+            "old",
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:DeleteObject","Resource":"arn:aws:s3:::old/*"}]}"#,
+        )
+        .unwrap();
+        put(&store, "old", "k", 100, 1);
+        store.delete_object("old", "k", None).unwrap();
+        snapshot(&store)
+    };
+    // Make the metadata look as an older store's did: no `settings_blob`, markers without a
+    // segment (their records, now named by nothing, are orphans for the sweep).
+    {
+        let layout = ObjectStore::read_layout(&*e.fs, &e.root).unwrap();
+        let (meta, _) = lsm_meta::open_replicated(
+            e.fs.clone(),
+            &e.root,
+            &layout,
+            Options::small_for_tests(),
+            e.clock.clone(),
+        )
+        .unwrap();
+        let mut ops = Vec::new();
+        for (k, v) in meta.scan(b"B", b"C", usize::MAX).unwrap() {
+            let mut b: BucketMeta = meta::from_json(&k, &v).unwrap();
+            assert!(b.settings_blob.is_some());
+            b.settings_blob = None;
+            b.settings_gen = 0;
+            ops.push((k, Some(meta::to_json(&b))));
+        }
+        let mut markers = 0;
+        for (k, v) in meta.scan(b"O", b"P", usize::MAX).unwrap() {
+            let mut vm: VersionMeta = meta::from_json(&k, &v).unwrap();
+            if vm.delete_marker {
+                assert_eq!(vm.segments.len(), 1);
+                vm.segments.clear();
+                markers += 1;
+                ops.push((k, Some(meta::to_json(&vm))));
+            }
+        }
+        assert_eq!(markers, 1);
+        meta.commit(ops, true).unwrap();
+    }
+    {
+        let store = e.open().unwrap();
+        let b = store.bucket("old").unwrap();
+        assert!(b.settings_blob.is_some(), "open wrote the bucket's record");
+        let mut now = snapshot(&store);
+        // Only the record's name and generation changed.
+        now.0[0].settings_blob = before.0[0].settings_blob.clone();
+        now.0[0].settings_gen = before.0[0].settings_gen;
+        assert_eq!(now, before);
+    }
+    lose_every_metadata_copy(&e);
+    let report = repair_from_shards(&e);
+    assert!(report.whole(), "{report:#?}");
+    let r = report.rebuilt.as_ref().unwrap();
+    assert_eq!(r.buckets.len(), 1);
+    assert!(r.buckets[0].settings_generation.is_some());
+    assert_eq!(r.buckets[0].delete_markers, 1);
+    let store = e.open().unwrap();
+    assert!(is_no_such_key(store.head_object("old", "k", None)));
+    let b = store.bucket("old").unwrap();
+    assert_eq!(b.versioning, Versioning::Enabled);
+    assert!(b.policy.is_some());
+}
