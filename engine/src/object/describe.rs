@@ -10,10 +10,14 @@
 //! upload id and key); completing the upload describes every chosen part anew as a segment of
 //! the version.
 //!
-//! Written when: after the metadata commit (only then are the version id and sequence number
-//! fixed), synced, before the PUT is acknowledged. A crash between the commit and the
-//! description leaves a version whose blob has none: the metadata copies still have it; only a
-//! rebuild from the shards would list that blob as undescribed.
+//! Written when: a PUT fixes its version's sequence number, version id and time before the
+//! commit (`describe_planned`), writes the description right
+//! after the data and syncs both together, then commits with exactly those values: the
+//! metadata never holds a version its blob does not describe, and the description costs one
+//! positioned write per shard, no extra sync. A part is described the same way before its
+//! commit. Completing a multipart upload describes its parts anew *after* its commit (the one
+//! window left: a crash there leaves the completed version's parts described as parts of an
+//! upload in flight).
 //!
 //! What has no data is put on the data side too, in an **empty blob** whose description is all
 //! it holds ([`BlobStore::write_note`](super::blob::BlobStore::write_note): one write and one

@@ -10,8 +10,10 @@
 //!
 //! What does not come back, and is listed rather than guessed:
 //! - a blob with fewer than K good shards in some stripe (its data is gone);
-//! - a blob with no description: written before format 2, or by a PUT cut off between its data
-//!   and its commit (never acknowledged), or between its commit and its description;
+//! - a blob with no description: written before format 2, or by a PUT cut off before its
+//!   description was written (never committed, never acknowledged);
+//! - a version whose complete-multipart was cut off after its commit and before its parts were
+//!   described anew (never acknowledged): its parts are listed as an upload in flight;
 //! - a version missing some segment;
 //! - a multipart upload in flight: its parts describe themselves, but the upload's own record
 //!   (started when, with what metadata) is not on the data side;
