@@ -89,7 +89,8 @@ for g in "${groups[@]}"; do
     --ignored --exact "${g}_default_sweep"
   echo "$g baseline passed in $(( $(date +%s) - t0 )) s (build included)"
   # --cargo-arg puts --test=mutants_sweep on the build as well as the test command: otherwise
-  # every mutant would link all 15 test binaries of the sim crate (5 s more a mutant).
+  # every mutant would also build the sim crate's other test binary, tests/it (its sixteen
+  # modules; sim/tests/mutants_sweep.rs says why the sweep is a binary of its own).
   # Exit codes 2 (missed) and 3 (timeouts) are results, not errors; 4 (the unmutated baseline
   # fails) and others are.
   # shellcheck disable=SC2046

@@ -15,7 +15,7 @@
 //! the simulator, picked by a flag; dynamic dispatch costs a few nanoseconds per call against
 //! microseconds per device operation.
 //!
-//! Contract shared by every backend (checked by `tests/io_conformance.rs`):
+//! Contract shared by every backend (checked by `tests/it/io_conformance.rs`):
 //! - `read_at` fills the buffer unless the file ends first; it returns the bytes read (short only
 //!   at end of file). Reading at or past the end returns 0.
 //! - `write_at` writes the whole buffer or fails; writing past the end extends the file (the gap

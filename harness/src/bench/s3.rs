@@ -56,8 +56,9 @@ pub struct S3BenchArgs {
     #[arg(long, value_parser = parse_size, default_value = "1GiB")]
     pub budget: u64,
     /// Compare GETs and PUTs in-process and over HTTP on one store instead (the protocol's
-    /// cost).
-    #[arg(long)]
+    /// cost). Both sides need the same store, and a store is open in one process at a time,
+    /// so the comparison starts its own server on it: it cannot be pointed at --endpoint.
+    #[arg(long, conflicts_with = "endpoint")]
     pub compare: bool,
     /// Alternating rounds per --compare case (the median counts).
     #[arg(long, default_value_t = 3)]
@@ -298,5 +299,26 @@ mod tests {
         assert!(parse_duration("0s").is_err());
         assert!(parse_duration("5h").is_err());
         assert!(parse_duration("x").is_err());
+    }
+
+    #[derive(clap::Parser, Debug)]
+    struct Cli {
+        #[command(flatten)]
+        args: S3BenchArgs,
+    }
+
+    #[test]
+    fn compare_refuses_an_endpoint_instead_of_ignoring_it() {
+        use clap::Parser;
+        let ok = Cli::try_parse_from(["s3", "--compare", "--ops", "get"]).unwrap();
+        assert!(ok.args.compare && ok.args.endpoint.is_none());
+        let err = Cli::try_parse_from(["s3", "--compare", "--endpoint", "http://127.0.0.1:9000"])
+            .unwrap_err();
+        assert_eq!(err.exit_code(), 2, "{err}");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("--compare") && msg.contains("--endpoint"),
+            "{msg}"
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! The simulated network: per-link latency, loss, duplication, reordering, partitions and
 //! bounded queues.
 //!
-//! Semantics, precisely (tests in this module and `tests/net_faults.rs` hold us to them):
+//! Semantics, precisely (tests in this module and `tests/it/net_faults.rs` hold us to them):
 //! - **Order.** Without reordering a link is FIFO: a message never arrives before one sent
 //!   earlier on the same link (its arrival is clamped to the previous arrival). With reordering
 //!   on, a message may skip that clamp and take an extra random delay, so it can overtake.

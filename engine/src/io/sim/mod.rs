@@ -1,6 +1,6 @@
 //! The `sim` backend: a simulated disk, in memory, deterministic from a seed.
 //!
-//! It honours the same contract as the real backends (`tests/io_conformance.rs` runs against
+//! It honours the same contract as the real backends (`tests/it/io_conformance.rs` runs against
 //! it) and adds three things a real disk will not give a test on demand:
 //!
 //! - **An exact durability model.** Each file has durable bytes and an ordered list of unsynced

@@ -16,7 +16,7 @@
 //!   names; an entry changed since its last sync holds one of the values it had.
 //!
 //! A failure prints the seed; rerun one case with `SIM_CRASH_SEED=<seed> cargo test -p
-//! seedbed-engine --test sim_crash`.
+//! seedbed-engine --test it sim_crash::`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

@@ -14,15 +14,13 @@
 //! `SEEDBED_OBJECT_CRASH_SEEDS=N` sets seeds per crash point (default 4). A failure prints the
 //! scenario, crash point and seed.
 
-mod common;
-
 use std::any::Any;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
-use common::{sim_store, sim_store_reporting};
+use crate::common::{sim_store, sim_store_reporting};
 use seedbed_engine::io::sim::{SimConfig, SimFs};
 use seedbed_engine::io::{
     BackendKind, File, FileHandle, Fs, FsHandle, IoError, IoOp, OpenOptions, Result,
@@ -501,7 +499,7 @@ fn crash_at_every_io_step_leaves_whole_objects() {
                     Ok(false) => {}
                     Err(e) => panic!(
                         "{scenario:?} ({z:?}), power lost after {steps} I/O steps, seed {seed}: {e}\n\
-                         repro: SEEDBED_OBJECT_CRASH_SEEDS={} cargo test -p seedbed-engine --test object_crash",
+                         repro: SEEDBED_OBJECT_CRASH_SEEDS={} cargo test -p seedbed-engine --test it object_crash::",
                         seed + 1
                     ),
                 }

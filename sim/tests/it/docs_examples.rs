@@ -4,7 +4,7 @@ use seedbed_sim::faults::FaultPlan;
 
 #[test]
 fn the_documented_fault_plan_parses_and_switches_everything_on() {
-    let doc = include_str!("../../docs/simulation.md");
+    let doc = include_str!("../../../docs/simulation.md");
     let start = doc.find("```toml\n").expect("a toml block in the docs") + "```toml\n".len();
     let len = doc[start..].find("```").expect("the block ends");
     let plan = FaultPlan::from_toml(&doc[start..start + len]).unwrap();

@@ -20,14 +20,12 @@
 //! scenario, crash point and seed. (The fail-stop file system is the one `object_crash.rs`
 //! uses, copied: the test files are being moved, so this one shares nothing new with them.)
 
-mod common;
-
 use std::any::Any;
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
-use common::{sim_store, sim_store_reporting};
+use crate::common::{sim_store, sim_store_reporting};
 use seedbed_engine::io::sim::{SimConfig, SimFs};
 use seedbed_engine::io::{
     BackendKind, File, FileHandle, Fs, FsHandle, IoError, IoOp, OpenOptions, Result,
@@ -586,7 +584,7 @@ fn crash_at_every_step_then_rebuild_from_the_data_side_agrees() {
                     Err(e) => panic!(
                         "{scenario:?}, power lost after {steps} I/O steps, seed {seed}: {e}\n\
                          repro: SEEDBED_OBJECT_CRASH_SEEDS={} cargo test -p seedbed-engine \
-                         --test object_crash_data_side",
+                         --test it object_crash_data_side::",
                         seed + 1
                     ),
                 }

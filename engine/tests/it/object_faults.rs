@@ -18,9 +18,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-mod common;
-
-use common::sim_store;
+use crate::common::sim_store;
 use rand::RngCore;
 use seedbed_engine::io::sim::{SimConfig, SimFaults, SimFs};
 use seedbed_engine::io::FsHandle;
@@ -191,7 +189,7 @@ fn io_errors_never_leave_a_listed_object_unreadable() {
             }
             Err(e) => panic!(
                 "seed {seed}: {e}\nrepro: SEEDBED_OBJECT_FAULT_SEEDS={} cargo test -p \
-                 seedbed-engine --test object_faults",
+                 seedbed-engine --test it object_faults::",
                 seed + 1
             ),
         }

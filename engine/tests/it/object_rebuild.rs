@@ -9,12 +9,10 @@ use std::collections::BTreeSet;
 use seedbed_engine::lsm::Options;
 use seedbed_engine::object::{repair, ObjectStore, PutOptions, VersionSummary, Versioning};
 
-mod common;
-
-use common::replicated_env::{data, Env};
+use crate::common::replicated_env::{data, Env};
 
 fn env() -> Env {
-    common::replicated_env::env("object-rebuild-")
+    crate::common::replicated_env::env("object-rebuild-")
 }
 
 /// Every version of every key of `bucket`: its listing entry, its HEAD and its bytes.

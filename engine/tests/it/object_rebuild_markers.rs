@@ -11,12 +11,10 @@ use seedbed_engine::object::{
     repair, NewBucket, ObjectError, ObjectStore, PutOptions, VersionSummary, Versioning,
 };
 
-mod common;
-
-use common::replicated_env::{data, Env};
+use crate::common::replicated_env::{data, Env};
 
 fn env() -> Env {
-    common::replicated_env::env("object-rebuild-markers-")
+    crate::common::replicated_env::env("object-rebuild-markers-")
 }
 
 fn put(store: &ObjectStore, bucket: &str, key: &str, len: usize, salt: u8) {

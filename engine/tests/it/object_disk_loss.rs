@@ -3,9 +3,7 @@
 //! exact, scrub rebuilds everything (pack files included), and a second scrub finds nothing.
 //! Losing M + 1 disks fails GETs with an error naming the object, never with wrong bytes.
 
-mod common;
-
-use common::real_store;
+use crate::common::real_store;
 use rand::RngCore;
 use seedbed_engine::object::{ObjectError, ObjectStore, PutOptions};
 use seedbed_engine::rng::DetRng;

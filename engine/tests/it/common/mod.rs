@@ -1,5 +1,4 @@
-//! Object stores the way the object tests open them. Each test binary uses some of these.
-#![allow(dead_code)]
+//! Object stores the way the object tests open them.
 
 pub mod replicated_env;
 

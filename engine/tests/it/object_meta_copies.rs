@@ -15,12 +15,10 @@ use seedbed_engine::lsm::Options;
 use seedbed_engine::object::{lsm_meta, repair, ObjectStore, PutOptions};
 use seedbed_engine::rng::DetRng;
 
-mod common;
-
-use common::replicated_env::{data, options, Env};
+use crate::common::replicated_env::{data, options, Env};
 
 fn env() -> Env {
-    common::replicated_env::env("object-meta-")
+    crate::common::replicated_env::env("object-meta-")
 }
 
 /// Objects small (pack records) and large (shard files), two versions of one, and a multipart

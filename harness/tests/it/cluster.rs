@@ -15,9 +15,7 @@ use seedbed_cluster::config::ClusterConfig;
 use seedbed_cluster::process::{self, ProcState};
 use seedbed_nodes::quorum::msg::{Op, Reply};
 
-mod common;
-
-use common::{Guard, NODES};
+use crate::common::{Guard, NODES};
 
 fn seedbed(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_seedbed"))

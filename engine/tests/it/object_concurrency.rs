@@ -6,9 +6,7 @@
 
 use std::collections::BTreeMap;
 
-mod common;
-
-use common::real_store;
+use crate::common::real_store;
 use rand::RngCore;
 use seedbed_engine::object::{ObjectStore, PutOptions};
 use seedbed_engine::rng::DetRng;

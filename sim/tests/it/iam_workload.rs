@@ -203,8 +203,8 @@ duration_ms_max = 400
 /// docs/iam.md shows this run's output; the text must stay what the binary prints.
 #[test]
 fn the_documented_partition_repro_still_says_what_the_docs_say() {
-    let plan = include_str!("../../docs/sim/iam-partitions.toml");
-    let doc = include_str!("../../docs/iam.md");
+    let plan = include_str!("../../../docs/sim/iam-partitions.toml");
+    let doc = include_str!("../../../docs/iam.md");
     let mut c = config(1, &[]);
     c.faults = FaultSource::Plan(Box::new(
         seedbed_sim::faults::FaultPlan::from_toml(plan).unwrap(),

@@ -2,9 +2,7 @@
 //! the live records out of the sparse packs and removes them; every object still reads back
 //! exact, scrub finds nothing wrong, and a reopened store sees the same.
 
-mod common;
-
-use common::real_store;
+use crate::common::real_store;
 use seedbed_engine::object::PutOptions;
 
 fn data(len: usize, salt: u8) -> Vec<u8> {

@@ -214,7 +214,7 @@ fn crash_recovery_keeps_a_prefix_with_every_synced_write() {
     for &seed in &seeds {
         if let Err(e) = run_seed(seed) {
             eprintln!(
-                "seed {seed} FAILED: {e}\n  repro: SEEDBED_LSM_CRASH_SEED={seed} cargo test -p seedbed-engine --test lsm_crash"
+                "seed {seed} FAILED: {e}\n  repro: SEEDBED_LSM_CRASH_SEED={seed} cargo test -p seedbed-engine --test it lsm_crash::"
             );
             failures.push(seed);
         }
