@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::acl::Acl;
 use super::error::ObjectError;
-use super::meta::{self, BucketMeta};
+use super::meta::BucketMeta;
 use super::store::ObjectStore;
 use crate::iam::{Policy, PolicyKind};
 
@@ -124,10 +124,11 @@ impl ObjectStore {
         bucket: &str,
         change: impl FnOnce(&mut BucketMeta) -> Result<(), ObjectError>,
     ) -> Result<BucketMeta, ObjectError> {
+        let _gc = self.gc_lock.read().unwrap_or_else(|p| p.into_inner());
         let _g = self.lock_commit();
         let mut b = self.bucket(bucket)?;
         change(&mut b)?;
-        self.meta_commit(vec![(meta::bucket_key(bucket), Some(meta::to_json(&b)))])?;
+        self.commit_bucket(&mut b, Vec::new())?;
         Ok(b)
     }
 

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 
 use super::blob::DataId;
 use super::error::ObjectError;
-use super::meta::{self, PartMeta, VersionMeta};
+use super::meta::{self, BucketMeta, PartMeta, VersionMeta};
 use super::store::ObjectStore;
 
 /// What a compaction did.
@@ -41,7 +41,8 @@ pub struct CompactReport {
     pub pack_bytes_after: u64,
 }
 
-/// Where a metadata record names a blob: its key, and which segment (None: a part record).
+/// Where a metadata record names a blob: its key, and which segment (None: a part record, or
+/// a bucket's record for a key starting with `B`).
 type Refs = Vec<(Vec<u8>, Option<usize>)>;
 
 impl ObjectStore {
@@ -72,6 +73,20 @@ impl ObjectStore {
             let p: PartMeta = meta::from_json(k, v).map_err(ObjectError::from)?;
             if let Some(id) = DataId::from_hex(&p.data_id).filter(|d| d.pack_place().is_some()) {
                 let e = live.entry(id).or_insert((p.size, Vec::new()));
+                e.1.push((k.to_vec(), None));
+            }
+            Ok(())
+        })?;
+        // Buckets' data-side records (`describe.rs`) are pack records too.
+        self.scan_all(b"B", b"C", |k, v| {
+            let b: BucketMeta = meta::from_json(k, v).map_err(ObjectError::from)?;
+            if let Some(id) = b
+                .settings_blob
+                .as_deref()
+                .and_then(DataId::from_hex)
+                .filter(|d| d.pack_place().is_some())
+            {
+                let e = live.entry(id).or_insert((0, Vec::new()));
                 e.1.push((k.to_vec(), None));
             }
             Ok(())
@@ -157,6 +172,17 @@ impl ObjectStore {
                         assert_eq!(s.data_id, old.hex(), "the segment names the moved blob");
                         s.data_id = new.hex();
                         meta::to_json(&vm)
+                    }
+                    None if key.first() == Some(&b'B') => {
+                        let mut b: BucketMeta =
+                            meta::from_json(key, &value).map_err(ObjectError::from)?;
+                        assert_eq!(
+                            b.settings_blob.as_deref(),
+                            Some(old.hex().as_str()),
+                            "the bucket names the moved blob"
+                        );
+                        b.settings_blob = Some(new.hex());
+                        meta::to_json(&b)
                     }
                     None => {
                         let mut p: PartMeta =

@@ -10,17 +10,31 @@
 //! upload id and key); completing the upload describes every chosen part anew as a segment of
 //! the version.
 //!
-//! Written when: after the metadata commit (only then are the version id and sequence number
-//! fixed), synced, before the PUT is acknowledged. A crash between the commit and the
-//! description leaves a version whose blob has none: the metadata copies still have it; only a
-//! rebuild from the shards would list that blob as undescribed. Delete markers have no blob and
-//! so no description (see `rebuild.rs`).
+//! Written when: a PUT fixes its version's sequence number, version id and time before the
+//! commit (`describe_planned`), writes the description right
+//! after the data and syncs both together, then commits with exactly those values: the
+//! metadata never holds a version its blob does not describe, and the description costs one
+//! positioned write per shard, no extra sync. A part is described the same way before its
+//! commit. Completing a multipart upload describes its parts anew *after* its commit (the one
+//! window left: a crash there leaves the completed version's parts described as parts of an
+//! upload in flight).
+//!
+//! What has no data is put on the data side too, in an **empty blob** whose description is all
+//! it holds ([`BlobStore::write_note`](super::blob::BlobStore::write_note): one write and one
+//! `fdatasync` per shard, a pack record when it fits): a **delete marker** (its version record,
+//! as for a version; the marker names the blob as its one segment, of size 0) and a **bucket's
+//! record** (settings and all, [`BlobDescription::Bucket`], with a generation number; the
+//! bucket names it in `settings_blob`). Unlike a version's description these are written
+//! *before* the commit — a marker's version id and sequence number, and a bucket's generation,
+//! are fixed under the commit lock before anything is written — so whatever the metadata
+//! holds is on the data side already, and a crash in between leaves only an orphan blob.
 
 use serde::{Deserialize, Serialize};
 
 use super::blob::DataId;
 use super::error::ObjectError;
-use super::meta::{PartMeta, Segment, VersionMeta};
+use super::meta::{self, BucketMeta, PartMeta, Segment, VersionMeta};
+use super::objects::{resolve_ownership, NewVersion, Planned};
 use super::store::ObjectStore;
 
 /// What a blob's description says it is.
@@ -48,6 +62,14 @@ pub enum BlobDescription {
         key: String,
         /// The part record.
         part: PartMeta,
+    },
+    /// A bucket's record — its versioning state, policy, ACL, ownership, public-access block,
+    /// location, owner and creation time — as committed, in an empty blob of its own.
+    Bucket {
+        /// Larger for a newer record of the same bucket (from the store's sequence counter).
+        generation: u64,
+        /// The bucket's record (its `settings_blob` is not in it: a blob cannot name itself).
+        bucket: Box<BucketMeta>,
     },
 }
 
@@ -93,13 +115,15 @@ impl ObjectStore {
         Ok(())
     }
 
-    /// Write a part's description into its blob.
+    /// Write a part's description into its blob (`unsynced`: a blob just written without a
+    /// sync, which this sync makes durable with its description).
     pub(super) fn describe_part(
         &self,
         bucket: &str,
         upload_id: &str,
         key: &str,
         part: &PartMeta,
+        unsynced: bool,
     ) -> Result<(), ObjectError> {
         let d = BlobDescription::Part {
             bucket: bucket.to_string(),
@@ -113,7 +137,156 @@ impl ObjectStore {
             part_number: None,
             checksum: None,
         };
+        if unsynced {
+            // A blob just written without a sync: one sync makes data and description durable.
+            let Some(id) = DataId::from_hex(&seg.data_id) else {
+                return Ok(());
+            };
+            return self
+                .blobs
+                .write_description_synced(&id, seg.size, &d.to_json(), self.options.sync)
+                .map_err(ObjectError::from);
+        }
         self.describe_blob(&seg, &d.to_json())
+    }
+
+    /// For a PUT whose blob `id` is written but not synced: fix the new version's sequence
+    /// number, version id and time ([`Planned`]), write its description into the blob, and
+    /// sync data and description together (if the store syncs). Returns the plan and the
+    /// version it describes; the commit uses the plan, and describes the blob again should
+    /// the bucket have changed meanwhile.
+    pub(super) fn describe_planned(
+        &self,
+        bucket: &str,
+        id: &DataId,
+        new: &NewVersion,
+    ) -> Result<(Planned, VersionMeta), ObjectError> {
+        let b = self.bucket(bucket)?;
+        let (owner, acl) = resolve_ownership(&b, new.writer.clone(), new.acl.as_ref())?;
+        let plan = self.plan(&b)?;
+        let v = new.clone().into_version(&plan, owner, acl);
+        let json = BlobDescription::of_version(bucket, &v, 0).to_json();
+        self.blobs
+            .write_description_synced(id, new.size, &json, self.options.sync)
+            .map_err(ObjectError::from)?;
+        Ok((plan, v))
+    }
+
+    /// The data-side record of a delete marker about to be committed as `v` (under the commit
+    /// lock: its version id and sequence number are fixed): an empty blob describing it,
+    /// written and synced **before** the commit, so that a marker the metadata holds is
+    /// always on the data side too. `v` gets the blob as its one segment (size 0). A crash
+    /// before the commit leaves the blob an orphan, which the sweep at the next open removes.
+    pub(super) fn record_marker(
+        &self,
+        bucket: &str,
+        v: &mut VersionMeta,
+    ) -> Result<(), ObjectError> {
+        v.segments = vec![Segment {
+            data_id: String::new(),
+            size: 0,
+            part_number: None,
+            checksum: None,
+        }];
+        let json = BlobDescription::of_version(bucket, v, 0).to_json();
+        let id = self.write_note(&json)?;
+        v.segments[0].data_id = id.hex();
+        Ok(())
+    }
+
+    /// Before committing bucket record `b` (under the commit lock, with the GC lock held
+    /// shared): write its data-side record with a new generation, synced, and point `b` at it.
+    /// Returns the operations the commit must carry (the sequence counter the generation came
+    /// from) and the record it replaces, to free once the commit is done. A crash before the
+    /// commit leaves the new record an orphan; after it, the old one: the sweep removes either.
+    pub(super) fn record_bucket(
+        &self,
+        b: &mut BucketMeta,
+    ) -> Result<(meta::Ops, Option<Segment>), ObjectError> {
+        let generation = self.next_seq()?;
+        let old = b.settings_blob.take();
+        b.settings_gen = generation;
+        let json = BlobDescription::Bucket {
+            generation,
+            bucket: Box::new(b.clone()),
+        }
+        .to_json();
+        let id = self.write_note(&json)?;
+        b.settings_blob = Some(id.hex());
+        let ops = vec![self.seq_op(generation)?];
+        let old = old.map(|data_id| Segment {
+            data_id,
+            size: 0,
+            part_number: None,
+            checksum: None,
+        });
+        Ok((ops, old))
+    }
+
+    /// Commit bucket record `b` with its data-side record written first ([`Self::record_bucket`]);
+    /// the caller holds the GC lock shared and the commit lock. `extra` goes in the same commit.
+    pub(super) fn commit_bucket(
+        &self,
+        b: &mut BucketMeta,
+        extra: meta::Ops,
+    ) -> Result<(), ObjectError> {
+        let (mut ops, old) = self.record_bucket(b)?;
+        ops.extend(extra);
+        ops.push((meta::bucket_key(&b.name), Some(meta::to_json(&*b))));
+        self.meta_commit(ops)?;
+        if let Some(old) = old {
+            self.free_segments(&[old]);
+        }
+        Ok(())
+    }
+
+    /// A store made before delete markers and buckets were recorded on the data side: write
+    /// the records its buckets and markers lack, each before the commit that names it (at
+    /// open; a store written since lacks none, and this only reads). Returns how many.
+    pub(super) fn record_what_lacks(&self) -> Result<u64, ObjectError> {
+        let _gc = self.gc_lock.read().unwrap_or_else(|p| p.into_inner());
+        let _g = self.lock_commit();
+        let mut buckets: Vec<BucketMeta> = Vec::new();
+        self.scan_all(b"B", b"C", |k, v| {
+            let b: BucketMeta = meta::from_json(k, v).map_err(ObjectError::from)?;
+            if b.settings_blob.is_none() {
+                buckets.push(b);
+            }
+            Ok(())
+        })?;
+        let mut markers: Vec<(Vec<u8>, String, VersionMeta)> = Vec::new();
+        self.scan_all(b"O", b"P", |k, v| {
+            let vm: VersionMeta = meta::from_json(k, v).map_err(ObjectError::from)?;
+            if vm.delete_marker && vm.segments.is_empty() {
+                // `O` bucket `00` …: bucket names have no NUL.
+                let rest = &k[1..];
+                let end = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());
+                let bucket = String::from_utf8_lossy(&rest[..end]).into_owned();
+                markers.push((k.to_vec(), bucket, vm));
+            }
+            Ok(())
+        })?;
+        let n = (buckets.len() + markers.len()) as u64;
+        for mut b in buckets {
+            self.commit_bucket(&mut b, Vec::new())?;
+        }
+        for batch in markers.chunks_mut(512) {
+            let mut ops = Vec::with_capacity(batch.len());
+            for (k, bucket, vm) in batch.iter_mut() {
+                self.record_marker(bucket, vm)?;
+                ops.push((k.clone(), Some(meta::to_json(&*vm))));
+            }
+            self.meta_commit(ops)?;
+        }
+        Ok(n)
+    }
+
+    fn write_note(&self, json: &[u8]) -> Result<DataId, ObjectError> {
+        let fresh = self.new_data_id();
+        // Nothing is committed yet: a failure here fails the operation with nothing changed.
+        self.blobs
+            .write_note(&fresh, json, self.options.sync)
+            .map_err(ObjectError::from)
     }
 
     fn describe_blob(&self, seg: &Segment, json: &[u8]) -> Result<(), ObjectError> {

@@ -30,6 +30,9 @@ use super::owner::Owner;
 /// Key-value pairs, in key order, as a scan returns them.
 pub type Rows = Vec<(Vec<u8>, Vec<u8>)>;
 
+/// The operations of one commit: a put (`Some`) or a delete (`None`) of each key.
+pub type Ops = Vec<(Vec<u8>, Option<Vec<u8>>)>;
+
 /// The ordered key-value store that holds object metadata (the LSM engine in Seedbed).
 pub trait MetaStore: Send + Sync + fmt::Debug {
     /// The value under `key`.
@@ -90,6 +93,21 @@ pub struct BucketMeta {
     /// The LocationConstraint it was created with (`None`: the default region).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
+    /// The blob holding this record on the data side (`describe.rs`): every change of the
+    /// bucket's settings writes it anew before its commit, so that `repair` brings the bucket
+    /// back as it was when every metadata copy is lost. `None` in stores made before it (the
+    /// next open writes one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings_blob: Option<String>,
+    /// The generation of that record: a number from the store's sequence counter, taken when
+    /// the record was written, so that a newer record of a bucket always has a larger one
+    /// (`repair` takes the largest it finds).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub settings_gen: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The system metadata S3 stores with an object and returns as HTTP headers on GET and HEAD

@@ -210,6 +210,7 @@ impl ObjectStore {
                 request.as_ref(),
                 opts.content_md5.as_ref(),
                 desc_len,
+                false,
             )?;
             let part = PartMeta {
                 part_number,
@@ -225,10 +226,13 @@ impl ObjectStore {
                     parts: None,
                 }),
             };
-            let committed = self.commit_part(bucket, upload_id, id, part.clone())?;
-            // Described as a part of an upload in flight; completing it describes it anew.
-            self.describe_part(bucket, upload_id, &upload.key, &part)?;
-            committed
+            // Described as a part of an upload in flight (completing it describes it anew),
+            // before its commit and in the same sync as its data.
+            if let Err(e) = self.describe_part(bucket, upload_id, &upload.key, &part, true) {
+                let _ = self.blobs.delete(&id);
+                return Err(e);
+            }
+            self.commit_part(bucket, upload_id, id, part)?
         };
         let (old, result) = freed;
         self.free_segments(old.as_slice());
@@ -508,7 +512,7 @@ impl ObjectStore {
                 ..PutOptions::default()
             };
             let (v, mut freed) =
-                self.commit_version(bucket, new, &conditions, ops, Some(upload_id))?;
+                self.commit_version(bucket, new, &conditions, ops, Some(upload_id), None)?;
             self.describe_version(bucket, &v)?;
             freed.extend(
                 uploaded
@@ -569,7 +573,7 @@ impl ObjectStore {
         Ok(())
     }
 
-    /// Blob ids every version and part refers to.
+    /// Blob ids every version, part and bucket refers to.
     pub(super) fn referenced_blobs(
         &self,
     ) -> Result<std::collections::BTreeSet<DataId>, ObjectError> {
@@ -587,6 +591,14 @@ impl ObjectStore {
         self.scan_all(b"P", b"Q", |k, v| {
             let p: PartMeta = meta::from_json(k, v).map_err(ObjectError::from)?;
             note(&p.data_id);
+            Ok(())
+        })?;
+        // Buckets' data-side records (`describe.rs`).
+        self.scan_all(b"B", b"C", |k, v| {
+            let b: meta::BucketMeta = meta::from_json(k, v).map_err(ObjectError::from)?;
+            if let Some(id) = &b.settings_blob {
+                note(id);
+            }
             Ok(())
         })?;
         Ok(ids)

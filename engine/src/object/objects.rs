@@ -263,6 +263,7 @@ pub(super) fn hex(b: &[u8]) -> String {
 }
 
 /// A new version to commit, before it has a sequence number and id.
+#[derive(Clone)]
 pub(super) struct NewVersion {
     pub key: String,
     pub delete_marker: bool,
@@ -278,7 +279,50 @@ pub(super) struct NewVersion {
     pub acl: Option<AclRequest>,
 }
 
+/// What a version's commit fixes — its sequence number, version id and time — fixed before it,
+/// so that a PUT can describe its blob in the same sync as its data (`put_locked`).
+#[derive(Clone, Debug)]
+pub(super) struct Planned {
+    seq: u64,
+    version_id: String,
+    last_modified_ms: u64,
+}
+
+impl Planned {
+    /// Whether a version planned this way may still be committed in bucket `b` (its version
+    /// id is a UUID exactly when versioning is enabled).
+    fn fits(&self, b: &BucketMeta) -> bool {
+        (self.version_id == "null") != (b.versioning == Versioning::Enabled)
+    }
+}
+
 impl NewVersion {
+    /// The version record this becomes under `plan`.
+    pub(super) fn into_version(
+        self,
+        plan: &Planned,
+        owner: Option<Owner>,
+        acl: Option<Acl>,
+    ) -> VersionMeta {
+        VersionMeta {
+            key: self.key,
+            version_id: plan.version_id.clone(),
+            seq: plan.seq,
+            delete_marker: self.delete_marker,
+            size: self.size,
+            etag: self.etag,
+            sha256: self.sha256,
+            content_type: self.content_type,
+            user_meta: self.user_meta,
+            last_modified_ms: plan.last_modified_ms,
+            segments: self.segments,
+            system: self.system,
+            checksum: self.checksum,
+            owner,
+            acl,
+        }
+    }
+
     /// A delete marker written by `writer`.
     pub(super) fn marker(key: &str, writer: Option<Owner>) -> Self {
         NewVersion {
@@ -343,6 +387,18 @@ pub(super) fn resolve_ownership(
 }
 
 impl ObjectStore {
+    /// A sequence number, version id and time for a new version in bucket `b`.
+    pub(super) fn plan(&self, b: &BucketMeta) -> Result<Planned, ObjectError> {
+        Ok(Planned {
+            seq: self.next_seq()?,
+            version_id: match b.versioning {
+                Versioning::Enabled => self.new_uuid().to_string(),
+                Versioning::Unversioned | Versioning::Suspended => "null".to_string(),
+            },
+            last_modified_ms: self.now_ms(),
+        })
+    }
+
     /// All versions of one key, newest first.
     pub(super) fn key_versions(
         &self,
@@ -412,6 +468,7 @@ impl ObjectStore {
         opts: &PutOptions,
         extra_ops: Vec<(Vec<u8>, Option<Vec<u8>>)>,
         require_upload: Option<&str>,
+        planned: Option<Planned>,
     ) -> Result<(VersionMeta, Vec<Segment>), ObjectError> {
         let _g = self.lock_commit();
         let b = self.bucket(bucket)?;
@@ -460,12 +517,15 @@ impl ObjectStore {
                 }
             }
         }
-        let (owner, acl) = resolve_ownership(&b, new.writer, new.acl.as_ref())?;
-        let seq = self.next_seq()?;
-        let version_id = match b.versioning {
-            Versioning::Enabled => self.new_uuid().to_string(),
-            Versioning::Unversioned | Versioning::Suspended => "null".to_string(),
+        let (owner, acl) = resolve_ownership(&b, new.writer.clone(), new.acl.as_ref())?;
+        // The plan stands unless the bucket's versioning changed since it was made (its blob
+        // is then described again after the commit: see `put_locked`).
+        let plan = match planned {
+            Some(p) if p.fits(&b) => p,
+            _ => self.plan(&b)?,
         };
+        let seq = plan.seq;
+        let version_id = plan.version_id.clone();
         let mut ops = extra_ops;
         let mut freed = Vec::new();
         if version_id == "null" {
@@ -474,28 +534,17 @@ impl ObjectStore {
                 freed.extend(v.segments.iter().cloned());
             }
         }
-        let v = VersionMeta {
-            key: new.key,
-            version_id,
-            seq,
-            delete_marker: new.delete_marker,
-            size: new.size,
-            etag: new.etag,
-            sha256: new.sha256,
-            content_type: new.content_type,
-            user_meta: new.user_meta,
-            last_modified_ms: self.now_ms(),
-            segments: new.segments,
-            system: new.system,
-            checksum: new.checksum,
-            owner,
-            acl,
-        };
+        let mut v = new.into_version(&plan, owner, acl);
+        if v.delete_marker {
+            // On the data side before the commit (`describe.rs`): a marker the metadata holds
+            // must survive the loss of every metadata copy, or `repair` resurrects the object.
+            self.record_marker(bucket, &mut v)?;
+        }
         ops.push((
             meta::version_key(bucket, &v.key, seq),
             Some(meta::to_json(&v)),
         ));
-        ops.push((meta::SEQ_KEY.to_vec(), Some(seq.to_be_bytes().to_vec())));
+        ops.push(self.seq_op(seq)?);
         self.meta_commit(ops)?;
         Ok((v, freed))
     }
@@ -519,17 +568,18 @@ impl ObjectStore {
 
     /// Write `size` bytes from `src` as a new blob (synced if the store syncs). A short or failing
     /// input is the caller's error (InvalidArgument); anything else is the store's.
-    /// `desc_len`: how long its description may be (`describe.rs`).
+    /// `desc_len`: how long its description may be (`describe.rs`). `sync`: durable on return.
     pub(super) fn write_blob(
         &self,
         src: &mut dyn Read,
         size: u64,
         desc_len: usize,
+        sync: bool,
     ) -> Result<(DataId, BlobDigest), ObjectError> {
         let fresh = self.new_data_id();
         let (id, digest) = self
             .blobs
-            .write_described(&fresh, src, size, self.options.sync, desc_len)
+            .write_described(&fresh, src, size, sync, desc_len)
             .map_err(|e| match e {
                 BlobError::Source(_) | BlobError::SourceTooShort { .. } => {
                     ObjectError::InvalidArgument(e.to_string())
@@ -573,17 +623,18 @@ impl ObjectStore {
         checksum: Option<&ChecksumRequest>,
         content_md5: Option<&[u8; 16]>,
         desc_len: usize,
+        sync: bool,
     ) -> Result<(DataId, BlobDigest, Option<Vec<u8>>), ObjectError> {
         let (id, digest, computed) = match checksum.map(|c| c.algorithm) {
             // SHA-256 is what the blob layer computes anyway.
             None | Some(ChecksumAlgorithm::Sha256) => {
-                let (id, d) = self.write_blob(src, size, desc_len)?;
+                let (id, d) = self.write_blob(src, size, desc_len, sync)?;
                 let sha = checksum.map(|_| d.sha256.to_vec());
                 (id, d, sha)
             }
             Some(alg) => {
                 let mut hashing = HashingReader::new(src, alg);
-                let (id, d) = self.write_blob(&mut hashing, size, desc_len)?;
+                let (id, d) = self.write_blob(&mut hashing, size, desc_len, sync)?;
                 (id, d, Some(hashing.finish()))
             }
         };
@@ -629,12 +680,14 @@ impl ObjectStore {
             opts.writer.clone(),
             opts.acl.as_ref(),
         );
+        // Not synced yet: the description goes in first, and one sync makes both durable.
         let (id, digest, computed) = self.write_checked(
             src,
             size,
             opts.checksum.as_ref(),
             opts.content_md5.as_ref(),
             desc_len,
+            false,
         )?;
         let checksum = opts
             .checksum
@@ -665,12 +718,26 @@ impl ObjectStore {
             writer: opts.writer.clone(),
             acl: opts.acl.clone(),
         };
-        match self.commit_version(bucket, new, opts, Vec::new(), None) {
+        // The blob describes its version before the commit, in the same sync as its data:
+        // the sequence number, version id and time are fixed now (`Planned`), so the metadata
+        // never holds a version whose blob does not describe it, and the PUT pays one round
+        // of `fdatasync`s, not two.
+        let planned = match self.describe_planned(bucket, &id, &new) {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = self.blobs.delete(&id);
+                return Err(e);
+            }
+        };
+        match self.commit_version(bucket, new, opts, Vec::new(), None, Some(planned.0)) {
             Ok((v, freed)) => {
-                // The blob describes its version before the PUT is acknowledged. Should that
-                // fail, the version stands (it is committed), the error says so, and the
-                // replaced blobs wait for the orphan sweep.
-                self.describe_version(bucket, &v)?;
+                // The bucket changed between the plan and the commit (its versioning, or who
+                // owns new objects): describe the version as committed before the PUT is
+                // acknowledged. Should that fail, the version stands (it is committed), the
+                // error says so, and the replaced blobs wait for the orphan sweep.
+                if v != planned.1 {
+                    self.describe_version(bucket, &v)?;
+                }
                 Ok((v, freed))
             }
             // The metadata engine failed: whether the version reached its log is unknown (a
@@ -835,6 +902,9 @@ impl ObjectStore {
         writer: Option<Owner>,
     ) -> Result<DeleteResult, ObjectError> {
         validate_key(key)?;
+        // Shared GC lock: a delete marker writes a blob (its record) before its commit, which
+        // compaction must not see half-done.
+        let _gc = self.gc_lock.read().unwrap_or_else(|p| p.into_inner());
         let (result, freed) = {
             let _g = self.lock_commit();
             let b = self.bucket(bucket)?;
@@ -885,6 +955,7 @@ impl ObjectStore {
                         marker,
                         &PutOptions::default(),
                         Vec::new(),
+                        None,
                         None,
                     )?;
                     (

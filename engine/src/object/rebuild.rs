@@ -6,22 +6,29 @@
 //! section verifies, and its data — every stripe must read back whole, from at least K good
 //! shards, checked against the CRCs. Segments are grouped into versions by (bucket, key,
 //! sequence number, version id); a version comes back when all its segments do. Buckets come
-//! back as the versions name them.
+//! back from their own records, or as the versions name them.
 //!
 //! What does not come back, and is listed rather than guessed:
 //! - a blob with fewer than K good shards in some stripe (its data is gone);
-//! - a blob with no description: written before format 2, or by a PUT cut off between its data
-//!   and its commit (never acknowledged), or between its commit and its description;
+//! - a blob with no description: written before format 2, or by a PUT cut off before its
+//!   description was written (never committed, never acknowledged);
+//! - a version whose complete-multipart was cut off after its commit and before its parts were
+//!   described anew (never acknowledged): its parts are listed as an upload in flight;
 //! - a version missing some segment;
 //! - a multipart upload in flight: its parts describe themselves, but the upload's own record
 //!   (started when, with what metadata) is not on the data side;
-//! - delete markers (they have no data): a key whose latest version was a delete marker shows
-//!   its newest data version again, and a key with only delete markers is gone;
-//! - bucket settings: the policy, ACL, ownership, public-access block, location, creation time
-//!   and owner. A bucket is rebuilt with versioning *enabled* if any of its versions has a
-//!   version id (it was enabled or suspended; enabled loses nothing), else unversioned; its
-//!   creation time is its oldest version's, and it belongs to the store's owner. A bucket with
-//!   no object is gone.
+//! - the settings of a bucket last changed before buckets were recorded on the data side (an
+//!   older store's bucket gets its record at the store's first open since): such a bucket is
+//!   rebuilt with versioning *enabled* if any of its versions has a version id (it was enabled
+//!   or suspended; enabled loses nothing), else unversioned; its creation time is its oldest
+//!   version's, and it belongs to the store's owner.
+//!
+//! Delete markers and buckets come back from their own data-side records (`describe.rs`): a
+//! marker describes itself as a version does (with its version id and sequence number, so the
+//! order of a key's versions and markers is the same), and a bucket's record holds the whole
+//! bucket record — versioning state, policy, ACL, ownership, public-access block, location,
+//! owner and creation time — with a generation number; the newest generation found wins. A
+//! bucket with no object comes back too.
 //!
 //! All the records go into the metadata in **one** commit: a crash mid-way leaves the metadata
 //! empty (and the store still refused by `open`), never half-rebuilt — a half-rebuilt metadata
@@ -41,10 +48,15 @@ use super::meta::{self, BucketMeta, MetaStore, Segment, VersionMeta, Versioning}
 pub struct RebuiltBucket {
     /// Its name.
     pub name: String,
-    /// The versioning state it was given (inferred: see the module docs).
+    /// The versioning state it was given: its record's, or inferred (see the module docs).
     pub versioning: Versioning,
-    /// Versions brought back.
+    /// Whether its settings came from its data-side record (generation `Some`), or were
+    /// inferred from its versions (`None`: a bucket last changed before such records existed).
+    pub settings_generation: Option<u64>,
+    /// Versions brought back (delete markers included).
     pub versions: u64,
+    /// Of which delete markers.
+    pub delete_markers: u64,
     /// Their bytes.
     pub bytes: u64,
 }
@@ -85,6 +97,8 @@ pub fn from_shards(blobs: &BlobStore) -> Result<(meta::Rows, RebuildReport), Obj
     let mut versions: BTreeMap<(String, String, u64, String), Gathering> = BTreeMap::new();
     // (bucket, upload id) -> (key, part numbers).
     let mut uploads: BTreeMap<(String, String), (String, Vec<u32>)> = BTreeMap::new();
+    // bucket -> its newest data-side record: (generation, record, blob).
+    let mut settings: BTreeMap<String, (u64, BucketMeta)> = BTreeMap::new();
     for id in &ids {
         let Some(header) = blobs.read_header(id) else {
             report
@@ -136,6 +150,9 @@ pub fn from_shards(blobs: &BlobStore) -> Result<(meta::Rows, RebuildReport), Obj
                 "{bucket}/{key} upload {upload_id} part {}",
                 part.part_number
             ),
+            BlobDescription::Bucket { bucket, generation } => {
+                format!("bucket {} settings (generation {generation})", bucket.name)
+            }
         };
         if let Err(e) = blobs.verify(id, size, false) {
             report.not_rebuilt.push(format!(
@@ -184,6 +201,22 @@ pub fn from_shards(blobs: &BlobStore) -> Result<(meta::Rows, RebuildReport), Obj
                     .or_insert_with(|| (key, Vec::new()));
                 e.1.push(part.part_number);
             }
+            BlobDescription::Bucket {
+                generation,
+                mut bucket,
+            } => {
+                // The newest record wins: an older one outlives its replacement's commit only
+                // until the record is freed (a crash in between), and a newer one is at worst
+                // a change whose commit was cut off (never acknowledged).
+                bucket.settings_blob = Some(id.hex());
+                bucket.settings_gen = generation;
+                match settings.get(&bucket.name) {
+                    Some((g, _)) if *g >= generation => {}
+                    _ => {
+                        settings.insert(bucket.name.clone(), (generation, *bucket));
+                    }
+                }
+            }
         }
     }
     for ((bucket, upload_id), (key, mut parts)) in uploads {
@@ -216,7 +249,9 @@ pub fn from_shards(blobs: &BlobStore) -> Result<(meta::Rows, RebuildReport), Obj
                 RebuiltBucket {
                     name: bucket.clone(),
                     versioning: Versioning::Unversioned,
+                    settings_generation: None,
                     versions: 0,
+                    delete_markers: 0,
                     bytes: 0,
                 },
                 u64::MAX,
@@ -226,11 +261,35 @@ pub fn from_shards(blobs: &BlobStore) -> Result<(meta::Rows, RebuildReport), Obj
             b.versioning = Versioning::Enabled;
         }
         b.versions += 1;
+        b.delete_markers += u64::from(v.delete_marker);
         b.bytes += v.size;
         *created = (*created).min(v.last_modified_ms);
         records.push((meta::version_key(&bucket, &key, seq), meta::to_json(&v)));
     }
-    for (b, created) in buckets.values() {
+    // Buckets with a data-side record come back exactly as it says (versions or not).
+    for (name, (generation, rec)) in settings {
+        max_seq = max_seq.max(generation);
+        let (b, _) = buckets.entry(name.clone()).or_insert_with(|| {
+            (
+                RebuiltBucket {
+                    name: name.clone(),
+                    versioning: rec.versioning,
+                    settings_generation: None,
+                    versions: 0,
+                    delete_markers: 0,
+                    bytes: 0,
+                },
+                rec.created_ms,
+            )
+        });
+        b.versioning = rec.versioning;
+        b.settings_generation = Some(generation);
+        records.push((meta::bucket_key(&name), meta::to_json(&rec)));
+    }
+    for (b, created) in buckets
+        .values()
+        .filter(|(b, _)| b.settings_generation.is_none())
+    {
         let rec = BucketMeta {
             name: b.name.clone(),
             created_ms: *created,
@@ -241,6 +300,8 @@ pub fn from_shards(blobs: &BlobStore) -> Result<(meta::Rows, RebuildReport), Obj
             ownership: None,
             public_access_block: None,
             location: None,
+            settings_blob: None,
+            settings_gen: 0,
         };
         records.push((meta::bucket_key(&b.name), meta::to_json(&rec)));
     }

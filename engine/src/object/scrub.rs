@@ -5,7 +5,7 @@
 
 use super::blob::DataId;
 use super::error::ObjectError;
-use super::meta::{self, PartMeta, VersionMeta};
+use super::meta::{self, BucketMeta, PartMeta, VersionMeta};
 use super::store::ObjectStore;
 
 /// One blob that scrub could not make whole.
@@ -167,6 +167,24 @@ impl ObjectStore {
                 id,
                 p.size,
             ));
+            Ok(())
+        })?;
+        // Buckets' data-side records: empty blobs, checked and healed like any other.
+        self.scan_all(b"B", b"C", |k, v| {
+            let b: BucketMeta = meta::from_json(k, v).map_err(ObjectError::from)?;
+            if let Some(hex) = &b.settings_blob {
+                let id = DataId::from_hex(hex)
+                    .ok_or_else(|| ObjectError::Internal(format!("corrupt data id '{hex}'")))?;
+                work.push((
+                    Owner {
+                        bucket: b.name.clone(),
+                        key: "(bucket settings)".into(),
+                        version_id: String::new(),
+                    },
+                    id,
+                    0,
+                ));
+            }
             Ok(())
         })?;
         for (owner, id, size) in work {

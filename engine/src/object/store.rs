@@ -74,6 +74,11 @@ pub struct ObjectStore {
     pub(super) clock: ClockHandle,
     pub(super) options: StoreOptions,
     rng: Mutex<DetRng>,
+    /// The last sequence number handed out (`None` until the first, then read from `#seq`). A
+    /// PUT takes its number before its commit, to describe its blob in the same sync as its
+    /// data (`describe.rs`), so numbers come from here rather than from the stored counter,
+    /// and a commit stores the larger of the two ([`ObjectStore::seq_op`]).
+    seq: Mutex<Option<u64>>,
     commit_lock: Mutex<()>,
     pub(super) gc_lock: RwLock<()>,
     /// Blobs readers are streaming; their deletion waits for the last reader.
@@ -130,6 +135,7 @@ impl ObjectStore {
         let store = Self::assemble(fs, root, blobs, meta, clock, rng, options);
         store.refuse_if_metadata_lost()?;
         store.remove_orphans()?;
+        store.record_what_lacks()?;
         Ok(store)
     }
 
@@ -202,6 +208,7 @@ impl ObjectStore {
             clock,
             options,
             rng: Mutex::new(rng),
+            seq: Mutex::new(None),
             commit_lock: Mutex::new(()),
             gc_lock: RwLock::new(()),
             pins: Pins::default(),
@@ -252,17 +259,38 @@ impl ObjectStore {
         DataId(*self.new_uuid().as_bytes())
     }
 
-    /// Reserve the next sequence number; the caller commits `SEQ_KEY` with its batch.
+    /// Reserve the next sequence number; the commit that uses it carries [`Self::seq_op`].
+    /// Numbers are handed out in order but may be committed out of order (a PUT takes its
+    /// number after writing its data, a few milliseconds before its commit); a number never
+    /// committed is skipped.
     pub(super) fn next_seq(&self) -> Result<u64, ObjectError> {
-        let cur = self.meta_get(meta::SEQ_KEY)?;
-        Ok(match cur {
-            Some(b) if b.len() == 8 => u64::from_be_bytes(b.try_into().expect("8 bytes")) + 1,
+        let mut last = self.seq.lock().unwrap_or_else(|p| p.into_inner());
+        let next = match *last {
+            Some(n) => n + 1,
+            None => self.stored_seq()? + 1,
+        };
+        *last = Some(next);
+        Ok(next)
+    }
+
+    /// The sequence counter as committed (0 before the first commit).
+    fn stored_seq(&self) -> Result<u64, ObjectError> {
+        Ok(match self.meta_get(meta::SEQ_KEY)? {
+            Some(b) if b.len() == 8 => u64::from_be_bytes(b.try_into().expect("8 bytes")),
             Some(b) => {
                 let detail = format!("the sequence counter is {} bytes, not 8", b.len());
                 return Err(MetaError::corrupt(meta::SEQ_KEY, detail).into());
             }
-            None => 1,
+            None => 0,
         })
+    }
+
+    /// The counter update for a commit that uses `seq`, under the commit lock: the larger of
+    /// `seq` and the stored counter, so that a number committed late never lowers it (a
+    /// restart continues after every number committed).
+    pub(super) fn seq_op(&self, seq: u64) -> Result<(Vec<u8>, Option<Vec<u8>>), ObjectError> {
+        let n = seq.max(self.stored_seq()?);
+        Ok((meta::SEQ_KEY.to_vec(), Some(n.to_be_bytes().to_vec())))
     }
 
     pub(super) fn meta_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, ObjectError> {
@@ -336,6 +364,8 @@ impl ObjectStore {
         new: &NewBucket,
     ) -> Result<BucketMeta, ObjectError> {
         validate_bucket(name)?;
+        // Shared GC lock: the bucket's data-side record is written before the commit.
+        let _gc = self.gc_lock.read().unwrap_or_else(|p| p.into_inner());
         let _g = self.lock_commit();
         if let Some(v) = self.meta_get(&meta::bucket_key(name))? {
             let old: BucketMeta =
@@ -350,7 +380,7 @@ impl ObjectStore {
                 ObjectError::BucketAlreadyExistsElsewhere(name.to_string())
             });
         }
-        let b = BucketMeta {
+        let mut b = BucketMeta {
             name: name.to_string(),
             created_ms: self.now_ms(),
             versioning: Versioning::Unversioned,
@@ -360,11 +390,13 @@ impl ObjectStore {
             ownership: new.ownership,
             public_access_block: None,
             location: new.location.clone(),
+            settings_blob: None,
+            settings_gen: 0,
         };
         if let Some(acl) = &b.acl {
             check_acl_allowed(&b, acl)?;
         }
-        self.meta_commit(vec![(meta::bucket_key(name), Some(meta::to_json(&b)))])?;
+        self.commit_bucket(&mut b, Vec::new())?;
         Ok(b)
     }
 
@@ -374,7 +406,7 @@ impl ObjectStore {
     pub fn delete_bucket(&self, name: &str) -> Result<(), ObjectError> {
         let freed = {
             let _g = self.lock_commit();
-            self.bucket(name)?;
+            let b = self.bucket(name)?;
             let any_object = !self
                 .meta_scan(&meta::objects_start(name), &meta::objects_end(name), 1)?
                 .is_empty();
@@ -385,6 +417,15 @@ impl ObjectStore {
             *uploads_end.last_mut().expect("non-empty") = 1;
             let mut ops = vec![(meta::bucket_key(name), None)];
             let mut freed = Vec::new();
+            // Its data-side record goes after the commit (a crash between leaves an orphan).
+            if let Some(data_id) = b.settings_blob {
+                freed.push(meta::Segment {
+                    data_id,
+                    size: 0,
+                    part_number: None,
+                    checksum: None,
+                });
+            }
             self.scan_all(&meta::uploads_start(name), &uploads_end, |k, _| {
                 ops.push((k.to_vec(), None));
                 Ok(())
@@ -434,6 +475,7 @@ impl ObjectStore {
     /// never versioned makes it Suspended too, as on S3 (its DELETEs then leave `null` delete
     /// markers).
     pub fn set_versioning(&self, name: &str, enabled: bool) -> Result<BucketMeta, ObjectError> {
+        let _gc = self.gc_lock.read().unwrap_or_else(|p| p.into_inner());
         let _g = self.lock_commit();
         let mut b = self.bucket(name)?;
         b.versioning = if enabled {
@@ -441,7 +483,7 @@ impl ObjectStore {
         } else {
             Versioning::Suspended
         };
-        self.meta_commit(vec![(meta::bucket_key(name), Some(meta::to_json(&b)))])?;
+        self.commit_bucket(&mut b, Vec::new())?;
         Ok(b)
     }
 }

@@ -65,8 +65,8 @@ fn losing_m_disks_loses_nothing_and_scrub_rebuilds_them() {
     assert!(healed.failures.is_empty(), "{healed:?}");
     assert_eq!(
         healed.files_healed,
-        2 * 24,
-        "two shards of each of 24 objects: {healed:?}"
+        2 * 24 + 2,
+        "two shards of each of 24 objects and of the bucket's settings record: {healed:?}"
     );
     let again = store.scrub(false, &mut |_, _| {}).unwrap();
     assert_eq!(again.bad_blocks, 0, "{again:?}");

@@ -155,15 +155,15 @@ pub fn repair(fs: FsHandle, dir: &Path, json: bool, args: &RepairArgs) -> anyhow
                 r.buckets.len()
             );
             for b in &r.buckets {
+                let how = match b.settings_generation {
+                    Some(g) => format!("settings from its record, generation {g}"),
+                    None => "inferred: no settings record (last changed before they existed)"
+                        .to_string(),
+                };
                 println!(
-                    "rebuilt bucket  {} ({} versions, {} bytes; versioning {:?}, inferred)",
-                    b.name, b.versions, b.bytes, b.versioning
-                );
-            }
-            if !r.buckets.is_empty() {
-                println!(
-                    "lost            bucket settings (policy, ACL, ownership, public access \
-                     block, location, owner) and delete markers: they are not on the data side"
+                    "rebuilt bucket  {} ({} versions of which {} delete markers, {} bytes; \
+                     versioning {:?}, {how})",
+                    b.name, b.versions, b.delete_markers, b.bytes, b.versioning
                 );
             }
             for line in &r.not_rebuilt {

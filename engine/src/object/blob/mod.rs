@@ -764,6 +764,40 @@ impl BlobStore {
     /// slot. Written again over an older one (a completed multipart upload describes its parts
     /// anew), a crash mid-way leaves each shard with the old or the new one (the CRC tells).
     pub fn write_description(&self, id: &DataId, size: u64, json: &[u8]) -> Result<(), BlobError> {
+        self.write_description_inner(id, size, json, true, self.layout.k)
+    }
+
+    /// Write the description of a blob just written without a sync, then (if `sync`) make
+    /// data and description durable together: one `fdatasync` per shard, and for shard files
+    /// of its own, their directories. This is how a PUT describes its blob before its commit
+    /// at the cost of one positioned write per shard, not one more round of syncs.
+    pub fn write_description_synced(
+        &self,
+        id: &DataId,
+        size: u64,
+        json: &[u8],
+        sync: bool,
+    ) -> Result<(), BlobError> {
+        // Every shard must take it: a shard whose description write failed would not be
+        // synced, and its data (written unsynced) not made durable either.
+        self.write_description_inner(id, size, json, sync, self.layout.width())?;
+        if sync && id.pack_place().is_none() {
+            let dirs: Vec<_> = (0..self.layout.width())
+                .map(|i| self.shard_dir(i, id))
+                .collect();
+            crate::io::sync_dirs(&*self.fs, &dirs)?;
+        }
+        Ok(())
+    }
+
+    fn write_description_inner(
+        &self,
+        id: &DataId,
+        size: u64,
+        json: &[u8],
+        sync: bool,
+        at_least: usize,
+    ) -> Result<(), BlobError> {
         let section = Description::encode(json);
         let mut files = Vec::new();
         let mut why = Vec::new();
@@ -789,15 +823,18 @@ impl BlobStore {
                 Err(e) => why.push(format!("shard {i}: {e}")),
             }
         }
-        let handles: Vec<&dyn crate::io::File> = files.iter().map(|f| &**f).collect();
-        crate::io::sync_data_all(&*self.fs, &handles)?;
-        if files.len() < self.layout.k {
+        if sync {
+            let handles: Vec<&dyn crate::io::File> = files.iter().map(|f| &**f).collect();
+            crate::io::sync_data_all(&*self.fs, &handles)?;
+        }
+        if files.len() < at_least {
             return Err(BlobError::Unrecoverable {
                 stripe: 0,
                 detail: format!(
-                    "the description reached {} shards, fewer than K = {}: {}",
+                    "the description reached {} shards of {}, fewer than the {at_least} it \
+                     needs: {}",
                     files.len(),
-                    self.layout.k,
+                    self.layout.width(),
                     why.join("; ")
                 ),
             });

@@ -37,7 +37,7 @@ use super::{check_all, read_full, BlobDigest, BlobError, BlobStore, DataId, Shar
 use crate::io::{AlignedBuf, BackendKind, FileHandle, IoError, IoOp, DIRECT_IO_ALIGN};
 use crate::object::erasure::Codec;
 use crate::object::layout::Stripe;
-use crate::object::shard::{crc32, ChecksumTable};
+use crate::object::shard::{crc32, ChecksumTable, Description};
 
 /// Buffers shorter than this are not kept.
 const POOLED_MIN: usize = 256 << 10;
@@ -138,6 +138,80 @@ impl BlobStore {
             md5: md5.finalize().into(),
             sha256: sha,
         })
+    }
+
+    /// Write an empty blob whose description is `json`, in **one** write per shard (header,
+    /// trailer and description together) and one `fdatasync` (durable on return if `sync`).
+    /// This is how what has no data — a delete marker, a bucket's settings — is put on the
+    /// data side (`object/describe.rs`): a pack record when the description fits one, else
+    /// shard files of its own. Every shard holds the same description, so any one disk that
+    /// survives brings it back. On error, what was written is removed (best effort).
+    pub fn write_note(&self, fresh: &DataId, json: &[u8], sync: bool) -> Result<DataId, BlobError> {
+        debug_assert!(
+            fresh.pack_place().is_none(),
+            "a fresh blob id is a UUIDv7, not a pack id"
+        );
+        let record = if self.description_fits_record(0, json.len()) {
+            self.reserve_record(fresh, 0)?
+        } else {
+            None
+        };
+        let (id, files) = match record {
+            Some(r) => r,
+            None => match self.create_shard_files(fresh, false) {
+                Ok((files, _)) => (*fresh, files),
+                Err(e) => {
+                    let _ = self.delete(fresh);
+                    return Err(e);
+                }
+            },
+        };
+        let result = self.write_note_inner(&id, &files, json, sync);
+        if result.is_err() {
+            let _ = self.delete(&id);
+        }
+        result.map(|()| id)
+    }
+
+    fn write_note_inner(
+        &self,
+        id: &DataId,
+        files: &[FileHandle],
+        json: &[u8],
+        sync: bool,
+    ) -> Result<(), BlobError> {
+        let section = Description::encode(json);
+        let frame = ShardFrame::of(id);
+        let table = ChecksumTable::new(self.layout.width(), 0);
+        let (offset, tails) = self.last_blocks(id, 0, frame, false, None, &table);
+        let bufs: Vec<AlignedBuf> = tails
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                // The description's place relative to this write's start: right after the
+                // trailer in a pack record (inside the record's length), at the next 4096
+                // bytes in a shard file.
+                let at = (self.desc_place(id, 0, i).1 - offset) as usize;
+                let mut out = AlignedBuf::zeroed(t.len().max(at + section.len()));
+                out[..t.len()].copy_from_slice(t);
+                out[at..at + section.len()].copy_from_slice(&section);
+                out
+            })
+            .collect();
+        let mut ops: Vec<IoOp<'_>> = files
+            .iter()
+            .zip(&bufs)
+            .map(|(f, b)| IoOp::Write {
+                file: &**f,
+                offset,
+                buf: b,
+            })
+            .collect();
+        check_all(self.fs.submit(&mut ops))?;
+        if sync {
+            self.sync_blob(id, files)?;
+        }
+        Ok(())
     }
 
     /// Make a written blob durable: `fdatasync` every file, then (for shard files of its own)
