@@ -70,10 +70,15 @@ impl BlobDescription {
     }
 
     /// Parse a description read from a shard.
-    pub fn from_json(b: &[u8]) -> Result<Self, String> {
-        serde_json::from_slice(b).map_err(|e| format!("unreadable description: {e}"))
+    pub fn from_json(b: &[u8]) -> Result<Self, UnreadableDescription> {
+        serde_json::from_slice(b).map_err(UnreadableDescription)
     }
 }
+
+/// A description section whose CRC held but whose JSON does not parse as one.
+#[derive(Debug, thiserror::Error)]
+#[error("unreadable description: {0}")]
+pub struct UnreadableDescription(#[source] pub serde_json::Error);
 
 /// Room to leave for what the commit adds to a description estimated before it: a version id,
 /// a sequence number, a time, ETag and SHA-256 suffixes, an owner's display name.

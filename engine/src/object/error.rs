@@ -1,6 +1,7 @@
 //! Object store errors, in S3's terms: each has the code `aws s3api` would print.
 
 use super::blob::BlobError;
+use super::layout::LayoutError;
 use super::meta_error::MetaError;
 use crate::io::IoError;
 
@@ -126,6 +127,18 @@ pub enum ObjectError {
     /// A request argument is invalid.
     #[error("InvalidArgument: {0}")]
     InvalidArgument(String),
+    /// The layout asked for at creation is invalid (the error names the field).
+    #[error("InvalidArgument: {0}")]
+    InvalidLayout(#[source] LayoutError),
+    /// A store's `store.json` cannot be used: it does not parse or names an impossible layout.
+    #[error("InternalError: {}: {source}", path.display())]
+    BadLayout {
+        /// The layout file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        #[source]
+        source: LayoutError,
+    },
     /// The object's data cannot be read back correctly (more shards lost than parity covers).
     #[error("InternalError: {bucket}/{key} version '{version_id}': {source}")]
     DataLoss {
@@ -206,8 +219,9 @@ impl ObjectError {
                 "InvalidBucketAclWithObjectOwnership"
             }
             ObjectError::InvalidRequest(_) => "InvalidRequest",
-            ObjectError::InvalidArgument(_) => "InvalidArgument",
+            ObjectError::InvalidArgument(_) | ObjectError::InvalidLayout(_) => "InvalidArgument",
             ObjectError::DataLoss { .. }
+            | ObjectError::BadLayout { .. }
             | ObjectError::Metadata(_)
             | ObjectError::OpenMetadata { .. }
             | ObjectError::DescriptionNotWritten { .. }
@@ -244,6 +258,7 @@ impl ObjectError {
         matches!(
             self,
             ObjectError::Metadata(_)
+                | ObjectError::BadLayout { .. }
                 | ObjectError::OpenMetadata { .. }
                 | ObjectError::DescriptionNotWritten { .. }
                 | ObjectError::Io(_)

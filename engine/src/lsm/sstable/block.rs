@@ -13,6 +13,7 @@ use std::cmp::Ordering;
 
 use bytes::Bytes;
 
+use super::framing::BlockError;
 use crate::lsm::coding::{get_u32, get_varint32, put_varint};
 use crate::lsm::key::compare_internal;
 
@@ -139,14 +140,14 @@ impl Block {
 
     /// A block as read from a table of `format_version` (trailer included): verify the
     /// trailer, decompress if needed, parse.
-    pub fn from_stored(raw: Bytes, format_version: u32) -> Result<Self, String> {
+    pub fn from_stored(raw: Bytes, format_version: u32) -> Result<Self, BlockError> {
         let contents = super::framing::unpack_block(raw, format_version)?;
-        Block::parse(contents).map_err(str::to_string)
+        Block::parse(contents).map_err(BlockError::Contents)
     }
 
     /// Seal freshly built contents as an uncompressed current-format block and read it back
     /// (tests and benchmarks).
-    pub fn from_contents(contents: &[u8]) -> Result<Self, String> {
+    pub fn from_contents(contents: &[u8]) -> Result<Self, BlockError> {
         let mut out = Vec::with_capacity(contents.len() + super::framing::TRAILER_BYTES);
         super::framing::append_raw_block(&mut out, contents);
         Block::from_stored(Bytes::from(out), super::footer::FORMAT_VERSION)

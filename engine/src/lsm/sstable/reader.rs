@@ -9,7 +9,7 @@ use bytes::Bytes;
 
 use crate::io::{FileHandle, Fs, IoOp, OpenOptions};
 use crate::lsm::cache::BlockCache;
-use crate::lsm::error::{LsmError, Result};
+use crate::lsm::error::{CorruptionDetail, LsmError, Result};
 use crate::lsm::iter::InternalIterator;
 use crate::lsm::key::{self, ValueKind};
 use crate::lsm::stats::Stats;
@@ -59,19 +59,20 @@ impl TableReader {
     ) -> Result<Self> {
         let file = fs.open(path, OpenOptions::read_only())?;
         let file_bytes = file.len()?;
-        let corrupt =
-            |what, offset, detail: String| LsmError::corruption(path, what, offset, detail);
+        let corrupt = |what, offset, detail: CorruptionDetail| {
+            LsmError::corruption(path, what, offset, detail)
+        };
         if file_bytes < FOOTER_BYTES as u64 {
             return Err(corrupt(
                 "footer",
                 0,
-                format!("file is {file_bytes} bytes, shorter than a footer"),
+                format!("file is {file_bytes} bytes, shorter than a footer").into(),
             ));
         }
         let footer_at = file_bytes - FOOTER_BYTES as u64;
         let mut fb = [0u8; FOOTER_BYTES];
         file.read_exact_at(&mut fb, footer_at)?;
-        let footer = Footer::decode(&fb).map_err(|e| corrupt("footer", footer_at, e))?;
+        let footer = Footer::decode(&fb).map_err(|e| corrupt("footer", footer_at, e.into()))?;
         let fv = footer.format_version;
         let trailer = trailer_bytes(fv);
         let read_raw = |h: BlockHandle, what: &'static str| -> Result<Bytes> {
@@ -80,7 +81,7 @@ impl TableReader {
                 return Err(corrupt(
                     what,
                     h.offset,
-                    format!("handle (size {}) runs past the footer", h.size),
+                    format!("handle (size {}) runs past the footer", h.size).into(),
                 ));
             }
             let mut buf = vec![0u8; h.size as usize + trailer];
@@ -88,11 +89,11 @@ impl TableReader {
             Ok(Bytes::from(buf))
         };
         let verify = |raw: Bytes, h: BlockHandle, what: &'static str| -> Result<Bytes> {
-            unpack_block(raw, fv).map_err(|e| corrupt(what, h.offset, e))
+            unpack_block(raw, fv).map_err(|e| corrupt(what, h.offset, e.into()))
         };
         let index_raw = read_raw(footer.index, "index block")?;
         let index = Block::from_stored(index_raw, fv)
-            .map_err(|e| corrupt("index block", footer.index.offset, e))?;
+            .map_err(|e| corrupt("index block", footer.index.offset, e.into()))?;
         let filter_raw = verify(
             read_raw(footer.filter, "filter block")?,
             footer.filter,
@@ -185,7 +186,12 @@ impl TableReader {
         )
     }
 
-    fn corrupt(&self, what: &'static str, offset: u64, detail: impl Into<String>) -> LsmError {
+    fn corrupt(
+        &self,
+        what: &'static str,
+        offset: u64,
+        detail: impl Into<CorruptionDetail>,
+    ) -> LsmError {
         LsmError::corruption(&self.path, what, offset, detail)
     }
 

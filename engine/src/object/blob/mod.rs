@@ -102,6 +102,15 @@ pub enum BlobError {
         /// Which shards were bad and why, and what was needed.
         detail: String,
     },
+    /// The Reed-Solomon encoder refused a stripe's shards.
+    #[error("stripe {stripe}: cannot reconstruct: encoding failed: {source}")]
+    Encode {
+        /// Stripe number.
+        stripe: u64,
+        /// The codec's error.
+        #[source]
+        source: crate::object::erasure::ErasureError,
+    },
     /// No shard file of the blob has a readable checksum trailer.
     #[error("no readable checksum table in any shard file: {detail}")]
     NoChecksumTable {
@@ -825,7 +834,9 @@ impl BlobStore {
                 }
                 let mut b = vec![0u8; len];
                 f.read_exact_at(&mut b, at).map_err(|e| e.to_string())?;
-                Description::decode(&b).map(|j| j.to_vec())
+                Description::decode(&b)
+                    .map(|j| j.to_vec())
+                    .map_err(|e| e.to_string())
             })
             .collect()
     }

@@ -335,10 +335,10 @@ impl BlobStore {
                     .iter_mut()
                     .map(|b| &mut Arc::get_mut(b).expect("a parity buffer is ours alone")[..len])
                     .collect();
-                timed(&mut st.encode, || codec.encode(&d, &mut p)).map_err(|detail| {
-                    BlobError::Unrecoverable {
+                timed(&mut st.encode, || codec.encode(&d, &mut p)).map_err(|source| {
+                    BlobError::Encode {
                         stripe: stripe.index,
-                        detail: format!("encoding failed: {detail}"),
+                        source,
                     }
                 })?;
             }

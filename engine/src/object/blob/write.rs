@@ -246,9 +246,9 @@ impl BlobStore {
                 let mut p: Vec<&mut [u8]> = par.chunks_mut(shard_len).collect();
                 codec
                     .encode(&d, &mut p)
-                    .map_err(|detail| BlobError::Unrecoverable {
+                    .map_err(|source| BlobError::Encode {
                         stripe: stripe.index,
-                        detail: format!("encoding failed: {detail}"),
+                        source,
                     })?;
             }
             let shards: Vec<&[u8]> = data
