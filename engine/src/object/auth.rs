@@ -331,7 +331,10 @@ impl<'a> AuthorizedStore<'a> {
                 ),
             )
             .err()
-            .unwrap_or_else(|| format!("{action} on {resource}: {}", decision.name())),
+            .map_or_else(
+                || format!("{action} on {resource}: {}", decision.name()),
+                |r| r.to_string(),
+            ),
         ))
     }
 
