@@ -9,6 +9,7 @@
 // invariant is an `expect` that says why it holds. Tests may unwrap (clippy.toml).
 #![deny(clippy::unwrap_used)]
 
+pub mod cast;
 pub mod clock;
 pub mod iam;
 pub mod io;

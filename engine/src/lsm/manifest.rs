@@ -13,6 +13,8 @@
 //!        | 4 level number                                           (delete table)
 //!        | 5 level number size_bytes smallest largest               (add table; keys length-prefixed)
 //! ```
+// Bytes that go to disk or the wire: every narrowing cast is checked or explained (#22 §5).
+#![deny(clippy::cast_possible_truncation)]
 
 use std::path::{Path, PathBuf};
 
@@ -224,7 +226,10 @@ impl ManifestState {
                 .levels
                 .iter()
                 .enumerate()
-                .flat_map(|(l, m)| m.values().map(move |f| (l as u8, f.clone())))
+                .flat_map(|(l, m)| {
+                    let l = u8::try_from(l).expect("NUM_LEVELS levels, fewer than 256");
+                    m.values().map(move |f| (l, f.clone()))
+                })
                 .collect(),
         }
     }

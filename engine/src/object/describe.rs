@@ -15,6 +15,8 @@
 //! description leaves a version whose blob has none: the metadata copies still have it; only a
 //! rebuild from the shards would list that blob as undescribed. Delete markers have no blob and
 //! so no description (see `rebuild.rs`).
+// Bytes that go to disk or the wire: every narrowing cast is checked or explained (#22 §5).
+#![deny(clippy::cast_possible_truncation)]
 
 use serde::{Deserialize, Serialize};
 
@@ -58,8 +60,9 @@ impl BlobDescription {
         version.segments = vec![v.segments[index].clone()];
         BlobDescription::Version {
             bucket: bucket.to_string(),
-            segment: index as u32,
-            segments: v.segments.len() as u32,
+            segment: u32::try_from(index).expect("at most 10,000 segments (S3's part limit)"),
+            segments: u32::try_from(v.segments.len())
+                .expect("at most 10,000 segments (S3's part limit)"),
             version: Box::new(version),
         }
     }

@@ -32,7 +32,10 @@
 //! rebuilt from parity is checked against the CRC another file remembers, so a reconstruction is
 //! never trusted blindly. The header sits in its own 4096-byte block so that shard blocks stay
 //! aligned for direct I/O.
+// Bytes that go to disk or the wire: every narrowing cast is checked or explained (#22 §5).
+#![deny(clippy::cast_possible_truncation)]
 
+use crate::cast::usize_of;
 use crc32fast::Hasher;
 
 /// Bytes reserved for the header at the start of each shard file.
@@ -84,7 +87,7 @@ pub struct ShardHeader {
 impl ShardHeader {
     /// The 4096-byte header block.
     pub fn encode(&self) -> Vec<u8> {
-        let mut b = Vec::with_capacity(HEADER_LEN as usize);
+        let mut b = Vec::with_capacity(usize_of(HEADER_LEN));
         b.extend_from_slice(HEADER_MAGIC);
         b.extend_from_slice(&self.version.to_le_bytes());
         b.extend_from_slice(&self.shard_index.to_le_bytes());
@@ -97,7 +100,7 @@ impl ShardHeader {
         let crc = crc32fast::hash(&b);
         b.extend_from_slice(&crc.to_le_bytes());
         debug_assert_eq!(b.len(), HEADER_USED);
-        b.resize(HEADER_LEN as usize, 0);
+        b.resize(usize_of(HEADER_LEN), 0);
         b
     }
 
@@ -210,7 +213,11 @@ impl Description {
     pub fn encode(json: &[u8]) -> Vec<u8> {
         let mut b = Vec::with_capacity(json.len() + DESC_OVERHEAD);
         b.extend_from_slice(DESC_MAGIC);
-        b.extend_from_slice(&(json.len() as u32).to_le_bytes());
+        b.extend_from_slice(
+            &u32::try_from(json.len())
+                .expect("a description is a few KiB of JSON")
+                .to_le_bytes(),
+        );
         b.extend_from_slice(json);
         let crc = crc32fast::hash(&b);
         b.extend_from_slice(&crc.to_le_bytes());
@@ -253,18 +260,18 @@ impl ChecksumTable {
     pub fn new(width: usize, stripes: u64) -> Self {
         ChecksumTable {
             width,
-            crcs: vec![0; width * stripes as usize],
+            crcs: vec![0; width * usize_of(stripes)],
         }
     }
 
     /// The CRC of `shard` in `stripe`.
     pub fn get(&self, stripe: u64, shard: usize) -> u32 {
-        self.crcs[stripe as usize * self.width + shard]
+        self.crcs[usize_of(stripe) * self.width + shard]
     }
 
     /// Record the CRC of `shard` in `stripe`.
     pub fn set(&mut self, stripe: u64, shard: usize, crc: u32) {
-        self.crcs[stripe as usize * self.width + shard] = crc;
+        self.crcs[usize_of(stripe) * self.width + shard] = crc;
     }
 
     /// Number of stripes.
@@ -300,7 +307,7 @@ impl ChecksumTable {
         data_id: &[u8; 16],
         shard_index: u32,
     ) -> Result<Self, ShardFormatError> {
-        let want = Self::trailer_len(width, stripes) as usize;
+        let want = usize_of(Self::trailer_len(width, stripes));
         if b.len() != want {
             return Err(ShardFormatError::TrailerSize { got: b.len(), want });
         }
@@ -311,7 +318,7 @@ impl ChecksumTable {
         if crc32fast::hash(&b[..body]) != u32_at(b, body) {
             return Err(ShardFormatError::TrailerChecksum);
         }
-        let table_len = 4 * width * stripes as usize;
+        let table_len = 4 * width * usize_of(stripes);
         if &b[table_len..table_len + 16] != data_id {
             return Err(ShardFormatError::Misplaced);
         }
@@ -325,7 +332,7 @@ impl ChecksumTable {
         if u64_at(b, table_len + 20) != stripes {
             return Err(ShardFormatError::StripeCount);
         }
-        let crcs = (0..width * stripes as usize)
+        let crcs = (0..width * usize_of(stripes))
             .map(|i| u32_at(b, i * 4))
             .collect();
         Ok(ChecksumTable { width, crcs })
@@ -365,7 +372,7 @@ mod tests {
             version: CURRENT_VERSION,
         };
         let mut b = h.encode();
-        assert_eq!(b.len(), HEADER_LEN as usize);
+        assert_eq!(b.len(), usize_of(HEADER_LEN));
         assert_eq!(ShardHeader::decode(&b).unwrap(), h);
         b[33] ^= 1;
         assert_eq!(
@@ -425,7 +432,7 @@ mod tests {
         let mut t = ChecksumTable::new(6, 3);
         for s in 0..3 {
             for i in 0..6 {
-                t.set(s, i, (s * 10 + i as u64) as u32);
+                t.set(s, i, u32::try_from(s * 10 + i as u64).unwrap());
             }
         }
         let b = t.encode_trailer(&[1; 16], 2);

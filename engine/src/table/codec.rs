@@ -15,6 +15,8 @@
 //!         | 0A count:varint { len:varint bytes }*              BS
 //! ```
 //! Varints are LEB128. Nesting deeper than [`MAX_DEPTH`] is refused (DynamoDB allows 32).
+// Bytes that go to disk or the wire: every narrowing cast is checked or explained (#22 §5).
+#![deny(clippy::cast_possible_truncation)]
 
 use std::collections::BTreeMap;
 
@@ -106,10 +108,10 @@ pub fn decode_item(input: &[u8]) -> Result<Item, CorruptItem> {
 
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
-        out.push((v as u8) | 0x80);
+        out.push((v & 0x7f) as u8 | 0x80);
         v >>= 7;
     }
-    out.push(v as u8);
+    out.push((v & 0x7f) as u8);
 }
 
 fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
@@ -215,18 +217,20 @@ impl<'a> Reader<'a> {
                 at: self.pos,
             });
         }
-        Ok(n as usize)
+        Ok(crate::cast::usize_of(n))
     }
 
     fn bytes(&mut self) -> Result<&'a [u8], CorruptItem> {
         let n = self.varint()?;
-        let end = (self.pos as u64)
-            .checked_add(n)
-            .filter(|&e| e <= self.buf.len() as u64)
-            .ok_or(CorruptItem::LengthPastEnd {
-                len: n,
-                at: self.pos,
-            })? as usize;
+        let end = crate::cast::usize_of(
+            (self.pos as u64)
+                .checked_add(n)
+                .filter(|&e| e <= self.buf.len() as u64)
+                .ok_or(CorruptItem::LengthPastEnd {
+                    len: n,
+                    at: self.pos,
+                })?,
+        );
         let b = &self.buf[self.pos..end];
         self.pos = end;
         Ok(b)

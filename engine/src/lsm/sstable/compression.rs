@@ -15,6 +15,8 @@
 //! `seedbed inspect`, and the cost is small (lz4_flex is a few thousand lines of Rust; zstd
 //! builds libzstd's C sources once). A build without one refuses to write it and reports a
 //! block that needs it as an error naming the feature.
+// Bytes that go to disk or the wire: every narrowing cast is checked or explained (#22 §5).
+#![deny(clippy::cast_possible_truncation)]
 
 use std::fmt;
 use std::str::FromStr;
@@ -340,7 +342,7 @@ mod tests {
                 x ^= x << 13;
                 x ^= x >> 7;
                 x ^= x << 17;
-                x as u8
+                (x & 0xff) as u8
             })
             .collect();
         for c in [Compression::Lz4, Compression::Zstd(3)] {

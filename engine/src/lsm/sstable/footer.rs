@@ -7,6 +7,8 @@
 //! ```
 //! Format 2 (written now) adds a type byte to every block's trailer and three properties;
 //! format 1 tables are still read.
+// Bytes that go to disk or the wire: every narrowing cast is checked or explained (#22 §5).
+#![deny(clippy::cast_possible_truncation)]
 
 use crate::lsm::coding::{put_bytes, put_varint, Reader};
 
@@ -45,7 +47,9 @@ impl Footer {
         let mut b = Vec::with_capacity(FOOTER_BYTES);
         for h in [self.index, self.filter, self.properties] {
             b.extend_from_slice(&h.offset.to_le_bytes());
-            b.extend_from_slice(&(h.size as u32).to_le_bytes());
+            let size = u32::try_from(h.size)
+                .expect("the builder refuses meta blocks of 4 GiB or more (TableBuilder::finish)");
+            b.extend_from_slice(&size.to_le_bytes());
         }
         b.extend_from_slice(&self.format_version.to_le_bytes());
         let crc = crc32fast::hash(&b);

@@ -8,6 +8,8 @@
 //! [`super::compression`]); a block handle's `size` is the length of `stored`. The CRC covers
 //! the type byte too, so a flipped type is caught like any flipped byte. This code writes
 //! format 2 and reads both.
+// Bytes that go to disk or the wire: every narrowing cast is checked or explained (#22 §5).
+#![deny(clippy::cast_possible_truncation)]
 
 use bytes::Bytes;
 
