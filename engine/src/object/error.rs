@@ -139,6 +139,18 @@ pub enum ObjectError {
         #[source]
         source: LayoutError,
     },
+    /// The request's body could not be read, or ended before its declared length.
+    #[error("InvalidArgument: {0}")]
+    Input(#[source] Box<BlobError>),
+    /// A policy or ACL stored with a bucket or object no longer parses.
+    #[error("InternalError: {what}: {source}")]
+    StoredPolicy {
+        /// Whose policy, e.g. "bucket b: stored policy or ACL unreadable".
+        what: String,
+        /// The parser's error.
+        #[source]
+        source: crate::iam::PolicyError,
+    },
     /// The object's data cannot be read back correctly (more shards lost than parity covers).
     #[error("InternalError: {bucket}/{key} version '{version_id}': {source}")]
     DataLoss {
@@ -219,9 +231,12 @@ impl ObjectError {
                 "InvalidBucketAclWithObjectOwnership"
             }
             ObjectError::InvalidRequest(_) => "InvalidRequest",
-            ObjectError::InvalidArgument(_) | ObjectError::InvalidLayout(_) => "InvalidArgument",
+            ObjectError::InvalidArgument(_)
+            | ObjectError::InvalidLayout(_)
+            | ObjectError::Input(_) => "InvalidArgument",
             ObjectError::DataLoss { .. }
             | ObjectError::BadLayout { .. }
+            | ObjectError::StoredPolicy { .. }
             | ObjectError::Metadata(_)
             | ObjectError::OpenMetadata { .. }
             | ObjectError::DescriptionNotWritten { .. }
@@ -259,6 +274,7 @@ impl ObjectError {
             self,
             ObjectError::Metadata(_)
                 | ObjectError::BadLayout { .. }
+                | ObjectError::StoredPolicy { .. }
                 | ObjectError::OpenMetadata { .. }
                 | ObjectError::DescriptionNotWritten { .. }
                 | ObjectError::Io(_)
