@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::manifest::EditError;
 use super::sstable::footer::FooterError;
 use super::sstable::framing::BlockError;
+use super::version::TreeError;
 use crate::io::IoError;
 
 /// A result from the LSM engine.
@@ -90,6 +91,9 @@ pub enum CorruptionDetail {
     /// A manifest edit.
     #[error(transparent)]
     Manifest(#[from] EditError),
+    /// An edit refused before it was logged: the tree it would make breaks an invariant.
+    #[error("refused before logging: after the edit, {0}")]
+    RefusedEdit(#[source] TreeError),
     /// A one-off check (a record length, a key order).
     #[error("{0}")]
     Text(String),
