@@ -2,6 +2,9 @@
 //! the write path's encoded one-put batches in key order, as `fillseq` does), WAL record
 //! encoding, block build and seek, block compression and decompression (LZ4, zstd), bloom
 //! filter probe, SSTable point get (cached blocks), and a whole put through `Db::write`.
+// No `unwrap()` outside tests (issue #22 §5): a failure that can happen is an error (`?`), an
+// invariant is an `expect` that says why it holds. Tests may unwrap (clippy.toml).
+#![deny(clippy::unwrap_used)]
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -66,7 +69,7 @@ fn memtable_insert_batch_seq(c: &mut Criterion) {
         b.iter(|| {
             let m = MemTable::new(1);
             for r in &reps {
-                m.insert_batch(r).unwrap();
+                m.insert_batch(r).expect("the batch is well formed");
             }
             black_box(m.entries())
         })
@@ -77,7 +80,7 @@ fn memtable_insert_batch_seq(c: &mut Criterion) {
 /// WAL record encoding: fragments, CRCs and the buffer, for 128-byte records (one put each);
 /// the file write happens once per 64 KiB of records.
 fn wal_add_record(c: &mut Criterion) {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("bench setup: a temporary directory");
     let fs = PosixFs::new();
     let record = vec![5u8; 128];
     let mut g = c.benchmark_group("wal");
@@ -87,13 +90,16 @@ fn wal_add_record(c: &mut Criterion) {
         b.iter(|| {
             n += 1;
             let path = dir.path().join(format!("{n:06}.log"));
-            let mut w = WalWriter::new(fs.open(&path, OpenOptions::create_truncate()).unwrap());
+            let mut w = WalWriter::new(
+                fs.open(&path, OpenOptions::create_truncate())
+                    .expect("bench setup: create the file"),
+            );
             for _ in 0..1000 {
-                black_box(w.add_record(&record).unwrap());
+                black_box(w.add_record(&record).expect("a WAL append"));
             }
-            w.flush().unwrap();
+            w.flush().expect("a WAL flush");
             drop(w);
-            std::fs::remove_file(&path).unwrap();
+            std::fs::remove_file(&path).expect("remove the bench WAL");
         })
     });
     g.finish();
@@ -138,7 +144,12 @@ fn block_compression(c: &mut Criterion) {
         let ty = z.compress(&raw, &mut out).expect("compressible");
         let stored = out.clone();
         g.bench_function(format!("decompress_4k_{setting}"), |b| {
-            b.iter(|| black_box(decompress(ty, black_box(&stored)).unwrap()))
+            b.iter(|| {
+                black_box(
+                    decompress(ty, black_box(&stored))
+                        .expect("the block just compressed decompresses"),
+                )
+            })
         });
     }
     g.finish();
@@ -147,7 +158,7 @@ fn block_compression(c: &mut Criterion) {
 /// A whole put: batch, writer queue, WAL (handed to the OS), memtable — the path `fillseq`
 /// times, without the harness.
 fn db_put_seq(c: &mut Criterion) {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("bench setup: a temporary directory");
     let opts = Options {
         maintenance: MaintenanceMode::Manual,
         write_buffer_bytes: 256 << 20,
@@ -159,7 +170,7 @@ fn db_put_seq(c: &mut Criterion) {
         opts,
         Arc::new(RealClock::new()),
     )
-    .unwrap();
+    .expect("bench setup: open the database");
     let value = vec![7u8; 100];
     let mut i = 0u64;
     let mut key = Vec::with_capacity(16);
@@ -168,7 +179,7 @@ fn db_put_seq(c: &mut Criterion) {
             i += 1;
             key.clear();
             key.extend_from_slice(format!("{i:016}").as_bytes());
-            db.put(&key, &value).unwrap()
+            db.put(&key, &value).expect("a put to the bench database")
         })
     });
 }
@@ -197,7 +208,7 @@ fn block_build_and_seek(c: &mut Criterion) {
     }
     let mut out = Vec::new();
     bb.finish_into(&mut out);
-    let block = Arc::new(Block::from_contents(&out).unwrap());
+    let block = Arc::new(Block::from_contents(&out).expect("the block just built parses"));
     let target = internal_key(format!("{:016}", 17 * 7).as_bytes(), 9, KIND_FOR_SEEK);
     g.bench_function("seek", |b| {
         b.iter(|| {
@@ -211,7 +222,7 @@ fn block_build_and_seek(c: &mut Criterion) {
 
 fn bloom_probe(c: &mut Criterion) {
     let hashes: Vec<u64> = (0..KEYS).map(|i| key_hash(&key(i))).collect();
-    let f = BloomFilter::parse(&build_filter(&hashes, 10)).unwrap();
+    let f = BloomFilter::parse(&build_filter(&hashes, 10)).expect("the filter just built parses");
     let probe = key(KEYS + 12345);
     c.bench_function("bloom/probe_miss", |b| {
         b.iter(|| black_box(f.may_contain(black_box(&probe))))
@@ -223,21 +234,24 @@ fn bloom_probe(c: &mut Criterion) {
 }
 
 fn sstable_point_get(c: &mut Criterion) {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("bench setup: a temporary directory");
     let fs = PosixFs::new();
     let path = dir.path().join("000001.sst");
-    let file = fs.open(&path, OpenOptions::create_truncate()).unwrap();
+    let file = fs
+        .open(&path, OpenOptions::create_truncate())
+        .expect("bench setup: create the file");
     let mut keys: Vec<Vec<u8>> = (0..KEYS).map(key).collect();
     keys.sort();
     keys.dedup();
     let mut tb = TableBuilder::new(file, TableOptions::default());
     for k in &keys {
         tb.add(&internal_key(k, 1, ValueKind::Put), &[3u8; 100])
-            .unwrap();
+            .expect("keys are added in order");
     }
-    tb.finish().unwrap();
+    tb.finish().expect("bench setup: write the table");
     let cache = Arc::new(BlockCache::new(64 << 20));
-    let t = TableReader::open(&fs, &path, 1, cache, Arc::new(Stats::default())).unwrap();
+    let t = TableReader::open(&fs, &path, 1, cache, Arc::new(Stats::default()))
+        .expect("bench setup: open the table just written");
     let lookups: Vec<Vec<u8>> = keys
         .iter()
         .step_by(97)
@@ -248,7 +262,11 @@ fn sstable_point_get(c: &mut Criterion) {
     c.bench_function("sstable/point_get_cached", |b| {
         b.iter(|| {
             i = (i + 1) % lookups.len();
-            black_box(t.get(&lookups[i], hashes[i]).unwrap().is_some())
+            black_box(
+                t.get(&lookups[i], hashes[i])
+                    .expect("a point get")
+                    .is_some(),
+            )
         })
     });
 }

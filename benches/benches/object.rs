@@ -1,6 +1,9 @@
 //! Object store hot paths: Reed-Solomon encode and reconstruct of one stripe; CRC32, SHA-256 and
 //! MD5 of shard-sized blocks. Goal (issue): encode and reconstruct at least 4 GB/s per core for
 //! K = 4, M = 2. Throughput is reported in bytes of object data per second.
+// No `unwrap()` outside tests (issue #22 §5): a failure that can happen is an error (`?`), an
+// invariant is an `expect` that says why it holds. Tests may unwrap (clippy.toml).
+#![deny(clippy::unwrap_used)]
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 use md5::Md5;
@@ -32,7 +35,9 @@ fn erasure(c: &mut Criterion) {
                 b.iter(|| {
                     let d: Vec<&[u8]> = data.iter().map(Vec::as_slice).collect();
                     let mut p: Vec<&mut [u8]> = parity.iter_mut().map(Vec::as_mut_slice).collect();
-                    codec.encode(black_box(&d), &mut p).unwrap();
+                    codec
+                        .encode(black_box(&d), &mut p)
+                        .expect("shards of equal length");
                 })
             });
             // Reconstruct with the first M data shards lost: the worst case (all parity used).
@@ -51,7 +56,7 @@ fn erasure(c: &mut Criterion) {
                     |shards| {
                         codec
                             .reconstruct_reusing(black_box(shards), &mut spare)
-                            .unwrap();
+                            .expect("enough shards survive");
                         spare.extend(shards[..m].iter_mut().filter_map(Option::take));
                     },
                     BatchSize::LargeInput,
@@ -67,7 +72,9 @@ fn erasure(c: &mut Criterion) {
                                 .collect::<Vec<Option<Vec<u8>>>>()
                         },
                         |mut shards| {
-                            codec.reconstruct(black_box(&mut shards)).unwrap();
+                            codec
+                                .reconstruct(black_box(&mut shards))
+                                .expect("enough shards survive");
                             shards
                         },
                         BatchSize::LargeInput,

@@ -34,14 +34,20 @@ pub enum AdminError {
     /// The operation failed (a node did not come up, a quorum was not reached): exit 1.
     #[error("{0}")]
     Failed(String),
+    /// A settings file of the cluster directory is unusable (the error names the file): exit 1.
+    #[error(transparent)]
+    File(#[from] crate::config::FileError),
+    /// The directory the user named is not a usable cluster directory: exit 2.
+    #[error(transparent)]
+    NotACluster(crate::config::FileError),
 }
 
 impl AdminError {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            AdminError::Invalid(_) => 2,
-            AdminError::Failed(_) => 1,
+            AdminError::Invalid(_) | AdminError::NotACluster(_) => 2,
+            AdminError::Failed(_) | AdminError::File(_) => 1,
         }
     }
 }
@@ -92,7 +98,7 @@ fn absolute(dir: &Path) -> Result<PathBuf> {
 
 fn load(dir: &Path) -> Result<(PathBuf, ClusterConfig)> {
     let dir = absolute(dir)?;
-    let cfg = ClusterConfig::load(&dir).map_err(AdminError::Invalid)?;
+    let cfg = ClusterConfig::load(&dir).map_err(AdminError::NotACluster)?;
     Ok((dir, cfg))
 }
 
@@ -297,7 +303,7 @@ pub fn status(dir: &Path) -> Result<Vec<Option<NodeStatus>>> {
             _ => None,
         })
         .collect();
-    let faults = Faults::load(&dir).map_err(failed)?;
+    let faults = Faults::load(&dir)?;
     println!(
         "cluster in {} (N={} R={} W={}, io {}, sync {}, membership {}); partition: {}",
         dir.display(),
@@ -404,7 +410,7 @@ pub fn restart(dir: &Path, exe: &Path, id: NodeId) -> Result<NodeStatus> {
 
 /// Change the faults in force and wait until every running node applies them.
 fn change_faults(dir: &Path, cfg: &ClusterConfig, f: impl FnOnce(&mut Faults)) -> Result<()> {
-    let mut faults = Faults::load(dir).map_err(failed)?;
+    let mut faults = Faults::load(dir)?;
     f(&mut faults);
     faults
         .save_next(dir)

@@ -157,19 +157,19 @@ impl ClusterConfig {
     }
 
     /// Read `D/cluster.json`.
-    pub fn load(dir: &Path) -> Result<ClusterConfig, String> {
+    pub fn load(dir: &Path) -> Result<ClusterConfig, FileError> {
         let path = config_path(dir);
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            format!(
-                "{}: {e} (is {} a cluster directory? `seedbed cluster up --dir` makes one)",
-                path.display(),
-                dir.display()
-            )
+        let text = std::fs::read_to_string(&path).map_err(|source| FileError::NotACluster {
+            path: path.clone(),
+            dir: dir.to_path_buf(),
+            source,
         })?;
-        let c: ClusterConfig =
-            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        let c: ClusterConfig = serde_json::from_str(&text).map_err(|source| FileError::Parse {
+            path: path.clone(),
+            source,
+        })?;
         c.validate()
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+            .map_err(|reason| FileError::Invalid { path, reason })?;
         Ok(c)
     }
 
@@ -183,6 +183,50 @@ impl ClusterConfig {
     pub fn addr(&self, id: NodeId) -> std::net::SocketAddr {
         std::net::SocketAddr::from(([127, 0, 0, 1], self.ports[id as usize]))
     }
+}
+
+/// Why a cluster directory's settings file (`cluster.json`, `faults.json`) cannot be used: each
+/// names the file; the OS's or the JSON parser's error is the source.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FileError {
+    /// `cluster.json` cannot be read: most likely the directory is not a cluster's.
+    #[error("{}: {source} (is {} a cluster directory? `seedbed cluster up --dir` makes one)", path.display(), dir.display())]
+    NotACluster {
+        /// The file.
+        path: PathBuf,
+        /// The directory it was looked for in.
+        dir: PathBuf,
+        /// The OS's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file exists but cannot be read.
+    #[error("{}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The OS's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not the JSON this code writes.
+    #[error("{}: {source}", path.display())]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's error (line and column).
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The settings parse but one is out of range.
+    #[error("{}: {reason}", path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// Which setting and what is wrong (the same words as the command-line check).
+        reason: String,
+    },
 }
 
 /// `D/cluster.json`.
@@ -257,7 +301,15 @@ mod tests {
         three().save(dir.path()).unwrap();
         assert_eq!(ClusterConfig::load(dir.path()).unwrap(), three());
         let e = ClusterConfig::load(&dir.path().join("nope")).unwrap_err();
-        assert!(e.contains("cluster up"), "{e}");
+        assert!(e.to_string().contains("cluster up"), "{e}");
+        assert!(matches!(e, FileError::NotACluster { ref source, .. }
+            if source.kind() == std::io::ErrorKind::NotFound));
+        std::fs::write(config_path(dir.path()), "{").unwrap();
+        let e = ClusterConfig::load(dir.path()).unwrap_err();
+        assert!(matches!(e, FileError::Parse { .. }), "{e:?}");
+        assert!(e
+            .to_string()
+            .starts_with(&config_path(dir.path()).display().to_string()));
     }
 
     #[test]

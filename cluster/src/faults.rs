@@ -18,6 +18,8 @@ use serde::{Deserialize, Serialize};
 
 use seedbed_nodes::NodeId;
 
+use crate::config::FileError;
+
 /// The faults in force.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Faults {
@@ -45,12 +47,14 @@ impl Faults {
     }
 
     /// Read `D/faults.json` (none in force if it does not exist).
-    pub fn load(dir: &Path) -> Result<Faults, String> {
+    pub fn load(dir: &Path) -> Result<Faults, FileError> {
         let path = faults_path(dir);
         match std::fs::read_to_string(&path) {
-            Ok(text) => serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display())),
+            Ok(text) => {
+                serde_json::from_str(&text).map_err(|source| FileError::Parse { path, source })
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Faults::default()),
-            Err(e) => Err(format!("{}: {e}", path.display())),
+            Err(source) => Err(FileError::Read { path, source }),
         }
     }
 

@@ -15,6 +15,8 @@
 //! Why CBOR: it is a serde format already in the tree (criterion depends on `ciborium`), binary
 //! (a `u64` is at most 9 bytes, not up to 20 digits as in JSON) and self-describing, so a frame
 //! that does not match the expected type fails with a message saying what was found.
+// Bytes that go to disk or the wire: every narrowing cast is checked or explained (#22 §5).
+#![deny(clippy::cast_possible_truncation)]
 
 use std::io::{self, Read, Write};
 

@@ -38,7 +38,7 @@ use seedbed_nodes::quorum::QuorumNode;
 use seedbed_nodes::{Ctx, Effects, NoBuggify, Node, NodeId, OpId, TimerId};
 
 use crate::clock::SkewedClock;
-use crate::config::{node_dir, ClusterConfig};
+use crate::config::{node_dir, ClusterConfig, FileError};
 use crate::disk::RootedFs;
 use crate::faults::Faults;
 use crate::frame;
@@ -57,6 +57,9 @@ pub enum NodeError {
     /// The cluster directory or its settings are unusable.
     #[error("{0}")]
     Config(String),
+    /// A settings file of the cluster directory is unusable (the error names the file).
+    #[error(transparent)]
+    File(#[from] FileError),
     /// The node's disk could not be opened or locked.
     #[error("node {id}: disk {dir}: {detail}")]
     Disk {
@@ -109,7 +112,7 @@ struct Runtime {
 
 /// Run node `id` of the cluster in `dir` until the process is killed.
 pub fn run_node(dir: &Path, id: NodeId) -> Result<(), NodeError> {
-    let cfg = ClusterConfig::load(dir).map_err(NodeError::Config)?;
+    let cfg = ClusterConfig::load(dir)?;
     if id >= cfg.nodes() {
         return Err(NodeError::Config(format!(
             "there is no node {id} in {} (nodes 0..={})",
@@ -140,7 +143,7 @@ pub fn run_node(dir: &Path, id: NodeId) -> Result<(), NodeError> {
         .exists(Path::new("/quorum/CURRENT"))
         .map_err(|e| disk_err(e.to_string()))?;
     let seed = os_seed();
-    let faults = Faults::load(dir).map_err(NodeError::Config)?;
+    let faults = Faults::load(dir)?;
     let clock = SkewedClock::new();
     clock.set_offset_ns(faults.skew_of(id));
     let (tx, rx) = mpsc::channel();

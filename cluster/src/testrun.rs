@@ -286,7 +286,7 @@ fn recover(
             ProcState::Running => {}
         }
     }
-    let faults = Faults::load(dir).map_err(AdminError::Failed)?;
+    let faults = Faults::load(dir)?;
     if faults.partition.is_some() {
         admin::heal(dir)?;
         lock(rec).record(|t| HistoryLine::nemesis(t, "heal".into()));
@@ -327,7 +327,7 @@ pub fn run_test(
     let dir = std::fs::canonicalize(dir).map_err(|e| AdminError::Failed(e.to_string()))?;
     let _guard = fresh.then(|| NodesGuard::new(&dir, o.up.nodes));
     admin::up(&dir, exe, &o.up)?;
-    let cfg = ClusterConfig::load(&dir).map_err(AdminError::Failed)?;
+    let cfg = ClusterConfig::load(&dir)?;
     let file = std::fs::File::create(&o.history)
         .map_err(|e| AdminError::Invalid(format!("--history {}: {e}", o.history.display())))?;
 

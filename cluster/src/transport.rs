@@ -14,6 +14,8 @@
 //! or that cannot be reached (refused, or a connect attempt failed in the last
 //! [`RECONNECT_AFTER`]), are dropped and counted. A peer that stopped reading (paused with
 //! SIGSTOP) blocks only its writer, until the write times out and the connection is dropped.
+// Bytes that go to disk or the wire: every narrowing cast is checked or explained (#22 §5).
+#![deny(clippy::cast_possible_truncation)]
 
 use std::io::{BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -181,7 +183,7 @@ impl Peers {
             .iter()
             .enumerate()
             .map(|(id, &addr)| {
-                if id as NodeId == me {
+                if NodeId::try_from(id).is_ok_and(|id| id == me) {
                     return None;
                 }
                 let (tx, rx) = mpsc::sync_channel(PEER_QUEUE_FRAMES);

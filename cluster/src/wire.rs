@@ -6,6 +6,8 @@
 //! client (the `seedbed cluster` command, a test) sends [`Wire::Client`] or [`Wire::Status`]
 //! frames and reads one answer per request: the node's own
 //! [`Reply`](seedbed_nodes::quorum::msg::Reply), or a [`NodeStatus`].
+// Bytes that go to disk or the wire: every narrowing cast is checked or explained (#22 §5).
+#![deny(clippy::cast_possible_truncation)]
 
 use serde::{Deserialize, Serialize};
 

@@ -9,16 +9,27 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde_json::Value;
 
+use seedbed_engine::table::number::NumberError;
 use seedbed_engine::table::{AttributeValue, Item, Number};
 
+/// Why a JSON document is not an item.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DocumentError {
+    /// A JSON number DynamoDB cannot store (out of range, too many digits); DynamoDB's words.
+    #[error(transparent)]
+    Number(#[from] NumberError),
+    /// The top level is not an object.
+    #[error("an item must be a JSON object")]
+    NotAnObject,
+}
+
 /// A JSON value as an attribute value (numbers must fit DynamoDB's range and precision).
-pub fn value_from_document(v: &Value) -> Result<AttributeValue, String> {
+pub fn value_from_document(v: &Value) -> Result<AttributeValue, DocumentError> {
     Ok(match v {
         Value::Null => AttributeValue::Null,
         Value::Bool(b) => AttributeValue::Bool(*b),
-        Value::Number(n) => {
-            AttributeValue::N(Number::parse(&n.to_string()).map_err(|e| e.to_string())?)
-        }
+        Value::Number(n) => AttributeValue::N(Number::parse(&n.to_string())?),
         Value::String(s) => AttributeValue::S(s.clone()),
         Value::Array(a) => AttributeValue::L(
             a.iter()
@@ -28,16 +39,16 @@ pub fn value_from_document(v: &Value) -> Result<AttributeValue, String> {
         Value::Object(o) => AttributeValue::M(
             o.iter()
                 .map(|(k, v)| Ok((k.clone(), value_from_document(v)?)))
-                .collect::<Result<_, String>>()?,
+                .collect::<Result<_, DocumentError>>()?,
         ),
     })
 }
 
 /// A JSON object as an item.
-pub fn item_from_document(v: &Value) -> Result<Item, String> {
+pub fn item_from_document(v: &Value) -> Result<Item, DocumentError> {
     match value_from_document(v)? {
         AttributeValue::M(m) => Ok(m),
-        _ => Err("an item must be a JSON object".into()),
+        _ => Err(DocumentError::NotAnObject),
     }
 }
 

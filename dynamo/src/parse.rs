@@ -111,7 +111,7 @@ fn opt_u32(m: &Map<String, Value>, k: &str) -> R<Option<u32>> {
                 lower_first(k),
                 if k == "Segment" { 0 } else { 1 }
             ))),
-            Some(x) => Ok(Some(x.min(u32::MAX as i64) as u32)),
+            Some(x) => Ok(Some(u32::try_from(x).unwrap_or(u32::MAX))),
             None => Err(ser(format!("class java.lang.Double can not be converted to an Integer ({k})"))),
         },
         Some(v) => Err(wrong(v, "Integer")),

@@ -84,7 +84,7 @@ fn percent_decode(s: &str) -> String {
             && b[i + 1].is_ascii_hexdigit()
             && b[i + 2].is_ascii_hexdigit()
         {
-            let digit = |c: u8| (c as char).to_digit(16).unwrap_or(0) as u8;
+            let digit = |c: u8| (char::from(c).to_digit(16).unwrap_or(0) & 0xf) as u8;
             out.push(digit(b[i + 1]) * 16 + digit(b[i + 2]));
             i += 3;
             continue;

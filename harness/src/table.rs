@@ -255,7 +255,7 @@ fn run_on(args: &TableArgs, tables: &Tables, now_secs: u64) -> Result<i32> {
             let item = if args.typed {
                 wire::item_from_value(&json).map_err(|e| anyhow::anyhow!("{e}"))?
             } else {
-                document::item_from_document(&json).map_err(|e| anyhow::anyhow!("{e}"))?
+                document::item_from_document(&json)?
             };
             let condition = WriteCondition {
                 expression: if_not_exists.then(|| "attribute_not_exists(#pk)".to_string()),

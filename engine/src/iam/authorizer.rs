@@ -124,6 +124,35 @@ pub struct Directory {
     scps: BTreeMap<String, Vec<Arc<Policy>>>,
 }
 
+/// Why [`Authorizer::check`] did not allow a request: the question had no answer (an unknown
+/// user, a malformed request: the [`AuthError`] is the source), or the policies said no (the
+/// explanation, in IAM's words, is the message the service returns).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// The authorizer could not answer.
+    #[error("{what}: {source}")]
+    Unanswered {
+        /// `action on resource`.
+        what: String,
+        /// Why.
+        #[source]
+        source: AuthError,
+    },
+    /// The policies denied it (explicitly or by default).
+    #[error("{who} is not allowed to perform {what} ({}): {why}", decision.name())]
+    Denied {
+        /// The principal, as IAM names it.
+        who: String,
+        /// `action on resource`.
+        what: String,
+        /// Which denial.
+        decision: Decision,
+        /// The explanation's summary.
+        why: String,
+    },
+}
+
 /// Why an authorization call could not be answered, or AssumeRole was refused.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
@@ -377,11 +406,14 @@ impl Authorizer {
     /// Decide `access` for `principal` as a service does before touching data: `Ok` on Allow;
     /// on a denial, a one-line message naming who, what, the decision and why (the explanation
     /// is built only then, so the allowed path stays fast).
-    pub fn check(&self, principal: &Principal, access: &Access<'_>) -> Result<(), String> {
+    pub fn check(&self, principal: &Principal, access: &Access<'_>) -> Result<(), Refusal> {
         let what = format!("{} on {}", access.action, access.resource);
-        let (decision, _) = self
-            .authorize(principal, access)
-            .map_err(|e| format!("{what}: {e}"))?;
+        let (decision, _) =
+            self.authorize(principal, access)
+                .map_err(|source| Refusal::Unanswered {
+                    what: what.clone(),
+                    source,
+                })?;
         if decision == Decision::Allow {
             return Ok(());
         }
@@ -389,11 +421,12 @@ impl Authorizer {
             Ok((explanation, set, ctx)) => explanation.summary(&set, &ctx),
             Err(e) => e.to_string(),
         };
-        Err(format!(
-            "{} is not allowed to perform {what} ({}): {why}",
-            principal.display_name(),
-            decision.name()
-        ))
+        Err(Refusal::Denied {
+            who: principal.display_name(),
+            what,
+            decision,
+            why,
+        })
     }
 
     /// Decides and explains `access` for `principal`.

@@ -42,6 +42,28 @@ pub struct Template {
     pieces: Box<[Piece]>,
 }
 
+/// A malformed policy variable (`${...}`) in a policy's text; the policy parser reports it
+/// with the JSON path of the value.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TemplateError {
+    /// `${` without a `}`.
+    #[error("policy variable at byte {at} has no closing `}}`")]
+    Unclosed {
+        /// Byte offset of the `$`.
+        at: usize,
+    },
+    /// `${key, default}` whose default is not in single quotes (holds the inside).
+    #[error("the default value in `${{{0}}}` must be in single quotes")]
+    DefaultNotQuoted(String),
+    /// `${}` or `${, 'x'}` (holds the inside).
+    #[error("`${{{0}}}` names no context key")]
+    NoKey(String),
+    /// A key with whitespace, `$` or `{` in it.
+    #[error("`{0}` is not a valid context key name in a policy variable")]
+    BadKey(String),
+}
+
 /// Whether `*` and `?` in the literal text are wildcards (Resource, StringLike, ArnLike) or
 /// plain characters (StringEquals and friends).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +77,11 @@ pub enum Wildcards {
 impl Template {
     /// Compiles `text`. `variables` is false for Version 2008-10-17 policies, where `${...}` is
     /// literal. Returns a description of the problem on a malformed variable.
-    pub fn parse(text: &str, wildcards: Wildcards, variables: bool) -> Result<Template, String> {
+    pub fn parse(
+        text: &str,
+        wildcards: Wildcards,
+        variables: bool,
+    ) -> Result<Template, TemplateError> {
         let mut pieces: Vec<Piece> = Vec::new();
         let mut lit: Vec<u8> = Vec::with_capacity(text.len());
         let push_lit = |lit: &mut Vec<u8>, b: u8| {
@@ -72,7 +98,7 @@ impl Template {
                 let close = text[i + 2..]
                     .find('}')
                     .map(|off| i + 2 + off)
-                    .ok_or_else(|| format!("policy variable at byte {i} has no closing `}}`"))?;
+                    .ok_or(TemplateError::Unclosed { at: i })?;
                 let inner = &text[i + 2..close];
                 match inner {
                     "*" => lit.push(b'*'),
@@ -181,7 +207,7 @@ impl Template {
 }
 
 /// Parses the inside of `${...}`: `key` or `key, 'default'`.
-fn parse_variable(inner: &str) -> Result<Piece, String> {
+fn parse_variable(inner: &str) -> Result<Piece, TemplateError> {
     let (key, default) = match inner.split_once(',') {
         None => (inner.trim(), None),
         Some((key, rest)) => {
@@ -189,9 +215,7 @@ fn parse_variable(inner: &str) -> Result<Piece, String> {
             let quoted = rest
                 .strip_prefix('\'')
                 .and_then(|r| r.strip_suffix('\''))
-                .ok_or_else(|| {
-                    format!("the default value in `${{{inner}}}` must be in single quotes")
-                })?;
+                .ok_or_else(|| TemplateError::DefaultNotQuoted(inner.to_string()))?;
             (
                 key.trim(),
                 Some(quoted.as_bytes().to_vec().into_boxed_slice()),
@@ -199,12 +223,10 @@ fn parse_variable(inner: &str) -> Result<Piece, String> {
         }
     };
     if key.is_empty() {
-        return Err(format!("`${{{inner}}}` names no context key"));
+        return Err(TemplateError::NoKey(inner.to_string()));
     }
     if key.contains(|c: char| c.is_whitespace() || c == '$' || c == '{') {
-        return Err(format!(
-            "`{key}` is not a valid context key name in a policy variable"
-        ));
+        return Err(TemplateError::BadKey(key.to_string()));
     }
     let lower = key.to_ascii_lowercase();
     Ok(Piece::Var {
@@ -268,8 +290,21 @@ mod tests {
 
     #[test]
     fn malformed_variables_are_errors() {
-        assert!(Template::parse("${aws:username", Wildcards::On, true).is_err());
-        assert!(Template::parse("${}", Wildcards::On, true).is_err());
-        assert!(Template::parse("${a, default}", Wildcards::On, true).is_err());
+        assert_eq!(
+            Template::parse("${aws:username", Wildcards::On, true).unwrap_err(),
+            TemplateError::Unclosed { at: 0 }
+        );
+        assert_eq!(
+            Template::parse("${}", Wildcards::On, true)
+                .unwrap_err()
+                .to_string(),
+            "`${}` names no context key"
+        );
+        assert_eq!(
+            Template::parse("${a, default}", Wildcards::On, true)
+                .unwrap_err()
+                .to_string(),
+            "the default value in `${a, default}` must be in single quotes"
+        );
     }
 }

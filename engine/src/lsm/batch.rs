@@ -6,6 +6,8 @@
 //! rep := sequence: u64 LE | count: u32 LE | op*
 //! op  := kind: u8 (0 delete, 1 put) | key_len: varint | key | [value_len: varint | value]
 //! ```
+// Bytes that go to disk or the wire: every narrowing cast is checked or explained (#22 §5).
+#![deny(clippy::cast_possible_truncation)]
 
 use super::coding::{put_bytes, Reader};
 use super::key::ValueKind;

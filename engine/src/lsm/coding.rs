@@ -1,15 +1,17 @@
 //! Little helpers for the byte formats: LEB128 varints and fixed-width little-endian integers.
 //! Every decoder returns `None` on truncated input instead of panicking, so that callers can
 //! turn it into a corruption error naming the file.
+// Bytes that go to disk or the wire: every narrowing cast is checked or explained (#22 §5).
+#![deny(clippy::cast_possible_truncation)]
 
 /// Append `v` as a LEB128 varint (1–10 bytes).
 #[inline]
 pub fn put_varint(dst: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
-        dst.push((v as u8) | 0x80);
+        dst.push((v & 0x7f) as u8 | 0x80);
         v >>= 7;
     }
-    dst.push(v as u8);
+    dst.push((v & 0x7f) as u8);
 }
 
 /// Decode a varint at the start of `src`; returns the value and the bytes it used.

@@ -4,6 +4,10 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use super::manifest::EditError;
+use super::sstable::footer::FooterError;
+use super::sstable::framing::BlockError;
+use super::version::TreeError;
 use crate::io::IoError;
 
 /// A result from the LSM engine.
@@ -25,8 +29,9 @@ pub enum LsmError {
         what: &'static str,
         /// Byte offset of the block or record in the file.
         offset: u64,
-        /// What exactly is wrong.
-        detail: String,
+        /// What exactly is wrong: the block's or footer's own error where one of those found
+        /// it, else a description.
+        detail: CorruptionDetail,
     },
     /// The caller asked for something invalid (empty key, oversized value, bad option).
     #[error("invalid argument: {0}")]
@@ -55,7 +60,7 @@ impl LsmError {
         file: impl Into<PathBuf>,
         what: &'static str,
         offset: u64,
-        detail: impl Into<String>,
+        detail: impl Into<CorruptionDetail>,
     ) -> Self {
         LsmError::Corruption {
             file: file.into(),
@@ -68,6 +73,47 @@ impl LsmError {
     /// True if this error reports corrupt stored data.
     pub fn is_corruption(&self) -> bool {
         matches!(self, LsmError::Corruption { .. })
+    }
+}
+
+/// What is wrong with corrupt bytes: the typed error of the format code that found it (a
+/// block's trailer or compression, a table's footer), or a description where the check is a
+/// one-off. Shown as its own message, inside [`LsmError::Corruption`]'s.
+#[derive(Clone, Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CorruptionDetail {
+    /// A stored block's trailer, compression or contents.
+    #[error(transparent)]
+    Block(Arc<BlockError>),
+    /// A table's footer.
+    #[error(transparent)]
+    Footer(#[from] FooterError),
+    /// A manifest edit.
+    #[error(transparent)]
+    Manifest(#[from] EditError),
+    /// An edit refused before it was logged: the tree it would make breaks an invariant.
+    #[error("refused before logging: after the edit, {0}")]
+    RefusedEdit(#[source] TreeError),
+    /// A one-off check (a record length, a key order).
+    #[error("{0}")]
+    Text(String),
+}
+
+impl From<BlockError> for CorruptionDetail {
+    fn from(e: BlockError) -> Self {
+        CorruptionDetail::Block(Arc::new(e))
+    }
+}
+
+impl From<String> for CorruptionDetail {
+    fn from(s: String) -> Self {
+        CorruptionDetail::Text(s)
+    }
+}
+
+impl From<&str> for CorruptionDetail {
+    fn from(s: &str) -> Self {
+        CorruptionDetail::Text(s.to_string())
     }
 }
 

@@ -2,6 +2,8 @@
 //! endian — LevelDB's layout. Many versions of one user key coexist; they sort by user key
 //! ascending, then by sequence number *descending*, so that a seek for `(key, snapshot)` lands
 //! on the newest version a snapshot may see.
+// Bytes that go to disk or the wire: every narrowing cast is checked or explained (#22 §5).
+#![deny(clippy::cast_possible_truncation)]
 
 use std::cmp::Ordering;
 
@@ -86,7 +88,7 @@ pub fn sequence(ikey: &[u8]) -> u64 {
 /// The kind of an internal key, `None` if the kind byte is unknown.
 #[inline]
 pub fn kind(ikey: &[u8]) -> Option<ValueKind> {
-    ValueKind::from_u8(trailer(ikey) as u8)
+    ValueKind::from_u8((trailer(ikey) & 0xff) as u8)
 }
 
 /// Bytewise comparison, eight bytes at a time. Same result as `a.cmp(b)`, but inlined: for
@@ -137,7 +139,7 @@ pub fn parse(ikey: &[u8]) -> Option<ParsedKey<'_>> {
     Some(ParsedKey {
         user_key: user_key(ikey),
         seq: t >> 8,
-        kind: ValueKind::from_u8(t as u8)?,
+        kind: ValueKind::from_u8((t & 0xff) as u8)?,
     })
 }
 

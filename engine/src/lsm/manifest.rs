@@ -13,6 +13,8 @@
 //!        | 4 level number                                           (delete table)
 //!        | 5 level number size_bytes smallest largest               (add table; keys length-prefixed)
 //! ```
+// Bytes that go to disk or the wire: every narrowing cast is checked or explained (#22 §5).
+#![deny(clippy::cast_possible_truncation)]
 
 use std::path::{Path, PathBuf};
 
@@ -88,37 +90,40 @@ impl VersionEdit {
     }
 
     /// Decode; `Err` names what is malformed.
-    pub fn decode(src: &[u8]) -> std::result::Result<Self, String> {
+    pub fn decode(src: &[u8]) -> std::result::Result<Self, EditError> {
         let mut r = Reader::new(src);
         let mut e = VersionEdit::default();
-        let level = |v: u64| -> std::result::Result<u8, String> {
-            if (v as usize) < NUM_LEVELS {
-                Ok(v as u8)
-            } else {
-                Err(format!("level {v} out of range"))
-            }
+        let level = |v: u64| -> std::result::Result<u8, EditError> {
+            u8::try_from(v)
+                .ok()
+                .filter(|&l| usize::from(l) < NUM_LEVELS)
+                .ok_or(EditError::Level(v))
         };
         while r.remaining() > 0 {
-            let tag = r.varint().ok_or("truncated tag")?;
+            let tag = r.varint().ok_or(EditError::Truncated("tag"))?;
             match tag {
-                TAG_LOG => e.log_number = Some(r.varint().ok_or("truncated log number")?),
-                TAG_NEXT_FILE => {
-                    e.next_file_number = Some(r.varint().ok_or("truncated next file")?)
+                TAG_LOG => {
+                    e.log_number = Some(r.varint().ok_or(EditError::Truncated("log number"))?)
                 }
-                TAG_LAST_SEQ => e.last_sequence = Some(r.varint().ok_or("truncated sequence")?),
+                TAG_NEXT_FILE => {
+                    e.next_file_number = Some(r.varint().ok_or(EditError::Truncated("next file"))?)
+                }
+                TAG_LAST_SEQ => {
+                    e.last_sequence = Some(r.varint().ok_or(EditError::Truncated("sequence"))?)
+                }
                 TAG_DELETE => {
-                    let l = level(r.varint().ok_or("truncated delete")?)?;
-                    let n = r.varint().ok_or("truncated delete")?;
+                    let l = level(r.varint().ok_or(EditError::Truncated("delete"))?)?;
+                    let n = r.varint().ok_or(EditError::Truncated("delete"))?;
                     e.deleted.push((l, n));
                 }
                 TAG_ADD => {
-                    let l = level(r.varint().ok_or("truncated add")?)?;
-                    let number = r.varint().ok_or("truncated add")?;
-                    let size_bytes = r.varint().ok_or("truncated add")?;
-                    let smallest = r.bytes().ok_or("truncated add")?.to_vec();
-                    let largest = r.bytes().ok_or("truncated add")?.to_vec();
+                    let l = level(r.varint().ok_or(EditError::Truncated("add"))?)?;
+                    let number = r.varint().ok_or(EditError::Truncated("add"))?;
+                    let size_bytes = r.varint().ok_or(EditError::Truncated("add"))?;
+                    let smallest = r.bytes().ok_or(EditError::Truncated("add"))?.to_vec();
+                    let largest = r.bytes().ok_or(EditError::Truncated("add"))?.to_vec();
                     if smallest.len() < 8 || largest.len() < 8 {
-                        return Err("table key range malformed".into());
+                        return Err(EditError::KeyRange);
                     }
                     e.added.push((
                         l,
@@ -130,11 +135,38 @@ impl VersionEdit {
                         },
                     ));
                 }
-                t => return Err(format!("unknown field tag {t}")),
+                t => return Err(EditError::Tag(t)),
             }
         }
         Ok(e)
     }
+}
+
+/// Why a manifest edit does not decode or does not apply (wrapped in
+/// [`LsmError::Corruption`] with the manifest's path and the record's offset).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EditError {
+    /// The record ends inside a field (which one).
+    #[error("truncated {0}")]
+    Truncated(&'static str),
+    /// A level number past the last level.
+    #[error("level {0} out of range")]
+    Level(u64),
+    /// A table's smallest or largest key is shorter than an internal key.
+    #[error("table key range malformed")]
+    KeyRange,
+    /// A field tag this format does not have.
+    #[error("unknown field tag {0}")]
+    Tag(u64),
+    /// The edit deletes a table the state does not hold.
+    #[error("edit deletes table {table} which is not in L{level}")]
+    DeletesMissing {
+        /// The table's number.
+        table: u64,
+        /// The level it was said to be in.
+        level: u8,
+    },
 }
 
 /// The manifest's view of the database after replaying every edit.
@@ -162,7 +194,7 @@ impl ManifestState {
     }
 
     /// Apply one edit.
-    pub fn apply(&mut self, e: &VersionEdit) -> std::result::Result<(), String> {
+    pub fn apply(&mut self, e: &VersionEdit) -> std::result::Result<(), EditError> {
         if let Some(v) = e.log_number {
             self.log_number = self.log_number.max(v);
         }
@@ -174,7 +206,7 @@ impl ManifestState {
         }
         for &(l, n) in &e.deleted {
             if self.levels[l as usize].remove(&n).is_none() {
-                return Err(format!("edit deletes table {n} which is not in L{l}"));
+                return Err(EditError::DeletesMissing { table: n, level: l });
             }
         }
         for (l, m) in &e.added {
@@ -194,7 +226,10 @@ impl ManifestState {
                 .levels
                 .iter()
                 .enumerate()
-                .flat_map(|(l, m)| m.values().map(move |f| (l as u8, f.clone())))
+                .flat_map(|(l, m)| {
+                    let l = u8::try_from(l).expect("NUM_LEVELS levels, fewer than 256");
+                    m.values().map(move |f| (l, f.clone()))
+                })
                 .collect(),
         }
     }

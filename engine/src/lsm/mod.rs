@@ -24,7 +24,7 @@ pub mod wal;
 
 pub use batch::WriteBatch;
 pub use db::{prefix_successor, Db, LsmState, Snapshot};
-pub use error::{LsmError, Result};
+pub use error::{CorruptionDetail, LsmError, Result};
 pub use iter::DbIterator;
 pub use options::{
     CompactionFilter, MaintenanceMode, Options, ReadOptions, SyncPolicy, WriteOptions,

@@ -5,6 +5,10 @@ use std::str::FromStr;
 
 use super::sstable::TableOptions;
 
+/// Largest `block_bytes`: the reader takes blocks of up to 64 MiB (and offsets inside a block
+/// are `u32`s on disk).
+pub const BLOCK_BYTES_MAX: usize = 64 << 20;
+
 /// When WAL appends are made durable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SyncPolicy {
@@ -179,6 +183,9 @@ impl Options {
         }
         if self.table.block_bytes < 64 || self.table.restart_interval == 0 {
             return Err("block_bytes must be >= 64 and restart_interval >= 1".into());
+        }
+        if self.table.block_bytes > BLOCK_BYTES_MAX {
+            return Err(format!("block_bytes must be <= {BLOCK_BYTES_MAX}"));
         }
         self.table.compression.check()?;
         Ok(())

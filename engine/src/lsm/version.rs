@@ -16,6 +16,42 @@ use super::manifest::{FileMeta, VersionEdit};
 use super::sstable::TableReader;
 use super::stats::NUM_LEVELS;
 
+/// A tree that breaks an invariant of the LSM: what [`Version::check_invariants`] found. Kept
+/// inside [`crate::lsm::LsmError::Corruption`] when an edit would make such a tree.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TreeError {
+    /// A table whose smallest key sorts after its largest.
+    #[error("L{level}: table {table} has its smallest key after its largest")]
+    KeyRange {
+        /// Its level.
+        level: usize,
+        /// Its number.
+        table: u64,
+    },
+    /// A table number in two places.
+    #[error("table {0} is in the tree twice")]
+    Duplicate(u64),
+    /// L0 is not newest first.
+    #[error("L0: table {older} is listed before the newer table {newer}")]
+    L0Order {
+        /// The table listed first.
+        older: u64,
+        /// The newer table listed after it.
+        newer: u64,
+    },
+    /// Two tables of a sorted level overlap in user keys.
+    #[error("L{level}: tables {first} and {second} overlap")]
+    Overlap {
+        /// The level.
+        level: usize,
+        /// The first table.
+        first: u64,
+        /// The next table.
+        second: u64,
+    },
+}
+
 /// One live table: its metadata and open reader. Dropping the last handle of a table marked
 /// obsolete deletes its file.
 #[derive(Debug)]
@@ -157,39 +193,40 @@ impl Version {
     /// Check the invariants: every table's key range is in order, a table number appears once
     /// in the whole tree, L0 is newest first, and levels >= 1 are sorted and non-overlapping in
     /// user keys. Cost: one pass over the tables and a sort of their numbers, per version edit.
-    pub fn check_invariants(&self) -> Result<(), String> {
+    pub fn check_invariants(&self) -> Result<(), TreeError> {
         let mut numbers = Vec::with_capacity(self.table_count());
         for (l, lvl) in self.levels.iter().enumerate() {
             for f in lvl {
                 if compare_internal(&f.meta.smallest, &f.meta.largest) == Ordering::Greater {
-                    return Err(format!(
-                        "L{l}: table {} has its smallest key after its largest",
-                        f.meta.number
-                    ));
+                    return Err(TreeError::KeyRange {
+                        level: l,
+                        table: f.meta.number,
+                    });
                 }
                 numbers.push(f.meta.number);
             }
         }
         numbers.sort_unstable();
         if let Some(w) = numbers.windows(2).find(|w| w[0] == w[1]) {
-            return Err(format!("table {} is in the tree twice", w[0]));
+            return Err(TreeError::Duplicate(w[0]));
         }
         if let Some(w) = self.levels[0]
             .windows(2)
             .find(|w| w[0].meta.number <= w[1].meta.number)
         {
-            return Err(format!(
-                "L0: table {} is listed before the newer table {}",
-                w[0].meta.number, w[1].meta.number
-            ));
+            return Err(TreeError::L0Order {
+                older: w[0].meta.number,
+                newer: w[1].meta.number,
+            });
         }
         for (l, lvl) in self.levels.iter().enumerate().skip(1) {
             for w in lvl.windows(2) {
                 if w[0].largest_user() >= w[1].smallest_user() {
-                    return Err(format!(
-                        "L{l}: tables {} and {} overlap",
-                        w[0].meta.number, w[1].meta.number
-                    ));
+                    return Err(TreeError::Overlap {
+                        level: l,
+                        first: w[0].meta.number,
+                        second: w[1].meta.number,
+                    });
                 }
             }
         }
@@ -446,7 +483,8 @@ mod tests {
             ),
         ];
         for (levels, want) in cases {
-            assert_eq!(version(levels).check_invariants(), Err(want.to_string()));
+            let got = version(levels).check_invariants().unwrap_err();
+            assert_eq!(got.to_string(), want);
         }
     }
 }

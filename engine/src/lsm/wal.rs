@@ -19,6 +19,8 @@
 //! that the log was synced past `x` — then synced bytes were damaged and recovery reports
 //! [`LsmError::Corruption`] naming the file and offset instead of silently dropping
 //! acknowledged writes.
+// Bytes that go to disk or the wire: every narrowing cast is checked or explained (#22 §5).
+#![deny(clippy::cast_possible_truncation)]
 
 use std::path::{Path, PathBuf};
 
@@ -180,7 +182,8 @@ impl WalWriter {
         h.update(&payload[q_lo..q_hi]);
         let crc = h.finalize();
         self.buf.extend_from_slice(&crc.to_le_bytes());
-        self.buf.extend_from_slice(&(len as u16).to_le_bytes());
+        let len16 = u16::try_from(len).expect("a fragment fits in its 32 KiB block");
+        self.buf.extend_from_slice(&len16.to_le_bytes());
         self.buf.push(ty);
         self.buf.extend_from_slice(&prefix[p_lo..p_hi]);
         self.buf.extend_from_slice(&payload[q_lo..q_hi]);

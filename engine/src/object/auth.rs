@@ -214,11 +214,9 @@ impl<'a> AuthorizedStore<'a> {
             .map(|t| {
                 Policy::parse(t, PolicyKind::Resource)
                     .map(Arc::new)
-                    .map_err(|e| {
-                        ObjectError::Internal(format!(
-                            "bucket {}: stored policy or ACL unreadable: {e}",
-                            b.name
-                        ))
+                    .map_err(|source| ObjectError::StoredPolicy {
+                        what: format!("bucket {}: stored policy or ACL unreadable", b.name),
+                        source,
                     })
             })
             .collect()
@@ -306,8 +304,11 @@ impl<'a> AuthorizedStore<'a> {
                     key: o.key,
                 };
                 if let Some(text) = acl.policy_json(target, !block.ignore_public_acls) {
-                    let p = Policy::parse(&text, PolicyKind::Resource).map_err(|e| {
-                        ObjectError::Internal(format!("object ACL unreadable: {e}"))
+                    let p = Policy::parse(&text, PolicyKind::Resource).map_err(|source| {
+                        ObjectError::StoredPolicy {
+                            what: "object ACL unreadable".into(),
+                            source,
+                        }
                     })?;
                     policies.push(Arc::new(p));
                     decision = decide(&policies)?;
@@ -331,7 +332,10 @@ impl<'a> AuthorizedStore<'a> {
                 ),
             )
             .err()
-            .unwrap_or_else(|| format!("{action} on {resource}: {}", decision.name())),
+            .map_or_else(
+                || format!("{action} on {resource}: {}", decision.name()),
+                |r| r.to_string(),
+            ),
         ))
     }
 

@@ -28,6 +28,8 @@
 //! *before* the commit — a marker's version id and sequence number, and a bucket's generation,
 //! are fixed under the commit lock before anything is written — so whatever the metadata
 //! holds is on the data side already, and a crash in between leaves only an orphan blob.
+// Bytes that go to disk or the wire: every narrowing cast is checked or explained (#22 §5).
+#![deny(clippy::cast_possible_truncation)]
 
 use serde::{Deserialize, Serialize};
 
@@ -80,8 +82,9 @@ impl BlobDescription {
         version.segments = vec![v.segments[index].clone()];
         BlobDescription::Version {
             bucket: bucket.to_string(),
-            segment: index as u32,
-            segments: v.segments.len() as u32,
+            segment: u32::try_from(index).expect("at most 10,000 segments (S3's part limit)"),
+            segments: u32::try_from(v.segments.len())
+                .expect("at most 10,000 segments (S3's part limit)"),
             version: Box::new(version),
         }
     }
@@ -92,10 +95,15 @@ impl BlobDescription {
     }
 
     /// Parse a description read from a shard.
-    pub fn from_json(b: &[u8]) -> Result<Self, String> {
-        serde_json::from_slice(b).map_err(|e| format!("unreadable description: {e}"))
+    pub fn from_json(b: &[u8]) -> Result<Self, UnreadableDescription> {
+        serde_json::from_slice(b).map_err(UnreadableDescription)
     }
 }
+
+/// A description section whose CRC held but whose JSON does not parse as one.
+#[derive(Debug, thiserror::Error)]
+#[error("unreadable description: {0}")]
+pub struct UnreadableDescription(#[source] pub serde_json::Error);
 
 /// Room to leave for what the commit adds to a description estimated before it: a version id,
 /// a sequence number, a time, ETag and SHA-256 suffixes, an owner's display name.

@@ -23,6 +23,38 @@
 use reed_solomon_simd::engine::{tables, utils, DefaultEngine, Engine, GfElement, GF_MODULUS};
 use reed_solomon_simd::ReedSolomonEncoder;
 
+/// Why a stripe could not be encoded or rebuilt.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ErasureError {
+    /// The Reed-Solomon encoder refused the shards (a length it does not take).
+    #[error("{0}")]
+    Encoder(#[source] reed_solomon_simd::Error),
+    /// Fewer than K shards are left.
+    #[error("only {present} of {width} shards readable; at least K = {k} are needed")]
+    TooFewShards {
+        /// Shards present.
+        present: usize,
+        /// Shards per stripe (K + M).
+        width: usize,
+        /// Data shards.
+        k: usize,
+    },
+    /// The present shards differ in length, or the length is not a multiple of 64.
+    #[error(
+        "shards must all have the same length, a multiple of 64 bytes (shard {shard} has {len})"
+    )]
+    UnequalShards {
+        /// The first present shard.
+        shard: usize,
+        /// Its length.
+        len: usize,
+    },
+    /// The chosen shards' rows do not invert.
+    #[error("shards {0:?} do not determine the stripe (singular matrix: not an MDS code?)")]
+    Singular(Vec<usize>),
+}
+
 /// Bytes processed per pass of the multiply-and-add loop: small enough that the output block,
 /// the scratch block and the input block all stay in L1.
 const BLOCK: usize = 8 << 10;
@@ -64,7 +96,7 @@ impl Codec {
 
     /// Compute the `m` parity shards of `data` (`k` shards of `shard_len` bytes, a multiple of
     /// 64) into `parity`.
-    pub fn encode(&mut self, data: &[&[u8]], parity: &mut [&mut [u8]]) -> Result<(), String> {
+    pub fn encode(&mut self, data: &[&[u8]], parity: &mut [&mut [u8]]) -> Result<(), ErasureError> {
         assert_eq!(data.len(), self.k, "encode: data shard count");
         assert_eq!(parity.len(), self.m, "encode: parity shard count");
         if self.m == 0 {
@@ -74,17 +106,18 @@ impl Codec {
         let enc = match &mut self.encoder {
             Some(e) => {
                 e.reset(self.k, self.m, shard_len)
-                    .map_err(|e| e.to_string())?;
+                    .map_err(ErasureError::Encoder)?;
                 e
             }
             slot => slot.insert(
-                ReedSolomonEncoder::new(self.k, self.m, shard_len).map_err(|e| e.to_string())?,
+                ReedSolomonEncoder::new(self.k, self.m, shard_len)
+                    .map_err(ErasureError::Encoder)?,
             ),
         };
         for d in data {
-            enc.add_original_shard(d).map_err(|e| e.to_string())?;
+            enc.add_original_shard(d).map_err(ErasureError::Encoder)?;
         }
-        let result = enc.encode().map_err(|e| e.to_string())?;
+        let result = enc.encode().map_err(ErasureError::Encoder)?;
         for (out, rec) in parity.iter_mut().zip(result.recovery_iter()) {
             out.copy_from_slice(rec);
         }
@@ -94,7 +127,7 @@ impl Codec {
     /// Fill in every `None` shard of a stripe (`k + m` slots, data first) from the present ones.
     /// Needs at least `k` present shards of one length, a multiple of 64 bytes (as every
     /// stripe's shards are); the error says what was missing.
-    pub fn reconstruct(&mut self, shards: &mut [Option<Vec<u8>>]) -> Result<(), String> {
+    pub fn reconstruct(&mut self, shards: &mut [Option<Vec<u8>>]) -> Result<(), ErasureError> {
         self.reconstruct_reusing(shards, &mut Vec::new())
     }
 
@@ -106,7 +139,7 @@ impl Codec {
         &mut self,
         shards: &mut [Option<Vec<u8>>],
         spare: &mut Vec<Vec<u8>>,
-    ) -> Result<(), String> {
+    ) -> Result<(), ErasureError> {
         let (k, m) = (self.k, self.m);
         assert_eq!(shards.len(), k + m, "reconstruct: shard slots");
         let present: Vec<usize> = (0..k + m).filter(|&i| shards[i].is_some()).collect();
@@ -114,11 +147,11 @@ impl Codec {
             return Ok(());
         }
         if present.len() < k {
-            return Err(format!(
-                "only {} of {} shards readable; at least K = {k} are needed",
-                present.len(),
-                k + m,
-            ));
+            return Err(ErasureError::TooFewShards {
+                present: present.len(),
+                width: k + m,
+                k,
+            });
         }
         let shard_len = shards[present[0]].as_ref().map_or(0, Vec::len);
         if !shard_len.is_multiple_of(64)
@@ -126,19 +159,15 @@ impl Codec {
                 .iter()
                 .any(|&i| shards[i].as_ref().map(Vec::len) != Some(shard_len))
         {
-            return Err(format!(
-                "shards must all have the same length, a multiple of 64 bytes (shard {} has {shard_len})",
-                present[0]
-            ));
+            return Err(ErasureError::UnequalShards {
+                shard: present[0],
+                len: shard_len,
+            });
         }
         // Data shards first: their rows of [I; G] are unit rows, which keeps A simple.
         let chosen = &present[..k];
         let a: Vec<Vec<GfElement>> = chosen.iter().map(|&s| self.row(s)).collect();
-        let a_inv = invert(a).ok_or_else(|| {
-            format!(
-                "shards {chosen:?} do not determine the stripe (singular matrix: not an MDS code?)"
-            )
-        })?;
+        let a_inv = invert(a).ok_or_else(|| ErasureError::Singular(chosen.to_vec()))?;
         let missing: Vec<usize> = (0..k + m).filter(|&i| shards[i].is_none()).collect();
         let mut rebuilt = Vec::with_capacity(missing.len());
         {
@@ -366,10 +395,9 @@ mod tests {
     fn shards_of_odd_length_are_refused() {
         let mut codec = Codec::new(2, 1);
         let mut shards = vec![Some(vec![0u8; 100]), None, Some(vec![0u8; 100])];
-        assert!(codec
-            .reconstruct(&mut shards)
-            .unwrap_err()
-            .contains("multiple of 64"));
+        let e = codec.reconstruct(&mut shards).unwrap_err();
+        assert_eq!(e, ErasureError::UnequalShards { shard: 0, len: 100 });
+        assert!(e.to_string().contains("multiple of 64"));
     }
 
     #[test]
@@ -393,7 +421,7 @@ mod tests {
                     let got: Vec<Vec<u8>> = shards.into_iter().map(Option::unwrap).collect();
                     assert_eq!(got, full, "k={k} m={m} mask={mask:b}");
                 } else {
-                    assert!(r.unwrap_err().contains("at least K"));
+                    assert!(r.unwrap_err().to_string().contains("at least K"));
                 }
             }
         }

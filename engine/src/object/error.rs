@@ -1,6 +1,7 @@
 //! Object store errors, in S3's terms: each has the code `aws s3api` would print.
 
 use super::blob::BlobError;
+use super::layout::LayoutError;
 use super::meta_error::MetaError;
 use crate::io::IoError;
 
@@ -126,6 +127,30 @@ pub enum ObjectError {
     /// A request argument is invalid.
     #[error("InvalidArgument: {0}")]
     InvalidArgument(String),
+    /// The layout asked for at creation is invalid (the error names the field).
+    #[error("InvalidArgument: {0}")]
+    InvalidLayout(#[source] LayoutError),
+    /// A store's `store.json` cannot be used: it does not parse or names an impossible layout.
+    #[error("InternalError: {}: {source}", path.display())]
+    BadLayout {
+        /// The layout file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        #[source]
+        source: LayoutError,
+    },
+    /// The request's body could not be read, or ended before its declared length.
+    #[error("InvalidArgument: {0}")]
+    Input(#[source] Box<BlobError>),
+    /// A policy or ACL stored with a bucket or object no longer parses.
+    #[error("InternalError: {what}: {source}")]
+    StoredPolicy {
+        /// Whose policy, e.g. "bucket b: stored policy or ACL unreadable".
+        what: String,
+        /// The parser's error.
+        #[source]
+        source: crate::iam::PolicyError,
+    },
     /// The object's data cannot be read back correctly (more shards lost than parity covers).
     #[error("InternalError: {bucket}/{key} version '{version_id}': {source}")]
     DataLoss {
@@ -206,8 +231,12 @@ impl ObjectError {
                 "InvalidBucketAclWithObjectOwnership"
             }
             ObjectError::InvalidRequest(_) => "InvalidRequest",
-            ObjectError::InvalidArgument(_) => "InvalidArgument",
+            ObjectError::InvalidArgument(_)
+            | ObjectError::InvalidLayout(_)
+            | ObjectError::Input(_) => "InvalidArgument",
             ObjectError::DataLoss { .. }
+            | ObjectError::BadLayout { .. }
+            | ObjectError::StoredPolicy { .. }
             | ObjectError::Metadata(_)
             | ObjectError::OpenMetadata { .. }
             | ObjectError::DescriptionNotWritten { .. }
@@ -244,6 +273,8 @@ impl ObjectError {
         matches!(
             self,
             ObjectError::Metadata(_)
+                | ObjectError::BadLayout { .. }
+                | ObjectError::StoredPolicy { .. }
                 | ObjectError::OpenMetadata { .. }
                 | ObjectError::DescriptionNotWritten { .. }
                 | ObjectError::Io(_)

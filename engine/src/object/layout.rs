@@ -9,10 +9,42 @@
 //!
 //! The geometry is a pure function of `(size, K, shard_len_max)`: nothing about where a stripe
 //! sits needs storing, and a reader recomputes it from the object's metadata.
+// Bytes that go to disk or the wire: every narrowing cast is checked or explained (#22 §5).
+#![deny(clippy::cast_possible_truncation)]
 
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
+
+/// Why a layout (asked for at creation, or read from `store.json`) cannot be used; the
+/// message names the field.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LayoutError {
+    /// `store.json` is not the JSON this code writes.
+    #[error("corrupt layout: {0}")]
+    Parse(#[source] serde_json::Error),
+    /// A layout format this build does not read.
+    #[error("store format version {0} is not supported (this build reads version {LAYOUT_FORMAT_VERSION})")]
+    Version(u32),
+    /// K = 0.
+    #[error("K (data shards) must be at least 1")]
+    NoDataShards,
+    /// K + M over the limit.
+    #[error("K + M = {0} exceeds the limit of {MAX_SHARDS} shards per stripe")]
+    TooManyShards(usize),
+    /// A shard length that is not a positive multiple of 4096.
+    #[error("shard length {0} must be a positive multiple of 4096")]
+    ShardLength(u64),
+    /// Not one directory per shard.
+    #[error("{given} shard directories given, K + M = {needed} needed")]
+    Disks {
+        /// Directories given.
+        given: usize,
+        /// K + M.
+        needed: usize,
+    },
+}
 
 /// Shard lengths are rounded up to a multiple of this; the Reed-Solomon codec works on 64-byte
 /// units.
@@ -62,7 +94,7 @@ impl Layout {
         m: usize,
         shard_len_max: u64,
         disks: Vec<PathBuf>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, LayoutError> {
         let layout = Layout {
             format_version: LAYOUT_FORMAT_VERSION,
             k,
@@ -75,34 +107,24 @@ impl Layout {
     }
 
     /// Check the layout makes sense; the message says which field is wrong.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), LayoutError> {
         if self.format_version != LAYOUT_FORMAT_VERSION {
-            return Err(format!(
-                "store format version {} is not supported (this build reads version {})",
-                self.format_version, LAYOUT_FORMAT_VERSION
-            ));
+            return Err(LayoutError::Version(self.format_version));
         }
         if self.k == 0 {
-            return Err("K (data shards) must be at least 1".into());
+            return Err(LayoutError::NoDataShards);
         }
         if self.k + self.m > MAX_SHARDS {
-            return Err(format!(
-                "K + M = {} exceeds the limit of {MAX_SHARDS} shards per stripe",
-                self.k + self.m
-            ));
+            return Err(LayoutError::TooManyShards(self.k + self.m));
         }
         if self.shard_len_max == 0 || !self.shard_len_max.is_multiple_of(4096) {
-            return Err(format!(
-                "shard length {} must be a positive multiple of 4096",
-                self.shard_len_max
-            ));
+            return Err(LayoutError::ShardLength(self.shard_len_max));
         }
         if self.disks.len() != self.k + self.m {
-            return Err(format!(
-                "{} shard directories given, K + M = {} needed",
-                self.disks.len(),
-                self.k + self.m
-            ));
+            return Err(LayoutError::Disks {
+                given: self.disks.len(),
+                needed: self.k + self.m,
+            });
         }
         Ok(())
     }
@@ -222,14 +244,29 @@ mod tests {
                 .map(|i| PathBuf::from(format!("d{i}")))
                 .collect::<Vec<_>>()
         };
-        assert!(Layout::new(0, 2, 4096, d(2)).unwrap_err().contains("K"));
+        assert!(Layout::new(0, 2, 4096, d(2))
+            .unwrap_err()
+            .to_string()
+            .contains("K"));
         assert!(Layout::new(4, 2, 4096, d(5))
             .unwrap_err()
+            .to_string()
             .contains("directories"));
-        assert!(Layout::new(4, 2, 1000, d(6)).unwrap_err().contains("4096"));
+        assert!(Layout::new(4, 2, 1000, d(6))
+            .unwrap_err()
+            .to_string()
+            .contains("4096"));
         assert!(Layout::new(30, 3, 4096, d(33))
             .unwrap_err()
+            .to_string()
             .contains("limit"));
+        assert!(matches!(
+            Layout::new(4, 2, 4096, d(5)),
+            Err(LayoutError::Disks {
+                given: 5,
+                needed: 6
+            })
+        ));
         assert!(Layout::new(4, 0, 4096, d(4)).is_ok());
     }
 }

@@ -582,7 +582,7 @@ impl ObjectStore {
             .write_described(&fresh, src, size, sync, desc_len)
             .map_err(|e| match e {
                 BlobError::Source(_) | BlobError::SourceTooShort { .. } => {
-                    ObjectError::InvalidArgument(e.to_string())
+                    ObjectError::Input(Box::new(e))
                 }
                 other => other.into(),
             })?;

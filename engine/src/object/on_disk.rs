@@ -100,8 +100,8 @@ pub fn create_with(
     }
     let disks = disks.unwrap_or_else(|| (0..k + m).map(|i| dir.join(format!("disk{i}"))).collect());
     // Checked before anything is made on disk; `create` checks it again.
-    let layout = Layout::new(k, m, shard_len_max, disks.clone())
-        .map_err(|e| ObjectError::InvalidArgument(e.to_string()))?;
+    let layout =
+        Layout::new(k, m, shard_len_max, disks.clone()).map_err(ObjectError::InvalidLayout)?;
     let (meta, _) = open_meta(&fs, dir, &layout)?;
     ObjectStore::create(
         fs,

@@ -32,7 +32,10 @@
 //! rebuilt from parity is checked against the CRC another file remembers, so a reconstruction is
 //! never trusted blindly. The header sits in its own 4096-byte block so that shard blocks stay
 //! aligned for direct I/O.
+// Bytes that go to disk or the wire: every narrowing cast is checked or explained (#22 §5).
+#![deny(clippy::cast_possible_truncation)]
 
+use crate::cast::usize_of;
 use crc32fast::Hasher;
 
 /// Bytes reserved for the header at the start of each shard file.
@@ -84,7 +87,7 @@ pub struct ShardHeader {
 impl ShardHeader {
     /// The 4096-byte header block.
     pub fn encode(&self) -> Vec<u8> {
-        let mut b = Vec::with_capacity(HEADER_LEN as usize);
+        let mut b = Vec::with_capacity(usize_of(HEADER_LEN));
         b.extend_from_slice(HEADER_MAGIC);
         b.extend_from_slice(&self.version.to_le_bytes());
         b.extend_from_slice(&self.shard_index.to_le_bytes());
@@ -97,28 +100,25 @@ impl ShardHeader {
         let crc = crc32fast::hash(&b);
         b.extend_from_slice(&crc.to_le_bytes());
         debug_assert_eq!(b.len(), HEADER_USED);
-        b.resize(HEADER_LEN as usize, 0);
+        b.resize(usize_of(HEADER_LEN), 0);
         b
     }
 
     /// Parse and check a header block; the error says what is wrong.
-    pub fn decode(b: &[u8]) -> Result<Self, String> {
+    pub fn decode(b: &[u8]) -> Result<Self, ShardFormatError> {
         if b.len() < HEADER_USED {
-            return Err(format!(
-                "header is {} bytes, expected {HEADER_USED}",
-                b.len()
-            ));
+            return Err(ShardFormatError::HeaderSize(b.len()));
         }
         if &b[0..8] != HEADER_MAGIC {
-            return Err("bad header magic (not a Seedbed shard file)".into());
+            return Err(ShardFormatError::HeaderMagic);
         }
         let crc = u32_at(b, 60);
         if crc32fast::hash(&b[..60]) != crc {
-            return Err("header checksum mismatch".into());
+            return Err(ShardFormatError::HeaderChecksum);
         }
         let version = u32_at(b, 8);
         if version != FORMAT_VERSION && version != FORMAT_VERSION_1 {
-            return Err(format!("shard format version {version} is not supported"));
+            return Err(ShardFormatError::Version(version));
         }
         let mut data_id = [0u8; 16];
         data_id.copy_from_slice(&b[40..56]);
@@ -139,6 +139,67 @@ impl ShardHeader {
     }
 }
 
+/// Why a shard file's header, description section or trailer cannot be used: the bytes are
+/// not what this code wrote for this blob and shard.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ShardFormatError {
+    /// The header block is short.
+    #[error("header is {0} bytes, expected {HEADER_USED}")]
+    HeaderSize(usize),
+    /// Not a shard file.
+    #[error("bad header magic (not a Seedbed shard file)")]
+    HeaderMagic,
+    /// The header's CRC does not match.
+    #[error("header checksum mismatch")]
+    HeaderChecksum,
+    /// A format this build does not read.
+    #[error("shard format version {0} is not supported")]
+    Version(u32),
+    /// No description section where one belongs.
+    #[error("no description (never written, or torn)")]
+    NoDescription,
+    /// The section is shorter than its length field says.
+    #[error("description is {got} bytes, its length says {len}")]
+    DescriptionSize {
+        /// Bytes there.
+        got: usize,
+        /// Bytes the length field promises.
+        len: usize,
+    },
+    /// The description's CRC does not match.
+    #[error("description checksum mismatch")]
+    DescriptionChecksum,
+    /// The trailer has another length than the object's size implies.
+    #[error("trailer is {got} bytes, expected {want}")]
+    TrailerSize {
+        /// Bytes there.
+        got: usize,
+        /// Bytes expected.
+        want: usize,
+    },
+    /// The trailer's magic is wrong.
+    #[error("bad trailer magic (file truncated or overwritten)")]
+    TrailerMagic,
+    /// The trailer's CRC does not match.
+    #[error("trailer checksum mismatch")]
+    TrailerChecksum,
+    /// The trailer belongs to another object's data.
+    #[error("trailer names another object's data (misplaced file)")]
+    Misplaced,
+    /// The trailer belongs to another shard of the object.
+    #[error("trailer says shard {found}, file is shard {expected}")]
+    ShardIndex {
+        /// The shard the trailer names.
+        found: u32,
+        /// The shard the file is.
+        expected: u32,
+    },
+    /// The trailer's stripe count disagrees with the object's size.
+    #[error("trailer stripe count does not match the object size")]
+    StripeCount,
+}
+
 /// The current format version, for new headers.
 pub const CURRENT_VERSION: u32 = FORMAT_VERSION;
 
@@ -152,7 +213,11 @@ impl Description {
     pub fn encode(json: &[u8]) -> Vec<u8> {
         let mut b = Vec::with_capacity(json.len() + DESC_OVERHEAD);
         b.extend_from_slice(DESC_MAGIC);
-        b.extend_from_slice(&(json.len() as u32).to_le_bytes());
+        b.extend_from_slice(
+            &u32::try_from(json.len())
+                .expect("a description is a few KiB of JSON")
+                .to_le_bytes(),
+        );
         b.extend_from_slice(json);
         let crc = crc32fast::hash(&b);
         b.extend_from_slice(&crc.to_le_bytes());
@@ -168,17 +233,14 @@ impl Description {
     }
 
     /// The JSON of a whole section; the error says what is wrong.
-    pub fn decode(b: &[u8]) -> Result<&[u8], String> {
-        let len = Self::section_len(b).ok_or("no description (never written, or torn)")?;
+    pub fn decode(b: &[u8]) -> Result<&[u8], ShardFormatError> {
+        let len = Self::section_len(b).ok_or(ShardFormatError::NoDescription)?;
         if b.len() < len {
-            return Err(format!(
-                "description is {} bytes, its length says {len}",
-                b.len()
-            ));
+            return Err(ShardFormatError::DescriptionSize { got: b.len(), len });
         }
         let body = len - 4;
         if crc32fast::hash(&b[..body]) != u32_at(b, body) {
-            return Err("description checksum mismatch".into());
+            return Err(ShardFormatError::DescriptionChecksum);
         }
         Ok(&b[12..body])
     }
@@ -198,18 +260,18 @@ impl ChecksumTable {
     pub fn new(width: usize, stripes: u64) -> Self {
         ChecksumTable {
             width,
-            crcs: vec![0; width * stripes as usize],
+            crcs: vec![0; width * usize_of(stripes)],
         }
     }
 
     /// The CRC of `shard` in `stripe`.
     pub fn get(&self, stripe: u64, shard: usize) -> u32 {
-        self.crcs[stripe as usize * self.width + shard]
+        self.crcs[usize_of(stripe) * self.width + shard]
     }
 
     /// Record the CRC of `shard` in `stripe`.
     pub fn set(&mut self, stripe: u64, shard: usize, crc: u32) {
-        self.crcs[stripe as usize * self.width + shard] = crc;
+        self.crcs[usize_of(stripe) * self.width + shard] = crc;
     }
 
     /// Number of stripes.
@@ -244,32 +306,33 @@ impl ChecksumTable {
         stripes: u64,
         data_id: &[u8; 16],
         shard_index: u32,
-    ) -> Result<Self, String> {
-        let want = Self::trailer_len(width, stripes) as usize;
+    ) -> Result<Self, ShardFormatError> {
+        let want = usize_of(Self::trailer_len(width, stripes));
         if b.len() != want {
-            return Err(format!("trailer is {} bytes, expected {want}", b.len()));
+            return Err(ShardFormatError::TrailerSize { got: b.len(), want });
         }
         if &b[want - 8..] != TRAILER_MAGIC {
-            return Err("bad trailer magic (file truncated or overwritten)".into());
+            return Err(ShardFormatError::TrailerMagic);
         }
         let body = want - 12;
         if crc32fast::hash(&b[..body]) != u32_at(b, body) {
-            return Err("trailer checksum mismatch".into());
+            return Err(ShardFormatError::TrailerChecksum);
         }
-        let table_len = 4 * width * stripes as usize;
+        let table_len = 4 * width * usize_of(stripes);
         if &b[table_len..table_len + 16] != data_id {
-            return Err("trailer names another object's data (misplaced file)".into());
+            return Err(ShardFormatError::Misplaced);
         }
         let idx = u32_at(b, table_len + 16);
         if idx != shard_index {
-            return Err(format!(
-                "trailer says shard {idx}, file is shard {shard_index}"
-            ));
+            return Err(ShardFormatError::ShardIndex {
+                found: idx,
+                expected: shard_index,
+            });
         }
         if u64_at(b, table_len + 20) != stripes {
-            return Err("trailer stripe count does not match the object size".into());
+            return Err(ShardFormatError::StripeCount);
         }
-        let crcs = (0..width * stripes as usize)
+        let crcs = (0..width * usize_of(stripes))
             .map(|i| u32_at(b, i * 4))
             .collect();
         Ok(ChecksumTable { width, crcs })
@@ -309,12 +372,20 @@ mod tests {
             version: CURRENT_VERSION,
         };
         let mut b = h.encode();
-        assert_eq!(b.len(), HEADER_LEN as usize);
+        assert_eq!(b.len(), usize_of(HEADER_LEN));
         assert_eq!(ShardHeader::decode(&b).unwrap(), h);
         b[33] ^= 1;
-        assert!(ShardHeader::decode(&b).unwrap_err().contains("checksum"));
+        assert_eq!(
+            ShardHeader::decode(&b),
+            Err(ShardFormatError::HeaderChecksum)
+        );
+        assert!(ShardHeader::decode(&b)
+            .unwrap_err()
+            .to_string()
+            .contains("checksum"));
         assert!(ShardHeader::decode(&[0u8; 64])
             .unwrap_err()
+            .to_string()
             .contains("magic"));
     }
 
@@ -334,6 +405,7 @@ mod tests {
         h.version = 3;
         assert!(ShardHeader::decode(&h.encode())
             .unwrap_err()
+            .to_string()
             .contains("version 3"));
     }
 
@@ -345,9 +417,13 @@ mod tests {
         b.extend_from_slice(&[0; 7]); // a slot longer than the section
         assert_eq!(Description::decode(&b).unwrap(), json);
         b[14] ^= 1;
-        assert!(Description::decode(&b).unwrap_err().contains("checksum"));
+        assert!(Description::decode(&b)
+            .unwrap_err()
+            .to_string()
+            .contains("checksum"));
         assert!(Description::decode(&[0; 64])
             .unwrap_err()
+            .to_string()
             .contains("no description"));
     }
 
@@ -356,7 +432,7 @@ mod tests {
         let mut t = ChecksumTable::new(6, 3);
         for s in 0..3 {
             for i in 0..6 {
-                t.set(s, i, (s * 10 + i as u64) as u32);
+                t.set(s, i, u32::try_from(s * 10 + i as u64).unwrap());
             }
         }
         let b = t.encode_trailer(&[1; 16], 2);
@@ -367,14 +443,24 @@ mod tests {
         );
         assert!(ChecksumTable::decode_trailer(&b, 6, 3, &[2; 16], 2)
             .unwrap_err()
+            .to_string()
             .contains("another object"));
+        assert_eq!(
+            ChecksumTable::decode_trailer(&b, 6, 3, &[1; 16], 3),
+            Err(ShardFormatError::ShardIndex {
+                found: 2,
+                expected: 3
+            })
+        );
         assert!(ChecksumTable::decode_trailer(&b, 6, 3, &[1; 16], 3)
             .unwrap_err()
+            .to_string()
             .contains("shard 2"));
         let mut bad = b.clone();
         bad[5] ^= 0x40;
         assert!(ChecksumTable::decode_trailer(&bad, 6, 3, &[1; 16], 2)
             .unwrap_err()
+            .to_string()
             .contains("checksum"));
     }
 }

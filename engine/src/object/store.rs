@@ -20,7 +20,7 @@ use super::acl::Acl;
 use super::blob::{BlobStore, DataId};
 use super::bucket_config::{check_acl_allowed, ObjectOwnership};
 use super::error::ObjectError;
-use super::layout::Layout;
+use super::layout::{Layout, LayoutError};
 use super::meta::{self, BucketMeta, MetaStore, Versioning};
 use super::meta_error::MetaError;
 use super::names::validate_bucket;
@@ -112,8 +112,7 @@ impl ObjectStore {
         }
         let disks =
             disks.unwrap_or_else(|| (0..k + m).map(|i| root.join(format!("disk{i}"))).collect());
-        let layout =
-            Layout::new(k, m, shard_len_max, disks).map_err(ObjectError::InvalidArgument)?;
+        let layout = Layout::new(k, m, shard_len_max, disks).map_err(ObjectError::InvalidLayout)?;
         let blobs = BlobStore::new(fs.clone(), layout.clone());
         blobs.create_dirs()?;
         let json = serde_json::to_vec_pretty(&layout).expect("layout serialises");
@@ -182,12 +181,13 @@ impl ObjectStore {
                 e.into()
             }
         })?;
-        let layout: Layout = serde_json::from_slice(&bytes).map_err(|e| {
-            ObjectError::Internal(format!("{}: corrupt layout: {e}", path.display()))
-        })?;
-        layout
-            .validate()
-            .map_err(|e| ObjectError::Internal(format!("{}: {e}", path.display())))?;
+        let layout: Layout = serde_json::from_slice(&bytes)
+            .map_err(LayoutError::Parse)
+            .and_then(|l: Layout| l.validate().map(|()| l))
+            .map_err(|source| ObjectError::BadLayout {
+                path: path.clone(),
+                source,
+            })?;
         Ok(layout)
     }
 

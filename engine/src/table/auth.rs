@@ -330,15 +330,16 @@ impl Tables {
                 now_unix_ms: self.clock.unix_millis(),
             };
             authorizer.check(caller.principal, &access).map_err(|e| {
-                DynamoError::new(
-                    ErrorKind::AccessDenied,
-                    format!(
-                        "User: {} is not authorized to perform: {} on resource: {} ({e})",
-                        caller.principal.display_name(),
-                        c.action,
-                        c.resource
-                    ),
-                )
+                let message = format!(
+                    "User: {} is not authorized to perform: {} on resource: {} ({e})",
+                    caller.principal.display_name(),
+                    c.action,
+                    c.resource
+                );
+                DynamoError {
+                    cause: Some(std::sync::Arc::new(e)),
+                    ..DynamoError::new(ErrorKind::AccessDenied, message)
+                }
             })?;
         }
         Ok(())

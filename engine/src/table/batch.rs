@@ -74,7 +74,7 @@ impl Tables {
                 r.attributes_to_get.as_deref(),
                 &mut ph,
             )?;
-            ph.check_unused().map_err(DynamoError::validation)?;
+            ph.check_unused()?;
             let mut seen = BTreeSet::new();
             let mut lsm_keys = Vec::new();
             for k in &r.keys {

@@ -15,6 +15,8 @@
 //!         | 0A count:varint { len:varint bytes }*              BS
 //! ```
 //! Varints are LEB128. Nesting deeper than [`MAX_DEPTH`] is refused (DynamoDB allows 32).
+// Bytes that go to disk or the wire: every narrowing cast is checked or explained (#22 §5).
+#![deny(clippy::cast_possible_truncation)]
 
 use std::collections::BTreeMap;
 
@@ -39,29 +41,77 @@ pub fn encode_item(item: &Item) -> Vec<u8> {
     out
 }
 
+/// Why a stored item does not decode (the table layer names the key it was stored under).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CorruptItem {
+    /// The first byte is not a format version this code writes.
+    #[error("unknown item format version {0}")]
+    Version(u8),
+    /// The item ends before the input does.
+    #[error("{0} trailing bytes after the item")]
+    Trailing(usize),
+    /// The input ends inside the item.
+    #[error("truncated at byte {0}")]
+    Truncated(usize),
+    /// A varint longer than 64 bits.
+    #[error("varint too long at byte {0}")]
+    VarintTooLong(usize),
+    /// A count larger than the bytes left could hold.
+    #[error("count {count} exceeds the remaining input at byte {at}")]
+    CountPastEnd {
+        /// The count read.
+        count: u64,
+        /// Where.
+        at: usize,
+    },
+    /// A length that runs past the end of the input.
+    #[error("length {len} runs past the end at byte {at}")]
+    LengthPastEnd {
+        /// The length read.
+        len: u64,
+        /// Where.
+        at: usize,
+    },
+    /// A string that is not UTF-8.
+    #[error("invalid UTF-8 at byte {0}")]
+    Utf8(usize),
+    /// A number that does not decode.
+    #[error("invalid number at byte {0}")]
+    Number(usize),
+    /// Nesting deeper than [`MAX_DEPTH`].
+    #[error("nesting deeper than {MAX_DEPTH}")]
+    TooDeep,
+    /// A value tag this format does not have.
+    #[error("unknown value tag {tag:#04x} at byte {at}")]
+    Tag {
+        /// The tag byte.
+        tag: u8,
+        /// Where.
+        at: usize,
+    },
+}
+
 /// Decode an item; the error says what is wrong.
-pub fn decode_item(input: &[u8]) -> Result<Item, String> {
+pub fn decode_item(input: &[u8]) -> Result<Item, CorruptItem> {
     let mut r = Reader { buf: input, pos: 0 };
     let version = r.byte()?;
     if version != VERSION {
-        return Err(format!("unknown item format version {version}"));
+        return Err(CorruptItem::Version(version));
     }
     let item = r.map(0)?;
     if r.pos != input.len() {
-        return Err(format!(
-            "{} trailing bytes after the item",
-            input.len() - r.pos
-        ));
+        return Err(CorruptItem::Trailing(input.len() - r.pos));
     }
     Ok(item)
 }
 
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
-        out.push((v as u8) | 0x80);
+        out.push((v & 0x7f) as u8 | 0x80);
         v >>= 7;
     }
-    out.push(v as u8);
+    out.push((v & 0x7f) as u8);
 }
 
 fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
@@ -137,16 +187,16 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    fn byte(&mut self) -> Result<u8, String> {
+    fn byte(&mut self) -> Result<u8, CorruptItem> {
         let b = *self
             .buf
             .get(self.pos)
-            .ok_or_else(|| format!("truncated at byte {}", self.pos))?;
+            .ok_or(CorruptItem::Truncated(self.pos))?;
         self.pos += 1;
         Ok(b)
     }
 
-    fn varint(&mut self) -> Result<u64, String> {
+    fn varint(&mut self) -> Result<u64, CorruptItem> {
         let mut v = 0u64;
         for shift in (0..64).step_by(7) {
             let b = self.byte()?;
@@ -155,50 +205,54 @@ impl<'a> Reader<'a> {
                 return Ok(v);
             }
         }
-        Err(format!("varint too long at byte {}", self.pos))
+        Err(CorruptItem::VarintTooLong(self.pos))
     }
 
     /// A count of things each at least one byte long (bounds allocations by the input).
-    fn count(&mut self) -> Result<usize, String> {
+    fn count(&mut self) -> Result<usize, CorruptItem> {
         let n = self.varint()?;
         if n > (self.buf.len() - self.pos) as u64 {
-            return Err(format!(
-                "count {n} exceeds the remaining input at byte {}",
-                self.pos
-            ));
+            return Err(CorruptItem::CountPastEnd {
+                count: n,
+                at: self.pos,
+            });
         }
-        Ok(n as usize)
+        Ok(crate::cast::usize_of(n))
     }
 
-    fn bytes(&mut self) -> Result<&'a [u8], String> {
+    fn bytes(&mut self) -> Result<&'a [u8], CorruptItem> {
         let n = self.varint()?;
-        let end = (self.pos as u64)
-            .checked_add(n)
-            .filter(|&e| e <= self.buf.len() as u64)
-            .ok_or_else(|| format!("length {n} runs past the end at byte {}", self.pos))?
-            as usize;
+        let end = crate::cast::usize_of(
+            (self.pos as u64)
+                .checked_add(n)
+                .filter(|&e| e <= self.buf.len() as u64)
+                .ok_or(CorruptItem::LengthPastEnd {
+                    len: n,
+                    at: self.pos,
+                })?,
+        );
         let b = &self.buf[self.pos..end];
         self.pos = end;
         Ok(b)
     }
 
-    fn string(&mut self) -> Result<String, String> {
+    fn string(&mut self) -> Result<String, CorruptItem> {
         let at = self.pos;
-        String::from_utf8(self.bytes()?.to_vec()).map_err(|_| format!("invalid UTF-8 at byte {at}"))
+        String::from_utf8(self.bytes()?.to_vec()).map_err(|_| CorruptItem::Utf8(at))
     }
 
-    fn number(&mut self) -> Result<Number, String> {
+    fn number(&mut self) -> Result<Number, CorruptItem> {
         let at = self.pos;
         match keys::decode_value(ValueType::N, &self.buf[self.pos..]) {
             Some((AttributeValue::N(n), rest)) => {
                 self.pos = self.buf.len() - rest.len();
                 Ok(n)
             }
-            _ => Err(format!("invalid number at byte {at}")),
+            _ => Err(CorruptItem::Number(at)),
         }
     }
 
-    fn map(&mut self, depth: usize) -> Result<BTreeMap<String, AttributeValue>, String> {
+    fn map(&mut self, depth: usize) -> Result<BTreeMap<String, AttributeValue>, CorruptItem> {
         let n = self.count()?;
         let mut m = BTreeMap::new();
         for _ in 0..n {
@@ -209,9 +263,9 @@ impl<'a> Reader<'a> {
         Ok(m)
     }
 
-    fn value(&mut self, depth: usize) -> Result<AttributeValue, String> {
+    fn value(&mut self, depth: usize) -> Result<AttributeValue, CorruptItem> {
         if depth > MAX_DEPTH {
-            return Err(format!("nesting deeper than {MAX_DEPTH}"));
+            return Err(CorruptItem::TooDeep);
         }
         let at = self.pos;
         Ok(match self.byte()? {
@@ -245,7 +299,7 @@ impl<'a> Reader<'a> {
                         .collect::<Result<_, _>>()?,
                 )
             }
-            t => return Err(format!("unknown value tag {t:#04x} at byte {at}")),
+            tag => return Err(CorruptItem::Tag { tag, at }),
         })
     }
 }
@@ -335,9 +389,9 @@ mod tests {
         }
         let mut item = Item::new();
         item.insert("a".into(), v);
-        assert!(decode_item(&encode_item(&item))
-            .unwrap_err()
-            .contains("nesting"));
+        let e = decode_item(&encode_item(&item)).unwrap_err();
+        assert_eq!(e, CorruptItem::TooDeep);
+        assert_eq!(e.to_string(), format!("nesting deeper than {MAX_DEPTH}"));
         let s = TableStats {
             item_count: 3,
             size_bytes: 99,

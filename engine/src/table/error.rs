@@ -1,8 +1,32 @@
 //! What a table request can fail with, in DynamoDB's terms: each error has the kind DynamoDB
 //! names in its `__type` and the message it words, so the JSON protocol layer only formats.
 
+use std::sync::Arc;
+
 use super::value::Item;
 use crate::lsm::LsmError;
+
+/// A request that DynamoDB would refuse with a ValidationException, worded as DynamoDB words
+/// it: what the expression evaluator, the value rules and the placeholder check return, so the
+/// table layer (not each caller) decides it becomes a `ValidationException` on the wire. The
+/// message is the whole of it (no source): it is DynamoDB's text, compared byte for byte by
+/// the protocol tests.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ValidationError(pub String);
+
+impl ValidationError {
+    /// A ValidationException with `message`.
+    pub fn new(message: impl Into<String>) -> Self {
+        ValidationError(message.into())
+    }
+}
+
+impl From<ValidationError> for DynamoError {
+    fn from(e: ValidationError) -> Self {
+        DynamoError::validation(e.0)
+    }
+}
 
 /// DynamoDB's error kinds (the part of `__type` after `#`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,7 +97,7 @@ impl CancellationReason {
 }
 
 /// A table request's error.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct DynamoError {
     /// Which error.
     pub kind: ErrorKind,
@@ -83,6 +107,20 @@ pub struct DynamoError {
     pub item: Option<Item>,
     /// For a cancelled transaction: one reason per action.
     pub reasons: Vec<CancellationReason>,
+    /// The lower layer's error behind an internal one (the LSM's, or a stored item that does
+    /// not decode), kept as the [`std::error::Error::source`] rather than only as text.
+    pub(crate) cause: Option<Arc<dyn std::error::Error + Send + Sync>>,
+}
+
+/// Equal when what the client sees is equal (kind, message, item, reasons); the cause is for
+/// the operator.
+impl PartialEq for DynamoError {
+    fn eq(&self, o: &Self) -> bool {
+        self.kind == o.kind
+            && self.message == o.message
+            && self.item == o.item
+            && self.reasons == o.reasons
+    }
 }
 
 impl std::fmt::Display for DynamoError {
@@ -91,7 +129,13 @@ impl std::fmt::Display for DynamoError {
     }
 }
 
-impl std::error::Error for DynamoError {}
+impl std::error::Error for DynamoError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.cause
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
 
 impl DynamoError {
     /// An error of `kind`.
@@ -101,6 +145,18 @@ impl DynamoError {
             message: message.into(),
             item: None,
             reasons: Vec::new(),
+            cause: None,
+        }
+    }
+
+    /// An InternalServerError whose `message` says what failed and whose source is `cause`.
+    pub fn internal(
+        message: impl Into<String>,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        DynamoError {
+            cause: Some(Arc::new(cause)),
+            ..DynamoError::new(ErrorKind::InternalServerError, message)
         }
     }
 
@@ -143,12 +199,46 @@ impl DynamoError {
 
 impl From<LsmError> for DynamoError {
     fn from(e: LsmError) -> Self {
-        DynamoError::new(
-            ErrorKind::InternalServerError,
-            format!("Internal server error: {e}"),
-        )
+        DynamoError::internal(format!("Internal server error: {e}"), e)
     }
 }
 
 /// A result of the table layer.
 pub type Result<T> = std::result::Result<T, DynamoError>;
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+    use crate::table::codec::{decode_item, CorruptItem};
+
+    #[test]
+    fn validation_errors_keep_dynamodb_s_message() {
+        let e: DynamoError = ValidationError::new("The provided key element does not match").into();
+        assert_eq!(e.kind, ErrorKind::Validation);
+        assert_eq!(e.message, "The provided key element does not match");
+        assert!(e.source().is_none());
+    }
+
+    #[test]
+    fn internal_errors_keep_the_lower_layer_as_source() {
+        let e: DynamoError = LsmError::InvalidArgument("empty key".into()).into();
+        assert_eq!(e.kind, ErrorKind::InternalServerError);
+        assert_eq!(
+            e.message,
+            "Internal server error: invalid argument: empty key"
+        );
+        let lsm = e.source().and_then(|s| s.downcast_ref::<LsmError>());
+        assert!(matches!(lsm, Some(LsmError::InvalidArgument(_))), "{lsm:?}");
+
+        let e = crate::table::store::decode(b"k", &[9]).unwrap_err();
+        assert_eq!(
+            e.message,
+            "stored item under key [6b] is corrupt: unknown item format version 9"
+        );
+        let cause = e.source().and_then(|s| s.downcast_ref::<CorruptItem>());
+        assert_eq!(cause, Some(&CorruptItem::Version(9)));
+        assert_eq!(decode_item(&[1]), Err(CorruptItem::Truncated(1)));
+    }
+}

@@ -26,6 +26,8 @@
 //!   `0.d₁d₂…` form biased into one byte, then the digits as nibbles `d+1` ended by nibble `0`;
 //!   for negatives the exponent byte and the nibbles are mirrored (`10-d`, end `11`) so larger
 //!   magnitudes sort first. `-10 < -2 < 0 < 3 < 10`, numerically, for every pair.
+// Bytes that go to disk or the wire: every narrowing cast is checked or explained (#22 §5).
+#![deny(clippy::cast_possible_truncation)]
 
 use super::number::Number;
 use super::value::{AttributeValue, ValueType};
@@ -130,7 +132,7 @@ fn encode_number(out: &mut Vec<u8>, n: &Number) {
         return;
     }
     let neg = n.is_negative();
-    let biased = (n.exponent() + 129) as u8; // exponent lies in -129..=126
+    let biased = u8::try_from(n.exponent() + 129).expect("exponent lies in -129..=126");
     out.push(if neg { 0x01 } else { 0x03 });
     out.push(if neg { 255 - biased } else { biased });
     let nib = |d: u8| if neg { 10 - d } else { d + 1 };

@@ -38,7 +38,7 @@ pub mod value;
 pub mod value_rules;
 pub mod write;
 
-pub use error::{CancellationReason, DynamoError, ErrorKind, Result};
+pub use error::{CancellationReason, DynamoError, ErrorKind, Result, ValidationError};
 pub use number::Number;
 pub use request::*;
 pub use schema::{CreateTableInput, IndexInput, KeySchemaElement, TableDef, Throughput};

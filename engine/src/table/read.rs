@@ -64,7 +64,7 @@ impl Tables {
             req.attributes_to_get.as_deref(),
             &mut ph,
         )?;
-        ph.check_unused().map_err(DynamoError::validation)?;
+        ph.check_unused()?;
         let item = self.read_item(&keys::item_key(t.def.id, pk, sk))?;
         let mut meter = Meter::new(&t.def.name);
         meter.table_read(capacity::read_units(
@@ -194,7 +194,7 @@ impl Tables {
             q.attributes_to_get.as_deref(),
             &mut ph,
         )?;
-        ph.check_unused().map_err(DynamoError::validation)?;
+        ph.check_unused()?;
         let select = select(q, index, paths.is_some())?;
         let segment = if is_query { None } else { segment(q)? };
         let start_key = match &q.exclusive_start_key {

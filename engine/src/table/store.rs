@@ -98,12 +98,12 @@ impl Tables {
         it.seek_to_first()?;
         while it.valid() {
             let def: TableDef = serde_json::from_slice(it.value()).map_err(|e| {
-                DynamoError::new(
-                    ErrorKind::InternalServerError,
+                DynamoError::internal(
                     format!(
                         "catalog entry {:?} is corrupt: {e}",
                         String::from_utf8_lossy(it.key())
                     ),
+                    e,
                 )
             })?;
             let stats = db
@@ -441,9 +441,9 @@ impl Tables {
 /// Decode a stored item, naming the key if it is corrupt.
 pub(crate) fn decode(key: &[u8], value: &[u8]) -> Result<Item> {
     codec::decode_item(value).map_err(|e| {
-        DynamoError::new(
-            ErrorKind::InternalServerError,
+        DynamoError::internal(
             format!("stored item under key {key:02x?} is corrupt: {e}"),
+            e,
         )
     })
 }

@@ -259,7 +259,7 @@ impl Tables {
             }
             let mut ph = Placeholders::new(g.names.as_ref(), None);
             let paths = projection_paths(g.projection.as_deref(), None, &mut ph)?;
-            ph.check_unused().map_err(DynamoError::validation)?;
+            ph.check_unused()?;
             plans.push((t, key, paths));
         }
         let snap = self.db.snapshot();

@@ -1,41 +1,41 @@
 //! What DynamoDB accepts as a stored value and item: no empty sets, at most 32 levels of
 //! nesting, at most 400 KB per item — with DynamoDB's messages.
 
-use super::error::{DynamoError, Result};
+use super::error::{DynamoError, Result, ValidationError};
 use super::value::{item_size, AttributeValue, Item, MAX_ITEM_BYTES};
 
 /// Deepest nesting of maps and lists DynamoDB stores.
 pub const MAX_NESTING: usize = 32;
 
-fn check_depth(v: &AttributeValue, depth: usize) -> std::result::Result<(), String> {
+fn check_depth(v: &AttributeValue, depth: usize) -> std::result::Result<(), ValidationError> {
     if depth > MAX_NESTING {
-        return Err("One or more parameter values were invalid: Nesting Levels have exceeded supported limits".into());
+        return Err(ValidationError::new("One or more parameter values were invalid: Nesting Levels have exceeded supported limits"));
     }
     match v {
         AttributeValue::M(m) => m.values().try_for_each(|x| check_depth(x, depth + 1)),
         AttributeValue::L(l) => l.iter().try_for_each(|x| check_depth(x, depth + 1)),
-        AttributeValue::Ss(s) if s.is_empty() => {
-            Err("One or more parameter values were invalid: An string set  may not be empty".into())
-        }
-        AttributeValue::Ns(s) if s.is_empty() => {
-            Err("One or more parameter values were invalid: An number set  may not be empty".into())
-        }
-        AttributeValue::Bs(s) if s.is_empty() => {
-            Err("One or more parameter values were invalid: An binary set  may not be empty".into())
-        }
+        AttributeValue::Ss(s) if s.is_empty() => Err(ValidationError::new(
+            "One or more parameter values were invalid: An string set  may not be empty",
+        )),
+        AttributeValue::Ns(s) if s.is_empty() => Err(ValidationError::new(
+            "One or more parameter values were invalid: An number set  may not be empty",
+        )),
+        AttributeValue::Bs(s) if s.is_empty() => Err(ValidationError::new(
+            "One or more parameter values were invalid: An binary set  may not be empty",
+        )),
         _ => Ok(()),
     }
 }
 
 /// Check one value (message without the parameter context).
-pub fn check_value(v: &AttributeValue) -> std::result::Result<(), String> {
+pub fn check_value(v: &AttributeValue) -> std::result::Result<(), ValidationError> {
     check_depth(v, 0)
 }
 
 /// Check an item to be stored: every value, and the 400 KB limit.
 pub fn check_item(item: &Item) -> Result<()> {
     for v in item.values() {
-        check_value(v).map_err(DynamoError::validation)?;
+        check_value(v)?;
     }
     if item_size(item) > MAX_ITEM_BYTES {
         return Err(DynamoError::validation(
@@ -61,7 +61,7 @@ mod tests {
         for _ in 0..=MAX_NESTING {
             v = AttributeValue::L(vec![v]);
         }
-        assert!(check_value(&v).unwrap_err().contains("Nesting Levels"));
+        assert!(check_value(&v).unwrap_err().0.contains("Nesting Levels"));
         let mut big = Item::new();
         big.insert("b".into(), AttributeValue::B(vec![0; MAX_ITEM_BYTES]));
         assert_eq!(

@@ -200,7 +200,7 @@ impl Tables {
         check_index_keys(&t.def, &req.item)?;
         let mut ph = Placeholders::new(req.names.as_ref(), req.values.as_ref());
         let condition = write_condition(&req.condition, &mut ph)?;
-        ph.check_unused().map_err(DynamoError::validation)?;
+        ph.check_unused()?;
         Ok(Prepared {
             t,
             key,
@@ -228,7 +228,7 @@ impl Tables {
         let (key, key_item) = key_item(&t.def, &req.key, true)?;
         let mut ph = Placeholders::new(req.names.as_ref(), req.values.as_ref());
         let condition = write_condition(&req.condition, &mut ph)?;
-        ph.check_unused().map_err(DynamoError::validation)?;
+        ph.check_unused()?;
         Ok(Prepared {
             t,
             key,
@@ -275,7 +275,7 @@ impl Tables {
             },
         };
         let condition = write_condition(&req.condition, &mut ph)?;
-        ph.check_unused().map_err(DynamoError::validation)?;
+        ph.check_unused()?;
         for c in &update.clauses {
             let paths: Vec<&Vec<Elem<String>>> = match c {
                 Clause::Set(a) => a.iter().map(|(p, _)| p).collect(),
@@ -298,7 +298,7 @@ impl Tables {
                 _ => Vec::new(),
             };
             for v in values {
-                value_rules::check_value(v).map_err(DynamoError::validation)?;
+                value_rules::check_value(v)?;
             }
         }
         Ok(Prepared {
@@ -378,8 +378,7 @@ pub(crate) fn evaluate(
         Action::Check => (old.cloned(), Vec::new()),
         Action::Update(u) => {
             let mut item = old.cloned().unwrap_or_else(|| p.key_item.clone());
-            let touched = expr::update::apply(u, &mut item, old.is_some())
-                .map_err(DynamoError::validation)?;
+            let touched = expr::update::apply(u, &mut item, old.is_some())?;
             // As DynamoDB: an update that only removes (REMOVE, DELETE) does not create a
             // missing item; one with no actions at all (empty AttributeUpdates) does.
             let only_removes = !u.clauses.is_empty()

@@ -12,6 +12,8 @@
 //! |---|---|
 //! | [`exchange`] | one HTTP request in, DynamoDB's response out; the access log line |
 //! | [`metrics`] | Prometheus series named after CloudWatch's DynamoDB metrics |
+// Bytes that go to disk or the wire: every narrowing cast is checked or explained (#22 §5).
+#![deny(clippy::cast_possible_truncation)]
 
 pub mod exchange;
 pub mod metrics;

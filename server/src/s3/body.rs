@@ -335,7 +335,9 @@ impl Collected {
                 0 => Bytes::new(),
                 1 => self.chunks.pop().expect("one chunk"),
                 _ => {
-                    let mut all = bytes::BytesMut::with_capacity(self.len as usize);
+                    let mut all = bytes::BytesMut::with_capacity(
+                        usize::try_from(self.len).expect("at most JOIN_MAX bytes are joined"),
+                    );
                     for c in &self.chunks {
                         all.extend_from_slice(c);
                     }

@@ -2,6 +2,7 @@
 //! fetch-owner), ListObjectVersions (key and version-id markers) and ListMultipartUploads, with
 //! `encoding-type=url`.
 
+use super::xml_count;
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result};
 use seedbed_engine::object::{ListOptions, Owner};
@@ -90,7 +91,7 @@ impl Endpoint {
             // ListObjects (v1) never encodes Prefix (clients do not decode it).
             prefix: Some(input.prefix.clone().unwrap_or_default()),
             marker: Some(enc.s(input.marker.as_deref().unwrap_or_default())),
-            max_keys: Some(max as i32),
+            max_keys: Some(xml_count(max)),
             is_truncated: Some(page.is_truncated),
             next_marker: if page.is_truncated && input.delimiter.is_some() {
                 enc.o(page.next_marker.as_ref())
@@ -157,8 +158,8 @@ impl Endpoint {
         Ok(S3Response::new(ListObjectsV2Output {
             name: Some(input.bucket),
             prefix: Some(enc.s(input.prefix.as_deref().unwrap_or_default())),
-            max_keys: Some(max as i32),
-            key_count: Some(count as i32),
+            max_keys: Some(xml_count(max)),
+            key_count: Some(xml_count(count)),
             continuation_token: input.continuation_token,
             is_truncated: Some(page.is_truncated),
             next_continuation_token: page.next_token,
@@ -254,7 +255,7 @@ impl Endpoint {
             prefix: Some(enc.s(input.prefix.as_deref().unwrap_or_default())),
             key_marker: Some(enc.s(input.key_marker.as_deref().unwrap_or_default())),
             version_id_marker: Some(input.version_id_marker.unwrap_or_default()),
-            max_keys: Some(max as i32),
+            max_keys: Some(xml_count(max)),
             is_truncated: Some(page.is_truncated),
             next_key_marker: if page.is_truncated {
                 enc.o(page.next_marker.as_ref())
@@ -374,7 +375,7 @@ impl Endpoint {
             delimiter: enc.o(delimiter(input.delimiter.as_ref()).as_ref()),
             key_marker: Some(enc.s(&key_marker)),
             upload_id_marker: Some(id_marker.unwrap_or_default()),
-            max_uploads: Some(max as i32),
+            max_uploads: Some(xml_count(max)),
             is_truncated: Some(truncated),
             next_key_marker: truncated
                 .then(|| next.as_ref().map(|n| enc.s(&n.0)))

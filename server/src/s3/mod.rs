@@ -13,6 +13,8 @@
 //! What s3s leaves to an implementation is done here: body-size caps and streaming
 //! ([`body`]), checksum trailers (verified by the engine before commit), conditional GET/HEAD
 //! (the engine's conditions), and letting unsigned requests reach bucket policies.
+// S3's wire: every narrowing cast below (and in the submodules) is checked or explained (#22 §5).
+#![deny(clippy::cast_possible_truncation)]
 
 pub mod auth;
 pub mod body;
@@ -63,7 +65,7 @@ fn request_id() -> String {
     let base = *BASE.get_or_init(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
+            .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
             .unwrap_or(0)
             << 20
     });
@@ -407,4 +409,10 @@ impl Drop for MeteredBody {
             f.done(complete);
         }
     }
+}
+
+/// A count for an XML field S3 types as a 32-bit integer (max-keys, key-count, parts):
+/// bounded by S3's limits (1,000 keys, 10,000 parts), saturating if it ever were not.
+fn xml_count<T: TryInto<i32>>(n: T) -> i32 {
+    n.try_into().unwrap_or(i32::MAX)
 }

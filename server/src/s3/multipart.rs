@@ -413,7 +413,7 @@ impl Endpoint {
             storage_class: Some(StorageClass::from("STANDARD".to_string())),
             part_number_marker: Some(marker as i32),
             next_part_number_marker: page.last().map(|p| p.part_number as i32),
-            max_parts: Some(max as i32),
+            max_parts: Some(super::xml_count(max)),
             is_truncated: Some(truncated),
             checksum_algorithm: upload.checksum.map(|(a, _)| algorithm(a)),
             checksum_type: upload.checksum.map(|(_, k)| checksum_type(k)),

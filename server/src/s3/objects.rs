@@ -141,7 +141,10 @@ fn meta_headers(m: &std::collections::BTreeMap<String, String>) -> http::HeaderM
             .chars()
             .all(|c| (c as u32) < 256 && c != '\r' && c != '\n')
         {
-            let bytes: Vec<u8> = v.chars().map(|c| c as u32 as u8).collect();
+            let bytes: Vec<u8> = v
+                .chars()
+                .map(|c| u8::try_from(c).expect("checked above: below 256"))
+                .collect();
             http::HeaderValue::from_bytes(&bytes).ok()
         } else {
             let enc = base64::engine::general_purpose::STANDARD.encode(v.as_bytes());
@@ -198,7 +201,7 @@ impl Head {
     }
 
     fn parts_count(&self) -> Option<i32> {
-        (self.part_asked && self.info.parts > 0).then_some(self.info.parts as i32)
+        (self.part_asked && self.info.parts > 0).then_some(super::xml_count(self.info.parts))
     }
 }
 
@@ -894,10 +897,10 @@ impl Endpoint {
             let truncated = after.len() > page.len();
             Some(GetObjectAttributesParts {
                 is_truncated: Some(truncated),
-                max_parts: Some(max as i32),
+                max_parts: Some(super::xml_count(max)),
                 part_number_marker: Some(marker as i32),
                 next_part_number_marker: page.last().map(|p| p.number as i32),
-                total_parts_count: Some(info.parts as i32),
+                total_parts_count: Some(super::xml_count(info.parts)),
                 parts: Some(
                     page.iter()
                         .map(|p| {

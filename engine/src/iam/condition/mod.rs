@@ -215,7 +215,7 @@ fn parse_values(
             for (i, s) in raw.iter().enumerate() {
                 v.push(
                     Template::parse(s, wild, variables)
-                        .map_err(|why| bad(path, i, n, "condition value", s, &why))?,
+                        .map_err(|why| bad(path, i, n, "condition value", s, &why.to_string()))?,
                 );
             }
             Values::Strings(v)
@@ -226,7 +226,7 @@ fn parse_values(
                 v.push(if has_var(s) {
                     Scalar::Variable(
                         Template::parse(s, Wildcards::Off, true)
-                            .map_err(|why| bad(path, i, n, "number", s, &why))?,
+                            .map_err(|why| bad(path, i, n, "number", s, &why.to_string()))?,
                     )
                 } else {
                     Scalar::Fixed(
@@ -243,7 +243,7 @@ fn parse_values(
                 v.push(if has_var(s) {
                     Scalar::Variable(
                         Template::parse(s, Wildcards::Off, true)
-                            .map_err(|why| bad(path, i, n, "date", s, &why))?,
+                            .map_err(|why| bad(path, i, n, "date", s, &why.to_string()))?,
                     )
                 } else {
                     Scalar::Fixed(parse_date_millis(s).ok_or_else(|| {

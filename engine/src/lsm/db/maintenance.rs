@@ -11,7 +11,7 @@ use super::{lock, DbInner, LsmState};
 use crate::io::FsHandle;
 use crate::lsm::cache::BlockCache;
 use crate::lsm::compaction::{self, CompactionContext, TableSink};
-use crate::lsm::error::{LsmError, Result};
+use crate::lsm::error::{CorruptionDetail, LsmError, Result};
 use crate::lsm::key::append_internal_key;
 use crate::lsm::manifest::{FileMeta, ManifestWriter, VersionEdit};
 use crate::lsm::memtable::MemTable;
@@ -168,7 +168,7 @@ impl DbInner {
                     vs.manifest.path(),
                     "version edit",
                     0,
-                    format!("refused before logging: after the edit, {e}"),
+                    CorruptionDetail::RefusedEdit(e),
                 )
             })?;
         if vs.manifest.len_bytes() > MANIFEST_ROLL_BYTES {

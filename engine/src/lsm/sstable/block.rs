@@ -8,11 +8,22 @@
 //! Every `restart_interval` entries the key is stored whole (`shared = 0`) and its offset goes
 //! in the restart array, so a seek binary-searches restarts and then scans at most one
 //! interval. Keys are internal keys, ordered by [`compare_internal`].
+// Bytes that go to disk or the wire: every narrowing cast is checked or explained (#22 §5).
+#![deny(clippy::cast_possible_truncation)]
 
 use std::cmp::Ordering;
 
 use bytes::Bytes;
 
+use super::framing::BlockError;
+
+/// An offset or count inside a block being built, as the format's `u32`. A block closes once
+/// past `block_bytes` (at most [`crate::lsm::options::BLOCK_BYTES_MAX`], checked when the
+/// options are) and one entry is at most 64 KiB of key and 64 MiB of value, so a block stays
+/// far below 4 GiB.
+fn block_u32(n: usize) -> u32 {
+    u32::try_from(n).expect("a block is smaller than 4 GiB (block_bytes and entry limits)")
+}
 use crate::lsm::coding::{get_u32, get_varint32, put_varint};
 use crate::lsm::key::compare_internal;
 
@@ -54,7 +65,7 @@ impl BlockBuilder {
                 shared += 1;
             }
         } else {
-            self.restarts.push(self.buf.len() as u32);
+            self.restarts.push(block_u32(self.buf.len()));
             self.counter = 0;
         }
         put_varint(&mut self.buf, shared as u64);
@@ -96,7 +107,7 @@ impl BlockBuilder {
         for r in &self.restarts {
             out.extend_from_slice(&r.to_le_bytes());
         }
-        out.extend_from_slice(&(self.restarts.len() as u32).to_le_bytes());
+        out.extend_from_slice(&block_u32(self.restarts.len()).to_le_bytes());
         let size = out.len() - start;
         self.buf.clear();
         self.restarts.clear();
@@ -139,14 +150,14 @@ impl Block {
 
     /// A block as read from a table of `format_version` (trailer included): verify the
     /// trailer, decompress if needed, parse.
-    pub fn from_stored(raw: Bytes, format_version: u32) -> Result<Self, String> {
+    pub fn from_stored(raw: Bytes, format_version: u32) -> Result<Self, BlockError> {
         let contents = super::framing::unpack_block(raw, format_version)?;
-        Block::parse(contents).map_err(str::to_string)
+        Block::parse(contents).map_err(BlockError::Contents)
     }
 
     /// Seal freshly built contents as an uncompressed current-format block and read it back
     /// (tests and benchmarks).
-    pub fn from_contents(contents: &[u8]) -> Result<Self, String> {
+    pub fn from_contents(contents: &[u8]) -> Result<Self, BlockError> {
         let mut out = Vec::with_capacity(contents.len() + super::framing::TRAILER_BYTES);
         super::framing::append_raw_block(&mut out, contents);
         Block::from_stored(Bytes::from(out), super::footer::FORMAT_VERSION)

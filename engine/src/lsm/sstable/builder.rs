@@ -2,11 +2,13 @@
 //! blocks and the footer. Output is buffered and written in large sequential chunks; the file
 //! is synced before [`TableBuilder::finish`] returns, so a table named in the manifest is
 //! always whole on disk.
+// Bytes that go to disk or the wire: every narrowing cast is checked or explained (#22 §5).
+#![deny(clippy::cast_possible_truncation)]
 
 use std::path::{Path, PathBuf};
 
 use crate::io::FileHandle;
-use crate::lsm::error::Result;
+use crate::lsm::error::{LsmError, Result};
 use crate::lsm::key::{self, ValueKind};
 
 use super::block::BlockBuilder;
@@ -235,6 +237,21 @@ impl TableBuilder {
         self.props.index_bytes = (index_size + TRAILER_BYTES) as u64;
         let props = self.props.encode();
         let props_handle = self.raw_block(&props);
+        // The footer stores these three sizes as u32: a table so large that its filter or
+        // index reaches 4 GiB (tens of GB of keys) cannot be written in this format.
+        for (what, h) in [
+            ("index", index_handle),
+            ("filter", filter_handle),
+            ("properties", props_handle),
+        ] {
+            if u32::try_from(h.size).is_err() {
+                return Err(LsmError::InvalidArgument(format!(
+                    "the table's {what} block is {} bytes, over the format's 4 GiB limit: \
+                     lower target_file_bytes",
+                    h.size
+                )));
+            }
+        }
         let footer = Footer {
             index: index_handle,
             filter: filter_handle,

@@ -15,10 +15,13 @@
 //! `seedbed inspect`, and the cost is small (lz4_flex is a few thousand lines of Rust; zstd
 //! builds libzstd's C sources once). A build without one refuses to write it and reports a
 //! block that needs it as an error naming the feature.
+// Bytes that go to disk or the wire: every narrowing cast is checked or explained (#22 §5).
+#![deny(clippy::cast_possible_truncation)]
 
 use std::fmt;
 use std::str::FromStr;
 
+use super::framing::BlockError;
 use crate::lsm::coding::{get_varint, put_varint};
 
 /// Largest raw block accepted when decompressing (a bound on memory for damaged lengths).
@@ -76,9 +79,9 @@ impl Compression {
     pub fn check(&self) -> Result<(), String> {
         match self {
             Compression::None => Ok(()),
-            Compression::Lz4 => feature_check(BlockType::Lz4),
+            Compression::Lz4 => feature_check(BlockType::Lz4).map_err(|e| e.to_string()),
             Compression::Zstd(level) => {
-                feature_check(BlockType::Zstd)?;
+                feature_check(BlockType::Zstd).map_err(|e| e.to_string())?;
                 if !(-(1 << 17)..=22).contains(level) {
                     return Err(format!("zstd level {level} is out of range (-131072..=22)"));
                 }
@@ -123,7 +126,7 @@ impl BlockType {
     }
 }
 
-fn feature_check(t: BlockType) -> Result<(), String> {
+fn feature_check(t: BlockType) -> Result<(), BlockError> {
     let built = match t {
         BlockType::None => true,
         BlockType::Lz4 => cfg!(feature = "lz4"),
@@ -132,11 +135,7 @@ fn feature_check(t: BlockType) -> Result<(), String> {
     if built {
         Ok(())
     } else {
-        Err(format!(
-            "{} compression is not built into this binary (cargo feature `{}` of seedbed-engine)",
-            t.name(),
-            t.name()
-        ))
+        Err(BlockError::NotBuilt(t))
     }
 }
 
@@ -227,22 +226,22 @@ impl Compressor {
 
 /// Decompress stored contents of type `ty` (not `None`). `Err` says what is wrong: a length
 /// out of bounds, a codec error, a length other than promised, or a codec not built in.
-pub fn decompress(ty: BlockType, stored: &[u8]) -> Result<Vec<u8>, String> {
+pub fn decompress(ty: BlockType, stored: &[u8]) -> Result<Vec<u8>, BlockError> {
     feature_check(ty)?;
-    let (raw_len, n) = get_varint(stored).ok_or("compressed block: bad raw length")?;
+    let (raw_len, n) = get_varint(stored).ok_or(BlockError::BadRawLength)?;
     let raw_len = usize::try_from(raw_len)
         .ok()
         .filter(|&l| l <= RAW_BLOCK_BYTES_MAX)
-        .ok_or_else(|| format!("compressed block: raw length {raw_len} exceeds the limit"))?;
+        .ok_or(BlockError::RawLengthOverLimit(raw_len))?;
     let body = &stored[n..];
     let out = match ty {
-        BlockType::None => return Err("decompress called on a raw block".into()),
+        BlockType::None => return Err(BlockError::NotCompressed),
         BlockType::Lz4 => {
             #[cfg(feature = "lz4")]
             {
                 let mut out = vec![0u8; raw_len];
-                let got = lz4_flex::block::decompress_into(body, &mut out)
-                    .map_err(|e| format!("lz4: {e}"))?;
+                let got =
+                    lz4_flex::block::decompress_into(body, &mut out).map_err(BlockError::Lz4)?;
                 out.truncate(got);
                 out
             }
@@ -252,18 +251,18 @@ pub fn decompress(ty: BlockType, stored: &[u8]) -> Result<Vec<u8>, String> {
         BlockType::Zstd => {
             #[cfg(feature = "zstd")]
             {
-                zstd::bulk::decompress(body, raw_len).map_err(|e| format!("zstd: {e}"))?
+                zstd::bulk::decompress(body, raw_len).map_err(BlockError::Zstd)?
             }
             #[cfg(not(feature = "zstd"))]
             unreachable!("feature_check")
         }
     };
     if out.len() != raw_len {
-        return Err(format!(
-            "{}: decompressed to {} bytes, the block promised {raw_len}",
-            ty.name(),
-            out.len()
-        ));
+        return Err(BlockError::LengthMismatch {
+            codec: ty,
+            got: out.len(),
+            promised: raw_len,
+        });
     }
     Ok(out)
 }
@@ -343,7 +342,7 @@ mod tests {
                 x ^= x << 13;
                 x ^= x >> 7;
                 x ^= x << 17;
-                x as u8
+                (x & 0xff) as u8
             })
             .collect();
         for c in [Compression::Lz4, Compression::Zstd(3)] {

@@ -7,6 +7,8 @@
 //! A key sets `probes` bits chosen by double hashing its 64-bit [`key_hash`]: with
 //! `h1 = low32`, `h2 = high32`, probe `j` sets bit `(h1 + j*h2) mod m`. At 10 bits per key and
 //! 7 probes the false-positive rate is about 0.8%.
+// Bytes that go to disk or the wire: every narrowing cast is checked or explained (#22 §5).
+#![deny(clippy::cast_possible_truncation)]
 
 /// MurmurHash64A of `key` (seed fixed), the hash every filter probe uses. Stable across
 /// processes and platforms: the filter is stored on disk.
@@ -39,7 +41,13 @@ pub fn key_hash(key: &[u8]) -> u64 {
 
 /// Number of probes for a bits-per-key budget: `bits_per_key * ln 2`, clamped to 1..=30.
 pub fn probes_for(bits_per_key: u32) -> u8 {
-    ((bits_per_key as f64 * 0.69) as u32).clamp(1, 30) as u8
+    // A float-to-int `as` saturates (never wraps); the clamp bounds it to a byte.
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "saturating, then clamped to 1..=30"
+    )]
+    let probes = ((f64::from(bits_per_key) * 0.69) as u32).clamp(1, 30);
+    u8::try_from(probes).expect("clamped to 1..=30")
 }
 
 /// Build a filter from key hashes.
@@ -50,7 +58,7 @@ pub fn build_filter(hashes: &[u64], bits_per_key: u32) -> Vec<u8> {
     let probes = probes_for(bits_per_key);
     let mut out = vec![0u8; bytes + 1];
     for &h in hashes {
-        let mut a = h as u32;
+        let mut a = (h & 0xffff_ffff) as u32;
         let b = (h >> 32) as u32 | 1;
         for _ in 0..probes {
             let pos = a as usize % bits;
@@ -86,7 +94,7 @@ impl BloomFilter {
     /// Could the key with this hash be in the table? `false` is certain.
     pub fn may_contain_hash(&self, h: u64) -> bool {
         let nbits = self.bits.len() * 8;
-        let mut a = h as u32;
+        let mut a = (h & 0xffff_ffff) as u32;
         let b = (h >> 32) as u32 | 1;
         for _ in 0..self.probes {
             let pos = a as usize % nbits;

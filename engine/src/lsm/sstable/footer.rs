@@ -7,6 +7,8 @@
 //! ```
 //! Format 2 (written now) adds a type byte to every block's trailer and three properties;
 //! format 1 tables are still read.
+// Bytes that go to disk or the wire: every narrowing cast is checked or explained (#22 §5).
+#![deny(clippy::cast_possible_truncation)]
 
 use crate::lsm::coding::{put_bytes, put_varint, Reader};
 
@@ -45,7 +47,9 @@ impl Footer {
         let mut b = Vec::with_capacity(FOOTER_BYTES);
         for h in [self.index, self.filter, self.properties] {
             b.extend_from_slice(&h.offset.to_le_bytes());
-            b.extend_from_slice(&(h.size as u32).to_le_bytes());
+            let size = u32::try_from(h.size)
+                .expect("the builder refuses meta blocks of 4 GiB or more (TableBuilder::finish)");
+            b.extend_from_slice(&size.to_le_bytes());
         }
         b.extend_from_slice(&self.format_version.to_le_bytes());
         let crc = crc32fast::hash(&b);
@@ -56,37 +60,35 @@ impl Footer {
     }
 
     /// Decode and verify (magic, checksum, version).
-    pub fn decode(b: &[u8]) -> Result<Self, String> {
+    pub fn decode(b: &[u8]) -> Result<Self, FooterError> {
         if b.len() != FOOTER_BYTES {
-            return Err(format!(
-                "footer is {} bytes, expected {FOOTER_BYTES}",
-                b.len()
-            ));
+            return Err(FooterError::Size(b.len()));
         }
         let mut r = Reader::new(b);
         let mut handles = [BlockHandle::default(); 3];
         for h in &mut handles {
-            let offset = r.u64().ok_or("truncated")?;
-            let size = r.u32().ok_or("truncated")?;
+            let offset = r.u64().ok_or(FooterError::Truncated)?;
+            let size = r.u32().ok_or(FooterError::Truncated)?;
             *h = BlockHandle {
                 offset,
                 size: u64::from(size),
             };
         }
-        let format_version = r.u32().ok_or("truncated")?;
-        let crc = r.u32().ok_or("truncated")?;
-        let magic = r.u64().ok_or("truncated")?;
+        let format_version = r.u32().ok_or(FooterError::Truncated)?;
+        let crc = r.u32().ok_or(FooterError::Truncated)?;
+        let magic = r.u64().ok_or(FooterError::Truncated)?;
         if magic != TABLE_MAGIC {
-            return Err(format!("bad magic {magic:#018x}: not a seedbed SSTable"));
+            return Err(FooterError::Magic(magic));
         }
         let actual = crc32fast::hash(&b[..40]);
         if crc != actual {
-            return Err(format!(
-                "footer checksum mismatch: stored {crc:#010x}, computed {actual:#010x}"
-            ));
+            return Err(FooterError::Checksum {
+                stored: crc,
+                computed: actual,
+            });
         }
         if !(FORMAT_VERSION_MIN..=FORMAT_VERSION).contains(&format_version) {
-            return Err(format!("format version {format_version} is not supported (this build reads {FORMAT_VERSION_MIN}..={FORMAT_VERSION})"));
+            return Err(FooterError::Version(format_version));
         }
         Ok(Footer {
             index: handles[0],
@@ -95,6 +97,33 @@ impl Footer {
             format_version,
         })
     }
+}
+
+/// Why a table's footer cannot be read (the reader wraps it in
+/// [`crate::lsm::LsmError::Corruption`] with the file and offset).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FooterError {
+    /// Not [`FOOTER_BYTES`] long.
+    #[error("footer is {0} bytes, expected {FOOTER_BYTES}")]
+    Size(usize),
+    /// The bytes end inside a field.
+    #[error("truncated")]
+    Truncated,
+    /// Not an SSTable of this project.
+    #[error("bad magic {0:#018x}: not a seedbed SSTable")]
+    Magic(u64),
+    /// The CRC does not match the bytes.
+    #[error("footer checksum mismatch: stored {stored:#010x}, computed {computed:#010x}")]
+    Checksum {
+        /// The CRC in the footer.
+        stored: u32,
+        /// The CRC of the bytes read.
+        computed: u32,
+    },
+    /// A format this build does not read.
+    #[error("format version {0} is not supported (this build reads {FORMAT_VERSION_MIN}..={FORMAT_VERSION})")]
+    Version(u32),
 }
 
 /// Facts about a table, stored in its properties block and shown by `seedbed inspect sst`.

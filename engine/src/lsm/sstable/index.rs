@@ -1,6 +1,8 @@
 //! Block handles and the index block. The index is an ordinary [`super::block`] block (restart
 //! interval 1) whose keys are the last internal key of each data block and whose values are
 //! [`BlockHandle`]s; a seek in it finds the only data block that can hold a key.
+// Bytes that go to disk or the wire: every narrowing cast is checked or explained (#22 §5).
+#![deny(clippy::cast_possible_truncation)]
 
 use crate::lsm::coding::{get_varint, put_varint};
 

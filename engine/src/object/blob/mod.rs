@@ -17,7 +17,10 @@
 //! if any is missing, unreadable or corrupt, read the rest of the stripe, rebuild from parity,
 //! check the rebuilt shard against its recorded CRC, and return the exact bytes. More than M bad
 //! shards in a stripe is an error naming the stripe and each bad shard — never wrong bytes.
+// Bytes that go to disk or the wire: every narrowing cast is checked or explained (#22 §5).
+#![deny(clippy::cast_possible_truncation)]
 
+use crate::cast::usize_of;
 use std::cell::OnceCell;
 use std::collections::BTreeSet;
 use std::fmt;
@@ -101,6 +104,15 @@ pub enum BlobError {
         stripe: u64,
         /// Which shards were bad and why, and what was needed.
         detail: String,
+    },
+    /// The Reed-Solomon encoder refused a stripe's shards.
+    #[error("stripe {stripe}: cannot reconstruct: encoding failed: {source}")]
+    Encode {
+        /// Stripe number.
+        stripe: u64,
+        /// The codec's error.
+        #[source]
+        source: crate::object::erasure::ErasureError,
     },
     /// No shard file of the blob has a readable checksum trailer.
     #[error("no readable checksum table in any shard file: {detail}")]
@@ -320,7 +332,7 @@ impl BlobStore {
         let width = self.layout.width();
         let stripes = self.layout.stripe_count(size);
         let at = files.frame.trailer(self.layout.shard_data_len(size));
-        let len = ChecksumTable::trailer_len(width, stripes) as usize;
+        let len = usize_of(ChecksumTable::trailer_len(width, stripes));
         let mut why = Vec::new();
         for i in 0..width {
             let f = match files.get(i) {
@@ -338,7 +350,13 @@ impl BlobStore {
                     continue;
                 }
             }
-            match ChecksumTable::decode_trailer(&buf, width, stripes, &id.0, i as u32) {
+            match ChecksumTable::decode_trailer(
+                &buf,
+                width,
+                stripes,
+                &id.0,
+                u32::try_from(i).expect("at most MAX_SHARDS (32) shards"),
+            ) {
                 Ok(t) => return Ok(t),
                 Err(e) => why.push(format!("shard {i}: {e}")),
             }
@@ -358,7 +376,7 @@ impl BlobStore {
         which: &[usize],
         pool: &mut BufPool,
     ) -> Vec<(usize, Result<Vec<u8>, String>)> {
-        let len = stripe.shard_len as usize;
+        let len = usize_of(stripe.shard_len);
         let mut bufs: Vec<(usize, Vec<u8>)> = which
             .iter()
             .filter(|&&i| files.get(i).is_ok())
@@ -494,7 +512,7 @@ impl BlobStore {
             let len = stripe.shard_len;
             let lo = start.max(stripe.object_offset) - stripe.object_offset;
             let hi = end.min(stripe.object_offset + stripe.data_len) - stripe.object_offset;
-            let wanted: Vec<usize> = ((lo / len) as usize..hi.div_ceil(len) as usize).collect();
+            let wanted: Vec<usize> = (usize_of(lo / len)..usize_of(hi.div_ceil(len))).collect();
             (stripe, lo, hi, wanted)
         };
         // The first stripe's shards are read one file after another on a synchronous backend;
@@ -536,7 +554,7 @@ impl BlobStore {
                 let b = hi.min(shard_start + len) - shard_start;
                 let buf = std::mem::take(&mut shards[i]);
                 if let Some(back) = out
-                    .chunk(buf, a as usize..b as usize)
+                    .chunk(buf, usize_of(a)..usize_of(b))
                     .map_err(BlobError::Sink)?
                 {
                     work.pool.give(back);
@@ -625,7 +643,7 @@ impl BlobStore {
         size: u64,
         shard: usize,
     ) -> Result<(), String> {
-        let mut h = [0u8; HEADER_BYTES as usize];
+        let mut h = [0u8; usize_of(HEADER_BYTES)];
         f.read_exact_at(&mut h, frame.start)
             .map_err(|e| e.to_string())?;
         let header = ShardHeader::decode(&h).map_err(|e| format!("header: {e}"))?;
@@ -638,11 +656,17 @@ impl BlobStore {
         let width = self.layout.width();
         let stripes = self.layout.stripe_count(size);
         let at = frame.trailer(self.layout.shard_data_len(size));
-        let mut t = vec![0u8; ChecksumTable::trailer_len(width, stripes) as usize];
+        let mut t = vec![0u8; usize_of(ChecksumTable::trailer_len(width, stripes))];
         f.read_exact_at(&mut t, at)
             .map_err(|e| format!("trailer: {e}"))?;
-        ChecksumTable::decode_trailer(&t, width, stripes, &id.0, shard as u32)
-            .map_err(|e| format!("trailer: {e}"))?;
+        ChecksumTable::decode_trailer(
+            &t,
+            width,
+            stripes,
+            &id.0,
+            u32::try_from(shard).expect("at most MAX_SHARDS (32) shards"),
+        )
+        .map_err(|e| format!("trailer: {e}"))?;
         Ok(())
     }
 
@@ -671,7 +695,13 @@ impl BlobStore {
             f.write_at(block, stripe.file_offset)?;
         }
         let at = HEADER_LEN + self.layout.shard_data_len(size);
-        f.write_at(&table.encode_trailer(&id.0, shard as u32), at)?;
+        f.write_at(
+            &table.encode_trailer(
+                &id.0,
+                u32::try_from(shard).expect("at most MAX_SHARDS (32) shards"),
+            ),
+            at,
+        )?;
         f.sync_data()?;
         drop(f);
         self.fs.rename(&tmp, &path)?;
@@ -703,11 +733,14 @@ impl BlobStore {
         };
         let f = self.fs.open(&path, opts)?;
         let mut record = self.header(id, size, shard).encode();
-        record.truncate(HEADER_BYTES as usize);
+        record.truncate(usize_of(HEADER_BYTES));
         if let Some(block) = blocks.first() {
             record.extend_from_slice(block);
         }
-        record.extend_from_slice(&table.encode_trailer(&id.0, shard as u32));
+        record.extend_from_slice(&table.encode_trailer(
+            &id.0,
+            u32::try_from(shard).expect("at most MAX_SHARDS (32) shards"),
+        ));
         f.write_at(&record, place.offset)?;
         f.sync_data()?;
         if !existed {
@@ -719,14 +752,15 @@ impl BlobStore {
     /// Shard `shard`'s header for a blob of `size` bytes.
     fn header(&self, id: &DataId, size: u64, shard: usize) -> ShardHeader {
         ShardHeader {
-            shard_index: shard as u32,
-            k: self.layout.k as u32,
-            m: self.layout.m as u32,
+            shard_index: u32::try_from(shard).expect("at most MAX_SHARDS (32) shards"),
+            k: u32::try_from(self.layout.k).expect("at most MAX_SHARDS (32) shards"),
+            m: u32::try_from(self.layout.m).expect("at most MAX_SHARDS (32) shards"),
             shard_len_max: self.layout.shard_len_max,
             object_size: size,
             data_id: id.0,
             desc_slot: match id.pack_place() {
-                Some(_) => self.record_desc_slot(size).1 as u32,
+                Some(_) => u32::try_from(self.record_desc_slot(size).1)
+                    .expect("a packed record is a few MiB (PACK_BLOB_MAX)"),
                 None => 0,
             },
             version: CURRENT_VERSION,
@@ -862,7 +896,9 @@ impl BlobStore {
                 }
                 let mut b = vec![0u8; len];
                 f.read_exact_at(&mut b, at).map_err(|e| e.to_string())?;
-                Description::decode(&b).map(|j| j.to_vec())
+                Description::decode(&b)
+                    .map(|j| j.to_vec())
+                    .map_err(|e| e.to_string())
             })
             .collect()
     }
@@ -872,7 +908,7 @@ impl BlobStore {
         (0..self.layout.width()).find_map(|i| {
             let loc = self.shard_location(id, i);
             let f = self.fs.open(&loc.path, OpenOptions::read_only()).ok()?;
-            let mut h = [0u8; HEADER_BYTES as usize];
+            let mut h = [0u8; usize_of(HEADER_BYTES)];
             f.read_exact_at(&mut h, loc.frame.start).ok()?;
             let h = ShardHeader::decode(&h).ok()?;
             (h.data_id == id.0).then_some(h)

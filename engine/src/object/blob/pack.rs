@@ -39,7 +39,10 @@
 //!   record; otherwise (a hole, a torn write) it jumps to the next data (`lseek(SEEK_DATA)`).
 //!   The self-locating id is what keeps object bytes that happen to look like a header from
 //!   being taken for one.
+// Bytes that go to disk or the wire: every narrowing cast is checked or explained (#22 §5).
+#![deny(clippy::cast_possible_truncation)]
 
+use crate::cast::usize_of;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
@@ -337,7 +340,7 @@ impl BlobStore {
         offset: u64,
     ) -> Option<ShardHeader> {
         let l = &self.layout;
-        let mut h = [0u8; HEADER_BYTES as usize];
+        let mut h = [0u8; usize_of(HEADER_BYTES)];
         files.iter().flatten().find_map(|f| {
             f.read_exact_at(&mut h, offset).ok()?;
             let header = ShardHeader::decode(&h).ok()?;

@@ -25,7 +25,10 @@
 //!   ([`crate::io::sync_data_all`]) so the device and the journal see them together.
 //! - **Files.** Creating K + M files is most of a small PUT's cost (and unlinking them most of a
 //!   DELETE's), which is why blobs shorter than a full stripe go to pack records instead.
+// Bytes that go to disk or the wire: every narrowing cast is checked or explained (#22 §5).
+#![deny(clippy::cast_possible_truncation)]
 
+use crate::cast::usize_of;
 use std::io::Read;
 use std::sync::atomic::Ordering;
 
@@ -284,7 +287,7 @@ impl BlobStore {
         // pay for zeroing megabytes of buffer.
         let shard_max = match stripes {
             0 => 0,
-            _ => l.stripe(size, 0).shard_len as usize,
+            _ => usize_of(l.stripe(size, 0).shard_len),
         };
         let mut sha = Sha256::new();
         let mut codec = Codec::new(k, l.m);
@@ -297,8 +300,8 @@ impl BlobStore {
             self.write_last(id, size, files, frame, direct, None, &table)?;
         }
         for stripe in l.stripes(size) {
-            let shard_len = stripe.shard_len as usize;
-            let data_len = stripe.data_len as usize;
+            let shard_len = usize_of(stripe.shard_len);
+            let data_len = usize_of(stripe.data_len);
             {
                 let data = &mut buf[..k * shard_len];
                 let got = read_full(src, &mut data[..data_len]).map_err(BlobError::Source)?;
@@ -320,9 +323,9 @@ impl BlobStore {
                 let mut p: Vec<&mut [u8]> = par.chunks_mut(shard_len).collect();
                 codec
                     .encode(&d, &mut p)
-                    .map_err(|detail| BlobError::Unrecoverable {
+                    .map_err(|source| BlobError::Encode {
                         stripe: stripe.index,
-                        detail: format!("encoding failed: {detail}"),
+                        source,
                     })?;
             }
             let shards: Vec<&[u8]> = data
@@ -402,10 +405,13 @@ impl BlobStore {
             (true, _) | (false, None) => frame.start,
             (false, Some((stripe, _))) => frame.block(stripe),
         };
-        let header_len = frame.header_len as usize;
+        let header_len = usize_of(frame.header_len);
         let tails: Vec<AlignedBuf> = (0..self.layout.width())
             .map(|i| {
-                let trailer = table.encode_trailer(&id.0, i as u32);
+                let trailer = table.encode_trailer(
+                    &id.0,
+                    u32::try_from(i).expect("at most MAX_SHARDS (32) shards"),
+                );
                 let block = last.map_or(&[][..], |(_, shards)| shards[i]);
                 let mut len = block.len() + trailer.len();
                 if with_header {
@@ -417,7 +423,7 @@ impl BlobStore {
                     // A pack record is written to its end, description slot included (zeros
                     // until the description comes): a store that reopens the pack continues
                     // after the longest file's end, which must not fall inside a record.
-                    self.record_len(size) as usize
+                    usize_of(self.record_len(size))
                 } else {
                     len
                 };

@@ -22,6 +22,7 @@ pub mod update;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::error::ValidationError;
 use super::value::AttributeValue;
 
 /// Which request parameter an expression came from (it names the expression in errors).
@@ -142,7 +143,7 @@ impl<'a> Placeholders<'a> {
     }
 
     /// DynamoDB's error for placeholders given but used by no expression.
-    pub fn check_unused(&self) -> Result<(), String> {
+    pub fn check_unused(&self) -> Result<(), ValidationError> {
         let unused = |all: Option<Vec<&String>>, used: &BTreeSet<String>| -> Vec<String> {
             all.unwrap_or_default()
                 .into_iter()
@@ -152,17 +153,17 @@ impl<'a> Placeholders<'a> {
         };
         let names = unused(self.names.map(|m| m.keys().collect()), &self.used_names);
         if !names.is_empty() {
-            return Err(format!(
+            return Err(ValidationError(format!(
                 "Value provided in ExpressionAttributeNames unused in expressions: keys: {{{}}}",
                 names.join(", ")
-            ));
+            )));
         }
         let values = unused(self.values.map(|m| m.keys().collect()), &self.used_values);
         if !values.is_empty() {
-            return Err(format!(
+            return Err(ValidationError(format!(
                 "Value provided in ExpressionAttributeValues unused in expressions: keys: {{{}}}",
                 values.join(", ")
-            ));
+            )));
         }
         Ok(())
     }
@@ -223,7 +224,7 @@ mod tests {
         let mut p = Placeholders::new(Some(&names), None);
         assert_eq!(p.name("#a").as_deref(), Some("a"));
         assert_eq!(
-            p.check_unused().unwrap_err(),
+            p.check_unused().unwrap_err().0,
             "Value provided in ExpressionAttributeNames unused in expressions: keys: {#b}"
         );
         let e = ExprError::at("x", (4, 5));

@@ -11,6 +11,7 @@ use std::cmp::Ordering;
 use super::ast::{Clause, Elem, Operand, SetValue};
 use super::eval::get_path;
 use super::{OperandExpr, PathExpr, UpdateExpr};
+use crate::table::error::ValidationError;
 use crate::table::value::{AttributeValue, Item};
 
 /// DynamoDB's message for a path operand that is missing from the item.
@@ -37,12 +38,12 @@ fn path_cmp(a: &PathExpr, b: &PathExpr) -> Ordering {
     a.len().cmp(&b.len())
 }
 
-fn eval_operand(o: &OperandExpr, old: &Item) -> Result<AttributeValue, String> {
+fn eval_operand(o: &OperandExpr, old: &Item) -> Result<AttributeValue, ValidationError> {
     match o {
         Operand::Value(v) => Ok(v.clone()),
         Operand::Path(p) => get_path(old, p)
             .cloned()
-            .ok_or_else(|| MISSING_ATTRIBUTE.to_string()),
+            .ok_or_else(|| ValidationError::new(MISSING_ATTRIBUTE)),
         Operand::Call(c) => match c.name.as_str() {
             "if_not_exists" => match &c.args[0] {
                 Operand::Path(p) if get_path(old, p).is_some() => {
@@ -58,10 +59,12 @@ fn eval_operand(o: &OperandExpr, old: &Item) -> Result<AttributeValue, String> {
                         x.extend(y);
                         Ok(AttributeValue::L(x))
                     }
-                    _ => Err(WRONG_TYPE.to_string()),
+                    _ => Err(ValidationError::new(WRONG_TYPE)),
                 }
             }
-            other => Err(format!("Invalid function name; function: {other}")),
+            other => Err(ValidationError(format!(
+                "Invalid function name; function: {other}"
+            ))),
         },
     }
 }
@@ -69,20 +72,21 @@ fn eval_operand(o: &OperandExpr, old: &Item) -> Result<AttributeValue, String> {
 fn eval_set_value(
     v: &SetValue<String, AttributeValue>,
     old: &Item,
-) -> Result<AttributeValue, String> {
+) -> Result<AttributeValue, ValidationError> {
     match v {
         SetValue::One(o) => eval_operand(o, old),
         SetValue::Plus(a, b) | SetValue::Minus(a, b) => {
             let (x, y) = (eval_operand(a, old)?, eval_operand(b, old)?);
             let (AttributeValue::N(x), AttributeValue::N(y)) = (x, y) else {
-                return Err(WRONG_TYPE.to_string());
+                return Err(ValidationError::new(WRONG_TYPE));
             };
             let r = if matches!(v, SetValue::Plus(..)) {
                 x.add(&y)
             } else {
                 x.sub(&y)
             };
-            r.map(AttributeValue::N).map_err(|e| e.to_string())
+            r.map(AttributeValue::N)
+                .map_err(|e| ValidationError(e.to_string()))
         }
     }
 }
@@ -92,8 +96,8 @@ fn eval_set_value(
 fn parent_mut<'a>(
     item: &'a mut Item,
     path: &[Elem<String>],
-) -> Result<&'a mut AttributeValue, String> {
-    let bad = || INVALID_PATH.to_string();
+) -> Result<&'a mut AttributeValue, ValidationError> {
+    let bad = || ValidationError::new(INVALID_PATH);
     let (first, rest) = path.split_first().ok_or_else(bad)?;
     let Elem::Name(n) = first else {
         return Err(bad());
@@ -114,12 +118,14 @@ pub fn set_path(
     item: &mut Item,
     path: &[Elem<String>],
     value: AttributeValue,
-) -> Result<(), String> {
+) -> Result<(), ValidationError> {
     if let [Elem::Name(n)] = path {
         item.insert(n.clone(), value);
         return Ok(());
     }
-    let (last, parent) = path.split_last().ok_or_else(|| INVALID_PATH.to_string())?;
+    let (last, parent) = path
+        .split_last()
+        .ok_or_else(|| ValidationError::new(INVALID_PATH))?;
     match (last, parent_mut(item, parent)?) {
         (Elem::Name(n), AttributeValue::M(m)) => {
             m.insert(n.clone(), value);
@@ -131,17 +137,19 @@ pub fn set_path(
                 l.push(value);
             }
         }
-        _ => return Err(INVALID_PATH.to_string()),
+        _ => return Err(ValidationError::new(INVALID_PATH)),
     }
     Ok(())
 }
 
-fn remove_path(item: &mut Item, path: &[Elem<String>]) -> Result<(), String> {
+fn remove_path(item: &mut Item, path: &[Elem<String>]) -> Result<(), ValidationError> {
     if let [Elem::Name(n)] = path {
         item.remove(n);
         return Ok(());
     }
-    let (last, parent) = path.split_last().ok_or_else(|| INVALID_PATH.to_string())?;
+    let (last, parent) = path
+        .split_last()
+        .ok_or_else(|| ValidationError::new(INVALID_PATH))?;
     match (last, parent_mut(item, parent)?) {
         (Elem::Name(n), AttributeValue::M(m)) => {
             m.remove(n);
@@ -151,7 +159,7 @@ fn remove_path(item: &mut Item, path: &[Elem<String>]) -> Result<(), String> {
                 l.remove(*i as usize);
             }
         }
-        _ => return Err(INVALID_PATH.to_string()),
+        _ => return Err(ValidationError::new(INVALID_PATH)),
     }
     Ok(())
 }
@@ -170,28 +178,31 @@ fn minus<T: Ord + Clone>(a: &[T], b: &[T]) -> Vec<T> {
         .collect()
 }
 
-fn add_values(old: Option<&AttributeValue>, v: &AttributeValue) -> Result<AttributeValue, String> {
+fn add_values(
+    old: Option<&AttributeValue>,
+    v: &AttributeValue,
+) -> Result<AttributeValue, ValidationError> {
     use AttributeValue as V;
     Ok(match (old, v) {
         (None, v) => v.clone(),
-        (Some(V::N(a)), V::N(b)) => V::N(a.add(b).map_err(|e| e.to_string())?),
+        (Some(V::N(a)), V::N(b)) => V::N(a.add(b).map_err(|e| ValidationError(e.to_string()))?),
         (Some(V::Ss(a)), V::Ss(b)) => V::Ss(union(a, b)),
         (Some(V::Ns(a)), V::Ns(b)) => V::Ns(union(a, b)),
         (Some(V::Bs(a)), V::Bs(b)) => V::Bs(union(a, b)),
-        _ => return Err(WRONG_TYPE.to_string()),
+        _ => return Err(ValidationError::new(WRONG_TYPE)),
     })
 }
 
 fn delete_values(
     old: &AttributeValue,
     v: &AttributeValue,
-) -> Result<Option<AttributeValue>, String> {
+) -> Result<Option<AttributeValue>, ValidationError> {
     use AttributeValue as V;
     let r = match (old, v) {
         (V::Ss(a), V::Ss(b)) => V::Ss(minus(a, b)),
         (V::Ns(a), V::Ns(b)) => V::Ns(minus(a, b)),
         (V::Bs(a), V::Bs(b)) => V::Bs(minus(a, b)),
-        _ => return Err(WRONG_TYPE.to_string()),
+        _ => return Err(ValidationError::new(WRONG_TYPE)),
     };
     let empty = match &r {
         V::Ss(s) => s.is_empty(),
@@ -206,7 +217,11 @@ fn delete_values(
 /// of an item that did not exist is quietly nothing, as in DynamoDB). Returns the paths the
 /// update touched (for `UPDATED_OLD` / `UPDATED_NEW`). On error the item may be half-updated:
 /// callers work on a copy.
-pub fn apply(u: &UpdateExpr, item: &mut Item, existed: bool) -> Result<Vec<PathExpr>, String> {
+pub fn apply(
+    u: &UpdateExpr,
+    item: &mut Item,
+    existed: bool,
+) -> Result<Vec<PathExpr>, ValidationError> {
     let old = item.clone();
     let mut sets: Vec<(PathExpr, AttributeValue)> = Vec::new();
     let mut adds = Vec::new();
@@ -283,7 +298,7 @@ mod tests {
         let mut ph = Placeholders::new(None, Some(&values));
         let u = resolve::update(&parse_update(src).map_err(|e| e.message)?, &mut ph)
             .map_err(|e| e.message)?;
-        apply(&u, item, true).map(|_| ())
+        apply(&u, item, true).map(|_| ()).map_err(|e| e.0)
     }
 
     fn list(xs: &[i64]) -> AttributeValue {
