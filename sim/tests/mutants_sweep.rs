@@ -13,6 +13,10 @@
 //! links in a fraction of the time the sixteen modules of `tests/it` take. Its tests are
 //! ignored, so it adds one link and no run time to `cargo test`.
 
+// Tests unwrap: a failure here is the test failing (the workspace denies `unwrap_used`
+// in library and binary code only).
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeSet;
 
 use seedbed_sim::{registry, RunConfig};

@@ -194,7 +194,7 @@ impl BlobStore {
                 // The description's place relative to this write's start: right after the
                 // trailer in a pack record (inside the record's length), at the next 4096
                 // bytes in a shard file.
-                let at = (self.desc_place(id, 0, i).1 - offset) as usize;
+                let at = crate::cast::usize_of(self.desc_place(id, 0, i).1 - offset);
                 let mut out = AlignedBuf::zeroed(t.len().max(at + section.len()));
                 out[..t.len()].copy_from_slice(t);
                 out[at..at + section.len()].copy_from_slice(&section);
