@@ -7,7 +7,6 @@
 //! waits are bounded polls that fail with what they saw.
 
 use std::path::Path;
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use seedbed_cluster::client::Client;
@@ -15,29 +14,7 @@ use seedbed_cluster::config::ClusterConfig;
 use seedbed_cluster::process::{self, ProcState};
 use seedbed_nodes::quorum::msg::{Op, Reply};
 
-use crate::common::{Guard, NODES};
-
-fn seedbed(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_seedbed"))
-        .arg("cluster")
-        .arg("--dir")
-        .arg(dir)
-        .args(args)
-        .output()
-        .expect("run seedbed")
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = seedbed(dir, args);
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "seedbed cluster {args:?} failed ({}):\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
+use crate::common::{ok, seedbed, Guard, NODES};
 
 /// Runs a command that must fail with exit code `code`; returns its stderr.
 fn fails(dir: &Path, args: &[&str], code: i32) -> String {

@@ -8,8 +8,6 @@
 //! sync reached the platter — the simulator's disk crash model checks that part.)
 
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,29 +15,7 @@ use seedbed_cluster::client::{status_of, Client};
 use seedbed_cluster::config::ClusterConfig;
 use seedbed_nodes::quorum::msg::{Op, Reply};
 
-use crate::common::{Guard, NODES};
-
-fn seedbed(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_seedbed"))
-        .arg("cluster")
-        .arg("--dir")
-        .arg(dir)
-        .args(args)
-        .output()
-        .expect("run seedbed")
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = seedbed(dir, args);
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "seedbed cluster {args:?} failed ({}):\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
+use crate::common::{ok, seedbed, Guard, NODES};
 
 #[test]
 fn group_commit_keeps_every_acknowledged_write_through_kill_9_of_every_node() {

@@ -1,5 +1,6 @@
 //! Object stores the way the object tests open them.
 
+pub mod fail_stop;
 pub mod replicated_env;
 
 use std::path::{Path, PathBuf};

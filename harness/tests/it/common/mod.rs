@@ -1,10 +1,35 @@
-//! What the cluster tests share: the guard that stops every node by its pid when a test ends,
-//! pass or fail.
+//! What the cluster tests share: `seedbed cluster` run on a directory, and the guard that stops
+//! every node by its pid when a test ends, pass or fail.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 use std::time::Duration;
 
 use seedbed_cluster::process::{self, ProcState};
+
+/// `seedbed cluster --dir DIR ARGS…`, run to its end.
+pub fn seedbed(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_seedbed"))
+        .arg("cluster")
+        .arg("--dir")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("run seedbed")
+}
+
+/// `seedbed`, which must succeed; returns its stdout.
+pub fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = seedbed(dir, args);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "seedbed cluster {args:?} failed ({}):\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
 
 /// Nodes of the tests' clusters.
 pub const NODES: u32 = 3;
