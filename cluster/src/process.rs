@@ -57,6 +57,16 @@ pub fn state(pid: u32, dir: &Path, id: NodeId) -> ProcState {
     let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
         return ProcState::Dead;
     };
+    // An empty command line is a process between the two halves of an exec (the kernel lets
+    // the spawning parent go on before it has set the new image's arguments, so a node just
+    // started reads empty for a moment) or one that is exiting (its memory is released before
+    // its files — the disk lock, the listening socket — are closed). Neither is dead yet:
+    // judge by the state in /proc/PID/stat alone. Read as dead, a restart that looked within
+    // microseconds of spawning failed with "node N exited" while the node was fine (seed 50
+    // of `cluster compare`).
+    if cmdline.is_empty() {
+        return stat_state(pid);
+    }
     let args: Vec<&[u8]> = cmdline.split(|&b| b == 0).collect();
     let want_dir = dir.as_os_str().as_encoded_bytes();
     let id_s = id.to_string();
@@ -70,6 +80,11 @@ pub fn state(pid: u32, dir: &Path, id: NodeId) -> ProcState {
     if !is_ours {
         return ProcState::Dead;
     }
+    stat_state(pid)
+}
+
+/// Process `pid`'s state from /proc/PID/stat: zombie or gone is dead, stopped is paused.
+fn stat_state(pid: u32) -> ProcState {
     let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
         return ProcState::Dead;
     };
