@@ -16,7 +16,7 @@
 use seedbed_engine::rng::DetRng;
 
 use crate::check::Checker;
-use crate::config::{RunConfig, WorkloadDefaults};
+use crate::config::{Resolved, RunConfig, WorkloadDefaults};
 use crate::error::SimError;
 use crate::node::{Node, NodeId};
 use crate::sometimes::Sometimes;
@@ -63,6 +63,14 @@ pub trait Workload: Sized + 'static {
     /// Operations issued early in the quiet period, as liveness probes: each must complete
     /// before the run ends.
     fn quiet_ops(&mut self) -> Vec<(NodeId, OpFor<Self>)>;
+
+    /// How long after the faults stop the workload's repair mechanisms need, derived from
+    /// their own periods, before the probes of [`Self::quiet_ops`] may expect a repaired
+    /// cluster. The probes go out then (at most three quarters into the quiet period, so they
+    /// can still complete). `None`, the default: a quarter of the quiet period.
+    fn settle_ns(&self, _run: &Resolved) -> Option<u64> {
+        None
+    }
 
     /// Fresh checkers for one run.
     fn checkers(&self) -> Vec<Box<dyn Checker<Self::Node>>>;

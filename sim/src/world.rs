@@ -1005,8 +1005,15 @@ impl<W: Workload> World<'_, W> {
                 self.restart(id);
             }
         }
-        let probe_at = self.now_ns + (self.cfg.end_ns - self.now_ns) / 4;
-        self.push(probe_at, Ev::QuietProbes);
+        // The probes go out once the workload's repairs have had the time their own periods
+        // need (a quorum's anti-entropy cycle, N and the handoff period), or a quarter into a
+        // quiet period for a workload that does not say.
+        let quiet_ns = self.cfg.end_ns.saturating_sub(self.now_ns);
+        let delay_ns = self
+            .workload
+            .settle_ns(&self.cfg)
+            .map_or(quiet_ns / 4, |s| s.min(quiet_ns / 4 * 3));
+        self.push(self.now_ns + delay_ns, Ev::QuietProbes);
     }
 
     fn end(&mut self) {

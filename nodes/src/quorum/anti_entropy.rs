@@ -1,14 +1,20 @@
 //! Anti-entropy: replicas of a range compare Merkle trees and exchange what differs.
 //!
 //! Every [`super::params::Params::ae_every_ns`] a node takes the next range it replicates
-//! (round robin) and a random peer replica of it, and sends its root (`AeRoot`). Equal roots:
+//! (round robin) and the next peer replica of it (round robin too, starting at an offset of its
+//! own id so that the replicas of a range do not all call the same peer), and sends its root
+//! (`AeRoot`). Equal roots:
 //! done. Otherwise the peer sends its leaves (`AeLeaves`); the node sends its keys of the
 //! buckets that differ (`AeKeys`, `reply`); the peer merges them and answers with its own keys
 //! of those buckets, which the node merges. Both sides end up with the merge of both, so after
 //! the faults stop every pair converges, and with it every range. The same timer drives the
 //! LSM's maintenance steps.
-
-use rand::RngCore;
+//!
+//! Why round robin and not a random peer: with rotation, a version that reaches one replica
+//! is at every replica of its range within N − 1 of that replica's visits to the range, so
+//! convergence has a bound ([`converge_bound_ns`]) a checker can hold the protocol to. With a
+//! random peer the same replica may keep calling the one peer that already has the version
+//! (seed 6485 of `quorum --set sync=group --set membership=gossip` did, twice in a row).
 
 use super::merkle::{self, Leaves};
 use super::msg::Msg;
@@ -22,6 +28,22 @@ pub const AE_CYCLE_TICKS: usize = 24;
 
 /// Keys sent in one `AeKeys`, at most (the rest wait for the next round).
 pub const AE_KEYS_MAX: usize = 256;
+
+/// The longest one node takes to visit every range it replicates once, in its local time:
+/// [`AE_CYCLE_TICKS`] timer periods (the timer re-arms after each tick without jitter).
+pub fn cycle_ns(ae_every_ns: u64) -> u64 {
+    ae_every_ns.saturating_mul(AE_CYCLE_TICKS as u64)
+}
+
+/// How long after a version lands on one replica every replica of its range has it, when no
+/// message is lost: that replica calls each of its N − 1 peers once in N − 1 cycles, and every
+/// exchange leaves both sides with the merge of both. The first of those visits may be up to a
+/// cycle away, which the N − 1 cycles already include (the k-th visit falls inside the k-th
+/// cycle). `exchange_ns` is the time one exchange takes (four messages and the merges' writes).
+pub fn converge_bound_ns(n: u32, ae_every_ns: u64, exchange_ns: u64) -> u64 {
+    let rounds = u64::from(n.saturating_sub(1));
+    rounds.saturating_mul(cycle_ns(ae_every_ns).saturating_add(exchange_ns))
+}
 
 impl QuorumNode {
     pub(crate) fn anti_entropy_tick(&mut self, ctx: &mut Ctx<'_, Self>) {
@@ -42,6 +64,8 @@ impl QuorumNode {
             return;
         }
         let range = self.my_ranges[self.ae_next % self.my_ranges.len()];
+        // How many times this range was visited before: the peer rotates with it.
+        let visit = self.ae_next / self.my_ranges.len();
         self.ae_next += 1;
         let me = ctx.id();
         let peers: Vec<NodeId> = self
@@ -55,7 +79,7 @@ impl QuorumNode {
         if peers.is_empty() {
             return;
         }
-        let peer = peers[(ctx.rng().next_u64() % peers.len() as u64) as usize];
+        let peer = peers[(visit + me as usize) % peers.len()];
         let root = o.forest.root(range);
         ctx.send(
             peer,

@@ -55,7 +55,7 @@ use std::sync::Arc;
 use seedbed_engine::rng::DetRng;
 
 use crate::check::Checker;
-use crate::config::{RunConfig, WorkloadDefaults};
+use crate::config::{Resolved, RunConfig, WorkloadDefaults};
 use crate::error::SimError;
 use crate::node::NodeId;
 use crate::time::ms;
@@ -131,6 +131,39 @@ impl Quorum {
     }
 }
 
+/// The quiet period with `membership=gossip`, virtual milliseconds (see
+/// [`Quorum::defaults_for`]).
+pub const GOSSIP_QUIET_MS: u64 = 3_000;
+
+/// How long after the faults stop a cluster with parameters `p` needs, at most, before every
+/// range agrees and no hint is held (when the convergence checker probes), for a run of `ops`
+/// client operations. Each step waits for the one before it:
+/// 1. membership: every live node believed up again — the local detector's suspicion
+///    ([`membership::SUSPECT_NS`]), or with gossip one SWIM push-pull round, in which a member
+///    held failed hears of it and refutes;
+/// 2. handoff: every hint delivered — a holder sends at most
+///    [`handoff::HINTS_PER_ROUND_MAX`] per round and cannot hold more hints than there were
+///    writes, plus one round for the first tick and one exchange for the acknowledgement;
+/// 3. anti-entropy: what the handoff brought to one replica spread to the others
+///    ([`anti_entropy::converge_bound_ns`]: N − 1 cycles of round-robin peers).
+///
+/// An exchange is two request round trips, each within the coordinator's `timeout_ns`, plus a
+/// group-commit delay. The sum gets 0.1 % and a millisecond for clock-rate skew.
+pub fn settle_ns(p: &Params, ops: u64) -> u64 {
+    let membership_ns = if p.gossip {
+        let g = seedbed_nodes::gossip::params::Params::default();
+        g.period_ns * u64::from(g.push_pull_periods)
+    } else {
+        membership::SUSPECT_NS
+    };
+    let exchange_ns = 2 * p.timeout_ns + p.group_delay_ns;
+    let hint_rounds = ops.div_ceil(handoff::HINTS_PER_ROUND_MAX as u64) + 1;
+    let handoff_ns = hint_rounds * p.handoff_every_ns + exchange_ns;
+    let ae_ns = anti_entropy::converge_bound_ns(p.n, p.ae_every_ns, exchange_ns);
+    let raw = membership_ns + handoff_ns + ae_ns;
+    raw + raw / 1_000 + ms(1)
+}
+
 impl Workload for Quorum {
     type Node = QuorumNode;
     type Summary = summary::StalenessSummary;
@@ -146,6 +179,18 @@ impl Workload for Quorum {
             fault_ms: 1_000,
             quiet_ms: 2_000,
         }
+    }
+
+    /// With `membership=gossip` the cluster needs longer to settle ([`settle_ns`]: a SWIM
+    /// push-pull round before a member held failed is believed up again), so its quiet period
+    /// is longer too. Either default holds the settle time within three quarters of the quiet
+    /// period (where the world would clamp the probes), leaving the liveness probes the rest.
+    fn defaults_for(config: &RunConfig) -> WorkloadDefaults {
+        let mut d = Self::defaults();
+        if config.params.get("membership").map(String::as_str) == Some("gossip") {
+            d.quiet_ms = GOSSIP_QUIET_MS;
+        }
+        d
     }
 
     fn new(config: &RunConfig, nodes: u32) -> Result<Self, SimError> {
@@ -342,10 +387,15 @@ impl Workload for Quorum {
         ops
     }
 
+    fn settle_ns(&self, run: &Resolved) -> Option<u64> {
+        Some(settle_ns(&self.p, run.ops))
+    }
+
     fn checkers(&self) -> Vec<Box<dyn Checker<QuorumNode>>> {
         let prefix = check::prefix(&self.p);
         vec![
             Box::new(check::durability::Durability::new(self.p.mode)),
+            Box::new(check::dots::Dots::new()),
             Box::new(check::convergence::Convergence::new(
                 self.p.n,
                 self.p.ring.ranges(),
@@ -367,5 +417,37 @@ impl Workload for Quorum {
             Box::new(check::hints::Hints::new(self.p.mode, self.p.sloppy)),
             Box::new(check::coverage::Coverage::new(self.p.mode)),
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The default quiet periods hold the settle time within three quarters of them (the
+    /// world's clamp), with and without gossip, so the bound is never cut short.
+    #[test]
+    fn default_quiet_period_holds_the_settle_time() {
+        for membership in ["local", "gossip"] {
+            let mut config = RunConfig::new("quorum", 0);
+            config.params.insert("membership".into(), membership.into());
+            let d = Quorum::defaults_for(&config);
+            let q = Quorum::new(&config, d.nodes).expect("default params parse");
+            let settle = settle_ns(&q.p, d.ops);
+            assert!(
+                4 * settle <= 3 * ms(d.quiet_ms),
+                "{membership}: settle {settle} ns against a quiet period of {} ms",
+                d.quiet_ms
+            );
+        }
+    }
+
+    /// Round-robin anti-entropy: a version on one of three replicas reaches both others
+    /// within two cycles, so the bound is two cycles plus two exchanges.
+    #[test]
+    fn convergence_bound_counts_n_minus_one_cycles() {
+        let b = anti_entropy::converge_bound_ns(3, ms(10), ms(1));
+        assert_eq!(b, 2 * (24 * ms(10) + ms(1)));
+        assert_eq!(anti_entropy::converge_bound_ns(1, ms(10), ms(1)), 0);
     }
 }

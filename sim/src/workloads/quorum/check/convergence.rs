@@ -1,7 +1,8 @@
 //! Convergence: after the faults stop, replicas agree.
 //!
-//! Early in the quiet period (a quarter of it in: the bound) each node answers a `Digest`
-//! probe with its Merkle root per range it replicates and the number of hints it still holds.
+//! When the protocol's periods say repair must be over (the bound: [`super::super::settle_ns`],
+//! membership, then handoff, then N − 1 anti-entropy cycles) each node answers a `Digest` probe
+//! with its Merkle root per range it replicates and the number of hints it still holds.
 //! Every range must be reported by all N of its replicas with one root, and no node may hold
 //! an undelivered hint. Anti-entropy and hinted handoff have that long to finish what the
 //! faults left behind.
