@@ -155,7 +155,16 @@ impl QuorumNode {
     fn start_store(&mut self, ctx: &mut Ctx<'_, Self>, req: u64) {
         let me = ctx.id();
         let now = ctx.local_ns();
-        let epoch = self.open.as_ref().map_or(0, |o| o.epoch);
+        // The boot epoch in the counter's high bits keeps this node's dots above every one it
+        // handed out before a crash. With no open store (it failed and is reopening) there is
+        // no durable epoch: a counter made with epoch 0 would sit below the context's, the
+        // context's + 1 would win, and two puts of one key would get one dot — versions that
+        // compare as one event and never converge (seed 4366 of `quorum --set sync=group
+        // --set membership=gossip`). Such a put fails; the client tries another node.
+        let Some(epoch) = self.open.as_ref().map(|o| o.epoch) else {
+            let rq = self.reqs.remove(&req).expect("held");
+            return self.finish_client(ctx, rq.op_id, rq.op, rq.client_try, Reply::Failed);
+        };
         let counter_min = (epoch << 40) | (self.seq & 0xff_ffff_ffff);
         self.seq += 1;
         let rq = self.reqs.get_mut(&req).expect("held");

@@ -129,6 +129,16 @@ impl VClock {
     }
 }
 
+/// A counter as `epoch.n` (the boot epoch in the high bits, see the coordinator), or `n` when
+/// its epoch is 0.
+pub fn fmt_counter(counter: u64) -> String {
+    if counter >> 40 > 0 {
+        format!("{}.{}", counter >> 40, counter & ((1 << 40) - 1))
+    } else {
+        counter.to_string()
+    }
+}
+
 impl std::fmt::Display for VClock {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "[")?;
@@ -136,17 +146,7 @@ impl std::fmt::Display for VClock {
             if i > 0 {
                 write!(f, " ")?;
             }
-            if e.counter >> 40 > 0 {
-                write!(
-                    f,
-                    "n{}:{}.{}",
-                    e.actor,
-                    e.counter >> 40,
-                    e.counter & ((1 << 40) - 1)
-                )?;
-            } else {
-                write!(f, "n{}:{}", e.actor, e.counter)?;
-            }
+            write!(f, "n{}:{}", e.actor, fmt_counter(e.counter))?;
         }
         write!(f, "]")
     }

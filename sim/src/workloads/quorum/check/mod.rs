@@ -2,6 +2,7 @@
 //!
 //! - [`durability`] — an acknowledged write is never lost: the audit reads of the quiet period
 //!   (all N replicas) return it or a version that causally supersedes it.
+//! - [`dots`] — no coordinator hands out one dot (writer, counter) for two different writes.
 //! - [`convergence`] — after the faults stop, every range's replicas report equal Merkle roots
 //!   and no hint is left undelivered.
 //! - [`linearizable`] — each key's history, checked by a Wing–Gong search ([`wgl`]); a
@@ -26,6 +27,7 @@
 
 pub mod convergence;
 pub mod coverage;
+pub mod dots;
 pub mod durability;
 pub mod hints;
 pub mod history;
