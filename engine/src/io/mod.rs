@@ -385,6 +385,32 @@ pub fn sync_data_all(fs: &dyn Fs, files: &[&dyn File]) -> Result<()> {
     in_parallel(fs, files, |f| f.sync_data())
 }
 
+/// Run a batch with its requests in flight together. `uring` does that in its own `submit`
+/// (one submission); the `std` backend's `submit` runs requests one after another, which for
+/// direct reads (no read-ahead to hide it) is one device round trip after another — so here
+/// each request of a `std` batch runs on its own scoped thread, as `fio --numjobs` would. On
+/// the other backends (the simulator: one thread, deterministic), and for one request, this is
+/// `fs.submit(ops)`. Results come back in request order.
+pub fn submit_concurrent(fs: &dyn Fs, ops: &mut [IoOp<'_>]) -> Vec<Result<usize>> {
+    if fs.kind() != BackendKind::Std || ops.len() < 2 {
+        return fs.submit(ops);
+    }
+    std::thread::scope(|scope| {
+        let (first, rest) = ops.split_first_mut().expect("at least two requests");
+        let handles: Vec<_> = rest
+            .iter_mut()
+            .map(|op| scope.spawn(move || op.run_sync()))
+            .collect();
+        let mut results = vec![first.run_sync()];
+        results.extend(
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("an I/O thread does not panic")),
+        );
+        results
+    })
+}
+
 /// `sync_dir` every directory (duplicates once), concurrently on a real disk as in
 /// [`sync_data_all`].
 pub fn sync_dirs(fs: &dyn Fs, dirs: &[PathBuf]) -> Result<()> {

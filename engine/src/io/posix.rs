@@ -252,17 +252,24 @@ impl PosixFile {
     }
 }
 
-/// `pread` until the buffer is full or the file ends.
+/// `pread` until the buffer is full or the file ends. A `direct` read that comes back short
+/// has met the end of the file (a direct read is short only there), and is not continued: the
+/// rest would start at an unaligned offset, which `O_DIRECT` refuses.
 pub(crate) fn pread_full(
     file: &fs::File,
     path: &Path,
     buf: &mut [u8],
     offset: u64,
+    direct: bool,
 ) -> Result<usize> {
     let mut done = 0;
     while done < buf.len() {
         match file.read_at(&mut buf[done..], offset + done as u64) {
             Ok(0) => break,
+            Ok(n) if direct && done + n < buf.len() => {
+                done += n;
+                break;
+            }
             Ok(n) => done += n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => return Err(IoError::from_os("read", path, e)),
@@ -278,7 +285,7 @@ impl File for PosixFile {
 
     fn read_at(&self, buf: &mut [u8], offset: u64) -> Result<usize> {
         self.check_read(buf, offset)?;
-        pread_full(&self.file, &self.path, buf, offset)
+        pread_full(&self.file, &self.path, buf, offset, self.direct)
     }
 
     fn write_at(&self, buf: &[u8], offset: u64) -> Result<()> {

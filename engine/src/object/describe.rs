@@ -249,31 +249,16 @@ impl ObjectStore {
     }
 
     /// A store made before delete markers and buckets were recorded on the data side: write
-    /// the records its buckets and markers lack, each before the commit that names it (at
-    /// open; a store written since lacks none, and this only reads). Returns how many.
-    pub(super) fn record_what_lacks(&self) -> Result<u64, ObjectError> {
+    /// the records its buckets and markers lack (as [`ObjectStore::scan_references`] found them),
+    /// each before the commit that names it (at open; a store written since lacks none, and
+    /// this writes nothing). Returns how many.
+    pub(super) fn record_lacking(
+        &self,
+        buckets: Vec<BucketMeta>,
+        mut markers: Vec<(Vec<u8>, String, VersionMeta)>,
+    ) -> Result<u64, ObjectError> {
         let _gc = self.gc_lock.read().unwrap_or_else(|p| p.into_inner());
         let _g = self.lock_commit();
-        let mut buckets: Vec<BucketMeta> = Vec::new();
-        self.scan_all(b"B", b"C", |k, v| {
-            let b: BucketMeta = meta::from_json(k, v).map_err(ObjectError::from)?;
-            if b.settings_blob.is_none() {
-                buckets.push(b);
-            }
-            Ok(())
-        })?;
-        let mut markers: Vec<(Vec<u8>, String, VersionMeta)> = Vec::new();
-        self.scan_all(b"O", b"P", |k, v| {
-            let vm: VersionMeta = meta::from_json(k, v).map_err(ObjectError::from)?;
-            if vm.delete_marker && vm.segments.is_empty() {
-                // `O` bucket `00` …: bucket names have no NUL.
-                let rest = &k[1..];
-                let end = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());
-                let bucket = String::from_utf8_lossy(&rest[..end]).into_owned();
-                markers.push((k.to_vec(), bucket, vm));
-            }
-            Ok(())
-        })?;
         let n = (buckets.len() + markers.len()) as u64;
         for mut b in buckets {
             self.commit_bucket(&mut b, Vec::new())?;

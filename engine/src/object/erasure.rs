@@ -134,16 +134,68 @@ impl Codec {
     /// [`Self::reconstruct`], writing rebuilt shards into buffers taken from `spare` while it
     /// has any. A reader that hands its used shard buffers back here saves a fresh allocation
     /// per rebuilt shard — for 1 MiB shards, hundreds of page faults that cost more than the
-    /// arithmetic.
+    /// arithmetic. A spare buffer at least as long as a shard is cut to length, not zeroed:
+    /// every byte of a rebuilt shard is written.
     pub fn reconstruct_reusing(
         &mut self,
         shards: &mut [Option<Vec<u8>>],
         spare: &mut Vec<Vec<u8>>,
     ) -> Result<(), ErasureError> {
+        let width = self.k + self.m;
+        assert_eq!(shards.len(), width, "reconstruct: shard slots");
+        let missing: Vec<usize> = (0..width).filter(|&i| shards[i].is_none()).collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let shard_len = shards.iter().flatten().next().map_or(0, Vec::len);
+        let mut outs: Vec<Vec<u8>> = missing
+            .iter()
+            .map(|_| {
+                let mut b = spare.pop().unwrap_or_default();
+                if b.len() < shard_len {
+                    b.resize(shard_len, 0);
+                }
+                b.truncate(shard_len);
+                b
+            })
+            .collect();
+        let result = {
+            let present: Vec<Option<&[u8]>> = shards.iter().map(|s| s.as_deref()).collect();
+            let mut targets: Vec<(usize, &mut [u8])> = missing
+                .iter()
+                .zip(outs.iter_mut())
+                .map(|(&r, b)| (r, &mut b[..]))
+                .collect();
+            self.reconstruct_into(&present, &mut targets)
+        };
+        match result {
+            Ok(()) => {
+                for (r, out) in missing.into_iter().zip(outs) {
+                    shards[r] = Some(out);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                spare.extend(outs);
+                Err(e)
+            }
+        }
+    }
+
+    /// Rebuild shards from the present ones, into buffers the caller owns: `shards` has `k + m`
+    /// slots (data first), `Some` for each shard present; each `(r, buf)` of `outputs` names a
+    /// shard `r` whose slot is `None` and receives it whole (`buf` as long as the present
+    /// shards). The buffers' previous contents do not matter: every byte is written. This is the
+    /// form a reader whose shards live inside larger buffers (aligned for direct I/O) uses.
+    pub fn reconstruct_into(
+        &mut self,
+        shards: &[Option<&[u8]>],
+        outputs: &mut [(usize, &mut [u8])],
+    ) -> Result<(), ErasureError> {
         let (k, m) = (self.k, self.m);
         assert_eq!(shards.len(), k + m, "reconstruct: shard slots");
         let present: Vec<usize> = (0..k + m).filter(|&i| shards[i].is_some()).collect();
-        if present.len() == k + m {
+        if outputs.is_empty() {
             return Ok(());
         }
         if present.len() < k {
@@ -153,39 +205,40 @@ impl Codec {
                 k,
             });
         }
-        let shard_len = shards[present[0]].as_ref().map_or(0, Vec::len);
+        let shard_len = shards[present[0]].map_or(0, <[u8]>::len);
         if !shard_len.is_multiple_of(64)
             || present
                 .iter()
-                .any(|&i| shards[i].as_ref().map(Vec::len) != Some(shard_len))
+                .any(|&i| shards[i].map(<[u8]>::len) != Some(shard_len))
         {
             return Err(ErasureError::UnequalShards {
                 shard: present[0],
                 len: shard_len,
             });
         }
+        if let Some((r, out)) = outputs
+            .iter()
+            .find(|(r, out)| *r >= k + m || shards[*r].is_some() || out.len() != shard_len)
+        {
+            return Err(ErasureError::UnequalShards {
+                shard: *r,
+                len: out.len(),
+            });
+        }
         // Data shards first: their rows of [I; G] are unit rows, which keeps A simple.
         let chosen = &present[..k];
         let a: Vec<Vec<GfElement>> = chosen.iter().map(|&s| self.row(s)).collect();
         let a_inv = invert(a).ok_or_else(|| ErasureError::Singular(chosen.to_vec()))?;
-        let missing: Vec<usize> = (0..k + m).filter(|&i| shards[i].is_none()).collect();
-        let mut rebuilt = Vec::with_capacity(missing.len());
-        {
-            let inputs: Vec<&[[u8; 64]]> = chosen
-                .iter()
-                .map(|&s| shards[s].as_deref().expect("present").as_chunks::<64>().0)
+        let inputs: Vec<&[[u8; 64]]> = chosen
+            .iter()
+            .map(|&s| shards[s].expect("present").as_chunks::<64>().0)
+            .collect();
+        for (r, out) in outputs.iter_mut() {
+            let row = self.row(*r);
+            let coef: Vec<GfElement> = (0..k)
+                .map(|c| (0..k).fold(0, |acc, t| acc ^ gf_mul(row[t], a_inv[t][c])))
                 .collect();
-            for &r in &missing {
-                let row = self.row(r);
-                let coef: Vec<GfElement> = (0..k)
-                    .map(|c| (0..k).fold(0, |acc, t| acc ^ gf_mul(row[t], a_inv[t][c])))
-                    .collect();
-                let out = spare.pop().unwrap_or_default();
-                rebuilt.push(self.combine(&inputs, &coef, out, shard_len));
-            }
-        }
-        for (r, out) in missing.into_iter().zip(rebuilt) {
-            shards[r] = Some(out);
+            self.combine(&inputs, &coef, out);
         }
         Ok(())
     }
@@ -235,23 +288,20 @@ impl Codec {
         self.generator.as_deref().expect("just set")
     }
 
-    /// `Σ coef[c] · inputs[c]`, block by block.
-    fn combine(
-        &mut self,
-        inputs: &[&[[u8; 64]]],
-        coef: &[GfElement],
-        mut out: Vec<u8>,
-        shard_len: usize,
-    ) -> Vec<u8> {
+    /// `out = Σ coef[c] · inputs[c]`, block by block; `out` is as long as the inputs.
+    fn combine(&mut self, inputs: &[&[[u8; 64]]], coef: &[GfElement], out: &mut [u8]) {
         let engine = self.engine.get_or_insert_with(DefaultEngine::new);
         let log = &tables::get_exp_log().log;
-        let chunks = shard_len / 64;
+        let chunks = out.len() / 64;
         let block = BLOCK / 64;
         self.scratch.resize(block, [0u8; 64]);
-        // Every byte is overwritten below (the first non-zero term is copied, not added), but a
-        // shard with all-zero coefficients must come out zero, so start from zeros.
-        out.clear();
-        out.resize(shard_len, 0);
+        // Every byte is overwritten below (the first non-zero term of each block is copied, not
+        // added), so `out` needs no zeroing first — unless every coefficient is zero, when the
+        // shard is zero.
+        if coef.iter().all(|&c| c == 0) {
+            out.fill(0);
+            return;
+        }
         let chunked = out.as_chunks_mut::<64>().0;
         for start in (0..chunks).step_by(block) {
             let end = (start + block).min(chunks);
@@ -279,7 +329,6 @@ impl Codec {
                 first = false;
             }
         }
-        out
     }
 }
 
@@ -389,6 +438,53 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn rebuilt_shards_overwrite_whatever_their_buffers_held() {
+        let mut rng = DetRng::new(21);
+        let (k, m) = (4, 2);
+        let mut codec = Codec::new(k, m);
+        let shard_len = BLOCK + 64 * 3;
+        let full = random_stripe(&mut codec, &mut rng, k, m, shard_len);
+        // Into caller buffers (slices of longer ones, as a direct-I/O reader has them), full
+        // of garbage.
+        let mut bufs = vec![vec![0xA5u8; shard_len + 4096]; 2];
+        {
+            let present: Vec<Option<&[u8]>> = full
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (i != 1 && i != 4).then_some(s.as_slice()))
+                .collect();
+            let (a, b) = bufs.split_at_mut(1);
+            let mut outs = vec![
+                (1, &mut a[0][100..100 + shard_len]),
+                (4, &mut b[0][7..7 + shard_len]),
+            ];
+            codec.reconstruct_into(&present, &mut outs).unwrap();
+        }
+        assert_eq!(&bufs[0][100..100 + shard_len], &full[1][..]);
+        assert_eq!(&bufs[1][7..7 + shard_len], &full[4][..]);
+        // Reusing spare buffers, longer than a shard and full of garbage.
+        let mut spare = vec![vec![0x5Au8; shard_len * 2], vec![0xFFu8; shard_len + 64]];
+        let mut shards: Vec<Option<Vec<u8>>> = full.iter().cloned().map(Some).collect();
+        shards[0] = None;
+        shards[5] = None;
+        codec.reconstruct_reusing(&mut shards, &mut spare).unwrap();
+        assert!(spare.is_empty());
+        for (i, s) in shards.iter().enumerate() {
+            assert_eq!(s.as_deref(), Some(&full[i][..]), "shard {i}");
+        }
+        // A wrong-length output is refused, not written out of bounds.
+        let present_but_one: Vec<Option<&[u8]>> = full
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (i != 2).then_some(s.as_slice()))
+            .collect();
+        let mut short = [0u8; 64];
+        assert!(codec
+            .reconstruct_into(&present_but_one, &mut [(2, &mut short[..])])
+            .is_err());
     }
 
     #[test]

@@ -577,30 +577,59 @@ impl ObjectStore {
     pub(super) fn referenced_blobs(
         &self,
     ) -> Result<std::collections::BTreeSet<DataId>, ObjectError> {
-        let mut ids = std::collections::BTreeSet::new();
-        let mut note = |hex: &str| {
+        Ok(self.scan_references()?.blobs)
+    }
+
+    /// One pass over every bucket, version and part record: the blobs they refer to, and the
+    /// records an older store lacks on the data side (`describe.rs`). Opening a store needs
+    /// both, and used to scan every version once for each.
+    pub(super) fn scan_references(&self) -> Result<References, ObjectError> {
+        let mut refs = References::default();
+        let note = |ids: &mut std::collections::BTreeSet<DataId>, hex: &str| {
             if let Some(id) = DataId::from_hex(hex) {
                 ids.insert(id);
             }
         };
-        self.scan_all(b"O", b"P", |k, v| {
-            let vm: meta::VersionMeta = meta::from_json(k, v).map_err(ObjectError::from)?;
-            vm.segments.iter().for_each(|s| note(&s.data_id));
-            Ok(())
-        })?;
-        self.scan_all(b"P", b"Q", |k, v| {
-            let p: PartMeta = meta::from_json(k, v).map_err(ObjectError::from)?;
-            note(&p.data_id);
-            Ok(())
-        })?;
         // Buckets' data-side records (`describe.rs`).
         self.scan_all(b"B", b"C", |k, v| {
             let b: meta::BucketMeta = meta::from_json(k, v).map_err(ObjectError::from)?;
             if let Some(id) = &b.settings_blob {
-                note(id);
+                note(&mut refs.blobs, id);
+            } else {
+                refs.buckets_lacking.push(b);
             }
             Ok(())
         })?;
-        Ok(ids)
+        self.scan_all(b"O", b"P", |k, v| {
+            let vm: meta::VersionMeta = meta::from_json(k, v).map_err(ObjectError::from)?;
+            vm.segments
+                .iter()
+                .for_each(|s| note(&mut refs.blobs, &s.data_id));
+            if vm.delete_marker && vm.segments.is_empty() {
+                // `O` bucket `00` …: bucket names have no NUL.
+                let rest = &k[1..];
+                let end = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());
+                let bucket = String::from_utf8_lossy(&rest[..end]).into_owned();
+                refs.markers_lacking.push((k.to_vec(), bucket, vm));
+            }
+            Ok(())
+        })?;
+        self.scan_all(b"P", b"Q", |k, v| {
+            let p: PartMeta = meta::from_json(k, v).map_err(ObjectError::from)?;
+            note(&mut refs.blobs, &p.data_id);
+            Ok(())
+        })?;
+        Ok(refs)
     }
+}
+
+/// What one pass over the metadata found ([`ObjectStore::scan_references`]).
+#[derive(Debug, Default)]
+pub(super) struct References {
+    /// Every blob a bucket, version or part refers to.
+    pub blobs: std::collections::BTreeSet<DataId>,
+    /// Buckets without a data-side record (a store made before they had one).
+    pub buckets_lacking: Vec<meta::BucketMeta>,
+    /// Delete markers without a data-side record: key, bucket, version.
+    pub markers_lacking: Vec<(Vec<u8>, String, meta::VersionMeta)>,
 }

@@ -223,6 +223,25 @@ impl ObjectStore {
     pub fn remove_orphans(&self) -> Result<u64, ObjectError> {
         let _gc = self.gc_lock.write().unwrap_or_else(|p| p.into_inner());
         let referenced = self.referenced_blobs()?;
+        self.remove_blobs_but(&referenced)
+    }
+
+    /// [`Self::remove_orphans`] with the referenced blobs already known (at open, from the one
+    /// pass over the metadata that also finds what older stores lack).
+    pub(super) fn remove_orphans_of(
+        &self,
+        referenced: &std::collections::BTreeSet<DataId>,
+    ) -> Result<u64, ObjectError> {
+        let _gc = self.gc_lock.write().unwrap_or_else(|p| p.into_inner());
+        self.remove_blobs_but(referenced)
+    }
+
+    /// Remove every blob on disk that is not in `referenced` and not pinned; the caller holds
+    /// the GC lock exclusively.
+    fn remove_blobs_but(
+        &self,
+        referenced: &std::collections::BTreeSet<DataId>,
+    ) -> Result<u64, ObjectError> {
         let mut removed = 0;
         for id in self.blobs.list()? {
             // A pinned blob is being read (its deletion waits for the reader).

@@ -40,6 +40,10 @@ pub struct StoreOptions {
     pub sync: bool,
     /// Smallest multipart part except the last (S3: 5 MiB).
     pub min_part_size: u64,
+    /// Read the shard files of large objects (those with files of their own) with direct I/O
+    /// (`O_DIRECT`), as PUT writes them; `false` reads through the page cache. A file system
+    /// without direct I/O (tmpfs before Linux 6.6) falls back to the page cache either way.
+    pub direct_reads: bool,
 }
 
 impl Default for StoreOptions {
@@ -47,6 +51,7 @@ impl Default for StoreOptions {
         StoreOptions {
             sync: true,
             min_part_size: 5 * 1024 * 1024,
+            direct_reads: true,
         }
     }
 }
@@ -113,7 +118,8 @@ impl ObjectStore {
         let disks =
             disks.unwrap_or_else(|| (0..k + m).map(|i| root.join(format!("disk{i}"))).collect());
         let layout = Layout::new(k, m, shard_len_max, disks).map_err(ObjectError::InvalidLayout)?;
-        let blobs = BlobStore::new(fs.clone(), layout.clone());
+        let blobs =
+            BlobStore::new(fs.clone(), layout.clone()).with_direct_reads(options.direct_reads);
         blobs.create_dirs()?;
         let json = serde_json::to_vec_pretty(&layout).expect("layout serialises");
         io::write_file_durable(&*fs, &layout_path, &json)?;
@@ -130,11 +136,14 @@ impl ObjectStore {
         options: StoreOptions,
     ) -> Result<Self, ObjectError> {
         let layout = Self::read_layout(&*fs, root)?;
-        let blobs = BlobStore::new(fs.clone(), layout);
+        let blobs = BlobStore::new(fs.clone(), layout).with_direct_reads(options.direct_reads);
         let store = Self::assemble(fs, root, blobs, meta, clock, rng, options);
         store.refuse_if_metadata_lost()?;
-        store.remove_orphans()?;
-        store.record_what_lacks()?;
+        // One pass over the metadata serves both the orphan sweep (every blob referenced) and
+        // the records an older store lacks; each used to scan every version on its own.
+        let refs = store.scan_references()?;
+        store.remove_orphans_of(&refs.blobs)?;
+        store.record_lacking(refs.buckets_lacking, refs.markers_lacking)?;
         Ok(store)
     }
 

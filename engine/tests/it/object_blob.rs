@@ -402,7 +402,7 @@ impl Fs for NoDirectFs {
 
 /// Large blobs go out with direct I/O; on a file system that refuses it the store must notice
 /// and write through the page cache instead, leaving no stray file and reading back the same
-/// bytes.
+/// bytes. Reads too: the first direct open that fails switches reads to the page cache.
 #[test]
 fn large_blobs_on_a_file_system_without_direct_io() {
     let tmp = tempfile::Builder::new()
@@ -413,6 +413,7 @@ fn large_blobs_on_a_file_system_without_direct_io() {
     let fs: FsHandle = Arc::new(NoDirectFs(PosixFs::new()));
     let store = BlobStore::new(fs, Layout::new(2, 1, 4096, disks).unwrap());
     store.create_dirs().unwrap();
+    assert!(store.direct_reads(), "asked for, and not refused yet");
     let mut rng = DetRng::new(5);
     let mut ids = std::collections::BTreeSet::new();
     for (n, size) in [8192usize, 3 * 8192 + 17, 100, 5 * 8192]
@@ -441,6 +442,10 @@ fn large_blobs_on_a_file_system_without_direct_io() {
             .is_empty());
     }
     assert_eq!(store.list().unwrap(), ids);
+    assert!(
+        !store.direct_reads(),
+        "the first direct open was refused: reads go through the page cache"
+    );
 }
 
 /// An input that fails part-way through a multi-stripe blob — while the MD5 thread is working

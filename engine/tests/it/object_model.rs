@@ -127,6 +127,7 @@ fn options() -> StoreOptions {
     StoreOptions {
         sync: false,
         min_part_size: 1,
+        ..StoreOptions::default()
     }
 }
 

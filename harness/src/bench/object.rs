@@ -8,6 +8,11 @@
 //! the device, as it would for a cold object, and the comparison with the device's sequential
 //! read bandwidth is fair.
 //!
+//! With several `--missing-disks` counts and `--read-io` modes, the same store's objects are
+//! read once per (count, mode) pair — healthy first, then with disks removed (they do not come
+//! back), each mode after a fresh eviction — so that healthy and degraded GETs, direct and
+//! through the page cache, are compared within one run.
+//!
 //! Goodput counts object bytes only; the device also writes the M parity shards, so the most a
 //! PUT can reach is `device write bandwidth × K / (K + M)`, which the table prints beside it.
 
@@ -82,9 +87,15 @@ pub struct ObjectBenchArgs {
     #[arg(long, default_value_t = 1)]
     pub concurrency: usize,
     /// Before the GETs, remove this many shard directories (data shards first, the worst case:
-    /// every stripe is rebuilt from parity). At most M.
-    #[arg(long, default_value_t = 0)]
-    pub missing_disks: usize,
+    /// every stripe is rebuilt from parity). At most M. Several, comma-separated (`0,2`): the
+    /// GETs run once per count, in increasing order, on the same store.
+    #[arg(long, value_delimiter = ',', default_value = "0")]
+    pub missing_disks: Vec<usize>,
+    /// How GETs read the shard files of large objects: `direct` (O_DIRECT, the store's
+    /// default) or `cached` (through the page cache). Both, comma-separated: the GETs run
+    /// once per mode, on the same objects, each after evicting them from the page cache.
+    #[arg(long, value_delimiter = ',', default_value = "direct")]
+    pub read_io: Vec<ReadIo>,
     /// Also time each part of a PUT on its own (MD5, SHA-256, parity, CRCs, file creation,
     /// writes, syncs, metadata commit) for one object of each size, medians of 5.
     #[arg(long)]
@@ -110,10 +121,20 @@ impl ObjectBenchArgs {
             json: None,
             quick: false,
             concurrency: 1,
-            missing_disks: 0,
+            missing_disks: vec![0],
+            read_io: vec![ReadIo::Direct],
             breakdown: false,
         }
     }
+}
+
+/// How GETs read shard files (`--read-io`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReadIo {
+    /// Direct I/O (`O_DIRECT`), as the store does by default.
+    Direct,
+    /// Through the page cache.
+    Cached,
 }
 
 /// One measured case.
@@ -135,6 +156,9 @@ pub struct ObjectRecord {
     pub concurrency: usize,
     /// Shard directories removed before the GETs.
     pub missing_disks: usize,
+    /// GET only: how the shard files were read — `direct`, `cached`, or `cached (no O_DIRECT
+    /// here)` when direct reads were asked for and the file system refused them.
+    pub read_io: Option<String>,
     /// Objects moved.
     pub objects: u64,
     /// Seconds.
@@ -175,12 +199,19 @@ pub fn run(args: &ObjectBenchArgs) -> anyhow::Result<Vec<ObjectRecord>> {
     if args.concurrency == 0 {
         bail!("--concurrency must be at least 1");
     }
-    if args.missing_disks > args.m {
+    if let Some(&n) = args.missing_disks.iter().find(|&&n| n > args.m) {
         bail!(
-            "--missing-disks {} is more than M = {}: no GET could succeed",
-            args.missing_disks,
+            "--missing-disks {n} is more than M = {}: no GET could succeed",
             args.m
         );
+    }
+    args.missing_disks.sort_unstable();
+    args.missing_disks.dedup();
+    if args.missing_disks.is_empty() {
+        args.missing_disks.push(0);
+    }
+    if args.read_io.is_empty() {
+        args.read_io.push(ReadIo::Direct);
     }
     let (dir, ours) = match &args.dir {
         Some(d) => (d.clone(), false),
@@ -227,7 +258,7 @@ fn run_in(args: &ObjectBenchArgs, dir: &Path) -> anyhow::Result<Vec<ObjectRecord
                 crate::bench::object_breakdown::print(fs.clone(), args, dir, size)?;
             }
             let root = dir.join(format!("store-{backend}-{size}"));
-            let (put, get, stats) = run_size(args, fs.clone(), &root, size)?;
+            let (put, gets, stats) = run_size(args, fs.clone(), &root, size)?;
             if stats.puts > 0 {
                 print_pipeline(size, &stats);
             }
@@ -235,7 +266,12 @@ fn run_in(args: &ObjectBenchArgs, dir: &Path) -> anyhow::Result<Vec<ObjectRecord
                 let _ = std::fs::remove_dir_all(&root);
             }
             let width = (args.k + args.m) as f64;
-            let mk = |op: &str, h: &Histogram, secs: f64, limit: Option<f64>| ObjectRecord {
+            let mk = |op: &str,
+                      h: &Histogram,
+                      secs: f64,
+                      limit: Option<f64>,
+                      missing: usize,
+                      read_io: Option<String>| ObjectRecord {
                 backend: backend.to_string(),
                 op: op.into(),
                 object_bytes: size,
@@ -243,7 +279,8 @@ fn run_in(args: &ObjectBenchArgs, dir: &Path) -> anyhow::Result<Vec<ObjectRecord
                 m: args.m,
                 sync: args.sync,
                 concurrency: args.concurrency,
-                missing_disks: if op == "get" { args.missing_disks } else { 0 },
+                missing_disks: missing,
+                read_io,
                 objects: h.count(),
                 secs,
                 goodput_mb_per_s: (h.count() * size) as f64 / secs / 1e6,
@@ -261,8 +298,19 @@ fn run_in(args: &ObjectBenchArgs, dir: &Path) -> anyhow::Result<Vec<ObjectRecord
                 &put.0,
                 put.1,
                 device.map(|d| d.write_mb_per_s * args.k as f64 / width),
+                0,
+                None,
             ));
-            records.push(mk("get", &get.0, get.1, device.map(|d| d.read_mb_per_s)));
+            for g in gets {
+                records.push(mk(
+                    "get",
+                    &g.timed.0,
+                    g.timed.1,
+                    device.map(|d| d.read_mb_per_s),
+                    g.missing,
+                    Some(g.read_io),
+                ));
+            }
         }
     }
     Ok(records)
@@ -318,12 +366,19 @@ fn device_sequential(backend: BackendKind, dir: &Path, quick: bool) -> anyhow::R
 
 type Timed = (Histogram, f64);
 
+/// One pass of GETs over every object.
+struct GetPass {
+    missing: usize,
+    read_io: String,
+    timed: Timed,
+}
+
 fn run_size(
     args: &ObjectBenchArgs,
     fs: io::FsHandle,
     root: &Path,
     size: u64,
-) -> anyhow::Result<(Timed, Timed, PipelineStats)> {
+) -> anyhow::Result<(Timed, Vec<GetPass>, PipelineStats)> {
     let count = (args.bytes_per_size / size.max(1))
         .max(args.min_objects)
         .min(args.max_objects.max(1));
@@ -365,7 +420,8 @@ fn run_size(
     for (i, b) in data.iter_mut().enumerate() {
         *b = (i as u64).wrapping_mul(0x9E37_79B9) as u8;
     }
-    let bar = progress(count * 2, &human_bytes(size));
+    let passes = (args.missing_disks.len() * args.read_io.len()) as u64;
+    let bar = progress(count * (1 + passes), &human_bytes(size));
     let key = |i: u64| format!("obj-{i:08}");
     let put = in_parallel(args.concurrency, count, |i| {
         store
@@ -381,19 +437,38 @@ fn run_size(
         Ok(())
     })?;
     let stats = store.blobs().pipeline_stats();
-    evict_from_page_cache(root)?;
-    for d in &store.layout().disks[..args.missing_disks] {
-        std::fs::remove_dir_all(d).with_context(|| format!("removing {}", d.display()))?;
+    let mut gets = Vec::new();
+    let mut removed = 0;
+    for &missing in &args.missing_disks {
+        // Sorted, at most M: each count removes the next directories (data shards first).
+        for d in &store.layout().disks[removed..missing] {
+            std::fs::remove_dir_all(d).with_context(|| format!("removing {}", d.display()))?;
+        }
+        removed = missing;
+        for &mode in &args.read_io {
+            store.blobs().set_direct_reads(mode == ReadIo::Direct);
+            evict_from_page_cache(root)?;
+            let timed = in_parallel(args.concurrency, count, |i| {
+                store
+                    .get_object("bench", &key(i), None, None, &mut std::io::sink())
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                bar.inc(1);
+                Ok(())
+            })?;
+            let read_io = match (mode, store.blobs().direct_reads()) {
+                (ReadIo::Direct, true) => "direct",
+                (ReadIo::Direct, false) => "cached (no O_DIRECT here)",
+                (ReadIo::Cached, _) => "cached",
+            };
+            gets.push(GetPass {
+                missing,
+                read_io: read_io.into(),
+                timed,
+            });
+        }
     }
-    let get = in_parallel(args.concurrency, count, |i| {
-        store
-            .get_object("bench", &key(i), None, None, &mut std::io::sink())
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        bar.inc(1);
-        Ok(())
-    })?;
     bar.finish_and_clear();
-    Ok((put, get, stats))
+    Ok((put, gets, stats))
 }
 
 /// Run `op(i)` for `i` in `0..count` on `threads` threads (thread `t` takes every `threads`-th
@@ -481,9 +556,11 @@ fn evict_from_page_cache(dir: &Path) -> anyhow::Result<()> {
 
 fn print_table(records: &[ObjectRecord]) {
     println!(
-        "{:<6} {:<4} {:>8} {:>5} {:>3} {:>7} {:>10} {:>9} {:>10} {:>10} {:>10}  {:>14}  {:>12}",
+        "{:<6} {:<4} {:<6} {:>4} {:>8} {:>5} {:>3} {:>7} {:>10} {:>9} {:>10} {:>10} {:>10}  {:>14}  {:>12}",
         "io",
         "op",
+        "read",
+        "miss",
         "size",
         "K+M",
         "C",
@@ -502,9 +579,11 @@ fn print_table(records: &[ObjectRecord]) {
                 .unwrap_or_else(|| "-".into())
         };
         println!(
-            "{:<6} {:<4} {:>8} {:>5} {:>3} {:>7} {:>10.1} {:>9.0} {:>10.0} {:>10.0} {:>10.0}  {:>14}  {:>12}",
+            "{:<6} {:<4} {:<6} {:>4} {:>8} {:>5} {:>3} {:>7} {:>10.1} {:>9.0} {:>10.0} {:>10.0} {:>10.0}  {:>14}  {:>12}",
             r.backend,
             r.op,
+            r.read_io.as_deref().map_or("-", |s| s.split(' ').next().unwrap_or(s)),
+            r.missing_disks,
             human_bytes(r.object_bytes),
             format!("{}+{}", r.k, r.m),
             r.concurrency,
@@ -521,10 +600,19 @@ fn print_table(records: &[ObjectRecord]) {
     if records.iter().any(|r| !r.sync) {
         println!("(sync off: PUTs were acknowledged before reaching the disk)");
     }
-    if let Some(r) = records.iter().find(|r| r.missing_disks > 0) {
+    if records.iter().any(|r| r.missing_disks > 0) {
         println!(
-            "(GETs with {} shard directories removed: every stripe rebuilt from parity)",
-            r.missing_disks
+            "(miss: shard directories removed before those GETs, data shards first: every \
+             stripe rebuilt from parity)"
+        );
+    }
+    if records
+        .iter()
+        .any(|r| r.read_io.as_deref() == Some("cached (no O_DIRECT here)"))
+    {
+        println!(
+            "(direct reads were asked for, but this file system refuses O_DIRECT: those GETs \
+             read through the page cache)"
         );
     }
 }

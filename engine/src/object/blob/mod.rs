@@ -17,18 +17,34 @@
 //! if any is missing, unreadable or corrupt, read the rest of the stripe, rebuild from parity,
 //! check the rebuilt shard against its recorded CRC, and return the exact bytes. More than M bad
 //! shards in a stripe is an error naming the stripe and each bad shard — never wrong bytes.
+//!
+//! Blobs with shard files of their own (the ones a PUT writes with direct I/O) are read with
+//! direct I/O too, unless the store says otherwise ([`BlobStore::set_direct_reads`]): no copy
+//! through the page cache, and a GET of a cold object does not push hot ones out of it. A
+//! `Vec<u8>` cannot be allocated 4096-aligned and still be freed as a `Vec`, so each shard
+//! buffer is allocated 4 KiB longer than the block and the read goes to the aligned window
+//! inside it ([`ShardBuf`]); the window covers the block rounded out to 4096-byte boundaries
+//! (the last stripe's block runs into the trailer, which the file holds). A file system that
+//! refuses `O_DIRECT` (tmpfs before Linux 6.6) is found on the first open and the page cache used from then on;
+//! pack records (small blobs, at unaligned offsets, often hot) always go through the page
+//! cache. Direct reads have no kernel read-ahead behind them, so the reader provides its own: a
+//! stripe's reads go out together (one uring submission, or a thread per read on `std`), and the
+//! next stripe's batch is read by a helper thread while this one is checked, rebuilt and handed
+//! out (not on the simulator, which allows no threads); a stripe whose wanted data shard's file
+//! is gone reads the shards its rebuild needs in that same first batch. Shard buffers are kept from stripe to stripe and from one read to the next, and are
+//! never zeroed again once allocated: every read and every rebuild overwrites the bytes it hands
+//! out (a short read is an error, not a block).
 // Bytes that go to disk or the wire: every narrowing cast is checked or explained (#22 §5).
 #![deny(clippy::cast_possible_truncation)]
 
 use crate::cast::usize_of;
-use std::cell::OnceCell;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::io::{Read, Write};
 use std::ops::Range;
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 mod pack;
 mod pipeline;
@@ -43,7 +59,10 @@ use super::shard::{
     crc32, ChecksumTable, Description, ShardHeader, CURRENT_VERSION, DESC_OVERHEAD, HEADER_BYTES,
     HEADER_LEN,
 };
-use crate::io::{AlignedBuf, FileHandle, FsHandle, IoError, IoOp, OpenOptions};
+use crate::io::{
+    AlignedBuf, BackendKind, File, FileHandle, FsHandle, IoError, IoOp, OpenOptions,
+    DIRECT_IO_ALIGN,
+};
 
 /// A blob's identity: 16 bytes (a UUID), printed as 32 hex digits. A UUIDv7 names a blob with
 /// shard files of its own; a UUIDv8 names a record in a pack and says where it is
@@ -167,6 +186,12 @@ pub struct BlobStore {
     pack_limit: u64,
     /// Where pipelined PUTs spent their time (see `pipeline.rs`).
     stats: Mutex<PipelineStats>,
+    /// Whether reads of blobs with shard files of their own are asked to use direct I/O.
+    direct_reads: AtomicBool,
+    /// Cleared on the first read that finds the file system refuses direct I/O.
+    direct_reads_ok: AtomicBool,
+    /// Shard buffers kept from one read to the next (see [`BufPool`]).
+    read_buffers: Mutex<Vec<Vec<u8>>>,
 }
 
 /// Where one shard of a blob is: a shard file of its own, or a record of a pack file.
@@ -229,7 +254,32 @@ impl BlobStore {
             packs: Mutex::new(pack::Packing::Unopened),
             pack_limit: PACK_LIMIT,
             stats: Mutex::new(PipelineStats::default()),
+            direct_reads: AtomicBool::new(true),
+            direct_reads_ok: AtomicBool::new(true),
+            read_buffers: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Read blobs with shard files of their own with direct I/O (`true`, the default) or
+    /// through the page cache.
+    pub fn with_direct_reads(self, on: bool) -> Self {
+        self.set_direct_reads(on);
+        self
+    }
+
+    /// Switch direct-I/O reads on or off for the reads that start from now on.
+    pub fn set_direct_reads(&self, on: bool) {
+        self.direct_reads.store(on, Ordering::Relaxed);
+    }
+
+    /// Whether reads of blobs with shard files of their own go direct now: asked for, on a
+    /// backend that reads through file descriptors (`mmap` maps the page cache), and not
+    /// refused by the file system (tmpfs before Linux 6.6 refuses `O_DIRECT`; the first read
+    /// that finds out falls back to the page cache for good).
+    pub fn direct_reads(&self) -> bool {
+        self.direct_reads.load(Ordering::Relaxed)
+            && self.direct_reads_ok.load(Ordering::Relaxed)
+            && self.fs.kind() != BackendKind::Mmap
     }
 
     /// Start a new pack once one holds `bytes` (default [`PACK_LIMIT`], 1 GiB). Smaller packs
@@ -312,13 +362,43 @@ impl BlobStore {
         Ok(self.fs.open(&path, opts)?)
     }
 
-    /// The blob's shard files, each opened when first needed.
+    /// The blob's shard files, each opened when first needed: with direct I/O for a blob with
+    /// files of its own when [`BlobStore::direct_reads`] says so.
     fn open_shards(&self, id: &DataId) -> ShardFiles<'_> {
         ShardFiles {
             store: self,
             id: *id,
             frame: ShardFrame::of(id),
-            cells: (0..self.layout.width()).map(|_| OnceCell::new()).collect(),
+            direct: id.pack_place().is_none() && self.direct_reads(),
+            cells: (0..self.layout.width()).map(|_| OnceLock::new()).collect(),
+        }
+    }
+
+    /// A reader's codec and shard buffers, the buffers from those the last reads kept.
+    fn work(&self) -> Work {
+        let mut kept = self.read_buffers.lock().unwrap_or_else(|p| p.into_inner());
+        // Enough for two stripes (one being handed out, the next being read ahead).
+        let n = kept.len().min(READ_BUFFERS_KEPT * self.layout.width());
+        let keep = kept.len() - n;
+        let free = kept.split_off(keep);
+        Work {
+            codec: Codec::new(self.layout.k, self.layout.m),
+            pool: BufPool { free },
+        }
+    }
+
+    /// Keep a finished reader's large buffers for the next read (a fresh megabyte costs a
+    /// page fault per 4 KiB, and zeroing).
+    fn done(&self, work: Work) {
+        let mut kept = self.read_buffers.lock().unwrap_or_else(|p| p.into_inner());
+        let cap = READ_BUFFERS_KEPT * self.layout.width();
+        for b in work.pool.free {
+            if kept.len() >= cap {
+                break;
+            }
+            if b.len() >= READ_BUFFER_KEPT_MIN {
+                kept.push(b);
+            }
         }
     }
 
@@ -342,14 +422,13 @@ impl BlobStore {
                     continue;
                 }
             };
-            let mut buf = vec![0u8; len];
-            match f.read_exact_at(&mut buf, at) {
-                Ok(()) => {}
+            let buf = match read_exact_any(&**f, files.direct(i), at, len) {
+                Ok(b) => b,
                 Err(e) => {
                     why.push(format!("shard {i}: {e}"));
                     continue;
                 }
-            }
+            };
             match ChecksumTable::decode_trailer(
                 &buf,
                 width,
@@ -366,8 +445,9 @@ impl BlobStore {
         })
     }
 
-    /// Read shards `which` of `stripe` in one batch, into buffers from `pool`; each comes back
-    /// verified or with the reason it cannot be used.
+    /// Read shards `which` of `stripe` in one batch, into buffers from `pool` (at an aligned
+    /// window inside each for a direct file); each comes back verified or with the reason it
+    /// cannot be used.
     fn read_shards(
         &self,
         files: &ShardFiles<'_>,
@@ -375,41 +455,94 @@ impl BlobStore {
         stripe: &Stripe,
         which: &[usize],
         pool: &mut BufPool,
-    ) -> Vec<(usize, Result<Vec<u8>, String>)> {
+    ) -> Vec<(usize, Result<ShardBuf, String>)> {
+        if which.is_empty() {
+            return Vec::new();
+        }
+        let issued = self.issue_reads(files, Self::plan_reads(files, stripe, which, pool));
+        Self::check_reads(files, table, stripe, issued, pool)
+    }
+
+    /// Buffers and offsets for reading shards `which` of `stripe` (those whose file opens).
+    fn plan_reads(
+        files: &ShardFiles<'_>,
+        stripe: &Stripe,
+        which: &[usize],
+        pool: &mut BufPool,
+    ) -> Planned {
         let len = usize_of(stripe.shard_len);
-        let mut bufs: Vec<(usize, Vec<u8>)> = which
+        let pos = files.frame.block(stripe);
+        let plans = which
             .iter()
-            .filter(|&&i| files.get(i).is_ok())
-            .map(|&i| (i, pool.take(len)))
+            .filter_map(|&i| {
+                let file = files.get(i).ok()?.clone();
+                Some((i, file, ReadPlan::new(pool, files.direct(i), pos, len)))
+            })
             .collect();
+        Planned {
+            which: which.to_vec(),
+            plans,
+        }
+    }
+
+    /// Run planned reads as one batch (a thread of its own may run this: see
+    /// [`BlobStore::read_range_chunks`]).
+    fn issue_reads(&self, files: &ShardFiles<'_>, mut planned: Planned) -> Issued {
         let results = {
-            let mut ops: Vec<IoOp<'_>> = bufs
+            let direct = planned.plans.iter().any(|(i, _, _)| files.direct(*i));
+            let mut ops: Vec<IoOp<'_>> = planned
+                .plans
                 .iter_mut()
-                .map(|(i, b)| IoOp::Read {
-                    file: &**files.get(*i).as_ref().expect("filtered"),
-                    offset: files.frame.block(stripe),
-                    buf: b,
+                .map(|(_, file, p)| IoOp::Read {
+                    file: &**file,
+                    offset: p.offset,
+                    buf: &mut p.buf.buf[p.window.clone()],
                 })
                 .collect();
-            self.fs.submit(&mut ops)
+            // Direct reads have no read-ahead behind them: put the stripe's reads in flight
+            // together (uring does in any case; `std` needs a thread each).
+            if direct {
+                crate::io::submit_concurrent(&*self.fs, &mut ops)
+            } else {
+                self.fs.submit(&mut ops)
+            }
         };
-        let mut out: Vec<(usize, Result<Vec<u8>, String>)> = which
+        Issued { planned, results }
+    }
+
+    /// Check what a batch read: each shard verified, or the reason it cannot be used (a buffer
+    /// that is no use goes back to `pool`).
+    fn check_reads(
+        files: &ShardFiles<'_>,
+        table: &ChecksumTable,
+        stripe: &Stripe,
+        issued: Issued,
+        pool: &mut BufPool,
+    ) -> Vec<(usize, Result<ShardBuf, String>)> {
+        let len = usize_of(stripe.shard_len);
+        let Issued { planned, results } = issued;
+        let mut out: Vec<(usize, Result<ShardBuf, String>)> = planned
+            .which
             .iter()
-            .filter_map(|&i| files.get(i).as_ref().err().map(|e| (i, Err(e.clone()))))
+            .filter_map(|&i| files.get(i).err().map(|e| (i, Err(e.clone()))))
             .collect();
-        for ((i, buf), r) in bufs.into_iter().zip(results) {
+        for ((i, _, plan), r) in planned.plans.into_iter().zip(results) {
+            let need = plan.need();
             let problem = match r {
                 Err(e) => Some(e.to_string()),
-                Ok(n) if n < len => Some(format!("short read: {n} of {len} bytes (truncated)")),
-                Ok(_) if crc32(&buf) != table.get(stripe.index, i) => {
+                Ok(n) if n < need => Some(format!(
+                    "short read: {} of {len} bytes (truncated)",
+                    n.saturating_sub(need - len)
+                )),
+                Ok(_) if crc32(plan.buf.bytes()) != table.get(stripe.index, i) => {
                     Some("CRC32 mismatch (corrupt block)".to_string())
                 }
                 Ok(_) => None,
             };
             match problem {
-                None => out.push((i, Ok(buf))),
+                None => out.push((i, Ok(plan.buf))),
                 Some(why) => {
-                    pool.give(buf);
+                    pool.give(plan.buf.buf);
                     out.push((i, Err(why)));
                 }
             }
@@ -426,14 +559,15 @@ impl BlobStore {
         files: &ShardFiles<'_>,
         table: &ChecksumTable,
         stripe: &Stripe,
-        mut first: Vec<(usize, Result<Vec<u8>, String>)>,
+        mut first: Vec<(usize, Result<ShardBuf, String>)>,
         health: &mut BlobHealth,
-    ) -> Result<Vec<Vec<u8>>, BlobError> {
+    ) -> Result<Vec<ShardBuf>, BlobError> {
         let width = self.layout.width();
+        let len = usize_of(stripe.shard_len);
         let have: BTreeSet<usize> = first.iter().map(|(i, _)| *i).collect();
         let rest: Vec<usize> = (0..width).filter(|i| !have.contains(i)).collect();
         first.extend(self.read_shards(files, table, stripe, &rest, &mut work.pool));
-        let mut slots: Vec<Option<Vec<u8>>> = vec![None; width];
+        let mut slots: Vec<Option<ShardBuf>> = (0..width).map(|_| None).collect();
         let mut bad = Vec::new();
         for (i, r) in first {
             match r {
@@ -451,15 +585,28 @@ impl BlobStore {
                 .collect::<Vec<_>>()
                 .join("; ")
         };
-        work.codec
-            .reconstruct_reusing(&mut slots, &mut work.pool.free)
-            .map_err(|e| BlobError::Unrecoverable {
-                stripe: stripe.index,
-                detail: format!("{e} ({})", detail(&bad)),
-            })?;
-        for &i in &missing {
-            let rebuilt = slots[i].as_deref().expect("reconstructed");
-            if crc32(rebuilt) != table.get(stripe.index, i) {
+        // Rebuilt shards go into pooled buffers as they are: reconstruction writes every byte.
+        let mut rebuilt: Vec<Vec<u8>> = missing.iter().map(|_| work.pool.take(len)).collect();
+        {
+            let present: Vec<Option<&[u8]>> = slots
+                .iter()
+                .map(|s| s.as_ref().map(ShardBuf::bytes))
+                .collect();
+            let mut outs: Vec<(usize, &mut [u8])> = missing
+                .iter()
+                .zip(rebuilt.iter_mut())
+                .map(|(&r, b)| (r, &mut b[..len]))
+                .collect();
+            work.codec
+                .reconstruct_into(&present, &mut outs)
+                .map_err(|e| BlobError::Unrecoverable {
+                    stripe: stripe.index,
+                    detail: format!("{e} ({})", detail(&bad)),
+                })?;
+        }
+        for (&i, buf) in missing.iter().zip(rebuilt) {
+            let shard = ShardBuf { buf, at: 0, len };
+            if crc32(shard.bytes()) != table.get(stripe.index, i) {
                 return Err(BlobError::Unrecoverable {
                     stripe: stripe.index,
                     detail: format!(
@@ -469,9 +616,13 @@ impl BlobStore {
                     ),
                 });
             }
+            slots[i] = Some(shard);
         }
         health.bad_blocks.extend(bad);
-        Ok(slots.into_iter().map(|s| s.expect("complete")).collect())
+        Ok(slots
+            .into_iter()
+            .map(|s| s.expect("read or rebuilt"))
+            .collect())
     }
 
     /// Write object bytes `[start, end)` of a blob of `size` bytes to `out`. Returns what had to
@@ -504,7 +655,7 @@ impl BlobStore {
             return Ok(health);
         }
         let files = self.open_shards(id);
-        let mut work = Work::new(&self.layout);
+        let mut work = self.work();
         // For stripe `s`: the object bytes the caller wants, relative to the stripe, and the
         // data shards holding them.
         let wanted_of = |s: u64| {
@@ -524,47 +675,99 @@ impl BlobStore {
                 f.will_need(files.frame.block(&first_stripe), first_stripe.shard_len);
             }
         }
-        let table = self.read_table(id, size, &files)?;
+        let width = self.layout.width();
+        // What to read first for a stripe: the wanted data shards — or, when a wanted shard's
+        // file is gone (a lost disk), every shard, so that what the rebuild needs comes in the
+        // same batch rather than a second round trip.
+        let batch_of = |wanted: &[usize]| -> Vec<usize> {
+            if wanted.iter().any(|&i| files.get(i).is_err()) {
+                (0..width).collect()
+            } else {
+                wanted.to_vec()
+            }
+        };
+        // Read-ahead. Through the page cache, `will_need` has the kernel fetch the next stripe
+        // while this one is checked, rebuilt and handed out; with direct I/O nothing would, so
+        // a thread reads it (not on the simulator, which allows no threads).
+        let ahead = files.direct && self.fs.kind() != BackendKind::Sim;
         let last = range.end - 1;
-        for s in range {
-            let (stripe, lo, hi, wanted) = wanted_of(s);
-            let len = stripe.shard_len;
-            if s < last {
-                // Let the device fetch the next stripe while this one is checked and copied.
-                let (next, _, _, next_wanted) = wanted_of(s + 1);
-                for &i in &next_wanted {
-                    if let Ok(f) = files.get(i) {
-                        f.will_need(files.frame.block(&next), next.shard_len);
+        let shared = &files;
+        std::thread::scope(|scope| -> Result<(), BlobError> {
+            let mut pending: Option<std::thread::ScopedJoinHandle<'_, Issued>> = None;
+            if ahead {
+                // The first stripe's reads go out while the checksum table is read.
+                let planned = Self::plan_reads(
+                    &files,
+                    &first_stripe,
+                    &batch_of(&first_wanted),
+                    &mut work.pool,
+                );
+                pending = Some(scope.spawn(move || self.issue_reads(shared, planned)));
+            }
+            let table = self.read_table(id, size, &files)?;
+            for s in range {
+                let (stripe, lo, hi, wanted) = wanted_of(s);
+                let len = stripe.shard_len;
+                let batch = batch_of(&wanted);
+                if s < last && !ahead {
+                    let (next, _, _, next_wanted) = wanted_of(s + 1);
+                    for &i in &next_wanted {
+                        if let Ok(f) = files.get(i) {
+                            f.will_need(files.frame.block(&next), next.shard_len);
+                        }
                     }
                 }
-            }
-            let first = self.read_shards(&files, &table, &stripe, &wanted, &mut work.pool);
-            let mut shards: Vec<Vec<u8>> = if first.iter().all(|(_, r)| r.is_ok()) {
-                let mut v = vec![Vec::new(); self.layout.k];
-                for (i, r) in first {
-                    v[i] = r.expect("checked");
+                let issued = match pending.take() {
+                    Some(h) => h.join().expect("a read-ahead thread does not panic"),
+                    None => self.issue_reads(
+                        &files,
+                        Self::plan_reads(&files, &stripe, &batch, &mut work.pool),
+                    ),
+                };
+                if s < last && ahead {
+                    let (next, _, _, next_wanted) = wanted_of(s + 1);
+                    let planned =
+                        Self::plan_reads(&files, &next, &batch_of(&next_wanted), &mut work.pool);
+                    pending = Some(scope.spawn(move || self.issue_reads(shared, planned)));
                 }
-                v
-            } else {
-                self.complete_stripe(&mut work, &files, &table, &stripe, first, &mut health)?
-            };
-            for &i in &wanted {
-                let shard_start = i as u64 * len;
-                let a = lo.max(shard_start) - shard_start;
-                let b = hi.min(shard_start + len) - shard_start;
-                let buf = std::mem::take(&mut shards[i]);
-                if let Some(back) = out
-                    .chunk(buf, usize_of(a)..usize_of(b))
-                    .map_err(BlobError::Sink)?
-                {
-                    work.pool.give(back);
+                let first = Self::check_reads(&files, &table, &stripe, issued, &mut work.pool);
+                let healthy = batch == wanted && first.iter().all(|(_, r)| r.is_ok());
+                let mut shards: Vec<Option<ShardBuf>> = if healthy {
+                    let mut v: Vec<Option<ShardBuf>> = (0..self.layout.k).map(|_| None).collect();
+                    for (i, r) in first {
+                        v[i] = r.ok();
+                    }
+                    v
+                } else {
+                    self.complete_stripe(&mut work, &files, &table, &stripe, first, &mut health)?
+                        .into_iter()
+                        .map(Some)
+                        .collect()
+                };
+                for &i in &wanted {
+                    let shard_start = i as u64 * len;
+                    let a = usize_of(lo.max(shard_start) - shard_start);
+                    let b = usize_of(hi.min(shard_start + len) - shard_start);
+                    let shard = shards[i]
+                        .take()
+                        .expect("a wanted shard was read or rebuilt");
+                    let at = shard.at;
+                    if let Some(back) = out
+                        .chunk(shard.buf, at + a..at + b)
+                        .map_err(BlobError::Sink)?
+                    {
+                        work.pool.give(back);
+                    }
                 }
+                // What the sink kept leaves empty slots behind; parity and unwanted shards go
+                // back.
+                work.pool
+                    .free
+                    .extend(shards.into_iter().flatten().map(|s| s.buf));
             }
-            // What the sink kept leaves empty slots behind; parity and unwanted shards go back.
-            work.pool
-                .free
-                .extend(shards.into_iter().filter(|b| b.capacity() > 0));
-        }
+            Ok(())
+        })?;
+        self.done(work);
         Ok(health)
     }
 
@@ -588,15 +791,16 @@ impl BlobStore {
                         .push((0, i, format!("file unusable: {why}")));
                 }
                 Ok(f) => {
-                    if let Err(why) = self.check_file_ends(f, files.frame, id, size, i) {
+                    let direct = files.direct(i);
+                    if let Err(why) = self.check_file_ends(f, direct, files.frame, id, size, i) {
                         broken.insert(i);
                         health.bad_blocks.push((0, i, why));
                     }
                 }
             }
         }
-        let mut work = Work::new(&self.layout);
-        let mut rebuilt: Vec<Vec<Vec<u8>>> = vec![Vec::new(); width];
+        let mut work = self.work();
+        let mut rebuilt: Vec<Vec<ShardBuf>> = (0..width).map(|_| Vec::new()).collect();
         for s in 0..stripes {
             let stripe = self.layout.stripe(size, s);
             let before = health.bad_blocks.len();
@@ -610,7 +814,7 @@ impl BlobStore {
                     rebuilt[i].push(shard);
                 }
             } else {
-                work.pool.free.extend(shards);
+                work.pool.free.extend(shards.into_iter().map(|s| s.buf));
             }
         }
         if heal && !broken.is_empty() {
@@ -631,6 +835,7 @@ impl BlobStore {
                 health.files_healed.push(i);
             }
         }
+        self.done(work);
         Ok(health)
     }
 
@@ -638,13 +843,13 @@ impl BlobStore {
     fn check_file_ends(
         &self,
         f: &FileHandle,
+        direct: bool,
         frame: ShardFrame,
         id: &DataId,
         size: u64,
         shard: usize,
     ) -> Result<(), String> {
-        let mut h = [0u8; usize_of(HEADER_BYTES)];
-        f.read_exact_at(&mut h, frame.start)
+        let h = read_exact_any(&**f, direct, frame.start, usize_of(HEADER_BYTES))
             .map_err(|e| e.to_string())?;
         let header = ShardHeader::decode(&h).map_err(|e| format!("header: {e}"))?;
         if header.data_id != id.0
@@ -656,9 +861,13 @@ impl BlobStore {
         let width = self.layout.width();
         let stripes = self.layout.stripe_count(size);
         let at = frame.trailer(self.layout.shard_data_len(size));
-        let mut t = vec![0u8; usize_of(ChecksumTable::trailer_len(width, stripes))];
-        f.read_exact_at(&mut t, at)
-            .map_err(|e| format!("trailer: {e}"))?;
+        let t = read_exact_any(
+            &**f,
+            direct,
+            at,
+            usize_of(ChecksumTable::trailer_len(width, stripes)),
+        )
+        .map_err(|e| format!("trailer: {e}"))?;
         ChecksumTable::decode_trailer(
             &t,
             width,
@@ -677,7 +886,7 @@ impl BlobStore {
         id: &DataId,
         size: u64,
         shard: usize,
-        blocks: &[Vec<u8>],
+        blocks: &[ShardBuf],
         table: &ChecksumTable,
     ) -> Result<(), BlobError> {
         if let Some(place) = id.pack_place() {
@@ -692,7 +901,7 @@ impl BlobStore {
         f.write_at(&self.header(id, size, shard).encode(), 0)?;
         for (s, block) in blocks.iter().enumerate() {
             let stripe = self.layout.stripe(size, s as u64);
-            f.write_at(block, stripe.file_offset)?;
+            f.write_at(block.bytes(), stripe.file_offset)?;
         }
         let at = HEADER_LEN + self.layout.shard_data_len(size);
         f.write_at(
@@ -718,7 +927,7 @@ impl BlobStore {
         place: PackPlace,
         size: u64,
         shard: usize,
-        blocks: &[Vec<u8>],
+        blocks: &[ShardBuf],
         table: &ChecksumTable,
     ) -> Result<(), BlobError> {
         let path = self.pack_path(place.pack, shard);
@@ -735,7 +944,7 @@ impl BlobStore {
         let mut record = self.header(id, size, shard).encode();
         record.truncate(usize_of(HEADER_BYTES));
         if let Some(block) = blocks.first() {
-            record.extend_from_slice(block);
+            record.extend_from_slice(block.bytes());
         }
         record.extend_from_slice(&table.encode_trailer(
             &id.0,
@@ -967,22 +1176,146 @@ struct ShardFiles<'a> {
     id: DataId,
     /// Where the blob's parts are in each file.
     frame: ShardFrame,
-    cells: Vec<OnceCell<Result<FileHandle, String>>>,
+    /// Open the files with direct I/O.
+    direct: bool,
+    /// Each file once opened, and whether it was opened direct; or why it cannot be opened.
+    cells: Vec<OnceLock<Result<(FileHandle, bool), String>>>,
 }
 
 impl ShardFiles<'_> {
-    /// Shard file `i`, or why it cannot be opened.
-    fn get(&self, i: usize) -> &Result<FileHandle, String> {
+    fn open(&self, i: usize) -> &Result<(FileHandle, bool), String> {
         self.cells[i].get_or_init(|| {
-            self.store
-                .fs
-                .open(
-                    &self.store.shard_location(&self.id, i).path,
-                    OpenOptions::read_only(),
-                )
+            let path = self.store.shard_location(&self.id, i).path;
+            let fs = &self.store.fs;
+            if self.direct {
+                match fs.open(&path, OpenOptions::read_only().with_direct(true)) {
+                    Err(IoError::InvalidInput { .. }) => {
+                        // No O_DIRECT on this file system (old tmpfs, some FUSE): through the
+                        // page cache, this time and from now on.
+                        self.store.direct_reads_ok.store(false, Ordering::Relaxed);
+                    }
+                    r => return r.map(|f| (f, true)).map_err(|e| e.to_string()),
+                }
+            }
+            fs.open(&path, OpenOptions::read_only())
+                .map(|f| (f, false))
                 .map_err(|e| e.to_string())
         })
     }
+
+    /// Shard file `i`, or why it cannot be opened.
+    fn get(&self, i: usize) -> Result<&FileHandle, &String> {
+        self.open(i).as_ref().map(|(f, _)| f)
+    }
+
+    /// Whether shard file `i` was opened with direct I/O: its reads must then be aligned. (The
+    /// options asked for are what counts, not the handle's `is_direct`, which a wrapping file
+    /// system may not pass on; an aligned read is a valid read of a buffered file too.)
+    fn direct(&self, i: usize) -> bool {
+        matches!(self.open(i), Ok((_, true)))
+    }
+}
+
+/// Reads planned for one batch: the shards asked for, and a [`ReadPlan`] for each whose file
+/// opened.
+struct Planned {
+    which: Vec<usize>,
+    plans: Vec<(usize, FileHandle, ReadPlan)>,
+}
+
+/// A batch read: the plans and each read's result, in plan order.
+struct Issued {
+    planned: Planned,
+    results: Vec<crate::io::Result<usize>>,
+}
+
+/// One shard block in memory: bytes `at..at + len` of `buf`. A block read with direct I/O sits
+/// inside a longer buffer, at the 4096-aligned window the read went to; otherwise `at` is 0.
+#[derive(Debug)]
+struct ShardBuf {
+    buf: Vec<u8>,
+    at: usize,
+    len: usize,
+}
+
+impl ShardBuf {
+    /// The block's bytes.
+    fn bytes(&self) -> &[u8] {
+        &self.buf[self.at..self.at + self.len]
+    }
+}
+
+/// Where one block's read goes: `len` bytes at file offset `pos`, read as `window` of
+/// `buf.buf` from file offset `offset`. Through the page cache that is the block itself; with
+/// direct I/O the window starts at the 4096-aligned address inside the buffer and covers the
+/// block rounded out to 4096-byte file offsets, and the block is at `buf.at` within it.
+struct ReadPlan {
+    buf: ShardBuf,
+    offset: u64,
+    window: Range<usize>,
+}
+
+impl ReadPlan {
+    fn new(pool: &mut BufPool, direct: bool, pos: u64, len: usize) -> Self {
+        if !direct {
+            return ReadPlan {
+                buf: ShardBuf {
+                    buf: pool.take(len),
+                    at: 0,
+                    len,
+                },
+                offset: pos,
+                window: 0..len,
+            };
+        }
+        let align = DIRECT_IO_ALIGN;
+        let offset = pos - pos % align as u64;
+        let lead_in = usize_of(pos - offset);
+        let window_len = (lead_in + len).next_multiple_of(align);
+        // One alignment unit more than the window, so that an aligned start fits whatever
+        // address the allocator gave.
+        let buf = pool.take(window_len + align);
+        let addr = buf.as_ptr().addr();
+        let start = addr.next_multiple_of(align) - addr;
+        ReadPlan {
+            buf: ShardBuf {
+                buf,
+                at: start + lead_in,
+                len,
+            },
+            offset,
+            window: start..start + window_len,
+        }
+    }
+
+    /// Bytes the read must return for the block to be whole.
+    fn need(&self) -> usize {
+        self.buf.at - self.window.start + self.buf.len
+    }
+}
+
+/// Read exactly `len` bytes at `at` from `f`; through an aligned window (then copied out) when
+/// `f` was opened `direct` — for the small reads of headers and trailers.
+fn read_exact_any(f: &dyn File, direct: bool, at: u64, len: usize) -> crate::io::Result<Vec<u8>> {
+    if !direct {
+        let mut b = vec![0u8; len];
+        f.read_exact_at(&mut b, at)?;
+        return Ok(b);
+    }
+    let align = DIRECT_IO_ALIGN as u64;
+    let start = at - at % align;
+    let lead_in = usize_of(at - start);
+    let mut buf = AlignedBuf::zeroed((lead_in + len).next_multiple_of(DIRECT_IO_ALIGN));
+    let n = f.read_at(&mut buf, start)?;
+    if n < lead_in + len {
+        return Err(IoError::UnexpectedEof {
+            path: f.path().to_path_buf(),
+            offset: at,
+            wanted: len,
+            got: n.saturating_sub(lead_in),
+        });
+    }
+    Ok(buf[lead_in..lead_in + len].to_vec())
 }
 
 /// What a reader keeps from stripe to stripe: the codec and the shard buffers.
@@ -991,19 +1324,12 @@ struct Work {
     pool: BufPool,
 }
 
-impl Work {
-    fn new(layout: &Layout) -> Self {
-        Work {
-            codec: Codec::new(layout.k, layout.m),
-            pool: BufPool::default(),
-        }
-    }
-}
-
 /// Where a verified read puts its bytes, one shard buffer at a time.
 pub trait ChunkSink {
-    /// `buf[range]` are the next bytes of the read. The buffer is the sink's now; it may hand
-    /// it back (`Some`) for the reader to reuse, or keep it (a response body that sends it).
+    /// `buf[range]` are the next bytes of the read (the range need not start at 0 nor end at
+    /// the buffer's end: a direct-I/O read lands at an aligned window inside the buffer). The
+    /// buffer is the sink's now; it may hand it back (`Some`) for the reader to reuse, or keep
+    /// it (a response body that sends it).
     fn chunk(&mut self, buf: Vec<u8>, range: Range<usize>) -> std::io::Result<Option<Vec<u8>>>;
 }
 
@@ -1017,20 +1343,34 @@ impl ChunkSink for CopyTo<'_> {
     }
 }
 
+/// Large read buffers kept between reads: this many per shard of a stripe (a reader has up to
+/// two stripes' worth at once).
+const READ_BUFFERS_KEPT: usize = 2;
+/// Read buffers shorter than this are cheaper to allocate than to keep.
+const READ_BUFFER_KEPT_MIN: usize = 256 << 10;
+
 /// Shard buffers handed back after use, so that reading stripe after stripe does not allocate
-/// (and page-fault) a fresh megabyte per shard.
+/// (and page-fault, and zero) a fresh megabyte per shard.
 #[derive(Default)]
 struct BufPool {
     free: Vec<Vec<u8>>,
 }
 
 impl BufPool {
-    /// A zeroed buffer of `len` bytes, reused when one is free.
+    /// A buffer of at least `len` initialised bytes: a free one as it is (its bytes are
+    /// whatever it last held; the caller overwrites what it uses — only the growth of a buffer
+    /// too short is zeroed), else a fresh zeroed one (`calloc`, which for a large buffer gets
+    /// zero pages from the kernel rather than writing zeros).
     fn take(&mut self, len: usize) -> Vec<u8> {
-        let mut b = self.free.pop().unwrap_or_default();
-        b.clear();
-        b.resize(len, 0);
-        b
+        match self.free.pop() {
+            Some(mut b) => {
+                if b.len() < len {
+                    b.resize(len, 0);
+                }
+                b
+            }
+            None => vec![0u8; len],
+        }
     }
 
     /// Hand a buffer back.

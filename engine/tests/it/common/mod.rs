@@ -49,6 +49,7 @@ pub fn sim_store_reporting(
     let opts = StoreOptions {
         sync: true,
         min_part_size: 1,
+        ..StoreOptions::default()
     };
     let rng = DetRng::new(sim.seed()).fork("store");
     if create {

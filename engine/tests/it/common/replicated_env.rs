@@ -39,6 +39,7 @@ pub fn options() -> StoreOptions {
     StoreOptions {
         sync: true,
         min_part_size: 1,
+        ..StoreOptions::default()
     }
 }
 

@@ -1,0 +1,200 @@
+//! Opening a store (#18): one pass over the version records serves both the orphan sweep and
+//! the records an older store lacks — it used to scan every version twice. The reopened store
+//! is the one that was closed: buckets, every version and delete marker with its bytes, the
+//! multipart uploads and their parts; only an orphaned blob is gone.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use rand::RngCore;
+use seedbed_engine::clock::VirtualClock;
+use seedbed_engine::io::{posix::PosixFs, FsHandle};
+use seedbed_engine::lsm::Options;
+use seedbed_engine::object::blob::DataId;
+use seedbed_engine::object::meta::Rows;
+use seedbed_engine::object::{
+    lsm_meta, ListOptions, MetaError, MetaStore, ObjectStore, PutOptions, StoreOptions,
+};
+use seedbed_engine::rng::DetRng;
+
+use crate::common::real_store;
+
+/// A metadata store that counts the scans starting at the first version key (`O`): one per
+/// pass over every version.
+#[derive(Debug)]
+struct Counting {
+    inner: Arc<dyn MetaStore>,
+    version_passes: AtomicUsize,
+}
+
+impl MetaStore for Counting {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, MetaError> {
+        self.inner.get(key)
+    }
+
+    fn commit(&self, ops: Vec<(Vec<u8>, Option<Vec<u8>>)>, sync: bool) -> Result<(), MetaError> {
+        self.inner.commit(ops, sync)
+    }
+
+    fn scan(&self, start: &[u8], end: &[u8], limit: usize) -> Result<Rows, MetaError> {
+        if start == b"O" {
+            self.version_passes.fetch_add(1, Ordering::SeqCst);
+        }
+        self.inner.scan(start, end, limit)
+    }
+}
+
+/// Everything a client can see of the store, as text.
+fn snapshot(store: &ObjectStore) -> Vec<String> {
+    let mut out = Vec::new();
+    for b in store.list_buckets().unwrap() {
+        out.push(format!("bucket {} {:?}", b.name, b.versioning));
+        let versions = store
+            .list_versions(&b.name, &ListOptions::default())
+            .unwrap();
+        assert!(!versions.is_truncated);
+        for v in versions.entries {
+            out.push(format!("{v:?}"));
+            if !v.delete_marker {
+                let mut data = Vec::new();
+                store
+                    .get_object(
+                        &b.name,
+                        &v.key,
+                        Some(v.version_id.as_str()),
+                        None,
+                        &mut data,
+                    )
+                    .unwrap();
+                out.push(format!(
+                    "  {} bytes, first {:?}",
+                    data.len(),
+                    &data[..data.len().min(8)]
+                ));
+            }
+        }
+        for u in store.list_uploads(&b.name).unwrap() {
+            out.push(format!("{u:?}"));
+            for p in store.list_parts(&b.name, &u.upload_id).unwrap() {
+                out.push(format!("  {p:?}"));
+            }
+        }
+    }
+    out
+}
+
+fn open_counting(root: &Path) -> (ObjectStore, Arc<Counting>) {
+    let fs: FsHandle = Arc::new(PosixFs::new());
+    let clock = Arc::new(VirtualClock::new());
+    let inner = lsm_meta::open_with(
+        fs.clone(),
+        &root.join("meta"),
+        Options::small_for_tests(),
+        clock.clone(),
+    )
+    .unwrap();
+    let counting = Arc::new(Counting {
+        inner,
+        version_passes: AtomicUsize::new(0),
+    });
+    let opts = StoreOptions {
+        sync: false,
+        ..StoreOptions::default()
+    };
+    let store = ObjectStore::open(
+        fs,
+        root,
+        counting.clone() as Arc<dyn MetaStore>,
+        clock,
+        DetRng::new(4),
+        opts,
+    )
+    .unwrap();
+    (store, counting)
+}
+
+#[test]
+fn a_reopened_store_is_unchanged_and_open_reads_the_versions_once() {
+    let tmp = tempfile::Builder::new()
+        .prefix("object-reopen-")
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .unwrap();
+    let root = tmp.path().join("store");
+    let mut rng = DetRng::new(2);
+    let mut data = |n: usize| {
+        let mut v = vec![0u8; n];
+        rng.fill_bytes(&mut v);
+        v
+    };
+    let put = |store: &ObjectStore, bucket: &str, key: &str, body: &[u8]| {
+        store
+            .put_object(
+                bucket,
+                key,
+                &mut &body[..],
+                body.len() as u64,
+                &PutOptions::default(),
+            )
+            .unwrap();
+    };
+    let (before, orphan) = {
+        let store = real_store(&root, true, 3);
+        store.create_bucket("plain").unwrap();
+        store.create_bucket("kept").unwrap();
+        store.set_versioning("kept", true).unwrap();
+        for (i, n) in [0usize, 10, 5000, 16_384, 70_000].into_iter().enumerate() {
+            put(&store, "plain", &format!("p{i}"), &data(n));
+            put(&store, "kept", &format!("k{i}"), &data(n));
+            put(&store, "kept", &format!("k{i}"), &data(n + 1));
+        }
+        store.delete_object("kept", "k1", None).unwrap();
+        store.delete_object("kept", "k3", None).unwrap();
+        store.delete_object("plain", "p2", None).unwrap();
+        let upload = store
+            .create_multipart_upload("plain", "big", &PutOptions::default())
+            .unwrap();
+        for part in 1..=2u32 {
+            let body = data(20_000);
+            store
+                .upload_part("plain", &upload, part, &mut &body[..], body.len() as u64)
+                .unwrap();
+        }
+        // A blob nothing refers to, as a PUT cut short by a crash leaves one.
+        let fresh = DataId(
+            *uuid::Builder::from_unix_timestamp_millis(1, &[9; 10])
+                .into_uuid()
+                .as_bytes(),
+        );
+        let body = data(40_000);
+        let (orphan, _) = store
+            .blobs()
+            .write(&fresh, &mut &body[..], body.len() as u64, false)
+            .unwrap();
+        assert!(store.blobs().list().unwrap().contains(&orphan));
+        (snapshot(&store), orphan)
+    };
+    assert!(before.len() > 20, "{before:#?}");
+
+    let (store, counting) = open_counting(&root);
+    assert_eq!(
+        counting.version_passes.load(Ordering::SeqCst),
+        1,
+        "open reads the version records once"
+    );
+    assert!(
+        !store.blobs().list().unwrap().contains(&orphan),
+        "the orphan is swept at open"
+    );
+    assert_eq!(snapshot(&store), before);
+    let blobs = store.blobs().list().unwrap();
+    // (The counter holds the metadata database, and with it its lock.)
+    drop(store);
+    drop(counting);
+
+    // And again: nothing more to sweep, nothing to record, the same store.
+    let (store, counting) = open_counting(&root);
+    assert_eq!(counting.version_passes.load(Ordering::SeqCst), 1);
+    assert_eq!(store.blobs().list().unwrap(), blobs);
+    assert_eq!(snapshot(&store), before);
+}
