@@ -121,10 +121,9 @@ impl Endpoint {
     }
 
     fn error(&self, e: WireError, op: &str) -> HttpResponse {
-        let (status, body) = e.to_response();
-        let body = serde_json::to_vec(&body).unwrap_or_default();
+        let body = e.body();
         self.respond(Reply {
-            status,
+            status: e.status(),
             crc32: crc32fast::hash(&body),
             body,
             operation: op.to_string(),

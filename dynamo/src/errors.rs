@@ -2,11 +2,12 @@
 //! them (`{"__type": "com.amazon.coral.validate#ValidationException", "message": "…"}`), with
 //! the extra members some errors carry (`Item`, `CancellationReasons`).
 
-use serde_json::{json, Map, Value};
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde_json::{Map, Value};
 
-use seedbed_engine::table::{DynamoError, ErrorKind};
+use seedbed_engine::table::{CancellationReason, DynamoError, ErrorKind};
 
-use crate::wire::item_to_json;
+use crate::wire::WireItem;
 
 /// Anything a request can fail with on the wire.
 #[derive(Clone, Debug, PartialEq)]
@@ -84,17 +85,35 @@ impl WireError {
         t.rsplit('#').next().unwrap_or(&t).to_string()
     }
 
-    /// HTTP status and JSON body.
-    pub fn to_response(&self) -> (u16, Value) {
-        let status = match self {
+    /// The HTTP status: 500 for the engine's internal errors, 400 for everything else.
+    pub fn status(&self) -> u16 {
+        match self {
             WireError::Dynamo(e) if e.kind == ErrorKind::InternalServerError => 500,
-            WireError::MissingAuthenticationToken(_)
-            | WireError::InvalidSignature(_)
-            | WireError::UnrecognizedClient(_) => 400,
             _ => 400,
-        };
-        let mut body = Map::new();
-        body.insert("__type".into(), Value::String(self.type_name()));
+        }
+    }
+
+    /// HTTP status and JSON body, as a `Value`.
+    pub fn to_response(&self) -> (u16, Value) {
+        // Serializing into a `Value` cannot fail: every map key here is a string.
+        (
+            self.status(),
+            serde_json::to_value(self).unwrap_or_else(|_| Value::Object(Map::new())),
+        )
+    }
+
+    /// The JSON body's bytes, written straight from the error (no `Value` in between).
+    pub fn body(&self) -> Vec<u8> {
+        // Writing to a `Vec` cannot fail, and every map key here is a string.
+        serde_json::to_vec(self).unwrap_or_else(|_| b"{}".to_vec())
+    }
+}
+
+/// The error's JSON body: `__type`, the message, and the members some errors carry.
+impl Serialize for WireError {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut body = s.serialize_map(None)?;
+        body.serialize_entry("__type", &self.type_name())?;
         // DynamoDB writes "Message" for a few coral errors and "message" elsewhere.
         let key = match self {
             WireError::Serialization(_)
@@ -105,31 +124,45 @@ impl WireError {
             _ => "message",
         };
         if let Some(m) = self.message() {
-            body.insert(key.into(), Value::String(m.to_string()));
+            body.serialize_entry(key, m)?;
         }
         if let WireError::Dynamo(e) = self {
             if let Some(item) = &e.item {
-                body.insert("Item".into(), item_to_json(item));
+                body.serialize_entry("Item", &WireItem(item))?;
             }
             if e.kind == ErrorKind::TransactionCanceled {
-                let reasons: Vec<Value> = e
-                    .reasons
-                    .iter()
-                    .map(|r| {
-                        let mut o = Map::new();
-                        o.insert("Code".into(), json!(r.code));
-                        if let Some(m) = &r.message {
-                            o.insert("Message".into(), json!(m));
-                        }
-                        if let Some(i) = &r.item {
-                            o.insert("Item".into(), item_to_json(i));
-                        }
-                        Value::Object(o)
-                    })
-                    .collect();
-                body.insert("CancellationReasons".into(), Value::Array(reasons));
+                body.serialize_entry("CancellationReasons", &Reasons(&e.reasons))?;
             }
         }
-        (status, Value::Object(body))
+        body.end()
+    }
+}
+
+struct Reasons<'a>(&'a [CancellationReason]);
+
+impl Serialize for Reasons<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for r in self.0 {
+            seq.serialize_element(&Reason(r))?;
+        }
+        seq.end()
+    }
+}
+
+struct Reason<'a>(&'a CancellationReason);
+
+impl Serialize for Reason<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let r = self.0;
+        let mut o = s.serialize_map(None)?;
+        o.serialize_entry("Code", &r.code)?;
+        if let Some(m) = &r.message {
+            o.serialize_entry("Message", m)?;
+        }
+        if let Some(i) = &r.item {
+            o.serialize_entry("Item", &WireItem(i))?;
+        }
+        o.end()
     }
 }

@@ -2,11 +2,10 @@
 //! from `X-Amz-Target`, the JSON body in, the status, JSON body and `x-amz-crc32` (CRC-32 of
 //! the body bytes, which boto3 verifies) out.
 
-use serde_json::Value;
-
 use seedbed_engine::table::{Request, Tables};
 
 use crate::errors::WireError;
+use crate::tree::{self, Json};
 use crate::{parse, render};
 
 /// A response, ready for the wire.
@@ -25,8 +24,7 @@ pub struct Reply {
 }
 
 impl Reply {
-    fn new(status: u16, body: &Value, operation: &str, error: Option<String>) -> Reply {
-        let body = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
+    fn new(status: u16, body: Vec<u8>, operation: &str, error: Option<String>) -> Reply {
         Reply {
             status,
             crc32: crc32fast::hash(&body),
@@ -37,8 +35,7 @@ impl Reply {
     }
 
     fn error(e: &WireError, operation: &str) -> Reply {
-        let (status, body) = e.to_response();
-        Reply::new(status, &body, operation, Some(e.short_name()))
+        Reply::new(e.status(), e.body(), operation, Some(e.short_name()))
     }
 }
 
@@ -50,13 +47,13 @@ pub fn parse_request(target: Option<&str>, body: &[u8]) -> Result<Request, WireE
     let op = target
         .and_then(parse::operation_of)
         .ok_or(WireError::UnknownOperation)?;
-    let json: Value = if body.iter().all(u8::is_ascii_whitespace) {
-        Value::Object(Default::default())
+    let json = if body.iter().all(u8::is_ascii_whitespace) {
+        Json::Object(Default::default())
     } else {
-        serde_json::from_slice(body)
+        tree::from_slice(body)
             .map_err(|e| WireError::Serialization(format!("Malformed JSON: {e}")))?
     };
-    parse::request(op, &json)
+    parse::request_tree(op, &json)
 }
 
 /// Handle one request. `authorize` (if given) decides the parsed request before it runs; a
@@ -83,7 +80,7 @@ pub fn handle(
     match tables.execute(&req) {
         Ok(resp) => Reply::new(
             200,
-            &render::response(&req, &resp, &tables.region, &tables.account),
+            render::response(&req, &resp, &tables.region, &tables.account),
             &op,
             None,
         ),

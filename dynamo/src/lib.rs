@@ -7,8 +7,9 @@
 //!
 //! * [`wire`] — attribute values in DynamoDB's JSON form;
 //! * [`document`] — plain JSON documents as items (the CLI's form);
+//! * [`tree`] — request bodies read into a borrowed JSON tree (cheaper than `Value`);
 //! * [`parse`] — request JSON into [`seedbed_engine::table::Request`];
-//! * [`render`] — [`seedbed_engine::table::Response`] into response JSON;
+//! * [`render`] — [`seedbed_engine::table::Response`] into response JSON bytes;
 //! * [`errors`] — errors as DynamoDB words and types them;
 //! * [`handler`] — the whole exchange, with the `x-amz-crc32` checksum;
 //! * [`endpoint`] — the endpoint's request processing (SigV4, IAM, headers) for any HTTP server;
@@ -27,4 +28,5 @@ pub mod handler;
 pub mod parse;
 pub mod render;
 pub mod sigv4;
+pub mod tree;
 pub mod wire;

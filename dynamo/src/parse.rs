@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use seedbed_engine::table::schema::{
     self, CreateTableInput, IndexInput, KeySchemaElement, Throughput,
@@ -17,6 +17,7 @@ use seedbed_engine::table::{
 };
 
 use crate::errors::WireError;
+use crate::tree::{Json, Obj};
 use crate::wire;
 
 type R<T> = Result<T, WireError>;
@@ -40,22 +41,22 @@ fn not_null(member: &str) -> WireError {
     ))
 }
 
-fn json_kind(v: &Value) -> &'static str {
+fn json_kind(v: &Json<'_>) -> &'static str {
     match v {
-        Value::Bool(_) => "class java.lang.Boolean",
-        Value::Number(n) if n.is_f64() => "class java.lang.Double",
-        Value::Number(_) => "class java.lang.Integer",
-        Value::String(_) => "class java.lang.String",
-        Value::Array(_) => "list",
-        Value::Object(_) => "structure",
-        Value::Null => "null",
+        Json::Bool(_) => "class java.lang.Boolean",
+        Json::Number(n) if n.is_f64() => "class java.lang.Double",
+        Json::Number(_) => "class java.lang.Integer",
+        Json::String(_) => "class java.lang.String",
+        Json::Array(_) => "list",
+        Json::Object(_) => "structure",
+        Json::Null => "null",
     }
 }
 
-fn wrong(v: &Value, want: &str) -> WireError {
+fn wrong(v: &Json<'_>, want: &str) -> WireError {
     match v {
-        Value::Array(_) => ser("Start of list found where not expected"),
-        Value::Object(_) => ser("Start of structure or map found where not expected."),
+        Json::Array(_) => ser("Start of list found where not expected"),
+        Json::Object(_) => ser("Start of structure or map found where not expected."),
         other => ser(format!(
             "{} can not be converted to an {want}",
             json_kind(other)
@@ -64,48 +65,48 @@ fn wrong(v: &Value, want: &str) -> WireError {
 }
 
 /// A JSON object (the request body or a nested structure).
-pub fn object(v: &Value) -> R<&Map<String, Value>> {
+pub fn object<'a, 'b>(v: &'a Json<'b>) -> R<&'a Obj<'b>> {
     match v {
-        Value::Object(m) => Ok(m),
-        Value::Array(_) => Err(ser("Start of list found where not expected")),
+        Json::Object(m) => Ok(m),
+        Json::Array(_) => Err(ser("Start of list found where not expected")),
         _ => Err(ser("Expected null")),
     }
 }
 
-fn get<'a>(m: &'a Map<String, Value>, k: &str) -> Option<&'a Value> {
+fn get<'a, 'b>(m: &'a Obj<'b>, k: &str) -> Option<&'a Json<'b>> {
     m.get(k).filter(|v| !v.is_null())
 }
 
-fn opt_str(m: &Map<String, Value>, k: &str) -> R<Option<String>> {
+fn opt_str(m: &Obj<'_>, k: &str) -> R<Option<String>> {
     match get(m, k) {
         None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Json::String(s)) => Ok(Some(s.to_string())),
         Some(v) => Err(wrong(v, "String")),
     }
 }
 
-fn req_str(m: &Map<String, Value>, k: &str) -> R<String> {
+fn req_str(m: &Obj<'_>, k: &str) -> R<String> {
     opt_str(m, k)?.ok_or_else(|| not_null(k))
 }
 
-fn table_name(m: &Map<String, Value>) -> R<String> {
+fn table_name(m: &Obj<'_>) -> R<String> {
     let t = req_str(m, "TableName")?;
     schema::check_table_name(&t, "tableName").map_err(WireError::Dynamo)?;
     Ok(t)
 }
 
-fn opt_bool(m: &Map<String, Value>, k: &str) -> R<Option<bool>> {
+fn opt_bool(m: &Obj<'_>, k: &str) -> R<Option<bool>> {
     match get(m, k) {
         None => Ok(None),
-        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(Json::Bool(b)) => Ok(Some(*b)),
         Some(v) => Err(wrong(v, "Boolean")),
     }
 }
 
-fn opt_u32(m: &Map<String, Value>, k: &str) -> R<Option<u32>> {
+fn opt_u32(m: &Obj<'_>, k: &str) -> R<Option<u32>> {
     match get(m, k) {
         None => Ok(None),
-        Some(Value::Number(n)) => match n.as_i64() {
+        Some(Json::Number(n)) => match n.as_i64() {
             Some(x) if x < 0 => Err(WireError::Validation(format!(
                 "1 validation error detected: Value '{x}' at '{}' failed to satisfy constraint: Member must have value greater than or equal to {}",
                 lower_first(k),
@@ -118,10 +119,10 @@ fn opt_u32(m: &Map<String, Value>, k: &str) -> R<Option<u32>> {
     }
 }
 
-fn opt_u64(m: &Map<String, Value>, k: &str) -> R<Option<u64>> {
+fn opt_u64(m: &Obj<'_>, k: &str) -> R<Option<u64>> {
     match get(m, k) {
         None => Ok(None),
-        Some(Value::Number(n)) => n
+        Some(Json::Number(n)) => n
             .as_u64()
             .map(Some)
             .ok_or_else(|| WireError::Validation(format!(
@@ -132,30 +133,30 @@ fn opt_u64(m: &Map<String, Value>, k: &str) -> R<Option<u64>> {
     }
 }
 
-fn opt_array<'a>(m: &'a Map<String, Value>, k: &str) -> R<Option<&'a Vec<Value>>> {
+fn opt_array<'a, 'b>(m: &'a Obj<'b>, k: &str) -> R<Option<&'a Vec<Json<'b>>>> {
     match get(m, k) {
         None => Ok(None),
-        Some(Value::Array(a)) => Ok(Some(a)),
-        Some(Value::Object(_)) => Err(ser("Start of structure or map found where not expected.")),
+        Some(Json::Array(a)) => Ok(Some(a)),
+        Some(Json::Object(_)) => Err(ser("Start of structure or map found where not expected.")),
         Some(_) => Err(ser("Expected list or null")),
     }
 }
 
-fn opt_map<'a>(m: &'a Map<String, Value>, k: &str) -> R<Option<&'a Map<String, Value>>> {
+fn opt_map<'a, 'b>(m: &'a Obj<'b>, k: &str) -> R<Option<&'a Obj<'b>>> {
     match get(m, k) {
         None => Ok(None),
-        Some(Value::Object(o)) => Ok(Some(o)),
-        Some(Value::Array(_)) => Err(ser("Start of list found where not expected")),
+        Some(Json::Object(o)) => Ok(Some(o)),
+        Some(Json::Array(_)) => Err(ser("Start of list found where not expected")),
         Some(_) => Err(ser("Expected map or null")),
     }
 }
 
-fn opt_strings(m: &Map<String, Value>, k: &str) -> R<Option<Vec<String>>> {
+fn opt_strings(m: &Obj<'_>, k: &str) -> R<Option<Vec<String>>> {
     opt_array(m, k)?
         .map(|a| {
             a.iter()
                 .map(|v| match v {
-                    Value::String(s) => Ok(s.clone()),
+                    Json::String(s) => Ok(s.to_string()),
                     other => Err(wrong(other, "String")),
                 })
                 .collect()
@@ -163,20 +164,20 @@ fn opt_strings(m: &Map<String, Value>, k: &str) -> R<Option<Vec<String>>> {
         .transpose()
 }
 
-fn opt_item(m: &Map<String, Value>, k: &str) -> R<Option<Item>> {
-    opt_map(m, k)?.map(wire::item_from_json).transpose()
+fn opt_item(m: &Obj<'_>, k: &str) -> R<Option<Item>> {
+    opt_map(m, k)?.map(wire::item_from_obj).transpose()
 }
 
-fn req_item(m: &Map<String, Value>, k: &str) -> R<Item> {
+fn req_item(m: &Obj<'_>, k: &str) -> R<Item> {
     opt_item(m, k)?.ok_or_else(|| not_null(k))
 }
 
-fn names(m: &Map<String, Value>) -> R<Option<Names>> {
+fn names(m: &Obj<'_>) -> R<Option<Names>> {
     opt_map(m, "ExpressionAttributeNames")?
         .map(|o| {
             o.iter()
                 .map(|(k, v)| match v {
-                    Value::String(s) => Ok((k.clone(), s.clone())),
+                    Json::String(s) => Ok((k.to_string(), s.to_string())),
                     other => Err(wrong(other, "String")),
                 })
                 .collect()
@@ -184,12 +185,12 @@ fn names(m: &Map<String, Value>) -> R<Option<Names>> {
         .transpose()
 }
 
-fn values(m: &Map<String, Value>) -> R<Option<Values>> {
+fn values(m: &Obj<'_>) -> R<Option<Values>> {
     opt_map(m, "ExpressionAttributeValues")?
         .map(|o| {
             o.iter()
-                .map(|(k, v)| match wire::value_from_json(v) {
-                    Ok(x) => Ok((k.clone(), x)),
+                .map(|(k, v)| match wire::value_from_tree(v) {
+                    Ok(x) => Ok((k.to_string(), x)),
                     Err(WireError::Validation(msg)) => Err(WireError::Validation(format!(
                         "ExpressionAttributeValues contains invalid value: {msg} for key {k}"
                     ))),
@@ -200,7 +201,7 @@ fn values(m: &Map<String, Value>) -> R<Option<Values>> {
         .transpose()
 }
 
-fn capacity(m: &Map<String, Value>) -> R<ReturnCapacity> {
+fn capacity(m: &Obj<'_>) -> R<ReturnCapacity> {
     Ok(match opt_str(m, "ReturnConsumedCapacity")?.as_deref() {
         None | Some("NONE") => ReturnCapacity::None,
         Some("TOTAL") => ReturnCapacity::Total,
@@ -213,20 +214,20 @@ fn capacity(m: &Map<String, Value>) -> R<ReturnCapacity> {
     })
 }
 
-fn legacy_conditions(m: &Map<String, Value>, k: &str) -> R<Option<LegacyConditions>> {
+fn legacy_conditions(m: &Obj<'_>, k: &str) -> R<Option<LegacyConditions>> {
     opt_map(m, k)?
         .map(|o| {
             o.iter()
                 .map(|(attr, c)| {
                     let c = object(c)?;
                     Ok((
-                        attr.clone(),
+                        attr.to_string(),
                         LegacyCondition {
                             exists: opt_bool(c, "Exists")?,
-                            value: get(c, "Value").map(wire::value_from_json).transpose()?,
+                            value: get(c, "Value").map(wire::value_from_tree).transpose()?,
                             operator: opt_str(c, "ComparisonOperator")?,
                             values: opt_array(c, "AttributeValueList")?
-                                .map(|a| a.iter().map(wire::value_from_json).collect::<R<Vec<_>>>())
+                                .map(|a| a.iter().map(wire::value_from_tree).collect::<R<Vec<_>>>())
                                 .transpose()?,
                         },
                     ))
@@ -236,7 +237,7 @@ fn legacy_conditions(m: &Map<String, Value>, k: &str) -> R<Option<LegacyConditio
         .transpose()
 }
 
-fn write_condition(m: &Map<String, Value>) -> R<WriteCondition> {
+fn write_condition(m: &Obj<'_>) -> R<WriteCondition> {
     Ok(WriteCondition {
         expression: opt_str(m, "ConditionExpression")?,
         expected: legacy_conditions(m, "Expected")?,
@@ -244,7 +245,7 @@ fn write_condition(m: &Map<String, Value>) -> R<WriteCondition> {
     })
 }
 
-fn get_item(m: &Map<String, Value>) -> R<GetItem> {
+fn get_item(m: &Obj<'_>) -> R<GetItem> {
     Ok(GetItem {
         table: table_name(m)?,
         key: req_item(m, "Key")?,
@@ -256,7 +257,7 @@ fn get_item(m: &Map<String, Value>) -> R<GetItem> {
     })
 }
 
-fn put_item(m: &Map<String, Value>) -> R<PutItem> {
+fn put_item(m: &Obj<'_>) -> R<PutItem> {
     Ok(PutItem {
         table: table_name(m)?,
         item: req_item(m, "Item")?,
@@ -272,17 +273,17 @@ fn put_item(m: &Map<String, Value>) -> R<PutItem> {
     })
 }
 
-fn update_item(m: &Map<String, Value>) -> R<UpdateItem> {
+fn update_item(m: &Obj<'_>) -> R<UpdateItem> {
     let attribute_updates = opt_map(m, "AttributeUpdates")?
         .map(|o| {
             o.iter()
                 .map(|(k, v)| {
                     let u = object(v)?;
                     Ok((
-                        k.clone(),
+                        k.to_string(),
                         AttributeUpdate {
                             action: opt_str(u, "Action")?,
-                            value: get(u, "Value").map(wire::value_from_json).transpose()?,
+                            value: get(u, "Value").map(wire::value_from_tree).transpose()?,
                         },
                     ))
                 })
@@ -306,7 +307,7 @@ fn update_item(m: &Map<String, Value>) -> R<UpdateItem> {
     })
 }
 
-fn delete_item(m: &Map<String, Value>) -> R<DeleteItem> {
+fn delete_item(m: &Obj<'_>) -> R<DeleteItem> {
     Ok(DeleteItem {
         table: table_name(m)?,
         key: req_item(m, "Key")?,
@@ -322,7 +323,7 @@ fn delete_item(m: &Map<String, Value>) -> R<DeleteItem> {
     })
 }
 
-fn search(m: &Map<String, Value>, query: bool) -> R<Search> {
+fn search(m: &Obj<'_>, query: bool) -> R<Search> {
     let filter_name = if query { "QueryFilter" } else { "ScanFilter" };
     Ok(Search {
         table: table_name(m)?,
@@ -359,7 +360,7 @@ fn search(m: &Map<String, Value>, query: bool) -> R<Search> {
     })
 }
 
-fn key_schema(v: Option<&Vec<Value>>, member: &str) -> R<Vec<KeySchemaElement>> {
+fn key_schema(v: Option<&Vec<Json<'_>>>, member: &str) -> R<Vec<KeySchemaElement>> {
     let a = v.ok_or_else(|| not_null(member))?;
     a.iter()
         .map(|e| {
@@ -372,7 +373,7 @@ fn key_schema(v: Option<&Vec<Value>>, member: &str) -> R<Vec<KeySchemaElement>> 
         .collect()
 }
 
-fn throughput(m: &Map<String, Value>) -> R<Option<Throughput>> {
+fn throughput(m: &Obj<'_>) -> R<Option<Throughput>> {
     opt_map(m, "ProvisionedThroughput")?
         .map(|t| {
             Ok(Throughput {
@@ -385,7 +386,7 @@ fn throughput(m: &Map<String, Value>) -> R<Option<Throughput>> {
         .transpose()
 }
 
-fn indexes(m: &Map<String, Value>, k: &str) -> R<Vec<IndexInput>> {
+fn indexes(m: &Obj<'_>, k: &str) -> R<Vec<IndexInput>> {
     let Some(a) = opt_array(m, k)? else {
         return Ok(Vec::new());
     };
@@ -404,7 +405,7 @@ fn indexes(m: &Map<String, Value>, k: &str) -> R<Vec<IndexInput>> {
         .collect()
 }
 
-fn create_table(m: &Map<String, Value>) -> R<CreateTableInput> {
+fn create_table(m: &Obj<'_>) -> R<CreateTableInput> {
     let attrs =
         opt_array(m, "AttributeDefinitions")?.ok_or_else(|| not_null("attributeDefinitions"))?;
     let attributes = attrs
@@ -446,11 +447,11 @@ fn create_table(m: &Map<String, Value>) -> R<CreateTableInput> {
     })
 }
 
-fn keys_and_attributes(v: &Value) -> R<KeysAndAttributes> {
+fn keys_and_attributes(v: &Json<'_>) -> R<KeysAndAttributes> {
     let m = object(v)?;
     let keys = opt_array(m, "Keys")?.ok_or_else(|| not_null("keys"))?;
     Ok(KeysAndAttributes {
-        keys: keys.iter().map(wire::item_from_value).collect::<R<_>>()?,
+        keys: keys.iter().map(wire::item_from_tree).collect::<R<_>>()?,
         consistent_read: opt_bool(m, "ConsistentRead")?.unwrap_or(false),
         projection: opt_str(m, "ProjectionExpression")?,
         attributes_to_get: opt_strings(m, "AttributesToGet")?,
@@ -458,7 +459,7 @@ fn keys_and_attributes(v: &Value) -> R<KeysAndAttributes> {
     })
 }
 
-fn transact_write(v: &Value) -> R<TransactWrite> {
+fn transact_write(v: &Json<'_>) -> R<TransactWrite> {
     let m = object(v)?;
     let present: Vec<&str> = ["ConditionCheck", "Put", "Delete", "Update"]
         .into_iter()
@@ -469,7 +470,11 @@ fn transact_write(v: &Value) -> R<TransactWrite> {
             "TransactItems can only contain one of Check, Put, Update or Delete".into(),
         ));
     }
-    let inner = object(get(m, present[0]).unwrap_or(&Value::Null))?;
+    // `present[0]` was found above; `None` cannot happen, and reads as `null` would.
+    let inner = match get(m, present[0]) {
+        Some(v) => object(v)?,
+        None => return Err(ser("Expected null")),
+    };
     Ok(match present[0] {
         "Put" => TransactWrite::Put(put_item(inner)?),
         "Delete" => TransactWrite::Delete(delete_item(inner)?),
@@ -493,8 +498,13 @@ pub fn operation_of(target: &str) -> Option<&str> {
     target.strip_prefix("DynamoDB_20120810.")
 }
 
-/// Parse the body of `operation`.
+/// Parse the body of `operation`, given as a `Value`.
 pub fn request(operation: &str, body: &Value) -> R<Request> {
+    request_tree(operation, &Json::from(body))
+}
+
+/// Parse the body of `operation`, read into a [`Json`] tree.
+pub fn request_tree(operation: &str, body: &Json<'_>) -> R<Request> {
     let m = object(body)?;
     Ok(match operation {
         "CreateTable" => Request::CreateTable(create_table(m)?),
@@ -524,19 +534,19 @@ pub fn request(operation: &str, body: &Value) -> R<Request> {
         "BatchGetItem" => {
             let items = opt_map(m, "RequestItems")?.ok_or_else(|| not_null("requestItems"))?;
             let mut r = BTreeMap::new();
-            for (t, v) in items {
+            for (t, v) in items.iter() {
                 schema::check_table_name(t, "requestItems.key").map_err(WireError::Dynamo)?;
-                r.insert(t.clone(), keys_and_attributes(v)?);
+                r.insert(t.to_string(), keys_and_attributes(v)?);
             }
             Request::BatchGetItem(r, capacity(m)?)
         }
         "BatchWriteItem" => {
             let items = opt_map(m, "RequestItems")?.ok_or_else(|| not_null("requestItems"))?;
             let mut r = BTreeMap::new();
-            for (t, v) in items {
+            for (t, v) in items.iter() {
                 schema::check_table_name(t, "requestItems.key").map_err(WireError::Dynamo)?;
                 let reqs = match v {
-                    Value::Array(a) => a,
+                    Json::Array(a) => a,
                     other => return Err(wrong(other, "List")),
                 };
                 let mut out = Vec::with_capacity(reqs.len());
@@ -552,7 +562,7 @@ pub fn request(operation: &str, body: &Value) -> R<Request> {
                         }
                     }
                 }
-                r.insert(t.clone(), out);
+                r.insert(t.to_string(), out);
             }
             Request::BatchWriteItem(r, capacity(m)?)
         }

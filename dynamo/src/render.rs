@@ -1,11 +1,14 @@
-//! The table API's [`Response`] as DynamoDB's response JSON.
+//! The table API's [`Response`] as DynamoDB's response JSON, written straight to bytes.
 
+use std::collections::BTreeMap;
+
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{json, Map, Value};
 
 use seedbed_engine::table::schema::{IndexDef, KeyAttr, ProjectionType};
-use seedbed_engine::table::{ConsumedCapacity, Request, Response, TableInfo};
+use seedbed_engine::table::{BatchGetOutput, ConsumedCapacity, Item, Request, Response, TableInfo};
 
-use crate::wire::item_to_json;
+use crate::wire::{item_to_json, WireItem, WireItems};
 
 fn key_schema(hash: &KeyAttr, range: Option<&KeyAttr>) -> Value {
     let mut v = vec![json!({"AttributeName": hash.name, "KeyType": "HASH"})];
@@ -129,145 +132,253 @@ fn capacity(c: &ConsumedCapacity) -> Value {
     Value::Object(o)
 }
 
-fn put_capacity(o: &mut Map<String, Value>, c: &Option<ConsumedCapacity>) {
-    if let Some(c) = c {
-        o.insert("ConsumedCapacity".into(), capacity(c));
+/// The response body for `resp`, the answer to `req`, written straight to bytes: items go
+/// from the engine's types to JSON text with no `Value` tree in between (the table
+/// description, capacity and unprocessed keys — small, and not on the hot path — still do).
+pub fn response(req: &Request, resp: &Response, region: &str, account: &str) -> Vec<u8> {
+    let body = Body {
+        req,
+        resp,
+        region,
+        account,
+    };
+    // Writing to a `Vec` cannot fail, and every map key here is a string.
+    serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec())
+}
+
+struct Body<'a> {
+    req: &'a Request,
+    resp: &'a Response,
+    region: &'a str,
+    account: &'a str,
+}
+
+fn put_capacity<M: SerializeMap>(o: &mut M, c: &Option<ConsumedCapacity>) -> Result<(), M::Error> {
+    match c {
+        Some(c) => o.serialize_entry("ConsumedCapacity", &capacity(c)),
+        None => Ok(()),
     }
 }
 
-fn put_capacities(o: &mut Map<String, Value>, c: &[ConsumedCapacity]) {
-    if !c.is_empty() {
-        o.insert(
-            "ConsumedCapacity".into(),
-            Value::Array(c.iter().map(capacity).collect()),
-        );
+fn put_capacities<M: SerializeMap>(o: &mut M, c: &[ConsumedCapacity]) -> Result<(), M::Error> {
+    if c.is_empty() {
+        return Ok(());
+    }
+    let all: Vec<Value> = c.iter().map(capacity).collect();
+    o.serialize_entry("ConsumedCapacity", &all)
+}
+
+/// `{"Item": …}` or `{}`: one answer of TransactGetItems.
+struct Got<'a>(&'a Option<Item>);
+
+impl Serialize for Got<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut o = s.serialize_map(None)?;
+        if let Some(i) = self.0 {
+            o.serialize_entry("Item", &WireItem(i))?;
+        }
+        o.end()
     }
 }
 
-/// The response JSON for `resp`, the answer to `req`.
-pub fn response(req: &Request, resp: &Response, region: &str, account: &str) -> Value {
-    let mut o = Map::new();
-    match resp {
-        Response::Table(info) => {
-            let key = if matches!(req, Request::DescribeTable(_)) {
-                "Table"
-            } else {
-                "TableDescription"
-            };
-            o.insert(key.into(), table_description(info, region, account));
-        }
-        Response::Tables(names, last) => {
-            o.insert("TableNames".into(), json!(names));
-            if let Some(l) = last {
-                o.insert("LastEvaluatedTableName".into(), json!(l));
-            }
-        }
-        Response::Ttl(spec) => match req {
-            Request::UpdateTimeToLive(_, attr, enabled) => {
-                o.insert(
-                    "TimeToLiveSpecification".into(),
-                    json!({"AttributeName": attr, "Enabled": enabled}),
+/// BatchGetItem's `Responses`: table name → items.
+struct PerTable<'a>(&'a BTreeMap<String, Vec<Item>>);
+
+impl Serialize for PerTable<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(t, items)| (t, WireItems(items))))
+    }
+}
+
+/// TransactGetItems' `Responses`.
+struct Gots<'a>(&'a [Option<Item>]);
+
+impl Serialize for Gots<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(Got))
+    }
+}
+
+fn unprocessed_keys(b: &BatchGetOutput) -> Value {
+    Value::Object(
+        b.unprocessed
+            .iter()
+            .map(|(t, ka)| {
+                let mut m = Map::new();
+                m.insert(
+                    "Keys".into(),
+                    Value::Array(ka.keys.iter().map(item_to_json).collect()),
                 );
-            }
-            _ => {
-                let d = match spec {
-                    Some(s) if s.enabled => {
-                        json!({"TimeToLiveStatus": "ENABLED", "AttributeName": s.attribute})
-                    }
-                    _ => json!({"TimeToLiveStatus": "DISABLED"}),
+                if ka.consistent_read {
+                    m.insert("ConsistentRead".into(), json!(true));
+                }
+                if let Some(p) = &ka.projection {
+                    m.insert("ProjectionExpression".into(), json!(p));
+                }
+                if let Some(a) = &ka.attributes_to_get {
+                    m.insert("AttributesToGet".into(), json!(a));
+                }
+                if let Some(n) = &ka.names {
+                    m.insert("ExpressionAttributeNames".into(), json!(n));
+                }
+                (t.clone(), Value::Object(m))
+            })
+            .collect(),
+    )
+}
+
+impl Serialize for Body<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (req, resp) = (self.req, self.resp);
+        let mut o = s.serialize_map(None)?;
+        match resp {
+            Response::Table(info) => {
+                let key = if matches!(req, Request::DescribeTable(_)) {
+                    "Table"
+                } else {
+                    "TableDescription"
                 };
-                o.insert("TimeToLiveDescription".into(), d);
+                o.serialize_entry(key, &table_description(info, self.region, self.account))?;
             }
-        },
-        Response::Get(g) => {
-            if let Some(i) = &g.item {
-                o.insert("Item".into(), item_to_json(i));
+            Response::Tables(names, last) => {
+                o.serialize_entry("TableNames", names)?;
+                if let Some(l) = last {
+                    o.serialize_entry("LastEvaluatedTableName", l)?;
+                }
             }
-            put_capacity(&mut o, &g.consumed);
-        }
-        Response::Write(w) => {
-            if let Some(a) = &w.attributes {
-                o.insert("Attributes".into(), item_to_json(a));
+            Response::Ttl(spec) => match req {
+                Request::UpdateTimeToLive(_, attr, enabled) => {
+                    o.serialize_entry(
+                        "TimeToLiveSpecification",
+                        &json!({"AttributeName": attr, "Enabled": enabled}),
+                    )?;
+                }
+                _ => {
+                    let d = match spec {
+                        Some(s) if s.enabled => {
+                            json!({"TimeToLiveStatus": "ENABLED", "AttributeName": s.attribute})
+                        }
+                        _ => json!({"TimeToLiveStatus": "DISABLED"}),
+                    };
+                    o.serialize_entry("TimeToLiveDescription", &d)?;
+                }
+            },
+            Response::Get(g) => {
+                if let Some(i) = &g.item {
+                    o.serialize_entry("Item", &WireItem(i))?;
+                }
+                put_capacity(&mut o, &g.consumed)?;
             }
-            put_capacity(&mut o, &w.consumed);
-        }
-        Response::Search(s) => {
-            let count_only = matches!(req, Request::Query(q) | Request::Scan(q) if q.select.as_deref() == Some("COUNT"));
-            if !count_only {
-                o.insert(
-                    "Items".into(),
-                    Value::Array(s.items.iter().map(item_to_json).collect()),
-                );
+            Response::Write(w) => {
+                if let Some(a) = &w.attributes {
+                    o.serialize_entry("Attributes", &WireItem(a))?;
+                }
+                put_capacity(&mut o, &w.consumed)?;
             }
-            o.insert("Count".into(), json!(s.count));
-            o.insert("ScannedCount".into(), json!(s.scanned_count));
-            if let Some(k) = &s.last_evaluated_key {
-                o.insert("LastEvaluatedKey".into(), item_to_json(k));
+            Response::Search(s) => {
+                let count_only = matches!(req, Request::Query(q) | Request::Scan(q) if q.select.as_deref() == Some("COUNT"));
+                if !count_only {
+                    o.serialize_entry("Items", &WireItems(&s.items))?;
+                }
+                o.serialize_entry("Count", &s.count)?;
+                o.serialize_entry("ScannedCount", &s.scanned_count)?;
+                if let Some(k) = &s.last_evaluated_key {
+                    o.serialize_entry("LastEvaluatedKey", &WireItem(k))?;
+                }
+                put_capacity(&mut o, &s.consumed)?;
             }
-            put_capacity(&mut o, &s.consumed);
+            Response::BatchGet(b) => {
+                o.serialize_entry("Responses", &PerTable(&b.responses))?;
+                o.serialize_entry("UnprocessedKeys", &unprocessed_keys(b))?;
+                put_capacities(&mut o, &b.consumed)?;
+            }
+            Response::BatchWrite(b) => {
+                o.serialize_entry("UnprocessedItems", &json!({}))?;
+                put_capacities(&mut o, &b.consumed)?;
+            }
+            Response::TransactWrite(t) => put_capacities(&mut o, &t.consumed)?,
+            Response::TransactGet(t) => {
+                o.serialize_entry("Responses", &Gots(&t.responses))?;
+                put_capacities(&mut o, &t.consumed)?;
+            }
         }
-        Response::BatchGet(b) => {
-            o.insert(
-                "Responses".into(),
-                Value::Object(
-                    b.responses
-                        .iter()
-                        .map(|(t, items)| {
-                            (
-                                t.clone(),
-                                Value::Array(items.iter().map(item_to_json).collect()),
-                            )
-                        })
-                        .collect(),
-                ),
-            );
-            let unprocessed: Map<String, Value> = b
-                .unprocessed
-                .iter()
-                .map(|(t, ka)| {
-                    let mut m = Map::new();
-                    m.insert(
-                        "Keys".into(),
-                        Value::Array(ka.keys.iter().map(item_to_json).collect()),
-                    );
-                    if ka.consistent_read {
-                        m.insert("ConsistentRead".into(), json!(true));
-                    }
-                    if let Some(p) = &ka.projection {
-                        m.insert("ProjectionExpression".into(), json!(p));
-                    }
-                    if let Some(a) = &ka.attributes_to_get {
-                        m.insert("AttributesToGet".into(), json!(a));
-                    }
-                    if let Some(n) = &ka.names {
-                        m.insert("ExpressionAttributeNames".into(), json!(n));
-                    }
-                    (t.clone(), Value::Object(m))
-                })
-                .collect();
-            o.insert("UnprocessedKeys".into(), Value::Object(unprocessed));
-            put_capacities(&mut o, &b.consumed);
-        }
-        Response::BatchWrite(b) => {
-            o.insert("UnprocessedItems".into(), json!({}));
-            put_capacities(&mut o, &b.consumed);
-        }
-        Response::TransactWrite(t) => put_capacities(&mut o, &t.consumed),
-        Response::TransactGet(t) => {
-            o.insert(
-                "Responses".into(),
-                Value::Array(
-                    t.responses
-                        .iter()
-                        .map(|i| match i {
-                            Some(i) => json!({"Item": item_to_json(i)}),
-                            None => json!({}),
-                        })
-                        .collect(),
-                ),
-            );
-            put_capacities(&mut o, &t.consumed);
-        }
+        o.end()
     }
-    Value::Object(o)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use seedbed_engine::table::{
+        AttributeValue, KeysAndAttributes, Search, SearchOutput, TransactGetOutput,
+    };
+
+    fn item(v: &str) -> Item {
+        [("k".to_string(), AttributeValue::S(v.into()))].into()
+    }
+
+    fn read(req: &Request, resp: &Response) -> Value {
+        serde_json::from_slice(&response(req, resp, "us-east-1", "000000000000")).unwrap()
+    }
+
+    /// The pages, batches and capacities written straight to bytes have the shapes the
+    /// `Value` renderer gave them.
+    #[test]
+    fn responses_have_dynamodb_s_shapes() {
+        let cap = ConsumedCapacity {
+            table: "t".into(),
+            total: 1.5,
+            read: 1.5,
+            table_units: Some(0.5),
+            gsi: [("g".to_string(), 1.0)].into(),
+            ..ConsumedCapacity::default()
+        };
+        let page = Response::Search(SearchOutput {
+            items: vec![item("a"), item("b")],
+            count: 2,
+            scanned_count: 3,
+            last_evaluated_key: Some(item("b")),
+            consumed: Some(cap.clone()),
+        });
+        let query = Request::Query(Search::default());
+        assert_eq!(
+            read(&query, &page),
+            json!({
+                "Items": [{"k": {"S": "a"}}, {"k": {"S": "b"}}], "Count": 2, "ScannedCount": 3,
+                "LastEvaluatedKey": {"k": {"S": "b"}},
+                "ConsumedCapacity": {"TableName": "t", "CapacityUnits": 1.5, "ReadCapacityUnits": 1.5,
+                    "Table": {"CapacityUnits": 0.5}, "GlobalSecondaryIndexes": {"g": {"CapacityUnits": 1.0}}}
+            })
+        );
+        let count = Request::Query(Search {
+            select: Some("COUNT".into()),
+            ..Search::default()
+        });
+        assert!(read(&count, &page).get("Items").is_none());
+        let batch = Response::BatchGet(BatchGetOutput {
+            responses: [("t".to_string(), vec![item("a")])].into(),
+            unprocessed: [(
+                "u".to_string(),
+                KeysAndAttributes {
+                    keys: vec![item("c")],
+                    consistent_read: true,
+                    ..KeysAndAttributes::default()
+                },
+            )]
+            .into(),
+            consumed: vec![],
+        });
+        assert_eq!(
+            read(&query, &batch),
+            json!({"Responses": {"t": [{"k": {"S": "a"}}]},
+                   "UnprocessedKeys": {"u": {"Keys": [{"k": {"S": "c"}}], "ConsistentRead": true}}})
+        );
+        let tx = Response::TransactGet(TransactGetOutput {
+            responses: vec![Some(item("a")), None],
+            consumed: vec![cap],
+        });
+        let v = read(&query, &tx);
+        assert_eq!(v["Responses"], json!([{"Item": {"k": {"S": "a"}}}, {}]));
+        assert_eq!(v["ConsumedCapacity"][0]["TableName"], json!("t"));
+    }
 }

@@ -2,15 +2,19 @@
 //! `{"BOOL": true}`, `{"NULL": true}`, `{"M": {…}}`, `{"L": […]}`, `{"SS": […]}`, `{"NS": […]}`,
 //! `{"BS": […]}` — both ways, refusing malformed values with DynamoDB's messages.
 
-use std::collections::BTreeMap;
+use std::fmt::Display;
 
+use base64::display::Base64Display;
 use base64::engine::general_purpose::STANDARD;
+use base64::engine::GeneralPurpose;
 use base64::Engine;
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use seedbed_engine::table::{AttributeValue, Item, Number};
 
 use crate::errors::WireError;
+use crate::tree::{Json, Obj};
 
 fn ser(msg: impl Into<String>) -> WireError {
     WireError::Serialization(msg.into())
@@ -20,22 +24,22 @@ fn val(msg: impl Into<String>) -> WireError {
     WireError::Validation(msg.into())
 }
 
-fn type_name(v: &Value) -> &'static str {
+fn type_name(v: &Json<'_>) -> &'static str {
     match v {
-        Value::Null => "null",
-        Value::Bool(_) => "java.lang.Boolean",
-        Value::Number(_) => "java.lang.Integer",
-        Value::String(_) => "java.lang.String",
-        Value::Array(_) => "list",
-        Value::Object(_) => "structure",
+        Json::Null => "null",
+        Json::Bool(_) => "java.lang.Boolean",
+        Json::Number(_) => "java.lang.Integer",
+        Json::String(_) => "java.lang.String",
+        Json::Array(_) => "list",
+        Json::Object(_) => "structure",
     }
 }
 
-fn string(v: &Value) -> Result<&str, WireError> {
+fn string<'a>(v: &'a Json<'_>) -> Result<&'a str, WireError> {
     match v {
-        Value::String(s) => Ok(s),
-        Value::Array(_) => Err(ser("Start of list found where not expected")),
-        Value::Object(_) => Err(ser("Start of structure or map found where not expected.")),
+        Json::String(s) => Ok(s.as_ref()),
+        Json::Array(_) => Err(ser("Start of list found where not expected")),
+        Json::Object(_) => Err(ser("Start of structure or map found where not expected.")),
         other => Err(ser(format!(
             "class {} can not be converted to an String",
             type_name(other)
@@ -43,11 +47,11 @@ fn string(v: &Value) -> Result<&str, WireError> {
     }
 }
 
-fn blob(v: &Value) -> Result<Vec<u8>, WireError> {
+fn blob(v: &Json<'_>) -> Result<Vec<u8>, WireError> {
     let s = match v {
-        Value::String(s) => s,
-        Value::Array(_) => return Err(ser("Start of list found where not expected")),
-        Value::Object(_) => return Err(ser("Start of structure or map found where not expected.")),
+        Json::String(s) => s,
+        Json::Array(_) => return Err(ser("Start of list found where not expected")),
+        Json::Object(_) => return Err(ser("Start of structure or map found where not expected.")),
         other => {
             return Err(ser(format!(
                 "class {} can not be converted to a Blob",
@@ -56,14 +60,14 @@ fn blob(v: &Value) -> Result<Vec<u8>, WireError> {
         }
     };
     STANDARD
-        .decode(s)
+        .decode(s.as_bytes())
         .map_err(|e| ser(format!("'{s}' can not be converted to a Blob: {e}")))
 }
 
-fn array(v: &Value) -> Result<&Vec<Value>, WireError> {
+fn array<'a, 'b>(v: &'a Json<'b>) -> Result<&'a Vec<Json<'b>>, WireError> {
     match v {
-        Value::Array(a) => Ok(a),
-        Value::Object(_) => Err(ser("Start of structure or map found where not expected.")),
+        Json::Array(a) => Ok(a),
+        Json::Object(_) => Err(ser("Start of structure or map found where not expected.")),
         _ => Err(ser("Expected list or null")),
     }
 }
@@ -80,52 +84,53 @@ fn duplicates<T: Ord + Clone>(v: &[T]) -> bool {
 
 /// Parse one attribute value.
 pub fn value_from_json(v: &Value) -> Result<AttributeValue, WireError> {
+    value_from_tree(&Json::from(v))
+}
+
+/// Parse one attribute value from a request body's tree.
+pub fn value_from_tree(v: &Json<'_>) -> Result<AttributeValue, WireError> {
     let obj = match v {
-        Value::Object(o) => o,
-        Value::Array(_) => return Err(ser("Start of list found where not expected")),
+        Json::Object(o) => o,
+        Json::Array(_) => return Err(ser("Start of list found where not expected")),
         _ => return Err(ser("Unexpected value type in payload")),
     };
-    let known: Vec<(&String, &Value)> = obj
-        .iter()
-        .filter(|(k, v)| {
-            matches!(
-                k.as_str(),
-                "S" | "N" | "B" | "BOOL" | "NULL" | "M" | "L" | "SS" | "NS" | "BS"
-            ) && !v.is_null()
-        })
-        .collect();
-    if known.is_empty() {
+    let mut known = obj.iter().filter(|(k, v)| {
+        matches!(
+            *k,
+            "S" | "N" | "B" | "BOOL" | "NULL" | "M" | "L" | "SS" | "NS" | "BS"
+        ) && !v.is_null()
+    });
+    let Some((k, x)) = known.next() else {
         return Err(val(
             "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes",
         ));
-    }
-    if known.len() > 1 {
+    };
+    if known.next().is_some() {
         return Err(val(
             "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes",
         ));
     }
-    let (k, x) = known[0];
-    Ok(match k.as_str() {
+    Ok(match k {
         "S" => AttributeValue::S(string(x)?.to_string()),
         "N" => AttributeValue::N(number(string(x)?)?),
         "B" => AttributeValue::B(blob(x)?),
         "BOOL" => match x {
-            Value::Bool(b) => AttributeValue::Bool(*b),
+            Json::Bool(b) => AttributeValue::Bool(*b),
             other => return Err(ser(format!("class {} can not be converted to an Boolean", type_name(other)))),
         },
         "NULL" => match x {
-            Value::Bool(true) => AttributeValue::Null,
-            Value::Bool(false) => {
+            Json::Bool(true) => AttributeValue::Null,
+            Json::Bool(false) => {
                 return Err(val("One or more parameter values were invalid: Null attribute value types must have the value of true"))
             }
             other => return Err(ser(format!("class {} can not be converted to an Boolean", type_name(other)))),
         },
         "M" => match x {
-            Value::Object(m) => AttributeValue::M(item_from_json(m)?),
-            Value::Array(_) => return Err(ser("Start of list found where not expected")),
+            Json::Object(m) => AttributeValue::M(item_from_obj(m)?),
+            Json::Array(_) => return Err(ser("Start of list found where not expected")),
             _ => return Err(ser("Expected map or null")),
         },
-        "L" => AttributeValue::L(array(x)?.iter().map(value_from_json).collect::<Result<_, _>>()?),
+        "L" => AttributeValue::L(array(x)?.iter().map(value_from_tree).collect::<Result<_, _>>()?),
         "SS" => {
             let v: Vec<String> = array(x)?.iter().map(|e| string(e).map(String::from)).collect::<Result<_, _>>()?;
             if duplicates(&v) {
@@ -155,67 +160,207 @@ pub fn value_from_json(v: &Value) -> Result<AttributeValue, WireError> {
     })
 }
 
-/// Parse a map of attribute values (an item, a key, ExpressionAttributeValues).
-pub fn item_from_json(m: &Map<String, Value>) -> Result<Item, WireError> {
+/// Parse a map of attribute values (an item, a key, ExpressionAttributeValues) from a request
+/// body's tree.
+pub fn item_from_obj(m: &Obj<'_>) -> Result<Item, WireError> {
+    // Members come in key order, so collecting builds the map in one sorted pass.
     m.iter()
-        .map(|(k, v)| Ok((k.clone(), value_from_json(v)?)))
+        .map(|(k, v)| Ok((k.to_string(), value_from_tree(v)?)))
         .collect()
 }
 
 /// Parse a JSON value that must be a map of attribute values.
 pub fn item_from_value(v: &Value) -> Result<Item, WireError> {
+    item_from_tree(&Json::from(v))
+}
+
+/// Parse a tree that must be a map of attribute values.
+pub fn item_from_tree(v: &Json<'_>) -> Result<Item, WireError> {
     match v {
-        Value::Object(m) => item_from_json(m),
-        Value::Array(_) => Err(ser("Start of list found where not expected")),
+        Json::Object(m) => item_from_obj(m),
+        Json::Array(_) => Err(ser("Start of list found where not expected")),
         _ => Err(ser("Expected map or null")),
+    }
+}
+
+/// An item in the wire form, serialized straight from the engine's types: responses are
+/// written to bytes with no `Value` tree in between (the protocol's main cost for reads).
+pub struct WireItem<'a>(pub &'a Item);
+
+/// One attribute value in the wire form (see [`WireItem`]).
+pub struct WireValue<'a>(pub &'a AttributeValue);
+
+/// A list of items in the wire form (`Items`, `Responses`).
+pub struct WireItems<'a>(pub &'a [Item]);
+
+/// A value written as a JSON string through its `Display` (numbers: no `String` in between).
+struct Shown<T>(T);
+
+impl<T: Display> Serialize for Shown<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+fn b64(b: &[u8]) -> Shown<Base64Display<'_, '_, GeneralPurpose>> {
+    Shown(Base64Display::new(b, &STANDARD))
+}
+
+/// A list serialized from an iterator made on demand.
+struct SeqOf<F>(F);
+
+impl<F, I> Serialize for SeqOf<F>
+where
+    F: Fn() -> I,
+    I: Iterator,
+    I::Item: Serialize,
+{
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq((self.0)())
+    }
+}
+
+impl Serialize for WireItem<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, WireValue(v))))
+    }
+}
+
+impl Serialize for WireItems<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(WireItem))
+    }
+}
+
+impl Serialize for WireValue<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(1))?;
+        match self.0 {
+            AttributeValue::S(x) => m.serialize_entry("S", x)?,
+            AttributeValue::N(n) => m.serialize_entry("N", &Shown(n))?,
+            AttributeValue::B(b) => m.serialize_entry("B", &b64(b))?,
+            AttributeValue::Bool(b) => m.serialize_entry("BOOL", b)?,
+            AttributeValue::Null => m.serialize_entry("NULL", &true)?,
+            AttributeValue::M(x) => m.serialize_entry("M", &WireItem(x))?,
+            AttributeValue::L(l) => m.serialize_entry("L", &SeqOf(|| l.iter().map(WireValue)))?,
+            AttributeValue::Ss(x) => m.serialize_entry("SS", x)?,
+            AttributeValue::Ns(x) => m.serialize_entry("NS", &SeqOf(|| x.iter().map(Shown)))?,
+            AttributeValue::Bs(x) => {
+                m.serialize_entry("BS", &SeqOf(|| x.iter().map(|b| b64(b))))?
+            }
+        }
+        m.end()
     }
 }
 
 /// The JSON form of a value.
 pub fn value_to_json(v: &AttributeValue) -> Value {
-    let mut o = Map::new();
-    let (k, x) = match v {
-        AttributeValue::S(s) => ("S", Value::String(s.clone())),
-        AttributeValue::N(n) => ("N", Value::String(n.to_string())),
-        AttributeValue::B(b) => ("B", Value::String(STANDARD.encode(b))),
-        AttributeValue::Bool(b) => ("BOOL", Value::Bool(*b)),
-        AttributeValue::Null => ("NULL", Value::Bool(true)),
-        AttributeValue::M(m) => ("M", item_to_json(m)),
-        AttributeValue::L(l) => ("L", Value::Array(l.iter().map(value_to_json).collect())),
-        AttributeValue::Ss(s) => (
-            "SS",
-            Value::Array(s.iter().cloned().map(Value::String).collect()),
-        ),
-        AttributeValue::Ns(s) => (
-            "NS",
-            Value::Array(s.iter().map(|n| Value::String(n.to_string())).collect()),
-        ),
-        AttributeValue::Bs(s) => (
-            "BS",
-            Value::Array(
-                s.iter()
-                    .map(|b| Value::String(STANDARD.encode(b)))
-                    .collect(),
-            ),
-        ),
-    };
-    o.insert(k.to_string(), x);
-    Value::Object(o)
+    // Serializing into a `Value` cannot fail: every map key here is a string.
+    serde_json::to_value(WireValue(v)).unwrap_or_else(|_| Value::Object(Map::new()))
 }
 
 /// The JSON form of an item.
-pub fn item_to_json(item: &BTreeMap<String, AttributeValue>) -> Value {
-    Value::Object(
-        item.iter()
-            .map(|(k, v)| (k.clone(), value_to_json(v)))
-            .collect(),
-    )
+pub fn item_to_json(item: &Item) -> Value {
+    serde_json::to_value(WireItem(item)).unwrap_or_else(|_| Value::Object(Map::new()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use serde_json::json;
+
+    /// The `Value`-building renderer this module had before items were serialized straight
+    /// to bytes: the reference the byte renderer must agree with.
+    fn reference(v: &AttributeValue) -> Value {
+        let (k, x) = match v {
+            AttributeValue::S(s) => ("S", Value::String(s.clone())),
+            AttributeValue::N(n) => ("N", Value::String(n.to_string())),
+            AttributeValue::B(b) => ("B", Value::String(STANDARD.encode(b))),
+            AttributeValue::Bool(b) => ("BOOL", Value::Bool(*b)),
+            AttributeValue::Null => ("NULL", Value::Bool(true)),
+            AttributeValue::M(m) => ("M", reference_item(m)),
+            AttributeValue::L(l) => ("L", Value::Array(l.iter().map(reference).collect())),
+            AttributeValue::Ss(s) => (
+                "SS",
+                Value::Array(s.iter().cloned().map(Value::String).collect()),
+            ),
+            AttributeValue::Ns(s) => (
+                "NS",
+                Value::Array(s.iter().map(|n| Value::String(n.to_string())).collect()),
+            ),
+            AttributeValue::Bs(s) => (
+                "BS",
+                Value::Array(
+                    s.iter()
+                        .map(|b| Value::String(STANDARD.encode(b)))
+                        .collect(),
+                ),
+            ),
+        };
+        let mut o = Map::new();
+        o.insert(k.to_string(), x);
+        Value::Object(o)
+    }
+
+    fn reference_item(item: &Item) -> Value {
+        Value::Object(
+            item.iter()
+                .map(|(k, v)| (k.clone(), reference(v)))
+                .collect(),
+        )
+    }
+
+    fn number() -> impl Strategy<Value = Number> {
+        (any::<i64>(), 0u32..6, any::<bool>()).prop_map(|(m, scale, neg)| {
+            let digits = m.unsigned_abs().to_string();
+            let text = if scale as usize >= digits.len() {
+                digits
+            } else {
+                let (a, b) = digits.split_at(digits.len() - scale as usize);
+                format!("{a}.{b}")
+            };
+            let text = if neg { format!("-{text}") } else { text };
+            Number::parse(&text).unwrap_or_else(|_| Number::from_i64(0))
+        })
+    }
+
+    fn value() -> impl Strategy<Value = AttributeValue> {
+        let leaf = prop_oneof![
+            any::<String>().prop_map(AttributeValue::S),
+            number().prop_map(AttributeValue::N),
+            proptest::collection::vec(any::<u8>(), 0..40).prop_map(AttributeValue::B),
+            any::<bool>().prop_map(AttributeValue::Bool),
+            Just(AttributeValue::Null),
+            proptest::collection::vec(any::<String>(), 1..4).prop_map(AttributeValue::ss),
+            proptest::collection::vec(number(), 1..4).prop_map(AttributeValue::ns),
+            proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..9), 1..4)
+                .prop_map(AttributeValue::bs),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(AttributeValue::L),
+                proptest::collection::btree_map(any::<String>(), inner, 0..4)
+                    .prop_map(AttributeValue::M),
+            ]
+        })
+    }
+
+    proptest! {
+        /// Items written straight to bytes read back as the JSON the `Value` renderer built,
+        /// and parse back to the same item.
+        #[test]
+        fn byte_rendering_matches_the_value_rendering(
+            item in proptest::collection::btree_map(any::<String>(), value(), 0..6)
+        ) {
+            let bytes = serde_json::to_vec(&WireItem(&item)).unwrap();
+            let read: Value = serde_json::from_slice(&bytes).unwrap();
+            prop_assert_eq!(&read, &reference_item(&item));
+            prop_assert_eq!(item_to_json(&item), reference_item(&item));
+            let tree = crate::tree::from_slice(&bytes).unwrap();
+            prop_assert_eq!(item_from_tree(&tree).unwrap(), item);
+        }
+    }
 
     #[test]
     fn round_trip_every_type() {
