@@ -155,10 +155,11 @@ enum Plan {
     Device(Option<bench::io::IoArgs>),
     /// `bench lsm`.
     Lsm(bench::lsm::LsmArgs),
-    /// `bench object` at the step's sizes, and the small-object pass with sync off.
+    /// `bench object` at the step's sizes, and the small-object pass with sync off (boxed:
+    /// the arguments are large beside the other steps').
     Object {
-        sizes: bench::object::ObjectBenchArgs,
-        small: bench::object::ObjectBenchArgs,
+        sizes: Box<bench::object::ObjectBenchArgs>,
+        small: Box<bench::object::ObjectBenchArgs>,
     },
     /// `bench s3` against a server started in-process on a fresh store.
     S3(Box<bench::s3::S3BenchArgs>),
@@ -287,7 +288,10 @@ fn set_up(name: &str, size: Size, out: &Path, scratch: &Path) -> anyhow::Result<
             small.max_objects = if size == Size::Quick { 500 } else { 5000 };
             small.min_objects = small.max_objects;
             small.bytes_per_size = small.max_objects * (4 << 10);
-            Plan::Object { sizes, small }
+            Plan::Object {
+                sizes: Box::new(sizes),
+                small: Box::new(small),
+            }
         }
         "s3" => {
             let dir = scratch.join("s3");

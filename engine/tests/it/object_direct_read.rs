@@ -9,15 +9,12 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use rand::RngCore;
 use seedbed_engine::io::sim::{SimConfig, SimFs};
 use seedbed_engine::io::{posix::PosixFs, Fs, FsHandle, OpenOptions};
-use seedbed_engine::object::{
-    ByteRange, ChunkSink, GetOptions, ObjectError, ObjectStore, PutOptions,
-};
+use seedbed_engine::object::{ByteRange, ChunkSink, GetOptions, ObjectError, ObjectStore};
 use seedbed_engine::rng::DetRng;
 
-use crate::common::{real_store, sim_store};
+use crate::common::{put_random, real_store, sim_store};
 
 /// Sizes around `stripe` (a full stripe's data): pack records below it, shard files of their
 /// own from it on — one stripe exactly, several, and a last stripe whose blocks are not a
@@ -40,18 +37,8 @@ fn put_all(store: &ObjectStore, rng: &mut DetRng, stripe: usize) -> Vec<(String,
         .into_iter()
         .enumerate()
         .map(|(i, size)| {
-            let mut data = vec![0u8; size];
-            rng.fill_bytes(&mut data);
             let key = format!("obj-{i:02}");
-            store
-                .put_object(
-                    "data",
-                    &key,
-                    &mut data.as_slice(),
-                    size as u64,
-                    &PutOptions::default(),
-                )
-                .unwrap();
+            let data = put_random(store, "data", &key, size, rng);
             (key, data)
         })
         .collect()

@@ -3,9 +3,8 @@
 //! exact, scrub rebuilds everything (pack files included), and a second scrub finds nothing.
 //! Losing M + 1 disks fails GETs with an error naming the object, never with wrong bytes.
 
-use crate::common::real_store;
-use rand::RngCore;
-use seedbed_engine::object::{ObjectError, ObjectStore, PutOptions};
+use crate::common::{put_random, real_store};
+use seedbed_engine::object::{ObjectError, ObjectStore};
 use seedbed_engine::rng::DetRng;
 
 fn get(store: &ObjectStore, key: &str) -> Result<Vec<u8>, ObjectError> {
@@ -33,18 +32,8 @@ fn losing_m_disks_loses_nothing_and_scrub_rebuilds_them() {
             .take(27)
             .enumerate()
         {
-            let mut data = vec![0u8; size];
-            rng.fill_bytes(&mut data);
             let key = format!("obj-{i:02}");
-            store
-                .put_object(
-                    "data",
-                    &key,
-                    &mut data.as_slice(),
-                    size as u64,
-                    &PutOptions::default(),
-                )
-                .unwrap();
+            let data = put_random(&store, "data", &key, size, &mut rng);
             objects.push((key, data));
         }
         // Some deletes, so that packs have holes.

@@ -12,7 +12,7 @@ use seedbed_engine::io::{posix::PosixFs, FsHandle};
 use seedbed_engine::lsm::{MaintenanceMode, Options};
 use seedbed_engine::object::layout::Layout;
 use seedbed_engine::object::replicated::OpenReport;
-use seedbed_engine::object::{lsm_meta, MetaStore, ObjectStore, StoreOptions};
+use seedbed_engine::object::{lsm_meta, MetaStore, ObjectStore, PutOptions, StoreOptions};
 use seedbed_engine::rng::DetRng;
 
 /// The layout `sim_store` makes: K = 2, M = 1, 4 KiB shards under `/store/disk{0,1,2}`.
@@ -94,4 +94,27 @@ pub fn real_store(root: &Path, create: bool, seed: u64) -> ObjectStore {
     } else {
         ObjectStore::open(fs, root, meta, clock, rng, opts).unwrap()
     }
+}
+
+/// PUT `size` bytes drawn from `rng` as `bucket/key` with default options; returns the bytes.
+pub fn put_random(
+    store: &ObjectStore,
+    bucket: &str,
+    key: &str,
+    size: usize,
+    rng: &mut DetRng,
+) -> Vec<u8> {
+    use rand::RngCore;
+    let mut data = vec![0u8; size];
+    rng.fill_bytes(&mut data);
+    store
+        .put_object(
+            bucket,
+            key,
+            &mut data.as_slice(),
+            size as u64,
+            &PutOptions::default(),
+        )
+        .unwrap();
+    data
 }
