@@ -22,6 +22,14 @@ mod tour;
 
 use std::process::ExitCode;
 
+// Opt-in (`--features mimalloc`): the server answers each request with a handful of short-lived
+// buffers (headers, XML, JSON, futures) freed on another thread; glibc's malloc spends about a
+// quarter of the server's CPU on them. mimalloc's per-thread free lists make small requests
+// faster but hold far more memory (docs/benchmarks.md, "The allocator"), so it is not the default.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 
 /// Seedbed: a storage-engine research testbed with deterministic simulation.

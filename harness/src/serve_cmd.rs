@@ -64,6 +64,10 @@ pub struct ServeArgs {
     /// and a power failure can lose acknowledged writes: for test and benchmark servers only.
     #[arg(long)]
     no_fsync: bool,
+    /// Read objects through the page cache instead of with O_DIRECT (the default). Hot objects
+    /// then come from memory, but every GET of a cold one pushes other data out of the cache.
+    #[arg(long)]
+    cached_reads: bool,
     /// Print the endpoint and key as one JSON line (for scripts) instead of the banner.
     #[arg(long)]
     json: bool,
@@ -88,6 +92,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
     c.io = args.io;
     c.sync = !args.no_fsync;
+    c.direct_reads = !args.cached_reads;
     c.region = args.region;
     c.limits.max_object_bytes = args.max_object_mib * 1024 * 1024;
     c.limits.max_connections = args.max_connections.max(1);

@@ -318,6 +318,7 @@ fn set_up(name: &str, size: Size, out: &Path, scratch: &Path) -> anyhow::Result<
                 list_objects: 1,
                 budget: 256 << 20,
                 compare: false,
+                cached_reads: false,
                 rounds: 1,
                 dir: Some(dir),
                 json: Some(out.join("bench-s3.jsonl")),

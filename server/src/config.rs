@@ -61,6 +61,9 @@ pub struct ServeConfig {
     /// Sync data and metadata before acknowledging a write (S3's durability; off only for
     /// test servers that say so).
     pub sync: bool,
+    /// Read objects' shard files with O_DIRECT (the store's default) rather than through the
+    /// page cache.
+    pub direct_reads: bool,
 }
 
 impl ServeConfig {
@@ -76,6 +79,7 @@ impl ServeConfig {
             limits: Limits::default(),
             region: "us-east-1".into(),
             sync: true,
+            direct_reads: true,
         }
     }
 

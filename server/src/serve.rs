@@ -41,9 +41,11 @@ pub fn open_or_create_store(
     dir: &Path,
     io_kind: BackendKind,
     sync: bool,
+    direct_reads: bool,
 ) -> anyhow::Result<(ObjectStore, bool)> {
     let options = StoreOptions {
         sync,
+        direct_reads,
         ..StoreOptions::default()
     };
     if io_kind == BackendKind::Sim {
@@ -121,7 +123,7 @@ impl Server {
     /// Open the store and the IAM file and start every listener on the current runtime.
     pub async fn start(config: &ServeConfig) -> anyhow::Result<Server> {
         let (store, _) = tokio::task::block_in_place(|| {
-            open_or_create_store(&config.store, config.io, config.sync)
+            open_or_create_store(&config.store, config.io, config.sync, config.direct_reads)
         })?;
         let iam_path = config.iam_path();
         let (identity, minted) = load_or_bootstrap_iam(&iam_path)?;

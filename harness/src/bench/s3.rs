@@ -60,6 +60,10 @@ pub struct S3BenchArgs {
     /// so the comparison starts its own server on it: it cannot be pointed at --endpoint.
     #[arg(long, conflicts_with = "endpoint")]
     pub compare: bool,
+    /// Read objects through the page cache instead of with O_DIRECT (the store's default), in
+    /// the server this command starts (and, with --compare, on the in-process side too).
+    #[arg(long, conflicts_with = "endpoint")]
+    pub cached_reads: bool,
     /// Alternating rounds per --compare case (the median counts).
     #[arg(long, default_value_t = 3)]
     pub rounds: usize,
@@ -170,7 +174,10 @@ pub fn run(args: &S3BenchArgs) -> anyhow::Result<Vec<workload::Record>> {
         }
         None => {
             let (d, remove) = scratch(&args)?;
-            (Target::InProcess(d.clone()), remove.then_some(d))
+            (
+                Target::InProcess(d.clone(), !args.cached_reads),
+                remove.then_some(d),
+            )
         }
     };
     let cfg = workload::Config {
@@ -251,8 +258,14 @@ fn run_compare(args: &S3BenchArgs) -> anyhow::Result<()> {
         .flat_map(|s| args.concurrency.iter().map(move |c| (*s, *c)))
         .collect();
     println!(
-        "In-process engine vs HTTP (SigV4, s3s, loopback), {} round(s) of {:?} each, median:",
-        args.rounds, args.duration
+        "In-process engine vs HTTP (SigV4, s3s, loopback), {} round(s) of {:?} each, objects read {}, median:",
+        args.rounds,
+        args.duration,
+        if args.cached_reads {
+            "through the page cache"
+        } else {
+            "with O_DIRECT"
+        }
     );
     println!(
         "{:<4} {:>8} {:>5} {:>14} {:>14} {:>12} {:>12} {:>7}",
@@ -260,6 +273,7 @@ fn run_compare(args: &S3BenchArgs) -> anyhow::Result<()> {
     );
     let result = bench::run_compare(
         &dir,
+        !args.cached_reads,
         &cases,
         &ops,
         args.objects.max(1),
@@ -305,6 +319,24 @@ mod tests {
     struct Cli {
         #[command(flatten)]
         args: S3BenchArgs,
+    }
+
+    /// `--cached-reads` configures the server this command starts; against someone else's
+    /// endpoint it would silently do nothing, so clap refuses the pair.
+    #[test]
+    fn cached_reads_only_for_a_server_of_our_own() {
+        use clap::Parser;
+        let ok = Cli::try_parse_from(["s3", "--compare", "--cached-reads"]).unwrap();
+        assert!(ok.args.cached_reads);
+        let err = Cli::try_parse_from([
+            "s3",
+            "--cached-reads",
+            "--endpoint",
+            "http://127.0.0.1:9000",
+        ])
+        .unwrap_err();
+        assert_eq!(err.exit_code(), 2, "{err}");
+        assert!(err.to_string().contains("--cached-reads"), "{err}");
     }
 
     #[test]

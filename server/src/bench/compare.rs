@@ -222,8 +222,10 @@ async fn over_http(
 /// Run the comparison in a fresh store under `dir` for each (size, concurrency) and each of
 /// `ops` (get, put): `objects` objects per size for the GETs (bounded to 1 GiB), `rounds`
 /// alternating rounds of `dur` each.
+#[allow(clippy::too_many_arguments)]
 pub async fn run(
     dir: &Path,
+    direct_reads: bool,
     cases: &[(u64, usize)],
     ops: &[Op],
     objects: usize,
@@ -231,7 +233,7 @@ pub async fn run(
     dur: Duration,
     mut each: impl FnMut(&CompareRecord),
 ) -> anyhow::Result<Vec<CompareRecord>> {
-    let (server, ep) = super::start_in_process(dir).await?;
+    let (server, ep) = super::start_in_process(dir, direct_reads).await?;
     let mut admin = Client::new(ep.clone());
     admin.create_bucket("bench").await?;
     let principal = server

@@ -19,8 +19,9 @@ pub enum Target {
     /// A running endpoint.
     Endpoint(client::Endpoint),
     /// A server started in this process on a fresh store in this directory (loopback, a free
-    /// port, the access log off), stopped after the run.
-    InProcess(std::path::PathBuf),
+    /// port, the access log off), stopped after the run; the flag: whether it reads objects
+    /// with O_DIRECT (the default) or through the page cache.
+    InProcess(std::path::PathBuf, bool),
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -43,8 +44,8 @@ pub fn run_load(
                 cfg.endpoint = ep;
                 workload::run(&cfg, each).await
             }
-            Target::InProcess(dir) => {
-                let (server, ep) = start_in_process(&dir).await?;
+            Target::InProcess(dir, direct_reads) => {
+                let (server, ep) = start_in_process(&dir, direct_reads).await?;
                 cfg.endpoint = ep;
                 let r = workload::run(&cfg, each).await;
                 server.stop().await;
@@ -54,10 +55,15 @@ pub fn run_load(
     })
 }
 
-/// Start a server on a fresh store under `dir` with one administrator; returns it and an
-/// endpoint signed with the administrator's key.
-pub async fn start_in_process(dir: &Path) -> anyhow::Result<(crate::Server, client::Endpoint)> {
+/// Start a server on a fresh store under `dir` with one administrator, reading objects with
+/// O_DIRECT or through the page cache (`direct_reads`); returns it and an endpoint signed with
+/// the administrator's key.
+pub async fn start_in_process(
+    dir: &Path,
+    direct_reads: bool,
+) -> anyhow::Result<(crate::Server, client::Endpoint)> {
     let mut config = crate::ServeConfig::new(dir.join("store"));
+    config.direct_reads = direct_reads;
     config.iam = Some(dir.join("iam.json"));
     config.s3_addr = "127.0.0.1:0".parse().expect("literal");
     config.metrics_addr = None;
@@ -78,9 +84,12 @@ pub async fn start_in_process(dir: &Path) -> anyhow::Result<(crate::Server, clie
     Ok((server, ep))
 }
 
-/// Run the in-process vs HTTP comparison (blocking).
+/// Run the in-process vs HTTP comparison (blocking) on a store that reads objects with O_DIRECT
+/// or through the page cache (`direct_reads`; both sides read the same store).
+#[allow(clippy::too_many_arguments)]
 pub fn run_compare(
     dir: &Path,
+    direct_reads: bool,
     cases: &[(u64, usize)],
     ops: &[workload::Op],
     objects: usize,
@@ -88,5 +97,14 @@ pub fn run_compare(
     dur: std::time::Duration,
     each: impl FnMut(&compare::CompareRecord),
 ) -> anyhow::Result<Vec<compare::CompareRecord>> {
-    runtime()?.block_on(compare::run(dir, cases, ops, objects, rounds, dur, each))
+    runtime()?.block_on(compare::run(
+        dir,
+        direct_reads,
+        cases,
+        ops,
+        objects,
+        rounds,
+        dur,
+        each,
+    ))
 }
