@@ -23,8 +23,9 @@ fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
     m.finalize().into_bytes().to_vec()
 }
 
+/// Lower-case hex (one allocation; this runs three times per signed request on each side).
 fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    hex::encode(b)
 }
 
 fn sha256_hex(b: &[u8]) -> String {
@@ -39,6 +40,30 @@ pub fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> Vec
     hmac(&k, b"aws4_request")
 }
 
+/// [`signing_key`], remembered for the last (secret, date, region, service) this thread used:
+/// a key is valid for a whole day, and deriving it is four HMACs per request otherwise (AWS's
+/// SDKs cache it the same way).
+fn signing_key_cached(secret: &str, date: &str, region: &str, service: &str) -> Vec<u8> {
+    type Entry = ([String; 4], Vec<u8>);
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<Entry>> = const { std::cell::RefCell::new(None) };
+    }
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if let Some((id, key)) = last.as_ref() {
+            if id[0] == secret && id[1] == date && id[2] == region && id[3] == service {
+                return key.clone();
+            }
+        }
+        let key = signing_key(secret, date, region, service);
+        *last = Some((
+            [secret.into(), date.into(), region.into(), service.into()],
+            key.clone(),
+        ));
+        key
+    })
+}
+
 fn uri_encode(s: &str, keep_slash: bool) -> String {
     let mut out = String::new();
     for b in s.bytes() {
@@ -47,10 +72,18 @@ fn uri_encode(s: &str, keep_slash: bool) -> String {
                 out.push(b as char)
             }
             b'/' if keep_slash => out.push('/'),
-            _ => out.push_str(&format!("%{b:02X}")),
+            _ => push_percent(&mut out, b),
         }
     }
     out
+}
+
+/// `%XX`, upper-case hex, as SigV4 encodes a byte.
+fn push_percent(out: &mut String, b: u8) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    out.push('%');
+    out.push(char::from(HEX[usize::from(b >> 4)]));
+    out.push(char::from(HEX[usize::from(b & 0xf)]));
 }
 
 fn canonical_query(query: &str) -> String {
@@ -102,8 +135,14 @@ fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-fn canonical_value(v: &str) -> String {
-    v.split_whitespace().collect::<Vec<_>>().join(" ")
+/// A header value as SigV4 signs it: trimmed, inner runs of whitespace as one space.
+fn push_canonical_value(out: &mut String, v: &str) {
+    for (i, word) in v.split_whitespace().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
 }
 
 /// The string to sign for a request (exposed for tests and explanations).
@@ -118,14 +157,18 @@ pub fn string_to_sign(
     amz_date: &str,
     scope: &str,
 ) -> String {
-    let mut canonical_headers = String::new();
+    let mut canonical_headers = String::with_capacity(256);
     for name in signed {
-        let values: Vec<String> = headers
-            .iter()
-            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| canonical_value(v))
-            .collect();
-        canonical_headers.push_str(&format!("{name}:{}\n", values.join(",")));
+        canonical_headers.push_str(name);
+        canonical_headers.push(':');
+        let values = headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name));
+        for (i, (_, v)) in values.enumerate() {
+            if i > 0 {
+                canonical_headers.push(',');
+            }
+            push_canonical_value(&mut canonical_headers, v);
+        }
+        canonical_headers.push('\n');
     }
     let payload = header(headers, "x-amz-content-sha256")
         .map(String::from)
@@ -288,7 +331,7 @@ pub fn verify(
     let sts = string_to_sign(
         method, path, query, headers, &signed, body, amz_date, &scope,
     );
-    let key = signing_key(&secret, date, region, service);
+    let key = signing_key_cached(&secret, date, region, service);
     let expected = hex(&hmac(&key, sts.as_bytes()));
     // Constant-time comparison: the signature is a secret-derived value.
     let ok = expected.len() == signature.len()
@@ -335,7 +378,7 @@ pub fn sign(
     let scope = format!("{date}/{region}/dynamodb/aws4_request");
     let sts = string_to_sign(method, path, "", &all, &signed, body, &amz_date, &scope);
     let sig = hex(&hmac(
-        &signing_key(secret, date, region, "dynamodb"),
+        &signing_key_cached(secret, date, region, "dynamodb"),
         sts.as_bytes(),
     ));
     let auth = format!(
@@ -361,6 +404,24 @@ mod tests {
         assert_eq!(parse_amz_date("20150830T123600Z"), Some(1_440_938_160));
         assert_eq!(format_amz_date(1_440_938_160), "20150830T123600Z");
         assert_eq!(parse_amz_date("2015-08-30"), None);
+    }
+
+    /// The per-thread cache gives the key of the arguments asked, not of the last call.
+    #[test]
+    fn cached_signing_key_follows_its_arguments() {
+        for (secret, date) in [("s1", "20260101"), ("s1", "20260102"), ("s2", "20260102")] {
+            for _ in 0..2 {
+                assert_eq!(
+                    signing_key_cached(secret, date, "us-east-1", "dynamodb"),
+                    signing_key(secret, date, "us-east-1", "dynamodb"),
+                    "{secret} {date}"
+                );
+            }
+        }
+        assert_ne!(
+            signing_key_cached("s2", "20260102", "eu-west-1", "dynamodb"),
+            signing_key("s2", "20260102", "us-east-1", "dynamodb")
+        );
     }
 
     /// AWS's published example (IAM ListUsers, "Create a signing key" and "Calculate the
