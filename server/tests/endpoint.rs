@@ -19,6 +19,23 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
+/// PUT `len` bytes at `bucket/key`, GET them back, and check every byte.
+async fn put_then_get(c: &mut Client, bucket: &str, key: &str, len: u64) {
+    let body = bench::workload::payload(len);
+    let put = c.put(bucket, key, body.clone()).await.unwrap();
+    assert!(
+        put.status.is_success(),
+        "PUT {bucket}/{key}: {}",
+        put.status
+    );
+    let path = format!("/{bucket}/{key}");
+    let g = c
+        .send(Method::GET, &path, &[], &[], Bytes::new(), true)
+        .await
+        .unwrap();
+    assert_eq!(g.body.unwrap(), body, "GET {path}");
+}
+
 #[test]
 fn signed_round_trips_and_refusals() {
     let dir = tempfile::Builder::new()
@@ -48,18 +65,7 @@ fn signed_round_trips_and_refusals() {
             assert_eq!(g.body.unwrap(), body, "{key}");
         }
         // 3 MiB spans several stripes: streamed in and out whole.
-        let big = bench::workload::payload(3 << 20);
-        assert!(c
-            .put("itest", "big", big.clone())
-            .await
-            .unwrap()
-            .status
-            .is_success());
-        let g = c
-            .send(Method::GET, "/itest/big", &[], &[], Bytes::new(), true)
-            .await
-            .unwrap();
-        assert_eq!(g.body.unwrap(), big);
+        put_then_get(&mut c, "itest", "big", 3 << 20).await;
         let l = c.list("itest", "", None).await.unwrap();
         let xml = String::from_utf8(l.body.unwrap().to_vec()).unwrap();
         assert!(xml.contains("<KeyCount>5</KeyCount>"), "{xml}");
@@ -117,18 +123,7 @@ fn cached_reads_serve_the_same_bytes() {
         let mut c = Client::new(ep.clone());
         c.create_bucket("cached").await.unwrap();
         // Several stripes, and a size that is not a multiple of the shard size.
-        let big = bench::workload::payload((5 << 20) + 12_345);
-        assert!(c
-            .put("cached", "obj", big.clone())
-            .await
-            .unwrap()
-            .status
-            .is_success());
-        let g = c
-            .send(Method::GET, "/cached/obj", &[], &[], Bytes::new(), true)
-            .await
-            .unwrap();
-        assert_eq!(g.body.unwrap(), big);
+        put_then_get(&mut c, "cached", "obj", (5 << 20) + 12_345).await;
         tokio::time::timeout(Duration::from_secs(40), server.stop())
             .await
             .expect("the server stops");
