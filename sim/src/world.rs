@@ -293,7 +293,10 @@ pub fn run<W: Workload>(
     let mut net = Network::new(nodes, &config.net, &slow, root.fork("net"));
     net.set_faults(plan.net);
 
-    let checkers = workload.checkers();
+    let mut checkers = workload.checkers();
+    for c in &mut checkers {
+        c.begin(&plan, &resolved);
+    }
     let mut world = World::<W> {
         cfg: resolved,
         now_ns: 0,

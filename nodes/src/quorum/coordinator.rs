@@ -15,7 +15,7 @@
 //! deadlines fails; the client library may retry ([`super::client`]).
 
 use super::msg::{Msg, Op, Reply};
-use super::node::{QuorumNode, TIMER_REQ};
+use super::node::{QuorumNode, TIMER_REQ, TIMER_REQ_STORE};
 use super::version::{Siblings, Version};
 use super::Bug;
 use crate::{Ctx, NodeId, OpId};
@@ -188,7 +188,8 @@ impl QuorumNode {
         let pref = self.p.ring.preference(rq.range);
         let mut fallbacks = self.p.ring.fallbacks(rq.range).iter();
         for &to in pref {
-            let up = QuorumNode::up_in(&self.swim, &self.members, self.mono_ns, to);
+            let up = QuorumNode::up_in(&self.swim, &self.members, self.mono_ns, to)
+                && !(self.p.bug == Bug::HintForUp && to == pref[0]);
             if !up && self.p.sloppy {
                 if let Some(&f) = fallbacks
                     .find(|&&f| QuorumNode::up_in(&self.swim, &self.members, self.mono_ns, f))
@@ -216,7 +217,7 @@ impl QuorumNode {
             acked: 0,
         };
         rq.tries = 0;
-        ctx.set_timer(self.p.timeout_ns, TIMER_REQ | req);
+        ctx.set_timer(self.p.timeout_ns, TIMER_REQ | TIMER_REQ_STORE | req);
     }
 
     pub(crate) fn on_store_ack(
@@ -262,10 +263,26 @@ impl QuorumNode {
         }
     }
 
-    /// A request's deadline passed: suspect the silent, retry (with fallbacks), or give up.
-    pub(crate) fn on_deadline(&mut self, ctx: &mut Ctx<'_, Self>, req: u64) {
+    /// Whether a phase that has now passed `tries` deadlines gives up: at `phase_tries` (the
+    /// planted bugs `give-up-early` and `never-give-up` break the rule).
+    fn gives_up(&self, tries: u32) -> bool {
+        match self.p.bug {
+            Bug::GiveUpEarly => true,
+            Bug::NeverGiveUp => false,
+            _ => tries >= self.p.phase_tries,
+        }
+    }
+
+    /// A deadline of request `req`'s store phase (`store`) or fetch phase passed: suspect the
+    /// silent, retry (with fallbacks), or give up. A deadline of a phase the request has left
+    /// is stale: the phase it is in armed its own.
+    pub(crate) fn on_deadline(&mut self, ctx: &mut Ctx<'_, Self>, req: u64, store: bool) {
         let mono = self.mono_ns;
-        let (tries_max, sloppy) = (self.p.phase_tries, self.p.sloppy);
+        let sloppy = self.p.sloppy;
+        match self.reqs.get(&req) {
+            Some(rq) if matches!(rq.phase, Phase::Store { .. }) == store => {}
+            _ => return,
+        }
         let Some(mut rq) = self.reqs.remove(&req) else {
             return;
         };
@@ -284,7 +301,7 @@ impl QuorumNode {
                     return self.read_repair(ctx, rq);
                 }
                 rq.tries += 1;
-                if rq.tries >= tries_max {
+                if self.gives_up(rq.tries) {
                     return self.finish_client(ctx, rq.op_id, rq.op, rq.client_try, Reply::Failed);
                 }
                 for &to in pref {
@@ -299,7 +316,7 @@ impl QuorumNode {
                 acked,
             } => {
                 rq.tries += 1;
-                if rq.tries >= tries_max {
+                if self.gives_up(rq.tries) {
                     for &(to, _) in targets.iter() {
                         if *acked & (1 << to) == 0 {
                             super::membership::Membership::missed(&mut self.members, to, mono);
@@ -351,7 +368,8 @@ impl QuorumNode {
                 }
             }
         }
-        ctx.set_timer(self.p.timeout_ns, TIMER_REQ | req);
+        let phase_bit = if store { TIMER_REQ_STORE } else { 0 };
+        ctx.set_timer(self.p.timeout_ns, TIMER_REQ | phase_bit | req);
         self.reqs.insert(req, rq);
     }
 }

@@ -36,8 +36,17 @@ pub const TIMER_BOOT: TimerId = 1;
 pub const TIMER_AE: TimerId = 2;
 /// Timer: hand off hints.
 pub const TIMER_HANDOFF: TimerId = 3;
-/// Timers at or above this are a request's deadline (`TIMER_REQ | req`).
+/// Timers at or above this are a request's deadline: `TIMER_REQ | req` in its fetch phase,
+/// `TIMER_REQ | TIMER_REQ_STORE | req` in its store phase.
 pub const TIMER_REQ: TimerId = 1 << 62;
+/// The store-phase bit of a request's deadline. A phase arms its own deadline when it starts
+/// and re-arms it at each deadline it survives; a deadline of a phase the request has left is
+/// stale and ignored. Without the bit the fetch phase's deadline, still armed when a put moved
+/// to its store phase, counted as a store deadline too: two chains of deadlines, and a store
+/// phase that gave up after about two timeouts instead of `phase_tries` (found by the
+/// `quorum-request-life` checker's lower bound). Request numbers stay below this bit (`epoch <<
+/// 32 | seq` with far fewer than 2^29 boots).
+pub const TIMER_REQ_STORE: TimerId = 1 << 61;
 /// Timers at or above this are a client backoff (`TIMER_CLIENT | op_id`).
 pub const TIMER_CLIENT: TimerId = 2 << 62;
 /// Local time between attempts to open the store.
@@ -111,6 +120,17 @@ impl QuorumNode {
     /// The boot epoch of the open store (bumped durably at every boot), if open.
     pub fn epoch(&self) -> Option<u64> {
         self.open.as_ref().map(|o| o.epoch)
+    }
+
+    /// The requests this node coordinates, by request number (for a checker to watch their
+    /// phases, tries and targets).
+    pub fn requests(&self) -> &BTreeMap<u64, Request> {
+        &self.reqs
+    }
+
+    /// Whether client operation `op_id` is waiting out a backoff before its next try here.
+    pub fn backing_off(&self, op_id: OpId) -> bool {
+        self.backoff.contains_key(&op_id)
     }
 
     /// The embedded SWIM member (`membership=gossip`), for a runtime to report its view.
@@ -372,7 +392,10 @@ impl Node for QuorumNode {
             }
             t if embed::is_swim_timer(t) => self.swim_call(ctx, |s, c| s.on_timer(c, t)),
             t if t >= TIMER_CLIENT => self.client_backoff_done(ctx, t - TIMER_CLIENT),
-            t if t >= TIMER_REQ => self.on_deadline(ctx, t - TIMER_REQ),
+            t if t >= TIMER_REQ => {
+                let r = t - TIMER_REQ;
+                self.on_deadline(ctx, r & !TIMER_REQ_STORE, r & TIMER_REQ_STORE != 0)
+            }
             _ => {}
         }
     }

@@ -103,6 +103,15 @@ pub enum Bug {
     /// A weakened promise: a get is answered once R − 1 replicas (at least one) replied, one
     /// short of R.
     ReadShortOfR,
+    /// The coordinator gives a phase up at its first deadline instead of its `phase_tries`-th
+    /// (request life: the lower bound).
+    GiveUpEarly,
+    /// The coordinator never gives a phase up: it resends to the silent replicas at every
+    /// deadline, forever (request life: the upper bound).
+    NeverGiveUp,
+    /// A put's first preference-list replica is stood in by a fallback (with a hint) even when
+    /// the coordinator believes it up (stand-ins: a hint with no missed deadline behind it).
+    HintForUp,
 }
 
 impl Bug {
@@ -115,6 +124,9 @@ impl Bug {
         "hint-never-delivered",
         "ack-short-of-w",
         "read-short-of-r",
+        "give-up-early",
+        "never-give-up",
+        "hint-for-up",
     ];
 
     /// Parse the `bug` parameter.
@@ -127,6 +139,9 @@ impl Bug {
             "hint-never-delivered" => Bug::HintNeverDelivered,
             "ack-short-of-w" => Bug::AckShortOfW,
             "read-short-of-r" => Bug::ReadShortOfR,
+            "give-up-early" => Bug::GiveUpEarly,
+            "never-give-up" => Bug::NeverGiveUp,
+            "hint-for-up" => Bug::HintForUp,
             _ => return None,
         })
     }

@@ -11,7 +11,8 @@
 
 use serde::Serialize;
 
-use crate::faults::Fault;
+use crate::config::Resolved;
+use crate::faults::{Fault, FaultPlan};
 use crate::metrics::{Metrics, Traffic};
 use crate::node::{Node, NodeId, OpId};
 
@@ -26,6 +27,12 @@ pub const CLIENT_PROTOCOL: &str = "client-protocol";
 pub trait Checker<N: Node> {
     /// The checker's name, printed with its failures and matched by the shrinker.
     fn name(&self) -> &'static str;
+
+    /// The run begins, before any node boots: the fault plan in force (its message, disk and
+    /// clock faults act all through the fault period; its discrete faults arrive one by one
+    /// through [`Checker::fault`]) and the run's sizes (when the fault period ends). Lets a
+    /// checker tell the stretches of a run in which nothing is wrong.
+    fn begin(&mut self, _plan: &FaultPlan, _run: &Resolved) {}
 
     /// Operation `op_id` was handed to `node` at `t_ns`.
     fn invoke(

@@ -1,18 +1,24 @@
 //! The quorum checkers added for what the mutation run (scripts/mutants.sh) showed the default
 //! sweep let through, each fed the history of a coordinator that breaks the promise and of one
-//! that keeps it. A coordinator that does this is hard to reach through a planted bug in a few
-//! seeds; the histories here are the smallest that show it.
+//! that keeps it. Where a coordinator that does this is hard to reach through a planted bug in
+//! a few seeds, the histories here are the smallest that show it; the request-life, stand-in
+//! and availability checkers are shown failing runs with a planted bug (`--set bug=...`) and
+//! passing the same runs without it.
 
 use std::sync::Arc;
 
 use seedbed_sim::check::Checker;
+use seedbed_sim::workloads::quorum::check::available::Availability;
 use seedbed_sim::workloads::quorum::check::durability::Durability;
+use seedbed_sim::workloads::quorum::check::life::RequestLife;
 use seedbed_sim::workloads::quorum::check::quorums::WriteQuorum;
+use seedbed_sim::workloads::quorum::check::standins::StandIns;
 use seedbed_sim::workloads::quorum::msg::{Msg, Op, Reply};
 use seedbed_sim::workloads::quorum::params::{Bug, Params};
 use seedbed_sim::workloads::quorum::ring::Ring;
 use seedbed_sim::workloads::quorum::vclock::{Entry, VClock};
 use seedbed_sim::workloads::quorum::version::{Mode, Version};
+use seedbed_sim::{registry, FaultSource, RunConfig, RunOutcome};
 
 fn version(writer: u32, value: Option<u64>) -> Version {
     Version {
@@ -133,4 +139,78 @@ fn a_write_reply_names_every_replica_whose_acknowledgement_arrived() {
     let mut c = WriteQuorum::new(p);
     history(&mut c);
     c.complete(4, 0, &Reply::Written(v, both)).unwrap();
+}
+
+fn run_quorum(seed: u64, params: &[(&str, &str)], faults: FaultSource) -> RunOutcome {
+    let mut c = RunConfig::new("quorum", seed);
+    for (k, v) in params {
+        c.params.insert((*k).to_string(), (*v).to_string());
+    }
+    c.faults = faults;
+    registry::run(&c, None).expect("config is valid")
+}
+
+/// `quorum-request-life` holds each phase of a request to its `phase_tries` deadlines: a
+/// coordinator that gives a phase up at its first deadline breaks the lower bound, one that
+/// never gives up the upper; the same seeds pass without the bug.
+#[test]
+fn request_life_catches_a_phase_given_up_early_and_one_never_given_up() {
+    for (bug, seed, says) in [
+        ("give-up-early", 2, "before its 3 deadlines"),
+        ("never-give-up", 2, "past 3 deadlines"),
+    ] {
+        let o = run_quorum(seed, &[("bug", bug)], FaultSource::Swarm);
+        let v = o.violation.expect("the planted bug is caught");
+        assert_eq!(v.checker, RequestLife::NAME, "{bug} seed {seed}: {v}");
+        assert!(v.message.contains(says), "{bug}: {}", v.message);
+        let clean = run_quorum(seed, &[], FaultSource::Swarm);
+        assert!(
+            clean.violation.is_none(),
+            "seed {seed}: {:?}",
+            clean.violation
+        );
+    }
+}
+
+/// `quorum-stand-ins`: a fallback holding a hint for a replica that missed no deadline of the
+/// coordinator is caught where it is chosen; the same seed passes without the bug.
+#[test]
+fn stand_ins_catch_a_hint_for_a_replica_that_missed_nothing() {
+    let seed = 0;
+    let o = run_quorum(seed, &[("bug", "hint-for-up")], FaultSource::Swarm);
+    let v = o.violation.expect("the planted bug is caught");
+    assert_eq!(v.checker, StandIns::NAME, "{v}");
+    assert!(v.message.contains("nothing said"), "{}", v.message);
+    assert!(run_quorum(seed, &[], FaultSource::Swarm)
+        .violation
+        .is_none());
+}
+
+/// `quorum-available`: in a run with no fault at all, a hint written for a replica that is up
+/// fails the check — with `membership=gossip` too, where SWIM's view decides and the stand-ins
+/// checker leaves the start of a store alone. Without the bug both pass, every operation
+/// served at its first try.
+#[test]
+fn availability_catches_a_hint_written_in_a_healthy_cluster() {
+    for membership in ["local", "gossip"] {
+        let o = run_quorum(
+            1,
+            &[("bug", "hint-for-up"), ("membership", membership)],
+            FaultSource::None,
+        );
+        let v = o.violation.expect("the planted bug is caught");
+        let expect = if membership == "gossip" {
+            Availability::NAME
+        } else {
+            StandIns::NAME
+        };
+        assert_eq!(v.checker, expect, "{membership}: {v}");
+        let clean = run_quorum(1, &[("membership", membership)], FaultSource::None);
+        assert!(
+            clean.violation.is_none(),
+            "{membership}: {:?}",
+            clean.violation
+        );
+        assert!(clean.ops_completed > 0);
+    }
 }

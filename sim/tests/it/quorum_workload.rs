@@ -158,8 +158,10 @@ fn last_writer_wins_loses_updates_under_clock_skew() {
 
 #[test]
 fn a_non_linearizable_history_even_with_r_plus_w_above_n() {
-    let o = run(&config(7, &[("r", "2"), ("w", "2"), ("lin", "enforce")]));
-    let v = o.violation.expect("seed 7 is not linearizable");
+    // Seed 7 of docs/quorum.md §4.4 until a put's fetch deadline stopped counting as a store
+    // deadline (that changed its run); seed 25 shows the same shape now.
+    let o = run(&config(25, &[("r", "2"), ("w", "2"), ("lin", "enforce")]));
+    let v = o.violation.expect("seed 25 is not linearizable");
     assert_eq!(v.checker, "quorum-linearizable");
 }
 

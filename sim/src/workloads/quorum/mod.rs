@@ -415,6 +415,9 @@ impl Workload for Quorum {
                 self.p.sloppy,
             )),
             Box::new(check::hints::Hints::new(self.p.mode, self.p.sloppy)),
+            Box::new(check::life::RequestLife::new(&self.p)),
+            Box::new(check::standins::StandIns::new(self.p.clone())),
+            Box::new(check::available::Availability::new(self.p.clone())),
             Box::new(check::coverage::Coverage::new(self.p.mode)),
         ]
     }

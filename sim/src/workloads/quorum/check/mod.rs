@@ -17,6 +17,14 @@
 //!   before it began, or a successor (regular-register semantics).
 //! - [`hints`] — with sloppy quorums, every hinted acknowledgement reaches the replica it was
 //!   meant for.
+//! - [`life`] — every request a coordinator starts ends within its phases' deadlines
+//!   (`phase_tries` of `timeout_ns` each, stretched by the largest clock drift), and no phase
+//!   gives up before its last deadline.
+//! - [`standins`] — a fallback stands in for a preference-list replica only when that replica
+//!   missed one of the coordinator's deadlines and has not been heard from since, or (at a
+//!   store deadline) has not acknowledged the store.
+//! - [`available`] — with nothing wrong for the settle time, every operation succeeds at its
+//!   first try and writes no hint.
 //! - [`history`] — not a checker: runs the checkers that judge the client history alone on a
 //!   recorded history, from either runtime (`seedbed cluster test` feeds it a real run's).
 //! - [`coverage`] — never fails: counts the interesting events (hints, repairs, siblings,
@@ -25,16 +33,19 @@
 //! Counters go into the run's metrics under a prefix naming the configuration
 //! (`n3r2w2`, `n3r2w2-lww`), so a sweep can tabulate them ([`staleness::table`]).
 
+pub mod available;
 pub mod convergence;
 pub mod coverage;
 pub mod dots;
 pub mod durability;
 pub mod hints;
 pub mod history;
+pub mod life;
 pub mod linearizable;
 pub mod quorums;
 pub mod regular;
 pub mod staleness;
+pub mod standins;
 pub mod wgl;
 
 use super::params::Params;
