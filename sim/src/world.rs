@@ -742,17 +742,29 @@ impl<W: Workload> World<'_, W> {
                 break;
             }
         }
-        self.apply_effects(id);
+        self.apply_effects(id, failed.is_none());
         if let Some((name, m)) = failed {
             self.fail(name, m);
         }
     }
 
-    fn apply_effects(&mut self, from: NodeId) {
+    /// Send, arm and answer what the handler just run on `from` asked for; `check_sends`
+    /// shows each message to the checkers first (not when one of them failed the handler).
+    fn apply_effects(&mut self, from: NodeId, check_sends: bool) {
         let span = self.span;
         let mut sends = std::mem::take(&mut self.effects.sends);
+        let t = self.now_ns;
         for (to, msg) in sends.drain(..) {
             self.traffic.count(msg.kind(), msg.wire_bytes());
+            if check_sends && self.violation.is_none() {
+                for i in 0..self.checkers.len() {
+                    if let Err(m) = self.checkers[i].send(t, from, to, &msg) {
+                        let name = self.checkers[i].name();
+                        self.fail(name, m);
+                        break;
+                    }
+                }
+            }
             match self.net.send(self.now_ns, from, to) {
                 Sent::Dropped(r) => {
                     self.trace.record(

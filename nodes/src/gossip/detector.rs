@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use seedbed_engine::rng::DetRng;
 
+use super::params::Bug;
 use crate::NodeId;
 
 /// Relayed probes a node keeps at once, at most (each lives one probe timeout).
@@ -23,9 +24,20 @@ pub const RELAYS_MAX: usize = 4_096;
 pub struct ProbeOrder {
     list: Vec<NodeId>,
     next: usize,
+    /// The `late-newcomers` bug: [`ProbeOrder::insert`] does nothing.
+    late_newcomers: bool,
 }
 
 impl ProbeOrder {
+    /// An empty order, with the planted `bug` if it is one of the order's
+    /// ([`Bug::LateNewcomers`]).
+    pub fn planted(bug: Bug) -> Self {
+        ProbeOrder {
+            late_newcomers: bug == Bug::LateNewcomers,
+            ..ProbeOrder::default()
+        }
+    }
+
     /// The next member to probe for which `eligible` holds; `rebuild` lists every candidate
     /// when a round ends. `None` when there is no one to probe.
     pub fn next(
@@ -56,6 +68,9 @@ impl ProbeOrder {
 
     /// A member just learned: put it at a random place among those not yet probed this round.
     pub fn insert(&mut self, rng: &mut DetRng, n: NodeId) {
+        if self.late_newcomers {
+            return; // The planted bug: it waits for the rebuild at the end of the round.
+        }
         let rest = (self.list.len() - self.next) as u64;
         let at = self.next + rng.below(rest + 1) as usize;
         self.list.insert(at, n);

@@ -112,7 +112,7 @@ impl GossipNode {
             incarnation: 0,
             members: Membership::new(nodes),
             queue: Queue::new(),
-            order: ProbeOrder::default(),
+            order: ProbeOrder::planted(p.bug),
             probe: None,
             next_seq: 0,
             relays: BTreeMap::new(),
@@ -306,7 +306,7 @@ impl GossipNode {
 
     fn health(&mut self, delta: i32) {
         if self.p.lifeguard.lha {
-            self.awareness.apply(delta);
+            self.awareness.apply(self.p.bug.health_delta(delta));
         }
     }
 
@@ -339,7 +339,11 @@ impl GossipNode {
         }
         let me = ctx.id();
         let mut helpers: Vec<NodeId> = (0..self.members.len())
-            .filter(|&n| n != me && n != p.target && self.members.status(n) == Status::Alive)
+            .filter(|&n| {
+                n != me
+                    && n != p.target
+                    && self.p.bug.relay_view(self.members.status(n)) == Status::Alive
+            })
             .collect();
         shuffle(ctx.rng(), &mut helpers);
         helpers.truncate(self.p.indirect_k as usize);
@@ -368,7 +372,7 @@ impl GossipNode {
             return;
         }
         if u.subject == me {
-            return self.about_me(ctx, u);
+            return self.about_me(ctx, self.p.bug.heard_about_me(u));
         }
         if pulled && u.status == Status::Failed {
             u.status = Status::Suspect;

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use super::lifeguard::{suspicion_min_ns, Lifeguard};
+use super::msg::{Status, Update};
 use crate::time::ms;
 use crate::ParamError;
 
@@ -40,6 +41,23 @@ pub enum Bug {
     /// still within the loose bound that assumes the worst awareness. Caught by the detection
     /// bound taken at the awareness each observer really had.
     SlowProbe,
+    /// Every suspicion lasts a quarter of what Lifeguard's formula gives (its `min` is read a
+    /// quarter as long): members are declared failed before the configured minimum suspicion
+    /// timeout. Caught by the suspicion floor.
+    ShortSuspicion,
+    /// An answered probe does not lower the local health score (Lifeguard §IV-A: −1), so the
+    /// score only grows and the member slows for good after a few failed probes. Caught by
+    /// the health-score rules.
+    HealthNeverHeals,
+    /// A member takes an Alive about itself at its own incarnation for news of a newer self
+    /// and refutes it, though nobody accused it. Caught by "refute only accusations".
+    RefuteAlive,
+    /// A member learned mid-round is not put into the round's probe order: it waits for the
+    /// next round. Caught by the round-robin check.
+    LateNewcomers,
+    /// Indirect probes (ping-req) go through suspects too, not only through members held
+    /// alive. Caught by the relay check.
+    RelaysSuspects,
 }
 
 impl Bug {
@@ -52,8 +70,46 @@ impl Bug {
             "timeout-units" => Bug::TimeoutUnits,
             "alive-clears-suspicion" => Bug::AliveClearsSuspicion,
             "slow-probe" => Bug::SlowProbe,
+            "short-suspicion" => Bug::ShortSuspicion,
+            "health-never-heals" => Bug::HealthNeverHeals,
+            "refute-alive" => Bug::RefuteAlive,
+            "late-newcomers" => Bug::LateNewcomers,
+            "relays-suspects" => Bug::RelaysSuspects,
             _ => return None,
         })
+    }
+
+    /// The change the node applies to its health score for `delta` (the `health-never-heals`
+    /// bug drops the −1 of an answered probe).
+    pub fn health_delta(self, delta: i32) -> i32 {
+        if self == Bug::HealthNeverHeals {
+            delta.max(0)
+        } else {
+            delta
+        }
+    }
+
+    /// What the node makes of `u`, news about itself (the `refute-alive` bug reads an Alive as
+    /// one incarnation newer than it is).
+    pub fn heard_about_me(self, u: Update) -> Update {
+        if self == Bug::RefuteAlive && u.status == Status::Alive {
+            Update {
+                incarnation: u.incarnation.saturating_add(1),
+                ..u
+            }
+        } else {
+            u
+        }
+    }
+
+    /// The status a would-be relay of an indirect probe is judged by (the `relays-suspects`
+    /// bug takes a suspect for alive).
+    pub fn relay_view(self, s: Status) -> Status {
+        if self == Bug::RelaysSuspects && s == Status::Suspect {
+            Status::Alive
+        } else {
+            s
+        }
     }
 }
 
@@ -164,7 +220,7 @@ impl Params {
             out.bug = Bug::parse(v).ok_or_else(|| {
                 err(
                     "bug",
-                    format!("'{v}': expected none, no-refute, suspicion-never-expires, failed-is-final, timeout-units, alive-clears-suspicion or slow-probe"),
+                    format!("'{v}': expected none, no-refute, suspicion-never-expires, failed-is-final, timeout-units, alive-clears-suspicion, slow-probe, short-suspicion, health-never-heals, refute-alive, late-newcomers or relays-suspects"),
                 )
             })?;
         }
@@ -230,9 +286,15 @@ impl Params {
         }
     }
 
-    /// The shortest suspicion timeout in a cluster of `nodes`.
+    /// The shortest suspicion timeout in a cluster of `nodes` (a quarter of it with the
+    /// `short-suspicion` bug).
     pub fn suspicion_min_ns(&self, nodes: u32) -> u64 {
-        suspicion_min_ns(self.suspicion_mult, nodes, self.period_ns)
+        let min = suspicion_min_ns(self.suspicion_mult, nodes, self.period_ns);
+        if self.bug == Bug::ShortSuspicion {
+            min / 4
+        } else {
+            min
+        }
     }
 
     /// The longest: `β ×` the shortest with dynamic suspicion, the shortest without.

@@ -67,6 +67,21 @@ pub trait Checker<N: Node> {
         Ok(())
     }
 
+    /// `from` sends `msg` to `to` at `t_ns`, from the handler [`Checker::observe`] was just
+    /// called for (the world applies a handler's effects after observing it). Called for every
+    /// message sent, whether or not the network then delivers it, so a checker can hold a
+    /// protocol to what it did as well as to what it believes: whom a failure detector probed,
+    /// and through whom. Keep it cheap.
+    fn send(
+        &mut self,
+        _t_ns: u64,
+        _from: NodeId,
+        _to: NodeId,
+        _msg: &N::Msg,
+    ) -> Result<(), String> {
+        Ok(())
+    }
+
     /// A handler of `node` just ran at `t_ns` and left it in `state`. Lets a checker watch a
     /// protocol's internal state (a gossip member's view of the group) as well as its client
     /// history. Called after every handler, so keep it cheap.

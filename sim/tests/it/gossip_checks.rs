@@ -51,10 +51,18 @@ fn swarm_faults_with_and_without_lifeguard_pass() {
     }
 }
 
-/// The first of `seeds` where `bug` fails, and the checker that caught it.
-fn caught(bug: &str, faults: FaultSource, seeds: std::ops::Range<u64>) -> Option<(u64, String)> {
+/// The first of `seeds` where `bug` (with `params`) fails, and the checker that caught it.
+fn caught(
+    bug: &str,
+    params: &[(&str, &str)],
+    faults: FaultSource,
+    seeds: std::ops::Range<u64>,
+) -> Option<(u64, String)> {
     seeds.into_iter().find_map(|seed| {
         let mut c = gossip(seed, &[("bug", bug)]);
+        for (k, v) in params {
+            c.params.insert(k.to_string(), v.to_string());
+        }
         c.faults = faults.clone();
         run(&c).violation.map(|v| (seed, v.checker))
     })
@@ -62,32 +70,109 @@ fn caught(bug: &str, faults: FaultSource, seeds: std::ops::Range<u64>) -> Option
 
 #[test]
 fn every_planted_bug_is_caught_by_its_checker() {
-    for (bug, faults, checker) in [
-        ("no-refute", FaultSource::Swarm, "gossip-convergence"),
-        ("failed-is-final", FaultSource::Swarm, "gossip-convergence"),
+    for (bug, params, faults, checker) in [
+        (
+            "no-refute",
+            &[][..],
+            FaultSource::Swarm,
+            "gossip-convergence",
+        ),
+        (
+            "failed-is-final",
+            &[],
+            FaultSource::Swarm,
+            "gossip-convergence",
+        ),
         (
             "suspicion-never-expires",
+            &[],
             FaultSource::None,
             "gossip-detection",
         ),
+        // The verdict on a probe comes at its timeout, not at the next period: the health
+        // score moves off the period's beat before any false positive happens ...
+        ("timeout-units", &[], FaultSource::None, "gossip-health"),
+        // ... and without local health awareness the false positives show.
         (
             "timeout-units",
+            &[("lha", "off")],
             FaultSource::None,
             "gossip-no-false-positives",
         ),
         (
             "alive-clears-suspicion",
+            &[],
             FaultSource::None,
             "gossip-transitions",
         ),
-        ("slow-probe", FaultSource::None, "gossip-detection"),
+        ("slow-probe", &[], FaultSource::None, "gossip-detection"),
+        (
+            "short-suspicion",
+            &[],
+            FaultSource::None,
+            "gossip-suspicion-floor",
+        ),
+        // Without dynamic suspicion the floor is `min` itself.
+        (
+            "short-suspicion",
+            &[("dsus", "off")],
+            FaultSource::None,
+            "gossip-suspicion-floor",
+        ),
+        // Without faults a failed probe's relays all nack (+0), so the score never rises: it
+        // takes message loss for a probe to fail without nacks.
+        (
+            "health-never-heals",
+            &[],
+            FaultSource::Swarm,
+            "gossip-health",
+        ),
+        ("refute-alive", &[], FaultSource::None, "gossip-refute"),
+        (
+            "late-newcomers",
+            &[],
+            FaultSource::None,
+            "gossip-round-robin",
+        ),
+        ("relays-suspects", &[], FaultSource::Swarm, "gossip-relays"),
     ] {
-        let got = caught(bug, faults, 0..8);
+        let got = caught(bug, params, faults, 0..8);
         assert!(
             matches!(&got, Some((_, c)) if c == checker),
-            "bug {bug}: expected {checker}, got {got:?}"
+            "bug {bug} {params:?}: expected {checker}, got {got:?}"
         );
     }
+}
+
+/// The rule checkers judge something in an ordinary run: they are not vacuous.
+#[test]
+fn the_rule_checkers_judge_clean_runs() {
+    let mut totals = std::collections::BTreeMap::<&str, f64>::new();
+    for seed in 0..4 {
+        let o = run(&gossip(seed, &[]));
+        assert!(o.violation.is_none(), "seed {seed}: {:?}", o.violation);
+        for name in [
+            "rule_health_moves_judged",
+            "rule_suspicions_timed",
+            "rule_refutations_judged",
+            "rule_probes_judged",
+            "rule_rounds_completed",
+            "rule_relays_judged",
+        ] {
+            *totals.entry(name).or_default() += o.metrics.scalars[name];
+        }
+    }
+    for (name, total) in &totals {
+        assert!(*total > 0.0, "{name} is 0 over seeds 0..4: {totals:?}");
+    }
+    // Every probe is judged, and rounds are as long as the group: 16 members, so about one
+    // round per 15 probes.
+    let probes = totals["rule_probes_judged"];
+    let rounds = totals["rule_rounds_completed"];
+    assert!(
+        rounds * 10.0 < probes && rounds * 20.0 > probes,
+        "{totals:?}"
+    );
 }
 
 #[test]

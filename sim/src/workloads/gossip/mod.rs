@@ -16,8 +16,10 @@
 //! (round-robin probe order, probes, suspicions), [`lifeguard`] (local health, dynamic
 //! suspicion, buddy), [`params`] (parameters and planted bugs), [`node`] (the member),
 //! [`embed`] (a member inside another node). What only the simulator needs lives here: the
-//! workload, [`truth`] (what really happened), [`checker`], [`metrics`], [`summary`] (its
-//! chart).
+//! workload, [`truth`] (what really happened), [`checker`] and [`transitions`] (detection,
+//! accuracy, convergence, SWIM's state machine), the rule checkers that judge each member by
+//! what it sent and heard ([`witness`]: [`suspicion`], [`health`], [`refute`], [`probing`]),
+//! [`metrics`], [`summary`] (its chart).
 //!
 //! Client operations are the workload's faults of its own: `Stop` (crash-stop: silent for the
 //! rest of the run — the world's crashes restart, SWIM's failure model does not) and `Leave`
@@ -25,10 +27,15 @@
 //! sets the measurements beside the papers'.
 
 pub mod checker;
+pub mod health;
 pub mod metrics;
+pub mod probing;
+pub mod refute;
 pub mod summary;
+pub mod suspicion;
 pub mod transitions;
 pub mod truth;
+pub mod witness;
 
 pub use seedbed_nodes::gossip::{
     detector, embed, lifeguard, member, msg, node, params, queue, Bug, Membership, Params,
@@ -174,6 +181,11 @@ impl Workload for Gossip {
             Box::new(checker::NoFalsePositives::new(n, self.benign)),
             Box::new(checker::Convergence::new(n, self.prompt)),
             Box::new(transitions::Transitions::new(n)),
+            Box::new(suspicion::SuspicionFloor::new(n, &self.params)),
+            Box::new(health::Health::new(n, &self.params)),
+            Box::new(refute::Refutation::new(n)),
+            Box::new(probing::RoundRobin::new(n)),
+            Box::new(probing::Relays::new(n)),
             Box::new(metrics::Metrics::new(n, self.params.period_ns)),
         ]
     }

@@ -1,0 +1,273 @@
+//! Whom a member probes, and through whom: SWIM's round-robin probe order
+//! (`gossip-round-robin`) and indirect probes through live members only
+//! (`gossip-relays`).
+//!
+//! **Round-robin** (SWIM, Das, Gupta & Motivala, DSN 2002, §4.3): each protocol period a
+//! member probes the next member of a list of the members it knows, shuffled; when the list
+//! runs out it is rebuilt from the members it then holds live (alive or suspect) and shuffled
+//! again; a member learned mid-round goes in at a random place among those not yet probed this
+//! round. So within one round a member probes every other member it holds live at most once,
+//! and at least once each one it held live for the whole round. The checker replays the rounds
+//! from the pings each member sends when a period begins and from its view, and keeps, per
+//! member, the members still *owed* a probe this round: all it held live when the round
+//! began, and each one learned since (a first word of it, Unknown to alive or suspect). A
+//! member it stops holding live is no longer owed (the list skips it), though it may still be
+//! probed this round. A probe of a member not owed and not skippable begins a new round, which
+//! is allowed only when no member it holds live is still owed — otherwise the member was
+//! probed twice in one round, or some member was left out of it. A period that begins with a
+//! live member to probe must probe someone.
+//!
+//! One case the observer cannot tell apart: a member that was skipped (not live when its turn
+//! came), is live again and is probed when no owed member is left may be the last of the old
+//! round or the first of a new one. The checker then owes nothing until the next probe that
+//! can only begin a round, which is sound for either reading.
+//!
+//! **Relays** (SWIM §4.1, memberlist's `kRandomNodes` and Lifeguard's nacks): the `k` members
+//! asked to probe a target indirectly (ping-req) are members the prober holds *alive* — not
+//! suspect, failed or gone — other than itself and the target. A suspect relay is likely the
+//! reason the probe will fail, so asking it turns one slow member into a false suspicion of
+//! another.
+
+use super::msg::{GossipMsg, Status};
+use super::node::GossipNode;
+use super::witness::{live, Probes, Step, Views};
+use crate::check::Checker;
+use crate::metrics::{Metrics, Traffic};
+use crate::node::NodeId;
+use crate::time::fmt_nanos;
+
+/// Not in this round.
+const OUT: u8 = 0;
+/// Owed a probe this round.
+const OWED: u8 = 1;
+/// May be probed once more this round, not owed (skipped, or an ambiguous round boundary).
+const MAY: u8 = 2;
+
+/// See the module docs.
+#[derive(Debug)]
+pub struct RoundRobin {
+    views: Views,
+    probes: Probes,
+    /// `round[observer * n + subject]`: [`OUT`], [`OWED`] or [`MAY`].
+    round: Vec<u8>,
+    /// Per member: how many are [`OWED`].
+    owed: Vec<u32>,
+    steps: Vec<Step>,
+    /// Probes judged.
+    pub judged: u64,
+    /// Rounds completed (a probe that began a new round).
+    pub rounds: u64,
+}
+
+impl RoundRobin {
+    /// The checker's name.
+    pub const NAME: &'static str = "gossip-round-robin";
+
+    /// For a cluster of `n`.
+    pub fn new(n: u32) -> Self {
+        RoundRobin {
+            views: Views::new(n),
+            probes: Probes::new(n),
+            round: vec![OUT; n as usize * n as usize],
+            owed: vec![0; n as usize],
+            steps: Vec::new(),
+            judged: 0,
+            rounds: 0,
+        }
+    }
+
+    fn idx(&self, observer: NodeId, subject: NodeId) -> usize {
+        observer as usize * self.views.n() as usize + subject as usize
+    }
+
+    fn set(&mut self, observer: NodeId, subject: NodeId, to: u8) {
+        let i = self.idx(observer, subject);
+        let from = self.round[i];
+        if from == OWED {
+            self.owed[observer as usize] -= 1;
+        }
+        if to == OWED {
+            self.owed[observer as usize] += 1;
+        }
+        self.round[i] = to;
+    }
+
+    /// The first member `observer` still owes a probe this round, other than `but`.
+    fn first_owed(&self, observer: NodeId, but: NodeId) -> Option<NodeId> {
+        (0..self.views.n()).find(|&s| s != but && self.round[self.idx(observer, s)] == OWED)
+    }
+
+    /// `node` probed `target` at the start of a period.
+    fn probed(&mut self, t_ns: u64, node: NodeId, target: NodeId) -> Result<(), String> {
+        self.judged += 1;
+        let held = self.views.get(node, target).status;
+        if target == node || !live(held) {
+            return Err(format!(
+                "n{node} probed n{target} at {}, which it holds {held:?}: SWIM's round-robin probes only members held alive or suspect",
+                fmt_nanos(t_ns)
+            ));
+        }
+        match self.round[self.idx(node, target)] {
+            OWED => self.set(node, target, OUT),
+            MAY if self.owed[node as usize] > 0 => self.set(node, target, OUT),
+            MAY => {
+                // The last of this round or the first of the next: owe nothing until a probe
+                // that can only begin a round.
+                for s in 0..self.views.n() {
+                    let i = self.idx(node, s);
+                    let keep =
+                        self.round[i] != OUT || (s != node && live(self.views.get(node, s).status));
+                    self.round[i] = if keep { MAY } else { OUT };
+                }
+                self.owed[node as usize] = 0;
+                let t = self.idx(node, target);
+                self.round[t] = OUT;
+            }
+            _ => {
+                if let Some(s) = self.first_owed(node, target) {
+                    return Err(format!(
+                        "n{node} probed n{target} at {}, which it already probed this round (or never put in it), while n{s}, held {:?} by it since the round began or since it learned of it, was not probed yet ({} owed): SWIM §4.3 probes each member once per round",
+                        fmt_nanos(t_ns),
+                        self.views.get(node, s).status,
+                        self.owed[node as usize]
+                    ));
+                }
+                self.rounds += 1;
+                for s in 0..self.views.n() {
+                    let owed = s != node && s != target && live(self.views.get(node, s).status);
+                    self.set(node, s, if owed { OWED } else { OUT });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The period `node` began at its last handler sent no probe: it had no one to probe.
+    fn idle_period(&mut self, t_ns: u64, node: NodeId) -> Result<(), String> {
+        let others = self.views.others_live(node);
+        if others > 0 {
+            return Err(format!(
+                "n{node} began a protocol period before {} and probed no one, though it holds {others} other member(s) alive or suspect (SWIM §4.3: one probe per period)",
+                fmt_nanos(t_ns)
+            ));
+        }
+        for s in 0..self.views.n() {
+            self.set(node, s, OUT);
+        }
+        Ok(())
+    }
+}
+
+impl Checker<GossipNode> for RoundRobin {
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
+
+    fn metrics(&self, _traffic: &Traffic, out: &mut Metrics) {
+        out.scalar("rule_probes_judged", self.judged as f64);
+        out.scalar("rule_rounds_completed", self.rounds as f64);
+    }
+
+    fn send(&mut self, t_ns: u64, from: NodeId, to: NodeId, msg: &GossipMsg) -> Result<(), String> {
+        match self.probes.send(from, to, msg) {
+            Some(target) => self.probed(t_ns, from, target),
+            None => Ok(()),
+        }
+    }
+
+    fn observe(&mut self, t_ns: u64, node: NodeId, state: &GossipNode) -> Result<(), String> {
+        if self.probes.period_open(node) {
+            self.idle_period(t_ns, node)?;
+        }
+        self.probes.observe(node, state.ticks());
+        let mut steps = std::mem::take(&mut self.steps);
+        self.views.fold(node, state.journal(), &mut steps);
+        for s in &steps {
+            if s.subject == node {
+                continue;
+            }
+            let slot = self.round[self.idx(node, s.subject)];
+            if s.before.status == Status::Unknown && live(s.after.status) {
+                self.set(node, s.subject, OWED); // Learned mid-round: into this round.
+            } else if !live(s.after.status) && slot == OWED {
+                self.set(node, s.subject, MAY); // Skipped if its turn comes now.
+            }
+        }
+        self.steps = steps;
+        Ok(())
+    }
+
+    fn restarted(&mut self, _t_ns: u64, node: NodeId) {
+        self.views.reset(node);
+        self.probes.reset(node);
+        for s in 0..self.views.n() {
+            self.set(node, s, OUT);
+        }
+    }
+
+    fn finish(&mut self, t_ns: u64) -> Result<(), String> {
+        for node in 0..self.views.n() {
+            if self.probes.period_open(node) {
+                self.idle_period(t_ns, node)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// See the module docs.
+#[derive(Debug)]
+pub struct Relays {
+    views: Views,
+    steps: Vec<Step>,
+    /// Ping-reqs judged.
+    pub judged: u64,
+}
+
+impl Relays {
+    /// The checker's name.
+    pub const NAME: &'static str = "gossip-relays";
+
+    /// For a cluster of `n`.
+    pub fn new(n: u32) -> Self {
+        Relays {
+            views: Views::new(n),
+            steps: Vec::new(),
+            judged: 0,
+        }
+    }
+}
+
+impl Checker<GossipNode> for Relays {
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
+
+    fn metrics(&self, _traffic: &Traffic, out: &mut Metrics) {
+        out.scalar("rule_relays_judged", self.judged as f64);
+    }
+
+    fn send(&mut self, t_ns: u64, from: NodeId, to: NodeId, msg: &GossipMsg) -> Result<(), String> {
+        let GossipMsg::PingReq { target, .. } = *msg else {
+            return Ok(());
+        };
+        self.judged += 1;
+        let held = self.views.get(from, to).status;
+        if to == from || to == target || held != Status::Alive {
+            return Err(format!(
+                "n{from} asked n{to} at {} to probe n{target} for it, but holds n{to} {held:?}: indirect probes go through other members held alive (SWIM §4.1, memberlist)",
+                fmt_nanos(t_ns)
+            ));
+        }
+        Ok(())
+    }
+
+    fn observe(&mut self, _t_ns: u64, node: NodeId, state: &GossipNode) -> Result<(), String> {
+        self.views.fold(node, state.journal(), &mut self.steps);
+        Ok(())
+    }
+
+    fn restarted(&mut self, _t_ns: u64, node: NodeId) {
+        self.views.reset(node);
+    }
+}
