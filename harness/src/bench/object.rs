@@ -513,18 +513,21 @@ fn in_parallel(
 fn print_pipeline(size: u64, s: &PipelineStats) {
     let per = |d: std::time::Duration| d.as_secs_f64() * 1e3 / s.puts as f64;
     println!(
-        "pipeline, {} PUT, ms per PUT (threads overlap): wall {:.1} | MD5 thread {:.1} ({:.0}% busy) | \
-         reader: read {:.1}, SHA-256 {:.1}, parity {:.1}, CRC+trailer {:.1}, waiting {:.1} | \
-         I/O thread: writes {:.1} | syncs {:.1}",
+        "pipeline, {} PUT, ms per PUT (threads overlap): wall {:.1} | MD5 thread {:.1} ({:.0}% busy, \
+         {:.1} on CPU) | reader ({:.1} on CPU): read {:.1}, SHA-256 {:.1}, parity {:.1}, CRC+trailer {:.1}, \
+         waiting {:.1} | I/O thread ({:.1} on CPU): writes {:.1} | syncs {:.1}",
         human_bytes(size),
         per(s.wall),
         per(s.md5),
         100.0 * s.md5.as_secs_f64() / s.wall.as_secs_f64(),
+        per(s.md5_cpu),
+        per(s.read_cpu),
         per(s.read),
         per(s.sha256),
         per(s.encode),
         per(s.crc),
         per(s.wait),
+        per(s.write_cpu),
         per(s.write),
         per(s.sync),
     );

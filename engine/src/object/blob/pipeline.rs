@@ -71,6 +71,13 @@ pub struct PipelineStats {
     pub write: Duration,
     /// `fdatasync` of the shard files and the directory syncs.
     pub sync: Duration,
+    /// CPU time of the MD5 thread (the kernel's count for the thread). Below `md5` when the
+    /// thread was descheduled while hashing: another thread wanted its core.
+    pub md5_cpu: Duration,
+    /// CPU time of the reading thread while it fed the pipeline.
+    pub read_cpu: Duration,
+    /// CPU time of the I/O thread (mostly the kernel's part of the writes).
+    pub write_cpu: Duration,
 }
 
 impl PipelineStats {
@@ -86,7 +93,27 @@ impl PipelineStats {
         self.wait += o.wait;
         self.write += o.write;
         self.sync += o.sync;
+        self.md5_cpu += o.md5_cpu;
+        self.read_cpu += o.read_cpu;
+        self.write_cpu += o.write_cpu;
     }
+}
+
+/// CPU time the calling thread has used so far (zero where the clock is unavailable).
+fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes only the timespec we pass; CLOCK_THREAD_CPUTIME_ID needs no
+    // other argument.
+    if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(
+        u64::try_from(ts.tv_sec).unwrap_or(0),
+        u32::try_from(ts.tv_nsec).unwrap_or(0),
+    )
 }
 
 /// What the I/O thread writes, in order.
@@ -208,6 +235,7 @@ impl BlobStore {
             let (io_tx, io_rx) = mpsc::sync_channel::<Job>(STRIPE_BUFFERS);
             let md5_freed = freed_tx.clone();
             let hasher = scope.spawn(move || {
+                let cpu = thread_cpu();
                 let mut md5 = Md5::new();
                 let mut busy = Duration::ZERO;
                 for (buf, len) in md5_rx {
@@ -216,10 +244,11 @@ impl BlobStore {
                     // The reading thread may be gone (on error); then no one waits.
                     let _ = md5_freed.send(());
                 }
-                (md5, busy)
+                (md5, busy, thread_cpu().saturating_sub(cpu))
             });
             let io_failed = &io_failed;
             let writer = scope.spawn(move || {
+                let cpu = thread_cpu();
                 let mut busy = Duration::ZERO;
                 let mut result = Ok(());
                 for job in io_rx {
@@ -232,22 +261,27 @@ impl BlobStore {
                     drop(job);
                     let _ = freed_tx.send(());
                 }
-                (result, busy)
+                (result, busy, thread_cpu().saturating_sub(cpu))
             });
+            let cpu = thread_cpu();
             let read = self.feed_pipeline(
                 id, src, size, frame, direct, &md5_tx, &io_tx, &freed, io_failed, &mut st,
             );
+            st.read_cpu = thread_cpu().saturating_sub(cpu);
             drop(md5_tx);
             drop(io_tx);
-            let (written, write_busy) = writer.join().expect("the I/O thread does not panic");
+            let (written, write_busy, write_cpu) =
+                writer.join().expect("the I/O thread does not panic");
             st.write = write_busy;
+            st.write_cpu = write_cpu;
             // The syncs go out while MD5 finishes the last stripe.
             let synced = match (&read, &written) {
                 (Ok(_), Ok(())) if sync => timed(&mut st.sync, || self.sync_blob(id, files)),
                 _ => Ok(()),
             };
-            let (md5, md5_busy) = hasher.join().expect("the MD5 thread does not panic");
+            let (md5, md5_busy, md5_cpu) = hasher.join().expect("the MD5 thread does not panic");
             st.md5 = md5_busy;
+            st.md5_cpu = md5_cpu;
             let (sha, pool) = read?;
             pool.release(self);
             written?;
