@@ -351,7 +351,10 @@ impl Disk {
             .expect("checked alive")
             .read(buf, offset);
         if n > 0 && self.fault_rng.chance(self.faults.read_bit_flip) {
-            let at = self.fault_rng.below(n as u64) as usize;
+            // Drawn as `below(n)`, taped as the distance from the end of what was read: a
+            // shrunk run that reads a shorter file (fewer appends before the one that matters)
+            // flips the same byte of the same last record (see `rng::tape`).
+            let at = self.fault_rng.position_from_end(n as u64) as usize;
             let bit = self.fault_rng.below(8) as u32;
             buf[at] ^= 1u8 << bit;
             self.stats.faults.read_bit_flips += 1;
