@@ -97,6 +97,23 @@ impl DetRng {
         self
     }
 
+    /// File this generator's draws from now on under the sub-stream `label` of its own stream
+    /// (`name#label` on the tape; `""`: the stream itself). Changes no value drawn and no use of
+    /// the generator — only where a taped draw is recorded and replayed from; untaped, it does
+    /// nothing. Replay keeps each sub-stream's draws in their order, so draws about one kind of
+    /// thing (the simulated disk labels its fault draws with the kind of file they concern)
+    /// stay lined up when a shrunk run makes fewer draws of another kind.
+    pub fn file_under(&mut self, label: &str) {
+        if let Some(t) = &mut self.tape {
+            let stream = if label.is_empty() {
+                t.tape.stream(&t.name)
+            } else {
+                t.tape.stream(&format!("{}#{label}", t.name))
+            };
+            t.stream = stream;
+        }
+    }
+
     /// The tape this generator files its draws on, if any.
     pub fn tape(&self) -> Option<&Arc<Tape>> {
         self.tape.as_ref().map(|t| &t.tape)
@@ -419,6 +436,44 @@ mod tests {
             DetRng::new(12).taped(again, "disk").position_from_end(77),
             76
         );
+    }
+
+    #[test]
+    fn file_under_changes_no_draw_and_keeps_each_label_in_line() {
+        let draws = |r: &mut DetRng, skip_sst: bool| -> Vec<u64> {
+            let mut out = Vec::new();
+            for i in 0..30u64 {
+                if !(skip_sst && i % 3 == 0) {
+                    r.file_under(".sst");
+                    out.push(u64::from(r.chance(0.2)));
+                }
+                r.file_under(".log");
+                out.push(u64::from(r.chance(0.2)));
+                out.push(r.position_from_end(100 + i));
+            }
+            r.file_under("");
+            out.push(r.below(1000));
+            out
+        };
+        let mut plain = DetRng::new(21);
+        let expect = draws(&mut plain, false);
+        let tape = Arc::new(Tape::record());
+        assert_eq!(
+            draws(&mut DetRng::new(21).taped(tape.clone(), "f"), false),
+            expect,
+            "labels change no draw"
+        );
+        let record = tape.recorded();
+        assert_eq!(
+            record.streams.keys().cloned().collect::<Vec<_>>(),
+            ["f", "f#.log", "f#.sst"]
+        );
+        // Fewer `.sst` draws: the `.log` draws replay as they were.
+        let again = Arc::new(Tape::replay(record.clone()));
+        draws(&mut DetRng::new(22).taped(again.clone(), "f"), true);
+        let got = again.recorded();
+        assert_eq!(got.streams["f#.log"], record.streams["f#.log"]);
+        assert_eq!(got.streams["f"], record.streams["f"]);
     }
 
     #[test]

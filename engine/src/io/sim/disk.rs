@@ -181,6 +181,19 @@ impl Disk {
         self.open.keys().copied().collect()
     }
 
+    /// File the fault draws of an operation on `path` under the kind of file it is: its name
+    /// without digits (`.log`, `.sst`, `MANIFEST-`). Changes no draw (see
+    /// [`DetRng::file_under`]); a shrinker replaying a run with fewer tables finds the draws
+    /// for the write-ahead log's reads where they were.
+    fn label_faults(&mut self, path: &Path) {
+        if self.fault_rng.tape().is_none() {
+            return;
+        }
+        let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+        let kind: String = name.chars().filter(|c| !c.is_ascii_digit()).collect();
+        self.fault_rng.file_under(&kind);
+    }
+
     fn eio(&self, op: &'static str, path: &Path, what: &str) -> IoError {
         IoError::eio(
             op,
@@ -314,6 +327,7 @@ impl Disk {
         }
         self.stats.dir_syncs += 1;
         self.charge(OpClass::Sync, 0);
+        self.label_faults(path);
         if self.fault_rng.chance(self.faults.sync_eio) {
             self.stats.faults.sync_eios += 1;
             return Err(self.eio(op, path, "sync EIO"));
@@ -341,6 +355,7 @@ impl Disk {
         if charge {
             self.charge(OpClass::Read, buf.len() as u64);
         }
+        self.label_faults(&h.path);
         if self.fault_rng.chance(self.faults.read_eio) {
             self.stats.faults.read_eios += 1;
             return Err(self.eio(op, &h.path, "read EIO"));
@@ -393,6 +408,7 @@ impl Disk {
                 return Err(errno(op, &h.path, libc::ENOSPC));
             }
         }
+        self.label_faults(&h.path);
         if self.fault_rng.chance(self.faults.write_eio) {
             self.stats.faults.write_eios += 1;
             return Err(self.eio(op, &h.path, "write EIO"));
@@ -468,6 +484,7 @@ impl Disk {
         self.check_alive(op, h)?;
         self.stats.file_syncs += 1;
         self.charge(OpClass::Sync, 0);
+        self.label_faults(&h.path);
         if self.fault_rng.chance(self.faults.sync_eio) {
             self.stats.faults.sync_eios += 1;
             let policy: SimCrash = self.faults.crash.clone();
