@@ -381,7 +381,11 @@ mod tests {
                 out.push(r.next_u64());
                 out
             };
-            assert_eq!(draws(&mut DetRng::new(seed)), expect, "untaped, seed {seed}");
+            assert_eq!(
+                draws(&mut DetRng::new(seed)),
+                expect,
+                "untaped, seed {seed}"
+            );
             let tape = Arc::new(Tape::record());
             assert_eq!(
                 draws(&mut DetRng::new(seed).taped(tape.clone(), "d")),

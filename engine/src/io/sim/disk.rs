@@ -189,7 +189,10 @@ impl Disk {
         if self.fault_rng.tape().is_none() {
             return;
         }
-        let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
         let kind: String = name.chars().filter(|c| !c.is_ascii_digit()).collect();
         self.fault_rng.file_under(&kind);
     }
