@@ -13,7 +13,11 @@
 //! stream's draws for each span in order. So removing client operation 17 leaves every draw
 //! caused by operation 18 where it was: the network's latency for operation 18's messages
 //! does not shift because operation 17's messages are gone, which is what made seed-based
-//! shrinking give up (every later draw moved).
+//! shrinking give up (every later draw moved). A generator can also file its draws under a
+//! labelled sub-stream, `name#label` ([`DetRng::file_under`](super::DetRng::file_under)),
+//! without any change to what it draws: the simulated disk files each operation's fault draws
+//! under the kind of file it touches (`#.log`, `#.sst`), so a shrunk run that reads fewer
+//! tables still finds the log's draws in line.
 //!
 //! **Replay.** A draw asks for a kind (`below(n)`, `chance(p)`, `unit`, a raw `u64`, a
 //! position from the end). It takes the first recorded choice of the same kind and parameter
