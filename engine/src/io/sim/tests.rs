@@ -599,7 +599,11 @@ fn a_replayed_read_flip_keeps_its_distance_from_the_end_of_a_shorter_log() {
         let short = &log[log.len() - keep..];
         let again = Arc::new(Tape::replay(record));
         let (at2, mask2) = run(&again, seed + 100, 1, short);
-        assert_eq!(short.len() - 1 - at2, from_end, "seed {seed}: distance from the end");
+        assert_eq!(
+            short.len() - 1 - at2,
+            from_end,
+            "seed {seed}: distance from the end"
+        );
         assert_eq!(mask2, mask, "seed {seed}: the same bit");
         shortened += usize::from(keep < log.len());
     }
