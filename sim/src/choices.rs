@@ -5,11 +5,13 @@
 //! shrank to. On disk the record is a table per stream, one line of text per span:
 //!
 //! ```toml
-//! [choices."node/2/disk/sim/faults"]
-//! "op/17" = "c0.0007:0 c0.0007:1 b148:143 b8:5"
+//! [choices."node/2/disk/sim/faults#.log"]
+//! "op/17" = "c0.0007:0 c0.0007:1 e148:4 b8:5"
 //! ```
 //!
-//! (`b<n>:<v>` a `below(n)`, `c<p>:<0|1>` a `chance(p)`, `u<v>` a `unit`, `r<hex>` a raw word.)
+//! (`b<n>:<v>` a `below(n)`, `c<p>:<0|1>` a `chance(p)`, `u<v>` a `unit`, `r<hex>` a raw word,
+//! `e<n>:<d>` a position in a buffer of `n` recorded as its distance `d` from the end; a stream
+//! name `...#label` is a sub-stream, here the disk's fault draws for `.log` files.)
 
 use std::collections::BTreeMap;
 

@@ -97,6 +97,23 @@ impl DetRng {
         self
     }
 
+    /// File this generator's draws from now on under the sub-stream `label` of its own stream
+    /// (`name#label` on the tape; `""`: the stream itself). Changes no value drawn and no use of
+    /// the generator — only where a taped draw is recorded and replayed from; untaped, it does
+    /// nothing. Replay keeps each sub-stream's draws in their order, so draws about one kind of
+    /// thing (the simulated disk labels its fault draws with the kind of file they concern)
+    /// stay lined up when a shrunk run makes fewer draws of another kind.
+    pub fn file_under(&mut self, label: &str) {
+        if let Some(t) = &mut self.tape {
+            let stream = if label.is_empty() {
+                t.tape.stream(&t.name)
+            } else {
+                t.tape.stream(&format!("{}#{label}", t.name))
+            };
+            t.stream = stream;
+        }
+    }
+
     /// The tape this generator files its draws on, if any.
     pub fn tape(&self) -> Option<&Arc<Tape>> {
         self.tape.as_ref().map(|t| &t.tape)
@@ -151,6 +168,25 @@ impl DetRng {
         }) {
             Choice::Below { v, .. } => v,
             other => unreachable!("below answered with {other:?}"),
+        }
+    }
+
+    /// A uniform position in `0..n` (`n > 0`) inside a buffer of `n` elements: exactly
+    /// [`below(n)`](DetRng::below) drawn fresh (the same value, the same use of the generator),
+    /// but taped as its distance from the buffer's end, so that a replay into a buffer of
+    /// another length keeps the position relative to the end (see [`tape`]'s module docs:
+    /// "Positions from the end").
+    pub fn position_from_end(&mut self, n: u64) -> u64 {
+        assert!(n > 0, "DetRng::position_from_end(0)");
+        if self.tape.is_none() {
+            return below_fresh(&mut self.inner, n);
+        }
+        match self.draw(Ask::FromEnd(n), |r| Choice::FromEnd {
+            n,
+            d: n - 1 - below_fresh(r, n),
+        }) {
+            Choice::FromEnd { d, .. } => n - 1 - d,
+            other => unreachable!("position_from_end answered with {other:?}"),
         }
     }
 
@@ -283,6 +319,7 @@ mod tests {
             r.fill_bytes(&mut b);
             out.extend(b.iter().map(|&x| u64::from(x)));
             out.push(r.fork("child").below(1000));
+            out.push(r.position_from_end(100 + i));
         }
         out
     }
@@ -331,6 +368,119 @@ mod tests {
     }
 
     #[test]
+    fn position_from_end_draws_what_below_draws() {
+        // Untaped, recorded and (past its record) replayed: the value `below` gives for the
+        // same seed and bound, and the same use of the generator (the next draw agrees too).
+        for seed in 0..20 {
+            let lens: Vec<u64> = (0..40).map(|i| 1 + (i * 37 + seed) % 5000).collect();
+            let mut plain = DetRng::new(seed);
+            let mut expect: Vec<u64> = lens.iter().map(|&n| plain.below(n)).collect();
+            expect.push(plain.next_u64());
+            let draws = |r: &mut DetRng| -> Vec<u64> {
+                let mut out: Vec<u64> = lens.iter().map(|&n| r.position_from_end(n)).collect();
+                out.push(r.next_u64());
+                out
+            };
+            assert_eq!(
+                draws(&mut DetRng::new(seed)),
+                expect,
+                "untaped, seed {seed}"
+            );
+            let tape = Arc::new(Tape::record());
+            assert_eq!(
+                draws(&mut DetRng::new(seed).taped(tape.clone(), "d")),
+                expect,
+                "recorded, seed {seed}"
+            );
+            let empty = Arc::new(Tape::replay(Choices::default()));
+            assert_eq!(
+                draws(&mut DetRng::new(seed).taped(empty, "d")),
+                expect,
+                "replayed past an empty record, seed {seed}"
+            );
+            // The record holds distances from the end.
+            let record = tape.recorded();
+            let list = &record.streams["d"][&0];
+            for ((c, &n), &v) in list.iter().zip(&lens).zip(&expect[..lens.len()]) {
+                assert_eq!(*c, Choice::FromEnd { n, d: n - 1 - v });
+            }
+        }
+    }
+
+    #[test]
+    fn position_from_end_replays_at_the_same_distance_from_the_end() {
+        let tape = Arc::new(Tape::record());
+        let mut r = DetRng::new(11).taped(tape.clone(), "disk");
+        let at = r.position_from_end(1000);
+        let bit = r.below(8);
+        let d = 999 - at;
+        let record = tape.recorded();
+        // A shorter read (an earlier append cut away): the same distance from its end.
+        for n in [1000, d + 1 + (999 - d) / 2, d + 1, 5000] {
+            let again = Arc::new(Tape::replay(record.clone()));
+            let mut r2 = DetRng::new(12).taped(again.clone(), "disk");
+            assert_eq!(r2.position_from_end(n), n - 1 - d, "read of {n}");
+            assert_eq!(r2.below(8), bit, "the draw after it still lines up");
+            let got = again.recorded();
+            assert_eq!(got.streams["disk"][&0][0], Choice::FromEnd { n, d });
+        }
+        // Too short to hold it: drawn fresh from the stream, in range.
+        if d > 0 {
+            let again = Arc::new(Tape::replay(record.clone()));
+            let mut r2 = DetRng::new(12).taped(again, "disk");
+            let mut plain = DetRng::new(12);
+            assert_eq!(r2.position_from_end(d), plain.below(d));
+        }
+        // Zeroed, it is the last position.
+        let mut zeroed = record.clone();
+        let first = &mut zeroed.streams.get_mut("disk").unwrap().get_mut(&0).unwrap()[0];
+        *first = first.zeroed().unwrap();
+        let again = Arc::new(Tape::replay(zeroed));
+        assert_eq!(
+            DetRng::new(12).taped(again, "disk").position_from_end(77),
+            76
+        );
+    }
+
+    #[test]
+    fn file_under_changes_no_draw_and_keeps_each_label_in_line() {
+        let draws = |r: &mut DetRng, skip_sst: bool| -> Vec<u64> {
+            let mut out = Vec::new();
+            for i in 0..30u64 {
+                if !(skip_sst && i % 3 == 0) {
+                    r.file_under(".sst");
+                    out.push(u64::from(r.chance(0.2)));
+                }
+                r.file_under(".log");
+                out.push(u64::from(r.chance(0.2)));
+                out.push(r.position_from_end(100 + i));
+            }
+            r.file_under("");
+            out.push(r.below(1000));
+            out
+        };
+        let mut plain = DetRng::new(21);
+        let expect = draws(&mut plain, false);
+        let tape = Arc::new(Tape::record());
+        assert_eq!(
+            draws(&mut DetRng::new(21).taped(tape.clone(), "f"), false),
+            expect,
+            "labels change no draw"
+        );
+        let record = tape.recorded();
+        assert_eq!(
+            record.streams.keys().cloned().collect::<Vec<_>>(),
+            ["f", "f#.log", "f#.sst"]
+        );
+        // Fewer `.sst` draws: the `.log` draws replay as they were.
+        let again = Arc::new(Tape::replay(record.clone()));
+        draws(&mut DetRng::new(22).taped(again.clone(), "f"), true);
+        let got = again.recorded();
+        assert_eq!(got.streams["f#.log"], record.streams["f#.log"]);
+        assert_eq!(got.streams["f"], record.streams["f"]);
+    }
+
+    #[test]
     fn choice_lists_round_trip_as_text() {
         let tape = Arc::new(Tape::record());
         mixed_draws(&mut DetRng::new(5).taped(tape.clone(), ""));
@@ -340,7 +490,21 @@ mod tests {
                 assert_eq!(&Choices::decode_list(&text).unwrap(), list);
             }
         }
-        for bad in ["b3:3", "c1.5:1", "c0.5:2", "x1", "r", "u9007199254740992"] {
+        let from_end = [Choice::FromEnd { n: 4096, d: 17 }];
+        let text = Choices::encode_list(&from_end);
+        assert_eq!(text, "e4096:17");
+        assert_eq!(Choices::decode_list(&text).unwrap(), from_end);
+        for bad in [
+            "b3:3",
+            "c1.5:1",
+            "c0.5:2",
+            "x1",
+            "r",
+            "u9007199254740992",
+            "e3:3",
+            "e3",
+            "e:1",
+        ] {
             assert!(Choices::decode_list(bad).is_err(), "{bad}");
         }
     }

@@ -13,16 +13,33 @@
 //! stream's draws for each span in order. So removing client operation 17 leaves every draw
 //! caused by operation 18 where it was: the network's latency for operation 18's messages
 //! does not shift because operation 17's messages are gone, which is what made seed-based
-//! shrinking give up (every later draw moved).
+//! shrinking give up (every later draw moved). A generator can also file its draws under a
+//! labelled sub-stream, `name#label` ([`DetRng::file_under`](super::DetRng::file_under)),
+//! without any change to what it draws: the simulated disk files each operation's fault draws
+//! under the kind of file it touches (`#.log`, `#.sst`), so a shrunk run that reads fewer
+//! tables still finds the log's draws in line.
 //!
-//! **Replay.** A draw asks for a kind (`below(n)`, `chance(p)`, `unit`, a raw `u64`). It takes
-//! the first recorded choice of the same kind and parameter among the next
-//! [`LOOKAHEAD`] of its stream and span (skipping the ones before: draws a switched-off fault
-//! kind no longer makes), else the next recorded choice if it is of the same kind and its value
-//! fits, else a fallback: `false` for a chance (the simplest outcome: no fault), a fresh draw
-//! from the stream's own generator for the rest (ids and nonces must stay distinct; zero
-//! would make them collide). A replaying run records what it actually drew, so its record
-//! replays it exactly.
+//! **Replay.** A draw asks for a kind (`below(n)`, `chance(p)`, `unit`, a raw `u64`, a
+//! position from the end). It takes the first recorded choice of the same kind and parameter
+//! among the next [`LOOKAHEAD`] of its stream and span (skipping the ones before: draws a
+//! switched-off fault kind no longer makes), else the next recorded choice if it is of the same
+//! kind and its value fits, else a fallback: `false` for a chance (the simplest outcome: no
+//! fault), a fresh draw from the stream's own generator for the rest (ids and nonces must stay
+//! distinct; zero would make them collide). A replaying run records what it actually drew, so
+//! its record replays it exactly.
+//!
+//! **Positions from the end.** A position inside a buffer whose length the run decides (the
+//! byte a read's bit flip lands on: `n` is the bytes read) is drawn with
+//! [`DetRng::position_from_end`](super::DetRng::position_from_end). Drawn fresh it is exactly
+//! `below(n)` (the same value, the same use of the generator: a run that does not replay is
+//! the same run as before this kind existed), but the tape records its *distance from the
+//! end*, `n - 1 - position` ([`Choice::FromEnd`], written `e<n>:<distance>`). The question is
+//! the kind alone, not `n`: replayed into a buffer of another length it keeps its distance
+//! from the end if the buffer is long enough (else it is drawn fresh). That is what lets the
+//! shrinker cut operations under a flip: a log read after some of its earlier appends are
+//! gone is shorter, and the flip still lands in its last record, at the same byte. Its
+//! simplest value (zero) is the last byte; the shrinker's sort pass leaves these draws alone
+//! (a distance and a `below` value do not compare).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -58,6 +75,14 @@ pub enum Choice {
         /// The word.
         v: u64,
     },
+    /// `position_from_end(n)` returned `n - 1 - d`: a position in a buffer of `n`, recorded as
+    /// its distance `d` (< n) from the end (see the module docs).
+    FromEnd {
+        /// The buffer's length when drawn.
+        n: u64,
+        /// The distance from the last element (0: the last one).
+        d: u64,
+    },
 }
 
 impl Choice {
@@ -69,6 +94,7 @@ impl Choice {
             Choice::Chance { p, .. } => Some(Choice::Chance { p, v: false }),
             Choice::Unit { .. } => Some(Choice::Unit { v: 0 }),
             Choice::Raw { .. } => None,
+            Choice::FromEnd { n, .. } => Some(Choice::FromEnd { n, d: 0 }),
         }
     }
 
@@ -78,10 +104,12 @@ impl Choice {
         matches!(self, Choice::Chance { v: true, .. })
     }
 
-    /// The value as a number, for sorting (`true` is 1).
+    /// The value as a number, for sorting (`true` is 1; a position from the end: its
+    /// distance).
     pub fn value(self) -> u64 {
         match self {
             Choice::Below { v, .. } | Choice::Unit { v } | Choice::Raw { v } => v,
+            Choice::FromEnd { d, .. } => d,
             Choice::Chance { v, .. } => u64::from(v),
         }
     }
@@ -93,6 +121,7 @@ impl Choice {
             Choice::Chance { p, .. } if v <= 1 => Some(Choice::Chance { p, v: v == 1 }),
             Choice::Unit { .. } if v < 1 << 53 => Some(Choice::Unit { v }),
             Choice::Raw { .. } => Some(Choice::Raw { v }),
+            Choice::FromEnd { n, .. } if v < n => Some(Choice::FromEnd { n, d: v }),
             _ => None,
         }
     }
@@ -101,7 +130,10 @@ impl Choice {
         match (self, ask) {
             (Choice::Below { n, .. }, Ask::Below(m)) => n == m,
             (Choice::Chance { p, .. }, Ask::Chance(q)) => p.to_bits() == q.to_bits(),
-            (Choice::Unit { .. }, Ask::Unit) | (Choice::Raw { .. }, Ask::Raw) => true,
+            // A position's question is the kind alone: the buffer's length may have changed.
+            (Choice::Unit { .. }, Ask::Unit)
+            | (Choice::Raw { .. }, Ask::Raw)
+            | (Choice::FromEnd { .. }, Ask::FromEnd(_)) => true,
             _ => false,
         }
     }
@@ -113,6 +145,8 @@ impl Choice {
             (Choice::Chance { v, .. }, Ask::Chance(p)) => Some(Choice::Chance { p, v }),
             (Choice::Unit { v }, Ask::Unit) => Some(Choice::Unit { v }),
             (Choice::Raw { v }, Ask::Raw) => Some(Choice::Raw { v }),
+            // The same distance from the end of the new buffer, if it is that long.
+            (Choice::FromEnd { d, .. }, Ask::FromEnd(n)) if d < n => Some(Choice::FromEnd { n, d }),
             _ => None,
         }
     }
@@ -123,21 +157,28 @@ impl Choice {
             Choice::Chance { p, v } => write!(out, "c{p:?}:{}", u8::from(v)),
             Choice::Unit { v } => write!(out, "u{v}"),
             Choice::Raw { v } => write!(out, "r{v:x}"),
+            Choice::FromEnd { n, d } => write!(out, "e{n}:{d}"),
         };
     }
 
     fn decode(s: &str) -> Result<Choice, String> {
-        let bad = || format!("'{s}' is not a choice (b<n>:<v>, c<p>:<0|1>, u<v>, r<hex>)");
+        let bad = || {
+            format!("'{s}' is not a choice (b<n>:<v>, c<p>:<0|1>, u<v>, r<hex>, e<n>:<distance>)")
+        };
         let (kind, rest) = s.split_at_checked(1).ok_or_else(bad)?;
         let num = |t: &str| t.parse::<u64>().map_err(|_| bad());
         Ok(match kind {
-            "b" => {
+            "b" | "e" => {
                 let (n, v) = rest.split_once(':').ok_or_else(bad)?;
                 let (n, v) = (num(n)?, num(v)?);
                 if v >= n {
                     return Err(bad());
                 }
-                Choice::Below { n, v }
+                if kind == "b" {
+                    Choice::Below { n, v }
+                } else {
+                    Choice::FromEnd { n, d: v }
+                }
             }
             "c" => {
                 let (p, v) = rest.split_once(':').ok_or_else(bad)?;
@@ -176,6 +217,8 @@ pub(crate) enum Ask {
     Chance(f64),
     Unit,
     Raw,
+    /// A position in a buffer of this length (see [`Choice::FromEnd`]).
+    FromEnd(u64),
 }
 
 /// A run's draws: per stream name, per span, in order.

@@ -181,6 +181,22 @@ impl Disk {
         self.open.keys().copied().collect()
     }
 
+    /// File the fault draws of an operation on `path` under the kind of file it is: its name
+    /// without digits (`.log`, `.sst`, `MANIFEST-`). Changes no draw (see
+    /// [`DetRng::file_under`]); a shrinker replaying a run with fewer tables finds the draws
+    /// for the write-ahead log's reads where they were.
+    fn label_faults(&mut self, path: &Path) {
+        if self.fault_rng.tape().is_none() {
+            return;
+        }
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
+        let kind: String = name.chars().filter(|c| !c.is_ascii_digit()).collect();
+        self.fault_rng.file_under(&kind);
+    }
+
     fn eio(&self, op: &'static str, path: &Path, what: &str) -> IoError {
         IoError::eio(
             op,
@@ -314,6 +330,7 @@ impl Disk {
         }
         self.stats.dir_syncs += 1;
         self.charge(OpClass::Sync, 0);
+        self.label_faults(path);
         if self.fault_rng.chance(self.faults.sync_eio) {
             self.stats.faults.sync_eios += 1;
             return Err(self.eio(op, path, "sync EIO"));
@@ -341,6 +358,7 @@ impl Disk {
         if charge {
             self.charge(OpClass::Read, buf.len() as u64);
         }
+        self.label_faults(&h.path);
         if self.fault_rng.chance(self.faults.read_eio) {
             self.stats.faults.read_eios += 1;
             return Err(self.eio(op, &h.path, "read EIO"));
@@ -351,7 +369,10 @@ impl Disk {
             .expect("checked alive")
             .read(buf, offset);
         if n > 0 && self.fault_rng.chance(self.faults.read_bit_flip) {
-            let at = self.fault_rng.below(n as u64) as usize;
+            // Drawn as `below(n)`, taped as the distance from the end of what was read: a
+            // shrunk run that reads a shorter file (fewer appends before the one that matters)
+            // flips the same byte of the same last record (see `rng::tape`).
+            let at = self.fault_rng.position_from_end(n as u64) as usize;
             let bit = self.fault_rng.below(8) as u32;
             buf[at] ^= 1u8 << bit;
             self.stats.faults.read_bit_flips += 1;
@@ -390,6 +411,7 @@ impl Disk {
                 return Err(errno(op, &h.path, libc::ENOSPC));
             }
         }
+        self.label_faults(&h.path);
         if self.fault_rng.chance(self.faults.write_eio) {
             self.stats.faults.write_eios += 1;
             return Err(self.eio(op, &h.path, "write EIO"));
@@ -465,6 +487,7 @@ impl Disk {
         self.check_alive(op, h)?;
         self.stats.file_syncs += 1;
         self.charge(OpClass::Sync, 0);
+        self.label_faults(&h.path);
         if self.fault_rng.chance(self.faults.sync_eio) {
             self.stats.faults.sync_eios += 1;
             let policy: SimCrash = self.faults.crash.clone();

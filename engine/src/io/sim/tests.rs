@@ -558,3 +558,54 @@ fn batches_run_in_a_seeded_order() {
     }
     assert_eq!(seen.len(), 2, "both orders happen: {seen:?}");
 }
+
+/// What a shrinker does to a run: replay its recorded draws into a run that read fewer table
+/// files first and a shorter log (earlier appends cut). Every read flips a bit; the log read's
+/// flip keeps its distance from the end of the log and its bit (the draw is a position from
+/// the end, filed under the `.log` kind), so it lands in the same last record.
+#[test]
+fn a_replayed_read_flip_keeps_its_distance_from_the_end_of_a_shorter_log() {
+    use crate::rng::{Choices, Tape};
+    let flips = || {
+        with_faults(SimFaults {
+            read_bit_flip: 1.0,
+            ..SimFaults::none()
+        })
+    };
+    let log: Vec<u8> = (0..500u32).map(|i| (i * 7 + 3) as u8).collect();
+    // Run `tables` table reads and then the log read; the log's flipped position and mask.
+    let run = |tape: &Arc<Tape>, seed: u64, tables: usize, log: &[u8]| -> (usize, u8) {
+        let root = DetRng::new(seed).taped(tape.clone(), "disk");
+        let fs = SimFs::with_rng(root, flips(), Arc::new(VirtualClock::new()));
+        for t in 0..tables {
+            let path = format!("/{:06}.sst", t + 1);
+            write_file_durable(&fs, p(&path), &[0x5a; 300]).unwrap();
+            read_file(&fs, p(&path)).unwrap();
+        }
+        write_file_durable(&fs, p("/000009.log"), log).unwrap();
+        let got = read_file(&fs, p("/000009.log")).unwrap();
+        let diff: Vec<usize> = (0..log.len()).filter(|&i| got[i] != log[i]).collect();
+        assert_eq!(diff.len(), 1, "one flipped byte");
+        (diff[0], got[diff[0]] ^ log[diff[0]])
+    };
+    let mut shortened = 0;
+    for seed in 0..10 {
+        let tape = Arc::new(Tape::record());
+        let (at, mask) = run(&tape, seed, 3, &log);
+        let from_end = log.len() - 1 - at;
+        let record: Choices = tape.recorded();
+        // The log's tail, cut to hold the flipped byte and half of what came before it.
+        let keep = from_end + 1 + at / 2;
+        let short = &log[log.len() - keep..];
+        let again = Arc::new(Tape::replay(record));
+        let (at2, mask2) = run(&again, seed + 100, 1, short);
+        assert_eq!(
+            short.len() - 1 - at2,
+            from_end,
+            "seed {seed}: distance from the end"
+        );
+        assert_eq!(mask2, mask, "seed {seed}: the same bit");
+        shortened += usize::from(keep < log.len());
+    }
+    assert!(shortened >= 5, "most seeds replayed into a shorter log");
+}

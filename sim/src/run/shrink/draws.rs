@@ -6,9 +6,10 @@
 //!   disk error, a buggify site switched on or firing, a directory change lost in a crash)
 //!   is set to `false`, as many at once as still fail;
 //! - **zero** — every draw of a list to its simplest value (`false`, 0: the shortest latency,
-//!   the first member, the first sector);
-//! - **sort** — a list's bounded draws in ascending order (latencies that rise with time:
-//!   messages arrive in the order sent);
+//!   the first member, the first sector; for a position drawn from the end of a buffer, such
+//!   as the byte a read's bit flip lands on, distance 0: the last byte);
+//! - **sort** — a list's bounded draws (`below`) in ascending order (latencies that rise with
+//!   time: messages arrive in the order sent); positions from the end stay where they are;
 //! - **delete** — a list's second half cut off, so later draws of it come fresh.
 //!
 //! None of these can make a run "bigger" by the shrinker's measure; they make its remaining
