@@ -2,15 +2,17 @@
 //! MD5 — the one per-byte cost no second core can share — never waits for anything else.
 //!
 //! ```text
-//! this thread   read shard → (to MD5) → SHA-256, × K → parity → CRCs → (to I/O)
+//! this thread   read shard → (to MD5) → SHA-256 → (to I/O), × K → parity → CRCs → (to I/O)
 //! MD5 thread                 MD5 of each piece as soon as it is read, in order
-//! I/O thread                                     write the stripe's K + M blocks (one batch)
+//! I/O thread                                     write each data block, then the M parity blocks
 //! ```
 //!
 //! - MD5 gets the input a data shard (1 MiB by default) at a time, so it starts after the first
 //!   shard is read, not after the first stripe is hashed, encoded and written.
-//! - The writes of stripe `s` (blocking, with direct I/O the device's time) run while this thread
-//!   reads, hashes and encodes stripe `s + 1`.
+//! - Each data block goes to the I/O thread as soon as it is read and hashed, the stripe's
+//!   parity blocks once encoded: the writes (blocking, with direct I/O the device's time) run
+//!   while this thread reads, hashes and encodes what follows, and after the last stripe's
+//!   encode only its parity and the trailers are left to write.
 //! - The syncs of the shard files are issued as soon as the last write is done, while MD5 may
 //!   still be hashing the last stripe; only the metadata commit has to wait for the ETag.
 //!
@@ -36,7 +38,7 @@ use md5::Md5;
 use sha2::{Digest, Sha256};
 
 use super::{check_all, read_full, BlobDigest, BlobError, BlobStore, DataId, ShardFrame};
-use crate::io::{AlignedBuf, FileHandle, IoOp};
+use crate::io::{AlignedBuf, FileHandle, IoOp, DIRECT_IO_ALIGN};
 use crate::object::erasure::Codec;
 use crate::object::layout::Stripe;
 use crate::object::shard::{crc32, ChecksumTable};
@@ -118,9 +120,12 @@ fn thread_cpu() -> Duration {
 
 /// What the I/O thread writes, in order.
 enum Job {
-    /// One stripe's K + M shard blocks, the first `stripe.shard_len` bytes of each buffer.
+    /// Blocks of one stripe, the first `stripe.shard_len` bytes of each buffer, to the files
+    /// `first..first + shards.len()` (a data block alone as soon as it is read; the parity
+    /// blocks together once encoded).
     Stripe {
         stripe: Stripe,
+        first: usize,
         shards: Vec<Arc<AlignedBuf>>,
     },
     /// Whole buffers, one per file, at `offset` (headers; the last stripe with the trailer).
@@ -232,7 +237,9 @@ impl BlobStore {
             let (freed_tx, freed) = mpsc::channel::<()>();
             let (md5_tx, md5_rx) =
                 mpsc::sync_channel::<(Arc<AlignedBuf>, usize)>(STRIPE_BUFFERS * l.k);
-            let (io_tx, io_rx) = mpsc::sync_channel::<Job>(STRIPE_BUFFERS);
+            // A job per data block and one per stripe's parity: the buffers bound what is in
+            // flight, not the queue.
+            let (io_tx, io_rx) = mpsc::sync_channel::<Job>(STRIPE_BUFFERS * (l.k + 1));
             let md5_freed = freed_tx.clone();
             let hasher = scope.spawn(move || {
                 let cpu = thread_cpu();
@@ -340,6 +347,12 @@ impl BlobStore {
                 break;
             }
             let len = usize_of(stripe.shard_len);
+            let last = stripe.index + 1 == stripes;
+            // The last stripe's blocks go out like the others', its trailers after them, when
+            // the blocks end where a trailer may start (always with buffered writes; with direct
+            // I/O, on a 4 KiB boundary). Otherwise each last block is copied in front of its
+            // trailer and written once the stripe is encoded.
+            let blocks_first = !last || !direct || len % DIRECT_IO_ALIGN == 0;
             let mut shards: Vec<Arc<AlignedBuf>> = Vec::with_capacity(width);
             for i in 0..width {
                 let mut buf = timed(&mut st.wait, || pool.take(self, freed))?;
@@ -362,6 +375,16 @@ impl BlobStore {
                             .map_err(|_| helper_gone())?;
                     }
                     timed(&mut st.sha256, || sha.update(&buf[..have]));
+                    if blocks_first {
+                        // Written while the next data block is read: the stripe's last write,
+                        // on the PUT's critical path, is then only its parity.
+                        io.send(Job::Stripe {
+                            stripe,
+                            first: i,
+                            shards: vec![Arc::clone(&buf)],
+                        })
+                        .map_err(|_| helper_gone())?;
+                    }
                 }
                 shards.push(buf);
             }
@@ -384,20 +407,37 @@ impl BlobStore {
                     table.set(stripe.index, i, crc32(&s[..len]));
                 }
             });
-            let job = if stripe.index + 1 == stripes {
-                let blocks: Vec<&[u8]> = shards.iter().map(|b| &b[..len]).collect();
+            let mut jobs = Vec::with_capacity(2);
+            if blocks_first {
+                jobs.push(Job::Stripe {
+                    stripe,
+                    first: k,
+                    shards: shards[k..].iter().map(Arc::clone).collect(),
+                });
+            }
+            if last {
+                // The trailers (every block's CRC is known now): right after the blocks, or
+                // with a copy of each last block in front.
+                let empty = vec![&[][..]; width];
+                let blocks: Vec<&[u8]> = if blocks_first {
+                    empty
+                } else {
+                    shards.iter().map(|b| &b[..len]).collect()
+                };
                 let (offset, bufs) = timed(&mut st.crc, || {
                     self.last_blocks(id, size, frame, direct, Some((&stripe, &blocks)), &table)
                 });
-                Job::Blocks { offset, bufs }
-            } else {
-                Job::Stripe {
-                    stripe,
-                    shards: shards.iter().map(Arc::clone).collect(),
-                }
-            };
+                let offset = if blocks_first {
+                    offset + stripe.shard_len
+                } else {
+                    offset
+                };
+                jobs.push(Job::Blocks { offset, bufs });
+            }
             pool.park(shards);
-            io.send(job).map_err(|_| helper_gone())?;
+            for job in jobs {
+                io.send(job).map_err(|_| helper_gone())?;
+            }
         }
         // The input must end exactly at `size`.
         let mut probe = [0u8; 1];
@@ -420,9 +460,13 @@ impl BlobStore {
         job: &Job,
     ) -> Result<(), BlobError> {
         let mut ops: Vec<IoOp<'_>> = match job {
-            Job::Stripe { stripe, shards } => {
+            Job::Stripe {
+                stripe,
+                first,
+                shards,
+            } => {
                 let len = usize_of(stripe.shard_len);
-                files
+                files[*first..]
                     .iter()
                     .zip(shards)
                     .map(|(f, s)| IoOp::Write {
