@@ -352,7 +352,7 @@ impl BlobStore {
             // the blocks end where a trailer may start (always with buffered writes; with direct
             // I/O, on a 4 KiB boundary). Otherwise each last block is copied in front of its
             // trailer and written once the stripe is encoded.
-            let blocks_first = !last || !direct || len % DIRECT_IO_ALIGN == 0;
+            let blocks_first = !last || !direct || len.is_multiple_of(DIRECT_IO_ALIGN);
             let mut shards: Vec<Arc<AlignedBuf>> = Vec::with_capacity(width);
             for i in 0..width {
                 let mut buf = timed(&mut st.wait, || pool.take(self, freed))?;
