@@ -418,9 +418,8 @@ impl BlobStore {
             if last {
                 // The trailers (every block's CRC is known now): right after the blocks, or
                 // with a copy of each last block in front.
-                let empty = vec![&[][..]; width];
                 let blocks: Vec<&[u8]> = if blocks_first {
-                    empty
+                    vec![&[][..]; width]
                 } else {
                     shards.iter().map(|b| &b[..len]).collect()
                 };
