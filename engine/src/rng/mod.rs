@@ -190,6 +190,20 @@ impl DetRng {
         }
     }
 
+    /// A setting of `n` rungs (`n > 0`) that the shrinker may turn down: returns `n - 1`, the
+    /// top rung (the component's normal value), and draws nothing from the generator — unless
+    /// the tape replays a record that says another rung (see [`tape`]'s module docs,
+    /// "Settings"). Taped, the rung is recorded, so the shrinker finds it; one rung per stream
+    /// for the whole run, whichever span asks.
+    pub fn setting(&mut self, n: u64) -> u64 {
+        assert!(n > 0, "DetRng::setting(0)");
+        if self.tape.is_none() {
+            return n - 1;
+        }
+        let t = self.tape.as_ref().expect("checked above");
+        t.tape.setting(t.stream, n)
+    }
+
     /// True with probability `p` (clamped to 0..=1).
     pub fn chance(&mut self, p: f64) -> bool {
         if p <= 0.0 {
@@ -504,8 +518,73 @@ mod tests {
             "e3:3",
             "e3",
             "e:1",
+            "s6:6",
+            "s6",
         ] {
             assert!(Choices::decode_list(bad).is_err(), "{bad}");
         }
+        let setting = [Choice::Setting { n: 6, v: 2 }];
+        assert_eq!(Choices::encode_list(&setting), "s6:2");
+        assert_eq!(Choices::decode_list("s6:2").unwrap(), setting);
+    }
+
+    #[test]
+    fn a_setting_is_its_top_rung_unless_a_record_says_otherwise() {
+        // Untaped and recorded: the top rung, and no use of the generator (the next draw is
+        // the one a generator that never asked would make).
+        let mut plain = DetRng::new(31);
+        let next = plain.below(1000);
+        let mut untaped = DetRng::new(31);
+        assert_eq!(untaped.setting(6), 5);
+        assert_eq!(untaped.below(1000), next);
+        let tape = Arc::new(Tape::record());
+        let mut recorded = DetRng::new(31).taped(tape.clone(), "node/2/memtable");
+        assert_eq!(recorded.setting(6), 5);
+        assert_eq!(recorded.below(1000), next);
+        let record = tape.recorded();
+        assert_eq!(
+            record.streams["node/2/memtable"][&0][0],
+            Choice::Setting { n: 6, v: 5 }
+        );
+        // Replayed: the recorded rung, zeroed by the shrinker or turned down one step.
+        for rung in [0, 3] {
+            let mut edited = record.clone();
+            edited
+                .streams
+                .get_mut("node/2/memtable")
+                .unwrap()
+                .get_mut(&0)
+                .unwrap()[0] = Choice::Setting { n: 6, v: rung };
+            let again = Arc::new(Tape::replay(edited));
+            let mut r = DetRng::new(31).taped(again.clone(), "node/2/memtable");
+            assert_eq!(r.setting(6), rung);
+            assert_eq!(r.below(1000), next, "the draw after it still lines up");
+            assert_eq!(
+                again.recorded().streams["node/2/memtable"][&0][0],
+                Choice::Setting { n: 6, v: rung }
+            );
+        }
+        // Asked again under another span (a reopen): the same rung, recorded once.
+        let mut edited = record.clone();
+        edited
+            .streams
+            .get_mut("node/2/memtable")
+            .unwrap()
+            .get_mut(&0)
+            .unwrap()[0] = Choice::Setting { n: 6, v: 1 };
+        let again = Arc::new(Tape::replay(edited));
+        let mut r = DetRng::new(31).taped(again.clone(), "node/2/memtable");
+        assert_eq!(r.setting(6), 1);
+        again.set_span(7);
+        assert_eq!(r.setting(6), 1);
+        assert_eq!(again.recorded().len(), 1);
+        // Missing from the record, or recorded for another number of rungs: the top rung.
+        let empty = Arc::new(Tape::replay(Choices::default()));
+        assert_eq!(DetRng::new(31).taped(empty, "m").setting(6), 5);
+        let again = Arc::new(Tape::replay(record));
+        assert_eq!(
+            DetRng::new(31).taped(again, "node/2/memtable").setting(4),
+            3
+        );
     }
 }

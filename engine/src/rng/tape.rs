@@ -40,6 +40,19 @@
 //! gone is shorter, and the flip still lands in its last record, at the same byte. Its
 //! simplest value (zero) is the last byte; the shrinker's sort pass leaves these draws alone
 //! (a distance and a `below` value do not compare).
+//!
+//! **Settings.** Some failures need a lot of input only to reach a size: a replica's memtable
+//! rotates after 8 KiB of writes, so a bug in what the LSM does at rotation needs some thirty
+//! writes first, and no operation among them can go. A component asks for such a size with
+//! [`DetRng::setting(n)`](super::DetRng::setting): one of `n` rungs, where a run that does not
+//! replay always gets the top one, `n - 1` (its normal value), without touching the generator
+//! — so every ordinary run is the run it was before settings existed. The tape records the
+//! rung ([`Choice::Setting`], written `s<n>:<rung>`), and a replay takes the recorded rung: the
+//! shrinker turns the rungs down (zero is the smallest) and then cuts the input a smaller size
+//! no longer needs. A setting is one value per stream for the whole run, whatever span asks
+//! (a replica reopens its store after every crash or disk error, under the span of whatever
+//! caused it): recorded once, under the first span that asked, and every later ask replays
+//! it. A setting missing from the record falls back to the top rung.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -83,6 +96,15 @@ pub enum Choice {
         /// The distance from the last element (0: the last one).
         d: u64,
     },
+    /// `setting(n)` returned rung `v` (< n) of a setting the shrinker may turn down: no
+    /// randomness at all — a run that does not replay always takes the top rung, `n - 1`
+    /// (see the module docs, "Settings").
+    Setting {
+        /// How many rungs.
+        n: u64,
+        /// The rung (0: the lowest).
+        v: u64,
+    },
 }
 
 impl Choice {
@@ -95,6 +117,7 @@ impl Choice {
             Choice::Unit { .. } => Some(Choice::Unit { v: 0 }),
             Choice::Raw { .. } => None,
             Choice::FromEnd { n, .. } => Some(Choice::FromEnd { n, d: 0 }),
+            Choice::Setting { n, .. } => Some(Choice::Setting { n, v: 0 }),
         }
     }
 
@@ -108,7 +131,10 @@ impl Choice {
     /// distance).
     pub fn value(self) -> u64 {
         match self {
-            Choice::Below { v, .. } | Choice::Unit { v } | Choice::Raw { v } => v,
+            Choice::Below { v, .. }
+            | Choice::Unit { v }
+            | Choice::Raw { v }
+            | Choice::Setting { v, .. } => v,
             Choice::FromEnd { d, .. } => d,
             Choice::Chance { v, .. } => u64::from(v),
         }
@@ -122,6 +148,7 @@ impl Choice {
             Choice::Unit { .. } if v < 1 << 53 => Some(Choice::Unit { v }),
             Choice::Raw { .. } => Some(Choice::Raw { v }),
             Choice::FromEnd { n, .. } if v < n => Some(Choice::FromEnd { n, d: v }),
+            Choice::Setting { n, .. } if v < n => Some(Choice::Setting { n, v }),
             _ => None,
         }
     }
@@ -130,6 +157,7 @@ impl Choice {
         match (self, ask) {
             (Choice::Below { n, .. }, Ask::Below(m)) => n == m,
             (Choice::Chance { p, .. }, Ask::Chance(q)) => p.to_bits() == q.to_bits(),
+            (Choice::Setting { n, .. }, Ask::Setting(m)) => n == m,
             // A position's question is the kind alone: the buffer's length may have changed.
             (Choice::Unit { .. }, Ask::Unit)
             | (Choice::Raw { .. }, Ask::Raw)
@@ -147,6 +175,7 @@ impl Choice {
             (Choice::Raw { v }, Ask::Raw) => Some(Choice::Raw { v }),
             // The same distance from the end of the new buffer, if it is that long.
             (Choice::FromEnd { d, .. }, Ask::FromEnd(n)) if d < n => Some(Choice::FromEnd { n, d }),
+            (Choice::Setting { v, .. }, Ask::Setting(n)) if v < n => Some(Choice::Setting { n, v }),
             _ => None,
         }
     }
@@ -158,26 +187,29 @@ impl Choice {
             Choice::Unit { v } => write!(out, "u{v}"),
             Choice::Raw { v } => write!(out, "r{v:x}"),
             Choice::FromEnd { n, d } => write!(out, "e{n}:{d}"),
+            Choice::Setting { n, v } => write!(out, "s{n}:{v}"),
         };
     }
 
     fn decode(s: &str) -> Result<Choice, String> {
         let bad = || {
-            format!("'{s}' is not a choice (b<n>:<v>, c<p>:<0|1>, u<v>, r<hex>, e<n>:<distance>)")
+            format!(
+                "'{s}' is not a choice (b<n>:<v>, c<p>:<0|1>, u<v>, r<hex>, e<n>:<distance>, s<n>:<rung>)"
+            )
         };
         let (kind, rest) = s.split_at_checked(1).ok_or_else(bad)?;
         let num = |t: &str| t.parse::<u64>().map_err(|_| bad());
         Ok(match kind {
-            "b" | "e" => {
+            "b" | "e" | "s" => {
                 let (n, v) = rest.split_once(':').ok_or_else(bad)?;
                 let (n, v) = (num(n)?, num(v)?);
                 if v >= n {
                     return Err(bad());
                 }
-                if kind == "b" {
-                    Choice::Below { n, v }
-                } else {
-                    Choice::FromEnd { n, d: v }
+                match kind {
+                    "b" => Choice::Below { n, v },
+                    "e" => Choice::FromEnd { n, d: v },
+                    _ => Choice::Setting { n, v },
                 }
             }
             "c" => {
@@ -219,6 +251,8 @@ pub(crate) enum Ask {
     Raw,
     /// A position in a buffer of this length (see [`Choice::FromEnd`]).
     FromEnd(u64),
+    /// A setting of this many rungs (see [`Choice::Setting`]).
+    Setting(u64),
 }
 
 /// A run's draws: per stream name, per span, in order.
@@ -380,6 +414,39 @@ impl Tape {
         };
         s.output.entry(key).or_default().push(c);
         c
+    }
+
+    /// A setting of `n` rungs on `stream` (see the module docs, "Settings"): one rung per
+    /// stream for the whole run, whichever span asks — a replica reopens its store under many
+    /// spans, and each reopen must find the rung the shrinker chose. Replayed, the first
+    /// recorded setting of the stream with the same number of rungs; else the top rung. Recorded
+    /// once, under the span that asked first.
+    pub(crate) fn setting(&self, stream: u32, n: u64) -> u64 {
+        let ask = Ask::Setting(n);
+        let top = Choice::Setting { n, v: n - 1 };
+        let mut s = self.state();
+        let c = if s.replay {
+            s.input
+                .range((stream, 0)..=(stream, u64::MAX))
+                .flat_map(|(_, cur)| cur.choices.iter())
+                .find(|c| c.same_question(ask))
+                .and_then(|c| c.answer(ask))
+                .unwrap_or(top)
+        } else {
+            top
+        };
+        let recorded = s
+            .output
+            .range((stream, 0)..=(stream, u64::MAX))
+            .any(|(_, list)| list.iter().any(|c| matches!(c, Choice::Setting { .. })));
+        if !recorded {
+            let key = (stream, s.span);
+            s.output.entry(key).or_default().push(c);
+        }
+        match c {
+            Choice::Setting { v, .. } => v,
+            _ => n - 1,
+        }
     }
 
     /// Everything drawn so far, by stream name and span.

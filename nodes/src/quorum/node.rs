@@ -21,7 +21,7 @@ use super::membership::Detector;
 use super::merkle::{self, Forest};
 use super::msg::{Msg, Op, Reply};
 use super::params::Params;
-use super::store::Store;
+use super::store::{lsm_options_at, Store, MEMTABLE_RUNGS};
 use super::version::{Siblings, Version};
 use super::Bug;
 use crate::gossip::embed;
@@ -187,7 +187,10 @@ impl QuorumNode {
 
     fn try_open(ctx: &mut Ctx<'_, Self>, p: &Params) -> Result<Open, super::store::StoreError> {
         let clock: seedbed_engine::clock::ClockHandle = ctx.clock();
-        let (store, epoch) = Store::open(ctx.disk().clone(), clock)?;
+        // The memtable's size: the top rung in every ordinary run (no randomness drawn); a
+        // shrinker replaying an edited record may turn it down (`DetRng::setting`).
+        let rung = ctx.rng().fork("memtable").setting(MEMTABLE_RUNGS);
+        let (store, epoch) = Store::open_with(ctx.disk().clone(), clock, lsm_options_at(rung))?;
         let mut forest = Forest::new(p.ring.ranges());
         store
             .scan(|key, bytes| forest.set(p.ring.range_of(key), key, merkle::digest(key, bytes)))?;

@@ -43,8 +43,22 @@ pub enum StoreError {
 /// Small LSM options: a few KiB of memtable so flushes and compactions happen in every run,
 /// manual maintenance for determinism, a small block cache.
 pub fn lsm_options() -> Options {
+    lsm_options_at(MEMTABLE_RUNGS - 1)
+}
+
+/// How many memtable sizes a replica may run with: 1, 2, 4 and 8 KiB (the top rung, what every
+/// run uses unless a shrinker turned it down; the LSM refuses less than 1 KiB).
+pub const MEMTABLE_RUNGS: u64 = 4;
+
+/// [`lsm_options`] with the memtable at `rung` of [`MEMTABLE_RUNGS`]: `8 KiB >> (top - rung)`.
+/// The node asks its generator for the rung ([`DetRng::setting`]): the shrinker lowers it so
+/// that a failure at a memtable rotation needs a few writes instead of thirty to get there.
+///
+/// [`DetRng::setting`]: seedbed_engine::rng::DetRng::setting
+pub fn lsm_options_at(rung: u64) -> Options {
     let mut o = Options::small_for_tests();
-    o.write_buffer_bytes = 8 << 10;
+    let down = (MEMTABLE_RUNGS - 1).saturating_sub(rung);
+    o.write_buffer_bytes = (8 << 10) >> down;
     o.block_cache_bytes = 64 << 10;
     o
 }
@@ -102,7 +116,16 @@ impl Store {
     /// Open (recovering from the WAL and manifest) and bump the boot epoch durably.
     /// Returns the store and the new epoch.
     pub fn open(fs: FsHandle, clock: ClockHandle) -> Result<(Store, u64), StoreError> {
-        let db = match Db::open(fs.clone(), Path::new(DIR), lsm_options(), clock.clone()) {
+        Self::open_with(fs, clock, lsm_options())
+    }
+
+    /// [`Store::open`] with these LSM options.
+    pub fn open_with(
+        fs: FsHandle,
+        clock: ClockHandle,
+        options: Options,
+    ) -> Result<(Store, u64), StoreError> {
+        let db = match Db::open(fs.clone(), Path::new(DIR), options.clone(), clock.clone()) {
             Ok(db) => db,
             Err(LsmError::BadDatabase { .. }) if Self::never_created(&fs) => {
                 // A first open failed half way (a disk error while creating the manifest):
@@ -113,7 +136,7 @@ impl Store {
                     fs.remove_file(&Path::new(DIR).join(&name))
                         .map_err(LsmError::from)?;
                 }
-                Db::open(fs, Path::new(DIR), lsm_options(), clock)?
+                Db::open(fs, Path::new(DIR), options, clock)?
             }
             Err(e) => return Err(e.into()),
         };
@@ -264,6 +287,23 @@ mod tests {
 
     use super::super::version::{Mode, Version};
     use super::*;
+
+    #[test]
+    fn memtable_rungs_halve_down_from_8_kib() {
+        assert_eq!(lsm_options().write_buffer_bytes, 8 << 10);
+        let sizes: Vec<usize> = (0..MEMTABLE_RUNGS)
+            .map(|r| lsm_options_at(r).write_buffer_bytes)
+            .collect();
+        assert_eq!(sizes, [1 << 10, 2 << 10, 4 << 10, 8 << 10]);
+        for r in 0..MEMTABLE_RUNGS {
+            assert_eq!(lsm_options_at(r).validate(), Ok(()), "rung {r}");
+        }
+        // A rung above the top (a hand-edited record) is the top.
+        assert_eq!(
+            lsm_options_at(MEMTABLE_RUNGS + 3).write_buffer_bytes,
+            8 << 10
+        );
+    }
 
     fn sibs(v: u64) -> Siblings {
         let mut s = Siblings::default();

@@ -10,7 +10,11 @@
 //!   as the byte a read's bit flip lands on, distance 0: the last byte);
 //! - **sort** — a list's bounded draws (`below`) in ascending order (latencies that rise with
 //!   time: messages arrive in the order sent); positions from the end stay where they are;
-//! - **delete** — a list's second half cut off, so later draws of it come fresh.
+//! - **delete** — a list's second half cut off, so later draws of it come fresh;
+//! - **lower settings** — the sizes a component asked for with `DetRng::setting` (a replica's
+//!   memtable) turned down: all to their lowest rung, else all one rung down, else one at a
+//!   time; a smaller memtable rotates after fewer writes, and the operations pass can then cut
+//!   the writes that only filled it.
 //!
 //! None of these can make a run "bigger" by the shrinker's measure; they make its remaining
 //! randomness simpler to read and leave fault kinds that no longer fire for the kinds pass to
@@ -83,6 +87,69 @@ impl Shrinker {
             }
             changed.then(|| s.with_record(r))
         })
+    }
+
+    /// Turn the run's settings down while it still fails: every setting to its lowest rung;
+    /// else every one a rung down, repeated; else (`each`) each on its own, a rung down.
+    /// Whether any candidate was kept.
+    pub(super) fn lower_settings(&mut self, each: bool) -> bool {
+        let settings = |r: &Choices| -> Vec<ChoiceAt> {
+            r.streams
+                .iter()
+                .flat_map(|(name, spans)| {
+                    spans.iter().flat_map(move |(&span, list)| {
+                        list.iter()
+                            .enumerate()
+                            .filter(|(_, c)| matches!(c, Choice::Setting { v, .. } if *v > 0))
+                            .map(move |(i, _)| (name.clone(), span, i))
+                    })
+                })
+                .collect()
+        };
+        // `to` maps a rung to the one to try; a candidate only if some rung moved.
+        let lowered = |s: &Self, at: &[ChoiceAt], to: fn(u64) -> u64| -> Option<RunConfig> {
+            let mut r = s.record();
+            let mut changed = false;
+            for a in at {
+                if let Some(c) = choice_mut(&mut r, a) {
+                    if let Some(l) = c.with_value(to(c.value())).filter(|l| l != c) {
+                        *c = l;
+                        changed = true;
+                    }
+                }
+            }
+            changed.then(|| s.with_record(r))
+        };
+        let all = settings(&self.record());
+        if all.is_empty() {
+            return false;
+        }
+        if let Some(c) = lowered(self, &all, |_| 0) {
+            if self.attempt(c) {
+                return true;
+            }
+        }
+        let mut progress = false;
+        loop {
+            let at = settings(&self.record());
+            match lowered(self, &at, |v| v.saturating_sub(1)) {
+                Some(c) => {
+                    if !self.attempt(c) {
+                        break;
+                    }
+                    progress = true;
+                }
+                None => break,
+            }
+        }
+        if !progress && each {
+            for a in settings(&self.record()) {
+                if let Some(c) = lowered(self, std::slice::from_ref(&a), |v| v.saturating_sub(1)) {
+                    progress |= self.attempt(c);
+                }
+            }
+        }
+        progress
     }
 
     /// When nothing structural shrinks any more: zero, sort and delete draws, each pass as

@@ -23,8 +23,9 @@
 //! 5. fewer fired faults — delta debugging over the draws that made a fault fire (a dropped
 //!    message, a disk error, a buggify site): set them to "did not fire" (after which a kind
 //!    that fires no more is switched off by pass 2);
-//! 6. simpler draws, when the rest is stuck — zero whole lists of draws, sort them, delete
-//!    their tails ([`draws`]).
+//! 6. when the rest is stuck: lower settings — turn down the sizes components asked for with
+//!    `DetRng::setting` (a replica's memtable), after which the passes above run again; then
+//!    simpler draws — zero whole lists of draws, sort them, delete their tails ([`draws`]).
 //!
 //! A candidate is kept only if it fails *with the same checker*; a different failure is a
 //! different bug. A kept candidate's own record (what it drew, replayed or fresh) becomes the
@@ -325,7 +326,10 @@ pub fn shrink(config: &RunConfig, runs_max: u32) -> Result<ShrinkReport, SimErro
     for _ in 0..PASSES_MAX {
         // Operations go before the earlier stop: with a long horizon left, a smaller set of
         // operations has more chances to trip the same checker.
-        let mut progress = s.fewer_scheduled();
+        // All settings down at once first (two runs at most): a failure that survives the
+        // smallest memtables is one the operations pass can cut much further.
+        let mut progress = s.lower_settings(false);
+        progress |= s.fewer_scheduled();
         progress |= s.fewer_kinds();
         progress |= s.fewer_ops();
         progress |= s.earlier_stop();
@@ -336,7 +340,8 @@ pub fn shrink(config: &RunConfig, runs_max: u32) -> Result<ShrinkReport, SimErro
             s.fewer_kinds();
         }
         if !progress {
-            progress = s.simpler_draws();
+            // Smaller settings first: they tend to unlock the structural passes again.
+            progress = s.lower_settings(true) || s.simpler_draws();
         }
         if !progress || s.runs >= s.runs_max {
             break;
