@@ -278,7 +278,7 @@ impl QuorumNode {
     /// is stale: the phase it is in armed its own.
     pub(crate) fn on_deadline(&mut self, ctx: &mut Ctx<'_, Self>, req: u64, store: bool) {
         let mono = self.mono_ns;
-        let sloppy = self.p.sloppy;
+        let sloppy = self.p.sloppy && self.p.bug != Bug::NoDeadlineStandIn;
         match self.reqs.get(&req) {
             Some(rq) if matches!(rq.phase, Phase::Store { .. }) == store => {}
             _ => return,

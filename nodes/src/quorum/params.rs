@@ -112,6 +112,9 @@ pub enum Bug {
     /// A put's first preference-list replica is stood in by a fallback (with a hint) even when
     /// the coordinator believes it up (stand-ins: a hint with no missed deadline behind it).
     HintForUp,
+    /// At a store deadline the coordinator resends to the targets that have not acknowledged
+    /// but has no fallback stand in for them (stand-ins: the converse rule at a deadline).
+    NoDeadlineStandIn,
 }
 
 impl Bug {
@@ -127,6 +130,7 @@ impl Bug {
         "give-up-early",
         "never-give-up",
         "hint-for-up",
+        "no-deadline-stand-in",
     ];
 
     /// Parse the `bug` parameter.
@@ -142,6 +146,7 @@ impl Bug {
             "give-up-early" => Bug::GiveUpEarly,
             "never-give-up" => Bug::NeverGiveUp,
             "hint-for-up" => Bug::HintForUp,
+            "no-deadline-stand-in" => Bug::NoDeadlineStandIn,
             _ => return None,
         })
     }

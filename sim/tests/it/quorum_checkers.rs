@@ -188,6 +188,26 @@ fn stand_ins_catch_a_hint_for_a_replica_that_missed_nothing() {
         .is_none());
 }
 
+/// `quorum-stand-ins`, the converse at a store deadline: every target that has not
+/// acknowledged gets the next unused fallback as a stand-in. A coordinator that only resends
+/// (or finds no target silent, or every fallback used) is caught at its first such deadline;
+/// the same seed passes without the bug.
+#[test]
+fn stand_ins_catch_a_store_deadline_without_stand_ins() {
+    let seed = 2;
+    let o = run_quorum(seed, &[("bug", "no-deadline-stand-in")], FaultSource::Swarm);
+    let v = o.violation.expect("the planted bug is caught");
+    assert_eq!(v.checker, StandIns::NAME, "{v}");
+    assert!(
+        v.message.contains("added stand-ins [] to targets"),
+        "{}",
+        v.message
+    );
+    assert!(run_quorum(seed, &[], FaultSource::Swarm)
+        .violation
+        .is_none());
+}
+
 /// `quorum-available`: in a run with no fault at all, a hint written for a replica that is up
 /// fails the check — with `membership=gossip` too, where SWIM's view decides and the stand-ins
 /// checker leaves the start of a store alone. Without the bug both pass, every operation
