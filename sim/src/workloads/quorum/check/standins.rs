@@ -29,6 +29,12 @@
 //!   not a target yet — until the fallbacks run out. A coordinator that stops standing in
 //!   (Dynamo §4.6) leaves a put with a replica down to fail after its last deadline.
 //!
+//! - **At any deadline that does not end its request**: the coordinator resends the request's
+//!   `Fetch` to exactly the preference-list replicas whose reply has not arrived, or its
+//!   `Store` to exactly the targets that have not acknowledged (and sends each stand-in it
+//!   adds its copy) — the protocol's retry rule (`coordinator.rs`), checked from the messages
+//!   the deadline's handler sends.
+//!
 //! The checker follows each coordinator's requests in its state after every handler: a request
 //! whose tries went up, or that disappeared in a step that was not a message's delivery or a
 //! client's call, passed a deadline there (nothing else removes a request outside a message
@@ -57,6 +63,17 @@ struct Seen {
     targets: Option<Vec<(NodeId, Option<NodeId>)>>,
 }
 
+/// The resends a deadline that did not end its request calls for, and those the handler sent.
+#[derive(Clone, Debug)]
+struct Resend {
+    coord: NodeId,
+    req: u64,
+    store: bool,
+    at_ns: u64,
+    expect: Vec<NodeId>,
+    sent: Vec<NodeId>,
+}
+
 /// What kind of step the next observation of a node follows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Step {
@@ -82,6 +99,8 @@ pub struct StandIns {
     answered: BTreeMap<(NodeId, u64, bool), u64>,
     /// Per coordinator: its requests as last seen.
     seen: BTreeMap<NodeId, BTreeMap<u64, Seen>>,
+    /// The resends of the last step's deadline, judged at the next step.
+    resends: Vec<Resend>,
 }
 
 impl StandIns {
@@ -98,7 +117,40 @@ impl StandIns {
             missed: BTreeMap::new(),
             answered: BTreeMap::new(),
             seen: BTreeMap::new(),
+            resends: Vec::new(),
         }
+    }
+
+    /// The last step's deadline sent its request's `Fetch` (or `Store`) to exactly the nodes
+    /// that had not answered (and to the stand-ins it added).
+    fn settle(&mut self) -> Result<(), String> {
+        for r in std::mem::take(&mut self.resends) {
+            let (mut expect, mut sent) = (r.expect, r.sent);
+            expect.sort_unstable();
+            sent.sort_unstable();
+            if expect != sent {
+                let (phase, msg, who) = if r.store {
+                    (
+                        "store",
+                        "Store",
+                        "targets that had not acknowledged, and the stand-ins added",
+                    )
+                } else {
+                    (
+                        "fetch",
+                        "Fetch",
+                        "preference-list replicas whose reply had not arrived",
+                    )
+                };
+                return Err(format!(
+                    "at a {phase} deadline of request {} at {}, n{} resent its {msg} to {sent:?}, but the {who} are {expect:?}",
+                    r.req,
+                    fmt_nanos(r.at_ns),
+                    r.coord,
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn answered(&self, coord: NodeId, req: u64, store: bool, node: NodeId) -> bool {
@@ -246,11 +298,31 @@ impl Checker<QuorumNode> for StandIns {
     }
 
     fn invoke(&mut self, _t: u64, _op_id: OpId, node: NodeId, _op: &Op) -> Result<(), String> {
+        self.settle()?;
         self.next = Some((node, Step::Client));
         Ok(())
     }
 
+    fn send(&mut self, _t: u64, from: NodeId, to: NodeId, msg: &Msg) -> Result<(), String> {
+        let (req, store) = match msg {
+            Msg::Fetch { req, .. } => (*req, false),
+            Msg::Store { req, .. } => (*req, true),
+            _ => return Ok(()),
+        };
+        for r in &mut self.resends {
+            if r.coord == from && r.req == req && r.store == store {
+                r.sent.push(to);
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, _t: u64) -> Result<(), String> {
+        self.settle()
+    }
+
     fn deliver(&mut self, _t: u64, from: NodeId, to: NodeId, msg: &Msg) -> Result<(), String> {
+        self.settle()?;
         self.step += 1;
         self.heard.insert((to, from), self.step);
         self.next = Some((to, Step::Message));
@@ -267,6 +339,7 @@ impl Checker<QuorumNode> for StandIns {
     }
 
     fn observe(&mut self, t_ns: u64, node: NodeId, state: &QuorumNode) -> Result<(), String> {
+        self.settle()?;
         self.step += 1;
         let step = match self.next.take() {
             Some((n, s)) if n == node => Some(s),
@@ -357,6 +430,34 @@ impl Checker<QuorumNode> for StandIns {
                         }
                     }
                 }
+            }
+            // The resends this deadline calls for (a request still held kept its phase going).
+            if deadline {
+                let expect: Vec<NodeId> = match (targets, before.and_then(|b| b.targets.as_ref())) {
+                    (None, _) => self
+                        .p
+                        .ring
+                        .preference(rq.range)
+                        .iter()
+                        .copied()
+                        .filter(|&to| !self.answered(node, req, false, to))
+                        .collect(),
+                    (Some(now), Some(old)) => old
+                        .iter()
+                        .map(|t| t.0)
+                        .filter(|&to| !self.answered(node, req, true, to))
+                        .chain(now[old.len().min(now.len())..].iter().map(|t| t.0))
+                        .collect(),
+                    (Some(_), None) => Vec::new(),
+                };
+                self.resends.push(Resend {
+                    coord: node,
+                    req,
+                    store: targets.is_some(),
+                    at_ns: t_ns,
+                    expect,
+                    sent: Vec::new(),
+                });
             }
             // Remember it, copying the targets only when they changed (they only grow within
             // a phase).
