@@ -115,6 +115,12 @@ pub enum Bug {
     /// At a store deadline the coordinator resends to the targets that have not acknowledged
     /// but has no fallback stand in for them (stand-ins: the converse rule at a deadline).
     NoDeadlineStandIn,
+    /// A put's store phase begins with the preference list as it is, no fallback standing in
+    /// for a replica the coordinator holds down (stand-ins: the converse rule at the start).
+    NoStandInAtStart,
+    /// A fetch deadline resends the request to every preference-list replica, those that
+    /// replied too (stand-ins: the resend rule).
+    FetchResendToAll,
 }
 
 impl Bug {
@@ -131,6 +137,8 @@ impl Bug {
         "never-give-up",
         "hint-for-up",
         "no-deadline-stand-in",
+        "no-stand-in-at-start",
+        "fetch-resend-to-all",
     ];
 
     /// Parse the `bug` parameter.
@@ -147,6 +155,8 @@ impl Bug {
             "never-give-up" => Bug::NeverGiveUp,
             "hint-for-up" => Bug::HintForUp,
             "no-deadline-stand-in" => Bug::NoDeadlineStandIn,
+            "no-stand-in-at-start" => Bug::NoStandInAtStart,
+            "fetch-resend-to-all" => Bug::FetchResendToAll,
             _ => return None,
         })
     }

@@ -188,24 +188,29 @@ fn stand_ins_catch_a_hint_for_a_replica_that_missed_nothing() {
         .is_none());
 }
 
-/// `quorum-stand-ins`, the converse at a store deadline: every target that has not
-/// acknowledged gets the next unused fallback as a stand-in. A coordinator that only resends
-/// (or finds no target silent, or every fallback used) is caught at its first such deadline;
-/// the same seed passes without the bug.
+/// `quorum-stand-ins`, the protocol's rules the other way round: a store phase begins with a
+/// stand-in for each replica the coordinator's detector certainly holds down; at a store
+/// deadline every target that has not acknowledged gets the next unused fallback; and a
+/// deadline resends to exactly the replicas that have not answered. A coordinator that breaks
+/// one is caught; the same seeds pass without the bug.
 #[test]
-fn stand_ins_catch_a_store_deadline_without_stand_ins() {
-    let seed = 2;
-    let o = run_quorum(seed, &[("bug", "no-deadline-stand-in")], FaultSource::Swarm);
-    let v = o.violation.expect("the planted bug is caught");
-    assert_eq!(v.checker, StandIns::NAME, "{v}");
-    assert!(
-        v.message.contains("added stand-ins [] to targets"),
-        "{}",
-        v.message
-    );
-    assert!(run_quorum(seed, &[], FaultSource::Swarm)
-        .violation
-        .is_none());
+fn stand_ins_catch_missing_stand_ins_and_wrong_resends() {
+    for (bug, seed, says) in [
+        ("no-deadline-stand-in", 2, "added stand-ins [] to targets"),
+        ("no-stand-in-at-start", 0, "but its detector calls for"),
+        ("fetch-resend-to-all", 2, "resent its Fetch to"),
+    ] {
+        let o = run_quorum(seed, &[("bug", bug)], FaultSource::Swarm);
+        let v = o.violation.expect("the planted bug is caught");
+        assert_eq!(v.checker, StandIns::NAME, "{bug}: {v}");
+        assert!(v.message.contains(says), "{bug}: {}", v.message);
+        assert!(
+            run_quorum(seed, &[], FaultSource::Swarm)
+                .violation
+                .is_none(),
+            "seed {seed}"
+        );
+    }
 }
 
 /// `quorum-available`: in a run with no fault at all, a hint written for a replica that is up
