@@ -46,9 +46,12 @@ pub fn missing(a: &VClock, b: &VClock) -> Option<(u32, u64, u64)> {
     })
 }
 
-/// The last-writer-wins rank of a version: `(timestamp, writer, clock entries, value)`,
-/// compared lexicographically (a tombstone, `None`, ranks below every value).
-fn lww_rank(v: &Version) -> (u64, u32, Vec<(u32, u64, u64)>, Option<u64>) {
+/// A last-writer-wins rank: `(timestamp, writer, clock entries as (actor, counter, time),
+/// value)`, compared lexicographically (a tombstone, `None`, ranks below every value).
+type LwwRank = (u64, u32, Vec<(u32, u64, u64)>, Option<u64>);
+
+/// The last-writer-wins rank of a version.
+fn lww_rank(v: &Version) -> LwwRank {
     let clock = v
         .clock
         .entries()
