@@ -190,7 +190,7 @@ impl QuorumNode {
         for &to in pref {
             let up = QuorumNode::up_in(&self.swim, &self.members, self.mono_ns, to)
                 && !(self.p.bug == Bug::HintForUp && to == pref[0]);
-            if !up && self.p.sloppy {
+            if !up && self.p.sloppy && self.p.bug != Bug::NoStandInAtStart {
                 if let Some(&f) = fallbacks
                     .find(|&&f| QuorumNode::up_in(&self.swim, &self.members, self.mono_ns, f))
                 {
@@ -278,7 +278,7 @@ impl QuorumNode {
     /// is stale: the phase it is in armed its own.
     pub(crate) fn on_deadline(&mut self, ctx: &mut Ctx<'_, Self>, req: u64, store: bool) {
         let mono = self.mono_ns;
-        let sloppy = self.p.sloppy;
+        let (sloppy, bug) = (self.p.sloppy, self.p.bug);
         match self.reqs.get(&req) {
             Some(rq) if matches!(rq.phase, Phase::Store { .. }) == store => {}
             _ => return,
@@ -305,7 +305,7 @@ impl QuorumNode {
                     return self.finish_client(ctx, rq.op_id, rq.op, rq.client_try, Reply::Failed);
                 }
                 for &to in pref {
-                    if !replies.iter().any(|(n, _)| *n == to) {
+                    if !replies.iter().any(|(n, _)| *n == to) || bug == Bug::FetchResendToAll {
                         ctx.send(to, Msg::Fetch { req, key });
                     }
                 }
@@ -352,7 +352,7 @@ impl QuorumNode {
                         .fallbacks(rq.range)
                         .iter()
                         .copied()
-                        .find(|f| !used(f));
+                        .find(|f| !used(f) && bug != Bug::NoDeadlineStandIn);
                     if let Some(f) = next {
                         targets.push((f, Some(intended)));
                         ctx.send(

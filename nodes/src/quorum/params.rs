@@ -112,6 +112,15 @@ pub enum Bug {
     /// A put's first preference-list replica is stood in by a fallback (with a hint) even when
     /// the coordinator believes it up (stand-ins: a hint with no missed deadline behind it).
     HintForUp,
+    /// At a store deadline the coordinator resends to the targets that have not acknowledged
+    /// but has no fallback stand in for them (stand-ins: the converse rule at a deadline).
+    NoDeadlineStandIn,
+    /// A put's store phase begins with the preference list as it is, no fallback standing in
+    /// for a replica the coordinator holds down (stand-ins: the converse rule at the start).
+    NoStandInAtStart,
+    /// A fetch deadline resends the request to every preference-list replica, those that
+    /// replied too (stand-ins: the resend rule).
+    FetchResendToAll,
 }
 
 impl Bug {
@@ -127,6 +136,9 @@ impl Bug {
         "give-up-early",
         "never-give-up",
         "hint-for-up",
+        "no-deadline-stand-in",
+        "no-stand-in-at-start",
+        "fetch-resend-to-all",
     ];
 
     /// Parse the `bug` parameter.
@@ -142,6 +154,9 @@ impl Bug {
             "give-up-early" => Bug::GiveUpEarly,
             "never-give-up" => Bug::NeverGiveUp,
             "hint-for-up" => Bug::HintForUp,
+            "no-deadline-stand-in" => Bug::NoDeadlineStandIn,
+            "no-stand-in-at-start" => Bug::NoStandInAtStart,
+            "fetch-resend-to-all" => Bug::FetchResendToAll,
             _ => return None,
         })
     }

@@ -80,37 +80,22 @@ impl Siblings {
         &self.versions
     }
 
-    /// Whether there is no version at all (never written here).
-    pub fn is_empty(&self) -> bool {
-        self.versions.is_empty()
-    }
-
     /// A set of one.
     pub fn one(v: Version) -> Siblings {
         Siblings { versions: vec![v] }
     }
 
-    /// Add `v` by `mode`'s rule; true when the set changed.
+    /// Add `v` by `mode`'s rule; true when the set changed: dropped if a version here covers
+    /// it, otherwise it replaces every version it covers. With vector clocks what neither
+    /// covers stays as a sibling; last-writer-wins is a total order, so the set keeps one.
     pub fn add(&mut self, v: Version, mode: Mode) -> bool {
-        match mode {
-            Mode::VClock => {
-                if self.versions.iter().any(|s| s.clock.descends(&v.clock)) {
-                    return false;
-                }
-                self.versions.retain(|s| !v.clock.descends(&s.clock));
-                let at = self.versions.binary_search(&v).unwrap_or_else(|i| i);
-                self.versions.insert(at, v);
-                true
-            }
-            Mode::Lww => {
-                if self.versions.iter().any(|s| s.covers(&v, Mode::Lww)) {
-                    return false;
-                }
-                self.versions.clear();
-                self.versions.push(v);
-                true
-            }
+        if self.covers(&v, mode) {
+            return false;
         }
+        self.versions.retain(|s| !v.covers(s, mode));
+        let at = self.versions.binary_search(&v).unwrap_or_else(|i| i);
+        self.versions.insert(at, v);
+        true
     }
 
     /// Add every version of `other`; true when the set changed.

@@ -9,15 +9,17 @@ use std::sync::Arc;
 
 use seedbed_sim::check::Checker;
 use seedbed_sim::workloads::quorum::check::available::Availability;
+use seedbed_sim::workloads::quorum::check::context::Context;
 use seedbed_sim::workloads::quorum::check::durability::Durability;
 use seedbed_sim::workloads::quorum::check::life::RequestLife;
 use seedbed_sim::workloads::quorum::check::quorums::WriteQuorum;
+use seedbed_sim::workloads::quorum::check::siblings::SiblingsConcurrent;
 use seedbed_sim::workloads::quorum::check::standins::StandIns;
 use seedbed_sim::workloads::quorum::msg::{Msg, Op, Reply};
 use seedbed_sim::workloads::quorum::params::{Bug, Params};
 use seedbed_sim::workloads::quorum::ring::Ring;
 use seedbed_sim::workloads::quorum::vclock::{Entry, VClock};
-use seedbed_sim::workloads::quorum::version::{Mode, Version};
+use seedbed_sim::workloads::quorum::version::{Mode, Siblings, Version};
 use seedbed_sim::{registry, FaultSource, RunConfig, RunOutcome};
 
 fn version(writer: u32, value: Option<u64>) -> Version {
@@ -186,6 +188,31 @@ fn stand_ins_catch_a_hint_for_a_replica_that_missed_nothing() {
         .is_none());
 }
 
+/// `quorum-stand-ins`, the protocol's rules the other way round: a store phase begins with a
+/// stand-in for each replica the coordinator's detector certainly holds down; at a store
+/// deadline every target that has not acknowledged gets the next unused fallback; and a
+/// deadline resends to exactly the replicas that have not answered. A coordinator that breaks
+/// one is caught; the same seeds pass without the bug.
+#[test]
+fn stand_ins_catch_missing_stand_ins_and_wrong_resends() {
+    for (bug, seed, says) in [
+        ("no-deadline-stand-in", 2, "added stand-ins [] to targets"),
+        ("no-stand-in-at-start", 0, "but its detector calls for"),
+        ("fetch-resend-to-all", 2, "resent its Fetch to"),
+    ] {
+        let o = run_quorum(seed, &[("bug", bug)], FaultSource::Swarm);
+        let v = o.violation.expect("the planted bug is caught");
+        assert_eq!(v.checker, StandIns::NAME, "{bug}: {v}");
+        assert!(v.message.contains(says), "{bug}: {}", v.message);
+        assert!(
+            run_quorum(seed, &[], FaultSource::Swarm)
+                .violation
+                .is_none(),
+            "seed {seed}"
+        );
+    }
+}
+
 /// `quorum-available`: in a run with no fault at all, a hint written for a replica that is up
 /// fails the check — with `membership=gossip` too, where SWIM's view decides and the stand-ins
 /// checker leaves the start of a store alone. Without the bug both pass, every operation
@@ -213,4 +240,146 @@ fn availability_catches_a_hint_written_in_a_healthy_cluster() {
         );
         assert!(clean.ops_completed > 0);
     }
+}
+
+fn clocked(pairs: &[(u32, u64)], writer: u32, value: u64) -> Version {
+    Version {
+        clock: VClock::from_entries(
+            pairs
+                .iter()
+                .map(|&(actor, counter)| Entry {
+                    actor,
+                    counter,
+                    ts_ns: 5,
+                })
+                .collect(),
+        ),
+        ts_ns: 5,
+        writer,
+        value: Some(value),
+    }
+}
+
+/// `quorum-context`: the version a put stores must supersede every version the replies to
+/// its read phase carried to the coordinator before the store began (Dynamo §4.4). A merge
+/// that keeps the smaller counter (the mutants `>` → `==` / `<` in `VClock::observe`) stores a
+/// clock that misses one; replies the coordinator does not merge do not count.
+#[test]
+fn context_catches_a_put_that_does_not_supersede_what_its_read_returned() {
+    let (coord, req, key) = (0, 7, 4);
+    let reply = |v: Vec<Version>| Msg::FetchReply {
+        req,
+        sibs: Some(Siblings::from(v)),
+    };
+    let store = |v: Version| Msg::Store {
+        req,
+        key,
+        version: Box::new(v),
+        hint_for: None,
+    };
+    let a = clocked(&[(1, 3)], 1, 10);
+    let b = clocked(&[(2, 1)], 2, 11);
+    // Replicas n1 and n2 answer with concurrent versions; the put's version must descend both.
+    let read = |c: &mut Context| {
+        c.deliver(1, 1, coord, &reply(vec![a.clone()])).unwrap();
+        c.deliver(2, 2, coord, &reply(vec![b.clone()])).unwrap();
+    };
+
+    // n1's counter 3 kept as 2: the merge took the smaller one.
+    let mut c = Context::new(Mode::VClock);
+    read(&mut c);
+    let bad = clocked(&[(0, 1), (1, 2), (2, 1)], coord, 12);
+    let err = c.send(3, coord, 1, &store(bad)).unwrap_err();
+    assert!(err.contains("does not supersede 10@[n1:3]"), "{err}");
+    assert!(err.contains("n1:2 where that version has n1:3"), "{err}");
+
+    // The right merge, ticked at the coordinator, passes; resends are not judged again.
+    let mut c = Context::new(Mode::VClock);
+    read(&mut c);
+    let good = clocked(&[(0, 1), (1, 3), (2, 1)], coord, 12);
+    c.send(3, coord, 1, &store(good.clone())).unwrap();
+    c.send(3, coord, 2, &store(good.clone())).unwrap();
+    assert_eq!((c.judged, c.compared), (1, 2));
+
+    // What the coordinator does not merge is no part of the context: a reply delivered after
+    // the store began, a replica's second reply, a reply without versions.
+    let mut c = Context::new(Mode::VClock);
+    read(&mut c);
+    c.deliver(3, 1, coord, &reply(vec![clocked(&[(1, 9)], 1, 13)]))
+        .unwrap();
+    c.deliver(3, 3, coord, &Msg::FetchReply { req, sibs: None })
+        .unwrap();
+    c.send(4, coord, 1, &store(good.clone())).unwrap();
+    c.deliver(5, 3, coord, &reply(vec![clocked(&[(3, 1)], 3, 14)]))
+        .unwrap();
+    c.send(6, coord, 3, &store(good.clone())).unwrap();
+
+    // A coordinator that restarted starts afresh: its old requests' replies are forgotten.
+    let mut c = Context::new(Mode::VClock);
+    read(&mut c);
+    c.restarted(3, coord);
+    c.send(4, coord, 1, &store(clocked(&[(0, 1)], coord, 12)))
+        .unwrap();
+
+    // Last-writer-wins orders by timestamp, not by clock: not judged.
+    let mut c = Context::new(Mode::Lww);
+    read(&mut c);
+    c.send(3, coord, 1, &store(clocked(&[(0, 1)], coord, 12)))
+        .unwrap();
+    assert_eq!(c.judged, 0);
+}
+
+/// `quorum-siblings`: a set a replica returns, or a get's answer, never holds a version beside
+/// one that supersedes it (Dynamo §4.4) — what a merge that keeps ancestors (the mutant
+/// `Version::covers -> false`) returns.
+#[test]
+fn siblings_catch_a_set_that_keeps_an_ancestor() {
+    let old = clocked(&[(1, 1)], 1, 10);
+    let new = clocked(&[(1, 1), (2, 1)], 2, 11);
+    let other = clocked(&[(3, 1)], 3, 12);
+    let kept = Siblings::from(vec![old.clone(), new.clone()]);
+    let concurrent = Siblings::from(vec![new.clone(), other.clone()]);
+
+    let mut c = SiblingsConcurrent::new(Mode::VClock);
+    let err = c
+        .deliver(
+            1,
+            1,
+            0,
+            &Msg::FetchReply {
+                req: 3,
+                sibs: Some(kept.clone()),
+            },
+        )
+        .unwrap_err();
+    assert!(
+        err.contains("n1's reply to n0's read") && err.contains("holds 10@[n1:1]"),
+        "{err}"
+    );
+    let mut c = SiblingsConcurrent::new(Mode::VClock);
+    let err = c
+        .complete(2, 5, &Reply::Got(kept.clone(), vec![]))
+        .unwrap_err();
+    assert!(err.contains("the answer to op 5"), "{err}");
+
+    // Concurrent versions are siblings; one version is nothing to judge.
+    let mut c = SiblingsConcurrent::new(Mode::VClock);
+    c.deliver(
+        1,
+        1,
+        0,
+        &Msg::FetchReply {
+            req: 3,
+            sibs: Some(concurrent.clone()),
+        },
+    )
+    .unwrap();
+    c.complete(2, 5, &Reply::Got(concurrent, vec![])).unwrap();
+    c.complete(2, 6, &Reply::Got(Siblings::one(new), vec![]))
+        .unwrap();
+    assert_eq!(c.judged, 2);
+
+    // Last-writer-wins: not judged.
+    let mut c = SiblingsConcurrent::new(Mode::Lww);
+    c.complete(2, 5, &Reply::Got(kept, vec![])).unwrap();
 }

@@ -396,6 +396,8 @@ impl Workload for Quorum {
         vec![
             Box::new(check::durability::Durability::new(self.p.mode)),
             Box::new(check::dots::Dots::new()),
+            Box::new(check::context::Context::new(self.p.mode)),
+            Box::new(check::siblings::SiblingsConcurrent::new(self.p.mode)),
             Box::new(check::convergence::Convergence::new(
                 self.p.n,
                 self.p.ring.ranges(),

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use super::order;
 use crate::check::Checker;
 use crate::metrics::{Metrics, Traffic};
 use crate::node::{NodeId, OpId};
@@ -109,7 +110,7 @@ impl Checker<QuorumNode> for Coverage {
                 let merged = self.siblings.get(&key).is_some_and(|s| {
                     s.versions()
                         .iter()
-                        .all(|old| v.covers(old, self.mode) && v != old)
+                        .all(|old| order::covers(v, old, self.mode) && v != old)
                 });
                 if merged {
                     self.siblings.remove(&key);

@@ -17,6 +17,7 @@
 
 use std::collections::BTreeMap;
 
+use super::order;
 use crate::check::Checker;
 use crate::node::{NodeId, OpId};
 use crate::time::fmt_nanos;
@@ -66,7 +67,7 @@ impl Durability {
                 continue;
             };
             for (t, v, w_op) in held {
-                if *t < inv_ns && !sibs.covers(v, self.mode) {
+                if *t < inv_ns && !order::set_covers(sibs, v, self.mode) {
                     return Err(format!(
                         "key {key}: replica n{node} acknowledged write {v} (op {w_op}, acknowledged {}) but later answered op {op_id} without it or a successor: {}",
                         fmt_nanos(*t),
@@ -131,7 +132,7 @@ impl Checker<QuorumNode> for Durability {
                     return Ok(());
                 }
                 for (w_op, w_ns, v) in self.acked.get(&key).map_or(&[][..], |v| &v[..]) {
-                    if *w_ns < inv_ns && !s.covers(v, self.mode) {
+                    if *w_ns < inv_ns && !order::set_covers(s, v, self.mode) {
                         return Err(format!(
                             "key {key}: write {v} (op {w_op}, acknowledged {}) is lost: the audit read of all replicas (op {op_id}) returned {}",
                             fmt_nanos(*w_ns),

@@ -11,6 +11,7 @@
 
 use std::collections::BTreeMap;
 
+use super::order;
 use crate::check::Checker;
 use crate::node::{NodeId, OpId};
 use crate::time::fmt_nanos;
@@ -114,7 +115,7 @@ impl Checker<QuorumNode> for Hints {
                 continue;
             };
             self.followed += 1;
-            if !home.covers(&h.version, self.mode) {
+            if !order::set_covers(home, &h.version, self.mode) {
                 return Err(format!(
                     "key {key}: n{} acknowledged version {} as a hint for n{} at {}, but the hint never arrived: n{}'s audit reply (op {op_id}) is {home:?}",
                     h.fallback,

@@ -3,6 +3,10 @@
 //! - [`durability`] — an acknowledged write is never lost: the audit reads of the quiet period
 //!   (all N replicas) return it or a version that causally supersedes it.
 //! - [`dots`] — no coordinator hands out one dot (writer, counter) for two different writes.
+//! - [`context`] — a put's version supersedes every version its read phase returned (Dynamo
+//!   §4.4, the context), from the replies delivered to the coordinator.
+//! - [`siblings`] — no sibling set a replica returns or a get answers holds a version beside
+//!   one that supersedes it (Dynamo §4.4: ancestors are forgotten).
 //! - [`convergence`] — after the faults stop, every range's replicas report equal Merkle roots
 //!   and no hint is left undelivered.
 //! - [`linearizable`] — each key's history, checked by a Wing–Gong search ([`wgl`]); a
@@ -27,6 +31,8 @@
 //!   first try and writes no hint.
 //! - [`history`] — not a checker: runs the checkers that judge the client history alone on a
 //!   recorded history, from either runtime (`seedbed cluster test` feeds it a real run's).
+//! - [`order`] — not a checker: the checkers' own comparison of versions (vector-clock
+//!   dominance, last-writer-wins order), never the node's.
 //! - [`coverage`] — never fails: counts the interesting events (hints, repairs, siblings,
 //!   restarts) a sweep reports coverage of ([`crate::sometimes`]).
 //!
@@ -34,6 +40,7 @@
 //! (`n3r2w2`, `n3r2w2-lww`), so a sweep can tabulate them ([`staleness::table`]).
 
 pub mod available;
+pub mod context;
 pub mod convergence;
 pub mod coverage;
 pub mod dots;
@@ -42,8 +49,10 @@ pub mod hints;
 pub mod history;
 pub mod life;
 pub mod linearizable;
+pub mod order;
 pub mod quorums;
 pub mod regular;
+pub mod siblings;
 pub mod staleness;
 pub mod standins;
 pub mod wgl;

@@ -14,6 +14,7 @@
 
 use std::collections::BTreeMap;
 
+use super::order;
 use crate::check::Checker;
 use crate::node::{NodeId, OpId};
 use crate::time::fmt_nanos;
@@ -71,7 +72,7 @@ impl Checker<QuorumNode> for Regular {
             }
             (Op::Get { key, .. }, Reply::Got(answer, _)) => {
                 for (ack_ns, w_op, v) in self.acked.get(key).map_or(&[][..], |a| &a[..]) {
-                    if *ack_ns < inv_ns && !answer.covers(v, self.mode) {
+                    if *ack_ns < inv_ns && !order::set_covers(answer, v, self.mode) {
                         return Err(format!(
                             "op {op_id} read key {key} (invoked {}) and got {answer:?}, without write {v} (op {w_op}, acknowledged {}) or a successor; with strict quorums and R + W > N every read quorum meets every write quorum",
                             fmt_nanos(inv_ns),

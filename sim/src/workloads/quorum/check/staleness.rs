@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::order;
 use crate::check::Checker;
 use crate::metrics::{Metrics, Traffic};
 use crate::node::{NodeId, OpId};
@@ -77,7 +78,9 @@ impl Checker<QuorumNode> for Staleness {
                 if m == 0 {
                     return Ok(());
                 }
-                let newest_covered = (0..m).rev().find(|&j| s.covers(&ws[j].1, self.mode));
+                let newest_covered = (0..m)
+                    .rev()
+                    .find(|&j| order::set_covers(s, &ws[j].1, self.mode));
                 let k = match newest_covered {
                     Some(j) => m - j,
                     None => m + 1,

@@ -14,11 +14,26 @@
 //!   reached C — and no message from A has reached C since. The protocol also lets the
 //!   suspicion expire after `SUSPECT_NS`; the checker does not hold it to that (a fallback
 //!   used a little longer than needed is not judged), only to having had a reason at all. In
-//!   particular, with every node up and answering, no hint is written. With
+//!   particular, with every node up and answering, no hint is written. And the converse, the
+//!   protocol's rule: where the checker can tell what C's detector holds (a replica that
+//!   missed a deadline of C and has not been heard from since is held down until C's
+//!   membership time, moved at each handoff tick, passes `SUSPECT_NS`; one never missed or
+//!   heard from since is up), the first targets are exactly the preference list with each
+//!   replica held down stood in for by the next fallback not held down. With
 //!   `membership=gossip` SWIM's view decides instead, and this half is not checked.
 //! - **At a store deadline**: a fallback newly added to a store phase stands in for a replica
 //!   whose own target in that phase (the replica itself, or a fallback already holding its
-//!   hint) has not acknowledged the store.
+//!   hint) has not acknowledged the store. And the converse, the protocol's rule for a store
+//!   that is not given up (sloppy quorums, either membership): every target that has not
+//!   acknowledged gets a stand-in, in target order, the next fallback of the range that is
+//!   not a target yet — until the fallbacks run out. A coordinator that stops standing in
+//!   (Dynamo §4.6) leaves a put with a replica down to fail after its last deadline.
+//!
+//! - **At any deadline that does not end its request**: the coordinator resends the request's
+//!   `Fetch` to exactly the preference-list replicas whose reply has not arrived, or its
+//!   `Store` to exactly the targets that have not acknowledged (and sends each stand-in it
+//!   adds its copy) — the protocol's retry rule (`coordinator.rs`), checked from the messages
+//!   the deadline's handler sends.
 //!
 //! The checker follows each coordinator's requests in its state after every handler: a request
 //! whose tries went up, or that disappeared in a step that was not a message's delivery or a
@@ -29,12 +44,14 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::check::Checker;
+use crate::clock::DRIFT_PPM_MAX;
 use crate::node::{NodeId, OpId};
 use crate::time::fmt_nanos;
 use crate::workloads::quorum::coordinator::Phase;
+use crate::workloads::quorum::membership::SUSPECT_NS;
 use crate::workloads::quorum::msg::{Msg, Op};
 use crate::workloads::quorum::node::QuorumNode;
-use crate::workloads::quorum::params::Params;
+use crate::workloads::quorum::params::{Bug, Params};
 
 /// What the checker last saw of one request.
 #[derive(Clone, Debug)]
@@ -44,6 +61,17 @@ struct Seen {
     /// The store phase's targets, (node, the replica it stands in for); `None` in the fetch
     /// phase.
     targets: Option<Vec<(NodeId, Option<NodeId>)>>,
+}
+
+/// The resends a deadline that did not end its request calls for, and those the handler sent.
+#[derive(Clone, Debug)]
+struct Resend {
+    coord: NodeId,
+    req: u64,
+    store: bool,
+    at_ns: u64,
+    expect: Vec<NodeId>,
+    sent: Vec<NodeId>,
 }
 
 /// What kind of step the next observation of a node follows.
@@ -71,6 +99,8 @@ pub struct StandIns {
     answered: BTreeMap<(NodeId, u64, bool), u64>,
     /// Per coordinator: its requests as last seen.
     seen: BTreeMap<NodeId, BTreeMap<u64, Seen>>,
+    /// The resends of the last step's deadline, judged at the next step.
+    resends: Vec<Resend>,
 }
 
 impl StandIns {
@@ -87,7 +117,40 @@ impl StandIns {
             missed: BTreeMap::new(),
             answered: BTreeMap::new(),
             seen: BTreeMap::new(),
+            resends: Vec::new(),
         }
+    }
+
+    /// The last step's deadline sent its request's `Fetch` (or `Store`) to exactly the nodes
+    /// that had not answered (and to the stand-ins it added).
+    fn settle(&mut self) -> Result<(), String> {
+        for r in std::mem::take(&mut self.resends) {
+            let (mut expect, mut sent) = (r.expect, r.sent);
+            expect.sort_unstable();
+            sent.sort_unstable();
+            if expect != sent {
+                let (phase, msg, who) = if r.store {
+                    (
+                        "store",
+                        "Store",
+                        "targets that had not acknowledged, and the stand-ins added",
+                    )
+                } else {
+                    (
+                        "fetch",
+                        "Fetch",
+                        "preference-list replicas whose reply had not arrived",
+                    )
+                };
+                return Err(format!(
+                    "at a {phase} deadline of request {} at {}, n{} resent its {msg} to {sent:?}, but the {who} are {expect:?}",
+                    r.req,
+                    fmt_nanos(r.at_ns),
+                    r.coord,
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn answered(&self, coord: NodeId, req: u64, store: bool, node: NodeId) -> bool {
@@ -116,6 +179,90 @@ impl StandIns {
         self.heard.retain(|k, _| k.0 != node);
         self.missed.retain(|k, _| k.0 != node);
         self.answered.retain(|k, _| k.0 != node);
+    }
+
+    /// Whether `coord` holds `node` down at `t_ns` by its local detector: `Some(false)` when
+    /// certainly not (`node` never missed a deadline of `coord`, or has been heard from
+    /// since), `Some(true)` when certainly (it missed one at `at` and has not been heard from
+    /// since, and `coord`'s membership time — which moves [`Params::handoff_every_ns`] at a
+    /// time, at each handoff tick — cannot have reached the end of the suspicion,
+    /// [`SUSPECT_NS`], since then: at most `⌊(t − at) / P_min⌋ + 1` ticks fit, `P_min` the
+    /// tick's period on the fastest clock the world draws), `None` when the checker cannot tell.
+    fn holds_down(&self, t_ns: u64, coord: NodeId, node: NodeId) -> Option<bool> {
+        let heard = self.heard.get(&(coord, node)).copied();
+        match self.missed.get(&(coord, node)) {
+            None => Some(false),
+            Some(&(step, _)) if heard.is_some_and(|h| h > step) => Some(false),
+            Some(&(_, at)) => {
+                let p = self.p.handoff_every_ns;
+                let p_min =
+                    (u128::from(p) * 1_000_000 / (1_000_000 + DRIFT_PPM_MAX as u128)).max(1) as u64;
+                let ticks = t_ns.saturating_sub(at) / p_min + 1;
+                (ticks.saturating_mul(p) < SUSPECT_NS).then_some(true)
+            }
+        }
+    }
+
+    /// The first targets of a store phase `coord` begins at `t_ns` in `range` by the protocol's
+    /// rule (`membership=local`): each preference-list replica in turn, or — with sloppy
+    /// quorums, when the coordinator holds it down — the next fallback it does not hold down,
+    /// as a stand-in (the replica itself when none is left). `None` when whether the
+    /// coordinator holds one of the nodes that decide it down cannot be told.
+    fn first_targets(
+        &self,
+        t_ns: u64,
+        coord: NodeId,
+        range: usize,
+    ) -> Option<Vec<(NodeId, Option<NodeId>)>> {
+        let mut fallbacks = self.p.ring.fallbacks(range).iter();
+        let mut expect = Vec::new();
+        for &to in self.p.ring.preference(range) {
+            if self.p.sloppy && self.holds_down(t_ns, coord, to)? {
+                let mut stand_in = None;
+                for &f in fallbacks.by_ref() {
+                    if !self.holds_down(t_ns, coord, f)? {
+                        stand_in = Some(f);
+                        break;
+                    }
+                }
+                if let Some(f) = stand_in {
+                    expect.push((f, Some(to)));
+                    continue;
+                }
+            }
+            expect.push((to, None));
+        }
+        Some(expect)
+    }
+
+    /// The stand-ins a store deadline of `coord`'s request `req` (in `range`, with targets
+    /// `old`) adds with sloppy quorums: for each target that has not acknowledged, in order,
+    /// the next fallback of the range that is not a target yet, standing in for the replica
+    /// that target holds the copy of (none when the fallbacks are used up).
+    fn deadline_stand_ins(
+        &self,
+        coord: NodeId,
+        req: u64,
+        range: usize,
+        old: &[(NodeId, Option<NodeId>)],
+    ) -> Vec<(NodeId, Option<NodeId>)> {
+        let mut all = old.to_vec();
+        for &(to, hint_for) in old {
+            if self.answered(coord, req, true, to) {
+                continue;
+            }
+            let next = self
+                .p
+                .ring
+                .fallbacks(range)
+                .iter()
+                .copied()
+                .find(|f| !all.iter().any(|t| t.0 == *f));
+            if let Some(f) = next {
+                all.push((f, Some(hint_for.unwrap_or(to))));
+            }
+        }
+        all.split_off(old.len())
     }
 
     /// `coord` had fallback `f` stand in for `replica` when request `req` of `op` began to
@@ -151,11 +298,31 @@ impl Checker<QuorumNode> for StandIns {
     }
 
     fn invoke(&mut self, _t: u64, _op_id: OpId, node: NodeId, _op: &Op) -> Result<(), String> {
+        self.settle()?;
         self.next = Some((node, Step::Client));
         Ok(())
     }
 
+    fn send(&mut self, _t: u64, from: NodeId, to: NodeId, msg: &Msg) -> Result<(), String> {
+        let (req, store) = match msg {
+            Msg::Fetch { req, .. } => (*req, false),
+            Msg::Store { req, .. } => (*req, true),
+            _ => return Ok(()),
+        };
+        for r in &mut self.resends {
+            if r.coord == from && r.req == req && r.store == store {
+                r.sent.push(to);
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, _t: u64) -> Result<(), String> {
+        self.settle()
+    }
+
     fn deliver(&mut self, _t: u64, from: NodeId, to: NodeId, msg: &Msg) -> Result<(), String> {
+        self.settle()?;
         self.step += 1;
         self.heard.insert((to, from), self.step);
         self.next = Some((to, Step::Message));
@@ -172,6 +339,7 @@ impl Checker<QuorumNode> for StandIns {
     }
 
     fn observe(&mut self, t_ns: u64, node: NodeId, state: &QuorumNode) -> Result<(), String> {
+        self.settle()?;
         self.step += 1;
         let step = match self.next.take() {
             Some((n, s)) if n == node => Some(s),
@@ -201,9 +369,11 @@ impl Checker<QuorumNode> for StandIns {
                 Phase::Fetch { .. } => None,
             };
             let before = seen.get(&req);
+            let mut deadline = false;
             if let Some(b) = before {
                 if rq.tries > b.tries && b.targets.is_some() == targets.is_some() {
                     self.deadline(t_ns, node, req, b);
+                    deadline = true;
                 }
             }
             if let Some(targets) = targets {
@@ -218,11 +388,22 @@ impl Checker<QuorumNode> for StandIns {
                                     );
                                 }
                             }
+                            if self.p.bug != Bug::HintForUp {
+                                if let Some(expect) = self.first_targets(t_ns, node, rq.range) {
+                                    if *targets != expect {
+                                        result = result.and(Err(format!(
+                                            "n{node} began to store op {} (request {req}) at {} with targets {targets:?}, but its detector calls for {expect:?}: a replica that missed a deadline of n{node} not long before and has not been heard from since is held down (SUSPECT_NS), and a fallback stands in for it at once (Dynamo §4.6)",
+                                            rq.op_id,
+                                            fmt_nanos(t_ns),
+                                        )));
+                                    }
+                                }
+                            }
                         }
                     }
                     // Stand-ins added at a deadline.
-                    Some(old) if targets.len() > old.len() => {
-                        for &(f, hint_for) in &targets[old.len()..] {
+                    Some(old) => {
+                        for &(f, hint_for) in &targets[old.len().min(targets.len())..] {
                             let Some(replica) = hint_for else { continue };
                             let silent = old.iter().any(|&(to, h)| {
                                 h.unwrap_or(to) == replica && !self.answered(node, req, true, to)
@@ -235,9 +416,48 @@ impl Checker<QuorumNode> for StandIns {
                                 )));
                             }
                         }
+                        if deadline && self.p.sloppy {
+                            let expect = self.deadline_stand_ins(node, req, rq.range, old);
+                            let added = &targets[old.len().min(targets.len())..];
+                            if added != &expect[..] {
+                                result = result.and(Err(format!(
+                                    "at a deadline of op {} (request {req}) at {}, n{node} added stand-ins {added:?} to targets {old:?}, but the targets that had not acknowledged call for {expect:?}: each gets the next fallback of the range not yet a target ({:?})",
+                                    rq.op_id,
+                                    fmt_nanos(t_ns),
+                                    self.p.ring.fallbacks(rq.range),
+                                )));
+                            }
+                        }
                     }
-                    Some(_) => {}
                 }
+            }
+            // The resends this deadline calls for (a request still held kept its phase going).
+            if deadline {
+                let expect: Vec<NodeId> = match (targets, before.and_then(|b| b.targets.as_ref())) {
+                    (None, _) => self
+                        .p
+                        .ring
+                        .preference(rq.range)
+                        .iter()
+                        .copied()
+                        .filter(|&to| !self.answered(node, req, false, to))
+                        .collect(),
+                    (Some(now), Some(old)) => old
+                        .iter()
+                        .map(|t| t.0)
+                        .filter(|&to| !self.answered(node, req, true, to))
+                        .chain(now[old.len().min(now.len())..].iter().map(|t| t.0))
+                        .collect(),
+                    (Some(_), None) => Vec::new(),
+                };
+                self.resends.push(Resend {
+                    coord: node,
+                    req,
+                    store: targets.is_some(),
+                    at_ns: t_ns,
+                    expect,
+                    sent: Vec::new(),
+                });
             }
             // Remember it, copying the targets only when they changed (they only grow within
             // a phase).
