@@ -135,6 +135,12 @@ fn every_planted_bug_is_caught_by_its_checker() {
             "gossip-round-robin",
         ),
         ("relays-suspects", &[], FaultSource::Swarm, "gossip-relays"),
+        (
+            "piggyback-once",
+            &[],
+            FaultSource::None,
+            "gossip-dissemination",
+        ),
     ] {
         let got = caught(bug, params, faults, 0..8);
         assert!(
@@ -142,6 +148,35 @@ fn every_planted_bug_is_caught_by_its_checker() {
             "bug {bug} {params:?}: expected {checker}, got {got:?}"
         );
     }
+}
+
+/// The dissemination bound (SWIM §4.1) fails a member that piggybacks each update once, and
+/// the same seeds pass without the bug, with updates judged in each.
+#[test]
+fn dissemination_bound_fails_piggyback_once_only() {
+    let seeds = 0..8;
+    let mut failed = 0;
+    for seed in seeds.clone() {
+        let mut c = gossip(seed, &[]);
+        c.faults = FaultSource::None;
+        let o = run(&c);
+        assert!(o.violation.is_none(), "seed {seed}: {:?}", o.violation);
+        assert!(
+            o.metrics.scalars["dissemination_judged"] > 0.0,
+            "seed {seed}: no update judged"
+        );
+        let mut c = gossip(seed, &[("bug", "piggyback-once")]);
+        c.faults = FaultSource::None;
+        if let Some(v) = run(&c).violation {
+            assert_eq!(
+                v.checker, "gossip-dissemination",
+                "seed {seed}: {}",
+                v.message
+            );
+            failed += 1;
+        }
+    }
+    assert!(failed > 0, "piggyback-once passed seeds {seeds:?}");
 }
 
 /// The rule checkers judge something in an ordinary run: they are not vacuous.
@@ -158,6 +193,8 @@ fn the_rule_checkers_judge_clean_runs() {
             "rule_probes_judged",
             "rule_rounds_completed",
             "rule_relays_judged",
+            "rule_push_pulls_judged",
+            "dissemination_judged",
         ] {
             *totals.entry(name).or_default() += o.metrics.scalars[name];
         }
