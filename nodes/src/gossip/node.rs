@@ -35,7 +35,7 @@ use super::lifeguard::{suspicion_timeout_ns, Awareness};
 use super::member::{Applied, Membership};
 use super::msg::{GossipMsg, GossipOp, GossipReply, Status, Update};
 use super::params::{Bug, Params};
-use super::queue::{retransmit_limit, Queue};
+use super::queue::Queue;
 use crate::{Ctx, Node, NodeId, OpId, TimerId};
 
 /// Why a member went silent for the rest of the run.
@@ -165,7 +165,7 @@ impl GossipNode {
     }
 
     fn limit(&self) -> u32 {
-        retransmit_limit(self.p.lambda, self.members.live_count().max(1))
+        self.p.retransmit_limit(self.members.live_count().max(1))
     }
 
     fn piggyback(&mut self, first: Option<NodeId>) -> Vec<Update> {

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use super::lifeguard::{suspicion_min_ns, Lifeguard};
 use super::msg::{Status, Update};
+use super::queue::retransmit_limit;
 use crate::time::ms;
 use crate::ParamError;
 
@@ -58,6 +59,10 @@ pub enum Bug {
     /// Indirect probes (ping-req) go through suspects too, not only through members held
     /// alive. Caught by the relay check.
     RelaysSuspects,
+    /// Each update is piggybacked once instead of `λ·⌈log₁₀(n+1)⌉` times: the epidemic dies
+    /// out at once and news waits for anti-entropy's random pairings. Detection stays within
+    /// its bound; caught by the dissemination bound.
+    PiggybackOnce,
 }
 
 impl Bug {
@@ -75,6 +80,7 @@ impl Bug {
             "refute-alive" => Bug::RefuteAlive,
             "late-newcomers" => Bug::LateNewcomers,
             "relays-suspects" => Bug::RelaysSuspects,
+            "piggyback-once" => Bug::PiggybackOnce,
             _ => return None,
         })
     }
@@ -220,7 +226,7 @@ impl Params {
             out.bug = Bug::parse(v).ok_or_else(|| {
                 err(
                     "bug",
-                    format!("'{v}': expected none, no-refute, suspicion-never-expires, failed-is-final, timeout-units, alive-clears-suspicion, slow-probe, short-suspicion, health-never-heals, refute-alive, late-newcomers or relays-suspects"),
+                    format!("'{v}': expected none, no-refute, suspicion-never-expires, failed-is-final, timeout-units, alive-clears-suspicion, slow-probe, short-suspicion, health-never-heals, refute-alive, late-newcomers, relays-suspects or piggyback-once"),
                 )
             })?;
         }
@@ -283,6 +289,16 @@ impl Params {
             (self.probe_timeout_ns / 1_000).max(1)
         } else {
             self.probe_timeout_ns
+        }
+    }
+
+    /// How many times each update is piggybacked with `live` members held alive or suspect:
+    /// `λ·⌈log₁₀(live+1)⌉` ([`retransmit_limit`]; once with the `piggyback-once` bug).
+    pub fn retransmit_limit(&self, live: u32) -> u32 {
+        if self.bug == Bug::PiggybackOnce {
+            1
+        } else {
+            retransmit_limit(self.lambda, live)
         }
     }
 

@@ -77,11 +77,13 @@ fn every_planted_bug_is_caught_by_its_checker() {
             FaultSource::Swarm,
             "gossip-convergence",
         ),
+        // A restarted member's refutation never reaches the members holding it failed: the
+        // dissemination bound sees it during the run, before convergence at its end.
         (
             "failed-is-final",
             &[],
             FaultSource::Swarm,
-            "gossip-convergence",
+            "gossip-dissemination",
         ),
         (
             "suspicion-never-expires",
@@ -144,6 +146,32 @@ fn every_planted_bug_is_caught_by_its_checker() {
     }
 }
 
+/// The dissemination bound (SWIM §4.1) fails a member that piggybacks each update once, and
+/// the same seeds pass without the bug, with updates judged. Under the bug news still spreads
+/// by anti-entropy, mostly within the bound: of the default sweep's seeds `0..300`, 8 fail,
+/// the first 74 (in the quiet period, after faults).
+#[test]
+fn dissemination_bound_fails_piggyback_once_only() {
+    let seeds = 70..78;
+    let mut failed = 0;
+    let mut judged = 0.0;
+    for seed in seeds.clone() {
+        let o = run(&gossip(seed, &[]));
+        assert!(o.violation.is_none(), "seed {seed}: {:?}", o.violation);
+        judged += o.metrics.scalars["dissemination_judged"];
+        if let Some(v) = run(&gossip(seed, &[("bug", "piggyback-once")])).violation {
+            assert_eq!(
+                v.checker, "gossip-dissemination",
+                "seed {seed}: {}",
+                v.message
+            );
+            failed += 1;
+        }
+    }
+    assert!(judged > 0.0, "no update judged in seeds {seeds:?}");
+    assert!(failed > 0, "piggyback-once passed seeds {seeds:?}");
+}
+
 /// The rule checkers judge something in an ordinary run: they are not vacuous.
 #[test]
 fn the_rule_checkers_judge_clean_runs() {
@@ -158,6 +186,8 @@ fn the_rule_checkers_judge_clean_runs() {
             "rule_probes_judged",
             "rule_rounds_completed",
             "rule_relays_judged",
+            "rule_push_pulls_judged",
+            "dissemination_judged",
         ] {
             *totals.entry(name).or_default() += o.metrics.scalars[name];
         }

@@ -19,6 +19,7 @@
 //! workload, [`truth`] (what really happened), [`checker`] and [`transitions`] (detection,
 //! accuracy, convergence, SWIM's state machine), the rule checkers that judge each member by
 //! what it sent and heard ([`witness`]: [`suspicion`], [`health`], [`refute`], [`probing`]),
+//! the dissemination bound ([`dissemination`]),
 //! [`metrics`], [`summary`] (its chart).
 //!
 //! Client operations are the workload's faults of its own: `Stop` (crash-stop: silent for the
@@ -27,6 +28,7 @@
 //! sets the measurements beside the papers'.
 
 pub mod checker;
+pub mod dissemination;
 pub mod health;
 pub mod metrics;
 pub mod probing;
@@ -186,6 +188,12 @@ impl Workload for Gossip {
             Box::new(refute::Refutation::new(n)),
             Box::new(probing::RoundRobin::new(n)),
             Box::new(probing::Relays::new(n)),
+            Box::new(probing::PushPullPartners::new(n, self.params.seeds)),
+            Box::new(dissemination::Dissemination::new(
+                n,
+                &self.params,
+                self.prompt,
+            )),
             Box::new(metrics::Metrics::new(n, self.params.period_ns)),
         ]
     }
