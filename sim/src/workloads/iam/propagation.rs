@@ -13,8 +13,19 @@
 //! pull anti-entropy, as in Demers et al., *Epidemic algorithms for replicated database
 //! maintenance*, 1987). The entries ride on the gossip traffic — piggybacked — and nodes tell
 //! the leader their durable version with an `Ack` when it changes (and every 8th round, so a
-//! restarted leader relearns it). The rounds are this module's own (uniform random peers, no
-//! failure detector): the `gossip` workload's SWIM membership arrived too late to build on.
+//! restarted leader relearns it). The rounds pick uniform random peers, with no failure
+//! detector.
+//!
+//! **Gossip on SWIM** (`mode=swim`, [`super::swim`]). The version rides on the failure
+//! detector's messages instead of rounds, and rumours go to members SWIM believes alive. SWIM
+//! never talks again to a member it declared failed, so every [`RECONNECT_EVERY_TICKS`] rounds
+//! a node also sends a digest to one of those: without it, a partition that left each side
+//! holding the other failed would leave them apart for good.
+//!
+//! **Catching up** (both gossip modes). Each message carries at most
+//! [`ENTRIES_PER_MSG_MAX`] entries. A node that applies a full batch asks its sender for the
+//! rest at once, so a node hundreds of versions behind catches up in as many round trips as it
+//! misses batches, not in as many rounds.
 
 use rand::RngCore;
 
@@ -28,6 +39,8 @@ use crate::node::{Ctx, NodeId};
 pub const FANOUT: u32 = 2;
 /// Gossip rounds between unconditional `Ack`s to the leader.
 pub const ACK_EVERY_TICKS: u64 = 8;
+/// SWIM mode: rounds between digests to a member SWIM holds failed.
+pub const RECONNECT_EVERY_TICKS: u64 = 8;
 
 /// A peer for a rumour: any in gossip mode, one SWIM believes alive in SWIM mode.
 fn peer(node: &IamNode, ctx: &mut Ctx<'_, IamNode>) -> Option<NodeId> {
@@ -117,6 +130,19 @@ pub fn on_append(node: &mut IamNode, ctx: &mut Ctx<'_, IamNode>, from: NodeId, e
                 );
                 node.ack_reported = node.acked;
             }
+            // A full batch from a peer that was ahead: it may hold more. Ask for the rest at
+            // once (a pull chained on the answer) rather than waiting for the next round's
+            // digest: a node that fell hundreds of versions behind — cut off by a partition,
+            // or declared failed by SWIM and so left out of rumours — then catches up in as
+            // many round trips as it misses batches, not in as many gossip rounds.
+            if entries.len() >= ENTRIES_PER_MSG_MAX {
+                ctx.send(
+                    from,
+                    IamMsg::Digest {
+                        version: node.view.version,
+                    },
+                );
+            }
             if let Some(to) = peer(node, ctx) {
                 if to != from {
                     ctx.send(to, IamMsg::Append { entries: fresh });
@@ -161,16 +187,23 @@ pub fn on_tick(node: &mut IamNode, ctx: &mut Ctx<'_, IamNode>) {
             }
         }
         Mode::Gossip | Mode::Swim => {
-            // In SWIM mode the version rides on SWIM's own messages instead of rounds.
-            if node.cfg.mode == Mode::Gossip {
-                if let Some(to) = random_peer(ctx) {
-                    ctx.send(
-                        to,
-                        IamMsg::Digest {
-                            version: node.view.version,
-                        },
-                    );
+            // In SWIM mode the version rides on SWIM's own messages instead of rounds — but
+            // SWIM falls silent towards members it declared failed, so every few rounds a
+            // digest goes to one of those (see `swim::failed_peer`).
+            let to = match node.cfg.mode {
+                Mode::Gossip => random_peer(ctx),
+                _ if node.ticks.is_multiple_of(RECONNECT_EVERY_TICKS) => {
+                    super::swim::failed_peer(node, ctx)
                 }
+                _ => None,
+            };
+            if let Some(to) = to {
+                ctx.send(
+                    to,
+                    IamMsg::Digest {
+                        version: node.view.version,
+                    },
+                );
             }
             if ctx.id() != LEADER
                 && (node.acked != node.ack_reported || node.ticks.is_multiple_of(ACK_EVERY_TICKS))

@@ -96,3 +96,21 @@ pub fn live_peer(node: &IamNode, ctx: &mut Ctx<'_, IamNode>) -> Option<NodeId> {
     }
     Some((me + 1 + start % (n - 1)) % n)
 }
+
+/// A random peer SWIM holds failed, if any: the policy store's way back to members the failure
+/// detector gave up on. SWIM never probes a member it declared failed, so a partition that
+/// left each side holding the other failed leaves them silent for good; Serf meets the same
+/// gap by trying to reconnect to failed members now and then, and so does the IAM node
+/// ([`super::propagation::on_tick`]).
+pub fn failed_peer(node: &IamNode, ctx: &mut Ctx<'_, IamNode>) -> Option<NodeId> {
+    let members = node.swim.as_ref()?.membership();
+    let me = ctx.id();
+    let failed: Vec<NodeId> = (0..ctx.node_count())
+        .filter(|&p| p != me && members.is_failed(p))
+        .collect();
+    if failed.is_empty() {
+        return None;
+    }
+    let k = (ctx.rng().next_u64() % failed.len() as u64) as usize;
+    failed.get(k).copied()
+}
