@@ -1,6 +1,9 @@
 //! The sweeps `scripts/mutants.sh` runs against every mutant of the protocol code: the default
-//! sweep of one workload (its default parameters and swarm faults), seed after seed, failing
-//! at the first seed whose checkers or liveness check fail, with that seed's repro line.
+//! sweep of the workload the code belongs to (its default parameters and swarm faults), plus
+//! a quarter as many seeds of each other setting or workload that runs the same code — the
+//! quorum store's group commit and last-writer-wins; SWIM as the quorum workload's membership
+//! and as IAM's propagation; IAM in each propagation mode — seed after seed, failing at the
+//! first seed whose checkers or liveness check fail, with that seed's repro line.
 //!
 //! They are `#[ignore]`d: a plain `cargo test` would spend minutes on them and learns nothing
 //! the 10,000-seed sweeps of docs/simulation.md §8 do not. The mutation run asks for them by
@@ -33,8 +36,9 @@ fn seeds() -> u64 {
     }
 }
 
-/// One part of a sweep: seeds `0..seeds` with these workload parameters.
+/// One part of a sweep: seeds `0..seeds` of a workload with these parameters.
 struct Part<'a> {
+    workload: &'a str,
     params: &'a [(&'a str, &'a str)],
     seeds: u64,
     /// Whether every "sometimes" event the workload declares must happen within this part
@@ -42,15 +46,16 @@ struct Part<'a> {
     all_events: bool,
 }
 
-/// Runs each part's seeds of `workload`; panics at the first failing seed, and after a part
+/// Runs each part's seeds; panics at the first failing seed, and after a part
 /// that must show every event if an interesting event the workload declares (its "sometimes"
 /// events: a hint handed off, a suspicion refuted, ...) happened in none of its seeds — what a
 /// sweep flags as code no seed reached (docs/simulation.md §5). Every one of them happens in
 /// dozens of the first 100 seeds of each default sweep, so a sweep that sees one in none has
 /// broken it.
-fn sweep(workload: &str, parts: &[Part<'_>]) {
-    let declared = registry::find(workload).expect("a workload").sometimes;
+fn sweep(parts: &[Part<'_>]) {
     for part in parts {
+        let workload = part.workload;
+        let declared = registry::find(workload).expect("a workload").sometimes;
         let sets: String = part
             .params
             .iter()
@@ -92,43 +97,59 @@ fn sweep(workload: &str, parts: &[Part<'_>]) {
 #[ignore = "mutation testing only (scripts/mutants.sh)"]
 fn quorum_default_sweep() {
     let n = seeds();
-    sweep(
-        "quorum",
-        &[
-            Part {
-                params: &[],
-                seeds: n,
-                all_events: true,
-            },
-            // The store's other sync mode and the other version mode, a quarter as many seeds
-            // each: group commit (`Store::sync`) and last-writer-wins (`Version::covers` by
-            // timestamp) run only there.
-            Part {
-                params: &[("sync", "group")],
-                seeds: n.div_ceil(4),
-                all_events: false,
-            },
-            Part {
-                params: &[("mode", "lww")],
-                seeds: n.div_ceil(4),
-                all_events: false,
-            },
-        ],
-    );
+    sweep(&[
+        Part {
+            workload: "quorum",
+            params: &[],
+            seeds: n,
+            all_events: true,
+        },
+        // The store's other sync mode and the other version mode, a quarter as many seeds
+        // each: group commit (`Store::sync`) and last-writer-wins (`Version::covers` by
+        // timestamp) run only there.
+        Part {
+            workload: "quorum",
+            params: &[("sync", "group")],
+            seeds: n.div_ceil(4),
+            all_events: false,
+        },
+        Part {
+            workload: "quorum",
+            params: &[("mode", "lww")],
+            seeds: n.div_ceil(4),
+            all_events: false,
+        },
+    ]);
 }
 
-/// The gossip workload's default sweep: SWIM's member and node in `nodes/src/gossip/`.
+/// The gossip workload's default sweep: SWIM's member and node in `nodes/src/gossip/`. The
+/// same code serves two other workloads, so a quarter as many seeds of each run too: the
+/// quorum workload with gossip membership (its coordinators ask SWIM who is down) and IAM
+/// propagation on SWIM.
 #[test]
 #[ignore = "mutation testing only (scripts/mutants.sh)"]
 fn gossip_default_sweep() {
-    sweep(
-        "gossip",
-        &[Part {
+    let n = seeds();
+    sweep(&[
+        Part {
+            workload: "gossip",
             params: &[],
-            seeds: seeds(),
+            seeds: n,
             all_events: true,
-        }],
-    );
+        },
+        Part {
+            workload: "quorum",
+            params: &[("membership", "gossip")],
+            seeds: n.div_ceil(4),
+            all_events: false,
+        },
+        Part {
+            workload: "iam",
+            params: &[("mode", "swim")],
+            seeds: n.div_ceil(4),
+            all_events: false,
+        },
+    ]);
 }
 
 /// The IAM workload's default sweep in each propagation mode (`log` is the default; `gossip`
@@ -145,10 +166,11 @@ fn iam_default_sweep() {
     let parts: Vec<Part<'_>> = modes
         .into_iter()
         .map(|params| Part {
+            workload: "iam",
             params,
             seeds: n,
             all_events: true,
         })
         .collect();
-    sweep("iam", &parts);
+    sweep(&parts);
 }
