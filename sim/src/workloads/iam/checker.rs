@@ -380,7 +380,8 @@ pub struct IamChecker {
     shared: Rc<RefCell<Shared>>,
 }
 
-/// The checkers of one run: the four over the shared history, then convergence.
+/// The checkers of one run: the four over the shared history, convergence, then the
+/// dissemination rules ([`super::rumours`]).
 pub fn checkers(nodes: u32, rules: WindowRules) -> Vec<Box<dyn Checker<IamNode>>> {
     let shared = Rc::new(RefCell::new(Shared {
         log: ChangeLog::default(),
@@ -403,6 +404,7 @@ pub fn checkers(nodes: u32, rules: WindowRules) -> Vec<Box<dyn Checker<IamNode>>
     all.push(Box::new(Converged {
         version: vec![None; nodes as usize],
     }));
+    all.push(Box::new(super::rumours::Rumours::new(nodes)));
     all
 }
 

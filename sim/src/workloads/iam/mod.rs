@@ -21,7 +21,7 @@
 //! Files, one concept each: [`store`] (the policy-store model and log entries), [`catalog`]
 //! (the universe, its policies, requests, evaluation with the engine), [`msg`], [`persist`]
 //! (the view in the LSM), [`propagation`], [`node`], [`model`] (the checker's change log),
-//! [`checker`], [`metrics`] (what a run measures), [`sweep`] (summed per fault setting).
+//! [`checker`], [`rumours`] (the dissemination rules), [`metrics`] (what a run measures), [`sweep`] (summed per fault setting).
 
 pub mod catalog;
 pub mod checker;
@@ -31,6 +31,7 @@ pub mod msg;
 pub mod node;
 pub mod persist;
 pub mod propagation;
+pub mod rumours;
 pub mod store;
 pub mod sweep;
 pub mod swim;
