@@ -19,7 +19,8 @@
 //!    version (its digest says which versions it holds).
 //! 5. [`CONVERGED`] — propagation's liveness: when the run ends (after the quiet period, with
 //!    every partition healed and every crashed node restarted), every node holds the leader's
-//!    version. The first four judge what a node decides with the view it has; without this
+//!    version, and the leader has learned so (its record of what each node holds durably,
+//!    which `all_acked` and so checker (1) rest on, shows that version). The first four judge what a node decides with the view it has; without this
 //!    one, a change that never reaches a node passes unless a revoked permission happens to be
 //!    asked for there. Judged in every mode. Gossip and SWIM promise convergence only
 //!    eventually; within the 1 s quiet period they reach it because a node that applies a
@@ -403,6 +404,7 @@ pub fn checkers(nodes: u32, rules: WindowRules) -> Vec<Box<dyn Checker<IamNode>>
         .collect();
     all.push(Box::new(Converged {
         version: vec![None; nodes as usize],
+        leader_knows: Vec::new(),
     }));
     all.push(Box::new(super::rumours::Rumours::new(nodes)));
     all
@@ -412,6 +414,8 @@ pub fn checkers(nodes: u32, rules: WindowRules) -> Vec<Box<dyn Checker<IamNode>>
 pub struct Converged {
     /// `None`: the node restarted with fresh memory and has run no handler since.
     version: Vec<Option<u64>>,
+    /// What the leader last believed each node holds durably (its `peer_acked`).
+    leader_knows: Vec<u64>,
 }
 
 impl Checker<IamNode> for Converged {
@@ -423,12 +427,18 @@ impl Checker<IamNode> for Converged {
         if let Some(v) = self.version.get_mut(node as usize) {
             *v = Some(state.view.version);
         }
+        if node == LEADER {
+            self.leader_knows.clone_from(&state.peer_acked);
+        }
         Ok(())
     }
 
     fn restarted(&mut self, _t_ns: u64, node: NodeId) {
         if let Some(v) = self.version.get_mut(node as usize) {
             *v = None;
+        }
+        if node == LEADER {
+            self.leader_knows.clear();
         }
     }
 
@@ -446,13 +456,31 @@ impl Checker<IamNode> for Converged {
                 None => format!("n{n} ran nothing since its restart"),
             })
             .collect();
-        if behind.is_empty() {
-            Ok(())
-        } else {
-            Err(format!(
+        if !behind.is_empty() {
+            return Err(format!(
                 "at the end ({}), after the quiet period, the leader holds v{leader} but {}",
                 fmt_nanos(t_ns),
                 behind.join(", ")
+            ));
+        }
+        // Every node holds it; the leader must have learned so (what `all_acked`, and so
+        // `iam-propagated-holds`, rests on).
+        let unknown: Vec<String> = (0..self.version.len())
+            .filter(|&n| n != LEADER as usize)
+            .filter(|&n| self.leader_knows.get(n) != Some(&leader))
+            .map(|n| match self.leader_knows.get(n) {
+                Some(v) => format!("n{n} at v{v}"),
+                None => format!("n{n} unknown"),
+            })
+            .collect();
+        if unknown.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "at the end ({}), every node holds the leader's v{leader}, but the leader \
+                 believes {}",
+                fmt_nanos(t_ns),
+                unknown.join(", ")
             ))
         }
     }
@@ -691,8 +719,12 @@ mod tests {
     fn every_node_at_the_leaders_version_converged_and_one_behind_did_not() {
         let mut c = Converged {
             version: vec![None; 3],
+            leader_knows: Vec::new(),
         };
-        for (node, v) in [(0, 7), (1, 7), (2, 7)] {
+        let mut leader = node_at(7);
+        leader.peer_acked = vec![7, 7, 7];
+        c.observe(1, 0, &leader).unwrap();
+        for (node, v) in [(1, 7), (2, 7)] {
             c.observe(1, node, &node_at(v)).unwrap();
         }
         assert_eq!(c.finish(9), Ok(()));
@@ -710,5 +742,11 @@ mod tests {
         c.observe(5, 1, &swim).unwrap();
         let err = c.finish(9).unwrap_err();
         assert!(err.contains("n1 at v1"), "{err}");
+        // Everyone at v7, but the leader has not learned that n2 is.
+        c.observe(6, 1, &node_at(7)).unwrap();
+        leader.peer_acked = vec![7, 7, 6];
+        c.observe(6, 0, &leader).unwrap();
+        let err = c.finish(9).unwrap_err();
+        assert!(err.contains("the leader believes n2 at v6"), "{err}");
     }
 }
