@@ -22,8 +22,9 @@
 //!    uniformly is the sender with probability at most 4/5 (at least one other live peer
 //!    exists, and `live_peer` scans from a uniform start), so [`RELAYS_JUDGED_AFTER`] chances
 //!    with no relay at all happen to a correct node with probability below 10⁻⁹.
-//! 4. **Pull**: an `Append` that answers a `Digest` or a SWIM message carrying version *u*
-//!    holds only entries after *u*.
+//! 4. **Push-pull**: an `Append` that answers a `Digest` or a SWIM message carrying version
+//!    *u* holds only entries after *u*; a node behind *u* answers with a `Digest` of its own.
+//!    (In `mode=log` no node sends digests, so this judges the gossip modes only.)
 //! 5. **Catch-up** (`gossip`, `swim`): a node that applies new entries from an `Append` of
 //!    [`ENTRIES_PER_MSG_MAX`] entries asks the sender for the rest (a `Digest` to it).
 
@@ -67,6 +68,8 @@ struct Handler {
     trigger: Trigger,
     /// The version the handler committed (leader, client trigger) or advanced to.
     advanced_to: Option<u64>,
+    /// The node's version after the handler.
+    version: u64,
     /// Peers the node's SWIM member holds failed (`swim` mode).
     failed: BTreeSet<NodeId>,
     /// `Append`s sent: (to, entry ids).
@@ -193,6 +196,13 @@ impl Rumours {
                 }
             }
             (&Trigger::Asks { from, version }, _) => {
+                if h.version < version && !h.digests.contains(&from) {
+                    return Err(format!(
+                        "n{n}, at v{}, heard that n{from} is at v{version} and did not ask it \
+                         for what it misses (a digest back)",
+                        h.version
+                    ));
+                }
                 if let Some((_, ids)) = h
                     .appends
                     .iter()
@@ -287,6 +297,7 @@ impl Checker<IamNode> for Rumours {
             node,
             trigger,
             advanced_to: before.filter(|&b| now > b).map(|_| now),
+            version: now,
             failed,
             appends: Vec::new(),
             digests: Vec::new(),
@@ -423,6 +434,16 @@ mod tests {
         c.send(3, 1, 4, &append(5..=9)).unwrap();
         let err = c.finish(4).unwrap_err();
         assert!(err.contains("only entries after v5"), "{err}");
+        // A node behind the digest asks back.
+        let mut c = started(Mode::Gossip, 3);
+        c.deliver(1, 4, 1, &IamMsg::Digest { version: 5 }).unwrap();
+        c.observe(1, 1, &node_at(Mode::Gossip, 3)).unwrap();
+        c.send(1, 1, 4, &IamMsg::Digest { version: 3 }).unwrap();
+        assert_eq!(c.finish(2), Ok(()));
+        c.deliver(3, 4, 1, &IamMsg::Digest { version: 5 }).unwrap();
+        c.observe(3, 1, &node_at(Mode::Gossip, 3)).unwrap();
+        let err = c.finish(4).unwrap_err();
+        assert!(err.contains("did not ask it for what it misses"), "{err}");
     }
 
     #[test]
