@@ -36,11 +36,11 @@ fn seeds() -> u64 {
     }
 }
 
-/// One part of a sweep: seeds `0..seeds` of a workload with these parameters.
+/// One part of a sweep: a range of seeds of a workload with these parameters.
 struct Part<'a> {
     workload: &'a str,
     params: &'a [(&'a str, &'a str)],
-    seeds: u64,
+    seeds: std::ops::Range<u64>,
     /// Whether every "sometimes" event the workload declares must happen within this part
     /// alone (not in a setting where some cannot: no siblings under last-writer-wins).
     all_events: bool,
@@ -62,7 +62,7 @@ fn sweep(parts: &[Part<'_>]) {
             .map(|(k, v)| format!(" --set {k}={v}"))
             .collect();
         let mut seen: BTreeSet<String> = BTreeSet::new();
-        for seed in 0..part.seeds {
+        for seed in part.seeds.clone() {
             let mut c = RunConfig::new(workload, seed);
             for (k, v) in part.params {
                 c.params.insert((*k).into(), (*v).into());
@@ -82,7 +82,7 @@ fn sweep(parts: &[Part<'_>]) {
         for event in declared {
             assert!(
                 seen.contains(event.name),
-                "{workload}{sets}: \"{}\" ({}) happened in none of seeds 0..{}",
+                "{workload}{sets}: \"{}\" ({}) happened in none of seeds {:?}",
                 event.name,
                 event.about,
                 part.seeds
@@ -101,7 +101,7 @@ fn quorum_default_sweep() {
         Part {
             workload: "quorum",
             params: &[],
-            seeds: n,
+            seeds: 0..n,
             all_events: true,
         },
         // The store's other sync mode and the other version mode, a quarter as many seeds
@@ -110,13 +110,13 @@ fn quorum_default_sweep() {
         Part {
             workload: "quorum",
             params: &[("sync", "group")],
-            seeds: n.div_ceil(4),
+            seeds: 0..n.div_ceil(4),
             all_events: false,
         },
         Part {
             workload: "quorum",
             params: &[("mode", "lww")],
-            seeds: n.div_ceil(4),
+            seeds: 0..n.div_ceil(4),
             all_events: false,
         },
     ]);
@@ -134,19 +134,19 @@ fn gossip_default_sweep() {
         Part {
             workload: "gossip",
             params: &[],
-            seeds: n,
+            seeds: 0..n,
             all_events: true,
         },
         Part {
             workload: "quorum",
             params: &[("membership", "gossip")],
-            seeds: n.div_ceil(4),
+            seeds: 0..n.div_ceil(4),
             all_events: false,
         },
         Part {
             workload: "iam",
             params: &[("mode", "swim")],
-            seeds: n.div_ceil(4),
+            seeds: 0..n.div_ceil(4),
             all_events: false,
         },
     ]);
@@ -163,14 +163,24 @@ fn iam_default_sweep() {
         &[("mode", "gossip")],
         &[("mode", "swim")],
     ];
-    let parts: Vec<Part<'_>> = modes
+    let mut parts: Vec<Part<'_>> = modes
         .into_iter()
         .map(|params| Part {
             workload: "iam",
             params,
-            seeds: n,
+            seeds: 0..n,
             all_events: true,
         })
         .collect();
+    // The regression seeds of SWIM mode (sim/tests/it/regressions.rs): partitions that leave
+    // every member holding the others failed, which 1 to 2 % of seeds draw.
+    for seed in [70, 236] {
+        parts.push(Part {
+            workload: "iam",
+            params: &[("mode", "swim")],
+            seeds: seed..seed + 1,
+            all_events: false,
+        });
+    }
     sweep(&parts);
 }

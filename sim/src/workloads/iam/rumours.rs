@@ -23,7 +23,8 @@
 //!    exists, and `live_peer` scans from a uniform start), so [`RELAYS_JUDGED_AFTER`] chances
 //!    with no relay at all happen to a correct node with probability below 10⁻⁹.
 //! 4. **Push-pull**: an `Append` that answers a `Digest` or a SWIM message carrying version
-//!    *u* holds only entries after *u*; a node behind *u* answers with a `Digest` of its own.
+//!    *u* holds only entries after *u*; a node behind *u* answers with a `Digest` of its own,
+//!    and a node at *u* answers nothing (else two equal nodes trade digests for ever).
 //!    (In `mode=log` no node sends digests, so this judges the gossip modes only.)
 //! 5. **Catch-up** (`gossip`, `swim`): a node that applies new entries from an `Append` of
 //!    [`ENTRIES_PER_MSG_MAX`] entries asks the sender for the rest (a `Digest` to it).
@@ -196,6 +197,14 @@ impl Rumours {
                 }
             }
             (&Trigger::Asks { from, version }, _) => {
+                let answered =
+                    h.digests.contains(&from) || h.appends.iter().any(|(to, _)| *to == from);
+                if h.version == version && answered {
+                    return Err(format!(
+                        "n{n} and n{from} are both at v{version}, and n{n} answered anyway: \
+                         push-pull between equal versions never ends"
+                    ));
+                }
                 if h.version < version && !h.digests.contains(&from) {
                     return Err(format!(
                         "n{n}, at v{}, heard that n{from} is at v{version} and did not ask it \
@@ -444,6 +453,15 @@ mod tests {
         c.observe(3, 1, &node_at(Mode::Gossip, 3)).unwrap();
         let err = c.finish(4).unwrap_err();
         assert!(err.contains("did not ask it for what it misses"), "{err}");
+        // Equal versions: nothing to say.
+        c.deliver(5, 4, 1, &IamMsg::Digest { version: 3 }).unwrap();
+        c.observe(5, 1, &node_at(Mode::Gossip, 3)).unwrap();
+        assert_eq!(c.finish(6), Ok(()));
+        c.deliver(7, 4, 1, &IamMsg::Digest { version: 3 }).unwrap();
+        c.observe(7, 1, &node_at(Mode::Gossip, 3)).unwrap();
+        c.send(7, 1, 4, &IamMsg::Digest { version: 3 }).unwrap();
+        let err = c.finish(8).unwrap_err();
+        assert!(err.contains("never ends"), "{err}");
     }
 
     #[test]
