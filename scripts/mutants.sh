@@ -13,7 +13,7 @@
 # liveness check or panics, or when a "sometimes" event the workload declares happens in none
 # of the seeds; *missed* otherwise.
 #
-# How long: ~490 mutants (--list: quorum 214, gossip 220, iam 52). Measured 2026-12-02 on the
+# How long: ~510 mutants (--list: quorum 239, gossip 220, iam 55). Measured 2026-12-02 on the
 # 2-core VM shared with other builds: 13.8 s a mutant at load 11-19 (quorum group: 49 min),
 # 6.5 s at load 7-11. On a quiet machine a build is 2-3 s (profile `mutants`: incremental,
 # opt-level 1), a caught mutant's sweep well under a second, a missed one's the full sweep

@@ -11,7 +11,7 @@
 //! is the size the mutation score in docs/simulation.md was measured with.
 //!
 //! A binary of its own on purpose, not a module of `tests/it` with the crate's other
-//! integration tests: cargo-mutants rebuilds the test it runs for each of ~490 mutants
+//! integration tests: cargo-mutants rebuilds the test it runs for each of ~510 mutants
 //! (`--cargo-arg=--test=mutants_sweep` in scripts/mutants.sh), and this file alone compiles and
 //! links in a fraction of the time the sixteen modules of `tests/it` take. Its tests are
 //! ignored, so it adds one link and no run time to `cargo test`.
