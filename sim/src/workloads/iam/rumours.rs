@@ -296,11 +296,14 @@ impl Checker<IamNode> for Rumours {
         if let Some(slot) = self.version.get_mut(node as usize) {
             *slot = Some(now);
         }
+        // Only a commit or a relay is judged against SWIM's view: skip the lookup otherwise
+        // (this runs after every handler).
         let failed = match &state.swim {
-            Some(s) => (0..self.nodes)
+            Some(s) if matches!(trigger, Trigger::Client | Trigger::Append { .. }) => (0..self
+                .nodes)
                 .filter(|&p| p != node && s.membership().is_failed(p))
                 .collect(),
-            None => BTreeSet::new(),
+            _ => BTreeSet::new(),
         };
         self.open = Some(Handler {
             node,

@@ -51,7 +51,7 @@ use crate::workloads::quorum::coordinator::Phase;
 use crate::workloads::quorum::membership::SUSPECT_NS;
 use crate::workloads::quorum::msg::{Msg, Op};
 use crate::workloads::quorum::node::QuorumNode;
-use crate::workloads::quorum::params::{Bug, Params};
+use crate::workloads::quorum::params::Params;
 
 /// What the checker last saw of one request.
 #[derive(Clone, Debug)]
@@ -388,15 +388,13 @@ impl Checker<QuorumNode> for StandIns {
                                     );
                                 }
                             }
-                            if self.p.bug != Bug::HintForUp {
-                                if let Some(expect) = self.first_targets(t_ns, node, rq.range) {
-                                    if *targets != expect {
-                                        result = result.and(Err(format!(
-                                            "n{node} began to store op {} (request {req}) at {} with targets {targets:?}, but its detector calls for {expect:?}: a replica that missed a deadline of n{node} not long before and has not been heard from since is held down (SUSPECT_NS), and a fallback stands in for it at once (Dynamo §4.6)",
-                                            rq.op_id,
-                                            fmt_nanos(t_ns),
-                                        )));
-                                    }
+                            if let Some(expect) = self.first_targets(t_ns, node, rq.range) {
+                                if *targets != expect {
+                                    result = result.and(Err(format!(
+                                        "n{node} began to store op {} (request {req}) at {} with targets {targets:?}, but its detector calls for {expect:?}: a replica that missed a deadline of n{node} not long before and has not been heard from since is held down (SUSPECT_NS), and a fallback stands in for it at once (Dynamo §4.6)",
+                                        rq.op_id,
+                                        fmt_nanos(t_ns),
+                                    )));
                                 }
                             }
                         }
