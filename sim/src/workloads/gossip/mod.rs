@@ -16,8 +16,9 @@
 //! (round-robin probe order, probes, suspicions), [`lifeguard`] (local health, dynamic
 //! suspicion, buddy), [`params`] (parameters and planted bugs), [`node`] (the member),
 //! [`embed`] (a member inside another node). What only the simulator needs lives here: the
-//! workload, [`truth`] (what really happened), [`checker`] and [`transitions`] (detection,
-//! accuracy, convergence, SWIM's state machine), the rule checkers that judge each member by
+//! workload, [`truth`] (what really happened), [`checker`], [`transitions`] and [`taken`]
+//! (detection, accuracy, convergence, SWIM's state machine both ways), [`departure`] (stop and
+//! leave as acknowledged), the rule checkers that judge each member by
 //! what it sent and heard ([`witness`]: [`suspicion`], [`health`], [`refute`], [`probing`]),
 //! the dissemination bound ([`dissemination`]),
 //! [`metrics`], [`summary`] (its chart).
@@ -28,6 +29,7 @@
 //! sets the measurements beside the papers'.
 
 pub mod checker;
+pub mod departure;
 pub mod dissemination;
 pub mod health;
 pub mod metrics;
@@ -35,6 +37,7 @@ pub mod probing;
 pub mod refute;
 pub mod summary;
 pub mod suspicion;
+pub mod taken;
 pub mod transitions;
 pub mod truth;
 pub mod witness;
@@ -183,10 +186,14 @@ impl Workload for Gossip {
             Box::new(checker::NoFalsePositives::new(n, self.benign)),
             Box::new(checker::Convergence::new(n, self.prompt)),
             Box::new(transitions::Transitions::new(n)),
-            Box::new(suspicion::SuspicionFloor::new(n, &self.params)),
+            Box::new(taken::NewsTaken::new(n)),
+            Box::new(departure::Departure::new(n, &self.params)),
+            Box::new(suspicion::Suspicion::floor(n, &self.params)),
+            Box::new(suspicion::Suspicion::ceiling(n, &self.params)),
             Box::new(health::Health::new(n, &self.params)),
             Box::new(refute::Refutation::new(n)),
             Box::new(probing::RoundRobin::new(n)),
+            Box::new(probing::Indirect::new(n, self.params.indirect_k)),
             Box::new(probing::Relays::new(n)),
             Box::new(probing::PushPullPartners::new(n, self.params.seeds)),
             Box::new(dissemination::Dissemination::new(

@@ -23,12 +23,25 @@
 //! round or the first of a new one. The checker then owes nothing until the next probe that
 //! can only begin a round, which is sound for either reading.
 //!
+//! **Indirect probes** (`gossip-indirect-probes`; SWIM §3.1 and §4.1): a probe whose ack has
+//! not come by the probe timeout is retried through `k` other members — ping-req — so that
+//! one lossy link between prober and target does not become a suspicion. Held from the
+//! messages: a probe that closes unanswered (no ack with its number delivered by the next
+//! period) had ping-reqs sent for it, at least `min(k, m)` of them, with `m` the fewest
+//! members other than itself and the target the prober held alive while the probe was in
+//! flight, and never more than `k`; no ping-req goes out for a probe already acked; and a
+//! member asked by ping-req pings the target from that very handler (unless it is gone, or
+//! has been asked more often than it may keep relays open, [`RELAYS_MAX`]). The probe
+//! timeout is shorter than the period (the parameters refuse otherwise) and both stretch by
+//! the same health score, so the timeout's handler always runs before the next period's.
+//!
 //! **Relays** (SWIM §4.1, memberlist's `kRandomNodes` and Lifeguard's nacks): the `k` members
 //! asked to probe a target indirectly (ping-req) are members the prober holds *alive* — not
 //! suspect, failed or gone — other than itself and the target. A suspect relay is likely the
 //! reason the probe will fail, so asking it turns one slow member into a false suspicion of
 //! another.
 
+use super::detector::RELAYS_MAX;
 use super::msg::{GossipMsg, Status};
 use super::node::GossipNode;
 use super::witness::{live, Probes, Step, Views};
@@ -270,6 +283,177 @@ impl Checker<GossipNode> for Relays {
 
     fn restarted(&mut self, _t_ns: u64, node: NodeId) {
         self.views.reset(node);
+    }
+}
+
+/// See the module docs ("Indirect probes").
+#[derive(Debug)]
+pub struct Indirect {
+    k: u32,
+    views: Views,
+    probes: Probes,
+    steps: Vec<Step>,
+    /// Per member: the fewest members (not itself, not the target) it held alive while its
+    /// probe was in flight.
+    helpers_min: Vec<u32>,
+    /// Per member: ping-reqs delivered to it since it booted.
+    asked: Vec<u64>,
+    /// Per member: the target of the ping-req delivered to its current handler.
+    asked_now: Vec<Option<NodeId>>,
+    /// The relay the last handler owes: (relay, target, when); settled at the next event.
+    owed: Option<(NodeId, NodeId, u64)>,
+    /// Probes judged (closed unanswered with helpers to ask).
+    pub judged: u64,
+}
+
+impl Indirect {
+    /// The checker's name.
+    pub const NAME: &'static str = "gossip-indirect-probes";
+
+    /// For a cluster of `n` running with `k` relays a probe.
+    pub fn new(n: u32, k: u32) -> Self {
+        Indirect {
+            k,
+            views: Views::new(n),
+            probes: Probes::new(n),
+            steps: Vec::new(),
+            helpers_min: vec![0; n as usize],
+            asked: vec![0; n as usize],
+            asked_now: vec![None; n as usize],
+            owed: None,
+            judged: 0,
+        }
+    }
+
+    /// Members `node` holds alive other than itself and `target`.
+    fn helpers(&self, node: NodeId, target: NodeId) -> u32 {
+        (0..self.views.n())
+            .filter(|&m| m != node && m != target)
+            .filter(|&m| self.views.get(node, m).status == Status::Alive)
+            .count() as u32
+    }
+
+    /// The last handler's relay duty, now that all it sent has been seen.
+    fn settle(&mut self) -> Result<(), String> {
+        match self.owed.take() {
+            Some((relay, target, t_ns)) => Err(format!(
+                "n{relay} was asked by ping-req at {} to probe n{target} and did not ping it: a member asked to probe indirectly pings the target at once and relays its ack (SWIM §3.1)",
+                fmt_nanos(t_ns)
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Checker<GossipNode> for Indirect {
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
+
+    fn metrics(&self, _traffic: &Traffic, out: &mut Metrics) {
+        out.scalar("rule_indirect_probes_judged", self.judged as f64);
+    }
+
+    fn deliver(
+        &mut self,
+        _t_ns: u64,
+        _from: NodeId,
+        to: NodeId,
+        msg: &GossipMsg,
+    ) -> Result<(), String> {
+        self.settle()?;
+        self.probes.deliver(to, msg);
+        if let GossipMsg::PingReq { target, .. } = *msg {
+            self.asked[to as usize] += 1;
+            if target < self.views.n() && self.asked[to as usize] <= RELAYS_MAX as u64 {
+                self.asked_now[to as usize] = Some(target);
+            }
+        }
+        Ok(())
+    }
+
+    fn send(&mut self, t_ns: u64, from: NodeId, to: NodeId, msg: &GossipMsg) -> Result<(), String> {
+        match *msg {
+            GossipMsg::Ping { .. } => {
+                if self
+                    .owed
+                    .is_some_and(|(r, target, _)| r == from && target == to)
+                {
+                    self.owed = None;
+                }
+            }
+            GossipMsg::PingReq { seq, target, .. } => {
+                if let Some(p) = self.probes.in_flight(from).filter(|p| p.seq == seq) {
+                    if p.acked {
+                        return Err(format!(
+                            "n{from} asked n{to} at {} to probe n{target}, but the ack for that probe (#{seq}) had already reached it: ping-req is for a probe the target did not answer in time (SWIM §3.1)",
+                            fmt_nanos(t_ns)
+                        ));
+                    }
+                    if p.relays >= self.k {
+                        return Err(format!(
+                            "n{from} sent a ping-req for probe #{seq} of n{target} to n{to} at {}, one more than the k = {} relays a probe asks (SWIM §3.1)",
+                            fmt_nanos(t_ns),
+                            self.k
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+        if self.probes.send(from, to, msg).is_some() {
+            self.helpers_min[from as usize] = self.helpers(from, to);
+        }
+        Ok(())
+    }
+
+    fn observe(&mut self, t_ns: u64, node: NodeId, state: &GossipNode) -> Result<(), String> {
+        self.settle()?;
+        let i = node as usize;
+        let closed = self.probes.observe(node, state.ticks());
+        self.views.fold(node, state.journal(), &mut self.steps);
+        let asked = self.asked_now[i].take();
+        if state.gone().is_some() {
+            return Ok(());
+        }
+        if let Some(Some(p)) = closed {
+            let want = self.k.min(self.helpers_min[i]);
+            if !p.acked && want > 0 {
+                self.judged += 1;
+                if p.relays < want {
+                    return Err(format!(
+                        "n{node}'s probe #{} of n{} went unanswered until its next period at {}, and it asked {} member(s) to probe indirectly; holding at least {} other member(s) alive all along, it asks min(k = {}, that) (SWIM §3.1)",
+                        p.seq,
+                        p.target,
+                        fmt_nanos(t_ns),
+                        p.relays,
+                        self.helpers_min[i],
+                        self.k
+                    ));
+                }
+            }
+        }
+        if let Some(p) = self.probes.in_flight(node) {
+            let now = self.helpers(node, p.target);
+            self.helpers_min[i] = self.helpers_min[i].min(now);
+        }
+        if let Some(target) = asked {
+            self.owed = Some((node, target, t_ns));
+        }
+        Ok(())
+    }
+
+    fn restarted(&mut self, _t_ns: u64, node: NodeId) {
+        let i = node as usize;
+        self.views.reset(node);
+        self.probes.reset(node);
+        self.asked[i] = 0;
+        self.asked_now[i] = None;
+        self.helpers_min[i] = 0;
+    }
+
+    fn finish(&mut self, _t_ns: u64) -> Result<(), String> {
+        self.settle()
     }
 }
 

@@ -1,5 +1,6 @@
-//! The suspicion floor (`gossip-suspicion-floor`): no member declares a suspect failed before
-//! the shortest suspicion the configuration allows it.
+//! The suspicion's bounds: no member declares a suspect failed before the shortest suspicion
+//! the configuration allows it (`gossip-suspicion-floor`), nor keeps suspecting it past the
+//! longest (`gossip-suspicion-ceiling`).
 //!
 //! SWIM (Das, Gupta & Motivala, DSN 2002) §4.2 gives a suspect time to refute before it is
 //! declared failed; Lifeguard (Dadgar, Phillips & Currey, 2018) §IV-B makes that time depend
@@ -28,6 +29,23 @@
 //! 0.1% fast ([`crate::clock::DRIFT_PPM_MAX`]) and may jump forward (each forward jump of its
 //! clock while the suspicion ran is subtracted), and a microsecond for rounding. A Failed
 //! declared by a timer with no suspicion running at that incarnation fails too.
+//!
+//! **The ceiling** is the same formula read the other way. Lifeguard arms the suspicion's
+//! timer when it begins (one accuser, the first) and, with dynamic suspicion, again at each
+//! new independent confirmation `C`, for what is left of the shorter timeout — at once if
+//! none is left; the first timer to fire declares the member failed. So a suspicion still
+//! running (not refuted, not replaced by newer news) must end by
+//! `min over arms (max(t_arm, since + timeout(C_arm, n)))`, with `C_arm` the accusers the
+//! observer had heard of at that arm (the same senders the floor counts, which are exactly
+//! the confirmations a member folds in) and `n` the *most* members it held live meanwhile —
+//! both err towards a later deadline. Plus the clock's allowance the other way: 0.1% for a
+//! slow clock, every backward jump of its clock meanwhile (the remaining time is measured on
+//! it), every pause that began meanwhile (a paused member fires its timers when it resumes),
+//! and a microsecond. Checked after each of the observer's handlers — a member runs one
+//! every period, so a suspicion kept too long fails within a period of its deadline. A member
+//! that stopped or left decides nothing more and is not judged. Caught by it: a member that
+//! never folds in confirmations (`GossipNode::confirm` → `()`), or a timer that never fires
+//! (`--set bug=suspicion-never-expires`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -53,11 +71,17 @@ struct Running {
     accusers: BTreeSet<NodeId>,
     /// The fewest members the observer held live since the suspicion began.
     live_min: u32,
+    /// The most.
+    live_max: u32,
+    /// When the observer heard of each new count of accusers: (time, count).
+    arms: Vec<(u64, u32)>,
 }
 
-/// See the module docs.
+/// See the module docs: one checker for each bound.
 #[derive(Debug)]
-pub struct SuspicionFloor {
+pub struct Suspicion {
+    /// Whether this one judges the ceiling (else the floor).
+    ceiling: bool,
     period_ns: u64,
     mult: u32,
     max_mult: u32,
@@ -73,18 +97,33 @@ pub struct SuspicionFloor {
     heard: Vec<Vec<(NodeId, u32, NodeId)>>,
     /// Per member: its clock's forward jumps (when, how far).
     jumps: Vec<Vec<(u64, u64)>>,
+    /// Per member: its clock's backward jumps and its pauses (when, how long), for the
+    /// ceiling.
+    delays: Vec<Vec<(u64, u64)>>,
     steps: Vec<Step>,
     /// Declarations judged.
     pub judged: u64,
 }
 
-impl SuspicionFloor {
-    /// The checker's name.
-    pub const NAME: &'static str = "gossip-suspicion-floor";
+impl Suspicion {
+    /// The floor's name.
+    pub const FLOOR: &'static str = "gossip-suspicion-floor";
+    /// The ceiling's name.
+    pub const CEILING: &'static str = "gossip-suspicion-ceiling";
 
-    /// For a cluster of `n` running with `p`.
-    pub fn new(n: u32, p: &Params) -> Self {
-        SuspicionFloor {
+    /// The floor, for a cluster of `n` running with `p`.
+    pub fn floor(n: u32, p: &Params) -> Self {
+        Self::new(n, p, false)
+    }
+
+    /// The ceiling, for a cluster of `n` running with `p`.
+    pub fn ceiling(n: u32, p: &Params) -> Self {
+        Self::new(n, p, true)
+    }
+
+    fn new(n: u32, p: &Params, ceiling: bool) -> Self {
+        Suspicion {
+            ceiling,
             period_ns: p.period_ns,
             mult: p.suspicion_mult,
             max_mult: p.suspicion_max_mult,
@@ -95,6 +134,7 @@ impl SuspicionFloor {
             delivered: vec![false; n as usize],
             heard: vec![Vec::new(); n as usize],
             jumps: vec![Vec::new(); n as usize],
+            delays: vec![Vec::new(); n as usize],
             steps: Vec::new(),
             judged: 0,
         }
@@ -133,6 +173,45 @@ impl SuspicionFloor {
                 .map(|&(_, d)| d)
                 .sum(),
         )
+    }
+
+    /// The ceiling: every suspicion `node` still runs must not have outlived the last moment
+    /// Lifeguard lets it run (see the module docs).
+    fn overdue(&self, t_ns: u64, node: NodeId) -> Result<(), String> {
+        let delays = &self.delays[node as usize];
+        if delays.len() >= JUMPS_MAX {
+            return Ok(());
+        }
+        for (&(_, subject), r) in self.running.range((node, 0)..=(node, NodeId::MAX)) {
+            let deadline = r
+                .arms
+                .iter()
+                .map(|&(at, count)| at.max(r.since_ns + self.floor_ns(count, r.live_max)))
+                .min()
+                .unwrap_or(r.since_ns + self.floor_ns(1, r.live_max));
+            let delayed: u64 = delays
+                .iter()
+                .filter(|&&(at, _)| at >= r.since_ns && at <= t_ns)
+                .map(|&(_, d)| d)
+                .sum();
+            let allowance = (deadline - r.since_ns) / 1_000 + delayed + us(1);
+            if t_ns > deadline + allowance {
+                let accusers = r.arms.last().map_or(1, |&(_, c)| c);
+                return Err(format!(
+                    "n{node} still suspects n{subject} (incarnation {}) at {}, {} after suspecting it at {}; with {accusers} independent accuser(s) heard of ({:?}, the count rising at {:?}) and at most {} members live in its view, Lifeguard's timeout declares it failed by {} (§IV-B: each confirmation re-arms the timer for what is left of the shorter timeout; allowance {:.3} ms for a slow clock, backward jumps and pauses)",
+                    r.incarnation,
+                    fmt_nanos(t_ns),
+                    fmt_nanos(t_ns - r.since_ns),
+                    fmt_nanos(r.since_ns),
+                    r.accusers,
+                    r.arms.iter().map(|&(at, c)| (fmt_nanos(at), c)).collect::<Vec<_>>(),
+                    r.live_max,
+                    fmt_nanos(deadline),
+                    allowance as f64 / NANOS_PER_MS as f64,
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn declared(
@@ -181,13 +260,19 @@ impl SuspicionFloor {
     }
 }
 
-impl Checker<GossipNode> for SuspicionFloor {
+impl Checker<GossipNode> for Suspicion {
     fn name(&self) -> &'static str {
-        Self::NAME
+        if self.ceiling {
+            Self::CEILING
+        } else {
+            Self::FLOOR
+        }
     }
 
     fn metrics(&self, _traffic: &Traffic, out: &mut Metrics) {
-        out.scalar("rule_suspicions_timed", self.judged as f64);
+        if !self.ceiling {
+            out.scalar("rule_suspicions_timed", self.judged as f64);
+        }
     }
 
     fn deliver(
@@ -227,12 +312,22 @@ impl Checker<GossipNode> for SuspicionFloor {
         let i = node as usize;
         let delivered = std::mem::take(&mut self.delivered[i]);
         let closed = self.probes.observe(node, state.ticks());
+        if self.ceiling {
+            if state.gone().is_some() {
+                // Stopped or left: it decides nothing more.
+                self.running.retain(|&(observer, _), _| observer != node);
+            } else {
+                self.overdue(t_ns, node)?;
+            }
+        }
         let mut live_min = self.views.live(node);
+        let mut live_max = live_min;
         let mut steps = std::mem::take(&mut self.steps);
         self.views.fold(node, state.journal(), &mut steps);
         let mut failed = Ok(());
         for s in &steps {
             live_min = live_min.min(s.live);
+            live_max = live_max.max(s.live);
             if s.subject == node {
                 continue;
             }
@@ -246,10 +341,12 @@ impl Checker<GossipNode> for SuspicionFloor {
                             since_ns: t_ns,
                             accusers: BTreeSet::new(),
                             live_min: s.live,
+                            live_max: s.live,
+                            arms: Vec::new(),
                         },
                     );
                 }
-                Status::Failed if !delivered => {
+                Status::Failed if !delivered && !self.ceiling => {
                     if failed.is_ok() {
                         failed = self.declared(t_ns, node, s.subject, s.after.incarnation);
                     }
@@ -279,16 +376,35 @@ impl Checker<GossipNode> for SuspicionFloor {
         self.heard[i].clear();
         for (_, r) in self.running.range_mut((node, 0)..=(node, NodeId::MAX)) {
             r.live_min = r.live_min.min(live_min);
+            r.live_max = r.live_max.max(live_max);
+            // A new count of accusers re-arms the timer (the first arm counts one at least).
+            let count = (r.accusers.len() as u32).max(1);
+            if r.arms.last().is_none_or(|&(_, c)| c < count) {
+                r.arms.push((t_ns, count));
+            }
         }
         Ok(())
     }
 
     fn fault(&mut self, t_ns: u64, f: &Fault) {
-        if let Fault::ClockJump { node, delta_ms } = *f {
-            let jumps = &mut self.jumps[node as usize];
-            if delta_ms > 0 && jumps.len() < JUMPS_MAX {
-                jumps.push((t_ns, delta_ms.unsigned_abs() * NANOS_PER_MS));
+        match *f {
+            Fault::ClockJump { node, delta_ms } => {
+                let list = if delta_ms > 0 {
+                    &mut self.jumps[node as usize]
+                } else {
+                    &mut self.delays[node as usize]
+                };
+                if list.len() < JUMPS_MAX {
+                    list.push((t_ns, delta_ms.unsigned_abs() * NANOS_PER_MS));
+                }
             }
+            Fault::Pause { node, duration_ms } => {
+                let delays = &mut self.delays[node as usize];
+                if delays.len() < JUMPS_MAX {
+                    delays.push((t_ns, duration_ms * NANOS_PER_MS));
+                }
+            }
+            _ => {}
         }
     }
 
@@ -310,7 +426,7 @@ mod tests {
     #[test]
     fn the_floor_is_lifeguards_formula_and_shrinks_with_accusers_not_members() {
         let p = Params::default();
-        let f = SuspicionFloor::new(16, &p);
+        let f = Suspicion::floor(16, &p);
         for n in 1..=40 {
             for c in 1..=6 {
                 let min = suspicion_min_ns(p.suspicion_mult, n, p.period_ns);
@@ -329,7 +445,7 @@ mod tests {
         assert_eq!(f.floor_ns(1, 3), 200_000_000);
         let mut off = p;
         off.lifeguard.dynamic_suspicion = false;
-        let g = SuspicionFloor::new(16, &off);
+        let g = Suspicion::floor(16, &off);
         assert_eq!(g.floor_ns(1, 16), g.floor_ns(5, 16));
     }
 }
