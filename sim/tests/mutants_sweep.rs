@@ -125,7 +125,8 @@ fn quorum_default_sweep() {
 /// The gossip workload's default sweep: SWIM's member and node in `nodes/src/gossip/`. The
 /// same code serves two other workloads, so a quarter as many seeds of each run too: the
 /// quorum workload with gossip membership (its coordinators ask SWIM who is down) and IAM
-/// propagation on SWIM.
+/// propagation on SWIM. And a quarter with a single seed member, where joining differs (the
+/// seed has nobody to join; everyone else has one member to reach).
 #[test]
 #[ignore = "mutation testing only (scripts/mutants.sh)"]
 fn gossip_default_sweep() {
@@ -146,6 +147,12 @@ fn gossip_default_sweep() {
         Part {
             workload: "iam",
             params: &[("mode", "swim")],
+            seeds: 0..n.div_ceil(4),
+            all_events: false,
+        },
+        Part {
+            workload: "gossip",
+            params: &[("seeds", "1")],
             seeds: 0..n.div_ceil(4),
             all_events: false,
         },

@@ -77,29 +77,32 @@ fn every_planted_bug_is_caught_by_its_checker() {
             FaultSource::Swarm,
             "gossip-convergence",
         ),
-        // A restarted member's refutation never reaches the members holding it failed: the
-        // dissemination bound sees it during the run, before convergence at its end.
+        // A restarted member's refutation reaches a member holding it failed, which refuses
+        // it: the news outranks what it holds, and it must take it.
         (
             "failed-is-final",
             &[],
             FaultSource::Swarm,
-            "gossip-dissemination",
+            "gossip-news-taken",
         ),
+        // A suspicion kept past Lifeguard's timeout fails at the suspect's next handler, long
+        // before the detection deadline for a departed member runs out.
         (
             "suspicion-never-expires",
             &[],
             FaultSource::None,
-            "gossip-detection",
+            "gossip-suspicion-ceiling",
         ),
         // The verdict on a probe comes at its timeout, not at the next period: the health
         // score moves off the period's beat before any false positive happens ...
         ("timeout-units", &[], FaultSource::None, "gossip-health"),
-        // ... and without local health awareness the false positives show.
+        // ... and without local health awareness, the probe given up at its timeout without
+        // asking anyone to probe indirectly (before any false positive shows).
         (
             "timeout-units",
             &[("lha", "off")],
             FaultSource::None,
-            "gossip-no-false-positives",
+            "gossip-indirect-probes",
         ),
         (
             "alive-clears-suspicion",
@@ -187,6 +190,12 @@ fn the_rule_checkers_judge_clean_runs() {
             "rule_rounds_completed",
             "rule_relays_judged",
             "rule_push_pulls_judged",
+            "rule_joins_judged",
+            "rule_news_taken_judged",
+            "rule_news_held_judged",
+            "rule_departures_judged",
+            "rule_indirect_probes_judged",
+            "rule_suspicion_ceilings_judged",
             "dissemination_judged",
         ] {
             *totals.entry(name).or_default() += o.metrics.scalars[name];

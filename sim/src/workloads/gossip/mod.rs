@@ -34,6 +34,7 @@ pub mod dissemination;
 pub mod health;
 pub mod metrics;
 pub mod probing;
+pub mod push_pull;
 pub mod refute;
 pub mod summary;
 pub mod suspicion;
@@ -187,6 +188,7 @@ impl Workload for Gossip {
             Box::new(checker::Convergence::new(n, self.prompt)),
             Box::new(transitions::Transitions::new(n)),
             Box::new(taken::NewsTaken::new(n)),
+            Box::new(taken::NewsHeld::new(n)),
             Box::new(departure::Departure::new(n, &self.params)),
             Box::new(suspicion::Suspicion::floor(n, &self.params)),
             Box::new(suspicion::Suspicion::ceiling(n, &self.params)),
@@ -195,7 +197,7 @@ impl Workload for Gossip {
             Box::new(probing::RoundRobin::new(n)),
             Box::new(probing::Indirect::new(n, self.params.indirect_k)),
             Box::new(probing::Relays::new(n)),
-            Box::new(probing::PushPullPartners::new(n, self.params.seeds)),
+            Box::new(push_pull::PushPullPartners::new(n, &self.params)),
             Box::new(dissemination::Dissemination::new(
                 n,
                 &self.params,

@@ -1,7 +1,7 @@
-//! Whom a member probes, through whom, and with whom it swaps tables: SWIM's round-robin
-//! probe order (`gossip-round-robin`), indirect probes through live members only
-//! (`gossip-relays`), and anti-entropy with members it knows (`gossip-push-pull`,
-//! [`PushPullPartners`]).
+//! Whom a member probes and through whom: SWIM's round-robin probe order
+//! (`gossip-round-robin`), indirect probes when a probe goes unanswered
+//! (`gossip-indirect-probes`), through live members only (`gossip-relays`). With whom it
+//! swaps tables, how often and how it joins is [`super::push_pull`]'s.
 //!
 //! **Round-robin** (SWIM, Das, Gupta & Motivala, DSN 2002, §4.3): each protocol period a
 //! member probes the next member of a list of the members it knows, shuffled; when the list
@@ -454,72 +454,5 @@ impl Checker<GossipNode> for Indirect {
 
     fn finish(&mut self, _t_ns: u64) -> Result<(), String> {
         self.settle()
-    }
-}
-
-/// Anti-entropy partners (`gossip-push-pull`; SWIM §4.1's "push-pull" as memberlist runs it,
-/// Lifeguard's cluster repair): a member opens a push-pull exchange — a `PushPull` that asks
-/// for a reply — only with *another* member it holds alive, suspect or failed (failed
-/// included: that is how the two sides of a healed partition find each other again), never
-/// with itself or with a member it holds left — a member that left is gone for good, and an
-/// exchange with it is an exchange with nobody. The one exception is joining: a member
-/// contacts the seeds (ids `0..seeds`) before it has heard of them.
-#[derive(Debug)]
-pub struct PushPullPartners {
-    views: Views,
-    steps: Vec<Step>,
-    seeds: u32,
-    /// Exchanges judged.
-    pub judged: u64,
-}
-
-impl PushPullPartners {
-    /// The checker's name.
-    pub const NAME: &'static str = "gossip-push-pull";
-
-    /// For a cluster of `n` with `seeds` seed members.
-    pub fn new(n: u32, seeds: u32) -> Self {
-        PushPullPartners {
-            views: Views::new(n),
-            steps: Vec::new(),
-            seeds: seeds.min(n),
-            judged: 0,
-        }
-    }
-}
-
-impl Checker<GossipNode> for PushPullPartners {
-    fn name(&self) -> &'static str {
-        Self::NAME
-    }
-
-    fn metrics(&self, _traffic: &Traffic, out: &mut Metrics) {
-        out.scalar("rule_push_pulls_judged", self.judged as f64);
-    }
-
-    fn send(&mut self, t_ns: u64, from: NodeId, to: NodeId, msg: &GossipMsg) -> Result<(), String> {
-        let GossipMsg::PushPull { reply: true, .. } = *msg else {
-            return Ok(());
-        };
-        self.judged += 1;
-        let held = self.views.get(from, to).status;
-        let partner = matches!(held, Status::Alive | Status::Suspect | Status::Failed);
-        let joining = to < self.seeds && held == Status::Unknown;
-        if to == from || !(partner || joining) {
-            return Err(format!(
-                "n{from} opened a push-pull exchange with n{to} at {}, but holds n{to} {held:?}: anti-entropy partners are other members held alive, suspect or failed (or, to join, a seed not yet heard of)",
-                fmt_nanos(t_ns)
-            ));
-        }
-        Ok(())
-    }
-
-    fn observe(&mut self, _t_ns: u64, node: NodeId, state: &GossipNode) -> Result<(), String> {
-        self.views.fold(node, state.journal(), &mut self.steps);
-        Ok(())
-    }
-
-    fn restarted(&mut self, _t_ns: u64, node: NodeId) {
-        self.views.reset(node);
     }
 }

@@ -270,9 +270,12 @@ impl Checker<GossipNode> for Suspicion {
     }
 
     fn metrics(&self, _traffic: &Traffic, out: &mut Metrics) {
-        if !self.ceiling {
-            out.scalar("rule_suspicions_timed", self.judged as f64);
-        }
+        let name = if self.ceiling {
+            "rule_suspicion_ceilings_judged"
+        } else {
+            "rule_suspicions_timed"
+        };
+        out.scalar(name, self.judged as f64);
     }
 
     fn deliver(
@@ -352,7 +355,10 @@ impl Checker<GossipNode> for Suspicion {
                     }
                 }
                 _ => {
-                    self.running.remove(&key);
+                    // The ceiling judged it at every handler while it ran: count it once.
+                    if self.running.remove(&key).is_some() && self.ceiling {
+                        self.judged += 1;
+                    }
                 }
             }
         }

@@ -1,4 +1,5 @@
-//! Every update that outranks what a member holds is taken (`gossip-news-taken`).
+//! Every update that outranks what a member holds is taken (`gossip-news-taken`), and no
+//! member spreads news it does not hold (`gossip-news-held`).
 //!
 //! [`super::transitions`] holds each change of a member's view to what SWIM allows; this is
 //! the other half of the state machine: a change SWIM *requires*. SWIM (Das, Gupta & Motivala,
@@ -16,6 +17,13 @@
 //! itself is refuted, not held ([`super::refute`] judges that). A member that stopped or left
 //! ignores everything. The rank is written from the paper here, not taken from
 //! [`super::member::Membership::wins`], so that a slip in that function shows.
+//!
+//! **Held** ([`NewsHeld`]): the other direction of the same contract. Every update a member
+//! sends — piggybacked, pushed or pulled — is one it holds or has since outgrown: ranked no
+//! higher than its own view of that member when it sends it (its queue keeps old news until
+//! it is sent enough times, never news it did not take), and a message carries at most one
+//! update per member (the queue keeps only the latest). Lifeguard's buddy rule — a probe of a
+//! suspect carries that suspicion first — tells the suspect what the prober holds, no more.
 
 use super::member::Member;
 use super::msg::{GossipMsg, Status};
@@ -23,7 +31,7 @@ use super::node::GossipNode;
 use super::witness::{updates, Step, Views};
 use crate::check::Checker;
 use crate::metrics::{Metrics, Traffic};
-use crate::node::NodeId;
+use crate::node::{Message, NodeId};
 use crate::time::fmt_nanos;
 
 /// A belief's place in SWIM's precedence: `None` (nothing known) below everything, then by
@@ -163,6 +171,91 @@ impl Checker<GossipNode> for NewsTaken {
     fn restarted(&mut self, _t_ns: u64, node: NodeId) {
         self.views.reset(node);
         self.heard[node as usize].1.clear();
+    }
+}
+
+/// See the module docs ("Held").
+#[derive(Debug)]
+pub struct NewsHeld {
+    views: Views,
+    steps: Vec<Step>,
+    /// Updates judged.
+    pub judged: u64,
+}
+
+impl NewsHeld {
+    /// The checker's name.
+    pub const NAME: &'static str = "gossip-news-held";
+
+    /// For a cluster of `n`.
+    pub fn new(n: u32) -> Self {
+        NewsHeld {
+            views: Views::new(n),
+            steps: Vec::new(),
+            judged: 0,
+        }
+    }
+}
+
+impl Checker<GossipNode> for NewsHeld {
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
+
+    fn metrics(&self, _traffic: &Traffic, out: &mut Metrics) {
+        out.scalar("rule_news_held_judged", self.judged as f64);
+    }
+
+    fn send(&mut self, t_ns: u64, from: NodeId, to: NodeId, msg: &GossipMsg) -> Result<(), String> {
+        let (list, _) = updates(msg);
+        for (k, u) in list.iter().enumerate() {
+            if list[..k].iter().any(|v| v.subject == u.subject) {
+                return Err(format!(
+                    "n{from} sent n{to} at {} a {} carrying two updates about n{}: {:?}; a message carries the latest news per member only",
+                    fmt_nanos(t_ns),
+                    msg.kind(),
+                    u.subject,
+                    list.iter().filter(|v| v.subject == u.subject).collect::<Vec<_>>()
+                ));
+            }
+            if u.subject >= self.views.n() {
+                continue;
+            }
+            self.judged += 1;
+            let told = Member {
+                status: u.status,
+                incarnation: u.incarnation,
+            };
+            let held = self.views.get(from, u.subject);
+            if rank(told) > rank(held) {
+                return Err(format!(
+                    "n{from} told n{to} at {} in a {} that n{} is {:?}@{}, but itself holds n{} {:?}@{}: a member spreads only news it holds (SWIM §4.1{})",
+                    fmt_nanos(t_ns),
+                    msg.kind(),
+                    u.subject,
+                    told.status,
+                    told.incarnation,
+                    u.subject,
+                    held.status,
+                    held.incarnation,
+                    if u.subject == to && u.status == Status::Suspect {
+                        "; Lifeguard's buddy rule tells a suspect only a suspicion the prober holds"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn observe(&mut self, _t_ns: u64, node: NodeId, state: &GossipNode) -> Result<(), String> {
+        self.views.fold(node, state.journal(), &mut self.steps);
+        Ok(())
+    }
+
+    fn restarted(&mut self, _t_ns: u64, node: NodeId) {
+        self.views.reset(node);
     }
 }
 

@@ -20,7 +20,9 @@
 //!   membership time, moved at each handoff tick, passes `SUSPECT_NS`; one never missed or
 //!   heard from since is up), the first targets are exactly the preference list with each
 //!   replica held down stood in for by the next fallback not held down. With
-//!   `membership=gossip` SWIM's view decides instead, and this half is not checked.
+//!   `membership=gossip` SWIM's view decides instead: a replica the coordinator's SWIM
+//!   member holds failed or left is down, any other up (read from its table, not through the
+//!   `is_failed` accessor the coordinator uses).
 //! - **At a store deadline**: a fallback newly added to a store phase stands in for a replica
 //!   whose own target in that phase (the replica itself, or a fallback already holding its
 //!   hint) has not acknowledged the store. And the converse, the protocol's rule for a store
@@ -47,6 +49,7 @@ use crate::check::Checker;
 use crate::clock::DRIFT_PPM_MAX;
 use crate::node::{NodeId, OpId};
 use crate::time::fmt_nanos;
+use crate::workloads::gossip::msg::Status;
 use crate::workloads::quorum::coordinator::Phase;
 use crate::workloads::quorum::membership::SUSPECT_NS;
 use crate::workloads::quorum::msg::{Msg, Op};
@@ -203,24 +206,24 @@ impl StandIns {
         }
     }
 
-    /// The first targets of a store phase `coord` begins at `t_ns` in `range` by the protocol's
-    /// rule (`membership=local`): each preference-list replica in turn, or — with sloppy
-    /// quorums, when the coordinator holds it down — the next fallback it does not hold down,
-    /// as a stand-in (the replica itself when none is left). `None` when whether the
-    /// coordinator holds one of the nodes that decide it down cannot be told.
+    /// The first targets of a store phase a coordinator begins in `range` by the protocol's
+    /// rule: each preference-list replica in turn, or — with sloppy quorums, when the
+    /// coordinator holds it down (`holds_down`: its local detector, or SWIM's view) — the next
+    /// fallback it does not hold down, as a stand-in (the replica itself when none is left).
+    /// `None` when whether the coordinator holds one of the nodes that decide it down cannot be
+    /// told.
     fn first_targets(
         &self,
-        t_ns: u64,
-        coord: NodeId,
         range: usize,
+        holds_down: impl Fn(NodeId) -> Option<bool>,
     ) -> Option<Vec<(NodeId, Option<NodeId>)>> {
         let mut fallbacks = self.p.ring.fallbacks(range).iter();
         let mut expect = Vec::new();
         for &to in self.p.ring.preference(range) {
-            if self.p.sloppy && self.holds_down(t_ns, coord, to)? {
+            if self.p.sloppy && holds_down(to)? {
                 let mut stand_in = None;
                 for &f in fallbacks.by_ref() {
-                    if !self.holds_down(t_ns, coord, f)? {
+                    if !holds_down(f)? {
                         stand_in = Some(f);
                         break;
                     }
@@ -388,10 +391,28 @@ impl Checker<QuorumNode> for StandIns {
                                     );
                                 }
                             }
-                            if let Some(expect) = self.first_targets(t_ns, node, rq.range) {
+                            let expect =
+                                self.first_targets(rq.range, |n| self.holds_down(t_ns, node, n));
+                            if let Some(expect) = expect {
                                 if *targets != expect {
                                     result = result.and(Err(format!(
                                         "n{node} began to store op {} (request {req}) at {} with targets {targets:?}, but its detector calls for {expect:?}: a replica that missed a deadline of n{node} not long before and has not been heard from since is held down (SUSPECT_NS), and a fallback stands in for it at once (Dynamo §4.6)",
+                                        rq.op_id,
+                                        fmt_nanos(t_ns),
+                                    )));
+                                }
+                            }
+                        } else if let Some(swim) = state.gossip() {
+                            // SWIM's view, read from its table (not through the accessor the
+                            // coordinator asks): failed or left is down.
+                            let view = swim.membership();
+                            let down = |n: NodeId| {
+                                Some(matches!(view.status(n), Status::Failed | Status::Left))
+                            };
+                            if let Some(expect) = self.first_targets(rq.range, down) {
+                                if *targets != expect {
+                                    result = result.and(Err(format!(
+                                        "n{node} began to store op {} (request {req}) at {} with targets {targets:?}, but its SWIM member's view calls for {expect:?}: a replica held failed or left is stood in for by the next fallback not held so (Dynamo §4.6 with SWIM's membership)",
                                         rq.op_id,
                                         fmt_nanos(t_ns),
                                     )));
