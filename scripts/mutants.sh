@@ -8,8 +8,8 @@
 # — and tests each mutant with nothing but the default sweep of the workload that runs it
 # (sim/tests/mutants_sweep.rs: seeds 0..N with default parameters and swarm faults, plus N/4
 # seeds of each other setting or workload that runs the same code: quorum with sync=group and
-# mode=lww; SWIM under quorum's membership=gossip and IAM's mode=swim; IAM a third of N in each
-# propagation mode). A mutant is *caught* when some seed fails a checker, the
+# mode=lww; SWIM under quorum's membership=gossip and IAM's mode=swim, and with one seed member;
+# IAM a third of N in each propagation mode). A mutant is *caught* when some seed fails a checker, the
 # liveness check or panics, or when a "sometimes" event the workload declares happens in none
 # of the seeds; *missed* otherwise.
 #
