@@ -374,13 +374,13 @@ impl Checker<GossipNode> for Indirect {
 
     fn send(&mut self, t_ns: u64, from: NodeId, to: NodeId, msg: &GossipMsg) -> Result<(), String> {
         match *msg {
-            GossipMsg::Ping { .. } => {
+            // The relay pinged the target it was asked to: its duty is done.
+            GossipMsg::Ping { .. }
                 if self
                     .owed
-                    .is_some_and(|(r, target, _)| r == from && target == to)
-                {
-                    self.owed = None;
-                }
+                    .is_some_and(|(r, target, _)| r == from && target == to) =>
+            {
+                self.owed = None;
             }
             GossipMsg::PingReq { seq, target, .. } => {
                 if let Some(p) = self.probes.in_flight(from).filter(|p| p.seq == seq) {

@@ -188,7 +188,7 @@ impl PushPullPartners {
                 self.last_ticks[i] = Some(now);
             } else if let Some(last) = self.last_ticks[i] {
                 // Due every `periods` after the last; skipped only with nobody to ask.
-                if (now - last) % self.periods == 0 && self.has_partner(node) {
+                if (now - last).is_multiple_of(self.periods) && self.has_partner(node) {
                     return Err(format!(
                         "n{node} began its period {now} at {} without a push-pull exchange, its last in period {last}, though it holds members to exchange with: one exchange every {} periods",
                         fmt_nanos(h.t_ns),
