@@ -33,7 +33,11 @@
 //! member asked by ping-req pings the target from that very handler (unless it is gone, or
 //! has been asked more often than it may keep relays open, [`RELAYS_MAX`]). The probe
 //! timeout is shorter than the period (the parameters refuse otherwise) and both stretch by
-//! the same health score, so the timeout's handler always runs before the next period's.
+//! the same health score, so the timeout's handler runs before the next period's — unless the
+//! prober was paused meanwhile: the world fires a paused member's overdue timers when it
+//! resumes, and with two overlapping pauses not necessarily in the order they fell due (seed
+//! 7801: the period began before the probe's timeout), so a probe a pause overlapped is not
+//! judged.
 //!
 //! **Relays** (SWIM §4.1, memberlist's `kRandomNodes` and Lifeguard's nacks): the `k` members
 //! asked to probe a target indirectly (ping-req) are members the prober holds *alive* — not
@@ -46,9 +50,10 @@ use super::msg::{GossipMsg, Status};
 use super::node::GossipNode;
 use super::witness::{live, Probes, Step, Views};
 use crate::check::Checker;
+use crate::faults::Fault;
 use crate::metrics::{Metrics, Traffic};
 use crate::node::NodeId;
-use crate::time::fmt_nanos;
+use crate::time::{fmt_nanos, ms};
 
 /// Not in this round.
 const OUT: u8 = 0;
@@ -296,6 +301,10 @@ pub struct Indirect {
     /// Per member: the fewest members (not itself, not the target) it held alive while its
     /// probe was in flight.
     helpers_min: Vec<u32>,
+    /// Per member: when its probe in flight was sent.
+    sent_ns: Vec<u64>,
+    /// Per member: when its latest pause ends.
+    paused_until: Vec<u64>,
     /// Per member: ping-reqs delivered to it since it booted.
     asked: Vec<u64>,
     /// Per member: the target of the ping-req delivered to its current handler.
@@ -318,6 +327,8 @@ impl Indirect {
             probes: Probes::new(n),
             steps: Vec::new(),
             helpers_min: vec![0; n as usize],
+            sent_ns: vec![0; n as usize],
+            paused_until: vec![0; n as usize],
             asked: vec![0; n as usize],
             asked_now: vec![None; n as usize],
             owed: None,
@@ -403,6 +414,7 @@ impl Checker<GossipNode> for Indirect {
         }
         if self.probes.send(from, to, msg).is_some() {
             self.helpers_min[from as usize] = self.helpers(from, to);
+            self.sent_ns[from as usize] = t_ns;
         }
         Ok(())
     }
@@ -418,7 +430,8 @@ impl Checker<GossipNode> for Indirect {
         }
         if let Some(Some(p)) = closed {
             let want = self.k.min(self.helpers_min[i]);
-            if !p.acked && want > 0 {
+            let paused = self.paused_until[i] >= self.sent_ns[i];
+            if !p.acked && want > 0 && !paused {
                 self.judged += 1;
                 if p.relays < want {
                     return Err(format!(
@@ -441,6 +454,13 @@ impl Checker<GossipNode> for Indirect {
             self.owed = Some((node, target, t_ns));
         }
         Ok(())
+    }
+
+    fn fault(&mut self, t_ns: u64, f: &Fault) {
+        if let Fault::Pause { node, duration_ms } = *f {
+            let until = &mut self.paused_until[node as usize];
+            *until = (*until).max(t_ns + ms(duration_ms));
+        }
     }
 
     fn restarted(&mut self, _t_ns: u64, node: NodeId) {
