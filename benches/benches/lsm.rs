@@ -1,7 +1,8 @@
 //! Criterion micro-benchmarks for the LSM's hot paths: memtable insert (single entries, and
 //! the write path's encoded one-put batches in key order, as `fillseq` does), WAL record
 //! encoding, block build and seek, block compression and decompression (LZ4, zstd), bloom
-//! filter probe, SSTable point get (cached blocks), and a whole put through `Db::write`.
+//! filter probe, SSTable point get (cached blocks), a whole put through `Db::write`, and
+//! `seekrandom`'s operation: a fresh iterator and one seek on a database of several tables.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -268,6 +269,54 @@ fn sstable_point_get(c: &mut Criterion) {
     });
 }
 
+/// `seekrandom` without the harness: a fresh `Db::iter` and one seek to a random present key,
+/// on a tree shaped like `fillseq`'s (sequential keys, so tables cover disjoint ranges): three
+/// L0 tables (half, a quarter and an eighth of the keys) and a memtable holding the last
+/// eighth, every block cached. (Printed at setup: `tables per level [3, 0, ...]`.)
+fn db_seek_random(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("bench setup: a temporary directory");
+    let opts = Options {
+        maintenance: MaintenanceMode::Manual,
+        write_buffer_bytes: 256 << 20,
+        block_cache_bytes: 256 << 20,
+        ..Options::default()
+    };
+    let db = Db::open(
+        Arc::new(PosixFs::new()),
+        dir.path(),
+        opts,
+        Arc::new(RealClock::new()),
+    )
+    .expect("bench setup: open the database");
+    let value = vec![7u8; 100];
+    let seq_key = |i: u64| format!("{i:016}").into_bytes();
+    let n = 4 * KEYS;
+    for i in 0..n {
+        db.put(&seq_key(i), &value).expect("bench setup: a put");
+        if i + 1 == KEYS * 2 || i + 1 == KEYS * 3 || i + 1 == KEYS * 7 / 2 {
+            db.flush().expect("bench setup: flush to L0");
+        }
+    }
+    eprintln!(
+        "db/seek_random_fresh_iter: tables per level {:?}",
+        db.stats().level_files
+    );
+    let mut x = 0x2545_F491_4F6C_DD1Du64;
+    let mut found = 0u64;
+    c.bench_function("db/seek_random_fresh_iter", |b| {
+        b.iter(|| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let k = seq_key(x % n);
+            let mut it = db.iter(Default::default(), None, None);
+            it.seek(&k).expect("a seek");
+            found += u64::from(it.valid() && it.key() == k.as_slice());
+        })
+    });
+    assert!(found > 0, "the seeks found their keys");
+}
+
 criterion_group!(
     lsm,
     memtable_insert,
@@ -277,6 +326,7 @@ criterion_group!(
     block_compression,
     bloom_probe,
     sstable_point_get,
-    db_put_seq
+    db_put_seq,
+    db_seek_random
 );
 criterion_main!(lsm);

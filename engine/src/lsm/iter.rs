@@ -22,8 +22,15 @@ pub trait InternalIterator: Send {
     fn valid(&self) -> bool;
     /// The current internal key (only when valid).
     fn key(&self) -> &[u8];
-    /// The current value (only when valid).
+    /// The current value (only when valid, and after [`Self::prepare_value`] if the last
+    /// positioning was a seek).
     fn value(&self) -> &[u8];
+    /// Make [`Self::value`] available. A seek may position an iterator on an entry it has
+    /// not read yet — its key is known without I/O (a table's smallest key), its value is not
+    /// — and this reads it. A no-op for iterators that always read what they stand on.
+    fn prepare_value(&mut self) -> Result<()> {
+        Ok(())
+    }
     /// Move to the next entry.
     fn next(&mut self) -> Result<()>;
     /// Move to the previous entry.
@@ -158,6 +165,9 @@ impl<T: InternalIterator + ?Sized> InternalIterator for Box<T> {
     fn value(&self) -> &[u8] {
         (**self).value()
     }
+    fn prepare_value(&mut self) -> Result<()> {
+        (**self).prepare_value()
+    }
     fn next(&mut self) -> Result<()> {
         (**self).next()
     }
@@ -176,6 +186,8 @@ impl<T: InternalIterator + ?Sized> InternalIterator for Box<T> {
 }
 
 /// Merges children in internal-key order, both directions (LevelDB's `MergingIterator`).
+/// After every move the chosen child is prepared ([`InternalIterator::prepare_value`]), so
+/// the merged stream's value is always available; the other children may stay unread.
 /// Picking the smallest child is a linear scan: children are few (memtables, L0 files, one per
 /// deeper level) and the scan beats a heap's bookkeeping at that size. The children's type is
 /// a parameter so the read path can hold them inline (an enum of its sources, one allocation
@@ -198,7 +210,26 @@ impl<C: InternalIterator> MergingIterator<C> {
         }
     }
 
-    fn find_smallest(&mut self) {
+    /// Choose the smallest child and prepare its value.
+    fn find_smallest(&mut self) -> Result<()> {
+        self.pick_smallest();
+        self.prepare_current()
+    }
+
+    /// Choose the largest child and prepare its value.
+    fn find_largest(&mut self) -> Result<()> {
+        self.pick_largest();
+        self.prepare_current()
+    }
+
+    fn prepare_current(&mut self) -> Result<()> {
+        match self.current {
+            Some(i) => self.children[i].prepare_value(),
+            None => Ok(()),
+        }
+    }
+
+    fn pick_smallest(&mut self) {
         let mut best: Option<usize> = None;
         for (i, c) in self.children.iter().enumerate() {
             if !c.valid() {
@@ -216,7 +247,7 @@ impl<C: InternalIterator> MergingIterator<C> {
         self.current = best;
     }
 
-    fn find_largest(&mut self) {
+    fn pick_largest(&mut self) {
         let mut best: Option<usize> = None;
         for (i, c) in self.children.iter().enumerate().rev() {
             if !c.valid() {
@@ -264,8 +295,7 @@ impl<C: InternalIterator> InternalIterator for MergingIterator<C> {
             self.dir = Direction::Forward;
         }
         self.children[cur].next()?;
-        self.find_smallest();
-        Ok(())
+        self.find_smallest()
     }
     fn prev(&mut self) -> Result<()> {
         let Some(cur) = self.current else {
@@ -289,32 +319,28 @@ impl<C: InternalIterator> InternalIterator for MergingIterator<C> {
             self.dir = Direction::Backward;
         }
         self.children[cur].prev()?;
-        self.find_largest();
-        Ok(())
+        self.find_largest()
     }
     fn seek(&mut self, target: &[u8]) -> Result<()> {
         for c in &mut self.children {
             c.seek(target)?;
         }
         self.dir = Direction::Forward;
-        self.find_smallest();
-        Ok(())
+        self.find_smallest()
     }
     fn seek_to_first(&mut self) -> Result<()> {
         for c in &mut self.children {
             c.seek_to_first()?;
         }
         self.dir = Direction::Forward;
-        self.find_smallest();
-        Ok(())
+        self.find_smallest()
     }
     fn seek_to_last(&mut self) -> Result<()> {
         for c in &mut self.children {
             c.seek_to_last()?;
         }
         self.dir = Direction::Backward;
-        self.find_largest();
-        Ok(())
+        self.find_largest()
     }
 }
 
@@ -433,15 +459,15 @@ impl DbIterator {
     /// Move to the first key `>= target` (and within bounds).
     pub fn seek(&mut self, target: &[u8]) -> Result<()> {
         let target = match &self.lower {
-            Some(l) if target < l.as_slice() => l.clone(),
-            _ => target.to_vec(),
+            Some(l) if target < l.as_slice() => l.as_slice(),
+            _ => target,
         };
         self.dir = Direction::Forward;
         self.saved_value.clear();
         self.saved_key.clear();
         append_internal_key(
             &mut self.saved_key,
-            &target,
+            target,
             self.snapshot_seq,
             KIND_FOR_SEEK,
         );

@@ -347,6 +347,12 @@ impl super::iter::InternalIterator for LevelIter {
     fn value(&self) -> &[u8] {
         self.cur.as_ref().expect("valid").value()
     }
+    fn prepare_value(&mut self) -> super::error::Result<()> {
+        match &mut self.cur {
+            Some(c) => c.prepare_value(),
+            None => Ok(()),
+        }
+    }
     fn next(&mut self) -> super::error::Result<()> {
         if let Some(c) = &mut self.cur {
             c.next()?;

@@ -25,6 +25,8 @@ enum Op {
         reverse: bool,
     },
     Prefix(u16),
+    /// One iterator, several seeks, each followed by steps (`true` = next, `false` = prev).
+    SeekWalk(Vec<(u16, Vec<bool>)>),
     TakeSnapshot,
     CheckSnapshot(usize, u16),
     MultiGet(Vec<u16>),
@@ -54,6 +56,11 @@ fn op_strategy() -> impl Strategy<Value = Op> {
         4 => (proptest::option::of(k.clone()), proptest::option::of(k.clone()), any::<bool>())
             .prop_map(|(lo, hi, reverse)| Op::Scan { lo, hi, reverse }),
         2 => (0u16..30).prop_map(Op::Prefix),
+        4 => proptest::collection::vec(
+            (0u16..310, proptest::collection::vec(any::<bool>(), 0..6)),
+            1..5
+        )
+        .prop_map(Op::SeekWalk),
         2 => Just(Op::TakeSnapshot),
         3 => (0usize..4, k.clone()).prop_map(|(i, k)| Op::CheckSnapshot(i, k)),
         2 => proptest::collection::vec(k, 1..10).prop_map(Op::MultiGet),
@@ -149,6 +156,42 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect();
                 prop_assert_eq!(got, want);
+            }
+            Op::SeekWalk(seeks) => {
+                let mut it = db.iter(ReadOptions::default(), None, None);
+                for (k, steps) in seeks {
+                    it.seek(&key(k)).unwrap();
+                    let mut want = model.range(key(k)..).next();
+                    for step in steps {
+                        let got = it.valid().then(|| (it.key().to_vec(), it.value().to_vec()));
+                        prop_assert_eq!(
+                            got.as_ref().map(|(k, v)| (k, v)),
+                            want,
+                            "seek {} then steps",
+                            k
+                        );
+                        let Some((cur, _)) = want else { break };
+                        if step {
+                            it.next().unwrap();
+                            want = model
+                                .range::<Vec<u8>, _>((
+                                    std::ops::Bound::Excluded(cur),
+                                    std::ops::Bound::Unbounded,
+                                ))
+                                .next();
+                        } else {
+                            it.prev().unwrap();
+                            want = model.range::<Vec<u8>, _>(..cur).next_back();
+                        }
+                    }
+                    let got = it.valid().then(|| (it.key().to_vec(), it.value().to_vec()));
+                    prop_assert_eq!(
+                        got.as_ref().map(|(k, v)| (k, v)),
+                        want,
+                        "seek {} walk end",
+                        k
+                    );
+                }
             }
             Op::TakeSnapshot => {
                 if snaps.len() >= 4 {

@@ -221,6 +221,9 @@ impl InternalIterator for Source {
     fn value(&self) -> &[u8] {
         each_source!(self, it => it.value())
     }
+    fn prepare_value(&mut self) -> Result<()> {
+        each_source!(self, it => it.prepare_value())
+    }
     fn next(&mut self) -> Result<()> {
         each_source!(self, it => it.next())
     }

@@ -25,7 +25,7 @@ fn block_u32(n: usize) -> u32 {
     u32::try_from(n).expect("a block is smaller than 4 GiB (block_bytes and entry limits)")
 }
 use crate::lsm::coding::{get_u32, get_varint32, put_varint};
-use crate::lsm::key::compare_internal;
+use crate::lsm::key::{compare_bytes, compare_internal, user_key, TRAILER_BYTES};
 
 /// Builds one block in memory.
 #[derive(Debug)]
@@ -181,9 +181,33 @@ impl Block {
     pub fn num_restarts(&self) -> usize {
         self.num_restarts
     }
+
+    /// The full key of the entry at `off`, which must be stored whole (a restart entry).
+    fn key_at(&self, off: usize) -> Option<&[u8]> {
+        let data = &self.data[..self.restarts_offset];
+        let rest = data.get(off..)?;
+        let (shared, a) = get_varint32(rest)?;
+        let (unshared, b) = get_varint32(rest.get(a..)?)?;
+        let (_vlen, c) = get_varint32(rest.get(a + b..)?)?;
+        if shared != 0 {
+            return None;
+        }
+        rest.get(a + b + c..a + b + c + unshared as usize)
+    }
+
+    /// The user key at restart `i`.
+    fn restart_user_key(&self, i: usize) -> Option<&[u8]> {
+        let k = self.key_at(self.restart_point(i))?;
+        (k.len() >= TRAILER_BYTES).then(|| user_key(k))
+    }
 }
 
 /// A cursor over one block. Malformed entries make it invalid with [`BlockIter::error`] set.
+///
+/// A key stored whole (`shared = 0`: every restart entry, and every entry of an index block,
+/// whose restart interval is 1) is read in place from the block; only a prefix-compressed key
+/// is assembled in `key_buf`. So positioning in an index block copies and allocates nothing,
+/// and a fresh iterator allocates only once it meets a prefix-compressed key.
 #[derive(Debug)]
 pub struct BlockIter {
     block: std::sync::Arc<Block>,
@@ -192,7 +216,13 @@ pub struct BlockIter {
     /// Offset just after the current entry.
     next_offset: usize,
     restart_index: usize,
-    key: Vec<u8>,
+    /// Where the current key is: `key_buf` if `key_in_buf`, else
+    /// `block.data[key_off..key_off + key_len]`.
+    key_in_buf: bool,
+    key_off: usize,
+    /// Length of the current key (0 when unpositioned), wherever it is.
+    key_len: usize,
+    key_buf: Vec<u8>,
     value_start: usize,
     value_len: usize,
     error: Option<&'static str>,
@@ -207,7 +237,10 @@ impl BlockIter {
             current: end,
             next_offset: end,
             restart_index: 0,
-            key: Vec::with_capacity(32),
+            key_in_buf: false,
+            key_off: 0,
+            key_len: 0,
+            key_buf: Vec::new(),
             value_start: 0,
             value_len: 0,
             error: None,
@@ -222,10 +255,24 @@ impl BlockIter {
         self.current = end;
         self.next_offset = end;
         self.restart_index = 0;
-        self.key.clear();
+        self.clear_key();
         self.value_start = 0;
         self.value_len = 0;
         self.error = None;
+    }
+
+    /// Move past the end (invalid, no error): what a table iterator does when a seek target
+    /// is past its last key, without searching the block.
+    pub fn invalidate(&mut self) {
+        self.current = self.block.restarts_offset;
+        self.next_offset = self.current;
+        self.clear_key();
+    }
+
+    fn clear_key(&mut self) {
+        self.key_in_buf = false;
+        self.key_off = 0;
+        self.key_len = 0;
     }
 
     /// The block being iterated.
@@ -244,8 +291,13 @@ impl BlockIter {
     }
 
     /// The current key.
+    #[inline]
     pub fn key(&self) -> &[u8] {
-        &self.key
+        if self.key_in_buf {
+            &self.key_buf
+        } else {
+            &self.block.data[self.key_off..self.key_off + self.key_len]
+        }
     }
 
     /// The current value.
@@ -263,7 +315,7 @@ impl BlockIter {
     fn corrupt(&mut self, why: &'static str) {
         self.error = Some(why);
         self.current = self.block.restarts_offset;
-        self.key.clear();
+        self.clear_key();
     }
 
     /// Decode the entry at `self.next_offset` into the current position.
@@ -290,12 +342,28 @@ impl BlockIter {
         };
         let (shared, unshared, vlen) = (shared as usize, unshared as usize, vlen as usize);
         let kstart = p + a + b + c;
-        if shared > self.key.len() || kstart + unshared + vlen > end {
+        if shared > self.key_len || kstart + unshared + vlen > end {
             self.corrupt("entry overruns the block");
             return false;
         }
-        self.key.truncate(shared);
-        self.key.extend_from_slice(&data[kstart..kstart + unshared]);
+        if shared == 0 {
+            // Stored whole: read it in place.
+            self.key_in_buf = false;
+            self.key_off = kstart;
+        } else {
+            if !self.key_in_buf {
+                // The previous key was read in place: its shared prefix moves to the buffer.
+                self.key_buf.clear();
+                self.key_buf
+                    .extend_from_slice(&data[self.key_off..self.key_off + shared]);
+                self.key_in_buf = true;
+            } else {
+                self.key_buf.truncate(shared);
+            }
+            self.key_buf
+                .extend_from_slice(&data[kstart..kstart + unshared]);
+        }
+        self.key_len = shared + unshared;
         self.value_start = kstart + unshared;
         self.value_len = vlen;
         self.next_offset = self.value_start + vlen;
@@ -308,7 +376,7 @@ impl BlockIter {
     }
 
     fn seek_to_restart(&mut self, i: usize) {
-        self.key.clear();
+        self.clear_key();
         self.restart_index = i;
         let off = self.block.restart_point(i);
         if off > self.block.restarts_offset {
@@ -350,9 +418,7 @@ impl BlockIter {
         while self.block.restart_point(self.restart_index) >= original {
             if self.restart_index == 0 {
                 // Before the first entry: invalid.
-                self.current = self.block.restarts_offset;
-                self.next_offset = self.current;
-                self.key.clear();
+                self.invalidate();
                 return;
             }
             self.restart_index -= 1;
@@ -364,17 +430,37 @@ impl BlockIter {
 
     /// Move to the first entry with key `>= target`.
     pub fn seek(&mut self, target: &[u8]) {
+        self.seek_between(target, 0, self.block.num_restarts - 1, false);
+    }
+
+    /// [`Self::seek`], narrowed first by `prefixes` (built from this block): the binary
+    /// search over the block's restart keys runs only where the prefixes cannot decide.
+    pub fn seek_with(&mut self, target: &[u8], prefixes: &RestartPrefixes) {
+        if prefixes.prefixes.len() != self.block.num_restarts {
+            self.seek(target);
+            return;
+        }
+        let (lo, hi, lo_less) = prefixes.candidates(target);
+        self.seek_between(target, lo, hi, lo_less);
+    }
+
+    /// Seek, knowing that the last restart point whose key is < target (or restart 0 if
+    /// none is) lies in `lo..=hi`, and, if `lo_less`, that restart `lo`'s key is < target.
+    fn seek_between(&mut self, target: &[u8], lo: usize, hi: usize, lo_less: bool) {
         if self.error.is_some() {
             return;
         }
-        // Binary search for the last restart point whose key is < target.
-        let mut lo = 0usize;
-        let mut hi = self.block.num_restarts - 1;
+        // Binary search for the last restart point whose key is < target, reading the keys
+        // in place (restart entries are stored whole).
+        let (mut lo, mut hi, mut lo_less) = (lo, hi, lo_less);
         while lo < hi {
             let mid = (lo + hi).div_ceil(2);
             let off = self.block.restart_point(mid);
             match self.key_at_restart(off) {
-                Some(k) if compare_internal(k, target) == Ordering::Less => lo = mid,
+                Some(k) if compare_internal(k, target) == Ordering::Less => {
+                    lo = mid;
+                    lo_less = true;
+                }
                 Some(_) => hi = mid - 1,
                 None => {
                     self.corrupt("bad restart entry");
@@ -383,9 +469,12 @@ impl BlockIter {
             }
         }
         self.seek_to_restart(lo);
+        if lo_less && !self.parse_next() {
+            return;
+        }
         // Bound: at most one interval past the restart point, then we are >= target.
         while self.parse_next() {
-            if compare_internal(&self.key, target) != Ordering::Less {
+            if compare_internal(self.key(), target) != Ordering::Less {
                 return;
             }
         }
@@ -393,16 +482,82 @@ impl BlockIter {
 
     /// The full key stored at a restart point (restart entries share nothing).
     fn key_at_restart(&self, off: usize) -> Option<&[u8]> {
-        let data = &self.block.data[..self.block.restarts_offset];
-        let rest = data.get(off..)?;
-        let (shared, a) = get_varint32(rest)?;
-        let (unshared, b) = get_varint32(rest.get(a..)?)?;
-        let (_vlen, c) = get_varint32(rest.get(a + b..)?)?;
-        if shared != 0 {
-            return None;
-        }
-        rest.get(a + b + c..a + b + c + unshared as usize)
+        self.block.key_at(off)
     }
+}
+
+/// Eight bytes of every restart key of a block, as integers, for a binary search that stays
+/// in a few cache lines: the search over a large block (a table's index block: one restart
+/// per data block, thousands of them) otherwise touches a different part of the block at
+/// each step. Built from the block itself when a table is opened; nothing on disk changes.
+///
+/// For each restart key: the 8 bytes of its user key that follow `common` (the prefix all
+/// the block's user keys share), big-endian and zero-padded. This number never decreases as
+/// keys increase, so it splits the restarts into those surely below a target, those surely
+/// above it, and a (usually tiny) run of equal numbers that the real keys decide.
+#[derive(Debug)]
+pub struct RestartPrefixes {
+    common: Vec<u8>,
+    prefixes: Vec<u64>,
+}
+
+impl RestartPrefixes {
+    /// The prefixes of `block`'s restart keys (internal keys); `None` if a restart entry does
+    /// not parse (the block's ordinary seek then reports the corruption when it meets it).
+    pub fn build(block: &Block) -> Option<Self> {
+        let n = block.num_restarts;
+        let first = block.restart_user_key(0)?;
+        let last = block.restart_user_key(n - 1)?;
+        let shared = first.iter().zip(last).take_while(|(a, b)| a == b).count();
+        let common = first[..shared].to_vec();
+        let mut prefixes = Vec::with_capacity(n);
+        for i in 0..n {
+            let k = block.restart_user_key(i)?;
+            if !k.starts_with(&common) {
+                return None;
+            }
+            prefixes.push(window(&k[shared..]));
+        }
+        Some(RestartPrefixes { common, prefixes })
+    }
+
+    /// Memory held, in bytes.
+    pub fn size_bytes(&self) -> usize {
+        self.common.len() + self.prefixes.len() * 8
+    }
+
+    /// `(lo, hi, lo_less)` for [`BlockIter::seek_between`]: restarts before `a` (prefix below
+    /// the target's) have keys < target, restarts from `b` on (prefix above) keys > target,
+    /// so the last restart below the target is in `a - 1 ..= b - 1`.
+    fn candidates(&self, target: &[u8]) -> (usize, usize, bool) {
+        let n = self.prefixes.len();
+        let uk = user_key(target);
+        let m = uk.len().min(self.common.len());
+        match compare_bytes(&uk[..m], &self.common[..m]) {
+            // Below every key of the block.
+            Ordering::Less => return (0, 0, false),
+            // Above every key of the block.
+            Ordering::Greater => return (n - 1, n - 1, true),
+            // A proper prefix of the common prefix: below every key.
+            Ordering::Equal if uk.len() < self.common.len() => return (0, 0, false),
+            Ordering::Equal => {}
+        }
+        let t = window(&uk[self.common.len()..]);
+        let a = self.prefixes.partition_point(|&p| p < t);
+        let b = a + self.prefixes[a..].partition_point(|&p| p <= t);
+        match a {
+            0 => (0, b.saturating_sub(1), false),
+            _ => (a - 1, b - 1, true),
+        }
+    }
+}
+
+/// The first 8 bytes of `k`, big-endian, zero-padded.
+fn window(k: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    let n = k.len().min(8);
+    w[..n].copy_from_slice(&k[..n]);
+    u64::from_be_bytes(w)
 }
 
 #[cfg(test)]
@@ -450,6 +605,69 @@ mod tests {
             assert_eq!(it.key(), &keys[51][..]);
             it.seek(&internal_key(b"zzz", 7, ValueKind::Put));
             assert!(!it.valid());
+        }
+    }
+
+    fn arb_user_key() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        // Few distinct bytes (0 and 0xff included) and shared prefixes, so keys are often
+        // prefixes of each other and equal over the prefixes' 8 bytes.
+        (
+            prop_oneof![
+                Just(b"".to_vec()),
+                Just(b"pre".to_vec()),
+                Just(b"prefix-0000".to_vec())
+            ],
+            proptest::collection::vec(
+                prop_oneof![Just(0u8), Just(b'a'), Just(b'b'), Just(0xffu8)],
+                0..12,
+            ),
+        )
+            .prop_map(|(mut p, s)| {
+                p.extend(s);
+                p
+            })
+    }
+
+    proptest::proptest! {
+        /// A seek narrowed by the restart prefixes lands where the plain seek does.
+        #[test]
+        fn prefixed_seek_matches_plain_seek(
+            entries in proptest::collection::vec((arb_user_key(), 1u64..4), 1..80),
+            targets in proptest::collection::vec((arb_user_key(), 0u64..5), 1..40),
+            interval in 1usize..4,
+        ) {
+            let mut keys: Vec<Vec<u8>> = entries
+                .iter()
+                .map(|(k, s)| internal_key(k, *s, ValueKind::Put))
+                .collect();
+            keys.sort_by(|a, b| compare_internal(a, b));
+            keys.dedup();
+            let mut b = BlockBuilder::new(interval);
+            for k in &keys {
+                b.add(k, b"v");
+            }
+            let mut out = Vec::new();
+            b.finish_into(&mut out);
+            let blk = Arc::new(Block::from_contents(&out).unwrap());
+            let prefixes = RestartPrefixes::build(&blk).unwrap();
+            let mut plain = BlockIter::new(blk.clone());
+            let mut fast = BlockIter::new(blk);
+            let mut probes: Vec<Vec<u8>> = targets
+                .iter()
+                .map(|(k, s)| internal_key(k, *s, ValueKind::Put))
+                .collect();
+            probes.extend(keys.iter().cloned());
+            for t in &probes {
+                plain.seek(t);
+                fast.seek_with(t, &prefixes);
+                proptest::prop_assert_eq!(plain.valid(), fast.valid());
+                if plain.valid() {
+                    proptest::prop_assert_eq!(plain.key(), fast.key());
+                    proptest::prop_assert_eq!(plain.value(), fast.value());
+                }
+                proptest::prop_assert!(fast.error().is_none());
+            }
         }
     }
 

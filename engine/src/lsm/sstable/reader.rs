@@ -4,6 +4,7 @@
 // Bytes that go to disk or the wire: every narrowing cast is checked or explained (#22 §5).
 #![deny(clippy::cast_possible_truncation)]
 
+use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -13,10 +14,10 @@ use crate::io::{FileHandle, Fs, IoOp, OpenOptions};
 use crate::lsm::cache::BlockCache;
 use crate::lsm::error::{CorruptionDetail, LsmError, Result};
 use crate::lsm::iter::InternalIterator;
-use crate::lsm::key::{self, ValueKind};
+use crate::lsm::key::{self, compare_internal, ValueKind};
 use crate::lsm::stats::Stats;
 
-use super::block::{Block, BlockIter};
+use super::block::{Block, BlockIter, RestartPrefixes};
 use super::filter::BloomFilter;
 use super::footer::{Footer, TableProperties, FOOTER_BYTES};
 use super::framing::{describe_block, trailer_bytes, unpack_block, BlockInfo};
@@ -33,6 +34,8 @@ pub struct TableReader {
     /// Trailer bytes after each block (by format version).
     trailer: usize,
     index: Arc<Block>,
+    /// The index block's restart keys as integers, to search it in few cache lines.
+    index_prefixes: Option<RestartPrefixes>,
     filter: Option<BloomFilter>,
     props: TableProperties,
     cache: Arc<BlockCache>,
@@ -148,6 +151,7 @@ impl TableReader {
             file_bytes,
             footer,
             trailer,
+            index_prefixes: RestartPrefixes::build(&index),
             index: Arc::new(index),
             filter,
             props,
@@ -186,11 +190,16 @@ impl TableReader {
         self.filter.as_ref()
     }
 
-    /// Bytes this open table keeps in memory outside the block cache: its index block and its
-    /// bloom filter (both read at open and kept for every lookup).
+    /// Bytes this open table keeps in memory outside the block cache: its index block (with
+    /// the index's restart-key prefixes) and its bloom filter (read at open and kept for every
+    /// lookup).
     pub fn pinned_bytes(&self) -> (usize, usize) {
         (
-            self.index.size_bytes(),
+            self.index.size_bytes()
+                + self
+                    .index_prefixes
+                    .as_ref()
+                    .map_or(0, RestartPrefixes::size_bytes),
             self.filter.as_ref().map_or(0, |f| f.bits() / 8),
         )
     }
@@ -274,7 +283,7 @@ impl TableReader {
     /// The handle of the only data block that can hold `lookup` (an internal seek key).
     pub fn block_for(&self, lookup: &[u8]) -> Result<Option<BlockHandle>> {
         let mut it = BlockIter::new(self.index.clone());
-        it.seek(lookup);
+        self.seek_index(&mut it, lookup);
         if let Some(e) = it.error() {
             return Err(self.corrupt("index block", self.footer.index.offset, e));
         }
@@ -285,6 +294,14 @@ impl TableReader {
             self.corrupt("index block", self.footer.index.offset, "bad block handle")
         })?;
         Ok(Some(h))
+    }
+
+    /// Position an iterator over the index block on the first entry `>= target`.
+    fn seek_index(&self, it: &mut BlockIter, target: &[u8]) {
+        match &self.index_prefixes {
+            Some(p) => it.seek_with(target, p),
+            None => it.seek(target),
+        }
     }
 
     /// Look `lookup` (user key + snapshot trailer) up in a given block.
@@ -402,12 +419,21 @@ impl TableReader {
 
 /// Iterates a whole table: a cursor over the index picks data blocks, a cursor over the
 /// current data block yields entries.
+///
+/// A seek uses the table's key range (from its properties block) before touching the index:
+/// a target past the table's largest key leaves the iterator invalid at once, and a target at
+/// or before its smallest key puts it on the first entry *without reading it* — the key is
+/// the table's smallest key, and the index and data block are read only when the entry is
+/// stepped from or its value is needed ([`InternalIterator::prepare_value`]). A merge of many
+/// tables then searches only the tables whose range holds the target.
 pub struct TableIter {
     table: Arc<TableReader>,
     fill_cache: bool,
     index: BlockIter,
     data: Option<BlockIter>,
     data_handle: BlockHandle,
+    /// On the first entry, not yet read (see above).
+    first_unread: bool,
 }
 
 impl TableIter {
@@ -425,6 +451,7 @@ impl TableIter {
             index,
             data: None,
             data_handle: BlockHandle::default(),
+            first_unread: false,
         }
     }
 
@@ -502,39 +529,9 @@ impl TableIter {
         }
         Ok(())
     }
-}
 
-impl InternalIterator for TableIter {
-    fn valid(&self) -> bool {
-        self.data.as_ref().is_some_and(BlockIter::valid)
-    }
-    fn key(&self) -> &[u8] {
-        self.data.as_ref().expect("valid").key()
-    }
-    fn value(&self) -> &[u8] {
-        self.data.as_ref().expect("valid").value()
-    }
-    fn next(&mut self) -> Result<()> {
-        if let Some(d) = &mut self.data {
-            d.next();
-        }
-        self.skip_forward()
-    }
-    fn prev(&mut self) -> Result<()> {
-        if let Some(d) = &mut self.data {
-            d.prev();
-        }
-        self.skip_backward()
-    }
-    fn seek(&mut self, target: &[u8]) -> Result<()> {
-        self.index.seek(target);
-        self.init_data_block()?;
-        if let Some(d) = &mut self.data {
-            d.seek(target);
-        }
-        self.skip_forward()
-    }
-    fn seek_to_first(&mut self) -> Result<()> {
+    fn read_first(&mut self) -> Result<()> {
+        self.first_unread = false;
         self.index.seek_to_first();
         self.init_data_block()?;
         if let Some(d) = &mut self.data {
@@ -542,7 +539,85 @@ impl InternalIterator for TableIter {
         }
         self.skip_forward()
     }
+
+    /// Read the first entry a seek positioned on without reading it, and check that it is
+    /// the smallest key the properties promised (the key the iterator already showed).
+    fn read_unread_first(&mut self) -> Result<()> {
+        if !self.first_unread {
+            return Ok(());
+        }
+        self.read_first()?;
+        if !self.valid() || self.key() != self.table.props.smallest_key.as_slice() {
+            self.data = None;
+            return Err(self.table.corrupt(
+                "properties block",
+                self.table.footer.properties.offset,
+                "the smallest key differs from the table's first entry",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl InternalIterator for TableIter {
+    fn valid(&self) -> bool {
+        self.first_unread || self.data.as_ref().is_some_and(BlockIter::valid)
+    }
+    fn key(&self) -> &[u8] {
+        if self.first_unread {
+            return &self.table.props.smallest_key;
+        }
+        self.data.as_ref().expect("valid").key()
+    }
+    fn value(&self) -> &[u8] {
+        assert!(!self.first_unread, "TableIter::value before prepare_value");
+        self.data.as_ref().expect("valid").value()
+    }
+    fn prepare_value(&mut self) -> Result<()> {
+        self.read_unread_first()
+    }
+    fn next(&mut self) -> Result<()> {
+        self.read_unread_first()?;
+        if let Some(d) = &mut self.data {
+            d.next();
+        }
+        self.skip_forward()
+    }
+    fn prev(&mut self) -> Result<()> {
+        self.read_unread_first()?;
+        if let Some(d) = &mut self.data {
+            d.prev();
+        }
+        self.skip_backward()
+    }
+    fn seek(&mut self, target: &[u8]) -> Result<()> {
+        self.first_unread = false;
+        let props = &self.table.props;
+        if compare_internal(target, &props.largest_key) == Ordering::Greater {
+            // Past the table's last entry: nothing to search.
+            self.index.invalidate();
+            if let Some(d) = &mut self.data {
+                d.invalidate();
+            }
+            return Ok(());
+        }
+        if compare_internal(target, &props.smallest_key) != Ordering::Greater {
+            // The first entry is the answer; read it only if it is used.
+            self.first_unread = true;
+            return Ok(());
+        }
+        self.table.seek_index(&mut self.index, target);
+        self.init_data_block()?;
+        if let Some(d) = &mut self.data {
+            d.seek(target);
+        }
+        self.skip_forward()
+    }
+    fn seek_to_first(&mut self) -> Result<()> {
+        self.read_first()
+    }
     fn seek_to_last(&mut self) -> Result<()> {
+        self.first_unread = false;
         self.index.seek_to_last();
         self.init_data_block()?;
         if let Some(d) = &mut self.data {
@@ -556,4 +631,102 @@ impl InternalIterator for TableIter {
 /// `usize` on every target.
 fn checked_len(h: BlockHandle) -> usize {
     usize::try_from(h.size).expect("check_handle bounds a data block to 64 MiB")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::sim::{SimConfig, SimFs};
+    use crate::io::FsHandle;
+    use crate::lsm::key::{internal_key, KIND_FOR_SEEK};
+    use crate::lsm::sstable::{TableBuilder, TableOptions};
+
+    /// A table of `n` keys `k0010, k0012, …` (even numbers) over several small blocks.
+    fn table(n: usize) -> (Arc<TableReader>, Arc<Stats>, Vec<Vec<u8>>) {
+        let fs: FsHandle = Arc::new(SimFs::new(1, SimConfig::default()));
+        let path = Path::new("/000001.sst");
+        let file = fs.open(path, OpenOptions::create_truncate()).unwrap();
+        let mut b = TableBuilder::new(
+            file,
+            TableOptions {
+                block_bytes: 128,
+                restart_interval: 3,
+                ..TableOptions::default()
+            },
+        );
+        let keys: Vec<Vec<u8>> = (0..n)
+            .map(|i| internal_key(format!("k{:04}", 10 + 2 * i).as_bytes(), 5, ValueKind::Put))
+            .collect();
+        for (i, k) in keys.iter().enumerate() {
+            b.add(k, format!("v{i}").as_bytes()).unwrap();
+        }
+        b.finish().unwrap();
+        let stats = Arc::new(Stats::default());
+        let cache = Arc::new(BlockCache::new(1 << 20));
+        let t = TableReader::open(&*fs, path, 1, cache, stats.clone()).unwrap();
+        (Arc::new(t), stats, keys)
+    }
+
+    fn seek_key(user: &str) -> Vec<u8> {
+        internal_key(user.as_bytes(), 9, KIND_FOR_SEEK)
+    }
+
+    #[test]
+    fn seeks_outside_the_key_range_read_no_block() {
+        let (t, stats, keys) = table(40);
+        assert!(t.data_block_handles().unwrap().len() > 3);
+        let mut it = TableIter::new(t);
+        let reads = || stats.block_reads.get();
+
+        // Before the smallest key: on the first entry, nothing read.
+        it.seek(&seek_key("k0001")).unwrap();
+        assert!(it.valid());
+        assert_eq!(it.key(), &keys[0][..]);
+        assert_eq!(reads(), 0);
+        it.prepare_value().unwrap();
+        assert_eq!(it.value(), b"v0");
+        assert_eq!(reads(), 1);
+        it.prepare_value().unwrap();
+        assert_eq!(reads(), 1, "a second prepare reads nothing");
+
+        // Past the largest key: invalid, nothing read.
+        it.seek(&seek_key("k9999")).unwrap();
+        assert!(!it.valid());
+        assert_eq!(reads(), 1);
+
+        // Stepping from an unread first entry reads it first.
+        it.seek(&seek_key("k")).unwrap();
+        it.next().unwrap();
+        assert_eq!(it.key(), &keys[1][..]);
+        assert_eq!(it.value(), b"v1");
+        it.seek(&keys[0]).unwrap();
+        assert_eq!(it.key(), &keys[0][..]);
+        it.prev().unwrap();
+        assert!(!it.valid(), "nothing before the first entry");
+
+        // Inside the range: an ordinary seek, from whatever state the last one left.
+        for (i, k) in keys.iter().enumerate().rev() {
+            it.seek(&seek_key("k0000")).unwrap();
+            it.seek(k).unwrap();
+            it.prepare_value().unwrap();
+            assert_eq!((it.key(), it.value()), (&k[..], format!("v{i}").as_bytes()));
+            let between = seek_key(&format!("k{:04}", 11 + 2 * i));
+            it.seek(&between).unwrap();
+            match keys.get(i + 1) {
+                Some(next) => {
+                    it.prepare_value().unwrap();
+                    assert_eq!(
+                        (it.key(), it.value()),
+                        (&next[..], format!("v{}", i + 1).as_bytes())
+                    );
+                }
+                None => assert!(!it.valid()),
+            }
+        }
+        // The last key is the largest: a seek to it is inside the range.
+        it.seek(keys.last().unwrap()).unwrap();
+        assert_eq!(it.key(), &keys[39][..]);
+        it.next().unwrap();
+        assert!(!it.valid());
+    }
 }
