@@ -446,7 +446,12 @@ impl Checker<GossipNode> for Indirect {
                 }
             }
         }
-        if let Some(p) = self.probes.in_flight(node) {
+        // The helpers change only with the prober's view: recount (O(n)) only then.
+        if let Some(p) = self
+            .probes
+            .in_flight(node)
+            .filter(|_| !self.steps.is_empty())
+        {
             let now = self.helpers(node, p.target);
             self.helpers_min[i] = self.helpers_min[i].min(now);
         }

@@ -123,7 +123,7 @@ impl Checker<GossipNode> for NewsTaken {
 
     fn observe(&mut self, t_ns: u64, node: NodeId, state: &GossipNode) -> Result<(), String> {
         let i = node as usize;
-        let (from, heard) = std::mem::take(&mut self.heard[i]);
+        let (from, mut heard) = std::mem::take(&mut self.heard[i]);
         // What the member held before this handler, then what it holds now.
         let mut owed: Vec<(NodeId, Member, Member)> = Vec::with_capacity(heard.len());
         for h in &heard {
@@ -135,11 +135,10 @@ impl Checker<GossipNode> for NewsTaken {
                 owed.push((h.subject, held, h.belief));
             }
         }
-        let mut steps = std::mem::take(&mut self.steps);
-        self.views.fold(node, state.journal(), &mut steps);
-        self.steps = steps;
+        self.views.fold(node, state.journal(), &mut self.steps);
+        // Keep the buffer for the next message.
+        heard.clear();
         self.heard[i] = (from, heard);
-        self.heard[i].1.clear();
         if state.gone().is_some() {
             return Ok(());
         }
