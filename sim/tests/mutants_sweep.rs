@@ -2,7 +2,7 @@
 //! sweep of the workload the code belongs to (its default parameters and swarm faults), plus
 //! a quarter as many seeds of each other setting or workload that runs the same code — the
 //! quorum store's group commit and last-writer-wins; SWIM as the quorum workload's membership
-//! and as IAM's propagation; IAM in each propagation mode — seed after seed, failing at the
+//! and as IAM's propagation; IAM in each propagation mode — on every core, failing at the
 //! first seed whose checkers or liveness check fail, with that seed's repro line.
 //!
 //! They are `#[ignore]`d: a plain `cargo test` would spend minutes on them and learns nothing
@@ -21,6 +21,8 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use seedbed_sim::{registry, RunConfig};
 
@@ -46,43 +48,95 @@ struct Part<'a> {
     all_events: bool,
 }
 
-/// Runs each part's seeds; panics at the first failing seed, and after a part
-/// that must show every event if an interesting event the workload declares (its "sometimes"
-/// events: a hint handed off, a suspicion refuted, ...) happened in none of its seeds — what a
-/// sweep flags as code no seed reached (docs/simulation.md §5). Every one of them happens in
-/// dozens of the first 100 seeds of each default sweep, so a sweep that sees one in none has
-/// broken it.
+/// Threads a sweep runs on: `SEEDBED_MUTANTS_JOBS`, or one per core.
+fn jobs() -> usize {
+    match std::env::var("SEEDBED_MUTANTS_JOBS") {
+        Ok(s) => s
+            .parse()
+            .ok()
+            .filter(|&j| j > 0)
+            .unwrap_or_else(|| panic!("SEEDBED_MUTANTS_JOBS={s:?} is not a number of threads")),
+        Err(_) => std::thread::available_parallelism().map_or(1, usize::from),
+    }
+}
+
+/// Runs each part's seeds; panics with the first failing seed (in part and seed order), and
+/// after a part that must show every event if an interesting event the workload declares (its
+/// "sometimes" events: a hint handed off, a suspicion refuted, ...) happened in none of its
+/// seeds — what a sweep flags as code no seed reached (docs/simulation.md §5). Every one of
+/// them happens in dozens of the first 100 seeds of each default sweep, so a sweep that sees one
+/// in none has broken it.
+///
+/// Seeds run on [`jobs`] threads, each simulation alone on its thread (a run is deterministic
+/// whatever else runs beside it), taking the next (part, seed) in order, so the first seeds —
+/// where most mutants fail — run first on every core; once a seed fails, no thread starts
+/// another. Every (part, seed) before a failing one was taken before it and runs to its end,
+/// so the failure reported — the earliest in that order — is the one a sweep on one thread
+/// would report, whichever thread was faster.
 fn sweep(parts: &[Part<'_>]) {
-    for part in parts {
-        let workload = part.workload;
-        let declared = registry::find(workload).expect("a workload").sometimes;
+    let work: Vec<(usize, u64)> = parts
+        .iter()
+        .enumerate()
+        .flat_map(|(i, p)| p.seeds.clone().map(move |seed| (i, seed)))
+        .collect();
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let seen: Mutex<Vec<BTreeSet<String>>> = Mutex::new(vec![BTreeSet::new(); parts.len()]);
+    let failures: Mutex<Vec<(usize, String)>> = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs().min(work.len().max(1)) {
+            scope.spawn(|| {
+                while !stop.load(Ordering::Relaxed) {
+                    let w = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&(i, seed)) = work.get(w) else {
+                        break;
+                    };
+                    let part = &parts[i];
+                    let mut c = RunConfig::new(part.workload, seed);
+                    for (k, v) in part.params {
+                        c.params.insert((*k).into(), (*v).into());
+                    }
+                    let o = registry::run(&c, None).expect("the default config is valid");
+                    seen.lock().unwrap()[i].extend(o.metrics.sometimes.keys().cloned());
+                    if let Some(v) = o.violation {
+                        let sets: String = part
+                            .params
+                            .iter()
+                            .map(|(k, v)| format!(" --set {k}={v}"))
+                            .collect();
+                        let workload = part.workload;
+                        failures.lock().unwrap().push((
+                            w,
+                            format!(
+                                "{workload} seed {seed} fails {}: {}\n  repro: seedbed sim run --workload {workload} --seed {seed}{sets}",
+                                v.checker, v.message
+                            ),
+                        ));
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+    });
+    if let Some((_, message)) = failures.into_inner().unwrap().into_iter().min() {
+        panic!("{message}");
+    }
+    let seen = seen.into_inner().unwrap();
+    for (part, seen) in parts.iter().zip(&seen) {
+        if !part.all_events {
+            continue;
+        }
+        let declared = registry::find(part.workload).expect("a workload").sometimes;
         let sets: String = part
             .params
             .iter()
             .map(|(k, v)| format!(" --set {k}={v}"))
             .collect();
-        let mut seen: BTreeSet<String> = BTreeSet::new();
-        for seed in part.seeds.clone() {
-            let mut c = RunConfig::new(workload, seed);
-            for (k, v) in part.params {
-                c.params.insert((*k).into(), (*v).into());
-            }
-            let o = registry::run(&c, None).expect("the default config is valid");
-            seen.extend(o.metrics.sometimes.keys().cloned());
-            if let Some(v) = o.violation {
-                panic!(
-                    "{workload} seed {seed} fails {}: {}\n  repro: seedbed sim run --workload {workload} --seed {seed}{sets}",
-                    v.checker, v.message
-                );
-            }
-        }
-        if !part.all_events {
-            continue;
-        }
         for event in declared {
             assert!(
                 seen.contains(event.name),
-                "{workload}{sets}: \"{}\" ({}) happened in none of seeds {:?}",
+                "{}{sets}: \"{}\" ({}) happened in none of seeds {:?}",
+                part.workload,
                 event.name,
                 event.about,
                 part.seeds
