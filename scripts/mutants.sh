@@ -13,14 +13,18 @@
 # liveness check or panics, or when a "sometimes" event the workload declares happens in none
 # of the seeds; *missed* otherwise.
 #
-# How long: ~510 mutants (--list: quorum 239, gossip 220, iam 55). Measured 2026-12-02 on the
-# 2-core VM shared with other builds: 13.8 s a mutant at load 11-19 (quorum group: 49 min),
-# 6.5 s at load 7-11. On a quiet machine a build is 2-3 s (profile `mutants`: incremental,
-# opt-level 1), a caught mutant's sweep well under a second, a missed one's the full sweep
-# (100 seeds: quorum ~3 s, gossip ~4 s, IAM ~1 s): roughly 30-35 minutes for all of it (an
-# estimate; see docs/simulation.md, "Mutation score"). One mutant at a time (--in-place runs
-# one; it refuses --jobs), under nice. On a busy machine sample a group with
-# `-- --shard 0/5 --sharding round-robin`.
+# How long: 514 mutants (--list: quorum 239, gossip 220, iam 55). Measured in one go
+# 2026-12-03 on the 2-core VM, nothing else running (load 1.9-2.8): quorum 1,944 s, gossip
+# 1,438 s, iam 659 s (its last minutes beside a build) — 4,041 s, 67 minutes, plus 196 s for the first build of target/mutants
+# (profile `mutants`: incremental, opt-level 1). A caught mutant takes about 6 s (a 2-5 s build,
+# then the sweep until its first failing seed), a missed one about 15 s (the build and the whole
+# sweep: 100 seeds of the group's workload plus its other settings, on every core —
+# SEEDBED_MUTANTS_JOBS, default one thread per core). An IAM mutant rebuilds the simulator
+# crate itself (propagation.rs lives in sim/), about 12 s each; a mutant of a generic or
+# inlined function in nodes/ rebuilds the simulator's code that uses it (up to 45 s). One mutant
+# at a time (--in-place runs one; it refuses --jobs), under nice. On a busy machine sample a
+# group with `-- --shard 0/5 --sharding round-robin`, or re-test only the last run's survivors
+# with `-- --iterate` (copy mutants.out/GROUP/mutants.out of that run here first).
 #
 # It mutates the files of this checkout IN PLACE (cargo mutants --in-place), one at a time, and
 # puts each back: that reuses target/mutants/ across mutants instead of building a copy of the

@@ -13,7 +13,7 @@ use seedbed_engine::table::Tables;
 
 use crate::errors::WireError;
 use crate::handler::{self, Reply};
-use crate::sigv4;
+use seedbed_sigv4 as sigv4;
 
 /// Who holds an access key: its secret and the principal it authenticates as.
 pub trait Identities: Send + Sync {
@@ -155,17 +155,18 @@ impl Endpoint {
         let Some(sec) = &self.security else {
             return self.respond(handler::handle(&self.tables, target, req.body, None));
         };
-        let verified = match sigv4::verify(
-            req.method,
-            req.path,
-            req.query,
-            req.headers,
-            req.body,
-            now_unix_secs,
-            &|k| sec.identities.secret_of(k),
-        ) {
+        let request = sigv4::verify::Request {
+            method: req.method,
+            path: req.path,
+            query: req.query,
+            headers: req.headers,
+            payload: sigv4::Payload::Body(req.body),
+        };
+        let verified = match sigv4::verify(&request, "dynamodb", now_unix_secs, |k| {
+            sec.identities.secret_of(k)
+        }) {
             Ok(v) => v,
-            Err(e) => return self.error(e, &op),
+            Err(e) => return self.error(signature_error(e), &op),
         };
         let Some(principal) = sec.identities.principal_of(&verified.access_key) else {
             return self.error(
@@ -199,5 +200,20 @@ impl Endpoint {
         ));
         out.principal = principal_name(&principal);
         out
+    }
+}
+
+/// A refused signature as DynamoDB words it (the table in [`seedbed_sigv4::verify`]).
+fn signature_error(e: sigv4::SigError) -> WireError {
+    use sigv4::SigError;
+    let message = e.to_string();
+    match e {
+        SigError::Missing => WireError::MissingAuthenticationToken(message),
+        SigError::Incomplete(_) => WireError::IncompleteSignature(message),
+        SigError::UnknownKey(_) => WireError::UnrecognizedClient(message),
+        SigError::Invalid(_)
+        | SigError::Skewed(_)
+        | SigError::PayloadMismatch
+        | SigError::Mismatch => WireError::InvalidSignature(message),
     }
 }

@@ -22,6 +22,8 @@ pub enum WireError {
     UnknownOperation,
     /// No credentials (`MissingAuthenticationTokenException`).
     MissingAuthenticationToken(String),
+    /// An `Authorization` header without all its parts (`IncompleteSignatureException`).
+    IncompleteSignature(String),
     /// Unknown access key (`UnrecognizedClientException`).
     UnrecognizedClient(String),
     /// Bad signature (`InvalidSignatureException`).
@@ -59,6 +61,9 @@ impl WireError {
             WireError::MissingAuthenticationToken(_) => {
                 format!("{CORAL_SERVICE}MissingAuthenticationTokenException")
             }
+            WireError::IncompleteSignature(_) => {
+                format!("{CORAL_SERVICE}IncompleteSignatureException")
+            }
             WireError::UnrecognizedClient(_) => {
                 format!("{CORAL_SERVICE}UnrecognizedClientException")
             }
@@ -73,6 +78,7 @@ impl WireError {
             WireError::Serialization(m)
             | WireError::Validation(m)
             | WireError::MissingAuthenticationToken(m)
+            | WireError::IncompleteSignature(m)
             | WireError::UnrecognizedClient(m)
             | WireError::InvalidSignature(m) => Some(m),
             WireError::UnknownOperation => None,

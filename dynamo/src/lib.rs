@@ -13,7 +13,9 @@
 //! * [`errors`] — errors as DynamoDB words and types them;
 //! * [`handler`] — the whole exchange, with the `x-amz-crc32` checksum;
 //! * [`endpoint`] — the endpoint's request processing (SigV4, IAM, headers) for any HTTP server;
-//! * [`sigv4`] — AWS Signature Version 4 for service `dynamodb`, verifying and signing.
+//!
+//! Signatures (SigV4 for service `dynamodb`) are checked with [`seedbed_sigv4`], the one
+//! implementation the endpoints and load generators share.
 
 #![warn(missing_docs)]
 // Nothing here needs unsafe: the engine owns every raw I/O path.
@@ -27,6 +29,5 @@ pub mod errors;
 pub mod handler;
 pub mod parse;
 pub mod render;
-pub mod sigv4;
 pub mod tree;
 pub mod wire;

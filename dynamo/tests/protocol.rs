@@ -241,3 +241,105 @@ fn errors_are_typed_and_worded_like_dynamodb() {
     );
     assert_eq!(g, json!({}), "the cancelled transaction wrote nothing");
 }
+
+/// The endpoint with SigV4 and IAM on: each way a signature can be wrong comes back as the
+/// error DynamoDB gives for it (the `__type` an SDK maps to its exception), and a good
+/// signature from the account's root goes through.
+#[test]
+fn signature_refusals_are_dynamodbs_errors() {
+    use std::sync::RwLock;
+
+    use seedbed_dynamo::endpoint::{Endpoint, HttpRequest, Identities, Security};
+    use seedbed_engine::iam::authorizer::{Authorizer, Directory, Principal};
+    use seedbed_sigv4::Signer;
+
+    struct OneKey;
+    impl Identities for OneKey {
+        fn secret_of(&self, k: &str) -> Option<String> {
+            (k == "AKIDTEST").then(|| "s3cret".to_string())
+        }
+        fn principal_of(&self, k: &str) -> Option<Principal> {
+            (k == "AKIDTEST").then(|| Principal::Root("000000000000".into()))
+        }
+    }
+    let (t, _dir) = tables();
+    let ep = Endpoint::new(
+        Arc::new(t),
+        Some(Security {
+            identities: Arc::new(OneKey),
+            authorizer: Arc::new(RwLock::new(Authorizer::new(Directory::new()))),
+        }),
+    );
+    let now = 1_764_000_000;
+    let body = b"{}";
+    let base = vec![
+        ("Host".to_string(), "127.0.0.1:8000".to_string()),
+        (
+            "X-Amz-Target".to_string(),
+            "DynamoDB_20120810.ListTables".to_string(),
+        ),
+    ];
+    let send = |headers: &[(String, String)], body: &[u8]| {
+        let r = ep.handle(
+            &HttpRequest {
+                method: "POST",
+                path: "/",
+                query: "",
+                headers,
+                body,
+            },
+            now,
+        );
+        let v: Value = serde_json::from_slice(&r.body).unwrap();
+        let kind = v["__type"]
+            .as_str()
+            .map(|t| t.rsplit('#').next().unwrap().to_string());
+        (r.status, kind, v)
+    };
+    let signed = |key: &str, secret: &str, at: i64| {
+        let (date, auth) =
+            Signer::new(key, secret, "us-east-1", "dynamodb").sign("POST", "/", &base, body, at);
+        let mut h = base.clone();
+        h.push(("X-Amz-Date".into(), date));
+        h.push(("Authorization".into(), auth));
+        h
+    };
+
+    let (status, kind, v) = send(&signed("AKIDTEST", "s3cret", now), body);
+    assert_eq!((status, kind), (200, None), "{v}");
+    assert!(v["TableNames"].is_array());
+
+    let refused = |headers: &[(String, String)], body: &[u8]| {
+        let (status, kind, v) = send(headers, body);
+        assert_eq!(status, 400, "{v}");
+        (kind.unwrap(), v["message"].as_str().unwrap().to_string())
+    };
+    assert_eq!(
+        refused(&base, body).0,
+        "MissingAuthenticationTokenException"
+    );
+    let mut partial = base.clone();
+    partial.push((
+        "Authorization".into(),
+        "AWS4-HMAC-SHA256 Credential=AKIDTEST/20251124/us-east-1/dynamodb/aws4_request".into(),
+    ));
+    let (kind, message) = refused(&partial, body);
+    assert_eq!(kind, "IncompleteSignatureException");
+    assert!(message.contains("'SignedHeaders'"), "{message}");
+    assert_eq!(
+        refused(&signed("AKIDTEST", "wrong", now), body).0,
+        "InvalidSignatureException"
+    );
+    assert_eq!(
+        refused(&signed("AKIDTEST", "s3cret", now), b"{\"Limit\":1}").0,
+        "InvalidSignatureException",
+        "a body changed on the way"
+    );
+    let (kind, message) = refused(&signed("AKIDTEST", "s3cret", now - 3600), body);
+    assert_eq!(kind, "InvalidSignatureException");
+    assert!(message.starts_with("Signature expired"), "{message}");
+    assert_eq!(
+        refused(&signed("AKIDNOBODY", "x", now), body).0,
+        "UnrecognizedClientException"
+    );
+}

@@ -9,7 +9,6 @@
 //! |---|---|
 //! | [`config`] | where a server listens, its store and IAM file, client limits |
 //! | [`identity`] | the IAM file, access keys, principals — protocol-neutral, shared by every endpoint |
-//! | [`sigv4`] | AWS Signature V4: signing (the load generator) and checking (endpoints without s3s) |
 //! | [`http`] | the HTTP/1.1 listener: connection cap, header deadline, graceful stop |
 //! | [`s3`] | the S3 endpoint (s3s for the protocol, the object store underneath) |
 //! | [`dynamodb`] | the DynamoDB endpoint (`seedbed-dynamo` for the protocol, the table store underneath) |
@@ -21,7 +20,9 @@
 //! Adding a protocol (the DynamoDB endpoint): a module beside [`s3`] that turns requests into
 //! engine calls, a listener started in [`serve::Server::start`], and identities from
 //! [`identity::IdentityStore`] (`credential(access_key)` gives the secret to check the SigV4
-//! signature with [`sigv4::verify`], and the principal to ask IAM with).
+//! signature with [`seedbed_sigv4::verify`], and the principal to ask IAM with). SigV4 itself,
+//! signing and checking, is the `seedbed-sigv4` crate, shared with the DynamoDB endpoint and
+//! the load generators.
 
 // Nothing here needs unsafe: the engine owns every raw I/O path.
 #![forbid(unsafe_code)]
@@ -35,7 +36,6 @@ pub mod logging;
 pub mod metrics;
 pub mod s3;
 pub mod serve;
-pub mod sigv4;
 
 pub use config::{Limits, ServeConfig};
 pub use serve::Server;

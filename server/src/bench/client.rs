@@ -1,5 +1,5 @@
 //! A small S3 client for the load generator and the tests: one keep-alive HTTP/1.1 connection
-//! (hyper's client connection, no pool), requests signed with [`crate::sigv4`].
+//! (hyper's client connection, no pool), requests signed with [`seedbed_sigv4`].
 //!
 //! Bodies are sent with `x-amz-content-sha256: UNSIGNED-PAYLOAD`, so the client spends no time
 //! hashing what it uploads (the server still checks MD5/ETag and CRCs as it writes); responses
@@ -16,7 +16,7 @@ use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-use crate::sigv4::{self, CanonicalInput, Signer};
+use seedbed_sigv4::{self as sigv4, CanonicalInput, Signer};
 
 /// Where and as whom to connect.
 #[derive(Clone, Debug)]
@@ -145,7 +145,7 @@ impl Client {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0);
-        let date = sigv4::amz_date(now);
+        let date = sigv4::format_amz_date(now);
         let mut headers: Vec<(String, String)> = vec![
             ("host".into(), self.ep.host.clone()),
             ("x-amz-date".into(), date.clone()),

@@ -14,7 +14,7 @@ use super::errors::invalid_argument;
 /// URL-encode a key for `encoding-type=url`: every byte but unreserved characters and `/`
 /// becomes `%XX`, which clients decode with `unquote_plus` (so `+` must be encoded too).
 fn url_encode(s: &str) -> String {
-    crate::sigv4::uri_encode(s, true)
+    seedbed_sigv4::uri_encode(s, true)
 }
 
 /// Encodes names when the request asked for `encoding-type=url`.

@@ -180,7 +180,7 @@ fn date_as_amz_date(headers: &mut http::HeaderMap) {
                 .map(|t| time::OffsetDateTime::from(t).unix_timestamp())
         });
     if let Some(t) = parsed {
-        if let Ok(v) = HeaderValue::from_str(&crate::sigv4::amz_date(t)) {
+        if let Ok(v) = HeaderValue::from_str(&seedbed_sigv4::format_amz_date(t)) {
             headers.insert("x-amz-date", v);
         }
     }

@@ -13,10 +13,11 @@ use std::sync::Arc;
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{json, Value};
 
-use seedbed_dynamo::{handler, sigv4};
+use seedbed_dynamo::handler;
 use seedbed_engine::table::{
     AttributeValue, GetItem, Item, Number, PutItem, Search, Tables, UpdateItem,
 };
+use seedbed_sigv4::Signer;
 
 use super::ycsb::key_of;
 
@@ -205,7 +206,8 @@ pub struct Http {
     host: String,
     reader: BufReader<TcpStream>,
     writer: TcpStream,
-    creds: Option<Credentials>,
+    /// Signs for service `dynamodb` (its signing key cached per day).
+    signer: Option<Signer>,
 }
 
 impl Http {
@@ -222,7 +224,7 @@ impl Http {
             reader: BufReader::new(stream.try_clone()?),
             writer: stream,
             host,
-            creds,
+            signer: creds.map(|c| Signer::new(&c.access_key, &c.secret, &c.region, "dynamodb")),
         })
     }
 
@@ -238,21 +240,12 @@ impl Http {
             ),
             ("x-amz-target".to_string(), target.clone()),
         ];
-        if let Some(c) = &self.creds {
+        if let Some(signer) = &self.signer {
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_secs() as i64)
                 .unwrap_or(0);
-            let (date, auth) = sigv4::sign(
-                "POST",
-                "/",
-                &headers,
-                body.as_bytes(),
-                &c.access_key,
-                &c.secret,
-                &c.region,
-                now,
-            );
+            let (date, auth) = signer.sign("POST", "/", &headers, body.as_bytes(), now);
             headers.push(("x-amz-date".into(), date));
             headers.push(("authorization".into(), auth));
         }
