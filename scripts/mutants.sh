@@ -31,8 +31,15 @@
 # tree from scratch. Do not edit nodes/ or sim/ while it runs; it refuses to start on
 # uncommitted changes there and checks afterwards that it left none.
 #
-# Usage: scripts/mutants.sh [--list] [GROUP...] [-- EXTRA cargo-mutants ARGS]
+# Equivalent mutants: the ones docs/simulation.md classifies as equivalent (no test of the
+# default sweeps can tell them from the real code) are listed, each with its reason, in
+# scripts/mutants-equivalent.txt and left out (cargo mutants --exclude-re); --all tests them too.
+# The script warns when a pattern there matches no mutant (its line moved: re-check it).
+#
+# Usage: scripts/mutants.sh [--list] [--all] [GROUP...] [-- EXTRA cargo-mutants ARGS]
 #   GROUP: quorum | gossip | iam (default: all three)
+#   --list: count each group's mutants (and how many are excluded), run nothing
+#   --all:  test the equivalent mutants as well
 #   SEEDBED_MUTANTS_SEEDS=N   seeds per sweep (default 100)
 # Output: mutants.out/GROUP/mutants.out/{caught,missed,timeout,unviable}.txt (git-ignored),
 # and a summary line per group and in total.
@@ -44,14 +51,16 @@ MUTANTS_VERSION=27.1.0
 export SEEDBED_MUTANTS_SEEDS=${SEEDBED_MUTANTS_SEEDS:-100}
 
 list=0
+all=0
 groups=()
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --list) list=1 ;;
+    --all) all=1 ;;
     quorum | gossip | iam) groups+=("$1") ;;
     --) shift; extra=("$@"); break ;;
-    *) echo "unknown argument: $1 (want --list, quorum, gossip, iam, or -- ARGS)" >&2; exit 2 ;;
+    *) echo "unknown argument: $1 (want --list, --all, quorum, gossip, iam, or -- ARGS)" >&2; exit 2 ;;
   esac
   shift
 done
@@ -70,11 +79,34 @@ files_of() {
   esac
 }
 
+# The equivalent mutants' patterns, as --exclude-re arguments; and a check that each still
+# names a mutant of this tree (a pattern pins file:line:col, which an edit above it moves).
+equivalent=scripts/mutants-equivalent.txt
+patterns=()
+while IFS= read -r p; do patterns+=("$p"); done < <(grep -vE '^[[:space:]]*(#|$)' "$equivalent")
+exclude=()
+if [ "$all" = 0 ]; then
+  for p in "${patterns[@]}"; do exclude+=(--exclude-re "$p"); done
+fi
+every=$(mktemp)
+trap 'rm -f "$every"' EXIT
+for g in quorum gossip iam; do
+  # shellcheck disable=SC2046
+  cargo mutants --list --no-config $(files_of "$g") >>"$every"
+done
+for p in "${patterns[@]}"; do
+  if ! grep -qE -- "$p" "$every"; then
+    echo "WARNING: $equivalent: no mutant matches '$p' (has its line moved? re-check the argument and the line number)" >&2
+  fi
+done
+
 if [ "$list" = 1 ]; then
   for g in "${groups[@]}"; do
     # shellcheck disable=SC2046
     n=$(cargo mutants --list $(files_of "$g") "${extra[@]}" | wc -l)
-    echo "$g: $n mutants"
+    # shellcheck disable=SC2046
+    k=$(cargo mutants --list $(files_of "$g") "${exclude[@]}" "${extra[@]}" | wc -l)
+    echo "$g: $n mutants, $((n - k)) excluded as equivalent, $k tested"
   done
   exit 0
 fi
@@ -102,7 +134,7 @@ for g in "${groups[@]}"; do
   # shellcheck disable=SC2046
   nice -n 10 cargo mutants --in-place --profile mutants --baseline skip --timeout 90 --build-timeout 600 \
     --test-package seedbed-sim --cargo-arg=--test=mutants_sweep $(files_of "$g") \
-    -o "mutants.out/$g" "${extra[@]}" -- -- --ignored --exact "${g}_default_sweep" || {
+    -o "mutants.out/$g" "${exclude[@]}" "${extra[@]}" -- -- --ignored --exact "${g}_default_sweep" || {
       rc=$?
       if [ $rc -ne 2 ] && [ $rc -ne 3 ]; then echo "cargo mutants failed ($rc) for $g" >&2; exit $rc; fi
     }
@@ -128,6 +160,9 @@ for g in "${groups[@]}"; do
 done
 printf '%-8s %7d %7d %7d %9d %6s%%\n' total "$tc" "$tm" "$tt" "$tu" \
   "$(awk -v c="$tc" -v m="$tm" -v t="$tt" 'BEGIN { if (c+m+t) printf "%.1f", 100*(c+t)/(c+m+t); else print "-" }')"
+if [ "$all" = 0 ]; then
+  echo "not tested: the equivalent mutants of $equivalent (--all tests them too)"
+fi
 echo "wall: $(( $(date +%s) - start )) s; load at end: $(uptime)"
 for g in "${groups[@]}"; do
   f="mutants.out/$g/mutants.out/missed.txt"
