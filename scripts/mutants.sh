@@ -13,18 +13,19 @@
 # liveness check or panics, or when a "sometimes" event the workload declares happens in none
 # of the seeds; *missed* otherwise.
 #
-# How long: 514 mutants (--list: quorum 239, gossip 220, iam 55). Measured in one go
-# 2026-12-03 on the 2-core VM, nothing else running (load 1.9-2.8): quorum 1,944 s, gossip
-# 1,438 s, iam 659 s (its last minutes beside a build) — 4,041 s, 67 minutes, plus 196 s for the first build of target/mutants
-# (profile `mutants`: incremental, opt-level 1). A caught mutant takes about 6 s (a 2-5 s build,
-# then the sweep until its first failing seed), a missed one about 15 s (the build and the whole
-# sweep: 100 seeds of the group's workload plus its other settings, on every core —
+# How long: 514 mutants (--list: quorum 239, gossip 220, iam 55), 70 of them equivalent and
+# left out (below). Measured 2026-12-03 on the 2-core VM, nothing else running (load 1.3-2.2),
+# from a cold target/mutants: quorum 817 s, gossip 709 s, iam 244 s — 1,770 s, 29.5 minutes,
+# the first build of target/mutants (profile `mutants`: incremental, opt-level 1) and each
+# group's unmutated baseline included. A caught mutant takes about 3 s (a 2-3 s build, then the
+# sweep until its first failing seed), a missed one about 10 s (the build and the whole sweep:
+# 100 seeds of the group's workload plus its other settings, on every core —
 # SEEDBED_MUTANTS_JOBS, default one thread per core). An IAM mutant rebuilds the simulator
-# crate itself (propagation.rs lives in sim/), about 12 s each; a mutant of a generic or
-# inlined function in nodes/ rebuilds the simulator's code that uses it (up to 45 s). One mutant
-# at a time (--in-place runs one; it refuses --jobs), under nice. On a busy machine sample a
-# group with `-- --shard 0/5 --sharding round-robin`, or re-test only the last run's survivors
-# with `-- --iterate` (copy mutants.out/GROUP/mutants.out of that run here first).
+# crate itself (propagation.rs lives in sim/); a mutant of a generic or inlined function in
+# nodes/ rebuilds the simulator's code that uses it (up to 25 s). One mutant at a time
+# (--in-place runs one; it refuses --jobs), under nice. On a busy machine sample a group with
+# `-- --shard 0/5 --sharding round-robin`, or re-test only the last run's survivors with
+# `-- --iterate` (it reads mutants.out/GROUP/mutants.out of the last run in this checkout).
 #
 # It mutates the files of this checkout IN PLACE (cargo mutants --in-place), one at a time, and
 # puts each back: that reuses target/mutants/ across mutants instead of building a copy of the
