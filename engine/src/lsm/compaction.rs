@@ -5,7 +5,9 @@
 //! `target(n+1) = target(n) * level_size_ratio`. The highest score `>= 1` is compacted:
 //! all of L0 plus the overlapping L1 tables, or one table of level `n` (round-robin by key,
 //! LevelDB's compact pointer) plus the overlapping tables of `n+1`. A table with no overlap
-//! below simply moves down (a *trivial move*, no I/O).
+//! below simply moves down (a *trivial move*, no I/O); so does all of L0 when its tables are
+//! pairwise disjoint and nothing in L1 overlaps them (a sequential load: RocksDB's trivial
+//! move from L0), unless the compaction was forced.
 //!
 //! Merging keeps, for each user key, every version some live snapshot can see and drops the
 //! rest; a tombstone is dropped only when no deeper level can hold an older version of its
@@ -61,6 +63,10 @@ pub struct CompactionTask {
     pub inputs: Vec<Arc<TableFile>>,
     /// Overlapping tables from `level + 1`.
     pub next_inputs: Vec<Arc<TableFile>>,
+    /// Whether disjoint L0 inputs may move down unread (see [`Self::is_trivial_move`]). Set
+    /// for compactions chosen by score ([`pick`]); a forced one ([`pick_at`], e.g.
+    /// `Db::compact_all`) rewrites L0, which is what drops its tombstones.
+    pub move_disjoint_l0: bool,
 }
 
 impl CompactionTask {
@@ -69,9 +75,19 @@ impl CompactionTask {
         self.level + 1
     }
 
-    /// True if one table moves down without rewriting.
+    /// True if the inputs move down without rewriting: nothing below overlaps them, and
+    /// either they are one table of a sorted level, or they are L0 tables no two of which
+    /// share a user key (then each user key lies in one of them, as a sorted level requires;
+    /// a fillseq's flushes are such tables, and rewriting them would only copy them).
     pub fn is_trivial_move(&self) -> bool {
-        self.level > 0 && self.inputs.len() == 1 && self.next_inputs.is_empty()
+        if !self.next_inputs.is_empty() || self.inputs.is_empty() {
+            return false;
+        }
+        if self.level == 0 {
+            self.move_disjoint_l0 && pairwise_disjoint(&self.inputs)
+        } else {
+            self.inputs.len() == 1
+        }
     }
 
     /// Bytes of all inputs.
@@ -82,6 +98,15 @@ impl CompactionTask {
             .map(|f| f.meta.size_bytes)
             .sum()
     }
+}
+
+/// Whether no two of `files` share a user key (in any order they are listed).
+fn pairwise_disjoint(files: &[Arc<TableFile>]) -> bool {
+    let mut sorted: Vec<&Arc<TableFile>> = files.iter().collect();
+    sorted.sort_by(|a, b| a.smallest_user().cmp(b.smallest_user()));
+    sorted
+        .windows(2)
+        .all(|w| w[0].largest_user() < w[1].smallest_user())
 }
 
 fn user_range(files: &[Arc<TableFile>]) -> (Vec<u8>, Vec<u8>) {
@@ -107,7 +132,9 @@ pub fn pick(v: &Version, opts: &Options, pointers: &mut [Vec<u8>]) -> Option<Com
     if score < 1.0 {
         return None;
     }
-    pick_at(v, level, pointers)
+    let mut task = pick_at(v, level, pointers)?;
+    task.move_disjoint_l0 = true;
+    Some(task)
 }
 
 /// Build the compaction for `level` (used by [`pick`] and by forced compactions).
@@ -133,6 +160,7 @@ pub fn pick_at(v: &Version, level: usize, pointers: &mut [Vec<u8>]) -> Option<Co
         level,
         inputs,
         next_inputs,
+        move_disjoint_l0: false,
     })
 }
 

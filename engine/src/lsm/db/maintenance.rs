@@ -296,7 +296,9 @@ impl DbInner {
             edit.deleted.push((out_level, f.meta.number));
         }
         if task.is_trivial_move() {
-            edit.added.push((out_level, task.inputs[0].meta.clone()));
+            for f in &task.inputs {
+                edit.added.push((out_level, f.meta.clone()));
+            }
             self.commit(edit, &[], None)?;
             Stats::add(&self.stats.trivial_moves, 1);
             Stats::add(&self.stats.compactions, 1);

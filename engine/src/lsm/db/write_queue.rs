@@ -1,9 +1,10 @@
 //! The writer queue — LevelDB's `writers_` deque, RocksDB's `WriteThread` — that turns
 //! concurrent writes into group commits.
 //!
-//! Every write joins the back of the queue. The writer at the front is the *leader*: it takes
-//! the batches of the writers queued behind it (up to a byte limit), and `write.rs` writes them
-//! as one WAL record, syncs once if any of them needs a sync, and inserts them into the memtable.
+//! A write that finds another one committing joins the back of the queue (a write alone skips
+//! it, see below). The writer at the front is the *leader*: it takes the batches of the
+//! writers queued behind it (up to a byte limit), and `write.rs` writes them as one WAL
+//! record, syncs once if any of them needs a sync, and inserts them into the memtable.
 //! Only then does the leader [`WriteQueue::finish`] the group: each follower is woken with the
 //! group's outcome, and the next writer in line becomes leader. While one leader waits for its
 //! fsync, the writers arriving meanwhile queue up and form the next group, so under load one
@@ -11,10 +12,12 @@
 //!
 //! Durability is exact: a follower is acknowledged only after the leader's sync covering its
 //! record (when it asked for one; see [`WriteQueue::take_group`] for who may join whom), and a
-//! failed WAL write or sync fails every writer of the group. A thread writing alone is always
-//! its own leader with a group of one, which is how the simulator (no threads) runs it.
+//! failed WAL write or sync fails every writer of the group. A thread writing alone never
+//! queues: finding the queue empty and the write lock free, it commits its write itself
+//! (`write.rs`), which is also how the simulator (no threads) runs every write.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
 use super::lock;
@@ -87,6 +90,9 @@ pub(super) enum Turn {
 #[derive(Debug, Default)]
 pub(super) struct WriteQueue {
     writers: Mutex<VecDeque<Arc<Writer>>>,
+    /// The queue's length, readable without its lock (`write.rs`'s lone-writer test: a hint,
+    /// never needed for correctness, which the write lock gives).
+    queued: AtomicUsize,
 }
 
 impl WriteQueue {
@@ -94,6 +100,7 @@ impl WriteQueue {
     pub(super) fn join(&self, me: &Arc<Writer>) -> Turn {
         let mut q = lock(&self.writers);
         q.push_back(Arc::clone(me));
+        self.queued.store(q.len(), Ordering::Relaxed);
         // Bound: every wake-up is either our outcome or our turn at the front; a spurious one
         // waits again.
         loop {
@@ -161,9 +168,15 @@ impl WriteQueue {
                 member.wake.notify_one();
             }
         }
+        self.queued.store(q.len(), Ordering::Relaxed);
         if let Some(next) = q.front() {
             next.wake.notify_one();
         }
+    }
+
+    /// Whether no writer is queued (a moment ago: writers may join at any time).
+    pub(super) fn is_empty(&self) -> bool {
+        self.queued.load(Ordering::Relaxed) == 0
     }
 
     /// Writers queued now (leader included).

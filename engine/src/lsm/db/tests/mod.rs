@@ -3,3 +3,4 @@
 
 mod compression;
 mod group_commit;
+mod l0_move;
