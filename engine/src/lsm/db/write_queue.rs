@@ -5,8 +5,8 @@
 //! it, see below). The writer at the front is the *leader*: it takes the batches of the
 //! writers queued behind it (up to a byte limit), and `write.rs` writes them as one WAL
 //! record, syncs once if any of them needs a sync, and inserts them into the memtable.
-//! Only then does the leader [`WriteQueue::finish`] the group: each follower is woken with the
-//! group's outcome, and the next writer in line becomes leader. While one leader waits for its
+//! Only then does the leader [`WriteQueue::finish`] the group: the next writer in line is
+//! woken to lead, then each follower with the group's outcome. While one leader waits for its
 //! fsync, the writers arriving meanwhile queue up and form the next group, so under load one
 //! fsync covers many writes — that is the whole point.
 //!
@@ -31,6 +31,17 @@ pub(super) const GROUP_BYTES_MAX: usize = 1 << 20;
 /// small write is not delayed behind a megabyte of others (RocksDB's rule).
 const SMALL_LEADER_BYTES: usize = 128 << 10;
 
+/// Where a queued writer stands, set by the leader that wakes it.
+#[derive(Debug)]
+enum Standing {
+    /// Queued behind a leader.
+    Waiting,
+    /// At the front: it leads the next group.
+    Lead,
+    /// A leader committed its write: the outcome.
+    Done(Result<()>),
+}
+
 /// One write waiting in the queue.
 #[derive(Debug)]
 pub(super) struct Writer {
@@ -40,10 +51,11 @@ pub(super) struct Writer {
     bytes: usize,
     /// `WriteOptions::sync`.
     sync: Option<bool>,
-    /// Set (under the queue lock) by the leader that committed this write.
-    outcome: Mutex<Option<Result<()>>>,
-    /// Wakes this writer: its outcome is set, or it is now at the front. Used only with the
-    /// queue's mutex.
+    /// Set by the leader that commits this write or hands it the lead. A writer waits on its
+    /// own lock, not the queue's: the woken followers of a group do not queue up on the lock
+    /// the next leader needs to form its group.
+    standing: Mutex<Standing>,
+    /// Wakes this writer when `standing` changes.
     wake: Condvar,
 }
 
@@ -54,7 +66,7 @@ impl Writer {
             bytes: batch.size_bytes(),
             batch: Mutex::new(Some(batch)),
             sync,
-            outcome: Mutex::new(None),
+            standing: Mutex::new(Standing::Waiting),
             wake: Condvar::new(),
         }
     }
@@ -76,6 +88,25 @@ impl Writer {
     pub(super) fn sync(&self) -> Option<bool> {
         self.sync
     }
+
+    /// Tell this writer where it stands now, and wake it.
+    fn tell(&self, standing: Standing) {
+        *lock(&self.standing) = standing;
+        self.wake.notify_one();
+    }
+
+    /// Wait until a leader commits this write or hands it the lead.
+    fn wait(&self) -> Turn {
+        let mut s = lock(&self.standing);
+        // Bound: each `tell` ends the wait; a spurious wake-up finds `Waiting` and waits again.
+        loop {
+            match std::mem::replace(&mut *s, Standing::Waiting) {
+                Standing::Waiting => s = self.wake.wait(s).unwrap_or_else(|p| p.into_inner()),
+                Standing::Lead => return Turn::Lead,
+                Standing::Done(r) => return Turn::Done(r),
+            }
+        }
+    }
 }
 
 /// What [`WriteQueue::join`] returns.
@@ -96,22 +127,21 @@ pub(super) struct WriteQueue {
 }
 
 impl WriteQueue {
-    /// Queue `me` and wait until a leader has committed it or it is at the front.
+    /// Queue `me` and wait until a leader has committed it or it is at the front. The writer
+    /// at the front of the queue is the one leader: a writer finding the queue empty leads at
+    /// once, any other is handed the lead by [`WriteQueue::finish`] when the group before it
+    /// leaves the queue.
     pub(super) fn join(&self, me: &Arc<Writer>) -> Turn {
-        let mut q = lock(&self.writers);
-        q.push_back(Arc::clone(me));
-        self.queued.store(q.len(), Ordering::Relaxed);
-        // Bound: every wake-up is either our outcome or our turn at the front; a spurious one
-        // waits again.
-        loop {
-            if let Some(r) = lock(&me.outcome).take() {
-                return Turn::Done(r);
-            }
-            if q.front().is_some_and(|f| Arc::ptr_eq(f, me)) {
-                return Turn::Lead;
-            }
-            q = me.wake.wait(q).unwrap_or_else(|p| p.into_inner());
+        let front = {
+            let mut q = lock(&self.writers);
+            q.push_back(Arc::clone(me));
+            self.queued.store(q.len(), Ordering::Relaxed);
+            q.len() == 1
+        };
+        if front {
+            return Turn::Lead;
         }
+        me.wait()
     }
 
     /// Fill `group` with the group `leader` (at the front) commits: itself and the writers
@@ -149,28 +179,36 @@ impl WriteQueue {
     }
 
     /// The leader is done with `group` (taken by [`WriteQueue::take_group`], or just the
-    /// leader if it failed before forming one): remove it from the queue, hand each follower
-    /// a copy of `result`, and wake the next leader.
+    /// leader if it failed before forming one): remove it from the queue, wake the next
+    /// leader, then hand each follower a copy of `result`.
+    ///
+    /// The wake-ups happen after the queue's lock is released, the next leader's first: it is
+    /// on the path to the next fsync, the followers only return. Each writer waits on its own
+    /// lock, so the woken followers do not pile up on the queue's lock, which the next leader
+    /// needs to form its group; and a wake-up after the queue changed cannot be lost, since
+    /// the woken writer reads its standing, not the queue.
     pub(super) fn finish(&self, group: &[Arc<Writer>], result: &Result<()>) {
-        let mut q = lock(&self.writers);
-        for (i, member) in group.iter().enumerate() {
-            let front = q.pop_front().expect("a group is at the front of the queue");
-            assert!(
-                Arc::ptr_eq(&front, member),
-                "the queue's front is the group, in order"
-            );
-            if i > 0 {
-                let copy = match result {
-                    Ok(()) => Ok(()),
-                    Err(e) => Err(e.duplicate()),
-                };
-                *lock(&member.outcome) = Some(copy);
-                member.wake.notify_one();
+        let next = {
+            let mut q = lock(&self.writers);
+            for member in group {
+                let front = q.pop_front().expect("a group is at the front of the queue");
+                assert!(
+                    Arc::ptr_eq(&front, member),
+                    "the queue's front is the group, in order"
+                );
             }
+            self.queued.store(q.len(), Ordering::Relaxed);
+            q.front().cloned()
+        };
+        if let Some(next) = next {
+            next.tell(Standing::Lead);
         }
-        self.queued.store(q.len(), Ordering::Relaxed);
-        if let Some(next) = q.front() {
-            next.wake.notify_one();
+        for member in group.iter().skip(1) {
+            let copy = match result {
+                Ok(()) => Ok(()),
+                Err(e) => Err(e.duplicate()),
+            };
+            member.tell(Standing::Done(copy));
         }
     }
 
