@@ -37,6 +37,14 @@ pub trait InternalIterator: Send {
     fn prev(&mut self) -> Result<()>;
     /// Move to the first entry `>= target`.
     fn seek(&mut self, target: &[u8]) -> Result<()>;
+    /// Whether this source may hold `user_key` (`hash` is its [`key_hash`]), answered without
+    /// I/O: `false` only if it surely does not — outside the key range, or refused by a bloom
+    /// filter. Lets a merge skip positioning a source it does not need (see
+    /// [`MergingIterator::newest_first`]).
+    fn may_contain(&self, user_key: &[u8], hash: u64) -> bool {
+        let _ = (user_key, hash);
+        true
+    }
     /// Move to the first entry.
     fn seek_to_first(&mut self) -> Result<()>;
     /// Move to the last entry.
@@ -177,6 +185,9 @@ impl<T: InternalIterator + ?Sized> InternalIterator for Box<T> {
     fn seek(&mut self, target: &[u8]) -> Result<()> {
         (**self).seek(target)
     }
+    fn may_contain(&self, user_key: &[u8], hash: u64) -> bool {
+        (**self).may_contain(user_key, hash)
+    }
     fn seek_to_first(&mut self) -> Result<()> {
         (**self).seek_to_first()
     }
@@ -197,17 +208,93 @@ pub struct MergingIterator<C: InternalIterator = Box<dyn InternalIterator>> {
     current: Option<usize>,
     dir: Direction,
     scratch: Vec<u8>,
+    /// Children ordered newest first, so a seek may leave some unpositioned (`newest_first`).
+    lazy_seeks: bool,
+    /// Children the last seek left unpositioned: not to be read until positioned at `target`.
+    unpositioned: Vec<bool>,
+    /// Whether any child is unpositioned.
+    any_unpositioned: bool,
+    /// The last seek's target, for positioning those children on the first move.
+    target: Vec<u8>,
 }
 
 impl<C: InternalIterator> MergingIterator<C> {
     /// Merge `children`.
     pub fn new(children: Vec<C>) -> Self {
         MergingIterator {
+            unpositioned: vec![false; children.len()],
             children,
             current: None,
             dir: Direction::Forward,
             scratch: Vec::new(),
+            lazy_seeks: false,
+            any_unpositioned: false,
+            target: Vec::new(),
         }
+    }
+
+    /// Merge `children` ordered from newest to oldest — memtables, then L0 tables newest
+    /// first, then the levels in order: for one user key, a child holds only versions older
+    /// than any earlier child's. A seek then positions the children in that order, skipping
+    /// those whose [`InternalIterator::may_contain`] says they lack the target's user key,
+    /// and stops at the first child standing on that user key: nothing after it, and none
+    /// of those skipped, can hold a smaller entry (an older version of the key sorts after a
+    /// newer one; a source without the key has only larger ones). The children not positioned
+    /// are positioned at the target on the first `next` or `prev`. A seek to a key that
+    /// exists — most point-in-range reads — then searches only the sources down to the one
+    /// that holds it, as a point lookup does, instead of a data block of every L0 table and
+    /// of every level.
+    pub fn newest_first(children: Vec<C>) -> Self {
+        MergingIterator {
+            lazy_seeks: true,
+            ..Self::new(children)
+        }
+    }
+
+    /// Position the children the last seek skipped at its target.
+    fn position_skipped(&mut self) -> Result<()> {
+        if !self.any_unpositioned {
+            return Ok(());
+        }
+        for (c, skipped) in self.children.iter_mut().zip(&mut self.unpositioned) {
+            if *skipped {
+                c.seek(&self.target)?;
+                *skipped = false;
+            }
+        }
+        self.any_unpositioned = false;
+        Ok(())
+    }
+
+    /// Forget the skipped children (every child is about to be positioned anew).
+    fn forget_skipped(&mut self) {
+        if self.any_unpositioned {
+            self.unpositioned.fill(false);
+            self.any_unpositioned = false;
+        }
+    }
+
+    /// The lazy seek of [`Self::newest_first`].
+    fn seek_newest_first(&mut self, target: &[u8]) -> Result<()> {
+        let user = key::user_key(target);
+        let hash = super::sstable::filter::key_hash(user);
+        self.target.clear();
+        self.target.extend_from_slice(target);
+        let mut found = false;
+        for (c, skipped) in self.children.iter_mut().zip(&mut self.unpositioned) {
+            if found || !c.may_contain(user, hash) {
+                *skipped = true;
+                self.any_unpositioned = true;
+                continue;
+            }
+            c.seek(target)?;
+            found = c.valid() && key::user_key(c.key()) == user;
+        }
+        if !found {
+            // No child stands on the key: the smallest entry may be in any of them.
+            self.position_skipped()?;
+        }
+        Ok(())
     }
 
     /// Choose the smallest child and prepare its value.
@@ -232,7 +319,7 @@ impl<C: InternalIterator> MergingIterator<C> {
     fn pick_smallest(&mut self) {
         let mut best: Option<usize> = None;
         for (i, c) in self.children.iter().enumerate() {
-            if !c.valid() {
+            if !c.valid() || self.unpositioned[i] {
                 continue;
             }
             best = match best {
@@ -250,7 +337,7 @@ impl<C: InternalIterator> MergingIterator<C> {
     fn pick_largest(&mut self) {
         let mut best: Option<usize> = None;
         for (i, c) in self.children.iter().enumerate().rev() {
-            if !c.valid() {
+            if !c.valid() || self.unpositioned[i] {
                 continue;
             }
             best = match best {
@@ -278,6 +365,9 @@ impl<C: InternalIterator> InternalIterator for MergingIterator<C> {
         let Some(cur) = self.current else {
             return Ok(());
         };
+        // Children a seek skipped stand after the current entry once positioned at its
+        // target (each holds only larger entries), as a forward merge needs.
+        self.position_skipped()?;
         if self.dir != Direction::Forward {
             // Every other child is positioned before key(); move them after it.
             self.scratch.clear();
@@ -301,6 +391,8 @@ impl<C: InternalIterator> InternalIterator for MergingIterator<C> {
         let Some(cur) = self.current else {
             return Ok(());
         };
+        // A seek leaves the merge forward: turning back positions every other child anew.
+        self.forget_skipped();
         if self.dir != Direction::Backward {
             self.scratch.clear();
             self.scratch.extend_from_slice(self.children[cur].key());
@@ -322,13 +414,19 @@ impl<C: InternalIterator> InternalIterator for MergingIterator<C> {
         self.find_largest()
     }
     fn seek(&mut self, target: &[u8]) -> Result<()> {
-        for c in &mut self.children {
-            c.seek(target)?;
-        }
+        self.forget_skipped();
         self.dir = Direction::Forward;
+        if self.lazy_seeks {
+            self.seek_newest_first(target)?;
+        } else {
+            for c in &mut self.children {
+                c.seek(target)?;
+            }
+        }
         self.find_smallest()
     }
     fn seek_to_first(&mut self) -> Result<()> {
+        self.forget_skipped();
         for c in &mut self.children {
             c.seek_to_first()?;
         }
@@ -336,6 +434,7 @@ impl<C: InternalIterator> InternalIterator for MergingIterator<C> {
         self.find_smallest()
     }
     fn seek_to_last(&mut self) -> Result<()> {
+        self.forget_skipped();
         for c in &mut self.children {
             c.seek_to_last()?;
         }

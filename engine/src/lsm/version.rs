@@ -379,6 +379,11 @@ impl super::iter::InternalIterator for LevelIter {
         }
         self.skip_forward()
     }
+    fn may_contain(&self, user_key: &[u8], hash: u64) -> bool {
+        let files = self.files.get();
+        let i = Version::find_table(files, user_key);
+        i < files.len() && files[i].smallest_user() <= user_key && files[i].reader.may_contain(hash)
+    }
     fn seek_to_first(&mut self) -> super::error::Result<()> {
         self.open(0);
         if let Some(c) = &mut self.cur {

@@ -182,7 +182,9 @@ impl DbInner {
             }
         }
         DbIterator::new(
-            Box::new(MergingIterator::new(children)),
+            // Newest first, as `newest_first` needs: the memtables, L0 newest first (the
+            // version keeps it so), then the levels.
+            Box::new(MergingIterator::newest_first(children)),
             seq,
             lower,
             upper,
@@ -232,6 +234,9 @@ impl InternalIterator for Source {
     }
     fn seek(&mut self, target: &[u8]) -> Result<()> {
         each_source!(self, it => it.seek(target))
+    }
+    fn may_contain(&self, user_key: &[u8], hash: u64) -> bool {
+        each_source!(self, it => it.may_contain(user_key, hash))
     }
     fn seek_to_first(&mut self) -> Result<()> {
         each_source!(self, it => it.seek_to_first())

@@ -613,6 +613,12 @@ impl InternalIterator for TableIter {
         }
         self.skip_forward()
     }
+    fn may_contain(&self, user_key: &[u8], hash: u64) -> bool {
+        let props = &self.table.props;
+        key::user_key(&props.smallest_key) <= user_key
+            && user_key <= key::user_key(&props.largest_key)
+            && self.table.may_contain(hash)
+    }
     fn seek_to_first(&mut self) -> Result<()> {
         self.read_first()
     }

@@ -184,8 +184,13 @@ pub struct LsmReport {
     pub settings: serde_json::Value,
     /// Per workload.
     pub results: Vec<WorkloadResult>,
-    /// Engine statistics at the end.
+    /// Whether `stats` is the engine's (seedbed's); a peer's are left at zero.
+    #[serde(skip)]
+    pub has_stats: bool,
+    /// Engine statistics at the end (seedbed only; zero for a peer).
     pub stats: StatsSnapshot,
+    /// The engine's tables at the end, as it counts them (every engine).
+    pub tree: Option<engines::Tree>,
     /// Peak resident memory of this process, MiB (from /proc/self/status VmHWM).
     pub peak_rss_mib: f64,
     /// Where the memory is at the end of the run (seedbed only; peers report RSS alone).
@@ -406,7 +411,9 @@ pub fn run(args: &LsmArgs) -> Result<LsmReport> {
         results.push(r);
     }
     let end_stats = db.as_ref().and_then(|d| d.stats());
+    let tree = db.as_ref().map(|d| d.tree()).transpose()?;
     let memory = MemoryBreakdown::of(end_stats.as_ref());
+    let end_stats_present = end_stats.is_some();
     let stats = end_stats.unwrap_or_default();
     if let Some(d) = db.take() {
         d.close()?;
@@ -424,7 +431,9 @@ pub fn run(args: &LsmArgs) -> Result<LsmReport> {
             "threads": args.threads,
         }),
         results,
+        has_stats: end_stats_present,
         stats,
+        tree,
         peak_rss_mib: peak_rss_mib(),
         memory,
     };
@@ -475,7 +484,18 @@ fn print_table(r: &LsmReport) {
             );
         }
     }
+    if let Some(t) = &r.tree {
+        println!("tables at the end: {t}");
+    }
     let m = &r.memory;
+    if !r.has_stats {
+        // A peer: its own parts are not known here, only the process's memory.
+        println!(
+            "memory at the end: RSS {:.0} MiB  peak RSS {:.0} MiB",
+            m.rss_mib, r.peak_rss_mib
+        );
+        return;
+    }
     println!(
         "memory at the end: RSS {:.0} MiB = memtables {:.1} + block cache {:.1} + index blocks {:.1} + bloom filters {:.1} + other {:.1} (MiB)",
         m.rss_mib, m.memtables_mib, m.block_cache_mib, m.index_blocks_mib, m.filters_mib, m.other_mib

@@ -4,3 +4,4 @@
 mod compression;
 mod group_commit;
 mod l0_move;
+mod lazy_seek;

@@ -31,7 +31,7 @@ use fjall::{CompressionType, Database, Keyspace, KeyspaceCreateOptions, PersistM
 use seedbed_engine::lsm::sstable::Compression;
 use seedbed_engine::lsm::{StatsSnapshot, SyncPolicy};
 
-use super::Engine;
+use super::{Engine, Tree};
 use crate::bench::lsm::LsmArgs;
 
 /// Data block size, bytes: seedbed's and the RocksDB peer's.
@@ -145,6 +145,15 @@ impl Engine for FjallEngine {
     }
     fn stats(&self) -> Option<StatsSnapshot> {
         None
+    }
+    fn tree(&self) -> Result<Tree> {
+        // fjall counts its tables but not per level; its disk space includes blob files,
+        // which this benchmark's small values never create.
+        Ok(Tree {
+            tables_per_level: None,
+            tables: self.ks.table_count() as u64,
+            table_bytes: self.ks.disk_space(),
+        })
     }
     fn close(self: Box<Self>) -> Result<()> {
         // Hand the journal's tail to the OS, as the other engines do on close.

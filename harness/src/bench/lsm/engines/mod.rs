@@ -28,7 +28,43 @@ pub trait Engine: Sync {
     /// Iterate from the first key, visiting at most `limit` entries; returns the count.
     fn scan_from_first(&self, limit: u64) -> Result<u64>;
     fn stats(&self) -> Option<StatsSnapshot>;
+    /// The engine's tables at the end of a run, as the engine itself counts them: the shape
+    /// behind its read figures (a seek positions itself in every L0 table and one table per
+    /// deeper level).
+    fn tree(&self) -> Result<Tree>;
     fn close(self: Box<Self>) -> Result<()>;
+}
+
+/// An engine's tables at one moment.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Tree {
+    /// Tables per level, L0 first (`None` where the engine gives only a total: fjall).
+    pub tables_per_level: Option<Vec<u64>>,
+    /// Tables in all.
+    pub tables: u64,
+    /// Bytes of the tables on disk.
+    pub table_bytes: u64,
+}
+
+impl std::fmt::Display for Tree {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} tables, {:.1} MiB",
+            self.tables,
+            self.table_bytes as f64 / f64::from(1u32 << 20)
+        )?;
+        if let Some(levels) = &self.tables_per_level {
+            let last = levels.iter().rposition(|&n| n > 0).map_or(0, |i| i + 1);
+            let shown: Vec<String> = levels[..last.max(1)]
+                .iter()
+                .enumerate()
+                .map(|(i, n)| format!("L{i} {n}"))
+                .collect();
+            write!(f, " ({})", shown.join(", "))?;
+        }
+        Ok(())
+    }
 }
 
 /// Open `--engine` in `dir` (`fs` is seedbed's I/O backend; peers do their own I/O).

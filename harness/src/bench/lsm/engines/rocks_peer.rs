@@ -12,7 +12,7 @@ use anyhow::{bail, Result};
 use seedbed_engine::lsm::sstable::Compression;
 use seedbed_engine::lsm::{StatsSnapshot, SyncPolicy};
 
-use super::Engine;
+use super::{Engine, Tree};
 use crate::bench::lsm::LsmArgs;
 
 /// An open RocksDB database and the write options every put uses.
@@ -92,6 +92,23 @@ impl Engine for RocksEngine {
     }
     fn stats(&self) -> Option<StatsSnapshot> {
         None
+    }
+    fn tree(&self) -> Result<Tree> {
+        let int = |name: &str| -> Result<u64> {
+            self.db
+                .property_int_value(name)
+                .map_err(|e| anyhow::anyhow!("rocksdb property {name}: {e}"))?
+                .ok_or_else(|| anyhow::anyhow!("rocksdb property {name}: not available"))
+        };
+        // RocksDB's default number of levels.
+        let levels = (0..7)
+            .map(|l| int(&format!("rocksdb.num-files-at-level{l}")))
+            .collect::<Result<Vec<u64>>>()?;
+        Ok(Tree {
+            tables: levels.iter().sum(),
+            table_bytes: int("rocksdb.total-sst-files-size")?,
+            tables_per_level: Some(levels),
+        })
     }
     fn close(self: Box<Self>) -> Result<()> {
         Ok(())

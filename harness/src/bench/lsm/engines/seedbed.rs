@@ -8,7 +8,7 @@ use seedbed_engine::clock::RealClock;
 use seedbed_engine::io::FsHandle;
 use seedbed_engine::lsm::{Db, Options, ReadOptions, StatsSnapshot, WriteBatch, WriteOptions};
 
-use super::Engine;
+use super::{Engine, Tree};
 use crate::bench::lsm::LsmArgs;
 
 /// An open seedbed database.
@@ -46,6 +46,15 @@ impl Engine for SeedbedEngine {
     }
     fn stats(&self) -> Option<StatsSnapshot> {
         Some(self.0.stats())
+    }
+    fn tree(&self) -> Result<Tree> {
+        let s = self.0.stats();
+        let per_level: Vec<u64> = s.level_files.iter().map(|&n| n as u64).collect();
+        Ok(Tree {
+            tables: per_level.iter().sum(),
+            table_bytes: s.level_bytes.iter().sum(),
+            tables_per_level: Some(per_level),
+        })
     }
     fn close(self: Box<Self>) -> Result<()> {
         Ok(self.0.close()?)
