@@ -100,6 +100,11 @@ pub struct Options {
     pub create_if_missing: bool,
     /// Memtable size that triggers a switch to a new memtable, bytes.
     pub write_buffer_bytes: usize,
+    /// Create each write-ahead log at the memtable's size before writing to it
+    /// (`wal::create_log`), so a synced write's `fdatasync` has no file length to commit.
+    /// `None`: on for real file systems, off on the simulated disk (which models no
+    /// file-system journal, so it would change nothing but the simulator's runs).
+    pub wal_preallocate: Option<bool>,
     /// Immutable memtables allowed to wait for flushing before writes stall.
     pub max_immutable_memtables: usize,
     /// L0 table count that triggers an L0 → L1 compaction.
@@ -129,6 +134,7 @@ impl Default for Options {
         Options {
             create_if_missing: true,
             write_buffer_bytes: 64 << 20,
+            wal_preallocate: None,
             max_immutable_memtables: 1,
             l0_compaction_trigger: 4,
             l0_stop_writes_trigger: 12,
@@ -145,6 +151,22 @@ impl Default for Options {
 }
 
 impl Options {
+    /// How many bytes to preallocate each write-ahead log with on `fs` (0: none). See
+    /// [`Options::wal_preallocate`].
+    pub fn wal_preallocate_bytes(&self, fs: &dyn crate::io::Fs) -> u64 {
+        let on = self
+            .wal_preallocate
+            .unwrap_or(fs.kind() != crate::io::BackendKind::Sim);
+        if !on {
+            return 0;
+        }
+        // The memtable's size in whole log blocks (records carry a little more than the
+        // memtable counts; past the end the log simply grows), at most 1 GiB.
+        (self.write_buffer_bytes as u64)
+            .min(1 << 30)
+            .next_multiple_of(crate::lsm::wal::BLOCK_BYTES as u64)
+    }
+
     /// Small buffers and files so tests exercise flushes and compactions with little data;
     /// manual (deterministic) maintenance.
     pub fn small_for_tests() -> Self {

@@ -202,10 +202,31 @@ fn flipped_wal_bytes_are_reported_or_cut_at_the_tail() {
         .clone();
     let name = log.file_name().unwrap().to_str().unwrap().to_string();
     let len = std::fs::metadata(&log).unwrap().len();
-    assert!(len > 1000, "the WAL holds the data");
+    // The log is preallocated (a real file system): its records end where its zeros begin.
+    let image = std::fs::read(&log).unwrap();
+    let used = image
+        .iter()
+        .rposition(|&b| b != 0)
+        .map_or(0, |i| i as u64 + 1);
+    assert!(used > 1000, "the WAL holds the data");
     let mut reported = 0;
     let mut trials = 0;
     for off in (0..len).step_by(97) {
+        if off >= used {
+            // A flip in the unused space after the last record damages no write: the bytes
+            // there are cut as a torn tail, nothing is lost.
+            let t = tempfile::tempdir().unwrap();
+            copy_dir(base.path(), t.path());
+            let p = t.path().join(&name);
+            let mut bytes = std::fs::read(&p).unwrap();
+            bytes[off as usize] ^= 0x01;
+            std::fs::write(&p, &bytes).unwrap();
+            match check(t.path(), &model, &name) {
+                Outcome::Read { missing, .. } => assert_eq!(missing, 0, "flip at {off}"),
+                Outcome::OpenFailed(e) => panic!("a flip at {off}, past the records: {e}"),
+            }
+            continue;
+        }
         trials += 1;
         let t = tempfile::tempdir().unwrap();
         copy_dir(base.path(), t.path());

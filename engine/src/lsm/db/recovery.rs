@@ -23,7 +23,7 @@ use bytes::Bytes;
 use super::maintenance::write_memtable;
 use super::{DbInner, LsmState, VersionSet, WriteState};
 use crate::clock::ClockHandle;
-use crate::io::{FileLock, FsHandle, OpenOptions};
+use crate::io::{FileLock, FsHandle};
 use crate::lsm::batch::BatchOps;
 use crate::lsm::cache::BlockCache;
 use crate::lsm::error::{LsmError, Result};
@@ -33,7 +33,7 @@ use crate::lsm::options::Options;
 use crate::lsm::sstable::{table_file_name, TableReader};
 use crate::lsm::stats::{Stats, NUM_LEVELS};
 use crate::lsm::version::{TableFile, Version};
-use crate::lsm::wal::{log_path, read_log_file, WalWriter};
+use crate::lsm::wal::{create_log, log_path, read_log_file, WalWriter};
 
 /// What is shared by the recovery steps.
 struct Recovery<'a> {
@@ -90,7 +90,11 @@ impl DbInner {
             version.levels[0].push(f);
         }
         version.sort();
-        let log_file = fs.open(&log_path(&dir, new_log), OpenOptions::create_truncate())?;
+        let log_file = create_log(
+            &*fs,
+            &log_path(&dir, new_log),
+            opts.wal_preallocate_bytes(&*fs),
+        )?;
         mstate.log_number = new_log;
         mstate.last_sequence = last_seq;
         let manifest = write_fresh_manifest(&r, &mut mstate, &next_file)?;

@@ -11,13 +11,12 @@ use std::sync::{Arc, MutexGuard, TryLockError};
 
 use super::write_queue::{Turn, Writer};
 use super::{lock, DbInner, LsmState, WriteState};
-use crate::io::OpenOptions;
 use crate::lsm::batch::WriteBatch;
 use crate::lsm::error::{LsmError, Result};
 use crate::lsm::memtable::MemTable;
 use crate::lsm::options::{SyncPolicy, WriteOptions};
 use crate::lsm::stats::Stats;
-use crate::lsm::wal::{log_path, WalWriter};
+use crate::lsm::wal::{create_log, log_path, WalWriter};
 
 impl DbInner {
     pub(super) fn sync_locked(&self, w: &mut WriteState) -> Result<()> {
@@ -192,9 +191,11 @@ impl DbInner {
         // or a crash could keep a write while losing one before it.
         self.sync_locked(w)?;
         let number = self.next_file.fetch_add(1, Ordering::Relaxed);
-        let file = self
-            .fs
-            .open(&log_path(&self.dir, number), OpenOptions::create_truncate())?;
+        let file = create_log(
+            &*self.fs,
+            &log_path(&self.dir, number),
+            self.opts.wal_preallocate_bytes(&*self.fs),
+        )?;
         self.fs.sync_dir(&self.dir)?;
         w.wal = WalWriter::new(file);
         let mem = Arc::new(MemTable::new(number));
