@@ -296,6 +296,12 @@ fn wal(path: &Path, limit: usize, as_json: bool) -> Result<()> {
     );
     if let Some((at, why)) = &contents.cut {
         println!("torn tail cut at byte {at}: {why}");
+    } else if contents.valid_bytes < data.len() as u64 {
+        // `Options::wal_preallocate`: the log was created at full length.
+        println!(
+            "then {} bytes of zeros: the log was preallocated, records end there",
+            data.len() as u64 - contents.valid_bytes
+        );
     }
     for r in &records {
         println!(
