@@ -87,6 +87,17 @@ enum Outcome {
     },
 }
 
+/// A copy of the database in `base` with byte `off` of file `name` XORed with `mask`.
+fn flipped_copy(base: &Path, name: &str, off: u64, mask: u8) -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    copy_dir(base, t.path());
+    let p = t.path().join(name);
+    let mut bytes = std::fs::read(&p).unwrap();
+    bytes[off as usize] ^= mask;
+    std::fs::write(&p, &bytes).unwrap();
+    t
+}
+
 fn check(dir: &Path, model: &BTreeMap<Vec<u8>, Vec<u8>>, damaged: &str) -> Outcome {
     let db = match open(dir) {
         Ok(db) => db,
@@ -161,12 +172,7 @@ fn flipped_sstable_bytes(compression: Compression) {
             .chain([len - 1, len - 20, len - 52])
             .collect();
         for off in offsets {
-            let t = tempfile::tempdir().unwrap();
-            copy_dir(base.path(), t.path());
-            let p = t.path().join(&name);
-            let mut bytes = std::fs::read(&p).unwrap();
-            bytes[off as usize] ^= 0x5a;
-            std::fs::write(&p, &bytes).unwrap();
+            let t = flipped_copy(base.path(), &name, off, 0x5a);
             trials += 1;
             match check(t.path(), &model, &name) {
                 Outcome::OpenFailed(e) => {
@@ -215,12 +221,7 @@ fn flipped_wal_bytes_are_reported_or_cut_at_the_tail() {
         if off >= used {
             // A flip in the unused space after the last record damages no write: the bytes
             // there are cut as a torn tail, nothing is lost.
-            let t = tempfile::tempdir().unwrap();
-            copy_dir(base.path(), t.path());
-            let p = t.path().join(&name);
-            let mut bytes = std::fs::read(&p).unwrap();
-            bytes[off as usize] ^= 0x01;
-            std::fs::write(&p, &bytes).unwrap();
+            let t = flipped_copy(base.path(), &name, off, 0x01);
             match check(t.path(), &model, &name) {
                 Outcome::Read { missing, .. } => assert_eq!(missing, 0, "flip at {off}"),
                 Outcome::OpenFailed(e) => panic!("a flip at {off}, past the records: {e}"),
@@ -228,12 +229,7 @@ fn flipped_wal_bytes_are_reported_or_cut_at_the_tail() {
             continue;
         }
         trials += 1;
-        let t = tempfile::tempdir().unwrap();
-        copy_dir(base.path(), t.path());
-        let p = t.path().join(&name);
-        let mut bytes = std::fs::read(&p).unwrap();
-        bytes[off as usize] ^= 0x01;
-        std::fs::write(&p, &bytes).unwrap();
+        let t = flipped_copy(base.path(), &name, off, 0x01);
         match check(t.path(), &model, &name) {
             Outcome::OpenFailed(e) => {
                 assert!(e.is_corruption() && e.to_string().contains(&name), "{e}");
@@ -266,12 +262,7 @@ fn flipped_manifest_bytes_are_reported() {
     let name = manifest.file_name().unwrap().to_str().unwrap().to_string();
     let len = std::fs::metadata(&manifest).unwrap().len();
     for off in 0..len {
-        let t = tempfile::tempdir().unwrap();
-        copy_dir(base.path(), t.path());
-        let p = t.path().join(&name);
-        let mut bytes = std::fs::read(&p).unwrap();
-        bytes[off as usize] ^= 0x20;
-        std::fs::write(&p, &bytes).unwrap();
+        let t = flipped_copy(base.path(), &name, off, 0x20);
         match check(t.path(), &model, &name) {
             Outcome::OpenFailed(e) => assert!(e.to_string().contains(&name), "{e}"),
             Outcome::Read { errors, missing } => panic!("damage at byte {off} of {name} went unnoticed ({errors} errors, {missing} missing)"),
