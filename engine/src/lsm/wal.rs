@@ -225,7 +225,7 @@ impl WalWriter {
 /// zero, extend it to that many bytes before the first record — a hole, no blocks allocated —
 /// and make the length durable. Records are then written *inside* the file's length, so the
 /// `fdatasync` after each synced write has data to flush but no file size to commit; on ext4
-/// that skips a journal commit for most syncs (about 1.5× the durable writes of one writer,
+/// that skips a journal commit for most syncs (1.4× the durable writes of one writer,
 /// docs/benchmarks.md). Reading a log stops at the zeros after its last record
 /// ([`read_log`]). The caller syncs the directory.
 pub fn create_log(fs: &dyn Fs, path: &Path, preallocate: u64) -> Result<FileHandle> {
