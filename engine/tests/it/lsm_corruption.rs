@@ -200,20 +200,21 @@ fn flipped_sstable_bytes(compression: Compression) {
 fn flipped_wal_bytes_are_reported_or_cut_at_the_tail() {
     let base = tempfile::tempdir().unwrap();
     let model = build(base.path(), 150, false);
-    let logs = files_with(base.path(), |n| n.ends_with(".log"));
-    let log = logs
-        .iter()
-        .max_by_key(|p| std::fs::metadata(p).unwrap().len())
-        .unwrap()
-        .clone();
-    let name = log.file_name().unwrap().to_str().unwrap().to_string();
-    let len = std::fs::metadata(&log).unwrap().len();
-    // The log is preallocated (a real file system): its records end where its zeros begin.
+    // The newest log, the one a crash leaves a torn tail in (an older one was synced whole
+    // before the next was created, so damage anywhere in it is reported, flips past its
+    // records included). Logs are preallocated on a real file system: its records end where
+    // its zeros begin.
+    let log = files_with(base.path(), |n| n.ends_with(".log"))
+        .into_iter()
+        .max()
+        .unwrap();
     let image = std::fs::read(&log).unwrap();
     let used = image
         .iter()
         .rposition(|&b| b != 0)
         .map_or(0, |i| i as u64 + 1);
+    let name = log.file_name().unwrap().to_str().unwrap().to_string();
+    let len = std::fs::metadata(&log).unwrap().len();
     assert!(used > 1000, "the WAL holds the data");
     let mut reported = 0;
     let mut trials = 0;

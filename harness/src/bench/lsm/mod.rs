@@ -15,8 +15,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use seedbed_engine::io::{open_backend, BackendKind, FsHandle, OpenOptions};
+use seedbed_engine::io::{open_backend, BackendKind, FsHandle};
 use seedbed_engine::lsm::sstable::Compression;
+use seedbed_engine::lsm::wal::create_log;
 use seedbed_engine::lsm::{StatsSnapshot, SyncPolicy};
 use serde::Serialize;
 
@@ -273,14 +274,14 @@ fn probe_fsync(fs: &FsHandle, dir: &Path, append_bytes: usize) -> Result<FsyncPr
 /// appends, or writes inside the file's length if `preallocate`.
 fn probe_fsync_kind(fs: &FsHandle, dir: &Path, bytes: usize, preallocate: bool) -> Result<f64> {
     let path = dir.with_extension("fsync-probe");
-    let file = fs
-        .open(&path, OpenOptions::create_truncate())
+    // Created as the engine creates its logs.
+    let length = if preallocate {
+        FSYNC_PROBE_SYNCS * bytes as u64
+    } else {
+        0
+    };
+    let file = create_log(&**fs, &path, length)
         .with_context(|| format!("fsync probe: creating {}", path.display()))?;
-    if preallocate {
-        file.truncate(FSYNC_PROBE_SYNCS * bytes as u64)
-            .and_then(|()| file.sync_data())
-            .with_context(|| format!("fsync probe: sizing {}", path.display()))?;
-    }
     let buf = vec![0x5au8; bytes];
     let start = Instant::now();
     for i in 0..FSYNC_PROBE_SYNCS {
