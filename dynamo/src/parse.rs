@@ -91,7 +91,7 @@ fn req_str(m: &Obj<'_>, k: &str) -> R<String> {
 
 fn table_name(m: &Obj<'_>) -> R<String> {
     let t = req_str(m, "TableName")?;
-    schema::check_table_name(&t, "tableName").map_err(WireError::Dynamo)?;
+    schema::check_table_name_or_arn(&t, "tableName").map_err(WireError::Dynamo)?;
     Ok(t)
 }
 
@@ -535,7 +535,8 @@ pub fn request_tree(operation: &str, body: &Json<'_>) -> R<Request> {
             let items = opt_map(m, "RequestItems")?.ok_or_else(|| not_null("requestItems"))?;
             let mut r = BTreeMap::new();
             for (t, v) in items.iter() {
-                schema::check_table_name(t, "requestItems.key").map_err(WireError::Dynamo)?;
+                schema::check_table_name_or_arn(t, "requestItems.key")
+                    .map_err(WireError::Dynamo)?;
                 r.insert(t.to_string(), keys_and_attributes(v)?);
             }
             Request::BatchGetItem(r, capacity(m)?)
@@ -544,7 +545,8 @@ pub fn request_tree(operation: &str, body: &Json<'_>) -> R<Request> {
             let items = opt_map(m, "RequestItems")?.ok_or_else(|| not_null("requestItems"))?;
             let mut r = BTreeMap::new();
             for (t, v) in items.iter() {
-                schema::check_table_name(t, "requestItems.key").map_err(WireError::Dynamo)?;
+                schema::check_table_name_or_arn(t, "requestItems.key")
+                    .map_err(WireError::Dynamo)?;
                 let reqs = match v {
                     Json::Array(a) => a,
                     other => return Err(wrong(other, "List")),

@@ -353,7 +353,8 @@ def judged(method, kw, ours, theirs):
         if extra and all(i in other for i in mine) and all(any("BOOL" in v for v in i.values()) for i in extra):
             return ("any", "comparison across types")
     if (method == "update_item" and ours[0] == "error" and ours[1] == "ValidationException"
-            and ours[2].startswith("Invalid UpdateExpression") and theirs[1] == "ConditionalCheckFailedException"):
+            and ours[2].removeprefix("1 validation error detected: ").startswith("Invalid UpdateExpression")
+            and theirs[1] == "ConditionalCheckFailedException"):
         return ("UpdateItem", "validation before condition")
     if (method == "update_item" and ours[0] == theirs[0] == "ok" and kw["UpdateExpression"].split()[0] in ("REMOVE", "DELETE")
             and "Attributes" not in ours[1] and "SET" not in kw["UpdateExpression"] and "ADD" not in kw["UpdateExpression"]):

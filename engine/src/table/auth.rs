@@ -19,6 +19,7 @@ use super::error::{DynamoError, ErrorKind, Result};
 use super::expr::ast::{Clause, Elem};
 use super::expr::{self};
 use super::request::{Request, TransactWrite};
+use super::schema;
 use super::store::Tables;
 use super::value::{AttributeValue, Item};
 pub use crate::iam::authorizer::Requester;
@@ -98,11 +99,12 @@ fn update_names(src: Option<&str>, names: Option<&super::request::Names>) -> Vec
 }
 
 impl Tables {
+    /// The resource a request on `table` (a name, or already an ARN) is authorized against.
     fn arn(&self, table: &str) -> String {
-        format!(
-            "arn:aws:dynamodb:{}:{}:table/{table}",
-            self.region, self.account
-        )
+        match schema::arn_table_name(table) {
+            Some(_) => table.to_string(),
+            None => self.table_arn(table),
+        }
     }
 
     fn leading(&self, table: &str, key: &Item) -> Vec<String> {

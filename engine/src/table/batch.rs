@@ -50,7 +50,6 @@ impl Tables {
         // Validate everything before reading anything.
         let mut plans = Vec::new();
         for (table, r) in requests {
-            let t = self.table(table)?;
             if r.keys.is_empty() {
                 return Err(DynamoError::validation(
                     "1 validation error detected: Value '[]' at 'requestItems.keys' failed to satisfy constraint: Member must have length greater than or equal to 1",
@@ -75,6 +74,10 @@ impl Tables {
                 &mut ph,
             )?;
             ph.check_unused()?;
+            // The table is looked up after the request's own checks: DynamoDB reports an unused
+            // placeholder before a missing table (moto's AWS-verified
+            // test_batch_get_item_unused_attribute_name).
+            let t = self.table(table)?;
             let mut seen = BTreeSet::new();
             let mut lsm_keys = Vec::new();
             for k in &r.keys {

@@ -137,6 +137,19 @@ impl Tables {
         }
         legacy::check_mixing(&legacy_used, &exprs_used)?;
         legacy::check_placeholders(q.names.as_ref(), q.values.as_ref(), !exprs_used.is_empty())?;
+        // An empty projection or filter is refused before any expression is parsed: DynamoDB
+        // reports it even when the key condition is wrong too (moto's AWS-verified
+        // test_query_with_empty_filter_expression).
+        for (src, name) in [
+            (&q.projection, "ProjectionExpression"),
+            (&q.filter, filter_name),
+        ] {
+            if src.as_deref().is_some_and(|s| s.trim().is_empty()) {
+                return Err(DynamoError::validation(format!(
+                    "Invalid {name}: The expression can not be empty;"
+                )));
+            }
+        }
         if let Some(0) = q.limit {
             return Err(DynamoError::validation(
                 "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1",
@@ -351,19 +364,23 @@ fn select(q: &Search, index: Option<&IndexDef>, has_projection: bool) -> Result<
         }
     };
     match s {
+        // DynamoDB reports these as request validation ("1 validation error detected: …"),
+        // as moto's AWS-verified tests record (server/conformance/dynamodb-moto.sh).
         Select::Specific if !has_projection => Err(DynamoError::validation(
-            "Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES",
+            "1 validation error detected: Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES",
         )),
         Select::All | Select::AllProjected | Select::Count if has_projection => {
             let name = match s {
                 Select::All => "ALL_ATTRIBUTES",
                 Select::AllProjected => "ALL_PROJECTED_ATTRIBUTES",
-                _ => "COUNT",
+                _ => "only the Count",
             };
-            Err(DynamoError::validation(format!("Cannot specify the {what} when choosing to get {name}")))
+            Err(DynamoError::validation(format!(
+                "1 validation error detected: Cannot specify the {what} when choosing to get {name}"
+            )))
         }
         Select::AllProjected if index.is_none() => Err(DynamoError::validation(
-            "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName",
+            "1 validation error detected: ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName",
         )),
         Select::All => match index {
             Some(ix) if !ix.local && ix.projection != ProjectionType::All => Err(DynamoError::invalid_parameter(format!(
@@ -499,6 +516,10 @@ fn start_key(def: &TableDef, index: Option<&IndexDef>, esk: &Item) -> Result<Vec
     }
 }
 
+/// DynamoDB's message for a key condition comparing two attributes (moto's AWS-verified
+/// test_query_unused_attribute_name; its mock-only tests leave the first clause out).
+const MULTIPLE_NAMES: &str = "Invalid KeyConditionExpression: Invalid condition in KeyConditionExpression: Multiple attribute names used in one condition";
+
 fn segment(q: &Search) -> Result<Option<(u64, u64)>> {
     match (q.segment, q.total_segments) {
         (None, None) => Ok(None),
@@ -516,9 +537,11 @@ fn segment(q: &Search) -> Result<Option<(u64, u64)>> {
                 )));
             }
             if s >= t {
-                return Err(DynamoError::validation(format!(
-                    "The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: {s} is not less than TotalSegments: {t}"
-                )));
+                // The message names neither number (moto's AWS-verified
+                // test_segment_larger_than_total_segments).
+                return Err(DynamoError::validation(
+                    "The Segment parameter is zero-based and must be less than parameter TotalSegments",
+                ));
             }
             Ok(Some(keys::segment_hash_range(s, t)))
         }
@@ -648,17 +671,22 @@ pub fn key_condition(
                 let (name, value, op) = match (top_name(a)?, top_name(b)?, a, b) {
                     (Some(n), None, _, Operand::Value(v)) => (n, v, *op),
                     (None, Some(n), Operand::Value(v), _) => (n, v, flip(*op)),
-                    _ => return Err(DynamoError::validation("Invalid condition in KeyConditionExpression: Multiple attribute names used in one condition")),
+                    _ => return Err(DynamoError::validation(MULTIPLE_NAMES)),
                 };
                 (name, SortCondition::Cmp(op, value.clone()))
             }
             Cond::Between(a, lo, hi) => match (top_name(a)?, lo, hi) {
-                (Some(n), Operand::Value(l), Operand::Value(h)) => (n, SortCondition::Between(l.clone(), h.clone())),
-                _ => return Err(DynamoError::validation("Invalid condition in KeyConditionExpression: Multiple attribute names used in one condition")),
+                (Some(n), Operand::Value(l), Operand::Value(h)) => {
+                    (n, SortCondition::Between(l.clone(), h.clone()))
+                }
+                _ => return Err(DynamoError::validation(MULTIPLE_NAMES)),
             },
-            Cond::Call(Call { name, args, .. }) if name == "begins_with" => match (args.first().map(top_name).transpose()?.flatten(), args.get(1)) {
+            Cond::Call(Call { name, args, .. }) if name == "begins_with" => match (
+                args.first().map(top_name).transpose()?.flatten(),
+                args.get(1),
+            ) {
                 (Some(n), Some(Operand::Value(v))) => (n, SortCondition::BeginsWith(v.clone())),
-                _ => return Err(DynamoError::validation("Invalid condition in KeyConditionExpression: Multiple attribute names used in one condition")),
+                _ => return Err(DynamoError::validation(MULTIPLE_NAMES)),
             },
             Cond::Call(Call { name, .. }) => {
                 return Err(DynamoError::validation(format!(

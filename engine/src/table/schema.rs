@@ -237,6 +237,27 @@ pub fn check_key_value(name: &str, v: &AttributeValue, is_hash: bool) -> Result<
     Ok(())
 }
 
+/// The table name inside a table ARN, `arn:aws:dynamodb:REGION:ACCOUNT:table/NAME` (None for
+/// anything else, an index's ARN included). Region and account are not checked here:
+/// [`super::store::Tables::table`] finds only its own.
+pub fn arn_table_name(s: &str) -> Option<&str> {
+    let mut parts = s.strip_prefix("arn:")?.splitn(5, ':');
+    let (partition, service) = (parts.next()?, parts.next()?);
+    let (_region, _account) = (parts.next()?, parts.next()?);
+    let name = parts.next()?.strip_prefix("table/")?;
+    (partition == "aws" && service == "dynamodb" && !name.contains('/')).then_some(name)
+}
+
+/// Check the TableName of a data-plane request: a table name, or a table's ARN (DynamoDB
+/// accepts either there, an ARN of up to 1024 characters; moto's AWS-verified
+/// test_batch_write_using_arn). The control-plane operations here take names only.
+pub fn check_table_name_or_arn(name: &str, field: &str) -> Result<()> {
+    match arn_table_name(name) {
+        Some(short) if name.len() <= 1024 => check_table_name(short, field),
+        _ => check_table_name(name, field),
+    }
+}
+
 /// Check a table name: 3–255 characters from `[a-zA-Z0-9_.-]` (DynamoDB's constraint text).
 pub fn check_table_name(name: &str, field: &str) -> Result<()> {
     let mut errors = Vec::new();
@@ -321,6 +342,21 @@ pub struct CreateTableInput {
     pub stream: Option<(bool, String)>,
 }
 
+/// Every element's KeyType is HASH or RANGE; the error's path names the element, counting
+/// from 1, as DynamoDB's validator does.
+fn check_key_types(schema: &[KeySchemaElement], what: &str) -> Result<()> {
+    for (i, k) in schema.iter().enumerate() {
+        if k.key_type != "HASH" && k.key_type != "RANGE" {
+            return Err(DynamoError::validation(format!(
+                "1 validation error detected: Value '{}' at '{what}.{}.member.keyType' failed to satisfy constraint: Member must satisfy enum value set: [HASH, RANGE]",
+                k.key_type,
+                i + 1
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn key_attrs(
     schema: &[KeySchemaElement],
     defs: &[(String, String)],
@@ -333,14 +369,7 @@ fn key_attrs(
             if schema.is_empty() { "greater than or equal to 1" } else { "less than or equal to 2" }
         )));
     }
-    for k in schema {
-        if k.key_type != "HASH" && k.key_type != "RANGE" {
-            return Err(DynamoError::validation(format!(
-                "1 validation error detected: Value '{}' at '{what}.member.keyType' failed to satisfy constraint: Member must satisfy enum value set: [HASH, RANGE]",
-                k.key_type
-            )));
-        }
-    }
+    check_key_types(schema, what)?;
     if schema[0].key_type != "HASH" {
         return Err(DynamoError::validation(
             "Invalid KeySchema: The first KeySchemaElement is not a HASH key type",
@@ -412,6 +441,22 @@ pub fn table_def(
     now_unix_ms: u64,
 ) -> Result<TableDef> {
     check_table_name(&input.name, "tableName")?;
+    // Key types are request validation: checked for the table and every index before anything
+    // else, with the element's path (moto's AWS-verified
+    // test_create_table__specify_non_key_column: an index's SORT is reported before its
+    // undeclared attributes).
+    check_key_types(&input.key_schema, "keySchema")?;
+    for (list, name) in [
+        (&input.gsis, "globalSecondaryIndexes"),
+        (&input.lsis, "localSecondaryIndexes"),
+    ] {
+        for (i, ix) in list.iter().enumerate() {
+            check_key_types(
+                &ix.key_schema,
+                &format!("{name}.{}.member.keySchema", i + 1),
+            )?;
+        }
+    }
     for (n, t) in &input.attributes {
         if !matches!(t.as_str(), "S" | "N" | "B") {
             return Err(DynamoError::validation(format!(

@@ -131,14 +131,26 @@ impl Tables {
         &self.db
     }
 
-    /// The table called `name`.
+    /// The table called `name`, or whose ARN (in this store's region and account) `name` is.
     pub fn table(&self, name: &str) -> Result<Arc<TableState>> {
+        let short = match schema::arn_table_name(name) {
+            Some(n) if name == self.table_arn(n) => n,
+            _ => name,
+        };
         self.catalog
             .read()
             .unwrap_or_else(|p| p.into_inner())
-            .get(name)
+            .get(short)
             .cloned()
             .ok_or_else(|| DynamoError::table_not_found(name))
+    }
+
+    /// The ARN of the table called `name` in this store's region and account.
+    pub fn table_arn(&self, name: &str) -> String {
+        format!(
+            "arn:aws:dynamodb:{}:{}:table/{name}",
+            self.region, self.account
+        )
     }
 
     pub(crate) fn lock_writes(&self) -> MutexGuard<'_, ()> {

@@ -13,7 +13,7 @@ use crate::lsm::{WriteBatch, WriteOptions};
 
 use super::capacity::{self, Meter};
 use super::codec::{self, TableStats};
-use super::error::{DynamoError, Result};
+use super::error::{DynamoError, ErrorKind, Result};
 use super::expr::ast::{Clause, Elem};
 use super::expr::{self, projection, resolve, CondExpr, ExprKind, Placeholders, UpdateExpr};
 use super::keys;
@@ -225,10 +225,13 @@ impl Tables {
         legacy::check_placeholders(req.names.as_ref(), req.values.as_ref(), !exprs.is_empty())?;
         let return_values = return_values(req.return_values.as_deref(), allowed_rv)?;
         let item_on_failure = on_failure(req.return_values_on_condition_check_failure.as_deref())?;
-        let (key, key_item) = key_item(&t.def, &req.key, true)?;
         let mut ph = Placeholders::new(req.names.as_ref(), req.values.as_ref());
         let condition = write_condition(&req.condition, &mut ph)?;
         ph.check_unused()?;
+        // The key is checked after the expressions: DynamoDB reports an unused placeholder
+        // before a key that does not match the schema (moto's AWS-verified
+        // test_transact_write_item_delete_unused_attribute_name and its ConditionCheck twin).
+        let (key, key_item) = key_item(&t.def, &req.key, true)?;
         Ok(Prepared {
             t,
             key,
@@ -260,7 +263,6 @@ impl Tables {
             &["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"],
         )?;
         let item_on_failure = on_failure(req.return_values_on_condition_check_failure.as_deref())?;
-        let (key, key_item) = key_item(&t.def, &req.key, true)?;
         let mut ph = Placeholders::new(req.names.as_ref(), req.values.as_ref());
         let update = match (&req.update, &req.attribute_updates) {
             (Some(src), _) => {
@@ -276,6 +278,9 @@ impl Tables {
         };
         let condition = write_condition(&req.condition, &mut ph)?;
         ph.check_unused()?;
+        // After the expressions, as in prepare_delete (moto's AWS-verified
+        // test_transact_write_item_update_unused_attribute_name).
+        let (key, key_item) = key_item(&t.def, &req.key, true)?;
         for c in &update.clauses {
             let paths: Vec<&Vec<Elem<String>>> = match c {
                 Clause::Set(a) => a.iter().map(|(p, _)| p).collect(),
@@ -314,19 +319,23 @@ impl Tables {
 
     /// PutItem.
     pub fn put_item(&self, req: &PutItem) -> Result<WriteOutput> {
-        let p = self.prepare_put(req, &["NONE", "ALL_OLD"])?;
+        let p = self
+            .prepare_put(req, &["NONE", "ALL_OLD"])
+            .map_err(single_write_wording)?;
         self.run_one(&p, req.capacity)
     }
 
     /// UpdateItem.
     pub fn update_item(&self, req: &UpdateItem) -> Result<WriteOutput> {
-        let p = self.prepare_update(req)?;
+        let p = self.prepare_update(req).map_err(single_write_wording)?;
         self.run_one(&p, req.capacity)
     }
 
     /// DeleteItem.
     pub fn delete_item(&self, req: &DeleteItem) -> Result<WriteOutput> {
-        let p = self.prepare_delete(req, &["NONE", "ALL_OLD"])?;
+        let p = self
+            .prepare_delete(req, &["NONE", "ALL_OLD"])
+            .map_err(single_write_wording)?;
         self.run_one(&p, req.capacity)
     }
 
@@ -511,4 +520,79 @@ pub(crate) fn stage(
     }
     b.put(&keys::stats_key(def.id), &encode_stats(stats));
     Ok(())
+}
+
+/// The checks DynamoDB's single-item writes (PutItem, UpdateItem, DeleteItem) report as request
+/// validation, "1 validation error detected: …", where TransactWriteItems, GetItem and the
+/// batches report the same check without the prefix. moto's AWS-verified tests record both
+/// wordings (server/conformance/dynamodb-moto.sh runs them here), and moto's own code notes
+/// that DynamoDB's "error messages are inconsistent" between operations.
+const REQUEST_VALIDATION: [&str; 6] = [
+    "Value provided in ExpressionAttributeNames unused in expressions",
+    "Value provided in ExpressionAttributeValues unused in expressions",
+    "ExpressionAttributeValues must not be empty",
+    "Invalid UpdateExpression: The expression can not be empty;",
+    "Invalid UpdateExpression: Two document paths overlap",
+    "Invalid UpdateExpression: The \"", // … section can only be used once
+];
+
+/// "One or more parameter values were invalid: An string set  may not be empty" and its kin.
+fn is_empty_set(message: &str) -> bool {
+    message.starts_with("One or more parameter values were invalid: An ")
+        && message.ends_with(" set  may not be empty")
+}
+
+/// A single-item write's validation error in DynamoDB's words (see [`REQUEST_VALIDATION`]).
+/// An empty set among the placeholders' values is reported as the set's own error, without
+/// naming the placeholder, as the same set in an item is.
+fn single_write_wording(mut e: DynamoError) -> DynamoError {
+    if e.kind != ErrorKind::Validation {
+        return e;
+    }
+    if let Some(rest) = e
+        .message
+        .strip_prefix("ExpressionAttributeValues contains invalid value: ")
+    {
+        if let Some((m, _key)) = rest.rsplit_once(" for key ") {
+            if is_empty_set(m) {
+                e.message = m.to_string();
+            }
+        }
+    }
+    if is_empty_set(&e.message) || REQUEST_VALIDATION.iter().any(|p| e.message.starts_with(p)) {
+        e.message.insert_str(0, "1 validation error detected: ");
+    }
+    e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn worded(message: &str) -> String {
+        single_write_wording(DynamoError::validation(message)).message
+    }
+
+    #[test]
+    fn single_writes_word_request_checks_as_request_validation() {
+        assert_eq!(
+            worded("Value provided in ExpressionAttributeNames unused in expressions: keys: {#c}"),
+            "1 validation error detected: Value provided in ExpressionAttributeNames unused in expressions: keys: {#c}"
+        );
+        assert_eq!(
+            worded("ExpressionAttributeValues contains invalid value: One or more parameter values were invalid: An number set  may not be empty for key :v"),
+            "1 validation error detected: One or more parameter values were invalid: An number set  may not be empty"
+        );
+        // Other checks keep their words, and so does every other kind of error.
+        for kept in [
+            "Invalid UpdateExpression: Syntax error; token: \"<EOF>\", near: \"=\"",
+            "One or more parameter values were invalid: Missing the key pk in the item",
+            "ExpressionAttributeValues contains invalid value: One or more parameter values were invalid: Nesting Levels have exceeded supported limits for key :v",
+            "The provided key element does not match the schema",
+        ] {
+            assert_eq!(worded(kept), kept);
+        }
+        let failed = single_write_wording(DynamoError::condition_failed(None));
+        assert_eq!(failed.message, "The conditional request failed");
+    }
 }

@@ -593,9 +593,11 @@ fn conditions_updates_and_return_values() {
         values: values(&[(":a", n("1")), (":b", n("2"))]),
         ..UpdateItem::default()
     });
+    // UpdateItem words it as request validation; TransactWriteItems would not (moto's
+    // AWS-verified tests, server/conformance/dynamodb-moto.sh).
     assert_eq!(
         unused.unwrap_err().message,
-        "Value provided in ExpressionAttributeValues unused in expressions: keys: {:b}"
+        "1 validation error detected: Value provided in ExpressionAttributeValues unused in expressions: keys: {:b}"
     );
     // An update that only removes does not create a missing item.
     let ghost = item(&[("player", s("ghost")), ("ts", n("1"))]);
@@ -661,7 +663,10 @@ fn scan_segments_partition_the_table() {
         total_segments: Some(4),
         ..Search::default()
     });
-    assert_eq!(e.unwrap_err().message, "The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: 4 is not less than TotalSegments: 4");
+    assert_eq!(
+        e.unwrap_err().message,
+        "The Segment parameter is zero-based and must be less than parameter TotalSegments"
+    );
     let count =
         f.t.scan(&Search {
             table: "scores".into(),
@@ -927,4 +932,56 @@ fn item_validation() {
         e.unwrap_err().message,
         "Requested resource not found: Table: nope not found"
     );
+}
+
+/// A table's ARN names it wherever a data-plane request takes a TableName (DynamoDB accepts
+/// either); another region's or account's ARN names no table here, and CreateTable takes names
+/// only.
+#[test]
+fn a_table_s_arn_names_it_in_data_plane_requests() {
+    let f = fixture();
+    create_scores(&f.t);
+    let arn = f.t.table_arn("scores");
+    assert_eq!(arn, "arn:aws:dynamodb:us-east-1:000000000000:table/scores");
+    schema::check_table_name_or_arn(&arn, "tableName").unwrap();
+    put(
+        &f.t,
+        &arn,
+        item(&[("player", s("p")), ("ts", n("1")), ("score", n("7"))]),
+    );
+    let key = item(&[("player", s("p")), ("ts", n("1"))]);
+    let got =
+        f.t.get_item(&GetItem {
+            table: "scores".into(),
+            key: key.clone(),
+            consistent_read: true,
+            projection: None,
+            ..GetItem::default()
+        })
+        .unwrap();
+    assert_eq!(got.item.unwrap()["score"], n("7"));
+    for other in [
+        "arn:aws:dynamodb:eu-west-1:000000000000:table/scores",
+        "arn:aws:dynamodb:us-east-1:111111111111:table/scores",
+    ] {
+        let e =
+            f.t.get_item(&GetItem {
+                table: other.into(),
+                key: key.clone(),
+                ..GetItem::default()
+            })
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::ResourceNotFound, "{other}");
+    }
+    // An index's ARN is not a table's; nor is a name with a colon one.
+    assert!(schema::arn_table_name(&format!("{arn}/index/by_game")).is_none());
+    assert!(schema::check_table_name_or_arn("arn:aws:s3:::bucket", "tableName").is_err());
+    let create = f.t.create_table(&CreateTableInput {
+        name: f.t.table_arn("other"),
+        key_schema: ks(&[("k", "HASH")]),
+        attributes: vec![("k".into(), "S".into())],
+        billing_mode: Some("PAY_PER_REQUEST".into()),
+        ..CreateTableInput::default()
+    });
+    assert_eq!(create.unwrap_err().kind, ErrorKind::Validation);
 }

@@ -298,6 +298,15 @@ fn check_cond(c: &CondExpr) -> Result<(), ExprError> {
             for o in [a, lo, hi] {
                 check_operand(o)?;
             }
+            // A NULL bound is refused as an operand of the wrong type before the bounds are
+            // compared (moto's AWS-verified test_between_function_operands_cannot_be_null).
+            for bound in [lo, hi] {
+                if let Operand::Value(AttributeValue::Null) = bound {
+                    return Err(ExprError::new(
+                        "Incorrect operand type for operator or function; operator or function: BETWEEN, operand type: NULL",
+                    ));
+                }
+            }
             if let (Operand::Value(x), Operand::Value(y)) = (lo, hi) {
                 let bounds = format!(
                     "lower bound operand: AttributeValue: {}, upper bound operand: AttributeValue: {}",
