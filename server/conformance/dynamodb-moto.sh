@@ -27,6 +27,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 die() { echo "dynamodb-moto.sh: $*" >&2; exit 2; }
+. "$HERE/lib.sh"
 
 MOTO_VERSION=5.2.5
 MOTO_SHA256=391857257d5dac144334013c2c10e599def5f0562f553e979160140bd7bd9cf6
@@ -35,12 +36,7 @@ VENV=${VENV:-$CACHE/venv-dynamodb-moto}
 SUITE=$CACHE/moto-$MOTO_VERSION
 mkdir -p "$CACHE"
 
-if [ -z "${SEEDBED:-}" ]; then
-  for b in "$ROOT/target/release/seedbed" "$ROOT/target/debug/seedbed"; do
-    [ -x "$b" ] && { SEEDBED=$b; break; }
-  done
-fi
-[ -x "${SEEDBED:-}" ] || die "no seedbed binary: build one (cargo build --release) or set SEEDBED"
+find_seedbed
 
 # The venv: moto itself (the tests import its helpers), pytest, and freezegun (imported by
 # test_dynamodb.py).
@@ -66,15 +62,7 @@ fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/seedbed-dynamodb-moto.XXXXXX")
 PID=""
-cleanup() {
-  if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
-    kill -TERM "$PID" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$PID" 2>/dev/null || true
-  fi
-  [ "${KEEP:-0}" = 1 ] && echo "dynamodb-moto.sh: kept $WORK" >&2 || rm -rf "$WORK"
-}
-trap cleanup EXIT INT TERM
+trap 'finish_run dynamodb-moto.sh' EXIT INT TERM
 
 # One administrator in account 123456789012 (moto's default account, which some tests put in
 # the ARNs they build). Writes are not synced: the suite checks the protocol, not durability.

@@ -16,6 +16,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 die() { echo "s3-tests.sh: $*" >&2; exit 2; }
+. "$HERE/lib.sh"
 
 : "${GROUP:=core}"
 # shared/ sits beside the repository (CI's clone, the lead's checkout) or a level above
@@ -27,24 +28,11 @@ if [ -z "${SHARED:-}" ]; then
 fi
 RUN="${SHARED:-}/conformance/s3-tests/run.sh"
 [ -f "$RUN" ] || die "ceph/s3-tests not found: looked for shared/conformance/s3-tests/run.sh beside and above $ROOT (set SHARED)"
-if [ -z "${SEEDBED:-}" ]; then
-  for b in "$ROOT/target/release/seedbed" "$ROOT/target/debug/seedbed"; do
-    [ -x "$b" ] && { SEEDBED=$b; break; }
-  done
-fi
-[ -x "${SEEDBED:-}" ] || die "no seedbed binary: build one (cargo build --release) or set SEEDBED"
+find_seedbed
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/seedbed-s3-tests.XXXXXX")
 PID=""
-cleanup() {
-  if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
-    kill -TERM "$PID" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$PID" 2>/dev/null || true
-  fi
-  [ "${KEEP:-0}" = 1 ] && echo "s3-tests.sh: kept $WORK" >&2 || rm -rf "$WORK"
-}
-trap cleanup EXIT INT TERM
+trap 'finish_run s3-tests.sh' EXIT INT TERM
 
 IAM="$WORK/iam.json"
 MAIN_ID=$(printf 'seedbed-main' | sha256sum | cut -c1-64)
