@@ -35,8 +35,11 @@ CACHE=${SEEDBED_CACHE:-$HOME/.cache/seedbed-conformance}
 VENV=${VENV:-$CACHE/venv-dynamodb-moto}
 SUITE=$CACHE/moto-$MOTO_VERSION
 mkdir -p "$CACHE"
+# The suite runs from its own directory: paths given relative to here must not break there.
+case $VENV in /*) ;; *) VENV=$PWD/$VENV ;; esac
 
 find_seedbed
+case $SEEDBED in /*) ;; *) SEEDBED=$PWD/$SEEDBED ;; esac
 
 # The venv: moto itself (the tests import its helpers), pytest, and freezegun (imported by
 # test_dynamodb.py).
