@@ -25,6 +25,7 @@
 //! | Put/GetBucketVersioning | `s3:PutBucketVersioning` / `s3:GetBucketVersioning` | bucket |
 //! | Put/Get/DeleteBucketPolicy | `s3:PutBucketPolicy` / `s3:GetBucketPolicy` / `s3:DeleteBucketPolicy` | bucket |
 //! | Put/GetBucketAcl | `s3:PutBucketAcl` / `s3:GetBucketAcl` | bucket |
+//! | Put/Get/DeleteBucketTagging | `s3:PutBucketTagging` / `s3:GetBucketTagging` / `s3:PutBucketTagging` | bucket |
 //! | Put/Get/DeleteBucketOwnershipControls | `s3:PutBucketOwnershipControls` / `s3:GetBucketOwnershipControls` | bucket |
 //! | Put/Get/DeletePublicAccessBlock | `s3:PutBucketPublicAccessBlock` / `s3:GetBucketPublicAccessBlock` | bucket |
 //! | PUT, multipart create/part/complete | `s3:PutObject` (+ `s3:x-amz-acl`) | object |
@@ -445,6 +446,29 @@ impl<'a> AuthorizedStore<'a> {
     pub fn delete_bucket_policy(&self, bucket: &str) -> Result<(), ObjectError> {
         self.check_bucket("s3:DeleteBucketPolicy", bucket, &[])?;
         self.store.delete_bucket_policy(bucket)
+    }
+
+    /// PutBucketTagging.
+    pub fn put_bucket_tagging(
+        &self,
+        bucket: &str,
+        tags: Vec<(String, String)>,
+    ) -> Result<(), ObjectError> {
+        self.check_bucket("s3:PutBucketTagging", bucket, &[])?;
+        self.store.put_bucket_tagging(bucket, tags)
+    }
+
+    /// GetBucketTagging.
+    pub fn bucket_tagging(&self, bucket: &str) -> Result<Vec<(String, String)>, ObjectError> {
+        self.check_bucket("s3:GetBucketTagging", bucket, &[])?;
+        self.store.bucket_tagging(bucket)
+    }
+
+    /// DeleteBucketTagging: IAM has no action of its own for it; S3 asks for
+    /// `s3:PutBucketTagging`.
+    pub fn delete_bucket_tagging(&self, bucket: &str) -> Result<(), ObjectError> {
+        self.check_bucket("s3:PutBucketTagging", bucket, &[])?;
+        self.store.delete_bucket_tagging(bucket)
     }
 
     /// GetBucketAcl: the stored ACL, or the owner's private one.

@@ -213,6 +213,82 @@ impl ObjectStore {
     }
 }
 
+/// Most tags on a bucket (S3's limit).
+pub const MAX_BUCKET_TAGS: usize = 50;
+
+/// Check a tag set against S3's rules: at most [`MAX_BUCKET_TAGS`], keys of 1–128 and values
+/// of at most 256 characters, no key twice, no key in the reserved `aws:` prefix. The messages
+/// of the last two and of NoSuchTagSet are S3's, word for word (moto's AWS-verified tests).
+pub fn check_tags(tags: &[(String, String)]) -> Result<(), ObjectError> {
+    if tags.len() > MAX_BUCKET_TAGS {
+        return Err(ObjectError::InvalidTag(format!(
+            "Bucket tag count cannot be greater than {MAX_BUCKET_TAGS} ({} given)",
+            tags.len()
+        )));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (k, v) in tags {
+        let key_chars = k.chars().count();
+        if key_chars == 0 || key_chars > 128 {
+            return Err(ObjectError::InvalidTag(format!(
+                "The TagKey you have provided is invalid: '{k}' has {key_chars} characters (1 to 128 allowed)"
+            )));
+        }
+        if v.chars().count() > 256 {
+            return Err(ObjectError::InvalidTag(format!(
+                "The TagValue you have provided is invalid: the value of '{k}' has more than 256 characters"
+            )));
+        }
+        if k.starts_with("aws:") {
+            return Err(ObjectError::InvalidTag(
+                "System tags cannot be added/updated by requester".into(),
+            ));
+        }
+        if !seen.insert(k.as_str()) {
+            return Err(ObjectError::InvalidTag(
+                "Cannot provide multiple Tags with the same key".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl ObjectStore {
+    /// Replace a bucket's tags (PutBucketTagging); an empty set removes them, as S3 does.
+    pub fn put_bucket_tagging(
+        &self,
+        bucket: &str,
+        tags: Vec<(String, String)>,
+    ) -> Result<(), ObjectError> {
+        check_tags(&tags)?;
+        self.update_bucket(bucket, |b| {
+            b.tags = tags;
+            Ok(())
+        })
+        .map(|_| ())
+    }
+
+    /// A bucket's tags (GetBucketTagging): NoSuchTagSet when it has none.
+    pub fn bucket_tagging(&self, bucket: &str) -> Result<Vec<(String, String)>, ObjectError> {
+        let tags = self.bucket(bucket)?.tags;
+        if tags.is_empty() {
+            return Err(ObjectError::NoSuchTagSet(
+                "The TagSet does not exist".into(),
+            ));
+        }
+        Ok(tags)
+    }
+
+    /// Remove a bucket's tags (DeleteBucketTagging; nothing to remove is no error).
+    pub fn delete_bucket_tagging(&self, bucket: &str) -> Result<(), ObjectError> {
+        self.update_bucket(bucket, |b| {
+            b.tags.clear();
+            Ok(())
+        })
+        .map(|_| ())
+    }
+}
+
 /// Whether `acl` may be set on a resource of bucket `b` (bucket ACL or object ACL).
 pub fn check_acl_allowed(b: &BucketMeta, acl: &Acl) -> Result<(), ObjectError> {
     if b.ownership == Some(ObjectOwnership::BucketOwnerEnforced) {
@@ -233,6 +309,39 @@ pub fn check_acl_allowed(b: &BucketMeta, acl: &Acl) -> Result<(), ObjectError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tag_sets_follow_s3_rules() {
+        let t = |k: &str, v: &str| (k.to_string(), v.to_string());
+        check_tags(&[
+            t("team", "storage"),
+            t("empty", ""),
+            t("something:aws:x", "ok"),
+        ])
+        .unwrap();
+        check_tags(&[]).unwrap();
+        let refused = |tags: &[(String, String)]| match check_tags(tags) {
+            Err(ObjectError::InvalidTag(m)) => m,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            refused(&[t("a", "1"), t("a", "2")]),
+            "Cannot provide multiple Tags with the same key"
+        );
+        assert_eq!(
+            refused(&[t("aws:x", "1")]),
+            "System tags cannot be added/updated by requester"
+        );
+        assert!(refused(&[t("", "1")]).contains("TagKey"));
+        assert!(refused(&[t(&"k".repeat(129), "1")]).contains("129 characters"));
+        assert!(refused(&[t("k", &"v".repeat(257))]).contains("TagValue"));
+        // 128 characters of key and 256 of value are allowed, counted as characters.
+        check_tags(&[t(&"é".repeat(128), &"ü".repeat(256))]).unwrap();
+        let many: Vec<_> = (0..=MAX_BUCKET_TAGS)
+            .map(|i| t(&format!("k{i}"), ""))
+            .collect();
+        assert!(refused(&many).contains("greater than 50"));
+    }
 
     #[test]
     fn public_policies_are_told_apart() {

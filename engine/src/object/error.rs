@@ -118,6 +118,13 @@ pub enum ObjectError {
     /// BucketOwnerEnforced cannot be set while the bucket's ACL grants others access.
     #[error("InvalidBucketAclWithObjectOwnership: {0}")]
     InvalidBucketAclWithObjectOwnership(String),
+    /// A tag set breaks S3's rules (too many tags, a key or value too long, a key twice, an
+    /// `aws:` key).
+    #[error("InvalidTag: {0}")]
+    InvalidTag(String),
+    /// The bucket has no tags (GetBucketTagging).
+    #[error("NoSuchTagSet: {0}")]
+    NoSuchTagSet(String),
     /// The request is valid S3 but not in this combination (S3's InvalidRequest).
     #[error("InvalidRequest: {0}")]
     InvalidRequest(String),
@@ -231,6 +238,8 @@ impl ObjectError {
                 "InvalidBucketAclWithObjectOwnership"
             }
             ObjectError::InvalidRequest(_) => "InvalidRequest",
+            ObjectError::InvalidTag(_) => "InvalidTag",
+            ObjectError::NoSuchTagSet(_) => "NoSuchTagSet",
             ObjectError::InvalidArgument(_)
             | ObjectError::InvalidLayout(_)
             | ObjectError::Input(_) => "InvalidArgument",
@@ -252,7 +261,8 @@ impl ObjectError {
             ObjectError::NoSuchBucket(_)
             | ObjectError::NoSuchKey { .. }
             | ObjectError::NoSuchVersion { .. }
-            | ObjectError::NoSuchUpload(_) => 404,
+            | ObjectError::NoSuchUpload(_)
+            | ObjectError::NoSuchTagSet(_) => 404,
             ObjectError::BucketAlreadyExists(_)
             | ObjectError::BucketAlreadyExistsElsewhere(_)
             | ObjectError::BucketNotEmpty(_) => 409,

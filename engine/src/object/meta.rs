@@ -90,6 +90,9 @@ pub struct BucketMeta {
     /// Block Public Access (`None`: not configured, nothing blocked).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_access_block: Option<PublicAccessBlock>,
+    /// The bucket's tags (PutBucketTagging), in the order given; empty: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<(String, String)>,
     /// The LocationConstraint it was created with (`None`: the default region).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,

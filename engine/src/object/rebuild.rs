@@ -299,6 +299,7 @@ pub fn from_shards(blobs: &BlobStore) -> Result<(meta::Rows, RebuildReport), Obj
             acl: None,
             ownership: None,
             public_access_block: None,
+            tags: Vec::new(),
             location: None,
             settings_blob: None,
             settings_gen: 0,

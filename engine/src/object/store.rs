@@ -398,6 +398,7 @@ impl ObjectStore {
             acl: new.acl.clone(),
             ownership: new.ownership,
             public_access_block: None,
+            tags: Vec::new(),
             location: new.location.clone(),
             settings_blob: None,
             settings_gen: 0,

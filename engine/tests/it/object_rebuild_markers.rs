@@ -151,6 +151,15 @@ fn delete_markers_and_bucket_settings_come_back_from_the_data_side() {
                 }),
             )
             .unwrap();
+        store
+            .put_bucket_tagging(
+                "configured",
+                vec![
+                    ("team".into(), "storage".into()),
+                    ("cost".into(), String::new()),
+                ],
+            )
+            .unwrap();
         // A bucket deleted before the loss, and one deleted and made again (unversioned).
         store.create_bucket("deleted").unwrap();
         store.set_versioning("deleted", true).unwrap();
@@ -212,6 +221,13 @@ fn delete_markers_and_bucket_settings_come_back_from_the_data_side() {
     let configured = store.bucket("configured").unwrap();
     assert_eq!(configured.location.as_deref(), Some("eu-west-1"));
     assert!(configured.policy.is_some());
+    assert_eq!(
+        store.bucket_tagging("configured").unwrap(),
+        [
+            ("team".to_string(), "storage".to_string()),
+            ("cost".to_string(), String::new())
+        ]
+    );
 
     // The store works on: a marker removed by its version id brings the object back, and
     // that survives a second loss too (the marker's record went with it).

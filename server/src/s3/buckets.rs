@@ -320,6 +320,57 @@ impl Endpoint {
         ))
     }
 
+    pub(super) async fn put_bucket_tagging(
+        &self,
+        req: S3Request<PutBucketTaggingInput>,
+    ) -> S3Result<S3Response<PutBucketTaggingOutput>> {
+        let cx = self.cx(&req);
+        let bucket = req.input.bucket;
+        let tags: Vec<(String, String)> = req
+            .input
+            .tagging
+            .tag_set
+            .into_iter()
+            .map(|t| (t.key.unwrap_or_default(), t.value.unwrap_or_default()))
+            .collect();
+        cx.run(vec![], move |s| s.put_bucket_tagging(&bucket, tags))
+            .await?;
+        // s3s writes 200 whatever the status here; `handle` in mod.rs makes it S3's 204.
+        Ok(S3Response::new(PutBucketTaggingOutput {}))
+    }
+
+    pub(super) async fn get_bucket_tagging(
+        &self,
+        req: S3Request<GetBucketTaggingInput>,
+    ) -> S3Result<S3Response<GetBucketTaggingOutput>> {
+        let cx = self.cx(&req);
+        let bucket = req.input.bucket;
+        let tags = cx.run(vec![], move |s| s.bucket_tagging(&bucket)).await?;
+        Ok(S3Response::new(GetBucketTaggingOutput {
+            tag_set: tags
+                .into_iter()
+                .map(|(k, v)| Tag {
+                    key: Some(k),
+                    value: Some(v),
+                })
+                .collect(),
+        }))
+    }
+
+    pub(super) async fn delete_bucket_tagging(
+        &self,
+        req: S3Request<DeleteBucketTaggingInput>,
+    ) -> S3Result<S3Response<DeleteBucketTaggingOutput>> {
+        let cx = self.cx(&req);
+        let bucket = req.input.bucket;
+        cx.run(vec![], move |s| s.delete_bucket_tagging(&bucket))
+            .await?;
+        Ok(S3Response::with_status(
+            DeleteBucketTaggingOutput {},
+            StatusCode::NO_CONTENT,
+        ))
+    }
+
     pub(super) async fn get_bucket_policy_status(
         &self,
         req: S3Request<GetBucketPolicyStatusInput>,

@@ -185,6 +185,28 @@ def test_a_new_user_gets_only_what_its_policy_allows(server, bucket, tmp_path):
     assert code(e) == "InvalidAccessKeyId"
 
 
+def test_bucket_tags_are_kept_checked_and_removed(server, bucket):
+    """Put/Get/DeleteBucketTagging as S3 answers them (what tools such as Terraform rely on)."""
+    s3 = server.client()
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_tagging(Bucket=bucket)
+    assert code(e) == "NoSuchTagSet"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    tags = [{"Key": "team", "Value": "storage"}, {"Key": "cost-centre", "Value": ""}]
+    r = s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": tags})
+    assert r["ResponseMetadata"]["HTTPStatusCode"] == 204
+    assert s3.get_bucket_tagging(Bucket=bucket)["TagSet"] == tags
+    for bad in ([{"Key": "a", "Value": "1"}, {"Key": "a", "Value": "2"}], [{"Key": "aws:x", "Value": "1"}]):
+        with pytest.raises(ClientError) as e:
+            s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": bad})
+        assert code(e) == "InvalidTag"
+    assert s3.get_bucket_tagging(Bucket=bucket)["TagSet"] == tags, "a refused set changes nothing"
+    s3.delete_bucket_tagging(Bucket=bucket)
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_tagging(Bucket=bucket)
+    assert code(e) == "NoSuchTagSet"
+
+
 def test_bad_input_gets_s3_errors(server, bucket):
     s3 = server.client()
     with pytest.raises(ClientError) as e:
