@@ -181,7 +181,7 @@ fn errors_are_typed_and_worded_like_dynamodb() {
     assert_eq!(
         err(&t, "UpdateItem", json!({"TableName": "Music", "Key": key, "UpdateExpression": "SET a = :v", "ExpressionAttributeValues": {":v": {"SS": []}}})),
         // The single-item writes word it as request validation, without the placeholder (moto's
-        // AWS-verified tests; server/conformance/dynamodb-moto.sh).
+        // AWS-verified tests; server/conformance/moto-aws-verified.sh).
         ("com.amazon.coral.validate#ValidationException".into(), "1 validation error detected: One or more parameter values were invalid: An string set  may not be empty".into())
     );
     assert_eq!(

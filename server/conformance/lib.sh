@@ -1,4 +1,4 @@
-# Shared by the conformance runners (s3-tests.sh, dynamodb-moto.sh); sourced, not run.
+# Shared by the conformance runners (s3-tests.sh, moto-aws-verified.sh); sourced, not run.
 
 # SEEDBED: as set, else the release build, else the debug build; dies when there is none.
 find_seedbed() {

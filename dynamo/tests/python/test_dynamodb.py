@@ -141,7 +141,7 @@ def test_update_expression_clauses(table_s):
 
 
 # UpdateItem words some of these as request validation ("1 validation error detected: …") and
-# others not, as moto's AWS-verified tests record (server/conformance/dynamodb-moto.sh).
+# others not, as moto's AWS-verified tests record (server/conformance/moto-aws-verified.sh).
 @pytest.mark.parametrize("expr, values, names, message", [
     ("SET a = :v1, a = :v2", {":v1": 1, ":v2": 2}, None,
      "1 validation error detected: Invalid UpdateExpression: Two document paths overlap with each other; must remove or rewrite one of these paths; path one: [a], path two: [a]"),

@@ -365,7 +365,7 @@ fn select(q: &Search, index: Option<&IndexDef>, has_projection: bool) -> Result<
     };
     match s {
         // DynamoDB reports these as request validation ("1 validation error detected: …"),
-        // as moto's AWS-verified tests record (server/conformance/dynamodb-moto.sh).
+        // as moto's AWS-verified tests record (server/conformance/moto-aws-verified.sh).
         Select::Specific if !has_projection => Err(DynamoError::validation(
             "1 validation error detected: Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES",
         )),

@@ -525,7 +525,7 @@ pub(crate) fn stage(
 /// The checks DynamoDB's single-item writes (PutItem, UpdateItem, DeleteItem) report as request
 /// validation, "1 validation error detected: …", where TransactWriteItems, GetItem and the
 /// batches report the same check without the prefix. moto's AWS-verified tests record both
-/// wordings (server/conformance/dynamodb-moto.sh runs them here), and moto's own code notes
+/// wordings (server/conformance/moto-aws-verified.sh runs them here), and moto's own code notes
 /// that DynamoDB's "error messages are inconsistent" between operations.
 const REQUEST_VALIDATION: [&str; 6] = [
     "Value provided in ExpressionAttributeNames unused in expressions",

@@ -594,7 +594,7 @@ fn conditions_updates_and_return_values() {
         ..UpdateItem::default()
     });
     // UpdateItem words it as request validation; TransactWriteItems would not (moto's
-    // AWS-verified tests, server/conformance/dynamodb-moto.sh).
+    // AWS-verified tests, server/conformance/moto-aws-verified.sh).
     assert_eq!(
         unused.unwrap_err().message,
         "1 validation error detected: Value provided in ExpressionAttributeValues unused in expressions: keys: {:b}"
