@@ -266,6 +266,14 @@ pub async fn handle(
     if operation == "PutBucketTagging" && resp.status() == http::StatusCode::OK {
         *resp.status_mut() = http::StatusCode::NO_CONTENT;
     }
+    // A HEAD that names a range or a part answers 206, as the GET would (S3 does; s3s's
+    // HeadObject always writes 200).
+    if operation == "HeadObject"
+        && resp.status() == http::StatusCode::OK
+        && resp.headers().contains_key(http::header::CONTENT_RANGE)
+    {
+        *resp.status_mut() = http::StatusCode::PARTIAL_CONTENT;
+    }
     // S3's HeadBucket says `Content-Type: application/xml` although it has no body (moto's
     // AWS-verified test_header_content_type); s3s sends none.
     if operation == "HeadBucket" && resp.status().is_success() {

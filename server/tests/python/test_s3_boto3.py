@@ -185,6 +185,24 @@ def test_a_new_user_gets_only_what_its_policy_allows(server, bucket, tmp_path):
     assert code(e) == "InvalidAccessKeyId"
 
 
+def test_ranges_and_part_numbers_answer_206_on_get_and_head(server, bucket):
+    """A range or a part number is a partial answer, for HEAD as for GET, even part 1 of an
+    object uploaded in one piece (S3 answers 206 with the whole object's Content-Range)."""
+    s3 = server.client()
+    s3.put_object(Bucket=bucket, Key="single", Body=b"0123456789")
+    for call in (s3.get_object, s3.head_object):
+        whole = call(Bucket=bucket, Key="single")
+        assert whole["ResponseMetadata"]["HTTPStatusCode"] == 200
+        assert "content-range" not in whole["ResponseMetadata"]["HTTPHeaders"]
+        r = call(Bucket=bucket, Key="single", Range="bytes=2-4")
+        assert r["ResponseMetadata"]["HTTPStatusCode"] == 206
+        assert (r["ContentRange"], r["ContentLength"]) == ("bytes 2-4/10", 3)
+        p = call(Bucket=bucket, Key="single", PartNumber=1)
+        assert p["ResponseMetadata"]["HTTPStatusCode"] == 206
+        assert (p["ContentRange"], p["ContentLength"]) == ("bytes 0-9/10", 10)
+    assert s3.get_object(Bucket=bucket, Key="single", PartNumber=1)["Body"].read() == b"0123456789"
+
+
 def test_bucket_tags_are_kept_checked_and_removed(server, bucket):
     """Put/Get/DeleteBucketTagging as S3 answers them (what tools such as Terraform rely on)."""
     s3 = server.client()
