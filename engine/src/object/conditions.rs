@@ -45,7 +45,9 @@ impl Conditions {
     /// turns the 304 outcomes into 412, as S3 answers for a COPY's source.
     pub fn check(&self, etag: &str, last_modified_ms: u64, copy: bool) -> Result<(), ObjectError> {
         let modified_s = (last_modified_ms / 1000) as i64;
-        let what = if copy { "x-amz-copy-source-if" } else { "If" };
+        // Each message starts with the header that failed, spelled as S3's `<Condition>`
+        // element names it (the S3 front end reports it there).
+        let what = if copy { "x-amz-copy-source-If" } else { "If" };
         if let Some(m) = &self.if_match {
             if !etag_listed(m, etag) {
                 return Err(ObjectError::PreconditionFailed(format!(

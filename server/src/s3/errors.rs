@@ -13,8 +13,17 @@ pub fn s3_error(code: &str, status: u16, message: impl Into<String>) -> S3Error 
     e
 }
 
+/// S3's message for every failed precondition; which one failed goes in `<Condition>`.
+const PRECONDITION_MESSAGE: &str = "At least one of the pre-conditions you specified did not hold";
+
+/// A response header, never sent, that asks `handle` (mod.rs) to add S3's `<Condition>`
+/// element to the error document: s3s writes only Code, Message, Resource and RequestId.
+pub const CONDITION_HEADER: &str = "x-seedbed-error-condition";
+
 /// The S3 error for an engine error. A 404 or 405 for a delete marker carries
-/// `x-amz-delete-marker: true`, as S3 sends it.
+/// `x-amz-delete-marker: true`, as S3 sends it. A failed precondition is worded as S3 words it
+/// (moto's AWS-verified conditional tests): the header that failed as `<Condition>`, the
+/// engine's explanation only in the server's log.
 pub fn from_object(e: &ObjectError) -> S3Error {
     let message = e.to_string();
     // The engine's message starts with the code; the document has its own Code element.
@@ -22,6 +31,17 @@ pub fn from_object(e: &ObjectError) -> S3Error {
         .split_once(": ")
         .map(|(_, m)| m.to_string())
         .unwrap_or(message);
+    if let ObjectError::PreconditionFailed(why) = e {
+        tracing::info!(why = %why, "precondition failed");
+        let mut err = s3_error(e.code(), e.http_status(), PRECONDITION_MESSAGE);
+        let condition = why.split_once(':').map(|(c, _)| c.trim());
+        if let Some(v) = condition.and_then(|c| HeaderValue::from_str(c).ok()) {
+            let mut h = HeaderMap::new();
+            h.insert(CONDITION_HEADER, v);
+            err.set_headers(h);
+        }
+        return err;
+    }
     let mut err = s3_error(e.code(), e.http_status(), message);
     // Whether the key's latest version is a delete marker, as S3 tells it on a 404 or 405.
     let marker = match e {

@@ -203,6 +203,33 @@ async fn unquote_attribute_etags(resp: Response<s3s::Body>) -> Response<s3s::Bod
     Response::from_parts(parts, s3s::Body::from(text))
 }
 
+/// Add `<name>value</name>` to an error document before `</Error>` (S3 sends elements s3s's
+/// `S3Error` cannot carry, such as `<Condition>`); the value is XML-escaped.
+async fn add_error_element(
+    resp: Response<s3s::Body>,
+    name: &str,
+    value: &str,
+) -> Response<s3s::Body> {
+    use http_body_util::BodyExt;
+    let (mut parts, body) = resp.into_parts();
+    let Ok(collected) = body.collect().await else {
+        return Response::from_parts(parts, s3s::Body::empty());
+    };
+    let text = String::from_utf8_lossy(&collected.to_bytes()).into_owned();
+    let escaped = value
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    let text = match text.rfind("</Error>") {
+        Some(at) => format!("{}<{name}>{escaped}</{name}>{}", &text[..at], &text[at..]),
+        None => text,
+    };
+    parts
+        .headers
+        .insert(http::header::CONTENT_LENGTH, HeaderValue::from(text.len()));
+    Response::from_parts(parts, s3s::Body::from(text))
+}
+
 fn error_response(e: s3s::S3Error) -> Response<s3s::Body> {
     e.to_http_response().unwrap_or_else(|_| {
         let mut r = Response::new(s3s::Body::empty());
@@ -265,6 +292,9 @@ pub async fn handle(
     // AWS-verified test_put_bucket_tagging).
     if operation == "PutBucketTagging" && resp.status() == http::StatusCode::OK {
         *resp.status_mut() = http::StatusCode::NO_CONTENT;
+    }
+    if let Some(condition) = resp.headers_mut().remove(errors::CONDITION_HEADER) {
+        resp = add_error_element(resp, "Condition", condition.to_str().unwrap_or_default()).await;
     }
     // A HEAD that names a range or a part answers 206, as the GET would (S3 does; s3s's
     // HeadObject always writes 200).

@@ -124,12 +124,20 @@ def test_versions_delete_markers_and_conditions(server, bucket):
     with pytest.raises(ClientError) as e:
         s3.get_object(Bucket=bucket, Key="c", IfNoneMatch=etag)
     assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 304
+    # S3 words every failed precondition alike and names the header in <Condition>.
     with pytest.raises(ClientError) as e:
         s3.get_object(Bucket=bucket, Key="c", IfMatch='"0000"')
     assert code(e) == "PreconditionFailed"
+    assert e.value.response["Error"]["Message"] == "At least one of the pre-conditions you specified did not hold"
+    assert e.value.response["Error"]["Condition"] == "If-Match"
     with pytest.raises(ClientError) as e:
         s3.put_object(Bucket=bucket, Key="c", Body=b"y", IfNoneMatch="*")
     assert code(e) == "PreconditionFailed"
+    assert e.value.response["Error"]["Condition"] == "If-None-Match"
+    with pytest.raises(ClientError) as e:
+        s3.copy_object(Bucket=bucket, Key="c2", CopySource={"Bucket": bucket, "Key": "c"},
+                       CopySourceIfMatch='"0000"')
+    assert e.value.response["Error"]["Condition"] == "x-amz-copy-source-If-Match"
 
 
 def test_anonymous_access_is_decided_by_the_bucket_policy(server, bucket):
