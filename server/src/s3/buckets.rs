@@ -11,7 +11,7 @@ use seedbed_engine::object::{
 
 use super::convert::{grants, grants_from_headers, grants_from_policy, owner, ts};
 use super::endpoint::{Cx, Endpoint};
-use super::errors::{invalid_request, s3_error};
+use super::errors::{invalid_request, s3_error, with_element};
 
 /// A bucket ACL from a request: canned, `x-amz-grant-*` headers or an AccessControlPolicy
 /// body, resolved against `owner` (the bucket's owner). `None` when the request names none.
@@ -345,7 +345,15 @@ impl Endpoint {
     ) -> S3Result<S3Response<GetBucketTaggingOutput>> {
         let cx = self.cx(&req);
         let bucket = req.input.bucket;
-        let tags = cx.run(vec![], move |s| s.bucket_tagging(&bucket)).await?;
+        let name = bucket.clone();
+        let tags = cx
+            .run(vec![], move |s| s.bucket_tagging(&bucket))
+            .await
+            // S3's NoSuchTagSet names the bucket (moto's AWS-verified test_get_bucket_tagging).
+            .map_err(|e| match e.code().as_str() {
+                "NoSuchTagSet" => with_element(e, "BucketName", &name),
+                _ => e,
+            })?;
         Ok(S3Response::new(GetBucketTaggingOutput {
             tag_set: tags
                 .into_iter()

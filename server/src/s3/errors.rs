@@ -16,9 +16,24 @@ pub fn s3_error(code: &str, status: u16, message: impl Into<String>) -> S3Error 
 /// S3's message for every failed precondition; which one failed goes in `<Condition>`.
 const PRECONDITION_MESSAGE: &str = "At least one of the pre-conditions you specified did not hold";
 
-/// A response header, never sent, that asks `handle` (mod.rs) to add S3's `<Condition>`
-/// element to the error document: s3s writes only Code, Message, Resource and RequestId.
-pub const CONDITION_HEADER: &str = "x-seedbed-error-condition";
+/// Elements S3 puts in some error documents that s3s's `S3Error` cannot carry (it writes Code,
+/// Message, Resource and RequestId): each travels in a response header of its own, never sent,
+/// which `handle` (mod.rs) turns into the element.
+pub const EXTRA_ELEMENTS: [(&str, &str); 2] = [
+    ("x-seedbed-error-condition", "Condition"),
+    ("x-seedbed-error-bucket-name", "BucketName"),
+];
+
+/// Ask for `<element>value</element>` in `err`'s document (an element of [`EXTRA_ELEMENTS`]).
+pub fn with_element(mut err: S3Error, element: &str, value: &str) -> S3Error {
+    let header = EXTRA_ELEMENTS.iter().find(|(_, e)| *e == element);
+    if let (Some((header, _)), Ok(v)) = (header, HeaderValue::from_str(value)) {
+        let mut h = err.headers().cloned().unwrap_or_default();
+        h.insert(*header, v);
+        err.set_headers(h);
+    }
+    err
+}
 
 /// The S3 error for an engine error. A 404 or 405 for a delete marker carries
 /// `x-amz-delete-marker: true`, as S3 sends it. A failed precondition is worded as S3 words it
@@ -33,16 +48,16 @@ pub fn from_object(e: &ObjectError) -> S3Error {
         .unwrap_or(message);
     if let ObjectError::PreconditionFailed(why) = e {
         tracing::info!(why = %why, "precondition failed");
-        let mut err = s3_error(e.code(), e.http_status(), PRECONDITION_MESSAGE);
-        let condition = why.split_once(':').map(|(c, _)| c.trim());
-        if let Some(v) = condition.and_then(|c| HeaderValue::from_str(c).ok()) {
-            let mut h = HeaderMap::new();
-            h.insert(CONDITION_HEADER, v);
-            err.set_headers(h);
-        }
-        return err;
+        let err = s3_error(e.code(), e.http_status(), PRECONDITION_MESSAGE);
+        return match why.split_once(':') {
+            Some((condition, _)) => with_element(err, "Condition", condition.trim()),
+            None => err,
+        };
     }
     let mut err = s3_error(e.code(), e.http_status(), message);
+    if let ObjectError::NoSuchBucket(bucket) = e {
+        err = with_element(err, "BucketName", bucket);
+    }
     // Whether the key's latest version is a delete marker, as S3 tells it on a 404 or 405.
     let marker = match e {
         ObjectError::NoSuchKey { delete_marker, .. } => Some(*delete_marker),

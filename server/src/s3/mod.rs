@@ -293,8 +293,10 @@ pub async fn handle(
     if operation == "PutBucketTagging" && resp.status() == http::StatusCode::OK {
         *resp.status_mut() = http::StatusCode::NO_CONTENT;
     }
-    if let Some(condition) = resp.headers_mut().remove(errors::CONDITION_HEADER) {
-        resp = add_error_element(resp, "Condition", condition.to_str().unwrap_or_default()).await;
+    for (header, element) in errors::EXTRA_ELEMENTS {
+        if let Some(value) = resp.headers_mut().remove(header) {
+            resp = add_error_element(resp, element, value.to_str().unwrap_or_default()).await;
+        }
     }
     // A HEAD that names a range or a part answers 206, as the GET would (S3 does; s3s's
     // HeadObject always writes 200).

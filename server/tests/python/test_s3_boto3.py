@@ -218,6 +218,10 @@ def test_bucket_tags_are_kept_checked_and_removed(server, bucket):
         s3.get_bucket_tagging(Bucket=bucket)
     assert code(e) == "NoSuchTagSet"
     assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    assert e.value.response["Error"]["BucketName"] == bucket
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_tagging(Bucket=bucket + "-none")
+    assert code(e) == "NoSuchBucket" and e.value.response["Error"]["BucketName"] == bucket + "-none"
     tags = [{"Key": "team", "Value": "storage"}, {"Key": "cost-centre", "Value": ""}]
     r = s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": tags})
     assert r["ResponseMetadata"]["HTTPStatusCode"] == 204
