@@ -45,38 +45,50 @@ impl Conditions {
     /// turns the 304 outcomes into 412, as S3 answers for a COPY's source.
     pub fn check(&self, etag: &str, last_modified_ms: u64, copy: bool) -> Result<(), ObjectError> {
         let modified_s = (last_modified_ms / 1000) as i64;
-        // Each message starts with the header that failed, spelled as S3's `<Condition>`
-        // element names it (the S3 front end reports it there).
-        let what = if copy { "x-amz-copy-source-If" } else { "If" };
+        // The header as S3's `<Condition>` element names it.
+        let header = |name: &str| {
+            if copy {
+                format!("x-amz-copy-source-If-{name}")
+            } else {
+                format!("If-{name}")
+            }
+        };
+        let failed = |name: &str, why: String| ObjectError::PreconditionFailed {
+            condition: header(name),
+            why,
+        };
         if let Some(m) = &self.if_match {
             if !etag_listed(m, etag) {
-                return Err(ObjectError::PreconditionFailed(format!(
-                    "{what}-Match: {m}, but the ETag is {etag}"
-                )));
+                return Err(failed("Match", format!("{m}, but the ETag is {etag}")));
             }
         } else if let Some(t) = self.if_unmodified_since_s {
             if modified_s > t {
-                return Err(ObjectError::PreconditionFailed(format!(
-                    "{what}-Unmodified-Since: the object was modified at {modified_s}, after {t} (Unix seconds)"
-                )));
+                return Err(failed(
+                    "Unmodified-Since",
+                    format!("the object was modified at {modified_s}, after {t} (Unix seconds)"),
+                ));
             }
         }
-        let not_modified = |why: String| {
+        // A GET's or HEAD's 304 is a COPY source's 412.
+        let not_modified = |name: &str, why: String| {
             Err(if copy {
-                ObjectError::PreconditionFailed(why)
+                failed(name, why)
             } else {
-                ObjectError::NotModified(why)
+                ObjectError::NotModified(format!("{}: {why}", header(name)))
             })
         };
         if let Some(m) = &self.if_none_match {
             if etag_listed(m, etag) {
-                return not_modified(format!("{what}-None-Match: {m} matches the ETag {etag}"));
+                return not_modified("None-Match", format!("{m} matches the ETag {etag}"));
             }
         } else if let Some(t) = self.if_modified_since_s {
             if modified_s <= t {
-                return not_modified(format!(
-                    "{what}-Modified-Since: the object was last modified at {modified_s}, not after {t} (Unix seconds)"
-                ));
+                return not_modified(
+                    "Modified-Since",
+                    format!(
+                        "the object was last modified at {modified_s}, not after {t} (Unix seconds)"
+                    ),
+                );
             }
         }
         Ok(())

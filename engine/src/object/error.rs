@@ -69,9 +69,15 @@ pub enum ObjectError {
     /// The key is not valid UTF-8 of 1 to 1024 bytes.
     #[error("KeyTooLongError: object keys are 1 to 1024 bytes of UTF-8; got {0} bytes")]
     InvalidKey(usize),
-    /// A condition (If-Match / If-None-Match) failed.
-    #[error("PreconditionFailed: {0}")]
-    PreconditionFailed(String),
+    /// A condition failed: `condition` names the header as S3's `<Condition>` element does
+    /// (`If-Match`, `x-amz-copy-source-If-None-Match`, ...), `why` says what did not hold.
+    #[error("PreconditionFailed: {condition}: {why}")]
+    PreconditionFailed {
+        /// The header whose condition failed.
+        condition: String,
+        /// What the object held instead.
+        why: String,
+    },
     /// The byte range cannot be satisfied.
     #[error("InvalidRange: the range {range} is not satisfiable for an object of {size} bytes")]
     InvalidRange {
@@ -222,7 +228,7 @@ impl ObjectError {
             ObjectError::NoSuchVersion { .. } => "NoSuchVersion",
             ObjectError::MethodNotAllowed { .. } => "MethodNotAllowed",
             ObjectError::InvalidKey(_) => "KeyTooLongError",
-            ObjectError::PreconditionFailed(_) => "PreconditionFailed",
+            ObjectError::PreconditionFailed { .. } => "PreconditionFailed",
             ObjectError::InvalidRange { .. } => "InvalidRange",
             ObjectError::NoSuchUpload(_) => "NoSuchUpload",
             ObjectError::InvalidPart(_) => "InvalidPart",
@@ -268,7 +274,7 @@ impl ObjectError {
             | ObjectError::BucketNotEmpty(_) => 409,
             ObjectError::MethodNotAllowed { .. } => 405,
             ObjectError::AccessDenied(_) => 403,
-            ObjectError::PreconditionFailed(_) => 412,
+            ObjectError::PreconditionFailed { .. } => 412,
             ObjectError::InvalidRange { .. } => 416,
             ObjectError::NotModified(_) => 304,
             _ if self.code() == "InternalError" => 500,

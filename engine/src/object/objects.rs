@@ -493,20 +493,26 @@ impl ObjectStore {
             .or(opts.if_none_match_any.then_some("*"));
         if let (Some(want), Some(c)) = (none_match, current) {
             if want == "*" || norm(want) == norm(&c.etag) {
-                return Err(ObjectError::PreconditionFailed(format!(
-                    "If-None-Match: {want} but {bucket}/{} exists with ETag {} (version {})",
-                    new.key, c.etag, c.version_id
-                )));
+                return Err(ObjectError::PreconditionFailed {
+                    condition: "If-None-Match".into(),
+                    why: format!(
+                        "{want} but {bucket}/{} exists with ETag {} (version {})",
+                        new.key, c.etag, c.version_id
+                    ),
+                });
             }
         }
         if let Some(want) = &opts.if_match {
             match current {
                 Some(c) if want == "*" || norm(&c.etag) == norm(want) => {}
                 Some(c) => {
-                    return Err(ObjectError::PreconditionFailed(format!(
-                        "If-Match: {want} but the current ETag of {bucket}/{} is {}",
-                        new.key, c.etag
-                    )))
+                    return Err(ObjectError::PreconditionFailed {
+                        condition: "If-Match".into(),
+                        why: format!(
+                            "{want} but the current ETag of {bucket}/{} is {}",
+                            new.key, c.etag
+                        ),
+                    })
                 }
                 None => {
                     return Err(ObjectError::NoSuchKey {

@@ -46,13 +46,10 @@ pub fn from_object(e: &ObjectError) -> S3Error {
         .split_once(": ")
         .map(|(_, m)| m.to_string())
         .unwrap_or(message);
-    if let ObjectError::PreconditionFailed(why) = e {
-        tracing::info!(why = %why, "precondition failed");
+    if let ObjectError::PreconditionFailed { condition, why } = e {
+        tracing::info!(condition = %condition, why = %why, "precondition failed");
         let err = s3_error(e.code(), e.http_status(), PRECONDITION_MESSAGE);
-        return match why.split_once(':') {
-            Some((condition, _)) => with_element(err, "Condition", condition.trim()),
-            None => err,
-        };
+        return with_element(err, "Condition", condition);
     }
     let mut err = s3_error(e.code(), e.http_status(), message);
     if let ObjectError::NoSuchBucket(bucket) = e {
