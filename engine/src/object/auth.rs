@@ -28,13 +28,17 @@
 //! | Put/Get/DeleteBucketTagging | `s3:PutBucketTagging` / `s3:GetBucketTagging` / `s3:PutBucketTagging` | bucket |
 //! | Put/Get/DeleteBucketOwnershipControls | `s3:PutBucketOwnershipControls` / `s3:GetBucketOwnershipControls` | bucket |
 //! | Put/Get/DeletePublicAccessBlock | `s3:PutBucketPublicAccessBlock` / `s3:GetBucketPublicAccessBlock` | bucket |
-//! | PUT, multipart create/part/complete | `s3:PutObject` (+ `s3:x-amz-acl`) | object |
+//! | PUT, multipart create/part/complete | `s3:PutObject` (+ `s3:x-amz-acl`, `s3:RequestObjectTag/<key>`, `s3:RequestObjectTagKeys`); with tags also `s3:PutObjectTagging` | object |
 //! | GET, HEAD | `s3:GetObject`, or `s3:GetObjectVersion` with a version id | object |
 //! | GET/HEAD of a missing key | `s3:ListBucket` decides 404 (allowed) or 403 | bucket |
 //! | DELETE | `s3:DeleteObject`, or `s3:DeleteObjectVersion` with a version id | object |
 //! | COPY, UploadPartCopy | `s3:GetObject(Version)` on the source, `s3:PutObject` on the destination | both |
 //! | Put/GetObjectAcl | `s3:PutObjectAcl` / `s3:GetObjectAcl` (`...VersionAcl` with a version id) | object |
+//! | Put/Get/DeleteObjectTagging | `s3:PutObjectTagging` / `s3:GetObjectTagging` / `s3:DeleteObjectTagging` (`...VersionTagging` with a version id) | object |
 //! | AbortMultipartUpload / ListParts | `s3:AbortMultipartUpload` / `s3:ListMultipartUploadParts` | object |
+//!
+//! Every check on an existing object (GET, HEAD, its ACL, its tags, a copy's source) has the
+//! object's tags as `s3:ExistingObjectTag/<key>`.
 //!
 //! A bucket belongs to the account that created it; its owner account is the resource account
 //! IAM uses to tell same-account from cross-account requests. Buckets created before owners were
@@ -157,14 +161,59 @@ pub struct AuthorizedStore<'a> {
     caller: Requester<'a>,
 }
 
-/// What an object-level check knows of the object: its ACL (an extra resource policy), and
-/// its owner. An object another account wrote into the bucket (object ownership ObjectWriter)
-/// is that account's: reading it or its ACL is decided in its owner's account, so the bucket
-/// owner needs a grant too, as on S3.
-struct ObjectCtx<'x> {
-    key: &'x str,
-    acl: Option<&'x Acl>,
-    owner: Option<&'x Owner>,
+/// The tags a request sets, as IAM's condition keys: `s3:RequestObjectTag/<key>` (its value)
+/// and `s3:RequestObjectTagKeys` (every key). None when the request sets none.
+pub(super) struct RequestTags<'x> {
+    each: Vec<(String, [&'x str; 1])>,
+    keys: Vec<&'x str>,
+}
+
+impl<'x> RequestTags<'x> {
+    pub(super) fn of(tags: &'x [(String, String)]) -> Self {
+        RequestTags {
+            each: tags
+                .iter()
+                .map(|(k, v)| (format!("s3:RequestObjectTag/{k}"), [v.as_str()]))
+                .collect(),
+            keys: tags.iter().map(|(k, _)| k.as_str()).collect(),
+        }
+    }
+
+    pub(super) fn keys(&self) -> Vec<(&str, &[&str])> {
+        let mut keys: Vec<(&str, &[&str])> = self
+            .each
+            .iter()
+            .map(|(k, v)| (k.as_str(), &v[..]))
+            .collect();
+        if !self.keys.is_empty() {
+            keys.push(("s3:RequestObjectTagKeys", &self.keys));
+        }
+        keys
+    }
+}
+
+/// What an object-level check knows of the object: its ACL (an extra resource policy), its
+/// owner, and its tags (the `s3:ExistingObjectTag/<key>` condition keys). An object another
+/// account wrote into the bucket (object ownership ObjectWriter) is that account's: reading it
+/// or its ACL is decided in its owner's account, so the bucket owner needs a grant too, as on
+/// S3.
+pub(super) struct ObjectCtx<'x> {
+    pub(super) key: &'x str,
+    pub(super) acl: Option<&'x Acl>,
+    pub(super) owner: Option<&'x Owner>,
+    pub(super) tags: &'x [(String, String)],
+}
+
+impl<'x> ObjectCtx<'x> {
+    /// What a check knows of version `info` of `key`.
+    pub(super) fn of(key: &'x str, info: &'x ObjectInfo) -> Self {
+        ObjectCtx {
+            key,
+            acl: info.acl.as_ref(),
+            owner: info.owner.as_ref(),
+            tags: &info.tags,
+        }
+    }
 }
 
 impl<'a> AuthorizedStore<'a> {
@@ -185,7 +234,7 @@ impl<'a> AuthorizedStore<'a> {
 
     /// A bucket's record, for checks. A bucket that does not exist is NoSuchBucket for every
     /// caller, as on S3 (bucket names are global and public).
-    fn bucket_meta(&self, bucket: &str) -> Result<Option<BucketMeta>, ObjectError> {
+    pub(super) fn bucket_meta(&self, bucket: &str) -> Result<Option<BucketMeta>, ObjectError> {
         self.store.bucket(bucket).map(Some)
     }
 
@@ -226,7 +275,7 @@ impl<'a> AuthorizedStore<'a> {
     /// Decide `action` on `resource`. Resource-based policies: the bucket's (policy, ACL); if
     /// those leave it an implicit deny and the object has an ACL, the object's ACL too (an
     /// ACL only ever allows, so it cannot undo a deny).
-    fn check(
+    pub(super) fn check(
         &self,
         action: &str,
         bucket: Option<&BucketMeta>,
@@ -252,8 +301,19 @@ impl<'a> AuthorizedStore<'a> {
             None => Guard::account_of(self.caller.principal)
                 .unwrap_or_else(|| self.guard.owner_account.clone()),
         };
+        // The object's tags as `s3:ExistingObjectTag/<key>`, one value each.
+        let existing: Vec<(String, [&str; 1])> = object
+            .as_ref()
+            .map(|o| {
+                o.tags
+                    .iter()
+                    .map(|(k, v)| (format!("s3:ExistingObjectTag/{k}"), [v.as_str()]))
+                    .collect()
+            })
+            .unwrap_or_default();
         let mut context: Vec<(&str, &[&str])> = self.caller.context.to_vec();
         context.extend_from_slice(extra);
+        context.extend(existing.iter().map(|(k, v)| (k.as_str(), &v[..])));
         let auth = self
             .guard
             .authorizer
@@ -341,7 +401,7 @@ impl<'a> AuthorizedStore<'a> {
     }
 
     /// Check a bucket-level action.
-    fn check_bucket(
+    pub(super) fn check_bucket(
         &self,
         action: &str,
         bucket: &str,
@@ -363,6 +423,20 @@ impl<'a> AuthorizedStore<'a> {
         let b = self.bucket_meta(bucket)?;
         self.check(action, b.as_ref(), &object_arn(bucket, key), extra, None)?;
         Ok(b)
+    }
+
+    /// The version a request names, as far as its check needs it: absent (or unreadable) is
+    /// none, and the operation itself then answers why.
+    pub(super) fn existing(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Option<ObjectInfo> {
+        self.store
+            .open_version(bucket, key, version_id)
+            .ok()
+            .map(|r| r.info().clone())
     }
 
     /// The caller as writer of what it creates.
@@ -600,12 +674,18 @@ impl<'a> AuthorizedStore<'a> {
             _ => None,
         };
         let vals = [canned.unwrap_or_default()];
-        let keys: Vec<(&str, &[&str])> = if canned.is_some() {
+        let mut keys: Vec<(&str, &[&str])> = if canned.is_some() {
             vec![("s3:x-amz-acl", &vals)]
         } else {
             Vec::new()
         };
+        let tags = RequestTags::of(&opts.tags);
+        keys.extend(tags.keys());
         self.check_object("s3:PutObject", bucket, key, &keys)?;
+        // Tags given with a write need the tagging permission too, as on S3.
+        if !opts.tags.is_empty() {
+            self.check_object("s3:PutObjectTagging", bucket, key, &tags.keys())?;
+        }
         Ok(())
     }
 
@@ -664,11 +744,7 @@ impl<'a> AuthorizedStore<'a> {
             b.as_ref(),
             &object_arn(bucket, key),
             &[],
-            Some(ObjectCtx {
-                key,
-                acl: info.acl.as_ref(),
-                owner: info.owner.as_ref(),
-            }),
+            Some(ObjectCtx::of(key, &info)),
         )?;
         reader.check(&opts.conditions)?;
         reader.select(opts.range, opts.part_number)?;
@@ -735,11 +811,7 @@ impl<'a> AuthorizedStore<'a> {
             b.as_ref(),
             &object_arn(bucket, key),
             &[],
-            Some(ObjectCtx {
-                key,
-                acl: info.acl.as_ref(),
-                owner: info.owner.as_ref(),
-            }),
+            Some(ObjectCtx::of(key, info)),
         )?;
         let owner = info.owner.clone().unwrap_or_else(|| match &b {
             Some(b) => self.guard.bucket_owner(b),
@@ -776,10 +848,7 @@ impl<'a> AuthorizedStore<'a> {
         acl: Acl,
     ) -> Result<String, ObjectError> {
         let b = self.bucket_meta(bucket)?;
-        let (current, owner) = match self.store.open_version(bucket, key, version_id) {
-            Ok(r) => (r.info().acl.clone(), r.info().owner.clone()),
-            Err(_) => (None, None),
-        };
+        let current = self.existing(bucket, key, version_id);
         let action = if version_id.is_some() {
             "s3:PutObjectVersionAcl"
         } else {
@@ -790,11 +859,7 @@ impl<'a> AuthorizedStore<'a> {
             b.as_ref(),
             &object_arn(bucket, key),
             &[],
-            Some(ObjectCtx {
-                key,
-                acl: current.as_ref(),
-                owner: owner.as_ref(),
-            }),
+            current.as_ref().map(|info| ObjectCtx::of(key, info)),
         )?;
         self.store.put_object_acl(bucket, key, version_id, acl)
     }
@@ -806,6 +871,17 @@ impl<'a> AuthorizedStore<'a> {
         key: &str,
         version_id: Option<&str>,
     ) -> Result<DeleteResult, ObjectError> {
+        self.delete_object_if(bucket, key, version_id, None)
+    }
+
+    /// DELETE only if the version concerned has ETag `if_match` (S3's conditional delete).
+    pub fn delete_object_if(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        if_match: Option<&str>,
+    ) -> Result<DeleteResult, ObjectError> {
         let action = if version_id.is_some() {
             "s3:DeleteObjectVersion"
         } else {
@@ -813,7 +889,7 @@ impl<'a> AuthorizedStore<'a> {
         };
         self.check_object(action, bucket, key, &[])?;
         self.store
-            .delete_object_as(bucket, key, version_id, self.caller_owner())
+            .delete_object_as(bucket, key, version_id, self.caller_owner(), if_match)
     }
 
     /// COPY: read permission on the source (its ACL counts), write permission on the
@@ -849,20 +925,13 @@ impl<'a> AuthorizedStore<'a> {
         version_id: Option<&str>,
     ) -> Result<(), ObjectError> {
         let b = self.bucket_meta(bucket)?;
-        let (acl, owner) = match self.store.open_version(bucket, key, version_id) {
-            Ok(r) => (r.info().acl.clone(), r.info().owner.clone()),
-            Err(_) => (None, None),
-        };
+        let current = self.existing(bucket, key, version_id);
         self.check(
             Self::get_action(version_id),
             b.as_ref(),
             &object_arn(bucket, key),
             &[],
-            Some(ObjectCtx {
-                key,
-                acl: acl.as_ref(),
-                owner: owner.as_ref(),
-            }),
+            current.as_ref().map(|info| ObjectCtx::of(key, info)),
         )
     }
 

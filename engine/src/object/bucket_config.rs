@@ -216,9 +216,8 @@ impl ObjectStore {
 /// Most tags on a bucket (S3's limit).
 pub const MAX_BUCKET_TAGS: usize = 50;
 
-/// Check a tag set against S3's rules: at most [`MAX_BUCKET_TAGS`], keys of 1–128 and values
-/// of at most 256 characters, no key twice, no key in the reserved `aws:` prefix. The messages
-/// of the last two and of NoSuchTagSet are S3's, word for word (moto's AWS-verified tests).
+/// Check a bucket's tag set against S3's rules: at most [`MAX_BUCKET_TAGS`], and each tag as
+/// [`check_tag_rules`] says. The messages S3 words exactly (moto's AWS-verified tests) are S3's.
 pub fn check_tags(tags: &[(String, String)]) -> Result<(), ObjectError> {
     if tags.len() > MAX_BUCKET_TAGS {
         return Err(ObjectError::InvalidTag(format!(
@@ -226,6 +225,16 @@ pub fn check_tags(tags: &[(String, String)]) -> Result<(), ObjectError> {
             tags.len()
         )));
     }
+    check_tag_rules(tags, "System tags cannot be added/updated by requester")
+}
+
+/// The rules every tag set follows, a bucket's or an object's: keys of 1–128 and values of at
+/// most 256 characters, no key twice, no key in the reserved `aws:` prefix (refused with
+/// `aws_prefix_message`: S3 words it differently for buckets and objects).
+pub fn check_tag_rules(
+    tags: &[(String, String)],
+    aws_prefix_message: &str,
+) -> Result<(), ObjectError> {
     let mut seen = std::collections::BTreeSet::new();
     for (k, v) in tags {
         let key_chars = k.chars().count();
@@ -240,9 +249,7 @@ pub fn check_tags(tags: &[(String, String)]) -> Result<(), ObjectError> {
             )));
         }
         if k.starts_with("aws:") {
-            return Err(ObjectError::InvalidTag(
-                "System tags cannot be added/updated by requester".into(),
-            ));
+            return Err(ObjectError::InvalidTag(aws_prefix_message.into()));
         }
         if !seen.insert(k.as_str()) {
             return Err(ObjectError::InvalidTag(

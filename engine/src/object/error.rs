@@ -43,8 +43,9 @@ pub enum ObjectError {
         bucket: String,
         /// Key.
         key: String,
-        /// True when the latest version is a delete marker.
-        delete_marker: bool,
+        /// The delete marker's version id, when the latest version is one (S3 sends it in
+        /// `x-amz-version-id` beside `x-amz-delete-marker: true`).
+        delete_marker: Option<String>,
     },
     /// No version with that id.
     #[error("NoSuchVersion: {bucket}/{key} has no version '{version_id}'")]
@@ -128,6 +129,9 @@ pub enum ObjectError {
     /// `aws:` key).
     #[error("InvalidTag: {0}")]
     InvalidTag(String),
+    /// A request S3 refuses with its generic BadRequest (more than 10 tags on an object).
+    #[error("BadRequest: {0}")]
+    BadRequest(String),
     /// The bucket has no tags (GetBucketTagging).
     #[error("NoSuchTagSet: {0}")]
     NoSuchTagSet(String),
@@ -245,6 +249,7 @@ impl ObjectError {
             }
             ObjectError::InvalidRequest(_) => "InvalidRequest",
             ObjectError::InvalidTag(_) => "InvalidTag",
+            ObjectError::BadRequest(_) => "BadRequest",
             ObjectError::NoSuchTagSet(_) => "NoSuchTagSet",
             ObjectError::InvalidArgument(_)
             | ObjectError::InvalidLayout(_)

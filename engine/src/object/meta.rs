@@ -132,6 +132,11 @@ pub struct SystemMeta {
     /// Expires, as the client sent it (an HTTP date).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<String>,
+    /// `x-amz-website-redirect-location`: where a website endpoint would redirect a request
+    /// for the object. Kept and returned; unlike the rest, a copy never takes the source's
+    /// (S3: "This value is unique to each object and is not copied").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website_redirect_location: Option<String>,
 }
 
 impl SystemMeta {
@@ -193,6 +198,9 @@ pub struct VersionMeta {
     /// Its ACL (`None`: its owner has FULL_CONTROL).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acl: Option<Acl>,
+    /// Its tags (`x-amz-tagging`, PutObjectTagging), in the order given; empty: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<(String, String)>,
 }
 
 /// A multipart upload in progress.
@@ -223,6 +231,9 @@ pub struct UploadMeta {
     /// The ACL of the final object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acl: Option<Acl>,
+    /// The tags of the final object.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<(String, String)>,
 }
 
 /// One uploaded part.

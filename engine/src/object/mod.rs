@@ -47,6 +47,7 @@ pub mod meta_error;
 pub mod multipart;
 pub mod names;
 pub mod object_acl;
+pub mod object_tags;
 pub mod objects;
 pub mod on_disk;
 pub mod owner;
@@ -70,6 +71,7 @@ pub use list::{ListOptions, ListPage, ObjectSummary, VersionSummary};
 pub use meta::{MetaStore, SystemMeta, Versioning};
 pub use meta_error::MetaError;
 pub use multipart::{CompleteOptions, CompletePart, PartOptions, PartResult};
+pub use object_tags::{check_object_tags, MAX_OBJECT_TAGS};
 pub use objects::{
     AclRequest, ByteRange, CopyOptions, CopyResult, DeleteResult, ObjectInfo, PartInfo, PutOptions,
     PutResult,

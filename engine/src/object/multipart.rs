@@ -96,6 +96,7 @@ impl ObjectStore {
         opts: &PutOptions,
     ) -> Result<String, ObjectError> {
         validate_key(key)?;
+        super::object_tags::check_object_tags(&opts.tags)?;
         let _g = self.lock_commit();
         let b = self.bucket(bucket)?;
         let (owner, acl) = resolve_ownership(&b, opts.writer.clone(), opts.acl.as_ref())?;
@@ -127,6 +128,7 @@ impl ObjectStore {
             owner,
             initiator: opts.writer.clone(),
             acl,
+            tags: super::object_tags::by_key(&opts.tags),
         };
         self.meta_commit(vec![(
             meta::upload_key(bucket, &upload_id),
@@ -203,7 +205,8 @@ impl ObjectStore {
                 request.as_ref().map(|r| r.algorithm),
                 upload.owner.clone(),
                 None,
-            ) + upload.acl.as_ref().map_or(0, |a| meta::to_json(a).len());
+            ) + upload.acl.as_ref().map_or(0, |a| meta::to_json(a).len())
+                + meta::to_json(&upload.tags).len();
             let (id, digest, computed) = self.write_checked(
                 src,
                 size,
@@ -487,6 +490,7 @@ impl ObjectStore {
                     .acl
                     .as_ref()
                     .map(|a| super::objects::AclRequest::Grants(a.grants.clone())),
+                tags: upload.tags.clone(),
             };
             // The upload and all its part records go in the same commit as the new version, with
             // the record that answers a retry.

@@ -28,6 +28,7 @@ use super::conditions::Conditions;
 use super::error::ObjectError;
 use super::meta::{self, BucketMeta, Segment, SystemMeta, VersionMeta, Versioning};
 use super::names::validate_key;
+use super::object_tags::check_object_tags;
 use super::owner::Owner;
 use super::read::GetOptions;
 use super::store::ObjectStore;
@@ -60,6 +61,8 @@ pub struct PutOptions {
     pub writer: Option<Owner>,
     /// CreateMultipartUpload: the kind of whole-object checksum (default: the algorithm's).
     pub checksum_type: Option<ChecksumType>,
+    /// The new object's tags (`x-amz-tagging`), checked by [`check_object_tags`].
+    pub tags: Vec<(String, String)>,
 }
 
 /// An ACL given with a write: canned (`x-amz-acl`) or explicit grants (`x-amz-grant-*`).
@@ -79,6 +82,9 @@ pub struct CopyOptions {
     pub replace_metadata: bool,
     /// `x-amz-copy-source-if-*`, checked against the source version.
     pub source_conditions: Conditions,
+    /// `x-amz-tagging-directive: REPLACE`: take the tags from the PUT options (none if it has
+    /// none) instead of the source's, which a copy keeps otherwise.
+    pub replace_tags: bool,
 }
 
 /// What a COPY made, and from which source version.
@@ -136,6 +142,8 @@ pub struct ObjectInfo {
     pub owner: Option<Owner>,
     /// Its ACL (`None`: private to its owner).
     pub acl: Option<Acl>,
+    /// Its tags (GET answers with how many, `x-amz-tagging-count`).
+    pub tags: Vec<(String, String)>,
 }
 
 /// One part of a multipart object.
@@ -179,6 +187,7 @@ impl ObjectInfo {
             checksum: v.checksum.clone(),
             owner: v.owner.clone(),
             acl: v.acl.clone(),
+            tags: v.tags.clone(),
         }
     }
 }
@@ -277,6 +286,7 @@ pub(super) struct NewVersion {
     pub checksum: Option<ObjectChecksum>,
     pub writer: Option<Owner>,
     pub acl: Option<AclRequest>,
+    pub tags: Vec<(String, String)>,
 }
 
 /// What a version's commit fixes — its sequence number, version id and time — fixed before it,
@@ -320,6 +330,7 @@ impl NewVersion {
             checksum: self.checksum,
             owner,
             acl,
+            tags: self.tags,
         }
     }
 
@@ -338,6 +349,7 @@ impl NewVersion {
             checksum: None,
             writer,
             acl: None,
+            tags: Vec::new(),
         }
     }
 }
@@ -425,21 +437,33 @@ impl ObjectStore {
         key: &str,
         version_id: Option<&str>,
     ) -> Result<VersionMeta, ObjectError> {
+        self.resolve_version_entry(bucket, key, version_id)
+            .map(|(_, v)| v)
+    }
+
+    /// [`Self::resolve_version`] with the version's metadata key, for operations that change
+    /// a version's record in place (its ACL, its tags).
+    pub(super) fn resolve_version_entry(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+    ) -> Result<(Vec<u8>, VersionMeta), ObjectError> {
         self.bucket(bucket)?;
         validate_key(key)?;
         let versions = self.key_versions(bucket, key)?;
         match version_id {
             None => match versions.into_iter().next() {
-                Some((_, v)) if !v.delete_marker => Ok(v),
-                Some(_) => Err(ObjectError::NoSuchKey {
+                Some((k, v)) if !v.delete_marker => Ok((k, v)),
+                Some((_, marker)) => Err(ObjectError::NoSuchKey {
                     bucket: bucket.into(),
                     key: key.into(),
-                    delete_marker: true,
+                    delete_marker: Some(marker.version_id),
                 }),
                 None => Err(ObjectError::NoSuchKey {
                     bucket: bucket.into(),
                     key: key.into(),
-                    delete_marker: false,
+                    delete_marker: None,
                 }),
             },
             Some(id) => match versions.into_iter().find(|(_, v)| v.version_id == id) {
@@ -448,7 +472,7 @@ impl ObjectStore {
                     key: key.into(),
                     version_id: id.into(),
                 }),
-                Some((_, v)) => Ok(v),
+                Some(found) => Ok(found),
                 None => Err(ObjectError::NoSuchVersion {
                     bucket: bucket.into(),
                     key: key.into(),
@@ -518,7 +542,7 @@ impl ObjectStore {
                     return Err(ObjectError::NoSuchKey {
                         bucket: bucket.into(),
                         key: new.key.clone(),
-                        delete_marker: false,
+                        delete_marker: None,
                     })
                 }
             }
@@ -605,6 +629,7 @@ impl ObjectStore {
         opts: &PutOptions,
     ) -> Result<PutResult, ObjectError> {
         validate_key(key)?;
+        check_object_tags(&opts.tags)?;
         // Refuse a disallowed ACL before reading a byte (checked again at the commit).
         resolve_ownership(
             &self.bucket(bucket)?,
@@ -685,7 +710,7 @@ impl ObjectStore {
             opts.checksum.as_ref().map(|c| c.algorithm),
             opts.writer.clone(),
             opts.acl.as_ref(),
-        );
+        ) + meta::to_json(&opts.tags).len();
         // Not synced yet: the description goes in first, and one sync makes both durable.
         let (id, digest, computed) = self.write_checked(
             src,
@@ -723,6 +748,7 @@ impl ObjectStore {
             checksum,
             writer: opts.writer.clone(),
             acl: opts.acl.clone(),
+            tags: super::object_tags::by_key(&opts.tags),
         };
         // The blob describes its version before the commit, in the same sync as its data:
         // the sequence number, version id and time are fixed now (`Planned`), so the metadata
@@ -804,6 +830,7 @@ impl ObjectStore {
             }),
             owner,
             acl,
+            tags: Vec::new(),
         };
         super::describe::BlobDescription::of_version(bucket, &v, 0)
             .to_json()
@@ -896,16 +923,19 @@ impl ObjectStore {
         key: &str,
         version_id: Option<&str>,
     ) -> Result<DeleteResult, ObjectError> {
-        self.delete_object_as(bucket, key, version_id, None)
+        self.delete_object_as(bucket, key, version_id, None, None)
     }
 
-    /// DELETE by `writer` (who owns the delete marker it may create).
+    /// DELETE by `writer` (who owns the delete marker it may create), only if the version it
+    /// concerns — the one named, else the current one — has ETag `if_match` (`*`: exists), when
+    /// given: S3's conditional delete. A key with no such version is NoSuchKey, as on S3.
     pub fn delete_object_as(
         &self,
         bucket: &str,
         key: &str,
         version_id: Option<&str>,
         writer: Option<Owner>,
+        if_match: Option<&str>,
     ) -> Result<DeleteResult, ObjectError> {
         validate_key(key)?;
         // Shared GC lock: a delete marker writes a blob (its record) before its commit, which
@@ -915,6 +945,9 @@ impl ObjectStore {
             let _g = self.lock_commit();
             let b = self.bucket(bucket)?;
             let versions = self.key_versions(bucket, key)?;
+            if let Some(want) = if_match {
+                check_delete_if_match(bucket, key, version_id, &versions, want)?;
+            }
             match (version_id, b.versioning) {
                 (Some(id), _) => {
                     let (k, v) = versions
@@ -956,10 +989,15 @@ impl ObjectStore {
                     drop(versions);
                     drop(_g);
                     let marker = NewVersion::marker(key, writer);
+                    // The commit checks the condition again under its lock: a PUT in between
+                    // must not be hidden by a marker meant for the version checked above.
                     let (v, freed) = self.commit_version(
                         bucket,
                         marker,
-                        &PutOptions::default(),
+                        &PutOptions {
+                            if_match: if_match.map(String::from),
+                            ..PutOptions::default()
+                        },
                         Vec::new(),
                         None,
                         None,
@@ -1039,7 +1077,15 @@ impl ObjectStore {
         if !copy.replace_metadata {
             opts.content_type = info.content_type.clone();
             opts.user_meta = info.user_meta.clone();
-            opts.system = info.system.clone();
+            opts.system = SystemMeta {
+                website_redirect_location: opts.system.website_redirect_location.take(),
+                ..info.system.clone()
+            };
+        }
+        if copy.replace_tags {
+            check_object_tags(&opts.tags)?;
+        } else {
+            opts.tags = info.tags.clone();
         }
         // A full-object checksum travels with the data unless another is asked for.
         if opts.checksum.is_none() {
@@ -1067,6 +1113,47 @@ impl ObjectStore {
             source_version_id: info.version_id,
             last_modified_ms,
         })
+    }
+}
+
+/// S3's conditional delete: the version named (or the current one) must exist and have ETag
+/// `want` (`*`: any).
+fn check_delete_if_match(
+    bucket: &str,
+    key: &str,
+    version_id: Option<&str>,
+    versions: &[(Vec<u8>, VersionMeta)],
+    want: &str,
+) -> Result<(), ObjectError> {
+    let target = match version_id {
+        Some(id) => versions.iter().find(|(_, v)| v.version_id == id),
+        None => versions.first(),
+    };
+    let norm = |e: &str| e.trim().trim_matches('"').to_string();
+    match target {
+        Some((_, v)) if !v.delete_marker => {
+            if want == "*" || norm(want) == norm(&v.etag) {
+                Ok(())
+            } else {
+                Err(ObjectError::PreconditionFailed {
+                    condition: "If-Match".into(),
+                    why: format!(
+                        "{want} but the ETag of {bucket}/{key} (version {}) is {}",
+                        v.version_id, v.etag
+                    ),
+                })
+            }
+        }
+        Some((_, marker)) => Err(ObjectError::NoSuchKey {
+            bucket: bucket.into(),
+            key: key.into(),
+            delete_marker: Some(marker.version_id.clone()),
+        }),
+        None => Err(ObjectError::NoSuchKey {
+            bucket: bucket.into(),
+            key: key.into(),
+            delete_marker: None,
+        }),
     }
 }
 

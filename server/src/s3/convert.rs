@@ -242,20 +242,25 @@ pub fn content_encoding(v: Option<&String>) -> Option<String> {
     (!kept.is_empty()).then(|| kept.join(", "))
 }
 
+/// The system metadata of a write: its headers, as the write's input has them.
+pub struct SystemHeaders<'a> {
+    pub content_encoding: Option<&'a String>,
+    pub content_disposition: Option<&'a String>,
+    pub content_language: Option<&'a String>,
+    pub cache_control: Option<&'a String>,
+    pub expires: Option<&'a dto::Timestamp>,
+    pub website_redirect_location: Option<&'a String>,
+}
+
 /// The system metadata of a write.
-pub fn system_meta(
-    content_encoding_header: Option<&String>,
-    content_disposition: Option<&String>,
-    content_language: Option<&String>,
-    cache_control: Option<&String>,
-    expires: Option<&dto::Timestamp>,
-) -> SystemMeta {
+pub fn system_meta(h: SystemHeaders<'_>) -> SystemMeta {
     SystemMeta {
-        content_encoding: content_encoding(content_encoding_header),
-        content_disposition: content_disposition.cloned(),
-        content_language: content_language.cloned(),
-        cache_control: cache_control.cloned(),
-        expires: expires.map(http_date),
+        content_encoding: content_encoding(h.content_encoding),
+        content_disposition: h.content_disposition.cloned(),
+        content_language: h.content_language.cloned(),
+        cache_control: h.cache_control.cloned(),
+        expires: h.expires.map(http_date),
+        website_redirect_location: h.website_redirect_location.cloned(),
     }
 }
 

@@ -1,7 +1,7 @@
 //! Engine errors as S3 error documents: the code the engine names, the HTTP status S3 uses, the
 //! engine's message (which says what is wrong and where), and the request id.
 
-use http::{HeaderMap, HeaderValue, StatusCode};
+use http::{HeaderValue, StatusCode};
 use s3s::{S3Error, S3ErrorCode};
 use seedbed_engine::object::ObjectError;
 
@@ -18,27 +18,41 @@ const PRECONDITION_MESSAGE: &str = "At least one of the pre-conditions you speci
 
 /// Elements S3 puts in some error documents that s3s's `S3Error` cannot carry (it writes Code,
 /// Message, Resource and RequestId): each travels in a response header of its own, never sent,
-/// which `handle` (mod.rs) turns into the element.
-pub const EXTRA_ELEMENTS: [(&str, &str); 2] = [
+/// which `handle` (mod.rs) turns into the element. `Method` is the request's, which `handle`
+/// adds wherever `ResourceType` is asked for.
+pub const EXTRA_ELEMENTS: [(&str, &str); 6] = [
     ("x-seedbed-error-condition", "Condition"),
     ("x-seedbed-error-bucket-name", "BucketName"),
+    ("x-seedbed-error-key", "Key"),
+    ("x-seedbed-error-version-id", "VersionId"),
+    ("x-seedbed-error-method", "Method"),
+    ("x-seedbed-error-resource-type", "ResourceType"),
 ];
 
 /// Ask for `<element>value</element>` in `err`'s document (an element of [`EXTRA_ELEMENTS`]).
-pub fn with_element(mut err: S3Error, element: &str, value: &str) -> S3Error {
+pub fn with_element(err: S3Error, element: &str, value: &str) -> S3Error {
     let header = EXTRA_ELEMENTS.iter().find(|(_, e)| *e == element);
-    if let (Some((header, _)), Ok(v)) = (header, HeaderValue::from_str(value)) {
-        let mut h = err.headers().cloned().unwrap_or_default();
-        h.insert(*header, v);
-        err.set_headers(h);
+    match (header, HeaderValue::from_str(value)) {
+        (Some((header, _)), Ok(v)) => with_header(err, header, v),
+        _ => err,
     }
+}
+
+/// `err` with response header `name` set (the headers it has are kept).
+fn with_header(mut err: S3Error, name: &'static str, value: HeaderValue) -> S3Error {
+    let mut h = err.headers().cloned().unwrap_or_default();
+    h.insert(name, value);
+    err.set_headers(h);
     err
 }
 
-/// The S3 error for an engine error. A 404 or 405 for a delete marker carries
-/// `x-amz-delete-marker: true`, as S3 sends it. A failed precondition is worded as S3 words it
-/// (moto's AWS-verified conditional tests): the header that failed as `<Condition>`, the
-/// engine's explanation only in the server's log.
+/// The S3 error for an engine error. The errors every S3 client knows by heart are worded as
+/// S3 words them, with what they concern in elements of their own (moto's AWS-verified tests
+/// compare both): a failed precondition names its header in `<Condition>` (the engine's
+/// explanation goes to the server's log); NoSuchBucket names `<BucketName>`; NoSuchKey
+/// `<Key>`; NoSuchVersion `<Key>` and `<VersionId>`; a delete marker's MethodNotAllowed
+/// `<Method>` and `<ResourceType>`. A 404 or 405 for a delete marker carries
+/// `x-amz-delete-marker: true` and the marker's `x-amz-version-id`, as S3 sends them.
 pub fn from_object(e: &ObjectError) -> S3Error {
     let message = e.to_string();
     // The engine's message starts with the code; the document has its own Code element.
@@ -46,31 +60,48 @@ pub fn from_object(e: &ObjectError) -> S3Error {
         .split_once(": ")
         .map(|(_, m)| m.to_string())
         .unwrap_or(message);
-    if let ObjectError::PreconditionFailed { condition, why } = e {
-        tracing::info!(condition = %condition, why = %why, "precondition failed");
-        let err = s3_error(e.code(), e.http_status(), PRECONDITION_MESSAGE);
-        return with_element(err, "Condition", condition);
-    }
-    let mut err = s3_error(e.code(), e.http_status(), message);
-    if let ObjectError::NoSuchBucket(bucket) = e {
-        err = with_element(err, "BucketName", bucket);
-    }
-    // Whether the key's latest version is a delete marker, as S3 tells it on a 404 or 405.
+    let s3 = |words: &str| s3_error(e.code(), e.http_status(), words);
+    let mut err = match e {
+        ObjectError::PreconditionFailed { condition, why } => {
+            tracing::info!(condition = %condition, why = %why, "precondition failed");
+            with_element(s3(PRECONDITION_MESSAGE), "Condition", condition)
+        }
+        ObjectError::NoSuchBucket(bucket) => with_element(
+            s3("The specified bucket does not exist"),
+            "BucketName",
+            bucket,
+        ),
+        ObjectError::NoSuchKey { key, .. } => {
+            with_element(s3("The specified key does not exist."), "Key", key)
+        }
+        ObjectError::NoSuchVersion {
+            key, version_id, ..
+        } => {
+            let err = with_element(s3("The specified version does not exist."), "Key", key);
+            with_element(err, "VersionId", version_id)
+        }
+        ObjectError::MethodNotAllowed { .. } => with_element(
+            s3("The specified method is not allowed against this resource."),
+            "ResourceType",
+            "DeleteMarker",
+        ),
+        _ => s3(&message),
+    };
+    // Whether the key's latest version (or the one named) is a delete marker, and its id.
     let marker = match e {
-        ObjectError::NoSuchKey { delete_marker, .. } => Some(*delete_marker),
-        ObjectError::MethodNotAllowed { .. } => Some(true),
+        ObjectError::NoSuchKey { delete_marker, .. } => Some(delete_marker.as_deref()),
+        ObjectError::MethodNotAllowed { version_id, .. } => Some(Some(version_id.as_str())),
         _ => None,
     };
     if let Some(m) = marker {
-        let mut h = HeaderMap::new();
-        h.insert(
-            "x-amz-delete-marker",
-            HeaderValue::from_static(if m { "true" } else { "false" }),
-        );
-        if matches!(e, ObjectError::MethodNotAllowed { .. }) {
-            h.insert("allow", HeaderValue::from_static("DELETE"));
+        let flag = HeaderValue::from_static(if m.is_some() { "true" } else { "false" });
+        err = with_header(err, "x-amz-delete-marker", flag);
+        if let Some(v) = m.and_then(|v| HeaderValue::from_str(v).ok()) {
+            err = with_header(err, "x-amz-version-id", v);
         }
-        err.set_headers(h);
+        if matches!(e, ObjectError::MethodNotAllowed { .. }) {
+            err = with_header(err, "allow", HeaderValue::from_static("DELETE"));
+        }
     }
     if e.is_store_failure() || matches!(e, ObjectError::DataLoss { .. }) {
         tracing::error!(error = %e, "internal error");

@@ -27,6 +27,7 @@ pub mod listing;
 pub mod multipart;
 pub mod objects;
 pub mod service;
+pub mod tagging;
 
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -205,7 +206,11 @@ async fn rewrite_body(
 
 /// Where S3's answer differs from what s3s writes, make it S3's. Each case names the
 /// operation; the AWS-verified tests that show S3's behaviour are named beside it.
-async fn as_s3_answers(operation: &str, mut resp: Response<s3s::Body>) -> Response<s3s::Body> {
+async fn as_s3_answers(
+    operation: &str,
+    method: &str,
+    mut resp: Response<s3s::Body>,
+) -> Response<s3s::Body> {
     // GetObjectAttributes shows the ETag without quotes (s3s quotes every ETag element).
     if operation == "GetObjectAttributes" && resp.status().is_success() {
         resp = rewrite_body(resp, |t| {
@@ -218,8 +223,14 @@ async fn as_s3_answers(operation: &str, mut resp: Response<s3s::Body>) -> Respon
     if operation == "PutBucketTagging" && resp.status() == http::StatusCode::OK {
         *resp.status_mut() = http::StatusCode::NO_CONTENT;
     }
-    // Error elements s3s's `S3Error` cannot carry (`<Condition>`, `<BucketName>`), asked for in
-    // private headers (`errors::with_element`), go before `</Error>`, XML-escaped.
+    // A `<ResourceType>` comes with the request's `<Method>` (test_put_object_tagging_on_deleted_version).
+    if resp.headers().contains_key("x-seedbed-error-resource-type") {
+        if let Ok(m) = HeaderValue::from_str(method) {
+            resp.headers_mut().insert("x-seedbed-error-method", m);
+        }
+    }
+    // Error elements s3s's `S3Error` cannot carry (`<Condition>`, `<BucketName>`, ...), asked
+    // for in private headers (`errors::with_element`), go before `</Error>`, XML-escaped.
     let extra: Vec<(&str, String)> = errors::EXTRA_ELEMENTS
         .iter()
         .filter_map(|(header, element)| {
@@ -319,7 +330,7 @@ pub async fn handle(
         .unwrap_or_else(|p| p.into_inner())
         .operation
         .clone();
-    resp = as_s3_answers(&operation, resp).await;
+    resp = as_s3_answers(&operation, &method, resp).await;
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert("x-amz-request-id", v.clone());
         resp.headers_mut().insert("x-amz-id-2", v);

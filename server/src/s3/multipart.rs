@@ -15,7 +15,7 @@ use seedbed_engine::object::{
 use super::body::BodyReader;
 use super::convert::{
     algorithm, checksum_request, checksum_type, content_md5, etag, etag_condition, owner,
-    system_meta, ts, unix_s, user_meta, ChecksumFields, SentChecksums,
+    system_meta, ts, unix_s, user_meta, ChecksumFields, SentChecksums, SystemHeaders,
 };
 use super::endpoint::Endpoint;
 use super::errors::{invalid_argument, s3_error};
@@ -64,16 +64,19 @@ impl Endpoint {
                 input.content_type.as_ref(),
             )),
             user_meta: user_meta(input.metadata.as_ref()),
-            system: system_meta(
-                input.content_encoding.as_ref(),
-                input.content_disposition.as_ref(),
-                input.content_language.as_ref(),
-                input.cache_control.as_ref(),
-                input.expires.as_ref(),
-            ),
+            system: system_meta(SystemHeaders {
+                content_encoding: input.content_encoding.as_ref(),
+                content_disposition: input.content_disposition.as_ref(),
+                content_language: input.content_language.as_ref(),
+                cache_control: input.cache_control.as_ref(),
+                expires: input.expires.as_ref(),
+                website_redirect_location: input.website_redirect_location.as_ref(),
+            }),
             checksum: checksum.clone(),
             checksum_type: checksum_kind,
             acl,
+            tags: super::tagging::tags_from_header(input.tagging.as_ref())
+                .map_err(|e| cx.err(e))?,
             ..PutOptions::default()
         };
         let (bucket, key) = (input.bucket.clone(), input.key.clone());

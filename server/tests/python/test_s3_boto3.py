@@ -237,6 +237,74 @@ def test_bucket_tags_are_kept_checked_and_removed(server, bucket):
     assert code(e) == "NoSuchTagSet"
 
 
+def test_object_tags_ride_writes_and_copies_and_are_kept_per_version(server, bucket):
+    """Object tagging as S3 answers it (lifecycle rules, IAM conditions and cost tools read
+    tags): with the PUT (x-amz-tagging), through a copy, per version, refused by S3's rules."""
+    s3 = server.client()
+    s3.put_object(Bucket=bucket, Key="t", Body=b"x", Tagging="team=storage&empty")
+    got = s3.get_object_tagging(Bucket=bucket, Key="t")["TagSet"]
+    assert got == [{"Key": "empty", "Value": ""}, {"Key": "team", "Value": "storage"}]
+    assert s3.get_object(Bucket=bucket, Key="t")["TagCount"] == 2
+    head = s3.head_object(Bucket=bucket, Key="t")
+    assert head["ResponseMetadata"]["HTTPHeaders"]["x-amz-tagging-count"] == "2"
+    # A copy keeps them, unless it says REPLACE.
+    s3.copy_object(Bucket=bucket, Key="kept", CopySource={"Bucket": bucket, "Key": "t"})
+    assert len(s3.get_object_tagging(Bucket=bucket, Key="kept")["TagSet"]) == 2
+    s3.copy_object(Bucket=bucket, Key="new", CopySource={"Bucket": bucket, "Key": "t"},
+                   TaggingDirective="REPLACE", Tagging="a=1")
+    assert s3.get_object_tagging(Bucket=bucket, Key="new")["TagSet"] == [{"Key": "a", "Value": "1"}]
+    # Replace and remove; the data and its ETag stay.
+    etag = head["ETag"]
+    s3.put_object_tagging(Bucket=bucket, Key="t", Tagging={"TagSet": [{"Key": "x", "Value": "y"}]})
+    assert s3.head_object(Bucket=bucket, Key="t")["ETag"] == etag
+    r = s3.delete_object_tagging(Bucket=bucket, Key="t")
+    assert r["ResponseMetadata"]["HTTPStatusCode"] == 204
+    assert s3.get_object_tagging(Bucket=bucket, Key="t")["TagSet"] == []
+    assert "TagCount" not in s3.get_object(Bucket=bucket, Key="t")
+    # S3's rules, in S3's words.
+    with pytest.raises(ClientError) as e:
+        s3.put_object_tagging(Bucket=bucket, Key="t", Tagging={
+            "TagSet": [{"Key": f"k{i}", "Value": "v"} for i in range(11)]})
+    assert code(e) == "BadRequest"
+    assert e.value.response["Error"]["Message"] == "Object tags cannot be greater than 10"
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket=bucket, Key="t2", Body=b"x", Tagging="aws:foo=bar")
+    assert code(e) == "InvalidTag"
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="t2")
+    assert code(e) == "NoSuchKey", "a refused PUT wrote nothing"
+    with pytest.raises(ClientError) as e:
+        s3.put_object_tagging(Bucket=bucket, Key="missing", Tagging={"TagSet": []})
+    assert code(e) == "NoSuchKey" and e.value.response["Error"]["Key"] == "missing"
+
+
+def test_conditional_delete_and_delete_marker_headers(server, bucket):
+    """DELETE with If-Match (S3's conditional delete), and what a HEAD of a deleted key tells."""
+    s3 = server.client()
+    etag = s3.put_object(Bucket=bucket, Key="d", Body=b"test")["ETag"]
+    with pytest.raises(ClientError) as e:
+        s3.delete_object(Bucket=bucket, Key="d", IfMatch='"0000"')
+    assert code(e) == "PreconditionFailed" and e.value.response["Error"]["Condition"] == "If-Match"
+    assert s3.get_object(Bucket=bucket, Key="d")["Body"].read() == b"test", "not deleted"
+    s3.delete_object(Bucket=bucket, Key="d", IfMatch=etag)
+    with pytest.raises(ClientError) as e:
+        s3.delete_object(Bucket=bucket, Key="d", IfMatch=etag)
+    assert code(e) == "NoSuchKey"
+    # A versioned key whose latest version is a delete marker: HEAD says so, with its id.
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object(Bucket=bucket, Key="m", Body=b"1")
+    marker = s3.delete_object(Bucket=bucket, Key="m")["VersionId"]
+    with pytest.raises(ClientError) as e:
+        s3.head_object(Bucket=bucket, Key="m")
+    h = e.value.response["ResponseMetadata"]["HTTPHeaders"]
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    assert h["x-amz-delete-marker"] == "true" and h["x-amz-version-id"] == marker
+    with pytest.raises(ClientError) as e:
+        s3.put_object_tagging(Bucket=bucket, Key="m", VersionId=marker, Tagging={"TagSet": []})
+    err = e.value.response["Error"]
+    assert (err["Code"], err["Method"], err["ResourceType"]) == ("MethodNotAllowed", "PUT", "DeleteMarker")
+
+
 def test_bad_input_gets_s3_errors(server, bucket):
     s3 = server.client()
     with pytest.raises(ClientError) as e:
