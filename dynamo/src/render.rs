@@ -10,12 +10,15 @@ use seedbed_engine::table::{BatchGetOutput, ConsumedCapacity, Item, Request, Res
 
 use crate::wire::{item_to_json, WireItem, WireItems};
 
-fn key_schema(hash: &KeyAttr, range: Option<&KeyAttr>) -> Value {
-    let mut v = vec![json!({"AttributeName": hash.name, "KeyType": "HASH"})];
-    if let Some(r) = range {
-        v.push(json!({"AttributeName": r.name, "KeyType": "RANGE"}));
-    }
-    Value::Array(v)
+/// A KeySchema: the partition-key attributes (HASH), then the sort-key ones (RANGE), in order.
+fn key_schema(hash: &[&KeyAttr], range: &[&KeyAttr]) -> Value {
+    let element = |k: &KeyAttr, kind: &str| json!({"AttributeName": k.name, "KeyType": kind});
+    Value::Array(
+        hash.iter()
+            .map(|k| element(k, "HASH"))
+            .chain(range.iter().map(|k| element(k, "RANGE")))
+            .collect(),
+    )
 }
 
 fn projection(p: &ProjectionType) -> Value {
@@ -46,7 +49,8 @@ pub fn table_description(info: &TableInfo, region: &str, account: &str) -> Value
         ),
     );
     t.insert("TableName".into(), json!(d.name));
-    t.insert("KeySchema".into(), key_schema(&d.hash, d.range.as_ref()));
+    let table_range: Vec<&KeyAttr> = d.range.iter().collect();
+    t.insert("KeySchema".into(), key_schema(&[&d.hash], &table_range));
     t.insert("TableStatus".into(), json!(info.status));
     t.insert("CreationDateTime".into(), json!(created));
     t.insert(
@@ -67,7 +71,10 @@ pub fn table_description(info: &TableInfo, region: &str, account: &str) -> Value
         let s = stat(ix.number as usize);
         let mut o = Map::new();
         o.insert("IndexName".into(), json!(ix.name));
-        o.insert("KeySchema".into(), key_schema(&ix.hash, ix.range.as_ref()));
+        o.insert(
+            "KeySchema".into(),
+            key_schema(&ix.hash_attrs(), &ix.range_attrs()),
+        );
         o.insert("Projection".into(), projection(&ix.projection));
         if !ix.local {
             o.insert("IndexStatus".into(), json!("ACTIVE"));

@@ -309,6 +309,32 @@ def test_gsi_and_lsi(resource):
         t.delete()
 
 
+def test_gsi_with_multi_attribute_keys(resource):
+    """A global index keyed on two partition and two sort attributes (DynamoDB, Nov 2025):
+    items sort by both sort attributes, only complete items are indexed, and a Query names a
+    left prefix of the sort attributes, equalities first."""
+    schema = [{"AttributeName": "area", "KeyType": "HASH"}, {"AttributeName": "shop", "KeyType": "HASH"},
+              {"AttributeName": "dt", "KeyType": "RANGE"}, {"AttributeName": "seq", "KeyType": "RANGE"}]
+    t = create(resource, extra_attrs=[("area", "S"), ("shop", "N"), ("dt", "S"), ("seq", "N")],
+               gsis=[{"IndexName": "by_area", "KeySchema": schema, "Projection": {"ProjectionType": "ALL"}}])
+    try:
+        d = t.meta.client.describe_table(TableName=t.name)["Table"]
+        assert d["GlobalSecondaryIndexes"][0]["KeySchema"] == schema
+        for pk, dt, seq in [("a", "mon", 10), ("b", "mon", 2), ("c", "tue", 1), ("d", "mon", -5)]:
+            t.put_item(Item={"pk": pk, "area": "eu", "shop": 1, "dt": dt, "seq": seq})
+        t.put_item(Item={"pk": "e", "area": "eu", "shop": 1, "dt": "mon"})  # no seq: not indexed
+        part = Key("area").eq("eu") & Key("shop").eq(1)
+        r = t.query(IndexName="by_area", KeyConditionExpression=part)
+        assert [i["pk"] for i in r["Items"]] == ["d", "b", "a", "c"]
+        r = t.query(IndexName="by_area", KeyConditionExpression=part & Key("dt").eq("mon") & Key("seq").gt(0))
+        assert [i["pk"] for i in r["Items"]] == ["b", "a"]
+        with pytest.raises(ClientError) as e:
+            t.query(IndexName="by_area", KeyConditionExpression=part & Key("seq").gt(0))
+        assert error(e)[0] == "ValidationException" and "dt" in error(e)[1]
+    finally:
+        t.delete()
+
+
 # ---- batches and transactions -------------------------------------------------------------
 
 def test_batches(client, table_s):

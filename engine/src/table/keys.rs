@@ -8,7 +8,7 @@
 //! next id      := 00 'N'                                 → u64be
 //! txn token    := 00 'X' token                           → digest and time (transact.rs)
 //! item         := 01 table_id:u64be 00  hash:u32be enc(pk) [enc(sk)]
-//! index entry  := 01 table_id:u64be idx hash:u32be enc(ipk) [enc(isk)] enc(pk) [enc(sk)]
+//! index entry  := 01 table_id:u64be idx hash:u32be enc(ipk)… enc(isk)… enc(pk) [enc(sk)]
 //! ttl entry    := 01 table_id:u64be FF expiry:u64be enc(pk) [enc(sk)]
 //! ```
 //! A table's data lives under its numeric id, never its name, so a table dropped and created
@@ -16,6 +16,13 @@
 //!
 //! `hash` is CRC-32 of `enc(pk)`: it spreads partitions over the key space the way DynamoDB's
 //! hash does, so Scan's `Segment`/`TotalSegments` become disjoint contiguous hash ranges.
+//!
+//! A global index may have up to four partition-key and four sort-key attributes (DynamoDB's
+//! multi-attribute keys, November 2025): `ipk…` and `isk…` are then the encodings of each, in
+//! the key schema's order, and `hash` is CRC-32 of the partition attributes' encodings one after
+//! another. The encodings are self-delimiting, so the concatenation sorts by the first sort
+//! attribute, then the second, and so on — and a Query's equalities on a left prefix of them
+//! are a key prefix. With one attribute each, the bytes are exactly the single-attribute ones.
 //! Within a partition, entries sort by the sort key's encoding, which orders values as
 //! DynamoDB does:
 //!
@@ -227,16 +234,30 @@ fn decode_number(input: &[u8]) -> Option<(Number, &[u8])> {
 
 /// The 32-bit hash that places a partition in the key space (and in a Scan segment).
 pub fn partition_hash(pk: &AttributeValue) -> u32 {
+    partition_hash_of(&[pk])
+}
+
+/// [`partition_hash`] of a partition key of one or more attributes.
+pub fn partition_hash_of(pk: &[&AttributeValue]) -> u32 {
     let mut enc = Vec::with_capacity(32);
-    encode_value(&mut enc, pk);
+    for v in pk {
+        encode_value(&mut enc, v);
+    }
     crc32fast::hash(&enc)
 }
 
 /// Prefix shared by every entry of one partition of an index (or of the table).
 pub fn partition_prefix(table_id: u64, index: u8, pk: &AttributeValue) -> Vec<u8> {
+    partition_prefix_of(table_id, index, &[pk])
+}
+
+/// [`partition_prefix`] of a partition key of one or more attributes.
+pub fn partition_prefix_of(table_id: u64, index: u8, pk: &[&AttributeValue]) -> Vec<u8> {
     let mut k = index_prefix(table_id, index);
-    k.extend_from_slice(&partition_hash(pk).to_be_bytes());
-    encode_value(&mut k, pk);
+    k.extend_from_slice(&partition_hash_of(pk).to_be_bytes());
+    for v in pk {
+        encode_value(&mut k, v);
+    }
     k
 }
 
@@ -258,17 +279,18 @@ pub fn item_key(table_id: u64, pk: &AttributeValue, sk: Option<&AttributeValue>)
     k
 }
 
-/// The LSM key of an index entry for the item with table key (`pk`, `sk`).
+/// The LSM key of an index entry with index key (`ipk…`, `isk…`) for the item with table key
+/// (`pk`, `sk`).
 pub fn index_key(
     table_id: u64,
     index: u8,
-    ipk: &AttributeValue,
-    isk: Option<&AttributeValue>,
+    ipk: &[&AttributeValue],
+    isk: &[&AttributeValue],
     pk: &AttributeValue,
     sk: Option<&AttributeValue>,
 ) -> Vec<u8> {
-    let mut k = partition_prefix(table_id, index, ipk);
-    if let Some(s) = isk {
+    let mut k = partition_prefix_of(table_id, index, ipk);
+    for s in isk {
         encode_value(&mut k, s);
     }
     encode_value(&mut k, pk);
@@ -425,6 +447,23 @@ mod tests {
         fn string_encoding_orders_by_utf8_bytes(a in "\\PC{0,8}", b in "\\PC{0,8}") {
             let (ea, eb) = (enc(&AttributeValue::s(a.clone())), enc(&AttributeValue::s(b.clone())));
             prop_assert_eq!(ea.cmp(&eb), a.as_bytes().cmp(b.as_bytes()));
+        }
+
+        /// A multi-attribute sort key (S, then N) sorts as the tuple does: by the first value,
+        /// then the second — whatever the lengths — and equal first values share a prefix.
+        #[test]
+        fn composite_sort_keys_order_as_tuples(
+            s1 in "[a-c\\x00]{0,3}", n1 in arb_number(), s2 in "[a-c\\x00]{0,3}", n2 in arb_number()
+        ) {
+            let key = |s: &str, n: &Number| {
+                let mut k = enc(&AttributeValue::s(s));
+                k.extend(enc(&AttributeValue::N(n.clone())));
+                k
+            };
+            let (k1, k2) = (key(&s1, &n1), key(&s2, &n2));
+            let tuple = s1.as_bytes().cmp(s2.as_bytes()).then(n1.cmp(&n2));
+            prop_assert_eq!(k1.cmp(&k2), tuple);
+            prop_assert_eq!(k1.starts_with(&enc(&AttributeValue::s(s2.clone()))), s1 == s2);
         }
     }
 }

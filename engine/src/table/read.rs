@@ -157,18 +157,18 @@ impl Tables {
         }
         let mut ph = Placeholders::new(q.names.as_ref(), q.values.as_ref());
         // Key condition (Query) or segment (Scan).
-        let key_attrs: (&KeyAttr, Option<&KeyAttr>) = match index {
-            Some(ix) => (&ix.hash, ix.range.as_ref()),
-            None => (&def.hash, def.range.as_ref()),
+        let key_attrs: (Vec<&KeyAttr>, Vec<&KeyAttr>) = match index {
+            Some(ix) => (ix.hash_attrs(), ix.range_attrs()),
+            None => (vec![&def.hash], def.range.iter().collect()),
         };
         let key_cond = if is_query {
             Some(match (&q.key_condition, &q.key_conditions) {
                 (Some(src), _) => {
                     let c = super::write::condition_expr(Some(src), ExprKind::KeyCondition, &mut ph)?
                         .ok_or_else(|| DynamoError::validation("Invalid KeyConditionExpression: The expression can not be empty;"))?;
-                    key_condition(&c, key_attrs)?
+                    key_condition(&c, (&key_attrs.0, &key_attrs.1))?
                 }
-                (None, Some(kc)) => legacy_key_condition(kc, key_attrs)?,
+                (None, Some(kc)) => legacy_key_condition(kc, (&key_attrs.0, &key_attrs.1))?,
                 (None, None) => {
                     return Err(DynamoError::validation(
                         "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.",
@@ -192,8 +192,11 @@ impl Tables {
         };
         if is_query {
             if let Some(f) = &filter {
-                let keys_of_query: Vec<&str> = std::iter::once(key_attrs.0.name.as_str())
-                    .chain(key_attrs.1.map(|k| k.name.as_str()))
+                let keys_of_query: Vec<&str> = key_attrs
+                    .0
+                    .iter()
+                    .chain(&key_attrs.1)
+                    .map(|k| k.name.as_str())
                     .collect();
                 if let Some(k) = first_path_in(f, &keys_of_query) {
                     return Err(DynamoError::validation(format!(
@@ -476,10 +479,7 @@ fn needs_table_item(
 fn key_of_entry(def: &TableDef, index: Option<&IndexDef>, item: &Item) -> Item {
     let mut names: Vec<&str> = def.key_names();
     if let Some(ix) = index {
-        names.push(&ix.hash.name);
-        if let Some(r) = &ix.range {
-            names.push(&r.name);
-        }
+        names.extend(ix.key_attrs().into_iter().map(|k| k.name.as_str()));
     }
     names
         .into_iter()
@@ -509,9 +509,17 @@ fn start_key(def: &TableDef, index: Option<&IndexDef>, esk: &Item) -> Result<Vec
             Ok(keys::item_key(def.id, pk, sk))
         }
         Some(ix) => {
-            let ipk = get(&ix.hash)?;
-            let isk = ix.range.as_ref().map(get).transpose()?;
-            Ok(keys::index_key(def.id, ix.number, ipk, isk, pk, sk))
+            let ipk = ix
+                .hash_attrs()
+                .into_iter()
+                .map(get)
+                .collect::<Result<Vec<_>>>()?;
+            let isk = ix
+                .range_attrs()
+                .into_iter()
+                .map(get)
+                .collect::<Result<Vec<_>>>()?;
+            Ok(keys::index_key(def.id, ix.number, &ipk, &isk, pk, sk))
         }
     }
 }
@@ -548,12 +556,18 @@ fn segment(q: &Search) -> Result<Option<(u64, u64)>> {
     }
 }
 
-/// A Query's key condition: the partition, and optionally a sort-key condition.
+/// A Query's key condition: the partition, and optionally a sort-key condition. With a
+/// multi-attribute key (a global index's), the partition is every partition attribute's
+/// value, and the sort-key condition is equalities on the first sort attributes (`sk_eq`) then
+/// one condition on the next (`sk`), left to right as DynamoDB requires.
 #[derive(Clone, Debug, PartialEq)]
 pub struct KeyCondition {
-    /// The partition key value.
-    pub pk: AttributeValue,
-    /// The sort-key condition.
+    /// The partition key's value (one per partition-key attribute, in key-schema order).
+    pub pk: Vec<AttributeValue>,
+    /// Equalities on the first sort-key attributes, in order (empty for a one-attribute key
+    /// unless the next condition is one).
+    pub sk_eq: Vec<AttributeValue>,
+    /// The condition on the sort-key attribute after those.
     pub sk: Option<SortCondition>,
 }
 
@@ -571,7 +585,11 @@ pub enum SortCondition {
 impl KeyCondition {
     /// The LSM key range `[lower, upper)` holding exactly the entries that match.
     pub fn range(&self, table_id: u64, index: u8) -> (Vec<u8>, Option<Vec<u8>>) {
-        let prefix = keys::partition_prefix(table_id, index, &self.pk);
+        let pk: Vec<&AttributeValue> = self.pk.iter().collect();
+        let mut prefix = keys::partition_prefix_of(table_id, index, &pk);
+        for v in &self.sk_eq {
+            keys::encode_value(&mut prefix, v);
+        }
         let with = |v: &AttributeValue| {
             let mut k = prefix.clone();
             keys::encode_value(&mut k, v);
@@ -651,109 +669,166 @@ fn top_name(o: &Operand<String, AttributeValue>) -> Result<Option<&str>> {
     }
 }
 
-/// Interpret a KeyConditionExpression: `pk = :v` and optionally one sort-key condition.
+/// One `name op value` clause of a key condition.
+fn key_clause(p: &CondExpr) -> Result<(&str, SortCondition)> {
+    Ok(match p {
+        Cond::Cmp(op, a, b) => {
+            let (name, value, op) = match (top_name(a)?, top_name(b)?, a, b) {
+                (Some(n), None, _, Operand::Value(v)) => (n, v, *op),
+                (None, Some(n), Operand::Value(v), _) => (n, v, flip(*op)),
+                _ => return Err(DynamoError::validation(MULTIPLE_NAMES)),
+            };
+            (name, SortCondition::Cmp(op, value.clone()))
+        }
+        Cond::Between(a, lo, hi) => match (top_name(a)?, lo, hi) {
+            (Some(n), Operand::Value(l), Operand::Value(h)) => {
+                (n, SortCondition::Between(l.clone(), h.clone()))
+            }
+            _ => return Err(DynamoError::validation(MULTIPLE_NAMES)),
+        },
+        Cond::Call(Call { name, args, .. }) if name == "begins_with" => match (
+            args.first().map(top_name).transpose()?.flatten(),
+            args.get(1),
+        ) {
+            (Some(n), Some(Operand::Value(v))) => (n, SortCondition::BeginsWith(v.clone())),
+            _ => return Err(DynamoError::validation(MULTIPLE_NAMES)),
+        },
+        Cond::Call(Call { name, .. }) => {
+            return Err(DynamoError::validation(format!(
+                "Invalid operator used in KeyConditionExpression: {name}"
+            )))
+        }
+        _ => return Err(DynamoError::validation("Query key condition not supported")),
+    })
+}
+
+/// Whether a sort-key condition's values have the attribute's type (begins_with on a number
+/// is refused outright, as DynamoDB does).
+fn sort_condition_fits(cond: &SortCondition, r: &KeyAttr) -> Result<()> {
+    let ok = match cond {
+        SortCondition::Cmp(_, v) => v.value_type() == r.value_type(),
+        SortCondition::Between(a, b) => {
+            a.value_type() == r.value_type() && b.value_type() == r.value_type()
+        }
+        SortCondition::BeginsWith(v) => {
+            if r.value_type() == ValueType::N {
+                return Err(DynamoError::validation(
+                    "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N",
+                ));
+            }
+            v.value_type() == r.value_type()
+        }
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(key_type_mismatch())
+    }
+}
+
+fn missed(name: &str) -> DynamoError {
+    DynamoError::validation(format!("Query condition missed key schema element: {name}"))
+}
+
+/// Interpret a KeyConditionExpression: an equality on every partition-key attribute, and
+/// optionally conditions on the sort key. A one-attribute sort key takes one condition; a
+/// multi-attribute one (a global index's) takes conditions on a left prefix of its attributes,
+/// all equalities but the last — the rules DynamoDB gives multi-attribute keys, under which
+/// the matching entries are one contiguous LSM range.
 pub fn key_condition(
     c: &CondExpr,
-    (hash, range): (&KeyAttr, Option<&KeyAttr>),
+    (hash, range): (&[&KeyAttr], &[&KeyAttr]),
 ) -> Result<KeyCondition> {
     let mut parts = Vec::new();
     split_and(c, &mut parts)?;
-    if parts.len() > 2 {
-        return Err(DynamoError::validation(
-            "Conditions can be of length 1 or 2 only",
-        ));
+    let most = hash.len() + range.len().max(1);
+    if parts.len() > most {
+        return Err(DynamoError::validation(if most == 2 {
+            "Conditions can be of length 1 or 2 only".to_string()
+        } else {
+            format!("Conditions can be of length 1 to {most} only")
+        }));
     }
-    let mut pk: Option<AttributeValue> = None;
-    let mut sk: Option<SortCondition> = None;
+    let mut pk: Vec<Option<AttributeValue>> = vec![None; hash.len()];
+    let mut sk: Vec<Option<SortCondition>> = vec![None; range.len()];
     for p in parts {
-        let (name, cond) = match p {
-            Cond::Cmp(op, a, b) => {
-                let (name, value, op) = match (top_name(a)?, top_name(b)?, a, b) {
-                    (Some(n), None, _, Operand::Value(v)) => (n, v, *op),
-                    (None, Some(n), Operand::Value(v), _) => (n, v, flip(*op)),
-                    _ => return Err(DynamoError::validation(MULTIPLE_NAMES)),
-                };
-                (name, SortCondition::Cmp(op, value.clone()))
-            }
-            Cond::Between(a, lo, hi) => match (top_name(a)?, lo, hi) {
-                (Some(n), Operand::Value(l), Operand::Value(h)) => {
-                    (n, SortCondition::Between(l.clone(), h.clone()))
-                }
-                _ => return Err(DynamoError::validation(MULTIPLE_NAMES)),
-            },
-            Cond::Call(Call { name, args, .. }) if name == "begins_with" => match (
-                args.first().map(top_name).transpose()?.flatten(),
-                args.get(1),
-            ) {
-                (Some(n), Some(Operand::Value(v))) => (n, SortCondition::BeginsWith(v.clone())),
-                _ => return Err(DynamoError::validation(MULTIPLE_NAMES)),
-            },
-            Cond::Call(Call { name, .. }) => {
-                return Err(DynamoError::validation(format!(
-                    "Invalid operator used in KeyConditionExpression: {name}"
-                )))
-            }
-            _ => return Err(DynamoError::validation("Query key condition not supported")),
-        };
-        if name == hash.name {
-            if pk.is_some() {
+        let (name, cond) = key_clause(p)?;
+        if let Some(i) = hash.iter().position(|h| h.name == name) {
+            if pk[i].is_some() {
                 return Err(DynamoError::validation(
                     "KeyConditionExpressions must only contain one condition per key",
                 ));
             }
             match cond {
                 SortCondition::Cmp(CmpOp::Eq, v) => {
-                    if v.value_type() != hash.value_type() {
+                    if v.value_type() != hash[i].value_type() {
                         return Err(key_type_mismatch());
                     }
-                    pk = Some(v);
+                    pk[i] = Some(v);
                 }
                 _ => return Err(DynamoError::validation("Query key condition not supported")),
             }
-        } else if range.is_some_and(|r| r.name == name) {
-            if sk.is_some() {
+        } else if let Some(i) = range.iter().position(|r| r.name == name) {
+            if sk[i].is_some() {
                 return Err(DynamoError::validation(
                     "KeyConditionExpressions must only contain one condition per key",
                 ));
             }
-            let r = range.expect("checked");
-            let ok = match &cond {
-                SortCondition::Cmp(_, v) => v.value_type() == r.value_type(),
-                SortCondition::Between(a, b) => {
-                    a.value_type() == r.value_type() && b.value_type() == r.value_type()
-                }
-                SortCondition::BeginsWith(v) => {
-                    if r.value_type() == ValueType::N {
-                        return Err(DynamoError::validation(
-                            "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N",
-                        ));
-                    }
-                    v.value_type() == r.value_type()
-                }
-            };
-            if !ok {
-                return Err(key_type_mismatch());
-            }
-            sk = Some(cond);
+            sort_condition_fits(&cond, range[i])?;
+            sk[i] = Some(cond);
         } else {
-            return Err(DynamoError::validation(format!(
-                "Query condition missed key schema element: {}",
-                if pk.is_none() {
-                    &hash.name
-                } else {
-                    range.map_or(&hash.name, |r| &r.name)
-                }
-            )));
+            // Name the first key element not yet given, partition attributes first.
+            let first_missing = hash
+                .iter()
+                .zip(&pk)
+                .find(|(_, v)| v.is_none())
+                .map(|(h, _)| h.name.as_str())
+                .or_else(|| {
+                    range
+                        .iter()
+                        .zip(&sk)
+                        .find(|(_, c)| c.is_none())
+                        .map(|(r, _)| r.name.as_str())
+                })
+                .unwrap_or(hash[0].name.as_str());
+            return Err(missed(first_missing));
         }
     }
-    let pk = pk.ok_or_else(|| {
-        DynamoError::validation(format!(
-            "Query condition missed key schema element: {}",
-            hash.name
-        ))
-    })?;
-    super::schema::check_key_value(&hash.name, &pk, true)?;
-    Ok(KeyCondition { pk, sk })
+    let pk = hash
+        .iter()
+        .zip(pk)
+        .map(|(h, v)| {
+            let v = v.ok_or_else(|| missed(&h.name))?;
+            super::schema::check_key_value(&h.name, &v, true)?;
+            Ok(v)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    // The sort-key conditions: a left prefix, equalities but for the last.
+    let given = sk.iter().rposition(Option::is_some).map_or(0, |i| i + 1);
+    if let Some(i) = sk[..given].iter().position(Option::is_none) {
+        return Err(DynamoError::validation(format!(
+            "Query condition missed key schema element: {}: a condition on {} needs one on every sort key attribute before it",
+            range[i].name, range[given - 1].name
+        )));
+    }
+    let mut conds: Vec<SortCondition> = sk.into_iter().flatten().collect();
+    let last = conds.pop();
+    let sk_eq = conds
+        .into_iter()
+        .zip(range)
+        .map(|(c, r)| match c {
+            SortCondition::Cmp(CmpOp::Eq, v) => Ok(v),
+            _ => Err(DynamoError::validation(format!(
+                "Invalid KeyConditionExpression: only the last sort key attribute in the condition may use a range operator; {} is followed by a condition on a later one",
+                r.name
+            ))),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(KeyCondition {
+        pk,
+        sk_eq,
+        sk: last,
+    })
 }
 
 fn flip(op: CmpOp) -> CmpOp {
@@ -769,7 +844,7 @@ fn flip(op: CmpOp) -> CmpOp {
 /// Interpret the legacy KeyConditions.
 fn legacy_key_condition(
     kc: &super::request::LegacyConditions,
-    attrs: (&KeyAttr, Option<&KeyAttr>),
+    attrs: (&[&KeyAttr], &[&KeyAttr]),
 ) -> Result<KeyCondition> {
     let mut c: Option<CondExpr> = None;
     for (attr, cond) in kc {
@@ -788,12 +863,7 @@ fn legacy_key_condition(
             Some(prev) => Cond::And(Box::new(prev), Box::new(x)),
         });
     }
-    let c = c.ok_or_else(|| {
-        DynamoError::validation(format!(
-            "Query condition missed key schema element: {}",
-            attrs.0.name
-        ))
-    })?;
+    let c = c.ok_or_else(|| missed(&attrs.0[0].name))?;
     key_condition(&c, attrs)
 }
 

@@ -70,14 +70,46 @@ pub struct IndexDef {
     pub number: u8,
     /// Local (same partition key as the table) or global.
     pub local: bool,
-    /// Partition key.
+    /// Partition key (its first attribute, when a global index has several).
     pub hash: KeyAttr,
-    /// Sort key.
+    /// Sort key (its first attribute, when a global index has several).
     pub range: Option<KeyAttr>,
+    /// A global index's further partition-key attributes, in key-schema order (DynamoDB's
+    /// multi-attribute keys: up to four in all). Use [`IndexDef::hash_attrs`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub more_hash: Vec<KeyAttr>,
+    /// A global index's further sort-key attributes, in order (up to four in all). Use
+    /// [`IndexDef::range_attrs`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub more_range: Vec<KeyAttr>,
     /// What it copies.
     pub projection: ProjectionType,
     /// Provisioned throughput of a global index in a PROVISIONED table.
     pub throughput: Option<Throughput>,
+}
+
+impl IndexDef {
+    /// Every partition-key attribute, in key-schema order.
+    pub fn hash_attrs(&self) -> Vec<&KeyAttr> {
+        std::iter::once(&self.hash).chain(&self.more_hash).collect()
+    }
+
+    /// Every sort-key attribute, in key-schema order (none for a hash-only index).
+    pub fn range_attrs(&self) -> Vec<&KeyAttr> {
+        self.range.iter().chain(&self.more_range).collect()
+    }
+
+    /// Every key attribute: the partition's, then the sort key's.
+    pub fn key_attrs(&self) -> Vec<&KeyAttr> {
+        let mut all = self.hash_attrs();
+        all.extend(self.range_attrs());
+        all
+    }
+
+    /// Whether `attr` is one of the index's key attributes.
+    pub fn is_key_attr(&self, attr: &str) -> bool {
+        self.key_attrs().iter().any(|k| k.name == attr)
+    }
 }
 
 /// A table's TTL setting.
@@ -407,6 +439,65 @@ fn key_attrs(
     Ok((hash, range))
 }
 
+/// Most attributes in each of a global index's partition and sort keys.
+pub const MAX_INDEX_KEY_ATTRIBUTES: usize = 4;
+
+/// A global index's key schema, which may name up to four partition-key (HASH) attributes and
+/// then up to four sort-key (RANGE) attributes (DynamoDB's multi-attribute keys, November
+/// 2025). A schema of one or two elements is checked as a table's, with the same messages.
+fn gsi_key_attrs(
+    schema: &[KeySchemaElement],
+    defs: &[(String, String)],
+    what: &str,
+) -> Result<(Vec<KeyAttr>, Vec<KeyAttr>)> {
+    if schema.len() <= 2 {
+        let (h, r) = key_attrs(schema, defs, what)?;
+        return Ok((vec![h], r.into_iter().collect()));
+    }
+    check_key_types(schema, what)?;
+    let hashes = schema.iter().take_while(|k| k.key_type == "HASH").count();
+    let ranges = schema.len() - hashes;
+    if hashes == 0 {
+        return Err(DynamoError::validation(
+            "Invalid KeySchema: The first KeySchemaElement is not a HASH key type",
+        ));
+    }
+    if schema[hashes..].iter().any(|k| k.key_type != "RANGE") {
+        return Err(DynamoError::validation(
+            "Invalid KeySchema: every HASH KeySchemaElement must come before the RANGE ones",
+        ));
+    }
+    if hashes > MAX_INDEX_KEY_ATTRIBUTES || ranges > MAX_INDEX_KEY_ATTRIBUTES {
+        return Err(DynamoError::validation(format!(
+            "Invalid KeySchema: a global secondary index key has at most {MAX_INDEX_KEY_ATTRIBUTES} HASH and {MAX_INDEX_KEY_ATTRIBUTES} RANGE attributes; this one has {hashes} and {ranges}"
+        )));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    if let Some(k) = schema.iter().find(|k| !seen.insert(k.name.as_str())) {
+        return Err(DynamoError::invalid_parameter(format!(
+            "Invalid KeySchema: attribute {} appears more than once",
+            k.name
+        )));
+    }
+    let attrs = schema
+        .iter()
+        .map(|k| {
+            defs.iter()
+                .find(|(n, _)| *n == k.name)
+                .map(|(n, t)| KeyAttr { name: n.clone(), ty: t.clone() })
+                .ok_or_else(|| {
+                    DynamoError::invalid_parameter(format!(
+                        "Some index key attributes are not defined in AttributeDefinitions. Keys: [{}], AttributeDefinitions: [{}]",
+                        schema.iter().map(|k| k.name.as_str()).collect::<Vec<_>>().join(", "),
+                        defs.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
+                    ))
+                })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let (h, r) = attrs.split_at(hashes);
+    Ok((h.to_vec(), r.to_vec()))
+}
+
 fn projection(ix: &IndexInput) -> Result<ProjectionType> {
     let attrs = ix.non_key_attributes.clone();
     match ix.projection_type.as_deref() {
@@ -518,7 +609,19 @@ pub fn table_def(
                 ix.name
             )));
         }
-        let (ih, ir) = key_attrs(&ix.key_schema, &input.attributes, "keySchema")?;
+        let (ih, ir) = if local {
+            let (h, r) = key_attrs(&ix.key_schema, &input.attributes, "keySchema")?;
+            (vec![h], r.into_iter().collect::<Vec<_>>())
+        } else {
+            gsi_key_attrs(&ix.key_schema, &input.attributes, "keySchema")?
+        };
+        let mut ih = ih.into_iter();
+        let mut ir = ir.into_iter();
+        let (ih, more_hash) = (
+            ih.next().expect("at least one HASH attribute"),
+            ih.collect(),
+        );
+        let (ir, more_range) = (ir.next(), ir.collect());
         if local {
             if range.is_none() {
                 return Err(DynamoError::invalid_parameter(
@@ -561,6 +664,8 @@ pub fn table_def(
             local,
             hash: ih,
             range: ir,
+            more_hash,
+            more_range,
             projection: projection(ix)?,
             throughput,
         })
@@ -593,10 +698,7 @@ pub fn table_def(
     let used = |n: &str| {
         hash.name == n
             || range.as_ref().is_some_and(|r| r.name == n)
-            || lsis
-                .iter()
-                .chain(&gsis)
-                .any(|i| i.hash.name == n || i.range.as_ref().is_some_and(|r| r.name == n))
+            || lsis.iter().chain(&gsis).any(|i| i.is_key_attr(n))
     };
     if input.attributes.iter().any(|(n, _)| !used(n)) {
         return Err(DynamoError::invalid_parameter(

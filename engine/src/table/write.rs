@@ -19,7 +19,7 @@ use super::expr::{self, projection, resolve, CondExpr, ExprKind, Placeholders, U
 use super::keys;
 use super::legacy;
 use super::request::{DeleteItem, PutItem, UpdateItem, WriteCondition, WriteOutput};
-use super::schema::{IndexDef, ProjectionType, TableDef};
+use super::schema::{IndexDef, KeyAttr, ProjectionType, TableDef};
 use super::store::{encode_stats, lock, ttl_entry_key, TableState, Tables};
 use super::value::{item_size, AttributeValue, Item};
 use super::value_rules;
@@ -151,7 +151,7 @@ fn key_item(def: &TableDef, item: &Item, exact: bool) -> Result<(Vec<u8>, Item)>
 /// Index key attributes must have the index's types and be non-empty.
 fn check_index_keys(def: &TableDef, item: &Item) -> Result<()> {
     for ix in def.indexes() {
-        for k in std::iter::once(&ix.hash).chain(ix.range.as_ref()) {
+        for k in ix.key_attrs() {
             if let Some(v) = item.get(&k.name) {
                 if v.value_type() != k.value_type() {
                     return Err(DynamoError::invalid_parameter(format!(
@@ -422,24 +422,24 @@ pub(crate) fn returned(
 }
 
 /// The item's entry in an index: its key and projected item, or `None` when the item lacks
-/// the index's key attributes (a sparse index).
+/// any of the index's key attributes (a sparse index; with a multi-attribute key, an item
+/// missing one of them is not indexed, as in DynamoDB).
 pub(crate) fn index_entry(def: &TableDef, ix: &IndexDef, item: &Item) -> Option<(Vec<u8>, Item)> {
-    let ipk = item.get(&ix.hash.name)?;
-    let isk = match &ix.range {
-        Some(r) => Some(item.get(&r.name)?),
-        None => None,
+    let get_all = |attrs: Vec<&KeyAttr>| -> Option<Vec<&AttributeValue>> {
+        attrs.into_iter().map(|k| item.get(&k.name)).collect()
     };
+    let ipk = get_all(ix.hash_attrs())?;
+    let isk = get_all(ix.range_attrs())?;
     let pk = item.get(&def.hash.name)?;
     let sk = def.range.as_ref().and_then(|r| item.get(&r.name));
-    let key = keys::index_key(def.id, ix.number, ipk, isk, pk, sk);
+    let key = keys::index_key(def.id, ix.number, &ipk, &isk, pk, sk);
     let projected: Item = match &ix.projection {
         ProjectionType::All => item.clone(),
         other => item
             .iter()
             .filter(|(k, _)| {
                 def.is_key(k)
-                    || ix.hash.name == **k
-                    || ix.range.as_ref().is_some_and(|r| r.name == **k)
+                    || ix.is_key_attr(k)
                     || matches!(other, ProjectionType::Include(a) if a.contains(k))
             })
             .map(|(k, v)| (k.clone(), v.clone()))

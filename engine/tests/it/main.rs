@@ -41,3 +41,4 @@ mod object_tags;
 mod sim_crash;
 mod table_api;
 mod table_iam;
+mod table_multi_key;

@@ -10,11 +10,11 @@ use seedbed_engine::io::posix::PosixFs;
 use seedbed_engine::lsm::{Db, Options};
 use seedbed_engine::table::*;
 
-struct Fixture {
+pub(crate) struct Fixture {
     _dir: tempfile::TempDir,
     path: std::path::PathBuf,
     clock: Arc<VirtualClock>,
-    t: Tables,
+    pub(crate) t: Tables,
 }
 
 fn open_at(path: &std::path::Path, clock: Arc<VirtualClock>) -> Tables {
@@ -28,7 +28,7 @@ fn open_at(path: &std::path::Path, clock: Arc<VirtualClock>) -> Tables {
     Tables::open(Arc::new(db), clock).unwrap()
 }
 
-fn fixture() -> Fixture {
+pub(crate) fn fixture() -> Fixture {
     let dir = tempfile::Builder::new()
         .prefix("table-api-")
         .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
@@ -44,7 +44,7 @@ fn fixture() -> Fixture {
     }
 }
 
-fn ks(parts: &[(&str, &str)]) -> Vec<KeySchemaElement> {
+pub(crate) fn ks(parts: &[(&str, &str)]) -> Vec<KeySchemaElement> {
     parts
         .iter()
         .map(|(n, t)| KeySchemaElement {
@@ -54,22 +54,22 @@ fn ks(parts: &[(&str, &str)]) -> Vec<KeySchemaElement> {
         .collect()
 }
 
-fn n(s: &str) -> AttributeValue {
+pub(crate) fn n(s: &str) -> AttributeValue {
     AttributeValue::N(Number::parse(s).unwrap())
 }
 
-fn s(v: &str) -> AttributeValue {
+pub(crate) fn s(v: &str) -> AttributeValue {
     AttributeValue::s(v)
 }
 
-fn item(pairs: &[(&str, AttributeValue)]) -> Item {
+pub(crate) fn item(pairs: &[(&str, AttributeValue)]) -> Item {
     pairs
         .iter()
         .map(|(k, v)| (k.to_string(), v.clone()))
         .collect()
 }
 
-fn values(pairs: &[(&str, AttributeValue)]) -> Option<Values> {
+pub(crate) fn values(pairs: &[(&str, AttributeValue)]) -> Option<Values> {
     Some(
         pairs
             .iter()
@@ -110,7 +110,7 @@ fn create_scores(t: &Tables) {
     .unwrap();
 }
 
-fn put(t: &Tables, table: &str, i: Item) {
+pub(crate) fn put(t: &Tables, table: &str, i: Item) {
     t.put_item(&PutItem {
         table: table.into(),
         item: i,
@@ -119,11 +119,11 @@ fn put(t: &Tables, table: &str, i: Item) {
     .unwrap();
 }
 
-fn query(t: &Tables, q: Search) -> SearchOutput {
+pub(crate) fn query(t: &Tables, q: Search) -> SearchOutput {
     t.query(&q).unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn nums(items: &[Item], attr: &str) -> Vec<String> {
+pub(crate) fn nums(items: &[Item], attr: &str) -> Vec<String> {
     items
         .iter()
         .map(|i| i[attr].as_n().unwrap().to_string())
