@@ -152,6 +152,13 @@ impl Endpoint {
         if req.method != "POST" {
             return self.error(WireError::UnknownOperation, &op);
         }
+        if target.is_none() {
+            if let Some(action) =
+                crate::sts::action_of(header(req.headers, "content-type"), req.body)
+            {
+                return self.sts(req, &action, now_unix_secs);
+            }
+        }
         let Some(sec) = &self.security else {
             return self.respond(handler::handle(&self.tables, target, req.body, None));
         };
@@ -200,6 +207,88 @@ impl Endpoint {
         ));
         out.principal = principal_name(&principal);
         out
+    }
+}
+
+impl Endpoint {
+    /// An STS query-protocol request (`crate::sts`): GetCallerIdentity, signed for `sts`.
+    fn sts(&self, req: &HttpRequest<'_>, action: &str, now_unix_secs: i64) -> HttpResponse {
+        let n = self.requests.fetch_add(1, Ordering::Relaxed);
+        let request_id = format!("{:016X}{n:016X}", std::process::id());
+        let reply =
+            |status: u16, body: Vec<u8>, error: Option<&str>, principal: String| HttpResponse {
+                status,
+                headers: vec![
+                    ("content-type".into(), "text/xml".into()),
+                    ("x-amzn-requestid".into(), request_id.clone()),
+                ],
+                body,
+                operation: format!("sts:{action}"),
+                error: error.map(String::from),
+                principal,
+            };
+        let fail = |status: u16, code: &str, message: &str| {
+            reply(
+                status,
+                crate::sts::error_xml(code, message, &request_id),
+                Some(code),
+                String::new(),
+            )
+        };
+        if action != "GetCallerIdentity" {
+            return fail(
+                400,
+                "InvalidAction",
+                &format!("Could not find operation {action}: this endpoint serves STS's GetCallerIdentity only"),
+            );
+        }
+        let Some(sec) = &self.security else {
+            return fail(
+                403,
+                "AccessDenied",
+                "this endpoint runs without IAM: no caller identity to tell",
+            );
+        };
+        let request = sigv4::verify::Request {
+            method: req.method,
+            path: req.path,
+            query: req.query,
+            headers: req.headers,
+            payload: sigv4::Payload::Body(req.body),
+        };
+        let verified = match sigv4::verify(&request, "sts", now_unix_secs, |k| {
+            sec.identities.secret_of(k)
+        }) {
+            Ok(v) => v,
+            Err(e) => {
+                let code = match e {
+                    sigv4::SigError::Missing => "MissingAuthenticationToken",
+                    sigv4::SigError::UnknownKey(_) => "InvalidClientTokenId",
+                    _ => "SignatureDoesNotMatch",
+                };
+                return fail(403, code, &e.to_string());
+            }
+        };
+        let identity = sec
+            .identities
+            .principal_of(&verified.access_key)
+            .and_then(|p| {
+                let auth = sec.authorizer.read().unwrap_or_else(|p| p.into_inner());
+                auth.caller_identity(&p)
+            });
+        match identity {
+            Some((arn, user_id, account)) => reply(
+                200,
+                crate::sts::caller_identity_xml(&arn, &user_id, &account, &request_id),
+                None,
+                arn.clone(),
+            ),
+            None => fail(
+                403,
+                "InvalidClientTokenId",
+                "The security token included in the request is invalid.",
+            ),
+        }
     }
 }
 

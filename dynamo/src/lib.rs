@@ -29,5 +29,6 @@ pub mod errors;
 pub mod handler;
 pub mod parse;
 pub mod render;
+pub mod sts;
 pub mod tree;
 pub mod wire;

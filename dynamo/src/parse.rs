@@ -525,6 +525,18 @@ pub fn request_tree(operation: &str, body: &Json<'_>) -> R<Request> {
             )
         }
         "DescribeTimeToLive" => Request::DescribeTimeToLive(req_str(m, "TableName")?),
+        // ConfirmRemoveSelfResourceAccess is accepted and not checked: this server does not
+        // refuse a policy that would deny its caller further policy changes.
+        "PutResourcePolicy" => Request::PutResourcePolicy(
+            req_str(m, "ResourceArn")?,
+            req_str(m, "Policy")?,
+            opt_str(m, "ExpectedRevisionId")?,
+        ),
+        "GetResourcePolicy" => Request::GetResourcePolicy(req_str(m, "ResourceArn")?),
+        "DeleteResourcePolicy" => Request::DeleteResourcePolicy(
+            req_str(m, "ResourceArn")?,
+            opt_str(m, "ExpectedRevisionId")?,
+        ),
         "GetItem" => Request::GetItem(get_item(m)?),
         "PutItem" => Request::PutItem(put_item(m)?),
         "UpdateItem" => Request::UpdateItem(update_item(m)?),

@@ -270,6 +270,12 @@ impl Serialize for Body<'_> {
                     o.serialize_entry("TimeToLiveDescription", &d)?;
                 }
             },
+            Response::ResourcePolicy(policy, revision) => {
+                if let Some(p) = policy {
+                    o.serialize_entry("Policy", p)?;
+                }
+                o.serialize_entry("RevisionId", revision)?;
+            }
             Response::Get(g) => {
                 if let Some(i) = &g.item {
                     o.serialize_entry("Item", &WireItem(i))?;

@@ -8,8 +8,9 @@
 # suite written by others, checked against AWS itself. This script fetches moto's source
 # distribution from PyPI (pinned by version and SHA-256, kept in a cache, never copied into the
 # repository), starts a server on a fresh store on free loopback ports, points boto3 at it
-# (AWS_ENDPOINT_URL_DYNAMODB or _S3, path-style addressing for S3; STS and the other service at
-# a closed loopback port, so no test reaches the internet), runs
+# (AWS_ENDPOINT_URL_DYNAMODB or _S3, path-style addressing for S3; STS at the DynamoDB listener,
+# which answers GetCallerIdentity; the other service at a closed loopback port, so no test
+# reaches the internet), runs
 # `pytest -m aws_verified tests/test_SERVICE`, and stops the server by its pid whatever happens.
 # Prints one line last:
 #
@@ -84,11 +85,14 @@ PID=$!
 for _ in $(seq 100); do [ -s "$WORK/serve.json" ] && break; kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
 [ -s "$WORK/serve.json" ] || { cat "$WORK/serve.log" >&2; die "the server did not start"; }
 
-# A port nothing listens on: tests that call STS (the account_id fixture) or the other service
-# (DynamoDB's import and export call S3) fail at once instead of reaching AWS.
+# STS's GetCallerIdentity (the account_id fixture, the resource-policy tests) is answered on
+# the DynamoDB listener (docs/dynamodb.md). A port nothing listens on stands for the other
+# service (DynamoDB's import and export call S3): those tests fail at once instead of reaching
+# AWS.
 CLOSED=http://127.0.0.1:9
+STS_URL=$(key dynamodb < "$WORK/serve.json")
 if [ "$SERVICE" = dynamodb ]; then
-  DYNAMODB_URL=$(key dynamodb < "$WORK/serve.json"); S3_URL=$CLOSED
+  DYNAMODB_URL=$STS_URL; S3_URL=$CLOSED
 else
   DYNAMODB_URL=$CLOSED; S3_URL=$(key s3 < "$WORK/serve.json")
 fi
@@ -98,7 +102,7 @@ set +e
 ( cd "$SUITE" && env -u AWS_PROFILE -u AWS_SESSION_TOKEN -u AWS_SECURITY_TOKEN \
   MOTO_TEST_ALLOW_AWS_REQUEST=true AWS_DEFAULT_REGION=us-east-1 \
   AWS_ENDPOINT_URL_DYNAMODB=$DYNAMODB_URL AWS_ENDPOINT_URL_S3=$S3_URL \
-  AWS_ENDPOINT_URL_STS=$CLOSED AWS_MAX_ATTEMPTS=1 \
+  AWS_ENDPOINT_URL_STS=$STS_URL AWS_MAX_ATTEMPTS=1 \
   AWS_ACCESS_KEY_ID=$(key access_key < "$WORK/user.json") \
   AWS_SECRET_ACCESS_KEY=$(key secret_key < "$WORK/user.json") \
   AWS_CONFIG_FILE=$WORK/aws-config AWS_SHARED_CREDENTIALS_FILE=/dev/null \

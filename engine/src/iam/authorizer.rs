@@ -300,6 +300,26 @@ impl Authorizer {
         Authorizer { directory }
     }
 
+    /// Who `principal` is, as STS's GetCallerIdentity tells it: its ARN, its unique id
+    /// (`aws:userid`: `AIDA…` for a user, `AROA…:SESSION` for a role session, the account for
+    /// its root) and its account. `None` for an anonymous caller or one the directory lacks.
+    pub fn caller_identity(&self, principal: &Principal) -> Option<(String, String, String)> {
+        let (arn, user_id) = match principal {
+            Principal::Anonymous => return None,
+            Principal::Root(account) => (format!("arn:aws:iam::{account}:root"), account.clone()),
+            Principal::User(arn) => (arn.clone(), self.directory.user(arn)?.unique_id.clone()),
+            Principal::Session(s) => {
+                let role = self.directory.role(&s.role_arn)?;
+                (
+                    s.arn.clone(),
+                    format!("{}:{}", role.unique_id, s.session_name),
+                )
+            }
+        };
+        let account = super::caller::Caller::parse(&arn).ok()?.account?;
+        Some((arn, user_id, account))
+    }
+
     /// The policy set and request context for `principal` doing `access`.
     pub fn prepare(
         &self,

@@ -150,6 +150,9 @@ impl Tables {
             Request::DeleteTable(n) => vec![check("DeleteTable", n)],
             Request::UpdateTimeToLive(n, ..) => vec![check("UpdateTimeToLive", n)],
             Request::DescribeTimeToLive(n) => vec![check("DescribeTimeToLive", n)],
+            Request::PutResourcePolicy(arn, ..) => vec![check("PutResourcePolicy", arn)],
+            Request::GetResourcePolicy(arn) => vec![check("GetResourcePolicy", arn)],
+            Request::DeleteResourcePolicy(arn, _) => vec![check("DeleteResourcePolicy", arn)],
             Request::GetItem(r) => {
                 let mut c = check("GetItem", &r.table);
                 c.leading_keys = self.leading(&r.table, &r.key);
@@ -295,8 +298,17 @@ impl Tables {
         }
     }
 
-    /// Decide `req` for `caller` under `authorizer` (and the tables' resource policy, if any).
-    /// `Ok` only if every check is allowed; the error is DynamoDB's AccessDeniedException.
+    /// The resource-based policy of the table a check's resource (a table or index ARN) names.
+    fn table_policy(&self, resource: &str) -> Option<Arc<Policy>> {
+        let table_arn = resource.split_once("/index/").map_or(resource, |(t, _)| t);
+        schema::arn_table_name(table_arn)?;
+        self.table(table_arn).ok()?.policy.clone()
+    }
+
+    /// Decide `req` for `caller` under `authorizer`, with the resource-based policy of each
+    /// table the request touches (PutResourcePolicy) and `resource_policy`, if given (one for
+    /// every table: the simulator's IAM workloads). `Ok` only if every check is allowed; the
+    /// error is DynamoDB's AccessDeniedException.
     pub fn authorize(
         &self,
         authorizer: &Authorizer,
@@ -304,8 +316,12 @@ impl Tables {
         resource_policy: Option<&Arc<Policy>>,
         req: &Request,
     ) -> Result<()> {
-        let policies: Vec<Arc<Policy>> = resource_policy.into_iter().cloned().collect();
         for c in self.checks(req) {
+            let policies: Vec<Arc<Policy>> = resource_policy
+                .cloned()
+                .into_iter()
+                .chain(self.table_policy(&c.resource))
+                .collect();
             let lk: Vec<&str> = c.leading_keys.iter().map(String::as_str).collect();
             let attrs: Vec<&str> = c.attributes.iter().map(String::as_str).collect();
             let select: Vec<&str> = c.select.iter().map(String::as_str).collect();

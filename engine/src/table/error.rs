@@ -50,6 +50,8 @@ pub enum ErrorKind {
     LimitExceeded,
     /// IAM did not allow the request; nothing was read or written.
     AccessDenied,
+    /// The table has no resource-based policy, or not the revision the request expects.
+    PolicyNotFound,
     /// The storage engine failed.
     InternalServerError,
 }
@@ -69,6 +71,7 @@ impl ErrorKind {
             }
             ErrorKind::LimitExceeded => "LimitExceededException",
             ErrorKind::AccessDenied => "AccessDeniedException",
+            ErrorKind::PolicyNotFound => "PolicyNotFoundException",
             ErrorKind::InternalServerError => "InternalServerError",
         }
     }

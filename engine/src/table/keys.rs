@@ -457,7 +457,7 @@ mod tests {
         ) {
             let key = |s: &str, n: &Number| {
                 let mut k = enc(&AttributeValue::s(s));
-                k.extend(enc(&AttributeValue::N(n.clone())));
+                k.extend(enc(&AttributeValue::N(*n)));
                 k
             };
             let (k1, k2) = (key(&s1, &n1), key(&s2, &n2));

@@ -31,6 +31,7 @@ pub mod number;
 pub mod ops;
 pub mod read;
 pub mod request;
+pub mod resource_policy;
 pub mod schema;
 pub mod store;
 pub mod transact;
@@ -41,6 +42,8 @@ pub mod write;
 pub use error::{CancellationReason, DynamoError, ErrorKind, Result, ValidationError};
 pub use number::Number;
 pub use request::*;
-pub use schema::{CreateTableInput, IndexInput, KeySchemaElement, TableDef, Throughput};
+pub use schema::{
+    CreateTableInput, IndexInput, KeySchemaElement, ResourcePolicy, TableDef, Throughput,
+};
 pub use store::{TableInfo, Tables};
 pub use value::{AttributeValue, Item, ValueType};

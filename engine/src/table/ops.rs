@@ -17,6 +17,18 @@ impl Tables {
             Request::DeleteTable(n) => Response::Table(Box::new(self.delete_table(n)?)),
             Request::UpdateTimeToLive(t, a, e) => Response::Ttl(Some(self.update_ttl(t, a, *e)?)),
             Request::DescribeTimeToLive(t) => Response::Ttl(self.describe_ttl(t)?),
+            Request::PutResourcePolicy(arn, doc, expected) => Response::ResourcePolicy(
+                None,
+                self.put_resource_policy(arn, doc, expected.as_deref())?,
+            ),
+            Request::GetResourcePolicy(arn) => {
+                let p = self.get_resource_policy(arn)?;
+                Response::ResourcePolicy(Some(p.document), p.revision)
+            }
+            Request::DeleteResourcePolicy(arn, expected) => Response::ResourcePolicy(
+                None,
+                self.delete_resource_policy(arn, expected.as_deref())?,
+            ),
             Request::GetItem(r) => Response::Get(self.get_item(r)?),
             Request::PutItem(r) => Response::Write(self.put_item(r)?),
             Request::UpdateItem(r) => Response::Write(self.update_item(r)?),

@@ -397,6 +397,12 @@ pub enum Request {
     UpdateTimeToLive(String, String, bool),
     /// DescribeTimeToLive.
     DescribeTimeToLive(String),
+    /// PutResourcePolicy: ResourceArn, Policy, ExpectedRevisionId.
+    PutResourcePolicy(String, String, Option<String>),
+    /// GetResourcePolicy: ResourceArn.
+    GetResourcePolicy(String),
+    /// DeleteResourcePolicy: ResourceArn, ExpectedRevisionId.
+    DeleteResourcePolicy(String, Option<String>),
     /// GetItem.
     GetItem(GetItem),
     /// PutItem.
@@ -429,6 +435,9 @@ impl Request {
             Request::DeleteTable(_) => "DeleteTable",
             Request::UpdateTimeToLive(..) => "UpdateTimeToLive",
             Request::DescribeTimeToLive(_) => "DescribeTimeToLive",
+            Request::PutResourcePolicy(..) => "PutResourcePolicy",
+            Request::GetResourcePolicy(_) => "GetResourcePolicy",
+            Request::DeleteResourcePolicy(..) => "DeleteResourcePolicy",
             Request::GetItem(_) => "GetItem",
             Request::PutItem(_) => "PutItem",
             Request::UpdateItem(_) => "UpdateItem",
@@ -452,6 +461,8 @@ pub enum Response {
     Tables(Vec<String>, Option<String>),
     /// UpdateTimeToLive, DescribeTimeToLive.
     Ttl(Option<super::schema::TtlSpec>),
+    /// Put/Get/DeleteResourcePolicy: the policy (GetResourcePolicy only) and its revision id.
+    ResourcePolicy(Option<String>, String),
     /// GetItem.
     Get(GetItemOutput),
     /// PutItem, UpdateItem, DeleteItem.

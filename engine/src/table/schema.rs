@@ -154,6 +154,19 @@ pub struct TableDef {
     /// StreamSpecification as given (echoed; Seedbed has no streams).
     #[serde(default)]
     pub stream: Option<(bool, String)>,
+    /// The table's resource-based policy (PutResourcePolicy), if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_policy: Option<ResourcePolicy>,
+}
+
+/// A resource-based policy attached to a table, and the revision PutResourcePolicy gave it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourcePolicy {
+    /// The policy document, as given.
+    pub document: String,
+    /// Its revision id: the milliseconds of the put (strictly increasing per table), so that
+    /// revision ids compare in the order they were made, as DynamoDB's do.
+    pub revision: String,
 }
 
 impl TableDef {
@@ -727,6 +740,7 @@ pub fn table_def(
         created_unix_ms: now_unix_ms,
         tags: input.tags.clone(),
         stream: input.stream.clone(),
+        resource_policy: None,
     })
 }
 

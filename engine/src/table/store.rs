@@ -28,6 +28,9 @@ pub struct TableState {
     pub def: TableDef,
     /// Statistics: `[0]` the table, `[n]` index number `n`.
     pub(crate) stats: Mutex<Vec<TableStats>>,
+    /// The table's resource-based policy, parsed once (`None`: it has none, or — in a catalog
+    /// written by hand — one that no longer parses, which then allows nothing).
+    pub(crate) policy: Option<Arc<crate::iam::Policy>>,
 }
 
 impl TableState {
@@ -35,9 +38,14 @@ impl TableState {
         let n = 1 + def.indexes().map(|i| i.number as usize).max().unwrap_or(0);
         let mut stats = stats;
         stats.resize(n, TableStats::default());
+        let policy = def
+            .resource_policy
+            .as_ref()
+            .and_then(|p| super::resource_policy::parse_policy(&p.document).ok());
         TableState {
             def,
             stats: Mutex::new(stats),
+            policy,
         }
     }
 
@@ -376,6 +384,21 @@ impl Tables {
             .unwrap_or_else(|p| p.into_inner())
             .insert(name.to_string(), Arc::new(state));
         Ok(spec)
+    }
+
+    /// Write a table's changed definition (the caller holds the write lock) and make it the
+    /// one requests see.
+    pub(crate) fn replace_definition(&self, def: TableDef, stats: Vec<TableStats>) -> Result<()> {
+        let name = def.name.clone();
+        self.db.put(
+            &keys::catalog_key(&name),
+            &serde_json::to_vec(&def).unwrap_or_default(),
+        )?;
+        self.catalog
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name, Arc::new(TableState::new(def, stats)));
+        Ok(())
     }
 
     /// DescribeTimeToLive: the specification, if TTL was ever set.

@@ -254,3 +254,136 @@ fn attributes_select_and_return_values_limit_a_request() {
     assert_eq!(checks[0].select.as_deref(), Some("ALL_ATTRIBUTES"));
     assert_eq!(checks[0].leading_keys, vec!["AIDAALICE".to_string()]);
 }
+
+const PARTNER: &str = "arn:aws:iam::111122223333:user/partner";
+const TABLE_ARN: &str = "arn:aws:dynamodb:us-east-1:000000000000:table/GameScores";
+
+/// A table's resource-based policy (PutResourcePolicy) is how another account gets in, and an
+/// explicit Deny in it binds the table's own account; it survives a reopen, and without it
+/// the other account is refused again.
+#[test]
+fn a_table_s_resource_policy_admits_another_account_and_its_deny_binds_everyone() {
+    let (t, mut auth, tmp) = setup();
+    auth.directory.put_user(User {
+        arn: PARTNER.into(),
+        unique_id: "AIDAPARTNER".into(),
+        policies: vec![Arc::new(
+            Policy::parse(
+                r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}}"#,
+                PolicyKind::Identity,
+            )
+            .unwrap(),
+        )],
+        groups: Vec::new(),
+        boundary: None,
+        tags: BTreeMap::new(),
+    });
+    let partner = Principal::User(PARTNER.into());
+    let as_partner = Requester {
+        principal: &partner,
+        context: &[],
+    };
+    let bob_chess = || {
+        Request::GetItem(GetItem {
+            table: "GameScores".into(),
+            key: item(&[("UserId", s("AIDABOB")), ("GameTitle", s("Chess"))]),
+            ..GetItem::default()
+        })
+    };
+    let refused = t
+        .execute_as(&auth, &as_partner, None, &bob_chess())
+        .unwrap_err();
+    assert_eq!(
+        refused.kind,
+        ErrorKind::AccessDenied,
+        "cross-account without a policy"
+    );
+
+    let rev = t
+        .put_resource_policy(
+            TABLE_ARN,
+            r#"{"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": "111122223333"},
+                 "Action": "dynamodb:GetItem", "Resource": "*"},
+                {"Effect": "Deny", "Principal": "*", "Action": "dynamodb:DeleteItem",
+                 "Resource": "*"}]}"#,
+            None,
+        )
+        .unwrap();
+    t.execute_as(&auth, &as_partner, None, &bob_chess())
+        .unwrap();
+    let put = Request::PutItem(PutItem {
+        table: "GameScores".into(),
+        item: item(&[("UserId", s("AIDABOB")), ("GameTitle", s("Go"))]),
+        ..PutItem::default()
+    });
+    assert_eq!(
+        t.execute_as(&auth, &as_partner, None, &put)
+            .unwrap_err()
+            .kind,
+        ErrorKind::AccessDenied,
+        "the policy admits GetItem only"
+    );
+    // The Deny binds the table's own account too, whatever its identity policy says.
+    let alice = Principal::User(ALICE.into());
+    let as_alice = Requester {
+        principal: &alice,
+        context: &[],
+    };
+    let delete = Request::DeleteItem(DeleteItem {
+        table: "GameScores".into(),
+        key: item(&[("UserId", s("AIDAALICE")), ("GameTitle", s("Go"))]),
+        ..DeleteItem::default()
+    });
+    let e = t.execute_as(&auth, &as_alice, None, &delete).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::AccessDenied);
+    assert!(
+        get(&t, "AIDABOB", "Chess").is_some(),
+        "denials write nothing"
+    );
+
+    // Kept in the catalog: a reopened store decides the same.
+    drop(t);
+    let clock = Arc::new(VirtualClock::new());
+    let db = Db::open(
+        Arc::new(PosixFs::new()),
+        tmp.path().join("db"),
+        Options::small_for_tests(),
+        clock.clone(),
+    )
+    .unwrap();
+    let t = Tables::open(Arc::new(db), clock).unwrap();
+    assert_eq!(t.get_resource_policy(TABLE_ARN).unwrap().revision, rev);
+    t.execute_as(&auth, &as_partner, None, &bob_chess())
+        .unwrap();
+    // Stale revisions are refused; the current one removes it, and the partner is out again.
+    assert_eq!(
+        t.delete_resource_policy(TABLE_ARN, Some("1"))
+            .unwrap_err()
+            .kind,
+        ErrorKind::PolicyNotFound
+    );
+    assert_eq!(
+        t.delete_resource_policy(TABLE_ARN, Some(&rev)).unwrap(),
+        rev
+    );
+    assert_eq!(
+        t.execute_as(&auth, &as_partner, None, &bob_chess())
+            .unwrap_err()
+            .kind,
+        ErrorKind::AccessDenied
+    );
+    assert_eq!(
+        t.get_resource_policy(TABLE_ARN).unwrap_err().kind,
+        ErrorKind::PolicyNotFound
+    );
+    // A document that is not a resource policy (no Principal) is refused.
+    let e = t
+        .put_resource_policy(
+            TABLE_ARN,
+            r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}}"#,
+            None,
+        )
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Validation, "{e:?}");
+}
