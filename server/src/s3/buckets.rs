@@ -3,7 +3,7 @@
 
 use http::StatusCode;
 use s3s::dto::*;
-use s3s::{S3Request, S3Response, S3Result};
+use s3s::{S3Error, S3Request, S3Response, S3Result};
 use seedbed_engine::object::{
     Acl, CannedAcl, NewBucket, ObjectError, ObjectOwnership as Ownership, Permission,
     PublicAccessBlock as Pab,
@@ -61,6 +61,51 @@ fn ownership_of(o: &ObjectOwnership) -> Result<Ownership, ObjectError> {
     Ownership::parse(o.as_str())
 }
 
+/// Whether `s` looks like an AWS region name (`us-east-1`, `eu-central-1`, `us-gov-east-2`).
+fn is_region_name(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[0].bytes().all(|b| b.is_ascii_lowercase())
+        && parts[1..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
+        && !parts[parts.len() - 1].is_empty()
+}
+
+/// Where CreateBucket puts a bucket, by S3's rules for the endpoint it was sent to
+/// (moto's AWS-verified location tests): a regional endpoint creates buckets in its own region
+/// only, and says so for any other constraint — or none; us-east-1's endpoint creates a bucket
+/// in the region the constraint names, or in us-east-1 without one. `None` is us-east-1 (S3's
+/// empty LocationConstraint). One leniency, written down in docs/s3-compatibility.md: an
+/// explicit `us-east-1` sent to us-east-1 is accepted (S3 refuses it as
+/// InvalidLocationConstraint; Ceph RGW accepts it, and ceph/s3-tests' test_bucket_get_location
+/// expects it).
+fn bucket_location(endpoint: &str, constraint: Option<String>) -> Result<Option<String>, S3Error> {
+    let incompatible = |c: &str| {
+        s3_error(
+            "IllegalLocationConstraintException",
+            400,
+            format!(
+                "The {c} location constraint is incompatible for the region specific endpoint this request was sent to."
+            ),
+        )
+    };
+    match (endpoint, constraint) {
+        ("us-east-1", None) => Ok(None),
+        ("us-east-1", Some(c)) if is_region_name(&c) => Ok(Some(c)),
+        ("us-east-1", Some(_)) => Err(s3_error(
+            "InvalidLocationConstraint",
+            400,
+            "The specified location-constraint is not valid",
+        )),
+        (_, None) => Err(incompatible("unspecified")),
+        (e, Some(c)) if c == e => Ok(Some(c)),
+        (_, Some(c)) => Err(incompatible(&c)),
+    }
+}
+
 impl Endpoint {
     pub(super) async fn list_buckets(
         &self,
@@ -108,25 +153,21 @@ impl Endpoint {
         req: S3Request<CreateBucketInput>,
     ) -> S3Result<S3Response<CreateBucketOutput>> {
         let cx = self.cx(&req);
+        // The region the request was sent to: the one it is signed for (a client configured
+        // for a region signs for it), else the server's.
+        let endpoint_region = req
+            .region
+            .as_ref()
+            .map(|r| r.as_str().to_string())
+            .unwrap_or_else(|| self.region.clone());
         let input = req.input;
-        let location = input
+        let constraint = input
             .create_bucket_configuration
             .as_ref()
             .and_then(|c| c.location_constraint.as_ref())
             .map(|l| l.as_str().to_string())
             .filter(|l| !l.is_empty());
-        if let Some(l) = &location {
-            if *l != self.region {
-                return Err(cx.err(s3_error(
-                    "IllegalLocationConstraintException",
-                    400,
-                    format!(
-                        "this endpoint serves region {}; the bucket asks for {l}",
-                        self.region
-                    ),
-                )));
-            }
-        }
+        let location = bucket_location(&endpoint_region, constraint).map_err(|e| cx.err(e))?;
         let me = cx.caller_owner().ok_or_else(|| {
             cx.err(s3_error(
                 "AccessDenied",
@@ -566,5 +607,50 @@ impl Cx {
     pub fn caller_owner(&self) -> Option<seedbed_engine::object::Owner> {
         seedbed_engine::object::Guard::account_of(&self.caller.principal)
             .map(|a| self.guard.owner(&a))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_go_where_s3_puts_them() {
+        let at = |e: &str, c: Option<&str>| bucket_location(e, c.map(String::from));
+        assert_eq!(at("us-east-1", None).unwrap(), None);
+        assert_eq!(
+            at("us-east-1", Some("eu-central-1")).unwrap().as_deref(),
+            Some("eu-central-1")
+        );
+        assert_eq!(
+            at("us-west-2", Some("us-west-2")).unwrap().as_deref(),
+            Some("us-west-2")
+        );
+        let code_message = |r: Result<Option<String>, S3Error>| {
+            let e = r.unwrap_err();
+            (
+                e.code().as_str().to_string(),
+                e.message().unwrap_or_default().to_string(),
+            )
+        };
+        assert_eq!(
+            code_message(at("us-west-2", Some("us-east-1"))),
+            (
+                "IllegalLocationConstraintException".into(),
+                "The us-east-1 location constraint is incompatible for the region specific endpoint this request was sent to.".into()
+            )
+        );
+        assert!(code_message(at("us-east-2", None))
+            .1
+            .starts_with("The unspecified"));
+        assert_eq!(
+            code_message(at("us-east-1", Some("not a region"))).0,
+            "InvalidLocationConstraint"
+        );
+        assert!(
+            is_region_name("us-gov-east-2")
+                && !is_region_name("us-east")
+                && !is_region_name("US-east-1")
+        );
     }
 }

@@ -305,6 +305,39 @@ def test_conditional_delete_and_delete_marker_headers(server, bucket):
     assert (err["Code"], err["Method"], err["ResourceType"]) == ("MethodNotAllowed", "PUT", "DeleteMarker")
 
 
+def test_buckets_are_created_where_s3_puts_them(server):
+    """CreateBucket by S3's rules for the region a request is sent (signed) to: a regional
+    endpoint only creates buckets in its own region; us-east-1's creates them where the
+    LocationConstraint says, and GetBucketLocation tells it."""
+    import uuid
+    import boto3
+    from botocore.config import Config
+
+    def client(region):
+        return boto3.client("s3", endpoint_url=server.endpoint, region_name=region,
+                            aws_access_key_id=server.access_key, aws_secret_access_key=server.secret_key,
+                            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
+    west, east = client("us-west-2"), client("us-east-1")
+    name = f"loc-{uuid.uuid4().hex[:12]}"
+    for kwargs, words in [({}, "unspecified"), ({"CreateBucketConfiguration": {"LocationConstraint": "eu-central-1"}}, "eu-central-1")]:
+        with pytest.raises(ClientError) as e:
+            west.create_bucket(Bucket=name, **kwargs)
+        assert code(e) == "IllegalLocationConstraintException"
+        assert e.value.response["Error"]["Message"] == (
+            f"The {words} location constraint is incompatible for the region specific endpoint this request was sent to.")
+    west.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
+    assert east.get_bucket_location(Bucket=name)["LocationConstraint"] == "us-west-2"
+    assert east.head_bucket(Bucket=name)["ResponseMetadata"]["HTTPHeaders"]["x-amz-bucket-region"] == "us-west-2"
+    other = name + "-eu"
+    east.create_bucket(Bucket=other, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
+    assert east.get_bucket_location(Bucket=other)["LocationConstraint"] == "eu-central-1"
+    with pytest.raises(ClientError) as e:
+        east.create_bucket(Bucket=name + "-x", CreateBucketConfiguration={"LocationConstraint": "moon-base"})
+    assert code(e) == "InvalidLocationConstraint"
+    for b in (name, other):
+        east.delete_bucket(Bucket=b)
+
+
 def test_bad_input_gets_s3_errors(server, bucket):
     s3 = server.client()
     with pytest.raises(ClientError) as e:
