@@ -35,6 +35,9 @@
 //! | COPY, UploadPartCopy | `s3:GetObject(Version)` on the source, `s3:PutObject` on the destination | both |
 //! | Put/GetObjectAcl | `s3:PutObjectAcl` / `s3:GetObjectAcl` (`...VersionAcl` with a version id) | object |
 //! | Put/Get/DeleteObjectTagging | `s3:PutObjectTagging` / `s3:GetObjectTagging` / `s3:DeleteObjectTagging` (`...VersionTagging` with a version id) | object |
+//! | Put/GetObjectLockConfiguration | `s3:PutBucketObjectLockConfiguration` / `s3:GetBucketObjectLockConfiguration` | bucket |
+//! | Put/GetObjectRetention, Put/GetObjectLegalHold | `s3:PutObjectRetention` / `s3:GetObjectRetention`, `s3:PutObjectLegalHold` / `s3:GetObjectLegalHold` (a write with them needs them too) | object |
+//! | bypassing GOVERNANCE retention (DELETE, PutObjectRetention) | `s3:BypassGovernanceRetention` besides the operation's own | object |
 //! | AbortMultipartUpload / ListParts | `s3:AbortMultipartUpload` / `s3:ListMultipartUploadParts` | object |
 //!
 //! Every check on an existing object (GET, HEAD, its ACL, its tags, a copy's source) has the
@@ -413,7 +416,7 @@ impl<'a> AuthorizedStore<'a> {
     }
 
     /// Check an object-level action (without an object ACL).
-    fn check_object(
+    pub(super) fn check_object(
         &self,
         action: &str,
         bucket: &str,
@@ -682,9 +685,16 @@ impl<'a> AuthorizedStore<'a> {
         let tags = RequestTags::of(&opts.tags);
         keys.extend(tags.keys());
         self.check_object("s3:PutObject", bucket, key, &keys)?;
-        // Tags given with a write need the tagging permission too, as on S3.
+        // Tags, a retention or a legal hold given with a write need their own permission too,
+        // as on S3.
         if !opts.tags.is_empty() {
             self.check_object("s3:PutObjectTagging", bucket, key, &tags.keys())?;
+        }
+        if opts.retention.is_some() {
+            self.check_object("s3:PutObjectRetention", bucket, key, &[])?;
+        }
+        if opts.legal_hold {
+            self.check_object("s3:PutObjectLegalHold", bucket, key, &[])?;
         }
         Ok(())
     }
@@ -882,14 +892,34 @@ impl<'a> AuthorizedStore<'a> {
         version_id: Option<&str>,
         if_match: Option<&str>,
     ) -> Result<DeleteResult, ObjectError> {
+        self.delete_checked(bucket, key, version_id, if_match, false)
+    }
+
+    /// DELETE, `bypass_governance` already authorized (`object_lock.rs`).
+    pub(super) fn delete_checked(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        if_match: Option<&str>,
+        bypass_governance: bool,
+    ) -> Result<DeleteResult, ObjectError> {
         let action = if version_id.is_some() {
             "s3:DeleteObjectVersion"
         } else {
             "s3:DeleteObject"
         };
         self.check_object(action, bucket, key, &[])?;
-        self.store
-            .delete_object_as(bucket, key, version_id, self.caller_owner(), if_match)
+        self.store.delete_object_as(
+            bucket,
+            key,
+            version_id,
+            &super::objects::DeleteOptions {
+                writer: self.caller_owner(),
+                if_match: if_match.map(String::from),
+                bypass_governance,
+            },
+        )
     }
 
     /// COPY: read permission on the source (its ACL counts), write permission on the

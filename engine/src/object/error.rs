@@ -129,6 +129,19 @@ pub enum ObjectError {
     /// `aws:` key).
     #[error("InvalidTag: {0}")]
     InvalidTag(String),
+    /// Object Lock protects the version (a legal hold, or a retention not over); `0` says which.
+    #[error("AccessDenied: Access Denied because object protected by object lock. ({0})")]
+    ObjectLocked(String),
+    /// The bucket is not in a state that allows the request (Object Lock without versioning,
+    /// versioning suspended under Object Lock).
+    #[error("InvalidBucketState: {0}")]
+    InvalidBucketState(String),
+    /// The bucket has no Object Lock configuration.
+    #[error("ObjectLockConfigurationNotFoundError: Object Lock configuration does not exist for this bucket ({0})")]
+    ObjectLockConfigurationNotFound(String),
+    /// The version has no retention (GetObjectRetention).
+    #[error("NoSuchObjectLockConfiguration: The specified object does not have a ObjectLock configuration ({0})")]
+    NoSuchObjectLockConfiguration(String),
     /// A request S3 refuses with its generic BadRequest (more than 10 tags on an object).
     #[error("BadRequest: {0}")]
     BadRequest(String),
@@ -250,6 +263,12 @@ impl ObjectError {
             ObjectError::InvalidRequest(_) => "InvalidRequest",
             ObjectError::InvalidTag(_) => "InvalidTag",
             ObjectError::BadRequest(_) => "BadRequest",
+            ObjectError::InvalidBucketState(_) => "InvalidBucketState",
+            ObjectError::ObjectLocked(_) => "AccessDenied",
+            ObjectError::ObjectLockConfigurationNotFound(_) => {
+                "ObjectLockConfigurationNotFoundError"
+            }
+            ObjectError::NoSuchObjectLockConfiguration(_) => "NoSuchObjectLockConfiguration",
             ObjectError::NoSuchTagSet(_) => "NoSuchTagSet",
             ObjectError::InvalidArgument(_)
             | ObjectError::InvalidLayout(_)
@@ -273,12 +292,15 @@ impl ObjectError {
             | ObjectError::NoSuchKey { .. }
             | ObjectError::NoSuchVersion { .. }
             | ObjectError::NoSuchUpload(_)
-            | ObjectError::NoSuchTagSet(_) => 404,
+            | ObjectError::NoSuchTagSet(_)
+            | ObjectError::ObjectLockConfigurationNotFound(_)
+            | ObjectError::NoSuchObjectLockConfiguration(_) => 404,
+            ObjectError::InvalidBucketState(_) => 409,
             ObjectError::BucketAlreadyExists(_)
             | ObjectError::BucketAlreadyExistsElsewhere(_)
             | ObjectError::BucketNotEmpty(_) => 409,
             ObjectError::MethodNotAllowed { .. } => 405,
-            ObjectError::AccessDenied(_) => 403,
+            ObjectError::AccessDenied(_) | ObjectError::ObjectLocked(_) => 403,
             ObjectError::PreconditionFailed { .. } => 412,
             ObjectError::InvalidRange { .. } => 416,
             ObjectError::NotModified(_) => 304,

@@ -25,6 +25,7 @@ use super::acl::Acl;
 use super::bucket_config::{ObjectOwnership, PublicAccessBlock};
 use super::checksum::{ChecksumAlgorithm, ChecksumType, ObjectChecksum};
 use super::meta_error::MetaError;
+use super::object_lock::{ObjectLockConfig, Retention};
 use super::owner::Owner;
 
 /// Key-value pairs, in key order, as a scan returns them.
@@ -96,6 +97,10 @@ pub struct BucketMeta {
     /// The LocationConstraint it was created with (`None`: the default region).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
+    /// Object Lock (`object_lock.rs`): `Some` once enabled — it is never turned off — with the
+    /// default retention rule, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_lock: Option<ObjectLockConfig>,
     /// The blob holding this record on the data side (`describe.rs`): every change of the
     /// bucket's settings writes it anew before its commit, so that `repair` brings the bucket
     /// back as it was when every metadata copy is lost. `None` in stores made before it (the
@@ -201,6 +206,12 @@ pub struct VersionMeta {
     /// Its tags (`x-amz-tagging`, PutObjectTagging), in the order given; empty: none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<(String, String)>,
+    /// Its Object Lock retention, if any (`object_lock.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<Retention>,
+    /// Whether an Object Lock legal hold is on.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub legal_hold: bool,
 }
 
 /// A multipart upload in progress.
@@ -234,6 +245,13 @@ pub struct UploadMeta {
     /// The tags of the final object.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<(String, String)>,
+    /// The retention the final object asks for (else the bucket's default applies when the
+    /// upload completes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<Retention>,
+    /// Whether the final object gets a legal hold.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub legal_hold: bool,
 }
 
 /// One uploaded part.

@@ -47,6 +47,7 @@ pub mod meta_error;
 pub mod multipart;
 pub mod names;
 pub mod object_acl;
+pub mod object_lock;
 pub mod object_tags;
 pub mod objects;
 pub mod on_disk;
@@ -71,10 +72,11 @@ pub use list::{ListOptions, ListPage, ObjectSummary, VersionSummary};
 pub use meta::{MetaStore, SystemMeta, Versioning};
 pub use meta_error::MetaError;
 pub use multipart::{CompleteOptions, CompletePart, PartOptions, PartResult};
+pub use object_lock::{DefaultRetention, LockMode, ObjectLockConfig, Retention};
 pub use object_tags::{check_object_tags, MAX_OBJECT_TAGS};
 pub use objects::{
-    AclRequest, ByteRange, CopyOptions, CopyResult, DeleteResult, ObjectInfo, PartInfo, PutOptions,
-    PutResult,
+    AclRequest, ByteRange, CopyOptions, CopyResult, DeleteOptions, DeleteResult, ObjectInfo,
+    PartInfo, PutOptions, PutResult,
 };
 pub use owner::{AccountInfo, Accounts, Owner};
 pub use read::{GetOptions, ObjectReader};

@@ -99,6 +99,12 @@ impl ObjectStore {
         super::object_tags::check_object_tags(&opts.tags)?;
         let _g = self.lock_commit();
         let b = self.bucket(bucket)?;
+        super::object_lock::retention_for_write(
+            &b,
+            opts.retention,
+            opts.legal_hold,
+            self.now_ms(),
+        )?;
         let (owner, acl) = resolve_ownership(&b, opts.writer.clone(), opts.acl.as_ref())?;
         let checksum = match &opts.checksum {
             None => None,
@@ -129,6 +135,8 @@ impl ObjectStore {
             initiator: opts.writer.clone(),
             acl,
             tags: super::object_tags::by_key(&opts.tags),
+            retention: opts.retention,
+            legal_hold: opts.legal_hold,
         };
         self.meta_commit(vec![(
             meta::upload_key(bucket, &upload_id),
@@ -491,6 +499,14 @@ impl ObjectStore {
                     .as_ref()
                     .map(|a| super::objects::AclRequest::Grants(a.grants.clone())),
                 tags: upload.tags.clone(),
+                // The bucket's default rule counts from the completion, as S3 counts it.
+                retention: super::object_lock::retention_for_write(
+                    &self.bucket(bucket)?,
+                    upload.retention,
+                    upload.legal_hold,
+                    self.now_ms(),
+                )?,
+                legal_hold: upload.legal_hold,
             };
             // The upload and all its part records go in the same commit as the new version, with
             // the record that answers a retry.

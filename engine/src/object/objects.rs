@@ -28,6 +28,7 @@ use super::conditions::Conditions;
 use super::error::ObjectError;
 use super::meta::{self, BucketMeta, Segment, SystemMeta, VersionMeta, Versioning};
 use super::names::validate_key;
+use super::object_lock::{protected, protection, retention_for_write, Retention};
 use super::object_tags::check_object_tags;
 use super::owner::Owner;
 use super::read::GetOptions;
@@ -63,6 +64,23 @@ pub struct PutOptions {
     pub checksum_type: Option<ChecksumType>,
     /// The new object's tags (`x-amz-tagging`), checked by [`check_object_tags`].
     pub tags: Vec<(String, String)>,
+    /// Object Lock retention asked for (`x-amz-object-lock-mode` and `-retain-until-date`);
+    /// without one, the bucket's default rule applies.
+    pub retention: Option<Retention>,
+    /// `x-amz-object-lock-legal-hold: ON`.
+    pub legal_hold: bool,
+}
+
+/// Options of a DELETE.
+#[derive(Clone, Debug, Default)]
+pub struct DeleteOptions {
+    /// Who deletes (owns the delete marker it may create).
+    pub writer: Option<Owner>,
+    /// `If-Match`: delete only if the version concerned has this ETag (`*`: exists).
+    pub if_match: Option<String>,
+    /// `x-amz-bypass-governance-retention: true`, already authorized
+    /// (`s3:BypassGovernanceRetention`): a GOVERNANCE retention does not protect the version.
+    pub bypass_governance: bool,
 }
 
 /// An ACL given with a write: canned (`x-amz-acl`) or explicit grants (`x-amz-grant-*`).
@@ -144,6 +162,10 @@ pub struct ObjectInfo {
     pub acl: Option<Acl>,
     /// Its tags (GET answers with how many, `x-amz-tagging-count`).
     pub tags: Vec<(String, String)>,
+    /// Its Object Lock retention, if any.
+    pub retention: Option<Retention>,
+    /// Whether an Object Lock legal hold is on.
+    pub legal_hold: bool,
 }
 
 /// One part of a multipart object.
@@ -188,6 +210,8 @@ impl ObjectInfo {
             owner: v.owner.clone(),
             acl: v.acl.clone(),
             tags: v.tags.clone(),
+            retention: v.retention,
+            legal_hold: v.legal_hold,
         }
     }
 }
@@ -287,6 +311,8 @@ pub(super) struct NewVersion {
     pub writer: Option<Owner>,
     pub acl: Option<AclRequest>,
     pub tags: Vec<(String, String)>,
+    pub retention: Option<Retention>,
+    pub legal_hold: bool,
 }
 
 /// What a version's commit fixes — its sequence number, version id and time — fixed before it,
@@ -331,6 +357,8 @@ impl NewVersion {
             owner,
             acl,
             tags: self.tags,
+            retention: self.retention,
+            legal_hold: self.legal_hold,
         }
     }
 
@@ -350,6 +378,8 @@ impl NewVersion {
             writer,
             acl: None,
             tags: Vec::new(),
+            retention: None,
+            legal_hold: false,
         }
     }
 }
@@ -630,12 +660,10 @@ impl ObjectStore {
     ) -> Result<PutResult, ObjectError> {
         validate_key(key)?;
         check_object_tags(&opts.tags)?;
-        // Refuse a disallowed ACL before reading a byte (checked again at the commit).
-        resolve_ownership(
-            &self.bucket(bucket)?,
-            opts.writer.clone(),
-            opts.acl.as_ref(),
-        )?;
+        // Refuse a disallowed ACL or lock before reading a byte (checked again at the commit).
+        let b = self.bucket(bucket)?;
+        resolve_ownership(&b, opts.writer.clone(), opts.acl.as_ref())?;
+        retention_for_write(&b, opts.retention, opts.legal_hold, self.now_ms())?;
         let (v, freed) = {
             let _gc = self.gc_lock.read().unwrap_or_else(|p| p.into_inner());
             self.put_locked(bucket, key, src, size, opts)?
@@ -700,6 +728,13 @@ impl ObjectStore {
         size: u64,
         opts: &PutOptions,
     ) -> Result<(VersionMeta, Vec<Segment>), ObjectError> {
+        // Before any data is written: a retention the bucket cannot take writes nothing.
+        let retention = retention_for_write(
+            &self.bucket(bucket)?,
+            opts.retention,
+            opts.legal_hold,
+            self.now_ms(),
+        )?;
         let desc_len = self.version_desc_estimate(
             bucket,
             key,
@@ -749,6 +784,8 @@ impl ObjectStore {
             writer: opts.writer.clone(),
             acl: opts.acl.clone(),
             tags: super::object_tags::by_key(&opts.tags),
+            retention,
+            legal_hold: opts.legal_hold,
         };
         // The blob describes its version before the commit, in the same sync as its data:
         // the sequence number, version id and time are fixed now (`Planned`), so the metadata
@@ -831,6 +868,12 @@ impl ObjectStore {
             owner,
             acl,
             tags: Vec::new(),
+            // The longest a retention and a hold can be.
+            retention: Some(Retention {
+                mode: super::object_lock::LockMode::Compliance,
+                until_ms: u64::MAX,
+            }),
+            legal_hold: true,
         };
         super::describe::BlobDescription::of_version(bucket, &v, 0)
             .to_json()
@@ -923,20 +966,22 @@ impl ObjectStore {
         key: &str,
         version_id: Option<&str>,
     ) -> Result<DeleteResult, ObjectError> {
-        self.delete_object_as(bucket, key, version_id, None, None)
+        self.delete_object_as(bucket, key, version_id, &DeleteOptions::default())
     }
 
-    /// DELETE by `writer` (who owns the delete marker it may create), only if the version it
-    /// concerns — the one named, else the current one — has ETag `if_match` (`*`: exists), when
-    /// given: S3's conditional delete. A key with no such version is NoSuchKey, as on S3.
+    /// DELETE with options: by `writer` (who owns the delete marker it may create); only if
+    /// the version it concerns — the one named, else the current one — has ETag `if_match`
+    /// (`*`: exists), when given (S3's conditional delete; a key with no such version is
+    /// NoSuchKey, as on S3); and never a version Object Lock protects (a legal hold, or a
+    /// retention not yet over that is COMPLIANCE or is GOVERNANCE not bypassed).
     pub fn delete_object_as(
         &self,
         bucket: &str,
         key: &str,
         version_id: Option<&str>,
-        writer: Option<Owner>,
-        if_match: Option<&str>,
+        opts: &DeleteOptions,
     ) -> Result<DeleteResult, ObjectError> {
+        let (writer, if_match) = (opts.writer.clone(), opts.if_match.as_deref());
         validate_key(key)?;
         // Shared GC lock: a delete marker writes a blob (its record) before its commit, which
         // compaction must not see half-done.
@@ -958,6 +1003,9 @@ impl ObjectStore {
                             key: key.into(),
                             version_id: id.into(),
                         })?;
+                    if let Some(why) = protection(&v, self.now_ms(), opts.bypass_governance) {
+                        return Err(protected(&why));
+                    }
                     self.meta_commit(vec![(k, None)])?;
                     (
                         DeleteResult {

@@ -301,6 +301,7 @@ pub fn from_shards(blobs: &BlobStore) -> Result<(meta::Rows, RebuildReport), Obj
             public_access_block: None,
             tags: Vec::new(),
             location: None,
+            object_lock: None,
             settings_blob: None,
             settings_gen: 0,
         };

@@ -67,6 +67,9 @@ pub struct NewBucket {
     pub ownership: Option<ObjectOwnership>,
     /// Its LocationConstraint (`None`: the default region).
     pub location: Option<String>,
+    /// `x-amz-bucket-object-lock-enabled`: versioning on, and Object Lock enabled (no default
+    /// retention until PutObjectLockConfiguration sets one).
+    pub object_lock: bool,
 }
 
 /// An S3-like object store on erasure-coded shards.
@@ -392,7 +395,11 @@ impl ObjectStore {
         let mut b = BucketMeta {
             name: name.to_string(),
             created_ms: self.now_ms(),
-            versioning: Versioning::Unversioned,
+            versioning: if new.object_lock {
+                Versioning::Enabled
+            } else {
+                Versioning::Unversioned
+            },
             policy: None,
             owner: new.owner.clone(),
             acl: new.acl.clone(),
@@ -400,6 +407,9 @@ impl ObjectStore {
             public_access_block: None,
             tags: Vec::new(),
             location: new.location.clone(),
+            object_lock: new
+                .object_lock
+                .then(super::object_lock::ObjectLockConfig::default),
             settings_blob: None,
             settings_gen: 0,
         };
@@ -488,6 +498,12 @@ impl ObjectStore {
         let _gc = self.gc_lock.read().unwrap_or_else(|p| p.into_inner());
         let _g = self.lock_commit();
         let mut b = self.bucket(name)?;
+        if !enabled && b.object_lock.is_some() {
+            return Err(ObjectError::InvalidBucketState(
+                "An Object Lock configuration is present on this bucket, so the versioning state cannot be changed."
+                    .into(),
+            ));
+        }
         b.versioning = if enabled {
             Versioning::Enabled
         } else {

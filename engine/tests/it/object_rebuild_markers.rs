@@ -128,6 +128,7 @@ fn delete_markers_and_bucket_settings_come_back_from_the_data_side() {
                     acl: None,
                     ownership: None,
                     location: Some("eu-west-1".into()),
+                    object_lock: false,
                 },
             )
             .unwrap();

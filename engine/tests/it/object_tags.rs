@@ -11,11 +11,19 @@ use seedbed_engine::iam::authorizer::{Authorizer, Directory, Principal, User};
 use seedbed_engine::iam::{Policy, PolicyKind};
 use seedbed_engine::lsm::Options;
 use seedbed_engine::object::{
-    repair, CopyOptions, GetOptions, Guard, ObjectError, ObjectStore, PutOptions, Requester,
+    repair, CopyOptions, DeleteOptions, GetOptions, Guard, ObjectError, ObjectStore, PutOptions,
+    Requester,
 };
 
 use crate::common::real_store;
 use crate::common::replicated_env;
+
+fn if_match(etag: &str) -> DeleteOptions {
+    DeleteOptions {
+        if_match: Some(etag.to_string()),
+        ..DeleteOptions::default()
+    }
+}
 
 fn tags(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs
@@ -290,7 +298,7 @@ fn delete_with_if_match_deletes_only_the_version_it_names() {
         .unwrap()
         .etag;
     let err = store
-        .delete_object_as("bkt", "k", None, None, Some("\"not-it\""))
+        .delete_object_as("bkt", "k", None, &if_match("\"not-it\""))
         .unwrap_err();
     match &err {
         ObjectError::PreconditionFailed { condition, .. } => assert_eq!(condition, "If-Match"),
@@ -298,7 +306,7 @@ fn delete_with_if_match_deletes_only_the_version_it_names() {
     }
     assert!(store.head_object("bkt", "k", None).is_ok(), "still there");
     store
-        .delete_object_as("bkt", "k", None, None, Some(&etag))
+        .delete_object_as("bkt", "k", None, &if_match(&etag))
         .unwrap();
     assert_eq!(
         store.head_object("bkt", "k", None).unwrap_err().code(),
@@ -306,7 +314,7 @@ fn delete_with_if_match_deletes_only_the_version_it_names() {
     );
     assert_eq!(
         store
-            .delete_object_as("bkt", "k", None, None, Some("*"))
+            .delete_object_as("bkt", "k", None, &if_match("*"))
             .unwrap_err()
             .code(),
         "NoSuchKey"
@@ -324,7 +332,7 @@ fn delete_with_if_match_deletes_only_the_version_it_names() {
         .unwrap();
     assert_eq!(
         store
-            .delete_object_as("vers", "k", None, None, Some(&etag))
+            .delete_object_as("vers", "k", None, &if_match(&etag))
             .unwrap_err()
             .code(),
         "PreconditionFailed"
@@ -332,7 +340,7 @@ fn delete_with_if_match_deletes_only_the_version_it_names() {
     let page = store.list_versions("vers", &Default::default()).unwrap();
     assert!(page.entries.iter().all(|v| !v.delete_marker), "no marker");
     let r = store
-        .delete_object_as("vers", "k", None, None, Some("*"))
+        .delete_object_as("vers", "k", None, &if_match("*"))
         .unwrap();
     assert!(r.delete_marker);
 }

@@ -199,6 +199,7 @@ impl Endpoint {
             acl,
             ownership,
             location,
+            object_lock: input.object_lock_enabled_for_bucket.unwrap_or(false),
         };
         let result = cx
             .run(vec![], move |s| match s.create_bucket_with(&bucket, new) {

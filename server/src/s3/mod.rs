@@ -25,6 +25,7 @@ pub mod endpoint;
 pub mod errors;
 pub mod listing;
 pub mod multipart;
+pub mod object_lock;
 pub mod objects;
 pub mod service;
 pub mod tagging;

@@ -59,7 +59,15 @@ impl Endpoint {
             Some(t) => Some(EngineChecksumType::parse(t.as_str()).map_err(|e| cx.object_err(&e))?),
             None => None,
         };
+        let (retention, legal_hold) = super::object_lock::lock_request(
+            input.object_lock_mode.as_ref(),
+            input.object_lock_retain_until_date.as_ref(),
+            input.object_lock_legal_hold_status.as_ref(),
+        )
+        .map_err(|e| cx.err(e))?;
         let opts = PutOptions {
+            retention,
+            legal_hold,
             content_type: Some(super::objects::default_content_type(
                 input.content_type.as_ref(),
             )),

@@ -19,6 +19,7 @@ use super::convert::{
 };
 use super::endpoint::{with_requester, Cx, Endpoint, Keys};
 use super::errors::{from_object, internal, invalid_argument, invalid_request, s3_error};
+use super::object_lock::{lock_headers, lock_request};
 use super::tagging::tags_from_header;
 
 /// Chunks in flight per GET response (each up to one shard, 1 MiB by default).
@@ -333,7 +334,15 @@ impl Endpoint {
             ],
         )?;
         let grant_keys = grant_keys(&headers);
+        let (retention, legal_hold) = lock_request(
+            input.object_lock_mode.as_ref(),
+            input.object_lock_retain_until_date.as_ref(),
+            input.object_lock_legal_hold_status.as_ref(),
+        )
+        .map_err(|e| cx.err(e))?;
         let opts = PutOptions {
+            retention,
+            legal_hold,
             content_type: Some(default_content_type(input.content_type.as_ref())),
             user_meta: user_meta(input.metadata.as_ref()),
             if_none_match: input.if_none_match.as_ref().map(etag_condition),
@@ -468,6 +477,7 @@ impl Endpoint {
         };
         let c = head.checksums(input.checksum_mode.as_ref());
         let info = &head.info;
+        let lock = lock_headers(info);
         let len = head.range.1 - head.range.0;
         let mut resp = S3Response::new(GetObjectOutput {
             body: Some(match inline {
@@ -499,6 +509,9 @@ impl Endpoint {
             checksum_sha256: c.sha256,
             checksum_type: c.kind,
             tag_count: tag_count(info),
+            object_lock_mode: lock.0,
+            object_lock_retain_until_date: lock.1,
+            object_lock_legal_hold_status: lock.2,
             ..GetObjectOutput::default()
         });
         resp.headers = meta_headers(&info.user_meta);
@@ -533,6 +546,7 @@ impl Endpoint {
         let head = r.map_err(|e| open_error(&cx, e))?;
         let c = head.checksums(input.checksum_mode.as_ref());
         let info = &head.info;
+        let lock = lock_headers(info);
         let mut resp = S3Response::new(HeadObjectOutput {
             accept_ranges: Some("bytes".into()),
             content_length: Some((head.range.1 - head.range.0) as i64),
@@ -558,6 +572,9 @@ impl Endpoint {
             checksum_sha1: c.sha1,
             checksum_sha256: c.sha256,
             checksum_type: c.kind,
+            object_lock_mode: lock.0,
+            object_lock_retain_until_date: lock.1,
+            object_lock_legal_hold_status: lock.2,
             ..HeadObjectOutput::default()
         });
         resp.headers = meta_headers(&info.user_meta);
@@ -579,10 +596,17 @@ impl Endpoint {
         let keys = version_keys(input.version_id.as_ref());
         let (bucket, key, version) = (input.bucket, input.key, input.version_id);
         let if_match = input.if_match.as_ref().map(etag_condition);
+        let bypass = input.bypass_governance_retention.unwrap_or(false);
         let asked = version.clone();
         let r = cx
             .run(keys, move |s| {
-                match s.delete_object_if(&bucket, &key, version.as_deref(), if_match.as_deref()) {
+                match s.delete_object_bypassing(
+                    &bucket,
+                    &key,
+                    version.as_deref(),
+                    if_match.as_deref(),
+                    bypass,
+                ) {
                     // Deleting a version that is not there deletes nothing, successfully (S3).
                     Err(ObjectError::NoSuchVersion { .. }) => Ok(None),
                     other => other.map(Some),
@@ -617,13 +641,20 @@ impl Endpoint {
             )));
         }
         let quiet = input.delete.quiet.unwrap_or(false);
+        let bypass = input.bypass_governance_retention.unwrap_or(false);
         let bucket = input.bucket;
         let results = cx
             .run(vec![], move |s| {
                 Ok(objects
                     .into_iter()
                     .map(|o| {
-                        let r = match s.delete_object(&bucket, &o.key, o.version_id.as_deref()) {
+                        let r = match s.delete_object_bypassing(
+                            &bucket,
+                            &o.key,
+                            o.version_id.as_deref(),
+                            None,
+                            bypass,
+                        ) {
                             Err(ObjectError::NoSuchVersion { .. }) => {
                                 Ok(seedbed_engine::object::DeleteResult {
                                     version_id: o.version_id.clone(),
@@ -702,6 +733,13 @@ impl Endpoint {
                 ))))
             }
         };
+        // A copy's lock comes from its own headers (or the bucket's default), never the source's.
+        let (retention, legal_hold) = lock_request(
+            input.object_lock_mode.as_ref(),
+            input.object_lock_retain_until_date.as_ref(),
+            input.object_lock_legal_hold_status.as_ref(),
+        )
+        .map_err(|e| cx.err(e))?;
         let replace_tags = match input.tagging_directive.as_ref().map(|d| d.as_str()) {
             None | Some("COPY") => false,
             Some("REPLACE") => true,
@@ -763,6 +801,8 @@ impl Endpoint {
             checksum,
             acl,
             tags: tags_from_header(input.tagging.as_ref()).map_err(|e| cx.err(e))?,
+            retention,
+            legal_hold,
             ..PutOptions::default()
         };
         let copy = CopyOptions {

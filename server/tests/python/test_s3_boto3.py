@@ -338,6 +338,47 @@ def test_buckets_are_created_where_s3_puts_them(server):
         east.delete_bucket(Bucket=b)
 
 
+def test_object_lock_keeps_versions_until_their_date(server):
+    """Object Lock (WORM): a bucket created with it keeps each version under its retention —
+    a versioned DELETE is refused, a plain DELETE only writes a marker, a legal hold stops even
+    a governance bypass — and GET/HEAD tell the lock."""
+    import datetime
+    import uuid
+    s3 = server.client()
+    name = f"worm-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
+    assert s3.get_bucket_versioning(Bucket=name)["Status"] == "Enabled"
+    s3.put_object_lock_configuration(Bucket=name, ObjectLockConfiguration={
+        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}}})
+    assert s3.get_object_lock_configuration(Bucket=name)["ObjectLockConfiguration"]["Rule"] == {
+        "DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}}
+    until = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)
+    v = s3.put_object(Bucket=name, Key="ledger", Body=b"entry", ObjectLockMode="COMPLIANCE",
+                      ObjectLockRetainUntilDate=until)["VersionId"]
+    head = s3.head_object(Bucket=name, Key="ledger")
+    assert head["ObjectLockMode"] == "COMPLIANCE" and head["ObjectLockRetainUntilDate"] > until - datetime.timedelta(seconds=1)
+    with pytest.raises(ClientError) as e:
+        s3.delete_object(Bucket=name, Key="ledger", VersionId=v, BypassGovernanceRetention=True)
+    assert code(e) == "AccessDenied"
+    assert e.value.response["Error"]["Message"] == "Access Denied because object protected by object lock."
+    marker = s3.delete_object(Bucket=name, Key="ledger")
+    assert marker["DeleteMarker"]
+    assert s3.get_object(Bucket=name, Key="ledger", VersionId=v)["Body"].read() == b"entry"
+    # The default rule (GOVERNANCE): bypassed by an administrator who asks; a legal hold is not.
+    g = s3.put_object(Bucket=name, Key="draft", Body=b"x")["VersionId"]
+    assert s3.get_object_retention(Bucket=name, Key="draft", VersionId=g)["Retention"]["Mode"] == "GOVERNANCE"
+    s3.put_object_legal_hold(Bucket=name, Key="draft", VersionId=g, LegalHold={"Status": "ON"})
+    assert s3.get_object_legal_hold(Bucket=name, Key="draft", VersionId=g)["LegalHold"]["Status"] == "ON"
+    r = s3.delete_objects(Bucket=name, BypassGovernanceRetention=True,
+                          Delete={"Objects": [{"Key": "draft", "VersionId": g}]})
+    assert r["Errors"][0]["Code"] == "AccessDenied"
+    s3.put_object_legal_hold(Bucket=name, Key="draft", VersionId=g, LegalHold={"Status": "OFF"})
+    s3.delete_object(Bucket=name, Key="draft", VersionId=g, BypassGovernanceRetention=True)
+    with pytest.raises(ClientError) as e:
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Suspended"})
+    assert code(e) == "InvalidBucketState"
+
+
 def test_bad_input_gets_s3_errors(server, bucket):
     s3 = server.client()
     with pytest.raises(ClientError) as e:

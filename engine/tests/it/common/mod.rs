@@ -75,8 +75,17 @@ pub fn sim_store_reporting(
 /// A store in `root` on real files: K = 4, M = 2, 4 KiB shards (objects under 16 KiB are pack
 /// records), sync off, ids from `seed`.
 pub fn real_store(root: &Path, create: bool, seed: u64) -> ObjectStore {
+    real_store_at(root, create, seed, Arc::new(VirtualClock::new()))
+}
+
+/// [`real_store`] on a clock the test moves.
+pub fn real_store_at(
+    root: &Path,
+    create: bool,
+    seed: u64,
+    clock: Arc<VirtualClock>,
+) -> ObjectStore {
     let fs: FsHandle = Arc::new(PosixFs::new());
-    let clock = Arc::new(VirtualClock::new());
     let meta = lsm_meta::open_with(
         fs.clone(),
         &root.join("meta"),
