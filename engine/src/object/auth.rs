@@ -25,6 +25,7 @@
 //! | Put/GetBucketVersioning | `s3:PutBucketVersioning` / `s3:GetBucketVersioning` | bucket |
 //! | Put/Get/DeleteBucketPolicy | `s3:PutBucketPolicy` / `s3:GetBucketPolicy` / `s3:DeleteBucketPolicy` | bucket |
 //! | Put/GetBucketAcl | `s3:PutBucketAcl` / `s3:GetBucketAcl` | bucket |
+//! | Put/Get/DeleteBucketCors | `s3:PutBucketCORS` / `s3:GetBucketCORS` / `s3:PutBucketCORS` (a preflight needs none) | bucket |
 //! | Put/Get/DeleteBucketTagging | `s3:PutBucketTagging` / `s3:GetBucketTagging` / `s3:PutBucketTagging` | bucket |
 //! | Put/Get/DeleteBucketOwnershipControls | `s3:PutBucketOwnershipControls` / `s3:GetBucketOwnershipControls` | bucket |
 //! | Put/Get/DeletePublicAccessBlock | `s3:PutBucketPublicAccessBlock` / `s3:GetBucketPublicAccessBlock` | bucket |
@@ -447,6 +448,28 @@ impl<'a> AuthorizedStore<'a> {
         let mut opts = opts.clone();
         opts.writer = self.caller_owner();
         opts
+    }
+
+    /// PutBucketCors: `s3:PutBucketCORS`.
+    pub fn put_bucket_cors(
+        &self,
+        bucket: &str,
+        rules: Vec<super::cors::CorsRule>,
+    ) -> Result<(), ObjectError> {
+        self.check_bucket("s3:PutBucketCORS", bucket, &[])?;
+        self.store.put_bucket_cors(bucket, rules)
+    }
+
+    /// GetBucketCors: `s3:GetBucketCORS`.
+    pub fn bucket_cors(&self, bucket: &str) -> Result<Vec<super::cors::CorsRule>, ObjectError> {
+        self.check_bucket("s3:GetBucketCORS", bucket, &[])?;
+        self.store.bucket_cors(bucket)
+    }
+
+    /// DeleteBucketCors: `s3:PutBucketCORS`, as S3 asks.
+    pub fn delete_bucket_cors(&self, bucket: &str) -> Result<(), ObjectError> {
+        self.check_bucket("s3:PutBucketCORS", bucket, &[])?;
+        self.store.delete_bucket_cors(bucket)
     }
 
     /// ListBuckets: the buckets of the caller's account.

@@ -129,6 +129,12 @@ pub enum ObjectError {
     /// `aws:` key).
     #[error("InvalidTag: {0}")]
     InvalidTag(String),
+    /// A configuration document that does not validate (S3's MalformedXML).
+    #[error("MalformedXML: {0}")]
+    MalformedXml(String),
+    /// The bucket has no CORS configuration (GetBucketCors).
+    #[error("NoSuchCORSConfiguration: The CORS configuration does not exist ({0})")]
+    NoSuchCorsConfiguration(String),
     /// Object Lock protects the version (a legal hold, or a retention not over); `0` says which.
     #[error("AccessDenied: Access Denied because object protected by object lock. ({0})")]
     ObjectLocked(String),
@@ -265,6 +271,8 @@ impl ObjectError {
             ObjectError::BadRequest(_) => "BadRequest",
             ObjectError::InvalidBucketState(_) => "InvalidBucketState",
             ObjectError::ObjectLocked(_) => "AccessDenied",
+            ObjectError::MalformedXml(_) => "MalformedXML",
+            ObjectError::NoSuchCorsConfiguration(_) => "NoSuchCORSConfiguration",
             ObjectError::ObjectLockConfigurationNotFound(_) => {
                 "ObjectLockConfigurationNotFoundError"
             }
@@ -294,6 +302,7 @@ impl ObjectError {
             | ObjectError::NoSuchUpload(_)
             | ObjectError::NoSuchTagSet(_)
             | ObjectError::ObjectLockConfigurationNotFound(_)
+            | ObjectError::NoSuchCorsConfiguration(_)
             | ObjectError::NoSuchObjectLockConfiguration(_) => 404,
             ObjectError::InvalidBucketState(_) => 409,
             ObjectError::BucketAlreadyExists(_)

@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use super::acl::Acl;
 use super::bucket_config::{ObjectOwnership, PublicAccessBlock};
 use super::checksum::{ChecksumAlgorithm, ChecksumType, ObjectChecksum};
+use super::cors::CorsRule;
 use super::meta_error::MetaError;
 use super::object_lock::{ObjectLockConfig, Retention};
 use super::owner::Owner;
@@ -101,6 +102,9 @@ pub struct BucketMeta {
     /// default retention rule, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object_lock: Option<ObjectLockConfig>,
+    /// CORS rules (`cors.rs`); empty: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cors: Vec<CorsRule>,
     /// The blob holding this record on the data side (`describe.rs`): every change of the
     /// bucket's settings writes it anew before its commit, so that `repair` brings the bucket
     /// back as it was when every metadata copy is lost. `None` in stores made before it (the

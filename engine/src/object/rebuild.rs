@@ -302,6 +302,7 @@ pub fn from_shards(blobs: &BlobStore) -> Result<(meta::Rows, RebuildReport), Obj
             tags: Vec::new(),
             location: None,
             object_lock: None,
+            cors: Vec::new(),
             settings_blob: None,
             settings_gen: 0,
         };

@@ -410,6 +410,7 @@ impl ObjectStore {
             object_lock: new
                 .object_lock
                 .then(super::object_lock::ObjectLockConfig::default),
+            cors: Vec::new(),
             settings_blob: None,
             settings_gen: 0,
         };

@@ -80,6 +80,11 @@ pub fn from_object(e: &ObjectError) -> S3Error {
             let err = with_element(s3("The specified version does not exist."), "Key", key);
             with_element(err, "VersionId", version_id)
         }
+        ObjectError::NoSuchCorsConfiguration(bucket) => with_element(
+            s3("The CORS configuration does not exist"),
+            "BucketName",
+            bucket,
+        ),
         ObjectError::ObjectLocked(why) => {
             tracing::info!(why = %why, "object lock");
             s3("Access Denied because object protected by object lock.")

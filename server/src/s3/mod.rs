@@ -21,6 +21,7 @@ pub mod body;
 pub mod buckets;
 pub mod caller;
 pub mod convert;
+pub mod cors;
 pub mod endpoint;
 pub mod errors;
 pub mod listing;
@@ -46,8 +47,16 @@ use s3s::service::{S3Service, S3ServiceBuilder};
 use caller::{Peer, Record, RequestId, SharedRecord};
 pub use endpoint::Endpoint;
 
-/// Build the s3s service for an endpoint.
-pub fn service(endpoint: Endpoint) -> S3Service {
+/// The S3 front: s3s's service for an endpoint, and the store it serves (for what is answered
+/// before s3s sees a request, or added after: CORS).
+#[derive(Clone)]
+pub struct Front {
+    svc: S3Service,
+    store: Arc<seedbed_engine::object::ObjectStore>,
+}
+
+/// Build the S3 front for an endpoint.
+pub fn service(endpoint: Endpoint) -> Front {
     let identity = endpoint.identity.clone();
     let store = endpoint.store.clone();
     let mut config = S3Config::default();
@@ -55,8 +64,11 @@ pub fn service(endpoint: Endpoint) -> S3Service {
     let mut b = S3ServiceBuilder::new(service::SeedbedS3(endpoint));
     b.set_config(Arc::new(StaticConfigProvider::new(Arc::new(config))));
     b.set_auth(auth::IdentityAuth(identity.clone()));
-    b.set_access(auth::IdentityAccess(identity, store));
-    b.build()
+    b.set_access(auth::IdentityAccess(identity, store.clone()));
+    Front {
+        svc: b.build(),
+        store,
+    }
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
@@ -93,27 +105,6 @@ fn expired_presign(req: &Request<Incoming>) -> bool {
                     || v.parse::<u64>().is_ok_and(|s| s > 604_800)
             })
         })
-    })
-}
-
-/// A CORS preflight: this endpoint has no CORS configuration, so S3's answers to one — 400
-/// without an `Origin` header, 403 with one.
-fn preflight(req: &Request<Incoming>) -> Option<s3s::S3Error> {
-    if req.method() != http::Method::OPTIONS {
-        return None;
-    }
-    Some(if req.headers().contains_key(http::header::ORIGIN) {
-        errors::s3_error(
-            "AccessForbidden",
-            403,
-            "CORSResponse: CORS is not enabled for this bucket",
-        )
-    } else {
-        errors::s3_error(
-            "BadRequest",
-            400,
-            "Insufficient information. Origin request header needed.",
-        )
     })
 }
 
@@ -286,10 +277,11 @@ fn error_response(e: s3s::S3Error) -> Response<s3s::Body> {
 
 /// Serve one HTTP request with the S3 service.
 pub async fn handle(
-    svc: S3Service,
+    front: Front,
     peer: SocketAddr,
     mut req: Request<Incoming>,
 ) -> Response<MeteredBody> {
+    let Front { svc, store } = front;
     let start = Instant::now();
     let id = request_id();
     let record: SharedRecord = Arc::new(Mutex::new(Record::default()));
@@ -298,9 +290,33 @@ pub async fn handle(
     req.extensions_mut().insert(record.clone());
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
-    let mut resp = if let Some(mut e) = preflight(&req) {
-        e.set_request_id(id.clone());
-        error_response(e)
+    // CORS needs the bucket's rules: looked up (off the async threads) only for a request that
+    // carries `Origin` or is a preflight.
+    let cors_headers = (req.headers().contains_key(http::header::ORIGIN)
+        || req.method() == http::Method::OPTIONS)
+        .then(|| req.headers().clone());
+    let preflight = match &cors_headers {
+        Some(headers) if req.method() == http::Method::OPTIONS => {
+            let (store, m, p, h) = (
+                store.clone(),
+                req.method().clone(),
+                path.clone(),
+                headers.clone(),
+            );
+            tokio::task::spawn_blocking(move || cors::preflight(&store, &m, &p, &h))
+                .await
+                .unwrap_or(None)
+        }
+        _ => None,
+    };
+    let mut resp = if let Some(answer) = preflight {
+        match answer {
+            Ok(r) => r,
+            Err(mut e) => {
+                e.set_request_id(id.clone());
+                error_response(e)
+            }
+        }
     } else if expired_presign(&req) {
         let mut e = errors::s3_error(
             "AccessDenied",
@@ -332,6 +348,17 @@ pub async fn handle(
         .operation
         .clone();
     resp = as_s3_answers(&operation, &method, resp).await;
+    if let Some(headers) = cors_headers.filter(|_| method != "OPTIONS") {
+        let (store, m, p) = (store.clone(), method.clone(), path.clone());
+        let cors = tokio::task::spawn_blocking(move || {
+            let mut out = http::HeaderMap::new();
+            cors::actual_request(&store, &m, &p, &headers, &mut out);
+            out
+        })
+        .await
+        .unwrap_or_default();
+        resp.headers_mut().extend(cors);
+    }
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert("x-amz-request-id", v.clone());
         resp.headers_mut().insert("x-amz-id-2", v);

@@ -146,6 +146,27 @@ impl S3 for SeedbedS3 {
         self.0.get_object_legal_hold(req).await
     }
 
+    async fn put_bucket_cors(
+        &self,
+        req: S3Request<PutBucketCorsInput>,
+    ) -> S3Result<S3Response<PutBucketCorsOutput>> {
+        self.0.put_bucket_cors(req).await
+    }
+
+    async fn get_bucket_cors(
+        &self,
+        req: S3Request<GetBucketCorsInput>,
+    ) -> S3Result<S3Response<GetBucketCorsOutput>> {
+        self.0.get_bucket_cors(req).await
+    }
+
+    async fn delete_bucket_cors(
+        &self,
+        req: S3Request<DeleteBucketCorsInput>,
+    ) -> S3Result<S3Response<DeleteBucketCorsOutput>> {
+        self.0.delete_bucket_cors(req).await
+    }
+
     async fn put_object_tagging(
         &self,
         req: S3Request<PutObjectTaggingInput>,

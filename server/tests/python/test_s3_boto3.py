@@ -379,6 +379,38 @@ def test_object_lock_keeps_versions_until_their_date(server):
     assert code(e) == "InvalidBucketState"
 
 
+def test_cors_rules_answer_browsers(server, bucket):
+    """A bucket's CORS rules decide what a browser's preflight and its actual requests are
+    told (web apps that upload straight to S3 rely on it); without rules, preflights fail."""
+    s3 = server.client()
+    url = f"{server.endpoint}/{bucket}/page.html"
+    asks = {"Origin": "https://app.example.com", "Access-Control-Request-Method": "PUT",
+            "Access-Control-Request-Headers": "content-type"}
+    assert requests.options(url, headers=asks, timeout=10).status_code == 403
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_cors(Bucket=bucket)
+    assert code(e) == "NoSuchCORSConfiguration" and e.value.response["Error"]["BucketName"] == bucket
+    rules = [{"AllowedOrigins": ["https://*.example.com"], "AllowedMethods": ["GET", "PUT"],
+              "AllowedHeaders": ["content-type"], "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 600}]
+    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": rules})
+    assert s3.get_bucket_cors(Bucket=bucket)["CORSRules"] == rules
+    r = requests.options(url, headers=asks, timeout=10)
+    assert r.status_code == 200
+    assert r.headers["access-control-allow-origin"] == "https://app.example.com"
+    assert r.headers["access-control-allow-methods"] == "GET, PUT"
+    assert r.headers["access-control-allow-headers"] == "content-type"
+    assert r.headers["access-control-max-age"] == "600"
+    other = dict(asks, Origin="https://evil.example.org")
+    assert requests.options(url, headers=other, timeout=10).status_code == 403
+    # An actual (here anonymous, refused) request from an allowed origin still gets the headers.
+    r = requests.get(url, headers={"Origin": "https://app.example.com"}, timeout=10)
+    assert r.status_code == 403 and r.headers["access-control-expose-headers"] == "ETag"
+    assert "access-control-allow-origin" not in requests.get(
+        url, headers={"Origin": "https://evil.example.org"}, timeout=10).headers
+    assert s3.delete_bucket_cors(Bucket=bucket)["ResponseMetadata"]["HTTPStatusCode"] == 204
+    assert requests.options(url, headers=asks, timeout=10).status_code == 403
+
+
 def test_bad_input_gets_s3_errors(server, bucket):
     s3 = server.client()
     with pytest.raises(ClientError) as e:
