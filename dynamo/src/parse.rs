@@ -525,6 +525,19 @@ pub fn request_tree(operation: &str, body: &Json<'_>) -> R<Request> {
             )
         }
         "DescribeTimeToLive" => Request::DescribeTimeToLive(req_str(m, "TableName")?),
+        "ExecuteStatement" => {
+            let parameters = match opt_array(m, "Parameters")? {
+                None => Vec::new(),
+                Some(a) => a.iter().map(wire::value_from_tree).collect::<R<Vec<_>>>()?,
+            };
+            Request::ExecuteStatement(seedbed_engine::table::partiql::Statement {
+                statement: req_str(m, "Statement")?,
+                parameters,
+                limit: opt_u32(m, "Limit")?,
+                next_token: opt_str(m, "NextToken")?,
+                consistent_read: opt_bool(m, "ConsistentRead")?.unwrap_or(false),
+            })
+        }
         // ConfirmRemoveSelfResourceAccess is accepted and not checked: this server does not
         // refuse a policy that would deny its caller further policy changes.
         "PutResourcePolicy" => Request::PutResourcePolicy(

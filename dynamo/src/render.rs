@@ -270,6 +270,12 @@ impl Serialize for Body<'_> {
                     o.serialize_entry("TimeToLiveDescription", &d)?;
                 }
             },
+            Response::Statement(s) => {
+                o.serialize_entry("Items", &WireItems(&s.items))?;
+                if let Some(t) = &s.next_token {
+                    o.serialize_entry("NextToken", t)?;
+                }
+            }
             Response::ResourcePolicy(policy, revision) => {
                 if let Some(p) = policy {
                     o.serialize_entry("Policy", p)?;

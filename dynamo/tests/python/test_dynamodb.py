@@ -309,6 +309,25 @@ def test_gsi_and_lsi(resource):
         t.delete()
 
 
+def test_partiql_statements(client, table_s):
+    """ExecuteStatement as boto3 sends it: INSERT (a duplicate refused), SELECT with parameters,
+    UPDATE and DELETE of the item the WHERE clause names."""
+    t = table_s.name
+    client.execute_statement(Statement=f"INSERT INTO \"{t}\" VALUE {{'pk': 'a', 'n': 1, 'l': ['x']}}")
+    with pytest.raises(ClientError) as e:
+        client.execute_statement(Statement=f"INSERT INTO \"{t}\" VALUE {{'pk': 'a'}}")
+    assert error(e)[0] == "DuplicateItemException"
+    r = client.execute_statement(Statement=f"SELECT n FROM \"{t}\" WHERE pk = ?", Parameters=[{"S": "a"}])
+    assert r["Items"] == [{"n": {"N": "1"}}]
+    client.execute_statement(Statement=f"UPDATE \"{t}\" SET n = 2 REMOVE l WHERE pk = 'a'")
+    assert client.get_item(TableName=t, Key={"pk": {"S": "a"}})["Item"] == {"pk": {"S": "a"}, "n": {"N": "2"}}
+    client.execute_statement(Statement=f"DELETE FROM \"{t}\" WHERE pk = 'a'")
+    assert client.execute_statement(Statement=f"SELECT * FROM \"{t}\"")["Items"] == []
+    with pytest.raises(ClientError) as e:
+        client.execute_statement(Statement=f"SELECT * FROM \"{t}\" WHERE pk = ?")
+    assert error(e) == ("ValidationException", "Number of parameters in request and statement don't match.")
+
+
 def test_gsi_with_multi_attribute_keys(resource):
     """A global index keyed on two partition and two sort attributes (DynamoDB, Nov 2025):
     items sort by both sort attributes, only complete items are indexed, and a Query names a

@@ -150,6 +150,16 @@ impl Tables {
             Request::DeleteTable(n) => vec![check("DeleteTable", n)],
             Request::UpdateTimeToLive(n, ..) => vec![check("UpdateTimeToLive", n)],
             Request::DescribeTimeToLive(n) => vec![check("DescribeTimeToLive", n)],
+            Request::ExecuteStatement(st) => match super::partiql::target(st) {
+                Some((action, table, index)) => {
+                    let mut c = check(action, &table);
+                    if let Some(ix) = index {
+                        c.resource = format!("{}/index/{ix}", self.arn(&table));
+                    }
+                    vec![c]
+                }
+                None => Vec::new(),
+            },
             Request::PutResourcePolicy(arn, ..) => vec![check("PutResourcePolicy", arn)],
             Request::GetResourcePolicy(arn) => vec![check("GetResourcePolicy", arn)],
             Request::DeleteResourcePolicy(arn, _) => vec![check("DeleteResourcePolicy", arn)],

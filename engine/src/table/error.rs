@@ -52,6 +52,8 @@ pub enum ErrorKind {
     AccessDenied,
     /// The table has no resource-based policy, or not the revision the request expects.
     PolicyNotFound,
+    /// A PartiQL INSERT of a key that exists.
+    DuplicateItem,
     /// The storage engine failed.
     InternalServerError,
 }
@@ -72,6 +74,7 @@ impl ErrorKind {
             ErrorKind::LimitExceeded => "LimitExceededException",
             ErrorKind::AccessDenied => "AccessDeniedException",
             ErrorKind::PolicyNotFound => "PolicyNotFoundException",
+            ErrorKind::DuplicateItem => "DuplicateItemException",
             ErrorKind::InternalServerError => "InternalServerError",
         }
     }

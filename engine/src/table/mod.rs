@@ -29,6 +29,7 @@ pub mod keys;
 pub mod legacy;
 pub mod number;
 pub mod ops;
+pub mod partiql;
 pub mod read;
 pub mod request;
 pub mod resource_policy;

@@ -29,6 +29,7 @@ impl Tables {
                 None,
                 self.delete_resource_policy(arn, expected.as_deref())?,
             ),
+            Request::ExecuteStatement(s) => Response::Statement(self.execute_statement(s)?),
             Request::GetItem(r) => Response::Get(self.get_item(r)?),
             Request::PutItem(r) => Response::Write(self.put_item(r)?),
             Request::UpdateItem(r) => Response::Write(self.update_item(r)?),

@@ -403,6 +403,8 @@ pub enum Request {
     GetResourcePolicy(String),
     /// DeleteResourcePolicy: ResourceArn, ExpectedRevisionId.
     DeleteResourcePolicy(String, Option<String>),
+    /// ExecuteStatement (PartiQL).
+    ExecuteStatement(super::partiql::Statement),
     /// GetItem.
     GetItem(GetItem),
     /// PutItem.
@@ -438,6 +440,7 @@ impl Request {
             Request::PutResourcePolicy(..) => "PutResourcePolicy",
             Request::GetResourcePolicy(_) => "GetResourcePolicy",
             Request::DeleteResourcePolicy(..) => "DeleteResourcePolicy",
+            Request::ExecuteStatement(_) => "ExecuteStatement",
             Request::GetItem(_) => "GetItem",
             Request::PutItem(_) => "PutItem",
             Request::UpdateItem(_) => "UpdateItem",
@@ -463,6 +466,8 @@ pub enum Response {
     Ttl(Option<super::schema::TtlSpec>),
     /// Put/Get/DeleteResourcePolicy: the policy (GetResourcePolicy only) and its revision id.
     ResourcePolicy(Option<String>, String),
+    /// ExecuteStatement.
+    Statement(super::partiql::StatementOutput),
     /// GetItem.
     Get(GetItemOutput),
     /// PutItem, UpdateItem, DeleteItem.

@@ -43,3 +43,4 @@ mod sim_crash;
 mod table_api;
 mod table_iam;
 mod table_multi_key;
+mod table_partiql;
