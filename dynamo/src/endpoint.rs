@@ -46,6 +46,19 @@ pub struct HttpRequest<'a> {
     pub body: &'a [u8],
 }
 
+impl<'a> HttpRequest<'a> {
+    /// The request as the SigV4 verifier reads it.
+    fn to_signed(&self) -> sigv4::verify::Request<'a> {
+        sigv4::verify::Request {
+            method: self.method,
+            path: self.path,
+            query: self.query,
+            headers: self.headers,
+            payload: sigv4::Payload::Body(self.body),
+        }
+    }
+}
+
 /// The response to write back.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HttpResponse {
@@ -162,13 +175,7 @@ impl Endpoint {
         let Some(sec) = &self.security else {
             return self.respond(handler::handle(&self.tables, target, req.body, None));
         };
-        let request = sigv4::verify::Request {
-            method: req.method,
-            path: req.path,
-            query: req.query,
-            headers: req.headers,
-            payload: sigv4::Payload::Body(req.body),
-        };
+        let request = req.to_signed();
         let verified = match sigv4::verify(&request, "dynamodb", now_unix_secs, |k| {
             sec.identities.secret_of(k)
         }) {
@@ -249,13 +256,7 @@ impl Endpoint {
                 "this endpoint runs without IAM: no caller identity to tell",
             );
         };
-        let request = sigv4::verify::Request {
-            method: req.method,
-            path: req.path,
-            query: req.query,
-            headers: req.headers,
-            payload: sigv4::Payload::Body(req.body),
-        };
+        let request = req.to_signed();
         let verified = match sigv4::verify(&request, "sts", now_unix_secs, |k| {
             sec.identities.secret_of(k)
         }) {

@@ -4,7 +4,6 @@
 use super::acl::Acl;
 use super::bucket_config::check_acl_allowed;
 use super::error::ObjectError;
-use super::meta;
 use super::names::validate_key;
 use super::store::ObjectStore;
 
@@ -18,12 +17,10 @@ impl ObjectStore {
         acl: Acl,
     ) -> Result<String, ObjectError> {
         validate_key(key)?;
-        let _g = self.lock_commit();
-        let b = self.bucket(bucket)?;
-        check_acl_allowed(&b, &acl)?;
-        let (k, mut v) = self.resolve_version_entry(bucket, key, version_id)?;
-        v.acl = Some(acl);
-        self.meta_commit(vec![(k, Some(meta::to_json(&v)))])?;
-        Ok(v.version_id)
+        self.change_version(bucket, key, version_id, |b, v| {
+            check_acl_allowed(b, &acl)?;
+            v.acl = Some(acl);
+            Ok(())
+        })
     }
 }

@@ -146,6 +146,16 @@ pub fn retention_for_write(
     }))
 }
 
+/// S3's InvalidRequest for a lock operation on a bucket without Object Lock.
+fn require_lock(b: &BucketMeta) -> Result<(), ObjectError> {
+    if b.object_lock.is_none() {
+        return Err(ObjectError::InvalidRequest(
+            "Bucket is missing Object Lock Configuration".into(),
+        ));
+    }
+    Ok(())
+}
+
 impl ObjectStore {
     /// PutObjectLockConfiguration: enable Object Lock on a bucket whose versioning is Enabled
     /// (and keep it enabled: it cannot be turned off), with an optional default rule.
@@ -192,38 +202,37 @@ impl ObjectStore {
         retention: Option<Retention>,
         bypass_governance: bool,
     ) -> Result<String, ObjectError> {
-        let _g = self.lock_commit();
-        self.locked_bucket(bucket)?;
-        let (k, mut v) = self.resolve_version_entry(bucket, key, version_id)?;
         let now = self.now_ms();
-        if let Some(old) = v.retention.filter(|r| r.until_ms > now) {
-            // Only a later date in the same mode is free; any other change of a retention in
-            // force — shorter, removed, or another mode (GOVERNANCE to COMPLIANCE included, as
-            // ceph/s3-tests' test_object_lock_changing_mode_from_governance_without_bypass
-            // expects) — needs a GOVERNANCE bypass, and a COMPLIANCE one cannot be made.
-            let weaker = match retention {
-                None => true,
-                Some(new) => new.until_ms < old.until_ms || new.mode != old.mode,
-            };
-            if weaker {
-                let allowed = old.mode == LockMode::Governance && bypass_governance;
-                if !allowed {
-                    return Err(protected(&format!(
-                        "{} retention until {} may not be shortened or removed{}",
-                        old.mode.name(),
-                        old.until_ms,
-                        if old.mode == LockMode::Governance {
-                            " without bypassing governance"
-                        } else {
-                            ""
-                        }
-                    )));
+        self.change_version(bucket, key, version_id, |b, v| {
+            require_lock(b)?;
+            if let Some(old) = v.retention.filter(|r| r.until_ms > now) {
+                // Only a later date in the same mode is free; any other change of a retention in
+                // force — shorter, removed, or another mode (GOVERNANCE to COMPLIANCE included, as
+                // ceph/s3-tests' test_object_lock_changing_mode_from_governance_without_bypass
+                // expects) — needs a GOVERNANCE bypass, and a COMPLIANCE one cannot be made.
+                let weaker = match retention {
+                    None => true,
+                    Some(new) => new.until_ms < old.until_ms || new.mode != old.mode,
+                };
+                if weaker {
+                    let allowed = old.mode == LockMode::Governance && bypass_governance;
+                    if !allowed {
+                        return Err(protected(&format!(
+                            "{} retention until {} may not be shortened or removed{}",
+                            old.mode.name(),
+                            old.until_ms,
+                            if old.mode == LockMode::Governance {
+                                " without bypassing governance"
+                            } else {
+                                ""
+                            }
+                        )));
+                    }
                 }
             }
-        }
-        v.retention = retention;
-        self.meta_commit(vec![(k, Some(super::meta::to_json(&v)))])?;
-        Ok(v.version_id)
+            v.retention = retention;
+            Ok(())
+        })
     }
 
     /// GetObjectRetention.
@@ -247,12 +256,11 @@ impl ObjectStore {
         version_id: Option<&str>,
         on: bool,
     ) -> Result<String, ObjectError> {
-        let _g = self.lock_commit();
-        self.locked_bucket(bucket)?;
-        let (k, mut v) = self.resolve_version_entry(bucket, key, version_id)?;
-        v.legal_hold = on;
-        self.meta_commit(vec![(k, Some(super::meta::to_json(&v)))])?;
-        Ok(v.version_id)
+        self.change_version(bucket, key, version_id, |b, v| {
+            require_lock(b)?;
+            v.legal_hold = on;
+            Ok(())
+        })
     }
 
     /// GetObjectLegalHold: whether the version's legal hold is on.
@@ -269,11 +277,7 @@ impl ObjectStore {
     /// The bucket, if it has Object Lock; S3's InvalidRequest if not.
     fn locked_bucket(&self, bucket: &str) -> Result<BucketMeta, ObjectError> {
         let b = self.bucket(bucket)?;
-        if b.object_lock.is_none() {
-            return Err(ObjectError::InvalidRequest(
-                "Bucket is missing Object Lock Configuration".into(),
-            ));
-        }
+        require_lock(&b)?;
         Ok(b)
     }
 }

@@ -11,7 +11,6 @@
 use super::auth::{AuthorizedStore, ObjectCtx, RequestTags};
 use super::bucket_config::check_tag_rules;
 use super::error::ObjectError;
-use super::meta;
 use super::store::ObjectStore;
 
 /// Most tags on an object version (S3's limit).
@@ -49,11 +48,10 @@ impl ObjectStore {
         tags: Vec<(String, String)>,
     ) -> Result<String, ObjectError> {
         check_object_tags(&tags)?;
-        let _g = self.lock_commit();
-        let (k, mut v) = self.resolve_version_entry(bucket, key, version_id)?;
-        v.tags = by_key(&tags);
-        self.meta_commit(vec![(k, Some(meta::to_json(&v)))])?;
-        Ok(v.version_id)
+        self.change_version(bucket, key, version_id, |_, v| {
+            v.tags = by_key(&tags);
+            Ok(())
+        })
     }
 
     /// The tags of a version (the latest, or `version_id`), with its id; none is no error.

@@ -512,6 +512,25 @@ impl ObjectStore {
         }
     }
 
+    /// Change one version's record in place — its ACL, tags, retention, legal hold — under the
+    /// commit lock: the version a request names (the latest, or `version_id`), found as a GET
+    /// finds it (a delete marker is NoSuchKey or MethodNotAllowed), changed by `change`, and
+    /// committed; its data and Last-Modified stay. Returns the version's id.
+    pub(super) fn change_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        change: impl FnOnce(&BucketMeta, &mut VersionMeta) -> Result<(), ObjectError>,
+    ) -> Result<String, ObjectError> {
+        let _g = self.lock_commit();
+        let b = self.bucket(bucket)?;
+        let (k, mut v) = self.resolve_version_entry(bucket, key, version_id)?;
+        change(&b, &mut v)?;
+        self.meta_commit(vec![(k, Some(meta::to_json(&v)))])?;
+        Ok(v.version_id)
+    }
+
     /// Commit a new version under the commit lock, checking conditions against the current
     /// version and replacing the `null` version where the bucket's state says so. Returns the
     /// version written and the segments no version needs any more.

@@ -65,20 +65,11 @@ fn snapshot(store: &ObjectStore) -> Snapshot {
 }
 
 fn lose_every_metadata_copy(e: &Env) {
-    for i in 0..6 {
-        std::fs::remove_dir_all(e.disk(i).join("meta")).unwrap();
-    }
+    e.lose_every_metadata_copy();
 }
 
 fn repair_from_shards(e: &Env) -> repair::RepairReport {
-    repair::repair(
-        e.fs.clone(),
-        &e.root,
-        Options::small_for_tests(),
-        e.clock.clone(),
-        false,
-    )
-    .unwrap()
+    e.repair_from_shards()
 }
 
 fn is_no_such_key(r: Result<seedbed_engine::object::ObjectInfo, ObjectError>) -> bool {

@@ -9,10 +9,8 @@ use std::sync::Arc;
 
 use seedbed_engine::iam::authorizer::{Authorizer, Directory, Principal, User};
 use seedbed_engine::iam::{Policy, PolicyKind};
-use seedbed_engine::lsm::Options;
 use seedbed_engine::object::{
-    repair, CopyOptions, DeleteOptions, GetOptions, Guard, ObjectError, ObjectStore, PutOptions,
-    Requester,
+    CopyOptions, DeleteOptions, GetOptions, Guard, ObjectError, ObjectStore, PutOptions, Requester,
 };
 
 use crate::common::real_store;
@@ -267,17 +265,8 @@ fn tags_given_with_the_write_come_back_from_the_data_side() {
             )
             .unwrap();
     }
-    for i in 0..6 {
-        std::fs::remove_dir_all(e.disk(i).join("meta")).unwrap();
-    }
-    repair::repair(
-        e.fs.clone(),
-        &e.root,
-        Options::small_for_tests(),
-        e.clock.clone(),
-        false,
-    )
-    .unwrap();
+    e.lose_every_metadata_copy();
+    e.repair_from_shards();
     let store = e.open().unwrap();
     assert_eq!(tags_of(&store, "bkt", "small"), tags(&[("kind", "pack")]));
     let big = tags_of(&store, "bkt", "big");

@@ -44,6 +44,25 @@ pub fn options() -> StoreOptions {
 }
 
 impl Env {
+    /// Delete the metadata directory of every disk (the shards stay).
+    pub fn lose_every_metadata_copy(&self) {
+        for i in 0..6 {
+            std::fs::remove_dir_all(self.disk(i).join("meta")).unwrap();
+        }
+    }
+
+    /// `repair`: with every metadata copy lost, rebuild the metadata from the shards.
+    pub fn repair_from_shards(&self) -> seedbed_engine::object::repair::RepairReport {
+        seedbed_engine::object::repair::repair(
+            self.fs.clone(),
+            &self.root,
+            Options::small_for_tests(),
+            self.clock.clone(),
+            false,
+        )
+        .unwrap()
+    }
+
     /// Disk directory `i`.
     pub fn disk(&self, i: usize) -> PathBuf {
         self.root.join(format!("disk{i}"))
