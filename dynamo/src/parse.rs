@@ -498,6 +498,30 @@ pub fn operation_of(target: &str) -> Option<&str> {
     target.strip_prefix("DynamoDB_20120810.")
 }
 
+/// One PartiQL statement with its parameters (ExecuteStatement, and each of a batch's or a
+/// transaction's).
+fn statement(m: &Obj<'_>) -> R<seedbed_engine::table::partiql::Statement> {
+    let parameters = match opt_array(m, "Parameters")? {
+        None => Vec::new(),
+        Some(a) => a.iter().map(wire::value_from_tree).collect::<R<Vec<_>>>()?,
+    };
+    Ok(seedbed_engine::table::partiql::Statement {
+        statement: req_str(m, "Statement")?,
+        parameters,
+        limit: opt_u32(m, "Limit")?,
+        next_token: opt_str(m, "NextToken")?,
+        consistent_read: opt_bool(m, "ConsistentRead")?.unwrap_or(false),
+    })
+}
+
+fn statements(m: &Obj<'_>, k: &str) -> R<Vec<seedbed_engine::table::partiql::Statement>> {
+    opt_array(m, k)?
+        .ok_or_else(|| not_null(k))?
+        .iter()
+        .map(|v| statement(object(v)?))
+        .collect()
+}
+
 /// Parse the body of `operation`, given as a `Value`.
 pub fn request(operation: &str, body: &Value) -> R<Request> {
     request_tree(operation, &Json::from(body))
@@ -525,19 +549,12 @@ pub fn request_tree(operation: &str, body: &Json<'_>) -> R<Request> {
             )
         }
         "DescribeTimeToLive" => Request::DescribeTimeToLive(req_str(m, "TableName")?),
-        "ExecuteStatement" => {
-            let parameters = match opt_array(m, "Parameters")? {
-                None => Vec::new(),
-                Some(a) => a.iter().map(wire::value_from_tree).collect::<R<Vec<_>>>()?,
-            };
-            Request::ExecuteStatement(seedbed_engine::table::partiql::Statement {
-                statement: req_str(m, "Statement")?,
-                parameters,
-                limit: opt_u32(m, "Limit")?,
-                next_token: opt_str(m, "NextToken")?,
-                consistent_read: opt_bool(m, "ConsistentRead")?.unwrap_or(false),
-            })
-        }
+        "ExecuteStatement" => Request::ExecuteStatement(statement(m)?),
+        "BatchExecuteStatement" => Request::BatchExecuteStatement(statements(m, "Statements")?),
+        "ExecuteTransaction" => Request::ExecuteTransaction(
+            statements(m, "TransactStatements")?,
+            opt_str(m, "ClientRequestToken")?,
+        ),
         // ConfirmRemoveSelfResourceAccess is accepted and not checked: this server does not
         // refuse a policy that would deny its caller further policy changes.
         "PutResourcePolicy" => Request::PutResourcePolicy(

@@ -10,6 +10,20 @@ use seedbed_engine::table::{BatchGetOutput, ConsumedCapacity, Item, Request, Res
 
 use crate::wire::{item_to_json, WireItem, WireItems};
 
+/// BatchExecuteStatement's code for one statement's error (`BatchStatementErrorCodeEnum`).
+fn batch_error_code(e: &seedbed_engine::table::DynamoError) -> &'static str {
+    use seedbed_engine::table::ErrorKind;
+    match e.kind {
+        ErrorKind::ConditionalCheckFailed => "ConditionalCheckFailed",
+        ErrorKind::DuplicateItem => "DuplicateItem",
+        ErrorKind::ResourceNotFound => "ResourceNotFound",
+        ErrorKind::AccessDenied => "AccessDenied",
+        ErrorKind::ItemCollectionSizeLimitExceeded => "ItemCollectionSizeLimitExceeded",
+        ErrorKind::InternalServerError => "InternalServerError",
+        _ => "ValidationError",
+    }
+}
+
 /// A KeySchema: the partition-key attributes (HASH), then the sort-key ones (RANGE), in order.
 fn key_schema(hash: &[&KeyAttr], range: &[&KeyAttr]) -> Value {
     let element = |k: &KeyAttr, kind: &str| json!({"AttributeName": k.name, "KeyType": kind});
@@ -274,6 +288,37 @@ impl Serialize for Body<'_> {
                 o.serialize_entry("Items", &WireItems(&s.items))?;
                 if let Some(t) = &s.next_token {
                     o.serialize_entry("NextToken", t)?;
+                }
+            }
+            Response::BatchStatement(results) => {
+                let responses: Vec<Value> = results
+                    .iter()
+                    .map(|(table, r)| match r {
+                        Ok(item) => {
+                            let mut o = Map::new();
+                            o.insert("TableName".into(), json!(table));
+                            if let Some(i) = item {
+                                o.insert("Item".into(), item_to_json(i));
+                            }
+                            Value::Object(o)
+                        }
+                        Err(e) => {
+                            json!({"Error": {"Code": batch_error_code(e), "Message": e.message}})
+                        }
+                    })
+                    .collect();
+                o.serialize_entry("Responses", &responses)?;
+            }
+            Response::TransactionStatement(items) => {
+                if !items.is_empty() {
+                    let responses: Vec<Value> = items
+                        .iter()
+                        .map(|i| match i {
+                            Some(i) => json!({"Item": item_to_json(i)}),
+                            None => json!({}),
+                        })
+                        .collect();
+                    o.serialize_entry("Responses", &responses)?;
                 }
             }
             Response::ResourcePolicy(policy, revision) => {

@@ -328,6 +328,42 @@ def test_partiql_statements(client, table_s):
     assert error(e) == ("ValidationException", "Number of parameters in request and statement don't match.")
 
 
+def test_partiql_batches_and_transactions(client, table_s):
+    """BatchExecuteStatement answers each statement on its own; ExecuteTransaction writes all
+    or nothing, and reads items by key."""
+    t = table_s.name
+    client.put_item(TableName=t, Item={"pk": {"S": "x"}, "n": {"N": "1"}})
+    r = client.batch_execute_statement(Statements=[
+        {"Statement": f'UPDATE "{t}" SET n = ? WHERE pk = ?', "Parameters": [{"N": "5"}, {"S": "x"}]},
+        {"Statement": f"INSERT INTO \"{t}\" VALUE {{'pk': 'y'}}"},
+        {"Statement": f"INSERT INTO \"{t}\" VALUE {{'pk': 'x'}}"},
+        {"Statement": f'SELECT n FROM "{t}" WHERE pk = ?', "Parameters": [{"S": "x"}]},
+        {"Statement": f'UPDATE "{t}" SET n = ? WHERE pk = ?', "Parameters": [{"N": "1"}]},
+    ])["Responses"]
+    assert r[0] == {"TableName": t} and r[1] == {"TableName": t}
+    assert r[2]["Error"]["Code"] == "DuplicateItem"
+    assert r[3] == {"TableName": t, "Item": {"n": {"N": "5"}}}
+    assert r[4]["Error"] == {"Code": "ValidationError",
+                             "Message": "Number of parameters in request and statement don't match."}
+    # A transaction whose second write fails writes nothing.
+    with pytest.raises(ClientError) as e:
+        client.execute_transaction(TransactStatements=[
+            {"Statement": f"INSERT INTO \"{t}\" VALUE {{'pk': 'z'}}"},
+            {"Statement": f"UPDATE \"{t}\" SET n = 9 WHERE pk = 'x' AND n = 0"},
+        ])
+    assert error(e)[0] == "TransactionCanceledException"
+    assert "Item" not in client.get_item(TableName=t, Key={"pk": {"S": "z"}})
+    client.execute_transaction(TransactStatements=[
+        {"Statement": f"INSERT INTO \"{t}\" VALUE {{'pk': 'z'}}"},
+        {"Statement": f"DELETE FROM \"{t}\" WHERE pk = 'y'"},
+    ])
+    got = client.execute_transaction(TransactStatements=[
+        {"Statement": f"SELECT * FROM \"{t}\" WHERE pk = 'z'"},
+        {"Statement": f"SELECT * FROM \"{t}\" WHERE pk = 'y'"},
+    ])["Responses"]
+    assert got == [{"Item": {"pk": {"S": "z"}}}, {}]
+
+
 def test_gsi_with_multi_attribute_keys(resource):
     """A global index keyed on two partition and two sort attributes (DynamoDB, Nov 2025):
     items sort by both sort attributes, only complete items are indexed, and a Query names a

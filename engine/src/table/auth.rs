@@ -150,16 +150,10 @@ impl Tables {
             Request::DeleteTable(n) => vec![check("DeleteTable", n)],
             Request::UpdateTimeToLive(n, ..) => vec![check("UpdateTimeToLive", n)],
             Request::DescribeTimeToLive(n) => vec![check("DescribeTimeToLive", n)],
-            Request::ExecuteStatement(st) => match super::partiql::target(st) {
-                Some((action, table, index)) => {
-                    let mut c = check(action, &table);
-                    if let Some(ix) = index {
-                        c.resource = format!("{}/index/{ix}", self.arn(&table));
-                    }
-                    vec![c]
-                }
-                None => Vec::new(),
-            },
+            Request::ExecuteStatement(st) => self.statement_checks(std::slice::from_ref(st)),
+            Request::BatchExecuteStatement(sts) | Request::ExecuteTransaction(sts, _) => {
+                self.statement_checks(sts)
+            }
             Request::PutResourcePolicy(arn, ..) => vec![check("PutResourcePolicy", arn)],
             Request::GetResourcePolicy(arn) => vec![check("GetResourcePolicy", arn)],
             Request::DeleteResourcePolicy(arn, _) => vec![check("DeleteResourcePolicy", arn)],
@@ -306,6 +300,29 @@ impl Tables {
                 })
                 .collect(),
         }
+    }
+
+    /// What PartiQL statements ask: `dynamodb:PartiQL*` on the table or index each names (one
+    /// that does not parse asks nothing; it fails when run, having touched nothing).
+    fn statement_checks(&self, statements: &[super::partiql::Statement]) -> Vec<Check> {
+        statements
+            .iter()
+            .filter_map(super::partiql::target)
+            .map(|(action, table, index)| {
+                let mut c = Check {
+                    action: format!("dynamodb:{action}"),
+                    resource: self.arn(&table),
+                    leading_keys: Vec::new(),
+                    attributes: Vec::new(),
+                    select: None,
+                    return_values: None,
+                };
+                if let Some(ix) = index {
+                    c.resource = format!("{}/index/{ix}", self.arn(&table));
+                }
+                c
+            })
+            .collect()
     }
 
     /// The resource-based policy of the table a check's resource (a table or index ARN) names.

@@ -30,6 +30,12 @@ impl Tables {
                 self.delete_resource_policy(arn, expected.as_deref())?,
             ),
             Request::ExecuteStatement(s) => Response::Statement(self.execute_statement(s)?),
+            Request::BatchExecuteStatement(s) => {
+                Response::BatchStatement(self.batch_execute_statement(s)?)
+            }
+            Request::ExecuteTransaction(s, token) => {
+                Response::TransactionStatement(self.execute_transaction(s, token.as_deref())?)
+            }
             Request::GetItem(r) => Response::Get(self.get_item(r)?),
             Request::PutItem(r) => Response::Write(self.put_item(r)?),
             Request::UpdateItem(r) => Response::Write(self.update_item(r)?),

@@ -405,6 +405,10 @@ pub enum Request {
     DeleteResourcePolicy(String, Option<String>),
     /// ExecuteStatement (PartiQL).
     ExecuteStatement(super::partiql::Statement),
+    /// BatchExecuteStatement: the statements.
+    BatchExecuteStatement(Vec<super::partiql::Statement>),
+    /// ExecuteTransaction: the statements, ClientRequestToken.
+    ExecuteTransaction(Vec<super::partiql::Statement>, Option<String>),
     /// GetItem.
     GetItem(GetItem),
     /// PutItem.
@@ -441,6 +445,8 @@ impl Request {
             Request::GetResourcePolicy(_) => "GetResourcePolicy",
             Request::DeleteResourcePolicy(..) => "DeleteResourcePolicy",
             Request::ExecuteStatement(_) => "ExecuteStatement",
+            Request::BatchExecuteStatement(_) => "BatchExecuteStatement",
+            Request::ExecuteTransaction(..) => "ExecuteTransaction",
             Request::GetItem(_) => "GetItem",
             Request::PutItem(_) => "PutItem",
             Request::UpdateItem(_) => "UpdateItem",
@@ -468,6 +474,10 @@ pub enum Response {
     ResourcePolicy(Option<String>, String),
     /// ExecuteStatement.
     Statement(super::partiql::StatementOutput),
+    /// BatchExecuteStatement: per statement, its table and the item read or the error.
+    BatchStatement(Vec<(String, Result<Option<Item>, super::error::DynamoError>)>),
+    /// ExecuteTransaction: the items read (none for writes).
+    TransactionStatement(Vec<Option<Item>>),
     /// GetItem.
     Get(GetItemOutput),
     /// PutItem, UpdateItem, DeleteItem.

@@ -31,7 +31,10 @@ use super::codec;
 use super::error::{DynamoError, ErrorKind, Result};
 use super::expr::ast::{CmpOp, Cond, Elem, Operand};
 use super::expr::{self, Placeholders};
-use super::request::{DeleteItem, Names, PutItem, Search, UpdateItem, Values, WriteCondition};
+use super::request::{
+    DeleteItem, Names, PutItem, Search, TransactGet, TransactWrite, UpdateItem, Values,
+    WriteCondition,
+};
 use super::store::Tables;
 use super::value::{AttributeValue, Item};
 use parser::{parse, Parsed};
@@ -143,103 +146,229 @@ fn check_target(tables: &Tables, table: &str, index: Option<&str>) -> Result<()>
     Ok(())
 }
 
+/// One PartiQL write, planned: the operation a transaction would carry.
+fn write_op(
+    tables: &Tables,
+    parsed: Parsed,
+    names: Names,
+    values: Values,
+) -> Result<TransactWrite> {
+    Ok(match parsed {
+        Parsed::Select { .. } => return Err(malformed("a SELECT is not a write")),
+        Parsed::Insert { table, item } => {
+            check_target(tables, &table, None)?;
+            let AttributeValue::M(item) = item else {
+                return Err(malformed("INSERT's VALUE is a map: {'pk': …}"));
+            };
+            let hash = tables.table(&table)?.def.hash.name.clone();
+            TransactWrite::Put(PutItem {
+                table,
+                item,
+                condition: WriteCondition {
+                    expression: Some("attribute_not_exists(#k)".into()),
+                    ..WriteCondition::default()
+                },
+                names: Some([("#k".to_string(), hash)].into()),
+                ..PutItem::default()
+            })
+        }
+        Parsed::Update {
+            table,
+            update,
+            condition,
+        } => {
+            check_target(tables, &table, None)?;
+            let key = key_of(tables, &table, &condition, &names, &values)?;
+            TransactWrite::Update(UpdateItem {
+                table,
+                key,
+                update: Some(update),
+                condition: WriteCondition {
+                    expression: Some(condition),
+                    ..WriteCondition::default()
+                },
+                names: some(names),
+                values: some(values),
+                ..UpdateItem::default()
+            })
+        }
+        Parsed::Delete { table, condition } => {
+            check_target(tables, &table, None)?;
+            let key = key_of(tables, &table, &condition, &names, &values)?;
+            TransactWrite::Delete(DeleteItem {
+                table,
+                key,
+                condition: WriteCondition {
+                    expression: Some(condition),
+                    ..WriteCondition::default()
+                },
+                names: some(names),
+                values: some(values),
+                ..DeleteItem::default()
+            })
+        }
+    })
+}
+
+/// A SELECT that names one item by its whole key and nothing else (what a batch or a
+/// transaction may read): the table, the key and the projection.
+fn key_read(tables: &Tables, parsed: Parsed, names: Names, values: Values) -> Result<TransactGet> {
+    let Parsed::Select {
+        projection,
+        table,
+        index: None,
+        filter: Some(filter),
+    } = parsed
+    else {
+        return Err(DynamoError::validation(
+            "A read in a batch or a transaction is a SELECT of one table's item by its whole key",
+        ));
+    };
+    check_target(tables, &table, None)?;
+    let key = key_of(tables, &table, &filter, &names, &values)?;
+    if values.len() != key.len() {
+        return Err(DynamoError::validation(
+            "A read in a batch or a transaction fixes the whole key and nothing else",
+        ));
+    }
+    let used: Names = names
+        .into_iter()
+        .filter(|(k, _)| {
+            projection
+                .as_deref()
+                .is_some_and(|p| p.contains(k.as_str()))
+        })
+        .collect();
+    Ok(TransactGet {
+        table,
+        key,
+        projection,
+        names: some(used),
+    })
+}
+
 impl Tables {
     /// ExecuteStatement.
     pub fn execute_statement(&self, st: &Statement) -> Result<StatementOutput> {
         let (parsed, names, values) = parse(st)?;
-        match parsed {
-            Parsed::Select {
-                projection,
+        if let Parsed::Select {
+            projection,
+            table,
+            index,
+            filter,
+        } = parsed
+        {
+            check_target(self, &table, index.as_deref())?;
+            let start = match &st.next_token {
+                None => None,
+                Some(t) => Some(decode_token(t)?),
+            };
+            let out = self.scan(&Search {
                 table,
                 index,
                 filter,
-            } => {
-                check_target(self, &table, index.as_deref())?;
-                let start = match &st.next_token {
-                    None => None,
-                    Some(t) => Some(decode_token(t)?),
-                };
-                let out = self.scan(&Search {
-                    table,
-                    index,
-                    filter,
-                    projection,
-                    names: some(names),
-                    values: some(values),
-                    forward: true,
-                    limit: st.limit,
-                    exclusive_start_key: start,
-                    consistent_read: st.consistent_read,
-                    ..Search::default()
-                })?;
-                Ok(StatementOutput {
-                    items: out.items,
-                    next_token: out.last_evaluated_key.as_ref().map(encode_token),
-                })
+                projection,
+                names: some(names),
+                values: some(values),
+                forward: true,
+                limit: st.limit,
+                exclusive_start_key: start,
+                consistent_read: st.consistent_read,
+                ..Search::default()
+            })?;
+            return Ok(StatementOutput {
+                items: out.items,
+                next_token: out.last_evaluated_key.as_ref().map(encode_token),
+            });
+        }
+        let r = match write_op(self, parsed, names, values)? {
+            TransactWrite::Put(p) => self.put_item(&p).map(|_| ()),
+            TransactWrite::Update(u) => self.update_item(&u).map(|_| ()),
+            TransactWrite::Delete(d) => self.delete_item(&d).map(|_| ()),
+            TransactWrite::Check(_) => Ok(()),
+        };
+        match r {
+            Err(e) if e.kind == ErrorKind::ConditionalCheckFailed && is_insert(st) => {
+                Err(DynamoError::new(
+                    ErrorKind::DuplicateItem,
+                    "Duplicate primary key exists in table",
+                ))
             }
-            Parsed::Insert { table, item } => {
-                check_target(self, &table, None)?;
-                let AttributeValue::M(item) = item else {
-                    return Err(malformed("INSERT's VALUE is a map: {'pk': …}"));
-                };
-                let hash = self.table(&table)?.def.hash.name.clone();
-                let r = self.put_item(&PutItem {
-                    table,
-                    item,
-                    condition: WriteCondition {
-                        expression: Some("attribute_not_exists(#k)".into()),
-                        ..WriteCondition::default()
-                    },
-                    names: Some([("#k".to_string(), hash)].into()),
-                    ..PutItem::default()
-                });
-                match r {
-                    Err(e) if e.kind == ErrorKind::ConditionalCheckFailed => Err(DynamoError::new(
-                        ErrorKind::DuplicateItem,
-                        "Duplicate primary key exists in table",
-                    )),
-                    other => other.map(|_| StatementOutput::default()),
-                }
-            }
-            Parsed::Update {
-                table,
-                update,
-                condition,
-            } => {
-                check_target(self, &table, None)?;
-                let key = key_of(self, &table, &condition, &names, &values)?;
-                self.update_item(&UpdateItem {
-                    table,
-                    key,
-                    update: Some(update),
-                    condition: WriteCondition {
-                        expression: Some(condition),
-                        ..WriteCondition::default()
-                    },
-                    names: some(names),
-                    values: some(values),
-                    ..UpdateItem::default()
-                })
-                .map(|_| StatementOutput::default())
-            }
-            Parsed::Delete { table, condition } => {
-                check_target(self, &table, None)?;
-                let key = key_of(self, &table, &condition, &names, &values)?;
-                self.delete_item(&DeleteItem {
-                    table,
-                    key,
-                    condition: WriteCondition {
-                        expression: Some(condition),
-                        ..WriteCondition::default()
-                    },
-                    names: some(names),
-                    values: some(values),
-                    ..DeleteItem::default()
-                })
-                .map(|_| StatementOutput::default())
-            }
+            other => other.map(|()| StatementOutput::default()),
         }
     }
+
+    /// BatchExecuteStatement: each statement on its own (a read names one item by its key),
+    /// each with its own answer — the item read, or the error.
+    pub fn batch_execute_statement(
+        &self,
+        statements: &[Statement],
+    ) -> Result<Vec<(String, Result<Option<Item>>)>> {
+        if statements.is_empty() || statements.len() > 25 {
+            return Err(DynamoError::validation(format!(
+                "1 validation error detected: Value at 'statements' failed to satisfy constraint: Member must have length between 1 and 25 ({} given)",
+                statements.len()
+            )));
+        }
+        Ok(statements
+            .iter()
+            .map(|st| {
+                let table = target(st).map(|(_, t, _)| t).unwrap_or_default();
+                let one = || -> Result<Option<Item>> {
+                    let (parsed, names, values) = parse(st)?;
+                    if matches!(parsed, Parsed::Select { .. }) {
+                        let g = key_read(self, parsed, names, values)?;
+                        return Ok(self
+                            .transact_get_items(&[g], Default::default())?
+                            .responses
+                            .into_iter()
+                            .next()
+                            .flatten());
+                    }
+                    self.execute_statement(st).map(|_| None)
+                };
+                (table, one())
+            })
+            .collect())
+    }
+
+    /// ExecuteTransaction: every statement a write (one TransactWriteItems, all or nothing)
+    /// or every one a read of an item by its key (one TransactGetItems).
+    pub fn execute_transaction(
+        &self,
+        statements: &[Statement],
+        token: Option<&str>,
+    ) -> Result<Vec<Option<Item>>> {
+        let parsed = statements.iter().map(parse).collect::<Result<Vec<_>>>()?;
+        let reads = parsed
+            .iter()
+            .filter(|(p, ..)| matches!(p, Parsed::Select { .. }))
+            .count();
+        if reads == parsed.len() {
+            let gets = parsed
+                .into_iter()
+                .map(|(p, n, v)| key_read(self, p, n, v))
+                .collect::<Result<Vec<_>>>()?;
+            return Ok(self
+                .transact_get_items(&gets, Default::default())?
+                .responses);
+        }
+        if reads > 0 {
+            return Err(DynamoError::validation(
+                "A transaction's statements are all reads or all writes",
+            ));
+        }
+        let writes = parsed
+            .into_iter()
+            .map(|(p, n, v)| write_op(self, p, n, v))
+            .collect::<Result<Vec<_>>>()?;
+        self.transact_write_items(&writes, token, Default::default())?;
+        Ok(Vec::new())
+    }
+}
+
+fn is_insert(st: &Statement) -> bool {
+    matches!(target(st), Some(("PartiQLInsert", ..)))
 }
 
 /// A placeholder map as a request has it (`None` when empty: the resolver refuses an empty
