@@ -32,6 +32,9 @@ pub struct PutArgs {
     /// Only replace the object whose ETag is this (If-Match).
     #[arg(long)]
     if_match: Option<String>,
+    /// A tag, repeatable: --tag name=value (S3's rules: at most 10, no `aws:` names).
+    #[arg(long = "tag", value_name = "NAME=VALUE")]
+    tag: Vec<String>,
 }
 
 /// Arguments of `get`.
@@ -113,6 +116,15 @@ pub fn put(store: &ObjectStore, json: bool, a: PutArgs) -> anyhow::Result<()> {
         user_meta: parse_meta(&a.meta)?,
         if_none_match_any: a.if_none_match,
         if_match: a.if_match,
+        tags: a
+            .tag
+            .iter()
+            .map(|t| {
+                t.split_once('=')
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .with_context(|| format!("--tag '{t}' is not NAME=VALUE"))
+            })
+            .collect::<anyhow::Result<_>>()?,
         ..PutOptions::default()
     };
     let (bucket, key, file) = (&a.bucket, &a.key, &a.file);
@@ -197,6 +209,11 @@ pub fn head(store: &ObjectStore, a: HeadArgs) -> anyhow::Result<()> {
         "VersionId": i.version_id, "ContentType": i.content_type,
         "Metadata": i.user_meta, "LastModified": ms_to_iso(i.last_modified_ms),
         "PartsCount": (i.parts > 0).then_some(i.parts),
+        "TagSet": (!i.tags.is_empty()).then(|| i.tags.iter()
+            .map(|(k, v)| serde_json::json!({"Key": k, "Value": v})).collect::<Vec<_>>()),
+        "ObjectLockMode": i.retention.map(|r| r.mode.name()),
+        "ObjectLockRetainUntilDate": i.retention.map(|r| ms_to_iso(r.until_ms)),
+        "ObjectLockLegalHoldStatus": i.legal_hold.then_some("ON"),
     }));
     Ok(())
 }

@@ -64,6 +64,8 @@ fn every_verb_on_one_store() {
             "colour=blue",
             "--content-type",
             "text/plain",
+            "--tag",
+            "team=docs",
         ],
     );
     assert!(out.contains("ETag \""), "{out}");
@@ -96,6 +98,17 @@ fn every_verb_on_one_store() {
     assert_eq!(head["ContentLength"], 20);
     assert_eq!(head["ContentType"], "text/plain");
     assert_eq!(head["Metadata"]["colour"], "blue");
+    assert_eq!(head["TagSet"][0]["Key"], "team");
+    assert!(
+        head["ObjectLockMode"].is_null(),
+        "no Object Lock here: {head}"
+    );
+    let (code, _, err) = object(
+        &store,
+        &["put", "docs", "t", &p(&small), "--tag", "aws:x=1"],
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("InvalidTag"), "{err}");
 
     let out = ok(&store, &["ls", "docs", "--delimiter", "/"]);
     assert!(
