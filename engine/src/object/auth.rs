@@ -129,7 +129,7 @@ fn bucket_arn(bucket: &str) -> String {
     format!("arn:aws:s3:::{bucket}")
 }
 
-fn object_arn(bucket: &str, key: &str) -> String {
+pub(super) fn object_arn(bucket: &str, key: &str) -> String {
     format!("arn:aws:s3:::{bucket}/{key}")
 }
 

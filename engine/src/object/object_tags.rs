@@ -8,7 +8,7 @@
 //! changed later, live in the metadata only: a rebuild from the data brings back the ones the
 //! version was written with (docs/object-store.md says so).
 
-use super::auth::{AuthorizedStore, ObjectCtx, RequestTags};
+use super::auth::{object_arn, AuthorizedStore, ObjectCtx, RequestTags};
 use super::bucket_config::check_tag_rules;
 use super::error::ObjectError;
 use super::store::ObjectStore;
@@ -101,7 +101,7 @@ impl AuthorizedStore<'_> {
         self.check(
             &action(verb, version_id),
             b.as_ref(),
-            &format!("arn:aws:s3:::{bucket}/{key}"),
+            &object_arn(bucket, key),
             &tags.keys(),
             current.as_ref().map(|info| ObjectCtx::of(key, info)),
         )

@@ -682,10 +682,10 @@ impl ObjectStore {
         // Refuse a disallowed ACL or lock before reading a byte (checked again at the commit).
         let b = self.bucket(bucket)?;
         resolve_ownership(&b, opts.writer.clone(), opts.acl.as_ref())?;
-        retention_for_write(&b, opts.retention, opts.legal_hold, self.now_ms())?;
+        let retention = retention_for_write(&b, opts.retention, opts.legal_hold, self.now_ms())?;
         let (v, freed) = {
             let _gc = self.gc_lock.read().unwrap_or_else(|p| p.into_inner());
-            self.put_locked(bucket, key, src, size, opts)?
+            self.put_locked(bucket, key, src, size, opts, retention)?
         };
         self.free_segments(&freed);
         Ok(PutResult::of(v))
@@ -738,7 +738,8 @@ impl ObjectStore {
         Ok((id, digest, computed))
     }
 
-    /// PUT with `gc_lock` held shared by the caller.
+    /// PUT with `gc_lock` held shared by the caller; `retention` is the version's, resolved by
+    /// the caller against the bucket before any byte was read ([`retention_for_write`]).
     fn put_locked(
         &self,
         bucket: &str,
@@ -746,14 +747,8 @@ impl ObjectStore {
         src: &mut dyn Read,
         size: u64,
         opts: &PutOptions,
+        retention: Option<Retention>,
     ) -> Result<(VersionMeta, Vec<Segment>), ObjectError> {
-        // Before any data is written: a retention the bucket cannot take writes nothing.
-        let retention = retention_for_write(
-            &self.bucket(bucket)?,
-            opts.retention,
-            opts.legal_hold,
-            self.now_ms(),
-        )?;
         let desc_len = self.version_desc_estimate(
             bucket,
             key,
@@ -1123,11 +1118,10 @@ impl ObjectStore {
         copy: &CopyOptions,
     ) -> Result<CopyResult, ObjectError> {
         validate_key(dst_key)?;
-        resolve_ownership(
-            &self.bucket(dst_bucket)?,
-            opts.writer.clone(),
-            opts.acl.as_ref(),
-        )?;
+        // Refuse a disallowed ACL or lock before reading the source.
+        let dst = self.bucket(dst_bucket)?;
+        resolve_ownership(&dst, opts.writer.clone(), opts.acl.as_ref())?;
+        let retention = retention_for_write(&dst, opts.retention, opts.legal_hold, self.now_ms())?;
         let source = self.open_object(
             src_bucket,
             src_key,
@@ -1170,7 +1164,14 @@ impl ObjectStore {
         let (v, freed) = {
             let _gc = self.gc_lock.read().unwrap_or_else(|p| p.into_inner());
             let mut reader = source.chunks();
-            self.put_locked(dst_bucket, dst_key, &mut reader, info.size, &opts)?
+            self.put_locked(
+                dst_bucket,
+                dst_key,
+                &mut reader,
+                info.size,
+                &opts,
+                retention,
+            )?
         };
         drop(source);
         self.free_segments(&freed);

@@ -120,6 +120,36 @@ fn statements_do_what_their_operations_do() {
         vec![],
     )
     .unwrap();
+
+    // A read in a transaction names an item by its key and nothing else: a further condition
+    // is refused, never silently dropped.
+    let keyed = |sql: &str| Statement {
+        statement: sql.into(),
+        ..Statement::default()
+    };
+    let e =
+        f.t.execute_transaction(
+            &[keyed(
+                "SELECT * FROM songs WHERE artist = 'bob' AND title = 'one' AND plays IS MISSING",
+            )],
+            None,
+        )
+        .unwrap_err();
+    assert!(e.message.contains("nothing else"), "{e:?}");
+    let got =
+        f.t.execute_transaction(
+            &[keyed(
+                "SELECT \"year\" FROM songs WHERE artist = 'bob' AND title = 'one'",
+            )],
+            None,
+        )
+        .unwrap();
+    assert_eq!(
+        got,
+        vec![Some(
+            [("year".to_string(), n("2010"))].into_iter().collect()
+        )]
+    );
     assert_eq!(run(&f.t, "SELECT * FROM songs", vec![]).unwrap().len(), 2);
 }
 

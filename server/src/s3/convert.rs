@@ -27,6 +27,12 @@ pub fn unix_s(t: &dto::Timestamp) -> i64 {
     time::OffsetDateTime::from(t.clone()).unix_timestamp()
 }
 
+/// Unix milliseconds of an S3 timestamp (0 before the epoch).
+pub fn unix_ms(t: &dto::Timestamp) -> u64 {
+    let ns = time::OffsetDateTime::from(t.clone()).unix_timestamp_nanos();
+    u64::try_from(ns / 1_000_000).unwrap_or(0)
+}
+
 /// An ETag as the wire shows it (the engine keeps it quoted).
 pub fn etag(quoted: &str) -> dto::ETag {
     dto::ETag::Strong(quoted.trim_matches('"').to_string())

@@ -8,7 +8,7 @@ use seedbed_engine::object::{
     DefaultRetention as DefaultRule, LockMode, ObjectInfo, ObjectLockConfig, Retention,
 };
 
-use super::convert::ts;
+use super::convert::{ts, unix_ms};
 use super::endpoint::Endpoint;
 use super::errors::{invalid_argument, s3_error};
 
@@ -19,11 +19,6 @@ fn malformed() -> S3Error {
         400,
         "The XML you provided was not well-formed or did not validate against our published schema",
     )
-}
-
-fn millis(t: &Timestamp) -> u64 {
-    let ns = time::OffsetDateTime::from(t.clone()).unix_timestamp_nanos();
-    u64::try_from(ns / 1_000_000).unwrap_or(0)
 }
 
 /// A mode in a header (S3: InvalidArgument when it is not one).
@@ -49,7 +44,7 @@ pub(super) fn lock_request(
         (None, None) => None,
         (Some(m), Some(u)) => Some(Retention {
             mode: mode(m.as_str())?,
-            until_ms: millis(u),
+            until_ms: unix_ms(u),
         }),
         _ => return Err(invalid_argument(
             "x-amz-object-lock-retain-until-date and x-amz-object-lock-mode must both be supplied",
@@ -178,7 +173,7 @@ impl Endpoint {
                 (None, None) => None,
                 (Some(m), Some(u)) => Some(Retention {
                     mode: xml_mode(m.as_str()).map_err(|e| cx.err(e))?,
-                    until_ms: millis(&u),
+                    until_ms: unix_ms(&u),
                 }),
                 _ => return Err(cx.err(malformed())),
             },

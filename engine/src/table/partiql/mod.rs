@@ -83,14 +83,15 @@ pub fn target(st: &Statement) -> Option<(&'static str, String, Option<String>)> 
     })
 }
 
-/// The key a WHERE clause fixes by top-level equalities on the table's key attributes.
+/// The key a WHERE clause fixes by top-level equalities on the table's key attributes, and
+/// whether the clause is those equalities and nothing else.
 fn key_of(
     tables: &Tables,
     table: &str,
     condition: &str,
     names: &Names,
     values: &Values,
-) -> Result<Item> {
+) -> Result<(Item, bool)> {
     let def = tables.table(table)?.def.clone();
     let raw = expr::parser::parse_condition(condition).map_err(|e| malformed(e.message))?;
     let mut ph = Placeholders::new(Some(names), Some(values));
@@ -106,6 +107,7 @@ fn key_of(
         }
     }
     conjuncts(&c, &mut eqs);
+    let clauses = eqs.len();
     let mut key = Item::new();
     for e in eqs {
         if let Cond::Cmp(CmpOp::Eq, Operand::Path(p), Operand::Value(v))
@@ -124,7 +126,8 @@ fn key_of(
             def.key_names().join(", ")
         )));
     }
-    Ok(key)
+    let only_key = clauses == key.len();
+    Ok((key, only_key))
 }
 
 /// Which table a statement names must exist (and its index), in the words DynamoDB's PartiQL
@@ -178,7 +181,7 @@ fn write_op(
             condition,
         } => {
             check_target(tables, &table, None)?;
-            let key = key_of(tables, &table, &condition, &names, &values)?;
+            let (key, _) = key_of(tables, &table, &condition, &names, &values)?;
             TransactWrite::Update(UpdateItem {
                 table,
                 key,
@@ -194,7 +197,7 @@ fn write_op(
         }
         Parsed::Delete { table, condition } => {
             check_target(tables, &table, None)?;
-            let key = key_of(tables, &table, &condition, &names, &values)?;
+            let (key, _) = key_of(tables, &table, &condition, &names, &values)?;
             TransactWrite::Delete(DeleteItem {
                 table,
                 key,
@@ -225,19 +228,22 @@ fn key_read(tables: &Tables, parsed: Parsed, names: Names, values: Values) -> Re
         ));
     };
     check_target(tables, &table, None)?;
-    let key = key_of(tables, &table, &filter, &names, &values)?;
-    if values.len() != key.len() {
+    let (key, only_key) = key_of(tables, &table, &filter, &names, &values)?;
+    if !only_key {
         return Err(DynamoError::validation(
             "A read in a batch or a transaction fixes the whole key and nothing else",
         ));
     }
+    // The names the projection uses (the WHERE clause's are gone with it): whole `#pN` tokens.
+    let in_projection = |k: &str| {
+        projection.as_deref().is_some_and(|p| {
+            p.split(|c: char| !(c.is_ascii_alphanumeric() || c == '#' || c == '_'))
+                .any(|t| t == k)
+        })
+    };
     let used: Names = names
         .into_iter()
-        .filter(|(k, _)| {
-            projection
-                .as_deref()
-                .is_some_and(|p| p.contains(k.as_str()))
-        })
+        .filter(|(k, _)| in_projection(k))
         .collect();
     Ok(TransactGet {
         table,
@@ -281,6 +287,7 @@ impl Tables {
                 next_token: out.last_evaluated_key.as_ref().map(encode_token),
             });
         }
+        let insert = matches!(parsed, Parsed::Insert { .. });
         let r = match write_op(self, parsed, names, values)? {
             TransactWrite::Put(p) => self.put_item(&p).map(|_| ()),
             TransactWrite::Update(u) => self.update_item(&u).map(|_| ()),
@@ -288,7 +295,7 @@ impl Tables {
             TransactWrite::Check(_) => Ok(()),
         };
         match r {
-            Err(e) if e.kind == ErrorKind::ConditionalCheckFailed && is_insert(st) => {
+            Err(e) if e.kind == ErrorKind::ConditionalCheckFailed && insert => {
                 Err(DynamoError::new(
                     ErrorKind::DuplicateItem,
                     "Duplicate primary key exists in table",
@@ -365,10 +372,6 @@ impl Tables {
         self.transact_write_items(&writes, token, Default::default())?;
         Ok(Vec::new())
     }
-}
-
-fn is_insert(st: &Statement) -> bool {
-    matches!(target(st), Some(("PartiQLInsert", ..)))
 }
 
 /// A placeholder map as a request has it (`None` when empty: the resolver refuses an empty
