@@ -13,6 +13,8 @@ use seedbed_engine::table::Tables;
 
 use crate::errors::WireError;
 use crate::handler::{self, Reply};
+use crate::transfer::{self, Transfers};
+use seedbed_engine::table::auth::Check;
 use seedbed_sigv4 as sigv4;
 
 /// Who holds an access key: its secret and the principal it authenticates as.
@@ -84,6 +86,9 @@ pub struct Endpoint {
     /// `None`: every request is accepted unsigned and unchecked (a local development
     /// endpoint, like DynamoDB Local).
     pub security: Option<Security>,
+    /// Imports and exports (`None`: no object store beside the tables, and the six
+    /// operations answer that they are not available here).
+    pub transfers: Option<Arc<Transfers>>,
     requests: AtomicU64,
 }
 
@@ -110,6 +115,7 @@ impl Endpoint {
         Endpoint {
             tables,
             security,
+            transfers: None,
             requests: AtomicU64::new(0),
         }
     }
@@ -173,6 +179,9 @@ impl Endpoint {
             }
         }
         let Some(sec) = &self.security else {
+            if transfer::handles(&op) {
+                return self.respond(self.transfer(&op, req.body, &|_| Ok(()), None));
+            }
             return self.respond(handler::handle(&self.tables, target, req.body, None));
         };
         let request = req.to_signed();
@@ -206,18 +215,61 @@ impl Endpoint {
                 .authorize(&auth, &caller, None, r)
                 .map_err(WireError::Dynamo)
         };
-        let mut out = self.respond(handler::handle(
-            &self.tables,
-            target,
-            req.body,
-            Some(&authorize),
-        ));
+        let reply = if transfer::handles(&op) {
+            let decide = |checks: &[Check]| -> Result<(), WireError> {
+                let auth = sec.authorizer.read().unwrap_or_else(|p| p.into_inner());
+                let caller = Requester {
+                    principal: &principal,
+                    context: &context,
+                };
+                self.tables
+                    .authorize_checks(&auth, &caller, None, checks)
+                    .map_err(WireError::Dynamo)
+            };
+            self.transfer(&op, req.body, &decide, Some(principal.clone()))
+        } else {
+            handler::handle(&self.tables, target, req.body, Some(&authorize))
+        };
+        let mut out = self.respond(reply);
         out.principal = principal_name(&principal);
         out
     }
 }
 
 impl Endpoint {
+    /// An import or export operation ([`transfer`]).
+    fn transfer(
+        &self,
+        op: &str,
+        body: &[u8],
+        authorize: &dyn Fn(&[Check]) -> Result<(), WireError>,
+        principal: Option<seedbed_engine::iam::authorizer::Principal>,
+    ) -> Reply {
+        let Some(t) = &self.transfers else {
+            let e = WireError::Validation(format!(
+                "{op} needs an object store beside the tables: `seedbed serve` has one, this endpoint does not"
+            ));
+            return Reply::error(&e, op);
+        };
+        let json: serde_json::Value = if body.iter().all(u8::is_ascii_whitespace) {
+            serde_json::json!({})
+        } else {
+            match serde_json::from_slice(body) {
+                Ok(v) => v,
+                Err(e) => {
+                    return Reply::error(
+                        &WireError::Serialization(format!("Malformed JSON: {e}")),
+                        op,
+                    )
+                }
+            }
+        };
+        match t.handle(op, &json, authorize, principal) {
+            Ok(v) => Reply::new(200, serde_json::to_vec(&v).unwrap_or_default(), op, None),
+            Err(e) => Reply::error(&e, op),
+        }
+    }
+
     /// An STS query-protocol request (`crate::sts`): GetCallerIdentity, signed for `sts`.
     fn sts(&self, req: &HttpRequest<'_>, action: &str, now_unix_secs: i64) -> HttpResponse {
         let n = self.requests.fetch_add(1, Ordering::Relaxed);

@@ -24,7 +24,7 @@ pub struct Reply {
 }
 
 impl Reply {
-    fn new(status: u16, body: Vec<u8>, operation: &str, error: Option<String>) -> Reply {
+    pub(crate) fn new(status: u16, body: Vec<u8>, operation: &str, error: Option<String>) -> Reply {
         Reply {
             status,
             crc32: crc32fast::hash(&body),
@@ -34,7 +34,7 @@ impl Reply {
         }
     }
 
-    fn error(e: &WireError, operation: &str) -> Reply {
+    pub(crate) fn error(e: &WireError, operation: &str) -> Reply {
         Reply::new(e.status(), e.body(), operation, Some(e.short_name()))
     }
 }

@@ -13,6 +13,8 @@
 //! * [`errors`] — errors as DynamoDB words and types them;
 //! * [`handler`] — the whole exchange, with the `x-amz-crc32` checksum;
 //! * [`endpoint`] — the endpoint's request processing (SigV4, IAM, headers) for any HTTP server;
+//! * [`transfer`] — ImportTable and ExportTableToPointInTime, between the tables and the
+//!   server's object store;
 //!
 //! Signatures (SigV4 for service `dynamodb`) are checked with [`seedbed_sigv4`], the one
 //! implementation the endpoints and load generators share.
@@ -30,5 +32,6 @@ pub mod handler;
 pub mod parse;
 pub mod render;
 pub mod sts;
+pub mod transfer;
 pub mod tree;
 pub mod wire;

@@ -549,6 +549,18 @@ pub fn request_tree(operation: &str, body: &Json<'_>) -> R<Request> {
             )
         }
         "DescribeTimeToLive" => Request::DescribeTimeToLive(req_str(m, "TableName")?),
+        // RecoveryPeriodInDays is accepted and not kept: Seedbed keeps no history to recover.
+        "UpdateContinuousBackups" => {
+            let spec = opt_map(m, "PointInTimeRecoverySpecification")?
+                .ok_or_else(|| not_null("pointInTimeRecoverySpecification"))?;
+            Request::UpdateContinuousBackups(
+                req_str(m, "TableName")?,
+                opt_bool(spec, "PointInTimeRecoveryEnabled")?.ok_or_else(|| {
+                    not_null("pointInTimeRecoverySpecification.pointInTimeRecoveryEnabled")
+                })?,
+            )
+        }
+        "DescribeContinuousBackups" => Request::DescribeContinuousBackups(req_str(m, "TableName")?),
         "ExecuteStatement" => Request::ExecuteStatement(statement(m)?),
         "BatchExecuteStatement" => Request::BatchExecuteStatement(statements(m, "Statements")?),
         "ExecuteTransaction" => Request::ExecuteTransaction(

@@ -86,16 +86,12 @@ for _ in $(seq 100); do [ -s "$WORK/serve.json" ] && break; kill -0 "$PID" 2>/de
 [ -s "$WORK/serve.json" ] || { cat "$WORK/serve.log" >&2; die "the server did not start"; }
 
 # STS's GetCallerIdentity (the account_id fixture, the resource-policy tests) is answered on
-# the DynamoDB listener (docs/dynamodb.md). A port nothing listens on stands for the other
-# service (DynamoDB's import and export call S3): those tests fail at once instead of reaching
-# AWS.
-CLOSED=http://127.0.0.1:9
+# the DynamoDB listener (docs/dynamodb.md). Both services point at the server, whichever suite
+# runs: DynamoDB's import and export tests create buckets and objects through S3 and the
+# server's DynamoDB reads and writes them in its own store.
 STS_URL=$(key dynamodb < "$WORK/serve.json")
-if [ "$SERVICE" = dynamodb ]; then
-  DYNAMODB_URL=$STS_URL; S3_URL=$CLOSED
-else
-  DYNAMODB_URL=$CLOSED; S3_URL=$(key s3 < "$WORK/serve.json")
-fi
+DYNAMODB_URL=$STS_URL
+S3_URL=$(key s3 < "$WORK/serve.json")
 # Path-style addressing: the server routes no virtual-hosted bucket names (s3-compatibility.md).
 printf '[default]\ns3 =\n    addressing_style = path\n' > "$WORK/aws-config"
 set +e

@@ -177,6 +177,7 @@ impl Server {
                         identity.clone(),
                         &config.region,
                         &owner,
+                        store.clone(),
                     )
                 })?;
                 tasks.push(tokio::spawn(crate::dynamodb::expire_ttl(

@@ -70,6 +70,7 @@ class Server:
             raise RuntimeError("seedbed serve did not start; see " + str(self.workdir / "serve.log"))
         info = json.loads(line)
         self.endpoint = info["dynamodb"]
+        self.s3_endpoint = info["s3"]
         self.metrics = info["metrics"]
         if info.get("access_key"):
             self.access_key, self.secret_key = info["access_key"], info["secret_key"]
@@ -100,6 +101,12 @@ class Server:
     def client(self, access_key=None, secret_key=None, **config):
         return self.session(access_key, secret_key).client(
             "dynamodb", endpoint_url=self.endpoint, config=Config(retries={"max_attempts": 1}, **config))
+
+    def s3(self, access_key=None, secret_key=None):
+        """An S3 client of the same server (imports read from it, exports write to it)."""
+        return self.session(access_key, secret_key).client(
+            "s3", endpoint_url=self.s3_endpoint,
+            config=Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"}))
 
     def resource(self, access_key=None, secret_key=None):
         return self.session(access_key, secret_key).resource(

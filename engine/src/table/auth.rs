@@ -43,6 +43,20 @@ pub struct Check {
     pub return_values: Option<String>,
 }
 
+impl Check {
+    /// A check of `action` (`dynamodb:…`) on `resource`, with no condition keys.
+    pub fn new(action: &str, resource: &str) -> Check {
+        Check {
+            action: action.to_string(),
+            resource: resource.to_string(),
+            leading_keys: Vec::new(),
+            attributes: Vec::new(),
+            select: None,
+            return_values: None,
+        }
+    }
+}
+
 /// A key value as IAM sees it: strings and numbers as text, binaries as lowercase hex.
 fn key_text(v: &AttributeValue) -> String {
     match v {
@@ -150,6 +164,8 @@ impl Tables {
             Request::DeleteTable(n) => vec![check("DeleteTable", n)],
             Request::UpdateTimeToLive(n, ..) => vec![check("UpdateTimeToLive", n)],
             Request::DescribeTimeToLive(n) => vec![check("DescribeTimeToLive", n)],
+            Request::UpdateContinuousBackups(n, _) => vec![check("UpdateContinuousBackups", n)],
+            Request::DescribeContinuousBackups(n) => vec![check("DescribeContinuousBackups", n)],
             Request::ExecuteStatement(st) => self.statement_checks(std::slice::from_ref(st)),
             Request::BatchExecuteStatement(sts) | Request::ExecuteTransaction(sts, _) => {
                 self.statement_checks(sts)
@@ -343,7 +359,19 @@ impl Tables {
         resource_policy: Option<&Arc<Policy>>,
         req: &Request,
     ) -> Result<()> {
-        for c in self.checks(req) {
+        self.authorize_checks(authorizer, caller, resource_policy, &self.checks(req))
+    }
+
+    /// Decide `checks` as [`Tables::authorize`] decides a request's: for operations whose
+    /// checks are made outside this module (import and export, in the endpoint).
+    pub fn authorize_checks(
+        &self,
+        authorizer: &Authorizer,
+        caller: &Requester<'_>,
+        resource_policy: Option<&Arc<Policy>>,
+        checks: &[Check],
+    ) -> Result<()> {
+        for c in checks {
             let policies: Vec<Arc<Policy>> = resource_policy
                 .cloned()
                 .into_iter()

@@ -54,6 +54,21 @@ pub enum ErrorKind {
     PolicyNotFound,
     /// A PartiQL INSERT of a key that exists.
     DuplicateItem,
+    /// The table an export or a backup setting names does not exist (DynamoDB's word there,
+    /// where item and catalog operations say ResourceNotFound).
+    TableNotFound,
+    /// An export from a table whose point-in-time recovery is off.
+    PointInTimeRecoveryUnavailable,
+    /// DescribeImport of an unknown import ARN.
+    ImportNotFound,
+    /// DescribeExport of an unknown export ARN.
+    ExportNotFound,
+    /// An import's ClientToken reused with other parameters.
+    ImportConflict,
+    /// An export's ClientToken reused with other parameters.
+    ExportConflict,
+    /// An export's ExportTime the table cannot be exported as of.
+    InvalidExportTime,
     /// The storage engine failed.
     InternalServerError,
 }
@@ -75,6 +90,13 @@ impl ErrorKind {
             ErrorKind::AccessDenied => "AccessDeniedException",
             ErrorKind::PolicyNotFound => "PolicyNotFoundException",
             ErrorKind::DuplicateItem => "DuplicateItemException",
+            ErrorKind::TableNotFound => "TableNotFoundException",
+            ErrorKind::PointInTimeRecoveryUnavailable => "PointInTimeRecoveryUnavailableException",
+            ErrorKind::ImportNotFound => "ImportNotFoundException",
+            ErrorKind::ExportNotFound => "ExportNotFoundException",
+            ErrorKind::ImportConflict => "ImportConflictException",
+            ErrorKind::ExportConflict => "ExportConflictException",
+            ErrorKind::InvalidExportTime => "InvalidExportTimeException",
             ErrorKind::InternalServerError => "InternalServerError",
         }
     }

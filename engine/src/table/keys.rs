@@ -7,6 +7,8 @@
 //! purge        := 00 'P' table_id:u64be                  → "" (table dropped, keys to delete)
 //! next id      := 00 'N'                                 → u64be
 //! txn token    := 00 'X' token                           → digest and time (transact.rs)
+//! transfer     := 00 'J' kind arn                        → an import ('I') or export ('E')
+//!                                                          as DescribeImport/Export shows it
 //! item         := 01 table_id:u64be 00  hash:u32be enc(pk) [enc(sk)]
 //! index entry  := 01 table_id:u64be idx hash:u32be enc(ipk)… enc(isk)… enc(pk) [enc(sk)]
 //! ttl entry    := 01 table_id:u64be FF expiry:u64be enc(pk) [enc(sk)]
@@ -72,6 +74,18 @@ pub fn purge_key(table_id: u64) -> Vec<u8> {
     let mut k = vec![META, b'P'];
     k.extend_from_slice(&table_id.to_be_bytes());
     k
+}
+
+/// Key of an import (`kind` `b'I'`) or export (`b'E'`) record, by its ARN.
+pub fn transfer_key(kind: u8, arn: &str) -> Vec<u8> {
+    let mut k = vec![META, b'J', kind];
+    k.extend_from_slice(arn.as_bytes());
+    k
+}
+
+/// Range of every import (`b'I'`) or export (`b'E'`) record.
+pub fn transfer_range(kind: u8) -> (Vec<u8>, Vec<u8>) {
+    (vec![META, b'J', kind], vec![META, b'J', kind + 1])
 }
 
 /// Range of all purge markers.

@@ -20,6 +20,7 @@
 //! these types, so the engine knows DynamoDB's semantics but not its encoding.
 
 pub mod auth;
+pub mod backups;
 pub mod batch;
 pub mod capacity;
 pub mod codec;

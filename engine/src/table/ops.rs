@@ -17,6 +17,12 @@ impl Tables {
             Request::DeleteTable(n) => Response::Table(Box::new(self.delete_table(n)?)),
             Request::UpdateTimeToLive(t, a, e) => Response::Ttl(Some(self.update_ttl(t, a, *e)?)),
             Request::DescribeTimeToLive(t) => Response::Ttl(self.describe_ttl(t)?),
+            Request::UpdateContinuousBackups(t, on) => {
+                Response::ContinuousBackups(self.update_continuous_backups(t, *on)?)
+            }
+            Request::DescribeContinuousBackups(t) => {
+                Response::ContinuousBackups(self.describe_continuous_backups(t)?)
+            }
             Request::PutResourcePolicy(arn, doc, expected) => Response::ResourcePolicy(
                 None,
                 self.put_resource_policy(arn, doc, expected.as_deref())?,

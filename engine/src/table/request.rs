@@ -397,6 +397,10 @@ pub enum Request {
     UpdateTimeToLive(String, String, bool),
     /// DescribeTimeToLive.
     DescribeTimeToLive(String),
+    /// UpdateContinuousBackups: table, point-in-time recovery on or off.
+    UpdateContinuousBackups(String, bool),
+    /// DescribeContinuousBackups.
+    DescribeContinuousBackups(String),
     /// PutResourcePolicy: ResourceArn, Policy, ExpectedRevisionId.
     PutResourcePolicy(String, String, Option<String>),
     /// GetResourcePolicy: ResourceArn.
@@ -441,6 +445,8 @@ impl Request {
             Request::DeleteTable(_) => "DeleteTable",
             Request::UpdateTimeToLive(..) => "UpdateTimeToLive",
             Request::DescribeTimeToLive(_) => "DescribeTimeToLive",
+            Request::UpdateContinuousBackups(..) => "UpdateContinuousBackups",
+            Request::DescribeContinuousBackups(_) => "DescribeContinuousBackups",
             Request::PutResourcePolicy(..) => "PutResourcePolicy",
             Request::GetResourcePolicy(_) => "GetResourcePolicy",
             Request::DeleteResourcePolicy(..) => "DeleteResourcePolicy",
@@ -470,6 +476,8 @@ pub enum Response {
     Tables(Vec<String>, Option<String>),
     /// UpdateTimeToLive, DescribeTimeToLive.
     Ttl(Option<super::schema::TtlSpec>),
+    /// Update/DescribeContinuousBackups: point-in-time recovery on since (Unix ms), or off.
+    ContinuousBackups(Option<u64>),
     /// Put/Get/DeleteResourcePolicy: the policy (GetResourcePolicy only) and its revision id.
     ResourcePolicy(Option<String>, String),
     /// ExecuteStatement.

@@ -157,6 +157,10 @@ pub struct TableDef {
     /// The table's resource-based policy (PutResourcePolicy), if it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_policy: Option<ResourcePolicy>,
+    /// Point-in-time recovery: on since these Unix milliseconds (UpdateContinuousBackups).
+    /// What it buys here is the right to export ([`super::backups`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pitr_since_ms: Option<u64>,
 }
 
 /// A resource-based policy attached to a table, and the revision PutResourcePolicy gave it.
@@ -741,6 +745,7 @@ pub fn table_def(
         tags: input.tags.clone(),
         stream: input.stream.clone(),
         resource_policy: None,
+        pitr_since_ms: None,
     })
 }
 

@@ -23,10 +23,12 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use seedbed_dynamo::endpoint::{Endpoint, Identities, Security};
+use seedbed_dynamo::transfer::{Objects, Transfers};
 use seedbed_engine::clock::{ClockHandle, RealClock};
 use seedbed_engine::iam::authorizer::Principal;
 use seedbed_engine::io::{self, BackendKind};
 use seedbed_engine::lsm::{Db, Options, SyncPolicy};
+use seedbed_engine::object::ObjectStore;
 use seedbed_engine::table::Tables;
 
 pub use exchange::{handle, MAX_BODY_BYTES};
@@ -64,7 +66,8 @@ impl Identities for ServerIdentities {
 }
 
 /// Open (or create) the tables in `dir` and the endpoint over them, authorizing every request
-/// with `identity` for `account` in `region`. With `sync`, every acknowledged write is on disk
+/// with `identity` for `account` in `region`. Imports read from and exports write to `store`
+/// (the S3 endpoint's), as their caller. With `sync`, every acknowledged write is on disk
 /// (a WAL sync per write batch); without (`seedbed serve --no-fsync`), writes are acknowledged
 /// from the OS's page cache.
 pub fn open(
@@ -74,6 +77,7 @@ pub fn open(
     identity: Arc<IdentityStore>,
     region: &str,
     account: &str,
+    store: Arc<ObjectStore>,
 ) -> anyhow::Result<Arc<Endpoint>> {
     let fs = io::open_backend(io_kind)?;
     let clock: ClockHandle = Arc::new(RealClock::new());
@@ -91,11 +95,20 @@ pub fn open(
     tables.region = region.to_string();
     tables.account = account.to_string();
     // The authorizer is the identity store's own (shared, reloaded in place), not a copy.
+    let identity_guard = identity.guard().clone();
     let security = Security {
         authorizer: identity.guard().authorizer.clone(),
         identities: Arc::new(ServerIdentities(identity)),
     };
-    Ok(Arc::new(Endpoint::new(Arc::new(tables), Some(security))))
+    let tables = Arc::new(tables);
+    let objects = Objects {
+        store,
+        guard: Some(identity_guard),
+    };
+    let transfers = Transfers::open(tables.clone(), objects).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut ep = Endpoint::new(tables, Some(security));
+    ep.transfers = Some(transfers);
+    Ok(Arc::new(ep))
 }
 
 /// Seconds since the Unix epoch (SigV4's clock check, TTL).
