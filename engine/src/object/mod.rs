@@ -59,6 +59,7 @@ pub mod rebuild;
 pub mod repair;
 pub mod replicated;
 pub mod scrub;
+pub mod select;
 pub mod shard;
 pub mod store;
 

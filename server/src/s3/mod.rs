@@ -28,6 +28,7 @@ pub mod listing;
 pub mod multipart;
 pub mod object_lock;
 pub mod objects;
+pub mod select;
 pub mod service;
 pub mod tagging;
 

@@ -174,6 +174,13 @@ impl S3 for SeedbedS3 {
         self.0.put_object_tagging(req).await
     }
 
+    async fn select_object_content(
+        &self,
+        req: S3Request<SelectObjectContentInput>,
+    ) -> S3Result<S3Response<SelectObjectContentOutput>> {
+        self.0.select_object_content(req).await
+    }
+
     async fn get_object_tagging(
         &self,
         req: S3Request<GetObjectTaggingInput>,
