@@ -572,6 +572,97 @@ mod tests {
         );
     }
 
+    const WORDS: &[&str] = &[
+        "SELECT",
+        "select",
+        "*",
+        "count(*)",
+        "sum(",
+        "CAST(",
+        "AS",
+        "INT",
+        ")",
+        "(",
+        ",",
+        "FROM",
+        "S3Object",
+        "s3object[*]",
+        "[*]",
+        "[0]",
+        ".a",
+        "s",
+        "s.a",
+        "s._1",
+        "_2",
+        "WHERE",
+        "=",
+        "<>",
+        "<",
+        ">=",
+        "AND",
+        "OR",
+        "NOT",
+        "IS",
+        "NULL",
+        "MISSING",
+        "LIKE",
+        "'%x_'",
+        "ESCAPE",
+        "'!'",
+        "BETWEEN",
+        "IN",
+        "1",
+        "-2.5",
+        "1e400",
+        "'a''b'",
+        "\"q\"",
+        "||",
+        "+",
+        "/",
+        "0",
+        "%",
+        "LIMIT",
+        "LOWER(",
+        "TRIM(",
+        "9223372036854775807",
+    ];
+
+    proptest::proptest! {
+        /// Whatever the query and the object, the answer is records or an error: never a
+        /// panic (the query comes from the network, the object from anyone who could write it).
+        #[test]
+        fn any_query_over_any_object_answers(
+            words in proptest::collection::vec(proptest::sample::select(WORDS.to_vec()), 0..16),
+            tail in proptest::collection::vec(proptest::sample::select(WORDS.to_vec()), 0..12),
+            framed in proptest::bool::ANY,
+            object in proptest::collection::vec(proptest::sample::select(vec![
+                "{", "}", "[", "]", "\"a\"", ":", ",", "1", "-0.5", "null", "true", "\"x\"",
+                "\n", "a,b", "\"q,\"\"\"", "\r\n",
+            ]), 0..24),
+            csv in proptest::bool::ANY,
+        ) {
+            let input = if csv {
+                InputFormat::Csv(CsvInput { header: FileHeader::Use, ..CsvInput::default() })
+            } else {
+                InputFormat::Json
+            };
+            let req = SelectRequest {
+                // Half the time a query's frame, so the evaluator is reached, not only the parser.
+                expression: if framed {
+                    format!("SELECT {} FROM S3Object s WHERE {}", words.join(" "), tail.join(" "))
+                } else {
+                    words.join(" ")
+                },
+                input,
+                compression: Compression::None,
+                output: OutputFormat::Csv(CsvOutput::default()),
+            };
+            if let Ok(s) = Select::new(req) {
+                let _ = s.run(object.concat().as_bytes());
+            }
+        }
+    }
+
     #[test]
     fn errors_are_s3s_words() {
         let bad = |sql: &str| {
