@@ -99,16 +99,6 @@ fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-/// A principal as the access log names it (its ARN).
-fn principal_name(p: &Principal) -> String {
-    match p {
-        Principal::Anonymous => "anonymous".into(),
-        Principal::User(arn) => arn.clone(),
-        Principal::Root(account) => format!("arn:aws:iam::{account}:root"),
-        Principal::Session(s) => s.arn.clone(),
-    }
-}
-
 impl Endpoint {
     /// An endpoint; `security` switches on SigV4 and IAM.
     pub fn new(tables: Arc<Tables>, security: Option<Security>) -> Self {
@@ -231,7 +221,7 @@ impl Endpoint {
             handler::handle(&self.tables, target, req.body, Some(&authorize))
         };
         let mut out = self.respond(reply);
-        out.principal = principal_name(&principal);
+        out.principal = principal.log_name();
         out
     }
 }

@@ -143,7 +143,15 @@ impl Server {
             .await
             .with_context(|| format!("--s3-addr {}: cannot listen", config.s3_addr))?;
         let s3_addr = s3_listener.local_addr()?;
+        let logs = tokio::task::block_in_place(|| {
+            crate::s3::access_log::AccessLogs::open(store.clone(), identity.guard().clone())
+        })?;
+        tasks.push(tokio::spawn(crate::s3::access_log::deliver(
+            logs.clone(),
+            stop_rx.clone(),
+        )));
         let endpoint = crate::s3::Endpoint {
+            logs,
             store: store.clone(),
             identity: identity.clone(),
             limits: config.limits.clone(),

@@ -101,9 +101,21 @@ pub enum Principal {
     Root(String),
     /// An unauthenticated caller.
     Anonymous,
+    /// An AWS service acting on its own (`logging.s3.amazonaws.com` delivering access logs):
+    /// no identity policies; only a resource policy naming it (`"Principal": {"Service": …}`)
+    /// can allow it.
+    Service(String),
 }
 
 impl Principal {
+    /// The principal as access logs name it: its ARN (a service's name), or `anonymous`.
+    pub fn log_name(&self) -> String {
+        match self {
+            Principal::Anonymous => "anonymous".into(),
+            other => other.display_name(),
+        }
+    }
+
     /// The principal as policies and messages name it: its ARN, or "an anonymous caller".
     pub fn display_name(&self) -> String {
         match self {
@@ -111,6 +123,7 @@ impl Principal {
             Principal::Session(s) => s.arn.clone(),
             Principal::Root(account) => format!("arn:aws:iam::{account}:root"),
             Principal::Anonymous => "an anonymous caller".into(),
+            Principal::Service(s) => s.clone(),
         }
     }
 }
@@ -305,7 +318,7 @@ impl Authorizer {
     /// its root) and its account. `None` for an anonymous caller or one the directory lacks.
     pub fn caller_identity(&self, principal: &Principal) -> Option<(String, String, String)> {
         let (arn, user_id) = match principal {
-            Principal::Anonymous => return None,
+            Principal::Anonymous | Principal::Service(_) => return None,
             Principal::Root(account) => (format!("arn:aws:iam::{account}:root"), account.clone()),
             Principal::User(arn) => (arn.clone(), self.directory.user(arn)?.unique_id.clone()),
             Principal::Session(s) => {
@@ -333,6 +346,9 @@ impl Authorizer {
                 BTreeMap::new(),
                 None,
             ),
+            Principal::Service(service) => {
+                (service.clone(), PolicySet::default(), BTreeMap::new(), None)
+            }
             Principal::Root(account) => (
                 format!("arn:aws:iam::{account}:root"),
                 PolicySet::default(),

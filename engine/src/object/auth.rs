@@ -25,6 +25,8 @@
 //! | Put/GetBucketVersioning | `s3:PutBucketVersioning` / `s3:GetBucketVersioning` | bucket |
 //! | Put/Get/DeleteBucketPolicy | `s3:PutBucketPolicy` / `s3:GetBucketPolicy` / `s3:DeleteBucketPolicy` | bucket |
 //! | Put/GetBucketAcl | `s3:PutBucketAcl` / `s3:GetBucketAcl` | bucket |
+//! | Put/GetBucketLogging | `s3:PutBucketLogging` / `s3:GetBucketLogging` | bucket |
+//! | SelectObjectContent (server) | `s3:GetObject`, as GET | object |
 //! | Put/Get/DeleteBucketCors | `s3:PutBucketCORS` / `s3:GetBucketCORS` / `s3:PutBucketCORS` (a preflight needs none) | bucket |
 //! | Put/Get/DeleteBucketTagging | `s3:PutBucketTagging` / `s3:GetBucketTagging` / `s3:PutBucketTagging` | bucket |
 //! | Put/Get/DeleteBucketOwnershipControls | `s3:PutBucketOwnershipControls` / `s3:GetBucketOwnershipControls` | bucket |
@@ -89,10 +91,10 @@ impl Guard {
         }
     }
 
-    /// The account a principal belongs to (`None` for anonymous callers).
+    /// The account a principal belongs to (`None` for anonymous callers and services).
     pub fn account_of(principal: &Principal) -> Option<String> {
         let arn = match principal {
-            Principal::Anonymous => return None,
+            Principal::Anonymous | Principal::Service(_) => return None,
             Principal::Root(account) => return Some(account.clone()),
             Principal::User(arn) => arn.as_str(),
             Principal::Session(s) => s.arn.as_str(),
@@ -464,6 +466,25 @@ impl<'a> AuthorizedStore<'a> {
     pub fn bucket_cors(&self, bucket: &str) -> Result<Vec<super::cors::CorsRule>, ObjectError> {
         self.check_bucket("s3:GetBucketCORS", bucket, &[])?;
         self.store.bucket_cors(bucket)
+    }
+
+    /// PutBucketLogging (`None`: logging off).
+    pub fn put_bucket_logging(
+        &self,
+        bucket: &str,
+        config: Option<super::access_log::LoggingConfig>,
+    ) -> Result<(), ObjectError> {
+        self.check_bucket("s3:PutBucketLogging", bucket, &[])?;
+        self.store.put_bucket_logging(bucket, config)
+    }
+
+    /// GetBucketLogging.
+    pub fn bucket_logging(
+        &self,
+        bucket: &str,
+    ) -> Result<Option<super::access_log::LoggingConfig>, ObjectError> {
+        self.check_bucket("s3:GetBucketLogging", bucket, &[])?;
+        Ok(self.store.bucket(bucket)?.logging)
     }
 
     /// DeleteBucketCors: `s3:PutBucketCORS`, as S3 asks.

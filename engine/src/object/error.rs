@@ -132,6 +132,9 @@ pub enum ObjectError {
     /// A configuration document that does not validate (S3's MalformedXML).
     #[error("MalformedXML: {0}")]
     MalformedXml(String),
+    /// PutBucketLogging names a target bucket that cannot take the logs.
+    #[error("InvalidTargetBucketForLogging: {0}")]
+    InvalidTargetBucketForLogging(String),
     /// The bucket has no CORS configuration (GetBucketCors).
     #[error("NoSuchCORSConfiguration: The CORS configuration does not exist ({0})")]
     NoSuchCorsConfiguration(String),
@@ -273,6 +276,7 @@ impl ObjectError {
             ObjectError::ObjectLocked(_) => "AccessDenied",
             ObjectError::MalformedXml(_) => "MalformedXML",
             ObjectError::NoSuchCorsConfiguration(_) => "NoSuchCORSConfiguration",
+            ObjectError::InvalidTargetBucketForLogging(_) => "InvalidTargetBucketForLogging",
             ObjectError::ObjectLockConfigurationNotFound(_) => {
                 "ObjectLockConfigurationNotFoundError"
             }

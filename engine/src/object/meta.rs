@@ -105,6 +105,9 @@ pub struct BucketMeta {
     /// CORS rules (`cors.rs`); empty: none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cors: Vec<CorsRule>,
+    /// Server access logging (PutBucketLogging): where this bucket's access log goes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logging: Option<super::access_log::LoggingConfig>,
     /// The blob holding this record on the data side (`describe.rs`): every change of the
     /// bucket's settings writes it anew before its commit, so that `repair` brings the bucket
     /// back as it was when every metadata copy is lost. `None` in stores made before it (the

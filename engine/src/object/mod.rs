@@ -29,6 +29,7 @@
 //! - [`object_acl`] — an object version's ACL.
 //! - [`auth`] — IAM above the store: [`AuthorizedStore`] = store + [`Guard`] + caller.
 
+pub mod access_log;
 pub mod acl;
 pub mod auth;
 pub mod blob;

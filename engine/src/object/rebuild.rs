@@ -303,6 +303,7 @@ pub fn from_shards(blobs: &BlobStore) -> Result<(meta::Rows, RebuildReport), Obj
             location: None,
             object_lock: None,
             cors: Vec::new(),
+            logging: None,
             settings_blob: None,
             settings_gen: 0,
         };

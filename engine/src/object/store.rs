@@ -411,6 +411,7 @@ impl ObjectStore {
                 .object_lock
                 .then(super::object_lock::ObjectLockConfig::default),
             cors: Vec::new(),
+            logging: None,
             settings_blob: None,
             settings_gen: 0,
         };

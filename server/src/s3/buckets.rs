@@ -228,7 +228,9 @@ impl Endpoint {
     ) -> S3Result<S3Response<DeleteBucketOutput>> {
         let cx = self.cx(&req);
         let bucket = req.input.bucket;
-        cx.run(vec![], move |s| s.delete_bucket(&bucket)).await?;
+        let b = bucket.clone();
+        cx.run(vec![], move |s| s.delete_bucket(&b)).await?;
+        self.forget_logging(&bucket);
         Ok(S3Response::with_status(
             DeleteBucketOutput {},
             StatusCode::NO_CONTENT,

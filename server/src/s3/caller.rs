@@ -43,12 +43,7 @@ impl Caller {
 
     /// The principal as the access log names it.
     pub fn name(&self) -> String {
-        match &self.principal {
-            Principal::Anonymous => "anonymous".into(),
-            Principal::User(arn) => arn.clone(),
-            Principal::Root(a) => format!("arn:aws:iam::{a}:root"),
-            Principal::Session(s) => s.arn.clone(),
-        }
+        self.principal.log_name()
     }
 }
 

@@ -27,6 +27,8 @@ pub struct Endpoint {
     pub region: String,
     /// The runtime the blocking threads stream through.
     pub handle: Handle,
+    /// Server access logging: which buckets log, and the records waiting for delivery.
+    pub logs: Arc<super::access_log::AccessLogs>,
 }
 
 /// One operation's view: the caller and the request id.

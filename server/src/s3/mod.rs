@@ -16,6 +16,7 @@
 // S3's wire: every narrowing cast below (and in the submodules) is checked or explained (#22 §5).
 #![deny(clippy::cast_possible_truncation)]
 
+pub mod access_log;
 pub mod auth;
 pub mod body;
 pub mod buckets;
@@ -54,12 +55,21 @@ pub use endpoint::Endpoint;
 pub struct Front {
     svc: S3Service,
     store: Arc<seedbed_engine::object::ObjectStore>,
+    logs: Arc<access_log::AccessLogs>,
+}
+
+impl Front {
+    /// The server's access logs (their delivery runs beside the listener).
+    pub fn logs(&self) -> Arc<access_log::AccessLogs> {
+        self.logs.clone()
+    }
 }
 
 /// Build the S3 front for an endpoint.
 pub fn service(endpoint: Endpoint) -> Front {
     let identity = endpoint.identity.clone();
     let store = endpoint.store.clone();
+    let logs = endpoint.logs.clone();
     let mut config = S3Config::default();
     config.xml_max_body_size = endpoint.limits.xml_max_bytes;
     let mut b = S3ServiceBuilder::new(service::SeedbedS3(endpoint));
@@ -69,6 +79,7 @@ pub fn service(endpoint: Endpoint) -> Front {
     Front {
         svc: b.build(),
         store,
+        logs,
     }
 }
 
@@ -282,8 +293,9 @@ pub async fn handle(
     peer: SocketAddr,
     mut req: Request<Incoming>,
 ) -> Response<MeteredBody> {
-    let Front { svc, store } = front;
+    let Front { svc, store, logs } = front;
     let start = Instant::now();
+    let arrived_ms = access_log::now_ms();
     let id = request_id();
     let record: SharedRecord = Arc::new(Mutex::new(Record::default()));
     req.extensions_mut().insert(RequestId(id.clone()));
@@ -291,6 +303,34 @@ pub async fn handle(
     req.extensions_mut().insert(record.clone());
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
+    // What an access log record needs of the request, taken only while some bucket logs.
+    let logged = logs
+        .logs(
+            path.trim_start_matches('/')
+                .split('/')
+                .next()
+                .unwrap_or_default(),
+        )
+        .then(|| {
+            let h = |name: http::header::HeaderName| {
+                req.headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            let query = req.uri().query().unwrap_or_default();
+            let signed = req.headers().contains_key(http::header::AUTHORIZATION)
+                || query.contains("X-Amz-Signature=");
+            LogRequest {
+                arrived_ms,
+                uri: format!("{} {} {:?}", req.method(), req.uri(), req.version()),
+                user_agent: h(http::header::USER_AGENT),
+                referer: h(http::header::REFERER),
+                host: h(http::header::HOST),
+                signed,
+            }
+        });
     // CORS needs the bucket's rules: looked up (off the async threads) only for a request that
     // carries `Origin` or is a preflight.
     let cors_headers = (req.headers().contains_key(http::header::ORIGIN)
@@ -383,6 +423,7 @@ pub async fn handle(
         first_byte: start.elapsed(),
         record,
         sent: 0,
+        logged: logged.map(|r| (r, logs)),
     };
     resp.map(|body| MeteredBody {
         inner: body,
@@ -404,6 +445,20 @@ struct Finish {
     first_byte: std::time::Duration,
     record: SharedRecord,
     sent: u64,
+    /// The request as an access log record tells it, and where records go (only for a
+    /// request to a bucket that logs).
+    logged: Option<(LogRequest, Arc<access_log::AccessLogs>)>,
+}
+
+/// What an access log record needs of the request itself.
+#[derive(Debug)]
+struct LogRequest {
+    arrived_ms: u64,
+    uri: String,
+    user_agent: String,
+    referer: String,
+    host: String,
+    signed: bool,
 }
 
 impl Finish {
@@ -451,6 +506,40 @@ impl Finish {
             total_ms = total.as_secs_f64() * 1e3,
             complete,
         );
+        if let Some((req, logs)) = &self.logged {
+            let ms = |d: std::time::Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+            logs.record(seedbed_engine::object::access_log::LogRecord {
+                bucket_owner: String::new(),
+                bucket,
+                time_ms: req.arrived_ms,
+                remote_ip: self.peer.ip().to_string(),
+                requester: if r.principal.is_empty() || r.principal == "anonymous" {
+                    String::new()
+                } else {
+                    r.principal.clone()
+                },
+                request_id: self.id.clone(),
+                operation: seedbed_engine::object::access_log::rest_operation(
+                    &self.method,
+                    &r.operation,
+                    !r.key.is_empty(),
+                ),
+                key: r.key.clone(),
+                request_uri: req.uri.clone(),
+                status: self.status,
+                bytes_sent: self.sent,
+                total_ms: ms(total),
+                turnaround_ms: ms(self.first_byte),
+                referer: req.referer.clone(),
+                user_agent: req.user_agent.clone(),
+                signature: if req.signed {
+                    "SigV4".into()
+                } else {
+                    String::new()
+                },
+                host: req.host.clone(),
+            });
+        }
     }
 }
 

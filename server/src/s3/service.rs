@@ -174,6 +174,20 @@ impl S3 for SeedbedS3 {
         self.0.put_object_tagging(req).await
     }
 
+    async fn put_bucket_logging(
+        &self,
+        req: S3Request<PutBucketLoggingInput>,
+    ) -> S3Result<S3Response<PutBucketLoggingOutput>> {
+        self.0.put_bucket_logging(req).await
+    }
+
+    async fn get_bucket_logging(
+        &self,
+        req: S3Request<GetBucketLoggingInput>,
+    ) -> S3Result<S3Response<GetBucketLoggingOutput>> {
+        self.0.get_bucket_logging(req).await
+    }
+
     async fn select_object_content(
         &self,
         req: S3Request<SelectObjectContentInput>,

@@ -4,6 +4,7 @@ not what the code happens to do. Each test names the S3 behaviour it checks."""
 import hashlib
 import json
 import os
+import re
 import socket
 import time
 import urllib.request
@@ -450,6 +451,59 @@ def test_select_runs_sql_where_the_object_is(server, bucket):
     with pytest.raises(ClientError) as e:
         select("SELECT * FROM S3Object", key="nope.json", JSON={"Type": "LINES"})
     assert code(e) == "NoSuchKey"
+
+
+def test_access_logs_are_delivered_to_the_target_bucket(fresh_server):
+    """Server access logging: the requests to a logging bucket arrive in its target bucket as
+    S3-format records, written as logging.s3.amazonaws.com, which the target's policy must
+    allow; the configuration outlives a restart. (A stop delivers what is pending.)"""
+    s = fresh_server()
+    c = s.client()
+    c.create_bucket(Bucket="site")
+    c.create_bucket(Bucket="site-logs")
+    with pytest.raises(ClientError) as e:
+        c.put_bucket_logging(Bucket="site", BucketLoggingStatus={
+            "LoggingEnabled": {"TargetBucket": "no-such-bucket", "TargetPrefix": "x/"}})
+    assert code(e) == "InvalidTargetBucketForLogging"
+    c.put_bucket_policy(Bucket="site-logs", Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": "s3:PutObject", "Resource": "arn:aws:s3:::site-logs/access/*"}]}))
+    c.put_bucket_logging(Bucket="site", BucketLoggingStatus={
+        "LoggingEnabled": {"TargetBucket": "site-logs", "TargetPrefix": "access/"}})
+    assert c.get_bucket_logging(Bucket="site")["LoggingEnabled"] == {"TargetBucket": "site-logs", "TargetPrefix": "access/"}
+    c.put_object(Bucket="site", Key="index.html", Body=b"<html/>")
+    c.get_object(Bucket="site", Key="index.html")["Body"].read()
+    with pytest.raises(ClientError):
+        c.get_object(Bucket="site", Key="missing.html")
+    c.list_objects_v2(Bucket="site-logs")  # not a logging bucket: no record
+
+    s.stop()
+    assert s.proc.returncode == 0
+    s.start()
+    c = s.client()
+    keys = [o["Key"] for o in c.list_objects_v2(Bucket="site-logs", Prefix="access/").get("Contents", [])]
+    assert len(keys) == 1 and re.fullmatch(r"access/\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d-[0-9A-F]{16}", keys[0]), keys
+    lines = c.get_object(Bucket="site-logs", Key=keys[0])["Body"].read().decode().splitlines()
+    ops = [l.split(" ")[7] for l in lines]
+    # bucket owner, bucket, [time], ip, requester, request id, operation, key, "uri", status
+    # (The PutBucketLogging that switched it on came before: not logged.)
+    assert ops == ["REST.GET.LOGGING_STATUS", "REST.PUT.OBJECT", "REST.GET.OBJECT", "REST.GET.OBJECT"], lines
+    fields = lines[2].split(" ")
+    assert fields[1] == "site" and fields[8] == "index.html" and fields[12] == "200", fields
+    assert fields[5].startswith("arn:aws:iam::") and fields[2].startswith("[")
+    assert " 404 " in lines[3]
+    # The configuration came back with the restart: new requests are logged again.
+    assert c.get_bucket_logging(Bucket="site")["LoggingEnabled"]["TargetBucket"] == "site-logs"
+
+    # A target whose policy does not admit the logging service gets nothing.
+    c.create_bucket(Bucket="closed-logs")
+    c.put_bucket_logging(Bucket="site", BucketLoggingStatus={
+        "LoggingEnabled": {"TargetBucket": "closed-logs", "TargetPrefix": ""}})
+    c.head_object(Bucket="site", Key="index.html")
+    s.stop()
+    s.start()
+    assert s.client().list_objects_v2(Bucket="closed-logs").get("KeyCount") == 0
+    assert "access log delivery refused" in (s.workdir / "serve.log").read_text()
 
 
 def test_bad_input_gets_s3_errors(server, bucket):
