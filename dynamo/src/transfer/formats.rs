@@ -19,6 +19,11 @@ use serde_json::Value;
 
 use crate::wire;
 
+/// The largest source file an import reads (stored, and after decompression): each file is
+/// held in memory whole while its items are written, so a bigger one is counted as an error,
+/// not read. (DynamoDB's own exports write files far smaller.)
+pub const MAX_FILE_BYTES: u64 = 1 << 30;
+
 /// An import source file's compression (`InputCompressionType`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Compression {
@@ -50,18 +55,26 @@ impl Compression {
         }
     }
 
-    /// The bytes of a source file, uncompressed.
+    /// The bytes of a source file, uncompressed (at most [`MAX_FILE_BYTES`]).
     pub fn decompress(self, bytes: Vec<u8>) -> Result<Vec<u8>, String> {
         let mut out = Vec::new();
+        let limit = MAX_FILE_BYTES + 1;
         match self {
             Compression::None => return Ok(bytes),
             Compression::Gzip => flate2::read::MultiGzDecoder::new(&bytes[..])
+                .take(limit)
                 .read_to_end(&mut out)
                 .map_err(|e| format!("not a gzip file: {e}"))?,
             Compression::Zstd => zstd::stream::read::Decoder::new(&bytes[..])
-                .and_then(|mut d| d.read_to_end(&mut out))
+                .and_then(|d| d.take(limit).read_to_end(&mut out))
                 .map_err(|e| format!("not a zstd file: {e}"))?,
         };
+        if out.len() as u64 > MAX_FILE_BYTES {
+            return Err(format!(
+                "over {} MiB uncompressed, the most an import holds in memory per file",
+                MAX_FILE_BYTES >> 20
+            ));
+        }
         Ok(out)
     }
 }

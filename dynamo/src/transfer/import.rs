@@ -314,6 +314,16 @@ impl Transfers {
         let keys: Vec<_> = table.attributes.clone();
         let mut first_error: Option<String> = None;
         for (key, size) in files {
+            if size > formats::MAX_FILE_BYTES {
+                let e = format!(
+                    "s3://{}/{key}: {size} bytes, over the {} MiB an import reads per file",
+                    src.bucket,
+                    formats::MAX_FILE_BYTES >> 20
+                );
+                first_error.get_or_insert(e);
+                self.update_import(arn, |r| r.error_count += 1);
+                continue;
+            }
             let bytes = match s3.get(&src.bucket, &key) {
                 Ok(b) => b,
                 Err(e) => {

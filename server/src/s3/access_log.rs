@@ -13,7 +13,7 @@
 //! Which buckets log is kept in memory, filled from the bucket records when the server starts
 //! and changed by PutBucketLogging and DeleteBucket.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -46,7 +46,7 @@ pub struct AccessLogs {
     store: Arc<ObjectStore>,
     guard: Arc<Guard>,
     sources: RwLock<BTreeMap<String, Source>>,
-    pending: Mutex<BTreeMap<(String, String), Vec<String>>>,
+    pending: Mutex<BTreeMap<(String, String), VecDeque<String>>>,
     next: Mutex<u64>,
 }
 
@@ -107,9 +107,9 @@ impl AccessLogs {
             .entry((src.config.target_bucket, src.config.target_prefix))
             .or_default();
         if lines.len() >= MAX_PENDING_LINES {
-            lines.remove(0);
+            lines.pop_front();
         }
-        lines.push(r.line());
+        lines.push_back(r.line());
     }
 
     /// Write every pending batch as one object in its target (blocking). Returns the number
@@ -131,8 +131,11 @@ impl AccessLogs {
                 (now_ms << 20) ^ *n
             };
             let key = log_object_key(&prefix, now_ms, unique);
-            let mut body = lines.join("\n");
-            body.push('\n');
+            let mut body = String::new();
+            for l in &lines {
+                body.push_str(l);
+                body.push('\n');
+            }
             let size = body.len() as u64;
             match as_logging.put_object(
                 &bucket,

@@ -11,8 +11,8 @@ use bytes::Bytes;
 use s3s::dto::*;
 use s3s::{S3Error, S3Request, S3Response, S3Result};
 use seedbed_engine::object::select::{
-    Compression, CsvInput, CsvOutput, FileHeader, InputFormat, OutputFormat, QuoteFields, Select,
-    SelectError, SelectOutput, SelectRequest,
+    too_large, Compression, CsvInput, CsvOutput, FileHeader, InputFormat, OutputFormat,
+    QuoteFields, Select, SelectError, SelectOutput, SelectRequest, MAX_INPUT_BYTES,
 };
 use seedbed_engine::object::GetOptions;
 
@@ -241,11 +241,15 @@ impl Endpoint {
         let object = cx
             .run(Vec::new(), move |s| {
                 let r = s.open_object(&bucket, &key, &GetOptions::default())?;
+                if r.info().size > MAX_INPUT_BYTES {
+                    return Ok(Err(too_large("object")));
+                }
                 let mut bytes = Vec::new();
                 r.read_to(&mut bytes)?;
-                Ok(bytes)
+                Ok(Ok(bytes))
             })
-            .await?;
+            .await?
+            .map_err(|e| cx.err(select_error(&e)))?;
         let out = tokio::task::spawn_blocking(move || select.run(&object))
             .await
             .map_err(|e| cx.err(internal(format!("the query failed: {e}"))))?

@@ -31,6 +31,10 @@ use value::Value;
 /// Output bytes per `Records` event, at most (cut at the record boundary before it).
 pub const CHUNK_BYTES: usize = 64 << 10;
 
+/// The largest object a query reads, stored and after decompression: the object is held in
+/// memory whole, so a bigger one (or a decompression bomb) is refused, not read.
+pub const MAX_INPUT_BYTES: u64 = 1 << 30;
+
 /// A refused or failed query, with S3 Select's error code.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[error("{code}: {message}")]
@@ -307,12 +311,28 @@ fn is_positional(steps: &[Step]) -> bool {
     matches!(steps, [Step::Member(n, _)] if n.starts_with('_') && n[1..].parse::<usize>().is_ok())
 }
 
+/// The refusal of an input over [`MAX_INPUT_BYTES`].
+pub fn too_large(what: &str) -> SelectError {
+    SelectError::input(
+        "EntityTooLarge",
+        format!(
+            "the {what} is over {} MiB, the most Seedbed's S3 Select holds in memory",
+            MAX_INPUT_BYTES >> 20
+        ),
+    )
+}
+
 fn decompress(c: Compression, bytes: &[u8]) -> Result<Vec<u8>, SelectError> {
     let mut out = Vec::new();
+    let limit = MAX_INPUT_BYTES + 1;
     let r = match c {
         Compression::None => return Ok(bytes.to_vec()),
-        Compression::Gzip => flate2::read::MultiGzDecoder::new(bytes).read_to_end(&mut out),
-        Compression::Bzip2 => bzip2::read::MultiBzDecoder::new(bytes).read_to_end(&mut out),
+        Compression::Gzip => flate2::read::MultiGzDecoder::new(bytes)
+            .take(limit)
+            .read_to_end(&mut out),
+        Compression::Bzip2 => bzip2::read::MultiBzDecoder::new(bytes)
+            .take(limit)
+            .read_to_end(&mut out),
     };
     r.map_err(|e| {
         SelectError::input(
@@ -320,6 +340,9 @@ fn decompress(c: Compression, bytes: &[u8]) -> Result<Vec<u8>, SelectError> {
             format!("the object is not {:?}-compressed: {e}", c).to_uppercase(),
         )
     })?;
+    if out.len() as u64 > MAX_INPUT_BYTES {
+        return Err(too_large("decompressed object"));
+    }
     Ok(out)
 }
 
