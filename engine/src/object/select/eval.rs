@@ -5,6 +5,7 @@
 //! not true, so the record is left out. Text is not turned into a number by itself — CSV
 //! fields are text, and `CAST(s._2 AS INT) > 3` compares them as numbers, as on S3.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use super::sql::{Agg, BinOp, Expr, Projection, Query, Step};
@@ -13,8 +14,8 @@ use super::SelectError;
 
 /// The values `FROM S3Object step…` ranges over for one record: `[*]` fans a list out into
 /// its elements (anything else stays itself), `.name` takes a member, `[n]` an element.
-pub fn from_values(record: &Value, steps: &[Step]) -> Vec<Value> {
-    let mut vals = vec![record.clone()];
+pub fn from_values(record: Value, steps: &[Step]) -> Vec<Value> {
+    let mut vals = vec![record];
     for s in steps {
         vals = vals
             .into_iter()
@@ -50,9 +51,11 @@ pub struct Row<'a> {
 }
 
 impl Row<'_> {
-    fn path(&self, steps: &[Step]) -> Value {
+    /// The value a path leads to.
+    fn path(&self, steps: &[Step]) -> &Value {
+        const MISSING: &Value = &Value::Missing;
         let mut rest = steps;
-        let mut v = self.value.clone();
+        let mut v: &Value = self.value;
         if let (Some(Step::Member(first, exact)), Some(alias)) = (steps.first(), self.alias) {
             let is_alias = if *exact {
                 first == alias
@@ -65,18 +68,16 @@ impl Row<'_> {
         }
         for (i, s) in rest.iter().enumerate() {
             v = match (s, v) {
-                (Step::Member(n, exact), obj) => {
-                    let m = obj.member(n, *exact);
-                    match (&m, i, &obj, positional(n)) {
-                        // `_N`: the Nth field of the record (CSV columns, positionally).
-                        (Value::Missing, 0, Value::Object(fields), Some(k)) => {
-                            fields.get(k).map_or(Value::Missing, |(_, f)| f.clone())
-                        }
-                        _ => m,
-                    }
-                }
-                (Step::Index(k), Value::List(l)) => l.get(*k).cloned().unwrap_or(Value::Missing),
-                _ => Value::Missing,
+                (Step::Member(n, exact), obj) => match (obj.member_ref(n, *exact), obj) {
+                    (Some(m), _) => m,
+                    // `_N`: the Nth field of the record (CSV columns, positionally).
+                    (None, Value::Object(fields)) if i == 0 => positional(n)
+                        .and_then(|k| fields.get(k))
+                        .map_or(MISSING, |(_, f)| f),
+                    _ => MISSING,
+                },
+                (Step::Index(k), Value::List(l)) => l.get(*k).unwrap_or(MISSING),
+                _ => MISSING,
             };
         }
         v
@@ -84,39 +85,52 @@ impl Row<'_> {
 
     /// Evaluate a scalar expression (aggregates are the caller's).
     pub fn eval(&self, e: &Expr) -> Result<Value, SelectError> {
-        Ok(match e {
-            Expr::Lit(v) => v.clone(),
-            Expr::Path(steps) => self.path(steps),
-            Expr::Neg(x) => match self.eval(x)? {
+        self.value_of(e).map(Cow::into_owned)
+    }
+
+    /// [`Row::eval`], borrowing what it can: a path's value and a literal are not copied
+    /// (this runs for every row, and copies were most of a query's time).
+    pub fn value_of<'s>(&'s self, e: &'s Expr) -> Result<Cow<'s, Value>, SelectError> {
+        Ok(Cow::Owned(match e {
+            Expr::Lit(v) => return Ok(Cow::Borrowed(v)),
+            Expr::Path(steps) => return Ok(Cow::Borrowed(self.path(steps))),
+            Expr::Neg(x) => match self.value_of(x)?.into_owned() {
                 Value::Int(i) => Value::Int(i.checked_neg().ok_or_else(|| overflow("-"))?),
                 Value::Float(f) => Value::Float(-f),
                 v if v.is_absent() => v,
                 v => return Err(SelectError::eval(format!("cannot negate {}", v.to_json()))),
             },
-            Expr::Not(x) => match truth(&self.eval(x)?) {
+            Expr::Not(x) => match truth(&*self.value_of(x)?) {
                 Some(b) => Value::Bool(!b),
                 None => Value::Null,
             },
-            Expr::Bin(BinOp::And, a, b) => match (truth(&self.eval(a)?), truth(&self.eval(b)?)) {
-                (Some(false), _) | (_, Some(false)) => Value::Bool(false),
-                (Some(true), Some(true)) => Value::Bool(true),
-                _ => Value::Null,
-            },
-            Expr::Bin(BinOp::Or, a, b) => match (truth(&self.eval(a)?), truth(&self.eval(b)?)) {
-                (Some(true), _) | (_, Some(true)) => Value::Bool(true),
-                (Some(false), Some(false)) => Value::Bool(false),
-                _ => Value::Null,
-            },
-            Expr::Bin(op, a, b) => binary(*op, self.eval(a)?, self.eval(b)?)?,
-            Expr::IsNull(x, neg) => Value::Bool(self.eval(x)?.is_absent() != *neg),
-            Expr::IsMissing(x, neg) => Value::Bool((self.eval(x)? == Value::Missing) != *neg),
-            Expr::Like(x, p, esc, neg) => match (self.eval(x)?, self.eval(p)?) {
-                (Value::Str(s), Value::Str(p)) => Value::Bool(like(&s, &p, *esc) != *neg),
+            Expr::Bin(BinOp::And, a, b) => {
+                match (truth(&*self.value_of(a)?), truth(&*self.value_of(b)?)) {
+                    (Some(false), _) | (_, Some(false)) => Value::Bool(false),
+                    (Some(true), Some(true)) => Value::Bool(true),
+                    _ => Value::Null,
+                }
+            }
+            Expr::Bin(BinOp::Or, a, b) => {
+                match (truth(&*self.value_of(a)?), truth(&*self.value_of(b)?)) {
+                    (Some(true), _) | (_, Some(true)) => Value::Bool(true),
+                    (Some(false), Some(false)) => Value::Bool(false),
+                    _ => Value::Null,
+                }
+            }
+            Expr::Bin(op, a, b) => binary(*op, &*self.value_of(a)?, &*self.value_of(b)?)?,
+            Expr::IsNull(x, neg) => Value::Bool(self.value_of(x)?.is_absent() != *neg),
+            Expr::IsMissing(x, neg) => Value::Bool((*self.value_of(x)? == Value::Missing) != *neg),
+            Expr::Like(x, p, esc, neg) => match (&*self.value_of(x)?, &*self.value_of(p)?) {
+                (Value::Str(s), Value::Str(p)) => Value::Bool(like(s, p, *esc) != *neg),
                 _ => Value::Null,
             },
             Expr::Between(x, lo, hi, neg) => {
-                let v = self.eval(x)?;
-                match (v.compare(&self.eval(lo)?), v.compare(&self.eval(hi)?)) {
+                let v = self.value_of(x)?;
+                match (
+                    v.compare(&*self.value_of(lo)?),
+                    v.compare(&*self.value_of(hi)?),
+                ) {
                     (Some(a), Some(b)) => {
                         Value::Bool((a != Ordering::Less && b != Ordering::Greater) != *neg)
                     }
@@ -124,17 +138,17 @@ impl Row<'_> {
                 }
             }
             Expr::In(x, list, neg) => {
-                let v = self.eval(x)?;
+                let v = self.value_of(x)?;
                 let mut found = false;
                 for e in list {
-                    if v.compare(&self.eval(e)?) == Some(Ordering::Equal) {
+                    if v.compare(&*self.value_of(e)?) == Some(Ordering::Equal) {
                         found = true;
                         break;
                     }
                 }
                 Value::Bool(found != *neg)
             }
-            Expr::Cast(x, ty) => cast(self.eval(x)?, ty)?,
+            Expr::Cast(x, ty) => cast(self.value_of(x)?.into_owned(), ty)?,
             Expr::Call(name, args) => {
                 let vals = args
                     .iter()
@@ -147,7 +161,7 @@ impl Row<'_> {
                     "an aggregate is not allowed here (only in SELECT's list)",
                 ))
             }
-        })
+        }))
     }
 }
 
@@ -168,8 +182,8 @@ pub fn truth(v: &Value) -> Option<bool> {
     }
 }
 
-fn binary(op: BinOp, a: Value, b: Value) -> Result<Value, SelectError> {
-    let cmp = |want: fn(Ordering) -> bool| match a.compare(&b) {
+fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value, SelectError> {
+    let cmp = |want: fn(Ordering) -> bool| match a.compare(b) {
         Some(o) => Value::Bool(want(o)),
         None => Value::Null,
     };
@@ -180,13 +194,13 @@ fn binary(op: BinOp, a: Value, b: Value) -> Result<Value, SelectError> {
         BinOp::Le => cmp(|o| o != Ordering::Greater),
         BinOp::Gt => cmp(|o| o == Ordering::Greater),
         BinOp::Ge => cmp(|o| o != Ordering::Less),
-        BinOp::Concat => match (&a, &b) {
+        BinOp::Concat => match (a, b) {
             (Value::Str(x), Value::Str(y)) => Value::Str(format!("{x}{y}")),
             _ if a.is_absent() || b.is_absent() => Value::Null,
             _ => return Err(SelectError::eval("'||' joins text")),
         },
         _ if a.is_absent() || b.is_absent() => Value::Null,
-        _ => match (&a, &b) {
+        _ => match (a, b) {
             (Value::Int(x), Value::Int(y)) => {
                 let r = match op {
                     BinOp::Add => x.checked_add(*y),
@@ -386,7 +400,7 @@ impl Aggregates {
                     st.count += 1;
                     continue;
                 }
-                Some(e) => row.eval(e)?,
+                Some(e) => row.value_of(e)?,
             };
             if v.is_absent() {
                 continue;
@@ -402,7 +416,7 @@ impl Aggregates {
                         ))
                     })?;
                     st.float_sum += n;
-                    match (&v, st.int_sum) {
+                    match (&*v, st.int_sum) {
                         (Value::Int(i), Some(s)) => st.int_sum = s.checked_add(*i),
                         _ => st.all_int = false,
                     }
@@ -417,7 +431,7 @@ impl Aggregates {
                         }
                     };
                     if replace {
-                        st.best = Some(v);
+                        st.best = Some(v.into_owned());
                     }
                 }
             }

@@ -237,34 +237,46 @@ impl Select {
     /// Run the query over an object's bytes.
     pub fn run(&self, object: &[u8]) -> Result<SelectOutput, SelectError> {
         let plain = decompress(self.req.compression, object)?;
-        let records = match &self.req.input {
-            InputFormat::Csv(c) => csv_records(&plain, c)?,
-            InputFormat::Json => json_records(&plain)?,
-        };
         let mut out = Output::new(&self.req.output);
         let mut aggregates = Aggregates::of(&self.query)?;
         let mut emitted = 0u64;
-        'records: for record in &records {
-            for v in eval::from_values(record, &self.query.from) {
-                let row = Row {
-                    value: &v,
-                    alias: self.query.alias.as_deref(),
-                };
-                if let Some(f) = &self.query.filter {
-                    if eval::truth(&row.eval(f)?) != Some(true) {
-                        continue;
-                    }
+        // Records are evaluated as they are read, one at a time: memory holds the object and
+        // the output, never the object's records all at once.
+        let mut one_row = |v: &Value| -> Result<bool, SelectError> {
+            let row = Row {
+                value: v,
+                alias: self.query.alias.as_deref(),
+            };
+            if let Some(f) = &self.query.filter {
+                if eval::truth(&*row.value_of(f)?) != Some(true) {
+                    return Ok(true);
                 }
-                if let Some(a) = &mut aggregates {
-                    a.add(&row)?;
-                    continue;
-                }
-                if self.query.limit.is_some_and(|l| emitted >= l) {
-                    break 'records;
-                }
-                out.push(&self.project(&row)?);
-                emitted += 1;
             }
+            if let Some(a) = &mut aggregates {
+                a.add(&row)?;
+                return Ok(true);
+            }
+            if self.query.limit.is_some_and(|l| emitted >= l) {
+                return Ok(false);
+            }
+            out.push(&self.project(&row)?);
+            emitted += 1;
+            Ok(true)
+        };
+        let mut each = |record: Value| -> Result<bool, SelectError> {
+            if self.query.from.is_empty() {
+                return one_row(&record);
+            }
+            for v in eval::from_values(record, &self.query.from) {
+                if !one_row(&v)? {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        };
+        match &self.req.input {
+            InputFormat::Csv(c) => csv_records(&plain, c, &mut each)?,
+            InputFormat::Json => json_records(&plain, &mut each)?,
         }
         if let Some(a) = aggregates {
             let Projection::Items(items) = &self.query.projection else {
@@ -346,7 +358,10 @@ fn decompress(c: Compression, bytes: &[u8]) -> Result<Vec<u8>, SelectError> {
     Ok(out)
 }
 
-fn csv_records(bytes: &[u8], c: &CsvInput) -> Result<Vec<Value>, SelectError> {
+/// What is done with each record; `false` stops the reading (LIMIT reached).
+type Each<'a> = dyn FnMut(Value) -> Result<bool, SelectError> + 'a;
+
+fn csv_records(bytes: &[u8], c: &CsvInput, each: &mut Each<'_>) -> Result<(), SelectError> {
     let mut r = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -362,11 +377,18 @@ fn csv_records(bytes: &[u8], c: &CsvInput) -> Result<Vec<Value>, SelectError> {
         })
         .from_reader(bytes);
     let mut names: Option<Vec<String>> = None;
-    let mut out = Vec::new();
-    for (i, rec) in r.records().enumerate() {
-        let rec = rec.map_err(|e| {
-            SelectError::input("CSVParsingError", format!("CSV record {}: {e}", i + 1))
-        })?;
+    let mut rec = csv::StringRecord::new();
+    for i in 0u64.. {
+        match r.read_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                return Err(SelectError::input(
+                    "CSVParsingError",
+                    format!("CSV record {}: {e}", i + 1),
+                ))
+            }
+        }
         if i == 0 && c.header != FileHeader::None {
             if c.header == FileHeader::Use {
                 names = Some(rec.iter().map(String::from).collect());
@@ -384,23 +406,27 @@ fn csv_records(bytes: &[u8], c: &CsvInput) -> Result<Vec<Value>, SelectError> {
                 (name, Value::Str(f.to_string()))
             })
             .collect();
-        out.push(Value::Object(fields));
+        if !each(Value::Object(fields))? {
+            break;
+        }
     }
-    Ok(out)
+    Ok(())
 }
 
-fn json_records(bytes: &[u8]) -> Result<Vec<Value>, SelectError> {
-    let mut out = Vec::new();
+fn json_records(bytes: &[u8], each: &mut Each<'_>) -> Result<(), SelectError> {
     for v in serde_json::Deserializer::from_slice(bytes).into_iter::<Value>() {
         let v = v.map_err(|e| {
             SelectError::input("JSONParsingError", format!("the JSON does not parse: {e}"))
         })?;
-        out.push(match v {
+        let record = match v {
             Value::Object(_) => v,
             other => Value::Object(vec![("_1".into(), other)]),
-        });
+        };
+        if !each(record)? {
+            break;
+        }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Output records, written and cut into chunks.

@@ -32,8 +32,15 @@ impl Value {
     /// The member `name` of an object (exact name first, then ignoring ASCII case, as S3
     /// Select matches unquoted names); `Missing` for anything else.
     pub fn member(&self, name: &str, exact: bool) -> Value {
+        self.member_ref(name, exact)
+            .cloned()
+            .unwrap_or(Value::Missing)
+    }
+
+    /// [`Value::member`], borrowed (`None`: missing).
+    pub fn member_ref(&self, name: &str, exact: bool) -> Option<&Value> {
         let Value::Object(m) = self else {
-            return Value::Missing;
+            return None;
         };
         m.iter()
             .find(|(k, _)| k == name)
@@ -42,7 +49,7 @@ impl Value {
                     .then(|| m.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)))
                     .flatten()
             })
-            .map_or(Value::Missing, |(_, v)| v.clone())
+            .map(|(_, v)| v)
     }
 
     /// Whether the value is SQL's "no value" (`NULL` or `MISSING`).
