@@ -111,8 +111,36 @@ impl ExportRecord {
         self.end_time = Some(seconds(now_ms));
     }
 
-    /// ListExports' entry (`ExportSummary`).
-    pub(crate) fn summary(&self) -> Value {
+    /// The directory of its files: `PREFIX/AWSDynamoDB/ID`.
+    fn base(&self) -> String {
+        let id = self.export_arn.rsplit('/').next().unwrap_or_default();
+        match self.s3_prefix.as_deref() {
+            Some(p) if !p.is_empty() => format!("{}/AWSDynamoDB/{id}", p.trim_end_matches('/')),
+            _ => format!("AWSDynamoDB/{id}"),
+        }
+    }
+}
+
+impl super::Job for ExportRecord {
+    const NOUN: &'static str = "Export";
+    const DESCRIPTION: &'static str = "ExportDescription";
+    const LIST: (&'static str, &'static str) = ("ExportSummaries", "MaxResults");
+    const NOT_FOUND: ErrorKind = ErrorKind::ExportNotFound;
+    const CONFLICT: ErrorKind = ErrorKind::ExportConflict;
+
+    fn arn(&self) -> &str {
+        &self.export_arn
+    }
+
+    fn table_arn(&self) -> &str {
+        &self.table_arn
+    }
+
+    fn client_token(&self) -> Option<&str> {
+        self.client_token.as_deref()
+    }
+
+    fn summary(&self) -> Value {
         json!({
             "ExportArn": self.export_arn,
             "ExportStatus": self.export_status,
@@ -134,15 +162,6 @@ impl ExportRecord {
             &other.export_format,
             &other.export_type,
         )
-    }
-
-    /// The directory of its files: `PREFIX/AWSDynamoDB/ID`.
-    fn base(&self) -> String {
-        let id = self.export_arn.rsplit('/').next().unwrap_or_default();
-        match self.s3_prefix.as_deref() {
-            Some(p) if !p.is_empty() => format!("{}/AWSDynamoDB/{id}", p.trim_end_matches('/')),
-            _ => format!("AWSDynamoDB/{id}"),
-        }
     }
 }
 
@@ -263,22 +282,8 @@ impl Transfers {
         };
         {
             let mut exports = lock(&self.exports);
-            if let Some(token) = &record.client_token {
-                if let Some(earlier) = exports
-                    .values()
-                    .find(|r| r.client_token.as_ref() == Some(token))
-                {
-                    if earlier.same_request(&record) {
-                        return Ok(json!({ "ExportDescription": earlier }));
-                    }
-                    return Err(dynamo(
-                        ErrorKind::ExportConflict,
-                        format!(
-                            "ClientToken {token} was used for another export ({})",
-                            earlier.export_arn
-                        ),
-                    ));
-                }
+            if let Some(earlier) = super::retried(&exports, &record)? {
+                return Ok(json!({ "ExportDescription": earlier }));
             }
             self.save(b'E', &record.export_arn, &record)
                 .map_err(WireError::Dynamo)?;

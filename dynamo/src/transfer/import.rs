@@ -89,9 +89,36 @@ impl ImportRecord {
         self.failure_message = Some(message.to_string());
         self.end_time = Some(seconds(now_ms));
     }
+}
 
-    /// ListImports' entry (`ImportSummary`).
-    pub(crate) fn summary(&self) -> Value {
+impl super::Job for ImportRecord {
+    const NOUN: &'static str = "Import";
+    const DESCRIPTION: &'static str = "ImportTableDescription";
+    const LIST: (&'static str, &'static str) = ("ImportSummaryList", "PageSize");
+    const NOT_FOUND: ErrorKind = ErrorKind::ImportNotFound;
+    const CONFLICT: ErrorKind = ErrorKind::ImportConflict;
+
+    fn arn(&self) -> &str {
+        &self.import_arn
+    }
+
+    fn table_arn(&self) -> &str {
+        &self.table_arn
+    }
+
+    fn client_token(&self) -> Option<&str> {
+        self.client_token.as_deref()
+    }
+
+    fn same_request(&self, other: &ImportRecord) -> bool {
+        self.s3_bucket_source == other.s3_bucket_source
+            && self.input_format == other.input_format
+            && self.input_format_options == other.input_format_options
+            && self.input_compression_type == other.input_compression_type
+            && self.table_creation_parameters == other.table_creation_parameters
+    }
+
+    fn summary(&self) -> Value {
         let mut v = json!({
             "ImportArn": self.import_arn,
             "ImportStatus": self.import_status,
@@ -104,15 +131,6 @@ impl ImportRecord {
             v["EndTime"] = json!(e);
         }
         v
-    }
-
-    /// Whether `other` asks for the same import (a ClientToken's retry).
-    fn same_request(&self, other: &ImportRecord) -> bool {
-        self.s3_bucket_source == other.s3_bucket_source
-            && self.input_format == other.input_format
-            && self.input_format_options == other.input_format_options
-            && self.input_compression_type == other.input_compression_type
-            && self.table_creation_parameters == other.table_creation_parameters
     }
 }
 
@@ -230,22 +248,8 @@ impl Transfers {
         };
         {
             let mut imports = lock(&self.imports);
-            if let Some(token) = &record.client_token {
-                if let Some(earlier) = imports
-                    .values()
-                    .find(|r| r.client_token.as_ref() == Some(token))
-                {
-                    if earlier.same_request(&record) {
-                        return Ok(json!({ "ImportTableDescription": earlier }));
-                    }
-                    return Err(dynamo(
-                        ErrorKind::ImportConflict,
-                        format!(
-                            "ClientToken {token} was used for another import ({})",
-                            earlier.import_arn
-                        ),
-                    ));
-                }
+            if let Some(earlier) = super::retried(&imports, &record)? {
+                return Ok(json!({ "ImportTableDescription": earlier }));
             }
             let busy = imports
                 .values()

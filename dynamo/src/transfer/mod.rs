@@ -281,73 +281,101 @@ impl Transfers {
         }
         match operation {
             "ImportTable" => self.import_table(body, authorize, principal),
-            "DescribeImport" => {
-                let arn = req_str(body, "ImportArn")?;
-                authorize(&[Check::new("dynamodb:DescribeImport", &arn)])?;
-                let r = lock(&self.imports).get(&arn).cloned().ok_or_else(|| {
-                    dynamo(
-                        ErrorKind::ImportNotFound,
-                        format!("Import not found: {arn}"),
-                    )
-                })?;
-                Ok(json!({ "ImportTableDescription": r }))
-            }
-            "ListImports" => {
-                authorize(&[Check::new("dynamodb:ListImports", "*")])?;
-                let table = opt_str(body, "TableArn")?;
-                let size = page_size(body, "PageSize")?;
-                let next = opt_str(body, "NextToken")?;
-                let imports = lock(&self.imports);
-                let (page, token) = paginate(
-                    imports
-                        .values()
-                        .filter(|r| table.as_ref().is_none_or(|t| &r.table_arn == t)),
-                    |r| &r.import_arn,
-                    size,
-                    next.as_deref(),
-                );
-                let list: Vec<Value> = page.into_iter().map(ImportRecord::summary).collect();
-                let mut out = json!({ "ImportSummaryList": list });
-                if let Some(t) = token {
-                    out["NextToken"] = json!(t);
-                }
-                Ok(out)
-            }
+            "DescribeImport" => self.describe(&self.imports, body, authorize),
+            "ListImports" => self.list(&self.imports, body, authorize),
             "ExportTableToPointInTime" => self.export_table(body, authorize, principal),
-            "DescribeExport" => {
-                let arn = req_str(body, "ExportArn")?;
-                authorize(&[Check::new("dynamodb:DescribeExport", &arn)])?;
-                let r = lock(&self.exports).get(&arn).cloned().ok_or_else(|| {
-                    dynamo(
-                        ErrorKind::ExportNotFound,
-                        format!("Export not found: {arn}"),
-                    )
-                })?;
-                Ok(json!({ "ExportDescription": r }))
-            }
-            "ListExports" => {
-                authorize(&[Check::new("dynamodb:ListExports", "*")])?;
-                let table = opt_str(body, "TableArn")?;
-                let size = page_size(body, "MaxResults")?;
-                let next = opt_str(body, "NextToken")?;
-                let exports = lock(&self.exports);
-                let (page, token) = paginate(
-                    exports
-                        .values()
-                        .filter(|r| table.as_ref().is_none_or(|t| &r.table_arn == t)),
-                    |r| &r.export_arn,
-                    size,
-                    next.as_deref(),
-                );
-                let list: Vec<Value> = page.into_iter().map(ExportRecord::summary).collect();
-                let mut out = json!({ "ExportSummaries": list });
-                if let Some(t) = token {
-                    out["NextToken"] = json!(t);
-                }
-                Ok(out)
-            }
+            "DescribeExport" => self.describe(&self.exports, body, authorize),
+            "ListExports" => self.list(&self.exports, body, authorize),
             _ => Err(WireError::UnknownOperation),
         }
+    }
+}
+
+/// What import and export records share, for the operations that treat them alike
+/// (Describe…, List…, a ClientToken's retry).
+pub(crate) trait Job: Clone + Serialize {
+    /// `Import` or `Export`: in action names, members and messages.
+    const NOUN: &'static str;
+    /// The member Describe… answers with (`ImportTableDescription`, `ExportDescription`).
+    const DESCRIPTION: &'static str;
+    /// The list List… answers with, and its page-size parameter.
+    const LIST: (&'static str, &'static str);
+    /// Describe… of an unknown ARN.
+    const NOT_FOUND: ErrorKind;
+    /// A ClientToken reused with other parameters.
+    const CONFLICT: ErrorKind;
+    fn arn(&self) -> &str;
+    fn table_arn(&self) -> &str;
+    fn client_token(&self) -> Option<&str>;
+    /// Whether `other` asks for the same job (a ClientToken's retry).
+    fn same_request(&self, other: &Self) -> bool;
+    /// List…'s entry.
+    fn summary(&self) -> Value;
+}
+
+impl Transfers {
+    /// DescribeImport / DescribeExport.
+    fn describe<J: Job>(
+        &self,
+        jobs: &Mutex<BTreeMap<String, J>>,
+        body: &Value,
+        authorize: &dyn Fn(&[Check]) -> Result<(), WireError>,
+    ) -> Result<Value, WireError> {
+        let arn = req_str(body, &format!("{}Arn", J::NOUN))?;
+        authorize(&[Check::new(&format!("dynamodb:Describe{}", J::NOUN), &arn)])?;
+        let r = lock(jobs)
+            .get(&arn)
+            .cloned()
+            .ok_or_else(|| dynamo(J::NOT_FOUND, format!("{} not found: {arn}", J::NOUN)))?;
+        Ok(json!({ J::DESCRIPTION: r }))
+    }
+
+    /// ListImports / ListExports: by ARN, `TableArn` filtering.
+    fn list<J: Job>(
+        &self,
+        jobs: &Mutex<BTreeMap<String, J>>,
+        body: &Value,
+        authorize: &dyn Fn(&[Check]) -> Result<(), WireError>,
+    ) -> Result<Value, WireError> {
+        authorize(&[Check::new(&format!("dynamodb:List{}s", J::NOUN), "*")])?;
+        let (member, size_key) = J::LIST;
+        let table = opt_str(body, "TableArn")?;
+        let size = page_size(body, size_key)?;
+        let next = opt_str(body, "NextToken")?;
+        let jobs = lock(jobs);
+        let (page, token) = paginate(
+            jobs.values()
+                .filter(|r| table.as_deref().is_none_or(|t| r.table_arn() == t)),
+            |r| r.arn(),
+            size,
+            next.as_deref(),
+        );
+        let list: Vec<Value> = page.into_iter().map(J::summary).collect();
+        let mut out = json!({ member: list });
+        if let Some(t) = token {
+            out["NextToken"] = json!(t);
+        }
+        Ok(out)
+    }
+}
+
+/// A new job's ClientToken against the jobs so far: the earlier job if it is the same request
+/// (answer it again), a conflict if the token was used for another, nothing if it is new.
+pub(crate) fn retried<J: Job>(jobs: &BTreeMap<String, J>, new: &J) -> Result<Option<J>, WireError> {
+    let Some(token) = new.client_token() else {
+        return Ok(None);
+    };
+    match jobs.values().find(|r| r.client_token() == Some(token)) {
+        None => Ok(None),
+        Some(earlier) if earlier.same_request(new) => Ok(Some(earlier.clone())),
+        Some(earlier) => Err(dynamo(
+            J::CONFLICT,
+            format!(
+                "ClientToken {token} was used for another {} ({})",
+                J::NOUN.to_lowercase(),
+                earlier.arn()
+            ),
+        )),
     }
 }
 
@@ -355,18 +383,18 @@ impl Transfers {
 /// token to continue from when more follow.
 fn paginate<'a, T: 'a>(
     records: impl Iterator<Item = &'a T>,
-    arn: impl Fn(&T) -> &String,
+    arn: impl Fn(&T) -> &str,
     size: usize,
     after: Option<&str>,
 ) -> (Vec<&'a T>, Option<String>) {
     let mut page: Vec<&T> = records
-        .filter(|r| after.is_none_or(|a| arn(r).as_str() > a))
+        .filter(|r| after.is_none_or(|a| arn(r) > a))
         .take(size + 1)
         .collect();
     let more = page.len() > size;
     page.truncate(size);
     let token = if more {
-        page.last().map(|r| arn(r).clone())
+        page.last().map(|r| arn(r).to_string())
     } else {
         None
     };

@@ -610,6 +610,16 @@ mod tests {
             ),
             "{\"c\":\"d0\"}\n{\"c\":\"d1\",\"second\":2}\n"
         );
+        // Precedence: * before + and -, left to right; || joins text.
+        assert_eq!(
+            run(
+                "select 1 + 2 * 3 - 4 as x, 7 - 2 - 1 as y, s.c || '!' as z from s3object s limit 1",
+                InputFormat::Json,
+                json("\n"),
+                doc
+            ),
+            "{\"x\":3,\"y\":4,\"z\":\"d0!\"}\n"
+        );
         assert_eq!(
             run(
                 "select * from s3object s where s._1[0] = 1",

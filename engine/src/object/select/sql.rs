@@ -502,36 +502,31 @@ impl Parser {
         Ok(e)
     }
 
-    fn sum(&mut self) -> Result<Expr, SelectError> {
-        let mut e = self.prod()?;
-        loop {
-            let op = if self.sym("+") {
-                BinOp::Add
-            } else if self.sym("-") {
-                BinOp::Sub
-            } else if self.sym("||") {
-                BinOp::Concat
-            } else {
-                return Ok(e);
-            };
-            e = Expr::Bin(op, Box::new(e), Box::new(self.prod()?));
+    /// One left-associative level of binary operators: `next (op next)*`.
+    fn level(
+        &mut self,
+        ops: &[(&str, BinOp)],
+        next: fn(&mut Self) -> Result<Expr, SelectError>,
+    ) -> Result<Expr, SelectError> {
+        let mut e = next(self)?;
+        while let Some(op) = ops.iter().find(|(s, _)| self.sym(s)).map(|(_, op)| *op) {
+            e = Expr::Bin(op, Box::new(e), Box::new(next(self)?));
         }
+        Ok(e)
+    }
+
+    fn sum(&mut self) -> Result<Expr, SelectError> {
+        self.level(
+            &[("+", BinOp::Add), ("-", BinOp::Sub), ("||", BinOp::Concat)],
+            Self::prod,
+        )
     }
 
     fn prod(&mut self) -> Result<Expr, SelectError> {
-        let mut e = self.unary()?;
-        loop {
-            let op = if self.sym("*") {
-                BinOp::Mul
-            } else if self.sym("/") {
-                BinOp::Div
-            } else if self.sym("%") {
-                BinOp::Mod
-            } else {
-                return Ok(e);
-            };
-            e = Expr::Bin(op, Box::new(e), Box::new(self.unary()?));
-        }
+        self.level(
+            &[("*", BinOp::Mul), ("/", BinOp::Div), ("%", BinOp::Mod)],
+            Self::unary,
+        )
     }
 
     fn unary(&mut self) -> Result<Expr, SelectError> {
