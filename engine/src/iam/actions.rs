@@ -122,6 +122,16 @@ pub const S3_ACTIONS: &[ActionSpec] = &[
         condition_keys: &[],
     },
     ActionSpec {
+        action: "s3:PutBucketLogging",
+        resource: "arn:aws:s3:::BUCKET",
+        condition_keys: &[],
+    },
+    ActionSpec {
+        action: "s3:GetBucketLogging",
+        resource: "arn:aws:s3:::BUCKET",
+        condition_keys: &[],
+    },
+    ActionSpec {
         action: "s3:GetObjectTagging",
         resource: "arn:aws:s3:::BUCKET/KEY",
         condition_keys: &["s3:ExistingObjectTag/<key>"],
@@ -235,6 +245,45 @@ pub const DYNAMODB_ACTIONS: &[ActionSpec] = &[
     ActionSpec {
         action: "dynamodb:PutResourcePolicy",
         resource: "arn:aws:dynamodb:REGION:ACCOUNT:table/TABLE",
+        condition_keys: &[],
+    },    ActionSpec {
+        action: "dynamodb:UpdateContinuousBackups",
+        resource: "arn:aws:dynamodb:REGION:ACCOUNT:table/TABLE",
+        condition_keys: &[],
+    },
+    ActionSpec {
+        action: "dynamodb:DescribeContinuousBackups",
+        resource: "arn:aws:dynamodb:REGION:ACCOUNT:table/TABLE",
+        condition_keys: &[],
+    },
+    ActionSpec {
+        action: "dynamodb:ImportTable",
+        resource: "arn:aws:dynamodb:REGION:ACCOUNT:table/TABLE",
+        condition_keys: &[],
+    },
+    ActionSpec {
+        action: "dynamodb:DescribeImport",
+        resource: "arn:aws:dynamodb:REGION:ACCOUNT:table/TABLE/import/ID",
+        condition_keys: &[],
+    },
+    ActionSpec {
+        action: "dynamodb:ListImports",
+        resource: "*",
+        condition_keys: &[],
+    },
+    ActionSpec {
+        action: "dynamodb:ExportTableToPointInTime",
+        resource: "arn:aws:dynamodb:REGION:ACCOUNT:table/TABLE",
+        condition_keys: &[],
+    },
+    ActionSpec {
+        action: "dynamodb:DescribeExport",
+        resource: "arn:aws:dynamodb:REGION:ACCOUNT:table/TABLE/export/ID",
+        condition_keys: &[],
+    },
+    ActionSpec {
+        action: "dynamodb:ListExports",
+        resource: "*",
         condition_keys: &[],
     },
 ];
