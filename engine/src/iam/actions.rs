@@ -246,7 +246,8 @@ pub const DYNAMODB_ACTIONS: &[ActionSpec] = &[
         action: "dynamodb:PutResourcePolicy",
         resource: "arn:aws:dynamodb:REGION:ACCOUNT:table/TABLE",
         condition_keys: &[],
-    },    ActionSpec {
+    },
+    ActionSpec {
         action: "dynamodb:UpdateContinuousBackups",
         resource: "arn:aws:dynamodb:REGION:ACCOUNT:table/TABLE",
         condition_keys: &[],

@@ -338,6 +338,8 @@ fn call(name: &str, mut args: Vec<Value>) -> Result<Value, SelectError> {
             .into_iter()
             .find(|v| !v.is_absent())
             .unwrap_or(Value::Null),
+        // Ceph RGW's shorthand for CAST (its s3select dialect; ceph/s3-tests use it).
+        "INT" | "FLOAT" => cast(one(&mut args)?, name)?,
         "NULLIF" if args.len() == 2 => {
             if args[0].compare(&args[1]) == Some(Ordering::Equal) {
                 Value::Null

@@ -2,7 +2,7 @@
 //! [`Query`].
 //!
 //! ```text
-//! query  := SELECT proj FROM S3Object step* [[AS] alias] [WHERE expr] [LIMIT n]
+//! query  := SELECT proj FROM S3Object step* [[AS] alias] [WHERE expr] [LIMIT n] [';']
 //! proj   := '*' | item (',' item)*            item := expr [[AS] name]
 //! step   := '[*]' | '[' n ']' | '.' name
 //! expr   := or;  or := and (OR and)*;  and := not (AND not)*;  not := NOT not | pred
@@ -165,9 +165,9 @@ enum Tok {
     Sym(&'static str),
 }
 
-const SYMBOLS: [&str; 19] = [
+const SYMBOLS: [&str; 20] = [
     "<>", "!=", "<=", ">=", "||", "*", ",", ".", "[", "]", "(", ")", "=", "<", ">", "+", "-", "/",
-    "%",
+    "%", ";",
 ];
 
 fn lex(src: &str) -> Result<Vec<(Tok, usize)>, SelectError> {
@@ -406,6 +406,8 @@ impl Parser {
         } else {
             None
         };
+        // A statement's closing `;` is allowed, as SQL consoles (and Ceph RGW) allow it.
+        self.sym(";");
         if self.peek().is_some() {
             return Err(self.unexpected("the end of the query"));
         }
