@@ -144,7 +144,11 @@ impl Server {
             .with_context(|| format!("--s3-addr {}: cannot listen", config.s3_addr))?;
         let s3_addr = s3_listener.local_addr()?;
         let logs = tokio::task::block_in_place(|| {
-            crate::s3::access_log::AccessLogs::open(store.clone(), identity.guard().clone())
+            crate::s3::access_log::AccessLogs::open(
+                store.clone(),
+                identity.guard().clone(),
+                &config.region,
+            )
         })?;
         tasks.push(tokio::spawn(crate::s3::access_log::deliver(
             logs.clone(),

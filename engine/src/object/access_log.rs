@@ -28,6 +28,30 @@ pub struct LoggingConfig {
     pub target_bucket: String,
     /// TargetPrefix (may be empty).
     pub target_prefix: String,
+    /// TargetObjectKeyFormat, if one was given (`None`: simple keys, and none is shown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_format: Option<KeyFormat>,
+}
+
+/// How log objects are named (`TargetObjectKeyFormat`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum KeyFormat {
+    /// `PREFIX` + `YYYY-mm-DD-HH-MM-SS-` + unique.
+    Simple,
+    /// `PREFIX` + `ACCOUNT/REGION/BUCKET/YYYY/mm/DD/` + the simple name; the value is
+    /// `PartitionDateSource` (`EventTime` or `DeliveryTime`: the date of the batch's first
+    /// record, or of its delivery).
+    Partitioned(String),
+}
+
+/// Where one batch of records goes: the key of its log object.
+pub struct Destination<'a> {
+    /// TargetPrefix.
+    pub prefix: &'a str,
+    /// The key format.
+    pub format: Option<&'a KeyFormat>,
+    /// The source bucket, its owner's account and the region (partitioned keys).
+    pub source: (&'a str, &'a str, &'a str),
 }
 
 impl ObjectStore {
@@ -173,11 +197,24 @@ impl LogRecord {
     }
 }
 
-/// The key of a log object delivered at `ms`: `PREFIX` + `YYYY-mm-DD-HH-MM-SS-` + `unique`
-/// (16 upper-case hex digits).
-pub fn log_object_key(prefix: &str, ms: u64, unique: u64) -> String {
+/// The key of a log object delivered at `ms` whose first record is from `event_ms`:
+/// `PREFIX` + `YYYY-mm-DD-HH-MM-SS-` + `unique` (16 upper-case hex digits), partitioned by
+/// account, region, bucket and date when the format says so.
+pub fn log_object_key(to: &Destination<'_>, ms: u64, event_ms: u64, unique: u64) -> String {
     let (y, m, d, hh, mm, ss) = civil(ms / 1000);
-    format!("{prefix}{y:04}-{m:02}-{d:02}-{hh:02}-{mm:02}-{ss:02}-{unique:016X}")
+    let name = format!("{y:04}-{m:02}-{d:02}-{hh:02}-{mm:02}-{ss:02}-{unique:016X}");
+    match to.format {
+        Some(KeyFormat::Partitioned(source)) => {
+            let (bucket, account, region) = to.source;
+            let day = if source == "EventTime" { event_ms } else { ms };
+            let (py, pm, pd, ..) = civil(day / 1000);
+            format!(
+                "{}{account}/{region}/{bucket}/{py:04}/{pm:02}/{pd:02}/{name}",
+                to.prefix
+            )
+        }
+        _ => format!("{}{name}", to.prefix),
+    }
 }
 
 /// S3's operation name for a request: `REST.` + method + `.` + what it acts on.
@@ -259,9 +296,23 @@ mod tests {
             r.line(),
             "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be photos [06/Feb/2019:00:00:38 +0000] 192.0.2.3 arn:aws:iam::123456789012:user/ann 3E57427F3EXAMPLE REST.GET.OBJECT cat.jpg \"GET /photos/cat.jpg HTTP/1.1\" 200 - 113 - 7 3 - \"aws-cli/2.0\" - 3E57427F3EXAMPLE SigV4 - AuthHeader 127.0.0.1:9000 - - -"
         );
+        let simple = Destination {
+            prefix: "logs/",
+            format: None,
+            source: ("photos", "123456789012", "us-east-1"),
+        };
         assert_eq!(
-            log_object_key("logs/", 1_549_411_238_000, 0xAB),
+            log_object_key(&simple, 1_549_411_238_000, 0, 0xAB),
             "logs/2019-02-06-00-00-38-00000000000000AB"
+        );
+        let by_event = KeyFormat::Partitioned("EventTime".into());
+        let partitioned = Destination {
+            format: Some(&by_event),
+            ..simple
+        };
+        assert_eq!(
+            log_object_key(&partitioned, 1_549_411_238_000, 1_549_324_800_000, 0xAB),
+            "logs/123456789012/us-east-1/photos/2019/02/05/2019-02-06-00-00-38-00000000000000AB"
         );
         assert_eq!(rest_operation("GET", "GetBucketAcl", false), "REST.GET.ACL");
         assert_eq!(

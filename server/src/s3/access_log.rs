@@ -21,9 +21,9 @@ use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result};
 use seedbed_engine::iam::authorizer::{Principal, Requester};
 use seedbed_engine::object::access_log::{
-    log_object_key, LogRecord, LoggingConfig, LOGGING_SERVICE,
+    log_object_key, Destination, KeyFormat, LogRecord, LoggingConfig, LOGGING_SERVICE,
 };
-use seedbed_engine::object::{Guard, ObjectStore, PutOptions};
+use seedbed_engine::object::{Guard, ObjectStore, Owner, PutOptions};
 
 use super::endpoint::Endpoint;
 
@@ -37,7 +37,19 @@ pub const MAX_PENDING_LINES: usize = 100_000;
 #[derive(Clone, Debug)]
 struct Source {
     config: LoggingConfig,
-    owner: String,
+    /// The owner's canonical id (a record's first field) and account (partitioned keys).
+    owner: Owner,
+}
+
+/// One batch: the target bucket, prefix and key format, and (for partitioned keys) the source
+/// bucket and its owner's account, whose records share a log object.
+type BatchKey = (String, String, Option<KeyFormat>, Option<(String, String)>);
+
+/// A batch's records, and when its first request arrived.
+#[derive(Debug, Default)]
+struct Batch {
+    first_ms: u64,
+    lines: VecDeque<String>,
 }
 
 /// The server's access logs.
@@ -46,20 +58,26 @@ pub struct AccessLogs {
     store: Arc<ObjectStore>,
     guard: Arc<Guard>,
     sources: RwLock<BTreeMap<String, Source>>,
-    pending: Mutex<BTreeMap<(String, String), VecDeque<String>>>,
+    pending: Mutex<BTreeMap<BatchKey, Batch>>,
     next: Mutex<u64>,
+    /// The region in partitioned keys.
+    region: String,
 }
 
 impl AccessLogs {
     /// The logs of `store`'s buckets, as their records say now.
-    pub fn open(store: Arc<ObjectStore>, guard: Arc<Guard>) -> anyhow::Result<Arc<AccessLogs>> {
+    pub fn open(
+        store: Arc<ObjectStore>,
+        guard: Arc<Guard>,
+        region: &str,
+    ) -> anyhow::Result<Arc<AccessLogs>> {
         let mut sources = BTreeMap::new();
         for b in store
             .list_buckets()
             .map_err(|e| anyhow::anyhow!("reading the bucket records: {e}"))?
         {
             if let Some(config) = b.logging.clone() {
-                let owner = guard.bucket_owner(&b).id;
+                let owner = guard.bucket_owner(&b);
                 sources.insert(b.name.clone(), Source { config, owner });
             }
         }
@@ -69,6 +87,7 @@ impl AccessLogs {
             sources: RwLock::new(sources),
             pending: Mutex::new(BTreeMap::new()),
             next: Mutex::new(0),
+            region: region.to_string(),
         }))
     }
 
@@ -101,15 +120,24 @@ impl AccessLogs {
         else {
             return;
         };
-        r.bucket_owner = src.owner;
+        r.bucket_owner = src.owner.id;
+        let partition = matches!(src.config.key_format, Some(KeyFormat::Partitioned(_)))
+            .then(|| (r.bucket.clone(), src.owner.account));
+        let key = (
+            src.config.target_bucket,
+            src.config.target_prefix,
+            src.config.key_format,
+            partition,
+        );
         let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-        let lines = pending
-            .entry((src.config.target_bucket, src.config.target_prefix))
-            .or_default();
-        if lines.len() >= MAX_PENDING_LINES {
-            lines.pop_front();
+        let batch = pending.entry(key).or_insert_with(|| Batch {
+            first_ms: r.time_ms,
+            lines: VecDeque::new(),
+        });
+        if batch.lines.len() >= MAX_PENDING_LINES {
+            batch.lines.pop_front();
         }
-        lines.push_back(r.line());
+        batch.lines.push_back(r.line());
     }
 
     /// Write every pending batch as one object in its target (blocking). Returns the number
@@ -123,14 +151,20 @@ impl AccessLogs {
         };
         let as_logging = self.guard.on(&self.store, requester);
         let mut written = 0;
-        for ((bucket, prefix), lines) in batches {
+        for ((bucket, prefix, format, partition), Batch { first_ms, lines }) in batches {
             let unique = {
                 let mut n = self.next.lock().unwrap_or_else(|p| p.into_inner());
                 *n += 1;
                 // Unique within the process, and between restarts (the time's low bits).
                 (now_ms << 20) ^ *n
             };
-            let key = log_object_key(&prefix, now_ms, unique);
+            let (source, account) = partition.unwrap_or_default();
+            let to = Destination {
+                prefix: &prefix,
+                format: format.as_ref(),
+                source: (&source, &account, &self.region),
+            };
+            let key = log_object_key(&to, now_ms, first_ms, unique);
             let mut body = String::new();
             for l in &lines {
                 body.push_str(l);
@@ -197,6 +231,15 @@ impl Endpoint {
             .map(|l| LoggingConfig {
                 target_bucket: l.target_bucket,
                 target_prefix: l.target_prefix,
+                key_format: l
+                    .target_object_key_format
+                    .map(|f| match f.partitioned_prefix {
+                        Some(p) => KeyFormat::Partitioned(
+                            p.partition_date_source
+                                .map_or("DeliveryTime".to_string(), |s| s.as_str().to_string()),
+                        ),
+                        None => KeyFormat::Simple,
+                    }),
             });
         let (b, c) = (bucket.clone(), config.clone());
         cx.run(Vec::new(), move |s| s.put_bucket_logging(&b, c))
@@ -206,7 +249,7 @@ impl Endpoint {
             .await
             .map_err(|e| cx.err(super::errors::internal(format!("reading the bucket: {e}"))))?
             .map_err(|e| cx.object_err(&e))?;
-        let owner = self.identity.guard().bucket_owner(&meta).id;
+        let owner = self.identity.guard().bucket_owner(&meta);
         self.logs
             .set(&bucket, config.map(|config| Source { config, owner }));
         Ok(S3Response::new(PutBucketLoggingOutput {}))
@@ -227,7 +270,18 @@ impl Endpoint {
                 target_bucket: c.target_bucket,
                 target_prefix: c.target_prefix,
                 target_grants: None,
-                target_object_key_format: None,
+                target_object_key_format: c.key_format.map(|f| match f {
+                    KeyFormat::Simple => TargetObjectKeyFormat {
+                        simple_prefix: Some(SimplePrefix {}),
+                        partitioned_prefix: None,
+                    },
+                    KeyFormat::Partitioned(source) => TargetObjectKeyFormat {
+                        simple_prefix: None,
+                        partitioned_prefix: Some(PartitionedPrefix {
+                            partition_date_source: Some(PartitionDateSource::from(source)),
+                        }),
+                    },
+                }),
             }),
         }))
     }

@@ -502,8 +502,21 @@ def test_access_logs_are_delivered_to_the_target_bucket(fresh_server):
     c.head_object(Bucket="site", Key="index.html")
     s.stop()
     s.start()
-    assert s.client().list_objects_v2(Bucket="closed-logs").get("KeyCount") == 0
+    c = s.client()
+    assert c.list_objects_v2(Bucket="closed-logs").get("KeyCount") == 0
     assert "access log delivery refused" in (s.workdir / "serve.log").read_text()
+
+    # Partitioned keys: account, region, source bucket and the date of the first event.
+    fmt = {"PartitionedPrefix": {"PartitionDateSource": "EventTime"}}
+    c.put_bucket_logging(Bucket="site", BucketLoggingStatus={"LoggingEnabled": {
+        "TargetBucket": "site-logs", "TargetPrefix": "access/", "TargetObjectKeyFormat": fmt}})
+    assert c.get_bucket_logging(Bucket="site")["LoggingEnabled"]["TargetObjectKeyFormat"] == fmt
+    c.head_object(Bucket="site", Key="index.html")
+    s.stop()
+    s.start()
+    keys = [o["Key"] for o in s.client().list_objects_v2(Bucket="site-logs", Prefix="access/")["Contents"]]
+    assert any(re.fullmatch(r"access/\d{12}/us-east-1/site/\d{4}/\d\d/\d\d/\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d-[0-9A-F]{16}", k)
+               for k in keys), keys
 
 
 def test_bad_input_gets_s3_errors(server, bucket):
