@@ -5,6 +5,7 @@
 //! - [`buckets`] — `init`, `mb`, `rb`, `versioning`;
 //! - [`objects`] — `put`, `get`, `head`, `rm`, `cp`, `put-multipart`;
 //! - [`listing`] — `ls`, `versions`;
+//! - [`select`] — `select` (S3 Select: SQL over one object);
 //! - [`upkeep`] — `scrub`, `repair`, `stats`, `compact`.
 //!
 //! This file holds the arguments, opening the store, and the dispatch.
@@ -13,6 +14,7 @@ mod buckets;
 mod format;
 mod listing;
 mod objects;
+mod select;
 mod upkeep;
 
 use std::path::{Path, PathBuf};
@@ -61,6 +63,8 @@ pub enum Verb {
     Get(objects::GetArgs),
     /// Show an object's metadata.
     Head(objects::HeadArgs),
+    /// Run a SQL query over one CSV or JSON object (S3 Select) and print the records.
+    Select(select::SelectArgs),
     /// Delete an object (a delete marker in a versioned bucket), or one version of it.
     Rm(objects::RmArgs),
     /// Copy an object.
@@ -143,6 +147,7 @@ pub fn run(args: ObjectArgs) -> anyhow::Result<()> {
         Verb::Put(a) => objects::put(&store, json, a),
         Verb::Get(a) => objects::get(&store, a),
         Verb::Head(a) => objects::head(&store, a),
+        Verb::Select(a) => select::select(&store, a),
         Verb::Rm(a) => objects::rm(&store, json, a),
         Verb::Cp(a) => objects::cp(&store, a),
         Verb::PutMultipart(a) => objects::put_multipart(&store, a),

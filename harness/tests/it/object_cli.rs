@@ -168,6 +168,78 @@ fn every_verb_on_one_store() {
 }
 
 #[test]
+fn select_runs_sql_over_an_object() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("s3");
+    let csv = dir.path().join("people.csv");
+    std::fs::write(
+        &csv,
+        "name,city,age\nann,Seattle,31\nbob,Chicago,7\ncat,Seattle,45\n",
+    )
+    .expect("write");
+    ok(&store, &["init"]);
+    ok(&store, &["mb", "data"]);
+    ok(
+        &store,
+        &["put", "data", "people.csv", csv.to_str().expect("utf8")],
+    );
+    let (code, out, err) = object(
+        &store,
+        &[
+            "select",
+            "data",
+            "people.csv",
+            "--sql",
+            "SELECT s.name FROM S3Object s WHERE s.city = 'Seattle' AND CAST(s.age AS INT) > 40",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "{\"name\":\"cat\"}\n");
+    assert!(
+        err.contains("scanned 58 B") && err.contains("returned 15 B"),
+        "{err}"
+    );
+    let out = ok(
+        &store,
+        &[
+            "select",
+            "data",
+            "people.csv",
+            "--input",
+            "csv",
+            "--csv-out",
+            "--sql",
+            "SELECT count(*) FROM S3Object",
+        ],
+    );
+    assert_eq!(out, "4\n");
+    let (code, _, err) = object(
+        &store,
+        &[
+            "select",
+            "data",
+            "people.csv",
+            "--sql",
+            "SELECT FROM S3Object",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("ParseUnexpectedToken"), "{err}");
+    let (code, _, err) = object(
+        &store,
+        &[
+            "select",
+            "data",
+            "nope.csv",
+            "--sql",
+            "SELECT * FROM S3Object",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("NoSuchKey"), "{err}");
+}
+
+#[test]
 fn a_bucket_with_objects_cannot_be_removed() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("s3");

@@ -1,0 +1,89 @@
+//! `select`: S3 Select from the command line — a SQL query run over one object in the store,
+//! the records printed, what it read and returned on standard error (the engine's
+//! `object/select/`, with no server in between).
+
+use std::io::Write;
+
+use clap::{Args, ValueEnum};
+use seedbed_engine::object::select::{
+    Compression, CsvInput, CsvOutput, FileHeader, InputFormat, OutputFormat, Select, SelectRequest,
+};
+use seedbed_engine::object::{GetOptions, ObjectStore};
+
+use super::s3;
+
+/// The object's format.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Input {
+    /// CSV whose first line names the columns.
+    CsvHeader,
+    /// CSV without a header line (columns `_1`, `_2`, …).
+    Csv,
+    /// JSON documents or lines.
+    Json,
+}
+
+/// Arguments of `select`.
+#[derive(Debug, Args)]
+pub struct SelectArgs {
+    /// Bucket.
+    bucket: String,
+    /// Key.
+    key: String,
+    /// The query, e.g. "SELECT s.name FROM S3Object s WHERE CAST(s.age AS INT) > 30".
+    #[arg(long)]
+    sql: String,
+    /// The object's format.
+    #[arg(long, value_enum, default_value = "csv-header")]
+    input: Input,
+    /// The object is gzip- or bzip2-compressed.
+    #[arg(long, value_parser = ["none", "gzip", "bzip2"], default_value = "none")]
+    compression: String,
+    /// Print the records as CSV (default: JSON lines).
+    #[arg(long)]
+    csv_out: bool,
+}
+
+/// `select`.
+pub fn select(store: &ObjectStore, a: SelectArgs) -> anyhow::Result<()> {
+    let req = SelectRequest {
+        expression: a.sql,
+        input: match a.input {
+            Input::Json => InputFormat::Json,
+            Input::Csv => InputFormat::Csv(CsvInput::default()),
+            Input::CsvHeader => InputFormat::Csv(CsvInput {
+                header: FileHeader::Use,
+                ..CsvInput::default()
+            }),
+        },
+        compression: match a.compression.as_str() {
+            "gzip" => Compression::Gzip,
+            "bzip2" => Compression::Bzip2,
+            _ => Compression::None,
+        },
+        output: if a.csv_out {
+            OutputFormat::Csv(CsvOutput::default())
+        } else {
+            OutputFormat::Json {
+                record: "\n".into(),
+            }
+        },
+    };
+    let query = Select::new(req).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let reader = store
+        .open_object(&a.bucket, &a.key, &GetOptions::default())
+        .map_err(s3)?;
+    let mut object = Vec::new();
+    reader.read_to(&mut object).map_err(s3)?;
+    let out = query.run(&object).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut stdout = std::io::stdout().lock();
+    for chunk in &out.chunks {
+        stdout.write_all(chunk)?;
+    }
+    stdout.flush()?;
+    eprintln!(
+        "scanned {} B, processed {} B, returned {} B",
+        out.scanned, out.processed, out.returned
+    );
+    Ok(())
+}
