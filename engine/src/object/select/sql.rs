@@ -293,12 +293,7 @@ impl Parser {
     }
 
     fn sym(&mut self, s: &str) -> bool {
-        if self.peek()
-            == Some(&Tok::Sym(match SYMBOLS.iter().find(|x| **x == s) {
-                Some(x) => x,
-                None => return false,
-            }))
-        {
+        if matches!(self.peek(), Some(Tok::Sym(x)) if *x == s) {
             self.pos += 1;
             return true;
         }
