@@ -68,6 +68,7 @@ pub fn select(store: &ObjectStore, a: SelectArgs) -> anyhow::Result<()> {
                 record: "\n".into(),
             }
         },
+        scan_range: None,
     };
     let query = Select::new(req).map_err(|e| anyhow::anyhow!("{e}"))?;
     let reader = store

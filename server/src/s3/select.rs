@@ -3,7 +3,8 @@
 //! query run on a blocking thread, and the result as S3's event stream — `Records` events (one
 //! per chunk the engine cut), `Progress` if asked for, `Stats`, `End`.
 //!
-//! The query is parsed before the object is read, so a bad expression costs no I/O. Every
+//! `ScanRange` takes the records that start in it (uncompressed objects only). The query is
+//! parsed before the object is read, so a bad expression costs no I/O. Every
 //! error comes before the stream starts, as an ordinary S3 error response with S3 Select's code
 //! (`ParseUnexpectedToken`, `InvalidCompressionFormat`, …).
 
@@ -56,12 +57,6 @@ fn request(r: &SelectObjectContentRequest) -> S3Result<SelectRequest> {
         return Err(refuse(
             "InvalidExpressionType",
             format!("ExpressionType {} is not SQL", r.expression_type.as_str()),
-        ));
-    }
-    if r.scan_range.is_some() {
-        return Err(refuse(
-            "NotImplemented",
-            "ScanRange is not supported by Seedbed's S3 Select: the whole object is queried",
         ));
     }
     let is = &r.input_serialization;
@@ -175,11 +170,16 @@ fn request(r: &SelectObjectContentRequest) -> S3Result<SelectRequest> {
             ))
         }
     };
+    let scan_range = r.scan_range.as_ref().map(|s| {
+        let at = |v: Option<i64>| v.map(|n| u64::try_from(n).unwrap_or(0));
+        (at(s.start), at(s.end))
+    });
     Ok(SelectRequest {
         expression: r.expression.clone(),
         input,
         compression,
         output,
+        scan_range,
     })
 }
 

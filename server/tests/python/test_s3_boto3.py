@@ -438,6 +438,14 @@ def test_select_runs_sql_where_the_object_is(server, bucket):
                     output={"CSV": {}})
     assert out == b"200,299\n"
 
+    # ScanRange: the records whose first byte is in it (a parallel reader's split).
+    plain = "city,name,age\nSeattle,a,1\nChicago,b,2\nDenver,c,3\n"
+    s3.put_object(Bucket=bucket, Key="small.csv", Body=plain.encode())
+    r = s3.select_object_content(
+        Bucket=bucket, Key="small.csv", Expression="SELECT s.name FROM S3Object s", ExpressionType="SQL",
+        InputSerialization={"CSV": {"FileHeaderInfo": "USE"}}, OutputSerialization={"CSV": {}},
+        ScanRange={"Start": 15, "End": 38})  # Seattle starts at 14, Chicago at 26, Denver at 38
+    assert b"".join(e["Records"]["Payload"] for e in r["Payload"] if "Records" in e) == b"b\nc\n"
     s3.put_object(Bucket=bucket, Key="docs.json", Body=b'{"id":1,"tags":["a"]}\n{"id":2}\n')
     out, _ = select("SELECT * FROM S3Object s WHERE s.tags IS MISSING", key="docs.json", JSON={"Type": "LINES"})
     assert out == b'{"id":2}\n'

@@ -16,7 +16,9 @@
 //!   the response's event stream (the S3 front end frames them).
 //!
 //! The whole object is read into memory first (S3 Select's objects are its input files, not
-//! terabytes); `ScanRange` is not supported.
+//! terabytes). A `ScanRange` takes the records whose first byte is in it: the reader still
+//! parses from byte 0 (a quote opened before the range changes what follows) and skips the
+//! records that start before it.
 
 pub mod eval;
 pub mod sql;
@@ -198,6 +200,57 @@ pub struct SelectRequest {
     pub compression: Compression,
     /// The result's format.
     pub output: OutputFormat,
+    /// ScanRange: `(Start, End)` as given (`End` alone: the last `End` bytes).
+    pub scan_range: Option<(Option<u64>, Option<u64>)>,
+}
+
+/// The records a ScanRange takes: those whose first byte is in `lo..=hi`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Range {
+    lo: u64,
+    hi: u64,
+}
+
+impl Range {
+    /// The range of an object of `len` bytes, by S3's rules (RFC 9110's byte ranges).
+    fn of(given: Option<(Option<u64>, Option<u64>)>, len: u64) -> Result<Range, SelectError> {
+        let last = len.saturating_sub(1);
+        let r = match given {
+            None | Some((None, None)) => {
+                return Ok(Range {
+                    lo: 0,
+                    hi: u64::MAX,
+                })
+            }
+            Some((Some(s), Some(e))) => Range {
+                lo: s,
+                hi: e.min(last),
+            },
+            Some((Some(s), None)) => Range { lo: s, hi: last },
+            Some((None, Some(n))) => Range {
+                lo: len.saturating_sub(n),
+                hi: last,
+            },
+        };
+        if let Some((Some(s), Some(e))) = given {
+            if s > e {
+                return Err(SelectError::input(
+                    "InvalidScanRange",
+                    format!("ScanRange Start {s} is after End {e}"),
+                ));
+            }
+        }
+        Ok(r)
+    }
+
+    /// Whether a record starting at `at` is in the range; `None`: past it (stop reading).
+    fn takes(&self, at: u64) -> Option<bool> {
+        if at > self.hi {
+            None
+        } else {
+            Some(at >= self.lo)
+        }
+    }
 }
 
 /// What a query returned.
@@ -236,6 +289,13 @@ impl Select {
 
     /// Run the query over an object's bytes.
     pub fn run(&self, object: &[u8]) -> Result<SelectOutput, SelectError> {
+        if self.req.scan_range.is_some() && self.req.compression != Compression::None {
+            return Err(SelectError::input(
+                "UnsupportedScanRangeInput",
+                "ScanRange is supported for uncompressed CSV and JSON objects only",
+            ));
+        }
+        let range = Range::of(self.req.scan_range, object.len() as u64)?;
         let plain = decompress(self.req.compression, object)?;
         let mut out = Output::new(&self.req.output);
         let mut aggregates = Aggregates::of(&self.query)?;
@@ -275,8 +335,8 @@ impl Select {
             Ok(true)
         };
         match &self.req.input {
-            InputFormat::Csv(c) => csv_records(&plain, c, &mut each)?,
-            InputFormat::Json => json_records(&plain, &mut each)?,
+            InputFormat::Csv(c) => csv_records(&plain, c, range, &mut each)?,
+            InputFormat::Json => json_records(&plain, range, &mut each)?,
         }
         if let Some(a) = aggregates {
             let Projection::Items(items) = &self.query.projection else {
@@ -288,7 +348,19 @@ impl Select {
                 .map(|(i, (e, n))| name_of(i, e, n.as_deref()));
             out.push(&Value::Object(names.zip(a.finish()).collect()));
         }
-        Ok(out.finish(object.len() as u64, plain.len() as u64))
+        // With a ScanRange, what was scanned is the range (and the record that runs past it),
+        // as far as this reader can tell: the range itself.
+        let scanned = if self.req.scan_range.is_some() {
+            (range.hi.min(object.len() as u64) + 1).saturating_sub(range.lo)
+        } else {
+            object.len() as u64
+        };
+        let processed = if self.req.scan_range.is_some() {
+            scanned
+        } else {
+            plain.len() as u64
+        };
+        Ok(out.finish(scanned, processed))
     }
 
     fn project(&self, row: &Row<'_>) -> Result<Value, SelectError> {
@@ -361,7 +433,12 @@ fn decompress(c: Compression, bytes: &[u8]) -> Result<Vec<u8>, SelectError> {
 /// What is done with each record; `false` stops the reading (LIMIT reached).
 type Each<'a> = dyn FnMut(Value) -> Result<bool, SelectError> + 'a;
 
-fn csv_records(bytes: &[u8], c: &CsvInput, each: &mut Each<'_>) -> Result<(), SelectError> {
+fn csv_records(
+    bytes: &[u8],
+    c: &CsvInput,
+    range: Range,
+    each: &mut Each<'_>,
+) -> Result<(), SelectError> {
     let mut r = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -389,11 +466,18 @@ fn csv_records(bytes: &[u8], c: &CsvInput, each: &mut Each<'_>) -> Result<(), Se
                 ))
             }
         }
+        // The header is the object's first line, whatever the range; the parser always starts
+        // at byte 0 so that quotes are read right, and records outside the range are skipped.
         if i == 0 && c.header != FileHeader::None {
             if c.header == FileHeader::Use {
                 names = Some(rec.iter().map(String::from).collect());
             }
             continue;
+        }
+        match range.takes(rec.position().map_or(0, |p| p.byte())) {
+            None => break,
+            Some(false) => continue,
+            Some(true) => {}
         }
         let fields = rec
             .iter()
@@ -413,11 +497,24 @@ fn csv_records(bytes: &[u8], c: &CsvInput, each: &mut Each<'_>) -> Result<(), Se
     Ok(())
 }
 
-fn json_records(bytes: &[u8], each: &mut Each<'_>) -> Result<(), SelectError> {
-    for v in serde_json::Deserializer::from_slice(bytes).into_iter::<Value>() {
+fn json_records(bytes: &[u8], range: Range, each: &mut Each<'_>) -> Result<(), SelectError> {
+    let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<Value>();
+    loop {
+        let before = stream.byte_offset();
+        let Some(v) = stream.next() else { break };
         let v = v.map_err(|e| {
             SelectError::input("JSONParsingError", format!("the JSON does not parse: {e}"))
         })?;
+        // The value starts at the first byte that is not white space.
+        let start = bytes[before..]
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .map_or(before, |k| before + k);
+        match range.takes(start as u64) {
+            None => break,
+            Some(false) => continue,
+            Some(true) => {}
+        }
         let record = match v {
             Value::Object(_) => v,
             other => Value::Object(vec![("_1".into(), other)]),
@@ -508,14 +605,57 @@ mod tests {
     use super::*;
 
     fn run(sql: &str, input: InputFormat, output: OutputFormat, object: &[u8]) -> String {
+        run_range(sql, input, output, object, None)
+    }
+
+    fn run_range(
+        sql: &str,
+        input: InputFormat,
+        output: OutputFormat,
+        object: &[u8],
+        scan_range: Option<(Option<u64>, Option<u64>)>,
+    ) -> String {
         let s = Select::new(SelectRequest {
             expression: sql.into(),
             input,
             compression: Compression::None,
             output,
+            scan_range,
         })
         .unwrap();
         String::from_utf8(s.run(object).unwrap().chunks.concat()).unwrap()
+    }
+
+    #[test]
+    fn a_scan_range_takes_the_records_that_start_in_it() {
+        // Records start at byte 14 (ann), 29 ("bob, jr", quoted) and 49 (cat).
+        let q = "SELECT s.name FROM S3Object s";
+        let names = |r| run_range(q, csv_use(), json(","), CSV, Some(r));
+        assert_eq!(names((Some(0), Some(14))), "{\"name\":\"ann\"},");
+        assert_eq!(names((Some(15), Some(29))), "{\"name\":\"bob, jr\"},");
+        assert_eq!(names((Some(30), None)), "{\"name\":\"cat\"},");
+        assert_eq!(names((None, Some(16))), "{\"name\":\"cat\"},");
+        assert_eq!(names((Some(15), Some(28))), "");
+        let lines = b"{\"a\":1}\n{\"a\":2}\n{\"a\":3}\n";
+        assert_eq!(
+            run_range(
+                "SELECT * FROM S3Object",
+                InputFormat::Json,
+                json(","),
+                lines,
+                Some((Some(8), Some(8)))
+            ),
+            "{\"a\":2},"
+        );
+        let bad = Select::new(SelectRequest {
+            expression: q.into(),
+            input: csv_use(),
+            compression: Compression::None,
+            output: json(","),
+            scan_range: Some((Some(9), Some(3))),
+        })
+        .unwrap();
+        assert_eq!(bad.run(CSV).unwrap_err().code, "InvalidScanRange");
     }
 
     fn json(delim: &str) -> OutputFormat {
@@ -725,6 +865,7 @@ mod tests {
                 input,
                 compression: Compression::None,
                 output: OutputFormat::Csv(CsvOutput::default()),
+                scan_range: None,
             };
             if let Ok(s) = Select::new(req) {
                 let _ = s.run(object.concat().as_bytes());
@@ -740,6 +881,7 @@ mod tests {
                 input: InputFormat::Json,
                 compression: Compression::None,
                 output: json("\n"),
+                scan_range: None,
             })
             .unwrap_err()
             .code
@@ -758,6 +900,7 @@ mod tests {
             input: InputFormat::Json,
             compression: Compression::Gzip,
             output: json("\n"),
+            scan_range: None,
         })
         .unwrap();
         assert_eq!(
