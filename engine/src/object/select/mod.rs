@@ -30,6 +30,7 @@ pub mod value;
 mod tests;
 
 use eval::{Aggregates, Row};
+pub use input::too_large;
 use input::{csv_records, decompress, json_records, Range};
 use output::Output;
 use sql::{Expr, Projection, Query, Step};
