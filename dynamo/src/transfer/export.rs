@@ -33,7 +33,7 @@ use serde_json::{json, Value};
 use super::formats::GzipLines;
 use super::import::log_warning;
 use super::{
-    dynamo, lock, one_of, opt_str, req_str, s3_failure, seconds, validation, As, Transfers,
+    dynamo, lock, one_of, opt_str, req_str, s3_failure, seconds, validation, As, Job, Transfers,
 };
 use crate::errors::WireError;
 
@@ -104,13 +104,6 @@ pub struct ExportRecord {
 }
 
 impl ExportRecord {
-    pub(crate) fn fail(&mut self, code: &str, message: &str, now_ms: u64) {
-        self.export_status = "FAILED".into();
-        self.failure_code = Some(code.to_string());
-        self.failure_message = Some(message.to_string());
-        self.end_time = Some(seconds(now_ms));
-    }
-
     /// The directory of its files: `PREFIX/AWSDynamoDB/ID`.
     fn base(&self) -> String {
         let id = self.export_arn.rsplit('/').next().unwrap_or_default();
@@ -121,7 +114,8 @@ impl ExportRecord {
     }
 }
 
-impl super::Job for ExportRecord {
+impl Job for ExportRecord {
+    const KIND: u8 = b'E';
     const NOUN: &'static str = "Export";
     const DESCRIPTION: &'static str = "ExportDescription";
     const LIST: (&'static str, &'static str) = ("ExportSummaries", "MaxResults");
@@ -130,6 +124,17 @@ impl super::Job for ExportRecord {
 
     fn arn(&self) -> &str {
         &self.export_arn
+    }
+
+    fn running(&self) -> bool {
+        self.export_status == "IN_PROGRESS"
+    }
+
+    fn fail(&mut self, code: &str, message: &str, now_ms: u64) {
+        self.export_status = "FAILED".into();
+        self.failure_code = (!code.is_empty()).then(|| code.to_string());
+        self.failure_message = Some(message.to_string());
+        self.end_time = Some(seconds(now_ms));
     }
 
     fn table_arn(&self) -> &str {
@@ -285,8 +290,7 @@ impl Transfers {
             if let Some(earlier) = super::retried(&exports, &record)? {
                 return Ok(json!({ "ExportDescription": earlier }));
             }
-            self.save(b'E', &record.export_arn, &record)
-                .map_err(WireError::Dynamo)?;
+            self.save(&record).map_err(WireError::Dynamo)?;
             exports.insert(record.export_arn.clone(), record.clone());
         }
         let (me, job, name) = (self.clone(), record.clone(), table.def.name.clone());
@@ -311,7 +315,7 @@ impl Transfers {
             Err(Stop::S3(code, message)) => job.fail(&code, &message, now(self)),
             Err(Stop::Table(e)) => job.fail("UNKNOWN", &e.message, now(self)),
         }
-        if let Err(e) = self.save(b'E', &job.export_arn, &job) {
+        if let Err(e) = self.save(&job) {
             log_warning(&format!(
                 "cannot record the end of export {}: {e}",
                 job.export_arn

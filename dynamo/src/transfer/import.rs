@@ -26,7 +26,7 @@ use serde_json::{json, Value};
 
 use super::formats::{self, Compression, Parsed};
 use super::{
-    dynamo, lock, one_of, opt_str, req_str, s3_failure, seconds, validation, As, Transfers,
+    dynamo, lock, one_of, opt_str, req_str, s3_failure, seconds, validation, As, Job, Transfers,
 };
 use crate::errors::WireError;
 
@@ -82,16 +82,8 @@ pub struct ImportRecord {
     pub failure_message: Option<String>,
 }
 
-impl ImportRecord {
-    pub(crate) fn fail(&mut self, code: &str, message: &str, now_ms: u64) {
-        self.import_status = "FAILED".into();
-        self.failure_code = (!code.is_empty()).then(|| code.to_string());
-        self.failure_message = Some(message.to_string());
-        self.end_time = Some(seconds(now_ms));
-    }
-}
-
-impl super::Job for ImportRecord {
+impl Job for ImportRecord {
+    const KIND: u8 = b'I';
     const NOUN: &'static str = "Import";
     const DESCRIPTION: &'static str = "ImportTableDescription";
     const LIST: (&'static str, &'static str) = ("ImportSummaryList", "PageSize");
@@ -100,6 +92,17 @@ impl super::Job for ImportRecord {
 
     fn arn(&self) -> &str {
         &self.import_arn
+    }
+
+    fn running(&self) -> bool {
+        self.import_status == "IN_PROGRESS"
+    }
+
+    fn fail(&mut self, code: &str, message: &str, now_ms: u64) {
+        self.import_status = "FAILED".into();
+        self.failure_code = (!code.is_empty()).then(|| code.to_string());
+        self.failure_message = Some(message.to_string());
+        self.end_time = Some(seconds(now_ms));
     }
 
     fn table_arn(&self) -> &str {
@@ -260,8 +263,7 @@ impl Transfers {
                     format!("Table already exists: {}", input.name),
                 ));
             }
-            self.save(b'I', &record.import_arn, &record)
-                .map_err(WireError::Dynamo)?;
+            self.save(&record).map_err(WireError::Dynamo)?;
             imports.insert(record.import_arn.clone(), record.clone());
         }
         let src = Source {
@@ -292,7 +294,7 @@ impl Transfers {
     fn end_import(&self, arn: &str, f: impl FnOnce(&mut ImportRecord, u64)) {
         let now = self.tables.now_unix_ms();
         if let Some(r) = self.update_import(arn, |r| f(r, now)) {
-            if let Err(e) = self.save(b'I', arn, &r) {
+            if let Err(e) = self.save(&r) {
                 log_warning(&format!("cannot record the end of import {arn}: {e}"));
             }
         }

@@ -181,15 +181,17 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 const INTERRUPTED: &str =
     "the server stopped while this job ran; what it had written before the stop remains";
 
-fn load<T: DeserializeOwned>(tables: &Tables, kind: u8) -> Result<Vec<T>, DynamoError> {
-    let (lo, hi) = keys::transfer_range(kind);
+/// The records of one kind in `tables`' database; a job a stop interrupted is marked
+/// `FAILED` (and written so).
+fn reopen<J: Job>(tables: &Tables, now_ms: u64) -> Result<BTreeMap<String, J>, DynamoError> {
+    let (lo, hi) = keys::transfer_range(J::KIND);
     let mut it = tables
         .db()
         .iter(ReadOptions::default(), Some(&lo), Some(&hi));
     it.seek_to_first()?;
-    let mut out = Vec::new();
+    let mut out = BTreeMap::new();
     while it.valid() {
-        let r = serde_json::from_slice(it.value()).map_err(|e| {
+        let mut r: J = serde_json::from_slice(it.value()).map_err(|e| {
             DynamoError::internal(
                 format!(
                     "import/export record {:?} is corrupt: {e}",
@@ -198,10 +200,21 @@ fn load<T: DeserializeOwned>(tables: &Tables, kind: u8) -> Result<Vec<T>, Dynamo
                 e,
             )
         })?;
-        out.push(r);
+        if r.running() {
+            r.fail("UNKNOWN", INTERRUPTED, now_ms);
+            save_record(tables, &r)?;
+        }
+        out.insert(r.arn().to_string(), r);
         it.next()?;
     }
     Ok(out)
+}
+
+/// Write a job's record.
+fn save_record<J: Job>(tables: &Tables, r: &J) -> Result<(), DynamoError> {
+    let v = serde_json::to_vec(r).map_err(|e| DynamoError::internal("record", e))?;
+    tables.db().put(&keys::transfer_key(J::KIND, r.arn()), &v)?;
+    Ok(())
 }
 
 impl Transfers {
@@ -209,35 +222,18 @@ impl Transfers {
     /// marked `FAILED`.
     pub fn open(tables: Arc<Tables>, objects: Objects) -> Result<Arc<Transfers>, DynamoError> {
         let now = tables.now_unix_ms();
-        let t = Transfers {
-            imports: Mutex::new(BTreeMap::new()),
-            exports: Mutex::new(BTreeMap::new()),
+        Ok(Arc::new(Transfers {
+            imports: Mutex::new(reopen(&tables, now)?),
+            exports: Mutex::new(reopen(&tables, now)?),
             running: Mutex::new(Vec::new()),
             tables,
             objects,
-        };
-        for mut r in load::<ImportRecord>(&t.tables, b'I')? {
-            if r.import_status == "IN_PROGRESS" {
-                r.fail("UNKNOWN", INTERRUPTED, now);
-                t.save(b'I', &r.import_arn, &r)?;
-            }
-            lock(&t.imports).insert(r.import_arn.clone(), r);
-        }
-        for mut r in load::<ExportRecord>(&t.tables, b'E')? {
-            if r.export_status == "IN_PROGRESS" {
-                r.fail("UNKNOWN", INTERRUPTED, now);
-                t.save(b'E', &r.export_arn, &r)?;
-            }
-            lock(&t.exports).insert(r.export_arn.clone(), r);
-        }
-        Ok(Arc::new(t))
+        }))
     }
 
     /// Write a job's record.
-    pub(crate) fn save<T: Serialize>(&self, kind: u8, arn: &str, r: &T) -> Result<(), DynamoError> {
-        let v = serde_json::to_vec(r).map_err(|e| DynamoError::internal("record", e))?;
-        self.tables.db().put(&keys::transfer_key(kind, arn), &v)?;
-        Ok(())
+    pub(crate) fn save<J: Job>(&self, r: &J) -> Result<(), DynamoError> {
+        save_record(&self.tables, r)
     }
 
     /// Run `job` on a thread of its own.
@@ -293,7 +289,9 @@ impl Transfers {
 
 /// What import and export records share, for the operations that treat them alike
 /// (Describe…, List…, a ClientToken's retry).
-pub(crate) trait Job: Clone + Serialize {
+pub(crate) trait Job: Clone + Serialize + DeserializeOwned {
+    /// The kind byte of its records' keys (`keys::transfer_key`): `I` or `E`.
+    const KIND: u8;
     /// `Import` or `Export`: in action names, members and messages.
     const NOUN: &'static str;
     /// The member Describe… answers with (`ImportTableDescription`, `ExportDescription`).
@@ -311,6 +309,10 @@ pub(crate) trait Job: Clone + Serialize {
     fn same_request(&self, other: &Self) -> bool;
     /// List…'s entry.
     fn summary(&self) -> Value;
+    /// Whether the job is `IN_PROGRESS`.
+    fn running(&self) -> bool;
+    /// End the job `FAILED` (an empty `code`: no `FailureCode`).
+    fn fail(&mut self, code: &str, message: &str, now_ms: u64);
 }
 
 impl Transfers {

@@ -201,19 +201,11 @@ pub async fn deliver(logs: Arc<AccessLogs>, mut stop: crate::http::Stop) {
             _ = stop.changed() => true,
         };
         let l = logs.clone();
-        let _ = tokio::task::spawn_blocking(move || l.flush(now_ms())).await;
+        let _ = tokio::task::spawn_blocking(move || l.flush(super::convert::now_ms())).await;
         if last {
             return;
         }
     }
-}
-
-/// Now, Unix milliseconds (the wall clock: log objects are named by it).
-pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
 }
 
 impl Endpoint {

@@ -84,11 +84,7 @@ impl S3Access for IdentityAccess {
                     }
                 }
                 if let Principal::Session(s) = &c.principal {
-                    let now = std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-                        .unwrap_or(0);
-                    if now >= s.expires_unix_ms {
+                    if super::convert::now_ms() >= s.expires_unix_ms {
                         return Err(s3_error(
                             "ExpiredToken",
                             400,

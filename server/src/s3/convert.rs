@@ -27,6 +27,14 @@ pub fn unix_s(t: &dto::Timestamp) -> i64 {
     time::OffsetDateTime::from(t.clone()).unix_timestamp()
 }
 
+/// Now on the wall clock, Unix milliseconds (session expiry, access-log times).
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
 /// Unix milliseconds of an S3 timestamp (0 before the epoch).
 pub fn unix_ms(t: &dto::Timestamp) -> u64 {
     let ns = time::OffsetDateTime::from(t.clone()).unix_timestamp_nanos();

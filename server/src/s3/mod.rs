@@ -295,7 +295,7 @@ pub async fn handle(
 ) -> Response<MeteredBody> {
     let Front { svc, store, logs } = front;
     let start = Instant::now();
-    let arrived_ms = access_log::now_ms();
+    let arrived_ms = convert::now_ms();
     let id = request_id();
     let record: SharedRecord = Arc::new(Mutex::new(Record::default()));
     req.extensions_mut().insert(RequestId(id.clone()));
