@@ -22,7 +22,7 @@ commands to try, e.g.
   aws --endpoint-url http://127.0.0.1:8000 dynamodb list-tables
 The two meet in the store: DynamoDB's ImportTable and ExportTableToPointInTime read and write
 its buckets, as their caller. S3 Select (SelectObjectContent) runs SQL over a CSV or JSON object
-where it is stored; a bucket with PutBucketLogging gets S3-format access log records in its
+where it is stored, streaming the records it finds (any object size, bounded memory); a bucket with PutBucketLogging gets S3-format access log records in its
 target bucket every 10 s (the target's policy must let logging.s3.amazonaws.com put them).
 /metrics serves Prometheus counters and latency histograms of both endpoints, per operation.
 Ctrl-C or SIGTERM stops accepting, finishes open requests and exits 0.";

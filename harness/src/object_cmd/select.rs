@@ -6,7 +6,8 @@ use std::io::Write;
 
 use clap::{Args, ValueEnum};
 use seedbed_engine::object::select::{
-    Compression, CsvInput, CsvOutput, FileHeader, InputFormat, OutputFormat, Select, SelectRequest,
+    Compression, CsvInput, CsvOutput, FileHeader, InputFormat, OutputFormat, Select, SelectError,
+    SelectRequest, SelectSink,
 };
 use seedbed_engine::object::{GetOptions, ObjectStore};
 
@@ -74,17 +75,28 @@ pub fn select(store: &ObjectStore, a: SelectArgs) -> anyhow::Result<()> {
     let reader = store
         .open_object(&a.bucket, &a.key, &GetOptions::default())
         .map_err(s3)?;
-    let mut object = Vec::new();
-    reader.read_to(&mut object).map_err(s3)?;
-    let out = query.run(&object).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut stdout = std::io::stdout().lock();
-    for chunk in &out.chunks {
-        stdout.write_all(chunk)?;
-    }
-    stdout.flush()?;
+    // The records go to stdout as the query produces them: memory holds one record and one
+    // chunk whatever the object's size.
+    let mut out = Stdout(std::io::stdout().lock());
+    let counts = query
+        .run_stream(&mut reader.chunks(), reader.info().size, &mut out)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    out.0.flush()?;
     eprintln!(
         "scanned {} B, processed {} B, returned {} B",
-        out.scanned, out.processed, out.returned
+        counts.scanned, counts.processed, counts.returned
     );
     Ok(())
+}
+
+/// Output records straight to stdout.
+struct Stdout<'a>(std::io::StdoutLock<'a>);
+
+impl SelectSink for Stdout<'_> {
+    fn records(&mut self, chunk: Vec<u8>) -> Result<(), SelectError> {
+        self.0.write_all(&chunk).map_err(|e| SelectError {
+            code: "InternalError",
+            message: format!("writing to stdout: {e}"),
+        })
+    }
 }

@@ -1,23 +1,32 @@
 //! SelectObjectContent (S3 Select): the request's serializations into the engine's
-//! [`SelectRequest`], the object read as the caller (`s3:GetObject`, S3's 404s and 403s), the
-//! query run on a blocking thread, and the result as S3's event stream — `Records` events (one
-//! per chunk the engine cut), `Progress` if asked for, `Stats`, `End`.
+//! [`SelectRequest`], the object read as the caller (`s3:GetObject`, S3's 404s and 403s) a
+//! stripe at a time, the query run on a blocking thread, and the result as S3's event stream,
+//! sent as it is produced — `Records` events (one per chunk the engine cut), `Progress` (if
+//! asked for) or `Cont` about every second while a long scan has nothing else to send (so no
+//! client's read timeout fires), then `Stats` and `End`.
 //!
 //! `ScanRange` takes the records that start in it (uncompressed objects only). The query is
-//! parsed before the object is read, so a bad expression costs no I/O. Every
-//! error comes before the stream starts, as an ordinary S3 error response with S3 Select's code
-//! (`ParseUnexpectedToken`, `InvalidCompressionFormat`, …).
+//! parsed before the object is read, so a bad expression costs no I/O. An error before the
+//! first event (the object, the compression, the first records) is an ordinary S3 error
+//! response with S3 Select's code (`ParseUnexpectedToken`, `InvalidCompressionFormat`, …); one
+//! after it ends the stream with an error event, as S3 does.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use s3s::dto::*;
 use s3s::{S3Error, S3Request, S3Response, S3Result};
 use seedbed_engine::object::select::{
-    too_large, Compression, CsvInput, CsvOutput, FileHeader, InputFormat, OutputFormat,
-    QuoteFields, Select, SelectError, SelectOutput, SelectRequest, MAX_INPUT_BYTES,
+    Compression, Counts, CsvInput, CsvOutput, FileHeader, InputFormat, OutputFormat, QuoteFields,
+    Select, SelectError, SelectRequest, SelectSink,
 };
-use seedbed_engine::object::GetOptions;
+use seedbed_engine::object::{GetOptions, ObjectError};
+use tokio::runtime::Handle;
+use tokio::sync::{mpsc, oneshot};
 
-use super::endpoint::Endpoint;
+use super::endpoint::{with_requester, Endpoint};
 use super::errors::{internal, s3_error};
 
 fn refuse(code: &str, message: impl Into<String>) -> S3Error {
@@ -183,41 +192,137 @@ fn request(r: &SelectObjectContentRequest) -> S3Result<SelectRequest> {
     })
 }
 
-/// The result as S3's event stream.
-fn events(out: SelectOutput, progress: bool) -> SelectObjectContentEventStream {
-    let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
-    let (scanned, processed, returned) = (
-        count(out.scanned),
-        count(out.processed),
-        count(out.returned),
-    );
-    let mut events: Vec<S3Result<SelectObjectContentEvent>> = out
-        .chunks
-        .into_iter()
-        .map(|c| {
-            Ok(SelectObjectContentEvent::Records(RecordsEvent {
-                payload: Some(Bytes::from(c)),
-            }))
-        })
-        .collect();
-    if progress {
-        events.push(Ok(SelectObjectContentEvent::Progress(ProgressEvent {
-            details: Some(Progress {
-                bytes_scanned: Some(scanned),
-                bytes_processed: Some(processed),
-                bytes_returned: Some(returned),
-            }),
-        })));
-    }
-    events.push(Ok(SelectObjectContentEvent::Stats(StatsEvent {
-        details: Some(Stats {
-            bytes_scanned: Some(scanned),
-            bytes_processed: Some(processed),
-            bytes_returned: Some(returned),
+/// Events in flight between the query and the connection: 16 × 64 KiB of records at most.
+const EVENTS_IN_FLIGHT: usize = 16;
+
+/// How long a scan may send nothing before a `Progress` or `Cont` event goes out.
+const KEEP_ALIVE: Duration = Duration::from_secs(1);
+
+type Event = S3Result<SelectObjectContentEvent>;
+
+/// Why a query ended before its first event: answered as an ordinary error response.
+enum Early {
+    Object(ObjectError),
+    Select(SelectError),
+}
+
+fn stats(c: &Counts) -> (Option<i64>, Option<i64>, Option<i64>) {
+    let count = |n: u64| Some(i64::try_from(n).unwrap_or(i64::MAX));
+    (count(c.scanned), count(c.processed), count(c.returned))
+}
+
+fn progress_event(c: &Counts) -> SelectObjectContentEvent {
+    let (bytes_scanned, bytes_processed, bytes_returned) = stats(c);
+    SelectObjectContentEvent::Progress(ProgressEvent {
+        details: Some(Progress {
+            bytes_scanned,
+            bytes_processed,
+            bytes_returned,
         }),
-    })));
-    events.push(Ok(SelectObjectContentEvent::End(EndEvent {})));
-    SelectObjectContentEventStream::new(futures_util::stream::iter(events))
+    })
+}
+
+/// The query's end of the event stream, on the blocking thread: the first event also answers
+/// the request (200 and the stream), so that until then an error is an error response.
+struct Events {
+    head: Option<oneshot::Sender<Result<(), Early>>>,
+    tx: mpsc::Sender<Event>,
+    handle: Handle,
+    stall: Duration,
+    progress: bool,
+    last: Instant,
+}
+
+impl Events {
+    fn send(&mut self, ev: Event) -> Result<(), SelectError> {
+        let gone = || SelectError {
+            code: "ClientGone",
+            message: "the client closed the connection".into(),
+        };
+        if let Some(head) = self.head.take() {
+            head.send(Ok(())).map_err(|_| gone())?;
+        }
+        let (tx, stall) = (self.tx.clone(), self.stall);
+        match self
+            .handle
+            .block_on(async move { tokio::time::timeout(stall, tx.send(ev)).await })
+        {
+            Ok(Ok(())) => {
+                self.last = Instant::now();
+                Ok(())
+            }
+            Ok(Err(_)) => Err(gone()),
+            Err(_) => Err(SelectError {
+                code: "ClientGone",
+                message: format!("the client read nothing for {} s", stall.as_secs()),
+            }),
+        }
+    }
+
+    /// The end: `Progress` if asked for, `Stats`, `End`.
+    fn finish(mut self, c: &Counts) {
+        let (bytes_scanned, bytes_processed, bytes_returned) = stats(c);
+        let mut last = Vec::with_capacity(3);
+        if self.progress {
+            last.push(progress_event(c));
+        }
+        last.push(SelectObjectContentEvent::Stats(StatsEvent {
+            details: Some(Stats {
+                bytes_scanned,
+                bytes_processed,
+                bytes_returned,
+            }),
+        }));
+        last.push(SelectObjectContentEvent::End(EndEvent {}));
+        for ev in last {
+            if self.send(Ok(ev)).is_err() {
+                return;
+            }
+        }
+    }
+
+    /// The query failed: an error response if nothing was sent yet, else an error event.
+    fn fail(mut self, e: SelectError) {
+        match self.head.take() {
+            Some(head) => {
+                let _ = head.send(Err(Early::Select(e)));
+            }
+            None => {
+                let _ = self.send(Err(select_error(&e)));
+            }
+        }
+    }
+}
+
+impl SelectSink for Events {
+    fn records(&mut self, chunk: Vec<u8>) -> Result<(), SelectError> {
+        self.send(Ok(SelectObjectContentEvent::Records(RecordsEvent {
+            payload: Some(Bytes::from(chunk)),
+        })))
+    }
+
+    fn progress(&mut self, so_far: &Counts) -> Result<(), SelectError> {
+        if self.last.elapsed() < KEEP_ALIVE {
+            return Ok(());
+        }
+        let ev = if self.progress {
+            progress_event(so_far)
+        } else {
+            SelectObjectContentEvent::Cont(ContinuationEvent {})
+        };
+        self.send(Ok(ev))
+    }
+}
+
+/// The connection's end of the event stream.
+struct EventStream(mpsc::Receiver<Event>);
+
+impl futures_util::Stream for EventStream {
+    type Item = Event;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
+        self.0.poll_recv(cx)
+    }
 }
 
 impl Endpoint {
@@ -238,24 +343,56 @@ impl Endpoint {
             .and_then(|p| p.enabled)
             .unwrap_or(false);
         let (bucket, key) = (input.bucket, input.key);
-        let object = cx
-            .run(Vec::new(), move |s| {
-                let r = s.open_object(&bucket, &key, &GetOptions::default())?;
-                if r.info().size > MAX_INPUT_BYTES {
-                    return Ok(Err(too_large("object")));
+        let (head_tx, head_rx) = oneshot::channel();
+        let (tx, rx) = mpsc::channel(EVENTS_IN_FLIGHT);
+        let mut events = Events {
+            head: Some(head_tx),
+            tx,
+            handle: self.handle.clone(),
+            stall: self.limits.response_stall,
+            progress,
+            last: Instant::now(),
+        };
+        let keys = cx.context(Vec::new());
+        let (store, guard, principal) = (
+            cx.store.clone(),
+            cx.guard.clone(),
+            cx.caller.principal.clone(),
+        );
+        tokio::task::spawn_blocking(move || {
+            with_requester(&principal, &keys, |r| {
+                let s = guard.on(&store, r);
+                let reader = match s.open_object(&bucket, &key, &GetOptions::default()) {
+                    Ok(reader) => reader,
+                    Err(e) => {
+                        if let Some(head) = events.head.take() {
+                            let _ = head.send(Err(Early::Object(e)));
+                        }
+                        return;
+                    }
+                };
+                let len = reader.info().size;
+                match select.run_stream(&mut reader.chunks(), len, &mut events) {
+                    Ok(counts) => events.finish(&counts),
+                    Err(e) if e.code == "ClientGone" => {}
+                    Err(e) => {
+                        // The data or the query is the client's to fix; a store failure is ours.
+                        if e.code == "InternalError" {
+                            tracing::warn!(bucket = %bucket, key = %key, error = %e, "S3 Select ended early");
+                        }
+                        events.fail(e)
+                    }
                 }
-                let mut bytes = Vec::new();
-                r.read_to(&mut bytes)?;
-                Ok(Ok(bytes))
             })
-            .await?
-            .map_err(|e| cx.err(select_error(&e)))?;
-        let out = tokio::task::spawn_blocking(move || select.run(&object))
-            .await
-            .map_err(|e| cx.err(internal(format!("the query failed: {e}"))))?
-            .map_err(|e| cx.err(select_error(&e)))?;
+        });
+        match head_rx.await {
+            Ok(Ok(())) => {}
+            Ok(Err(Early::Object(e))) => return Err(cx.object_err(&e)),
+            Ok(Err(Early::Select(e))) => return Err(cx.err(select_error(&e))),
+            Err(_) => return Err(cx.err(internal("the query ended without an answer"))),
+        }
         Ok(S3Response::new(SelectObjectContentOutput {
-            payload: Some(events(out, progress)),
+            payload: Some(SelectObjectContentEventStream::new(EventStream(rx))),
         }))
     }
 }

@@ -461,6 +461,38 @@ def test_select_runs_sql_where_the_object_is(server, bucket):
     assert code(e) == "NoSuchKey"
 
 
+def test_select_streams_its_result_and_fails_mid_stream_with_an_error_event(server, bucket):
+    """S3 Select reads the object as a stream and sends records as they are produced: a large
+    result comes as many Records events, and a failure far into the object (a value that does
+    not cast) ends the stream with an error event after the records already sent, as S3 does.
+    The same failure in the first records is an ordinary error response."""
+    from botocore.exceptions import EventStreamError
+
+    s3 = server.client()
+    n = 300_000
+    s3.put_object(Bucket=bucket, Key="numbers.csv", Body=("".join(f"{i}\n" for i in range(n)) + "oops\n").encode())
+    r = s3.select_object_content(
+        Bucket=bucket, Key="numbers.csv", Expression="SELECT CAST(_1 AS INT) + 1 FROM S3Object",
+        ExpressionType="SQL", InputSerialization={"CSV": {}}, OutputSerialization={"CSV": {}})
+    got = []
+    with pytest.raises(EventStreamError) as e:
+        for ev in r["Payload"]:
+            assert "End" not in ev and "Stats" not in ev
+            if "Records" in ev:
+                got.append(ev["Records"]["Payload"])
+    assert code(e) == "EvaluatorInvalidArguments" and "oops" in e.value.response["Error"]["Message"]
+    out = b"".join(got)
+    assert len(got) > 10 and out.endswith(b"\n")
+    assert "".join(f"{i + 1}\n" for i in range(n)).encode().startswith(out)
+
+    s3.put_object(Bucket=bucket, Key="bad-first.csv", Body=b"oops\n1\n")
+    with pytest.raises(ClientError) as e:
+        s3.select_object_content(
+            Bucket=bucket, Key="bad-first.csv", Expression="SELECT CAST(_1 AS INT) FROM S3Object",
+            ExpressionType="SQL", InputSerialization={"CSV": {}}, OutputSerialization={"CSV": {}})
+    assert code(e) == "EvaluatorInvalidArguments"
+
+
 def test_access_logs_are_delivered_to_the_target_bucket(fresh_server):
     """Server access logging: the requests to a logging bucket arrive in its target bucket as
     S3-format records, written as logging.s3.amazonaws.com, which the target's policy must

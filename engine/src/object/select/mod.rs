@@ -15,10 +15,12 @@
 //!   delimiter; records are cut into chunks at record boundaries, each one `Records` event of
 //!   the response's event stream (the S3 front end frames them).
 //!
-//! The whole object is read into memory first (S3 Select's objects are its input files, not
-//! terabytes). A `ScanRange` takes the records whose first byte is in it: the reader still
-//! parses from byte 0 (a quote opened before the range changes what follows) and skips the
-//! records that start before it.
+//! The object is read as a stream ([`Select::run_stream`]): each record is evaluated as it is
+//! read and the output is handed on a chunk at a time, so memory holds one record and one
+//! chunk whatever the object's size, and a `LIMIT` stops the reading. A record longer than
+//! [`MAX_RECORD_BYTES`] is refused (`OverMaxRecordSize`). A `ScanRange` takes the records
+//! whose first byte is in it: the reader still parses from byte 0 (a quote opened before the
+//! range changes what follows), skips the records that start before it and stops after it.
 
 pub mod eval;
 mod input;
@@ -29,9 +31,10 @@ pub mod value;
 #[cfg(test)]
 mod tests;
 
+use std::io::Read;
+
 use eval::{Aggregates, Row};
-pub use input::too_large;
-use input::{csv_records, decompress, json_records, Range};
+use input::{csv_records, json_records, plain_reader, Counters, Range};
 use output::Output;
 use sql::{Expr, Projection, Query, Step};
 use value::Value;
@@ -39,9 +42,12 @@ use value::Value;
 /// Output bytes per `Records` event, at most (cut at the record boundary before it).
 pub const CHUNK_BYTES: usize = 64 << 10;
 
-/// The largest object a query reads, stored and after decompression: the object is held in
-/// memory whole, so a bigger one (or a decompression bomb) is refused, not read.
-pub const MAX_INPUT_BYTES: u64 = 1 << 30;
+/// The longest record a query reads (a CSV line, a top-level JSON value): the one thing held
+/// whole. S3 allows 1 MiB; a JSON document is one record, so this is more generous.
+pub const MAX_RECORD_BYTES: usize = 64 << 20;
+
+/// Input records between two calls of [`SelectSink::progress`].
+pub const PROGRESS_RECORDS: u64 = 4096;
 
 /// A refused or failed query, with S3 Select's error code.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -210,7 +216,43 @@ pub struct SelectRequest {
     pub scan_range: Option<(Option<u64>, Option<u64>)>,
 }
 
-/// What a query returned.
+/// Where a running query's output goes, as it is produced.
+pub trait SelectSink {
+    /// Output records, at most [`CHUNK_BYTES`] of them (unless one record is longer), cut at a
+    /// record boundary. An error stops the query (the client went away, say).
+    fn records(&mut self, chunk: Vec<u8>) -> Result<(), SelectError>;
+
+    /// Called every [`PROGRESS_RECORDS`] input records with the counts so far: a front end
+    /// reports progress or keeps its connection alive through a long scan that returns
+    /// little. The default does nothing.
+    fn progress(&mut self, _so_far: &Counts) -> Result<(), SelectError> {
+        Ok(())
+    }
+}
+
+/// Bytes a query has read and written (S3 Select's `Stats` and `Progress`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Bytes of the object read (`BytesScanned`).
+    pub scanned: u64,
+    /// Bytes after decompression (`BytesProcessed`).
+    pub processed: u64,
+    /// Bytes of output (`BytesReturned`).
+    pub returned: u64,
+}
+
+/// A sink that keeps every chunk ([`Select::run`]).
+#[derive(Default)]
+struct Collect(Vec<Vec<u8>>);
+
+impl SelectSink for Collect {
+    fn records(&mut self, chunk: Vec<u8>) -> Result<(), SelectError> {
+        self.0.push(chunk);
+        Ok(())
+    }
+}
+
+/// What a query returned, collected ([`Select::run`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SelectOutput {
     /// The output records, in chunks of at most [`CHUNK_BYTES`] (unless one record is
@@ -229,6 +271,8 @@ pub struct SelectOutput {
 pub struct Select {
     req: SelectRequest,
     query: Query,
+    max_record: usize,
+    json_read: usize,
 }
 
 impl Select {
@@ -241,25 +285,64 @@ impl Select {
                 return Err(SelectError::eval("an aggregate is not allowed in WHERE"));
             }
         }
-        Ok(Select { req, query })
+        Ok(Select {
+            req,
+            query,
+            max_record: MAX_RECORD_BYTES,
+            json_read: input::JSON_READ,
+        })
     }
 
-    /// Run the query over an object's bytes.
+    /// Read JSON `bytes` at a time (tests: window boundaries inside every kind of value).
+    #[cfg(test)]
+    fn with_json_read(mut self, bytes: usize) -> Self {
+        self.json_read = bytes.max(1);
+        self
+    }
+
+    /// Refuse records longer than `bytes` (default [`MAX_RECORD_BYTES`]).
+    pub fn with_max_record_bytes(mut self, bytes: usize) -> Self {
+        self.max_record = bytes;
+        self
+    }
+
+    /// Run the query over an object held in memory, collecting the output.
     pub fn run(&self, object: &[u8]) -> Result<SelectOutput, SelectError> {
+        let mut collect = Collect::default();
+        let counts = self.run_stream(&mut &object[..], object.len() as u64, &mut collect)?;
+        Ok(SelectOutput {
+            chunks: collect.0,
+            scanned: counts.scanned,
+            processed: counts.processed,
+            returned: counts.returned,
+        })
+    }
+
+    /// Run the query over an object of `len` bytes read from `src`, handing the output to
+    /// `sink` as it is produced. Returns the counts for `Stats`.
+    pub fn run_stream(
+        &self,
+        src: &mut dyn Read,
+        len: u64,
+        sink: &mut dyn SelectSink,
+    ) -> Result<Counts, SelectError> {
         if self.req.scan_range.is_some() && self.req.compression != Compression::None {
             return Err(SelectError::input(
                 "UnsupportedScanRangeInput",
                 "ScanRange is supported for uncompressed CSV and JSON objects only",
             ));
         }
-        let range = Range::of(self.req.scan_range, object.len() as u64)?;
-        let plain = decompress(self.req.compression, object)?;
-        let mut out = Output::new(&self.req.output);
+        let range = Range::of(self.req.scan_range, len)?;
+        let mut counters = Counters::new(self.max_record);
+        counters.json_read = self.json_read;
+        let mut plain = plain_reader(src, self.req.compression, &counters);
+        let mut out = Output::new(&self.req.output, sink);
         let mut aggregates = Aggregates::of(&self.query)?;
         let mut emitted = 0u64;
-        // Records are evaluated as they are read, one at a time: memory holds the object and
-        // the output, never the object's records all at once.
-        let mut one_row = |v: &Value| -> Result<bool, SelectError> {
+        let mut records = 0u64;
+        // Records are evaluated as they are read, one at a time: memory holds one record and
+        // one chunk of output, never the object.
+        let mut one_row = |v: &Value, out: &mut Output<'_>| -> Result<bool, SelectError> {
             let row = Row {
                 value: v,
                 alias: self.query.alias.as_deref(),
@@ -276,24 +359,34 @@ impl Select {
             if self.query.limit.is_some_and(|l| emitted >= l) {
                 return Ok(false);
             }
-            out.push(&self.project(&row)?);
+            out.push(&self.project(&row)?)?;
             emitted += 1;
             Ok(true)
         };
         let mut each = |record: Value| -> Result<bool, SelectError> {
+            records += 1;
+            if records.is_multiple_of(PROGRESS_RECORDS) {
+                let so_far = Counts {
+                    scanned: counters.scanned.get(),
+                    processed: counters.processed.get(),
+                    returned: out.returned(),
+                };
+                out.sink().progress(&so_far)?;
+            }
             if self.query.from.is_empty() {
-                return one_row(&record);
+                return one_row(&record, &mut out);
             }
             for v in eval::from_values(record, &self.query.from) {
-                if !one_row(&v)? {
+                if !one_row(&v, &mut out)? {
                     return Ok(false);
                 }
             }
             Ok(true)
         };
+        let c = self.req.compression;
         match &self.req.input {
-            InputFormat::Csv(c) => csv_records(&plain, c, range, &mut each)?,
-            InputFormat::Json => json_records(&plain, range, &mut each)?,
+            InputFormat::Csv(csv) => csv_records(&mut plain, csv, c, &counters, range, &mut each)?,
+            InputFormat::Json => json_records(&mut plain, c, &counters, range, &mut each)?,
         }
         if let Some(a) = aggregates {
             let Projection::Items(items) = &self.query.projection else {
@@ -303,21 +396,22 @@ impl Select {
                 .iter()
                 .enumerate()
                 .map(|(i, (e, n))| name_of(i, e, n.as_deref()));
-            out.push(&Value::Object(names.zip(a.finish()).collect()));
+            out.push(&Value::Object(names.zip(a.finish()).collect()))?;
         }
+        let returned = out.finish()?;
         // With a ScanRange, what was scanned is the range (and the record that runs past it),
         // as far as this reader can tell: the range itself.
-        let scanned = if self.req.scan_range.is_some() {
-            (range.hi.min(object.len() as u64) + 1).saturating_sub(range.lo)
+        let (scanned, processed) = if self.req.scan_range.is_some() {
+            let r = (range.hi.min(len) + 1).saturating_sub(range.lo);
+            (r, r)
         } else {
-            object.len() as u64
+            (counters.scanned.get(), counters.processed.get())
         };
-        let processed = if self.req.scan_range.is_some() {
-            scanned
-        } else {
-            plain.len() as u64
-        };
-        Ok(out.finish(scanned, processed))
+        Ok(Counts {
+            scanned,
+            processed,
+            returned,
+        })
     }
 
     fn project(&self, row: &Row<'_>) -> Result<Value, SelectError> {

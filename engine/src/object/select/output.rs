@@ -1,28 +1,28 @@
 //! Writing the result: records as CSV or JSON, cut into chunks at record boundaries (one
-//! `Records` event each).
+//! `Records` event each) and handed to the [`SelectSink`] as each fills.
 
 use super::value::Value;
-use super::{CsvOutput, OutputFormat, QuoteFields, SelectOutput, CHUNK_BYTES};
+use super::{CsvOutput, OutputFormat, QuoteFields, SelectError, SelectSink, CHUNK_BYTES};
 
 /// Output records, written and cut into chunks.
 pub(super) struct Output<'a> {
     format: &'a OutputFormat,
-    chunks: Vec<Vec<u8>>,
+    sink: &'a mut dyn SelectSink,
     current: Vec<u8>,
     returned: u64,
 }
 
 impl<'a> Output<'a> {
-    pub(super) fn new(format: &'a OutputFormat) -> Self {
+    pub(super) fn new(format: &'a OutputFormat, sink: &'a mut dyn SelectSink) -> Self {
         Output {
             format,
-            chunks: Vec::new(),
+            sink,
             current: Vec::new(),
             returned: 0,
         }
     }
 
-    pub(super) fn push(&mut self, record: &Value) {
+    pub(super) fn push(&mut self, record: &Value) -> Result<(), SelectError> {
         let text = match self.format {
             OutputFormat::Json { record: delim } => record.to_json() + delim,
             OutputFormat::Csv(c) => {
@@ -36,22 +36,29 @@ impl<'a> Output<'a> {
             }
         };
         if !self.current.is_empty() && self.current.len() + text.len() > CHUNK_BYTES {
-            self.chunks.push(std::mem::take(&mut self.current));
+            self.sink.records(std::mem::take(&mut self.current))?;
         }
         self.returned += text.len() as u64;
         self.current.extend_from_slice(text.as_bytes());
+        Ok(())
     }
 
-    pub(super) fn finish(mut self, scanned: u64, processed: u64) -> SelectOutput {
+    /// Bytes of output so far.
+    pub(super) fn returned(&self) -> u64 {
+        self.returned
+    }
+
+    /// The sink, for progress between records.
+    pub(super) fn sink(&mut self) -> &mut dyn SelectSink {
+        &mut *self.sink
+    }
+
+    /// Hand on the last chunk; returns the bytes of output.
+    pub(super) fn finish(mut self) -> Result<u64, SelectError> {
         if !self.current.is_empty() {
-            self.chunks.push(self.current);
+            self.sink.records(std::mem::take(&mut self.current))?;
         }
-        SelectOutput {
-            chunks: self.chunks,
-            scanned,
-            processed,
-            returned: self.returned,
-        }
+        Ok(self.returned)
     }
 }
 
