@@ -103,6 +103,24 @@ impl Env {
             .collect()
     }
 
+    /// Items in `table`, counted over every page of a Scan (a page reads at most 1 MB).
+    fn count(&self, table: &str) -> u64 {
+        let mut n = 0;
+        let mut start = Value::Null;
+        loop {
+            let mut body = json!({"TableName": table, "Select": "COUNT"});
+            if !start.is_null() {
+                body["ExclusiveStartKey"] = start;
+            }
+            let page = self.item("Scan", body);
+            n += page["Count"].as_u64().unwrap();
+            start = page["LastEvaluatedKey"].clone();
+            if start.is_null() {
+                return n;
+            }
+        }
+    }
+
     fn item(&self, op: &str, body: Value) -> Value {
         let req = seedbed_dynamo::parse::request(op, &body).unwrap();
         let resp = self.tables.execute(&req).unwrap();
@@ -331,6 +349,47 @@ fn bad_records_cost_only_themselves_and_fail_the_import() {
     let d = import(&t, "nosuch", "", "DYNAMODB_JSON", "NONE", "never");
     assert_eq!(d["FailureCode"], "S3NoSuchBucket");
     assert!(env.tables.table("never").is_err());
+}
+
+#[test]
+fn a_large_file_streams_in_and_a_cut_one_keeps_what_came_before_the_cut() {
+    use std::io::Write;
+    let env = Env::new();
+    let t = env.transfers();
+    env.store.create_bucket("big").unwrap();
+    // 30,000 items (more than one window of JSON, and than one count interval), gzip.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    for i in 0..30_000 {
+        writeln!(
+            gz,
+            r#"{{"Item":{{"pk":{{"S":"p{}"}},"n":{{"N":"{i}"}},"pad":{{"S":"{}"}}}}}}"#,
+            i % 7,
+            "x".repeat(40)
+        )
+        .unwrap();
+    }
+    let whole = gz.finish().unwrap();
+    env.put("big", "all/data.json.gz", &whole);
+    let d = import(&t, "big", "all/", "DYNAMODB_JSON", "GZIP", "all");
+    assert_eq!(d["ImportStatus"], "COMPLETED", "{d}");
+    assert_eq!(d["ImportedItemCount"], 30_000);
+    assert_eq!(d["ProcessedSizeBytes"], whole.len() as u64);
+    assert_eq!(env.count("all"), 30_000);
+
+    // The same file cut in the middle: the items before the cut are imported, the cut is one
+    // error, and the import says which file.
+    env.put("big", "cut/data.json.gz", &whole[..whole.len() / 2]);
+    let d = import(&t, "big", "cut/", "DYNAMODB_JSON", "GZIP", "cut");
+    assert_eq!(d["ImportStatus"], "FAILED", "{d}");
+    let imported = d["ImportedItemCount"].as_u64().unwrap();
+    assert!((1_000..30_000).contains(&imported), "{d}");
+    assert_eq!(d["ErrorCount"], 1);
+    let msg = d["FailureMessage"].as_str().unwrap();
+    assert!(
+        msg.contains("s3://big/cut/data.json.gz") && msg.contains("could not be read"),
+        "{msg}"
+    );
+    assert_eq!(env.count("cut"), imported);
 }
 
 #[test]

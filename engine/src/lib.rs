@@ -12,5 +12,6 @@ pub mod iam;
 pub mod io;
 pub mod lsm;
 pub mod object;
+pub mod records;
 pub mod rng;
 pub mod table;

@@ -8,21 +8,28 @@
 //!   string; an empty field is an absent attribute.
 //! * Compression — `NONE`, `GZIP` or `ZSTD` for an import's source files; an export writes
 //!   gzip (`.json.gz`), as DynamoDB does.
+//!
+//! A source file is read as a stream (the engine's [`records`] readers), record by record:
+//! an import holds one record and one batch of items, whatever the file's size.
 
 use std::io::{Read, Write};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use seedbed_engine::records::{self, RecordError};
 use seedbed_engine::table::schema::KeyAttr;
 use seedbed_engine::table::{AttributeValue, Item, Number};
 use serde_json::Value;
 
 use crate::wire;
 
-/// The largest source file an import reads (stored, and after decompression): each file is
-/// held in memory whole while its items are written, so a bigger one is counted as an error,
-/// not read. (DynamoDB's own exports write files far smaller.)
-pub const MAX_FILE_BYTES: u64 = 1 << 30;
+/// The longest record of a source file (a DynamoDB JSON value, a CSV row): an item is at most
+/// 400 KB, so a longer record is an error, counted and not held (an unclosed quote would
+/// otherwise make the rest of a file one record).
+pub const MAX_RECORD_BYTES: usize = 16 << 20;
+
+/// Bytes read at a time while looking for DynamoDB JSON records.
+const JSON_READ: usize = 1 << 20;
 
 /// An import source file's compression (`InputCompressionType`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,121 +62,112 @@ impl Compression {
         }
     }
 
-    /// The bytes of a source file, uncompressed (at most [`MAX_FILE_BYTES`]).
-    pub fn decompress(self, bytes: Vec<u8>) -> Result<Vec<u8>, String> {
-        let mut out = Vec::new();
-        let limit = MAX_FILE_BYTES + 1;
-        match self {
-            Compression::None => return Ok(bytes),
-            Compression::Gzip => flate2::read::MultiGzDecoder::new(&bytes[..])
-                .take(limit)
-                .read_to_end(&mut out)
-                .map_err(|e| format!("not a gzip file: {e}"))?,
-            Compression::Zstd => zstd::stream::read::Decoder::new(&bytes[..])
-                .and_then(|d| d.take(limit).read_to_end(&mut out))
-                .map_err(|e| format!("not a zstd file: {e}"))?,
-        };
-        if out.len() as u64 > MAX_FILE_BYTES {
-            return Err(format!(
-                "over {} MiB uncompressed, the most an import holds in memory per file",
-                MAX_FILE_BYTES >> 20
-            ));
-        }
-        Ok(out)
+    /// A source file's bytes, uncompressed as they are read.
+    pub fn reader<'a>(self, src: Box<dyn Read + 'a>) -> Result<Box<dyn Read + 'a>, String> {
+        Ok(match self {
+            Compression::None => src,
+            Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(src)),
+            Compression::Zstd => Box::new(
+                zstd::stream::read::Decoder::new(src)
+                    .map_err(|e| format!("cannot start reading zstd: {e}"))?,
+            ),
+        })
     }
 }
 
 /// What one record of a source file became.
 pub type Parsed = Result<Item, String>;
 
-/// The items of a DynamoDB JSON file: each `{"Item": {…}}` in turn. A syntax error ends the
-/// file (its message is the last entry): nothing after it can be told apart.
-pub fn dynamodb_json(bytes: &[u8]) -> Vec<Parsed> {
-    let mut out = Vec::new();
-    for v in serde_json::Deserializer::from_slice(bytes).into_iter::<Value>() {
-        match v {
-            Err(e) => {
-                out.push(Err(format!("not DynamoDB JSON: {e}")));
-                break;
-            }
-            Ok(v) => out.push(match v.get("Item") {
-                Some(item) if v.as_object().is_some_and(|o| o.len() == 1) => {
-                    wire::item_from_value(item)
-                        .map_err(|e| e.message().unwrap_or("not an item").to_string())
-                }
-                _ => Err("a DynamoDB JSON record is an object with one member, \"Item\"".into()),
-            }),
+/// A reader's failure as the last record of a file: nothing after it can be told apart.
+fn ended<E>(e: RecordError<E>, what: &str) -> String {
+    match e {
+        RecordError::Read(io) => format!("the file could not be read: {io}"),
+        RecordError::Syntax {
+            record, message, ..
+        } => format!("not {what} (record {record}): {message}"),
+        RecordError::TooLong { limit } => {
+            format!("a record is longer than {limit} bytes (an item is at most 400 KB)")
         }
+        // `each` never fails.
+        RecordError::Stopped(_) => String::new(),
     }
-    out
+}
+
+/// Each item of a DynamoDB JSON file in turn (`{"Item": {…}}`), to `each`. A syntax or read
+/// error ends the file, as its last record.
+pub fn dynamodb_json(src: &mut dyn Read, each: &mut dyn FnMut(Parsed)) {
+    let read = records::json_values::<Value, ()>(src, JSON_READ, MAX_RECORD_BYTES, |_, v| {
+        each(match v.get("Item") {
+            Some(item) if v.as_object().is_some_and(|o| o.len() == 1) => {
+                wire::item_from_value(item)
+                    .map_err(|e| e.message().unwrap_or("not an item").to_string())
+            }
+            _ => Err("a DynamoDB JSON record is an object with one member, \"Item\"".into()),
+        });
+        Ok(true)
+    });
+    if let Err(e) = read {
+        each(Err(ended(e, "DynamoDB JSON")));
+    }
 }
 
 /// The items of a CSV file, with `delimiter` and the column names `header` (or the file's
-/// first row). `keys` are the table's key attributes, typed as the table defines them.
+/// first row), to `each`. `keys` are the table's key attributes, typed as the table defines
+/// them. A syntax or read error ends the file, as its last record.
 pub fn csv(
-    bytes: &[u8],
+    src: &mut dyn Read,
     delimiter: u8,
     header: Option<&[String]>,
     keys: &[KeyAttr],
-) -> Vec<Parsed> {
-    let mut r = csv::ReaderBuilder::new()
+    each: &mut dyn FnMut(Parsed),
+) {
+    let mut builder = csv::ReaderBuilder::new();
+    builder
         .delimiter(delimiter)
         .has_headers(false)
-        .flexible(true)
-        .from_reader(bytes);
+        .flexible(true);
     let mut names: Option<Vec<String>> = header.map(<[String]>::to_vec);
-    let mut out = Vec::new();
-    for (row, rec) in r.records().enumerate() {
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                out.push(Err(format!("CSV row {}: {e}", row + 1)));
-                break;
-            }
-        };
+    let read = records::csv_records::<()>(&builder, src, MAX_RECORD_BYTES, |row, _, rec| {
         let Some(cols) = &names else {
             names = Some(rec.iter().map(String::from).collect());
-            continue;
+            return Ok(true);
         };
-        if rec.len() > cols.len() {
-            out.push(Err(format!(
-                "CSV row {}: {} fields, but the header names {} columns",
-                row + 1,
-                rec.len(),
-                cols.len()
-            )));
+        each(csv_item(row, rec, cols, keys));
+        Ok(true)
+    });
+    if let Err(e) = read {
+        each(Err(ended(e, "CSV")));
+    }
+}
+
+/// One CSV row as an item.
+fn csv_item(row: u64, rec: &csv::StringRecord, cols: &[String], keys: &[KeyAttr]) -> Parsed {
+    if rec.len() > cols.len() {
+        return Err(format!(
+            "CSV row {row}: {} fields, but the header names {} columns",
+            rec.len(),
+            cols.len()
+        ));
+    }
+    let mut item = Item::new();
+    for (name, field) in cols.iter().zip(rec.iter()) {
+        if field.is_empty() {
             continue;
         }
-        let mut item = Item::new();
-        let mut bad = None;
-        for (name, field) in cols.iter().zip(rec.iter()) {
-            if field.is_empty() {
-                continue;
-            }
-            let value = match keys.iter().find(|k| &k.name == name).map(|k| k.ty.as_str()) {
-                Some("N") => field
-                    .parse::<Number>()
-                    .map(AttributeValue::N)
-                    .map_err(|e| format!("key attribute {name}: {e}")),
-                Some("B") => STANDARD
-                    .decode(field)
-                    .map(AttributeValue::B)
-                    .map_err(|e| format!("key attribute {name} is not base64: {e}")),
-                _ => Ok(AttributeValue::S(field.to_string())),
-            };
-            match value {
-                Ok(v) => {
-                    item.insert(name.clone(), v);
-                }
-                Err(e) => bad = Some(format!("CSV row {}: {e}", row + 1)),
-            }
-        }
-        out.push(match bad {
-            Some(e) => Err(e),
-            None => Ok(item),
-        });
+        let value = match keys.iter().find(|k| &k.name == name).map(|k| k.ty.as_str()) {
+            Some("N") => field
+                .parse::<Number>()
+                .map(AttributeValue::N)
+                .map_err(|e| format!("CSV row {row}: key attribute {name}: {e}")),
+            Some("B") => STANDARD
+                .decode(field)
+                .map(AttributeValue::B)
+                .map_err(|e| format!("CSV row {row}: key attribute {name} is not base64: {e}")),
+            _ => Ok(AttributeValue::S(field.to_string())),
+        }?;
+        item.insert(name.clone(), value);
     }
-    out
+    Ok(item)
 }
 
 /// An export's data file: items as DynamoDB JSON lines, gzip-compressed.
@@ -214,14 +212,20 @@ mod tests {
     use super::*;
     use seedbed_engine::table::schema::KeyAttr;
 
+    fn json_items(mut src: &[u8]) -> Vec<Parsed> {
+        let mut out = Vec::new();
+        dynamodb_json(&mut src, &mut |p| out.push(p));
+        out
+    }
+
     #[test]
     fn dynamodb_json_reads_values_with_or_without_newlines() {
         let src = br#"{"Item":{"pk":{"S":"a"}}}
 {"Item":{"pk":{"S":"b"}}}{"Item":{"pk":{"S":"c"}}}"#;
-        let items = dynamodb_json(src);
+        let items = json_items(src);
         assert_eq!(items.len(), 3);
         assert!(items.iter().all(Result::is_ok));
-        let bad = dynamodb_json(br#"{"pk":{"S":"a"}} {"Item":{"pk":{"S":"b"}}} {"#);
+        let bad = json_items(br#"{"pk":{"S":"a"}} {"Item":{"pk":{"S":"b"}}} {"#);
         assert!(bad[0].is_err(), "a record without Item is refused");
         assert!(bad[1].is_ok());
         assert!(bad[2].as_ref().unwrap_err().contains("not DynamoDB JSON"));
@@ -240,7 +244,8 @@ mod tests {
             },
         ];
         let src = b"id;blob;name;n\n10;AAE=;alice;3\n-2;;\"b;ob\";\nx;;c;\n";
-        let items = csv(src, b';', None, &keys);
+        let mut items = Vec::new();
+        csv(&mut &src[..], b';', None, &keys, &mut |p| items.push(p));
         assert_eq!(items.len(), 3);
         let first = items[0].as_ref().unwrap();
         assert_eq!(first["id"], AttributeValue::N("10".parse().unwrap()));
@@ -261,10 +266,17 @@ mod tests {
         f.push(&item);
         f.push(&item);
         let gz = f.finish();
-        let plain = Compression::Gzip.decompress(gz).unwrap();
-        let back = dynamodb_json(&plain);
+        let mut back = Vec::new();
+        let mut plain = Compression::Gzip.reader(Box::new(&gz[..])).unwrap();
+        dynamodb_json(&mut plain, &mut |p| back.push(p));
         assert_eq!(back.len(), 2);
         assert_eq!(back[0].as_ref().unwrap(), &item);
-        assert!(Compression::Gzip.decompress(b"plain".to_vec()).is_err());
+        let mut bad = Vec::new();
+        let mut plain = Compression::Gzip.reader(Box::new(&b"plain"[..])).unwrap();
+        dynamodb_json(&mut plain, &mut |p| bad.push(p));
+        assert!(
+            bad[0].as_ref().unwrap_err().contains("could not be read"),
+            "{bad:?}"
+        );
     }
 }

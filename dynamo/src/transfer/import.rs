@@ -3,8 +3,9 @@
 //! The request is checked at once, as DynamoDB checks it: the table's parameters (the same
 //! rules as CreateTable), the formats, and that no table of that name exists. The job then
 //! lists the source (`s3:ListBucket`; a missing bucket fails the import *before* any table is
-//! made), creates the table, and reads each file in key order (`s3:GetObject`), writing its
-//! items 25 at a time as one batch each (one WAL sync per batch, not per item). A batch
+//! made), creates the table, and reads each file in key order (`s3:GetObject`) as a stream,
+//! writing its items 25 at a time as one batch each (one WAL sync per batch, not per item):
+//! the job holds one record and one batch, whatever the files' sizes. A batch
 //! the table refuses is written again item by item, so one bad item costs only itself: it is
 //! counted in `ErrorCount`, the others are imported. An import with errors ends `FAILED`
 //! (with the first error in `FailureMessage`), one without `COMPLETED`.
@@ -320,41 +321,41 @@ impl Transfers {
         let keys: Vec<_> = table.attributes.clone();
         let mut first_error: Option<String> = None;
         for (key, size) in files {
-            if size > formats::MAX_FILE_BYTES {
-                let e = format!(
-                    "s3://{}/{key}: {size} bytes, over the {} MiB an import reads per file",
-                    src.bucket,
-                    formats::MAX_FILE_BYTES >> 20
-                );
-                first_error.get_or_insert(e);
-                self.update_import(arn, |r| r.error_count += 1);
-                continue;
+            let mut fill = Fill {
+                transfers: self,
+                arn,
+                table: &input.name,
+                pending: Vec::with_capacity(BATCH),
+                counted: (0, 0),
+                ok: 0,
+                bad: 0,
+                first_error: None,
+            };
+            let read = s3.read(&src.bucket, &key, |object| {
+                match src.compression.reader(Box::new(object)) {
+                    Err(e) => fill.push(Err(e)),
+                    Ok(mut plain) if src.format == "CSV" => formats::csv(
+                        &mut plain,
+                        src.delimiter,
+                        src.header.as_deref(),
+                        &keys,
+                        &mut |p| fill.push(p),
+                    ),
+                    Ok(mut plain) => formats::dynamodb_json(&mut plain, &mut |p| fill.push(p)),
+                }
+            });
+            if let Err(e) = read {
+                let (code, message) = s3_failure(&e);
+                return self.end_import(arn, |r, now| {
+                    r.fail(&code, &format!("s3://{}/{key}: {message}", src.bucket), now)
+                });
             }
-            let bytes = match s3.get(&src.bucket, &key) {
-                Ok(b) => b,
-                Err(e) => {
-                    let (code, message) = s3_failure(&e);
-                    return self.end_import(arn, |r, now| {
-                        r.fail(&code, &format!("s3://{}/{key}: {message}", src.bucket), now)
-                    });
-                }
-            };
-            let records: Vec<Parsed> = match src.compression.decompress(bytes) {
-                Err(e) => vec![Err(e)],
-                Ok(plain) if src.format == "CSV" => {
-                    formats::csv(&plain, src.delimiter, src.header.as_deref(), &keys)
-                }
-                Ok(plain) => formats::dynamodb_json(&plain),
-            };
-            let (imported, errors) = self.write_items(&input.name, records, |e| {
+            fill.flush();
+            fill.count();
+            if let Some(e) = fill.first_error {
                 first_error.get_or_insert_with(|| format!("s3://{}/{key}: {e}", src.bucket));
-            });
-            self.update_import(arn, |r| {
-                r.processed_size_bytes += size;
-                r.processed_item_count += imported + errors;
-                r.imported_item_count += imported;
-                r.error_count += errors;
-            });
+            }
+            self.update_import(arn, |r| r.processed_size_bytes += size);
         }
         self.end_import(arn, |r, now| match &first_error {
             None => {
@@ -371,58 +372,95 @@ impl Transfers {
             ),
         });
     }
+}
 
-    /// Write `records` into `table`; returns (items written, records refused), each refusal
-    /// told to `error`.
-    fn write_items(
-        &self,
-        table: &str,
-        records: Vec<Parsed>,
-        mut error: impl FnMut(&str),
-    ) -> (u64, u64) {
-        let (mut ok, mut bad) = (0, 0);
-        let mut items: Vec<Item> = Vec::new();
-        for r in records {
-            match r {
-                Ok(i) => items.push(i),
-                Err(e) => {
-                    bad += 1;
-                    error(&e);
+/// One source file's items on their way into the table, [`BATCH`] at a time; the counts
+/// reach the job's record every [`COUNT_EVERY`] items, so DescribeImport shows a long import
+/// moving.
+struct Fill<'a> {
+    transfers: &'a Transfers,
+    arn: &'a str,
+    table: &'a str,
+    pending: Vec<Item>,
+    /// `(ok, bad)` already added to the record.
+    counted: (u64, u64),
+    ok: u64,
+    bad: u64,
+    first_error: Option<String>,
+}
+
+/// Items between two updates of an import's counts.
+const COUNT_EVERY: u64 = 10_000;
+
+impl Fill<'_> {
+    fn push(&mut self, p: Parsed) {
+        match p {
+            Ok(item) => {
+                self.pending.push(item);
+                if self.pending.len() == BATCH {
+                    self.flush();
                 }
+            }
+            Err(e) => self.refuse(e),
+        }
+        if self.ok + self.bad - self.counted.0 - self.counted.1 >= COUNT_EVERY {
+            self.count();
+        }
+    }
+
+    fn refuse(&mut self, e: String) {
+        self.bad += 1;
+        self.first_error.get_or_insert(e);
+    }
+
+    /// Add what was written and refused since the last time to the job's record.
+    fn count(&mut self) {
+        let (ok, bad) = (self.ok - self.counted.0, self.bad - self.counted.1);
+        self.counted = (self.ok, self.bad);
+        self.transfers.update_import(self.arn, |r| {
+            r.processed_item_count += ok + bad;
+            r.imported_item_count += ok;
+            r.error_count += bad;
+        });
+    }
+
+    /// Write the pending items as one batch. A batch the table refuses (one bad item, or two
+    /// with one key) is written again item by item, so only the bad ones are lost; writing
+    /// an item twice is harmless, the second write is the same.
+    fn flush(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let items = std::mem::take(&mut self.pending);
+        let tables = &self.transfers.tables;
+        let batch = Request::BatchWriteItem(
+            BTreeMap::from([(
+                self.table.to_string(),
+                items.iter().cloned().map(WriteRequest::Put).collect(),
+            )]),
+            ReturnCapacity::default(),
+        );
+        if let Ok(Response::BatchWrite(out)) = tables.execute(&batch) {
+            if out.unprocessed.is_empty() {
+                self.ok += items.len() as u64;
+                self.pending = items;
+                self.pending.clear();
+                return;
             }
         }
-        for chunk in items.chunks(BATCH) {
-            let batch = Request::BatchWriteItem(
-                BTreeMap::from([(
-                    table.to_string(),
-                    chunk.iter().cloned().map(WriteRequest::Put).collect(),
-                )]),
-                ReturnCapacity::default(),
-            );
-            if let Ok(Response::BatchWrite(out)) = self.tables.execute(&batch) {
-                if out.unprocessed.is_empty() {
-                    ok += chunk.len() as u64;
-                    continue;
-                }
-            }
-            // Refused (one bad item, or two with one key): each on its own, so only the bad
-            // ones are lost. Writing an item twice is harmless: the second write is the same.
-            for item in chunk {
-                let put = Request::PutItem(PutItem {
-                    table: table.to_string(),
-                    item: item.clone(),
-                    ..PutItem::default()
-                });
-                match self.tables.execute(&put) {
-                    Ok(_) => ok += 1,
-                    Err(e) => {
-                        bad += 1;
-                        error(&e.message);
-                    }
-                }
+        for item in &items {
+            let put = Request::PutItem(PutItem {
+                table: self.table.to_string(),
+                item: item.clone(),
+                ..PutItem::default()
+            });
+            match tables.execute(&put) {
+                Ok(_) => self.ok += 1,
+                Err(e) => self.refuse(e.message),
             }
         }
-        (ok, bad)
+        self.pending = items;
+        self.pending.clear();
     }
 }
 

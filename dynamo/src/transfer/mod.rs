@@ -31,13 +31,14 @@ pub mod formats;
 pub mod import;
 
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
 use seedbed_engine::iam::authorizer::{Principal, Requester};
 use seedbed_engine::lsm::ReadOptions;
 use seedbed_engine::object::auth::Guard;
-use seedbed_engine::object::{ListOptions, ObjectError, ObjectStore, PutOptions};
+use seedbed_engine::object::{GetOptions, ListOptions, ObjectError, ObjectStore, PutOptions};
 use seedbed_engine::table::auth::Check;
 use seedbed_engine::table::{keys, DynamoError, ErrorKind, Tables};
 use serde::de::DeserializeOwned;
@@ -112,19 +113,25 @@ impl As<'_> {
         }
     }
 
-    /// The bytes of `key`.
-    pub(crate) fn get(&self, bucket: &str, key: &str) -> Result<Vec<u8>, ObjectError> {
-        let mut out = Vec::new();
-        match &self.objects.guard {
-            Some(g) => g
-                .on(&self.objects.store, self.requester())
-                .get_object(bucket, key, None, None, &mut out)?,
-            None => self
-                .objects
-                .store
-                .get_object(bucket, key, None, None, &mut out)?,
-        };
-        Ok(out)
+    /// Open `key` and hand its bytes to `f` as a stream (read a stripe at a time).
+    pub(crate) fn read<R>(
+        &self,
+        bucket: &str,
+        key: &str,
+        f: impl FnOnce(&mut dyn Read) -> R,
+    ) -> Result<R, ObjectError> {
+        let opts = GetOptions::default();
+        Ok(match &self.objects.guard {
+            Some(g) => {
+                let store = g.on(&self.objects.store, self.requester());
+                let r = store.open_object(bucket, key, &opts)?;
+                f(&mut r.chunks())
+            }
+            None => {
+                let r = self.objects.store.open_object(bucket, key, &opts)?;
+                f(&mut r.chunks())
+            }
+        })
     }
 
     /// Write `body` as `key`; returns its ETag.

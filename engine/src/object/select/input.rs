@@ -5,6 +5,8 @@
 use std::cell::{Cell, RefCell};
 use std::io::{self, Read};
 
+use crate::records::{self, RecordError};
+
 use super::value::Value;
 use super::{Compression, CsvInput, FileHeader, SelectError};
 
@@ -74,8 +76,6 @@ pub(super) struct Counters {
     pub(super) processed: Cell<u64>,
     /// The object itself could not be read (a store error, passed through the decoder).
     source_failed: RefCell<Option<String>>,
-    /// A record ran past `max_record`.
-    too_long: Cell<bool>,
 }
 
 impl Counters {
@@ -87,17 +87,14 @@ impl Counters {
         }
     }
 
-    /// The query's error for a failed read: the store's, a record too long, the compression,
-    /// or else what the parser says (`parse`).
+    /// The query's error for a failed read: the store's, the compression, or else what the
+    /// parser says (`parse`).
     fn read_error(&self, c: Compression, e: &io::Error, parse: SelectError) -> SelectError {
         if let Some(why) = self.source_failed.borrow().as_ref() {
             return SelectError::input(
                 "InternalError",
                 format!("reading the object failed: {why}"),
             );
-        }
-        if self.too_long.get() {
-            return self.too_long();
         }
         match c {
             Compression::None => parse,
@@ -169,25 +166,25 @@ pub(super) fn plain_reader<'a>(
 /// What is done with each record; `false` stops the reading (LIMIT reached).
 pub(super) type Each<'a> = dyn FnMut(Value) -> Result<bool, SelectError> + 'a;
 
-/// Refuses to hand on more than `limit` bytes past the last record boundary the CSV
-/// parser reported: a record without an end (an unclosed quote) is refused, not held whole.
-struct Bounded<'a, R> {
-    inner: R,
-    limit: u64,
-    handed: u64,
-    boundary: &'a Cell<u64>,
-    too_long: &'a Cell<bool>,
-}
-
-impl<R: Read> Read for Bounded<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.handed.saturating_sub(self.boundary.get()) > self.limit {
-            self.too_long.set(true);
-            return Err(io::Error::other("record too long"));
+impl Counters {
+    /// The query's error for a reader's.
+    fn record_error(
+        &self,
+        c: Compression,
+        e: RecordError<SelectError>,
+        parse: impl FnOnce(u64, String) -> SelectError,
+    ) -> SelectError {
+        match e {
+            RecordError::Stopped(e) => e,
+            RecordError::TooLong { .. } => self.too_long(),
+            RecordError::Syntax {
+                record, message, ..
+            } => parse(record, message),
+            RecordError::Read(io) => {
+                let parse = parse(0, format!("the object could not be read: {io}"));
+                self.read_error(c, &io, parse)
+            }
         }
-        let k = self.inner.read(buf)?;
-        self.handed += k as u64;
-        Ok(k)
     }
 }
 
@@ -199,15 +196,8 @@ pub(super) fn csv_records(
     range: Range,
     each: &mut Each<'_>,
 ) -> Result<(), SelectError> {
-    let boundary = Cell::new(0u64);
-    let bounded = Bounded {
-        inner: src,
-        limit: counters.max_record as u64,
-        handed: 0,
-        boundary: &boundary,
-        too_long: &counters.too_long,
-    };
-    let mut r = csv::ReaderBuilder::new()
+    let mut builder = csv::ReaderBuilder::new();
+    builder
         .has_headers(false)
         .flexible(true)
         .delimiter(c.field)
@@ -219,35 +209,21 @@ pub(super) fn csv_records(
             csv::Terminator::CRLF
         } else {
             csv::Terminator::Any(c.record)
-        })
-        .from_reader(bounded);
+        });
     let mut names: Option<Vec<String>> = None;
-    let mut rec = csv::StringRecord::new();
-    for i in 0u64.. {
-        match r.read_record(&mut rec) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                let parse =
-                    SelectError::input("CSVParsingError", format!("CSV record {}: {e}", i + 1));
-                return Err(match e.kind() {
-                    csv::ErrorKind::Io(io) => counters.read_error(compression, io, parse),
-                    _ => parse,
-                });
-            }
-        }
-        boundary.set(r.position().byte());
-        // The header is the object's first line, whatever the range; the parser always starts
-        // at byte 0 so that quotes are read right, and records outside the range are skipped.
-        if i == 0 && c.header != FileHeader::None {
+    let read = records::csv_records(&builder, src, counters.max_record, |n, at, rec| {
+        // The header is the object's first line, whatever the range; the parser always
+        // starts at byte 0 so that quotes are read right, and records outside the range are
+        // skipped.
+        if n == 1 && c.header != FileHeader::None {
             if c.header == FileHeader::Use {
                 names = Some(rec.iter().map(String::from).collect());
             }
-            continue;
+            return Ok(true);
         }
-        match range.takes(rec.position().map_or(0, |p| p.byte())) {
-            None => break,
-            Some(false) => continue,
+        match range.takes(at) {
+            None => return Ok(false),
+            Some(false) => return Ok(true),
             Some(true) => {}
         }
         let fields = rec
@@ -261,19 +237,19 @@ pub(super) fn csv_records(
                 (name, Value::Str(f.to_string()))
             })
             .collect();
-        if !each(Value::Object(fields))? {
-            break;
-        }
-    }
-    Ok(())
+        each(Value::Object(fields))
+    });
+    read.map_err(|e| {
+        counters.record_error(compression, e, |n, message| {
+            SelectError::input("CSVParsingError", format!("CSV record {n}: {message}"))
+        })
+    })
 }
 
-/// Bytes read from the object at a time while looking for JSON values (more when one value
-/// is longer: the window doubles, so a long record is parsed a bounded number of times).
+/// Bytes read from the object at a time while looking for JSON values.
 pub(super) const JSON_READ: usize = 1 << 20;
 
-/// Each top-level JSON value, read through a window: the values the window holds whole are
-/// parsed in place (serde_json is fastest on a slice), the rest is kept for the next read.
+/// Each top-level JSON value is a record (one that is not an object is `{"_1": value}`).
 pub(super) fn json_records(
     src: &mut dyn Read,
     compression: Compression,
@@ -281,90 +257,23 @@ pub(super) fn json_records(
     range: Range,
     each: &mut Each<'_>,
 ) -> Result<(), SelectError> {
-    let mut window: Vec<u8> = Vec::new();
-    // The stream offset of `window[0]`.
-    let mut base = 0u64;
-    let mut eof = false;
-    let mut want = counters.json_read;
-    loop {
-        // Fill: at least `want` more bytes, or to the end.
-        let mut got = 0;
-        while !eof && got < want {
-            let at = window.len();
-            window.resize(at + (want - got), 0);
-            let k = match src.read(&mut window[at..]) {
-                Ok(k) => k,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {
-                    window.truncate(at);
-                    continue;
-                }
-                Err(e) => {
-                    let parse = SelectError::input(
-                        "JSONParsingError",
-                        format!("the JSON could not be read: {e}"),
-                    );
-                    return Err(counters.read_error(compression, &e, parse));
-                }
-            };
-            window.truncate(at + k);
-            got += k;
-            eof = k == 0;
+    let read = records::json_values(src, counters.json_read, counters.max_record, |at, v| {
+        match range.takes(at) {
+            None => return Ok(false),
+            Some(false) => return Ok(true),
+            Some(true) => {}
         }
-        let mut stream = serde_json::Deserializer::from_slice(&window).into_iter::<Value>();
-        let mut used = 0;
-        loop {
-            let before = stream.byte_offset();
-            match stream.next() {
-                None => {
-                    used = window.len();
-                    break;
-                }
-                // A value that reaches the window's end may go on (a number, or a value
-                // cut short): it is parsed again once more is read, unless this is the end.
-                Some(Ok(_)) if !eof && stream.byte_offset() == window.len() => break,
-                Some(Err(e)) if e.is_eof() && !eof => break,
-                Some(Err(e)) => {
-                    let at = base + before as u64;
-                    return Err(SelectError::input(
-                        "JSONParsingError",
-                        format!("the JSON does not parse (after byte {at}): {e}"),
-                    ));
-                }
-                Some(Ok(v)) => {
-                    used = stream.byte_offset();
-                    // The value starts at the first byte that is not white space.
-                    let start = window[before..]
-                        .iter()
-                        .position(|b| !b.is_ascii_whitespace())
-                        .map_or(before, |k| before + k);
-                    match range.takes(base + start as u64) {
-                        None => return Ok(()),
-                        Some(false) => continue,
-                        Some(true) => {}
-                    }
-                    let record = match v {
-                        Value::Object(_) => v,
-                        other => Value::Object(vec![("_1".into(), other)]),
-                    };
-                    if !each(record)? {
-                        return Ok(());
-                    }
-                }
-            }
-        }
-        if eof && used == window.len() {
-            return Ok(());
-        }
-        window.drain(..used);
-        base += used as u64;
-        if window.len() > counters.max_record {
-            return Err(counters.too_long());
-        }
-        // Nothing whole in the window: read as much again as it holds.
-        want = if used == 0 {
-            window.len().max(counters.json_read)
-        } else {
-            counters.json_read
-        };
-    }
+        each(match v {
+            Value::Object(_) => v,
+            other => Value::Object(vec![("_1".into(), other)]),
+        })
+    });
+    read.map_err(|e| {
+        counters.record_error(compression, e, |n, message| {
+            SelectError::input(
+                "JSONParsingError",
+                format!("the JSON does not parse (value {n}): {message}"),
+            )
+        })
+    })
 }
