@@ -4,7 +4,8 @@
 //! their one guard: a record longer than a limit (a value that never closes, a quote opened
 //! and never closed) is refused, not held.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::io::{self, Read};
 
 use serde::de::DeserializeOwned;
@@ -145,12 +146,15 @@ pub fn csv_records<E>(
 ) -> Result<(), RecordError<E>> {
     let boundary = Cell::new(0u64);
     let too_long = Cell::new(false);
+    let crlf = RefCell::new(VecDeque::new());
     let mut r = builder.from_reader(Bounded {
         inner: src,
         limit: max_record as u64,
         handed: 0,
         boundary: &boundary,
         too_long: &too_long,
+        last_cr: false,
+        crlf: &crlf,
     });
     let mut rec = csv::StringRecord::new();
     for n in 1u64.. {
@@ -172,7 +176,17 @@ pub fn csv_records<E>(
             }
         }
         boundary.set(r.position().byte());
-        let start = rec.position().map_or(at, |p| p.byte());
+        let mut start = rec.position().map_or(at, |p| p.byte());
+        // The CSV reader ends a record at the `\r` of a `\r\n` and counts the `\n` into the
+        // next one; its first byte is after the `\n` (where a ScanRange that seeks finds it).
+        let mut ends = crlf.borrow_mut();
+        while ends.front().is_some_and(|&e| e < start) {
+            ends.pop_front();
+        }
+        if ends.front() == Some(&start) {
+            start += 1;
+        }
+        drop(ends);
         if !each(n, start, &rec).map_err(RecordError::Stopped)? {
             break;
         }
@@ -180,13 +194,17 @@ pub fn csv_records<E>(
     Ok(())
 }
 
-/// Hands on no more than `limit` bytes past the last record boundary the CSV reader reported.
+/// Hands on no more than `limit` bytes past the last record boundary the CSV reader reported,
+/// and notes where each `\n` of a `\r\n` is (a few KiB of them at most: the reader's
+/// look-ahead; those behind the last record are dropped).
 struct Bounded<'a, R> {
     inner: R,
     limit: u64,
     handed: u64,
     boundary: &'a Cell<u64>,
     too_long: &'a Cell<bool>,
+    last_cr: bool,
+    crlf: &'a RefCell<VecDeque<u64>>,
 }
 
 impl<R: Read> Read for Bounded<'_, R> {
@@ -196,6 +214,13 @@ impl<R: Read> Read for Bounded<'_, R> {
             return Err(io::Error::other("record too long"));
         }
         let k = self.inner.read(buf)?;
+        let mut ends = self.crlf.borrow_mut();
+        for (i, &b) in buf[..k].iter().enumerate() {
+            if b == b'\n' && self.last_cr {
+                ends.push_back(self.handed + i as u64);
+            }
+            self.last_cr = b == b'\r';
+        }
         self.handed += k as u64;
         Ok(k)
     }
@@ -257,6 +282,15 @@ mod tests {
         })
         .unwrap();
         assert_eq!(got, [(1, 0, "a|b".to_string()), (2, 4, "x,y|z".into())]);
+        // A `\r\n` ends a record where the reader does; the next starts after the `\n`.
+        b.terminator(csv::Terminator::CRLF);
+        let mut starts = Vec::new();
+        csv_records::<()>(&b, &mut &b"a\r\nb\r\n\"c\"\r\nd\re"[..], 64, |_, at, _| {
+            starts.push(at);
+            Ok(true)
+        })
+        .unwrap();
+        assert_eq!(starts, [0, 3, 6, 11, 13]);
         let mut open = b"a\n\"".to_vec();
         open.extend([b'x'; 50_000]);
         let r = csv_records::<()>(&b, &mut &open[..], 1000, |_, _, _| Ok(true));

@@ -5,7 +5,7 @@
 //! The order of checks is S3's: the version first (NoSuchKey, NoSuchVersion, MethodNotAllowed
 //! for a delete marker), then the conditions (412, 304), then the range (416).
 
-use std::io::{Read, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 
 use super::blob::{ChunkSink, DataId};
 use super::conditions::Conditions;
@@ -180,12 +180,14 @@ impl<'a> ObjectReader<'a> {
             .read_version_chunks(&self.bucket, &self.version, self.start, self.end, out)
     }
 
-    /// The bytes served as a [`Read`], one stripe at a time (bounded memory for any size).
+    /// The bytes served as a [`Read`], one stripe at a time (bounded memory for any size), and
+    /// a [`Seek`] within them (S3 Select's ScanRange starts reading where its range does).
     pub fn chunks(&self) -> VersionReader<'_> {
         VersionReader {
             store: self.store,
             bucket: &self.bucket,
             version: &self.version,
+            first: self.start,
             pos: self.start,
             end: self.end,
             buf: Vec::new(),
@@ -200,10 +202,39 @@ pub struct VersionReader<'a> {
     store: &'a ObjectStore,
     bucket: &'a str,
     version: &'a VersionMeta,
+    /// Where the bytes served start (offset 0 of the reader).
+    first: u64,
     pos: u64,
     end: u64,
     buf: Vec<u8>,
     buf_pos: usize,
+}
+
+impl Seek for VersionReader<'_> {
+    /// Offsets count from the first byte served; a position past the end reads nothing.
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        let unread = (self.buf.len() - self.buf_pos) as u64;
+        let here = self.pos - self.first - unread;
+        let len = self.end - self.first;
+        let target = match to {
+            SeekFrom::Start(n) => Some(n),
+            SeekFrom::Current(d) => here.checked_add_signed(d),
+            SeekFrom::End(d) => len.checked_add_signed(d),
+        }
+        .ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "a seek before the first byte",
+            )
+        })?;
+        self.buf.clear();
+        self.buf_pos = 0;
+        self.pos = self
+            .first
+            .saturating_add(target)
+            .min(self.end.max(self.first));
+        Ok(target)
+    }
 }
 
 impl Read for VersionReader<'_> {

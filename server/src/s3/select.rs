@@ -5,7 +5,8 @@
 //! asked for) or `Cont` about every second while a long scan has nothing else to send (so no
 //! client's read timeout fires), then `Stats` and `End`.
 //!
-//! `ScanRange` takes the records that start in it (uncompressed objects only). The query is
+//! `ScanRange` takes the records that start in it (uncompressed objects only), reading from
+//! the record boundary before it over CSV and JSON lines (a document from its start). The query is
 //! parsed before the object is read, so a bad expression costs no I/O. An error before the
 //! first event (the object, the compression, the first records) is an ordinary S3 error
 //! response with S3 Select's code (`ParseUnexpectedToken`, `InvalidCompressionFormat`, …); one
@@ -114,7 +115,8 @@ fn request(r: &SelectObjectContentRequest) -> S3Result<SelectRequest> {
             })
         }
         (None, Some(j), None) => match j.type_.as_ref().map(|t| t.as_str()) {
-            None | Some("DOCUMENT") | Some("LINES") => InputFormat::Json,
+            None | Some("DOCUMENT") => InputFormat::Json,
+            Some("LINES") => InputFormat::JsonLines,
             Some(other) => {
                 return Err(refuse(
                     "InvalidJsonType",

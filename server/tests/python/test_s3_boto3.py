@@ -449,6 +449,11 @@ def test_select_runs_sql_where_the_object_is(server, bucket):
     s3.put_object(Bucket=bucket, Key="docs.json", Body=b'{"id":1,"tags":["a"]}\n{"id":2}\n')
     out, _ = select("SELECT * FROM S3Object s WHERE s.tags IS MISSING", key="docs.json", JSON={"Type": "LINES"})
     assert out == b'{"id":2}\n'
+    # JSON lines with a range that starts inside the first line: the reader starts at the next.
+    r = s3.select_object_content(
+        Bucket=bucket, Key="docs.json", Expression="SELECT * FROM S3Object", ExpressionType="SQL",
+        InputSerialization={"JSON": {"Type": "LINES"}}, OutputSerialization={"JSON": {}}, ScanRange={"Start": 5})
+    assert b"".join(e["Records"]["Payload"] for e in r["Payload"] if "Records" in e) == b'{"id":2}\n'
 
     with pytest.raises(ClientError) as e:
         select("SELECT * FROM S3Object WHERE", key="docs.json", JSON={"Type": "LINES"})

@@ -3,12 +3,12 @@
 //! buffers, never the object: a query runs over an object of any size.
 
 use std::cell::{Cell, RefCell};
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read, SeekFrom};
 
 use crate::records::{self, RecordError};
 
 use super::value::Value;
-use super::{Compression, CsvInput, FileHeader, SelectError};
+use super::{Compression, CsvInput, FileHeader, SelectError, Source};
 
 /// The records a ScanRange takes: those whose first byte is in `lo..=hi`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,7 +105,7 @@ impl Counters {
         }
     }
 
-    fn too_long(&self) -> SelectError {
+    pub(super) fn too_long(&self) -> SelectError {
         SelectError::input(
             "OverMaxRecordSize",
             format!(
@@ -188,14 +188,15 @@ impl Counters {
     }
 }
 
-pub(super) fn csv_records(
-    src: &mut dyn Read,
-    c: &CsvInput,
-    compression: Compression,
-    counters: &Counters,
-    range: Range,
-    each: &mut Each<'_>,
-) -> Result<(), SelectError> {
+/// Where the records are read from: `offset` in the object, and the CSV header when it was
+/// read apart (a ScanRange that starts after it).
+pub(super) struct Start {
+    pub(super) offset: u64,
+    pub(super) header: Option<Vec<String>>,
+}
+
+/// The CSV reader the input options describe.
+fn csv_builder(c: &CsvInput) -> csv::ReaderBuilder {
     let mut builder = csv::ReaderBuilder::new();
     builder
         .has_headers(false)
@@ -210,18 +211,86 @@ pub(super) fn csv_records(
         } else {
             csv::Terminator::Any(c.record)
         });
-    let mut names: Option<Vec<String>> = None;
+    builder
+}
+
+/// An I/O failure while positioning the reader: the store's.
+fn seek_failed(counters: &Counters, e: &io::Error) -> SelectError {
+    let why = SelectError::input("InternalError", format!("reading the object failed: {e}"));
+    counters.read_error(Compression::None, e, why)
+}
+
+/// The column names of a CSV object with a `USE` header (its first record, read from byte 0),
+/// for a ScanRange that starts after it; `None` for other headers.
+pub(super) fn csv_header(
+    src: &mut dyn Source,
+    c: &CsvInput,
+    counters: &Counters,
+) -> Result<Option<Vec<String>>, SelectError> {
+    if c.header != FileHeader::Use {
+        return Ok(None);
+    }
+    src.seek(SeekFrom::Start(0))
+        .map_err(|e| seek_failed(counters, &e))?;
+    let mut names = Vec::new();
+    let read = records::csv_records(&csv_builder(c), src, counters.max_record, |_, _, rec| {
+        names = rec.iter().map(String::from).collect();
+        Ok(false)
+    });
+    read.map_err(|e| {
+        counters.record_error(Compression::None, e, |n, message| {
+            SelectError::input("CSVParsingError", format!("CSV record {n}: {message}"))
+        })
+    })?;
+    Ok(Some(names))
+}
+
+/// The offset of the first record starting at or after `lo` (> 0) in a stream of records
+/// ended by `delim`: `lo` itself when the byte before it ends a record, else the byte after
+/// the next `delim`; `None` when no record starts there (the stream ends first).
+pub(super) fn first_record_from(
+    src: &mut dyn Source,
+    lo: u64,
+    delim: u8,
+    counters: &Counters,
+) -> Result<Option<u64>, SelectError> {
+    src.seek(SeekFrom::Start(lo - 1))
+        .map_err(|e| seek_failed(counters, &e))?;
+    // The rest of the record the byte before the range belongs to, at most one record long.
+    let mut skipped = Vec::new();
+    let limit = counters.max_record as u64 + 1;
+    let rest: &mut dyn Source = &mut *src;
+    let n = io::BufReader::new(rest.take(limit))
+        .read_until(delim, &mut skipped)
+        .map_err(|e| seek_failed(counters, &e))?;
+    match skipped.last() {
+        Some(&b) if b == delim => Ok(Some(lo - 1 + n as u64)),
+        _ if n as u64 >= limit => Err(counters.too_long()),
+        _ => Ok(None),
+    }
+}
+
+pub(super) fn csv_records(
+    src: &mut dyn Read,
+    c: &CsvInput,
+    compression: Compression,
+    counters: &Counters,
+    range: Range,
+    start: Start,
+    each: &mut Each<'_>,
+) -> Result<(), SelectError> {
+    let builder = csv_builder(c);
+    // From byte 0 the header is the first record; from within the object it was read apart.
+    let header_first = start.offset == 0 && c.header != FileHeader::None;
+    let mut names = start.header;
     let read = records::csv_records(&builder, src, counters.max_record, |n, at, rec| {
-        // The header is the object's first line, whatever the range; the parser always
-        // starts at byte 0 so that quotes are read right, and records outside the range are
-        // skipped.
-        if n == 1 && c.header != FileHeader::None {
+        if n == 1 && header_first {
             if c.header == FileHeader::Use {
                 names = Some(rec.iter().map(String::from).collect());
             }
             return Ok(true);
         }
-        match range.takes(at) {
+        match range.takes(start.offset + at) {
             None => return Ok(false),
             Some(false) => return Ok(true),
             Some(true) => {}
@@ -255,10 +324,11 @@ pub(super) fn json_records(
     compression: Compression,
     counters: &Counters,
     range: Range,
+    offset: u64,
     each: &mut Each<'_>,
 ) -> Result<(), SelectError> {
     let read = records::json_values(src, counters.json_read, counters.max_record, |at, v| {
-        match range.takes(at) {
+        match range.takes(offset + at) {
             None => return Ok(false),
             Some(false) => return Ok(true),
             Some(true) => {}

@@ -19,8 +19,11 @@
 //! read and the output is handed on a chunk at a time, so memory holds one record and one
 //! chunk whatever the object's size, and a `LIMIT` stops the reading. A record longer than
 //! [`MAX_RECORD_BYTES`] is refused (`OverMaxRecordSize`). A `ScanRange` takes the records
-//! whose first byte is in it: the reader still parses from byte 0 (a quote opened before the
-//! range changes what follows), skips the records that start before it and stops after it.
+//! whose first byte is in it, as S3 does: over CSV and JSON lines the reader seeks to the
+//! byte before the range and starts after the first record delimiter from there (a quoted
+//! field holding a record delimiter across the range's start is not told apart, on S3
+//! either), and stops after the last record that starts in it; so N parallel ranges over an
+//! object read it about once, not N times. A JSON document is parsed from its first byte.
 
 pub mod eval;
 mod input;
@@ -31,7 +34,7 @@ pub mod value;
 #[cfg(test)]
 mod tests;
 
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 
 use eval::{Aggregates, Row};
 use input::{csv_records, json_records, plain_reader, Counters, Range};
@@ -148,9 +151,18 @@ impl Default for CsvInput {
 pub enum InputFormat {
     /// CSV.
     Csv(CsvInput),
-    /// JSON, DOCUMENT or LINES (read the same way: each top-level value a record).
+    /// JSON `DOCUMENT`: each top-level value a record, however it is laid out.
     Json,
+    /// JSON `LINES`: read as `DOCUMENT` is, but a ScanRange may start at a line (one value per
+    /// line), where a document's would have to be parsed from its first byte.
+    JsonLines,
 }
+
+/// What a query reads: any [`Read`] that can also [`Seek`] (a ScanRange starts where its range
+/// does), such as [`crate::object::VersionReader`] or a `Cursor` over bytes in memory.
+pub trait Source: Read + Seek {}
+
+impl<T: Read + Seek> Source for T {}
 
 /// CSV output's `QuoteFields`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -309,7 +321,8 @@ impl Select {
     /// Run the query over an object held in memory, collecting the output.
     pub fn run(&self, object: &[u8]) -> Result<SelectOutput, SelectError> {
         let mut collect = Collect::default();
-        let counts = self.run_stream(&mut &object[..], object.len() as u64, &mut collect)?;
+        let mut src = std::io::Cursor::new(object);
+        let counts = self.run_stream(&mut src, object.len() as u64, &mut collect)?;
         Ok(SelectOutput {
             chunks: collect.0,
             scanned: counts.scanned,
@@ -318,11 +331,11 @@ impl Select {
         })
     }
 
-    /// Run the query over an object of `len` bytes read from `src`, handing the output to
-    /// `sink` as it is produced. Returns the counts for `Stats`.
+    /// Run the query over an object of `len` bytes read from `src` (from its first byte), handing
+    /// the output to `sink` as it is produced. Returns the counts for `Stats`.
     pub fn run_stream(
         &self,
-        src: &mut dyn Read,
+        src: &mut dyn Source,
         len: u64,
         sink: &mut dyn SelectSink,
     ) -> Result<Counts, SelectError> {
@@ -335,6 +348,28 @@ impl Select {
         let range = Range::of(self.req.scan_range, len)?;
         let mut counters = Counters::new(self.max_record);
         counters.json_read = self.json_read;
+        // Where the records are read from: byte 0, or, for a ScanRange over CSV or JSON lines,
+        // the first record boundary in the range (the CSV header read first).
+        let seek = match &self.req.input {
+            InputFormat::Csv(c) if range.lo > 0 => {
+                Some((c.record, input::csv_header(src, c, &counters)?))
+            }
+            InputFormat::JsonLines if range.lo > 0 => Some((b'\n', None)),
+            _ => None,
+        };
+        let (offset, header) = match seek {
+            None => (0, None),
+            Some((delim, header)) => {
+                match input::first_record_from(src, range.lo, delim, &counters)? {
+                    Some(at) if at <= range.hi => (at, header),
+                    // No record starts in the range.
+                    _ => (len, header),
+                }
+            }
+        };
+        src.seek(SeekFrom::Start(offset)).map_err(|e| {
+            SelectError::input("InternalError", format!("reading the object failed: {e}"))
+        })?;
         let mut plain = plain_reader(src, self.req.compression, &counters);
         let mut out = Output::new(&self.req.output, sink);
         let mut aggregates = Aggregates::of(&self.query)?;
@@ -384,9 +419,14 @@ impl Select {
             Ok(true)
         };
         let c = self.req.compression;
+        let at = input::Start { offset, header };
         match &self.req.input {
-            InputFormat::Csv(csv) => csv_records(&mut plain, csv, c, &counters, range, &mut each)?,
-            InputFormat::Json => json_records(&mut plain, c, &counters, range, &mut each)?,
+            InputFormat::Csv(csv) => {
+                csv_records(&mut plain, csv, c, &counters, range, at, &mut each)?
+            }
+            InputFormat::Json | InputFormat::JsonLines => {
+                json_records(&mut plain, c, &counters, range, offset, &mut each)?
+            }
         }
         if let Some(a) = aggregates {
             let Projection::Items(items) = &self.query.projection else {
