@@ -77,6 +77,10 @@ pub fn handle(
             return Reply::error(&e, &op);
         }
     }
+    // A table an import is creating is not the client's yet (`engine/src/table/creating.rs`).
+    if let Err(e) = tables.check_created(&req) {
+        return Reply::error(&WireError::Dynamo(e), &op);
+    }
     match tables.execute(&req) {
         Ok(resp) => Reply::new(
             200,

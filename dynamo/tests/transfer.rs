@@ -393,6 +393,53 @@ fn a_large_file_streams_in_and_a_cut_one_keeps_what_came_before_the_cut() {
 }
 
 #[test]
+fn a_table_an_import_is_creating_is_shown_creating_and_closed_to_clients() {
+    let env = Env::new();
+    let wire = |op: &str, body: Value| {
+        let target = format!("DynamoDB_20120810.{op}");
+        let r = seedbed_dynamo::handler::handle(
+            &env.tables,
+            Some(&target),
+            body.to_string().as_bytes(),
+            None,
+        );
+        let json: Value = serde_json::from_slice(&r.body).unwrap();
+        (r.error, json)
+    };
+    let (err, body) = wire("CreateTable", params("tbl"));
+    assert_eq!(err, None, "{body}");
+    env.tables.begin_creating("tbl");
+    let (_, d) = wire("DescribeTable", json!({"TableName": "tbl"}));
+    assert_eq!(d["Table"]["TableStatus"], "CREATING");
+    assert_eq!(wire("ListTables", json!({})).1["TableNames"], json!(["tbl"]));
+    let item = json!({"TableName": "tbl", "Item": {"pk": {"S": "a"}, "n": {"N": "1"}}});
+    let (err, body) = wire("PutItem", item.clone());
+    assert_eq!(err.as_deref(), Some("ResourceNotFoundException"), "{body}");
+    let batch = json!({"RequestItems": {"tbl": [{"PutRequest": {"Item": {"pk": {"S": "b"}, "n": {"N": "2"}}}}]}});
+    assert_eq!(
+        wire("BatchWriteItem", batch).0.as_deref(),
+        Some("ResourceNotFoundException")
+    );
+    let (err, body) = wire("DeleteTable", json!({"TableName": "tbl"}));
+    assert_eq!(err.as_deref(), Some("ResourceInUseException"), "{body}");
+    // The import's own writes go around the check.
+    env.item("PutItem", item.clone());
+    env.tables.end_creating("tbl");
+    assert_eq!(
+        wire("DescribeTable", json!({"TableName": "tbl"})).1["Table"]["TableStatus"],
+        "ACTIVE"
+    );
+    assert_eq!(
+        wire(
+            "GetItem",
+            json!({"TableName": "tbl", "Key": {"pk": {"S": "a"}, "n": {"N": "1"}}})
+        )
+        .1["Item"]["pk"]["S"],
+        "a"
+    );
+}
+
+#[test]
 fn a_client_token_repeats_an_import_and_a_stop_fails_a_running_one() {
     let env = Env::new();
     let t = env.transfers();

@@ -10,8 +10,8 @@
 //! counted in `ErrorCount`, the others are imported. An import with errors ends `FAILED`
 //! (with the first error in `FailureMessage`), one without `COMPLETED`.
 //!
-//! Unlike DynamoDB, the table is visible (and writable) while the import fills it: Seedbed's
-//! tables have no `CREATING` state. Written down in docs/dynamodb-compatibility.md.
+//! As on DynamoDB, the table is `CREATING` while the import fills it (`engine/src/table/
+//! creating.rs`): described and listed, but closed to clients' reads and writes.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -313,9 +313,47 @@ impl Transfers {
                 return self.end_import(arn, |r, now| r.fail(&code, &message, now));
             }
         };
+        // The table is CREATING from before it exists until just before the job's end is
+        // recorded, so a client that sees the import COMPLETED finds the table ACTIVE.
+        self.tables.begin_creating(&input.name);
+        let outcome = self.fill_table(arn, input, src, &s3, files);
+        self.tables.end_creating(&input.name);
+        self.end_import(arn, |r, now| match outcome {
+            Outcome::Failed { code, message } => r.fail(&code, &message, now),
+            Outcome::Done { first_error: None } => {
+                r.import_status = "COMPLETED".into();
+                r.end_time = Some(seconds(now));
+            }
+            Outcome::Done {
+                first_error: Some(e),
+            } => r.fail(
+                "",
+                &format!(
+                    "{} of {} records could not be imported; the first: {e}",
+                    r.error_count, r.processed_item_count
+                ),
+                now,
+            ),
+        });
+    }
+
+    /// Create the table and write the items of every file into it.
+    fn fill_table(
+        &self,
+        arn: &str,
+        input: &CreateTableInput,
+        src: &Source,
+        s3: &As<'_>,
+        files: Vec<(String, u64)>,
+    ) -> Outcome {
         let table = match self.tables.create_table(input) {
             Ok(info) => info.def,
-            Err(e) => return self.end_import(arn, |r, now| r.fail(e.kind.name(), &e.message, now)),
+            Err(e) => {
+                return Outcome::Failed {
+                    code: e.kind.name().to_string(),
+                    message: e.message,
+                }
+            }
         };
         self.update_import(arn, |r| r.table_id = Some(table.uuid.clone()));
         let keys: Vec<_> = table.attributes.clone();
@@ -346,9 +384,10 @@ impl Transfers {
             });
             if let Err(e) = read {
                 let (code, message) = s3_failure(&e);
-                return self.end_import(arn, |r, now| {
-                    r.fail(&code, &format!("s3://{}/{key}: {message}", src.bucket), now)
-                });
+                return Outcome::Failed {
+                    code,
+                    message: format!("s3://{}/{key}: {message}", src.bucket),
+                };
             }
             fill.flush();
             fill.count();
@@ -357,21 +396,16 @@ impl Transfers {
             }
             self.update_import(arn, |r| r.processed_size_bytes += size);
         }
-        self.end_import(arn, |r, now| match &first_error {
-            None => {
-                r.import_status = "COMPLETED".into();
-                r.end_time = Some(seconds(now));
-            }
-            Some(e) => r.fail(
-                "",
-                &format!(
-                    "{} of {} records could not be imported; the first: {e}",
-                    r.error_count, r.processed_item_count
-                ),
-                now,
-            ),
-        });
+        Outcome::Done { first_error }
     }
+}
+
+/// How an import's filling ended.
+enum Outcome {
+    /// It could not go on (the table could not be made, a file could not be opened).
+    Failed { code: String, message: String },
+    /// Every file was read; the first record that could not be imported, if any.
+    Done { first_error: Option<String> },
 }
 
 /// One source file's items on their way into the table, [`BATCH`] at a time; the counts

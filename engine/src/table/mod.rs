@@ -24,6 +24,7 @@ pub mod backups;
 pub mod batch;
 pub mod capacity;
 pub mod codec;
+pub mod creating;
 pub mod error;
 pub mod expr;
 pub mod keys;

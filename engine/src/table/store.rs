@@ -6,7 +6,7 @@
 //! (`write`) for their read-check-write, so a condition, an index update and a transaction see
 //! and change a consistent state; reads take no lock.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use crate::clock::ClockHandle;
@@ -85,6 +85,9 @@ pub struct Tables {
     pub(crate) catalog: RwLock<BTreeMap<String, Arc<TableState>>>,
     /// Serialises every read-check-write.
     pub(crate) write: Mutex<()>,
+    /// Tables an import is creating (`creating.rs`): in memory, so a restart, which fails the
+    /// import, leaves its table `ACTIVE` with what was imported.
+    pub(crate) creating: Mutex<BTreeSet<String>>,
     /// Region and account in ARNs.
     pub region: String,
     /// The 12-digit account in ARNs.
@@ -127,6 +130,7 @@ impl Tables {
             clock,
             catalog: RwLock::new(catalog),
             write: Mutex::new(()),
+            creating: Mutex::new(BTreeSet::new()),
             region: "us-east-1".into(),
             account: "000000000000".into(),
         };
@@ -217,9 +221,13 @@ impl Tables {
         schema::check_table_name(name, "tableName")?;
         let t = self.table(name)?;
         Ok(TableInfo {
+            status: if self.is_creating(&t.def.name) {
+                "CREATING"
+            } else {
+                "ACTIVE"
+            },
             def: t.def.clone(),
             stats: t.stats(),
-            status: "ACTIVE",
         })
     }
 
