@@ -411,7 +411,10 @@ fn a_table_an_import_is_creating_is_shown_creating_and_closed_to_clients() {
     env.tables.begin_creating("tbl");
     let (_, d) = wire("DescribeTable", json!({"TableName": "tbl"}));
     assert_eq!(d["Table"]["TableStatus"], "CREATING");
-    assert_eq!(wire("ListTables", json!({})).1["TableNames"], json!(["tbl"]));
+    assert_eq!(
+        wire("ListTables", json!({})).1["TableNames"],
+        json!(["tbl"])
+    );
     let item = json!({"TableName": "tbl", "Item": {"pk": {"S": "a"}, "n": {"N": "1"}}});
     let (err, body) = wire("PutItem", item.clone());
     assert_eq!(err.as_deref(), Some("ResourceNotFoundException"), "{body}");

@@ -52,12 +52,20 @@ impl Range {
         Ok(r)
     }
 
-    /// Whether a record starting at `at` is in the range; `None`: past it (stop reading).
-    fn takes(&self, at: u64) -> Option<bool> {
+    /// Hand `record` (starting at `at`) to `each` if it is in the range; `Ok(false)` once past
+    /// the range (stop reading), `Ok(true)` to read on.
+    fn offer(
+        &self,
+        at: u64,
+        record: impl FnOnce() -> Value,
+        each: &mut Each<'_>,
+    ) -> Result<bool, SelectError> {
         if at > self.hi {
-            None
+            Ok(false)
+        } else if at < self.lo {
+            Ok(true)
         } else {
-            Some(at >= self.lo)
+            each(record())
         }
     }
 }
@@ -237,11 +245,7 @@ pub(super) fn csv_header(
         names = rec.iter().map(String::from).collect();
         Ok(false)
     });
-    read.map_err(|e| {
-        counters.record_error(Compression::None, e, |n, message| {
-            SelectError::input("CSVParsingError", format!("CSV record {n}: {message}"))
-        })
-    })?;
+    read.map_err(|e| counters.record_error(Compression::None, e, csv_error))?;
     Ok(Some(names))
 }
 
@@ -290,29 +294,23 @@ pub(super) fn csv_records(
             }
             return Ok(true);
         }
-        match range.takes(start.offset + at) {
-            None => return Ok(false),
-            Some(false) => return Ok(true),
-            Some(true) => {}
-        }
-        let fields = rec
-            .iter()
-            .enumerate()
-            .map(|(k, f)| {
+        let fields = || {
+            let named = rec.iter().enumerate().map(|(k, f)| {
                 let name = names
                     .as_ref()
                     .and_then(|n| n.get(k).cloned())
                     .unwrap_or_else(|| format!("_{}", k + 1));
                 (name, Value::Str(f.to_string()))
-            })
-            .collect();
-        each(Value::Object(fields))
+            });
+            Value::Object(named.collect())
+        };
+        range.offer(start.offset + at, fields, each)
     });
-    read.map_err(|e| {
-        counters.record_error(compression, e, |n, message| {
-            SelectError::input("CSVParsingError", format!("CSV record {n}: {message}"))
-        })
-    })
+    read.map_err(|e| counters.record_error(compression, e, csv_error))
+}
+
+fn csv_error(record: u64, message: String) -> SelectError {
+    SelectError::input("CSVParsingError", format!("CSV record {record}: {message}"))
 }
 
 /// Bytes read from the object at a time while looking for JSON values.
@@ -328,15 +326,11 @@ pub(super) fn json_records(
     each: &mut Each<'_>,
 ) -> Result<(), SelectError> {
     let read = records::json_values(src, counters.json_read, counters.max_record, |at, v| {
-        match range.takes(offset + at) {
-            None => return Ok(false),
-            Some(false) => return Ok(true),
-            Some(true) => {}
-        }
-        each(match v {
+        let record = || match v {
             Value::Object(_) => v,
             other => Value::Object(vec![("_1".into(), other)]),
-        })
+        };
+        range.offer(offset + at, record, each)
     });
     read.map_err(|e| {
         counters.record_error(compression, e, |n, message| {
