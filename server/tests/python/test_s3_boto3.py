@@ -485,7 +485,7 @@ def test_select_streams_its_result_and_fails_mid_stream_with_an_error_event(serv
             assert "End" not in ev and "Stats" not in ev
             if "Records" in ev:
                 got.append(ev["Records"]["Payload"])
-    assert code(e) == "EvaluatorInvalidArguments" and "oops" in e.value.response["Error"]["Message"]
+    assert code(e) == "CastFailed" and "oops" in e.value.response["Error"]["Message"]
     out = b"".join(got)
     assert len(got) > 10 and out.endswith(b"\n")
     assert "".join(f"{i + 1}\n" for i in range(n)).encode().startswith(out)
@@ -495,7 +495,7 @@ def test_select_streams_its_result_and_fails_mid_stream_with_an_error_event(serv
         s3.select_object_content(
             Bucket=bucket, Key="bad-first.csv", Expression="SELECT CAST(_1 AS INT) FROM S3Object",
             ExpressionType="SQL", InputSerialization={"CSV": {}}, OutputSerialization={"CSV": {}})
-    assert code(e) == "EvaluatorInvalidArguments"
+    assert code(e) == "CastFailed"
 
 
 def test_access_logs_are_delivered_to_the_target_bucket(fresh_server):

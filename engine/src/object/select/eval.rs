@@ -280,7 +280,11 @@ fn cast(v: Value, ty: &str) -> Result<Value, SelectError> {
     if v.is_absent() {
         return Ok(v);
     }
-    let bad = |v: &Value| SelectError::eval(format!("cannot cast {} to {ty}", v.to_json()));
+    // S3 Select's code for a value CAST cannot convert.
+    let bad = |v: &Value| SelectError {
+        code: "CastFailed",
+        message: format!("cannot cast {} to {ty}", v.to_json()),
+    };
     Ok(match ty {
         "INT" | "INTEGER" => match &v {
             Value::Int(_) => v,
