@@ -20,8 +20,10 @@ pub enum Input {
     CsvHeader,
     /// CSV without a header line (columns `_1`, `_2`, …).
     Csv,
-    /// JSON documents or lines.
+    /// JSON: any sequence of top-level values, however laid out (S3's `DOCUMENT`).
     Json,
+    /// JSON, one value per line (S3's `LINES`: a --scan-range starts at a line).
+    JsonLines,
 }
 
 /// Arguments of `select`.
@@ -43,6 +45,31 @@ pub struct SelectArgs {
     /// Print the records as CSV (default: JSON lines).
     #[arg(long)]
     csv_out: bool,
+    /// Only the records whose first byte is in this byte range, as S3 Select's ScanRange:
+    /// START-END (inclusive), START- (to the end) or -N (the last N bytes). Ranges that tile
+    /// an object take each record exactly once: try two halves of a CSV.
+    #[arg(long, value_name = "RANGE", value_parser = parse_scan_range, allow_hyphen_values = true)]
+    scan_range: Option<(Option<u64>, Option<u64>)>,
+}
+
+/// `START-END`, `START-` or `-N`, as an HTTP byte range.
+fn parse_scan_range(s: &str) -> Result<(Option<u64>, Option<u64>), String> {
+    let (a, b) = s
+        .split_once('-')
+        .ok_or_else(|| format!("'{s}' is not a range: START-END, START- or -N"))?;
+    let num = |t: &str| -> Result<Option<u64>, String> {
+        if t.is_empty() {
+            Ok(None)
+        } else {
+            t.parse()
+                .map(Some)
+                .map_err(|_| format!("'{t}' in '{s}' is not a byte offset"))
+        }
+    };
+    match (num(a)?, num(b)?) {
+        (None, None) => Err(format!("'{s}' names no byte: START-END, START- or -N")),
+        r => Ok(r),
+    }
 }
 
 /// `select`.
@@ -51,6 +78,7 @@ pub fn select(store: &ObjectStore, a: SelectArgs) -> anyhow::Result<()> {
         expression: a.sql,
         input: match a.input {
             Input::Json => InputFormat::Json,
+            Input::JsonLines => InputFormat::JsonLines,
             Input::Csv => InputFormat::Csv(CsvInput::default()),
             Input::CsvHeader => InputFormat::Csv(CsvInput {
                 header: FileHeader::Use,
@@ -69,7 +97,7 @@ pub fn select(store: &ObjectStore, a: SelectArgs) -> anyhow::Result<()> {
                 record: "\n".into(),
             }
         },
-        scan_range: None,
+        scan_range: a.scan_range,
     };
     let query = Select::new(req).map_err(|e| anyhow::anyhow!("{e}"))?;
     let reader = store

@@ -237,6 +237,41 @@ fn select_runs_sql_over_an_object() {
     );
     assert_eq!(code, 1);
     assert!(err.contains("NoSuchKey"), "{err}");
+    // Two ScanRanges that tile the object: each record once (ann starts at byte 14, bob at
+    // 29, cat at 43; the cut at 30 falls inside bob's line).
+    let names = |range: &str| {
+        ok(
+            &store,
+            &[
+                "select",
+                "data",
+                "people.csv",
+                "--scan-range",
+                range,
+                "--sql",
+                "SELECT s.name FROM S3Object s",
+            ],
+        )
+    };
+    assert_eq!(names("0-29"), "{\"name\":\"ann\"}\n{\"name\":\"bob\"}\n");
+    assert_eq!(names("30-"), "{\"name\":\"cat\"}\n");
+    assert_eq!(names("-15"), "{\"name\":\"cat\"}\n");
+    // The last 10 bytes start inside cat's line: no record starts in them.
+    assert_eq!(names("-10"), "");
+    let (code, _, err) = object(
+        &store,
+        &[
+            "select",
+            "data",
+            "people.csv",
+            "--scan-range",
+            "x-1",
+            "--sql",
+            "SELECT 1 FROM S3Object",
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("'x' in 'x-1' is not a byte offset"), "{err}");
 }
 
 #[test]
