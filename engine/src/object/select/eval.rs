@@ -165,7 +165,7 @@ impl Row<'_> {
     }
 }
 
-fn positional(name: &str) -> Option<usize> {
+pub(super) fn positional(name: &str) -> Option<usize> {
     let n: usize = name.strip_prefix('_')?.parse().ok()?;
     n.checked_sub(1)
 }

@@ -7,6 +7,7 @@ use std::io::{self, BufRead, Read, SeekFrom};
 
 use crate::records::{self, RecordError};
 
+use super::columns::Columns;
 use super::value::Value;
 use super::{Compression, CsvInput, FileHeader, SelectError, Source};
 
@@ -198,9 +199,11 @@ impl Counters {
 
 /// Where the records are read from: `offset` in the object, and the CSV header when it was
 /// read apart (a ScanRange that starts after it).
-pub(super) struct Start {
+pub(super) struct Start<'a> {
     pub(super) offset: u64,
     pub(super) header: Option<Vec<String>>,
+    /// The CSV columns the query reads (`None`: all).
+    pub(super) columns: Option<&'a Columns>,
 }
 
 /// The CSV reader the input options describe.
@@ -280,7 +283,7 @@ pub(super) fn csv_records(
     compression: Compression,
     counters: &Counters,
     range: Range,
-    start: Start,
+    start: Start<'_>,
     each: &mut Each<'_>,
 ) -> Result<(), SelectError> {
     let builder = csv_builder(c);
@@ -296,10 +299,15 @@ pub(super) fn csv_records(
         }
         let fields = || {
             let named = rec.iter().enumerate().map(|(k, f)| {
-                let name = names
-                    .as_ref()
-                    .and_then(|n| n.get(k).cloned())
-                    .unwrap_or_else(|| format!("_{}", k + 1));
+                let header = names.as_ref().and_then(|n| n.get(k));
+                let wanted = start
+                    .columns
+                    .is_none_or(|c| c.wants(k, header.map_or("", String::as_str)));
+                if !wanted {
+                    // Kept in its place (for `_N`), empty: the query never reads it.
+                    return (String::new(), Value::Missing);
+                }
+                let name = header.cloned().unwrap_or_else(|| format!("_{}", k + 1));
                 (name, Value::Str(f.to_string()))
             });
             Value::Object(named.collect())
