@@ -659,3 +659,37 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn progress_is_offered_every_few_thousand_records_with_the_counts_so_far() {
+    // A scan that returns nothing for a long time: the front end's keep-alive depends on
+    // these calls (`Cont`, or `Progress` when asked).
+    struct Ticks(Vec<Counts>);
+    impl SelectSink for Ticks {
+        fn records(&mut self, _chunk: Vec<u8>) -> Result<(), SelectError> {
+            Ok(())
+        }
+        fn progress(&mut self, so_far: &Counts) -> Result<(), SelectError> {
+            self.0.push(*so_far);
+            Ok(())
+        }
+    }
+    let csv: String = (0..10_000).map(|i| format!("{i}\n")).collect();
+    let s = select(
+        "SELECT * FROM S3Object WHERE _1 = 'none'",
+        InputFormat::Csv(CsvInput::default()),
+        Compression::None,
+    );
+    let mut ticks = Ticks(Vec::new());
+    let mut src = std::io::Cursor::new(csv.as_bytes());
+    let counts = s
+        .run_stream(&mut src, csv.len() as u64, &mut ticks)
+        .unwrap();
+    assert_eq!(ticks.0.len(), (10_000 / PROGRESS_RECORDS) as usize);
+    assert!(ticks.0.windows(2).all(|w| w[0].scanned <= w[1].scanned));
+    assert!(ticks
+        .0
+        .iter()
+        .all(|c| c.scanned > 0 && c.scanned <= counts.scanned && c.returned == 0));
+    assert_eq!(counts.returned, 0);
+}
