@@ -465,27 +465,29 @@ impl Fill<'_> {
         if self.pending.is_empty() {
             return;
         }
-        let items = std::mem::take(&mut self.pending);
-        let tables = &self.transfers.tables;
+        let n = self.pending.len() as u64;
+        // The items move into the batch (no copy); the pending list keeps its capacity.
+        let puts = self.pending.drain(..).map(WriteRequest::Put).collect();
         let batch = Request::BatchWriteItem(
-            BTreeMap::from([(
-                self.table.to_string(),
-                items.iter().cloned().map(WriteRequest::Put).collect(),
-            )]),
+            BTreeMap::from([(self.table.to_string(), puts)]),
             ReturnCapacity::default(),
         );
+        let tables = &self.transfers.tables;
         if let Ok(Response::BatchWrite(out)) = tables.execute(&batch) {
             if out.unprocessed.is_empty() {
-                self.ok += items.len() as u64;
-                self.pending = items;
-                self.pending.clear();
+                self.ok += n;
                 return;
             }
         }
-        for item in &items {
+        // Refused: its items back out of the batch built above, each written on its own.
+        let Request::BatchWriteItem(writes, _) = batch else {
+            return;
+        };
+        for w in writes.into_values().flatten() {
+            let WriteRequest::Put(item) = w else { continue };
             let put = Request::PutItem(PutItem {
                 table: self.table.to_string(),
-                item: item.clone(),
+                item,
                 ..PutItem::default()
             });
             match tables.execute(&put) {
@@ -493,8 +495,6 @@ impl Fill<'_> {
                 Err(e) => self.refuse(e.message),
             }
         }
-        self.pending = items;
-        self.pending.clear();
     }
 }
 

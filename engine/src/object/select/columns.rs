@@ -47,6 +47,12 @@ impl Columns {
             })
     }
 
+    /// Whether column `k` is read by position (`_N`): all a column without a header name
+    /// can be found by.
+    pub(super) fn wants_position(&self, k: usize) -> bool {
+        self.positions.contains(&k)
+    }
+
     /// Note the columns `e` reads; `false` if it needs the whole record.
     fn visit(&mut self, e: &Expr, alias: Option<&str>) -> bool {
         match e {

@@ -290,20 +290,37 @@ pub(super) fn csv_records(
     // From byte 0 the header is the first record; from within the object it was read apart.
     let header_first = start.offset == 0 && c.header != FileHeader::None;
     let mut names = start.header;
+    // Which of the header's columns the query reads: decided once per object, not per row.
+    let header_wanted = |names: &Option<Vec<String>>| -> Vec<bool> {
+        match (start.columns, names) {
+            (Some(cols), Some(n)) => n
+                .iter()
+                .enumerate()
+                .map(|(k, m)| cols.wants(k, m))
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    let mut wanted = header_wanted(&names);
     let read = records::csv_records(&builder, src, counters.max_record, |n, at, rec| {
         if n == 1 && header_first {
             if c.header == FileHeader::Use {
                 names = Some(rec.iter().map(String::from).collect());
+                wanted = header_wanted(&names);
             }
             return Ok(true);
         }
         let fields = || {
             let named = rec.iter().enumerate().map(|(k, f)| {
                 let header = names.as_ref().and_then(|n| n.get(k));
-                let wanted = start
-                    .columns
-                    .is_none_or(|c| c.wants(k, header.map_or("", String::as_str)));
-                if !wanted {
+                // A column past the header (or with none) is named `_k`: only `_N` finds it.
+                let keep = start.columns.is_none_or(|cols| {
+                    wanted
+                        .get(k)
+                        .copied()
+                        .unwrap_or_else(|| cols.wants_position(k))
+                });
+                if !keep {
                     // Kept in its place (for `_N`), empty: the query never reads it.
                     return (String::new(), Value::Missing);
                 }
