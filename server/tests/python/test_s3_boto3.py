@@ -212,6 +212,22 @@ def test_ranges_and_part_numbers_answer_206_on_get_and_head(server, bucket):
     assert s3.get_object(Bucket=bucket, Key="single", PartNumber=1)["Body"].read() == b"0123456789"
 
 
+def test_a_part_number_past_the_parts_is_refused(server, bucket):
+    """HEAD with a part number the object does not have answers 416, as S3 does (a HEAD has no
+    body, so the status is all a client sees); GET answers 400 InvalidPart, as ceph/s3-tests
+    expects of it (docs/s3-compatibility.md)."""
+    s3 = server.client()
+    s3.put_object(Bucket=bucket, Key="single", Body=b"0123456789")
+    with pytest.raises(ClientError) as e:
+        s3.head_object(Bucket=bucket, Key="single", PartNumber=2)
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 416
+    assert "Range Not Satisfiable" in e.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="single", PartNumber=2)
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert code(e) == "InvalidPart"
+
+
 def test_bucket_tags_are_kept_checked_and_removed(server, bucket):
     """Put/Get/DeleteBucketTagging as S3 answers them (what tools such as Terraform rely on)."""
     s3 = server.client()
