@@ -144,6 +144,7 @@ impl ObjectStore {
             size: part.size,
             part_number: None,
             checksum: None,
+            sealed_key: None,
         };
         if unsynced {
             // A blob just written without a sync: one sync makes data and description durable.
@@ -195,6 +196,7 @@ impl ObjectStore {
             size: 0,
             part_number: None,
             checksum: None,
+            sealed_key: None,
         }];
         let json = BlobDescription::of_version(bucket, v, 0).to_json();
         let id = self.write_note(&json)?;
@@ -227,6 +229,7 @@ impl ObjectStore {
             size: 0,
             part_number: None,
             checksum: None,
+            sealed_key: None,
         });
         Ok((ops, old))
     }

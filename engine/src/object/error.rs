@@ -166,6 +166,12 @@ pub enum ObjectError {
     /// A request argument is invalid.
     #[error("InvalidArgument: {0}")]
     InvalidArgument(String),
+    /// The bucket has no default encryption (GetBucketEncryption).
+    #[error("ServerSideEncryptionConfigurationNotFoundError: {0}")]
+    NoEncryptionConfiguration(String),
+    /// A valid S3 request for a feature this store does not have (SSE-KMS).
+    #[error("NotImplemented: {0}")]
+    NotImplemented(String),
     /// The layout asked for at creation is invalid (the error names the field).
     #[error("InvalidArgument: {0}")]
     InvalidLayout(#[source] LayoutError),
@@ -282,6 +288,10 @@ impl ObjectError {
             }
             ObjectError::NoSuchObjectLockConfiguration(_) => "NoSuchObjectLockConfiguration",
             ObjectError::NoSuchTagSet(_) => "NoSuchTagSet",
+            ObjectError::NotImplemented(_) => "NotImplemented",
+            ObjectError::NoEncryptionConfiguration(_) => {
+                "ServerSideEncryptionConfigurationNotFoundError"
+            }
             ObjectError::InvalidArgument(_)
             | ObjectError::InvalidLayout(_)
             | ObjectError::Input(_) => "InvalidArgument",
@@ -307,7 +317,8 @@ impl ObjectError {
             | ObjectError::NoSuchTagSet(_)
             | ObjectError::ObjectLockConfigurationNotFound(_)
             | ObjectError::NoSuchCorsConfiguration(_)
-            | ObjectError::NoSuchObjectLockConfiguration(_) => 404,
+            | ObjectError::NoSuchObjectLockConfiguration(_)
+            | ObjectError::NoEncryptionConfiguration(_) => 404,
             ObjectError::InvalidBucketState(_) => 409,
             ObjectError::BucketAlreadyExists(_)
             | ObjectError::BucketAlreadyExistsElsewhere(_)
@@ -317,6 +328,7 @@ impl ObjectError {
             ObjectError::PreconditionFailed { .. } => 412,
             ObjectError::InvalidRange { .. } => 416,
             ObjectError::NotModified(_) => 304,
+            ObjectError::NotImplemented(_) => 501,
             _ if self.code() == "InternalError" => 500,
             _ => 400,
         }

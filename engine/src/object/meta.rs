@@ -28,6 +28,7 @@ use super::cors::CorsRule;
 use super::meta_error::MetaError;
 use super::object_lock::{ObjectLockConfig, Retention};
 use super::owner::Owner;
+use super::sse::{Encryption, SealedKey};
 
 /// Key-value pairs, in key order, as a scan returns them.
 pub type Rows = Vec<(Vec<u8>, Vec<u8>)>;
@@ -108,6 +109,9 @@ pub struct BucketMeta {
     /// Server access logging (PutBucketLogging): where this bucket's access log goes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logging: Option<super::access_log::LoggingConfig>,
+    /// Default encryption (PutBucketEncryption): SSE-S3 for writes that ask for none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_encryption: Option<Encryption>,
     /// The blob holding this record on the data side (`describe.rs`): every change of the
     /// bucket's settings writes it anew before its commit, so that `repair` brings the bucket
     /// back as it was when every metadata copy is lost. `None` in stores made before it (the
@@ -171,6 +175,9 @@ pub struct Segment {
     /// The part's checksum (multipart objects with a checksum algorithm).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checksum: Option<ObjectChecksum>,
+    /// The blob's data key, sealed, when its version is encrypted (`sse.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed_key: Option<SealedKey>,
 }
 
 /// One version of an object, or a delete marker.
@@ -219,6 +226,9 @@ pub struct VersionMeta {
     /// Whether an Object Lock legal hold is on.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub legal_hold: bool,
+    /// Its server-side encryption, if any (each segment has its sealed data key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<Encryption>,
 }
 
 /// A multipart upload in progress.
@@ -259,6 +269,9 @@ pub struct UploadMeta {
     /// Whether the final object gets a legal hold.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub legal_hold: bool,
+    /// The server-side encryption every part and the final object get.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<Encryption>,
 }
 
 /// One uploaded part.
@@ -279,6 +292,9 @@ pub struct PartMeta {
     /// The part's checksum, when the upload has an algorithm.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checksum: Option<ObjectChecksum>,
+    /// The part's data key, sealed, when the upload is encrypted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed_key: Option<SealedKey>,
 }
 
 /// What a completed multipart upload became, so that a retried CompleteMultipartUpload (a

@@ -62,6 +62,7 @@ pub mod replicated;
 pub mod scrub;
 pub mod select;
 pub mod shard;
+pub mod sse;
 pub mod store;
 
 pub use acl::{Acl, CannedAcl, Grant, Grantee, Group, Permission};

@@ -19,9 +19,38 @@ use super::conditions::Conditions;
 use super::error::ObjectError;
 use super::meta::{self, PartMeta, Segment, UploadMeta};
 use super::names::validate_key;
-use super::objects::{hex, resolve_ownership, NewVersion, PutOptions, PutResult};
+use super::objects::{hex, resolve_ownership, NewVersion, PutOptions, PutResult, Written};
 use super::read::GetOptions;
+use super::sse::{CustomerKey, Encryption, SseRequest};
 use super::store::ObjectStore;
+
+/// The encryption a part of an upload made with `upload` gets, given the SSE-C key its
+/// UploadPart sent: S3 wants an SSE-C upload's key again with every part, and no key with
+/// any other upload's parts.
+fn part_encryption(
+    upload: Option<&Encryption>,
+    customer: Option<&CustomerKey>,
+) -> Result<Option<SseRequest>, ObjectError> {
+    match (upload, customer) {
+        (None, None) => Ok(None),
+        (Some(Encryption::S3), None) => Ok(Some(SseRequest::S3)),
+        (None | Some(Encryption::S3), Some(_)) => Err(ObjectError::InvalidRequest(
+            "the upload was not created with SSE-C: its parts take no SSE-C key".into(),
+        )),
+        (Some(Encryption::Customer { .. }), None) => Err(ObjectError::InvalidRequest(
+            "the upload was created with SSE-C: every UploadPart must send its key \
+             (x-amz-server-side-encryption-customer-algorithm, -key, -key-MD5)"
+                .into(),
+        )),
+        (Some(Encryption::Customer { key_md5 }), Some(c)) if c.md5() != key_md5 => {
+            Err(ObjectError::InvalidRequest(format!(
+                "the SSE-C key sent (MD5 {}) is not the one the upload was created with ({key_md5})",
+                c.md5()
+            )))
+        }
+        (Some(Encryption::Customer { .. }), Some(c)) => Ok(Some(SseRequest::Customer(c.clone()))),
+    }
+}
 
 /// Options of an UploadPart.
 #[derive(Clone, Debug, Default)]
@@ -31,6 +60,9 @@ pub struct PartOptions {
     pub checksum: Option<ChecksumRequest>,
     /// `Content-MD5` of the part.
     pub content_md5: Option<[u8; 16]>,
+    /// The SSE-C key the request sent: an SSE-C upload's parts must each bring its key, and
+    /// no other upload's may.
+    pub sse_customer: Option<CustomerKey>,
 }
 
 /// What an UploadPart (or UploadPartCopy) stored.
@@ -42,6 +74,8 @@ pub struct PartResult {
     pub checksum: Option<ObjectChecksum>,
     /// When it was stored, Unix milliseconds.
     pub last_modified_ms: u64,
+    /// The upload's server-side encryption, which the part has.
+    pub encryption: Option<Encryption>,
 }
 
 /// One part named in CompleteMultipartUpload.
@@ -64,6 +98,9 @@ pub struct CompleteOptions {
     pub if_none_match: Option<String>,
     /// `If-Match: ETAG`.
     pub if_match: Option<String>,
+    /// The SSE-C key the request sent: an SSE-C upload is completed only with its key, as its
+    /// parts were uploaded (Ceph RGW requires it; S3 takes it).
+    pub sse_customer: Option<CustomerKey>,
 }
 
 /// Highest part number S3 allows.
@@ -137,6 +174,9 @@ impl ObjectStore {
             tags: super::object_tags::by_key(&opts.tags),
             retention: opts.retention,
             legal_hold: opts.legal_hold,
+            encryption: super::sse::for_write(&b, opts.sse.as_ref())
+                .as_ref()
+                .map(SseRequest::encryption),
         };
         self.meta_commit(vec![(
             meta::upload_key(bucket, &upload_id),
@@ -199,6 +239,7 @@ impl ObjectStore {
             }),
             (_, c) => c.clone(),
         };
+        let sse = part_encryption(upload.encryption.as_ref(), opts.sse_customer.as_ref())?;
         let freed = {
             let _gc = self.gc_lock.read().unwrap_or_else(|p| p.into_inner());
             // Room for the description the part gets when the upload completes (the longer one;
@@ -215,11 +256,18 @@ impl ObjectStore {
                 None,
             ) + upload.acl.as_ref().map_or(0, |a| meta::to_json(a).len())
                 + meta::to_json(&upload.tags).len();
-            let (id, digest, computed) = self.write_checked(
+            let Written {
+                id,
+                digest,
+                etag_md5,
+                computed,
+                sealed_key,
+            } = self.write_checked(
                 src,
                 size,
                 request.as_ref(),
                 opts.content_md5.as_ref(),
+                sse.as_ref(),
                 desc_len,
                 false,
             )?;
@@ -227,7 +275,7 @@ impl ObjectStore {
                 part_number,
                 data_id: id.hex(),
                 size,
-                etag: format!("\"{}\"", hex(&digest.md5)),
+                etag: format!("\"{}\"", hex(&etag_md5)),
                 sha256: hex(&digest.sha256),
                 last_modified_ms: self.now_ms(),
                 checksum: request.as_ref().zip(computed).map(|(r, c)| ObjectChecksum {
@@ -236,6 +284,7 @@ impl ObjectStore {
                     value: checksum::encode(&c),
                     parts: None,
                 }),
+                sealed_key,
             };
             // Described as a part of an upload in flight (completing it describes it anew),
             // before its commit and in the same sync as its data.
@@ -245,8 +294,9 @@ impl ObjectStore {
             }
             self.commit_part(bucket, upload_id, id, part)?
         };
-        let (old, result) = freed;
+        let (old, mut result) = freed;
         self.free_segments(old.as_slice());
+        result.encryption = upload.encryption;
         Ok(result)
     }
 
@@ -278,11 +328,13 @@ impl ObjectStore {
                 size: p.size,
                 part_number: None,
                 checksum: None,
+                sealed_key: None,
             }),
             PartResult {
                 etag: part.etag,
                 checksum: part.checksum,
                 last_modified_ms: part.last_modified_ms,
+                encryption: None,
             },
         ))
     }
@@ -299,20 +351,14 @@ impl ObjectStore {
         src_key: &str,
         src: &GetOptions,
         conditions: &Conditions,
+        part: &PartOptions,
     ) -> Result<PartResult, ObjectError> {
         self.upload(bucket, upload_id)?;
         let source = self.open_object(src_bucket, src_key, src)?;
         conditions.check(&source.info().etag, source.info().last_modified_ms, true)?;
         let (a, b) = source.range();
         let mut reader = source.chunks();
-        self.upload_part_with(
-            bucket,
-            upload_id,
-            part_number,
-            &mut reader,
-            b - a,
-            &PartOptions::default(),
-        )
+        self.upload_part_with(bucket, upload_id, part_number, &mut reader, b - a, part)
     }
 
     /// The parts uploaded so far, by part number.
@@ -399,6 +445,7 @@ impl ObjectStore {
                 }
                 Err(e) => return Err(e),
             };
+            part_encryption(upload.encryption.as_ref(), opts.sse_customer.as_ref())?;
             let uploaded = self.parts(bucket, upload_id)?;
             let mut chosen = Vec::with_capacity(parts.len());
             for (i, want) in parts.iter().enumerate() {
@@ -488,6 +535,7 @@ impl ObjectStore {
                         size: p.size,
                         part_number: Some(p.part_number),
                         checksum: p.checksum.clone(),
+                        sealed_key: p.sealed_key.clone(),
                     })
                     .collect(),
                 system: upload.system.clone(),
@@ -507,6 +555,7 @@ impl ObjectStore {
                     self.now_ms(),
                 )?,
                 legal_hold: upload.legal_hold,
+                encryption: upload.encryption.clone(),
             };
             // The upload and all its part records go in the same commit as the new version, with
             // the record that answers a retry.
@@ -543,6 +592,7 @@ impl ObjectStore {
                         size: p.size,
                         part_number: None,
                         checksum: None,
+                        sealed_key: None,
                     }),
             );
             (v, freed)
@@ -586,6 +636,7 @@ impl ObjectStore {
                     size: p.size,
                     part_number: None,
                     checksum: None,
+                    sealed_key: None,
                 })
                 .collect::<Vec<_>>()
         };

@@ -398,6 +398,7 @@ mod tests {
             tags: Vec::new(),
             retention,
             legal_hold,
+            encryption: None,
         }
     }
 

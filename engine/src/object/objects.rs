@@ -32,6 +32,7 @@ use super::object_lock::{protected, protection, retention_for_write, Retention};
 use super::object_tags::check_object_tags;
 use super::owner::Owner;
 use super::read::GetOptions;
+use super::sse::{EncryptingReader, Encryption, Key, SealedKey, SseRequest};
 use super::store::ObjectStore;
 
 /// Options of a PUT.
@@ -69,6 +70,9 @@ pub struct PutOptions {
     pub retention: Option<Retention>,
     /// `x-amz-object-lock-legal-hold: ON`.
     pub legal_hold: bool,
+    /// Server-side encryption asked for (`sse.rs`); for UploadPart, the SSE-C key the upload
+    /// was created with.
+    pub sse: Option<SseRequest>,
 }
 
 /// Options of a DELETE.
@@ -127,6 +131,33 @@ pub struct PutResult {
     pub sha256: String,
     /// The additional checksum stored with it, if one was asked for.
     pub checksum: Option<ObjectChecksum>,
+    /// Its server-side encryption, if any.
+    pub encryption: Option<Encryption>,
+}
+
+/// A blob [`ObjectStore::write_checked`] wrote.
+pub(super) struct Written {
+    pub id: DataId,
+    /// Size, MD5 and SHA-256 of the plaintext.
+    pub digest: BlobDigest,
+    /// The MD5 the ETag shows: the plaintext's, but keyed for SSE-C (`sse.rs`).
+    pub etag_md5: [u8; 16],
+    /// The checksum the request asked for, computed.
+    pub computed: Option<Vec<u8>>,
+    /// The blob's data key, sealed, when it is encrypted.
+    pub sealed_key: Option<SealedKey>,
+}
+
+impl Written {
+    fn plain(id: DataId, digest: BlobDigest, computed: Option<Vec<u8>>) -> Self {
+        Written {
+            id,
+            etag_md5: digest.md5,
+            digest,
+            computed,
+            sealed_key: None,
+        }
+    }
 }
 
 /// What a HEAD (or GET) tells about a version.
@@ -166,6 +197,8 @@ pub struct ObjectInfo {
     pub retention: Option<Retention>,
     /// Whether an Object Lock legal hold is on.
     pub legal_hold: bool,
+    /// Its server-side encryption, if any.
+    pub encryption: Option<Encryption>,
 }
 
 /// One part of a multipart object.
@@ -212,6 +245,7 @@ impl ObjectInfo {
             tags: v.tags.clone(),
             retention: v.retention,
             legal_hold: v.legal_hold,
+            encryption: v.encryption.clone(),
         }
     }
 }
@@ -313,6 +347,7 @@ pub(super) struct NewVersion {
     pub tags: Vec<(String, String)>,
     pub retention: Option<Retention>,
     pub legal_hold: bool,
+    pub encryption: Option<Encryption>,
 }
 
 /// What a version's commit fixes — its sequence number, version id and time — fixed before it,
@@ -359,6 +394,7 @@ impl NewVersion {
             tags: self.tags,
             retention: self.retention,
             legal_hold: self.legal_hold,
+            encryption: self.encryption,
         }
     }
 
@@ -380,6 +416,7 @@ impl NewVersion {
             tags: Vec::new(),
             retention: None,
             legal_hold: false,
+            encryption: None,
         }
     }
 }
@@ -683,6 +720,18 @@ impl ObjectStore {
         let b = self.bucket(bucket)?;
         resolve_ownership(&b, opts.writer.clone(), opts.acl.as_ref())?;
         let retention = retention_for_write(&b, opts.retention, opts.legal_hold, self.now_ms())?;
+        // The bucket's default encryption, for a PUT that asks for none.
+        let defaulted;
+        let opts = match super::sse::for_write(&b, opts.sse.as_ref()) {
+            Some(sse) if opts.sse.is_none() => {
+                defaulted = PutOptions {
+                    sse: Some(sse),
+                    ..opts.clone()
+                };
+                &defaulted
+            }
+            _ => opts,
+        };
         let (v, freed) = {
             let _gc = self.gc_lock.read().unwrap_or_else(|p| p.into_inner());
             self.put_locked(bucket, key, src, size, opts, retention)?
@@ -692,50 +741,87 @@ impl ObjectStore {
     }
 
     /// Write `size` bytes from `src` as a blob, computing the requested checksum on the way,
-    /// and check them against Content-MD5 and the client's checksum. On a mismatch the blob is
-    /// deleted and the error is BadDigest.
+    /// encrypted if `sse` asks (`sse.rs`), and check them against Content-MD5 and the client's
+    /// checksum. On a mismatch the blob is deleted and the error is BadDigest.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn write_checked(
         &self,
         src: &mut dyn Read,
         size: u64,
         checksum: Option<&ChecksumRequest>,
         content_md5: Option<&[u8; 16]>,
+        sse: Option<&SseRequest>,
         desc_len: usize,
         sync: bool,
-    ) -> Result<(DataId, BlobDigest, Option<Vec<u8>>), ObjectError> {
-        let (id, digest, computed) = match checksum.map(|c| c.algorithm) {
+    ) -> Result<Written, ObjectError> {
+        let written = match (sse, checksum.map(|c| c.algorithm)) {
             // SHA-256 is what the blob layer computes anyway.
-            None | Some(ChecksumAlgorithm::Sha256) => {
+            (None, None | Some(ChecksumAlgorithm::Sha256)) => {
                 let (id, d) = self.write_blob(src, size, desc_len, sync)?;
                 let sha = checksum.map(|_| d.sha256.to_vec());
-                (id, d, sha)
+                Written::plain(id, d, sha)
             }
-            Some(alg) => {
+            (None, Some(alg)) => {
                 let mut hashing = HashingReader::new(src, alg);
                 let (id, d) = self.write_blob(&mut hashing, size, desc_len, sync)?;
-                (id, d, Some(hashing.finish()))
+                Written::plain(id, d, Some(hashing.finish()))
+            }
+            (Some(sse), alg) => {
+                let data_key = Key::random()?;
+                let sealed_key = self.key_encryption_key(sse)?.seal(&data_key)?;
+                // A checksum other than SHA-256 hashes the plaintext before it is encrypted;
+                // the encrypting reader hashes MD5 and SHA-256 of it.
+                let mut hashing;
+                let plain: &mut dyn Read = match alg.filter(|a| *a != ChecksumAlgorithm::Sha256) {
+                    Some(a) => {
+                        hashing = Some(HashingReader::new(src, a));
+                        hashing.as_mut().expect("just set")
+                    }
+                    None => {
+                        hashing = None;
+                        src
+                    }
+                };
+                let mut enc = EncryptingReader::new(plain, data_key);
+                let (id, _) = self.write_blob(&mut enc, size, desc_len, sync)?;
+                let (md5, sha256) = enc.plaintext_digests();
+                let computed = match (hashing, alg) {
+                    (Some(h), _) => Some(h.finish()),
+                    (None, Some(_)) => Some(sha256.to_vec()),
+                    (None, None) => None,
+                };
+                Written {
+                    id,
+                    digest: BlobDigest { size, md5, sha256 },
+                    etag_md5: match sse {
+                        SseRequest::S3 => md5,
+                        SseRequest::Customer(c) => c.etag_md5(&md5),
+                    },
+                    computed,
+                    sealed_key: Some(sealed_key),
+                }
             }
         };
         let check = || -> Result<(), ObjectError> {
             if let Some(want) = content_md5 {
-                if *want != digest.md5 {
+                if *want != written.digest.md5 {
                     return Err(ObjectError::BadDigest(format!(
                         "the Content-MD5 you specified ({}) did not match the MD5 of the data received ({})",
                         hex(want),
-                        hex(&digest.md5)
+                        hex(&written.digest.md5)
                     )));
                 }
             }
-            if let (Some(req), Some(c)) = (checksum, &computed) {
+            if let (Some(req), Some(c)) = (checksum, &written.computed) {
                 req.verify(c)?;
             }
             Ok(())
         };
         if let Err(e) = check() {
-            let _ = self.blobs.delete(&id);
+            let _ = self.blobs.delete(&written.id);
             return Err(e);
         }
-        Ok((id, digest, computed))
+        Ok(written)
     }
 
     /// PUT with `gc_lock` held shared by the caller; `retention` is the version's, resolved by
@@ -761,11 +847,18 @@ impl ObjectStore {
             opts.acl.as_ref(),
         ) + meta::to_json(&opts.tags).len();
         // Not synced yet: the description goes in first, and one sync makes both durable.
-        let (id, digest, computed) = self.write_checked(
+        let Written {
+            id,
+            digest,
+            etag_md5,
+            computed,
+            sealed_key,
+        } = self.write_checked(
             src,
             size,
             opts.checksum.as_ref(),
             opts.content_md5.as_ref(),
+            opts.sse.as_ref(),
             desc_len,
             false,
         )?;
@@ -783,7 +876,7 @@ impl ObjectStore {
             key: key.to_string(),
             delete_marker: false,
             size,
-            etag: format!("\"{}\"", hex(&digest.md5)),
+            etag: format!("\"{}\"", hex(&etag_md5)),
             sha256: hex(&digest.sha256),
             content_type: opts.content_type.clone(),
             user_meta: opts.user_meta.clone(),
@@ -792,6 +885,7 @@ impl ObjectStore {
                 size,
                 part_number: None,
                 checksum: None,
+                sealed_key,
             }],
             system: opts.system.clone(),
             checksum,
@@ -800,6 +894,7 @@ impl ObjectStore {
             tags: super::object_tags::by_key(&opts.tags),
             retention,
             legal_hold: opts.legal_hold,
+            encryption: opts.sse.as_ref().map(SseRequest::encryption),
         };
         // The blob describes its version before the commit, in the same sync as its data:
         // the sequence number, version id and time are fixed now (`Planned`), so the metadata
@@ -871,6 +966,9 @@ impl ObjectStore {
                 size,
                 part_number: Some(10_000),
                 checksum: None,
+                // Room for a data key whatever the write's encryption (the estimate does not
+                // know it; 150 bytes of slack for a plain object).
+                sealed_key: Some(SealedKey::longest()),
             }],
             system: system.clone(),
             checksum: checksum.map(|algorithm| ObjectChecksum {
@@ -888,6 +986,9 @@ impl ObjectStore {
                 until_ms: u64::MAX,
             }),
             legal_hold: true,
+            encryption: Some(Encryption::Customer {
+                key_md5: "0".repeat(24),
+            }),
         };
         super::describe::BlobDescription::of_version(bucket, &v, 0)
             .to_json()
@@ -929,29 +1030,40 @@ impl ObjectStore {
         Ok(reader.info().clone())
     }
 
-    /// Bytes `[start, end)` of a version, across its segments.
+    /// Bytes `[start, end)` of a version, across its segments; `keys`: the segments' data
+    /// keys when the version is encrypted ([`ObjectStore::data_keys`]).
     pub(super) fn read_version(
         &self,
         bucket: &str,
         v: &VersionMeta,
+        keys: Option<&[Key]>,
         start: u64,
         end: u64,
         out: &mut dyn Write,
     ) -> Result<(), ObjectError> {
-        self.read_version_chunks(bucket, v, start, end, &mut CopyTo(out))
+        self.read_version_chunks(bucket, v, keys, start, end, &mut CopyTo(out))
     }
 
-    /// Bytes `[start, end)` of a version, as the verified shard buffers themselves.
+    /// Bytes `[start, end)` of a version, as the verified shard buffers themselves (decrypted
+    /// in place when the version is encrypted).
     pub(super) fn read_version_chunks(
         &self,
         bucket: &str,
         v: &VersionMeta,
+        keys: Option<&[Key]>,
         start: u64,
         end: u64,
         out: &mut dyn ChunkSink,
     ) -> Result<(), ObjectError> {
+        if v.encryption.is_some() && keys.is_none() {
+            // Never hand out ciphertext as if it were the object.
+            return Err(ObjectError::Internal(format!(
+                "{bucket}/{} is encrypted and was read without its keys",
+                v.key
+            )));
+        }
         let mut seg_start = 0u64;
-        for seg in &v.segments {
+        for (i, seg) in v.segments.iter().enumerate() {
             let seg_end = seg_start + seg.size;
             if seg_end > start && seg_start < end {
                 let id = DataId::from_hex(&seg.data_id).ok_or_else(|| {
@@ -959,6 +1071,21 @@ impl ObjectStore {
                 })?;
                 let a = start.max(seg_start) - seg_start;
                 let b = end.min(seg_end) - seg_start;
+                let mut decrypting;
+                let out: &mut dyn ChunkSink = match keys {
+                    Some(keys) => {
+                        let key = keys.get(i).ok_or_else(|| {
+                            ObjectError::Internal(format!("no data key for segment {i}"))
+                        })?;
+                        decrypting = Decrypting {
+                            key,
+                            offset: a,
+                            inner: &mut *out,
+                        };
+                        &mut decrypting
+                    }
+                    None => &mut *out,
+                };
                 self.blobs
                     .read_range_chunks(&id, seg.size, a, b, out)
                     .map_err(|e| ObjectError::DataLoss {
@@ -1128,6 +1255,7 @@ impl ObjectStore {
             &GetOptions {
                 version_id: src.version_id.clone(),
                 conditions: Conditions::default(),
+                sse_customer: src.sse_customer.clone(),
                 ..GetOptions::default()
             },
         )?;
@@ -1143,6 +1271,7 @@ impl ObjectStore {
                 ..info.system.clone()
             };
         }
+        opts.sse = super::sse::for_write(&dst, opts.sse.as_ref());
         if copy.replace_tags {
             check_object_tags(&opts.tags)?;
         } else {
@@ -1181,6 +1310,79 @@ impl ObjectStore {
             source_version_id: info.version_id,
             last_modified_ms,
         })
+    }
+}
+
+/// Decrypts a segment's shard buffers in place on their way to `inner` (CTR: the key stream
+/// at the blob offset of the first byte).
+struct Decrypting<'a> {
+    key: &'a Key,
+    offset: u64,
+    inner: &'a mut dyn ChunkSink,
+}
+
+impl ChunkSink for Decrypting<'_> {
+    fn chunk(
+        &mut self,
+        mut buf: Vec<u8>,
+        range: std::ops::Range<usize>,
+    ) -> std::io::Result<Option<Vec<u8>>> {
+        self.key.apply(self.offset, &mut buf[range.clone()]);
+        self.offset += range.len() as u64;
+        self.inner.chunk(buf, range)
+    }
+}
+
+impl ObjectStore {
+    /// The key that seals data keys written with `sse`.
+    pub(super) fn key_encryption_key(&self, sse: &SseRequest) -> Result<Key, ObjectError> {
+        match sse {
+            SseRequest::S3 => self.master_key(),
+            SseRequest::Customer(c) => Ok(c.key().clone()),
+        }
+    }
+
+    /// The data keys of version `v`'s segments, for a read that brings `customer` (the SSE-C
+    /// key a request sent, if any): `None` for a version stored in clear. Refuses a read
+    /// without the SSE-C key a version needs, with another, or with one it does not need.
+    pub(super) fn data_keys(
+        &self,
+        bucket: &str,
+        v: &VersionMeta,
+        customer: Option<&super::sse::CustomerKey>,
+    ) -> Result<Option<Vec<Key>>, ObjectError> {
+        let Some(enc) = &v.encryption else {
+            return match customer {
+                Some(_) => Err(super::sse::not_applicable()),
+                None => Ok(None),
+            };
+        };
+        enc.check_read(customer)?;
+        let kek = match (enc, customer) {
+            (Encryption::Customer { .. }, Some(c)) => c.key().clone(),
+            _ => self.master_key()?,
+        };
+        let what = || format!("{bucket}/{} version {}", v.key, v.version_id);
+        v.segments
+            .iter()
+            .map(|s| {
+                s.sealed_key
+                    .as_ref()
+                    .and_then(|k| kek.unseal(k))
+                    .ok_or_else(|| match enc {
+                        // The MD5 matched but the key does not open: a different key whose
+                        // MD5 was sent for the right one.
+                        Encryption::Customer { .. } if s.sealed_key.is_some() => {
+                            ObjectError::InvalidRequest(format!(
+                                "the SSE-C key given does not open {}",
+                                what()
+                            ))
+                        }
+                        _ => super::sse::unseal_failed(&what()),
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
     }
 }
 
@@ -1232,6 +1434,7 @@ impl PutResult {
             etag: v.etag,
             sha256: v.sha256,
             checksum: v.checksum,
+            encryption: v.encryption,
         }
     }
 }

@@ -13,6 +13,7 @@ use super::error::ObjectError;
 use super::meta::VersionMeta;
 use super::objects::{ByteRange, ObjectInfo, PartInfo};
 use super::pins::PinGuard;
+use super::sse::{CustomerKey, Encryption, Key};
 use super::store::ObjectStore;
 
 /// What a GET or HEAD asks for.
@@ -27,6 +28,20 @@ pub struct GetOptions {
     pub part_number: Option<u32>,
     /// If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since.
     pub conditions: Conditions,
+    /// The SSE-C key the request sent (for a copy: `x-amz-copy-source-server-side-encryption-
+    /// customer-*`); an SSE-C object is read only with its own key, and no other object with one.
+    pub sse_customer: Option<CustomerKey>,
+}
+
+/// The data keys a reader decrypts with.
+#[derive(Debug)]
+enum DataKeys {
+    /// The version is stored in clear.
+    Clear,
+    /// SSE-C: the request's key has not been given ([`ObjectReader::unlock`]).
+    Locked,
+    /// The segments' data keys.
+    Open(Vec<Key>),
 }
 
 /// An open object: its metadata, the bytes to serve, and its blobs pinned until drop.
@@ -40,6 +55,7 @@ pub struct ObjectReader<'a> {
     end: u64,
     partial: bool,
     part: Option<PartInfo>,
+    keys: DataKeys,
     _pins: PinGuard<'a>,
 }
 
@@ -54,6 +70,7 @@ impl ObjectStore {
         let mut r = self.open_version(bucket, key, opts.version_id.as_deref())?;
         r.check(&opts.conditions)?;
         r.select(opts.range, opts.part_number)?;
+        r.unlock(opts.sse_customer.as_ref())?;
         Ok(r)
     }
 
@@ -79,6 +96,15 @@ impl ObjectStore {
         };
         let info = ObjectInfo::from_meta(&version);
         let end = version.size;
+        // SSE-S3 needs nothing from the request: its keys open under the store's.
+        let keys = match &version.encryption {
+            None => DataKeys::Clear,
+            Some(Encryption::Customer { .. }) => DataKeys::Locked,
+            Some(Encryption::S3) => match self.data_keys(bucket, &version, None)? {
+                Some(k) => DataKeys::Open(k),
+                None => DataKeys::Clear,
+            },
+        };
         Ok(ObjectReader {
             store: self,
             bucket: bucket.to_string(),
@@ -88,6 +114,7 @@ impl ObjectStore {
             end,
             partial: false,
             part: None,
+            keys,
             _pins: pins,
         })
     }
@@ -97,6 +124,38 @@ impl<'a> ObjectReader<'a> {
     /// Evaluate If-Match and friends against this version (412 / 304 as errors).
     pub fn check(&self, conditions: &Conditions) -> Result<(), ObjectError> {
         conditions.check(&self.version.etag, self.version.last_modified_ms, false)
+    }
+
+    /// Check the SSE-C key the request sent (`customer`) against the version, as S3 does for
+    /// GET and HEAD: an SSE-C version needs its own key, any other refuses a key. With the
+    /// right key, the segments' data keys are opened for the read.
+    pub fn unlock(&mut self, customer: Option<&CustomerKey>) -> Result<(), ObjectError> {
+        if matches!(self.keys, DataKeys::Open(_)) && customer.is_none() {
+            return Ok(());
+        }
+        self.keys = match self
+            .store
+            .data_keys(&self.bucket, &self.version, customer)?
+        {
+            Some(k) => DataKeys::Open(k),
+            None => DataKeys::Clear,
+        };
+        Ok(())
+    }
+
+    /// The data keys to read with; an SSE-C version not unlocked is refused as S3 refuses a
+    /// GET without the key.
+    fn keys(&self) -> Result<Option<&[Key]>, ObjectError> {
+        match &self.keys {
+            DataKeys::Clear => Ok(None),
+            DataKeys::Open(k) => Ok(Some(k)),
+            DataKeys::Locked => Err(self
+                .version
+                .encryption
+                .as_ref()
+                .and_then(|e| e.check_read(None).err())
+                .unwrap_or_else(|| ObjectError::Internal("a reader locked in vain".into()))),
+        }
     }
 
     /// Serve a byte range, or one part, instead of the whole object.
@@ -169,15 +228,27 @@ impl<'a> ObjectReader<'a> {
 
     /// Write the bytes served to `out`.
     pub fn read_to(&self, out: &mut dyn Write) -> Result<(), ObjectError> {
-        self.store
-            .read_version(&self.bucket, &self.version, self.start, self.end, out)
+        self.store.read_version(
+            &self.bucket,
+            &self.version,
+            self.keys()?,
+            self.start,
+            self.end,
+            out,
+        )
     }
 
     /// Hand the bytes served to `out` as the engine's own verified shard buffers (no copy for
     /// a sink that keeps them; see [`ChunkSink`]).
     pub fn read_chunks_to(&self, out: &mut dyn ChunkSink) -> Result<(), ObjectError> {
-        self.store
-            .read_version_chunks(&self.bucket, &self.version, self.start, self.end, out)
+        self.store.read_version_chunks(
+            &self.bucket,
+            &self.version,
+            self.keys()?,
+            self.start,
+            self.end,
+            out,
+        )
     }
 
     /// The bytes served as a [`Read`], one stripe at a time (bounded memory for any size), and
@@ -187,6 +258,7 @@ impl<'a> ObjectReader<'a> {
             store: self.store,
             bucket: &self.bucket,
             version: &self.version,
+            keys: self.keys(),
             first: self.start,
             pos: self.start,
             end: self.end,
@@ -202,6 +274,8 @@ pub struct VersionReader<'a> {
     store: &'a ObjectStore,
     bucket: &'a str,
     version: &'a VersionMeta,
+    /// The data keys (or why there are none: the first read reports it).
+    keys: Result<Option<&'a [Key]>, ObjectError>,
     /// Where the bytes served start (offset 0 of the reader).
     first: u64,
     pos: u64,
@@ -247,8 +321,19 @@ impl Read for VersionReader<'_> {
             let end = (self.pos + chunk).min(self.end);
             self.buf.clear();
             self.buf_pos = 0;
+            let keys = match &self.keys {
+                Ok(k) => *k,
+                Err(e) => return Err(std::io::Error::other(e.to_string())),
+            };
             self.store
-                .read_version(self.bucket, self.version, self.pos, end, &mut self.buf)
+                .read_version(
+                    self.bucket,
+                    self.version,
+                    keys,
+                    self.pos,
+                    end,
+                    &mut self.buf,
+                )
                 .map_err(|e| std::io::Error::other(e.to_string()))?;
             self.pos = end;
         }

@@ -172,6 +172,7 @@ pub fn from_shards(blobs: &BlobStore) -> Result<(meta::Rows, RebuildReport), Obj
                     size,
                     part_number: None,
                     checksum: None,
+                    sealed_key: None,
                 });
                 // The blob it is in, whatever id it had when it was described (compaction
                 // moves records and their descriptions).
@@ -304,6 +305,7 @@ pub fn from_shards(blobs: &BlobStore) -> Result<(meta::Rows, RebuildReport), Obj
             object_lock: None,
             cors: Vec::new(),
             logging: None,
+            default_encryption: None,
             settings_blob: None,
             settings_gen: 0,
         };

@@ -26,6 +26,7 @@ use super::meta_error::MetaError;
 use super::names::validate_bucket;
 use super::owner::Owner;
 use super::pins::Pins;
+use super::sse::Key;
 use crate::clock::ClockHandle;
 use crate::io::{self, FsHandle};
 use crate::rng::DetRng;
@@ -91,7 +92,12 @@ pub struct ObjectStore {
     pub(super) gc_lock: RwLock<()>,
     /// Blobs readers are streaming; their deletion waits for the last reader.
     pub(super) pins: Pins,
+    /// The SSE-S3 master key, once read or made (`sse.rs`).
+    master_key: Mutex<Option<Key>>,
 }
+
+/// The file beside the layout that holds the SSE-S3 master key (32 bytes), made on first use.
+pub const MASTER_KEY_FILE: &str = "sse-s3.key";
 
 impl ObjectStore {
     /// Create a new store in `root` with `k` data and `m` parity shards of up to `shard_len_max`
@@ -224,7 +230,41 @@ impl ObjectStore {
             commit_lock: Mutex::new(()),
             gc_lock: RwLock::new(()),
             pins: Pins::default(),
+            master_key: Mutex::new(None),
         }
+    }
+
+    /// The SSE-S3 master key: read from [`MASTER_KEY_FILE`], or made (from the OS generator)
+    /// and written durably on the first SSE-S3 write. Losing the file loses every SSE-S3
+    /// object's data, as losing a KMS key would; it is readable by the store's owner only.
+    pub(super) fn master_key(&self) -> Result<Key, ObjectError> {
+        let mut held = self.master_key.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(k) = held.as_ref() {
+            return Ok(k.clone());
+        }
+        let path = self.root.join(MASTER_KEY_FILE);
+        let key = if self.fs.exists(&path)? {
+            let bytes = io::read_file(&*self.fs, &path)?;
+            Key::from_bytes(&bytes).ok_or_else(|| {
+                ObjectError::Internal(format!(
+                    "{}: an SSE-S3 master key is 32 bytes; this file has {}",
+                    path.display(),
+                    bytes.len()
+                ))
+            })?
+        } else {
+            let key = Key::random()?;
+            io::write_file_durable(&*self.fs, &path, key.bytes())?;
+            // On a real file system, keep it from other users (the simulated one has no modes).
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+            }
+            key
+        };
+        *held = Some(key.clone());
+        Ok(key)
     }
 
     /// The store's layout.
@@ -412,6 +452,7 @@ impl ObjectStore {
                 .then(super::object_lock::ObjectLockConfig::default),
             cors: Vec::new(),
             logging: None,
+            default_encryption: None,
             settings_blob: None,
             settings_gen: 0,
         };
@@ -446,6 +487,7 @@ impl ObjectStore {
                     size: 0,
                     part_number: None,
                     checksum: None,
+                    sealed_key: None,
                 });
             }
             self.scan_all(&meta::uploads_start(name), &uploads_end, |k, _| {
@@ -473,6 +515,7 @@ impl ObjectStore {
                     size: p.size,
                     part_number: None,
                     checksum: None,
+                    sealed_key: None,
                 });
                 ops.push((k.to_vec(), None));
                 Ok(())

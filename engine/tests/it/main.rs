@@ -38,6 +38,7 @@ mod object_model;
 mod object_rebuild;
 mod object_rebuild_markers;
 mod object_reopen;
+mod object_sse;
 mod object_tags;
 mod sim_crash;
 mod table_api;

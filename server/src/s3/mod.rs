@@ -31,6 +31,7 @@ pub mod object_lock;
 pub mod objects;
 pub mod select;
 pub mod service;
+pub mod sse;
 pub mod tagging;
 
 use std::net::SocketAddr;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use http::StatusCode;
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result};
+use seedbed_engine::object::sse::SseRequest;
 use seedbed_engine::object::{
     ByteRange, ChecksumType as EngineChecksumType, CompleteOptions, CompletePart, Conditions,
     GetOptions, PartOptions, Permission, PutOptions,
@@ -20,6 +21,7 @@ use super::convert::{
 use super::endpoint::Endpoint;
 use super::errors::{invalid_argument, s3_error};
 use super::objects::object_acl_request;
+use super::sse::{self, SseFields};
 
 /// The version id a write returns (none for the `null` version).
 fn wire_version(v: &str) -> Option<String> {
@@ -32,6 +34,7 @@ impl Endpoint {
         req: S3Request<CreateMultipartUploadInput>,
     ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
         let cx = self.cx(&req);
+        let keys = super::objects::grant_keys(&req.headers);
         let input = req.input;
         let acl = object_acl_request(
             &cx,
@@ -85,11 +88,19 @@ impl Endpoint {
             acl,
             tags: super::tagging::tags_from_header(input.tagging.as_ref())
                 .map_err(|e| cx.err(e))?,
+            sse: sse::request(
+                input.server_side_encryption.as_ref(),
+                input.sse_customer_algorithm.as_ref(),
+                input.sse_customer_key.as_ref(),
+                input.sse_customer_key_md5.as_ref(),
+            )
+            .map_err(|e| cx.object_err(&e))?,
             ..PutOptions::default()
         };
+        let encrypted = SseFields::of(opts.sse.as_ref().map(SseRequest::encryption).as_ref());
         let (bucket, key) = (input.bucket.clone(), input.key.clone());
         let upload_id = cx
-            .run(vec![], move |s| {
+            .run(keys, move |s| {
                 s.create_multipart_upload(&bucket, &key, &opts)
             })
             .await?;
@@ -100,6 +111,9 @@ impl Endpoint {
             upload_id: Some(upload_id),
             checksum_algorithm: input.checksum_algorithm,
             checksum_type: kind.map(checksum_type),
+            server_side_encryption: encrypted.server_side_encryption,
+            sse_customer_algorithm: encrypted.customer_algorithm,
+            sse_customer_key_md5: encrypted.customer_key_md5,
             ..CreateMultipartUploadOutput::default()
         }))
     }
@@ -160,6 +174,12 @@ impl Endpoint {
         let opts = PartOptions {
             checksum,
             content_md5: content_md5(input.content_md5.as_ref()).map_err(|e| cx.err(e))?,
+            sse_customer: sse::customer_key(
+                input.sse_customer_algorithm.as_ref(),
+                input.sse_customer_key.as_ref(),
+                input.sse_customer_key_md5.as_ref(),
+            )
+            .map_err(|e| cx.object_err(&e))?,
         };
         let counted = Arc::new(AtomicU64::new(0));
         let (mut body, failure) = BodyReader::new(
@@ -183,6 +203,7 @@ impl Endpoint {
             Err(e) => return Err(failure.take().map(|f| cx.err(f)).unwrap_or(e)),
         };
         let c = ChecksumFields::of_part(r.checksum.as_ref());
+        let encrypted = SseFields::of(r.encryption.as_ref());
         Ok(S3Response::new(UploadPartOutput {
             e_tag: Some(etag(&r.etag)),
             checksum_crc32: c.crc32,
@@ -190,6 +211,9 @@ impl Endpoint {
             checksum_crc64nvme: c.crc64nvme,
             checksum_sha1: c.sha1,
             checksum_sha256: c.sha256,
+            server_side_encryption: encrypted.server_side_encryption,
+            sse_customer_algorithm: encrypted.customer_algorithm,
+            sse_customer_key_md5: encrypted.customer_key_md5,
             ..UploadPartOutput::default()
         }))
     }
@@ -248,6 +272,21 @@ impl Endpoint {
             if_modified_since_s: input.copy_source_if_modified_since.as_ref().map(unix_s),
             if_unmodified_since_s: input.copy_source_if_unmodified_since.as_ref().map(unix_s),
         };
+        let source_key = sse::customer_key(
+            input.copy_source_sse_customer_algorithm.as_ref(),
+            input.copy_source_sse_customer_key.as_ref(),
+            input.copy_source_sse_customer_key_md5.as_ref(),
+        )
+        .map_err(|e| cx.object_err(&e))?;
+        let part = PartOptions {
+            sse_customer: sse::customer_key(
+                input.sse_customer_algorithm.as_ref(),
+                input.sse_customer_key.as_ref(),
+                input.sse_customer_key_md5.as_ref(),
+            )
+            .map_err(|e| cx.object_err(&e))?,
+            ..PartOptions::default()
+        };
         let (bucket, upload_id, n) = (input.bucket, input.upload_id, input.part_number as u32);
         let version_out = src_version.clone();
         let r = cx
@@ -260,6 +299,7 @@ impl Endpoint {
                             &src_key,
                             &GetOptions {
                                 version_id: src_version.clone(),
+                                sse_customer: source_key.clone(),
                                 ..GetOptions::default()
                             },
                         )?
@@ -281,13 +321,16 @@ impl Endpoint {
                     &GetOptions {
                         version_id: src_version,
                         range,
+                        sse_customer: source_key,
                         ..GetOptions::default()
                     },
                     &cond,
+                    &part,
                 )
             })
             .await?;
         let c = ChecksumFields::of_part(r.checksum.as_ref());
+        let encrypted = SseFields::of(r.encryption.as_ref());
         Ok(S3Response::new(UploadPartCopyOutput {
             copy_part_result: Some(CopyPartResult {
                 e_tag: Some(etag(&r.etag)),
@@ -299,6 +342,9 @@ impl Endpoint {
                 checksum_sha256: c.sha256,
             }),
             copy_source_version_id: version_out,
+            server_side_encryption: encrypted.server_side_encryption,
+            sse_customer_algorithm: encrypted.customer_algorithm,
+            sse_customer_key_md5: encrypted.customer_key_md5,
             ..UploadPartCopyOutput::default()
         }))
     }
@@ -350,6 +396,12 @@ impl Endpoint {
                 .or_else(|| input.checksum_sha256.clone()),
             if_none_match: input.if_none_match.as_ref().map(etag_condition),
             if_match: input.if_match.as_ref().map(etag_condition),
+            sse_customer: sse::customer_key(
+                input.sse_customer_algorithm.as_ref(),
+                input.sse_customer_key.as_ref(),
+                input.sse_customer_key_md5.as_ref(),
+            )
+            .map_err(|e| cx.object_err(&e))?,
         };
         let (bucket, upload_id) = (input.bucket.clone(), input.upload_id.clone());
         let r = cx
@@ -358,7 +410,8 @@ impl Endpoint {
             })
             .await?;
         let c = ChecksumFields::of(r.checksum.as_ref());
-        Ok(S3Response::new(CompleteMultipartUploadOutput {
+        let encrypted = SseFields::of(r.encryption.as_ref());
+        let mut resp = S3Response::new(CompleteMultipartUploadOutput {
             bucket: Some(input.bucket.clone()),
             key: Some(input.key.clone()),
             location: Some(format!("/{}/{}", input.bucket, input.key)),
@@ -370,8 +423,21 @@ impl Endpoint {
             checksum_sha1: c.sha1,
             checksum_sha256: c.sha256,
             checksum_type: c.kind,
+            server_side_encryption: encrypted.server_side_encryption,
             ..CompleteMultipartUploadOutput::default()
-        }))
+        });
+        // s3s's output has no SSE-C fields; S3 sends the headers as on UploadPart.
+        if let (Some(a), Some(m)) = (encrypted.customer_algorithm, encrypted.customer_key_md5) {
+            for (name, v) in [
+                ("x-amz-server-side-encryption-customer-algorithm", a),
+                ("x-amz-server-side-encryption-customer-key-md5", m),
+            ] {
+                if let Ok(v) = http::HeaderValue::from_str(&v) {
+                    resp.headers.insert(name, v);
+                }
+            }
+        }
+        Ok(resp)
     }
 
     pub(super) async fn abort_multipart_upload(

@@ -20,6 +20,7 @@ use super::convert::{
 use super::endpoint::{with_requester, Cx, Endpoint, Keys};
 use super::errors::{from_object, internal, invalid_argument, invalid_request, s3_error};
 use super::object_lock::{lock_headers, lock_request};
+use super::sse::{self, SseFields};
 use super::tagging::tags_from_header;
 
 /// Chunks in flight per GET response (each up to one shard, 1 MiB by default).
@@ -66,7 +67,9 @@ pub(super) fn default_content_type(given: Option<&String>) -> String {
         .unwrap_or_else(|| "binary/octet-stream".to_string())
 }
 
-/// The `s3:x-amz-grant-*` condition keys of a write (the grant headers as sent).
+/// The condition keys of a write that are its headers as sent: `s3:x-amz-grant-*`, and
+/// `s3:x-amz-server-side-encryption[-customer-algorithm]` (a bucket policy that denies
+/// unencrypted uploads tests them with `Null`).
 pub(super) fn grant_keys(headers: &http::HeaderMap) -> Keys {
     [
         "x-amz-grant-full-control",
@@ -74,6 +77,8 @@ pub(super) fn grant_keys(headers: &http::HeaderMap) -> Keys {
         "x-amz-grant-read-acp",
         "x-amz-grant-write",
         "x-amz-grant-write-acp",
+        "x-amz-server-side-encryption",
+        "x-amz-server-side-encryption-customer-algorithm",
     ]
     .iter()
     .filter_map(|h| {
@@ -217,31 +222,24 @@ fn open<'a>(
     s: &seedbed_engine::object::AuthorizedStore<'a>,
     bucket: &str,
     key: &str,
-    version_id: Option<String>,
-    cond: &Conditions,
-    range: Option<ByteRange>,
-    part: Option<u32>,
+    read: &GetOptions,
 ) -> Result<(seedbed_engine::object::ObjectReader<'a>, Head), OpenError> {
     let mut r = s
-        .open_object(
-            bucket,
-            key,
-            &GetOptions {
-                version_id,
-                ..GetOptions::default()
-            },
-        )
+        .open_authorized(bucket, key, read.version_id.as_deref())
         .map_err(|e| Box::new((e, None)))?;
     let info = r.info().clone();
-    r.check(cond)
+    r.check(&read.conditions)
         .map_err(|e| Box::new((e, Some(info.clone()))))?;
-    r.select(range, part).map_err(|e| Box::new((e, None)))?;
+    r.select(read.range, read.part_number)
+        .map_err(|e| Box::new((e, None)))?;
+    r.unlock(read.sse_customer.as_ref())
+        .map_err(|e| Box::new((e, None)))?;
     let head = Head {
         range: r.range(),
         partial: r.is_partial(),
         part: r.part().cloned(),
         info,
-        part_asked: part.is_some(),
+        part_asked: read.part_number.is_some(),
     };
     Ok((r, head))
 }
@@ -361,6 +359,18 @@ impl Endpoint {
             tags: tags_from_header(input.tagging.as_ref()).map_err(|e| cx.err(e))?,
             ..PutOptions::default()
         };
+        // Bad encryption headers are refused after the authorization (below): a bucket policy
+        // that denies a wrong algorithm answers 403, as on S3.
+        let sse = sse::request(
+            input.server_side_encryption.as_ref(),
+            input.sse_customer_algorithm.as_ref(),
+            input.sse_customer_key.as_ref(),
+            input.sse_customer_key_md5.as_ref(),
+        );
+        let opts = PutOptions {
+            sse: sse.as_ref().ok().cloned().flatten(),
+            ..opts
+        };
         let counted = Arc::new(AtomicU64::new(0));
         let (mut body, failure) = BodyReader::new(
             input.body,
@@ -374,6 +384,10 @@ impl Endpoint {
         let (bucket, key) = (input.bucket, input.key);
         let result = cx
             .run(grant_keys, move |s| {
+                if let Err(e) = sse {
+                    s.check_put(&bucket, &key, &opts)?;
+                    return Err(e);
+                }
                 s.put_object(&bucket, &key, &mut body, size, &opts)
             })
             .await;
@@ -383,6 +397,7 @@ impl Endpoint {
             Err(e) => return Err(failure.take().map(|f| cx.err(f)).unwrap_or(e)),
         };
         let c = ChecksumFields::of(r.checksum.as_ref());
+        let encrypted = SseFields::of(r.encryption.as_ref());
         Ok(S3Response::new(PutObjectOutput {
             e_tag: Some(etag(&r.etag)),
             version_id: wire_version(&r.version_id),
@@ -392,6 +407,9 @@ impl Endpoint {
             checksum_sha1: c.sha1,
             checksum_sha256: c.sha256,
             checksum_type: c.kind,
+            server_side_encryption: encrypted.server_side_encryption,
+            sse_customer_algorithm: encrypted.customer_algorithm,
+            sse_customer_key_md5: encrypted.customer_key_md5,
             ..PutObjectOutput::default()
         }))
     }
@@ -401,6 +419,7 @@ impl Endpoint {
         req: S3Request<GetObjectInput>,
     ) -> S3Result<S3Response<GetObjectOutput>> {
         let cx = self.cx(&req);
+        sse::refuse_on_read(&req.headers).map_err(|e| cx.object_err(&e))?;
         let input = req.input;
         let cond = conditions(
             input.if_match.as_ref(),
@@ -417,6 +436,18 @@ impl Endpoint {
             }
             n => n.map(|n| n as u32),
         };
+        let read = GetOptions {
+            version_id: input.version_id.clone(),
+            range,
+            part_number: part,
+            conditions: cond,
+            sse_customer: sse::customer_key(
+                input.sse_customer_algorithm.as_ref(),
+                input.sse_customer_key.as_ref(),
+                input.sse_customer_key_md5.as_ref(),
+            )
+            .map_err(|e| cx.object_err(&e))?,
+        };
         let keys = cx.context(version_keys(input.version_id.as_ref()));
         let sent = Arc::new(AtomicU64::new(0));
         let (mut sender, stream) = response_channel(
@@ -431,15 +462,11 @@ impl Endpoint {
             cx.guard.clone(),
             cx.caller.principal.clone(),
         );
-        let (bucket, key, version) = (
-            input.bucket.clone(),
-            input.key.clone(),
-            input.version_id.clone(),
-        );
+        let (bucket, key) = (input.bucket.clone(), input.key.clone());
         tokio::task::spawn_blocking(move || {
             with_requester(&principal, &keys, |r| {
                 let s = guard.on(&store, r);
-                match open(&s, &bucket, &key, version, &cond, range, part) {
+                match open(&s, &bucket, &key, &read) {
                     Err(e) => {
                         let _ = head_tx.send(Err(e));
                     }
@@ -479,6 +506,7 @@ impl Endpoint {
         let info = &head.info;
         let lock = lock_headers(info);
         let len = head.range.1 - head.range.0;
+        let encrypted = SseFields::of(info.encryption.as_ref());
         let mut resp = S3Response::new(GetObjectOutput {
             body: Some(match inline {
                 Some(b) => b.into_blob(),
@@ -512,6 +540,9 @@ impl Endpoint {
             object_lock_mode: lock.0,
             object_lock_retain_until_date: lock.1,
             object_lock_legal_hold_status: lock.2,
+            server_side_encryption: encrypted.server_side_encryption,
+            sse_customer_algorithm: encrypted.customer_algorithm,
+            sse_customer_key_md5: encrypted.customer_key_md5,
             ..GetObjectOutput::default()
         });
         resp.headers = meta_headers(&info.user_meta);
@@ -523,6 +554,7 @@ impl Endpoint {
         req: S3Request<HeadObjectInput>,
     ) -> S3Result<S3Response<HeadObjectOutput>> {
         let cx = self.cx(&req);
+        sse::refuse_on_read(&req.headers).map_err(|e| cx.object_err(&e))?;
         let input = req.input;
         let cond = conditions(
             input.if_match.as_ref(),
@@ -530,17 +562,23 @@ impl Endpoint {
             input.if_modified_since.as_ref(),
             input.if_unmodified_since.as_ref(),
         );
-        let range = input.range.as_ref().map(byte_range);
-        let part = input.part_number.map(|n| n.max(0) as u32);
-        let (bucket, key, version) = (
-            input.bucket.clone(),
-            input.key.clone(),
-            input.version_id.clone(),
-        );
+        let read = GetOptions {
+            version_id: input.version_id.clone(),
+            range: input.range.as_ref().map(byte_range),
+            part_number: input.part_number.map(|n| n.max(0) as u32),
+            conditions: cond,
+            sse_customer: sse::customer_key(
+                input.sse_customer_algorithm.as_ref(),
+                input.sse_customer_key.as_ref(),
+                input.sse_customer_key_md5.as_ref(),
+            )
+            .map_err(|e| cx.object_err(&e))?,
+        };
+        let (bucket, key) = (input.bucket.clone(), input.key.clone());
         let keys = version_keys(input.version_id.as_ref());
         let r = cx
             .run(keys, move |s| {
-                Ok(open(s, &bucket, &key, version, &cond, range, part).map(|(_, head)| head))
+                Ok(open(s, &bucket, &key, &read).map(|(_, head)| head))
             })
             .await?;
         let head = r.map_err(|e| match &e.0 {
@@ -557,6 +595,7 @@ impl Endpoint {
         let c = head.checksums(input.checksum_mode.as_ref());
         let info = &head.info;
         let lock = lock_headers(info);
+        let encrypted = SseFields::of(info.encryption.as_ref());
         let mut resp = S3Response::new(HeadObjectOutput {
             accept_ranges: Some("bytes".into()),
             content_length: Some((head.range.1 - head.range.0) as i64),
@@ -585,6 +624,9 @@ impl Endpoint {
             object_lock_mode: lock.0,
             object_lock_retain_until_date: lock.1,
             object_lock_legal_hold_status: lock.2,
+            server_side_encryption: encrypted.server_side_encryption,
+            sse_customer_algorithm: encrypted.customer_algorithm,
+            sse_customer_key_md5: encrypted.customer_key_md5,
             ..HeadObjectOutput::default()
         });
         resp.headers = meta_headers(&info.user_meta);
@@ -716,6 +758,7 @@ impl Endpoint {
         req: S3Request<CopyObjectInput>,
     ) -> S3Result<S3Response<CopyObjectOutput>> {
         let cx = self.cx(&req);
+        let headers = req.headers;
         let input = req.input;
         let (src_bucket, src_key, src_version) =
             match &input.copy_source {
@@ -776,6 +819,8 @@ impl Endpoint {
             && acl.is_none()
             && input.storage_class.is_none()
             && input.website_redirect_location.is_none()
+            && input.server_side_encryption.is_none()
+            && input.sse_customer_algorithm.is_none()
         {
             // S3's words (moto's AWS-verified test_copy_object_in_place_with_versioning).
             return Err(cx.err(invalid_request(
@@ -813,8 +858,21 @@ impl Endpoint {
             tags: tags_from_header(input.tagging.as_ref()).map_err(|e| cx.err(e))?,
             retention,
             legal_hold,
+            sse: sse::request(
+                input.server_side_encryption.as_ref(),
+                input.sse_customer_algorithm.as_ref(),
+                input.sse_customer_key.as_ref(),
+                input.sse_customer_key_md5.as_ref(),
+            )
+            .map_err(|e| cx.object_err(&e))?,
             ..PutOptions::default()
         };
+        let source_key = sse::customer_key(
+            input.copy_source_sse_customer_algorithm.as_ref(),
+            input.copy_source_sse_customer_key.as_ref(),
+            input.copy_source_sse_customer_key_md5.as_ref(),
+        )
+        .map_err(|e| cx.object_err(&e))?;
         let copy = CopyOptions {
             replace_metadata: replace,
             replace_tags,
@@ -829,6 +887,7 @@ impl Endpoint {
         // S3's copy condition keys: the source as `bucket/key`, and the metadata directive when
         // the request names one (ceph/s3-tests' test_bucket_policy_put_obj_copy_source*).
         let mut keys = version_keys(src_version.as_ref());
+        keys.extend(grant_keys(&headers));
         keys.push((
             "s3:x-amz-copy-source".to_string(),
             vec![format!("{src_bucket}/{src_key}")],
@@ -846,6 +905,7 @@ impl Endpoint {
                     &src_key,
                     &GetOptions {
                         version_id: src_version,
+                        sse_customer: source_key,
                         ..GetOptions::default()
                     },
                     &bucket,
@@ -856,6 +916,7 @@ impl Endpoint {
             })
             .await?;
         let c = ChecksumFields::of(r.put.checksum.as_ref());
+        let encrypted = SseFields::of(r.put.encryption.as_ref());
         Ok(S3Response::new(CopyObjectOutput {
             copy_object_result: Some(CopyObjectResult {
                 e_tag: Some(etag(&r.put.etag)),
@@ -869,6 +930,9 @@ impl Endpoint {
             }),
             copy_source_version_id: wire_version(&r.source_version_id),
             version_id: wire_version(&r.put.version_id),
+            server_side_encryption: encrypted.server_side_encryption,
+            sse_customer_algorithm: encrypted.customer_algorithm,
+            sse_customer_key_md5: encrypted.customer_key_md5,
             ..CopyObjectOutput::default()
         }))
     }
@@ -981,10 +1045,22 @@ impl Endpoint {
             input.key.clone(),
             input.version_id.clone(),
         );
+        // An SSE-C object's attributes are given to the holder of its key, as its data is.
+        let customer = sse::customer_key(
+            input.sse_customer_algorithm.as_ref(),
+            input.sse_customer_key.as_ref(),
+            input.sse_customer_key_md5.as_ref(),
+        )
+        .map_err(|e| cx.object_err(&e))?;
         let keys = version_keys(input.version_id.as_ref());
         let info = cx
             .run(keys, move |s| {
-                s.head_object(&bucket, &key, version.as_deref())
+                let info = s.head_object(&bucket, &key, version.as_deref())?;
+                seedbed_engine::object::sse::check_read(
+                    info.encryption.as_ref(),
+                    customer.as_ref(),
+                )?;
+                Ok(info)
             })
             .await?;
         let parts = if wants("ObjectParts") && info.parts > 0 {

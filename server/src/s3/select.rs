@@ -344,6 +344,15 @@ impl Endpoint {
             .as_ref()
             .and_then(|p| p.enabled)
             .unwrap_or(false);
+        let read = GetOptions {
+            sse_customer: super::sse::customer_key(
+                input.sse_customer_algorithm.as_ref(),
+                input.sse_customer_key.as_ref(),
+                input.sse_customer_key_md5.as_ref(),
+            )
+            .map_err(|e| cx.object_err(&e))?,
+            ..GetOptions::default()
+        };
         let (bucket, key) = (input.bucket, input.key);
         let (head_tx, head_rx) = oneshot::channel();
         let (tx, rx) = mpsc::channel(EVENTS_IN_FLIGHT);
@@ -364,7 +373,7 @@ impl Endpoint {
         tokio::task::spawn_blocking(move || {
             with_requester(&principal, &keys, |r| {
                 let s = guard.on(&store, r);
-                let reader = match s.open_object(&bucket, &key, &GetOptions::default()) {
+                let reader = match s.open_object(&bucket, &key, &read) {
                     Ok(reader) => reader,
                     Err(e) => {
                         if let Some(head) = events.head.take() {

@@ -167,6 +167,27 @@ impl S3 for SeedbedS3 {
         self.0.delete_bucket_cors(req).await
     }
 
+    async fn put_bucket_encryption(
+        &self,
+        req: S3Request<PutBucketEncryptionInput>,
+    ) -> S3Result<S3Response<PutBucketEncryptionOutput>> {
+        self.0.put_bucket_encryption(req).await
+    }
+
+    async fn get_bucket_encryption(
+        &self,
+        req: S3Request<GetBucketEncryptionInput>,
+    ) -> S3Result<S3Response<GetBucketEncryptionOutput>> {
+        self.0.get_bucket_encryption(req).await
+    }
+
+    async fn delete_bucket_encryption(
+        &self,
+        req: S3Request<DeleteBucketEncryptionInput>,
+    ) -> S3Result<S3Response<DeleteBucketEncryptionOutput>> {
+        self.0.delete_bucket_encryption(req).await
+    }
+
     async fn put_object_tagging(
         &self,
         req: S3Request<PutObjectTaggingInput>,

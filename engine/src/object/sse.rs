@@ -1,0 +1,564 @@
+//! Server-side encryption, as S3 offers it: **SSE-S3** (the store holds the key) and **SSE-C**
+//! (the client sends a 256-bit key with every request that writes or reads the data, and the
+//! store never keeps it).
+//!
+//! Envelope encryption, one data key per blob: every segment of an encrypted version (a PUT's
+//! one blob, or each part of a multipart upload) is encrypted with AES-256-CTR under a data key
+//! of its own, drawn from the operating system's generator, never from the store's seeded RNG
+//! (which is seeded from the clock for UUIDs, not for secrets). CTR keeps the ciphertext as
+//! long as the text and lets a range be decrypted from any offset, so ranged GETs, part GETs
+//! and S3 Select's ScanRange seek as they do on plain objects. Each data key is used for one
+//! blob only, so the counter starts at zero.
+//!
+//! The data key is stored *sealed* (AES-256-GCM, a fresh nonce each time) under the key
+//! encryption key: the store's master key for SSE-S3 (`sse-s3.key` beside the layout, made on
+//! first use), the client's own key for SSE-C. A wrong key fails GCM's tag, so a GET with the
+//! wrong SSE-C key is refused before a byte is decrypted, whatever the key's MD5 says.
+//!
+//! What is encrypted is what goes to the erasure coder: shards, parity and their CRC32 and
+//! SHA-256 are over the ciphertext, so scrub, heal and rebuild work on encrypted objects
+//! without any key. Checksums the client asks for (and Content-MD5) are of the plaintext, as
+//! S3 computes them. The ETag of an SSE-S3 object is the plaintext's MD5, as S3's; an SSE-C
+//! object's is an HMAC of that MD5 under the client's key ([`CustomerKey::etag_md5`]), because
+//! S3's is "not an MD5 of the object data" there and a plaintext MD5 in a listing would tell
+//! anyone without the key what the object holds.
+
+use std::io::Read;
+
+use aes_gcm::aead::Aead;
+use aes_gcm::{Aes256Gcm, KeyInit, Nonce};
+use base64::Engine as _;
+use ctr::cipher::{KeyIvInit, StreamCipher, StreamCipherSeek};
+use hmac::{Hmac, Mac};
+use md5::{Digest, Md5};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use super::error::ObjectError;
+use super::meta::BucketMeta;
+use super::store::ObjectStore;
+
+type Aes256Ctr = ctr::Ctr128BE<aes::Aes256>;
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+/// The one algorithm S3 names for both kinds (`AES256`).
+pub const ALGORITHM: &str = "AES256";
+
+/// Which server-side encryption a version (or an upload in flight) has.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Encryption {
+    /// SSE-S3: data keys sealed under the store's master key.
+    S3,
+    /// SSE-C: data keys sealed under the client's key; its MD5 (base64) is kept to name the key
+    /// a request must bring, and is echoed in responses as S3 does.
+    Customer {
+        /// Base64 MD5 of the client's key.
+        key_md5: String,
+    },
+}
+
+/// A segment's data key sealed under its key encryption key: base64 of the GCM nonce (12
+/// bytes), then the encrypted key and its tag (48 bytes).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SealedKey(String);
+
+impl std::fmt::Debug for SealedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SealedKey(..)")
+    }
+}
+
+impl SealedKey {
+    /// The length of a sealed key's text: base64 of 12 + 32 + 16 bytes.
+    pub const TEXT_LEN: usize = 80;
+
+    /// A stand-in as long as any sealed key (for description size estimates).
+    pub(crate) fn longest() -> Self {
+        SealedKey("0".repeat(Self::TEXT_LEN))
+    }
+}
+
+/// A 256-bit key: a client's (SSE-C), the store's master key, or a data key. Never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Key([u8; 32]);
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Key(..)")
+    }
+}
+
+impl Key {
+    /// 32 bytes from the operating system's generator.
+    pub fn random() -> Result<Self, ObjectError> {
+        let mut k = [0u8; 32];
+        getrandom::fill(&mut k)
+            .map_err(|e| ObjectError::Internal(format!("the OS random generator failed: {e}")))?;
+        Ok(Key(k))
+    }
+
+    /// A key from its 32 bytes (the master key file).
+    pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        Some(Key(bytes.try_into().ok()?))
+    }
+
+    /// The key's bytes (to write the master key file).
+    pub fn bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// Seal `data_key` under this key (a fresh random nonce).
+    pub fn seal(&self, data_key: &Key) -> Result<SealedKey, ObjectError> {
+        let mut nonce = [0u8; 12];
+        getrandom::fill(&mut nonce)
+            .map_err(|e| ObjectError::Internal(format!("the OS random generator failed: {e}")))?;
+        let sealed = Aes256Gcm::new(&self.0.into())
+            .encrypt(Nonce::from_slice(&nonce), data_key.0.as_slice())
+            .map_err(|_| ObjectError::Internal("sealing a data key failed".into()))?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&sealed);
+        Ok(SealedKey(B64.encode(out)))
+    }
+
+    /// The data key `sealed` holds, or `None` when this is not the key it was sealed under
+    /// (or the text was damaged: GCM's tag tells neither apart, and both mean "not readable").
+    pub fn unseal(&self, sealed: &SealedKey) -> Option<Key> {
+        let raw = B64.decode(&sealed.0).ok()?;
+        if raw.len() != 12 + 32 + 16 {
+            return None;
+        }
+        let (nonce, body) = raw.split_at(12);
+        let key = Aes256Gcm::new(&self.0.into())
+            .decrypt(Nonce::from_slice(nonce), body)
+            .ok()?;
+        Key::from_bytes(&key)
+    }
+
+    /// XOR the key stream of this data key at byte `offset` of its blob into `buf`:
+    /// encrypts plaintext and decrypts ciphertext alike.
+    pub fn apply(&self, offset: u64, buf: &mut [u8]) {
+        let mut c = Aes256Ctr::new(&self.0.into(), &[0u8; 16].into());
+        c.seek(offset);
+        c.apply_keystream(buf);
+    }
+}
+
+/// A client's SSE-C key as a request sends it, checked: algorithm `AES256`, a base64 key of 32
+/// bytes, and its base64 MD5, which must match.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CustomerKey {
+    key: Key,
+    md5: String,
+}
+
+impl std::fmt::Debug for CustomerKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CustomerKey")
+            .field("md5", &self.md5)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CustomerKey {
+    /// The `x-amz-server-side-encryption-customer-{algorithm,key,key-MD5}` headers (or the
+    /// `x-amz-copy-source-…` ones), in S3's words when they are wrong; `None` when none is sent.
+    pub fn from_headers(
+        algorithm: Option<&str>,
+        key: Option<&str>,
+        key_md5: Option<&str>,
+    ) -> Result<Option<Self>, ObjectError> {
+        let (algorithm, key) =
+            match (algorithm, key, key_md5) {
+                (None, None, None) => return Ok(None),
+                (Some(a), Some(k), _) => (a, k),
+                (None, _, _) => return Err(ObjectError::InvalidArgument(
+                    "Requests specifying Server Side Encryption with Customer provided keys must \
+                     provide a valid encryption algorithm \
+                     (x-amz-server-side-encryption-customer-algorithm: AES256)"
+                        .into(),
+                )),
+                (Some(_), None, _) => return Err(ObjectError::InvalidArgument(
+                    "Requests specifying Server Side Encryption with Customer provided keys must \
+                     provide an appropriate secret key (x-amz-server-side-encryption-customer-key)"
+                        .into(),
+                )),
+            };
+        if algorithm != ALGORITHM {
+            return Err(ObjectError::InvalidArgument(format!(
+                "the encryption algorithm {algorithm:?} is not supported; SSE-C takes AES256"
+            )));
+        }
+        let bytes = B64.decode(key.trim()).map_err(|_| {
+            ObjectError::InvalidArgument(
+                "The secret key was invalid for the specified algorithm (not base64)".into(),
+            )
+        })?;
+        let key = Key::from_bytes(&bytes).ok_or_else(|| {
+            ObjectError::InvalidArgument(format!(
+                "The secret key was invalid for the specified algorithm (AES256 takes 32 bytes; \
+                 this key has {})",
+                bytes.len()
+            ))
+        })?;
+        let md5 = B64.encode(Md5::digest(key.bytes()));
+        match key_md5 {
+            None => Err(ObjectError::InvalidArgument(
+                "Requests specifying Server Side Encryption with Customer provided keys must \
+                 provide the client calculated MD5 of the secret key \
+                 (x-amz-server-side-encryption-customer-key-MD5)"
+                    .into(),
+            )),
+            Some(given) if given.trim() != md5 => Err(ObjectError::InvalidArgument(format!(
+                "The calculated MD5 hash of the key did not match the hash that was provided \
+                 (calculated {md5}, provided {given})"
+            ))),
+            Some(_) => Ok(Some(CustomerKey { key, md5 })),
+        }
+    }
+
+    /// The key's base64 MD5, as responses echo it.
+    pub fn md5(&self) -> &str {
+        &self.md5
+    }
+
+    /// The key itself.
+    pub fn key(&self) -> &Key {
+        &self.key
+    }
+
+    /// The ETag of data whose plaintext MD5 is `md5`, written with this key: HMAC-SHA-256 of
+    /// the MD5 under the key, cut to 16 bytes. S3's SSE-C ETag is "not an MD5 of the object
+    /// data" (a listing shows it to callers without the key); this one is not either, yet the
+    /// same data under the same key gets the same ETag, as a part uploaded twice must for a
+    /// CompleteMultipartUpload that names the first upload's ETag.
+    pub fn etag_md5(&self, md5: &[u8; 16]) -> [u8; 16] {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.key.bytes())
+            .expect("HMAC takes any key length");
+        mac.update(b"seedbed sse-c etag v1");
+        mac.update(md5);
+        let full = mac.finalize().into_bytes();
+        let mut out = [0u8; 16];
+        out.copy_from_slice(&full[..16]);
+        out
+    }
+}
+
+/// What a write asks for: SSE-S3 (`x-amz-server-side-encryption: AES256`) or SSE-C.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SseRequest {
+    /// SSE-S3.
+    S3,
+    /// SSE-C with this key.
+    Customer(CustomerKey),
+}
+
+impl SseRequest {
+    /// The request's SSE headers, checked: `x-amz-server-side-encryption` (`AES256`; KMS is
+    /// not served) and the SSE-C key; both at once is refused, as S3 refuses it.
+    pub fn from_headers(
+        server_side_encryption: Option<&str>,
+        customer: Option<CustomerKey>,
+    ) -> Result<Option<Self>, ObjectError> {
+        match (server_side_encryption, customer) {
+            (Some(_), Some(_)) => Err(ObjectError::InvalidArgument(
+                "Server Side Encryption with Customer provided key is incompatible with the \
+                 encryption method specified (x-amz-server-side-encryption)"
+                    .into(),
+            )),
+            (None, c) => Ok(c.map(SseRequest::Customer)),
+            (Some(ALGORITHM), None) => Ok(Some(SseRequest::S3)),
+            (Some(k @ ("aws:kms" | "aws:kms:dsse")), None) => Err(ObjectError::NotImplemented(
+                format!("x-amz-server-side-encryption: {k}: this server has no KMS; SSE-S3 (AES256) and SSE-C are served"),
+            )),
+            (Some(other), None) => Err(ObjectError::InvalidArgument(format!(
+                "x-amz-server-side-encryption: {other:?} is not a valid value (AES256, aws:kms)"
+            ))),
+        }
+    }
+
+    /// What the version records.
+    pub fn encryption(&self) -> Encryption {
+        match self {
+            SseRequest::S3 => Encryption::S3,
+            SseRequest::Customer(c) => Encryption::Customer {
+                key_md5: c.md5.clone(),
+            },
+        }
+    }
+}
+
+impl Encryption {
+    /// Check that a read of data encrypted so brings what it needs: nothing for SSE-S3, the
+    /// same client key for SSE-C. `customer`: the key the request sent, if any.
+    pub fn check_read(&self, customer: Option<&CustomerKey>) -> Result<(), ObjectError> {
+        match (self, customer) {
+            (Encryption::S3, None) => Ok(()),
+            (Encryption::S3, Some(_)) => Err(not_applicable()),
+            (Encryption::Customer { .. }, None) => Err(ObjectError::InvalidRequest(
+                "The object was stored using a form of Server Side Encryption. The correct \
+                 parameters must be provided to retrieve the object (SSE-C: \
+                 x-amz-server-side-encryption-customer-algorithm, -key and -key-MD5)"
+                    .into(),
+            )),
+            (Encryption::Customer { key_md5 }, Some(c)) if *key_md5 != c.md5 => {
+                Err(wrong_key(key_md5, &c.md5))
+            }
+            (Encryption::Customer { .. }, Some(_)) => Ok(()),
+        }
+    }
+}
+
+/// [`Encryption::check_read`] for a version that may be stored in clear (`None`), which
+/// refuses any key.
+pub fn check_read(
+    encryption: Option<&Encryption>,
+    customer: Option<&CustomerKey>,
+) -> Result<(), ObjectError> {
+    match (encryption, customer) {
+        (None, None) => Ok(()),
+        (None, Some(_)) => Err(not_applicable()),
+        (Some(e), c) => e.check_read(c),
+    }
+}
+
+/// A read of an unencrypted (or SSE-S3) object that sends an SSE-C key.
+pub fn not_applicable() -> ObjectError {
+    ObjectError::InvalidRequest(
+        "The encryption parameters are not applicable to this object (it is not stored with \
+         SSE-C)"
+            .into(),
+    )
+}
+
+fn wrong_key(stored_md5: &str, given_md5: &str) -> ObjectError {
+    ObjectError::InvalidRequest(format!(
+        "The provided SSE-C key does not match the one the object was stored with (key MD5 \
+         {given_md5}, stored with {stored_md5})"
+    ))
+}
+
+/// A data key whose sealed form did not open under a key whose MD5 matched: the stored
+/// record is damaged (or the key file was replaced).
+pub fn unseal_failed(what: &str) -> ObjectError {
+    ObjectError::Internal(format!(
+        "{what}: its data key does not open under the key it was sealed with (a damaged \
+         record, or a replaced sse-s3.key)"
+    ))
+}
+
+impl ObjectStore {
+    /// PutBucketEncryption: writes to `bucket` that ask for no encryption get `default`
+    /// (SSE-S3; SSE-KMS is not served).
+    pub fn put_bucket_encryption(
+        &self,
+        bucket: &str,
+        default: Encryption,
+    ) -> Result<(), ObjectError> {
+        if default != Encryption::S3 {
+            return Err(ObjectError::InvalidArgument(
+                "a bucket's default encryption is SSE-S3 (AES256) here".into(),
+            ));
+        }
+        self.update_bucket(bucket, |b| {
+            b.default_encryption = Some(default);
+            Ok(())
+        })
+        .map(|_| ())
+    }
+
+    /// GetBucketEncryption: ServerSideEncryptionConfigurationNotFoundError when none is set.
+    pub fn bucket_encryption(&self, bucket: &str) -> Result<Encryption, ObjectError> {
+        self.bucket(bucket)?
+            .default_encryption
+            .ok_or_else(|| ObjectError::NoEncryptionConfiguration(bucket.into()))
+    }
+
+    /// DeleteBucketEncryption (nothing to delete is no error).
+    pub fn delete_bucket_encryption(&self, bucket: &str) -> Result<(), ObjectError> {
+        self.update_bucket(bucket, |b| {
+            b.default_encryption = None;
+            Ok(())
+        })
+        .map(|_| ())
+    }
+}
+
+/// The encryption a write to bucket `b` gets: what it asks for, else the bucket's default.
+pub(super) fn for_write(b: &BucketMeta, asked: Option<&SseRequest>) -> Option<SseRequest> {
+    match (asked, &b.default_encryption) {
+        (Some(a), _) => Some(a.clone()),
+        (None, Some(Encryption::S3)) => Some(SseRequest::S3),
+        (None, _) => None,
+    }
+}
+
+/// Encrypts what it reads from a plaintext source with a data key, and computes the
+/// plaintext's MD5 and SHA-256 on the way (an encrypted object's Content-MD5, SSE-S3 ETag and
+/// SHA-256 are of the plaintext; the blob layer sees only ciphertext).
+pub struct EncryptingReader<'a> {
+    inner: &'a mut dyn Read,
+    key: Key,
+    offset: u64,
+    md5: Md5,
+    sha256: Sha256,
+}
+
+impl std::fmt::Debug for EncryptingReader<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EncryptingReader")
+            .field("offset", &self.offset)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> EncryptingReader<'a> {
+    /// Encrypt `inner` with `key` from offset 0.
+    pub fn new(inner: &'a mut dyn Read, key: Key) -> Self {
+        EncryptingReader {
+            inner,
+            key,
+            offset: 0,
+            md5: Md5::new(),
+            sha256: Sha256::new(),
+        }
+    }
+
+    /// The plaintext's MD5 and SHA-256.
+    pub fn plaintext_digests(self) -> ([u8; 16], [u8; 32]) {
+        (self.md5.finalize().into(), self.sha256.finalize().into())
+    }
+}
+
+impl Read for EncryptingReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.md5.update(&buf[..n]);
+        self.sha256.update(&buf[..n]);
+        self.key.apply(self.offset, &mut buf[..n]);
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "pO3upElrwuEXSoFwCfnZPdSsmt/xWeFa0N9KgDijwVs=";
+    const KEY_MD5: &str = "DWygnHRtgiJ77HCm+1rvHw==";
+
+    #[test]
+    fn customer_keys_are_checked_as_s3_checks_them() {
+        let k = CustomerKey::from_headers(Some("AES256"), Some(KEY), Some(KEY_MD5))
+            .unwrap()
+            .unwrap();
+        assert_eq!(k.md5(), KEY_MD5);
+        assert!(CustomerKey::from_headers(None, None, None)
+            .unwrap()
+            .is_none());
+        for (a, k, m, says) in [
+            (None, Some(KEY), Some(KEY_MD5), "valid encryption algorithm"),
+            (Some("AES256"), None, None, "secret key"),
+            (Some("AES256"), Some(KEY), None, "MD5 of the secret key"),
+            (
+                Some("AES256"),
+                Some(KEY),
+                Some("AAAAAAAAAAAAAAAAAAAAAA=="),
+                "did not match",
+            ),
+            (Some("AES128"), Some(KEY), Some(KEY_MD5), "not supported"),
+            (
+                Some("AES256"),
+                Some("c2hvcnQ="),
+                Some(KEY_MD5),
+                "takes 32 bytes",
+            ),
+        ] {
+            let e = CustomerKey::from_headers(a, k, m).unwrap_err();
+            assert!(e.to_string().contains(says), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_data_key_opens_only_under_the_key_it_was_sealed_with() {
+        let (kek, other, data) = (
+            Key::random().unwrap(),
+            Key::random().unwrap(),
+            Key::random().unwrap(),
+        );
+        let sealed = kek.seal(&data).unwrap();
+        assert_eq!(sealed.0.len(), SealedKey::TEXT_LEN);
+        assert_eq!(kek.unseal(&sealed), Some(data.clone()));
+        assert_eq!(other.unseal(&sealed), None);
+        // Sealing twice gives two texts (fresh nonces), both opening to the same key.
+        let again = kek.seal(&data).unwrap();
+        assert_ne!(sealed, again);
+        assert_eq!(kek.unseal(&again), Some(data));
+    }
+
+    #[test]
+    fn any_range_decrypts_from_its_own_offset() {
+        let key = Key::random().unwrap();
+        let plain: Vec<u8> = (0..10_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let mut src = plain.as_slice();
+        let mut enc = EncryptingReader::new(&mut src, key.clone());
+        let mut cipher = Vec::new();
+        // Small reads: the key stream must continue across them.
+        let mut buf = [0u8; 333];
+        loop {
+            let n = enc.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            cipher.extend_from_slice(&buf[..n]);
+        }
+        let (md5, sha) = enc.plaintext_digests();
+        assert_eq!(md5, <[u8; 16]>::from(Md5::digest(&plain)));
+        assert_eq!(sha, <[u8; 32]>::from(Sha256::digest(&plain)));
+        assert_ne!(cipher, plain);
+        for (a, b) in [
+            (0, 10_000),
+            (1, 17),
+            (4095, 4097),
+            (9_999, 10_000),
+            (16, 48),
+        ] {
+            let mut part = cipher[a..b].to_vec();
+            key.apply(a as u64, &mut part);
+            assert_eq!(part, plain[a..b], "{a}..{b}");
+        }
+    }
+
+    #[test]
+    fn reads_need_the_key_the_object_was_written_with() {
+        let k = CustomerKey::from_headers(Some("AES256"), Some(KEY), Some(KEY_MD5))
+            .unwrap()
+            .unwrap();
+        let c = SseRequest::Customer(k.clone()).encryption();
+        assert!(c.check_read(Some(&k)).is_ok());
+        assert_eq!(c.check_read(None).unwrap_err().code(), "InvalidRequest");
+        let other = Encryption::Customer {
+            key_md5: "arxBvwY2V4SiOne6yppVPQ==".into(),
+        };
+        assert!(other
+            .check_read(Some(&k))
+            .unwrap_err()
+            .to_string()
+            .contains("does not match"));
+        assert!(Encryption::S3.check_read(None).is_ok());
+        assert_eq!(
+            Encryption::S3.check_read(Some(&k)).unwrap_err().code(),
+            "InvalidRequest"
+        );
+        assert!(SseRequest::from_headers(Some("AES256"), Some(k)).is_err());
+        assert_eq!(
+            SseRequest::from_headers(Some("aws:kms"), None)
+                .unwrap_err()
+                .code(),
+            "NotImplemented"
+        );
+    }
+}

@@ -1,0 +1,156 @@
+//! Server-side encryption headers: a request's `x-amz-server-side-encryption` and SSE-C
+//! `x-amz-server-side-encryption-customer-*` headers to the engine's types (which check them,
+//! `engine/src/object/sse.rs`), and a version's encryption back to the headers S3 answers with.
+
+use s3s::dto::*;
+use s3s::{S3Request, S3Response, S3Result};
+use seedbed_engine::object::sse::{CustomerKey, Encryption, SseRequest, ALGORITHM};
+use seedbed_engine::object::ObjectError;
+
+use super::endpoint::Endpoint;
+
+/// The SSE-C key a request sent (as the three headers), checked.
+pub fn customer_key(
+    algorithm: Option<&String>,
+    key: Option<&String>,
+    key_md5: Option<&String>,
+) -> Result<Option<CustomerKey>, ObjectError> {
+    CustomerKey::from_headers(
+        algorithm.map(String::as_str),
+        key.map(String::as_str),
+        key_md5.map(String::as_str),
+    )
+}
+
+/// What a write asks for: `x-amz-server-side-encryption` and the SSE-C headers together.
+pub fn request(
+    server_side_encryption: Option<&ServerSideEncryption>,
+    algorithm: Option<&String>,
+    key: Option<&String>,
+    key_md5: Option<&String>,
+) -> Result<Option<SseRequest>, ObjectError> {
+    SseRequest::from_headers(
+        server_side_encryption.map(ServerSideEncryption::as_str),
+        customer_key(algorithm, key, key_md5)?,
+    )
+}
+
+/// GET and HEAD decrypt whatever the object's encryption: S3 refuses a read that sends
+/// `x-amz-server-side-encryption` (s3s's read inputs have no such field, so the header is
+/// looked at here).
+pub fn refuse_on_read(headers: &http::HeaderMap) -> Result<(), ObjectError> {
+    match headers.get("x-amz-server-side-encryption") {
+        None => Ok(()),
+        Some(_) => Err(ObjectError::InvalidArgument(
+            "x-amz-server-side-encryption is for writes; a GET or HEAD decrypts without it \
+             (SSE-C objects take the x-amz-server-side-encryption-customer-* headers)"
+                .into(),
+        )),
+    }
+}
+
+/// The encryption headers of a response about a version (or an upload) encrypted so.
+#[derive(Default)]
+pub struct SseFields {
+    /// `x-amz-server-side-encryption: AES256` (SSE-S3).
+    pub server_side_encryption: Option<ServerSideEncryption>,
+    /// `x-amz-server-side-encryption-customer-algorithm: AES256` (SSE-C).
+    pub customer_algorithm: Option<String>,
+    /// `x-amz-server-side-encryption-customer-key-MD5` (SSE-C): the key's MD5, never the key.
+    pub customer_key_md5: Option<String>,
+}
+
+impl SseFields {
+    /// The headers for `encryption`.
+    pub fn of(encryption: Option<&Encryption>) -> Self {
+        match encryption {
+            None => SseFields::default(),
+            Some(Encryption::S3) => SseFields {
+                server_side_encryption: Some(ServerSideEncryption::from_static(ALGORITHM)),
+                ..SseFields::default()
+            },
+            Some(Encryption::Customer { key_md5 }) => SseFields {
+                customer_algorithm: Some(ALGORITHM.to_string()),
+                customer_key_md5: Some(key_md5.clone()),
+                ..SseFields::default()
+            },
+        }
+    }
+}
+
+impl Endpoint {
+    /// PutBucketEncryption: one rule, SSE-S3 (`AES256`); SSE-KMS is not served.
+    pub(super) async fn put_bucket_encryption(
+        &self,
+        req: S3Request<PutBucketEncryptionInput>,
+    ) -> S3Result<S3Response<PutBucketEncryptionOutput>> {
+        let cx = self.cx(&req);
+        let input = req.input;
+        let rules = &input.server_side_encryption_configuration.rules;
+        let algorithm = match rules.as_slice() {
+            [rule] => rule
+                .apply_server_side_encryption_by_default
+                .as_ref()
+                .map(|d| d.sse_algorithm.as_str().to_string()),
+            _ => None,
+        };
+        let default = match algorithm.as_deref() {
+            Some(ALGORITHM) => Encryption::S3,
+            Some(k @ ("aws:kms" | "aws:kms:dsse")) => {
+                return Err(cx.object_err(&ObjectError::NotImplemented(format!(
+                    "SSEAlgorithm {k}: this server has no KMS; a bucket's default is AES256"
+                ))))
+            }
+            _ => {
+                return Err(cx.object_err(&ObjectError::MalformedXml(
+                    "a ServerSideEncryptionConfiguration holds one Rule whose \
+                     ApplyServerSideEncryptionByDefault names SSEAlgorithm AES256"
+                        .into(),
+                )))
+            }
+        };
+        let bucket = input.bucket;
+        cx.run(Vec::new(), move |s| {
+            s.put_bucket_encryption(&bucket, default)
+        })
+        .await?;
+        Ok(S3Response::new(PutBucketEncryptionOutput {}))
+    }
+
+    /// GetBucketEncryption.
+    pub(super) async fn get_bucket_encryption(
+        &self,
+        req: S3Request<GetBucketEncryptionInput>,
+    ) -> S3Result<S3Response<GetBucketEncryptionOutput>> {
+        let cx = self.cx(&req);
+        let bucket = req.input.bucket;
+        cx.run(Vec::new(), move |s| s.bucket_encryption(&bucket))
+            .await?;
+        Ok(S3Response::new(GetBucketEncryptionOutput {
+            server_side_encryption_configuration: Some(ServerSideEncryptionConfiguration {
+                rules: vec![ServerSideEncryptionRule {
+                    apply_server_side_encryption_by_default: Some(ServerSideEncryptionByDefault {
+                        kms_master_key_id: None,
+                        sse_algorithm: ServerSideEncryption::from_static(ALGORITHM),
+                    }),
+                    bucket_key_enabled: Some(false),
+                }],
+            }),
+        }))
+    }
+
+    /// DeleteBucketEncryption.
+    pub(super) async fn delete_bucket_encryption(
+        &self,
+        req: S3Request<DeleteBucketEncryptionInput>,
+    ) -> S3Result<S3Response<DeleteBucketEncryptionOutput>> {
+        let cx = self.cx(&req);
+        let bucket = req.input.bucket;
+        cx.run(Vec::new(), move |s| s.delete_bucket_encryption(&bucket))
+            .await?;
+        Ok(S3Response::with_status(
+            DeleteBucketEncryptionOutput {},
+            http::StatusCode::NO_CONTENT,
+        ))
+    }
+}

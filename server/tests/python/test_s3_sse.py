@@ -1,0 +1,148 @@
+"""Server-side encryption through boto3, as users rely on it: an SSE-C object is readable only
+with its key and never stored in clear; SSE-S3 asked per object or as a bucket's default;
+multipart uploads and copies carry their keys; KMS is refused, not ignored."""
+
+import base64
+import hashlib
+import json
+import os
+import pathlib
+
+import pytest
+from botocore.exceptions import ClientError
+
+KEY = os.urandom(32)
+OTHER = os.urandom(32)
+
+
+def sse_c(key=KEY, prefix="SSECustomer"):
+    return {
+        prefix + "Algorithm": "AES256",
+        prefix + "Key": base64.b64encode(key).decode(),
+        prefix + "KeyMD5": base64.b64encode(hashlib.md5(key).digest()).decode(),
+    }
+
+
+def status(e):
+    return e.value.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def stored_bytes(server):
+    """Everything under the store's directory (shards, packs, metadata)."""
+    out = bytearray()
+    for p in pathlib.Path(server.store).rglob("*"):
+        if p.is_file():
+            out += p.read_bytes()
+    return bytes(out)
+
+
+def test_sse_c_objects_are_read_only_with_their_key(server, bucket):
+    s3 = server.client()
+    secret = b"the plaintext that no shard holds; " * 3000
+    put = s3.put_object(Bucket=bucket, Key="c", Body=secret, **sse_c())
+    assert put["SSECustomerAlgorithm"] == "AES256"
+    assert put["SSECustomerKeyMD5"] == sse_c()["SSECustomerKeyMD5"]
+    # Its ETag is not the data's MD5 (a listing shows it to callers without the key).
+    assert put["ETag"] != '"%s"' % hashlib.md5(secret).hexdigest()
+    got = s3.get_object(Bucket=bucket, Key="c", **sse_c())
+    assert got["Body"].read() == secret
+    assert got["SSECustomerKeyMD5"] == sse_c()["SSECustomerKeyMD5"]
+    part = s3.get_object(Bucket=bucket, Key="c", Range="bytes=1000-1099", **sse_c())
+    assert part["Body"].read() == secret[1000:1100]
+    for call in (s3.get_object, s3.head_object):
+        with pytest.raises(ClientError) as e:
+            call(Bucket=bucket, Key="c")
+        assert status(e) == 400
+        with pytest.raises(ClientError) as e:
+            call(Bucket=bucket, Key="c", **sse_c(OTHER))
+        assert status(e) == 400
+    assert s3.head_object(Bucket=bucket, Key="c", **sse_c())["ContentLength"] == len(secret)
+    # A key on an object stored without one is refused too.
+    s3.put_object(Bucket=bucket, Key="plain", Body=b"in clear")
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=bucket, Key="plain", **sse_c())
+    assert status(e) == 400
+    disk = stored_bytes(server)
+    assert b"the plaintext that no shard holds" not in disk
+    assert b"in clear" in disk, "the scan reads what the store holds"
+
+
+def test_sse_s3_per_object_and_as_the_bucket_default(server, bucket):
+    s3 = server.client()
+    body = b"sse-s3 " * 1000
+    r = s3.put_object(Bucket=bucket, Key="one", Body=body, ServerSideEncryption="AES256")
+    assert r["ServerSideEncryption"] == "AES256"
+    assert r["ETag"] == '"%s"' % hashlib.md5(body).hexdigest()
+    got = s3.get_object(Bucket=bucket, Key="one")
+    assert (got["Body"].read(), got["ServerSideEncryption"]) == (body, "AES256")
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_encryption(Bucket=bucket)
+    assert e.value.response["Error"]["Code"] == "ServerSideEncryptionConfigurationNotFoundError"
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+    )
+    rule = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    r = s3.put_object(Bucket=bucket, Key="defaulted", Body=b"x" * 5000)
+    assert r["ServerSideEncryption"] == "AES256"
+    assert s3.head_object(Bucket=bucket, Key="defaulted")["ServerSideEncryption"] == "AES256"
+    s3.delete_bucket_encryption(Bucket=bucket)
+    r = s3.put_object(Bucket=bucket, Key="after", Body=b"y")
+    assert "ServerSideEncryption" not in r
+    # The master key is a file beside the store's layout, readable by its owner only.
+    key_file = pathlib.Path(server.store) / "sse-s3.key"
+    assert key_file.stat().st_size == 32 and key_file.stat().st_mode & 0o077 == 0
+
+
+def test_kms_is_refused_not_ignored(server, bucket):
+    s3 = server.client()
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket=bucket, Key="k", Body=b"x", ServerSideEncryption="aws:kms")
+    assert (status(e), e.value.response["Error"]["Code"]) == (501, "NotImplemented")
+    with pytest.raises(ClientError):
+        s3.head_object(Bucket=bucket, Key="k")
+
+
+def test_multipart_uploads_and_copies_carry_their_keys(server, bucket):
+    s3 = server.client()
+    up = s3.create_multipart_upload(Bucket=bucket, Key="mp", **sse_c())["UploadId"]
+    parts = [os.urandom(5 * 1024 * 1024), os.urandom(1024)]
+    with pytest.raises(ClientError) as e:
+        s3.upload_part(Bucket=bucket, Key="mp", UploadId=up, PartNumber=1, Body=parts[0])
+    assert status(e) == 400
+    done = []
+    for n, data in enumerate(parts, 1):
+        r = s3.upload_part(Bucket=bucket, Key="mp", UploadId=up, PartNumber=n, Body=data, **sse_c())
+        done.append({"PartNumber": n, "ETag": r["ETag"]})
+    s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=up,
+                                 MultipartUpload={"Parts": done}, **sse_c())
+    whole = b"".join(parts)
+    assert s3.get_object(Bucket=bucket, Key="mp", **sse_c())["Body"].read() == whole
+    second = s3.get_object(Bucket=bucket, Key="mp", PartNumber=2, **sse_c())
+    assert second["Body"].read() == parts[1]
+    # Copy out of SSE-C needs the source's key; the copy here gets SSE-S3.
+    with pytest.raises(ClientError):
+        s3.copy_object(Bucket=bucket, Key="copy", CopySource={"Bucket": bucket, "Key": "mp"})
+    r = s3.copy_object(Bucket=bucket, Key="copy", CopySource={"Bucket": bucket, "Key": "mp"},
+                       ServerSideEncryption="AES256", **sse_c(prefix="CopySourceSSECustomer"))
+    assert r["ServerSideEncryption"] == "AES256"
+    assert s3.get_object(Bucket=bucket, Key="copy")["Body"].read() == whole
+
+
+def test_a_bucket_policy_can_require_encryption(server, bucket):
+    s3 = server.client()
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
+            "Resource": f"arn:aws:s3:::{bucket}/*",
+            "Condition": {"Null": {"s3:x-amz-server-side-encryption": "true"}},
+        }],
+    }))
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket=bucket, Key="clear", Body=b"x")
+    assert status(e) == 403
+    s3.put_object(Bucket=bucket, Key="sealed", Body=b"x", ServerSideEncryption="AES256")
