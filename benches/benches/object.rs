@@ -96,5 +96,32 @@ fn checksums(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, erasure, checksums);
+/// Server-side encryption's per-byte work (`object/sse.rs`): the AES-256-CTR key stream alone
+/// (what a GET of an encrypted object adds), and the PUT side — key stream plus the plaintext's
+/// MD5 and SHA-256 — beside MD5 alone, the ceiling of any PUT.
+fn sse(c: &mut Criterion) {
+    use seedbed_engine::object::sse::{EncryptingReader, Key};
+    use std::io::Read;
+    let mut g = c.benchmark_group("sse");
+    let block = vec![0x5au8; 1 << 20];
+    g.throughput(Throughput::Bytes(block.len() as u64));
+    let key = Key::random().expect("the OS generator");
+    g.bench_function("aes256ctr/1MiB", |b| {
+        let mut buf = block.clone();
+        b.iter(|| key.apply(black_box(4096), black_box(&mut buf)))
+    });
+    g.bench_function("encrypt+md5+sha256/1MiB", |b| {
+        let mut out = vec![0u8; block.len()];
+        b.iter(|| {
+            let mut src = block.as_slice();
+            let mut enc = EncryptingReader::new(&mut src, key.clone());
+            enc.read_exact(&mut out).expect("in memory");
+            black_box(enc.plaintext_digests())
+        })
+    });
+    g.bench_function("md5/1MiB", |b| b.iter(|| Md5::digest(black_box(&block))));
+    g.finish();
+}
+
+criterion_group!(benches, erasure, checksums, sse);
 criterion_main!(benches);

@@ -219,6 +219,14 @@ impl CustomerKey {
         }
     }
 
+    /// A key given as its 32 bytes (a key file, for the command line).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, ObjectError> {
+        let b64 = B64.encode(bytes);
+        let md5 = B64.encode(Md5::digest(bytes));
+        Self::from_headers(Some(ALGORITHM), Some(&b64), Some(&md5))?
+            .ok_or_else(|| ObjectError::Internal("a key given was taken for none".into()))
+    }
+
     /// The key's base64 MD5, as responses echo it.
     pub fn md5(&self) -> &str {
         &self.md5

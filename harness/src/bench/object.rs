@@ -25,7 +25,8 @@ use seedbed_engine::clock::RealClock;
 use seedbed_engine::io::{self, BackendKind};
 use seedbed_engine::object::blob::PipelineStats;
 use seedbed_engine::object::layout::Layout;
-use seedbed_engine::object::{lsm_meta, ObjectStore, PutOptions, StoreOptions};
+use seedbed_engine::object::sse::{CustomerKey, SseRequest};
+use seedbed_engine::object::{lsm_meta, GetOptions, ObjectStore, PutOptions, StoreOptions};
 use seedbed_engine::rng::DetRng;
 use serde::Serialize;
 
@@ -100,6 +101,51 @@ pub struct ObjectBenchArgs {
     /// writes, syncs, metadata commit) for one object of each size, medians of 5.
     #[arg(long)]
     pub breakdown: bool,
+    /// Server-side encryption of the objects: `none`, `s3` (SSE-S3) or `c` (SSE-C, with a
+    /// fixed test key): what AES-256-CTR and the plaintext digests add to PUT and GET.
+    #[arg(long, value_enum, default_value_t = Sse::None)]
+    pub sse: Sse,
+}
+
+/// Server-side encryption in a run (`--sse`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Sse {
+    /// Stored in clear.
+    None,
+    /// SSE-S3.
+    S3,
+    /// SSE-C.
+    C,
+}
+
+impl Sse {
+    fn name(self) -> &'static str {
+        match self {
+            Sse::None => "none",
+            Sse::S3 => "sse-s3",
+            Sse::C => "sse-c",
+        }
+    }
+
+    /// The PUT's and the GET's options.
+    fn options(self) -> anyhow::Result<(PutOptions, GetOptions)> {
+        let key = CustomerKey::from_bytes(&[0x5e; 32]).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let (put, read) = match self {
+            Sse::None => (None, None),
+            Sse::S3 => (Some(SseRequest::S3), None),
+            Sse::C => (Some(SseRequest::Customer(key.clone())), Some(key)),
+        };
+        Ok((
+            PutOptions {
+                sse: put,
+                ..PutOptions::default()
+            },
+            GetOptions {
+                sse_customer: read,
+                ..GetOptions::default()
+            },
+        ))
+    }
 }
 
 impl ObjectBenchArgs {
@@ -124,6 +170,7 @@ impl ObjectBenchArgs {
             missing_disks: vec![0],
             read_io: vec![ReadIo::Direct],
             breakdown: false,
+            sse: Sse::None,
         }
     }
 }
@@ -156,6 +203,8 @@ pub struct ObjectRecord {
     pub concurrency: usize,
     /// Shard directories removed before the GETs.
     pub missing_disks: usize,
+    /// Server-side encryption: `none`, `sse-s3` or `sse-c`.
+    pub sse: String,
     /// GET only: how the shard files were read — `direct`, `cached`, or `cached (no O_DIRECT
     /// here)` when direct reads were asked for and the file system refused them.
     pub read_io: Option<String>,
@@ -280,6 +329,7 @@ fn run_in(args: &ObjectBenchArgs, dir: &Path) -> anyhow::Result<Vec<ObjectRecord
                 sync: args.sync,
                 concurrency: args.concurrency,
                 missing_disks: missing,
+                sse: args.sse.name().into(),
                 read_io,
                 objects: h.count(),
                 secs,
@@ -423,15 +473,10 @@ fn run_size(
     let passes = (args.missing_disks.len() * args.read_io.len()) as u64;
     let bar = progress(count * (1 + passes), &human_bytes(size));
     let key = |i: u64| format!("obj-{i:08}");
+    let (put_opts, get_opts) = args.sse.options()?;
     let put = in_parallel(args.concurrency, count, |i| {
         store
-            .put_object(
-                "bench",
-                &key(i),
-                &mut data.as_slice(),
-                size,
-                &PutOptions::default(),
-            )
+            .put_object("bench", &key(i), &mut data.as_slice(), size, &put_opts)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         bar.inc(1);
         Ok(())
@@ -450,7 +495,8 @@ fn run_size(
             evict_from_page_cache(root)?;
             let timed = in_parallel(args.concurrency, count, |i| {
                 store
-                    .get_object("bench", &key(i), None, None, &mut std::io::sink())
+                    .open_object("bench", &key(i), &get_opts)
+                    .and_then(|r| r.read_to(&mut std::io::sink()))
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
                 bar.inc(1);
                 Ok(())
@@ -602,6 +648,13 @@ fn print_table(records: &[ObjectRecord]) {
     }
     if records.iter().any(|r| !r.sync) {
         println!("(sync off: PUTs were acknowledged before reaching the disk)");
+    }
+    if let Some(r) = records.iter().find(|r| r.sse != "none") {
+        println!(
+            "(server-side encryption: every object {}; the MD5 limit is the plaintext's MD5, which an \
+             encrypted PUT computes beside the encryption)",
+            r.sse
+        );
     }
     if records.iter().any(|r| r.missing_disks > 0) {
         println!(

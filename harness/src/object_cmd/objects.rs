@@ -5,7 +5,10 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use seedbed_engine::object::{ByteRange, ObjectStore, PutOptions};
+use seedbed_engine::object::sse::{CustomerKey, Encryption, SseRequest};
+use seedbed_engine::object::{
+    ByteRange, GetOptions, ObjectError, ObjectInfo, ObjectStore, PutOptions,
+};
 
 use super::format::{ms_to_iso, parse_meta, print_json};
 use super::s3;
@@ -35,6 +38,22 @@ pub struct PutArgs {
     /// A tag, repeatable: --tag name=value (S3's rules: at most 10, no `aws:` names).
     #[arg(long = "tag", value_name = "NAME=VALUE")]
     tag: Vec<String>,
+    /// Encrypt with SSE-S3: a data key sealed under the store's master key (sse-s3.key).
+    #[arg(long, conflicts_with = "sse_c_key_file")]
+    sse_s3: bool,
+    /// Encrypt with SSE-C: the 32-byte key in FILE (e.g. `head -c 32 /dev/urandom > k`);
+    /// the store keeps only its MD5, and every read needs the file again.
+    #[arg(long, value_name = "FILE")]
+    sse_c_key_file: Option<PathBuf>,
+}
+
+/// The SSE-C key in `file` (32 raw bytes).
+fn customer_key(file: Option<&PathBuf>) -> anyhow::Result<Option<CustomerKey>> {
+    file.map(|f| {
+        let bytes = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
+        CustomerKey::from_bytes(&bytes).map_err(|e| anyhow::anyhow!("{}: {}", f.display(), e))
+    })
+    .transpose()
 }
 
 /// Arguments of `get`.
@@ -53,6 +72,9 @@ pub struct GetArgs {
     /// Byte range A-B (inclusive), A- or -N.
     #[arg(long)]
     range: Option<String>,
+    /// The SSE-C key the object was written with (32 bytes in FILE).
+    #[arg(long, value_name = "FILE")]
+    sse_c_key_file: Option<PathBuf>,
 }
 
 /// Arguments of `head`.
@@ -125,6 +147,10 @@ pub fn put(store: &ObjectStore, json: bool, a: PutArgs) -> anyhow::Result<()> {
                     .with_context(|| format!("--tag '{t}' is not NAME=VALUE"))
             })
             .collect::<anyhow::Result<_>>()?,
+        sse: match customer_key(a.sse_c_key_file.as_ref())? {
+            Some(k) => Some(SseRequest::Customer(k)),
+            None => a.sse_s3.then_some(SseRequest::S3),
+        },
         ..PutOptions::default()
     };
     let (bucket, key, file) = (&a.bucket, &a.key, &a.file);
@@ -168,13 +194,22 @@ pub fn get(store: &ObjectStore, a: GetArgs) -> anyhow::Result<()> {
         .map(|r| r.parse::<ByteRange>())
         .transpose()
         .map_err(s3)?;
-    let (bucket, key, version) = (&a.bucket, &a.key, a.version_id.as_deref());
+    let (bucket, key) = (&a.bucket, &a.key);
+    let read = GetOptions {
+        version_id: a.version_id.clone(),
+        range,
+        sse_customer: customer_key(a.sse_c_key_file.as_ref())?,
+        ..GetOptions::default()
+    };
+    let get = |out: &mut dyn Write| -> Result<ObjectInfo, ObjectError> {
+        let r = store.open_object(bucket, key, &read)?;
+        r.read_to(out)?;
+        Ok(r.info().clone())
+    };
     if a.file == "-" {
         let stdout = std::io::stdout();
         let mut out = std::io::BufWriter::new(stdout.lock());
-        store
-            .get_object(bucket, key, version, range, &mut out)
-            .map_err(s3)?;
+        get(&mut out).map_err(s3)?;
         out.flush().context("writing stdout")?;
         return Ok(());
     }
@@ -182,7 +217,7 @@ pub fn get(store: &ObjectStore, a: GetArgs) -> anyhow::Result<()> {
     let tmp = PathBuf::from(format!("{file}.seedbed-partial"));
     let f = std::fs::File::create(&tmp).with_context(|| format!("creating {file}"))?;
     let mut out = std::io::BufWriter::new(f);
-    let info = match store.get_object(bucket, key, version, range, &mut out) {
+    let info = match get(&mut out) {
         Ok(i) => i,
         Err(e) => {
             drop(out);
@@ -214,6 +249,11 @@ pub fn head(store: &ObjectStore, a: HeadArgs) -> anyhow::Result<()> {
         "ObjectLockMode": i.retention.map(|r| r.mode.name()),
         "ObjectLockRetainUntilDate": i.retention.map(|r| ms_to_iso(r.until_ms)),
         "ObjectLockLegalHoldStatus": i.legal_hold.then_some("ON"),
+        "ServerSideEncryption": matches!(i.encryption, Some(Encryption::S3)).then_some("AES256"),
+        "SSECustomerKeyMD5": match &i.encryption {
+            Some(Encryption::Customer { key_md5 }) => Some(key_md5),
+            _ => None,
+        },
     }));
     Ok(())
 }

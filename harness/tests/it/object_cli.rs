@@ -289,6 +289,57 @@ fn a_bucket_with_objects_cannot_be_removed() {
 }
 
 #[test]
+fn encrypted_objects_need_their_key_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("s3");
+    let (file, key, other) = (
+        dir.path().join("f"),
+        dir.path().join("k"),
+        dir.path().join("o"),
+    );
+    std::fs::write(&file, b"a secret worth keeping\n").expect("write");
+    std::fs::write(&key, [7u8; 32]).expect("write");
+    std::fs::write(&other, [8u8; 32]).expect("write");
+    let p = |x: &Path| x.to_str().expect("utf8 path").to_string();
+    ok(&store, &["init"]);
+    ok(&store, &["mb", "docs"]);
+    ok(
+        &store,
+        &["put", "docs", "c", &p(&file), "--sse-c-key-file", &p(&key)],
+    );
+    ok(&store, &["put", "docs", "s3", &p(&file), "--sse-s3"]);
+    let out = ok(
+        &store,
+        &["get", "docs", "c", "-", "--sse-c-key-file", &p(&key)],
+    );
+    assert_eq!(out, "a secret worth keeping\n");
+    assert_eq!(
+        ok(&store, &["get", "docs", "s3"]),
+        "a secret worth keeping\n"
+    );
+    let head = ok(&store, &["head", "docs", "s3"]);
+    assert!(
+        head.contains("\"ServerSideEncryption\": \"AES256\""),
+        "{head}"
+    );
+    for wrong in [vec![], vec!["--sse-c-key-file".to_string(), p(&other)]] {
+        let mut args = vec!["get".to_string(), "docs".into(), "c".into()];
+        args.extend(wrong);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, out, err) = object(&store, &args);
+        assert_eq!(code, 1, "{err}");
+        assert!(out.is_empty() && err.contains("InvalidRequest"), "{err}");
+    }
+    std::fs::write(&other, [8u8; 16]).expect("write");
+    let (code, _, err) = object(
+        &store,
+        &["get", "docs", "c", "--sse-c-key-file", &p(&other)],
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("32 bytes"), "{err}");
+}
+
+#[test]
 fn a_directory_that_is_no_store_is_named() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (code, _, err) = object(dir.path(), &["ls"]);
