@@ -125,6 +125,9 @@ impl ObjectStore {
                     *size,
                     self.options.sync,
                     desc.as_ref().map_or(0, Vec::len),
+                    // The stored bytes move as they are: an encrypted blob stays encrypted
+                    // under its data key, which its segment keeps.
+                    None,
                 )?;
                 if let Some(desc) = &desc {
                     self.blobs.write_description(&new, *size, desc)?;

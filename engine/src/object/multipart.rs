@@ -44,7 +44,7 @@ fn part_encryption(
         )),
         (Some(Encryption::Customer { key_md5 }), Some(c)) if c.md5() != key_md5 => {
             Err(ObjectError::InvalidRequest(format!(
-                "the SSE-C key sent (MD5 {}) is not the one the upload was created with ({key_md5})",
+                "the SSE-C key sent (MD5 {}) is not the one the upload was created with",
                 c.md5()
             )))
         }

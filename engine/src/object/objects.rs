@@ -32,7 +32,7 @@ use super::object_lock::{protected, protection, retention_for_write, Retention};
 use super::object_tags::check_object_tags;
 use super::owner::Owner;
 use super::read::GetOptions;
-use super::sse::{EncryptingReader, Encryption, Key, SealedKey, SseRequest};
+use super::sse::{Encryption, Key, SealedKey, SseRequest};
 use super::store::ObjectStore;
 
 /// Options of a PUT.
@@ -146,18 +146,6 @@ pub(super) struct Written {
     pub computed: Option<Vec<u8>>,
     /// The blob's data key, sealed, when it is encrypted.
     pub sealed_key: Option<SealedKey>,
-}
-
-impl Written {
-    fn plain(id: DataId, digest: BlobDigest, computed: Option<Vec<u8>>) -> Self {
-        Written {
-            id,
-            etag_md5: digest.md5,
-            digest,
-            computed,
-            sealed_key: None,
-        }
-    }
 }
 
 /// What a HEAD (or GET) tells about a version.
@@ -685,17 +673,19 @@ impl ObjectStore {
     /// Write `size` bytes from `src` as a new blob (synced if the store syncs). A short or failing
     /// input is the caller's error (InvalidArgument); anything else is the store's.
     /// `desc_len`: how long its description may be (`describe.rs`). `sync`: durable on return.
+    /// `seal`: the data key that encrypts it (`sse.rs`); the digests are of the plaintext.
     pub(super) fn write_blob(
         &self,
         src: &mut dyn Read,
         size: u64,
         desc_len: usize,
         sync: bool,
+        seal: Option<&Key>,
     ) -> Result<(DataId, BlobDigest), ObjectError> {
         let fresh = self.new_data_id();
         let (id, digest) = self
             .blobs
-            .write_described(&fresh, src, size, sync, desc_len)
+            .write_described(&fresh, src, size, sync, desc_len, seal)
             .map_err(|e| match e {
                 BlobError::Source(_) | BlobError::SourceTooShort { .. } => {
                     ObjectError::Input(Box::new(e))
@@ -754,53 +744,39 @@ impl ObjectStore {
         desc_len: usize,
         sync: bool,
     ) -> Result<Written, ObjectError> {
-        let written = match (sse, checksum.map(|c| c.algorithm)) {
+        // An encrypted blob gets a data key of its own, sealed under the key-encryption key;
+        // the blob layer encrypts after hashing, so the digests below are the plaintext's.
+        let (data_key, sealed_key) = match sse {
+            Some(sse) => {
+                let k = Key::random()?;
+                let sealed = self.key_encryption_key(sse)?.seal(&k)?;
+                (Some(k), Some(sealed))
+            }
+            None => (None, None),
+        };
+        let seal = data_key.as_ref();
+        let (id, digest, computed) = match checksum.map(|c| c.algorithm) {
             // SHA-256 is what the blob layer computes anyway.
-            (None, None | Some(ChecksumAlgorithm::Sha256)) => {
-                let (id, d) = self.write_blob(src, size, desc_len, sync)?;
+            None | Some(ChecksumAlgorithm::Sha256) => {
+                let (id, d) = self.write_blob(src, size, desc_len, sync, seal)?;
                 let sha = checksum.map(|_| d.sha256.to_vec());
-                Written::plain(id, d, sha)
+                (id, d, sha)
             }
-            (None, Some(alg)) => {
+            Some(alg) => {
                 let mut hashing = HashingReader::new(src, alg);
-                let (id, d) = self.write_blob(&mut hashing, size, desc_len, sync)?;
-                Written::plain(id, d, Some(hashing.finish()))
+                let (id, d) = self.write_blob(&mut hashing, size, desc_len, sync, seal)?;
+                (id, d, Some(hashing.finish()))
             }
-            (Some(sse), alg) => {
-                let data_key = Key::random()?;
-                let sealed_key = self.key_encryption_key(sse)?.seal(&data_key)?;
-                // A checksum other than SHA-256 hashes the plaintext before it is encrypted;
-                // the encrypting reader hashes MD5 and SHA-256 of it.
-                let mut hashing;
-                let plain: &mut dyn Read = match alg.filter(|a| *a != ChecksumAlgorithm::Sha256) {
-                    Some(a) => {
-                        hashing = Some(HashingReader::new(src, a));
-                        hashing.as_mut().expect("just set")
-                    }
-                    None => {
-                        hashing = None;
-                        src
-                    }
-                };
-                let mut enc = EncryptingReader::new(plain, data_key);
-                let (id, _) = self.write_blob(&mut enc, size, desc_len, sync)?;
-                let (md5, sha256) = enc.plaintext_digests();
-                let computed = match (hashing, alg) {
-                    (Some(h), _) => Some(h.finish()),
-                    (None, Some(_)) => Some(sha256.to_vec()),
-                    (None, None) => None,
-                };
-                Written {
-                    id,
-                    digest: BlobDigest { size, md5, sha256 },
-                    etag_md5: match sse {
-                        SseRequest::S3 => md5,
-                        SseRequest::Customer(c) => c.etag_md5(&md5),
-                    },
-                    computed,
-                    sealed_key: Some(sealed_key),
-                }
-            }
+        };
+        let written = Written {
+            id,
+            etag_md5: match sse {
+                Some(SseRequest::Customer(c)) => c.etag_md5(&digest.md5),
+                _ => digest.md5,
+            },
+            digest,
+            computed,
+            sealed_key,
         };
         let check = || -> Result<(), ObjectError> {
             if let Some(want) = content_md5 {

@@ -560,8 +560,8 @@ fn print_pipeline(size: u64, s: &PipelineStats) {
     let per = |d: std::time::Duration| d.as_secs_f64() * 1e3 / s.puts as f64;
     println!(
         "pipeline, {} PUT, ms per PUT (threads overlap): wall {:.1} | MD5 thread {:.1} ({:.0}% busy, \
-         {:.1} on CPU) | reader ({:.1} on CPU): read {:.1}, SHA-256 {:.1}, parity {:.1}, CRC+trailer {:.1}, \
-         waiting {:.1} | I/O thread ({:.1} on CPU): writes {:.1} | syncs {:.1}",
+         {:.1} on CPU) | reader ({:.1} on CPU): read {:.1}, SHA-256 {:.1}, encrypt {:.1}, parity {:.1}, \
+         CRC+trailer {:.1}, waiting {:.1} | I/O thread ({:.1} on CPU): writes {:.1} | syncs {:.1}",
         human_bytes(size),
         per(s.wall),
         per(s.md5),
@@ -570,6 +570,7 @@ fn print_pipeline(size: u64, s: &PipelineStats) {
         per(s.read_cpu),
         per(s.read),
         per(s.sha256),
+        per(s.seal),
         per(s.encode),
         per(s.crc),
         per(s.wait),

@@ -41,6 +41,7 @@ use crate::io::{AlignedBuf, BackendKind, FileHandle, IoError, IoOp, DIRECT_IO_AL
 use crate::object::erasure::Codec;
 use crate::object::layout::Stripe;
 use crate::object::shard::{crc32, ChecksumTable, Description};
+use crate::object::sse::Key;
 
 /// Buffers shorter than this are not kept.
 const POOLED_MIN: usize = 256 << 10;
@@ -52,7 +53,9 @@ impl BlobStore {
     /// the description written later ([`BlobStore::write_description`]) may be: a small blob
     /// goes to a pack only if that fits its record. Returns the id and the digests.
     /// On error, what was written is removed (best effort: a crash leaves orphans that the
-    /// orphan sweep finds).
+    /// orphan sweep finds). `seal`: a data key whose AES-256-CTR key stream is applied to the
+    /// bytes after they are hashed and before parity, CRCs and writes (server-side encryption,
+    /// `object/sse.rs`): the digests are the plaintext's, everything stored is ciphertext.
     pub fn write_described(
         &self,
         fresh: &DataId,
@@ -60,6 +63,7 @@ impl BlobStore {
         size: u64,
         sync: bool,
         desc_len: usize,
+        seal: Option<&Key>,
     ) -> Result<(DataId, BlobDigest), BlobError> {
         debug_assert!(
             fresh.pack_place().is_none(),
@@ -83,7 +87,7 @@ impl BlobStore {
                 }
             }
         };
-        let result = self.write_inner(&id, &files, direct, src, size, sync);
+        let result = self.write_inner(&id, &files, direct, src, size, sync, seal);
         if result.is_err() {
             let _ = self.delete(&id);
         }
@@ -99,9 +103,10 @@ impl BlobStore {
         size: u64,
         sync: bool,
     ) -> Result<(DataId, BlobDigest), BlobError> {
-        self.write_described(fresh, src, size, sync, 0)
+        self.write_described(fresh, src, size, sync, 0, None)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn write_inner(
         &self,
         id: &DataId,
@@ -110,11 +115,12 @@ impl BlobStore {
         src: &mut dyn Read,
         size: u64,
         sync: bool,
+        seal: Option<&Key>,
     ) -> Result<BlobDigest, BlobError> {
         let frame = ShardFrame::of(id);
         // Simulated disks stay on one thread (the simulator's determinism rule).
         if self.fs.kind() != BackendKind::Sim && self.layout.stripe_count(size) > 1 {
-            return self.write_pipelined(id, files, frame, direct, src, size, sync);
+            return self.write_pipelined(id, files, frame, direct, src, size, sync, seal);
         }
         let l = &self.layout;
         if l.stripe_count(size) > 1 {
@@ -132,7 +138,7 @@ impl BlobStore {
                 .collect();
             check_all(self.fs.submit(&mut ops))?;
         }
-        let (sha, md5) = self.write_stripes(id, src, size, files, frame, direct)?;
+        let (sha, md5) = self.write_stripes(id, src, size, files, frame, direct, seal)?;
         if sync {
             self.sync_blob(id, files)?;
         }
@@ -270,6 +276,7 @@ impl BlobStore {
     /// Read, hash, encode and write every stripe, then the trailers, where `frame` puts them,
     /// all on this thread (the simulator's path, and one-stripe blobs: `pipeline.rs` is the
     /// other). Returns the SHA-256 and the MD5 state.
+    #[allow(clippy::too_many_arguments)]
     fn write_stripes(
         &self,
         id: &DataId,
@@ -278,6 +285,7 @@ impl BlobStore {
         files: &[FileHandle],
         frame: ShardFrame,
         direct: bool,
+        seal: Option<&Key>,
     ) -> Result<([u8; 32], Md5), BlobError> {
         let mut md5 = Md5::new();
         let l = &self.layout;
@@ -316,6 +324,10 @@ impl BlobStore {
             }
             md5.update(&buf[..data_len]);
             sha.update(&buf[..data_len]);
+            if let Some(key) = seal {
+                // Hashed as given, stored encrypted; the zero padding stays zeros.
+                key.apply(stripe.object_offset, &mut buf[..data_len]);
+            }
             let data = &buf[..k * shard_len];
             let par = &mut parity[..l.m * shard_len];
             {
