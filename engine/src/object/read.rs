@@ -7,7 +7,7 @@
 
 use std::io::{Read, Seek, SeekFrom, Write};
 
-use super::blob::{ChunkSink, DataId};
+use super::blob::{ChunkSink, CopyTo, DataId};
 use super::conditions::Conditions;
 use super::error::ObjectError;
 use super::meta::VersionMeta;
@@ -228,14 +228,7 @@ impl<'a> ObjectReader<'a> {
 
     /// Write the bytes served to `out`.
     pub fn read_to(&self, out: &mut dyn Write) -> Result<(), ObjectError> {
-        self.store.read_version(
-            &self.bucket,
-            &self.version,
-            self.keys()?,
-            self.start,
-            self.end,
-            out,
-        )
+        self.read_chunks_to(&mut CopyTo(out))
     }
 
     /// Hand the bytes served to `out` as the engine's own verified shard buffers (no copy for

@@ -88,13 +88,7 @@ impl Endpoint {
             acl,
             tags: super::tagging::tags_from_header(input.tagging.as_ref())
                 .map_err(|e| cx.err(e))?,
-            sse: sse::request(
-                input.server_side_encryption.as_ref(),
-                input.sse_customer_algorithm.as_ref(),
-                input.sse_customer_key.as_ref(),
-                input.sse_customer_key_md5.as_ref(),
-            )
-            .map_err(|e| cx.object_err(&e))?,
+            sse: sse::sse_request!(input).map_err(|e| cx.object_err(&e))?,
             ..PutOptions::default()
         };
         let encrypted = SseFields::of(opts.sse.as_ref().map(SseRequest::encryption).as_ref());
@@ -174,12 +168,7 @@ impl Endpoint {
         let opts = PartOptions {
             checksum,
             content_md5: content_md5(input.content_md5.as_ref()).map_err(|e| cx.err(e))?,
-            sse_customer: sse::customer_key(
-                input.sse_customer_algorithm.as_ref(),
-                input.sse_customer_key.as_ref(),
-                input.sse_customer_key_md5.as_ref(),
-            )
-            .map_err(|e| cx.object_err(&e))?,
+            sse_customer: sse::sse_key!(input).map_err(|e| cx.object_err(&e))?,
         };
         let counted = Arc::new(AtomicU64::new(0));
         let (mut body, failure) = BodyReader::new(
@@ -272,19 +261,9 @@ impl Endpoint {
             if_modified_since_s: input.copy_source_if_modified_since.as_ref().map(unix_s),
             if_unmodified_since_s: input.copy_source_if_unmodified_since.as_ref().map(unix_s),
         };
-        let source_key = sse::customer_key(
-            input.copy_source_sse_customer_algorithm.as_ref(),
-            input.copy_source_sse_customer_key.as_ref(),
-            input.copy_source_sse_customer_key_md5.as_ref(),
-        )
-        .map_err(|e| cx.object_err(&e))?;
+        let source_key = sse::sse_key!(copy_source input).map_err(|e| cx.object_err(&e))?;
         let part = PartOptions {
-            sse_customer: sse::customer_key(
-                input.sse_customer_algorithm.as_ref(),
-                input.sse_customer_key.as_ref(),
-                input.sse_customer_key_md5.as_ref(),
-            )
-            .map_err(|e| cx.object_err(&e))?,
+            sse_customer: sse::sse_key!(input).map_err(|e| cx.object_err(&e))?,
             ..PartOptions::default()
         };
         let (bucket, upload_id, n) = (input.bucket, input.upload_id, input.part_number as u32);
@@ -396,12 +375,7 @@ impl Endpoint {
                 .or_else(|| input.checksum_sha256.clone()),
             if_none_match: input.if_none_match.as_ref().map(etag_condition),
             if_match: input.if_match.as_ref().map(etag_condition),
-            sse_customer: sse::customer_key(
-                input.sse_customer_algorithm.as_ref(),
-                input.sse_customer_key.as_ref(),
-                input.sse_customer_key_md5.as_ref(),
-            )
-            .map_err(|e| cx.object_err(&e))?,
+            sse_customer: sse::sse_key!(input).map_err(|e| cx.object_err(&e))?,
         };
         let (bucket, upload_id) = (input.bucket.clone(), input.upload_id.clone());
         let r = cx

@@ -361,12 +361,7 @@ impl Endpoint {
         };
         // Bad encryption headers are refused after the authorization (below): a bucket policy
         // that denies a wrong algorithm answers 403, as on S3.
-        let sse = sse::request(
-            input.server_side_encryption.as_ref(),
-            input.sse_customer_algorithm.as_ref(),
-            input.sse_customer_key.as_ref(),
-            input.sse_customer_key_md5.as_ref(),
-        );
+        let sse = sse::sse_request!(input);
         let opts = PutOptions {
             sse: sse.as_ref().ok().cloned().flatten(),
             ..opts
@@ -441,12 +436,7 @@ impl Endpoint {
             range,
             part_number: part,
             conditions: cond,
-            sse_customer: sse::customer_key(
-                input.sse_customer_algorithm.as_ref(),
-                input.sse_customer_key.as_ref(),
-                input.sse_customer_key_md5.as_ref(),
-            )
-            .map_err(|e| cx.object_err(&e))?,
+            sse_customer: sse::sse_key!(input).map_err(|e| cx.object_err(&e))?,
         };
         let keys = cx.context(version_keys(input.version_id.as_ref()));
         let sent = Arc::new(AtomicU64::new(0));
@@ -567,12 +557,7 @@ impl Endpoint {
             range: input.range.as_ref().map(byte_range),
             part_number: input.part_number.map(|n| n.max(0) as u32),
             conditions: cond,
-            sse_customer: sse::customer_key(
-                input.sse_customer_algorithm.as_ref(),
-                input.sse_customer_key.as_ref(),
-                input.sse_customer_key_md5.as_ref(),
-            )
-            .map_err(|e| cx.object_err(&e))?,
+            sse_customer: sse::sse_key!(input).map_err(|e| cx.object_err(&e))?,
         };
         let (bucket, key) = (input.bucket.clone(), input.key.clone());
         let keys = version_keys(input.version_id.as_ref());
@@ -858,21 +843,10 @@ impl Endpoint {
             tags: tags_from_header(input.tagging.as_ref()).map_err(|e| cx.err(e))?,
             retention,
             legal_hold,
-            sse: sse::request(
-                input.server_side_encryption.as_ref(),
-                input.sse_customer_algorithm.as_ref(),
-                input.sse_customer_key.as_ref(),
-                input.sse_customer_key_md5.as_ref(),
-            )
-            .map_err(|e| cx.object_err(&e))?,
+            sse: sse::sse_request!(input).map_err(|e| cx.object_err(&e))?,
             ..PutOptions::default()
         };
-        let source_key = sse::customer_key(
-            input.copy_source_sse_customer_algorithm.as_ref(),
-            input.copy_source_sse_customer_key.as_ref(),
-            input.copy_source_sse_customer_key_md5.as_ref(),
-        )
-        .map_err(|e| cx.object_err(&e))?;
+        let source_key = sse::sse_key!(copy_source input).map_err(|e| cx.object_err(&e))?;
         let copy = CopyOptions {
             replace_metadata: replace,
             replace_tags,
@@ -1046,12 +1020,7 @@ impl Endpoint {
             input.version_id.clone(),
         );
         // An SSE-C object's attributes are given to the holder of its key, as its data is.
-        let customer = sse::customer_key(
-            input.sse_customer_algorithm.as_ref(),
-            input.sse_customer_key.as_ref(),
-            input.sse_customer_key_md5.as_ref(),
-        )
-        .map_err(|e| cx.object_err(&e))?;
+        let customer = sse::sse_key!(input).map_err(|e| cx.object_err(&e))?;
         let keys = version_keys(input.version_id.as_ref());
         let info = cx
             .run(keys, move |s| {

@@ -345,12 +345,7 @@ impl Endpoint {
             .and_then(|p| p.enabled)
             .unwrap_or(false);
         let read = GetOptions {
-            sse_customer: super::sse::customer_key(
-                input.sse_customer_algorithm.as_ref(),
-                input.sse_customer_key.as_ref(),
-                input.sse_customer_key_md5.as_ref(),
-            )
-            .map_err(|e| cx.object_err(&e))?,
+            sse_customer: super::sse::sse_key!(input).map_err(|e| cx.object_err(&e))?,
             ..GetOptions::default()
         };
         let (bucket, key) = (input.bucket, input.key);

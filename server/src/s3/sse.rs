@@ -22,6 +22,41 @@ pub fn customer_key(
     )
 }
 
+/// The SSE-C key of an s3s input (every input that takes one names its three fields
+/// `sse_customer_algorithm`, `sse_customer_key`, `sse_customer_key_md5`; a copy's source key
+/// has the `copy_source_` prefix): `sse_key!(input)`, `sse_key!(copy_source input)`.
+macro_rules! sse_key {
+    (copy_source $input:expr) => {
+        $crate::s3::sse::customer_key(
+            $input.copy_source_sse_customer_algorithm.as_ref(),
+            $input.copy_source_sse_customer_key.as_ref(),
+            $input.copy_source_sse_customer_key_md5.as_ref(),
+        )
+    };
+    ($input:expr) => {
+        $crate::s3::sse::customer_key(
+            $input.sse_customer_algorithm.as_ref(),
+            $input.sse_customer_key.as_ref(),
+            $input.sse_customer_key_md5.as_ref(),
+        )
+    };
+}
+pub(crate) use sse_key;
+
+/// What a write asks for (`x-amz-server-side-encryption` and the SSE-C headers of an s3s
+/// input that has both): `sse_request!(input)`.
+macro_rules! sse_request {
+    ($input:expr) => {
+        $crate::s3::sse::request(
+            $input.server_side_encryption.as_ref(),
+            $input.sse_customer_algorithm.as_ref(),
+            $input.sse_customer_key.as_ref(),
+            $input.sse_customer_key_md5.as_ref(),
+        )
+    };
+}
+pub(crate) use sse_request;
+
 /// What a write asks for: `x-amz-server-side-encryption` and the SSE-C headers together.
 pub fn request(
     server_side_encryption: Option<&ServerSideEncryption>,
