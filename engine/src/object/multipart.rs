@@ -255,7 +255,11 @@ impl ObjectStore {
                 upload.owner.clone(),
                 None,
             ) + upload.acl.as_ref().map_or(0, |a| meta::to_json(a).len())
-                + meta::to_json(&upload.tags).len();
+                + meta::to_json(&upload.tags).len()
+                + upload
+                    .encryption
+                    .as_ref()
+                    .map_or(0, |_| super::sse::description_room());
             let Written {
                 id,
                 digest,

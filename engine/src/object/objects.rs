@@ -821,7 +821,11 @@ impl ObjectStore {
             opts.checksum.as_ref().map(|c| c.algorithm),
             opts.writer.clone(),
             opts.acl.as_ref(),
-        ) + meta::to_json(&opts.tags).len();
+        ) + meta::to_json(&opts.tags).len()
+            + opts
+                .sse
+                .as_ref()
+                .map_or(0, |_| super::sse::description_room());
         // Not synced yet: the description goes in first, and one sync makes both durable.
         let Written {
             id,
@@ -942,9 +946,7 @@ impl ObjectStore {
                 size,
                 part_number: Some(10_000),
                 checksum: None,
-                // Room for a data key whatever the write's encryption (the estimate does not
-                // know it; 150 bytes of slack for a plain object).
-                sealed_key: Some(SealedKey::longest()),
+                sealed_key: None,
             }],
             system: system.clone(),
             checksum: checksum.map(|algorithm| ObjectChecksum {
@@ -962,9 +964,9 @@ impl ObjectStore {
                 until_ms: u64::MAX,
             }),
             legal_hold: true,
-            encryption: Some(Encryption::Customer {
-                key_md5: "0".repeat(24),
-            }),
+            // An encrypted version's two fields are counted by the caller
+            // (`sse::description_room`).
+            encryption: None,
         };
         super::describe::BlobDescription::of_version(bucket, &v, 0)
             .to_json()

@@ -72,11 +72,19 @@ impl std::fmt::Debug for SealedKey {
 impl SealedKey {
     /// The length of a sealed key's text: base64 of 12 + 32 + 16 bytes.
     pub const TEXT_LEN: usize = 80;
+}
 
-    /// A stand-in as long as any sealed key (for description size estimates).
-    pub(crate) fn longest() -> Self {
-        SealedKey("0".repeat(Self::TEXT_LEN))
-    }
+/// How much longer an encrypted version's description (`describe.rs`) is than a plain one's:
+/// its `encryption` and its segment's `sealed_key`, with their names. A write that encrypts
+/// adds this to its estimate, so a small blob goes to a pack record only if its description
+/// fits.
+pub(super) fn description_room() -> usize {
+    let encryption = Encryption::Customer {
+        key_md5: "0".repeat(24),
+    };
+    serde_json::to_string(&encryption).map_or(64, |j| j.len())
+        + SealedKey::TEXT_LEN
+        + r#","encryption":,"sealed_key":"""#.len()
 }
 
 /// A 256-bit key: a client's (SSE-C), the store's master key, or a data key. Never printed.
@@ -481,6 +489,29 @@ mod tests {
             key.apply(a as u64, &mut part);
             assert_eq!(part, plain[a..b], "{a}..{b}");
         }
+    }
+
+    #[test]
+    fn the_description_room_covers_both_fields() {
+        use super::super::meta::Segment;
+        let k = Key::random().unwrap();
+        let seg = |sealed_key| Segment {
+            data_id: "0".repeat(32),
+            size: 1,
+            part_number: None,
+            checksum: None,
+            sealed_key,
+        };
+        let plain = serde_json::to_string(&seg(None)).unwrap().len();
+        let sealed = serde_json::to_string(&seg(Some(k.seal(&k).unwrap())))
+            .unwrap()
+            .len();
+        let enc = serde_json::to_string(&Encryption::Customer {
+            key_md5: "DWygnHRtgiJ77HCm+1rvHw==".into(),
+        })
+        .unwrap()
+        .len();
+        assert!(sealed - plain + enc + r#","encryption":"#.len() <= description_room());
     }
 
     #[test]
