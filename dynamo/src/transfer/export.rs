@@ -24,6 +24,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use md5::{Digest, Md5};
 use seedbed_engine::iam::authorizer::Principal;
+use seedbed_engine::object::sse::SseRequest;
 use seedbed_engine::table::auth::Check;
 use seedbed_engine::table::value::item_size;
 use seedbed_engine::table::{DynamoError, ErrorKind};
@@ -337,8 +338,11 @@ impl Transfers {
         };
         let bucket = &job.s3_bucket;
         let base = job.base();
+        // `S3SseAlgorithm: AES256` writes every file with SSE-S3; `KMS` is recorded only (the
+        // store has no KMS), and the bucket's default encryption applies.
+        let sse = (job.s3_sse_algorithm.as_deref() == Some("AES256")).then_some(SseRequest::S3);
         let put = |key: &str, body: &[u8]| {
-            s3.put(bucket, key, body).map_err(|e| {
+            s3.put(bucket, key, body, sse.clone()).map_err(|e| {
                 let (code, message) = s3_failure(&e);
                 Stop::S3(code, message)
             })

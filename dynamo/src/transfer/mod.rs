@@ -38,6 +38,7 @@ use std::thread::JoinHandle;
 use seedbed_engine::iam::authorizer::{Principal, Requester};
 use seedbed_engine::lsm::ReadOptions;
 use seedbed_engine::object::auth::Guard;
+use seedbed_engine::object::sse::SseRequest;
 use seedbed_engine::object::{GetOptions, ListOptions, ObjectError, ObjectStore, PutOptions};
 use seedbed_engine::table::auth::Check;
 use seedbed_engine::table::{keys, DynamoError, ErrorKind, Tables};
@@ -134,9 +135,19 @@ impl As<'_> {
         })
     }
 
-    /// Write `body` as `key`; returns its ETag.
-    pub(crate) fn put(&self, bucket: &str, key: &str, body: &[u8]) -> Result<String, ObjectError> {
-        let opts = PutOptions::default();
+    /// Write `body` as `key`, encrypted as `sse` asks (else as the bucket's default says);
+    /// returns its ETag.
+    pub(crate) fn put(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: &[u8],
+        sse: Option<SseRequest>,
+    ) -> Result<String, ObjectError> {
+        let opts = PutOptions {
+            sse,
+            ..PutOptions::default()
+        };
         let size = body.len() as u64;
         let mut src = body;
         let r = match &self.objects.guard {

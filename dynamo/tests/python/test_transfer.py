@@ -167,3 +167,27 @@ def test_jobs_read_and_write_s3_as_their_caller(server, client, resource, tmp_pa
     assert sorted(i["pk"]["S"] for i in client.scan(TableName=allowed)["Items"]) == ["a", "b"]
     client.delete_table(TableName=allowed)
     table.delete()
+
+
+def test_an_export_asked_for_sse_s3_is_encrypted(server, client, resource):
+    """`S3SseAlgorithm: AES256` writes every file of the export with SSE-S3, as DynamoDB does:
+    each reads back with `x-amz-server-side-encryption: AES256`."""
+    own_server(server)
+    s3 = server.s3()
+    bucket = unique("sse-exports")
+    s3.create_bucket(Bucket=bucket)
+    table = create(resource)
+    for i in range(5):
+        client.put_item(TableName=table.name, Item={"pk": {"S": f"k{i}"}})
+    arn = client.describe_table(TableName=table.name)["Table"]["TableArn"]
+    client.update_continuous_backups(TableName=table.name,
+                                     PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+    started = client.export_table_to_point_in_time(TableArn=arn, S3Bucket=bucket, S3Prefix="enc",
+                                                   S3SseAlgorithm="AES256")["ExportDescription"]
+    done = wait_export(client, started["ExportArn"])
+    assert done["ExportStatus"] == "COMPLETED", done
+    assert done["S3SseAlgorithm"] == "AES256"
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="enc/")["Contents"]]
+    assert len(keys) >= 6
+    for k in keys:
+        assert s3.head_object(Bucket=bucket, Key=k).get("ServerSideEncryption") == "AES256", k
