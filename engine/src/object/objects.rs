@@ -1315,7 +1315,7 @@ impl ObjectStore {
     /// The key that seals data keys written with `sse`.
     pub(super) fn key_encryption_key(&self, sse: &SseRequest) -> Result<Key, ObjectError> {
         match sse {
-            SseRequest::S3 => self.master_key(),
+            SseRequest::S3 => self.master_key(true),
             SseRequest::Customer(c) => Ok(c.key().clone()),
         }
     }
@@ -1338,7 +1338,7 @@ impl ObjectStore {
         enc.check_read(customer)?;
         let kek = match (enc, customer) {
             (Encryption::Customer { .. }, Some(c)) => c.key().clone(),
-            _ => self.master_key()?,
+            _ => self.master_key(false)?,
         };
         let what = || format!("{bucket}/{} version {}", v.key, v.version_id);
         v.segments

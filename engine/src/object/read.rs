@@ -40,6 +40,9 @@ enum DataKeys {
     Clear,
     /// SSE-C: the request's key has not been given ([`ObjectReader::unlock`]).
     Locked,
+    /// SSE-S3: the data keys open under the store's master key at [`ObjectReader::unlock`],
+    /// which every read of data goes through; reading metadata never touches the key file.
+    Sealed,
     /// The segments' data keys.
     Open(Vec<Key>),
 }
@@ -75,7 +78,9 @@ impl ObjectStore {
     }
 
     /// Open a version (the latest, or `version_id`) with its blobs pinned, serving all of it;
-    /// [`ObjectReader::check`] and [`ObjectReader::select`] narrow it. A front end that must
+    /// [`ObjectReader::check`] and [`ObjectReader::select`] narrow it, and
+    /// [`ObjectReader::unlock`] opens its data keys (an encrypted version reads nothing
+    /// before). A front end that must
     /// authorize between finding the version and evaluating the request's conditions (S3 does:
     /// a caller without permission learns nothing from a 304) uses these steps.
     pub fn open_version(
@@ -96,14 +101,10 @@ impl ObjectStore {
         };
         let info = ObjectInfo::from_meta(&version);
         let end = version.size;
-        // SSE-S3 needs nothing from the request: its keys open under the store's.
         let keys = match &version.encryption {
             None => DataKeys::Clear,
             Some(Encryption::Customer { .. }) => DataKeys::Locked,
-            Some(Encryption::S3) => match self.data_keys(bucket, &version, None)? {
-                Some(k) => DataKeys::Open(k),
-                None => DataKeys::Clear,
-            },
+            Some(Encryption::S3) => DataKeys::Sealed,
         };
         Ok(ObjectReader {
             store: self,
@@ -130,9 +131,6 @@ impl<'a> ObjectReader<'a> {
     /// GET and HEAD: an SSE-C version needs its own key, any other refuses a key. With the
     /// right key, the segments' data keys are opened for the read.
     pub fn unlock(&mut self, customer: Option<&CustomerKey>) -> Result<(), ObjectError> {
-        if matches!(self.keys, DataKeys::Open(_)) && customer.is_none() {
-            return Ok(());
-        }
         self.keys = match self
             .store
             .data_keys(&self.bucket, &self.version, customer)?
@@ -155,6 +153,10 @@ impl<'a> ObjectReader<'a> {
                 .as_ref()
                 .and_then(|e| e.check_read(None).err())
                 .unwrap_or_else(|| ObjectError::Internal("a reader locked in vain".into()))),
+            DataKeys::Sealed => Err(ObjectError::Internal(format!(
+                "{}/{} is SSE-S3 and was read before ObjectReader::unlock",
+                self.bucket, self.version.key
+            ))),
         }
     }
 

@@ -234,16 +234,26 @@ impl ObjectStore {
         }
     }
 
-    /// The SSE-S3 master key: read from [`MASTER_KEY_FILE`], or made (from the OS generator)
-    /// and written durably on the first SSE-S3 write. Losing the file loses every SSE-S3
-    /// object's data, as losing a KMS key would; it is readable by the store's owner only.
-    pub(super) fn master_key(&self) -> Result<Key, ObjectError> {
+    /// The SSE-S3 master key: read from [`MASTER_KEY_FILE`], or — for a write (`make`) —
+    /// made from the OS generator and written durably. A read never makes one: a missing file
+    /// is an error naming it, not a fresh key that opens nothing. Losing the file loses every
+    /// SSE-S3 object's data, as losing a KMS key would; it is readable by the store's owner
+    /// only.
+    pub(super) fn master_key(&self, make: bool) -> Result<Key, ObjectError> {
         let mut held = self.master_key.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(k) = held.as_ref() {
             return Ok(k.clone());
         }
         let path = self.root.join(MASTER_KEY_FILE);
-        let key = if self.fs.exists(&path)? {
+        let exists = self.fs.exists(&path)?;
+        if !exists && !make {
+            return Err(ObjectError::Internal(format!(
+                "{}: the SSE-S3 master key is missing, so SSE-S3 objects cannot be decrypted \
+                 (restore the file from a backup of the store)",
+                path.display()
+            )));
+        }
+        let key = if exists {
             let bytes = io::read_file(&*self.fs, &path)?;
             Key::from_bytes(&bytes).ok_or_else(|| {
                 ObjectError::Internal(format!(

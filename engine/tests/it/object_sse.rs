@@ -306,3 +306,31 @@ fn encrypted_objects_survive_a_lost_disk_and_a_rebuild_from_the_shards() {
     assert_eq!(get(&store, "c", with_key(KEY_A)).unwrap(), big);
     assert_eq!(get(&store, "s3", GetOptions::default()).unwrap(), big);
 }
+
+#[test]
+fn metadata_reads_need_no_key_file_and_a_lost_one_is_named() {
+    let e = replicated_env::env("object-sse-keyfile-");
+    let big: Vec<u8> = replicated_env::data(40_000, 3);
+    {
+        let store = e.create();
+        store.create_bucket("bkt").unwrap();
+        put(&store, "s3", &big, Some(SseRequest::S3));
+    }
+    let key_file = e.root.join("sse-s3.key");
+    let saved = std::fs::read(&key_file).unwrap();
+    assert_eq!(saved.len(), 32);
+    std::fs::remove_file(&key_file).unwrap();
+    let store = e.open().unwrap();
+    // HEAD, listings and IAM's look at an object's tags read metadata only.
+    assert_eq!(store.head_object("bkt", "s3", None).unwrap().size, 40_000);
+    let err = get(&store, "s3", GetOptions::default()).unwrap_err();
+    assert!(
+        err.contains("sse-s3.key: the SSE-S3 master key is missing"),
+        "{err}"
+    );
+    assert!(!key_file.exists(), "a read makes no key");
+    drop(store);
+    std::fs::write(&key_file, &saved).unwrap();
+    let store = e.open().unwrap();
+    assert_eq!(get(&store, "s3", GetOptions::default()).unwrap(), big);
+}
