@@ -787,18 +787,14 @@ impl<'a> AuthorizedStore<'a> {
         opts: &GetOptions,
     ) -> Result<ObjectReader<'a>, ObjectError> {
         let mut reader = self.open_authorized(bucket, key, opts.version_id.as_deref())?;
-        reader.check(&opts.conditions)?;
-        reader.select(opts.range, opts.part_number)?;
-        // After the part number, as Ceph RGW orders them (ceph/s3-tests'
-        // test_multipart_sse_c_get_part: a part past the end is InvalidPart without the key).
-        reader.unlock(opts.sse_customer.as_ref())?;
+        reader.narrow(opts)?;
         Ok(reader)
     }
 
     /// Find the version a read names and authorize the read: the first steps of
     /// [`Self::open_object`], all that reading metadata needs (an SSE-C object's metadata is
-    /// read without its key). A caller that reads data goes on with
-    /// [`ObjectReader::check`], [`ObjectReader::select`] and [`ObjectReader::unlock`].
+    /// read without its key). A caller that reads data goes on with [`ObjectReader::narrow`]
+    /// (or its three steps).
     pub fn open_authorized(
         &self,
         bucket: &str,
