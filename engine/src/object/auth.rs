@@ -1046,9 +1046,19 @@ impl<'a> AuthorizedStore<'a> {
         key: &str,
         opts: &PutOptions,
     ) -> Result<String, ObjectError> {
+        Ok(self.create_multipart_upload_with(bucket, key, opts)?.0)
+    }
+
+    /// CreateMultipartUpload, with the encryption the upload gets.
+    pub fn create_multipart_upload_with(
+        &self,
+        bucket: &str,
+        key: &str,
+        opts: &PutOptions,
+    ) -> Result<(String, Option<super::sse::Encryption>), ObjectError> {
         self.check_put(bucket, key, opts)?;
         self.store
-            .create_multipart_upload(bucket, key, &self.with_writer(opts))
+            .create_multipart_upload_with(bucket, key, &self.with_writer(opts))
     }
 
     /// The object ARN an upload writes to; NoSuchUpload answers only callers allowed to ask

@@ -132,6 +132,17 @@ impl ObjectStore {
         key: &str,
         opts: &PutOptions,
     ) -> Result<String, ObjectError> {
+        Ok(self.create_multipart_upload_with(bucket, key, opts)?.0)
+    }
+
+    /// Start a multipart upload; returns its upload id and the encryption its parts and object
+    /// get (what it asks for, else the bucket's default), which S3 tells in the answer.
+    pub fn create_multipart_upload_with(
+        &self,
+        bucket: &str,
+        key: &str,
+        opts: &PutOptions,
+    ) -> Result<(String, Option<Encryption>), ObjectError> {
         validate_key(key)?;
         super::object_tags::check_object_tags(&opts.tags)?;
         let _g = self.lock_commit();
@@ -182,7 +193,7 @@ impl ObjectStore {
             meta::upload_key(bucket, &upload_id),
             Some(meta::to_json(&u)),
         )])?;
-        Ok(upload_id)
+        Ok((upload_id, u.encryption))
     }
 
     /// Upload part `part_number` (1 to 10,000) of `size` bytes; returns its ETag. Uploading the

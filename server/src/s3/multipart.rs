@@ -7,7 +7,6 @@ use std::sync::Arc;
 use http::StatusCode;
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result};
-use seedbed_engine::object::sse::SseRequest;
 use seedbed_engine::object::{
     ByteRange, ChecksumType as EngineChecksumType, CompleteOptions, CompletePart, Conditions,
     GetOptions, PartOptions, Permission, PutOptions,
@@ -91,13 +90,13 @@ impl Endpoint {
             sse: sse::sse_request!(input).map_err(|e| cx.object_err(&e))?,
             ..PutOptions::default()
         };
-        let encrypted = SseFields::of(opts.sse.as_ref().map(SseRequest::encryption).as_ref());
         let (bucket, key) = (input.bucket.clone(), input.key.clone());
-        let upload_id = cx
+        let (upload_id, encryption) = cx
             .run(keys, move |s| {
-                s.create_multipart_upload(&bucket, &key, &opts)
+                s.create_multipart_upload_with(&bucket, &key, &opts)
             })
             .await?;
+        let encrypted = SseFields::of(encryption.as_ref());
         let kind = checksum.map(|c| checksum_kind.unwrap_or_else(|| c.algorithm.default_kind()));
         Ok(S3Response::new(CreateMultipartUploadOutput {
             bucket: Some(input.bucket),

@@ -88,6 +88,9 @@ def test_sse_s3_per_object_and_as_the_bucket_default(server, bucket):
     assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
     r = s3.put_object(Bucket=bucket, Key="defaulted", Body=b"x" * 5000)
     assert r["ServerSideEncryption"] == "AES256"
+    up = s3.create_multipart_upload(Bucket=bucket, Key="mp")
+    assert up["ServerSideEncryption"] == "AES256"
+    s3.abort_multipart_upload(Bucket=bucket, Key="mp", UploadId=up["UploadId"])
     assert s3.head_object(Bucket=bucket, Key="defaulted")["ServerSideEncryption"] == "AES256"
     s3.delete_bucket_encryption(Bucket=bucket)
     r = s3.put_object(Bucket=bucket, Key="after", Body=b"y")
