@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# ceph/s3-tests' tests of the features the shared runner's `core` and `access` groups leave out
+# (../shared/conformance/s3-tests/run.sh selects by the suite's own markers and names; these are
+# selected the same way, one feature at a time), against `seedbed serve` on a fresh store with
+# the two users the suite needs, on a free loopback port, stopped by its pid whatever happens.
+#
+#   server/conformance/s3-tests-features.sh     # FEATURES="sse tagging cors object_lock s3select"
+#   FEATURES=sse CHECK_FLOOR=1 server/conformance/s3-tests-features.sh
+#
+# Each feature prints `s3-tests FEATURE: P passed, F failed, E errors of N`; with CHECK_FLOOR=1
+# the script fails when one passes fewer than its `feature-FEATURE` floor in floor.txt. Tests
+# the suite marks `fails_on_rgw` are left out, as Ceph's CI leaves them out, and so are the
+# SSE-KMS tests (they need a KMS; this server refuses SSE-KMS with 501). What still fails, and
+# why, is in docs/s3-compatibility.md.
+#
+# Environment: FEATURES; SEEDBED (default target/release/seedbed, else target/debug/seedbed);
+# SHARED (default ../shared beside the repository); SEEDBED_CACHE (where run.sh keeps the suite
+# and its venv, default ~/.cache/seedbed-conformance; made here from the shared tarball and
+# PyPI when missing); CHECK_FLOOR=1; KEEP=1 keeps the store and the logs.
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+die() { echo "s3-tests-features.sh: $*" >&2; exit 2; }
+. "$HERE/lib.sh"
+
+: "${FEATURES:=sse tagging cors object_lock s3select}"
+if [ -z "${SHARED:-}" ]; then
+  for d in "$ROOT/../shared" "$ROOT/../../shared" "$ROOT/../../../shared"; do
+    [ -f "$d/conformance/s3-tests/run.sh" ] && { SHARED=$(cd "$d" && pwd); break; }
+  done
+fi
+TARBALL="${SHARED:-}/conformance/s3-tests/s3-tests-8f0ae7b.tar.gz"
+: "${SEEDBED_CACHE:=$HOME/.cache/seedbed-conformance}"
+SUITE=$SEEDBED_CACHE/s3-tests-8f0ae7b
+VENV=$SEEDBED_CACHE/venv
+find_seedbed
+
+# The suite and its venv, where run.sh keeps them (the same tarball, the same requirements).
+if [ ! -f "$SUITE/s3tests/functional/test_s3.py" ]; then
+  [ -f "$TARBALL" ] || die "ceph/s3-tests not found: no $TARBALL (set SHARED)"
+  mkdir -p "$SUITE" && tar -xzf "$TARBALL" -C "$SUITE" --strip-components=1
+fi
+if ! "$VENV/bin/python" -c 'import boto3, munch, pytest' 2>/dev/null; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check -r "$SUITE/requirements.txt" \
+    || die "pip install of the suite's requirements failed"
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/seedbed-s3-features.XXXXXX")
+PID=""
+trap 'finish_run s3-tests-features.sh' EXIT INT TERM
+
+IAM="$WORK/iam.json"
+MAIN_ID=$(printf 'seedbed-main' | sha256sum | cut -c1-64)
+ALT_ID=$(printf 'seedbed-alt' | sha256sum | cut -c1-64)
+key() { python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); print(d[sys.argv[1]])' "$1"; }
+main=$("$SEEDBED" iam user add main --iam "$IAM" --account 111111111111 --account-name main \
+        --email main@example.com --canonical-id "$MAIN_ID" --admin --json)
+alt=$("$SEEDBED" iam user add alt --iam "$IAM" --account 222222222222 --account-name alt \
+        --email alt@example.com --canonical-id "$ALT_ID" --admin --json)
+SEEDBED_LOG=${SEEDBED_LOG:-warn} "$SEEDBED" serve --store "$WORK/store" --iam "$IAM" --no-fsync \
+  --s3-addr 127.0.0.1:0 --dynamodb-addr off --metrics-addr off --json > "$WORK/serve.json" 2> "$WORK/serve.log" &
+PID=$!
+for _ in $(seq 100); do [ -s "$WORK/serve.json" ] && break; kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
+[ -s "$WORK/serve.json" ] || { cat "$WORK/serve.log" >&2; die "the server did not start"; }
+PORT=$(key s3 < "$WORK/serve.json" | sed 's/.*://')
+MA=$(echo "$main" | key access_key); MS=$(echo "$main" | key secret_key)
+AA=$(echo "$alt" | key access_key); AS=$(echo "$alt" | key secret_key)
+
+# The configuration run.sh writes, for the same two users (the suite's loader wants every
+# section; the tenant and IAM ones reuse the main user, as run.sh's defaults do).
+cat > "$WORK/s3tests.conf" <<EOF
+[DEFAULT]
+host = 127.0.0.1
+port = $PORT
+is_secure = False
+ssl_verify = False
+
+[fixtures]
+bucket prefix = s3t-{random}-
+iam name prefix = s3-tests-
+iam path prefix = /s3-tests/
+
+[s3 main]
+display_name = main
+user_id = $MAIN_ID
+email = main@example.com
+api_name = us-east-1
+access_key = $MA
+secret_key = $MS
+
+[s3 alt]
+display_name = alt
+user_id = $ALT_ID
+email = alt@example.com
+access_key = $AA
+secret_key = $AS
+
+[s3 tenant]
+display_name = tenant
+user_id = tenant
+email = tenant@example.com
+tenant = tenant
+access_key = $MA
+secret_key = $MS
+
+[iam]
+email = iam@example.com
+user_id = iam
+access_key = $MA
+secret_key = $MS
+display_name = iam
+
+[iam root]
+access_key = $MA
+secret_key = $MS
+user_id = iamroot
+email = iamroot@example.com
+
+[iam alt root]
+access_key = $AA
+secret_key = $AS
+user_id = iamaltroot
+email = iamaltroot@example.com
+EOF
+printf '[default]\nregion = us-east-1\ns3 =\n    addressing_style = path\n' > "$WORK/aws-config"
+export S3TEST_CONF=$WORK/s3tests.conf AWS_CONFIG_FILE=$WORK/aws-config \
+       AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_DEFAULT_REGION=us-east-1
+unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_ENDPOINT_URL \
+      AWS_ENDPOINT_URL_S3 2>/dev/null || true
+
+# One feature: its marker expression, its name expression, its file.
+select_feature() {
+  case "$1" in
+    sse)         M="(encryption or bucket_encryption or sse_s3) and not fails_on_rgw"; K="not kms"
+                 F=s3tests/functional/test_s3.py ;;
+    tagging)     M="tagging and not fails_on_rgw"; K="not lifecycle"; F=s3tests/functional/test_s3.py ;;
+    cors)        M="not fails_on_rgw"; K="cors"; F=s3tests/functional/test_s3.py ;;
+    object_lock) M="not fails_on_rgw"; K="object_lock"; F=s3tests/functional/test_s3.py ;;
+    s3select)    M="s3select and not fails_on_rgw"; K="not nothing"; F=s3tests/functional/test_s3select.py ;;
+    *) die "unknown feature '$1' (sse, tagging, cors, object_lock, s3select)" ;;
+  esac
+}
+
+status=0
+cd "$SUITE"
+for feature in $FEATURES; do
+  select_feature "$feature"
+  log=$WORK/$feature.log
+  set +e
+  timeout --kill-after=30 900 "$VENV/bin/python" -m pytest -p no:cacheprovider -q -rfE --tb=line \
+    -m "$M" -k "$K" -o junit_family=xunit2 --junitxml="$WORK/$feature.xml" "$F" > "$log" 2>&1
+  set -e
+  counts=$(python3 - "$WORK/$feature.xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+try:
+    root = ET.parse(sys.argv[1]).getroot()
+except Exception:
+    print("0 0 0 0"); sys.exit()
+s = root if root.tag == "testsuite" else root.find("testsuite")
+n, f, e, k = (int(s.get(a, 0)) for a in ("tests", "failures", "errors", "skipped"))
+print(n - f - e - k, f, e, n - k)
+PY
+)
+  read -r passed failed errors total <<< "$counts"
+  echo "s3-tests $feature: $passed passed, $failed failed, $errors errors of $total"
+  grep -E '^(FAILED|ERROR) ' "$log" | sed 's/^/  /' || true
+  kill -0 "$PID" 2>/dev/null || { echo "s3-tests-features.sh: the server died; its log:" >&2; tail -n 50 "$WORK/serve.log" >&2; exit 1; }
+  if [ "${CHECK_FLOOR:-0}" = 1 ]; then
+    floor=$(sed -n "s/^feature-$feature \([0-9]*\).*/\1/p" "$HERE/floor.txt")
+    [ -n "$floor" ] || die "no feature-$feature floor in $HERE/floor.txt"
+    if [ "$passed" -lt "$floor" ]; then
+      echo "s3-tests-features.sh: $feature: $passed passed, below the floor of $floor" >&2
+      status=1
+    else
+      echo "s3-tests-features.sh: $feature: $passed passed, floor $floor: ok"
+    fi
+  fi
+done
+exit "$status"
