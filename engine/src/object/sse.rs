@@ -13,12 +13,15 @@
 //! The data key is stored *sealed* (AES-256-GCM, a fresh nonce each time) under the key
 //! encryption key: the store's master key for SSE-S3 (`sse-s3.key` beside the layout, made on
 //! first use), the client's own key for SSE-C. A wrong key fails GCM's tag, so a GET with the
-//! wrong SSE-C key is refused before a byte is decrypted, whatever the key's MD5 says.
+//! wrong SSE-C key is refused before a byte is decrypted, whatever the key's MD5 says. SSE-S3
+//! keys are opened when a read of data begins ([`super::read::ObjectReader::unlock`]); a read
+//! never makes a master key, only an SSE-S3 write does.
 //!
-//! What is encrypted is what goes to the erasure coder: shards, parity and their CRC32 and
-//! SHA-256 are over the ciphertext, so scrub, heal and rebuild work on encrypted objects
-//! without any key. Checksums the client asks for (and Content-MD5) are of the plaintext, as
-//! S3 computes them. The ETag of an SSE-S3 object is the plaintext's MD5, as S3's; an SSE-C
+//! The blob write encrypts after hashing and before the erasure coder (`blob/write.rs`,
+//! `blob/pipeline.rs`): shards, parity and their per-block CRC32s are over the ciphertext, so
+//! scrub, heal and rebuild work on encrypted objects without any key, while the object's MD5,
+//! SHA-256, the checksums the client asks for and Content-MD5 are of the plaintext, as S3
+//! computes them. The ETag of an SSE-S3 object is the plaintext's MD5, as S3's; an SSE-C
 //! object's is an HMAC of that MD5 under the client's key ([`CustomerKey::etag_md5`]), because
 //! S3's is "not an MD5 of the object data" there and a plaintext MD5 in a listing would tell
 //! anyone without the key what the object holds.
