@@ -20,3 +20,38 @@ finish_run() {
   fi
   if [ "${KEEP:-0}" = 1 ]; then echo "$1: kept $WORK" >&2; else rm -rf "$WORK"; fi
 }
+
+# SHARED: as set, else the `shared` folder beside the repository (CI's clone, the lead's
+# checkout) or a level or two above (a worktree under wt/); empty when none holds the suite.
+find_shared() {
+  if [ -z "${SHARED:-}" ]; then
+    for d in "$ROOT/../shared" "$ROOT/../../shared" "$ROOT/../../../shared"; do
+      [ -f "$d/conformance/s3-tests/run.sh" ] && { SHARED=$(cd "$d" && pwd); break; }
+    done
+  fi
+}
+
+# Start `seedbed serve` for ceph/s3-tests in $WORK: a fresh store and IAM file with the two
+# users the suite needs (main and alt, in two accounts, with the canonical ids the suite is
+# told), S3 only, on a free loopback port. Sets PID, PORT, MAIN_ID, ALT_ID and the four keys
+# (MAIN_AK, MAIN_SK, ALT_AK, ALT_SK). The suite checks the protocol, not durability (the
+# engine's crash tests do): the server acknowledges before syncing unless FSYNC=1.
+start_suite_server() {
+  local iam="$WORK/iam.json" main alt nosync=--no-fsync
+  key() { python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); print(d[sys.argv[1]])' "$1"; }
+  MAIN_ID=$(printf 'seedbed-main' | sha256sum | cut -c1-64)
+  ALT_ID=$(printf 'seedbed-alt' | sha256sum | cut -c1-64)
+  main=$("$SEEDBED" iam user add main --iam "$iam" --account 111111111111 --account-name main \
+          --email main@example.com --canonical-id "$MAIN_ID" --admin --json)
+  alt=$("$SEEDBED" iam user add alt --iam "$iam" --account 222222222222 --account-name alt \
+          --email alt@example.com --canonical-id "$ALT_ID" --admin --json)
+  MAIN_AK=$(echo "$main" | key access_key); MAIN_SK=$(echo "$main" | key secret_key)
+  ALT_AK=$(echo "$alt" | key access_key); ALT_SK=$(echo "$alt" | key secret_key)
+  [ "${FSYNC:-0}" = 1 ] && nosync=
+  SEEDBED_LOG=${SEEDBED_LOG:-warn} "$SEEDBED" serve --store "$WORK/store" --iam "$iam" $nosync \
+    --s3-addr 127.0.0.1:0 --dynamodb-addr off --metrics-addr off --json > "$WORK/serve.json" 2> "$WORK/serve.log" &
+  PID=$!
+  for _ in $(seq 100); do [ -s "$WORK/serve.json" ] && break; kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
+  [ -s "$WORK/serve.json" ] || { cat "$WORK/serve.log" >&2; die "the server did not start"; }
+  PORT=$(key s3 < "$WORK/serve.json" | sed 's/.*://')
+}

@@ -24,11 +24,7 @@ die() { echo "s3-tests-features.sh: $*" >&2; exit 2; }
 . "$HERE/lib.sh"
 
 : "${FEATURES:=sse tagging cors object_lock s3select}"
-if [ -z "${SHARED:-}" ]; then
-  for d in "$ROOT/../shared" "$ROOT/../../shared" "$ROOT/../../../shared"; do
-    [ -f "$d/conformance/s3-tests/run.sh" ] && { SHARED=$(cd "$d" && pwd); break; }
-  done
-fi
+find_shared
 TARBALL="${SHARED:-}/conformance/s3-tests/s3-tests-8f0ae7b.tar.gz"
 : "${SEEDBED_CACHE:=$HOME/.cache/seedbed-conformance}"
 SUITE=$SEEDBED_CACHE/s3-tests-8f0ae7b
@@ -50,22 +46,8 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/seedbed-s3-features.XXXXXX")
 PID=""
 trap 'finish_run s3-tests-features.sh' EXIT INT TERM
 
-IAM="$WORK/iam.json"
-MAIN_ID=$(printf 'seedbed-main' | sha256sum | cut -c1-64)
-ALT_ID=$(printf 'seedbed-alt' | sha256sum | cut -c1-64)
-key() { python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); print(d[sys.argv[1]])' "$1"; }
-main=$("$SEEDBED" iam user add main --iam "$IAM" --account 111111111111 --account-name main \
-        --email main@example.com --canonical-id "$MAIN_ID" --admin --json)
-alt=$("$SEEDBED" iam user add alt --iam "$IAM" --account 222222222222 --account-name alt \
-        --email alt@example.com --canonical-id "$ALT_ID" --admin --json)
-SEEDBED_LOG=${SEEDBED_LOG:-warn} "$SEEDBED" serve --store "$WORK/store" --iam "$IAM" --no-fsync \
-  --s3-addr 127.0.0.1:0 --dynamodb-addr off --metrics-addr off --json > "$WORK/serve.json" 2> "$WORK/serve.log" &
-PID=$!
-for _ in $(seq 100); do [ -s "$WORK/serve.json" ] && break; kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-[ -s "$WORK/serve.json" ] || { cat "$WORK/serve.log" >&2; die "the server did not start"; }
-PORT=$(key s3 < "$WORK/serve.json" | sed 's/.*://')
-MA=$(echo "$main" | key access_key); MS=$(echo "$main" | key secret_key)
-AA=$(echo "$alt" | key access_key); AS=$(echo "$alt" | key secret_key)
+start_suite_server
+MA=$MAIN_AK; MS=$MAIN_SK; AA=$ALT_AK; AS=$ALT_SK
 
 # The configuration run.sh writes, for the same two users (the suite's loader wants every
 # section; the tenant and IAM ones reuse the main user, as run.sh's defaults do).
