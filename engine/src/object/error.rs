@@ -138,6 +138,9 @@ pub enum ObjectError {
     /// The bucket has no CORS configuration (GetBucketCors).
     #[error("NoSuchCORSConfiguration: The CORS configuration does not exist ({0})")]
     NoSuchCorsConfiguration(String),
+    /// The bucket has no lifecycle rules.
+    #[error("NoSuchLifecycleConfiguration: The lifecycle configuration does not exist ({0})")]
+    NoSuchLifecycleConfiguration(String),
     /// Object Lock protects the version (a legal hold, or a retention not over); `0` says which.
     #[error("AccessDenied: Access Denied because object protected by object lock. ({0})")]
     ObjectLocked(String),
@@ -282,6 +285,7 @@ impl ObjectError {
             ObjectError::ObjectLocked(_) => "AccessDenied",
             ObjectError::MalformedXml(_) => "MalformedXML",
             ObjectError::NoSuchCorsConfiguration(_) => "NoSuchCORSConfiguration",
+            ObjectError::NoSuchLifecycleConfiguration(_) => "NoSuchLifecycleConfiguration",
             ObjectError::InvalidTargetBucketForLogging(_) => "InvalidTargetBucketForLogging",
             ObjectError::ObjectLockConfigurationNotFound(_) => {
                 "ObjectLockConfigurationNotFoundError"
@@ -317,6 +321,7 @@ impl ObjectError {
             | ObjectError::NoSuchTagSet(_)
             | ObjectError::ObjectLockConfigurationNotFound(_)
             | ObjectError::NoSuchCorsConfiguration(_)
+            | ObjectError::NoSuchLifecycleConfiguration(_)
             | ObjectError::NoSuchObjectLockConfiguration(_)
             | ObjectError::NoEncryptionConfiguration(_) => 404,
             ObjectError::InvalidBucketState(_) => 409,

@@ -106,6 +106,9 @@ pub struct BucketMeta {
     /// CORS rules (`cors.rs`); empty: none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cors: Vec<CorsRule>,
+    /// Lifecycle rules (`lifecycle.rs`); empty: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lifecycle: Vec<super::lifecycle::LifecycleRule>,
     /// Server access logging (PutBucketLogging): where this bucket's access log goes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logging: Option<super::access_log::LoggingConfig>,

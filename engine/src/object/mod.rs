@@ -42,6 +42,7 @@ pub mod describe;
 pub mod erasure;
 pub mod error;
 pub mod layout;
+pub mod lifecycle;
 pub mod list;
 pub mod lsm_meta;
 pub mod meta;

@@ -304,6 +304,7 @@ pub fn from_shards(blobs: &BlobStore) -> Result<(meta::Rows, RebuildReport), Obj
             location: None,
             object_lock: None,
             cors: Vec::new(),
+            lifecycle: Vec::new(),
             logging: None,
             default_encryption: None,
             settings_blob: None,

@@ -461,6 +461,7 @@ impl ObjectStore {
                 .object_lock
                 .then(super::object_lock::ObjectLockConfig::default),
             cors: Vec::new(),
+            lifecycle: Vec::new(),
             logging: None,
             default_encryption: None,
             settings_blob: None,

@@ -32,6 +32,7 @@ mod object_direct_read;
 mod object_disk_loss;
 mod object_faults;
 mod object_iam;
+mod object_lifecycle;
 mod object_lock;
 mod object_meta_copies;
 mod object_model;

@@ -1,0 +1,840 @@
+//! Lifecycle: a bucket's rules for expiring objects on their own (Put/Get/
+//! DeleteBucketLifecycleConfiguration), the `x-amz-expiration` answer that tells a reader when
+//! an object will go, and the pass that carries the rules out ([`ObjectStore::apply_lifecycle`]).
+//!
+//! A rule picks objects by a filter (a key prefix, tags, size bounds, or all of them with
+//! `And`) and says what happens to them, each counted in days:
+//!
+//! | action | what the pass does |
+//! |---|---|
+//! | `Expiration` `Days` / `Date` | the current version goes as a DELETE without a version would take it: removed in an unversioned bucket, hidden behind a delete marker in a versioned one |
+//! | `Expiration` `ExpiredObjectDeleteMarker` | a delete marker that is the only version left of its key is removed (a `Days` expiration does this too, once the marker is that old) |
+//! | `NoncurrentVersionExpiration` | a version that has been noncurrent for `NoncurrentDays` is removed for good, past the `NewerNoncurrentVersions` newest ones |
+//! | `AbortIncompleteMultipartUpload` | an upload started `DaysAfterInitiation` days ago is aborted |
+//! | `Transition`s | kept and answered, never carried out: the store has one storage class |
+//!
+//! S3's clock: an object's day count starts when it was written (a noncurrent version's when
+//! the version after it was), and the moment is rounded **up to the next midnight UTC** — an
+//! object written 10:30 on the 15th with `Days: 3` expires at 00:00 on the 19th. S3 then
+//! removes it some time after (its pass is asynchronous), and so does this store: the server
+//! runs the pass periodically, `seedbed object lifecycle` runs it once. A [`DayLength`] other
+//! than a real day (the server's `--lifecycle-day-secs`, Ceph RGW's `rgw_lc_debug_interval`)
+//! makes a "day" that many seconds, with no rounding, so that tests and classes can watch
+//! rules act in seconds.
+//!
+//! A version Object Lock protects is never removed (S3's rule too); the pass counts it and
+//! tries again next time.
+
+use serde::{Deserialize, Serialize};
+
+use super::error::ObjectError;
+use super::meta::{self, BucketMeta, UploadMeta, VersionMeta};
+use super::objects::DeleteOptions;
+use super::store::ObjectStore;
+
+/// Most rules in a configuration (S3's limit).
+pub const MAX_RULES: usize = 1000;
+/// Longest rule ID (S3's limit).
+pub const MAX_ID_LEN: usize = 255;
+const DAY_MS: u64 = 86_400_000;
+
+/// Which objects a rule applies to. `Filter` is kept as it was given, so that
+/// GetBucketLifecycleConfiguration answers what PutBucketLifecycleConfiguration was sent.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Filter {
+    /// Keys beginning with this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+    /// Tags the object must have, every one (`Tag`, or `Tags` under `And`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<(String, String)>,
+    /// `ObjectSizeGreaterThan`: objects strictly larger.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_greater_than: Option<u64>,
+    /// `ObjectSizeLessThan`: objects strictly smaller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_less_than: Option<u64>,
+    /// The predicates were given under `And`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub and: bool,
+}
+
+impl Filter {
+    fn predicates(&self) -> usize {
+        self.prefix.is_some() as usize
+            + self.tags.len()
+            + self.size_greater_than.is_some() as usize
+            + self.size_less_than.is_some() as usize
+    }
+}
+
+/// `Expiration`: exactly one of its three forms.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Expiration {
+    /// `Days` after the write, rounded up to midnight UTC.
+    Days(u32),
+    /// `Date`: midnight UTC of that day, Unix milliseconds.
+    Date(u64),
+    /// `ExpiredObjectDeleteMarker` (true: remove delete markers left alone).
+    ExpiredObjectDeleteMarker(bool),
+}
+
+/// `NoncurrentVersionExpiration`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoncurrentExpiration {
+    /// `NoncurrentDays` since the version stopped being current.
+    pub days: u32,
+    /// `NewerNoncurrentVersions`: this many newest noncurrent versions are kept whatever
+    /// their age.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub newer_noncurrent_versions: Option<u32>,
+}
+
+/// A `Transition` or `NoncurrentVersionTransition`: kept and answered, not carried out.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transition {
+    /// `Days` (`NoncurrentDays` for a noncurrent transition).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days: Option<u32>,
+    /// `Date`, Unix milliseconds (current versions only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<u64>,
+    /// `StorageClass`.
+    pub storage_class: String,
+    /// `NewerNoncurrentVersions` (noncurrent transitions only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub newer_noncurrent_versions: Option<u32>,
+}
+
+/// One lifecycle rule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LifecycleRule {
+    /// `ID` (S3 makes one up when none is given; so does the store).
+    pub id: String,
+    /// `Status`: `Enabled` (true) or `Disabled`.
+    pub enabled: bool,
+    /// The rule-level `Prefix` of the older form of the configuration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+    /// `Filter` (an empty one selects every object).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<Filter>,
+    /// `Expiration`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiration: Option<Expiration>,
+    /// `NoncurrentVersionExpiration`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noncurrent_expiration: Option<NoncurrentExpiration>,
+    /// `AbortIncompleteMultipartUpload` `DaysAfterInitiation`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abort_incomplete_upload_days: Option<u32>,
+    /// `Transition`s.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transitions: Vec<Transition>,
+    /// `NoncurrentVersionTransition`s.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub noncurrent_transitions: Vec<Transition>,
+}
+
+/// What an object is matched on.
+#[derive(Clone, Copy, Debug)]
+pub struct Candidate<'a> {
+    /// The key.
+    pub key: &'a str,
+    /// The version's size.
+    pub size: u64,
+    /// The version's tags.
+    pub tags: &'a [(String, String)],
+}
+
+impl<'a> Candidate<'a> {
+    fn of(v: &'a VersionMeta) -> Self {
+        Candidate {
+            key: &v.key,
+            size: v.size,
+            tags: &v.tags,
+        }
+    }
+}
+
+impl LifecycleRule {
+    fn key_prefix(&self) -> &str {
+        self.filter
+            .as_ref()
+            .and_then(|f| f.prefix.as_deref())
+            .or(self.prefix.as_deref())
+            .unwrap_or("")
+    }
+
+    /// Whether this rule is on and its filter takes `c`.
+    pub fn applies_to(&self, c: Candidate<'_>) -> bool {
+        if !self.enabled || !c.key.starts_with(self.key_prefix()) {
+            return false;
+        }
+        let Some(f) = &self.filter else {
+            return true;
+        };
+        f.tags
+            .iter()
+            .all(|(k, v)| c.tags.iter().any(|(tk, tv)| tk == k && tv == v))
+            && f.size_greater_than.is_none_or(|n| c.size > n)
+            && f.size_less_than.is_none_or(|n| c.size < n)
+    }
+
+    fn has_tag_or_size_filter(&self) -> bool {
+        self.filter.as_ref().is_some_and(|f| {
+            !f.tags.is_empty() || f.size_greater_than.is_some() || f.size_less_than.is_some()
+        })
+    }
+}
+
+/// How long a lifecycle "day" is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DayLength(u64);
+
+impl DayLength {
+    /// A real day: day counts end at the next midnight UTC, as on S3.
+    pub const REAL: DayLength = DayLength(DAY_MS);
+
+    /// A "day" of `ms` milliseconds with no rounding, to watch rules act quickly (at least 1).
+    pub fn debug_ms(ms: u64) -> DayLength {
+        DayLength(ms.max(1))
+    }
+
+    /// Its length in milliseconds.
+    pub fn as_ms(self) -> u64 {
+        self.0
+    }
+
+    /// When `days` days from `from_ms` end: rounded up to midnight UTC for a real day.
+    pub fn after(self, from_ms: u64, days: u32) -> u64 {
+        let t = from_ms.saturating_add(u64::from(days).saturating_mul(self.0));
+        if self == DayLength::REAL {
+            t.div_ceil(DAY_MS).saturating_mul(DAY_MS)
+        } else {
+            t
+        }
+    }
+}
+
+impl Default for DayLength {
+    fn default() -> Self {
+        DayLength::REAL
+    }
+}
+
+/// When the current version `c`, written at `written_ms`, expires, and by which rule: the
+/// earliest of the rules whose `Expiration` (by `Days` or `Date`) applies — what S3 answers
+/// in `x-amz-expiration`.
+pub fn current_expiry<'r>(
+    rules: &'r [LifecycleRule],
+    c: Candidate<'_>,
+    written_ms: u64,
+    day: DayLength,
+) -> Option<(u64, &'r str)> {
+    rules
+        .iter()
+        .filter(|r| r.applies_to(c))
+        .filter_map(|r| match r.expiration {
+            Some(Expiration::Days(d)) => Some((day.after(written_ms, d), r.id.as_str())),
+            Some(Expiration::Date(t)) => Some((t, r.id.as_str())),
+            _ => None,
+        })
+        .min_by_key(|(t, _)| *t)
+}
+
+/// When an upload started at `initiated_ms` under `key` is to be aborted, and by which rule.
+pub fn upload_abort_at<'r>(
+    rules: &'r [LifecycleRule],
+    key: &str,
+    initiated_ms: u64,
+    day: DayLength,
+) -> Option<(u64, &'r str)> {
+    let c = Candidate {
+        key,
+        size: 0,
+        tags: &[],
+    };
+    rules
+        .iter()
+        .filter(|r| r.applies_to(c))
+        .filter_map(|r| {
+            r.abort_incomplete_upload_days
+                .map(|d| (day.after(initiated_ms, d), r.id.as_str()))
+        })
+        .min_by_key(|(t, _)| *t)
+}
+
+fn is_midnight(ms: u64) -> bool {
+    ms.is_multiple_of(DAY_MS)
+}
+
+const STORAGE_CLASSES: [&str; 6] = [
+    "GLACIER",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "DEEP_ARCHIVE",
+    "GLACIER_IR",
+];
+
+fn check_transition(t: &Transition, what: &str) -> Result<(), ObjectError> {
+    if t.days.is_some() == t.date.is_some() {
+        return Err(ObjectError::MalformedXml(format!(
+            "a {what} has either Days or Date"
+        )));
+    }
+    if t.date.is_some_and(|d| !is_midnight(d)) {
+        return Err(ObjectError::InvalidArgument(
+            "'Date' must be at midnight GMT".into(),
+        ));
+    }
+    if !STORAGE_CLASSES.contains(&t.storage_class.as_str()) {
+        return Err(ObjectError::InvalidArgument(format!(
+            "'{}' is not a storage class a {what} can move objects to",
+            t.storage_class
+        )));
+    }
+    Ok(())
+}
+
+fn check_rule(r: &LifecycleRule) -> Result<(), ObjectError> {
+    let named = |msg: &str| format!("{msg} (rule '{}')", r.id);
+    if r.id.chars().count() > MAX_ID_LEN {
+        return Err(ObjectError::InvalidArgument(format!(
+            "ID length should not exceed allowed limit of {MAX_ID_LEN}"
+        )));
+    }
+    match (&r.prefix, &r.filter) {
+        (Some(_), Some(_)) => {
+            return Err(ObjectError::MalformedXml(named(
+                "a rule has a Prefix or a Filter, not both",
+            )))
+        }
+        (None, None) => {
+            return Err(ObjectError::MalformedXml(named(
+                "a rule needs a Filter (or, in the older form, a Prefix)",
+            )))
+        }
+        _ => {}
+    }
+    if let Some(f) = &r.filter {
+        if !f.and && f.predicates() > 1 {
+            return Err(ObjectError::MalformedXml(named(
+                "a Filter holds one of Prefix, Tag, ObjectSizeGreaterThan, ObjectSizeLessThan or And",
+            )));
+        }
+        if let (Some(gt), Some(lt)) = (f.size_greater_than, f.size_less_than) {
+            if gt >= lt {
+                return Err(ObjectError::InvalidArgument(named(
+                    "ObjectSizeGreaterThan must be less than ObjectSizeLessThan",
+                )));
+            }
+        }
+        let mut keys: Vec<&str> = f.tags.iter().map(|(k, _)| k.as_str()).collect();
+        keys.sort_unstable();
+        if keys.windows(2).any(|w| w[0] == w[1]) {
+            return Err(ObjectError::InvalidArgument(named(
+                "Duplicate Tag Keys are not allowed",
+            )));
+        }
+    }
+    if r.expiration.is_none()
+        && r.noncurrent_expiration.is_none()
+        && r.abort_incomplete_upload_days.is_none()
+        && r.transitions.is_empty()
+        && r.noncurrent_transitions.is_empty()
+    {
+        return Err(ObjectError::InvalidRequest(named(
+            "At least one action needs to be specified in a rule",
+        )));
+    }
+    match r.expiration {
+        Some(Expiration::Days(0)) => {
+            return Err(ObjectError::InvalidArgument(named(
+                "'Days' for Expiration action must be a positive integer",
+            )))
+        }
+        Some(Expiration::Date(d)) if !is_midnight(d) => {
+            return Err(ObjectError::InvalidArgument(named(
+                "'Date' must be at midnight GMT",
+            )))
+        }
+        Some(Expiration::ExpiredObjectDeleteMarker(_)) if r.has_tag_or_size_filter() => {
+            return Err(ObjectError::InvalidRequest(named(
+                "ExpiredObjectDeleteMarker cannot be specified with object tags or size filters",
+            )))
+        }
+        _ => {}
+    }
+    if let Some(n) = &r.noncurrent_expiration {
+        if n.days == 0 {
+            return Err(ObjectError::InvalidArgument(named(
+                "'NoncurrentDays' for NoncurrentVersionExpiration action must be a positive integer",
+            )));
+        }
+        if n.newer_noncurrent_versions
+            .is_some_and(|v| !(1..=100).contains(&v))
+        {
+            return Err(ObjectError::InvalidArgument(named(
+                "NewerNoncurrentVersions must be between 1 and 100",
+            )));
+        }
+    }
+    if let Some(d) = r.abort_incomplete_upload_days {
+        if d == 0 {
+            return Err(ObjectError::InvalidArgument(named(
+                "'DaysAfterInitiation' for AbortIncompleteMultipartUpload action must be a positive integer",
+            )));
+        }
+        if r.has_tag_or_size_filter() {
+            return Err(ObjectError::InvalidRequest(named(
+                "AbortIncompleteMultipartUpload cannot be specified with object tags or size filters",
+            )));
+        }
+    }
+    for t in &r.transitions {
+        check_transition(t, "Transition")?;
+    }
+    for t in &r.noncurrent_transitions {
+        if t.date.is_some() {
+            return Err(ObjectError::MalformedXml(named(
+                "a NoncurrentVersionTransition has NoncurrentDays, not a Date",
+            )));
+        }
+        check_transition(t, "NoncurrentVersionTransition")?;
+    }
+    Ok(())
+}
+
+/// Check a configuration against S3's rules: 1 to 1,000 rules, unique IDs of at most 255
+/// characters, a Filter or a Prefix each, at least one action each, positive day counts,
+/// dates at midnight UTC, no tag or size filter with actions that cannot have one.
+pub fn check_rules(rules: &[LifecycleRule]) -> Result<(), ObjectError> {
+    if rules.is_empty() || rules.len() > MAX_RULES {
+        return Err(ObjectError::MalformedXml(format!(
+            "a lifecycle configuration has 1 to {MAX_RULES} rules; this one has {}",
+            rules.len()
+        )));
+    }
+    for r in rules {
+        check_rule(r)?;
+    }
+    let mut ids: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
+    ids.sort_unstable();
+    if ids.windows(2).any(|w| w[0] == w[1]) {
+        return Err(ObjectError::InvalidArgument(
+            "Rule ID must be unique. Found same ID for more than one rule".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// What one lifecycle pass did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct LifecycleReport {
+    /// Buckets with rules.
+    pub buckets: usize,
+    /// Versions and markers looked at.
+    pub versions_seen: u64,
+    /// Current versions expired (removed, or hidden behind a delete marker).
+    pub expired: u64,
+    /// Noncurrent versions removed.
+    pub noncurrent_removed: u64,
+    /// Delete markers removed (left alone by every version they hid).
+    pub markers_removed: u64,
+    /// Multipart uploads aborted.
+    pub uploads_aborted: u64,
+    /// Versions due but kept because Object Lock protects them.
+    pub locked: u64,
+    /// Actions that failed otherwise (bucket/key: error); tried again next pass.
+    pub errors: Vec<String>,
+}
+
+/// One action the pass decided for a key.
+enum Act {
+    ExpireCurrent { etag: String },
+    RemoveVersion { version_id: String, marker: bool },
+}
+
+/// What to do with the versions of one key (newest first) at `now_ms`.
+fn decide(
+    rules: &[LifecycleRule],
+    versions: &[VersionMeta],
+    now_ms: u64,
+    day: DayLength,
+) -> Vec<Act> {
+    let mut acts = Vec::new();
+    let Some(current) = versions.first() else {
+        return acts;
+    };
+    if !current.delete_marker {
+        if let Some((at, _)) =
+            current_expiry(rules, Candidate::of(current), current.last_modified_ms, day)
+        {
+            if now_ms >= at {
+                acts.push(Act::ExpireCurrent {
+                    etag: current.etag.clone(),
+                });
+            }
+        }
+    }
+    // Noncurrent versions: each became noncurrent when the one before it (newer) was written.
+    let mut kept = 0usize;
+    for (i, v) in versions.iter().enumerate().skip(1) {
+        let since = versions[i - 1].last_modified_ms;
+        let c = Candidate::of(v);
+        let due = rules.iter().filter(|r| r.applies_to(c)).any(|r| {
+            r.noncurrent_expiration.as_ref().is_some_and(|n| {
+                let newer = i - 1; // noncurrent versions newer than this one
+                n.newer_noncurrent_versions
+                    .is_none_or(|keep| newer >= keep as usize)
+                    && now_ms >= day.after(since, n.days)
+            })
+        });
+        if due {
+            acts.push(Act::RemoveVersion {
+                version_id: v.version_id.clone(),
+                marker: v.delete_marker,
+            });
+        } else {
+            kept += 1;
+        }
+    }
+    // A delete marker that hides nothing any more ("expired object delete marker").
+    if current.delete_marker && kept == 0 {
+        let c = Candidate::of(current);
+        let due = rules
+            .iter()
+            .filter(|r| r.applies_to(c))
+            .any(|r| match r.expiration {
+                Some(Expiration::ExpiredObjectDeleteMarker(on)) => on,
+                Some(Expiration::Days(d)) => now_ms >= day.after(current.last_modified_ms, d),
+                Some(Expiration::Date(t)) => now_ms >= t,
+                None => false,
+            });
+        if due {
+            acts.push(Act::RemoveVersion {
+                version_id: current.version_id.clone(),
+                marker: true,
+            });
+        }
+    }
+    acts
+}
+
+const SCAN_CHUNK: usize = 256;
+
+impl ObjectStore {
+    /// PutBucketLifecycleConfiguration: replace the bucket's rules. Rules without an ID get
+    /// one, as on S3.
+    pub fn put_bucket_lifecycle(
+        &self,
+        bucket: &str,
+        mut rules: Vec<LifecycleRule>,
+    ) -> Result<(), ObjectError> {
+        for r in rules.iter_mut().filter(|r| r.id.is_empty()) {
+            r.id = self.new_uuid().simple().to_string();
+        }
+        check_rules(&rules)?;
+        self.update_bucket(bucket, |b| {
+            b.lifecycle = rules;
+            Ok(())
+        })
+        .map(|_| ())
+    }
+
+    /// GetBucketLifecycleConfiguration: NoSuchLifecycleConfiguration when the bucket has none.
+    pub fn bucket_lifecycle(&self, bucket: &str) -> Result<Vec<LifecycleRule>, ObjectError> {
+        let rules = self.bucket(bucket)?.lifecycle;
+        if rules.is_empty() {
+            return Err(ObjectError::NoSuchLifecycleConfiguration(bucket.into()));
+        }
+        Ok(rules)
+    }
+
+    /// DeleteBucketLifecycle (nothing to delete is no error).
+    pub fn delete_bucket_lifecycle(&self, bucket: &str) -> Result<(), ObjectError> {
+        self.update_bucket(bucket, |b| {
+            b.lifecycle.clear();
+            Ok(())
+        })
+        .map(|_| ())
+    }
+
+    /// When the current version `c` of `bucket`, written at `written_ms`, expires under the
+    /// bucket's rules, and the rule's ID (`x-amz-expiration`); `None` without such a rule.
+    pub fn lifecycle_expiry(
+        &self,
+        bucket: &str,
+        c: Candidate<'_>,
+        written_ms: u64,
+        day: DayLength,
+    ) -> Result<Option<(u64, String)>, ObjectError> {
+        let b = self.bucket(bucket)?;
+        Ok(current_expiry(&b.lifecycle, c, written_ms, day).map(|(t, id)| (t, id.to_string())))
+    }
+
+    /// One lifecycle pass over every bucket with rules, at the store's clock.
+    pub fn apply_lifecycle(&self, day: DayLength) -> Result<LifecycleReport, ObjectError> {
+        self.apply_lifecycle_at(self.now_ms(), day)
+    }
+
+    /// One lifecycle pass as if it were `now_ms`.
+    pub fn apply_lifecycle_at(
+        &self,
+        now_ms: u64,
+        day: DayLength,
+    ) -> Result<LifecycleReport, ObjectError> {
+        let mut report = LifecycleReport::default();
+        for b in self.list_buckets()? {
+            if b.lifecycle.is_empty() {
+                continue;
+            }
+            report.buckets += 1;
+            self.lifecycle_objects(&b, now_ms, day, &mut report)?;
+            self.lifecycle_uploads(&b, now_ms, day, &mut report)?;
+        }
+        Ok(report)
+    }
+
+    /// Walk the bucket's versions a key at a time (a key's versions are adjacent, newest
+    /// first) and act on each key as its versions are complete.
+    fn lifecycle_objects(
+        &self,
+        b: &BucketMeta,
+        now_ms: u64,
+        day: DayLength,
+        report: &mut LifecycleReport,
+    ) -> Result<(), ObjectError> {
+        let end = meta::object_prefix_end(&b.name, "");
+        let mut next = meta::object_prefix(&b.name, "");
+        let mut group: Vec<VersionMeta> = Vec::new();
+        loop {
+            let rows = self.meta_scan(&next, &end, SCAN_CHUNK)?;
+            let exhausted = rows.len() < SCAN_CHUNK;
+            for (k, v) in rows {
+                let vm: VersionMeta = meta::from_json(&k, &v).map_err(ObjectError::from)?;
+                next = k;
+                next.push(0);
+                report.versions_seen += 1;
+                if group.first().is_some_and(|g| g.key != vm.key) {
+                    self.lifecycle_key(b, &std::mem::take(&mut group), now_ms, day, report);
+                }
+                group.push(vm);
+            }
+            if exhausted {
+                break;
+            }
+        }
+        if !group.is_empty() {
+            self.lifecycle_key(b, &group, now_ms, day, report);
+        }
+        Ok(())
+    }
+
+    fn lifecycle_key(
+        &self,
+        b: &BucketMeta,
+        versions: &[VersionMeta],
+        now_ms: u64,
+        day: DayLength,
+        report: &mut LifecycleReport,
+    ) {
+        let key = &versions[0].key;
+        for act in decide(&b.lifecycle, versions, now_ms, day) {
+            let (version, opts) = match &act {
+                // As a DELETE without a version by the bucket's owner — but only of the version
+                // judged: a PUT since then is not expired with it.
+                Act::ExpireCurrent { etag } => (
+                    None,
+                    DeleteOptions {
+                        writer: b.owner.clone(),
+                        if_match: Some(etag.clone()),
+                        bypass_governance: false,
+                    },
+                ),
+                Act::RemoveVersion { version_id, .. } => {
+                    (Some(version_id.as_str()), DeleteOptions::default())
+                }
+            };
+            match self.delete_object_as(&b.name, key, version, &opts) {
+                Ok(_) => match act {
+                    Act::ExpireCurrent { .. } => report.expired += 1,
+                    Act::RemoveVersion { marker: true, .. }
+                        if version == Some(&versions[0].version_id) =>
+                    {
+                        report.markers_removed += 1
+                    }
+                    Act::RemoveVersion { .. } => report.noncurrent_removed += 1,
+                },
+                Err(ObjectError::ObjectLocked(_)) => report.locked += 1,
+                // Changed since it was read (a PUT, a DELETE): nothing to do until next time.
+                Err(
+                    ObjectError::PreconditionFailed { .. }
+                    | ObjectError::NoSuchKey { .. }
+                    | ObjectError::NoSuchVersion { .. },
+                ) => {}
+                Err(e) => report.errors.push(format!("{}/{key}: {e}", b.name)),
+            }
+        }
+    }
+
+    fn lifecycle_uploads(
+        &self,
+        b: &BucketMeta,
+        now_ms: u64,
+        day: DayLength,
+        report: &mut LifecycleReport,
+    ) -> Result<(), ObjectError> {
+        if b.lifecycle
+            .iter()
+            .all(|r| r.abort_incomplete_upload_days.is_none())
+        {
+            return Ok(());
+        }
+        let uploads: Vec<UploadMeta> = self.list_uploads(&b.name)?;
+        for u in uploads {
+            let due = upload_abort_at(&b.lifecycle, &u.key, u.initiated_ms, day)
+                .is_some_and(|(at, _)| now_ms >= at);
+            if !due {
+                continue;
+            }
+            match self.abort_multipart_upload(&b.name, &u.upload_id) {
+                Ok(()) => report.uploads_aborted += 1,
+                Err(ObjectError::NoSuchUpload(_)) => {}
+                Err(e) => report
+                    .errors
+                    .push(format!("{}/{} upload {}: {e}", b.name, u.key, u.upload_id)),
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expiring(id: &str, days: u32) -> LifecycleRule {
+        LifecycleRule {
+            id: id.into(),
+            enabled: true,
+            prefix: Some("p/".into()),
+            filter: None,
+            expiration: Some(Expiration::Days(days)),
+            noncurrent_expiration: None,
+            abort_incomplete_upload_days: None,
+            transitions: Vec::new(),
+            noncurrent_transitions: Vec::new(),
+        }
+    }
+
+    fn code(r: Result<(), ObjectError>) -> &'static str {
+        r.err().map(|e| e.code()).unwrap_or("ok")
+    }
+
+    #[test]
+    fn configurations_follow_s3_rules() {
+        assert_eq!(
+            code(check_rules(&[expiring("a", 1), expiring("b", 2)])),
+            "ok"
+        );
+        assert_eq!(code(check_rules(&[])), "MalformedXML");
+        assert_eq!(
+            code(check_rules(&[expiring("a", 1), expiring("a", 2)])),
+            "InvalidArgument",
+            "IDs are unique"
+        );
+        assert_eq!(
+            code(check_rules(&[expiring(&"x".repeat(256), 1)])),
+            "InvalidArgument"
+        );
+        assert_eq!(code(check_rules(&[expiring("a", 0)])), "InvalidArgument");
+        let mut r = expiring("a", 1);
+        r.expiration = Some(Expiration::Date(DAY_MS + 1));
+        assert_eq!(
+            code(check_rules(&[r.clone()])),
+            "InvalidArgument",
+            "not midnight"
+        );
+        r.expiration = None;
+        assert_eq!(
+            code(check_rules(&[r.clone()])),
+            "InvalidRequest",
+            "no action"
+        );
+        r.filter = Some(Filter::default());
+        r.expiration = Some(Expiration::Days(3));
+        assert_eq!(
+            code(check_rules(&[r.clone()])),
+            "MalformedXML",
+            "Prefix and Filter"
+        );
+        r.prefix = None;
+        assert_eq!(
+            code(check_rules(&[r.clone()])),
+            "ok",
+            "an empty Filter takes all"
+        );
+        r.filter = Some(Filter {
+            prefix: Some("a".into()),
+            size_less_than: Some(3),
+            ..Filter::default()
+        });
+        assert_eq!(
+            code(check_rules(&[r.clone()])),
+            "MalformedXML",
+            "two predicates, no And"
+        );
+        r.filter = Some(Filter {
+            tags: vec![("k".into(), "v".into())],
+            ..Filter::default()
+        });
+        r.abort_incomplete_upload_days = Some(1);
+        assert_eq!(
+            code(check_rules(&[r.clone()])),
+            "InvalidRequest",
+            "tags and aborts"
+        );
+        r.abort_incomplete_upload_days = None;
+        r.expiration = Some(Expiration::ExpiredObjectDeleteMarker(true));
+        assert_eq!(
+            code(check_rules(&[r.clone()])),
+            "InvalidRequest",
+            "tags and markers"
+        );
+        r.expiration = None;
+        r.transitions = vec![Transition {
+            days: Some(30),
+            date: None,
+            storage_class: "PLATINUM".into(),
+            newer_noncurrent_versions: None,
+        }];
+        assert_eq!(
+            code(check_rules(&[r.clone()])),
+            "InvalidArgument",
+            "unknown class"
+        );
+        r.transitions[0].storage_class = "GLACIER".into();
+        assert_eq!(code(check_rules(&[r])), "ok");
+    }
+
+    #[test]
+    fn the_earliest_applicable_expiration_is_the_one_answered() {
+        let mut late = expiring("late", 30);
+        late.prefix = Some(String::new());
+        let soon = expiring("soon", 2);
+        let rules = [late, soon];
+        let c = |key| Candidate {
+            key,
+            size: 1,
+            tags: &[],
+        };
+        let at = |key| {
+            current_expiry(&rules, c(key), 0, DayLength::REAL).map(|(t, id)| (t / DAY_MS, id))
+        };
+        assert_eq!(at("p/x"), Some((2, "soon")));
+        assert_eq!(at("q/x"), Some((30, "late")));
+    }
+}

@@ -1,0 +1,353 @@
+//! Lifecycle rules carried out on real files with a clock the test moves: what a bucket's
+//! owner relies on — an object goes at the first midnight UTC after its days are up and not
+//! before, a versioned bucket hides it behind a delete marker and later removes what is
+//! noncurrent and the marker left alone, filters by prefix, tag and size pick what they say,
+//! stale multipart uploads are aborted, Object Lock wins over every rule, and the rules
+//! survive a reopen.
+
+use std::sync::Arc;
+
+use seedbed_engine::clock::{Clock, VirtualClock};
+use seedbed_engine::object::lifecycle::{
+    Candidate, DayLength, Expiration, Filter, LifecycleRule, NoncurrentExpiration,
+};
+use seedbed_engine::object::{
+    ListOptions, ObjectError, ObjectLockConfig, ObjectStore, PutOptions, Retention,
+};
+
+use crate::common::real_store_at;
+
+const HOUR_NS: u64 = 3_600 * 1_000_000_000;
+const DAY_MS: u64 = 86_400_000;
+const REAL: DayLength = DayLength::REAL;
+
+fn rule(id: &str, prefix: &str) -> LifecycleRule {
+    LifecycleRule {
+        id: id.into(),
+        enabled: true,
+        prefix: None,
+        filter: Some(Filter {
+            prefix: Some(prefix.into()),
+            ..Filter::default()
+        }),
+        expiration: None,
+        noncurrent_expiration: None,
+        abort_incomplete_upload_days: None,
+        transitions: Vec::new(),
+        noncurrent_transitions: Vec::new(),
+    }
+}
+
+fn put(store: &ObjectStore, bucket: &str, key: &str, body: &[u8]) -> String {
+    put_with(store, bucket, key, body, PutOptions::default())
+}
+
+fn put_with(store: &ObjectStore, bucket: &str, key: &str, body: &[u8], o: PutOptions) -> String {
+    store
+        .put_object(bucket, key, &mut &body[..], body.len() as u64, &o)
+        .unwrap()
+        .version_id
+}
+
+fn keys(store: &ObjectStore, bucket: &str) -> Vec<String> {
+    let page = store.list_objects(bucket, &ListOptions::default()).unwrap();
+    page.entries.into_iter().map(|e| e.key).collect()
+}
+
+/// (key, delete marker) of every version, in listing order.
+fn versions(store: &ObjectStore, bucket: &str) -> Vec<(String, bool)> {
+    let page = store
+        .list_versions(bucket, &ListOptions::default())
+        .unwrap();
+    page.entries
+        .into_iter()
+        .map(|e| (e.key, e.delete_marker))
+        .collect()
+}
+
+#[test]
+fn an_object_expires_at_the_first_midnight_after_its_days_and_not_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(VirtualClock::new());
+    let t0 = clock.unix_millis();
+    assert_eq!(t0 % DAY_MS, 0, "the virtual clock starts at a midnight");
+    let store = real_store_at(dir.path(), true, 1, clock.clone());
+    store.create_bucket("bkt").unwrap();
+    let mut r = rule("logs", "logs/");
+    r.expiration = Some(Expiration::Days(1));
+    store.put_bucket_lifecycle("bkt", vec![r]).unwrap();
+
+    // Written at 10:30 on day 0: one day later is 10:30 on day 1, rounded up to day 2, 00:00.
+    clock.advance(21 * HOUR_NS / 2);
+    put(&store, "bkt", "logs/a", b"old");
+    put(&store, "bkt", "keep/a", b"kept");
+    let info = store.head_object("bkt", "logs/a", None).unwrap();
+    let c = Candidate {
+        key: "logs/a",
+        size: info.size,
+        tags: &info.tags,
+    };
+    let expiry = store
+        .lifecycle_expiry("bkt", c, info.last_modified_ms, REAL)
+        .unwrap();
+    assert_eq!(expiry, Some((t0 + 2 * DAY_MS, "logs".to_string())));
+
+    let before = store.apply_lifecycle_at(t0 + 2 * DAY_MS - 1, REAL).unwrap();
+    assert_eq!(before.expired, 0);
+    assert_eq!(keys(&store, "bkt"), ["keep/a", "logs/a"]);
+
+    let at = store.apply_lifecycle_at(t0 + 2 * DAY_MS, REAL).unwrap();
+    assert_eq!((at.buckets, at.expired), (1, 1));
+    assert_eq!(
+        keys(&store, "bkt"),
+        ["keep/a"],
+        "the unversioned object is gone"
+    );
+    assert!(matches!(
+        store.head_object("bkt", "logs/a", None),
+        Err(ObjectError::NoSuchKey { .. })
+    ));
+
+    // A disabled rule does nothing.
+    put(&store, "bkt", "logs/b", b"new");
+    let mut off = rule("logs", "logs/");
+    off.expiration = Some(Expiration::Days(1));
+    off.enabled = false;
+    store.put_bucket_lifecycle("bkt", vec![off]).unwrap();
+    store.apply_lifecycle_at(t0 + 100 * DAY_MS, REAL).unwrap();
+    assert_eq!(keys(&store, "bkt"), ["keep/a", "logs/b"]);
+}
+
+#[test]
+fn a_versioned_object_is_hidden_then_its_old_versions_then_its_marker_go() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(VirtualClock::new());
+    let t0 = clock.unix_millis();
+    assert_eq!(t0 % DAY_MS, 0, "the virtual clock starts at a midnight");
+    let store = real_store_at(dir.path(), true, 2, clock.clone());
+    store.create_bucket("ver").unwrap();
+    store.set_versioning("ver", true).unwrap();
+    let mut r = rule("all", "");
+    r.expiration = Some(Expiration::Days(2));
+    r.noncurrent_expiration = Some(NoncurrentExpiration {
+        days: 1,
+        newer_noncurrent_versions: None,
+    });
+    let mut markers = rule("markers", "");
+    markers.expiration = Some(Expiration::ExpiredObjectDeleteMarker(true));
+    // Two rules with the same prefix: S3 allows overlapping filters.
+    store.put_bucket_lifecycle("ver", vec![r, markers]).unwrap();
+
+    clock.advance(HOUR_NS);
+    put(&store, "ver", "k", b"one");
+    clock.advance(HOUR_NS);
+    put(&store, "ver", "k", b"two"); // version one noncurrent from 02:00 on day 0
+
+    // Noncurrent since 02:00 on day 0: a day later, rounded up, is day 2, 00:00.
+    let r0 = store.apply_lifecycle_at(t0 + DAY_MS, REAL).unwrap();
+    assert_eq!((r0.noncurrent_removed, r0.expired), (0, 0));
+    let r1 = store.apply_lifecycle_at(t0 + 2 * DAY_MS, REAL).unwrap();
+    assert_eq!((r1.noncurrent_removed, r1.expired), (1, 0));
+    assert_eq!(versions(&store, "ver"), [("k".to_string(), false)]);
+
+    // Two days from 02:00 on day 0 end at day 3, 00:00.
+    assert_eq!(
+        store
+            .apply_lifecycle_at(t0 + 3 * DAY_MS - 1, REAL)
+            .unwrap()
+            .expired,
+        0
+    );
+    clock.advance(3 * 24 * HOUR_NS - 2 * HOUR_NS);
+    let r2 = store.apply_lifecycle_at(t0 + 3 * DAY_MS, REAL).unwrap();
+    assert_eq!(r2.expired, 1);
+    assert!(
+        keys(&store, "ver").is_empty(),
+        "hidden behind a delete marker"
+    );
+    assert_eq!(
+        versions(&store, "ver"),
+        [("k".to_string(), true), ("k".to_string(), false)]
+    );
+
+    // The version the marker hides goes a day later; the marker, alone, goes with it.
+    let r3 = store.apply_lifecycle_at(t0 + 4 * DAY_MS, REAL).unwrap();
+    assert_eq!((r3.noncurrent_removed, r3.markers_removed), (1, 1));
+    assert!(versions(&store, "ver").is_empty());
+}
+
+#[test]
+fn newer_noncurrent_versions_are_kept_whatever_their_age() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(VirtualClock::new());
+    let t0 = clock.unix_millis();
+    assert_eq!(t0 % DAY_MS, 0, "the virtual clock starts at a midnight");
+    let store = real_store_at(dir.path(), true, 3, clock.clone());
+    store.create_bucket("ver").unwrap();
+    store.set_versioning("ver", true).unwrap();
+    let mut r = rule("keep2", "");
+    r.noncurrent_expiration = Some(NoncurrentExpiration {
+        days: 1,
+        newer_noncurrent_versions: Some(2),
+    });
+    store.put_bucket_lifecycle("ver", vec![r]).unwrap();
+    let mut ids = Vec::new();
+    for i in 0..5u8 {
+        clock.advance(HOUR_NS);
+        ids.push(put(&store, "ver", "k", &[i]));
+    }
+    let rep = store.apply_lifecycle_at(t0 + 10 * DAY_MS, REAL).unwrap();
+    assert_eq!(rep.noncurrent_removed, 2);
+    let left: Vec<String> = store
+        .list_versions("ver", &ListOptions::default())
+        .unwrap()
+        .entries
+        .into_iter()
+        .map(|e| e.version_id)
+        .collect();
+    // The current one and the two newest noncurrent ones.
+    assert_eq!(left, [ids[4].clone(), ids[3].clone(), ids[2].clone()]);
+}
+
+#[test]
+fn tag_and_size_filters_pick_what_they_say() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(VirtualClock::new());
+    let t0 = clock.unix_millis();
+    assert_eq!(t0 % DAY_MS, 0, "the virtual clock starts at a midnight");
+    let store = real_store_at(dir.path(), true, 4, clock.clone());
+    store.create_bucket("bkt").unwrap();
+    let mut tagged = rule("tmp", "");
+    tagged.filter = Some(Filter {
+        prefix: Some("t/".into()),
+        tags: vec![("class".into(), "tmp".into())],
+        and: true,
+        ..Filter::default()
+    });
+    tagged.expiration = Some(Expiration::Days(1));
+    let mut big = rule("big", "");
+    big.filter = Some(Filter {
+        size_greater_than: Some(4),
+        ..Filter::default()
+    });
+    big.expiration = Some(Expiration::Days(5));
+    store
+        .put_bucket_lifecycle("bkt", vec![tagged, big])
+        .unwrap();
+
+    let tags = |v: &str| PutOptions {
+        tags: vec![("class".into(), v.into())],
+        ..PutOptions::default()
+    };
+    put_with(&store, "bkt", "t/tmp", b"x", tags("tmp"));
+    put_with(&store, "bkt", "t/keep", b"x", tags("keep"));
+    put_with(&store, "bkt", "u/tmp", b"x", tags("tmp"));
+    put(&store, "bkt", "u/big", b"larger");
+    put(&store, "bkt", "u/small", b"tiny");
+
+    store.apply_lifecycle_at(t0 + DAY_MS, REAL).unwrap();
+    assert_eq!(keys(&store, "bkt"), ["t/keep", "u/big", "u/small", "u/tmp"]);
+    store.apply_lifecycle_at(t0 + 5 * DAY_MS, REAL).unwrap();
+    assert_eq!(keys(&store, "bkt"), ["t/keep", "u/small", "u/tmp"]);
+}
+
+#[test]
+fn stale_multipart_uploads_are_aborted_and_rules_survive_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(VirtualClock::new());
+    let t0 = clock.unix_millis();
+    assert_eq!(t0 % DAY_MS, 0, "the virtual clock starts at a midnight");
+    {
+        let store = real_store_at(dir.path(), true, 5, clock.clone());
+        store.create_bucket("bkt").unwrap();
+        let mut r = rule("mpu", "a/");
+        r.abort_incomplete_upload_days = Some(2);
+        store.put_bucket_lifecycle("bkt", vec![r]).unwrap();
+        store
+            .create_multipart_upload("bkt", "a/1", &PutOptions::default())
+            .unwrap();
+        store
+            .create_multipart_upload("bkt", "b/1", &PutOptions::default())
+            .unwrap();
+    }
+    let store = real_store_at(dir.path(), false, 6, clock.clone());
+    assert_eq!(store.bucket_lifecycle("bkt").unwrap()[0].id, "mpu");
+    assert_eq!(
+        store
+            .apply_lifecycle_at(t0 + DAY_MS, REAL)
+            .unwrap()
+            .uploads_aborted,
+        0
+    );
+    assert_eq!(
+        store
+            .apply_lifecycle_at(t0 + 2 * DAY_MS, REAL)
+            .unwrap()
+            .uploads_aborted,
+        1
+    );
+    let left: Vec<String> = store
+        .list_uploads("bkt")
+        .unwrap()
+        .into_iter()
+        .map(|u| u.key)
+        .collect();
+    assert_eq!(left, ["b/1"]);
+
+    store.delete_bucket_lifecycle("bkt").unwrap();
+    assert!(matches!(
+        store.bucket_lifecycle("bkt"),
+        Err(ObjectError::NoSuchLifecycleConfiguration(_))
+    ));
+    assert_eq!(
+        store
+            .apply_lifecycle_at(t0 + 9 * DAY_MS, REAL)
+            .unwrap()
+            .buckets,
+        0
+    );
+}
+
+#[test]
+fn object_lock_wins_over_every_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(VirtualClock::new());
+    let t0 = clock.unix_millis();
+    assert_eq!(t0 % DAY_MS, 0, "the virtual clock starts at a midnight");
+    let store = real_store_at(dir.path(), true, 7, clock.clone());
+    store.create_bucket("worm").unwrap();
+    store.set_versioning("worm", true).unwrap();
+    store
+        .put_object_lock_configuration("worm", ObjectLockConfig::default())
+        .unwrap();
+    let mut r = rule("all", "");
+    r.noncurrent_expiration = Some(NoncurrentExpiration {
+        days: 1,
+        newer_noncurrent_versions: None,
+    });
+    store.put_bucket_lifecycle("worm", vec![r]).unwrap();
+    let held = PutOptions {
+        retention: Some(Retention {
+            mode: seedbed_engine::object::LockMode::Compliance,
+            until_ms: t0 + 30 * DAY_MS,
+        }),
+        ..PutOptions::default()
+    };
+    put_with(&store, "worm", "k", b"locked", held);
+    put(&store, "worm", "k", b"newer");
+    let rep = store.apply_lifecycle_at(t0 + 10 * DAY_MS, REAL).unwrap();
+    assert_eq!((rep.noncurrent_removed, rep.locked), (0, 1));
+    assert_eq!(versions(&store, "worm").len(), 2);
+    // Past its retention, the next pass removes it.
+    clock.advance(31 * 24 * HOUR_NS);
+    let rep = store.apply_lifecycle_at(t0 + 31 * DAY_MS, REAL).unwrap();
+    assert_eq!((rep.noncurrent_removed, rep.locked), (1, 0));
+}
+
+#[test]
+fn a_debug_day_is_that_many_milliseconds_without_rounding() {
+    let d = DayLength::debug_ms(10_000);
+    assert_eq!(d.after(1_234, 3), 31_234);
+    assert_eq!(REAL.after(1, 1), 2 * DAY_MS);
+    assert_eq!(REAL.after(0, 1), DAY_MS, "exactly midnight stays");
+}
