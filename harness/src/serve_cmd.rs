@@ -72,6 +72,16 @@ pub struct ServeArgs {
     /// then come from memory, but every GET of a cold one pushes other data out of the cache.
     #[arg(long)]
     cached_reads: bool,
+    /// Make a lifecycle "day" this many seconds, with no rounding to midnight, so that
+    /// lifecycle rules can be watched acting (Ceph RGW's rgw_lc_debug_interval; ceph/s3-tests
+    /// runs its expiration tests with 10). Default: real days, each ending at midnight UTC, as
+    /// on S3. It changes x-amz-expiration too.
+    #[arg(long, value_name = "SECS")]
+    lifecycle_day_secs: Option<u64>,
+    /// Seconds between lifecycle passes (default: hourly; a quarter of a --lifecycle-day-secs
+    /// day, at least 1 s, with that flag).
+    #[arg(long, value_name = "SECS")]
+    lifecycle_interval: Option<u64>,
     /// Print the endpoint and key as one JSON line (for scripts) instead of the banner.
     #[arg(long)]
     json: bool,
@@ -98,6 +108,18 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     c.sync = !args.no_fsync;
     c.direct_reads = !args.cached_reads;
     c.region = args.region;
+    if let Some(s) = args.lifecycle_day_secs {
+        if s == 0 {
+            anyhow::bail!("--lifecycle-day-secs must be at least 1");
+        }
+        c.lifecycle_day = seedbed_engine::object::lifecycle::DayLength::debug_ms(s * 1000);
+    }
+    if let Some(s) = args.lifecycle_interval {
+        if s == 0 {
+            anyhow::bail!("--lifecycle-interval must be at least 1 second");
+        }
+        c.lifecycle_interval = Some(std::time::Duration::from_secs(s));
+    }
     c.limits.max_object_bytes = args.max_object_mib * 1024 * 1024;
     c.limits.max_connections = args.max_connections.max(1);
     let t = std::time::Duration::from_secs(args.client_timeout.max(1));

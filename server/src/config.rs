@@ -64,6 +64,11 @@ pub struct ServeConfig {
     /// Read objects' shard files with O_DIRECT (the store's default) rather than through the
     /// page cache.
     pub direct_reads: bool,
+    /// How long a lifecycle "day" is: a real one (S3's), or a few seconds to watch rules act
+    /// (Ceph RGW's `rgw_lc_debug_interval`).
+    pub lifecycle_day: seedbed_engine::object::lifecycle::DayLength,
+    /// How often the lifecycle pass runs (`None`: as `lifecycle::pass_interval` says).
+    pub lifecycle_interval: Option<std::time::Duration>,
 }
 
 impl ServeConfig {
@@ -80,6 +85,8 @@ impl ServeConfig {
             region: "us-east-1".into(),
             sync: true,
             direct_reads: true,
+            lifecycle_day: seedbed_engine::object::lifecycle::DayLength::REAL,
+            lifecycle_interval: None,
         }
     }
 

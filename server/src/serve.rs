@@ -161,7 +161,16 @@ impl Server {
             limits: config.limits.clone(),
             region: config.region.clone(),
             handle: tokio::runtime::Handle::current(),
+            lifecycle_day: config.lifecycle_day,
         };
+        tasks.push(tokio::spawn(crate::s3::lifecycle::run_pass(
+            store.clone(),
+            config.lifecycle_day,
+            config
+                .lifecycle_interval
+                .unwrap_or_else(|| crate::s3::lifecycle::pass_interval(config.lifecycle_day)),
+            stop_rx.clone(),
+        )));
         let svc = crate::s3::service(endpoint);
         let limits = config.limits.clone();
         tasks.push(tokio::spawn(crate::http::serve(

@@ -28,6 +28,7 @@
 //! | Put/GetBucketLogging | `s3:PutBucketLogging` / `s3:GetBucketLogging` | bucket |
 //! | SelectObjectContent (server) | `s3:GetObject`, as GET | object |
 //! | Put/Get/DeleteBucketCors | `s3:PutBucketCORS` / `s3:GetBucketCORS` / `s3:PutBucketCORS` (a preflight needs none) | bucket |
+//! | Put/Get/DeleteBucketLifecycle(Configuration) | `s3:PutLifecycleConfiguration` / `s3:GetLifecycleConfiguration` / `s3:PutLifecycleConfiguration` | bucket |
 //! | Put/Get/DeleteBucketTagging | `s3:PutBucketTagging` / `s3:GetBucketTagging` / `s3:PutBucketTagging` | bucket |
 //! | Put/Get/DeleteBucketOwnershipControls | `s3:PutBucketOwnershipControls` / `s3:GetBucketOwnershipControls` | bucket |
 //! | Put/Get/DeletePublicAccessBlock | `s3:PutBucketPublicAccessBlock` / `s3:GetBucketPublicAccessBlock` | bucket |
@@ -507,6 +508,31 @@ impl<'a> AuthorizedStore<'a> {
     pub fn delete_bucket_encryption(&self, bucket: &str) -> Result<(), ObjectError> {
         self.check_bucket("s3:PutEncryptionConfiguration", bucket, &[])?;
         self.store.delete_bucket_encryption(bucket)
+    }
+
+    /// PutBucketLifecycleConfiguration: `s3:PutLifecycleConfiguration`.
+    pub fn put_bucket_lifecycle(
+        &self,
+        bucket: &str,
+        rules: Vec<super::lifecycle::LifecycleRule>,
+    ) -> Result<(), ObjectError> {
+        self.check_bucket("s3:PutLifecycleConfiguration", bucket, &[])?;
+        self.store.put_bucket_lifecycle(bucket, rules)
+    }
+
+    /// GetBucketLifecycleConfiguration: `s3:GetLifecycleConfiguration`.
+    pub fn bucket_lifecycle(
+        &self,
+        bucket: &str,
+    ) -> Result<Vec<super::lifecycle::LifecycleRule>, ObjectError> {
+        self.check_bucket("s3:GetLifecycleConfiguration", bucket, &[])?;
+        self.store.bucket_lifecycle(bucket)
+    }
+
+    /// DeleteBucketLifecycle: `s3:PutLifecycleConfiguration`, as S3 asks.
+    pub fn delete_bucket_lifecycle(&self, bucket: &str) -> Result<(), ObjectError> {
+        self.check_bucket("s3:PutLifecycleConfiguration", bucket, &[])?;
+        self.store.delete_bucket_lifecycle(bucket)
     }
 
     /// DeleteBucketCors: `s3:PutBucketCORS`, as S3 asks.

@@ -575,6 +575,16 @@ impl ObjectStore {
         Ok(current_expiry(&b.lifecycle, c, written_ms, day).map(|(t, id)| (t, id.to_string())))
     }
 
+    /// [`Self::lifecycle_expiry`] of a version written just now (a PUT's answer).
+    pub fn lifecycle_expiry_of_new(
+        &self,
+        bucket: &str,
+        c: Candidate<'_>,
+        day: DayLength,
+    ) -> Result<Option<(u64, String)>, ObjectError> {
+        self.lifecycle_expiry(bucket, c, self.now_ms(), day)
+    }
+
     /// One lifecycle pass over every bucket with rules, at the store's clock.
     pub fn apply_lifecycle(&self, day: DayLength) -> Result<LifecycleReport, ObjectError> {
         self.apply_lifecycle_at(self.now_ms(), day)

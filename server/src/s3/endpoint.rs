@@ -29,6 +29,8 @@ pub struct Endpoint {
     pub handle: Handle,
     /// Server access logging: which buckets log, and the records waiting for delivery.
     pub logs: Arc<super::access_log::AccessLogs>,
+    /// How long a lifecycle "day" is (`--lifecycle-day-secs`; a real day by default).
+    pub lifecycle_day: seedbed_engine::object::lifecycle::DayLength,
 }
 
 /// One operation's view: the caller and the request id.

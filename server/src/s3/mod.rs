@@ -25,6 +25,7 @@ pub mod convert;
 pub mod cors;
 pub mod endpoint;
 pub mod errors;
+pub mod lifecycle;
 pub mod listing;
 pub mod multipart;
 pub mod object_lock;

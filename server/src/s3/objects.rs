@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use s3s::dto::*;
 use s3s::{S3Error, S3Request, S3Response, S3Result};
+use seedbed_engine::object::lifecycle::{Candidate, DayLength};
 use seedbed_engine::object::{
     AclRequest, ByteRange, CannedAcl, Conditions, CopyOptions, GetOptions, ObjectError, ObjectInfo,
     PartInfo, Permission, PutOptions,
@@ -19,6 +20,7 @@ use super::convert::{
 };
 use super::endpoint::{with_requester, Cx, Endpoint, Keys};
 use super::errors::{from_object, internal, invalid_argument, invalid_request, s3_error};
+use super::lifecycle;
 use super::object_lock::{lock_headers, lock_request};
 use super::sse::{self, SseFields};
 use super::tagging::tags_from_header;
@@ -172,6 +174,8 @@ struct Head {
     partial: bool,
     part: Option<PartInfo>,
     part_asked: bool,
+    /// `x-amz-expiration`, when a lifecycle rule will expire this (current) version.
+    expiration: Option<String>,
 }
 
 impl Head {
@@ -223,6 +227,7 @@ fn open<'a>(
     bucket: &str,
     key: &str,
     read: &GetOptions,
+    day: DayLength,
 ) -> Result<(seedbed_engine::object::ObjectReader<'a>, Head), OpenError> {
     let mut r = s
         .open_authorized(bucket, key, read.version_id.as_deref())
@@ -234,12 +239,28 @@ fn open<'a>(
         .map_err(|e| Box::new((e, None)))?;
     r.unlock(read.sse_customer.as_ref())
         .map_err(|e| Box::new((e, None)))?;
+    // S3 tells when the current version expires (a version asked for by id is answered
+    // without: noncurrent versions go by other rules).
+    let expiration = if read.version_id.is_none() {
+        let c = Candidate {
+            key,
+            size: info.size,
+            tags: &info.tags,
+        };
+        let expiry = s
+            .store()
+            .lifecycle_expiry(bucket, c, info.last_modified_ms, day);
+        lifecycle::expiration_header(expiry.ok().flatten())
+    } else {
+        None
+    };
     let head = Head {
         range: r.range(),
         partial: r.is_partial(),
         part: r.part().cloned(),
         info,
         part_asked: read.part_number.is_some(),
+        expiration,
     };
     Ok((r, head))
 }
@@ -377,17 +398,25 @@ impl Endpoint {
             counted.clone(),
         );
         let (bucket, key) = (input.bucket, input.key);
+        let day = self.lifecycle_day;
         let result = cx
             .run(grant_keys, move |s| {
                 if let Err(e) = sse {
                     s.check_put(&bucket, &key, &opts)?;
                     return Err(e);
                 }
-                s.put_object(&bucket, &key, &mut body, size, &opts)
+                let r = s.put_object(&bucket, &key, &mut body, size, &opts)?;
+                let c = Candidate {
+                    key: &key,
+                    size,
+                    tags: &opts.tags,
+                };
+                let expiry = s.store().lifecycle_expiry_of_new(&bucket, c, day);
+                Ok((r, lifecycle::expiration_header(expiry.ok().flatten())))
             })
             .await;
         cx.count_in(counted.load(Ordering::Relaxed));
-        let r = match result {
+        let (r, expiration) = match result {
             Ok(r) => r,
             Err(e) => return Err(failure.take().map(|f| cx.err(f)).unwrap_or(e)),
         };
@@ -405,6 +434,7 @@ impl Endpoint {
             server_side_encryption: encrypted.server_side_encryption,
             sse_customer_algorithm: encrypted.customer_algorithm,
             sse_customer_key_md5: encrypted.customer_key_md5,
+            expiration,
             ..PutObjectOutput::default()
         }))
     }
@@ -453,10 +483,11 @@ impl Endpoint {
             cx.caller.principal.clone(),
         );
         let (bucket, key) = (input.bucket.clone(), input.key.clone());
+        let day = self.lifecycle_day;
         tokio::task::spawn_blocking(move || {
             with_requester(&principal, &keys, |r| {
                 let s = guard.on(&store, r);
-                match open(&s, &bucket, &key, &read) {
+                match open(&s, &bucket, &key, &read, day) {
                     Err(e) => {
                         let _ = head_tx.send(Err(e));
                     }
@@ -533,6 +564,7 @@ impl Endpoint {
             server_side_encryption: encrypted.server_side_encryption,
             sse_customer_algorithm: encrypted.customer_algorithm,
             sse_customer_key_md5: encrypted.customer_key_md5,
+            expiration: head.expiration.clone(),
             ..GetObjectOutput::default()
         });
         resp.headers = meta_headers(&info.user_meta);
@@ -560,10 +592,11 @@ impl Endpoint {
             sse_customer: sse::sse_key!(input).map_err(|e| cx.object_err(&e))?,
         };
         let (bucket, key) = (input.bucket.clone(), input.key.clone());
+        let day = self.lifecycle_day;
         let keys = version_keys(input.version_id.as_ref());
         let r = cx
             .run(keys, move |s| {
-                Ok(open(s, &bucket, &key, &read).map(|(_, head)| head))
+                Ok(open(s, &bucket, &key, &read, day).map(|(_, head)| head))
             })
             .await?;
         let head = r.map_err(|e| match &e.0 {
@@ -612,6 +645,7 @@ impl Endpoint {
             server_side_encryption: encrypted.server_side_encryption,
             sse_customer_algorithm: encrypted.customer_algorithm,
             sse_customer_key_md5: encrypted.customer_key_md5,
+            expiration: head.expiration.clone(),
             ..HeadObjectOutput::default()
         });
         resp.headers = meta_headers(&info.user_meta);
