@@ -8,6 +8,7 @@ find_seedbed() {
     done
   fi
   [ -x "${SEEDBED:-}" ] || die "no seedbed binary: build one (cargo build --release) or set SEEDBED"
+  SEEDBED=$(cd "$(dirname "$SEEDBED")" && pwd)/$(basename "$SEEDBED")
 }
 
 # The EXIT trap of a run: stop the server by its pid ($PID: SIGTERM, up to 5 s, then SIGKILL),
@@ -48,8 +49,11 @@ start_suite_server() {
   MAIN_AK=$(echo "$main" | key access_key); MAIN_SK=$(echo "$main" | key secret_key)
   ALT_AK=$(echo "$alt" | key access_key); ALT_SK=$(echo "$alt" | key secret_key)
   [ "${FSYNC:-0}" = 1 ] && nosync=
+  # SERVE_EXTRA: more flags for the server (word-split on purpose).
+  # shellcheck disable=SC2086
   SEEDBED_LOG=${SEEDBED_LOG:-warn} "$SEEDBED" serve --store "$WORK/store" --iam "$iam" $nosync \
-    --s3-addr 127.0.0.1:0 --dynamodb-addr off --metrics-addr off --json > "$WORK/serve.json" 2> "$WORK/serve.log" &
+    --s3-addr 127.0.0.1:0 --dynamodb-addr off --metrics-addr off --json ${SERVE_EXTRA:-} \
+    > "$WORK/serve.json" 2> "$WORK/serve.log" &
   PID=$!
   for _ in $(seq 100); do [ -s "$WORK/serve.json" ] && break; kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
   [ -s "$WORK/serve.json" ] || { cat "$WORK/serve.log" >&2; die "the server did not start"; }

@@ -4,7 +4,8 @@
 # selected the same way, one feature at a time), against `seedbed serve` on a fresh store with
 # the two users the suite needs, on a free loopback port, stopped by its pid whatever happens.
 #
-#   server/conformance/s3-tests-features.sh     # FEATURES="sse tagging cors object_lock s3select"
+#   server/conformance/s3-tests-features.sh     # every feature below
+#   FEATURES="lifecycle lifecycle_expiration" server/conformance/s3-tests-features.sh
 #   FEATURES=sse CHECK_FLOOR=1 server/conformance/s3-tests-features.sh
 #
 # Each feature prints `s3-tests FEATURE: P passed, F failed, E errors of N`; with CHECK_FLOOR=1
@@ -12,6 +13,13 @@
 # the suite marks `fails_on_rgw` are left out, as Ceph's CI leaves them out, and so are the
 # SSE-KMS tests (they need a KMS; this server refuses SSE-KMS with 501). What still fails, and
 # why, is in docs/s3-compatibility.md.
+#
+# Lifecycle comes in two parts. `lifecycle`: the configuration tests and the ones that read
+# x-amz-expiration, which hold on AWS (real days). `lifecycle_expiration`: the tests that wait
+# for rules to act, which the suite marks fails_on_aws (or, one, delete_marker) because they need RGW's
+# rgw_lc_debug_interval (a "day" of a few seconds); they get a server of their own started with
+# --lifecycle-day-secs LC_DAY (default 3) and `lc_debug_interval = LC_DAY` in s3tests.conf.
+# Transitions (to other storage classes) are left out: this store has one class.
 #
 # Environment: FEATURES; SEEDBED (default target/release/seedbed, else target/debug/seedbed);
 # SHARED (default ../shared beside the repository); SEEDBED_CACHE (where run.sh keeps the suite
@@ -23,7 +31,8 @@ ROOT=$(cd "$HERE/../.." && pwd)
 die() { echo "s3-tests-features.sh: $*" >&2; exit 2; }
 . "$HERE/lib.sh"
 
-: "${FEATURES:=sse tagging cors object_lock s3select}"
+: "${FEATURES:=sse tagging cors object_lock s3select lifecycle lifecycle_expiration}"
+: "${LC_DAY:=3}"
 find_shared
 TARBALL="${SHARED:-}/conformance/s3-tests/s3-tests-8f0ae7b.tar.gz"
 : "${SEEDBED_CACHE:=$HOME/.cache/seedbed-conformance}"
@@ -42,13 +51,30 @@ if ! "$VENV/bin/python" -c 'import boto3, munch, pytest' 2>/dev/null; then
     || die "pip install of the suite's requirements failed"
 fi
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/seedbed-s3-features.XXXXXX")
+BASE=$(mktemp -d "${TMPDIR:-/tmp}/seedbed-s3-features.XXXXXX")
+WORK=$BASE
 PID=""
-trap 'finish_run s3-tests-features.sh' EXIT INT TERM
+SERVING="none"
+trap 'WORK=$BASE; finish_run s3-tests-features.sh' EXIT INT TERM
 
-start_suite_server
+# A server for the flags in $1 (a fresh store and the two users in a directory of its own),
+# unless the one running has them; the configuration run.sh writes, for its users.
+serve_with() {
+  [ "$SERVING" = "$1" ] && return 0
+  if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
+    kill -TERM "$PID" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$PID" 2>/dev/null || true
+  fi
+  WORK=$(mktemp -d "$BASE/server.XXXX")
+  SERVE_EXTRA=$1
+  start_suite_server
+  SERVING=$1
+  write_conf
+}
+
+write_conf() {
 MA=$MAIN_AK; MS=$MAIN_SK; AA=$ALT_AK; AS=$ALT_SK
-
 # The configuration run.sh writes, for the same two users (the suite's loader wants every
 # section; the tenant and IAM ones reuse the main user, as run.sh's defaults do).
 cat > "$WORK/s3tests.conf" <<EOF
@@ -68,6 +94,7 @@ display_name = main
 user_id = $MAIN_ID
 email = main@example.com
 api_name = us-east-1
+lc_debug_interval = $LC_DAY
 access_key = $MA
 secret_key = $MS
 
@@ -110,6 +137,7 @@ export S3TEST_CONF=$WORK/s3tests.conf AWS_CONFIG_FILE=$WORK/aws-config \
        AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_DEFAULT_REGION=us-east-1
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_ENDPOINT_URL \
       AWS_ENDPOINT_URL_S3 2>/dev/null || true
+}
 
 # One feature: its marker expression, its name expression, its file.
 select_feature() {
@@ -120,14 +148,21 @@ select_feature() {
     cors)        M="not fails_on_rgw"; K="cors"; F=s3tests/functional/test_s3.py ;;
     object_lock) M="not fails_on_rgw"; K="object_lock"; F=s3tests/functional/test_s3.py ;;
     s3select)    M="s3select and not fails_on_rgw"; K="not nothing"; F=s3tests/functional/test_s3select.py ;;
-    *) die "unknown feature '$1' (sse, tagging, cors, object_lock, s3select)" ;;
+    lifecycle)   M="lifecycle and not (lifecycle_expiration and (fails_on_aws or delete_marker)) and not lifecycle_transition and not cloud_transition and not fails_on_rgw"
+                 K="not nothing"; F=s3tests/functional/test_s3.py ;;
+    lifecycle_expiration)
+                 M="lifecycle_expiration and (fails_on_aws or delete_marker) and not lifecycle_transition and not cloud_transition and not fails_on_rgw"
+                 K="not nothing"; F=s3tests/functional/test_s3.py; FLAGS="--lifecycle-day-secs $LC_DAY" ;;
+    *) die "unknown feature '$1' (sse, tagging, cors, object_lock, s3select, lifecycle, lifecycle_expiration)" ;;
   esac
 }
 
 status=0
 cd "$SUITE"
 for feature in $FEATURES; do
+  FLAGS=""
   select_feature "$feature"
+  serve_with "$FLAGS"
   log=$WORK/$feature.log
   set +e
   timeout --kill-after=30 900 "$VENV/bin/python" -m pytest -p no:cacheprovider -q -rfE --tb=line \

@@ -236,7 +236,7 @@ pub struct AssumeRole<'a> {
 }
 
 /// Formats Unix milliseconds as ISO 8601 UTC (`aws:CurrentTime`).
-fn iso8601(ms: u64) -> String {
+pub fn iso8601(ms: u64) -> String {
     let secs = ms / 1000;
     let days = (secs / 86_400) as i64;
     let sod = secs % 86_400;

@@ -525,6 +525,24 @@ fn decide(
 
 const SCAN_CHUNK: usize = 256;
 
+/// The key prefixes a pass must walk for `rules`: those of the enabled rules with an object
+/// action, without any that another one already covers (`""`: the whole bucket).
+fn scan_prefixes(rules: &[LifecycleRule]) -> Vec<String> {
+    let mut all: Vec<&str> = rules
+        .iter()
+        .filter(|r| r.enabled && (r.expiration.is_some() || r.noncurrent_expiration.is_some()))
+        .map(LifecycleRule::key_prefix)
+        .collect();
+    all.sort_unstable();
+    let mut out: Vec<String> = Vec::new();
+    for p in all {
+        if !out.last().is_some_and(|q| p.starts_with(q.as_str())) {
+            out.push(p.to_string());
+        }
+    }
+    out
+}
+
 impl ObjectStore {
     /// PutBucketLifecycleConfiguration: replace the bucket's rules. Rules without an ID get
     /// one, as on S3.
@@ -608,8 +626,9 @@ impl ObjectStore {
         Ok(report)
     }
 
-    /// Walk the bucket's versions a key at a time (a key's versions are adjacent, newest
-    /// first) and act on each key as its versions are complete.
+    /// Walk the versions under each prefix the enabled rules name (the whole bucket if one
+    /// names none) a key at a time — a key's versions are adjacent, newest first — and act on
+    /// each key as its versions are complete.
     fn lifecycle_objects(
         &self,
         b: &BucketMeta,
@@ -617,8 +636,22 @@ impl ObjectStore {
         day: DayLength,
         report: &mut LifecycleReport,
     ) -> Result<(), ObjectError> {
-        let end = meta::object_prefix_end(&b.name, "");
-        let mut next = meta::object_prefix(&b.name, "");
+        for prefix in scan_prefixes(&b.lifecycle) {
+            self.lifecycle_prefix(b, &prefix, now_ms, day, report)?;
+        }
+        Ok(())
+    }
+
+    fn lifecycle_prefix(
+        &self,
+        b: &BucketMeta,
+        prefix: &str,
+        now_ms: u64,
+        day: DayLength,
+        report: &mut LifecycleReport,
+    ) -> Result<(), ObjectError> {
+        let end = meta::object_prefix_end(&b.name, prefix);
+        let mut next = meta::object_prefix(&b.name, prefix);
         let mut group: Vec<VersionMeta> = Vec::new();
         loop {
             let rows = self.meta_scan(&next, &end, SCAN_CHUNK)?;
@@ -828,6 +861,28 @@ mod tests {
         );
         r.transitions[0].storage_class = "GLACIER".into();
         assert_eq!(code(check_rules(&[r])), "ok");
+    }
+
+    #[test]
+    fn a_pass_walks_only_the_prefixes_its_rules_name() {
+        let mut rules = vec![expiring("a", 1), expiring("b", 1), expiring("c", 1)];
+        rules[1].prefix = Some("p/q/".into()); // inside p/
+        rules[2].prefix = Some("r/".into());
+        assert_eq!(scan_prefixes(&rules), ["p/", "r/"]);
+        rules[2].enabled = false;
+        assert_eq!(scan_prefixes(&rules), ["p/"]);
+        rules[0].prefix = None;
+        rules[0].filter = Some(Filter::default());
+        assert_eq!(
+            scan_prefixes(&rules),
+            [""],
+            "an empty filter takes the whole bucket"
+        );
+        rules.iter_mut().for_each(|r| {
+            r.expiration = None;
+            r.abort_incomplete_upload_days = Some(1);
+        });
+        assert!(scan_prefixes(&rules).is_empty(), "uploads are not objects");
     }
 
     #[test]

@@ -6,12 +6,14 @@
 //! - [`objects`] — `put`, `get`, `head`, `rm`, `cp`, `put-multipart`;
 //! - [`listing`] — `ls`, `versions`;
 //! - [`select`] — `select` (S3 Select: SQL over one object);
+//! - [`lifecycle`] — `lifecycle put | get | rm | run` (rules that expire objects);
 //! - [`upkeep`] — `scrub`, `repair`, `stats`, `compact`.
 //!
 //! This file holds the arguments, opening the store, and the dispatch.
 
 mod buckets;
 mod format;
+mod lifecycle;
 mod listing;
 mod objects;
 mod select;
@@ -75,6 +77,8 @@ pub enum Verb {
     Versioning(buckets::VersioningArgs),
     /// Upload a file in parts (multipart upload), each part --part-mib MiB.
     PutMultipart(objects::PutMultipartArgs),
+    /// A bucket's lifecycle rules (the aws cli's JSON), and one pass of them run by hand.
+    Lifecycle(lifecycle::LifecycleArgs),
     /// Verify the metadata copies and every shard of every object; heal what parity and the
     /// other copies can, report what they cannot.
     Scrub(upkeep::ScrubArgs),
@@ -151,6 +155,7 @@ pub fn run(args: ObjectArgs) -> anyhow::Result<()> {
         Verb::Rm(a) => objects::rm(&store, json, a),
         Verb::Cp(a) => objects::cp(&store, a),
         Verb::PutMultipart(a) => objects::put_multipart(&store, a),
+        Verb::Lifecycle(a) => lifecycle::lifecycle(&store, json, a),
         Verb::Scrub(a) => upkeep::scrub(&store, json, a),
         Verb::Stats => upkeep::stats(&store, json),
         Verb::Compact(a) => upkeep::compact(&store, json, a),
