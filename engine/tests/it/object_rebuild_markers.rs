@@ -152,6 +152,18 @@ fn delete_markers_and_bucket_settings_come_back_from_the_data_side() {
                 ],
             )
             .unwrap();
+        let rule = seedbed_engine::object::lifecycle::LifecycleRule {
+            id: "logs".into(),
+            enabled: true,
+            prefix: Some("logs/".into()),
+            filter: None,
+            expiration: Some(seedbed_engine::object::lifecycle::Expiration::Days(30)),
+            noncurrent_expiration: None,
+            abort_incomplete_upload_days: Some(2),
+            transitions: Vec::new(),
+            noncurrent_transitions: Vec::new(),
+        };
+        store.put_bucket_lifecycle("configured", vec![rule]).unwrap();
         // A bucket deleted before the loss, and one deleted and made again (unversioned).
         store.create_bucket("deleted").unwrap();
         store.set_versioning("deleted", true).unwrap();
@@ -212,6 +224,7 @@ fn delete_markers_and_bucket_settings_come_back_from_the_data_side() {
     ));
     let configured = store.bucket("configured").unwrap();
     assert_eq!(configured.location.as_deref(), Some("eu-west-1"));
+    assert_eq!(store.bucket_lifecycle("configured").unwrap()[0].id, "logs");
     assert!(configured.policy.is_some());
     assert_eq!(
         store.bucket_tagging("configured").unwrap(),
