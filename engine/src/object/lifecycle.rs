@@ -453,8 +453,13 @@ pub struct LifecycleReport {
 
 /// One action the pass decided for a key.
 enum Act {
+    /// DELETE without a version id, if the current version still has this ETag.
     ExpireCurrent { etag: String },
-    RemoveVersion { version_id: String, marker: bool },
+    /// DELETE of a noncurrent version (or marker).
+    RemoveNoncurrent { version_id: String },
+    /// DELETE of the current delete marker, which hides nothing once the acts before it
+    /// removed what was under it — and only if they all did.
+    RemoveLoneMarker { version_id: String },
 }
 
 /// What to do with the versions of one key (newest first) at `now_ms`.
@@ -493,9 +498,8 @@ fn decide(
             })
         });
         if due {
-            acts.push(Act::RemoveVersion {
+            acts.push(Act::RemoveNoncurrent {
                 version_id: v.version_id.clone(),
-                marker: v.delete_marker,
             });
         } else {
             kept += 1;
@@ -514,9 +518,8 @@ fn decide(
                 None => false,
             });
         if due {
-            acts.push(Act::RemoveVersion {
+            acts.push(Act::RemoveLoneMarker {
                 version_id: current.version_id.clone(),
-                marker: true,
             });
         }
     }
@@ -685,6 +688,7 @@ impl ObjectStore {
         report: &mut LifecycleReport,
     ) {
         let key = &versions[0].key;
+        let mut all_done = true;
         for act in decide(&b.lifecycle, versions, now_ms, day) {
             let (version, opts) = match &act {
                 // As a DELETE without a version by the bucket's owner — but only of the version
@@ -697,19 +701,23 @@ impl ObjectStore {
                         bypass_governance: false,
                     },
                 ),
-                Act::RemoveVersion { version_id, .. } => {
+                Act::RemoveNoncurrent { version_id } => {
+                    (Some(version_id.as_str()), DeleteOptions::default())
+                }
+                // A version left under the marker (Object Lock kept it, say) would come back
+                // into view if the marker went.
+                Act::RemoveLoneMarker { .. } if !all_done => continue,
+                Act::RemoveLoneMarker { version_id } => {
                     (Some(version_id.as_str()), DeleteOptions::default())
                 }
             };
-            match self.delete_object_as(&b.name, key, version, &opts) {
+            let done = self.delete_object_as(&b.name, key, version, &opts);
+            all_done &= done.is_ok();
+            match done {
                 Ok(_) => match act {
                     Act::ExpireCurrent { .. } => report.expired += 1,
-                    Act::RemoveVersion { marker: true, .. }
-                        if version == Some(&versions[0].version_id) =>
-                    {
-                        report.markers_removed += 1
-                    }
-                    Act::RemoveVersion { .. } => report.noncurrent_removed += 1,
+                    Act::RemoveNoncurrent { .. } => report.noncurrent_removed += 1,
+                    Act::RemoveLoneMarker { .. } => report.markers_removed += 1,
                 },
                 Err(ObjectError::ObjectLocked(_)) => report.locked += 1,
                 // Changed since it was read (a PUT, a DELETE): nothing to do until next time.

@@ -338,10 +338,32 @@ fn object_lock_wins_over_every_rule() {
     let rep = store.apply_lifecycle_at(t0 + 10 * DAY_MS, REAL).unwrap();
     assert_eq!((rep.noncurrent_removed, rep.locked), (0, 1));
     assert_eq!(versions(&store, "worm").len(), 2);
-    // Past its retention, the next pass removes it.
+    // Hidden behind a marker, the locked version keeps its marker: removing the marker
+    // would bring the version back into view.
+    store.delete_object("worm", "k", None).unwrap();
+    let mut both = rule("all", "");
+    both.noncurrent_expiration = Some(NoncurrentExpiration {
+        days: 1,
+        newer_noncurrent_versions: None,
+    });
+    both.expiration = Some(Expiration::ExpiredObjectDeleteMarker(true));
+    store.put_bucket_lifecycle("worm", vec![both]).unwrap();
+    let rep = store.apply_lifecycle_at(t0 + 20 * DAY_MS, REAL).unwrap();
+    assert_eq!(
+        (rep.noncurrent_removed, rep.locked, rep.markers_removed),
+        (1, 1, 0),
+        "the newer version goes, the locked one and the marker stay"
+    );
+    assert!(keys(&store, "worm").is_empty());
+    assert_eq!(versions(&store, "worm").len(), 2);
+    // Past its retention, the next pass removes it, and then the marker.
     clock.advance(31 * 24 * HOUR_NS);
     let rep = store.apply_lifecycle_at(t0 + 31 * DAY_MS, REAL).unwrap();
-    assert_eq!((rep.noncurrent_removed, rep.locked), (1, 0));
+    assert_eq!(
+        (rep.noncurrent_removed, rep.locked, rep.markers_removed),
+        (1, 0, 1)
+    );
+    assert!(versions(&store, "worm").is_empty());
 }
 
 #[test]

@@ -163,7 +163,9 @@ fn delete_markers_and_bucket_settings_come_back_from_the_data_side() {
             transitions: Vec::new(),
             noncurrent_transitions: Vec::new(),
         };
-        store.put_bucket_lifecycle("configured", vec![rule]).unwrap();
+        store
+            .put_bucket_lifecycle("configured", vec![rule])
+            .unwrap();
         // A bucket deleted before the loss, and one deleted and made again (unversioned).
         store.create_bucket("deleted").unwrap();
         store.set_versioning("deleted", true).unwrap();
