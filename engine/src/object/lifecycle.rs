@@ -606,6 +606,38 @@ impl ObjectStore {
         self.lifecycle_expiry(bucket, c, self.now_ms(), day)
     }
 
+    /// When an upload of `key` started at `initiated_ms` (`None`: now) is to be aborted under
+    /// the bucket's rules, and the rule's ID (`x-amz-abort-date`, `x-amz-abort-rule-id`).
+    pub fn lifecycle_abort_at(
+        &self,
+        bucket: &str,
+        key: &str,
+        initiated_ms: Option<u64>,
+        day: DayLength,
+    ) -> Result<Option<(u64, String)>, ObjectError> {
+        let b = self.bucket(bucket)?;
+        let at = initiated_ms.unwrap_or_else(|| self.now_ms());
+        Ok(upload_abort_at(&b.lifecycle, key, at, day).map(|(t, id)| (t, id.to_string())))
+    }
+
+    /// [`Self::lifecycle_expiry`] of a version already written (a copy's or a completed
+    /// upload's answer), read back by its id.
+    pub fn lifecycle_expiry_of_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: &str,
+        day: DayLength,
+    ) -> Result<Option<(u64, String)>, ObjectError> {
+        let info = self.head_object(bucket, key, Some(version_id))?;
+        let c = Candidate {
+            key,
+            size: info.size,
+            tags: &info.tags,
+        };
+        self.lifecycle_expiry(bucket, c, info.last_modified_ms, day)
+    }
+
     /// One lifecycle pass over every bucket with rules, at the store's clock.
     pub fn apply_lifecycle(&self, day: DayLength) -> Result<LifecycleReport, ObjectError> {
         self.apply_lifecycle_at(self.now_ms(), day)

@@ -260,6 +260,14 @@ pub fn expiration_header(expiry: Option<(u64, String)>) -> Option<String> {
     expiry.map(|(at, id)| format!("expiry-date=\"{}\", rule-id=\"{id}\"", http_date(&ts(at))))
 }
 
+/// `x-amz-abort-date` and `x-amz-abort-rule-id` of an upload a rule will abort.
+pub fn abort_fields(abort: Option<(u64, String)>) -> (Option<Timestamp>, Option<String>) {
+    match abort {
+        Some((at, id)) => (Some(ts(at)), Some(id)),
+        None => (None, None),
+    }
+}
+
 /// How often the server's pass runs for a given day length: hourly for real days (S3 runs
 /// its pass about daily; an hour keeps a day's expiries within the hour after midnight),
 /// four times a "day" for a debug day, at least once a second.

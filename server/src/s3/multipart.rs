@@ -91,11 +91,15 @@ impl Endpoint {
             ..PutOptions::default()
         };
         let (bucket, key) = (input.bucket.clone(), input.key.clone());
-        let (upload_id, encryption) = cx
+        let day = self.lifecycle_day;
+        let ((upload_id, encryption), abort) = cx
             .run(keys, move |s| {
-                s.create_multipart_upload_with(&bucket, &key, &opts)
+                let made = s.create_multipart_upload_with(&bucket, &key, &opts)?;
+                let abort = s.store().lifecycle_abort_at(&bucket, &key, None, day);
+                Ok((made, abort.ok().flatten()))
             })
             .await?;
+        let (abort_date, abort_rule_id) = super::lifecycle::abort_fields(abort);
         let encrypted = SseFields::of(encryption.as_ref());
         let kind = checksum.map(|c| checksum_kind.unwrap_or_else(|| c.algorithm.default_kind()));
         Ok(S3Response::new(CreateMultipartUploadOutput {
@@ -107,6 +111,8 @@ impl Endpoint {
             server_side_encryption: encrypted.server_side_encryption,
             sse_customer_algorithm: encrypted.customer_algorithm,
             sse_customer_key_md5: encrypted.customer_key_md5,
+            abort_date,
+            abort_rule_id,
             ..CreateMultipartUploadOutput::default()
         }))
     }
@@ -377,9 +383,14 @@ impl Endpoint {
             sse_customer: sse::sse_key!(input).map_err(|e| cx.object_err(&e))?,
         };
         let (bucket, upload_id) = (input.bucket.clone(), input.upload_id.clone());
-        let r = cx
+        let (key, day) = (input.key.clone(), self.lifecycle_day);
+        let (r, expiration) = cx
             .run(vec![], move |s| {
-                s.complete_multipart_upload(&bucket, &upload_id, &parts, &opts)
+                let r = s.complete_multipart_upload(&bucket, &upload_id, &parts, &opts)?;
+                let e = s
+                    .store()
+                    .lifecycle_expiry_of_version(&bucket, &key, &r.version_id, day);
+                Ok((r, super::lifecycle::expiration_header(e.ok().flatten())))
             })
             .await?;
         let c = ChecksumFields::of(r.checksum.as_ref());
@@ -397,6 +408,7 @@ impl Endpoint {
             checksum_sha256: c.sha256,
             checksum_type: c.kind,
             server_side_encryption: encrypted.server_side_encryption,
+            expiration,
             ..CompleteMultipartUploadOutput::default()
         });
         // s3s's output has no SSE-C fields; S3 sends the headers as on UploadPart.
@@ -436,13 +448,18 @@ impl Endpoint {
         let cx = self.cx(&req);
         let input = req.input;
         let (bucket, upload_id) = (input.bucket.clone(), input.upload_id.clone());
-        let (upload, parts, bucket_owner) = cx
+        let day = self.lifecycle_day;
+        let (upload, parts, bucket_owner, abort) = cx
             .run(vec![], move |s| {
                 let u = s.upload(&bucket, &upload_id)?;
                 let p = s.list_parts(&bucket, &upload_id)?;
-                Ok((u, p, s.store().bucket(&bucket)?.owner))
+                let abort =
+                    s.store()
+                        .lifecycle_abort_at(&bucket, &u.key, Some(u.initiated_ms), day);
+                Ok((u, p, s.store().bucket(&bucket)?.owner, abort.ok().flatten()))
             })
             .await?;
+        let (abort_date, abort_rule_id) = super::lifecycle::abort_fields(abort);
         let fallback = self.owner_or_store(bucket_owner);
         let marker = input.part_number_marker.unwrap_or(0).max(0) as u32;
         let max = input.max_parts.unwrap_or(1000).clamp(0, 1000) as usize;
@@ -461,6 +478,8 @@ impl Endpoint {
                 id: Some(init.id.clone()),
             }),
             storage_class: Some(StorageClass::from("STANDARD".to_string())),
+            abort_date,
+            abort_rule_id,
             part_number_marker: Some(marker as i32),
             next_part_number_marker: page.last().map(|p| p.part_number as i32),
             max_parts: Some(super::xml_count(max)),

@@ -906,9 +906,10 @@ impl Endpoint {
                 vec![d.as_str().to_string()],
             ));
         }
-        let r = cx
+        let day = self.lifecycle_day;
+        let (r, expiration) = cx
             .run(keys, move |s| {
-                s.copy_object(
+                let r = s.copy_object(
                     &src_bucket,
                     &src_key,
                     &GetOptions {
@@ -920,7 +921,11 @@ impl Endpoint {
                     &key,
                     &opts,
                     &copy,
-                )
+                )?;
+                let e =
+                    s.store()
+                        .lifecycle_expiry_of_version(&bucket, &key, &r.put.version_id, day);
+                Ok((r, lifecycle::expiration_header(e.ok().flatten())))
             })
             .await?;
         let c = ChecksumFields::of(r.put.checksum.as_ref());
@@ -941,6 +946,7 @@ impl Endpoint {
             server_side_encryption: encrypted.server_side_encryption,
             sse_customer_algorithm: encrypted.customer_algorithm,
             sse_customer_key_md5: encrypted.customer_key_md5,
+            expiration,
             ..CopyObjectOutput::default()
         }))
     }

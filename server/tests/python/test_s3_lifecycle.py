@@ -180,3 +180,27 @@ def test_stale_uploads_are_aborted_on_a_fast_server(fast):
         return sorted(u["Key"] for u in s3.list_multipart_uploads(Bucket=b).get("Uploads", []))
 
     assert wait_for(lambda: uploads() == ["keep/a"], 6 * DAY), uploads()
+
+
+def test_uploads_and_copies_tell_their_dates_too(server, bucket):
+    s3 = server.client()
+    put_rules(s3, bucket,
+              {"ID": "mpu", "Filter": {"Prefix": "up/"}, "Status": "Enabled",
+               "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 3}},
+              {"ID": "exp", "Filter": {"Prefix": "up/"}, "Status": "Enabled", "Expiration": {"Days": 10}})
+    now = datetime.datetime.now(datetime.timezone.utc)
+    up = s3.create_multipart_upload(Bucket=bucket, Key="up/big")
+    assert up["AbortRuleId"] == "mpu"
+    assert up["AbortDate"].hour == 0 and datetime.timedelta(days=3) <= up["AbortDate"] - now <= datetime.timedelta(days=4)
+    listed = s3.list_parts(Bucket=bucket, Key="up/big", UploadId=up["UploadId"])
+    assert (listed["AbortDate"], listed["AbortRuleId"]) == (up["AbortDate"], "mpu")
+    part = s3.upload_part(Bucket=bucket, Key="up/big", UploadId=up["UploadId"], PartNumber=1, Body=b"p")
+    done = s3.complete_multipart_upload(Bucket=bucket, Key="up/big", UploadId=up["UploadId"],
+                                        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+    assert 'rule-id="exp"' in done["Expiration"]
+    copied = s3.copy_object(Bucket=bucket, Key="up/copy", CopySource={"Bucket": bucket, "Key": "up/big"})
+    assert 'rule-id="exp"' in copied["Expiration"]
+    # Outside the rules' prefix: nothing to tell.
+    other = s3.create_multipart_upload(Bucket=bucket, Key="elsewhere")
+    assert "AbortDate" not in other and "AbortRuleId" not in other
+    assert "Expiration" not in s3.copy_object(Bucket=bucket, Key="elsewhere2", CopySource={"Bucket": bucket, "Key": "up/big"})
