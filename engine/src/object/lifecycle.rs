@@ -25,6 +25,8 @@
 //! A version Object Lock protects is never removed (S3's rule too); the pass counts it and
 //! tries again next time.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use serde::{Deserialize, Serialize};
 
 use super::error::ObjectError;
@@ -449,6 +451,8 @@ pub struct LifecycleReport {
     pub locked: u64,
     /// Actions that failed otherwise (bucket/key: error); tried again next pass.
     pub errors: Vec<String>,
+    /// The pass was asked to stop before it was through.
+    pub stopped: bool,
 }
 
 /// One action the pass decided for a key.
@@ -649,14 +653,29 @@ impl ObjectStore {
         now_ms: u64,
         day: DayLength,
     ) -> Result<LifecycleReport, ObjectError> {
+        self.apply_lifecycle_until(now_ms, day, &AtomicBool::new(false))
+    }
+
+    /// One lifecycle pass as if it were `now_ms`, which ends early (`stopped`) once `stop` is
+    /// set — a server that is asked to stop does not wait for a long pass; what it did not
+    /// reach, the next pass does.
+    pub fn apply_lifecycle_until(
+        &self,
+        now_ms: u64,
+        day: DayLength,
+        stop: &AtomicBool,
+    ) -> Result<LifecycleReport, ObjectError> {
         let mut report = LifecycleReport::default();
         for b in self.list_buckets()? {
             if b.lifecycle.is_empty() {
                 continue;
             }
             report.buckets += 1;
-            self.lifecycle_objects(&b, now_ms, day, &mut report)?;
-            self.lifecycle_uploads(&b, now_ms, day, &mut report)?;
+            self.lifecycle_objects(&b, now_ms, day, stop, &mut report)?;
+            self.lifecycle_uploads(&b, now_ms, day, stop, &mut report)?;
+            if report.stopped {
+                break;
+            }
         }
         Ok(report)
     }
@@ -669,10 +688,11 @@ impl ObjectStore {
         b: &BucketMeta,
         now_ms: u64,
         day: DayLength,
+        stop: &AtomicBool,
         report: &mut LifecycleReport,
     ) -> Result<(), ObjectError> {
         for prefix in scan_prefixes(&b.lifecycle) {
-            self.lifecycle_prefix(b, &prefix, now_ms, day, report)?;
+            self.lifecycle_prefix(b, &prefix, now_ms, day, stop, report)?;
         }
         Ok(())
     }
@@ -683,12 +703,18 @@ impl ObjectStore {
         prefix: &str,
         now_ms: u64,
         day: DayLength,
+        stop: &AtomicBool,
         report: &mut LifecycleReport,
     ) -> Result<(), ObjectError> {
         let end = meta::object_prefix_end(&b.name, prefix);
         let mut next = meta::object_prefix(&b.name, prefix);
         let mut group: Vec<VersionMeta> = Vec::new();
         loop {
+            if stop.load(Ordering::Relaxed) {
+                // The key in hand may have more versions in the next chunk: leave it too.
+                report.stopped = true;
+                return Ok(());
+            }
             let rows = self.meta_scan(&next, &end, SCAN_CHUNK)?;
             let exhausted = rows.len() < SCAN_CHUNK;
             for (k, v) in rows {
@@ -768,16 +794,22 @@ impl ObjectStore {
         b: &BucketMeta,
         now_ms: u64,
         day: DayLength,
+        stop: &AtomicBool,
         report: &mut LifecycleReport,
     ) -> Result<(), ObjectError> {
-        if b.lifecycle
-            .iter()
-            .all(|r| r.abort_incomplete_upload_days.is_none())
+        if report.stopped
+            || b.lifecycle
+                .iter()
+                .all(|r| r.abort_incomplete_upload_days.is_none())
         {
             return Ok(());
         }
         let uploads: Vec<UploadMeta> = self.list_uploads(&b.name)?;
         for u in uploads {
+            if stop.load(Ordering::Relaxed) {
+                report.stopped = true;
+                return Ok(());
+            }
             let due = upload_abort_at(&b.lifecycle, &u.key, u.initiated_ms, day)
                 .is_some_and(|(at, _)| now_ms >= at);
             if !due {

@@ -130,7 +130,16 @@ impl ObjectStore {
         let blobs =
             BlobStore::new(fs.clone(), layout.clone()).with_direct_reads(options.direct_reads);
         blobs.create_dirs()?;
-        let json = serde_json::to_vec_pretty(&layout).expect("layout serialises");
+        // Disks inside the store's directory are recorded relative to it, so that the store
+        // opens from any working directory and a copy of the directory is a store of its own
+        // (not one that writes to the original's disks).
+        let mut recorded = layout.clone();
+        for d in &mut recorded.disks {
+            if let Ok(inner) = d.strip_prefix(root) {
+                *d = inner.to_path_buf();
+            }
+        }
+        let json = serde_json::to_vec_pretty(&recorded).expect("layout serialises");
         io::write_file_durable(&*fs, &layout_path, &json)?;
         Ok(Self::assemble(fs, root, blobs, meta, clock, rng, options))
     }
@@ -206,6 +215,18 @@ impl ObjectStore {
                 path: path.clone(),
                 source,
             })?;
+        let mut layout = layout;
+        for d in &mut layout.disks {
+            // A relative disk is inside the store's directory. Stores made before disks were
+            // recorded that way hold paths relative to the directory `init` ran in
+            // (`./data/disk0`): one not found inside the store keeps that old meaning.
+            if d.is_relative() {
+                let inside = root.join(&*d);
+                if fs.exists(&inside)? {
+                    *d = inside;
+                }
+            }
+        }
         Ok(layout)
     }
 
@@ -304,6 +325,12 @@ impl ObjectStore {
     /// Now, in Unix milliseconds, from the engine's clock.
     pub(super) fn now_ms(&self) -> u64 {
         self.clock.unix_millis()
+    }
+
+    /// Now on the store's clock, Unix milliseconds (the simulator's virtual time under
+    /// simulation): what lifecycle days and retention dates are counted against.
+    pub fn clock_ms(&self) -> u64 {
+        self.now_ms()
     }
 
     /// A fresh UUIDv7: time-ordered from the engine clock, the rest from the seeded RNG.

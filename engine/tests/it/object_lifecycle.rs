@@ -373,3 +373,26 @@ fn a_debug_day_is_that_many_milliseconds_without_rounding() {
     assert_eq!(REAL.after(1, 1), 2 * DAY_MS);
     assert_eq!(REAL.after(0, 1), DAY_MS, "exactly midnight stays");
 }
+
+#[test]
+fn a_pass_asked_to_stop_leaves_the_rest_to_the_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(VirtualClock::new());
+    let t0 = clock.unix_millis();
+    let store = real_store_at(dir.path(), true, 8, clock.clone());
+    store.create_bucket("bkt").unwrap();
+    let mut r = rule("all", "");
+    r.expiration = Some(Expiration::Days(1));
+    store.put_bucket_lifecycle("bkt", vec![r]).unwrap();
+    put(&store, "bkt", "a", b"x");
+    let stop = std::sync::atomic::AtomicBool::new(true);
+    let rep = store
+        .apply_lifecycle_until(t0 + 9 * DAY_MS, REAL, &stop)
+        .unwrap();
+    assert!(rep.stopped);
+    assert_eq!(rep.expired, 0);
+    assert_eq!(keys(&store, "bkt"), ["a"]);
+    let rep = store.apply_lifecycle_at(t0 + 9 * DAY_MS, REAL).unwrap();
+    assert!(!rep.stopped);
+    assert_eq!(rep.expired, 1);
+}

@@ -198,3 +198,61 @@ fn a_reopened_store_is_unchanged_and_open_reads_the_versions_once() {
     assert_eq!(store.blobs().list().unwrap(), blobs);
     assert_eq!(snapshot(&store), before);
 }
+
+/// A copy of a store's directory is a store of its own: its disks are recorded relative to
+/// the directory, so the copy reads and writes its own shards and metadata, never the
+/// original's, and it opens from any working directory.
+#[test]
+fn a_copied_store_directory_is_a_store_of_its_own() {
+    fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            let t = to.join(e.file_name());
+            if e.file_type().unwrap().is_dir() {
+                copy_dir(&e.path(), &t);
+            } else {
+                std::fs::copy(e.path(), &t).unwrap();
+            }
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    {
+        let store = seedbed_engine::object::on_disk::create(
+            std::sync::Arc::new(seedbed_engine::io::posix::PosixFs::new()),
+            &a,
+            2,
+            1,
+            4096,
+            None,
+        )
+        .unwrap();
+        store.create_bucket("bkt").unwrap();
+        store
+            .put_object("bkt", "k", &mut &b"original"[..], 8, &Default::default())
+            .unwrap();
+    }
+    let layout = std::fs::read_to_string(a.join("store.json")).unwrap();
+    assert!(layout.contains("\"disk0\""), "{layout}");
+    copy_dir(&a, &b);
+    {
+        let (copy, _) = seedbed_engine::object::on_disk::open(
+            std::sync::Arc::new(seedbed_engine::io::posix::PosixFs::new()),
+            &b,
+        )
+        .unwrap();
+        assert!(copy.layout().disks.iter().all(|d| d.starts_with(&b)));
+        copy.delete_object("bkt", "k", None).unwrap();
+    }
+    let (original, _) = seedbed_engine::object::on_disk::open(
+        std::sync::Arc::new(seedbed_engine::io::posix::PosixFs::new()),
+        &a,
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    original
+        .get_object("bkt", "k", None, None, &mut out)
+        .unwrap();
+    assert_eq!(out, b"original");
+}

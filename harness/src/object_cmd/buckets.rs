@@ -45,7 +45,10 @@ pub enum OnOff {
 
 /// `init`: create a store in `dir`.
 pub fn init(fs: FsHandle, dir: &Path, a: &InitArgs) -> anyhow::Result<()> {
-    let disks = (!a.disks.is_empty()).then(|| a.disks.clone());
+    // Disks given relative to here are recorded as absolute paths: the store is opened from
+    // other directories later. (The default disks, inside DIR, are recorded relative to it.)
+    let here = std::env::current_dir()?;
+    let disks = (!a.disks.is_empty()).then(|| a.disks.iter().map(|d| here.join(d)).collect());
     let store = on_disk::create(fs, dir, a.k, a.m, a.shard_kib * 1024, disks).map_err(s3)?;
     let l = store.layout();
     println!(

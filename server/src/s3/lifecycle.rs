@@ -289,13 +289,25 @@ pub async fn run_pass(
 ) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let halt = Arc::new(std::sync::atomic::AtomicBool::new(false));
     loop {
         tokio::select! {
             _ = tick.tick() => {}
             _ = stop.changed() => return,
         }
-        let s = store.clone();
-        match tokio::task::spawn_blocking(move || s.apply_lifecycle(day)).await {
+        let (s, flag) = (store.clone(), halt.clone());
+        let mut pass =
+            tokio::task::spawn_blocking(move || s.apply_lifecycle_until(s.clock_ms(), day, &flag));
+        // A stop asked for mid-pass ends the pass at its next key, not at its end.
+        let done = tokio::select! {
+            r = &mut pass => r,
+            _ = stop.changed() => {
+                halt.store(true, std::sync::atomic::Ordering::Relaxed);
+                let _ = pass.await;
+                return;
+            }
+        };
+        match done {
             Ok(Ok(r)) => {
                 if r.expired + r.noncurrent_removed + r.markers_removed + r.uploads_aborted > 0
                     || !r.errors.is_empty()
