@@ -69,8 +69,9 @@ pub struct Layout {
     pub disks: Vec<PathBuf>,
 }
 
-/// The current store format.
-pub const LAYOUT_FORMAT_VERSION: u32 = 1;
+/// The current store format: 2 records the disks inside the store's directory relative to it;
+/// 1 (still opened) recorded them relative to the directory the store was created from.
+pub const LAYOUT_FORMAT_VERSION: u32 = 2;
 
 /// Where one stripe sits in the object and in each shard file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,7 +109,7 @@ impl Layout {
 
     /// Check the layout makes sense; the message says which field is wrong.
     pub fn validate(&self) -> Result<(), LayoutError> {
-        if self.format_version != LAYOUT_FORMAT_VERSION {
+        if !(1..=LAYOUT_FORMAT_VERSION).contains(&self.format_version) {
             return Err(LayoutError::Version(self.format_version));
         }
         if self.k == 0 {

@@ -216,15 +216,12 @@ impl ObjectStore {
                 source,
             })?;
         let mut layout = layout;
-        for d in &mut layout.disks {
-            // A relative disk is inside the store's directory. Stores made before disks were
-            // recorded that way hold paths relative to the directory `init` ran in
-            // (`./data/disk0`): one not found inside the store keeps that old meaning.
-            if d.is_relative() {
-                let inside = root.join(&*d);
-                if fs.exists(&inside)? {
-                    *d = inside;
-                }
+        // Format 2: a relative disk is inside the store's directory. Format 1 stores recorded
+        // their default disks relative to the directory `init` ran in (`./data/disk0`), which
+        // keeps that meaning.
+        if layout.format_version >= 2 {
+            for d in layout.disks.iter_mut().filter(|d| d.is_relative()) {
+                *d = root.join(&*d);
             }
         }
         Ok(layout)

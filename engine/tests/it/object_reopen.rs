@@ -256,3 +256,33 @@ fn a_copied_store_directory_is_a_store_of_its_own() {
         .unwrap();
     assert_eq!(out, b"original");
 }
+
+/// A store made before format 2 (disks recorded as the paths `init` was given, here absolute)
+/// still opens and reads.
+#[test]
+fn a_format_1_store_still_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("old");
+    let fs = || -> seedbed_engine::io::FsHandle {
+        std::sync::Arc::new(seedbed_engine::io::posix::PosixFs::new())
+    };
+    {
+        let store = seedbed_engine::object::on_disk::create(fs(), &root, 2, 1, 4096, None).unwrap();
+        store.create_bucket("bkt").unwrap();
+        store
+            .put_object("bkt", "k", &mut &b"kept"[..], 4, &Default::default())
+            .unwrap();
+    }
+    let disks: Vec<String> = (0..3)
+        .map(|i| format!("\"{}\"", root.join(format!("disk{i}")).display()))
+        .collect();
+    let v1 = format!(
+        "{{\"format_version\": 1, \"k\": 2, \"m\": 1, \"shard_len_max\": 4096, \"disks\": [{}]}}",
+        disks.join(", ")
+    );
+    std::fs::write(root.join("store.json"), v1).unwrap();
+    let (store, _) = seedbed_engine::object::on_disk::open(fs(), &root).unwrap();
+    let mut out = Vec::new();
+    store.get_object("bkt", "k", None, None, &mut out).unwrap();
+    assert_eq!(out, b"kept");
+}
