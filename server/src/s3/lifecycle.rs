@@ -39,51 +39,51 @@ fn tag_to((key, value): (String, String)) -> Tag {
     }
 }
 
-fn filter_from(f: LifecycleRuleFilter) -> Result<Filter, ObjectError> {
-    let mut out = Filter {
-        prefix: f.prefix,
-        tags: f.tag.into_iter().map(tag_from).collect(),
-        size_greater_than: f
-            .object_size_greater_than
+/// A filter's predicates as the engine keeps them (`and`: they were given under `And`).
+fn predicates(
+    prefix: Option<String>,
+    tags: Vec<Tag>,
+    greater_than: Option<i64>,
+    less_than: Option<i64>,
+    and: bool,
+) -> Result<Filter, ObjectError> {
+    Ok(Filter {
+        prefix,
+        tags: tags.into_iter().map(tag_from).collect(),
+        size_greater_than: greater_than
             .map(|n| size(n, "ObjectSizeGreaterThan"))
             .transpose()?,
-        size_less_than: f
-            .object_size_less_than
+        size_less_than: less_than
             .map(|n| size(n, "ObjectSizeLessThan"))
             .transpose()?,
-        and: false,
+        and,
+    })
+}
+
+fn filter_from(f: LifecycleRuleFilter) -> Result<Filter, ObjectError> {
+    let plain = predicates(
+        f.prefix,
+        f.tag.into_iter().collect(),
+        f.object_size_greater_than,
+        f.object_size_less_than,
+        false,
+    )?;
+    let Some(and) = f.and else {
+        return Ok(plain);
     };
-    if let Some(and) = f.and {
-        if out.prefix.is_some()
-            || !out.tags.is_empty()
-            || out.size_greater_than.is_some()
-            || out.size_less_than.is_some()
-        {
-            return Err(ObjectError::MalformedXml(
-                "a Filter holds one of Prefix, Tag, ObjectSizeGreaterThan, ObjectSizeLessThan or And"
-                    .into(),
-            ));
-        }
-        out = Filter {
-            prefix: and.prefix,
-            tags: and
-                .tags
-                .unwrap_or_default()
-                .into_iter()
-                .map(tag_from)
-                .collect(),
-            size_greater_than: and
-                .object_size_greater_than
-                .map(|n| size(n, "ObjectSizeGreaterThan"))
-                .transpose()?,
-            size_less_than: and
-                .object_size_less_than
-                .map(|n| size(n, "ObjectSizeLessThan"))
-                .transpose()?,
-            and: true,
-        };
+    if plain != Filter::default() {
+        return Err(ObjectError::MalformedXml(
+            "a Filter holds one of Prefix, Tag, ObjectSizeGreaterThan, ObjectSizeLessThan or And"
+                .into(),
+        ));
     }
-    Ok(out)
+    predicates(
+        and.prefix,
+        and.tags.unwrap_or_default(),
+        and.object_size_greater_than,
+        and.object_size_less_than,
+        true,
+    )
 }
 
 fn filter_to(f: Filter) -> LifecycleRuleFilter {
