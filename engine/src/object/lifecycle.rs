@@ -453,17 +453,44 @@ pub struct LifecycleReport {
     pub errors: Vec<String>,
     /// The pass was asked to stop before it was through.
     pub stopped: bool,
+    /// A dry run's actions, in the order it found them (the counts above are then what it
+    /// would have done).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub planned: Vec<Planned>,
+}
+
+/// One action a dry run found due (`seedbed object lifecycle run --dry-run`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Planned {
+    /// `expire`, `remove-noncurrent`, `remove-marker` or `abort-upload`.
+    pub action: &'static str,
+    /// The bucket.
+    pub bucket: String,
+    /// The key.
+    pub key: String,
+    /// The version (or the upload, for `abort-upload`) it concerns; `None`: the current one.
+    pub id: Option<String>,
+    /// The rule that makes it due.
+    pub rule: String,
+}
+
+/// What one pass is asked: when it is, how long a day is, when to stop, whether to act.
+struct Pass<'a> {
+    now_ms: u64,
+    day: DayLength,
+    stop: &'a AtomicBool,
+    dry_run: bool,
 }
 
 /// One action the pass decided for a key.
 enum Act {
     /// DELETE without a version id, if the current version still has this ETag.
-    ExpireCurrent { etag: String },
+    ExpireCurrent { etag: String, rule: String },
     /// DELETE of a noncurrent version (or marker).
-    RemoveNoncurrent { version_id: String },
+    RemoveNoncurrent { version_id: String, rule: String },
     /// DELETE of the current delete marker, which hides nothing once the acts before it
     /// removed what was under it — and only if they all did.
-    RemoveLoneMarker { version_id: String },
+    RemoveLoneMarker { version_id: String, rule: String },
 }
 
 /// What to do with the versions of one key (newest first) at `now_ms`.
@@ -478,12 +505,13 @@ fn decide(
         return acts;
     };
     if !current.delete_marker {
-        if let Some((at, _)) =
+        if let Some((at, rule)) =
             current_expiry(rules, Candidate::of(current), current.last_modified_ms, day)
         {
             if now_ms >= at {
                 acts.push(Act::ExpireCurrent {
                     etag: current.etag.clone(),
+                    rule: rule.to_string(),
                 });
             }
         }
@@ -493,7 +521,7 @@ fn decide(
     for (i, v) in versions.iter().enumerate().skip(1) {
         let since = versions[i - 1].last_modified_ms;
         let c = Candidate::of(v);
-        let due = rules.iter().filter(|r| r.applies_to(c)).any(|r| {
+        let due = rules.iter().filter(|r| r.applies_to(c)).find(|r| {
             r.noncurrent_expiration.as_ref().is_some_and(|n| {
                 let newer = i - 1; // noncurrent versions newer than this one
                 n.newer_noncurrent_versions
@@ -501,9 +529,10 @@ fn decide(
                     && now_ms >= day.after(since, n.days)
             })
         });
-        if due {
+        if let Some(r) = due {
             acts.push(Act::RemoveNoncurrent {
                 version_id: v.version_id.clone(),
+                rule: r.id.clone(),
             });
         } else {
             kept += 1;
@@ -515,15 +544,16 @@ fn decide(
         let due = rules
             .iter()
             .filter(|r| r.applies_to(c))
-            .any(|r| match r.expiration {
+            .find(|r| match r.expiration {
                 Some(Expiration::ExpiredObjectDeleteMarker(on)) => on,
                 Some(Expiration::Days(d)) => now_ms >= day.after(current.last_modified_ms, d),
                 Some(Expiration::Date(t)) => now_ms >= t,
                 None => false,
             });
-        if due {
+        if let Some(r) = due {
             acts.push(Act::RemoveLoneMarker {
                 version_id: current.version_id.clone(),
+                rule: r.id.clone(),
             });
         }
     }
@@ -665,14 +695,39 @@ impl ObjectStore {
         day: DayLength,
         stop: &AtomicBool,
     ) -> Result<LifecycleReport, ObjectError> {
+        self.lifecycle_pass(&Pass {
+            now_ms,
+            day,
+            stop,
+            dry_run: false,
+        })
+    }
+
+    /// What a pass at `now_ms` would do, without doing it: the report's `planned` lists each
+    /// action and the rule behind it. (A marker is listed as removed when the versions under
+    /// it are, as if they all went.)
+    pub fn plan_lifecycle_at(
+        &self,
+        now_ms: u64,
+        day: DayLength,
+    ) -> Result<LifecycleReport, ObjectError> {
+        self.lifecycle_pass(&Pass {
+            now_ms,
+            day,
+            stop: &AtomicBool::new(false),
+            dry_run: true,
+        })
+    }
+
+    fn lifecycle_pass(&self, p: &Pass<'_>) -> Result<LifecycleReport, ObjectError> {
         let mut report = LifecycleReport::default();
         for b in self.list_buckets()? {
             if b.lifecycle.is_empty() {
                 continue;
             }
             report.buckets += 1;
-            self.lifecycle_objects(&b, now_ms, day, stop, &mut report)?;
-            self.lifecycle_uploads(&b, now_ms, day, stop, &mut report)?;
+            self.lifecycle_objects(&b, p, &mut report)?;
+            self.lifecycle_uploads(&b, p, &mut report)?;
             if report.stopped {
                 break;
             }
@@ -686,13 +741,11 @@ impl ObjectStore {
     fn lifecycle_objects(
         &self,
         b: &BucketMeta,
-        now_ms: u64,
-        day: DayLength,
-        stop: &AtomicBool,
+        p: &Pass<'_>,
         report: &mut LifecycleReport,
     ) -> Result<(), ObjectError> {
         for prefix in scan_prefixes(&b.lifecycle) {
-            self.lifecycle_prefix(b, &prefix, now_ms, day, stop, report)?;
+            self.lifecycle_prefix(b, &prefix, p, report)?;
         }
         Ok(())
     }
@@ -701,16 +754,14 @@ impl ObjectStore {
         &self,
         b: &BucketMeta,
         prefix: &str,
-        now_ms: u64,
-        day: DayLength,
-        stop: &AtomicBool,
+        p: &Pass<'_>,
         report: &mut LifecycleReport,
     ) -> Result<(), ObjectError> {
         let end = meta::object_prefix_end(&b.name, prefix);
         let mut next = meta::object_prefix(&b.name, prefix);
         let mut group: Vec<VersionMeta> = Vec::new();
         loop {
-            if stop.load(Ordering::Relaxed) {
+            if p.stop.load(Ordering::Relaxed) {
                 // The key in hand may have more versions in the next chunk: leave it too.
                 report.stopped = true;
                 return Ok(());
@@ -723,7 +774,7 @@ impl ObjectStore {
                 next.push(0);
                 report.versions_seen += 1;
                 if group.first().is_some_and(|g| g.key != vm.key) {
-                    self.lifecycle_key(b, &std::mem::take(&mut group), now_ms, day, report);
+                    self.lifecycle_key(b, &std::mem::take(&mut group), p, report);
                 }
                 group.push(vm);
             }
@@ -732,7 +783,7 @@ impl ObjectStore {
             }
         }
         if !group.is_empty() {
-            self.lifecycle_key(b, &group, now_ms, day, report);
+            self.lifecycle_key(b, &group, p, report);
         }
         Ok(())
     }
@@ -741,17 +792,40 @@ impl ObjectStore {
         &self,
         b: &BucketMeta,
         versions: &[VersionMeta],
-        now_ms: u64,
-        day: DayLength,
+        p: &Pass<'_>,
         report: &mut LifecycleReport,
     ) {
         let key = &versions[0].key;
         let mut all_done = true;
-        for act in decide(&b.lifecycle, versions, now_ms, day) {
+        for act in decide(&b.lifecycle, versions, p.now_ms, p.day) {
+            if p.dry_run {
+                let (action, id, rule) = match act {
+                    Act::ExpireCurrent { rule, .. } => {
+                        report.expired += 1;
+                        ("expire", None, rule)
+                    }
+                    Act::RemoveNoncurrent { version_id, rule } => {
+                        report.noncurrent_removed += 1;
+                        ("remove-noncurrent", Some(version_id), rule)
+                    }
+                    Act::RemoveLoneMarker { version_id, rule } => {
+                        report.markers_removed += 1;
+                        ("remove-marker", Some(version_id), rule)
+                    }
+                };
+                report.planned.push(Planned {
+                    action,
+                    bucket: b.name.clone(),
+                    key: key.clone(),
+                    id,
+                    rule,
+                });
+                continue;
+            }
             let (version, opts) = match &act {
                 // As a DELETE without a version by the bucket's owner — but only of the version
                 // judged: a PUT since then is not expired with it.
-                Act::ExpireCurrent { etag } => (
+                Act::ExpireCurrent { etag, .. } => (
                     None,
                     DeleteOptions {
                         writer: b.owner.clone(),
@@ -759,13 +833,13 @@ impl ObjectStore {
                         bypass_governance: false,
                     },
                 ),
-                Act::RemoveNoncurrent { version_id } => {
+                Act::RemoveNoncurrent { version_id, .. } => {
                     (Some(version_id.as_str()), DeleteOptions::default())
                 }
                 // A version left under the marker (Object Lock kept it, say) would come back
                 // into view if the marker went.
                 Act::RemoveLoneMarker { .. } if !all_done => continue,
-                Act::RemoveLoneMarker { version_id } => {
+                Act::RemoveLoneMarker { version_id, .. } => {
                     (Some(version_id.as_str()), DeleteOptions::default())
                 }
             };
@@ -792,9 +866,7 @@ impl ObjectStore {
     fn lifecycle_uploads(
         &self,
         b: &BucketMeta,
-        now_ms: u64,
-        day: DayLength,
-        stop: &AtomicBool,
+        p: &Pass<'_>,
         report: &mut LifecycleReport,
     ) -> Result<(), ObjectError> {
         if report.stopped
@@ -806,13 +878,24 @@ impl ObjectStore {
         }
         let uploads: Vec<UploadMeta> = self.list_uploads(&b.name)?;
         for u in uploads {
-            if stop.load(Ordering::Relaxed) {
+            if p.stop.load(Ordering::Relaxed) {
                 report.stopped = true;
                 return Ok(());
             }
-            let due = upload_abort_at(&b.lifecycle, &u.key, u.initiated_ms, day)
-                .is_some_and(|(at, _)| now_ms >= at);
-            if !due {
+            let due = upload_abort_at(&b.lifecycle, &u.key, u.initiated_ms, p.day)
+                .filter(|(at, _)| p.now_ms >= *at);
+            let Some((_, rule)) = due else {
+                continue;
+            };
+            if p.dry_run {
+                report.uploads_aborted += 1;
+                report.planned.push(Planned {
+                    action: "abort-upload",
+                    bucket: b.name.clone(),
+                    key: u.key.clone(),
+                    id: Some(u.upload_id.clone()),
+                    rule: rule.to_string(),
+                });
                 continue;
             }
             match self.abort_multipart_upload(&b.name, &u.upload_id) {

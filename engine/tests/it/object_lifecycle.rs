@@ -396,3 +396,53 @@ fn a_pass_asked_to_stop_leaves_the_rest_to_the_next() {
     assert!(!rep.stopped);
     assert_eq!(rep.expired, 1);
 }
+
+#[test]
+fn a_dry_run_lists_what_the_pass_then_does_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(VirtualClock::new());
+    let t0 = clock.unix_millis();
+    let store = real_store_at(dir.path(), true, 9, clock.clone());
+    store.create_bucket("ver").unwrap();
+    store.set_versioning("ver", true).unwrap();
+    let mut r = rule("logs", "logs/");
+    r.expiration = Some(Expiration::Days(3));
+    r.noncurrent_expiration = Some(NoncurrentExpiration {
+        days: 1,
+        newer_noncurrent_versions: None,
+    });
+    r.abort_incomplete_upload_days = Some(1);
+    store.put_bucket_lifecycle("ver", vec![r]).unwrap();
+    let old = put(&store, "ver", "logs/a", b"1");
+    put(&store, "ver", "logs/a", b"2");
+    put(&store, "ver", "other", b"x");
+    let upload = store
+        .create_multipart_upload("ver", "logs/big", &PutOptions::default())
+        .unwrap();
+    let before = versions(&store, "ver");
+
+    let plan = store.plan_lifecycle_at(t0 + 9 * DAY_MS, REAL).unwrap();
+    let listed: Vec<(&str, &str, Option<&str>, &str)> = plan
+        .planned
+        .iter()
+        .map(|p| (p.action, p.key.as_str(), p.id.as_deref(), p.rule.as_str()))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("expire", "logs/a", None, "logs"),
+            ("remove-noncurrent", "logs/a", Some(old.as_str()), "logs"),
+            ("abort-upload", "logs/big", Some(upload.as_str()), "logs"),
+        ]
+    );
+    assert_eq!(versions(&store, "ver"), before, "a dry run changes nothing");
+    assert_eq!(store.list_uploads("ver").unwrap().len(), 1);
+
+    let done = store.apply_lifecycle_at(t0 + 9 * DAY_MS, REAL).unwrap();
+    assert!(done.planned.is_empty());
+    assert_eq!(
+        (done.expired, done.noncurrent_removed, done.uploads_aborted),
+        (plan.expired, plan.noncurrent_removed, plan.uploads_aborted)
+    );
+    assert!(store.list_uploads("ver").unwrap().is_empty());
+}

@@ -45,10 +45,13 @@ enum LifecycleVerb {
     },
     /// Run one lifecycle pass over every bucket with rules, as `seedbed serve` does hourly.
     Run {
-        /// Act as if it were this UTC date (YYYY-MM-DD, its midnight) instead of now: see what
-        /// the rules do on that day. Acts for real.
+        /// Act as if it were this UTC date (YYYY-MM-DD, its midnight) instead of now. Acts for
+        /// real: with --dry-run, see what the rules will do on that day first.
         #[arg(long, value_name = "DATE")]
         at: Option<String>,
+        /// List what the pass would do, and the rule behind each action; change nothing.
+        #[arg(long)]
+        dry_run: bool,
         /// Make a "day" this many seconds, with no rounding to midnight (as `seedbed serve
         /// --lifecycle-day-secs`).
         #[arg(long, value_name = "SECS")]
@@ -348,24 +351,45 @@ pub fn lifecycle(store: &ObjectStore, json: bool, a: LifecycleArgs) -> anyhow::R
             println!("{}", serde_json::to_string_pretty(&c)?);
         }
         LifecycleVerb::Rm { bucket } => store.delete_bucket_lifecycle(&bucket).map_err(s3)?,
-        LifecycleVerb::Run { at, day_secs } => {
+        LifecycleVerb::Run {
+            at,
+            dry_run,
+            day_secs,
+        } => {
             let day = match day_secs {
                 Some(0) => bail!("--day-secs must be at least 1"),
                 Some(s) => DayLength::debug_ms(s * 1000),
                 None => DayLength::REAL,
             };
-            let r = match at {
-                Some(d) => store.apply_lifecycle_at(parse_date(&d)?, day),
-                None => store.apply_lifecycle(day),
+            let now = match at {
+                Some(d) => parse_date(&d)?,
+                None => store.clock_ms(),
+            };
+            let r = if dry_run {
+                store.plan_lifecycle_at(now, day)
+            } else {
+                store.apply_lifecycle_at(now, day)
             }
             .map_err(s3)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {
+                for p in &r.planned {
+                    let id = p.id.as_deref().map(|i| format!(" {i}")).unwrap_or_default();
+                    println!(
+                        "{:<17} {}/{}{id}  (rule {})",
+                        p.action, p.bucket, p.key, p.rule
+                    );
+                }
                 println!(
-                    "lifecycle: {} buckets with rules, {} versions looked at: {} expired, {} \
+                    "lifecycle{}: {} buckets with rules, {} versions looked at: {} expired, {} \
                      noncurrent versions removed, {} delete markers removed, {} uploads \
                      aborted, {} kept by Object Lock",
+                    if dry_run {
+                        " (dry run: nothing changed)"
+                    } else {
+                        ""
+                    },
                     r.buckets,
                     r.versions_seen,
                     r.expired,
