@@ -1049,29 +1049,25 @@ impl ObjectStore {
                 })?;
                 let a = start.max(seg_start) - seg_start;
                 let b = end.min(seg_end) - seg_start;
-                let mut decrypting;
-                let out: &mut dyn ChunkSink = match keys {
+                let data_loss = |e| ObjectError::DataLoss {
+                    bucket: bucket.into(),
+                    key: v.key.clone(),
+                    version_id: v.version_id.clone(),
+                    source: Box::new(e),
+                };
+                match keys {
+                    None => {
+                        self.blobs
+                            .read_range_chunks(&id, seg.size, a, b, out)
+                            .map_err(data_loss)?;
+                    }
                     Some(keys) => {
                         let key = keys.get(i).ok_or_else(|| {
                             ObjectError::Internal(format!("no data key for segment {i}"))
                         })?;
-                        decrypting = Decrypting {
-                            key,
-                            offset: a,
-                            inner: &mut *out,
-                        };
-                        &mut decrypting
+                        self.read_decrypting(&id, seg.size, a, b, key, out, data_loss)?;
                     }
-                    None => &mut *out,
-                };
-                self.blobs
-                    .read_range_chunks(&id, seg.size, a, b, out)
-                    .map_err(|e| ObjectError::DataLoss {
-                        bucket: bucket.into(),
-                        key: v.key.clone(),
-                        version_id: v.version_id.clone(),
-                        source: Box::new(e),
-                    })?;
+                }
             }
             seg_start = seg_end;
         }
@@ -1293,6 +1289,11 @@ impl ObjectStore {
 
 /// Decrypts a segment's shard buffers in place on their way to `inner` (CTR: the key stream
 /// at the blob offset of the first byte).
+/// Reads at least this long decrypt on a helper thread while the next chunk is read; shorter
+/// ones decrypt in line (a thread costs more than the AES of a few stripes' worth).
+const OVERLAP_DECRYPT_MIN: u64 = 8 << 20;
+
+/// Decrypts each chunk in line, then hands it on.
 struct Decrypting<'a> {
     key: &'a Key,
     offset: u64,
@@ -1311,7 +1312,107 @@ impl ChunkSink for Decrypting<'_> {
     }
 }
 
+/// A chunk in flight between the reader and the decrypting thread.
+type Piece = (Vec<u8>, std::ops::Range<usize>);
+
+/// Hands each chunk to a decrypting thread and, meanwhile, the chunk before it — decrypted by
+/// now — on to the sink: the AES of chunk N runs while chunk N+1 is read and verified, where
+/// in line it would wait for it. One chunk in flight keeps the order and bounds the memory.
+struct Overlapped<'a> {
+    to_worker: std::sync::mpsc::SyncSender<Piece>,
+    from_worker: std::sync::mpsc::Receiver<Piece>,
+    in_flight: bool,
+    inner: &'a mut dyn ChunkSink,
+}
+
+impl Overlapped<'_> {
+    /// Take the decrypted chunk back and hand it on; the buffer the sink returns, if any.
+    fn drain(&mut self) -> std::io::Result<Option<Vec<u8>>> {
+        if !std::mem::take(&mut self.in_flight) {
+            return Ok(None);
+        }
+        let (buf, range) = self
+            .from_worker
+            .recv()
+            .map_err(|_| std::io::Error::other("the decrypting thread stopped"))?;
+        self.inner.chunk(buf, range)
+    }
+}
+
+impl ChunkSink for Overlapped<'_> {
+    fn chunk(
+        &mut self,
+        buf: Vec<u8>,
+        range: std::ops::Range<usize>,
+    ) -> std::io::Result<Option<Vec<u8>>> {
+        let back = self.drain()?;
+        self.to_worker
+            .send((buf, range))
+            .map_err(|_| std::io::Error::other("the decrypting thread stopped"))?;
+        self.in_flight = true;
+        Ok(back)
+    }
+}
+
 impl ObjectStore {
+    /// Read `[a, b)` of blob `id` decrypted with `key` into `out`: in line for a short read,
+    /// overlapped with the reading on a helper thread for a long one ([`Overlapped`]).
+    #[allow(clippy::too_many_arguments)]
+    fn read_decrypting(
+        &self,
+        id: &DataId,
+        size: u64,
+        a: u64,
+        b: u64,
+        key: &Key,
+        out: &mut dyn ChunkSink,
+        data_loss: impl Fn(BlobError) -> ObjectError,
+    ) -> Result<(), ObjectError> {
+        if b - a < OVERLAP_DECRYPT_MIN {
+            let mut sink = Decrypting {
+                key,
+                offset: a,
+                inner: out,
+            };
+            return self
+                .blobs
+                .read_range_chunks(id, size, a, b, &mut sink)
+                .map(|_| ())
+                .map_err(data_loss);
+        }
+        std::thread::scope(|scope| {
+            let (to_worker, work) = std::sync::mpsc::sync_channel::<Piece>(1);
+            let (done, from_worker) = std::sync::mpsc::sync_channel::<Piece>(1);
+            scope.spawn(move || {
+                let mut offset = a;
+                for (mut buf, range) in work {
+                    key.apply(offset, &mut buf[range.clone()]);
+                    offset += range.len() as u64;
+                    if done.send((buf, range)).is_err() {
+                        return;
+                    }
+                }
+            });
+            let mut sink = Overlapped {
+                to_worker,
+                from_worker,
+                in_flight: false,
+                inner: out,
+            };
+            let read = self.blobs.read_range_chunks(id, size, a, b, &mut sink);
+            // The last chunk is still with the worker; a failed read drops it.
+            let last = match read {
+                Ok(_) => sink
+                    .drain()
+                    .map(|_| ())
+                    .map_err(|e| data_loss(BlobError::Sink(e))),
+                Err(e) => Err(data_loss(e)),
+            };
+            drop(sink); // closes the worker's input: it ends
+            last
+        })
+    }
+
     /// The key that seals data keys written with `sse`.
     pub(super) fn key_encryption_key(&self, sse: &SseRequest) -> Result<Key, ObjectError> {
         match sse {
