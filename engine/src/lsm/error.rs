@@ -146,7 +146,8 @@ impl LsmError {
     }
 }
 
-fn duplicate_io(e: &IoError) -> IoError {
+/// An equal I/O error (see [`LsmError::duplicate`]).
+pub(crate) fn duplicate_io(e: &IoError) -> IoError {
     match e {
         IoError::NotFound { op, path } => IoError::NotFound {
             op,

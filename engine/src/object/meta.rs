@@ -44,6 +44,25 @@ pub trait MetaStore: Send + Sync + fmt::Debug {
     /// Apply every put (`Some`) and delete (`None`) atomically; durable on return if `sync`.
     fn commit(&self, ops: Vec<(Vec<u8>, Option<Vec<u8>>)>, sync: bool) -> Result<(), MetaError>;
 
+    /// Start a commit: its place in the order of commits is fixed when this returns (a caller
+    /// that checks conditions under a lock submits under that lock), while its effect need not
+    /// be visible or durable until [`MetaStore::wait`] returns. A store that can, gathers the
+    /// commits submitted meanwhile into one write and one sync ([`super::replicated`]: group
+    /// commit); the default commits at once.
+    fn submit(&self, ops: Ops, sync: bool) -> Submitted {
+        Submitted::Done(self.commit(ops, sync))
+    }
+
+    /// Wait for a submitted commit: on `Ok` it is visible, and durable if it asked to be.
+    fn wait(&self, submitted: Submitted) -> Result<(), MetaError> {
+        match submitted {
+            Submitted::Done(result) => result,
+            Submitted::Queued(ticket) => Err(MetaError::Unavailable(format!(
+                "commit ticket {ticket} was not queued by this metadata store"
+            ))),
+        }
+    }
+
     /// Up to `limit` entries with `start <= key < end`, in ascending key order.
     fn scan(&self, start: &[u8], end: &[u8], limit: usize) -> Result<Rows, MetaError>;
 
@@ -55,6 +74,16 @@ pub trait MetaStore: Send + Sync + fmt::Debug {
     ) -> Result<Option<super::replicated::VerifyReport>, MetaError> {
         Ok(None)
     }
+}
+
+/// A commit handed to [`MetaStore::submit`]: finished already, or queued under a ticket.
+#[derive(Debug)]
+#[must_use = "a submitted commit is acknowledged only once `MetaStore::wait` returns Ok"]
+pub enum Submitted {
+    /// Committed (or failed) at once.
+    Done(Result<(), MetaError>),
+    /// Queued: [`MetaStore::wait`] commits it, alone or with the others queued meanwhile.
+    Queued(u64),
 }
 
 /// A bucket's versioning state.

@@ -57,6 +57,30 @@ impl MetaError {
         }
     }
 
+    /// An equal error for another commit of a failed commit group ([`super::replicated`]):
+    /// same variant, same message (an OS error keeps its kind and text, not its number).
+    pub fn duplicate(&self) -> MetaError {
+        match self {
+            MetaError::Lsm(e) => MetaError::Lsm(e.duplicate()),
+            MetaError::Io(e) => MetaError::Io(crate::lsm::error::duplicate_io(e)),
+            MetaError::Corrupt { key, detail } => MetaError::Corrupt {
+                key: key.clone(),
+                detail: detail.clone(),
+            },
+            MetaError::Copies { what, failures } => MetaError::Copies {
+                what: what.clone(),
+                failures: failures
+                    .iter()
+                    .map(|f| CopyFailure {
+                        dir: f.dir.clone(),
+                        error: f.error.duplicate(),
+                    })
+                    .collect(),
+            },
+            MetaError::Unavailable(s) => MetaError::Unavailable(s.clone()),
+        }
+    }
+
     /// True when stored bytes are bad (a corrupt record, or the LSM found corruption) rather
     /// than the store being unreachable.
     pub fn is_corruption(&self) -> bool {

@@ -568,7 +568,7 @@ impl ObjectStore {
         require_upload: Option<&str>,
         planned: Option<Planned>,
     ) -> Result<(VersionMeta, Vec<Segment>), ObjectError> {
-        let _g = self.lock_commit();
+        let g = self.lock_key(bucket, &new.key);
         let b = self.bucket(bucket)?;
         if let Some(upload_id) = require_upload {
             // Completing an upload that was aborted meanwhile would point at freed parts.
@@ -649,7 +649,7 @@ impl ObjectStore {
             Some(meta::to_json(&v)),
         ));
         ops.push(self.seq_op(seq)?);
-        self.meta_commit(ops)?;
+        self.commit_key(g, bucket, &v.key, ops)?;
         Ok((v, freed))
     }
 
@@ -1102,7 +1102,7 @@ impl ObjectStore {
         // compaction must not see half-done.
         let _gc = self.gc_lock.read().unwrap_or_else(|p| p.into_inner());
         let (result, freed) = {
-            let _g = self.lock_commit();
+            let g = self.lock_key(bucket, key);
             let b = self.bucket(bucket)?;
             let versions = self.key_versions(bucket, key)?;
             if let Some(want) = if_match {
@@ -1121,7 +1121,7 @@ impl ObjectStore {
                     if let Some(why) = protection(&v, self.now_ms(), opts.bypass_governance) {
                         return Err(protected(&why));
                     }
-                    self.meta_commit(vec![(k, None)])?;
+                    self.commit_key(g, bucket, key, vec![(k, None)])?;
                     (
                         DeleteResult {
                             version_id: Some(v.version_id),
@@ -1138,7 +1138,7 @@ impl ObjectStore {
                         freed.extend(v.segments);
                     }
                     if !ops.is_empty() {
-                        self.meta_commit(ops)?;
+                        self.commit_key(g, bucket, key, ops)?;
                     }
                     (
                         DeleteResult {
@@ -1150,7 +1150,7 @@ impl ObjectStore {
                 }
                 (None, Versioning::Enabled | Versioning::Suspended) => {
                     drop(versions);
-                    drop(_g);
+                    drop(g);
                     let marker = NewVersion::marker(key, writer);
                     // The commit checks the condition again under its lock: a PUT in between
                     // must not be hidden by a marker meant for the version checked above.

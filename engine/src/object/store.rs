@@ -5,8 +5,9 @@
 //! and, unless other disks were named, the shard directories `disk0 .. disk{K+M-1}`.
 //!
 //! Concurrency: object data is written outside any lock (blobs have fresh ids, so nothing can
-//! see them); the read-check-commit of metadata runs under `commit_lock`, which is what makes
-//! If-Match / If-None-Match and version replacement atomic. `gc_lock` is held shared by every
+//! see them); the read-check-commit of metadata runs under the commit lock, which is what makes
+//! If-Match / If-None-Match and version replacement atomic; a write to one key lets it go once
+//! its commit is submitted, so that commits to different keys share a sync (`commit.rs`). `gc_lock` is held shared by every
 //! writer from its first blob byte to its commit, and exclusively by the orphan sweep, so the
 //! sweep never mistakes an in-flight PUT for an orphan. Readers pin the blobs they stream
 //! ([`super::pins`]) instead, so a slow reader holds no lock.
@@ -19,6 +20,7 @@ use rand::RngCore;
 use super::acl::Acl;
 use super::blob::{BlobStore, DataId};
 use super::bucket_config::{check_acl_allowed, ObjectOwnership};
+use super::commit::CommitGate;
 use super::error::ObjectError;
 use super::layout::{Layout, LayoutError};
 use super::meta::{self, BucketMeta, MetaStore, Versioning};
@@ -88,7 +90,10 @@ pub struct ObjectStore {
     /// data (`describe.rs`), so numbers come from here rather than from the stored counter,
     /// and a commit stores the larger of the two ([`ObjectStore::seq_op`]).
     seq: Mutex<Option<u64>>,
-    commit_lock: Mutex<()>,
+    /// The largest sequence number a commit has stored in `#seq` (0: none yet this run).
+    seq_stored: Mutex<u64>,
+    /// The commit lock, and the keys whose commits are in flight (`commit.rs`).
+    gate: CommitGate,
     pub(super) gc_lock: RwLock<()>,
     /// Blobs readers are streaming; their deletion waits for the last reader.
     pub(super) pins: Pins,
@@ -245,7 +250,8 @@ impl ObjectStore {
             options,
             rng: Mutex::new(rng),
             seq: Mutex::new(None),
-            commit_lock: Mutex::new(()),
+            seq_stored: Mutex::new(0),
+            gate: CommitGate::default(),
             gc_lock: RwLock::new(()),
             pins: Pins::default(),
             master_key: Mutex::new(None),
@@ -315,8 +321,34 @@ impl ObjectStore {
         &self.blobs
     }
 
+    /// The commit lock, once no commit is in flight: for every change but a write to one key.
     pub(super) fn lock_commit(&self) -> MutexGuard<'_, ()> {
-        self.commit_lock.lock().unwrap_or_else(|p| p.into_inner())
+        self.gate.lock_all()
+    }
+
+    /// The commit lock for a write to `bucket`/`key`, once no commit of that key is in flight;
+    /// the write ends with [`ObjectStore::commit_key`].
+    pub(super) fn lock_key(&self, bucket: &str, key: &str) -> MutexGuard<'_, ()> {
+        self.gate.lock_key(bucket, key)
+    }
+
+    /// Commit `ops`, a write to `bucket`/`key` checked under `lock` ([`Self::lock_key`]):
+    /// submitted under it, then waited for without it, so that the commits of other keys
+    /// submitted meanwhile share its write and sync (`commit.rs`). Durable on return (if the
+    /// store syncs).
+    pub(super) fn commit_key(
+        &self,
+        lock: MutexGuard<'_, ()>,
+        bucket: &str,
+        key: &str,
+        ops: meta::Ops,
+    ) -> Result<(), ObjectError> {
+        let in_flight = self.gate.enter(bucket, key);
+        let submitted = self.meta.submit(ops, self.options.sync);
+        drop(lock);
+        let result = self.meta.wait(submitted);
+        drop(in_flight);
+        result.map_err(ObjectError::from)
     }
 
     /// Now, in Unix milliseconds, from the engine's clock.
@@ -374,8 +406,12 @@ impl ObjectStore {
     /// The counter update for a commit that uses `seq`, under the commit lock: the larger of
     /// `seq` and the stored counter, so that a number committed late never lowers it (a
     /// restart continues after every number committed).
+    /// Commits in flight have not reached the stored counter yet, so the largest number any
+    /// commit stored is kept here too.
     pub(super) fn seq_op(&self, seq: u64) -> Result<(Vec<u8>, Option<Vec<u8>>), ObjectError> {
-        let n = seq.max(self.stored_seq()?);
+        let mut stored = self.seq_stored.lock().unwrap_or_else(|p| p.into_inner());
+        let n = seq.max(self.stored_seq()?).max(*stored);
+        *stored = n;
         Ok((meta::SEQ_KEY.to_vec(), Some(n.to_be_bytes().to_vec())))
     }
 
@@ -591,5 +627,30 @@ impl ObjectStore {
         };
         self.commit_bucket(&mut b, Vec::new())?;
         Ok(b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::io::posix::PosixFs;
+
+    /// A commit in flight has not reached `#seq` yet: a commit of a smaller number that checks
+    /// meanwhile must still store the larger one, or a group ending with it would lower the
+    /// counter and a restart would hand out a number already used.
+    #[test]
+    fn the_stored_counter_never_goes_back_while_commits_are_in_flight() {
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            super::super::on_disk::create(Arc::new(PosixFs::new()), dir.path(), 2, 1, 4096, None)
+                .unwrap();
+        let (a, b) = (store.next_seq().unwrap(), store.next_seq().unwrap());
+        assert!(a < b);
+        let stored =
+            |op: (Vec<u8>, Option<Vec<u8>>)| u64::from_be_bytes(op.1.unwrap().try_into().unwrap());
+        // `b`'s commit is submitted (not yet written); `a`'s is checked after it.
+        assert_eq!(stored(store.seq_op(b).unwrap()), b);
+        assert_eq!(stored(store.seq_op(a).unwrap()), b);
     }
 }

@@ -38,15 +38,16 @@
 #![deny(clippy::cast_possible_truncation)]
 
 use crate::cast::usize_of;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::io::{Read, Write};
 use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 mod pack;
+mod pack_sync;
 mod pipeline;
 mod write;
 
@@ -182,6 +183,8 @@ pub struct BlobStore {
     durable_fanouts: Mutex<BTreeSet<PathBuf>>,
     /// Whether and where small blobs are appended (see `pack.rs`); decided on the first one.
     packs: Mutex<pack::Packing>,
+    /// Each pack's group sync (see `pack_sync.rs`), made on first use.
+    pack_syncs: Mutex<BTreeMap<u32, Arc<pack_sync::PackSync>>>,
     /// Bytes a pack takes before the next is started.
     pack_limit: u64,
     /// Where pipelined PUTs spent their time (see `pipeline.rs`).
@@ -252,6 +255,7 @@ impl BlobStore {
             buffers: Mutex::new(Vec::new()),
             durable_fanouts: Mutex::new(BTreeSet::new()),
             packs: Mutex::new(pack::Packing::Unopened),
+            pack_syncs: Mutex::new(BTreeMap::new()),
             pack_limit: PACK_LIMIT,
             stats: Mutex::new(PipelineStats::default()),
             direct_reads: AtomicBool::new(true),
@@ -1067,8 +1071,7 @@ impl BlobStore {
             }
         }
         if sync {
-            let handles: Vec<&dyn crate::io::File> = files.iter().map(|f| &**f).collect();
-            crate::io::sync_data_all(&*self.fs, &handles)?;
+            self.sync_files(id, &files)?;
         }
         if files.len() < at_least {
             return Err(BlobError::Unrecoverable {

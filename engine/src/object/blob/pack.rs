@@ -45,7 +45,9 @@
 use crate::cast::usize_of;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
+use std::sync::Arc;
 
+use super::pack_sync::PackSync;
 use super::{BlobError, BlobStore, DataId};
 use crate::io::{FileHandle, FileLock, IoError, OpenOptions};
 use crate::object::shard::{ChecksumTable, ShardHeader, HEADER_BYTES};
@@ -183,7 +185,10 @@ impl BlobStore {
         let Packing::Appending { writer, .. } = &mut *packing else {
             return Ok(None);
         };
-        if writer.next > 0 && writer.next + len > self.pack_limit {
+        // A pack whose sync failed takes no more records (`pack_sync.rs`).
+        if (writer.next > 0 && writer.next + len > self.pack_limit)
+            || self.pack_sync(writer.pack).is_poisoned()
+        {
             *writer = self.create_pack(writer.pack + 1)?;
         }
         let place = PackPlace {
@@ -192,6 +197,12 @@ impl BlobStore {
         };
         writer.next += len;
         Ok(Some((DataId::packed(place, fresh), writer.files.clone())))
+    }
+
+    /// Pack `pack`'s group sync.
+    pub(super) fn pack_sync(&self, pack: u32) -> Arc<PackSync> {
+        let mut syncs = self.pack_syncs.lock().unwrap_or_else(|p| p.into_inner());
+        Arc::clone(syncs.entry(pack).or_default())
     }
 
     /// Take the packs' lock and open the pack to append to: the newest one, after its last

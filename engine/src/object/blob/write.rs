@@ -226,16 +226,36 @@ impl BlobStore {
     /// Make a written blob durable: `fdatasync` every file, then (for shard files of its own)
     /// sync every directory that gained an entry — each group issued concurrently.
     pub(super) fn sync_blob(&self, id: &DataId, files: &[FileHandle]) -> Result<(), BlobError> {
-        let handles: Vec<&dyn crate::io::File> = files.iter().map(|f| &**f).collect();
-        crate::io::sync_data_all(&*self.fs, &handles)?;
+        self.sync_files(id, files)?;
         // A pack's files were made durable in the directory when the pack was created.
-        if id.pack_place().is_none() {
-            let dirs: Vec<_> = (0..self.layout.width())
-                .map(|i| self.shard_dir(i, id))
-                .collect();
-            crate::io::sync_dirs(&*self.fs, &dirs)?;
+        if id.pack_place().is_some() {
+            return Ok(());
         }
+        let dirs: Vec<_> = (0..self.layout.width())
+            .map(|i| self.shard_dir(i, id))
+            .collect();
+        crate::io::sync_dirs(&*self.fs, &dirs)?;
         Ok(())
+    }
+
+    /// `fdatasync` the files a blob was just written to (what was written to them before is
+    /// durable on return). A pack record's files are synced with the records written meanwhile
+    /// (`pack_sync.rs`) when they are all of its pack's files; fewer (a shard that could not be
+    /// opened) sync on their own, since a group's sync must cover every file of the pack.
+    pub(super) fn sync_files(&self, id: &DataId, files: &[FileHandle]) -> Result<(), BlobError> {
+        let handles: Vec<&dyn crate::io::File> = files.iter().map(|f| &**f).collect();
+        let sync = || crate::io::sync_data_all(&*self.fs, &handles).map_err(BlobError::from);
+        let Some(place) = id.pack_place() else {
+            return sync();
+        };
+        let group = self.pack_sync(place.pack);
+        let ticket = group.written();
+        let pack = self.pack_path(place.pack, 0);
+        if files.len() == self.layout.width() {
+            group.sync_through(ticket, &pack, sync)
+        } else {
+            group.sync_alone(&pack, sync)
+        }
     }
 
     /// Create the K + M shard files, with direct I/O if asked and the file system allows it.
