@@ -204,6 +204,25 @@ impl ObjectStore {
         Ok(())
     }
 
+    /// Plan a delete marker for `bucket` and write its data-side record now, before the
+    /// commit lock, as a PUT describes its blob before it (`describe_planned`): the record is
+    /// synced with the others written meanwhile instead of one at a time under the lock. The
+    /// commit uses it if the marker it commits is the one described; else it records the
+    /// marker again under the lock, and this one is freed.
+    pub(super) fn record_planned_marker(
+        &self,
+        bucket: &str,
+        new: &NewVersion,
+    ) -> Result<Planned, ObjectError> {
+        let b = self.bucket(bucket)?;
+        let (owner, acl) = resolve_ownership(&b, new.writer.clone(), new.acl.as_ref())?;
+        let mut plan = self.plan(&b)?;
+        let mut v = new.clone().into_version(&plan, owner, acl);
+        self.record_marker(bucket, &mut v)?;
+        plan.marker = Some(Box::new(v));
+        Ok(plan)
+    }
+
     /// Before committing bucket record `b` (under the commit lock, with the GC lock held
     /// shared): write its data-side record with a new generation, synced, and point `b` at it.
     /// Returns the operations the commit must carry (the sequence counter the generation came

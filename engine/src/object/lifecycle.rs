@@ -483,6 +483,7 @@ struct Pass<'a> {
 }
 
 /// One action the pass decided for a key.
+#[derive(Clone, Debug)]
 enum Act {
     /// DELETE without a version id, if the current version still has this ETag.
     ExpireCurrent { etag: String, rule: String },
@@ -561,6 +562,9 @@ fn decide(
 }
 
 const SCAN_CHUNK: usize = 256;
+
+/// Threads a pass acts on due keys with (real disks only; see `lifecycle_keys`).
+const LIFECYCLE_WORKERS: usize = 8;
 
 /// The key prefixes a pass must walk for `rules`: those of the enabled rules with an object
 /// action, without any that another one already covers (`""`: the whole bucket).
@@ -760,6 +764,14 @@ impl ObjectStore {
         let end = meta::object_prefix_end(&b.name, prefix);
         let mut next = meta::object_prefix(&b.name, prefix);
         let mut group: Vec<VersionMeta> = Vec::new();
+        // Keys with something due, acted on a chunk at a time.
+        let mut due: Vec<(String, Vec<Act>)> = Vec::new();
+        let decide_key = |group: &[VersionMeta], due: &mut Vec<(String, Vec<Act>)>| {
+            let acts = decide(&b.lifecycle, group, p.now_ms, p.day);
+            if !acts.is_empty() {
+                due.push((group[0].key.clone(), acts));
+            }
+        };
         loop {
             if p.stop.load(Ordering::Relaxed) {
                 // The key in hand may have more versions in the next chunk: leave it too.
@@ -774,30 +786,79 @@ impl ObjectStore {
                 next.push(0);
                 report.versions_seen += 1;
                 if group.first().is_some_and(|g| g.key != vm.key) {
-                    self.lifecycle_key(b, &std::mem::take(&mut group), p, report);
+                    decide_key(&std::mem::take(&mut group), &mut due);
                 }
                 group.push(vm);
+            }
+            if due.len() >= SCAN_CHUNK {
+                self.lifecycle_keys(b, &std::mem::take(&mut due), p, report);
             }
             if exhausted {
                 break;
             }
         }
         if !group.is_empty() {
-            self.lifecycle_key(b, &group, p, report);
+            decide_key(&group, &mut due);
         }
+        self.lifecycle_keys(b, &due, p, report);
         Ok(())
+    }
+
+    /// Act on keys with something due: on [`LIFECYCLE_WORKERS`] threads on a real disk — the
+    /// store commits the deletes in flight together (group commit), so a pass that expires
+    /// many objects is not one synced commit after another — and in order on the simulator
+    /// (one thread) and for a dry run. The report adds the keys' outcomes in key order.
+    fn lifecycle_keys(
+        &self,
+        b: &BucketMeta,
+        due: &[(String, Vec<Act>)],
+        p: &Pass<'_>,
+        report: &mut LifecycleReport,
+    ) {
+        let workers = LIFECYCLE_WORKERS.min(due.len());
+        if p.dry_run || workers <= 1 || self.fs.kind() == crate::io::BackendKind::Sim {
+            for (key, acts) in due {
+                self.lifecycle_key(b, key, acts, p, report);
+            }
+            return;
+        }
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let outcomes: Vec<std::sync::Mutex<LifecycleReport>> = due
+            .iter()
+            .map(|_| std::sync::Mutex::new(LifecycleReport::default()))
+            .collect();
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((key, acts)) = due.get(i) else {
+                        break;
+                    };
+                    let mut out = outcomes[i].lock().unwrap_or_else(|e| e.into_inner());
+                    self.lifecycle_key(b, key, acts, p, &mut out);
+                });
+            }
+        });
+        for o in outcomes {
+            let o = o.into_inner().unwrap_or_else(|e| e.into_inner());
+            report.expired += o.expired;
+            report.noncurrent_removed += o.noncurrent_removed;
+            report.markers_removed += o.markers_removed;
+            report.locked += o.locked;
+            report.errors.extend(o.errors);
+        }
     }
 
     fn lifecycle_key(
         &self,
         b: &BucketMeta,
-        versions: &[VersionMeta],
+        key: &str,
+        acts: &[Act],
         p: &Pass<'_>,
         report: &mut LifecycleReport,
     ) {
-        let key = &versions[0].key;
         let mut all_done = true;
-        for act in decide(&b.lifecycle, versions, p.now_ms, p.day) {
+        for act in acts.iter().cloned() {
             if p.dry_run {
                 let (action, id, rule) = match act {
                     Act::ExpireCurrent { rule, .. } => {
@@ -816,7 +877,7 @@ impl ObjectStore {
                 report.planned.push(Planned {
                     action,
                     bucket: b.name.clone(),
-                    key: key.clone(),
+                    key: key.to_string(),
                     id,
                     rule,
                 });

@@ -263,6 +263,15 @@ pub struct VersionMeta {
     pub encryption: Option<Encryption>,
 }
 
+impl VersionMeta {
+    /// Whether `other` is this version but for its segments (where its bytes are).
+    pub(super) fn same_but_segments(&self, other: &VersionMeta) -> bool {
+        let mut probe = other.clone();
+        probe.segments.clone_from(&self.segments);
+        probe == *self
+    }
+}
+
 /// A multipart upload in progress.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UploadMeta {

@@ -345,6 +345,9 @@ pub(super) struct Planned {
     seq: u64,
     version_id: String,
     last_modified_ms: u64,
+    /// For a delete marker: the marker as its data-side record describes it, written before
+    /// the commit lock was taken (`describe.rs`, `record_planned_marker`).
+    pub(super) marker: Option<Box<VersionMeta>>,
 }
 
 impl Planned {
@@ -457,6 +460,7 @@ impl ObjectStore {
     /// A sequence number, version id and time for a new version in bucket `b`.
     pub(super) fn plan(&self, b: &BucketMeta) -> Result<Planned, ObjectError> {
         Ok(Planned {
+            marker: None,
             seq: self.next_seq()?,
             version_id: match b.versioning {
                 Versioning::Enabled => self.new_uuid().to_string(),
@@ -624,14 +628,23 @@ impl ObjectStore {
         let (owner, acl) = resolve_ownership(&b, new.writer.clone(), new.acl.as_ref())?;
         // The plan stands unless the bucket's versioning changed since it was made (its blob
         // is then described again after the commit: see `put_locked`).
-        let plan = match planned {
-            Some(p) if p.fits(&b) => p,
-            _ => self.plan(&b)?,
+        let mut freed = Vec::new();
+        let (plan, premade) = match planned {
+            Some(mut p) if p.fits(&b) => {
+                let m = p.marker.take();
+                (p, m)
+            }
+            other => {
+                // A marker recorded for a plan that no longer fits is an orphan now.
+                if let Some(m) = other.and_then(|mut p| p.marker.take()) {
+                    freed.extend(m.segments);
+                }
+                (self.plan(&b)?, None)
+            }
         };
         let seq = plan.seq;
         let version_id = plan.version_id.clone();
         let mut ops = extra_ops;
-        let mut freed = Vec::new();
         if version_id == "null" {
             for (k, v) in versions.iter().filter(|(_, v)| v.version_id == "null") {
                 ops.push((k.clone(), None));
@@ -642,7 +655,14 @@ impl ObjectStore {
         if v.delete_marker {
             // On the data side before the commit (`describe.rs`): a marker the metadata holds
             // must survive the loss of every metadata copy, or `repair` resurrects the object.
-            self.record_marker(bucket, &mut v)?;
+            // Recorded before the lock if nothing it describes changed since; else here.
+            match premade {
+                Some(m) if m.same_but_segments(&v) => v.segments = m.segments,
+                other => {
+                    freed.extend(other.into_iter().flat_map(|m| m.segments));
+                    self.record_marker(bucket, &mut v)?;
+                }
+            }
         }
         ops.push((
             meta::version_key(bucket, &v.key, seq),
@@ -1152,9 +1172,13 @@ impl ObjectStore {
                     drop(versions);
                     drop(g);
                     let marker = NewVersion::marker(key, writer);
+                    // The marker's data-side record is written and synced outside the commit
+                    // lock, so that the deletes of other keys share its sync (`pack_sync.rs`).
+                    let planned = self.record_planned_marker(bucket, &marker)?;
+                    let note = planned.marker.as_ref().map(|m| m.segments.clone());
                     // The commit checks the condition again under its lock: a PUT in between
                     // must not be hidden by a marker meant for the version checked above.
-                    let (v, freed) = self.commit_version(
+                    let committed = self.commit_version(
                         bucket,
                         marker,
                         &PutOptions {
@@ -1163,8 +1187,18 @@ impl ObjectStore {
                         },
                         Vec::new(),
                         None,
-                        None,
-                    )?;
+                        Some(planned),
+                    );
+                    if let Err(
+                        ObjectError::PreconditionFailed { .. }
+                        | ObjectError::NoSuchKey { .. }
+                        | ObjectError::NoSuchBucket(_),
+                    ) = &committed
+                    {
+                        // Refused before anything was committed: the record is nobody's.
+                        self.free_segments(&note.unwrap_or_default());
+                    }
+                    let (v, freed) = committed?;
                     (
                         DeleteResult {
                             version_id: Some(v.version_id),

@@ -105,7 +105,7 @@ fn concurrent_writers_leave_exactly_what_they_acknowledged() {
 /// continues after every number committed, so the next PUT is the newest version.
 #[test]
 fn racing_writers_of_one_key_see_each_other_and_numbers_stay_in_order() {
-    use seedbed_engine::object::{ListOptions, ObjectError};
+    use seedbed_engine::object::{DeleteOptions, ListOptions, ObjectError};
 
     let tmp = tempfile::Builder::new()
         .prefix("object-racing-")
@@ -126,14 +126,16 @@ fn racing_writers_of_one_key_see_each_other_and_numbers_stay_in_order() {
         if_none_match_any: true,
         ..PutOptions::default()
     };
-    // Per thread: the keys it created, and the version ids of its PUTs to "shared", in order.
-    let results: Vec<(Vec<usize>, Vec<String>)> = std::thread::scope(|s| {
+    // Per thread: the keys it created, the version ids of its PUTs to "shared" in order, and
+    // of the delete markers it made there.
+    let results: Vec<(Vec<usize>, Vec<String>, Vec<String>)> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..THREADS)
             .map(|t| {
                 let (store, create_only) = (&store, &create_only);
                 s.spawn(move || {
                     let mut created = Vec::new();
                     let mut shared = Vec::new();
+                    let mut deleted = Vec::new();
                     for i in 0..KEYS {
                         let body = format!("thread {t}");
                         let key = format!("race/{i}");
@@ -148,6 +150,23 @@ fn racing_writers_of_one_key_see_each_other_and_numbers_stay_in_order() {
                             Err(ObjectError::PreconditionFailed { .. }) => {}
                             Err(e) => panic!("{key}: {e}"),
                         }
+                        // A conditional delete racing the PUTs: its marker is recorded
+                        // before the commit lock, so a PUT may land in between and refuse it;
+                        // its record must not be left behind (checked below).
+                        if let Ok(h) = store.head_object("ver", "shared", None) {
+                            let opts = DeleteOptions {
+                                if_match: Some(h.etag),
+                                ..DeleteOptions::default()
+                            };
+                            match store.delete_object_as("ver", "shared", None, &opts) {
+                                Ok(d) => deleted.push(d.version_id.expect("a marker")),
+                                Err(
+                                    ObjectError::PreconditionFailed { .. }
+                                    | ObjectError::NoSuchKey { .. },
+                                ) => {}
+                                Err(e) => panic!("conditional delete: {e}"),
+                            }
+                        }
                         let body = format!("{t}/{i}");
                         let put = store
                             .put_object(
@@ -160,7 +179,7 @@ fn racing_writers_of_one_key_see_each_other_and_numbers_stay_in_order() {
                             .unwrap();
                         shared.push(put.version_id);
                     }
-                    (created, shared)
+                    (created, shared, deleted)
                 })
             })
             .collect();
@@ -190,12 +209,17 @@ fn racing_writers_of_one_key_see_each_other_and_numbers_stay_in_order() {
         page.entries.into_iter().map(|e| e.version_id).collect()
     };
     let listed = versions_of_shared(&store);
+    let markers: usize = results.iter().map(|r| r.2.len()).sum();
     assert_eq!(
         listed.len(),
-        THREADS * KEYS,
-        "every acknowledged version is kept"
+        THREADS * KEYS + markers,
+        "every acknowledged version and marker is kept"
     );
-    for (_, mine) in &results {
+    for id in results.iter().flat_map(|r| &r.2) {
+        assert!(listed.contains(id), "marker {id} is listed");
+    }
+    assert_eq!(store.remove_orphans().unwrap(), 0, "no record left behind");
+    for (_, mine, _) in &results {
         let positions: Vec<usize> = mine
             .iter()
             .map(|id| listed.iter().position(|l| l == id).expect("acknowledged"))
