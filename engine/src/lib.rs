@@ -8,6 +8,7 @@
 
 pub mod cast;
 pub mod clock;
+pub(crate) mod commit_gate;
 pub mod iam;
 pub mod io;
 pub mod lsm;

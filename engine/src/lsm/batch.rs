@@ -80,6 +80,18 @@ impl WriteBatch {
         self.rep[8..12].copy_from_slice(&self.count.to_le_bytes());
     }
 
+    /// Append the operations of `other` after this batch's, in order (a later operation on a
+    /// key wins, as within one batch). Panics if the two together number more than `u32::MAX`
+    /// operations.
+    pub fn append(&mut self, other: WriteBatch) {
+        self.rep.extend_from_slice(&other.rep[BATCH_HEADER_BYTES..]);
+        self.count = self
+            .count
+            .checked_add(other.count)
+            .expect("a batch holds at most u32::MAX operations");
+        self.rep[8..12].copy_from_slice(&self.count.to_le_bytes());
+    }
+
     /// Number of operations.
     pub fn len(&self) -> u32 {
         self.count
@@ -251,6 +263,24 @@ mod tests {
         assert_eq!((ops.first_seq, ops.op_count()), (7, 3));
         let keys: Vec<_> = ops.map(|r| r.unwrap().1.to_vec()).collect();
         assert_eq!(keys, vec![b"a".to_vec(), b"c".to_vec(), b"d".to_vec()]);
+        // Appending does the same into one batch.
+        let mut a = WriteBatch::new();
+        a.put(b"a", b"1");
+        let mut c = WriteBatch::new();
+        c.delete(b"c");
+        c.put(b"a", b"2");
+        a.append(c);
+        assert_eq!(a.len(), 3);
+        let rep2 = a.into_rep(9);
+        let ops: Vec<_> = BatchOps::new(&rep2).unwrap().map(|r| r.unwrap()).collect();
+        assert_eq!(
+            ops,
+            vec![
+                (ValueKind::Put, &b"a"[..], &b"1"[..]),
+                (ValueKind::Delete, &b"c"[..], &b""[..]),
+                (ValueKind::Put, &b"a"[..], &b"2"[..])
+            ]
+        );
         // Truncation is an error, not a panic.
         for n in 0..rep.len() {
             let _ = BatchOps::new(&rep[..n]).map(|ops| ops.op_count());

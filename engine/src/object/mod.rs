@@ -35,7 +35,6 @@ pub mod auth;
 pub mod blob;
 pub mod bucket_config;
 pub mod checksum;
-mod commit;
 pub mod compact;
 pub mod conditions;
 pub mod cors;

@@ -7,7 +7,7 @@
 //! Concurrency: object data is written outside any lock (blobs have fresh ids, so nothing can
 //! see them); the read-check-commit of metadata runs under the commit lock, which is what makes
 //! If-Match / If-None-Match and version replacement atomic; a write to one key lets it go once
-//! its commit is submitted, so that commits to different keys share a sync (`commit.rs`). `gc_lock` is held shared by every
+//! its commit is submitted, so that commits to different keys share a sync (`commit_gate.rs`). `gc_lock` is held shared by every
 //! writer from its first blob byte to its commit, and exclusively by the orphan sweep, so the
 //! sweep never mistakes an in-flight PUT for an orphan. Readers pin the blobs they stream
 //! ([`super::pins`]) instead, so a slow reader holds no lock.
@@ -20,7 +20,6 @@ use rand::RngCore;
 use super::acl::Acl;
 use super::blob::{BlobStore, DataId};
 use super::bucket_config::{check_acl_allowed, ObjectOwnership};
-use super::commit::CommitGate;
 use super::error::ObjectError;
 use super::layout::{Layout, LayoutError};
 use super::meta::{self, BucketMeta, MetaStore, Versioning};
@@ -30,6 +29,7 @@ use super::owner::Owner;
 use super::pins::Pins;
 use super::sse::Key;
 use crate::clock::ClockHandle;
+use crate::commit_gate::CommitGate;
 use crate::io::{self, FsHandle};
 use crate::rng::DetRng;
 
@@ -92,8 +92,9 @@ pub struct ObjectStore {
     seq: Mutex<Option<u64>>,
     /// The largest sequence number a commit has stored in `#seq` (0: none yet this run).
     seq_stored: Mutex<u64>,
-    /// The commit lock, and the keys whose commits are in flight (`commit.rs`).
-    gate: CommitGate,
+    /// The commit lock, and the (bucket, key)s whose commits are in flight
+    /// (`commit_gate.rs`).
+    gate: CommitGate<(String, String)>,
     pub(super) gc_lock: RwLock<()>,
     /// Blobs readers are streaming; their deletion waits for the last reader.
     pub(super) pins: Pins,
@@ -329,12 +330,12 @@ impl ObjectStore {
     /// The commit lock for a write to `bucket`/`key`, once no commit of that key is in flight;
     /// the write ends with [`ObjectStore::commit_key`].
     pub(super) fn lock_key(&self, bucket: &str, key: &str) -> MutexGuard<'_, ()> {
-        self.gate.lock_key(bucket, key)
+        self.gate.lock_key(&(bucket.to_string(), key.to_string()))
     }
 
     /// Commit `ops`, a write to `bucket`/`key` checked under `lock` ([`Self::lock_key`]):
     /// submitted under it, then waited for without it, so that the commits of other keys
-    /// submitted meanwhile share its write and sync (`commit.rs`). Durable on return (if the
+    /// submitted meanwhile share its write and sync (`commit_gate.rs`). Durable on return (if the
     /// store syncs).
     pub(super) fn commit_key(
         &self,
@@ -343,7 +344,7 @@ impl ObjectStore {
         key: &str,
         ops: meta::Ops,
     ) -> Result<(), ObjectError> {
-        let in_flight = self.gate.enter(bucket, key);
+        let in_flight = self.gate.enter((bucket.to_string(), key.to_string()));
         let submitted = self.meta.submit(ops, self.options.sync);
         drop(lock);
         let result = self.meta.wait(submitted);

@@ -27,6 +27,7 @@ pub mod codec;
 pub mod creating;
 pub mod error;
 pub mod expr;
+mod groups;
 pub mod keys;
 pub mod legacy;
 pub mod number;

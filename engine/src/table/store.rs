@@ -2,14 +2,18 @@
 //! CreateTable, DescribeTable, ListTables, DeleteTable, UpdateTimeToLive, DescribeTimeToLive.
 //!
 //! The catalog (one JSON entry per table), the next table id and each table's statistics live
-//! in the LSM beside the items (layout in [`super::keys`]). Writes of every kind take one mutex
-//! (`write`) for their read-check-write, so a condition, an index update and a transaction see
-//! and change a consistent state; reads take no lock.
+//! in the LSM beside the items (layout in [`super::keys`]). Writes of every kind take one lock
+//! (`gate`) for their read-check-write, so a condition, an index update and a transaction see
+//! and change a consistent state; reads take no lock. A single-item write lets the lock go once
+//! its batch is submitted, and single-item writes in flight at once share one LSM write and
+//! sync (`groups.rs`, `crate::commit_gate`); every other write first waits for those to land.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
+use super::groups::WriteGroups;
 use crate::clock::ClockHandle;
+use crate::commit_gate::CommitGate;
 use crate::lsm::{Db, ReadOptions, WriteBatch, WriteOptions};
 
 use super::codec::{self, TableStats};
@@ -83,8 +87,10 @@ pub struct Tables {
     pub(crate) db: Arc<Db>,
     pub(crate) clock: ClockHandle,
     pub(crate) catalog: RwLock<BTreeMap<String, Arc<TableState>>>,
-    /// Serialises every read-check-write.
-    pub(crate) write: Mutex<()>,
+    /// Serialises every read-check-write; knows the items whose writes are in flight.
+    pub(crate) gate: CommitGate<Vec<u8>>,
+    /// Single-item writes submitted and not yet written (`groups.rs`).
+    pub(crate) groups: WriteGroups,
     /// Tables an import is creating (`creating.rs`): in memory, so a restart, which fails the
     /// import, leaves its table `ACTIVE` with what was imported.
     pub(crate) creating: Mutex<BTreeSet<String>>,
@@ -129,7 +135,8 @@ impl Tables {
             db,
             clock,
             catalog: RwLock::new(catalog),
-            write: Mutex::new(()),
+            gate: CommitGate::default(),
+            groups: WriteGroups::default(),
             creating: Mutex::new(BTreeSet::new()),
             region: "us-east-1".into(),
             account: "000000000000".into(),
@@ -165,8 +172,9 @@ impl Tables {
         )
     }
 
+    /// The write lock, once no single-item write is in flight: for every write but those.
     pub(crate) fn lock_writes(&self) -> MutexGuard<'_, ()> {
-        lock(&self.write)
+        self.gate.lock_all()
     }
 
     /// Read and decode one item by LSM key.

@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use crate::lsm::{WriteBatch, WriteOptions};
+use crate::lsm::WriteBatch;
 
 use super::capacity::{self, Meter};
 use super::codec::{self, TableStats};
@@ -339,8 +339,10 @@ impl Tables {
         self.run_one(&p, req.capacity)
     }
 
+    /// Check and stage under the write lock — once no write of this item is in flight — then
+    /// submit the batch, let the lock go, and wait for the group that writes it (`groups.rs`).
     fn run_one(&self, p: &Prepared, mode: super::request::ReturnCapacity) -> Result<WriteOutput> {
-        let _w = self.lock_writes();
+        let w = self.gate.lock_key(&p.key);
         let old = self.read_item(&p.key)?;
         let (new, touched) = evaluate(p, old.as_ref())?;
         let mut meter = Meter::new(&p.t.def.name);
@@ -356,9 +358,16 @@ impl Tables {
             &mut b,
             &mut meter,
         )?;
-        self.db.write(b, WriteOptions::default())?;
+        // The statistics move on at submission, in the order the batches will land (each
+        // carries them). Should the write fail, the LSM refuses every later one anyway.
         *stats = new_stats;
         drop(stats);
+        let in_flight = self.gate.enter(p.key.clone());
+        let ticket = self.groups.submit(b);
+        drop(w);
+        let written = self.groups.wait(&self.db, ticket);
+        drop(in_flight);
+        written?;
         Ok(WriteOutput {
             attributes: returned(p.return_values, old.as_ref(), new.as_ref(), &touched),
             consumed: meter.report(mode),

@@ -1,43 +1,55 @@
-//! The order of metadata commits, and which of them may share a sync.
+//! Writers that check under one lock but sync outside it: the lock orders their checks, and a
+//! writer of a key waits only for the commits of *that* key still in flight.
 //!
-//! A write to the store reads the state it depends on (the key's versions, the bucket's
-//! settings, an upload's record), checks its conditions, and commits — all under one lock, so
-//! that no other commit slips in between its check and its commit. Holding that lock through
-//! the commit's sync, though, makes every writer pay a full round of `fdatasync`s (one per
-//! metadata copy, `replicated.rs`) one after another: sixteen 4 KiB PUTs at once went no
-//! faster than one.
+//! A write to a store reads the state it depends on, checks its conditions, and commits — all
+//! under one lock, so that no other commit slips in between its check and its commit. Holding
+//! that lock through the commit's sync, though, makes every writer pay a full sync (or a round
+//! of them) one after another: on this project's 2-vCPU VM, 4 KiB object PUTs went no faster
+//! with 32 clients than with one.
 //!
-//! So a write to **one key** — a PUT, a delete, a completed upload — holds the lock only to
-//! check and to *submit* its commit ([`super::meta::MetaStore::submit`]: the order is fixed
-//! there), marks its key in flight, lets the lock go, and then waits for the commit — which the
-//! metadata store writes together with the others submitted meanwhile, one sync for the group.
-//! What keeps that correct:
+//! So a write to **one key** holds the lock only to check, to fix its commit's place in the
+//! order (submit it), and to mark its key in flight ([`CommitGate::enter`]); it lets the lock go
+//! and then waits for its commit, which the storage below writes together with the others
+//! submitted meanwhile — one sync for the group. What keeps that correct:
 //!
 //! - A writer of a key takes the lock only once no commit of **that key** is in flight
-//!   ([`CommitGate::lock_key`]), so it reads the key's versions with every earlier commit to
-//!   them landed. Writes to other keys read nothing a key write changes.
-//! - Everything else — bucket settings, uploads, ACLs, tags, a version's retention — takes the
-//!   lock once **nothing** is in flight ([`CommitGate::lock_all`]), as if commits were still
-//!   made one at a time; none of them is on a hot path.
-//! - A write is acknowledged only when its group is durable; a reader sees it only once a
-//!   copy has it in its synced log, as before. The sequence counter a commit stores is the
-//!   largest handed to any commit so far (`store.rs`, `seq_op`), so a group never lowers it.
+//!   ([`CommitGate::lock_key`]), so it reads the key with every earlier commit to it landed.
+//!   Writes to other keys read nothing a key write changes (each user says why for its store).
+//! - Everything else takes the lock once **nothing** is in flight ([`CommitGate::lock_all`]),
+//!   as if commits were still made one at a time.
+//! - A write is acknowledged only when its commit is durable; readers see it only once the
+//!   storage below has it synced.
+//!
+//! Users: the object store (`object/objects.rs`: a key is bucket and object key; the commit is
+//! the replicated metadata's group commit, `object/replicated.rs`) and the DynamoDB-style
+//! tables (`table/write.rs`: a key is an item's LSM key; the commit is the LSM's own group
+//! commit, `lsm/db/write.rs`).
 
 use std::collections::BTreeMap;
 use std::sync::{Condvar, Mutex, MutexGuard};
 
 /// The commit lock and the keys whose commits are submitted but not yet acknowledged.
-#[derive(Debug, Default)]
-pub(super) struct CommitGate {
+#[derive(Debug)]
+pub(crate) struct CommitGate<K> {
     lock: Mutex<()>,
-    in_flight: Mutex<BTreeMap<(String, String), usize>>,
+    in_flight: Mutex<BTreeMap<K, usize>>,
     landed: Condvar,
 }
 
-impl CommitGate {
+impl<K> Default for CommitGate<K> {
+    fn default() -> Self {
+        CommitGate {
+            lock: Mutex::new(()),
+            in_flight: Mutex::new(BTreeMap::new()),
+            landed: Condvar::new(),
+        }
+    }
+}
+
+impl<K: Ord + Clone> CommitGate<K> {
     /// The commit lock, once no commit at all is in flight: for changes that read more than
     /// one key's versions. While it is held no commit can be submitted, so the wait ends.
-    pub(super) fn lock_all(&self) -> MutexGuard<'_, ()> {
+    pub(crate) fn lock_all(&self) -> MutexGuard<'_, ()> {
         let guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
         let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
         while !in_flight.is_empty() {
@@ -49,12 +61,11 @@ impl CommitGate {
         guard
     }
 
-    /// The commit lock, once no commit of `bucket`/`key` is in flight.
-    pub(super) fn lock_key(&self, bucket: &str, key: &str) -> MutexGuard<'_, ()> {
+    /// The commit lock, once no commit of `key` is in flight.
+    pub(crate) fn lock_key(&self, key: &K) -> MutexGuard<'_, ()> {
         let guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
-        let id = (bucket.to_string(), key.to_string());
         let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-        while in_flight.contains_key(&id) {
+        while in_flight.contains_key(key) {
             in_flight = self
                 .landed
                 .wait(in_flight)
@@ -63,10 +74,10 @@ impl CommitGate {
         guard
     }
 
-    /// Mark a commit of `bucket`/`key` in flight (under the lock, before it is submitted)
-    /// until the returned guard drops — after the commit is acknowledged or has failed.
-    pub(super) fn enter(&self, bucket: &str, key: &str) -> InFlight<'_> {
-        let id = (bucket.to_string(), key.to_string());
+    /// Mark a commit of `key` in flight (under the lock, before it is submitted) until the
+    /// returned guard drops — after the commit is acknowledged or has failed.
+    pub(crate) fn enter(&self, key: K) -> InFlight<'_, K> {
+        let id = key;
         *self
             .in_flight
             .lock()
@@ -89,12 +100,12 @@ impl CommitGate {
 
 /// A commit in flight; dropping it wakes the writers waiting for its key.
 #[derive(Debug)]
-pub(super) struct InFlight<'a> {
-    gate: &'a CommitGate,
-    id: (String, String),
+pub(crate) struct InFlight<'a, K: Ord> {
+    gate: &'a CommitGate<K>,
+    id: K,
 }
 
-impl Drop for InFlight<'_> {
+impl<K: Ord> Drop for InFlight<'_, K> {
     fn drop(&mut self) {
         let mut in_flight = self
             .gate
@@ -122,17 +133,17 @@ mod tests {
 
     #[test]
     fn a_writer_of_the_same_key_waits_for_the_commit_in_flight_and_others_do_not() {
-        let gate = Arc::new(CommitGate::default());
-        let g = gate.lock_key("b", "k");
-        let flight = gate.enter("b", "k");
+        let gate: Arc<CommitGate<(&str, &str)>> = Arc::new(CommitGate::default());
+        let g = gate.lock_key(&("b", "k"));
+        let flight = gate.enter(("b", "k"));
         drop(g);
         // Another key: the lock is free and nothing of it is in flight.
-        drop(gate.lock_key("b", "other"));
+        drop(gate.lock_key(&("b", "other")));
         let got_in = Arc::new(AtomicBool::new(false));
         let waiter = {
             let (gate, got_in) = (Arc::clone(&gate), Arc::clone(&got_in));
             std::thread::spawn(move || {
-                let _g = gate.lock_key("b", "k");
+                let _g = gate.lock_key(&("b", "k"));
                 got_in.store(true, Ordering::SeqCst);
             })
         };
