@@ -123,6 +123,99 @@ impl<K: Ord> Drop for InFlight<'_, K> {
     }
 }
 
+/// Commits submitted (under the gate's lock, which orders them) and waited for (outside it):
+/// the first waiter to get the storage's `leader` lock writes every commit queued so far as
+/// one, in submission order, and leaves the others their results — the group commit both
+/// users run (`object/replicated.rs`: `T` a metadata commit's operations; `table/groups.rs`:
+/// `T` an LSM write batch).
+#[derive(Debug)]
+pub(crate) struct GroupQueue<T, E> {
+    queue: Mutex<Queued<T, E>>,
+}
+
+#[derive(Debug)]
+struct Queued<T, E> {
+    next_ticket: u64,
+    waiting: Vec<(u64, T)>,
+    done: BTreeMap<u64, Result<(), E>>,
+}
+
+impl<T, E> Default for GroupQueue<T, E> {
+    fn default() -> Self {
+        GroupQueue {
+            queue: Mutex::new(Queued {
+                next_ticket: 0,
+                waiting: Vec::new(),
+                done: BTreeMap::new(),
+            }),
+        }
+    }
+}
+
+/// What a leader is given to write, and how to tell the others.
+pub(crate) struct Group<'a, E> {
+    /// Makes the error each other member of a failed group gets (same kind, same message).
+    pub duplicate: &'a dyn Fn(&E) -> E,
+    /// The error for a ticket that was never queued, or was collected already.
+    pub unknown: &'a dyn Fn(u64) -> E,
+}
+
+impl<T, E> GroupQueue<T, E> {
+    /// Queue a commit; returns its ticket for [`GroupQueue::wait`].
+    pub(crate) fn submit(&self, item: T) -> u64 {
+        let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        let ticket = q.next_ticket;
+        q.next_ticket += 1;
+        q.waiting.push((ticket, item));
+        ticket
+    }
+
+    /// Wait for the commit of `ticket`: written by an earlier leader (its result is waiting),
+    /// or by this caller, which takes `leader` and hands `write` everything queued so far, in
+    /// submission order. Whoever holds `leader` writes; a leader before us either wrote our
+    /// commit or took its group before we queued, so ours is still queued.
+    pub(crate) fn wait<L>(
+        &self,
+        ticket: u64,
+        leader: &Mutex<L>,
+        write: impl FnOnce(&mut L, Vec<T>) -> Result<(), E>,
+        how: &Group<'_, E>,
+    ) -> Result<(), E> {
+        let mut lead = leader.lock().unwrap_or_else(|p| p.into_inner());
+        let group = {
+            let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(result) = q.done.remove(&ticket) {
+                return result;
+            }
+            std::mem::take(&mut q.waiting)
+        };
+        if !group.iter().any(|(t, _)| *t == ticket) {
+            return Err((how.unknown)(ticket));
+        }
+        let (tickets, items): (Vec<u64>, Vec<T>) = group.into_iter().unzip();
+        let result = write(&mut lead, items);
+        let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        for t in tickets.into_iter().filter(|t| *t != ticket) {
+            let theirs = match &result {
+                Ok(()) => Ok(()),
+                Err(e) => Err((how.duplicate)(e)),
+            };
+            q.done.insert(t, theirs);
+        }
+        result
+    }
+
+    /// How many results wait to be collected (for tests).
+    #[cfg(test)]
+    pub(crate) fn uncollected(&self) -> usize {
+        self.queue
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .done
+            .len()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicBool, Ordering};

@@ -25,12 +25,12 @@
 // Bytes that go to disk or the wire: every narrowing cast is checked or explained (#22 §5).
 #![deny(clippy::cast_possible_truncation)]
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
 use super::meta::{MetaStore, Rows, Submitted};
 use super::meta_error::{CopyFailure, MetaError};
+use crate::commit_gate::{Group, GroupQueue};
 use crate::io::{BackendKind, Fs, FsHandle};
 
 /// This commit's number, 8 bytes big-endian.
@@ -71,20 +71,11 @@ pub struct ReplicatedMeta {
     /// The last commit's number; held while committing, so commits are numbered in order.
     /// Whoever holds it writes every commit queued ([`MetaStore::wait`]).
     mseq: Mutex<u64>,
-    /// Commits submitted and not yet written, and results not yet collected.
-    queue: Mutex<CommitQueue>,
-}
-
-/// The group-commit queue. A commit is submitted (under the caller's own lock, which fixes its
-/// order) and waited for: the first waiter to take `mseq` writes every commit queued so far as
-/// one commit — one write and one sync per copy for the whole group — and leaves the others
-/// their results. Six copies each syncing their log make a commit cost the slowest of six
-/// `fdatasync`s; with `C` writers at once, a group shares that cost `C` ways.
-#[derive(Default)]
-struct CommitQueue {
-    next_ticket: u64,
-    waiting: Vec<(u64, Ops, bool)>,
-    done: BTreeMap<u64, Result<(), MetaError>>,
+    /// Commits submitted and not yet written, and results not yet collected: the group
+    /// commit (`crate::commit_gate::GroupQueue`). Six copies each syncing their log make a
+    /// commit cost the slowest of six `fdatasync`s; with `C` writers at once, a group shares
+    /// that cost `C` ways. The leader's lock is `mseq`.
+    queue: GroupQueue<(Ops, bool), MetaError>,
 }
 
 impl std::fmt::Debug for ReplicatedMeta {
@@ -206,7 +197,7 @@ impl ReplicatedMeta {
             quorum: quorum.max(1),
             slots: RwLock::new(slots),
             mseq: Mutex::new(0),
-            queue: Mutex::new(CommitQueue::default()),
+            queue: GroupQueue::default(),
         };
         let report = meta.reconcile()?;
         Ok((meta, report))
@@ -546,11 +537,7 @@ impl MetaStore for ReplicatedMeta {
     }
 
     fn submit(&self, ops: Ops, sync: bool) -> Submitted {
-        let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-        let ticket = q.next_ticket;
-        q.next_ticket += 1;
-        q.waiting.push((ticket, ops, sync));
-        Submitted::Queued(ticket)
+        Submitted::Queued(self.queue.submit((ops, sync)))
     }
 
     fn wait(&self, submitted: Submitted) -> Result<(), MetaError> {
@@ -558,39 +545,18 @@ impl MetaStore for ReplicatedMeta {
             Submitted::Done(result) => return result,
             Submitted::Queued(ticket) => ticket,
         };
-        // The leader is whoever holds `mseq`: a leader before us either wrote our commit (its
-        // result is waiting) or had taken its group before we queued (ours is still queued).
-        let mut mseq = self.mseq.lock().unwrap_or_else(|p| p.into_inner());
-        let group = {
-            let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(result) = q.done.remove(&ticket) {
-                return result;
-            }
-            std::mem::take(&mut q.waiting)
+        let write = |mseq: &mut u64, group: Vec<(Ops, bool)>| {
+            let sync = group.iter().any(|(_, s)| *s);
+            let ops = group.into_iter().flat_map(|(o, _)| o).collect();
+            self.write_group(mseq, ops, sync)
         };
-        if !group.iter().any(|(t, ..)| *t == ticket) {
-            // Not reachable through `submit`: a ticket waited for twice, or made up.
-            return Err(MetaError::Unavailable(format!(
-                "metadata commit {ticket} is neither queued nor done"
-            )));
-        }
-        let sync = group.iter().any(|(_, _, s)| *s);
-        let mut tickets = Vec::with_capacity(group.len());
-        let mut ops = Vec::new();
-        for (t, o, _) in group {
-            tickets.push(t);
-            ops.extend(o);
-        }
-        let result = self.write_group(&mut mseq, ops, sync);
-        let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-        for t in tickets.into_iter().filter(|t| *t != ticket) {
-            let theirs = match &result {
-                Ok(()) => Ok(()),
-                Err(e) => Err(e.duplicate()),
-            };
-            q.done.insert(t, theirs);
-        }
-        result
+        let how = Group {
+            duplicate: &MetaError::duplicate,
+            unknown: &|t| {
+                MetaError::Unavailable(format!("metadata commit {t} is neither queued nor done"))
+            },
+        };
+        self.queue.wait(ticket, &self.mseq, write, &how)
     }
 }
 
@@ -760,7 +726,7 @@ mod tests {
         // The others find their results waiting.
         meta.wait(first).expect("written by the leader");
         meta.wait(third).expect("written by the leader");
-        assert!(meta.queue.lock().unwrap().done.is_empty());
+        assert_eq!(meta.queue.uncollected(), 0);
         // A ticket is collected once.
         let again = meta.wait(Submitted::Queued(0)).unwrap_err();
         assert!(

@@ -14,69 +14,44 @@
 //! that order, or a restart would read an older count. One leader at a time, taking the queue
 //! front to back, keeps it.
 
-use std::collections::BTreeMap;
 use std::sync::Mutex;
 
+use crate::commit_gate::{Group, GroupQueue};
 use crate::lsm::{Db, LsmError, WriteBatch, WriteOptions};
 
-/// Batches submitted and not yet written, results not yet collected, and the leader's lock.
+/// Batches submitted and not yet written, and the leader's lock.
 #[derive(Debug, Default)]
 pub(crate) struct WriteGroups {
-    queue: Mutex<Queue>,
+    queue: GroupQueue<WriteBatch, LsmError>,
     /// Held by the writer that writes a group: one group at a time, in order.
     leader: Mutex<()>,
-}
-
-#[derive(Debug, Default)]
-struct Queue {
-    next_ticket: u64,
-    waiting: Vec<(u64, WriteBatch)>,
-    done: BTreeMap<u64, Result<(), LsmError>>,
 }
 
 impl WriteGroups {
     /// Queue `batch` (under the tables' write lock, which orders submissions); returns its
     /// ticket for [`WriteGroups::wait`].
     pub(crate) fn submit(&self, batch: WriteBatch) -> u64 {
-        let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-        let ticket = q.next_ticket;
-        q.next_ticket += 1;
-        q.waiting.push((ticket, batch));
-        ticket
+        self.queue.submit(batch)
     }
 
     /// Wait until the batch of `ticket` is written to `db` (durable as the database's sync
-    /// policy says): by an earlier leader, or by this caller with everything queued so far.
+    /// policy says): by an earlier leader, or by this caller with everything queued so far,
+    /// as one LSM write.
     pub(crate) fn wait(&self, db: &Db, ticket: u64) -> Result<(), LsmError> {
-        let _lead = self.leader.lock().unwrap_or_else(|p| p.into_inner());
-        let group = {
-            let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(result) = q.done.remove(&ticket) {
-                return result;
+        let write = |_: &mut (), batches: Vec<WriteBatch>| {
+            let mut merged = WriteBatch::new();
+            for b in batches {
+                merged.append(b);
             }
-            std::mem::take(&mut q.waiting)
+            db.write(merged, WriteOptions::default())
         };
-        if !group.iter().any(|(t, _)| *t == ticket) {
-            return Err(LsmError::InvalidArgument(format!(
-                "table write {ticket} is neither queued nor done"
-            )));
-        }
-        let mut tickets = Vec::with_capacity(group.len());
-        let mut merged = WriteBatch::new();
-        for (t, b) in group {
-            tickets.push(t);
-            merged.append(b);
-        }
-        let result = db.write(merged, WriteOptions::default());
-        let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-        for t in tickets.into_iter().filter(|t| *t != ticket) {
-            let theirs = match &result {
-                Ok(()) => Ok(()),
-                Err(e) => Err(e.duplicate()),
-            };
-            q.done.insert(t, theirs);
-        }
-        result
+        let how = Group {
+            duplicate: &LsmError::duplicate,
+            unknown: &|t| {
+                LsmError::InvalidArgument(format!("table write {t} is neither queued nor done"))
+            },
+        };
+        self.queue.wait(ticket, &self.leader, write, &how)
     }
 }
 
