@@ -13,6 +13,7 @@ pub mod iam;
 pub mod io;
 pub mod lsm;
 pub mod object;
+pub mod parallel;
 pub mod records;
 pub mod rng;
 pub mod table;

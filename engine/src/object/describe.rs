@@ -159,6 +159,20 @@ impl ObjectStore {
         self.describe_blob(&seg, &d.to_json())
     }
 
+    /// The version `new` becomes in `bucket` as things stand, before the commit lock: its
+    /// plan (sequence number, version id, time) and its record (owner and ACL resolved).
+    fn plan_version(
+        &self,
+        bucket: &str,
+        new: &NewVersion,
+    ) -> Result<(Planned, VersionMeta), ObjectError> {
+        let b = self.bucket(bucket)?;
+        let (owner, acl) = resolve_ownership(&b, new.writer.clone(), new.acl.as_ref())?;
+        let plan = self.plan(&b)?;
+        let v = new.clone().into_version(&plan, owner, acl);
+        Ok((plan, v))
+    }
+
     /// For a PUT whose blob `id` is written but not synced: fix the new version's sequence
     /// number, version id and time ([`Planned`]), write its description into the blob, and
     /// sync data and description together (if the store syncs). Returns the plan and the
@@ -170,10 +184,7 @@ impl ObjectStore {
         id: &DataId,
         new: &NewVersion,
     ) -> Result<(Planned, VersionMeta), ObjectError> {
-        let b = self.bucket(bucket)?;
-        let (owner, acl) = resolve_ownership(&b, new.writer.clone(), new.acl.as_ref())?;
-        let plan = self.plan(&b)?;
-        let v = new.clone().into_version(&plan, owner, acl);
+        let (plan, v) = self.plan_version(bucket, new)?;
         let json = BlobDescription::of_version(bucket, &v, 0).to_json();
         self.blobs
             .write_description_synced(id, new.size, &json, self.options.sync)
@@ -214,10 +225,7 @@ impl ObjectStore {
         bucket: &str,
         new: &NewVersion,
     ) -> Result<Planned, ObjectError> {
-        let b = self.bucket(bucket)?;
-        let (owner, acl) = resolve_ownership(&b, new.writer.clone(), new.acl.as_ref())?;
-        let mut plan = self.plan(&b)?;
-        let mut v = new.clone().into_version(&plan, owner, acl);
+        let (mut plan, mut v) = self.plan_version(bucket, new)?;
         self.record_marker(bucket, &mut v)?;
         plan.marker = Some(Box::new(v));
         Ok(plan)

@@ -815,32 +815,19 @@ impl ObjectStore {
         p: &Pass<'_>,
         report: &mut LifecycleReport,
     ) {
-        let workers = LIFECYCLE_WORKERS.min(due.len());
-        if p.dry_run || workers <= 1 || self.fs.kind() == crate::io::BackendKind::Sim {
+        if p.dry_run || self.fs.kind() == crate::io::BackendKind::Sim {
             for (key, acts) in due {
                 self.lifecycle_key(b, key, acts, p, report);
             }
             return;
         }
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let outcomes: Vec<std::sync::Mutex<LifecycleReport>> = due
-            .iter()
-            .map(|_| std::sync::Mutex::new(LifecycleReport::default()))
-            .collect();
-        std::thread::scope(|scope| {
-            for _ in 0..workers {
-                scope.spawn(|| loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((key, acts)) = due.get(i) else {
-                        break;
-                    };
-                    let mut out = outcomes[i].lock().unwrap_or_else(|e| e.into_inner());
-                    self.lifecycle_key(b, key, acts, p, &mut out);
-                });
-            }
+        let outcomes = crate::parallel::map_indexed(due.len(), LIFECYCLE_WORKERS, |i| {
+            let (key, acts) = &due[i];
+            let mut out = LifecycleReport::default();
+            self.lifecycle_key(b, key, acts, p, &mut out);
+            out
         });
         for o in outcomes {
-            let o = o.into_inner().unwrap_or_else(|e| e.into_inner());
             report.expired += o.expired;
             report.noncurrent_removed += o.noncurrent_removed;
             report.markers_removed += o.markers_removed;

@@ -7,9 +7,9 @@
 //! Concurrency: object data is written outside any lock (blobs have fresh ids, so nothing can
 //! see them); the read-check-commit of metadata runs under the commit lock, which is what makes
 //! If-Match / If-None-Match and version replacement atomic; a write to one key lets it go once
-//! its commit is submitted, so that commits to different keys share a sync (`commit_gate.rs`). `gc_lock` is held shared by every
-//! writer from its first blob byte to its commit, and exclusively by the orphan sweep, so the
-//! sweep never mistakes an in-flight PUT for an orphan. Readers pin the blobs they stream
+//! its commit is submitted, so that commits to different keys share a sync (`commit_gate.rs`).
+//! `gc_lock` is held shared by every writer from its first blob byte to its commit, and
+//! exclusively by the orphan sweep, so the sweep never mistakes an in-flight PUT for an orphan. Readers pin the blobs they stream
 //! ([`super::pins`]) instead, so a slow reader holds no lock.
 
 use std::path::{Path, PathBuf};
@@ -90,8 +90,9 @@ pub struct ObjectStore {
     /// data (`describe.rs`), so numbers come from here rather than from the stored counter,
     /// and a commit stores the larger of the two ([`ObjectStore::seq_op`]).
     seq: Mutex<Option<u64>>,
-    /// The largest sequence number a commit has stored in `#seq` (0: none yet this run).
-    seq_stored: Mutex<u64>,
+    /// The counter the last commit stored in `#seq` (`None` until the first, then read from
+    /// `#seq`): commits in flight have not reached the stored one yet ([`ObjectStore::seq_op`]).
+    seq_stored: Mutex<Option<u64>>,
     /// The commit lock, and the (bucket, key)s whose commits are in flight
     /// (`commit_gate.rs`).
     gate: CommitGate<(String, String)>,
@@ -251,7 +252,7 @@ impl ObjectStore {
             options,
             rng: Mutex::new(rng),
             seq: Mutex::new(None),
-            seq_stored: Mutex::new(0),
+            seq_stored: Mutex::new(None),
             gate: CommitGate::default(),
             gc_lock: RwLock::new(()),
             pins: Pins::default(),
@@ -405,14 +406,18 @@ impl ObjectStore {
     }
 
     /// The counter update for a commit that uses `seq`, under the commit lock: the larger of
-    /// `seq` and the stored counter, so that a number committed late never lowers it (a
-    /// restart continues after every number committed).
-    /// Commits in flight have not reached the stored counter yet, so the largest number any
-    /// commit stored is kept here too.
+    /// `seq` and the counter the commits before it stored, so that a number committed late
+    /// never lowers it (a restart continues after every number committed). Kept in memory:
+    /// the commits before it may still be in flight, not yet in `#seq` — and only this store
+    /// writes `#seq` while it is open.
     pub(super) fn seq_op(&self, seq: u64) -> Result<(Vec<u8>, Option<Vec<u8>>), ObjectError> {
         let mut stored = self.seq_stored.lock().unwrap_or_else(|p| p.into_inner());
-        let n = seq.max(self.stored_seq()?).max(*stored);
-        *stored = n;
+        let before = match *stored {
+            Some(n) => n,
+            None => self.stored_seq()?,
+        };
+        let n = seq.max(before);
+        *stored = Some(n);
         Ok((meta::SEQ_KEY.to_vec(), Some(n.to_be_bytes().to_vec())))
     }
 

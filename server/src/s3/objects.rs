@@ -11,6 +11,7 @@ use seedbed_engine::object::{
     AclRequest, ByteRange, CannedAcl, Conditions, CopyOptions, GetOptions, ObjectError, ObjectInfo,
     PartInfo, Permission, PutOptions,
 };
+use seedbed_engine::parallel::map_indexed;
 
 use super::body::{response_channel, BodyReader, Collected};
 use super::convert::{
@@ -718,7 +719,7 @@ impl Endpoint {
             .run(vec![], move |s| {
                 // Several deletes at once: the store commits those in flight together
                 // (group commit), so a 1,000-key request costs far fewer syncs than 1,000.
-                let each = deleting_in_parallel(objects.len(), |i| {
+                let each = map_indexed(objects.len(), DELETE_WORKERS, |i| {
                     let o = &objects[i];
                     match s.delete_object_bypassing(
                         &bucket,
@@ -1136,38 +1137,6 @@ impl Endpoint {
     }
 }
 
-/// Deletes one DeleteObjects request runs at once.
+/// Deletes one DeleteObjects request runs at once (each key's still one after another: the
+/// store's commit lock per key, so a key named twice is deleted twice, in turn).
 const DELETE_WORKERS: usize = 8;
-
-/// `delete(i)` for every `i` below `n`, on up to [`DELETE_WORKERS`] threads; the results in
-/// order of `i`. Deletes of one key still run one after another (the store's commit lock per
-/// key), so a key named twice is deleted twice, as one after the other would.
-fn deleting_in_parallel<R: Send>(n: usize, delete: impl Fn(usize) -> R + Sync) -> Vec<R> {
-    let workers = DELETE_WORKERS.min(n);
-    if workers <= 1 {
-        return (0..n).map(delete).collect();
-    }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let slots: Vec<std::sync::Mutex<Option<R>>> =
-        (0..n).map(|_| std::sync::Mutex::new(None)).collect();
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if i >= n {
-                    break;
-                }
-                let r = delete(i);
-                *slots[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(r);
-            });
-        }
-    });
-    slots
-        .into_iter()
-        .map(|s| {
-            s.into_inner()
-                .unwrap_or_else(|p| p.into_inner())
-                .expect("every index was taken by a worker")
-        })
-        .collect()
-}

@@ -249,10 +249,9 @@ impl BlobStore {
             return sync();
         };
         let group = self.pack_sync(place.pack);
-        let ticket = group.written();
         let pack = self.pack_path(place.pack, 0);
         if files.len() == self.layout.width() {
-            group.sync_through(ticket, &pack, sync)
+            group.sync_through(group.written(), &pack, sync)
         } else {
             group.sync_alone(&pack, sync)
         }
