@@ -84,19 +84,44 @@ pub fn state(pid: u32, dir: &Path, id: NodeId) -> ProcState {
 }
 
 /// Process `pid`'s state from /proc/PID/stat: zombie or gone is dead, stopped is paused.
+///
+/// /proc/PID/stat describes the thread-group leader only. On SIGKILL every thread exits on
+/// its own; the leader, idle in a wait, goes at once and reads as a zombie while a thread in
+/// an uninterruptible call (an `fdatasync` of a group commit) is still on its way out — and
+/// that thread still holds the process's files: the disk lock, the listening socket. So a
+/// zombie leader is dead only once no other thread of its group is left. Read as dead
+/// earlier, `restart` started the new node while the old one held `node.lock`, and the new
+/// one exited with "locked by another process" (CI, stop 42).
 fn stat_state(pid: u32) -> ProcState {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return ProcState::Dead;
-    };
-    // The state is the first field after the command name, which is in parentheses.
-    match stat
-        .rsplit_once(')')
-        .and_then(|(_, r)| r.trim_start().chars().next())
-    {
-        Some('Z') | Some('X') | None => ProcState::Dead,
+    match state_letter(&format!("/proc/{pid}/stat")) {
+        Some('Z') | Some('X') | None if !other_threads_live(pid) => ProcState::Dead,
+        Some('Z') | Some('X') | None => ProcState::Running,
         Some('T') | Some('t') => ProcState::Paused,
         Some(_) => ProcState::Running,
     }
+}
+
+/// The state letter of a `stat` file: the first field after the command name, which is in
+/// parentheses (and may itself hold spaces and parentheses).
+fn state_letter(stat_path: &str) -> Option<char> {
+    let stat = std::fs::read_to_string(stat_path).ok()?;
+    stat.rsplit_once(')')
+        .and_then(|(_, r)| r.trim_start().chars().next())
+}
+
+/// Whether a thread of `pid`'s group other than the leader has not finished exiting.
+fn other_threads_live(pid: u32) -> bool {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return false;
+    };
+    tasks.flatten().any(|t| {
+        let tid = t.file_name();
+        tid.to_str() != Some(&pid.to_string())
+            && !matches!(
+                state_letter(&format!("/proc/{pid}/task/{}/stat", tid.to_string_lossy())),
+                Some('Z') | Some('X') | None
+            )
+    })
 }
 
 /// Node `id`'s pid and state (no pid recorded: dead).
@@ -168,4 +193,40 @@ pub fn log_tail(dir: &Path, id: NodeId, lines: usize) -> String {
     let text = std::fs::read_to_string(log_path(dir, id)).unwrap_or_default();
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A process whose leader has exited while another thread still runs — what SIGKILL
+    /// leaves for a moment when a thread is inside `fdatasync` — is not dead: that thread
+    /// still holds the process's files.
+    #[test]
+    fn a_zombie_leader_with_a_live_thread_is_not_dead() {
+        let script = "import ctypes, threading, time\n\
+                      threading.Thread(target=time.sleep, args=(2,)).start()\n\
+                      ctypes.CDLL(None).pthread_exit(None)\n";
+        let Ok(mut child) = Command::new("python3").args(["-c", script]).spawn() else {
+            eprintln!("skipped: no python3 to make a process whose leader exits first");
+            return;
+        };
+        let pid = child.id();
+        // Wait for the leader to become a zombie (the other thread sleeps for 2 s).
+        let until = Instant::now() + Duration::from_secs(1);
+        while state_letter(&format!("/proc/{pid}/stat")) != Some('Z') {
+            assert!(Instant::now() < until, "the leader of {pid} did not exit");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(stat_state(pid), ProcState::Running);
+        // Once the last thread has gone (the zombie is not reaped yet), it is dead.
+        let until = Instant::now() + Duration::from_secs(10);
+        while other_threads_live(pid) {
+            assert!(Instant::now() < until, "the thread of {pid} did not end");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(stat_state(pid), ProcState::Dead);
+        child.wait().unwrap();
+        assert_eq!(stat_state(pid), ProcState::Dead);
+    }
 }
