@@ -388,26 +388,17 @@ pub fn sync_data_all(fs: &dyn Fs, files: &[&dyn File]) -> Result<()> {
 /// Run a batch with its requests in flight together. `uring` does that in its own `submit`
 /// (one submission); the `std` backend's `submit` runs requests one after another, which for
 /// direct reads (no read-ahead to hide it) is one device round trip after another — so here
-/// each request of a `std` batch runs on its own scoped thread, as `fio --numjobs` would. On
-/// the other backends (the simulator: one thread, deterministic), and for one request, this is
-/// `fs.submit(ops)`. Results come back in request order.
+/// each request of a `std` batch runs on its own thread (`parallel::run_indexed`), as
+/// `fio --numjobs` would. On the other backends (the simulator: one thread, deterministic),
+/// and for one request, this is `fs.submit(ops)`. Results come back in request order.
 pub fn submit_concurrent(fs: &dyn Fs, ops: &mut [IoOp<'_>]) -> Vec<Result<usize>> {
     if fs.kind() != BackendKind::Std || ops.len() < 2 {
         return fs.submit(ops);
     }
-    std::thread::scope(|scope| {
-        let (first, rest) = ops.split_first_mut().expect("at least two requests");
-        let handles: Vec<_> = rest
-            .iter_mut()
-            .map(|op| scope.spawn(move || op.run_sync()))
-            .collect();
-        let mut results = vec![first.run_sync()];
-        results.extend(
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("an I/O thread does not panic")),
-        );
-        results
+    let ops: Vec<std::sync::Mutex<&mut IoOp<'_>>> =
+        ops.iter_mut().map(std::sync::Mutex::new).collect();
+    crate::parallel::run_indexed(ops.len(), |i| {
+        ops[i].lock().unwrap_or_else(|p| p.into_inner()).run_sync()
     })
 }
 
@@ -419,7 +410,8 @@ pub fn sync_dirs(fs: &dyn Fs, dirs: &[PathBuf]) -> Result<()> {
     in_parallel(fs, &unique, |d| fs.sync_dir(d))
 }
 
-/// Run `op` on every item: scoped threads on real disks, in order on the simulator.
+/// Run `op` on every item: at once on real disks (`parallel::run_indexed`), in order on the
+/// simulator.
 fn in_parallel<T: Sync>(
     fs: &dyn Fs,
     items: &[T],
@@ -429,17 +421,7 @@ fn in_parallel<T: Sync>(
         let results: Vec<Result<()>> = items.iter().map(&op).collect();
         return results.into_iter().collect();
     }
-    let results: Vec<Result<()>> = std::thread::scope(|scope| {
-        let (first, rest) = items.split_first().expect("at least two items");
-        let handles: Vec<_> = rest.iter().map(|item| scope.spawn(|| op(item))).collect();
-        let mut results = vec![op(first)];
-        results.extend(
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("a sync thread does not panic")),
-        );
-        results
-    });
+    let results = crate::parallel::run_indexed(items.len(), |i| op(&items[i]));
     results.into_iter().collect()
 }
 

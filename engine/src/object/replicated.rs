@@ -576,19 +576,7 @@ impl ReplicatedMeta {
                     .map(|(_, c)| c.commit(all.clone(), sync))
                     .collect()
             } else {
-                std::thread::scope(|scope| {
-                    let handles: Vec<_> = live
-                        .iter()
-                        .map(|(_, c)| {
-                            let ops = all.clone();
-                            scope.spawn(move || c.commit(ops, sync))
-                        })
-                        .collect();
-                    handles
-                        .into_iter()
-                        .map(|h| h.join().expect("a commit thread does not panic"))
-                        .collect()
-                })
+                crate::parallel::run_indexed(live.len(), |i| live[i].1.commit(all.clone(), sync))
             };
         // Numbered even if it failed: it may have reached some copies.
         *mseq = next;
