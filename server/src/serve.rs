@@ -155,7 +155,7 @@ impl Server {
             stop_rx.clone(),
         )));
         let endpoint = crate::s3::Endpoint {
-            logs,
+            logs: logs.clone(),
             store: store.clone(),
             identity: identity.clone(),
             limits: config.limits.clone(),
@@ -165,6 +165,7 @@ impl Server {
         };
         tasks.push(tokio::spawn(crate::s3::lifecycle::run_pass(
             store.clone(),
+            logs,
             config.lifecycle_day,
             config
                 .lifecycle_interval

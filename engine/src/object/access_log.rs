@@ -97,7 +97,8 @@ pub struct LogRecord {
     pub key: String,
     /// `METHOD /path?query HTTP/1.1`.
     pub request_uri: String,
-    /// HTTP status.
+    /// HTTP status; 0 for an action no request made (a lifecycle removal), whose status,
+    /// request URI and times are written `-`.
     pub status: u16,
     /// Response bytes sent.
     pub bytes_sent: u64,
@@ -113,6 +114,8 @@ pub struct LogRecord {
     pub signature: String,
     /// `Host`.
     pub host: String,
+    /// The version the action concerns (`-` for none).
+    pub version_id: String,
 }
 
 fn dash(s: &str) -> &str {
@@ -163,8 +166,16 @@ impl LogRecord {
     /// The record as one line of S3's format (no newline).
     pub fn line(&self) -> String {
         let error_code = "-";
+        let no_request = self.status == 0;
+        let or_dash = |n: u64| {
+            if no_request {
+                "-".to_string()
+            } else {
+                n.to_string()
+            }
+        };
         format!(
-            "{} {} {} {} {} {} {} {} {} {} {} {} - {} {} {} {} - {} {} - {} {} - - -",
+            "{} {} {} {} {} {} {} {} {} {} {} {} - {} {} {} {} {} {} {} - {} {} - - -",
             dash(&self.bucket_owner),
             dash(&self.bucket),
             log_time(self.time_ms),
@@ -174,17 +185,18 @@ impl LogRecord {
             dash(&self.operation),
             dash(&self.key),
             quoted(&self.request_uri),
-            self.status,
+            or_dash(u64::from(self.status)),
             error_code,
             if self.bytes_sent == 0 {
                 "-".to_string()
             } else {
                 self.bytes_sent.to_string()
             },
-            self.total_ms,
-            self.turnaround_ms,
+            or_dash(self.total_ms),
+            or_dash(self.turnaround_ms),
             quoted(&self.referer),
             quoted(&self.user_agent),
+            dash(&self.version_id),
             dash(&self.request_id),
             dash(&self.signature),
             if self.signature.is_empty() {
@@ -295,6 +307,22 @@ mod tests {
         assert_eq!(
             r.line(),
             "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be photos [06/Feb/2019:00:00:38 +0000] 192.0.2.3 arn:aws:iam::123456789012:user/ann 3E57427F3EXAMPLE REST.GET.OBJECT cat.jpg \"GET /photos/cat.jpg HTTP/1.1\" 200 - 113 - 7 3 - \"aws-cli/2.0\" - 3E57427F3EXAMPLE SigV4 - AuthHeader 127.0.0.1:9000 - - -"
+        );
+        // A lifecycle removal: no request, so no address, URI, status or times; S3 itself is
+        // the requester.
+        let expired = LogRecord {
+            bucket: "photos".into(),
+            time_ms: 1_549_411_238_000,
+            requester: "AmazonS3".into(),
+            request_id: "3E57427F3EXAMPLE".into(),
+            operation: "S3.EXPIRE.OBJECT".into(),
+            key: "cat.jpg".into(),
+            version_id: "3HL4kqtJlcpXroDTDmjVBH40Nrjfkd".into(),
+            ..LogRecord::default()
+        };
+        assert_eq!(
+            expired.line(),
+            "- photos [06/Feb/2019:00:00:38 +0000] - AmazonS3 3E57427F3EXAMPLE S3.EXPIRE.OBJECT cat.jpg - - - - - - - - - 3HL4kqtJlcpXroDTDmjVBH40Nrjfkd 3E57427F3EXAMPLE - - - - - - -"
         );
         let simple = Destination {
             prefix: "logs/",

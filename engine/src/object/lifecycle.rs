@@ -474,12 +474,36 @@ pub struct Planned {
     pub rule: String,
 }
 
-/// What one pass is asked: when it is, how long a day is, when to stop, whether to act.
+/// A removal a pass carried out, as S3's server access log reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LifecycleDone {
+    /// [`EXPIRE_OBJECT`] (a version or delete marker removed for good) or
+    /// [`CREATE_DELETE_MARKER`] (the current version hidden behind a new marker, in a bucket
+    /// with versioning).
+    pub operation: &'static str,
+    /// The bucket.
+    pub bucket: String,
+    /// The key.
+    pub key: String,
+    /// The version or marker removed, or the marker created; `None` for an unversioned object.
+    pub version_id: Option<String>,
+    /// When: the pass's time.
+    pub at_ms: u64,
+}
+
+/// S3's log operation for a lifecycle removal for good.
+pub const EXPIRE_OBJECT: &str = "S3.EXPIRE.OBJECT";
+/// S3's log operation for a lifecycle expiration that adds a delete marker.
+pub const CREATE_DELETE_MARKER: &str = "S3.CREATE.DELETEMARKER";
+
+/// What one pass is asked: when it is, how long a day is, when to stop, whether to act, and
+/// whom to tell of each removal.
 struct Pass<'a> {
     now_ms: u64,
     day: DayLength,
     stop: &'a AtomicBool,
     dry_run: bool,
+    done: &'a (dyn Fn(&LifecycleDone) + Sync),
 }
 
 /// One action the pass decided for a key.
@@ -699,11 +723,25 @@ impl ObjectStore {
         day: DayLength,
         stop: &AtomicBool,
     ) -> Result<LifecycleReport, ObjectError> {
+        self.apply_lifecycle_observed(now_ms, day, stop, &|_| {})
+    }
+
+    /// [`apply_lifecycle_until`](Self::apply_lifecycle_until), telling `done` of every
+    /// version and marker removed and every marker added (from several threads at once on a
+    /// real disk) — how the server writes them to the buckets' access logs.
+    pub fn apply_lifecycle_observed(
+        &self,
+        now_ms: u64,
+        day: DayLength,
+        stop: &AtomicBool,
+        done: &(dyn Fn(&LifecycleDone) + Sync),
+    ) -> Result<LifecycleReport, ObjectError> {
         self.lifecycle_pass(&Pass {
             now_ms,
             day,
             stop,
             dry_run: false,
+            done,
         })
     }
 
@@ -720,6 +758,7 @@ impl ObjectStore {
             day,
             stop: &AtomicBool::new(false),
             dry_run: true,
+            done: &|_| {},
         })
     }
 
@@ -894,11 +933,28 @@ impl ObjectStore {
             let done = self.delete_object_as(&b.name, key, version, &opts);
             all_done &= done.is_ok();
             match done {
-                Ok(_) => match act {
-                    Act::ExpireCurrent { .. } => report.expired += 1,
-                    Act::RemoveNoncurrent { .. } => report.noncurrent_removed += 1,
-                    Act::RemoveLoneMarker { .. } => report.markers_removed += 1,
-                },
+                Ok(result) => {
+                    match act {
+                        Act::ExpireCurrent { .. } => report.expired += 1,
+                        Act::RemoveNoncurrent { .. } => report.noncurrent_removed += 1,
+                        Act::RemoveLoneMarker { .. } => report.markers_removed += 1,
+                    }
+                    // A DELETE without a version id that returns a marker added it; every
+                    // other removal here is for good.
+                    let marker_added = version.is_none() && result.delete_marker;
+                    (p.done)(&LifecycleDone {
+                        operation: if marker_added {
+                            CREATE_DELETE_MARKER
+                        } else {
+                            EXPIRE_OBJECT
+                        },
+                        bucket: b.name.clone(),
+                        key: key.to_string(),
+                        // "null", the id of what an unversioned bucket holds, is logged as `-`.
+                        version_id: result.version_id.filter(|v| v != "null"),
+                        at_ms: p.now_ms,
+                    });
+                }
                 Err(ObjectError::ObjectLocked(_)) => report.locked += 1,
                 // Changed since it was read (a PUT, a DELETE): nothing to do until next time.
                 Err(

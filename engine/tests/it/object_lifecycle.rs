@@ -9,7 +9,8 @@ use std::sync::Arc;
 
 use seedbed_engine::clock::{Clock, VirtualClock};
 use seedbed_engine::object::lifecycle::{
-    Candidate, DayLength, Expiration, Filter, LifecycleRule, NoncurrentExpiration,
+    Candidate, DayLength, Expiration, Filter, LifecycleDone, LifecycleRule, NoncurrentExpiration,
+    CREATE_DELETE_MARKER, EXPIRE_OBJECT,
 };
 use seedbed_engine::object::{
     ListOptions, ObjectError, ObjectLockConfig, ObjectStore, PutOptions, Retention,
@@ -174,6 +175,86 @@ fn a_versioned_object_is_hidden_then_its_old_versions_then_its_marker_go() {
     let r3 = store.apply_lifecycle_at(t0 + 4 * DAY_MS, REAL).unwrap();
     assert_eq!((r3.noncurrent_removed, r3.markers_removed), (1, 1));
     assert!(versions(&store, "ver").is_empty());
+}
+
+/// Every removal is told to the pass's observer as S3's server access log names it: a removal
+/// for good is `S3.EXPIRE.OBJECT` (with the version removed; none in an unversioned bucket),
+/// an expiration that hides the current version is `S3.CREATE.DELETEMARKER` with the new
+/// marker's id. The server writes these to the buckets' access logs.
+#[test]
+fn each_removal_is_reported_as_s3_logs_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(VirtualClock::new());
+    let t0 = clock.unix_millis();
+    let store = real_store_at(dir.path(), true, 2, clock.clone());
+    store.create_bucket("plain").unwrap();
+    store.create_bucket("ver").unwrap();
+    store.set_versioning("ver", true).unwrap();
+    let mut r = rule("all", "");
+    r.expiration = Some(Expiration::Days(1));
+    r.noncurrent_expiration = Some(NoncurrentExpiration {
+        days: 1,
+        newer_noncurrent_versions: None,
+    });
+    let mut markers = rule("markers", "");
+    markers.expiration = Some(Expiration::ExpiredObjectDeleteMarker(true));
+    store
+        .put_bucket_lifecycle("plain", vec![r.clone()])
+        .unwrap();
+    store.put_bucket_lifecycle("ver", vec![r, markers]).unwrap();
+    clock.advance(HOUR_NS);
+    put(&store, "plain", "a", b"x");
+    let v1 = put(&store, "ver", "k", b"one");
+
+    let seen = std::sync::Mutex::new(Vec::new());
+    let observe = |d: &LifecycleDone| seen.lock().unwrap().push(d.clone());
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let at = t0 + 2 * DAY_MS;
+    let rep = store
+        .apply_lifecycle_observed(at, REAL, &stop, &observe)
+        .unwrap();
+    assert_eq!(rep.expired, 2);
+    let marker = store
+        .list_versions("ver", &ListOptions::default())
+        .unwrap()
+        .entries
+        .into_iter()
+        .find(|v| v.delete_marker)
+        .expect("the expiration added a marker")
+        .version_id;
+    let done = |op, bucket: &str, key: &str, v: Option<&str>, at_ms| LifecycleDone {
+        operation: op,
+        bucket: bucket.into(),
+        key: key.into(),
+        version_id: v.map(str::to_string),
+        at_ms,
+    };
+    assert_eq!(
+        std::mem::take(&mut *seen.lock().unwrap()),
+        [
+            done(EXPIRE_OBJECT, "plain", "a", None, at),
+            done(CREATE_DELETE_MARKER, "ver", "k", Some(&marker), at),
+        ]
+    );
+
+    // A day on, the version the marker hides goes, then the marker, alone: both for good.
+    clock.advance(2 * 24 * HOUR_NS);
+    let at = t0 + 4 * DAY_MS;
+    store
+        .apply_lifecycle_observed(at, REAL, &stop, &observe)
+        .unwrap();
+    assert_eq!(
+        std::mem::take(&mut *seen.lock().unwrap()),
+        [
+            done(EXPIRE_OBJECT, "ver", "k", Some(&v1), at),
+            done(EXPIRE_OBJECT, "ver", "k", Some(&marker), at),
+        ]
+    );
+    // A pass with nothing due tells nothing.
+    store
+        .apply_lifecycle_observed(at, REAL, &stop, &observe)
+        .unwrap();
+    assert!(seen.lock().unwrap().is_empty());
 }
 
 #[test]

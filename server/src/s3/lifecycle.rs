@@ -7,11 +7,13 @@ use std::time::Duration;
 
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result};
+use seedbed_engine::object::access_log::LogRecord;
 use seedbed_engine::object::lifecycle::{
-    DayLength, Expiration, Filter, LifecycleRule, NoncurrentExpiration, Transition,
+    DayLength, Expiration, Filter, LifecycleDone, LifecycleRule, NoncurrentExpiration, Transition,
 };
 use seedbed_engine::object::{ObjectError, ObjectStore};
 
+use super::access_log::AccessLogs;
 use super::convert::{http_date, ts, unix_ms};
 use super::endpoint::Endpoint;
 
@@ -283,6 +285,7 @@ pub fn pass_interval(day: DayLength) -> Duration {
 /// pass at a time; a pass that did anything is logged.
 pub async fn run_pass(
     store: Arc<ObjectStore>,
+    logs: Arc<AccessLogs>,
     day: DayLength,
     every: Duration,
     mut stop: crate::http::Stop,
@@ -295,9 +298,10 @@ pub async fn run_pass(
             _ = tick.tick() => {}
             _ = stop.changed() => return,
         }
-        let (s, flag) = (store.clone(), halt.clone());
-        let mut pass =
-            tokio::task::spawn_blocking(move || s.apply_lifecycle_until(s.clock_ms(), day, &flag));
+        let (s, flag, logs) = (store.clone(), halt.clone(), logs.clone());
+        let mut pass = tokio::task::spawn_blocking(move || {
+            s.apply_lifecycle_observed(s.clock_ms(), day, &flag, &|d| log_removal(&logs, d))
+        });
         // A stop asked for mid-pass ends the pass at its next key, not at its end.
         let done = tokio::select! {
             r = &mut pass => r,
@@ -328,6 +332,26 @@ pub async fn run_pass(
             Err(e) => tracing::warn!(error = %e, "lifecycle pass did not finish"),
         }
     }
+}
+
+/// A removal by the pass, offered to the bucket's access log as S3 writes it: S3 itself as
+/// the requester, no address, request line, status or times. (Aborted uploads are not logged:
+/// S3 documents no log operation for them.)
+fn log_removal(logs: &AccessLogs, d: &LifecycleDone) {
+    if !logs.logs(&d.bucket) {
+        return;
+    }
+    logs.record(LogRecord {
+        bucket: d.bucket.clone(),
+        time_ms: d.at_ms,
+        requester: "AmazonS3".into(),
+        request_id: super::request_id(),
+        operation: d.operation.into(),
+        key: d.key.clone(),
+        version_id: d.version_id.clone().unwrap_or_default(),
+        status: 0,
+        ..LogRecord::default()
+    });
 }
 
 impl Endpoint {

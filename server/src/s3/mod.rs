@@ -88,7 +88,7 @@ pub fn service(endpoint: Endpoint) -> Front {
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
 /// A request id: 16 hex digits, unique within the process (time-seeded so restarts differ).
-fn request_id() -> String {
+pub(crate) fn request_id() -> String {
     static BASE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
     let base = *BASE.get_or_init(|| {
         std::time::SystemTime::now()
@@ -324,9 +324,19 @@ pub async fn handle(
             let query = req.uri().query().unwrap_or_default();
             let signed = req.headers().contains_key(http::header::AUTHORIZATION)
                 || query.contains("X-Amz-Signature=");
+            let version_id = query
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("versionId="))
+                .map(|v| {
+                    percent_encoding::percent_decode_str(v)
+                        .decode_utf8_lossy()
+                        .into_owned()
+                })
+                .unwrap_or_default();
             LogRequest {
                 arrived_ms,
                 uri: format!("{} {} {:?}", req.method(), req.uri(), req.version()),
+                version_id,
                 user_agent: h(http::header::USER_AGENT),
                 referer: h(http::header::REFERER),
                 host: h(http::header::HOST),
@@ -457,6 +467,8 @@ struct Finish {
 struct LogRequest {
     arrived_ms: u64,
     uri: String,
+    /// The request's `versionId`, if it names one.
+    version_id: String,
     user_agent: String,
     referer: String,
     host: String,
@@ -540,6 +552,7 @@ impl Finish {
                     String::new()
                 },
                 host: req.host.clone(),
+                version_id: req.version_id.clone(),
             });
         }
     }

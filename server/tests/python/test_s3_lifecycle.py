@@ -5,6 +5,7 @@ uploads — watched on a server whose lifecycle "day" is two seconds (`--lifecyc
 
 import datetime
 import email.utils
+import json
 import re
 import time
 
@@ -180,6 +181,52 @@ def test_stale_uploads_are_aborted_on_a_fast_server(fast):
         return sorted(u["Key"] for u in s3.list_multipart_uploads(Bucket=b).get("Uploads", []))
 
     assert wait_for(lambda: uploads() == ["keep/a"], 6 * DAY), uploads()
+
+
+def test_removals_by_the_pass_reach_the_access_log(fresh_server):
+    """The pass's removals are in the bucket's server access log as S3 writes them:
+    S3.EXPIRE.OBJECT for a removal for good, S3.CREATE.DELETEMARKER (with the marker's id) when
+    a versioned object is hidden; S3 itself is the requester, and there is no address, request
+    line or status. (A stop delivers what is pending.)"""
+    s = fresh_server("--lifecycle-day-secs", str(DAY))
+    c = s.client()
+    for b in ("lc-plain", "lc-ver", "lc-logs"):
+        c.create_bucket(Bucket=b)
+    c.put_bucket_versioning(Bucket="lc-ver", VersioningConfiguration={"Status": "Enabled"})
+    c.put_bucket_policy(Bucket="lc-logs", Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": "s3:PutObject", "Resource": "arn:aws:s3:::lc-logs/*"}]}))
+    for b in ("lc-plain", "lc-ver"):
+        c.put_bucket_logging(Bucket=b, BucketLoggingStatus={
+            "LoggingEnabled": {"TargetBucket": "lc-logs", "TargetPrefix": b + "/"}})
+    c.put_object(Bucket="lc-plain", Key="gone/a", Body=b"x")
+    c.put_object(Bucket="lc-ver", Key="gone/k", Body=b"y")
+    for b in ("lc-plain", "lc-ver"):
+        put_rules(c, b, {"ID": "r", "Filter": {"Prefix": "gone/"}, "Status": "Enabled", "Expiration": {"Days": 1}})
+
+    def markers():
+        return [m["VersionId"] for m in c.list_object_versions(Bucket="lc-ver").get("DeleteMarkers", [])]
+
+    assert wait_for(lambda: keys(c, "lc-plain") == [] and len(markers()) == 1, 6 * DAY), (keys(c, "lc-plain"), markers())
+    (marker,) = markers()
+    s.stop()
+    assert s.proc.returncode == 0
+    s.start()
+    c = s.client()
+
+    def removals(prefix):
+        lines = []
+        for o in c.list_objects_v2(Bucket="lc-logs", Prefix=prefix).get("Contents", []):
+            lines += c.get_object(Bucket="lc-logs", Key=o["Key"])["Body"].read().decode().splitlines()
+        # owner bucket [time +0000] ip requester id operation key uri status error bytes size
+        # total turnaround referer agent version ...
+        return [l.split(" ") for l in lines if l.split(" ")[7].startswith("S3.")]
+
+    (plain,) = removals("lc-plain/")
+    assert plain[1] == "lc-plain" and plain[7:9] == ["S3.EXPIRE.OBJECT", "gone/a"], plain
+    assert plain[4:6] == ["-", "AmazonS3"] and plain[9:11] == ["-", "-"] and plain[18] == "-", plain
+    (ver,) = removals("lc-ver/")
+    assert ver[7:9] == ["S3.CREATE.DELETEMARKER", "gone/k"] and ver[18] == marker, ver
 
 
 def test_uploads_and_copies_tell_their_dates_too(server, bucket):
