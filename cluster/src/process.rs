@@ -3,7 +3,8 @@
 //!
 //! A pid in a file may outlive its process and be reused by another, so every check reads
 //! `/proc/PID/cmdline` and acts only on a `seedbed cluster node` process of this directory and
-//! node id. A process that has exited but not been reaped (a zombie) counts as dead.
+//! node id. A process that has exited but not been reaped (a zombie) counts as dead — once
+//! every thread of it has exited, not only its leader.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -16,7 +17,8 @@ use crate::config::node_dir;
 /// What a node's process is doing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProcState {
-    /// Running (or sleeping, as a waiting process does).
+    /// Running (or sleeping, as a waiting process does) — or still exiting: its leader thread
+    /// gone, another thread still holding its files (see `stat_state`).
     Running,
     /// Stopped by SIGSTOP.
     Paused,
