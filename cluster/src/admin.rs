@@ -114,13 +114,43 @@ fn check_node(cfg: &ClusterConfig, id: NodeId) -> Result<()> {
 
 /// Free loopback ports, one per node: bound together (so they differ), then released for the
 /// nodes to bind.
+///
+/// Chosen **below the kernel's ephemeral range** (`/proc/sys/net/ipv4/ip_local_port_range`)
+/// when there is room: a node keeps its port for life, and while it is down (killed, before
+/// `restart`) a port in the ephemeral range can be taken as the source port of any outgoing
+/// connection on the machine — its peers reconnect every 100 ms — and the restarted node
+/// could not listen again. Ports below the range are only ever taken by an explicit bind.
 fn free_ports(count: u32) -> std::io::Result<Vec<u16>> {
-    let held: Vec<std::net::TcpListener> = (0..count)
-        .map(|_| std::net::TcpListener::bind(("127.0.0.1", 0)))
-        .collect::<std::io::Result<_>>()?;
+    let mut held: Vec<std::net::TcpListener> = Vec::new();
+    if let Some(below) = ephemeral_start().filter(|&lo| lo > FIXED_PORTS_FROM + 1_000) {
+        let mut rng = seedbed_engine::rng::DetRng::new(os_seed());
+        let span = u64::from(below - FIXED_PORTS_FROM);
+        for _ in 0..count * 50 {
+            if held.len() == count as usize {
+                break;
+            }
+            let port = FIXED_PORTS_FROM + rng.below(span) as u16;
+            if let Ok(l) = std::net::TcpListener::bind(("127.0.0.1", port)) {
+                held.push(l);
+            }
+        }
+    }
+    // No room below the range, or that crowded: the kernel picks.
+    while held.len() < count as usize {
+        held.push(std::net::TcpListener::bind(("127.0.0.1", 0))?);
+    }
     held.iter()
         .map(|l| l.local_addr().map(|a| a.port()))
         .collect()
+}
+
+/// The lowest port `free_ports` picks from (above the well-known and most registered ones).
+const FIXED_PORTS_FROM: u16 = 20_000;
+
+/// The first port of the kernel's ephemeral range, if it can be read.
+fn ephemeral_start() -> Option<u16> {
+    let range = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").ok()?;
+    range.split_whitespace().next()?.parse().ok()
 }
 
 /// Start a cluster in `dir` with the binary `exe` (this program), wait until every node sees
@@ -598,4 +628,27 @@ pub fn converged(dir: &Path) -> Result<bool> {
         }
     }
     Ok(roots.values().all(|rs| rs.windows(2).all(|w| w[0] == w[1])))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Node ports differ, can be listened on, and lie below the ephemeral range (where no
+    /// outgoing connection can take one while its node is down).
+    #[test]
+    fn node_ports_are_distinct_free_and_below_the_ephemeral_range() {
+        let ports = free_ports(7).unwrap();
+        let distinct: std::collections::BTreeSet<u16> = ports.iter().copied().collect();
+        assert_eq!(distinct.len(), 7, "{ports:?}");
+        for &p in &ports {
+            std::net::TcpListener::bind(("127.0.0.1", p)).expect("a port given is free");
+        }
+        if let Some(lo) = ephemeral_start().filter(|&lo| lo > FIXED_PORTS_FROM + 1_000) {
+            assert!(
+                ports.iter().all(|&p| (FIXED_PORTS_FROM..lo).contains(&p)),
+                "{ports:?} not in {FIXED_PORTS_FROM}..{lo}"
+            );
+        }
+    }
 }
