@@ -48,6 +48,11 @@ const _: () = assert!(BLOCK_BYTES - HEADER_BYTES <= u16::MAX as usize);
 const _: () = assert!(BLOCK_BYTES.is_multiple_of(TORN_WRITE_ALIGN_BYTES));
 const _: () = assert!(RECORD_BYTES_MAX <= u32::MAX as usize);
 const _: () = assert!(BUFFER_FLUSH_BYTES >= BLOCK_BYTES);
+/// How far ahead of its records a preallocated log is filled with written zeros.
+const ZERO_AHEAD_BYTES: usize = 1024 * 1024;
+const _: () = assert!(ZERO_AHEAD_BYTES.is_multiple_of(BLOCK_BYTES));
+/// The zeros written ahead (static: no allocation per chunk).
+static ZEROS: [u8; ZERO_AHEAD_BYTES] = [0; ZERO_AHEAD_BYTES];
 
 /// Fragment types.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,6 +101,10 @@ pub struct WalWriter {
     block_offset: usize,
     /// Length of the prefix made durable by the last sync.
     synced_bytes: u64,
+    /// The file's preallocated length ([`create_log`]; 0: none).
+    preallocated: u64,
+    /// Where the written zeros ahead of the records end (see [`WalWriter::preallocated`]).
+    zeroed_to: u64,
 }
 
 impl WalWriter {
@@ -107,6 +116,23 @@ impl WalWriter {
             file_bytes: 0,
             block_offset: 0,
             synced_bytes: 0,
+            preallocated: 0,
+            zeroed_to: 0,
+        }
+    }
+
+    /// A writer for a log [`create_log`] preallocated to `len` bytes. It keeps the next
+    /// [`ZERO_AHEAD_BYTES`] past its records filled with *written* zeros: the preallocated
+    /// length is a hole, and writing into a hole allocates blocks, which an `fdatasync` must
+    /// make durable as well — on a file system without a journal it costs as much as an
+    /// append (docs/benchmarks.md, "What is left is the flush"). Writes into blocks already
+    /// written need only their data flushed, so one sync per MiB of log pays for the
+    /// allocation and the others do not. The zeros are what a preallocated log reads as past
+    /// its last record anyway, so the format does not change.
+    pub fn preallocated(file: FileHandle, len: u64) -> Self {
+        WalWriter {
+            preallocated: len,
+            ..WalWriter::new(file)
         }
     }
 
@@ -196,8 +222,18 @@ impl WalWriter {
         if self.buf.is_empty() {
             return Ok(());
         }
+        let end = self.file_bytes + self.buf.len() as u64;
+        if end > self.zeroed_to && end < self.preallocated {
+            // Zeros from the end of these records: the next records' blocks, written now so
+            // that the syncs after them find the blocks allocated. Not synced here: the sync
+            // after these records makes them durable with the records.
+            let to = (end + ZERO_AHEAD_BYTES as u64).min(self.preallocated);
+            let len = usize::try_from(to - end).expect("at most ZERO_AHEAD_BYTES");
+            self.file.write_at(&ZEROS[..len], end)?;
+            self.zeroed_to = to;
+        }
         self.file.write_at(&self.buf, self.file_bytes)?;
-        self.file_bytes += self.buf.len() as u64;
+        self.file_bytes = end;
         self.buf.clear();
         Ok(())
     }
@@ -227,7 +263,10 @@ impl WalWriter {
 /// `fdatasync` after each synced write has data to flush but no file size to commit; on ext4
 /// that skips a journal commit for most syncs (1.4× the durable writes of one writer,
 /// docs/benchmarks.md). Reading a log stops at the zeros after its last record
-/// ([`read_log`]). The caller syncs the directory.
+/// ([`read_log`]). The caller syncs the directory. The length is a hole: a writer made with
+/// [`WalWriter::preallocated`] fills it with written zeros a chunk ahead of its records, so
+/// that file systems which must also make a hole's new blocks durable (no journal) get the
+/// same cheap syncs.
 pub fn create_log(fs: &dyn Fs, path: &Path, preallocate: u64) -> Result<FileHandle> {
     let file = fs.open(path, OpenOptions::create_truncate())?;
     if preallocate > 0 {
@@ -625,6 +664,76 @@ mod tests {
         let err = read_log(&path2, &data2, false).unwrap_err();
         assert!(err.is_corruption(), "{err}");
         assert!(err.to_string().contains("000001.log"), "{err}");
+    }
+
+    /// A preallocated log keeps written zeros (allocated blocks, not a hole) a chunk ahead of
+    /// its records, so that the syncs of the next records flush data only; what it holds
+    /// reads back as before, and the zeros end it.
+    #[test]
+    fn a_preallocated_log_writes_zeros_ahead_of_its_records() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("000001.log");
+        let fs = PosixFs::new();
+        let len = 4 * ZERO_AHEAD_BYTES as u64;
+        let mut w = WalWriter::preallocated(create_log(&fs, &path, len).unwrap(), len);
+        let allocated = || std::fs::metadata(&path).unwrap().blocks() * 512;
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), len);
+        assert!(allocated() < 64 * 1024, "a fresh log is a hole");
+        // A file system that stores written zeros as holes (ZFS or btrfs with compression)
+        // shows no allocation to check; the zeros still read back as the end of the log.
+        let probe = dir.path().join("probe");
+        std::fs::write(&probe, vec![0u8; 256 * 1024]).unwrap();
+        std::fs::File::open(&probe).unwrap().sync_all().unwrap();
+        let zeros_allocate = std::fs::metadata(&probe).unwrap().blocks() * 512 >= 256 * 1024;
+        if !zeros_allocate {
+            eprintln!("written zeros take no blocks here: allocation not checked");
+        }
+        let recs: Vec<Vec<u8>> = (0..500u32)
+            .map(|i| vec![(i % 250) as u8 + 1; 9000])
+            .collect();
+        let mut ahead_seen = 0;
+        for r in &recs {
+            w.add_record(r).unwrap();
+            w.sync().unwrap();
+            // Everything up to the zeroed frontier is allocated (the file system may
+            // allocate a little more, never less).
+            assert!(
+                w.zeroed_to >= w.len_bytes().min(len),
+                "{} {}",
+                w.zeroed_to,
+                w.len_bytes()
+            );
+            assert!(
+                !zeros_allocate || allocated() >= w.zeroed_to,
+                "{} < {}",
+                allocated(),
+                w.zeroed_to
+            );
+            ahead_seen = ahead_seen.max(w.zeroed_to - w.len_bytes().min(w.zeroed_to));
+        }
+        assert!(ahead_seen > ZERO_AHEAD_BYTES as u64 / 2, "{ahead_seen}");
+        // 500 records of 9 KB run past the preallocated 4 MiB: the log grows as before.
+        assert!(w.len_bytes() > len);
+        assert_eq!(w.zeroed_to, len);
+        let data = std::fs::read(&path).unwrap();
+        let got = read_log(&path, &data, false).unwrap();
+        assert_eq!(got.records.len(), recs.len());
+        assert!(got.records.iter().zip(&recs).all(|((_, a), b)| a == b));
+
+        // A shorter log: its zeros past the last record end it, nothing cut.
+        let path2 = dir.path().join("000002.log");
+        let mut w2 = WalWriter::preallocated(create_log(&fs, &path2, len).unwrap(), len);
+        for r in &recs[..10] {
+            w2.add_record(r).unwrap();
+        }
+        w2.sync().unwrap();
+        assert!(w2.zeroed_to > w2.len_bytes());
+        assert!(w2.zeroed_to <= w2.len_bytes() + ZERO_AHEAD_BYTES as u64);
+        let data2 = std::fs::read(&path2).unwrap();
+        assert_eq!(data2.len() as u64, len);
+        let got2 = read_log(&path2, &data2, false).unwrap();
+        assert_eq!((got2.records.len(), got2.cut), (10, None));
     }
 
     #[test]

@@ -90,11 +90,8 @@ impl DbInner {
             version.levels[0].push(f);
         }
         version.sort();
-        let log_file = create_log(
-            &*fs,
-            &log_path(&dir, new_log),
-            opts.wal_preallocate_bytes(&*fs),
-        )?;
+        let preallocate = opts.wal_preallocate_bytes(&*fs);
+        let log_file = create_log(&*fs, &log_path(&dir, new_log), preallocate)?;
         mstate.log_number = new_log;
         mstate.last_sequence = last_seq;
         let manifest = write_fresh_manifest(&r, &mut mstate, &next_file)?;
@@ -116,7 +113,7 @@ impl DbInner {
             stats,
             state: RwLock::new(Arc::new(state)),
             write: Mutex::new(WriteState {
-                wal: WalWriter::new(log_file),
+                wal: WalWriter::preallocated(log_file, preallocate),
                 mem,
                 last_sync_nanos: now,
                 group: Vec::new(),

@@ -191,13 +191,10 @@ impl DbInner {
         // or a crash could keep a write while losing one before it.
         self.sync_locked(w)?;
         let number = self.next_file.fetch_add(1, Ordering::Relaxed);
-        let file = create_log(
-            &*self.fs,
-            &log_path(&self.dir, number),
-            self.opts.wal_preallocate_bytes(&*self.fs),
-        )?;
+        let preallocate = self.opts.wal_preallocate_bytes(&*self.fs);
+        let file = create_log(&*self.fs, &log_path(&self.dir, number), preallocate)?;
         self.fs.sync_dir(&self.dir)?;
-        w.wal = WalWriter::new(file);
+        w.wal = WalWriter::preallocated(file, preallocate);
         let mem = Arc::new(MemTable::new(number));
         let full = std::mem::replace(&mut w.mem, mem.clone());
         self.update_state(|old| {
