@@ -121,8 +121,8 @@ impl WalWriter {
         }
     }
 
-    /// A writer for a log [`create_log`] preallocated to `len` bytes. It keeps the next
-    /// [`ZERO_AHEAD_BYTES`] past its records filled with *written* zeros: the preallocated
+    /// A writer for a log [`create_log`] preallocated to `len` bytes. When it syncs, it keeps
+    /// the next [`ZERO_AHEAD_BYTES`] past its records filled with *written* zeros: the preallocated
     /// length is a hole, and writing into a hole allocates blocks, which an `fdatasync` must
     /// make durable as well — on a file system without a journal it costs as much as an
     /// append (docs/benchmarks.md, "What is left is the flush"). Writes into blocks already
@@ -222,18 +222,8 @@ impl WalWriter {
         if self.buf.is_empty() {
             return Ok(());
         }
-        let end = self.file_bytes + self.buf.len() as u64;
-        if end > self.zeroed_to && end < self.preallocated {
-            // Zeros from the end of these records: the next records' blocks, written now so
-            // that the syncs after them find the blocks allocated. Not synced here: the sync
-            // after these records makes them durable with the records.
-            let to = (end + ZERO_AHEAD_BYTES as u64).min(self.preallocated);
-            let len = usize::try_from(to - end).expect("at most ZERO_AHEAD_BYTES");
-            self.file.write_at(&ZEROS[..len], end)?;
-            self.zeroed_to = to;
-        }
         self.file.write_at(&self.buf, self.file_bytes)?;
-        self.file_bytes = end;
+        self.file_bytes += self.buf.len() as u64;
         self.buf.clear();
         Ok(())
     }
@@ -250,6 +240,16 @@ impl WalWriter {
         self.flush()?;
         if self.synced_bytes == self.file_bytes {
             return Ok(());
+        }
+        let end = self.file_bytes;
+        if end >= self.zeroed_to && end < self.preallocated {
+            // The records have reached the end of the zeros: write the next chunk, so that
+            // this sync allocates the blocks the next syncs write into. Only a log that is
+            // synced pays for it (a log never synced never zeroes).
+            let to = (end + ZERO_AHEAD_BYTES as u64).min(self.preallocated);
+            let len = usize::try_from(to - end).expect("at most ZERO_AHEAD_BYTES");
+            self.file.write_at(&ZEROS[..len], end)?;
+            self.zeroed_to = to;
         }
         self.file.sync_data()?;
         self.synced_bytes = self.file_bytes;
@@ -666,9 +666,9 @@ mod tests {
         assert!(err.to_string().contains("000001.log"), "{err}");
     }
 
-    /// A preallocated log keeps written zeros (allocated blocks, not a hole) a chunk ahead of
-    /// its records, so that the syncs of the next records flush data only; what it holds
-    /// reads back as before, and the zeros end it.
+    /// A preallocated log that syncs keeps written zeros (allocated blocks, not a hole) a
+    /// chunk ahead of its records, so that the syncs of the next records flush data only; what
+    /// it holds reads back as before, and the zeros end it.
     #[test]
     fn a_preallocated_log_writes_zeros_ahead_of_its_records() {
         use std::os::unix::fs::MetadataExt;
@@ -730,6 +730,14 @@ mod tests {
         w2.sync().unwrap();
         assert!(w2.zeroed_to > w2.len_bytes());
         assert!(w2.zeroed_to <= w2.len_bytes() + ZERO_AHEAD_BYTES as u64);
+        // A log that is never synced writes no zeros (nothing would gain from them).
+        let path3 = dir.path().join("000003.log");
+        let mut w3 = WalWriter::preallocated(create_log(&fs, &path3, len).unwrap(), len);
+        for r in &recs[..50] {
+            w3.add_record(r).unwrap();
+        }
+        w3.flush().unwrap();
+        assert_eq!(w3.zeroed_to, 0);
         let data2 = std::fs::read(&path2).unwrap();
         assert_eq!(data2.len() as u64, len);
         let got2 = read_log(&path2, &data2, false).unwrap();
