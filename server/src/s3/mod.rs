@@ -25,6 +25,7 @@ pub mod convert;
 pub mod cors;
 pub mod endpoint;
 pub mod errors;
+pub mod lenient;
 pub mod lifecycle;
 pub mod listing;
 pub mod multipart;
@@ -58,6 +59,8 @@ pub struct Front {
     svc: S3Service,
     store: Arc<seedbed_engine::object::ObjectStore>,
     logs: Arc<access_log::AccessLogs>,
+    /// Access keys, for the headers [`lenient`] mends under a signature.
+    identity: Arc<crate::identity::IdentityStore>,
 }
 
 impl Front {
@@ -77,11 +80,12 @@ pub fn service(endpoint: Endpoint) -> Front {
     let mut b = S3ServiceBuilder::new(service::SeedbedS3(endpoint));
     b.set_config(Arc::new(StaticConfigProvider::new(Arc::new(config))));
     b.set_auth(auth::IdentityAuth(identity.clone()));
-    b.set_access(auth::IdentityAccess(identity, store.clone()));
+    b.set_access(auth::IdentityAccess(identity.clone(), store.clone()));
     Front {
         svc: b.build(),
         store,
         logs,
+        identity,
     }
 }
 
@@ -126,7 +130,12 @@ fn expired_presign(req: &Request<Incoming>) -> bool {
 /// x-amz-decoded-content-length (plain HTTP chunking, not aws-chunked): read it whole, up to
 /// [`CHUNKED_BODY_MAX`], and give the request its length. Larger is MissingContentLength (411),
 /// as S3 answers chunked uploads of unknown length.
-async fn with_length(req: Request<Incoming>) -> Result<Request<s3s::Body>, s3s::S3Error> {
+///
+/// Headers S3 reads leniently and s3s would refuse are mended here too ([`lenient`]).
+async fn with_length(
+    req: Request<Incoming>,
+    identity: &crate::identity::IdentityStore,
+) -> Result<Request<s3s::Body>, s3s::S3Error> {
     use http_body_util::BodyExt;
     let chunked = req
         .headers()
@@ -138,10 +147,12 @@ async fn with_length(req: Request<Incoming>) -> Result<Request<s3s::Body>, s3s::
     if !chunked || has_length {
         let (mut parts, body) = req.into_parts();
         date_as_amz_date(&mut parts.headers);
+        lenient::mend(&mut parts, identity, now_secs());
         return Ok(Request::from_parts(parts, s3s::Body::from(body)));
     }
     let (mut parts, body) = req.into_parts();
     date_as_amz_date(&mut parts.headers);
+    lenient::mend(&mut parts, identity, now_secs());
     let bytes = http_body_util::Limited::new(body, CHUNKED_BODY_MAX)
         .collect()
         .await
@@ -160,6 +171,11 @@ async fn with_length(req: Request<Incoming>) -> Result<Request<s3s::Body>, s3s::
         .headers
         .insert(http::header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
     Ok(Request::from_parts(parts, s3s::Body::from(bytes)))
+}
+
+/// The server's clock in Unix seconds (for a signature's 15-minute window).
+fn now_secs() -> i64 {
+    i64::try_from(convert::now_ms() / 1000).unwrap_or(i64::MAX)
 }
 
 /// SigV4 lets a client give the request time in `Date` when it sends no `x-amz-date` (the
@@ -295,7 +311,12 @@ pub async fn handle(
     peer: SocketAddr,
     mut req: Request<Incoming>,
 ) -> Response<MeteredBody> {
-    let Front { svc, store, logs } = front;
+    let Front {
+        svc,
+        store,
+        logs,
+        identity,
+    } = front;
     let start = Instant::now();
     let arrived_ms = convert::now_ms();
     let id = request_id();
@@ -379,7 +400,7 @@ pub async fn handle(
         e.set_request_id(id.clone());
         error_response(e)
     } else {
-        match with_length(req).await {
+        match with_length(req, &identity).await {
             Err(mut e) => {
                 e.set_request_id(id.clone());
                 error_response(e)
