@@ -4,7 +4,8 @@
 //! A request's path through this module:
 //!
 //! ```text
-//! http::serve ─► handle(): request id, peer, record ─► s3s: route, SigV4 (auth.rs) ─►
+//! http::serve ─► handle(): request id, peer, record; headers S3 forgives mended (lenient.rs)
+//!   ─► s3s: route, SigV4 (auth.rs) ─►
 //!   access check (auth.rs: principal, anonymous allowed) ─► service.rs ─► buckets / objects /
 //!   listing / multipart: engine call on a blocking thread as the caller (endpoint.rs) ─►
 //!   response; the body metered ─► at its end: metrics + one access-log line
