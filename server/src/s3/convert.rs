@@ -262,8 +262,29 @@ pub struct SystemHeaders<'a> {
     pub content_disposition: Option<&'a String>,
     pub content_language: Option<&'a String>,
     pub cache_control: Option<&'a String>,
-    pub expires: Option<&'a dto::Timestamp>,
+    /// From [`expires`]: the typed header, or the raw one s3s could not type.
+    pub expires: Option<String>,
     pub website_redirect_location: Option<&'a String>,
+}
+
+/// A write's `Expires`: the header s3s parsed, else the value it could not parse, carried in
+/// the request's extensions ([`super::lenient::RawExpires`]); S3 stores either as given.
+pub fn expires(typed: Option<&dto::Timestamp>, extensions: &http::Extensions) -> Option<String> {
+    typed.map(http_date).or_else(|| {
+        extensions
+            .get::<super::lenient::RawExpires>()
+            .map(|r| r.0.clone())
+    })
+}
+
+/// A stored `Expires` that s3s's typed output field cannot hold (not an HTTP date), as a header
+/// to send beside the output: S3 sends it back as it was given.
+pub fn raw_expires_header(stored: Option<&str>, headers: &mut http::HeaderMap) {
+    if let Some(s) = stored.filter(|s| parse_http_date(s).is_none()) {
+        if let Ok(v) = http::HeaderValue::from_str(s) {
+            headers.insert(http::header::EXPIRES, v);
+        }
+    }
 }
 
 /// The system metadata of a write.
@@ -273,7 +294,7 @@ pub fn system_meta(h: SystemHeaders<'_>) -> SystemMeta {
         content_disposition: h.content_disposition.cloned(),
         content_language: h.content_language.cloned(),
         cache_control: h.cache_control.cloned(),
-        expires: h.expires.map(http_date),
+        expires: h.expires,
         website_redirect_location: h.website_redirect_location.cloned(),
     }
 }

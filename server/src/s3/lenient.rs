@@ -10,6 +10,7 @@
 //! | `If-Match`, `If-None-Match`, `x-amz-copy-source-if-(none-)match` with stray or missing quotes (`abc"`, `unknown etag`) | compared as given | quoted: `"abc"`, `"unknown etag"` (a value that is no ETag matches none, as at S3) |
 //! | `If-(Un)Modified-Since`, `x-amz-copy-source-if-(un)modified-since` in RFC 850 or asctime form | read (RFC 9110 §5.6.7) | rewritten as the IMF-fixdate s3s reads |
 //! | `If-(Un)Modified-Since` that is no date | ignored (RFC 9110 §13.1.3–4: MUST) | dropped |
+//! | `Expires` on a write that is not an IMF-fixdate (`0`, `5d`, an RFC 850 date) | stored and sent back as given (the SDKs' `ExpiresString` exists for it) | taken out and carried to the operation as [`RawExpires`] |
 //!
 //! The catch: these headers are usually signed (SigV4 signs every header boto3 and the aws cli
 //! send), and s3s checks the signature over the headers it then parses. So when a header to
@@ -39,7 +40,15 @@ enum Edit {
     Drop,
     /// Replace its value with one s3s parses and that means the same to S3.
     Set(HeaderValue),
+    /// Remove it and hand its value to the operation in the request's extensions (an
+    /// `Expires` s3s cannot type; S3 keeps it as a string).
+    Carry(String),
 }
+
+/// An object's `Expires` as the client sent it, when s3s's typed field cannot hold it (not an
+/// IMF-fixdate); the write stores it as given and GET/HEAD send it back so.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawExpires(pub String);
 
 const ETAG_CONDITIONS: [&str; 4] = [
     "if-match",
@@ -112,6 +121,13 @@ fn edits(parts: &Parts) -> Vec<(HeaderName, Edit)> {
             out.push((HeaderName::from_static(name), Edit::Set(v)));
         }
     }
+    if parts.method == http::Method::PUT || parts.method == http::Method::POST {
+        if let Some(text) = one("expires").and_then(|v| std::str::from_utf8(v).ok()) {
+            if Timestamp::parse(TimestampFormat::HttpDate, text).is_err() {
+                out.push((http::header::EXPIRES, Edit::Carry(text.to_string())));
+            }
+        }
+    }
     for (name, ignore_bad) in DATE_CONDITIONS {
         if let Some(e) = one(name).and_then(|v| mend_date(v, ignore_bad)) {
             out.push((HeaderName::from_static(name), e));
@@ -128,6 +144,10 @@ fn apply(parts: &mut Parts, edits: Vec<(HeaderName, Edit)>) {
             }
             Edit::Set(v) => {
                 parts.headers.insert(name, v);
+            }
+            Edit::Carry(v) => {
+                parts.headers.remove(&name);
+                parts.extensions.insert(RawExpires(v));
             }
         }
     }
@@ -404,6 +424,35 @@ mod tests {
             Some("yesterday")
         );
         assert!(verifies(&parts, &store));
+    }
+
+    #[test]
+    fn an_expires_s3s_cannot_type_is_carried_to_the_write_as_given() {
+        let (store, _) = identity();
+        for (method, value, carried) in [
+            ("PUT", "5d", true),
+            ("POST", "Thursday, 01-Dec-94 16:00:00 GMT", true),
+            ("PUT", "Thu, 01 Dec 1994 16:00:00 GMT", false),
+            ("GET", "5d", false),
+        ] {
+            let mut parts = http::Request::builder()
+                .method(method)
+                .uri("/bkt/k")
+                .header("expires", value)
+                .body(())
+                .unwrap()
+                .into_parts()
+                .0;
+            mend(&mut parts, &store, NOW);
+            let raw = parts.extensions.get::<RawExpires>().map(|r| r.0.as_str());
+            if carried {
+                assert_eq!(raw, Some(value), "{method} {value}");
+                assert!(parts.headers.get("expires").is_none());
+            } else {
+                assert_eq!(raw, None, "{method} {value}");
+                assert_eq!(header_str(&parts, "expires"), Some(value));
+            }
+        }
     }
 
     #[test]

@@ -34,6 +34,7 @@ impl Endpoint {
     ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
         let cx = self.cx(&req);
         let keys = super::objects::grant_keys(&req.headers);
+        let extensions = req.extensions;
         let input = req.input;
         let acl = object_acl_request(
             &cx,
@@ -79,7 +80,7 @@ impl Endpoint {
                 content_disposition: input.content_disposition.as_ref(),
                 content_language: input.content_language.as_ref(),
                 cache_control: input.cache_control.as_ref(),
-                expires: input.expires.as_ref(),
+                expires: super::convert::expires(input.expires.as_ref(), &extensions),
                 website_redirect_location: input.website_redirect_location.as_ref(),
             }),
             checksum: checksum.clone(),

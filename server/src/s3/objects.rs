@@ -298,6 +298,7 @@ impl Endpoint {
         let S3Request {
             input,
             headers,
+            extensions,
             trailing_headers,
             ..
         } = req;
@@ -372,7 +373,7 @@ impl Endpoint {
                 content_disposition: input.content_disposition.as_ref(),
                 content_language: input.content_language.as_ref(),
                 cache_control: input.cache_control.as_ref(),
-                expires: input.expires.as_ref(),
+                expires: convert::expires(input.expires.as_ref(), &extensions),
                 website_redirect_location: input.website_redirect_location.as_ref(),
             }),
             checksum,
@@ -569,6 +570,7 @@ impl Endpoint {
             ..GetObjectOutput::default()
         });
         resp.headers = meta_headers(&info.user_meta);
+        convert::raw_expires_header(info.system.expires.as_deref(), &mut resp.headers);
         Ok(resp)
     }
 
@@ -650,6 +652,7 @@ impl Endpoint {
             ..HeadObjectOutput::default()
         });
         resp.headers = meta_headers(&info.user_meta);
+        convert::raw_expires_header(info.system.expires.as_deref(), &mut resp.headers);
         // S3's HeadObject model has no TagCount; the header is sent as GET sends it (Ceph RGW
         // does; ceph/s3-tests' test_get_obj_head_tagging reads it).
         if let Some(n) = tag_count(info) {
@@ -779,6 +782,7 @@ impl Endpoint {
     ) -> S3Result<S3Response<CopyObjectOutput>> {
         let cx = self.cx(&req);
         let headers = req.headers;
+        let extensions = req.extensions;
         let input = req.input;
         let (src_bucket, src_key, src_version) =
             match &input.copy_source {
@@ -870,7 +874,7 @@ impl Endpoint {
                 content_disposition: input.content_disposition.as_ref(),
                 content_language: input.content_language.as_ref(),
                 cache_control: input.cache_control.as_ref(),
-                expires: input.expires.as_ref(),
+                expires: convert::expires(input.expires.as_ref(), &extensions),
                 website_redirect_location: input.website_redirect_location.as_ref(),
             }),
             checksum,

@@ -216,7 +216,8 @@ def test_headers_s3_reads_leniently_are_read_so_here(server, bucket):
     """Signed headers S3 forgives and the protocol library would refuse with 400 (the server
     mends them under a signature it checks and signs again, server/src/s3/lenient.rs): a
     reversed or listed Range is ignored, ETags with stray or missing quotes are compared, an
-    If-Modified-Since in RFC 850 or asctime form is read and one that is no date is ignored."""
+    If-Modified-Since in RFC 850 or asctime form is read and one that is no date is ignored, and
+    an Expires that is no date is kept as given, as S3 keeps it."""
     s3 = server.client()
     etag = s3.put_object(Bucket=bucket, Key="f", Body=b"0123456789")["ETag"]
     for rng in ("bytes=1-0", "bytes=0-1,4-5"):
@@ -244,6 +245,22 @@ def test_headers_s3_reads_leniently_are_read_so_here(server, bucket):
     assert r.status_code == 412, r.text
     r = signed(server, "GET", f"/{bucket}/f", headers={"If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"})
     assert r.status_code == 304, r.text
+    # Expires is kept as the client gave it, date or not, and sent back so (boto3 shows a value
+    # that is no date as ExpiresString, with Expires left out).
+    for given in ("5d", "Thursday, 01-Dec-94 16:00:00 GMT", "Thu, 01 Dec 1994 16:00:00 GMT"):
+        r = signed(server, "PUT", f"/{bucket}/exp", body=b"e", headers={"Expires": given})
+        assert r.status_code == 200, (given, r.text)
+        for call in (s3.head_object, s3.get_object):
+            got = call(Bucket=bucket, Key="exp")
+            assert got["ExpiresString"] == given, (given, got)
+    s3.create_multipart_upload(Bucket=bucket, Key="exp-mp")  # boto3 sends a date; still typed
+    r = signed(server, "POST", f"/{bucket}/exp-mp", headers={"Expires": "0"}, query="uploads")
+    assert r.status_code == 200, r.text
+    upload = re.search(r"<UploadId>([^<]+)</UploadId>", r.text).group(1)
+    part = s3.upload_part(Bucket=bucket, Key="exp-mp", UploadId=upload, PartNumber=1, Body=b"m")
+    s3.complete_multipart_upload(Bucket=bucket, Key="exp-mp", UploadId=upload, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+    assert s3.head_object(Bucket=bucket, Key="exp-mp")["ExpiresString"] == "0"
     # A forged signature over such a header is still refused, not mended.
     r = signed(server, "GET", f"/{bucket}/f", headers={"Range": "bytes=1-0"})
     assert r.status_code == 200 and r.content == b"abc"
