@@ -315,6 +315,14 @@ mod tests {
             .0
     }
 
+    /// A GET of `/bkt/f1` with `extra` headers, signed by a fresh server's key, then mended.
+    fn signed_and_mended(extra: &[(&str, &str)]) -> (Parts, IdentityStore) {
+        let (store, key) = identity();
+        let mut parts = signed_get(&key, "/bkt/f1", extra);
+        mend(&mut parts, &store, NOW);
+        (parts, store)
+    }
+
     /// The signature of `parts` checked as s3s checks it, by the key's secret.
     fn verifies(parts: &Parts, store: &IdentityStore) -> bool {
         let headers = text_headers(parts).unwrap();
@@ -374,17 +382,11 @@ mod tests {
 
     #[test]
     fn etag_conditions_are_quoted_as_s3_reads_them() {
-        let (store, key) = identity();
-        let mut parts = signed_get(
-            &key,
-            "/bkt/f1",
-            &[
-                ("if-match", "0123abcd\""),
-                ("if-none-match", "unknown etag"),
-                ("x-amz-copy-source-if-match", "\"fine\""),
-            ],
-        );
-        mend(&mut parts, &store, NOW);
+        let (parts, store) = signed_and_mended(&[
+            ("if-match", "0123abcd\""),
+            ("if-none-match", "unknown etag"),
+            ("x-amz-copy-source-if-match", "\"fine\""),
+        ]);
         assert_eq!(header_str(&parts, "if-match"), Some("\"0123abcd\""));
         assert_eq!(
             header_str(&parts, "if-none-match"),
@@ -402,17 +404,11 @@ mod tests {
 
     #[test]
     fn dates_in_older_forms_are_rewritten_and_bad_ones_dropped() {
-        let (store, key) = identity();
-        let mut parts = signed_get(
-            &key,
-            "/bkt/f1",
-            &[
-                ("if-modified-since", "Sunday, 06-Nov-94 08:49:37 GMT"),
-                ("if-unmodified-since", "yesterday"),
-                ("x-amz-copy-source-if-modified-since", "yesterday"),
-            ],
-        );
-        mend(&mut parts, &store, NOW);
+        let (parts, store) = signed_and_mended(&[
+            ("if-modified-since", "Sunday, 06-Nov-94 08:49:37 GMT"),
+            ("if-unmodified-since", "yesterday"),
+            ("x-amz-copy-source-if-modified-since", "yesterday"),
+        ]);
         assert_eq!(
             header_str(&parts, "if-modified-since"),
             Some("Sun, 06 Nov 1994 08:49:37 GMT")
@@ -455,39 +451,33 @@ mod tests {
         }
     }
 
-    #[test]
-    fn unsigned_headers_are_mended_without_a_new_signature() {
-        let (store, _) = identity();
-        // Anonymous.
-        let mut parts = http::Request::get("/bkt/f1")
-            .header("range", "bytes=0-1,4-5")
+    /// An unsigned GET of `uri` with one header, mended.
+    fn mended_unsigned(store: &IdentityStore, uri: &str, name: &str, value: &str) -> Parts {
+        let mut parts = http::Request::get(uri)
+            .header(name, value)
             .body(())
             .unwrap()
             .into_parts()
             .0;
-        mend(&mut parts, &store, NOW);
+        mend(&mut parts, store, NOW);
+        parts
+    }
+
+    #[test]
+    fn unsigned_headers_are_mended_without_a_new_signature() {
+        let (store, _) = identity();
+        // Anonymous.
+        let parts = mended_unsigned(&store, "/bkt/f1", "range", "bytes=0-1,4-5");
         assert!(parts.headers.get("range").is_none());
         assert!(parts.headers.get("authorization").is_none());
         // Presigned, the range not among the signed headers.
         let uri =
             "/bkt/f1?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-SignedHeaders=host&X-Amz-Signature=00";
-        let mut parts = http::Request::get(uri)
-            .header("range", "bytes=1-0")
-            .body(())
-            .unwrap()
-            .into_parts()
-            .0;
-        mend(&mut parts, &store, NOW);
+        let parts = mended_unsigned(&store, uri, "range", "bytes=1-0");
         assert!(parts.headers.get("range").is_none());
         // Presigned with the range signed: the client's signature, left alone.
         let uri = "/bkt/f1?X-Amz-SignedHeaders=host%3Brange&X-Amz-Signature=00";
-        let mut parts = http::Request::get(uri)
-            .header("range", "bytes=1-0")
-            .body(())
-            .unwrap()
-            .into_parts()
-            .0;
-        mend(&mut parts, &store, NOW);
+        let parts = mended_unsigned(&store, uri, "range", "bytes=1-0");
         assert_eq!(header_str(&parts, "range"), Some("bytes=1-0"));
     }
 
