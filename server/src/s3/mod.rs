@@ -298,6 +298,73 @@ async fn as_s3_answers(
     resp
 }
 
+/// POST Object (browser-form uploads) as S3 answers it, where s3s answers otherwise:
+///
+/// - A policy condition the form does not meet is 403 AccessDenied "Invalid according to
+///   Policy: Policy Condition failed: …" at S3 (the policy is valid; the upload is not allowed
+///   by it); s3s says 400 InvalidPolicyDocument, S3's answer for a policy that cannot be read.
+/// - The `success_action_redirect` URL gets the ETag quoted (`etag=%22…%22`), as S3 sends it
+///   (ceph/s3-tests' `test_post_object_success_redirect_action`); s3s leaves the quotes out.
+async fn form_post_answers(mut resp: Response<s3s::Body>) -> Response<s3s::Body> {
+    if resp.status() == http::StatusCode::SEE_OTHER {
+        if let Some(loc) = resp
+            .headers()
+            .get(http::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+        {
+            let quoted = quote_redirect_etag(loc);
+            if let Ok(v) = HeaderValue::from_str(&quoted) {
+                resp.headers_mut().insert(http::header::LOCATION, v);
+            }
+        }
+        return resp;
+    }
+    if resp.status() != http::StatusCode::BAD_REQUEST {
+        return resp;
+    }
+    let mut condition_failed = false;
+    let mut resp = rewrite_body(resp, |t| {
+        let failed = t.contains("<Code>InvalidPolicyDocument</Code>")
+            && (t.contains("<Message>Policy condition")
+                || t.contains("does not match bucket in URL"));
+        if !failed {
+            return t;
+        }
+        condition_failed = true;
+        t.replace(
+            "<Code>InvalidPolicyDocument</Code>",
+            "<Code>AccessDenied</Code>",
+        )
+        .replace(
+            "<Message>",
+            "<Message>Invalid according to Policy: Policy Condition failed: ",
+        )
+    })
+    .await;
+    if condition_failed {
+        *resp.status_mut() = http::StatusCode::FORBIDDEN;
+    }
+    resp
+}
+
+/// `…&etag=HEX` → `…&etag=%22HEX%22` (the last `etag` parameter; already quoted ones stay).
+fn quote_redirect_etag(location: &str) -> String {
+    match location.rfind("etag=") {
+        Some(at) if !location[at + 5..].starts_with("%22") => {
+            let value_end = location[at + 5..]
+                .find('&')
+                .map_or(location.len(), |e| at + 5 + e);
+            format!(
+                "{}etag=%22{}%22{}",
+                &location[..at],
+                &location[at + 5..value_end],
+                &location[value_end..]
+            )
+        }
+        _ => location.to_string(),
+    }
+}
+
 fn error_response(e: s3s::S3Error) -> Response<s3s::Body> {
     e.to_http_response().unwrap_or_else(|_| {
         let mut r = Response::new(s3s::Body::empty());
@@ -327,6 +394,14 @@ pub async fn handle(
     req.extensions_mut().insert(record.clone());
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
+    // A browser-form upload (POST Object): s3s checks its policy before any operation of ours
+    // runs, so its refusals are put in S3's words on the way out (`form_post_answers`).
+    let form_post = req.method() == http::Method::POST
+        && req
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
     // What an access log record needs of the request, taken only while some bucket logs.
     let logged = logs
         .logs(
@@ -423,6 +498,9 @@ pub async fn handle(
         .operation
         .clone();
     resp = as_s3_answers(&operation, &method, resp).await;
+    if form_post {
+        resp = form_post_answers(resp).await;
+    }
     if let Some(headers) = cors_headers.filter(|_| method != "OPTIONS") {
         let (store, m, p) = (store.clone(), method.clone(), path.clone());
         let cors = tokio::task::spawn_blocking(move || {
@@ -643,4 +721,27 @@ impl Drop for MeteredBody {
 /// bounded by S3's limits (1,000 keys, 10,000 parts), saturating if it ever were not.
 fn xml_count<T: TryInto<i32>>(n: T) -> i32 {
     n.try_into().unwrap_or(i32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quote_redirect_etag;
+
+    #[test]
+    fn a_form_uploads_redirect_carries_the_etag_quoted() {
+        assert_eq!(
+            quote_redirect_etag("http://x/done?bucket=b&key=k&etag=0a1b"),
+            "http://x/done?bucket=b&key=k&etag=%220a1b%22"
+        );
+        // The redirect URL's own parameters stay; a quoted ETag is left as it is.
+        assert_eq!(
+            quote_redirect_etag("http://x/?a=1&etag=00&z=2"),
+            "http://x/?a=1&etag=%2200%22&z=2"
+        );
+        assert_eq!(
+            quote_redirect_etag("http://x/?etag=%2200%22"),
+            "http://x/?etag=%2200%22"
+        );
+        assert_eq!(quote_redirect_etag("http://x/"), "http://x/");
+    }
 }

@@ -271,6 +271,41 @@ def test_headers_s3_reads_leniently_are_read_so_here(server, bucket):
     assert r.status_code == 403 and "SignatureDoesNotMatch" in r.text
 
 
+def test_browser_form_uploads_follow_their_signed_policy(server, bucket):
+    """POST Object, as web pages upload with a form boto3's generate_presigned_post signed
+    (SigV4 policy): the upload lands; a form its policy does not allow is 403 AccessDenied
+    "Invalid according to Policy", as S3 answers; a redirect carries the quoted ETag."""
+    s3 = server.client()
+    post = s3.generate_presigned_post(
+        bucket, "uploads/${filename}", Fields={"Content-Type": "text/plain"},
+        Conditions=[["starts-with", "$key", "uploads/"], {"Content-Type": "text/plain"},
+                    ["content-length-range", 1, 1024]], ExpiresIn=600)
+    fields = dict(post["fields"], key="uploads/note.txt")
+    r = requests.post(post["url"], data=fields, files={"file": ("note.txt", b"hello form")}, timeout=30)
+    assert r.status_code == 204, r.text
+    got = s3.get_object(Bucket=bucket, Key="uploads/note.txt")
+    assert got["Body"].read() == b"hello form" and got["ContentType"] == "text/plain"
+    # Outside the policy: another key prefix, a body too large.
+    for bad_fields, body in (({"key": "elsewhere.txt"}, b"x"), ({}, b"x" * 2000)):
+        r = requests.post(post["url"], data=dict(fields, **bad_fields),
+                          files={"file": ("f", body)}, timeout=30)
+        assert r.status_code in (400, 403), r.text
+        if bad_fields:
+            assert r.status_code == 403 and "<Code>AccessDenied</Code>" in r.text, r.text
+            assert "Invalid according to Policy" in r.text
+    with pytest.raises(ClientError):
+        s3.head_object(Bucket=bucket, Key="elsewhere.txt")
+    # success_action_redirect: 303 to the page, with bucket, key and the quoted ETag.
+    page = "http://127.0.0.1:9/done"
+    post = s3.generate_presigned_post(bucket, "r.txt", Fields={"success_action_redirect": page},
+                                      Conditions=[{"success_action_redirect": page}])
+    r = requests.post(post["url"], data=post["fields"], files={"file": ("r.txt", b"r")},
+                      allow_redirects=False, timeout=30)
+    assert r.status_code == 303, r.text
+    etag = s3.head_object(Bucket=bucket, Key="r.txt")["ETag"].strip('"')
+    assert r.headers["location"] == f"{page}?bucket={bucket}&key=r.txt&etag=%22{etag}%22"
+
+
 def test_a_part_number_past_the_parts_is_refused(server, bucket):
     """HEAD with a part number the object does not have answers 416, as S3 does (a HEAD has no
     body, so the status is all a client sees); GET answers 400 InvalidPart, as ceph/s3-tests
