@@ -4,8 +4,8 @@
 //! A request's path through this module:
 //!
 //! ```text
-//! http::serve ─► handle(): request id, peer, record; headers S3 forgives mended (lenient.rs)
-//!   ─► s3s: route, SigV4 (auth.rs) ─►
+//! http::serve ─► handle(): request id, peer, record; headers S3 forgives mended (lenient.rs);
+//!   a browser form's fields read ahead of its file (form_post.rs) ─► s3s: route, SigV4 (auth.rs) ─►
 //!   access check (auth.rs: principal, anonymous allowed) ─► service.rs ─► buckets / objects /
 //!   listing / multipart: engine call on a blocking thread as the caller (endpoint.rs) ─►
 //!   response; the body metered ─► at its end: metrics + one access-log line
@@ -26,6 +26,7 @@ pub mod convert;
 pub mod cors;
 pub mod endpoint;
 pub mod errors;
+pub mod form_post;
 pub mod lenient;
 pub mod lifecycle;
 pub mod listing;
@@ -149,7 +150,12 @@ async fn with_length(
         let (mut parts, body) = req.into_parts();
         date_as_amz_date(&mut parts.headers);
         lenient::mend(&mut parts, identity, now_secs());
-        return Ok(Request::from_parts(parts, s3s::Body::from(body)));
+        let body = if parts.method == http::Method::POST {
+            form_post::prepare(&mut parts, body).await?
+        } else {
+            s3s::Body::from(body)
+        };
+        return Ok(Request::from_parts(parts, body));
     }
     let (mut parts, body) = req.into_parts();
     date_as_amz_date(&mut parts.headers);
@@ -167,6 +173,11 @@ async fn with_length(
             )
         })?
         .to_bytes();
+    let bytes = if parts.method == http::Method::POST {
+        form_post::mend_whole(&parts, bytes)?
+    } else {
+        bytes
+    };
     parts.headers.remove(http::header::TRANSFER_ENCODING);
     parts
         .headers

@@ -273,14 +273,17 @@ def test_headers_s3_reads_leniently_are_read_so_here(server, bucket):
 
 def test_browser_form_uploads_follow_their_signed_policy(server, bucket):
     """POST Object, as web pages upload with a form boto3's generate_presigned_post signed
-    (SigV4 policy): the upload lands; a form its policy does not allow is 403 AccessDenied
-    "Invalid according to Policy", as S3 answers; a redirect carries the quoted ETag."""
+    (a SigV2 or SigV4 policy, as boto3 chooses): the upload lands under the key with ${filename} filled in; a form its
+    policy does not allow is 403 AccessDenied "Invalid according to Policy", as S3 answers, and
+    one with a policy but no signature 400; a redirect carries the quoted ETag."""
     s3 = server.client()
     post = s3.generate_presigned_post(
         bucket, "uploads/${filename}", Fields={"Content-Type": "text/plain"},
         Conditions=[["starts-with", "$key", "uploads/"], {"Content-Type": "text/plain"},
                     ["content-length-range", 1, 1024]], ExpiresIn=600)
-    fields = dict(post["fields"], key="uploads/note.txt")
+    fields = post["fields"]
+    assert fields["key"] == "uploads/${filename}"
+    # The key takes the uploaded file's name, as S3 fills in ${filename}.
     r = requests.post(post["url"], data=fields, files={"file": ("note.txt", b"hello form")}, timeout=30)
     assert r.status_code == 204, r.text
     got = s3.get_object(Bucket=bucket, Key="uploads/note.txt")
@@ -293,8 +296,12 @@ def test_browser_form_uploads_follow_their_signed_policy(server, bucket):
         if bad_fields:
             assert r.status_code == 403 and "<Code>AccessDenied</Code>" in r.text, r.text
             assert "Invalid according to Policy" in r.text
-    with pytest.raises(ClientError):
-        s3.head_object(Bucket=bucket, Key="elsewhere.txt")
+    unsigned = {k: v for k, v in fields.items() if k.lower() not in ("signature", "x-amz-signature")}
+    r = requests.post(post["url"], data=unsigned, files={"file": ("u.txt", b"x")}, timeout=30)
+    assert r.status_code == 400 and "<Code>InvalidArgument</Code>" in r.text, r.text
+    for never in ("elsewhere.txt", "uploads/u.txt"):
+        with pytest.raises(ClientError):
+            s3.head_object(Bucket=bucket, Key=never)
     # success_action_redirect: 303 to the page, with bucket, key and the quoted ETag.
     page = "http://127.0.0.1:9/done"
     post = s3.generate_presigned_post(bucket, "r.txt", Fields={"success_action_redirect": page},
