@@ -12,6 +12,9 @@
 //! - **A policy without a signature** is refused with 400 InvalidArgument before the policy's
 //!   conditions are looked at, as S3 does; s3s would take the form for an anonymous one and
 //!   answer for the conditions instead.
+//! - **A policy whose `expiration` is not S3's ISO 8601** (`2026-12-05T07:00:00Z`, optionally
+//!   with fractional seconds) is 400 InvalidPolicyDocument, as S3 answers; s3s's date parser
+//!   takes other forms too (`2026-12-05 07:00:00+00:00`).
 //!
 //! A form whose fields are not all within [`FIELDS_MAX`] bytes is passed on unread.
 
@@ -117,6 +120,18 @@ fn mend_fields(buf: &[u8], boundary: &str) -> Result<Option<Vec<u8>>, s3s::S3Err
              (SigV2) when it has a policy",
         ));
     }
+    if let Some(policy) = fields
+        .iter()
+        .find(|f| f.name.eq_ignore_ascii_case("policy"))
+    {
+        if let Some(bad) = bad_expiration(&buf[policy.value.clone()]) {
+            return Err(s3_error(
+                "InvalidPolicyDocument",
+                400,
+                format!("Invalid Policy: Invalid 'expiration' value: '{bad}'"),
+            ));
+        }
+    }
     let Some(key) = fields.iter().find(|f| f.name.eq_ignore_ascii_case("key")) else {
         return Ok(None);
     };
@@ -145,6 +160,40 @@ pub fn mend_whole(parts: &Parts, body: Bytes) -> Result<Bytes, s3s::S3Error> {
         Some(b) => Ok(mend_fields(&body, &b)?.map_or(body, Bytes::from)),
         None => Ok(body),
     }
+}
+
+/// The `expiration` of a base64 policy document when it is not in S3's form,
+/// `YYYY-MM-DDThh:mm:ss[.fff]Z`. A policy that cannot be decoded is left to s3s, which says so.
+fn bad_expiration(policy_b64: &[u8]) -> Option<String> {
+    use base64::Engine;
+    let trimmed = std::str::from_utf8(policy_b64).ok()?.trim();
+    let doc = base64::engine::general_purpose::STANDARD
+        .decode(trimmed)
+        .ok()?;
+    let json: serde_json::Value = serde_json::from_slice(&doc).ok()?;
+    let exp = json.get("expiration")?.as_str()?;
+    let b = exp.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    let base = b.len() >= 20
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && b[10] == b'T'
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16)
+        && b[16] == b':'
+        && digits(17..19);
+    let rest = b.get(19..).unwrap_or_default();
+    let tail_ok = rest == b"Z"
+        || (rest.len() > 2
+            && rest[0] == b'.'
+            && rest[rest.len() - 1] == b'Z'
+            && rest[1..rest.len() - 1].iter().all(u8::is_ascii_digit));
+    (!(base && tail_ok)).then(|| exp.to_string())
 }
 
 /// A body that yields `prefix` first, then the rest of the request's body.
@@ -290,6 +339,34 @@ mod tests {
         // Anonymous, no policy: S3 leaves it to the bucket's permissions.
         let body = form(&[("key", "k")], "f", "x");
         assert_eq!(mend_fields(&body, B).unwrap(), None);
+    }
+
+    #[test]
+    fn a_policy_expires_in_s3s_form_or_is_refused() {
+        use base64::Engine;
+        let policy = |exp: &str| {
+            base64::engine::general_purpose::STANDARD
+                .encode(format!("{{\"expiration\": \"{exp}\", \"conditions\": []}}"))
+        };
+        for good in ["2026-12-05T07:00:00Z", "2026-12-05T07:00:00.123Z"] {
+            let body = form(&[("policy", &policy(good)), ("signature", "s")], "f", "x");
+            assert_eq!(mend_fields(&body, B).unwrap(), None, "{good}");
+        }
+        for bad in [
+            "2026-12-05 07:00:00.123+00:00",
+            "2026-12-05T07:00:00",
+            "tomorrow",
+        ] {
+            let body = form(&[("policy", &policy(bad)), ("signature", "s")], "f", "x");
+            let e = mend_fields(&body, B).unwrap_err();
+            assert_eq!(
+                e.status_code(),
+                Some(http::StatusCode::BAD_REQUEST),
+                "{bad}"
+            );
+        }
+        // Not a policy at all: s3s's to refuse.
+        assert_eq!(bad_expiration(b"not base64!"), None);
     }
 
     #[test]
