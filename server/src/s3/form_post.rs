@@ -16,6 +16,12 @@
 //!   with fractional seconds) is 400 InvalidPolicyDocument, as S3 answers; s3s's date parser
 //!   takes other forms too (`2026-12-05 07:00:00+00:00`).
 //!
+//! - **`acl` and `tagging`** are S3's names for the form's canned ACL and its tags (an XML
+//!   `<Tagging>` document); s3s 0.14 reads only `x-amz-acl` and `x-amz-tagging`, and renaming
+//!   the fields would break the policy's conditions on them (it is signed). So their values
+//!   ride to the PutObject in the request's extensions ([`FormFields`]), the tags turned into
+//!   the `k=v&…` form the `x-amz-tagging` header has.
+//!
 //! A form whose fields are not all within [`FIELDS_MAX`] bytes is passed on unread.
 
 use std::pin::Pin;
@@ -104,13 +110,99 @@ fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
         .map(|p| p + from)
 }
 
-/// The form's fields, mended as S3 reads them: `Ok(Some(new bytes))` when the key named
-/// `${filename}`, `Ok(None)` when nothing changes, `Err` for a policy with no signature.
-/// `buf` holds at least the fields and the file part's headers.
-fn mend_fields(buf: &[u8], boundary: &str) -> Result<Option<Vec<u8>>, s3s::S3Error> {
-    let Some((fields, filename)) = fields(buf, boundary) else {
-        return Ok(None);
+/// A form's `acl` and `tagging` fields, for the PutObject it becomes (s3s reads neither).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FormFields {
+    /// The canned ACL (`public-read`, …).
+    pub acl: Option<String>,
+    /// The `tagging` document's tags as an `x-amz-tagging` value (`k=v&…`, URL-encoded).
+    pub tagging: Option<String>,
+}
+
+/// A `<Tagging><TagSet><Tag><Key>…</Key><Value>…</Value></Tag>…` document as `k=v&…`.
+fn tagging_query(xml: &str) -> Result<String, s3s::S3Error> {
+    use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+    use quick_xml::events::Event;
+    let malformed = |why: String| {
+        s3_error(
+            "MalformedXML",
+            400,
+            format!("the form's tagging field is not a Tagging document: {why}"),
+        )
     };
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let (mut path, mut pairs) = (Vec::<String>::new(), Vec::new());
+    let (mut key, mut value) = (None::<String>, None::<String>);
+    loop {
+        match reader.read_event().map_err(|e| malformed(e.to_string()))? {
+            Event::Start(e) => {
+                path.push(String::from_utf8_lossy(e.name().as_ref()).into_owned());
+            }
+            Event::End(_) => {
+                if path.last().map(String::as_str) == Some("Tag") {
+                    let k = key
+                        .take()
+                        .ok_or_else(|| malformed("a Tag without a Key".into()))?;
+                    pairs.push((k, value.take().unwrap_or_default()));
+                }
+                path.pop();
+            }
+            Event::Text(t) => {
+                let text = t.unescape().map_err(|e| malformed(e.to_string()))?;
+                match path.last().map(String::as_str) {
+                    Some("Key") => key = Some(text.into_owned()),
+                    Some("Value") => value = Some(text.into_owned()),
+                    _ => {}
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        if path.first().is_some_and(|root| root != "Tagging") {
+            return Err(malformed(format!("its root is <{}>", path[0])));
+        }
+    }
+    if let Some(open) = path.last() {
+        return Err(malformed(format!("<{open}> is not closed")));
+    }
+    Ok(pairs
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                utf8_percent_encode(k, NON_ALPHANUMERIC),
+                utf8_percent_encode(v, NON_ALPHANUMERIC)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&"))
+}
+
+/// The form's fields, mended as S3 reads them: the fields' new bytes when the key named
+/// `${filename}` (else `None`), and the fields s3s does not read; `Err` for a policy with no
+/// signature or an expiration not in S3's form. `buf` holds at least the fields and the file
+/// part's headers.
+fn mend_fields(buf: &[u8], boundary: &str) -> Result<(Option<Vec<u8>>, FormFields), s3s::S3Error> {
+    let Some((fields, filename)) = fields(buf, boundary) else {
+        return Ok((None, FormFields::default()));
+    };
+    let text = |name: &str| {
+        fields
+            .iter()
+            .find(|f| f.name.eq_ignore_ascii_case(name))
+            .map(|f| String::from_utf8_lossy(&buf[f.value.clone()]).into_owned())
+    };
+    check_policy(buf, &fields)?;
+    let carried = FormFields {
+        acl: text("acl"),
+        tagging: text("tagging").map(|x| tagging_query(&x)).transpose()?,
+    };
+    Ok((mend_key(buf, &fields, filename), carried))
+}
+
+/// What S3 refuses in a form's policy before its conditions: no signature, an expiration not
+/// in S3's form.
+fn check_policy(buf: &[u8], fields: &[Field]) -> Result<(), s3s::S3Error> {
     let has = |n: &str| fields.iter().any(|f| f.name.eq_ignore_ascii_case(n));
     if has("policy") && !has("signature") && !has("x-amz-signature") {
         return Err(s3_error(
@@ -132,13 +224,14 @@ fn mend_fields(buf: &[u8], boundary: &str) -> Result<Option<Vec<u8>>, s3s::S3Err
             ));
         }
     }
-    let Some(key) = fields.iter().find(|f| f.name.eq_ignore_ascii_case("key")) else {
-        return Ok(None);
-    };
+    Ok(())
+}
+
+/// `${filename}` in the key filled in with the file's name: the fields' new bytes, or `None`.
+fn mend_key(buf: &[u8], fields: &[Field], filename: Option<String>) -> Option<Vec<u8>> {
+    let key = fields.iter().find(|f| f.name.eq_ignore_ascii_case("key"))?;
     let value = &buf[key.value.clone()];
-    let Some(filename) = filename.filter(|_| find(value, b"${filename}", 0).is_some()) else {
-        return Ok(None);
-    };
+    let filename = filename.filter(|_| find(value, b"${filename}", 0).is_some())?;
     // A browser sends the bare name; some clients send a path: S3 takes the last component.
     let base = filename.rsplit(['/', '\\']).next().unwrap_or_default();
     let new_value = String::from_utf8_lossy(value).replace("${filename}", base);
@@ -146,20 +239,24 @@ fn mend_fields(buf: &[u8], boundary: &str) -> Result<Option<Vec<u8>>, s3s::S3Err
     out.extend_from_slice(&buf[..key.value.start]);
     out.extend_from_slice(new_value.as_bytes());
     out.extend_from_slice(&buf[key.value.end..]);
-    Ok(Some(out))
+    Some(out)
 }
 
 /// [`prepare`] for a body already read whole (a chunked one without a length).
-pub fn mend_whole(parts: &Parts, body: Bytes) -> Result<Bytes, s3s::S3Error> {
+pub fn mend_whole(parts: &mut Parts, body: Bytes) -> Result<Bytes, s3s::S3Error> {
     let boundary = parts
         .headers
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(boundary);
-    match boundary {
-        Some(b) => Ok(mend_fields(&body, &b)?.map_or(body, Bytes::from)),
-        None => Ok(body),
+    let Some(b) = boundary else {
+        return Ok(body);
+    };
+    let (mended, carried) = mend_fields(&body, &b)?;
+    if carried != FormFields::default() {
+        parts.extensions.insert(carried);
     }
+    Ok(mended.map_or(body, Bytes::from))
 }
 
 /// The `expiration` of a base64 policy document when it is not in S3's form,
@@ -255,7 +352,11 @@ pub async fn prepare(parts: &mut Parts, mut body: Incoming) -> Result<s3s::Body,
             }
         }
     }
-    let prefix = match mend_fields(&buf, &boundary)? {
+    let (mended, carried) = mend_fields(&buf, &boundary)?;
+    if carried != FormFields::default() {
+        parts.extensions.insert(carried);
+    }
+    let prefix = match mended {
         Some(mended) => {
             let delta = mended.len() as i64 - buf.len() as i64;
             if let Some(len) = parts
@@ -304,7 +405,7 @@ mod tests {
             "a b.txt",
             "data",
         );
-        let mended = mend_fields(&body, B).unwrap().unwrap();
+        let mended = mend_fields(&body, B).unwrap().0.unwrap();
         let expected = form(
             &[("key", "up/a b.txt"), ("acl", "private")],
             "a b.txt",
@@ -316,11 +417,11 @@ mod tests {
         );
         // A path from the client: its last component.
         let body = form(&[("key", "${filename}")], "C:\\docs\\r.pdf", "x");
-        let mended = String::from_utf8(mend_fields(&body, B).unwrap().unwrap()).unwrap();
+        let mended = String::from_utf8(mend_fields(&body, B).unwrap().0.unwrap()).unwrap();
         assert!(mended.contains("name=\"key\"\r\n\r\nr.pdf\r\n"), "{mended}");
         // No placeholder: nothing to change.
         let body = form(&[("key", "plain.txt")], "a.txt", "x");
-        assert_eq!(mend_fields(&body, B).unwrap(), None);
+        assert_eq!(mend_fields(&body, B).unwrap().0, None);
     }
 
     #[test]
@@ -334,11 +435,11 @@ mod tests {
         assert_eq!(e.status_code(), Some(http::StatusCode::BAD_REQUEST));
         for sig in ["signature", "X-Amz-Signature"] {
             let body = form(&[("key", "k"), ("policy", "e30="), (sig, "s")], "f", "x");
-            assert_eq!(mend_fields(&body, B).unwrap(), None, "{sig}");
+            assert_eq!(mend_fields(&body, B).unwrap().0, None, "{sig}");
         }
         // Anonymous, no policy: S3 leaves it to the bucket's permissions.
         let body = form(&[("key", "k")], "f", "x");
-        assert_eq!(mend_fields(&body, B).unwrap(), None);
+        assert_eq!(mend_fields(&body, B).unwrap().0, None);
     }
 
     #[test]
@@ -350,7 +451,7 @@ mod tests {
         };
         for good in ["2026-12-05T07:00:00Z", "2026-12-05T07:00:00.123Z"] {
             let body = form(&[("policy", &policy(good)), ("signature", "s")], "f", "x");
-            assert_eq!(mend_fields(&body, B).unwrap(), None, "{good}");
+            assert_eq!(mend_fields(&body, B).unwrap().0, None, "{good}");
         }
         for bad in [
             "2026-12-05 07:00:00.123+00:00",
@@ -367,6 +468,25 @@ mod tests {
         }
         // Not a policy at all: s3s's to refuse.
         assert_eq!(bad_expiration(b"not base64!"), None);
+    }
+
+    #[test]
+    fn acl_and_tagging_ride_along_for_the_put() {
+        let xml = "<Tagging><TagSet><Tag><Key>team</Key><Value>a&amp;b c</Value></Tag>\
+                   <Tag><Key>k2</Key><Value></Value></Tag></TagSet></Tagging>";
+        let body = form(
+            &[("key", "k"), ("acl", "public-read"), ("tagging", xml)],
+            "f",
+            "x",
+        );
+        let (_, carried) = mend_fields(&body, B).unwrap();
+        assert_eq!(carried.acl.as_deref(), Some("public-read"));
+        assert_eq!(carried.tagging.as_deref(), Some("team=a%26b%20c&k2="));
+        let body = form(&[("key", "k"), ("tagging", "<Tagging><Tag>")], "f", "x");
+        let e = mend_fields(&body, B).unwrap_err();
+        assert_eq!(e.status_code(), Some(http::StatusCode::BAD_REQUEST));
+        let body = form(&[("key", "k")], "f", "x");
+        assert_eq!(mend_fields(&body, B).unwrap().1, FormFields::default());
     }
 
     #[test]

@@ -174,7 +174,7 @@ async fn with_length(
         })?
         .to_bytes();
     let bytes = if parts.method == http::Method::POST {
-        form_post::mend_whole(&parts, bytes)?
+        form_post::mend_whole(&mut parts, bytes)?
     } else {
         bytes
     };

@@ -344,9 +344,20 @@ impl Endpoint {
             &headers,
         )
         .map_err(|e| cx.err(e))?;
+        // A browser form's `acl` and `tagging` fields (S3's names; s3s reads only x-amz-acl
+        // and x-amz-tagging), carried here by `form_post.rs`.
+        let form = extensions
+            .get::<super::form_post::FormFields>()
+            .cloned()
+            .unwrap_or_default();
+        let canned = input
+            .acl
+            .clone()
+            .or_else(|| form.acl.map(ObjectCannedACL::from));
+        let tagging = input.tagging.clone().or(form.tagging);
         let acl = object_acl_request(
             &cx,
-            input.acl.as_ref(),
+            canned.as_ref(),
             &[
                 (Permission::FullControl, input.grant_full_control.as_ref()),
                 (Permission::Read, input.grant_read.as_ref()),
@@ -379,7 +390,7 @@ impl Endpoint {
             checksum,
             content_md5: content_md5(input.content_md5.as_ref()).map_err(|e| cx.err(e))?,
             acl,
-            tags: tags_from_header(input.tagging.as_ref()).map_err(|e| cx.err(e))?,
+            tags: tags_from_header(tagging.as_ref()).map_err(|e| cx.err(e))?,
             ..PutOptions::default()
         };
         // Bad encryption headers are refused after the authorization (below): a bucket policy

@@ -275,7 +275,8 @@ def test_browser_form_uploads_follow_their_signed_policy(server, bucket):
     """POST Object, as web pages upload with a form boto3's generate_presigned_post signed
     (a SigV2 or SigV4 policy, as boto3 chooses): the upload lands under the key with ${filename} filled in; a form its
     policy does not allow is 403 AccessDenied "Invalid according to Policy", as S3 answers, and
-    one with a policy but no signature 400; a redirect carries the quoted ETag."""
+    one with a policy but no signature 400; the acl and tagging fields apply; a redirect carries
+    the quoted ETag."""
     s3 = server.client()
     post = s3.generate_presigned_post(
         bucket, "uploads/${filename}", Fields={"Content-Type": "text/plain"},
@@ -302,6 +303,15 @@ def test_browser_form_uploads_follow_their_signed_policy(server, bucket):
     for never in ("elsewhere.txt", "uploads/u.txt"):
         with pytest.raises(ClientError):
             s3.head_object(Bucket=bucket, Key=never)
+    # The acl and tagging fields, under S3's names (tagging as a Tagging document).
+    tagging = "<Tagging><TagSet><Tag><Key>team</Key><Value>web &amp; co</Value></Tag></TagSet></Tagging>"
+    post = s3.generate_presigned_post(bucket, "t.txt", Fields={"acl": "public-read", "tagging": tagging},
+                                      Conditions=[{"acl": "public-read"}, {"tagging": tagging}])
+    r = requests.post(post["url"], data=post["fields"], files={"file": ("t.txt", b"t")}, timeout=30)
+    assert r.status_code == 204, r.text
+    assert s3.get_object_tagging(Bucket=bucket, Key="t.txt")["TagSet"] == [{"Key": "team", "Value": "web & co"}]
+    grants = s3.get_object_acl(Bucket=bucket, Key="t.txt")["Grants"]
+    assert any(g["Grantee"].get("URI", "").endswith("/AllUsers") and g["Permission"] == "READ" for g in grants), grants
     # success_action_redirect: 303 to the page, with bucket, key and the quoted ETag.
     page = "http://127.0.0.1:9/done"
     post = s3.generate_presigned_post(bucket, "r.txt", Fields={"success_action_redirect": page},
