@@ -289,6 +289,8 @@ def test_browser_form_uploads_follow_their_signed_policy(server, bucket):
     assert r.status_code == 204, r.text
     got = s3.get_object(Bucket=bucket, Key="uploads/note.txt")
     assert got["Body"].read() == b"hello form" and got["ContentType"] == "text/plain"
+    log = (server.workdir / "serve.log").read_text()
+    assert f"operation=PostObject bucket={bucket} key=uploads/note.txt status=204" in log
     # Outside the policy: another key prefix, a body too large.
     for bad_fields, body in (({"key": "elsewhere.txt"}, b"x"), ({}, b"x" * 2000)):
         r = requests.post(post["url"], data=dict(fields, **bad_fields),
