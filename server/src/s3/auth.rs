@@ -11,8 +11,9 @@ use std::sync::Arc;
 
 use s3s::access::{S3Access, S3AccessContext};
 use s3s::auth::{S3Auth, SecretKey};
+use s3s::dto::PostObjectInput;
 use s3s::path::S3Path;
-use s3s::S3Result;
+use s3s::{S3Request, S3Result};
 use seedbed_engine::iam::authorizer::Principal;
 use seedbed_engine::object::ObjectStore;
 
@@ -148,6 +149,18 @@ impl S3Access for IdentityAccess {
             r.principal = caller.name();
         }
         cx.extensions_mut().insert(caller);
+        Ok(())
+    }
+
+    /// A form upload's path names only the bucket (the key is a field of its body), so `check`
+    /// recorded no key: the access log and metrics get it here, once s3s has read the form.
+    async fn post_object(&self, req: &mut S3Request<PostObjectInput>) -> S3Result<()> {
+        if let Some(rec) = req.extensions.get::<SharedRecord>() {
+            rec.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .key
+                .clone_from(&req.input.key);
+        }
         Ok(())
     }
 }

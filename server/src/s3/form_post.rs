@@ -1,9 +1,9 @@
 //! Browser-form uploads (POST Object): what S3 does with a form's fields before s3s reads them.
 //!
 //! s3s parses the `multipart/form-data` body, checks the policy's signature and conditions and
-//! hands the upload on as a PutObject. Two things S3 does first are not in it, so they are
-//! done here, on the form's fields — the parts before the `file` part, which S3 requires to be
-//! last — read ahead of the file, which then streams on untouched:
+//! hands the upload on as a PutObject. What S3 does that s3s does not is done here, on the
+//! form's fields — the parts before the `file` part, which S3 requires to be last — read ahead
+//! of the file, which then streams on untouched:
 //!
 //! - **`${filename}` in the key** is the uploaded file's name (web pages use
 //!   `uploads/${filename}`; boto3's `generate_presigned_post` documents it). Replaced in the
@@ -15,7 +15,6 @@
 //! - **A policy whose `expiration` is not S3's ISO 8601** (`2026-12-05T07:00:00Z`, optionally
 //!   with fractional seconds) is 400 InvalidPolicyDocument, as S3 answers; s3s's date parser
 //!   takes other forms too (`2026-12-05 07:00:00+00:00`).
-//!
 //! - **`acl` and `tagging`** are S3's names for the form's canned ACL and its tags (an XML
 //!   `<Tagging>` document); s3s 0.14 reads only `x-amz-acl` and `x-amz-tagging`, and renaming
 //!   the fields would break the policy's conditions on them (it is signed). So their values
@@ -37,8 +36,16 @@ use super::errors::s3_error;
 /// Most bytes of form fields read ahead of the file (S3 caps a form's fields at 20 KB).
 pub const FIELDS_MAX: usize = 64 * 1024;
 
+/// The boundary of a request whose body is a form (`multipart/form-data`), else `None`.
+pub fn form_boundary(headers: &http::HeaderMap) -> Option<String> {
+    headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(boundary)
+}
+
 /// The boundary of a `multipart/form-data` content type.
-pub fn boundary(content_type: &str) -> Option<String> {
+fn boundary(content_type: &str) -> Option<String> {
     let (mime, params) = content_type.split_once(';')?;
     if !mime.trim().eq_ignore_ascii_case("multipart/form-data") {
         return None;
@@ -244,19 +251,23 @@ fn mend_key(buf: &[u8], fields: &[Field], filename: Option<String>) -> Option<Ve
 
 /// [`prepare`] for a body already read whole (a chunked one without a length).
 pub fn mend_whole(parts: &mut Parts, body: Bytes) -> Result<Bytes, s3s::S3Error> {
-    let boundary = parts
-        .headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(boundary);
-    let Some(b) = boundary else {
+    let Some(b) = form_boundary(&parts.headers) else {
         return Ok(body);
     };
-    let (mended, carried) = mend_fields(&body, &b)?;
+    Ok(mend_into(parts, &body, &b)?.map_or(body, Bytes::from))
+}
+
+/// [`mend_fields`], with the fields s3s does not read put into the request's extensions.
+fn mend_into(
+    parts: &mut Parts,
+    buf: &[u8],
+    boundary: &str,
+) -> Result<Option<Vec<u8>>, s3s::S3Error> {
+    let (mended, carried) = mend_fields(buf, boundary)?;
     if carried != FormFields::default() {
         parts.extensions.insert(carried);
     }
-    Ok(mended.map_or(body, Bytes::from))
+    Ok(mended)
 }
 
 /// The `expiration` of a base64 policy document when it is not in S3's form,
@@ -322,12 +333,7 @@ impl Body for Prefixed {
 /// `parts`' Content-Length is kept true.
 pub async fn prepare(parts: &mut Parts, mut body: Incoming) -> Result<s3s::Body, s3s::S3Error> {
     use http_body_util::BodyExt;
-    let Some(boundary) = parts
-        .headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(boundary)
-    else {
+    let Some(boundary) = form_boundary(&parts.headers) else {
         return Ok(s3s::Body::from(body));
     };
     let mut buf = BytesMut::new();
@@ -352,11 +358,7 @@ pub async fn prepare(parts: &mut Parts, mut body: Incoming) -> Result<s3s::Body,
             }
         }
     }
-    let (mended, carried) = mend_fields(&buf, &boundary)?;
-    if carried != FormFields::default() {
-        parts.extensions.insert(carried);
-    }
-    let prefix = match mended {
+    let prefix = match mend_into(parts, &buf, &boundary)? {
         Some(mended) => {
             let delta = mended.len() as i64 - buf.len() as i64;
             if let Some(len) = parts

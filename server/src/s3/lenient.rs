@@ -223,11 +223,12 @@ pub fn mend(parts: &mut Parts, identity: &IdentityStore, now_unix_secs: i64) {
     let Some(before) = text_headers(parts) else {
         return;
     };
-    let secret_of = |key: &str| {
-        identity
-            .credential(key)
-            .filter(|c| c.active)
-            .map(|c| c.secret)
+    let Some(secret) = identity
+        .credential(&parsed.access_key)
+        .filter(|c| c.active)
+        .map(|c| c.secret)
+    else {
+        return;
     };
     let path = parts.uri.path().to_string();
     let verified = seedbed_sigv4::verify(
@@ -240,12 +241,9 @@ pub fn mend(parts: &mut Parts, identity: &IdentityStore, now_unix_secs: i64) {
         },
         "s3",
         now_unix_secs,
-        secret_of,
+        |_| Some(secret.clone()),
     );
     let Ok(auth) = verified else {
-        return;
-    };
-    let Some(secret) = secret_of(&auth.access_key) else {
         return;
     };
     apply(parts, edits);

@@ -407,12 +407,8 @@ pub async fn handle(
     let path = req.uri().path().to_string();
     // A browser-form upload (POST Object): s3s checks its policy before any operation of ours
     // runs, so its refusals are put in S3's words on the way out (`form_post_answers`).
-    let form_post = req.method() == http::Method::POST
-        && req
-            .headers()
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
+    let form_post =
+        req.method() == http::Method::POST && form_post::form_boundary(req.headers()).is_some();
     // What an access log record needs of the request, taken only while some bucket logs.
     let logged = logs
         .logs(

@@ -344,14 +344,6 @@ impl Endpoint {
             &headers,
         )
         .map_err(|e| cx.err(e))?;
-        // A form upload names its key in the body, not the path: the access log and metrics
-        // record it all the same.
-        if let Some(rec) = extensions.get::<super::caller::SharedRecord>() {
-            let mut r = rec.lock().unwrap_or_else(|p| p.into_inner());
-            if r.key.is_empty() {
-                r.key.clone_from(&input.key);
-            }
-        }
         // A browser form's `acl` and `tagging` fields (S3's names; s3s reads only x-amz-acl
         // and x-amz-tagging), carried here by `form_post.rs`.
         let form = extensions
