@@ -31,7 +31,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 die() { echo "s3-tests-features.sh: $*" >&2; exit 2; }
 . "$HERE/lib.sh"
 
-: "${FEATURES:=sse tagging cors object_lock s3select lifecycle lifecycle_expiration post_object}"
+: "${FEATURES:=sse tagging cors object_lock s3select lifecycle lifecycle_expiration post_object sigv2}"
 : "${LC_DAY:=3}"
 find_shared
 TARBALL="${SHARED:-}/conformance/s3-tests/s3-tests-8f0ae7b.tar.gz"
@@ -154,7 +154,8 @@ select_feature() {
                  M="lifecycle_expiration and (fails_on_aws or delete_marker) and not lifecycle_transition and not cloud_transition and not fails_on_rgw"
                  K="not nothing"; F=s3tests/functional/test_s3.py; FLAGS="--lifecycle-day-secs $LC_DAY" ;;
     post_object) M="not fails_on_rgw"; K="post_object and not kms"; F=s3tests/functional/test_s3.py ;;
-    *) die "unknown feature '$1' (sse, tagging, cors, object_lock, s3select, lifecycle, lifecycle_expiration, post_object)" ;;
+    sigv2)       M="auth_aws2 and not fails_on_rgw"; K="not nothing"; F=s3tests/functional/test_headers.py ;;
+    *) die "unknown feature '$1' (sse, tagging, cors, object_lock, s3select, lifecycle, lifecycle_expiration, post_object, sigv2)" ;;
   esac
 }
 

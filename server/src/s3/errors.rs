@@ -20,13 +20,16 @@ const PRECONDITION_MESSAGE: &str = "At least one of the pre-conditions you speci
 /// Message, Resource and RequestId): each travels in a response header of its own, never sent,
 /// which `handle` (mod.rs) turns into the element. `Method` is the request's, which `handle`
 /// adds wherever `ResourceType` is asked for.
-pub const EXTRA_ELEMENTS: [(&str, &str); 6] = [
+pub const EXTRA_ELEMENTS: [(&str, &str); 9] = [
     ("x-seedbed-error-condition", "Condition"),
     ("x-seedbed-error-bucket-name", "BucketName"),
     ("x-seedbed-error-key", "Key"),
     ("x-seedbed-error-version-id", "VersionId"),
     ("x-seedbed-error-method", "Method"),
     ("x-seedbed-error-resource-type", "ResourceType"),
+    ("x-seedbed-error-request-time", "RequestTime"),
+    ("x-seedbed-error-server-time", "ServerTime"),
+    ("x-seedbed-error-max-skew", "MaxAllowedTimeSkewMilliseconds"),
 ];
 
 /// Ask for `<element>value</element>` in `err`'s document (an element of [`EXTRA_ELEMENTS`]).

@@ -33,8 +33,10 @@ pub mod listing;
 pub mod multipart;
 pub mod object_lock;
 pub mod objects;
+pub mod request_time;
 pub mod select;
 pub mod service;
+pub mod sigv2;
 pub mod sse;
 pub mod tagging;
 
@@ -133,7 +135,9 @@ fn expired_presign(req: &Request<Incoming>) -> bool {
 /// [`CHUNKED_BODY_MAX`], and give the request its length. Larger is MissingContentLength (411),
 /// as S3 answers chunked uploads of unknown length.
 ///
-/// Headers S3 reads leniently and s3s would refuse are mended here too ([`lenient`]).
+/// Headers S3 reads leniently and s3s would refuse are mended here too ([`lenient`]), and a
+/// SigV2 request's time is checked, which s3s does not do ([`request_time`]), and a SigV2
+/// path-style bucket request signed as botocore signs it is accepted ([`sigv2`]).
 async fn with_length(
     req: Request<Incoming>,
     identity: &crate::identity::IdentityStore,
@@ -149,7 +153,9 @@ async fn with_length(
     if !chunked || has_length {
         let (mut parts, body) = req.into_parts();
         date_as_amz_date(&mut parts.headers);
+        request_time::check(&parts.headers, now_secs())?;
         lenient::mend(&mut parts, identity, now_secs());
+        sigv2::mend(&mut parts, identity);
         let body = if parts.method == http::Method::POST {
             form_post::prepare(&mut parts, body).await?
         } else {
@@ -159,7 +165,9 @@ async fn with_length(
     }
     let (mut parts, body) = req.into_parts();
     date_as_amz_date(&mut parts.headers);
+    request_time::check(&parts.headers, now_secs())?;
     lenient::mend(&mut parts, identity, now_secs());
+    sigv2::mend(&mut parts, identity);
     let bytes = http_body_util::Limited::new(body, CHUNKED_BODY_MAX)
         .collect()
         .await
