@@ -23,6 +23,19 @@ pub trait Identities: Send + Sync {
     fn secret_of(&self, access_key: &str) -> Option<String>;
     /// The principal `access_key` authenticates as.
     fn principal_of(&self, access_key: &str) -> Option<Principal>;
+    /// STS AssumeRole for the holder of `caller_access_key` (signature already verified): mint
+    /// and record a session. Identities without a place to record one refuse.
+    fn assume_role(
+        &self,
+        caller_access_key: &str,
+        input: &crate::sts::AssumeRoleInput,
+        now_unix_ms: u64,
+    ) -> Result<crate::sts::AssumedRole, crate::sts::StsFailure> {
+        let _ = (caller_access_key, input, now_unix_ms);
+        Err(crate::sts::StsFailure::validation(
+            "AssumeRole is not served by these identities",
+        ))
+    }
 }
 
 /// Authentication and authorization settings.
@@ -260,7 +273,8 @@ impl Endpoint {
         }
     }
 
-    /// An STS query-protocol request (`crate::sts`): GetCallerIdentity, signed for `sts`.
+    /// An STS query-protocol request (`crate::sts`): GetCallerIdentity or AssumeRole, signed
+    /// for `sts`.
     fn sts(&self, req: &HttpRequest<'_>, action: &str, now_unix_secs: i64) -> HttpResponse {
         let n = self.requests.fetch_add(1, Ordering::Relaxed);
         let request_id = format!("{:016X}{n:016X}", std::process::id());
@@ -284,11 +298,11 @@ impl Endpoint {
                 String::new(),
             )
         };
-        if action != "GetCallerIdentity" {
+        if action != "GetCallerIdentity" && action != "AssumeRole" {
             return fail(
                 400,
                 "InvalidAction",
-                &format!("Could not find operation {action}: this endpoint serves STS's GetCallerIdentity only"),
+                &format!("Could not find operation {action}: this endpoint serves STS's GetCallerIdentity and AssumeRole"),
             );
         }
         let Some(sec) = &self.security else {
@@ -312,6 +326,23 @@ impl Endpoint {
                 return fail(403, code, &e.to_string());
             }
         };
+        if action == "AssumeRole" {
+            let minted =
+                crate::sts::assume_role_input(&crate::sts::form(req.body)).and_then(|input| {
+                    let now_ms = u64::try_from(now_unix_secs).unwrap_or(0) * 1000;
+                    sec.identities
+                        .assume_role(&verified.access_key, &input, now_ms)
+                });
+            return match minted {
+                Ok(r) => reply(
+                    200,
+                    crate::sts::assume_role_xml(&r, &request_id),
+                    None,
+                    r.arn.clone(),
+                ),
+                Err(f) => fail(f.status, f.code, &f.message),
+            };
+        }
         let identity = sec
             .identities
             .principal_of(&verified.access_key)

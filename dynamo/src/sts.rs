@@ -1,9 +1,19 @@
-//! STS's GetCallerIdentity, answered on the DynamoDB listener: `aws sts get-caller-identity`
-//! (and SDKs that ask which account their key belongs to, as moto's AWS-verified resource
-//! policy tests do) work against `seedbed serve` with `--endpoint-url` pointing here. It is the
-//! one STS operation served: a signed query-protocol POST (`Action=GetCallerIdentity`), answered
-//! in STS's XML. Identities come from the IAM file; there is no STS service behind it
-//! (AssumeRole is `seedbed iam assume-role`).
+//! STS on the DynamoDB listener: `GetCallerIdentity` and `AssumeRole`, the query protocol
+//! (a signed form POST, `Action=...`) answered in STS's XML. `aws sts get-caller-identity`,
+//! `aws sts assume-role` and SDKs' STS clients work against `seedbed serve` with
+//! `--endpoint-url` pointing here (SDKs that ask STS which account their key belongs to, as
+//! moto's AWS-verified resource-policy tests do, need the first).
+//!
+//! AssumeRole is decided by the engine's IAM (the role's trust policy, and the caller's own
+//! policies for `sts:AssumeRole`), and the session it mints is recorded in the IAM file, as
+//! `seedbed iam assume-role` records one, so the S3 and DynamoDB listeners accept its keys at
+//! once and after a restart. What is served of AssumeRole's parameters is in
+//! [`AssumeRoleInput`]; anything else is refused by name rather than ignored (an ignored
+//! `SerialNumber` or `PolicyArns` would hand out other rights than the caller asked for).
+
+use std::collections::BTreeMap;
+
+use seedbed_sigv4::encode::percent_decode;
 
 /// Whether a request with no `X-Amz-Target` is an STS query-protocol call, and which action.
 pub fn action_of(content_type: Option<&str>, body: &[u8]) -> Option<String> {
@@ -50,6 +60,160 @@ pub fn error_xml(code: &str, message: &str, request_id: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+/// A form body (`application/x-www-form-urlencoded`) as decoded (name, value) pairs.
+pub fn form(body: &[u8]) -> Vec<(String, String)> {
+    String::from_utf8_lossy(body)
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            let d = |x: &str| percent_decode(&x.replace('+', " "));
+            (d(k), d(v))
+        })
+        .collect()
+}
+
+/// The AssumeRole parameters served.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AssumeRoleInput {
+    /// `RoleArn`: `arn:aws:iam::ACCOUNT:role/NAME`.
+    pub role_arn: String,
+    /// `RoleSessionName`: 2–64 characters of `[A-Za-z0-9_+=,.@-]` (checked by the engine).
+    pub session_name: String,
+    /// `DurationSeconds`, 900 to 43,200; 3,600 when not given.
+    pub duration_s: u64,
+    /// `Policy`: an inline session policy (JSON), which can only narrow the role's rights.
+    pub policy: Option<String>,
+    /// `Tags.member.N.Key` / `.Value`: session tags (the trust policy must allow
+    /// `sts:TagSession`).
+    pub tags: BTreeMap<String, String>,
+    /// `ExternalId` (`sts:ExternalId` in the trust policy's conditions).
+    pub external_id: Option<String>,
+}
+
+/// An STS error to answer: status, code, message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StsFailure {
+    /// HTTP status.
+    pub status: u16,
+    /// STS's error code (`AccessDenied`, `ValidationError`, `MalformedPolicyDocument`).
+    pub code: &'static str,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl StsFailure {
+    /// A 400 ValidationError.
+    pub fn validation(message: impl Into<String>) -> Self {
+        StsFailure {
+            status: 400,
+            code: "ValidationError",
+            message: message.into(),
+        }
+    }
+}
+
+/// The session AssumeRole minted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AssumedRole {
+    /// Temporary access key ID (`ASIA...`).
+    pub access_key: String,
+    /// Its secret.
+    pub secret: String,
+    /// The session token (`x-amz-security-token`).
+    pub token: String,
+    /// Expiry, ISO 8601 UTC.
+    pub expiration: String,
+    /// `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`.
+    pub arn: String,
+    /// `ROLEID:SESSION`.
+    pub assumed_role_id: String,
+}
+
+/// AssumeRole's parameters from its form, checked as STS checks them before anything else.
+pub fn assume_role_input(pairs: &[(String, String)]) -> Result<AssumeRoleInput, StsFailure> {
+    let mut input = AssumeRoleInput {
+        duration_s: 3600,
+        ..AssumeRoleInput::default()
+    };
+    let mut role_arn = None;
+    let mut session_name = None;
+    let mut tag_keys: BTreeMap<String, (Option<String>, Option<String>)> = BTreeMap::new();
+    for (k, v) in pairs {
+        match k.as_str() {
+            "Action" | "Version" => {}
+            "RoleArn" => role_arn = Some(v.clone()),
+            "RoleSessionName" => session_name = Some(v.clone()),
+            "DurationSeconds" => {
+                input.duration_s = v.parse().map_err(|_| {
+                    StsFailure::validation(format!(
+                        "DurationSeconds `{v}` is not a whole number of seconds"
+                    ))
+                })?
+            }
+            "Policy" => input.policy = Some(v.clone()),
+            "ExternalId" => input.external_id = Some(v.clone()),
+            _ => {
+                let tag = k
+                    .strip_prefix("Tags.member.")
+                    .and_then(|rest| rest.split_once('.'));
+                match tag {
+                    Some((n, "Key")) => {
+                        tag_keys.entry(n.to_string()).or_default().0 = Some(v.clone())
+                    }
+                    Some((n, "Value")) => {
+                        tag_keys.entry(n.to_string()).or_default().1 = Some(v.clone())
+                    }
+                    _ => {
+                        let name = k.split('.').next().unwrap_or(k);
+                        return Err(StsFailure::validation(format!(
+                            "AssumeRole's parameter {name} is not served here (served: RoleArn, \
+                             RoleSessionName, DurationSeconds, Policy, Tags, ExternalId)"
+                        )));
+                    }
+                }
+            }
+        }
+    }
+    let missing = |field: &str| {
+        StsFailure::validation(format!(
+            "1 validation error detected: Value null at '{field}' failed to satisfy constraint: \
+             Member must not be null"
+        ))
+    };
+    input.role_arn = role_arn.ok_or_else(|| missing("roleArn"))?;
+    input.session_name = session_name.ok_or_else(|| missing("roleSessionName"))?;
+    for (n, (key, value)) in tag_keys {
+        let (Some(key), Some(value)) = (key, value) else {
+            return Err(StsFailure::validation(format!(
+                "Tags.member.{n} needs both a Key and a Value"
+            )));
+        };
+        input.tags.insert(key, value);
+    }
+    Ok(input)
+}
+
+/// AssumeRole's answer.
+pub fn assume_role_xml(r: &AssumedRole, request_id: &str) -> Vec<u8> {
+    format!(
+        "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult>\
+<Credentials><AccessKeyId>{}</AccessKeyId><SecretAccessKey>{}</SecretAccessKey>\
+<SessionToken>{}</SessionToken><Expiration>{}</Expiration></Credentials>\
+<AssumedRoleUser><AssumedRoleId>{}</AssumedRoleId><Arn>{}</Arn></AssumedRoleUser>\
+</AssumeRoleResult><ResponseMetadata><RequestId>{}</RequestId></ResponseMetadata>\
+</AssumeRoleResponse>",
+        escape(&r.access_key),
+        escape(&r.secret),
+        escape(&r.token),
+        escape(&r.expiration),
+        escape(&r.assumed_role_id),
+        escape(&r.arn),
+        escape(request_id)
+    )
+    .into_bytes()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,5 +236,39 @@ mod tests {
             xml.contains("<Arn>arn:a&lt;b</Arn>")
                 && xml.contains("<Account>123456789012</Account>")
         );
+    }
+
+    #[test]
+    fn assume_role_parameters_are_read_from_the_form_and_the_rest_refused_by_name() {
+        let pairs = form(
+            b"Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2FReader\
+&RoleSessionName=bob-1&DurationSeconds=900&Tags.member.1.Key=team&Tags.member.1.Value=storage+ops\
+&ExternalId=x-1",
+        );
+        let input = assume_role_input(&pairs).unwrap();
+        assert_eq!(input.role_arn, "arn:aws:iam::123456789012:role/Reader");
+        assert_eq!(input.session_name, "bob-1");
+        assert_eq!(input.duration_s, 900);
+        assert_eq!(input.tags["team"], "storage ops");
+        assert_eq!(input.external_id.as_deref(), Some("x-1"));
+        let only = |body: &[u8]| assume_role_input(&form(body));
+        assert_eq!(
+            only(b"RoleArn=a&RoleSessionName=s").unwrap().duration_s,
+            3600
+        );
+        let e = only(b"RoleSessionName=s").unwrap_err();
+        assert!(e.message.contains("'roleArn'"), "{e:?}");
+        let e =
+            only(b"RoleArn=a&RoleSessionName=s&SerialNumber=arn:mfa&TokenCode=123456").unwrap_err();
+        assert!(
+            e.code == "ValidationError" && e.message.contains("SerialNumber"),
+            "{e:?}"
+        );
+        let e = only(b"RoleArn=a&RoleSessionName=s&PolicyArns.member.1.arn=arn:p").unwrap_err();
+        assert!(e.message.contains("PolicyArns is not served"), "{e:?}");
+        let e = only(b"RoleArn=a&RoleSessionName=s&Tags.member.1.Key=k").unwrap_err();
+        assert!(e.message.contains("Tags.member.1"), "{e:?}");
+        let e = only(b"RoleArn=a&RoleSessionName=s&DurationSeconds=soon").unwrap_err();
+        assert!(e.message.contains("soon"), "{e:?}");
     }
 }

@@ -295,6 +295,9 @@ pub fn assume_role(a: AssumeRoleArgs) -> ExitCode {
                 role: &a.role,
                 session_name: &a.session,
                 duration_s: a.duration,
+                policies: &[],
+                tags: &Default::default(),
+                external_id: None,
                 now_unix_ms: now,
             },
         )?;

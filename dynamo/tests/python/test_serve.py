@@ -2,6 +2,7 @@
 file, DynamoDB's error shapes for bad requests, metrics beside S3's, the banner, a clean stop
 on SIGTERM, and tables that survive a restart."""
 
+import datetime
 import json
 import os
 import re
@@ -10,10 +11,12 @@ import time
 import urllib.request
 from decimal import Decimal
 
+import boto3
 import pytest
 import requests
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
+from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
@@ -233,6 +236,95 @@ def test_caller_identity_and_a_table_policy_that_admits_another_account(server, 
 def metric(text, name, operation):
     m = re.search(rf'^{name}{{operation="{operation}"}} (\S+)$', text, re.M)
     return float(m.group(1)) if m else 0.0
+
+
+def test_sts_assume_role_mints_sessions_that_iam_bounds(server, client, resource, tmp_path):
+    """`aws sts assume-role` against the DynamoDB listener: the role's trust policy and the
+    caller's own policies decide; the session's keys work at once, on both listeners, as far as
+    the role's policies (narrowed by a session policy) allow; the sessions are kept in the IAM
+    file; what STS refuses is refused in its words, and what is not served is named."""
+    own_server(server)
+    table = create(resource)
+    client.put_item(TableName=table.name, Item={"pk": {"S": "k"}, "v": {"S": "1"}})
+    n = f"{os.getpid()}{int(time.time()) % 100000}"
+    files = {}
+    for name, doc in {
+        "caller": {"Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]},
+        "trust": {"Statement": [{"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"],
+                                 "Principal": {"AWS": f"arn:aws:iam::123456789012:user/bob{n}"}}]},
+        "reader": {"Statement": [{"Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:Scan"],
+                                  "Resource": "*"}]},
+    }.items():
+        files[name] = tmp_path / f"{name}.json"
+        files[name].write_text(json.dumps({"Version": "2012-10-17", **doc}))
+    keys = {}
+    for who in ("bob", "carol"):
+        keys[who] = json.loads(server.seedbed("iam", "user", "add", f"{who}{n}", "--iam", str(server.iam),
+                                              "--policy", str(files["caller"]), "--json"))
+    server.seedbed("iam", "role", "add", f"Reader{n}", "--iam", str(server.iam),
+                   "--trust", str(files["trust"]), "--policy", str(files["reader"]))
+    role = f"arn:aws:iam::123456789012:role/Reader{n}"
+
+    def sts_of(access_key, secret_key, token=None):
+        return boto3.session.Session(aws_access_key_id=access_key, aws_secret_access_key=secret_key,
+                                     aws_session_token=token, region_name="us-east-1").client(
+            "sts", endpoint_url=server.endpoint, config=Config(retries={"max_attempts": 1}))
+
+    bob = sts_of(keys["bob"]["access_key"], keys["bob"]["secret_key"])
+    r = eventually(lambda: bob.assume_role(RoleArn=role, RoleSessionName="bob-1", DurationSeconds=900,
+                                           Tags=[{"Key": "team", "Value": "storage"}]))
+    c, me = r["Credentials"], f"arn:aws:sts::123456789012:assumed-role/Reader{n}/bob-1"
+    assert c["AccessKeyId"].startswith("ASIA") and r["AssumedRoleUser"]["Arn"] == me
+    assert r["AssumedRoleUser"]["AssumedRoleId"].endswith(":bob-1")
+    left = (c["Expiration"] - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
+    assert 840 < left <= 900, left
+
+    def as_session(c, service):
+        return boto3.session.Session(aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"],
+                                     aws_session_token=c["SessionToken"], region_name="us-east-1").client(
+            service, endpoint_url=server.endpoint if service != "s3" else server.s3_endpoint,
+            config=Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"}))
+
+    # At once, without waiting for a reload: reads allowed, writes not; the S3 listener knows
+    # the key too (and denies: the role gives no S3 rights).
+    ddb = as_session(c, "dynamodb")
+    assert ddb.get_item(TableName=table.name, Key={"pk": {"S": "k"}})["Item"]["v"] == {"S": "1"}
+    with pytest.raises(ClientError) as e:
+        ddb.put_item(TableName=table.name, Item={"pk": {"S": "k2"}})
+    assert code(e) == "AccessDeniedException" and me in str(e.value)
+    assert as_session(c, "sts").get_caller_identity()["Arn"] == me
+    with pytest.raises(ClientError) as e:
+        as_session(c, "s3").list_buckets()
+    assert code(e) == "AccessDenied" and me in str(e.value)
+    # A session policy narrows the role: Scan only.
+    only_scan = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "dynamodb:Scan", "Resource": "*"}]})
+    narrow = as_session(bob.assume_role(RoleArn=role, RoleSessionName="bob-2", Policy=only_scan)["Credentials"],
+                        "dynamodb")
+    assert narrow.scan(TableName=table.name)["Count"] == 1
+    with pytest.raises(ClientError) as e:
+        narrow.get_item(TableName=table.name, Key={"pk": {"S": "k"}})
+    assert code(e) == "AccessDeniedException"
+    # Kept where `seedbed iam assume-role` keeps them: the IAM file.
+    recorded = [s["session_name"] for s in json.loads(server.iam.read_text())["sessions"]]
+    assert "bob-1" in recorded and "bob-2" in recorded
+    # Refused: a user the trust policy does not name, a role that does not exist, a session
+    # assuming a role (role chaining), a policy that is no JSON, parameters not served.
+    carol = sts_of(keys["carol"]["access_key"], keys["carol"]["secret_key"])
+    refusals = [
+        (lambda: eventually(lambda: carol.assume_role(RoleArn=role, RoleSessionName="c1")), "AccessDenied", "trust policy"),
+        (lambda: bob.assume_role(RoleArn=role + "x", RoleSessionName="b3"), "AccessDenied", "no such role"),
+        (lambda: as_session(c, "sts").assume_role(RoleArn=role, RoleSessionName="b4"), "AccessDenied", "role chaining"),
+        (lambda: bob.assume_role(RoleArn=role, RoleSessionName="b5", Policy="{not json"), "MalformedPolicyDocument", "JSON"),
+        (lambda: bob.assume_role(RoleArn=role, RoleSessionName="b6", SerialNumber="arn:aws:iam::123456789012:mfa/b",
+                                 TokenCode="123456"), "ValidationError", "SerialNumber"),
+        (lambda: bob.assume_role(RoleArn="arn:aws:iam::123456789012:user/Reader", RoleSessionName="b7"), "ValidationError", "RoleArn"),
+    ]
+    for call, want, words in refusals:
+        with pytest.raises(ClientError) as e:
+            call()
+        assert code(e) == want and words in e.value.response["Error"]["Message"], e.value.response["Error"]
+    table.delete()
 
 
 def test_metrics_count_operations(server, client, table_s):

@@ -17,6 +17,7 @@
 
 pub mod exchange;
 pub mod metrics;
+pub mod sts;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -62,6 +63,15 @@ impl Identities for ServerIdentities {
             .credential(access_key)
             .filter(|c| c.active)
             .map(|c| c.principal)
+    }
+
+    fn assume_role(
+        &self,
+        caller_access_key: &str,
+        input: &seedbed_dynamo::sts::AssumeRoleInput,
+        now_unix_ms: u64,
+    ) -> Result<seedbed_dynamo::sts::AssumedRole, seedbed_dynamo::sts::StsFailure> {
+        sts::assume_role(&self.0, caller_access_key, input, now_unix_ms)
     }
 }
 

@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use seedbed_engine::iam::authorizer::{
-    AssumeRole, Authorizer, Directory, Group, Principal, Role, Session, User,
+    AssumeRole, AuthError, Authorizer, Directory, Group, Principal, Role, Session, User,
 };
 use seedbed_engine::iam::{Policy, PolicyKind};
 use seedbed_engine::object::owner::derived_canonical_id;
@@ -54,6 +54,10 @@ pub enum IdentityError {
     /// A user, role or key that does not exist.
     #[error("{0}")]
     NotFound(String),
+    /// IAM refused (AssumeRole's trust policy, the caller's permissions); the explanation says
+    /// why.
+    #[error("{0}")]
+    Denied(String),
 }
 
 /// What an access key stands for.
@@ -443,6 +447,12 @@ pub struct AssumeRoleRequest<'a> {
     pub session_name: &'a str,
     /// Lifetime, seconds (900 to 43200).
     pub duration_s: u64,
+    /// Session policies (JSON documents): they narrow the role's permissions.
+    pub policies: &'a [Value],
+    /// Session tags (the trust policy must allow `sts:TagSession`).
+    pub tags: &'a BTreeMap<String, String>,
+    /// `sts:ExternalId`, for trust policies that ask for it.
+    pub external_id: Option<&'a str>,
     /// Now, Unix milliseconds.
     pub now_unix_ms: u64,
 }
@@ -460,6 +470,9 @@ pub fn assume_role(
         role,
         session_name,
         duration_s,
+        policies: session_policies,
+        tags,
+        external_id,
         now_unix_ms,
     } = *req;
     let id = Identity::from_file(f.clone())?;
@@ -470,6 +483,13 @@ pub fn assume_role(
         .ok_or_else(|| IdentityError::NotFound(format!("no user {user_account}/{user}")))?;
     let caller = Principal::User(user_arn(u));
     let arn = role_arn(role_account, role);
+    let parsed = policies(session_policies, PolicyKind::Session, "the session policy")?;
+    let external: Vec<&str> = external_id.into_iter().collect();
+    let context: Vec<(&str, &[&str])> = if external.is_empty() {
+        Vec::new()
+    } else {
+        vec![("sts:ExternalId", external.as_slice())]
+    };
     let session = id
         .authorizer
         .assume_role(
@@ -477,14 +497,25 @@ pub fn assume_role(
             &AssumeRole {
                 role_arn: &arn,
                 session_name,
+                session_policies: parsed,
+                tags: tags.clone(),
                 duration_seconds: duration_s,
+                context: &context,
                 now_unix_ms,
-                ..AssumeRole::default()
             },
         )
-        .map_err(|e| IdentityError::Invalid {
-            what: format!("assume role {arn} as {}", user_arn(u)),
-            why: e.to_string(),
+        .map_err(|e| match e {
+            AuthError::AccessDenied(why) => {
+                IdentityError::Denied(format!("{} may not assume {arn}: {why}", user_arn(u)))
+            }
+            AuthError::NoSuchRole(_) => IdentityError::Denied(format!(
+                "{} may not assume {arn}: there is no such role",
+                user_arn(u)
+            )),
+            e => IdentityError::Invalid {
+                what: format!("assume role {arn} as {}", user_arn(u)),
+                why: e.to_string(),
+            },
         })?;
     let entry = SessionEntry {
         account: role_account.to_string(),
@@ -494,8 +525,9 @@ pub fn assume_role(
         secret: keys::secret()?,
         token: keys::session_token()?,
         expires_unix_ms: session.expires_unix_ms,
-        policies: Vec::new(),
-        tags: BTreeMap::new(),
+        policies: session_policies.to_vec(),
+        // The role's tags with the session's over them, as the session's principal tags.
+        tags: session.tags,
     };
     f.sessions.push(entry.clone());
     Ok(entry)
@@ -510,6 +542,9 @@ pub struct IdentityStore {
     guard: Arc<Guard>,
     current: RwLock<Arc<Identity>>,
     checked: Mutex<(Instant, Option<SystemTime>)>,
+    /// Held while the server itself edits the file (STS's AssumeRole records sessions), so two
+    /// edits never read the same old file.
+    edits: Mutex<()>,
 }
 
 fn mtime(path: &Path) -> Option<SystemTime> {
@@ -531,7 +566,47 @@ impl IdentityStore {
             guard: Arc::new(guard),
             current: RwLock::new(Arc::new(identity)),
             checked: Mutex::new((Instant::now(), stamp)),
+            edits: Mutex::new(()),
         }
+    }
+
+    /// Change the IAM file with `edit` (read, edited, written atomically), one edit at a time,
+    /// and serve the result at once (not on the next once-a-second look). Fails without a file.
+    pub fn edit_file<T>(
+        &self,
+        edit: impl FnOnce(&mut IamFile) -> Result<T, IdentityError>,
+    ) -> Result<T, IdentityError> {
+        let Some(path) = &self.path else {
+            return Err(IdentityError::Invalid {
+                what: "the server's identities".into(),
+                why: "they come from no IAM file (nothing to record a change in)".into(),
+            });
+        };
+        let _one_at_a_time = self.edits.lock().unwrap_or_else(|p| p.into_inner());
+        let mut f = IamFile::read(path)?;
+        let out = edit(&mut f)?;
+        // Checked before it is written: a file the server could not load is never left behind.
+        let id = Identity::from_file(f.clone())?;
+        f.write(path)?;
+        let mut checked = self.checked.lock().unwrap_or_else(|p| p.into_inner());
+        *checked = (Instant::now(), mtime(path));
+        self.install(id);
+        Ok(out)
+    }
+
+    /// Serve `id` from now on.
+    fn install(&self, id: Identity) {
+        *self
+            .guard
+            .authorizer
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = id.authorizer.clone();
+        *self
+            .guard
+            .accounts
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = id.accounts.clone();
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(id);
     }
 
     /// The guard to authorize object store calls with (shared; reloads update it in place).
@@ -568,17 +643,7 @@ impl IdentityStore {
         checked.1 = stamp;
         match Identity::load(path) {
             Ok(id) => {
-                *self
-                    .guard
-                    .authorizer
-                    .write()
-                    .unwrap_or_else(|p| p.into_inner()) = id.authorizer.clone();
-                *self
-                    .guard
-                    .accounts
-                    .write()
-                    .unwrap_or_else(|p| p.into_inner()) = id.accounts.clone();
-                *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(id);
+                self.install(id);
                 tracing::info!(file = %path.display(), "IAM file reloaded");
             }
             Err(e) => {
@@ -623,6 +688,7 @@ mod tests {
             policies: vec![],
             ..RoleEntry::default()
         });
+        let no_tags = BTreeMap::new();
         let req = |user_account, user, session_name| AssumeRoleRequest {
             user_account,
             user,
@@ -630,6 +696,9 @@ mod tests {
             role: "Reader",
             session_name,
             duration_s: 900,
+            policies: &[],
+            tags: &no_tags,
+            external_id: None,
             now_unix_ms: 1_000,
         };
         let s = assume_role(&mut f, &req("123456789012", "admin", "s1")).unwrap();
