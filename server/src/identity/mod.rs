@@ -715,12 +715,13 @@ mod tests {
         // A user of another account whom the trust policy does not name is refused, the
         // refusal names who asked for what and why, and no session (no key) is recorded.
         let e = assume_role(&mut f, &req("444455556666", "alt", "s2")).unwrap_err();
-        assert!(matches!(e, IdentityError::Invalid { .. }), "{e:?}");
+        assert!(matches!(e, IdentityError::Denied(_)), "{e:?}");
         let msg = e.to_string();
         assert!(
             msg.contains("arn:aws:iam::123456789012:role/Reader")
                 && msg.contains("arn:aws:iam::444455556666:user/alt")
-                && msg.contains("access denied"),
+                && msg.contains("may not assume")
+                && msg.contains("Implicit deny"),
             "{msg}"
         );
         assert_eq!(f.sessions.len(), 1, "only admin's session is recorded");
