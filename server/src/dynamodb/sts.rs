@@ -142,18 +142,11 @@ mod tests {
 
     #[test]
     fn concurrent_assume_roles_all_land_in_the_file_and_are_served_at_once() {
-        use crate::identity::{bootstrap, Identity, RoleEntry};
+        use crate::identity::{bootstrap, reader_role_trusting_admin, Identity};
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("iam.json");
         let (mut f, admin) = bootstrap("123456789012", "seedbed", "admin").unwrap();
-        f.roles.push(RoleEntry {
-            account: "123456789012".into(),
-            name: "Reader".into(),
-            trust_policy: serde_json::json!({"Version": "2012-10-17", "Statement": [{
-                "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/admin"},
-                "Action": "sts:AssumeRole"}]}),
-            ..RoleEntry::default()
-        });
+        f.roles.push(reader_role_trusting_admin());
         f.write(&path).unwrap();
         let store = IdentityStore::new(
             Identity::from_file(f).unwrap(),

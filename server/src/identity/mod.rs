@@ -653,6 +653,19 @@ impl IdentityStore {
     }
 }
 
+/// For tests: role `Reader` of account 123456789012, which only `user/admin` may assume.
+#[cfg(test)]
+pub(crate) fn reader_role_trusting_admin() -> RoleEntry {
+    RoleEntry {
+        account: "123456789012".into(),
+        name: "Reader".into(),
+        trust_policy: serde_json::json!({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/admin"},
+            "Action": "sts:AssumeRole"}]}),
+        ..RoleEntry::default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -679,15 +692,7 @@ mod tests {
         let e = add_user(&mut f, "123456789012", "bad name", vec![]).unwrap_err();
         assert!(e.to_string().contains("user name"), "{e}");
         // A role whose trust policy names admin can be assumed by admin only.
-        f.roles.push(RoleEntry {
-            account: "123456789012".into(),
-            name: "Reader".into(),
-            trust_policy: serde_json::json!({"Version": "2012-10-17", "Statement": [{
-                "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/admin"},
-                "Action": "sts:AssumeRole"}]}),
-            policies: vec![],
-            ..RoleEntry::default()
-        });
+        f.roles.push(reader_role_trusting_admin());
         let no_tags = BTreeMap::new();
         let req = |user_account, user, session_name| AssumeRoleRequest {
             user_account,

@@ -77,15 +77,7 @@ fn parse(text: &str) -> Option<i64> {
 
 /// `now` as S3 writes `ServerTime` (`2026-12-05T07:22:05Z`).
 fn iso8601(now: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(now)
-        .ok()
-        .and_then(|t| {
-            t.format(time::macros::format_description!(
-                "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
-            ))
-            .ok()
-        })
-        .unwrap_or_default()
+    seedbed_engine::iam::authorizer::iso8601(u64::try_from(now).unwrap_or(0) * 1000)
 }
 
 #[cfg(test)]
