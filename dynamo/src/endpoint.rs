@@ -23,6 +23,9 @@ pub trait Identities: Send + Sync {
     fn secret_of(&self, access_key: &str) -> Option<String>;
     /// The principal `access_key` authenticates as.
     fn principal_of(&self, access_key: &str) -> Option<Principal>;
+    /// The session token a request signed with `access_key` must carry in
+    /// `x-amz-security-token` (temporary credentials); `None` for a long-term key.
+    fn session_token_of(&self, access_key: &str) -> Option<String>;
     /// STS AssumeRole for the holder of `caller_access_key` (signature already verified): mint
     /// and record a session. Identities without a place to record one refuse.
     fn assume_role(
@@ -63,7 +66,7 @@ pub struct HttpRequest<'a> {
 
 impl<'a> HttpRequest<'a> {
     /// The request as the SigV4 verifier reads it.
-    fn to_signed(&self) -> sigv4::verify::Request<'a> {
+    pub(crate) fn to_signed(&self) -> sigv4::verify::Request<'a> {
         sigv4::verify::Request {
             method: self.method,
             path: self.path,
@@ -194,13 +197,14 @@ impl Endpoint {
             Ok(v) => v,
             Err(e) => return self.error(signature_error(e), &op),
         };
-        let Some(principal) = sec.identities.principal_of(&verified.access_key) else {
-            return self.error(
-                WireError::UnrecognizedClient(
-                    "The security token included in the request is invalid.".into(),
-                ),
-                &op,
-            );
+        let principal = match check_session(sec, &verified.access_key, req.headers, now_unix_secs) {
+            Ok(p) => p,
+            Err(Refusal::BadToken) => {
+                return self.error(WireError::UnrecognizedClient(BAD_TOKEN.into()), &op)
+            }
+            Err(Refusal::Expired) => {
+                return self.error(WireError::ExpiredToken(EXPIRED_TOKEN.into()), &op)
+            }
         };
         let source_ip: Vec<&str> = header(req.headers, "x-forwarded-for").into_iter().collect();
         let context: Vec<(&str, &[&str])> = if source_ip.is_empty() {
@@ -273,97 +277,60 @@ impl Endpoint {
         }
     }
 
-    /// An STS query-protocol request (`crate::sts`): GetCallerIdentity or AssumeRole, signed
-    /// for `sts`.
+    /// An STS query-protocol request ([`crate::sts::answer`]).
     fn sts(&self, req: &HttpRequest<'_>, action: &str, now_unix_secs: i64) -> HttpResponse {
         let n = self.requests.fetch_add(1, Ordering::Relaxed);
         let request_id = format!("{:016X}{n:016X}", std::process::id());
-        let reply =
-            |status: u16, body: Vec<u8>, error: Option<&str>, principal: String| HttpResponse {
-                status,
-                headers: vec![
-                    ("content-type".into(), "text/xml".into()),
-                    ("x-amzn-requestid".into(), request_id.clone()),
-                ],
-                body,
-                operation: format!("sts:{action}"),
-                error: error.map(String::from),
-                principal,
-            };
-        let fail = |status: u16, code: &str, message: &str| {
-            reply(
-                status,
-                crate::sts::error_xml(code, message, &request_id),
-                Some(code),
-                String::new(),
-            )
-        };
-        if action != "GetCallerIdentity" && action != "AssumeRole" {
-            return fail(
-                400,
-                "InvalidAction",
-                &format!("Could not find operation {action}: this endpoint serves STS's GetCallerIdentity and AssumeRole"),
-            );
-        }
-        let Some(sec) = &self.security else {
-            return fail(
-                403,
-                "AccessDenied",
-                "this endpoint runs without IAM: no caller identity to tell",
-            );
-        };
-        let request = req.to_signed();
-        let verified = match sigv4::verify(&request, "sts", now_unix_secs, |k| {
-            sec.identities.secret_of(k)
-        }) {
-            Ok(v) => v,
-            Err(e) => {
-                let code = match e {
-                    sigv4::SigError::Missing => "MissingAuthenticationToken",
-                    sigv4::SigError::UnknownKey(_) => "InvalidClientTokenId",
-                    _ => "SignatureDoesNotMatch",
-                };
-                return fail(403, code, &e.to_string());
-            }
-        };
-        if action == "AssumeRole" {
-            let minted =
-                crate::sts::assume_role_input(&crate::sts::form(req.body)).and_then(|input| {
-                    let now_ms = u64::try_from(now_unix_secs).unwrap_or(0) * 1000;
-                    sec.identities
-                        .assume_role(&verified.access_key, &input, now_ms)
-                });
-            return match minted {
-                Ok(r) => reply(
-                    200,
-                    crate::sts::assume_role_xml(&r, &request_id),
-                    None,
-                    r.arn.clone(),
-                ),
-                Err(f) => fail(f.status, f.code, &f.message),
-            };
-        }
-        let identity = sec
-            .identities
-            .principal_of(&verified.access_key)
-            .and_then(|p| {
-                let auth = sec.authorizer.read().unwrap_or_else(|p| p.into_inner());
-                auth.caller_identity(&p)
-            });
-        match identity {
-            Some((arn, user_id, account)) => reply(
-                200,
-                crate::sts::caller_identity_xml(&arn, &user_id, &account, &request_id),
-                None,
-                arn.clone(),
-            ),
-            None => fail(
-                403,
-                "InvalidClientTokenId",
-                "The security token included in the request is invalid.",
-            ),
+        crate::sts::answer(
+            self.security.as_ref(),
+            req,
+            action,
+            now_unix_secs,
+            &request_id,
+        )
+    }
+}
+
+/// What AWS answers for temporary credentials sent without their token, or with another.
+pub(crate) const BAD_TOKEN: &str = "The security token included in the request is invalid.";
+/// ... and for ones past their expiry.
+pub(crate) const EXPIRED_TOKEN: &str = "The security token included in the request is expired";
+
+/// Why a verified signature's key may still not be used.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// Unknown now, or temporary credentials without their session token (or with another).
+    BadToken,
+    /// Temporary credentials past their expiry.
+    Expired,
+}
+
+/// The principal behind `access_key`, once its signature is verified: temporary credentials
+/// must come with their session token (`x-amz-security-token`) and be unexpired, as at AWS.
+pub(crate) fn check_session(
+    sec: &Security,
+    access_key: &str,
+    headers: &[(String, String)],
+    now_unix_secs: i64,
+) -> Result<Principal, Refusal> {
+    let principal = sec
+        .identities
+        .principal_of(access_key)
+        .ok_or(Refusal::BadToken)?;
+    if let Some(token) = sec.identities.session_token_of(access_key) {
+        if header(headers, "x-amz-security-token") != Some(token.as_str()) {
+            return Err(Refusal::BadToken);
         }
     }
+    if let Principal::Session(s) = &principal {
+        let now_ms = u64::try_from(now_unix_secs)
+            .unwrap_or(0)
+            .saturating_mul(1000);
+        if now_ms >= s.expires_unix_ms {
+            return Err(Refusal::Expired);
+        }
+    }
+    Ok(principal)
 }
 
 /// A refused signature as DynamoDB words it (the table in [`seedbed_sigv4::verify`]).

@@ -28,6 +28,8 @@ pub enum WireError {
     UnrecognizedClient(String),
     /// Bad signature (`InvalidSignatureException`).
     InvalidSignature(String),
+    /// Temporary credentials past their expiry (`ExpiredTokenException`).
+    ExpiredToken(String),
 }
 
 impl From<DynamoError> for WireError {
@@ -68,6 +70,7 @@ impl WireError {
                 format!("{CORAL_SERVICE}UnrecognizedClientException")
             }
             WireError::InvalidSignature(_) => format!("{CORAL_SERVICE}InvalidSignatureException"),
+            WireError::ExpiredToken(_) => format!("{CORAL_SERVICE}ExpiredTokenException"),
         }
     }
 
@@ -80,7 +83,8 @@ impl WireError {
             | WireError::MissingAuthenticationToken(m)
             | WireError::IncompleteSignature(m)
             | WireError::UnrecognizedClient(m)
-            | WireError::InvalidSignature(m) => Some(m),
+            | WireError::InvalidSignature(m)
+            | WireError::ExpiredToken(m) => Some(m),
             WireError::UnknownOperation => None,
         }
     }

@@ -13,7 +13,96 @@
 
 use std::collections::BTreeMap;
 
+use seedbed_sigv4 as sigv4;
 use seedbed_sigv4::encode::percent_decode;
+
+use crate::endpoint::{check_session, HttpRequest, HttpResponse, Refusal, Security};
+use crate::endpoint::{BAD_TOKEN, EXPIRED_TOKEN};
+
+/// Answer an STS query-protocol request (`action` from its form): GetCallerIdentity or
+/// AssumeRole, signed for service `sts`; refusals in STS's XML and words. Any listener that
+/// takes such a request may hand it here (the DynamoDB one does; so does the S3 one, for
+/// clients given one endpoint for every service).
+pub fn answer(
+    security: Option<&Security>,
+    req: &HttpRequest<'_>,
+    action: &str,
+    now_unix_secs: i64,
+    request_id: &str,
+) -> HttpResponse {
+    let reply = |status: u16, body: Vec<u8>, error: Option<&str>, principal: String| HttpResponse {
+        status,
+        headers: vec![
+            ("content-type".into(), "text/xml".into()),
+            ("x-amzn-requestid".into(), request_id.to_string()),
+        ],
+        body,
+        operation: format!("sts:{action}"),
+        error: error.map(String::from),
+        principal,
+    };
+    let fail = |status: u16, code: &str, message: &str| {
+        reply(
+            status,
+            error_xml(code, message, request_id),
+            Some(code),
+            String::new(),
+        )
+    };
+    if action != "GetCallerIdentity" && action != "AssumeRole" {
+        return fail(
+            400,
+            "InvalidAction",
+            &format!("Could not find operation {action}: this endpoint serves STS's GetCallerIdentity and AssumeRole"),
+        );
+    }
+    let Some(sec) = security else {
+        return fail(
+            403,
+            "AccessDenied",
+            "this endpoint runs without IAM: there are no identities to tell or assume",
+        );
+    };
+    let verified = match sigv4::verify(&req.to_signed(), "sts", now_unix_secs, |k| {
+        sec.identities.secret_of(k)
+    }) {
+        Ok(v) => v,
+        Err(e) => {
+            let code = match e {
+                sigv4::SigError::Missing => "MissingAuthenticationToken",
+                sigv4::SigError::UnknownKey(_) => "InvalidClientTokenId",
+                _ => "SignatureDoesNotMatch",
+            };
+            return fail(403, code, &e.to_string());
+        }
+    };
+    let principal = match check_session(sec, &verified.access_key, req.headers, now_unix_secs) {
+        Ok(p) => p,
+        Err(Refusal::BadToken) => return fail(403, "InvalidClientTokenId", BAD_TOKEN),
+        Err(Refusal::Expired) => return fail(400, "ExpiredToken", EXPIRED_TOKEN),
+    };
+    if action == "AssumeRole" {
+        let minted = assume_role_input(&form(req.body)).and_then(|input| {
+            let now_ms = u64::try_from(now_unix_secs).unwrap_or(0) * 1000;
+            sec.identities
+                .assume_role(&verified.access_key, &input, now_ms)
+        });
+        return match minted {
+            Ok(r) => reply(200, assume_role_xml(&r, request_id), None, r.arn.clone()),
+            Err(f) => fail(f.status, f.code, &f.message),
+        };
+    }
+    let auth = sec.authorizer.read().unwrap_or_else(|p| p.into_inner());
+    match auth.caller_identity(&principal) {
+        Some((arn, user_id, account)) => reply(
+            200,
+            caller_identity_xml(&arn, &user_id, &account, request_id),
+            None,
+            arn.clone(),
+        ),
+        None => fail(403, "InvalidClientTokenId", BAD_TOKEN),
+    }
+}
 
 /// Whether a request with no `X-Amz-Target` is an STS query-protocol call, and which action.
 pub fn action_of(content_type: Option<&str>, body: &[u8]) -> Option<String> {

@@ -263,6 +263,9 @@ fn signature_refusals_are_dynamodbs_errors() {
         fn principal_of(&self, k: &str) -> Option<Principal> {
             (k == "AKIDTEST").then(|| Principal::Root("000000000000".into()))
         }
+        fn session_token_of(&self, _: &str) -> Option<String> {
+            None
+        }
     }
     let (t, _dir) = tables();
     let ep = Endpoint::new(

@@ -293,6 +293,17 @@ def test_sts_assume_role_mints_sessions_that_iam_bounds(server, client, resource
         ddb.put_item(TableName=table.name, Item={"pk": {"S": "k2"}})
     assert code(e) == "AccessDeniedException" and me in str(e.value)
     assert as_session(c, "sts").get_caller_identity()["Arn"] == me
+    # Temporary keys without their session token (or with another) are not the session's.
+    for token in (None, c["SessionToken"][:-4] + "AAAA"):
+        bare = boto3.session.Session(aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"],
+                                     aws_session_token=token, region_name="us-east-1")
+        with pytest.raises(ClientError) as e:
+            bare.client("dynamodb", endpoint_url=server.endpoint, config=Config(retries={"max_attempts": 1})) \
+                .get_item(TableName=table.name, Key={"pk": {"S": "k"}})
+        assert code(e) == "UnrecognizedClientException", e.value.response["Error"]
+        with pytest.raises(ClientError) as e:
+            bare.client("sts", endpoint_url=server.endpoint).get_caller_identity()
+        assert code(e) == "InvalidClientTokenId", e.value.response["Error"]
     with pytest.raises(ClientError) as e:
         as_session(c, "s3").list_buckets()
     assert code(e) == "AccessDenied" and me in str(e.value)

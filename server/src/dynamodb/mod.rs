@@ -65,6 +65,10 @@ impl Identities for ServerIdentities {
             .map(|c| c.principal)
     }
 
+    fn session_token_of(&self, access_key: &str) -> Option<String> {
+        self.0.credential(access_key).and_then(|c| c.session_token)
+    }
+
     fn assume_role(
         &self,
         caller_access_key: &str,
@@ -72,6 +76,15 @@ impl Identities for ServerIdentities {
         now_unix_ms: u64,
     ) -> Result<seedbed_dynamo::sts::AssumedRole, seedbed_dynamo::sts::StsFailure> {
         sts::assume_role(&self.0, caller_access_key, input, now_unix_ms)
+    }
+}
+
+/// Signatures and IAM from the server's identities (the authorizer is the identity store's own,
+/// shared and reloaded in place, not a copy). The S3 listener's STS uses it too.
+pub(crate) fn security(identity: Arc<IdentityStore>) -> Security {
+    Security {
+        authorizer: identity.guard().authorizer.clone(),
+        identities: Arc::new(ServerIdentities(identity)),
     }
 }
 
@@ -104,12 +117,8 @@ pub fn open(
     let mut tables = Tables::open(Arc::new(db), clock).map_err(|e| anyhow::anyhow!("{e}"))?;
     tables.region = region.to_string();
     tables.account = account.to_string();
-    // The authorizer is the identity store's own (shared, reloaded in place), not a copy.
     let identity_guard = identity.guard().clone();
-    let security = Security {
-        authorizer: identity.guard().authorizer.clone(),
-        identities: Arc::new(ServerIdentities(identity)),
-    };
+    let security = security(identity);
     let tables = Arc::new(tables);
     let objects = Objects {
         store,

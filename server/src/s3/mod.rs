@@ -38,6 +38,7 @@ pub mod select;
 pub mod service;
 pub mod sigv2;
 pub mod sse;
+pub mod sts;
 pub mod tagging;
 
 use std::net::SocketAddr;
@@ -482,6 +483,13 @@ pub async fn handle(
                 error_response(e)
             }
         }
+    } else if sts::is_sts(&req) {
+        let (r, operation, principal) =
+            sts::answer(req, identity.clone(), id.clone(), now_secs()).await;
+        let mut rec = record.lock().unwrap_or_else(|p| p.into_inner());
+        rec.operation = operation;
+        rec.principal = principal;
+        r
     } else if expired_presign(&req) {
         let mut e = errors::s3_error(
             "AccessDenied",

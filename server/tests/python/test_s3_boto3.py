@@ -12,10 +12,12 @@ import socket
 import time
 import urllib.request
 
+import boto3
 import pytest
 import requests
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
+from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
@@ -338,6 +340,53 @@ def test_sigv2_clients_work_and_their_time_is_checked(server, bucket):
     assert r.status_code == 403 and "SignatureDoesNotMatch" in r.text, r.text
 
 
+def test_sts_at_the_s3_listener(server, bucket, tmp_path):
+    """A client given one endpoint for every service (AWS_ENDPOINT_URL) reaches STS at the S3
+    listener: GetCallerIdentity, and AssumeRole minting a session whose keys work at once, as
+    far as the role allows, and only with their session token."""
+    sts = boto3.client("sts", endpoint_url=server.endpoint, region_name="us-east-1",
+                       aws_access_key_id=server.access_key, aws_secret_access_key=server.secret_key)
+    me = sts.get_caller_identity()
+    assert me["Arn"] == f"arn:aws:iam::{me['Account']}:user/admin"
+    s3 = server.client()
+    s3.put_object(Bucket=bucket, Key="r/q1.csv", Body=b"eu,42")
+    role = f"Reader{os.getpid()}{int(time.time()) % 100000}"
+    trust, reader = tmp_path / "trust.json", tmp_path / "reader.json"
+    trust.write_text(json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": me["Arn"]}, "Action": "sts:AssumeRole"}]}))
+    reader.write_text(json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/r/*"}]}))
+    server.seedbed("iam", "role", "add", role, "--iam", str(server.iam), "--account", me["Account"],
+                   "--trust", str(trust), "--policy", str(reader))
+    deadline = time.time() + 10
+    while True:  # the server rereads the IAM file within a second
+        try:
+            r = sts.assume_role(RoleArn=f"arn:aws:iam::{me['Account']}:role/{role}", RoleSessionName="s3-side")
+            break
+        except ClientError as e:
+            if time.time() > deadline or "no such role" not in str(e):
+                raise
+            time.sleep(0.2)
+    c = r["Credentials"]
+    assert r["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{me['Account']}:assumed-role/{role}/s3-side"
+    as_role = boto3.client("s3", endpoint_url=server.endpoint, region_name="us-east-1",
+                           aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"],
+                           aws_session_token=c["SessionToken"],
+                           config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
+    assert as_role.get_object(Bucket=bucket, Key="r/q1.csv")["Body"].read() == b"eu,42"
+    with pytest.raises(ClientError) as e:
+        as_role.put_object(Bucket=bucket, Key="r/q2.csv", Body=b"x")
+    assert code(e) == "AccessDenied"
+    no_token = server.client(c["AccessKeyId"], c["SecretAccessKey"])
+    with pytest.raises(ClientError) as e:
+        no_token.get_object(Bucket=bucket, Key="r/q1.csv")
+    assert code(e) == "InvalidToken"
+    # A form POST to / naming no STS action is refused in STS's words, not S3's.
+    r = signed(server, "POST", "/", body=b"Version=2011-06-15",
+               headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 400 and "<Code>MissingAction</Code>" in r.text, r.text
+
+
 def test_browser_form_uploads_follow_their_signed_policy(server, bucket):
     """POST Object, as web pages upload with a form boto3's generate_presigned_post signed
     (a SigV2 or SigV4 policy, as boto3 chooses): the upload lands under the key with ${filename} filled in; a form its
@@ -507,8 +556,6 @@ def test_buckets_are_created_where_s3_puts_them(server):
     endpoint only creates buckets in its own region; us-east-1's creates them where the
     LocationConstraint says, and GetBucketLocation tells it."""
     import uuid
-    import boto3
-    from botocore.config import Config
 
     def client(region):
         return boto3.client("s3", endpoint_url=server.endpoint, region_name=region,
