@@ -20,6 +20,9 @@ Every request is SigV4-signed with a key from the IAM file and authorized by its
 dynamodb:Select and dynamodb:ReturnValues). The banner prints the key of a fresh IAM file and
 commands to try, e.g.
   aws --endpoint-url http://127.0.0.1:8000 dynamodb list-tables
+The S3 address also answers DynamoDB's requests (they carry X-Amz-Target) and STS's
+GetCallerIdentity and AssumeRole (a form POST to /), so one endpoint serves every service:
+  AWS_ENDPOINT_URL=http://127.0.0.1:9000 aws sts get-caller-identity
 The two meet in the store: DynamoDB's ImportTable and ExportTableToPointInTime read and write
 its buckets, as their caller. S3 Select (SelectObjectContent) runs SQL over a CSV or JSON object
 where it is stored, streaming the records it finds (any object size, bounded memory); a bucket with PutBucketLogging gets S3-format access log records in its
@@ -41,7 +44,8 @@ pub struct ServeArgs {
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9000")]
     s3_addr: SocketAddr,
     /// Where the DynamoDB endpoint listens (DynamoDB's JSON protocol: POST / with X-Amz-Target;
-    /// port 0: any free port); "off" to serve none. Its tables live in STORE/dynamodb/.
+    /// port 0: any free port; the S3 address answers it too); "off" to serve no tables. They
+    /// live in STORE/dynamodb/.
     #[arg(long, value_name = "ADDR|off", default_value = "127.0.0.1:8000")]
     dynamodb_addr: String,
     /// Where GET /metrics (Prometheus text) is served; "off" to serve none.

@@ -174,22 +174,14 @@ impl Server {
         )));
         let svc = crate::s3::service(endpoint);
         let limits = config.limits.clone();
-        tasks.push(tokio::spawn(crate::http::serve(
-            s3_listener,
-            limits.max_connections,
-            limits.header_timeout,
-            DRAIN,
-            stop_rx.clone(),
-            move |peer, req| crate::s3::handle(svc.clone(), peer, req),
-        )));
 
-        let dynamodb_addr = match config.dynamodb_addr {
+        // The tables first: the S3 listener hands them DynamoDB's requests too.
+        let dynamodb = match config.dynamodb_addr {
             None => None,
             Some(addr) => {
                 let l = TcpListener::bind(addr)
                     .await
                     .with_context(|| format!("--dynamodb-addr {addr}: cannot listen"))?;
-                let a = l.local_addr()?;
                 let dir = crate::dynamodb::tables_dir(&config.store);
                 let ep = tokio::task::block_in_place(|| {
                     crate::dynamodb::open(
@@ -202,6 +194,38 @@ impl Server {
                         store.clone(),
                     )
                 })?;
+                Some((l, ep))
+            }
+        };
+        let tables = dynamodb.as_ref().map(|(_, ep)| ep.clone());
+        tasks.push(tokio::spawn(crate::http::serve(
+            s3_listener,
+            limits.max_connections,
+            limits.header_timeout,
+            DRAIN,
+            stop_rx.clone(),
+            move |peer, req| {
+                let (svc, tables) = (svc.clone(), tables.clone());
+                async move {
+                    use http_body_util::Either;
+                    // One endpoint for every service (AWS_ENDPOINT_URL): S3 never sends
+                    // `X-Amz-Target`, DynamoDB always does.
+                    match tables {
+                        Some(ep) if crate::dynamodb::is_dynamodb(&req) => {
+                            crate::dynamodb::handle(ep, peer, req)
+                                .await
+                                .map(Either::Left)
+                        }
+                        _ => crate::s3::handle(svc, peer, req).await.map(Either::Right),
+                    }
+                }
+            },
+        )));
+
+        let dynamodb_addr = match dynamodb {
+            None => None,
+            Some((l, ep)) => {
+                let a = l.local_addr()?;
                 tasks.push(tokio::spawn(crate::dynamodb::expire_ttl(
                     ep.clone(),
                     stop_rx.clone(),

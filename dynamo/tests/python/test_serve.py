@@ -338,6 +338,31 @@ def test_sts_assume_role_mints_sessions_that_iam_bounds(server, client, resource
     table.delete()
 
 
+def test_one_endpoint_for_every_service(server, client, resource):
+    """A client given one endpoint for every service (AWS_ENDPOINT_URL set to the S3 address,
+    as LocalStack users set theirs) reaches DynamoDB, STS and S3 there: the S3 listener hands
+    requests with DynamoDB's `X-Amz-Target` to the same tables, with the same signatures and
+    IAM, and form POSTs to `/` to STS."""
+    own_server(server)
+    table = create(resource)
+    one = server.session()
+    ddb = one.client("dynamodb", endpoint_url=server.s3_endpoint, config=Config(retries={"max_attempts": 1}))
+    ddb.put_item(TableName=table.name, Item={"pk": {"S": "via-s3-port"}, "v": {"N": "1"}})
+    got = client.get_item(TableName=table.name, Key={"pk": {"S": "via-s3-port"}})["Item"]
+    assert got == {"pk": {"S": "via-s3-port"}, "v": {"N": "1"}}, "the same tables on both ports"
+    assert table.name in ddb.list_tables()["TableNames"]
+    me = one.client("sts", endpoint_url=server.s3_endpoint).get_caller_identity()
+    assert me["Arn"].endswith(":user/admin")
+    assert "Buckets" in one.client("s3", endpoint_url=server.s3_endpoint).list_buckets()
+    # Signatures are checked as on the DynamoDB port.
+    bad = server.session(server.access_key, "not-the-secret").client(
+        "dynamodb", endpoint_url=server.s3_endpoint, config=Config(retries={"max_attempts": 1}))
+    with pytest.raises(ClientError) as e:
+        bad.list_tables()
+    assert code(e) == "InvalidSignatureException"
+    table.delete()
+
+
 def test_metrics_count_operations(server, client, table_s):
     own_server(server)
     before = urllib.request.urlopen(server.metrics, timeout=10).read().decode()

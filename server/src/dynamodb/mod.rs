@@ -79,6 +79,15 @@ impl Identities for ServerIdentities {
     }
 }
 
+/// Whether `req` is a DynamoDB request (`X-Amz-Target: DynamoDB_20120810.<operation>`), which
+/// the S3 listener hands on (S3 never sends the header).
+pub fn is_dynamodb<B>(req: &http::Request<B>) -> bool {
+    req.headers()
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("DynamoDB_20120810."))
+}
+
 /// Signatures and IAM from the server's identities (the authorizer is the identity store's own,
 /// shared and reloaded in place, not a copy). The S3 listener's STS uses it too.
 pub(crate) fn security(identity: Arc<IdentityStore>) -> Security {
