@@ -180,6 +180,7 @@ pub fn user(cmd: UserCommand) -> ExitCode {
             admin,
             file,
         } = cmd;
+        let _lock = IamFile::lock_edits(&file.iam)?;
         let mut f = read_or_new(&file.iam)?;
         let new_account = !f.accounts.contains_key(&account);
         identity::ensure_account(&mut f, &account, account_name.as_deref())?;
@@ -210,6 +211,7 @@ pub fn key(cmd: KeyCommand) -> ExitCode {
             account,
             file,
         } => {
+            let _lock = IamFile::lock_edits(&file.iam)?;
             let mut f = IamFile::read(&file.iam)?;
             let account = match account {
                 Some(a) => a,
@@ -221,6 +223,7 @@ pub fn key(cmd: KeyCommand) -> ExitCode {
             Ok(())
         }
         KeyCommand::Disable { id, file } => {
+            let _lock = IamFile::lock_edits(&file.iam)?;
             let mut f = IamFile::read(&file.iam)?;
             let k = f
                 .users
@@ -246,6 +249,7 @@ pub fn role(cmd: RoleCommand) -> ExitCode {
             policies,
             file,
         } = cmd;
+        let _lock = IamFile::lock_edits(&file.iam)?;
         let mut f = read_or_new(&file.iam)?;
         identity::ensure_account(&mut f, &account, None)?;
         if f.roles
@@ -277,6 +281,7 @@ pub fn role(cmd: RoleCommand) -> ExitCode {
 /// `seedbed iam assume-role`.
 pub fn assume_role(a: AssumeRoleArgs) -> ExitCode {
     exit((|| {
+        let _lock = IamFile::lock_edits(&a.file.iam)?;
         let mut f = IamFile::read(&a.file.iam)?;
         let user_account = match a.user_account {
             Some(x) => x,

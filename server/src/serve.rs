@@ -79,6 +79,9 @@ pub fn open_or_create_store(
 /// Load the IAM file, creating one with an administrator if it does not exist. Returns the
 /// identity and, for a new file, the key it minted.
 pub fn load_or_bootstrap_iam(path: &Path) -> anyhow::Result<(Identity, Option<AccessKey>)> {
+    // Under the edit lock: a `seedbed iam user add` creating the file at the same moment
+    // either finishes first (and is loaded) or waits for the fresh file (and edits it).
+    let _lock = IamFile::lock_edits(path).map_err(|e| anyhow::anyhow!("{e}"))?;
     if path.exists() {
         let id = Identity::load(path).map_err(|e| anyhow::anyhow!("{e}"))?;
         return Ok((id, None));

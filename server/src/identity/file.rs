@@ -178,7 +178,41 @@ pub struct SessionEntry {
     pub tags: BTreeMap<String, String>,
 }
 
+/// Held while the IAM file is read, edited and written — by `seedbed iam` or by the server's
+/// own edits (STS AssumeRole records sessions): an exclusive lock on `FILE.lock` beside it, so
+/// that two editors in two processes never both read the old file and one's change is lost
+/// (the file itself is replaced by a rename on every write, so it cannot carry the lock).
+/// Released when dropped.
+#[derive(Debug)]
+pub struct EditLock {
+    _file: std::fs::File,
+}
+
 impl IamFile {
+    /// Take the edit lock of the file at `path` (waiting while another editor holds it).
+    pub fn lock_edits(path: &Path) -> Result<EditLock, IdentityError> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut name = path.as_os_str().to_owned();
+        name.push(".lock");
+        let lock_path = std::path::PathBuf::from(name);
+        let io = |e: std::io::Error| IdentityError::Io {
+            path: lock_path.display().to_string(),
+            error: e.to_string(),
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&lock_path)
+            .map_err(io)?;
+        file.lock().map_err(io)?;
+        Ok(EditLock { _file: file })
+    }
+
     /// Read and parse a file; errors name the file and the JSON position.
     pub fn read(path: &Path) -> Result<IamFile, IdentityError> {
         let text = std::fs::read_to_string(path).map_err(|e| IdentityError::Io {
@@ -237,5 +271,28 @@ impl IamFile {
                 why: "several accounts have a user of that name; give --account".into(),
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_edit_lock_keeps_other_editors_out_until_it_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub").join("iam.json");
+        let held = IamFile::lock_edits(&path).unwrap();
+        // Another editor (another open file description, as another process has) cannot take it.
+        let other = std::fs::OpenOptions::new()
+            .write(true)
+            .open(dir.path().join("sub").join("iam.json.lock"))
+            .unwrap();
+        assert!(matches!(
+            other.try_lock(),
+            Err(std::fs::TryLockError::WouldBlock)
+        ));
+        drop(held);
+        other.try_lock().expect("free once the holder is done");
     }
 }

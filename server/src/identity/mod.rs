@@ -543,7 +543,8 @@ pub struct IdentityStore {
     current: RwLock<Arc<Identity>>,
     checked: Mutex<(Instant, Option<SystemTime>)>,
     /// Held while the server itself edits the file (STS's AssumeRole records sessions), so two
-    /// edits never read the same old file.
+    /// of its edits never read the same old file (`IamFile::lock_edits` keeps other processes
+    /// out).
     edits: Mutex<()>,
 }
 
@@ -583,6 +584,8 @@ impl IdentityStore {
             });
         };
         let _one_at_a_time = self.edits.lock().unwrap_or_else(|p| p.into_inner());
+        // ... and one at a time with `seedbed iam` in other processes.
+        let _lock = IamFile::lock_edits(path)?;
         let mut f = IamFile::read(path)?;
         let out = edit(&mut f)?;
         // Checked before it is written: a file the server could not load is never left behind.
