@@ -326,7 +326,8 @@ pub fn assume_role(a: AssumeRoleArgs) -> ExitCode {
     })())
 }
 
-/// `seedbed iam show`: accounts, users and their key IDs (never secrets).
+/// `seedbed iam show`: accounts, users and their key IDs, roles, sessions and their expiry
+/// (never secrets).
 pub fn show(file: FileArg) -> ExitCode {
     exit((|| {
         let f = IamFile::read(&file.iam)?;
@@ -347,6 +348,26 @@ pub fn show(file: FileArg) -> ExitCode {
             }
             for r in f.roles.iter().filter(|r| &r.account == acct) {
                 println!("  role {}", r.name);
+            }
+            // Sessions (minted by `iam assume-role` or STS AssumeRole at the server): key IDs
+            // and expiry, never secrets or tokens.
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as u64)
+                .unwrap_or(0);
+            for s in f.sessions.iter().filter(|s| &s.account == acct) {
+                println!(
+                    "  session {}/{}  key: {}  expires {}{}",
+                    s.role,
+                    s.session_name,
+                    s.access_key,
+                    seedbed_engine::iam::authorizer::iso8601(s.expires_unix_ms),
+                    if s.expires_unix_ms <= now {
+                        " (expired)"
+                    } else {
+                        ""
+                    }
+                );
             }
         }
         Ok(())
