@@ -319,6 +319,8 @@ def test_sts_assume_role_mints_sessions_that_iam_bounds(server, client, resource
     # Kept where `seedbed iam assume-role` keeps them: the IAM file.
     recorded = [s["session_name"] for s in json.loads(server.iam.read_text())["sessions"]]
     assert "bob-1" in recorded and "bob-2" in recorded
+    shown = server.seedbed("iam", "show", "--iam", str(server.iam))
+    assert f"session Reader{n}/bob-1  key: {c['AccessKeyId']}" in shown and c["SecretAccessKey"] not in shown
     # Refused: a user the trust policy does not name, a role that does not exist, a session
     # assuming a role (role chaining), a policy that is no JSON, parameters not served.
     carol = sts_of(keys["carol"]["access_key"], keys["carol"]["secret_key"])
