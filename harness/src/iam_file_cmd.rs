@@ -294,8 +294,10 @@ pub fn assume_role(a: AssumeRoleArgs) -> ExitCode {
         let s = identity::assume_role(
             &mut f,
             &identity::AssumeRoleRequest {
-                user_account: &user_account,
-                user: &a.user,
+                caller: identity::Assumer::User {
+                    account: &user_account,
+                    name: &a.user,
+                },
                 role_account: &a.role_account,
                 role: &a.role,
                 session_name: &a.session,

@@ -327,7 +327,10 @@ def test_sts_assume_role_mints_sessions_that_iam_bounds(server, client, resource
     refusals = [
         (lambda: eventually(lambda: carol.assume_role(RoleArn=role, RoleSessionName="c1")), "AccessDenied", "trust policy"),
         (lambda: bob.assume_role(RoleArn=role + "x", RoleSessionName="b3"), "AccessDenied", "no such role"),
-        (lambda: as_session(c, "sts").assume_role(RoleArn=role, RoleSessionName="b4"), "AccessDenied", "role chaining"),
+        (lambda: as_session(c, "sts").assume_role(RoleArn=role, RoleSessionName="b4"), "AccessDenied",
+         f"{me} may not assume {role}"),
+        (lambda: as_session(c, "sts").assume_role(RoleArn=role, RoleSessionName="b8", DurationSeconds=7200),
+         "ValidationError", "role chaining"),
         (lambda: bob.assume_role(RoleArn=role, RoleSessionName="b5", Policy="{not json"), "MalformedPolicyDocument", "JSON"),
         (lambda: bob.assume_role(RoleArn=role, RoleSessionName="b6", SerialNumber="arn:aws:iam::123456789012:mfa/b",
                                  TokenCode="123456"), "ValidationError", "SerialNumber"),
@@ -337,6 +340,17 @@ def test_sts_assume_role_mints_sessions_that_iam_bounds(server, client, resource
         with pytest.raises(ClientError) as e:
             call()
         assert code(e) == want and words in e.value.response["Error"]["Message"], e.value.response["Error"]
+    # Role chaining: a role whose trust policy names Reader is assumed by Reader's session, for
+    # an hour at most.
+    hop_trust = tmp_path / "hop-trust.json"
+    hop_trust.write_text(json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Action": "sts:AssumeRole", "Principal": {"AWS": role}}]}))
+    server.seedbed("iam", "role", "add", f"Hop{n}", "--iam", str(server.iam),
+                   "--trust", str(hop_trust), "--policy", str(files["reader"]))
+    hop = eventually(lambda: as_session(c, "sts").assume_role(
+        RoleArn=f"arn:aws:iam::123456789012:role/Hop{n}", RoleSessionName="hop-1"))
+    assert hop["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::123456789012:assumed-role/Hop{n}/hop-1"
+    assert as_session(hop["Credentials"], "sts").get_caller_identity()["Arn"] == hop["AssumedRoleUser"]["Arn"]
     table.delete()
 
 

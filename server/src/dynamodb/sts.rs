@@ -1,6 +1,7 @@
 //! STS AssumeRole as the server answers it (the protocol side is `seedbed_dynamo::sts`): the
-//! caller must be an IAM user signing with its long-term key; the engine's IAM decides (the
-//! role's trust policy, and the caller's own policies for `sts:AssumeRole`); the session is
+//! caller is an IAM user signing with its long-term key, or a role session (role chaining, at
+//! most one hour); the engine's IAM decides (the role's trust policy, and the caller's own
+//! policies for `sts:AssumeRole`); the session is
 //! recorded in the IAM file under the identity store's edit lock and served at once. Sessions
 //! past their expiry are dropped from the file at the same time, so it does not grow with every
 //! call.
@@ -9,7 +10,7 @@ use seedbed_dynamo::sts::{AssumeRoleInput, AssumedRole, StsFailure};
 use seedbed_engine::iam::authorizer::iso8601;
 use serde_json::Value;
 
-use crate::identity::{self, AssumeRoleRequest, IdentityError, IdentityStore, KeyStatus};
+use crate::identity::{self, AssumeRoleRequest, Assumer, IdentityError, IdentityStore, KeyStatus};
 
 /// The role's account and name from `arn:aws:iam::ACCOUNT:role/[PATH/]NAME`.
 fn role_of(arn: &str) -> Option<(&str, &str)> {
@@ -48,19 +49,18 @@ pub fn assume_role(
                     .iter()
                     .any(|k| k.id == caller_key && k.status == KeyStatus::Active)
             });
-            let Some(user) = user else {
-                return Err(IdentityError::Denied(format!(
-                    "{caller_key} is not an IAM user's access key: AssumeRole is served to users \
-                     signing with their long-term keys (a session assuming another role, role \
-                     chaining, is not served here)"
-                )));
+            let user = user.map(|u| (u.account.clone(), u.name.clone()));
+            let caller = match &user {
+                Some((account, name)) => Assumer::User { account, name },
+                // Not a user's key: a session's (role chaining), or the engine says it is none.
+                None => Assumer::Session {
+                    access_key: caller_key,
+                },
             };
-            let (user_account, user) = (user.account.clone(), user.name.clone());
             let session = identity::assume_role(
                 f,
                 &AssumeRoleRequest {
-                    user_account: &user_account,
-                    user: &user,
+                    caller,
                     role_account,
                     role,
                     session_name: &input.session_name,
@@ -195,8 +195,20 @@ mod tests {
             .map(|s| s.session_name.as_str())
             .collect();
         assert_eq!(names, ["late"]);
-        // A session's own key is not a user's: no role chaining.
-        let e = assume_role(&store, &minted[0].access_key, &input, now).unwrap_err();
-        assert_eq!((e.status, e.code), (403, "AccessDenied"));
+        // Role chaining: a session may assume a role its trust policy admits, for an hour at
+        // most; here the trust policy names only user/admin, so the session is refused, and an
+        // expired session is refused whatever the role.
+        let late = assume_role(&store, &admin.id, &input, later).unwrap();
+        let e = assume_role(&store, &late.access_key, &input, later).unwrap_err();
+        assert_eq!((e.status, e.code), (403, "AccessDenied"), "{e:?}");
+        assert!(e.message.contains("assumed-role/Reader/late"), "{e:?}");
+        let long = AssumeRoleInput {
+            duration_s: 7200,
+            ..input.clone()
+        };
+        let e = assume_role(&store, &late.access_key, &long, later).unwrap_err();
+        assert_eq!((e.status, e.code), (400, "ValidationError"), "{e:?}");
+        let e = assume_role(&store, &late.access_key, &input, later + 901_000).unwrap_err();
+        assert_eq!((e.status, e.code), (403, "AccessDenied"), "{e:?}");
     }
 }

@@ -432,13 +432,31 @@ pub fn mint_key(f: &mut IamFile, account: &str, user: &str) -> Result<AccessKey,
     Ok(key)
 }
 
+/// Who assumes a role.
+#[derive(Clone, Copy, Debug)]
+pub enum Assumer<'a> {
+    /// An IAM user.
+    User {
+        /// The user's account.
+        account: &'a str,
+        /// The user's name.
+        name: &'a str,
+    },
+    /// A role session, by its access key: role chaining, at most one hour, as at AWS.
+    Session {
+        /// The session's access key (`ASIA...`).
+        access_key: &'a str,
+    },
+}
+
+/// What STS allows a session made by role chaining (AWS: one hour, whatever is asked).
+pub const CHAINED_MAX_SECS: u64 = 3600;
+
 /// Who assumes which role, for how long.
 #[derive(Clone, Debug)]
 pub struct AssumeRoleRequest<'a> {
-    /// The user's account.
-    pub user_account: &'a str,
-    /// The user's name.
-    pub user: &'a str,
+    /// Who asks.
+    pub caller: Assumer<'a>,
     /// The role's account.
     pub role_account: &'a str,
     /// The role's name.
@@ -464,8 +482,7 @@ pub fn assume_role(
     req: &AssumeRoleRequest<'_>,
 ) -> Result<SessionEntry, IdentityError> {
     let AssumeRoleRequest {
-        user_account,
-        user,
+        caller,
         role_account,
         role,
         session_name,
@@ -476,12 +493,38 @@ pub fn assume_role(
         now_unix_ms,
     } = *req;
     let id = Identity::from_file(f.clone())?;
-    let u = f
-        .users
-        .iter()
-        .find(|u| u.account == user_account && u.name == user)
-        .ok_or_else(|| IdentityError::NotFound(format!("no user {user_account}/{user}")))?;
-    let caller = Principal::User(user_arn(u));
+    let (caller, caller_arn) = match caller {
+        Assumer::User { account, name } => {
+            let u = f
+                .users
+                .iter()
+                .find(|u| u.account == account && u.name == name)
+                .ok_or_else(|| IdentityError::NotFound(format!("no user {account}/{name}")))?;
+            (Principal::User(user_arn(u)), user_arn(u))
+        }
+        Assumer::Session { access_key } => {
+            let c = id
+                .credential(access_key)
+                .ok_or_else(|| IdentityError::NotFound(format!("no access key {access_key}")))?;
+            let Principal::Session(s) = &c.principal else {
+                return Err(IdentityError::Denied(format!(
+                    "{access_key} is neither a user's key nor a session's"
+                )));
+            };
+            if s.expires_unix_ms <= now_unix_ms {
+                return Err(IdentityError::Denied(format!("{} has expired", s.arn)));
+            }
+            if duration_s > CHAINED_MAX_SECS {
+                return Err(IdentityError::Invalid {
+                    what: "DurationSeconds".into(),
+                    why: format!(
+                        "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining ({duration_s} > {CHAINED_MAX_SECS})"
+                    ),
+                });
+            }
+            (c.principal.clone(), s.arn.clone())
+        }
+    };
     let arn = role_arn(role_account, role);
     let parsed = policies(session_policies, PolicyKind::Session, "the session policy")?;
     let external: Vec<&str> = external_id.into_iter().collect();
@@ -506,14 +549,13 @@ pub fn assume_role(
         )
         .map_err(|e| match e {
             AuthError::AccessDenied(why) => {
-                IdentityError::Denied(format!("{} may not assume {arn}: {why}", user_arn(u)))
+                IdentityError::Denied(format!("{caller_arn} may not assume {arn}: {why}"))
             }
             AuthError::NoSuchRole(_) => IdentityError::Denied(format!(
-                "{} may not assume {arn}: there is no such role",
-                user_arn(u)
+                "{caller_arn} may not assume {arn}: there is no such role"
             )),
             e => IdentityError::Invalid {
-                what: format!("assume role {arn} as {}", user_arn(u)),
+                what: format!("assume role {arn} as {caller_arn}"),
                 why: e.to_string(),
             },
         })?;
@@ -697,9 +739,8 @@ mod tests {
         // A role whose trust policy names admin can be assumed by admin only.
         f.roles.push(reader_role_trusting_admin());
         let no_tags = BTreeMap::new();
-        let req = |user_account, user, session_name| AssumeRoleRequest {
-            user_account,
-            user,
+        let req = |account, name, session_name| AssumeRoleRequest {
+            caller: Assumer::User { account, name },
             role_account: "123456789012",
             role: "Reader",
             session_name,
