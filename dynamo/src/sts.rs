@@ -1,8 +1,9 @@
-//! STS on the DynamoDB listener: `GetCallerIdentity` and `AssumeRole`, the query protocol
-//! (a signed form POST, `Action=...`) answered in STS's XML. `aws sts get-caller-identity`,
-//! `aws sts assume-role` and SDKs' STS clients work against `seedbed serve` with
-//! `--endpoint-url` pointing here (SDKs that ask STS which account their key belongs to, as
-//! moto's AWS-verified resource-policy tests do, need the first).
+//! STS: `GetCallerIdentity` and `AssumeRole`, the query protocol (a signed form POST,
+//! `Action=...`) answered in STS's XML, on the DynamoDB listener and (handed over by the
+//! server) the S3 one. `aws sts get-caller-identity`, `aws sts assume-role` and SDKs' STS
+//! clients work against `seedbed serve` with `--endpoint-url` pointing at either (SDKs that ask
+//! STS which account their key belongs to, as moto's AWS-verified resource-policy tests do, need
+//! the first).
 //!
 //! AssumeRole is decided by the engine's IAM (the role's trust policy, and the caller's own
 //! policies for `sts:AssumeRole`), and the session it mints is recorded in the IAM file, as

@@ -11,7 +11,7 @@
 //! | [`identity`] | the IAM file, access keys, principals — protocol-neutral, shared by every endpoint |
 //! | [`http`] | the HTTP/1.1 listener: connection cap, header deadline, graceful stop |
 //! | [`s3`] | the S3 endpoint (s3s for the protocol, the object store underneath) |
-//! | [`dynamodb`] | the DynamoDB endpoint (`seedbed-dynamo` for the protocol, the table store underneath) |
+//! | [`dynamodb`] | the DynamoDB endpoint (`seedbed-dynamo` for the protocol, the table store underneath), and STS's AssumeRole recorded in the IAM file |
 //! | [`metrics`] | Prometheus text named after CloudWatch's S3 request metrics |
 //! | [`logging`] | the access log: one structured line per request |
 //! | [`serve`] | `seedbed serve`: start every listener, stop on Ctrl-C / SIGTERM |

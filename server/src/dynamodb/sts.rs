@@ -1,10 +1,9 @@
 //! STS AssumeRole as the server answers it (the protocol side is `seedbed_dynamo::sts`): the
 //! caller is an IAM user signing with its long-term key, or a role session (role chaining, at
 //! most one hour); the engine's IAM decides (the role's trust policy, and the caller's own
-//! policies for `sts:AssumeRole`); the session is
-//! recorded in the IAM file under the identity store's edit lock and served at once. Sessions
-//! past their expiry are dropped from the file at the same time, so it does not grow with every
-//! call.
+//! policies for `sts:AssumeRole`); the session is recorded in the IAM file under its edit lock
+//! ([`IdentityStore::edit_file`]) and served at once. Sessions past their expiry are dropped
+//! from the file in the same edit, so it does not grow with every call.
 
 use seedbed_dynamo::sts::{AssumeRoleInput, AssumedRole, StsFailure};
 use seedbed_engine::iam::authorizer::iso8601;
@@ -21,7 +20,8 @@ fn role_of(arn: &str) -> Option<(&str, &str)> {
         .then_some((account, name))
 }
 
-/// Mint a session of `input.role_arn` for the user whose key is `caller_key`.
+/// Mint a session of `input.role_arn` for the holder of `caller_key` (a user's key or a
+/// session's).
 pub fn assume_role(
     store: &IdentityStore,
     caller_key: &str,
