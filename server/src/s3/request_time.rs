@@ -61,10 +61,23 @@ pub fn check(headers: &HeaderMap, now: i64) -> Result<(), S3Error> {
     Ok(())
 }
 
-/// A time stamp in the forms HTTP allows (IMF-fixdate, RFC 850, asctime) or RFC 2822 with a
-/// numeric zone (`+0000`, as some SigV2 signers write it), in Unix seconds. Times before 1970
-/// are refused, as S3 refuses them (AccessDenied, not a skew).
+/// A time stamp in the forms HTTP allows (IMF-fixdate, RFC 850, asctime), RFC 2822 with a
+/// numeric zone (`+0000`, as s3cmd writes it), or RFC 1123 with the zone named `UTC` or `UT`
+/// (Go's `time.RFC1123` in UTC, as rclone's SigV2 signer writes it: `Sat, 05 Dec 2026 08:45:11
+/// UTC`), in Unix seconds. Times before 1970 are refused, as S3 refuses them (AccessDenied, not
+/// a skew).
 fn parse(text: &str) -> Option<i64> {
+    let gmt;
+    let text = match text
+        .strip_suffix(" UTC")
+        .or_else(|| text.strip_suffix(" UT"))
+    {
+        Some(stem) => {
+            gmt = format!("{stem} GMT");
+            gmt.as_str()
+        }
+        None => text,
+    };
     if let Ok(t) = httpdate::parse_http_date(text) {
         let secs = t.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
         return i64::try_from(secs).ok();
@@ -106,9 +119,20 @@ mod tests {
     fn a_sigv2_request_on_time_passes() {
         let h = headers(&[V2, ("date", "Sat, 05 Dec 2026 07:20:00 GMT")]);
         assert_eq!(code(check(&h, NOW)), None);
-        // RFC 2822 with a numeric zone, as some signers write it.
-        let h = headers(&[V2, ("date", "Sat, 05 Dec 2026 07:30:00 +0000")]);
-        assert_eq!(code(check(&h, NOW)), None);
+        // RFC 2822 with a numeric zone (s3cmd), the zone named UTC (rclone, Go's RFC1123).
+        for date in [
+            "Sat, 05 Dec 2026 07:30:00 +0000",
+            "Sat, 05 Dec 2026 07:30:00 UTC",
+            "Sat, 05 Dec 2026 07:30:00 UT",
+        ] {
+            let h = headers(&[V2, ("date", date)]);
+            assert_eq!(code(check(&h, NOW)), None, "{date}");
+        }
+        let h = headers(&[V2, ("date", "Sat, 05 Dec 2026 06:30:00 UTC")]);
+        assert_eq!(
+            code(check(&h, NOW)).as_deref(),
+            Some("RequestTimeTooSkewed")
+        );
     }
 
     #[test]
