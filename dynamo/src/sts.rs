@@ -1,5 +1,5 @@
 //! STS: `GetCallerIdentity` and `AssumeRole`, the query protocol (a signed form POST,
-//! `Action=...`) answered in STS's XML, on the DynamoDB listener and (handed over by the
+//! `Action=...`) answered in STS's XML, on the DynamoDB listener and (through [`serve`], by the
 //! server) the S3 one. `aws sts get-caller-identity`, `aws sts assume-role` and SDKs' STS
 //! clients work against `seedbed serve` with `--endpoint-url` pointing at either (SDKs that ask
 //! STS which account their key belongs to, as moto's AWS-verified resource-policy tests do, need
@@ -15,7 +15,7 @@
 use std::collections::BTreeMap;
 
 use seedbed_sigv4 as sigv4;
-use seedbed_sigv4::encode::percent_decode;
+use seedbed_sigv4::encode::query_pairs;
 
 use crate::endpoint::{check_session, HttpRequest, HttpResponse, Refusal, Security};
 use crate::endpoint::{BAD_TOKEN, EXPIRED_TOKEN};
@@ -50,6 +50,13 @@ pub fn answer(
             String::new(),
         )
     };
+    if action.is_empty() {
+        return fail(
+            400,
+            "MissingAction",
+            "a form POST to / is an STS request, and this one names no Action",
+        );
+    }
     if action != "GetCallerIdentity" && action != "AssumeRole" {
         return fail(
             400,
@@ -105,6 +112,23 @@ pub fn answer(
     }
 }
 
+/// An STS request taken by a listener other than DynamoDB's (the S3 one: a form POST to `/`):
+/// the action read from the form (none is MissingAction), then [`answer`].
+pub fn serve(
+    security: Option<&Security>,
+    req: &HttpRequest<'_>,
+    now_unix_secs: i64,
+    request_id: &str,
+) -> HttpResponse {
+    let content_type = req
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        .map(|(_, v)| v.as_str());
+    let action = action_of(content_type, req.body).unwrap_or_default();
+    answer(security, req, &action, now_unix_secs, request_id)
+}
+
 /// Whether a request with no `X-Amz-Target` is an STS query-protocol call, and which action.
 pub fn action_of(content_type: Option<&str>, body: &[u8]) -> Option<String> {
     if !content_type?.starts_with("application/x-www-form-urlencoded") {
@@ -150,17 +174,10 @@ pub fn error_xml(code: &str, message: &str, request_id: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-/// A form body (`application/x-www-form-urlencoded`) as decoded (name, value) pairs.
+/// A form body (`application/x-www-form-urlencoded`) as decoded (name, value) pairs: a query
+/// string, but with `+` for a space.
 pub fn form(body: &[u8]) -> Vec<(String, String)> {
-    String::from_utf8_lossy(body)
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            let d = |x: &str| percent_decode(&x.replace('+', " "));
-            (d(k), d(v))
-        })
-        .collect()
+    query_pairs(&String::from_utf8_lossy(body).replace('+', "%20"))
 }
 
 /// The AssumeRole parameters served.

@@ -201,6 +201,7 @@ impl Server {
             }
         };
         let tables = dynamodb.as_ref().map(|(_, ep)| ep.clone());
+        let sts = Arc::new(crate::dynamodb::security(identity.clone()));
         tasks.push(tokio::spawn(crate::http::serve(
             s3_listener,
             limits.max_connections,
@@ -208,14 +209,20 @@ impl Server {
             DRAIN,
             stop_rx.clone(),
             move |peer, req| {
-                let (svc, tables) = (svc.clone(), tables.clone());
+                let (svc, tables, sts) = (svc.clone(), tables.clone(), sts.clone());
                 async move {
                     use http_body_util::Either;
                     // One endpoint for every service (AWS_ENDPOINT_URL): S3 never sends
-                    // `X-Amz-Target`, DynamoDB always does.
+                    // `X-Amz-Target`, DynamoDB always does; STS is a form POST to `/`, where
+                    // S3 has no operation.
                     match tables {
                         Some(ep) if crate::dynamodb::is_dynamodb(&req) => {
                             crate::dynamodb::handle(ep, peer, req)
+                                .await
+                                .map(Either::Left)
+                        }
+                        _ if crate::dynamodb::is_sts(&req) => {
+                            crate::dynamodb::handle_sts(sts, peer, req)
                                 .await
                                 .map(Either::Left)
                         }

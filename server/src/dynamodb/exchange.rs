@@ -56,8 +56,12 @@ fn to_hyper(r: HttpResponse) -> Response<Full<Bytes>> {
     out
 }
 
-/// Run one request through the endpoint.
-async fn exchange(ep: Arc<Endpoint>, peer: SocketAddr, req: Request<Incoming>) -> HttpResponse {
+/// Run one request through `answer` (the endpoint, or STS at another listener).
+async fn exchange(
+    peer: SocketAddr,
+    req: Request<Incoming>,
+    answer: impl FnOnce(&HttpRequest<'_>) -> HttpResponse + Send + 'static,
+) -> HttpResponse {
     let (parts, body) = req.into_parts();
     let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
         Ok(b) => b.to_bytes(),
@@ -86,16 +90,13 @@ async fn exchange(ep: Arc<Endpoint>, peer: SocketAddr, req: Request<Incoming>) -
     headers.retain(|(k, _)| !k.eq_ignore_ascii_case("x-forwarded-for"));
     headers.push(("x-forwarded-for".into(), peer.ip().to_string()));
     let out = tokio::task::spawn_blocking(move || {
-        ep.handle(
-            &HttpRequest {
-                method: &method,
-                path: &path,
-                query: &query,
-                headers: &headers,
-                body: &body,
-            },
-            super::now_secs(),
-        )
+        answer(&HttpRequest {
+            method: &method,
+            path: &path,
+            query: &query,
+            headers: &headers,
+            body: &body,
+        })
     })
     .await;
     match out {
@@ -119,13 +120,35 @@ pub async fn handle(
     peer: SocketAddr,
     req: Request<Incoming>,
 ) -> Response<Full<Bytes>> {
+    handle_with(peer, req, move |r| ep.handle(r, super::now_secs())).await
+}
+
+/// STS at a listener without the tables (the S3 one, for a form POST to `/`): answered as the
+/// DynamoDB listener answers it, with the same metrics and access-log line.
+pub async fn handle_sts(
+    security: Arc<seedbed_dynamo::endpoint::Security>,
+    peer: SocketAddr,
+    req: Request<Incoming>,
+) -> Response<Full<Bytes>> {
+    let id = crate::s3::request_id();
+    handle_with(peer, req, move |r| {
+        seedbed_dynamo::sts::serve(Some(&security), r, super::now_secs(), &id)
+    })
+    .await
+}
+
+async fn handle_with(
+    peer: SocketAddr,
+    req: Request<Incoming>,
+    answer: impl FnOnce(&HttpRequest<'_>) -> HttpResponse + Send + 'static,
+) -> Response<Full<Bytes>> {
     let start = Instant::now();
     let bytes_in = req
         .headers()
         .get(hyper::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
         .unwrap_or(0);
-    let r = exchange(ep, peer, req).await;
+    let r = exchange(peer, req, answer).await;
     let elapsed = start.elapsed();
     let operation = if r.operation.is_empty() {
         "Unknown"

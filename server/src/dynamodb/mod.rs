@@ -32,7 +32,7 @@ use seedbed_engine::lsm::{Db, Options, SyncPolicy};
 use seedbed_engine::object::ObjectStore;
 use seedbed_engine::table::Tables;
 
-pub use exchange::{handle, MAX_BODY_BYTES};
+pub use exchange::{handle, handle_sts, MAX_BODY_BYTES};
 
 use crate::identity::IdentityStore;
 
@@ -86,6 +86,18 @@ pub fn is_dynamodb<B>(req: &http::Request<B>) -> bool {
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("DynamoDB_20120810."))
+}
+
+/// Whether `req` is an STS query-protocol request as another listener takes it: `POST /` with a
+/// URL-encoded form (S3 has no operation there; its browser forms are multipart, to a bucket).
+pub fn is_sts<B>(req: &http::Request<B>) -> bool {
+    req.method() == http::Method::POST
+        && req.uri().path() == "/"
+        && req
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
 }
 
 /// Signatures and IAM from the server's identities (the authorizer is the identity store's own,

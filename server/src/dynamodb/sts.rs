@@ -9,7 +9,7 @@ use seedbed_dynamo::sts::{AssumeRoleInput, AssumedRole, StsFailure};
 use seedbed_engine::iam::authorizer::iso8601;
 use serde_json::Value;
 
-use crate::identity::{self, AssumeRoleRequest, Assumer, IdentityError, IdentityStore, KeyStatus};
+use crate::identity::{self, AssumeRoleRequest, Assumer, IdentityError, IdentityStore};
 
 /// The role's account and name from `arn:aws:iam::ACCOUNT:role/[PATH/]NAME`.
 fn role_of(arn: &str) -> Option<(&str, &str)> {
@@ -44,23 +44,12 @@ pub fn assume_role(
     };
     let entry = store
         .edit_file(|f| {
-            let user = f.users.iter().find(|u| {
-                u.access_keys
-                    .iter()
-                    .any(|k| k.id == caller_key && k.status == KeyStatus::Active)
-            });
-            let user = user.map(|u| (u.account.clone(), u.name.clone()));
-            let caller = match &user {
-                Some((account, name)) => Assumer::User { account, name },
-                // Not a user's key: a session's (role chaining), or the engine says it is none.
-                None => Assumer::Session {
-                    access_key: caller_key,
-                },
-            };
             let session = identity::assume_role(
                 f,
                 &AssumeRoleRequest {
-                    caller,
+                    caller: Assumer::Key {
+                        access_key: caller_key,
+                    },
                     role_account,
                     role,
                     session_name: &input.session_name,

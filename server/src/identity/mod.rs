@@ -442,9 +442,10 @@ pub enum Assumer<'a> {
         /// The user's name.
         name: &'a str,
     },
-    /// A role session, by its access key: role chaining, at most one hour, as at AWS.
-    Session {
-        /// The session's access key (`ASIA...`).
+    /// Whoever an access key stands for: a user (its long-term key) or a role session (role
+    /// chaining, at most one hour, as at AWS).
+    Key {
+        /// The access key (`AKIA...` or `ASIA...`).
         access_key: &'a str,
     },
 }
@@ -502,27 +503,33 @@ pub fn assume_role(
                 .ok_or_else(|| IdentityError::NotFound(format!("no user {account}/{name}")))?;
             (Principal::User(user_arn(u)), user_arn(u))
         }
-        Assumer::Session { access_key } => {
+        Assumer::Key { access_key } => {
             let c = id
                 .credential(access_key)
+                .filter(|c| c.active)
                 .ok_or_else(|| IdentityError::NotFound(format!("no access key {access_key}")))?;
-            let Principal::Session(s) = &c.principal else {
-                return Err(IdentityError::Denied(format!(
-                    "{access_key} is neither a user's key nor a session's"
-                )));
-            };
-            if s.expires_unix_ms <= now_unix_ms {
-                return Err(IdentityError::Denied(format!("{} has expired", s.arn)));
+            match &c.principal {
+                Principal::User(arn) => (c.principal.clone(), arn.clone()),
+                Principal::Session(s) => {
+                    if s.expires_unix_ms <= now_unix_ms {
+                        return Err(IdentityError::Denied(format!("{} has expired", s.arn)));
+                    }
+                    if duration_s > CHAINED_MAX_SECS {
+                        return Err(IdentityError::Invalid {
+                            what: "DurationSeconds".into(),
+                            why: format!(
+                                "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining ({duration_s} > {CHAINED_MAX_SECS})"
+                            ),
+                        });
+                    }
+                    (c.principal.clone(), s.arn.clone())
+                }
+                _ => {
+                    return Err(IdentityError::Denied(format!(
+                        "{access_key} is neither a user's key nor a session's"
+                    )))
+                }
             }
-            if duration_s > CHAINED_MAX_SECS {
-                return Err(IdentityError::Invalid {
-                    what: "DurationSeconds".into(),
-                    why: format!(
-                        "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining ({duration_s} > {CHAINED_MAX_SECS})"
-                    ),
-                });
-            }
-            (c.principal.clone(), s.arn.clone())
         }
     };
     let arn = role_arn(role_account, role);

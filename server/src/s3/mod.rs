@@ -38,7 +38,6 @@ pub mod select;
 pub mod service;
 pub mod sigv2;
 pub mod sse;
-pub mod sts;
 pub mod tagging;
 
 use std::net::SocketAddr;
@@ -151,12 +150,13 @@ async fn with_length(
         .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
     let has_length = req.headers().contains_key(http::header::CONTENT_LENGTH)
         || req.headers().contains_key("x-amz-decoded-content-length");
+    let (mut parts, body) = req.into_parts();
+    date_as_amz_date(&mut parts.headers);
+    let now = now_secs();
+    request_time::check(&parts.headers, now)?;
+    lenient::mend(&mut parts, identity, now);
+    sigv2::mend(&mut parts, identity);
     if !chunked || has_length {
-        let (mut parts, body) = req.into_parts();
-        date_as_amz_date(&mut parts.headers);
-        request_time::check(&parts.headers, now_secs())?;
-        lenient::mend(&mut parts, identity, now_secs());
-        sigv2::mend(&mut parts, identity);
         let body = if parts.method == http::Method::POST {
             form_post::prepare(&mut parts, body).await?
         } else {
@@ -164,11 +164,6 @@ async fn with_length(
         };
         return Ok(Request::from_parts(parts, body));
     }
-    let (mut parts, body) = req.into_parts();
-    date_as_amz_date(&mut parts.headers);
-    request_time::check(&parts.headers, now_secs())?;
-    lenient::mend(&mut parts, identity, now_secs());
-    sigv2::mend(&mut parts, identity);
     let bytes = http_body_util::Limited::new(body, CHUNKED_BODY_MAX)
         .collect()
         .await
@@ -483,13 +478,6 @@ pub async fn handle(
                 error_response(e)
             }
         }
-    } else if sts::is_sts(&req) {
-        let (r, operation, principal) =
-            sts::answer(req, identity.clone(), id.clone(), now_secs()).await;
-        let mut rec = record.lock().unwrap_or_else(|p| p.into_inner());
-        rec.operation = operation;
-        rec.principal = principal;
-        r
     } else if expired_presign(&req) {
         let mut e = errors::s3_error(
             "AccessDenied",
