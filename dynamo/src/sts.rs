@@ -17,6 +17,8 @@ use std::collections::BTreeMap;
 use seedbed_sigv4 as sigv4;
 use seedbed_sigv4::encode::query_pairs;
 
+use seedbed_engine::iam::authorizer::Principal;
+
 use crate::endpoint::{check_session, HttpRequest, HttpResponse, Refusal, Security};
 use crate::endpoint::{BAD_TOKEN, EXPIRED_TOKEN};
 
@@ -71,29 +73,14 @@ pub fn answer(
             "this endpoint runs without IAM: there are no identities to tell or assume",
         );
     };
-    let verified = match sigv4::verify(&req.to_signed(), "sts", now_unix_secs, |k| {
-        sec.identities.secret_of(k)
-    }) {
-        Ok(v) => v,
-        Err(e) => {
-            let code = match e {
-                sigv4::SigError::Missing => "MissingAuthenticationToken",
-                sigv4::SigError::UnknownKey(_) => "InvalidClientTokenId",
-                _ => "SignatureDoesNotMatch",
-            };
-            return fail(403, code, &e.to_string());
-        }
-    };
-    let principal = match check_session(sec, &verified.access_key, req.headers, now_unix_secs) {
-        Ok(p) => p,
-        Err(Refusal::BadToken) => return fail(403, "InvalidClientTokenId", BAD_TOKEN),
-        Err(Refusal::Expired) => return fail(400, "ExpiredToken", EXPIRED_TOKEN),
+    let (access_key, principal) = match authenticate(sec, req, "sts", now_unix_secs) {
+        Ok(x) => x,
+        Err(f) => return fail(f.status, f.code, &f.message),
     };
     if action == "AssumeRole" {
         let minted = assume_role_input(&form(req.body)).and_then(|input| {
             let now_ms = u64::try_from(now_unix_secs).unwrap_or(0) * 1000;
-            sec.identities
-                .assume_role(&verified.access_key, &input, now_ms)
+            sec.identities.assume_role(&access_key, &input, now_ms)
         });
         return match minted {
             Ok(r) => reply(200, assume_role_xml(&r, request_id), None, r.arn.clone()),
@@ -109,6 +96,39 @@ pub fn answer(
             arn.clone(),
         ),
         None => fail(403, "InvalidClientTokenId", BAD_TOKEN),
+    }
+}
+
+/// Who signed a query-protocol request (STS's, IAM's) for `service`: the signature verified
+/// and, for temporary credentials, their session token present and unexpired. Refusals carry
+/// the codes both services answer with (`MissingAuthenticationToken`, `InvalidClientTokenId`,
+/// `SignatureDoesNotMatch`, `ExpiredToken`).
+pub fn authenticate(
+    sec: &Security,
+    req: &HttpRequest<'_>,
+    service: &str,
+    now_unix_secs: i64,
+) -> Result<(String, Principal), StsFailure> {
+    let refuse = |status: u16, code: &'static str, message: String| StsFailure {
+        status,
+        code,
+        message,
+    };
+    let verified = sigv4::verify(&req.to_signed(), service, now_unix_secs, |k| {
+        sec.identities.secret_of(k)
+    })
+    .map_err(|e| {
+        let code = match e {
+            sigv4::SigError::Missing => "MissingAuthenticationToken",
+            sigv4::SigError::UnknownKey(_) => "InvalidClientTokenId",
+            _ => "SignatureDoesNotMatch",
+        };
+        refuse(403, code, e.to_string())
+    })?;
+    match check_session(sec, &verified.access_key, req.headers, now_unix_secs) {
+        Ok(p) => Ok((verified.access_key, p)),
+        Err(Refusal::BadToken) => Err(refuse(403, "InvalidClientTokenId", BAD_TOKEN.into())),
+        Err(Refusal::Expired) => Err(refuse(400, "ExpiredToken", EXPIRED_TOKEN.into())),
     }
 }
 
@@ -140,7 +160,8 @@ pub fn action_of(content_type: Option<&str>, body: &[u8]) -> Option<String> {
         .map(str::to_string)
 }
 
-fn escape(s: &str) -> String {
+/// Text for an XML element (the query protocol's answers).
+pub fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use seedbed_server::identity::{self, IamFile, IdentityError, KeyStatus, RoleEntry};
+use seedbed_server::identity::{self, IamFile, IdentityError, InlinePolicy, KeyStatus, RoleEntry};
 
 /// Where `seedbed serve` keeps its IAM file by default.
 const DEFAULT_IAM: &str = "seedbed-data/iam.json";
@@ -63,6 +63,17 @@ pub enum KeyCommand {
         /// The user's account (needed only when two accounts have users of that name).
         #[arg(long)]
         account: Option<String>,
+        #[command(flatten)]
+        file: FileArg,
+    },
+    /// Mint an access key for an account's root user (created if new): it may do anything in
+    /// its account, whatever the policies say, as AWS's root keys may. For tools that need an
+    /// account's root (ceph/s3-tests' IAM account tests); for people, a user with a policy is
+    /// the better key.
+    Root {
+        /// The 12-digit account.
+        #[arg(long)]
+        account: String,
         #[command(flatten)]
         file: FileArg,
     },
@@ -140,6 +151,16 @@ fn read_policy(path: &Path) -> Result<serde_json::Value, IdentityError> {
     })
 }
 
+/// A policy file as an inline policy named after the file (`readers.json` → `readers`), the
+/// name the IAM API lists it by.
+fn read_named_policy(path: &Path) -> Result<InlinePolicy, IdentityError> {
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "policy".into());
+    Ok(InlinePolicy::named(&name, &read_policy(path)?))
+}
+
 fn print_key(json: bool, account: &str, user: &str, k: &identity::AccessKey) {
     if json {
         println!(
@@ -191,10 +212,13 @@ pub fn user(cmd: UserCommand) -> ExitCode {
         }
         let mut docs = policies
             .iter()
-            .map(|p| read_policy(p))
+            .map(|p| read_named_policy(p))
             .collect::<Result<Vec<_>, _>>()?;
         if admin {
-            docs.push(identity::admin_policy());
+            docs.push(InlinePolicy::named(
+                "AdministratorAccess",
+                &identity::admin_policy(),
+            ));
         }
         let key = identity::add_user(&mut f, &account, &name, docs)?;
         f.write(&file.iam)?;
@@ -222,6 +246,21 @@ pub fn key(cmd: KeyCommand) -> ExitCode {
             print_key(file.json, &account, &user, &key);
             Ok(())
         }
+        KeyCommand::Root { account, file } => {
+            let _lock = IamFile::lock_edits(&file.iam)?;
+            let mut f = read_or_new(&file.iam)?;
+            identity::ensure_account(&mut f, &account, None)?;
+            let key = identity::new_key()?;
+            f.accounts
+                .get_mut(&account)
+                .expect("just ensured")
+                .root_access_keys
+                .push(key.clone());
+            identity::Identity::from_file(f.clone())?;
+            f.write(&file.iam)?;
+            print_key(file.json, &account, "root", &key);
+            Ok(())
+        }
         KeyCommand::Disable { id, file } => {
             let _lock = IamFile::lock_edits(&file.iam)?;
             let mut f = IamFile::read(&file.iam)?;
@@ -229,6 +268,11 @@ pub fn key(cmd: KeyCommand) -> ExitCode {
                 .users
                 .iter_mut()
                 .flat_map(|u| u.access_keys.iter_mut())
+                .chain(
+                    f.accounts
+                        .values_mut()
+                        .flat_map(|a| a.root_access_keys.iter_mut()),
+                )
                 .find(|k| k.id == id)
                 .ok_or_else(|| IdentityError::NotFound(format!("no access key {id}")))?;
             k.status = KeyStatus::Inactive;
@@ -264,11 +308,12 @@ pub fn role(cmd: RoleCommand) -> ExitCode {
         f.roles.push(RoleEntry {
             account: account.clone(),
             name: name.clone(),
-            trust_policy: read_policy(&trust)?,
+            trust_policy: identity::file::PolicyDoc::from_value(&read_policy(&trust)?),
             policies: policies
                 .iter()
-                .map(|p| read_policy(p))
+                .map(|p| read_named_policy(p))
                 .collect::<Result<_, _>>()?,
+            created: Some(identity::now_iso8601()),
             ..RoleEntry::default()
         });
         identity::Identity::from_file(f.clone())?;
@@ -337,19 +382,34 @@ pub fn show(file: FileArg) -> ExitCode {
         for (acct, a) in &f.accounts {
             let o = id.accounts.owner(acct);
             println!("account {acct} ({}) canonical id {}", a.name, o.id);
-            for u in f.users.iter().filter(|u| &u.account == acct) {
-                let keys: Vec<String> = u
-                    .access_keys
-                    .iter()
+            let key_ids = |keys: &[identity::AccessKey]| -> String {
+                keys.iter()
                     .map(|k| match k.status {
                         KeyStatus::Active => k.id.clone(),
                         KeyStatus::Inactive => format!("{} (inactive)", k.id),
                     })
-                    .collect();
-                println!("  user {}  keys: {}", u.name, keys.join(", "));
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            if !a.root_access_keys.is_empty() {
+                println!("  root  keys: {}", key_ids(&a.root_access_keys));
+            }
+            for u in f.users.iter().filter(|u| &u.account == acct) {
+                println!(
+                    "  user {}{}  keys: {}",
+                    u.path.as_deref().unwrap_or("/").trim_start_matches('/'),
+                    u.name,
+                    key_ids(&u.access_keys)
+                );
+            }
+            for g in f.groups.iter().filter(|g| &g.account == acct) {
+                println!("  group {}", g.name);
             }
             for r in f.roles.iter().filter(|r| &r.account == acct) {
                 println!("  role {}", r.name);
+            }
+            for p in f.oidc_providers.iter().filter(|p| &p.account == acct) {
+                println!("  oidc provider {}", p.url);
             }
             // Sessions (minted by `iam assume-role` or STS AssumeRole at the server): key IDs
             // and expiry, never secrets or tokens.

@@ -37,8 +37,11 @@ find_shared() {
 # told), S3 only, on a free loopback port. Sets PID, PORT, MAIN_ID, ALT_ID and the four keys
 # (MAIN_AK, MAIN_SK, ALT_AK, ALT_SK). The suite checks the protocol, not durability (the
 # engine's crash tests do): the server acknowledges before syncing unless FSYNC=1.
+#
+# USERS=iam also gives both accounts a root user (ROOT_AK, ROOT_SK, ALT_ROOT_AK, ALT_ROOT_SK),
+# which the suite's IAM account tests need as their `[iam root]` and `[iam alt root]`.
 start_suite_server() {
-  local iam="$WORK/iam.json" main alt nosync=--no-fsync
+  local iam="$WORK/iam.json" main alt root altroot nosync=--no-fsync
   key() { python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); print(d[sys.argv[1]])' "$1"; }
   MAIN_ID=$(printf 'seedbed-main' | sha256sum | cut -c1-64)
   ALT_ID=$(printf 'seedbed-alt' | sha256sum | cut -c1-64)
@@ -46,6 +49,12 @@ start_suite_server() {
           --email main@example.com --canonical-id "$MAIN_ID" --admin --json)
   alt=$("$SEEDBED" iam user add alt --iam "$iam" --account 222222222222 --account-name alt \
           --email alt@example.com --canonical-id "$ALT_ID" --admin --json)
+  if [ "${USERS:-}" = iam ]; then
+    root=$("$SEEDBED" iam key root --account 111111111111 --iam "$iam" --json)
+    altroot=$("$SEEDBED" iam key root --account 222222222222 --iam "$iam" --json)
+    ROOT_AK=$(echo "$root" | key access_key); ROOT_SK=$(echo "$root" | key secret_key)
+    ALT_ROOT_AK=$(echo "$altroot" | key access_key); ALT_ROOT_SK=$(echo "$altroot" | key secret_key)
+  fi
   MAIN_AK=$(echo "$main" | key access_key); MAIN_SK=$(echo "$main" | key secret_key)
   ALT_AK=$(echo "$alt" | key access_key); ALT_SK=$(echo "$alt" | key secret_key)
   [ "${FSYNC:-0}" = 1 ] && nosync=

@@ -31,6 +31,7 @@ pub mod bench;
 pub mod config;
 pub mod dynamodb;
 pub mod http;
+pub mod iam_api;
 pub mod identity;
 pub mod logging;
 pub mod metrics;

@@ -202,6 +202,8 @@ impl Server {
         };
         let tables = dynamodb.as_ref().map(|(_, ep)| ep.clone());
         let sts = Arc::new(crate::dynamodb::security(identity.clone()));
+        let iam = identity.clone();
+        let (ddb_sts, ddb_iam) = (sts.clone(), identity.clone());
         tasks.push(tokio::spawn(crate::http::serve(
             s3_listener,
             limits.max_connections,
@@ -209,7 +211,8 @@ impl Server {
             DRAIN,
             stop_rx.clone(),
             move |peer, req| {
-                let (svc, tables, sts) = (svc.clone(), tables.clone(), sts.clone());
+                let (svc, tables, sts, iam) =
+                    (svc.clone(), tables.clone(), sts.clone(), iam.clone());
                 async move {
                     use http_body_util::Either;
                     // One endpoint for every service (AWS_ENDPOINT_URL): S3 never sends
@@ -222,7 +225,7 @@ impl Server {
                                 .map(Either::Left)
                         }
                         _ if crate::dynamodb::is_sts(&req) => {
-                            crate::dynamodb::handle_sts(sts, peer, req)
+                            crate::dynamodb::handle_sts(sts, iam, peer, req)
                                 .await
                                 .map(Either::Left)
                         }
@@ -246,7 +249,17 @@ impl Server {
                     limits.header_timeout,
                     DRAIN,
                     stop_rx.clone(),
-                    move |peer, req| crate::dynamodb::handle(ep.clone(), peer, req),
+                    move |peer, req| {
+                        let (ep, sts, iam) = (ep.clone(), ddb_sts.clone(), ddb_iam.clone());
+                        async move {
+                            // STS and IAM (form POSTs to `/`) as at the S3 address.
+                            if crate::dynamodb::is_sts(&req) {
+                                crate::dynamodb::handle_sts(sts, iam, peer, req).await
+                            } else {
+                                crate::dynamodb::handle(ep, peer, req).await
+                            }
+                        }
+                    },
                 )));
                 Some(a)
             }

@@ -123,16 +123,22 @@ pub async fn handle(
     handle_with(peer, req, move |r| ep.handle(r, super::now_secs())).await
 }
 
-/// STS at a listener without the tables (the S3 one, for a form POST to `/`): answered as the
-/// DynamoDB listener answers it, with the same metrics and access-log line.
+/// STS and IAM at a listener without the tables (the S3 one, for a form POST to `/`):
+/// answered as the DynamoDB listener answers STS, with the same metrics and access-log line.
+/// A request signed for service `iam` goes to [`crate::iam_api`], any other to STS.
 pub async fn handle_sts(
     security: Arc<seedbed_dynamo::endpoint::Security>,
+    identity: Arc<crate::identity::IdentityStore>,
     peer: SocketAddr,
     req: Request<Incoming>,
 ) -> Response<Full<Bytes>> {
     let id = crate::s3::request_id();
     handle_with(peer, req, move |r| {
-        seedbed_dynamo::sts::serve(Some(&security), r, super::now_secs(), &id)
+        if crate::iam_api::is_iam(r.headers) {
+            crate::iam_api::answer(&identity, &security, r, super::now_secs(), &id)
+        } else {
+            seedbed_dynamo::sts::serve(Some(&security), r, super::now_secs(), &id)
+        }
     })
     .await
 }

@@ -1,19 +1,33 @@
 //! The IAM file: accounts, users, groups, roles, their policies, and the access keys that sign
-//! requests — one JSON document that `seedbed serve` reads and `seedbed iam` edits.
+//! requests — one JSON document that `seedbed serve` reads, `seedbed iam` edits, and the IAM
+//! API over HTTP (`aws iam create-user`, [`crate::iam_api`]) edits while the server runs.
 //!
 //! ```json
 //! {
-//!   "accounts": { "123456789012": { "name": "seedbed", "email": "ops@example.com" } },
-//!   "users": [ { "account": "123456789012", "name": "admin",
-//!                "policies": [ { "Version": "2012-10-17",
-//!                                "Statement": [ { "Effect": "Allow", "Action": "*", "Resource": "*" } ] } ],
-//!                "access_keys": [ { "id": "AKIA...", "secret": "..." } ] } ],
-//!   "groups": [ { "account": "123456789012", "name": "readers", "policies": [ ... ] } ],
-//!   "roles": [ { "account": "123456789012", "name": "Writer", "trust_policy": { ... }, "policies": [ ... ] } ],
+//!   "accounts": { "123456789012": { "name": "seedbed", "email": "ops@example.com",
+//!                                   "root_access_keys": [ { "id": "AKIA...", "secret": "..." } ] } },
+//!   "users": [ { "account": "123456789012", "name": "admin", "path": "/ops/",
+//!                "id": "AIDA...", "created": "2026-12-05T10:00:00Z",
+//!                "policies": [ { "name": "AdministratorAccess",
+//!                                "document": { "Version": "2012-10-17",
+//!                                              "Statement": [ { "Effect": "Allow", "Action": "*", "Resource": "*" } ] } } ],
+//!                "managed": [ "arn:aws:iam::aws:policy/IAMReadOnlyAccess" ],
+//!                "groups": [ "readers" ],
+//!                "access_keys": [ { "id": "AKIA...", "secret": "...", "created": "..." } ] } ],
+//!   "groups": [ { "account": "123456789012", "name": "readers", "policies": [ ... ], "managed": [ ... ] } ],
+//!   "roles": [ { "account": "123456789012", "name": "Writer", "max_session_secs": 7200,
+//!                "trust_policy": { ... }, "policies": [ ... ] } ],
 //!   "sessions": [ { "role": "Writer", "account": "123456789012", "session_name": "ci",
-//!                   "access_key": "ASIA...", "secret": "...", "token": "...", "expires_unix_ms": 0 } ]
+//!                   "access_key": "ASIA...", "secret": "...", "token": "...", "expires_unix_ms": 0 } ],
+//!   "oidc_providers": [ { "account": "123456789012", "url": "https://idp.example.com",
+//!                         "client_ids": [ "app" ], "thumbprints": [ ... ] } ]
 //! }
 //! ```
+//!
+//! Only `account` and `name` are needed of a user, group or role (and a role's
+//! `trust_policy`); an inline policy may be the bare document (the IAM API calls it `policy-N`);
+//! `managed` names AWS-managed policies ([`super::managed`]). Policy documents are kept as
+//! their text, as written.
 //!
 //! Nothing here is specific to one protocol: the S3 endpoint and the DynamoDB endpoint both
 //! resolve the access key of a signed request through it to a principal, and both decide with
@@ -24,6 +38,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::{to_raw_value, RawValue};
 use serde_json::Value;
 
 use super::IdentityError;
@@ -47,6 +62,29 @@ pub struct IamFile {
     /// Assumed-role sessions with their temporary credentials.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sessions: Vec<SessionEntry>,
+    /// OpenID Connect identity providers registered with IAM (`CreateOpenIDConnectProvider`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub oidc_providers: Vec<OidcProviderEntry>,
+}
+
+/// An OpenID Connect provider an account trusts: what `CreateOpenIDConnectProvider` records.
+/// (The server does not serve `AssumeRoleWithWebIdentity`; the registry is kept as IAM keeps it.)
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcProviderEntry {
+    /// Its account.
+    pub account: String,
+    /// The issuer URL (`https://…`).
+    pub url: String,
+    /// The audiences (client IDs) it issues tokens for.
+    #[serde(default)]
+    pub client_ids: Vec<String>,
+    /// Certificate thumbprints (40 hex digits each).
+    #[serde(default)]
+    pub thumbprints: Vec<String>,
+    /// When it was made (ISO 8601 UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
 }
 
 /// An account.
@@ -61,6 +99,11 @@ pub struct AccountEntry {
     /// E-mail address (ACL grants by e-mail resolve through it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// The account root user's access keys: requests signed with them act as the root user
+    /// (`arn:aws:iam::ACCOUNT:root`), allowed everything in its own account without any policy,
+    /// as at AWS (where root keys exist, and are discouraged for the same reason).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub root_access_keys: Vec<AccessKey>,
 }
 
 /// Whether a key signs requests.
@@ -84,6 +127,136 @@ pub struct AccessKey {
     /// Active or inactive.
     #[serde(default, skip_serializing_if = "is_active")]
     pub status: KeyStatus,
+    /// When it was made (ISO 8601 UTC), for the IAM API's `CreateDate`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
+}
+
+/// A policy document kept as its text, as the client wrote it: `GetUserPolicy` and `GetRole`
+/// answer what `PutUserPolicy` and `CreateRole` were given, key order and all, as IAM does. In
+/// the file it is the JSON itself (not a string holding it).
+#[derive(Clone, Debug)]
+pub struct PolicyDoc(Box<RawValue>);
+
+impl PartialEq for PolicyDoc {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.get() == other.0.get()
+    }
+}
+
+impl Default for PolicyDoc {
+    fn default() -> Self {
+        PolicyDoc::from_value(&Value::Object(Default::default()))
+    }
+}
+
+impl PolicyDoc {
+    /// A document from JSON.
+    pub fn from_value(v: &Value) -> Self {
+        PolicyDoc(to_raw_value(v).expect("a JSON value serialises"))
+    }
+
+    /// A document from its text (checked to be JSON; kept as written).
+    pub fn from_text(text: &str) -> Result<Self, serde_json::Error> {
+        Ok(PolicyDoc(RawValue::from_string(text.to_string())?))
+    }
+
+    /// The text.
+    pub fn text(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The document as JSON.
+    pub fn value(&self) -> Value {
+        serde_json::from_str(self.0.get()).expect("a raw value is JSON")
+    }
+}
+
+impl Serialize for PolicyDoc {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for PolicyDoc {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Box::<RawValue>::deserialize(d).map(PolicyDoc)
+    }
+}
+
+/// An inline policy: its document, and the name the IAM API knows it by (`PutUserPolicy`'s
+/// `PolicyName`). In the file a named one is `{"name": ..., "document": {...}}` and an unnamed
+/// one (written by hand, or by older versions) is the bare document; the IAM API calls an
+/// unnamed policy `policy-N`, N its place in the list.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InlinePolicy {
+    /// The policy's name, when it has one.
+    pub name: Option<String>,
+    /// The document.
+    pub document: PolicyDoc,
+}
+
+impl InlinePolicy {
+    /// A named policy.
+    pub fn named(name: &str, document: &Value) -> Self {
+        InlinePolicy {
+            name: Some(name.to_string()),
+            document: PolicyDoc::from_value(document),
+        }
+    }
+
+    /// An unnamed one.
+    pub fn bare(document: &Value) -> Self {
+        InlinePolicy {
+            name: None,
+            document: PolicyDoc::from_value(document),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NamedRepr<'a> {
+    name: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    document: std::borrow::Cow<'a, RawValue>,
+}
+
+impl Serialize for InlinePolicy {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match &self.name {
+            Some(name) => NamedRepr {
+                name: name.as_str().into(),
+                document: std::borrow::Cow::Borrowed(&self.document.0),
+            }
+            .serialize(s),
+            None => self.document.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for InlinePolicy {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = Box::<RawValue>::deserialize(d)?;
+        Ok(match serde_json::from_str::<NamedRepr<'_>>(raw.get()) {
+            Ok(n) => InlinePolicy {
+                name: Some(n.name.into_owned()),
+                document: PolicyDoc(n.document.into_owned()),
+            },
+            Err(_) => InlinePolicy {
+                name: None,
+                document: PolicyDoc(raw),
+            },
+        })
+    }
+}
+
+/// The name the IAM API gives the policy at `index` of `list`.
+pub fn policy_name(list: &[InlinePolicy], index: usize) -> String {
+    list[index]
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("policy-{index}"))
 }
 
 fn is_active(s: &KeyStatus) -> bool {
@@ -101,9 +274,19 @@ pub struct UserEntry {
     /// IAM path (`/` by default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// The unique ID the IAM API gave it (kept across renames); derived from the ARN when
+    /// absent (entities written by hand).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// When the IAM API made it (ISO 8601 UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
     /// Inline identity policies.
     #[serde(default)]
-    pub policies: Vec<Value>,
+    pub policies: Vec<InlinePolicy>,
+    /// Attached managed policies, by ARN (AWS-managed ones: [`super::managed`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub managed: Vec<String>,
     /// Group names (in the same account).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<String>,
@@ -126,9 +309,22 @@ pub struct GroupEntry {
     pub account: String,
     /// Group name.
     pub name: String,
+    /// IAM path (`/` by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The unique ID the IAM API gave it (kept across renames); derived from the ARN when
+    /// absent (entities written by hand).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// When the IAM API made it (ISO 8601 UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
     /// Inline policies of every member.
     #[serde(default)]
-    pub policies: Vec<Value>,
+    pub policies: Vec<InlinePolicy>,
+    /// Attached managed policies, by ARN.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub managed: Vec<String>,
 }
 
 /// An IAM role.
@@ -139,11 +335,30 @@ pub struct RoleEntry {
     pub account: String,
     /// Role name.
     pub name: String,
+    /// IAM path (`/` by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The unique ID the IAM API gave it (kept across renames); derived from the ARN when
+    /// absent (entities written by hand).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// When the IAM API made it (ISO 8601 UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
+    /// What the role is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The longest session AssumeRole may give, seconds (3,600 when absent, as at AWS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_session_secs: Option<u64>,
     /// Who may assume it.
-    pub trust_policy: Value,
+    pub trust_policy: PolicyDoc,
     /// Inline identity policies of its sessions.
     #[serde(default)]
-    pub policies: Vec<Value>,
+    pub policies: Vec<InlinePolicy>,
+    /// Attached managed policies, by ARN.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub managed: Vec<String>,
     /// Permissions boundary.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub boundary: Option<Value>,

@@ -7,6 +7,7 @@
 //! | temporary access key ID | `ASIA` + 16 of `A-Z2-7` |
 //! | secret access key | 40 of `A-Za-z0-9+/` |
 //! | session token | 64 of `A-Za-z0-9+/` |
+//! | user, group, role ID | `AIDA`, `AGPA`, `AROA` + 17 of `A-Z2-7` |
 
 use std::io::Read;
 
@@ -43,6 +44,12 @@ pub fn access_key_id() -> Result<String, IdentityError> {
 /// A new temporary (session) access key ID.
 pub fn session_key_id() -> Result<String, IdentityError> {
     Ok(format!("ASIA{}", random_string(BASE32, 16)?))
+}
+
+/// A new unique ID of an IAM entity: `prefix` (`AIDA` a user, `AGPA` a group, `AROA` a role)
+/// and 17 of `A-Z2-7`, as IAM's IDs look.
+pub fn entity_id(prefix: &str) -> Result<String, IdentityError> {
+    Ok(format!("{prefix}{}", random_string(BASE32, 17)?))
 }
 
 /// A new secret access key.

@@ -16,6 +16,7 @@
 
 pub mod file;
 pub mod keys;
+pub mod managed;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -30,7 +31,10 @@ use seedbed_engine::object::owner::derived_canonical_id;
 use seedbed_engine::object::{AccountInfo, Accounts, Guard};
 use serde_json::Value;
 
-pub use file::{AccessKey, AccountEntry, IamFile, KeyStatus, RoleEntry, SessionEntry, UserEntry};
+pub use file::{
+    AccessKey, AccountEntry, GroupEntry, IamFile, InlinePolicy, KeyStatus, RoleEntry, SessionEntry,
+    UserEntry,
+};
 
 /// What went wrong with identities.
 #[derive(Debug, thiserror::Error)]
@@ -79,12 +83,31 @@ pub fn user_arn(u: &UserEntry) -> String {
     format!("arn:aws:iam::{}:user{}{}", u.account, path, u.name)
 }
 
-fn role_arn(account: &str, name: &str) -> String {
-    format!("arn:aws:iam::{account}:role/{name}")
+/// The ARN of a role.
+pub fn role_arn_of(r: &RoleEntry) -> String {
+    let path = r.path.as_deref().unwrap_or("/");
+    format!("arn:aws:iam::{}:role{}{}", r.account, path, r.name)
 }
 
-fn group_arn(account: &str, name: &str) -> String {
-    format!("arn:aws:iam::{account}:group/{name}")
+/// The ARN of a group.
+pub fn group_arn_of(g: &GroupEntry) -> String {
+    let path = g.path.as_deref().unwrap_or("/");
+    format!("arn:aws:iam::{}:group{}{}", g.account, path, g.name)
+}
+
+/// The ARN of role `name` of `account` as the file has it (with its path), or without a path
+/// when there is no such role.
+fn role_arn(f: &IamFile, account: &str, name: &str) -> String {
+    f.roles
+        .iter()
+        .find(|r| r.account == account && r.name == name)
+        .map(role_arn_of)
+        .unwrap_or_else(|| format!("arn:aws:iam::{account}:role/{name}"))
+}
+
+/// The unique ID of an entity: the one the IAM API gave it, else one derived from its ARN.
+pub fn entity_id(stored: &Option<String>, prefix: &str, arn: &str) -> String {
+    stored.clone().unwrap_or_else(|| unique_id(prefix, arn))
 }
 
 /// A stable unique id (`AIDA...`, `AROA...`) for a user or role, derived from its ARN.
@@ -114,6 +137,42 @@ fn policies(
                 })
         })
         .collect()
+}
+
+/// An entity's identity policies: its inline ones (named in errors by their IAM API names) and
+/// the managed ones it has attached.
+fn identity_policies(
+    inline: &[InlinePolicy],
+    attached: &[String],
+    owner: &str,
+) -> Result<Vec<Arc<Policy>>, IdentityError> {
+    let mut out = Vec::with_capacity(inline.len() + attached.len());
+    for (i, p) in inline.iter().enumerate() {
+        let policy =
+            Policy::from_value(&p.document.value(), PolicyKind::Identity).map_err(|e| {
+                IdentityError::Invalid {
+                    what: match &p.name {
+                        Some(n) => format!("{owner}, policy '{n}'"),
+                        None => format!("{owner}, policy {i}"),
+                    },
+                    why: e.to_string(),
+                }
+            })?;
+        out.push(Arc::new(policy));
+    }
+    for arn in attached {
+        let doc = managed::document(arn).ok_or_else(|| IdentityError::Invalid {
+            what: format!("{owner}, attached policy {arn}"),
+            why: format!(
+                "not a managed policy this server has (it has {})",
+                managed::names().join(", ")
+            ),
+        })?;
+        let policy = Policy::from_value(&doc, PolicyKind::Identity)
+            .expect("the managed policies are checked by their tests");
+        out.push(Arc::new(policy));
+    }
+    Ok(out)
 }
 
 /// A loaded, checked IAM file.
@@ -189,8 +248,8 @@ impl Identity {
             let what = format!("group {}/{}", g.account, g.name);
             known(&g.account, &what)?;
             dir.put_group(Group {
-                arn: group_arn(&g.account, &g.name),
-                policies: policies(&g.policies, PolicyKind::Identity, &what)?,
+                arn: group_arn_of(g),
+                policies: identity_policies(&g.policies, &g.managed, &what)?,
             });
         }
         let mut seen = std::collections::BTreeSet::new();
@@ -218,9 +277,18 @@ impl Identity {
             }
             dir.put_user(User {
                 arn: arn.clone(),
-                unique_id: unique_id("AIDA", &arn),
-                policies: policies(&u.policies, PolicyKind::Identity, &what)?,
-                groups: u.groups.iter().map(|g| group_arn(&u.account, g)).collect(),
+                unique_id: entity_id(&u.id, "AIDA", &arn),
+                policies: identity_policies(&u.policies, &u.managed, &what)?,
+                groups: u
+                    .groups
+                    .iter()
+                    .filter_map(|g| {
+                        file.groups
+                            .iter()
+                            .find(|x| x.account == u.account && x.name == *g)
+                            .map(group_arn_of)
+                    })
+                    .collect(),
                 boundary: match &u.boundary {
                     Some(b) => {
                         policies(std::slice::from_ref(b), PolicyKind::Boundary, &what)?.pop()
@@ -242,17 +310,31 @@ impl Identity {
                 )?;
             }
         }
+        for (account, a) in &file.accounts {
+            for k in &a.root_access_keys {
+                add_key(
+                    &k.id,
+                    Credential {
+                        secret: k.secret.clone(),
+                        principal: Principal::Root(account.clone()),
+                        session_token: None,
+                        active: k.status == KeyStatus::Active,
+                    },
+                    &format!("account {account}'s root user"),
+                )?;
+            }
+        }
         for r in &file.roles {
             let what = format!("role {}/{}", r.account, r.name);
             known(&r.account, &what)?;
-            let arn = role_arn(&r.account, &r.name);
-            let trust = Policy::from_value(&r.trust_policy, PolicyKind::Trust)
+            let arn = role_arn_of(r);
+            let trust = Policy::from_value(&r.trust_policy.value(), PolicyKind::Trust)
                 .map_err(|e| invalid(format!("{what}, trust policy"), &e.to_string()))?;
             dir.put_role(Role {
                 arn: arn.clone(),
-                unique_id: unique_id("AROA", &arn),
+                unique_id: entity_id(&r.id, "AROA", &arn),
                 trust_policy: Arc::new(trust),
-                policies: policies(&r.policies, PolicyKind::Identity, &what)?,
+                policies: identity_policies(&r.policies, &r.managed, &what)?,
                 boundary: match &r.boundary {
                     Some(b) => {
                         policies(std::slice::from_ref(b), PolicyKind::Boundary, &what)?.pop()
@@ -274,7 +356,7 @@ impl Identity {
             {
                 return Err(invalid(what, "its role does not exist"));
             }
-            let role = role_arn(&s.account, &s.role);
+            let role = role_arn(&file, &s.account, &s.role);
             let session = Session {
                 arn: format!(
                     "arn:aws:sts::{}:assumed-role/{}/{}",
@@ -331,11 +413,15 @@ pub fn bootstrap(
         account.to_string(),
         AccountEntry {
             name: account_name.to_string(),
-            canonical_id: None,
-            email: None,
+            ..AccountEntry::default()
         },
     );
-    let key = add_user(&mut f, account, user, vec![admin_policy()])?;
+    let key = add_user(
+        &mut f,
+        account,
+        user,
+        vec![InlinePolicy::named("AdministratorAccess", &admin_policy())],
+    )?;
     Ok((f, key))
 }
 
@@ -364,8 +450,7 @@ pub fn ensure_account(
         .entry(account.to_string())
         .or_insert_with(|| AccountEntry {
             name: name.unwrap_or(account).to_string(),
-            canonical_id: None,
-            email: None,
+            ..AccountEntry::default()
         });
     if let Some(n) = name {
         entry.name = n.to_string();
@@ -378,7 +463,7 @@ pub fn add_user(
     f: &mut IamFile,
     account: &str,
     name: &str,
-    policies: Vec<Value>,
+    policies: Vec<InlinePolicy>,
 ) -> Result<AccessKey, IdentityError> {
     ensure_account(f, account, None)?;
     let valid = !name.is_empty()
@@ -401,14 +486,12 @@ pub fn add_user(
             why: "already exists".into(),
         });
     }
-    let key = AccessKey {
-        id: keys::access_key_id()?,
-        secret: keys::secret()?,
-        status: KeyStatus::Active,
-    };
+    let key = new_key()?;
     f.users.push(UserEntry {
         account: account.to_string(),
         name: name.to_string(),
+        id: Some(keys::entity_id("AIDA")?),
+        created: Some(now_iso8601()),
         policies,
         access_keys: vec![key.clone()],
         ..UserEntry::default()
@@ -418,13 +501,32 @@ pub fn add_user(
     Ok(key)
 }
 
-/// Mint one more access key for a user.
-pub fn mint_key(f: &mut IamFile, account: &str, user: &str) -> Result<AccessKey, IdentityError> {
-    let key = AccessKey {
+/// Now, ISO 8601 UTC (the wall clock: the server and the CLI, never the simulator).
+pub fn now_iso8601() -> String {
+    seedbed_engine::iam::authorizer::iso8601(now_unix_ms())
+}
+
+/// Now, Unix milliseconds.
+pub fn now_unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// A new active access key pair, made now.
+pub fn new_key() -> Result<AccessKey, IdentityError> {
+    Ok(AccessKey {
         id: keys::access_key_id()?,
         secret: keys::secret()?,
         status: KeyStatus::Active,
-    };
+        created: Some(now_iso8601()),
+    })
+}
+
+/// Mint one more access key for a user.
+pub fn mint_key(f: &mut IamFile, account: &str, user: &str) -> Result<AccessKey, IdentityError> {
+    let key = new_key()?;
     let u = f
         .user_mut(account, user)
         .ok_or_else(|| IdentityError::NotFound(format!("no user {account}/{user}")))?;
@@ -449,6 +551,9 @@ pub enum Assumer<'a> {
         access_key: &'a str,
     },
 }
+
+/// A role's longest session when it sets none (AWS's default `MaxSessionDuration`).
+pub const DEFAULT_MAX_SESSION_SECS: u64 = 3600;
 
 /// What STS allows a session made by role chaining (AWS: one hour, whatever is asked).
 pub const CHAINED_MAX_SECS: u64 = 3600;
@@ -532,7 +637,22 @@ pub fn assume_role(
             }
         }
     };
-    let arn = role_arn(role_account, role);
+    let arn = role_arn(f, role_account, role);
+    if let Some(r) = f
+        .roles
+        .iter()
+        .find(|r| r.account == role_account && r.name == role)
+    {
+        let max = r.max_session_secs.unwrap_or(DEFAULT_MAX_SESSION_SECS);
+        if duration_s > max {
+            return Err(IdentityError::Invalid {
+                what: "DurationSeconds".into(),
+                why: format!(
+                    "The requested DurationSeconds exceeds the MaxSessionDuration set for this role ({duration_s} > {max})"
+                ),
+            });
+        }
+    }
     let parsed = policies(session_policies, PolicyKind::Session, "the session policy")?;
     let external: Vec<&str> = external_id.into_iter().collect();
     let context: Vec<(&str, &[&str])> = if external.is_empty() {
@@ -622,15 +742,16 @@ impl IdentityStore {
 
     /// Change the IAM file with `edit` (read, edited, written atomically), one edit at a time,
     /// and serve the result at once (not on the next once-a-second look). Fails without a file.
-    pub fn edit_file<T>(
+    pub fn edit_file<T, E: From<IdentityError>>(
         &self,
-        edit: impl FnOnce(&mut IamFile) -> Result<T, IdentityError>,
-    ) -> Result<T, IdentityError> {
+        edit: impl FnOnce(&mut IamFile) -> Result<T, E>,
+    ) -> Result<T, E> {
         let Some(path) = &self.path else {
             return Err(IdentityError::Invalid {
                 what: "the server's identities".into(),
                 why: "they come from no IAM file (nothing to record a change in)".into(),
-            });
+            }
+            .into());
         };
         let _one_at_a_time = self.edits.lock().unwrap_or_else(|p| p.into_inner());
         // ... and one at a time with `seedbed iam` in other processes.
@@ -711,9 +832,11 @@ pub(crate) fn reader_role_trusting_admin() -> RoleEntry {
     RoleEntry {
         account: "123456789012".into(),
         name: "Reader".into(),
-        trust_policy: serde_json::json!({"Version": "2012-10-17", "Statement": [{
+        trust_policy: file::PolicyDoc::from_value(
+            &serde_json::json!({"Version": "2012-10-17", "Statement": [{
             "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/admin"},
             "Action": "sts:AssumeRole"}]}),
+        ),
         ..RoleEntry::default()
     }
 }
@@ -725,7 +848,13 @@ mod tests {
     #[test]
     fn bootstrap_users_keys_and_sessions() {
         let (mut f, key) = bootstrap("123456789012", "seedbed", "admin").unwrap();
-        let alt = add_user(&mut f, "444455556666", "alt", vec![admin_policy()]).unwrap();
+        let alt = add_user(
+            &mut f,
+            "444455556666",
+            "alt",
+            vec![InlinePolicy::bare(&admin_policy())],
+        )
+        .unwrap();
         let id = Identity::from_file(f.clone()).unwrap();
         assert_eq!(
             id.credential(&key.id).unwrap().principal,

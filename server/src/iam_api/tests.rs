@@ -1,0 +1,614 @@
+//! The IAM actions on a file, as a client sees them: names without regard to case, IDs kept
+//! across renames, IAM's quotas and conflicts, documents answered as they were written, and
+//! what an edit does to the permissions the server then enforces.
+
+use seedbed_engine::iam::authorizer::{Access, Principal};
+
+use super::ops::{run, Caller, Params};
+use super::IamError;
+use crate::identity::{bootstrap, IamFile, Identity};
+
+const NOW: &str = "2026-12-05T10:00:00Z";
+const ACCOUNT: &str = "123456789012";
+
+fn admin() -> Caller {
+    Caller {
+        account: ACCOUNT.into(),
+        user: Some("admin".into()),
+        root: false,
+    }
+}
+
+fn file() -> IamFile {
+    bootstrap(ACCOUNT, "seedbed", "admin").unwrap().0
+}
+
+/// Run `action` with `params` (name, value pairs) as `c`.
+fn call(
+    f: &mut IamFile,
+    c: &Caller,
+    action: &str,
+    params: &[(&str, &str)],
+) -> Result<String, IamError> {
+    let pairs: Vec<(String, String)> = params
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    run(f, c, action, &Params(&pairs), NOW)
+}
+
+fn between<'a>(xml: &'a str, tag: &str) -> Vec<&'a str> {
+    let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+    xml.split(open.as_str())
+        .skip(1)
+        .filter_map(|s| s.split(close.as_str()).next())
+        .collect()
+}
+
+#[test]
+fn users_are_found_without_regard_to_case_and_keep_their_id_across_renames() {
+    let mut f = file();
+    let c = admin();
+    let made = call(
+        &mut f,
+        &c,
+        "CreateUser",
+        &[("UserName", "Bob"), ("Path", "/team/")],
+    )
+    .unwrap();
+    let id = between(&made, "UserId")[0].to_string();
+    assert!(id.starts_with("AIDA") && id.len() == 21, "{id}");
+    assert_eq!(
+        between(&made, "Arn"),
+        ["arn:aws:iam::123456789012:user/team/Bob"]
+    );
+    assert_eq!(between(&made, "CreateDate"), [NOW]);
+    let e = call(&mut f, &c, "CreateUser", &[("UserName", "bob")]).unwrap_err();
+    assert_eq!((e.status, e.code), (409, "EntityAlreadyExists"));
+    let got = call(&mut f, &c, "GetUser", &[("UserName", "BOB")]).unwrap();
+    assert_eq!(between(&got, "UserName"), ["Bob"]);
+    call(
+        &mut f,
+        &c,
+        "UpdateUser",
+        &[
+            ("UserName", "bob"),
+            ("NewUserName", "Robert"),
+            ("NewPath", "/ops/"),
+        ],
+    )
+    .unwrap();
+    let got = call(&mut f, &c, "GetUser", &[("UserName", "robert")]).unwrap();
+    assert_eq!(between(&got, "UserId"), [id.as_str()]);
+    assert_eq!(
+        between(&got, "Arn"),
+        ["arn:aws:iam::123456789012:user/ops/Robert"]
+    );
+    let e = call(&mut f, &c, "GetUser", &[("UserName", "Bob")]).unwrap_err();
+    assert_eq!((e.status, e.code), (404, "NoSuchEntity"));
+    // Bad names and paths are refused with what is wrong.
+    let e = call(&mut f, &c, "CreateUser", &[("UserName", "a b")]).unwrap_err();
+    assert_eq!(e.code, "ValidationError");
+    let e = call(
+        &mut f,
+        &c,
+        "CreateUser",
+        &[("UserName", "x"), ("Path", "nopath")],
+    )
+    .unwrap_err();
+    assert!(e.message.contains("Path"), "{e:?}");
+    let e = call(&mut f, &c, "CreateUser", &[]).unwrap_err();
+    assert!(e.message.contains("UserName"), "{e:?}");
+}
+
+#[test]
+fn lists_are_sorted_without_regard_to_case_filtered_by_path_and_paged() {
+    let mut f = file();
+    let c = admin();
+    for (name, path) in [
+        ("ad", "/p/w/"),
+        ("ac", "/p/x/"),
+        ("Ab", "/p/y/"),
+        ("aa", "/p/z/"),
+    ] {
+        call(
+            &mut f,
+            &c,
+            "CreateUser",
+            &[("UserName", name), ("Path", path)],
+        )
+        .unwrap();
+    }
+    let mut names = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let mut params = vec![("PathPrefix", "/p/"), ("MaxItems", "1")];
+        if let Some(m) = &marker {
+            params.push(("Marker", m.as_str()));
+        }
+        let page = call(&mut f, &c, "ListUsers", &params).unwrap();
+        names.extend(between(&page, "UserName").into_iter().map(String::from));
+        marker = between(&page, "Marker").first().map(|m| m.to_string());
+        if marker.is_none() {
+            assert!(page.contains("<IsTruncated>false</IsTruncated>"));
+            break;
+        }
+    }
+    assert_eq!(names, ["aa", "Ab", "ac", "ad"]);
+    let page = call(&mut f, &c, "ListUsers", &[("PathPrefix", "/p/x")]).unwrap();
+    assert_eq!(between(&page, "UserName"), ["ac"]);
+    let e = call(&mut f, &c, "ListUsers", &[("MaxItems", "0")]).unwrap_err();
+    assert_eq!(e.code, "ValidationError");
+}
+
+#[test]
+fn a_user_is_deleted_only_once_nothing_hangs_on_it() {
+    let mut f = file();
+    let c = admin();
+    call(&mut f, &c, "CreateUser", &[("UserName", "bob")]).unwrap();
+    let key = call(&mut f, &c, "CreateAccessKey", &[("UserName", "bob")]).unwrap();
+    let id = between(&key, "AccessKeyId")[0].to_string();
+    assert_eq!(between(&key, "SecretAccessKey")[0].len(), 40);
+    call(&mut f, &c, "CreateAccessKey", &[("UserName", "bob")]).unwrap();
+    let e = call(&mut f, &c, "CreateAccessKey", &[("UserName", "bob")]).unwrap_err();
+    assert_eq!((e.status, e.code), (409, "LimitExceeded"));
+    call(&mut f, &c, "CreateGroup", &[("GroupName", "readers")]).unwrap();
+    call(
+        &mut f,
+        &c,
+        "AddUserToGroup",
+        &[("GroupName", "readers"), ("UserName", "bob")],
+    )
+    .unwrap();
+    let e = call(&mut f, &c, "DeleteUser", &[("UserName", "bob")]).unwrap_err();
+    assert_eq!((e.status, e.code), (409, "DeleteConflict"));
+    assert!(e.message.contains("access keys"), "{e:?}");
+    let listed = call(&mut f, &c, "ListAccessKeys", &[("UserName", "bob")]).unwrap();
+    for k in between(&listed, "AccessKeyId") {
+        call(
+            &mut f,
+            &c,
+            "DeleteAccessKey",
+            &[("UserName", "bob"), ("AccessKeyId", k)],
+        )
+        .unwrap();
+    }
+    let e = call(
+        &mut f,
+        &c,
+        "DeleteAccessKey",
+        &[("UserName", "bob"), ("AccessKeyId", &id)],
+    )
+    .unwrap_err();
+    assert_eq!(e.code, "NoSuchEntity");
+    let e = call(&mut f, &c, "DeleteGroup", &[("GroupName", "readers")]).unwrap_err();
+    assert_eq!(e.code, "DeleteConflict", "a group with members stays");
+    let e = call(&mut f, &c, "DeleteUser", &[("UserName", "bob")]).unwrap_err();
+    assert!(e.message.contains("group memberships"), "{e:?}");
+    call(
+        &mut f,
+        &c,
+        "RemoveUserFromGroup",
+        &[("GroupName", "readers"), ("UserName", "bob")],
+    )
+    .unwrap();
+    call(&mut f, &c, "DeleteUser", &[("UserName", "bob")]).unwrap();
+    call(&mut f, &c, "DeleteGroup", &[("GroupName", "readers")]).unwrap();
+    Identity::from_file(f).expect("the file still loads");
+}
+
+#[test]
+fn the_caller_own_keys_and_the_root_users_keys() {
+    let mut f = file();
+    let made = call(&mut f, &admin(), "CreateAccessKey", &[]).unwrap();
+    assert_eq!(between(&made, "UserName"), ["admin"]);
+    let root = Caller {
+        account: ACCOUNT.into(),
+        user: None,
+        root: true,
+    };
+    let made = call(&mut f, &root, "CreateAccessKey", &[]).unwrap();
+    let id = between(&made, "AccessKeyId")[0].to_string();
+    assert!(between(&made, "UserName").is_empty());
+    let identity = Identity::from_file(f.clone()).unwrap();
+    assert_eq!(
+        identity.credential(&id).unwrap().principal,
+        Principal::Root(ACCOUNT.into())
+    );
+    call(
+        &mut f,
+        &root,
+        "UpdateAccessKey",
+        &[("AccessKeyId", &id), ("Status", "Inactive")],
+    )
+    .unwrap();
+    assert!(
+        !Identity::from_file(f.clone())
+            .unwrap()
+            .credential(&id)
+            .unwrap()
+            .active
+    );
+    let got = call(&mut f, &root, "GetUser", &[]).unwrap();
+    assert_eq!(between(&got, "Arn"), ["arn:aws:iam::123456789012:root"]);
+}
+
+#[test]
+fn inline_policies_keep_their_text_count_against_the_quota_and_take_effect() {
+    let mut f = file();
+    let c = admin();
+    call(&mut f, &c, "CreateUser", &[("UserName", "bob")]).unwrap();
+    // Written with Version first and spaces: answered exactly so (URL-encoded).
+    let doc = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}"#;
+    call(
+        &mut f,
+        &c,
+        "PutUserPolicy",
+        &[
+            ("UserName", "bob"),
+            ("PolicyName", "read"),
+            ("PolicyDocument", doc),
+        ],
+    )
+    .unwrap();
+    let got = call(
+        &mut f,
+        &c,
+        "GetUserPolicy",
+        &[("UserName", "bob"), ("PolicyName", "read")],
+    )
+    .unwrap();
+    assert_eq!(
+        between(&got, "PolicyDocument"),
+        [seedbed_sigv4::encode::uri_encode(doc, false).as_str()]
+    );
+    let identity = Identity::from_file(f.clone()).unwrap();
+    let bob = Principal::User("arn:aws:iam::123456789012:user/bob".into());
+    let access = |action| Access {
+        action,
+        resource: "arn:aws:s3:::b/k",
+        resource_account: Some(ACCOUNT),
+        ..Access::default()
+    };
+    assert!(identity
+        .authorizer
+        .check(&bob, &access("s3:GetObject"))
+        .is_ok());
+    assert!(identity
+        .authorizer
+        .check(&bob, &access("s3:PutObject"))
+        .is_err());
+    // A managed policy adds to it; an unknown one is refused by name.
+    call(
+        &mut f,
+        &c,
+        "AttachUserPolicy",
+        &[
+            ("UserName", "bob"),
+            ("PolicyArn", "arn:aws:iam::aws:policy/AmazonS3FullAccess"),
+        ],
+    )
+    .unwrap();
+    let identity = Identity::from_file(f.clone()).unwrap();
+    assert!(identity
+        .authorizer
+        .check(&bob, &access("s3:PutObject"))
+        .is_ok());
+    let e = call(
+        &mut f,
+        &c,
+        "AttachUserPolicy",
+        &[
+            ("UserName", "bob"),
+            ("PolicyArn", "arn:aws:iam::aws:policy/AmazonEC2FullAccess"),
+        ],
+    )
+    .unwrap_err();
+    assert_eq!(e.code, "NoSuchEntity");
+    let e = call(
+        &mut f,
+        &c,
+        "DetachUserPolicy",
+        &[
+            ("UserName", "bob"),
+            ("PolicyArn", "arn:aws:iam::aws:policy/IAMFullAccess"),
+        ],
+    )
+    .unwrap_err();
+    assert_eq!(e.code, "NoSuchEntity");
+    // Malformed documents and names; the quota (2,048 characters for a user's policies).
+    for bad in [
+        "{",
+        r#"{"Version": "2012-10-17"}"#,
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*", "Principal": "*"}]}"#,
+    ] {
+        let e = call(
+            &mut f,
+            &c,
+            "PutUserPolicy",
+            &[
+                ("UserName", "bob"),
+                ("PolicyName", "x"),
+                ("PolicyDocument", bad),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.status, e.code),
+            (400, "MalformedPolicyDocument"),
+            "{bad}"
+        );
+    }
+    let e = call(
+        &mut f,
+        &c,
+        "PutUserPolicy",
+        &[
+            ("UserName", "bob"),
+            ("PolicyName", &"p".repeat(129)),
+            ("PolicyDocument", doc),
+        ],
+    )
+    .unwrap_err();
+    assert_eq!(e.code, "ValidationError");
+    let big = format!(
+        r#"{{"Version": "2012-10-17", "Statement": [{}]}}"#,
+        vec![r#"{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}"#; 40].join(",")
+    );
+    let e = call(
+        &mut f,
+        &c,
+        "PutUserPolicy",
+        &[
+            ("UserName", "bob"),
+            ("PolicyName", "big"),
+            ("PolicyDocument", &big),
+        ],
+    )
+    .unwrap_err();
+    assert_eq!((e.status, e.code), (409, "LimitExceeded"));
+    // Policies without a name (written by hand) are listed as policy-N.
+    let listed = call(&mut f, &c, "ListUserPolicies", &[("UserName", "admin")]).unwrap();
+    assert_eq!(between(&listed, "member"), ["AdministratorAccess"]);
+    f.users[0].policies[0].name = None;
+    let listed = call(&mut f, &c, "ListUserPolicies", &[("UserName", "admin")]).unwrap();
+    assert_eq!(between(&listed, "member"), ["policy-0"]);
+}
+
+#[test]
+fn group_renames_carry_their_members_and_group_policies_reach_them() {
+    let mut f = file();
+    let c = admin();
+    call(&mut f, &c, "CreateUser", &[("UserName", "bob")]).unwrap();
+    call(
+        &mut f,
+        &c,
+        "CreateGroup",
+        &[("GroupName", "readers"), ("Path", "/g/")],
+    )
+    .unwrap();
+    call(
+        &mut f,
+        &c,
+        "AddUserToGroup",
+        &[("GroupName", "READERS"), ("UserName", "bob")],
+    )
+    .unwrap();
+    call(
+        &mut f,
+        &c,
+        "AttachGroupPolicy",
+        &[
+            ("GroupName", "readers"),
+            (
+                "PolicyArn",
+                "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
+            ),
+        ],
+    )
+    .unwrap();
+    call(
+        &mut f,
+        &c,
+        "UpdateGroup",
+        &[("GroupName", "readers"), ("NewGroupName", "viewers")],
+    )
+    .unwrap();
+    let g = call(&mut f, &c, "GetGroup", &[("GroupName", "viewers")]).unwrap();
+    assert_eq!(between(&g, "UserName"), ["bob"]);
+    assert_eq!(
+        between(&g, "Arn")[0],
+        "arn:aws:iam::123456789012:group/g/viewers"
+    );
+    let groups = call(&mut f, &c, "ListGroupsForUser", &[("UserName", "bob")]).unwrap();
+    assert_eq!(between(&groups, "GroupName"), ["viewers"]);
+    let identity = Identity::from_file(f).unwrap();
+    let bob = Principal::User("arn:aws:iam::123456789012:user/bob".into());
+    let access = Access {
+        action: "s3:ListBucket",
+        resource: "arn:aws:s3:::b",
+        resource_account: Some(ACCOUNT),
+        ..Access::default()
+    };
+    assert!(identity.authorizer.check(&bob, &access).is_ok());
+}
+
+#[test]
+fn roles_check_their_trust_policy_and_session_limit_and_take_their_sessions_with_them() {
+    let mut f = file();
+    let c = admin();
+    let trust = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/admin"}, "Action": "sts:AssumeRole"}]}"#;
+    let e = call(
+        &mut f,
+        &c,
+        "CreateRole",
+        &[("RoleName", "R"), ("AssumeRolePolicyDocument", "{}")],
+    )
+    .unwrap_err();
+    assert_eq!(e.code, "MalformedPolicyDocument");
+    let e = call(
+        &mut f,
+        &c,
+        "CreateRole",
+        &[
+            ("RoleName", "R"),
+            ("AssumeRolePolicyDocument", trust),
+            ("MaxSessionDuration", "60"),
+        ],
+    )
+    .unwrap_err();
+    assert_eq!(e.code, "ValidationError");
+    let made = call(
+        &mut f,
+        &c,
+        "CreateRole",
+        &[
+            ("RoleName", "R"),
+            ("Path", "/svc/"),
+            ("AssumeRolePolicyDocument", trust),
+            ("Description", "d"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        between(&made, "Arn"),
+        ["arn:aws:iam::123456789012:role/svc/R"]
+    );
+    assert_eq!(between(&made, "MaxSessionDuration"), ["3600"]);
+    assert_eq!(
+        between(&made, "AssumeRolePolicyDocument"),
+        [seedbed_sigv4::encode::uri_encode(trust, false).as_str()]
+    );
+    call(
+        &mut f,
+        &c,
+        "UpdateRole",
+        &[("RoleName", "r"), ("MaxSessionDuration", "7200")],
+    )
+    .unwrap();
+    // A session of it, as AssumeRole records one; a two-hour session is now allowed.
+    let no_tags = Default::default();
+    let s = crate::identity::assume_role(
+        &mut f,
+        &crate::identity::AssumeRoleRequest {
+            caller: crate::identity::Assumer::User {
+                account: ACCOUNT,
+                name: "admin",
+            },
+            role_account: ACCOUNT,
+            role: "R",
+            session_name: "s1",
+            duration_s: 7200,
+            policies: &[],
+            tags: &no_tags,
+            external_id: None,
+            now_unix_ms: 1_000,
+        },
+    )
+    .unwrap();
+    let identity = Identity::from_file(f.clone()).unwrap();
+    match &identity.credential(&s.access_key).unwrap().principal {
+        Principal::Session(x) => assert_eq!(x.role_arn, "arn:aws:iam::123456789012:role/svc/R"),
+        other => panic!("{other:?}"),
+    }
+    call(&mut f, &c, "PutRolePolicy", &[("RoleName", "R"), ("PolicyName", "p"), ("PolicyDocument", r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}"#)]).unwrap();
+    let e = call(&mut f, &c, "DeleteRole", &[("RoleName", "R")]).unwrap_err();
+    assert_eq!(e.code, "DeleteConflict");
+    call(
+        &mut f,
+        &c,
+        "DeleteRolePolicy",
+        &[("RoleName", "R"), ("PolicyName", "p")],
+    )
+    .unwrap();
+    call(&mut f, &c, "DeleteRole", &[("RoleName", "R")]).unwrap();
+    assert!(f.sessions.is_empty());
+    Identity::from_file(f).expect("no session is left without its role");
+}
+
+#[test]
+fn oidc_providers_are_registered_as_iam_checks_them() {
+    let mut f = file();
+    let c = admin();
+    let e = call(
+        &mut f,
+        &c,
+        "CreateOpenIDConnectProvider",
+        &[("Url", "http://idp.example.com")],
+    )
+    .unwrap_err();
+    assert_eq!(e.code, "ValidationError", "IAM takes https:// URLs only");
+    let made = call(
+        &mut f,
+        &c,
+        "CreateOpenIDConnectProvider",
+        &[
+            ("Url", "https://idp.example.com/t"),
+            ("ClientIDList.member.1", "app"),
+            (
+                "ThumbprintList.member.1",
+                "3768084dfb3d2b68b7897bf5f565da8efEXAMPLE",
+            ),
+        ],
+    )
+    .unwrap_err();
+    assert_eq!(
+        made.code, "ValidationError",
+        "a thumbprint is 40 hex digits"
+    );
+    let made = call(
+        &mut f,
+        &c,
+        "CreateOpenIDConnectProvider",
+        &[
+            ("Url", "https://idp.example.com/t"),
+            ("ClientIDList.member.1", "app"),
+            (
+                "ThumbprintList.member.1",
+                "3768084dfb3d2b68b7897bf5f565da8ef0000000",
+            ),
+        ],
+    )
+    .unwrap();
+    let arn = between(&made, "OpenIDConnectProviderArn")[0].to_string();
+    assert_eq!(
+        arn,
+        "arn:aws:iam::123456789012:oidc-provider/idp.example.com/t"
+    );
+    call(
+        &mut f,
+        &c,
+        "AddClientIDToOpenIDConnectProvider",
+        &[("OpenIDConnectProviderArn", &arn), ("ClientID", "web")],
+    )
+    .unwrap();
+    let got = call(
+        &mut f,
+        &c,
+        "GetOpenIDConnectProvider",
+        &[("OpenIDConnectProviderArn", &arn)],
+    )
+    .unwrap();
+    assert_eq!(between(&got, "member")[..2], ["app", "web"]);
+    call(
+        &mut f,
+        &c,
+        "DeleteOpenIDConnectProvider",
+        &[("OpenIDConnectProviderArn", &arn)],
+    )
+    .unwrap();
+    let e = call(
+        &mut f,
+        &c,
+        "GetOpenIDConnectProvider",
+        &[("OpenIDConnectProviderArn", &arn)],
+    )
+    .unwrap_err();
+    assert_eq!(e.code, "NoSuchEntity");
+    let summary = call(&mut f, &c, "GetAccountSummary", &[]).unwrap();
+    assert!(
+        summary.contains("<key>Users</key><value>1</value>"),
+        "{summary}"
+    );
+    assert!(summary.contains("<key>AccessKeysPerUserQuota</key><value>2</value>"));
+}

@@ -1,0 +1,136 @@
+"""IAM over HTTP with boto3's own IAM and STS clients, at the server's one endpoint: an
+administrator makes a user and a key, the key signs at once and is refused what no policy
+allows, a user policy (then a group's managed policy) grants it, a role is made and assumed,
+and a user without IAM rights cannot change IAM. What each call answers is IAM's shape, so
+these run unchanged against AWS."""
+
+import json
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+
+def iam_client(server, access_key=None, secret_key=None, session_token=None, service="iam"):
+    return boto3.client(
+        service, endpoint_url=server.endpoint, region_name="us-east-1",
+        aws_access_key_id=access_key or server.access_key,
+        aws_secret_access_key=secret_key or server.secret_key,
+        aws_session_token=session_token,
+        config=Config(retries={"max_attempts": 1}),
+    )
+
+
+def code(e):
+    return e.value.response["Error"]["Code"]
+
+
+def allow(*actions, resource="*"):
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": list(actions), "Resource": resource}]})
+
+
+def test_a_new_users_key_signs_at_once_and_its_policies_decide(server, bucket):
+    iam = iam_client(server)
+    user = iam.create_user(UserName="carol", Path="/team/")["User"]
+    assert user["Arn"] == "arn:aws:iam::123456789012:user/team/carol"
+    assert user["UserId"].startswith("AIDA")
+    key = iam.create_access_key(UserName="carol")["AccessKey"]
+    s3 = server.client(key["AccessKeyId"], key["SecretAccessKey"])
+    # Signs (no InvalidAccessKeyId), but nothing allows it yet.
+    with pytest.raises(ClientError) as e:
+        s3.list_objects_v2(Bucket=bucket)
+    assert code(e) == "AccessDenied"
+    # The document is answered as it was written.
+    doc = allow("s3:ListBucket", resource=f"arn:aws:s3:::{bucket}")
+    iam.put_user_policy(UserName="carol", PolicyName="list", PolicyDocument=doc)
+    got = iam.get_user_policy(UserName="Carol", PolicyName="list")
+    assert json.dumps(got["PolicyDocument"]) == doc
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    assert code(e) == "AccessDenied"
+    # A group's managed policy reaches its members.
+    iam.create_group(GroupName="writers")
+    iam.add_user_to_group(GroupName="writers", UserName="carol")
+    iam.attach_group_policy(GroupName="writers", PolicyArn="arn:aws:iam::aws:policy/AmazonS3FullAccess")
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    # Deactivated, the key no longer signs.
+    iam.update_access_key(UserName="carol", AccessKeyId=key["AccessKeyId"], Status="Inactive")
+    with pytest.raises(ClientError) as e:
+        s3.list_objects_v2(Bucket=bucket)
+    assert code(e) == "InvalidAccessKeyId"
+
+
+def test_iam_itself_is_decided_by_iam(server):
+    iam = iam_client(server)
+    iam.create_user(UserName="dave")
+    key = iam.create_access_key(UserName="dave")["AccessKey"]
+    dave = iam_client(server, key["AccessKeyId"], key["SecretAccessKey"])
+    with pytest.raises(ClientError) as e:
+        dave.create_user(UserName="eve")
+    assert code(e) == "AccessDenied"
+    assert "iam:CreateUser" in e.value.response["Error"]["Message"]
+    iam.attach_user_policy(UserName="dave", PolicyArn="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+    names = [u["UserName"] for u in dave.list_users()["Users"]]
+    assert "dave" in names and "admin" in names
+    with pytest.raises(ClientError) as e:
+        dave.delete_user(UserName="admin")
+    assert code(e) == "AccessDenied"
+
+
+def test_conflicts_quotas_and_missing_entities_are_iams_errors(server):
+    iam = iam_client(server)
+    iam.create_user(UserName="frank")
+    with pytest.raises(iam.exceptions.EntityAlreadyExistsException):
+        iam.create_user(UserName="FRANK")
+    iam.create_access_key(UserName="frank")
+    iam.create_access_key(UserName="frank")
+    with pytest.raises(iam.exceptions.LimitExceededException):
+        iam.create_access_key(UserName="frank")
+    with pytest.raises(iam.exceptions.DeleteConflictException):
+        iam.delete_user(UserName="frank")
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.get_user(UserName="nobody")
+    with pytest.raises(iam.exceptions.MalformedPolicyDocumentException):
+        iam.put_user_policy(UserName="frank", PolicyName="p", PolicyDocument='{"Version": "2012-10-17"}')
+    with pytest.raises(ClientError) as e:
+        iam.get_account_authorization_details()
+    assert code(e) == "InvalidAction"
+
+
+def test_a_role_made_over_iam_is_assumed_over_sts(server, bucket):
+    iam = iam_client(server)
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/admin"},
+        "Action": "sts:AssumeRole"}]})
+    role = iam.create_role(RoleName="Reader", Path="/svc/", AssumeRolePolicyDocument=trust)["Role"]
+    assert role["Arn"] == "arn:aws:iam::123456789012:role/svc/Reader"
+    assert role["MaxSessionDuration"] == 3600
+    iam.put_role_policy(RoleName="Reader", PolicyName="read", PolicyDocument=allow("s3:ListBucket"))
+    sts = iam_client(server, service="sts")
+    # One hour is the role's limit unless it says otherwise.
+    with pytest.raises(ClientError) as e:
+        sts.assume_role(RoleArn=role["Arn"], RoleSessionName="s1", DurationSeconds=7200)
+    assert code(e) == "ValidationError"
+    iam.update_role(RoleName="Reader", MaxSessionDuration=7200)
+    creds = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="s1", DurationSeconds=7200)["Credentials"]
+    s3 = boto3.client(
+        "s3", endpoint_url=server.endpoint, region_name="us-east-1",
+        aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
+    )
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    assert code(e) == "AccessDenied"
+    with pytest.raises(iam.exceptions.DeleteConflictException):
+        iam.delete_role(RoleName="Reader")
+    iam.delete_role_policy(RoleName="Reader", PolicyName="read")
+    iam.delete_role(RoleName="Reader")
+    # The role's sessions went with it.
+    with pytest.raises(ClientError) as e:
+        s3.list_objects_v2(Bucket=bucket)
+    assert code(e) in ("InvalidAccessKeyId", "InvalidToken")
