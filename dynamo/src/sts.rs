@@ -10,7 +10,7 @@
 //! `seedbed iam assume-role` records one, so the S3 and DynamoDB listeners accept its keys at
 //! once and after a restart. What is served of AssumeRole's parameters is in
 //! [`AssumeRoleInput`]; anything else is refused by name rather than ignored (an ignored
-//! `SerialNumber` or `PolicyArns` would hand out other rights than the caller asked for).
+//! `SerialNumber` or `SourceIdentity` would hand out other rights than the caller asked for).
 
 use std::collections::BTreeMap;
 
@@ -212,6 +212,8 @@ pub struct AssumeRoleInput {
     pub duration_s: u64,
     /// `Policy`: an inline session policy (JSON), which can only narrow the role's rights.
     pub policy: Option<String>,
+    /// `PolicyArns.member.N.arn`: managed policies used as session policies (at most 10).
+    pub policy_arns: Vec<String>,
     /// `Tags.member.N.Key` / `.Value`: session tags (the trust policy must allow
     /// `sts:TagSession`).
     pub tags: BTreeMap<String, String>,
@@ -267,6 +269,7 @@ pub fn assume_role_input(pairs: &[(String, String)]) -> Result<AssumeRoleInput, 
     let mut role_arn = None;
     let mut session_name = None;
     let mut tag_keys: BTreeMap<String, (Option<String>, Option<String>)> = BTreeMap::new();
+    let mut policy_arns: Vec<(u32, String)> = Vec::new();
     for (k, v) in pairs {
         match k.as_str() {
             "Action" | "Version" => {}
@@ -281,6 +284,14 @@ pub fn assume_role_input(pairs: &[(String, String)]) -> Result<AssumeRoleInput, 
             }
             "Policy" => input.policy = Some(v.clone()),
             "ExternalId" => input.external_id = Some(v.clone()),
+            _ if k.starts_with("PolicyArns.member.") && k.ends_with(".arn") => {
+                let n: u32 = k["PolicyArns.member.".len()..k.len() - ".arn".len()]
+                    .parse()
+                    .map_err(|_| {
+                        StsFailure::validation(format!("{k} is not PolicyArns.member.N.arn"))
+                    })?;
+                policy_arns.push((n, v.clone()));
+            }
             _ => {
                 let tag = k
                     .strip_prefix("Tags.member.")
@@ -296,7 +307,7 @@ pub fn assume_role_input(pairs: &[(String, String)]) -> Result<AssumeRoleInput, 
                         let name = k.split('.').next().unwrap_or(k);
                         return Err(StsFailure::validation(format!(
                             "AssumeRole's parameter {name} is not served here (served: RoleArn, \
-                             RoleSessionName, DurationSeconds, Policy, Tags, ExternalId)"
+                             RoleSessionName, DurationSeconds, Policy, PolicyArns, Tags, ExternalId)"
                         )));
                     }
                 }
@@ -309,6 +320,13 @@ pub fn assume_role_input(pairs: &[(String, String)]) -> Result<AssumeRoleInput, 
              Member must not be null"
         ))
     };
+    policy_arns.sort();
+    if policy_arns.len() > 10 {
+        return Err(StsFailure::validation(
+            "PolicyArns names at most 10 managed policies",
+        ));
+    }
+    input.policy_arns = policy_arns.into_iter().map(|(_, a)| a).collect();
     input.role_arn = role_arn.ok_or_else(|| missing("roleArn"))?;
     input.session_name = session_name.ok_or_else(|| missing("roleSessionName"))?;
     for (n, (key, value)) in tag_keys {
@@ -392,8 +410,13 @@ mod tests {
             e.code == "ValidationError" && e.message.contains("SerialNumber"),
             "{e:?}"
         );
-        let e = only(b"RoleArn=a&RoleSessionName=s&PolicyArns.member.1.arn=arn:p").unwrap_err();
-        assert!(e.message.contains("PolicyArns is not served"), "{e:?}");
+        let two = only(
+            b"RoleArn=a&RoleSessionName=s&PolicyArns.member.2.arn=arn:q&PolicyArns.member.1.arn=arn:p",
+        )
+        .unwrap();
+        assert_eq!(two.policy_arns, ["arn:p", "arn:q"]);
+        let e = only(b"RoleArn=a&RoleSessionName=s&PolicyArns.member.x.arn=arn:p").unwrap_err();
+        assert!(e.message.contains("PolicyArns.member.N.arn"), "{e:?}");
         let e = only(b"RoleArn=a&RoleSessionName=s&Tags.member.1.Key=k").unwrap_err();
         assert!(e.message.contains("Tags.member.1"), "{e:?}");
         let e = only(b"RoleArn=a&RoleSessionName=s&DurationSeconds=soon").unwrap_err();

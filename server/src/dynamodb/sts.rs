@@ -44,6 +44,27 @@ pub fn assume_role(
     };
     let entry = store
         .edit_file(|f| {
+            // Managed policies as session policies, each narrowing the session as an inline one
+            // does: AWS's, or the role's account's own.
+            let mut policies = policies.clone();
+            for arn in &input.policy_arns {
+                let own = f
+                    .managed_policies
+                    .iter()
+                    .find(|m| m.account == role_account && m.arn() == *arn)
+                    .and_then(|m| m.default_document())
+                    .map(|d| d.value());
+                let doc = identity::managed::document(arn).or(own).ok_or_else(|| {
+                    IdentityError::Invalid {
+                        what: "PolicyArns".into(),
+                        why: format!(
+                            "{arn} is neither a policy of account {role_account} nor an AWS-managed one this server has ({})",
+                            identity::managed::names().join(", ")
+                        ),
+                    }
+                })?;
+                policies.push(doc);
+            }
             let session = identity::assume_role(
                 f,
                 &AssumeRoleRequest {

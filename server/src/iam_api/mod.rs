@@ -11,13 +11,19 @@
 //! `CreateAccessKey` signs the next request. What is served is listed in [`ops::READS`] and
 //! [`ops::EDITS`]; any other action is refused by name.
 //!
-//! - [`ops`] — the actions, as reads of and edits to the IAM file;
+//! - [`ops`] — what every action shares: the request's parameters, IAM's checks of names,
+//!   paths and documents, the resource an action is authorized on, and the dispatch to
+//!   `users`, `groups`, `roles` and `policies` (the actions, as reads of and edits to the file);
 //! - [`oidc`] — the registry of OpenID Connect providers;
 //! - [`render`] — IAM's XML.
 
+mod groups;
 pub mod oidc;
 pub mod ops;
+mod policies;
 pub mod render;
+mod roles;
+mod users;
 
 #[cfg(test)]
 mod tests;
@@ -41,7 +47,7 @@ pub struct IamError {
 }
 
 impl IamError {
-    fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
         IamError {
             status,
             code,
@@ -86,11 +92,10 @@ impl IamError {
             "InvalidAction",
             format!(
                 "Could not find operation {action}: this endpoint's IAM serves {}",
-                ops::READS
-                    .iter()
-                    .chain(ops::EDITS)
-                    .chain(oidc::READS)
-                    .chain(oidc::EDITS)
+                READS
+                    .into_iter()
+                    .chain(EDITS)
+                    .flatten()
                     .copied()
                     .collect::<Vec<_>>()
                     .join(", ")
@@ -111,6 +116,22 @@ impl From<IdentityError> for IamError {
                 format!("the IAM file could not be read or written: {e}"),
             ),
         }
+    }
+}
+
+/// The lists of actions served that only read ...
+const READS: [&[&str]; 3] = [ops::READS, oidc::READS, policies::MANAGED_READS];
+/// ... and that change the IAM file.
+const EDITS: [&[&str]; 3] = [ops::EDITS, oidc::EDITS, policies::MANAGED_EDITS];
+
+/// Whether `action` is served, and if so whether it only reads.
+fn served(action: &str) -> Option<bool> {
+    if READS.iter().any(|l| l.contains(&action)) {
+        Some(true)
+    } else if EDITS.iter().any(|l| l.contains(&action)) {
+        Some(false)
+    } else {
+        None
     }
 }
 
@@ -184,13 +205,9 @@ pub fn answer(
             String::new(),
         );
     }
-    let read_only = ops::READS.contains(&action.as_str()) || oidc::READS.contains(&action.as_str());
-    if !read_only
-        && !ops::EDITS.contains(&action.as_str())
-        && !oidc::EDITS.contains(&action.as_str())
-    {
+    let Some(read_only) = served(&action) else {
         return fail(IamError::invalid_action(&action), String::new());
-    }
+    };
     let principal = match authenticate(sec, req, "iam", now_unix_secs) {
         Ok((_, p)) => p,
         Err(f) => return fail(IamError::new(f.status, f.code, f.message), String::new()),

@@ -62,16 +62,34 @@ fn created(c: &Option<String>) -> String {
         .unwrap_or_default()
 }
 
+/// `<Tags>` with a member per tag (empty text when there are none).
+pub fn tags(t: &std::collections::BTreeMap<String, String>) -> String {
+    members(
+        "Tags",
+        t.iter()
+            .map(|(k, v)| element("Key", k) + &element("Value", v)),
+    )
+}
+
+fn tags_if_any(t: &std::collections::BTreeMap<String, String>) -> String {
+    if t.is_empty() {
+        String::new()
+    } else {
+        tags(t)
+    }
+}
+
 /// A user's fields (inside `<User>` or a list's `<member>`).
 pub fn user(u: &UserEntry) -> String {
     let arn = identity::user_arn(u);
     format!(
-        "{}{}{}{}{}",
+        "{}{}{}{}{}{}",
         element("Path", path(&u.path)),
         element("UserName", &u.name),
         element("UserId", &identity::entity_id(&u.id, "AIDA", &arn)),
         element("Arn", &arn),
-        created(&u.created)
+        created(&u.created),
+        tags_if_any(&u.tags)
     )
 }
 
@@ -112,7 +130,7 @@ pub fn role(r: &RoleEntry) -> String {
                 .unwrap_or(identity::DEFAULT_MAX_SESSION_SECS)
                 .to_string()
         ),
-    )
+    ) + &tags_if_any(&r.tags)
 }
 
 /// `<name><member>…</member>…</name>`, each member's fields already rendered.

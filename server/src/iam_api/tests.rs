@@ -612,3 +612,197 @@ fn oidc_providers_are_registered_as_iam_checks_them() {
     );
     assert!(summary.contains("<key>AccessKeysPerUserQuota</key><value>2</value>"));
 }
+
+#[test]
+fn customer_managed_policies_grant_their_default_version_and_are_deleted_last() {
+    let mut f = file();
+    let c = admin();
+    call(&mut f, &c, "CreateUser", &[("UserName", "bob")]).unwrap();
+    let read = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}"#;
+    let write = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "*"}]}"#;
+    let made = call(
+        &mut f,
+        &c,
+        "CreatePolicy",
+        &[
+            ("PolicyName", "objects"),
+            ("Path", "/app/"),
+            ("PolicyDocument", read),
+        ],
+    )
+    .unwrap();
+    let arn = between(&made, "Arn")[0].to_string();
+    assert_eq!(arn, "arn:aws:iam::123456789012:policy/app/objects");
+    assert_eq!(between(&made, "DefaultVersionId"), ["v1"]);
+    let e = call(
+        &mut f,
+        &c,
+        "CreatePolicy",
+        &[("PolicyName", "OBJECTS"), ("PolicyDocument", read)],
+    )
+    .unwrap_err();
+    assert_eq!(e.code, "EntityAlreadyExists");
+    call(
+        &mut f,
+        &c,
+        "AttachUserPolicy",
+        &[("UserName", "bob"), ("PolicyArn", &arn)],
+    )
+    .unwrap();
+    let bob = Principal::User("arn:aws:iam::123456789012:user/bob".into());
+    let allowed = |f: &IamFile, action: &str| {
+        Identity::from_file(f.clone())
+            .unwrap()
+            .authorizer
+            .check(
+                &bob,
+                &Access {
+                    action,
+                    resource: "arn:aws:s3:::b/k",
+                    resource_account: Some(ACCOUNT),
+                    ..Access::default()
+                },
+            )
+            .is_ok()
+    };
+    assert!(allowed(&f, "s3:GetObject") && !allowed(&f, "s3:PutObject"));
+    // A second version grants nothing until it is the default; then the first can go.
+    let v2 = call(
+        &mut f,
+        &c,
+        "CreatePolicyVersion",
+        &[("PolicyArn", &arn), ("PolicyDocument", write)],
+    )
+    .unwrap();
+    assert_eq!(between(&v2, "VersionId"), ["v2"]);
+    assert!(!allowed(&f, "s3:PutObject"));
+    call(
+        &mut f,
+        &c,
+        "SetDefaultPolicyVersion",
+        &[("PolicyArn", &arn), ("VersionId", "v2")],
+    )
+    .unwrap();
+    assert!(allowed(&f, "s3:PutObject"));
+    let e = call(
+        &mut f,
+        &c,
+        "DeletePolicyVersion",
+        &[("PolicyArn", &arn), ("VersionId", "v2")],
+    )
+    .unwrap_err();
+    assert_eq!(e.code, "DeleteConflict", "the default version stays");
+    let got = call(
+        &mut f,
+        &c,
+        "GetPolicyVersion",
+        &[("PolicyArn", &arn), ("VersionId", "v1")],
+    )
+    .unwrap();
+    assert_eq!(
+        between(&got, "Document"),
+        [seedbed_sigv4::encode::uri_encode(read, false).as_str()]
+    );
+    assert_eq!(between(&got, "IsDefaultVersion"), ["false"]);
+    let listed = call(
+        &mut f,
+        &c,
+        "ListPolicies",
+        &[("Scope", "Local"), ("OnlyAttached", "true")],
+    )
+    .unwrap();
+    assert_eq!(between(&listed, "PolicyName"), ["objects"]);
+    assert_eq!(between(&listed, "AttachmentCount"), ["1"]);
+    let aws = call(&mut f, &c, "ListPolicies", &[("Scope", "AWS")]).unwrap();
+    assert!(between(&aws, "PolicyName").contains(&"AmazonS3ReadOnlyAccess"));
+    // Deleted last: not while attached, not while it has other versions.
+    let e = call(&mut f, &c, "DeletePolicy", &[("PolicyArn", &arn)]).unwrap_err();
+    assert_eq!(e.code, "DeleteConflict");
+    call(
+        &mut f,
+        &c,
+        "DetachUserPolicy",
+        &[("UserName", "bob"), ("PolicyArn", &arn)],
+    )
+    .unwrap();
+    let e = call(&mut f, &c, "DeletePolicy", &[("PolicyArn", &arn)]).unwrap_err();
+    assert!(e.message.contains("versions"), "{e:?}");
+    call(
+        &mut f,
+        &c,
+        "DeletePolicyVersion",
+        &[("PolicyArn", &arn), ("VersionId", "v1")],
+    )
+    .unwrap();
+    call(&mut f, &c, "DeletePolicy", &[("PolicyArn", &arn)]).unwrap();
+    let e = call(&mut f, &c, "GetPolicy", &[("PolicyArn", &arn)]).unwrap_err();
+    assert_eq!(e.code, "NoSuchEntity");
+    Identity::from_file(f).unwrap();
+}
+
+#[test]
+fn tags_are_checked_and_merged() {
+    let mut f = file();
+    let c = admin();
+    call(
+        &mut f,
+        &c,
+        "CreateUser",
+        &[
+            ("UserName", "bob"),
+            ("Tags.member.1.Key", "team"),
+            ("Tags.member.1.Value", "blue"),
+        ],
+    )
+    .unwrap();
+    call(
+        &mut f,
+        &c,
+        "TagUser",
+        &[
+            ("UserName", "bob"),
+            ("Tags.member.1.Key", "tier"),
+            ("Tags.member.1.Value", "gold"),
+        ],
+    )
+    .unwrap();
+    let listed = call(&mut f, &c, "ListUserTags", &[("UserName", "bob")]).unwrap();
+    assert_eq!(between(&listed, "Key"), ["team", "tier"]);
+    call(
+        &mut f,
+        &c,
+        "UntagUser",
+        &[("UserName", "bob"), ("TagKeys.member.1", "team")],
+    )
+    .unwrap();
+    let listed = call(&mut f, &c, "ListUserTags", &[("UserName", "bob")]).unwrap();
+    assert_eq!(between(&listed, "Key"), ["tier"]);
+    let e = call(
+        &mut f,
+        &c,
+        "TagUser",
+        &[
+            ("UserName", "bob"),
+            ("Tags.member.1.Key", "aws:x"),
+            ("Tags.member.1.Value", "y"),
+        ],
+    )
+    .unwrap_err();
+    assert_eq!(e.code, "ValidationError");
+    let many: Vec<(String, String)> = (1..=50)
+        .flat_map(|i| {
+            [
+                (format!("Tags.member.{i}.Key"), format!("k{i}")),
+                (format!("Tags.member.{i}.Value"), "v".to_string()),
+            ]
+        })
+        .collect();
+    let mut params: Vec<(&str, &str)> = vec![("UserName", "bob")];
+    params.extend(many.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let e = call(&mut f, &c, "TagUser", &params).unwrap_err();
+    assert_eq!(
+        (e.status, e.code),
+        (409, "LimitExceeded"),
+        "50 new and 1 kept is 51"
+    );
+}

@@ -65,6 +65,65 @@ pub struct IamFile {
     /// OpenID Connect identity providers registered with IAM (`CreateOpenIDConnectProvider`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub oidc_providers: Vec<OidcProviderEntry>,
+    /// Customer-managed policies (`CreatePolicy`), which users, groups and roles attach by ARN.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub managed_policies: Vec<ManagedPolicyEntry>,
+}
+
+/// A customer-managed policy: a named, versioned document of one account
+/// (`arn:aws:iam::ACCOUNT:policy/PATH/NAME`); what an attachment grants is its default version.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManagedPolicyEntry {
+    /// Its account.
+    pub account: String,
+    /// Policy name.
+    pub name: String,
+    /// IAM path (`/` by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The unique ID (`ANPA…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// When it was made (ISO 8601 UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
+    /// What it is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Its versions, oldest first (IAM keeps at most five).
+    pub versions: Vec<PolicyVersionEntry>,
+    /// The version attachments grant (`v1`, `v2`, …).
+    pub default_version: String,
+}
+
+/// One version of a customer-managed policy.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyVersionEntry {
+    /// `v1`, `v2`, … (never reused).
+    pub id: String,
+    /// The document, as written.
+    pub document: PolicyDoc,
+    /// When it was made (ISO 8601 UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
+}
+
+impl ManagedPolicyEntry {
+    /// The policy's ARN.
+    pub fn arn(&self) -> String {
+        let path = self.path.as_deref().unwrap_or("/");
+        format!("arn:aws:iam::{}:policy{}{}", self.account, path, self.name)
+    }
+
+    /// The default version's document.
+    pub fn default_document(&self) -> Option<&PolicyDoc> {
+        self.versions
+            .iter()
+            .find(|v| v.id == self.default_version)
+            .map(|v| &v.document)
+    }
 }
 
 /// An OpenID Connect provider an account trusts: what `CreateOpenIDConnectProvider` records.

@@ -144,6 +144,7 @@ fn policies(
 fn identity_policies(
     inline: &[InlinePolicy],
     attached: &[String],
+    customer: &[file::ManagedPolicyEntry],
     owner: &str,
 ) -> Result<Vec<Arc<Policy>>, IdentityError> {
     let mut out = Vec::with_capacity(inline.len() + attached.len());
@@ -161,15 +162,26 @@ fn identity_policies(
         out.push(Arc::new(policy));
     }
     for arn in attached {
-        let doc = managed::document(arn).ok_or_else(|| IdentityError::Invalid {
-            what: format!("{owner}, attached policy {arn}"),
-            why: format!(
-                "not a managed policy this server has (it has {})",
-                managed::names().join(", ")
-            ),
-        })?;
-        let policy = Policy::from_value(&doc, PolicyKind::Identity)
-            .expect("the managed policies are checked by their tests");
+        let doc = match managed::document(arn) {
+            Some(doc) => doc,
+            None => customer
+                .iter()
+                .find(|p| p.arn() == *arn)
+                .and_then(|p| p.default_document())
+                .map(|d| d.value())
+                .ok_or_else(|| IdentityError::Invalid {
+                    what: format!("{owner}, attached policy {arn}"),
+                    why: format!(
+                        "no such policy: neither one of the account's (CreatePolicy) nor an AWS-managed one this server has ({})",
+                        managed::names().join(", ")
+                    ),
+                })?,
+        };
+        let policy =
+            Policy::from_value(&doc, PolicyKind::Identity).map_err(|e| IdentityError::Invalid {
+                what: format!("{owner}, attached policy {arn}"),
+                why: e.to_string(),
+            })?;
         out.push(Arc::new(policy));
     }
     Ok(out)
@@ -249,7 +261,12 @@ impl Identity {
             known(&g.account, &what)?;
             dir.put_group(Group {
                 arn: group_arn_of(g),
-                policies: identity_policies(&g.policies, &g.managed, &what)?,
+                policies: identity_policies(
+                    &g.policies,
+                    &g.managed,
+                    &file.managed_policies,
+                    &what,
+                )?,
             });
         }
         let mut seen = std::collections::BTreeSet::new();
@@ -278,7 +295,12 @@ impl Identity {
             dir.put_user(User {
                 arn: arn.clone(),
                 unique_id: entity_id(&u.id, "AIDA", &arn),
-                policies: identity_policies(&u.policies, &u.managed, &what)?,
+                policies: identity_policies(
+                    &u.policies,
+                    &u.managed,
+                    &file.managed_policies,
+                    &what,
+                )?,
                 groups: u
                     .groups
                     .iter()
@@ -334,7 +356,12 @@ impl Identity {
                 arn: arn.clone(),
                 unique_id: entity_id(&r.id, "AROA", &arn),
                 trust_policy: Arc::new(trust),
-                policies: identity_policies(&r.policies, &r.managed, &what)?,
+                policies: identity_policies(
+                    &r.policies,
+                    &r.managed,
+                    &file.managed_policies,
+                    &what,
+                )?,
                 boundary: match &r.boundary {
                     Some(b) => {
                         policies(std::slice::from_ref(b), PolicyKind::Boundary, &what)?.pop()

@@ -134,3 +134,94 @@ def test_a_role_made_over_iam_is_assumed_over_sts(server, bucket):
     with pytest.raises(ClientError) as e:
         s3.list_objects_v2(Bucket=bucket)
     assert code(e) in ("InvalidAccessKeyId", "InvalidToken")
+
+
+def test_principal_tags_set_over_iam_decide_conditions(server, bucket):
+    iam = iam_client(server)
+    iam.create_user(UserName="gina", Tags=[{"Key": "team", "Value": "blue"}])
+    assert iam.get_user(UserName="gina")["User"]["Tags"] == [{"Key": "team", "Value": "blue"}]
+    iam.put_user_policy(UserName="gina", PolicyName="team-blue", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*",
+            "Condition": {"StringEquals": {"aws:PrincipalTag/team": "blue"}}}]}))
+    key = iam.create_access_key(UserName="gina")["AccessKey"]
+    s3 = server.client(key["AccessKeyId"], key["SecretAccessKey"])
+    s3.list_objects_v2(Bucket=bucket)
+    iam.tag_user(UserName="gina", Tags=[{"Key": "team", "Value": "red"}])
+    with pytest.raises(ClientError) as e:
+        s3.list_objects_v2(Bucket=bucket)
+    assert code(e) == "AccessDenied"
+    iam.untag_user(UserName="gina", TagKeys=["team"])
+    assert iam.list_user_tags(UserName="gina")["Tags"] == []
+    with pytest.raises(ClientError) as e:
+        iam.tag_user(UserName="gina", Tags=[{"Key": "aws:team", "Value": "x"}])
+    assert code(e) == "ValidationError"
+
+
+def test_managed_session_policies_narrow_an_assumed_role(server, bucket):
+    iam = iam_client(server)
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/admin"},
+        "Action": "sts:AssumeRole"}]})
+    iam.create_role(RoleName="Writer", AssumeRolePolicyDocument=trust)
+    iam.attach_role_policy(RoleName="Writer", PolicyArn="arn:aws:iam::aws:policy/AmazonS3FullAccess")
+    sts = iam_client(server, service="sts")
+    creds = sts.assume_role(
+        RoleArn="arn:aws:iam::123456789012:role/Writer", RoleSessionName="narrow",
+        PolicyArns=[{"arn": "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"}])["Credentials"]
+    s3 = boto3.client(
+        "s3", endpoint_url=server.endpoint, region_name="us-east-1",
+        aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
+    )
+    s3.list_objects_v2(Bucket=bucket)
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    assert code(e) == "AccessDenied"
+    with pytest.raises(ClientError) as e:
+        sts.assume_role(RoleArn="arn:aws:iam::123456789012:role/Writer", RoleSessionName="ec2",
+                        PolicyArns=[{"arn": "arn:aws:iam::aws:policy/AmazonEC2FullAccess"}])
+    assert code(e) == "ValidationError"
+
+
+def test_an_accounts_own_managed_policy_and_its_versions(server, bucket):
+    iam = iam_client(server)
+    iam.create_user(UserName="hana")
+    key = iam.create_access_key(UserName="hana")["AccessKey"]
+    s3 = server.client(key["AccessKeyId"], key["SecretAccessKey"])
+    arn = iam.create_policy(PolicyName="bucket-read", Path="/app/",
+                            PolicyDocument=allow("s3:ListBucket"))["Policy"]["Arn"]
+    assert arn == "arn:aws:iam::123456789012:policy/app/bucket-read"
+    iam.attach_user_policy(UserName="hana", PolicyArn=arn)
+    s3.list_objects_v2(Bucket=bucket)
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    assert code(e) == "AccessDenied"
+    iam.create_policy_version(PolicyArn=arn, PolicyDocument=allow("s3:ListBucket", "s3:PutObject"),
+                              SetAsDefault=True)
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    versions = iam.list_policy_versions(PolicyArn=arn)["Versions"]
+    assert [(v["VersionId"], v["IsDefaultVersion"]) for v in versions] == [("v2", True), ("v1", False)]
+    assert iam.get_policy(PolicyArn=arn)["Policy"]["AttachmentCount"] == 1
+    with pytest.raises(iam.exceptions.DeleteConflictException):
+        iam.delete_policy(PolicyArn=arn)
+    # The account's own policy narrows a session as AWS's do.
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/admin"},
+        "Action": "sts:AssumeRole"}]})
+    iam.create_role(RoleName="Full", AssumeRolePolicyDocument=trust)
+    iam.attach_role_policy(RoleName="Full", PolicyArn="arn:aws:iam::aws:policy/AmazonS3FullAccess")
+    creds = iam_client(server, service="sts").assume_role(
+        RoleArn="arn:aws:iam::123456789012:role/Full", RoleSessionName="own",
+        PolicyArns=[{"arn": arn}])["Credentials"]
+    session = boto3.client(
+        "s3", endpoint_url=server.endpoint, region_name="us-east-1",
+        aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
+    )
+    session.put_object(Bucket=bucket, Key="k2", Body=b"x")
+    with pytest.raises(ClientError) as e:
+        session.delete_object(Bucket=bucket, Key="k2")
+    assert code(e) == "AccessDenied"
