@@ -22,9 +22,10 @@
 #
 #   server/conformance/moto-aws-verified.sh                  # SERVICE=dynamodb (default)
 #   SERVICE=s3 server/conformance/moto-aws-verified.sh
+#   SERVICE=iam server/conformance/moto-aws-verified.sh       # IAM at the S3 address
 #   ONLY="select or scan" PYTEST_EXTRA="-x -vv" server/conformance/moto-aws-verified.sh
 #
-# Environment: SERVICE (dynamodb | s3); SEEDBED (the binary; default target/release/seedbed,
+# Environment: SERVICE (dynamodb | s3 | iam); SEEDBED (the binary; default target/release/seedbed,
 # else target/debug/seedbed); VENV (a Python venv to use or create; default in the cache);
 # SEEDBED_CACHE (default ~/.cache/seedbed-conformance); ONLY (a pytest -k expression);
 # PYTEST_EXTRA; CHECK_FLOOR=1; KEEP=1 keeps the store and the server's log; VERBOSE=1 lists
@@ -36,7 +37,7 @@ die() { echo "moto-aws-verified.sh: $*" >&2; exit 2; }
 . "$HERE/lib.sh"
 
 SERVICE=${SERVICE:-dynamodb}
-case $SERVICE in dynamodb|s3) ;; *) die "SERVICE=$SERVICE: dynamodb or s3" ;; esac
+case $SERVICE in dynamodb|s3|iam) ;; *) die "SERVICE=$SERVICE: dynamodb, s3 or iam" ;; esac
 MOTO_VERSION=5.2.5
 MOTO_SHA256=391857257d5dac144334013c2c10e599def5f0562f553e979160140bd7bd9cf6
 CACHE=${SEEDBED_CACHE:-$HOME/.cache/seedbed-conformance}
@@ -98,7 +99,7 @@ set +e
 ( cd "$SUITE" && env -u AWS_PROFILE -u AWS_SESSION_TOKEN -u AWS_SECURITY_TOKEN \
   MOTO_TEST_ALLOW_AWS_REQUEST=true AWS_DEFAULT_REGION=us-east-1 \
   AWS_ENDPOINT_URL_DYNAMODB=$DYNAMODB_URL AWS_ENDPOINT_URL_S3=$S3_URL \
-  AWS_ENDPOINT_URL_STS=$STS_URL AWS_MAX_ATTEMPTS=1 \
+  AWS_ENDPOINT_URL_STS=$STS_URL AWS_ENDPOINT_URL_IAM=$S3_URL AWS_MAX_ATTEMPTS=1 \
   AWS_ACCESS_KEY_ID=$(key access_key < "$WORK/user.json") \
   AWS_SECRET_ACCESS_KEY=$(key secret_key < "$WORK/user.json") \
   AWS_CONFIG_FILE=$WORK/aws-config AWS_SHARED_CREDENTIALS_FILE=/dev/null \

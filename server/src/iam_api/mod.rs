@@ -232,10 +232,16 @@ pub fn answer(
         .filter(|(k, _)| k.eq_ignore_ascii_case("x-forwarded-for"))
         .map(|(_, v)| v.as_str())
         .collect();
+    // IAM's own condition keys, for delegated administration ("may attach only these
+    // policies", "may create users only with this boundary").
     let policy_arn: Vec<&str> = params.get("PolicyArn").into_iter().collect();
+    let boundary: Vec<&str> = params.get("PermissionsBoundary").into_iter().collect();
     let mut context: Vec<(&str, &[&str])> = vec![("aws:SourceIp", &source_ip)];
     if !policy_arn.is_empty() {
         context.push(("iam:PolicyARN", &policy_arn));
+    }
+    if !boundary.is_empty() {
+        context.push(("iam:PermissionsBoundary", &boundary));
     }
     let iam_action = format!("iam:{action}");
     let allowed = current.authorizer.check(

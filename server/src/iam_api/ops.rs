@@ -226,6 +226,10 @@ pub const EDITS: &[&str] = &[
     "UntagUser",
     "TagRole",
     "UntagRole",
+    "PutUserPermissionsBoundary",
+    "DeleteUserPermissionsBoundary",
+    "PutRolePermissionsBoundary",
+    "DeleteRolePermissionsBoundary",
 ];
 
 pub(super) fn same(a: &str, b: &str) -> bool {
@@ -464,7 +468,12 @@ pub fn run(
                 f.users.iter().filter(|u| u.account == c.account).collect();
             let prefix = p.get("PathPrefix").unwrap_or("/");
             let (users, next) = listed(users, |u| &u.name, |u| &u.path, prefix, p)?;
-            Ok(members("Users", users.into_iter().map(render::user)) + &truncation(&next))
+            Ok(members(
+                "Users",
+                users
+                    .into_iter()
+                    .map(|u| render::user(u, render::Shape::Listed)),
+            ) + &truncation(&next))
         }
         "UpdateUser" => super::users::update_user(f, c, p),
         "DeleteUser" => super::users::delete_user(f, c, p),
@@ -481,7 +490,12 @@ pub fn run(
                 .collect();
             let (users, next) = listed(in_group, |u| &u.name, |u| &u.path, "/", p)?;
             Ok(format!("<Group>{}</Group>", render::group(g))
-                + &members("Users", users.into_iter().map(render::user))
+                + &members(
+                    "Users",
+                    users
+                        .into_iter()
+                        .map(|u| render::user(u, render::Shape::Listed)),
+                )
                 + &truncation(&next))
         }
         "ListGroups" => {
@@ -507,16 +521,30 @@ pub fn run(
         "CreateRole" => super::roles::create_role(f, c, p, now),
         "GetRole" => {
             let r = role(f, &c.account, p.required("RoleName")?)?;
-            Ok(format!("<Role>{}</Role>", render::role(r)))
+            Ok(format!(
+                "<Role>{}</Role>",
+                render::role(r, render::Shape::Full)
+            ))
         }
         "ListRoles" => {
             let roles: Vec<&RoleEntry> =
                 f.roles.iter().filter(|r| r.account == c.account).collect();
             let prefix = p.get("PathPrefix").unwrap_or("/");
             let (roles, next) = listed(roles, |r| &r.name, |r| &r.path, prefix, p)?;
-            Ok(members("Roles", roles.into_iter().map(render::role)) + &truncation(&next))
+            Ok(members(
+                "Roles",
+                roles
+                    .into_iter()
+                    .map(|r| render::role(r, render::Shape::Listed)),
+            ) + &truncation(&next))
         }
         "UpdateRole" | "UpdateAssumeRolePolicy" => super::roles::update_role(f, c, action, p),
+        "PutUserPermissionsBoundary" | "DeleteUserPermissionsBoundary" => {
+            super::policies::permissions_boundary(f, c, Kind::User, action, p)
+        }
+        "PutRolePermissionsBoundary" | "DeleteRolePermissionsBoundary" => {
+            super::policies::permissions_boundary(f, c, Kind::Role, action, p)
+        }
         "TagUser" | "UntagUser" | "ListUserTags" => {
             super::users::tagging(f, c, Kind::User, action, p)
         }

@@ -117,8 +117,7 @@ pub(super) fn attached(
         Some(p.required("PolicyArn")?.to_string())
     };
     if let Some(a) = &arn {
-        if managed::document(a).is_none() && own(f, c, a).is_none() && action.starts_with("Attach")
-        {
+        if !exists(f, c, a) && action.starts_with("Attach") {
             return Err(IamError::no_such(format!(
                 "Policy {a} does not exist or is not attachable (the account's own policies and the AWS-managed {} are)",
                 managed::names().join(", ")
@@ -205,38 +204,88 @@ fn attachments(f: &IamFile, arn: &str) -> usize {
         + f.roles.iter().filter(|r| has(&r.managed)).count()
 }
 
+/// How many users and roles have `arn` as their permissions boundary.
+fn boundary_uses(f: &IamFile, arn: &str) -> usize {
+    let is = |b: &Option<String>| b.as_deref() == Some(arn);
+    f.users
+        .iter()
+        .filter(|u| is(&u.permissions_boundary))
+        .count()
+        + f.roles
+            .iter()
+            .filter(|r| is(&r.permissions_boundary))
+            .count()
+}
+
+/// Which answer a managed policy is shown in: CreatePolicy shows its tags (when it has any) but
+/// not its description, GetPolicy both (tags even when there are none), a list neither — as
+/// IAM answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PolicyShape {
+    Created,
+    Got,
+    Listed,
+}
+
 /// A managed policy's fields (inside `<Policy>` or a list's `<member>`): one of the account's,
 /// or an AWS-managed one (by ARN).
-fn policy_xml(f: &IamFile, arn: &str, own: Option<&ManagedPolicyEntry>) -> String {
-    let count = element("AttachmentCount", &attachments(f, arn).to_string());
-    match own {
-        Some(m) => format!(
-            "{}{}{}{}{}{count}<PermissionsBoundaryUsageCount>0</PermissionsBoundaryUsageCount>\
-<IsAttachable>true</IsAttachable>{}{}",
-            element("PolicyName", &m.name),
-            element("PolicyId", &crate::identity::entity_id(&m.id, "ANPA", arn)),
-            element("Arn", arn),
-            element("Path", m.path.as_deref().unwrap_or("/")),
-            element("DefaultVersionId", &m.default_version),
-            m.description
-                .as_deref()
-                .map(|d| element("Description", d))
-                .unwrap_or_default(),
-            m.created
-                .as_deref()
-                .map(|d| element("CreateDate", d) + &element("UpdateDate", d))
-                .unwrap_or_default(),
+fn policy_xml(
+    f: &IamFile,
+    arn: &str,
+    own: Option<&ManagedPolicyEntry>,
+    shape: PolicyShape,
+) -> String {
+    let (name, id, path, default, description, created, tags) = match own {
+        Some(m) => (
+            m.name.as_str(),
+            crate::identity::entity_id(&m.id, "ANPA", arn),
+            m.path.as_deref().unwrap_or("/"),
+            m.default_version.as_str(),
+            m.description.as_deref(),
+            m.created.as_deref(),
+            Some(&m.tags),
         ),
-        None => format!(
-            "{}{}{}{}{}{count}<PermissionsBoundaryUsageCount>0</PermissionsBoundaryUsageCount>\
-<IsAttachable>true</IsAttachable>",
-            element("PolicyName", managed::name(arn)),
-            element("PolicyId", &crate::identity::entity_id(&None, "ANPA", arn)),
-            element("Arn", arn),
-            element("Path", "/"),
-            element("DefaultVersionId", "v1"),
+        None => (
+            managed::name(arn),
+            crate::identity::entity_id(&None, "ANPA", arn),
+            "/",
+            "v1",
+            None,
+            None,
+            None,
         ),
-    }
+    };
+    let description = match (shape, description) {
+        (PolicyShape::Got, Some(d)) => element("Description", d),
+        _ => String::new(),
+    };
+    let tags = match (shape, tags) {
+        (PolicyShape::Got, t) => render::tags(t.unwrap_or(&Default::default())),
+        (PolicyShape::Created, Some(t)) if !t.is_empty() => render::tags(t),
+        _ => String::new(),
+    };
+    format!(
+        "{}{}{}{}{}{}{}<IsAttachable>true</IsAttachable>{description}{}{tags}",
+        element("PolicyName", name),
+        element("PolicyId", &id),
+        element("Arn", arn),
+        element("Path", path),
+        element("DefaultVersionId", default),
+        element("AttachmentCount", &attachments(f, arn).to_string()),
+        element(
+            "PermissionsBoundaryUsageCount",
+            &boundary_uses(f, arn).to_string()
+        ),
+        created
+            .map(|d| element("CreateDate", d) + &element("UpdateDate", d))
+            .unwrap_or_default(),
+    )
+}
+
+/// Whether `arn` names a managed policy the caller may attach or use as a boundary: AWS's, or
+/// one of its account's.
+pub fn exists(f: &IamFile, c: &Caller, arn: &str) -> bool {
+    managed::document(arn).is_some() || own(f, c, arn).is_some()
 }
 
 fn version_xml(id: &str, doc: &str, default: bool, created: Option<&str>) -> String {
@@ -308,22 +357,27 @@ pub fn managed_policy(
                     created: Some(now.to_string()),
                 }],
                 default_version: "v1".into(),
+                tags: p.tags()?,
             };
             let arn = m.arn();
             f.managed_policies.push(m);
             let m = f.managed_policies.last().expect("just pushed");
-            Ok(format!("<Policy>{}</Policy>", policy_xml(f, &arn, Some(m))))
+            Ok(format!(
+                "<Policy>{}</Policy>",
+                policy_xml(f, &arn, Some(m), PolicyShape::Created)
+            ))
         }
         "GetPolicy" => {
             let arn = p.required("PolicyArn")?;
             match own(f, c, arn) {
                 Some(i) => Ok(format!(
                     "<Policy>{}</Policy>",
-                    policy_xml(f, arn, Some(&f.managed_policies[i]))
+                    policy_xml(f, arn, Some(&f.managed_policies[i]), PolicyShape::Got)
                 )),
-                None if managed::document(arn).is_some() => {
-                    Ok(format!("<Policy>{}</Policy>", policy_xml(f, arn, None)))
-                }
+                None if managed::document(arn).is_some() => Ok(format!(
+                    "<Policy>{}</Policy>",
+                    policy_xml(f, arn, None, PolicyShape::Got)
+                )),
                 None => Err(not_found(arn)),
             }
         }
@@ -359,15 +413,17 @@ pub fn managed_policy(
             )?;
             Ok(members(
                 "Policies",
-                page_items.iter().map(|(_, arn, m)| policy_xml(f, arn, *m)),
+                page_items
+                    .iter()
+                    .map(|(_, arn, m)| policy_xml(f, arn, *m, PolicyShape::Listed)),
             ) + &truncation(&next))
         }
         "DeletePolicy" => {
             let arn = p.required("PolicyArn")?;
             let i = own(f, c, arn).ok_or_else(|| not_found(arn))?;
-            if attachments(f, arn) > 0 {
+            if attachments(f, arn) > 0 || boundary_uses(f, arn) > 0 {
                 return Err(IamError::conflict(
-                    "Cannot delete a policy attached to entities.",
+                    "Cannot delete a policy attached to entities (or used as a permissions boundary).",
                 ));
             }
             if f.managed_policies[i].versions.len() > 1 {
@@ -503,4 +559,50 @@ fn versions(
             Ok(String::new())
         }
     }
+}
+
+/// A boundary named in a request (`PermissionsBoundary`): a managed policy that exists.
+pub fn boundary_param(f: &IamFile, c: &Caller, p: &Params) -> Result<Option<String>, IamError> {
+    match p.get("PermissionsBoundary") {
+        None => Ok(None),
+        Some(arn) if exists(f, c, arn) => Ok(Some(arn.to_string())),
+        Some(arn) => Err(IamError::no_such(format!(
+            "Scope ARN: {arn} does not exist or is not attachable."
+        ))),
+    }
+}
+
+/// Put/Delete{User,Role}PermissionsBoundary: the managed policy that bounds what the entity's
+/// identity policies can allow.
+pub fn permissions_boundary(
+    f: &mut IamFile,
+    c: &Caller,
+    kind: Kind,
+    action: &str,
+    p: &Params,
+) -> Result<String, IamError> {
+    let name = p.required(kind.param())?;
+    let new = if action.starts_with("Put") {
+        p.required("PermissionsBoundary")?;
+        boundary_param(f, c, p)?
+    } else {
+        None
+    };
+    let slot = match kind {
+        Kind::Role => f
+            .roles
+            .iter_mut()
+            .find(|r| r.account == c.account && same(&r.name, name))
+            .map(|r| (&mut r.permissions_boundary, &mut r.boundary)),
+        _ => f
+            .users
+            .iter_mut()
+            .find(|u| u.account == c.account && same(&u.name, name))
+            .map(|u| (&mut u.permissions_boundary, &mut u.boundary)),
+    };
+    let (arn, document) = slot.ok_or_else(|| no_such(kind, name))?;
+    // The API's boundary replaces one written in the file as a document.
+    *document = None;
+    *arn = new;
+    Ok(String::new())
 }

@@ -79,17 +79,40 @@ fn tags_if_any(t: &std::collections::BTreeMap<String, String>) -> String {
     }
 }
 
+/// How much of an entity an answer shows: a list's members leave out the permissions boundary
+/// and tags, which Create and Get show when there are any (as IAM answers).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// CreateUser, GetUser, CreateRole, GetRole.
+    Full,
+    /// A member of ListUsers, ListRoles, GetGroup.
+    Listed,
+}
+
+fn boundary(arn: &Option<String>, shape: Shape) -> String {
+    match (arn, shape) {
+        (Some(a), Shape::Full) => format!(
+            "<PermissionsBoundary><PermissionsBoundaryType>Policy</PermissionsBoundaryType>{}</PermissionsBoundary>",
+            element("PermissionsBoundaryArn", a)
+        ),
+        _ => String::new(),
+    }
+}
+
 /// A user's fields (inside `<User>` or a list's `<member>`).
-pub fn user(u: &UserEntry) -> String {
+pub fn user(u: &UserEntry, shape: Shape) -> String {
     let arn = identity::user_arn(u);
+    let extra = match shape {
+        Shape::Full => boundary(&u.permissions_boundary, shape) + &tags_if_any(&u.tags),
+        Shape::Listed => String::new(),
+    };
     format!(
-        "{}{}{}{}{}{}",
+        "{}{}{}{}{}{extra}",
         element("Path", path(&u.path)),
         element("UserName", &u.name),
         element("UserId", &identity::entity_id(&u.id, "AIDA", &arn)),
         element("Arn", &arn),
         created(&u.created),
-        tags_if_any(&u.tags)
     )
 }
 
@@ -107,7 +130,7 @@ pub fn group(g: &GroupEntry) -> String {
 }
 
 /// A role's fields.
-pub fn role(r: &RoleEntry) -> String {
+pub fn role(r: &RoleEntry, shape: Shape) -> String {
     let arn = identity::role_arn_of(r);
     format!(
         "{}{}{}{}{}{}{}{}",
@@ -130,7 +153,10 @@ pub fn role(r: &RoleEntry) -> String {
                 .unwrap_or(identity::DEFAULT_MAX_SESSION_SECS)
                 .to_string()
         ),
-    ) + &tags_if_any(&r.tags)
+    ) + &match shape {
+        Shape::Full => boundary(&r.permissions_boundary, shape) + &tags_if_any(&r.tags),
+        Shape::Listed => String::new(),
+    }
 }
 
 /// `<name><member>…</member>…</name>`, each member's fields already rendered.

@@ -47,9 +47,10 @@ pub(super) fn create_role(
         max_session_secs,
         trust_policy: trust,
         tags,
+        permissions_boundary: super::policies::boundary_param(f, c, p)?,
         ..RoleEntry::default()
     };
-    let out = format!("<Role>{}</Role>", render::role(&r));
+    let out = format!("<Role>{}</Role>", render::role(&r, render::Shape::Full));
     f.roles.push(r);
     Ok(out)
 }

@@ -806,3 +806,90 @@ fn tags_are_checked_and_merged() {
         "50 new and 1 kept is 51"
     );
 }
+
+#[test]
+fn a_managed_permissions_boundary_caps_what_policies_allow() {
+    let mut f = file();
+    let c = admin();
+    let readonly = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess";
+    let e = call(
+        &mut f,
+        &c,
+        "CreateUser",
+        &[
+            ("UserName", "bob"),
+            (
+                "PermissionsBoundary",
+                "arn:aws:iam::123456789012:policy/none",
+            ),
+        ],
+    )
+    .unwrap_err();
+    assert_eq!(e.code, "NoSuchEntity");
+    let made = call(
+        &mut f,
+        &c,
+        "CreateUser",
+        &[("UserName", "bob"), ("PermissionsBoundary", readonly)],
+    )
+    .unwrap();
+    assert_eq!(between(&made, "PermissionsBoundaryArn"), [readonly]);
+    call(
+        &mut f,
+        &c,
+        "AttachUserPolicy",
+        &[
+            ("UserName", "bob"),
+            ("PolicyArn", "arn:aws:iam::aws:policy/AdministratorAccess"),
+        ],
+    )
+    .unwrap();
+    let bob = Principal::User("arn:aws:iam::123456789012:user/bob".into());
+    let allowed = |f: &IamFile, action: &str| {
+        Identity::from_file(f.clone())
+            .unwrap()
+            .authorizer
+            .check(
+                &bob,
+                &Access {
+                    action,
+                    resource: "arn:aws:s3:::b/k",
+                    resource_account: Some(ACCOUNT),
+                    ..Access::default()
+                },
+            )
+            .is_ok()
+    };
+    assert!(allowed(&f, "s3:GetObject") && !allowed(&f, "s3:PutObject"));
+    // Listed without it; the policy is not deleted while it bounds someone.
+    let listed = call(&mut f, &c, "ListUsers", &[]).unwrap();
+    assert!(!listed.contains("PermissionsBoundary"));
+    let doc = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}"#;
+    let own = call(
+        &mut f,
+        &c,
+        "CreatePolicy",
+        &[("PolicyName", "s3"), ("PolicyDocument", doc)],
+    )
+    .unwrap();
+    let own = between(&own, "Arn")[0].to_string();
+    call(
+        &mut f,
+        &c,
+        "PutUserPermissionsBoundary",
+        &[("UserName", "bob"), ("PermissionsBoundary", &own)],
+    )
+    .unwrap();
+    assert!(allowed(&f, "s3:PutObject"));
+    let e = call(&mut f, &c, "DeletePolicy", &[("PolicyArn", &own)]).unwrap_err();
+    assert_eq!(e.code, "DeleteConflict");
+    call(
+        &mut f,
+        &c,
+        "DeleteUserPermissionsBoundary",
+        &[("UserName", "bob")],
+    )
+    .unwrap();
+    call(&mut f, &c, "DeletePolicy", &[("PolicyArn", &own)]).unwrap();
+    assert!(allowed(&f, "s3:PutObject") && allowed(&f, "iam:CreateUser"));
+}

@@ -29,9 +29,10 @@ pub(super) fn create_user(
         id: Some(keys::entity_id("AIDA")?),
         created: Some(now.to_string()),
         tags,
+        permissions_boundary: super::policies::boundary_param(f, c, p)?,
         ..UserEntry::default()
     };
-    let out = format!("<User>{}</User>", render::user(&u));
+    let out = format!("<User>{}</User>", render::user(&u, render::Shape::Full));
     f.users.push(u);
     Ok(out)
 }
@@ -40,7 +41,7 @@ pub(super) fn get_user(f: &IamFile, c: &Caller, p: &Params) -> Result<String, Ia
     match p.get("UserName").or(c.user.as_deref()) {
         Some(name) => Ok(format!(
             "<User>{}</User>",
-            render::user(user(f, &c.account, name)?)
+            render::user(user(f, &c.account, name)?, render::Shape::Full)
         )),
         // The root user, as GetUser without a name describes it.
         None => Ok(format!(

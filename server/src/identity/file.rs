@@ -95,6 +95,9 @@ pub struct ManagedPolicyEntry {
     pub versions: Vec<PolicyVersionEntry>,
     /// The version attachments grant (`v1`, `v2`, …).
     pub default_version: String,
+    /// Its tags.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
 }
 
 /// One version of a customer-managed policy.
@@ -349,9 +352,12 @@ pub struct UserEntry {
     /// Group names (in the same account).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<String>,
-    /// Permissions boundary.
+    /// Permissions boundary, as a document.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub boundary: Option<Value>,
+    /// Permissions boundary, as a managed policy's ARN (what the IAM API sets).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions_boundary: Option<String>,
     /// Principal tags (`aws:PrincipalTag/...`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
@@ -418,9 +424,12 @@ pub struct RoleEntry {
     /// Attached managed policies, by ARN.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub managed: Vec<String>,
-    /// Permissions boundary.
+    /// Permissions boundary, as a document.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub boundary: Option<Value>,
+    /// Permissions boundary, as a managed policy's ARN (what the IAM API sets).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions_boundary: Option<String>,
     /// Role tags (session principal tags).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,

@@ -162,29 +162,59 @@ fn identity_policies(
         out.push(Arc::new(policy));
     }
     for arn in attached {
-        let doc = match managed::document(arn) {
-            Some(doc) => doc,
-            None => customer
-                .iter()
-                .find(|p| p.arn() == *arn)
-                .and_then(|p| p.default_document())
-                .map(|d| d.value())
-                .ok_or_else(|| IdentityError::Invalid {
-                    what: format!("{owner}, attached policy {arn}"),
-                    why: format!(
-                        "no such policy: neither one of the account's (CreatePolicy) nor an AWS-managed one this server has ({})",
-                        managed::names().join(", ")
-                    ),
-                })?,
-        };
-        let policy =
-            Policy::from_value(&doc, PolicyKind::Identity).map_err(|e| IdentityError::Invalid {
-                what: format!("{owner}, attached policy {arn}"),
-                why: e.to_string(),
-            })?;
-        out.push(Arc::new(policy));
+        out.push(managed_policy(arn, customer, PolicyKind::Identity, owner)?);
     }
     Ok(out)
+}
+
+/// The managed policy `arn` (an AWS-managed one, or one of the file's) as a policy of `kind`
+/// (attached: identity; a permissions boundary: boundary).
+fn managed_policy(
+    arn: &str,
+    customer: &[file::ManagedPolicyEntry],
+    kind: PolicyKind,
+    owner: &str,
+) -> Result<Arc<Policy>, IdentityError> {
+    let doc = match managed::document(arn) {
+        Some(doc) => doc,
+        None => customer
+            .iter()
+            .find(|p| p.arn() == arn)
+            .and_then(|p| p.default_document())
+            .map(|d| d.value())
+            .ok_or_else(|| IdentityError::Invalid {
+                what: format!("{owner}, policy {arn}"),
+                why: format!(
+                    "no such policy: neither one of the account's (CreatePolicy) nor an AWS-managed one this server has ({})",
+                    managed::names().join(", ")
+                ),
+            })?,
+    };
+    Policy::from_value(&doc, kind)
+        .map(Arc::new)
+        .map_err(|e| IdentityError::Invalid {
+            what: format!("{owner}, policy {arn}"),
+            why: e.to_string(),
+        })
+}
+
+/// An entity's permissions boundary: a document written in the file, or a managed policy's ARN
+/// (as the IAM API sets it), not both.
+fn boundary(
+    document: &Option<Value>,
+    arn: &Option<String>,
+    customer: &[file::ManagedPolicyEntry],
+    owner: &str,
+) -> Result<Option<Arc<Policy>>, IdentityError> {
+    match (document, arn) {
+        (Some(_), Some(_)) => Err(IdentityError::Invalid {
+            what: owner.to_string(),
+            why: "a permissions boundary is a document (`boundary`) or a managed policy (`permissions_boundary`), not both".into(),
+        }),
+        (Some(b), None) => Ok(policies(std::slice::from_ref(b), PolicyKind::Boundary, owner)?.pop()),
+        (None, Some(a)) => managed_policy(a, customer, PolicyKind::Boundary, owner).map(Some),
+        (None, None) => Ok(None),
+    }
 }
 
 /// A loaded, checked IAM file.
@@ -311,12 +341,12 @@ impl Identity {
                             .map(group_arn_of)
                     })
                     .collect(),
-                boundary: match &u.boundary {
-                    Some(b) => {
-                        policies(std::slice::from_ref(b), PolicyKind::Boundary, &what)?.pop()
-                    }
-                    None => None,
-                },
+                boundary: boundary(
+                    &u.boundary,
+                    &u.permissions_boundary,
+                    &file.managed_policies,
+                    &what,
+                )?,
                 tags: u.tags.clone(),
             });
             for k in &u.access_keys {
@@ -362,12 +392,12 @@ impl Identity {
                     &file.managed_policies,
                     &what,
                 )?,
-                boundary: match &r.boundary {
-                    Some(b) => {
-                        policies(std::slice::from_ref(b), PolicyKind::Boundary, &what)?.pop()
-                    }
-                    None => None,
-                },
+                boundary: boundary(
+                    &r.boundary,
+                    &r.permissions_boundary,
+                    &file.managed_policies,
+                    &what,
+                )?,
                 tags: r.tags.clone(),
             });
         }
