@@ -43,6 +43,9 @@ pub(super) fn get_user(f: &IamFile, c: &Caller, p: &Params) -> Result<String, Ia
             "<User>{}</User>",
             render::user(user(f, &c.account, name)?, render::Shape::Full)
         )),
+        None if !c.root => Err(IamError::validation(
+            "Must specify userName when calling with non-User credentials",
+        )),
         // The root user, as GetUser without a name describes it.
         None => Ok(format!(
             "<User>{}{}</User>",

@@ -534,9 +534,10 @@ pub fn add_user(
             why: "IAM user names are 1 to 64 of A-Z a-z 0-9 and +=,.@_-".into(),
         });
     }
+    // IAM names are unique without regard to case (the IAM API finds `bob` as `Bob`).
     if f.users
         .iter()
-        .any(|u| u.account == account && u.name == name)
+        .any(|u| u.account == account && u.name.eq_ignore_ascii_case(name))
     {
         return Err(IdentityError::Invalid {
             what: format!("user {account}/{name}"),
