@@ -33,16 +33,9 @@ pub fn answer(
     now_unix_secs: i64,
     request_id: &str,
 ) -> HttpResponse {
-    let reply = |status: u16, body: Vec<u8>, error: Option<&str>, principal: String| HttpResponse {
-        status,
-        headers: vec![
-            ("content-type".into(), "text/xml".into()),
-            ("x-amzn-requestid".into(), request_id.to_string()),
-        ],
-        body,
-        operation: format!("sts:{action}"),
-        error: error.map(String::from),
-        principal,
+    let operation = format!("sts:{action}");
+    let reply = |status: u16, body: Vec<u8>, error: Option<&str>, principal: String| {
+        xml_reply(&operation, request_id, status, body, error, principal)
     };
     let fail = |status: u16, code: &str, message: &str| {
         reply(
@@ -96,6 +89,29 @@ pub fn answer(
             arn.clone(),
         ),
         None => fail(403, "InvalidClientTokenId", BAD_TOKEN),
+    }
+}
+
+/// A query-protocol answer (STS's, IAM's): XML, with its request ID, and what the access log
+/// and metrics name it by (`operation`, the error code, the principal).
+pub fn xml_reply(
+    operation: &str,
+    request_id: &str,
+    status: u16,
+    body: Vec<u8>,
+    error: Option<&str>,
+    principal: String,
+) -> HttpResponse {
+    HttpResponse {
+        status,
+        headers: vec![
+            ("content-type".into(), "text/xml".into()),
+            ("x-amzn-requestid".into(), request_id.to_string()),
+        ],
+        body,
+        operation: operation.to_string(),
+        error: error.map(String::from),
+        principal,
     }
 }
 

@@ -3,7 +3,9 @@
 
 use crate::identity::{keys, GroupEntry, IamFile};
 
-use super::ops::*;
+use super::ops::{
+    check_name, check_path, find_mut, group, same, user_mut, Caller, Params, GROUPS_PER_USER_MAX,
+};
 use super::render;
 use super::IamError;
 
@@ -49,11 +51,7 @@ pub(super) fn update_group(f: &mut IamFile, c: &Caller, p: &Params) -> Result<St
             )));
         }
     }
-    let g = f
-        .groups
-        .iter_mut()
-        .find(|g| g.account == c.account && g.name == current)
-        .expect("found above");
+    let g = find_mut(&mut f.groups, &c.account, &current)?;
     if let Some(n) = new_name {
         g.name = n.to_string();
         // Members name their groups: they follow the rename.

@@ -13,11 +13,13 @@
 //!
 //! - [`ops`] — what every action shares: the request's parameters, IAM's checks of names,
 //!   paths and documents, the resource an action is authorized on, and the dispatch to
-//!   `users`, `groups`, `roles` and `policies` (the actions, as reads of and edits to the file);
+//!   `users`, `groups`, `roles`, `policies` and `managed_policies` (the actions, as reads of
+//!   and edits to the file);
 //! - [`oidc`] — the registry of OpenID Connect providers;
 //! - [`render`] — IAM's XML.
 
 mod groups;
+mod managed_policies;
 pub mod oidc;
 pub mod ops;
 mod policies;
@@ -29,7 +31,7 @@ mod users;
 mod tests;
 
 use seedbed_dynamo::endpoint::{HttpRequest, HttpResponse, Security};
-use seedbed_dynamo::sts::{authenticate, form};
+use seedbed_dynamo::sts::{authenticate, form, xml_reply};
 use seedbed_engine::iam::authorizer::{Access, Principal};
 
 use crate::identity::{IdentityError, IdentityStore};
@@ -120,9 +122,9 @@ impl From<IdentityError> for IamError {
 }
 
 /// The lists of actions served that only read ...
-const READS: [&[&str]; 3] = [ops::READS, oidc::READS, policies::MANAGED_READS];
+const READS: [&[&str]; 3] = [ops::READS, oidc::READS, managed_policies::MANAGED_READS];
 /// ... and that change the IAM file.
-const EDITS: [&[&str]; 3] = [ops::EDITS, oidc::EDITS, policies::MANAGED_EDITS];
+const EDITS: [&[&str]; 3] = [ops::EDITS, oidc::EDITS, managed_policies::MANAGED_EDITS];
 
 /// Whether `action` is served, and if so whether it only reads.
 fn served(action: &str) -> Option<bool> {
@@ -180,16 +182,9 @@ pub fn answer(
     pairs.extend(form(req.body));
     let params = Params(&pairs);
     let action = params.get("Action").unwrap_or_default().to_string();
-    let reply = |status: u16, body: Vec<u8>, error: Option<&str>, principal: String| HttpResponse {
-        status,
-        headers: vec![
-            ("content-type".into(), "text/xml".into()),
-            ("x-amzn-requestid".into(), request_id.to_string()),
-        ],
-        body,
-        operation: format!("iam:{action}"),
-        error: error.map(String::from),
-        principal,
+    let operation = format!("iam:{action}");
+    let reply = |status: u16, body: Vec<u8>, error: Option<&str>, principal: String| {
+        xml_reply(&operation, request_id, status, body, error, principal)
     };
     let fail = |e: IamError, principal: String| {
         reply(

@@ -302,15 +302,58 @@ pub(super) fn no_such(kind: Kind, name: &str) -> IamError {
     ))
 }
 
-pub(super) fn user_mut<'a>(
-    f: &'a mut IamFile,
+/// A user, group or role: what the lookups find it by.
+pub(super) trait Entity {
+    /// Which kind (for "cannot be found" messages).
+    const KIND: Kind;
+    /// Its account.
+    fn account(&self) -> &str;
+    /// Its name.
+    fn name(&self) -> &str;
+    /// Its path (`None` for `/`).
+    fn path(&self) -> &Option<String>;
+}
+
+macro_rules! entity {
+    ($t:ty, $kind:expr) => {
+        impl Entity for $t {
+            const KIND: Kind = $kind;
+            fn account(&self) -> &str {
+                &self.account
+            }
+            fn name(&self) -> &str {
+                &self.name
+            }
+            fn path(&self) -> &Option<String> {
+                &self.path
+            }
+        }
+    };
+}
+entity!(UserEntry, Kind::User);
+entity!(GroupEntry, Kind::Group);
+entity!(RoleEntry, Kind::Role);
+
+/// The entity of `account` called `name` (without regard to case), or NoSuchEntity.
+pub(super) fn find<'a, T: Entity>(
+    list: &'a [T],
     account: &str,
     name: &str,
-) -> Result<&'a mut UserEntry, IamError> {
-    f.users
-        .iter_mut()
-        .find(|u| u.account == account && same(&u.name, name))
-        .ok_or_else(|| no_such(Kind::User, name))
+) -> Result<&'a T, IamError> {
+    list.iter()
+        .find(|e| e.account() == account && same(e.name(), name))
+        .ok_or_else(|| no_such(T::KIND, name))
+}
+
+/// The same, to change.
+pub(super) fn find_mut<'a, T: Entity>(
+    list: &'a mut [T],
+    account: &str,
+    name: &str,
+) -> Result<&'a mut T, IamError> {
+    list.iter_mut()
+        .find(|e| e.account() == account && same(e.name(), name))
+        .ok_or_else(|| no_such(T::KIND, name))
 }
 
 pub(super) fn user<'a>(
@@ -318,10 +361,15 @@ pub(super) fn user<'a>(
     account: &str,
     name: &str,
 ) -> Result<&'a UserEntry, IamError> {
-    f.users
-        .iter()
-        .find(|u| u.account == account && same(&u.name, name))
-        .ok_or_else(|| no_such(Kind::User, name))
+    find(&f.users, account, name)
+}
+
+pub(super) fn user_mut<'a>(
+    f: &'a mut IamFile,
+    account: &str,
+    name: &str,
+) -> Result<&'a mut UserEntry, IamError> {
+    find_mut(&mut f.users, account, name)
 }
 
 pub(super) fn group<'a>(
@@ -329,10 +377,7 @@ pub(super) fn group<'a>(
     account: &str,
     name: &str,
 ) -> Result<&'a GroupEntry, IamError> {
-    f.groups
-        .iter()
-        .find(|g| g.account == account && same(&g.name, name))
-        .ok_or_else(|| no_such(Kind::Group, name))
+    find(&f.groups, account, name)
 }
 
 pub(super) fn role<'a>(
@@ -340,10 +385,7 @@ pub(super) fn role<'a>(
     account: &str,
     name: &str,
 ) -> Result<&'a RoleEntry, IamError> {
-    f.roles
-        .iter()
-        .find(|r| r.account == account && same(&r.name, name))
-        .ok_or_else(|| no_such(Kind::Role, name))
+    find(&f.roles, account, name)
 }
 
 /// An entity's inline and attached policies.
@@ -353,43 +395,43 @@ pub(super) fn policy_lists<'a>(
     account: &str,
     name: &str,
 ) -> Result<(&'a mut Vec<InlinePolicy>, &'a mut Vec<String>), IamError> {
-    let found = match kind {
-        Kind::User => f
-            .users
-            .iter_mut()
-            .find(|u| u.account == account && same(&u.name, name))
-            .map(|u| (&mut u.policies, &mut u.managed)),
-        Kind::Group => f
-            .groups
-            .iter_mut()
-            .find(|g| g.account == account && same(&g.name, name))
-            .map(|g| (&mut g.policies, &mut g.managed)),
-        Kind::Role => f
-            .roles
-            .iter_mut()
-            .find(|r| r.account == account && same(&r.name, name))
-            .map(|r| (&mut r.policies, &mut r.managed)),
-    };
-    found.ok_or_else(|| no_such(kind, name))
+    Ok(match kind {
+        Kind::User => {
+            let u = find_mut(&mut f.users, account, name)?;
+            (&mut u.policies, &mut u.managed)
+        }
+        Kind::Group => {
+            let g = find_mut(&mut f.groups, account, name)?;
+            (&mut g.policies, &mut g.managed)
+        }
+        Kind::Role => {
+            let r = find_mut(&mut f.roles, account, name)?;
+            (&mut r.policies, &mut r.managed)
+        }
+    })
 }
 
-/// Items whose path begins with `prefix`, sorted by name without regard to case (IAM's
-/// order), as one page after the request's `Marker`.
-pub(super) fn listed<T>(
-    mut items: Vec<T>,
-    name: impl Fn(&T) -> &str,
-    path: impl Fn(&T) -> &Option<String>,
+/// One page of the entities in `items` whose path begins with `prefix`, sorted by name
+/// without regard to case (IAM's order), after the request's `Marker`: `<NAME>` with a member
+/// each (rendered by `render`), then `IsTruncated` and the next `Marker`.
+pub(super) fn list_xml<'a, T: Entity + 'a>(
+    name: &str,
+    items: impl Iterator<Item = &'a T>,
     prefix: &str,
     p: &Params,
-) -> Result<(Vec<T>, Option<String>), IamError> {
-    items.retain(|t| path(t).as_deref().unwrap_or("/").starts_with(prefix));
-    items.sort_by_key(|t| name(t).to_ascii_lowercase());
-    page(
+    render: impl Fn(&T) -> String,
+) -> Result<String, IamError> {
+    let mut items: Vec<&T> = items
+        .filter(|t| t.path().as_deref().unwrap_or("/").starts_with(prefix))
+        .collect();
+    items.sort_by_key(|t| t.name().to_ascii_lowercase());
+    let (items, next) = page(
         items,
-        |t| name(t).to_ascii_lowercase(),
+        |t| t.name().to_ascii_lowercase(),
         p.get("Marker"),
         p.get("MaxItems"),
-    )
+    )?;
+    Ok(members(name, items.into_iter().map(render)) + &truncation(&next))
 }
 
 /// The ARN IAM authorizes `action` against: the user, group or role it names (the caller
@@ -400,10 +442,10 @@ pub fn target(f: &IamFile, c: &Caller, action: &str, p: &Params) -> String {
     if action.ends_with("OpenIDConnectProvider") || action.ends_with("OpenIDConnectProviders") {
         return super::oidc::target(c, action, p);
     }
-    if super::policies::MANAGED_READS.contains(&action)
-        || super::policies::MANAGED_EDITS.contains(&action)
+    if super::managed_policies::MANAGED_READS.contains(&action)
+        || super::managed_policies::MANAGED_EDITS.contains(&action)
     {
-        return super::policies::managed_target(c, action, p);
+        return super::managed_policies::managed_target(c, action, p);
     }
     match action {
         "GetAccountSummary" => return "*".into(),
@@ -454,27 +496,22 @@ pub fn run(
     if super::oidc::READS.contains(&action) || super::oidc::EDITS.contains(&action) {
         return super::oidc::run(f, c, action, p, now);
     }
-    if super::policies::MANAGED_READS.contains(&action)
-        || super::policies::MANAGED_EDITS.contains(&action)
+    if super::managed_policies::MANAGED_READS.contains(&action)
+        || super::managed_policies::MANAGED_EDITS.contains(&action)
     {
-        return super::policies::managed_policy(f, c, action, p, now);
+        return super::managed_policies::managed_policy(f, c, action, p, now);
     }
     match action {
         "GetAccountSummary" => Ok(account_summary(f, c)),
         "CreateUser" => super::users::create_user(f, c, p, now),
         "GetUser" => super::users::get_user(f, c, p),
-        "ListUsers" => {
-            let users: Vec<&UserEntry> =
-                f.users.iter().filter(|u| u.account == c.account).collect();
-            let prefix = p.get("PathPrefix").unwrap_or("/");
-            let (users, next) = listed(users, |u| &u.name, |u| &u.path, prefix, p)?;
-            Ok(members(
-                "Users",
-                users
-                    .into_iter()
-                    .map(|u| render::user(u, render::Shape::Listed)),
-            ) + &truncation(&next))
-        }
+        "ListUsers" => list_xml(
+            "Users",
+            f.users.iter().filter(|u| u.account == c.account),
+            p.get("PathPrefix").unwrap_or("/"),
+            p,
+            |u| render::user(u, render::Shape::Listed),
+        ),
         "UpdateUser" => super::users::update_user(f, c, p),
         "DeleteUser" => super::users::delete_user(f, c, p),
         "CreateAccessKey" | "UpdateAccessKey" | "DeleteAccessKey" | "ListAccessKeys" => {
@@ -483,37 +520,29 @@ pub fn run(
         "CreateGroup" => super::groups::create_group(f, c, p, now),
         "GetGroup" => {
             let g = group(f, &c.account, p.required("GroupName")?)?;
-            let in_group: Vec<&UserEntry> = f
+            let members = f
                 .users
                 .iter()
-                .filter(|u| u.account == c.account && u.groups.contains(&g.name))
-                .collect();
-            let (users, next) = listed(in_group, |u| &u.name, |u| &u.path, "/", p)?;
+                .filter(|u| u.account == c.account && u.groups.contains(&g.name));
             Ok(format!("<Group>{}</Group>", render::group(g))
-                + &members(
-                    "Users",
-                    users
-                        .into_iter()
-                        .map(|u| render::user(u, render::Shape::Listed)),
-                )
-                + &truncation(&next))
+                + &list_xml("Users", members, "/", p, |u| {
+                    render::user(u, render::Shape::Listed)
+                })?)
         }
-        "ListGroups" => {
-            let groups: Vec<&GroupEntry> =
-                f.groups.iter().filter(|g| g.account == c.account).collect();
-            let prefix = p.get("PathPrefix").unwrap_or("/");
-            let (groups, next) = listed(groups, |g| &g.name, |g| &g.path, prefix, p)?;
-            Ok(members("Groups", groups.into_iter().map(render::group)) + &truncation(&next))
-        }
+        "ListGroups" => list_xml(
+            "Groups",
+            f.groups.iter().filter(|g| g.account == c.account),
+            p.get("PathPrefix").unwrap_or("/"),
+            p,
+            render::group,
+        ),
         "ListGroupsForUser" => {
             let u = user(f, &c.account, p.required("UserName")?)?;
-            let groups: Vec<&GroupEntry> = f
+            let groups = f
                 .groups
                 .iter()
-                .filter(|g| g.account == c.account && u.groups.contains(&g.name))
-                .collect();
-            let (groups, next) = listed(groups, |g| &g.name, |g| &g.path, "/", p)?;
-            Ok(members("Groups", groups.into_iter().map(render::group)) + &truncation(&next))
+                .filter(|g| g.account == c.account && u.groups.contains(&g.name));
+            list_xml("Groups", groups, "/", p, render::group)
         }
         "UpdateGroup" => super::groups::update_group(f, c, p),
         "DeleteGroup" => super::groups::delete_group(f, c, p),
@@ -526,18 +555,13 @@ pub fn run(
                 render::role(r, render::Shape::Full)
             ))
         }
-        "ListRoles" => {
-            let roles: Vec<&RoleEntry> =
-                f.roles.iter().filter(|r| r.account == c.account).collect();
-            let prefix = p.get("PathPrefix").unwrap_or("/");
-            let (roles, next) = listed(roles, |r| &r.name, |r| &r.path, prefix, p)?;
-            Ok(members(
-                "Roles",
-                roles
-                    .into_iter()
-                    .map(|r| render::role(r, render::Shape::Listed)),
-            ) + &truncation(&next))
-        }
+        "ListRoles" => list_xml(
+            "Roles",
+            f.roles.iter().filter(|r| r.account == c.account),
+            p.get("PathPrefix").unwrap_or("/"),
+            p,
+            |r| render::role(r, render::Shape::Listed),
+        ),
         "UpdateRole" | "UpdateAssumeRolePolicy" => super::roles::update_role(f, c, action, p),
         "PutUserPermissionsBoundary" | "DeleteUserPermissionsBoundary" => {
             super::policies::permissions_boundary(f, c, Kind::User, action, p)

@@ -4,7 +4,7 @@ use seedbed_engine::iam::PolicyKind;
 
 use crate::identity::{keys, IamFile, RoleEntry};
 
-use super::ops::*;
+use super::ops::{check_name, check_path, document, find_mut, role, Caller, Params};
 use super::render;
 use super::IamError;
 
@@ -69,11 +69,7 @@ pub(super) fn update_role(
         _ => None,
     };
     let max = max_session(p)?;
-    let r = f
-        .roles
-        .iter_mut()
-        .find(|r| r.account == c.account && r.name == name)
-        .expect("found above");
+    let r = find_mut(&mut f.roles, &c.account, &name)?;
     if let Some(t) = trust {
         r.trust_policy = t;
     }

@@ -37,6 +37,25 @@ fn call(
     run(f, c, action, &Params(&pairs), NOW)
 }
 
+/// Whether the file, loaded as the server loads it, lets user `bob` do `action` on an object
+/// of his account.
+fn bob_may(f: &IamFile, action: &str) -> bool {
+    let bob = Principal::User("arn:aws:iam::123456789012:user/bob".into());
+    Identity::from_file(f.clone())
+        .unwrap()
+        .authorizer
+        .check(
+            &bob,
+            &Access {
+                action,
+                resource: "arn:aws:s3:::b/k",
+                resource_account: Some(ACCOUNT),
+                ..Access::default()
+            },
+        )
+        .is_ok()
+}
+
 fn between<'a>(xml: &'a str, tag: &str) -> Vec<&'a str> {
     let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
     xml.split(open.as_str())
@@ -262,22 +281,8 @@ fn inline_policies_keep_their_text_count_against_the_quota_and_take_effect() {
         between(&got, "PolicyDocument"),
         [seedbed_sigv4::encode::uri_encode(doc, false).as_str()]
     );
-    let identity = Identity::from_file(f.clone()).unwrap();
-    let bob = Principal::User("arn:aws:iam::123456789012:user/bob".into());
-    let access = |action| Access {
-        action,
-        resource: "arn:aws:s3:::b/k",
-        resource_account: Some(ACCOUNT),
-        ..Access::default()
-    };
-    assert!(identity
-        .authorizer
-        .check(&bob, &access("s3:GetObject"))
-        .is_ok());
-    assert!(identity
-        .authorizer
-        .check(&bob, &access("s3:PutObject"))
-        .is_err());
+    assert!(bob_may(&f, "s3:GetObject"));
+    assert!(!bob_may(&f, "s3:PutObject"));
     // A managed policy adds to it; an unknown one is refused by name.
     call(
         &mut f,
@@ -289,11 +294,7 @@ fn inline_policies_keep_their_text_count_against_the_quota_and_take_effect() {
         ],
     )
     .unwrap();
-    let identity = Identity::from_file(f.clone()).unwrap();
-    assert!(identity
-        .authorizer
-        .check(&bob, &access("s3:PutObject"))
-        .is_ok());
+    assert!(bob_may(&f, "s3:PutObject"));
     let e = call(
         &mut f,
         &c,
@@ -422,15 +423,7 @@ fn group_renames_carry_their_members_and_group_policies_reach_them() {
     );
     let groups = call(&mut f, &c, "ListGroupsForUser", &[("UserName", "bob")]).unwrap();
     assert_eq!(between(&groups, "GroupName"), ["viewers"]);
-    let identity = Identity::from_file(f).unwrap();
-    let bob = Principal::User("arn:aws:iam::123456789012:user/bob".into());
-    let access = Access {
-        action: "s3:ListBucket",
-        resource: "arn:aws:s3:::b",
-        resource_account: Some(ACCOUNT),
-        ..Access::default()
-    };
-    assert!(identity.authorizer.check(&bob, &access).is_ok());
+    assert!(bob_may(&f, "s3:ListBucket"));
 }
 
 #[test]
@@ -649,23 +642,7 @@ fn customer_managed_policies_grant_their_default_version_and_are_deleted_last() 
         &[("UserName", "bob"), ("PolicyArn", &arn)],
     )
     .unwrap();
-    let bob = Principal::User("arn:aws:iam::123456789012:user/bob".into());
-    let allowed = |f: &IamFile, action: &str| {
-        Identity::from_file(f.clone())
-            .unwrap()
-            .authorizer
-            .check(
-                &bob,
-                &Access {
-                    action,
-                    resource: "arn:aws:s3:::b/k",
-                    resource_account: Some(ACCOUNT),
-                    ..Access::default()
-                },
-            )
-            .is_ok()
-    };
-    assert!(allowed(&f, "s3:GetObject") && !allowed(&f, "s3:PutObject"));
+    assert!(bob_may(&f, "s3:GetObject") && !bob_may(&f, "s3:PutObject"));
     // A second version grants nothing until it is the default; then the first can go.
     let v2 = call(
         &mut f,
@@ -675,7 +652,7 @@ fn customer_managed_policies_grant_their_default_version_and_are_deleted_last() 
     )
     .unwrap();
     assert_eq!(between(&v2, "VersionId"), ["v2"]);
-    assert!(!allowed(&f, "s3:PutObject"));
+    assert!(!bob_may(&f, "s3:PutObject"));
     call(
         &mut f,
         &c,
@@ -683,7 +660,7 @@ fn customer_managed_policies_grant_their_default_version_and_are_deleted_last() 
         &[("PolicyArn", &arn), ("VersionId", "v2")],
     )
     .unwrap();
-    assert!(allowed(&f, "s3:PutObject"));
+    assert!(bob_may(&f, "s3:PutObject"));
     let e = call(
         &mut f,
         &c,
@@ -844,23 +821,7 @@ fn a_managed_permissions_boundary_caps_what_policies_allow() {
         ],
     )
     .unwrap();
-    let bob = Principal::User("arn:aws:iam::123456789012:user/bob".into());
-    let allowed = |f: &IamFile, action: &str| {
-        Identity::from_file(f.clone())
-            .unwrap()
-            .authorizer
-            .check(
-                &bob,
-                &Access {
-                    action,
-                    resource: "arn:aws:s3:::b/k",
-                    resource_account: Some(ACCOUNT),
-                    ..Access::default()
-                },
-            )
-            .is_ok()
-    };
-    assert!(allowed(&f, "s3:GetObject") && !allowed(&f, "s3:PutObject"));
+    assert!(bob_may(&f, "s3:GetObject") && !bob_may(&f, "s3:PutObject"));
     // Listed without it; the policy is not deleted while it bounds someone.
     let listed = call(&mut f, &c, "ListUsers", &[]).unwrap();
     assert!(!listed.contains("PermissionsBoundary"));
@@ -880,7 +841,7 @@ fn a_managed_permissions_boundary_caps_what_policies_allow() {
         &[("UserName", "bob"), ("PermissionsBoundary", &own)],
     )
     .unwrap();
-    assert!(allowed(&f, "s3:PutObject"));
+    assert!(bob_may(&f, "s3:PutObject"));
     let e = call(&mut f, &c, "DeletePolicy", &[("PolicyArn", &own)]).unwrap_err();
     assert_eq!(e.code, "DeleteConflict");
     call(
@@ -891,5 +852,5 @@ fn a_managed_permissions_boundary_caps_what_policies_allow() {
     )
     .unwrap();
     call(&mut f, &c, "DeletePolicy", &[("PolicyArn", &own)]).unwrap();
-    assert!(allowed(&f, "s3:PutObject") && allowed(&f, "iam:CreateUser"));
+    assert!(bob_may(&f, "s3:PutObject") && bob_may(&f, "iam:CreateUser"));
 }

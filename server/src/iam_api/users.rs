@@ -3,7 +3,9 @@
 
 use crate::identity::{self, keys, AccessKey, IamFile, KeyStatus, UserEntry};
 
-use super::ops::*;
+use super::ops::{
+    check_name, check_path, find_mut, same, user, user_mut, Caller, Kind, Params, TAGS_MAX,
+};
 use super::render::{self, element, members, page, truncation};
 use super::IamError;
 
@@ -227,18 +229,9 @@ pub(super) fn tagging(
 ) -> Result<String, IamError> {
     let name = p.required(kind.param())?;
     let tags = match kind {
-        Kind::Role => f
-            .roles
-            .iter_mut()
-            .find(|r| r.account == c.account && same(&r.name, name))
-            .map(|r| &mut r.tags),
-        _ => f
-            .users
-            .iter_mut()
-            .find(|u| u.account == c.account && same(&u.name, name))
-            .map(|u| &mut u.tags),
-    }
-    .ok_or_else(|| no_such(kind, name))?;
+        Kind::Role => &mut find_mut(&mut f.roles, &c.account, name)?.tags,
+        _ => &mut find_mut(&mut f.users, &c.account, name)?.tags,
+    };
     if action.starts_with("Tag") {
         let new = p.tags()?;
         if new.is_empty() {
