@@ -332,10 +332,7 @@ pub fn assume_role(a: AssumeRoleArgs) -> ExitCode {
             Some(x) => x,
             None => f.account_of_user(&a.user)?,
         };
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0);
+        let now = identity::now_unix_ms();
         let s = identity::assume_role(
             &mut f,
             &identity::AssumeRoleRequest {
@@ -413,10 +410,7 @@ pub fn show(file: FileArg) -> ExitCode {
             }
             // Sessions (minted by `iam assume-role` or STS AssumeRole at the server): key IDs
             // and expiry, never secrets or tokens.
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_millis() as u64)
-                .unwrap_or(0);
+            let now = identity::now_unix_ms();
             for s in f.sessions.iter().filter(|s| &s.account == acct) {
                 println!(
                     "  session {}/{}  key: {}  expires {}{}",

@@ -238,11 +238,7 @@ pub(super) fn same(a: &str, b: &str) -> bool {
 
 /// A user, group or role name: 1 to 64 of `A-Z a-z 0-9 +=,.@_-`.
 pub(super) fn check_name(what: &str, name: &str) -> Result<(), IamError> {
-    let ok = (1..=64).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
-    if ok {
+    if identity::is_iam_name(name, 64) {
         Ok(())
     } else {
         Err(IamError::validation(format!(
@@ -253,11 +249,7 @@ pub(super) fn check_name(what: &str, name: &str) -> Result<(), IamError> {
 
 /// A policy name: 1 to 128 of the same characters.
 pub(super) fn check_policy_name(name: &str) -> Result<(), IamError> {
-    let ok = (1..=128).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
-    if ok {
+    if identity::is_iam_name(name, 128) {
         Ok(())
     } else {
         Err(IamError::validation(format!(

@@ -103,7 +103,8 @@ pub(super) fn inline_policy(
     }
 }
 
-/// Attach/Detach/ListAttached of AWS-managed policies on a user, group or role.
+/// Attach/Detach/ListAttached of managed policies (AWS's or the account's own) on a user,
+/// group or role.
 pub(super) fn attached(
     f: &mut IamFile,
     c: &Caller,

@@ -515,6 +515,15 @@ pub fn ensure_account(
     Ok(())
 }
 
+/// Whether `name` is an IAM name of at most `max` characters (64 for users, groups and roles,
+/// 128 for policies): `A-Z a-z 0-9` and `+=,.@_-`.
+pub fn is_iam_name(name: &str, max: usize) -> bool {
+    (1..=max).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+}
+
 /// Add a user with inline `policies` and one new access key; returns the key.
 pub fn add_user(
     f: &mut IamFile,
@@ -523,12 +532,7 @@ pub fn add_user(
     policies: Vec<InlinePolicy>,
 ) -> Result<AccessKey, IdentityError> {
     ensure_account(f, account, None)?;
-    let valid = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
-    if !valid {
+    if !is_iam_name(name, 64) {
         return Err(IdentityError::Invalid {
             what: format!("user name '{name}'"),
             why: "IAM user names are 1 to 64 of A-Z a-z 0-9 and +=,.@_-".into(),
