@@ -132,6 +132,11 @@ pub const S3_ACTIONS: &[ActionSpec] = &[
         condition_keys: &[],
     },
     ActionSpec {
+        action: "s3:GetBucketNotification",
+        resource: "arn:aws:s3:::BUCKET",
+        condition_keys: &[],
+    },
+    ActionSpec {
         action: "s3:GetObjectTagging",
         resource: "arn:aws:s3:::BUCKET/KEY",
         condition_keys: &["s3:ExistingObjectTag/<key>"],

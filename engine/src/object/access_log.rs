@@ -243,6 +243,9 @@ pub fn rest_operation(method: &str, operation: &str, has_key: bool) -> String {
         }
         "UploadPart" | "UploadPartCopy" => "PART".into(),
         "PutBucketLogging" | "GetBucketLogging" => "LOGGING_STATUS".into(),
+        "PutBucketNotificationConfiguration" | "GetBucketNotificationConfiguration" => {
+            "NOTIFICATION".into()
+        }
         "" => {
             if has_key {
                 "OBJECT".into()
@@ -350,6 +353,10 @@ mod tests {
         assert_eq!(
             rest_operation("GET", "GetBucketPolicyStatus", false),
             "REST.GET.POLICY_STATUS"
+        );
+        assert_eq!(
+            rest_operation("GET", "GetBucketNotificationConfiguration", false),
+            "REST.GET.NOTIFICATION"
         );
     }
 }

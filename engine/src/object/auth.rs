@@ -26,6 +26,7 @@
 //! | Put/Get/DeleteBucketPolicy | `s3:PutBucketPolicy` / `s3:GetBucketPolicy` / `s3:DeleteBucketPolicy` | bucket |
 //! | Put/GetBucketAcl | `s3:PutBucketAcl` / `s3:GetBucketAcl` | bucket |
 //! | Put/GetBucketLogging | `s3:PutBucketLogging` / `s3:GetBucketLogging` | bucket |
+//! | GetBucketNotificationConfiguration (server; always empty) | `s3:GetBucketNotification` | bucket |
 //! | SelectObjectContent (server) | `s3:GetObject`, as GET | object |
 //! | Put/Get/DeleteBucketCors | `s3:PutBucketCORS` / `s3:GetBucketCORS` / `s3:PutBucketCORS` (a preflight needs none) | bucket |
 //! | Put/Get/DeleteBucketLifecycle(Configuration) | `s3:PutLifecycleConfiguration` / `s3:GetLifecycleConfiguration` / `s3:PutLifecycleConfiguration` | bucket |

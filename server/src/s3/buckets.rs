@@ -439,6 +439,26 @@ impl Endpoint {
         }))
     }
 
+    /// GetBucketNotificationConfiguration: no bucket here has notifications (putting a
+    /// configuration is not served), so the answer is S3's for a bucket without one, an empty
+    /// `<NotificationConfiguration/>`, after the bucket is found and the caller allowed
+    /// `s3:GetBucketNotification`. Tools that read it before anything else (minio-py, the aws
+    /// cli's `get-bucket-notification-configuration`) get the truth instead of an error.
+    pub(super) async fn get_bucket_notification_configuration(
+        &self,
+        req: S3Request<GetBucketNotificationConfigurationInput>,
+    ) -> S3Result<S3Response<GetBucketNotificationConfigurationOutput>> {
+        let cx = self.cx(&req);
+        let bucket = req.input.bucket;
+        cx.run(vec![], move |s| {
+            s.bucket_for("s3:GetBucketNotification", &bucket)
+        })
+        .await?;
+        Ok(S3Response::new(
+            GetBucketNotificationConfigurationOutput::default(),
+        ))
+    }
+
     pub(super) async fn get_bucket_acl(
         &self,
         req: S3Request<GetBucketAclInput>,

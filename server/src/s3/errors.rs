@@ -42,8 +42,20 @@ pub fn with_element(err: S3Error, element: &str, value: &str) -> S3Error {
 }
 
 /// `err` with response header `name` set (the headers it has are kept).
+///
+/// s3s replaces *all* of an error response's headers with the error's own when it has any,
+/// `Content-Type: application/xml` included; clients that read an error document only when it
+/// says it is XML (minio-py: "non-XML response from server") then cannot see the error. So the
+/// first header an error gets comes with the Content-Type its document needs.
 fn with_header(mut err: S3Error, name: &'static str, value: HeaderValue) -> S3Error {
-    let mut h = err.headers().cloned().unwrap_or_default();
+    let mut h = err.headers().cloned().unwrap_or_else(|| {
+        let mut h = http::HeaderMap::new();
+        h.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/xml"),
+        );
+        h
+    });
     h.insert(name, value);
     err.set_headers(h);
     err

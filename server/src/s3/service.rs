@@ -258,6 +258,13 @@ impl S3 for SeedbedS3 {
         self.0.get_bucket_policy_status(req).await
     }
 
+    async fn get_bucket_notification_configuration(
+        &self,
+        req: S3Request<GetBucketNotificationConfigurationInput>,
+    ) -> S3Result<S3Response<GetBucketNotificationConfigurationOutput>> {
+        self.0.get_bucket_notification_configuration(req).await
+    }
+
     async fn get_bucket_acl(
         &self,
         req: S3Request<GetBucketAclInput>,
