@@ -494,13 +494,18 @@ impl<'a> AuthorizedStore<'a> {
         &self,
         bucket: &str,
         default: super::sse::Encryption,
+        block_sse_c: Option<bool>,
     ) -> Result<(), ObjectError> {
         self.check_bucket("s3:PutEncryptionConfiguration", bucket, &[])?;
-        self.store.put_bucket_encryption(bucket, default)
+        self.store
+            .put_bucket_encryption(bucket, default, block_sse_c)
     }
 
     /// GetBucketEncryption: `s3:GetEncryptionConfiguration`.
-    pub fn bucket_encryption(&self, bucket: &str) -> Result<super::sse::Encryption, ObjectError> {
+    pub fn bucket_encryption(
+        &self,
+        bucket: &str,
+    ) -> Result<(super::sse::Encryption, bool), ObjectError> {
         self.check_bucket("s3:GetEncryptionConfiguration", bucket, &[])?;
         self.store.bucket_encryption(bucket)
     }

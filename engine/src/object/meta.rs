@@ -144,6 +144,11 @@ pub struct BucketMeta {
     /// Default encryption (PutBucketEncryption): SSE-S3 for writes that ask for none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_encryption: Option<Encryption>,
+    /// SSE-C blocked for new writes (PutBucketEncryption's `BlockedEncryptionTypes`
+    /// `SSE-C`): a PUT, copy, POST or CreateMultipartUpload that asks for SSE-C is refused
+    /// with 403 AccessDenied; objects already stored with SSE-C stay readable with their key.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sse_c_blocked: bool,
     /// The blob holding this record on the data side (`describe.rs`): every change of the
     /// bucket's settings writes it anew before its commit, so that `repair` brings the bucket
     /// back as it was when every metadata copy is lost. `None` in stores made before it (the

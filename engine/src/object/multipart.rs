@@ -98,8 +98,8 @@ pub struct CompleteOptions {
     pub if_none_match: Option<String>,
     /// `If-Match: ETAG`.
     pub if_match: Option<String>,
-    /// The SSE-C key the request sent: an SSE-C upload is completed only with its key, as its
-    /// parts were uploaded (Ceph RGW requires it; S3 takes it).
+    /// The SSE-C key the request sent, if any: S3 wants it only for an SSE-C upload made with a
+    /// checksum algorithm; a key that is sent must be the upload's.
     pub sse_customer: Option<CustomerKey>,
 }
 
@@ -185,7 +185,7 @@ impl ObjectStore {
             tags: super::object_tags::by_key(&opts.tags),
             retention: opts.retention,
             legal_hold: opts.legal_hold,
-            encryption: super::sse::for_write(&b, opts.sse.as_ref())
+            encryption: super::sse::for_write(&b, opts.sse.as_ref())?
                 .as_ref()
                 .map(SseRequest::encryption),
         };
@@ -460,7 +460,23 @@ impl ObjectStore {
                 }
                 Err(e) => return Err(e),
             };
-            part_encryption(upload.encryption.as_ref(), opts.sse_customer.as_ref())?;
+            // S3 wants an SSE-C upload's key here only when the upload was made with a
+            // checksum algorithm (the API reference of CompleteMultipartUpload's
+            // SSECustomerKey; s3transfer's integration tests, run against S3, complete one made
+            // without an algorithm with no key). A key that is sent must be the upload's, and
+            // none may come for another kind of upload.
+            let sse_c = matches!(upload.encryption, Some(Encryption::Customer { .. }));
+            if sse_c && upload.checksum.is_some() && opts.sse_customer.is_none() {
+                return Err(ObjectError::InvalidRequest(
+                    "the upload was created with SSE-C and a checksum algorithm: \
+                     CompleteMultipartUpload must send its key \
+                     (x-amz-server-side-encryption-customer-algorithm, -key, -key-MD5)"
+                        .into(),
+                ));
+            }
+            if opts.sse_customer.is_some() {
+                part_encryption(upload.encryption.as_ref(), opts.sse_customer.as_ref())?;
+            }
             let uploaded = self.parts(bucket, upload_id)?;
             let mut chosen = Vec::with_capacity(parts.len());
             for (i, want) in parts.iter().enumerate() {

@@ -732,7 +732,7 @@ impl ObjectStore {
         let retention = retention_for_write(&b, opts.retention, opts.legal_hold, self.now_ms())?;
         // The bucket's default encryption, for a PUT that asks for none.
         let defaulted;
-        let opts = match super::sse::for_write(&b, opts.sse.as_ref()) {
+        let opts = match super::sse::for_write(&b, opts.sse.as_ref())? {
             Some(sse) if opts.sse.is_none() => {
                 defaulted = PutOptions {
                     sse: Some(sse),
@@ -1279,7 +1279,7 @@ impl ObjectStore {
                 ..info.system.clone()
             };
         }
-        opts.sse = super::sse::for_write(&dst, opts.sse.as_ref());
+        opts.sse = super::sse::for_write(&dst, opts.sse.as_ref())?;
         if copy.replace_tags {
             check_object_tags(&opts.tags)?;
         } else {

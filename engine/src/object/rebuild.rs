@@ -307,6 +307,7 @@ pub fn from_shards(blobs: &BlobStore) -> Result<(meta::Rows, RebuildReport), Obj
             lifecycle: Vec::new(),
             logging: None,
             default_encryption: None,
+            sse_c_blocked: false,
             settings_blob: None,
             settings_gen: 0,
         };

@@ -370,11 +370,14 @@ pub fn unseal_failed(what: &str) -> ObjectError {
 
 impl ObjectStore {
     /// PutBucketEncryption: writes to `bucket` that ask for no encryption get `default`
-    /// (SSE-S3; SSE-KMS is not served).
+    /// (SSE-S3; SSE-KMS is not served). `block_sse_c` is the rule's `BlockedEncryptionTypes`:
+    /// `Some(true)` for `SSE-C`, `Some(false)` for `NONE`, `None` when the rule names none (the
+    /// bucket's setting is kept as it is).
     pub fn put_bucket_encryption(
         &self,
         bucket: &str,
         default: Encryption,
+        block_sse_c: Option<bool>,
     ) -> Result<(), ObjectError> {
         if default != Encryption::S3 {
             return Err(ObjectError::InvalidArgument(
@@ -383,22 +386,29 @@ impl ObjectStore {
         }
         self.update_bucket(bucket, |b| {
             b.default_encryption = Some(default);
+            if let Some(block) = block_sse_c {
+                b.sse_c_blocked = block;
+            }
             Ok(())
         })
         .map(|_| ())
     }
 
-    /// GetBucketEncryption: ServerSideEncryptionConfigurationNotFoundError when none is set.
-    pub fn bucket_encryption(&self, bucket: &str) -> Result<Encryption, ObjectError> {
-        self.bucket(bucket)?
-            .default_encryption
+    /// GetBucketEncryption: the default and whether SSE-C is blocked;
+    /// ServerSideEncryptionConfigurationNotFoundError when none is set.
+    pub fn bucket_encryption(&self, bucket: &str) -> Result<(Encryption, bool), ObjectError> {
+        let b = self.bucket(bucket)?;
+        b.default_encryption
+            .map(|e| (e, b.sse_c_blocked))
             .ok_or_else(|| ObjectError::NoEncryptionConfiguration(bucket.into()))
     }
 
-    /// DeleteBucketEncryption (nothing to delete is no error).
+    /// DeleteBucketEncryption (nothing to delete is no error): the whole configuration goes,
+    /// the SSE-C block with it.
     pub fn delete_bucket_encryption(&self, bucket: &str) -> Result<(), ObjectError> {
         self.update_bucket(bucket, |b| {
             b.default_encryption = None;
+            b.sse_c_blocked = false;
             Ok(())
         })
         .map(|_| ())
@@ -406,12 +416,26 @@ impl ObjectStore {
 }
 
 /// The encryption a write to bucket `b` gets: what it asks for, else the bucket's default.
-pub(super) fn for_write(b: &BucketMeta, asked: Option<&SseRequest>) -> Option<SseRequest> {
-    match (asked, &b.default_encryption) {
+/// A write asking for SSE-C where the bucket blocks it is refused, as S3 refuses it (403
+/// AccessDenied).
+pub(super) fn for_write(
+    b: &BucketMeta,
+    asked: Option<&SseRequest>,
+) -> Result<Option<SseRequest>, ObjectError> {
+    Ok(match (asked, &b.default_encryption) {
+        (Some(SseRequest::Customer(_)), _) if b.sse_c_blocked => {
+            return Err(ObjectError::AccessDenied(format!(
+                "bucket {} blocks SSE-C for new objects (its encryption configuration's \
+                 BlockedEncryptionTypes); write without the \
+                 x-amz-server-side-encryption-customer-* headers, or unblock it with \
+                 BlockedEncryptionTypes NONE",
+                b.name
+            )))
+        }
         (Some(a), _) => Some(a.clone()),
         (None, Some(Encryption::S3)) => Some(SseRequest::S3),
         (None, _) => None,
-    }
+    })
 }
 
 #[cfg(test)]

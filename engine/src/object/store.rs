@@ -530,6 +530,7 @@ impl ObjectStore {
             lifecycle: Vec::new(),
             logging: None,
             default_encryption: None,
+            sse_c_blocked: false,
             settings_blob: None,
             settings_gen: 0,
         };

@@ -204,10 +204,14 @@ fn multipart_and_copies_carry_their_keys() {
             },
         )
     };
-    // Completed with the upload's key only, as its parts were uploaded.
-    assert!(complete(None).is_err());
-    assert!(complete(Some(KEY_B)).is_err());
-    complete(Some(KEY_A)).unwrap();
+    // A key sent with CompleteMultipartUpload must be the upload's; none at all is fine, as at
+    // S3 (the parts brought it).
+    let refused = complete(Some(KEY_B)).unwrap_err().to_string();
+    assert!(
+        refused.contains("not the one the upload was created with"),
+        "{refused}"
+    );
+    complete(None).unwrap();
     let whole: Vec<u8> = parts.concat();
     assert_eq!(get(&store, "mp", with_key(KEY_A)).unwrap(), whole);
     let second = get(
@@ -376,4 +380,68 @@ fn long_reads_decrypt_overlapped_and_in_order() {
         .unwrap();
         assert!(got == data[from as usize..=to as usize], "{from}-{to}");
     }
+}
+
+#[test]
+fn a_bucket_that_blocks_sse_c_refuses_new_sse_c_writes_and_keeps_the_block_through_a_rebuild() {
+    use seedbed_engine::object::sse::Encryption;
+    let e = replicated_env::env("object-sse-block-");
+    let data = replicated_env::data(10_000, 3);
+    {
+        let store = e.create();
+        store.create_bucket("bkt").unwrap();
+        put(
+            &store,
+            "old",
+            &data,
+            Some(SseRequest::Customer(customer(KEY_A))),
+        );
+        store
+            .put_bucket_encryption("bkt", Encryption::S3, Some(true))
+            .unwrap();
+        let refused = store
+            .put_object(
+                "bkt",
+                "new",
+                &mut &data[..],
+                data.len() as u64,
+                &PutOptions {
+                    sse: Some(SseRequest::Customer(customer(KEY_A))),
+                    ..PutOptions::default()
+                },
+            )
+            .unwrap_err();
+        assert_eq!(refused.code(), "AccessDenied", "{refused}");
+        assert!(refused.to_string().contains("blocks SSE-C"), "{refused}");
+        // Not written: the key has no version.
+        assert!(get(&store, "new", with_key(KEY_A)).is_err());
+        // What was stored before stays readable with its key; plain writes get the default.
+        assert_eq!(get(&store, "old", with_key(KEY_A)).unwrap(), data);
+        put(&store, "plain", &data, None);
+        // A configuration that names no blocked types keeps the block.
+        store
+            .put_bucket_encryption("bkt", Encryption::S3, None)
+            .unwrap();
+        assert_eq!(
+            store.bucket_encryption("bkt").unwrap(),
+            (Encryption::S3, true)
+        );
+    }
+    e.lose_every_metadata_copy();
+    e.repair_from_shards();
+    let store = e.open().unwrap();
+    assert_eq!(
+        store.bucket_encryption("bkt").unwrap(),
+        (Encryption::S3, true)
+    );
+    store
+        .put_bucket_encryption("bkt", Encryption::S3, Some(false))
+        .unwrap();
+    put(
+        &store,
+        "new",
+        &data,
+        Some(SseRequest::Customer(customer(KEY_A))),
+    );
+    assert_eq!(get(&store, "new", with_key(KEY_A)).unwrap(), data);
 }

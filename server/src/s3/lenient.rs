@@ -211,31 +211,54 @@ pub fn mend(parts: &mut Parts, identity: &IdentityStore, now_unix_secs: i64) {
         apply(parts, edits);
         return;
     }
+    resign(parts, identity, now_unix_secs, |p| apply(p, edits));
+}
+
+/// Change a request signed with SigV4 in its `Authorization` header, keeping it signed:
+/// verify the client's signature first (as s3s would, with the access key's secret, within
+/// the 15-minute window), and only if it holds run `edit` and sign the result again with the
+/// same key, date, scope and signed headers (less any `edit` removed). `edit` may change the
+/// payload hash (`x-amz-content-sha256`) with the body it stands for. A request that does not
+/// verify, streams aws-chunked, or has no text headers is left exactly as it came (s3s then
+/// refuses it for what it is). Returns whether `edit` ran.
+pub(super) fn resign(
+    parts: &mut Parts,
+    identity: &IdentityStore,
+    now_unix_secs: i64,
+    edit: impl FnOnce(&mut Parts),
+) -> bool {
     let Some(payload_hash) = header_str(parts, "x-amz-content-sha256").map(str::to_string) else {
-        return;
+        return false;
     };
     if payload_hash.starts_with("STREAMING-AWS4-") {
-        return;
+        return false;
     }
     let Some(amz_date) = header_str(parts, "x-amz-date").map(str::to_string) else {
-        return;
+        return false;
     };
     let Some(before) = text_headers(parts) else {
-        return;
+        return false;
+    };
+    let Ok(parsed) =
+        parse_authorization(header_str(parts, AUTHORIZATION.as_str()).unwrap_or_default())
+    else {
+        return false;
     };
     let Some(secret) = identity
         .credential(&parsed.access_key)
         .filter(|c| c.active)
         .map(|c| c.secret)
     else {
-        return;
+        return false;
     };
+    let query = parts.uri.query().unwrap_or_default().to_string();
+    let pairs = query_pairs(&query);
     let path = parts.uri.path().to_string();
     let verified = seedbed_sigv4::verify(
         &SigRequest {
             method: parts.method.as_str(),
             path: &path,
-            query,
+            query: &query,
             headers: &before,
             payload: Payload::Hash(&payload_hash),
         },
@@ -244,12 +267,15 @@ pub fn mend(parts: &mut Parts, identity: &IdentityStore, now_unix_secs: i64) {
         |_| Some(secret.clone()),
     );
     let Ok(auth) = verified else {
-        return;
+        return false;
     };
-    apply(parts, edits);
+    edit(parts);
     let Some(after) = text_headers(parts) else {
-        return;
+        return true;
     };
+    let payload_hash = header_str(parts, "x-amz-content-sha256")
+        .map(str::to_string)
+        .unwrap_or(payload_hash);
     // The same signed headers, less any dropped: a name signed twice keeps its order.
     let signed: Vec<(String, String)> = after
         .into_iter()
@@ -267,6 +293,7 @@ pub fn mend(parts: &mut Parts, identity: &IdentityStore, now_unix_secs: i64) {
     if let Ok(v) = HeaderValue::from_str(&signer.authorization(&amz_date, &input)) {
         parts.headers.insert(AUTHORIZATION, v);
     }
+    true
 }
 
 #[cfg(test)]

@@ -39,6 +39,7 @@ pub mod service;
 pub mod sigv2;
 pub mod sse;
 pub mod tagging;
+pub mod xml_mend;
 
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -135,7 +136,8 @@ fn expired_presign(req: &Request<Incoming>) -> bool {
 /// [`CHUNKED_BODY_MAX`], and give the request its length. Larger is MissingContentLength (411),
 /// as S3 answers chunked uploads of unknown length.
 ///
-/// Headers S3 reads leniently and s3s would refuse are mended here too ([`lenient`]), and a
+/// Headers S3 reads leniently and s3s would refuse are mended here too ([`lenient`]), and
+/// so are XML documents ([`xml_mend`]: PutBucketEncryption's `BlockedEncryptionTypes`), and a
 /// SigV2 request's time is checked, which s3s does not do ([`request_time`]), and a SigV2
 /// path-style bucket request signed as botocore signs it is accepted ([`sigv2`]).
 async fn with_length(
@@ -159,8 +161,8 @@ async fn with_length(
     if !chunked || has_length {
         let body = if parts.method == http::Method::POST {
             form_post::prepare(&mut parts, body).await?
-        } else if is_put_versioning(&parts) {
-            refuse_minio_versioning(&parts, body).await?
+        } else if xml_mend::wants(&parts) {
+            xml_mend::mend(&mut parts, body, identity, now).await?
         } else {
             s3s::Body::from(body)
         };
@@ -189,61 +191,6 @@ async fn with_length(
         .headers
         .insert(http::header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
     Ok(Request::from_parts(parts, s3s::Body::from(bytes)))
-}
-
-/// A PutBucketVersioning request (`PUT /bucket?versioning`).
-fn is_put_versioning(parts: &http::request::Parts) -> bool {
-    parts.method == http::Method::PUT
-        && parts.uri.query().is_some_and(|q| {
-            q.split('&')
-                .any(|kv| kv == "versioning" || kv == "versioning=")
-        })
-}
-
-/// MinIO extends VersioningConfiguration with `ExcludeFolders` and `ExcludedPrefixes`
-/// (versions not kept for some keys; minio-py's `VersioningConfig` sends them). s3s reads the
-/// document without them and would enable versioning for every key, silently; a client that
-/// asked for exclusions is told they are not served (501 NotImplemented, which MinIO's own
-/// functional tests count as "not applicable") instead. The document is small and read whole
-/// here; anything unusual (no length, over 64 KiB) is left to s3s, which refuses it.
-async fn refuse_minio_versioning(
-    parts: &http::request::Parts,
-    body: Incoming,
-) -> Result<s3s::Body, s3s::S3Error> {
-    use http_body_util::BodyExt;
-    const PEEK_MAX: u64 = 64 * 1024;
-    let small = parts
-        .headers
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
-        .is_some_and(|n| n <= PEEK_MAX);
-    if !small {
-        return Ok(s3s::Body::from(body));
-    }
-    let bytes = body
-        .collect()
-        .await
-        .map_err(|e| errors::s3_error("IncompleteBody", 400, format!("reading the body: {e}")))?
-        .to_bytes();
-    let text = String::from_utf8_lossy(&bytes);
-    // `<ExcludeFolders>false</ExcludeFolders>` asks for nothing and is let through.
-    if let Some((element, _)) = [
-        ("ExcludeFolders", "<ExcludeFolders>true"),
-        ("ExcludedPrefixes", "<ExcludedPrefixes>"),
-    ]
-    .into_iter()
-    .find(|(_, start)| text.contains(start))
-    {
-        return Err(errors::s3_error(
-            "NotImplemented",
-            501,
-            format!(
-                "<{element}> is MinIO's extension of VersioningConfiguration, not S3's: this \
-                 server keeps versions of every key of a versioned bucket"
-            ),
-        ));
-    }
-    Ok(s3s::Body::from(bytes))
 }
 
 /// The server's clock in Unix seconds (for a signature's 15-minute window).
@@ -311,6 +258,20 @@ async fn as_s3_answers(
         resp = rewrite_body(resp, |t| {
             t.replace("<ETag>\"", "<ETag>")
                 .replace("\"</ETag>", "</ETag>")
+        })
+        .await;
+    }
+    // GetBucketEncryption shows a blocked SSE-C in the rule (s3s's model has no such element).
+    if let Some(types) = resp.headers_mut().remove(sse::BLOCKED_TYPES_HEADER) {
+        let types = types.to_str().unwrap_or_default().to_string();
+        resp = rewrite_body(resp, |t| match t.rfind("</Rule>") {
+            Some(at) => format!(
+                "{}<BlockedEncryptionTypes><EncryptionType>{types}</EncryptionType>\
+                 </BlockedEncryptionTypes>{}",
+                &t[..at],
+                &t[at..]
+            ),
+            None => t,
         })
         .await;
     }

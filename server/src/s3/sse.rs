@@ -113,13 +113,22 @@ impl SseFields {
     }
 }
 
+/// The private response header that asks `as_s3_answers` (mod.rs) for GetBucketEncryption's
+/// `BlockedEncryptionTypes` element; never sent.
+pub const BLOCKED_TYPES_HEADER: &str = "x-seedbed-blocked-encryption-types";
+
 impl Endpoint {
-    /// PutBucketEncryption: one rule, SSE-S3 (`AES256`); SSE-KMS is not served.
+    /// PutBucketEncryption: one rule, SSE-S3 (`AES256`); SSE-KMS is not served. The rule's
+    /// `BlockedEncryptionTypes`, which s3s's model lacks, comes from [`super::xml_mend`].
     pub(super) async fn put_bucket_encryption(
         &self,
         req: S3Request<PutBucketEncryptionInput>,
     ) -> S3Result<S3Response<PutBucketEncryptionOutput>> {
         let cx = self.cx(&req);
+        let block_sse_c = req
+            .extensions
+            .get::<super::xml_mend::BlockSseC>()
+            .map(|b| b.0);
         let input = req.input;
         let rules = &input.server_side_encryption_configuration.rules;
         let algorithm = match rules.as_slice() {
@@ -146,22 +155,25 @@ impl Endpoint {
         };
         let bucket = input.bucket;
         cx.run(Vec::new(), move |s| {
-            s.put_bucket_encryption(&bucket, default)
+            s.put_bucket_encryption(&bucket, default, block_sse_c)
         })
         .await?;
         Ok(S3Response::new(PutBucketEncryptionOutput {}))
     }
 
-    /// GetBucketEncryption.
+    /// GetBucketEncryption. A blocked SSE-C is shown as S3 shows it, in the rule's
+    /// `BlockedEncryptionTypes`, which s3s's model lacks: asked for in a private header that
+    /// `as_s3_answers` (mod.rs) turns into the element.
     pub(super) async fn get_bucket_encryption(
         &self,
         req: S3Request<GetBucketEncryptionInput>,
     ) -> S3Result<S3Response<GetBucketEncryptionOutput>> {
         let cx = self.cx(&req);
         let bucket = req.input.bucket;
-        cx.run(Vec::new(), move |s| s.bucket_encryption(&bucket))
+        let (_, sse_c_blocked) = cx
+            .run(Vec::new(), move |s| s.bucket_encryption(&bucket))
             .await?;
-        Ok(S3Response::new(GetBucketEncryptionOutput {
+        let mut resp = S3Response::new(GetBucketEncryptionOutput {
             server_side_encryption_configuration: Some(ServerSideEncryptionConfiguration {
                 rules: vec![ServerSideEncryptionRule {
                     apply_server_side_encryption_by_default: Some(ServerSideEncryptionByDefault {
@@ -171,7 +183,14 @@ impl Endpoint {
                     bucket_key_enabled: Some(false),
                 }],
             }),
-        }))
+        });
+        if sse_c_blocked {
+            resp.headers.insert(
+                BLOCKED_TYPES_HEADER,
+                http::HeaderValue::from_static("SSE-C"),
+            );
+        }
+        Ok(resp)
     }
 
     /// DeleteBucketEncryption.

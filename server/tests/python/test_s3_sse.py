@@ -120,9 +120,28 @@ def test_multipart_uploads_and_copies_carry_their_keys(server, bucket):
     for n, data in enumerate(parts, 1):
         r = s3.upload_part(Bucket=bucket, Key="mp", UploadId=up, PartNumber=n, Body=data, **sse_c())
         done.append({"PartNumber": n, "ETag": r["ETag"]})
+    # A key sent with CompleteMultipartUpload must be the upload's; sending none is fine, as
+    # at S3 (boto3's transfer manager completes without it).
+    with pytest.raises(ClientError) as e:
+        s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=up,
+                                     MultipartUpload={"Parts": done}, **sse_c(OTHER))
+    assert status(e) == 400
     s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=up,
-                                 MultipartUpload={"Parts": done}, **sse_c())
+                                 MultipartUpload={"Parts": done})
     whole = b"".join(parts)
+    # An upload made with a checksum algorithm is completed only with its key, as S3 asks.
+    up2 = s3.create_multipart_upload(Bucket=bucket, Key="mp2", ChecksumAlgorithm="CRC32",
+                                     **sse_c())["UploadId"]
+    r = s3.upload_part(Bucket=bucket, Key="mp2", UploadId=up2, PartNumber=1, Body=b"tail",
+                       ChecksumAlgorithm="CRC32", **sse_c())
+    one = [{"PartNumber": 1, "ETag": r["ETag"], "ChecksumCRC32": r["ChecksumCRC32"]}]
+    with pytest.raises(ClientError) as e:
+        s3.complete_multipart_upload(Bucket=bucket, Key="mp2", UploadId=up2,
+                                     MultipartUpload={"Parts": one})
+    assert status(e) == 400
+    s3.complete_multipart_upload(Bucket=bucket, Key="mp2", UploadId=up2,
+                                 MultipartUpload={"Parts": one}, **sse_c())
+    assert s3.get_object(Bucket=bucket, Key="mp2", **sse_c())["Body"].read() == b"tail"
     assert s3.get_object(Bucket=bucket, Key="mp", **sse_c())["Body"].read() == whole
     second = s3.get_object(Bucket=bucket, Key="mp", PartNumber=2, **sse_c())
     assert second["Body"].read() == parts[1]
@@ -149,3 +168,51 @@ def test_a_bucket_policy_can_require_encryption(server, bucket):
         s3.put_object(Bucket=bucket, Key="clear", Body=b"x")
     assert status(e) == 403
     s3.put_object(Bucket=bucket, Key="sealed", Body=b"x", ServerSideEncryption="AES256")
+
+
+def test_a_bucket_can_block_sse_c_for_new_writes(server, bucket):
+    """PutBucketEncryption's BlockedEncryptionTypes (S3, 2025): SSE-C blocked refuses new SSE-C
+    writes with 403 AccessDenied (PUT, copy, multipart), leaves objects already stored so
+    readable with their key, and shows in GetBucketEncryption; NONE allows SSE-C again."""
+    s3 = server.client()
+    s3.put_object(Bucket=bucket, Key="before", Body=b"kept", **sse_c())
+
+    def configure(*blocked):
+        rule = {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+        if blocked:
+            rule["BlockedEncryptionTypes"] = {"EncryptionType": list(blocked)}
+        s3.put_bucket_encryption(Bucket=bucket,
+                                 ServerSideEncryptionConfiguration={"Rules": [rule]})
+
+    def shown():
+        rule = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
+        return rule.get("BlockedEncryptionTypes", {}).get("EncryptionType")
+
+    configure("SSE-C")
+    assert shown() == ["SSE-C"]
+    for write in (
+        lambda: s3.put_object(Bucket=bucket, Key="new", Body=b"x", **sse_c()),
+        lambda: s3.copy_object(Bucket=bucket, Key="new", CopySource={"Bucket": bucket, "Key": "before"},
+                               **sse_c(), **sse_c(prefix="CopySourceSSECustomer")),
+        lambda: s3.create_multipart_upload(Bucket=bucket, Key="new", **sse_c()),
+    ):
+        with pytest.raises(ClientError) as e:
+            write()
+        assert e.value.response["Error"]["Code"] == "AccessDenied"
+        assert "SSE-C" in e.value.response["Error"]["Message"]
+    assert s3.get_object(Bucket=bucket, Key="before", **sse_c())["Body"].read() == b"kept"
+    s3.put_object(Bucket=bucket, Key="plain", Body=b"p")  # SSE-S3 by the bucket's default
+    assert s3.head_object(Bucket=bucket, Key="plain")["ServerSideEncryption"] == "AES256"
+    # A rule without the element leaves the block as it is; NONE lifts it.
+    configure()
+    assert shown() == ["SSE-C"]
+    configure("NONE")
+    assert shown() is None
+    s3.put_object(Bucket=bucket, Key="new", Body=b"x", **sse_c())
+    with pytest.raises(ClientError) as e:
+        configure("SSE-KMS-ish")
+    assert e.value.response["Error"]["Code"] == "MalformedXML"
+    # Deleting the configuration lifts the block with it.
+    configure("SSE-C")
+    s3.delete_bucket_encryption(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="new", Body=b"y", **sse_c())
