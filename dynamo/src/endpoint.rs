@@ -306,7 +306,8 @@ pub(crate) enum Refusal {
 }
 
 /// The principal behind `access_key`, once its signature is verified: temporary credentials
-/// must come with their session token (`x-amz-security-token`) and be unexpired, as at AWS.
+/// must come with their session token (`x-amz-security-token`) and be unexpired, and a
+/// long-term key must come without one, as at AWS.
 pub(crate) fn check_session(
     sec: &Security,
     access_key: &str,
@@ -317,10 +318,13 @@ pub(crate) fn check_session(
         .identities
         .principal_of(access_key)
         .ok_or(Refusal::BadToken)?;
-    if let Some(token) = sec.identities.session_token_of(access_key) {
-        if header(headers, "x-amz-security-token") != Some(token.as_str()) {
-            return Err(Refusal::BadToken);
-        }
+    let sent = header(headers, "x-amz-security-token");
+    match sec.identities.session_token_of(access_key) {
+        Some(token) if sent != Some(token.as_str()) => return Err(Refusal::BadToken),
+        // A long-term key with a session token: AWS refuses the token rather than ignore it
+        // (a client holding stale temporary credentials learns so at once).
+        None if sent.is_some() => return Err(Refusal::BadToken),
+        _ => {}
     }
     if let Principal::Session(s) = &principal {
         let now_ms = u64::try_from(now_unix_secs)

@@ -109,6 +109,13 @@ def test_signatures_are_checked(server):
     with pytest.raises(ClientError) as e:
         server.client("AKIANOSUCHKEY0000000", "x").list_tables()
     assert code(e) == "UnrecognizedClientException"
+    # A long-term key with a session token: the token is refused, not ignored (as at AWS).
+    stale = boto3.session.Session(aws_access_key_id=server.access_key, aws_secret_access_key=server.secret_key,
+                                  aws_session_token="left-over-token", region_name="us-east-1")
+    with pytest.raises(ClientError) as e:
+        stale.client("dynamodb", endpoint_url=server.endpoint,
+                     config=Config(retries={"max_attempts": 1})).list_tables()
+    assert code(e) == "UnrecognizedClientException"
 
 
 def eventually(f, deadline_s=10):

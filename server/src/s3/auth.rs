@@ -21,6 +21,21 @@ use super::caller::{Caller, Peer, SharedRecord};
 use super::errors::s3_error;
 use crate::identity::IdentityStore;
 
+/// The regions where S3 takes Signature Version 2: those it had before 30 January 2014 (every
+/// later region takes SigV4 only; S3's "Authenticating Requests (AWS Signature Version 2)").
+const SIGV2_REGIONS: [&str; 10] = [
+    "EU",
+    "us-east-1",
+    "us-west-1",
+    "us-west-2",
+    "eu-west-1",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-northeast-1",
+    "sa-east-1",
+    "us-gov-west-1",
+];
+
 /// Secrets of access keys, from the live identity.
 #[derive(Debug, Clone)]
 pub struct IdentityAuth(pub Arc<IdentityStore>);
@@ -73,16 +88,27 @@ impl S3Access for IdentityAccess {
                 let c = self.0.credential(&cred.access_key).ok_or_else(|| {
                     s3_error("InvalidAccessKeyId", 403, "the access key no longer exists")
                 })?;
-                if let Some(token) = &c.session_token {
-                    let sent = header(cx, "x-amz-security-token")
-                        .or_else(|| query_param(cx, "X-Amz-Security-Token"));
-                    if sent.as_deref() != Some(token.as_str()) {
+                let sent = header(cx, "x-amz-security-token")
+                    .or_else(|| query_param(cx, "X-Amz-Security-Token"));
+                match &c.session_token {
+                    Some(token) if sent.as_deref() != Some(token.as_str()) => {
                         return Err(s3_error(
                             "InvalidToken",
                             400,
                             "temporary credentials need their session token (x-amz-security-token)",
                         ));
                     }
+                    // A long-term key with a session token: S3 refuses the token rather than
+                    // ignore it (botocore's integration test_bad_request_on_invalid_credentials).
+                    None if sent.is_some() => {
+                        return Err(s3_error(
+                            "InvalidToken",
+                            400,
+                            "The provided token is malformed or otherwise invalid: the access \
+                             key is a long-term key, which takes no x-amz-security-token",
+                        ));
+                    }
+                    _ => {}
                 }
                 if let Principal::Session(s) = &c.principal {
                     if super::convert::now_ms() >= s.expires_unix_ms {
@@ -119,14 +145,36 @@ impl S3Access for IdentityAccess {
                 "Couldn't parse the specified URI.",
             ));
         }
-        // x-amz-expected-bucket-owner: the request is only for a bucket of that account.
-        if let (Some(want), false) = (header(cx, "x-amz-expected-bucket-owner"), bucket.is_empty())
-        {
+        let sigv2 = header(cx, "authorization").is_some_and(|a| a.starts_with("AWS "))
+            || query_param(cx, "AWSAccessKeyId").is_some();
+        let expected_owner = header(cx, "x-amz-expected-bucket-owner");
+        let found = if bucket.is_empty() || !(sigv2 || expected_owner.is_some()) {
+            None
+        } else {
             let (store, name) = (self.1.clone(), bucket.clone());
-            let found = tokio::task::spawn_blocking(move || store.bucket(&name).ok())
+            tokio::task::spawn_blocking(move || store.bucket(&name).ok())
                 .await
                 .ok()
-                .flatten();
+                .flatten()
+        };
+        // SigV2 is served by the regions S3 had before 2014 only; a bucket in a later one
+        // answers a SigV2 request so (botocore's test_region_redirect_sigv2_to_sigv4_raises_error).
+        if let Some(region) = found
+            .as_ref()
+            .and_then(|b| b.location.as_deref())
+            .filter(|r| sigv2 && !SIGV2_REGIONS.contains(r))
+        {
+            return Err(s3_error(
+                "InvalidRequest",
+                400,
+                format!(
+                    "The authorization mechanism you have provided is not supported. Please use \
+                     AWS4-HMAC-SHA256. (Bucket {bucket} is in {region}, which takes SigV4 only.)"
+                ),
+            ));
+        }
+        // x-amz-expected-bucket-owner: the request is only for a bucket of that account.
+        if let Some(want) = expected_owner {
             if let Some(b) = found {
                 let owner = b
                     .owner

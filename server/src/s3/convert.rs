@@ -259,7 +259,8 @@ pub fn content_encoding(v: Option<&String>) -> Option<String> {
 /// The system metadata of a write: its headers, as the write's input has them.
 pub struct SystemHeaders<'a> {
     pub content_encoding: Option<&'a String>,
-    pub content_disposition: Option<&'a String>,
+    /// From [`content_disposition`]: the typed header, or the UTF-8 one s3s could not read.
+    pub content_disposition: Option<String>,
     pub content_language: Option<&'a String>,
     pub cache_control: Option<&'a String>,
     /// From [`expires`]: the typed header, or the raw one s3s could not type.
@@ -277,6 +278,36 @@ pub fn expires(typed: Option<&dto::Timestamp>, extensions: &http::Extensions) ->
     })
 }
 
+/// A write's `Content-Disposition`: the header s3s read, else the UTF-8 one it could not,
+/// carried in the request's extensions ([`super::lenient::RawContentDisposition`]).
+pub fn content_disposition(
+    typed: Option<&String>,
+    extensions: &http::Extensions,
+) -> Option<String> {
+    typed.cloned().or_else(|| {
+        extensions
+            .get::<super::lenient::RawContentDisposition>()
+            .map(|r| r.0.clone())
+    })
+}
+
+/// A stored `Content-Disposition` for s3s's typed output field, which holds ASCII only; one in
+/// UTF-8 beyond ASCII goes into `headers` as its bytes instead, as S3 sends it back.
+pub fn content_disposition_out(
+    stored: Option<&String>,
+    headers: &mut http::HeaderMap,
+) -> Option<String> {
+    match stored {
+        Some(s) if !s.is_ascii() => {
+            if let Ok(v) = http::HeaderValue::from_bytes(s.as_bytes()) {
+                headers.insert(http::header::CONTENT_DISPOSITION, v);
+            }
+            None
+        }
+        other => other.cloned(),
+    }
+}
+
 /// A stored `Expires` that s3s's typed output field cannot hold (not an HTTP date), as a header
 /// to send beside the output: S3 sends it back as it was given.
 pub fn raw_expires_header(stored: Option<&str>, headers: &mut http::HeaderMap) {
@@ -291,7 +322,7 @@ pub fn raw_expires_header(stored: Option<&str>, headers: &mut http::HeaderMap) {
 pub fn system_meta(h: SystemHeaders<'_>) -> SystemMeta {
     SystemMeta {
         content_encoding: content_encoding(h.content_encoding),
-        content_disposition: h.content_disposition.cloned(),
+        content_disposition: h.content_disposition,
         content_language: h.content_language.cloned(),
         cache_control: h.cache_control.cloned(),
         expires: h.expires,

@@ -11,6 +11,7 @@
 //! | `If-(Un)Modified-Since`, `x-amz-copy-source-if-(un)modified-since` in RFC 850 or asctime form | read (RFC 9110 §5.6.7) | rewritten as the IMF-fixdate s3s reads |
 //! | `If-(Un)Modified-Since` that is no date | ignored (RFC 9110 §13.1.3–4: MUST) | dropped |
 //! | `Expires` on a write that is not an IMF-fixdate (`0`, `5d`, an RFC 850 date) | stored and sent back as given (the SDKs' `ExpiresString` exists for it) | taken out and carried to the operation as [`RawExpires`] |
+//! | `Content-Disposition` on a write in UTF-8 beyond ASCII (`attachment; filename=5小時.jpg`, as botocore sends a Python string; botocore's integration test_can_set_utf_8_headers) | stored and sent back as given | taken out and carried to the operation as [`RawContentDisposition`] (s3s reads header values as ASCII only) |
 //!
 //! The catch: these headers are usually signed (SigV4 signs every header boto3 and the aws cli
 //! send), and s3s checks the signature over the headers it then parses. So when a header to
@@ -41,7 +42,8 @@ enum Edit {
     /// Replace its value with one s3s parses and that means the same to S3.
     Set(HeaderValue),
     /// Remove it and hand its value to the operation in the request's extensions (an
-    /// `Expires` s3s cannot type; S3 keeps it as a string).
+    /// `Expires` s3s cannot type, a `Content-Disposition` beyond ASCII; S3 keeps either as
+    /// given).
     Carry(String),
 }
 
@@ -49,6 +51,11 @@ enum Edit {
 /// IMF-fixdate); the write stores it as given and GET/HEAD send it back so.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RawExpires(pub String);
+
+/// An object's `Content-Disposition` as the client sent it, when it is UTF-8 beyond ASCII,
+/// which s3s does not read; the write stores it as given and GET/HEAD send it back so.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawContentDisposition(pub String);
 
 const ETAG_CONDITIONS: [&str; 4] = [
     "if-match",
@@ -127,6 +134,14 @@ fn edits(parts: &Parts) -> Vec<(HeaderName, Edit)> {
                 out.push((http::header::EXPIRES, Edit::Carry(text.to_string())));
             }
         }
+        if let Some(text) = one("content-disposition").and_then(|v| std::str::from_utf8(v).ok()) {
+            if !text.is_ascii() {
+                out.push((
+                    http::header::CONTENT_DISPOSITION,
+                    Edit::Carry(text.to_string()),
+                ));
+            }
+        }
     }
     for (name, ignore_bad) in DATE_CONDITIONS {
         if let Some(e) = one(name).and_then(|v| mend_date(v, ignore_bad)) {
@@ -147,18 +162,26 @@ fn apply(parts: &mut Parts, edits: Vec<(HeaderName, Edit)>) {
             }
             Edit::Carry(v) => {
                 parts.headers.remove(&name);
-                parts.extensions.insert(RawExpires(v));
+                if name == http::header::CONTENT_DISPOSITION {
+                    parts.extensions.insert(RawContentDisposition(v));
+                } else {
+                    parts.extensions.insert(RawExpires(v));
+                }
             }
         }
     }
 }
 
-/// The request's headers as text, or `None` if one is not (then nothing is re-signed).
+/// The request's headers as text (UTF-8, as SigV4 signs them), or `None` if one is not (then
+/// nothing is re-signed).
 fn text_headers(parts: &Parts) -> Option<Vec<(String, String)>> {
     parts
         .headers
         .iter()
-        .map(|(n, v)| Some((n.as_str().to_string(), v.to_str().ok()?.to_string())))
+        .map(|(n, v)| {
+            let text = std::str::from_utf8(v.as_bytes()).ok()?;
+            Some((n.as_str().to_string(), text.to_string()))
+        })
         .collect()
 }
 

@@ -77,7 +77,10 @@ impl Endpoint {
             user_meta: user_meta(input.metadata.as_ref()),
             system: system_meta(SystemHeaders {
                 content_encoding: input.content_encoding.as_ref(),
-                content_disposition: input.content_disposition.as_ref(),
+                content_disposition: super::convert::content_disposition(
+                    input.content_disposition.as_ref(),
+                    &extensions,
+                ),
                 content_language: input.content_language.as_ref(),
                 cache_control: input.cache_control.as_ref(),
                 expires: super::convert::expires(input.expires.as_ref(), &extensions),

@@ -381,7 +381,10 @@ impl Endpoint {
             if_match: input.if_match.as_ref().map(etag_condition),
             system: system_meta(SystemHeaders {
                 content_encoding: input.content_encoding.as_ref(),
-                content_disposition: input.content_disposition.as_ref(),
+                content_disposition: convert::content_disposition(
+                    input.content_disposition.as_ref(),
+                    &extensions,
+                ),
                 content_language: input.content_language.as_ref(),
                 cache_control: input.cache_control.as_ref(),
                 expires: convert::expires(input.expires.as_ref(), &extensions),
@@ -541,6 +544,13 @@ impl Endpoint {
         let lock = lock_headers(info);
         let len = head.range.1 - head.range.0;
         let encrypted = SseFields::of(info.encryption.as_ref());
+        // A Content-Disposition beyond ASCII goes out as a header of its own (s3s's field
+        // holds ASCII only).
+        let mut utf8_headers = http::HeaderMap::new();
+        let content_disposition = convert::content_disposition_out(
+            info.system.content_disposition.as_ref(),
+            &mut utf8_headers,
+        );
         let mut resp = S3Response::new(GetObjectOutput {
             body: Some(match inline {
                 Some(b) => b.into_blob(),
@@ -551,7 +561,7 @@ impl Endpoint {
             content_range: head.content_range(),
             content_type: info.content_type.clone(),
             cache_control: info.system.cache_control.clone(),
-            content_disposition: info.system.content_disposition.clone(),
+            content_disposition,
             content_encoding: info.system.content_encoding.clone(),
             content_language: info.system.content_language.clone(),
             expires: info
@@ -581,6 +591,7 @@ impl Endpoint {
             ..GetObjectOutput::default()
         });
         resp.headers = meta_headers(&info.user_meta);
+        resp.headers.extend(utf8_headers);
         convert::raw_expires_header(info.system.expires.as_deref(), &mut resp.headers);
         Ok(resp)
     }
@@ -628,13 +639,20 @@ impl Endpoint {
         let info = &head.info;
         let lock = lock_headers(info);
         let encrypted = SseFields::of(info.encryption.as_ref());
+        // A Content-Disposition beyond ASCII goes out as a header of its own (s3s's field
+        // holds ASCII only).
+        let mut utf8_headers = http::HeaderMap::new();
+        let content_disposition = convert::content_disposition_out(
+            info.system.content_disposition.as_ref(),
+            &mut utf8_headers,
+        );
         let mut resp = S3Response::new(HeadObjectOutput {
             accept_ranges: Some("bytes".into()),
             content_length: Some((head.range.1 - head.range.0) as i64),
             content_range: head.content_range(),
             content_type: info.content_type.clone(),
             cache_control: info.system.cache_control.clone(),
-            content_disposition: info.system.content_disposition.clone(),
+            content_disposition,
             content_encoding: info.system.content_encoding.clone(),
             content_language: info.system.content_language.clone(),
             expires: info
@@ -663,6 +681,7 @@ impl Endpoint {
             ..HeadObjectOutput::default()
         });
         resp.headers = meta_headers(&info.user_meta);
+        resp.headers.extend(utf8_headers);
         convert::raw_expires_header(info.system.expires.as_deref(), &mut resp.headers);
         // S3's HeadObject model has no TagCount; the header is sent as GET sends it (Ceph RGW
         // does; ceph/s3-tests' test_get_obj_head_tagging reads it).
@@ -882,7 +901,10 @@ impl Endpoint {
             user_meta: user_meta(input.metadata.as_ref()),
             system: system_meta(SystemHeaders {
                 content_encoding: input.content_encoding.as_ref(),
-                content_disposition: input.content_disposition.as_ref(),
+                content_disposition: convert::content_disposition(
+                    input.content_disposition.as_ref(),
+                    &extensions,
+                ),
                 content_language: input.content_language.as_ref(),
                 cache_control: input.cache_control.as_ref(),
                 expires: convert::expires(input.expires.as_ref(), &extensions),

@@ -207,6 +207,25 @@ def test_notification_configuration_reads_empty_and_minio_versioning_is_refused(
     assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
 
 
+def test_a_long_term_key_with_a_session_token_is_refused(server, bucket):
+    """S3 refuses a session token sent with a long-term key rather than ignore it (botocore's
+    integration test_bad_request_on_invalid_credentials); the same key without one works."""
+    s3 = server.client()
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    stale = boto3.client(
+        "s3", endpoint_url=server.endpoint, region_name="us-east-1",
+        aws_access_key_id=server.access_key, aws_secret_access_key=server.secret_key,
+        aws_session_token="bad-token-causes-400",
+        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
+    with pytest.raises(ClientError) as e:
+        stale.head_object(Bucket=bucket, Key="k")
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    with pytest.raises(ClientError) as e:
+        stale.get_object(Bucket=bucket, Key="k")
+    assert code(e) == "InvalidToken"
+    assert s3.head_object(Bucket=bucket, Key="k")["ContentLength"] == 1
+
+
 def test_a_new_user_gets_only_what_its_policy_allows(server, bucket, tmp_path):
     s3 = server.client()
     s3.put_object(Bucket=bucket, Key="shared/x", Body=b"x")
@@ -317,6 +336,30 @@ def test_headers_s3_reads_leniently_are_read_so_here(server, bucket):
     assert r.status_code == 403 and "SignatureDoesNotMatch" in r.text
 
 
+def test_a_content_disposition_in_utf8_is_kept_as_given(server, bucket):
+    """botocore sends a Python string header as UTF-8; S3 stores it and sends it back as given
+    (botocore's integration test_can_set_utf_8_headers). s3s reads ASCII headers only, so the
+    server carries this one past it, the request signed again."""
+    s3 = server.client()
+    given = "attachment; filename=5小時接力起跑.jpg;"
+    s3.put_object(Bucket=bucket, Key="u", Body=b"hello", ContentDisposition=given)
+    for call in (s3.get_object, s3.head_object):
+        raw = call(Bucket=bucket, Key="u")["ResponseMetadata"]["HTTPHeaders"]["content-disposition"]
+        # http.client decodes header bytes as Latin-1: the UTF-8 bytes are the same.
+        assert raw.encode("latin-1").decode("utf-8") == given
+    up = s3.create_multipart_upload(Bucket=bucket, Key="mu", ContentDisposition=given)["UploadId"]
+    etag = s3.upload_part(Bucket=bucket, Key="mu", UploadId=up, PartNumber=1, Body=b"p")["ETag"]
+    s3.complete_multipart_upload(Bucket=bucket, Key="mu", UploadId=up,
+                                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]})
+    raw = s3.head_object(Bucket=bucket, Key="mu")["ResponseMetadata"]["HTTPHeaders"]["content-disposition"]
+    assert raw.encode("latin-1").decode("utf-8") == given
+    # A signature that does not hold is still refused, header or not.
+    bad = server.client(server.access_key, "not-the-secret")
+    with pytest.raises(ClientError) as e:
+        bad.put_object(Bucket=bucket, Key="u2", Body=b"x", ContentDisposition=given)
+    assert code(e) == "SignatureDoesNotMatch"
+
+
 def test_sigv2_clients_work_and_their_time_is_checked(server, bucket):
     """Signature Version 2 (boto3's "s3" signer; aws cli 1.x and older tools sign so): objects
     go in, come back and are listed. Its time is checked as S3 checks it, before the signature
@@ -342,6 +385,20 @@ def test_sigv2_clients_work_and_their_time_is_checked(server, bucket):
     v2.delete_bucket(Bucket=mine)
     assert mine not in [b["Name"] for b in v2.list_buckets()["Buckets"]]
     v2.put_object(Bucket=bucket, Key="k", Body=b"kept")
+    # A bucket in a region S3 opened after 2014 takes SigV4 only, as S3 answers SigV2 there.
+    s3 = server.client()
+    for region, v2_ok in (("eu-central-1", False), ("eu-west-1", True)):
+        b = f"{bucket}-{region}"
+        s3.create_bucket(Bucket=b, CreateBucketConfiguration={"LocationConstraint": region})
+        if v2_ok:
+            assert v2.list_objects(Bucket=b).get("Contents") is None
+        else:
+            with pytest.raises(ClientError) as e:
+                v2.list_objects(Bucket=b)
+            assert code(e) == "InvalidRequest"
+            assert "Please use AWS4-HMAC-SHA256" in e.value.response["Error"]["Message"]
+        assert s3.list_objects(Bucket=b).get("Contents") is None  # SigV4 is served everywhere
+        s3.delete_bucket(Bucket=b)
 
     def v2_get(date=None, amz_date=None, secret=None):
         """GET /bucket/k signed by hand as SigV2 documents it (HMAC-SHA1 over the method, the
