@@ -53,22 +53,6 @@ if ! "$VENV/bin/python" -c "import s3transfer, botocore, pytest, sys; sys.exit(s
     || die "pip could not install s3transfer $S3TRANSFER_VERSION, botocore $BOTOCORE_VERSION, boto3 and pytest into $VENV"
 fi
 
-# fetch NAME VERSION SHA256: the sdist's tests, unpacked once into $CACHE/NAME-VERSION.
-fetch() {
-  local name=$1 version=$2 sha=$3 dir=$CACHE/$1-$2 dl tarball
-  [ -f "$dir/tests/__init__.py" ] && return 0
-  dl=$(mktemp -d "$CACHE/dl.XXXXXX")
-  "$VENV/bin/pip" download -q --disable-pip-version-check --no-deps --no-binary :all: \
-    "$name==$version" -d "$dl" || { rm -rf "$dl"; die "could not download $name $version's sdist from PyPI"; }
-  tarball="$dl/$name-$version.tar.gz"
-  echo "$sha  $tarball" | sha256sum -c --quiet - \
-    || { rm -rf "$dl"; die "$name-$version.tar.gz does not have the pinned SHA-256"; }
-  tar xzf "$tarball" -C "$dl" "$name-$version/tests"
-  rm -rf "$dir"
-  mv "$dl/$name-$version" "$dir"
-  rm -rf "$dl"
-}
-
 # run SUITE DIR TARGETS...: one suite against a fresh server; prints its count line.
 run() {
   local suite=$1 dir=$2 rc summary passed failed errors
@@ -108,11 +92,11 @@ RESULTS=()
 for suite in ${SUITES:-s3transfer botocore}; do
   case $suite in
     s3transfer)
-      fetch s3transfer "$S3TRANSFER_VERSION" "$S3TRANSFER_SHA256"
+      fetch_sdist s3transfer "$S3TRANSFER_VERSION" "$S3TRANSFER_SHA256" tests/__init__.py tests
       run s3transfer "$CACHE/s3transfer-$S3TRANSFER_VERSION" \
         --ignore=tests/integration/test_crt.py tests/integration ;;
     botocore)
-      fetch botocore "$BOTOCORE_VERSION" "$BOTOCORE_SHA256"
+      fetch_sdist botocore "$BOTOCORE_VERSION" "$BOTOCORE_SHA256" tests/__init__.py tests
       run botocore "$CACHE/botocore-$BOTOCORE_VERSION" tests/integration/test_s3.py ;;
     *) die "SUITES: s3transfer and/or botocore, not $suite" ;;
   esac

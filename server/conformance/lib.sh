@@ -1,4 +1,5 @@
-# Shared by the conformance runners (s3-tests.sh, moto-aws-verified.sh); sourced, not run.
+# Shared by the conformance runners (s3-tests.sh, s3-tests-features.sh, moto-aws-verified.sh,
+# minio-py.sh, aws-sdk-python.sh); sourced, not run.
 
 # SEEDBED: as set, else the release build, else the debug build; dies when there is none.
 find_seedbed() {
@@ -67,4 +68,33 @@ start_suite_server() {
   for _ in $(seq 100); do [ -s "$WORK/serve.json" ] && break; kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
   [ -s "$WORK/serve.json" ] || { cat "$WORK/serve.log" >&2; die "the server did not start"; }
   PORT=$(key s3 < "$WORK/serve.json" | sed 's/.*://')
+}
+
+# fetch_sdist NAME VERSION SHA256 CHECK [MEMBER]: NAME==VERSION's source distribution from
+# PyPI (where suites ship their tests), checked against SHA256 and unpacked once into
+# $CACHE/NAME-VERSION; nothing is fetched while CHECK, a path inside that folder, exists.
+# MEMBER, a path inside the archive, unpacks only that (botocore's data files are large).
+# Uses $VENV's pip; dies naming what failed.
+fetch_sdist() {
+  local name=$1 version=$2 sha=$3 check=$4 member=${5:-} dir=$CACHE/$1-$2 dl tarball
+  [ -e "$dir/$check" ] && return 0
+  dl=$(mktemp -d "$CACHE/dl.XXXXXX")
+  "$VENV/bin/pip" download -q --disable-pip-version-check --no-deps --no-binary :all: \
+    "$name==$version" -d "$dl" || { rm -rf "$dl"; die "could not download $name $version's sdist from PyPI"; }
+  tarball="$dl/$name-$version.tar.gz"
+  echo "$sha  $tarball" | sha256sum -c --quiet - \
+    || { rm -rf "$dl"; die "$name-$version.tar.gz does not have the pinned SHA-256"; }
+  tar xzf "$tarball" -C "$dl" ${member:+"$name-$version/$member"}
+  rm -rf "$dir"
+  mv "$dl/$name-$version" "$dir"
+  rm -rf "$dl"
+}
+
+# floor_of KEY: the pass count floor.txt records for KEY (`core`, `moto-s3`, `feature-sse`,
+# `minio-py`, ...); dies when it records none.
+floor_of() {
+  local f
+  f=$(sed -n "s/^$1 \([0-9]*\).*/\1/p" "$HERE/floor.txt")
+  [ -n "$f" ] || die "no $1 floor in $HERE/floor.txt"
+  echo "$f"
 }

@@ -32,7 +32,7 @@ MINIO_VERSION=7.2.20
 MINIO_SHA256=95898b7a023fbbfde375985aa77e2cd6a0762268db79cf886f002a9ea8e68598
 CACHE=${SEEDBED_CACHE:-$HOME/.cache/seedbed-conformance}
 VENV=${VENV:-$CACHE/venv}
-SUITE=$CACHE/minio-py-$MINIO_VERSION
+SUITE=$CACHE/minio-$MINIO_VERSION
 mkdir -p "$CACHE"
 case $VENV in /*) ;; *) VENV=$PWD/$VENV ;; esac
 find_seedbed
@@ -44,18 +44,7 @@ if ! "$VENV/bin/python" -c "import minio, sys; sys.exit(minio.__version__ != '$M
 fi
 
 # The suite: minio-py's sdist holds its functional tests (the wheel does not).
-if [ ! -f "$SUITE/tests/functional/tests.py" ]; then
-  DL=$(mktemp -d "$CACHE/dl.XXXXXX")
-  "$VENV/bin/pip" download -q --disable-pip-version-check --no-deps --no-binary :all: \
-    "minio==$MINIO_VERSION" -d "$DL" || { rm -rf "$DL"; die "could not download minio $MINIO_VERSION's sdist from PyPI"; }
-  TARBALL="$DL/minio-$MINIO_VERSION.tar.gz"
-  echo "$MINIO_SHA256  $TARBALL" | sha256sum -c --quiet - \
-    || { rm -rf "$DL"; die "minio-$MINIO_VERSION.tar.gz does not have the pinned SHA-256"; }
-  tar xzf "$TARBALL" -C "$DL"
-  rm -rf "$SUITE"
-  mv "$DL/minio-$MINIO_VERSION" "$SUITE"
-  rm -rf "$DL"
-fi
+fetch_sdist minio "$MINIO_VERSION" "$MINIO_SHA256" tests/functional/tests.py
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/seedbed-minio-py.XXXXXX")
 PID=""
@@ -98,8 +87,7 @@ read -r passed failed na total <<< "$summary"
 cat "$WORK/verdicts.txt"
 echo "minio-py functional: $passed passed, $failed failed, $na not applicable of $total"
 if [ "${CHECK_FLOOR:-0}" = 1 ]; then
-  floor=$(sed -n 's/^minio-py \([0-9]*\).*/\1/p' "$HERE/floor.txt")
-  [ -n "$floor" ] || die "no minio-py floor in $HERE/floor.txt"
+  floor=$(floor_of minio-py)
   if [ "$passed" -lt "$floor" ]; then
     echo "minio-py.sh: $passed passed, below the floor of $floor (server/conformance/floor.txt)" >&2
     exit 1

@@ -59,18 +59,7 @@ if ! "$VENV/bin/python" -c "import moto, pytest, freezegun, sys; sys.exit(moto._
 fi
 
 # The suite: moto's sdist holds its tests (the wheel does not).
-if [ ! -f "$SUITE/tests/test_dynamodb/__init__.py" ]; then
-  DL=$(mktemp -d "$CACHE/dl.XXXXXX")
-  "$VENV/bin/pip" download -q --disable-pip-version-check --no-deps --no-binary :all: \
-    "moto==$MOTO_VERSION" -d "$DL" || { rm -rf "$DL"; die "could not download moto $MOTO_VERSION's sdist from PyPI"; }
-  TARBALL="$DL/moto-$MOTO_VERSION.tar.gz"
-  echo "$MOTO_SHA256  $TARBALL" | sha256sum -c --quiet - \
-    || { rm -rf "$DL"; die "moto-$MOTO_VERSION.tar.gz does not have the pinned SHA-256"; }
-  tar xzf "$TARBALL" -C "$DL"
-  rm -rf "$SUITE"
-  mv "$DL/moto-$MOTO_VERSION" "$SUITE"
-  rm -rf "$DL"
-fi
+fetch_sdist moto "$MOTO_VERSION" "$MOTO_SHA256" tests/test_dynamodb/__init__.py
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/seedbed-moto-$SERVICE.XXXXXX")
 PID=""
@@ -116,8 +105,7 @@ passed=$(count passed); failed=$(count failed); errors=$(count 'errors?')
 [ "${KEEP:-0}" = 1 ] || [ "${VERBOSE:-0}" = 1 ] && cat "$WORK/failures.txt"
 echo "moto $SERVICE aws_verified: $passed passed, $failed failed, $errors errors of $((passed + failed + errors))"
 if [ "${CHECK_FLOOR:-0}" = 1 ]; then
-  floor=$(sed -n "s/^moto-$SERVICE \([0-9]*\).*/\1/p" "$HERE/floor.txt")
-  [ -n "$floor" ] || die "no moto-$SERVICE floor in $HERE/floor.txt"
+  floor=$(floor_of "moto-$SERVICE")
   if [ "$passed" -lt "$floor" ]; then
     echo "moto-aws-verified.sh: $SERVICE: $passed passed, below the floor of $floor (server/conformance/floor.txt); failing tests:" >&2
     cat "$WORK/failures.txt" >&2

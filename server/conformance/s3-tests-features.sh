@@ -200,8 +200,7 @@ PY
   grep -E '^(FAILED|ERROR) ' "$log" | sed 's/^/  /' || true
   kill -0 "$PID" 2>/dev/null || { echo "s3-tests-features.sh: the server died; its log:" >&2; tail -n 50 "$WORK/serve.log" >&2; exit 1; }
   if [ "${CHECK_FLOOR:-0}" = 1 ]; then
-    floor=$(sed -n "s/^feature-$feature \([0-9]*\).*/\1/p" "$HERE/floor.txt")
-    [ -n "$floor" ] || die "no feature-$feature floor in $HERE/floor.txt"
+    floor=$(floor_of "feature-$feature")
     if [ "$passed" -lt "$floor" ]; then
       echo "s3-tests-features.sh: $feature: $passed passed, below the floor of $floor" >&2
       status=1

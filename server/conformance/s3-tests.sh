@@ -42,9 +42,8 @@ set -e
 kill -0 "$PID" 2>/dev/null || { echo "s3-tests.sh: the server died during the run; its log:" >&2; tail -n 50 "$WORK/serve.log" >&2; exit 1; }
 if [ "${CHECK_FLOOR:-0}" = 1 ]; then
   passed=$(sed -n "s/^s3-tests $GROUP: \([0-9]*\) passed.*/\1/p" "$WORK/summary.txt" | tail -n 1)
-  floor=$(sed -n "s/^$GROUP \([0-9]*\).*/\1/p" "$HERE/floor.txt")
   [ -n "$passed" ] || die "no summary line from run.sh"
-  [ -n "$floor" ] || die "no floor for group $GROUP in $HERE/floor.txt"
+  floor=$(floor_of "$GROUP")
   if [ "$passed" -lt "$floor" ]; then
     echo "s3-tests.sh: $GROUP: $passed passed, below the floor of $floor (server/conformance/floor.txt)" >&2
     exit 1
