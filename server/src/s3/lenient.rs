@@ -44,7 +44,14 @@ enum Edit {
     /// Remove it and hand its value to the operation in the request's extensions (an
     /// `Expires` s3s cannot type, a `Content-Disposition` beyond ASCII; S3 keeps either as
     /// given).
-    Carry(String),
+    Carry(Carried),
+}
+
+/// A header value carried past s3s, as the extension the operation reads.
+#[derive(Debug, PartialEq, Eq)]
+enum Carried {
+    Expires(RawExpires),
+    ContentDisposition(RawContentDisposition),
 }
 
 /// An object's `Expires` as the client sent it, when s3s's typed field cannot hold it (not an
@@ -131,15 +138,14 @@ fn edits(parts: &Parts) -> Vec<(HeaderName, Edit)> {
     if parts.method == http::Method::PUT || parts.method == http::Method::POST {
         if let Some(text) = one("expires").and_then(|v| std::str::from_utf8(v).ok()) {
             if Timestamp::parse(TimestampFormat::HttpDate, text).is_err() {
-                out.push((http::header::EXPIRES, Edit::Carry(text.to_string())));
+                let carried = Carried::Expires(RawExpires(text.to_string()));
+                out.push((http::header::EXPIRES, Edit::Carry(carried)));
             }
         }
         if let Some(text) = one("content-disposition").and_then(|v| std::str::from_utf8(v).ok()) {
             if !text.is_ascii() {
-                out.push((
-                    http::header::CONTENT_DISPOSITION,
-                    Edit::Carry(text.to_string()),
-                ));
+                let carried = Carried::ContentDisposition(RawContentDisposition(text.to_string()));
+                out.push((http::header::CONTENT_DISPOSITION, Edit::Carry(carried)));
             }
         }
     }
@@ -160,12 +166,15 @@ fn apply(parts: &mut Parts, edits: Vec<(HeaderName, Edit)>) {
             Edit::Set(v) => {
                 parts.headers.insert(name, v);
             }
-            Edit::Carry(v) => {
+            Edit::Carry(carried) => {
                 parts.headers.remove(&name);
-                if name == http::header::CONTENT_DISPOSITION {
-                    parts.extensions.insert(RawContentDisposition(v));
-                } else {
-                    parts.extensions.insert(RawExpires(v));
+                match carried {
+                    Carried::Expires(v) => {
+                        parts.extensions.insert(v);
+                    }
+                    Carried::ContentDisposition(v) => {
+                        parts.extensions.insert(v);
+                    }
                 }
             }
         }
