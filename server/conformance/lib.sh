@@ -1,4 +1,4 @@
-# Shared by the conformance runners (s3-tests.sh, s3-tests-features.sh, moto-aws-verified.sh,
+# Shared by the conformance runners (s3-tests.sh, s3-tests-features.sh, moto-aws-verified.sh, s3fs.sh,
 # minio-py.sh, aws-sdk-python.sh); sourced, not run.
 
 # SEEDBED: as set, else the release build, else the debug build; dies when there is none.

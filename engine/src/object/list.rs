@@ -45,6 +45,8 @@ pub struct ObjectSummary {
     pub owner: Option<Owner>,
     /// The algorithm of its additional checksum, if it has one.
     pub checksum_algorithm: Option<ChecksumAlgorithm>,
+    /// Its storage class label (`None`: STANDARD; see [`super::meta::SystemMeta`]).
+    pub storage_class: Option<String>,
 }
 
 /// One version (or delete marker) in a versions listing.
@@ -68,6 +70,8 @@ pub struct VersionSummary {
     pub owner: Option<Owner>,
     /// The algorithm of its additional checksum, if it has one.
     pub checksum_algorithm: Option<ChecksumAlgorithm>,
+    /// Its storage class label (`None`: STANDARD; see [`super::meta::SystemMeta`]).
+    pub storage_class: Option<String>,
 }
 
 /// A page of a listing.
@@ -143,6 +147,7 @@ impl ObjectStore {
                     last_modified_ms: latest.last_modified_ms,
                     owner: latest.owner.clone(),
                     checksum_algorithm: latest.checksum.as_ref().map(|c| c.algorithm),
+                    storage_class: latest.system.storage_class.clone(),
                 });
             },
         )
@@ -241,6 +246,7 @@ impl ObjectStore {
                     last_modified_ms: vm.last_modified_ms,
                     owner: vm.owner.clone(),
                     checksum_algorithm: vm.checksum.as_ref().map(|c| c.algorithm),
+                    storage_class: vm.system.storage_class.clone(),
                 });
             }
             if exhausted {

@@ -190,6 +190,12 @@ pub struct SystemMeta {
     /// (S3: "This value is unique to each object and is not copied").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub website_redirect_location: Option<String>,
+    /// `x-amz-storage-class` as written (`None`: STANDARD). A label only: this store has one
+    /// way of keeping data (K + M erasure coding), so every class is kept, read and repaired
+    /// alike; the label is what S3 shows of the object (HEAD, GET, listings). Like the
+    /// redirect, a copy never takes the source's: S3 gives a copy the class its request names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_class: Option<String>,
 }
 
 impl SystemMeta {

@@ -1276,6 +1276,7 @@ impl ObjectStore {
             opts.user_meta = info.user_meta.clone();
             opts.system = SystemMeta {
                 website_redirect_location: opts.system.website_redirect_location.take(),
+                storage_class: opts.system.storage_class.take(),
                 ..info.system.clone()
             };
         }

@@ -266,6 +266,39 @@ pub struct SystemHeaders<'a> {
     /// From [`expires`]: the typed header, or the raw one s3s could not type.
     pub expires: Option<String>,
     pub website_redirect_location: Option<&'a String>,
+    /// From [`storage_class`]: checked, `None` for STANDARD.
+    pub storage_class: Option<String>,
+}
+
+/// The storage classes a general purpose bucket takes (S3's `x-amz-storage-class` values but
+/// those of Outposts, directory buckets, Snow and FSx access points, which S3 refuses here).
+pub const STORAGE_CLASSES: [&str; 8] = [
+    "STANDARD",
+    "REDUCED_REDUNDANCY",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "GLACIER",
+    "DEEP_ARCHIVE",
+    "GLACIER_IR",
+];
+
+/// A write's `x-amz-storage-class`, checked: `None` for none or STANDARD (what S3 shows as no
+/// header), else the class; one S3 does not take here is InvalidStorageClass.
+pub fn storage_class(v: Option<&dto::StorageClass>) -> Result<Option<String>, S3Error> {
+    let Some(v) = v else { return Ok(None) };
+    match v.as_str() {
+        "STANDARD" => Ok(None),
+        c if STORAGE_CLASSES.contains(&c) => Ok(Some(c.to_string())),
+        c => Err(s3_error(
+            "InvalidStorageClass",
+            400,
+            format!(
+                "The storage class you specified is not valid: '{c}' (this server takes {})",
+                STORAGE_CLASSES.join(", ")
+            ),
+        )),
+    }
 }
 
 /// A write's `Expires`: the header s3s parsed, else the value it could not parse, carried in
@@ -327,6 +360,7 @@ pub fn system_meta(h: SystemHeaders<'_>) -> SystemMeta {
         cache_control: h.cache_control.cloned(),
         expires: h.expires,
         website_redirect_location: h.website_redirect_location.cloned(),
+        storage_class: h.storage_class,
     }
 }
 

@@ -108,7 +108,7 @@ impl Endpoint {
                         size: Some(o.size as i64),
                         e_tag: Some(etag(&o.etag)),
                         last_modified: Some(ts(o.last_modified_ms)),
-                        storage_class: Some(ObjectStorageClass::from("STANDARD".to_string())),
+                        storage_class: Some(ObjectStorageClass::from(class_of(&o.storage_class))),
                         owner: Some(owner(o.owner.as_ref().unwrap_or(&fallback))),
                         checksum_algorithm: o.checksum_algorithm.map(|a| vec![algorithm(a)]),
                         ..Object::default()
@@ -174,7 +174,7 @@ impl Endpoint {
                         size: Some(o.size as i64),
                         e_tag: Some(etag(&o.etag)),
                         last_modified: Some(ts(o.last_modified_ms)),
-                        storage_class: Some(ObjectStorageClass::from("STANDARD".to_string())),
+                        storage_class: Some(ObjectStorageClass::from(class_of(&o.storage_class))),
                         owner: fetch_owner.then(|| owner(o.owner.as_ref().unwrap_or(&fallback))),
                         checksum_algorithm: o.checksum_algorithm.map(|a| vec![algorithm(a)]),
                         ..Object::default()
@@ -243,7 +243,9 @@ impl Endpoint {
                     last_modified: Some(ts(v.last_modified_ms)),
                     e_tag: Some(etag(&v.etag)),
                     size: Some(v.size as i64),
-                    storage_class: Some(ObjectVersionStorageClass::from("STANDARD".to_string())),
+                    storage_class: Some(ObjectVersionStorageClass::from(class_of(
+                        &v.storage_class,
+                    ))),
                     owner: o,
                     checksum_algorithm: v.checksum_algorithm.map(|a| vec![algorithm(a)]),
                     ..ObjectVersion::default()
@@ -362,7 +364,7 @@ impl Endpoint {
                                 id: Some(i.id.clone()),
                             }
                         }),
-                        storage_class: Some(StorageClass::from("STANDARD".to_string())),
+                        storage_class: Some(StorageClass::from(class_of(&u.system.storage_class))),
                         checksum_algorithm: u.checksum.map(|(a, _)| algorithm(a)),
                         checksum_type: u.checksum.map(|(_, k)| super::convert::checksum_type(k)),
                     });
@@ -404,4 +406,9 @@ impl Endpoint {
             g.owner(&g.owner_account)
         })
     }
+}
+
+/// A listing's `<StorageClass>`: the label written with the object (STANDARD when none was).
+pub(super) fn class_of(label: &Option<String>) -> String {
+    label.as_deref().unwrap_or("STANDARD").to_string()
 }

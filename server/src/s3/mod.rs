@@ -25,6 +25,7 @@ pub mod caller;
 pub mod convert;
 pub mod cors;
 pub mod endpoint;
+pub mod error_doc;
 pub mod errors;
 pub mod form_post;
 pub mod lenient;
@@ -331,6 +332,23 @@ async fn as_s3_answers(
     resp
 }
 
+/// An error document s3s wrote with a code alone, completed as S3 writes it
+/// ([`error_doc::complete`]). Only small XML error bodies are read.
+async fn completed_error(resp: Response<s3s::Body>, id: &str, path: &str) -> Response<s3s::Body> {
+    let small_xml = resp.status().as_u16() >= 400
+        && resp
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/xml"))
+        && http_body::Body::size_hint(resp.body())
+            .exact()
+            .is_some_and(|n| n < 16 * 1024);
+    if !small_xml {
+        return resp;
+    }
+    rewrite_body(resp, |t| error_doc::complete(&t, id, path).unwrap_or(t)).await
+}
+
 /// POST Object (browser-form uploads) as S3 answers it, where s3s answers otherwise:
 ///
 /// - A policy condition the form does not meet is 403 AccessDenied "Invalid according to
@@ -527,6 +545,7 @@ pub async fn handle(
         .operation
         .clone();
     resp = as_s3_answers(&operation, &method, resp).await;
+    resp = completed_error(resp, &id, &path).await;
     if form_post {
         resp = form_post_answers(resp).await;
     }

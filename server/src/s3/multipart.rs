@@ -85,6 +85,8 @@ impl Endpoint {
                 cache_control: input.cache_control.as_ref(),
                 expires: super::convert::expires(input.expires.as_ref(), &extensions),
                 website_redirect_location: input.website_redirect_location.as_ref(),
+                storage_class: super::convert::storage_class(input.storage_class.as_ref())
+                    .map_err(|e| cx.err(e))?,
             }),
             checksum: checksum.clone(),
             checksum_type: checksum_kind,
@@ -481,7 +483,9 @@ impl Endpoint {
                 display_name: Some(init.display_name.clone()),
                 id: Some(init.id.clone()),
             }),
-            storage_class: Some(StorageClass::from("STANDARD".to_string())),
+            storage_class: Some(StorageClass::from(super::listing::class_of(
+                &upload.system.storage_class,
+            ))),
             abort_date,
             abort_rule_id,
             part_number_marker: Some(marker as i32),

@@ -389,6 +389,8 @@ impl Endpoint {
                 cache_control: input.cache_control.as_ref(),
                 expires: convert::expires(input.expires.as_ref(), &extensions),
                 website_redirect_location: input.website_redirect_location.as_ref(),
+                storage_class: convert::storage_class(input.storage_class.as_ref())
+                    .map_err(|e| cx.err(e))?,
             }),
             checksum,
             content_md5: content_md5(input.content_md5.as_ref()).map_err(|e| cx.err(e))?,
@@ -570,6 +572,7 @@ impl Endpoint {
                 .as_deref()
                 .and_then(convert::parse_http_date),
             website_redirect_location: info.system.website_redirect_location.clone(),
+            storage_class: info.system.storage_class.clone().map(StorageClass::from),
             e_tag: Some(etag(&info.etag)),
             last_modified: Some(ts(info.last_modified_ms)),
             version_id: wire_version(&info.version_id),
@@ -661,6 +664,7 @@ impl Endpoint {
                 .as_deref()
                 .and_then(convert::parse_http_date),
             website_redirect_location: info.system.website_redirect_location.clone(),
+            storage_class: info.system.storage_class.clone().map(StorageClass::from),
             e_tag: Some(etag(&info.etag)),
             last_modified: Some(ts(info.last_modified_ms)),
             version_id: wire_version(&info.version_id),
@@ -750,6 +754,9 @@ impl Endpoint {
         let bucket = input.bucket;
         let results = cx
             .run(vec![], move |s| {
+                // A bucket that is not there fails the request, not each key (S3 answers 404
+                // NoSuchBucket; s3fs's `rm` relies on it to say FileNotFoundError).
+                s.store().bucket(&bucket)?;
                 // Several deletes at once: the store commits those in flight together
                 // (group commit), so a 1,000-key request costs far fewer syncs than 1,000.
                 let each = map_indexed(objects.len(), DELETE_WORKERS, |i| {
@@ -909,6 +916,8 @@ impl Endpoint {
                 cache_control: input.cache_control.as_ref(),
                 expires: convert::expires(input.expires.as_ref(), &extensions),
                 website_redirect_location: input.website_redirect_location.as_ref(),
+                storage_class: convert::storage_class(input.storage_class.as_ref())
+                    .map_err(|e| cx.err(e))?,
             }),
             checksum,
             acl,
@@ -1163,8 +1172,13 @@ impl Endpoint {
         Ok(S3Response::new(GetObjectAttributesOutput {
             e_tag: wants("ETag").then(|| etag(&info.etag)),
             object_size: wants("ObjectSize").then_some(info.size as i64),
-            storage_class: wants("StorageClass")
-                .then(|| StorageClass::from("STANDARD".to_string())),
+            storage_class: wants("StorageClass").then(|| {
+                StorageClass::from(
+                    (info.system.storage_class.as_deref())
+                        .unwrap_or("STANDARD")
+                        .to_string(),
+                )
+            }),
             object_parts: parts,
             checksum,
             last_modified: Some(ts(info.last_modified_ms)),

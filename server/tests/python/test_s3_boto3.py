@@ -913,6 +913,15 @@ def test_bad_input_gets_s3_errors(server, bucket):
     with pytest.raises(ClientError) as e:
         s3.create_bucket(Bucket="Bad_Bucket")
     assert code(e) == "InvalidBucketName"
+    # A refusal made before any operation runs still says what is wrong, as S3's do (botocore
+    # printed "Unknown" where the message was missing).
+    err = e.value.response["Error"]
+    assert "'B' is not allowed" in err["Message"] and err["BucketName"] == "Bad_Bucket"
+    assert e.value.response["ResponseMetadata"]["RequestId"]
+    # DeleteObjects on a bucket that is not there fails whole: 404, not 200 with an error per key.
+    with pytest.raises(ClientError) as e:
+        s3.delete_objects(Bucket="no-such-bucket-here", Delete={"Objects": [{"Key": "k"}]})
+    assert code(e) == "NoSuchBucket" and e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
     r = signed(server, "POST", f"/{bucket}", body=b"<Delete><Object><Key>x</Key>", query="delete")
     assert r.status_code == 400 and b"<Code>MalformedXML</Code>" in r.content
     r = signed(server, "PUT", f"/{bucket}?versioning", body=b"<VersioningConfiguration>nope")
@@ -1064,3 +1073,43 @@ def test_corrupt_shards_are_read_through_parity_and_never_served_wrong(fresh_ser
     except Exception as e:  # botocore's incomplete-read / streaming errors
         body = e
     assert isinstance(body, Exception), f"three bad shards served {len(body)} bytes"
+
+
+def test_storage_classes_are_kept_as_labels(server, bucket):
+    """The class a write names is what HEAD, GET, listings and ListParts show (the store keeps
+    every class alike); a copy takes the class its own request names, as on S3."""
+    s3 = server.client()
+    s3.put_object(Bucket=bucket, Key="sc/rr", Body=b"x", StorageClass="REDUCED_REDUNDANCY")
+    s3.put_object(Bucket=bucket, Key="sc/std", Body=b"y", StorageClass="STANDARD")
+    assert s3.head_object(Bucket=bucket, Key="sc/rr")["StorageClass"] == "REDUCED_REDUNDANCY"
+    assert s3.get_object(Bucket=bucket, Key="sc/rr")["StorageClass"] == "REDUCED_REDUNDANCY"
+    # STANDARD is shown by the header's absence, as S3 shows it.
+    assert "StorageClass" not in s3.head_object(Bucket=bucket, Key="sc/std")
+    listed = {o["Key"]: o["StorageClass"]
+              for o in s3.list_objects_v2(Bucket=bucket, Prefix="sc/")["Contents"]}
+    assert listed == {"sc/rr": "REDUCED_REDUNDANCY", "sc/std": "STANDARD"}
+    versions = s3.list_object_versions(Bucket=bucket, Prefix="sc/rr")["Versions"]
+    assert [v["StorageClass"] for v in versions] == ["REDUCED_REDUNDANCY"]
+    attrs = s3.get_object_attributes(Bucket=bucket, Key="sc/rr", ObjectAttributes=["StorageClass"])
+    assert attrs["StorageClass"] == "REDUCED_REDUNDANCY"
+    # A copy: the request's class, else STANDARD (not the source's).
+    s3.copy_object(Bucket=bucket, Key="sc/copy", CopySource={"Bucket": bucket, "Key": "sc/rr"})
+    assert "StorageClass" not in s3.head_object(Bucket=bucket, Key="sc/copy")
+    s3.copy_object(Bucket=bucket, Key="sc/rr", CopySource={"Bucket": bucket, "Key": "sc/rr"},
+                   StorageClass="STANDARD_IA")
+    assert s3.head_object(Bucket=bucket, Key="sc/rr")["StorageClass"] == "STANDARD_IA"
+    # Multipart: named at Create, shown while in flight and on the object.
+    up = s3.create_multipart_upload(Bucket=bucket, Key="sc/mp", StorageClass="GLACIER_IR")
+    part = s3.upload_part(Bucket=bucket, Key="sc/mp", UploadId=up["UploadId"], PartNumber=1,
+                          Body=b"z")
+    assert s3.list_parts(Bucket=bucket, Key="sc/mp", UploadId=up["UploadId"])["StorageClass"] == \
+        "GLACIER_IR"
+    uploads = s3.list_multipart_uploads(Bucket=bucket, Prefix="sc/")["Uploads"]
+    assert [u["StorageClass"] for u in uploads] == ["GLACIER_IR"]
+    s3.complete_multipart_upload(
+        Bucket=bucket, Key="sc/mp", UploadId=up["UploadId"],
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]})
+    assert s3.head_object(Bucket=bucket, Key="sc/mp")["StorageClass"] == "GLACIER_IR"
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket=bucket, Key="sc/bad", Body=b"x", StorageClass="LUKEWARM")
+    assert code(e) == "InvalidStorageClass" and "LUKEWARM" in e.value.response["Error"]["Message"]
