@@ -86,6 +86,12 @@ pub struct ServeArgs {
     /// day, at least 1 s, with that flag).
     #[arg(long, value_name = "SECS")]
     lifecycle_interval: Option<u64>,
+    /// A customer KMS key that SSE-KMS writes (x-amz-server-side-encryption: aws:kms) may
+    /// name, by its ID or key ARN; repeatable. Every account's AWS managed key (aws/s3) exists
+    /// without it. The server's built-in KMS derives each key from the store's master key;
+    /// a write naming a key not given here is refused (KMS.NotFoundException).
+    #[arg(long = "kms-key", value_name = "ID")]
+    kms_keys: Vec<String>,
     /// Print the endpoint and key as one JSON line (for scripts) instead of the banner.
     #[arg(long)]
     json: bool,
@@ -112,6 +118,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     c.sync = !args.no_fsync;
     c.direct_reads = !args.cached_reads;
     c.region = args.region;
+    c.kms_keys = args.kms_keys;
     if let Some(s) = args.lifecycle_day_secs {
         if s == 0 {
             anyhow::bail!("--lifecycle-day-secs must be at least 1");

@@ -42,10 +42,12 @@ pub fn open_or_create_store(
     io_kind: BackendKind,
     sync: bool,
     direct_reads: bool,
+    kms: seedbed_engine::object::kms::Kms,
 ) -> anyhow::Result<(ObjectStore, bool)> {
     let options = StoreOptions {
         sync,
         direct_reads,
+        kms,
         ..StoreOptions::default()
     };
     if io_kind == BackendKind::Sim {
@@ -126,7 +128,15 @@ impl Server {
     /// Open the store and the IAM file and start every listener on the current runtime.
     pub async fn start(config: &ServeConfig) -> anyhow::Result<Server> {
         let (store, _) = tokio::task::block_in_place(|| {
-            open_or_create_store(&config.store, config.io, config.sync, config.direct_reads)
+            let kms = seedbed_engine::object::kms::Kms::new(&config.region, &config.kms_keys)
+                .map_err(|e| anyhow::anyhow!("--kms-key: {e}"))?;
+            open_or_create_store(
+                &config.store,
+                config.io,
+                config.sync,
+                config.direct_reads,
+                kms,
+            )
         })?;
         let iam_path = config.iam_path();
         let (identity, minted) = load_or_bootstrap_iam(&iam_path)?;

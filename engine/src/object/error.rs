@@ -169,6 +169,9 @@ pub enum ObjectError {
     /// A request argument is invalid.
     #[error("InvalidArgument: {0}")]
     InvalidArgument(String),
+    /// An SSE-KMS write names a KMS key the built-in KMS does not have (`kms.rs`).
+    #[error("KMS.NotFoundException: {0}")]
+    KmsNotFound(String),
     /// The bucket has no default encryption (GetBucketEncryption).
     #[error("ServerSideEncryptionConfigurationNotFoundError: {0}")]
     NoEncryptionConfiguration(String),
@@ -296,6 +299,7 @@ impl ObjectError {
             ObjectError::NoEncryptionConfiguration(_) => {
                 "ServerSideEncryptionConfigurationNotFoundError"
             }
+            ObjectError::KmsNotFound(_) => "KMS.NotFoundException",
             ObjectError::InvalidArgument(_)
             | ObjectError::InvalidLayout(_)
             | ObjectError::Input(_) => "InvalidArgument",

@@ -41,6 +41,7 @@ pub mod cors;
 pub mod describe;
 pub mod erasure;
 pub mod error;
+pub mod kms;
 pub mod layout;
 pub mod lifecycle;
 pub mod list;

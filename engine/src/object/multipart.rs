@@ -34,9 +34,24 @@ fn part_encryption(
     match (upload, customer) {
         (None, None) => Ok(None),
         (Some(Encryption::S3), None) => Ok(Some(SseRequest::S3)),
-        (None | Some(Encryption::S3), Some(_)) => Err(ObjectError::InvalidRequest(
-            "the upload was not created with SSE-C: its parts take no SSE-C key".into(),
-        )),
+        // The upload's key, already resolved to its ARN.
+        (
+            Some(Encryption::Kms {
+                key_id,
+                context,
+                bucket_key,
+            }),
+            None,
+        ) => Ok(Some(SseRequest::Kms(super::sse::KmsRequest {
+            key_id: Some(key_id.clone()),
+            context: context.clone(),
+            bucket_key: *bucket_key,
+        }))),
+        (None | Some(Encryption::S3 | Encryption::Kms { .. }), Some(_)) => {
+            Err(ObjectError::InvalidRequest(
+                "the upload was not created with SSE-C: its parts take no SSE-C key".into(),
+            ))
+        }
         (Some(Encryption::Customer { .. }), None) => Err(ObjectError::InvalidRequest(
             "the upload was created with SSE-C: every UploadPart must send its key \
              (x-amz-server-side-encryption-customer-algorithm, -key, -key-MD5)"
@@ -185,7 +200,7 @@ impl ObjectStore {
             tags: super::object_tags::by_key(&opts.tags),
             retention: opts.retention,
             legal_hold: opts.legal_hold,
-            encryption: super::sse::for_write(&b, opts.sse.as_ref())?
+            encryption: super::sse::for_write(&b, opts.sse.as_ref(), &self.options.kms)?
                 .as_ref()
                 .map(SseRequest::encryption),
         };
@@ -270,7 +285,7 @@ impl ObjectStore {
                 + upload
                     .encryption
                     .as_ref()
-                    .map_or(0, |_| super::sse::description_room());
+                    .map_or(0, super::sse::description_room);
             let Written {
                 id,
                 digest,

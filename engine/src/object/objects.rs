@@ -730,10 +730,11 @@ impl ObjectStore {
         let b = self.bucket(bucket)?;
         resolve_ownership(&b, opts.writer.clone(), opts.acl.as_ref())?;
         let retention = retention_for_write(&b, opts.retention, opts.legal_hold, self.now_ms())?;
-        // The bucket's default encryption, for a PUT that asks for none.
+        // The bucket's default encryption, for a PUT that asks for none; an SSE-KMS key
+        // resolved to its ARN.
         let defaulted;
-        let opts = match super::sse::for_write(&b, opts.sse.as_ref())? {
-            Some(sse) if opts.sse.is_none() => {
+        let opts = match super::sse::for_write(&b, opts.sse.as_ref(), &self.options.kms)? {
+            Some(sse) if opts.sse.as_ref() != Some(&sse) => {
                 defaulted = PutOptions {
                     sse: Some(sse),
                     ..opts.clone()
@@ -845,7 +846,7 @@ impl ObjectStore {
             + opts
                 .sse
                 .as_ref()
-                .map_or(0, |_| super::sse::description_room());
+                .map_or(0, |s| super::sse::description_room(&s.encryption()));
         // Not synced yet: the description goes in first, and one sync makes both durable.
         let Written {
             id,
@@ -1280,7 +1281,7 @@ impl ObjectStore {
                 ..info.system.clone()
             };
         }
-        opts.sse = super::sse::for_write(&dst, opts.sse.as_ref())?;
+        opts.sse = super::sse::for_write(&dst, opts.sse.as_ref(), &self.options.kms)?;
         if copy.replace_tags {
             check_object_tags(&opts.tags)?;
         } else {
@@ -1453,6 +1454,10 @@ impl ObjectStore {
         match sse {
             SseRequest::S3 => self.master_key(true),
             SseRequest::Customer(c) => Ok(c.key().clone()),
+            SseRequest::Kms(k) => Ok(super::kms::key_encryption_key(
+                &self.master_key(true)?,
+                k.key_id.as_deref().unwrap_or_default(),
+            )),
         }
     }
 
@@ -1474,6 +1479,9 @@ impl ObjectStore {
         enc.check_read(customer)?;
         let kek = match (enc, customer) {
             (Encryption::Customer { .. }, Some(c)) => c.key().clone(),
+            (Encryption::Kms { key_id, .. }, _) => {
+                super::kms::key_encryption_key(&self.master_key(false)?, key_id)
+            }
             _ => self.master_key(false)?,
         };
         let what = || format!("{bucket}/{} version {}", v.key, v.version_id);

@@ -102,7 +102,7 @@ impl ObjectStore {
         let keys = match &version.encryption {
             None => DataKeys::Clear,
             Some(Encryption::Customer { .. }) => DataKeys::Locked,
-            Some(Encryption::S3) => DataKeys::Sealed,
+            Some(Encryption::S3 | Encryption::Kms { .. }) => DataKeys::Sealed,
         };
         Ok(ObjectReader {
             store: self,

@@ -58,7 +58,23 @@ pub enum Encryption {
         /// Base64 MD5 of the client's key.
         key_md5: String,
     },
+    /// SSE-KMS: data keys sealed under a key of the built-in KMS (`kms.rs`).
+    Kms {
+        /// A version's: the KMS key's ARN. A bucket default's: the `KMSMasterKeyID` as
+        /// configured (empty: the account's `aws/s3` key), resolved at each write.
+        key_id: String,
+        /// The encryption context the write sent (base64 JSON), echoed on reads as S3 does.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        context: Option<String>,
+        /// `x-amz-server-side-encryption-bucket-key-enabled`: recorded and echoed (an S3 Bucket
+        /// Key saves KMS calls; there are none to save here).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        bucket_key: bool,
+    },
 }
+
+/// The value of `x-amz-server-side-encryption` for SSE-KMS.
+pub const KMS_ALGORITHM: &str = "aws:kms";
 
 /// A segment's data key sealed under its key encryption key: base64 of the GCM nonce (12
 /// bytes), then the encrypted key and its tag (48 bytes).
@@ -77,15 +93,12 @@ impl SealedKey {
     pub const TEXT_LEN: usize = 80;
 }
 
-/// How much longer an encrypted version's description (`describe.rs`) is than a plain one's:
-/// its `encryption` and its segment's `sealed_key`, with their names. A write that encrypts
-/// adds this to its estimate, so a small blob goes to a pack record only if its description
-/// fits.
-pub(super) fn description_room() -> usize {
-    let encryption = Encryption::Customer {
-        key_md5: "0".repeat(24),
-    };
-    serde_json::to_string(&encryption).map_or(64, |j| j.len())
+/// How much longer a version's description (`describe.rs`) is for being encrypted so: its
+/// `encryption` and its segment's `sealed_key`, with their names. A write that encrypts adds
+/// this to its estimate, so a small blob goes to a pack record only if its description fits
+/// (an SSE-KMS one names its key's ARN and may carry an encryption context).
+pub(super) fn description_room(encryption: &Encryption) -> usize {
+    serde_json::to_string(encryption).map_or(4096, |j| j.len())
         + SealedKey::TEXT_LEN
         + r#","encryption":,"sealed_key":"""#.len()
 }
@@ -263,22 +276,49 @@ impl CustomerKey {
     }
 }
 
-/// What a write asks for: SSE-S3 (`x-amz-server-side-encryption: AES256`) or SSE-C.
+/// What a write asks for: SSE-S3 (`x-amz-server-side-encryption: AES256`), SSE-C or SSE-KMS.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SseRequest {
     /// SSE-S3.
     S3,
     /// SSE-C with this key.
     Customer(CustomerKey),
+    /// SSE-KMS.
+    Kms(KmsRequest),
+}
+
+/// An SSE-KMS write's headers: the key it names (`None`: the account's `aws/s3`; once
+/// resolved for the bucket, the key's ARN), its encryption context and Bucket Key setting.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KmsRequest {
+    /// `x-amz-server-side-encryption-aws-kms-key-id`.
+    pub key_id: Option<String>,
+    /// `x-amz-server-side-encryption-context` (checked: base64 JSON of strings).
+    pub context: Option<String>,
+    /// `x-amz-server-side-encryption-bucket-key-enabled`.
+    pub bucket_key: bool,
 }
 
 impl SseRequest {
-    /// The request's SSE headers, checked: `x-amz-server-side-encryption` (`AES256`; KMS is
-    /// not served) and the SSE-C key; both at once is refused, as S3 refuses it.
+    /// The request's SSE headers, checked: `x-amz-server-side-encryption` (`AES256` or
+    /// `aws:kms`), the SSE-C key, and the SSE-KMS headers in `kms` (which need `aws:kms`, as
+    /// S3 says); SSE-C with either of the others is refused, as S3 refuses it.
     pub fn from_headers(
         server_side_encryption: Option<&str>,
         customer: Option<CustomerKey>,
+        kms: KmsRequest,
     ) -> Result<Option<Self>, ObjectError> {
+        let kms_headers = kms.key_id.is_some() || kms.context.is_some();
+        if kms_headers && server_side_encryption != Some(KMS_ALGORITHM) {
+            return Err(ObjectError::InvalidArgument(
+                "Server Side Encryption with KMS managed key requires HTTP header \
+                 x-amz-server-side-encryption : aws:kms"
+                    .into(),
+            ));
+        }
+        if let Some(c) = &kms.context {
+            super::kms::check_context(c)?;
+        }
         match (server_side_encryption, customer) {
             (Some(_), Some(_)) => Err(ObjectError::InvalidArgument(
                 "Server Side Encryption with Customer provided key is incompatible with the \
@@ -287,21 +327,28 @@ impl SseRequest {
             )),
             (None, c) => Ok(c.map(SseRequest::Customer)),
             (Some(ALGORITHM), None) => Ok(Some(SseRequest::S3)),
-            (Some(k @ ("aws:kms" | "aws:kms:dsse")), None) => Err(ObjectError::NotImplemented(
-                format!("x-amz-server-side-encryption: {k}: this server has no KMS; SSE-S3 (AES256) and SSE-C are served"),
-            )),
+            (Some(KMS_ALGORITHM), None) => Ok(Some(SseRequest::Kms(kms))),
+            (Some(k @ "aws:kms:dsse"), None) => Err(ObjectError::NotImplemented(format!(
+                "x-amz-server-side-encryption: {k} (dual-layer SSE-KMS) is not served; AES256, \
+                 aws:kms and SSE-C are"
+            ))),
             (Some(other), None) => Err(ObjectError::InvalidArgument(format!(
                 "x-amz-server-side-encryption: {other:?} is not a valid value (AES256, aws:kms)"
             ))),
         }
     }
 
-    /// What the version records.
+    /// What the version records (an SSE-KMS request resolved by [`for_write`]).
     pub fn encryption(&self) -> Encryption {
         match self {
             SseRequest::S3 => Encryption::S3,
             SseRequest::Customer(c) => Encryption::Customer {
                 key_md5: c.md5.clone(),
+            },
+            SseRequest::Kms(k) => Encryption::Kms {
+                key_id: k.key_id.clone().unwrap_or_default(),
+                context: k.context.clone(),
+                bucket_key: k.bucket_key,
             },
         }
     }
@@ -312,8 +359,8 @@ impl Encryption {
     /// same client key for SSE-C. `customer`: the key the request sent, if any.
     pub fn check_read(&self, customer: Option<&CustomerKey>) -> Result<(), ObjectError> {
         match (self, customer) {
-            (Encryption::S3, None) => Ok(()),
-            (Encryption::S3, Some(_)) => Err(not_applicable()),
+            (Encryption::S3 | Encryption::Kms { .. }, None) => Ok(()),
+            (Encryption::S3 | Encryption::Kms { .. }, Some(_)) => Err(not_applicable()),
             (Encryption::Customer { .. }, None) => Err(ObjectError::InvalidRequest(
                 "The object was stored using a form of Server Side Encryption. The correct \
                  parameters must be provided to retrieve the object (SSE-C: \
@@ -370,7 +417,8 @@ pub fn unseal_failed(what: &str) -> ObjectError {
 
 impl ObjectStore {
     /// PutBucketEncryption: writes to `bucket` that ask for no encryption get `default`
-    /// (SSE-S3; SSE-KMS is not served). `block_sse_c` is the rule's `BlockedEncryptionTypes`:
+    /// (SSE-S3, or SSE-KMS with the key as configured). `block_sse_c` is the rule's
+    /// `BlockedEncryptionTypes`:
     /// `Some(true)` for `SSE-C`, `Some(false)` for `NONE`, `None` when the rule names none (the
     /// bucket's setting is kept as it is).
     pub fn put_bucket_encryption(
@@ -379,9 +427,9 @@ impl ObjectStore {
         default: Encryption,
         block_sse_c: Option<bool>,
     ) -> Result<(), ObjectError> {
-        if default != Encryption::S3 {
+        if matches!(default, Encryption::Customer { .. }) {
             return Err(ObjectError::InvalidArgument(
-                "a bucket's default encryption is SSE-S3 (AES256) here".into(),
+                "a bucket's default encryption is SSE-S3 (AES256) or SSE-KMS (aws:kms)".into(),
             ));
         }
         self.update_bucket(bucket, |b| {
@@ -415,13 +463,26 @@ impl ObjectStore {
     }
 }
 
-/// The encryption a write to bucket `b` gets: what it asks for, else the bucket's default.
-/// A write asking for SSE-C where the bucket blocks it is refused, as S3 refuses it (403
-/// AccessDenied).
+/// The encryption a write to bucket `b` gets: what it asks for, else the bucket's default,
+/// with an SSE-KMS key resolved to its ARN by `kms` (or refused, unknown). A write asking for
+/// SSE-C where the bucket blocks it is refused, as S3 refuses it (403 AccessDenied).
 pub(super) fn for_write(
     b: &BucketMeta,
     asked: Option<&SseRequest>,
+    kms: &super::kms::Kms,
 ) -> Result<Option<SseRequest>, ObjectError> {
+    let chosen = choose(b, asked)?;
+    Ok(match chosen {
+        Some(SseRequest::Kms(k)) => Some(SseRequest::Kms(KmsRequest {
+            key_id: Some(kms.resolve(b, k.key_id.as_deref())?),
+            ..k
+        })),
+        other => other,
+    })
+}
+
+/// What a write asks for, else the bucket's default (unresolved).
+fn choose(b: &BucketMeta, asked: Option<&SseRequest>) -> Result<Option<SseRequest>, ObjectError> {
     Ok(match (asked, &b.default_encryption) {
         (Some(SseRequest::Customer(_)), _) if b.sse_c_blocked => {
             return Err(ObjectError::AccessDenied(format!(
@@ -434,6 +495,16 @@ pub(super) fn for_write(
         }
         (Some(a), _) => Some(a.clone()),
         (None, Some(Encryption::S3)) => Some(SseRequest::S3),
+        (
+            None,
+            Some(Encryption::Kms {
+                key_id, bucket_key, ..
+            }),
+        ) => Some(SseRequest::Kms(KmsRequest {
+            key_id: (!key_id.is_empty()).then(|| key_id.clone()),
+            context: None,
+            bucket_key: *bucket_key,
+        })),
         (None, _) => None,
     })
 }
@@ -533,12 +604,19 @@ mod tests {
         let sealed = serde_json::to_string(&seg(Some(k.seal(&k).unwrap())))
             .unwrap()
             .len();
-        let enc = serde_json::to_string(&Encryption::Customer {
-            key_md5: "DWygnHRtgiJ77HCm+1rvHw==".into(),
-        })
-        .unwrap()
-        .len();
-        assert!(sealed - plain + enc + r#","encryption":"#.len() <= description_room());
+        for e in [
+            Encryption::Customer {
+                key_md5: "DWygnHRtgiJ77HCm+1rvHw==".into(),
+            },
+            Encryption::Kms {
+                key_id: "arn:aws:kms:us-east-1:111111111111:key/testkey-1".into(),
+                context: Some("eyJhIjogImIifQ==".into()),
+                bucket_key: true,
+            },
+        ] {
+            let enc = serde_json::to_string(&e).unwrap().len();
+            assert!(sealed - plain + enc + r#","encryption":"#.len() <= description_room(&e));
+        }
     }
 
     #[test]
@@ -562,12 +640,33 @@ mod tests {
             Encryption::S3.check_read(Some(&k)).unwrap_err().code(),
             "InvalidRequest"
         );
-        assert!(SseRequest::from_headers(Some("AES256"), Some(k)).is_err());
+        let none = KmsRequest::default;
+        assert!(SseRequest::from_headers(Some("AES256"), Some(k.clone()), none()).is_err());
+        assert!(SseRequest::from_headers(Some("aws:kms"), Some(k), none()).is_err());
+        assert!(matches!(
+            SseRequest::from_headers(Some("aws:kms"), None, none()),
+            Ok(Some(SseRequest::Kms(_)))
+        ));
+        // The KMS headers need aws:kms.
+        let named = KmsRequest {
+            key_id: Some("k".into()),
+            ..none()
+        };
+        for sse in [None, Some("AES256")] {
+            let e = SseRequest::from_headers(sse, None, named.clone()).unwrap_err();
+            assert!(e.to_string().contains("requires"), "{e}");
+        }
         assert_eq!(
-            SseRequest::from_headers(Some("aws:kms"), None)
+            SseRequest::from_headers(Some("aws:kms:dsse"), None, none())
                 .unwrap_err()
                 .code(),
             "NotImplemented"
         );
+        let kms = Encryption::Kms {
+            key_id: "arn:aws:kms:us-east-1:1:key/k".into(),
+            context: None,
+            bucket_key: false,
+        };
+        assert!(kms.check_read(None).is_ok());
     }
 }

@@ -47,6 +47,8 @@ pub struct StoreOptions {
     /// (`O_DIRECT`), as PUT writes them; `false` reads through the page cache. A file system
     /// without direct I/O (tmpfs before Linux 6.6) falls back to the page cache either way.
     pub direct_reads: bool,
+    /// The built-in KMS behind SSE-KMS: which KMS keys exist (`kms.rs`).
+    pub kms: super::kms::Kms,
 }
 
 impl Default for StoreOptions {
@@ -55,6 +57,7 @@ impl Default for StoreOptions {
             sync: true,
             min_part_size: 5 * 1024 * 1024,
             direct_reads: true,
+            kms: super::kms::Kms::default(),
         }
     }
 }

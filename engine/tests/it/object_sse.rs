@@ -1,8 +1,9 @@
 //! Server-side encryption on real files (K = 4, M = 2, 4 KiB shards): SSE-C objects read only
 //! with their key, SSE-S3 objects with none; ranges and parts decrypt from their own offsets;
 //! a multipart upload's parts each bring the upload's key; copies decrypt with the source's
-//! key and encrypt with the destination's; no plaintext reaches the shard files; and an
-//! encrypted object survives a lost disk and a rebuild of the metadata from the shards.
+//! key and encrypt with the destination's; no plaintext reaches the shard files; an encrypted
+//! object survives a lost disk and a rebuild of the metadata from the shards; and SSE-KMS
+//! objects open under their KMS key, whose ARN and context the rebuild brings back.
 
 use seedbed_engine::object::multipart::{CompleteOptions, CompletePart, PartOptions};
 use seedbed_engine::object::sse::{CustomerKey, SseRequest};
@@ -444,4 +445,69 @@ fn a_bucket_that_blocks_sse_c_refuses_new_sse_c_writes_and_keeps_the_block_throu
         Some(SseRequest::Customer(customer(KEY_A))),
     );
     assert_eq!(get(&store, "new", with_key(KEY_A)).unwrap(), data);
+}
+
+#[test]
+fn sse_kms_objects_open_under_their_kms_key_and_survive_a_rebuild_from_the_shards() {
+    use seedbed_engine::object::sse::{Encryption, KmsRequest};
+    let e = replicated_env::env("object-sse-kms-");
+    let big: Vec<u8> = replicated_env::data(40_000, 12);
+    // A context as long as a request header comfortably carries: it rides in the description.
+    let context = {
+        use base64::Engine as _;
+        let json = format!(r#"{{"project":"{}"}}"#, "p".repeat(1500));
+        base64::engine::general_purpose::STANDARD.encode(json)
+    };
+    let kms = |key_id: Option<&str>| {
+        Some(SseRequest::Kms(KmsRequest {
+            key_id: key_id.map(String::from),
+            context: Some(context.clone()),
+            bucket_key: true,
+        }))
+    };
+    let managed;
+    {
+        let store = e.create();
+        store.create_bucket("bkt").unwrap();
+        put(&store, "big", &big, kms(None));
+        put(&store, "small", &big[..100], kms(Some("alias/aws/s3")));
+        let info = store.head_object("bkt", "big", None).unwrap();
+        let Some(Encryption::Kms {
+            key_id,
+            context: c,
+            bucket_key,
+        }) = info.encryption
+        else {
+            panic!("not SSE-KMS: {:?}", info.encryption)
+        };
+        assert!(key_id.starts_with("arn:aws:kms:us-east-1:"), "{key_id}");
+        assert_eq!((c.as_deref(), bucket_key), (Some(context.as_str()), true));
+        managed = key_id;
+        // A key this store's KMS was not given: refused before anything is stored.
+        let err = store
+            .put_object(
+                "bkt",
+                "lost",
+                &mut &big[..10],
+                10,
+                &PutOptions {
+                    sse: kms(Some("testkey-9")),
+                    ..PutOptions::default()
+                },
+            )
+            .unwrap_err();
+        assert_eq!(err.code(), "KMS.NotFoundException");
+        assert!(store.head_object("bkt", "lost", None).is_err());
+        assert!(!contains(&stored_bytes(&e.root), &big[..64]));
+    }
+    e.lose_every_metadata_copy();
+    e.repair_from_shards();
+    let store = e.open().unwrap();
+    assert_eq!(get(&store, "big", GetOptions::default()).unwrap(), big);
+    assert_eq!(
+        get(&store, "small", GetOptions::default()).unwrap(),
+        big[..100]
+    );
+    let info = store.head_object("bkt", "small", None).unwrap();
+    assert!(matches!(info.encryption, Some(Encryption::Kms { key_id, .. }) if key_id == managed));
 }

@@ -117,6 +117,8 @@ impl Endpoint {
             server_side_encryption: encrypted.server_side_encryption,
             sse_customer_algorithm: encrypted.customer_algorithm,
             sse_customer_key_md5: encrypted.customer_key_md5,
+            ssekms_key_id: encrypted.kms_key_id,
+            bucket_key_enabled: encrypted.bucket_key_enabled,
             abort_date,
             abort_rule_id,
             ..CreateMultipartUploadOutput::default()
@@ -214,6 +216,8 @@ impl Endpoint {
             server_side_encryption: encrypted.server_side_encryption,
             sse_customer_algorithm: encrypted.customer_algorithm,
             sse_customer_key_md5: encrypted.customer_key_md5,
+            ssekms_key_id: encrypted.kms_key_id,
+            bucket_key_enabled: encrypted.bucket_key_enabled,
             ..UploadPartOutput::default()
         }))
     }
@@ -335,6 +339,8 @@ impl Endpoint {
             server_side_encryption: encrypted.server_side_encryption,
             sse_customer_algorithm: encrypted.customer_algorithm,
             sse_customer_key_md5: encrypted.customer_key_md5,
+            ssekms_key_id: encrypted.kms_key_id,
+            bucket_key_enabled: encrypted.bucket_key_enabled,
             ..UploadPartCopyOutput::default()
         }))
     }
@@ -414,6 +420,8 @@ impl Endpoint {
             checksum_sha256: c.sha256,
             checksum_type: c.kind,
             server_side_encryption: encrypted.server_side_encryption,
+            ssekms_key_id: encrypted.kms_key_id,
+            bucket_key_enabled: encrypted.bucket_key_enabled,
             expiration,
             ..CompleteMultipartUploadOutput::default()
         });

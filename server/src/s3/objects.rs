@@ -452,6 +452,8 @@ impl Endpoint {
             server_side_encryption: encrypted.server_side_encryption,
             sse_customer_algorithm: encrypted.customer_algorithm,
             sse_customer_key_md5: encrypted.customer_key_md5,
+            ssekms_key_id: encrypted.kms_key_id,
+            bucket_key_enabled: encrypted.bucket_key_enabled,
             expiration,
             ..PutObjectOutput::default()
         }))
@@ -590,6 +592,8 @@ impl Endpoint {
             server_side_encryption: encrypted.server_side_encryption,
             sse_customer_algorithm: encrypted.customer_algorithm,
             sse_customer_key_md5: encrypted.customer_key_md5,
+            ssekms_key_id: encrypted.kms_key_id,
+            bucket_key_enabled: encrypted.bucket_key_enabled,
             expiration: head.expiration.clone(),
             ..GetObjectOutput::default()
         });
@@ -681,6 +685,8 @@ impl Endpoint {
             server_side_encryption: encrypted.server_side_encryption,
             sse_customer_algorithm: encrypted.customer_algorithm,
             sse_customer_key_md5: encrypted.customer_key_md5,
+            ssekms_key_id: encrypted.kms_key_id,
+            bucket_key_enabled: encrypted.bucket_key_enabled,
             expiration: head.expiration.clone(),
             ..HeadObjectOutput::default()
         });
@@ -993,6 +999,8 @@ impl Endpoint {
             server_side_encryption: encrypted.server_side_encryption,
             sse_customer_algorithm: encrypted.customer_algorithm,
             sse_customer_key_md5: encrypted.customer_key_md5,
+            ssekms_key_id: encrypted.kms_key_id,
+            bucket_key_enabled: encrypted.bucket_key_enabled,
             expiration,
             ..CopyObjectOutput::default()
         }))

@@ -4,7 +4,9 @@
 
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result};
-use seedbed_engine::object::sse::{CustomerKey, Encryption, SseRequest, ALGORITHM};
+use seedbed_engine::object::sse::{
+    CustomerKey, Encryption, KmsRequest, SseRequest, ALGORITHM, KMS_ALGORITHM,
+};
 use seedbed_engine::object::ObjectError;
 
 use super::endpoint::Endpoint;
@@ -43,30 +45,38 @@ macro_rules! sse_key {
 }
 pub(crate) use sse_key;
 
-/// What a write asks for (`x-amz-server-side-encryption` and the SSE-C headers of an s3s
-/// input that has both): `sse_request!(input)`.
+/// What a write asks for (`x-amz-server-side-encryption`, the SSE-C headers and the SSE-KMS
+/// ones of an s3s input that has all three): `sse_request!(input)`.
 macro_rules! sse_request {
     ($input:expr) => {
         $crate::s3::sse::request(
             $input.server_side_encryption.as_ref(),
-            $input.sse_customer_algorithm.as_ref(),
-            $input.sse_customer_key.as_ref(),
-            $input.sse_customer_key_md5.as_ref(),
+            $crate::s3::sse::customer_key(
+                $input.sse_customer_algorithm.as_ref(),
+                $input.sse_customer_key.as_ref(),
+                $input.sse_customer_key_md5.as_ref(),
+            ),
+            seedbed_engine::object::sse::KmsRequest {
+                key_id: $input.ssekms_key_id.clone(),
+                context: $input.ssekms_encryption_context.clone(),
+                bucket_key: $input.bucket_key_enabled.unwrap_or(false),
+            },
         )
     };
 }
 pub(crate) use sse_request;
 
-/// What a write asks for: `x-amz-server-side-encryption` and the SSE-C headers together.
+/// What a write asks for: `x-amz-server-side-encryption`, the SSE-C key and the SSE-KMS
+/// headers together.
 pub fn request(
     server_side_encryption: Option<&ServerSideEncryption>,
-    algorithm: Option<&String>,
-    key: Option<&String>,
-    key_md5: Option<&String>,
+    customer: Result<Option<CustomerKey>, ObjectError>,
+    kms: KmsRequest,
 ) -> Result<Option<SseRequest>, ObjectError> {
     SseRequest::from_headers(
         server_side_encryption.map(ServerSideEncryption::as_str),
-        customer_key(algorithm, key, key_md5)?,
+        customer?,
+        kms,
     )
 }
 
@@ -93,6 +103,12 @@ pub struct SseFields {
     pub customer_algorithm: Option<String>,
     /// `x-amz-server-side-encryption-customer-key-MD5` (SSE-C): the key's MD5, never the key.
     pub customer_key_md5: Option<String>,
+    /// `x-amz-server-side-encryption-aws-kms-key-id` (SSE-KMS): the KMS key's ARN.
+    pub kms_key_id: Option<String>,
+    /// `x-amz-server-side-encryption-context` (SSE-KMS, as written).
+    pub kms_context: Option<String>,
+    /// `x-amz-server-side-encryption-bucket-key-enabled` (SSE-KMS, when on).
+    pub bucket_key_enabled: Option<bool>,
 }
 
 impl SseFields {
@@ -109,6 +125,17 @@ impl SseFields {
                 customer_key_md5: Some(key_md5.clone()),
                 ..SseFields::default()
             },
+            Some(Encryption::Kms {
+                key_id,
+                context,
+                bucket_key,
+            }) => SseFields {
+                server_side_encryption: Some(ServerSideEncryption::from_static(KMS_ALGORITHM)),
+                kms_key_id: Some(key_id.clone()),
+                kms_context: context.clone(),
+                bucket_key_enabled: bucket_key.then_some(true),
+                ..SseFields::default()
+            },
         }
     }
 }
@@ -118,7 +145,8 @@ impl SseFields {
 pub const BLOCKED_TYPES_HEADER: &str = "x-seedbed-blocked-encryption-types";
 
 impl Endpoint {
-    /// PutBucketEncryption: one rule, SSE-S3 (`AES256`); SSE-KMS is not served. The rule's
+    /// PutBucketEncryption: one rule, SSE-S3 (`AES256`) or SSE-KMS (`aws:kms`, with the
+    /// `KMSMasterKeyID` as given, resolved at each write, and `BucketKeyEnabled`). The rule's
     /// `BlockedEncryptionTypes`, which s3s's model lacks, comes from [`super::xml_mend`].
     pub(super) async fn put_bucket_encryption(
         &self,
@@ -131,24 +159,36 @@ impl Endpoint {
             .map(|b| b.0);
         let input = req.input;
         let rules = &input.server_side_encryption_configuration.rules;
-        let algorithm = match rules.as_slice() {
-            [rule] => rule
-                .apply_server_side_encryption_by_default
-                .as_ref()
-                .map(|d| d.sse_algorithm.as_str().to_string()),
-            _ => None,
+        let (by_default, bucket_key) = match rules.as_slice() {
+            [rule] => (
+                rule.apply_server_side_encryption_by_default.as_ref(),
+                rule.bucket_key_enabled.unwrap_or(false),
+            ),
+            _ => (None, false),
         };
-        let default = match algorithm.as_deref() {
-            Some(ALGORITHM) => Encryption::S3,
-            Some(k @ ("aws:kms" | "aws:kms:dsse")) => {
+        let algorithm = by_default.map(|d| d.sse_algorithm.as_str());
+        let key_id = by_default.and_then(|d| d.kms_master_key_id.clone());
+        let default = match algorithm {
+            Some(ALGORITHM) if key_id.is_none() => Encryption::S3,
+            Some(ALGORITHM) => {
+                return Err(cx.object_err(&ObjectError::InvalidArgument(
+                    "KMSMasterKeyID goes with SSEAlgorithm aws:kms, not AES256".into(),
+                )))
+            }
+            Some(KMS_ALGORITHM) => Encryption::Kms {
+                key_id: key_id.unwrap_or_default(),
+                context: None,
+                bucket_key,
+            },
+            Some(k @ "aws:kms:dsse") => {
                 return Err(cx.object_err(&ObjectError::NotImplemented(format!(
-                    "SSEAlgorithm {k}: this server has no KMS; a bucket's default is AES256"
+                    "SSEAlgorithm {k} (dual-layer SSE-KMS) is not served; AES256 and aws:kms are"
                 ))))
             }
             _ => {
                 return Err(cx.object_err(&ObjectError::MalformedXml(
                     "a ServerSideEncryptionConfiguration holds one Rule whose \
-                     ApplyServerSideEncryptionByDefault names SSEAlgorithm AES256"
+                     ApplyServerSideEncryptionByDefault names SSEAlgorithm AES256 or aws:kms"
                         .into(),
                 )))
             }
@@ -170,17 +210,27 @@ impl Endpoint {
     ) -> S3Result<S3Response<GetBucketEncryptionOutput>> {
         let cx = self.cx(&req);
         let bucket = req.input.bucket;
-        let (_, sse_c_blocked) = cx
+        let (default, sse_c_blocked) = cx
             .run(Vec::new(), move |s| s.bucket_encryption(&bucket))
             .await?;
+        let (algorithm, key_id, bucket_key) = match default {
+            Encryption::Kms {
+                key_id, bucket_key, ..
+            } => (
+                KMS_ALGORITHM,
+                (!key_id.is_empty()).then_some(key_id),
+                bucket_key,
+            ),
+            _ => (ALGORITHM, None, false),
+        };
         let mut resp = S3Response::new(GetBucketEncryptionOutput {
             server_side_encryption_configuration: Some(ServerSideEncryptionConfiguration {
                 rules: vec![ServerSideEncryptionRule {
                     apply_server_side_encryption_by_default: Some(ServerSideEncryptionByDefault {
-                        kms_master_key_id: None,
-                        sse_algorithm: ServerSideEncryption::from_static(ALGORITHM),
+                        kms_master_key_id: key_id,
+                        sse_algorithm: ServerSideEncryption::from_static(algorithm),
                     }),
-                    bucket_key_enabled: Some(false),
+                    bucket_key_enabled: Some(bucket_key),
                 }],
             }),
         });

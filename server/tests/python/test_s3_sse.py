@@ -1,12 +1,13 @@
 """Server-side encryption through boto3, as users rely on it: an SSE-C object is readable only
 with its key and never stored in clear; SSE-S3 asked per object or as a bucket's default;
-multipart uploads and copies carry their keys; KMS is refused, not ignored."""
+multipart uploads and copies carry their keys; SSE-KMS under the built-in KMS's keys."""
 
 import base64
 import hashlib
 import json
 import os
 import pathlib
+import re
 
 import pytest
 from botocore.exceptions import ClientError
@@ -100,13 +101,65 @@ def test_sse_s3_per_object_and_as_the_bucket_default(server, bucket):
     assert key_file.stat().st_size == 32 and key_file.stat().st_mode & 0o077 == 0
 
 
-def test_kms_is_refused_not_ignored(server, bucket):
+def test_sse_kms_seals_under_the_key_named_and_refuses_unknown_keys(fresh_server):
+    server = fresh_server("--kms-key", "team-key")
     s3 = server.client()
+    s3.create_bucket(Bucket="kms-bucket")
+    secret = b"kms plaintext that must not reach the disk " * 10
+    # No key named: the account's AWS managed key (aws/s3), by its ARN, as on S3.
+    r = s3.put_object(Bucket="kms-bucket", Key="managed", Body=secret,
+                      ServerSideEncryption="aws:kms")
+    managed = r["SSEKMSKeyId"]
+    assert r["ServerSideEncryption"] == "aws:kms"
+    assert re.fullmatch(r"arn:aws:kms:us-east-1:\d{12}:key/[0-9a-f-]{36}", managed), managed
+    got = s3.get_object(Bucket="kms-bucket", Key="managed")
+    assert got["Body"].read() == secret and got["SSEKMSKeyId"] == managed
+    assert s3.head_object(Bucket="kms-bucket", Key="managed")["ServerSideEncryption"] == "aws:kms"
+    # A customer key the server was started with, by ID; the Bucket Key setting is echoed.
+    r = s3.put_object(Bucket="kms-bucket", Key="team", Body=secret, ServerSideEncryption="aws:kms",
+                      SSEKMSKeyId="team-key", BucketKeyEnabled=True)
+    assert r["SSEKMSKeyId"].endswith(":key/team-key") and r["BucketKeyEnabled"] is True
+    assert s3.get_object(Bucket="kms-bucket", Key="team")["Body"].read() == secret
+    assert secret not in stored_bytes(server)
+    # A key the KMS does not have: 400 KMS.NotFoundException, and nothing stored.
     with pytest.raises(ClientError) as e:
-        s3.put_object(Bucket=bucket, Key="k", Body=b"x", ServerSideEncryption="aws:kms")
-    assert (status(e), e.value.response["Error"]["Code"]) == (501, "NotImplemented")
+        s3.put_object(Bucket="kms-bucket", Key="lost", Body=b"x", ServerSideEncryption="aws:kms",
+                      SSEKMSKeyId="no-such-key")
+    assert (status(e), e.value.response["Error"]["Code"]) == (400, "KMS.NotFoundException")
     with pytest.raises(ClientError):
-        s3.head_object(Bucket=bucket, Key="k")
+        s3.head_object(Bucket="kms-bucket", Key="lost")
+    # The KMS headers need aws:kms; dual-layer SSE-KMS is refused, not ignored.
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket="kms-bucket", Key="k", Body=b"x", SSEKMSKeyId="team-key")
+    assert status(e) == 400
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket="kms-bucket", Key="k", Body=b"x", ServerSideEncryption="aws:kms:dsse")
+    assert status(e) == 501
+    # As the bucket's default: writes that ask for nothing get the configured key.
+    s3.put_bucket_encryption(Bucket="kms-bucket", ServerSideEncryptionConfiguration={"Rules": [{
+        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms",
+                                               "KMSMasterKeyID": "team-key"},
+        "BucketKeyEnabled": True}]})
+    rule = s3.get_bucket_encryption(Bucket="kms-bucket")["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert rule["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms",
+                                                         "KMSMasterKeyID": "team-key"}
+    r = s3.put_object(Bucket="kms-bucket", Key="defaulted", Body=b"d")
+    assert r["ServerSideEncryption"] == "aws:kms" and r["SSEKMSKeyId"].endswith(":key/team-key")
+    # A copy re-encrypts as its own request says; multipart keeps the upload's key.
+    r = s3.copy_object(Bucket="kms-bucket", Key="copy", CopySource={"Bucket": "kms-bucket",
+                       "Key": "team"}, ServerSideEncryption="AES256")
+    assert r["ServerSideEncryption"] == "AES256"
+    assert s3.get_object(Bucket="kms-bucket", Key="copy")["Body"].read() == secret
+    up = s3.create_multipart_upload(Bucket="kms-bucket", Key="mp", ServerSideEncryption="aws:kms")
+    assert up["SSEKMSKeyId"] == managed
+    p = s3.upload_part(Bucket="kms-bucket", Key="mp", UploadId=up["UploadId"], PartNumber=1,
+                       Body=b"part")
+    assert p["SSEKMSKeyId"] == managed
+    r = s3.complete_multipart_upload(Bucket="kms-bucket", Key="mp", UploadId=up["UploadId"],
+                                     MultipartUpload={"Parts": [{"PartNumber": 1,
+                                                                 "ETag": p["ETag"]}]})
+    assert r["SSEKMSKeyId"] == managed
+    assert s3.get_object(Bucket="kms-bucket", Key="mp")["Body"].read() == b"part"
 
 
 def test_multipart_uploads_and_copies_carry_their_keys(server, bucket):
