@@ -7,7 +7,9 @@
 # s3fs of the same version and the suite's test dependencies into a venv, and runs pytest on the
 # whole folder. s3fs tests itself against moto's server; s3fs_driver.py (a pytest plugin) puts
 # `seedbed serve` where the suite starts moto and restarts it on a fresh store where the suite
-# resets moto before each test. No test or fixture is changed. The pytest verdicts are kept as
+# resets moto before each test. No test or fixture is changed; one is left out,
+# `test_async_close`, which connects to test.s3.amazonaws.com whatever the endpoint (it fails
+# under moto too, after 11 s of retries offline). The pytest verdicts are kept as
 # they are: an `xfail` (a test the authors expect to fail, mostly "not on moto") counts as
 # not run, an XPASS as passed. Prints one line last:
 #
@@ -65,7 +67,8 @@ set +e
     SEEDBED="$SEEDBED" SEEDBED_IAM="$WORK/iam.json" SEEDBED_WORK="$WORK" \
     PYTHONPATH="$HERE${PYTHONPATH:+:$PYTHONPATH}" \
     timeout "${RUN_TIMEOUT_S:-1200}" "$VENV/bin/python" -m pytest -p s3fs_driver \
-      -p no:cacheprovider -q -rfEs --junitxml="$WORK/junit.xml" ${PYTEST_ARGS:-} s3fs/tests ) \
+      -p no:cacheprovider -q -rfEs --junitxml="$WORK/junit.xml" ${PYTEST_ARGS:-} \
+      --deselect s3fs/tests/test_s3fs.py::test_async_close s3fs/tests ) \
   > "$WORK/pytest.txt" 2>&1
 rc=$?
 set -e

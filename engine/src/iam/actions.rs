@@ -95,6 +95,7 @@ pub const S3_ACTIONS: &[ActionSpec] = &[
         condition_keys: &[
             "s3:x-amz-acl",
             "s3:x-amz-server-side-encryption",
+            "s3:x-amz-server-side-encryption-aws-kms-key-id",
             "s3:x-amz-storage-class",
             "s3:RequestObjectTag/<key>",
             "s3:RequestObjectTagKeys",

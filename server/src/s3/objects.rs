@@ -70,9 +70,10 @@ pub(super) fn default_content_type(given: Option<&String>) -> String {
         .unwrap_or_else(|| "binary/octet-stream".to_string())
 }
 
-/// The condition keys of a write that are its headers as sent: `s3:x-amz-grant-*`, and
+/// The condition keys of a write that are its headers as sent: `s3:x-amz-grant-*`,
 /// `s3:x-amz-server-side-encryption[-customer-algorithm]` (a bucket policy that denies
-/// unencrypted uploads tests them with `Null`).
+/// unencrypted uploads tests them with `Null`), `s3:x-amz-server-side-encryption-aws-kms-key-id`
+/// (one that allows only a given KMS key) and `s3:x-amz-storage-class`.
 pub(super) fn grant_keys(headers: &http::HeaderMap) -> Keys {
     [
         "x-amz-grant-full-control",
@@ -82,6 +83,8 @@ pub(super) fn grant_keys(headers: &http::HeaderMap) -> Keys {
         "x-amz-grant-write-acp",
         "x-amz-server-side-encryption",
         "x-amz-server-side-encryption-customer-algorithm",
+        "x-amz-server-side-encryption-aws-kms-key-id",
+        "x-amz-storage-class",
     ]
     .iter()
     .filter_map(|h| {

@@ -223,6 +223,41 @@ def test_a_bucket_policy_can_require_encryption(server, bucket):
     s3.put_object(Bucket=bucket, Key="sealed", Body=b"x", ServerSideEncryption="AES256")
 
 
+def test_a_bucket_policy_can_pin_the_kms_key_and_the_storage_class(fresh_server):
+    """The condition keys S3 gives a PUT for its KMS key and its storage class, as sent."""
+    server = fresh_server("--kms-key", "team-key")
+    s3 = server.client()
+    s3.create_bucket(Bucket="pinned")
+    team = s3.put_object(Bucket="pinned", Key="probe", Body=b"x", ServerSideEncryption="aws:kms",
+                         SSEKMSKeyId="team-key")["SSEKMSKeyId"]
+    s3.put_bucket_policy(Bucket="pinned", Policy=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
+            "Resource": "arn:aws:s3:::pinned/*",
+            "Condition": {"StringNotEqualsIfExists": {
+                "s3:x-amz-server-side-encryption-aws-kms-key-id": team}},
+        }, {
+            "Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
+            "Resource": "arn:aws:s3:::pinned/*",
+            "Condition": {"StringEquals": {"s3:x-amz-storage-class": "GLACIER"}},
+        }],
+    }))
+    s3.put_object(Bucket="pinned", Key="ok", Body=b"x", ServerSideEncryption="aws:kms",
+                  SSEKMSKeyId=team)
+    for denied in [dict(ServerSideEncryption="aws:kms", SSEKMSKeyId="alias/aws/s3"),
+                   dict(ServerSideEncryption="aws:kms", SSEKMSKeyId=team, StorageClass="GLACIER")]:
+        with pytest.raises(ClientError) as e:
+            s3.put_object(Bucket="pinned", Key="no", Body=b"x", **denied)
+        assert status(e) == 403, denied
+    # IfExists: a write that names no key is denied too.
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket="pinned", Key="no", Body=b"x")
+    assert status(e) == 403
+    s3.put_object(Bucket="pinned", Key="ia", Body=b"x", StorageClass="STANDARD_IA",
+                  ServerSideEncryption="aws:kms", SSEKMSKeyId=team)
+
+
 def test_a_bucket_can_block_sse_c_for_new_writes(server, bucket):
     """PutBucketEncryption's BlockedEncryptionTypes (S3, 2025): SSE-C blocked refuses new SSE-C
     writes with 403 AccessDenied (PUT, copy, multipart), leaves objects already stored so
