@@ -1454,10 +1454,13 @@ impl ObjectStore {
         match sse {
             SseRequest::S3 => self.master_key(true),
             SseRequest::Customer(c) => Ok(c.key().clone()),
-            SseRequest::Kms(k) => Ok(super::kms::key_encryption_key(
-                &self.master_key(true)?,
-                k.key_id.as_deref().unwrap_or_default(),
-            )),
+            SseRequest::Kms(k) => {
+                // `sse::for_write` resolved the key to its ARN; a key never derives from "".
+                let arn = k.key_id.as_deref().ok_or_else(|| {
+                    ObjectError::Internal("an SSE-KMS write reached the store unresolved".into())
+                })?;
+                Ok(super::kms::key_encryption_key(&self.master_key(true)?, arn))
+            }
         }
     }
 

@@ -1,6 +1,7 @@
-//! Server-side encryption, as S3 offers it: **SSE-S3** (the store holds the key) and **SSE-C**
-//! (the client sends a 256-bit key with every request that writes or reads the data, and the
-//! store never keeps it).
+//! Server-side encryption, as S3 offers it: **SSE-S3** (the store holds the key), **SSE-KMS**
+//! (the data keys are sealed under a KMS key the writer names, here one of the built-in KMS's,
+//! `kms.rs`) and **SSE-C** (the client sends a 256-bit key with every request that writes or
+//! reads the data, and the store never keeps it).
 //!
 //! Envelope encryption, one data key per blob: every segment of an encrypted version (a PUT's
 //! one blob, or each part of a multipart upload) is encrypted with AES-256-CTR under a data key
@@ -12,10 +13,11 @@
 //!
 //! The data key is stored *sealed* (AES-256-GCM, a fresh nonce each time) under the key
 //! encryption key: the store's master key for SSE-S3 (`sse-s3.key` beside the layout, made on
-//! first use), the client's own key for SSE-C. A wrong key fails GCM's tag, so a GET with the
+//! first use), the KMS key's (derived from the master key and its ARN) for SSE-KMS, the
+//! client's own key for SSE-C. A wrong key fails GCM's tag, so a GET with the
 //! wrong SSE-C key is refused before a byte is decrypted, whatever the key's MD5 says. SSE-S3
 //! keys are opened when a read of data begins ([`super::read::ObjectReader::unlock`]); a read
-//! never makes a master key, only an SSE-S3 write does.
+//! never makes a master key, only an SSE-S3 or SSE-KMS write does.
 //!
 //! The blob write encrypts after hashing and before the erasure coder (`blob/write.rs`,
 //! `blob/pipeline.rs`): shards, parity and their per-block CRC32s are over the ciphertext, so

@@ -266,8 +266,8 @@ impl ObjectStore {
     /// The SSE-S3 master key: read from [`MASTER_KEY_FILE`], or — for a write (`make`) —
     /// made from the OS generator and written durably. A read never makes one: a missing file
     /// is an error naming it, not a fresh key that opens nothing. Losing the file loses every
-    /// SSE-S3 object's data, as losing a KMS key would; it is readable by the store's owner
-    /// only.
+    /// SSE-S3 and SSE-KMS object's data (the built-in KMS's keys derive from it, `kms.rs`);
+    /// it is readable by the store's owner only.
     pub(super) fn master_key(&self, make: bool) -> Result<Key, ObjectError> {
         let mut held = self.master_key.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(k) = held.as_ref() {
@@ -277,8 +277,8 @@ impl ObjectStore {
         let exists = self.fs.exists(&path)?;
         if !exists && !make {
             return Err(ObjectError::Internal(format!(
-                "{}: the SSE-S3 master key is missing, so SSE-S3 objects cannot be decrypted \
-                 (restore the file from a backup of the store)",
+                "{}: the SSE-S3 master key is missing, so SSE-S3 and SSE-KMS objects cannot be \
+                 decrypted (restore the file from a backup of the store)",
                 path.display()
             )));
         }
