@@ -46,12 +46,9 @@ case $VENV in /*) ;; *) VENV=$PWD/$VENV ;; esac
 find_seedbed
 
 # The tests import the packages' internals: the installed ones must be the suites' versions.
-if ! "$VENV/bin/python" -c "import s3transfer, botocore, pytest, sys; sys.exit(s3transfer.__version__ != '$S3TRANSFER_VERSION' or botocore.__version__ != '$BOTOCORE_VERSION')" 2>/dev/null; then
-  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV" || die "could not create a venv at $VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check "s3transfer==$S3TRANSFER_VERSION" \
-    "botocore==$BOTOCORE_VERSION" "boto3==$BOTO3_VERSION" pytest \
-    || die "pip could not install s3transfer $S3TRANSFER_VERSION, botocore $BOTOCORE_VERSION, boto3 and pytest into $VENV"
-fi
+ensure_venv "import s3transfer, botocore, pytest, sys; sys.exit(s3transfer.__version__ != '$S3TRANSFER_VERSION' or botocore.__version__ != '$BOTOCORE_VERSION')" \
+  "s3transfer $S3TRANSFER_VERSION, botocore $BOTOCORE_VERSION, boto3 and pytest" \
+  "s3transfer==$S3TRANSFER_VERSION" "botocore==$BOTOCORE_VERSION" "boto3==$BOTO3_VERSION" pytest
 
 # run SUITE DIR TARGETS...: one suite against a fresh server; prints its count line.
 run() {

@@ -90,6 +90,18 @@ fetch_sdist() {
   rm -rf "$dl"
 }
 
+# ensure_venv CHECK WHAT PACKAGE...: $VENV with the PACKAGEs from PyPI, unless the Python
+# statement CHECK already runs in it without error (it exits non-zero when a pinned version is
+# not the one installed); the venv is made first when missing. Dies naming WHAT on failure.
+ensure_venv() {
+  local check=$1 what=$2
+  shift 2
+  "$VENV/bin/python" -c "$check" 2>/dev/null && return 0
+  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV" || die "could not create a venv at $VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check "$@" \
+    || die "pip could not install $what into $VENV"
+}
+
 # floor_of KEY: the pass count floor.txt records for KEY (`core`, `moto-s3`, `feature-sse`,
 # `minio-py`, ...); dies when it records none.
 floor_of() {

@@ -37,11 +37,8 @@ mkdir -p "$CACHE"
 case $VENV in /*) ;; *) VENV=$PWD/$VENV ;; esac
 find_seedbed
 
-if ! "$VENV/bin/python" -c "import minio, sys; sys.exit(minio.__version__ != '$MINIO_VERSION')" 2>/dev/null; then
-  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV" || die "could not create a venv at $VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check "minio==$MINIO_VERSION" \
-    || die "pip could not install minio $MINIO_VERSION into $VENV"
-fi
+ensure_venv "import minio, sys; sys.exit(minio.__version__ != '$MINIO_VERSION')" \
+  "minio $MINIO_VERSION" "minio==$MINIO_VERSION"
 
 # The suite: minio-py's sdist holds its functional tests (the wheel does not).
 fetch_sdist minio "$MINIO_VERSION" "$MINIO_SHA256" tests/functional/tests.py

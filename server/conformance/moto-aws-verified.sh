@@ -52,11 +52,8 @@ case $SEEDBED in /*) ;; *) SEEDBED=$PWD/$SEEDBED ;; esac
 
 # The venv: moto itself (the tests import its helpers), pytest, and freezegun (imported by
 # some test files).
-if ! "$VENV/bin/python" -c "import moto, pytest, freezegun, sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" 2>/dev/null; then
-  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV" || die "could not create a venv at $VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check "moto[server]==$MOTO_VERSION" pytest freezegun \
-    || die "pip could not install moto $MOTO_VERSION, pytest and freezegun into $VENV"
-fi
+ensure_venv "import moto, pytest, freezegun, sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" \
+  "moto $MOTO_VERSION, pytest and freezegun" "moto[server]==$MOTO_VERSION" pytest freezegun
 
 # The suite: moto's sdist holds its tests (the wheel does not).
 fetch_sdist moto "$MOTO_VERSION" "$MOTO_SHA256" tests/test_dynamodb/__init__.py

@@ -40,11 +40,8 @@ mkdir -p "$CACHE"
 case $VENV in /*) ;; *) VENV=$PWD/$VENV ;; esac
 find_seedbed
 
-if ! "$VENV/bin/python" -c "import s3fs, moto, pytest, sys; sys.exit(s3fs.__version__ != '$S3FS_VERSION')" 2>/dev/null; then
-  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV" || die "could not create a venv at $VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check "s3fs==$S3FS_VERSION" "${TEST_DEPS[@]}" \
-    || die "pip could not install s3fs $S3FS_VERSION and its test dependencies into $VENV"
-fi
+ensure_venv "import s3fs, moto, pytest, sys; sys.exit(s3fs.__version__ != '$S3FS_VERSION')" \
+  "s3fs $S3FS_VERSION and its test dependencies" "s3fs==$S3FS_VERSION" "${TEST_DEPS[@]}"
 
 fetch_sdist s3fs "$S3FS_VERSION" "$S3FS_SHA256" s3fs/tests/test_s3fs.py
 

@@ -94,7 +94,8 @@ pub fn complete(doc: &str, request_id: &str, path: &str) -> Option<String> {
     Some(out)
 }
 
-fn escape(s: &str) -> String {
+/// `s` as XML element text.
+pub(super) fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

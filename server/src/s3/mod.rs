@@ -292,13 +292,10 @@ async fn as_s3_answers(
         .iter()
         .filter_map(|(header, element)| {
             let value = resp.headers_mut().remove(*header)?;
-            let escaped = value
-                .to_str()
-                .unwrap_or_default()
-                .replace('&', "&amp;")
-                .replace('<', "&lt;")
-                .replace('>', "&gt;");
-            Some((*element, escaped))
+            Some((
+                *element,
+                error_doc::escape(value.to_str().unwrap_or_default()),
+            ))
         })
         .collect();
     if !extra.is_empty() {
