@@ -355,18 +355,38 @@ pub fn status(dir: &Path) -> Result<Vec<Option<NodeStatus>>> {
 /// Stop every node (SIGCONT for paused ones, SIGTERM, then SIGKILL after 3 s). The disks stay.
 pub fn down(dir: &Path) -> Result<()> {
     let (dir, cfg) = load(dir)?;
+    // Every live node is asked to stop first, then each is waited for: the nodes shut down
+    // side by side, not one after another.
+    let mut live = Vec::new();
     for id in 0..cfg.nodes() {
         let (pid, st) = process::node_state(&dir, id);
-        let Some(pid) = pid.filter(|_| st != ProcState::Dead) else {
-            continue;
-        };
-        let _ = process::signal(pid, libc::SIGCONT);
-        let _ = process::signal(pid, libc::SIGTERM);
-        if !process::wait_dead(pid, &dir, id, Duration::from_secs(3)) {
+        if let Some(pid) = pid.filter(|_| st != ProcState::Dead) {
+            let _ = process::signal(pid, libc::SIGCONT);
+            let _ = process::signal(pid, libc::SIGTERM);
+            live.push((id, pid));
+        }
+    }
+    let mut stuck = Vec::new();
+    for (id, pid) in live {
+        if !process::wait_dead(pid, &dir, id, DOWN_GRACE) {
             let _ = process::signal(pid, libc::SIGKILL);
-            process::wait_dead(pid, &dir, id, Duration::from_secs(3));
+            // A SIGKILLed process is gone only when its last thread leaves the kernel: one
+            // inside `fdatasync` on a busy disk can take seconds. Only a process that outlasts
+            // that is reported, and never as stopped.
+            if !process::wait_dead(pid, &dir, id, process::KILL_WAIT) {
+                stuck.push(format!("node {id} (pid {pid})"));
+                continue;
+            }
         }
         println!("node {id} (pid {pid}) stopped");
+    }
+    if !stuck.is_empty() {
+        return Err(failed(format!(
+            "{} still running {} s after SIGKILL (a thread stuck in the kernel, usually on I/O); \
+             run `seedbed cluster down` again once the disk answers",
+            stuck.join(", "),
+            process::KILL_WAIT.as_secs()
+        )));
     }
     println!(
         "cluster in {} is down; its disks are kept (remove the directory to discard them)",
@@ -374,6 +394,9 @@ pub fn down(dir: &Path) -> Result<()> {
     );
     Ok(())
 }
+
+/// How long `down` lets a node shut down after SIGTERM before it sends SIGKILL.
+const DOWN_GRACE: Duration = Duration::from_secs(3);
 
 /// The signals `kill`, `pause` and `resume` send.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -405,8 +428,11 @@ pub fn signal(dir: &Path, id: NodeId, sig: Signal) -> Result<()> {
         Signal::Resume => (libc::SIGCONT, "resumed (SIGCONT)"),
     };
     process::signal(pid, signo).map_err(|e| failed(format!("node {id} (pid {pid}): {e}")))?;
-    if sig == Signal::Kill && !process::wait_dead(pid, &dir, id, Duration::from_secs(5)) {
-        return Err(failed(format!("node {id} (pid {pid}) did not die")));
+    if sig == Signal::Kill && !process::wait_dead(pid, &dir, id, process::KILL_WAIT) {
+        return Err(failed(format!(
+            "node {id} (pid {pid}) still running {} s after SIGKILL",
+            process::KILL_WAIT.as_secs()
+        )));
     }
     println!("node {id} (pid {pid}) {verb}");
     Ok(())
@@ -420,8 +446,11 @@ pub fn restart(dir: &Path, exe: &Path, id: NodeId) -> Result<NodeStatus> {
     if let (Some(pid), st) = process::node_state(&dir, id) {
         if st != ProcState::Dead {
             let _ = process::signal(pid, libc::SIGKILL);
-            if !process::wait_dead(pid, &dir, id, Duration::from_secs(5)) {
-                return Err(failed(format!("node {id} (pid {pid}) did not die")));
+            if !process::wait_dead(pid, &dir, id, process::KILL_WAIT) {
+                return Err(failed(format!(
+                    "node {id} (pid {pid}) still running {} s after SIGKILL",
+                    process::KILL_WAIT.as_secs()
+                )));
             }
         }
     }

@@ -176,6 +176,11 @@ pub fn spawn_node(exe: &Path, dir: &Path, id: NodeId) -> std::io::Result<u32> {
     Ok(pid)
 }
 
+/// How long a SIGKILLed node may take to be gone. It is gone only when its last thread leaves
+/// the kernel, and one inside `fdatasync` on a busy disk can take seconds: a shorter wait
+/// would report a dying node as alive (or, worse, as stopped).
+pub const KILL_WAIT: Duration = Duration::from_secs(30);
+
 /// Wait until node `id`'s process is dead, at most `timeout`; returns whether it is.
 pub fn wait_dead(pid: u32, dir: &Path, id: NodeId, timeout: Duration) -> bool {
     let until = Instant::now() + timeout;

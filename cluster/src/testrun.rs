@@ -128,7 +128,7 @@ impl Drop for NodesGuard {
                 if st != ProcState::Dead {
                     let _ = process::signal(pid, libc::SIGCONT);
                     let _ = process::signal(pid, libc::SIGKILL);
-                    process::wait_dead(pid, &self.dir, id, Duration::from_secs(5));
+                    process::wait_dead(pid, &self.dir, id, process::KILL_WAIT);
                 }
             }
         }
