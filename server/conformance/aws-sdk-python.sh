@@ -84,7 +84,7 @@ run() {
 
 WORK=""
 PID=""
-trap 'finish_run aws-sdk-python.sh' EXIT INT TERM
+finish_on_exit 'finish_run aws-sdk-python.sh'
 RESULTS=()
 for suite in ${SUITES:-s3transfer botocore}; do
   case $suite in

@@ -23,6 +23,15 @@ finish_run() {
   if [ "${KEEP:-0}" = 1 ]; then echo "$1: kept $WORK" >&2; else rm -rf "$WORK"; fi
 }
 
+# Run $1 (a `finish_run` call) however the script ends. SIGINT and SIGTERM end the script
+# (through the EXIT trap): a trap that only cleaned up would let it go on, its server gone.
+finish_on_exit() {
+  # shellcheck disable=SC2064 # $1 is the command to run, expanded now on purpose
+  trap "$1" EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+
 # SHARED: as set, else the `shared` folder beside the repository (CI's clone, the lead's
 # checkout) or a level or two above (a worktree under wt/); empty when none holds the suite.
 find_shared() {

@@ -45,7 +45,7 @@ fetch_sdist minio "$MINIO_VERSION" "$MINIO_SHA256" tests/functional/tests.py
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/seedbed-minio-py.XXXXXX")
 PID=""
-trap 'finish_run minio-py.sh' EXIT INT TERM
+finish_on_exit 'finish_run minio-py.sh'
 # Two users in two accounts, S3 only, on a free loopback port; the suite uses the first.
 start_suite_server
 

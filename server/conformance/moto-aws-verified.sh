@@ -60,7 +60,7 @@ fetch_sdist moto "$MOTO_VERSION" "$MOTO_SHA256" tests/test_dynamodb/__init__.py
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/seedbed-moto-$SERVICE.XXXXXX")
 PID=""
-trap 'finish_run moto-aws-verified.sh' EXIT INT TERM
+finish_on_exit 'finish_run moto-aws-verified.sh'
 
 # One administrator in account 123456789012 (moto's default account, which some tests put in
 # the ARNs they build). Writes are not synced: the suite checks the protocol, not durability.

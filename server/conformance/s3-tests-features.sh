@@ -65,7 +65,7 @@ BASE=$(mktemp -d "${TMPDIR:-/tmp}/seedbed-s3-features.XXXXXX")
 WORK=$BASE
 PID=""
 SERVING="none"
-trap 'WORK=$BASE; finish_run s3-tests-features.sh' EXIT INT TERM
+finish_on_exit 'WORK=$BASE; finish_run s3-tests-features.sh'
 
 # A server for the flags in $1 (a fresh store and the two users in a directory of its own),
 # unless the one running has them; the configuration run.sh writes, for its users.
@@ -187,7 +187,7 @@ for feature in $FEATURES; do
   serve_with "$FLAGS"
   log=$WORK/$feature.log
   set +e
-  timeout --kill-after=30 900 "$VENV/bin/python" -m pytest -p no:cacheprovider -q -rfE --tb=line \
+  timeout --foreground --kill-after=30 900 "$VENV/bin/python" -m pytest -p no:cacheprovider -q -rfE --tb=line \
     -m "$M" -k "$K" -o junit_family=xunit2 --junitxml="$WORK/$feature.xml" "$F" > "$log" 2>&1
   set -e
   counts=$(python3 - "$WORK/$feature.xml" <<'PY'

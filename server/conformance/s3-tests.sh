@@ -26,7 +26,7 @@ find_seedbed
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/seedbed-s3-tests.XXXXXX")
 PID=""
-trap 'finish_run s3-tests.sh' EXIT INT TERM
+finish_on_exit 'finish_run s3-tests.sh'
 
 start_suite_server
 

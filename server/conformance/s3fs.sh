@@ -47,7 +47,7 @@ fetch_sdist s3fs "$S3FS_VERSION" "$S3FS_SHA256" s3fs/tests/test_s3fs.py
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/seedbed-s3fs.XXXXXX")
 PID=""
-trap 'finish_run s3fs.sh' EXIT INT TERM
+finish_on_exit 'finish_run s3fs.sh'
 # One admin user; every server the driver starts reads a copy of this file.
 user=$("$SEEDBED" iam user add main --iam "$WORK/iam.json" --account 111111111111 --admin --json)
 key() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
