@@ -21,7 +21,12 @@
 # for rules to act, which the suite marks fails_on_aws (or, one, delete_marker) because they need RGW's
 # rgw_lc_debug_interval (a "day" of a few seconds); they get a server of their own started with
 # --lifecycle-day-secs LC_DAY (default 3) and `lc_debug_interval = LC_DAY` in s3tests.conf.
-# Transitions (to other storage classes) are left out: this store has one class.
+# `lifecycle_transition`: the tests whose rules move objects to other storage classes, on a
+# server with the same short day and two classes named to the suite (`storage_classes` in
+# s3tests.conf): INTELLIGENT_TIERING and GLACIER_IR, the two that S3 lets a rule move an object to
+# after any number of days (STANDARD_IA and ONEZONE_IA need 30) and that read without a restore.
+# Of test_lifecycle_transition_encrypted (12 s each) one pair of classes per kind of
+# encryption runs (STANDARD to GLACIER_IR). Transitions to cloud endpoints are RGW's own.
 #
 # IAM (`iam`): the tests of the IAM API that work in AWS accounts (markers iam_account and
 # iam_cross_account), on a server whose two accounts also have root users — the suite's
@@ -41,7 +46,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 die() { echo "s3-tests-features.sh: $*" >&2; exit 2; }
 . "$HERE/lib.sh"
 
-: "${FEATURES:=sse sse_kms tagging cors object_lock s3select lifecycle lifecycle_expiration post_object sigv2 iam}"
+: "${FEATURES:=sse sse_kms tagging cors object_lock s3select lifecycle lifecycle_expiration lifecycle_transition post_object sigv2 iam}"
 : "${LC_DAY:=3}"
 find_shared
 TARBALL="${SHARED:-}/conformance/s3-tests/s3-tests-8f0ae7b.tar.gz"
@@ -70,7 +75,7 @@ finish_on_exit 'WORK=$BASE; finish_run s3-tests-features.sh'
 # A server for the flags in $1 (a fresh store and the two users in a directory of its own),
 # unless the one running has them; the configuration run.sh writes, for its users.
 serve_with() {
-  [ "$SERVING" = "$1|${USERS:-}" ] && return 0
+  [ "$SERVING" = "$1|${USERS:-}|${CLASSES:-}" ] && return 0
   if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
     kill -TERM "$PID" 2>/dev/null || true
     for _ in $(seq 50); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
@@ -80,7 +85,7 @@ serve_with() {
   # The two customer KMS keys the suite's SSE-KMS tests name (by ARN, in the conf below).
   SERVE_EXTRA="--kms-key testkey-1 --kms-key testkey-2 $1"
   start_suite_server
-  SERVING="$1|${USERS:-}"
+  SERVING="$1|${USERS:-}|${CLASSES:-}"
   write_conf
 }
 
@@ -106,6 +111,7 @@ user_id = $MAIN_ID
 email = main@example.com
 api_name = us-east-1
 lc_debug_interval = $LC_DAY
+${CLASSES:+storage_classes = $CLASSES}
 kms_keyid = arn:aws:kms:us-east-1:111111111111:key/testkey-1
 kms_keyid2 = arn:aws:kms:us-east-1:111111111111:key/testkey-2
 access_key = $MA
@@ -168,20 +174,24 @@ select_feature() {
     lifecycle_expiration)
                  M="lifecycle_expiration and (fails_on_aws or delete_marker) and not lifecycle_transition and not cloud_transition and not fails_on_rgw"
                  K="not nothing"; F=s3tests/functional/test_s3.py; FLAGS="--lifecycle-day-secs $LC_DAY" ;;
+    lifecycle_transition)
+                 M="lifecycle_transition and not cloud_transition and not fails_on_rgw"
+                 K="not encrypted or STANDARD-GLACIER_IR"; F=s3tests/functional/test_s3.py
+                 FLAGS="--lifecycle-day-secs $LC_DAY"; CLASSES="INTELLIGENT_TIERING, GLACIER_IR" ;;
     post_object) M="not fails_on_rgw"; K="post_object and not kms"; F=s3tests/functional/test_s3.py ;;
     sigv2)       M="auth_aws2 and not fails_on_rgw"; K="not nothing"; F=s3tests/functional/test_headers.py ;;
     iam)         M="(iam_account or iam_cross_account) and not iam_tenant and not fails_on_rgw"
                  K="not nothing"; F=s3tests/functional/test_iam.py; USERS=iam ;;
     sts)         M="(test_of_sts or session_policy) and not webidentity_test and not fails_on_rgw"
                  K="not nothing"; F=s3tests/functional/test_sts.py; USERS=iam ;;
-    *) die "unknown feature '$1' (sse, sse_kms, tagging, cors, object_lock, s3select, lifecycle, lifecycle_expiration, post_object, sigv2, iam, sts)" ;;
+    *) die "unknown feature '$1' (sse, sse_kms, tagging, cors, object_lock, s3select, lifecycle, lifecycle_expiration, lifecycle_transition, post_object, sigv2, iam, sts)" ;;
   esac
 }
 
 status=0
 cd "$SUITE"
 for feature in $FEATURES; do
-  FLAGS=""; USERS=""; ROOT_AK=""; ROOT_SK=""; ALT_ROOT_AK=""; ALT_ROOT_SK=""
+  FLAGS=""; USERS=""; CLASSES=""; ROOT_AK=""; ROOT_SK=""; ALT_ROOT_AK=""; ALT_ROOT_SK=""
   select_feature "$feature"
   [ -z "${ONLY:-}" ] || K="($K) and ($ONLY)"
   serve_with "$FLAGS"

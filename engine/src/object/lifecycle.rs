@@ -11,7 +11,7 @@
 //! | `Expiration` `ExpiredObjectDeleteMarker` | a delete marker that is the only version left of its key is removed (a `Days` expiration does this too, once the marker is that old) |
 //! | `NoncurrentVersionExpiration` | a version that has been noncurrent for `NoncurrentDays` is removed for good, past the `NewerNoncurrentVersions` newest ones |
 //! | `AbortIncompleteMultipartUpload` | an upload started `DaysAfterInitiation` days ago is aborted |
-//! | `Transition`s | kept and answered, never carried out: the store has one storage class |
+//! | `Transition` / `NoncurrentVersionTransition` | the version's storage class changes, down S3's waterfall only, to the coldest class due (`transition.rs`: a class is a label here, so nothing moves but the record) |
 //!
 //! S3's clock: an object's day count starts when it was written (a noncurrent version's when
 //! the version after it was), and the moment is rounded **up to the next midnight UTC** — an
@@ -33,6 +33,7 @@ use super::error::ObjectError;
 use super::meta::{self, BucketMeta, UploadMeta, VersionMeta};
 use super::objects::DeleteOptions;
 use super::store::ObjectStore;
+use super::transition::{self, Standing};
 
 /// Most rules in a configuration (S3's limit).
 pub const MAX_RULES: usize = 1000;
@@ -92,7 +93,7 @@ pub struct NoncurrentExpiration {
     pub newer_noncurrent_versions: Option<u32>,
 }
 
-/// A `Transition` or `NoncurrentVersionTransition`: kept and answered, not carried out.
+/// A `Transition` or `NoncurrentVersionTransition`: the class a version moves to, and when.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Transition {
     /// `Days` (`NoncurrentDays` for a noncurrent transition).
@@ -397,6 +398,7 @@ fn check_rule(r: &LifecycleRule) -> Result<(), ObjectError> {
     }
     for t in &r.transitions {
         check_transition(t, "Transition")?;
+        transition::check_minimum_days(t, "Transition", &r.id)?;
     }
     for t in &r.noncurrent_transitions {
         if t.date.is_some() {
@@ -405,6 +407,7 @@ fn check_rule(r: &LifecycleRule) -> Result<(), ObjectError> {
             )));
         }
         check_transition(t, "NoncurrentVersionTransition")?;
+        transition::check_minimum_days(t, "NoncurrentVersionTransition", &r.id)?;
     }
     Ok(())
 }
@@ -445,6 +448,8 @@ pub struct LifecycleReport {
     pub noncurrent_removed: u64,
     /// Delete markers removed (left alone by every version they hid).
     pub markers_removed: u64,
+    /// Versions moved to another storage class.
+    pub transitioned: u64,
     /// Multipart uploads aborted.
     pub uploads_aborted: u64,
     /// Versions due but kept because Object Lock protects them.
@@ -462,7 +467,7 @@ pub struct LifecycleReport {
 /// One action a dry run found due (`seedbed object lifecycle run --dry-run`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Planned {
-    /// `expire`, `remove-noncurrent`, `remove-marker` or `abort-upload`.
+    /// `expire`, `remove-noncurrent`, `remove-marker`, `transition` or `abort-upload`.
     pub action: &'static str,
     /// The bucket.
     pub bucket: String,
@@ -516,6 +521,12 @@ enum Act {
     /// DELETE of the current delete marker, which hides nothing once the acts before it
     /// removed what was under it — and only if they all did.
     RemoveLoneMarker { version_id: String, rule: String },
+    /// A new storage class for a version the acts before it leave in place.
+    Transition {
+        version_id: String,
+        class: String,
+        rule: String,
+    },
 }
 
 /// What to do with the versions of one key (newest first) at `now_ms`.
@@ -530,15 +541,22 @@ fn decide(
         return acts;
     };
     if !current.delete_marker {
-        if let Some((at, rule)) =
-            current_expiry(rules, Candidate::of(current), current.last_modified_ms, day)
-        {
-            if now_ms >= at {
-                acts.push(Act::ExpireCurrent {
-                    etag: current.etag.clone(),
-                    rule: rule.to_string(),
-                });
-            }
+        let expiry = current_expiry(rules, Candidate::of(current), current.last_modified_ms, day)
+            .filter(|(at, _)| now_ms >= *at);
+        if let Some((_, rule)) = expiry {
+            acts.push(Act::ExpireCurrent {
+                etag: current.etag.clone(),
+                rule: rule.to_string(),
+            });
+        } else {
+            // Expiration comes first: only a version that stays may move.
+            let s = Standing {
+                candidate: Candidate::of(current),
+                class: transition::class_of(current),
+                since_ms: current.last_modified_ms,
+                newer_noncurrent: None,
+            };
+            acts.extend(transition_act(rules, current, &s, now_ms, day));
         }
     }
     // Noncurrent versions: each became noncurrent when the one before it (newer) was written.
@@ -561,6 +579,13 @@ fn decide(
             });
         } else {
             kept += 1;
+            let s = Standing {
+                candidate: c,
+                class: transition::class_of(v),
+                since_ms: since,
+                newer_noncurrent: Some(i - 1),
+            };
+            acts.extend(transition_act(rules, v, &s, now_ms, day));
         }
     }
     // A delete marker that hides nothing any more ("expired object delete marker").
@@ -585,6 +610,21 @@ fn decide(
     acts
 }
 
+/// The transition due for `v` standing as `s`, as an act.
+fn transition_act(
+    rules: &[LifecycleRule],
+    v: &VersionMeta,
+    s: &Standing<'_>,
+    now_ms: u64,
+    day: DayLength,
+) -> Option<Act> {
+    transition::due(rules, s, now_ms, day).map(|(class, rule)| Act::Transition {
+        version_id: v.version_id.clone(),
+        class: class.to_string(),
+        rule: rule.to_string(),
+    })
+}
+
 const SCAN_CHUNK: usize = 256;
 
 /// Threads a pass acts on due keys with (real disks only; see `lifecycle_keys`).
@@ -595,7 +635,13 @@ const LIFECYCLE_WORKERS: usize = 8;
 fn scan_prefixes(rules: &[LifecycleRule]) -> Vec<String> {
     let mut all: Vec<&str> = rules
         .iter()
-        .filter(|r| r.enabled && (r.expiration.is_some() || r.noncurrent_expiration.is_some()))
+        .filter(|r| {
+            r.enabled
+                && (r.expiration.is_some()
+                    || r.noncurrent_expiration.is_some()
+                    || !r.transitions.is_empty()
+                    || !r.noncurrent_transitions.is_empty())
+        })
         .map(LifecycleRule::key_prefix)
         .collect();
     all.sort_unstable();
@@ -870,6 +916,7 @@ impl ObjectStore {
             report.expired += o.expired;
             report.noncurrent_removed += o.noncurrent_removed;
             report.markers_removed += o.markers_removed;
+            report.transitioned += o.transitioned;
             report.locked += o.locked;
             report.errors.extend(o.errors);
         }
@@ -899,6 +946,12 @@ impl ObjectStore {
                         report.markers_removed += 1;
                         ("remove-marker", Some(version_id), rule)
                     }
+                    Act::Transition {
+                        version_id, rule, ..
+                    } => {
+                        report.transitioned += 1;
+                        ("transition", Some(version_id), rule)
+                    }
                 };
                 report.planned.push(Planned {
                     action,
@@ -907,6 +960,13 @@ impl ObjectStore {
                     id,
                     rule,
                 });
+                continue;
+            }
+            if let Act::Transition {
+                version_id, class, ..
+            } = &act
+            {
+                self.lifecycle_transition(b, key, version_id, class, p, report);
                 continue;
             }
             let (version, opts) = match &act {
@@ -929,6 +989,7 @@ impl ObjectStore {
                 Act::RemoveLoneMarker { version_id, .. } => {
                     (Some(version_id.as_str()), DeleteOptions::default())
                 }
+                Act::Transition { .. } => unreachable!("carried out above"),
             };
             let done = self.delete_object_as(&b.name, key, version, &opts);
             all_done &= done.is_ok();
@@ -938,6 +999,7 @@ impl ObjectStore {
                         Act::ExpireCurrent { .. } => report.expired += 1,
                         Act::RemoveNoncurrent { .. } => report.noncurrent_removed += 1,
                         Act::RemoveLoneMarker { .. } => report.markers_removed += 1,
+                        Act::Transition { .. } => {}
                     }
                     // A DELETE without a version id that returns a marker added it; every
                     // other removal here is for good.
@@ -964,6 +1026,42 @@ impl ObjectStore {
                 ) => {}
                 Err(e) => report.errors.push(format!("{}/{key}: {e}", b.name)),
             }
+        }
+    }
+
+    /// Move one version to `class`, unless it has gone or moved since it was read.
+    fn lifecycle_transition(
+        &self,
+        b: &BucketMeta,
+        key: &str,
+        version_id: &str,
+        class: &str,
+        p: &Pass<'_>,
+        report: &mut LifecycleReport,
+    ) {
+        // Read again under the commit lock: a version moved meanwhile (or gone) is left.
+        let mut changed = false;
+        let moved = self.change_version(&b.name, key, Some(version_id), |_, v| {
+            if transition::class_of(v) != class {
+                v.system.storage_class = Some(class.to_string());
+                changed = true;
+            }
+            Ok(())
+        });
+        match moved {
+            Ok(_) if !changed => {}
+            Ok(_) => {
+                report.transitioned += 1;
+                (p.done)(&LifecycleDone {
+                    operation: transition::log_operation(class),
+                    bucket: b.name.clone(),
+                    key: key.to_string(),
+                    version_id: Some(version_id.to_string()).filter(|v| v != "null"),
+                    at_ms: p.now_ms,
+                });
+            }
+            Err(ObjectError::NoSuchKey { .. } | ObjectError::NoSuchVersion { .. }) => {}
+            Err(e) => report.errors.push(format!("{}/{key}: {e}", b.name)),
         }
     }
 

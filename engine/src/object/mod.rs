@@ -66,6 +66,7 @@ pub mod select;
 pub mod shard;
 pub mod sse;
 pub mod store;
+pub mod transition;
 
 pub use acl::{Acl, CannedAcl, Grant, Grantee, Group, Permission};
 pub use auth::{AuthorizedStore, Guard, Requester};

@@ -562,3 +562,135 @@ fn a_pass_over_many_keys_acts_on_each_due_key_once() {
     let again = store.apply_lifecycle_at(t0 + 3 * DAY_MS, REAL).unwrap();
     assert_eq!((again.expired, again.markers_removed), (0, 0), "{again:?}");
 }
+
+/// (key, storage class) of every version, newest first per key; STANDARD where none is set.
+fn classes(store: &ObjectStore, bucket: &str) -> Vec<(String, String)> {
+    let page = store
+        .list_versions(bucket, &ListOptions::default())
+        .unwrap();
+    page.entries
+        .into_iter()
+        .filter(|e| !e.delete_marker)
+        .map(|e| (e.key, e.storage_class.unwrap_or_else(|| "STANDARD".into())))
+        .collect()
+}
+
+#[test]
+fn transitions_move_versions_down_to_the_coldest_class_due_and_never_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(VirtualClock::new());
+    let t0 = clock.unix_millis();
+    let store = real_store_at(dir.path(), true, 2, clock.clone());
+    store.create_bucket("tier").unwrap();
+    store.set_versioning("tier", true).unwrap();
+
+    // S3's rule: 30 days in a class before STANDARD_IA or ONEZONE_IA.
+    let mut early = rule("early", "");
+    early.transitions = vec![transition(Some(1), "STANDARD_IA")];
+    let e = store.put_bucket_lifecycle("tier", vec![early]).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("'Days' in Transition action must be greater than or equal to 30"),
+        "{e}"
+    );
+
+    let mut r = rule("tiers", "logs/");
+    r.transitions = vec![
+        transition(Some(1), "INTELLIGENT_TIERING"),
+        transition(Some(3), "GLACIER"),
+    ];
+    r.noncurrent_transitions = vec![transition(Some(1), "GLACIER_IR")];
+    r.expiration = Some(Expiration::Days(10));
+    // A second rule for the same keys with a warmer class, due later: it never brings a
+    // version back up.
+    let mut warm = rule("warm", "logs/");
+    warm.transitions = vec![transition(Some(5), "GLACIER_IR")];
+    store.put_bucket_lifecycle("tier", vec![r, warm]).unwrap();
+
+    put(&store, "tier", "logs/a", b"v1");
+    let deep = PutOptions {
+        system: seedbed_engine::object::SystemMeta {
+            storage_class: Some("DEEP_ARCHIVE".into()),
+            ..Default::default()
+        },
+        ..PutOptions::default()
+    };
+    put_with(&store, "tier", "logs/deep", b"cold already", deep);
+    put(&store, "tier", "keep/a", b"no rule");
+    let at = |days: u64| t0 + days * DAY_MS;
+
+    let plan = store.plan_lifecycle_at(at(1), REAL).unwrap();
+    assert_eq!(plan.transitioned, 1, "{plan:?}");
+    assert_eq!(plan.planned[0].action, "transition");
+    assert_eq!(
+        classes(&store, "tier")[1],
+        ("logs/a".into(), "STANDARD".into()),
+        "a dry run moves nothing"
+    );
+
+    let mut seen = Vec::new();
+    let log = std::sync::Mutex::new(&mut seen);
+    let r1 = store
+        .apply_lifecycle_observed(
+            at(1),
+            REAL,
+            &std::sync::atomic::AtomicBool::new(false),
+            &|d: &LifecycleDone| log.lock().unwrap().push(d.operation),
+        )
+        .unwrap();
+    assert_eq!(r1.transitioned, 1);
+    assert_eq!(seen, ["S3.TRANSITION_INT.OBJECT"]);
+    assert_eq!(
+        classes(&store, "tier"),
+        [
+            ("keep/a".into(), "STANDARD".into()),
+            ("logs/a".into(), "INTELLIGENT_TIERING".into()),
+            ("logs/deep".into(), "DEEP_ARCHIVE".into()),
+        ]
+    );
+    let info = store.head_object("tier", "logs/a", None).unwrap();
+    assert_eq!(
+        info.system.storage_class.as_deref(),
+        Some("INTELLIGENT_TIERING")
+    );
+
+    // A new version on day 1 makes the first noncurrent: a day later that one moves to
+    // GLACIER_IR (its noncurrent transition) and the new one to INTELLIGENT_TIERING.
+    clock.advance(DAY_MS * 1_000_000);
+    put(&store, "tier", "logs/a", b"v2");
+    store.apply_lifecycle_at(at(2), REAL).unwrap();
+    assert_eq!(
+        classes(&store, "tier")[1..3],
+        [
+            ("logs/a".into(), "INTELLIGENT_TIERING".into()),
+            ("logs/a".into(), "GLACIER_IR".into()),
+        ]
+    );
+    // Day 4: three days after its write, the current version is due for GLACIER.
+    let r4 = store.apply_lifecycle_at(at(4), REAL).unwrap();
+    assert_eq!(r4.transitioned, 1, "{r4:?}");
+    assert_eq!(classes(&store, "tier")[1].1, "GLACIER");
+    // Day 7: the warmer rule is due too, and moves nothing back up.
+    let r7 = store.apply_lifecycle_at(at(7), REAL).unwrap();
+    assert_eq!(r7.transitioned, 0, "{r7:?}");
+    assert_eq!(classes(&store, "tier")[1].1, "GLACIER");
+    // The bytes are where they were: a class is a label in this store.
+    let mut body = Vec::new();
+    store
+        .get_object("tier", "logs/a", None, None, &mut body)
+        .unwrap();
+    assert_eq!(body, b"v2");
+    // Expiration comes first: on day 11 the current version is hidden, not moved.
+    let r11 = store.apply_lifecycle_at(at(11), REAL).unwrap();
+    assert_eq!((r11.expired, r11.transitioned), (2, 0), "{r11:?}");
+    assert_eq!(keys(&store, "tier"), ["keep/a"]);
+}
+
+fn transition(days: Option<u32>, class: &str) -> seedbed_engine::object::lifecycle::Transition {
+    seedbed_engine::object::lifecycle::Transition {
+        days,
+        date: None,
+        storage_class: class.into(),
+        newer_noncurrent_versions: None,
+    }
+}

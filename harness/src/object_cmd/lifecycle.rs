@@ -383,8 +383,8 @@ pub fn lifecycle(store: &ObjectStore, json: bool, a: LifecycleArgs) -> anyhow::R
                 }
                 println!(
                     "lifecycle{}: {} buckets with rules, {} versions looked at: {} expired, {} \
-                     noncurrent versions removed, {} delete markers removed, {} uploads \
-                     aborted, {} kept by Object Lock",
+                     noncurrent versions removed, {} delete markers removed, {} moved to \
+                     another storage class, {} uploads aborted, {} kept by Object Lock",
                     if dry_run {
                         " (dry run: nothing changed)"
                     } else {
@@ -395,6 +395,7 @@ pub fn lifecycle(store: &ObjectStore, json: bool, a: LifecycleArgs) -> anyhow::R
                     r.expired,
                     r.noncurrent_removed,
                     r.markers_removed,
+                    r.transitioned,
                     r.uploads_aborted,
                     r.locked
                 );

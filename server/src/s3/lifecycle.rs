@@ -313,7 +313,12 @@ pub async fn run_pass(
         };
         match done {
             Ok(Ok(r)) => {
-                if r.expired + r.noncurrent_removed + r.markers_removed + r.uploads_aborted > 0
+                if r.expired
+                    + r.noncurrent_removed
+                    + r.markers_removed
+                    + r.transitioned
+                    + r.uploads_aborted
+                    > 0
                     || !r.errors.is_empty()
                 {
                     tracing::info!(
@@ -321,6 +326,7 @@ pub async fn run_pass(
                         expired = r.expired,
                         noncurrent_removed = r.noncurrent_removed,
                         markers_removed = r.markers_removed,
+                        transitioned = r.transitioned,
                         uploads_aborted = r.uploads_aborted,
                         locked = r.locked,
                         errors = ?r.errors,
@@ -334,7 +340,7 @@ pub async fn run_pass(
     }
 }
 
-/// A removal by the pass, offered to the bucket's access log as S3 writes it: S3 itself as
+/// A removal or a transition by the pass, offered to the bucket's access log as S3 writes it: S3 itself as
 /// the requester, no address, request line, status or times. (Aborted uploads are not logged:
 /// S3 documents no log operation for them.)
 fn log_removal(logs: &AccessLogs, d: &LifecycleDone) {

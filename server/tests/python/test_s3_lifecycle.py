@@ -88,6 +88,11 @@ def test_a_configuration_is_answered_as_sent_and_deleted(server, bucket):
     ({"ID": "a", "Prefix": "a", "Status": "Enabled"}, "InvalidRequest"),
     ({"ID": "a", "Filter": {"Tag": {"Key": "k", "Value": "v"}}, "Status": "Enabled",
       "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}, "InvalidRequest"),
+    # S3 keeps an object 30 days in a class before it moves it to an IA class.
+    ({"ID": "a", "Prefix": "a", "Status": "Enabled",
+      "Transitions": [{"Days": 7, "StorageClass": "STANDARD_IA"}]}, "InvalidArgument"),
+    ({"ID": "a", "Prefix": "a", "Status": "Enabled",
+      "NoncurrentVersionTransitions": [{"NoncurrentDays": 1, "StorageClass": "ONEZONE_IA"}]}, "InvalidArgument"),
 ])
 def test_s3s_refusals_come_back_as_s3s_errors(server, bucket, rule, want):
     s3 = server.client()
@@ -166,6 +171,25 @@ def test_a_versioned_bucket_loses_old_versions_then_its_lone_markers(fast):
 
     assert wait_for(lambda: state() == ([("k", True)], 0), 8 * DAY), state()
     assert s3.get_object(Bucket=b, Key="k")["Body"].read() == b"3"
+
+
+def test_transitions_change_the_class_objects_show_on_a_fast_server(fast):
+    s3 = fast.client()
+    b = f"lc-transition-{int(time.time())}"
+    s3.create_bucket(Bucket=b)
+    s3.put_object(Bucket=b, Key="cold/a", Body=b"data")
+    s3.put_object(Bucket=b, Key="warm/a", Body=b"x")
+    put_rules(s3, b, {"ID": "r", "Filter": {"Prefix": "cold/"}, "Status": "Enabled",
+                      "Transitions": [{"Days": 1, "StorageClass": "GLACIER_IR"}]})
+
+    def classes():
+        return {o["Key"]: o["StorageClass"] for o in s3.list_objects_v2(Bucket=b)["Contents"]}
+
+    want = {"cold/a": "GLACIER_IR", "warm/a": "STANDARD"}
+    assert wait_for(lambda: classes() == want, 6 * DAY), classes()
+    got = s3.get_object(Bucket=b, Key="cold/a")
+    assert got["StorageClass"] == "GLACIER_IR" and got["Body"].read() == b"data"
+    assert "StorageClass" not in s3.head_object(Bucket=b, Key="warm/a")
 
 
 def test_stale_uploads_are_aborted_on_a_fast_server(fast):
