@@ -86,6 +86,12 @@ pub struct ServeArgs {
     /// day, at least 1 s, with that flag).
     #[arg(long, value_name = "SECS")]
     lifecycle_interval: Option<u64>,
+    /// Make every RestoreObject (of a GLACIER or DEEP_ARCHIVE object) complete this many
+    /// seconds after it is asked; 0: at once. Default: S3's time for the class and tier (up to
+    /// 5 hours for GLACIER on the Standard tier, 48 for DEEP_ARCHIVE on Bulk), as a share of
+    /// the lifecycle day, so --lifecycle-day-secs shortens it too.
+    #[arg(long, value_name = "SECS")]
+    restore_secs: Option<u64>,
     /// A customer KMS key that SSE-KMS writes (x-amz-server-side-encryption: aws:kms) may
     /// name, by its ID or key ARN; repeatable. Every account's AWS managed key (aws/s3) exists
     /// without it. The server's built-in KMS derives each key from the store's master key;
@@ -131,6 +137,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         }
         c.lifecycle_interval = Some(std::time::Duration::from_secs(s));
     }
+    c.restore_duration = args.restore_secs.map(std::time::Duration::from_secs);
     c.limits.max_object_bytes = args.max_object_mib * 1024 * 1024;
     c.limits.max_connections = args.max_connections.max(1);
     let t = std::time::Duration::from_secs(args.client_timeout.max(1));

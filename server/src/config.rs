@@ -69,6 +69,9 @@ pub struct ServeConfig {
     pub lifecycle_day: seedbed_engine::object::lifecycle::DayLength,
     /// How often the lifecycle pass runs (`None`: as `lifecycle::pass_interval` says).
     pub lifecycle_interval: Option<std::time::Duration>,
+    /// How long every RestoreObject takes (`None`: S3's time for its class and tier, as a
+    /// share of the lifecycle day; `engine/src/object/restore.rs`).
+    pub restore_duration: Option<std::time::Duration>,
     /// The customer KMS keys SSE-KMS writes may name, beside each account's `aws/s3`
     /// (`engine/src/object/kms.rs`).
     pub kms_keys: Vec<String>,
@@ -90,6 +93,7 @@ impl ServeConfig {
             direct_reads: true,
             lifecycle_day: seedbed_engine::object::lifecycle::DayLength::REAL,
             lifecycle_interval: None,
+            restore_duration: None,
             kms_keys: Vec::new(),
         }
     }

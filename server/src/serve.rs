@@ -175,6 +175,12 @@ impl Server {
             region: config.region.clone(),
             handle: tokio::runtime::Handle::current(),
             lifecycle_day: config.lifecycle_day,
+            restore_timing: seedbed_engine::object::restore::RestoreTiming {
+                day: config.lifecycle_day,
+                fixed_ms: config
+                    .restore_duration
+                    .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+            },
         };
         tasks.push(tokio::spawn(crate::s3::lifecycle::run_pass(
             store.clone(),

@@ -242,6 +242,7 @@ pub fn rest_operation(method: &str, operation: &str, has_key: bool) -> String {
             "UPLOADS".into()
         }
         "UploadPart" | "UploadPartCopy" => "PART".into(),
+        "RestoreObject" => "RESTORE".into(),
         "PutBucketLogging" | "GetBucketLogging" => "LOGGING_STATUS".into(),
         "PutBucketNotificationConfiguration" | "GetBucketNotificationConfiguration" => {
             "NOTIFICATION".into()

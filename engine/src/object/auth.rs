@@ -43,6 +43,7 @@
 //! | Put/GetObjectLockConfiguration | `s3:PutBucketObjectLockConfiguration` / `s3:GetBucketObjectLockConfiguration` | bucket |
 //! | Put/GetObjectRetention, Put/GetObjectLegalHold | `s3:PutObjectRetention` / `s3:GetObjectRetention`, `s3:PutObjectLegalHold` / `s3:GetObjectLegalHold` (a write with them needs them too) | object |
 //! | bypassing GOVERNANCE retention (DELETE, PutObjectRetention) | `s3:BypassGovernanceRetention` besides the operation's own | object |
+//! | RestoreObject | `s3:RestoreObject` | object |
 //! | AbortMultipartUpload / ListParts | `s3:AbortMultipartUpload` / `s3:ListMultipartUploadParts` | object |
 //!
 //! Every check on an existing object (GET, HEAD, its ACL, its tags, a copy's source) has the

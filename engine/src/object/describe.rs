@@ -80,6 +80,8 @@ impl BlobDescription {
     pub fn of_version(bucket: &str, v: &VersionMeta, index: usize) -> Self {
         let mut version = v.clone();
         version.segments = vec![v.segments[index].clone()];
+        // A restore is a passing state of the metadata (`restore.rs`), never described.
+        version.restore = None;
         BlobDescription::Version {
             bucket: bucket.to_string(),
             segment: u32::try_from(index).expect("at most 10,000 segments (S3's part limit)"),

@@ -202,6 +202,18 @@ pub enum ObjectError {
         #[source]
         source: crate::iam::PolicyError,
     },
+    /// The version is in an archive class (GLACIER, DEEP_ARCHIVE) and not restored, or a
+    /// restore was asked of a version in a class that needs none.
+    #[error("InvalidObjectState: {why}")]
+    InvalidObjectState {
+        /// The version's storage class (S3's `<StorageClass>` element).
+        class: String,
+        /// What is wrong.
+        why: String,
+    },
+    /// RestoreObject while a restore of the version is still running.
+    #[error("RestoreAlreadyInProgress: {0}")]
+    RestoreAlreadyInProgress(String),
     /// The object's data cannot be read back correctly (more shards lost than parity covers).
     #[error("InternalError: {bucket}/{key} version '{version_id}': {source}")]
     DataLoss {
@@ -300,6 +312,8 @@ impl ObjectError {
                 "ServerSideEncryptionConfigurationNotFoundError"
             }
             ObjectError::KmsNotFound(_) => "KMS.NotFoundException",
+            ObjectError::InvalidObjectState { .. } => "InvalidObjectState",
+            ObjectError::RestoreAlreadyInProgress(_) => "RestoreAlreadyInProgress",
             ObjectError::InvalidArgument(_)
             | ObjectError::InvalidLayout(_)
             | ObjectError::Input(_) => "InvalidArgument",
@@ -333,7 +347,10 @@ impl ObjectError {
             | ObjectError::BucketAlreadyExistsElsewhere(_)
             | ObjectError::BucketNotEmpty(_) => 409,
             ObjectError::MethodNotAllowed { .. } => 405,
-            ObjectError::AccessDenied(_) | ObjectError::ObjectLocked(_) => 403,
+            ObjectError::AccessDenied(_)
+            | ObjectError::ObjectLocked(_)
+            | ObjectError::InvalidObjectState { .. } => 403,
+            ObjectError::RestoreAlreadyInProgress(_) => 409,
             ObjectError::PreconditionFailed { .. } => 412,
             ObjectError::InvalidRange { .. } => 416,
             ObjectError::NotModified(_) => 304,

@@ -272,6 +272,9 @@ pub struct VersionMeta {
     /// Its server-side encryption, if any (each segment has its sealed data key).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encryption: Option<Encryption>,
+    /// The restore asked of it, for a version in an archive class (`restore.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore: Option<super::restore::Restore>,
 }
 
 impl VersionMeta {

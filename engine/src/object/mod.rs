@@ -61,6 +61,7 @@ pub mod read;
 pub mod rebuild;
 pub mod repair;
 pub mod replicated;
+pub mod restore;
 pub mod scrub;
 pub mod select;
 pub mod shard;

@@ -399,6 +399,7 @@ mod tests {
             retention,
             legal_hold,
             encryption: None,
+            restore: None,
         }
     }
 

@@ -187,6 +187,8 @@ pub struct ObjectInfo {
     pub legal_hold: bool,
     /// Its server-side encryption, if any.
     pub encryption: Option<Encryption>,
+    /// The restore asked of it, if it is in an archive class (`x-amz-restore`).
+    pub restore: Option<super::restore::Restore>,
 }
 
 /// One part of a multipart object.
@@ -234,6 +236,7 @@ impl ObjectInfo {
             retention: v.retention,
             legal_hold: v.legal_hold,
             encryption: v.encryption.clone(),
+            restore: v.restore,
         }
     }
 }
@@ -386,6 +389,7 @@ impl NewVersion {
             retention: self.retention,
             legal_hold: self.legal_hold,
             encryption: self.encryption,
+            restore: None,
         }
     }
 
@@ -988,6 +992,8 @@ impl ObjectStore {
             // An encrypted version's two fields are counted by the caller
             // (`sse::description_room`).
             encryption: None,
+            // A restore is recorded in the metadata only, never in a description.
+            restore: None,
         };
         super::describe::BlobDescription::of_version(bucket, &v, 0)
             .to_json()

@@ -125,12 +125,19 @@ impl<'a> ObjectReader<'a> {
         conditions.check(&self.version.etag, self.version.last_modified_ms, false)
     }
 
+    /// Refuse to read the data of a version in an archive class (GLACIER, DEEP_ARCHIVE) that
+    /// no restore has made readable: S3's 403 InvalidObjectState (`restore.rs`).
+    pub fn check_readable(&self) -> Result<(), ObjectError> {
+        super::restore::check_readable(&self.version, &self.bucket, self.store.now_ms())
+    }
+
     /// The rest of a read once its version is found (and authorized): its conditions, its
     /// range or part, then its SSE-C key — the part number before the key, as Ceph RGW orders
     /// them (ceph/s3-tests' `test_multipart_sse_c_get_part`: a part past the end is InvalidPart
     /// even without the key).
     pub fn narrow(&mut self, opts: &GetOptions) -> Result<(), ObjectError> {
         self.check(&opts.conditions)?;
+        self.check_readable()?;
         self.select(opts.range, opts.part_number)?;
         self.unlock(opts.sse_customer.as_ref())
     }

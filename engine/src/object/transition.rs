@@ -24,6 +24,19 @@ use super::error::ObjectError;
 use super::lifecycle::{Candidate, DayLength, LifecycleRule, Transition};
 use super::meta::VersionMeta;
 
+/// The storage classes a general purpose bucket takes (S3's `x-amz-storage-class` values but
+/// those of Outposts, directory buckets, Snow and FSx access points).
+pub const STORAGE_CLASSES: [&str; 8] = [
+    "STANDARD",
+    "REDUCED_REDUNDANCY",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "GLACIER",
+    "DEEP_ARCHIVE",
+    "GLACIER_IR",
+];
+
 /// S3's storage classes from the most often read to the least: a transition only moves a
 /// version to a class further down. REDUCED_REDUNDANCY moves like STANDARD.
 pub const WATERFALL: [&str; 7] = [

@@ -39,6 +39,7 @@ mod object_model;
 mod object_rebuild;
 mod object_rebuild_markers;
 mod object_reopen;
+mod object_restore;
 mod object_sse;
 mod object_tags;
 mod sim_crash;

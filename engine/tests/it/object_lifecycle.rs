@@ -16,6 +16,8 @@ use seedbed_engine::object::{
     ListOptions, ObjectError, ObjectLockConfig, ObjectStore, PutOptions, Retention,
 };
 
+use seedbed_engine::object::restore::Tier;
+
 use crate::common::real_store_at;
 
 const HOUR_NS: u64 = 3_600 * 1_000_000_000;
@@ -674,8 +676,20 @@ fn transitions_move_versions_down_to_the_coldest_class_due_and_never_back() {
     let r7 = store.apply_lifecycle_at(at(7), REAL).unwrap();
     assert_eq!(r7.transitioned, 0, "{r7:?}");
     assert_eq!(classes(&store, "tier")[1].1, "GLACIER");
-    // The bytes are where they were: a class is a label in this store.
+    // Moved to GLACIER, the version is archived: no GET until a restore, after which the bytes
+    // are where they were (a class is a label in this store).
     let mut body = Vec::new();
+    assert!(matches!(
+        store.get_object("tier", "logs/a", None, None, &mut body),
+        Err(ObjectError::InvalidObjectState { .. })
+    ));
+    let at_once = seedbed_engine::object::restore::RestoreTiming {
+        day: REAL,
+        fixed_ms: Some(0),
+    };
+    store
+        .restore_object("tier", "logs/a", None, 1, Tier::Standard, at_once)
+        .unwrap();
     store
         .get_object("tier", "logs/a", None, None, &mut body)
         .unwrap();

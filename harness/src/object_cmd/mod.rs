@@ -65,6 +65,9 @@ pub enum Verb {
     Get(objects::GetArgs),
     /// Show an object's metadata.
     Head(objects::HeadArgs),
+    /// Restore an object in GLACIER or DEEP_ARCHIVE so that it can be read for --days days
+    /// (S3's RestoreObject); `head` shows how far it is.
+    Restore(objects::RestoreArgs),
     /// Run a SQL query over one CSV or JSON object (S3 Select) and print the records.
     Select(select::SelectArgs),
     /// Delete an object (a delete marker in a versioned bucket), or one version of it.
@@ -151,6 +154,7 @@ pub fn run(args: ObjectArgs) -> anyhow::Result<()> {
         Verb::Put(a) => objects::put(&store, json, a),
         Verb::Get(a) => objects::get(&store, a),
         Verb::Head(a) => objects::head(&store, a),
+        Verb::Restore(a) => objects::restore(&store, a),
         Verb::Select(a) => select::select(&store, a),
         Verb::Rm(a) => objects::rm(&store, json, a),
         Verb::Cp(a) => objects::cp(&store, a),

@@ -45,6 +45,11 @@ pub struct PutArgs {
     /// the store keeps only its MD5, and every read needs the file again.
     #[arg(long, value_name = "FILE")]
     sse_c_key_file: Option<PathBuf>,
+    /// Storage class (a label here: every class is kept alike, but GLACIER and DEEP_ARCHIVE
+    /// objects need `restore` before `get`, as on S3).
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(
+        seedbed_engine::object::transition::STORAGE_CLASSES))]
+    storage_class: Option<String>,
 }
 
 /// The SSE-C key in `file` (32 raw bytes).
@@ -87,6 +92,28 @@ pub struct HeadArgs {
     /// A specific version.
     #[arg(long)]
     version_id: Option<String>,
+}
+
+/// Arguments of `restore`.
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// Bucket.
+    bucket: String,
+    /// Key.
+    key: String,
+    /// How many days the restored copy stays readable once the restore completes.
+    #[arg(long)]
+    days: u32,
+    /// Retrieval tier: Expedited (GLACIER only), Standard or Bulk.
+    #[arg(long, default_value = "Standard")]
+    tier: String,
+    /// A specific version.
+    #[arg(long)]
+    version_id: Option<String>,
+    /// Complete the restore this many seconds after it is asked (0: at once) instead of S3's
+    /// time for the class and tier (hours).
+    #[arg(long, value_name = "SECS")]
+    restore_secs: Option<u64>,
 }
 
 /// Arguments of `rm`.
@@ -150,6 +177,10 @@ pub fn put(store: &ObjectStore, json: bool, a: PutArgs) -> anyhow::Result<()> {
         sse: match customer_key(a.sse_c_key_file.as_ref())? {
             Some(k) => Some(SseRequest::Customer(k)),
             None => a.sse_s3.then_some(SseRequest::S3),
+        },
+        system: seedbed_engine::object::SystemMeta {
+            storage_class: a.storage_class.filter(|c| c != "STANDARD"),
+            ..Default::default()
         },
         ..PutOptions::default()
     };
@@ -249,12 +280,65 @@ pub fn head(store: &ObjectStore, a: HeadArgs) -> anyhow::Result<()> {
         "ObjectLockMode": i.retention.map(|r| r.mode.name()),
         "ObjectLockRetainUntilDate": i.retention.map(|r| ms_to_iso(r.until_ms)),
         "ObjectLockLegalHoldStatus": i.legal_hold.then_some("ON"),
+        "StorageClass": i.system.storage_class,
+        "Restore": restore_state(store, &i),
         "ServerSideEncryption": matches!(i.encryption, Some(Encryption::S3)).then_some("AES256"),
         "SSECustomerKeyMD5": match &i.encryption {
             Some(Encryption::Customer { key_md5 }) => Some(key_md5),
             _ => None,
         },
     }));
+    Ok(())
+}
+
+/// `x-amz-restore` as S3 words it, for an archived version with a restore asked.
+fn restore_state(store: &ObjectStore, i: &seedbed_engine::object::ObjectInfo) -> Option<String> {
+    use seedbed_engine::object::restore::{state_of, RestoreState};
+    let class = i.system.storage_class.as_deref().unwrap_or("STANDARD");
+    match state_of(class, i.restore.as_ref(), store.clock_ms())? {
+        RestoreState::Archived => None,
+        RestoreState::InProgress => Some("ongoing-request=\"true\"".into()),
+        RestoreState::Restored { expiry_ms } => Some(format!(
+            "ongoing-request=\"false\", expiry-date=\"{}\"",
+            ms_to_iso(expiry_ms)
+        )),
+    }
+}
+
+/// `restore`: S3's RestoreObject.
+pub fn restore(store: &ObjectStore, a: RestoreArgs) -> anyhow::Result<()> {
+    use seedbed_engine::object::restore::{RestoreOutcome, RestoreTiming, Tier};
+    let tier = Tier::parse(Some(&a.tier)).map_err(s3)?;
+    let timing = RestoreTiming {
+        fixed_ms: a.restore_secs.map(|s| s.saturating_mul(1000)),
+        ..RestoreTiming::default()
+    };
+    let (id, outcome) = store
+        .restore_object(
+            &a.bucket,
+            &a.key,
+            a.version_id.as_deref(),
+            a.days,
+            tier,
+            timing,
+        )
+        .map_err(s3)?;
+    let r = store
+        .head_object(&a.bucket, &a.key, Some(&id))
+        .map_err(s3)?
+        .restore
+        .ok_or_else(|| anyhow::anyhow!("the restore was not recorded"))?;
+    println!(
+        "restore: {}/{}  {}: readable from {} until {}",
+        a.bucket,
+        a.key,
+        match outcome {
+            RestoreOutcome::Started => "started",
+            RestoreOutcome::Extended => "extended",
+        },
+        ms_to_iso(r.ready_ms),
+        ms_to_iso(r.expiry_ms)
+    );
     Ok(())
 }
 

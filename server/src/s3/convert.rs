@@ -270,18 +270,7 @@ pub struct SystemHeaders<'a> {
     pub storage_class: Option<String>,
 }
 
-/// The storage classes a general purpose bucket takes (S3's `x-amz-storage-class` values but
-/// those of Outposts, directory buckets, Snow and FSx access points, which S3 refuses here).
-pub const STORAGE_CLASSES: [&str; 8] = [
-    "STANDARD",
-    "REDUCED_REDUNDANCY",
-    "STANDARD_IA",
-    "ONEZONE_IA",
-    "INTELLIGENT_TIERING",
-    "GLACIER",
-    "DEEP_ARCHIVE",
-    "GLACIER_IR",
-];
+pub use seedbed_engine::object::transition::STORAGE_CLASSES;
 
 /// A write's `x-amz-storage-class`, checked: `None` for none or STANDARD (what S3 shows as no
 /// header), else the class; one S3 does not take here is InvalidStorageClass.

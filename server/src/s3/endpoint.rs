@@ -31,6 +31,8 @@ pub struct Endpoint {
     pub logs: Arc<super::access_log::AccessLogs>,
     /// How long a lifecycle "day" is (`--lifecycle-day-secs`; a real day by default).
     pub lifecycle_day: seedbed_engine::object::lifecycle::DayLength,
+    /// How RestoreObject is timed (the lifecycle day, or `--restore-secs`).
+    pub restore_timing: seedbed_engine::object::restore::RestoreTiming,
 }
 
 /// One operation's view: the caller and the request id.

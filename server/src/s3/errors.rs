@@ -20,7 +20,7 @@ const PRECONDITION_MESSAGE: &str = "At least one of the pre-conditions you speci
 /// Message, Resource and RequestId): each travels in a response header of its own, never sent,
 /// which `handle` (mod.rs) turns into the element. `Method` is the request's, which `handle`
 /// adds wherever `ResourceType` is asked for.
-pub const EXTRA_ELEMENTS: [(&str, &str); 9] = [
+pub const EXTRA_ELEMENTS: [(&str, &str); 10] = [
     ("x-seedbed-error-condition", "Condition"),
     ("x-seedbed-error-bucket-name", "BucketName"),
     ("x-seedbed-error-key", "Key"),
@@ -30,6 +30,7 @@ pub const EXTRA_ELEMENTS: [(&str, &str); 9] = [
     ("x-seedbed-error-request-time", "RequestTime"),
     ("x-seedbed-error-server-time", "ServerTime"),
     ("x-seedbed-error-max-skew", "MaxAllowedTimeSkewMilliseconds"),
+    ("x-seedbed-error-storage-class", "StorageClass"),
 ];
 
 /// Ask for `<element>value</element>` in `err`'s document (an element of [`EXTRA_ELEMENTS`]).
@@ -103,6 +104,18 @@ pub fn from_object(e: &ObjectError) -> S3Error {
         ObjectError::ObjectLocked(why) => {
             tracing::info!(why = %why, "object lock");
             s3("Access Denied because object protected by object lock.")
+        }
+        ObjectError::InvalidObjectState { class, why } => {
+            tracing::info!(why = %why, "archived object");
+            with_element(
+                s3("The operation is not valid for the object's storage class"),
+                "StorageClass",
+                class,
+            )
+        }
+        ObjectError::RestoreAlreadyInProgress(why) => {
+            tracing::info!(why = %why, "restore in progress");
+            s3("Object restore is already in progress")
         }
         ObjectError::MethodNotAllowed { .. } => with_element(
             s3("The specified method is not allowed against this resource."),

@@ -35,6 +35,7 @@ pub mod multipart;
 pub mod object_lock;
 pub mod objects;
 pub mod request_time;
+pub mod restore;
 pub mod select;
 pub mod service;
 pub mod sigv2;
@@ -279,6 +280,11 @@ async fn as_s3_answers(
     // PutBucketTagging answers 204 No Content; s3s's model says 200 (test_put_bucket_tagging).
     if operation == "PutBucketTagging" && resp.status() == http::StatusCode::OK {
         *resp.status_mut() = http::StatusCode::NO_CONTENT;
+    }
+    // RestoreObject answers 202 Accepted when a restore starts (200 when it extends one);
+    // s3s's operation ignores the response's status, so the handler asks in a private header.
+    if resp.headers_mut().remove(restore::ACCEPTED).is_some() {
+        *resp.status_mut() = http::StatusCode::ACCEPTED;
     }
     // A `<ResourceType>` comes with the request's `<Method>` (test_put_object_tagging_on_deleted_version).
     if resp.headers().contains_key("x-seedbed-error-resource-type") {

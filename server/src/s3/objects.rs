@@ -180,6 +180,8 @@ struct Head {
     part_asked: bool,
     /// `x-amz-expiration`, when a lifecycle rule will expire this (current) version.
     expiration: Option<String>,
+    /// `x-amz-restore`, for a version in an archive class with a restore asked.
+    restore: Option<String>,
 }
 
 impl Head {
@@ -225,13 +227,15 @@ impl Head {
 }
 
 /// Open an object as the caller and evaluate the request's conditions and range; on a 304 the
-/// error carries the version's ETag and date.
+/// error carries the version's ETag and date. `data`: the caller reads the bytes (GET), which
+/// an archived version refuses until restored; a HEAD reads metadata only.
 fn open<'a>(
     s: &seedbed_engine::object::AuthorizedStore<'a>,
     bucket: &str,
     key: &str,
     read: &GetOptions,
     day: DayLength,
+    data: bool,
 ) -> Result<(seedbed_engine::object::ObjectReader<'a>, Head), OpenError> {
     let mut r = s
         .open_authorized(bucket, key, read.version_id.as_deref())
@@ -239,6 +243,9 @@ fn open<'a>(
     let info = r.info().clone();
     r.check(&read.conditions)
         .map_err(|e| Box::new((e, Some(info.clone()))))?;
+    if data {
+        r.check_readable().map_err(|e| Box::new((e, None)))?;
+    }
     r.select(read.range, read.part_number)
         .map_err(|e| Box::new((e, None)))?;
     r.unlock(read.sse_customer.as_ref())
@@ -258,6 +265,7 @@ fn open<'a>(
     } else {
         None
     };
+    let restore = super::restore::restore_header(&info, s.store().clock_ms());
     let head = Head {
         range: r.range(),
         partial: r.is_partial(),
@@ -265,6 +273,7 @@ fn open<'a>(
         info,
         part_asked: read.part_number.is_some(),
         expiration,
+        restore,
     };
     Ok((r, head))
 }
@@ -510,7 +519,7 @@ impl Endpoint {
         tokio::task::spawn_blocking(move || {
             with_requester(&principal, &keys, |r| {
                 let s = guard.on(&store, r);
-                match open(&s, &bucket, &key, &read, day) {
+                match open(&s, &bucket, &key, &read, day, true) {
                     Err(e) => {
                         let _ = head_tx.send(Err(e));
                     }
@@ -598,6 +607,7 @@ impl Endpoint {
             ssekms_key_id: encrypted.kms_key_id,
             bucket_key_enabled: encrypted.bucket_key_enabled,
             expiration: head.expiration.clone(),
+            restore: head.restore.clone(),
             ..GetObjectOutput::default()
         });
         resp.headers = meta_headers(&info.user_meta);
@@ -631,7 +641,7 @@ impl Endpoint {
         let keys = version_keys(input.version_id.as_ref());
         let r = cx
             .run(keys, move |s| {
-                Ok(open(s, &bucket, &key, &read, day).map(|(_, head)| head))
+                Ok(open(s, &bucket, &key, &read, day, false).map(|(_, head)| head))
             })
             .await?;
         let head = r.map_err(|e| match &e.0 {
@@ -691,6 +701,7 @@ impl Endpoint {
             ssekms_key_id: encrypted.kms_key_id,
             bucket_key_enabled: encrypted.bucket_key_enabled,
             expiration: head.expiration.clone(),
+            restore: head.restore.clone(),
             ..HeadObjectOutput::default()
         });
         resp.headers = meta_headers(&info.user_meta);

@@ -132,6 +132,13 @@ impl S3 for SeedbedS3 {
         self.0.get_object_retention(req).await
     }
 
+    async fn restore_object(
+        &self,
+        req: S3Request<RestoreObjectInput>,
+    ) -> S3Result<S3Response<RestoreObjectOutput>> {
+        self.0.restore_object(req).await
+    }
+
     async fn put_object_legal_hold(
         &self,
         req: S3Request<PutObjectLegalHoldInput>,
