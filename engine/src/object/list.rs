@@ -47,6 +47,8 @@ pub struct ObjectSummary {
     pub checksum_algorithm: Option<ChecksumAlgorithm>,
     /// Its storage class label (`None`: STANDARD; see [`super::meta::SystemMeta`]).
     pub storage_class: Option<String>,
+    /// The restore asked of it, for an archived version (`RestoreStatus` in a listing).
+    pub restore: Option<super::restore::Restore>,
 }
 
 /// One version (or delete marker) in a versions listing.
@@ -72,6 +74,8 @@ pub struct VersionSummary {
     pub checksum_algorithm: Option<ChecksumAlgorithm>,
     /// Its storage class label (`None`: STANDARD; see [`super::meta::SystemMeta`]).
     pub storage_class: Option<String>,
+    /// The restore asked of it, for an archived version (`RestoreStatus` in a listing).
+    pub restore: Option<super::restore::Restore>,
 }
 
 /// A page of a listing.
@@ -148,6 +152,7 @@ impl ObjectStore {
                     owner: latest.owner.clone(),
                     checksum_algorithm: latest.checksum.as_ref().map(|c| c.algorithm),
                     storage_class: latest.system.storage_class.clone(),
+                    restore: latest.restore,
                 });
             },
         )
@@ -247,6 +252,7 @@ impl ObjectStore {
                     owner: vm.owner.clone(),
                     checksum_algorithm: vm.checksum.as_ref().map(|c| c.algorithm),
                     storage_class: vm.system.storage_class.clone(),
+                    restore: vm.restore,
                 });
             }
             if exhausted {

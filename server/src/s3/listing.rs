@@ -61,6 +61,35 @@ fn delimiter(d: Option<&String>) -> Option<String> {
     d.filter(|d| !d.is_empty()).cloned()
 }
 
+/// Whether a listing asks for `RestoreStatus` (`x-amz-optional-object-attributes`).
+fn asks_restore_status(attrs: Option<&OptionalObjectAttributesList>) -> bool {
+    attrs.is_some_and(|a| {
+        a.iter()
+            .any(|x| x.as_str() == OptionalObjectAttributes::RESTORE_STATUS)
+    })
+}
+
+/// An entry's `RestoreStatus`, as S3 lists it: only for an archived object whose restore is
+/// running or whose copy is readable.
+fn restore_status(
+    class: &Option<String>,
+    restore: Option<&seedbed_engine::object::restore::Restore>,
+    now_ms: u64,
+) -> Option<RestoreStatus> {
+    use seedbed_engine::object::restore::{state_of, RestoreState};
+    match state_of(&class_of(class), restore, now_ms)? {
+        RestoreState::Archived => None,
+        RestoreState::InProgress => Some(RestoreStatus {
+            is_restore_in_progress: Some(true),
+            restore_expiry_date: None,
+        }),
+        RestoreState::Restored { expiry_ms } => Some(RestoreStatus {
+            is_restore_in_progress: Some(false),
+            restore_expiry_date: Some(ts(expiry_ms)),
+        }),
+    }
+}
+
 impl Endpoint {
     pub(super) async fn list_objects(
         &self,
@@ -86,6 +115,8 @@ impl Endpoint {
             })
             .await?;
         let fallback = self.owner_or_store(bucket_owner);
+        let restore_asked = asks_restore_status(input.optional_object_attributes.as_ref());
+        let now = cx.store.clock_ms();
         Ok(S3Response::new(ListObjectsOutput {
             name: Some(input.bucket),
             // ListObjects (v1) never encodes Prefix (clients do not decode it).
@@ -111,6 +142,9 @@ impl Endpoint {
                         storage_class: Some(ObjectStorageClass::from(class_of(&o.storage_class))),
                         owner: Some(owner(o.owner.as_ref().unwrap_or(&fallback))),
                         checksum_algorithm: o.checksum_algorithm.map(|a| vec![algorithm(a)]),
+                        restore_status: restore_asked
+                            .then(|| restore_status(&o.storage_class, o.restore.as_ref(), now))
+                            .flatten(),
                         ..Object::default()
                     })
                     .collect(),
@@ -154,6 +188,8 @@ impl Endpoint {
             .await?;
         let fallback = self.owner_or_store(bucket_owner);
         let fetch_owner = input.fetch_owner.unwrap_or(false);
+        let restore_asked = asks_restore_status(input.optional_object_attributes.as_ref());
+        let now = cx.store.clock_ms();
         let count = page.entries.len() + page.common_prefixes.len();
         Ok(S3Response::new(ListObjectsV2Output {
             name: Some(input.bucket),
@@ -177,6 +213,9 @@ impl Endpoint {
                         storage_class: Some(ObjectStorageClass::from(class_of(&o.storage_class))),
                         owner: fetch_owner.then(|| owner(o.owner.as_ref().unwrap_or(&fallback))),
                         checksum_algorithm: o.checksum_algorithm.map(|a| vec![algorithm(a)]),
+                        restore_status: restore_asked
+                            .then(|| restore_status(&o.storage_class, o.restore.as_ref(), now))
+                            .flatten(),
                         ..Object::default()
                     })
                     .collect(),
@@ -223,6 +262,8 @@ impl Endpoint {
             })
             .await?;
         let fallback = self.owner_or_store(bucket_owner);
+        let restore_asked = asks_restore_status(input.optional_object_attributes.as_ref());
+        let now = cx.store.clock_ms();
         let mut versions = Vec::new();
         let mut markers = Vec::new();
         for v in &page.entries {
@@ -248,6 +289,9 @@ impl Endpoint {
                     ))),
                     owner: o,
                     checksum_algorithm: v.checksum_algorithm.map(|a| vec![algorithm(a)]),
+                    restore_status: restore_asked
+                        .then(|| restore_status(&v.storage_class, v.restore.as_ref(), now))
+                        .flatten(),
                     ..ObjectVersion::default()
                 });
             }

@@ -2,7 +2,7 @@
 GLACIER or DEEP_ARCHIVE refuses GET and copies with 403 InvalidObjectState (HEAD answers),
 RestoreObject answers 202 and HEAD shows `x-amz-restore` going from ongoing to an expiry date,
 the data reads until the copy lapses, a second restore while one runs is 409 and one after
-extends it (200), and a lifecycle transition to GLACIER archives an object — on a server whose
+extends it (200), listings show RestoreStatus when asked, and a lifecycle transition to GLACIER archives an object — on a server whose
 lifecycle "day" is two seconds, so that a 5-hour Standard restore takes 0.4 s."""
 
 import time
@@ -71,6 +71,17 @@ def test_an_archived_object_reads_only_while_restored(fast):
     # Bulk on GLACIER: 12 of 24 hours, 1 s here; the copy lasts 3 days (6 s) from then.
     assert restore(s3, b, "cold", 3, tier="Bulk") == 202
     assert s3.head_object(Bucket=b, Key="cold")["Restore"] == 'ongoing-request="true"'
+
+    def listed():
+        """RestoreStatus by key, in both listings, only when asked for (S3 lists it then)."""
+        v2 = s3.list_objects_v2(Bucket=b, OptionalObjectAttributes=["RestoreStatus"])
+        versions = s3.list_object_versions(Bucket=b, OptionalObjectAttributes=["RestoreStatus"])
+        by_key = {o["Key"]: o.get("RestoreStatus") for o in v2["Contents"]}
+        assert by_key == {v["Key"]: v.get("RestoreStatus") for v in versions["Versions"]}
+        return by_key
+
+    assert listed() == {"cold": {"IsRestoreInProgress": True}, "ir": None}
+    assert "RestoreStatus" not in s3.list_objects_v2(Bucket=b)["Contents"][0]
     with pytest.raises(ClientError) as e:
         restore(s3, b, "cold", 3)
     assert (code(e), status(e)) == ("RestoreAlreadyInProgress", 409)
@@ -78,6 +89,9 @@ def test_an_archived_object_reads_only_while_restored(fast):
                     .startswith('ongoing-request="false", expiry-date="'), 5 * DAY)
     got = s3.get_object(Bucket=b, Key="cold")
     assert got["Body"].read() == b"frozen" and got["Restore"].startswith('ongoing-request="false"')
+    listed_status = listed()["cold"]
+    assert listed_status["IsRestoreInProgress"] is False
+    assert listed_status["RestoreExpiryDate"].year >= 2026
     s3.copy_object(Bucket=b, Key="copy", CopySource={"Bucket": b, "Key": "cold"})
     assert "StorageClass" not in s3.head_object(Bucket=b, Key="copy")
 
