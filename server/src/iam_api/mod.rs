@@ -18,6 +18,7 @@
 //! - [`oidc`] — the registry of OpenID Connect providers;
 //! - [`render`] — IAM's XML.
 
+mod certificates;
 mod groups;
 mod managed_policies;
 pub mod oidc;

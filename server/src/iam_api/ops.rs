@@ -175,6 +175,7 @@ pub const READS: &[&str] = &[
     "GetUser",
     "ListUsers",
     "ListAccessKeys",
+    "ListSigningCertificates",
     "GetGroup",
     "ListGroups",
     "ListGroupsForUser",
@@ -201,6 +202,9 @@ pub const EDITS: &[&str] = &[
     "CreateAccessKey",
     "UpdateAccessKey",
     "DeleteAccessKey",
+    "UploadSigningCertificate",
+    "UpdateSigningCertificate",
+    "DeleteSigningCertificate",
     "CreateGroup",
     "UpdateGroup",
     "DeleteGroup",
@@ -449,7 +453,7 @@ pub fn target(f: &IamFile, c: &Caller, action: &str, p: &Params) -> String {
     // Membership is authorized on the group.
     let kind = if action.ends_with("UserToGroup") || action.ends_with("UserFromGroup") {
         Kind::Group
-    } else if action.contains("AccessKey") {
+    } else if action.contains("AccessKey") || action.contains("SigningCertificate") {
         Kind::User
     } else {
         match Kind::of(action) {
@@ -508,6 +512,12 @@ pub fn run(
         "DeleteUser" => super::users::delete_user(f, c, p),
         "CreateAccessKey" | "UpdateAccessKey" | "DeleteAccessKey" | "ListAccessKeys" => {
             super::users::access_keys(f, c, action, p, now)
+        }
+        "UploadSigningCertificate"
+        | "UpdateSigningCertificate"
+        | "DeleteSigningCertificate"
+        | "ListSigningCertificates" => {
+            super::certificates::signing_certificates(f, c, action, p, now)
         }
         "CreateGroup" => super::groups::create_group(f, c, p, now),
         "GetGroup" => {
@@ -590,7 +600,7 @@ fn is_attachment(action: &str) -> bool {
 }
 
 /// IAM's quotas, as GetAccountSummary reports them (the ones this server enforces are the
-/// access keys per user, the inline policy sizes, attached policies and groups per user).
+/// access keys and signing certificates per user, the inline policy sizes, attached policies and groups per user).
 const QUOTAS: &[(&str, usize)] = &[
     ("AccessKeysPerUserQuota", 2),
     ("AttachedPoliciesPerGroupQuota", ATTACHED_MAX),
@@ -602,6 +612,10 @@ const QUOTAS: &[(&str, usize)] = &[
     ("PoliciesQuota", 1500),
     ("RolePolicySizeQuota", 10240),
     ("RolesQuota", 1000),
+    (
+        "SigningCertificatesPerUserQuota",
+        super::certificates::PER_USER,
+    ),
     ("UserPolicySizeQuota", 2048),
     ("UsersQuota", 5000),
 ];

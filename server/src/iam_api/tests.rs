@@ -854,3 +854,110 @@ fn a_managed_permissions_boundary_caps_what_policies_allow() {
     call(&mut f, &c, "DeletePolicy", &[("PolicyArn", &own)]).unwrap();
     assert!(bob_may(&f, "s3:PutObject") && bob_may(&f, "iam:CreateUser"));
 }
+
+#[test]
+fn signing_certificates_are_checked_kept_and_counted_as_iam_does() {
+    let mut f = file();
+    let c = admin();
+    call(&mut f, &c, "CreateUser", &[("UserName", "bob")]).unwrap();
+    let certs = super::certificates::tests::test_certs();
+    let e = call(
+        &mut f,
+        &c,
+        "UploadSigningCertificate",
+        &[("UserName", "bob"), ("CertificateBody", "notacert")],
+    )
+    .unwrap_err();
+    assert_eq!(e.code, "MalformedCertificate");
+    let up = call(
+        &mut f,
+        &c,
+        "UploadSigningCertificate",
+        &[("UserName", "bob"), ("CertificateBody", &certs[0])],
+    )
+    .unwrap();
+    let id = between(&up, "CertificateId")[0].to_string();
+    assert_eq!(id.len(), 32, "{id}");
+    assert_eq!(between(&up, "Status"), ["Active"]);
+    assert_eq!(between(&up, "CertificateBody")[0], certs[0]);
+    // The same certificate for another user of the account: refused.
+    call(&mut f, &c, "CreateUser", &[("UserName", "carol")]).unwrap();
+    let e = call(
+        &mut f,
+        &c,
+        "UploadSigningCertificate",
+        &[("UserName", "carol"), ("CertificateBody", certs[0].trim())],
+    )
+    .unwrap_err();
+    assert_eq!((e.status, e.code), (409, "DuplicateCertificate"));
+    // Two per user.
+    call(
+        &mut f,
+        &c,
+        "UploadSigningCertificate",
+        &[("UserName", "bob"), ("CertificateBody", &certs[1])],
+    )
+    .unwrap();
+    let e = call(
+        &mut f,
+        &c,
+        "UploadSigningCertificate",
+        &[("UserName", "bob"), ("CertificateBody", &certs[2])],
+    )
+    .unwrap_err();
+    assert_eq!(e.code, "LimitExceeded");
+    assert_eq!(e.message, "Cannot exceed quota for CertificatesPerUser: 2");
+
+    call(
+        &mut f,
+        &c,
+        "UpdateSigningCertificate",
+        &[
+            ("UserName", "bob"),
+            ("CertificateId", &id),
+            ("Status", "Inactive"),
+        ],
+    )
+    .unwrap();
+    let listed = call(
+        &mut f,
+        &c,
+        "ListSigningCertificates",
+        &[("UserName", "bob")],
+    )
+    .unwrap();
+    assert_eq!(between(&listed, "Status"), ["Inactive", "Active"]);
+    let e = call(
+        &mut f,
+        &c,
+        "UpdateSigningCertificate",
+        &[
+            ("UserName", "bob"),
+            ("CertificateId", "X"),
+            ("Status", "Active"),
+        ],
+    )
+    .unwrap_err();
+    assert_eq!(e.message, "The Certificate with id X cannot be found.");
+    // A user with certificates is not deleted; the certificates go first.
+    let e = call(&mut f, &c, "DeleteUser", &[("UserName", "bob")]).unwrap_err();
+    assert_eq!(e.code, "DeleteConflict");
+    for cert_id in between(&listed, "CertificateId") {
+        call(
+            &mut f,
+            &c,
+            "DeleteSigningCertificate",
+            &[("UserName", "bob"), ("CertificateId", cert_id)],
+        )
+        .unwrap();
+    }
+    call(&mut f, &c, "DeleteUser", &[("UserName", "bob")]).unwrap();
+    let e = call(
+        &mut f,
+        &c,
+        "ListSigningCertificates",
+        &[("UserName", "bob")],
+    )
+    .unwrap_err();
+    assert_eq!(e.message, "The user with name bob cannot be found.");
+}

@@ -86,6 +86,8 @@ pub(super) fn delete_user(f: &mut IamFile, c: &Caller, p: &Params) -> Result<Str
     let u = user(f, &c.account, p.required("UserName")?)?;
     let hanging = if !u.access_keys.is_empty() {
         Some("access keys")
+    } else if !u.signing_certificates.is_empty() {
+        Some("signing certificates")
     } else if !u.policies.is_empty() {
         Some("policies")
     } else if !u.managed.is_empty() {

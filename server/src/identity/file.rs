@@ -364,6 +364,25 @@ pub struct UserEntry {
     /// Access keys.
     #[serde(default)]
     pub access_keys: Vec<AccessKey>,
+    /// X.509 signing certificates (UploadSigningCertificate), at most two.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signing_certificates: Vec<SigningCertificate>,
+}
+
+/// An X.509 certificate a user signs SOAP-era requests with (IAM's signing certificates; this
+/// server keeps and answers them, and signs nothing with them).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SigningCertificate {
+    /// The certificate ID IAM gives it.
+    pub id: String,
+    /// The certificate, PEM, as uploaded.
+    pub body: String,
+    /// Active or inactive.
+    #[serde(default, skip_serializing_if = "is_active")]
+    pub status: KeyStatus,
+    /// When it was uploaded (ISO 8601 UTC).
+    pub uploaded: String,
 }
 
 /// An IAM group.

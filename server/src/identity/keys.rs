@@ -8,6 +8,7 @@
 //! | secret access key | 40 of `A-Za-z0-9+/` |
 //! | session token | 64 of `A-Za-z0-9+/` |
 //! | user, group, role ID | `AIDA`, `AGPA`, `AROA` + 17 of `A-Z2-7` |
+//! | signing certificate ID | 32 of `A-Z2-7` |
 
 use std::io::Read;
 
@@ -50,6 +51,11 @@ pub fn session_key_id() -> Result<String, IdentityError> {
 /// and 17 of `A-Z2-7`, as IAM's IDs look.
 pub fn entity_id(prefix: &str) -> Result<String, IdentityError> {
     Ok(format!("{prefix}{}", random_string(BASE32, 17)?))
+}
+
+/// A new signing certificate ID: 32 of `A-Z2-7`.
+pub fn certificate_id() -> Result<String, IdentityError> {
+    random_string(BASE32, 32)
 }
 
 /// A new secret access key.

@@ -33,7 +33,7 @@ use serde_json::Value;
 
 pub use file::{
     AccessKey, AccountEntry, GroupEntry, IamFile, InlinePolicy, KeyStatus, RoleEntry, SessionEntry,
-    UserEntry,
+    SigningCertificate, UserEntry,
 };
 
 /// What went wrong with identities.
