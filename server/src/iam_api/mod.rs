@@ -19,6 +19,7 @@
 //! - [`render`] — IAM's XML.
 
 mod certificates;
+mod credential_report;
 mod groups;
 mod managed_policies;
 pub mod oidc;

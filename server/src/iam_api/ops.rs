@@ -172,6 +172,7 @@ impl Kind {
 /// The actions served that only read.
 pub const READS: &[&str] = &[
     "GetAccountSummary",
+    "GetCredentialReport",
     "GetUser",
     "ListUsers",
     "ListAccessKeys",
@@ -196,6 +197,7 @@ pub const READS: &[&str] = &[
 
 /// The actions served that change the file.
 pub const EDITS: &[&str] = &[
+    "GenerateCredentialReport",
     "CreateUser",
     "UpdateUser",
     "DeleteUser",
@@ -444,7 +446,9 @@ pub fn target(f: &IamFile, c: &Caller, action: &str, p: &Params) -> String {
         return super::managed_policies::managed_target(c, action, p);
     }
     match action {
-        "GetAccountSummary" => return "*".into(),
+        "GetAccountSummary" | "GenerateCredentialReport" | "GetCredentialReport" => {
+            return "*".into()
+        }
         "ListUsers" => return format!("arn:aws:iam::{account}:user/*"),
         "ListGroups" => return format!("arn:aws:iam::{account}:group/*"),
         "ListRoles" => return format!("arn:aws:iam::{account}:role/*"),
@@ -499,6 +503,8 @@ pub fn run(
     }
     match action {
         "GetAccountSummary" => Ok(account_summary(f, c)),
+        "GenerateCredentialReport" => super::credential_report::generate(f, c, now),
+        "GetCredentialReport" => super::credential_report::get(f, c),
         "CreateUser" => super::users::create_user(f, c, p, now),
         "GetUser" => super::users::get_user(f, c, p),
         "ListUsers" => list_xml(

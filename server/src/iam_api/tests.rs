@@ -961,3 +961,62 @@ fn signing_certificates_are_checked_kept_and_counted_as_iam_does() {
     .unwrap_err();
     assert_eq!(e.message, "The user with name bob cannot be found.");
 }
+
+#[test]
+fn the_credential_report_lists_every_user_and_their_keys_and_certificates() {
+    let mut f = file();
+    let c = admin();
+    let e = call(&mut f, &c, "GetCredentialReport", &[]).unwrap_err();
+    assert_eq!((e.status, e.code), (410, "ReportNotPresent"));
+    let g = call(&mut f, &c, "GenerateCredentialReport", &[]).unwrap();
+    assert_eq!(between(&g, "State"), ["STARTED"]);
+    let g = call(&mut f, &c, "GenerateCredentialReport", &[]).unwrap();
+    assert_eq!(between(&g, "State"), ["COMPLETE"]);
+
+    call(&mut f, &c, "CreateUser", &[("UserName", "bob")]).unwrap();
+    call(&mut f, &c, "CreateAccessKey", &[("UserName", "bob")]).unwrap();
+    let certs = super::certificates::tests::test_certs();
+    let up = call(
+        &mut f,
+        &c,
+        "UploadSigningCertificate",
+        &[("UserName", "bob"), ("CertificateBody", &certs[0])],
+    )
+    .unwrap();
+    let cert = between(&up, "CertificateId")[0].to_string();
+    call(
+        &mut f,
+        &c,
+        "UpdateSigningCertificate",
+        &[
+            ("UserName", "bob"),
+            ("CertificateId", &cert),
+            ("Status", "Inactive"),
+        ],
+    )
+    .unwrap();
+    let got = call(&mut f, &c, "GetCredentialReport", &[]).unwrap();
+    assert_eq!(between(&got, "ReportFormat"), ["text/csv"]);
+    use base64::Engine;
+    let csv = base64::engine::general_purpose::STANDARD
+        .decode(between(&got, "Content")[0])
+        .unwrap();
+    let csv = String::from_utf8(csv).unwrap();
+    let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+    let header = &rows[0];
+    assert_eq!(header.len(), 22);
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    assert_eq!(rows[1][0], "<root_account>");
+    let bob = rows.iter().find(|r| r[0] == "bob").unwrap();
+    assert_eq!(bob[col("arn")], "arn:aws:iam::123456789012:user/bob");
+    assert_eq!(bob[col("user_creation_time")], "2026-12-05T10:00:00+00:00");
+    assert_eq!(bob[col("access_key_1_active")], "true");
+    assert_eq!(bob[col("access_key_2_active")], "false");
+    assert_eq!(
+        bob[col("cert_1_active")],
+        "false",
+        "the certificate was made inactive"
+    );
+    assert_eq!(bob[col("cert_1_last_rotated")], "2026-12-05T10:00:00+00:00");
+    assert_eq!(bob[col("password_enabled")], "false");
+}

@@ -166,6 +166,9 @@ pub struct AccountEntry {
     /// as at AWS (where root keys exist, and are discouraged for the same reason).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub root_access_keys: Vec<AccessKey>,
+    /// When GenerateCredentialReport was last called (ISO 8601 UTC); none: never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_report: Option<String>,
 }
 
 /// Whether a key signs requests.
