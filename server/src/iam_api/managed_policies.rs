@@ -75,7 +75,7 @@ fn boundary_uses(f: &IamFile, arn: &str) -> usize {
 /// not its description, GetPolicy both (tags even when there are none), a list neither — as
 /// IAM answers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum PolicyShape {
+pub(super) enum PolicyShape {
     Created,
     Got,
     Listed,
@@ -83,7 +83,7 @@ enum PolicyShape {
 
 /// A managed policy's fields (inside `<Policy>` or a list's `<member>`): one of the account's,
 /// or an AWS-managed one (by ARN).
-fn policy_xml(
+pub(super) fn policy_xml(
     f: &IamFile,
     arn: &str,
     own: Option<&ManagedPolicyEntry>,
@@ -152,7 +152,7 @@ fn version_of(v: &PolicyVersionEntry, default: &str) -> String {
     )
 }
 
-fn version_xml(id: &str, doc: &str, default: bool, created: Option<&str>) -> String {
+pub(super) fn version_xml(id: &str, doc: &str, default: bool, created: Option<&str>) -> String {
     format!(
         "{}{}{}{}",
         element("Document", &render::policy_text(doc)),

@@ -18,6 +18,7 @@
 //! - [`oidc`] — the registry of OpenID Connect providers;
 //! - [`render`] — IAM's XML.
 
+mod authorization_details;
 mod certificates;
 mod credential_report;
 mod groups;

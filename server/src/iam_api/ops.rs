@@ -173,6 +173,7 @@ impl Kind {
 pub const READS: &[&str] = &[
     "GetAccountSummary",
     "GetCredentialReport",
+    "GetAccountAuthorizationDetails",
     "GetUser",
     "ListUsers",
     "ListAccessKeys",
@@ -446,9 +447,10 @@ pub fn target(f: &IamFile, c: &Caller, action: &str, p: &Params) -> String {
         return super::managed_policies::managed_target(c, action, p);
     }
     match action {
-        "GetAccountSummary" | "GenerateCredentialReport" | "GetCredentialReport" => {
-            return "*".into()
-        }
+        "GetAccountSummary"
+        | "GenerateCredentialReport"
+        | "GetCredentialReport"
+        | "GetAccountAuthorizationDetails" => return "*".into(),
         "ListUsers" => return format!("arn:aws:iam::{account}:user/*"),
         "ListGroups" => return format!("arn:aws:iam::{account}:group/*"),
         "ListRoles" => return format!("arn:aws:iam::{account}:role/*"),
@@ -505,6 +507,7 @@ pub fn run(
         "GetAccountSummary" => Ok(account_summary(f, c)),
         "GenerateCredentialReport" => super::credential_report::generate(f, c, now),
         "GetCredentialReport" => super::credential_report::get(f, c),
+        "GetAccountAuthorizationDetails" => super::authorization_details::details(f, c, p),
         "CreateUser" => super::users::create_user(f, c, p, now),
         "GetUser" => super::users::get_user(f, c, p),
         "ListUsers" => list_xml(

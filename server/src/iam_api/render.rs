@@ -92,7 +92,7 @@ pub enum Shape {
 fn boundary(arn: &Option<String>, shape: Shape) -> String {
     match (arn, shape) {
         (Some(a), Shape::Full) => format!(
-            "<PermissionsBoundary><PermissionsBoundaryType>Policy</PermissionsBoundaryType>{}</PermissionsBoundary>",
+            "<PermissionsBoundary><PermissionsBoundaryType>PermissionsBoundaryPolicy</PermissionsBoundaryType>{}</PermissionsBoundary>",
             element("PermissionsBoundaryArn", a)
         ),
         _ => String::new(),

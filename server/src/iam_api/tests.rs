@@ -1020,3 +1020,119 @@ fn the_credential_report_lists_every_user_and_their_keys_and_certificates() {
     assert_eq!(bob[col("cert_1_last_rotated")], "2026-12-05T10:00:00+00:00");
     assert_eq!(bob[col("password_enabled")], "false");
 }
+
+#[test]
+fn the_authorization_details_show_the_whole_account_and_filter_by_kind() {
+    let mut f = file();
+    let c = admin();
+    let doc = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}]}"#;
+    let trust = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/admin"}, "Action": "sts:AssumeRole"}]}"#;
+    call(&mut f, &c, "CreateUser", &[("UserName", "bob")]).unwrap();
+    call(&mut f, &c, "CreateGroup", &[("GroupName", "readers")]).unwrap();
+    call(
+        &mut f,
+        &c,
+        "AddUserToGroup",
+        &[("GroupName", "readers"), ("UserName", "bob")],
+    )
+    .unwrap();
+    call(
+        &mut f,
+        &c,
+        "PutUserPolicy",
+        &[
+            ("UserName", "bob"),
+            ("PolicyName", "list"),
+            ("PolicyDocument", doc),
+        ],
+    )
+    .unwrap();
+    call(
+        &mut f,
+        &c,
+        "CreatePolicy",
+        &[("PolicyName", "mine"), ("PolicyDocument", doc)],
+    )
+    .unwrap();
+    let mine = "arn:aws:iam::123456789012:policy/mine";
+    call(
+        &mut f,
+        &c,
+        "AttachGroupPolicy",
+        &[("GroupName", "readers"), ("PolicyArn", mine)],
+    )
+    .unwrap();
+    call(
+        &mut f,
+        &c,
+        "CreateRole",
+        &[
+            ("RoleName", "deployer"),
+            ("AssumeRolePolicyDocument", trust),
+            (
+                "PermissionsBoundary",
+                "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
+            ),
+        ],
+    )
+    .unwrap();
+
+    let all = call(&mut f, &c, "GetAccountAuthorizationDetails", &[]).unwrap();
+    let users = between(&all, "UserDetailList")[0];
+    assert!(users.contains("<UserName>bob</UserName>"), "{users}");
+    assert!(
+        users.contains("<GroupList><member>readers</member></GroupList>"),
+        "{users}"
+    );
+    assert!(users.contains("<PolicyName>list</PolicyName>"), "{users}");
+    let groups = between(&all, "GroupDetailList")[0];
+    assert!(
+        groups.contains(&format!("<PolicyArn>{mine}</PolicyArn>")),
+        "{groups}"
+    );
+    let roles = between(&all, "RoleDetailList")[0];
+    assert!(
+        roles.contains(
+            "<PermissionsBoundaryType>PermissionsBoundaryPolicy</PermissionsBoundaryType>"
+        ),
+        "{roles}"
+    );
+    assert!(roles.contains("<AssumeRolePolicyDocument>"), "{roles}");
+    // The account's policy with its versions, and the AWS-managed one in use (as a boundary).
+    let policies = between(&all, "Policies")[0];
+    assert!(
+        policies.contains("<PolicyName>mine</PolicyName>"),
+        "{policies}"
+    );
+    assert!(policies.contains("<PolicyVersionList>"), "{policies}");
+    assert!(policies.contains("AmazonS3ReadOnlyAccess"), "{policies}");
+    assert!(
+        !policies.contains("IAMReadOnlyAccess"),
+        "an AWS policy nothing uses is not listed"
+    );
+
+    let only_roles = call(
+        &mut f,
+        &c,
+        "GetAccountAuthorizationDetails",
+        &[("Filter.member.1", "Role")],
+    )
+    .unwrap();
+    assert!(
+        only_roles.contains("<UserDetailList></UserDetailList>"),
+        "{only_roles}"
+    );
+    assert!(only_roles.contains("<Policies></Policies>"), "{only_roles}");
+    assert!(
+        only_roles.contains("<RoleName>deployer</RoleName>"),
+        "{only_roles}"
+    );
+    let e = call(
+        &mut f,
+        &c,
+        "GetAccountAuthorizationDetails",
+        &[("Filter.member.1", "Users")],
+    )
+    .unwrap_err();
+    assert_eq!(e.code, "ValidationError");
+}

@@ -96,7 +96,7 @@ def test_conflicts_quotas_and_missing_entities_are_iams_errors(server):
     with pytest.raises(iam.exceptions.MalformedPolicyDocumentException):
         iam.put_user_policy(UserName="frank", PolicyName="p", PolicyDocument='{"Version": "2012-10-17"}')
     with pytest.raises(ClientError) as e:
-        iam.get_account_authorization_details()
+        iam.list_mfa_devices(UserName="frank")
     assert code(e) == "InvalidAction"
 
 
@@ -225,3 +225,31 @@ def test_an_accounts_own_managed_policy_and_its_versions(server, bucket):
     with pytest.raises(ClientError) as e:
         session.delete_object(Bucket=bucket, Key="k2")
     assert code(e) == "AccessDenied"
+
+
+def test_an_audit_reads_the_account_in_one_answer_and_its_credential_report(server):
+    """GetAccountAuthorizationDetails and the credential report, as an auditor's tools read
+    them (boto3 parses both; the report is IAM's CSV)."""
+    iam = iam_client(server)
+    iam.create_user(UserName="auditee")
+    iam.put_user_policy(UserName="auditee", PolicyName="list", PolicyDocument=allow("s3:ListBucket"))
+    iam.create_access_key(UserName="auditee")
+    details = iam.get_account_authorization_details(Filter=["User"])
+    assert details["GroupDetailList"] == [] and details["RoleDetailList"] == []
+    user = next(u for u in details["UserDetailList"] if u["UserName"] == "auditee")
+    assert user["UserPolicyList"][0]["PolicyName"] == "list"
+    assert user["UserPolicyList"][0]["PolicyDocument"]["Statement"][0]["Action"] == ["s3:ListBucket"]
+
+    with pytest.raises(ClientError) as e:
+        iam.get_credential_report()
+    assert code(e) == "ReportNotPresent"
+    while iam.generate_credential_report()["State"] != "COMPLETE":
+        pass
+    report = iam.get_credential_report()
+    assert report["ReportFormat"] == "text/csv"
+    lines = report["Content"].decode().splitlines()
+    header = lines[0].split(",")
+    row = dict(zip(header, next(l for l in lines if l.startswith("auditee,")).split(",")))
+    assert row["access_key_1_active"] == "true" and row["access_key_2_active"] == "false"
+    assert row["arn"].endswith(":user/auditee") and row["mfa_active"] == "false"
+    iam.delete_user_policy(UserName="auditee", PolicyName="list")
