@@ -200,14 +200,9 @@ impl ObjectStore {
                     Ok(())
                 }
                 Some(RestoreState::Archived) => {
-                    let takes = match timing.fixed_ms {
-                        Some(ms) => {
-                            // The tier is still checked against the class.
-                            restore_ms(&class, tier, timing.day)?;
-                            ms
-                        }
-                        None => restore_ms(&class, tier, timing.day)?,
-                    };
+                    // The tier is checked against the class even when the time is fixed.
+                    let s3_time = restore_ms(&class, tier, timing.day)?;
+                    let takes = timing.fixed_ms.unwrap_or(s3_time);
                     let ready_ms = now.saturating_add(takes);
                     v.restore = Some(Restore {
                         tier,

@@ -73,15 +73,7 @@ pub(super) fn signing_certificates(
         }
         "UpdateSigningCertificate" => {
             let id = p.required("CertificateId")?;
-            let status = match p.required("Status")? {
-                "Active" => KeyStatus::Active,
-                "Inactive" => KeyStatus::Inactive,
-                other => {
-                    return Err(IamError::validation(format!(
-                        "Status must be Active or Inactive, not `{other}`"
-                    )))
-                }
-            };
+            let status = super::users::status_param(p)?;
             let certs = &mut user_mut(f, &c.account, name)?.signing_certificates;
             let cert = certs
                 .iter_mut()

@@ -183,15 +183,7 @@ pub(super) fn access_keys(
         }
         "UpdateAccessKey" => {
             let id = p.required("AccessKeyId")?;
-            let status = match p.required("Status")? {
-                "Active" => KeyStatus::Active,
-                "Inactive" => KeyStatus::Inactive,
-                other => {
-                    return Err(IamError::validation(format!(
-                        "Status must be Active or Inactive, not `{other}`"
-                    )))
-                }
-            };
+            let status = status_param(p)?;
             let k = keys
                 .iter_mut()
                 .find(|k| k.id == id)
@@ -217,6 +209,17 @@ pub(super) fn access_keys(
                 + &truncation(&next)
                 + &user_element)
         }
+    }
+}
+
+/// A key's or certificate's `Status` parameter: Active or Inactive.
+pub(super) fn status_param(p: &Params) -> Result<KeyStatus, IamError> {
+    match p.required("Status")? {
+        "Active" => Ok(KeyStatus::Active),
+        "Inactive" => Ok(KeyStatus::Inactive),
+        other => Err(IamError::validation(format!(
+            "Status must be Active or Inactive, not `{other}`"
+        ))),
     }
 }
 

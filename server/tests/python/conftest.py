@@ -93,6 +93,32 @@ def server():
             s.stop()
 
 
+# A lifecycle "day" of this many seconds on the `fast` server.
+LIFECYCLE_DAY = 2
+
+
+@pytest.fixture(scope="module")
+def fast():
+    """A server of the module's own whose lifecycle "day" is LIFECYCLE_DAY seconds
+    (`--lifecycle-day-secs`): rules act, and restores complete, within seconds."""
+    with tempfile.TemporaryDirectory(prefix="seedbed-py-") as d:
+        s = Server(d, "--lifecycle-day-secs", str(LIFECYCLE_DAY))
+        try:
+            yield s
+        finally:
+            s.stop()
+
+
+def wait_for(check, seconds):
+    """Poll `check` until it is true or `seconds` pass; its last value."""
+    end = time.time() + seconds
+    while True:
+        ok = check()
+        if ok or time.time() > end:
+            return ok
+        time.sleep(0.1)
+
+
 @pytest.fixture
 def fresh_server():
     """A server of its own, for tests that stop, kill or restart it."""

@@ -1,7 +1,7 @@
 """Lifecycle rules through boto3, as users rely on them: a configuration is kept and answered as
 sent, S3's refusals come back as S3's errors, PUT and HEAD tell when an object will expire, and
 the server's pass really expires objects, noncurrent versions, lone delete markers and stale
-uploads — watched on a server whose lifecycle "day" is two seconds (`--lifecycle-day-secs`)."""
+uploads, and moves objects to colder storage classes — watched on a server whose lifecycle "day" is two seconds (`--lifecycle-day-secs`)."""
 
 import datetime
 import email.utils
@@ -12,7 +12,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-DAY = 2  # seconds, on the fast server
+from conftest import LIFECYCLE_DAY as DAY, wait_for
 
 
 def code(e):
@@ -21,28 +21,6 @@ def code(e):
 
 def put_rules(s3, bucket, *rules):
     s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": list(rules)})
-
-
-@pytest.fixture(scope="module")
-def fast(tmp_path_factory):
-    """A server of this module's own whose lifecycle "day" is DAY seconds."""
-    from conftest import Server
-
-    s = Server(tmp_path_factory.mktemp("lifecycle"), "--lifecycle-day-secs", str(DAY))
-    try:
-        yield s
-    finally:
-        s.stop()
-
-
-def wait_for(check, seconds):
-    """Poll `check` until it is true or `seconds` pass; its last value."""
-    end = time.time() + seconds
-    while True:
-        ok = check()
-        if ok or time.time() > end:
-            return ok
-        time.sleep(0.25)
 
 
 def test_a_configuration_is_answered_as_sent_and_deleted(server, bucket):

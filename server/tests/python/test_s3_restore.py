@@ -2,15 +2,16 @@
 GLACIER or DEEP_ARCHIVE refuses GET and copies with 403 InvalidObjectState (HEAD answers),
 RestoreObject answers 202 and HEAD shows `x-amz-restore` going from ongoing to an expiry date,
 the data reads until the copy lapses, a second restore while one runs is 409 and one after
-extends it (200), listings show RestoreStatus when asked, and a lifecycle transition to GLACIER archives an object — on a server whose
-lifecycle "day" is two seconds, so that a 5-hour Standard restore takes 0.4 s."""
+extends it (200), listings show RestoreStatus when asked, and a lifecycle transition to GLACIER
+archives an object — on a server whose lifecycle "day" is two seconds, so that a 5-hour
+Standard restore takes 0.4 s."""
 
 import time
 
 import pytest
 from botocore.exceptions import ClientError
 
-DAY = 2  # seconds, on the fast server
+from conftest import LIFECYCLE_DAY as DAY, wait_for
 
 
 def code(e):
@@ -19,26 +20,6 @@ def code(e):
 
 def status(e):
     return e.value.response["ResponseMetadata"]["HTTPStatusCode"]
-
-
-@pytest.fixture(scope="module")
-def fast(tmp_path_factory):
-    from conftest import Server
-
-    s = Server(tmp_path_factory.mktemp("restore"), "--lifecycle-day-secs", str(DAY))
-    try:
-        yield s
-    finally:
-        s.stop()
-
-
-def wait_for(check, seconds):
-    end = time.time() + seconds
-    while True:
-        ok = check()
-        if ok or time.time() > end:
-            return ok
-        time.sleep(0.1)
 
 
 def restore(s3, b, key, days, tier="Standard", **kw):
