@@ -579,13 +579,16 @@ fn decide(
             });
         } else {
             kept += 1;
-            let s = Standing {
-                candidate: c,
-                class: transition::class_of(v),
-                since_ms: since,
-                newer_noncurrent: Some(i - 1),
-            };
-            acts.extend(transition_act(rules, v, &s, now_ms, day));
+            // A delete marker has no data and no class to move.
+            if !v.delete_marker {
+                let s = Standing {
+                    candidate: c,
+                    class: transition::class_of(v),
+                    since_ms: since,
+                    newer_noncurrent: Some(i - 1),
+                };
+                acts.extend(transition_act(rules, v, &s, now_ms, day));
+            }
         }
     }
     // A delete marker that hides nothing any more ("expired object delete marker").

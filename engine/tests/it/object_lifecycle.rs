@@ -708,3 +708,39 @@ fn transition(days: Option<u32>, class: &str) -> seedbed_engine::object::lifecyc
         newer_noncurrent_versions: None,
     }
 }
+
+#[test]
+fn a_noncurrent_delete_marker_is_never_transitioned() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(VirtualClock::new());
+    let t0 = clock.unix_millis();
+    let store = real_store_at(dir.path(), true, 3, clock.clone());
+    store.create_bucket("ver").unwrap();
+    store.set_versioning("ver", true).unwrap();
+    put(&store, "ver", "k", b"v1");
+    store.delete_object("ver", "k", None).unwrap(); // a marker over v1
+    put(&store, "ver", "k", b"v2"); // the marker becomes noncurrent
+    let mut r = rule("cold", "");
+    r.noncurrent_transitions = vec![transition(Some(1), "GLACIER_IR")];
+    store.put_bucket_lifecycle("ver", vec![r]).unwrap();
+
+    let moved = std::sync::Mutex::new(Vec::new());
+    let rep = store
+        .apply_lifecycle_observed(
+            t0 + 2 * DAY_MS,
+            REAL,
+            &std::sync::atomic::AtomicBool::new(false),
+            &|d: &LifecycleDone| moved.lock().unwrap().push(d.version_id.clone()),
+        )
+        .unwrap();
+    assert_eq!(rep.transitioned, 1, "only v1 moves: {rep:?}");
+    assert!(rep.errors.is_empty(), "a marker is not even tried: {rep:?}");
+    assert_eq!(moved.lock().unwrap().len(), 1);
+    assert_eq!(
+        classes(&store, "ver"),
+        [
+            ("k".to_string(), "STANDARD".to_string()),
+            ("k".to_string(), "GLACIER_IR".to_string()),
+        ]
+    );
+}
