@@ -272,15 +272,6 @@ fn is_midnight(ms: u64) -> bool {
     ms.is_multiple_of(DAY_MS)
 }
 
-const STORAGE_CLASSES: [&str; 6] = [
-    "GLACIER",
-    "STANDARD_IA",
-    "ONEZONE_IA",
-    "INTELLIGENT_TIERING",
-    "DEEP_ARCHIVE",
-    "GLACIER_IR",
-];
-
 fn check_transition(t: &Transition, what: &str) -> Result<(), ObjectError> {
     if t.days.is_some() == t.date.is_some() {
         return Err(ObjectError::MalformedXml(format!(
@@ -292,7 +283,7 @@ fn check_transition(t: &Transition, what: &str) -> Result<(), ObjectError> {
             "'Date' must be at midnight GMT".into(),
         ));
     }
-    if !STORAGE_CLASSES.contains(&t.storage_class.as_str()) {
+    if !transition::is_target(&t.storage_class) {
         return Err(ObjectError::InvalidArgument(format!(
             "'{}' is not a storage class a {what} can move objects to",
             t.storage_class

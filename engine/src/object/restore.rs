@@ -103,6 +103,25 @@ pub fn state(v: &VersionMeta, now_ms: u64) -> Option<RestoreState> {
     state_of(class_of(v), v.restore.as_ref(), now_ms)
 }
 
+/// `x-amz-restore` for a version of `class` with `restore` at `now_ms` — `ongoing-request="true"`
+/// while a restore runs, `ongoing-request="false", expiry-date="..."` while its copy is
+/// readable, nothing otherwise — with dates written by `date` (HTTP dates on the wire).
+pub fn header(
+    class: Option<&str>,
+    restore: Option<&Restore>,
+    now_ms: u64,
+    date: impl Fn(u64) -> String,
+) -> Option<String> {
+    match state_of(class.unwrap_or("STANDARD"), restore, now_ms)? {
+        RestoreState::Archived => None,
+        RestoreState::InProgress => Some("ongoing-request=\"true\"".into()),
+        RestoreState::Restored { expiry_ms } => Some(format!(
+            "ongoing-request=\"false\", expiry-date=\"{}\"",
+            date(expiry_ms)
+        )),
+    }
+}
+
 /// [`state`] from a class and a restore record.
 pub fn state_of(class: &str, restore: Option<&Restore>, now_ms: u64) -> Option<RestoreState> {
     if !is_archive(class) {

@@ -60,6 +60,11 @@ fn rank(class: &str) -> Option<usize> {
     }
 }
 
+/// Whether a rule may move objects to `class`: a class of the waterfall below STANDARD.
+pub fn is_target(class: &str) -> bool {
+    WATERFALL[1..].contains(&class)
+}
+
 /// A version's class, `None` in the record being STANDARD.
 pub fn class_of(v: &VersionMeta) -> &str {
     v.system.storage_class.as_deref().unwrap_or("STANDARD")

@@ -281,7 +281,8 @@ pub fn head(store: &ObjectStore, a: HeadArgs) -> anyhow::Result<()> {
         "ObjectLockRetainUntilDate": i.retention.map(|r| ms_to_iso(r.until_ms)),
         "ObjectLockLegalHoldStatus": i.legal_hold.then_some("ON"),
         "StorageClass": i.system.storage_class,
-        "Restore": restore_state(store, &i),
+        "Restore": seedbed_engine::object::restore::header(
+            i.system.storage_class.as_deref(), i.restore.as_ref(), store.clock_ms(), ms_to_iso),
         "ServerSideEncryption": matches!(i.encryption, Some(Encryption::S3)).then_some("AES256"),
         "SSECustomerKeyMD5": match &i.encryption {
             Some(Encryption::Customer { key_md5 }) => Some(key_md5),
@@ -289,20 +290,6 @@ pub fn head(store: &ObjectStore, a: HeadArgs) -> anyhow::Result<()> {
         },
     }));
     Ok(())
-}
-
-/// `x-amz-restore` as S3 words it, for an archived version with a restore asked.
-fn restore_state(store: &ObjectStore, i: &seedbed_engine::object::ObjectInfo) -> Option<String> {
-    use seedbed_engine::object::restore::{state_of, RestoreState};
-    let class = i.system.storage_class.as_deref().unwrap_or("STANDARD");
-    match state_of(class, i.restore.as_ref(), store.clock_ms())? {
-        RestoreState::Archived => None,
-        RestoreState::InProgress => Some("ongoing-request=\"true\"".into()),
-        RestoreState::Restored { expiry_ms } => Some(format!(
-            "ongoing-request=\"false\", expiry-date=\"{}\"",
-            ms_to_iso(expiry_ms)
-        )),
-    }
 }
 
 /// `restore`: S3's RestoreObject.

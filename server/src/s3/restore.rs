@@ -4,7 +4,7 @@
 
 use s3s::dto::*;
 use s3s::{S3Request, S3Response, S3Result};
-use seedbed_engine::object::restore::{self, RestoreOutcome, RestoreState, Tier};
+use seedbed_engine::object::restore::{self, RestoreOutcome, Tier};
 use seedbed_engine::object::{ObjectError, ObjectInfo};
 
 use super::convert::{http_date, ts};
@@ -15,19 +15,14 @@ use super::errors::{invalid_argument, s3_error};
 /// s3s's RestoreObject cannot answer itself; never sent.
 pub const ACCEPTED: &str = "x-seedbed-accepted";
 
-/// `x-amz-restore` for a version at `now_ms`: `ongoing-request="true"` while a restore runs,
-/// `ongoing-request="false", expiry-date="..."` while its copy is readable, nothing otherwise
-/// (a class that needs no restore, or none asked, or a copy that has lapsed).
+/// `x-amz-restore` for a version at `now_ms` (`restore::header`, with HTTP dates).
 pub fn restore_header(info: &ObjectInfo, now_ms: u64) -> Option<String> {
-    let class = info.system.storage_class.as_deref().unwrap_or("STANDARD");
-    match restore::state_of(class, info.restore.as_ref(), now_ms)? {
-        RestoreState::Archived => None,
-        RestoreState::InProgress => Some("ongoing-request=\"true\"".into()),
-        RestoreState::Restored { expiry_ms } => Some(format!(
-            "ongoing-request=\"false\", expiry-date=\"{}\"",
-            http_date(&ts(expiry_ms))
-        )),
-    }
+    restore::header(
+        info.system.storage_class.as_deref(),
+        info.restore.as_ref(),
+        now_ms,
+        |ms| http_date(&ts(ms)),
+    )
 }
 
 impl Endpoint {
