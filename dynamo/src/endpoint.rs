@@ -26,6 +26,12 @@ pub trait Identities: Send + Sync {
     /// The session token a request signed with `access_key` must carry in
     /// `x-amz-security-token` (temporary credentials); `None` for a long-term key.
     fn session_token_of(&self, access_key: &str) -> Option<String>;
+    /// A request signed with `access_key` for `service` in `region` was authenticated as
+    /// `principal` (signature verified, session token and expiry checked): IAM's record of
+    /// each key's last use. Identities that keep no such record ignore it.
+    fn used(&self, access_key: &str, principal: &Principal, service: &str, region: &str) {
+        let _ = (access_key, principal, service, region);
+    }
     /// STS AssumeRole for the holder of `caller_access_key` (signature already verified): mint
     /// and record a session. Identities without a place to record one refuse.
     fn assume_role(
@@ -197,7 +203,7 @@ impl Endpoint {
             Ok(v) => v,
             Err(e) => return self.error(signature_error(e), &op),
         };
-        let principal = match check_session(sec, &verified.access_key, req.headers, now_unix_secs) {
+        let principal = match check_session(sec, &verified, req.headers, now_unix_secs) {
             Ok(p) => p,
             Err(Refusal::BadToken) => {
                 return self.error(WireError::UnrecognizedClient(BAD_TOKEN.into()), &op)
@@ -305,15 +311,16 @@ pub(crate) enum Refusal {
     Expired,
 }
 
-/// The principal behind `access_key`, once its signature is verified: temporary credentials
-/// must come with their session token (`x-amz-security-token`) and be unexpired, and a
-/// long-term key must come without one, as at AWS.
+/// The principal behind a verified signature's key: temporary credentials must come with their
+/// session token (`x-amz-security-token`) and be unexpired, and a long-term key must come
+/// without one, as at AWS. A key that passes has been used ([`Identities::used`]).
 pub(crate) fn check_session(
     sec: &Security,
-    access_key: &str,
+    verified: &sigv4::verify::Authorization,
     headers: &[(String, String)],
     now_unix_secs: i64,
 ) -> Result<Principal, Refusal> {
+    let access_key = verified.access_key.as_str();
     let principal = sec
         .identities
         .principal_of(access_key)
@@ -334,6 +341,8 @@ pub(crate) fn check_session(
             return Err(Refusal::Expired);
         }
     }
+    sec.identities
+        .used(access_key, &principal, &verified.service, &verified.region);
     Ok(principal)
 }
 

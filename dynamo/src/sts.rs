@@ -141,7 +141,7 @@ pub fn authenticate(
         };
         refuse(403, code, e.to_string())
     })?;
-    match check_session(sec, &verified.access_key, req.headers, now_unix_secs) {
+    match check_session(sec, &verified, req.headers, now_unix_secs) {
         Ok(p) => Ok((verified.access_key, p)),
         Err(Refusal::BadToken) => Err(refuse(403, "InvalidClientTokenId", BAD_TOKEN.into())),
         Err(Refusal::Expired) => Err(refuse(400, "ExpiredToken", EXPIRED_TOKEN.into())),

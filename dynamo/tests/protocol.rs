@@ -255,7 +255,9 @@ fn signature_refusals_are_dynamodbs_errors() {
     use seedbed_engine::iam::authorizer::{Authorizer, Directory, Principal};
     use seedbed_sigv4::Signer;
 
-    struct OneKey;
+    /// The key's recorded uses (key, service, region).
+    type Uses = Arc<std::sync::Mutex<Vec<(String, String, String)>>>;
+    struct OneKey(Uses);
     impl Identities for OneKey {
         fn secret_of(&self, k: &str) -> Option<String> {
             (k == "AKIDTEST").then(|| "s3cret".to_string())
@@ -266,12 +268,17 @@ fn signature_refusals_are_dynamodbs_errors() {
         fn session_token_of(&self, _: &str) -> Option<String> {
             None
         }
+        fn used(&self, k: &str, _: &Principal, service: &str, region: &str) {
+            let mut uses = self.0.lock().unwrap();
+            uses.push((k.into(), service.into(), region.into()));
+        }
     }
+    let uses = Uses::default();
     let (t, _dir) = tables();
     let ep = Endpoint::new(
         Arc::new(t),
         Some(Security {
-            identities: Arc::new(OneKey),
+            identities: Arc::new(OneKey(uses.clone())),
             authorizer: Arc::new(RwLock::new(Authorizer::new(Directory::new()))),
         }),
     );
@@ -346,5 +353,10 @@ fn signature_refusals_are_dynamodbs_errors() {
     assert_eq!(
         refused(&signed("AKIDNOBODY", "x", now), body).0,
         "UnrecognizedClientException"
+    );
+    // Only the request that authenticated is a use of the key (IAM's last-used record).
+    assert_eq!(
+        *uses.lock().unwrap(),
+        [("AKIDTEST".into(), "dynamodb".into(), "us-east-1".into())]
     );
 }

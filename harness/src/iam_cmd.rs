@@ -37,7 +37,8 @@ pub enum IamCommand {
     Role(crate::iam_file_cmd::RoleCommand),
     /// Assume a role as a user (the trust policy decides) and print temporary credentials.
     AssumeRole(crate::iam_file_cmd::AssumeRoleArgs),
-    /// List the IAM file's accounts, users, key IDs, roles and sessions with their expiry (no secrets).
+    /// List the IAM file's accounts, users, key IDs (with when each was last used), roles and
+    /// sessions with their expiry (no secrets).
     Show(crate::iam_file_cmd::FileArg),
 }
 

@@ -379,11 +379,24 @@ pub fn show(file: FileArg) -> ExitCode {
         for (acct, a) in &f.accounts {
             let o = id.accounts.owner(acct);
             println!("account {acct} ({}) canonical id {}", a.name, o.id);
+            // Each key with its last use as the server last wrote it (once a minute, and
+            // when it stops): what an audit for unused keys looks at.
             let key_ids = |keys: &[identity::AccessKey]| -> String {
                 keys.iter()
-                    .map(|k| match k.status {
-                        KeyStatus::Active => k.id.clone(),
-                        KeyStatus::Inactive => format!("{} (inactive)", k.id),
+                    .map(|k| {
+                        let used = match &k.last_used {
+                            Some(l) => format!(
+                                "last used {} with {} in {}",
+                                l.date,
+                                l.service.as_deref().unwrap_or("?"),
+                                l.region
+                            ),
+                            None => "never used".into(),
+                        };
+                        match k.status {
+                            KeyStatus::Active => format!("{} ({used})", k.id),
+                            KeyStatus::Inactive => format!("{} (inactive, {used})", k.id),
+                        }
                     })
                     .collect::<Vec<_>>()
                     .join(", ")
@@ -403,7 +416,10 @@ pub fn show(file: FileArg) -> ExitCode {
                 println!("  group {}", g.name);
             }
             for r in f.roles.iter().filter(|r| &r.account == acct) {
-                println!("  role {}", r.name);
+                match &r.last_used {
+                    Some(l) => println!("  role {}  last used {} in {}", r.name, l.date, l.region),
+                    None => println!("  role {}", r.name),
+                }
             }
             for p in f.oidc_providers.iter().filter(|p| &p.account == acct) {
                 println!("  oidc provider {}", p.url);

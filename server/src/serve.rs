@@ -191,6 +191,10 @@ impl Server {
                 .unwrap_or_else(|| crate::s3::lifecycle::pass_interval(config.lifecycle_day)),
             stop_rx.clone(),
         )));
+        tasks.push(tokio::spawn(write_key_uses(
+            identity.clone(),
+            stop_rx.clone(),
+        )));
         let svc = crate::s3::service(endpoint);
         let limits = config.limits.clone();
 
@@ -318,6 +322,33 @@ impl Server {
         for t in self.tasks {
             let _ = t.await;
         }
+        // The last requests' key uses, now that no request is open.
+        let identity = self.identity.clone();
+        let _ = tokio::task::spawn_blocking(move || flush_key_uses(&identity)).await;
+    }
+}
+
+/// How often the keys' last uses are written into the IAM file ([`crate::identity::last_use`]).
+pub const KEY_USE_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Write the keys' last uses into the IAM file every [`KEY_USE_INTERVAL`] until `stop`
+/// (the last write is [`Server::stop`]'s, after the listeners have drained).
+async fn write_key_uses(identity: Arc<IdentityStore>, mut stop: crate::http::Stop) {
+    let mut tick = tokio::time::interval(KEY_USE_INTERVAL);
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        let id = identity.clone();
+        let _ = tokio::task::spawn_blocking(move || flush_key_uses(&id)).await;
+    }
+}
+
+fn flush_key_uses(identity: &IdentityStore) {
+    if let Err(e) = identity.flush_uses() {
+        tracing::error!(error = %e, "keys' last uses not written to the IAM file; kept for the next try");
     }
 }
 

@@ -69,6 +69,10 @@ impl Identities for ServerIdentities {
         self.0.credential(access_key).and_then(|c| c.session_token)
     }
 
+    fn used(&self, access_key: &str, principal: &Principal, service: &str, region: &str) {
+        self.0.record_use(access_key, principal, service, region);
+    }
+
     fn assume_role(
         &self,
         caller_access_key: &str,

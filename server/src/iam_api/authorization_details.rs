@@ -60,6 +60,7 @@ pub(super) fn details(f: &IamFile, c: &Caller, p: &Params) -> Result<String, Iam
         .filter(|r| wants("Role") && mine(&r.account))
         .map(|r| {
             render::role(r, render::Shape::Full)
+                + &render::role_last_used(r)
                 + "<InstanceProfileList/>"
                 + &inline("RolePolicyList", &r.policies)
                 + &attached(&r.managed)

@@ -126,9 +126,14 @@ fn row(
             Some(k) => cells.extend([
                 (k.status == KeyStatus::Active).to_string(),
                 time(k.created.as_deref()),
-                "N/A".into(),
-                "N/A".into(),
-                "N/A".into(),
+                time(k.last_used.as_ref().map(|l| l.date.as_str())),
+                k.last_used
+                    .as_ref()
+                    .map_or_else(|| "N/A".into(), |l| l.region.clone()),
+                k.last_used
+                    .as_ref()
+                    .and_then(|l| l.service.clone())
+                    .unwrap_or_else(|| "N/A".into()),
             ]),
             None => cells.extend([
                 "false".into(),

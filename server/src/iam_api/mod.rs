@@ -258,7 +258,8 @@ pub fn answer(
     }
     let now = seedbed_engine::iam::authorizer::iso8601(now_ms);
     let result = if read_only {
-        let mut f = current.file.clone();
+        // With the keys' and roles' last uses not yet written to the file.
+        let mut f = store.file_with_uses();
         ops::run(&mut f, &c, &action, &params, &now)
     } else {
         store.edit_file(|f| ops::run(f, &c, &action, &params, &now))

@@ -177,6 +177,7 @@ pub const READS: &[&str] = &[
     "GetUser",
     "ListUsers",
     "ListAccessKeys",
+    "GetAccessKeyLastUsed",
     "ListSigningCertificates",
     "GetGroup",
     "ListGroups",
@@ -454,6 +455,13 @@ pub fn target(f: &IamFile, c: &Caller, action: &str, p: &Params) -> String {
         "ListUsers" => return format!("arn:aws:iam::{account}:user/*"),
         "ListGroups" => return format!("arn:aws:iam::{account}:group/*"),
         "ListRoles" => return format!("arn:aws:iam::{account}:role/*"),
+        // Authorized on the key's owner, whom only the key names.
+        "GetAccessKeyLastUsed" => {
+            return match super::users::key_owner(f, account, p.get("AccessKeyId").unwrap_or("")) {
+                Some(Some(u)) => identity::user_arn(u),
+                _ => format!("arn:aws:iam::{account}:root"),
+            }
+        }
         _ => {}
     }
     // Membership is authorized on the group.
@@ -522,6 +530,7 @@ pub fn run(
         "CreateAccessKey" | "UpdateAccessKey" | "DeleteAccessKey" | "ListAccessKeys" => {
             super::users::access_keys(f, c, action, p, now)
         }
+        "GetAccessKeyLastUsed" => super::users::access_key_last_used(f, c, p),
         "UploadSigningCertificate"
         | "UpdateSigningCertificate"
         | "DeleteSigningCertificate"
@@ -562,8 +571,9 @@ pub fn run(
         "GetRole" => {
             let r = role(f, &c.account, p.required("RoleName")?)?;
             Ok(format!(
-                "<Role>{}</Role>",
-                render::role(r, render::Shape::Full)
+                "<Role>{}{}</Role>",
+                render::role(r, render::Shape::Full),
+                render::role_last_used(r)
             ))
         }
         "ListRoles" => list_xml(

@@ -159,6 +159,20 @@ pub fn role(r: &RoleEntry, shape: Shape) -> String {
     }
 }
 
+/// `RoleLastUsed` as GetRole and GetAccountAuthorizationDetails show it (CreateRole and
+/// ListRoles leave it out): when and where a session of the role last signed a request, empty
+/// when none has.
+pub fn role_last_used(r: &RoleEntry) -> String {
+    match &r.last_used {
+        Some(l) => format!(
+            "<RoleLastUsed>{}{}</RoleLastUsed>",
+            element("LastUsedDate", &l.date),
+            element("Region", &l.region)
+        ),
+        None => "<RoleLastUsed/>".into(),
+    }
+}
+
 /// `<name><member>…</member>…</name>`, each member's fields already rendered.
 pub fn members(name: &str, items: impl IntoIterator<Item = String>) -> String {
     let inner: String = items

@@ -1136,3 +1136,89 @@ fn the_authorization_details_show_the_whole_account_and_filter_by_kind() {
     .unwrap_err();
     assert_eq!(e.code, "ValidationError");
 }
+
+#[test]
+fn a_keys_last_use_is_answered_from_what_the_server_recorded() {
+    use crate::identity::{IdentityStore, UserEntry};
+    let mut f = file();
+    let c = admin();
+    call(&mut f, &c, "CreateUser", &[("UserName", "bob")]).unwrap();
+    let made = call(&mut f, &c, "CreateAccessKey", &[("UserName", "bob")]).unwrap();
+    let key = between(&made, "AccessKeyId")[0].to_string();
+    f.roles.push(crate::identity::reader_role_trusting_admin());
+    // A key of no user of the account, and one never used.
+    let e = call(
+        &mut f,
+        &c,
+        "GetAccessKeyLastUsed",
+        &[("AccessKeyId", "AKIANOSUCHKEY0000000")],
+    )
+    .unwrap_err();
+    assert_eq!((e.status, e.code), (404, "NoSuchEntity"));
+    let unused = call(&mut f, &c, "GetAccessKeyLastUsed", &[("AccessKeyId", &key)]).unwrap();
+    assert_eq!(between(&unused, "UserName"), ["bob"]);
+    assert_eq!(between(&unused, "ServiceName"), ["N/A"]);
+    assert_eq!(between(&unused, "Region"), ["N/A"]);
+    assert!(between(&unused, "LastUsedDate").is_empty(), "{unused}");
+    let got = call(&mut f, &c, "GetRole", &[("RoleName", "Reader")]).unwrap();
+    assert!(got.contains("<RoleLastUsed/>"), "{got}");
+
+    // The server records bob's key used with DynamoDB in eu-west-1, and a session of Reader.
+    let store = IdentityStore::new(Identity::from_file(f.clone()).unwrap(), None, ACCOUNT);
+    let bob = Principal::User(crate::identity::user_arn(&UserEntry {
+        account: ACCOUNT.into(),
+        name: "bob".into(),
+        ..UserEntry::default()
+    }));
+    store.record_use(&key, &bob, "dynamodb", "eu-west-1");
+    let reader = seedbed_engine::iam::authorizer::Session {
+        arn: "arn:aws:sts::123456789012:assumed-role/Reader/s1".into(),
+        role_arn: "arn:aws:iam::123456789012:role/Reader".into(),
+        session_name: "s1".into(),
+        session_policies: None,
+        tags: Default::default(),
+        expires_unix_ms: u64::MAX,
+    };
+    store.record_use(
+        "ASIASESSION",
+        &Principal::Session(reader),
+        "s3",
+        "us-east-1",
+    );
+    // Without an IAM file the uses stay in memory, and the IAM API's reads see them.
+    store.flush_uses().unwrap();
+    let mut view = store.file_with_uses();
+    let used = call(
+        &mut view,
+        &c,
+        "GetAccessKeyLastUsed",
+        &[("AccessKeyId", &key)],
+    )
+    .unwrap();
+    assert_eq!(between(&used, "ServiceName"), ["dynamodb"]);
+    assert_eq!(between(&used, "Region"), ["eu-west-1"]);
+    let date = between(&used, "LastUsedDate")[0].to_string();
+    assert!(date.ends_with('Z') && date.len() == 20, "{date}");
+    let got = call(&mut view, &c, "GetRole", &[("RoleName", "Reader")]).unwrap();
+    assert_eq!(between(&got, "LastUsedDate"), [date.as_str()]);
+    assert_eq!(between(&got, "Region"), ["us-east-1"]);
+    // The credential report's columns say the same.
+    call(&mut view, &c, "GenerateCredentialReport", &[]).unwrap();
+    let report = call(&mut view, &c, "GetCredentialReport", &[]).unwrap();
+    use base64::Engine;
+    let csv = base64::engine::general_purpose::STANDARD
+        .decode(between(&report, "Content")[0])
+        .unwrap();
+    let csv = String::from_utf8(csv).unwrap();
+    let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+    let col = |name: &str| rows[0].iter().position(|h| *h == name).unwrap();
+    let bob = rows.iter().find(|r| r[0] == "bob").unwrap();
+    assert_eq!(bob[col("access_key_1_last_used_service")], "dynamodb");
+    assert_eq!(bob[col("access_key_1_last_used_region")], "eu-west-1");
+    assert_eq!(
+        bob[col("access_key_1_last_used_date")],
+        date.replace('Z', "+00:00")
+    );
+    let admin_row = rows.iter().find(|r| r[0] == "admin").unwrap();
+    assert_eq!(admin_row[col("access_key_1_last_used_date")], "N/A");
+}

@@ -212,6 +212,59 @@ pub(super) fn access_keys(
     }
 }
 
+/// Who owns access key `id` of `account`: `Some(Some(user))`, `Some(None)` for the root
+/// user's, `None` when the account has no such key.
+pub(super) fn key_owner<'f>(
+    f: &'f IamFile,
+    account: &str,
+    id: &str,
+) -> Option<Option<&'f UserEntry>> {
+    if let Some(u) = f
+        .users
+        .iter()
+        .find(|u| u.account == account && u.access_keys.iter().any(|k| k.id == id))
+    {
+        return Some(Some(u));
+    }
+    f.accounts
+        .get(account)
+        .filter(|a| a.root_access_keys.iter().any(|k| k.id == id))
+        .map(|_| None)
+}
+
+/// GetAccessKeyLastUsed: when, with which service and in which region the key last signed a
+/// request that authenticated ([`crate::identity::last_use`]); `N/A` and no date when never.
+/// Any key of the caller's account, the root user's included (whose answer names no user).
+pub(super) fn access_key_last_used(
+    f: &IamFile,
+    c: &Caller,
+    p: &Params,
+) -> Result<String, IamError> {
+    let id = p.required("AccessKeyId")?;
+    let not_found = || IamError::no_such(format!("The Access Key with id {id} cannot be found."));
+    let owner = key_owner(f, &c.account, id).ok_or_else(not_found)?;
+    let key = match owner {
+        Some(u) => u.access_keys.iter().find(|k| k.id == id),
+        None => f
+            .accounts
+            .get(&c.account)
+            .and_then(|a| a.root_access_keys.iter().find(|k| k.id == id)),
+    }
+    .ok_or_else(not_found)?;
+    let used = match &key.last_used {
+        Some(l) => {
+            element("LastUsedDate", &l.date)
+                + &element("ServiceName", l.service.as_deref().unwrap_or("N/A"))
+                + &element("Region", &l.region)
+        }
+        None => element("ServiceName", "N/A") + &element("Region", "N/A"),
+    };
+    Ok(owner
+        .map(|u| element("UserName", &u.name))
+        .unwrap_or_default()
+        + &format!("<AccessKeyLastUsed>{used}</AccessKeyLastUsed>"))
+}
+
 /// A key's or certificate's `Status` parameter: Active or Inactive.
 pub(super) fn status_param(p: &Params) -> Result<KeyStatus, IamError> {
     match p.required("Status")? {

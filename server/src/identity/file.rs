@@ -195,6 +195,25 @@ pub struct AccessKey {
     /// When it was made (ISO 8601 UTC), for the IAM API's `CreateDate`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
+    /// When, with which service and in which region a request it signed was last
+    /// authenticated (GetAccessKeyLastUsed, the credential report); none: never, or not yet
+    /// written (the server keeps recent uses in memory and writes them down once a minute).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used: Option<LastUsed>,
+}
+
+/// The last authenticated use of an access key, or of a role through one of its sessions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LastUsed {
+    /// When (ISO 8601 UTC).
+    pub date: String,
+    /// The region the request was signed for (the server's own for Signature Version 2).
+    pub region: String,
+    /// The service (`s3`, `dynamodb`, `iam`, `sts`); roles record none, as IAM's
+    /// `RoleLastUsed` has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
 }
 
 /// A policy document kept as its text, as the client wrote it: `GetUserPolicy` and `GetRole`
@@ -455,6 +474,9 @@ pub struct RoleEntry {
     /// Role tags (session principal tags).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
+    /// When and where a session of the role last signed a request (GetRole's `RoleLastUsed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used: Option<LastUsed>,
 }
 
 /// An assumed-role session and its temporary credentials (`seedbed iam assume-role`).

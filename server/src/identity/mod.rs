@@ -16,6 +16,7 @@
 
 pub mod file;
 pub mod keys;
+pub mod last_use;
 pub mod managed;
 
 use std::collections::BTreeMap;
@@ -32,8 +33,8 @@ use seedbed_engine::object::{AccountInfo, Accounts, Guard};
 use serde_json::Value;
 
 pub use file::{
-    AccessKey, AccountEntry, GroupEntry, IamFile, InlinePolicy, KeyStatus, RoleEntry, SessionEntry,
-    SigningCertificate, UserEntry,
+    AccessKey, AccountEntry, GroupEntry, IamFile, InlinePolicy, KeyStatus, LastUsed, RoleEntry,
+    SessionEntry, SigningCertificate, UserEntry,
 };
 
 /// What went wrong with identities.
@@ -583,6 +584,7 @@ pub fn new_key() -> Result<AccessKey, IdentityError> {
         secret: keys::secret()?,
         status: KeyStatus::Active,
         created: Some(now_iso8601()),
+        last_used: None,
     })
 }
 
@@ -777,6 +779,8 @@ pub struct IdentityStore {
     /// of its edits never read the same old file (`IamFile::lock_edits` keeps other processes
     /// out).
     edits: Mutex<()>,
+    /// Keys' and roles' last uses not yet written to the file.
+    uses: last_use::UseLog,
 }
 
 fn mtime(path: &Path) -> Option<SystemTime> {
@@ -799,7 +803,37 @@ impl IdentityStore {
             current: RwLock::new(Arc::new(identity)),
             checked: Mutex::new((Instant::now(), stamp)),
             edits: Mutex::new(()),
+            uses: last_use::UseLog::default(),
         }
+    }
+
+    /// Record an authenticated request: `access_key`, standing for `principal`, signed a
+    /// request for `service` in `region`, now ([`last_use`]).
+    pub fn record_use(&self, access_key: &str, principal: &Principal, service: &str, region: &str) {
+        self.uses
+            .record(access_key, principal, service, region, now_unix_ms());
+    }
+
+    /// The IAM file as of now, with the uses not yet written laid over it: what the IAM API's
+    /// reads answer from.
+    pub fn file_with_uses(&self) -> IamFile {
+        let mut f = self.current().file.clone();
+        self.uses.apply(&mut f);
+        f
+    }
+
+    /// Write the recorded uses into the IAM file (the server does so once a minute and when it
+    /// stops). Without a file (identities given in memory) they stay in memory.
+    pub fn flush_uses(&self) -> Result<(), IdentityError> {
+        if self.path.is_none() || self.uses.is_empty() {
+            return Ok(());
+        }
+        self.uses.flush(|apply| {
+            self.edit_file(|f| {
+                apply(f);
+                Ok::<(), IdentityError>(())
+            })
+        })
     }
 
     /// Change the IAM file with `edit` (read, edited, written atomically), one edit at a time,

@@ -54,10 +54,11 @@ impl S3Auth for IdentityAuth {
     }
 }
 
-/// Resolves the caller; admits anonymous requests (IAM decides them later); checks
-/// `x-amz-expected-bucket-owner` for every operation on a bucket.
+/// Resolves the caller; admits anonymous requests (IAM decides them later); records the key's
+/// use; checks `x-amz-expected-bucket-owner` for every operation on a bucket. The region is the
+/// server's, recorded as a key's last-use region when the signature names none (SigV2).
 #[derive(Debug, Clone)]
-pub struct IdentityAccess(pub Arc<IdentityStore>, pub Arc<ObjectStore>);
+pub struct IdentityAccess(pub Arc<IdentityStore>, pub Arc<ObjectStore>, pub String);
 
 fn header(cx: &S3AccessContext<'_>, name: &str) -> Option<String> {
     cx.headers()
@@ -76,6 +77,21 @@ fn query_param(cx: &S3AccessContext<'_>, name: &str) -> Option<String> {
                     .into_owned()
             })
         })
+    })
+}
+
+/// The region a SigV4 request was signed for: the third part of its credential scope
+/// (`KEY/DATE/REGION/s3/aws4_request`), in the `Authorization` header or a presigned URL's
+/// `X-Amz-Credential`. Read on every signed request, so without parsing the whole header.
+fn signed_region(cx: &S3AccessContext<'_>) -> Option<String> {
+    let from_header = cx
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|a| a.split_once("Credential="))
+        .and_then(|(_, scope)| scope.split('/').nth(2).map(String::from));
+    from_header.or_else(|| {
+        query_param(cx, "X-Amz-Credential").and_then(|c| c.split('/').nth(2).map(String::from))
     })
 }
 
@@ -119,6 +135,10 @@ impl S3Access for IdentityAccess {
                         ));
                     }
                 }
+                // Authenticated: a use of the key, whatever IAM then decides.
+                let region = signed_region(cx).unwrap_or_else(|| self.2.clone());
+                self.0
+                    .record_use(&cred.access_key, &c.principal, "s3", &region);
                 c.principal
             }
         };

@@ -82,12 +82,17 @@ pub fn service(endpoint: Endpoint) -> Front {
     let identity = endpoint.identity.clone();
     let store = endpoint.store.clone();
     let logs = endpoint.logs.clone();
+    let region = endpoint.region.clone();
     let mut config = S3Config::default();
     config.xml_max_body_size = endpoint.limits.xml_max_bytes;
     let mut b = S3ServiceBuilder::new(service::SeedbedS3(endpoint));
     b.set_config(Arc::new(StaticConfigProvider::new(Arc::new(config))));
     b.set_auth(auth::IdentityAuth(identity.clone()));
-    b.set_access(auth::IdentityAccess(identity.clone(), store.clone()));
+    b.set_access(auth::IdentityAccess(
+        identity.clone(),
+        store.clone(),
+        region,
+    ));
     Front {
         svc: b.build(),
         store,

@@ -253,3 +253,67 @@ def test_an_audit_reads_the_account_in_one_answer_and_its_credential_report(serv
     assert row["access_key_1_active"] == "true" and row["access_key_2_active"] == "false"
     assert row["arn"].endswith(":user/auditee") and row["mfa_active"] == "false"
     iam.delete_user_policy(UserName="auditee", PolicyName="list")
+
+
+def test_each_keys_last_use_is_recorded_and_outlives_the_server(fresh_server):
+    """GetAccessKeyLastUsed and GetRole's RoleLastUsed, as an audit for unused keys reads them:
+    a use is a request that authenticated (even one IAM then refuses), never one whose
+    signature is wrong; the record is written into the IAM file when the server stops, and read
+    back from it after a restart."""
+    s = fresh_server()
+    iam = iam_client(s)
+    iam.create_user(UserName="dave")
+    key = iam.create_access_key(UserName="dave")["AccessKey"]
+    kid, secret = key["AccessKeyId"], key["SecretAccessKey"]
+    unused = iam.get_access_key_last_used(AccessKeyId=kid)
+    assert unused["UserName"] == "dave"
+    assert unused["AccessKeyLastUsed"] == {"ServiceName": "N/A", "Region": "N/A"}
+    with pytest.raises(ClientError) as e:
+        iam.get_access_key_last_used(AccessKeyId="AKIANOSUCHKEY0000000")
+    assert code(e) == "NoSuchEntity"
+
+    # Authenticated, then refused by IAM: a use of the key, with S3, in the region it signed for.
+    s3 = boto3.client(
+        "s3", endpoint_url=s.endpoint, region_name="eu-west-1",
+        aws_access_key_id=kid, aws_secret_access_key=secret,
+        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
+    )
+    with pytest.raises(ClientError) as e:
+        s3.list_buckets()
+    assert code(e) == "AccessDenied"
+    used = iam.get_access_key_last_used(AccessKeyId=kid)["AccessKeyLastUsed"]
+    assert (used["ServiceName"], used["Region"]) == ("s3", "eu-west-1")
+    assert "LastUsedDate" in used
+    # A wrong signature is no use of the key.
+    with pytest.raises(ClientError) as e:
+        iam_client(s, kid, "not-the-secret").list_users()
+    assert code(e) == "SignatureDoesNotMatch"
+    assert iam.get_access_key_last_used(AccessKeyId=kid)["AccessKeyLastUsed"]["ServiceName"] == "s3"
+    with pytest.raises(ClientError) as e:
+        iam_client(s, kid, secret).list_users()
+    assert code(e) == "AccessDenied"
+    assert iam.get_access_key_last_used(AccessKeyId=kid)["AccessKeyLastUsed"]["ServiceName"] == "iam"
+
+    # A role is used when one of its sessions signs.
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/admin"},
+        "Action": "sts:AssumeRole"}]})
+    arn = iam.create_role(RoleName="Auditor", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    assert iam.get_role(RoleName="Auditor")["Role"]["RoleLastUsed"] == {}
+    creds = iam_client(s, service="sts").assume_role(RoleArn=arn, RoleSessionName="a1")["Credentials"]
+    with pytest.raises(ClientError):
+        iam_client(s, creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]).list_users()
+    last = iam.get_role(RoleName="Auditor")["Role"]["RoleLastUsed"]
+    assert last["Region"] == "us-east-1" and "LastUsedDate" in last
+    assert "RoleLastUsed" not in iam.list_roles()["Roles"][0]
+
+    # Written down when the server stops, and answered from the file after a restart.
+    s.stop()
+    written = json.loads(s.iam.read_text())
+    dave = next(u for u in written["users"] if u["name"] == "dave")
+    assert dave["access_keys"][0]["last_used"]["service"] == "iam"
+    role = next(r for r in written["roles"] if r["name"] == "Auditor")
+    assert role["last_used"]["region"] == "us-east-1"
+    s.start()
+    again = iam_client(s).get_access_key_last_used(AccessKeyId=kid)["AccessKeyLastUsed"]
+    assert again["ServiceName"] == "iam" and again["LastUsedDate"] >= used["LastUsedDate"]
