@@ -10,6 +10,7 @@ use serde_json::Value;
 use seedbed_engine::table::schema::{
     self, CreateTableInput, IndexInput, KeySchemaElement, Throughput,
 };
+use seedbed_engine::table::update::{GsiUpdate, UpdateTableInput};
 use seedbed_engine::table::{
     AttributeUpdate, ConditionCheck, DeleteItem, GetItem, Item, KeysAndAttributes, LegacyCondition,
     LegacyConditions, Names, PutItem, Request, ReturnCapacity, Search, TransactGet, TransactWrite,
@@ -415,17 +416,7 @@ fn create_table(m: &Obj<'_>) -> R<CreateTableInput> {
             Ok((req_str(a, "AttributeName")?, req_str(a, "AttributeType")?))
         })
         .collect::<R<Vec<_>>>()?;
-    let tags = opt_array(m, "Tags")?
-        .map(|a| {
-            a.iter()
-                .map(|t| {
-                    let t = object(t)?;
-                    Ok((req_str(t, "Key")?, req_str(t, "Value")?))
-                })
-                .collect::<R<Vec<_>>>()
-        })
-        .transpose()?
-        .unwrap_or_default();
+    let tags = tags(m)?.unwrap_or_default();
     let stream = opt_map(m, "StreamSpecification")?
         .map(|s| {
             Ok::<_, WireError>((
@@ -444,6 +435,99 @@ fn create_table(m: &Obj<'_>) -> R<CreateTableInput> {
         throughput: throughput(m)?,
         tags,
         stream,
+        deletion_protection: opt_bool(m, "DeletionProtectionEnabled")?.unwrap_or(false),
+    })
+}
+
+/// A `Tags` list of `{"Key", "Value"}`.
+fn tags(m: &Obj<'_>) -> R<Option<Vec<(String, String)>>> {
+    opt_array(m, "Tags")?
+        .map(|a| {
+            a.iter()
+                .map(|t| {
+                    let t = object(t)?;
+                    Ok((req_str(t, "Key")?, req_str(t, "Value")?))
+                })
+                .collect::<R<Vec<_>>>()
+        })
+        .transpose()
+}
+
+/// UpdateTable's members that change what this server does not have: refused by name.
+const UPDATE_TABLE_UNSERVED: [&str; 6] = [
+    "ReplicaUpdates",
+    "SSESpecification",
+    "TableClass",
+    "OnDemandThroughput",
+    "WarmThroughput",
+    "MultiRegionConsistency",
+];
+
+fn update_table(m: &Obj<'_>) -> R<UpdateTableInput> {
+    let attributes = opt_array(m, "AttributeDefinitions")?
+        .map(|attrs| {
+            attrs
+                .iter()
+                .map(|a| {
+                    let a = object(a)?;
+                    Ok((req_str(a, "AttributeName")?, req_str(a, "AttributeType")?))
+                })
+                .collect::<R<Vec<_>>>()
+        })
+        .transpose()?
+        .unwrap_or_default();
+    let stream = opt_map(m, "StreamSpecification")?
+        .map(|s| {
+            Ok::<_, WireError>((
+                opt_bool(s, "StreamEnabled")?
+                    .ok_or_else(|| not_null("streamSpecification.streamEnabled"))?,
+                opt_str(s, "StreamViewType")?,
+            ))
+        })
+        .transpose()?;
+    let gsi_updates = opt_array(m, "GlobalSecondaryIndexUpdates")?
+        .map(|a| {
+            a.iter()
+                .map(|u| {
+                    let u = object(u)?;
+                    if let Some(c) = opt_map(u, "Create")? {
+                        let proj =
+                            opt_map(c, "Projection")?.ok_or_else(|| not_null("projection"))?;
+                        return Ok(GsiUpdate::Create(IndexInput {
+                            name: req_str(c, "IndexName")?,
+                            key_schema: key_schema(opt_array(c, "KeySchema")?, "keySchema")?,
+                            projection_type: opt_str(proj, "ProjectionType")?,
+                            non_key_attributes: opt_strings(proj, "NonKeyAttributes")?,
+                            throughput: throughput(c)?,
+                        }));
+                    }
+                    if let Some(d) = opt_map(u, "Delete")? {
+                        return Ok(GsiUpdate::Delete(req_str(d, "IndexName")?));
+                    }
+                    if let Some(x) = opt_map(u, "Update")? {
+                        return Ok(GsiUpdate::Update(req_str(x, "IndexName")?, throughput(x)?));
+                    }
+                    Err(WireError::Validation(
+                        "One or more parameter values were invalid: a GlobalSecondaryIndexUpdate must have one of Create, Update or Delete".into(),
+                    ))
+                })
+                .collect::<R<Vec<_>>>()
+        })
+        .transpose()?
+        .unwrap_or_default();
+    Ok(UpdateTableInput {
+        name: req_str(m, "TableName")?,
+        attributes,
+        billing_mode: opt_str(m, "BillingMode")?,
+        throughput: throughput(m)?,
+        stream,
+        deletion_protection: opt_bool(m, "DeletionProtectionEnabled")?,
+        gsi_updates,
+        unsupported: UPDATE_TABLE_UNSERVED
+            .iter()
+            .filter(|k| get(m, k).is_some())
+            .map(|k| k.to_string())
+            .collect(),
     })
 }
 
@@ -533,6 +617,17 @@ pub fn request_tree(operation: &str, body: &Json<'_>) -> R<Request> {
     Ok(match operation {
         "CreateTable" => Request::CreateTable(create_table(m)?),
         "DescribeTable" => Request::DescribeTable(req_str(m, "TableName")?),
+        "UpdateTable" => Request::UpdateTable(update_table(m)?),
+        "TagResource" => Request::TagResource(
+            req_str(m, "ResourceArn")?,
+            tags(m)?.ok_or_else(|| not_null("tags"))?,
+        ),
+        "UntagResource" => Request::UntagResource(
+            req_str(m, "ResourceArn")?,
+            opt_strings(m, "TagKeys")?.ok_or_else(|| not_null("tagKeys"))?,
+        ),
+        "ListTagsOfResource" => Request::ListTagsOfResource(req_str(m, "ResourceArn")?),
+        "DescribeLimits" => Request::DescribeLimits,
         "ListTables" => {
             Request::ListTables(opt_str(m, "ExclusiveStartTableName")?, opt_u32(m, "Limit")?)
         }

@@ -120,7 +120,10 @@ pub fn table_description(info: &TableInfo, region: &str, account: &str) -> Value
         }
         t.insert("StreamSpecification".into(), Value::Object(s));
     }
-    t.insert("DeletionProtectionEnabled".into(), json!(false));
+    t.insert(
+        "DeletionProtectionEnabled".into(),
+        json!(d.deletion_protection),
+    );
     Value::Object(t)
 }
 
@@ -260,6 +263,20 @@ impl Serialize for Body<'_> {
                     "TableDescription"
                 };
                 o.serialize_entry(key, &table_description(info, self.region, self.account))?;
+            }
+            Response::Empty => {}
+            Response::Tags(tags) => {
+                let tags: Vec<Value> = tags
+                    .iter()
+                    .map(|(k, v)| json!({"Key": k, "Value": v}))
+                    .collect();
+                o.serialize_entry("Tags", &tags)?;
+            }
+            Response::Limits(l) => {
+                o.serialize_entry("AccountMaxReadCapacityUnits", &l.account_read)?;
+                o.serialize_entry("AccountMaxWriteCapacityUnits", &l.account_write)?;
+                o.serialize_entry("TableMaxReadCapacityUnits", &l.table_read)?;
+                o.serialize_entry("TableMaxWriteCapacityUnits", &l.table_write)?;
             }
             Response::Tables(names, last) => {
                 o.serialize_entry("TableNames", names)?;

@@ -466,3 +466,69 @@ def test_unknown_table_and_operation_errors(client):
     with pytest.raises(ClientError) as e:
         client.get_item(TableName="no-such-table", Key={"pk": {"S": "a"}})
     assert error(e) == ("ResourceNotFoundException", "Requested resource not found: Table: no-such-table not found")
+
+
+# ---- UpdateTable, tags, limits --------------------------------------------------------------
+
+def test_update_table_adds_an_index_to_a_table_with_items(client, resource, table_s):
+    """What a migration does: a global index added to a table in use, waited for with boto3's
+    own waiter, queried at once; then removed. Billing mode and deletion protection too."""
+    for pk, team, age in [("a", "red", 30), ("b", "red", 25), ("c", "blue", 41)]:
+        table_s.put_item(Item={"pk": pk, "team": team, "age": age})
+    r = client.update_table(
+        TableName=table_s.name,
+        AttributeDefinitions=[{"AttributeName": "team", "AttributeType": "S"},
+                              {"AttributeName": "age", "AttributeType": "N"}],
+        GlobalSecondaryIndexUpdates=[{"Create": {
+            "IndexName": "by_team",
+            "KeySchema": [{"AttributeName": "team", "KeyType": "HASH"},
+                          {"AttributeName": "age", "KeyType": "RANGE"}],
+            "Projection": {"ProjectionType": "ALL"}}}],
+    )
+    gsi = r["TableDescription"]["GlobalSecondaryIndexes"][0]
+    assert (gsi["IndexName"], gsi["IndexStatus"], gsi["ItemCount"]) == ("by_team", "ACTIVE", 3)
+    client.get_waiter("table_exists").wait(TableName=table_s.name)
+    got = table_s.query(IndexName="by_team", KeyConditionExpression=Key("team").eq("red"))
+    assert [i["pk"] for i in got["Items"]] == ["b", "a"]
+    with pytest.raises(ClientError) as e:
+        client.update_table(TableName=table_s.name)
+    assert error(e)[0] == "ValidationException"
+    with pytest.raises(ClientError) as e:
+        client.update_table(TableName=table_s.name, TableClass="STANDARD_INFREQUENT_ACCESS")
+    assert "TableClass" in error(e)[1]
+
+    r = client.update_table(TableName=table_s.name, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by_team"}}])
+    assert "GlobalSecondaryIndexes" not in r["TableDescription"]
+    assert [a["AttributeName"] for a in r["TableDescription"]["AttributeDefinitions"]] == ["pk"]
+    with pytest.raises(ClientError) as e:
+        table_s.query(IndexName="by_team", KeyConditionExpression=Key("team").eq("red"))
+    assert error(e)[0] == "ValidationException"
+
+    r = client.update_table(TableName=table_s.name, BillingMode="PROVISIONED",
+                            ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5})
+    assert r["TableDescription"]["ProvisionedThroughput"]["ReadCapacityUnits"] == 5
+    client.update_table(TableName=table_s.name, DeletionProtectionEnabled=True)
+    assert client.describe_table(TableName=table_s.name)["Table"]["DeletionProtectionEnabled"] is True
+    with pytest.raises(ClientError) as e:
+        client.delete_table(TableName=table_s.name)
+    assert "protected against deletion" in error(e)[1]
+    client.update_table(TableName=table_s.name, DeletionProtectionEnabled=False)
+
+
+def test_tags_and_limits(client, table_s):
+    arn = client.describe_table(TableName=table_s.name)["Table"]["TableArn"]
+    assert client.list_tags_of_resource(ResourceArn=arn)["Tags"] == []
+    client.tag_resource(ResourceArn=arn, Tags=[{"Key": "team", "Value": "storage"}, {"Key": "env", "Value": "test"}])
+    client.tag_resource(ResourceArn=arn, Tags=[{"Key": "env", "Value": "ci"}])
+    assert client.list_tags_of_resource(ResourceArn=arn)["Tags"] == [
+        {"Key": "team", "Value": "storage"}, {"Key": "env", "Value": "ci"}]
+    client.untag_resource(ResourceArn=arn, TagKeys=["team"])
+    assert client.list_tags_of_resource(ResourceArn=arn)["Tags"] == [{"Key": "env", "Value": "ci"}]
+    with pytest.raises(ClientError) as e:
+        client.tag_resource(ResourceArn=arn, Tags=[{"Key": "aws:owner", "Value": "x"}])
+    assert error(e)[0] == "ValidationException"
+    with pytest.raises(ClientError) as e:
+        client.list_tags_of_resource(ResourceArn=arn + "-gone")
+    assert error(e)[0] == "ResourceNotFoundException"
+    limits = client.describe_limits()
+    assert limits["AccountMaxReadCapacityUnits"] == 80000 and limits["TableMaxWriteCapacityUnits"] == 40000

@@ -162,6 +162,14 @@ impl Tables {
                 ..check("ListTables", "*")
             }],
             Request::DeleteTable(n) => vec![check("DeleteTable", n)],
+            Request::UpdateTable(i) => vec![check("UpdateTable", &i.name)],
+            Request::TagResource(arn, _) => vec![check("TagResource", arn)],
+            Request::UntagResource(arn, _) => vec![check("UntagResource", arn)],
+            Request::ListTagsOfResource(arn) => vec![check("ListTagsOfResource", arn)],
+            Request::DescribeLimits => vec![Check {
+                resource: "*".into(),
+                ..check("DescribeLimits", "*")
+            }],
             Request::UpdateTimeToLive(n, ..) => vec![check("UpdateTimeToLive", n)],
             Request::DescribeTimeToLive(n) => vec![check("DescribeTimeToLive", n)],
             Request::UpdateContinuousBackups(n, _) => vec![check("UpdateContinuousBackups", n)],

@@ -27,12 +27,15 @@ fn while_creating(action: &str) -> WhileCreating {
         | "DescribeTimeToLive"
         | "DescribeContinuousBackups"
         | "GetResourcePolicy"
+        | "ListTagsOfResource"
         | "CreateTable" => WhileCreating::Allowed,
         "DeleteTable"
         | "UpdateTable"
         | "UpdateTimeToLive"
         | "UpdateContinuousBackups"
         | "PutResourcePolicy"
+        | "TagResource"
+        | "UntagResource"
         | "DeleteResourcePolicy" => WhileCreating::InUse,
         _ => WhileCreating::NotYet,
     }

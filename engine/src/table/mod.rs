@@ -14,7 +14,8 @@
 //!   Query and Scan with DynamoDB's paging; [`batch`] and [`transact`] — the multi-item calls.
 //! * [`legacy`] — the pre-expression parameters, translated into expression trees.
 //! * [`capacity`] — consumed capacity units; [`auth`] — IAM with DynamoDB's condition keys.
-//! * [`codec`] — the binary item format in LSM values; [`schema`] — table definitions.
+//! * [`codec`] — the binary item format in LSM values; [`schema`] — table definitions;
+//!   [`update`] — UpdateTable (indexes added to a table with items); [`tags`] — table tags.
 //!
 //! The JSON wire protocol is not here: the `seedbed-dynamo` crate translates JSON to and from
 //! these types, so the engine knows DynamoDB's semantics but not its encoding.
@@ -38,7 +39,9 @@ pub mod request;
 pub mod resource_policy;
 pub mod schema;
 pub mod store;
+pub mod tags;
 pub mod transact;
+pub mod update;
 pub mod value;
 pub mod value_rules;
 pub mod write;

@@ -10,6 +10,17 @@ impl Tables {
         Ok(match req {
             Request::CreateTable(i) => Response::Table(Box::new(self.create_table(i)?)),
             Request::DescribeTable(n) => Response::Table(Box::new(self.describe_table(n)?)),
+            Request::UpdateTable(i) => Response::Table(Box::new(self.update_table(i)?)),
+            Request::TagResource(arn, tags) => {
+                self.tag_resource(arn, tags)?;
+                Response::Empty
+            }
+            Request::UntagResource(arn, keys) => {
+                self.untag_resource(arn, keys)?;
+                Response::Empty
+            }
+            Request::ListTagsOfResource(arn) => Response::Tags(self.list_tags_of_resource(arn)?),
+            Request::DescribeLimits => Response::Limits(super::update::Limits::DYNAMODB),
             Request::ListTables(start, limit) => {
                 let (names, last) = self.list_tables(start.as_deref(), *limit)?;
                 Response::Tables(names, last)

@@ -389,6 +389,16 @@ pub enum Request {
     CreateTable(super::schema::CreateTableInput),
     /// DescribeTable.
     DescribeTable(String),
+    /// UpdateTable.
+    UpdateTable(super::update::UpdateTableInput),
+    /// TagResource: ResourceArn, Tags.
+    TagResource(String, Vec<(String, String)>),
+    /// UntagResource: ResourceArn, TagKeys.
+    UntagResource(String, Vec<String>),
+    /// ListTagsOfResource: ResourceArn.
+    ListTagsOfResource(String),
+    /// DescribeLimits.
+    DescribeLimits,
     /// ListTables: ExclusiveStartTableName, Limit.
     ListTables(Option<String>, Option<u32>),
     /// DeleteTable.
@@ -441,6 +451,11 @@ impl Request {
         match self {
             Request::CreateTable(_) => "CreateTable",
             Request::DescribeTable(_) => "DescribeTable",
+            Request::UpdateTable(_) => "UpdateTable",
+            Request::TagResource(..) => "TagResource",
+            Request::UntagResource(..) => "UntagResource",
+            Request::ListTagsOfResource(_) => "ListTagsOfResource",
+            Request::DescribeLimits => "DescribeLimits",
             Request::ListTables(..) => "ListTables",
             Request::DeleteTable(_) => "DeleteTable",
             Request::UpdateTimeToLive(..) => "UpdateTimeToLive",
@@ -474,6 +489,12 @@ pub enum Response {
     Table(Box<super::store::TableInfo>),
     /// ListTables: names and LastEvaluatedTableName.
     Tables(Vec<String>, Option<String>),
+    /// TagResource, UntagResource: nothing to answer.
+    Empty,
+    /// ListTagsOfResource.
+    Tags(Vec<(String, String)>),
+    /// DescribeLimits: the account's and each table's capacity quotas.
+    Limits(super::update::Limits),
     /// UpdateTimeToLive, DescribeTimeToLive.
     Ttl(Option<super::schema::TtlSpec>),
     /// Update/DescribeContinuousBackups: point-in-time recovery on since (Unix ms), or off.

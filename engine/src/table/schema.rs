@@ -161,6 +161,9 @@ pub struct TableDef {
     /// What it buys here is the right to export ([`super::backups`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pitr_since_ms: Option<u64>,
+    /// DeletionProtectionEnabled: DeleteTable is refused while it is on.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deletion_protection: bool,
 }
 
 /// A resource-based policy attached to a table, and the revision PutResourcePolicy gave it.
@@ -389,6 +392,8 @@ pub struct CreateTableInput {
     pub tags: Vec<(String, String)>,
     /// StreamSpecification: (enabled, view type).
     pub stream: Option<(bool, String)>,
+    /// DeletionProtectionEnabled.
+    pub deletion_protection: bool,
 }
 
 /// Every element's KeyType is HASH or RANGE; the error's path names the element, counting
@@ -581,6 +586,7 @@ pub fn table_def(
         }
     }
     let (hash, range) = key_attrs(&input.key_schema, &input.attributes, "keySchema")?;
+    super::tags::check_tags(&input.tags)?;
     let billing_mode = input
         .billing_mode
         .clone()
@@ -746,6 +752,7 @@ pub fn table_def(
         stream: input.stream.clone(),
         resource_policy: None,
         pitr_since_ms: None,
+        deletion_protection: input.deletion_protection,
     })
 }
 

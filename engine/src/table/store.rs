@@ -278,6 +278,11 @@ impl Tables {
         let info = {
             let _w = self.lock_writes();
             let t = self.table(name)?;
+            if t.def.deletion_protection {
+                return Err(DynamoError::validation(
+                    "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.",
+                ));
+            }
             let mut b = WriteBatch::new();
             b.delete(&keys::catalog_key(name));
             b.delete(&keys::stats_key(t.def.id));
@@ -405,16 +410,21 @@ impl Tables {
     /// Write a table's changed definition (the caller holds the write lock) and make it the
     /// one requests see.
     pub(crate) fn replace_definition(&self, def: TableDef, stats: Vec<TableStats>) -> Result<()> {
-        let name = def.name.clone();
         self.db.put(
-            &keys::catalog_key(&name),
+            &keys::catalog_key(&def.name),
             &serde_json::to_vec(&def).unwrap_or_default(),
         )?;
+        self.install(def, stats);
+        Ok(())
+    }
+
+    /// Make a definition already written the one requests see (the caller holds the write
+    /// lock).
+    pub(crate) fn install(&self, def: TableDef, stats: Vec<TableStats>) {
         self.catalog
             .write()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(name, Arc::new(TableState::new(def, stats)));
-        Ok(())
+            .insert(def.name.clone(), Arc::new(TableState::new(def, stats)));
     }
 
     /// DescribeTimeToLive: the specification, if TTL was ever set.

@@ -47,3 +47,4 @@ mod table_api;
 mod table_iam;
 mod table_multi_key;
 mod table_partiql;
+mod table_update;

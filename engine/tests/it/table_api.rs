@@ -44,6 +44,16 @@ pub(crate) fn fixture() -> Fixture {
     }
 }
 
+impl Fixture {
+    /// Close the database and open it again from its files.
+    pub(crate) fn reopen(self) -> Fixture {
+        self.t.db().close().unwrap();
+        drop(self.t);
+        let t = open_at(&self.path, self.clock.clone());
+        Fixture { t, ..self }
+    }
+}
+
 pub(crate) fn ks(parts: &[(&str, &str)]) -> Vec<KeySchemaElement> {
     parts
         .iter()

@@ -1,0 +1,453 @@
+//! UpdateTable: billing mode and provisioned throughput, the stream setting, deletion
+//! protection, and global secondary indexes added and removed on a table that has items.
+//!
+//! Adding an index is the interesting part. DynamoDB builds it online ("backfilling") while
+//! the table keeps taking writes. Here the whole change is **one atomic LSM batch** taken under
+//! the tables' write lock, as enabling TTL is ([`Tables::update_ttl`]): the new definition, an
+//! index entry for every item that has the index's key attributes (the same
+//! [`super::write::index_entry`] every write uses), and the index's statistics. So a crash
+//! leaves either no index or a complete one, and no write can slip between the scan and the
+//! definition that makes later writes maintain the index. The price is that writes wait while
+//! the table is scanned, and the batch is about the size of the index — fine for a testbed's
+//! tables, not for a billion items. Removing an index deletes its entries in the same batch as
+//! the definition, so its number can be given to a later index.
+//!
+//! The new index is checked by building the table's definition as if CreateTable had been
+//! given it ([`super::schema::table_def`]): the same rules, limits and messages as at creation.
+
+use crate::lsm::{ReadOptions, WriteBatch, WriteOptions};
+
+use super::codec::TableStats;
+use super::error::{DynamoError, ErrorKind, Result};
+use super::keys;
+use super::schema::{
+    self, CreateTableInput, IndexDef, IndexInput, KeySchemaElement, ProjectionType, TableDef,
+    Throughput,
+};
+use super::store::{decode, TableInfo, Tables};
+use super::value::item_size;
+
+/// UpdateTable's parameters.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct UpdateTableInput {
+    /// TableName (or its ARN).
+    pub name: String,
+    /// AttributeDefinitions: those a new index's key schema needs (the table's own may be
+    /// repeated).
+    pub attributes: Vec<(String, String)>,
+    /// BillingMode.
+    pub billing_mode: Option<String>,
+    /// ProvisionedThroughput.
+    pub throughput: Option<Throughput>,
+    /// StreamSpecification: StreamEnabled and StreamViewType.
+    pub stream: Option<(bool, Option<String>)>,
+    /// DeletionProtectionEnabled.
+    pub deletion_protection: Option<bool>,
+    /// GlobalSecondaryIndexUpdates.
+    pub gsi_updates: Vec<GsiUpdate>,
+    /// Members given that this server does not serve (ReplicaUpdates, SSESpecification …):
+    /// refused by name rather than ignored.
+    pub unsupported: Vec<String>,
+}
+
+/// One of GlobalSecondaryIndexUpdates.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GsiUpdate {
+    /// Create: a new index, filled from the table's items.
+    Create(IndexInput),
+    /// Update: an index's provisioned throughput.
+    Update(String, Option<Throughput>),
+    /// Delete: the index and its entries.
+    Delete(String),
+}
+
+/// DescribeLimits' answer: capacity quotas, in capacity units.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// AccountMaxReadCapacityUnits.
+    pub account_read: u64,
+    /// AccountMaxWriteCapacityUnits.
+    pub account_write: u64,
+    /// TableMaxReadCapacityUnits.
+    pub table_read: u64,
+    /// TableMaxWriteCapacityUnits.
+    pub table_write: u64,
+}
+
+impl Limits {
+    /// DynamoDB's default quotas per Region (its "Service, account, and table quotas" page):
+    /// 80,000 read and write capacity units an account, 40,000 a table. Nothing here is
+    /// throttled, so they are what a client planning capacity reads, not a limit enforced.
+    pub const DYNAMODB: Limits = Limits {
+        account_read: 80_000,
+        account_write: 80_000,
+        table_read: 40_000,
+        table_write: 40_000,
+    };
+}
+
+const VIEW_TYPES: [&str; 4] = ["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"];
+
+/// The index `def` as CreateTable's input, so a table can be re-checked with one more.
+fn index_input(ix: &IndexDef) -> IndexInput {
+    let element = |name: &str, key_type: &str| KeySchemaElement {
+        name: name.to_string(),
+        key_type: key_type.to_string(),
+    };
+    let key_schema = ix
+        .hash_attrs()
+        .iter()
+        .map(|k| element(&k.name, "HASH"))
+        .chain(ix.range_attrs().iter().map(|k| element(&k.name, "RANGE")))
+        .collect();
+    IndexInput {
+        name: ix.name.clone(),
+        key_schema,
+        projection_type: Some(ix.projection.name().to_string()),
+        non_key_attributes: match &ix.projection {
+            ProjectionType::Include(a) => Some(a.clone()),
+            _ => None,
+        },
+        throughput: ix.throughput,
+    }
+}
+
+/// `def` as the CreateTable input that would make it, with `extra` global indexes and
+/// attribute definitions.
+fn as_created(
+    def: &TableDef,
+    extra: &[IndexInput],
+    attributes: Vec<(String, String)>,
+) -> CreateTableInput {
+    let mut key_schema = vec![KeySchemaElement {
+        name: def.hash.name.clone(),
+        key_type: "HASH".into(),
+    }];
+    if let Some(r) = &def.range {
+        key_schema.push(KeySchemaElement {
+            name: r.name.clone(),
+            key_type: "RANGE".into(),
+        });
+    }
+    CreateTableInput {
+        name: def.name.clone(),
+        key_schema,
+        attributes,
+        lsis: def.lsis.iter().map(index_input).collect(),
+        gsis: def
+            .gsis
+            .iter()
+            .map(index_input)
+            .chain(extra.iter().cloned())
+            .collect(),
+        billing_mode: Some(def.billing_mode.clone()),
+        throughput: (def.billing_mode == "PROVISIONED").then_some(def.throughput),
+        tags: Vec::new(),
+        stream: None,
+        deletion_protection: false,
+    }
+}
+
+/// The attribute definitions some key schema of `def` still uses, in their order.
+fn used_attributes(def: &TableDef) -> Vec<schema::KeyAttr> {
+    def.attributes
+        .iter()
+        .filter(|a| def.is_key(&a.name) || def.indexes().any(|i| i.is_key_attr(&a.name)))
+        .cloned()
+        .collect()
+}
+
+fn index_not_found(table: &str, index: &str) -> DynamoError {
+    DynamoError::new(
+        ErrorKind::ResourceNotFound,
+        format!("Requested resource not found: Table: {table} Index: {index} not found"),
+    )
+}
+
+/// The provisioned-throughput rule for the table after the change.
+fn billing(
+    def: &mut TableDef,
+    input: &UpdateTableInput,
+    provisioned_gsis: &[String],
+) -> Result<()> {
+    let mode = input
+        .billing_mode
+        .clone()
+        .unwrap_or_else(|| def.billing_mode.clone());
+    match mode.as_str() {
+        "PAY_PER_REQUEST" => {
+            if input.throughput.is_some() {
+                return Err(DynamoError::invalid_parameter(
+                    "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST",
+                ));
+            }
+            def.throughput = Throughput::default();
+            for g in &mut def.gsis {
+                g.throughput = None;
+            }
+        }
+        "PROVISIONED" => {
+            let switching = def.billing_mode != "PROVISIONED";
+            match input.throughput {
+                Some(t) => def.throughput = t,
+                None if switching => {
+                    return Err(DynamoError::invalid_parameter(
+                        "ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED",
+                    ))
+                }
+                None => {}
+            }
+            if switching {
+                if let Some(g) = def.gsis.iter().find(|g| !provisioned_gsis.contains(&g.name)) {
+                    return Err(DynamoError::invalid_parameter(format!(
+                        "ProvisionedThroughput is not specified for index: {}",
+                        g.name
+                    )));
+                }
+            }
+        }
+        other => {
+            return Err(DynamoError::validation(format!(
+                "1 validation error detected: Value '{other}' at 'billingMode' failed to satisfy constraint: Member must satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]"
+            )))
+        }
+    }
+    def.billing_mode = mode;
+    Ok(())
+}
+
+fn stream(def: &mut TableDef, enabled: bool, view: Option<&str>) -> Result<()> {
+    let on = matches!(def.stream, Some((true, _)));
+    if enabled {
+        if on {
+            return Err(DynamoError::validation(format!(
+                "Table already has an enabled stream: TableName: {}",
+                def.name
+            )));
+        }
+        let view = view.ok_or_else(|| {
+            DynamoError::invalid_parameter("StreamViewType is required when StreamEnabled is true")
+        })?;
+        if !VIEW_TYPES.contains(&view) {
+            return Err(DynamoError::validation(format!(
+                "1 validation error detected: Value '{view}' at 'streamSpecification.streamViewType' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
+                VIEW_TYPES.join(", ")
+            )));
+        }
+        def.stream = Some((true, view.to_string()));
+    } else {
+        if !on {
+            return Err(DynamoError::validation(format!(
+                "Table does not have an enabled stream to disable: TableName: {}",
+                def.name
+            )));
+        }
+        let view = def.stream.take().map(|(_, v)| v).unwrap_or_default();
+        def.stream = Some((false, view));
+    }
+    Ok(())
+}
+
+impl Tables {
+    /// UpdateTable. Returns the table as it now is.
+    pub fn update_table(&self, input: &UpdateTableInput) -> Result<TableInfo> {
+        schema::check_table_name_or_arn(&input.name, "tableName")?;
+        if let Some(m) = input.unsupported.first() {
+            return Err(DynamoError::validation(format!(
+                "UpdateTable's {m} is not served by this server (no replicas, table classes, \
+                 customer-managed encryption or capacity modes beyond BillingMode); nothing was changed"
+            )));
+        }
+        if input.billing_mode.is_none()
+            && input.throughput.is_none()
+            && input.stream.is_none()
+            && input.deletion_protection.is_none()
+            && input.gsi_updates.is_empty()
+        {
+            return Err(DynamoError::validation(
+                "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
+            ));
+        }
+        let online = input
+            .gsi_updates
+            .iter()
+            .filter(|u| !matches!(u, GsiUpdate::Update(..)))
+            .count();
+        if online > 1 {
+            return Err(DynamoError::new(
+                ErrorKind::LimitExceeded,
+                "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table",
+            ));
+        }
+        let _w = self.lock_writes();
+        let t = self.table(&input.name)?;
+        let mut def = t.def.clone();
+        let mut stats = t.stats();
+        let mut b = WriteBatch::new();
+
+        // Index throughput first: switching to PROVISIONED needs every index's.
+        let on_demand =
+            input.billing_mode.as_deref().unwrap_or(&def.billing_mode) == "PAY_PER_REQUEST";
+        let mut provisioned = Vec::new();
+        for u in &input.gsi_updates {
+            if let GsiUpdate::Update(name, tp) = u {
+                if on_demand && tp.is_some() {
+                    return Err(DynamoError::invalid_parameter(format!(
+                        "ProvisionedThroughput should not be specified for index: {name} when BillingMode is PAY_PER_REQUEST"
+                    )));
+                }
+                let g = def
+                    .gsis
+                    .iter_mut()
+                    .find(|g| &g.name == name)
+                    .ok_or_else(|| index_not_found(&def.name, name))?;
+                g.throughput = *tp;
+                provisioned.push(name.clone());
+            }
+        }
+        billing(&mut def, input, &provisioned)?;
+        if let Some((enabled, view)) = &input.stream {
+            stream(&mut def, *enabled, view.as_deref())?;
+        }
+        if let Some(p) = input.deletion_protection {
+            def.deletion_protection = p;
+        }
+        for u in &input.gsi_updates {
+            match u {
+                GsiUpdate::Update(..) => {}
+                GsiUpdate::Delete(name) => {
+                    let at = def
+                        .gsis
+                        .iter()
+                        .position(|g| &g.name == name)
+                        .ok_or_else(|| index_not_found(&def.name, name))?;
+                    let gone = def.gsis.remove(at);
+                    def.attributes = used_attributes(&def);
+                    self.purge_index(&def, gone.number, &mut b)?;
+                    if let Some(s) = stats.get_mut(gone.number as usize) {
+                        *s = TableStats::default();
+                    }
+                }
+                GsiUpdate::Create(ix) => {
+                    let ix = self.new_index(&def, ix, &input.attributes)?;
+                    def.attributes = merged_attributes(&def, &input.attributes)?;
+                    let s = self.backfill(&def, &ix, &mut b)?;
+                    let n = ix.number as usize;
+                    if stats.len() <= n {
+                        stats.resize(n + 1, TableStats::default());
+                    }
+                    stats[n] = s;
+                    def.gsis.push(ix);
+                    def.attributes = used_attributes(&def);
+                }
+            }
+        }
+        b.put(
+            &keys::catalog_key(&def.name),
+            &serde_json::to_vec(&def).unwrap_or_default(),
+        );
+        b.put(
+            &keys::stats_key(def.id),
+            &super::store::encode_stats(&stats),
+        );
+        self.db.write(b, WriteOptions::default())?;
+        self.install(def.clone(), stats.clone());
+        Ok(TableInfo {
+            def,
+            stats,
+            status: "ACTIVE",
+        })
+    }
+
+    /// A new global index for `def`, checked as CreateTable would check it, with the lowest
+    /// index number no index of the table has.
+    fn new_index(
+        &self,
+        def: &TableDef,
+        ix: &IndexInput,
+        attributes: &[(String, String)],
+    ) -> Result<IndexDef> {
+        if def.index(&ix.name).is_some() {
+            return Err(DynamoError::validation(format!(
+                "Attempting to create an index which already exists: {}",
+                ix.name
+            )));
+        }
+        let attrs = merged_attributes(def, attributes)?;
+        let with = as_created(
+            def,
+            std::slice::from_ref(ix),
+            attrs
+                .iter()
+                .map(|a| (a.name.clone(), a.ty.clone()))
+                .collect(),
+        );
+        let checked = schema::table_def(&with, def.id, def.uuid.clone(), def.created_unix_ms)?;
+        let mut new = checked
+            .gsis
+            .into_iter()
+            .find(|g| g.name == ix.name)
+            .ok_or_else(|| DynamoError::validation(format!("index {} was not made", ix.name)))?;
+        new.number = (1..=u8::MAX - 1)
+            .find(|n| !def.indexes().any(|i| i.number == *n))
+            .ok_or_else(|| {
+                DynamoError::new(
+                    ErrorKind::LimitExceeded,
+                    "no index number is free on this table",
+                )
+            })?;
+        Ok(new)
+    }
+
+    /// Put an entry of index `ix` for every item of the table into `b`; the index's statistics.
+    fn backfill(&self, def: &TableDef, ix: &IndexDef, b: &mut WriteBatch) -> Result<TableStats> {
+        let mut s = TableStats::default();
+        let items = keys::index_prefix(def.id, keys::TABLE_INDEX);
+        let mut it = self.db.iter_prefix(ReadOptions::default(), &items);
+        it.seek_to_first()?;
+        while it.valid() {
+            let item = decode(it.key(), it.value())?;
+            if let Some((k, projected)) = super::write::index_entry(def, ix, &item) {
+                b.put(&k, &super::codec::encode_item(&projected));
+                s.item_count += 1;
+                s.size_bytes += item_size(&projected) as u64;
+            }
+            it.next()?;
+        }
+        Ok(s)
+    }
+
+    /// Delete every entry of index number `number` of `def`'s table into `b`.
+    fn purge_index(&self, def: &TableDef, number: u8, b: &mut WriteBatch) -> Result<()> {
+        let prefix = keys::index_prefix(def.id, number);
+        let mut it = self.db.iter_prefix(ReadOptions::default(), &prefix);
+        it.seek_to_first()?;
+        while it.valid() {
+            b.delete(it.key());
+            it.next()?;
+        }
+        Ok(())
+    }
+}
+
+/// The table's attribute definitions with `new` ones added; a new type for a defined
+/// attribute is refused.
+fn merged_attributes(def: &TableDef, new: &[(String, String)]) -> Result<Vec<schema::KeyAttr>> {
+    let mut out = def.attributes.clone();
+    for (name, ty) in new {
+        match out.iter().find(|a| &a.name == name) {
+            Some(a) if &a.ty != ty => {
+                return Err(DynamoError::invalid_parameter(format!(
+                    "Cannot change the type of the attribute {name} from {} to {ty}: it is a key attribute of the table or one of its indexes",
+                    a.ty
+                )))
+            }
+            Some(_) => {}
+            None => out.push(schema::KeyAttr {
+                name: name.clone(),
+                ty: ty.clone(),
+            }),
+        }
+    }
+    Ok(out)
+}

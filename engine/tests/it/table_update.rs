@@ -1,0 +1,304 @@
+//! UpdateTable on a table with items: a global index added is filled from the items already
+//! there and kept by every later write, one removed takes its entries with it (and its number
+//! can be used again), billing mode and stream settings follow DynamoDB's rules, deletion
+//! protection holds DeleteTable off; and table tags. Everything survives a reopen.
+
+use seedbed_engine::table::update::{GsiUpdate, UpdateTableInput};
+use seedbed_engine::table::*;
+
+use super::table_api::{fixture, item, ks, n, put, s, values};
+
+fn by_team(throughput: Option<Throughput>) -> IndexInput {
+    IndexInput {
+        name: "by_team".into(),
+        key_schema: ks(&[("team", "HASH"), ("age", "RANGE")]),
+        projection_type: Some("KEYS_ONLY".into()),
+        non_key_attributes: None,
+        throughput,
+    }
+}
+
+fn team_query(t: &Tables, team: &str) -> std::result::Result<Vec<String>, DynamoError> {
+    let out = t.query(&Search {
+        table: "people".into(),
+        index: Some("by_team".into()),
+        key_condition: Some("team = :t".into()),
+        values: values(&[(":t", s(team))]),
+        ..Search::default()
+    })?;
+    Ok(out
+        .items
+        .iter()
+        .map(|i| i["id"].as_s().unwrap().to_string())
+        .collect())
+}
+
+fn update(t: &Tables, f: impl FnOnce(&mut UpdateTableInput)) -> Result<TableInfo> {
+    let mut input = UpdateTableInput {
+        name: "people".into(),
+        ..UpdateTableInput::default()
+    };
+    f(&mut input);
+    t.update_table(&input)
+}
+
+#[test]
+fn an_index_added_to_a_table_with_items_is_filled_and_then_kept() {
+    let f = fixture();
+    let t = &f.t;
+    t.create_table(&CreateTableInput {
+        name: "people".into(),
+        key_schema: ks(&[("id", "HASH")]),
+        attributes: vec![("id".into(), "S".into())],
+        billing_mode: Some("PAY_PER_REQUEST".into()),
+        ..CreateTableInput::default()
+    })
+    .unwrap();
+    for (id, team, age) in [("a", "red", "30"), ("b", "red", "25"), ("c", "blue", "41")] {
+        put(
+            t,
+            "people",
+            item(&[("id", s(id)), ("team", s(team)), ("age", n(age))]),
+        );
+    }
+    // An item without the index's keys is in the table, not in the index.
+    put(t, "people", item(&[("id", s("d")), ("team", s("red"))]));
+    assert_eq!(
+        team_query(t, "red").unwrap_err().kind,
+        ErrorKind::Validation
+    );
+
+    // The new index's key attributes must be defined, with one type.
+    let e = update(t, |u| {
+        u.gsi_updates = vec![GsiUpdate::Create(by_team(None))]
+    })
+    .unwrap_err();
+    assert!(e.message.contains("team"), "{}", e.message);
+    let info = update(t, |u| {
+        u.attributes = vec![("team".into(), "S".into()), ("age".into(), "N".into())];
+        u.gsi_updates = vec![GsiUpdate::Create(by_team(None))];
+    })
+    .unwrap();
+    let ix = info.def.index("by_team").unwrap();
+    assert_eq!(
+        info.stats[ix.number as usize].item_count, 3,
+        "a, b and c; d has no age"
+    );
+    assert_eq!(team_query(t, "red").unwrap(), ["b", "a"], "sorted by age");
+    assert_eq!(team_query(t, "blue").unwrap(), ["c"]);
+    // Later writes keep it.
+    put(
+        t,
+        "people",
+        item(&[("id", s("c")), ("team", s("red")), ("age", n("50"))]),
+    );
+    assert_eq!(team_query(t, "red").unwrap(), ["b", "a", "c"]);
+    assert!(team_query(t, "blue").unwrap().is_empty());
+    // A second index of the name, or two changes at once, are refused.
+    let e = update(t, |u| {
+        u.attributes = vec![("team".into(), "S".into()), ("age".into(), "N".into())];
+        u.gsi_updates = vec![GsiUpdate::Create(by_team(None))];
+    })
+    .unwrap_err();
+    assert!(e.message.contains("already exists"), "{}", e.message);
+    let e = update(t, |u| {
+        u.gsi_updates = vec![
+            GsiUpdate::Delete("by_team".into()),
+            GsiUpdate::Delete("by_team".into()),
+        ]
+    })
+    .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::LimitExceeded);
+    let e = update(t, |u| {
+        u.attributes = vec![("team".into(), "N".into())];
+        u.gsi_updates = vec![GsiUpdate::Create(IndexInput {
+            name: "other".into(),
+            ..by_team(None)
+        })];
+    })
+    .unwrap_err();
+    assert!(
+        e.message.contains("Cannot change the type"),
+        "{}",
+        e.message
+    );
+
+    // Survives a reopen: the definition, the entries and the statistics.
+    let before = t.describe_table("people").unwrap();
+    let f = f.reopen();
+    let t = &f.t;
+    assert_eq!(t.describe_table("people").unwrap(), before);
+    assert_eq!(team_query(t, "red").unwrap(), ["b", "a", "c"]);
+
+    // Removed: its entries and its now unused attribute definitions go; a new index takes the
+    // free number and starts from the items, not from what the old one left.
+    let number = before.def.index("by_team").unwrap().number;
+    let info = update(t, |u| {
+        u.gsi_updates = vec![GsiUpdate::Delete("by_team".into())]
+    })
+    .unwrap();
+    assert!(info.def.gsis.is_empty());
+    assert_eq!(
+        info.def.attributes.len(),
+        1,
+        "only id is still a key attribute"
+    );
+    put(
+        t,
+        "people",
+        item(&[("id", s("e")), ("team", s("blue")), ("age", n("20"))]),
+    );
+    let info = update(t, |u| {
+        u.attributes = vec![("team".into(), "S".into()), ("age".into(), "N".into())];
+        u.gsi_updates = vec![GsiUpdate::Create(by_team(None))];
+    })
+    .unwrap();
+    assert_eq!(info.def.index("by_team").unwrap().number, number);
+    assert_eq!(info.stats[number as usize].item_count, 4);
+    assert_eq!(team_query(t, "blue").unwrap(), ["e"]);
+    let e = update(t, |u| {
+        u.gsi_updates = vec![GsiUpdate::Delete("nope".into())]
+    })
+    .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::ResourceNotFound);
+}
+
+#[test]
+fn billing_streams_and_deletion_protection_follow_dynamodbs_rules() {
+    let f = fixture();
+    let t = &f.t;
+    t.create_table(&CreateTableInput {
+        name: "people".into(),
+        key_schema: ks(&[("id", "HASH")]),
+        attributes: vec![("id".into(), "S".into()), ("team".into(), "S".into())],
+        gsis: vec![IndexInput {
+            name: "by_team".into(),
+            key_schema: ks(&[("team", "HASH")]),
+            projection_type: Some("ALL".into()),
+            non_key_attributes: None,
+            throughput: None,
+        }],
+        billing_mode: Some("PAY_PER_REQUEST".into()),
+        ..CreateTableInput::default()
+    })
+    .unwrap();
+    let e = update(t, |_| {}).unwrap_err();
+    assert!(e.message.starts_with("At least one of"), "{}", e.message);
+    let tp = Throughput { read: 5, write: 7 };
+    // To PROVISIONED: the table's throughput and every index's are needed.
+    let e = update(t, |u| u.billing_mode = Some("PROVISIONED".into())).unwrap_err();
+    assert!(
+        e.message.contains("must both be specified"),
+        "{}",
+        e.message
+    );
+    let e = update(t, |u| {
+        u.billing_mode = Some("PROVISIONED".into());
+        u.throughput = Some(tp);
+    })
+    .unwrap_err();
+    assert!(e.message.contains("index: by_team"), "{}", e.message);
+    let info = update(t, |u| {
+        u.billing_mode = Some("PROVISIONED".into());
+        u.throughput = Some(tp);
+        u.gsi_updates = vec![GsiUpdate::Update("by_team".into(), Some(tp))];
+    })
+    .unwrap();
+    assert_eq!(
+        (info.def.billing_mode.as_str(), info.def.throughput),
+        ("PROVISIONED", tp)
+    );
+    assert_eq!(info.def.gsis[0].throughput, Some(tp));
+    // Back to on-demand: no throughput may be given, and every index's is dropped.
+    let e = update(t, |u| {
+        u.billing_mode = Some("PAY_PER_REQUEST".into());
+        u.throughput = Some(tp);
+    })
+    .unwrap_err();
+    assert!(e.message.contains("PAY_PER_REQUEST"), "{}", e.message);
+    let info = update(t, |u| u.billing_mode = Some("PAY_PER_REQUEST".into())).unwrap();
+    assert_eq!(info.def.gsis[0].throughput, None);
+
+    // Streams: a view type to enable, and only one enabled stream.
+    let e = update(t, |u| u.stream = Some((true, None))).unwrap_err();
+    assert!(e.message.contains("StreamViewType"), "{}", e.message);
+    let e = update(t, |u| u.stream = Some((false, None))).unwrap_err();
+    assert!(
+        e.message.contains("does not have an enabled stream"),
+        "{}",
+        e.message
+    );
+    let info = update(t, |u| u.stream = Some((true, Some("NEW_IMAGE".into())))).unwrap();
+    assert_eq!(info.def.stream, Some((true, "NEW_IMAGE".into())));
+    let e = update(t, |u| u.stream = Some((true, Some("KEYS_ONLY".into())))).unwrap_err();
+    assert!(
+        e.message.contains("already has an enabled stream"),
+        "{}",
+        e.message
+    );
+
+    // Deletion protection.
+    update(t, |u| u.deletion_protection = Some(true)).unwrap();
+    let e = t.delete_table("people").unwrap_err();
+    assert!(
+        e.message.contains("protected against deletion"),
+        "{}",
+        e.message
+    );
+    let f = f.reopen();
+    let t = &f.t;
+    assert!(t.describe_table("people").unwrap().def.deletion_protection);
+    update(t, |u| u.deletion_protection = Some(false)).unwrap();
+    t.delete_table("people").unwrap();
+}
+
+#[test]
+fn tags_are_kept_merged_and_checked() {
+    let f = fixture();
+    let t = &f.t;
+    t.create_table(&CreateTableInput {
+        name: "people".into(),
+        key_schema: ks(&[("id", "HASH")]),
+        attributes: vec![("id".into(), "S".into())],
+        billing_mode: Some("PAY_PER_REQUEST".into()),
+        tags: vec![("team".into(), "storage".into())],
+        ..CreateTableInput::default()
+    })
+    .unwrap();
+    let arn = t.table_arn("people");
+    let tag = |k: &str, v: &str| (k.to_string(), v.to_string());
+    t.tag_resource(&arn, &[tag("env", "test"), tag("team", "infra")])
+        .unwrap();
+    assert_eq!(
+        t.list_tags_of_resource(&arn).unwrap(),
+        [tag("team", "infra"), tag("env", "test")]
+    );
+    t.untag_resource(&arn, &["env".into(), "absent".into()])
+        .unwrap();
+    assert_eq!(
+        t.list_tags_of_resource(&arn).unwrap(),
+        [tag("team", "infra")]
+    );
+    // A bare name is no ARN; an ARN of no table is not found; bad tags change nothing.
+    assert_eq!(
+        t.list_tags_of_resource("people").unwrap_err().kind,
+        ErrorKind::Validation
+    );
+    assert_eq!(
+        t.list_tags_of_resource(&t.table_arn("nobody"))
+            .unwrap_err()
+            .kind,
+        ErrorKind::ResourceNotFound
+    );
+    assert!(t.tag_resource(&arn, &[tag("aws:x", "y")]).is_err());
+    let many: Vec<_> = (0..50).map(|i| tag(&format!("k{i}"), "v")).collect();
+    assert_eq!(
+        t.tag_resource(&arn, &many).unwrap_err().kind,
+        ErrorKind::LimitExceeded
+    );
+    let f = f.reopen();
+    assert_eq!(
+        f.t.list_tags_of_resource(&arn).unwrap(),
+        [tag("team", "infra")]
+    );
+}
