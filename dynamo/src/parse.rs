@@ -579,8 +579,24 @@ fn transact_write(v: &Json<'_>) -> R<TransactWrite> {
 
 /// The operation named by an `X-Amz-Target` header (`DynamoDB_20120810.GetItem` → `GetItem`).
 pub fn operation_of(target: &str) -> Option<&str> {
-    target.strip_prefix("DynamoDB_20120810.")
+    let dynamodb = target
+        .strip_prefix("DynamoDB_20120810.")
+        .filter(|op| !STREAMS_OPERATIONS.contains(op));
+    dynamodb.or_else(|| {
+        // DynamoDB Streams: its own target prefix (and endpoint, at AWS), the same protocol.
+        target
+            .strip_prefix("DynamoDBStreams_20120810.")
+            .filter(|op| STREAMS_OPERATIONS.contains(op))
+    })
 }
+
+/// The operations of DynamoDB Streams.
+const STREAMS_OPERATIONS: [&str; 4] = [
+    "ListStreams",
+    "DescribeStream",
+    "GetShardIterator",
+    "GetRecords",
+];
 
 /// One PartiQL statement with its parameters (ExecuteStatement, and each of a batch's or a
 /// transaction's).
@@ -628,6 +644,32 @@ pub fn request_tree(operation: &str, body: &Json<'_>) -> R<Request> {
         ),
         "ListTagsOfResource" => Request::ListTagsOfResource(req_str(m, "ResourceArn")?),
         "DescribeLimits" => Request::DescribeLimits,
+        "ListStreams" => Request::ListStreams(
+            opt_str(m, "TableName")?,
+            opt_u32(m, "Limit")?,
+            opt_str(m, "ExclusiveStartStreamArn")?,
+        ),
+        "DescribeStream" => Request::DescribeStream(
+            req_str(m, "StreamArn")?,
+            opt_str(m, "ExclusiveStartShardId")?,
+        ),
+        "GetShardIterator" => Request::GetShardIterator(
+            req_str(m, "StreamArn")?,
+            req_str(m, "ShardId")?,
+            req_str(m, "ShardIteratorType")?,
+            opt_str(m, "SequenceNumber")?,
+        ),
+        "GetRecords" => {
+            // An iterator that is none of ours is refused before IAM is asked about the
+            // stream it would name.
+            let it = req_str(m, "ShardIterator")?;
+            if seedbed_engine::table::streams::iterator_arn(&it).is_none() {
+                return Err(WireError::Validation(format!(
+                    "Invalid ShardIterator: {it}"
+                )));
+            }
+            Request::GetRecords(it, opt_u32(m, "Limit")?)
+        }
         "ListTables" => {
             Request::ListTables(opt_str(m, "ExclusiveStartTableName")?, opt_u32(m, "Limit")?)
         }

@@ -6,6 +6,7 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{json, Map, Value};
 
 use seedbed_engine::table::schema::{IndexDef, KeyAttr, ProjectionType};
+use seedbed_engine::table::streams::{seq_text, StreamInfo, StreamRecord};
 use seedbed_engine::table::{BatchGetOutput, ConsumedCapacity, Item, Request, Response, TableInfo};
 
 use crate::wire::{item_to_json, WireItem, WireItems};
@@ -120,11 +121,86 @@ pub fn table_description(info: &TableInfo, region: &str, account: &str) -> Value
         }
         t.insert("StreamSpecification".into(), Value::Object(s));
     }
+    if let Some(s) = d.streams.last() {
+        t.insert(
+            "LatestStreamArn".into(),
+            json!(format!("{arn}/stream/{}", s.label)),
+        );
+        t.insert("LatestStreamLabel".into(), json!(s.label));
+    }
     t.insert(
         "DeletionProtectionEnabled".into(),
         json!(d.deletion_protection),
     );
     Value::Object(t)
+}
+
+/// DescribeStream's `StreamDescription`: one shard per stream (engine/src/table/streams.rs).
+fn stream_description(info: &StreamInfo, listed: bool) -> Value {
+    let s = &info.stream;
+    let d = &info.def;
+    let mut range = Map::new();
+    range.insert(
+        "StartingSequenceNumber".into(),
+        json!(seq_text(info.first_seq)),
+    );
+    if let Some(end) = s.end_seq {
+        range.insert("EndingSequenceNumber".into(), json!(seq_text(end)));
+    }
+    let shards: Vec<Value> = if listed {
+        vec![json!({"ShardId": s.shard_id(d), "SequenceNumberRange": Value::Object(range)})]
+    } else {
+        Vec::new()
+    };
+    let table_range: Vec<&KeyAttr> = d.range.iter().collect();
+    json!({
+        "StreamArn": info.arn,
+        "StreamLabel": s.label,
+        "StreamStatus": if s.end_seq.is_some() { "DISABLED" } else { "ENABLED" },
+        "StreamViewType": s.view,
+        "CreationRequestDateTime": s.created_ms as f64 / 1000.0,
+        "TableName": info.table,
+        "KeySchema": key_schema(&[&d.hash], &table_range),
+        "Shards": shards,
+    })
+}
+
+/// One GetRecords record, as DynamoDB Streams writes it.
+fn stream_record(r: &StreamRecord, region: &str, req: &Request) -> Value {
+    let mut dynamodb = Map::new();
+    // Whole seconds, as DynamoDB Streams rounds it.
+    dynamodb.insert("ApproximateCreationDateTime".into(), json!(r.at_ms / 1000));
+    dynamodb.insert("Keys".into(), item_to_json(&r.keys));
+    if let Some(n) = &r.new {
+        dynamodb.insert("NewImage".into(), item_to_json(n));
+    }
+    if let Some(o) = &r.old {
+        dynamodb.insert("OldImage".into(), item_to_json(o));
+    }
+    dynamodb.insert("SequenceNumber".into(), json!(seq_text(r.seq)));
+    dynamodb.insert("SizeBytes".into(), json!(r.size));
+    dynamodb.insert("StreamViewType".into(), json!(r.view));
+    // Unique per record: the stream's ARN (in the iterator) and the sequence number.
+    let stream = match req {
+        Request::GetRecords(it, _) => seedbed_engine::table::streams::iterator_arn(it),
+        _ => None,
+    }
+    .unwrap_or_default();
+    let id = format!("{:08x}{:016x}", crc32fast::hash(stream.as_bytes()), r.seq);
+    let mut o = Map::new();
+    o.insert("eventID".into(), json!(id));
+    o.insert("eventName".into(), json!(r.event.name()));
+    o.insert("eventVersion".into(), json!("1.1"));
+    o.insert("eventSource".into(), json!("aws:dynamodb"));
+    o.insert("awsRegion".into(), json!(region));
+    o.insert("dynamodb".into(), Value::Object(dynamodb));
+    if r.by_ttl {
+        o.insert(
+            "userIdentity".into(),
+            json!({"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"}),
+        );
+    }
+    Value::Object(o)
 }
 
 fn capacity(c: &ConsumedCapacity) -> Value {
@@ -265,6 +341,32 @@ impl Serialize for Body<'_> {
                 o.serialize_entry(key, &table_description(info, self.region, self.account))?;
             }
             Response::Empty => {}
+            Response::Streams(streams, last) => {
+                let list: Vec<Value> = streams
+                    .iter()
+                    .map(|i| {
+                        json!({"StreamArn": i.arn, "TableName": i.table, "StreamLabel": i.stream.label})
+                    })
+                    .collect();
+                o.serialize_entry("Streams", &list)?;
+                if let Some(l) = last {
+                    o.serialize_entry("LastEvaluatedStreamArn", l)?;
+                }
+            }
+            Response::Stream(info, listed) => {
+                o.serialize_entry("StreamDescription", &stream_description(info, *listed))?;
+            }
+            Response::ShardIterator(it) => o.serialize_entry("ShardIterator", it)?,
+            Response::Records(records, next) => {
+                let list: Vec<Value> = records
+                    .iter()
+                    .map(|r| stream_record(r, self.region, self.req))
+                    .collect();
+                o.serialize_entry("Records", &list)?;
+                if let Some(n) = next {
+                    o.serialize_entry("NextShardIterator", n)?;
+                }
+            }
             Response::Tags(tags) => {
                 let tags: Vec<Value> = tags
                     .iter()

@@ -102,6 +102,11 @@ class Server:
         return self.session(access_key, secret_key).client(
             "dynamodb", endpoint_url=self.endpoint, config=Config(retries={"max_attempts": 1}, **config))
 
+    def streams(self, access_key=None, secret_key=None):
+        """A DynamoDB Streams client of the same endpoint (its own service at AWS)."""
+        return self.session(access_key, secret_key).client(
+            "dynamodbstreams", endpoint_url=self.endpoint, config=Config(retries={"max_attempts": 1}))
+
     def s3(self, access_key=None, secret_key=None):
         """An S3 client of the same server (imports read from it, exports write to it)."""
         return self.session(access_key, secret_key).client(

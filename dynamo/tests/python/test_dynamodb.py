@@ -532,3 +532,80 @@ def test_tags_and_limits(client, table_s):
     assert error(e)[0] == "ResourceNotFoundException"
     limits = client.describe_limits()
     assert limits["AccountMaxReadCapacityUnits"] == 80000 and limits["TableMaxWriteCapacityUnits"] == 40000
+
+
+# ---- DynamoDB Streams -----------------------------------------------------------------------
+
+def test_streams_record_every_change_for_a_reader(server, client, resource):
+    """A change-data-capture reader as people write one with boto3's `dynamodbstreams`
+    client: find the stream, list its shards, read from the horizon following
+    NextShardIterator; then the stream disabled, read to the end of its shard."""
+    streams = server.streams()
+    name = unique("stream")
+    client.create_table(
+        TableName=name, BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    try:
+        table = resource.Table(name)
+        d = client.describe_table(TableName=name)["Table"]
+        assert d["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+        arn = d["LatestStreamArn"]
+        assert arn.startswith(d["TableArn"] + "/stream/") and arn.endswith(d["LatestStreamLabel"])
+        assert [s["StreamArn"] for s in streams.list_streams(TableName=name)["Streams"]] == [arn]
+
+        table.put_item(Item={"pk": "a", "qty": 1})
+        table.update_item(Key={"pk": "a"}, UpdateExpression="SET qty = :q", ExpressionAttributeValues={":q": 2})
+        table.put_item(Item={"pk": "a", "qty": 2})  # unchanged: no record
+        table.delete_item(Key={"pk": "a"})
+
+        desc = streams.describe_stream(StreamArn=arn)["StreamDescription"]
+        assert desc["StreamStatus"] == "ENABLED" and desc["TableName"] == name
+        assert desc["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
+        shard = desc["Shards"][0]
+        assert "EndingSequenceNumber" not in shard["SequenceNumberRange"]
+        it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
+                                        ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        records = []
+        while it:
+            page = streams.get_records(ShardIterator=it, Limit=2)
+            records += page["Records"]
+            if not page["Records"]:
+                break
+            it = page.get("NextShardIterator")
+        assert [r["eventName"] for r in records] == ["INSERT", "MODIFY", "REMOVE"]
+        modify = records[1]
+        assert modify["eventSource"] == "aws:dynamodb" and modify["awsRegion"] == "us-east-1"
+        assert modify["dynamodb"]["Keys"] == {"pk": {"S": "a"}}
+        assert modify["dynamodb"]["OldImage"]["qty"] == {"N": "1"}
+        assert modify["dynamodb"]["NewImage"]["qty"] == {"N": "2"}
+        assert "NewImage" not in records[2]["dynamodb"]
+        seqs = [r["dynamodb"]["SequenceNumber"] for r in records]
+        assert seqs == sorted(seqs) and len(set(r["eventID"] for r in records)) == 3
+
+        # AFTER the first record's number: the other two.
+        it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
+                                        ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+                                        SequenceNumber=seqs[0])["ShardIterator"]
+        assert [r["eventName"] for r in streams.get_records(ShardIterator=it)["Records"]] == ["MODIFY", "REMOVE"]
+
+        # Disabled: the shard ends where the records end; a reader reaches its end.
+        client.update_table(TableName=name, StreamSpecification={"StreamEnabled": False})
+        desc = streams.describe_stream(StreamArn=arn)["StreamDescription"]
+        assert desc["StreamStatus"] == "DISABLED"
+        assert desc["Shards"][0]["SequenceNumberRange"]["EndingSequenceNumber"] == seqs[-1]
+        it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
+                                        ShardIteratorType="LATEST")["ShardIterator"]
+        page = streams.get_records(ShardIterator=it)
+        assert page["Records"] == [] and "NextShardIterator" not in page
+
+        with pytest.raises(ClientError) as e:
+            streams.describe_stream(StreamArn=arn + "x")
+        assert error(e)[0] == "ResourceNotFoundException"
+        with pytest.raises(ClientError) as e:
+            streams.get_records(ShardIterator="nonsense")
+        assert error(e)[0] == "ValidationException"
+    finally:
+        client.delete_table(TableName=name)

@@ -170,6 +170,17 @@ impl Tables {
                 resource: "*".into(),
                 ..check("DescribeLimits", "*")
             }],
+            // Streams: on the stream's ARN (a table's resource policy does not cover its
+            // streams, as in DynamoDB); GetRecords on the stream its iterator reads.
+            Request::ListStreams(..) => vec![Check::new("dynamodb:ListStreams", "*")],
+            Request::DescribeStream(arn, _) => vec![Check::new("dynamodb:DescribeStream", arn)],
+            Request::GetShardIterator(arn, ..) => {
+                vec![Check::new("dynamodb:GetShardIterator", arn)]
+            }
+            Request::GetRecords(it, _) => vec![Check::new(
+                "dynamodb:GetRecords",
+                &super::streams::iterator_arn(it).unwrap_or_default(),
+            )],
             Request::UpdateTimeToLive(n, ..) => vec![check("UpdateTimeToLive", n)],
             Request::DescribeTimeToLive(n) => vec![check("DescribeTimeToLive", n)],
             Request::UpdateContinuousBackups(n, _) => vec![check("UpdateContinuousBackups", n)],

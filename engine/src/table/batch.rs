@@ -190,11 +190,14 @@ impl Tables {
             super::write::stage(
                 &p.t.def,
                 s,
-                &p.key,
-                old.as_ref(),
-                new.as_ref(),
+                super::write::Change {
+                    key: &p.key,
+                    old: old.as_ref(),
+                    new: new.as_ref(),
+                },
                 &mut b,
                 meter,
+                &self.tap(false),
             )?;
         }
         self.db.write(b, WriteOptions::default())?;

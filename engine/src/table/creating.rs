@@ -28,6 +28,8 @@ fn while_creating(action: &str) -> WhileCreating {
         | "DescribeContinuousBackups"
         | "GetResourcePolicy"
         | "ListTagsOfResource"
+        | "ListStreams"
+        | "DescribeStream"
         | "CreateTable" => WhileCreating::Allowed,
         "DeleteTable"
         | "UpdateTable"

@@ -69,6 +69,10 @@ pub enum ErrorKind {
     ExportConflict,
     /// An export's ExportTime the table cannot be exported as of.
     InvalidExportTime,
+    /// A stream's shard iterator older than 15 minutes.
+    ExpiredIterator,
+    /// A stream position before the oldest record kept (records live 24 hours).
+    TrimmedDataAccess,
     /// The storage engine failed.
     InternalServerError,
 }
@@ -97,6 +101,8 @@ impl ErrorKind {
             ErrorKind::ImportConflict => "ImportConflictException",
             ErrorKind::ExportConflict => "ExportConflictException",
             ErrorKind::InvalidExportTime => "InvalidExportTimeException",
+            ErrorKind::ExpiredIterator => "ExpiredIteratorException",
+            ErrorKind::TrimmedDataAccess => "TrimmedDataAccessException",
             ErrorKind::InternalServerError => "InternalServerError",
         }
     }

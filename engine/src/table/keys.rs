@@ -12,6 +12,8 @@
 //! item         := 01 table_id:u64be 00  hash:u32be enc(pk) [enc(sk)]
 //! index entry  := 01 table_id:u64be idx hash:u32be enc(ipk)… enc(isk)… enc(pk) [enc(sk)]
 //! ttl entry    := 01 table_id:u64be FF expiry:u64be enc(pk) [enc(sk)]
+//! stream rec.  := 01 table_id:u64be FE stream:u32be seq:u64be   → a change (streams.rs)
+//! stream seq   := 00 'Q' table_id:u64be                 → u64be, the last sequence number
 //! ```
 //! A table's data lives under its numeric id, never its name, so a table dropped and created
 //! again under the same name cannot see the old items while they are being purged.
@@ -49,6 +51,30 @@ pub const DATA: u8 = 0x01;
 pub const TABLE_INDEX: u8 = 0;
 /// Index number of the TTL queue.
 pub const TTL_INDEX: u8 = 0xFF;
+/// Index number of the table's stream records; secondary indexes are numbered below it.
+pub const STREAM_INDEX: u8 = 0xFE;
+
+/// Key of one stream record: stream `stream` of the table, sequence number `seq` (big-endian,
+/// so a stream's records are in sequence order).
+pub fn stream_key(table_id: u64, stream: u32, seq: u64) -> Vec<u8> {
+    let mut k = stream_prefix(table_id, stream);
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+/// Prefix of every record of stream `stream` of a table.
+pub fn stream_prefix(table_id: u64, stream: u32) -> Vec<u8> {
+    let mut k = index_prefix(table_id, STREAM_INDEX);
+    k.extend_from_slice(&stream.to_be_bytes());
+    k
+}
+
+/// Key of a table's last stream sequence number (written in every batch that adds a record).
+pub fn stream_seq_key(table_id: u64) -> Vec<u8> {
+    let mut k = vec![META, b'Q'];
+    k.extend_from_slice(&table_id.to_be_bytes());
+    k
+}
 
 /// Catalog key of a table.
 pub fn catalog_key(name: &str) -> Vec<u8> {

@@ -15,7 +15,8 @@
 //! * [`legacy`] — the pre-expression parameters, translated into expression trees.
 //! * [`capacity`] — consumed capacity units; [`auth`] — IAM with DynamoDB's condition keys.
 //! * [`codec`] — the binary item format in LSM values; [`schema`] — table definitions;
-//!   [`update`] — UpdateTable (indexes added to a table with items); [`tags`] — table tags.
+//!   [`update`] — UpdateTable (indexes added to a table with items); [`tags`] — table tags;
+//!   [`streams`] — DynamoDB Streams, each change's record written in the change's own batch.
 //!
 //! The JSON wire protocol is not here: the `seedbed-dynamo` crate translates JSON to and from
 //! these types, so the engine knows DynamoDB's semantics but not its encoding.
@@ -39,6 +40,7 @@ pub mod request;
 pub mod resource_policy;
 pub mod schema;
 pub mod store;
+pub mod streams;
 pub mod tags;
 pub mod transact;
 pub mod update;

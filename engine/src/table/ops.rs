@@ -21,6 +21,24 @@ impl Tables {
             }
             Request::ListTagsOfResource(arn) => Response::Tags(self.list_tags_of_resource(arn)?),
             Request::DescribeLimits => Response::Limits(super::update::Limits::DYNAMODB),
+            Request::ListStreams(table, limit, start) => {
+                let (streams, last) =
+                    self.list_streams(table.as_deref(), *limit, start.as_deref())?;
+                Response::Streams(streams, last)
+            }
+            Request::DescribeStream(arn, after) => {
+                let info = self.describe_stream(arn)?;
+                let shard = info.stream.shard_id(&info.def);
+                let listed = after.as_deref() != Some(shard.as_str());
+                Response::Stream(Box::new(info), listed)
+            }
+            Request::GetShardIterator(arn, shard, kind, seq) => Response::ShardIterator(
+                self.get_shard_iterator(arn, shard, kind, seq.as_deref())?,
+            ),
+            Request::GetRecords(it, limit) => {
+                let (records, next) = self.get_records(it, *limit)?;
+                Response::Records(records, next)
+            }
             Request::ListTables(start, limit) => {
                 let (names, last) = self.list_tables(start.as_deref(), *limit)?;
                 Response::Tables(names, last)

@@ -399,6 +399,14 @@ pub enum Request {
     ListTagsOfResource(String),
     /// DescribeLimits.
     DescribeLimits,
+    /// ListStreams (DynamoDB Streams): TableName, Limit, ExclusiveStartStreamArn.
+    ListStreams(Option<String>, Option<u32>, Option<String>),
+    /// DescribeStream: StreamArn, ExclusiveStartShardId.
+    DescribeStream(String, Option<String>),
+    /// GetShardIterator: StreamArn, ShardId, ShardIteratorType, SequenceNumber.
+    GetShardIterator(String, String, String, Option<String>),
+    /// GetRecords: ShardIterator, Limit.
+    GetRecords(String, Option<u32>),
     /// ListTables: ExclusiveStartTableName, Limit.
     ListTables(Option<String>, Option<u32>),
     /// DeleteTable.
@@ -456,6 +464,10 @@ impl Request {
             Request::UntagResource(..) => "UntagResource",
             Request::ListTagsOfResource(_) => "ListTagsOfResource",
             Request::DescribeLimits => "DescribeLimits",
+            Request::ListStreams(..) => "ListStreams",
+            Request::DescribeStream(..) => "DescribeStream",
+            Request::GetShardIterator(..) => "GetShardIterator",
+            Request::GetRecords(..) => "GetRecords",
             Request::ListTables(..) => "ListTables",
             Request::DeleteTable(_) => "DeleteTable",
             Request::UpdateTimeToLive(..) => "UpdateTimeToLive",
@@ -495,6 +507,15 @@ pub enum Response {
     Tags(Vec<(String, String)>),
     /// DescribeLimits: the account's and each table's capacity quotas.
     Limits(super::update::Limits),
+    /// ListStreams: the streams and LastEvaluatedStreamArn.
+    Streams(Vec<super::streams::StreamInfo>, Option<String>),
+    /// DescribeStream: the stream, and whether its shard is listed (not when the request
+    /// started after it).
+    Stream(Box<super::streams::StreamInfo>, bool),
+    /// GetShardIterator.
+    ShardIterator(String),
+    /// GetRecords: the records and NextShardIterator.
+    Records(Vec<super::streams::StreamRecord>, Option<String>),
     /// UpdateTimeToLive, DescribeTimeToLive.
     Ttl(Option<super::schema::TtlSpec>),
     /// Update/DescribeContinuousBackups: point-in-time recovery on since (Unix ms), or off.

@@ -151,9 +151,13 @@ pub struct TableDef {
     /// Tags.
     #[serde(default)]
     pub tags: Vec<(String, String)>,
-    /// StreamSpecification as given (echoed; Seedbed has no streams).
+    /// StreamSpecification as last set: enabled, and the view type.
     #[serde(default)]
     pub stream: Option<(bool, String)>,
+    /// The table's streams, oldest first: the last is open while the stream is enabled
+    /// ([`super::streams`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub streams: Vec<super::streams::StreamDef>,
     /// The table's resource-based policy (PutResourcePolicy), if it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_policy: Option<ResourcePolicy>,
@@ -197,6 +201,11 @@ impl TableDef {
     /// Whether `attr` is one of the table's key attributes.
     pub fn is_key(&self, attr: &str) -> bool {
         self.hash.name == attr || self.range.as_ref().is_some_and(|r| r.name == attr)
+    }
+
+    /// The stream changes are recorded in, while the table's stream is enabled.
+    pub fn open_stream(&self) -> Option<&super::streams::StreamDef> {
+        self.streams.last().filter(|s| s.end_seq.is_none())
     }
 
     /// The enabled TTL attribute, if any.
@@ -749,7 +758,18 @@ pub fn table_def(
         ttl: None,
         created_unix_ms: now_unix_ms,
         tags: input.tags.clone(),
-        stream: input.stream.clone(),
+        stream: match &input.stream {
+            Some((true, view)) => {
+                super::streams::check_view_type(Some(view))?;
+                Some((true, view.clone()))
+            }
+            other => other.clone(),
+        },
+        // A stream enabled at creation starts with sequence number 1.
+        streams: match &input.stream {
+            Some((true, view)) => vec![super::streams::StreamDef::new(1, view, now_unix_ms, 1)],
+            _ => Vec::new(),
+        },
         resource_policy: None,
         pitr_since_ms: None,
         deletion_protection: input.deletion_protection,

@@ -94,6 +94,8 @@ pub struct Tables {
     /// Tables an import is creating (`creating.rs`): in memory, so a restart, which fails the
     /// import, leaves its table `ACTIVE` with what was imported.
     pub(crate) creating: Mutex<BTreeSet<String>>,
+    /// The last stream sequence number of each table ([`super::streams`]).
+    pub(crate) streams: super::streams::StreamLog,
     /// Region and account in ARNs.
     pub region: String,
     /// The 12-digit account in ARNs.
@@ -138,6 +140,7 @@ impl Tables {
             gate: CommitGate::default(),
             groups: WriteGroups::default(),
             creating: Mutex::new(BTreeSet::new()),
+            streams: super::streams::StreamLog::default(),
             region: "us-east-1".into(),
             account: "000000000000".into(),
         };
@@ -286,6 +289,7 @@ impl Tables {
             let mut b = WriteBatch::new();
             b.delete(&keys::catalog_key(name));
             b.delete(&keys::stats_key(t.def.id));
+            b.delete(&keys::stream_seq_key(t.def.id));
             b.put(&keys::purge_key(t.def.id), b"");
             self.db.write(b, WriteOptions::default())?;
             self.catalog
@@ -484,11 +488,14 @@ impl Tables {
                 super::write::stage(
                     &cur.def,
                     &mut new_stats,
-                    &key,
-                    Some(&old),
-                    None,
+                    super::write::Change {
+                        key: &key,
+                        old: Some(&old),
+                        new: None,
+                    },
                     &mut b,
                     &mut meter,
+                    &self.tap(true),
                 )?;
                 self.db.write(b, WriteOptions::default())?;
                 *stats = new_stats;

@@ -202,11 +202,14 @@ impl Tables {
             write::stage(
                 &p.t.def,
                 s,
-                &p.key,
-                old.as_ref(),
-                new.as_ref(),
+                write::Change {
+                    key: &p.key,
+                    old: old.as_ref(),
+                    new: new.as_ref(),
+                },
                 &mut b,
                 meter,
+                &self.tap(false),
             )?;
         }
         if let Some(t) = token {

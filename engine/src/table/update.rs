@@ -1,4 +1,4 @@
-//! UpdateTable: billing mode and provisioned throughput, the stream setting, deletion
+//! UpdateTable: billing mode and provisioned throughput, the stream ([`super::streams`]), deletion
 //! protection, and global secondary indexes added and removed on a table that has items.
 //!
 //! Adding an index is the interesting part. DynamoDB builds it online ("backfilling") while
@@ -85,8 +85,6 @@ impl Limits {
         table_write: 40_000,
     };
 }
-
-const VIEW_TYPES: [&str; 4] = ["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"];
 
 /// The index `def` as CreateTable's input, so a table can be re-checked with one more.
 fn index_input(ix: &IndexDef) -> IndexInput {
@@ -216,38 +214,6 @@ fn billing(
     Ok(())
 }
 
-fn stream(def: &mut TableDef, enabled: bool, view: Option<&str>) -> Result<()> {
-    let on = matches!(def.stream, Some((true, _)));
-    if enabled {
-        if on {
-            return Err(DynamoError::validation(format!(
-                "Table already has an enabled stream: TableName: {}",
-                def.name
-            )));
-        }
-        let view = view.ok_or_else(|| {
-            DynamoError::invalid_parameter("StreamViewType is required when StreamEnabled is true")
-        })?;
-        if !VIEW_TYPES.contains(&view) {
-            return Err(DynamoError::validation(format!(
-                "1 validation error detected: Value '{view}' at 'streamSpecification.streamViewType' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
-                VIEW_TYPES.join(", ")
-            )));
-        }
-        def.stream = Some((true, view.to_string()));
-    } else {
-        if !on {
-            return Err(DynamoError::validation(format!(
-                "Table does not have an enabled stream to disable: TableName: {}",
-                def.name
-            )));
-        }
-        let view = def.stream.take().map(|(_, v)| v).unwrap_or_default();
-        def.stream = Some((false, view));
-    }
-    Ok(())
-}
-
 impl Tables {
     /// UpdateTable. Returns the table as it now is.
     pub fn update_table(&self, input: &UpdateTableInput) -> Result<TableInfo> {
@@ -307,7 +273,7 @@ impl Tables {
         }
         billing(&mut def, input, &provisioned)?;
         if let Some((enabled, view)) = &input.stream {
-            stream(&mut def, *enabled, view.as_deref())?;
+            self.set_stream(&mut def, *enabled, view.as_deref())?;
         }
         if let Some(p) = input.deletion_protection {
             def.deletion_protection = p;
@@ -388,7 +354,7 @@ impl Tables {
             .into_iter()
             .find(|g| g.name == ix.name)
             .ok_or_else(|| DynamoError::validation(format!("index {} was not made", ix.name)))?;
-        new.number = (1..=u8::MAX - 1)
+        new.number = (1..keys::STREAM_INDEX)
             .find(|n| !def.indexes().any(|i| i.number == *n))
             .ok_or_else(|| {
                 DynamoError::new(

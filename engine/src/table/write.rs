@@ -3,8 +3,8 @@
 //! Every write is prepared first (expressions parsed and checked, key validated; no I/O), then,
 //! under the store's write mutex, the current item is read, the condition evaluated, the new
 //! item computed, and [`stage`] puts into one [`WriteBatch`]: the item (or its deletion), each
-//! secondary index entry that appears, changes or disappears, the TTL queue entry, and the
-//! table's statistics. One batch is one atomic LSM write, so an index never disagrees with its
+//! secondary index entry that appears, changes or disappears, the TTL queue entry, the stream
+//! record ([`super::streams`]), and the table's statistics. One batch is one atomic LSM write, so an index never disagrees with its
 //! table, even across a crash. Transactions stage several prepared writes into one batch.
 
 use std::sync::Arc;
@@ -352,11 +352,14 @@ impl Tables {
         stage(
             &p.t.def,
             &mut new_stats,
-            &p.key,
-            old.as_ref(),
-            new.as_ref(),
+            Change {
+                key: &p.key,
+                old: old.as_ref(),
+                new: new.as_ref(),
+            },
             &mut b,
             &mut meter,
+            &self.tap(false),
         )?;
         // The statistics move on at submission, in the order the batches will land (each
         // carries them). Should the write fail, the LSM refuses every later one anyway.
@@ -468,17 +471,25 @@ fn adjust(s: &mut TableStats, old: Option<usize>, new: Option<usize>) {
     }
 }
 
-/// Put the LSM writes that turn `old` into `new` (either absent) into `b`: the item, its index
-/// entries, its TTL queue entry and the table's statistics; charge `meter`.
+/// One item's change: its LSM key, the item before (none: absent) and after (none: deleted).
+pub(crate) struct Change<'a> {
+    pub(crate) key: &'a [u8],
+    pub(crate) old: Option<&'a Item>,
+    pub(crate) new: Option<&'a Item>,
+}
+
+/// Put the LSM writes that turn `old` into `new` (either absent) into `b`: the stream record,
+/// the item, its index entries, its TTL queue entry and the table's statistics; charge `meter`.
 pub(crate) fn stage(
     def: &TableDef,
     stats: &mut [TableStats],
-    key: &[u8],
-    old: Option<&Item>,
-    new: Option<&Item>,
+    change: Change<'_>,
     b: &mut WriteBatch,
     meter: &mut Meter,
+    tap: &super::streams::Tap<'_>,
 ) -> Result<()> {
+    let Change { key, old, new } = change;
+    super::streams::record(tap, def, old, new, b)?;
     let (old_size, new_size) = (old.map(item_size), new.map(item_size));
     meter.table_write(capacity::write_units(
         old_size.unwrap_or(0).max(new_size.unwrap_or(0)),

@@ -47,4 +47,5 @@ mod table_api;
 mod table_iam;
 mod table_multi_key;
 mod table_partiql;
+mod table_streams;
 mod table_update;

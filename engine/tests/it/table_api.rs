@@ -13,7 +13,7 @@ use seedbed_engine::table::*;
 pub(crate) struct Fixture {
     _dir: tempfile::TempDir,
     path: std::path::PathBuf,
-    clock: Arc<VirtualClock>,
+    pub(crate) clock: Arc<VirtualClock>,
     pub(crate) t: Tables,
 }
 

@@ -83,13 +83,16 @@ impl Identities for ServerIdentities {
     }
 }
 
-/// Whether `req` is a DynamoDB request (`X-Amz-Target: DynamoDB_20120810.<operation>`), which
-/// the S3 listener hands on (S3 never sends the header).
+/// Whether `req` is a DynamoDB request (`X-Amz-Target: DynamoDB_20120810.<operation>`, or
+/// DynamoDB Streams' `DynamoDBStreams_20120810.<operation>`), which the S3 listener hands on
+/// (S3 never sends the header).
 pub fn is_dynamodb<B>(req: &http::Request<B>) -> bool {
     req.headers()
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("DynamoDB_20120810."))
+        .is_some_and(|v| {
+            v.starts_with("DynamoDB_20120810.") || v.starts_with("DynamoDBStreams_20120810.")
+        })
 }
 
 /// Whether `req` is an STS query-protocol request as another listener takes it: `POST /` with a
@@ -176,6 +179,14 @@ pub async fn expire_ttl(ep: Arc<Endpoint>, mut stop: crate::http::Stop) {
         match tokio::task::spawn_blocking(move || tables.expire_ttl(now, TTL_BATCH)).await {
             Ok(Ok(n)) if n > 0 => tracing::debug!(deleted = n, "TTL expired items"),
             Ok(Err(e)) => tracing::warn!(error = %e, "TTL pass failed"),
+            _ => {}
+        }
+        // Stream records older than 24 hours go in the same pass.
+        let tables = ep.tables.clone();
+        let now_ms = tables.now_unix_ms();
+        match tokio::task::spawn_blocking(move || tables.trim_streams(now_ms)).await {
+            Ok(Ok(n)) if n > 0 => tracing::debug!(trimmed = n, "stream records trimmed"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "stream trim failed"),
             _ => {}
         }
     }
