@@ -48,4 +48,5 @@ mod table_iam;
 mod table_multi_key;
 mod table_partiql;
 mod table_streams;
+mod table_streams_crash;
 mod table_update;
