@@ -20,7 +20,7 @@ use seedbed_engine::table::streams::Event;
 use seedbed_engine::table::*;
 
 fn key(i: u64) -> Item {
-    [("id".to_string(), AttributeValue::s(&format!("k{i:02}")))].into()
+    [("id".to_string(), AttributeValue::s(format!("k{i:02}")))].into()
 }
 
 fn item(i: u64, v: u64) -> Item {
