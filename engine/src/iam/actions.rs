@@ -293,6 +293,55 @@ pub const DYNAMODB_ACTIONS: &[ActionSpec] = &[
         resource: "*",
         condition_keys: &[],
     },
+    ActionSpec {
+        action: "dynamodb:UpdateTable",
+        resource: "arn:aws:dynamodb:REGION:ACCOUNT:table/TABLE",
+        condition_keys: &["aws:ResourceTag/<key>"],
+    },
+    ActionSpec {
+        action: "dynamodb:TagResource",
+        resource: "arn:aws:dynamodb:REGION:ACCOUNT:table/TABLE",
+        condition_keys: &[
+            "aws:ResourceTag/<key>",
+            "aws:RequestTag/<key>",
+            "aws:TagKeys",
+        ],
+    },
+    ActionSpec {
+        action: "dynamodb:UntagResource",
+        resource: "arn:aws:dynamodb:REGION:ACCOUNT:table/TABLE",
+        condition_keys: &["aws:ResourceTag/<key>", "aws:TagKeys"],
+    },
+    ActionSpec {
+        action: "dynamodb:ListTagsOfResource",
+        resource: "arn:aws:dynamodb:REGION:ACCOUNT:table/TABLE",
+        condition_keys: &["aws:ResourceTag/<key>"],
+    },
+    ActionSpec {
+        action: "dynamodb:DescribeLimits",
+        resource: "*",
+        condition_keys: &[],
+    },
+    ActionSpec {
+        action: "dynamodb:ListStreams",
+        resource: "*",
+        condition_keys: &[],
+    },
+    ActionSpec {
+        action: "dynamodb:DescribeStream",
+        resource: "arn:aws:dynamodb:REGION:ACCOUNT:table/TABLE/stream/LABEL",
+        condition_keys: &[],
+    },
+    ActionSpec {
+        action: "dynamodb:GetShardIterator",
+        resource: "arn:aws:dynamodb:REGION:ACCOUNT:table/TABLE/stream/LABEL",
+        condition_keys: &[],
+    },
+    ActionSpec {
+        action: "dynamodb:GetRecords",
+        resource: "arn:aws:dynamodb:REGION:ACCOUNT:table/TABLE/stream/LABEL",
+        condition_keys: &[],
+    },
 ];
 
 /// The spec of an action name (case-insensitive), if Seedbed's services authorize it.

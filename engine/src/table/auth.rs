@@ -6,7 +6,10 @@
 //!   access idiom "users may only touch items whose partition key is their own id");
 //! * `dynamodb:Attributes` — the top-level attribute names the request reads or writes;
 //! * `dynamodb:Select` — the Select parameter of Query and Scan;
-//! * `dynamodb:ReturnValues` — the ReturnValues parameter of writes.
+//! * `dynamodb:ReturnValues` — the ReturnValues parameter of writes;
+//! * `aws:ResourceTag/<key>` — the table's tags (attribute-based access control), and
+//!   `aws:RequestTag/<key>` and `aws:TagKeys` — the tags CreateTable, TagResource and
+//!   UntagResource set or remove.
 //!
 //! A request is allowed only if every check [`checks`] derives from it is allowed; a denial
 //! reads and writes nothing. Transactions need the individual actions (`dynamodb:PutItem`, …)
@@ -41,6 +44,11 @@ pub struct Check {
     pub select: Option<String>,
     /// dynamodb:ReturnValues.
     pub return_values: Option<String>,
+    /// The tags a request sets (CreateTable, TagResource): `aws:RequestTag/<key>`, and their
+    /// keys in `aws:TagKeys`.
+    pub request_tags: Vec<(String, String)>,
+    /// The tag keys a request removes (UntagResource): `aws:TagKeys`.
+    pub tag_keys: Vec<String>,
 }
 
 impl Check {
@@ -53,6 +61,8 @@ impl Check {
             attributes: Vec::new(),
             select: None,
             return_values: None,
+            request_tags: Vec::new(),
+            tag_keys: Vec::new(),
         }
     }
 }
@@ -140,13 +150,13 @@ impl Tables {
 
     /// The authorization checks a request needs.
     pub fn checks(&self, req: &Request) -> Vec<Check> {
-        let check = |action: &str, table: &str| Check {
-            action: format!("dynamodb:{action}"),
-            resource: self.arn(table),
-            leading_keys: Vec::new(),
-            attributes: Vec::new(),
-            select: None,
-            return_values: None,
+        let check =
+            |action: &str, table: &str| Check::new(&format!("dynamodb:{action}"), &self.arn(table));
+        let tagging = |action: &str, table: &str, tags: &[(String, String)], keys: &[String]| {
+            let mut c = check(action, table);
+            c.request_tags = tags.to_vec();
+            c.tag_keys = keys.to_vec();
+            c
         };
         let with_keys = |mut c: Check, names: Vec<String>, extra: Vec<String>| {
             let mut set: BTreeSet<String> = names.into_iter().collect();
@@ -155,7 +165,7 @@ impl Tables {
             c
         };
         match req {
-            Request::CreateTable(i) => vec![check("CreateTable", &i.name)],
+            Request::CreateTable(i) => vec![tagging("CreateTable", &i.name, &i.tags, &[])],
             Request::DescribeTable(n) => vec![check("DescribeTable", n)],
             Request::ListTables(..) => vec![Check {
                 resource: "*".into(),
@@ -163,8 +173,8 @@ impl Tables {
             }],
             Request::DeleteTable(n) => vec![check("DeleteTable", n)],
             Request::UpdateTable(i) => vec![check("UpdateTable", &i.name)],
-            Request::TagResource(arn, _) => vec![check("TagResource", arn)],
-            Request::UntagResource(arn, _) => vec![check("UntagResource", arn)],
+            Request::TagResource(arn, tags) => vec![tagging("TagResource", arn, tags, &[])],
+            Request::UntagResource(arn, keys) => vec![tagging("UntagResource", arn, &[], keys)],
             Request::ListTagsOfResource(arn) => vec![check("ListTagsOfResource", arn)],
             Request::DescribeLimits => vec![Check {
                 resource: "*".into(),
@@ -344,14 +354,7 @@ impl Tables {
             .iter()
             .filter_map(super::partiql::target)
             .map(|(action, table, index)| {
-                let mut c = Check {
-                    action: format!("dynamodb:{action}"),
-                    resource: self.arn(&table),
-                    leading_keys: Vec::new(),
-                    attributes: Vec::new(),
-                    select: None,
-                    return_values: None,
-                };
+                let mut c = Check::new(&format!("dynamodb:{action}"), &self.arn(&table));
                 if let Some(ix) = index {
                     c.resource = format!("{}/index/{ix}", self.arn(&table));
                 }
@@ -361,6 +364,20 @@ impl Tables {
     }
 
     /// The resource-based policy of the table a check's resource (a table or index ARN) names.
+    /// The tags of the table `resource` is (or is an index of): none for anything else.
+    fn resource_tags(&self, resource: &str) -> Vec<(String, String)> {
+        if resource.contains("/stream/") {
+            return Vec::new();
+        }
+        let table_arn = resource.split_once("/index/").map_or(resource, |(t, _)| t);
+        if schema::arn_table_name(table_arn).is_none() {
+            return Vec::new();
+        }
+        self.table(table_arn)
+            .map(|t| t.def.tags.clone())
+            .unwrap_or_default()
+    }
+
     fn table_policy(&self, resource: &str) -> Option<Arc<Policy>> {
         let table_arn = resource.split_once("/index/").map_or(resource, |(t, _)| t);
         schema::arn_table_name(table_arn)?;
@@ -400,7 +417,32 @@ impl Tables {
             let attrs: Vec<&str> = c.attributes.iter().map(String::as_str).collect();
             let select: Vec<&str> = c.select.iter().map(String::as_str).collect();
             let rv: Vec<&str> = c.return_values.iter().map(String::as_str).collect();
+            // Attribute-based access control: the table's tags as `aws:ResourceTag/<key>`
+            // (on the table and its indexes; a stream is a resource of its own), the tags a
+            // request sets as `aws:RequestTag/<key>`, and the keys it sets or removes as
+            // `aws:TagKeys`.
+            let table_tags = self.resource_tags(&c.resource);
+            let resource_tags: Vec<(String, [&str; 1])> = table_tags
+                .iter()
+                .map(|(k, v)| (format!("aws:ResourceTag/{k}"), [v.as_str()]))
+                .collect();
+            let request_tags: Vec<(String, [&str; 1])> = c
+                .request_tags
+                .iter()
+                .map(|(k, v)| (format!("aws:RequestTag/{k}"), [v.as_str()]))
+                .collect();
+            let tag_keys: Vec<&str> = c
+                .request_tags
+                .iter()
+                .map(|(k, _)| k.as_str())
+                .chain(c.tag_keys.iter().map(String::as_str))
+                .collect();
             let mut context: Vec<(&str, &[&str])> = caller.context.to_vec();
+            context.extend(resource_tags.iter().map(|(k, v)| (k.as_str(), &v[..])));
+            context.extend(request_tags.iter().map(|(k, v)| (k.as_str(), &v[..])));
+            if !tag_keys.is_empty() {
+                context.push(("aws:TagKeys", &tag_keys));
+            }
             if !lk.is_empty() {
                 context.push(("dynamodb:LeadingKeys", &lk));
             }

@@ -302,3 +302,86 @@ fn tags_are_kept_merged_and_checked() {
         [tag("team", "infra")]
     );
 }
+
+#[test]
+fn tags_decide_access_to_their_table() {
+    use std::sync::Arc;
+
+    use seedbed_engine::iam::authorizer::{Authorizer, Directory, Principal, Requester, User};
+    use seedbed_engine::iam::{Policy, PolicyKind};
+
+    let f = fixture();
+    let t = &f.t;
+    for (name, team) in [("red_orders", "red"), ("blue_orders", "blue")] {
+        t.create_table(&CreateTableInput {
+            name: name.into(),
+            key_schema: ks(&[("id", "HASH")]),
+            attributes: vec![("id".into(), "S".into())],
+            billing_mode: Some("PAY_PER_REQUEST".into()),
+            tags: vec![("team".into(), team.into())],
+            ..CreateTableInput::default()
+        })
+        .unwrap();
+    }
+    // ABAC: a member of team red reads the tables tagged team=red, and may tag only with
+    // team=red; nobody may remove the team tag.
+    let policy = Policy::parse(
+        r#"{"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:TagResource", "dynamodb:UntagResource"],
+             "Resource": "*",
+             "Condition": {"StringEquals": {"aws:ResourceTag/team": "${aws:PrincipalTag/team}"}}},
+            {"Effect": "Deny", "Action": "dynamodb:TagResource", "Resource": "*",
+             "Condition": {"StringNotEquals": {"aws:RequestTag/team": "${aws:PrincipalTag/team}"},
+                           "Null": {"aws:RequestTag/team": "false"}}},
+            {"Effect": "Deny", "Action": "dynamodb:UntagResource", "Resource": "*",
+             "Condition": {"ForAnyValue:StringEquals": {"aws:TagKeys": "team"}}}]}"#,
+        PolicyKind::Identity,
+    )
+    .unwrap();
+    let mut dir = Directory::new();
+    dir.put_user(User {
+        arn: "arn:aws:iam::000000000000:user/rosa".into(),
+        unique_id: "AIDAROSA".into(),
+        policies: vec![Arc::new(policy)],
+        groups: Vec::new(),
+        boundary: None,
+        tags: [("team".to_string(), "red".to_string())].into(),
+    });
+    let auth = Authorizer::new(dir);
+    let rosa = Principal::User("arn:aws:iam::000000000000:user/rosa".into());
+    let may = |req: &Request| {
+        let caller = Requester {
+            principal: &rosa,
+            context: &[],
+        };
+        t.authorize(&auth, &caller, None, req).map_err(|e| e.kind)
+    };
+    let get = |table: &str| {
+        Request::GetItem(GetItem {
+            table: table.into(),
+            key: item(&[("id", s("a"))]),
+            ..GetItem::default()
+        })
+    };
+    assert_eq!(may(&get("red_orders")), Ok(()));
+    assert_eq!(may(&get("blue_orders")), Err(ErrorKind::AccessDenied));
+    let red = t.table_arn("red_orders");
+    let tag = |k: &str, v: &str| vec![(k.to_string(), v.to_string())];
+    assert_eq!(
+        may(&Request::TagResource(red.clone(), tag("env", "prod"))),
+        Ok(())
+    );
+    assert_eq!(
+        may(&Request::TagResource(red.clone(), tag("team", "blue"))),
+        Err(ErrorKind::AccessDenied),
+        "moving the table to another team"
+    );
+    assert_eq!(
+        may(&Request::UntagResource(red.clone(), vec!["env".into()])),
+        Ok(())
+    );
+    assert_eq!(
+        may(&Request::UntagResource(red, vec!["team".into()])),
+        Err(ErrorKind::AccessDenied)
+    );
+}
