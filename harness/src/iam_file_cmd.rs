@@ -265,14 +265,7 @@ pub fn key(cmd: KeyCommand) -> ExitCode {
             let _lock = IamFile::lock_edits(&file.iam)?;
             let mut f = IamFile::read(&file.iam)?;
             let k = f
-                .users
-                .iter_mut()
-                .flat_map(|u| u.access_keys.iter_mut())
-                .chain(
-                    f.accounts
-                        .values_mut()
-                        .flat_map(|a| a.root_access_keys.iter_mut()),
-                )
+                .access_keys_mut()
                 .find(|k| k.id == id)
                 .ok_or_else(|| IdentityError::NotFound(format!("no access key {id}")))?;
             k.status = KeyStatus::Inactive;

@@ -580,6 +580,18 @@ impl IamFile {
         Ok(())
     }
 
+    /// Every long-term access key of the file: the users', then each account root user's.
+    pub fn access_keys_mut(&mut self) -> impl Iterator<Item = &mut AccessKey> {
+        self.users
+            .iter_mut()
+            .flat_map(|u| u.access_keys.iter_mut())
+            .chain(
+                self.accounts
+                    .values_mut()
+                    .flat_map(|a| a.root_access_keys.iter_mut()),
+            )
+    }
+
     /// The user `name` of `account`.
     pub fn user_mut(&mut self, account: &str, name: &str) -> Option<&mut UserEntry> {
         self.users

@@ -148,16 +148,7 @@ impl UseLog {
 }
 
 fn apply(p: &Pending, f: &mut IamFile) {
-    let keys = f
-        .users
-        .iter_mut()
-        .flat_map(|u| u.access_keys.iter_mut())
-        .chain(
-            f.accounts
-                .values_mut()
-                .flat_map(|a| a.root_access_keys.iter_mut()),
-        );
-    for k in keys {
+    for k in f.access_keys_mut() {
         if let Some(u) = p.keys.get(&k.id) {
             let new = u.last_used(true);
             if later(&k.last_used, &new) {
