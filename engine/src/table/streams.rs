@@ -673,6 +673,31 @@ impl Tables {
         Ok((out, follow))
     }
 
+    /// Whether table `name` has a stream record older than `horizon` or a stream closed
+    /// before it.
+    fn trim_due(&self, name: &str, horizon: u64) -> Result<bool> {
+        let Ok(t) = self.table(name) else {
+            return Ok(false);
+        };
+        for s in &t.def.streams {
+            if s.disabled_ms.is_some_and(|d| d < horizon) {
+                return Ok(true);
+            }
+            let prefix = keys::stream_prefix(t.def.id, s.number);
+            let mut it = self.db.iter_prefix(ReadOptions::default(), &prefix);
+            it.seek_to_first()?;
+            let oldest = it
+                .valid()
+                .then(|| it.value().get(3..11).and_then(|b| b.try_into().ok()))
+                .flatten()
+                .map(u64::from_be_bytes);
+            if oldest.is_some_and(|at| at < horizon) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// Drop stream records older than [`RETENTION_MS`], and streams disabled longer ago than
     /// that with them (at most [`TRIM_BATCH`] records a table a pass). Returns how many
     /// records went.
@@ -688,6 +713,11 @@ impl Tables {
             .collect();
         let mut trimmed = 0;
         for name in tables {
+            // A look without the lock first: most passes find nothing due, and taking the
+            // write lock waits for every write in flight.
+            if !self.trim_due(&name, horizon)? {
+                continue;
+            }
             let _w = self.lock_writes();
             let Ok(t) = self.table(&name) else { continue };
             let mut b = WriteBatch::new();

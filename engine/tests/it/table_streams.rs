@@ -111,6 +111,12 @@ fn every_change_is_recorded_in_order_and_nothing_else() {
     )
     .unwrap();
     delete(t, "a");
+    // PartiQL writes through the same path.
+    t.execute_statement(&partiql::Statement {
+        statement: "INSERT INTO orders VALUE {'id': 'p'}".into(),
+        ..partiql::Statement::default()
+    })
+    .unwrap();
     let (records, next) = read(t, &arn, "TRIM_HORIZON", None, 2);
     assert!(next.is_some(), "an open shard always has a next iterator");
     assert_eq!(
@@ -121,10 +127,11 @@ fn every_change_is_recorded_in_order_and_nothing_else() {
             (Event::Insert, "b".into()),
             (Event::Insert, "c".into()),
             (Event::Remove, "a".into()),
+            (Event::Insert, "p".into()),
         ]
     );
     let seqs: Vec<u64> = records.iter().map(|r| r.seq).collect();
-    assert_eq!(seqs, [1, 2, 3, 4, 5]);
+    assert_eq!(seqs, [1, 2, 3, 4, 5, 6]);
     // Images as the view type says.
     let modify = &records[1];
     assert_eq!(modify.old.as_ref().unwrap()["qty"], n("1"));
@@ -140,9 +147,9 @@ fn every_change_is_recorded_in_order_and_nothing_else() {
         Some("000000000000000000004"),
         10,
     );
-    assert_eq!(at.iter().map(|r| r.seq).collect::<Vec<_>>(), [4, 5]);
+    assert_eq!(at.iter().map(|r| r.seq).collect::<Vec<_>>(), [4, 5, 6]);
     let (after, _) = read(t, &arn, "AFTER_SEQUENCE_NUMBER", Some("4"), 10);
-    assert_eq!(after.iter().map(|r| r.seq).collect::<Vec<_>>(), [5]);
+    assert_eq!(after.iter().map(|r| r.seq).collect::<Vec<_>>(), [5, 6]);
     let latest = t
         .get_shard_iterator(&arn, &shard(t, &arn), "LATEST", None)
         .unwrap();
