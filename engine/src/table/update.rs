@@ -25,7 +25,7 @@ use super::schema::{
     Throughput,
 };
 use super::store::{decode, TableInfo, Tables};
-use super::value::item_size;
+use super::value::{item_size, AttributeValue};
 
 /// UpdateTable's parameters.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -373,6 +373,21 @@ impl Tables {
         it.seek_to_first()?;
         while it.valid() {
             let item = decode(it.key(), it.value())?;
+            // An item whose key attribute has another type than the index's (or is an empty
+            // string or binary) stays out of the index, as DynamoDB's backfill leaves it out;
+            // writing that item again is refused until it is mended, as on DynamoDB.
+            let fits = ix.key_attrs().iter().all(|k| match item.get(&k.name) {
+                None => true,
+                Some(v) => {
+                    v.value_type() == k.value_type()
+                        && !matches!(v, AttributeValue::S(s) if s.is_empty())
+                        && !matches!(v, AttributeValue::B(b) if b.is_empty())
+                }
+            });
+            if !fits {
+                it.next()?;
+                continue;
+            }
             if let Some((k, projected)) = super::write::index_entry(def, ix, &item) {
                 b.put(&k, &super::codec::encode_item(&projected));
                 s.item_count += 1;

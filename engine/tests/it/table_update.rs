@@ -61,8 +61,14 @@ fn an_index_added_to_a_table_with_items_is_filled_and_then_kept() {
             item(&[("id", s(id)), ("team", s(team)), ("age", n(age))]),
         );
     }
-    // An item without the index's keys is in the table, not in the index.
+    // An item without the index's keys is in the table, not in the index; nor is one whose
+    // key attribute has another type than the index will have.
     put(t, "people", item(&[("id", s("d")), ("team", s("red"))]));
+    put(
+        t,
+        "people",
+        item(&[("id", s("x")), ("team", n("7")), ("age", n("1"))]),
+    );
     assert_eq!(
         team_query(t, "red").unwrap_err().kind,
         ErrorKind::Validation
@@ -82,8 +88,27 @@ fn an_index_added_to_a_table_with_items_is_filled_and_then_kept() {
     let ix = info.def.index("by_team").unwrap();
     assert_eq!(
         info.stats[ix.number as usize].item_count, 3,
-        "a, b and c; d has no age"
+        "a, b and c; d has no age, x's team is a number"
     );
+    // Writing x again is refused until its team is a string, as on DynamoDB.
+    let e = t
+        .put_item(&PutItem {
+            table: "people".into(),
+            item: item(&[("id", s("x")), ("team", n("8")), ("age", n("1"))]),
+            ..PutItem::default()
+        })
+        .unwrap_err();
+    assert!(
+        e.message.contains("Type mismatch for Index Key team"),
+        "{}",
+        e.message
+    );
+    put(
+        t,
+        "people",
+        item(&[("id", s("x")), ("team", s("green")), ("age", n("1"))]),
+    );
+    assert_eq!(team_query(t, "green").unwrap(), ["x"]);
     assert_eq!(team_query(t, "red").unwrap(), ["b", "a"], "sorted by age");
     assert_eq!(team_query(t, "blue").unwrap(), ["c"]);
     // Later writes keep it.
@@ -154,7 +179,10 @@ fn an_index_added_to_a_table_with_items_is_filled_and_then_kept() {
     })
     .unwrap();
     assert_eq!(info.def.index("by_team").unwrap().number, number);
-    assert_eq!(info.stats[number as usize].item_count, 4);
+    assert_eq!(
+        info.stats[number as usize].item_count, 5,
+        "a, b, c, e and x"
+    );
     assert_eq!(team_query(t, "blue").unwrap(), ["e"]);
     let e = update(t, |u| {
         u.gsi_updates = vec![GsiUpdate::Delete("nope".into())]
