@@ -166,7 +166,7 @@ fn stream_description(info: &StreamInfo, listed: bool) -> Value {
 }
 
 /// One GetRecords record, as DynamoDB Streams writes it.
-fn stream_record(r: &StreamRecord, region: &str, req: &Request) -> Value {
+fn stream_record(r: &StreamRecord, region: &str, stream_hash: u32) -> Value {
     let mut dynamodb = Map::new();
     // Whole seconds, as DynamoDB Streams rounds it.
     dynamodb.insert("ApproximateCreationDateTime".into(), json!(r.at_ms / 1000));
@@ -180,13 +180,7 @@ fn stream_record(r: &StreamRecord, region: &str, req: &Request) -> Value {
     dynamodb.insert("SequenceNumber".into(), json!(seq_text(r.seq)));
     dynamodb.insert("SizeBytes".into(), json!(r.size));
     dynamodb.insert("StreamViewType".into(), json!(r.view));
-    // Unique per record: the stream's ARN (in the iterator) and the sequence number.
-    let stream = match req {
-        Request::GetRecords(it, _) => seedbed_engine::table::streams::iterator_arn(it),
-        _ => None,
-    }
-    .unwrap_or_default();
-    let id = format!("{:08x}{:016x}", crc32fast::hash(stream.as_bytes()), r.seq);
+    let id = format!("{stream_hash:08x}{:016x}", r.seq);
     let mut o = Map::new();
     o.insert("eventID".into(), json!(id));
     o.insert("eventName".into(), json!(r.event.name()));
@@ -358,9 +352,18 @@ impl Serialize for Body<'_> {
             }
             Response::ShardIterator(it) => o.serialize_entry("ShardIterator", it)?,
             Response::Records(records, next) => {
+                // Event ids: the stream's ARN (from the iterator) hashed once, and each
+                // record's sequence number — unique per record.
+                let stream = match self.req {
+                    Request::GetRecords(it, _) => {
+                        seedbed_engine::table::streams::iterator_arn(it).unwrap_or_default()
+                    }
+                    _ => String::new(),
+                };
+                let stream_hash = crc32fast::hash(stream.as_bytes());
                 let list: Vec<Value> = records
                     .iter()
-                    .map(|r| stream_record(r, self.region, self.req))
+                    .map(|r| stream_record(r, self.region, stream_hash))
                     .collect();
                 o.serialize_entry("Records", &list)?;
                 if let Some(n) = next {

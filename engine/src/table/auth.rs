@@ -364,24 +364,16 @@ impl Tables {
     }
 
     /// The resource-based policy of the table a check's resource (a table or index ARN) names.
-    /// The tags of the table `resource` is (or is an index of): none for anything else.
-    fn resource_tags(&self, resource: &str) -> Vec<(String, String)> {
+    /// The table `resource` is, or is an index of: whose resource-based policy and tags the
+    /// check is decided with. None for anything else — a stream is a resource of its own,
+    /// covered by neither, as in DynamoDB.
+    fn resource_table(&self, resource: &str) -> Option<Arc<super::store::TableState>> {
         if resource.contains("/stream/") {
-            return Vec::new();
+            return None;
         }
-        let table_arn = resource.split_once("/index/").map_or(resource, |(t, _)| t);
-        if schema::arn_table_name(table_arn).is_none() {
-            return Vec::new();
-        }
-        self.table(table_arn)
-            .map(|t| t.def.tags.clone())
-            .unwrap_or_default()
-    }
-
-    fn table_policy(&self, resource: &str) -> Option<Arc<Policy>> {
         let table_arn = resource.split_once("/index/").map_or(resource, |(t, _)| t);
         schema::arn_table_name(table_arn)?;
-        self.table(table_arn).ok()?.policy.clone()
+        self.table(table_arn).ok()
     }
 
     /// Decide `req` for `caller` under `authorizer`, with the resource-based policy of each
@@ -408,10 +400,12 @@ impl Tables {
         checks: &[Check],
     ) -> Result<()> {
         for c in checks {
+            // One catalog look-up per check: the table's policy and its tags.
+            let table = self.resource_table(&c.resource);
             let policies: Vec<Arc<Policy>> = resource_policy
                 .cloned()
                 .into_iter()
-                .chain(self.table_policy(&c.resource))
+                .chain(table.as_ref().and_then(|t| t.policy.clone()))
                 .collect();
             let lk: Vec<&str> = c.leading_keys.iter().map(String::as_str).collect();
             let attrs: Vec<&str> = c.attributes.iter().map(String::as_str).collect();
@@ -421,9 +415,9 @@ impl Tables {
             // (on the table and its indexes; a stream is a resource of its own), the tags a
             // request sets as `aws:RequestTag/<key>`, and the keys it sets or removes as
             // `aws:TagKeys`.
-            let table_tags = self.resource_tags(&c.resource);
-            let resource_tags: Vec<(String, [&str; 1])> = table_tags
+            let resource_tags: Vec<(String, [&str; 1])> = table
                 .iter()
+                .flat_map(|t| t.def.tags.iter())
                 .map(|(k, v)| (format!("aws:ResourceTag/{k}"), [v.as_str()]))
                 .collect();
             let request_tags: Vec<(String, [&str; 1])> = c
