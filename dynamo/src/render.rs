@@ -92,7 +92,13 @@ pub fn table_description(info: &TableInfo, region: &str, account: &str) -> Value
         );
         o.insert("Projection".into(), projection(&ix.projection));
         if !ix.local {
-            o.insert("IndexStatus".into(), json!("ACTIVE"));
+            if ix.backfill.is_some() {
+                // Being built (`backfill.rs`): DynamoDB's words for it.
+                o.insert("IndexStatus".into(), json!("CREATING"));
+                o.insert("Backfilling".into(), json!(true));
+            } else {
+                o.insert("IndexStatus".into(), json!("ACTIVE"));
+            }
             let t = ix.throughput.unwrap_or_default();
             o.insert("ProvisionedThroughput".into(), throughput(t.read, t.write));
         }

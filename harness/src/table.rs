@@ -12,7 +12,8 @@
 //! The table is created on first use (on-demand billing) with the key schema given by `--pk`
 //! and `--sk` (`NAME` for a string key, `NAME:N` or `NAME:B` for number or binary keys). With
 //! `--ttl ATTR` TTL is enabled on that attribute, and every call first deletes the items whose
-//! time has passed — the maintenance step a server runs periodically.
+//! time has passed — the maintenance step a server runs periodically — and an index build a
+//! stopped server left unfinished is taken to its end.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -229,6 +230,9 @@ fn run_on(args: &TableArgs, tables: &Tables, now_secs: u64) -> Result<i32> {
         }
         tables.expire_ttl(now_secs, usize::MAX)?;
     }
+    // An index build `seedbed serve` left unfinished (it was stopped mid-build) goes on here
+    // to its end, as the server would have taken it.
+    tables.finish_backfills()?;
     let key = |partition: &str, sort: &Option<String>| -> Result<Item> {
         let mut k = Item::new();
         k.insert(

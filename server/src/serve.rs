@@ -263,6 +263,10 @@ impl Server {
                     ep.clone(),
                     stop_rx.clone(),
                 )));
+                tasks.push(tokio::spawn(crate::dynamodb::build_indexes(
+                    ep.clone(),
+                    stop_rx.clone(),
+                )));
                 tasks.push(tokio::spawn(crate::http::serve(
                     l,
                     limits.max_connections,

@@ -1,6 +1,7 @@
 """boto3 (client and resource layers) against the endpoint: tables, every operation,
 expressions, paging, batches, transactions, indexes, TTL, and DynamoDB's errors."""
 
+import time
 from decimal import Decimal
 
 import pytest
@@ -471,8 +472,10 @@ def test_unknown_table_and_operation_errors(client):
 # ---- UpdateTable, tags, limits --------------------------------------------------------------
 
 def test_update_table_adds_an_index_to_a_table_with_items(client, resource, table_s):
-    """What a migration does: a global index added to a table in use, waited for with boto3's
-    own waiter, queried at once; then removed. Billing mode and deletion protection too."""
+    """What a migration does: a global index added to a table in use, built online (CREATING,
+    Backfilling) while the table takes writes, waited for as DynamoDB's users wait for it —
+    polling DescribeTable until the index is ACTIVE — then queried; then removed. Billing mode
+    and deletion protection too."""
     for pk, team, age in [("a", "red", 30), ("b", "red", 25), ("c", "blue", 41)]:
         table_s.put_item(Item={"pk": pk, "team": team, "age": age})
     r = client.update_table(
@@ -486,10 +489,18 @@ def test_update_table_adds_an_index_to_a_table_with_items(client, resource, tabl
             "Projection": {"ProjectionType": "ALL"}}}],
     )
     gsi = r["TableDescription"]["GlobalSecondaryIndexes"][0]
-    assert (gsi["IndexName"], gsi["IndexStatus"], gsi["ItemCount"]) == ("by_team", "ACTIVE", 3)
-    client.get_waiter("table_exists").wait(TableName=table_s.name)
+    assert (gsi["IndexName"], gsi["IndexStatus"], gsi["Backfilling"]) == ("by_team", "CREATING", True)
+    # A write while the index is being built is in it once it is ACTIVE.
+    table_s.put_item(Item={"pk": "d", "team": "red", "age": 27})
+    for _ in range(200):
+        gsi = client.describe_table(TableName=table_s.name)["Table"]["GlobalSecondaryIndexes"][0]
+        if gsi["IndexStatus"] == "ACTIVE":
+            break
+        time.sleep(0.05)
+    assert gsi["IndexStatus"] == "ACTIVE" and "Backfilling" not in gsi
+    assert gsi["ItemCount"] == 4
     got = table_s.query(IndexName="by_team", KeyConditionExpression=Key("team").eq("red"))
-    assert [i["pk"] for i in got["Items"]] == ["b", "a"]
+    assert [i["pk"] for i in got["Items"]] == ["b", "d", "a"]
     with pytest.raises(ClientError) as e:
         client.update_table(TableName=table_s.name)
     assert error(e)[0] == "ValidationException"

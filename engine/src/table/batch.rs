@@ -177,6 +177,9 @@ impl Tables {
             }
         }
         let _w = self.lock_writes();
+        for p in &mut plans {
+            p.t = self.current(&p.t)?;
+        }
         let mut b = WriteBatch::new();
         let mut meters: BTreeMap<String, Meter> = BTreeMap::new();
         let mut stats: BTreeMap<u64, Vec<super::codec::TableStats>> = BTreeMap::new();

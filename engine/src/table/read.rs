@@ -102,6 +102,12 @@ impl Tables {
             })?),
             None => None,
         };
+        if let Some(ix) = index.filter(|ix| ix.backfill.is_some()) {
+            return Err(DynamoError::validation(format!(
+                "Cannot read from backfilling global secondary index: {}",
+                ix.name
+            )));
+        }
         if q.consistent_read && index.is_some_and(|ix| !ix.local) {
             return Err(DynamoError::validation(
                 "Consistent reads are not supported on global secondary indexes",

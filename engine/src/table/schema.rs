@@ -86,6 +86,40 @@ pub struct IndexDef {
     pub projection: ProjectionType,
     /// Provisioned throughput of a global index in a PROVISIONED table.
     pub throughput: Option<Throughput>,
+    /// Set while a global index added by UpdateTable is being filled from the table's items
+    /// (DynamoDB's `IndexStatus: CREATING`, `Backfilling: true`); `None` once it is ACTIVE.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backfill: Option<Backfill>,
+}
+
+/// How far an online index build has gone ([`super::backfill`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Backfill {
+    /// The LSM key of the first table item not yet indexed, in hex: items below it have
+    /// their index entries and are kept up to date by every write; items from it on are the
+    /// build's to index, and writes leave their entries to it.
+    pub next: String,
+}
+
+impl Backfill {
+    /// The cursor as an LSM key.
+    pub fn next_key(&self) -> Vec<u8> {
+        (0..self.next.len() / 2)
+            .filter_map(|i| u8::from_str_radix(self.next.get(2 * i..2 * i + 2)?, 16).ok())
+            .collect()
+    }
+
+    /// A cursor at LSM key `key`.
+    pub fn at(key: &[u8]) -> Self {
+        Backfill {
+            next: key.iter().map(|b| format!("{b:02x}")).collect(),
+        }
+    }
+
+    /// Whether a write of the item at LSM key `key` leaves its index entry to the build.
+    pub fn is_ahead(&self, key: &[u8]) -> bool {
+        key >= self.next_key().as_slice()
+    }
 }
 
 impl IndexDef {
@@ -700,6 +734,7 @@ pub fn table_def(
             more_range,
             projection: projection(ix)?,
             throughput,
+            backfill: None,
         })
     };
     let lsis = input

@@ -167,6 +167,20 @@ impl Tables {
             .ok_or_else(|| DynamoError::table_not_found(name))
     }
 
+    /// The table's state now, for a write prepared against `t` that holds the write lock.
+    /// UpdateTable, UpdateTimeToLive and the index builds install a new definition (and
+    /// statistics) between a write's preparation and its turn; staged against the old one, the
+    /// write would leave out an index added meanwhile and count into statistics no longer
+    /// written. A table dropped meanwhile (even if made again under its name) is not found.
+    pub(crate) fn current(&self, t: &Arc<TableState>) -> Result<Arc<TableState>> {
+        let catalog = self.catalog.read().unwrap_or_else(|p| p.into_inner());
+        match catalog.get(&t.def.name) {
+            Some(now) if Arc::ptr_eq(now, t) => Ok(t.clone()),
+            Some(now) if now.def.id == t.def.id => Ok(now.clone()),
+            _ => Err(DynamoError::table_not_found(&t.def.name)),
+        }
+    }
+
     /// The ARN of the table called `name` in this store's region and account.
     pub fn table_arn(&self, name: &str) -> String {
         format!(

@@ -98,7 +98,7 @@ impl Tables {
                 )));
             }
         }
-        let plans: Vec<Prepared> = actions
+        let mut plans: Vec<Prepared> = actions
             .iter()
             .map(|a| self.prepare_transact(a))
             .collect::<Result<_>>()?;
@@ -140,6 +140,9 @@ impl Tables {
                     }
                 }
             }
+        }
+        for p in &mut plans {
+            p.t = self.current(&p.t)?;
         }
         let mut olds = Vec::with_capacity(plans.len());
         let mut news = Vec::with_capacity(plans.len());

@@ -1,16 +1,13 @@
 //! UpdateTable: billing mode and provisioned throughput, the stream ([`super::streams`]), deletion
 //! protection, and global secondary indexes added and removed on a table that has items.
 //!
-//! Adding an index is the interesting part. DynamoDB builds it online ("backfilling") while
-//! the table keeps taking writes. Here the whole change is **one atomic LSM batch** taken under
-//! the tables' write lock, as enabling TTL is ([`Tables::update_ttl`]): the new definition, an
-//! index entry for every item that has the index's key attributes (the same
-//! [`super::write::index_entry`] every write uses), and the index's statistics. So a crash
-//! leaves either no index or a complete one, and no write can slip between the scan and the
-//! definition that makes later writes maintain the index. The price is that writes wait while
-//! the table is scanned, and the batch is about the size of the index — fine for a testbed's
-//! tables, not for a billion items. Removing an index deletes its entries in the same batch as
-//! the definition, so its number can be given to a later index.
+//! Adding an index is the interesting part. DynamoDB builds it online ("backfilling") while the
+//! table keeps taking writes, and so does this server: UpdateTable writes the new definition
+//! with the index `CREATING` and a build cursor at the table's first item, and returns; the
+//! build then fills the index a step at a time ([`super::backfill`]), every write from that
+//! moment keeping up the entries of the items the build has passed. One index may be created or
+//! deleted at a time per table, as on DynamoDB. Removing an index deletes its entries in the
+//! same batch as the definition, so its number can be given to a later index.
 //!
 //! The new index is checked by building the table's definition as if CreateTable had been
 //! given it ([`super::schema::table_def`]): the same rules, limits and messages as at creation.
@@ -21,11 +18,10 @@ use super::codec::TableStats;
 use super::error::{DynamoError, ErrorKind, Result};
 use super::keys;
 use super::schema::{
-    self, CreateTableInput, IndexDef, IndexInput, KeySchemaElement, ProjectionType, TableDef,
-    Throughput,
+    self, Backfill, CreateTableInput, IndexDef, IndexInput, KeySchemaElement, ProjectionType,
+    TableDef, Throughput,
 };
-use super::store::{decode, TableInfo, Tables};
-use super::value::{item_size, AttributeValue};
+use super::store::{TableInfo, Tables};
 
 /// UpdateTable's parameters.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -247,6 +243,22 @@ impl Tables {
         }
         let _w = self.lock_writes();
         let t = self.table(&input.name)?;
+        let building = t.def.gsis.iter().find(|g| g.backfill.is_some());
+        if let Some(b) = building {
+            // The index being built may be deleted (it stops the build); no other may come or
+            // go until it is ACTIVE.
+            let other = input.gsi_updates.iter().any(|u| match u {
+                GsiUpdate::Create(_) => true,
+                GsiUpdate::Delete(name) => name != &b.name,
+                GsiUpdate::Update(..) => false,
+            });
+            if other {
+                return Err(DynamoError::new(
+                    ErrorKind::LimitExceeded,
+                    "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table",
+                ));
+            }
+        }
         let mut def = t.def.clone();
         let mut stats = t.stats();
         let mut b = WriteBatch::new();
@@ -295,14 +307,17 @@ impl Tables {
                     }
                 }
                 GsiUpdate::Create(ix) => {
-                    let ix = self.new_index(&def, ix, &input.attributes)?;
+                    let mut ix = self.new_index(&def, ix, &input.attributes)?;
                     def.attributes = merged_attributes(&def, &input.attributes)?;
-                    let s = self.backfill(&def, &ix, &mut b)?;
+                    // Empty, with the build's cursor before the first item: the build
+                    // (`backfill.rs`) fills it; writes keep up what it has passed.
+                    ix.backfill =
+                        Some(Backfill::at(&keys::index_prefix(def.id, keys::TABLE_INDEX)));
                     let n = ix.number as usize;
                     if stats.len() <= n {
                         stats.resize(n + 1, TableStats::default());
                     }
-                    stats[n] = s;
+                    stats[n] = TableStats::default();
                     def.gsis.push(ix);
                     def.attributes = used_attributes(&def);
                 }
@@ -363,39 +378,6 @@ impl Tables {
                 )
             })?;
         Ok(new)
-    }
-
-    /// Put an entry of index `ix` for every item of the table into `b`; the index's statistics.
-    fn backfill(&self, def: &TableDef, ix: &IndexDef, b: &mut WriteBatch) -> Result<TableStats> {
-        let mut s = TableStats::default();
-        let items = keys::index_prefix(def.id, keys::TABLE_INDEX);
-        let mut it = self.db.iter_prefix(ReadOptions::default(), &items);
-        it.seek_to_first()?;
-        while it.valid() {
-            let item = decode(it.key(), it.value())?;
-            // An item whose key attribute has another type than the index's (or is an empty
-            // string or binary) stays out of the index, as DynamoDB's backfill leaves it out;
-            // writing that item again is refused until it is mended, as on DynamoDB.
-            let fits = ix.key_attrs().iter().all(|k| match item.get(&k.name) {
-                None => true,
-                Some(v) => {
-                    v.value_type() == k.value_type()
-                        && !matches!(v, AttributeValue::S(s) if s.is_empty())
-                        && !matches!(v, AttributeValue::B(b) if b.is_empty())
-                }
-            });
-            if !fits {
-                it.next()?;
-                continue;
-            }
-            if let Some((k, projected)) = super::write::index_entry(def, ix, &item) {
-                b.put(&k, &super::codec::encode_item(&projected));
-                s.item_count += 1;
-                s.size_bytes += item_size(&projected) as u64;
-            }
-            it.next()?;
-        }
-        Ok(s)
     }
 
     /// Delete every entry of index number `number` of `def`'s table into `b`.

@@ -322,13 +322,13 @@ impl Tables {
         let p = self
             .prepare_put(req, &["NONE", "ALL_OLD"])
             .map_err(single_write_wording)?;
-        self.run_one(&p, req.capacity)
+        self.run_one(p, req.capacity)
     }
 
     /// UpdateItem.
     pub fn update_item(&self, req: &UpdateItem) -> Result<WriteOutput> {
         let p = self.prepare_update(req).map_err(single_write_wording)?;
-        self.run_one(&p, req.capacity)
+        self.run_one(p, req.capacity)
     }
 
     /// DeleteItem.
@@ -336,13 +336,21 @@ impl Tables {
         let p = self
             .prepare_delete(req, &["NONE", "ALL_OLD"])
             .map_err(single_write_wording)?;
-        self.run_one(&p, req.capacity)
+        self.run_one(p, req.capacity)
     }
 
     /// Check and stage under the write lock — once no write of this item is in flight — then
     /// submit the batch, let the lock go, and wait for the group that writes it (`groups.rs`).
-    fn run_one(&self, p: &Prepared, mode: super::request::ReturnCapacity) -> Result<WriteOutput> {
+    /// The write stages against the table's definition in force under the lock, not the one it
+    /// was prepared with ([`Tables::current`]).
+    fn run_one(
+        &self,
+        mut p: Prepared,
+        mode: super::request::ReturnCapacity,
+    ) -> Result<WriteOutput> {
         let w = self.gate.lock_key(&p.key);
+        p.t = self.current(&p.t)?;
+        let p = &p;
         let old = self.read_item(&p.key)?;
         let (new, touched) = evaluate(p, old.as_ref())?;
         let mut meter = Meter::new(&p.t.def.name);
@@ -394,7 +402,12 @@ pub(crate) fn evaluate(
         }
     }
     Ok(match &p.action {
-        Action::Put(item) => (Some(item.clone()), Vec::new()),
+        Action::Put(item) => {
+            // Checked when the write was prepared too; again here in case an index was added
+            // since (the definition is the one in force under the write lock).
+            check_index_keys(&p.t.def, item)?;
+            (Some(item.clone()), Vec::new())
+        }
         Action::Delete => (None, Vec::new()),
         Action::Check => (old.cloned(), Vec::new()),
         Action::Update(u) => {
@@ -503,8 +516,20 @@ pub(crate) fn stage(
         adjust(s, old_size, new_size);
     }
     for ix in def.indexes() {
-        let o = old.and_then(|i| index_entry(def, ix, i));
-        let n = new.and_then(|i| index_entry(def, ix, i));
+        // An index being built owns the entries of the items it has not reached yet: it reads
+        // each one, as it is then, under this same lock (`backfill.rs`).
+        if ix.backfill.as_ref().is_some_and(|b| b.is_ahead(key)) {
+            continue;
+        }
+        // An item the index could not take when it was built (a key attribute of another
+        // type, or empty) has no entry to remove or count.
+        let entry = |i: &Item| {
+            super::backfill::indexable(ix, i)
+                .then(|| index_entry(def, ix, i))
+                .flatten()
+        };
+        let o = old.and_then(entry);
+        let n = new.and_then(entry);
         if o == n {
             continue;
         }

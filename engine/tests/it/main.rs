@@ -44,6 +44,7 @@ mod object_sse;
 mod object_tags;
 mod sim_crash;
 mod table_api;
+mod table_backfill_crash;
 mod table_iam;
 mod table_multi_key;
 mod table_partiql;

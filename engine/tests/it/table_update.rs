@@ -1,5 +1,5 @@
-//! UpdateTable on a table with items: a global index added is filled from the items already
-//! there and kept by every later write, one removed takes its entries with it (and its number
+//! UpdateTable on a table with items: a global index added is built online from the items
+//! already there (and kept by every write meanwhile and after), one removed takes its entries with it (and its number
 //! can be used again), billing mode and stream settings follow DynamoDB's rules, deletion
 //! protection holds DeleteTable off; and table tags. Everything survives a reopen.
 
@@ -85,7 +85,30 @@ fn an_index_added_to_a_table_with_items_is_filled_and_then_kept() {
         u.gsi_updates = vec![GsiUpdate::Create(by_team(None))];
     })
     .unwrap();
+    // The index is built online: until the build has passed every item it is CREATING and
+    // cannot be read, and no other index may come or go.
     let ix = info.def.index("by_team").unwrap();
+    assert!(ix.backfill.is_some(), "CREATING until built");
+    let e = team_query(t, "red").unwrap_err();
+    assert_eq!(
+        e.message,
+        "Cannot read from backfilling global secondary index: by_team"
+    );
+    let e = update(t, |u| {
+        u.attributes = vec![("team".into(), "S".into())];
+        u.gsi_updates = vec![GsiUpdate::Create(IndexInput {
+            name: "second".into(),
+            key_schema: ks(&[("team", "HASH")]),
+            ..by_team(None)
+        })];
+    })
+    .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::LimitExceeded, "{}", e.message);
+    t.finish_backfills().unwrap();
+    assert!(!t.backfills_pending());
+    let info = t.describe_table("people").unwrap();
+    let ix = info.def.index("by_team").unwrap();
+    assert!(ix.backfill.is_none(), "ACTIVE once built");
     assert_eq!(
         info.stats[ix.number as usize].item_count, 3,
         "a, b and c; d has no age, x's team is a number"
@@ -179,6 +202,8 @@ fn an_index_added_to_a_table_with_items_is_filled_and_then_kept() {
     })
     .unwrap();
     assert_eq!(info.def.index("by_team").unwrap().number, number);
+    t.finish_backfills().unwrap();
+    let info = t.describe_table("people").unwrap();
     assert_eq!(
         info.stats[number as usize].item_count, 5,
         "a, b, c, e and x"

@@ -30,6 +30,7 @@ use seedbed_engine::iam::authorizer::Principal;
 use seedbed_engine::io::{self, BackendKind};
 use seedbed_engine::lsm::{Db, Options, SyncPolicy};
 use seedbed_engine::object::ObjectStore;
+use seedbed_engine::table::backfill::BACKFILL_STEP_ITEMS;
 use seedbed_engine::table::Tables;
 
 pub use exchange::{handle, handle_sts, MAX_BODY_BYTES};
@@ -40,6 +41,10 @@ use crate::identity::IdentityStore;
 const TTL_BATCH: usize = 1000;
 /// How often expired items are looked for.
 pub const TTL_INTERVAL: Duration = Duration::from_secs(10);
+
+/// How often the server looks for an index to build: UpdateTable starts a build, and a restart
+/// finds one a stop interrupted (`seedbed_engine::table::backfill`).
+pub const BUILD_POLL: Duration = Duration::from_millis(100);
 
 /// The directory of the tables inside a store directory.
 pub fn tables_dir(store: &Path) -> std::path::PathBuf {
@@ -164,6 +169,41 @@ pub(crate) fn now_secs() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
+}
+
+/// Build the global indexes UpdateTable adds, a step at a time on a blocking thread — each step
+/// indexes a few hundred items under the tables' write lock, so writes wait for a step, never
+/// for a whole build — until `stop` turns true. A stop mid-build loses nothing: the build's
+/// cursor is in the catalog, and the next start goes on from it.
+pub async fn build_indexes(ep: Arc<Endpoint>, mut stop: crate::http::Stop) {
+    let mut tick = tokio::time::interval(BUILD_POLL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        let mut steps = 0u64;
+        while ep.tables.backfills_pending() && !*stop.borrow() {
+            let tables = ep.tables.clone();
+            let step =
+                tokio::task::spawn_blocking(move || tables.backfill_step(BACKFILL_STEP_ITEMS));
+            match step.await {
+                Ok(Ok(more)) => {
+                    steps += 1;
+                    if !more {
+                        tracing::info!(steps, "index builds finished");
+                    }
+                }
+                Ok(Err(e)) => {
+                    // Tried again at the next tick (a full disk may have room by then).
+                    tracing::warn!(error = %e, "index build step failed");
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+    }
 }
 
 /// Delete expired items every [`TTL_INTERVAL`] until `stop` turns true.
