@@ -93,7 +93,7 @@ pub fn table_description(info: &TableInfo, region: &str, account: &str) -> Value
         o.insert("Projection".into(), projection(&ix.projection));
         if !ix.local {
             if ix.backfill.is_some() {
-                // Being built (`backfill.rs`): DynamoDB's words for it.
+                // Being built (`online.rs`): DynamoDB's words for it.
                 o.insert("IndexStatus".into(), json!("CREATING"));
                 o.insert("Backfilling".into(), json!(true));
             } else {

@@ -232,7 +232,7 @@ fn run_on(args: &TableArgs, tables: &Tables, now_secs: u64) -> Result<i32> {
     }
     // An index build `seedbed serve` left unfinished (it was stopped mid-build) goes on here
     // to its end, as the server would have taken it.
-    tables.finish_backfills()?;
+    tables.finish_index_jobs()?;
     let key = |partition: &str, sort: &Option<String>| -> Result<Item> {
         let mut k = Item::new();
         k.insert(

@@ -15,15 +15,14 @@
 //! * [`legacy`] — the pre-expression parameters, translated into expression trees.
 //! * [`capacity`] — consumed capacity units; [`auth`] — IAM with DynamoDB's condition keys.
 //! * [`codec`] — the binary item format in LSM values; [`schema`] — table definitions;
-//!   [`update`] — UpdateTable, and [`backfill`] — an index added to a table with items, built
-//!   online while writes go on; [`tags`] — table tags;
+//!   [`update`] — UpdateTable, and [`online`] — an index added to a table with items built,
+//!   and a deleted one's entries removed, while writes go on; [`tags`] — table tags;
 //!   [`streams`] — DynamoDB Streams, each change's record written in the change's own batch.
 //!
 //! The JSON wire protocol is not here: the `seedbed-dynamo` crate translates JSON to and from
 //! these types, so the engine knows DynamoDB's semantics but not its encoding.
 
 pub mod auth;
-pub mod backfill;
 pub mod backups;
 pub mod batch;
 pub mod capacity;
@@ -35,6 +34,7 @@ mod groups;
 pub mod keys;
 pub mod legacy;
 pub mod number;
+pub mod online;
 pub mod ops;
 pub mod partiql;
 pub mod read;

@@ -92,7 +92,7 @@ pub struct IndexDef {
     pub backfill: Option<Backfill>,
 }
 
-/// How far an online index build has gone ([`super::backfill`]).
+/// How far an online index build has gone ([`super::online`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Backfill {
     /// The LSM key of the first table item not yet indexed, in hex: items below it have
@@ -202,6 +202,10 @@ pub struct TableDef {
     /// DeletionProtectionEnabled: DeleteTable is refused while it is on.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deletion_protection: bool,
+    /// Numbers of deleted indexes whose entries are still being deleted ([`super::online`]):
+    /// no new index takes one of them until its entries are gone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub purging: Vec<u8>,
 }
 
 /// A resource-based policy attached to a table, and the revision PutResourcePolicy gave it.
@@ -808,6 +812,7 @@ pub fn table_def(
         resource_policy: None,
         pitr_since_ms: None,
         deletion_protection: input.deletion_protection,
+        purging: Vec::new(),
     })
 }
 

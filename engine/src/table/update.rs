@@ -4,10 +4,11 @@
 //! Adding an index is the interesting part. DynamoDB builds it online ("backfilling") while the
 //! table keeps taking writes, and so does this server: UpdateTable writes the new definition
 //! with the index `CREATING` and a build cursor at the table's first item, and returns; the
-//! build then fills the index a step at a time ([`super::backfill`]), every write from that
+//! build then fills the index a step at a time ([`super::online`]), every write from that
 //! moment keeping up the entries of the items the build has passed. One index may be created or
-//! deleted at a time per table, as on DynamoDB. Removing an index deletes its entries in the
-//! same batch as the definition, so its number can be given to a later index.
+//! deleted at a time per table, as on DynamoDB. Removing an index takes it out of the
+//! definition at once and leaves its entries to a background purge (`online.rs`); its number
+//! goes to no new index until they are gone.
 //!
 //! The new index is checked by building the table's definition as if CreateTable had been
 //! given it ([`super::schema::table_def`]): the same rules, limits and messages as at creation.
@@ -301,7 +302,9 @@ impl Tables {
                         .ok_or_else(|| index_not_found(&def.name, name))?;
                     let gone = def.gsis.remove(at);
                     def.attributes = used_attributes(&def);
-                    self.purge_index(&def, gone.number, &mut b)?;
+                    // Its entries go in the background (`online.rs`); its number is kept
+                    // from new indexes until they are gone.
+                    def.purging.push(gone.number);
                     if let Some(s) = stats.get_mut(gone.number as usize) {
                         *s = TableStats::default();
                     }
@@ -310,7 +313,7 @@ impl Tables {
                     let mut ix = self.new_index(&def, ix, &input.attributes)?;
                     def.attributes = merged_attributes(&def, &input.attributes)?;
                     // Empty, with the build's cursor before the first item: the build
-                    // (`backfill.rs`) fills it; writes keep up what it has passed.
+                    // (`online.rs`) fills it; writes keep up what it has passed.
                     ix.backfill =
                         Some(Backfill::at(&keys::index_prefix(def.id, keys::TABLE_INDEX)));
                     let n = ix.number as usize;
@@ -370,7 +373,7 @@ impl Tables {
             .find(|g| g.name == ix.name)
             .ok_or_else(|| DynamoError::validation(format!("index {} was not made", ix.name)))?;
         new.number = (1..keys::STREAM_INDEX)
-            .find(|n| !def.indexes().any(|i| i.number == *n))
+            .find(|n| !def.indexes().any(|i| i.number == *n) && !def.purging.contains(n))
             .ok_or_else(|| {
                 DynamoError::new(
                     ErrorKind::LimitExceeded,
@@ -378,18 +381,6 @@ impl Tables {
                 )
             })?;
         Ok(new)
-    }
-
-    /// Delete every entry of index number `number` of `def`'s table into `b`.
-    fn purge_index(&self, def: &TableDef, number: u8, b: &mut WriteBatch) -> Result<()> {
-        let prefix = keys::index_prefix(def.id, number);
-        let mut it = self.db.iter_prefix(ReadOptions::default(), &prefix);
-        it.seek_to_first()?;
-        while it.valid() {
-            b.delete(it.key());
-            it.next()?;
-        }
-        Ok(())
     }
 }
 

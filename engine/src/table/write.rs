@@ -517,14 +517,14 @@ pub(crate) fn stage(
     }
     for ix in def.indexes() {
         // An index being built owns the entries of the items it has not reached yet: it reads
-        // each one, as it is then, under this same lock (`backfill.rs`).
+        // each one, as it is then, under this same lock (`online.rs`).
         if ix.backfill.as_ref().is_some_and(|b| b.is_ahead(key)) {
             continue;
         }
         // An item the index could not take when it was built (a key attribute of another
         // type, or empty) has no entry to remove or count.
         let entry = |i: &Item| {
-            super::backfill::indexable(ix, i)
+            super::online::indexable(ix, i)
                 .then(|| index_entry(def, ix, i))
                 .flatten()
         };

@@ -104,8 +104,8 @@ fn an_index_added_to_a_table_with_items_is_filled_and_then_kept() {
     })
     .unwrap_err();
     assert_eq!(e.kind, ErrorKind::LimitExceeded, "{}", e.message);
-    t.finish_backfills().unwrap();
-    assert!(!t.backfills_pending());
+    t.finish_index_jobs().unwrap();
+    assert!(!t.index_jobs_pending());
     let info = t.describe_table("people").unwrap();
     let ix = info.def.index("by_team").unwrap();
     assert!(ix.backfill.is_none(), "ACTIVE once built");
@@ -179,7 +179,7 @@ fn an_index_added_to_a_table_with_items_is_filled_and_then_kept() {
     assert_eq!(team_query(t, "red").unwrap(), ["b", "a", "c"]);
 
     // Removed: its entries and its now unused attribute definitions go; a new index takes the
-    // free number and starts from the items, not from what the old one left.
+    // freed number and starts from the items, not from what the old one left.
     let number = before.def.index("by_team").unwrap().number;
     let info = update(t, |u| {
         u.gsi_updates = vec![GsiUpdate::Delete("by_team".into())]
@@ -191,6 +191,10 @@ fn an_index_added_to_a_table_with_items_is_filled_and_then_kept() {
         1,
         "only id is still a key attribute"
     );
+    // Its entries go in the background; until they are gone its number is given to no index.
+    assert_eq!(info.def.purging, [number]);
+    t.finish_index_jobs().unwrap();
+    assert!(t.describe_table("people").unwrap().def.purging.is_empty());
     put(
         t,
         "people",
@@ -202,7 +206,7 @@ fn an_index_added_to_a_table_with_items_is_filled_and_then_kept() {
     })
     .unwrap();
     assert_eq!(info.def.index("by_team").unwrap().number, number);
-    t.finish_backfills().unwrap();
+    t.finish_index_jobs().unwrap();
     let info = t.describe_table("people").unwrap();
     assert_eq!(
         info.stats[number as usize].item_count, 5,

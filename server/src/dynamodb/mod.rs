@@ -30,7 +30,7 @@ use seedbed_engine::iam::authorizer::Principal;
 use seedbed_engine::io::{self, BackendKind};
 use seedbed_engine::lsm::{Db, Options, SyncPolicy};
 use seedbed_engine::object::ObjectStore;
-use seedbed_engine::table::backfill::BACKFILL_STEP_ITEMS;
+use seedbed_engine::table::online::INDEX_STEP_ITEMS;
 use seedbed_engine::table::Tables;
 
 pub use exchange::{handle, handle_sts, MAX_BODY_BYTES};
@@ -43,7 +43,7 @@ const TTL_BATCH: usize = 1000;
 pub const TTL_INTERVAL: Duration = Duration::from_secs(10);
 
 /// How often the server looks for an index to build: UpdateTable starts a build, and a restart
-/// finds one a stop interrupted (`seedbed_engine::table::backfill`).
+/// finds one a stop interrupted (`seedbed_engine::table::online`).
 pub const BUILD_POLL: Duration = Duration::from_millis(100);
 
 /// The directory of the tables inside a store directory.
@@ -184,10 +184,9 @@ pub async fn build_indexes(ep: Arc<Endpoint>, mut stop: crate::http::Stop) {
             _ = stop.changed() => return,
         }
         let mut steps = 0u64;
-        while ep.tables.backfills_pending() && !*stop.borrow() {
+        while ep.tables.index_jobs_pending() && !*stop.borrow() {
             let tables = ep.tables.clone();
-            let step =
-                tokio::task::spawn_blocking(move || tables.backfill_step(BACKFILL_STEP_ITEMS));
+            let step = tokio::task::spawn_blocking(move || tables.index_job_step(INDEX_STEP_ITEMS));
             match step.await {
                 Ok(Ok(more)) => {
                     steps += 1;

@@ -1,0 +1,214 @@
+//! Online index operations: a global index added by UpdateTable is built from the table's items,
+//! and a deleted one's entries are removed, while the table keeps taking reads and writes — as
+//! DynamoDB's "backfilling" and index deletion do.
+//!
+//! **Building.** The build walks the table's items in key order, a few hundred at a time. Its
+//! progress is a cursor kept in the index's definition ([`Backfill`]): the LSM key of the first
+//! item not yet indexed. The rule that keeps the index right while writes go on:
+//!
+//! - an item **below** the cursor has its entry; every write keeps it up to date, as for any
+//!   index ([`super::write::stage`]);
+//! - an item **at or above** the cursor is the build's: writes leave its entry alone, and the
+//!   build indexes the item as it finds it when it gets there.
+//!
+//! Each step runs under the tables' write lock (once no single-item write is in flight), reads
+//! the next items as they are then, and writes their entries, the index's statistics and the
+//! advanced cursor as **one** LSM batch. So no write can fall between the build reading an item
+//! and the cursor passing it, and a crash leaves the cursor exactly where the entries end:
+//! after a restart the build goes on from there (the cursor is in the catalog). Writes wait
+//! only for one step, never for the whole table.
+//!
+//! While the cursor is set, DescribeTable shows the index `CREATING` with `Backfilling: true`,
+//! and Query and Scan of it are refused ("Cannot read from backfilling global secondary
+//! index"), as on DynamoDB. An item whose key attribute has another type than the index's (or
+//! is an empty string or binary) stays out of the index, as DynamoDB's backfill leaves such an
+//! item out; writing it again is refused until it is mended.
+//!
+//! **Deleting.** UpdateTable removes the index from the definition at once — no read or write
+//! sees it after — and notes its number in the table's `purging` list; the entries are then
+//! deleted in steps of [`PURGE_STEP_KEYS`]. Nothing else writes under a deleted index's
+//! number, so these steps need no lock; only the last, which takes the number off the list
+//! (so a new index may have it), is taken under the write lock. A crash mid-purge leaves the
+//! number on the list and the next start finishes the job.
+//!
+//! Who runs the steps: `seedbed serve` does, in the background, as soon as a job is pending
+//! ([`Tables::index_job_step`]); [`Tables::finish_index_jobs`] runs them to the end for
+//! everyone else (tests, the CLI).
+
+use crate::lsm::{ReadOptions, WriteBatch, WriteOptions};
+
+use super::codec::{encode_item, TableStats};
+use super::error::Result;
+use super::keys;
+use super::schema::{Backfill, IndexDef};
+use super::store::{decode, lock, Tables};
+use super::value::{item_size, AttributeValue, Item};
+
+/// Items indexed per build step: enough that a step's fixed costs (a catalog entry, one LSM
+/// write) are small beside it, few enough that writes wait about a millisecond for it.
+pub const INDEX_STEP_ITEMS: usize = 256;
+
+/// Entries deleted per purge step (no lock held: only the batch's size bounds it).
+pub const PURGE_STEP_KEYS: usize = 1000;
+
+/// What the next step works on.
+enum Job {
+    /// Build index `index` of table `table`.
+    Build { table: String, index: String },
+    /// Delete the entries of deleted index number `number` of table `table` (id `id`).
+    Purge { table: String, id: u64, number: u8 },
+}
+
+/// Whether `item` can have an entry in `ix`: none of its key attributes there has another
+/// type than the index's, or is an empty string or binary.
+pub(crate) fn indexable(ix: &IndexDef, item: &Item) -> bool {
+    ix.key_attrs().iter().all(|k| match item.get(&k.name) {
+        None => true,
+        Some(v) => {
+            v.value_type() == k.value_type()
+                && !matches!(v, AttributeValue::S(s) if s.is_empty())
+                && !matches!(v, AttributeValue::B(b) if b.is_empty())
+        }
+    })
+}
+
+impl Tables {
+    /// The first job, in table-name order: a deleted index's purge before a build.
+    fn next_job(&self) -> Option<Job> {
+        let catalog = self.catalog.read().unwrap_or_else(|p| p.into_inner());
+        catalog.values().find_map(|t| {
+            if let Some(&number) = t.def.purging.first() {
+                return Some(Job::Purge {
+                    table: t.def.name.clone(),
+                    id: t.def.id,
+                    number,
+                });
+            }
+            let ix = t.def.gsis.iter().find(|g| g.backfill.is_some())?;
+            Some(Job::Build {
+                table: t.def.name.clone(),
+                index: ix.name.clone(),
+            })
+        })
+    }
+
+    /// Whether an index is being built, or a deleted one's entries removed.
+    pub fn index_jobs_pending(&self) -> bool {
+        self.next_job().is_some()
+    }
+
+    /// One step of the first pending job: index up to `max_items` more items for an index being
+    /// built, or delete up to [`PURGE_STEP_KEYS`] entries of a deleted one. Returns whether jobs
+    /// remain.
+    pub fn index_job_step(&self, max_items: usize) -> Result<bool> {
+        match self.next_job() {
+            None => return Ok(false),
+            Some(Job::Build { table, index }) => {
+                self.build_step(&table, &index, max_items.max(1))?
+            }
+            Some(Job::Purge { table, id, number }) => self.purge_step(&table, id, number)?,
+        }
+        Ok(self.index_jobs_pending())
+    }
+
+    /// Run every index job to its end.
+    pub fn finish_index_jobs(&self) -> Result<()> {
+        while self.index_job_step(INDEX_STEP_ITEMS)? {}
+        Ok(())
+    }
+
+    /// Delete up to [`PURGE_STEP_KEYS`] entries of index `number` of table `table` (id `id`);
+    /// when none are left, take the number off the table's `purging` list.
+    fn purge_step(&self, table: &str, id: u64, number: u8) -> Result<()> {
+        let prefix = keys::index_prefix(id, number);
+        let mut it = self.db.iter_prefix(ReadOptions::default(), &prefix);
+        it.seek_to_first()?;
+        let mut b = WriteBatch::new();
+        let mut n = 0;
+        while it.valid() && n < PURGE_STEP_KEYS {
+            b.delete(it.key());
+            n += 1;
+            it.next()?;
+        }
+        drop(it);
+        if n > 0 {
+            return self
+                .db
+                .write(b, WriteOptions::default())
+                .map_err(Into::into);
+        }
+        let _w = self.lock_writes();
+        let Ok(t) = self.table(table) else {
+            return Ok(()); // dropped meanwhile: DeleteTable's purge takes the rest
+        };
+        if t.def.id != id {
+            return Ok(());
+        }
+        let mut def = t.def.clone();
+        def.purging.retain(|&p| p != number);
+        let stats = lock(&t.stats).clone();
+        self.replace_definition(def, stats)
+    }
+
+    /// Index up to `max_items` more items for index `index` of table `table`, as one atomic LSM
+    /// write with the advanced cursor; the index becomes ACTIVE when the cursor passes the
+    /// table's last item.
+    fn build_step(&self, table: &str, index: &str, max_items: usize) -> Result<()> {
+        let _w = self.lock_writes();
+        // Under the lock, the definition in force: the table may have been dropped, or the
+        // index deleted, since it was found.
+        let Ok(t) = self.table(table) else {
+            return Ok(());
+        };
+        let mut def = t.def.clone();
+        let Some(at) = def
+            .gsis
+            .iter()
+            .position(|g| g.name == index && g.backfill.is_some())
+        else {
+            return Ok(());
+        };
+        let ix = def.gsis[at].clone();
+        let from = ix
+            .backfill
+            .as_ref()
+            .map(Backfill::next_key)
+            .unwrap_or_default();
+        let mut stats = lock(&t.stats).clone();
+        let n = ix.number as usize;
+        if stats.len() <= n {
+            stats.resize(n + 1, TableStats::default());
+        }
+        let mut b = WriteBatch::new();
+        let items = keys::index_prefix(def.id, keys::TABLE_INDEX);
+        let mut it = self.db.iter_prefix(ReadOptions::default(), &items);
+        it.seek(&from)?;
+        let mut seen = 0;
+        while it.valid() && seen < max_items {
+            let item = decode(it.key(), it.value())?;
+            if indexable(&ix, &item) {
+                if let Some((k, projected)) = super::write::index_entry(&def, &ix, &item) {
+                    b.put(&k, &encode_item(&projected));
+                    stats[n].item_count += 1;
+                    stats[n].size_bytes += item_size(&projected) as u64;
+                }
+            }
+            seen += 1;
+            it.next()?;
+        }
+        // The next item's key is the new cursor; none left, the index is complete.
+        def.gsis[at].backfill = it.valid().then(|| Backfill::at(it.key()));
+        drop(it);
+        b.put(
+            &keys::catalog_key(&def.name),
+            &serde_json::to_vec(&def).unwrap_or_default(),
+        );
+        b.put(
+            &keys::stats_key(def.id),
+            &super::store::encode_stats(&stats),
+        );
+        self.db.write(b, WriteOptions::default())?;
+        self.install(def, stats);
+        Ok(())
+    }
+}
