@@ -228,11 +228,14 @@ fn run_on(args: &TableArgs, tables: &Tables, now_secs: u64) -> Result<i32> {
             }
             tables.update_ttl(&args.table, ttl, true)?;
         }
+    }
+    // TTL just enabled queues the items already there, and an index build or purge (or TTL
+    // fill) `seedbed serve` left unfinished goes on here to its end, as the server would have
+    // taken it — before the TTL pass, which deletes what is queued.
+    tables.finish_index_jobs()?;
+    if args.ttl.is_some() {
         tables.expire_ttl(now_secs, usize::MAX)?;
     }
-    // An index build `seedbed serve` left unfinished (it was stopped mid-build) goes on here
-    // to its end, as the server would have taken it.
-    tables.finish_index_jobs()?;
     let key = |partition: &str, sort: &Option<String>| -> Result<Item> {
         let mut k = Item::new();
         k.insert(

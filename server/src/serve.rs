@@ -263,7 +263,7 @@ impl Server {
                     ep.clone(),
                     stop_rx.clone(),
                 )));
-                tasks.push(tokio::spawn(crate::dynamodb::build_indexes(
+                tasks.push(tokio::spawn(crate::dynamodb::run_index_jobs(
                     ep.clone(),
                     stop_rx.clone(),
                 )));

@@ -31,6 +31,14 @@
 //! (so a new index may have it), is taken under the write lock. A crash mid-purge leaves the
 //! number on the list and the next start finishes the job.
 //!
+//! **TTL's queue.** Enabling TTL on a table that has items is the same problem as building an
+//! index — every item with an expiry needs an entry in the table's expiry queue (`keys.rs`) —
+//! and gets the same answer: a cursor in the TTL setting, and steps queueing the next items
+//! under the write lock with the advanced cursor in one batch. Simpler than a build: a queue
+//! entry has no count to keep, so writes queue their items wherever the cursor is. Items the
+//! fill has not reached yet are not deleted until it does, which DynamoDB's "within a few
+//! days" of the expiry allows.
+//!
 //! Who runs the steps: `seedbed serve` does, in the background, as soon as a job is pending
 //! ([`Tables::index_job_step`]); [`Tables::finish_index_jobs`] runs them to the end for
 //! everyone else (tests, the CLI).
@@ -41,7 +49,7 @@ use super::codec::{encode_item, TableStats};
 use super::error::Result;
 use super::keys;
 use super::schema::{Backfill, IndexDef};
-use super::store::{decode, lock, Tables};
+use super::store::{decode, lock, ttl_entry_key, Tables};
 use super::value::{item_size, AttributeValue, Item};
 
 /// Items indexed per build step: enough that a step's fixed costs (a catalog entry, one LSM
@@ -57,6 +65,8 @@ enum Job {
     Build { table: String, index: String },
     /// Delete the entries of deleted index number `number` of table `table` (id `id`).
     Purge { table: String, id: u64, number: u8 },
+    /// Queue the items of table `table` that TTL, just enabled, has not queued yet.
+    TtlFill { table: String },
 }
 
 /// Whether `item` can have an entry in `ix`: none of its key attributes there has another
@@ -73,7 +83,17 @@ pub(crate) fn indexable(ix: &IndexDef, item: &Item) -> bool {
 }
 
 impl Tables {
-    /// The first job, in table-name order: a deleted index's purge before a build.
+    /// Where a new build or TTL fill of table `id` starts: the table's first key, or `None` —
+    /// nothing to do — when the table has no items.
+    pub(crate) fn fill_start(&self, id: u64) -> Result<Option<Backfill>> {
+        let items = keys::index_prefix(id, keys::TABLE_INDEX);
+        let mut it = self.db.iter_prefix(ReadOptions::default(), &items);
+        it.seek_to_first()?;
+        Ok(it.valid().then(|| Backfill::at(&items)))
+    }
+
+    /// The first job, in table-name order: a deleted index's purge, then a build, then a TTL
+    /// fill.
     fn next_job(&self) -> Option<Job> {
         let catalog = self.catalog.read().unwrap_or_else(|p| p.into_inner());
         catalog.values().find_map(|t| {
@@ -84,22 +104,30 @@ impl Tables {
                     number,
                 });
             }
-            let ix = t.def.gsis.iter().find(|g| g.backfill.is_some())?;
-            Some(Job::Build {
-                table: t.def.name.clone(),
-                index: ix.name.clone(),
-            })
+            if let Some(ix) = t.def.gsis.iter().find(|g| g.backfill.is_some()) {
+                return Some(Job::Build {
+                    table: t.def.name.clone(),
+                    index: ix.name.clone(),
+                });
+            }
+            t.def
+                .ttl
+                .as_ref()
+                .is_some_and(|ttl| ttl.fill.is_some())
+                .then(|| Job::TtlFill {
+                    table: t.def.name.clone(),
+                })
         })
     }
 
-    /// Whether an index is being built, or a deleted one's entries removed.
+    /// Whether an index is being built, a deleted one's entries removed, or TTL's queue filled.
     pub fn index_jobs_pending(&self) -> bool {
         self.next_job().is_some()
     }
 
-    /// One step of the first pending job: index up to `max_items` more items for an index being
-    /// built, or delete up to [`PURGE_STEP_KEYS`] entries of a deleted one. Returns whether jobs
-    /// remain.
+    /// One step of the first pending job: index (or queue for TTL) up to `max_items` more
+    /// items, or delete up to [`PURGE_STEP_KEYS`] entries of a deleted index. Returns whether
+    /// jobs remain.
     pub fn index_job_step(&self, max_items: usize) -> Result<bool> {
         match self.next_job() {
             None => return Ok(false),
@@ -107,6 +135,7 @@ impl Tables {
                 self.build_step(&table, &index, max_items.max(1))?
             }
             Some(Job::Purge { table, id, number }) => self.purge_step(&table, id, number)?,
+            Some(Job::TtlFill { table }) => self.ttl_fill_step(&table, max_items.max(1))?,
         }
         Ok(self.index_jobs_pending())
     }
@@ -208,6 +237,50 @@ impl Tables {
             &super::store::encode_stats(&stats),
         );
         self.db.write(b, WriteOptions::default())?;
+        self.install(def, stats);
+        Ok(())
+    }
+
+    /// Queue up to `max_items` more items of table `table` for TTL, as one atomic LSM write
+    /// with the advanced cursor, under the write lock — the build's scheme, for the queue.
+    fn ttl_fill_step(&self, table: &str, max_items: usize) -> Result<()> {
+        let _w = self.lock_writes();
+        let Ok(t) = self.table(table) else {
+            return Ok(());
+        };
+        let mut def = t.def.clone();
+        let Some(from) = def
+            .ttl
+            .as_ref()
+            .and_then(|ttl| ttl.fill.as_ref())
+            .map(Backfill::next_key)
+        else {
+            return Ok(()); // disabled meanwhile
+        };
+        let mut b = WriteBatch::new();
+        let items = keys::index_prefix(def.id, keys::TABLE_INDEX);
+        let mut it = self.db.iter_prefix(ReadOptions::default(), &items);
+        it.seek(&from)?;
+        let mut seen = 0;
+        while it.valid() && seen < max_items {
+            let item = decode(it.key(), it.value())?;
+            if let Some(k) = ttl_entry_key(&def, &item) {
+                b.put(&k, &it.key()[items.len()..]);
+            }
+            seen += 1;
+            it.next()?;
+        }
+        let next = it.valid().then(|| Backfill::at(it.key()));
+        drop(it);
+        if let Some(ttl) = def.ttl.as_mut() {
+            ttl.fill = next;
+        }
+        b.put(
+            &keys::catalog_key(&def.name),
+            &serde_json::to_vec(&def).unwrap_or_default(),
+        );
+        self.db.write(b, WriteOptions::default())?;
+        let stats = lock(&t.stats).clone();
         self.install(def, stats);
         Ok(())
     }

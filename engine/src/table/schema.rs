@@ -153,6 +153,10 @@ pub struct TtlSpec {
     pub attribute: String,
     /// Whether expired items are being deleted.
     pub enabled: bool,
+    /// Set while the expiry queue is being filled from the items already in the table, after
+    /// TTL was enabled ([`super::online`]): the items from the cursor on may not be queued yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fill: Option<Backfill>,
 }
 
 /// A table as the catalog keeps it.

@@ -356,8 +356,10 @@ impl Tables {
         Ok(())
     }
 
-    /// UpdateTimeToLive. Enabling fills the TTL queue from the table's items; disabling empties
-    /// it. Returns the specification as set.
+    /// UpdateTimeToLive. Enabling starts filling the TTL queue from the table's items in the
+    /// background (`online.rs`; the items not queued yet expire once the fill reaches them, as
+    /// DynamoDB's TTL deletes "within a few days"); disabling empties it. Returns the
+    /// specification as set.
     pub fn update_ttl(&self, name: &str, attribute: &str, enabled: bool) -> Result<TtlSpec> {
         schema::check_table_name(name, "tableName")?;
         if attribute.is_empty() || attribute.len() > 255 {
@@ -385,13 +387,20 @@ impl Tables {
         def.ttl = Some(TtlSpec {
             attribute: attribute.to_string(),
             enabled,
+            // Enabling queues the items already there in the background (`online.rs`), from
+            // the table's first key; every write from now on queues what the fill has passed.
+            fill: if enabled {
+                self.fill_start(def.id)?
+            } else {
+                None
+            },
         });
         let mut b = WriteBatch::new();
         b.put(
             &keys::catalog_key(name),
             &serde_json::to_vec(&def).unwrap_or_default(),
         );
-        // Rebuild the TTL queue: remove every entry, then (enabling) one per item.
+        // Empty the queue (disabling; enabling finds it empty but for a crash's leftovers).
         let queue = keys::index_prefix(def.id, keys::TTL_INDEX);
         let mut it = self.db.iter_prefix(ReadOptions::default(), &queue);
         it.seek_to_first()?;
@@ -400,23 +409,12 @@ impl Tables {
             it.next()?;
         }
         drop(it);
-        if enabled {
-            let items = keys::index_prefix(def.id, keys::TABLE_INDEX);
-            let mut it = self.db.iter_prefix(ReadOptions::default(), &items);
-            it.seek_to_first()?;
-            while it.valid() {
-                let item = decode(it.key(), it.value())?;
-                if let Some(k) = ttl_entry_key(&def, &item) {
-                    b.put(&k, &it.key()[items.len()..]);
-                }
-                it.next()?;
-            }
-        }
         self.db.write(b, WriteOptions::default())?;
         let state = TableState::new(def, t.stats());
         let spec = state.def.ttl.clone().unwrap_or(TtlSpec {
             attribute: attribute.into(),
             enabled,
+            fill: None,
         });
         self.catalog
             .write()

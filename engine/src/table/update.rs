@@ -13,7 +13,7 @@
 //! The new index is checked by building the table's definition as if CreateTable had been
 //! given it ([`super::schema::table_def`]): the same rules, limits and messages as at creation.
 
-use crate::lsm::{ReadOptions, WriteBatch, WriteOptions};
+use crate::lsm::{WriteBatch, WriteOptions};
 
 use super::codec::TableStats;
 use super::error::{DynamoError, ErrorKind, Result};

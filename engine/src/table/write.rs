@@ -552,6 +552,9 @@ pub(crate) fn stage(
             );
         }
     }
+    // While TTL's queue is being filled (`online.rs`) writes queue their items as ever: an
+    // entry has no count to keep, so the fill putting it again, or a write removing one the
+    // fill has not put yet, changes nothing.
     let old_ttl = old.and_then(|i| ttl_entry_key(def, i));
     let new_ttl = new.and_then(|i| ttl_entry_key(def, i));
     if old_ttl != new_ttl {

@@ -7,7 +7,9 @@
 //! passed is stale, nothing it had not reached is missing. Each seed also deletes the index now
 //! and then (during a build too) and creates it again; a deleted index's entries are removed in
 //! background steps too, and after the restart and the jobs' end no entry is left under a
-//! number no index has. Three crash cycles in all.
+//! number no index has. Three crash cycles in all. TTL is switched on and off on the way too:
+//! enabling it queues the items already there in the same kind of background steps, and at the
+//! end a TTL pass past every expiry must delete exactly the items that have one.
 //!
 //! `SEEDBED_ONLINE_INDEX_CRASH_SEEDS=N` sets the number of seeds (default 200);
 //! `SEEDBED_ONLINE_INDEX_CRASH_SEED=S` runs one seed. Every failure prints its one-line repro.
@@ -47,7 +49,52 @@ fn item(rng: &mut DetRng, i: u64, odd_types: bool) -> Item {
             it.insert("g".into(), AttributeValue::s(format!("g{g}")));
         }
     }
+    // An expiry (Unix seconds) on some: TTL's queue must hold exactly those once its fill ends.
+    if rng.chance(0.5) {
+        it.insert(
+            "exp".into(),
+            AttributeValue::n(1000 + rng.below(1000) as i64),
+        );
+    }
     it
+}
+
+fn ttl_enabled(t: &Tables) -> bool {
+    t.describe_ttl("orders")
+        .is_ok_and(|s| s.is_some_and(|s| s.enabled))
+}
+
+fn toggle_ttl(t: &Tables) -> Result<()> {
+    t.update_ttl("orders", "exp", !ttl_enabled(t)).map(|_| ())
+}
+
+/// With TTL enabled and every job finished, a TTL pass far past every expiry deletes exactly
+/// the items that have one: the queue the fill and the writes kept holds each of them.
+fn check_ttl_queue(t: &Tables) -> R<()> {
+    if t.describe_table("orders").is_err() {
+        return Ok(());
+    }
+    if !ttl_enabled(t) {
+        toggle_ttl(t).map_err(|e| format!("enable TTL: {e}"))?;
+    }
+    t.finish_index_jobs().map_err(|e| format!("finish: {e}"))?;
+    t.expire_ttl(10_000, usize::MAX)
+        .map_err(|e| format!("TTL pass: {e}"))?;
+    let mut left = Vec::new();
+    t.scan_snapshot("orders", |i| {
+        if i.contains_key("exp") {
+            left.push(i["id"].as_s().unwrap_or_default().to_string());
+        }
+        Ok(())
+    })
+    .map_err(|e| e.to_string())?;
+    if !left.is_empty() {
+        return Err(format!(
+            "items with an expiry long past survived a TTL pass (not in the queue): {left:?}"
+        ));
+    }
+    // The pass deleted through the write path: the index still matches.
+    check_index(t)
 }
 
 fn open(fs: &FsHandle, sim: &SimFs) -> R<(Tables, Arc<Db>)> {
@@ -258,6 +305,11 @@ fn run_seed(seed: u64) -> R<u64> {
                 } else {
                     create_index(&t, rng.chance(0.5)).map(|_| ())
                 }
+            } else if r < 6 {
+                toggle_ttl(&t)
+            } else if r < 8 {
+                // A TTL pass now, part-way through a fill perhaps: deletes what is queued and due.
+                t.expire_ttl(1000 + rng.below(1000), 3).map(|_| ())
             } else if r < 30 {
                 t.index_job_step(1 + rng.below(4) as usize).map(|_| ())
             } else if r < 55 {
@@ -344,6 +396,7 @@ fn run_seed(seed: u64) -> R<u64> {
     let (t, _db) = open(&fs, &sim).map_err(|e| format!("final reopen: {e}"))?;
     mid_build += u64::from(t.index_jobs_pending());
     check_index(&t).map_err(|e| format!("after the last restart: {e}"))?;
+    check_ttl_queue(&t).map_err(|e| format!("after the last restart: {e}"))?;
     Ok(mid_build)
 }
 
@@ -400,6 +453,9 @@ fn writers_racing_an_index_build_leave_it_exact() {
                     }
                 });
             }
+            if round < 3 {
+                toggle_ttl(t).unwrap(); // on, off, on: a fill racing the writers twice
+            }
             create_index(t, round % 2 == 0).unwrap();
             while t.index_job_step(2).unwrap() {}
         });
@@ -407,6 +463,7 @@ fn writers_racing_an_index_build_leave_it_exact() {
         check_index(t).unwrap_or_else(|e| panic!("round {round}: {e}"));
         delete_index(t).unwrap();
     }
+    check_ttl_queue(t).unwrap();
 }
 
 #[test]

@@ -42,9 +42,10 @@ const TTL_BATCH: usize = 1000;
 /// How often expired items are looked for.
 pub const TTL_INTERVAL: Duration = Duration::from_secs(10);
 
-/// How often the server looks for an index to build: UpdateTable starts a build, and a restart
-/// finds one a stop interrupted (`seedbed_engine::table::online`).
-pub const BUILD_POLL: Duration = Duration::from_millis(100);
+/// How often the server looks for an index to build or a deleted one's entries to remove:
+/// UpdateTable starts either, and a restart finds one a stop interrupted
+/// (`seedbed_engine::table::online`).
+pub const INDEX_JOB_POLL: Duration = Duration::from_millis(100);
 
 /// The directory of the tables inside a store directory.
 pub fn tables_dir(store: &Path) -> std::path::PathBuf {
@@ -171,12 +172,13 @@ pub(crate) fn now_secs() -> i64 {
         .unwrap_or(0)
 }
 
-/// Build the global indexes UpdateTable adds, a step at a time on a blocking thread — each step
-/// indexes a few hundred items under the tables' write lock, so writes wait for a step, never
-/// for a whole build — until `stop` turns true. A stop mid-build loses nothing: the build's
-/// cursor is in the catalog, and the next start goes on from it.
-pub async fn build_indexes(ep: Arc<Endpoint>, mut stop: crate::http::Stop) {
-    let mut tick = tokio::time::interval(BUILD_POLL);
+/// Build the global indexes UpdateTable adds, and remove the entries of those it deletes, a
+/// step at a time on a blocking thread — a build step indexes a few hundred items under the
+/// tables' write lock, so writes wait for a step, never for a whole build — until `stop` turns
+/// true. A stop mid-job loses nothing: the job's progress is in the catalog, and the next start
+/// goes on from it.
+pub async fn run_index_jobs(ep: Arc<Endpoint>, mut stop: crate::http::Stop) {
+    let mut tick = tokio::time::interval(INDEX_JOB_POLL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         tokio::select! {
@@ -191,12 +193,12 @@ pub async fn build_indexes(ep: Arc<Endpoint>, mut stop: crate::http::Stop) {
                 Ok(Ok(more)) => {
                     steps += 1;
                     if !more {
-                        tracing::info!(steps, "index builds finished");
+                        tracing::info!(steps, "index jobs finished");
                     }
                 }
                 Ok(Err(e)) => {
                     // Tried again at the next tick (a full disk may have room by then).
-                    tracing::warn!(error = %e, "index build step failed");
+                    tracing::warn!(error = %e, "index job step failed");
                     break;
                 }
                 Err(_) => break,
