@@ -43,12 +43,12 @@
 //! ([`Tables::index_job_step`]); [`Tables::finish_index_jobs`] runs them to the end for
 //! everyone else (tests, the CLI).
 
-use crate::lsm::{ReadOptions, WriteBatch, WriteOptions};
+use crate::lsm::{ReadOptions, WriteBatch};
 
 use super::codec::{encode_item, TableStats};
 use super::error::Result;
 use super::keys;
-use super::schema::{Backfill, IndexDef};
+use super::schema::{Backfill, IndexDef, TableDef};
 use super::store::{decode, lock, ttl_entry_key, Tables};
 use super::value::{item_size, AttributeValue, Item};
 
@@ -80,6 +80,15 @@ pub(crate) fn indexable(ix: &IndexDef, item: &Item) -> bool {
                 && !matches!(v, AttributeValue::B(b) if b.is_empty())
         }
     })
+}
+
+/// A closure finding a job's cursor in a table's definition, typed so the borrow it returns is
+/// the definition's (closures are not inferred that way on their own).
+fn cursor_fn<F>(f: F) -> F
+where
+    F: Fn(&mut TableDef) -> Option<&mut Option<Backfill>>,
+{
+    f
 }
 
 impl Tables {
@@ -149,22 +158,8 @@ impl Tables {
     /// Delete up to [`PURGE_STEP_KEYS`] entries of index `number` of table `table` (id `id`);
     /// when none are left, take the number off the table's `purging` list.
     fn purge_step(&self, table: &str, id: u64, number: u8) -> Result<()> {
-        let prefix = keys::index_prefix(id, number);
-        let mut it = self.db.iter_prefix(ReadOptions::default(), &prefix);
-        it.seek_to_first()?;
-        let mut b = WriteBatch::new();
-        let mut n = 0;
-        while it.valid() && n < PURGE_STEP_KEYS {
-            b.delete(it.key());
-            n += 1;
-            it.next()?;
-        }
-        drop(it);
-        if n > 0 {
-            return self
-                .db
-                .write(b, WriteOptions::default())
-                .map_err(Into::into);
+        if self.delete_some(&keys::index_prefix(id, number), PURGE_STEP_KEYS)? > 0 {
+            return Ok(());
         }
         let _w = self.lock_writes();
         let Ok(t) = self.table(table) else {
@@ -179,84 +174,72 @@ impl Tables {
         self.replace_definition(def, stats)
     }
 
-    /// Index up to `max_items` more items for index `index` of table `table`, as one atomic LSM
-    /// write with the advanced cursor; the index becomes ACTIVE when the cursor passes the
-    /// table's last item.
+    /// Index up to `max_items` more items for index `index` of table `table`; the index
+    /// becomes ACTIVE when the cursor passes the table's last item.
     fn build_step(&self, table: &str, index: &str, max_items: usize) -> Result<()> {
-        let _w = self.lock_writes();
-        // Under the lock, the definition in force: the table may have been dropped, or the
-        // index deleted, since it was found.
-        let Ok(t) = self.table(table) else {
-            return Ok(());
-        };
-        let mut def = t.def.clone();
-        let Some(at) = def
-            .gsis
-            .iter()
-            .position(|g| g.name == index && g.backfill.is_some())
-        else {
-            return Ok(());
-        };
-        let ix = def.gsis[at].clone();
-        let from = ix
-            .backfill
-            .as_ref()
-            .map(Backfill::next_key)
-            .unwrap_or_default();
-        let mut stats = lock(&t.stats).clone();
-        let n = ix.number as usize;
-        if stats.len() <= n {
-            stats.resize(n + 1, TableStats::default());
-        }
-        let mut b = WriteBatch::new();
-        let items = keys::index_prefix(def.id, keys::TABLE_INDEX);
-        let mut it = self.db.iter_prefix(ReadOptions::default(), &items);
-        it.seek(&from)?;
-        let mut seen = 0;
-        while it.valid() && seen < max_items {
-            let item = decode(it.key(), it.value())?;
-            if indexable(&ix, &item) {
-                if let Some((k, projected)) = super::write::index_entry(&def, &ix, &item) {
-                    b.put(&k, &encode_item(&projected));
-                    stats[n].item_count += 1;
-                    stats[n].size_bytes += item_size(&projected) as u64;
-                }
+        let cursor = cursor_fn(move |def| {
+            def.gsis
+                .iter_mut()
+                .find(|g| g.name == index && g.backfill.is_some())
+                .map(|g| &mut g.backfill)
+        });
+        self.cursor_step(table, max_items, cursor, |def, _, item, b, stats| {
+            let Some(ix) = def.gsis.iter().find(|g| g.name == index) else {
+                return;
+            };
+            if !indexable(ix, item) {
+                return;
             }
-            seen += 1;
-            it.next()?;
-        }
-        // The next item's key is the new cursor; none left, the index is complete.
-        def.gsis[at].backfill = it.valid().then(|| Backfill::at(it.key()));
-        drop(it);
-        b.put(
-            &keys::catalog_key(&def.name),
-            &serde_json::to_vec(&def).unwrap_or_default(),
-        );
-        b.put(
-            &keys::stats_key(def.id),
-            &super::store::encode_stats(&stats),
-        );
-        self.db.write(b, WriteOptions::default())?;
-        self.install(def, stats);
-        Ok(())
+            if let Some((k, projected)) = super::write::index_entry(def, ix, item) {
+                b.put(&k, &encode_item(&projected));
+                let n = ix.number as usize;
+                if stats.len() <= n {
+                    stats.resize(n + 1, TableStats::default());
+                }
+                stats[n].item_count += 1;
+                stats[n].size_bytes += item_size(&projected) as u64;
+            }
+        })
     }
 
-    /// Queue up to `max_items` more items of table `table` for TTL, as one atomic LSM write
-    /// with the advanced cursor, under the write lock — the build's scheme, for the queue.
+    /// Queue up to `max_items` more items of table `table` for TTL.
     fn ttl_fill_step(&self, table: &str, max_items: usize) -> Result<()> {
+        fn cursor(def: &mut TableDef) -> Option<&mut Option<Backfill>> {
+            def.ttl
+                .as_mut()
+                .filter(|t| t.fill.is_some())
+                .map(|t| &mut t.fill)
+        }
+        self.cursor_step(table, max_items, cursor, |def, suffix, item, b, _| {
+            if let Some(k) = ttl_entry_key(def, item) {
+                b.put(&k, suffix);
+            }
+        })
+    }
+
+    /// The step a build and a TTL fill share. Under the write lock, with the definition in
+    /// force (the table may have been dropped, or the job ended, since it was found): the
+    /// items of `table` from the cursor `cursor` finds in the definition on, up to `max_items`,
+    /// each given to `each` (with its key after the table's prefix) to put what it needs into
+    /// the batch; then the cursor moved to the next item — or cleared, none left, the job is
+    /// done — and the definition and statistics written in the same batch, so a crash leaves
+    /// the cursor exactly where the work ends.
+    fn cursor_step(
+        &self,
+        table: &str,
+        max_items: usize,
+        cursor: impl Fn(&mut TableDef) -> Option<&mut Option<Backfill>>,
+        mut each: impl FnMut(&TableDef, &[u8], &Item, &mut WriteBatch, &mut Vec<TableStats>),
+    ) -> Result<()> {
         let _w = self.lock_writes();
         let Ok(t) = self.table(table) else {
             return Ok(());
         };
         let mut def = t.def.clone();
-        let Some(from) = def
-            .ttl
-            .as_ref()
-            .and_then(|ttl| ttl.fill.as_ref())
-            .map(Backfill::next_key)
-        else {
-            return Ok(()); // disabled meanwhile
+        let Some(from) = cursor(&mut def).and_then(|c| c.as_ref().map(Backfill::next_key)) else {
+            return Ok(());
         };
+        let mut stats = lock(&t.stats).clone();
         let mut b = WriteBatch::new();
         let items = keys::index_prefix(def.id, keys::TABLE_INDEX);
         let mut it = self.db.iter_prefix(ReadOptions::default(), &items);
@@ -264,24 +247,15 @@ impl Tables {
         let mut seen = 0;
         while it.valid() && seen < max_items {
             let item = decode(it.key(), it.value())?;
-            if let Some(k) = ttl_entry_key(&def, &item) {
-                b.put(&k, &it.key()[items.len()..]);
-            }
+            each(&def, &it.key()[items.len()..], &item, &mut b, &mut stats);
             seen += 1;
             it.next()?;
         }
         let next = it.valid().then(|| Backfill::at(it.key()));
         drop(it);
-        if let Some(ttl) = def.ttl.as_mut() {
-            ttl.fill = next;
+        if let Some(c) = cursor(&mut def) {
+            *c = next;
         }
-        b.put(
-            &keys::catalog_key(&def.name),
-            &serde_json::to_vec(&def).unwrap_or_default(),
-        );
-        self.db.write(b, WriteOptions::default())?;
-        let stats = lock(&t.stats).clone();
-        self.install(def, stats);
-        Ok(())
+        self.commit_definition(b, def, stats)
     }
 }

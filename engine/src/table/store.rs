@@ -335,25 +335,28 @@ impl Tables {
         drop(it);
         for id in ids {
             let prefix = keys::table_data_prefix(id);
-            loop {
-                let mut it = self.db.iter_prefix(ReadOptions::default(), &prefix);
-                it.seek_to_first()?;
-                let mut b = WriteBatch::new();
-                let mut n = 0;
-                while it.valid() && n < PURGE_BATCH_KEYS {
-                    b.delete(it.key());
-                    n += 1;
-                    it.next()?;
-                }
-                drop(it);
-                if n == 0 {
-                    break;
-                }
-                self.db.write(b, WriteOptions::default())?;
-            }
+            while self.delete_some(&prefix, PURGE_BATCH_KEYS)? > 0 {}
             self.db.delete(&keys::purge_key(id))?;
         }
         Ok(())
+    }
+
+    /// Delete up to `max` keys under `prefix` in one LSM write; how many there were.
+    pub(crate) fn delete_some(&self, prefix: &[u8], max: usize) -> Result<usize> {
+        let mut it = self.db.iter_prefix(ReadOptions::default(), prefix);
+        it.seek_to_first()?;
+        let mut b = WriteBatch::new();
+        let mut n = 0;
+        while it.valid() && n < max {
+            b.delete(it.key());
+            n += 1;
+            it.next()?;
+        }
+        drop(it);
+        if n > 0 {
+            self.db.write(b, WriteOptions::default())?;
+        }
+        Ok(n)
     }
 
     /// UpdateTimeToLive. Enabling starts filling the TTL queue from the table's items in the
@@ -430,6 +433,24 @@ impl Tables {
             &keys::catalog_key(&def.name),
             &serde_json::to_vec(&def).unwrap_or_default(),
         )?;
+        self.install(def, stats);
+        Ok(())
+    }
+
+    /// Write `b` with a table's changed definition and statistics added (the caller holds the
+    /// write lock), and make them the ones requests see.
+    pub(crate) fn commit_definition(
+        &self,
+        mut b: WriteBatch,
+        def: TableDef,
+        stats: Vec<TableStats>,
+    ) -> Result<()> {
+        b.put(
+            &keys::catalog_key(&def.name),
+            &serde_json::to_vec(&def).unwrap_or_default(),
+        );
+        b.put(&keys::stats_key(def.id), &encode_stats(&stats));
+        self.db.write(b, WriteOptions::default())?;
         self.install(def, stats);
         Ok(())
     }

@@ -13,7 +13,7 @@
 //! The new index is checked by building the table's definition as if CreateTable had been
 //! given it ([`super::schema::table_def`]): the same rules, limits and messages as at creation.
 
-use crate::lsm::{WriteBatch, WriteOptions};
+use crate::lsm::WriteBatch;
 
 use super::codec::TableStats;
 use super::error::{DynamoError, ErrorKind, Result};
@@ -262,7 +262,6 @@ impl Tables {
         }
         let mut def = t.def.clone();
         let mut stats = t.stats();
-        let mut b = WriteBatch::new();
 
         // Index throughput first: switching to PROVISIONED needs every index's.
         let on_demand =
@@ -326,16 +325,7 @@ impl Tables {
                 }
             }
         }
-        b.put(
-            &keys::catalog_key(&def.name),
-            &serde_json::to_vec(&def).unwrap_or_default(),
-        );
-        b.put(
-            &keys::stats_key(def.id),
-            &super::store::encode_stats(&stats),
-        );
-        self.db.write(b, WriteOptions::default())?;
-        self.install(def.clone(), stats.clone());
+        self.commit_definition(WriteBatch::new(), def.clone(), stats.clone())?;
         Ok(TableInfo {
             def,
             stats,
