@@ -203,30 +203,5 @@ fn run_seed(seed: u64) -> Result<(), String> {
 
 #[test]
 fn crash_recovery_keeps_a_prefix_with_every_synced_write() {
-    let seeds: Vec<u64> = match std::env::var("SEEDBED_LSM_CRASH_SEED") {
-        Ok(s) => vec![s.parse().expect("SEEDBED_LSM_CRASH_SEED is a number")],
-        Err(_) => {
-            let n: u64 = std::env::var("SEEDBED_LSM_CRASH_SEEDS")
-                .ok()
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(1000);
-            (0..n).collect()
-        }
-    };
-    let mut failures = Vec::new();
-    for &seed in &seeds {
-        if let Err(e) = run_seed(seed) {
-            eprintln!(
-                "seed {seed} FAILED: {e}\n  repro: SEEDBED_LSM_CRASH_SEED={seed} cargo test -p seedbed-engine --test it lsm_crash::"
-            );
-            failures.push(seed);
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {} seeds failed: {:?}",
-        failures.len(),
-        seeds.len(),
-        failures
-    );
+    super::common::sweep::sweep("SEEDBED_LSM_CRASH", 1000, "lsm_crash", run_seed);
 }

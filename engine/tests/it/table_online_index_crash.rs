@@ -15,12 +15,13 @@
 //! `SEEDBED_ONLINE_INDEX_CRASH_SEED=S` runs one seed. Every failure prints its one-line repro.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::Arc;
 
-use seedbed_engine::io::sim::{SimConfig, SimFaults, SimFs};
+use seedbed_engine::io::sim::{SimConfig, SimFs};
+
+use super::common::sim_tables::{cut_power, open, start_faults};
 use seedbed_engine::io::FsHandle;
-use seedbed_engine::lsm::{Db, Options, ReadOptions};
+use seedbed_engine::lsm::ReadOptions;
 use seedbed_engine::rng::DetRng;
 use seedbed_engine::table::update::{GsiUpdate, UpdateTableInput};
 use seedbed_engine::table::value::item_size;
@@ -95,19 +96,6 @@ fn check_ttl_queue(t: &Tables) -> R<()> {
     }
     // The pass deleted through the write path: the index still matches.
     check_index(t)
-}
-
-fn open(fs: &FsHandle, sim: &SimFs) -> R<(Tables, Arc<Db>)> {
-    let db = Db::open(
-        fs.clone(),
-        Path::new("/db"),
-        Options::small_for_tests(),
-        sim.clock(),
-    )
-    .map_err(|e| e.to_string())?;
-    let db = Arc::new(db);
-    let t = Tables::open(db.clone(), sim.clock()).map_err(|e| e.to_string())?;
-    Ok((t, db))
 }
 
 fn create_index(t: &Tables, all: bool) -> Result<TableInfo> {
@@ -286,13 +274,7 @@ fn run_seed(seed: u64) -> R<u64> {
         let faulty_from = rng.chance(0.5).then(|| rng.below(steps));
         for step in 0..steps {
             if Some(step) == faulty_from {
-                let p = [0.01, 0.05, 0.2][rng.below(3) as usize];
-                sim.set_faults(SimFaults {
-                    write_eio: p,
-                    torn_write: p,
-                    sync_eio: p,
-                    ..SimFaults::none()
-                });
+                start_faults(&sim, &mut rng);
             }
             sim.clock().advance(rng.below(2_000_000));
             let i = rng.below(24);
@@ -386,12 +368,7 @@ fn run_seed(seed: u64) -> R<u64> {
             // Without faults, refusals are DynamoDB's own (a transaction's two writes of one
             // item, say): the state is unchanged.
         }
-        sim.set_faults(SimFaults::none());
-        sim.crash();
-        drop(t);
-        if let Ok(db) = Arc::try_unwrap(db) {
-            db.abandon();
-        }
+        cut_power(&sim, t, db);
     }
     let (t, _db) = open(&fs, &sim).map_err(|e| format!("final reopen: {e}"))?;
     mid_build += u64::from(t.index_jobs_pending());
@@ -468,47 +445,22 @@ fn writers_racing_an_index_build_leave_it_exact() {
 
 #[test]
 fn after_any_crash_a_finished_build_indexes_exactly_the_items() {
-    let seeds: Vec<u64> = match std::env::var("SEEDBED_ONLINE_INDEX_CRASH_SEED") {
-        Ok(s) => vec![s
-            .parse()
-            .expect("SEEDBED_ONLINE_INDEX_CRASH_SEED is a number")],
-        Err(_) => {
-            let n: u64 = std::env::var("SEEDBED_ONLINE_INDEX_CRASH_SEEDS")
-                .ok()
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(200);
-            (0..n).collect()
-        }
-    };
-    let mut failures = Vec::new();
-    let mut mid_build = 0;
-    for &seed in &seeds {
-        match run_seed(seed) {
-            Ok(n) => mid_build += n,
-            Err(e) => {
-                eprintln!(
-                "seed {seed} FAILED: {e}\n  repro: SEEDBED_ONLINE_INDEX_CRASH_SEED={seed} cargo test -p seedbed-engine --test it table_online_index_crash::"
-            );
-                failures.push(seed);
-            }
-        }
-    }
+    let per_seed = super::common::sweep::sweep(
+        "SEEDBED_ONLINE_INDEX_CRASH",
+        200,
+        "table_online_index_crash",
+        run_seed,
+    );
+    let mid_build: u64 = per_seed.iter().sum();
     eprintln!(
         "{} seeds: {mid_build} restarts found an index job in progress",
-        seeds.len()
+        per_seed.len()
     );
     // The point of the test: power cuts that land mid-build. A workload change that stopped
     // making them would leave the test passing and checking nothing it exists for.
     assert!(
-        seeds.len() < 50 || mid_build > 0,
+        per_seed.len() < 50 || mid_build > 0,
         "no restart of {} seeds found an index job in progress",
-        seeds.len()
-    );
-    assert!(
-        failures.is_empty(),
-        "{} of {} seeds failed: {:?}",
-        failures.len(),
-        seeds.len(),
-        failures
+        per_seed.len()
     );
 }

@@ -9,12 +9,12 @@
 //! `SEEDBED_STREAM_CRASH_SEED=S` runs one seed. Every failure prints its one-line repro.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::Arc;
 
-use seedbed_engine::io::sim::{SimConfig, SimFaults, SimFs};
+use seedbed_engine::io::sim::{SimConfig, SimFs};
+
+use super::common::sim_tables::{cut_power, open, start_faults};
 use seedbed_engine::io::FsHandle;
-use seedbed_engine::lsm::{Db, Options};
 use seedbed_engine::rng::DetRng;
 use seedbed_engine::table::streams::Event;
 use seedbed_engine::table::*;
@@ -78,19 +78,6 @@ fn replay(t: &Tables) -> std::result::Result<(BTreeMap<String, Item>, Vec<u64>),
     Ok((model, seqs))
 }
 
-fn open(fs: &FsHandle, sim: &SimFs) -> std::result::Result<(Tables, Arc<Db>), String> {
-    let db = Db::open(
-        fs.clone(),
-        Path::new("/db"),
-        Options::small_for_tests(),
-        sim.clock(),
-    )
-    .map_err(|e| e.to_string())?;
-    let db = Arc::new(db);
-    let t = Tables::open(db.clone(), sim.clock()).map_err(|e| e.to_string())?;
-    Ok((t, db))
-}
-
 fn run_seed(seed: u64) -> std::result::Result<(), String> {
     let mut rng = DetRng::new(seed).fork("stream-crash-workload");
     let sim = Arc::new(SimFs::new(seed, SimConfig::default()));
@@ -131,13 +118,7 @@ fn run_seed(seed: u64) -> std::result::Result<(), String> {
         let faulty_from = rng.chance(0.5).then(|| rng.below(steps));
         for step in 0..steps {
             if Some(step) == faulty_from {
-                let p = [0.01, 0.05, 0.2][rng.below(3) as usize];
-                sim.set_faults(SimFaults {
-                    write_eio: p,
-                    torn_write: p,
-                    sync_eio: p,
-                    ..SimFaults::none()
-                });
+                start_faults(&sim, &mut rng);
             }
             sim.clock().advance(rng.below(2_000_000));
             let i = rng.below(20);
@@ -189,13 +170,8 @@ fn run_seed(seed: u64) -> std::result::Result<(), String> {
             }
             // Transactions may be refused for their own reasons (two writes of one item).
         }
-        sim.set_faults(SimFaults::none());
         // After a restart the numbering goes on from where the records end.
-        sim.crash();
-        drop(t);
-        if let Ok(db) = Arc::try_unwrap(db) {
-            db.abandon();
-        }
+        cut_power(&sim, t, db);
         let (t, _db) = open(&fs, &sim).map_err(|e| format!("cycle {cycle}: reopen: {e}"))?;
         if t.describe_table("orders").is_err() {
             // Its creation was never synced, and the crash took it: the next cycle makes it.
@@ -226,30 +202,5 @@ fn run_seed(seed: u64) -> std::result::Result<(), String> {
 
 #[test]
 fn after_any_crash_the_stream_and_the_table_agree() {
-    let seeds: Vec<u64> = match std::env::var("SEEDBED_STREAM_CRASH_SEED") {
-        Ok(s) => vec![s.parse().expect("SEEDBED_STREAM_CRASH_SEED is a number")],
-        Err(_) => {
-            let n: u64 = std::env::var("SEEDBED_STREAM_CRASH_SEEDS")
-                .ok()
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(200);
-            (0..n).collect()
-        }
-    };
-    let mut failures = Vec::new();
-    for &seed in &seeds {
-        if let Err(e) = run_seed(seed) {
-            eprintln!(
-                "seed {seed} FAILED: {e}\n  repro: SEEDBED_STREAM_CRASH_SEED={seed} cargo test -p seedbed-engine --test it table_streams_crash::"
-            );
-            failures.push(seed);
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {} seeds failed: {:?}",
-        failures.len(),
-        seeds.len(),
-        failures
-    );
+    super::common::sweep::sweep("SEEDBED_STREAM_CRASH", 200, "table_streams_crash", run_seed);
 }

@@ -1,7 +1,9 @@
-//! Object stores the way the object tests open them.
+//! Object stores the way the object tests open them, and the crash tests' seed sweep.
 
 pub mod fail_stop;
 pub mod replicated_env;
+pub mod sim_tables;
+pub mod sweep;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
