@@ -178,7 +178,7 @@ impl Tables {
         }
         let _w = self.lock_writes();
         for p in &mut plans {
-            p.t = self.current(&p.t)?;
+            self.refresh(p)?;
         }
         let mut b = WriteBatch::new();
         let mut meters: BTreeMap<String, Meter> = BTreeMap::new();

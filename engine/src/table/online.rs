@@ -48,9 +48,9 @@ use crate::lsm::{ReadOptions, WriteBatch};
 use super::codec::{encode_item, TableStats};
 use super::error::Result;
 use super::keys;
-use super::schema::{Backfill, IndexDef, TableDef};
+use super::schema::{Backfill, TableDef};
 use super::store::{decode, lock, ttl_entry_key, Tables};
-use super::value::{item_size, AttributeValue, Item};
+use super::value::{item_size, Item};
 
 /// Items indexed per build step: enough that a step's fixed costs (a catalog entry, one LSM
 /// write) are small beside it, few enough that writes wait about a millisecond for it.
@@ -67,19 +67,6 @@ enum Job {
     Purge { table: String, id: u64, number: u8 },
     /// Queue the items of table `table` that TTL, just enabled, has not queued yet.
     TtlFill { table: String },
-}
-
-/// Whether `item` can have an entry in `ix`: none of its key attributes there has another
-/// type than the index's, or is an empty string or binary.
-pub(crate) fn indexable(ix: &IndexDef, item: &Item) -> bool {
-    ix.key_attrs().iter().all(|k| match item.get(&k.name) {
-        None => true,
-        Some(v) => {
-            v.value_type() == k.value_type()
-                && !matches!(v, AttributeValue::S(s) if s.is_empty())
-                && !matches!(v, AttributeValue::B(b) if b.is_empty())
-        }
-    })
 }
 
 /// A closure finding a job's cursor in a table's definition, typed so the borrow it returns is
@@ -187,9 +174,6 @@ impl Tables {
             let Some(ix) = def.gsis.iter().find(|g| g.name == index) else {
                 return;
             };
-            if !indexable(ix, item) {
-                return;
-            }
             if let Some((k, projected)) = super::write::index_entry(def, ix, item) {
                 b.put(&k, &encode_item(&projected));
                 let n = ix.number as usize;
@@ -236,7 +220,7 @@ impl Tables {
             return Ok(());
         };
         let mut def = t.def.clone();
-        let Some(from) = cursor(&mut def).and_then(|c| c.as_ref().map(Backfill::next_key)) else {
+        let Some(from) = cursor(&mut def).and_then(|c| c.as_ref().map(|c| c.next.clone())) else {
             return Ok(());
         };
         let mut stats = lock(&t.stats).clone();

@@ -95,30 +95,21 @@ pub struct IndexDef {
 /// How far an online index build has gone ([`super::online`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Backfill {
-    /// The LSM key of the first table item not yet indexed, in hex: items below it have
-    /// their index entries and are kept up to date by every write; items from it on are the
-    /// build's to index, and writes leave their entries to it.
-    pub next: String,
+    /// The LSM key of the first table item not yet done: items below it have their index
+    /// entries (or queue entries) and are kept up to date by every write; items from it on are
+    /// the job's, and a build's writes leave their index entries to it.
+    pub next: Vec<u8>,
 }
 
 impl Backfill {
-    /// The cursor as an LSM key.
-    pub fn next_key(&self) -> Vec<u8> {
-        (0..self.next.len() / 2)
-            .filter_map(|i| u8::from_str_radix(self.next.get(2 * i..2 * i + 2)?, 16).ok())
-            .collect()
-    }
-
     /// A cursor at LSM key `key`.
     pub fn at(key: &[u8]) -> Self {
-        Backfill {
-            next: key.iter().map(|b| format!("{b:02x}")).collect(),
-        }
+        Backfill { next: key.to_vec() }
     }
 
     /// Whether a write of the item at LSM key `key` leaves its index entry to the build.
     pub fn is_ahead(&self, key: &[u8]) -> bool {
-        key >= self.next_key().as_slice()
+        key >= self.next.as_slice()
     }
 }
 

@@ -142,7 +142,7 @@ impl Tables {
             }
         }
         for p in &mut plans {
-            p.t = self.current(&p.t)?;
+            self.refresh(p)?;
         }
         let mut olds = Vec::with_capacity(plans.len());
         let mut news = Vec::with_capacity(plans.len());

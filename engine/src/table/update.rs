@@ -19,8 +19,8 @@ use super::codec::TableStats;
 use super::error::{DynamoError, ErrorKind, Result};
 use super::keys;
 use super::schema::{
-    self, Backfill, CreateTableInput, IndexDef, IndexInput, KeySchemaElement, ProjectionType,
-    TableDef, Throughput,
+    self, CreateTableInput, IndexDef, IndexInput, KeySchemaElement, ProjectionType, TableDef,
+    Throughput,
 };
 use super::store::{TableInfo, Tables};
 
@@ -312,9 +312,9 @@ impl Tables {
                     let mut ix = self.new_index(&def, ix, &input.attributes)?;
                     def.attributes = merged_attributes(&def, &input.attributes)?;
                     // Empty, with the build's cursor before the first item: the build
-                    // (`online.rs`) fills it; writes keep up what it has passed.
-                    ix.backfill =
-                        Some(Backfill::at(&keys::index_prefix(def.id, keys::TABLE_INDEX)));
+                    // (`online.rs`) fills it; writes keep up what it has passed. On a table
+                    // without items there is nothing to build: ACTIVE at once.
+                    ix.backfill = self.fill_start(def.id)?;
                     let n = ix.number as usize;
                     if stats.len() <= n {
                         stats.resize(n + 1, TableStats::default());

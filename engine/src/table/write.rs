@@ -339,17 +339,31 @@ impl Tables {
         self.run_one(p, req.capacity)
     }
 
+    /// Bring a write prepared before it held the write lock up to the table's state now
+    /// ([`Tables::current`]); a put's index key types are checked again if the definition
+    /// changed meanwhile (an update's are checked when it is evaluated).
+    pub(crate) fn refresh(&self, p: &mut Prepared) -> Result<()> {
+        let now = self.current(&p.t)?;
+        if !Arc::ptr_eq(&now, &p.t) {
+            if let Action::Put(item) = &p.action {
+                check_index_keys(&now.def, item)?;
+            }
+            p.t = now;
+        }
+        Ok(())
+    }
+
     /// Check and stage under the write lock — once no write of this item is in flight — then
     /// submit the batch, let the lock go, and wait for the group that writes it (`groups.rs`).
     /// The write stages against the table's definition in force under the lock, not the one it
-    /// was prepared with ([`Tables::current`]).
+    /// was prepared with ([`Tables::refresh`]).
     fn run_one(
         &self,
         mut p: Prepared,
         mode: super::request::ReturnCapacity,
     ) -> Result<WriteOutput> {
         let w = self.gate.lock_key(&p.key);
-        p.t = self.current(&p.t)?;
+        self.refresh(&mut p)?;
         let p = &p;
         let old = self.read_item(&p.key)?;
         let (new, touched) = evaluate(p, old.as_ref())?;
@@ -402,12 +416,7 @@ pub(crate) fn evaluate(
         }
     }
     Ok(match &p.action {
-        Action::Put(item) => {
-            // Checked when the write was prepared too; again here in case an index was added
-            // since (the definition is the one in force under the write lock).
-            check_index_keys(&p.t.def, item)?;
-            (Some(item.clone()), Vec::new())
-        }
+        Action::Put(item) => (Some(item.clone()), Vec::new()),
         Action::Delete => (None, Vec::new()),
         Action::Check => (old.cloned(), Vec::new()),
         Action::Update(u) => {
@@ -448,10 +457,22 @@ pub(crate) fn returned(
 
 /// The item's entry in an index: its key and projected item, or `None` when the item lacks
 /// any of the index's key attributes (a sparse index; with a multi-attribute key, an item
-/// missing one of them is not indexed, as in DynamoDB).
+/// missing one of them is not indexed, as in DynamoDB) — or has one of another type than the
+/// index's, or empty: an item written before the index existed, which its build left out, as
+/// DynamoDB's backfill does (writes of such an item are refused until it is mended,
+/// `check_index_keys`).
 pub(crate) fn index_entry(def: &TableDef, ix: &IndexDef, item: &Item) -> Option<(Vec<u8>, Item)> {
     let get_all = |attrs: Vec<&KeyAttr>| -> Option<Vec<&AttributeValue>> {
-        attrs.into_iter().map(|k| item.get(&k.name)).collect()
+        attrs
+            .into_iter()
+            .map(|k| {
+                item.get(&k.name).filter(|v| {
+                    v.value_type() == k.value_type()
+                        && !matches!(v, AttributeValue::S(s) if s.is_empty())
+                        && !matches!(v, AttributeValue::B(b) if b.is_empty())
+                })
+            })
+            .collect()
     };
     let ipk = get_all(ix.hash_attrs())?;
     let isk = get_all(ix.range_attrs())?;
@@ -521,15 +542,8 @@ pub(crate) fn stage(
         if ix.backfill.as_ref().is_some_and(|b| b.is_ahead(key)) {
             continue;
         }
-        // An item the index could not take when it was built (a key attribute of another
-        // type, or empty) has no entry to remove or count.
-        let entry = |i: &Item| {
-            super::online::indexable(ix, i)
-                .then(|| index_entry(def, ix, i))
-                .flatten()
-        };
-        let o = old.and_then(entry);
-        let n = new.and_then(entry);
+        let o = old.and_then(|i| index_entry(def, ix, i));
+        let n = new.and_then(|i| index_entry(def, ix, i));
         if o == n {
             continue;
         }

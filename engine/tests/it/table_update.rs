@@ -442,3 +442,30 @@ fn tags_decide_access_to_their_table() {
         Err(ErrorKind::AccessDenied)
     );
 }
+
+#[test]
+fn an_index_added_to_an_empty_table_is_active_at_once() {
+    let f = fixture();
+    let t = &f.t;
+    t.create_table(&CreateTableInput {
+        name: "people".into(),
+        key_schema: ks(&[("id", "HASH")]),
+        attributes: vec![("id".into(), "S".into())],
+        billing_mode: Some("PAY_PER_REQUEST".into()),
+        ..CreateTableInput::default()
+    })
+    .unwrap();
+    let info = update(t, |u| {
+        u.attributes = vec![("team".into(), "S".into()), ("age".into(), "N".into())];
+        u.gsi_updates = vec![GsiUpdate::Create(by_team(None))];
+    })
+    .unwrap();
+    assert!(info.def.index("by_team").unwrap().backfill.is_none());
+    assert!(!t.index_jobs_pending(), "nothing to build");
+    put(
+        t,
+        "people",
+        item(&[("id", s("a")), ("team", s("red")), ("age", n("30"))]),
+    );
+    assert_eq!(team_query(t, "red").unwrap(), ["a"]);
+}
