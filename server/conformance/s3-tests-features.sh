@@ -197,7 +197,7 @@ for feature in $FEATURES; do
   serve_with "$FLAGS"
   log=$WORK/$feature.log
   set +e
-  timeout --foreground --kill-after=30 900 "$VENV/bin/python" -m pytest -p no:cacheprovider -q -rfE --tb=line \
+  timeout --foreground --kill-after=30 900 "$VENV/bin/python" -m pytest -p no:cacheprovider -q -rfE --tb=line ${PYTEST_EXTRA:-} \
     -m "$M" -k "$K" -o junit_family=xunit2 --junitxml="$WORK/$feature.xml" "$F" > "$log" 2>&1
   set -e
   counts=$(python3 - "$WORK/$feature.xml" <<'PY'
