@@ -82,7 +82,7 @@ pub fn table_description(info: &TableInfo, region: &str, account: &str) -> Value
             json!({"BillingMode": "PAY_PER_REQUEST", "LastUpdateToPayPerRequestDateTime": created}),
         );
     }
-    let index = |ix: &IndexDef| {
+    let index = |ix: &IndexDef, deleting: bool| {
         let s = stat(ix.number as usize);
         let mut o = Map::new();
         o.insert("IndexName".into(), json!(ix.name));
@@ -92,7 +92,10 @@ pub fn table_description(info: &TableInfo, region: &str, account: &str) -> Value
         );
         o.insert("Projection".into(), projection(&ix.projection));
         if !ix.local {
-            if ix.backfill.is_some() {
+            if deleting {
+                // Its entries are being deleted (`online.rs`).
+                o.insert("IndexStatus".into(), json!("DELETING"));
+            } else if ix.backfill.is_some() {
                 // Being built (`online.rs`): DynamoDB's words for it.
                 o.insert("IndexStatus".into(), json!("CREATING"));
                 o.insert("Backfilling".into(), json!(true));
@@ -110,14 +113,15 @@ pub fn table_description(info: &TableInfo, region: &str, account: &str) -> Value
     if !d.lsis.is_empty() {
         t.insert(
             "LocalSecondaryIndexes".into(),
-            Value::Array(d.lsis.iter().map(index).collect()),
+            Value::Array(d.lsis.iter().map(|ix| index(ix, false)).collect()),
         );
     }
-    if !d.gsis.is_empty() {
-        t.insert(
-            "GlobalSecondaryIndexes".into(),
-            Value::Array(d.gsis.iter().map(index).collect()),
-        );
+    let deleting = d.purging.iter().filter_map(|p| p.index.as_ref());
+    let gsis: Vec<Value> = (d.gsis.iter().map(|ix| index(ix, false)))
+        .chain(deleting.map(|ix| index(ix, true)))
+        .collect();
+    if !gsis.is_empty() {
+        t.insert("GlobalSecondaryIndexes".into(), Value::Array(gsis));
     }
     if let Some((enabled, view)) = &d.stream {
         let mut s = Map::new();
@@ -404,8 +408,8 @@ impl Serialize for Body<'_> {
                 }
                 _ => {
                     let d = match spec {
-                        Some(s) if s.enabled => {
-                            json!({"TimeToLiveStatus": "ENABLED", "AttributeName": s.attribute})
+                        Some(s) if s.status() != "DISABLED" => {
+                            json!({"TimeToLiveStatus": s.status(), "AttributeName": s.attribute})
                         }
                         _ => json!({"TimeToLiveStatus": "DISABLED"}),
                     };

@@ -223,8 +223,12 @@ fn run_on(args: &TableArgs, tables: &Tables, now_secs: u64) -> Result<i32> {
     }
     if let Some(ttl) = &args.ttl {
         if def.ttl_attribute() != Some(ttl.as_str()) {
+            // UpdateTimeToLive refuses a change while one is under way (ENABLING, DISABLING):
+            // each ends here first, as `seedbed serve` would have ended it in the background.
+            tables.finish_index_jobs()?;
             if def.ttl_attribute().is_some() {
                 tables.update_ttl(&args.table, def.ttl_attribute().unwrap_or_default(), false)?;
+                tables.finish_index_jobs()?;
             }
             tables.update_ttl(&args.table, ttl, true)?;
         }

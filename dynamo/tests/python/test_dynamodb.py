@@ -452,6 +452,33 @@ def test_ttl_settings(client, table_s):
     with pytest.raises(ClientError) as e:
         client.update_time_to_live(TableName=table_s.name, TimeToLiveSpecification={"AttributeName": "exp", "Enabled": True})
     assert error(e) == ("ValidationException", "TimeToLive is already enabled")
+    # Nothing queued: DISABLED at once.
+    client.update_time_to_live(TableName=table_s.name, TimeToLiveSpecification={"AttributeName": "exp", "Enabled": False})
+    assert ttl_status(client, table_s) == "DISABLED"
+
+    # On a table with items, ENABLING until the items are queued and DISABLING until the
+    # queue is empty, both carried out in the background: waited for as DynamoDB's users wait.
+    with table_s.batch_writer() as w:
+        for i in range(300):
+            w.put_item(Item={"pk": f"t{i}", "exp": 2_000_000_000 + i})
+    client.update_time_to_live(TableName=table_s.name, TimeToLiveSpecification={"AttributeName": "exp", "Enabled": True})
+    assert ttl_status(client, table_s) in ("ENABLING", "ENABLED")
+    assert wait_ttl(client, table_s, "ENABLED")
+    client.update_time_to_live(TableName=table_s.name, TimeToLiveSpecification={"AttributeName": "exp", "Enabled": False})
+    assert ttl_status(client, table_s) in ("DISABLING", "DISABLED")
+    assert wait_ttl(client, table_s, "DISABLED")
+
+
+def ttl_status(client, table):
+    return client.describe_time_to_live(TableName=table.name)["TimeToLiveDescription"]["TimeToLiveStatus"]
+
+
+def wait_ttl(client, table, status):
+    for _ in range(200):
+        if ttl_status(client, table) == status:
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def test_consumed_capacity(client, table_s):
@@ -509,8 +536,14 @@ def test_update_table_adds_an_index_to_a_table_with_items(client, resource, tabl
     assert "TableClass" in error(e)[1]
 
     r = client.update_table(TableName=table_s.name, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by_team"}}])
-    assert "GlobalSecondaryIndexes" not in r["TableDescription"]
+    # DELETING while its entries are deleted in the background, then gone.
+    assert [(g["IndexName"], g["IndexStatus"]) for g in r["TableDescription"]["GlobalSecondaryIndexes"]] == [("by_team", "DELETING")]
     assert [a["AttributeName"] for a in r["TableDescription"]["AttributeDefinitions"]] == ["pk"]
+    for _ in range(200):
+        if "GlobalSecondaryIndexes" not in client.describe_table(TableName=table_s.name)["Table"]:
+            break
+        time.sleep(0.05)
+    assert "GlobalSecondaryIndexes" not in client.describe_table(TableName=table_s.name)["Table"]
     with pytest.raises(ClientError) as e:
         table_s.query(IndexName="by_team", KeyConditionExpression=Key("team").eq("red"))
     assert error(e)[0] == "ValidationException"

@@ -37,7 +37,11 @@
 //! under the write lock with the advanced cursor in one batch. Simpler than a build: a queue
 //! entry has no count to keep, so writes queue their items wherever the cursor is. Items the
 //! fill has not reached yet are not deleted until it does, which DynamoDB's "within a few
-//! days" of the expiry allows.
+//! days" of the expiry allows. DescribeTimeToLive says `ENABLING` until the fill is done.
+//! Disabling TTL stops the expiry pass and the queueing at once and leaves the queue's entries
+//! to be deleted as a deleted index's are, `DISABLING` until they are gone; UpdateTimeToLive
+//! refuses another change while either is under way, as DynamoDB refuses changes in quick
+//! succession.
 //!
 //! Who runs the steps: `seedbed serve` does, in the background, as soon as a job is pending
 //! ([`Tables::index_job_step`]); [`Tables::finish_index_jobs`] runs them to the end for
@@ -67,6 +71,8 @@ enum Job {
     Purge { table: String, id: u64, number: u8 },
     /// Queue the items of table `table` that TTL, just enabled, has not queued yet.
     TtlFill { table: String },
+    /// Empty the expiry queue of table `table` (id `id`), TTL having been disabled.
+    TtlDrain { table: String, id: u64 },
 }
 
 /// A closure finding a job's cursor in a table's definition, typed so the borrow it returns is
@@ -88,16 +94,22 @@ impl Tables {
         Ok(it.valid().then(|| Backfill::at(&items)))
     }
 
-    /// The first job, in table-name order: a deleted index's purge, then a build, then a TTL
-    /// fill.
+    /// The first job, in table-name order: a deleted index's purge, a TTL queue's drain, a
+    /// build, then a TTL fill.
     fn next_job(&self) -> Option<Job> {
         let catalog = self.catalog.read().unwrap_or_else(|p| p.into_inner());
         catalog.values().find_map(|t| {
-            if let Some(&number) = t.def.purging.first() {
+            if let Some(p) = t.def.purging.first() {
                 return Some(Job::Purge {
                     table: t.def.name.clone(),
                     id: t.def.id,
-                    number,
+                    number: p.number,
+                });
+            }
+            if t.def.ttl.as_ref().is_some_and(|ttl| ttl.draining) {
+                return Some(Job::TtlDrain {
+                    table: t.def.name.clone(),
+                    id: t.def.id,
                 });
             }
             if let Some(ix) = t.def.gsis.iter().find(|g| g.backfill.is_some()) {
@@ -132,6 +144,7 @@ impl Tables {
             }
             Some(Job::Purge { table, id, number }) => self.purge_step(&table, id, number)?,
             Some(Job::TtlFill { table }) => self.ttl_fill_step(&table, max_items.max(1))?,
+            Some(Job::TtlDrain { table, id }) => self.ttl_drain_step(&table, id)?,
         }
         Ok(self.index_jobs_pending())
     }
@@ -156,7 +169,31 @@ impl Tables {
             return Ok(());
         }
         let mut def = t.def.clone();
-        def.purging.retain(|&p| p != number);
+        def.purging.retain(|p| p.number != number);
+        let stats = lock(&t.stats).clone();
+        self.replace_definition(def, stats)
+    }
+
+    /// Delete up to [`PURGE_STEP_KEYS`] entries of the expiry queue of table `table` (id
+    /// `id`), whose TTL was disabled; when none are left, the table's TTL is DISABLED. As with
+    /// a deleted index, nothing else writes the queue meanwhile: writes queue items only while
+    /// TTL is enabled, the expiry pass reads only such tables' queues, and UpdateTimeToLive
+    /// refuses to enable TTL again until the queue is empty.
+    fn ttl_drain_step(&self, table: &str, id: u64) -> Result<()> {
+        if self.delete_some(&keys::index_prefix(id, keys::TTL_INDEX), PURGE_STEP_KEYS)? > 0 {
+            return Ok(());
+        }
+        let _w = self.lock_writes();
+        let Ok(t) = self.table(table) else {
+            return Ok(());
+        };
+        if t.def.id != id {
+            return Ok(());
+        }
+        let mut def = t.def.clone();
+        if let Some(ttl) = def.ttl.as_mut() {
+            ttl.draining = false;
+        }
         let stats = lock(&t.stats).clone();
         self.replace_definition(def, stats)
     }

@@ -146,8 +146,30 @@ pub struct TtlSpec {
     pub enabled: bool,
     /// Set while the expiry queue is being filled from the items already in the table, after
     /// TTL was enabled ([`super::online`]): the items from the cursor on may not be queued yet.
+    /// DescribeTimeToLive says `ENABLING` meanwhile.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fill: Option<Backfill>,
+    /// Set while the expiry queue is being emptied, after TTL was disabled ([`super::online`]);
+    /// DescribeTimeToLive says `DISABLING` meanwhile.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub draining: bool,
+}
+
+impl TtlSpec {
+    /// DynamoDB's TimeToLiveStatus for the setting.
+    pub fn status(&self) -> &'static str {
+        match (self.enabled, self.fill.is_some() || self.draining) {
+            (true, false) => "ENABLED",
+            (true, true) => "ENABLING",
+            (false, true) => "DISABLING",
+            (false, false) => "DISABLED",
+        }
+    }
+
+    /// Whether an enabling or disabling is still being carried out.
+    pub fn in_transition(&self) -> bool {
+        self.fill.is_some() || self.draining
+    }
 }
 
 /// A table as the catalog keeps it.
@@ -197,10 +219,51 @@ pub struct TableDef {
     /// DeletionProtectionEnabled: DeleteTable is refused while it is on.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub deletion_protection: bool,
-    /// Numbers of deleted indexes whose entries are still being deleted ([`super::online`]):
-    /// no new index takes one of them until its entries are gone.
+    /// Deleted global indexes whose entries are still being deleted ([`super::online`]):
+    /// DescribeTable shows them `DELETING`, and no new index takes one of their numbers until
+    /// the entries are gone.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub purging: Vec<u8>,
+    pub purging: Vec<DeletedIndex>,
+}
+
+/// A deleted global index whose entries are being deleted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "DeletedIndexWire")]
+pub struct DeletedIndex {
+    /// Its number: the LSM key prefix of its entries.
+    pub number: u8,
+    /// Its definition as it was, for DescribeTable; `None` in catalogs written before it was
+    /// kept (they held the number alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<IndexDef>,
+}
+
+/// How a [`DeletedIndex`] is read: as written now, or as a bare number (the first catalogs).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum DeletedIndexWire {
+    Number(u8),
+    Index {
+        number: u8,
+        // Boxed: the wire form lives only while it is read (and the enum stays small).
+        #[serde(default)]
+        index: Option<Box<IndexDef>>,
+    },
+}
+
+impl From<DeletedIndexWire> for DeletedIndex {
+    fn from(w: DeletedIndexWire) -> Self {
+        match w {
+            DeletedIndexWire::Number(number) => DeletedIndex {
+                number,
+                index: None,
+            },
+            DeletedIndexWire::Index { number, index } => DeletedIndex {
+                number,
+                index: index.map(|i| *i),
+            },
+        }
+    }
 }
 
 /// A resource-based policy attached to a table, and the revision PutResourcePolicy gave it.
@@ -814,6 +877,47 @@ pub fn table_def(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A catalog written while a deleted index's number alone was kept still opens: the purge
+    /// goes on, with nothing to show in DescribeTable; the kept definition round-trips.
+    #[test]
+    fn deleted_indexes_read_in_both_forms() {
+        let old: Vec<DeletedIndex> = serde_json::from_str("[3]").unwrap();
+        assert_eq!(
+            old,
+            [DeletedIndex {
+                number: 3,
+                index: None
+            }]
+        );
+        let def = table_def(
+            &CreateTableInput {
+                name: "orders".into(),
+                key_schema: ks(&[("id", "HASH")]),
+                attributes: vec![("id".into(), "S".into()), ("g".into(), "S".into())],
+                gsis: vec![IndexInput {
+                    name: "by_g".into(),
+                    key_schema: ks(&[("g", "HASH")]),
+                    projection_type: Some("KEYS_ONLY".into()),
+                    non_key_attributes: None,
+                    throughput: None,
+                }],
+                billing_mode: Some("PAY_PER_REQUEST".into()),
+                ..CreateTableInput::default()
+            },
+            1,
+            String::new(),
+            0,
+        )
+        .unwrap();
+        let now = vec![DeletedIndex {
+            number: def.gsis[0].number,
+            index: def.gsis.first().cloned(),
+        }];
+        let back: Vec<DeletedIndex> =
+            serde_json::from_slice(&serde_json::to_vec(&now).unwrap()).unwrap();
+        assert_eq!(back, now);
+    }
 
     fn ks(parts: &[(&str, &str)]) -> Vec<KeySchemaElement> {
         parts

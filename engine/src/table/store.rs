@@ -359,10 +359,18 @@ impl Tables {
         Ok(n)
     }
 
+    /// Whether no key starts with `prefix`.
+    pub(crate) fn is_empty_prefix(&self, prefix: &[u8]) -> Result<bool> {
+        let mut it = self.db.iter_prefix(ReadOptions::default(), prefix);
+        it.seek_to_first()?;
+        Ok(!it.valid())
+    }
+
     /// UpdateTimeToLive. Enabling starts filling the TTL queue from the table's items in the
     /// background (`online.rs`; the items not queued yet expire once the fill reaches them, as
-    /// DynamoDB's TTL deletes "within a few days"); disabling empties it. Returns the
-    /// specification as set.
+    /// DynamoDB's TTL deletes "within a few days"): `ENABLING` until it is done. Disabling stops
+    /// the expiry at once and empties the queue in the background: `DISABLING` until it is
+    /// empty. Another change is refused meanwhile. Returns the specification as set.
     pub fn update_ttl(&self, name: &str, attribute: &str, enabled: bool) -> Result<TtlSpec> {
         schema::check_table_name(name, "tableName")?;
         if attribute.is_empty() || attribute.len() > 255 {
@@ -373,6 +381,12 @@ impl Tables {
         }
         let _w = self.lock_writes();
         let t = self.table(name)?;
+        if t.def.ttl.as_ref().is_some_and(TtlSpec::in_transition) {
+            // ENABLING or DISABLING: the queue is being filled or emptied (`online.rs`).
+            return Err(DynamoError::validation(
+                "Time to live has been modified multiple times within a fixed interval",
+            ));
+        }
         let current = t.def.ttl_attribute();
         match (current, enabled) {
             (Some(_), true) => {
@@ -387,7 +401,8 @@ impl Tables {
             _ => {}
         }
         let mut def = t.def.clone();
-        def.ttl = Some(TtlSpec {
+        let queue = keys::index_prefix(def.id, keys::TTL_INDEX);
+        let spec = TtlSpec {
             attribute: attribute.to_string(),
             enabled,
             // Enabling queues the items already there in the background (`online.rs`), from
@@ -397,32 +412,13 @@ impl Tables {
             } else {
                 None
             },
-        });
-        let mut b = WriteBatch::new();
-        b.put(
-            &keys::catalog_key(name),
-            &serde_json::to_vec(&def).unwrap_or_default(),
-        );
-        // Empty the queue (disabling; enabling finds it empty but for a crash's leftovers).
-        let queue = keys::index_prefix(def.id, keys::TTL_INDEX);
-        let mut it = self.db.iter_prefix(ReadOptions::default(), &queue);
-        it.seek_to_first()?;
-        while it.valid() {
-            b.delete(it.key());
-            it.next()?;
-        }
-        drop(it);
-        self.db.write(b, WriteOptions::default())?;
-        let state = TableState::new(def, t.stats());
-        let spec = state.def.ttl.clone().unwrap_or(TtlSpec {
-            attribute: attribute.into(),
-            enabled,
-            fill: None,
-        });
-        self.catalog
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(name.to_string(), Arc::new(state));
+            // Disabling stops the queueing and the expiry pass now, and leaves the queue's
+            // entries to be deleted in the background, if there are any.
+            draining: !enabled && !self.is_empty_prefix(&queue)?,
+        };
+        def.ttl = Some(spec.clone());
+        let stats = t.stats();
+        self.replace_definition(def, stats)?;
         Ok(spec)
     }
 

@@ -7,8 +7,8 @@
 //! build then fills the index a step at a time ([`super::online`]), every write from that
 //! moment keeping up the entries of the items the build has passed. One index may be created or
 //! deleted at a time per table, as on DynamoDB. Removing an index takes it out of the
-//! definition at once and leaves its entries to a background purge (`online.rs`); its number
-//! goes to no new index until they are gone.
+//! definition at once and leaves its entries to a background purge (`online.rs`), the index
+//! shown `DELETING` until they are gone; its number goes to no new index meanwhile.
 //!
 //! The new index is checked by building the table's definition as if CreateTable had been
 //! given it ([`super::schema::table_def`]): the same rules, limits and messages as at creation.
@@ -19,8 +19,8 @@ use super::codec::TableStats;
 use super::error::{DynamoError, ErrorKind, Result};
 use super::keys;
 use super::schema::{
-    self, CreateTableInput, IndexDef, IndexInput, KeySchemaElement, ProjectionType, TableDef,
-    Throughput,
+    self, CreateTableInput, DeletedIndex, IndexDef, IndexInput, KeySchemaElement, ProjectionType,
+    TableDef, Throughput,
 };
 use super::store::{TableInfo, Tables};
 
@@ -245,12 +245,12 @@ impl Tables {
         let _w = self.lock_writes();
         let t = self.table(&input.name)?;
         let building = t.def.gsis.iter().find(|g| g.backfill.is_some());
-        if let Some(b) = building {
+        if building.is_some() || !t.def.purging.is_empty() {
             // The index being built may be deleted (it stops the build); no other may come or
-            // go until it is ACTIVE.
+            // go until it is ACTIVE, or while a deleted one is still DELETING.
             let other = input.gsi_updates.iter().any(|u| match u {
                 GsiUpdate::Create(_) => true,
-                GsiUpdate::Delete(name) => name != &b.name,
+                GsiUpdate::Delete(name) => building.is_none_or(|b| name != &b.name),
                 GsiUpdate::Update(..) => false,
             });
             if other {
@@ -301,12 +301,19 @@ impl Tables {
                         .ok_or_else(|| index_not_found(&def.name, name))?;
                     let gone = def.gsis.remove(at);
                     def.attributes = used_attributes(&def);
-                    // Its entries go in the background (`online.rs`); its number is kept
-                    // from new indexes until they are gone.
-                    def.purging.push(gone.number);
+                    // Its entries go in the background (`online.rs`), the index shown
+                    // DELETING meanwhile; its number is kept from new indexes until they are
+                    // gone.
                     if let Some(s) = stats.get_mut(gone.number as usize) {
                         *s = TableStats::default();
                     }
+                    def.purging.push(DeletedIndex {
+                        number: gone.number,
+                        index: Some(IndexDef {
+                            backfill: None,
+                            ..gone
+                        }),
+                    });
                 }
                 GsiUpdate::Create(ix) => {
                     let mut ix = self.new_index(&def, ix, &input.attributes)?;
@@ -363,7 +370,10 @@ impl Tables {
             .find(|g| g.name == ix.name)
             .ok_or_else(|| DynamoError::validation(format!("index {} was not made", ix.name)))?;
         new.number = (1..keys::STREAM_INDEX)
-            .find(|n| !def.indexes().any(|i| i.number == *n) && !def.purging.contains(n))
+            .find(|n| {
+                !def.indexes().any(|i| i.number == *n)
+                    && !def.purging.iter().any(|p| p.number == *n)
+            })
             .ok_or_else(|| {
                 DynamoError::new(
                     ErrorKind::LimitExceeded,

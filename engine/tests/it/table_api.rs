@@ -886,6 +886,69 @@ fn ttl_deletes_through_the_normal_path_and_state_survives_reopen() {
     assert_eq!(q(&t).items.len(), 1);
 }
 
+/// Enabling TTL on a table with items is ENABLING until its queue holds them, disabling is
+/// DISABLING until the queue is empty, and no other change is taken meanwhile (DynamoDB's
+/// answer to changes in quick succession); a disabled TTL deletes nothing.
+#[test]
+fn ttl_changes_are_enabling_and_disabling_until_carried_out() {
+    let f = fixture();
+    create_scores(&f.t);
+    let status = |t: &Tables| t.describe_ttl("scores").unwrap().map(|s| s.status());
+    // No items: nothing to queue, ENABLED at once; nothing queued, DISABLED at once.
+    f.t.update_ttl("scores", "expires", true).unwrap();
+    assert_eq!(status(&f.t), Some("ENABLED"));
+    f.t.update_ttl("scores", "expires", false).unwrap();
+    assert_eq!(status(&f.t), Some("DISABLED"));
+    let now = f.clock.unix_millis() / 1000;
+    for i in 0..20 {
+        put(
+            &f.t,
+            "scores",
+            item(&[
+                ("player", s("p")),
+                ("ts", n(&i.to_string())),
+                ("expires", n(&(now + i).to_string())),
+            ]),
+        );
+    }
+    let refused = |t: &Tables, enabled| {
+        let e = t.update_ttl("scores", "expires", enabled).unwrap_err();
+        assert_eq!(
+            e.message,
+            "Time to live has been modified multiple times within a fixed interval"
+        );
+    };
+    f.t.update_ttl("scores", "expires", true).unwrap();
+    assert_eq!(status(&f.t), Some("ENABLING"));
+    refused(&f.t, false);
+    f.t.finish_index_jobs().unwrap();
+    assert_eq!(status(&f.t), Some("ENABLED"));
+    assert_eq!(f.t.expire_ttl(now + 4, 100).unwrap(), 5, "ts 0 to 4");
+
+    f.t.update_ttl("scores", "expires", false).unwrap();
+    assert_eq!(status(&f.t), Some("DISABLING"));
+    assert_eq!(
+        f.t.expire_ttl(now + 100, 100).unwrap(),
+        0,
+        "disabled: nothing expires, though the queue is not empty yet"
+    );
+    refused(&f.t, true);
+    // The drain survives a restart (its state is in the catalog).
+    f.t.index_job_step(1).unwrap();
+    f.t.db().close().unwrap();
+    drop(f.t);
+    let t = open_at(&f.path, f.clock.clone());
+    assert_eq!(status(&t), Some("DISABLING"));
+    t.finish_index_jobs().unwrap();
+    assert_eq!(status(&t), Some("DISABLED"));
+    assert_eq!(t.expire_ttl(now + 100, 100).unwrap(), 0);
+
+    // Enabled again: the items left are queued afresh and expire.
+    t.update_ttl("scores", "expires", true).unwrap();
+    t.finish_index_jobs().unwrap();
+    assert_eq!(t.expire_ttl(now + 100, 100).unwrap(), 15);
+}
+
 #[test]
 fn item_validation() {
     let f = fixture();

@@ -76,6 +76,8 @@ fn check_ttl_queue(t: &Tables) -> R<()> {
         return Ok(());
     }
     if !ttl_enabled(t) {
+        // A disabling still under way is refused another change: it ends first.
+        t.finish_index_jobs().map_err(|e| format!("finish: {e}"))?;
         toggle_ttl(t).map_err(|e| format!("enable TTL: {e}"))?;
     }
     t.finish_index_jobs().map_err(|e| format!("finish: {e}"))?;
@@ -151,6 +153,20 @@ fn check_index(t: &Tables) -> R<()> {
             return Err(format!(
                 "index number {number} is in no definition but has entries"
             ));
+        }
+    }
+    // TTL is ENABLED or DISABLED, no longer on its way; a disabled TTL left no queue behind.
+    if let Some(ttl) = &info.def.ttl {
+        if ttl.in_transition() {
+            return Err(format!("TTL is {} after the jobs finished", ttl.status()));
+        }
+        let mut it = t.db().iter_prefix(
+            ReadOptions::default(),
+            &keys::index_prefix(info.def.id, keys::TTL_INDEX),
+        );
+        it.seek_to_first().map_err(|e| e.to_string())?;
+        if !ttl.enabled && it.valid() {
+            return Err("TTL is DISABLED but its queue has entries".into());
         }
     }
     let Some(ix) = info.def.index("by_g").cloned() else {
@@ -439,6 +455,8 @@ fn writers_racing_an_index_build_leave_it_exact() {
         // The writers are done: the index, built while they wrote, against the items.
         check_index(t).unwrap_or_else(|e| panic!("round {round}: {e}"));
         delete_index(t).unwrap();
+        // No index may come while the deleted one is DELETING (DynamoDB's rule).
+        t.finish_index_jobs().unwrap();
     }
     check_ttl_queue(t).unwrap();
 }
