@@ -5,8 +5,10 @@ projection) and the script polls DescribeTable every 50 ms until it is ACTIVE, w
 keeps putting items the index must hold. Prints the fill time, the build time (UpdateTable to
 ACTIVE) and items per second, PutItem latency before and during the build, and how many of the
 writes made during the build the index holds (all of them, or the build is wrong); then the
-time until a deleted index leaves DescribeTable, and PutItem latency while its entries are
-removed.
+time a deleted index is DELETING (until its entries are removed and it leaves DescribeTable),
+and PutItem latency meanwhile; then the time TTL is ENABLING (every item carries a far-future
+expiry, `exp`, so the fill queues them all and none expires) and DISABLING (its queue emptied),
+polled with DescribeTimeToLive, and PutItem latency meanwhile.
 
     seedbed serve --store /tmp/ixb --json > serve.json &            # writes synced, the default
     python3 scripts/bench-dynamodb-index-build.py serve.json [N]     # boto3 from PyPI
@@ -39,7 +41,8 @@ def fill(lo, hi):
     for start in range(lo, hi, 25):
         ddb.batch_write_item(RequestItems={TABLE: [
             {"PutRequest": {"Item": {"pk": {"S": f"p{i:08d}"}, "g": {"S": f"g{i % 1000}"},
-                                     "v": {"N": str(i)}, "pad": {"S": "x" * 60}}}}
+                                     "v": {"N": str(i)}, "exp": {"N": str(2_000_000_000 + i)},
+                                     "pad": {"S": "x" * 60}}}}
             for i in range(start, min(start + 25, hi))]})
 
 
@@ -118,12 +121,47 @@ ddb.update_table(TableName=TABLE, GlobalSecondaryIndexUpdates=[{"Delete": {"Inde
 while "GlobalSecondaryIndexes" in ddb.describe_table(TableName=TABLE)["Table"]:
     time.sleep(0.05)
 took = time.perf_counter() - t
-# The entries are removed in the background after the index has left DescribeTable (not
-# visible through the API): 3 s of puts cover a million entries' purge here.
-time.sleep(3)
+time.sleep(0.2)
 stop.set()
 w.join()
-print(f"delete: gone from DescribeTable in {took:.2f} s; PutItem from 0.2 s before to 3 s after: "
+print(f"delete: DELETING for {took:.2f} s; PutItem from 0.2 s before to 0.2 s after: "
       f"n={len(deleting)} p50 {q(deleting, .5):.2f} ms, p99 {q(deleting, .99):.2f} ms, "
       f"max {max(deleting):.2f} ms")
+
+# Then TTL, enabled on `exp` and disabled again, one client putting items meanwhile.
+ttl_puts = []
+stop.clear()
+
+
+def ttl_writer():
+    i = 0
+    while not stop.is_set():
+        put("ttl", i, ttl_puts)
+        i += 1
+
+
+def ttl_to(enabled, status):
+    t = time.perf_counter()
+    ddb.update_time_to_live(TableName=TABLE, TimeToLiveSpecification={"AttributeName": "exp", "Enabled": enabled})
+    while ddb.describe_time_to_live(TableName=TABLE)["TimeToLiveDescription"]["TimeToLiveStatus"] != status:
+        time.sleep(0.05)
+    return time.perf_counter() - t
+
+
+w = threading.Thread(target=ttl_writer)
+w.start()
+time.sleep(0.2)
+enabling = ttl_to(True, "ENABLED")
+disabling = ttl_to(False, "DISABLED")
+time.sleep(0.2)
+stop.set()
+w.join()
+print(f"TTL: ENABLING for {enabling:.2f} s, DISABLING for {disabling:.2f} s; PutItem from 0.2 s before "
+      f"to 0.2 s after: n={len(ttl_puts)} p50 {q(ttl_puts, .5):.2f} ms, p99 {q(ttl_puts, .99):.2f} ms, "
+      f"max {max(ttl_puts):.2f} ms")
+
+# Last, DeleteTable, whose answer waits for the table's items and index entries to be purged.
+t = time.perf_counter()
+ddb.delete_table(TableName=TABLE)
+print(f"DeleteTable: answered in {time.perf_counter() - t:.2f} s, the table's keys purged")
 sys.exit(0 if found == len(during) else 1)

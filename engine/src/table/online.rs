@@ -26,10 +26,12 @@
 //!
 //! **Deleting.** UpdateTable removes the index from the definition at once — no read or write
 //! sees it after — and notes its number in the table's `purging` list; the entries are then
-//! deleted in steps of [`PURGE_STEP_KEYS`]. Nothing else writes under a deleted index's
-//! number, so these steps need no lock; only the last, which takes the number off the list
-//! (so a new index may have it), is taken under the write lock. A crash mid-purge leaves the
-//! number on the list and the next start finishes the job.
+//! deleted in steps of [`PURGE_STEP_KEYS`], each going on from the key the last one stopped at
+//! (not from the start, where the earlier steps' tombstones lie: that made a purge quadratic).
+//! Nothing else writes under a deleted index's number, so these steps need no lock; only the
+//! last, which takes the number off the list (so a new index may have it), is taken under the
+//! write lock. A crash mid-purge leaves the number on the list and the next start finishes the
+//! job.
 //!
 //! **TTL's queue.** Enabling TTL on a table that has items is the same problem as building an
 //! index — every item with an expiry needs an entry in the table's expiry queue (`keys.rs`) —
@@ -158,7 +160,7 @@ impl Tables {
     /// Delete up to [`PURGE_STEP_KEYS`] entries of index `number` of table `table` (id `id`);
     /// when none are left, take the number off the table's `purging` list.
     fn purge_step(&self, table: &str, id: u64, number: u8) -> Result<()> {
-        if self.delete_some(&keys::index_prefix(id, number), PURGE_STEP_KEYS)? > 0 {
+        if self.delete_step(&keys::index_prefix(id, number))? {
             return Ok(());
         }
         let _w = self.lock_writes();
@@ -180,7 +182,7 @@ impl Tables {
     /// TTL is enabled, the expiry pass reads only such tables' queues, and UpdateTimeToLive
     /// refuses to enable TTL again until the queue is empty.
     fn ttl_drain_step(&self, table: &str, id: u64) -> Result<()> {
-        if self.delete_some(&keys::index_prefix(id, keys::TTL_INDEX), PURGE_STEP_KEYS)? > 0 {
+        if self.delete_step(&keys::index_prefix(id, keys::TTL_INDEX))? {
             return Ok(());
         }
         let _w = self.lock_writes();
@@ -196,6 +198,19 @@ impl Tables {
         }
         let stats = lock(&t.stats).clone();
         self.replace_definition(def, stats)
+    }
+
+    /// Delete up to [`PURGE_STEP_KEYS`] keys under `prefix`, from where the last step under it
+    /// stopped. Returns whether keys are left.
+    fn delete_step(&self, prefix: &[u8]) -> Result<bool> {
+        let from = lock(&self.purge_cursors).get(prefix).cloned();
+        let next = self.delete_from(prefix, from.as_deref().unwrap_or(prefix), PURGE_STEP_KEYS)?;
+        let mut cursors = lock(&self.purge_cursors);
+        match &next {
+            Some(k) => cursors.insert(prefix.to_vec(), k.clone()),
+            None => cursors.remove(prefix),
+        };
+        Ok(next.is_some())
     }
 
     /// Index up to `max_items` more items for index `index` of table `table`; the index

@@ -934,7 +934,6 @@ fn ttl_changes_are_enabling_and_disabling_until_carried_out() {
     );
     refused(&f.t, true);
     // The drain survives a restart (its state is in the catalog).
-    f.t.index_job_step(1).unwrap();
     f.t.db().close().unwrap();
     drop(f.t);
     let t = open_at(&f.path, f.clock.clone());

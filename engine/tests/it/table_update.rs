@@ -485,3 +485,81 @@ fn an_index_added_to_an_empty_table_is_active_at_once() {
     );
     assert_eq!(team_query(t, "red").unwrap(), ["a"]);
 }
+
+/// Whether any key starts with `prefix`.
+fn has_keys(t: &Tables, prefix: &[u8]) -> bool {
+    let mut it = t
+        .db()
+        .iter_prefix(seedbed_engine::lsm::ReadOptions::default(), prefix);
+    it.seek_to_first().unwrap();
+    it.valid()
+}
+
+/// Deletions larger than one step (1,000 keys): a deleted index's entries and a disabled TTL's
+/// queue go in several steps, each going on from where the last stopped — and from the start
+/// again after a restart, which loses that place — and none is left; DeleteTable's purge
+/// likewise leaves no key of the table.
+#[test]
+fn deletions_of_several_steps_leave_nothing() {
+    let f = fixture();
+    let t = &f.t;
+    t.create_table(&CreateTableInput {
+        name: "people".into(),
+        key_schema: ks(&[("id", "HASH")]),
+        attributes: vec![("id".into(), "S".into()), ("team".into(), "S".into())],
+        gsis: vec![IndexInput {
+            name: "by_team".into(),
+            key_schema: ks(&[("team", "HASH")]),
+            projection_type: Some("KEYS_ONLY".into()),
+            non_key_attributes: None,
+            throughput: None,
+        }],
+        billing_mode: Some("PAY_PER_REQUEST".into()),
+        ..CreateTableInput::default()
+    })
+    .unwrap();
+    t.update_ttl("people", "exp", true).unwrap();
+    for i in 0..2_500 {
+        put(
+            t,
+            "people",
+            item(&[
+                ("id", s(&format!("p{i:05}"))),
+                ("team", s(&format!("t{}", i % 7))),
+                ("exp", n("4000000000")),
+            ]),
+        );
+    }
+    let def = t.describe_table("people").unwrap().def;
+    let index = keys::index_prefix(def.id, def.index("by_team").unwrap().number);
+    let queue = keys::index_prefix(def.id, keys::TTL_INDEX);
+    assert!(has_keys(t, &index) && has_keys(t, &queue));
+
+    update(t, |u| {
+        u.gsi_updates = vec![GsiUpdate::Delete("by_team".into())]
+    })
+    .unwrap();
+    t.update_ttl("people", "exp", false).unwrap();
+    // One step of each: the purge first, then the drain (each 1,000 keys of 2,500).
+    t.index_job_step(1).unwrap();
+    t.index_job_step(1).unwrap();
+    let f = f.reopen();
+    let t = &f.t;
+    let def = t.describe_table("people").unwrap().def;
+    assert_eq!(def.purging.len(), 1, "still DELETING after the restart");
+    assert_eq!(def.ttl.as_ref().map(|s| s.status()), Some("DISABLING"));
+    t.index_job_step(1).unwrap();
+    t.finish_index_jobs().unwrap();
+    let def = t.describe_table("people").unwrap().def;
+    assert!(def.purging.is_empty());
+    assert_eq!(def.ttl.as_ref().map(|s| s.status()), Some("DISABLED"));
+    assert!(!has_keys(t, &index), "the deleted index's entries are gone");
+    assert!(!has_keys(t, &queue), "the TTL queue is empty");
+    assert_eq!(
+        t.describe_table("people").unwrap().stats[0].item_count,
+        2_500
+    );
+
+    t.delete_table("people").unwrap();
+    assert!(!has_keys(t, &keys::table_data_prefix(def.id)));
+}
