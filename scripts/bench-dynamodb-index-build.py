@@ -67,10 +67,11 @@ for i in range(2000):
 stop = threading.Event()
 
 
-def writer():
+def writer(prefix, into):
+    """Put items named PREFIX0, PREFIX1, ... until `stop` is set, each latency into INTO."""
     i = 0
     while not stop.is_set():
-        put("during", i, during)
+        put(prefix, i, into)
         i += 1
 
 
@@ -79,7 +80,7 @@ ddb.update_table(TableName=TABLE, AttributeDefinitions=[{"AttributeName": "g", "
                  GlobalSecondaryIndexUpdates=[{"Create": {
                      "IndexName": "by_g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
                      "Projection": {"ProjectionType": "ALL"}}}])
-w = threading.Thread(target=writer)
+w = threading.Thread(target=writer, args=("during", during))
 w.start()
 while ddb.describe_table(TableName=TABLE)["Table"]["GlobalSecondaryIndexes"][0]["IndexStatus"] != "ACTIVE":
     time.sleep(0.05)
@@ -105,15 +106,7 @@ print(f"writes made during the build that the index holds: {found} of {len(durin
 deleting = []
 stop.clear()
 
-
-def delete_writer():
-    i = 0
-    while not stop.is_set():
-        put("deleting", i, deleting)
-        i += 1
-
-
-w = threading.Thread(target=delete_writer)
+w = threading.Thread(target=writer, args=("deleting", deleting))
 w.start()
 time.sleep(0.2)
 t = time.perf_counter()
@@ -133,13 +126,6 @@ ttl_puts = []
 stop.clear()
 
 
-def ttl_writer():
-    i = 0
-    while not stop.is_set():
-        put("ttl", i, ttl_puts)
-        i += 1
-
-
 def ttl_to(enabled, status):
     t = time.perf_counter()
     ddb.update_time_to_live(TableName=TABLE, TimeToLiveSpecification={"AttributeName": "exp", "Enabled": enabled})
@@ -148,7 +134,7 @@ def ttl_to(enabled, status):
     return time.perf_counter() - t
 
 
-w = threading.Thread(target=ttl_writer)
+w = threading.Thread(target=writer, args=("ttl", ttl_puts))
 w.start()
 time.sleep(0.2)
 enabling = ttl_to(True, "ENABLED")

@@ -236,10 +236,9 @@ fn an_index_added_to_a_table_with_items_is_filled_and_then_kept() {
     assert_eq!(e.kind, ErrorKind::ResourceNotFound);
 }
 
-#[test]
-fn billing_streams_and_deletion_protection_follow_dynamodbs_rules() {
-    let f = fixture();
-    let t = &f.t;
+/// Table `people` (partition key `id`), on demand, with global index `by_team` (partition key
+/// `team`) of projection `projection`.
+fn create_people(t: &Tables, projection: &str) {
     t.create_table(&CreateTableInput {
         name: "people".into(),
         key_schema: ks(&[("id", "HASH")]),
@@ -247,7 +246,7 @@ fn billing_streams_and_deletion_protection_follow_dynamodbs_rules() {
         gsis: vec![IndexInput {
             name: "by_team".into(),
             key_schema: ks(&[("team", "HASH")]),
-            projection_type: Some("ALL".into()),
+            projection_type: Some(projection.into()),
             non_key_attributes: None,
             throughput: None,
         }],
@@ -255,6 +254,13 @@ fn billing_streams_and_deletion_protection_follow_dynamodbs_rules() {
         ..CreateTableInput::default()
     })
     .unwrap();
+}
+
+#[test]
+fn billing_streams_and_deletion_protection_follow_dynamodbs_rules() {
+    let f = fixture();
+    let t = &f.t;
+    create_people(t, "ALL");
     let e = update(t, |_| {}).unwrap_err();
     assert!(e.message.starts_with("At least one of"), "{}", e.message);
     let tp = Throughput { read: 5, write: 7 };
@@ -503,21 +509,7 @@ fn has_keys(t: &Tables, prefix: &[u8]) -> bool {
 fn deletions_of_several_steps_leave_nothing() {
     let f = fixture();
     let t = &f.t;
-    t.create_table(&CreateTableInput {
-        name: "people".into(),
-        key_schema: ks(&[("id", "HASH")]),
-        attributes: vec![("id".into(), "S".into()), ("team".into(), "S".into())],
-        gsis: vec![IndexInput {
-            name: "by_team".into(),
-            key_schema: ks(&[("team", "HASH")]),
-            projection_type: Some("KEYS_ONLY".into()),
-            non_key_attributes: None,
-            throughput: None,
-        }],
-        billing_mode: Some("PAY_PER_REQUEST".into()),
-        ..CreateTableInput::default()
-    })
-    .unwrap();
+    create_people(t, "KEYS_ONLY");
     t.update_ttl("people", "exp", true).unwrap();
     for i in 0..2_500 {
         put(
