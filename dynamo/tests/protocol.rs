@@ -151,6 +151,14 @@ fn tables_and_items() {
         ttl,
         json!({"TimeToLiveSpecification": {"AttributeName": "exp", "Enabled": true}})
     );
+    // The table has items: ENABLING until the background fill has queued them (`seedbed
+    // serve` runs it; here it is run to its end), then ENABLED.
+    let dttl = ok(&t, "DescribeTimeToLive", json!({"TableName": "Music"}));
+    assert_eq!(
+        dttl,
+        json!({"TimeToLiveDescription": {"TimeToLiveStatus": "ENABLING", "AttributeName": "exp"}})
+    );
+    t.finish_index_jobs().unwrap();
     let dttl = ok(&t, "DescribeTimeToLive", json!({"TableName": "Music"}));
     assert_eq!(
         dttl,
