@@ -36,7 +36,8 @@
 # AWS accounts do not have. `sts` (test_sts.py, not in the default list) runs what of STS needs
 # no OpenID provider; most of it names RGW's account-less ARNs (`arn:aws:iam:::user/x`).
 #
-# Environment: FEATURES; ONLY (a pytest -k expression narrowing each feature); SEEDBED (default target/release/seedbed, else target/debug/seedbed);
+# Environment: FEATURES; ONLY (a pytest -k expression narrowing each feature); PYTEST_EXTRA
+# (more pytest arguments, word-split, e.g. `--durations=15` to see where a group's time goes); SEEDBED (default target/release/seedbed, else target/debug/seedbed);
 # SHARED (default ../shared beside the repository); SEEDBED_CACHE (where run.sh keeps the suite
 # and its venv, default ~/.cache/seedbed-conformance; made here from the shared tarball and
 # PyPI when missing); CHECK_FLOOR=1; KEEP=1 keeps the store and the logs.

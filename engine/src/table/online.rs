@@ -160,20 +160,9 @@ impl Tables {
     /// Delete up to [`PURGE_STEP_KEYS`] entries of index `number` of table `table` (id `id`);
     /// when none are left, take the number off the table's `purging` list.
     fn purge_step(&self, table: &str, id: u64, number: u8) -> Result<()> {
-        if self.delete_step(&keys::index_prefix(id, number))? {
-            return Ok(());
-        }
-        let _w = self.lock_writes();
-        let Ok(t) = self.table(table) else {
-            return Ok(()); // dropped meanwhile: DeleteTable's purge takes the rest
-        };
-        if t.def.id != id {
-            return Ok(());
-        }
-        let mut def = t.def.clone();
-        def.purging.retain(|p| p.number != number);
-        let stats = lock(&t.stats).clone();
-        self.replace_definition(def, stats)
+        self.delete_then(&keys::index_prefix(id, number), table, id, |def| {
+            def.purging.retain(|p| p.number != number)
+        })
     }
 
     /// Delete up to [`PURGE_STEP_KEYS`] entries of the expiry queue of table `table` (id
@@ -182,9 +171,35 @@ impl Tables {
     /// TTL is enabled, the expiry pass reads only such tables' queues, and UpdateTimeToLive
     /// refuses to enable TTL again until the queue is empty.
     fn ttl_drain_step(&self, table: &str, id: u64) -> Result<()> {
-        if self.delete_step(&keys::index_prefix(id, keys::TTL_INDEX))? {
+        let queue = keys::index_prefix(id, keys::TTL_INDEX);
+        self.delete_then(&queue, table, id, |def| {
+            if let Some(ttl) = def.ttl.as_mut() {
+                ttl.draining = false;
+            }
+        })
+    }
+
+    /// The step a purge and a drain share: delete up to [`PURGE_STEP_KEYS`] keys under
+    /// `prefix` (of table `table`, id `id`), from where the last step under it stopped, without
+    /// the lock; once none is left, under the write lock, `done` marks the job finished in the
+    /// table's definition — unless the table was dropped meanwhile (DeleteTable's purge takes
+    /// the rest).
+    fn delete_then(
+        &self,
+        prefix: &[u8],
+        table: &str,
+        id: u64,
+        done: impl FnOnce(&mut TableDef),
+    ) -> Result<()> {
+        let from = lock(&self.purge_cursors).get(prefix).cloned();
+        let next = self.delete_from(prefix, from.as_deref().unwrap_or(prefix), PURGE_STEP_KEYS)?;
+        let mut cursors = lock(&self.purge_cursors);
+        if let Some(k) = next {
+            cursors.insert(prefix.to_vec(), k);
             return Ok(());
         }
+        cursors.remove(prefix);
+        drop(cursors);
         let _w = self.lock_writes();
         let Ok(t) = self.table(table) else {
             return Ok(());
@@ -193,24 +208,9 @@ impl Tables {
             return Ok(());
         }
         let mut def = t.def.clone();
-        if let Some(ttl) = def.ttl.as_mut() {
-            ttl.draining = false;
-        }
+        done(&mut def);
         let stats = lock(&t.stats).clone();
         self.replace_definition(def, stats)
-    }
-
-    /// Delete up to [`PURGE_STEP_KEYS`] keys under `prefix`, from where the last step under it
-    /// stopped. Returns whether keys are left.
-    fn delete_step(&self, prefix: &[u8]) -> Result<bool> {
-        let from = lock(&self.purge_cursors).get(prefix).cloned();
-        let next = self.delete_from(prefix, from.as_deref().unwrap_or(prefix), PURGE_STEP_KEYS)?;
-        let mut cursors = lock(&self.purge_cursors);
-        match &next {
-            Some(k) => cursors.insert(prefix.to_vec(), k.clone()),
-            None => cursors.remove(prefix),
-        };
-        Ok(next.is_some())
     }
 
     /// Index up to `max_items` more items for index `index` of table `table`; the index
