@@ -140,6 +140,17 @@ impl Tables {
                 "1 validation error detected: Value '{}' at 'requestItems' failed to satisfy constraint: Member must have length greater than or equal to 1",
             ));
         }
+        // The API model's constraint on each table's list (1 to 25 requests) comes first;
+        // DynamoDB names the map in it. Only a total over 25 from lists that each pass is
+        // the operation's own "too many".
+        for (table, reqs) in requests {
+            if reqs.is_empty() || reqs.len() > MAX_BATCH_WRITE {
+                return Err(DynamoError::validation(format!(
+                    "1 validation error detected: Value '{{{table}=[{} write requests]}}' at 'requestItems' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to {MAX_BATCH_WRITE}, Member must have length greater than or equal to 1]",
+                    reqs.len()
+                )));
+            }
+        }
         if total > MAX_BATCH_WRITE {
             return Err(DynamoError::validation(
                 "Too many items requested for the BatchWriteItem call",

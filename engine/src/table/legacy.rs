@@ -27,6 +27,11 @@ fn invalid(detail: impl std::fmt::Display) -> DynamoError {
     DynamoError::invalid_parameter(detail)
 }
 
+/// Whether `op` is one of the API's ComparisonOperator values.
+pub fn is_operator(op: &str) -> bool {
+    operand_count(op).is_some()
+}
+
 /// The values an operator takes: `(min, max)`.
 fn operand_count(op: &str) -> Option<(usize, usize)> {
     Some(match op {
@@ -140,6 +145,11 @@ pub fn condition(attr: &str, c: &LegacyCondition, expected: bool) -> Result<Cond
             for x in &list {
                 scalar(x, &[T::S, T::N, T::B])?;
             }
+            if list.iter().any(|x| x.value_type() != list[0].value_type()) {
+                return Err(invalid(
+                    "AttributeValues inside AttributeValueList must be of same type",
+                ));
+            }
             Cond::In(
                 path(attr),
                 list.iter().cloned().map(Operand::Value).collect(),
@@ -178,6 +188,13 @@ pub fn conditions(
             )))
         }
     };
+    if conds.is_empty() && operator.is_some() {
+        // An empty Expected (or filter) counts as none for ConditionalOperator (ScyllaDB's
+        // Alternator test_update_expected_empty, run against DynamoDB).
+        return Err(DynamoError::validation(
+            "ConditionalOperator can only be used when Expected or QueryFilter or ScanFilter is present",
+        ));
+    }
     let mut out: Option<CondExpr> = None;
     for (attr, c) in conds {
         let c = condition(attr, c, expected)?;
@@ -192,6 +209,12 @@ pub fn conditions(
 
 /// `AttributesToGet` as projection paths.
 pub fn attributes_to_get(attrs: &[String]) -> Result<Vec<PathExpr>> {
+    if attrs.is_empty() {
+        // The API model's constraint (min 1), checked before anything is read.
+        return Err(DynamoError::validation(
+            "1 validation error detected: Value '[]' at 'attributesToGet' failed to satisfy constraint: Member must have length greater than or equal to 1",
+        ));
+    }
     let mut seen = std::collections::BTreeSet::new();
     for a in attrs {
         if !seen.insert(a) {

@@ -635,7 +635,17 @@ fn projection(ix: &IndexInput) -> Result<ProjectionType> {
         Some("ALL") => Ok(ProjectionType::All),
         Some("KEYS_ONLY") => Ok(ProjectionType::KeysOnly),
         Some("INCLUDE") => match attrs {
-            Some(a) if !a.is_empty() => Ok(ProjectionType::Include(a)),
+            Some(a) if !a.is_empty() => {
+                let mut seen = std::collections::BTreeSet::new();
+                if let Some(d) = a.iter().find(|n| !seen.insert(n.as_str())) {
+                    // ScyllaDB's Alternator test_gsi_projection_error_duplicate (run against
+                    // DynamoDB) checks only that the message says "Duplicate".
+                    return Err(DynamoError::invalid_parameter(format!(
+                        "Duplicate attribute name in NonKeyAttributes: {d}"
+                    )));
+                }
+                Ok(ProjectionType::Include(a))
+            }
             _ => Err(DynamoError::invalid_parameter(
                 "NonKeyAttributes must not be empty",
             )),

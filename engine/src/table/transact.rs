@@ -35,6 +35,59 @@ pub const MAX_ACTIONS: usize = 100;
 /// How long an idempotency token is remembered, milliseconds.
 pub const TOKEN_TTL_MS: u64 = 10 * 60 * 1000;
 
+/// Most bytes of items and values one TransactWriteItems may carry.
+pub const MAX_PAYLOAD: usize = 4 * 1024 * 1024;
+
+/// What an action carries (its item for a Put; its key and expression values otherwise), in
+/// DynamoDB's item-size bytes. The 4 MB limit is on this, not on the items an action touches:
+/// deleting 5 MB of items in one transaction is allowed (ScyllaDB's Alternator
+/// test_transact_write_items_delete_5MB, run against DynamoDB).
+fn payload(a: &TransactWrite) -> usize {
+    let values = |v: &Option<super::request::Values>| {
+        v.iter()
+            .flat_map(|m| m.values())
+            .map(|x| x.size_bytes())
+            .sum::<usize>()
+    };
+    match a {
+        TransactWrite::Put(r) => item_size(&r.item) + values(&r.values),
+        TransactWrite::Update(r) => item_size(&r.key) + values(&r.values),
+        TransactWrite::Delete(r) => item_size(&r.key) + values(&r.values),
+        TransactWrite::Check(c) => item_size(&c.key) + values(&c.values),
+    }
+}
+
+/// Whether a failed preparation is about an item's data (a key of the wrong type, an item or
+/// key too large, nesting too deep), which DynamoDB reports as the action's `ValidationError`
+/// cancellation reason; every other check (expressions, placeholders, an empty key string)
+/// fails the whole request with a ValidationException (ScyllaDB's Alternator
+/// test_transact_write_cancellation_reasons_validationerror and moto's AWS-verified
+/// test_transaction_with_empty_key, both run against DynamoDB).
+fn is_item_error(e: &DynamoError) -> bool {
+    e.kind == ErrorKind::Validation
+        && [
+            "Type mismatch for key",
+            "Item size has exceeded",
+            "has exceeded the size limit",
+            "Nesting Levels have exceeded",
+        ]
+        .iter()
+        .any(|m| e.message.contains(m))
+}
+
+/// TransactionCanceledException with one reason per action.
+fn cancelled(reasons: Vec<CancellationReason>) -> DynamoError {
+    let codes: Vec<&str> = reasons.iter().map(|r| r.code.as_str()).collect();
+    let message = format!(
+        "Transaction cancelled, please refer cancellation reasons for specific reasons [{}]",
+        codes.join(", ")
+    );
+    DynamoError {
+        reasons,
+        ..DynamoError::new(ErrorKind::TransactionCanceled, message)
+    }
+}
+
 fn count_error(n: usize, what: &str) -> DynamoError {
     DynamoError::validation(format!(
         "1 validation error detected: Value '[{n} items]' at '{what}' failed to satisfy constraint: Member must have length {}",
@@ -98,10 +151,42 @@ impl Tables {
                 )));
             }
         }
-        let mut plans: Vec<Prepared> = actions
-            .iter()
-            .map(|a| self.prepare_transact(a))
-            .collect::<Result<_>>()?;
+        if actions.iter().map(payload).sum::<usize>() > MAX_PAYLOAD {
+            // The wording is ours; DynamoDB's names the transaction's payload and says its
+            // size cannot exceed 4 MB.
+            return Err(DynamoError::validation(
+                "Transaction payload size cannot exceed 4 MB",
+            ));
+        }
+        let mut plans: Vec<Prepared> = Vec::with_capacity(actions.len());
+        let mut item_error: Option<(usize, DynamoError)> = None;
+        for (i, a) in actions.iter().enumerate() {
+            match self.prepare_transact(a) {
+                Ok(p) => plans.push(p),
+                Err(e) if is_item_error(&e) => {
+                    // Only the first such action is named; the rest are not looked at.
+                    item_error = Some((i, e));
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if let Some((at, e)) = item_error {
+            let reasons: Vec<CancellationReason> = (0..actions.len())
+                .map(|i| {
+                    if i == at {
+                        CancellationReason {
+                            code: "ValidationError".into(),
+                            message: Some(e.message.clone()),
+                            item: None,
+                        }
+                    } else {
+                        CancellationReason::none()
+                    }
+                })
+                .collect();
+            return Err(cancelled(reasons));
+        }
         let mut seen = BTreeSet::new();
         for p in &plans {
             if !seen.insert(p.key.clone()) {
@@ -175,17 +260,7 @@ impl Tables {
             olds.push(old);
         }
         if failed {
-            let codes: Vec<&str> = reasons.iter().map(|r| r.code.as_str()).collect();
-            return Err(DynamoError {
-                reasons: reasons.clone(),
-                ..DynamoError::new(
-                    ErrorKind::TransactionCanceled,
-                    format!(
-                        "Transaction cancelled, please refer cancellation reasons for specific reasons [{}]",
-                        codes.join(", ")
-                    ),
-                )
-            });
+            return Err(cancelled(reasons));
         }
         let mut b = WriteBatch::new();
         let mut meters: BTreeMap<String, Meter> = BTreeMap::new();

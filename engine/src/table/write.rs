@@ -116,8 +116,9 @@ fn legacy_params(c: &WriteCondition) -> Vec<&'static str> {
 pub(crate) enum Action {
     /// Replace with this item.
     Put(Item),
-    /// Apply this update (creating the item from its key if absent).
-    Update(UpdateExpr),
+    /// Apply this update (creating the item from its key if absent); `legacy` when it came
+    /// from `AttributeUpdates`, whose type errors DynamoDB words differently.
+    Update { update: UpdateExpr, legacy: bool },
     /// Delete.
     Delete,
     /// Only check the condition (TransactWriteItems' ConditionCheck).
@@ -311,7 +312,10 @@ impl Tables {
             key,
             key_item,
             condition,
-            action: Action::Update(update),
+            action: Action::Update {
+                update,
+                legacy: req.update.is_none() && req.attribute_updates.is_some(),
+            },
             return_values,
             item_on_failure,
         })
@@ -419,9 +423,19 @@ pub(crate) fn evaluate(
         Action::Put(item) => (Some(item.clone()), Vec::new()),
         Action::Delete => (None, Vec::new()),
         Action::Check => (old.cloned(), Vec::new()),
-        Action::Update(u) => {
+        Action::Update { update: u, legacy } => {
             let mut item = old.cloned().unwrap_or_else(|| p.key_item.clone());
-            let touched = expr::update::apply(u, &mut item, old.is_some())?;
+            let touched = expr::update::apply(u, &mut item, old.is_some()).map_err(|e| {
+                // An ADD or DELETE of AttributeUpdates whose value does not match the
+                // attribute's type: the legacy API's own message.
+                if *legacy && e.0 == expr::update::WRONG_TYPE {
+                    crate::table::error::ValidationError::new(
+                        "Type mismatch for attribute to update",
+                    )
+                } else {
+                    e
+                }
+            })?;
             // As DynamoDB: an update that only removes (REMOVE, DELETE) does not create a
             // missing item; one with no actions at all (empty AttributeUpdates) does.
             let only_removes = !u.clauses.is_empty()

@@ -582,6 +582,37 @@ fn conditions_updates_and_return_values() {
         got.item.unwrap(),
         item(&[("hits", n("7")), ("tags", AttributeValue::ss(["a"]))])
     );
+    // ADD of a value whose type does not match the attribute's: the legacy API's message,
+    // not the update expression's (ScyllaDB's Alternator tests, run against DynamoDB).
+    let mut add_set = BTreeMap::new();
+    add_set.insert(
+        "tags".into(),
+        AttributeUpdate {
+            action: Some("ADD".into()),
+            value: Some(AttributeValue::ns(vec![Number::parse("1").unwrap()])),
+        },
+    );
+    let mismatch = f.t.update_item(&UpdateItem {
+        table: "scores".into(),
+        key: key.clone(),
+        attribute_updates: Some(add_set),
+        ..UpdateItem::default()
+    });
+    assert_eq!(
+        mismatch.unwrap_err().message,
+        "Type mismatch for attribute to update"
+    );
+    // An empty AttributesToGet breaks the API model's minimum length.
+    let empty = f.t.get_item(&GetItem {
+        table: "scores".into(),
+        key: key.clone(),
+        attributes_to_get: Some(Vec::new()),
+        ..Default::default()
+    });
+    assert!(empty
+        .unwrap_err()
+        .message
+        .contains("at 'attributesToGet' failed to satisfy constraint: Member must have length greater than or equal to 1"));
     let mixed = f.t.update_item(&UpdateItem {
         table: "scores".into(),
         key: key.clone(),
@@ -710,8 +741,25 @@ fn batches_and_transactions_are_all_or_nothing() {
         .get_mut("scores")
         .unwrap()
         .push(WriteRequest::Delete(k("b0")));
-    assert_eq!(
+    // 26 requests for one table break the API model's constraint on each table's list
+    // (DynamoDB's message names it: "Member must have length less than or equal to 25").
+    let e =
         f.t.batch_write_item(&writes, ReturnCapacity::None)
+            .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Validation);
+    assert!(
+        e.message
+            .contains("Member must have length less than or equal to 25"),
+        "{}",
+        e.message
+    );
+    // Lists that each pass, 26 in all: the operation's own limit.
+    let mut split = BTreeMap::new();
+    let all = writes.remove("scores").unwrap();
+    split.insert("scores".to_string(), all[..13].to_vec());
+    split.insert("other".to_string(), all[13..].to_vec());
+    assert_eq!(
+        f.t.batch_write_item(&split, ReturnCapacity::None)
             .unwrap_err()
             .message,
         "Too many items requested for the BatchWriteItem call"
@@ -1164,4 +1212,170 @@ fn racing_single_item_writes_keep_conditions_counters_and_counts() {
         THREADS * EACH,
         "every item in the index"
     );
+}
+
+/// Rules ScyllaDB's Alternator tests (written against DynamoDB itself, run by hand against
+/// `seedbed serve`: docs/dynamodb-compatibility.md) found missing.
+#[test]
+fn rules_found_by_the_alternator_suite() {
+    let f = fixture();
+    create_scores(&f.t);
+    for p in 0..40 {
+        put(
+            &f.t,
+            "scores",
+            item(&[("player", s(&format!("p{p}"))), ("ts", n("1"))]),
+        );
+    }
+    // A parallel scan continues only from a key of its own segment.
+    let first =
+        f.t.scan(&Search {
+            table: "scores".into(),
+            segment: Some(0),
+            total_segments: Some(2),
+            limit: Some(1),
+            ..Search::default()
+        })
+        .unwrap();
+    let own = first.last_evaluated_key.expect("segment 0 holds a player");
+    let next = f.t.scan(&Search {
+        table: "scores".into(),
+        segment: Some(0),
+        total_segments: Some(2),
+        exclusive_start_key: Some(own.clone()),
+        ..Search::default()
+    });
+    assert!(next.is_ok(), "{:?}", next.err());
+    let other = f.t.scan(&Search {
+        table: "scores".into(),
+        segment: Some(1),
+        total_segments: Some(2),
+        exclusive_start_key: Some(own),
+        ..Search::default()
+    });
+    assert!(other.unwrap_err().message.contains("Exclusive start key"));
+
+    // An item error in a transaction is that action's ValidationError reason; the actions
+    // after it are not looked at.
+    let bad = TransactWrite::Put(PutItem {
+        table: "scores".into(),
+        item: item(&[("player", n("7")), ("ts", n("1"))]),
+        ..PutItem::default()
+    });
+    let good = TransactWrite::Put(PutItem {
+        table: "scores".into(),
+        item: item(&[("player", s("fine")), ("ts", n("1"))]),
+        ..PutItem::default()
+    });
+    let e =
+        f.t.transact_write_items(&[bad.clone(), good.clone()], None, ReturnCapacity::None)
+            .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::TransactionCanceled);
+    let codes: Vec<&str> = e.reasons.iter().map(|r| r.code.as_str()).collect();
+    assert_eq!(codes, ["ValidationError", "None"]);
+    assert!(e.reasons[0]
+        .message
+        .as_deref()
+        .is_some_and(|m| m.contains("Type mismatch for key")));
+    // An empty key string stays a ValidationException for the whole request (moto's
+    // AWS-verified test_transaction_with_empty_key).
+    let empty = TransactWrite::Put(PutItem {
+        table: "scores".into(),
+        item: item(&[("player", s("")), ("ts", n("1"))]),
+        ..PutItem::default()
+    });
+    let e =
+        f.t.transact_write_items(&[empty, good.clone()], None, ReturnCapacity::None)
+            .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Validation);
+    // More than 4 MB of items in one transaction.
+    let big: Vec<TransactWrite> = (0..11)
+        .map(|i| {
+            TransactWrite::Put(PutItem {
+                table: "scores".into(),
+                item: item(&[
+                    ("player", s(&format!("big{i}"))),
+                    ("ts", n("1")),
+                    ("x", s(&"x".repeat(390_000))),
+                ]),
+                ..PutItem::default()
+            })
+        })
+        .collect();
+    let e =
+        f.t.transact_write_items(&big, None, ReturnCapacity::None)
+            .unwrap_err();
+    assert!(e.message.contains("size cannot exceed"), "{}", e.message);
+    f.t.transact_write_items(&big[..10], None, ReturnCapacity::None)
+        .unwrap();
+
+    // Legacy conditions: an operator the API does not know, IN over mixed types, and
+    // ConditionalOperator with an empty Expected.
+    let mut kc = LegacyConditions::new();
+    kc.insert(
+        "player".into(),
+        LegacyCondition {
+            operator: Some("DOG".into()),
+            values: Some(vec![s("p1")]),
+            ..Default::default()
+        },
+    );
+    let e =
+        f.t.query(&Search {
+            table: "scores".into(),
+            key_conditions: Some(kc),
+            forward: true,
+            ..Search::default()
+        })
+        .unwrap_err();
+    assert!(e.message.contains("comparisonOperator"), "{}", e.message);
+    let mut filter = LegacyConditions::new();
+    filter.insert(
+        "ts".into(),
+        LegacyCondition {
+            operator: Some("IN".into()),
+            values: Some(vec![n("1"), s("dog")]),
+            ..Default::default()
+        },
+    );
+    let e =
+        f.t.scan(&Search {
+            table: "scores".into(),
+            legacy_filter: Some(filter),
+            ..Search::default()
+        })
+        .unwrap_err();
+    assert!(e.message.contains("must be of same type"), "{}", e.message);
+    let e =
+        f.t.put_item(&PutItem {
+            table: "scores".into(),
+            item: item(&[("player", s("p1")), ("ts", n("1"))]),
+            condition: WriteCondition {
+                expected: Some(LegacyConditions::new()),
+                conditional_operator: Some("OR".into()),
+                ..Default::default()
+            },
+            ..PutItem::default()
+        })
+        .unwrap_err();
+    assert!(e.message.contains("ConditionalOperator"), "{}", e.message);
+
+    // NonKeyAttributes naming one attribute twice.
+    let e =
+        f.t.create_table(&CreateTableInput {
+            name: "dup".into(),
+            key_schema: ks(&[("p", "HASH")]),
+            attributes: vec![("p".into(), "S".into()), ("x".into(), "S".into())],
+            gsis: vec![IndexInput {
+                name: "by_x".into(),
+                key_schema: ks(&[("x", "HASH")]),
+                projection_type: Some("INCLUDE".into()),
+                non_key_attributes: Some(vec!["a".into(), "a".into()]),
+                throughput: None,
+            }],
+            billing_mode: Some("PAY_PER_REQUEST".into()),
+            ..CreateTableInput::default()
+        })
+        .unwrap_err();
+    assert!(e.message.contains("Duplicate"), "{}", e.message);
 }

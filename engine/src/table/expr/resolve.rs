@@ -212,12 +212,9 @@ fn check_call(c: &Call<String, AttributeValue>) -> Result<(), ExprError> {
             ));
         }
         "attribute_type" => {
-            if !matches!(c.args[0], Operand::Path(_)) {
-                return Err(ExprError::at(
-                    "Operator or function requires a document path; operator or function: attribute_type",
-                    c.span,
-                ));
-            }
+            // Unlike attribute_exists, its first operand may be a value: DynamoDB's guide
+            // shows a path, but the service takes `attribute_type(:v, :t)` (ScyllaDB's
+            // Alternator tests, run against DynamoDB, check that it does).
             match &c.args[1] {
                 Operand::Value(AttributeValue::S(t)) => {
                     if ValueType::from_name(t).is_none() {
@@ -271,6 +268,21 @@ fn check_call(c: &Call<String, AttributeValue>) -> Result<(), ExprError> {
     Ok(())
 }
 
+/// An ordering comparison (`<`, `<=`, `>`, `>=`, BETWEEN) with a constant of a type that has
+/// no order is an error in the expression, not a false condition: only N, S and B compare.
+fn check_orderable(op: &str, o: &OperandExpr) -> Result<(), ExprError> {
+    if let Operand::Value(v) = o {
+        let t = v.value_type();
+        if !matches!(t, ValueType::N | ValueType::S | ValueType::B) {
+            return Err(ExprError::new(format!(
+                "Incorrect operand type for operator or function; operator or function: {op}, operand type: {}",
+                t.name()
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn check_operand(o: &OperandExpr) -> Result<(), ExprError> {
     if let Operand::Call(c) = o {
         check_call(c)?;
@@ -284,6 +296,11 @@ fn check_cond(c: &CondExpr) -> Result<(), ExprError> {
         Cond::Cmp(op, a, b) => {
             check_operand(a)?;
             check_operand(b)?;
+            if !matches!(op, CmpOp::Eq | CmpOp::Ne) {
+                for o in [a, b] {
+                    check_orderable(op.symbol(), o)?;
+                }
+            }
             if let (Operand::Path(x), Operand::Path(y)) = (a, b) {
                 if x == y {
                     return Err(ExprError::new(format!(
@@ -298,14 +315,11 @@ fn check_cond(c: &CondExpr) -> Result<(), ExprError> {
             for o in [a, lo, hi] {
                 check_operand(o)?;
             }
-            // A NULL bound is refused as an operand of the wrong type before the bounds are
-            // compared (moto's AWS-verified test_between_function_operands_cannot_be_null).
-            for bound in [lo, hi] {
-                if let Operand::Value(AttributeValue::Null) = bound {
-                    return Err(ExprError::new(
-                        "Incorrect operand type for operator or function; operator or function: BETWEEN, operand type: NULL",
-                    ));
-                }
+            // A bound of a type with no order (NULL, BOOL, a set, a list or a map) is refused
+            // as an operand of the wrong type before the bounds are compared (moto's
+            // AWS-verified test_between_function_operands_cannot_be_null).
+            for o in [a, lo, hi] {
+                check_orderable("BETWEEN", o)?;
             }
             if let (Operand::Value(x), Operand::Value(y)) = (lo, hi) {
                 let bounds = format!(
@@ -362,7 +376,14 @@ pub fn condition(raw: &RawCond, ph: &mut Placeholders) -> Result<CondExpr, ExprE
     for c in calls.iter().copied().chain(operand_calls.clone()) {
         if arity(&COND_FUNCS, &c.name).is_none() {
             return Err(ExprError::at(
-                format!("Invalid function name; function: {}", c.name),
+                if arity(&SET_FUNCS, &c.name).is_some() {
+                    format!(
+                        "The function is not allowed in a condition expression; function: {}",
+                        c.name
+                    )
+                } else {
+                    format!("Invalid function name; function: {}", c.name)
+                },
                 c.span,
             ));
         }
@@ -711,6 +732,39 @@ mod tests {
         assert_eq!(cond_err("a = a"), "The first operand must be distinct from the remaining operands for this operator or function; operator: =, first operand: [a]");
         assert_eq!(cond_err("a BETWEEN :w AND :v"), "The BETWEEN operator requires upper bound to be greater than or equal to lower bound; lower bound operand: AttributeValue: {N:5}, upper bound operand: AttributeValue: {N:1}");
         assert_eq!(cond_err("a BETWEEN :v AND :s"), "The BETWEEN operator requires same data type for lower and upper bounds; lower bound operand: AttributeValue: {N:1}, upper bound operand: AttributeValue: {S:x}");
+    }
+
+    /// What ScyllaDB's Alternator tests (run against DynamoDB itself) found the service to do.
+    #[test]
+    fn condition_rules_checked_against_dynamodb() {
+        // An ordering comparison with a constant of a type that has no order is an error in
+        // the expression (not a false condition); = and <> take any type.
+        assert_eq!(cond_err("a < :l"), "Incorrect operand type for operator or function; operator or function: <, operand type: L");
+        assert_eq!(cond_err(":l >= a"), "Incorrect operand type for operator or function; operator or function: >=, operand type: L");
+        assert_eq!(cond_err("a BETWEEN :v AND :l"), "Incorrect operand type for operator or function; operator or function: BETWEEN, operand type: L");
+        let v = values();
+        for ok in ["a = :l", "a <> :l", "a < :v", "a > :s"] {
+            let mut ph = Placeholders::new(None, Some(&v));
+            assert!(
+                condition(&parse_condition(ok).unwrap(), &mut ph).is_ok(),
+                "{ok}"
+            );
+        }
+        // The update functions are known, and refused in a condition by name.
+        assert_eq!(
+            cond_err("if_not_exists(a, :v) = :v"),
+            "The function is not allowed in a condition expression; function: if_not_exists"
+        );
+        assert_eq!(
+            cond_err("list_append(a, :l) = :l"),
+            "The function is not allowed in a condition expression; function: list_append"
+        );
+        // attribute_type takes a value as its first operand, not only a path.
+        let mut t = values();
+        t.insert(":t".into(), AttributeValue::s("N"));
+        let mut ph = Placeholders::new(None, Some(&t));
+        let c = condition(&parse_condition("attribute_type(:v, :t)").unwrap(), &mut ph).unwrap();
+        assert!(crate::table::expr::eval::condition(&c, None));
     }
 
     #[test]
