@@ -191,6 +191,9 @@ impl Endpoint {
             }
         }
         let Some(sec) = &self.security else {
+            if op == "DescribeEndpoints" {
+                return self.respond(describe_endpoints(req));
+            }
             if transfer::handles(&op) {
                 return self.respond(self.transfer(&op, req.body, &|_| Ok(()), None));
             }
@@ -228,7 +231,30 @@ impl Endpoint {
                 .authorize(&auth, &caller, None, r)
                 .map_err(WireError::Dynamo)
         };
-        let reply = if transfer::handles(&op) {
+        let reply = if op == "DescribeEndpoints" {
+            let check = Check {
+                action: "dynamodb:DescribeEndpoints".into(),
+                resource: "*".into(),
+                leading_keys: Vec::new(),
+                attributes: Vec::new(),
+                select: None,
+                return_values: None,
+                request_tags: Vec::new(),
+                tag_keys: Vec::new(),
+            };
+            let auth = sec.authorizer.read().unwrap_or_else(|p| p.into_inner());
+            let caller = Requester {
+                principal: &principal,
+                context: &context,
+            };
+            match self
+                .tables
+                .authorize_checks(&auth, &caller, None, std::slice::from_ref(&check))
+            {
+                Ok(()) => describe_endpoints(req),
+                Err(e) => Reply::error(&WireError::Dynamo(e), &op),
+            }
+        } else if transfer::handles(&op) {
             let decide = |checks: &[Check]| -> Result<(), WireError> {
                 let auth = sec.authorizer.read().unwrap_or_else(|p| p.into_inner());
                 let caller = Requester {
@@ -295,6 +321,22 @@ impl Endpoint {
             &request_id,
         )
     }
+}
+
+/// DescribeEndpoints: the one address this endpoint answers at, as the client reached it (its
+/// Host header, without a scheme, as DynamoDB gives its regional name), cached for a day as
+/// DynamoDB says. SDKs with endpoint discovery call it; so do ScyllaDB's Alternator tests.
+fn describe_endpoints(req: &HttpRequest<'_>) -> Reply {
+    let host = header(req.headers, "host").unwrap_or("127.0.0.1");
+    let body = serde_json::json!({
+        "Endpoints": [{"Address": host, "CachePeriodInMinutes": 1440}]
+    });
+    Reply::new(
+        200,
+        serde_json::to_vec(&body).unwrap_or_default(),
+        "DescribeEndpoints",
+        None,
+    )
 }
 
 /// What AWS answers for temporary credentials sent without their token, or with another.

@@ -436,6 +436,7 @@ fn create_table(m: &Obj<'_>) -> R<CreateTableInput> {
         tags,
         stream,
         deletion_protection: opt_bool(m, "DeletionProtectionEnabled")?.unwrap_or(false),
+        table_class: opt_str(m, "TableClass")?,
     })
 }
 
@@ -454,10 +455,9 @@ fn tags(m: &Obj<'_>) -> R<Option<Vec<(String, String)>>> {
 }
 
 /// UpdateTable's members that change what this server does not have: refused by name.
-const UPDATE_TABLE_UNSERVED: [&str; 6] = [
+const UPDATE_TABLE_UNSERVED: [&str; 5] = [
     "ReplicaUpdates",
     "SSESpecification",
-    "TableClass",
     "OnDemandThroughput",
     "WarmThroughput",
     "MultiRegionConsistency",
@@ -490,6 +490,15 @@ fn update_table(m: &Obj<'_>) -> R<UpdateTableInput> {
             a.iter()
                 .map(|u| {
                     let u = object(u)?;
+                    let actions = ["Create", "Delete", "Update"]
+                        .iter()
+                        .filter(|k| get(u, k).is_some())
+                        .count();
+                    if actions > 1 {
+                        return Err(WireError::Validation(
+                            "One or more parameter values were invalid: only one of Create, Update or Delete may be given in one GlobalSecondaryIndexUpdate".into(),
+                        ));
+                    }
                     if let Some(c) = opt_map(u, "Create")? {
                         let proj =
                             opt_map(c, "Projection")?.ok_or_else(|| not_null("projection"))?;
@@ -522,6 +531,7 @@ fn update_table(m: &Obj<'_>) -> R<UpdateTableInput> {
         throughput: throughput(m)?,
         stream,
         deletion_protection: opt_bool(m, "DeletionProtectionEnabled")?,
+        table_class: opt_str(m, "TableClass")?,
         gsi_updates,
         unsupported: UPDATE_TABLE_UNSERVED
             .iter()

@@ -207,6 +207,18 @@ pub fn conditions(
     Ok(out)
 }
 
+/// Longest attribute name DynamoDB takes, in bytes: 65535, not the 64 KB its guide says
+/// (ScyllaDB's Alternator test_limit_attribute_length_nonkey_*, run against DynamoDB).
+pub const MAX_NAME_BYTES: usize = 65535;
+
+/// The error for an attribute name over [`MAX_NAME_BYTES`] at `field` (the API model's
+/// constraint; the list's place is not named).
+pub fn name_too_long(field: &str) -> DynamoError {
+    DynamoError::validation(format!(
+        "1 validation error detected: Value at '{field}' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to {MAX_NAME_BYTES}, Member must have length greater than or equal to 1]"
+    ))
+}
+
 /// `AttributesToGet` as projection paths.
 pub fn attributes_to_get(attrs: &[String]) -> Result<Vec<PathExpr>> {
     if attrs.is_empty() {
@@ -214,6 +226,9 @@ pub fn attributes_to_get(attrs: &[String]) -> Result<Vec<PathExpr>> {
         return Err(DynamoError::validation(
             "1 validation error detected: Value '[]' at 'attributesToGet' failed to satisfy constraint: Member must have length greater than or equal to 1",
         ));
+    }
+    if attrs.iter().any(|a| a.len() > MAX_NAME_BYTES) {
+        return Err(name_too_long("attributesToGet"));
     }
     let mut seen = std::collections::BTreeSet::new();
     for a in attrs {
@@ -231,6 +246,9 @@ pub fn attribute_updates(updates: &BTreeMap<String, AttributeUpdate>) -> Result<
     let mut remove = Vec::new();
     let mut add = Vec::new();
     let mut delete = Vec::new();
+    if updates.keys().any(|a| a.len() > MAX_NAME_BYTES) {
+        return Err(name_too_long("attributeUpdates"));
+    }
     for (attr, u) in updates {
         let p: PathExpr = vec![Elem::Name(attr.clone())];
         match (u.action.as_deref().unwrap_or("PUT"), &u.value) {
@@ -336,6 +354,12 @@ pub fn check_placeholders(
                     "ExpressionAttributeNames contains invalid key: Syntax error; key: \"{k}\""
                 )));
             }
+        }
+        if n.values().any(|v| v.len() > MAX_NAME_BYTES) {
+            // The API model's constraint on the map's values, as AWS's DAX client words it.
+            return Err(DynamoError::validation(format!(
+                "1 validation error detected: Value at 'expressionAttributeNames' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to {MAX_NAME_BYTES}, Member must have length greater than or equal to 0]"
+            )));
         }
     }
     if let Some(v) = values {

@@ -123,7 +123,10 @@ impl Tables {
         if q.attributes_to_get.is_some() {
             legacy_used.push("AttributesToGet");
         }
-        if q.key_conditions.is_some() {
+        // KeyConditions clashes only with KeyConditionExpression: DynamoDB takes it beside a
+        // FilterExpression or ProjectionExpression (ScyllaDB's Alternator tests query that way
+        // against DynamoDB; AWS's DAX client validates the same rule).
+        if q.key_conditions.is_some() && q.key_condition.is_some() {
             legacy_used.push("KeyConditions");
         }
         if q.legacy_filter.is_some() {

@@ -40,6 +40,8 @@ pub struct UpdateTableInput {
     pub stream: Option<(bool, Option<String>)>,
     /// DeletionProtectionEnabled.
     pub deletion_protection: Option<bool>,
+    /// TableClass.
+    pub table_class: Option<String>,
     /// GlobalSecondaryIndexUpdates.
     pub gsi_updates: Vec<GsiUpdate>,
     /// Members given that this server does not serve (ReplicaUpdates, SSESpecification …):
@@ -140,6 +142,7 @@ fn as_created(
         tags: Vec::new(),
         stream: None,
         deletion_protection: false,
+        table_class: None,
     }
 }
 
@@ -217,7 +220,7 @@ impl Tables {
         schema::check_table_name_or_arn(&input.name, "tableName")?;
         if let Some(m) = input.unsupported.first() {
             return Err(DynamoError::validation(format!(
-                "UpdateTable's {m} is not served by this server (no replicas, table classes, \
+                "UpdateTable's {m} is not served by this server (no replicas, \
                  customer-managed encryption or capacity modes beyond BillingMode); nothing was changed"
             )));
         }
@@ -225,11 +228,33 @@ impl Tables {
             && input.throughput.is_none()
             && input.stream.is_none()
             && input.deletion_protection.is_none()
+            && input.table_class.is_none()
             && input.gsi_updates.is_empty()
         {
             return Err(DynamoError::validation(
                 "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
             ));
+        }
+        // The API model's limits on names come before any other check.
+        for (i, (n, _)) in input.attributes.iter().enumerate() {
+            schema::check_key_name(
+                n,
+                &format!("attributeDefinitions.{}.member.attributeName", i + 1),
+            )?;
+        }
+        for (j, u) in input.gsi_updates.iter().enumerate() {
+            if let GsiUpdate::Create(ix) = u {
+                for (i, k) in ix.key_schema.iter().enumerate() {
+                    schema::check_key_name(
+                        &k.name,
+                        &format!(
+                            "globalSecondaryIndexUpdates.{}.member.create.keySchema.{}.member.attributeName",
+                            j + 1,
+                            i + 1
+                        ),
+                    )?;
+                }
+            }
         }
         let online = input
             .gsi_updates
@@ -289,6 +314,13 @@ impl Tables {
         }
         if let Some(p) = input.deletion_protection {
             def.deletion_protection = p;
+        }
+        if let Some(c) = &input.table_class {
+            schema::check_table_class(c)?;
+            def.table_class = Some(schema::TableClass {
+                class: c.clone(),
+                updated_unix_ms: Some(self.clock.unix_millis()),
+            });
         }
         for u in &input.gsi_updates {
             match u {
@@ -354,6 +386,26 @@ impl Tables {
                 ix.name
             )));
         }
+        // The new index's key attributes must be in this request's AttributeDefinitions, even
+        // one the table already defines (ScyllaDB's Alternator test_gsi_backfill_with_lsi, run
+        // against DynamoDB).
+        let missing: Vec<&str> = ix
+            .key_schema
+            .iter()
+            .map(|k| k.name.as_str())
+            .filter(|n| !attributes.iter().any(|(a, _)| a == n))
+            .collect();
+        if !missing.is_empty() {
+            return Err(DynamoError::invalid_parameter(format!(
+                "Some index key attributes are not defined in AttributeDefinitions. Keys: [{}], AttributeDefinitions: [{}]",
+                missing.join(", "),
+                attributes
+                    .iter()
+                    .map(|(a, _)| a.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
         let attrs = merged_attributes(def, attributes)?;
         let with = as_created(
             def,
@@ -391,10 +443,13 @@ fn merged_attributes(def: &TableDef, new: &[(String, String)]) -> Result<Vec<sch
     for (name, ty) in new {
         match out.iter().find(|a| &a.name == name) {
             Some(a) if &a.ty != ty => {
+                // DynamoDB's first two sentences (ScyllaDB's Alternator
+                // test_gsi_key_type_conflict_on_update quotes them); it goes on to print both
+                // schemas, here the attribute's two types.
                 return Err(DynamoError::invalid_parameter(format!(
-                    "Cannot change the type of the attribute {name} from {} to {ty}: it is a key attribute of the table or one of its indexes",
+                    "Attributes cannot be redefined. Please check that your attribute has the same type as previously defined. Attribute {name}: defined as {}, given as {ty}",
                     a.ty
-                )))
+                )));
             }
             Some(_) => {}
             None => out.push(schema::KeyAttr {

@@ -34,8 +34,34 @@ pub fn check_value(v: &AttributeValue) -> std::result::Result<(), ValidationErro
 
 /// Check an item to be stored: every value, and the 400 KB limit.
 pub fn check_item(item: &Item) -> Result<()> {
+    if let Some(n) = item
+        .keys()
+        .find(|n| n.len() > super::legacy::MAX_NAME_BYTES)
+    {
+        // Our words; DynamoDB's name the limit (ScyllaDB's Alternator
+        // test_limit_attribute_length_nonkey_bad checks only for the number).
+        return Err(DynamoError::validation(format!(
+            "One or more parameter values were invalid: an attribute name is {} bytes long; the limit is {}",
+            n.len(),
+            super::legacy::MAX_NAME_BYTES
+        )));
+    }
     for v in item.values() {
-        check_value(v)?;
+        check_value(v).map_err(|e| {
+            // For an item DynamoDB says which part is too deep (its words, as captured from
+            // the service by others: "Attributes in the item have nested levels beyond
+            // supported limit"; ScyllaDB's Alternator test_exceed_nested_level_a_little).
+            if e.0
+                .ends_with("Nesting Levels have exceeded supported limits")
+            {
+                ValidationError::new(format!(
+                    "{}: Attributes in the item have nested levels beyond supported limit",
+                    e.0
+                ))
+            } else {
+                e
+            }
+        })?;
     }
     if item_size(item) > MAX_ITEM_BYTES {
         return Err(DynamoError::validation(
@@ -62,6 +88,12 @@ mod tests {
             v = AttributeValue::L(vec![v]);
         }
         assert!(check_value(&v).unwrap_err().0.contains("Nesting Levels"));
+        let mut deep = Item::new();
+        deep.insert("d".into(), v.clone());
+        assert!(check_item(&deep)
+            .unwrap_err()
+            .message
+            .ends_with("Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit"));
         let mut big = Item::new();
         big.insert("b".into(), AttributeValue::B(vec![0; MAX_ITEM_BYTES]));
         assert_eq!(

@@ -158,7 +158,7 @@ fn an_index_added_to_a_table_with_items_is_filled_and_then_kept() {
     .unwrap_err();
     assert_eq!(e.kind, ErrorKind::LimitExceeded);
     let e = update(t, |u| {
-        u.attributes = vec![("team".into(), "N".into())];
+        u.attributes = vec![("team".into(), "N".into()), ("age".into(), "N".into())];
         u.gsi_updates = vec![GsiUpdate::Create(IndexInput {
             name: "other".into(),
             ..by_team(None)
@@ -166,7 +166,24 @@ fn an_index_added_to_a_table_with_items_is_filled_and_then_kept() {
     })
     .unwrap_err();
     assert!(
-        e.message.contains("Cannot change the type"),
+        e.message.contains("Attributes cannot be redefined"),
+        "{}",
+        e.message
+    );
+    // Every key attribute of the new index is in the request's AttributeDefinitions, even
+    // one the table already has (DynamoDB's rule).
+    let e = update(t, |u| {
+        u.attributes = vec![("team".into(), "S".into())];
+        u.gsi_updates = vec![GsiUpdate::Create(IndexInput {
+            name: "other".into(),
+            ..by_team(None)
+        })];
+    })
+    .unwrap_err();
+    assert!(
+        e.message.contains(
+            "Some index key attributes are not defined in AttributeDefinitions. Keys: [age]"
+        ),
         "{}",
         e.message
     );
@@ -371,9 +388,11 @@ fn tags_are_kept_merged_and_checked() {
     );
     assert!(t.tag_resource(&arn, &[tag("aws:x", "y")]).is_err());
     let many: Vec<_> = (0..50).map(|i| tag(&format!("k{i}"), "v")).collect();
+    // Over 50 in all is a ValidationException, as DynamoDB answers (ScyllaDB's Alternator
+    // test_tag_resource_incorrect).
     assert_eq!(
         t.tag_resource(&arn, &many).unwrap_err().kind,
-        ErrorKind::LimitExceeded
+        ErrorKind::Validation
     );
     let f = f.reopen();
     assert_eq!(

@@ -25,8 +25,14 @@ use super::ast::*;
 use super::lexer::{lex, Tok, Token};
 use super::ExprError;
 
-/// Deepest nesting of parentheses and calls accepted (bounds the recursion).
-const MAX_NESTING: usize = 64;
+/// Deepest nesting of parentheses and calls accepted (bounds the recursion). DynamoDB takes
+/// 149 levels of `a<b or (…)` (ScyllaDB's Alternator test_deeply_nested_expression_2, run
+/// against it); its operator limit stops deeper ones before nesting would.
+const MAX_NESTING: usize = 400;
+/// Longest expression DynamoDB takes, in bytes (its documented limit: 4 KB).
+pub const MAX_EXPRESSION_BYTES: usize = 4096;
+/// Most operators and functions in one expression (DynamoDB's documented limit).
+pub const MAX_OPERATORS: usize = 300;
 
 struct Parser<'a> {
     src: &'a str,
@@ -431,6 +437,36 @@ fn check_not_empty(src: &str) -> Result<(), ExprError> {
     if src.trim().is_empty() {
         return Err(ExprError::new("The expression can not be empty;"));
     }
+    if src.len() > MAX_EXPRESSION_BYTES {
+        return Err(ExprError::new(format!(
+            "Expression size has exceeded the maximum allowed size; expression size: {}",
+            src.len()
+        )));
+    }
+    Ok(())
+}
+
+/// DynamoDB's limit on operators and functions, counted on the tokens before parsing (so a
+/// long chain is refused for its length, not for its depth): comparators, `+`, `-`, AND, OR,
+/// NOT, BETWEEN (whose AND is part of it), IN, and each function call. In an update
+/// expression `=` is SET's assignment, not an operator.
+fn check_operators(toks: &[Token], update: bool) -> Result<(), ExprError> {
+    let mut n = 0usize;
+    for (i, t) in toks.iter().enumerate() {
+        n += match &t.tok {
+            Tok::Sym("=") => usize::from(!update),
+            Tok::Sym("<>" | "<" | "<=" | ">" | ">=" | "+" | "-") => 1,
+            Tok::Ident(_) if t.is_keyword("BETWEEN") => 0,
+            Tok::Ident(s) if is_keyword(s) => 1,
+            Tok::Ident(_) if matches!(toks.get(i + 1).map(|t| &t.tok), Some(Tok::Sym("("))) => 1,
+            _ => 0,
+        };
+    }
+    if n > MAX_OPERATORS {
+        return Err(ExprError::new(format!(
+            "The expression contains too many operators; operator count: {n}"
+        )));
+    }
     Ok(())
 }
 
@@ -438,6 +474,7 @@ fn check_not_empty(src: &str) -> Result<(), ExprError> {
 pub fn parse_condition(src: &str) -> Result<RawCond, ExprError> {
     check_not_empty(src)?;
     let mut p = Parser::new(src);
+    check_operators(&p.toks, false)?;
     let c = p.or().map_err(|e| p.syntax_error(e))?;
     if !p.at_eof() {
         return Err(p.syntax_error(p.pos));
@@ -448,7 +485,9 @@ pub fn parse_condition(src: &str) -> Result<RawCond, ExprError> {
 /// Parse an update expression.
 pub fn parse_update(src: &str) -> Result<RawUpdate, ExprError> {
     check_not_empty(src)?;
-    Parser::new(src).update()
+    let mut p = Parser::new(src);
+    check_operators(&p.toks, true)?;
+    p.update()
 }
 
 /// Parse a projection expression (a comma-separated list of paths).
@@ -470,6 +509,38 @@ mod tests {
         parse_condition(s)
             .unwrap_or_else(|e| panic!("{s}: {}", e.message))
             .to_string()
+    }
+
+    /// DynamoDB's limits on an expression (ScyllaDB's Alternator test_limits.py, run against
+    /// DynamoDB): 4096 bytes, 300 operators; nesting within them parses (here on a test
+    /// thread's stack, debug build).
+    #[test]
+    fn size_operator_and_nesting_limits() {
+        let long = format!("a{} = :v", " ".repeat(4091));
+        assert_eq!(long.len(), 4097);
+        assert_eq!(
+            parse_condition(&long).unwrap_err().message,
+            "Expression size has exceeded the maximum allowed size; expression size: 4097"
+        );
+        parse_condition(&long.replacen(' ', "", 1)).unwrap();
+        let chain = |depth: usize| format!("a<b {}{}", "or (a<b ".repeat(depth), ")".repeat(depth));
+        parse_condition(&chain(149)).unwrap();
+        assert_eq!(
+            parse_condition(&chain(150)).unwrap_err().message,
+            "The expression contains too many operators; operator count: 301"
+        );
+        assert!(parse_condition(&"(".repeat(4000)).is_err());
+        let parens = format!(
+            "{}a = :v{}",
+            "(".repeat(MAX_NESTING - 1),
+            ")".repeat(MAX_NESTING - 1)
+        );
+        parse_condition(&parens).unwrap();
+        assert!(parse_condition("a BETWEEN :x AND :y").is_ok());
+        let sets: Vec<String> = (0..350).map(|i| format!("a{i} = :v")).collect();
+        let update = format!("SET {}", sets.join(", "));
+        assert!(update.len() <= MAX_EXPRESSION_BYTES);
+        parse_update(&update).unwrap();
     }
 
     #[test]
