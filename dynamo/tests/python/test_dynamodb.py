@@ -531,9 +531,17 @@ def test_update_table_adds_an_index_to_a_table_with_items(client, resource, tabl
     with pytest.raises(ClientError) as e:
         client.update_table(TableName=table_s.name)
     assert error(e)[0] == "ValidationException"
+    # A table class is recorded and shown (it changes what AWS bills, nothing a request sees).
+    r = client.update_table(TableName=table_s.name, TableClass="STANDARD_INFREQUENT_ACCESS")
+    summary = r["TableDescription"]["TableClassSummary"]
+    assert summary["TableClass"] == "STANDARD_INFREQUENT_ACCESS" and "LastUpdateDateTime" in summary
     with pytest.raises(ClientError) as e:
-        client.update_table(TableName=table_s.name, TableClass="STANDARD_INFREQUENT_ACCESS")
-    assert "TableClass" in error(e)[1]
+        client.update_table(TableName=table_s.name, TableClass="standard")
+    assert error(e)[0] == "ValidationException" and "table class" in error(e)[1]
+    # What the server does not have is refused by name, not ignored.
+    with pytest.raises(ClientError) as e:
+        client.update_table(TableName=table_s.name, SSESpecification={"Enabled": True})
+    assert "SSESpecification" in error(e)[1]
 
     r = client.update_table(TableName=table_s.name, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by_team"}}])
     # DELETING while its entries are deleted in the background, then gone.
