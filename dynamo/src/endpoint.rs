@@ -169,12 +169,38 @@ impl Endpoint {
             .and_then(crate::parse::operation_of)
             .unwrap_or("")
             .to_string();
+        let mut out = self.handle_request(req, target, op, now_unix_secs);
+        cors(req, &mut out);
+        out
+    }
+
+    fn handle_request(
+        &self,
+        req: &HttpRequest<'_>,
+        target: Option<&str>,
+        op: String,
+        now_unix_secs: i64,
+    ) -> HttpResponse {
         if req.method == "GET" && req.path == "/" && target.is_none() {
-            // DynamoDB answers a bare GET (load balancer health checks) with a line of text.
+            // DynamoDB answers a bare GET (load balancer health checks) with a line of text
+            // naming the endpoint as the client reached it (ScyllaDB's Alternator
+            // test_health_works, run against DynamoDB).
+            let host = header(req.headers, "host").unwrap_or("127.0.0.1");
             return HttpResponse {
                 status: 200,
                 headers: vec![("content-type".into(), "text/plain".into())],
-                body: b"healthy: seedbed dynamodb".to_vec(),
+                body: format!("healthy: {host}").into_bytes(),
+                operation: String::new(),
+                error: None,
+                principal: String::new(),
+            };
+        }
+        if req.method == "OPTIONS" && header(req.headers, "origin").is_some() {
+            // A browser's CORS preflight: answered (the headers by `cors`), not an operation.
+            return HttpResponse {
+                status: 200,
+                headers: Vec::new(),
+                body: Vec::new(),
                 operation: String::new(),
                 error: None,
                 principal: String::new(),
@@ -320,6 +346,40 @@ impl Endpoint {
             now_unix_secs,
             &request_id,
         )
+    }
+}
+
+/// CORS, as DynamoDB answers browsers (ScyllaDB's Alternator test_cors.py, run against it): a
+/// request with an `Origin` gets any origin allowed and the response headers a client reads
+/// exposed; a preflight (OPTIONS) also gets the method and headers it asks for, and a max age.
+/// Without `Origin` nothing is added.
+fn cors(req: &HttpRequest<'_>, out: &mut HttpResponse) {
+    if header(req.headers, "origin").is_none() {
+        return;
+    }
+    out.headers
+        .push(("access-control-allow-origin".into(), "*".into()));
+    out.headers.push((
+        "access-control-expose-headers".into(),
+        "x-amzn-RequestId,x-amzn-ErrorType,x-amzn-ErrorMessage,x-amz-crc32,Date".into(),
+    ));
+    if req.method == "OPTIONS" {
+        out.headers
+            .push(("access-control-max-age".into(), "172800".into()));
+        for (asked, answer) in [
+            (
+                "access-control-request-method",
+                "access-control-allow-methods",
+            ),
+            (
+                "access-control-request-headers",
+                "access-control-allow-headers",
+            ),
+        ] {
+            if let Some(v) = header(req.headers, asked) {
+                out.headers.push((answer.into(), v.to_string()));
+            }
+        }
     }
 }
 

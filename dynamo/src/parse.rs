@@ -374,6 +374,18 @@ fn key_schema(v: Option<&Vec<Json<'_>>>, member: &str) -> R<Vec<KeySchemaElement
         .collect()
 }
 
+/// WarmThroughput: read and write units a second, either may be absent.
+fn warm(m: &Obj<'_>) -> R<Option<(Option<u64>, Option<u64>)>> {
+    opt_map(m, "WarmThroughput")?
+        .map(|w| {
+            Ok((
+                opt_u64(w, "ReadUnitsPerSecond")?,
+                opt_u64(w, "WriteUnitsPerSecond")?,
+            ))
+        })
+        .transpose()
+}
+
 fn throughput(m: &Obj<'_>) -> R<Option<Throughput>> {
     opt_map(m, "ProvisionedThroughput")?
         .map(|t| {
@@ -437,6 +449,7 @@ fn create_table(m: &Obj<'_>) -> R<CreateTableInput> {
         stream,
         deletion_protection: opt_bool(m, "DeletionProtectionEnabled")?.unwrap_or(false),
         table_class: opt_str(m, "TableClass")?,
+        warm: warm(m)?,
     })
 }
 
@@ -455,11 +468,10 @@ fn tags(m: &Obj<'_>) -> R<Option<Vec<(String, String)>>> {
 }
 
 /// UpdateTable's members that change what this server does not have: refused by name.
-const UPDATE_TABLE_UNSERVED: [&str; 5] = [
+const UPDATE_TABLE_UNSERVED: [&str; 4] = [
     "ReplicaUpdates",
     "SSESpecification",
     "OnDemandThroughput",
-    "WarmThroughput",
     "MultiRegionConsistency",
 ];
 
@@ -532,6 +544,7 @@ fn update_table(m: &Obj<'_>) -> R<UpdateTableInput> {
         stream,
         deletion_protection: opt_bool(m, "DeletionProtectionEnabled")?,
         table_class: opt_str(m, "TableClass")?,
+        warm: warm(m)?,
         gsi_updates,
         unsupported: UPDATE_TABLE_UNSERVED
             .iter()

@@ -142,6 +142,13 @@ pub fn table_description(info: &TableInfo, region: &str, account: &str) -> Value
         "DeletionProtectionEnabled".into(),
         json!(d.deletion_protection),
     );
+    let (read, write) = d
+        .warm
+        .unwrap_or(seedbed_engine::table::schema::WARM_DEFAULT);
+    t.insert(
+        "WarmThroughput".into(),
+        json!({"ReadUnitsPerSecond": read, "WriteUnitsPerSecond": write, "Status": "ACTIVE"}),
+    );
     if let Some(c) = &d.table_class {
         let mut summary = Map::new();
         summary.insert("TableClass".into(), json!(c.class));

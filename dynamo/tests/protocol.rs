@@ -368,3 +368,142 @@ fn signature_refusals_are_dynamodbs_errors() {
         [("AKIDTEST".into(), "dynamodb".into(), "us-east-1".into())]
     );
 }
+
+/// What ScyllaDB's Alternator tests (run against DynamoDB) found DynamoDB to answer at the
+/// HTTP level and in table descriptions; the endpoint without security, as DynamoDB Local.
+#[test]
+fn health_cors_endpoints_and_descriptions_as_dynamodb_answers() {
+    use seedbed_dynamo::endpoint::{Endpoint, HttpRequest};
+    let (t, _dir) = tables();
+    let ep = Endpoint::new(Arc::new(t), None);
+    let send = |method: &'static str, headers: &[(&str, &str)], body: &[u8]| {
+        let h: Vec<(String, String)> = headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        ep.handle(
+            &HttpRequest {
+                method,
+                path: "/",
+                query: "",
+                headers: &h,
+                body,
+            },
+            0,
+        )
+    };
+    let head = |r: &seedbed_dynamo::endpoint::HttpResponse, name: &str| {
+        r.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    };
+    // The health check names the endpoint as the client reached it.
+    let r = send("GET", &[("Host", "127.0.0.1:8000")], b"");
+    assert_eq!(
+        (r.status, r.body.as_slice()),
+        (200, &b"healthy: 127.0.0.1:8000"[..])
+    );
+    assert_eq!(
+        head(&r, "access-control-allow-origin"),
+        None,
+        "no Origin, no CORS"
+    );
+    // CORS: any origin; a preflight gets what it asked for and a max age.
+    let r = send(
+        "OPTIONS",
+        &[
+            ("Host", "h"),
+            ("Origin", "http://example.com"),
+            ("Access-Control-Request-Method", "POST"),
+            (
+                "Access-Control-Request-Headers",
+                "x-amz-target, content-type",
+            ),
+        ],
+        b"",
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        head(&r, "access-control-allow-origin").as_deref(),
+        Some("*")
+    );
+    assert_eq!(
+        head(&r, "access-control-allow-methods").as_deref(),
+        Some("POST")
+    );
+    assert_eq!(
+        head(&r, "access-control-allow-headers").as_deref(),
+        Some("x-amz-target, content-type")
+    );
+    assert!(head(&r, "access-control-max-age").is_some());
+    let target = |op: &'static str| format!("DynamoDB_20120810.{op}");
+    let list = target("ListTables");
+    let r = send(
+        "POST",
+        &[
+            ("Host", "h"),
+            ("Origin", "http://example.com"),
+            ("X-Amz-Target", &list),
+        ],
+        b"{}",
+    );
+    assert_eq!(r.status, 200);
+    assert!(head(&r, "access-control-expose-headers").is_some());
+    assert_eq!(head(&r, "access-control-max-age"), None);
+    // DescribeEndpoints: the address the client used, no scheme.
+    let de = target("DescribeEndpoints");
+    let r = send(
+        "POST",
+        &[("Host", "127.0.0.1:8000"), ("X-Amz-Target", &de)],
+        b"{}",
+    );
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["Endpoints"][0]["Address"], "127.0.0.1:8000");
+    assert_eq!(v["Endpoints"][0]["CachePeriodInMinutes"], 1440);
+
+    // A table class and warm throughput are recorded and shown; DeleteTable's description
+    // has no schema; TagResource answers an empty body.
+    let (t, _dir) = tables();
+    let d = ok(
+        &t,
+        "CreateTable",
+        json!({"TableName": "classy", "BillingMode": "PAY_PER_REQUEST",
+               "KeySchema": [{"AttributeName": "p", "KeyType": "HASH"}],
+               "AttributeDefinitions": [{"AttributeName": "p", "AttributeType": "S"}],
+               "TableClass": "STANDARD_INFREQUENT_ACCESS",
+               "WarmThroughput": {"ReadUnitsPerSecond": 13000}}),
+    );
+    let td = &d["TableDescription"];
+    assert_eq!(
+        td["TableClassSummary"]["TableClass"],
+        "STANDARD_INFREQUENT_ACCESS"
+    );
+    assert_eq!(td["WarmThroughput"]["ReadUnitsPerSecond"], 13000);
+    assert_eq!(td["WarmThroughput"]["WriteUnitsPerSecond"], 4000);
+    let (kind, msg) = err(
+        &t,
+        "UpdateTable",
+        json!({"TableName": "classy", "WarmThroughput": {"ReadUnitsPerSecond": 12500}}),
+    );
+    assert!(
+        kind.ends_with("ValidationException") && msg.contains("lower than current WarmThroughput"),
+        "{msg}"
+    );
+    let arn = td["TableArn"].as_str().unwrap().to_string();
+    let r: Reply = handle(
+        &t,
+        Some("DynamoDB_20120810.TagResource"),
+        json!({"ResourceArn": arn, "Tags": [{"Key": "k", "Value": "v"}]})
+            .to_string()
+            .as_bytes(),
+        None,
+    );
+    assert_eq!((r.status, r.body.len()), (200, 0));
+    let gone = ok(&t, "DeleteTable", json!({"TableName": "classy"}));
+    let gd = &gone["TableDescription"];
+    assert_eq!(gd["TableStatus"], "DELETING");
+    for k in ["KeySchema", "AttributeDefinitions", "CreationDateTime"] {
+        assert!(gd.get(k).is_none(), "DeleteTable's description has no {k}");
+    }
+}

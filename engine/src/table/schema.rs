@@ -223,6 +223,11 @@ pub struct TableDef {
     /// tier. It changes what AWS bills, nothing a request sees; here it is recorded and shown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub table_class: Option<TableClass>,
+    /// WarmThroughput raised above DynamoDB's defaults (read, write units a second; `None`:
+    /// the defaults). Like provisioned throughput it is recorded and shown; nothing here is
+    /// throttled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warm: Option<(u64, u64)>,
     /// Deleted global indexes whose entries are still being deleted ([`super::online`]):
     /// DescribeTable shows them `DELETING`, and no new index takes one of their numbers until
     /// the entries are gone.
@@ -238,6 +243,41 @@ pub struct TableClass {
     /// When UpdateTable last changed it (Unix milliseconds); none if set at creation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_unix_ms: Option<u64>,
+}
+
+/// The warm throughput of a new on-demand table, read and write units a second (DynamoDB's
+/// documented defaults; ScyllaDB's Alternator test_warm_throughput.py uses them as minimums).
+pub const WARM_DEFAULT: (u64, u64) = (12_000, 4_000);
+
+/// A WarmThroughput parameter (`(read, write)`, either may be absent) over the table's
+/// current one: at least the defaults, and never lower than what the table has.
+pub fn warm_throughput(
+    current: (u64, u64),
+    asked: (Option<u64>, Option<u64>),
+) -> Result<(u64, u64)> {
+    let mut out = current;
+    for (v, min, cur, name, slot) in [
+        (asked.0, WARM_DEFAULT.0, current.0, "ReadUnitsPerSecond", 0),
+        (asked.1, WARM_DEFAULT.1, current.1, "WriteUnitsPerSecond", 1),
+    ] {
+        let Some(v) = v else { continue };
+        if v < min {
+            return Err(DynamoError::validation(format!(
+                "One or more parameter values were invalid: WarmThroughput {name} {v} is lower than the minimum of {min}"
+            )));
+        }
+        if v < cur {
+            return Err(DynamoError::validation(format!(
+                "One or more parameter values were invalid: Requested {name} {v} is lower than current WarmThroughput {cur}"
+            )));
+        }
+        if slot == 0 {
+            out.0 = v;
+        } else {
+            out.1 = v;
+        }
+    }
+    Ok(out)
 }
 
 /// The table classes DynamoDB has.
@@ -531,6 +571,8 @@ pub struct CreateTableInput {
     pub deletion_protection: bool,
     /// TableClass.
     pub table_class: Option<String>,
+    /// WarmThroughput: read and write units a second, either may be absent.
+    pub warm: Option<(Option<u64>, Option<u64>)>,
 }
 
 /// Longest key attribute name, in bytes: the API model's limit on KeySchemaElement and
@@ -625,7 +667,10 @@ fn gsi_key_attrs(
     defs: &[(String, String)],
     what: &str,
 ) -> Result<(Vec<KeyAttr>, Vec<KeyAttr>)> {
-    if schema.len() <= 2 {
+    // One element, or a partition and a sort key: checked as a table's key. Two partition
+    // attributes are a multi-attribute key (ScyllaDB's Alternator test_gsi_composite_create_2h).
+    let two_hashes = schema.len() == 2 && schema.iter().all(|k| k.key_type == "HASH");
+    if schema.len() <= 2 && !two_hashes {
         let (h, r) = key_attrs(schema, defs, what)?;
         return Ok((vec![h], r.into_iter().collect()));
     }
@@ -650,7 +695,7 @@ fn gsi_key_attrs(
     let mut seen = std::collections::BTreeSet::new();
     if let Some(k) = schema.iter().find(|k| !seen.insert(k.name.as_str())) {
         return Err(DynamoError::invalid_parameter(format!(
-            "Invalid KeySchema: attribute {} appears more than once",
+            "Invalid KeySchema: Duplicate attribute {} in the index key; an attribute appears once",
             k.name
         )));
     }
@@ -950,6 +995,10 @@ pub fn table_def(
                     updated_unix_ms: None,
                 })
             }
+            None => None,
+        },
+        warm: match input.warm {
+            Some(asked) => Some(warm_throughput(WARM_DEFAULT, asked)?),
             None => None,
         },
         purging: Vec::new(),

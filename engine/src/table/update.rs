@@ -42,6 +42,8 @@ pub struct UpdateTableInput {
     pub deletion_protection: Option<bool>,
     /// TableClass.
     pub table_class: Option<String>,
+    /// WarmThroughput: read and write units a second, either may be absent.
+    pub warm: Option<(Option<u64>, Option<u64>)>,
     /// GlobalSecondaryIndexUpdates.
     pub gsi_updates: Vec<GsiUpdate>,
     /// Members given that this server does not serve (ReplicaUpdates, SSESpecification …):
@@ -143,6 +145,7 @@ fn as_created(
         stream: None,
         deletion_protection: false,
         table_class: None,
+        warm: None,
     }
 }
 
@@ -229,6 +232,7 @@ impl Tables {
             && input.stream.is_none()
             && input.deletion_protection.is_none()
             && input.table_class.is_none()
+            && input.warm.is_none()
             && input.gsi_updates.is_empty()
         {
             return Err(DynamoError::validation(
@@ -314,6 +318,12 @@ impl Tables {
         }
         if let Some(p) = input.deletion_protection {
             def.deletion_protection = p;
+        }
+        if let Some(asked) = input.warm {
+            def.warm = Some(schema::warm_throughput(
+                def.warm.unwrap_or(schema::WARM_DEFAULT),
+                asked,
+            )?);
         }
         if let Some(c) = &input.table_class {
             schema::check_table_class(c)?;

@@ -1432,4 +1432,24 @@ fn rules_found_by_the_alternator_suite() {
         })
         .unwrap_err();
     assert!(e.message.contains("Duplicate"), "{}", e.message);
+    // A global index keyed on two partition attributes and no sort attribute.
+    f.t.create_table(&CreateTableInput {
+        name: "two_hashes".into(),
+        key_schema: ks(&[("p", "HASH")]),
+        attributes: vec![
+            ("p".into(), "S".into()),
+            ("a".into(), "S".into()),
+            ("b".into(), "S".into()),
+        ],
+        gsis: vec![IndexInput {
+            name: "by_ab".into(),
+            key_schema: ks(&[("a", "HASH"), ("b", "HASH")]),
+            projection_type: Some("ALL".into()),
+            non_key_attributes: None,
+            throughput: None,
+        }],
+        billing_mode: Some("PAY_PER_REQUEST".into()),
+        ..CreateTableInput::default()
+    })
+    .unwrap();
 }
