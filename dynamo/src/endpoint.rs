@@ -257,40 +257,23 @@ impl Endpoint {
                 .authorize(&auth, &caller, None, r)
                 .map_err(WireError::Dynamo)
         };
-        let reply = if op == "DescribeEndpoints" {
-            let check = Check {
-                action: "dynamodb:DescribeEndpoints".into(),
-                resource: "*".into(),
-                leading_keys: Vec::new(),
-                attributes: Vec::new(),
-                select: None,
-                return_values: None,
-                request_tags: Vec::new(),
-                tag_keys: Vec::new(),
-            };
+        // Operations decided by IAM checks of their own (not a parsed table request).
+        let decide = |checks: &[Check]| -> Result<(), WireError> {
             let auth = sec.authorizer.read().unwrap_or_else(|p| p.into_inner());
             let caller = Requester {
                 principal: &principal,
                 context: &context,
             };
-            match self
-                .tables
-                .authorize_checks(&auth, &caller, None, std::slice::from_ref(&check))
-            {
+            self.tables
+                .authorize_checks(&auth, &caller, None, checks)
+                .map_err(WireError::Dynamo)
+        };
+        let reply = if op == "DescribeEndpoints" {
+            match decide(&[Check::new("dynamodb:DescribeEndpoints", "*")]) {
                 Ok(()) => describe_endpoints(req),
-                Err(e) => Reply::error(&WireError::Dynamo(e), &op),
+                Err(e) => Reply::error(&e, &op),
             }
         } else if transfer::handles(&op) {
-            let decide = |checks: &[Check]| -> Result<(), WireError> {
-                let auth = sec.authorizer.read().unwrap_or_else(|p| p.into_inner());
-                let caller = Requester {
-                    principal: &principal,
-                    context: &context,
-                };
-                self.tables
-                    .authorize_checks(&auth, &caller, None, checks)
-                    .map_err(WireError::Dynamo)
-            };
             self.transfer(&op, req.body, &decide, Some(principal.clone()))
         } else {
             handler::handle(&self.tables, target, req.body, Some(&authorize))

@@ -121,6 +121,17 @@ fn create_scores(t: &Tables) {
     .unwrap();
 }
 
+/// A global index projecting every attribute.
+pub(crate) fn all_gsi(name: &str, key: &[(&str, &str)]) -> IndexInput {
+    IndexInput {
+        name: name.into(),
+        key_schema: ks(key),
+        projection_type: Some("ALL".into()),
+        non_key_attributes: None,
+        throughput: None,
+    }
+}
+
 pub(crate) fn put(t: &Tables, table: &str, i: Item) {
     t.put_item(&PutItem {
         table: table.into(),
@@ -1394,13 +1405,7 @@ fn rules_found_by_the_alternator_suite() {
     f.t.update_table(&UpdateTableInput {
         name: "plain".into(),
         attributes: vec![("x".into(), "S".into())],
-        gsi_updates: vec![GsiUpdate::Create(IndexInput {
-            name: "by_x".into(),
-            key_schema: ks(&[("x", "HASH")]),
-            projection_type: Some("ALL".into()),
-            non_key_attributes: None,
-            throughput: None,
-        })],
+        gsi_updates: vec![GsiUpdate::Create(all_gsi("by_x", &[("x", "HASH")]))],
         ..UpdateTableInput::default()
     })
     .unwrap();
@@ -1441,13 +1446,7 @@ fn rules_found_by_the_alternator_suite() {
             ("a".into(), "S".into()),
             ("b".into(), "S".into()),
         ],
-        gsis: vec![IndexInput {
-            name: "by_ab".into(),
-            key_schema: ks(&[("a", "HASH"), ("b", "HASH")]),
-            projection_type: Some("ALL".into()),
-            non_key_attributes: None,
-            throughput: None,
-        }],
+        gsis: vec![all_gsi("by_ab", &[("a", "HASH"), ("b", "HASH")])],
         billing_mode: Some("PAY_PER_REQUEST".into()),
         ..CreateTableInput::default()
     })
