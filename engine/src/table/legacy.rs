@@ -9,6 +9,7 @@ use super::expr::ast::{Call, Clause, CmpOp, Cond, Elem, Operand, SetValue, Updat
 use super::expr::{CondExpr, OperandExpr, PathExpr, UpdateExpr};
 use super::request::{AttributeUpdate, LegacyCondition, LegacyConditions, Names, Values};
 use super::value::{AttributeValue, ValueType};
+use super::value_rules::MAX_NAME_BYTES;
 use std::collections::BTreeMap;
 
 fn path(attr: &str) -> OperandExpr {
@@ -207,13 +208,9 @@ pub fn conditions(
     Ok(out)
 }
 
-/// Longest attribute name DynamoDB takes, in bytes: 65535, not the 64 KB its guide says
-/// (ScyllaDB's Alternator test_limit_attribute_length_nonkey_*, run against DynamoDB).
-pub const MAX_NAME_BYTES: usize = 65535;
-
 /// The error for an attribute name over [`MAX_NAME_BYTES`] at `field` (the API model's
 /// constraint; the list's place is not named).
-pub fn name_too_long(field: &str) -> DynamoError {
+fn name_too_long(field: &str) -> DynamoError {
     DynamoError::validation(format!(
         "1 validation error detected: Value at '{field}' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to {MAX_NAME_BYTES}, Member must have length greater than or equal to 1]"
     ))

@@ -68,7 +68,9 @@ fn is_item_error(e: &DynamoError) -> bool {
         && [
             "Type mismatch for key",
             "Item size has exceeded",
-            "has exceeded the size limit",
+            // Both key sizes: "… the maximum size limit of2048 bytes", "… the size limit of
+            // 1024 bytes".
+            "size limit of",
             "Nesting Levels have exceeded",
         ]
         .iter()

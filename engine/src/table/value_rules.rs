@@ -7,9 +7,17 @@ use super::value::{item_size, AttributeValue, Item, MAX_ITEM_BYTES};
 /// Deepest nesting of maps and lists DynamoDB stores.
 pub const MAX_NESTING: usize = 32;
 
+/// Longest attribute name DynamoDB takes, in bytes: 65535, not the 64 KB its guide says
+/// (ScyllaDB's Alternator test_limit_attribute_length_nonkey_*, run against DynamoDB).
+pub const MAX_NAME_BYTES: usize = 65535;
+
+/// A value nested deeper than [`MAX_NESTING`].
+const TOO_DEEP: &str =
+    "One or more parameter values were invalid: Nesting Levels have exceeded supported limits";
+
 fn check_depth(v: &AttributeValue, depth: usize) -> std::result::Result<(), ValidationError> {
     if depth > MAX_NESTING {
-        return Err(ValidationError::new("One or more parameter values were invalid: Nesting Levels have exceeded supported limits"));
+        return Err(ValidationError::new(TOO_DEEP));
     }
     match v {
         AttributeValue::M(m) => m.values().try_for_each(|x| check_depth(x, depth + 1)),
@@ -34,16 +42,13 @@ pub fn check_value(v: &AttributeValue) -> std::result::Result<(), ValidationErro
 
 /// Check an item to be stored: every value, and the 400 KB limit.
 pub fn check_item(item: &Item) -> Result<()> {
-    if let Some(n) = item
-        .keys()
-        .find(|n| n.len() > super::legacy::MAX_NAME_BYTES)
-    {
+    if let Some(n) = item.keys().find(|n| n.len() > MAX_NAME_BYTES) {
         // Our words; DynamoDB's name the limit (ScyllaDB's Alternator
         // test_limit_attribute_length_nonkey_bad checks only for the number).
         return Err(DynamoError::validation(format!(
             "One or more parameter values were invalid: an attribute name is {} bytes long; the limit is {}",
             n.len(),
-            super::legacy::MAX_NAME_BYTES
+            MAX_NAME_BYTES
         )));
     }
     for v in item.values() {
@@ -51,9 +56,7 @@ pub fn check_item(item: &Item) -> Result<()> {
             // For an item DynamoDB says which part is too deep (its words, as captured from
             // the service by others: "Attributes in the item have nested levels beyond
             // supported limit"; ScyllaDB's Alternator test_exceed_nested_level_a_little).
-            if e.0
-                .ends_with("Nesting Levels have exceeded supported limits")
-            {
+            if e.0 == TOO_DEEP {
                 ValidationError::new(format!(
                     "{}: Attributes in the item have nested levels beyond supported limit",
                     e.0

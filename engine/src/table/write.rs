@@ -179,29 +179,17 @@ fn check_index_keys(def: &TableDef, item: &Item) -> Result<()> {
             }
         }
         // An index key is held to a table key's sizes (2048 bytes a partition attribute,
-        // 1024 a sort attribute), with the table key's messages.
+        // 1024 a sort attribute), with the table key's messages (an empty value was refused
+        // above with the index's).
         for (attrs, is_hash) in [(ix.hash_attrs(), true), (ix.range_attrs(), false)] {
             for k in attrs {
                 if let Some(v) = item.get(&k.name) {
-                    if !index_key_fits(v, is_hash) {
-                        schema::check_key_value(&k.name, v, is_hash)?;
-                    }
+                    schema::check_key_value(&k.name, v, is_hash)?;
                 }
             }
         }
     }
     Ok(())
-}
-
-/// Whether a value is short enough to be an index key: DynamoDB's 2048 bytes for a partition
-/// attribute, 1024 for a sort attribute.
-fn index_key_fits(v: &AttributeValue, is_hash: bool) -> bool {
-    let len = match v {
-        AttributeValue::S(s) => s.len(),
-        AttributeValue::B(b) => b.len(),
-        _ => return true,
-    };
-    len <= if is_hash { 2048 } else { 1024 }
 }
 
 impl Tables {
@@ -507,9 +495,7 @@ pub(crate) fn index_entry(def: &TableDef, ix: &IndexDef, item: &Item) -> Option<
             .map(|k| {
                 item.get(&k.name).filter(|v| {
                     v.value_type() == k.value_type()
-                        && !matches!(v, AttributeValue::S(s) if s.is_empty())
-                        && !matches!(v, AttributeValue::B(b) if b.is_empty())
-                        && index_key_fits(v, is_hash)
+                        && schema::check_key_value(&k.name, v, is_hash).is_ok()
                 })
             })
             .collect()

@@ -1289,6 +1289,17 @@ fn rules_found_by_the_alternator_suite() {
         .message
         .as_deref()
         .is_some_and(|m| m.contains("Type mismatch for key")));
+    // So is a key too long (the hash key's message differs from the sort key's).
+    let long_key = TransactWrite::Put(PutItem {
+        table: "scores".into(),
+        item: item(&[("player", s(&"k".repeat(2049))), ("ts", n("1"))]),
+        ..PutItem::default()
+    });
+    let e =
+        f.t.transact_write_items(&[good.clone(), long_key], None, ReturnCapacity::None)
+            .unwrap_err();
+    let codes: Vec<&str> = e.reasons.iter().map(|r| r.code.as_str()).collect();
+    assert_eq!(codes, ["None", "ValidationError"], "{}", e.message);
     // An empty key string stays a ValidationException for the whole request (moto's
     // AWS-verified test_transaction_with_empty_key).
     let empty = TransactWrite::Put(PutItem {
