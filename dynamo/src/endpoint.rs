@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use seedbed_engine::iam::authorizer::{Authorizer, Principal, Requester};
-use seedbed_engine::table::Tables;
+use seedbed_engine::table::{DynamoError, ErrorKind, Tables};
 
 use crate::errors::WireError;
 use crate::handler::{self, Reply};
@@ -169,76 +169,111 @@ impl Endpoint {
             .and_then(crate::parse::operation_of)
             .unwrap_or("")
             .to_string();
-        let mut out = self.handle_request(req, target, op, now_unix_secs);
+        let mut out = self
+            .handle_request(req, target, op, now_unix_secs, false)
+            .unwrap_or_else(|| {
+                // Not reached: only a memory-only run declines.
+                let e = DynamoError::new(ErrorKind::InternalServerError, "Internal server error");
+                self.error(WireError::Dynamo(e), "")
+            });
         cors(req, &mut out);
         out
     }
 
+    /// Answer `req` if that needs no device read and no wait: a GetItem found in memory
+    /// ([`handler::handle_in_memory`]), or a request refused before it runs (bad signature,
+    /// malformed, not allowed). `None`: run it with [`Endpoint::handle`] on a thread that may
+    /// block. A server calls this on the thread that read the request.
+    pub fn handle_in_memory(
+        &self,
+        req: &HttpRequest<'_>,
+        now_unix_secs: i64,
+    ) -> Option<HttpResponse> {
+        let target = header(req.headers, "x-amz-target");
+        let op = target
+            .and_then(crate::parse::operation_of)
+            .unwrap_or("")
+            .to_string();
+        if op != "GetItem" || req.method != "POST" {
+            return None;
+        }
+        let mut out = self.handle_request(req, target, op, now_unix_secs, true)?;
+        cors(req, &mut out);
+        Some(out)
+    }
+
+    /// The request's response; `None` only when `memory_only` and it needs the device.
     fn handle_request(
         &self,
         req: &HttpRequest<'_>,
         target: Option<&str>,
         op: String,
         now_unix_secs: i64,
-    ) -> HttpResponse {
+        memory_only: bool,
+    ) -> Option<HttpResponse> {
         if req.method == "GET" && req.path == "/" && target.is_none() {
             // DynamoDB answers a bare GET (load balancer health checks) with a line of text
             // naming the endpoint as the client reached it (ScyllaDB's Alternator
             // test_health_works, run against DynamoDB).
             let host = header(req.headers, "host").unwrap_or("127.0.0.1");
-            return HttpResponse {
+            return Some(HttpResponse {
                 status: 200,
                 headers: vec![("content-type".into(), "text/plain".into())],
                 body: format!("healthy: {host}").into_bytes(),
                 operation: String::new(),
                 error: None,
                 principal: String::new(),
-            };
+            });
         }
         if req.method == "OPTIONS" && header(req.headers, "origin").is_some() {
             // A browser's CORS preflight: answered (the headers by `cors`), not an operation.
-            return HttpResponse {
+            return Some(HttpResponse {
                 status: 200,
                 headers: Vec::new(),
                 body: Vec::new(),
                 operation: String::new(),
                 error: None,
                 principal: String::new(),
-            };
+            });
         }
         if req.method != "POST" {
-            return self.error(WireError::UnknownOperation, &op);
+            return Some(self.error(WireError::UnknownOperation, &op));
         }
         if target.is_none() {
             if let Some(action) =
                 crate::sts::action_of(header(req.headers, "content-type"), req.body)
             {
-                return self.sts(req, &action, now_unix_secs);
+                return Some(self.sts(req, &action, now_unix_secs));
             }
         }
         let Some(sec) = &self.security else {
             if op == "DescribeEndpoints" {
-                return self.respond(describe_endpoints(req));
+                return Some(self.respond(describe_endpoints(req)));
             }
             if transfer::handles(&op) {
-                return self.respond(self.transfer(&op, req.body, &|_| Ok(()), None));
+                return Some(self.respond(self.transfer(&op, req.body, &|_| Ok(()), None)));
             }
-            return self.respond(handler::handle(&self.tables, target, req.body, None));
+            let reply = if memory_only {
+                handler::handle_in_memory(&self.tables, target, req.body, None)?
+            } else {
+                handler::handle(&self.tables, target, req.body, None)
+            };
+            return Some(self.respond(reply));
         };
         let request = req.to_signed();
         let verified = match sigv4::verify(&request, "dynamodb", now_unix_secs, |k| {
             sec.identities.secret_of(k)
         }) {
             Ok(v) => v,
-            Err(e) => return self.error(signature_error(e), &op),
+            Err(e) => return Some(self.error(signature_error(e), &op)),
         };
         let principal = match check_session(sec, &verified, req.headers, now_unix_secs) {
             Ok(p) => p,
             Err(Refusal::BadToken) => {
-                return self.error(WireError::UnrecognizedClient(BAD_TOKEN.into()), &op)
+                return Some(self.error(WireError::UnrecognizedClient(BAD_TOKEN.into()), &op));
             }
             Err(Refusal::Expired) => {
-                return self.error(WireError::ExpiredToken(EXPIRED_TOKEN.into()), &op)
+                return Some(self.error(WireError::ExpiredToken(EXPIRED_TOKEN.into()), &op));
             }
         };
         let source_ip: Vec<&str> = header(req.headers, "x-forwarded-for").into_iter().collect();
@@ -275,12 +310,14 @@ impl Endpoint {
             }
         } else if transfer::handles(&op) {
             self.transfer(&op, req.body, &decide, Some(principal.clone()))
+        } else if memory_only {
+            handler::handle_in_memory(&self.tables, target, req.body, Some(&authorize))?
         } else {
             handler::handle(&self.tables, target, req.body, Some(&authorize))
         };
         let mut out = self.respond(reply);
         out.principal = principal.log_name();
-        out
+        Some(out)
     }
 }
 

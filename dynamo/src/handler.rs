@@ -2,7 +2,7 @@
 //! from `X-Amz-Target`, the JSON body in, the status, JSON body and `x-amz-crc32` (CRC-32 of
 //! the body bytes, which boto3 verifies) out.
 
-use seedbed_engine::table::{Request, Tables};
+use seedbed_engine::table::{DynamoError, ErrorKind, Request, Tables};
 
 use crate::errors::WireError;
 use crate::tree::{self, Json};
@@ -64,30 +64,68 @@ pub fn handle(
     body: &[u8],
     authorize: Option<Authorize<'_>>,
 ) -> Reply {
+    run(tables, target, body, authorize, false).unwrap_or_else(|| {
+        // Not reached: only a memory-only run declines.
+        let e = DynamoError::new(ErrorKind::InternalServerError, "Internal server error");
+        Reply::error(&WireError::Dynamo(e), "")
+    })
+}
+
+/// Handle one request if that needs no device read: a GetItem whose item is in the memtable
+/// or the block cache (the LSM's `cache_only` read), or a request refused before it runs
+/// (malformed, not allowed). `None` when it must be run with [`handle`] on a thread that
+/// may block: any other operation, or a GetItem whose block is not cached. Nothing has been
+/// read from the device or written then; `authorize` may have been called.
+///
+/// A server runs this on the thread that parsed the HTTP request, saving the hand-off to a
+/// blocking thread and back — two thread switches, more than an in-memory GetItem costs.
+pub fn handle_in_memory(
+    tables: &Tables,
+    target: Option<&str>,
+    body: &[u8],
+    authorize: Option<Authorize<'_>>,
+) -> Option<Reply> {
+    run(tables, target, body, authorize, true)
+}
+
+fn run(
+    tables: &Tables,
+    target: Option<&str>,
+    body: &[u8],
+    authorize: Option<Authorize<'_>>,
+    memory_only: bool,
+) -> Option<Reply> {
     let op = target
         .and_then(parse::operation_of)
         .unwrap_or("")
         .to_string();
-    let req = match parse_request(target, body) {
+    let mut req = match parse_request(target, body) {
         Ok(r) => r,
-        Err(e) => return Reply::error(&e, &op),
+        Err(e) => return Some(Reply::error(&e, &op)),
     };
+    if memory_only {
+        match &mut req {
+            Request::GetItem(g) => g.memory_only = true,
+            _ => return None,
+        }
+    }
     if let Some(auth) = authorize {
         if let Err(e) = auth(&req) {
-            return Reply::error(&e, &op);
+            return Some(Reply::error(&e, &op));
         }
     }
     // A table an import is creating is not the client's yet (`engine/src/table/creating.rs`).
     if let Err(e) = tables.check_created(&req) {
-        return Reply::error(&WireError::Dynamo(e), &op);
+        return Some(Reply::error(&WireError::Dynamo(e), &op));
     }
-    match tables.execute(&req) {
+    Some(match tables.execute(&req) {
         Ok(resp) => Reply::new(
             200,
             render::response(&req, &resp, &tables.region, &tables.account),
             &op,
             None,
         ),
+        Err(e) if e.needs_device() => return None,
         Err(e) => Reply::error(&WireError::Dynamo(e), &op),
-    }
+    })
 }

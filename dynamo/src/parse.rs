@@ -255,6 +255,8 @@ fn get_item(m: &Obj<'_>) -> R<GetItem> {
         attributes_to_get: opt_strings(m, "AttributesToGet")?,
         names: names(m)?,
         capacity: capacity(m)?,
+        // Not a wire parameter: the server sets it for a first, memory-only try.
+        memory_only: false,
     })
 }
 

@@ -507,3 +507,93 @@ fn health_cors_endpoints_and_descriptions_as_dynamodb_answers() {
         assert!(gd.get(k).is_none(), "DeleteTable's description has no {k}");
     }
 }
+
+/// `Endpoint::handle_in_memory`, what `seedbed serve` tries on the thread that read the
+/// request: a GetItem found in memory is answered there, exactly as `handle` answers it; a
+/// GetItem whose block is not cached, and every other operation, is handed on (`None`); a
+/// request refused before it runs is answered.
+#[test]
+fn get_item_is_answered_in_memory_or_handed_on() {
+    use seedbed_dynamo::endpoint::{Endpoint, HttpRequest, HttpResponse};
+
+    let (t, dir) = tables();
+    create(&t);
+    let pad = "x".repeat(100);
+    for year in 0..300 {
+        ok(
+            &t,
+            "PutItem",
+            json!({"TableName": "Music", "Item": {"Artist": {"S": "A"}, "Year": {"N": year.to_string()}, "Pad": {"S": pad}}}),
+        );
+    }
+    t.db().close().unwrap();
+    drop(t);
+    let clock = Arc::new(VirtualClock::new());
+    let db = Db::open(
+        Arc::new(PosixFs::new()),
+        dir.path().join("db"),
+        Options::small_for_tests(),
+        clock.clone(),
+    )
+    .unwrap();
+    db.flush().unwrap();
+    let ep = Endpoint::new(Arc::new(Tables::open(Arc::new(db), clock).unwrap()), None);
+
+    let headers = |op: &str| {
+        vec![
+            ("host".to_string(), "127.0.0.1:8000".to_string()),
+            (
+                "x-amz-target".to_string(),
+                format!("DynamoDB_20120810.{op}"),
+            ),
+        ]
+    };
+    let request = |h: &[(String, String)], body: &str, f: &dyn Fn(&HttpRequest<'_>) -> R| -> R {
+        f(&HttpRequest {
+            method: "POST",
+            path: "/",
+            query: "",
+            headers: h,
+            body: body.as_bytes(),
+        })
+    };
+    type R = Option<HttpResponse>;
+    let fast = |op: &str, body: &str| request(&headers(op), body, &|r| ep.handle_in_memory(r, 0));
+    let full = |op: &str, body: &str| request(&headers(op), body, &|r| Some(ep.handle(r, 0)));
+    let json_of = |r: &HttpResponse| serde_json::from_slice::<Value>(&r.body).unwrap();
+
+    let get = r#"{"TableName": "Music", "Key": {"Artist": {"S": "A"}, "Year": {"N": "150"}}}"#;
+    assert!(fast("GetItem", get).is_none(), "a cold block: handed on");
+    let slow = full("GetItem", get).unwrap();
+    assert_eq!(slow.status, 200);
+    assert_eq!(json_of(&slow)["Item"]["Year"]["N"], "150");
+    let warm = fast("GetItem", get).expect("the block is cached now");
+    assert_eq!((warm.status, &warm.body), (200, &slow.body));
+    assert_eq!(warm.operation, "GetItem");
+
+    // Writes, and reads of many items, always go to a thread that may block.
+    let put = r#"{"TableName": "Music", "Item": {"Artist": {"S": "B"}, "Year": {"N": "1"}}}"#;
+    assert!(fast("PutItem", put).is_none());
+    let query = r#"{"TableName": "Music", "KeyConditionExpression": "Artist = :a", "ExpressionAttributeValues": {":a": {"S": "A"}}}"#;
+    assert!(fast("Query", query).is_none());
+    assert!(
+        full(
+            "GetItem",
+            r#"{"TableName": "Music", "Key": {"Artist": {"S": "B"}, "Year": {"N": "1"}}}"#
+        )
+        .map(|r| json_of(&r).get("Item").is_none())
+        .unwrap(),
+        "the PutItem was not run by the memory-only try"
+    );
+    // Refusals need no device: answered at once, as `handle` answers them.
+    let missing = r#"{"TableName": "Nope", "Key": {"Artist": {"S": "A"}, "Year": {"N": "1"}}}"#;
+    let r = fast("GetItem", missing).expect("answered");
+    assert_eq!(r.status, 400);
+    assert!(json_of(&r)["__type"]
+        .as_str()
+        .unwrap()
+        .ends_with("ResourceNotFoundException"));
+    let r = fast("GetItem", "{not json").expect("answered");
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body, full("GetItem", "{not json").unwrap().body);
+}

@@ -52,6 +52,13 @@ pub enum LsmError {
     /// The database was closed.
     #[error("database is closed")]
     Closed,
+    /// A read with [`super::ReadOptions::cache_only`] needed a data block that is not in
+    /// the block cache; nothing is wrong, the read must be retried where it may block.
+    #[error("the read needs a data block of table {table} that is not cached")]
+    NotInCache {
+        /// The table file's number.
+        table: u64,
+    },
 }
 
 impl LsmError {
@@ -142,6 +149,7 @@ impl LsmError {
             },
             LsmError::BackgroundError(e) => LsmError::BackgroundError(Arc::clone(e)),
             LsmError::Closed => LsmError::Closed,
+            LsmError::NotInCache { table } => LsmError::NotInCache { table: *table },
         }
     }
 }

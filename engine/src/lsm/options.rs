@@ -227,6 +227,13 @@ pub struct WriteOptions {
 pub struct ReadOptions {
     /// Read as of this sequence number (a [`super::Snapshot`]); `None` reads the latest.
     pub snapshot_seq: Option<u64>,
+    /// Answer from memory only — the memtables, the tables' in-memory index and filter, and
+    /// the block cache (RocksDB's `kBlockCacheTier`): a point lookup that would have to read
+    /// a data block from the device fails with [`super::LsmError::NotInCache`] instead. A
+    /// server tries a small read this way on the thread that parsed the request, and hands it
+    /// to a thread that may block only when the device is needed. Honoured by `get` and
+    /// `get_opt`; iterators and `multi_get` read the device as usual.
+    pub cache_only: bool,
 }
 
 #[cfg(test)]

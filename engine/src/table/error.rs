@@ -225,6 +225,15 @@ impl DynamoError {
         }
     }
 
+    /// True when a [`crate::lsm::ReadOptions::cache_only`] read stopped because it needed the
+    /// device: not a failure, the request is to be run again where it may block.
+    pub fn needs_device(&self) -> bool {
+        self.cause
+            .as_ref()
+            .and_then(|c| c.downcast_ref::<LsmError>())
+            .is_some_and(|e| matches!(e, LsmError::NotInCache { .. }))
+    }
+
     /// "The provided key element does not match the schema".
     pub fn key_mismatch() -> Self {
         DynamoError::validation("The provided key element does not match the schema")

@@ -65,7 +65,11 @@ impl Tables {
             &mut ph,
         )?;
         ph.check_unused()?;
-        let item = self.read_item(&keys::item_key(t.def.id, pk, sk))?;
+        let ro = ReadOptions {
+            cache_only: req.memory_only,
+            ..ReadOptions::default()
+        };
+        let item = self.read_item_opt(&keys::item_key(t.def.id, pk, sk), ro)?;
         let mut meter = Meter::new(&t.def.name);
         meter.table_read(capacity::read_units(
             item.as_ref().map_or(0, item_size),

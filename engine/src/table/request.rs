@@ -77,6 +77,10 @@ pub struct GetItem {
     pub names: Option<Names>,
     /// ReturnConsumedCapacity.
     pub capacity: ReturnCapacity,
+    /// Not on the wire: answer from memory only (the memtables and the block cache; see
+    /// [`crate::lsm::ReadOptions::cache_only`]). A read that needs the device fails with an
+    /// error whose [`DynamoError::needs_device`] is true, having read and written nothing.
+    pub memory_only: bool,
 }
 
 /// PutItem.

@@ -201,7 +201,12 @@ impl Tables {
 
     /// Read and decode one item by LSM key.
     pub(crate) fn read_item(&self, key: &[u8]) -> Result<Option<Item>> {
-        match self.db.get(key)? {
+        self.read_item_opt(key, ReadOptions::default())
+    }
+
+    /// [`Tables::read_item`] with read options (a snapshot, or memory only).
+    pub(crate) fn read_item_opt(&self, key: &[u8], ro: ReadOptions) -> Result<Option<Item>> {
+        match self.db.get_opt(key, ro)? {
             Some(v) => Ok(Some(decode(key, &v)?)),
             None => Ok(None),
         }

@@ -1463,3 +1463,48 @@ fn rules_found_by_the_alternator_suite() {
     })
     .unwrap();
 }
+
+/// A memory-only GetItem (what `seedbed serve` tries on its request thread) answers from the
+/// memtable and the block cache, or says it needs the device; run again normally, the read
+/// warms the cache and the next memory-only read answers.
+#[test]
+fn a_memory_only_get_item_answers_from_memory_or_asks_for_the_device() {
+    let f = fixture();
+    create_scores(&f.t);
+    let key = |ts: &str| item(&[("player", s("p")), ("ts", n(ts))]);
+    let pad = "x".repeat(100);
+    let row = |ts: &str| item(&[("player", s("p")), ("ts", n(ts)), ("pad", s(&pad))]);
+    // Enough rows for many data blocks, so reopening (which reads the catalog) cannot have
+    // cached the block of the row looked up below.
+    for i in 0..300 {
+        put(&f.t, "scores", row(&i.to_string()));
+    }
+    let get = |t: &Tables, ts: &str, memory_only: bool| {
+        t.get_item(&GetItem {
+            table: "scores".into(),
+            key: key(ts),
+            memory_only,
+            ..GetItem::default()
+        })
+    };
+    let f = f.reopen();
+    f.t.db().flush().unwrap();
+    put(&f.t, "scores", row("1000"));
+    // "1000" is in the memtable; "150" in a table file whose block nobody has read yet.
+    assert_eq!(get(&f.t, "1000", true).unwrap().item, Some(row("1000")));
+    let e = get(&f.t, "150", true).unwrap_err();
+    assert!(e.needs_device(), "{e:?}");
+    assert_eq!(get(&f.t, "150", false).unwrap().item, Some(row("150")));
+    assert_eq!(get(&f.t, "150", true).unwrap().item, Some(row("150")));
+    // An ordinary engine failure is not mistaken for a cache miss.
+    let other =
+        f.t.get_item(&GetItem {
+            table: "no_such_table".into(),
+            key: key("1"),
+            memory_only: true,
+            ..GetItem::default()
+        })
+        .unwrap_err();
+    assert_eq!(other.kind, ErrorKind::ResourceNotFound);
+    assert!(!other.needs_device(), "{other:?}");
+}

@@ -1,6 +1,7 @@
-//! One HTTP exchange: collect the body (at most [`MAX_BODY_BYTES`]), run the request on a
-//! blocking thread (the engine is synchronous), write DynamoDB's response, and record the
-//! request's metrics and access-log line.
+//! One HTTP exchange: collect the body (at most [`MAX_BODY_BYTES`]), answer the request
+//! (here if it can be answered from memory, else on a blocking thread: the engine is
+//! synchronous and a write waits for its log sync), write DynamoDB's response, and record
+//! the request's metrics and access-log line.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -56,10 +57,15 @@ fn to_hyper(r: HttpResponse) -> Response<Full<Bytes>> {
     out
 }
 
-/// Run one request through `answer` (the endpoint, or STS at another listener).
+/// Run one request: through `in_memory` on this task if given and it answers (a GetItem
+/// found in memory: no device read, no wait), else through `answer` on a blocking thread.
+/// The hand-off to that thread and back (two thread switches and their wake-ups) costs more
+/// than such a GetItem; a read that needs the device, or any write, still pays it, so a slow
+/// disk never holds up the few threads that serve every connection.
 async fn exchange(
     peer: SocketAddr,
     req: Request<Incoming>,
+    in_memory: Option<impl FnOnce(&HttpRequest<'_>) -> Option<HttpResponse>>,
     answer: impl FnOnce(&HttpRequest<'_>) -> HttpResponse + Send + 'static,
 ) -> HttpResponse {
     let (parts, body) = req.into_parts();
@@ -89,6 +95,18 @@ async fn exchange(
     // aws:SourceIp for IAM conditions: the peer, never a client-sent header.
     headers.retain(|(k, _)| !k.eq_ignore_ascii_case("x-forwarded-for"));
     headers.push(("x-forwarded-for".into(), peer.ip().to_string()));
+    if let Some(first) = in_memory {
+        let answered = first(&HttpRequest {
+            method: &method,
+            path: &path,
+            query: &query,
+            headers: &headers,
+            body: &body,
+        });
+        if let Some(r) = answered {
+            return r;
+        }
+    }
     let out = tokio::task::spawn_blocking(move || {
         answer(&HttpRequest {
             method: &method,
@@ -120,7 +138,12 @@ pub async fn handle(
     peer: SocketAddr,
     req: Request<Incoming>,
 ) -> Response<Full<Bytes>> {
-    handle_with(peer, req, move |r| ep.handle(r, super::now_secs())).await
+    let first = Arc::clone(&ep);
+    let in_memory = move |r: &HttpRequest<'_>| first.handle_in_memory(r, super::now_secs());
+    handle_with(peer, req, Some(in_memory), move |r| {
+        ep.handle(r, super::now_secs())
+    })
+    .await
 }
 
 /// STS and IAM at a listener without the tables (the S3 one, for a form POST to `/`):
@@ -133,7 +156,8 @@ pub async fn handle_sts(
     req: Request<Incoming>,
 ) -> Response<Full<Bytes>> {
     let id = crate::s3::request_id();
-    handle_with(peer, req, move |r| {
+    let no_fast_path = None::<fn(&HttpRequest<'_>) -> Option<HttpResponse>>;
+    handle_with(peer, req, no_fast_path, move |r| {
         if crate::iam_api::is_iam(r.headers) {
             crate::iam_api::answer(&identity, &security, r, super::now_secs(), &id)
         } else {
@@ -146,6 +170,7 @@ pub async fn handle_sts(
 async fn handle_with(
     peer: SocketAddr,
     req: Request<Incoming>,
+    in_memory: Option<impl FnOnce(&HttpRequest<'_>) -> Option<HttpResponse>>,
     answer: impl FnOnce(&HttpRequest<'_>) -> HttpResponse + Send + 'static,
 ) -> Response<Full<Bytes>> {
     let start = Instant::now();
@@ -154,7 +179,7 @@ async fn handle_with(
         .get(hyper::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
         .unwrap_or(0);
-    let r = exchange(peer, req, answer).await;
+    let r = exchange(peer, req, in_memory, answer).await;
     let elapsed = start.elapsed();
     let operation = if r.operation.is_empty() {
         "Unknown"

@@ -137,6 +137,7 @@ impl Snapshot {
     pub fn read_options(&self) -> ReadOptions {
         ReadOptions {
             snapshot_seq: Some(self.seq),
+            ..ReadOptions::default()
         }
     }
 }

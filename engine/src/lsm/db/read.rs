@@ -28,14 +28,20 @@ impl DbInner {
         Stats::add(&self.stats.gets, 1);
         let seq = self.read_seq(ro);
         let st = self.current();
-        let found = self.get_in(&st, key, seq)?;
+        let found = self.get_in(&st, key, seq, ro.cache_only)?;
         if found.is_some() {
             Stats::add(&self.stats.get_hits, 1);
         }
         Ok(found)
     }
 
-    fn get_in(&self, st: &LsmState, key: &[u8], seq: u64) -> Result<Option<Bytes>> {
+    fn get_in(
+        &self,
+        st: &LsmState,
+        key: &[u8],
+        seq: u64,
+        cache_only: bool,
+    ) -> Result<Option<Bytes>> {
         let live = |kind: ValueKind, v: Bytes| {
             if kind == ValueKind::Put {
                 Some(v)
@@ -56,7 +62,9 @@ impl DbInner {
         let hash = key_hash(key);
         for f in &st.version.levels[0] {
             if f.overlaps(key, key) {
-                if let Some(Found { kind, value, .. }) = f.reader.get(&lookup, hash)? {
+                if let Some(Found { kind, value, .. }) =
+                    f.reader.get_opt(&lookup, hash, cache_only)?
+                {
                     return Ok(live(kind, value));
                 }
             }
@@ -64,7 +72,9 @@ impl DbInner {
         for lvl in &st.version.levels[1..] {
             let i = Version::find_table(lvl, key);
             if i < lvl.len() && lvl[i].smallest_user() <= key {
-                if let Some(Found { kind, value, .. }) = lvl[i].reader.get(&lookup, hash)? {
+                if let Some(Found { kind, value, .. }) =
+                    lvl[i].reader.get_opt(&lookup, hash, cache_only)?
+                {
                     return Ok(live(kind, value));
                 }
             }

@@ -335,6 +335,12 @@ impl TableReader {
     /// The newest version of the lookup key's user key visible at the lookup's sequence
     /// number; `hash` is [`super::filter::key_hash`] of the user key.
     pub fn get(&self, lookup: &[u8], hash: u64) -> Result<Option<Found>> {
+        self.get_opt(lookup, hash, false)
+    }
+
+    /// [`TableReader::get`]; with `cache_only`, a data block that is not in the block cache
+    /// is not read: [`LsmError::NotInCache`] (the index and the filter are always in memory).
+    pub fn get_opt(&self, lookup: &[u8], hash: u64, cache_only: bool) -> Result<Option<Found>> {
         if !self.may_contain(hash) {
             return Ok(None);
         }
@@ -345,7 +351,13 @@ impl TableReader {
             );
             return Ok(None);
         };
-        let block = self.read_block(h)?;
+        let block = if cache_only {
+            self.cache
+                .get(self.number, h.offset)
+                .ok_or(LsmError::NotInCache { table: self.number })?
+        } else {
+            self.read_block(h)?
+        };
         self.get_in_block(block, h, lookup)
     }
 
