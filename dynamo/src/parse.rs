@@ -120,6 +120,29 @@ fn opt_u32(m: &Obj<'_>, k: &str) -> R<Option<u32>> {
     }
 }
 
+/// A StreamArn, checked for the shape of one (`seedbed_engine::table::streams::is_stream_arn`).
+fn stream_arn(arn: String) -> R<String> {
+    if seedbed_engine::table::streams::is_stream_arn(&arn) {
+        Ok(arn)
+    } else {
+        Err(WireError::Validation("Invalid StreamArn".into()))
+    }
+}
+
+/// ListStreams' Limit: 1 to 100 (DynamoDB Streams API reference).
+fn stream_limit(m: &Obj<'_>) -> R<Option<u32>> {
+    let limit = opt_u32(m, "Limit")?;
+    match limit {
+        Some(0) => Err(WireError::Validation(
+            "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1".into(),
+        )),
+        Some(n) if n > 100 => Err(WireError::Validation(format!(
+            "1 validation error detected: Value '{n}' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 100"
+        ))),
+        _ => Ok(limit),
+    }
+}
+
 fn opt_u64(m: &Obj<'_>, k: &str) -> R<Option<u64>> {
     match get(m, k) {
         None => Ok(None),
@@ -669,17 +692,22 @@ pub fn request_tree(operation: &str, body: &Json<'_>) -> R<Request> {
         ),
         "ListTagsOfResource" => Request::ListTagsOfResource(req_str(m, "ResourceArn")?),
         "DescribeLimits" => Request::DescribeLimits,
+        // A StreamArn that is not one is refused before IAM is asked about it (DynamoDB:
+        // ValidationException "Invalid StreamArn"; ScyllaDB's Alternator tests, run against
+        // DynamoDB, and the AWS SDK for JavaScript's integration tests).
         "ListStreams" => Request::ListStreams(
             opt_str(m, "TableName")?,
-            opt_u32(m, "Limit")?,
-            opt_str(m, "ExclusiveStartStreamArn")?,
+            stream_limit(m)?,
+            opt_str(m, "ExclusiveStartStreamArn")?
+                .map(stream_arn)
+                .transpose()?,
         ),
         "DescribeStream" => Request::DescribeStream(
-            req_str(m, "StreamArn")?,
+            stream_arn(req_str(m, "StreamArn")?)?,
             opt_str(m, "ExclusiveStartShardId")?,
         ),
         "GetShardIterator" => Request::GetShardIterator(
-            req_str(m, "StreamArn")?,
+            stream_arn(req_str(m, "StreamArn")?)?,
             req_str(m, "ShardId")?,
             req_str(m, "ShardIteratorType")?,
             opt_str(m, "SequenceNumber")?,

@@ -597,3 +597,117 @@ fn get_item_is_answered_in_memory_or_handed_on() {
     assert_eq!(r.status, 400);
     assert_eq!(r.body, full("GetItem", "{not json").unwrap().body);
 }
+
+/// DynamoDB Streams requests that are malformed are ValidationExceptions, before IAM or a
+/// look-up (what ScyllaDB's Alternator tests found DynamoDB to answer).
+#[test]
+fn malformed_stream_requests_are_validation_errors() {
+    let (t, _dir) = tables();
+    ok(
+        &t,
+        "CreateTable",
+        json!({
+            "TableName": "Streamed",
+            "KeySchema": [{"AttributeName": "p", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "p", "AttributeType": "S"}],
+            "BillingMode": "PAY_PER_REQUEST",
+            "StreamSpecification": {"StreamEnabled": true, "StreamViewType": "KEYS_ONLY"}
+        }),
+    );
+    let arn = ok(&t, "DescribeTable", json!({"TableName": "Streamed"}))["Table"]["LatestStreamArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The Streams operations' own target prefix.
+    let streams = |op: &str, body: Value| {
+        let r = handle(
+            &t,
+            Some(&format!("DynamoDBStreams_20120810.{op}")),
+            body.to_string().as_bytes(),
+            None,
+        );
+        let v: Value = serde_json::from_slice(&r.body).unwrap();
+        (r.status, v)
+    };
+    let ok = |op: &str, body: Value| {
+        let (status, v) = streams(op, body);
+        assert_eq!(status, 200, "{op}: {v}");
+        v
+    };
+    let err = |op: &str, body: Value| {
+        let (status, v) = streams(op, body);
+        assert_eq!(status, 400, "{op}: {v}");
+        let text = |k: &str| v[k].as_str().unwrap_or("").to_string();
+        (text("__type"), text("message"))
+    };
+    let invalid = |op: &str, body: Value| {
+        let (kind, message) = err(op, body);
+        assert_eq!(
+            (kind.as_str(), message.as_str()),
+            (
+                "com.amazon.coral.validate#ValidationException",
+                "Invalid StreamArn"
+            ),
+            "{op}"
+        );
+    };
+    invalid(
+        "DescribeStream",
+        json!({"StreamArn": "sdfadfsdfnlfkajakfgjalksfgklasjklasdjfk"}),
+    );
+    invalid(
+        "GetShardIterator",
+        json!({"StreamArn": "not-an-arn", "ShardId": "x", "ShardIteratorType": "LATEST"}),
+    );
+    invalid(
+        "ListStreams",
+        json!({"TableName": "Streamed", "ExclusiveStartStreamArn": "kossaapaaasdafsdaasd"}),
+    );
+    // Well-formed but unknown: not found, as before.
+    let unknown = arn.replace("/stream/", "/stream/9");
+    let (kind, _) = err("DescribeStream", json!({ "StreamArn": unknown }));
+    assert!(kind.ends_with("ResourceNotFoundException"), "{kind}");
+    for (limit, bound) in [
+        (0, "greater than or equal to 1"),
+        (101, "less than or equal to 100"),
+    ] {
+        let (kind, message) = err("ListStreams", json!({ "Limit": limit }));
+        assert!(kind.ends_with("ValidationException"), "{kind}");
+        assert!(message.ends_with(bound), "{message}");
+    }
+    assert_eq!(
+        ok("ListStreams", json!({"Limit": 100}))["Streams"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let shard = ok("DescribeStream", json!({ "StreamArn": arn }))["StreamDescription"]["Shards"][0]
+        ["ShardId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // A sequence number with TRIM_HORIZON or LATEST is refused; without, an iterator.
+    for kind in ["TRIM_HORIZON", "LATEST"] {
+        let body = json!({"StreamArn": arn, "ShardId": shard, "ShardIteratorType": kind});
+        assert!(ok("GetShardIterator", body.clone())["ShardIterator"].is_string());
+        let mut with_seq = body;
+        with_seq["SequenceNumber"] = json!("000000000000000000001");
+        let (k, m) = err("GetShardIterator", with_seq);
+        assert!(k.ends_with("ValidationException"), "{k}: {m}");
+    }
+    // Shards are listed after ExclusiveStartShardId in id order: none after one past them all.
+    let after = |id: &str| {
+        ok(
+            "DescribeStream",
+            json!({"StreamArn": arn, "ExclusiveStartShardId": id}),
+        )["StreamDescription"]["Shards"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!(after("zzzzzzzzzzzzzzzzzzzzzzzzz"), 0);
+    assert_eq!(after(&shard), 0);
+    assert_eq!(after("shardId-0"), 1);
+}

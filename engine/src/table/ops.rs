@@ -29,7 +29,10 @@ impl Tables {
             Request::DescribeStream(arn, after) => {
                 let info = self.describe_stream(arn)?;
                 let shard = info.stream.shard_id(&info.def);
-                let listed = after.as_deref() != Some(shard.as_str());
+                // Shards are listed in ShardId order, after ExclusiveStartShardId: an id that
+                // is none of the stream's still pages by order (DynamoDB answers an id after
+                // every shard with no shards, not an error).
+                let listed = after.as_deref().is_none_or(|a| shard.as_str() > a);
                 Response::Stream(Box::new(info), listed)
             }
             Request::GetShardIterator(arn, shard, kind, seq) => Response::ShardIterator(

@@ -582,6 +582,12 @@ impl Tables {
                 ))
             })
         };
+        if seq.is_some() && matches!(kind, "TRIM_HORIZON" | "LATEST") {
+            // DynamoDB refuses it (ScyllaDB's Alternator tests, run against DynamoDB).
+            return Err(DynamoError::validation(format!(
+                "SequenceNumber must not be given for ShardIteratorType {kind}"
+            )));
+        }
         let pos = match kind {
             "TRIM_HORIZON" => first,
             "LATEST" => s.end_seq.unwrap_or(self.streams.last(&self.db, def.id)?) + 1,
@@ -764,6 +770,30 @@ impl Tables {
         }
         Ok(trimmed)
     }
+}
+
+/// Whether `arn` has the shape of a stream's ARN,
+/// `arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL` — whether or not the stream
+/// exists. A request naming anything else is malformed (ValidationException), not a request
+/// for a stream that is not there (ResourceNotFoundException).
+pub fn is_stream_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [arn_word, partition, service, region, account, resource] = parts.as_slice() else {
+        return false;
+    };
+    let Some((table, label)) = resource
+        .strip_prefix("table/")
+        .and_then(|r| r.split_once("/stream/"))
+    else {
+        return false;
+    };
+    *arn_word == "arn"
+        && !partition.is_empty()
+        && *service == "dynamodb"
+        && !region.is_empty()
+        && !account.is_empty()
+        && !table.is_empty()
+        && !label.is_empty()
 }
 
 /// The stream ARN a shard iterator reads (what GetRecords is authorized on).
