@@ -20,15 +20,20 @@ fn tables() -> (Tables, tempfile::TempDir) {
         .prefix("dynamo-protocol-")
         .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
         .unwrap();
+    (tables_in(dir.path()), dir)
+}
+
+/// The tables of the database in `dir` (made if absent).
+fn tables_in(dir: &std::path::Path) -> Tables {
     let clock = Arc::new(VirtualClock::new());
     let db = Db::open(
         Arc::new(PosixFs::new()),
-        dir.path().join("db"),
+        dir.join("db"),
         Options::small_for_tests(),
         clock.clone(),
     )
     .unwrap();
-    (Tables::open(Arc::new(db), clock).unwrap(), dir)
+    Tables::open(Arc::new(db), clock).unwrap()
 }
 
 fn call(t: &Tables, op: &str, body: Value) -> (u16, Value) {
@@ -528,16 +533,9 @@ fn get_item_is_answered_in_memory_or_handed_on() {
     }
     t.db().close().unwrap();
     drop(t);
-    let clock = Arc::new(VirtualClock::new());
-    let db = Db::open(
-        Arc::new(PosixFs::new()),
-        dir.path().join("db"),
-        Options::small_for_tests(),
-        clock.clone(),
-    )
-    .unwrap();
-    db.flush().unwrap();
-    let ep = Endpoint::new(Arc::new(Tables::open(Arc::new(db), clock).unwrap()), None);
+    let t = tables_in(dir.path());
+    t.db().flush().unwrap();
+    let ep = Endpoint::new(Arc::new(t), None);
 
     let headers = |op: &str| {
         vec![
