@@ -189,15 +189,12 @@ impl Endpoint {
         req: &HttpRequest<'_>,
         now_unix_secs: i64,
     ) -> Option<HttpResponse> {
+        // Every request comes here first: decline anything but a GetItem before allocating.
         let target = header(req.headers, "x-amz-target");
-        let op = target
-            .and_then(crate::parse::operation_of)
-            .unwrap_or("")
-            .to_string();
-        if op != "GetItem" || req.method != "POST" {
+        if req.method != "POST" || target.and_then(crate::parse::operation_of) != Some("GetItem") {
             return None;
         }
-        let mut out = self.handle_request(req, target, op, now_unix_secs, true)?;
+        let mut out = self.handle_request(req, target, "GetItem".into(), now_unix_secs, true)?;
         cors(req, &mut out);
         Some(out)
     }
