@@ -493,6 +493,10 @@ def test_consumed_capacity(client, table_s):
 def test_unknown_table_and_operation_errors(client):
     with pytest.raises(ClientError) as e:
         client.get_item(TableName="no-such-table", Key={"pk": {"S": "a"}})
+    # An item operation's message does not name the table; DescribeTable's does.
+    assert error(e) == ("ResourceNotFoundException", "Requested resource not found")
+    with pytest.raises(ClientError) as e:
+        client.describe_table(TableName="no-such-table")
     assert error(e) == ("ResourceNotFoundException", "Requested resource not found: Table: no-such-table not found")
 
 

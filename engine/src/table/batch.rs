@@ -77,7 +77,7 @@ impl Tables {
             // The table is looked up after the request's own checks: DynamoDB reports an unused
             // placeholder before a missing table (moto's AWS-verified
             // test_batch_get_item_unused_attribute_name).
-            let t = self.table(table)?;
+            let t = self.item_table(table)?;
             let mut seen = BTreeSet::new();
             let mut lsm_keys = Vec::new();
             for k in &r.keys {

@@ -86,7 +86,7 @@ impl Tables {
                         ),
                     ))
                 }
-                WhileCreating::NotYet => return Err(DynamoError::table_not_found(name)),
+                WhileCreating::NotYet => return Err(DynamoError::item_table_not_found()),
             }
         }
         Ok(())

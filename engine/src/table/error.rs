@@ -214,6 +214,14 @@ impl DynamoError {
         )
     }
 
+    /// The table an item operation (a read, write, batch, transaction or statement) names is
+    /// not there, or not yet: DynamoDB's shorter message, without the table's name, which
+    /// only the table operations (DescribeTable, UpdateTable, …) give (moto's AWS-verified
+    /// tests and dynalite's, both checked against DynamoDB).
+    pub fn item_table_not_found() -> Self {
+        DynamoError::new(ErrorKind::ResourceNotFound, "Requested resource not found")
+    }
+
     /// The conditional request failed (optionally carrying the item).
     pub fn condition_failed(item: Option<Item>) -> Self {
         DynamoError {

@@ -172,6 +172,13 @@ impl Tables {
             .ok_or_else(|| DynamoError::table_not_found(name))
     }
 
+    /// The table an item operation names: [`Tables::table`] with the item operations' message
+    /// for a missing one ([`DynamoError::item_table_not_found`]).
+    pub(crate) fn item_table(&self, name: &str) -> Result<Arc<TableState>> {
+        self.table(name)
+            .map_err(|_| DynamoError::item_table_not_found())
+    }
+
     /// The table's state now, for a write prepared against `t` that holds the write lock.
     /// UpdateTable, UpdateTimeToLive and the index builds install a new definition (and
     /// statistics) between a write's preparation and its turn; staged against the old one, the

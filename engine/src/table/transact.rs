@@ -326,7 +326,7 @@ impl Tables {
         let mut plans = Vec::with_capacity(gets.len());
         let mut seen = BTreeSet::new();
         for g in gets {
-            let t = self.table(&g.table)?;
+            let t = self.item_table(&g.table)?;
             let exprs: Vec<&str> = g
                 .projection
                 .iter()

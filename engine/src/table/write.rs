@@ -194,7 +194,10 @@ fn check_index_keys(def: &TableDef, item: &Item) -> Result<()> {
 
 impl Tables {
     pub(crate) fn prepare_put(&self, req: &PutItem, allowed_rv: &[&str]) -> Result<Prepared> {
-        let t = self.table(&req.table)?;
+        // What needs no table is checked before the table is looked up: DynamoDB validates a
+        // request (its parameters, values, expressions, the item's size) before it finds the
+        // table, so a bad request to a missing table is a ValidationException, not a
+        // ResourceNotFoundException (dynalite's tests, checked against DynamoDB).
         let legacy = legacy_params(&req.condition);
         let exprs: Vec<&str> = req
             .condition
@@ -206,12 +209,13 @@ impl Tables {
         legacy::check_placeholders(req.names.as_ref(), req.values.as_ref(), !exprs.is_empty())?;
         let return_values = return_values(req.return_values.as_deref(), allowed_rv)?;
         let item_on_failure = on_failure(req.return_values_on_condition_check_failure.as_deref())?;
-        let (key, key_item) = key_item(&t.def, &req.item, false)?;
         value_rules::check_item(&req.item)?;
-        check_index_keys(&t.def, &req.item)?;
         let mut ph = Placeholders::new(req.names.as_ref(), req.values.as_ref());
         let condition = write_condition(&req.condition, &mut ph)?;
         ph.check_unused()?;
+        let t = self.item_table(&req.table)?;
+        let (key, key_item) = key_item(&t.def, &req.item, false)?;
+        check_index_keys(&t.def, &req.item)?;
         Ok(Prepared {
             t,
             key,
@@ -224,7 +228,7 @@ impl Tables {
     }
 
     pub(crate) fn prepare_delete(&self, req: &DeleteItem, allowed_rv: &[&str]) -> Result<Prepared> {
-        let t = self.table(&req.table)?;
+        // The table after what needs none, as in prepare_put.
         let legacy = legacy_params(&req.condition);
         let exprs: Vec<&str> = req
             .condition
@@ -242,6 +246,7 @@ impl Tables {
         // The key is checked after the expressions: DynamoDB reports an unused placeholder
         // before a key that does not match the schema (moto's AWS-verified
         // test_transact_write_item_delete_unused_attribute_name and its ConditionCheck twin).
+        let t = self.item_table(&req.table)?;
         let (key, key_item) = key_item(&t.def, &req.key, true)?;
         Ok(Prepared {
             t,
@@ -255,7 +260,7 @@ impl Tables {
     }
 
     pub(crate) fn prepare_update(&self, req: &UpdateItem) -> Result<Prepared> {
-        let t = self.table(&req.table)?;
+        // The table after what needs none, as in prepare_put.
         let mut legacy = legacy_params(&req.condition);
         if req.attribute_updates.is_some() {
             legacy.insert(0, "AttributeUpdates");
@@ -291,6 +296,16 @@ impl Tables {
         ph.check_unused()?;
         // After the expressions, as in prepare_delete (moto's AWS-verified
         // test_transact_write_item_update_unused_attribute_name).
+        for c in &update.clauses {
+            let values: Vec<&AttributeValue> = match c {
+                Clause::Add(a) | Clause::Delete(a) => a.iter().map(|(_, v)| v).collect(),
+                _ => Vec::new(),
+            };
+            for v in values {
+                value_rules::check_value(v)?;
+            }
+        }
+        let t = self.item_table(&req.table)?;
         let (key, key_item) = key_item(&t.def, &req.key, true)?;
         for c in &update.clauses {
             let paths: Vec<&Vec<Elem<String>>> = match c {
@@ -306,15 +321,6 @@ impl Tables {
                         )));
                     }
                 }
-            }
-        }
-        for c in &update.clauses {
-            let values: Vec<&AttributeValue> = match c {
-                Clause::Add(a) | Clause::Delete(a) => a.iter().map(|(_, v)| v).collect(),
-                _ => Vec::new(),
-            };
-            for v in values {
-                value_rules::check_value(v)?;
             }
         }
         Ok(Prepared {
