@@ -619,23 +619,9 @@ fn key_attrs(
         )));
     }
     check_key_types(schema, what)?;
-    if schema[0].key_type != "HASH" {
-        return Err(DynamoError::validation(
-            "Invalid KeySchema: The first KeySchemaElement is not a HASH key type",
-        ));
-    }
-    if schema.len() == 2 {
-        if schema[1].key_type != "RANGE" {
-            return Err(DynamoError::validation(
-                "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type",
-            ));
-        }
-        if schema[0].name == schema[1].name {
-            return Err(DynamoError::invalid_parameter(
-                "Both the Hash Key and the Range Key element in the KeySchema have the same name",
-            ));
-        }
-    }
+    // Every element's definition is looked for before the elements' order is (dynalite's
+    // tests, checked against DynamoDB: an index keyed on two undefined RANGE attributes is
+    // refused for the definitions).
     let lookup = |name: &str| -> Result<KeyAttr> {
         defs.iter()
             .find(|(n, _)| n == name)
@@ -648,12 +634,33 @@ fn key_attrs(
                 ))
             })
     };
-    let hash = lookup(&schema[0].name)?;
-    let range = match schema.get(1) {
-        Some(k) => Some(lookup(&k.name)?),
-        None => None,
-    };
-    Ok((hash, range))
+    let attrs = schema
+        .iter()
+        .map(|k| lookup(&k.name))
+        .collect::<Result<Vec<_>>>()?;
+    if schema[0].key_type != "HASH" {
+        return Err(DynamoError::validation(
+            "Invalid KeySchema: The first KeySchemaElement is not a HASH key type",
+        ));
+    }
+    if schema.len() == 2 {
+        // One name twice is reported as such, before the second element's type, and without
+        // the "One or more parameter values were invalid" of the checks after it (dynalite's
+        // tests, checked against DynamoDB).
+        if schema[0].name == schema[1].name {
+            return Err(DynamoError::validation(
+                "Both the Hash Key and the Range Key element in the KeySchema have the same name",
+            ));
+        }
+        if schema[1].key_type != "RANGE" {
+            return Err(DynamoError::validation(
+                "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type",
+            ));
+        }
+    }
+    let mut attrs = attrs.into_iter();
+    let hash = attrs.next().expect("one element at least");
+    Ok((hash, attrs.next()))
 }
 
 /// Most attributes in each of a global index's partition and sort keys.
@@ -669,7 +676,9 @@ fn gsi_key_attrs(
 ) -> Result<(Vec<KeyAttr>, Vec<KeyAttr>)> {
     // One element, or a partition and a sort key: checked as a table's key. Two partition
     // attributes are a multi-attribute key (ScyllaDB's Alternator test_gsi_composite_create_2h).
-    let two_hashes = schema.len() == 2 && schema.iter().all(|k| k.key_type == "HASH");
+    let two_hashes = schema.len() == 2
+        && schema.iter().all(|k| k.key_type == "HASH")
+        && schema[0].name != schema[1].name;
     if schema.len() <= 2 && !two_hashes {
         let (h, r) = key_attrs(schema, defs, what)?;
         return Ok((vec![h], r.into_iter().collect()));
@@ -751,14 +760,31 @@ fn projection(ix: &IndexInput) -> Result<ProjectionType> {
                 "NonKeyAttributes must not be empty",
             )),
         },
-        None if attrs.is_some() => Err(DynamoError::invalid_parameter(
-            "NonKeyAttributes is specified but ProjectionType is not INCLUDE",
-        )),
+        // NonKeyAttributes without a type is still "Unknown ProjectionType: null" (dynalite's
+        // tests, checked against DynamoDB).
         None => Err(DynamoError::invalid_parameter("Unknown ProjectionType: null")),
         Some(other) => Err(DynamoError::validation(format!(
             "1 validation error detected: Value '{other}' at 'projection.projectionType' failed to satisfy constraint: Member must satisfy enum value set: [ALL, INCLUDE, KEYS_ONLY]"
         ))),
     }
+}
+
+/// The most provisioned throughput DynamoDB's model takes for either units.
+const MAX_CAPACITY_UNITS: u64 = 1_000_000_000_000;
+
+/// Provisioned throughput within the model's bounds, read units first (DynamoDB's words).
+pub fn check_throughput_bounds(t: &Throughput) -> Result<()> {
+    for (v, what) in [
+        (t.read, "ReadCapacityUnits"),
+        (t.write, "WriteCapacityUnits"),
+    ] {
+        if v > MAX_CAPACITY_UNITS {
+            return Err(DynamoError::validation(format!(
+                "Given value {v} for {what} is out of bounds"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Validate CreateTable's input into a table definition (id, uuid and time filled in by the
@@ -792,10 +818,11 @@ pub fn table_def(
             )?;
         }
     }
-    for (n, t) in &input.attributes {
+    for (i, (_, t)) in input.attributes.iter().enumerate() {
         if !matches!(t.as_str(), "S" | "N" | "B") {
             return Err(DynamoError::validation(format!(
-                "1 validation error detected: Value '{t}' at 'attributeDefinitions.{n}.member.attributeType' failed to satisfy constraint: Member must satisfy enum value set: [B, N, S]"
+                "1 validation error detected: Value '{t}' at 'attributeDefinitions.{}.member.attributeType' failed to satisfy constraint: Member must satisfy enum value set: [B, N, S]",
+                i + 1
             )));
         }
     }
@@ -807,14 +834,18 @@ pub fn table_def(
             )));
         }
     }
-    let (hash, range) = key_attrs(&input.key_schema, &input.attributes, "keySchema")?;
-    super::tags::check_tags(&input.tags)?;
+    // The billing mode and its throughput are checked before the key schema means anything
+    // (dynalite's tests, checked against DynamoDB: a table with neither throughput nor key
+    // definitions is refused for its throughput).
     let billing_mode = input
         .billing_mode
         .clone()
         .unwrap_or_else(|| "PROVISIONED".into());
     let throughput = match (billing_mode.as_str(), input.throughput) {
-        ("PROVISIONED", Some(t)) => t,
+        ("PROVISIONED", Some(t)) => {
+            check_throughput_bounds(&t)?;
+            t
+        }
         ("PROVISIONED", None) => {
             return Err(DynamoError::invalid_parameter(
                 "ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED",
@@ -832,6 +863,16 @@ pub fn table_def(
             )))
         }
     };
+    // Fewer definitions than key elements: DynamoDB's message for it comes before the key
+    // schema's own checks (dynalite's tests; moto's AWS-verified
+    // test_create_table_with_missing_attributes).
+    if input.attributes.len() < input.key_schema.len() {
+        return Err(DynamoError::validation(
+            "Invalid KeySchema: Some index key attribute have no definition",
+        ));
+    }
+    let (hash, range) = key_attrs(&input.key_schema, &input.attributes, "keySchema")?;
+    super::tags::check_tags(&input.tags)?;
     if input.lsis.len() > MAX_LSI {
         return Err(DynamoError::new(
             ErrorKind::Validation,
@@ -839,10 +880,11 @@ pub fn table_def(
         ));
     }
     if input.gsis.len() > MAX_GSI {
-        return Err(DynamoError::new(
-            ErrorKind::LimitExceeded,
-            format!("One or more parameter values were invalid: Number of GlobalSecondaryIndexes exceeds per-table limit of {MAX_GSI}"),
-        ));
+        // A ValidationException, worded unlike the local indexes' (dynalite's tests, checked
+        // against DynamoDB).
+        return Err(DynamoError::invalid_parameter(format!(
+            "GlobalSecondaryIndex count exceeds the per-table limit of {MAX_GSI}"
+        )));
     }
     let mut names = std::collections::BTreeSet::new();
     let mut number = 0u8;
@@ -853,6 +895,11 @@ pub fn table_def(
                 "Duplicate index name: {}",
                 ix.name
             )));
+        }
+        if local && range.is_none() {
+            return Err(DynamoError::invalid_parameter(
+                "Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex",
+            ));
         }
         let (ih, ir) = if local {
             let (h, r) = key_attrs(&ix.key_schema, &input.attributes, "keySchema")?;
@@ -868,21 +915,18 @@ pub fn table_def(
         );
         let (ir, more_range) = (ir.next(), ir.collect());
         if local {
-            if range.is_none() {
-                return Err(DynamoError::invalid_parameter(
-                    "Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex",
-                ));
+            // A missing range key is reported before a different partition key (dynalite's
+            // tests, checked against DynamoDB).
+            if ir.is_none() {
+                return Err(DynamoError::invalid_parameter(format!(
+                    "Index KeySchema does not have a range key for index: {}",
+                    ix.name
+                )));
             }
             if ih.name != hash.name {
                 return Err(DynamoError::invalid_parameter(format!(
                     "Index KeySchema does not have the same leading hash key as table KeySchema for index: {}. index hash key: {}, table hash key: {}",
                     ix.name, ih.name, hash.name
-                )));
-            }
-            if ir.is_none() {
-                return Err(DynamoError::invalid_parameter(format!(
-                    "Index KeySchema does not have a range key for index: {}",
-                    ix.name
                 )));
             }
         }
@@ -1079,6 +1123,107 @@ mod tests {
             billing_mode: Some("PAY_PER_REQUEST".into()),
             ..CreateTableInput::default()
         }
+    }
+
+    /// CreateTable's checks in DynamoDB's order (dynalite's tests, checked against DynamoDB):
+    /// billing and throughput before the key schema, the number of definitions before the
+    /// elements, definitions before the elements' order, one name twice before a second HASH.
+    #[test]
+    fn create_table_checks_come_in_dynamodbs_order() {
+        let msg = |i: &CreateTableInput| table_def(i, 1, String::new(), 0).unwrap_err().message;
+        let bare = |keys: &[(&str, &str)], defs: &[&str]| CreateTableInput {
+            name: "abc".into(),
+            key_schema: ks(keys),
+            attributes: defs
+                .iter()
+                .map(|n| (n.to_string(), "S".to_string()))
+                .collect(),
+            throughput: Some(Throughput { read: 1, write: 1 }),
+            ..CreateTableInput::default()
+        };
+        let mut i = bare(&[("a", "HASH")], &[]);
+        i.throughput = None;
+        assert!(msg(&i).ends_with("must both be specified when BillingMode is PROVISIONED"));
+        i.throughput = Some(Throughput {
+            read: 1_000_000_000_001,
+            write: 1_000_000_000_001,
+        });
+        assert_eq!(
+            msg(&i),
+            "Given value 1000000000001 for ReadCapacityUnits is out of bounds"
+        );
+        i.throughput = Some(Throughput {
+            read: 1,
+            write: 1_000_000_000_001,
+        });
+        assert_eq!(
+            msg(&i),
+            "Given value 1000000000001 for WriteCapacityUnits is out of bounds"
+        );
+        let no_def = "Invalid KeySchema: Some index key attribute have no definition";
+        assert_eq!(msg(&bare(&[("a", "HASH")], &[])), no_def);
+        assert_eq!(msg(&bare(&[("a", "HASH"), ("a", "HASH")], &["a"])), no_def);
+        assert_eq!(msg(&bare(&[("a", "HASH"), ("b", "RANGE")], &["b"])), no_def);
+        assert!(
+            msg(&bare(&[("a", "HASH")], &["b"])).ends_with("Keys: [a], AttributeDefinitions: [b]")
+        );
+        assert_eq!(
+            msg(&bare(&[("a", "HASH"), ("a", "HASH")], &["a", "b"])),
+            "Both the Hash Key and the Range Key element in the KeySchema have the same name"
+        );
+        assert_eq!(
+            msg(&bare(&[("a", "HASH"), ("b", "HASH")], &["a", "b"])),
+            "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type"
+        );
+        // An attribute type out of the enum is named by its position.
+        let mut i = bare(&[("a", "HASH")], &["a", "b"]);
+        i.attributes[1].1 = "SS".into();
+        assert!(
+            msg(&i).contains("at 'attributeDefinitions.2.member.attributeType'"),
+            "{}",
+            msg(&i)
+        );
+        // Local indexes: the table's range key, then the index's definitions, then its order,
+        // then its range key before its partition key.
+        let lsi = |keys: &[(&str, &str)]| IndexInput {
+            name: "abc".into(),
+            key_schema: ks(keys),
+            projection_type: Some("ALL".into()),
+            non_key_attributes: None,
+            throughput: None,
+        };
+        let mut i = bare(&[("a", "HASH")], &["a", "b"]);
+        i.lsis = vec![lsi(&[("c", "RANGE")])];
+        assert!(msg(&i).ends_with("Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex"));
+        let mut i = bare(&[("a", "HASH"), ("b", "RANGE")], &["a", "b"]);
+        i.lsis = vec![lsi(&[("c", "RANGE"), ("d", "RANGE")])];
+        assert!(
+            msg(&i).contains("Some index key attributes are not defined"),
+            "{}",
+            msg(&i)
+        );
+        i.lsis = vec![lsi(&[("b", "HASH")])];
+        assert!(msg(&i).ends_with("Index KeySchema does not have a range key for index: abc"));
+        i.lsis = vec![IndexInput {
+            projection_type: None,
+            non_key_attributes: Some(vec!["a".into()]),
+            ..lsi(&[("a", "HASH"), ("b", "RANGE")])
+        }];
+        assert!(msg(&i).ends_with("Unknown ProjectionType: null"));
+        // Over twenty global indexes is a ValidationException.
+        let mut i = bare(&[("a", "HASH")], &["a"]);
+        i.gsis = (0..21)
+            .map(|n| IndexInput {
+                name: format!("abc{n}"),
+                throughput: Some(Throughput { read: 1, write: 1 }),
+                ..lsi(&[("a", "HASH")])
+            })
+            .collect();
+        let e = table_def(&i, 1, String::new(), 0).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Validation);
+        assert!(e
+            .message
+            .ends_with("GlobalSecondaryIndex count exceeds the per-table limit of 20"));
     }
 
     #[test]

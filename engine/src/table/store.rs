@@ -112,6 +112,23 @@ impl std::fmt::Debug for Tables {
     }
 }
 
+/// A table's TableId: shaped as DynamoDB's (a version-4 UUID, which clients and dynalite's
+/// tests expect), but drawn from the table's number, creation time and name rather than the
+/// OS's randomness, so a replayed run makes the same one.
+fn table_uuid(id: u64, now_unix_ms: u64, name: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(id.to_be_bytes());
+    h.update(now_unix_ms.to_be_bytes());
+    h.update(name.as_bytes());
+    let digest = h.finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .to_string()
+}
+
 impl Tables {
     /// Open the tables stored in `db` (finishing any interrupted table purge).
     pub fn open(db: Arc<Db>, clock: ClockHandle) -> Result<Self> {
@@ -235,7 +252,7 @@ impl Tables {
             _ => 1,
         };
         let now = self.clock.unix_millis();
-        let uuid = uuid::Uuid::from_u64_pair(next, now).to_string();
+        let uuid = table_uuid(next, now, &input.name);
         let def = schema::table_def(input, next, uuid, now)?;
         let state = TableState::new(def.clone(), Vec::new());
         let mut b = WriteBatch::new();

@@ -239,6 +239,9 @@ impl Tables {
                 "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
             ));
         }
+        if let Some(t) = &input.throughput {
+            schema::check_throughput_bounds(t)?;
+        }
         // The API model's limits on names come before any other check.
         for (i, (n, _)) in input.attributes.iter().enumerate() {
             schema::check_key_name(

@@ -1609,3 +1609,17 @@ fn requests_are_checked_before_their_table_is_looked_up() {
         format!("Requested resource not found: Table: {missing} not found")
     );
 }
+
+/// A TableId is shaped as DynamoDB's, a version-4 UUID, yet made from the store's own state:
+/// two stores that make the same table at the same virtual time give it the same id.
+#[test]
+fn table_ids_are_version_4_uuids_that_a_replay_repeats() {
+    let (a, b) = (fixture(), fixture());
+    create_scores(&a.t);
+    create_scores(&b.t);
+    let id = a.t.describe_table("scores").unwrap().def.uuid;
+    let parsed = uuid::Uuid::parse_str(&id).unwrap();
+    assert_eq!(parsed.get_version_num(), 4, "{id}");
+    assert_eq!(parsed.get_variant(), uuid::Variant::RFC4122, "{id}");
+    assert_eq!(b.t.describe_table("scores").unwrap().def.uuid, id);
+}
