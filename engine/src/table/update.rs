@@ -191,9 +191,11 @@ fn billing(
             let switching = def.billing_mode != "PROVISIONED";
             match input.throughput {
                 Some(t) => def.throughput = t,
+                // UpdateTable's words for it, unlike CreateTable's (dynalite's tests, checked
+                // against DynamoDB).
                 None if switching => {
                     return Err(DynamoError::invalid_parameter(
-                        "ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED",
+                        "ProvisionedThroughput must be specified when BillingMode is PROVISIONED",
                     ))
                 }
                 None => {}
@@ -261,6 +263,20 @@ impl Tables {
                         ),
                     )?;
                 }
+            }
+        }
+        // One update per index, before the count of online changes (dynalite's tests, checked
+        // against DynamoDB).
+        let mut named = std::collections::BTreeSet::new();
+        for u in &input.gsi_updates {
+            let name = match u {
+                GsiUpdate::Create(ix) => &ix.name,
+                GsiUpdate::Delete(name) | GsiUpdate::Update(name, _) => name,
+            };
+            if !named.insert(name) {
+                return Err(DynamoError::invalid_parameter(format!(
+                    "Only one global secondary index update per index is allowed simultaneously. Index: {name}"
+                )));
             }
         }
         let online = input

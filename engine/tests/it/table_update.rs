@@ -156,6 +156,23 @@ fn an_index_added_to_a_table_with_items_is_filled_and_then_kept() {
         ]
     })
     .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Validation);
+    assert!(
+        e.message
+            .contains("Only one global secondary index update per index"),
+        "{}",
+        e.message
+    );
+    let e = update(t, |u| {
+        u.gsi_updates = vec![
+            GsiUpdate::Delete("by_team".into()),
+            GsiUpdate::Create(IndexInput {
+                name: "other".into(),
+                ..by_team(None)
+            }),
+        ]
+    })
+    .unwrap_err();
     assert_eq!(e.kind, ErrorKind::LimitExceeded);
     let e = update(t, |u| {
         u.attributes = vec![("team".into(), "N".into()), ("age".into(), "N".into())];
@@ -284,7 +301,8 @@ fn billing_streams_and_deletion_protection_follow_dynamodbs_rules() {
     // To PROVISIONED: the table's throughput and every index's are needed.
     let e = update(t, |u| u.billing_mode = Some("PROVISIONED".into())).unwrap_err();
     assert!(
-        e.message.contains("must both be specified"),
+        e.message
+            .contains("ProvisionedThroughput must be specified"),
         "{}",
         e.message
     );
@@ -573,4 +591,55 @@ fn deletions_of_several_steps_leave_nothing() {
 
     t.delete_table("people").unwrap();
     assert!(!has_keys(t, &keys::table_data_prefix(def.id)));
+}
+
+/// UpdateTable's checks in DynamoDB's order and words (dynalite's tests, checked against
+/// DynamoDB): throughput out of the model's bounds before the table is looked up, one update
+/// per index before the count of online changes, and its own words for a switch to PROVISIONED
+/// without throughput.
+#[test]
+fn update_table_checks_come_in_dynamodbs_order() {
+    let f = fixture();
+    let t = &f.t;
+    let huge = Some(Throughput {
+        read: 1_000_000_000_001,
+        write: 1,
+    });
+    let e = update(t, |i| {
+        i.name = "missing".into();
+        i.throughput = huge;
+    })
+    .unwrap_err();
+    assert_eq!(
+        (e.kind, e.message.as_str()),
+        (
+            ErrorKind::Validation,
+            "Given value 1000000000001 for ReadCapacityUnits is out of bounds"
+        )
+    );
+    let e = update(t, |i| {
+        i.name = "missing".into();
+        i.gsi_updates = vec![
+            GsiUpdate::Delete("abc".into()),
+            GsiUpdate::Delete("abc".into()),
+        ];
+    })
+    .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Validation);
+    assert!(e.message.ends_with("Only one global secondary index update per index is allowed simultaneously. Index: abc"), "{}", e.message);
+    t.create_table(&CreateTableInput {
+        name: "people".into(),
+        key_schema: ks(&[("id", "HASH")]),
+        attributes: vec![("id".into(), "S".into())],
+        billing_mode: Some("PAY_PER_REQUEST".into()),
+        ..CreateTableInput::default()
+    })
+    .unwrap();
+    let e = update(t, |i| i.billing_mode = Some("PROVISIONED".into())).unwrap_err();
+    assert!(
+        e.message
+            .ends_with("ProvisionedThroughput must be specified when BillingMode is PROVISIONED"),
+        "{}",
+        e.message
+    );
 }
