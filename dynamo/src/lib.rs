@@ -8,7 +8,9 @@
 //! * [`wire`] — attribute values in DynamoDB's JSON form;
 //! * [`document`] — plain JSON documents as items (the CLI's form);
 //! * [`tree`] — request bodies read into a borrowed JSON tree (cheaper than `Value`);
-//! * [`parse`] — request JSON into [`seedbed_engine::table::Request`];
+//! * [`shape`] — the operations' input shapes, and the first phase of a request: the body
+//!   read against them, DynamoDB's `SerializationException` for a value of the wrong kind;
+//! * [`parse`] — request JSON into [`seedbed_engine::table::Request`] (constraints);
 //! * [`render`] — [`seedbed_engine::table::Response`] into response JSON bytes;
 //! * [`errors`] — errors as DynamoDB words and types them;
 //! * [`handler`] — the whole exchange, with the `x-amz-crc32` checksum;
@@ -31,6 +33,7 @@ pub mod errors;
 pub mod handler;
 pub mod parse;
 pub mod render;
+pub mod shape;
 pub mod sts;
 pub mod transfer;
 pub mod tree;

@@ -1,7 +1,11 @@
-//! Request JSON into the table API's [`Request`]: member by member, with DynamoDB's
-//! `SerializationException` for a member of the wrong JSON type and its constraint messages
-//! (`1 validation error detected: Value null at 'tableName' failed to satisfy constraint: Member
-//! must not be null`) for a missing or out-of-range one. Semantic checks stay in the engine.
+//! Request JSON into the table API's [`Request`]. The body has been read against the
+//! operation's input shape first ([`crate::shape::check`], phase 1: DynamoDB's
+//! `SerializationException` for a value of the wrong JSON kind, anywhere in the body); this is
+//! phase 2, member by member, with DynamoDB's constraint messages (`1 validation error
+//! detected: Value null at 'tableName' failed to satisfy constraint: Member must not be null`)
+//! for a missing or out-of-range one. Semantic checks (phase 3) stay in the engine. The kind
+//! checks left here are a fallback that phase 1 has made unreachable for every operation it
+//! has a shape for.
 
 use std::collections::BTreeMap;
 
@@ -18,14 +22,11 @@ use seedbed_engine::table::{
 };
 
 use crate::errors::WireError;
+use crate::shape::{self, At, Shape};
 use crate::tree::{Json, Obj};
 use crate::wire;
 
 type R<T> = Result<T, WireError>;
-
-fn ser(msg: impl Into<String>) -> WireError {
-    WireError::Serialization(msg.into())
-}
 
 fn lower_first(s: &str) -> String {
     let mut c = s.chars();
@@ -42,35 +43,22 @@ fn not_null(member: &str) -> WireError {
     ))
 }
 
-fn json_kind(v: &Json<'_>) -> &'static str {
-    match v {
-        Json::Bool(_) => "class java.lang.Boolean",
-        Json::Number(n) if n.is_f64() => "class java.lang.Double",
-        Json::Number(_) => "class java.lang.Integer",
-        Json::String(_) => "class java.lang.String",
-        Json::Array(_) => "list",
-        Json::Object(_) => "structure",
-        Json::Null => "null",
-    }
+/// `v` where a value of `want` goes (a member; for scalars, an element reads the same).
+fn wrong(v: &Json<'_>, want: &Shape) -> WireError {
+    shape::mismatch(want, v, At::Member)
 }
 
-fn wrong(v: &Json<'_>, want: &str) -> WireError {
-    match v {
-        Json::Array(_) => ser("Start of list found where not expected"),
-        Json::Object(_) => ser("Start of structure or map found where not expected."),
-        other => ser(format!(
-            "{} can not be converted to an {want}",
-            json_kind(other)
-        )),
-    }
-}
+/// A structure with no members (the fallbacks' stand-in for a structure phase 1 checks).
+static STRUCTURE: Shape = Shape::Structure(&shape::Structure {
+    name: "Structure",
+    members: &[],
+});
 
-/// A JSON object (the request body or a nested structure).
+/// A JSON object: the request body, or a structure in a list or map.
 pub fn object<'a, 'b>(v: &'a Json<'b>) -> R<&'a Obj<'b>> {
     match v {
         Json::Object(m) => Ok(m),
-        Json::Array(_) => Err(ser("Start of list found where not expected")),
-        _ => Err(ser("Expected null")),
+        other => Err(shape::mismatch(&STRUCTURE, other, At::Element)),
     }
 }
 
@@ -82,7 +70,7 @@ fn opt_str(m: &Obj<'_>, k: &str) -> R<Option<String>> {
     match get(m, k) {
         None => Ok(None),
         Some(Json::String(s)) => Ok(Some(s.to_string())),
-        Some(v) => Err(wrong(v, "String")),
+        Some(v) => Err(wrong(v, &Shape::String)),
     }
 }
 
@@ -100,7 +88,7 @@ fn opt_bool(m: &Obj<'_>, k: &str) -> R<Option<bool>> {
     match get(m, k) {
         None => Ok(None),
         Some(Json::Bool(b)) => Ok(Some(*b)),
-        Some(v) => Err(wrong(v, "Boolean")),
+        Some(v) => Err(wrong(v, &Shape::Boolean)),
     }
 }
 
@@ -114,9 +102,9 @@ fn opt_u32(m: &Obj<'_>, k: &str) -> R<Option<u32>> {
                 if k == "Segment" { 0 } else { 1 }
             ))),
             Some(x) => Ok(Some(u32::try_from(x).unwrap_or(u32::MAX))),
-            None => Err(ser(format!("class java.lang.Double can not be converted to an Integer ({k})"))),
+            None => Err(wrong(&Json::Number(n.clone()), &Shape::Integer)),
         },
-        Some(v) => Err(wrong(v, "Integer")),
+        Some(v) => Err(wrong(v, &Shape::Integer)),
     }
 }
 
@@ -153,7 +141,7 @@ fn opt_u64(m: &Obj<'_>, k: &str) -> R<Option<u64>> {
                 "1 validation error detected: Value '{n}' at '{}' failed to satisfy constraint: Member must have value greater than or equal to 1",
                 lower_first(k)
             ))),
-        Some(v) => Err(wrong(v, "Long")),
+        Some(v) => Err(wrong(v, &Shape::Long)),
     }
 }
 
@@ -161,17 +149,17 @@ fn opt_array<'a, 'b>(m: &'a Obj<'b>, k: &str) -> R<Option<&'a Vec<Json<'b>>>> {
     match get(m, k) {
         None => Ok(None),
         Some(Json::Array(a)) => Ok(Some(a)),
-        Some(Json::Object(_)) => Err(ser("Start of structure or map found where not expected.")),
-        Some(_) => Err(ser("Expected list or null")),
+        // A list's messages do not depend on what it holds.
+        Some(v) => Err(wrong(v, &Shape::List(&Shape::String))),
     }
 }
 
+/// A map or a structure member.
 fn opt_map<'a, 'b>(m: &'a Obj<'b>, k: &str) -> R<Option<&'a Obj<'b>>> {
     match get(m, k) {
         None => Ok(None),
         Some(Json::Object(o)) => Ok(Some(o)),
-        Some(Json::Array(_)) => Err(ser("Start of list found where not expected")),
-        Some(_) => Err(ser("Expected map or null")),
+        Some(v) => Err(wrong(v, &STRUCTURE)),
     }
 }
 
@@ -181,7 +169,7 @@ fn opt_strings(m: &Obj<'_>, k: &str) -> R<Option<Vec<String>>> {
             a.iter()
                 .map(|v| match v {
                     Json::String(s) => Ok(s.to_string()),
-                    other => Err(wrong(other, "String")),
+                    other => Err(wrong(other, &Shape::String)),
                 })
                 .collect()
         })
@@ -202,7 +190,7 @@ fn names(m: &Obj<'_>) -> R<Option<Names>> {
             o.iter()
                 .map(|(k, v)| match v {
                     Json::String(s) => Ok((k.to_string(), s.to_string())),
-                    other => Err(wrong(other, "String")),
+                    other => Err(wrong(other, &Shape::String)),
                 })
                 .collect()
         })
@@ -605,7 +593,7 @@ fn transact_write(v: &Json<'_>) -> R<TransactWrite> {
     // `present[0]` was found above; `None` cannot happen, and reads as `null` would.
     let inner = match get(m, present[0]) {
         Some(v) => object(v)?,
-        None => return Err(ser("Expected null")),
+        None => return Err(wrong(&Json::Null, &STRUCTURE)),
     };
     Ok(match present[0] {
         "Put" => TransactWrite::Put(put_item(inner)?),
@@ -677,6 +665,8 @@ pub fn request(operation: &str, body: &Value) -> R<Request> {
 
 /// Parse the body of `operation`, read into a [`Json`] tree.
 pub fn request_tree(operation: &str, body: &Json<'_>) -> R<Request> {
+    // Phase 1: the whole body against the operation's input shape, before any constraint.
+    shape::check(operation, body)?;
     let m = object(body)?;
     Ok(match operation {
         "CreateTable" => Request::CreateTable(create_table(m)?),
@@ -793,7 +783,13 @@ pub fn request_tree(operation: &str, body: &Json<'_>) -> R<Request> {
                     .map_err(WireError::Dynamo)?;
                 let reqs = match v {
                     Json::Array(a) => a,
-                    other => return Err(wrong(other, "List")),
+                    other => {
+                        return Err(shape::mismatch(
+                            &Shape::List(&STRUCTURE),
+                            other,
+                            At::Element,
+                        ))
+                    }
                 };
                 let mut out = Vec::with_capacity(reqs.len());
                 for w in reqs {

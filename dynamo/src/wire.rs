@@ -1,6 +1,8 @@
 //! DynamoDB's JSON form of attribute values — `{"S": "x"}`, `{"N": "1.5"}`, `{"B": "<base64>"}`,
 //! `{"BOOL": true}`, `{"NULL": true}`, `{"M": {…}}`, `{"L": […]}`, `{"SS": […]}`, `{"NS": […]}`,
-//! `{"BS": […]}` — both ways, refusing malformed values with DynamoDB's messages.
+//! `{"BS": […]}` — both ways, refusing malformed values with DynamoDB's messages. A request's
+//! values have been read against the model already ([`crate::shape::check`]); the kind checks
+//! here serve the other readers (ImportTable's files) and word it the same way.
 
 use std::fmt::Display;
 
@@ -14,6 +16,7 @@ use serde_json::{Map, Value};
 use seedbed_engine::table::{AttributeValue, Item, Number};
 
 use crate::errors::WireError;
+use crate::shape::{self, At, Shape, ATTRIBUTE_VALUE, ITEM};
 use crate::tree::{Json, Obj};
 
 fn ser(msg: impl Into<String>) -> WireError {
@@ -24,51 +27,34 @@ fn val(msg: impl Into<String>) -> WireError {
     WireError::Validation(msg.into())
 }
 
-fn type_name(v: &Json<'_>) -> &'static str {
-    match v {
-        Json::Null => "null",
-        Json::Bool(_) => "java.lang.Boolean",
-        Json::Number(_) => "java.lang.Integer",
-        Json::String(_) => "java.lang.String",
-        Json::Array(_) => "list",
-        Json::Object(_) => "structure",
-    }
-}
-
 fn string<'a>(v: &'a Json<'_>) -> Result<&'a str, WireError> {
     match v {
         Json::String(s) => Ok(s.as_ref()),
-        Json::Array(_) => Err(ser("Start of list found where not expected")),
-        Json::Object(_) => Err(ser("Start of structure or map found where not expected.")),
-        other => Err(ser(format!(
-            "class {} can not be converted to an String",
-            type_name(other)
-        ))),
+        other => Err(shape::mismatch(&Shape::String, other, At::Member)),
     }
 }
 
 fn blob(v: &Json<'_>) -> Result<Vec<u8>, WireError> {
     let s = match v {
         Json::String(s) => s,
-        Json::Array(_) => return Err(ser("Start of list found where not expected")),
-        Json::Object(_) => return Err(ser("Start of structure or map found where not expected.")),
-        other => {
-            return Err(ser(format!(
-                "class {} can not be converted to a Blob",
-                type_name(other)
-            )))
-        }
+        other => return Err(shape::mismatch(&Shape::Blob, other, At::Member)),
     };
+    shape::base64(s)?;
+    // What `shape::base64` accepts decodes; the engine's own words, should it not.
     STANDARD
         .decode(s.as_bytes())
-        .map_err(|e| ser(format!("'{s}' can not be converted to a Blob: {e}")))
+        .map_err(|e| ser(e.to_string()))
 }
 
+/// SS, NS, BS, L: a list (whose messages do not depend on what it holds).
 fn array<'a, 'b>(v: &'a Json<'b>) -> Result<&'a Vec<Json<'b>>, WireError> {
     match v {
         Json::Array(a) => Ok(a),
-        Json::Object(_) => Err(ser("Start of structure or map found where not expected.")),
-        _ => Err(ser("Expected list or null")),
+        other => Err(shape::mismatch(
+            &Shape::List(&ATTRIBUTE_VALUE),
+            other,
+            At::Member,
+        )),
     }
 }
 
@@ -91,8 +77,7 @@ pub fn value_from_json(v: &Value) -> Result<AttributeValue, WireError> {
 pub fn value_from_tree(v: &Json<'_>) -> Result<AttributeValue, WireError> {
     let obj = match v {
         Json::Object(o) => o,
-        Json::Array(_) => return Err(ser("Start of list found where not expected")),
-        _ => return Err(ser("Unexpected value type in payload")),
+        other => return Err(shape::mismatch(&ATTRIBUTE_VALUE, other, At::Element)),
     };
     let mut known = obj.iter().filter(|(k, v)| {
         matches!(
@@ -116,19 +101,18 @@ pub fn value_from_tree(v: &Json<'_>) -> Result<AttributeValue, WireError> {
         "B" => AttributeValue::B(blob(x)?),
         "BOOL" => match x {
             Json::Bool(b) => AttributeValue::Bool(*b),
-            other => return Err(ser(format!("class {} can not be converted to an Boolean", type_name(other)))),
+            other => return Err(shape::mismatch(&Shape::Boolean, other, At::Member)),
         },
         "NULL" => match x {
             Json::Bool(true) => AttributeValue::Null,
             Json::Bool(false) => {
                 return Err(val("One or more parameter values were invalid: Null attribute value types must have the value of true"))
             }
-            other => return Err(ser(format!("class {} can not be converted to an Boolean", type_name(other)))),
+            other => return Err(shape::mismatch(&Shape::Boolean, other, At::Member)),
         },
         "M" => match x {
             Json::Object(m) => AttributeValue::M(item_from_obj(m)?),
-            Json::Array(_) => return Err(ser("Start of list found where not expected")),
-            _ => return Err(ser("Expected map or null")),
+            other => return Err(shape::mismatch(&ITEM, other, At::Member)),
         },
         "L" => AttributeValue::L(array(x)?.iter().map(value_from_tree).collect::<Result<_, _>>()?),
         "SS" => {
@@ -178,8 +162,7 @@ pub fn item_from_value(v: &Value) -> Result<Item, WireError> {
 pub fn item_from_tree(v: &Json<'_>) -> Result<Item, WireError> {
     match v {
         Json::Object(m) => item_from_obj(m),
-        Json::Array(_) => Err(ser("Start of list found where not expected")),
-        _ => Err(ser("Expected map or null")),
+        other => Err(shape::mismatch(&ITEM, other, At::Element)),
     }
 }
 

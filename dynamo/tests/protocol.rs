@@ -709,3 +709,430 @@ fn malformed_stream_requests_are_validation_errors() {
     assert_eq!(after(&shard), 0);
     assert_eq!(after("shardId-0"), 1);
 }
+
+// ---- SerializationException: the body read against the operation's input shape first ------
+
+const SERIALIZATION: &str = "com.amazon.coral.service#SerializationException";
+
+/// What DynamoDB answers for a value of each wrong JSON kind where `ty` goes (the kinds and
+/// messages of `assertType` in dynalite's test/helpers.js, a suite checked against DynamoDB):
+/// `String`, `Boolean`, `Integer`, `Long`, `Blob`; `List` (a member), `ParameterizedList` (a
+/// map value); `Map<V>` (a member), `ParameterizedMap` (a list element); `FieldStruct<S>` (a
+/// member), `ValueStruct<S>` (a list element or map value).
+fn wrong_kinds(ty: &str) -> Vec<(Value, String)> {
+    let cast = "class sun.reflect.generics.reflectiveObjects.ParameterizedTypeImpl cannot be cast to class java.lang.Class (sun.reflect.generics.reflectiveObjects.ParameterizedTypeImpl and java.lang.Class are in module java.base of loader 'bootstrap')";
+    let start = "Start of structure or map found where not expected";
+    let scalars = || {
+        [
+            json!("23"),
+            json!(true),
+            json!(23),
+            json!(-2147483648i64),
+            json!(2147483648i64),
+            json!(34.56),
+        ]
+    };
+    let all = |msg: &str, also: (Value, String)| {
+        let mut v: Vec<(Value, String)> = scalars()
+            .into_iter()
+            .map(|x| (x, msg.to_string()))
+            .collect();
+        v.push(also);
+        v
+    };
+    let (ty, sub) = match ty.split_once('<') {
+        Some((t, s)) => (t, s.strip_suffix('>').unwrap_or(s)),
+        None => (ty, ""),
+    };
+    let m = |v: Value, s: &str| (v, s.to_string());
+    match ty {
+        "String" | "Boolean" | "Integer" | "Long" => {
+            let mut v = vec![
+                m(
+                    json!(true),
+                    &format!("TRUE_VALUE cannot be converted to {ty}"),
+                ),
+                m(
+                    json!(false),
+                    &format!("FALSE_VALUE cannot be converted to {ty}"),
+                ),
+                m(
+                    json!([]),
+                    &format!("Unrecognized collection type class java.lang.{ty}"),
+                ),
+                m(json!({}), start),
+            ];
+            if ty == "String" || ty == "Boolean" {
+                v.retain(|(x, _)| !x.is_boolean() || ty == "String");
+                v.push(m(
+                    json!(23),
+                    &format!("NUMBER_VALUE cannot be converted to {ty}"),
+                ));
+                v.push(m(
+                    json!(2147483648i64),
+                    &format!("NUMBER_VALUE cannot be converted to {ty}"),
+                ));
+                v.push(m(
+                    json!(34.56),
+                    &format!("DECIMAL_VALUE cannot be converted to {ty}"),
+                ));
+            }
+            if ty == "Boolean" {
+                v.push(m(json!("23"), "Unexpected token received from parser"));
+            } else if ty != "String" {
+                v.push(m(
+                    json!("23"),
+                    &format!("STRING_VALUE cannot be converted to {ty}"),
+                ));
+            }
+            v
+        }
+        "Blob" => {
+            let mut v: Vec<_> = scalars()
+                .into_iter()
+                .skip(1)
+                .map(|x| m(x, "only base-64-encoded strings are convertible to bytes"))
+                .collect();
+            v.extend([
+                m(
+                    json!([]),
+                    "Unrecognized collection type class java.nio.ByteBuffer",
+                ),
+                m(json!({}), start),
+                m(
+                    json!("23456"),
+                    "Base64 encoded length is expected a multiple of 4 bytes but found: 5",
+                ),
+                m(
+                    json!("=+/="),
+                    "Invalid last non-pad Base64 character dectected",
+                ),
+                m(
+                    json!("+/+="),
+                    "Invalid last non-pad Base64 character dectected",
+                ),
+            ]);
+            v
+        }
+        "List" => all("Unexpected field type", m(json!({}), start)),
+        "ParameterizedList" => all(cast, m(json!({}), start)),
+        "Map" | "ParameterizedMap" => {
+            let sub = if sub.is_empty() {
+                "AttributeValue"
+            } else {
+                sub
+            };
+            let java = if sub.contains('.') {
+                sub.to_string()
+            } else {
+                format!("com.amazonaws.dynamodb.v20120810.{sub}")
+            };
+            let also = m(
+                json!([]),
+                &format!("Unrecognized collection type java.util.Map<java.lang.String, {java}>"),
+            );
+            all(
+                if ty == "Map" {
+                    "Unexpected field type"
+                } else {
+                    cast
+                },
+                also,
+            )
+        }
+        "FieldStruct" | "ValueStruct" => {
+            let also = m(
+                json!([]),
+                &format!(
+                    "Unrecognized collection type class com.amazonaws.dynamodb.v20120810.{sub}"
+                ),
+            );
+            let msg = if ty == "FieldStruct" {
+                "Unexpected field type"
+            } else {
+                "Unexpected value type in payload"
+            };
+            all(msg, also)
+        }
+        other => panic!("no such type {other}"),
+    }
+}
+
+/// A body with `v` at `path` (`Key.Attr.S`: a member `Attr` of `Key`; a `0` piece is a list's
+/// first element) and nothing else.
+fn body_at(path: &str, v: Value) -> Value {
+    fn put(pieces: &[&str], v: Value) -> Value {
+        match pieces {
+            [] => v,
+            [first, rest @ ..] if *first == "0" => json!([put(rest, v)]),
+            [first, rest @ ..] => {
+                let mut o = serde_json::Map::new();
+                o.insert(first.to_string(), put(rest, v));
+                Value::Object(o)
+            }
+        }
+    }
+    put(&path.split('.').collect::<Vec<_>>(), v)
+}
+
+/// Every wrong kind at `path` of `op` gets DynamoDB's SerializationException, whatever else is
+/// missing (each body holds nothing but the wrong value). `AttrStruct<Field|Value>` is an
+/// attribute value as a member or as a map value, and every member of it, nested in L and M.
+fn assert_type(t: &Tables, op: &str, path: &str, ty: &str) {
+    if let Some(pos) = ty.strip_prefix("AttrStruct<") {
+        let pos = pos.strip_suffix('>').unwrap_or(pos);
+        for (p, sub) in [
+            ("", &*format!("{pos}<AttributeValue>")),
+            (".S", "String"),
+            (".N", "String"),
+            (".B", "Blob"),
+            (".BOOL", "Boolean"),
+            (".NULL", "Boolean"),
+            (".SS", "List"),
+            (".SS.0", "String"),
+            (".NS", "List"),
+            (".NS.0", "String"),
+            (".BS", "List"),
+            (".BS.0", "Blob"),
+            (".L", "List"),
+            (".L.0", "ValueStruct<AttributeValue>"),
+            (".L.0.BS", "List"),
+            (".L.0.BS.0", "Blob"),
+            (".M", "Map<AttributeValue>"),
+            (".M.a", "ValueStruct<AttributeValue>"),
+            (".M.a.BS", "List"),
+            (".M.a.BS.0", "Blob"),
+        ] {
+            assert_type(t, op, &format!("{path}{p}"), sub);
+        }
+        return;
+    }
+    for (v, msg) in wrong_kinds(ty) {
+        let body = body_at(path, v);
+        let (status, got) = call(t, op, body.clone());
+        assert_eq!(
+            (status, got),
+            (400, json!({"__type": SERIALIZATION, "Message": msg})),
+            "{op} {body}"
+        );
+    }
+}
+
+#[test]
+fn a_value_of_the_wrong_kind_is_a_serialization_exception_anywhere_in_the_body() {
+    let (t, _d) = tables();
+    for (op, path, ty) in [
+        ("GetItem", "TableName", "String"),
+        ("GetItem", "Key", "Map<AttributeValue>"),
+        ("GetItem", "Key.Attr", "AttrStruct<ValueStruct>"),
+        ("GetItem", "AttributesToGet", "List"),
+        ("GetItem", "ConsistentRead", "Boolean"),
+        (
+            "GetItem",
+            "ExpressionAttributeNames",
+            "Map<java.lang.String>",
+        ),
+        ("GetItem", "ExpressionAttributeNames.Attr", "String"),
+        (
+            "PutItem",
+            "Expected.Attr",
+            "ValueStruct<ExpectedAttributeValue>",
+        ),
+        ("PutItem", "Expected.Attr.Value", "AttrStruct<FieldStruct>"),
+        ("PutItem", "ReturnItemCollectionMetrics", "String"),
+        (
+            "UpdateItem",
+            "AttributeUpdates",
+            "Map<AttributeValueUpdate>",
+        ),
+        ("Query", "Limit", "Integer"),
+        (
+            "Query",
+            "QueryFilter.Attr.AttributeValueList.0",
+            "AttrStruct<ValueStruct>",
+        ),
+        ("Scan", "Segment", "Integer"),
+        ("BatchGetItem", "RequestItems", "Map<KeysAndAttributes>"),
+        (
+            "BatchGetItem",
+            "RequestItems.Attr",
+            "ValueStruct<KeysAndAttributes>",
+        ),
+        ("BatchGetItem", "RequestItems.Attr.Keys", "List"),
+        (
+            "BatchGetItem",
+            "RequestItems.Attr.Keys.0",
+            "ParameterizedMap",
+        ),
+        (
+            "BatchGetItem",
+            "RequestItems.Attr.Keys.0.Attr",
+            "AttrStruct<ValueStruct>",
+        ),
+        (
+            "BatchWriteItem",
+            "RequestItems",
+            "Map<java.util.List<com.amazonaws.dynamodb.v20120810.WriteRequest>>",
+        ),
+        ("BatchWriteItem", "RequestItems.Attr", "ParameterizedList"),
+        (
+            "BatchWriteItem",
+            "RequestItems.Attr.0",
+            "ValueStruct<WriteRequest>",
+        ),
+        (
+            "BatchWriteItem",
+            "RequestItems.Attr.0.DeleteRequest",
+            "FieldStruct<DeleteRequest>",
+        ),
+        (
+            "BatchWriteItem",
+            "RequestItems.Attr.0.PutRequest.Item.Attr",
+            "AttrStruct<ValueStruct>",
+        ),
+        (
+            "TransactWriteItems",
+            "TransactItems.0.Put",
+            "FieldStruct<Put>",
+        ),
+        (
+            "TransactWriteItems",
+            "TransactItems.0.Update.UpdateExpression",
+            "String",
+        ),
+        (
+            "CreateTable",
+            "KeySchema.0",
+            "ValueStruct<KeySchemaElement>",
+        ),
+        (
+            "CreateTable",
+            "ProvisionedThroughput.ReadCapacityUnits",
+            "Long",
+        ),
+        (
+            "CreateTable",
+            "LocalSecondaryIndexes.0.Projection",
+            "FieldStruct<Projection>",
+        ),
+        (
+            "CreateTable",
+            "GlobalSecondaryIndexes.0.Projection.NonKeyAttributes.0",
+            "String",
+        ),
+        (
+            "UpdateTable",
+            "GlobalSecondaryIndexUpdates.0.Create.KeySchema.0.KeyType",
+            "String",
+        ),
+        (
+            "UpdateTimeToLive",
+            "TimeToLiveSpecification",
+            "FieldStruct<TimeToLiveSpecification>",
+        ),
+        (
+            "UpdateTimeToLive",
+            "TimeToLiveSpecification.Enabled",
+            "Boolean",
+        ),
+        ("TagResource", "Tags.0", "ValueStruct<Tag>"),
+        ("UntagResource", "TagKeys.0", "String"),
+        ("ListTables", "Limit", "Integer"),
+    ] {
+        assert_type(&t, op, path, ty);
+    }
+}
+
+#[test]
+fn the_body_is_read_whole_before_any_constraint_is_checked() {
+    let (t, _d) = tables();
+    create(&t);
+    let ser = |msg: &str| (SERIALIZATION.to_string(), msg.to_string());
+    // A wrong kind beats a missing required member ...
+    assert_eq!(
+        err(&t, "GetItem", json!({"Key": "23"})),
+        ser("Unexpected field type")
+    );
+    // ... a table name out of its constraints ...
+    assert_eq!(
+        err(
+            &t,
+            "PutItem",
+            json!({"TableName": "a", "Item": {"k": {"S": "x"}}, "ReturnValues": 1})
+        ),
+        ser("NUMBER_VALUE cannot be converted to String")
+    );
+    // ... an attribute value with two types (a constraint), deep in a list in a map ...
+    assert_eq!(
+        err(
+            &t,
+            "PutItem",
+            json!({"TableName": "Music", "Item": {
+                "Artist": {"S": "A", "N": "1"}, "Year": {"N": "1"},
+                "m": {"M": {"l": {"L": [{"S": "x"}, {"SS": ["a", 5]}]}}}
+            }})
+        ),
+        ser("NUMBER_VALUE cannot be converted to String")
+    );
+    // ... and the table's existence (phase 3).
+    assert_eq!(
+        err(
+            &t,
+            "BatchGetItem",
+            json!({"RequestItems": {"Nope": {"Keys": [{"k": {"B": "AB=="}}]}}})
+        ),
+        ser("Invalid last non-pad Base64 character dectected")
+    );
+    // Without one, the constraints as before.
+    assert_eq!(
+        err(&t, "GetItem", json!({"Key": {"k": {"S": "x"}}})),
+        ("com.amazon.coral.validate#ValidationException".into(), "1 validation error detected: Value null at 'tableName' failed to satisfy constraint: Member must not be null".into())
+    );
+    // `null` is an absent member, and a member the model lacks is ignored.
+    let key = json!({"Artist": {"S": "A"}, "Year": {"N": "1"}});
+    ok(
+        &t,
+        "GetItem",
+        json!({"TableName": "Music", "Key": key, "ConsistentRead": null, "Frob": [1]}),
+    );
+    ok(
+        &t,
+        "PutItem",
+        json!({"TableName": "Music", "Item": {"Artist": {"S": "A"}, "Year": {"N": "1"}, "b": {"B": "AAE="}}}),
+    );
+    // Beyond dynalite's cases, the same pattern (the module's documentation): a fraction for an
+    // Integer, a null list element, a character outside base64's alphabet, a body that is no
+    // object.
+    assert_eq!(
+        err(&t, "Scan", json!({"TableName": "Music", "Limit": 1.5})),
+        ser("DECIMAL_VALUE cannot be converted to Integer")
+    );
+    assert_eq!(
+        err(
+            &t,
+            "GetItem",
+            json!({"TableName": "Music", "Key": key, "AttributesToGet": [null]})
+        ),
+        ser("NULL_VALUE cannot be converted to String")
+    );
+    assert_eq!(
+        err(
+            &t,
+            "GetItem",
+            json!({"TableName": "Music", "Key": {"Artist": null}})
+        ),
+        ser("Unexpected value type in payload")
+    );
+    assert_eq!(
+        err(
+            &t,
+            "PutItem",
+            json!({"TableName": "Music", "Item": {"b": {"BS": ["AA!A"]}}})
+        ),
+        ser("Invalid Base64 character: '!'")
+    );
+    assert_eq!(
+        err(&t, "GetItem", json!([])),
+        ser("Unrecognized collection type class com.amazonaws.dynamodb.v20120810.GetItemInput")
+    );
+}
