@@ -132,21 +132,41 @@ impl Endpoint {
         }
     }
 
-    fn respond(&self, reply: Reply) -> HttpResponse {
+    /// A request id in DynamoDB's shape: 52 characters of `[0-9A-Z]` (dynalite's tests, which
+    /// check the shape against DynamoDB), unique for the process.
+    fn request_id(&self) -> String {
         let n = self.requests.fetch_add(1, Ordering::Relaxed);
+        format!("{:020X}{n:032X}", std::process::id())
+    }
+
+    fn respond(&self, reply: Reply) -> HttpResponse {
         HttpResponse {
             status: reply.status,
             headers: vec![
                 ("content-type".into(), "application/x-amz-json-1.0".into()),
                 ("x-amz-crc32".into(), reply.crc32.to_string()),
-                (
-                    "x-amzn-requestid".into(),
-                    format!("{:016X}{n:016X}", std::process::id()),
-                ),
+                ("x-amzn-requestid".into(), self.request_id()),
             ],
             body: reply.body,
             operation: reply.operation,
             error: reply.error,
+            principal: String::new(),
+        }
+    }
+
+    /// DynamoDB's answer to a request that is not a POST of JSON: 404 and a one-line page.
+    fn not_found(&self, op: &str) -> HttpResponse {
+        let body = b"<UnknownOperationException/>\n".to_vec();
+        HttpResponse {
+            status: 404,
+            headers: vec![
+                ("content-type".into(), "application/x-amz-json-1.0".into()),
+                ("x-amz-crc32".into(), crc32fast::hash(&body).to_string()),
+                ("x-amzn-requestid".into(), self.request_id()),
+            ],
+            body,
+            operation: op.to_string(),
+            error: Some("UnknownOperationException".into()),
             principal: String::new(),
         }
     }
@@ -176,7 +196,7 @@ impl Endpoint {
                 let e = DynamoError::new(ErrorKind::InternalServerError, "Internal server error");
                 self.error(WireError::Dynamo(e), "")
             });
-        cors(req, &mut out);
+        finish(req, &mut out);
         out
     }
 
@@ -195,7 +215,7 @@ impl Endpoint {
             return None;
         }
         let mut out = self.handle_request(req, target, "GetItem".into(), now_unix_secs, true)?;
-        cors(req, &mut out);
+        finish(req, &mut out);
         Some(out)
     }
 
@@ -213,10 +233,15 @@ impl Endpoint {
             // naming the endpoint as the client reached it (ScyllaDB's Alternator
             // test_health_works, run against DynamoDB).
             let host = header(req.headers, "host").unwrap_or("127.0.0.1");
+            let body = format!("healthy: {host}").into_bytes();
             return Some(HttpResponse {
                 status: 200,
-                headers: vec![("content-type".into(), "text/plain".into())],
-                body: format!("healthy: {host}").into_bytes(),
+                headers: vec![
+                    ("content-type".into(), "text/plain".into()),
+                    ("x-amz-crc32".into(), crc32fast::hash(&body).to_string()),
+                    ("x-amzn-requestid".into(), self.request_id()),
+                ],
+                body,
                 operation: String::new(),
                 error: None,
                 principal: String::new(),
@@ -226,7 +251,7 @@ impl Endpoint {
             // A browser's CORS preflight: answered (the headers by `cors`), not an operation.
             return Some(HttpResponse {
                 status: 200,
-                headers: Vec::new(),
+                headers: vec![("x-amzn-requestid".into(), self.request_id())],
                 body: Vec::new(),
                 operation: String::new(),
                 error: None,
@@ -234,7 +259,7 @@ impl Endpoint {
             });
         }
         if req.method != "POST" {
-            return Some(self.error(WireError::UnknownOperation, &op));
+            return Some(self.not_found(&op));
         }
         if target.is_none() {
             if let Some(action) =
@@ -242,6 +267,11 @@ impl Endpoint {
             {
                 return Some(self.sts(req, &action, now_unix_secs));
             }
+        }
+        // DynamoDB's front end answers a body of another type with its 404 page, before any
+        // signature is looked at.
+        if json_media_type(req).is_none() {
+            return Some(self.not_found(&op));
         }
         let Some(sec) = &self.security else {
             if op == "DescribeEndpoints" {
@@ -262,7 +292,12 @@ impl Endpoint {
             sec.identities.secret_of(k)
         }) {
             Ok(v) => v,
-            Err(e) => return Some(self.error(signature_error(e), &op)),
+            Err(e) => {
+                return Some(self.error(
+                    before_signature(req, target).unwrap_or(signature_error(e)),
+                    &op,
+                ))
+            }
         };
         let principal = match check_session(sec, &verified, req.headers, now_unix_secs) {
             Ok(p) => p,
@@ -370,6 +405,59 @@ impl Endpoint {
 /// request with an `Origin` gets any origin allowed and the response headers a client reads
 /// exposed; a preflight (OPTIONS) also gets the method and headers it asks for, and a max age.
 /// Without `Origin` nothing is added.
+/// The media type of a request's body when it is one DynamoDB takes (`application/json` or
+/// `application/x-amz-json-1.0`, parameters after `;` ignored); a request without a body
+/// needs none. `None`: another type, which DynamoDB answers with its 404 page.
+fn json_media_type(req: &HttpRequest<'_>) -> Option<&'static str> {
+    let Some(ct) = header(req.headers, "content-type") else {
+        return req.body.is_empty().then_some("application/x-amz-json-1.0");
+    };
+    let media = ct.split(';').next().unwrap_or("").trim();
+    if media.eq_ignore_ascii_case("application/json") {
+        Some("application/json")
+    } else if media.eq_ignore_ascii_case("application/x-amz-json-1.0") {
+        Some("application/x-amz-json-1.0")
+    } else {
+        None
+    }
+}
+
+/// What DynamoDB reports before a bad or missing signature: a body that is not JSON, then a
+/// target that names no operation (dynalite's tests, checked against DynamoDB). Checked only
+/// once the signature has failed, so a signed request pays for no second parse; a signed one
+/// meets the same errors when it is parsed.
+fn before_signature(req: &HttpRequest<'_>, target: Option<&str>) -> Option<WireError> {
+    if !req.body.is_empty() && serde_json::from_slice::<serde::de::IgnoredAny>(req.body).is_err() {
+        return Some(WireError::Serialization(String::new()));
+    }
+    // An operation is known if it is served here: parsed as a table request (whatever else
+    // is wrong with an empty one), or one of those served beside them.
+    let known = target
+        .and_then(crate::parse::operation_of)
+        .is_some_and(|op| {
+            op == "DescribeEndpoints"
+                || transfer::handles(op)
+                || !matches!(
+                    handler::parse_request(target, b"{}"),
+                    Err(WireError::UnknownOperation)
+                )
+        });
+    (!known).then_some(WireError::UnknownOperation)
+}
+
+/// The last touches every answer gets: CORS headers for a browser, and the body's media type
+/// as the request gave it (DynamoDB answers `application/json` to `application/json`).
+fn finish(req: &HttpRequest<'_>, out: &mut HttpResponse) {
+    cors(req, out);
+    if json_media_type(req) == Some("application/json") {
+        for (k, v) in out.headers.iter_mut() {
+            if k == "content-type" && v == "application/x-amz-json-1.0" {
+                *v = "application/json".into();
+            }
+        }
+    }
+}
+
 fn cors(req: &HttpRequest<'_>, out: &mut HttpResponse) {
     if header(req.headers, "origin").is_none() {
         return;

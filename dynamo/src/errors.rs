@@ -78,6 +78,8 @@ impl WireError {
     pub fn message(&self) -> Option<&str> {
         match self {
             WireError::Dynamo(e) => Some(&e.message),
+            // A body that is not JSON: DynamoDB's answer carries no message.
+            WireError::Serialization(m) if m.is_empty() => None,
             WireError::Serialization(m)
             | WireError::Validation(m)
             | WireError::MissingAuthenticationToken(m)

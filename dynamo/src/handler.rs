@@ -5,7 +5,7 @@
 use seedbed_engine::table::{DynamoError, ErrorKind, Request, Tables};
 
 use crate::errors::WireError;
-use crate::tree::{self, Json};
+use crate::tree;
 use crate::{parse, render};
 
 /// A response, ready for the wire.
@@ -47,12 +47,12 @@ pub fn parse_request(target: Option<&str>, body: &[u8]) -> Result<Request, WireE
     let op = target
         .and_then(parse::operation_of)
         .ok_or(WireError::UnknownOperation)?;
-    let json = if body.iter().all(u8::is_ascii_whitespace) {
-        Json::Object(Default::default())
-    } else {
-        tree::from_slice(body)
-            .map_err(|e| WireError::Serialization(format!("Malformed JSON: {e}")))?
-    };
+    // No body, or a body that is not JSON: DynamoDB's SerializationException without a
+    // message (dynalite's tests, checked against DynamoDB).
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(WireError::Serialization(String::new()));
+    }
+    let json = tree::from_slice(body).map_err(|_| WireError::Serialization(String::new()))?;
     parse::request_tree(op, &json)
 }
 

@@ -300,6 +300,10 @@ fn signature_refusals_are_dynamodbs_errors() {
     let base = vec![
         ("Host".to_string(), "127.0.0.1:8000".to_string()),
         (
+            "Content-Type".to_string(),
+            "application/x-amz-json-1.0".to_string(),
+        ),
+        (
             "X-Amz-Target".to_string(),
             "DynamoDB_20120810.ListTables".to_string(),
         ),
@@ -342,6 +346,20 @@ fn signature_refusals_are_dynamodbs_errors() {
     assert_eq!(
         refused(&base, body).0,
         "MissingAuthenticationTokenException"
+    );
+    // Before the signature: a body that is not JSON, then a target that names no operation
+    // (dynalite's tests, checked against DynamoDB).
+    let (status, kind, _) = send(&base, b"hi");
+    assert_eq!(
+        (status, kind.as_deref()),
+        (400, Some("SerializationException"))
+    );
+    let mut unknown = base.clone();
+    unknown[2].1 = "DynamoDB_20120810.ListTable".into();
+    let (status, kind, _) = send(&unknown, body);
+    assert_eq!(
+        (status, kind.as_deref()),
+        (400, Some("UnknownOperationException"))
     );
     let mut partial = base.clone();
     partial.push((
@@ -450,6 +468,7 @@ fn health_cors_endpoints_and_descriptions_as_dynamodb_answers() {
             ("Host", "h"),
             ("Origin", "http://example.com"),
             ("X-Amz-Target", &list),
+            ("Content-Type", "application/x-amz-json-1.0"),
         ],
         b"{}",
     );
@@ -460,11 +479,65 @@ fn health_cors_endpoints_and_descriptions_as_dynamodb_answers() {
     let de = target("DescribeEndpoints");
     let r = send(
         "POST",
-        &[("Host", "127.0.0.1:8000"), ("X-Amz-Target", &de)],
+        &[
+            ("Host", "127.0.0.1:8000"),
+            ("X-Amz-Target", &de),
+            ("Content-Type", "application/json; charset=utf-8"),
+        ],
         b"{}",
     );
     let v: Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(v["Endpoints"][0]["Address"], "127.0.0.1:8000");
+    // The body's media type is answered as the request gave it; request ids have
+    // DynamoDB's shape, 52 of [0-9A-Z].
+    assert_eq!(
+        head(&r, "content-type").as_deref(),
+        Some("application/json")
+    );
+    let id = head(&r, "x-amzn-requestid").unwrap();
+    assert!(
+        id.len() == 52
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()),
+        "{id}"
+    );
+    // DynamoDB's front end (dynalite's tests, checked against DynamoDB): anything but a POST
+    // of JSON is its 404 page; no body or a body that is not JSON, a SerializationException
+    // without a message.
+    for (method, ct, body) in [
+        ("PUT", "application/x-amz-json-1.0", &b"{}"[..]),
+        ("POST", "application/x-amz-json-1.1", b"{}"),
+        ("POST", "text/plain", b"{}"),
+        ("POST", "", b"hi"),
+    ] {
+        let mut h = vec![("Host", "h"), ("X-Amz-Target", &list)];
+        if !ct.is_empty() {
+            h.push(("Content-Type", ct));
+        }
+        let r = send(method, &h, body);
+        assert_eq!(
+            (r.status, r.body.as_slice()),
+            (404, &b"<UnknownOperationException/>\n"[..]),
+            "{method} {ct}"
+        );
+    }
+    for body in [&b""[..], b"hi"] {
+        let r = send(
+            "POST",
+            &[
+                ("Host", "h"),
+                ("X-Amz-Target", &list),
+                ("Content-Type", "application/x-amz-json-1.0"),
+            ],
+            body,
+        );
+        assert_eq!(r.status, 400);
+        assert_eq!(
+            serde_json::from_slice::<Value>(&r.body).unwrap(),
+            json!({"__type": "com.amazon.coral.service#SerializationException"})
+        );
+    }
     assert_eq!(v["Endpoints"][0]["CachePeriodInMinutes"], 1440);
 
     // A table class and warm throughput are recorded and shown; DeleteTable's description
@@ -540,6 +613,10 @@ fn get_item_is_answered_in_memory_or_handed_on() {
     let headers = |op: &str| {
         vec![
             ("host".to_string(), "127.0.0.1:8000".to_string()),
+            (
+                "content-type".to_string(),
+                "application/x-amz-json-1.0".to_string(),
+            ),
             (
                 "x-amz-target".to_string(),
                 format!("DynamoDB_20120810.{op}"),

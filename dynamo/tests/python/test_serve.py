@@ -51,10 +51,8 @@ def wire_error(r):
 
 def test_malformed_json_and_unknown_operations(server, table_s):
     r = raw(server, "PutItem", b'{"TableName": "' + table_s.name.encode() + b'", "Item": {')
-    status, kind, msg = wire_error(r)
-    assert (status, kind) == (400, "SerializationException")
-    assert r.json()["__type"] == "com.amazon.coral.service#SerializationException"
-    assert "Malformed JSON" in msg
+    # DynamoDB's answer to a body that is not JSON carries no message (dynalite's tests).
+    assert (r.status_code, r.json()) == (400, {"__type": "com.amazon.coral.service#SerializationException"})
     # The checksum boto3 verifies is there on errors too.
     import zlib
     assert int(r.headers["x-amz-crc32"]) == zlib.crc32(r.content)
@@ -63,6 +61,19 @@ def test_malformed_json_and_unknown_operations(server, table_s):
     r = raw(server, "FlyToTheMoon", b"{}")
     assert r.status_code == 400
     assert r.json() == {"__type": "com.amazon.coral.service#UnknownOperationException"}
+    # Before any signature: the body's type, its JSON, then the operation; a body of
+    # another type is DynamoDB's 404 page.
+    r = raw(server, "ListTables", b"{}", sign=False, content_type="text/plain")
+    assert (r.status_code, r.content) == (404, b"<UnknownOperationException/>\n")
+    r = raw(server, "ListTables", b"hi", sign=False)
+    assert r.json() == {"__type": "com.amazon.coral.service#SerializationException"}
+    r = raw(server, "FlyToTheMoon", b"{}", sign=False)
+    assert r.json() == {"__type": "com.amazon.coral.service#UnknownOperationException"}
+    r = raw(server, "ListTables", b"{}", sign=False)
+    assert wire_error(r)[:2] == (400, "MissingAuthenticationTokenException")
+    # application/json is answered as application/json.
+    r = raw(server, "ListTables", b"{}", content_type="application/json")
+    assert (r.status_code, r.headers["content-type"]) == (200, "application/json")
 
     # A member of the wrong JSON type.
     r = raw(server, "GetItem", json.dumps({"TableName": table_s.name, "Key": ["pk"]}).encode())
