@@ -1623,3 +1623,73 @@ fn table_ids_are_version_4_uuids_that_a_replay_repeats() {
     assert_eq!(parsed.get_variant(), uuid::Variant::RFC4122, "{id}");
     assert_eq!(b.t.describe_table("scores").unwrap().def.uuid, id);
 }
+
+/// A key condition's shape is checked before the table is looked for, its operands read left
+/// to right, in DynamoDB's words (dynalite's tests, checked against DynamoDB); and the
+/// expressions are read key condition first, then filter, then projection.
+#[test]
+fn key_condition_shapes_are_refused_in_dynamodbs_words() {
+    let f = fixture();
+    let query = |kc: &str, filter: Option<&str>, projection: Option<&str>| {
+        // Only the placeholders the condition uses: an unused one is an error of its own.
+        let values: Values = [":a", ":b"]
+            .into_iter()
+            .filter(|p| kc.contains(p))
+            .map(|p| (p.to_string(), s("S")))
+            .collect();
+        let values = (!values.is_empty()).then_some(values);
+        f.t.query(&Search {
+            table: "abc".into(),
+            key_condition: Some(kc.into()),
+            filter: filter.map(String::from),
+            projection: projection.map(String::from),
+            values,
+            forward: true,
+            ..Search::default()
+        })
+        .unwrap_err()
+        .message
+    };
+    let nested_op = "KeyConditionExpressions cannot contain nested operations";
+    let multiple = "Invalid condition in KeyConditionExpression: Multiple attribute names used in one condition";
+    let nested_attr = "KeyConditionExpressions cannot have conditions on nested attributes";
+    let no_key = "Invalid condition in KeyConditionExpression: No key attribute specified";
+    for (kc, want) in [
+        ("size(b) > a AND a.b > b AND b > c", nested_op),
+        ("a > size(b.d)", nested_op),
+        ("a between size(b) and size(a)", nested_op),
+        ("b > a.b", multiple),
+        ("b between c[1] and d", multiple),
+        ("a between b and size(a)", multiple),
+        ("begins_with(a, b)", multiple),
+        ("b.d > a AND c.d > e.f", nested_attr),
+        ("a.d > c", nested_attr),
+        ("b[0] > a", nested_attr),
+        (":b > :a AND a < :b", no_key),
+        (":a > b AND :a < :b", no_key),
+        (
+            ":a between size(b) and size(a) and b > :b",
+            "Invalid condition in KeyConditionExpression: BETWEEN operator must have the key attribute as its first operand",
+        ),
+        (
+            "begins_with(:a, b) and a > :b",
+            "Invalid condition in KeyConditionExpression: begins_with operator must have the key attribute as its first operand",
+        ),
+        ("attribute_type(a, :a)", "Invalid operator used in KeyConditionExpression: attribute_type"),
+    ] {
+        assert_eq!(query(kc, None, None), want, "{kc}");
+    }
+    // Emptiness and syntax: the key condition's before the filter's, the filter's before the
+    // projection's.
+    assert_eq!(
+        query("", Some(""), Some("")),
+        "Invalid KeyConditionExpression: The expression can not be empty;"
+    );
+    assert!(
+        query("a >", Some(""), None).starts_with("Invalid KeyConditionExpression: Syntax error")
+    );
+    assert_eq!(
+        query("a = :a AND b = :b", Some(""), Some("")),
+        "Invalid FilterExpression: The expression can not be empty;"
+    );
+}
