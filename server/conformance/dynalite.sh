@@ -16,7 +16,9 @@
 # fresh administrator's key. The suite runs as it does against AWS (REMOTE=1: fixed table names,
 # retries on throttling) except that its slow tests run too (SLOW_TESTS=1; the suite skips them
 # against AWS for their cost). Stand-ins for dynalite's modules serve the files that load them
-# (connection.js's one test of dynalite's own SSL listener is skipped: pending). A helper that
+# (connection.js's one test of dynalite's own SSL listener is skipped: pending). Each test's
+# requests go in series (async.forEach is forEachSeries): in parallel, the answers still in
+# flight after a test's first failure fail later tests and can end the run. A helper that
 # a test file (from another version) uses but helpers.js lacks is defined to fail its tests,
 # saying so. mocha, should, aws4, async and once come from npm into the cache, at the versions
 # the checkout's package.json names.
@@ -104,6 +106,12 @@ cat > "$WORK/tree/hooks.js" <<'EOF'
 // pending once, before any test runs (a root beforeEach could be blamed for a stray assertion
 // of an earlier test, which would end the run).
 var SKIP = [ 'dynalite connections basic should connect to SSL' ]
+// The suite sends a test's requests in parallel (async.forEach) and ends the test at the first
+// failure; the answers still on their way then fail whatever test is running, and once that
+// test has passed mocha gives up the whole run. In series, a test's requests stop at its
+// first failure: the same assertions, nothing left in flight.
+var async = require('async')
+async.forEach = async.each = async.forEachSeries
 exports.mochaHooks = {
   beforeAll: function () {
     (function mark (suite) {
