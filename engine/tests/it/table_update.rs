@@ -595,8 +595,8 @@ fn deletions_of_several_steps_leave_nothing() {
 
 /// UpdateTable's checks in DynamoDB's order and words (dynalite's tests, checked against
 /// DynamoDB): throughput out of the model's bounds before the table is looked up, one update
-/// per index before the count of online changes, and its own words for a switch to PROVISIONED
-/// without throughput.
+/// per index before the count of online changes (UpdateTable's words for a switch to
+/// PROVISIONED without throughput: billing_streams_and_deletion_protection_follow_dynamodbs_rules).
 #[test]
 fn update_table_checks_come_in_dynamodbs_order() {
     let f = fixture();
@@ -627,19 +627,4 @@ fn update_table_checks_come_in_dynamodbs_order() {
     .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Validation);
     assert!(e.message.ends_with("Only one global secondary index update per index is allowed simultaneously. Index: abc"), "{}", e.message);
-    t.create_table(&CreateTableInput {
-        name: "people".into(),
-        key_schema: ks(&[("id", "HASH")]),
-        attributes: vec![("id".into(), "S".into())],
-        billing_mode: Some("PAY_PER_REQUEST".into()),
-        ..CreateTableInput::default()
-    })
-    .unwrap();
-    let e = update(t, |i| i.billing_mode = Some("PROVISIONED".into())).unwrap_err();
-    assert!(
-        e.message
-            .ends_with("ProvisionedThroughput must be specified when BillingMode is PROVISIONED"),
-        "{}",
-        e.message
-    );
 }
