@@ -10,7 +10,8 @@
 //! * [`tree`] — request bodies read into a borrowed JSON tree (cheaper than `Value`);
 //! * [`shape`] — the operations' input shapes, and the first phase of a request: the body
 //!   read against them, DynamoDB's `SerializationException` for a value of the wrong kind;
-//! * [`parse`] — request JSON into [`seedbed_engine::table::Request`] (constraints);
+//! * [`constraint`] — the second phase: every constraint of the model the body breaks, at once;
+//! * [`parse`] — request JSON into [`seedbed_engine::table::Request`];
 //! * [`render`] — [`seedbed_engine::table::Response`] into response JSON bytes;
 //! * [`errors`] — errors as DynamoDB words and types them;
 //! * [`handler`] — the whole exchange, with the `x-amz-crc32` checksum;
@@ -27,6 +28,7 @@
 // DynamoDB's wire: every narrowing cast is checked or explained (#22 §5).
 #![deny(clippy::cast_possible_truncation)]
 
+pub mod constraint;
 pub mod document;
 pub mod endpoint;
 pub mod errors;

@@ -1,11 +1,13 @@
 //! Request JSON into the table API's [`Request`]. The body has been read against the
 //! operation's input shape first ([`crate::shape::check`], phase 1: DynamoDB's
-//! `SerializationException` for a value of the wrong JSON kind, anywhere in the body); this is
-//! phase 2, member by member, with DynamoDB's constraint messages (`1 validation error
-//! detected: Value null at 'tableName' failed to satisfy constraint: Member must not be null`)
-//! for a missing or out-of-range one. Semantic checks (phase 3) stay in the engine. The kind
-//! checks left here are a fallback that phase 1 has made unreachable for every operation it
-//! has a shape for.
+//! `SerializationException` for a value of the wrong JSON kind, anywhere in the body), then
+//! against the model's constraints ([`crate::constraint`], phase 2: every violation at once).
+//! What is left here: the few checks of DynamoDB's that come between the constraints and the
+//! engine (an empty index list, an index update of no kind, …), and, member by member, the
+//! constraint messages (`1 validation error detected: Value null at 'tableName' …`) of the
+//! operations phase 2 does not cover. Semantic checks (phase 3) stay in the engine. The kind
+//! and constraint checks left here are a fallback that phases 1 and 2 have made unreachable
+//! for the operations they cover.
 
 use std::collections::BTreeMap;
 
@@ -21,6 +23,7 @@ use seedbed_engine::table::{
     UpdateItem, Values, WriteCondition, WriteRequest,
 };
 
+use crate::constraint;
 use crate::errors::WireError;
 use crate::shape::{self, At, Shape};
 use crate::tree::{Json, Obj};
@@ -416,6 +419,11 @@ fn indexes(m: &Obj<'_>, k: &str) -> R<Vec<IndexInput>> {
     let Some(a) = opt_array(m, k)? else {
         return Ok(Vec::new());
     };
+    if a.is_empty() {
+        return Err(WireError::Validation(format!(
+            "One or more parameter values were invalid: List of {k} is empty"
+        )));
+    }
     a.iter()
         .map(|ix| {
             let ix = object(ix)?;
@@ -542,7 +550,7 @@ fn update_table(m: &Obj<'_>) -> R<UpdateTableInput> {
                         return Ok(GsiUpdate::Update(req_str(x, "IndexName")?, throughput(x)?));
                     }
                     Err(WireError::Validation(
-                        "One or more parameter values were invalid: a GlobalSecondaryIndexUpdate must have one of Create, Update or Delete".into(),
+                        "One or more parameter values were invalid: One of GlobalSecondaryIndexUpdate.Update, GlobalSecondaryIndexUpdate.Create, GlobalSecondaryIndexUpdate.Delete must not be null".into(),
                     ))
                 })
                 .collect::<R<Vec<_>>>()
@@ -667,6 +675,8 @@ pub fn request(operation: &str, body: &Value) -> R<Request> {
 pub fn request_tree(operation: &str, body: &Json<'_>) -> R<Request> {
     // Phase 1: the whole body against the operation's input shape, before any constraint.
     shape::check(operation, body)?;
+    // Phase 2: every constraint of the model at once, for the operations it covers.
+    constraint::check(operation, body)?;
     let m = object(body)?;
     Ok(match operation {
         "CreateTable" => Request::CreateTable(create_table(m)?),

@@ -13,7 +13,7 @@
 //!    Members the model does not have are ignored, and a member that is JSON `null` is absent.
 //! 2. **Constraint validation** of what was read: required members, lengths, ranges, patterns,
 //!    enums (`1 validation error detected: Value null at 'tableName' failed to satisfy
-//!    constraint: Member must not be null`) — [`crate::parse`], member by member.
+//!    constraint: Member must not be null`), all of them at once — [`crate::constraint`].
 //! 3. **The operation's semantic checks** — expressions, keys against the table's schema,
 //!    the table's existence — in the engine.
 //!
@@ -129,6 +129,11 @@ pub fn check(operation: &str, body: &Json<'_>) -> Result<(), WireError> {
         },
         None => Ok(()),
     }
+}
+
+/// `operation`'s input shape (`None`: not an operation of this endpoint).
+pub fn input(operation: &str) -> Option<&'static Structure> {
+    model::input(operation)
 }
 
 /// Whether `v` can be read as `shape`, and all it holds as their shapes.

@@ -1213,3 +1213,147 @@ fn the_body_is_read_whole_before_any_constraint_is_checked() {
         ser("Unrecognized collection type class com.amazonaws.dynamodb.v20120810.GetItemInput")
     );
 }
+
+/// Phase 2 (`seedbed_dynamo::constraint`): every constraint the body breaks, in one
+/// ValidationException, with nested member paths; the table operations' own words for their
+/// TableName; a request within its constraints goes on as before.
+#[test]
+fn every_constraint_violation_is_reported_at_once() {
+    const VALIDATION: &str = "com.amazon.coral.validate#ValidationException";
+    let (t, _d) = tables();
+    create(&t);
+    let parts = |msg: &str| -> (usize, Vec<String>) {
+        let (head, rest) = msg.split_once(" detected: ").expect(msg);
+        let n = head.split(' ').next().unwrap().parse().unwrap();
+        (n, rest.split("; ").map(str::to_string).collect())
+    };
+
+    let (ty, msg) = err(&t, "GetItem", json!({"TableName": ""}));
+    assert_eq!(ty, VALIDATION);
+    assert!(msg.starts_with("3 validation errors detected: "), "{msg}");
+    let (n, p) = parts(&msg);
+    assert_eq!((n, p.len()), (3, 3));
+    for want in [
+        "Value '' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
+        "Value '' at 'tableName' failed to satisfy constraint: Member must have length greater than or equal to 3",
+        "Value null at 'key' failed to satisfy constraint: Member must not be null",
+    ] {
+        assert!(p.iter().any(|x| x == want), "{want}\n{msg}");
+    }
+
+    // Nested: list positions from 1, map keys as they are.
+    let (_, msg) = err(
+        &t,
+        "UpdateTable",
+        json!({"TableName": "Music", "GlobalSecondaryIndexUpdates": [
+            {"Update": {"IndexName": "a", "ProvisionedThroughput": {}}},
+            {"Update": {"IndexName": "abc;", "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 0}}}
+        ]}),
+    );
+    let (n, p) = parts(&msg);
+    assert_eq!(n, 5, "{msg}");
+    assert!(p.iter().any(|x| x == "Value null at 'globalSecondaryIndexUpdates.1.member.update.provisionedThroughput.readCapacityUnits' failed to satisfy constraint: Member must not be null"), "{msg}");
+    assert!(p.iter().any(|x| x == "Value '0' at 'globalSecondaryIndexUpdates.2.member.update.provisionedThroughput.writeCapacityUnits' failed to satisfy constraint: Member must have value greater than or equal to 1"), "{msg}");
+    let (_, msg) = err(
+        &t,
+        "Scan",
+        json!({"TableName": "Music", "ScanFilter": {"a": {}}, "Select": "X", "Segment": -1, "TotalSegments": 0}),
+    );
+    assert_eq!(parts(&msg).0, 4, "{msg}");
+    assert!(msg.contains("Value null at 'scanFilter.a.member.comparisonOperator' failed to satisfy constraint: Member must not be null"), "{msg}");
+    let (_, msg) = err(
+        &t,
+        "BatchGetItem",
+        json!({"RequestItems": {"a": {}}, "ReturnConsumedCapacity": "hi"}),
+    );
+    assert_eq!(parts(&msg).0, 3, "{msg}");
+    assert!(msg.contains("Value null at 'requestItems.a.member.keys' failed to satisfy constraint: Member must not be null"), "{msg}");
+
+    // One violation: one, as before.
+    assert_eq!(
+        err(&t, "ListTables", json!({"Limit": 0})),
+        (VALIDATION.into(), "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1".into())
+    );
+
+    // The table operations' TableName.
+    for op in [
+        "CreateTable",
+        "DeleteTable",
+        "DescribeTable",
+        "UpdateTable",
+        "DescribeTimeToLive",
+        "UpdateTimeToLive",
+    ] {
+        assert_eq!(
+            err(&t, op, json!({})),
+            (
+                VALIDATION.into(),
+                "The parameter 'TableName' is required but was not present in the request".into()
+            ),
+            "{op}"
+        );
+        for name in ["", "a;", &"a".repeat(256)] {
+            assert_eq!(
+                err(&t, op, json!({"TableName": name})),
+                (
+                    VALIDATION.into(),
+                    "TableName must be at least 3 characters long and at most 255 characters long"
+                        .into()
+                ),
+                "{op}"
+            );
+        }
+    }
+    assert_eq!(
+        err(&t, "DescribeTable", json!({"TableName": "abc;"})),
+        (VALIDATION.into(), "1 validation error detected: Value 'abc;' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+".into())
+    );
+
+    // Empty index lists, an index update of no kind.
+    let table = |extra: Value| {
+        let mut b = json!({"TableName": "Tab2", "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "a", "AttributeType": "S"}, {"AttributeName": "b", "AttributeType": "S"}],
+            "BillingMode": "PAY_PER_REQUEST"});
+        b.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        b
+    };
+    for k in ["LocalSecondaryIndexes", "GlobalSecondaryIndexes"] {
+        assert_eq!(
+            err(&t, "CreateTable", table(json!({k: []}))),
+            (
+                VALIDATION.into(),
+                format!("One or more parameter values were invalid: List of {k} is empty")
+            )
+        );
+    }
+    assert_eq!(
+        err(&t, "UpdateTable", json!({"TableName": "Music", "GlobalSecondaryIndexUpdates": [{}]})),
+        (VALIDATION.into(), "One or more parameter values were invalid: One of GlobalSecondaryIndexUpdate.Update, GlobalSecondaryIndexUpdate.Create, GlobalSecondaryIndexUpdate.Delete must not be null".into())
+    );
+
+    // Within the constraints: served as before.
+    let key = json!({"Artist": {"S": "A"}, "Year": {"N": "1"}});
+    ok(
+        &t,
+        "PutItem",
+        json!({"TableName": "Music", "Item": key, "ReturnValues": "ALL_OLD", "ReturnConsumedCapacity": "TOTAL"}),
+    );
+    let got = ok(
+        &t,
+        "GetItem",
+        json!({"TableName": "Music", "Key": key, "AttributesToGet": ["Artist"]}),
+    );
+    assert_eq!(got["Item"], json!({"Artist": {"S": "A"}}));
+    ok(
+        &t,
+        "Query",
+        json!({"TableName": "Music", "Limit": 1, "KeyConditions": {"Artist": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "A"}]}}}),
+    );
+    ok(
+        &t,
+        "BatchWriteItem",
+        json!({"RequestItems": {"Music": [{"DeleteRequest": {"Key": key}}]}}),
+    );
+}
