@@ -168,11 +168,16 @@ impl Tables {
         let mut ph = Placeholders::new(q.names.as_ref(), q.values.as_ref());
         // The key condition (Query) as an expression, its shape checked; the key schema
         // gives it meaning below.
+        let mut legacy_not_indexable = false;
         let key_expr = if is_query {
             let c = match (&q.key_condition, &q.key_conditions) {
                 (Some(src), _) => super::write::condition_expr(Some(src), ExprKind::KeyCondition, &mut ph)?
                     .ok_or_else(|| DynamoError::validation("Invalid KeyConditionExpression: The expression can not be empty;"))?,
-                (None, Some(kc)) => legacy_key_expr(kc)?,
+                (None, Some(kc)) => {
+                    let (c, not_indexable) = legacy_key_expr(kc)?;
+                    legacy_not_indexable = not_indexable;
+                    c
+                }
                 (None, None) => {
                     return Err(DynamoError::validation(
                         "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.",
@@ -231,6 +236,17 @@ impl Tables {
             Some(ix) => (ix.hash_attrs(), ix.range_attrs()),
             None => (vec![&def.hash], def.range.iter().collect()),
         };
+        // The ExclusiveStartKey against the key schema before the key condition's meaning
+        // (dynalite's tests, checked against DynamoDB).
+        let start_key = match &q.exclusive_start_key {
+            Some(esk) => Some(start_key(def, index, esk)?),
+            None => None,
+        };
+        if legacy_not_indexable {
+            return Err(DynamoError::validation(
+                "Attempted conditional constraint is not an indexable operation",
+            ));
+        }
         let key_cond = match &key_expr {
             Some(c) => Some(key_condition(c, (&key_attrs.0, &key_attrs.1))?),
             None => None,
@@ -251,10 +267,6 @@ impl Tables {
             }
         }
         let select = select(q, index, paths.is_some())?;
-        let start_key = match &q.exclusive_start_key {
-            Some(esk) => Some(start_key(def, index, esk)?),
-            None => None,
-        };
         // A parallel scan's ExclusiveStartKey must lie in its segment (ScyllaDB's Alternator
         // test_scan_parallel_with_exclusive_start_key, run against DynamoDB): the segment is a
         // range of partition hashes, the four bytes after the index prefix.
@@ -542,26 +554,36 @@ fn key_of_entry(def: &TableDef, index: Option<&IndexDef>, item: &Item) -> Item {
 }
 
 /// The LSM key an ExclusiveStartKey names.
+/// The LSM key an ExclusiveStartKey names. It must hold exactly the table's key attributes
+/// (and, on an index, the index's too): another set of attributes is `The provided starting
+/// key is invalid`, the right ones of the wrong types `The provided key element does not match
+/// the schema` (dynalite's tests, checked against DynamoDB).
 fn start_key(def: &TableDef, index: Option<&IndexDef>, esk: &Item) -> Result<Vec<u8>> {
-    let invalid = || {
-        DynamoError::validation("The provided starting key is invalid: The provided key element does not match the schema")
-    };
-    let get = |k: &KeyAttr| -> Result<&AttributeValue> {
-        let v = esk.get(&k.name).ok_or_else(invalid)?;
-        if v.value_type() != k.value_type() {
-            return Err(invalid());
+    let mut attrs: Vec<&KeyAttr> = std::iter::once(&def.hash).chain(&def.range).collect();
+    if let Some(ix) = index {
+        for k in ix.key_attrs() {
+            if !attrs.iter().any(|a| a.name == k.name) {
+                attrs.push(k);
+            }
         }
-        Ok(v)
+    }
+    if esk.len() != attrs.len() || attrs.iter().any(|k| !esk.contains_key(&k.name)) {
+        return Err(DynamoError::validation(
+            "The provided starting key is invalid",
+        ));
+    }
+    let get = |k: &KeyAttr| -> Result<&AttributeValue> {
+        match esk.get(&k.name) {
+            Some(v) if v.value_type() == k.value_type() => Ok(v),
+            _ => Err(DynamoError::validation(
+                "The provided key element does not match the schema",
+            )),
+        }
     };
     let pk = get(&def.hash)?;
     let sk = def.range.as_ref().map(get).transpose()?;
     match index {
-        None => {
-            if esk.len() != 1 + usize::from(sk.is_some()) {
-                return Err(invalid());
-            }
-            Ok(keys::item_key(def.id, pk, sk))
-        }
+        None => Ok(keys::item_key(def.id, pk, sk)),
         Some(ix) => {
             let ipk = ix
                 .hash_attrs()
@@ -956,32 +978,35 @@ fn flip(op: CmpOp) -> CmpOp {
 }
 
 /// The legacy KeyConditions as one condition (their operators and arguments checked), for
-/// [`key_condition`] to interpret once the key schema is known.
-fn legacy_key_expr(kc: &super::request::LegacyConditions) -> Result<CondExpr> {
+/// [`key_condition`] to interpret once the key schema is known, and whether one of them uses
+/// an operator no key range can serve — refused as not indexable only after the table, its
+/// index and the ExclusiveStartKey are found good (dynalite's query tests, checked against
+/// DynamoDB).
+fn legacy_key_expr(kc: &super::request::LegacyConditions) -> Result<(CondExpr, bool)> {
+    // Refused before the table is looked up, in the words of a count out of range (dynalite's
+    // query tests, against DynamoDB).
+    if kc.is_empty() || kc.len() > 2 {
+        return Err(DynamoError::validation(
+            "Conditions can be of length 1 or 2 only",
+        ));
+    }
     let mut c: Option<CondExpr> = None;
+    let mut not_indexable = false;
     for (attr, cond) in kc {
         let op = cond.operator.as_deref().unwrap_or_default();
-        // An operator the API does not know is refused as such (legacy::condition words it);
-        // a known one that no key range can serve, as not indexable.
-        if legacy::is_operator(op)
-            && !matches!(
-                op,
-                "EQ" | "LE" | "LT" | "GE" | "GT" | "BEGINS_WITH" | "BETWEEN"
-            )
-        {
-            return Err(DynamoError::validation(
-                "Attempted conditional constraint is not an indexable operation",
-            ));
-        }
+        // An operator the API does not know is refused as such (legacy::condition words it).
         let x = legacy::condition(attr, cond, false)?;
+        not_indexable |= !matches!(
+            op,
+            "EQ" | "LE" | "LT" | "GE" | "GT" | "BEGINS_WITH" | "BETWEEN"
+        );
         c = Some(match c {
             None => x,
             Some(prev) => Cond::And(Box::new(prev), Box::new(x)),
         });
     }
-    // Refused before the table is looked up, in the words of a count out of range (dynalite's
-    // query tests, against DynamoDB).
-    c.ok_or_else(|| DynamoError::validation("Conditions can be of length 1 or 2 only"))
+    c.map(|c| (c, not_indexable))
+        .ok_or_else(|| DynamoError::validation("Conditions can be of length 1 or 2 only"))
 }
 
 impl TableState {

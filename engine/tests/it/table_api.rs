@@ -1693,3 +1693,61 @@ fn key_condition_shapes_are_refused_in_dynamodbs_words() {
         "Invalid FilterExpression: The expression can not be empty;"
     );
 }
+
+/// A Query's ExclusiveStartKey is checked against the key schema before the key condition's
+/// meaning: another set of attributes is "The provided starting key is invalid", the key's
+/// attributes of other types "The provided key element does not match the schema"; a legacy
+/// KeyConditions operator no key range serves is refused only after that (dynalite's tests,
+/// checked against DynamoDB).
+#[test]
+fn a_start_key_is_checked_before_the_key_condition_means_anything() {
+    let f = fixture();
+    create_scores(&f.t);
+    let query = |esk: Item, legacy: bool| {
+        let kc = |op: &str, values: Option<Vec<AttributeValue>>| LegacyCondition {
+            operator: Some(op.into()),
+            values,
+            ..LegacyCondition::default()
+        };
+        let (key_condition, key_conditions) = if legacy {
+            let mut m = LegacyConditions::new();
+            m.insert("z".into(), kc("NULL", None));
+            (None, Some(m))
+        } else {
+            (Some("z = :a".to_string()), None)
+        };
+        let values = (!legacy).then(|| [(":a".to_string(), n("1"))].into_iter().collect());
+        f.t.query(&Search {
+            table: "scores".into(),
+            key_condition,
+            key_conditions,
+            values,
+            exclusive_start_key: Some(esk),
+            forward: true,
+            ..Search::default()
+        })
+        .unwrap_err()
+        .message
+    };
+    for legacy in [false, true] {
+        for esk in [
+            item(&[]),
+            item(&[("player", s("a"))]),
+            item(&[("player", s("a")), ("ts", n("1")), ("x", n("1"))]),
+            item(&[("player", s("a")), ("x", n("1"))]),
+        ] {
+            assert_eq!(query(esk, legacy), "The provided starting key is invalid");
+        }
+        assert_eq!(
+            query(item(&[("player", n("1")), ("ts", n("1"))]), legacy),
+            "The provided key element does not match the schema"
+        );
+    }
+    // A good start key: the key condition's turn.
+    let good = || item(&[("player", s("a")), ("ts", n("1"))]);
+    assert_eq!(
+        query(good(), true),
+        "Attempted conditional constraint is not an indexable operation"
+    );
+    assert!(query(good(), false).starts_with("Query condition missed key schema element"));
+}
