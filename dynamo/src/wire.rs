@@ -91,6 +91,23 @@ pub fn value_from_tree(v: &Json<'_>) -> Result<AttributeValue, WireError> {
         ));
     };
     if known.next().is_some() {
+        // Numbers are read before the types are counted: `{"S": "a", "N": "b"}` is refused
+        // for its number (dynalite's tests, checked against DynamoDB).
+        for (k, x) in obj.iter() {
+            match (k, x) {
+                ("N", Json::String(n)) => {
+                    number(n)?;
+                }
+                ("NS", Json::Array(a)) => {
+                    for e in a {
+                        if let Json::String(n) = e {
+                            number(n)?;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
         return Err(val(
             "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes",
         ));
@@ -136,7 +153,16 @@ pub fn value_from_tree(v: &Json<'_>) -> Result<AttributeValue, WireError> {
         "BS" => {
             let v: Vec<Vec<u8>> = array(x)?.iter().map(blob).collect::<Result<_, _>>()?;
             if duplicates(&v) {
-                return Err(val("One or more parameter values were invalid: Input collection contains duplicates."));
+                // The members as given, and no space before "of" (dynalite's tests, checked
+                // against DynamoDB).
+                let given: Vec<&str> = array(x)?.iter().filter_map(|e| match e {
+                    Json::String(s) => Some(&**s),
+                    _ => None,
+                }).collect();
+                return Err(val(format!(
+                    "One or more parameter values were invalid: Input collection [{}]of type BS contains duplicates.",
+                    given.join(", ")
+                )));
             }
             AttributeValue::bs(v)
         }
@@ -366,6 +392,19 @@ mod tests {
         let e = |j: Value| value_from_json(&j).unwrap_err();
         assert_eq!(e(json!({})), val("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"));
         assert_eq!(e(json!({"S": "a", "N": "1"})), val("Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes"));
+        // A number is read before the types are counted; duplicate binaries are named as given.
+        assert_eq!(
+            e(json!({"S": "a", "N": "b"})),
+            val("The parameter cannot be converted to a numeric value: b")
+        );
+        assert_eq!(
+            e(json!({"S": "", "NS": ["1", "x"]})),
+            val("The parameter cannot be converted to a numeric value: x")
+        );
+        assert_eq!(
+            e(json!({"BS": ["Yg==", "Yg=="]})),
+            val("One or more parameter values were invalid: Input collection [Yg==, Yg==]of type BS contains duplicates.")
+        );
         assert_eq!(
             e(json!({"N": "dog"})),
             val("The parameter cannot be converted to a numeric value: dog")

@@ -28,8 +28,10 @@ fn check_depth(v: &AttributeValue, depth: usize) -> std::result::Result<(), Vali
         AttributeValue::Ns(s) if s.is_empty() => Err(ValidationError::new(
             "One or more parameter values were invalid: An number set  may not be empty",
         )),
+        // Not "An binary set  may not be empty", as the other two would suggest (dynalite's
+        // tests, checked against DynamoDB).
         AttributeValue::Bs(s) if s.is_empty() => Err(ValidationError::new(
-            "One or more parameter values were invalid: An binary set  may not be empty",
+            "One or more parameter values were invalid: Binary sets should not be empty",
         )),
         _ => Ok(()),
     }
@@ -85,6 +87,11 @@ mod tests {
         assert_eq!(
             check_item(&item).unwrap_err().message,
             "One or more parameter values were invalid: An string set  may not be empty"
+        );
+        item.insert("s".into(), AttributeValue::Bs(vec![]));
+        assert_eq!(
+            check_item(&item).unwrap_err().message,
+            "One or more parameter values were invalid: Binary sets should not be empty"
         );
         let mut v = AttributeValue::Null;
         for _ in 0..=MAX_NESTING {
