@@ -409,8 +409,9 @@ impl Endpoint {
 /// `application/x-amz-json-1.0`, parameters after `;` ignored); a request without a body
 /// needs none. `None`: another type, which DynamoDB answers with its 404 page.
 fn json_media_type(req: &HttpRequest<'_>) -> Option<&'static str> {
+    // No type and no body is taken, and answered as application/json, as DynamoDB does.
     let Some(ct) = header(req.headers, "content-type") else {
-        return req.body.is_empty().then_some("application/x-amz-json-1.0");
+        return req.body.is_empty().then_some("application/json");
     };
     let media = ct.split(';').next().unwrap_or("").trim();
     if media.eq_ignore_ascii_case("application/json") {

@@ -522,6 +522,16 @@ fn health_cors_endpoints_and_descriptions_as_dynamodb_answers() {
             "{method} {ct}"
         );
     }
+    // No type and no body is taken, and answered as application/json.
+    let r = send(
+        "POST",
+        &[("Host", "h"), ("X-Amz-Target", "DynamoDB_20120810.Nope")],
+        b"",
+    );
+    assert_eq!(
+        (r.status, head(&r, "content-type").as_deref()),
+        (400, Some("application/json"))
+    );
     for body in [&b""[..], b"hi"] {
         let r = send(
             "POST",
