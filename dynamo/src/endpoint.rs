@@ -114,6 +114,8 @@ pub struct Endpoint {
     requests: AtomicU64,
 }
 
+const JSON_1_0: &str = "application/x-amz-json-1.0";
+
 fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers
         .iter()
@@ -140,10 +142,16 @@ impl Endpoint {
     }
 
     fn respond(&self, reply: Reply) -> HttpResponse {
+        self.answer(JSON_1_0, reply)
+    }
+
+    /// A response with the headers every answer carries: its media type, the body's CRC-32
+    /// (which SDKs verify) and a request id.
+    fn answer(&self, content_type: &str, reply: Reply) -> HttpResponse {
         HttpResponse {
             status: reply.status,
             headers: vec![
-                ("content-type".into(), "application/x-amz-json-1.0".into()),
+                ("content-type".into(), content_type.into()),
                 ("x-amz-crc32".into(), reply.crc32.to_string()),
                 ("x-amzn-requestid".into(), self.request_id()),
             ],
@@ -157,18 +165,8 @@ impl Endpoint {
     /// DynamoDB's answer to a request that is not a POST of JSON: 404 and a one-line page.
     fn not_found(&self, op: &str) -> HttpResponse {
         let body = b"<UnknownOperationException/>\n".to_vec();
-        HttpResponse {
-            status: 404,
-            headers: vec![
-                ("content-type".into(), "application/x-amz-json-1.0".into()),
-                ("x-amz-crc32".into(), crc32fast::hash(&body).to_string()),
-                ("x-amzn-requestid".into(), self.request_id()),
-            ],
-            body,
-            operation: op.to_string(),
-            error: Some("UnknownOperationException".into()),
-            principal: String::new(),
-        }
+        let error = Some("UnknownOperationException".into());
+        self.answer(JSON_1_0, Reply::new(404, body, op, error))
     }
 
     fn error(&self, e: WireError, op: &str) -> HttpResponse {
@@ -234,18 +232,7 @@ impl Endpoint {
             // test_health_works, run against DynamoDB).
             let host = header(req.headers, "host").unwrap_or("127.0.0.1");
             let body = format!("healthy: {host}").into_bytes();
-            return Some(HttpResponse {
-                status: 200,
-                headers: vec![
-                    ("content-type".into(), "text/plain".into()),
-                    ("x-amz-crc32".into(), crc32fast::hash(&body).to_string()),
-                    ("x-amzn-requestid".into(), self.request_id()),
-                ],
-                body,
-                operation: String::new(),
-                error: None,
-                principal: String::new(),
-            });
+            return Some(self.answer("text/plain", Reply::new(200, body, "", None)));
         }
         if req.method == "OPTIONS" && header(req.headers, "origin").is_some() {
             // A browser's CORS preflight: answered (the headers by `cors`), not an operation.

@@ -146,10 +146,14 @@ impl Tables {
                 "Invalid KeyConditionExpression: The expression can not be empty;",
             ));
         }
-        if let Some(src) = q.key_condition.as_deref() {
-            expr::parser::parse_condition(src)
-                .map_err(|e| DynamoError::validation(e.full_message(ExprKind::KeyCondition)))?;
-        }
+        // Parsed once, here; its placeholders are resolved below with the others.
+        let key_parsed = match q.key_condition.as_deref() {
+            Some(src) => Some(
+                expr::parser::parse_condition(src)
+                    .map_err(|e| DynamoError::validation(e.full_message(ExprKind::KeyCondition)))?,
+            ),
+            None => None,
+        };
         for (src, name) in [
             (&q.filter, filter_name),
             (&q.projection, "ProjectionExpression"),
@@ -170,9 +174,10 @@ impl Tables {
         // gives it meaning below.
         let mut legacy_not_indexable = false;
         let key_expr = if is_query {
-            let c = match (&q.key_condition, &q.key_conditions) {
-                (Some(src), _) => super::write::condition_expr(Some(src), ExprKind::KeyCondition, &mut ph)?
-                    .ok_or_else(|| DynamoError::validation("Invalid KeyConditionExpression: The expression can not be empty;"))?,
+            let c = match (&key_parsed, &q.key_conditions) {
+                (Some(raw), _) => resolve::condition(raw, &mut ph).map_err(|e| {
+                    DynamoError::validation(e.full_message(ExprKind::KeyCondition))
+                })?,
                 (None, Some(kc)) => {
                     let (c, not_indexable) = legacy_key_expr(kc)?;
                     legacy_not_indexable = not_indexable;
