@@ -17,10 +17,11 @@ use seedbed_engine::table::schema::{
     self, CreateTableInput, IndexInput, KeySchemaElement, Throughput,
 };
 use seedbed_engine::table::update::{GsiUpdate, UpdateTableInput};
+use seedbed_engine::table::{legacy, value_rules, write, DynamoError};
 use seedbed_engine::table::{
-    AttributeUpdate, ConditionCheck, DeleteItem, GetItem, Item, KeysAndAttributes, LegacyCondition,
-    LegacyConditions, Names, PutItem, Request, ReturnCapacity, Search, TransactGet, TransactWrite,
-    UpdateItem, Values, WriteCondition, WriteRequest,
+    AttributeUpdate, AttributeValue, ConditionCheck, DeleteItem, GetItem, Item, KeysAndAttributes,
+    LegacyCondition, LegacyConditions, Names, PutItem, Request, ReturnCapacity, Search,
+    TransactGet, TransactWrite, UpdateItem, Values, WriteCondition, WriteRequest,
 };
 
 use crate::constraint;
@@ -90,8 +91,9 @@ fn table_name(m: &Obj<'_>) -> R<String> {
 fn opt_bool(m: &Obj<'_>, k: &str) -> R<Option<bool>> {
     match get(m, k) {
         None => Ok(None),
-        Some(Json::Bool(b)) => Ok(Some(*b)),
-        Some(v) => Err(wrong(v, &Shape::Boolean)),
+        Some(v) => shape::boolean(v)
+            .map(Some)
+            .ok_or_else(|| wrong(v, &Shape::Boolean)),
     }
 }
 
@@ -201,19 +203,28 @@ fn names(m: &Obj<'_>) -> R<Option<Names>> {
 }
 
 fn values(m: &Obj<'_>) -> R<Option<Values>> {
-    opt_map(m, "ExpressionAttributeValues")?
-        .map(|o| {
-            o.iter()
-                .map(|(k, v)| match wire::value_from_tree(v) {
-                    Ok(x) => Ok((k.to_string(), x)),
-                    Err(WireError::Validation(msg)) => Err(WireError::Validation(format!(
-                        "ExpressionAttributeValues contains invalid value: {msg} for key {k}"
-                    ))),
-                    Err(e) => Err(e),
-                })
-                .collect()
+    let Some(o) = opt_map(m, "ExpressionAttributeValues")? else {
+        return Ok(None);
+    };
+    o.iter()
+        .map(|(k, v)| match wire::value_from_tree(v) {
+            Ok(x) => Ok((k.to_string(), x)),
+            Err(WireError::Validation(msg)) => {
+                // The maps' own rules (not empty, well-formed keys) come before their values'
+                // (dynalite's tests, checked against DynamoDB): asked of the keys alone.
+                let keys: Values = o
+                    .iter()
+                    .map(|(k, _)| (k.to_string(), AttributeValue::Null))
+                    .collect();
+                legacy::check_placeholders(names(m)?.as_ref(), Some(&keys))?;
+                Err(WireError::Validation(format!(
+                    "ExpressionAttributeValues contains invalid value: {msg} for key {k}"
+                )))
+            }
+            Err(e) => Err(e),
         })
-        .transpose()
+        .collect::<R<Values>>()
+        .map(Some)
 }
 
 fn capacity(m: &Obj<'_>) -> R<ReturnCapacity> {
@@ -342,6 +353,33 @@ fn delete_item(m: &Obj<'_>) -> R<DeleteItem> {
 
 fn search(m: &Obj<'_>, query: bool) -> R<Search> {
     let filter_name = if query { "QueryFilter" } else { "ScanFilter" };
+    // Read in DynamoDB's order (dynalite's tests, checked against DynamoDB): the legacy
+    // filter's conditions whole (values, argument counts, types) and AttributesToGet's
+    // duplicates — a Query's filter first, a Scan's attributes first — then the starting
+    // key's values, and only then the key conditions and the placeholder values.
+    let conditional_operator = opt_str(m, "ConditionalOperator")?;
+    let filter = || -> R<Option<LegacyConditions>> {
+        let f = legacy_conditions(m, filter_name)?;
+        if let Some(f) = &f {
+            legacy::conditions(f, conditional_operator.as_deref(), false)?;
+        }
+        Ok(f)
+    };
+    let attributes = || -> R<Option<Vec<String>>> {
+        let a = opt_strings(m, "AttributesToGet")?;
+        if let Some(a) = &a {
+            legacy::attributes_to_get(a)?;
+        }
+        Ok(a)
+    };
+    let (legacy_filter, attributes_to_get) = if query {
+        let f = filter()?;
+        (f, attributes()?)
+    } else {
+        let a = attributes()?;
+        (filter()?, a)
+    };
+    let exclusive_start_key = opt_item(m, "ExclusiveStartKey").map_err(start_key_error)?;
     Ok(Search {
         table: table_name(m)?,
         index: opt_str(m, "IndexName")?,
@@ -356,16 +394,16 @@ fn search(m: &Obj<'_>, query: bool) -> R<Search> {
             None
         },
         filter: opt_str(m, "FilterExpression")?,
-        legacy_filter: legacy_conditions(m, filter_name)?,
-        conditional_operator: opt_str(m, "ConditionalOperator")?,
+        legacy_filter,
+        conditional_operator,
         projection: opt_str(m, "ProjectionExpression")?,
-        attributes_to_get: opt_strings(m, "AttributesToGet")?,
+        attributes_to_get,
         select: opt_str(m, "Select")?,
         names: names(m)?,
         values: values(m)?,
         forward: opt_bool(m, "ScanIndexForward")?.unwrap_or(true),
         limit: opt_u32(m, "Limit")?,
-        exclusive_start_key: opt_item(m, "ExclusiveStartKey")?,
+        exclusive_start_key,
         segment: if query { None } else { opt_u32(m, "Segment")? },
         total_segments: if query {
             None
@@ -375,6 +413,23 @@ fn search(m: &Obj<'_>, query: bool) -> R<Search> {
         consistent_read: opt_bool(m, "ConsistentRead")?.unwrap_or(false),
         capacity: capacity(m)?,
     })
+}
+
+/// A starting key's bad value, in DynamoDB's words: most faults are prefixed with `The
+/// provided starting key is invalid: `, but not a number's, an empty number set or a set's
+/// duplicates (dynalite's tests, checked against DynamoDB, send each).
+fn start_key_error(e: WireError) -> WireError {
+    match e {
+        WireError::Validation(msg)
+            if msg.starts_with("Supplied AttributeValue")
+                || msg.ends_with("Null attribute value types must have the value of true")
+                || msg == value_rules::EMPTY_SS
+                || msg == value_rules::EMPTY_BS =>
+        {
+            WireError::Validation(format!("The provided starting key is invalid: {msg}"))
+        }
+        other => other,
+    }
 }
 
 fn key_schema(v: Option<&Vec<Json<'_>>>, member: &str) -> R<Vec<KeySchemaElement>> {
@@ -666,6 +721,30 @@ fn statements(m: &Obj<'_>, k: &str) -> R<Vec<seedbed_engine::table::partiql::Sta
         .collect()
 }
 
+/// Which parameters a body carries (present and not null), for the table API's
+/// [`legacy::check_styles`]: DynamoDB refuses mixed styles, and placeholder maps without an
+/// expression, before it reads the attribute values the typed parse reads.
+fn styles(operation: &str, m: &Obj<'_>) -> R<()> {
+    let has = |m: &Obj<'_>, p: &str| get(m, p).is_some();
+    match operation {
+        "PutItem" | "DeleteItem" | "UpdateItem" | "GetItem" | "Query" | "Scan" => {
+            legacy::check_styles(operation, |p| has(m, p))?
+        }
+        "BatchGetItem" => {
+            for (_, r) in opt_map(m, "RequestItems")?
+                .into_iter()
+                .flat_map(|o| o.iter())
+            {
+                if let Json::Object(r) = r {
+                    legacy::check_styles(operation, |p| has(r, p))?;
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
 /// Parse the body of `operation`, given as a `Value`.
 pub fn request(operation: &str, body: &Value) -> R<Request> {
     request_tree(operation, &Json::from(body))
@@ -678,6 +757,19 @@ pub fn request_tree(operation: &str, body: &Json<'_>) -> R<Request> {
     // Phase 2: every constraint of the model at once, for the operations it covers.
     constraint::check(operation, body)?;
     let m = object(body)?;
+    // Phase 3: the parameters' styles, before any attribute value is read.
+    styles(operation, m)?;
+    typed(operation, m).map_err(|e| match (operation, e) {
+        // A bad value found while reading is worded as the table API words it for these three.
+        ("PutItem" | "UpdateItem" | "DeleteItem", WireError::Validation(msg)) => {
+            WireError::Validation(write::single_write_wording(DynamoError::validation(msg)).message)
+        }
+        (_, e) => e,
+    })
+}
+
+/// Phase 4: the typed request, its attribute values read and checked on the way.
+fn typed(operation: &str, m: &Obj<'_>) -> R<Request> {
     Ok(match operation {
         "CreateTable" => Request::CreateTable(create_table(m)?),
         "DescribeTable" => Request::DescribeTable(req_str(m, "TableName")?),

@@ -26,7 +26,7 @@
 //! | expected | found | message |
 //! |---|---|---|
 //! | String, Boolean, Integer, Long | `true` / `false` / `23` / `34.56` / `"23"` | `TRUE_VALUE` / `FALSE_VALUE` / `NUMBER_VALUE` / `DECIMAL_VALUE` / `STRING_VALUE cannot be converted to String` (… `to Integer`, …) |
-//! | Boolean | a string | `Unexpected token received from parser` |
+//! | Boolean | a string but `true`, `1`, `yes`, `false`, `0`, `no` (any case), which convert | `Unexpected token received from parser` |
 //! | Blob | not a string | `only base-64-encoded strings are convertible to bytes` |
 //! | Blob | a string, not base64 | `Base64 encoded length is expected a multiple of 4 bytes but found: 5`, `Invalid last non-pad Base64 character dectected` (sic) |
 //! | any scalar | a list | `Unrecognized collection type class java.lang.String` (`java.nio.ByteBuffer` for a Blob) |
@@ -139,7 +139,8 @@ pub fn input(operation: &str) -> Option<&'static Structure> {
 /// Whether `v` can be read as `shape`, and all it holds as their shapes.
 fn value(shape: &Shape, v: &Json<'_>, at: At) -> Result<(), WireError> {
     match (shape, v) {
-        (Shape::String, Json::String(_)) | (Shape::Boolean, Json::Bool(_)) => Ok(()),
+        (Shape::String, Json::String(_)) => Ok(()),
+        (Shape::Boolean, _) if boolean(v).is_some() => Ok(()),
         (Shape::Integer | Shape::Long, Json::Number(n)) if !n.is_f64() => Ok(()),
         (Shape::Blob, Json::String(s)) => base64(s),
         (Shape::List(e), Json::Array(a)) => a.iter().try_for_each(|x| value(e, x, At::Element)),
@@ -154,6 +155,26 @@ fn value(shape: &Shape, v: &Json<'_>, at: At) -> Result<(), WireError> {
             }
         }),
         _ => Err(mismatch(shape, v, at)),
+    }
+}
+
+/// A Boolean as DynamoDB reads one: `true` / `false`, or a string it converts — `true`,
+/// `1`, `yes` and `false`, `0`, `no`, in any case (dynalite's tests, checked against
+/// DynamoDB: `{"NULL": "no"}` is a NULL set to false, `"23"` is refused).
+pub fn boolean(v: &Json<'_>) -> Option<bool> {
+    match v {
+        Json::Bool(b) => Some(*b),
+        Json::String(s) => {
+            let is = |words: [&str; 3]| words.iter().any(|w| s.eq_ignore_ascii_case(w));
+            if is(["true", "1", "yes"]) {
+                Some(true)
+            } else if is(["false", "0", "no"]) {
+                Some(false)
+            } else {
+                None
+            }
+        }
+        _ => None,
     }
 }
 

@@ -13,7 +13,7 @@ use base64::Engine;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
-use seedbed_engine::table::{AttributeValue, Item, Number};
+use seedbed_engine::table::{value_rules, AttributeValue, Item, Number};
 
 use crate::errors::WireError;
 use crate::shape::{self, At, Shape, ATTRIBUTE_VALUE, ITEM};
@@ -116,24 +116,29 @@ pub fn value_from_tree(v: &Json<'_>) -> Result<AttributeValue, WireError> {
         "S" => AttributeValue::S(string(x)?.to_string()),
         "N" => AttributeValue::N(number(string(x)?)?),
         "B" => AttributeValue::B(blob(x)?),
-        "BOOL" => match x {
-            Json::Bool(b) => AttributeValue::Bool(*b),
-            other => return Err(shape::mismatch(&Shape::Boolean, other, At::Member)),
+        "BOOL" => match shape::boolean(x) {
+            Some(b) => AttributeValue::Bool(b),
+            None => return Err(shape::mismatch(&Shape::Boolean, x, At::Member)),
         },
-        "NULL" => match x {
-            Json::Bool(true) => AttributeValue::Null,
-            Json::Bool(false) => {
+        "NULL" => match shape::boolean(x) {
+            Some(true) => AttributeValue::Null,
+            Some(false) => {
                 return Err(val("One or more parameter values were invalid: Null attribute value types must have the value of true"))
             }
-            other => return Err(shape::mismatch(&Shape::Boolean, other, At::Member)),
+            None => return Err(shape::mismatch(&Shape::Boolean, x, At::Member)),
         },
         "M" => match x {
             Json::Object(m) => AttributeValue::M(item_from_obj(m)?),
             other => return Err(shape::mismatch(&ITEM, other, At::Member)),
         },
         "L" => AttributeValue::L(array(x)?.iter().map(value_from_tree).collect::<Result<_, _>>()?),
+        // An empty set is refused here with the value's other faults (DynamoDB checks a
+        // value whole before the request's later parameters; the table API checks it again).
         "SS" => {
             let v: Vec<String> = array(x)?.iter().map(|e| string(e).map(String::from)).collect::<Result<_, _>>()?;
+            if v.is_empty() {
+                return Err(val(value_rules::EMPTY_SS));
+            }
             if duplicates(&v) {
                 return Err(val(format!(
                     "One or more parameter values were invalid: Input collection [{}] contains duplicates.",
@@ -145,6 +150,9 @@ pub fn value_from_tree(v: &Json<'_>) -> Result<AttributeValue, WireError> {
         "NS" => {
             let raw: Vec<&str> = array(x)?.iter().map(string).collect::<Result<_, _>>()?;
             let v: Vec<Number> = raw.iter().map(|s| number(s)).collect::<Result<_, _>>()?;
+            if v.is_empty() {
+                return Err(val(value_rules::EMPTY_NS));
+            }
             if duplicates(&v) {
                 return Err(val("Input collection contains duplicates"));
             }
@@ -152,6 +160,9 @@ pub fn value_from_tree(v: &Json<'_>) -> Result<AttributeValue, WireError> {
         }
         "BS" => {
             let v: Vec<Vec<u8>> = array(x)?.iter().map(blob).collect::<Result<_, _>>()?;
+            if v.is_empty() {
+                return Err(val(value_rules::EMPTY_BS));
+            }
             if duplicates(&v) {
                 // The members as given, and no space before "of" (dynalite's tests, checked
                 // against DynamoDB).

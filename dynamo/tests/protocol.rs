@@ -1367,3 +1367,123 @@ fn every_constraint_violation_is_reported_at_once() {
         json!({"RequestItems": {"Music": [{"DeleteRequest": {"Key": key}}]}}),
     );
 }
+
+/// The order DynamoDB checks an item request in, as dynalite's tests (checked against
+/// DynamoDB) record it: the parameters' styles before any attribute value, a value whole
+/// before the request's later parameters, and a Query's starting key against its key
+/// condition.
+#[test]
+fn requests_are_checked_in_dynamodbs_order() {
+    let (t, _d) = tables();
+    create(&t);
+    let v = |e: &str| {
+        (
+            "com.amazon.coral.validate#ValidationException".to_string(),
+            e.to_string(),
+        )
+    };
+    // Mixed styles, and placeholders without an expression, before a value that is not one.
+    assert_eq!(
+        err(&t, "Query", json!({"TableName": "Music", "QueryFilter": {"a": {"ComparisonOperator": "EQ", "AttributeValueList": [{}]}}, "FilterExpression": "a = :a"})),
+        v("Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {QueryFilter} Expression parameters: {FilterExpression}")
+    );
+    assert_eq!(
+        err(
+            &t,
+            "Scan",
+            json!({"TableName": "Music", "ExclusiveStartKey": {"a": {}}, "ExpressionAttributeNames": {}})
+        ),
+        v("ExpressionAttributeNames can only be specified when using expressions")
+    );
+    assert_eq!(
+        err(&t, "Query", json!({"TableName": "Music", "KeyConditions": {}, "ExpressionAttributeValues": {":a": {"S": "x"}}})),
+        v("ExpressionAttributeValues can only be specified when using expressions: FilterExpression and KeyConditionExpression are null")
+    );
+    assert_eq!(
+        err(&t, "DeleteItem", json!({"TableName": "Music", "Key": {"Artist": {"S": "A"}, "Year": {"N": "1"}}, "ExpressionAttributeValues": {":a": {"S": "x"}}})).1,
+        "ExpressionAttributeValues can only be specified when using expressions: ConditionExpression is null"
+    );
+    // A Scan's AttributesToGet before its filter's values; a Query's filter first.
+    let dup = json!(["x", "x"]);
+    let bad_filter = json!({"x": {"ComparisonOperator": "EQ", "AttributeValueList": [{}]}});
+    assert_eq!(
+        err(
+            &t,
+            "Scan",
+            json!({"TableName": "Music", "AttributesToGet": dup, "ScanFilter": bad_filter})
+        )
+        .1,
+        "One or more parameter values were invalid: Duplicate value in attribute name: x"
+    );
+    assert_eq!(
+        err(
+            &t,
+            "Query",
+            json!({"TableName": "Music", "AttributesToGet": dup, "QueryFilter": bad_filter})
+        )
+        .1,
+        "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
+    );
+    // A starting key's value, prefixed; a scan's segments before the placeholder maps.
+    assert_eq!(
+        err(&t, "Scan", json!({"TableName": "Music", "ExclusiveStartKey": {"a": {"S": "x", "N": "1"}}})).1,
+        "The provided starting key is invalid: Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes"
+    );
+    assert_eq!(
+        err(&t, "Scan", json!({"TableName": "Music", "Segment": 1, "FilterExpression": "a = :a", "ExpressionAttributeNames": {}})).1,
+        "The TotalSegments parameter is required but was not present in the request when Segment parameter is present"
+    );
+    // The placeholder maps' keys before their values.
+    assert_eq!(
+        err(&t, "Scan", json!({"TableName": "Music", "FilterExpression": "a = :a", "ExpressionAttributeValues": {":a": {}, "b": {"S": "x"}}})).1,
+        "ExpressionAttributeValues contains invalid key: Syntax error; key: \"b\""
+    );
+    // A Boolean DynamoDB converts from a string, and one it does not.
+    assert_eq!(
+        err(&t, "GetItem", json!({"TableName": "Music", "Key": {"Artist": {"NULL": "no"}}})).1,
+        "One or more parameter values were invalid: Null attribute value types must have the value of true"
+    );
+    assert_eq!(
+        err(&t, "GetItem", json!({"TableName": "Music", "Key": {"Artist": {"S": "A"}, "Year": {"N": "1"}}, "ConsistentRead": "23"})).0,
+        "com.amazon.coral.service#SerializationException"
+    );
+    ok(
+        &t,
+        "GetItem",
+        json!({"TableName": "Music", "Key": {"Artist": {"S": "A"}, "Year": {"N": "1"}}, "ConsistentRead": "Yes"}),
+    );
+    // A starting key outside the query: its sort key first, then its partition.
+    let q = |cond: &str, values: Value| {
+        let mut body = json!({
+            "TableName": "Music",
+            "KeyConditionExpression": cond,
+            "ExpressionAttributeValues": values,
+            "ExclusiveStartKey": {"Artist": {"S": "A"}, "Year": {"N": "1"}},
+        });
+        if cond.contains("#y") {
+            body["ExpressionAttributeNames"] = json!({"#y": "Year"});
+        }
+        err(&t, "Query", body).1
+    };
+    let (b, y5) = (
+        json!({":a": {"S": "B"}}),
+        json!({":a": {"S": "B"}, ":y": {"N": "5"}}),
+    );
+    assert_eq!(
+        q("Artist = :a", b),
+        "The provided starting key is outside query boundaries based on provided conditions"
+    );
+    assert_eq!(
+        q("Artist = :a AND #y > :y", y5.clone()),
+        "The provided starting key does not match the range key predicate"
+    );
+    assert_eq!(
+        q("Artist = :a AND #y < :y", y5),
+        "The query can return at most one row and cannot be restarted"
+    );
+    // A legacy filter on a key is named as such.
+    assert_eq!(
+        err(&t, "Query", json!({"TableName": "Music", "KeyConditions": {"Artist": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "A"}]}}, "QueryFilter": {"Year": {"ComparisonOperator": "EQ", "AttributeValueList": [{"N": "1"}]}}})).1,
+        "QueryFilter can only contain non-primary key attributes: Primary key attribute: Year"
+    );
+}

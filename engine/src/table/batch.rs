@@ -55,18 +55,13 @@ impl Tables {
                     "1 validation error detected: Value '[]' at 'requestItems.keys' failed to satisfy constraint: Member must have length greater than or equal to 1",
                 ));
             }
-            let legacy_p: Vec<&str> = r
-                .attributes_to_get
-                .iter()
-                .map(|_| "AttributesToGet")
-                .collect();
-            let exprs: Vec<&str> = r
-                .projection
-                .iter()
-                .map(|_| "ProjectionExpression")
-                .collect();
-            legacy::check_mixing(&legacy_p, &exprs)?;
-            legacy::check_placeholders(r.names.as_ref(), None, !exprs.is_empty())?;
+            legacy::check_styles("BatchGetItem", |p| match p {
+                "AttributesToGet" => r.attributes_to_get.is_some(),
+                "ProjectionExpression" => r.projection.is_some(),
+                "ExpressionAttributeNames" => r.names.is_some(),
+                _ => false,
+            })?;
+            legacy::check_placeholders(r.names.as_ref(), None)?;
             let mut ph = Placeholders::new(r.names.as_ref(), None);
             let paths = projection_paths(
                 r.projection.as_deref(),

@@ -323,21 +323,99 @@ pub fn check_mixing(legacy: &[&str], expressions: &[&str]) -> Result<()> {
     )))
 }
 
-/// Rules for the placeholder maps: not empty, well-formed keys, and only with expressions.
-pub fn check_placeholders(
-    names: Option<&Names>,
-    values: Option<&Values>,
-    any_expression: bool,
-) -> Result<()> {
+/// The parameters of each style an item operation takes, in the order DynamoDB names them:
+/// its expressions, then its legacy (non-expression) parameters. GetItem's serve
+/// BatchGetItem's and TransactGetItems' elements too.
+fn styles(operation: &str) -> (&'static [&'static str], &'static [&'static str]) {
+    match operation {
+        "PutItem" | "DeleteItem" => (
+            &["ConditionExpression"],
+            &["Expected", "ConditionalOperator"],
+        ),
+        "UpdateItem" => (
+            &["UpdateExpression", "ConditionExpression"],
+            &["AttributeUpdates", "Expected", "ConditionalOperator"],
+        ),
+        "Query" => (
+            &[
+                "ProjectionExpression",
+                "FilterExpression",
+                "KeyConditionExpression",
+            ],
+            &[
+                "AttributesToGet",
+                "QueryFilter",
+                "ConditionalOperator",
+                "KeyConditions",
+            ],
+        ),
+        "Scan" => (
+            &["ProjectionExpression", "FilterExpression"],
+            &["AttributesToGet", "ScanFilter", "ConditionalOperator"],
+        ),
+        _ => (&["ProjectionExpression"], &["AttributesToGet"]),
+    }
+}
+
+/// The first check of an item operation's parameters, before any attribute value in it is
+/// read (dynalite's tests, checked against DynamoDB): the two styles are not mixed, and the
+/// placeholder maps come only with an expression that could use them. `has` says whether the
+/// request carries a parameter (by its wire name); the endpoint asks it of the request body,
+/// the table API of the typed request, so both refuse alike.
+pub fn check_styles(operation: &str, has: impl Fn(&str) -> bool) -> Result<()> {
+    let (expressions, legacy) = styles(operation);
+    let used: Vec<&str> = expressions.iter().copied().filter(|e| has(e)).collect();
+    let legacy_used: Vec<&str> = legacy
+        .iter()
+        .copied()
+        .filter(|p| match *p {
+            // ConditionalOperator is legacy only beside the conditions it joins (without them
+            // it is refused on its own, later); KeyConditions clashes only with
+            // KeyConditionExpression (DynamoDB takes it beside a filter or projection
+            // expression: ScyllaDB's Alternator tests, AWS's DAX client).
+            "ConditionalOperator" => {
+                has(p)
+                    && ["Expected", "QueryFilter", "ScanFilter"]
+                        .iter()
+                        .any(|c| has(c))
+            }
+            "KeyConditions" => has(p) && has("KeyConditionExpression"),
+            _ => has(p),
+        })
+        .collect();
+    check_mixing(&legacy_used, &used)?;
+    if has("ExpressionAttributeNames") && used.is_empty() {
+        return Err(DynamoError::validation(
+            "ExpressionAttributeNames can only be specified when using expressions",
+        ));
+    }
+    // Values serve every expression but a projection; the message names those absent.
+    let valued: Vec<&str> = expressions
+        .iter()
+        .copied()
+        .filter(|e| *e != "ProjectionExpression")
+        .collect();
+    if has("ExpressionAttributeValues") && valued.iter().all(|e| !has(e)) {
+        return Err(DynamoError::validation(if valued.is_empty() {
+            "ExpressionAttributeValues can only be specified when using expressions".to_string()
+        } else {
+            format!(
+                "ExpressionAttributeValues can only be specified when using expressions: {} {} null",
+                valued.join(" and "),
+                if valued.len() > 1 { "are" } else { "is" }
+            )
+        }));
+    }
+    Ok(())
+}
+
+/// Rules for the placeholder maps themselves, after [`check_styles`] and the request's
+/// attribute values: not empty, well-formed keys, valid values.
+pub fn check_placeholders(names: Option<&Names>, values: Option<&Values>) -> Result<()> {
     if let Some(n) = names {
         if n.is_empty() {
             return Err(DynamoError::validation(
                 "ExpressionAttributeNames must not be empty",
-            ));
-        }
-        if !any_expression {
-            return Err(DynamoError::validation(
-                "ExpressionAttributeNames can only be specified when using expressions",
             ));
         }
         for k in n.keys() {
@@ -363,11 +441,6 @@ pub fn check_placeholders(
         if v.is_empty() {
             return Err(DynamoError::validation(
                 "ExpressionAttributeValues must not be empty",
-            ));
-        }
-        if !any_expression {
-            return Err(DynamoError::validation(
-                "ExpressionAttributeValues can only be specified when using expressions",
             ));
         }
         for (k, val) in v {

@@ -21,6 +21,7 @@ use super::request::{GetItem, GetItemOutput, Search, SearchOutput};
 use super::schema::{IndexDef, KeyAttr, ProjectionType, TableDef};
 use super::store::{decode, TableState, Tables};
 use super::value::{item_size, AttributeValue, Item, ValueType};
+use super::value_rules;
 
 /// Bytes one Query or Scan page reads at most (DynamoDB's 1 MB).
 pub const PAGE_BYTES: usize = 1024 * 1024;
@@ -45,18 +46,13 @@ impl Tables {
     /// GetItem.
     pub fn get_item(&self, req: &GetItem) -> Result<GetItemOutput> {
         // The table is looked up after what needs none (as in `Tables::prepare_put`).
-        let legacy: Vec<&str> = req
-            .attributes_to_get
-            .iter()
-            .map(|_| "AttributesToGet")
-            .collect();
-        let exprs: Vec<&str> = req
-            .projection
-            .iter()
-            .map(|_| "ProjectionExpression")
-            .collect();
-        legacy::check_mixing(&legacy, &exprs)?;
-        legacy::check_placeholders(req.names.as_ref(), None, !exprs.is_empty())?;
+        legacy::check_styles("GetItem", |p| match p {
+            "AttributesToGet" => req.attributes_to_get.is_some(),
+            "ProjectionExpression" => req.projection.is_some(),
+            "ExpressionAttributeNames" => req.names.is_some(),
+            _ => false,
+        })?;
+        legacy::check_placeholders(req.names.as_ref(), None)?;
         let mut ph = Placeholders::new(req.names.as_ref(), None);
         let paths = projection_paths(
             req.projection.as_deref(),
@@ -99,39 +95,27 @@ impl Tables {
     fn search(&self, q: &Search, is_query: bool) -> Result<SearchOutput> {
         // What needs no table first (as in `Tables::prepare_put`): parameters, expressions and
         // the key condition's shape; then the table, its index, and what depends on them.
-        let (filter_name, legacy_filter_name) = if is_query {
-            ("FilterExpression", "QueryFilter")
-        } else {
-            ("FilterExpression", "ScanFilter")
-        };
-        let mut legacy_used = Vec::new();
-        let mut exprs_used = Vec::new();
-        if q.attributes_to_get.is_some() {
-            legacy_used.push("AttributesToGet");
+        let filter_name = "FilterExpression";
+        legacy::check_styles(if is_query { "Query" } else { "Scan" }, |p| match p {
+            "AttributesToGet" => q.attributes_to_get.is_some(),
+            "QueryFilter" => is_query && q.legacy_filter.is_some(),
+            "ScanFilter" => !is_query && q.legacy_filter.is_some(),
+            "ConditionalOperator" => q.conditional_operator.is_some(),
+            "KeyConditions" => q.key_conditions.is_some(),
+            "ProjectionExpression" => q.projection.is_some(),
+            "FilterExpression" => q.filter.is_some(),
+            "KeyConditionExpression" => q.key_condition.is_some(),
+            "ExpressionAttributeNames" => q.names.is_some(),
+            "ExpressionAttributeValues" => q.values.is_some(),
+            _ => false,
+        })?;
+        // The starting key's values, then a scan's segments, before the placeholder maps'
+        // contents (dynalite's tests, checked against DynamoDB).
+        if let Some(esk) = &q.exclusive_start_key {
+            value_rules::check_item(esk)?;
         }
-        // KeyConditions clashes only with KeyConditionExpression: DynamoDB takes it beside a
-        // FilterExpression or ProjectionExpression (ScyllaDB's Alternator tests query that way
-        // against DynamoDB; AWS's DAX client validates the same rule).
-        if q.key_conditions.is_some() && q.key_condition.is_some() {
-            legacy_used.push("KeyConditions");
-        }
-        if q.legacy_filter.is_some() {
-            legacy_used.push(legacy_filter_name);
-        }
-        if q.conditional_operator.is_some() && q.legacy_filter.is_some() {
-            legacy_used.push("ConditionalOperator");
-        }
-        if q.projection.is_some() {
-            exprs_used.push("ProjectionExpression");
-        }
-        if q.filter.is_some() {
-            exprs_used.push(filter_name);
-        }
-        if q.key_condition.is_some() {
-            exprs_used.push("KeyConditionExpression");
-        }
-        legacy::check_mixing(&legacy_used, &exprs_used)?;
-        legacy::check_placeholders(q.names.as_ref(), q.values.as_ref(), !exprs_used.is_empty())?;
+        let segment = if is_query { None } else { segment(q)? };
+        legacy::check_placeholders(q.names.as_ref(), q.values.as_ref())?;
         // The expressions are read in the order key condition, filter, projection: each one's
         // emptiness, and the key condition's syntax, before the meaning of any. A filter or
         // projection that is empty is refused even when the key condition compares two
@@ -146,12 +130,21 @@ impl Tables {
                 "Invalid KeyConditionExpression: The expression can not be empty;",
             ));
         }
-        // Parsed once, here; its placeholders are resolved below with the others.
-        let key_parsed = match q.key_condition.as_deref() {
-            Some(src) => Some(
-                expr::parser::parse_condition(src)
-                    .map_err(|e| DynamoError::validation(e.full_message(ExprKind::KeyCondition)))?,
-            ),
+        // The key condition whole (syntax, names, values, operand types) before the filter's
+        // emptiness (dynalite's tests, checked against DynamoDB: `attribute_type(a, :n)` beside
+        // an empty filter is the key condition's error); what it means for the key schema
+        // comes later (moto's AWS-verified test_query_with_empty_filter_expression).
+        let mut ph = Placeholders::new(q.names.as_ref(), q.values.as_ref());
+        let key_resolved = match q.key_condition.as_deref() {
+            Some(src) => {
+                let raw = expr::parser::parse_condition(src)
+                    .map_err(|e| DynamoError::validation(e.full_message(ExprKind::KeyCondition)))?;
+                Some(
+                    resolve::condition(&raw, &mut ph).map_err(|e| {
+                        DynamoError::validation(e.full_message(ExprKind::KeyCondition))
+                    })?,
+                )
+            }
             None => None,
         };
         for (src, name) in [
@@ -169,15 +162,12 @@ impl Tables {
                 "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1",
             ));
         }
-        let mut ph = Placeholders::new(q.names.as_ref(), q.values.as_ref());
         // The key condition (Query) as an expression, its shape checked; the key schema
         // gives it meaning below.
         let mut legacy_not_indexable = false;
         let key_expr = if is_query {
-            let c = match (&key_parsed, &q.key_conditions) {
-                (Some(raw), _) => resolve::condition(raw, &mut ph).map_err(|e| {
-                    DynamoError::validation(e.full_message(ExprKind::KeyCondition))
-                })?,
+            let c = match (key_resolved, &q.key_conditions) {
+                (Some(c), _) => c,
                 (None, Some(kc)) => {
                     let (c, not_indexable) = legacy_key_expr(kc)?;
                     legacy_not_indexable = not_indexable;
@@ -214,7 +204,6 @@ impl Tables {
         if let (Some(c), Some(_)) = (&key_expr, &q.key_condition) {
             key_condition_shape(c)?;
         }
-        let segment = if is_query { None } else { segment(q)? };
 
         let t = self.item_table(&q.table)?;
         let def = &t.def;
@@ -256,6 +245,9 @@ impl Tables {
             Some(c) => Some(key_condition(c, (&key_attrs.0, &key_attrs.1))?),
             None => None,
         };
+        if let (Some(kc), Some(esk)) = (&key_cond, &q.exclusive_start_key) {
+            start_in_range(kc, esk, (&key_attrs.0, &key_attrs.1))?;
+        }
         if is_query {
             if let Some(f) = &filter {
                 let keys_of_query: Vec<&str> = key_attrs
@@ -265,8 +257,15 @@ impl Tables {
                     .map(|k| k.name.as_str())
                     .collect();
                 if let Some(k) = first_path_in(f, &keys_of_query) {
+                    // Named after the parameter the filter came in (dynalite's tests,
+                    // checked against DynamoDB).
+                    let which = if q.filter.is_some() {
+                        "Filter Expression"
+                    } else {
+                        "QueryFilter"
+                    };
                     return Err(DynamoError::validation(format!(
-                        "Filter Expression can only contain non-primary key attributes: Primary key attribute: {k}"
+                        "{which} can only contain non-primary key attributes: Primary key attribute: {k}"
                     )));
                 }
             }
@@ -558,7 +557,70 @@ fn key_of_entry(def: &TableDef, index: Option<&IndexDef>, item: &Item) -> Item {
         .collect()
 }
 
-/// The LSM key an ExclusiveStartKey names.
+/// A Query's ExclusiveStartKey against its key condition: a key the query could not have
+/// returned is refused (dynalite's tests, checked against DynamoDB) — a sort key outside the
+/// sort-key condition first, then a partition other than the condition's, which DynamoDB
+/// words differently when there is a sort-key condition. Seeking from such a key would
+/// otherwise start the page somewhere the query does not reach.
+fn start_in_range(
+    kc: &KeyCondition,
+    esk: &Item,
+    (hash, range): (&[&KeyAttr], &[&KeyAttr]),
+) -> Result<()> {
+    let encoded = |v: &AttributeValue| {
+        let mut b = Vec::new();
+        keys::encode_value(&mut b, v);
+        b
+    };
+    // Key attributes compare as the LSM orders them: numbers by value, strings and binaries
+    // bytewise.
+    let same = |k: &KeyAttr, want: &AttributeValue| {
+        esk.get(&k.name)
+            .is_some_and(|v| encoded(v) == encoded(want))
+    };
+    let sort_ok = kc.sk_eq.iter().zip(range).all(|(v, k)| same(k, v))
+        && match (&kc.sk, range.get(kc.sk_eq.len())) {
+            (Some(c), Some(k)) => esk.get(&k.name).is_some_and(|v| {
+                let at = encoded(v);
+                match c {
+                    SortCondition::Cmp(op, x) => {
+                        let ord = at.cmp(&encoded(x));
+                        match op {
+                            CmpOp::Eq => ord.is_eq(),
+                            CmpOp::Ne => ord.is_ne(),
+                            CmpOp::Lt => ord.is_lt(),
+                            CmpOp::Le => ord.is_le(),
+                            CmpOp::Gt => ord.is_gt(),
+                            CmpOp::Ge => ord.is_ge(),
+                        }
+                    }
+                    SortCondition::Between(lo, hi) => at >= encoded(lo) && at <= encoded(hi),
+                    SortCondition::BeginsWith(p) => match (v, p) {
+                        (AttributeValue::S(s), AttributeValue::S(p)) => s.starts_with(p.as_str()),
+                        (AttributeValue::B(b), AttributeValue::B(p)) => b.starts_with(p),
+                        _ => false,
+                    },
+                }
+            }),
+            _ => true,
+        };
+    if !sort_ok {
+        return Err(DynamoError::validation(
+            "The provided starting key does not match the range key predicate",
+        ));
+    }
+    if !kc.pk.iter().zip(hash).all(|(v, k)| same(k, v)) {
+        return Err(DynamoError::validation(
+            if kc.sk.is_some() || !kc.sk_eq.is_empty() {
+                "The query can return at most one row and cannot be restarted"
+            } else {
+                "The provided starting key is outside query boundaries based on provided conditions"
+            },
+        ));
+    }
+    Ok(())
+}
+
 /// The LSM key an ExclusiveStartKey names. It must hold exactly the table's key attributes
 /// (and, on an index, the index's too): another set of attributes is `The provided starting
 /// key is invalid`, the right ones of the wrong types `The provided key element does not match

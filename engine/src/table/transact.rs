@@ -327,12 +327,12 @@ impl Tables {
         let mut seen = BTreeSet::new();
         for g in gets {
             let t = self.item_table(&g.table)?;
-            let exprs: Vec<&str> = g
-                .projection
-                .iter()
-                .map(|_| "ProjectionExpression")
-                .collect();
-            legacy::check_placeholders(g.names.as_ref(), None, !exprs.is_empty())?;
+            legacy::check_styles("TransactGetItems", |p| match p {
+                "ProjectionExpression" => g.projection.is_some(),
+                "ExpressionAttributeNames" => g.names.is_some(),
+                _ => false,
+            })?;
+            legacy::check_placeholders(g.names.as_ref(), None)?;
             let (pk, sk) = t.def.key_of(&g.key, true)?;
             let key = keys::item_key(t.def.id, pk, sk);
             if !seen.insert(key.clone()) {

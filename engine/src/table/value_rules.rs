@@ -11,6 +11,17 @@ pub const MAX_NESTING: usize = 32;
 /// (ScyllaDB's Alternator test_limit_attribute_length_nonkey_*, run against DynamoDB).
 pub const MAX_NAME_BYTES: usize = 65535;
 
+/// An empty string set (two spaces, as DynamoDB words it).
+pub const EMPTY_SS: &str =
+    "One or more parameter values were invalid: An string set  may not be empty";
+/// An empty number set.
+pub const EMPTY_NS: &str =
+    "One or more parameter values were invalid: An number set  may not be empty";
+/// An empty binary set: not "An binary set  may not be empty", as the other two would
+/// suggest (dynalite's tests, checked against DynamoDB).
+pub const EMPTY_BS: &str =
+    "One or more parameter values were invalid: Binary sets should not be empty";
+
 /// A value nested deeper than [`MAX_NESTING`].
 const TOO_DEEP: &str =
     "One or more parameter values were invalid: Nesting Levels have exceeded supported limits";
@@ -22,17 +33,9 @@ fn check_depth(v: &AttributeValue, depth: usize) -> std::result::Result<(), Vali
     match v {
         AttributeValue::M(m) => m.values().try_for_each(|x| check_depth(x, depth + 1)),
         AttributeValue::L(l) => l.iter().try_for_each(|x| check_depth(x, depth + 1)),
-        AttributeValue::Ss(s) if s.is_empty() => Err(ValidationError::new(
-            "One or more parameter values were invalid: An string set  may not be empty",
-        )),
-        AttributeValue::Ns(s) if s.is_empty() => Err(ValidationError::new(
-            "One or more parameter values were invalid: An number set  may not be empty",
-        )),
-        // Not "An binary set  may not be empty", as the other two would suggest (dynalite's
-        // tests, checked against DynamoDB).
-        AttributeValue::Bs(s) if s.is_empty() => Err(ValidationError::new(
-            "One or more parameter values were invalid: Binary sets should not be empty",
-        )),
+        AttributeValue::Ss(s) if s.is_empty() => Err(ValidationError::new(EMPTY_SS)),
+        AttributeValue::Ns(s) if s.is_empty() => Err(ValidationError::new(EMPTY_NS)),
+        AttributeValue::Bs(s) if s.is_empty() => Err(ValidationError::new(EMPTY_BS)),
         _ => Ok(()),
     }
 }

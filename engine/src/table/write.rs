@@ -18,7 +18,7 @@ use super::expr::ast::{Clause, Elem};
 use super::expr::{self, projection, resolve, CondExpr, ExprKind, Placeholders, UpdateExpr};
 use super::keys;
 use super::legacy;
-use super::request::{DeleteItem, PutItem, UpdateItem, WriteCondition, WriteOutput};
+use super::request::{DeleteItem, Names, PutItem, UpdateItem, Values, WriteCondition, WriteOutput};
 use super::schema::{self, IndexDef, KeyAttr, ProjectionType, TableDef};
 use super::store::{encode_stats, lock, ttl_entry_key, TableState, Tables};
 use super::value::{item_size, AttributeValue, Item};
@@ -100,15 +100,23 @@ fn write_condition(c: &WriteCondition, ph: &mut Placeholders) -> Result<Option<C
     condition_expr(c.expression.as_deref(), ExprKind::Condition, ph)
 }
 
-fn legacy_params(c: &WriteCondition) -> Vec<&'static str> {
-    let mut v = Vec::new();
-    if c.expected.is_some() {
-        v.push("Expected");
+/// Which parameters a single-item write carries, by wire name, for
+/// [`legacy::check_styles`].
+fn has_write<'a>(
+    c: &'a WriteCondition,
+    names: &'a Option<Names>,
+    values: &'a Option<Values>,
+    update: bool,
+) -> impl Fn(&str) -> bool + 'a {
+    move |p| match p {
+        "ConditionExpression" => c.expression.is_some(),
+        "Expected" => c.expected.is_some(),
+        "ConditionalOperator" => c.conditional_operator.is_some(),
+        "UpdateExpression" => update,
+        "ExpressionAttributeNames" => names.is_some(),
+        "ExpressionAttributeValues" => values.is_some(),
+        _ => false,
     }
-    if c.conditional_operator.is_some() && c.expected.is_some() {
-        v.push("ConditionalOperator");
-    }
-    v
 }
 
 /// What a prepared write does to its item.
@@ -198,15 +206,11 @@ impl Tables {
         // request (its parameters, values, expressions, the item's size) before it finds the
         // table, so a bad request to a missing table is a ValidationException, not a
         // ResourceNotFoundException (dynalite's tests, checked against DynamoDB).
-        let legacy = legacy_params(&req.condition);
-        let exprs: Vec<&str> = req
-            .condition
-            .expression
-            .iter()
-            .map(|_| "ConditionExpression")
-            .collect();
-        legacy::check_mixing(&legacy, &exprs)?;
-        legacy::check_placeholders(req.names.as_ref(), req.values.as_ref(), !exprs.is_empty())?;
+        legacy::check_styles(
+            "PutItem",
+            has_write(&req.condition, &req.names, &req.values, false),
+        )?;
+        legacy::check_placeholders(req.names.as_ref(), req.values.as_ref())?;
         let return_values = return_values(req.return_values.as_deref(), allowed_rv)?;
         let item_on_failure = on_failure(req.return_values_on_condition_check_failure.as_deref())?;
         value_rules::check_item(&req.item)?;
@@ -229,15 +233,11 @@ impl Tables {
 
     pub(crate) fn prepare_delete(&self, req: &DeleteItem, allowed_rv: &[&str]) -> Result<Prepared> {
         // The table after what needs none, as in prepare_put.
-        let legacy = legacy_params(&req.condition);
-        let exprs: Vec<&str> = req
-            .condition
-            .expression
-            .iter()
-            .map(|_| "ConditionExpression")
-            .collect();
-        legacy::check_mixing(&legacy, &exprs)?;
-        legacy::check_placeholders(req.names.as_ref(), req.values.as_ref(), !exprs.is_empty())?;
+        legacy::check_styles(
+            "DeleteItem",
+            has_write(&req.condition, &req.names, &req.values, false),
+        )?;
+        legacy::check_placeholders(req.names.as_ref(), req.values.as_ref())?;
         let return_values = return_values(req.return_values.as_deref(), allowed_rv)?;
         let item_on_failure = on_failure(req.return_values_on_condition_check_failure.as_deref())?;
         let mut ph = Placeholders::new(req.names.as_ref(), req.values.as_ref());
@@ -261,19 +261,17 @@ impl Tables {
 
     pub(crate) fn prepare_update(&self, req: &UpdateItem) -> Result<Prepared> {
         // The table after what needs none, as in prepare_put.
-        let mut legacy = legacy_params(&req.condition);
-        if req.attribute_updates.is_some() {
-            legacy.insert(0, "AttributeUpdates");
-        }
-        let mut exprs: Vec<&str> = Vec::new();
-        if req.update.is_some() {
-            exprs.push("UpdateExpression");
-        }
-        if req.condition.expression.is_some() {
-            exprs.push("ConditionExpression");
-        }
-        legacy::check_mixing(&legacy, &exprs)?;
-        legacy::check_placeholders(req.names.as_ref(), req.values.as_ref(), !exprs.is_empty())?;
+        let has = has_write(
+            &req.condition,
+            &req.names,
+            &req.values,
+            req.update.is_some(),
+        );
+        legacy::check_styles("UpdateItem", |p| match p {
+            "AttributeUpdates" => req.attribute_updates.is_some(),
+            _ => has(p),
+        })?;
+        legacy::check_placeholders(req.names.as_ref(), req.values.as_ref())?;
         let return_values = return_values(
             req.return_values.as_deref(),
             &["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"],
@@ -638,8 +636,9 @@ fn is_empty_set(message: &str) -> bool {
 
 /// A single-item write's validation error in DynamoDB's words (see [`REQUEST_VALIDATION`]).
 /// An empty set among the placeholders' values is reported as the set's own error, without
-/// naming the placeholder, as the same set in an item is.
-fn single_write_wording(mut e: DynamoError) -> DynamoError {
+/// naming the placeholder, as the same set in an item is. Public for the DynamoDB endpoint,
+/// whose parse finds some of these before the table API sees the request.
+pub fn single_write_wording(mut e: DynamoError) -> DynamoError {
     if e.kind != ErrorKind::Validation {
         return e;
     }

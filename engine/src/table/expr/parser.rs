@@ -328,6 +328,15 @@ impl<'a> Parser<'a> {
                     span: (t.start, t.end),
                 }))
             }
+            // A section's keyword is a token of the grammar, not a name: `SET a = set` is a
+            // syntax error, not a reserved word (dynalite's tests, checked against DynamoDB).
+            Tok::Ident(name)
+                if ["SET", "REMOVE", "ADD", "DELETE"]
+                    .iter()
+                    .any(|k| name.eq_ignore_ascii_case(k)) =>
+            {
+                Err(self.pos)
+            }
             Tok::Ident(_) | Tok::NameRef(_) => Ok(Operand::Path(self.path()?)),
             Tok::ValueRef(v) => {
                 self.pos += 1;
@@ -407,15 +416,8 @@ impl<'a> Parser<'a> {
                 }
                 _ => return Err(self.syntax_error(self.pos - 1)),
             };
-            if clauses.iter().any(|c| c.keyword() == clause.keyword()) {
-                return Err(ExprError::at(
-                    format!(
-                        "The \"{}\" section can only be used once in an update expression;",
-                        clause.keyword()
-                    ),
-                    (t.start, t.end),
-                ));
-            }
+            // A section used twice parses; resolving refuses it, after checks DynamoDB makes
+            // first (`resolve::update`).
             clauses.push(clause);
         }
         if clauses.is_empty() {
@@ -475,11 +477,48 @@ pub fn parse_condition(src: &str) -> Result<RawCond, ExprError> {
     check_not_empty(src)?;
     let mut p = Parser::new(src);
     check_operators(&p.toks, false)?;
+    check_redundant_parens(&p.toks)?;
     let c = p.or().map_err(|e| p.syntax_error(e))?;
     if !p.at_eof() {
         return Err(p.syntax_error(p.pos));
     }
     Ok(c)
+}
+
+/// DynamoDB refuses a condition with a parenthesised group that holds nothing but another one,
+/// `((a = :v))` or `a > ((b))`, before its grammar and names are looked at (dynalite's tests,
+/// checked against DynamoDB; unbalanced parentheses are left to the grammar). A function call's own parentheses do not count:
+/// `f((:v))` is one group inside a call.
+fn check_redundant_parens(toks: &[Token]) -> Result<(), ExprError> {
+    let mut close = vec![0; toks.len()];
+    let mut open = Vec::new();
+    for (i, t) in toks.iter().enumerate() {
+        match t.tok {
+            Tok::Sym("(") => open.push(i),
+            Tok::Sym(")") => {
+                if let Some(o) = open.pop() {
+                    close[o] = i;
+                }
+            }
+            _ => {}
+        }
+    }
+    for i in 0..toks.len().saturating_sub(1) {
+        let call = i > 0
+            && matches!(&toks[i - 1].tok, Tok::Ident(name)
+                if !["AND", "OR", "NOT", "BETWEEN", "IN"].iter().any(|k| name.eq_ignore_ascii_case(k)));
+        if matches!(toks[i].tok, Tok::Sym("("))
+            && matches!(toks[i + 1].tok, Tok::Sym("("))
+            && !call
+            && close[i + 1] + 1 == close[i]
+        {
+            return Err(ExprError::at(
+                "The expression has redundant parentheses;",
+                (toks[i].start, toks[i + 1].end),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Parse an update expression.
@@ -530,11 +569,10 @@ mod tests {
             "The expression contains too many operators; operator count: 301"
         );
         assert!(parse_condition(&"(".repeat(4000)).is_err());
-        let parens = format!(
-            "{}a = :v{}",
-            "(".repeat(MAX_NESTING - 1),
-            ")".repeat(MAX_NESTING - 1)
-        );
+        // The deepest nesting the limits leave (a group holding only a group is DynamoDB's
+        // redundant parentheses; NOT and its group are two levels each).
+        let levels = (MAX_NESTING - 1) / 2;
+        let parens = format!("{}a = :v{}", "NOT (".repeat(levels), ")".repeat(levels));
         parse_condition(&parens).unwrap();
         assert!(parse_condition("a BETWEEN :x AND :y").is_ok());
         let sets: Vec<String> = (0..350).map(|i| format!("a{i} = :v")).collect();
@@ -553,7 +591,7 @@ mod tests {
             round("(a = :v OR b = :w) AND c <> :x"),
             "(a = :v OR b = :w) AND c <> :x"
         );
-        assert_eq!(round("((a = :v))"), "a = :v");
+        assert_eq!(round("(a = :v)"), "a = :v");
         assert_eq!(round("(a) = :v"), "a = :v");
         assert_eq!(round("(size(a)) > :v"), "size(a) > :v");
         assert_eq!(
@@ -584,10 +622,37 @@ mod tests {
         assert!(parse_update("HELLO b = :v").is_err());
         assert_eq!(
             parse_update("SET a = :v1 REMOVE a SET b = :v2")
-                .unwrap_err()
-                .message,
-            "The \"SET\" section can only be used once in an update expression;"
+                .unwrap()
+                .clauses
+                .len(),
+            3
         );
+        // A section keyword where an operand goes is a syntax error, not a reserved word.
+        assert!(parse_update("SET a = set")
+            .unwrap_err()
+            .message
+            .starts_with("Syntax error; "));
+        // Parentheses that hold only parentheses, before the grammar; not a call's own.
+        let redundant = "The expression has redundant parentheses;";
+        for src in [
+            "a > ((b))",
+            "((a = :v))",
+            "a = :v AND ((a = :v AND b = :v))",
+            "(a) BETWEEN (((b.c)).d) AND (c)",
+        ] {
+            assert_eq!(
+                parse_condition(src).unwrap_err().message,
+                redundant,
+                "{src}"
+            );
+        }
+        for src in [
+            "((size(b)) = :b) AND c = :c",
+            "((a = :v) OR (b = :v))",
+            "contains((a), :v)",
+        ] {
+            assert!(parse_condition(src).is_ok(), "{src}");
+        }
         assert_eq!(
             parse_condition("  ").unwrap_err().message,
             "The expression can not be empty;"
@@ -650,14 +715,37 @@ mod tests {
             arb_path().prop_map(|p| format!("attribute_exists({p})")),
             (arb_path(), arb_operand()).prop_map(|(p, o)| format!("begins_with({p}, {o})")),
         ];
-        leaf.prop_recursive(4, 16, 2, |inner| {
+        // Parentheses around a condition already in parentheses are DynamoDB's "redundant
+        // parentheses" error, so a group is not wrapped twice.
+        let group = |a: String| if wrapped(&a) { a } else { format!("({a})") };
+        leaf.prop_recursive(4, 16, 2, move |inner| {
             prop_oneof![
                 (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("{a} AND {b}")),
-                (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}) OR {b}")),
-                inner.clone().prop_map(|a| format!("NOT ({a})")),
-                inner.prop_map(|a| format!("({a})")),
+                (inner.clone(), inner.clone())
+                    .prop_map(move |(a, b)| format!("{} OR {b}", group(a))),
+                inner.clone().prop_map(move |a| format!("NOT {}", group(a))),
+                inner.prop_map(group),
             ]
         })
+    }
+
+    /// Whether `s` is one group of parentheses from its first character to its last.
+    fn wrapped(s: &str) -> bool {
+        let mut depth = 0;
+        for (i, c) in s.char_indices() {
+            match c {
+                '(' => depth += 1,
+                ')' => {
+                    depth -= 1;
+                    if depth == 0 && i + 1 < s.len() {
+                        return false;
+                    }
+                }
+                _ if depth == 0 => return false,
+                _ => {}
+            }
+        }
+        s.starts_with('(')
     }
 
     proptest! {

@@ -197,8 +197,13 @@ fn check_call(c: &Call<String, AttributeValue>) -> Result<(), ExprError> {
             c.span,
         ));
     }
+    // Its operands before the function itself (dynalite's tests, checked against DynamoDB:
+    // `attribute_not_exists(size(:n))` is size's operand type, not a missing path).
+    c.args.iter().try_for_each(check_operand)?;
+    // A constant's type, or size()'s: a number.
     let const_type = |o: &OperandExpr| match o {
         Operand::Value(v) => Some(v.value_type()),
+        Operand::Call(c) if c.name == "size" => Some(ValueType::N),
         _ => None,
     };
     match c.name.as_str() {
@@ -225,6 +230,11 @@ fn check_call(c: &Call<String, AttributeValue>) -> Result<(), ExprError> {
                     }
                 }
                 Operand::Value(v) => return Err(operand_type_error("attribute_type", v.value_type(), c.span)),
+                // size() is a number (dynalite's tests, checked against DynamoDB); a path's type
+                // is not known, so every type is named.
+                Operand::Call(_) => {
+                    return Err(operand_type_error("attribute_type", ValueType::N, c.span))
+                }
                 _ => {
                     return Err(ExprError::at(
                         "Incorrect operand type for operator or function; operator or function: attribute_type, operand type: {NS,SS,L,BS,N,M,B,BOOL,NULL,S}",
@@ -284,11 +294,10 @@ fn check_orderable(op: &str, o: &OperandExpr) -> Result<(), ExprError> {
 }
 
 fn check_operand(o: &OperandExpr) -> Result<(), ExprError> {
-    if let Operand::Call(c) = o {
-        check_call(c)?;
-        c.args.iter().try_for_each(check_operand)?;
+    match o {
+        Operand::Call(c) => check_call(c),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 fn check_cond(c: &CondExpr) -> Result<(), ExprError> {
@@ -352,10 +361,7 @@ fn check_cond(c: &CondExpr) -> Result<(), ExprError> {
                 )));
             }
         }
-        Cond::Call(call) => {
-            check_call(call)?;
-            call.args.iter().try_for_each(check_operand)?;
-        }
+        Cond::Call(call) => check_call(call)?,
         Cond::Not(x) => check_cond(x)?,
         Cond::And(a, b) | Cond::Or(a, b) => {
             check_cond(a)?;
@@ -434,24 +440,30 @@ pub fn projection(raw: &[RawPath], ph: &mut Placeholders) -> Result<Vec<PathExpr
 }
 
 /// Refuse two paths where one is a prefix of the other ("overlap") or that treat the same
-/// value as both a map and a list ("conflict").
+/// value as both a map and a list ("conflict"): every pair is looked at for an overlap
+/// before any for a conflict (dynalite's tests, checked against DynamoDB, give both).
 pub fn check_overlaps(paths: &[PathExpr]) -> Result<(), ExprError> {
-    for (i, a) in paths.iter().enumerate() {
-        for b in &paths[..i] {
-            let common = a.len().min(b.len());
-            let first_diff = (0..common).find(|&k| a[k] != b[k]);
-            let word = match first_diff {
-                None => "overlap",
-                Some(k) => match (&b[k], &a[k]) {
-                    (Elem::Name(_), Elem::Index(_)) | (Elem::Index(_), Elem::Name(_)) => "conflict",
-                    _ => continue,
-                },
-            };
-            return Err(ExprError::new(format!(
-                "Two document paths {word} with each other; must remove or rewrite one of these paths; path one: {}, path two: {}",
-                path_for_message(b),
-                path_for_message(a)
-            )));
+    for word in ["overlap", "conflict"] {
+        for (i, a) in paths.iter().enumerate() {
+            for b in &paths[..i] {
+                let common = a.len().min(b.len());
+                let found = match (0..common).find(|&k| a[k] != b[k]) {
+                    None => "overlap",
+                    Some(k) => match (&b[k], &a[k]) {
+                        (Elem::Name(_), Elem::Index(_)) | (Elem::Index(_), Elem::Name(_)) => {
+                            "conflict"
+                        }
+                        _ => continue,
+                    },
+                };
+                if found == word {
+                    return Err(ExprError::new(format!(
+                        "Two document paths {word} with each other; must remove or rewrite one of these paths; path one: {}, path two: {}",
+                        path_for_message(b),
+                        path_for_message(a)
+                    )));
+                }
+            }
         }
     }
     Ok(())
@@ -556,6 +568,16 @@ pub fn update(raw: &RawUpdate, ph: &mut Placeholders) -> Result<UpdateExpr, Expr
         }
     }
     check_reserved(names.into_iter())?;
+    // A section used twice, after the names in every section (dynalite's tests, checked
+    // against DynamoDB: a reserved word or an unknown function in a later section wins).
+    for (i, c) in raw.clauses.iter().enumerate() {
+        if raw.clauses[..i].iter().any(|d| d.keyword() == c.keyword()) {
+            return Err(ExprError::new(format!(
+                "The \"{}\" section can only be used once in an update expression;",
+                c.keyword()
+            )));
+        }
+    }
     // Placeholders.
     let mut clauses = Vec::with_capacity(raw.clauses.len());
     for c in &raw.clauses {
@@ -599,70 +621,70 @@ pub fn update(raw: &RawUpdate, ph: &mut Placeholders) -> Result<UpdateExpr, Expr
         });
     }
     let resolved = Update { clauses };
-    // Arities, operand types, overlapping paths.
-    let mut targets: Vec<PathExpr> = Vec::new();
+    // Then, in DynamoDB's order (dynalite's tests, checked against DynamoDB): the ADD and
+    // DELETE operands' types, overlapping paths, and only then the SET operands' arities and
+    // types.
     for c in &resolved.clauses {
-        match c {
-            Clause::Set(actions) => {
-                for (p, v) in actions {
-                    targets.push(p.clone());
-                    match v {
-                        SetValue::One(a) => check_set_operand(a, false)?,
-                        SetValue::Plus(a, b) | SetValue::Minus(a, b) => {
-                            let sym = if matches!(v, SetValue::Plus(..)) {
-                                "+"
-                            } else {
-                                "-"
-                            };
-                            for o in [a, b] {
-                                check_set_operand(o, false)?;
-                                if let Operand::Value(x) = o {
-                                    if x.value_type() != ValueType::N {
-                                        return Err(operand_type_error(
-                                            sym,
-                                            x.value_type(),
-                                            (0, 0),
-                                        )
-                                        .without_span());
-                                    }
-                                }
+        let (op, allowed): (&str, &[ValueType]) = match c {
+            Clause::Add(_) => (
+                "ADD",
+                &[ValueType::N, ValueType::Ss, ValueType::Ns, ValueType::Bs],
+            ),
+            Clause::Delete(_) => ("DELETE", &[ValueType::Ss, ValueType::Ns, ValueType::Bs]),
+            _ => continue,
+        };
+        let (Clause::Add(actions) | Clause::Delete(actions)) = c else {
+            continue;
+        };
+        if let Some((_, v)) = actions
+            .iter()
+            .find(|(_, v)| !allowed.contains(&v.value_type()))
+        {
+            return Err(ExprError::new(format!(
+                "Incorrect operand type for operator or function; operator: {op}, operand type: {}",
+                v.value_type().long_name()
+            )));
+        }
+    }
+    let targets: Vec<PathExpr> = resolved
+        .clauses
+        .iter()
+        .flat_map(|c| -> Vec<PathExpr> {
+            match c {
+                Clause::Set(actions) => actions.iter().map(|(p, _)| p.clone()).collect(),
+                Clause::Remove(paths) => paths.clone(),
+                Clause::Add(actions) | Clause::Delete(actions) => {
+                    actions.iter().map(|(p, _)| p.clone()).collect()
+                }
+            }
+        })
+        .collect();
+    check_overlaps(&targets)?;
+    for c in &resolved.clauses {
+        let Clause::Set(actions) = c else { continue };
+        for (_, v) in actions {
+            match v {
+                SetValue::One(a) => check_set_operand(a, false)?,
+                SetValue::Plus(a, b) | SetValue::Minus(a, b) => {
+                    let sym = if matches!(v, SetValue::Plus(..)) {
+                        "+"
+                    } else {
+                        "-"
+                    };
+                    for o in [a, b] {
+                        check_set_operand(o, false)?;
+                        if let Operand::Value(x) = o {
+                            if x.value_type() != ValueType::N {
+                                return Err(
+                                    operand_type_error(sym, x.value_type(), (0, 0)).without_span()
+                                );
                             }
                         }
                     }
                 }
             }
-            Clause::Remove(paths) => targets.extend(paths.iter().cloned()),
-            Clause::Add(actions) => {
-                for (p, v) in actions {
-                    targets.push(p.clone());
-                    if !matches!(
-                        v.value_type(),
-                        ValueType::N | ValueType::Ss | ValueType::Ns | ValueType::Bs
-                    ) {
-                        return Err(ExprError::new(format!(
-                            "Incorrect operand type for operator or function; operator: ADD, operand type: {}",
-                            v.value_type().long_name()
-                        )));
-                    }
-                }
-            }
-            Clause::Delete(actions) => {
-                for (p, v) in actions {
-                    targets.push(p.clone());
-                    if !matches!(
-                        v.value_type(),
-                        ValueType::Ss | ValueType::Ns | ValueType::Bs
-                    ) {
-                        return Err(ExprError::new(format!(
-                            "Incorrect operand type for operator or function; operator: DELETE, operand type: {}",
-                            v.value_type().long_name()
-                        )));
-                    }
-                }
-            }
         }
     }
-    check_overlaps(&targets)?;
     Ok(resolved)
 }
 
@@ -792,5 +814,37 @@ mod tests {
         let v = values();
         let mut ph = Placeholders::new(None, Some(&v));
         update(&parse_update("SET a.b = :v, a.c = :w, list_x = list_append(if_not_exists(list_x, :l), :l) ADD n :v").unwrap(), &mut ph).unwrap();
+    }
+
+    /// Which of several faults DynamoDB names (dynalite's tests, checked against DynamoDB).
+    #[test]
+    fn the_first_fault_is_dynamodbs() {
+        // A reserved word or unknown function in a later section before the section's repeat.
+        assert_eq!(
+            update_err("SET a = :v SET abort = :w"),
+            "Attribute name is a reserved keyword; reserved keyword: abort"
+        );
+        assert_eq!(
+            update_err("SET a = f(:v) SET b = :w"),
+            "Invalid function name; function: f"
+        );
+        assert_eq!(
+            update_err("SET a = :v SET b = :w"),
+            "The \"SET\" section can only be used once in an update expression;"
+        );
+        // ADD's operand type, then overlapping paths, then SET's functions.
+        assert_eq!(
+            update_err("SET b = list_append(:s, a), c = if_not_exists(a) ADD d :s"),
+            "Incorrect operand type for operator or function; operator: ADD, operand type: STRING"
+        );
+        assert_eq!(update_err("SET c = if_not_exists(a), c.d = :v"), "Two document paths overlap with each other; must remove or rewrite one of these paths; path one: [c], path two: [c, d]");
+        // Every pair for an overlap before any for a conflict.
+        assert_eq!(update_err("SET d[1] = :v, d.b = :v, c[1].a = :v, c = :v"), "Two document paths overlap with each other; must remove or rewrite one of these paths; path one: [c, [1], a], path two: [c]");
+        // A function's operands before the function.
+        assert_eq!(cond_err("attribute_not_exists(size(:v))"), "Incorrect operand type for operator or function; operator or function: size, operand type: N");
+        assert_eq!(cond_err("attribute_not_exists(size(:s))"), "Operator or function requires a document path; operator or function: attribute_not_exists");
+        // size() is a number.
+        assert_eq!(cond_err("attribute_type(a, size(a))"), "Incorrect operand type for operator or function; operator or function: attribute_type, operand type: N");
+        assert_eq!(cond_err("begins_with(a, size(a))"), "Incorrect operand type for operator or function; operator or function: begins_with, operand type: N");
     }
 }
