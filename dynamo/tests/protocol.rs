@@ -1481,6 +1481,33 @@ fn requests_are_checked_in_dynamodbs_order() {
         q("Artist = :a AND #y < :y", y5),
         "The query can return at most one row and cannot be restarted"
     );
+    // A key attribute is a scalar: no path looks into one.
+    let scalar = |kind: &str, n: &str| {
+        format!("Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed: {kind}: {n}")
+    };
+    let key = json!({"Artist": {"S": "A"}, "Year": {"N": "1"}});
+    assert_eq!(
+        err(
+            &t,
+            "GetItem",
+            json!({"TableName": "Music", "Key": key, "ProjectionExpression": "Artist.x"})
+        )
+        .1,
+        scalar("Key", "Artist")
+    );
+    assert_eq!(
+        err(&t, "Scan", json!({"TableName": "Music", "FilterExpression": "Genre[0] = :v", "ExpressionAttributeValues": {":v": {"S": "x"}}})).1,
+        scalar("IndexKey", "Genre")
+    );
+    assert_eq!(
+        err(
+            &t,
+            "UpdateItem",
+            json!({"TableName": "Music", "Key": key, "UpdateExpression": "SET a = Genre.x"})
+        )
+        .1,
+        scalar("IndexKey", "Genre")
+    );
     // A legacy filter on a key is named as such.
     assert_eq!(
         err(&t, "Query", json!({"TableName": "Music", "KeyConditions": {"Artist": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "A"}]}}, "QueryFilter": {"Year": {"ComparisonOperator": "EQ", "AttributeValueList": [{"N": "1"}]}}})).1,

@@ -61,6 +61,7 @@ impl Tables {
         )?;
         ph.check_unused()?;
         let t = self.item_table(&req.table)?;
+        check_scalar_keys(&t.def, paths.iter().flatten())?;
         let (pk, sk) = t.def.key_of(&req.key, true)?;
         let ro = ReadOptions {
             cache_only: req.memory_only,
@@ -271,6 +272,12 @@ impl Tables {
             }
         }
         let select = select(q, index, paths.is_some())?;
+        // After the filter's key attributes and the Select (dynalite's tests).
+        let mut read_paths: Vec<&PathExpr> = paths.iter().flatten().collect();
+        if let Some(f) = &filter {
+            full_paths_in_cond(f, &mut read_paths);
+        }
+        check_scalar_keys(def, read_paths)?;
         // A parallel scan's ExclusiveStartKey must lie in its segment (ScyllaDB's Alternator
         // test_scan_parallel_with_exclusive_start_key, run against DynamoDB): the segment is a
         // range of partition hashes, the four bytes after the index prefix.
@@ -474,41 +481,77 @@ fn projected(ix: &IndexDef, attr: &str) -> bool {
     }
 }
 
+/// The top-level attribute names a condition reads, in order.
 fn paths_in_cond(c: &CondExpr, out: &mut Vec<String>) {
-    let op = |o: &Operand<String, AttributeValue>, out: &mut Vec<String>| operand_paths(o, out);
+    let mut paths = Vec::new();
+    full_paths_in_cond(c, &mut paths);
+    out.extend(paths.into_iter().filter_map(|p| match p.first() {
+        Some(Elem::Name(n)) => Some(n.clone()),
+        _ => None,
+    }));
+}
+
+/// The document paths a condition reads, in order.
+pub(crate) fn full_paths_in_cond<'a>(c: &'a CondExpr, out: &mut Vec<&'a PathExpr>) {
     match c {
         Cond::Cmp(_, a, b) => {
-            op(a, out);
-            op(b, out);
+            operand_paths(a, out);
+            operand_paths(b, out);
         }
-        Cond::Between(a, b, d) => {
-            op(a, out);
-            op(b, out);
-            op(d, out);
-        }
+        Cond::Between(a, b, d) => [a, b, d].into_iter().for_each(|o| operand_paths(o, out)),
         Cond::In(a, l) => {
-            op(a, out);
-            l.iter().for_each(|x| op(x, out));
+            operand_paths(a, out);
+            l.iter().for_each(|x| operand_paths(x, out));
         }
-        Cond::Call(c) => c.args.iter().for_each(|x| op(x, out)),
-        Cond::Not(x) => paths_in_cond(x, out),
+        Cond::Call(c) => c.args.iter().for_each(|x| operand_paths(x, out)),
+        Cond::Not(x) => full_paths_in_cond(x, out),
         Cond::And(a, b) | Cond::Or(a, b) => {
-            paths_in_cond(a, out);
-            paths_in_cond(b, out);
+            full_paths_in_cond(a, out);
+            full_paths_in_cond(b, out);
         }
     }
 }
 
-fn operand_paths(o: &Operand<String, AttributeValue>, out: &mut Vec<String>) {
+/// The document paths an operand reads (a function's arguments included).
+pub(crate) fn operand_paths<'a>(
+    o: &'a Operand<String, AttributeValue>,
+    out: &mut Vec<&'a PathExpr>,
+) {
     match o {
-        Operand::Path(p) => {
-            if let Some(Elem::Name(n)) = p.first() {
-                out.push(n.clone());
-            }
-        }
+        Operand::Path(p) => out.push(p),
         Operand::Call(c) => c.args.iter().for_each(|a| operand_paths(a, out)),
         Operand::Value(_) => {}
     }
+}
+
+/// A key attribute is a scalar: an expression that looks into one (`k.a`, `k[0]`) is refused
+/// once the table is known, the table's keys named `Key`, an index's `IndexKey` (dynalite's
+/// tests, checked against DynamoDB, for projections, filters and updates).
+pub(crate) fn check_scalar_keys<'a>(
+    def: &TableDef,
+    paths: impl IntoIterator<Item = &'a PathExpr>,
+) -> Result<()> {
+    for p in paths {
+        let (Some(Elem::Name(n)), true) = (p.first(), p.len() > 1) else {
+            continue;
+        };
+        let kind = if def.key_names().contains(&n.as_str()) {
+            "Key"
+        } else if def
+            .lsis
+            .iter()
+            .chain(&def.gsis)
+            .any(|ix| ix.key_attrs().iter().any(|k| &k.name == n))
+        {
+            "IndexKey"
+        } else {
+            continue;
+        };
+        return Err(DynamoError::validation(format!(
+            "Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed: {kind}: {n}"
+        )));
+    }
+    Ok(())
 }
 
 fn first_path_in<'a>(c: &CondExpr, names: &[&'a str]) -> Option<&'a str> {

@@ -14,10 +14,13 @@ use crate::lsm::WriteBatch;
 use super::capacity::{self, Meter};
 use super::codec::{self, TableStats};
 use super::error::{DynamoError, ErrorKind, Result};
-use super::expr::ast::{Clause, Elem};
-use super::expr::{self, projection, resolve, CondExpr, ExprKind, Placeholders, UpdateExpr};
+use super::expr::ast::{Clause, Elem, SetValue};
+use super::expr::{
+    self, projection, resolve, CondExpr, ExprKind, PathExpr, Placeholders, UpdateExpr,
+};
 use super::keys;
 use super::legacy;
+use super::read;
 use super::request::{DeleteItem, Names, PutItem, UpdateItem, Values, WriteCondition, WriteOutput};
 use super::schema::{self, IndexDef, KeyAttr, ProjectionType, TableDef};
 use super::store::{encode_stats, lock, ttl_entry_key, TableState, Tables};
@@ -321,6 +324,27 @@ impl Tables {
                 }
             }
         }
+        // After a key attribute's update (dynalite's tests).
+        let mut paths: Vec<&PathExpr> = Vec::new();
+        for c in &update.clauses {
+            match c {
+                Clause::Set(a) => {
+                    for (p, v) in a {
+                        paths.push(p);
+                        match v {
+                            SetValue::One(x) => read::operand_paths(x, &mut paths),
+                            SetValue::Plus(x, y) | SetValue::Minus(x, y) => {
+                                read::operand_paths(x, &mut paths);
+                                read::operand_paths(y, &mut paths);
+                            }
+                        }
+                    }
+                }
+                Clause::Remove(ps) => paths.extend(ps),
+                Clause::Add(a) | Clause::Delete(a) => paths.extend(a.iter().map(|(p, _)| p)),
+            }
+        }
+        read::check_scalar_keys(&t.def, paths)?;
         Ok(Prepared {
             t,
             key,
