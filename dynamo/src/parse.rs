@@ -757,14 +757,20 @@ pub fn request_tree(operation: &str, body: &Json<'_>) -> R<Request> {
     // Phase 2: every constraint of the model at once, for the operations it covers.
     constraint::check(operation, body)?;
     let m = object(body)?;
-    // Phase 3: the parameters' styles, before any attribute value is read.
-    styles(operation, m)?;
-    typed(operation, m).map_err(|e| match (operation, e) {
+    // Phase 3, the parameters' styles, comes before any attribute value is read. The table
+    // API checks them first thing, so the body is asked only when reading it fails: a
+    // style error found then is the one DynamoDB reports.
+    typed(operation, m).map_err(|e| match (operation, styles(operation, m)) {
+        (_, Err(style)) => style,
         // A bad value found while reading is worded as the table API words it for these three.
-        ("PutItem" | "UpdateItem" | "DeleteItem", WireError::Validation(msg)) => {
-            WireError::Validation(write::single_write_wording(DynamoError::validation(msg)).message)
-        }
-        (_, e) => e,
+        // A bad value found while reading is worded as the table API words it for these three.
+        ("PutItem" | "UpdateItem" | "DeleteItem", Ok(())) => match e {
+            WireError::Validation(msg) => WireError::Validation(
+                write::single_write_wording(DynamoError::validation(msg)).message,
+            ),
+            e => e,
+        },
+        (_, Ok(())) => e,
     })
 }
 

@@ -363,12 +363,11 @@ fn styles(operation: &str) -> (&'static [&'static str], &'static [&'static str])
 /// request carries a parameter (by its wire name); the endpoint asks it of the request body,
 /// the table API of the typed request, so both refuse alike.
 pub fn check_styles(operation: &str, has: impl Fn(&str) -> bool) -> Result<()> {
+    // Asked of every item request: the lists are only collected for a message.
     let (expressions, legacy) = styles(operation);
-    let used: Vec<&str> = expressions.iter().copied().filter(|e| has(e)).collect();
-    let legacy_used: Vec<&str> = legacy
-        .iter()
-        .copied()
-        .filter(|p| match *p {
+    let used = || expressions.iter().copied().filter(|e| has(e));
+    let legacy_used = || {
+        legacy.iter().copied().filter(|p| match *p {
             // ConditionalOperator is legacy only beside the conditions it joins (without them
             // it is refused on its own, later); KeyConditions clashes only with
             // KeyConditionExpression (DynamoDB takes it beside a filter or projection
@@ -382,20 +381,27 @@ pub fn check_styles(operation: &str, has: impl Fn(&str) -> bool) -> Result<()> {
             "KeyConditions" => has(p) && has("KeyConditionExpression"),
             _ => has(p),
         })
-        .collect();
-    check_mixing(&legacy_used, &used)?;
-    if has("ExpressionAttributeNames") && used.is_empty() {
+    };
+    if used().next().is_some() && legacy_used().next().is_some() {
+        check_mixing(
+            &legacy_used().collect::<Vec<_>>(),
+            &used().collect::<Vec<_>>(),
+        )?;
+    }
+    if has("ExpressionAttributeNames") && used().next().is_none() {
         return Err(DynamoError::validation(
             "ExpressionAttributeNames can only be specified when using expressions",
         ));
     }
     // Values serve every expression but a projection; the message names those absent.
-    let valued: Vec<&str> = expressions
-        .iter()
-        .copied()
-        .filter(|e| *e != "ProjectionExpression")
-        .collect();
-    if has("ExpressionAttributeValues") && valued.iter().all(|e| !has(e)) {
+    let valued = || {
+        expressions
+            .iter()
+            .copied()
+            .filter(|e| *e != "ProjectionExpression")
+    };
+    if has("ExpressionAttributeValues") && valued().all(|e| !has(e)) {
+        let valued: Vec<&str> = valued().collect();
         return Err(DynamoError::validation(if valued.is_empty() {
             "ExpressionAttributeValues can only be specified when using expressions".to_string()
         } else {

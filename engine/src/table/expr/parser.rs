@@ -490,6 +490,14 @@ pub fn parse_condition(src: &str) -> Result<RawCond, ExprError> {
 /// checked against DynamoDB; unbalanced parentheses are left to the grammar). A function call's own parentheses do not count:
 /// `f((:v))` is one group inside a call.
 fn check_redundant_parens(toks: &[Token]) -> Result<(), ExprError> {
+    let open_paren = |t: &Token| matches!(t.tok, Tok::Sym("("));
+    // Most expressions have no `((` at all: nothing to match up.
+    if !toks
+        .windows(2)
+        .any(|w| open_paren(&w[0]) && open_paren(&w[1]))
+    {
+        return Ok(());
+    }
     let mut close = vec![0; toks.len()];
     let mut open = Vec::new();
     for (i, t) in toks.iter().enumerate() {
