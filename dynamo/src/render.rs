@@ -222,14 +222,19 @@ fn stream_record(r: &StreamRecord, region: &str, stream_hash: u32) -> Value {
     Value::Object(o)
 }
 
-fn capacity(c: &ConsumedCapacity) -> Value {
+/// One table's `ConsumedCapacity`. DynamoDB splits the total into `ReadCapacityUnits` and
+/// `WriteCapacityUnits` only for transactions (`split`); every other operation — single
+/// items, Query, Scan and the batches — reports the aggregate `CapacityUnits` alone, under
+/// `TOTAL` and `INDEXES` (characterised against DynamoDB: paritysuite/dynamodb-conformance
+/// issue 69, aws-sdk-go issue 2699, and dynalite's tests).
+fn capacity(c: &ConsumedCapacity, split: bool) -> Value {
     let mut o = Map::new();
     o.insert("TableName".into(), json!(c.table));
     o.insert("CapacityUnits".into(), json!(c.total));
-    if c.read > 0.0 {
+    if split && c.read > 0.0 {
         o.insert("ReadCapacityUnits".into(), json!(c.read));
     }
-    if c.write > 0.0 {
+    if split && c.write > 0.0 {
         o.insert("WriteCapacityUnits".into(), json!(c.write));
     }
     if let Some(t) = c.table_units {
@@ -279,16 +284,21 @@ struct Body<'a> {
 
 fn put_capacity<M: SerializeMap>(o: &mut M, c: &Option<ConsumedCapacity>) -> Result<(), M::Error> {
     match c {
-        Some(c) => o.serialize_entry("ConsumedCapacity", &capacity(c)),
+        Some(c) => o.serialize_entry("ConsumedCapacity", &capacity(c, false)),
         None => Ok(()),
     }
 }
 
-fn put_capacities<M: SerializeMap>(o: &mut M, c: &[ConsumedCapacity]) -> Result<(), M::Error> {
+/// A list of per-table capacities (batches, transactions: `split`, see [`capacity`]).
+fn put_capacities<M: SerializeMap>(
+    o: &mut M,
+    c: &[ConsumedCapacity],
+    split: bool,
+) -> Result<(), M::Error> {
     if c.is_empty() {
         return Ok(());
     }
-    let all: Vec<Value> = c.iter().map(capacity).collect();
+    let all: Vec<Value> = c.iter().map(|c| capacity(c, split)).collect();
     o.serialize_entry("ConsumedCapacity", &all)
 }
 
@@ -540,16 +550,16 @@ impl Serialize for Body<'_> {
             Response::BatchGet(b) => {
                 o.serialize_entry("Responses", &PerTable(&b.responses))?;
                 o.serialize_entry("UnprocessedKeys", &unprocessed_keys(b))?;
-                put_capacities(&mut o, &b.consumed)?;
+                put_capacities(&mut o, &b.consumed, false)?;
             }
             Response::BatchWrite(b) => {
                 o.serialize_entry("UnprocessedItems", &json!({}))?;
-                put_capacities(&mut o, &b.consumed)?;
+                put_capacities(&mut o, &b.consumed, false)?;
             }
-            Response::TransactWrite(t) => put_capacities(&mut o, &t.consumed)?,
+            Response::TransactWrite(t) => put_capacities(&mut o, &t.consumed, true)?,
             Response::TransactGet(t) => {
                 o.serialize_entry("Responses", &Gots(&t.responses))?;
-                put_capacities(&mut o, &t.consumed)?;
+                put_capacities(&mut o, &t.consumed, true)?;
             }
         }
         o.end()
@@ -596,7 +606,7 @@ mod tests {
             json!({
                 "Items": [{"k": {"S": "a"}}, {"k": {"S": "b"}}], "Count": 2, "ScannedCount": 3,
                 "LastEvaluatedKey": {"k": {"S": "b"}},
-                "ConsumedCapacity": {"TableName": "t", "CapacityUnits": 1.5, "ReadCapacityUnits": 1.5,
+                "ConsumedCapacity": {"TableName": "t", "CapacityUnits": 1.5,
                     "Table": {"CapacityUnits": 0.5}, "GlobalSecondaryIndexes": {"g": {"CapacityUnits": 1.0}}}
             })
         );

@@ -117,8 +117,33 @@ fn tables_and_items() {
     assert_eq!(g["Item"]["Sales"], json!({"N": "1.5"}));
     assert_eq!(
         g["ConsumedCapacity"],
-        json!({"TableName": "Music", "CapacityUnits": 0.5, "ReadCapacityUnits": 0.5})
+        json!({"TableName": "Music", "CapacityUnits": 0.5}),
+        "a single item's capacity is the aggregate alone, as DynamoDB reports it"
     );
+    // A batch reports the aggregate too; a transaction splits it into reads and writes.
+    let b = ok(
+        &t,
+        "BatchGetItem",
+        json!({"RequestItems": {"Music": {"Keys": [{"Artist": {"S": "Beatles"}, "Year": {"N": "1969"}}]}},
+            "ReturnConsumedCapacity": "TOTAL"}),
+    );
+    assert_eq!(
+        b["ConsumedCapacity"],
+        json!([{"TableName": "Music", "CapacityUnits": 0.5}])
+    );
+    let tx = ok(
+        &t,
+        "TransactWriteItems",
+        json!({"TransactItems": [{"Update": {"TableName": "Music",
+            "Key": {"Artist": {"S": "Beatles"}, "Year": {"N": "1969"}},
+            "UpdateExpression": "SET Sales = :s", "ExpressionAttributeValues": {":s": {"N": "1.50"}}}}],
+            "ReturnConsumedCapacity": "TOTAL"}),
+    );
+    // Two units per written KB in a transaction, table and index alike.
+    let c = &tx["ConsumedCapacity"][0];
+    assert!(c["CapacityUnits"].as_f64().unwrap() >= 2.0, "{c}");
+    assert_eq!(c["WriteCapacityUnits"], c["CapacityUnits"], "{c}");
+    assert!(c.get("ReadCapacityUnits").is_none(), "{c}");
     let q = ok(
         &t,
         "Query",

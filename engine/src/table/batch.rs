@@ -77,7 +77,7 @@ impl Tables {
             let mut lsm_keys = Vec::new();
             for k in &r.keys {
                 let (pk, sk) = t.def.key_of(k, true)?;
-                let key = keys::item_key(t.def.id, pk, sk);
+                let key = keys::item_key(t.def.id, t.def.placement, pk, sk);
                 if !seen.insert(key.clone()) {
                     return Err(DynamoError::validation(
                         "Provided list of item keys contains duplicates",

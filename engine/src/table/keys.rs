@@ -10,7 +10,7 @@
 //! transfer     := 00 'J' kind arn                        → an import ('I') or export ('E')
 //!                                                          as DescribeImport/Export shows it
 //! item         := 01 table_id:u64be 00  hash:u32be enc(pk) [enc(sk)]
-//! index entry  := 01 table_id:u64be idx hash:u32be enc(ipk)… enc(isk)… enc(pk) [enc(sk)]
+//! index entry  := 01 table_id:u64be idx hash:u32be enc(ipk)… enc(isk)… [thash:u32be] enc(pk) [enc(sk)]
 //! ttl entry    := 01 table_id:u64be FF expiry:u64be enc(pk) [enc(sk)]
 //! stream rec.  := 01 table_id:u64be FE stream:u32be seq:u64be   → a change (streams.rs)
 //! stream seq   := 00 'Q' table_id:u64be                 → u64be, the last sequence number
@@ -18,13 +18,21 @@
 //! A table's data lives under its numeric id, never its name, so a table dropped and created
 //! again under the same name cannot see the old items while they are being purged.
 //!
-//! `hash` is CRC-32 of `enc(pk)`: it spreads partitions over the key space the way DynamoDB's
-//! hash does, so Scan's `Segment`/`TotalSegments` become disjoint contiguous hash ranges.
+//! `hash` spreads partitions over the key space, so Scan's `Segment`/`TotalSegments` become
+//! disjoint contiguous hash ranges. How it is computed is the table's [`Placement`]: for every
+//! table created since 2026-12-06, DynamoDB's own — the first four bytes of
+//! MD5(`"Outliers"` ‖ the partition key's bytes) — so a Scan returns items in the order
+//! DynamoDB returns them and a parallel scan's segments hold the same items (dynalite's tests,
+//! run against DynamoDB, pin both); tables created before keep CRC-32 of `enc(pk)`. The bytes
+//! hashed are a string's UTF-8, a binary's bytes, and a number in DynamoDB's serialization
+//! ([`dynamo_number_bytes`]). Under `Dynamo` placement an index entry also carries `thash`,
+//! the same hash of the item's table key (partition then sort key bytes), after `isk…`:
+//! entries with equal index keys sort by it, as DynamoDB orders them.
 //!
 //! A global index may have up to four partition-key and four sort-key attributes (DynamoDB's
 //! multi-attribute keys, November 2025): `ipk…` and `isk…` are then the encodings of each, in
-//! the key schema's order, and `hash` is CRC-32 of the partition attributes' encodings one after
-//! another. The encodings are self-delimiting, so the concatenation sorts by the first sort
+//! the key schema's order, and `hash` is the placement's hash of the partition attributes one
+//! after another. The encodings are self-delimiting, so the concatenation sorts by the first sort
 //! attribute, then the second, and so on — and a Query's equalities on a left prefix of them
 //! are a key prefix. With one attribute each, the bytes are exactly the single-attribute ones.
 //! Within a partition, entries sort by the sort key's encoding, which orders values as
@@ -40,8 +48,24 @@
 // Bytes that go to disk or the wire: every narrowing cast is checked or explained (#22 §5).
 #![deny(clippy::cast_possible_truncation)]
 
+use md5::{Digest, Md5};
+use serde::{Deserialize, Serialize};
+
 use super::number::Number;
 use super::value::{AttributeValue, ValueType};
+
+/// How a table turns key values into the four `hash` bytes that place a partition in the key
+/// space (and in a Scan segment). Recorded in the table's description: a description written
+/// before the field existed is `Crc32`, so the items of an older store stay where they are.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Placement {
+    /// CRC-32 of the values' key encodings (tables created before 2026-12-06).
+    #[default]
+    Crc32,
+    /// DynamoDB's: the first four bytes of MD5(`"Outliers"` ‖ the values' bytes), which
+    /// orders a Scan as DynamoDB orders it; index entries also carry the table key's hash.
+    Dynamo,
+}
 
 /// First byte of catalog and bookkeeping keys.
 pub const META: u8 = 0x00;
@@ -273,49 +297,127 @@ fn decode_number(input: &[u8]) -> Option<(Number, &[u8])> {
 }
 
 /// The 32-bit hash that places a partition in the key space (and in a Scan segment).
-pub fn partition_hash(pk: &AttributeValue) -> u32 {
-    partition_hash_of(&[pk])
+pub fn partition_hash(placement: Placement, pk: &AttributeValue) -> u32 {
+    partition_hash_of(placement, &[pk])
 }
 
 /// [`partition_hash`] of a partition key of one or more attributes.
-pub fn partition_hash_of(pk: &[&AttributeValue]) -> u32 {
-    let mut enc = Vec::with_capacity(32);
-    for v in pk {
-        encode_value(&mut enc, v);
+pub fn partition_hash_of(placement: Placement, pk: &[&AttributeValue]) -> u32 {
+    match placement {
+        Placement::Crc32 => {
+            let mut enc = Vec::with_capacity(32);
+            for v in pk {
+                encode_value(&mut enc, v);
+            }
+            crc32fast::hash(&enc)
+        }
+        Placement::Dynamo => dynamo_hash(pk),
     }
-    crc32fast::hash(&enc)
+}
+
+/// DynamoDB's hash of key values: MD5 of `"Outliers"` and each value's bytes (a string's UTF-8,
+/// a binary's bytes, a number's [`dynamo_number_bytes`]), its first four bytes big-endian.
+/// The salt and the number format are what reproduce, for every key in dynalite's tests (run
+/// against DynamoDB), the order DynamoDB's Scan returns and the segment each key falls in.
+pub fn dynamo_hash(values: &[&AttributeValue]) -> u32 {
+    let mut h = Md5::new();
+    h.update(b"Outliers");
+    let mut num = [0u8; DYNAMO_NUMBER_MAX];
+    for v in values {
+        match v {
+            AttributeValue::S(s) => h.update(s.as_bytes()),
+            AttributeValue::B(b) => h.update(b),
+            AttributeValue::N(n) => {
+                let len = dynamo_number_bytes(n, &mut num);
+                h.update(&num[..len]);
+            }
+            _ => debug_assert!(false, "not a key type: {:?}", v.value_type()),
+        }
+    }
+    let d = h.finalize();
+    u32::from_be_bytes([d[0], d[1], d[2], d[3]])
+}
+
+/// The longest [`dynamo_number_bytes`]: an exponent byte and 20 base-100 digits (38 digits
+/// and a leading zero), or 19 of them and a negative number's terminator.
+pub const DYNAMO_NUMBER_MAX: usize = 21;
+
+/// Writes DynamoDB's serialization of a number into `out` and returns its length — the
+/// base-100 format of Oracle's NUMBER: zero is `80`; otherwise an exponent byte (the
+/// base-100 exponent of the `0.dd dd… × 100^e` form, minus 64, as a byte; bitwise inverted for
+/// a negative number), then each pair of decimal digits `v` as `v + 1` (negative: `101 - v`),
+/// the digits padded with a leading zero when the decimal exponent is odd, and a negative
+/// number of fewer than 20 digit bytes ended by `66` (102). So `1` is `C1 02`, `-1` is
+/// `3E 64 66`, `100` is `C2 02`.
+pub fn dynamo_number_bytes(n: &Number, out: &mut [u8; DYNAMO_NUMBER_MAX]) -> usize {
+    if n.is_zero() {
+        out[0] = 0x80;
+        return 1;
+    }
+    let neg = n.is_negative();
+    let ds = n.digits();
+    // The number is 0.d₁d₂… × 10^exp; with an odd exp a leading zero digit makes it even, so
+    // the digits pair up as base-100 digits of 0.(0d₁)(d₂d₃)… × 100^((exp+1)/2).
+    let pad = usize::from(n.exponent().rem_euclid(2) == 1);
+    let e100 = (n.exponent() + i32::from(pad == 1)) / 2;
+    let biased = u8::try_from((e100 - 64).rem_euclid(256)).expect("rem_euclid(256) is 0..=255");
+    out[0] = if neg { !biased } else { biased };
+    let digit = |i: usize| -> u8 {
+        if i < pad {
+            0
+        } else {
+            ds.get(i - pad).copied().unwrap_or(0)
+        }
+    };
+    let pairs = (ds.len() + pad).div_ceil(2);
+    for p in 0..pairs {
+        let v = digit(2 * p) * 10 + digit(2 * p + 1);
+        out[1 + p] = if neg { 101 - v } else { v + 1 };
+    }
+    let mut len = 1 + pairs;
+    if neg && pairs < 20 {
+        out[len] = 102;
+        len += 1;
+    }
+    len
 }
 
 /// Prefix shared by every entry of one partition of an index (or of the table).
-pub fn partition_prefix(table_id: u64, index: u8, pk: &AttributeValue) -> Vec<u8> {
-    partition_prefix_of(table_id, index, &[pk])
+pub fn partition_prefix(
+    table_id: u64,
+    placement: Placement,
+    index: u8,
+    pk: &AttributeValue,
+) -> Vec<u8> {
+    partition_prefix_of(table_id, placement, index, &[pk])
 }
 
 /// [`partition_prefix`] of a partition key of one or more attributes.
-pub fn partition_prefix_of(table_id: u64, index: u8, pk: &[&AttributeValue]) -> Vec<u8> {
+pub fn partition_prefix_of(
+    table_id: u64,
+    placement: Placement,
+    index: u8,
+    pk: &[&AttributeValue],
+) -> Vec<u8> {
     let mut k = index_prefix(table_id, index);
-    k.extend_from_slice(&partition_hash_of(pk).to_be_bytes());
+    k.extend_from_slice(&partition_hash_of(placement, pk).to_be_bytes());
     for v in pk {
         encode_value(&mut k, v);
     }
     k
 }
 
-/// The key suffix that identifies an item in its table: `hash enc(pk) [enc(sk)]`.
-pub fn item_suffix(pk: &AttributeValue, sk: Option<&AttributeValue>) -> Vec<u8> {
-    let mut k = Vec::with_capacity(48);
-    k.extend_from_slice(&partition_hash(pk).to_be_bytes());
-    encode_value(&mut k, pk);
+/// The LSM key of an item: `index_prefix hash enc(pk) [enc(sk)]`.
+pub fn item_key(
+    table_id: u64,
+    placement: Placement,
+    pk: &AttributeValue,
+    sk: Option<&AttributeValue>,
+) -> Vec<u8> {
+    let mut k = partition_prefix(table_id, placement, TABLE_INDEX, pk);
     if let Some(s) = sk {
         encode_value(&mut k, s);
     }
-    k
-}
-
-/// The LSM key of an item.
-pub fn item_key(table_id: u64, pk: &AttributeValue, sk: Option<&AttributeValue>) -> Vec<u8> {
-    let mut k = index_prefix(table_id, TABLE_INDEX);
-    k.extend_from_slice(&item_suffix(pk, sk));
     k
 }
 
@@ -323,15 +425,23 @@ pub fn item_key(table_id: u64, pk: &AttributeValue, sk: Option<&AttributeValue>)
 /// (`pk`, `sk`).
 pub fn index_key(
     table_id: u64,
+    placement: Placement,
     index: u8,
     ipk: &[&AttributeValue],
     isk: &[&AttributeValue],
     pk: &AttributeValue,
     sk: Option<&AttributeValue>,
 ) -> Vec<u8> {
-    let mut k = partition_prefix_of(table_id, index, ipk);
+    let mut k = partition_prefix_of(table_id, placement, index, ipk);
     for s in isk {
         encode_value(&mut k, s);
+    }
+    if placement == Placement::Dynamo {
+        let thash = match sk {
+            Some(s) => dynamo_hash(&[pk, s]),
+            None => dynamo_hash(&[pk]),
+        };
+        k.extend_from_slice(&thash.to_be_bytes());
     }
     encode_value(&mut k, pk);
     if let Some(s) = sk {
@@ -422,13 +532,141 @@ mod tests {
 
     #[test]
     fn partitions_do_not_mix() {
-        let p1 = partition_prefix(1, 0, &AttributeValue::s("a"));
-        let k = item_key(1, &AttributeValue::s("ab"), Some(&AttributeValue::s("c")));
-        assert!(!k.starts_with(&p1));
-        let other_table = item_key(2, &AttributeValue::s("a"), None);
-        assert!(!other_table.starts_with(&index_prefix(1, 0)));
+        for pl in [Placement::Crc32, Placement::Dynamo] {
+            let p1 = partition_prefix(1, pl, 0, &AttributeValue::s("a"));
+            let k = item_key(
+                1,
+                pl,
+                &AttributeValue::s("ab"),
+                Some(&AttributeValue::s("c")),
+            );
+            assert!(!k.starts_with(&p1));
+            let other_table = item_key(2, pl, &AttributeValue::s("a"), None);
+            assert!(!other_table.starts_with(&index_prefix(1, 0)));
+        }
         assert_eq!(segment_hash_range(0, 1), (0, 1 << 32));
         assert_eq!(segment_hash_range(1, 2), (1 << 31, 1 << 32));
+    }
+
+    /// The layout of a table created before placements existed: CRC-32 of `enc(pk)`. Stores
+    /// written then are read with these bytes, so they must never change.
+    #[test]
+    fn crc32_placement_keeps_the_old_layout() {
+        let pk = AttributeValue::s("ann");
+        let mut want = vec![DATA, 0, 0, 0, 0, 0, 0, 0, 7, TABLE_INDEX];
+        want.extend_from_slice(&crc32fast::hash(b"ann\x00\x00").to_be_bytes());
+        want.extend_from_slice(b"ann\x00\x00");
+        want.extend_from_slice(&[0x03, 0x82, 0x40]);
+        assert_eq!(item_key(7, Placement::Crc32, &pk, Some(&num("3"))), want);
+        // No table-key hash in an index entry.
+        let ix = index_key(7, Placement::Crc32, 1, &[&pk], &[], &num("3"), None);
+        let mut want = index_prefix(7, 1);
+        want.extend_from_slice(&crc32fast::hash(b"ann\x00\x00").to_be_bytes());
+        want.extend_from_slice(b"ann\x00\x00");
+        want.extend_from_slice(&[0x03, 0x82, 0x40]);
+        assert_eq!(ix, want);
+        // A description without the field is such a table.
+        let p: Placement = Default::default();
+        assert_eq!(p, Placement::Crc32);
+    }
+
+    /// Oracle's NUMBER bytes, which DynamoDB hashes: known values of that format.
+    #[test]
+    fn dynamo_number_bytes_are_oracles_number_format() {
+        let bytes = |s: &str| {
+            let mut out = [0u8; DYNAMO_NUMBER_MAX];
+            let n = dynamo_number_bytes(&Number::parse(s).unwrap(), &mut out);
+            out[..n].to_vec()
+        };
+        assert_eq!(bytes("0"), [0x80]);
+        assert_eq!(bytes("1"), [0xC1, 0x02]);
+        assert_eq!(bytes("-1"), [0x3E, 0x64, 0x66]);
+        assert_eq!(bytes("100"), [0xC2, 0x02]);
+        assert_eq!(bytes("123.45"), [0xC2, 0x02, 0x18, 0x2E]);
+        assert_eq!(bytes("0.012345"), [0xC0, 0x02, 0x18, 0x2E]);
+        assert_eq!(bytes("-123.45"), [0x3D, 0x64, 0x4E, 0x38, 0x66]);
+        // 38 digits: 20 digit bytes (a leading zero pads the odd exponent), no terminator.
+        let big = "-".to_owned() + &"9".repeat(38) + "0";
+        assert_eq!(bytes(&big).len(), DYNAMO_NUMBER_MAX);
+        assert_eq!(bytes(&big[1..]).len(), DYNAMO_NUMBER_MAX);
+        assert_eq!(bytes("1e125")[0], 0xFF);
+        assert_eq!(bytes("1e-130"), [0x80, 0x02]);
+    }
+
+    /// The order DynamoDB's Scan returns these partition keys in, and the segments of 4096
+    /// they fall in: dynalite's scan tests ("should return items in string/number hash
+    /// order", "… from correct … hash segments"), which its author checks against DynamoDB.
+    #[test]
+    fn dynamo_placement_orders_partitions_as_dynamodb_scans_them() {
+        let order = |keys: &[AttributeValue]| {
+            let mut ks: Vec<(u32, String)> = keys
+                .iter()
+                .map(|k| (partition_hash(Placement::Dynamo, k), format!("{k:?}")))
+                .collect();
+            ks.sort();
+            ks.into_iter().map(|(_, k)| k).collect::<Vec<_>>()
+        };
+        let s: Vec<AttributeValue> = [
+            "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "aardman", "hello", "zapf", "äáöü",
+        ]
+        .iter()
+        .map(|k| AttributeValue::s(*k))
+        .collect();
+        let want: Vec<String> = [
+            "2", "8", "9", "1", "6", "hello", "0", "5", "4", "äáöü", "aardman", "7", "3", "zapf",
+        ]
+        .iter()
+        .map(|k| format!("{:?}", AttributeValue::s(*k)))
+        .collect();
+        assert_eq!(order(&s), want);
+        let n: Vec<AttributeValue> = [
+            "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "999.9", "-999.9", "0.012345",
+            "-0.09",
+        ]
+        .iter()
+        .map(|k| num(k))
+        .collect();
+        let want: Vec<String> = [
+            "7", "999.9", "8", "3", "2", "-999.9", "9", "4", "-0.09", "6", "1", "0", "0.012345",
+            "5",
+        ]
+        .iter()
+        .map(|k| format!("{:?}", num(k)))
+        .collect();
+        assert_eq!(order(&n), want);
+        let segment_of = |k: &AttributeValue| partition_hash(Placement::Dynamo, k) >> 20;
+        for (k, seg) in [("3635", 0), ("228", 0), ("1668", 1), ("3435", 4)] {
+            assert_eq!(segment_of(&AttributeValue::s(k)), seg, "{k}");
+        }
+        assert_eq!(segment_of(&num("251")), 1);
+        assert_eq!(segment_of(&num("2388")), 4095);
+    }
+
+    /// Index entries with equal index keys sort by the hash of the item's table key, as
+    /// DynamoDB orders them (dynalite's "should query on basic hash global index", against
+    /// DynamoDB: table key (a, b), every item with the same index key).
+    #[test]
+    fn dynamo_placement_orders_equal_index_keys_by_table_key_hash() {
+        let s = AttributeValue::s;
+        let c = s("x");
+        let mut entries: Vec<(Vec<u8>, &str)> = [
+            ("a", "a"),
+            ("b", "b"),
+            ("c", "e"),
+            ("c", "d"),
+            ("d", "a"),
+            ("e", "a"),
+        ]
+        .iter()
+        .map(|(a, b)| {
+            let k = index_key(3, Placement::Dynamo, 1, &[&c], &[], &s(a), Some(&s(b)));
+            (k, *a)
+        })
+        .collect();
+        entries.sort();
+        let got: Vec<&str> = entries.iter().map(|e| e.1).collect();
+        // (b,b), (a,a), (c,e), (e,a) are DynamoDB's first four.
+        assert_eq!(&got[..4], ["b", "a", "c", "e"]);
     }
 
     fn arb_number() -> impl Strategy<Value = Number> {

@@ -67,7 +67,7 @@ impl Tables {
             cache_only: req.memory_only,
             ..ReadOptions::default()
         };
-        let item = self.read_item_opt(&keys::item_key(t.def.id, pk, sk), ro)?;
+        let item = self.read_item_opt(&keys::item_key(t.def.id, t.def.placement, pk, sk), ro)?;
         let mut meter = Meter::new(&t.def.name);
         meter.table_read(capacity::read_units(
             item.as_ref().map_or(0, item_size),
@@ -296,7 +296,11 @@ impl Tables {
         }
         // The LSM range.
         let (mut lower, mut upper): (Vec<u8>, Option<Vec<u8>>) = match (&key_cond, segment) {
-            (Some(kc), _) => kc.range(def.id, index.map_or(keys::TABLE_INDEX, |i| i.number)),
+            (Some(kc), _) => kc.range(
+                def.id,
+                def.placement,
+                index.map_or(keys::TABLE_INDEX, |i| i.number),
+            ),
             (None, Some((lo, hi))) => {
                 let p = keys::index_prefix(def.id, index.map_or(keys::TABLE_INDEX, |i| i.number));
                 let mut l = p.clone();
@@ -368,7 +372,9 @@ impl Tables {
                     let pk = item.get(&def.hash.name);
                     let sk = def.range.as_ref().and_then(|r| item.get(&r.name));
                     if let Some(pk) = pk {
-                        if let Some(full) = self.read_item(&keys::item_key(def.id, pk, sk))? {
+                        if let Some(full) =
+                            self.read_item(&keys::item_key(def.id, def.placement, pk, sk))?
+                        {
                             table_fetch_bytes += item_size(&full);
                             item = full;
                         }
@@ -693,7 +699,7 @@ fn start_key(def: &TableDef, index: Option<&IndexDef>, esk: &Item) -> Result<Vec
     let pk = get(&def.hash)?;
     let sk = def.range.as_ref().map(get).transpose()?;
     match index {
-        None => Ok(keys::item_key(def.id, pk, sk)),
+        None => Ok(keys::item_key(def.id, def.placement, pk, sk)),
         Some(ix) => {
             let ipk = ix
                 .hash_attrs()
@@ -705,7 +711,15 @@ fn start_key(def: &TableDef, index: Option<&IndexDef>, esk: &Item) -> Result<Vec
                 .into_iter()
                 .map(get)
                 .collect::<Result<Vec<_>>>()?;
-            Ok(keys::index_key(def.id, ix.number, &ipk, &isk, pk, sk))
+            Ok(keys::index_key(
+                def.id,
+                def.placement,
+                ix.number,
+                &ipk,
+                &isk,
+                pk,
+                sk,
+            ))
         }
     }
 }
@@ -774,9 +788,14 @@ pub enum SortCondition {
 
 impl KeyCondition {
     /// The LSM key range `[lower, upper)` holding exactly the entries that match.
-    pub fn range(&self, table_id: u64, index: u8) -> (Vec<u8>, Option<Vec<u8>>) {
+    pub fn range(
+        &self,
+        table_id: u64,
+        placement: keys::Placement,
+        index: u8,
+    ) -> (Vec<u8>, Option<Vec<u8>>) {
         let pk: Vec<&AttributeValue> = self.pk.iter().collect();
-        let mut prefix = keys::partition_prefix_of(table_id, index, &pk);
+        let mut prefix = keys::partition_prefix_of(table_id, placement, index, &pk);
         for v in &self.sk_eq {
             keys::encode_value(&mut prefix, v);
         }

@@ -233,6 +233,11 @@ pub struct TableDef {
     /// the entries are gone.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub purging: Vec<DeletedIndex>,
+    /// How partition keys become key-space hashes ([`super::keys::Placement`]): DynamoDB's
+    /// for every new table; a description written before the field existed reads as the
+    /// CRC-32 placement its items were stored under.
+    #[serde(default)]
+    pub placement: super::keys::Placement,
 }
 
 /// A table's class (`TableClassSummary`).
@@ -1030,6 +1035,7 @@ pub fn table_def(
         },
         resource_policy: None,
         pitr_since_ms: None,
+        placement: super::keys::Placement::Dynamo,
         deletion_protection: input.deletion_protection,
         table_class: match &input.table_class {
             Some(c) => {

@@ -334,7 +334,7 @@ impl Tables {
             })?;
             legacy::check_placeholders(g.names.as_ref(), None)?;
             let (pk, sk) = t.def.key_of(&g.key, true)?;
-            let key = keys::item_key(t.def.id, pk, sk);
+            let key = keys::item_key(t.def.id, t.def.placement, pk, sk);
             if !seen.insert(key.clone()) {
                 return Err(DynamoError::validation(
                     "Transaction request cannot include multiple operations on one item",

@@ -151,7 +151,7 @@ pub(crate) struct Prepared {
 /// The key attributes of `item` as their own item, validated.
 fn key_item(def: &TableDef, item: &Item, exact: bool) -> Result<(Vec<u8>, Item)> {
     let (pk, sk) = def.key_of(item, exact)?;
-    let key = keys::item_key(def.id, pk, sk);
+    let key = keys::item_key(def.id, def.placement, pk, sk);
     let mut k = Item::new();
     k.insert(def.hash.name.clone(), pk.clone());
     if let (Some(r), Some(s)) = (&def.range, sk) {
@@ -532,7 +532,7 @@ pub(crate) fn index_entry(def: &TableDef, ix: &IndexDef, item: &Item) -> Option<
     let isk = get_all(ix.range_attrs(), false)?;
     let pk = item.get(&def.hash.name)?;
     let sk = def.range.as_ref().and_then(|r| item.get(&r.name));
-    let key = keys::index_key(def.id, ix.number, &ipk, &isk, pk, sk);
+    let key = keys::index_key(def.id, def.placement, ix.number, &ipk, &isk, pk, sk);
     let projected: Item = match &ix.projection {
         ProjectionType::All => item.clone(),
         other => item

@@ -236,9 +236,14 @@ fn bad_key_schemas_are_refused_and_one_attribute_keys_keep_their_bytes() {
     assert!(create(&[("a", "HASH"), ("b", "RANGE"), ("c", "HASH")]).is_err());
     assert!(create(&[("a", "HASH"), ("b", "RANGE"), ("b", "RANGE")]).is_err());
     // The bytes of a one-attribute key are the single-value encoding.
-    let one = keys::index_key(7, 1, &[&s("p")], &[&n("1")], &s("id"), None);
-    let mut expect = keys::partition_prefix(7, 1, &s("p"));
-    keys::encode_value(&mut expect, &n("1"));
-    keys::encode_value(&mut expect, &s("id"));
-    assert_eq!(one, expect);
+    for placement in [keys::Placement::Crc32, keys::Placement::Dynamo] {
+        let one = keys::index_key(7, placement, 1, &[&s("p")], &[&n("1")], &s("id"), None);
+        let mut expect = keys::partition_prefix(7, placement, 1, &s("p"));
+        keys::encode_value(&mut expect, &n("1"));
+        if placement == keys::Placement::Dynamo {
+            expect.extend_from_slice(&keys::dynamo_hash(&[&s("id")]).to_be_bytes());
+        }
+        keys::encode_value(&mut expect, &s("id"));
+        assert_eq!(one, expect);
+    }
 }
