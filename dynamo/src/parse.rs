@@ -457,6 +457,31 @@ fn warm(m: &Obj<'_>) -> R<Option<(Option<u64>, Option<u64>)>> {
         .transpose()
 }
 
+/// OnDemandThroughput: the read and write request-unit maxima, either may be absent (`-1` is
+/// no maximum, so these are signed).
+fn on_demand(m: &Obj<'_>) -> R<Option<(Option<i64>, Option<i64>)>> {
+    let long = |o: &Obj<'_>, k: &str| -> R<Option<i64>> {
+        match get(o, k) {
+            None => Ok(None),
+            Some(Json::Number(n)) => n.as_i64().map(Some).ok_or_else(|| {
+                WireError::Validation(format!(
+                    "1 validation error detected: Value '{n}' at 'onDemandThroughput.{}' failed to satisfy constraint: Member must be a whole number",
+                    lower_first(k)
+                ))
+            }),
+            Some(v) => Err(wrong(v, &Shape::Long)),
+        }
+    };
+    opt_map(m, "OnDemandThroughput")?
+        .map(|o| {
+            Ok((
+                long(o, "MaxReadRequestUnits")?,
+                long(o, "MaxWriteRequestUnits")?,
+            ))
+        })
+        .transpose()
+}
+
 fn throughput(m: &Obj<'_>) -> R<Option<Throughput>> {
     opt_map(m, "ProvisionedThroughput")?
         .map(|t| {
@@ -526,6 +551,7 @@ fn create_table(m: &Obj<'_>) -> R<CreateTableInput> {
         deletion_protection: opt_bool(m, "DeletionProtectionEnabled")?.unwrap_or(false),
         table_class: opt_str(m, "TableClass")?,
         warm: warm(m)?,
+        on_demand: on_demand(m)?,
     })
 }
 
@@ -544,10 +570,9 @@ fn tags(m: &Obj<'_>) -> R<Option<Vec<(String, String)>>> {
 }
 
 /// UpdateTable's members that change what this server does not have: refused by name.
-const UPDATE_TABLE_UNSERVED: [&str; 4] = [
+const UPDATE_TABLE_UNSERVED: [&str; 3] = [
     "ReplicaUpdates",
     "SSESpecification",
-    "OnDemandThroughput",
     "MultiRegionConsistency",
 ];
 
@@ -621,6 +646,7 @@ fn update_table(m: &Obj<'_>) -> R<UpdateTableInput> {
         deletion_protection: opt_bool(m, "DeletionProtectionEnabled")?,
         table_class: opt_str(m, "TableClass")?,
         warm: warm(m)?,
+        on_demand: on_demand(m)?,
         gsi_updates,
         unsupported: UPDATE_TABLE_UNSERVED
             .iter()

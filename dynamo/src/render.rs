@@ -149,6 +149,12 @@ pub fn table_description(info: &TableInfo, region: &str, account: &str) -> Value
         "WarmThroughput".into(),
         json!({"ReadUnitsPerSecond": read, "WriteUnitsPerSecond": write, "Status": "ACTIVE"}),
     );
+    if let Some((read, write)) = d.on_demand {
+        t.insert(
+            "OnDemandThroughput".into(),
+            json!({"MaxReadRequestUnits": read, "MaxWriteRequestUnits": write}),
+        );
+    }
     if let Some(c) = &d.table_class {
         let mut summary = Map::new();
         summary.insert("TableClass".into(), json!(c.class));

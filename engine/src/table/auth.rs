@@ -449,10 +449,26 @@ impl Tables {
             if !rv.is_empty() {
                 context.push(("dynamodb:ReturnValues", &rv));
             }
+            // The account the resource's ARN names: a table of another account is not this
+            // store's, and the caller's own policies cannot grant it (IAM's cross-account
+            // rule: only a policy of that account could), so such a request is denied before
+            // anything looks for the table — DynamoDB's AccessDeniedException for a
+            // well-formed ARN of another account (the DynamoDB Conformance Suite, against
+            // DynamoDB).
+            let resource_account = c
+                .resource
+                .split(':')
+                .nth(4)
+                .filter(|a| {
+                    c.resource.starts_with("arn:")
+                        && a.len() == 12
+                        && a.bytes().all(|b| b.is_ascii_digit())
+                })
+                .unwrap_or(&self.account);
             let access = Access {
                 action: &c.action,
                 resource: &c.resource,
-                resource_account: Some(&self.account),
+                resource_account: Some(resource_account),
                 resource_policies: &policies,
                 context: &context,
                 now_unix_ms: self.clock.unix_millis(),

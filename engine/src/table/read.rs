@@ -366,9 +366,13 @@ impl Tables {
             bytes_read += item_size(&item);
             out.scanned_count += 1;
             last = Some(item.clone());
-            // A local index that does not hold what was asked for reads the table item.
+            // A local index that does not hold what was asked for reads the table item. With
+            // the index's default Select (its projected attributes) the table item only
+            // serves the filter: the answer is still the index entry, as DynamoDB gives it.
+            let mut entry = None;
             if let Some(ix) = index {
-                if ix.local && needs_table_item(ix, select, paths.as_deref(), filter.as_ref()) {
+                if ix.local && needs_table_item(def, ix, select, paths.as_deref(), filter.as_ref())
+                {
                     let pk = item.get(&def.hash.name);
                     let sk = def.range.as_ref().and_then(|r| item.get(&r.name));
                     if let Some(pk) = pk {
@@ -376,7 +380,7 @@ impl Tables {
                             self.read_item(&keys::item_key(def.id, def.placement, pk, sk))?
                         {
                             table_fetch_bytes += item_size(&full);
-                            item = full;
+                            entry = Some(std::mem::replace(&mut item, full));
                         }
                     }
                 }
@@ -387,9 +391,10 @@ impl Tables {
             {
                 out.count += 1;
                 if select != Select::Count {
-                    out.items.push(match &paths {
-                        Some(p) => projection::project(&item, p),
-                        None => item,
+                    out.items.push(match (&paths, entry) {
+                        (Some(p), _) => projection::project(&item, p),
+                        (None, Some(entry)) if select == Select::AllProjected => entry,
+                        (None, _) => item,
                     });
                 }
             }
@@ -569,6 +574,7 @@ fn first_path_in<'a>(c: &CondExpr, names: &[&'a str]) -> Option<&'a str> {
 }
 
 fn needs_table_item(
+    def: &TableDef,
     ix: &IndexDef,
     select: Select,
     paths: Option<&[PathExpr]>,
@@ -591,7 +597,10 @@ fn needs_table_item(
     if let Some(f) = filter {
         paths_in_cond(f, &mut attrs);
     }
-    attrs.iter().any(|a| !projected(ix, a))
+    // Key attributes, the table's and the index's, are in every index entry.
+    attrs
+        .iter()
+        .any(|a| !def.is_key(a) && !ix.is_key_attr(a) && !projected(ix, a))
 }
 
 /// The key attributes that identify an entry: the table's keys, plus the index's.

@@ -228,6 +228,10 @@ pub struct TableDef {
     /// throttled.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warm: Option<(u64, u64)>,
+    /// OnDemandThroughput: the most read and write request units a second an on-demand table
+    /// may use (`-1`: no maximum). Recorded and shown; nothing here is throttled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_demand: Option<(i64, i64)>,
     /// Deleted global indexes whose entries are still being deleted ([`super::online`]):
     /// DescribeTable shows them `DELETING`, and no new index takes one of their numbers until
     /// the entries are gone.
@@ -253,6 +257,28 @@ pub struct TableClass {
 /// The warm throughput of a new on-demand table, read and write units a second (DynamoDB's
 /// documented defaults; ScyllaDB's Alternator test_warm_throughput.py uses them as minimums).
 pub const WARM_DEFAULT: (u64, u64) = (12_000, 4_000);
+
+/// An OnDemandThroughput parameter (`(read, write)` maxima, either may be absent) over the
+/// table's current one (`(-1, -1)`, no maxima, when it has none): each `-1` or at least 1.
+pub fn on_demand_throughput(
+    current: Option<(i64, i64)>,
+    asked: (Option<i64>, Option<i64>),
+) -> Result<(i64, i64)> {
+    let mut out = current.unwrap_or((-1, -1));
+    for (v, name, slot) in [
+        (asked.0, "MaxReadRequestUnits", &mut out.0),
+        (asked.1, "MaxWriteRequestUnits", &mut out.1),
+    ] {
+        let Some(v) = v else { continue };
+        if v != -1 && v < 1 {
+            return Err(DynamoError::validation(format!(
+                "One or more parameter values were invalid: OnDemandThroughput {name} must be -1 (no maximum) or at least 1, not {v}"
+            )));
+        }
+        *slot = v;
+    }
+    Ok(out)
+}
 
 /// A WarmThroughput parameter (`(read, write)`, either may be absent) over the table's
 /// current one: at least the defaults, and never lower than what the table has.
@@ -578,6 +604,8 @@ pub struct CreateTableInput {
     pub table_class: Option<String>,
     /// WarmThroughput: read and write units a second, either may be absent.
     pub warm: Option<(Option<u64>, Option<u64>)>,
+    /// OnDemandThroughput: MaxReadRequestUnits and MaxWriteRequestUnits, either may be absent.
+    pub on_demand: Option<(Option<i64>, Option<i64>)>,
 }
 
 /// Longest key attribute name, in bytes: the API model's limit on KeySchemaElement and
@@ -1051,6 +1079,10 @@ pub fn table_def(
             Some(asked) => Some(warm_throughput(WARM_DEFAULT, asked)?),
             None => None,
         },
+        on_demand: input
+            .on_demand
+            .map(|asked| on_demand_throughput(None, asked))
+            .transpose()?,
         purging: Vec::new(),
     })
 }

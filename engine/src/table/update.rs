@@ -44,6 +44,8 @@ pub struct UpdateTableInput {
     pub table_class: Option<String>,
     /// WarmThroughput: read and write units a second, either may be absent.
     pub warm: Option<(Option<u64>, Option<u64>)>,
+    /// OnDemandThroughput: MaxReadRequestUnits and MaxWriteRequestUnits, either may be absent.
+    pub on_demand: Option<(Option<i64>, Option<i64>)>,
     /// GlobalSecondaryIndexUpdates.
     pub gsi_updates: Vec<GsiUpdate>,
     /// Members given that this server does not serve (ReplicaUpdates, SSESpecification …):
@@ -146,6 +148,7 @@ fn as_created(
         deletion_protection: false,
         table_class: None,
         warm: None,
+        on_demand: None,
     }
 }
 
@@ -190,6 +193,18 @@ fn billing(
         "PROVISIONED" => {
             let switching = def.billing_mode != "PROVISIONED";
             match input.throughput {
+                // A change to the same numbers is refused, in DynamoDB's words (dynalite's
+                // updateTable tests and the DynamoDB Conformance Suite, both against DynamoDB).
+                Some(t) if !switching && t == def.throughput => {
+                    return Err(DynamoError::validation(format!(
+                        "The provisioned throughput for the table will not change. The requested value equals the current value. \
+                         Current ReadCapacityUnits provisioned for the table: {r}. Requested ReadCapacityUnits: {r}. \
+                         Current WriteCapacityUnits provisioned for the table: {w}. Requested WriteCapacityUnits: {w}. \
+                         Refer to the Amazon DynamoDB Developer Guide for current limits and how to request higher limits.",
+                        r = t.read,
+                        w = t.write
+                    )))
+                }
                 Some(t) => def.throughput = t,
                 // UpdateTable's words for it, unlike CreateTable's (dynalite's tests, checked
                 // against DynamoDB).
@@ -235,6 +250,7 @@ impl Tables {
             && input.deletion_protection.is_none()
             && input.table_class.is_none()
             && input.warm.is_none()
+            && input.on_demand.is_none()
             && input.gsi_updates.is_empty()
         {
             return Err(DynamoError::validation(
@@ -337,6 +353,9 @@ impl Tables {
         }
         if let Some(p) = input.deletion_protection {
             def.deletion_protection = p;
+        }
+        if let Some(asked) = input.on_demand {
+            def.on_demand = Some(schema::on_demand_throughput(def.on_demand, asked)?);
         }
         if let Some(asked) = input.warm {
             def.warm = Some(schema::warm_throughput(

@@ -387,3 +387,44 @@ fn a_table_s_resource_policy_admits_another_account_and_its_deny_binds_everyone(
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Validation, "{e:?}");
 }
+
+/// A resource ARN of another account is not this store's: even an administrator of this
+/// account (`dynamodb:*` on `*`) is denied it — IAM's cross-account rule, DynamoDB's
+/// AccessDeniedException (the DynamoDB Conformance Suite's ListTagsOfResource of a
+/// well-formed ARN in account 000000000000, against DynamoDB) — before anything looks for
+/// the table; the same ARN in this account is answered.
+#[test]
+fn a_resource_of_another_account_is_denied_even_to_an_administrator() {
+    let (t, mut auth, _tmp) = setup();
+    const ADMIN: &str = "arn:aws:iam::000000000000:user/admin";
+    auth.directory.put_user(User {
+        arn: ADMIN.into(),
+        unique_id: "AIDAADMIN".into(),
+        policies: vec![Arc::new(
+            Policy::parse(
+                r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}}"#,
+                PolicyKind::Identity,
+            )
+            .unwrap(),
+        )],
+        groups: Vec::new(),
+        boundary: None,
+        tags: BTreeMap::new(),
+    });
+    let admin = Principal::User(ADMIN.into());
+    let as_admin = Requester {
+        principal: &admin,
+        context: &[],
+    };
+    let tags = |account: &str| {
+        Request::ListTagsOfResource(format!(
+            "arn:aws:dynamodb:us-east-1:{account}:table/GameScores"
+        ))
+    };
+    let e = t
+        .execute_as(&auth, &as_admin, None, &tags("111111111111"))
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::AccessDenied, "{}", e.message);
+    t.execute_as(&auth, &as_admin, None, &tags("000000000000"))
+        .unwrap();
+}

@@ -323,6 +323,19 @@ fn billing_streams_and_deletion_protection_follow_dynamodbs_rules() {
         ("PROVISIONED", tp)
     );
     assert_eq!(info.def.gsis[0].throughput, Some(tp));
+    // The same numbers again change nothing, and DynamoDB says so.
+    let e = update(t, |u| {
+        u.billing_mode = Some("PROVISIONED".into());
+        u.throughput = Some(tp);
+    })
+    .unwrap_err();
+    assert!(
+        e.message.starts_with(
+            "The provisioned throughput for the table will not change. The requested value equals the current value. Current ReadCapacityUnits provisioned for the table: 5."
+        ),
+        "{}",
+        e.message
+    );
     // Back to on-demand: no throughput may be given, and every index's is dropped.
     let e = update(t, |u| {
         u.billing_mode = Some("PAY_PER_REQUEST".into());
@@ -332,6 +345,13 @@ fn billing_streams_and_deletion_protection_follow_dynamodbs_rules() {
     assert!(e.message.contains("PAY_PER_REQUEST"), "{}", e.message);
     let info = update(t, |u| u.billing_mode = Some("PAY_PER_REQUEST".into())).unwrap();
     assert_eq!(info.def.gsis[0].throughput, None);
+    // On-demand maxima: recorded, one at a time, -1 for none; 0 is refused.
+    let info = update(t, |u| u.on_demand = Some((Some(20), None))).unwrap();
+    assert_eq!(info.def.on_demand, Some((20, -1)));
+    let info = update(t, |u| u.on_demand = Some((None, Some(15)))).unwrap();
+    assert_eq!(info.def.on_demand, Some((20, 15)));
+    let e = update(t, |u| u.on_demand = Some((Some(0), None))).unwrap_err();
+    assert!(e.message.contains("MaxReadRequestUnits"), "{}", e.message);
 
     // Streams: a view type to enable, and only one enabled stream.
     let e = update(t, |u| u.stream = Some((true, None))).unwrap_err();
@@ -362,6 +382,10 @@ fn billing_streams_and_deletion_protection_follow_dynamodbs_rules() {
     let f = f.reopen();
     let t = &f.t;
     assert!(t.describe_table("people").unwrap().def.deletion_protection);
+    assert_eq!(
+        t.describe_table("people").unwrap().def.on_demand,
+        Some((20, 15))
+    );
     update(t, |u| u.deletion_protection = Some(false)).unwrap();
     t.delete_table("people").unwrap();
 }
