@@ -57,6 +57,10 @@ pub enum Rule {
     Enum(&'static [&'static str]),
     /// A table name (pattern, 3 to 255 characters) or a table's ARN whose name is one.
     TableName,
+    /// An item operation's table name: as [`Rule::TableName`] (the model's `TableArn` is of
+    /// one character or more, but nothing observed says a short name is taken), except that
+    /// the empty name is answered before every constraint ([`check`]).
+    ItemTableName,
     /// A map whose keys are table names (one violation for the map, whichever key fails).
     TableNameKeys,
     /// A map whose values are lists of this many elements (one violation for the map).
@@ -101,6 +105,7 @@ const VIEW_TYPE: &[&str] = &["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KE
 use Rule::*;
 
 const REQUIRED_TABLE: &[Rule] = &[Required, TableName];
+const REQUIRED_ITEM_TABLE: &[Rule] = &[Required, ItemTableName];
 const INDEX_NAME: &[Rule] = &[MinLen(3), MaxLen(255), Pattern];
 const REQUIRED_INDEX_NAME: &[Rule] = &[Required, MinLen(3), MaxLen(255), Pattern];
 const KEY_SCHEMA: &[Rule] = &[Required, MinLen(1), MaxLen(2)];
@@ -109,13 +114,12 @@ const KEY_SCHEMA: &[Rule] = &[Required, MinLen(1), MaxLen(2)];
 pub fn rules(structure: &str, member: &str) -> &'static [Rule] {
     match (structure, member) {
         (
-            "GetItemInput"
-            | "PutItemInput"
-            | "UpdateItemInput"
-            | "DeleteItemInput"
-            | "QueryInput"
-            | "ScanInput"
-            | "CreateTableInput"
+            "GetItemInput" | "PutItemInput" | "UpdateItemInput" | "DeleteItemInput" | "QueryInput"
+            | "ScanInput",
+            "TableName",
+        ) => REQUIRED_ITEM_TABLE,
+        (
+            "CreateTableInput"
             | "DescribeTableInput"
             | "UpdateTableInput"
             | "DeleteTableInput"
@@ -198,6 +202,8 @@ pub fn rules(structure: &str, member: &str) -> &'static [Rule] {
 }
 
 /// The operations whose TableName DynamoDB checks on its own, before the other constraints.
+/// (CreateTable words a missing name so too, but its length as a constraint:
+/// [`table_name_first`].)
 const TABLE_OPERATIONS: [&str; 6] = [
     "CreateTable",
     "DeleteTable",
@@ -243,7 +249,28 @@ pub fn check(operation: &str, body: &Json<'_>) -> Result<(), WireError> {
         return Ok(());
     };
     if TABLE_OPERATIONS.contains(&operation) {
-        table_name_first(body)?;
+        table_name_first(operation, body)?;
+    }
+    // An item operation's empty TableName is the only fault reported, in the words of
+    // DynamoDB's newer validation layer (the DynamoDB Conformance Suite's captures of 2026:
+    // PutItem, UpdateItem, DeleteItem with TableName '' — alone, or beside a bad
+    // ReturnValues — in every region sampled).
+    if ITEM_OPERATIONS.contains(&operation) {
+        if let Json::Object(o) = body {
+            if matches!(o.get("TableName"), Some(Json::String(s)) if s.is_empty()) {
+                return Err(WireError::Validation(
+                    "1 validation error detected: Value at 'TableName' failed to satisfy constraint: Member must have length greater than or equal to 1".into(),
+                ));
+            }
+        }
+    }
+    // BatchGetItem and BatchWriteItem with no tables (the captures of 2026: most regions).
+    if let ("BatchGetItem" | "BatchWriteItem", Json::Object(o)) = (operation, body) {
+        if matches!(o.get("RequestItems"), Some(Json::Object(m)) if m.is_empty()) {
+            return Err(WireError::Validation(format!(
+                "The requestItems parameter is required for {operation}"
+            )));
+        }
     }
     // The tag operations without a ResourceArn: DynamoDB's words, before the constraints
     // (dynalite's tagResource.js, untagResource.js, listTagsOfResource.js).
@@ -304,8 +331,21 @@ fn member_order(structure: &str) -> Option<&'static [&'static str]> {
     }
 }
 
-/// The table operations' own words for a missing TableName, or one of the wrong length.
-fn table_name_first(body: &Json<'_>) -> Result<(), WireError> {
+/// The item operations, whose TableName may be a table's ARN (the model's `TableArn`).
+const ITEM_OPERATIONS: [&str; 6] = [
+    "GetItem",
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "Query",
+    "Scan",
+];
+
+/// The table operations' own words for a missing TableName, or one of the wrong length —
+/// CreateTable's length is a constraint like any other now (2026: "Value 'ab' at 'tableName'
+/// failed to satisfy constraint: Member must have length greater than or equal to 3", the
+/// DynamoDB Conformance Suite's captures).
+fn table_name_first(operation: &str, body: &Json<'_>) -> Result<(), WireError> {
     let name = match body {
         Json::Object(o) => o.get("TableName"),
         _ => None,
@@ -314,6 +354,7 @@ fn table_name_first(body: &Json<'_>) -> Result<(), WireError> {
         None | Some(Json::Null) => Err(WireError::Validation(
             "The parameter 'TableName' is required but was not present in the request".into(),
         )),
+        Some(Json::String(_)) if operation == "CreateTable" => Ok(()),
         Some(Json::String(s)) => {
             let short = seedbed_engine::table::schema::arn_table_name(s)
                 .filter(|_| s.len() <= 1024)
@@ -528,7 +569,7 @@ fn member(rules: &[Rule], v: Option<&Json<'_>>, path: &Path<'_>, errors: &mut Ve
                     }
                 }
             }
-            TableName => {
+            TableName | ItemTableName => {
                 if let Json::String(s) = v {
                     if table_name_ok(s) {
                         continue;
@@ -668,12 +709,19 @@ mod tests {
 
     #[test]
     fn all_violations_at_once() {
-        let m = msg("GetItem", r#"{"TableName": ""}"#).unwrap();
+        // An item operation's empty TableName is reported alone (DynamoDB's 2026 wording).
+        assert_eq!(
+            msg("PutItem", r#"{"TableName": "", "ReturnValues": "X"}"#).unwrap(),
+            "1 validation error detected: Value at 'TableName' failed to satisfy constraint: Member must have length greater than or equal to 1"
+        );
+        let m = msg("BatchGetItem", r#"{"RequestItems": {}}"#).unwrap();
+        assert_eq!(m, "The requestItems parameter is required for BatchGetItem");
+        let m = msg("GetItem", r#"{"TableName": "a;"}"#).unwrap();
         let (n, p) = parts(&m);
         assert_eq!(n, 3, "{m}");
         assert_eq!(p.len(), 3);
         assert!(m.starts_with("3 validation errors detected: "));
-        assert!(p.contains(&"Value '' at 'tableName' failed to satisfy constraint: Member must have length greater than or equal to 3".to_string()));
+        assert!(p.contains(&"Value 'a;' at 'tableName' failed to satisfy constraint: Member must have length greater than or equal to 3".to_string()));
         assert!(p.contains(
             &"Value null at 'key' failed to satisfy constraint: Member must not be null"
                 .to_string()
@@ -763,6 +811,13 @@ mod tests {
                 msg(op, "{}").unwrap(),
                 "The parameter 'TableName' is required but was not present in the request"
             );
+            if op == "CreateTable" {
+                // Its length is a constraint like any other (DynamoDB's 2026 wording).
+                assert!(msg(op, r#"{"TableName": "ab"}"#).unwrap().contains(
+                    "Value 'ab' at 'tableName' failed to satisfy constraint: Member must have length greater than or equal to 3"
+                ));
+                continue;
+            }
             for name in ["", "a;", &"a".repeat(256)] {
                 assert_eq!(
                     msg(op, &format!(r#"{{"TableName": "{name}"}}"#)).unwrap(),

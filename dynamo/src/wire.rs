@@ -140,9 +140,12 @@ pub fn value_from_tree(v: &Json<'_>) -> Result<AttributeValue, WireError> {
                 return Err(val(value_rules::EMPTY_SS));
             }
             if duplicates(&v) {
+                // The members as JSON strings (DynamoDB's wording since mid-2026, in every
+                // region the DynamoDB Conformance Suite samples: `["a", "a"]`, it was `[a, a]`).
+                let quoted: Vec<String> = v.iter().map(|s| serde_json::to_string(s).unwrap_or_default()).collect();
                 return Err(val(format!(
                     "One or more parameter values were invalid: Input collection [{}] contains duplicates.",
-                    v.join(", ")
+                    quoted.join(", ")
                 )));
             }
             AttributeValue::ss(v)
@@ -164,15 +167,16 @@ pub fn value_from_tree(v: &Json<'_>) -> Result<AttributeValue, WireError> {
                 return Err(val(value_rules::EMPTY_BS));
             }
             if duplicates(&v) {
-                // The members as given, and no space before "of" (dynalite's tests, checked
-                // against DynamoDB).
-                let given: Vec<&str> = array(x)?.iter().filter_map(|e| match e {
-                    Json::String(s) => Some(&**s),
+                // The members as given, as JSON strings with no space between them, and none
+                // before "of" (`["",""]of type BS`: DynamoDB since mid-2026, the DynamoDB
+                // Conformance Suite's captures).
+                let given: Vec<String> = array(x)?.iter().filter_map(|e| match e {
+                    Json::String(s) => Some(serde_json::to_string(&**s).unwrap_or_default()),
                     _ => None,
                 }).collect();
                 return Err(val(format!(
                     "One or more parameter values were invalid: Input collection [{}]of type BS contains duplicates.",
-                    given.join(", ")
+                    given.join(",")
                 )));
             }
             AttributeValue::bs(v)
@@ -414,14 +418,14 @@ mod tests {
         );
         assert_eq!(
             e(json!({"BS": ["Yg==", "Yg=="]})),
-            val("One or more parameter values were invalid: Input collection [Yg==, Yg==]of type BS contains duplicates.")
+            val("One or more parameter values were invalid: Input collection [\"Yg==\",\"Yg==\"]of type BS contains duplicates.")
         );
         assert_eq!(
             e(json!({"N": "dog"})),
             val("The parameter cannot be converted to a numeric value: dog")
         );
         assert!(matches!(e(json!({"N": 5})), WireError::Serialization(_)));
-        assert_eq!(e(json!({"SS": ["a", "a"]})), val("One or more parameter values were invalid: Input collection [a, a] contains duplicates."));
+        assert_eq!(e(json!({"SS": ["a", "a"]})), val("One or more parameter values were invalid: Input collection [\"a\", \"a\"] contains duplicates."));
         assert_eq!(e(json!({"NULL": false})), val("One or more parameter values were invalid: Null attribute value types must have the value of true"));
         assert!(matches!(e(json!({"B": "!!"})), WireError::Serialization(_)));
     }

@@ -214,7 +214,7 @@ fn errors_are_typed_and_worded_like_dynamodb() {
     );
     assert_eq!(
         err(&t, "PutItem", json!({"TableName": "Music", "Item": {"Artist": {"S": "A"}, "Year": {"N": "1"}}, "ConditionExpression": "attribute_exists(#n)"})),
-        ("com.amazon.coral.validate#ValidationException".into(), "Invalid ConditionExpression: An expression attribute name used in the document path is not defined; attribute name: #n".into())
+        ("com.amazon.coral.validate#ValidationException".into(), "1 validation error detected: Invalid ConditionExpression: An expression attribute name used in the document path is not defined; attribute name: #n".into())
     );
     assert_eq!(
         err(&t, "UpdateItem", json!({"TableName": "Music", "Key": key, "UpdateExpression": "SET a = :v", "ExpressionAttributeValues": {":v": {"SS": []}}})),
@@ -1263,14 +1263,19 @@ fn every_constraint_violation_is_reported_at_once() {
         (n, rest.split("; ").map(str::to_string).collect())
     };
 
-    let (ty, msg) = err(&t, "GetItem", json!({"TableName": ""}));
+    // An empty name is reported alone, in DynamoDB's newer words (2026).
+    assert_eq!(
+        err(&t, "GetItem", json!({"TableName": ""})).1,
+        "1 validation error detected: Value at 'TableName' failed to satisfy constraint: Member must have length greater than or equal to 1"
+    );
+    let (ty, msg) = err(&t, "GetItem", json!({"TableName": "a;"}));
     assert_eq!(ty, VALIDATION);
     assert!(msg.starts_with("3 validation errors detected: "), "{msg}");
     let (n, p) = parts(&msg);
     assert_eq!((n, p.len()), (3, 3));
     for want in [
-        "Value '' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
-        "Value '' at 'tableName' failed to satisfy constraint: Member must have length greater than or equal to 3",
+        "Value 'a;' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
+        "Value 'a;' at 'tableName' failed to satisfy constraint: Member must have length greater than or equal to 3",
         "Value null at 'key' failed to satisfy constraint: Member must not be null",
     ] {
         assert!(p.iter().any(|x| x == want), "{want}\n{msg}");
@@ -1328,6 +1333,16 @@ fn every_constraint_violation_is_reported_at_once() {
             "{op}"
         );
         for name in ["", "a;", &"a".repeat(256)] {
+            if op == "CreateTable" {
+                // CreateTable's length is a constraint like any other now (DynamoDB, 2026).
+                assert!(
+                    err(&t, op, json!({"TableName": name})).1.contains(
+                        " at 'tableName' failed to satisfy constraint: Member must have length"
+                    ),
+                    "{op} {name}"
+                );
+                continue;
+            }
             assert_eq!(
                 err(&t, op, json!({"TableName": name})),
                 (
@@ -1426,7 +1441,8 @@ fn requests_are_checked_in_dynamodbs_order() {
     );
     assert_eq!(
         err(&t, "DeleteItem", json!({"TableName": "Music", "Key": {"Artist": {"S": "A"}, "Year": {"N": "1"}}, "ExpressionAttributeValues": {":a": {"S": "x"}}})).1,
-        "ExpressionAttributeValues can only be specified when using expressions: ConditionExpression is null"
+        "1 validation error detected: ExpressionAttributeValues can only be specified when using expressions",
+        "a single-item write's words (2026): no absent expression named"
     );
     // A Scan's AttributesToGet before its filter's values; a Query's filter first.
     let dup = json!(["x", "x"]);

@@ -36,9 +36,8 @@ pub enum NumberError {
 impl fmt::Display for NumberError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            NumberError::NotNumeric(s) if s.is_empty() => {
-                f.write_str("The parameter cannot be converted to a numeric value")
-            }
+            // The text follows the colon even when it is empty ("…value: "): DynamoDB's
+            // wording since mid-2026 (the DynamoDB Conformance Suite's captures of NS [""]).
             NumberError::NotNumeric(s) => {
                 write!(f, "The parameter cannot be converted to a numeric value: {s}")
             }

@@ -640,16 +640,26 @@ pub(crate) fn stage(
 
 /// The checks DynamoDB's single-item writes (PutItem, UpdateItem, DeleteItem) report as request
 /// validation, "1 validation error detected: …", where TransactWriteItems, GetItem and the
-/// batches report the same check without the prefix. moto's AWS-verified tests record both
-/// wordings (server/conformance/moto-aws-verified.sh runs them here), and moto's own code notes
-/// that DynamoDB's "error messages are inconsistent" between operations.
-const REQUEST_VALIDATION: [&str; 6] = [
+/// batches report the same check without the prefix. Since mid-2026 DynamoDB words every
+/// check of the request's parameters and expressions so — the DynamoDB Conformance Suite's
+/// captures (nubo-db/dynamodb-conformance, `captures/2026-08-12-wording-drift.json`) record
+/// it in all four regions they sample, where in 2025 (moto's AWS-verified tests) only the
+/// first six of these had it. A check against the table's key schema ("Cannot update
+/// attribute pk. This attribute is part of the key", a missing key) keeps its words.
+const REQUEST_VALIDATION: [&str; 13] = [
     "Value provided in ExpressionAttributeNames unused in expressions",
     "Value provided in ExpressionAttributeValues unused in expressions",
     "ExpressionAttributeValues must not be empty",
-    "Invalid UpdateExpression: The expression can not be empty;",
-    "Invalid UpdateExpression: Two document paths overlap",
-    "Invalid UpdateExpression: The \"", // … section can only be used once
+    "Invalid UpdateExpression: ",
+    "Invalid ConditionExpression: ",
+    "Can not use both expression and non-expression parameters",
+    "ExpressionAttributeValues can only be specified when using expressions",
+    "ExpressionAttributeNames can only be specified when using expressions",
+    "One or more parameter values were invalid: Input collection ",
+    "Input collection contains duplicates",
+    "One or more parameter values were invalid: Binary sets should not be empty",
+    "The parameter cannot be converted to a numeric value",
+    "Nesting Levels have exceeded supported limits",
 ];
 
 /// "One or more parameter values were invalid: An string set  may not be empty" and its kin.
@@ -659,9 +669,11 @@ fn is_empty_set(message: &str) -> bool {
 }
 
 /// A single-item write's validation error in DynamoDB's words (see [`REQUEST_VALIDATION`]).
-/// An empty set among the placeholders' values is reported as the set's own error, without
-/// naming the placeholder, as the same set in an item is. Public for the DynamoDB endpoint,
-/// whose parse finds some of these before the table API sees the request.
+/// A value among the placeholders that is itself invalid is reported as that value's own
+/// error, without naming the placeholder, as the same value in an item is; the nesting limit
+/// in DynamoDB's words for it there. "ExpressionAttributeValues can only be specified when
+/// using expressions" no longer says which expression is absent. Public for the DynamoDB
+/// endpoint, whose parse finds some of these before the table API sees the request.
 pub fn single_write_wording(mut e: DynamoError) -> DynamoError {
     if e.kind != ErrorKind::Validation {
         return e;
@@ -671,9 +683,21 @@ pub fn single_write_wording(mut e: DynamoError) -> DynamoError {
         .strip_prefix("ExpressionAttributeValues contains invalid value: ")
     {
         if let Some((m, _key)) = rest.rsplit_once(" for key ") {
-            if is_empty_set(m) {
-                e.message = m.to_string();
-            }
+            let m = m
+                .strip_prefix("One or more parameter values were invalid: Nesting Levels")
+                .map(|_| {
+                    "Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit"
+                })
+                .unwrap_or(m);
+            e.message = m.to_string();
+        }
+    }
+    for head in [
+        "ExpressionAttributeValues can only be specified when using expressions",
+        "ExpressionAttributeNames can only be specified when using expressions",
+    ] {
+        if e.message.starts_with(head) {
+            e.message.truncate(head.len());
         }
     }
     if is_empty_set(&e.message) || REQUEST_VALIDATION.iter().any(|p| e.message.starts_with(p)) {
@@ -700,11 +724,40 @@ mod tests {
             worded("ExpressionAttributeValues contains invalid value: One or more parameter values were invalid: An number set  may not be empty for key :v"),
             "1 validation error detected: One or more parameter values were invalid: An number set  may not be empty"
         );
-        // Other checks keep their words, and so does every other kind of error.
+        // DynamoDB's words of 2026 (the DynamoDB Conformance Suite's captures, four regions).
+        for (given, now) in [
+            (
+                "Invalid UpdateExpression: Syntax error; token: \"INVALID\", near: \"INVALID SYNTAX\"",
+                "1 validation error detected: Invalid UpdateExpression: Syntax error; token: \"INVALID\", near: \"INVALID SYNTAX\"",
+            ),
+            (
+                "Invalid ConditionExpression: The expression has redundant parentheses;",
+                "1 validation error detected: Invalid ConditionExpression: The expression has redundant parentheses;",
+            ),
+            (
+                "ExpressionAttributeValues can only be specified when using expressions: ConditionExpression is null",
+                "1 validation error detected: ExpressionAttributeValues can only be specified when using expressions",
+            ),
+            (
+                "One or more parameter values were invalid: Input collection [\"a\", \"a\"] contains duplicates.",
+                "1 validation error detected: One or more parameter values were invalid: Input collection [\"a\", \"a\"] contains duplicates.",
+            ),
+            (
+                "The parameter cannot be converted to a numeric value: ",
+                "1 validation error detected: The parameter cannot be converted to a numeric value: ",
+            ),
+            (
+                "ExpressionAttributeValues contains invalid value: One or more parameter values were invalid: Nesting Levels have exceeded supported limits for key :v",
+                "1 validation error detected: Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit",
+            ),
+        ] {
+            assert_eq!(worded(given), now);
+        }
+        // Checks against the key schema keep their words, and so does every other kind of
+        // error.
         for kept in [
-            "Invalid UpdateExpression: Syntax error; token: \"<EOF>\", near: \"=\"",
+            "One or more parameter values were invalid: Cannot update attribute pk. This attribute is part of the key",
             "One or more parameter values were invalid: Missing the key pk in the item",
-            "ExpressionAttributeValues contains invalid value: One or more parameter values were invalid: Nesting Levels have exceeded supported limits for key :v",
             "The provided key element does not match the schema",
         ] {
             assert_eq!(worded(kept), kept);

@@ -752,7 +752,7 @@ fn conditions_updates_and_return_values() {
     });
     assert_eq!(
         mixed.unwrap_err().message,
-        "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {AttributeUpdates} Expression parameters: {ConditionExpression}"
+        "1 validation error detected: Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {AttributeUpdates} Expression parameters: {ConditionExpression}"
     );
     let unused = f.t.update_item(&UpdateItem {
         table: "scores".into(),
@@ -1654,7 +1654,7 @@ fn requests_are_checked_before_their_table_is_looked_up() {
     assert!(
         syntax
             .message
-            .starts_with("Invalid ConditionExpression: Syntax error"),
+            .starts_with("1 validation error detected: Invalid ConditionExpression: Syntax error"),
         "{}",
         syntax.message
     );
