@@ -1054,6 +1054,13 @@ pub fn table_def(
                 super::streams::check_view_type(Some(view))?;
                 Some((true, view.clone()))
             }
+            // A disabled stream has no view: naming one is refused (the DynamoDB Conformance
+            // Suite's specValidation, against DynamoDB; these words are ours).
+            Some((false, view)) if !view.is_empty() => {
+                return Err(DynamoError::validation(format!(
+                    "One or more parameter values were invalid: StreamViewType {view} cannot be specified when StreamEnabled is false"
+                )))
+            }
             other => other.clone(),
         },
         // A stream enabled at creation starts with sequence number 1.

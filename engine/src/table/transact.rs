@@ -325,7 +325,7 @@ impl Tables {
         }
         let mut plans = Vec::with_capacity(gets.len());
         let mut seen = BTreeSet::new();
-        for g in gets {
+        for (i, g) in gets.iter().enumerate() {
             let t = self.item_table(&g.table)?;
             legacy::check_styles("TransactGetItems", |p| match p {
                 "ProjectionExpression" => g.projection.is_some(),
@@ -333,7 +333,33 @@ impl Tables {
                 _ => false,
             })?;
             legacy::check_placeholders(g.names.as_ref(), None)?;
-            let (pk, sk) = t.def.key_of(&g.key, true)?;
+            // A key that does not fit the table is the action's own fault: the transaction is
+            // cancelled with its ValidationError reason (the DynamoDB Conformance Suite's
+            // TransactGetItems with an empty Key, against DynamoDB); the actions after it are
+            // not looked at.
+            let (pk, sk) = match t.def.key_of(&g.key, true) {
+                Ok(k) => k,
+                Err(e)
+                    if is_item_error(&e)
+                        || e.message == "The provided key element does not match the schema" =>
+                {
+                    let reasons = (0..gets.len())
+                        .map(|j| {
+                            if j == i {
+                                CancellationReason {
+                                    code: "ValidationError".into(),
+                                    message: Some(e.message.clone()),
+                                    item: None,
+                                }
+                            } else {
+                                CancellationReason::none()
+                            }
+                        })
+                        .collect();
+                    return Err(cancelled(reasons));
+                }
+                Err(e) => return Err(e),
+            };
             let key = keys::item_key(t.def.id, t.def.placement, pk, sk);
             if !seen.insert(key.clone()) {
                 return Err(DynamoError::validation(

@@ -994,6 +994,27 @@ fn batches_and_transactions_are_all_or_nothing() {
     assert_eq!(tg.responses.len(), 2);
     assert!(tg.responses[1].is_none());
     assert_eq!(tg.consumed[0].total, 4.0, "transactional reads cost double");
+    // A key that does not fit the table cancels the transaction with that action's reason.
+    let e =
+        f.t.transact_get_items(
+            &[
+                TransactGet {
+                    table: "scores".into(),
+                    key: k("b3"),
+                    ..Default::default()
+                },
+                TransactGet {
+                    table: "scores".into(),
+                    key: Item::new(),
+                    ..Default::default()
+                },
+            ],
+            ReturnCapacity::None,
+        )
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::TransactionCanceled, "{}", e.message);
+    let codes: Vec<&str> = e.reasons.iter().map(|r| r.code.as_str()).collect();
+    assert_eq!(codes, ["None", "ValidationError"]);
 }
 
 #[test]

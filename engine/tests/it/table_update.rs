@@ -353,7 +353,23 @@ fn billing_streams_and_deletion_protection_follow_dynamodbs_rules() {
     let e = update(t, |u| u.on_demand = Some((Some(0), None))).unwrap_err();
     assert!(e.message.contains("MaxReadRequestUnits"), "{}", e.message);
 
-    // Streams: a view type to enable, and only one enabled stream.
+    // Streams: a view type to enable, and only one enabled stream; a disabled stream
+    // created with a view type is refused.
+    let e = t
+        .create_table(&CreateTableInput {
+            name: "viewless".into(),
+            key_schema: ks(&[("id", "HASH")]),
+            attributes: vec![("id".into(), "S".into())],
+            billing_mode: Some("PAY_PER_REQUEST".into()),
+            stream: Some((false, "NEW_IMAGE".into())),
+            ..CreateTableInput::default()
+        })
+        .unwrap_err();
+    assert!(
+        e.message.contains("StreamEnabled is false"),
+        "{}",
+        e.message
+    );
     let e = update(t, |u| u.stream = Some((true, None))).unwrap_err();
     assert!(e.message.contains("StreamViewType"), "{}", e.message);
     let e = update(t, |u| u.stream = Some((false, None))).unwrap_err();
