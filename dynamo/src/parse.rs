@@ -298,6 +298,7 @@ fn put_item(m: &Obj<'_>) -> R<PutItem> {
             "ReturnValuesOnConditionCheckFailure",
         )?,
         capacity: capacity(m)?,
+        collection_metrics: opt_str(m, "ReturnItemCollectionMetrics")?.as_deref() == Some("SIZE"),
     })
 }
 
@@ -332,6 +333,7 @@ fn update_item(m: &Obj<'_>) -> R<UpdateItem> {
             "ReturnValuesOnConditionCheckFailure",
         )?,
         capacity: capacity(m)?,
+        collection_metrics: opt_str(m, "ReturnItemCollectionMetrics")?.as_deref() == Some("SIZE"),
     })
 }
 
@@ -348,6 +350,7 @@ fn delete_item(m: &Obj<'_>) -> R<DeleteItem> {
             "ReturnValuesOnConditionCheckFailure",
         )?,
         capacity: capacity(m)?,
+        collection_metrics: opt_str(m, "ReturnItemCollectionMetrics")?.as_deref() == Some("SIZE"),
     })
 }
 

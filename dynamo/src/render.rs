@@ -540,6 +540,15 @@ impl Serialize for Body<'_> {
                     o.serialize_entry("Attributes", &WireItem(a))?;
                 }
                 put_capacity(&mut o, &w.consumed)?;
+                if let Some(m) = &w.item_collection {
+                    o.serialize_entry(
+                        "ItemCollectionMetrics",
+                        &json!({
+                            "ItemCollectionKey": item_to_json(&m.key),
+                            "SizeEstimateRangeGB": [m.size_estimate_gb.0, m.size_estimate_gb.1],
+                        }),
+                    )?;
+                }
             }
             Response::Search(s) => {
                 let count_only = matches!(req, Request::Query(q) | Request::Scan(q) if q.select.as_deref() == Some("COUNT"));

@@ -102,6 +102,8 @@ pub struct PutItem {
     pub return_values_on_condition_check_failure: Option<String>,
     /// ReturnConsumedCapacity.
     pub capacity: ReturnCapacity,
+    /// ReturnItemCollectionMetrics is `SIZE`.
+    pub collection_metrics: bool,
 }
 
 /// UpdateItem.
@@ -127,6 +129,8 @@ pub struct UpdateItem {
     pub return_values_on_condition_check_failure: Option<String>,
     /// ReturnConsumedCapacity.
     pub capacity: ReturnCapacity,
+    /// ReturnItemCollectionMetrics is `SIZE`.
+    pub collection_metrics: bool,
 }
 
 /// DeleteItem.
@@ -148,6 +152,8 @@ pub struct DeleteItem {
     pub return_values_on_condition_check_failure: Option<String>,
     /// ReturnConsumedCapacity.
     pub capacity: ReturnCapacity,
+    /// ReturnItemCollectionMetrics is `SIZE`.
+    pub collection_metrics: bool,
 }
 
 /// ConditionCheck (TransactWriteItems only).
@@ -333,6 +339,19 @@ pub struct WriteOutput {
     pub attributes: Option<Item>,
     /// ConsumedCapacity.
     pub consumed: Option<ConsumedCapacity>,
+    /// ItemCollectionMetrics (asked for, and the table has local secondary indexes).
+    pub item_collection: Option<ItemCollectionMetrics>,
+}
+
+/// The size of an item collection — the items of one partition key, in a table with local
+/// secondary indexes, with their index entries — as a write reports it
+/// (`ReturnItemCollectionMetrics: SIZE`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ItemCollectionMetrics {
+    /// ItemCollectionKey: the partition key attribute and its value.
+    pub key: Item,
+    /// SizeEstimateRangeGB: a lower and an upper bound, in GB (2³⁰ bytes).
+    pub size_estimate_gb: (f64, f64),
 }
 
 /// Query's and Scan's result.

@@ -118,6 +118,7 @@ impl Tables {
                         .return_values_on_condition_check_failure
                         .clone(),
                     capacity: ReturnCapacity::None,
+                    collection_metrics: false,
                 };
                 let mut p = self.prepare_delete(&r, &["NONE"])?;
                 p.action = Action::Check;

@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use crate::lsm::WriteBatch;
+use crate::lsm::{ReadOptions, WriteBatch};
 
 use super::capacity::{self, Meter};
 use super::codec::{self, TableStats};
@@ -21,7 +21,10 @@ use super::expr::{
 use super::keys;
 use super::legacy;
 use super::read;
-use super::request::{DeleteItem, Names, PutItem, UpdateItem, Values, WriteCondition, WriteOutput};
+use super::request::{
+    DeleteItem, ItemCollectionMetrics, Names, PutItem, UpdateItem, Values, WriteCondition,
+    WriteOutput,
+};
 use super::schema::{self, IndexDef, KeyAttr, ProjectionType, TableDef};
 use super::store::{encode_stats, lock, ttl_entry_key, TableState, Tables};
 use super::value::{item_size, AttributeValue, Item};
@@ -364,13 +367,13 @@ impl Tables {
         let p = self
             .prepare_put(req, &["NONE", "ALL_OLD"])
             .map_err(single_write_wording)?;
-        self.run_one(p, req.capacity)
+        self.run_with_metrics(p, req.capacity, req.collection_metrics)
     }
 
     /// UpdateItem.
     pub fn update_item(&self, req: &UpdateItem) -> Result<WriteOutput> {
         let p = self.prepare_update(req).map_err(single_write_wording)?;
-        self.run_one(p, req.capacity)
+        self.run_with_metrics(p, req.capacity, req.collection_metrics)
     }
 
     /// DeleteItem.
@@ -378,7 +381,58 @@ impl Tables {
         let p = self
             .prepare_delete(req, &["NONE", "ALL_OLD"])
             .map_err(single_write_wording)?;
-        self.run_one(p, req.capacity)
+        self.run_with_metrics(p, req.capacity, req.collection_metrics)
+    }
+
+    /// [`Tables::run_one`], then, when `metrics` asks for it, the written item's collection
+    /// size ([`Tables::item_collection`]) as the write left it.
+    fn run_with_metrics(
+        &self,
+        p: Prepared,
+        mode: super::request::ReturnCapacity,
+        metrics: bool,
+    ) -> Result<WriteOutput> {
+        let asked = metrics.then(|| (Arc::clone(&p.t), p.key_item.clone()));
+        let mut out = self.run_one(p, mode)?;
+        if let Some((t, key)) = asked {
+            out.item_collection = self.item_collection(&t.def, &key)?;
+        }
+        Ok(out)
+    }
+
+    /// The size of the item collection of `key`'s partition — every item of the partition
+    /// and its entries in every local secondary index, by DynamoDB's item-size rules — as
+    /// `ItemCollectionMetrics` reports it: only a table with local indexes has item
+    /// collections (DynamoDB's 10 GB limit is on them), so for any other there are none. Read
+    /// when asked, never kept: a write that does not ask pays nothing. The estimate is the
+    /// whole gigabytes and the next (`[0.0, 1.0]` for anything under 1 GB, as DynamoDB
+    /// answers small collections).
+    pub(crate) fn item_collection(
+        &self,
+        def: &TableDef,
+        key: &Item,
+    ) -> Result<Option<ItemCollectionMetrics>> {
+        let Some(pk) = key.get(&def.hash.name) else {
+            return Ok(None);
+        };
+        if def.lsis.is_empty() {
+            return Ok(None);
+        }
+        let mut bytes = 0usize;
+        for index in std::iter::once(keys::TABLE_INDEX).chain(def.lsis.iter().map(|ix| ix.number)) {
+            let prefix = keys::partition_prefix(def.id, def.placement, index, pk);
+            let mut it = self.db.iter_prefix(ReadOptions::default(), &prefix);
+            it.seek_to_first()?;
+            while it.valid() {
+                bytes += item_size(&super::store::decode(it.key(), it.value())?);
+                it.next()?;
+            }
+        }
+        let gb = (bytes as f64 / f64::from(1u32 << 30)).floor();
+        Ok(Some(ItemCollectionMetrics {
+            key: [(def.hash.name.clone(), pk.clone())].into_iter().collect(),
+            size_estimate_gb: (gb, gb + 1.0),
+        }))
     }
 
     /// Bring a write prepared before it held the write lock up to the table's state now
@@ -438,6 +492,7 @@ impl Tables {
         Ok(WriteOutput {
             attributes: returned(p.return_values, old.as_ref(), new.as_ref(), &touched),
             consumed: meter.report(mode),
+            item_collection: None,
         })
     }
 }

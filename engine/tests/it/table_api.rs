@@ -322,6 +322,55 @@ fn a_local_index_answers_with_its_projection_whatever_the_filter_reads() {
     }
 }
 
+/// `ReturnItemCollectionMetrics: SIZE`: a write to a table with local indexes reports its
+/// partition's collection (the key, and DynamoDB's estimate in whole GB); a table without
+/// local indexes has no item collections, and a write that does not ask gets none.
+#[test]
+fn writes_report_their_item_collection_when_asked() {
+    let f = fixture();
+    create_scores(&f.t);
+    let ann = item(&[("player", s("ann")), ("ts", n("1")), ("score", n("3"))]);
+    let out =
+        f.t.put_item(&PutItem {
+            table: "scores".into(),
+            item: ann.clone(),
+            collection_metrics: true,
+            ..PutItem::default()
+        })
+        .unwrap();
+    let m = out.item_collection.expect("scores has a local index");
+    assert_eq!(m.key, item(&[("player", s("ann"))]));
+    assert_eq!(m.size_estimate_gb, (0.0, 1.0));
+    let out =
+        f.t.delete_item(&DeleteItem {
+            table: "scores".into(),
+            key: item(&[("player", s("ann")), ("ts", n("1"))]),
+            ..DeleteItem::default()
+        })
+        .unwrap();
+    assert!(out.item_collection.is_none(), "not asked");
+    f.t.create_table(&CreateTableInput {
+        name: "plain".into(),
+        key_schema: ks(&[("p", "HASH")]),
+        attributes: vec![("p".into(), "S".into())],
+        billing_mode: Some("PAY_PER_REQUEST".into()),
+        ..CreateTableInput::default()
+    })
+    .unwrap();
+    let out =
+        f.t.put_item(&PutItem {
+            table: "plain".into(),
+            item: item(&[("p", s("x"))]),
+            collection_metrics: true,
+            ..PutItem::default()
+        })
+        .unwrap();
+    assert!(
+        out.item_collection.is_none(),
+        "no local index, no collection"
+    );
+}
+
 #[test]
 fn numeric_sort_keys_page_in_numeric_order_both_ways() {
     let f = fixture();
