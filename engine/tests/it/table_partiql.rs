@@ -241,3 +241,29 @@ fn iam_decides_statements_as_partiql_actions() {
         "nothing written"
     );
 }
+
+/// A SELECT of a path into a document answers the value under the path's last name
+/// (`SELECT m.nested` gives `{"nested": …}`), as DynamoDB's PartiQL does (the DynamoDB
+/// Conformance Suite's ExecuteStatement tests, against DynamoDB); other names keep theirs.
+#[test]
+fn a_nested_path_is_answered_under_its_last_name() {
+    let f = fixture();
+    create(&f.t);
+    run(
+        &f.t,
+        "INSERT INTO songs VALUE {'artist': 'ann', 'title': 'one', 'm': {'nested': 'deep', 'o': 'x'}}",
+        vec![],
+    )
+    .unwrap();
+    let got = run(
+        &f.t,
+        "SELECT m.nested, title FROM songs WHERE artist = 'ann' AND title = 'one'",
+        vec![],
+    )
+    .unwrap();
+    assert_eq!(got.len(), 1);
+    let mut names: Vec<&String> = got[0].keys().collect();
+    names.sort();
+    assert_eq!(names, ["nested", "title"]);
+    assert_eq!(got[0]["nested"], s("deep"));
+}

@@ -253,6 +253,50 @@ fn key_read(tables: &Tables, parsed: Parsed, names: Names, values: Values) -> Re
     })
 }
 
+/// The paths of a SELECT's projection that reach into a document and end in a name
+/// (`m.nested`, `l[0].x`): PartiQL answers each under that last name.
+fn nested_paths(projection: Option<&str>, names: &Names) -> Result<Vec<expr::PathExpr>> {
+    let Some(src) = projection else {
+        return Ok(Vec::new());
+    };
+    let mut ph = Placeholders::new(Some(names), None);
+    let paths = super::read::projection_paths(Some(src), None, &mut ph)?.unwrap_or_default();
+    // A top-level attribute also named whole keeps its document: its paths are left alone.
+    let whole: Vec<&expr::PathExpr> = paths.iter().filter(|p| p.len() == 1).collect();
+    let nested = paths
+        .iter()
+        .filter(|p| {
+            p.len() > 1
+                && matches!(p.last(), Some(Elem::Name(_)))
+                && !whole.iter().any(|w| w.first() == p.first())
+        })
+        .cloned()
+        .collect();
+    Ok(nested)
+}
+
+/// A projected item with each nested path's value moved to the top level under the path's
+/// last name, as DynamoDB's PartiQL answers `SELECT m.nested` (`{"nested": …}`, where a
+/// ProjectionExpression keeps the document's shape: the DynamoDB Conformance Suite's
+/// ExecuteStatement tests, against DynamoDB).
+fn name_by_leaf(item: Item, nested: &[expr::PathExpr]) -> Item {
+    let leaves: Vec<(String, AttributeValue)> = nested
+        .iter()
+        .filter_map(|p| match p.last() {
+            Some(Elem::Name(n)) => expr::eval::get_path(&item, p).map(|v| (n.clone(), v.clone())),
+            _ => None,
+        })
+        .collect();
+    let mut out = item;
+    for p in nested {
+        if let Some(Elem::Name(top)) = p.first() {
+            out.remove(top);
+        }
+    }
+    out.extend(leaves);
+    out
+}
+
 impl Tables {
     /// ExecuteStatement.
     pub fn execute_statement(&self, st: &Statement) -> Result<StatementOutput> {
@@ -269,7 +313,8 @@ impl Tables {
                 None => None,
                 Some(t) => Some(decode_token(t)?),
             };
-            let out = self.scan(&Search {
+            let nested = nested_paths(projection.as_deref(), &names)?;
+            let mut out = self.scan(&Search {
                 table,
                 index,
                 filter,
@@ -282,6 +327,11 @@ impl Tables {
                 consistent_read: st.consistent_read,
                 ..Search::default()
             })?;
+            if !nested.is_empty() {
+                for item in &mut out.items {
+                    *item = name_by_leaf(std::mem::take(item), &nested);
+                }
+            }
             return Ok(StatementOutput {
                 items: out.items,
                 next_token: out.last_evaluated_key.as_ref().map(encode_token),
