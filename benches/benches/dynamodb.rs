@@ -1,7 +1,9 @@
 //! Criterion micro-benchmarks for DynamoDB's JSON protocol in process: one GetItem, PutItem and
 //! Query (10 items) through `seedbed_dynamo::handler::handle` (parse, run, render, CRC-32),
 //! the same GetItem on the table API directly (the engine's share), and parsing and rendering
-//! alone for a GetItem of a 1 KB item (the protocol's share). Records as in
+//! alone for a GetItem of a 1 KB item (the protocol's share), and the LSM key of one item
+//! under each partition placement (CRC-32, and DynamoDB's MD5 hash that tables use since
+//! 2026-12-06: what the placement costs every item operation). Records as in
 //! `seedbed bench dynamodb`: ten 100-byte fields, 100 records per partition.
 //!
 //! Wall-clock figures move with the machine's load; instruction counts do not. With
@@ -17,6 +19,7 @@ use seedbed_dynamo::{handler, render};
 use seedbed_engine::clock::{ClockHandle, RealClock};
 use seedbed_engine::io::posix::PosixFs;
 use seedbed_engine::lsm::{Db, Options, SyncPolicy};
+use seedbed_engine::table::keys::{self, Placement};
 use seedbed_engine::table::{AttributeValue, GetItem, Item, Number, Tables};
 
 const RECORDS: u64 = 1000;
@@ -208,6 +211,20 @@ fn protocol(c: &mut Criterion) {
             render::response(&get, black_box(&answer), "us-east-1", "000000000000").body_len()
         })
     });
+    // One item's LSM key (a string partition key, a number sort key) under each placement,
+    // and an index entry's (which also hashes the table key under DynamoDB's placement).
+    let pk = AttributeValue::s("user-000123");
+    let sk = AttributeValue::N(Number::parse("1733500000").expect("a number"));
+    for (name, placement) in [("crc32", Placement::Crc32), ("dynamo", Placement::Dynamo)] {
+        g.bench_function(format!("item_key_{name}"), |b| {
+            b.iter(|| keys::item_key(7, placement, black_box(&pk), Some(black_box(&sk))).len())
+        });
+        g.bench_function(format!("index_key_{name}"), |b| {
+            b.iter(|| {
+                keys::index_key(7, placement, 1, &[black_box(&sk)], &[], &pk, Some(&sk)).len()
+            })
+        });
+    }
     g.finish();
 }
 
