@@ -78,16 +78,7 @@ ln -s "$NODE_DIR/node_modules" "$WORK/tree/node_modules"
 
 # One administrator, the key the SDK signs with. Writes are not synced: the suite checks the
 # protocol, not durability.
-"$SEEDBED" iam user add admin --iam "$WORK/iam.json" --admin --json > "$WORK/admin.json"
-SEEDBED_LOG=${SEEDBED_LOG:-warn} "$SEEDBED" serve --store "$WORK/store" --iam "$WORK/iam.json" --no-fsync \
-  --s3-addr 127.0.0.1:0 --dynamodb-addr 127.0.0.1:0 --metrics-addr off --json > "$WORK/serve.json" 2> "$WORK/serve.log" &
-PID=$!
-for _ in $(seq 100); do [ -s "$WORK/serve.json" ] && break; kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-[ -s "$WORK/serve.json" ] || { cat "$WORK/serve.log" >&2; die "the server did not start"; }
-jget() { node -e 'var d = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(d[process.argv[2]])' "$1" "$2"; }
-URL=$(jget "$WORK/serve.json" dynamodb)
-AK=$(jget "$WORK/admin.json" access_key)
-SK=$(jget "$WORK/admin.json" secret_key)
+start_dynamodb_admin_server
 
 ARGS=(run --reporter=verbose --reporter=json --outputFile.json="$WORK/results.json")
 [ -n "${ONLY:-}" ] && ARGS+=(-t "$ONLY")

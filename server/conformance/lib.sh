@@ -1,5 +1,5 @@
 # Shared by the conformance runners (s3-tests.sh, s3-tests-features.sh, moto-aws-verified.sh, s3fs.sh,
-# minio-py.sh, aws-sdk-python.sh); sourced, not run.
+# minio-py.sh, aws-sdk-python.sh, dynalite.sh, dynamodb-conformance.sh); sourced, not run.
 
 # SEEDBED: as set, else the release build, else the debug build; dies when there is none.
 find_seedbed() {
@@ -118,4 +118,21 @@ floor_of() {
   f=$(sed -n "s/^$1 \([0-9]*\).*/\1/p" "$HERE/floor.txt")
   [ -n "$f" ] || die "no $1 floor in $HERE/floor.txt"
   echo "$f"
+}
+
+# Start `seedbed serve` in $WORK for a DynamoDB suite driven by node: a fresh store, one
+# administrator (the key every request is signed with), DynamoDB (and S3) on free loopback
+# ports, writes not synced (the suites check the protocol, not durability). Sets PID, URL (the
+# DynamoDB endpoint), AK and SK; dies with the server's log if it does not start.
+start_dynamodb_admin_server() {
+  "$SEEDBED" iam user add admin --iam "$WORK/iam.json" --admin --json > "$WORK/admin.json"
+  SEEDBED_LOG=${SEEDBED_LOG:-warn} "$SEEDBED" serve --store "$WORK/store" --iam "$WORK/iam.json" --no-fsync \
+    --s3-addr 127.0.0.1:0 --dynamodb-addr 127.0.0.1:0 --metrics-addr off --json > "$WORK/serve.json" 2> "$WORK/serve.log" &
+  PID=$!
+  for _ in $(seq 100); do [ -s "$WORK/serve.json" ] && break; kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
+  [ -s "$WORK/serve.json" ] || { cat "$WORK/serve.log" >&2; die "the server did not start"; }
+  jget() { node -e 'var d = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(d[process.argv[2]])' "$1" "$2"; }
+  URL=$(jget "$WORK/serve.json" dynamodb)
+  AK=$(jget "$WORK/admin.json" access_key)
+  SK=$(jget "$WORK/admin.json" secret_key)
 }

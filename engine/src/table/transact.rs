@@ -77,6 +77,26 @@ fn is_item_error(e: &DynamoError) -> bool {
         .any(|m| e.message.contains(m))
 }
 
+/// TransactionCanceledException for `n` actions of which the one at `at` failed with the
+/// item-level validation error `e` (its `ValidationError` reason; `None` for the others).
+fn cancelled_by(n: usize, at: usize, e: &DynamoError) -> DynamoError {
+    cancelled(
+        (0..n)
+            .map(|i| {
+                if i == at {
+                    CancellationReason {
+                        code: "ValidationError".into(),
+                        message: Some(e.message.clone()),
+                        item: None,
+                    }
+                } else {
+                    CancellationReason::none()
+                }
+            })
+            .collect(),
+    )
+}
+
 /// TransactionCanceledException with one reason per action.
 fn cancelled(reasons: Vec<CancellationReason>) -> DynamoError {
     let codes: Vec<&str> = reasons.iter().map(|r| r.code.as_str()).collect();
@@ -175,20 +195,7 @@ impl Tables {
             }
         }
         if let Some((at, e)) = item_error {
-            let reasons: Vec<CancellationReason> = (0..actions.len())
-                .map(|i| {
-                    if i == at {
-                        CancellationReason {
-                            code: "ValidationError".into(),
-                            message: Some(e.message.clone()),
-                            item: None,
-                        }
-                    } else {
-                        CancellationReason::none()
-                    }
-                })
-                .collect();
-            return Err(cancelled(reasons));
+            return Err(cancelled_by(actions.len(), at, &e));
         }
         let mut seen = BTreeSet::new();
         for p in &plans {
@@ -344,20 +351,7 @@ impl Tables {
                     if is_item_error(&e)
                         || e.message == "The provided key element does not match the schema" =>
                 {
-                    let reasons = (0..gets.len())
-                        .map(|j| {
-                            if j == i {
-                                CancellationReason {
-                                    code: "ValidationError".into(),
-                                    message: Some(e.message.clone()),
-                                    item: None,
-                                }
-                            } else {
-                                CancellationReason::none()
-                            }
-                        })
-                        .collect();
-                    return Err(cancelled(reasons));
+                    return Err(cancelled_by(gets.len(), i, &e));
                 }
                 Err(e) => return Err(e),
             };

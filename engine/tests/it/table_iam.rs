@@ -102,6 +102,24 @@ fn setup() -> (Tables, Authorizer, tempfile::TempDir) {
     (t, Authorizer::new(dir), tmp)
 }
 
+/// A user allowed every DynamoDB action on every resource (`dynamodb:*` on `*`).
+fn dynamodb_administrator(arn: &str, unique_id: &str) -> User {
+    User {
+        arn: arn.into(),
+        unique_id: unique_id.into(),
+        policies: vec![Arc::new(
+            Policy::parse(
+                r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}}"#,
+                PolicyKind::Identity,
+            )
+            .unwrap(),
+        )],
+        groups: Vec::new(),
+        boundary: None,
+        tags: BTreeMap::new(),
+    }
+}
+
 fn get(t: &Tables, user: &str, game: &str) -> Option<Item> {
     t.get_item(&GetItem {
         table: "GameScores".into(),
@@ -264,20 +282,8 @@ const TABLE_ARN: &str = "arn:aws:dynamodb:us-east-1:000000000000:table/GameScore
 #[test]
 fn a_table_s_resource_policy_admits_another_account_and_its_deny_binds_everyone() {
     let (t, mut auth, tmp) = setup();
-    auth.directory.put_user(User {
-        arn: PARTNER.into(),
-        unique_id: "AIDAPARTNER".into(),
-        policies: vec![Arc::new(
-            Policy::parse(
-                r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}}"#,
-                PolicyKind::Identity,
-            )
-            .unwrap(),
-        )],
-        groups: Vec::new(),
-        boundary: None,
-        tags: BTreeMap::new(),
-    });
+    auth.directory
+        .put_user(dynamodb_administrator(PARTNER, "AIDAPARTNER"));
     let partner = Principal::User(PARTNER.into());
     let as_partner = Requester {
         principal: &partner,
@@ -397,20 +403,8 @@ fn a_table_s_resource_policy_admits_another_account_and_its_deny_binds_everyone(
 fn a_resource_of_another_account_is_denied_even_to_an_administrator() {
     let (t, mut auth, _tmp) = setup();
     const ADMIN: &str = "arn:aws:iam::000000000000:user/admin";
-    auth.directory.put_user(User {
-        arn: ADMIN.into(),
-        unique_id: "AIDAADMIN".into(),
-        policies: vec![Arc::new(
-            Policy::parse(
-                r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}}"#,
-                PolicyKind::Identity,
-            )
-            .unwrap(),
-        )],
-        groups: Vec::new(),
-        boundary: None,
-        tags: BTreeMap::new(),
-    });
+    auth.directory
+        .put_user(dynamodb_administrator(ADMIN, "AIDAADMIN"));
     let admin = Principal::User(ADMIN.into());
     let as_admin = Requester {
         principal: &admin,
