@@ -57,10 +57,6 @@ pub enum Rule {
     Enum(&'static [&'static str]),
     /// A table name (pattern, 3 to 255 characters) or a table's ARN whose name is one.
     TableName,
-    /// An item operation's table name: as [`Rule::TableName`] (the model's `TableArn` is of
-    /// one character or more, but nothing observed says a short name is taken), except that
-    /// the empty name is answered before every constraint ([`check`]).
-    ItemTableName,
     /// A map whose keys are table names (one violation for the map, whichever key fails).
     TableNameKeys,
     /// A map whose values are lists of this many elements (one violation for the map).
@@ -105,7 +101,6 @@ const VIEW_TYPE: &[&str] = &["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KE
 use Rule::*;
 
 const REQUIRED_TABLE: &[Rule] = &[Required, TableName];
-const REQUIRED_ITEM_TABLE: &[Rule] = &[Required, ItemTableName];
 const INDEX_NAME: &[Rule] = &[MinLen(3), MaxLen(255), Pattern];
 const REQUIRED_INDEX_NAME: &[Rule] = &[Required, MinLen(3), MaxLen(255), Pattern];
 const KEY_SCHEMA: &[Rule] = &[Required, MinLen(1), MaxLen(2)];
@@ -113,13 +108,17 @@ const KEY_SCHEMA: &[Rule] = &[Required, MinLen(1), MaxLen(2)];
 /// The constraints of member `member` of structure `structure` (by their model names).
 pub fn rules(structure: &str, member: &str) -> &'static [Rule] {
     match (structure, member) {
+        // An item operation's empty name is answered before every constraint ([`check`]);
+        // the model's `TableArn` allows one character, but nothing observed says DynamoDB
+        // takes a name shorter than three.
         (
-            "GetItemInput" | "PutItemInput" | "UpdateItemInput" | "DeleteItemInput" | "QueryInput"
-            | "ScanInput",
-            "TableName",
-        ) => REQUIRED_ITEM_TABLE,
-        (
-            "CreateTableInput"
+            "GetItemInput"
+            | "PutItemInput"
+            | "UpdateItemInput"
+            | "DeleteItemInput"
+            | "QueryInput"
+            | "ScanInput"
+            | "CreateTableInput"
             | "DescribeTableInput"
             | "UpdateTableInput"
             | "DeleteTableInput"
@@ -569,7 +568,7 @@ fn member(rules: &[Rule], v: Option<&Json<'_>>, path: &Path<'_>, errors: &mut Ve
                     }
                 }
             }
-            TableName | ItemTableName => {
+            TableName => {
                 if let Json::String(s) = v {
                     if table_name_ok(s) {
                         continue;

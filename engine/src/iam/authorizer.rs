@@ -258,7 +258,8 @@ pub fn iso8601(ms: u64) -> String {
     )
 }
 
-fn account_of(arn: &str) -> Option<&str> {
+/// The account segment of an ARN, if it is an account id (12 digits).
+pub(crate) fn account_of(arn: &str) -> Option<&str> {
     arn.split(':').nth(4).filter(|a| is_account_id(a))
 }
 

@@ -455,16 +455,10 @@ impl Tables {
             // anything looks for the table — DynamoDB's AccessDeniedException for a
             // well-formed ARN of another account (the DynamoDB Conformance Suite, against
             // DynamoDB).
-            let resource_account = c
-                .resource
-                .split(':')
-                .nth(4)
-                .filter(|a| {
-                    c.resource.starts_with("arn:")
-                        && a.len() == 12
-                        && a.bytes().all(|b| b.is_ascii_digit())
-                })
-                .unwrap_or(&self.account);
+            // An ARN without an account id is this store's (never the caller's: a table named
+            // so must not become another account's own resource).
+            let resource_account =
+                crate::iam::authorizer::account_of(&c.resource).unwrap_or(&self.account);
             let access = Access {
                 action: &c.action,
                 resource: &c.resource,

@@ -393,7 +393,10 @@ pub fn check_styles(operation: &str, has: impl Fn(&str) -> bool) -> Result<()> {
             "ExpressionAttributeNames can only be specified when using expressions",
         ));
     }
-    // Values serve every expression but a projection; the message names those absent.
+    // Values serve every expression but a projection; the message names those absent —
+    // except a single-item write's, which DynamoDB's 2026 words name none of (the DynamoDB
+    // Conformance Suite's captures, every region sampled).
+    let single_write = matches!(operation, "PutItem" | "UpdateItem" | "DeleteItem");
     let valued = || {
         expressions
             .iter()
@@ -402,15 +405,17 @@ pub fn check_styles(operation: &str, has: impl Fn(&str) -> bool) -> Result<()> {
     };
     if has("ExpressionAttributeValues") && valued().all(|e| !has(e)) {
         let valued: Vec<&str> = valued().collect();
-        return Err(DynamoError::validation(if valued.is_empty() {
-            "ExpressionAttributeValues can only be specified when using expressions".to_string()
-        } else {
-            format!(
+        return Err(DynamoError::validation(
+            if valued.is_empty() || single_write {
+                "ExpressionAttributeValues can only be specified when using expressions".to_string()
+            } else {
+                format!(
                 "ExpressionAttributeValues can only be specified when using expressions: {} {} null",
                 valued.join(" and "),
                 if valued.len() > 1 { "are" } else { "is" }
             )
-        }));
+            },
+        ));
     }
     Ok(())
 }
@@ -475,6 +480,24 @@ mod tests {
     use super::*;
     use crate::table::expr::eval;
     use crate::table::value::Item;
+
+    /// Values without an expression that could use them: a read names the absent
+    /// expressions, a single-item write (DynamoDB's 2026 words) none.
+    #[test]
+    fn values_without_an_expression_are_refused_in_each_operations_words() {
+        let only_values = |p: &str| p == "ExpressionAttributeValues";
+        assert_eq!(
+            check_styles("Query", only_values).unwrap_err().message,
+            "ExpressionAttributeValues can only be specified when using expressions: FilterExpression and KeyConditionExpression are null"
+        );
+        for op in ["PutItem", "UpdateItem", "DeleteItem"] {
+            assert_eq!(
+                check_styles(op, only_values).unwrap_err().message,
+                "ExpressionAttributeValues can only be specified when using expressions",
+                "{op}"
+            );
+        }
+    }
 
     fn lc(op: &str, vals: Vec<AttributeValue>) -> LegacyCondition {
         LegacyCondition {

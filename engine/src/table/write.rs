@@ -726,9 +726,8 @@ fn is_empty_set(message: &str) -> bool {
 /// A single-item write's validation error in DynamoDB's words (see [`REQUEST_VALIDATION`]).
 /// A value among the placeholders that is itself invalid is reported as that value's own
 /// error, without naming the placeholder, as the same value in an item is; the nesting limit
-/// in DynamoDB's words for it there. "ExpressionAttributeValues can only be specified when
-/// using expressions" no longer says which expression is absent. Public for the DynamoDB
-/// endpoint, whose parse finds some of these before the table API sees the request.
+/// in DynamoDB's words for it there. Public for the DynamoDB endpoint, whose parse finds some
+/// of these before the table API sees the request.
 pub fn single_write_wording(mut e: DynamoError) -> DynamoError {
     if e.kind != ErrorKind::Validation {
         return e;
@@ -745,14 +744,6 @@ pub fn single_write_wording(mut e: DynamoError) -> DynamoError {
                 })
                 .unwrap_or(m);
             e.message = m.to_string();
-        }
-    }
-    for head in [
-        "ExpressionAttributeValues can only be specified when using expressions",
-        "ExpressionAttributeNames can only be specified when using expressions",
-    ] {
-        if e.message.starts_with(head) {
-            e.message.truncate(head.len());
         }
     }
     if is_empty_set(&e.message) || REQUEST_VALIDATION.iter().any(|p| e.message.starts_with(p)) {
@@ -790,7 +781,7 @@ mod tests {
                 "1 validation error detected: Invalid ConditionExpression: The expression has redundant parentheses;",
             ),
             (
-                "ExpressionAttributeValues can only be specified when using expressions: ConditionExpression is null",
+                "ExpressionAttributeValues can only be specified when using expressions",
                 "1 validation error detected: ExpressionAttributeValues can only be specified when using expressions",
             ),
             (

@@ -625,16 +625,14 @@ pub fn update(raw: &RawUpdate, ph: &mut Placeholders) -> Result<UpdateExpr, Expr
     // DELETE operands' types, overlapping paths, and only then the SET operands' arities and
     // types.
     for c in &resolved.clauses {
-        let (op, allowed): (&str, &[ValueType]) = match c {
-            Clause::Add(_) => (
+        let (op, allowed, actions): (&str, &[ValueType], _) = match c {
+            Clause::Add(a) => (
                 "ADD",
                 &[ValueType::N, ValueType::Ss, ValueType::Ns, ValueType::Bs],
+                a,
             ),
-            Clause::Delete(_) => ("DELETE", &[ValueType::Ss, ValueType::Ns, ValueType::Bs]),
+            Clause::Delete(a) => ("DELETE", &[ValueType::Ss, ValueType::Ns, ValueType::Bs], a),
             _ => continue,
-        };
-        let (Clause::Add(actions) | Clause::Delete(actions)) = c else {
-            continue;
         };
         if let Some((_, v)) = actions
             .iter()
