@@ -357,7 +357,7 @@ fn flush_key_uses(identity: &IdentityStore) {
 }
 
 fn metrics_response(
-    req: &http::Request<hyper::body::Incoming>,
+    req: &http::Request<crate::http::RequestBody>,
 ) -> http::Response<http_body_util::Full<bytes::Bytes>> {
     let (status, body) = if req.uri().path() == "/metrics" {
         (http::StatusCode::OK, crate::metrics::render())

@@ -7,9 +7,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::http::RequestBody;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
 use hyper::{Request, Response};
 use seedbed_dynamo::endpoint::{Endpoint, HttpRequest, HttpResponse};
 use seedbed_dynamo::errors::WireError;
@@ -64,7 +64,7 @@ fn to_hyper(r: HttpResponse) -> Response<Full<Bytes>> {
 /// disk never holds up the few threads that serve every connection.
 async fn exchange(
     peer: SocketAddr,
-    req: Request<Incoming>,
+    req: Request<RequestBody>,
     in_memory: Option<impl FnOnce(&HttpRequest<'_>) -> Option<HttpResponse>>,
     answer: impl FnOnce(&HttpRequest<'_>) -> HttpResponse + Send + 'static,
 ) -> HttpResponse {
@@ -136,7 +136,7 @@ async fn exchange(
 pub async fn handle(
     ep: Arc<Endpoint>,
     peer: SocketAddr,
-    req: Request<Incoming>,
+    req: Request<RequestBody>,
 ) -> Response<Full<Bytes>> {
     let first = Arc::clone(&ep);
     let in_memory = move |r: &HttpRequest<'_>| first.handle_in_memory(r, super::now_secs());
@@ -153,7 +153,7 @@ pub async fn handle_sts(
     security: Arc<seedbed_dynamo::endpoint::Security>,
     identity: Arc<crate::identity::IdentityStore>,
     peer: SocketAddr,
-    req: Request<Incoming>,
+    req: Request<RequestBody>,
 ) -> Response<Full<Bytes>> {
     let id = crate::s3::request_id();
     let no_fast_path = None::<fn(&HttpRequest<'_>) -> Option<HttpResponse>>;
@@ -169,7 +169,7 @@ pub async fn handle_sts(
 
 async fn handle_with(
     peer: SocketAddr,
-    req: Request<Incoming>,
+    req: Request<RequestBody>,
     in_memory: Option<impl FnOnce(&HttpRequest<'_>) -> Option<HttpResponse>>,
     answer: impl FnOnce(&HttpRequest<'_>) -> HttpResponse + Send + 'static,
 ) -> Response<Full<Bytes>> {

@@ -26,10 +26,10 @@
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use crate::http::RequestBody;
 use bytes::{Bytes, BytesMut};
 use http::request::Parts;
 use http_body::{Body, Frame};
-use hyper::body::Incoming;
 
 use super::errors::s3_error;
 
@@ -307,7 +307,7 @@ fn bad_expiration(policy_b64: &[u8]) -> Option<String> {
 /// A body that yields `prefix` first, then the rest of the request's body.
 struct Prefixed {
     prefix: Option<Bytes>,
-    rest: Option<Incoming>,
+    rest: Option<RequestBody>,
 }
 
 impl Body for Prefixed {
@@ -331,10 +331,10 @@ impl Body for Prefixed {
 /// Read a form upload's fields ahead of its file and mend them (see the module's text);
 /// returns the body to hand on — the fields, as mended, then the rest as it arrives.
 /// `parts`' Content-Length is kept true.
-pub async fn prepare(parts: &mut Parts, mut body: Incoming) -> Result<s3s::Body, s3s::S3Error> {
+pub async fn prepare(parts: &mut Parts, mut body: RequestBody) -> Result<s3s::Body, s3s::S3Error> {
     use http_body_util::BodyExt;
     let Some(boundary) = form_boundary(&parts.headers) else {
-        return Ok(s3s::Body::from(body));
+        return Ok(s3s::Body::http_body(body));
     };
     let mut buf = BytesMut::new();
     let mut ended = false;

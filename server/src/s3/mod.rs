@@ -52,7 +52,9 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response};
-use hyper::body::{Frame, Incoming};
+use hyper::body::Frame;
+
+use crate::http::RequestBody;
 use s3s::config::{S3Config, StaticConfigProvider};
 use s3s::service::{S3Service, S3ServiceBuilder};
 
@@ -126,7 +128,7 @@ pub const CHUNKED_BODY_MAX: usize = 16 * 1024 * 1024;
 /// A presigned URL whose X-Amz-Expires is negative has expired, whatever its date (s3s would
 /// call the number malformed; S3 clients that pass a negative lifetime mean "already expired").
 /// A presigned URL valid for longer than S3's limit of a week (604,800 s) is refused too.
-fn expired_presign(req: &Request<Incoming>) -> bool {
+fn expired_presign(req: &Request<RequestBody>) -> bool {
     req.uri().query().is_some_and(|q| {
         q.split('&').any(|kv| {
             kv.strip_prefix("X-Amz-Expires=").is_some_and(|v| {
@@ -148,7 +150,7 @@ fn expired_presign(req: &Request<Incoming>) -> bool {
 /// SigV2 request's time is checked, which s3s does not do ([`request_time`]), and a SigV2
 /// path-style bucket request signed as botocore signs it is accepted ([`sigv2`]).
 async fn with_length(
-    req: Request<Incoming>,
+    req: Request<RequestBody>,
     identity: &crate::identity::IdentityStore,
 ) -> Result<Request<s3s::Body>, s3s::S3Error> {
     use http_body_util::BodyExt;
@@ -171,7 +173,7 @@ async fn with_length(
         } else if xml_mend::wants(&parts) {
             xml_mend::mend(&mut parts, body, identity, now).await?
         } else {
-            s3s::Body::from(body)
+            s3s::Body::http_body(body)
         };
         return Ok(Request::from_parts(parts, body));
     }
@@ -436,7 +438,7 @@ fn error_response(e: s3s::S3Error) -> Response<s3s::Body> {
 pub async fn handle(
     front: Front,
     peer: SocketAddr,
-    mut req: Request<Incoming>,
+    mut req: Request<RequestBody>,
 ) -> Response<MeteredBody> {
     let Front {
         svc,

@@ -15,12 +15,12 @@
 //! for what it is), and so is one signed in a presigned URL or with SigV2 (their signatures
 //! cover what cannot be redone here): s3s then answers MalformedXML.
 
+use crate::http::RequestBody;
 use base64::Engine as _;
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_LENGTH};
 use http::request::Parts;
 use http::HeaderValue;
-use hyper::body::Incoming;
 use md5::{Digest as _, Md5};
 use seedbed_engine::object::checksum::{digest, ChecksumAlgorithm};
 use sha2::Sha256;
@@ -59,7 +59,7 @@ pub fn wants(parts: &Parts) -> bool {
 /// small, known length go on untouched.
 pub async fn mend(
     parts: &mut Parts,
-    body: Incoming,
+    body: RequestBody,
     identity: &IdentityStore,
     now_unix_secs: i64,
 ) -> Result<s3s::Body, s3s::S3Error> {
@@ -70,7 +70,7 @@ pub async fn mend(
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
         .is_some_and(|n| n <= PEEK_MAX);
     if !small {
-        return Ok(s3s::Body::from(body));
+        return Ok(s3s::Body::http_body(body));
     }
     let bytes = body
         .collect()
