@@ -96,26 +96,28 @@ fn send(t: &Tables, op: &str, body: &Value, at: &str) -> (u16, Value) {
     (reply.status, v)
 }
 
-/// All of a Scan's pages, counted (Select COUNT), of the table or of one of its indexes.
-fn count(t: &Tables, table: &str, index: Option<&str>) -> u64 {
+/// The items a Scan counts (`Select: COUNT`), over all its pages.
+fn scan_count(t: &Tables, mut body: Value, what: &str) -> u64 {
+    body["Select"] = json!("COUNT");
     let mut total = 0;
-    let mut start: Option<Value> = None;
     loop {
-        let mut body = json!({"TableName": table, "Select": "COUNT"});
-        if let Some(i) = index {
-            body["IndexName"] = json!(i);
-        }
-        if let Some(k) = start.take() {
-            body["ExclusiveStartKey"] = k;
-        }
-        let (status, v) = send(t, "Scan", &body, "count");
-        assert_eq!(status, 200, "Scan of {table} {index:?}: {v}");
+        let (status, v) = send(t, "Scan", &body, what);
+        assert_eq!(status, 200, "{what}: {v}");
         total += v["Count"].as_u64().unwrap();
         match v.get("LastEvaluatedKey") {
-            Some(k) => start = Some(k.clone()),
+            Some(k) => body["ExclusiveStartKey"] = k.clone(),
             None => return total,
         }
     }
+}
+
+/// Entries of the table, or of one of its indexes.
+fn count(t: &Tables, table: &str, index: Option<&str>) -> u64 {
+    let mut body = json!({ "TableName": table });
+    if let Some(i) = index {
+        body["IndexName"] = json!(i);
+    }
+    scan_count(t, body, &format!("Scan of {table} {index:?}"))
 }
 
 /// Items of `table` whose attributes `attrs` are present with the types given (an index's
@@ -130,23 +132,9 @@ fn count_with(t: &Tables, table: &str, attrs: &[(&str, &str)]) -> u64 {
         names.insert(format!("#a{i}"), json!(a));
         values.insert(format!(":t{i}"), json!({ "S": ty }));
     }
-    let mut total = 0;
-    let mut start: Option<Value> = None;
-    loop {
-        let mut body = json!({"TableName": table, "Select": "COUNT",
-            "FilterExpression": filter.join(" AND "),
-            "ExpressionAttributeNames": names, "ExpressionAttributeValues": values});
-        if let Some(k) = start.take() {
-            body["ExclusiveStartKey"] = k;
-        }
-        let (status, v) = send(t, "Scan", &body, "count_with");
-        assert_eq!(status, 200, "filtered Scan of {table}: {v}");
-        total += v["Count"].as_u64().unwrap();
-        match v.get("LastEvaluatedKey") {
-            Some(k) => start = Some(k.clone()),
-            None => return total,
-        }
-    }
+    let body = json!({"TableName": table, "FilterExpression": filter.join(" AND "),
+        "ExpressionAttributeNames": names, "ExpressionAttributeValues": values});
+    scan_count(t, body, &format!("filtered Scan of {table}"))
 }
 
 /// Every index holds exactly the items that carry its key attributes.
