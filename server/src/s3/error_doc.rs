@@ -94,6 +94,29 @@ pub fn complete(doc: &str, request_id: &str, path: &str) -> Option<String> {
     Some(out)
 }
 
+/// s3s's answer to a method S3 has no operation for on the path's resource (POST to an object
+/// without `uploads`, `uploadId`, `restore` or `select`, DELETE of the service, …) is 501
+/// NotImplemented "Unknown operation": the request names nothing that exists to implement.
+/// S3 answers it 405 MethodNotAllowed, naming the method and the kind of resource (`OBJECT`,
+/// `BUCKET`, `SERVICE`), as clients that POST a file to an object's URL see it. `None`: not
+/// that answer.
+pub fn no_such_operation(doc: &str, method: &str, path: &str, request_id: &str) -> Option<String> {
+    if !doc.contains("<Code>NotImplemented</Code><Message>Unknown operation</Message>") {
+        return None;
+    }
+    let resource = match path.trim_start_matches('/').split_once('/') {
+        _ if path.trim_start_matches('/').is_empty() => "SERVICE",
+        Some((_, key)) if !key.is_empty() => "OBJECT",
+        _ => "BUCKET",
+    };
+    Some(format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><Error><Code>MethodNotAllowed</Code><Message>{}</Message><Method>{}</Method><ResourceType>{resource}</ResourceType><RequestId>{}</RequestId></Error>"#,
+        standard_message("MethodNotAllowed").unwrap_or_default(),
+        escape(method),
+        escape(request_id),
+    ))
+}
+
 /// `s` as XML element text.
 pub(super) fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -103,7 +126,35 @@ pub(super) fn escape(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::complete;
+    use super::{complete, no_such_operation};
+
+    #[test]
+    fn a_method_with_no_operation_is_method_not_allowed_on_its_resource() {
+        let doc = format!(
+            "{HEAD}<Error><Code>NotImplemented</Code><Message>Unknown operation</Message></Error>"
+        );
+        let out = no_such_operation(&doc, "POST", "/b/k/x", "R").unwrap();
+        assert!(out.contains(
+            "<Code>MethodNotAllowed</Code><Message>The specified method is not allowed against \
+             this resource.</Message><Method>POST</Method><ResourceType>OBJECT</ResourceType>\
+             <RequestId>R</RequestId>"
+        ));
+        assert!(no_such_operation(&doc, "POST", "/b", "R")
+            .unwrap()
+            .contains("<ResourceType>BUCKET</ResourceType>"));
+        assert!(no_such_operation(&doc, "POST", "/b/", "R")
+            .unwrap()
+            .contains("<ResourceType>BUCKET</ResourceType>"));
+        assert!(no_such_operation(&doc, "DELETE", "/", "R")
+            .unwrap()
+            .contains("<ResourceType>SERVICE</ResourceType>"));
+        // An operation S3 has and this server does not serve stays NotImplemented.
+        let doc = format!(
+            "{HEAD}<Error><Code>NotImplemented</Code><Message>GetBucketWebsite is not \
+             implemented yet</Message></Error>"
+        );
+        assert_eq!(no_such_operation(&doc, "GET", "/b", "R"), None);
+    }
 
     const HEAD: &str = r#"<?xml version="1.0" encoding="UTF-8"?>"#;
 

@@ -343,8 +343,14 @@ async fn as_s3_answers(
 }
 
 /// An error document s3s wrote with a code alone, completed as S3 writes it
-/// ([`error_doc::complete`]). Only small XML error bodies are read.
-async fn completed_error(resp: Response<s3s::Body>, id: &str, path: &str) -> Response<s3s::Body> {
+/// ([`error_doc::complete`]); its "Unknown operation" as S3's 405
+/// ([`error_doc::no_such_operation`]). Only small XML error bodies are read.
+async fn completed_error(
+    mut resp: Response<s3s::Body>,
+    id: &str,
+    method: &str,
+    path: &str,
+) -> Response<s3s::Body> {
     let small_xml = resp.status().as_u16() >= 400
         && resp
             .headers()
@@ -355,6 +361,23 @@ async fn completed_error(resp: Response<s3s::Body>, id: &str, path: &str) -> Res
             .is_some_and(|n| n < 16 * 1024);
     if !small_xml {
         return resp;
+    }
+    if resp.status() == http::StatusCode::NOT_IMPLEMENTED {
+        let mut not_allowed = false;
+        resp = rewrite_body(resp, |t| {
+            match error_doc::no_such_operation(&t, method, path, id) {
+                Some(doc) => {
+                    not_allowed = true;
+                    doc
+                }
+                None => t,
+            }
+        })
+        .await;
+        if not_allowed {
+            *resp.status_mut() = http::StatusCode::METHOD_NOT_ALLOWED;
+            return resp;
+        }
     }
     rewrite_body(resp, |t| error_doc::complete(&t, id, path).unwrap_or(t)).await
 }
@@ -555,7 +578,7 @@ pub async fn handle(
         .operation
         .clone();
     resp = as_s3_answers(&operation, &method, resp).await;
-    resp = completed_error(resp, &id, &path).await;
+    resp = completed_error(resp, &id, &method, &path).await;
     if form_post {
         resp = form_post_answers(resp).await;
     }

@@ -15,7 +15,7 @@ import urllib.request
 import boto3
 import pytest
 import requests
-from botocore.auth import SigV4Auth
+from botocore.auth import S3SigV4Auth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
@@ -1006,6 +1006,25 @@ def test_an_error_before_the_body_keeps_the_connection_usable(server):
         status, headers = _response(c.makefile("rb"))
         assert status.startswith(b"HTTP/1.1 404"), status
         assert headers.get("connection") == "close", headers
+
+
+def test_a_method_with_no_operation_is_method_not_allowed(server, bucket):
+    # A file POSTed to an object's URL (as browser code meant for PUT does), a POST with a
+    # subresource S3 has no POST for, a DELETE of the service: S3 has no such operation and
+    # answers 405 MethodNotAllowed naming the method and the resource's kind (s3s said 501
+    # NotImplemented "Unknown operation"; found by test_s3_fuzz.py).
+    for method, path, kind in [("POST", f"/{bucket}/k", "OBJECT"), ("POST", f"/{bucket}/k?tagging", "OBJECT"),
+                               ("POST", f"/{bucket}?website", "BUCKET"), ("DELETE", "/", "SERVICE")]:
+        req = AWSRequest(method=method, url=server.endpoint + path, data=b"data", headers={})
+        S3SigV4Auth(Credentials(server.access_key, server.secret_key), "s3", "us-east-1").add_auth(req)
+        r = requests.request(method, server.endpoint + path, headers=dict(req.headers.items()), data=b"data")
+        assert r.status_code == 405, (path, r.status_code, r.text)
+        assert "<Code>MethodNotAllowed</Code>" in r.text, r.text
+        assert f"<Method>{method}</Method><ResourceType>{kind}</ResourceType>" in r.text, r.text
+    # An operation S3 has and this server does not serve is still NotImplemented.
+    with pytest.raises(ClientError) as e:
+        server.client().get_bucket_website(Bucket=bucket)
+    assert code(e) == "NotImplemented"
 
 
 def test_metrics_count_requests_by_bucket_and_operation(server, bucket):

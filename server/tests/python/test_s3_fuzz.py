@@ -169,8 +169,10 @@ def sign(method, url, headers, body, access_key, secret_key):
 def test_fuzzed_requests_get_s3_answers(server):
     rng = random.Random(SEED)
     s3 = server.client()
+    # One plain bucket, one versioned with Object Lock (versions, delete markers, retention).
+    s3.create_bucket(Bucket=BUCKETS[0])
+    s3.create_bucket(Bucket=BUCKETS[1], ObjectLockEnabledForBucket=True)
     for b in BUCKETS[:2]:
-        s3.create_bucket(Bucket=b)
         s3.put_object(Bucket=b, Key="k", Body=b"0123456789")
     session = requests.Session()
     statuses = collections.Counter()
@@ -200,5 +202,97 @@ def test_fuzzed_requests_get_s3_answers(server):
     assert statuses[200] + statuses[204] > REQUESTS // 10, statuses
     # Still serving, and nothing panicked on the way.
     assert s3.list_buckets()["Buckets"]
+    log = (server.workdir / "serve.log").read_text(errors="replace")
+    assert "panicked" not in log, log[-3000:]
+
+
+IAM_ACTIONS = [
+    "CreateUser", "GetUser", "UpdateUser", "DeleteUser", "ListUsers", "CreateAccessKey",
+    "UpdateAccessKey", "DeleteAccessKey", "ListAccessKeys", "GetAccessKeyLastUsed", "CreateGroup",
+    "GetGroup", "DeleteGroup", "AddUserToGroup", "RemoveUserFromGroup", "ListGroupsForUser",
+    "CreateRole", "GetRole", "UpdateRole", "UpdateAssumeRolePolicy", "DeleteRole", "ListRoles",
+    "PutUserPolicy", "GetUserPolicy", "DeleteUserPolicy", "ListUserPolicies", "AttachUserPolicy",
+    "DetachUserPolicy", "PutGroupPolicy", "PutRolePolicy", "AttachRolePolicy", "CreatePolicy",
+    "CreatePolicyVersion", "GetPolicy", "GetPolicyVersion", "DeletePolicy", "TagUser", "UntagUser",
+    "TagRole", "ListUserTags", "PutUserPermissionsBoundary", "PutRolePermissionsBoundary",
+    "UploadSigningCertificate", "UploadServerCertificate", "CreateOpenIDConnectProvider",
+    "GetAccountSummary", "GenerateCredentialReport", "GetCredentialReport",
+    "GetAccountAuthorizationDetails", "SimulatePrincipalPolicy", "NoSuchAction",
+]
+# Names the fuzzer may create, change and delete: never the server's administrator.
+IAM_NAMES = ["fz1", "fz2", "fz+=,.@-_", "", "x" * 129, "ünï", "fz1/x"]
+POLICY = ('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject",'
+          '"Resource":"arn:aws:s3:::fuzz-a/${aws:username}/*","Condition":{"IpAddress":'
+          '{"aws:SourceIp":"10.0.0.0/8"}}}]}')
+TRUST = ('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":'
+         '{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}')
+
+
+def iam_params(rng):
+    """A form's parameters: IAM's, with values that are valid, odd, or cut short."""
+    doc = rng.choice([POLICY, TRUST, "{}", "[]", "not json", POLICY.replace("s3:", "s3"),
+                      POLICY[: rng.randrange(len(POLICY))], POLICY.replace("2012-10-17", "2008-10-17")])
+    candidates = {
+        "UserName": rng.choice(IAM_NAMES), "GroupName": rng.choice(IAM_NAMES),
+        "RoleName": rng.choice(IAM_NAMES), "PolicyName": rng.choice(IAM_NAMES),
+        "NewUserName": rng.choice(IAM_NAMES), "Path": rng.choice(["/", "/a/", "a", "//", "/é/"]),
+        "PolicyDocument": doc, "AssumeRolePolicyDocument": doc,
+        "PolicyArn": rng.choice(["arn:aws:iam::aws:policy/ReadOnlyAccess", "arn:aws:iam::123456789012:policy/fz1",
+                                 "arn", "arn:aws:iam::123456789012:policy/"]),
+        "PermissionsBoundary": rng.choice(["arn:aws:iam::aws:policy/ReadOnlyAccess", "x"]),
+        "AccessKeyId": rng.choice(["AKIAXXXXXXXXXXXXXXXX", "x", ""]),
+        "Status": rng.choice(["Active", "Inactive", "Bogus"]),
+        "MaxItems": rng.choice(["1", "0", "-1", "1001", "x"]), "Marker": rng.choice(["x", "", "%%"]),
+        "Tags.member.1.Key": rng.choice(["k", "", "aws:x"]), "Tags.member.1.Value": rng.choice(["v", "x" * 300]),
+        "TagKeys.member.1": "k", "VersionId": rng.choice(["v1", "v2", "x"]),
+        "SetAsDefault": rng.choice(["true", "false", "x"]), "MaxSessionDuration": rng.choice(["3600", "1", "x"]),
+        "CertificateBody": rng.choice(["-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----", "x"]),
+        "PrivateKey": "x", "ServerCertificateName": rng.choice(IAM_NAMES),
+        "Url": rng.choice(["https://issuer.example.com", "http://x", "x"]),
+        "ThumbprintList.member.1": rng.choice(["a" * 40, "x"]), "ClientIDList.member.1": "c",
+        "PolicySourceArn": "arn:aws:iam::123456789012:user/fz1", "ActionNames.member.1": "s3:GetObject",
+        "Filter.member.1": rng.choice(["User", "Role", "x"]),
+    }
+    keys = rng.sample(sorted(candidates), rng.randrange(0, 7))
+    return {k: candidates[k] for k in keys}
+
+
+def test_fuzzed_iam_and_sts_requests_get_their_answers(fresh_server):
+    # IAM's and STS's query protocol (a signed form POST to `/`) at the same endpoint: random
+    # actions with parameters valid, odd or cut short. The answers are IAM's or STS's XML —
+    # a result or an error with its Code — never a 500 or a dropped connection.
+    server = fresh_server()
+    rng = random.Random(SEED * 7919)
+    session = requests.Session()
+    statuses = collections.Counter()
+    for i in range(REQUESTS // 2):
+        sts = rng.random() < 0.2
+        params = iam_params(rng)
+        if sts:
+            params = {**params, "Action": rng.choice(["AssumeRole", "GetCallerIdentity", "GetSessionToken",
+                                                      "AssumeRoleWithWebIdentity", "x"]),
+                      "Version": "2011-06-15",
+                      "RoleArn": rng.choice(["arn:aws:iam::123456789012:role/fz1", "x"]),
+                      "RoleSessionName": rng.choice(["s", "", "x" * 65]),
+                      "DurationSeconds": rng.choice(["900", "1", "x", "43201"])}
+        else:
+            params = {**params, "Action": rng.choice(IAM_ACTIONS), "Version": "2010-05-08"}
+        body = urllib.parse.urlencode(params).encode()
+        headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+        req = AWSRequest(method="POST", url=server.endpoint + "/", data=body, headers=headers)
+        S3SigV4Auth(Credentials(server.access_key, server.secret_key), "sts" if sts else "iam",
+                    "us-east-1").add_auth(req)
+        signed = {k: v.encode() if isinstance(v, str) else v for k, v in req.headers.items()}
+        at = f"seed {SEED}, IAM request {i}: {params}"
+        try:
+            r = session.post(server.endpoint + "/", headers=signed, data=body, timeout=30)
+        except requests.exceptions.ConnectionError as e:
+            pytest.fail(f"{at}: connection failed: {e}")
+        statuses[r.status_code] += 1
+        assert r.status_code < 500 or r.status_code == 501, f"{at}: {r.status_code} {r.text[:500]}"
+        if r.status_code >= 400:
+            assert b"<Code>" in r.content, f"{at}: {r.status_code} without IAM's error: {r.text[:500]}"
+    print("statuses:", sorted(statuses.items()))
+    assert statuses[200] > REQUESTS // 20, statuses
     log = (server.workdir / "serve.log").read_text(errors="replace")
     assert "panicked" not in log, log[-3000:]
