@@ -173,7 +173,9 @@ pub enum ObjectError {
     #[error("KMS.NotFoundException: {0}")]
     KmsNotFound(String),
     /// The bucket has no default encryption (GetBucketEncryption).
-    #[error("ServerSideEncryptionConfigurationNotFoundError: {0}")]
+    #[error(
+        "ServerSideEncryptionConfigurationNotFoundError: The server side encryption configuration was not found ({0})"
+    )]
     NoEncryptionConfiguration(String),
     /// A valid S3 request for a feature this store does not have (SSE-KMS).
     #[error("NotImplemented: {0}")]

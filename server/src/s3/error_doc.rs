@@ -36,6 +36,10 @@ fn standard_message(code: &str) -> Option<&'static str> {
              schema."
         }
         "MethodNotAllowed" => "The specified method is not allowed against this resource.",
+        "MalformedPOSTRequest" => {
+            "The body of your POST request is not well-formed multipart/form-data."
+        }
+        "MissingRequestBodyError" => "Request body is empty.",
         "MissingContentLength" => "You must provide the Content-Length HTTP header.",
         "MissingSecurityHeader" => "Your request is missing a required header.",
         "NoSuchBucket" => "The specified bucket does not exist",
@@ -180,6 +184,12 @@ mod tests {
         assert!(out.contains(
             "<Code>InvalidURI</Code><Message>Couldn't parse the specified URI.</Message>\
              <RequestId>R</RequestId></Error>"
+        ));
+        // s3s refuses a form it cannot read with the code alone.
+        let doc = format!("{HEAD}<Error><Code>MalformedPOSTRequest</Code></Error>");
+        assert!(complete(&doc, "R", "/b").unwrap().contains(
+            "<Message>The body of your POST request is not well-formed multipart/form-data.\
+             </Message>"
         ));
         // A code with no standard message still gets the request id.
         let doc = format!("{HEAD}<Error><Code>SomethingNew</Code></Error>");

@@ -79,6 +79,8 @@ def test_sse_s3_per_object_and_as_the_bucket_default(server, bucket):
     with pytest.raises(ClientError) as e:
         s3.get_bucket_encryption(Bucket=bucket)
     assert e.value.response["Error"]["Code"] == "ServerSideEncryptionConfigurationNotFoundError"
+    assert e.value.response["Error"]["Message"].startswith(
+        "The server side encryption configuration was not found")
     s3.put_bucket_encryption(
         Bucket=bucket,
         ServerSideEncryptionConfiguration={
