@@ -107,6 +107,8 @@ def test_oversize_request_body_is_refused_before_it_is_read_whole(server):
     r = raw(server, "BatchWriteItem", b" " * (16 * 1024 * 1024 + 1), sign=False)
     assert r.status_code == 413
     assert r.json()["__type"] == "com.amazon.coral.service#SerializationException"
+    # Refused on its declared length, unread: the connection is not kept for another request.
+    assert r.headers.get("connection") == "close", r.headers
 
 
 # ---- signatures and IAM from the server's IAM file ------------------------------------------

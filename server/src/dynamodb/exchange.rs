@@ -69,7 +69,14 @@ async fn exchange(
     answer: impl FnOnce(&HttpRequest<'_>) -> HttpResponse + Send + 'static,
 ) -> HttpResponse {
     let (parts, body) = req.into_parts();
-    let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+    // A declared length over the limit is refused before a byte is read (Limited would wait
+    // for MAX_BODY_BYTES of it first, or for a client that never sends them).
+    let declared = http_body::Body::size_hint(&body).lower();
+    let body = match usize::try_from(declared) {
+        Ok(n) if n <= MAX_BODY_BYTES => Limited::new(body, MAX_BODY_BYTES).collect().await,
+        _ => Err(format!("Content-Length {declared}").into()),
+    };
+    let body = match body {
         Ok(b) => b.to_bytes(),
         Err(e) => {
             tracing::debug!(%peer, error = %e, "DynamoDB request body refused");
