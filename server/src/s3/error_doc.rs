@@ -39,7 +39,9 @@ fn standard_message(code: &str) -> Option<&'static str> {
         "MalformedPOSTRequest" => {
             "The body of your POST request is not well-formed multipart/form-data."
         }
-        "MissingRequestBodyError" => "Request body is empty.",
+        // As AWS answers it (moto's AWS-verified test_put_object_lock_misconfiguration), not
+        // as its error-code list writes it ("Request body is empty.").
+        "MissingRequestBodyError" => "Request Body is empty",
         "MissingContentLength" => "You must provide the Content-Length HTTP header.",
         "MissingSecurityHeader" => "Your request is missing a required header.",
         "NoSuchBucket" => "The specified bucket does not exist",

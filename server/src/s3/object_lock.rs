@@ -135,7 +135,7 @@ impl Endpoint {
             return Err(cx.err(s3_error(
                 "MissingRequestBodyError",
                 400,
-                "Request body is empty.",
+                "Request Body is empty",
             )));
         };
         let config = config_from(c).map_err(|e| cx.err(e))?;
