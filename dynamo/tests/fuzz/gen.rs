@@ -691,10 +691,14 @@ impl Gen {
                 b.remove("TableName");
                 let n = self.pick_or(&[0usize, 1, 2, 5, 101], &[1, 2, 5]);
                 let keys: Vec<Value> = (0..n).map(|_| self.key(t)).collect();
-                let mut r = json!({ "Keys": keys });
+                let mut r = Map::new();
+                r.insert("Keys".into(), json!(keys));
                 if self.chance(0.3) {
-                    r["ProjectionExpression"] = json!(self.projection(&mut ph));
-                    ph.put(&mut r, false);
+                    r.insert(
+                        "ProjectionExpression".into(),
+                        json!(self.projection(&mut ph)),
+                    );
+                    ph.put_into(&mut r, self);
                 }
                 b.insert("RequestItems".into(), json!({ t.0: r }));
             }
@@ -858,13 +862,12 @@ impl Gen {
         &mut self,
         t: Table,
     ) -> (Option<&'static str>, &'static str, Option<&'static str>) {
-        let hash = if t.1 == "pk" { "pk" } else { "id" };
         match (t.0, self.rng.random_range(0..4)) {
             ("range_n", 0) => (Some("lsi"), "pk", Some("a")),
             ("range_n", 1) => (Some("gsi"), "b", Some("sk")),
             ("bin", 0) => (Some("by_c"), "c", None),
             ("hash_s", 0) => (Some("missing"), "pk", None),
-            _ => (None, hash, t.3.map(|r| r.0)),
+            _ => (None, t.1, t.3.map(|r| r.0)),
         }
     }
 
@@ -1140,6 +1143,8 @@ impl Placeholders {
         p
     }
 
+    /// Define the placeholders used so far in `b` (now and then one too few, or one unused),
+    /// and start afresh for the next expression's request.
     fn put_into(&mut self, b: &mut Map<String, Value>, g: &mut Gen) {
         let mut names: Map<String, Value> = Map::new();
         for (p, n) in &self.names {
@@ -1164,21 +1169,6 @@ impl Placeholders {
         }
         if !values.is_empty() {
             b.insert("ExpressionAttributeValues".into(), Value::Object(values));
-        }
-        self.names.clear();
-        self.values.clear();
-    }
-
-    fn put(&mut self, r: &mut Value, _values: bool) {
-        if let Value::Object(m) = r {
-            let names: Map<String, Value> = self
-                .names
-                .iter()
-                .map(|(p, n)| (p.clone(), json!(n)))
-                .collect();
-            if !names.is_empty() {
-                m.insert("ExpressionAttributeNames".into(), Value::Object(names));
-            }
         }
         self.names.clear();
         self.values.clear();

@@ -7,7 +7,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::http::RequestBody;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::{Request, Response};
@@ -16,6 +15,7 @@ use seedbed_dynamo::errors::WireError;
 use seedbed_engine::table::{DynamoError, ErrorKind};
 
 use super::metrics::{self, Outcome};
+use crate::http::RequestBody;
 
 /// Largest request body accepted (DynamoDB's limit is 16 MB, for BatchWriteItem).
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;

@@ -26,12 +26,12 @@
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::http::RequestBody;
 use bytes::{Bytes, BytesMut};
 use http::request::Parts;
 use http_body::{Body, Frame};
 
 use super::errors::s3_error;
+use crate::http::RequestBody;
 
 /// Most bytes of form fields read ahead of the file (S3 caps a form's fields at 20 KB).
 pub const FIELDS_MAX: usize = 64 * 1024;

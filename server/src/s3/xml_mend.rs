@@ -15,7 +15,6 @@
 //! for what it is), and so is one signed in a presigned URL or with SigV2 (their signatures
 //! cover what cannot be redone here): s3s then answers MalformedXML.
 
-use crate::http::RequestBody;
 use base64::Engine as _;
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_LENGTH};
@@ -26,6 +25,7 @@ use seedbed_engine::object::checksum::{digest, ChecksumAlgorithm};
 use sha2::Sha256;
 
 use super::errors;
+use crate::http::RequestBody;
 use crate::identity::IdentityStore;
 
 /// A PutBucketEncryption's `BlockedEncryptionTypes`: `true` when it names `SSE-C`, `false`
