@@ -226,19 +226,25 @@ impl<'a> TableSink<'a> {
             return Ok(());
         };
         let path = builder.path().to_path_buf();
-        let (props, size_bytes) = builder.finish()?;
+        let opened = builder.finish().and_then(|(props, size_bytes)| {
+            let reader = TableReader::open(
+                &**self.ctx.fs,
+                &path,
+                number,
+                self.ctx.cache.clone(),
+                self.ctx.stats.clone(),
+            )?;
+            Ok((props, size_bytes, reader))
+        });
+        let (props, size_bytes, reader) = opened.inspect_err(|_| {
+            // A partial table: on a full disk its blocks are what the next write needs.
+            let _ = self.ctx.fs.remove_file(&path);
+        })?;
         Stats::add(&self.ctx.stats.data_raw_bytes_written, props.data_raw_bytes);
         Stats::add(
             &self.ctx.stats.data_stored_bytes_written,
             props.data_bytes - props.data_blocks * TRAILER_BYTES as u64,
         );
-        let reader = TableReader::open(
-            &**self.ctx.fs,
-            &path,
-            number,
-            self.ctx.cache.clone(),
-            self.ctx.stats.clone(),
-        )?;
         let meta = FileMeta {
             number,
             size_bytes,
@@ -258,7 +264,23 @@ impl<'a> TableSink<'a> {
     /// the manifest records them; until then a crash leaves them as orphans, removed on open).
     pub fn finish(mut self) -> Result<Vec<Arc<TableFile>>> {
         self.finish_table()?;
-        Ok(self.outputs)
+        Ok(std::mem::take(&mut self.outputs))
+    }
+}
+
+impl Drop for TableSink<'_> {
+    /// A sink dropped before [`TableSink::finish`] returned (a write failed, on a full disk
+    /// say): its tables are in no version and never will be, so their files go now rather
+    /// than at the next open.
+    fn drop(&mut self) {
+        if let Some((_, builder)) = self.builder.take() {
+            let path = builder.path().to_path_buf();
+            drop(builder);
+            let _ = self.ctx.fs.remove_file(&path);
+        }
+        for f in self.outputs.drain(..) {
+            f.mark_obsolete();
+        }
     }
 }
 

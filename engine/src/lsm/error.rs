@@ -45,10 +45,25 @@ pub enum LsmError {
         detail: String,
     },
     /// A background job failed earlier; the database refuses writes until reopened, because
-    /// its in-memory state may no longer match what is durable. Holds the error that poisoned
-    /// the database (shared: every later refusal names the same first cause).
+    /// its in-memory state may no longer match what is durable — or, when the cause was a full
+    /// disk, until space is back and a write (or `Db::resume`) brings it back. Holds the
+    /// error that poisoned the database (shared: every later refusal names the same first
+    /// cause). Reads are served meanwhile.
     #[error("database is read-only after a background error: {0}")]
     BackgroundError(#[source] Arc<LsmError>),
+    /// Read-only after a full disk, and still short of space to take writes again: coming
+    /// back needs room for a new log, a fresh manifest and a flush of what is in memory
+    /// (`Db::resume`), and `resume` is what the last attempt ran into.
+    #[error(
+        "database is read-only after a full disk ({cause}); taking writes again needs more \
+         free space: {resume}"
+    )]
+    NoSpaceToResume {
+        /// What first made the database read-only.
+        cause: Arc<LsmError>,
+        /// Why the last attempt to come back failed.
+        resume: Arc<LsmError>,
+    },
     /// The database was closed.
     #[error("database is closed")]
     Closed,
@@ -128,6 +143,17 @@ impl LsmError {
     /// An equal error for another writer of a failed write group (the leader keeps the
     /// original): same variant, same message. An OS error keeps its kind and text but not its
     /// `raw_os_error`, which `std::io::Error` cannot copy.
+    /// Whether this is (or was caused by) a full disk: the one background error the database
+    /// can come back from without a restart (`Db::resume`).
+    pub fn is_no_space(&self) -> bool {
+        match self {
+            LsmError::Io(IoError::NoSpace { .. }) => true,
+            LsmError::BackgroundError(cause) => cause.is_no_space(),
+            LsmError::NoSpaceToResume { .. } => true,
+            _ => false,
+        }
+    }
+
     pub(crate) fn duplicate(&self) -> LsmError {
         match self {
             LsmError::Io(e) => LsmError::Io(duplicate_io(e)),
@@ -148,6 +174,10 @@ impl LsmError {
                 detail: detail.clone(),
             },
             LsmError::BackgroundError(e) => LsmError::BackgroundError(Arc::clone(e)),
+            LsmError::NoSpaceToResume { cause, resume } => LsmError::NoSpaceToResume {
+                cause: Arc::clone(cause),
+                resume: Arc::clone(resume),
+            },
             LsmError::Closed => LsmError::Closed,
             LsmError::NotInCache { table } => LsmError::NotInCache { table: *table },
         }

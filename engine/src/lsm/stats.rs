@@ -124,6 +124,8 @@ pub struct Stats {
     pub stall_micros: AtomicU64,
     /// Why the last stall happened.
     pub last_stall_reason: Mutex<Option<String>>,
+    /// Times the database came back from a no-space error (`Db::resume`).
+    pub resumes: AtomicU64,
 }
 
 /// A point-in-time copy of [`Stats`] plus derived ratios and the shape of the tree.
@@ -184,6 +186,8 @@ pub struct StatsSnapshot {
     pub stalls: u64,
     /// Time stalled, microseconds.
     pub stall_micros: u64,
+    /// Times the database came back from a no-space error.
+    pub resumes: u64,
     /// Why the last stall happened.
     pub last_stall_reason: Option<String>,
     /// Table files per level.
@@ -245,6 +249,7 @@ impl Stats {
             compaction_written_bytes: self.compaction_written_bytes.iter().map(ld).collect(),
             stalls: ld(&self.stalls),
             stall_micros: ld(&self.stall_micros),
+            resumes: ld(&self.resumes),
             last_stall_reason: self
                 .last_stall_reason
                 .lock()

@@ -19,6 +19,7 @@ mod io_conformance;
 mod lsm_corruption;
 mod lsm_crash;
 mod lsm_failed_write;
+mod lsm_full_disk;
 mod lsm_interrupted_create;
 mod lsm_lock;
 mod lsm_model;

@@ -42,15 +42,18 @@ pub(super) fn bg_loop(inner: Arc<DbInner>) {
                 Ok(true) => inner.stall_cv.notify_all(),
                 Ok(false) => break,
                 Err(e) => {
+                    // Read-only until resumed (`resume.rs`) or reopened; steps do nothing
+                    // meanwhile, so the thread only sleeps until then.
                     inner.set_bg_error(&e);
                     inner.stall_cv.notify_all();
-                    return;
+                    break;
                 }
             }
         }
-        if let Err(e) = inner.group_commit_tick() {
-            inner.set_bg_error(&e);
-            return;
+        if !inner.bg_error_is_set() {
+            if let Err(e) = inner.group_commit_tick() {
+                inner.set_bg_error(&e);
+            }
         }
         let mut woken = lock(&inner.bg_wake);
         if !*woken {
@@ -253,7 +256,7 @@ impl DbInner {
         Ok(())
     }
 
-    fn flush_imm(&self, st: &LsmState, imm: &Arc<MemTable>) -> Result<()> {
+    pub(super) fn flush_imm(&self, st: &LsmState, imm: &Arc<MemTable>) -> Result<()> {
         let mut added = Vec::new();
         let mut edit = VersionEdit::default();
         if !imm.is_empty() {
@@ -270,12 +273,11 @@ impl DbInner {
             Stats::add(&self.stats.flush_bytes, f.meta.size_bytes);
             edit.added.push((0, f.meta.clone()));
             added.push(f);
-            self.fs.sync_dir(&self.dir)?;
         }
         let next_log = st.imms.get(1).map_or(st.mem.log_number, |m| m.log_number);
         edit.log_number = Some(next_log);
         edit.last_sequence = Some(self.last_seq.load(Ordering::Acquire));
-        self.commit(edit, &added, Some(imm))?;
+        self.record_outputs(edit, &added, Some(imm))?;
         Stats::add(&self.stats.flushes, 1);
         // The flushed memtable's log is no longer needed.
         let _ = self.fs.remove_file(&log_path(&self.dir, imm.log_number));
@@ -316,12 +318,11 @@ impl DbInner {
             version,
         };
         let outputs = compaction::run(task, &ctx)?;
-        self.fs.sync_dir(&self.dir)?;
         let written: u64 = outputs.iter().map(|f| f.meta.size_bytes).sum();
         for f in &outputs {
             edit.added.push((out_level, f.meta.clone()));
         }
-        self.commit(edit, &outputs, None)?;
+        self.record_outputs(edit, &outputs, None)?;
         Stats::add(&self.stats.compactions, 1);
         Stats::add(
             &self.stats.compaction_read_bytes[task.level],
@@ -336,6 +337,28 @@ impl DbInner {
             written,
         );
         Ok(())
+    }
+
+    /// Make a flush's or compaction's new tables durable and record them in the manifest. On
+    /// failure they must not linger as dead weight on a disk that may be full: tables whose
+    /// directory entries did not sync are removed at once; those of an edit the manifest
+    /// failed to take are kept until `resume` has replaced the manifest (its last, partial
+    /// record may name them — see `resume.rs`), then removed.
+    fn record_outputs(
+        &self,
+        edit: VersionEdit,
+        outputs: &[Arc<TableFile>],
+        remove_imm: Option<&Arc<MemTable>>,
+    ) -> Result<()> {
+        if !outputs.is_empty() {
+            if let Err(e) = self.fs.sync_dir(&self.dir) {
+                outputs.iter().for_each(|f| f.mark_obsolete());
+                return Err(e.into());
+            }
+        }
+        self.commit(edit, outputs, remove_imm).inspect_err(|_| {
+            lock(&self.failed_outputs).extend(outputs.iter().cloned());
+        })
     }
 
     fn smallest_snapshot(&self) -> u64 {

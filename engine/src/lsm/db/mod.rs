@@ -11,7 +11,8 @@
 //! - `backpressure.rs`: when a write must wait for (or, in manual mode, do) a flush or
 //!   compaction;
 //! - `read.rs`: point lookups, batched lookups, iterators;
-//! - `maintenance.rs`: flushes, compactions, manifest commits and the background thread.
+//! - `maintenance.rs`: flushes, compactions, manifest commits and the background thread;
+//! - `resume.rs`: carrying on after a full disk, without a restart.
 //!
 //! Locks, always taken in this order: `write` (one group leader at a time: WAL and active
 //! memtable) → `work` (one flush or compaction at a time) → `versions` (manifest) → `state`
@@ -22,6 +23,7 @@ mod backpressure;
 mod maintenance;
 mod read;
 mod recovery;
+mod resume;
 #[cfg(test)]
 mod tests;
 mod write;
@@ -46,7 +48,7 @@ use super::manifest::{ManifestState, ManifestWriter};
 use super::memtable::MemTable;
 use super::options::{MaintenanceMode, Options, ReadOptions, WriteOptions};
 use super::stats::{Stats, StatsSnapshot, NUM_LEVELS};
-use super::version::Version;
+use super::version::{TableFile, Version};
 use super::wal::WalWriter;
 
 /// What readers see: the memtables and the table version, swapped atomically.
@@ -94,6 +96,10 @@ struct DbInner {
     last_seq: AtomicU64,
     snapshots: Mutex<BTreeMap<u64, usize>>,
     bg_error: Mutex<Option<Arc<LsmError>>>,
+    /// Tables written by a flush or compaction whose manifest edit failed: they may be named
+    /// by the manifest's partial last record, so they stay until `resume` has replaced the
+    /// manifest (or the next open removes them as orphans).
+    failed_outputs: Mutex<Vec<Arc<TableFile>>>,
     /// Whether `bg_error` is set: the write path checks this on every write without locking.
     poisoned: AtomicBool,
     /// Tables in L0 of the current version, kept beside `state` so that a write can see that
@@ -266,6 +272,16 @@ impl Db {
     pub fn sync_wal(&self) -> Result<()> {
         let mut w = lock(&self.inner.write);
         self.inner.sync_locked(&mut w)
+    }
+
+    /// Come back from a full disk: if a write, flush or compaction failed for lack of space
+    /// (the database is read-only, [`LsmError::BackgroundError`]), start a new log and a
+    /// fresh manifest and flush what is in memory, then take writes again (`resume.rs`).
+    /// `Ok` if nothing was wrong; the background error if it was not a full disk, or if there
+    /// is still no space. A write does this by itself, so calling it is only needed to find
+    /// out whether the database can write again.
+    pub fn resume(&self) -> Result<()> {
+        self.inner.resume()
     }
 
     /// One explicit maintenance step: flush one immutable memtable, or run one compaction,

@@ -130,6 +130,7 @@ impl DbInner {
             last_seq: AtomicU64::new(last_seq),
             snapshots: Mutex::new(BTreeMap::new()),
             bg_error: Mutex::new(None),
+            failed_outputs: Mutex::new(Vec::new()),
             poisoned: AtomicBool::new(false),
             l0_tables: AtomicUsize::new(l0_tables),
             bg_wake: Mutex::new(false),

@@ -50,7 +50,13 @@ impl DbInner {
             return Ok(());
         }
         batch.validate().map_err(LsmError::InvalidArgument)?;
-        self.check_bg_error()?;
+        if let Err(e) = self.check_bg_error() {
+            // Read-only after a full disk: space may be back (`resume.rs`).
+            if !e.is_no_space() {
+                return Err(e);
+            }
+            self.resume()?;
+        }
         // Alone: no writer queued, and no leader (or lone writer) committing. The queue would
         // hand this write straight back as the leader of a group of one, at the price of an
         // allocation, five lock round trips and the queue's bookkeeping on every put of a
@@ -192,8 +198,14 @@ impl DbInner {
         self.sync_locked(w)?;
         let number = self.next_file.fetch_add(1, Ordering::Relaxed);
         let preallocate = self.opts.wal_preallocate_bytes(&*self.fs);
-        let file = create_log(&*self.fs, &log_path(&self.dir, number), preallocate)?;
-        self.fs.sync_dir(&self.dir)?;
+        let path = log_path(&self.dir, number);
+        let file = create_log(&*self.fs, &path, preallocate)
+            .and_then(|f| Ok(self.fs.sync_dir(&self.dir).map(|()| f)?))
+            .inspect_err(|_| {
+                // Never written to: a full disk retried at every write must not fill the
+                // directory with empty logs.
+                let _ = self.fs.remove_file(&path);
+            })?;
         w.wal = WalWriter::preallocated(file, preallocate);
         let mem = Arc::new(MemTable::new(number));
         let full = std::mem::replace(&mut w.mem, mem.clone());
