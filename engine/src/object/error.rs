@@ -268,8 +268,28 @@ pub enum ObjectError {
 }
 
 impl ObjectError {
-    /// S3's error code for this error.
+    /// Whether a full disk refused the write: a store failure that passes once space is freed
+    /// (the metadata copies and the LSM resume by themselves).
+    pub fn is_no_space(&self) -> bool {
+        match self {
+            ObjectError::Metadata(m) | ObjectError::OpenMetadata { source: m, .. } => {
+                m.is_no_space()
+            }
+            ObjectError::Io(e) => matches!(e, IoError::NoSpace { .. }),
+            ObjectError::Blob(b) | ObjectError::DescriptionNotWritten { source: b, .. } => {
+                matches!(**b, BlobError::Io(IoError::NoSpace { .. }))
+            }
+            _ => false,
+        }
+    }
+
+    /// S3's error code for this error. S3 never runs out of space, so a full disk has a code
+    /// of its own, named after its HTTP status (507 Insufficient Storage): clients do not
+    /// retry it as they would an `InternalError`, and the message says what to do.
     pub fn code(&self) -> &'static str {
+        if self.is_no_space() {
+            return "InsufficientStorage";
+        }
         match self {
             ObjectError::NoSuchBucket(_) => "NoSuchBucket",
             ObjectError::BucketAlreadyExists(_) => "BucketAlreadyOwnedByYou",
@@ -357,6 +377,7 @@ impl ObjectError {
             ObjectError::InvalidRange { .. } => 416,
             ObjectError::NotModified(_) => 304,
             ObjectError::NotImplemented(_) => 501,
+            _ if self.is_no_space() => 507,
             _ if self.code() == "InternalError" => 500,
             _ => 400,
         }

@@ -33,6 +33,10 @@ impl MetaStore for Db {
             .map_err(MetaError::from)
     }
 
+    fn resume(&self) -> Result<(), MetaError> {
+        Db::resume(self).map_err(MetaError::from)
+    }
+
     fn scan(
         &self,
         start: &[u8],

@@ -66,6 +66,12 @@ pub trait MetaStore: Send + Sync + fmt::Debug {
     /// Up to `limit` entries with `start <= key < end`, in ascending key order.
     fn scan(&self, start: &[u8], end: &[u8], limit: usize) -> Result<Rows, MetaError>;
 
+    /// Take writes again after a full disk made the store refuse them (the LSM's
+    /// `Db::resume`): `Ok` when it can, else why not. The default has nothing to resume.
+    fn resume(&self) -> Result<(), MetaError> {
+        Ok(())
+    }
+
     /// For a store kept in several copies ([`super::replicated`]): compare the copies and, with
     /// `heal`, rebuild those that differ or are out of service. `None`: there is one copy.
     fn verify_copies(

@@ -57,6 +57,17 @@ impl MetaError {
         }
     }
 
+    /// Whether a full disk is a cause: for [`MetaError::Copies`], of some copy's failure (freeing
+    /// space brings those copies back, which may be all a commit lacked).
+    pub fn is_no_space(&self) -> bool {
+        match self {
+            MetaError::Lsm(e) => e.is_no_space(),
+            MetaError::Io(e) => matches!(e, IoError::NoSpace { .. }),
+            MetaError::Copies { failures, .. } => failures.iter().any(|f| f.error.is_no_space()),
+            MetaError::Corrupt { .. } | MetaError::Unavailable(_) => false,
+        }
+    }
+
     /// An equal error for another commit of a failed commit group ([`super::replicated`]):
     /// same variant, same message (an OS error keeps its kind and text, not its number).
     pub fn duplicate(&self) -> MetaError {

@@ -13,6 +13,13 @@
 //!   open the copies may differ by that one commit: a copy one behind is rolled forward from
 //!   another's `#mlast`; a copy further behind (a replaced disk starts empty) is rebuilt whole
 //!   from a current one. So after a restart every live copy agrees.
+//! - **A full disk** takes a copy out of service like any failed write, but the copy stays
+//!   open: it holds every commit up to the one refused and none after (the LSM refused the
+//!   whole batch), so while no commit has been acknowledged since, it may still answer reads
+//!   — a store whose disks are all full keeps serving GETs. Before each commit, such a copy
+//!   is asked to take writes again (`MetaStore::resume`); once one can (space was freed),
+//!   it is back in service and brought up to date as at open (rolled forward, or rebuilt).
+//!   No restart is needed.
 //! - **Rebuild** (at open for a stale copy; by `scrub` and `repair` for a lost or corrupt one)
 //!   builds a new database beside the copy (`DIR.rebuild`), marked `#mrebuild` until it is
 //!   complete, copies every entry of a current copy into it, ends with `#mseq` and `#mlast` in
@@ -26,6 +33,7 @@
 #![deny(clippy::cast_possible_truncation)]
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use super::meta::{MetaStore, Rows, Submitted};
@@ -48,6 +56,25 @@ pub type Opener = Arc<dyn Fn(&Path) -> Result<Arc<dyn MetaStore>, MetaError> + S
 enum Slot {
     Live(Arc<dyn MetaStore>),
     Down(String),
+    /// Out because its disk was full (module docs): still open, holding every commit up to
+    /// `held` (`None`: not a usable state, e.g. mid-rebuild), to be resumed.
+    Full {
+        copy: Arc<dyn MetaStore>,
+        held: Option<u64>,
+        why: String,
+        /// The refusal itself, for the errors of commits that find the copy still out.
+        error: Arc<MetaError>,
+    },
+}
+
+impl Slot {
+    /// Why the copy is out of service; `None` if it is in.
+    fn problem(&self) -> Option<String> {
+        match self {
+            Slot::Live(_) => None,
+            Slot::Down(why) | Slot::Full { why, .. } => Some(why.clone()),
+        }
+    }
 }
 
 /// What state one copy is in, for reports.
@@ -68,6 +95,9 @@ pub struct ReplicatedMeta {
     opener: Opener,
     quorum: usize,
     slots: RwLock<Vec<Slot>>,
+    /// The newest commit acknowledged (that reached `quorum` copies), or found at open: a copy
+    /// out for a full disk answers reads only if it holds this one.
+    acked: AtomicU64,
     /// The last commit's number; held while committing, so commits are numbered in order.
     /// Whoever holds it writes every commit queued ([`MetaStore::wait`]).
     mseq: Mutex<u64>,
@@ -196,6 +226,7 @@ impl ReplicatedMeta {
             opener,
             quorum: quorum.max(1),
             slots: RwLock::new(slots),
+            acked: AtomicU64::new(0),
             mseq: Mutex::new(0),
             queue: GroupQueue::default(),
         };
@@ -217,10 +248,7 @@ impl ReplicatedMeta {
             .map(|(d, s)| CopyState {
                 dir: d.clone(),
                 live: matches!(s, Slot::Live(_)),
-                problem: match s {
-                    Slot::Live(_) => None,
-                    Slot::Down(why) => Some(why.clone()),
-                },
+                problem: s.problem(),
             })
             .collect()
     }
@@ -236,9 +264,112 @@ impl ReplicatedMeta {
             .enumerate()
             .filter_map(|(i, s)| match s {
                 Slot::Live(m) => Some((i, Arc::clone(m))),
-                Slot::Down(_) => None,
+                Slot::Down(_) | Slot::Full { .. } => None,
             })
             .collect()
+    }
+
+    /// Take copy `i` (in service as `copy`) out after `error`: kept open for a full disk
+    /// (module docs), holding commits up to `held`; closed otherwise, or if the slot no longer
+    /// holds `copy` (a rebuild that failed half-way replaced it).
+    fn take_out(
+        &self,
+        i: usize,
+        copy: &Arc<dyn MetaStore>,
+        held: Option<u64>,
+        why: String,
+        error: &MetaError,
+    ) {
+        let mut slots = self.slots.write().unwrap_or_else(|p| p.into_inner());
+        let same = matches!(&slots[i], Slot::Live(c) if Arc::ptr_eq(c, copy));
+        slots[i] = if error.is_no_space() && same {
+            Slot::Full {
+                copy: Arc::clone(copy),
+                held,
+                why,
+                error: Arc::new(error.duplicate()),
+            }
+        } else {
+            Slot::Down(why)
+        };
+    }
+
+    /// Why each copy out of service (and not among `asked`) could not take part: for a copy
+    /// out for a full disk its refusal (so that the whole error still says "no space"), else
+    /// its reason.
+    fn out_of_service(&self, asked: &[usize]) -> Vec<CopyFailure> {
+        let slots = self.slots.read().unwrap_or_else(|p| p.into_inner());
+        slots
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !asked.contains(i))
+            .filter_map(|(i, s)| {
+                let error = match s {
+                    Slot::Live(_) => return None,
+                    Slot::Full { error, .. } => error.duplicate(),
+                    Slot::Down(why) => MetaError::Unavailable(format!("out of service: {why}")),
+                };
+                Some(CopyFailure {
+                    dir: self.dirs[i].clone(),
+                    error,
+                })
+            })
+            .collect()
+    }
+
+    /// Whether copy `i` is out for a full disk.
+    fn is_full(&self, i: usize) -> bool {
+        let slots = self.slots.read().unwrap_or_else(|p| p.into_inner());
+        matches!(slots[i], Slot::Full { .. })
+    }
+
+    /// Copies out for a full disk that hold every acknowledged commit, newest first: they may
+    /// answer reads when no copy in service can.
+    fn readable_full(&self) -> Vec<(usize, Arc<dyn MetaStore>)> {
+        let acked = self.acked.load(Ordering::Acquire);
+        let slots = self.slots.read().unwrap_or_else(|p| p.into_inner());
+        let mut full: Vec<(u64, usize, Arc<dyn MetaStore>)> = slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| match s {
+                Slot::Full {
+                    copy,
+                    held: Some(h),
+                    ..
+                } if *h >= acked => Some((*h, i, Arc::clone(copy))),
+                _ => None,
+            })
+            .collect();
+        full.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        full.into_iter().map(|(_, i, c)| (i, c)).collect()
+    }
+
+    /// Ask each copy a full disk took out to take writes again; bring those that can back
+    /// into service and up to date (as at open). Holds the commit lock (`mseq`).
+    fn revive(&self, mseq: &mut u64) {
+        let full: Vec<(usize, Arc<dyn MetaStore>)> = {
+            let slots = self.slots.read().unwrap_or_else(|p| p.into_inner());
+            slots
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| match s {
+                    Slot::Full { copy, .. } => Some((i, Arc::clone(copy))),
+                    _ => None,
+                })
+                .collect()
+        };
+        let mut back = false;
+        for (i, copy) in full {
+            if copy.resume().is_ok() {
+                self.slots.write().unwrap_or_else(|p| p.into_inner())[i] = Slot::Live(copy);
+                back = true;
+            }
+        }
+        if back {
+            // A copy that cannot be brought up to date is out again, with why; if none is
+            // readable, the commit that follows fails and says so.
+            let _ = self.reconcile_locked(mseq);
+        }
     }
 
     /// A copy's commit number: `#mseq`; `None` for a copy mid-rebuild (incomplete); 1 for a
@@ -257,15 +388,20 @@ impl ReplicatedMeta {
         }
     }
 
-    /// Bring every live copy to the newest commit (module docs). Holds the commit lock.
+    /// Bring every live copy to the newest commit (module docs).
     fn reconcile(&self) -> Result<OpenReport, MetaError> {
         let mut mseq = self.mseq.lock().unwrap_or_else(|p| p.into_inner());
+        self.reconcile_locked(&mut mseq)
+    }
+
+    /// [`Self::reconcile`] with the commit lock held (`mseq`, set to the newest commit).
+    fn reconcile_locked(&self, mseq: &mut u64) -> Result<OpenReport, MetaError> {
         let mut report = OpenReport::default();
         let mut seqs: Vec<(usize, Arc<dyn MetaStore>, Option<u64>)> = Vec::new();
         for (i, copy) in self.live() {
             match Self::copy_mseq(&*copy) {
                 Ok(s) => seqs.push((i, copy, s)),
-                Err(e) => self.set_down(i, format!("cannot read: {e}")),
+                Err(e) => self.take_out(i, &copy, None, format!("cannot read: {e}"), &e),
             }
         }
         let Some(newest) = seqs.iter().filter_map(|(_, _, s)| *s).max() else {
@@ -297,7 +433,7 @@ impl ReplicatedMeta {
             }
             match self.rebuild_from(&*src, *i) {
                 Ok(()) => report.rebuilt.push(dir),
-                Err(e) => self.set_down(*i, format!("rebuild failed: {e}")),
+                Err(e) => self.take_out(*i, copy, *s, format!("rebuild failed: {e}"), &e),
             }
         }
         for c in self.copies() {
@@ -306,6 +442,7 @@ impl ReplicatedMeta {
             }
         }
         *mseq = newest;
+        self.acked.store(newest, Ordering::Release);
         Ok(report)
     }
 
@@ -386,7 +523,9 @@ impl ReplicatedMeta {
     /// Check every copy against the first live one, entry by entry; with `heal`, rebuild each
     /// copy that differs or is out of service. Returns what it found.
     pub fn verify(&self, heal: bool) -> Result<VerifyReport, MetaError> {
-        let _commits = self.mseq.lock().unwrap_or_else(|p| p.into_inner());
+        let mut commits = self.mseq.lock().unwrap_or_else(|p| p.into_inner());
+        // Copies a full disk took out come back first if they can.
+        self.revive(&mut commits);
         let mut report = VerifyReport {
             copies: self.dirs.len() as u64,
             ..VerifyReport::default()
@@ -416,6 +555,8 @@ impl ReplicatedMeta {
             if heal {
                 match self.rebuild_from(&*src, i) {
                     Ok(()) => report.healed.push(self.dirs[i].clone()),
+                    // Still full: it stays as it was, to be resumed later.
+                    Err(e) if e.is_no_space() && self.is_full(i) => {}
                     Err(e) => self.set_down(i, format!("rebuild failed: {e}")),
                 }
             }
@@ -428,22 +569,17 @@ impl ReplicatedMeta {
         slots
             .iter()
             .enumerate()
-            .map(|(i, s)| {
-                (
-                    i,
-                    match s {
-                        Slot::Live(_) => None,
-                        Slot::Down(why) => Some(why.clone()),
-                    },
-                )
-            })
+            .map(|(i, s)| (i, s.problem()))
             .collect()
     }
 
-    /// Run `f` on each live copy in turn until one answers.
+    /// Run `f` on each live copy in turn until one answers; if none can, on the copies a full
+    /// disk took out that hold every acknowledged commit (module docs).
     fn read<T>(&self, f: impl Fn(&dyn MetaStore) -> Result<T, MetaError>) -> Result<T, MetaError> {
         let mut failures = Vec::new();
-        for (i, copy) in self.live() {
+        let mut asked = Vec::new();
+        for (i, copy) in self.live().into_iter().chain(self.readable_full()) {
+            asked.push(i);
             match f(&*copy) {
                 Ok(v) => return Ok(v),
                 Err(error) => failures.push(CopyFailure {
@@ -452,6 +588,8 @@ impl ReplicatedMeta {
                 }),
             }
         }
+        // And why the others were not asked.
+        failures.extend(self.out_of_service(&asked));
         Err(MetaError::Copies {
             what: "no metadata copy could answer".into(),
             failures,
@@ -564,12 +702,17 @@ impl ReplicatedMeta {
     /// Write one commit (a group's operations, in submission order) to every live copy, under
     /// `mseq`: numbered, with itself as `#mlast`, so that a copy that missed it rolls forward.
     fn write_group(&self, mseq: &mut u64, ops: Ops, sync: bool) -> Result<(), MetaError> {
+        self.revive(mseq);
         let next = *mseq + 1;
         let last = encode_ops(&ops);
         let mut all = ops;
         all.push((MSEQ_KEY.to_vec(), Some(next.to_be_bytes().to_vec())));
         all.push((MLAST_KEY.to_vec(), Some(last)));
         let live = self.live();
+        // Why the copies already out cannot take this commit (before this commit's failures
+        // take more out).
+        let live_ids: Vec<usize> = live.iter().map(|(i, _)| *i).collect();
+        let already_out = self.out_of_service(&live_ids);
         let results: Vec<Result<(), MetaError>> =
             if self.fs.kind() == BackendKind::Sim || live.len() < 2 {
                 live.iter()
@@ -582,11 +725,13 @@ impl ReplicatedMeta {
         *mseq = next;
         let mut ok = 0;
         let mut failures = Vec::new();
-        for ((i, _), r) in live.iter().zip(results) {
+        for ((i, copy), r) in live.iter().zip(results) {
             match r {
                 Ok(()) => ok += 1,
                 Err(error) => {
-                    self.set_down(*i, format!("a commit failed: {error}"));
+                    // It holds every commit before this one (the LSM refused the batch whole).
+                    let why = format!("a commit failed: {error}");
+                    self.take_out(*i, copy, Some(next - 1), why, &error);
                     failures.push(CopyFailure {
                         dir: self.dirs[*i].clone(),
                         error,
@@ -595,8 +740,10 @@ impl ReplicatedMeta {
             }
         }
         if ok >= self.quorum {
+            self.acked.store(next, Ordering::Release);
             Ok(())
         } else {
+            failures.extend(already_out);
             Err(MetaError::Copies {
                 what: format!(
                     "the metadata commit reached {ok} of {} copies, {} needed",

@@ -32,6 +32,7 @@ mod object_crash_data_side;
 mod object_direct_read;
 mod object_disk_loss;
 mod object_faults;
+mod object_full_disk;
 mod object_iam;
 mod object_lifecycle;
 mod object_lock;

@@ -122,6 +122,10 @@ pub fn from_object(e: &ObjectError) -> S3Error {
             "ResourceType",
             "DeleteMarker",
         ),
+        _ if e.is_no_space() => s3(&format!(
+            "The store is out of disk space ({message}). Delete objects or free space on its \
+             disks, then retry: the store takes writes again by itself"
+        )),
         _ => s3(&message),
     };
     // Whether the key's latest version (or the one named) is a delete marker, and its id.
@@ -140,7 +144,9 @@ pub fn from_object(e: &ObjectError) -> S3Error {
             err = with_header(err, "allow", HeaderValue::from_static("DELETE"));
         }
     }
-    if e.is_store_failure() || matches!(e, ObjectError::DataLoss { .. }) {
+    if e.is_no_space() {
+        tracing::warn!(error = %e, "disk full");
+    } else if e.is_store_failure() || matches!(e, ObjectError::DataLoss { .. }) {
         tracing::error!(error = %e, "internal error");
     }
     err
