@@ -69,6 +69,9 @@ struct WriteState {
     last_sync_nanos: u64,
     /// The leader's group, reused from write to write (no allocation per write).
     group: Vec<Arc<write_queue::Writer>>,
+    /// A write or sync of this log failed: it may hold part of a record, so no record may
+    /// follow it there (`resume.rs` starts a new log).
+    log_failed: bool,
 }
 
 #[derive(Debug)]

@@ -117,6 +117,7 @@ impl DbInner {
                 mem,
                 last_sync_nanos: now,
                 group: Vec::new(),
+                log_failed: false,
             }),
             writers: Default::default(),
             stall_cv: Condvar::new(),

@@ -75,8 +75,9 @@ impl DbInner {
     /// Steps 1–4 of the module docs. The caller holds `write` (as `w`) and `work`.
     fn restart_files(&self, w: &mut WriteState) -> Result<()> {
         // A log nothing was written to (an earlier attempt's) is a clean start already: a
-        // disk that stays full must not collect a log and a memtable per attempt.
-        if w.wal.len_bytes() > 0 {
+        // disk that stays full must not collect a log and a memtable per attempt. One whose
+        // write failed is not, even if it counts no bytes: part of the record may be there.
+        if w.log_failed || w.wal.len_bytes() > 0 {
             self.rotate(w)?;
         }
         {

@@ -35,6 +35,7 @@ impl DbInner {
                 self.clock.now_nanos().saturating_sub(w.last_sync_nanos) >= interval_ms * 1_000_000;
             if due && w.wal.unsynced_bytes() > 0 {
                 if let Err(e) = self.sync_locked(&mut w) {
+                    w.log_failed = true;
                     self.set_bg_error(&e);
                     return Err(e);
                 }
@@ -162,6 +163,7 @@ impl DbInner {
             // record whose write was reported as failed — requests answered since then did
             // not see it, and a restart would replay it.
             w.wal.discard_unwritten();
+            w.log_failed = true;
             self.set_bg_error(&e);
             return Err(e);
         }
@@ -177,6 +179,7 @@ impl DbInner {
         };
         if wants_sync(policy_sync) {
             if let Err(e) = self.sync_locked(w) {
+                w.log_failed = true;
                 self.set_bg_error(&e);
                 return Err(e);
             }
@@ -207,6 +210,7 @@ impl DbInner {
                 let _ = self.fs.remove_file(&path);
             })?;
         w.wal = WalWriter::preallocated(file, preallocate);
+        w.log_failed = false;
         let mem = Arc::new(MemTable::new(number));
         let full = std::mem::replace(&mut w.mem, mem.clone());
         self.update_state(|old| {
