@@ -5,14 +5,14 @@
 //! kind of write in turn: a log append, a memtable rotation's new log, a flush's table, a
 //! compaction's tables, a manifest edit.
 
-use std::any::Any;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use crate::common::wrap_open::{FileHooks, WrapOpen};
 use seedbed_engine::io::sim::{SimConfig, SimFaults, SimFs};
-use seedbed_engine::io::{File, FileHandle, Fs, FsHandle, IoError, OpenOptions, Result};
+use seedbed_engine::io::{FileHandle, Fs, FsHandle, IoError, OpenOptions, Result};
 use seedbed_engine::lsm::{Db, MaintenanceMode, Options};
 
 const DIR: &str = "/db";
@@ -67,6 +67,17 @@ fn files(fs: &dyn Fs, ext: &str) -> BTreeSet<String> {
         .unwrap()
         .into_iter()
         .filter(|n| n.ends_with(ext))
+        .collect()
+}
+
+/// The file names of the tables in the database's tree.
+fn tree_tables(db: &Db) -> BTreeSet<String> {
+    db.state()
+        .version
+        .levels
+        .iter()
+        .flatten()
+        .map(|t| format!("{:06}.sst", t.meta.number))
         .collect()
 }
 
@@ -169,17 +180,9 @@ fn run(seed: u64, capacity: u64, filler: usize, mode: MaintenanceMode, how: How)
     let resumes = db.stats().resumes;
     db.maintenance_until_idle().unwrap();
     // Nothing of the failed writes is left: every table is in the tree, one log.
-    let live: BTreeSet<String> = db
-        .state()
-        .version
-        .levels
-        .iter()
-        .flatten()
-        .map(|t| format!("{:06}.sst", t.meta.number))
-        .collect();
     assert_eq!(
         files(&*fs, ".sst"),
-        live,
+        tree_tables(&db),
         "capacity {capacity}: stray tables"
     );
     assert_eq!(
@@ -277,113 +280,35 @@ fn with_background_maintenance_the_thread_survives_the_full_disk() {
     }
 }
 
-/// A file system whose manifest files run out of space while `full` is set: a write lands
-/// half and fails with ENOSPC — a torn edit at the manifest's end, the worst a full disk can
-/// leave there (appending after it would hide every later edit from recovery).
-#[derive(Debug)]
-struct FullManifest {
-    inner: FsHandle,
-    full: Arc<AtomicBool>,
-}
+/// Manifest files run out of space while this is set: a write lands half and fails with
+/// ENOSPC — a torn edit at the manifest's end, the worst a full disk can leave there
+/// (appending after it would hide every later edit from recovery).
+#[derive(Debug, Default)]
+struct FullManifest(AtomicBool);
 
-#[derive(Debug)]
-struct ManifestFile {
-    inner: FileHandle,
-    full: Arc<AtomicBool>,
-}
-
-impl ManifestFile {
-    fn refuse(&self, buf: &[u8], offset: u64) -> Result<()> {
-        self.inner.write_at(&buf[..buf.len() / 2], offset)?;
-        Err(IoError::NoSpace {
-            op: "write",
-            path: self.inner.path().to_path_buf(),
-        })
-    }
-}
-
-impl File for ManifestFile {
-    fn path(&self) -> &Path {
-        self.inner.path()
-    }
-    fn read_at(&self, buf: &mut [u8], offset: u64) -> Result<usize> {
-        self.inner.read_at(buf, offset)
-    }
-    fn write_at(&self, buf: &[u8], offset: u64) -> Result<()> {
-        if self.full.load(Ordering::SeqCst) {
-            return self.refuse(buf, offset);
+impl FileHooks for FullManifest {
+    fn write(&self, file: &FileHandle, buf: &[u8], offset: u64) -> Option<Result<()>> {
+        if !self.0.load(Ordering::SeqCst) {
+            return None;
         }
-        self.inner.write_at(buf, offset)
-    }
-    fn append(&self, buf: &[u8]) -> Result<u64> {
-        if self.full.load(Ordering::SeqCst) {
-            let end = self.inner.len()?;
-            return self.refuse(buf, end).map(|()| end);
-        }
-        self.inner.append(buf)
-    }
-    fn sync_data(&self) -> Result<()> {
-        self.inner.sync_data()
-    }
-    fn sync_all(&self) -> Result<()> {
-        self.inner.sync_all()
-    }
-    fn len(&self) -> Result<u64> {
-        self.inner.len()
-    }
-    fn truncate(&self, len: u64) -> Result<()> {
-        self.inner.truncate(len)
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-}
-
-impl Fs for FullManifest {
-    fn kind(&self) -> seedbed_engine::io::BackendKind {
-        self.inner.kind()
-    }
-    fn open(&self, path: &Path, opts: OpenOptions) -> Result<FileHandle> {
-        let file = self.inner.open(path, opts)?;
-        let name = path.file_name().unwrap_or_default().to_string_lossy();
-        if name.starts_with("MANIFEST-") {
-            return Ok(Arc::new(ManifestFile {
-                inner: file,
-                full: self.full.clone(),
-            }));
-        }
-        Ok(file)
-    }
-    fn create_dir_all(&self, path: &Path) -> Result<()> {
-        self.inner.create_dir_all(path)
-    }
-    fn remove_file(&self, path: &Path) -> Result<()> {
-        self.inner.remove_file(path)
-    }
-    fn remove_dir(&self, path: &Path) -> Result<()> {
-        self.inner.remove_dir(path)
-    }
-    fn rename(&self, from: &Path, to: &Path) -> Result<()> {
-        self.inner.rename(from, to)
-    }
-    fn list(&self, dir: &Path) -> Result<Vec<String>> {
-        self.inner.list(dir)
-    }
-    fn exists(&self, path: &Path) -> Result<bool> {
-        self.inner.exists(path)
-    }
-    fn sync_dir(&self, dir: &Path) -> Result<()> {
-        self.inner.sync_dir(dir)
+        Some(file.write_at(&buf[..buf.len() / 2], offset).and_then(|()| {
+            Err(IoError::NoSpace {
+                op: "write",
+                path: file.path().to_path_buf(),
+            })
+        }))
     }
 }
 
 #[test]
 fn a_manifest_edit_torn_by_a_full_disk_is_replaced_not_appended_to() {
     let sim = Arc::new(SimFs::new(5, SimConfig::default()));
-    let full = Arc::new(AtomicBool::new(false));
-    let fs: FsHandle = Arc::new(FullManifest {
-        inner: sim.clone(),
-        full: full.clone(),
+    let full = Arc::new(FullManifest::default());
+    let hooks = full.clone();
+    let fs = WrapOpen::wrap(sim.clone(), move |path| {
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        name.starts_with("MANIFEST-")
+            .then(|| hooks.clone() as Arc<dyn FileHooks>)
     });
     let open = || {
         Db::open(
@@ -406,7 +331,7 @@ fn a_manifest_edit_torn_by_a_full_disk_is_replaced_not_appended_to() {
         let (k, v) = put(&db, &mut i).unwrap();
         model.insert(k, v);
     }
-    full.store(true, Ordering::SeqCst);
+    full.0.store(true, Ordering::SeqCst);
     // Writes go on until a flush must record its table in the manifest.
     let refusal = loop {
         assert!(i < 10_000, "no flush came");
@@ -421,24 +346,16 @@ fn a_manifest_edit_torn_by_a_full_disk_is_replaced_not_appended_to() {
     assert!(refusal.to_string().contains("MANIFEST-"), "{refusal}");
     // Still full: each write tries to resume, and the fresh manifest cannot be written either.
     assert!(db.put(b"still-full", b"x").unwrap_err().is_no_space());
-    full.store(false, Ordering::SeqCst);
+    full.0.store(false, Ordering::SeqCst);
     for _ in 0..300 {
         let (k, v) = put(&db, &mut i).unwrap();
         model.insert(k, v);
     }
     assert_eq!(db.stats().resumes, 1);
     db.maintenance_until_idle().unwrap();
-    let live: BTreeSet<String> = db
-        .state()
-        .version
-        .levels
-        .iter()
-        .flatten()
-        .map(|t| format!("{:06}.sst", t.meta.number))
-        .collect();
     assert_eq!(
         files(&*fs, ".sst"),
-        live,
+        tree_tables(&db),
         "the refused edit's table is left over"
     );
     let manifests = fs.list(Path::new(DIR)).unwrap();

@@ -2,13 +2,13 @@
 //! a failure the simulator found in the quorum workload (`seedbed sim run --workload quorum
 //! --seed 6414` and `--seed 2207`, before their fixes).
 
-use std::any::Any;
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
+use crate::common::wrap_open::{FileHooks, WrapOpen};
 use seedbed_engine::io::sim::{SimConfig, SimCrash, SimFaults, SimFs};
-use seedbed_engine::io::{File, FileHandle, Fs, FsHandle, OpenOptions, Result};
+use seedbed_engine::io::{Fs, FsHandle};
 use seedbed_engine::lsm::{Db, Options, WriteBatch, WriteOptions};
 
 fn put_synced(db: &Db, key: &[u8], value: &[u8]) {
@@ -56,92 +56,20 @@ fn a_retried_open_makes_the_directory_entry_durable() {
     );
 }
 
-/// A file system that flips one bit in the next `flips` reads of `.log` files: a transient
-/// read fault, which is not on the medium and does not repeat.
+/// The next `flips` reads of `.log` files return one flipped bit: a transient read fault,
+/// which is not on the medium and does not repeat.
 #[derive(Debug)]
-struct FlakyLogReads {
-    inner: FsHandle,
-    flips: Arc<AtomicU32>,
-}
+struct FlakyLogReads(AtomicU32);
 
-#[derive(Debug)]
-struct FlakyFile {
-    inner: FileHandle,
-    flips: Arc<AtomicU32>,
-}
-
-impl File for FlakyFile {
-    fn path(&self) -> &Path {
-        self.inner.path()
-    }
-    fn read_at(&self, buf: &mut [u8], offset: u64) -> Result<usize> {
-        let n = self.inner.read_at(buf, offset)?;
+impl FileHooks for FlakyLogReads {
+    fn after_read(&self, buf: &mut [u8], n: usize) {
         let armed = self
-            .flips
+            .0
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |f| f.checked_sub(1))
             .is_ok();
         if n > 0 && armed {
             buf[n - 1] ^= 0x10; // in the last record read: a checksum mismatch at the tail
         }
-        Ok(n)
-    }
-    fn write_at(&self, buf: &[u8], offset: u64) -> Result<()> {
-        self.inner.write_at(buf, offset)
-    }
-    fn append(&self, buf: &[u8]) -> Result<u64> {
-        self.inner.append(buf)
-    }
-    fn sync_data(&self) -> Result<()> {
-        self.inner.sync_data()
-    }
-    fn sync_all(&self) -> Result<()> {
-        self.inner.sync_all()
-    }
-    fn len(&self) -> Result<u64> {
-        self.inner.len()
-    }
-    fn truncate(&self, len: u64) -> Result<()> {
-        self.inner.truncate(len)
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-}
-
-impl Fs for FlakyLogReads {
-    fn kind(&self) -> seedbed_engine::io::BackendKind {
-        self.inner.kind()
-    }
-    fn open(&self, path: &Path, opts: OpenOptions) -> Result<FileHandle> {
-        let file = self.inner.open(path, opts)?;
-        if path.extension().is_some_and(|e| e == "log") {
-            return Ok(Arc::new(FlakyFile {
-                inner: file,
-                flips: self.flips.clone(),
-            }));
-        }
-        Ok(file)
-    }
-    fn create_dir_all(&self, path: &Path) -> Result<()> {
-        self.inner.create_dir_all(path)
-    }
-    fn remove_file(&self, path: &Path) -> Result<()> {
-        self.inner.remove_file(path)
-    }
-    fn remove_dir(&self, path: &Path) -> Result<()> {
-        self.inner.remove_dir(path)
-    }
-    fn rename(&self, from: &Path, to: &Path) -> Result<()> {
-        self.inner.rename(from, to)
-    }
-    fn list(&self, dir: &Path) -> Result<Vec<String>> {
-        self.inner.list(dir)
-    }
-    fn exists(&self, path: &Path) -> Result<bool> {
-        self.inner.exists(path)
-    }
-    fn sync_dir(&self, dir: &Path) -> Result<()> {
-        self.inner.sync_dir(dir)
     }
 }
 
@@ -152,19 +80,20 @@ impl Fs for FlakyLogReads {
 #[test]
 fn a_flipped_bit_in_one_read_of_the_log_loses_no_synced_write() {
     let sim = Arc::new(SimFs::new(12, SimConfig::default()));
-    let flips = Arc::new(AtomicU32::new(0));
-    let fs: FsHandle = Arc::new(FlakyLogReads {
-        inner: sim.clone(),
-        flips: flips.clone(),
+    let flips = Arc::new(FlakyLogReads(AtomicU32::new(0)));
+    let hooks = flips.clone();
+    let fs = WrapOpen::wrap(sim.clone(), move |path| {
+        let log = path.extension().is_some_and(|e| e == "log");
+        log.then(|| hooks.clone() as Arc<dyn FileHooks>)
     });
     let dir = Path::new("/db");
     let db = Db::open(fs.clone(), dir, Options::small_for_tests(), sim.clock()).unwrap();
     put_synced(&db, b"first", b"1");
     put_synced(&db, b"acknowledged", b"2");
     db.abandon();
-    flips.store(1, Ordering::SeqCst);
+    flips.0.store(1, Ordering::SeqCst);
     let db = Db::open(fs.clone(), dir, Options::small_for_tests(), sim.clock()).unwrap();
-    assert_eq!(flips.load(Ordering::SeqCst), 0, "the flip happened");
+    assert_eq!(flips.0.load(Ordering::SeqCst), 0, "the flip happened");
     assert_eq!(db.get(b"first").unwrap().as_deref(), Some(&b"1"[..]));
     assert_eq!(
         db.get(b"acknowledged").unwrap().as_deref(),

@@ -4,6 +4,7 @@ pub mod fail_stop;
 pub mod replicated_env;
 pub mod sim_tables;
 pub mod sweep;
+pub mod wrap_open;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
