@@ -578,7 +578,9 @@ impl ReplicatedMeta {
     fn read<T>(&self, f: impl Fn(&dyn MetaStore) -> Result<T, MetaError>) -> Result<T, MetaError> {
         let mut failures = Vec::new();
         let mut asked = Vec::new();
-        for (i, copy) in self.live().into_iter().chain(self.readable_full()) {
+        // (The full copies are looked for only when every live one has failed: reads are hot.)
+        let full = std::iter::once_with(|| self.readable_full()).flatten();
+        for (i, copy) in self.live().into_iter().chain(full) {
             asked.push(i);
             match f(&*copy) {
                 Ok(v) => return Ok(v),
@@ -709,10 +711,6 @@ impl ReplicatedMeta {
         all.push((MSEQ_KEY.to_vec(), Some(next.to_be_bytes().to_vec())));
         all.push((MLAST_KEY.to_vec(), Some(last)));
         let live = self.live();
-        // Why the copies already out cannot take this commit (before this commit's failures
-        // take more out).
-        let live_ids: Vec<usize> = live.iter().map(|(i, _)| *i).collect();
-        let already_out = self.out_of_service(&live_ids);
         let results: Vec<Result<(), MetaError>> =
             if self.fs.kind() == BackendKind::Sim || live.len() < 2 {
                 live.iter()
@@ -743,7 +741,9 @@ impl ReplicatedMeta {
             self.acked.store(next, Ordering::Release);
             Ok(())
         } else {
-            failures.extend(already_out);
+            // And why the copies already out before this commit could not take it.
+            let asked: Vec<usize> = live.iter().map(|(i, _)| *i).collect();
+            failures.extend(self.out_of_service(&asked));
             Err(MetaError::Copies {
                 what: format!(
                     "the metadata commit reached {ok} of {} copies, {} needed",
