@@ -140,9 +140,6 @@ impl From<&str> for CorruptionDetail {
 }
 
 impl LsmError {
-    /// An equal error for another writer of a failed write group (the leader keeps the
-    /// original): same variant, same message. An OS error keeps its kind and text but not its
-    /// `raw_os_error`, which `std::io::Error` cannot copy.
     /// Whether this is (or was caused by) a full disk: the one background error the database
     /// can come back from without a restart (`Db::resume`).
     pub fn is_no_space(&self) -> bool {
@@ -154,6 +151,9 @@ impl LsmError {
         }
     }
 
+    /// An equal error for another writer of a failed write group (the leader keeps the
+    /// original): same variant, same message. An OS error keeps its kind and text but not its
+    /// `raw_os_error`, which `std::io::Error` cannot copy.
     pub(crate) fn duplicate(&self) -> LsmError {
         match self {
             LsmError::Io(e) => LsmError::Io(duplicate_io(e)),

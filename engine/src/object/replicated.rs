@@ -323,22 +323,27 @@ impl ReplicatedMeta {
         matches!(slots[i], Slot::Full { .. })
     }
 
+    /// The copies out for a full disk: index, copy, the last commit each holds.
+    fn full_copies(&self) -> Vec<(usize, Arc<dyn MetaStore>, Option<u64>)> {
+        let slots = self.slots.read().unwrap_or_else(|p| p.into_inner());
+        slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| match s {
+                Slot::Full { copy, held, .. } => Some((i, Arc::clone(copy), *held)),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Copies out for a full disk that hold every acknowledged commit, newest first: they may
     /// answer reads when no copy in service can.
     fn readable_full(&self) -> Vec<(usize, Arc<dyn MetaStore>)> {
         let acked = self.acked.load(Ordering::Acquire);
-        let slots = self.slots.read().unwrap_or_else(|p| p.into_inner());
-        let mut full: Vec<(u64, usize, Arc<dyn MetaStore>)> = slots
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| match s {
-                Slot::Full {
-                    copy,
-                    held: Some(h),
-                    ..
-                } if *h >= acked => Some((*h, i, Arc::clone(copy))),
-                _ => None,
-            })
+        let mut full: Vec<(u64, usize, Arc<dyn MetaStore>)> = self
+            .full_copies()
+            .into_iter()
+            .filter_map(|(i, copy, held)| held.filter(|h| *h >= acked).map(|h| (h, i, copy)))
             .collect();
         full.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         full.into_iter().map(|(_, i, c)| (i, c)).collect()
@@ -347,19 +352,8 @@ impl ReplicatedMeta {
     /// Ask each copy a full disk took out to take writes again; bring those that can back
     /// into service and up to date (as at open). Holds the commit lock (`mseq`).
     fn revive(&self, mseq: &mut u64) {
-        let full: Vec<(usize, Arc<dyn MetaStore>)> = {
-            let slots = self.slots.read().unwrap_or_else(|p| p.into_inner());
-            slots
-                .iter()
-                .enumerate()
-                .filter_map(|(i, s)| match s {
-                    Slot::Full { copy, .. } => Some((i, Arc::clone(copy))),
-                    _ => None,
-                })
-                .collect()
-        };
         let mut back = false;
-        for (i, copy) in full {
+        for (i, copy, _) in self.full_copies() {
             if copy.resume().is_ok() {
                 self.slots.write().unwrap_or_else(|p| p.into_inner())[i] = Slot::Live(copy);
                 back = true;

@@ -203,7 +203,10 @@ impl DbInner {
         let preallocate = self.opts.wal_preallocate_bytes(&*self.fs);
         let path = log_path(&self.dir, number);
         let file = create_log(&*self.fs, &path, preallocate)
-            .and_then(|f| Ok(self.fs.sync_dir(&self.dir).map(|()| f)?))
+            .and_then(|f| {
+                self.fs.sync_dir(&self.dir)?;
+                Ok(f)
+            })
             .inspect_err(|_| {
                 // Never written to: a full disk retried at every write must not fill the
                 // directory with empty logs.
