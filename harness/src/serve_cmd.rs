@@ -76,6 +76,12 @@ pub struct ServeArgs {
     /// then come from memory, but every GET of a cold one pushes other data out of the cache.
     #[arg(long)]
     cached_reads: bool,
+    /// Space PUTs leave free on each file system under the store's disks, for deletes and
+    /// the metadata: a PUT that would eat into it is refused with 507 InsufficientStorage,
+    /// while deletes still work. A size (512MiB, 2G), or auto: 1 % of the file system, at
+    /// least 128 MiB, at most a quarter of it. 0 turns it off (PUTs then run the disk full).
+    #[arg(long, value_name = "SIZE|auto", default_value = "auto")]
+    space_reserve: String,
     /// Make a lifecycle "day" this many seconds, with no rounding to midnight, so that
     /// lifecycle rules can be watched acting (Ceph RGW's rgw_lc_debug_interval; ceph/s3-tests
     /// runs its expiration tests with 10). Default: real days, each ending at midnight UTC, as
@@ -123,6 +129,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     c.io = args.io;
     c.sync = !args.no_fsync;
     c.direct_reads = !args.cached_reads;
+    c.space_reserve = match args.space_reserve.as_str() {
+        "auto" => seedbed_engine::object::SpaceReserve::Auto,
+        s => seedbed_engine::object::SpaceReserve::Bytes(
+            crate::bench::io::parse_size(s)
+                .map_err(|e| anyhow::anyhow!("--space-reserve: {e}, or auto"))?,
+        ),
+    };
     c.region = args.region;
     c.kms_keys = args.kms_keys;
     if let Some(s) = args.lifecycle_day_secs {

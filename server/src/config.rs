@@ -64,6 +64,9 @@ pub struct ServeConfig {
     /// Read objects' shard files with O_DIRECT (the store's default) rather than through the
     /// page cache.
     pub direct_reads: bool,
+    /// Space PUTs leave free on each file system under the store's disks, for deletes and the
+    /// metadata (`engine/src/object/space.rs`).
+    pub space_reserve: seedbed_engine::object::SpaceReserve,
     /// How long a lifecycle "day" is: a real one (S3's), or a few seconds to watch rules act
     /// (Ceph RGW's `rgw_lc_debug_interval`).
     pub lifecycle_day: seedbed_engine::object::lifecycle::DayLength,
@@ -91,6 +94,7 @@ impl ServeConfig {
             region: "us-east-1".into(),
             sync: true,
             direct_reads: true,
+            space_reserve: seedbed_engine::object::SpaceReserve::Auto,
             lifecycle_day: seedbed_engine::object::lifecycle::DayLength::REAL,
             lifecycle_interval: None,
             restore_duration: None,

@@ -40,16 +40,8 @@ const DRAIN: Duration = Duration::from_secs(30);
 pub fn open_or_create_store(
     dir: &Path,
     io_kind: BackendKind,
-    sync: bool,
-    direct_reads: bool,
-    kms: seedbed_engine::object::kms::Kms,
+    options: StoreOptions,
 ) -> anyhow::Result<(ObjectStore, bool)> {
-    let options = StoreOptions {
-        sync,
-        direct_reads,
-        kms,
-        ..StoreOptions::default()
-    };
     if io_kind == BackendKind::Sim {
         bail!("--io sim keeps data in memory only; use std, uring or mmap for a server");
     }
@@ -130,13 +122,14 @@ impl Server {
         let (store, _) = tokio::task::block_in_place(|| {
             let kms = seedbed_engine::object::kms::Kms::new(&config.region, &config.kms_keys)
                 .map_err(|e| anyhow::anyhow!("--kms-key: {e}"))?;
-            open_or_create_store(
-                &config.store,
-                config.io,
-                config.sync,
-                config.direct_reads,
+            let options = StoreOptions {
+                sync: config.sync,
+                direct_reads: config.direct_reads,
                 kms,
-            )
+                space_reserve: config.space_reserve,
+                ..StoreOptions::default()
+            };
+            open_or_create_store(&config.store, config.io, options)
         })?;
         let iam_path = config.iam_path();
         let (identity, minted) = load_or_bootstrap_iam(&iam_path)?;

@@ -129,3 +129,61 @@ fn cached_reads_serve_the_same_bytes() {
             .expect("the server stops");
     });
 }
+
+/// A store at its space reserve (`--space-reserve`; here one larger than any disk, so that
+/// every file system is "full" without filling one) refuses what would add to it — a PUT, a
+/// new bucket — with 507 InsufficientStorage naming the reserve, and still serves reads and
+/// takes deletes, which are how space comes back.
+#[test]
+fn a_store_past_its_space_reserve_refuses_additions_and_takes_deletes() {
+    let dir = tempfile::Builder::new()
+        .prefix("endpoint-reserve-")
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .unwrap();
+    runtime().block_on(async {
+        let (server, ep) = bench::start_in_process(dir.path(), true).await.unwrap();
+        let mut c = Client::new(ep);
+        c.create_bucket("full").await.unwrap();
+        for key in ["a", "b"] {
+            put_then_get(&mut c, "full", key, 5000).await;
+        }
+        tokio::time::timeout(Duration::from_secs(40), server.stop())
+            .await
+            .expect("the server stops");
+
+        let (server, ep) = bench::start_in_process_with(dir.path(), |config| {
+            config.space_reserve = seedbed_engine::object::SpaceReserve::Bytes(1 << 60);
+        })
+        .await
+        .unwrap();
+        let mut c = Client::new(ep);
+        let refused = |r: bench::client::Reply, what: &str| {
+            let body = String::from_utf8_lossy(r.body.as_deref().unwrap_or_default()).to_string();
+            assert_eq!(r.status, 507, "{what}: {body}");
+            assert!(
+                body.contains("<Code>InsufficientStorage</Code>") && body.contains("space reserve"),
+                "{what}: {body}"
+            );
+        };
+        let body = bench::workload::payload(5000);
+        let r = c
+            .send(Method::PUT, "/full/c", &[], &[], body, true)
+            .await
+            .unwrap();
+        refused(r, "PUT");
+        let r = c
+            .send(Method::PUT, "/another", &[], &[], Bytes::new(), true)
+            .await
+            .unwrap();
+        refused(r, "CreateBucket");
+        let g = c.get("full", "a").await.unwrap();
+        assert_eq!((g.status.as_u16(), g.bytes), (200, 5000), "GET");
+        let d = c.delete("full", "a").await.unwrap();
+        assert_eq!(d.status, 204, "DELETE");
+        assert_eq!(c.get("full", "a").await.unwrap().status, 404);
+        assert_eq!(c.get("full", "b").await.unwrap().status, 200);
+        tokio::time::timeout(Duration::from_secs(40), server.stop())
+            .await
+            .expect("the server stops");
+    });
+}

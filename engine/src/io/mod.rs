@@ -310,6 +310,20 @@ impl IoOp<'_> {
     }
 }
 
+/// How much room the file system holding a path has (`statvfs`), for writers that keep a
+/// reserve free instead of running a disk to its last byte (`object/space.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FsSpace {
+    /// Which file system: paths with the same id share one pool of free space (the device
+    /// number, `st_dev`).
+    pub id: u64,
+    /// Its size in bytes.
+    pub total: u64,
+    /// Bytes an unprivileged writer may still take (`f_bavail`: ext4's blocks reserved for
+    /// root are not counted).
+    pub available: u64,
+}
+
 /// A file system seen through one backend.
 pub trait Fs: Send + Sync + fmt::Debug {
     /// Which backend this is.
@@ -346,6 +360,12 @@ pub trait Fs: Send + Sync + fmt::Debug {
     /// ends however it ends; the simulated disk has one process and needs no lock.
     fn lock(&self, _path: &Path) -> Result<FileLock> {
         Ok(FileLock { _file: None })
+    }
+
+    /// The space of the file system holding `path`; `None` when the backend cannot tell (a
+    /// simulated disk without a capacity).
+    fn space(&self, _path: &Path) -> Result<Option<FsSpace>> {
+        Ok(None)
     }
 
     /// Submit many requests at once and wait for all of them; returns one result per request,

@@ -91,9 +91,41 @@ macro_rules! real_dir_ops {
         fn lock(&self, path: &std::path::Path) -> $crate::io::Result<$crate::io::FileLock> {
             $crate::io::posix::lock_file(path)
         }
+
+        fn space(&self, path: &std::path::Path) -> $crate::io::Result<Option<$crate::io::FsSpace>> {
+            $crate::io::posix::space(path).map(Some)
+        }
     };
 }
 pub(crate) use real_dir_ops;
+
+/// `statvfs(path)` for the sizes, and the device number for which file system it is.
+pub(crate) fn space(path: &Path) -> Result<crate::io::FsSpace> {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::MetadataExt;
+    let dev = fs::metadata(path)
+        .map_err(|e| IoError::from_os("statvfs", path, e))?
+        .dev();
+    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| IoError::invalid("statvfs", path, "the path holds a NUL byte"))?;
+    // SAFETY: `statvfs` is plain old data, for which all zeroes is a valid value.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `c_path` is NUL-terminated and `st` is a valid place for the call to fill.
+    let rc = unsafe { libc::statvfs(c_path.as_ptr(), &mut st) };
+    if rc != 0 {
+        return Err(IoError::from_os(
+            "statvfs",
+            path,
+            std::io::Error::last_os_error(),
+        ));
+    }
+    let unit = st.f_frsize as u64;
+    Ok(crate::io::FsSpace {
+        id: dev,
+        total: (st.f_blocks as u64).saturating_mul(unit),
+        available: (st.f_bavail as u64).saturating_mul(unit),
+    })
+}
 
 /// `flock(LOCK_EX | LOCK_NB)` on `path`, created if missing; the holder's pid is written into
 /// the file so that the error can name it.

@@ -386,7 +386,8 @@ impl<'a> AuthorizedStore<'a> {
             }
         }
         if decision == Decision::Allow {
-            return Ok(());
+            // Allowed, and the disks have room for it (`space.rs`: deletes only near full).
+            return self.store.check_room_for(action);
         }
         // The explanation of the denial, in IAM's words.
         Err(ObjectError::AccessDenied(

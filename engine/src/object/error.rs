@@ -257,6 +257,39 @@ pub enum ObjectError {
     /// A file operation of the store failed (the error names the operation and path).
     #[error("InternalError: {0}")]
     Io(#[from] IoError),
+    /// New data refused because it would leave less than the store's space reserve free on
+    /// a file system under its disks (`space.rs`): kept for deletes and the metadata.
+    #[error(
+        "InsufficientStorage: the file system of {} has {} free; this write needs {} there, \
+         and the store keeps {} free for deletes and its metadata (the space reserve)",
+        disk.display(), super::space::mib(available), super::space::mib(need),
+        super::space::mib(reserve)
+    )]
+    SpaceReserve {
+        /// The first of the store's disks on that file system.
+        disk: std::path::PathBuf,
+        /// Bytes free there.
+        available: u64,
+        /// Bytes the write would take there (its shards on every disk of that file system).
+        need: u64,
+        /// The reserve on that file system.
+        reserve: u64,
+    },
+    /// A request that adds to the store (a metadata change too) refused because a file system
+    /// under its disks has less than half the space reserve left: the rest is for deletes.
+    #[error(
+        "InsufficientStorage: the file system of {} has {} free, under half the space \
+         reserve ({}): the store takes deletes only until space is freed",
+        disk.display(), super::space::mib(available), super::space::mib(floor)
+    )]
+    DeletesOnly {
+        /// The first of the store's disks on that file system.
+        disk: std::path::PathBuf,
+        /// Bytes free there.
+        available: u64,
+        /// Half the reserve.
+        floor: u64,
+    },
     /// The shard layer failed outside a data loss of one object (a shard file that cannot be
     /// created, a sink that stopped taking bytes, ...).
     #[error("InternalError: {0}")]
@@ -276,6 +309,7 @@ impl ObjectError {
                 m.is_no_space()
             }
             ObjectError::Io(e) => matches!(e, IoError::NoSpace { .. }),
+            ObjectError::SpaceReserve { .. } | ObjectError::DeletesOnly { .. } => true,
             ObjectError::Blob(b) | ObjectError::DescriptionNotWritten { source: b, .. } => {
                 matches!(**b, BlobError::Io(IoError::NoSpace { .. }))
             }
@@ -336,6 +370,9 @@ impl ObjectError {
             ObjectError::KmsNotFound(_) => "KMS.NotFoundException",
             ObjectError::InvalidObjectState { .. } => "InvalidObjectState",
             ObjectError::RestoreAlreadyInProgress(_) => "RestoreAlreadyInProgress",
+            ObjectError::SpaceReserve { .. } | ObjectError::DeletesOnly { .. } => {
+                "InsufficientStorage"
+            }
             ObjectError::InvalidArgument(_)
             | ObjectError::InvalidLayout(_)
             | ObjectError::Input(_) => "InvalidArgument",

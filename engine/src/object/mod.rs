@@ -65,6 +65,7 @@ pub mod restore;
 pub mod scrub;
 pub mod select;
 pub mod shard;
+pub mod space;
 pub mod sse;
 pub mod store;
 pub mod transition;
@@ -90,4 +91,5 @@ pub use objects::{
 pub use owner::{AccountInfo, Accounts, Owner};
 pub use read::{GetOptions, ObjectReader};
 pub use scrub::{ScrubReport, Usage};
+pub use space::SpaceReserve;
 pub use store::{NewBucket, ObjectStore, StoreOptions};

@@ -706,6 +706,7 @@ impl ObjectStore {
         sync: bool,
         seal: Option<&Key>,
     ) -> Result<(DataId, BlobDigest), ObjectError> {
+        self.check_space(size)?;
         let fresh = self.new_data_id();
         let (id, digest) = self
             .blobs

@@ -49,6 +49,9 @@ pub struct StoreOptions {
     pub direct_reads: bool,
     /// The built-in KMS behind SSE-KMS: which KMS keys exist (`kms.rs`).
     pub kms: super::kms::Kms,
+    /// Space new data may not take on each file system under the disks, kept for deletes and
+    /// the metadata (`space.rs`).
+    pub space_reserve: super::space::SpaceReserve,
 }
 
 impl Default for StoreOptions {
@@ -58,6 +61,7 @@ impl Default for StoreOptions {
             min_part_size: 5 * 1024 * 1024,
             direct_reads: true,
             kms: super::kms::Kms::default(),
+            space_reserve: super::space::SpaceReserve::Auto,
         }
     }
 }

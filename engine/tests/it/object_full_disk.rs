@@ -5,6 +5,10 @@
 //! again by itself — no restart — and after a reopen every acknowledged object is there,
 //! byte for byte, the metadata copies agree and scrub finds nothing wrong.
 //!
+//! The store keeps a space reserve (`object/space.rs`) so that its own PUTs stop short of a
+//! full disk; the first test turns it off to drive the PUTs into ENOSPC itself, the second
+//! checks the reserve.
+//!
 //! Before the copies were kept open on a full disk, the first metadata commit refused took
 //! every copy out of service: every later request, GETs included, failed with "no metadata
 //! copy could answer" until the server was restarted.
@@ -13,11 +17,13 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::common::sim_store;
+use crate::common::sim_store_with;
 use rand::RngCore;
 use seedbed_engine::io::sim::{SimConfig, SimFaults, SimFs};
 use seedbed_engine::io::{Fs, FsHandle, OpenOptions};
-use seedbed_engine::object::{ListOptions, ObjectError, ObjectStore, PutOptions};
+use seedbed_engine::object::{
+    ListOptions, ObjectError, ObjectStore, PutOptions, SpaceReserve, StoreOptions,
+};
 use seedbed_engine::rng::DetRng;
 
 /// Space the test frees once the store is full.
@@ -75,11 +81,21 @@ fn check_all(store: &ObjectStore, acked: &BTreeMap<String, Vec<u8>>, when: &str)
     }
 }
 
+/// The test stores' options with this reserve (every PUT synced, any part size).
+fn with_reserve(bytes: u64) -> StoreOptions {
+    StoreOptions {
+        sync: true,
+        min_part_size: 1,
+        space_reserve: SpaceReserve::Bytes(bytes),
+        ..StoreOptions::default()
+    }
+}
+
 fn run(seed: u64) {
     let sim = Arc::new(SimFs::new(seed, SimConfig::default()));
     let fs: FsHandle = sim.clone();
     fill(&*fs, FILLER, Some(700_000));
-    let store = sim_store(&fs, &sim, true).unwrap();
+    let store = sim_store_with(&fs, &sim, true, with_reserve(0)).unwrap();
     store.create_bucket("data").unwrap();
     sim.set_faults(SimFaults {
         capacity_bytes: Some(1_400_000),
@@ -165,7 +181,7 @@ fn run(seed: u64) {
     let still: Vec<String> = (0..3).map(|n| format!("still-full-{n}")).collect();
     drop(store);
 
-    let store = sim_store(&fs, &sim, false).unwrap();
+    let store = sim_store_with(&fs, &sim, false, with_reserve(0)).unwrap();
     check_all(&store, &acked, "reopened");
     assert!(
         refused_ok(&store),
@@ -192,5 +208,140 @@ fn run(seed: u64) {
 fn a_full_disk_refuses_puts_keeps_serving_gets_and_recovers_when_space_is_freed() {
     for seed in 0..6 {
         run(seed);
+    }
+}
+
+/// Free bytes on the simulated disk.
+fn free(fs: &dyn Fs) -> u64 {
+    fs.space(Path::new("/store")).unwrap().unwrap().available
+}
+
+/// PUTs stop at the reserve with a 507 that names it, not at ENOSPC: what is left is room for
+/// the metadata and for deletes, which take it without a byte freed from outside — and once
+/// they have freed space, PUTs go through again.
+fn reserve_run(seed: u64) {
+    const CAPACITY: u64 = 1_400_000;
+    const RESERVE: u64 = 300_000;
+    let sim = Arc::new(SimFs::new(seed, SimConfig::default()));
+    let fs: FsHandle = sim.clone();
+    let store = sim_store_with(&fs, &sim, true, with_reserve(RESERVE)).unwrap();
+    store.create_bucket("data").unwrap();
+    sim.set_faults(SimFaults {
+        capacity_bytes: Some(CAPACITY),
+        ..SimFaults::none()
+    });
+    let mut rng = DetRng::new(seed).fork("objects");
+    let mut acked: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut i = 0u64;
+    let e = loop {
+        assert!(i < 10_000, "seed {seed}: the reserve never stopped a PUT");
+        let key = format!("k{i:04}");
+        i += 1;
+        let mut data = vec![0u8; rng.below(40_000) as usize + 1];
+        rng.fill_bytes(&mut data);
+        match put(&store, &key, &data) {
+            Ok(()) => {
+                acked.insert(key, data);
+            }
+            Err(e) => break e,
+        }
+    };
+    assert!(
+        matches!(
+            e,
+            ObjectError::SpaceReserve {
+                reserve: RESERVE,
+                ..
+            }
+        ),
+        "seed {seed}: the first refusal was not the reserve: {e}"
+    );
+    assert_eq!(
+        (e.code(), e.http_status()),
+        ("InsufficientStorage", 507),
+        "{e}"
+    );
+    let msg = e.to_string();
+    assert!(
+        msg.contains("/store/disk0") && msg.contains("space reserve"),
+        "seed {seed}: {msg}"
+    );
+    // The PUTs before it left the reserve (less what their metadata took since) free.
+    let left = free(&*fs);
+    assert!(
+        left > RESERVE / 2,
+        "seed {seed}: only {left} bytes free when the reserve stopped the PUTs"
+    );
+    check_all(&store, &acked, "at the reserve");
+
+    // Metadata changes (tagging, as a client that keeps retagging would send) go on into the
+    // reserve until half of it is left, where the store takes deletes only (the check an
+    // authorized request passes, `AuthorizedStore::check`).
+    let tagged = acked.keys().next().cloned().unwrap();
+    let mut changes = 0u64;
+    let stop = loop {
+        assert!(
+            changes < 100_000,
+            "seed {seed}: metadata changes never stopped"
+        );
+        if let Err(e) = store.check_room_for("s3:PutObjectTagging") {
+            break e;
+        }
+        let tags = vec![("n".repeat(100), format!("{changes:0>200}"))];
+        store
+            .put_object_tagging("data", &tagged, None, tags)
+            .unwrap_or_else(|e| panic!("seed {seed}: tagging {changes} above the floor: {e}"));
+        changes += 1;
+    };
+    assert!(
+        matches!(stop, ObjectError::DeletesOnly { .. }) && stop.http_status() == 507,
+        "seed {seed}: {stop}"
+    );
+    assert!(
+        changes > 0,
+        "seed {seed}: the PUTs left no room for any change"
+    );
+    assert!(
+        store.check_room_for("s3:DeleteObject").is_ok()
+            && store.check_room_for("s3:GetObject").is_ok(),
+        "seed {seed}: deletes and reads must pass"
+    );
+    let left = free(&*fs);
+
+    // Deletes take the reserve: every object goes, with no byte freed from outside.
+    let keys: Vec<String> = acked.keys().cloned().collect();
+    for (n, k) in keys.iter().enumerate() {
+        store
+            .delete_object("data", k, None)
+            .unwrap_or_else(|e| panic!("seed {seed}: DELETE {k} ({n} of {}): {e}", keys.len()));
+        acked.remove(k);
+    }
+    assert!(
+        free(&*fs) > left,
+        "seed {seed}: deleting every object freed nothing"
+    );
+    for n in 0..10 {
+        let key = format!("after-{n}");
+        let mut data = vec![0u8; rng.below(40_000) as usize + 1];
+        rng.fill_bytes(&mut data);
+        put(&store, &key, &data)
+            .unwrap_or_else(|e| panic!("seed {seed}: space is back but PUT {key}: {e}"));
+        acked.insert(key, data);
+    }
+    drop(store);
+    let store = sim_store_with(&fs, &sim, false, with_reserve(RESERVE)).unwrap();
+    check_all(&store, &acked, "reopened");
+    for k in &keys {
+        assert!(get(&store, k).is_err(), "seed {seed}: deleted {k} is back");
+    }
+    let copies = store.verify_metadata(false).unwrap().unwrap();
+    assert!(copies.bad.is_empty(), "seed {seed}: copies differ");
+    assert_eq!(store.remove_orphans().unwrap(), 0, "seed {seed}: orphans");
+}
+
+#[test]
+fn the_space_reserve_stops_puts_short_of_a_full_disk_and_deletes_still_work() {
+    for seed in 0..6 {
+        reserve_run(seed);
     }
 }

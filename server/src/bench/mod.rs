@@ -62,8 +62,17 @@ pub async fn start_in_process(
     dir: &Path,
     direct_reads: bool,
 ) -> anyhow::Result<(crate::Server, client::Endpoint)> {
+    start_in_process_with(dir, |c| c.direct_reads = direct_reads).await
+}
+
+/// [`start_in_process`] with `tweak` applied to the configuration before the server starts
+/// (its addresses and IAM file are set here).
+pub async fn start_in_process_with(
+    dir: &Path,
+    tweak: impl FnOnce(&mut crate::ServeConfig),
+) -> anyhow::Result<(crate::Server, client::Endpoint)> {
     let mut config = crate::ServeConfig::new(dir.join("store"));
-    config.direct_reads = direct_reads;
+    tweak(&mut config);
     config.iam = Some(dir.join("iam.json"));
     config.s3_addr = "127.0.0.1:0".parse().expect("literal");
     config.metrics_addr = None;

@@ -122,6 +122,10 @@ pub fn from_object(e: &ObjectError) -> S3Error {
             "ResourceType",
             "DeleteMarker",
         ),
+        ObjectError::SpaceReserve { .. } | ObjectError::DeletesOnly { .. } => s3(&format!(
+            "The store's disks are nearly full ({message}). Delete objects or free space on \
+             its disks, then retry; `seedbed serve --space-reserve` sets the reserve"
+        )),
         _ if e.is_no_space() => s3(&format!(
             "The store is out of disk space ({message}). Delete objects or free space on its \
              disks, then retry: the store takes writes again by itself"

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::super::aligned::check_direct;
-use super::super::{IoError, OpenOptions, Result};
+use super::super::{FsSpace, IoError, OpenOptions, Result};
 use super::config::{SimConfig, SimCrash, SimFaults, SimLatency};
 use super::content::{check_size, SECTOR_BYTES};
 use super::namespace::{errno, InodeId, Namespace, Node};
@@ -175,6 +175,17 @@ impl Disk {
     #[cfg(test)]
     pub fn inode_count(&self) -> usize {
         self.ns.nodes.len()
+    }
+
+    /// The space left under the capacity, counted as ENOSPC counts it (open files included).
+    pub(crate) fn space(&self) -> Option<FsSpace> {
+        let capacity = self.faults.capacity_bytes?;
+        let used = self.ns.live_bytes(&self.pinned());
+        Some(FsSpace {
+            id: 0,
+            total: capacity,
+            available: capacity.saturating_sub(used),
+        })
     }
 
     fn pinned(&self) -> BTreeSet<InodeId> {

@@ -43,7 +43,7 @@ pub use disk::Unsynced;
 pub use file::SimFile;
 pub use report::{CrashReport, FaultCounts, FileCrash, SimStats};
 
-use super::{BackendKind, FileHandle, Fs, IoError, IoOp, OpenOptions, Result};
+use super::{BackendKind, FileHandle, Fs, FsSpace, IoError, IoOp, OpenOptions, Result};
 use crate::clock::VirtualClock;
 use crate::rng::DetRng;
 use disk::{Disk, OpClass};
@@ -219,6 +219,11 @@ impl Fs for SimFs {
 
     fn sync_dir(&self, dir: &Path) -> Result<()> {
         self.shared.disk().sync_dir(dir)
+    }
+
+    /// One file system of `capacity_bytes` (every path shares it); `None` without a capacity.
+    fn space(&self, _path: &Path) -> Result<Option<FsSpace>> {
+        Ok(self.shared.disk().space())
     }
 
     /// Runs the requests in a seeded random order — the contract lets a batch complete in any

@@ -34,11 +34,35 @@ pub fn sim_store(fs: &FsHandle, sim: &SimFs, create: bool) -> Result<ObjectStore
     sim_store_reporting(fs, sim, create).map(|(store, _)| store)
 }
 
+/// [`sim_store`] with these options in place of its own (every PUT synced, any part size).
+pub fn sim_store_with(
+    fs: &FsHandle,
+    sim: &SimFs,
+    create: bool,
+    opts: StoreOptions,
+) -> Result<ObjectStore, String> {
+    open_sim_store(fs, sim, create, opts).map(|(store, _)| store)
+}
+
 /// [`sim_store`], and what opening the metadata copies found (copies rolled forward, rebuilt).
 pub fn sim_store_reporting(
     fs: &FsHandle,
     sim: &SimFs,
     create: bool,
+) -> Result<(ObjectStore, OpenReport), String> {
+    let opts = StoreOptions {
+        sync: true,
+        min_part_size: 1,
+        ..StoreOptions::default()
+    };
+    open_sim_store(fs, sim, create, opts)
+}
+
+fn open_sim_store(
+    fs: &FsHandle,
+    sim: &SimFs,
+    create: bool,
+    opts: StoreOptions,
 ) -> Result<(ObjectStore, OpenReport), String> {
     let root = Path::new("/store");
     let meta_opts = Options {
@@ -49,11 +73,6 @@ pub fn sim_store_reporting(
     let (meta, report) =
         lsm_meta::open_replicated(fs.clone(), root, &sim_layout(), meta_opts, sim.clock())
             .map_err(|e| e.to_string())?;
-    let opts = StoreOptions {
-        sync: true,
-        min_part_size: 1,
-        ..StoreOptions::default()
-    };
     let rng = DetRng::new(sim.seed()).fork("store");
     if create {
         ObjectStore::create(
