@@ -314,8 +314,8 @@ impl IoOp<'_> {
 /// reserve free instead of running a disk to its last byte (`object/space.rs`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FsSpace {
-    /// Which file system: paths with the same id share one pool of free space (the device
-    /// number, `st_dev`).
+    /// Which file system: paths with the same id share one pool of free space (`f_fsid`,
+    /// or the device number where the file system reports no fsid).
     pub id: u64,
     /// Its size in bytes.
     pub total: u64,

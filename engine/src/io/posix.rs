@@ -99,13 +99,11 @@ macro_rules! real_dir_ops {
 }
 pub(crate) use real_dir_ops;
 
-/// `statvfs(path)` for the sizes, and the device number for which file system it is.
+/// `statvfs(path)`: the sizes, and its `f_fsid` for which file system it is — or, where the
+/// file system reports none (0), the device number from a `stat` as well.
 pub(crate) fn space(path: &Path) -> Result<crate::io::FsSpace> {
     use std::os::unix::ffi::OsStrExt;
     use std::os::unix::fs::MetadataExt;
-    let dev = fs::metadata(path)
-        .map_err(|e| IoError::from_os("statvfs", path, e))?
-        .dev();
     let c_path = std::ffi::CString::new(path.as_os_str().as_bytes())
         .map_err(|_| IoError::invalid("statvfs", path, "the path holds a NUL byte"))?;
     // SAFETY: `statvfs` is plain old data, for which all zeroes is a valid value.
@@ -119,9 +117,19 @@ pub(crate) fn space(path: &Path) -> Result<crate::io::FsSpace> {
             std::io::Error::last_os_error(),
         ));
     }
+    let id = match st.f_fsid as u64 {
+        // Tagged so that a device number never equals another file system's fsid by chance.
+        0 => {
+            let dev = fs::metadata(path)
+                .map_err(|e| IoError::from_os("stat", path, e))?
+                .dev();
+            dev | 1 << 63
+        }
+        fsid => fsid,
+    };
     let unit = st.f_frsize as u64;
     Ok(crate::io::FsSpace {
-        id: dev,
+        id,
         total: (st.f_blocks as u64).saturating_mul(unit),
         available: (st.f_bavail as u64).saturating_mul(unit),
     })

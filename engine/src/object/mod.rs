@@ -91,5 +91,5 @@ pub use objects::{
 pub use owner::{AccountInfo, Accounts, Owner};
 pub use read::{GetOptions, ObjectReader};
 pub use scrub::{ScrubReport, Usage};
-pub use space::SpaceReserve;
+pub use space::{FileSystemSpace, SpaceReserve};
 pub use store::{NewBucket, ObjectStore, StoreOptions};

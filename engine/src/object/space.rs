@@ -52,6 +52,17 @@ pub(super) fn mib(n: &u64) -> String {
     format!("{:.1} MiB", *n as f64 / (1u64 << 20) as f64)
 }
 
+/// One file system under a store's disks ([`ObjectStore::file_systems`]).
+#[derive(Clone, Debug)]
+pub struct FileSystemSpace {
+    /// The first of the store's disks on it.
+    pub disk: PathBuf,
+    /// Its size and free space.
+    pub space: FsSpace,
+    /// The reserve on it: PUTs stop there, other additions at half of it.
+    pub reserve: u64,
+}
+
 /// Whether the IAM action `action` adds to what the store holds (`s3:PutObject`,
 /// `s3:PutObjectTagging`, `s3:CreateBucket`, `s3:RestoreObject`, ...), as opposed to reading
 /// (`s3:Get*`, `s3:List*`) or removing (`s3:Delete*`, `s3:AbortMultipartUpload`).
@@ -104,6 +115,19 @@ impl ObjectStore {
             }
         }
         Ok(())
+    }
+
+    /// Each file system under the disks once — its space, the reserve on it, and its first
+    /// disk — for `seedbed object stats` (empty when the reserve is off).
+    pub fn file_systems(&self) -> Vec<FileSystemSpace> {
+        self.pools(0)
+            .into_iter()
+            .map(|(space, _, disk)| FileSystemSpace {
+                reserve: self.options.space_reserve.bytes_for(space.total),
+                space,
+                disk,
+            })
+            .collect()
     }
 
     /// Each file system under the disks once, by id (so the first one short is the same every

@@ -419,6 +419,33 @@ fn direct_io(kind: BackendKind) {
     assert_eq!(io::read_file(&*env.fs, &p).unwrap(), &block[..]);
 }
 
+/// Free space: real backends read it from the file system (one id for two directories on it,
+/// room shrinking as a file grows); the simulated disk has none to report without a capacity.
+/// A path that does not exist is an error naming it.
+fn free_space(kind: BackendKind) {
+    let env = Env::new(kind);
+    let sub = env.path("sub");
+    env.fs.create_dir_all(&sub).unwrap();
+    let here = env.fs.space(&env.root).unwrap();
+    if kind == BackendKind::Sim {
+        assert_eq!(here, None, "sim without a capacity");
+        return;
+    }
+    let here = here.unwrap();
+    let there = env.fs.space(&sub).unwrap().unwrap();
+    assert_eq!(here.id, there.id, "{kind}: one file system, two ids");
+    assert!(
+        here.available <= here.total && here.total > 0,
+        "{kind}: {here:?}"
+    );
+    let missing = env.path("no-such-dir");
+    let err = env.fs.space(&missing).unwrap_err();
+    assert!(
+        err.to_string().contains("no-such-dir"),
+        "{kind}: the error names the path: {err}"
+    );
+}
+
 fn check_all(kind: BackendKind) {
     round_trip_sizes(kind);
     reads_at_and_past_eof(kind);
@@ -431,6 +458,7 @@ fn check_all(kind: BackendKind) {
     locks_are_exclusive_until_dropped(kind);
     directories(kind);
     batches_mix_files_and_kinds(kind);
+    free_space(kind);
 }
 
 #[test]

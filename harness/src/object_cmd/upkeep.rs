@@ -233,6 +233,7 @@ pub fn stats(store: &ObjectStore, json: bool) -> anyhow::Result<()> {
     let data_on_disk = shards.0 + packs.0;
     let amp = |on_disk: u64| (stored > 0).then(|| on_disk as f64 / stored as f64);
     let ideal = l.width() as f64 / l.k as f64;
+    let file_systems = store.file_systems();
     if json {
         print_json(serde_json::json!({
             "Buckets": u.buckets, "Versions": u.versions, "DeleteMarkers": u.delete_markers,
@@ -244,6 +245,10 @@ pub fn stats(store: &ObjectStore, json: bool) -> anyhow::Result<()> {
             "SpaceAmplification": amp(data_on_disk),
             "SpaceAmplificationWithMetadata": amp(data_on_disk + meta.0),
             "ParityOverhead": ideal,
+            "FileSystems": file_systems.iter().map(|f| serde_json::json!({
+                "Disk": f.disk.display().to_string(), "Total": f.space.total,
+                "Available": f.space.available, "Reserve": f.reserve,
+            })).collect::<Vec<_>>(),
         }));
         return Ok(());
     }
@@ -274,6 +279,16 @@ pub fn stats(store: &ObjectStore, json: bool) -> anyhow::Result<()> {
              is parity alone"
         ),
         _ => println!("space amplification: - (nothing stored)"),
+    }
+    for f in &file_systems {
+        println!(
+            "file system of {}: {:.3} MB free of {:.3} MB; space reserve {:.3} MB (PUTs stop \
+             there, every other addition at half of it; deletes never)",
+            f.disk.display(),
+            mb(f.space.available),
+            mb(f.space.total),
+            mb(f.reserve)
+        );
     }
     Ok(())
 }
