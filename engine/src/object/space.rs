@@ -133,22 +133,67 @@ impl ObjectStore {
     /// Each file system under the disks once, by id (so the first one short is the same every
     /// time), with its space, `per_disk` bytes for each disk on it, and its first disk's path
     /// (for messages). Empty when the reserve is off.
+    ///
+    /// One `statvfs` per file system, not per disk: which disks share one is learned by a pass
+    /// over all of them and kept ([`SpaceGroups`]); on the default layout that is one call
+    /// per check instead of six (with six, 4 KiB PUTs over HTTP ran 4–5 % slower at the
+    /// median of five rounds — inside the rounds' spread, but twelve system calls a PUT).
     fn pools(&self, per_disk: u64) -> Vec<(FsSpace, u64, PathBuf)> {
         if self.options.space_reserve == SpaceReserve::Bytes(0) {
             return Vec::new();
         }
-        let mut pools: BTreeMap<u64, (FsSpace, u64, PathBuf)> = BTreeMap::new();
-        for disk in &self.blobs.layout().disks {
-            let Ok(Some(space)) = self.fs.space(disk) else {
-                continue;
-            };
-            pools
-                .entry(space.id)
-                .or_insert_with(|| (space, 0, disk.clone()))
-                .1 += per_disk;
+        let groups = {
+            let mut g = self.space_groups.lock().unwrap_or_else(|p| p.into_inner());
+            if g.checks.is_multiple_of(REGROUP) {
+                g.groups = self.learn_groups();
+            }
+            g.checks += 1;
+            g.groups.clone()
+        };
+        let mut pools = Vec::with_capacity(groups.len());
+        for (disk, disks) in groups {
+            match self.fs.space(&disk) {
+                Ok(Some(space)) => pools.push((space, per_disk * disks, disk)),
+                // The disk that stood for its file system is gone or unreadable: the next
+                // check learns the groups again (this one goes without that file system).
+                _ => {
+                    self.space_groups
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .checks = 0
+                }
+            }
         }
-        pools.into_values().collect()
+        pools
     }
+
+    /// A pass over every disk: each file system's first disk and how many disks it holds,
+    /// ordered by file system id.
+    fn learn_groups(&self) -> Vec<(PathBuf, u64)> {
+        let mut groups: BTreeMap<u64, (PathBuf, u64)> = BTreeMap::new();
+        for disk in &self.blobs.layout().disks {
+            if let Ok(Some(space)) = self.fs.space(disk) {
+                groups
+                    .entry(space.id)
+                    .or_insert_with(|| (disk.clone(), 0))
+                    .1 += 1;
+            }
+        }
+        groups.into_values().collect()
+    }
+}
+
+/// Checks between two passes that learn again which disks share a file system (a disk's
+/// directory may have become a mount point of its own).
+const REGROUP: u64 = 1024;
+
+/// Which disks share a file system: a disk standing for each, and how many disks it counts
+/// for; learned again every [`REGROUP`] checks, and at the next check after a disk that stood
+/// for one could not be read.
+#[derive(Debug, Default)]
+pub struct SpaceGroups {
+    checks: u64,
+    groups: Vec<(PathBuf, u64)>,
 }
 
 #[cfg(test)]

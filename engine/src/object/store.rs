@@ -108,6 +108,8 @@ pub struct ObjectStore {
     pub(super) pins: Pins,
     /// The SSE-S3 master key, once read or made (`sse.rs`).
     master_key: Mutex<Option<Key>>,
+    /// Which disks share a file system, for the space reserve's checks (`space.rs`).
+    pub(super) space_groups: Mutex<super::space::SpaceGroups>,
 }
 
 /// The file beside the layout that holds the SSE-S3 master key (32 bytes), made on first use.
@@ -264,6 +266,7 @@ impl ObjectStore {
             gc_lock: RwLock::new(()),
             pins: Pins::default(),
             master_key: Mutex::new(None),
+            space_groups: Mutex::default(),
         }
     }
 

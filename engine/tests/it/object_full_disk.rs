@@ -18,9 +18,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::common::sim_store_with;
+use crate::common::wrap_open::WrapOpen;
 use rand::RngCore;
 use seedbed_engine::io::sim::{SimConfig, SimFaults, SimFs};
-use seedbed_engine::io::{Fs, FsHandle, OpenOptions};
+use seedbed_engine::io::{Fs, FsHandle, FsSpace, OpenOptions};
 use seedbed_engine::object::{
     ListOptions, ObjectError, ObjectStore, PutOptions, SpaceReserve, StoreOptions,
 };
@@ -344,4 +345,59 @@ fn the_space_reserve_stops_puts_short_of_a_full_disk_and_deletes_still_work() {
     for seed in 0..6 {
         reserve_run(seed);
     }
+}
+
+/// Disks on two file systems (made up over one simulated disk: `disk0` alone on one, `disk1`
+/// and `disk2` on the other) are checked apart, each file system against its own reserve and
+/// with the shards of every disk on it added up; the refusal names a disk of the file system
+/// that is short.
+#[test]
+fn disks_on_separate_file_systems_are_checked_each_against_its_own_reserve() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    const MB: u64 = 1_000_000;
+    const RESERVE: u64 = MB;
+    let sim = Arc::new(SimFs::new(3, SimConfig::default()));
+    let free: Arc<[AtomicU64; 2]> = Arc::new([AtomicU64::new(50 * MB), AtomicU64::new(50 * MB)]);
+    let f = free.clone();
+    let fs = WrapOpen::with_space(sim.clone(), move |path| {
+        let i = usize::from(!path.starts_with("/store/disk0"));
+        Some(FsSpace {
+            id: i as u64 + 1,
+            total: 100 * MB,
+            available: f[i].load(Ordering::SeqCst),
+        })
+    });
+    let store = sim_store_with(&fs, &sim, true, with_reserve(RESERVE)).unwrap();
+    store.create_bucket("data").unwrap();
+    let data = vec![5u8; 20_000];
+    put(&store, "fits", &data).unwrap();
+    // A 20 KB object puts 10 KB of data (and its headers) on each disk: disk0's file system
+    // needs one disk's share, the other two.
+    let short = |store: &ObjectStore, which: usize, avail: u64, disk: &str| {
+        free[which].store(avail, Ordering::SeqCst);
+        let e = put(store, "refused", &data).unwrap_err();
+        assert!(
+            matches!(&e, ObjectError::SpaceReserve { disk: d, reserve: RESERVE, .. } if d == Path::new(disk)),
+            "{e}"
+        );
+        free[which].store(50 * MB, Ordering::SeqCst);
+    };
+    short(&store, 0, RESERVE + 20_000, "/store/disk0");
+    // 40 KB above the reserve is room for one disk's share, not for two.
+    short(&store, 1, RESERVE + 40_000, "/store/disk1");
+    free[0].store(RESERVE + 40_000, Ordering::SeqCst);
+    put(&store, "one-disk-share-fits", &data).unwrap();
+    // Under half the reserve on either, additions stop, deletes do not.
+    free[1].store(RESERVE / 2 - 1, Ordering::SeqCst);
+    let e = store.check_room_for("s3:PutObjectTagging").unwrap_err();
+    assert!(
+        matches!(&e, ObjectError::DeletesOnly { disk, .. } if disk == Path::new("/store/disk1")),
+        "{e}"
+    );
+    store.check_room_for("s3:DeleteObject").unwrap();
+    store.delete_object("data", "fits", None).unwrap();
+    free[1].store(RESERVE / 2, Ordering::SeqCst);
+    store.check_room_for("s3:PutObjectTagging").unwrap();
+    let e = put(&store, "still-short", &data).unwrap_err();
+    assert!(matches!(e, ObjectError::SpaceReserve { .. }), "{e}");
 }

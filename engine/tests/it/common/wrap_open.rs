@@ -6,7 +6,9 @@ use std::any::Any;
 use std::path::Path;
 use std::sync::Arc;
 
-use seedbed_engine::io::{BackendKind, File, FileHandle, Fs, FsHandle, OpenOptions, Result};
+use seedbed_engine::io::{
+    BackendKind, File, FileHandle, Fs, FsHandle, FsSpace, OpenOptions, Result,
+};
 
 /// What a test changes in a file's behaviour; every call it does not hook goes to the file.
 pub trait FileHooks: Send + Sync + std::fmt::Debug {
@@ -24,7 +26,11 @@ pub trait FileHooks: Send + Sync + std::fmt::Debug {
 pub struct WrapOpen {
     inner: FsHandle,
     hooks: Box<HooksFor>,
+    space: Option<Box<SpaceFor>>,
 }
+
+/// Given a path, the space of the file system a test says holds it.
+pub type SpaceFor = dyn Fn(&Path) -> Option<FsSpace> + Send + Sync;
 
 /// Given a path being opened, the hooks for that file, if any.
 pub type HooksFor = dyn Fn(&Path) -> Option<Arc<dyn FileHooks>> + Send + Sync;
@@ -38,6 +44,20 @@ impl WrapOpen {
         Arc::new(WrapOpen {
             inner,
             hooks: Box::new(hooks),
+            space: None,
+        })
+    }
+
+    /// `inner` with no file hooked, whose `space` answers as `space` says (file systems a test
+    /// makes up: several under one simulated disk, each as full as the test wants).
+    pub fn with_space(
+        inner: FsHandle,
+        space: impl Fn(&Path) -> Option<FsSpace> + Send + Sync + 'static,
+    ) -> FsHandle {
+        Arc::new(WrapOpen {
+            inner,
+            hooks: Box::new(|_| None),
+            space: Some(Box::new(space)),
         })
     }
 }
@@ -126,5 +146,11 @@ impl Fs for WrapOpen {
     }
     fn sync_dir(&self, dir: &Path) -> Result<()> {
         self.inner.sync_dir(dir)
+    }
+    fn space(&self, path: &Path) -> Result<Option<FsSpace>> {
+        match &self.space {
+            Some(space) => Ok(space(path)),
+            None => self.inner.space(path),
+        }
     }
 }
