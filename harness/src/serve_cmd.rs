@@ -77,9 +77,11 @@ pub struct ServeArgs {
     #[arg(long)]
     cached_reads: bool,
     /// Space PUTs leave free on each file system under the store's disks, for deletes and
-    /// the metadata: a PUT that would eat into it is refused with 507 InsufficientStorage,
-    /// while deletes still work. A size (512MiB, 2G), or auto: 1 % of the file system, at
-    /// least 128 MiB, at most a quarter of it. 0 turns it off (PUTs then run the disk full).
+    /// the metadata: a PUT that would eat into it is refused with 507 InsufficientStorage, and
+    /// once less than half of it is left so is every other addition (tagging, a new bucket);
+    /// deletes and reads always go through. A size (512MiB, 2G), or auto: 1 % of the file
+    /// system, at least 128 MiB, at most a quarter of it. 0 turns it off (PUTs then run the
+    /// disk full, and a full disk can refuse deletes too). The DynamoDB tables do not check it.
     #[arg(long, value_name = "SIZE|auto", default_value = "auto")]
     space_reserve: String,
     /// Make a lifecycle "day" this many seconds, with no rounding to midnight, so that
