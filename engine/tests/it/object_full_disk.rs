@@ -66,6 +66,53 @@ fn get(store: &ObjectStore, key: &str) -> Result<Vec<u8>, ObjectError> {
     Ok(out)
 }
 
+/// Random objects of 1 to 40,000 bytes — small ones packed, large ones striped — PUT under
+/// `k0000`, `k0001`, ... (with `overwrite`, a quarter of them over an earlier key) until one is
+/// refused: its key, its bytes and the error. The rest are in `acked`.
+fn put_until_refused(
+    store: &ObjectStore,
+    rng: &mut DetRng,
+    acked: &mut BTreeMap<String, Vec<u8>>,
+    overwrite: bool,
+    seed: u64,
+) -> (String, Vec<u8>, ObjectError) {
+    for i in 0..10_000u64 {
+        let key = if overwrite && i > 4 && rng.below(4) == 0 {
+            format!("k{:04}", rng.below(i))
+        } else {
+            format!("k{i:04}")
+        };
+        let mut data = vec![0u8; rng.below(40_000) as usize + 1];
+        rng.fill_bytes(&mut data);
+        match put(store, &key, &data) {
+            Ok(()) => {
+                acked.insert(key, data);
+            }
+            Err(e) => return (key, data, e),
+        }
+    }
+    panic!("seed {seed}: 10,000 PUTs and the disk never filled");
+}
+
+/// Ten PUTs of up to `max` bytes (`after-0` ... `after-9`), each of which must go through:
+/// space is back.
+fn put_ten(
+    store: &ObjectStore,
+    rng: &mut DetRng,
+    acked: &mut BTreeMap<String, Vec<u8>>,
+    max: u64,
+    seed: u64,
+) {
+    for n in 0..10 {
+        let key = format!("after-{n}");
+        let mut data = vec![0u8; rng.below(max) as usize + 1];
+        rng.fill_bytes(&mut data);
+        put(store, &key, &data)
+            .unwrap_or_else(|e| panic!("seed {seed}: space is back but PUT {key}: {e}"));
+        acked.insert(key, data);
+    }
+}
+
 fn check_all(store: &ObjectStore, acked: &BTreeMap<String, Vec<u8>>, when: &str) {
     for (k, v) in acked {
         let got = get(store, k).unwrap_or_else(|e| panic!("{when}: GET {k}: {e}"));
@@ -105,24 +152,8 @@ fn run(seed: u64) {
     let mut rng = DetRng::new(seed).fork("objects");
     let mut acked: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     // Objects small (packed) and large (striped), some overwritten, until the disk is full.
-    let mut i = 0u64;
-    let (refused_key, refused_data, e) = loop {
-        assert!(i < 10_000, "seed {seed}: the disk never filled");
-        let key = if i > 4 && rng.below(4) == 0 {
-            format!("k{:04}", rng.below(i))
-        } else {
-            format!("k{i:04}")
-        };
-        i += 1;
-        let mut data = vec![0u8; rng.below(40_000) as usize + 1];
-        rng.fill_bytes(&mut data);
-        match put(&store, &key, &data) {
-            Ok(()) => {
-                acked.insert(key, data);
-            }
-            Err(e) => break (key, data, e),
-        }
-    };
+    let (refused_key, refused_data, e) =
+        put_until_refused(&store, &mut rng, &mut acked, true, seed);
     assert!(e.is_no_space(), "seed {seed}: refused for {e}");
     assert_eq!(
         (e.code(), e.http_status()),
@@ -170,14 +201,7 @@ fn run(seed: u64) {
         .unwrap_or_else(|e| panic!("seed {seed}: space is back but DELETE {victim}: {e}"));
     acked.remove(&victim);
     assert!(get(&store, &victim).is_err());
-    for n in 0..10 {
-        let key = format!("after-{n}");
-        let mut data = vec![0u8; rng.below(20_000) as usize + 1];
-        rng.fill_bytes(&mut data);
-        put(&store, &key, &data)
-            .unwrap_or_else(|e| panic!("seed {seed}: space is back but PUT {key}: {e}"));
-        acked.insert(key, data);
-    }
+    put_ten(&store, &mut rng, &mut acked, 20_000, seed);
     check_all(&store, &acked, "space back");
     let still: Vec<String> = (0..3).map(|n| format!("still-full-{n}")).collect();
     drop(store);
@@ -233,20 +257,7 @@ fn reserve_run(seed: u64) {
     });
     let mut rng = DetRng::new(seed).fork("objects");
     let mut acked: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-    let mut i = 0u64;
-    let e = loop {
-        assert!(i < 10_000, "seed {seed}: the reserve never stopped a PUT");
-        let key = format!("k{i:04}");
-        i += 1;
-        let mut data = vec![0u8; rng.below(40_000) as usize + 1];
-        rng.fill_bytes(&mut data);
-        match put(&store, &key, &data) {
-            Ok(()) => {
-                acked.insert(key, data);
-            }
-            Err(e) => break e,
-        }
-    };
+    let (_, _, e) = put_until_refused(&store, &mut rng, &mut acked, false, seed);
     assert!(
         matches!(
             e,
@@ -321,14 +332,7 @@ fn reserve_run(seed: u64) {
         free(&*fs) > left,
         "seed {seed}: deleting every object freed nothing"
     );
-    for n in 0..10 {
-        let key = format!("after-{n}");
-        let mut data = vec![0u8; rng.below(40_000) as usize + 1];
-        rng.fill_bytes(&mut data);
-        put(&store, &key, &data)
-            .unwrap_or_else(|e| panic!("seed {seed}: space is back but PUT {key}: {e}"));
-        acked.insert(key, data);
-    }
+    put_ten(&store, &mut rng, &mut acked, 40_000, seed);
     drop(store);
     let store = sim_store_with(&fs, &sim, false, with_reserve(RESERVE)).unwrap();
     check_all(&store, &acked, "reopened");
