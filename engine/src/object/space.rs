@@ -5,9 +5,11 @@
 //! marker's note, and a metadata copy that hit a full disk comes back only by flushing its
 //! memtable into a new table (`lsm/db/resume.rs`), up to 4 MiB per copy. So new data — PUT,
 //! UploadPart, CopyObject, everything that goes through [`ObjectStore::write_blob`] — is
-//! refused once it would leave less than the reserve free, while deletes, metadata changes
-//! and the store's own upkeep (compaction, heal) may still use the reserve. This is Ceph's
-//! `full_ratio` (an OSD past 95 % takes deletes but no writes) and MinIO's free-space floor.
+//! refused once it would leave less than the reserve free; other additions (metadata
+//! changes: tagging, a bucket) may take the first half of the reserve
+//! ([`ObjectStore::check_room_for`]); deletes and the store's own upkeep (compaction, heal)
+//! may take all of it. Ceph's OSDs stop taking client writes past their `full_ratio` (95 % by
+//! default) for the same reason: a store must never be the one that fills its own disk.
 //!
 //! The check is advisory, not an allocation: two PUTs checked at once may both pass and
 //! together eat into the reserve, and another process may take it — the reserve only keeps
@@ -98,8 +100,7 @@ impl ObjectStore {
     /// new data — once a file system under its disks has less than half the reserve left, so
     /// that the last half stays for deletes: with only the data held back, a stream of small
     /// metadata changes (tagging, say) ate the whole reserve and left the store unable to
-    /// delete anything (a hand run: 1,711 tagging writes after the PUTs had stopped). Ceph's
-    /// OSDs past their `full_ratio` take deletes only, for the same reason.
+    /// delete anything (a hand run: 1,711 tagging writes after the PUTs had stopped).
     pub fn check_room_for(&self, action: &str) -> Result<(), ObjectError> {
         if !adds_to_store(action) {
             return Ok(());
