@@ -111,8 +111,16 @@ pub struct Endpoint {
     /// Imports and exports (`None`: no object store beside the tables, and the six
     /// operations answer that they are not available here).
     pub transfers: Option<Arc<Transfers>>,
+    /// Whether the disks have room for a request that adds to the tables (`Request::adds`,
+    /// and ImportTable): the server's space reserve (`engine/src/object/space.rs`). `Err(why)`
+    /// refuses it, before anything is written, with 500 InternalServerError and `why` — what
+    /// a full disk itself answers (DynamoDB has no error for it). `None`: never refused.
+    pub room: Option<Room>,
     requests: AtomicU64,
 }
+
+/// See [`Endpoint::room`].
+pub type Room = Arc<dyn Fn() -> Result<(), String> + Send + Sync>;
 
 const JSON_1_0: &str = "application/x-amz-json-1.0";
 
@@ -130,6 +138,7 @@ impl Endpoint {
             tables,
             security,
             transfers: None,
+            room: None,
             requests: AtomicU64::new(0),
         }
     }
@@ -309,7 +318,8 @@ impl Endpoint {
             };
             self.tables
                 .authorize(&auth, &caller, None, r)
-                .map_err(WireError::Dynamo)
+                .map_err(WireError::Dynamo)?;
+            self.check_room(r.adds())
         };
         // Operations decided by IAM checks of their own (not a parsed table request).
         let decide = |checks: &[Check]| -> Result<(), WireError> {
@@ -328,7 +338,11 @@ impl Endpoint {
                 Err(e) => Reply::error(&e, &op),
             }
         } else if transfer::handles(&op) {
-            self.transfer(&op, req.body, &decide, Some(principal.clone()))
+            let room = self.check_room(op == "ImportTable");
+            match room {
+                Err(e) => Reply::error(&e, &op),
+                Ok(()) => self.transfer(&op, req.body, &decide, Some(principal.clone())),
+            }
         } else if memory_only {
             handler::handle_in_memory(&self.tables, target, req.body, Some(&authorize))?
         } else {
@@ -341,6 +355,19 @@ impl Endpoint {
 }
 
 impl Endpoint {
+    /// Refuse a request that `adds` when [`Endpoint::room`] says there is no room.
+    fn check_room(&self, adds: bool) -> Result<(), WireError> {
+        match &self.room {
+            Some(room) if adds => room().map_err(|why| {
+                WireError::Dynamo(seedbed_engine::table::DynamoError::new(
+                    seedbed_engine::table::ErrorKind::InternalServerError,
+                    why,
+                ))
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// An import or export operation ([`transfer`]).
     fn transfer(
         &self,

@@ -81,7 +81,8 @@ pub struct ServeArgs {
     /// once less than half of it is left so is every other addition (tagging, a new bucket);
     /// deletes and reads always go through. A size (512MiB, 2G), or auto: 1 % of the file
     /// system, at least 128 MiB, at most a quarter of it. 0 turns it off (PUTs then run the
-    /// disk full, and a full disk can refuse deletes too). The DynamoDB tables do not check it.
+    /// disk full, and a full disk can refuse deletes too). Below half of it the DynamoDB tables
+    /// take deletes only as well (other writes: 500 InternalServerError with the reason).
     #[arg(long, value_name = "SIZE|auto", default_value = "auto")]
     space_reserve: String,
     /// Make a lifecycle "day" this many seconds, with no rounding to midnight, so that

@@ -454,3 +454,54 @@ def test_banner_help_sigterm_and_restart(fresh_server, tmp_path):
     assert c.get_item(TableName=name, Key={"pk": {"S": "kept"}})["Item"]["n"] == {"N": "12345678901234567890123456789012345678"}
     assert name in c.list_tables()["TableNames"]
     assert (s.store / "dynamodb").is_dir()
+
+
+def test_a_store_past_its_space_reserve_takes_deletes_only(fresh_server):
+    """`--space-reserve` larger than the disk makes every file system "nearly full" without
+    filling one: what adds to the store — an item, a table, an object — is refused before
+    anything is written (DynamoDB: 500 InternalServerError with the reason, as a full disk
+    answers; S3: 507 InsufficientStorage), while reads and deletes of both go through."""
+    s = fresh_server()
+    c, s3 = s.client(), s.s3()
+    c.create_table(TableName="kept", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                   AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                   BillingMode="PAY_PER_REQUEST")
+    for k in ("a", "b"):
+        c.put_item(TableName="kept", Item={"pk": {"S": k}, "v": {"N": "1"}})
+    s3.create_bucket(Bucket="kept")
+    s3.put_object(Bucket="kept", Key="o", Body=b"x" * 1000)
+    s.stop()
+    s.extra = ["--space-reserve", "1000T"]
+    s.start()
+    c, s3 = s.client(), s.s3()
+
+    def refused_500(call, **kw):
+        with pytest.raises(ClientError) as e:
+            call(**kw)
+        err = e.value.response
+        assert err["ResponseMetadata"]["HTTPStatusCode"] == 500, err
+        assert err["Error"]["Code"] == "InternalServerError", err
+        assert "nearly full" in err["Error"]["Message"] and "deletes only" in err["Error"]["Message"], err
+
+    refused_500(c.put_item, TableName="kept", Item={"pk": {"S": "c"}})
+    refused_500(c.update_item, TableName="kept", Key={"pk": {"S": "a"}},
+                UpdateExpression="SET v = :v", ExpressionAttributeValues={":v": {"N": "2"}})
+    refused_500(c.batch_write_item, RequestItems={"kept": [
+        {"DeleteRequest": {"Key": {"pk": {"S": "b"}}}}, {"PutRequest": {"Item": {"pk": {"S": "d"}}}}]})
+    refused_500(c.execute_statement, Statement="INSERT INTO kept VALUE {'pk': 'e'}")
+    refused_500(c.create_table, TableName="more", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                BillingMode="PAY_PER_REQUEST")
+    with pytest.raises(ClientError) as e:
+        s3.put_object(Bucket="kept", Key="p", Body=b"y")
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 507
+    assert e.value.response["Error"]["Code"] == "InsufficientStorage"
+
+    # Reads and deletes go through.
+    assert c.get_item(TableName="kept", Key={"pk": {"S": "a"}})["Item"]["v"] == {"N": "1"}
+    c.delete_item(TableName="kept", Key={"pk": {"S": "a"}})
+    c.batch_write_item(RequestItems={"kept": [{"DeleteRequest": {"Key": {"pk": {"S": "b"}}}}]})
+    assert c.scan(TableName="kept")["Count"] == 0
+    assert s3.get_object(Bucket="kept", Key="o")["Body"].read() == b"x" * 1000
+    s3.delete_object(Bucket="kept", Key="o")
+    c.delete_table(TableName="kept")

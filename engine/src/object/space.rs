@@ -105,6 +105,12 @@ impl ObjectStore {
         if !adds_to_store(action) {
             return Ok(());
         }
+        self.check_room()
+    }
+
+    /// [`Self::check_room_for`] an addition, whatever it is: the DynamoDB endpoint asks it for
+    /// the writes of its tables, which live beside the store (`STORE/dynamodb/`).
+    pub fn check_room(&self) -> Result<(), ObjectError> {
         for (space, _, disk) in self.pools(0) {
             let floor = self.options.space_reserve.bytes_for(space.total) / 2;
             if space.available < floor {

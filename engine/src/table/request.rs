@@ -477,6 +477,41 @@ pub enum Request {
 }
 
 impl Request {
+    /// Whether it adds to what the tables hold — an item, a table, a setting — as opposed to
+    /// reading or deleting: what a server whose disks are nearly full refuses, so that deletes
+    /// keep the room they need (`object/space.rs`). A batch or transaction adds if any of its
+    /// writes does; a PartiQL statement that does not parse adds nothing (it fails anyway).
+    pub fn adds(&self) -> bool {
+        let statement_adds = |s: &super::partiql::Statement| {
+            matches!(
+                super::partiql::target(s),
+                Some(("PartiQLInsert" | "PartiQLUpdate", ..))
+            )
+        };
+        match self {
+            Request::CreateTable(_)
+            | Request::UpdateTable(_)
+            | Request::TagResource(..)
+            | Request::UpdateTimeToLive(..)
+            | Request::UpdateContinuousBackups(..)
+            | Request::PutResourcePolicy(..)
+            | Request::PutItem(_)
+            | Request::UpdateItem(_) => true,
+            Request::BatchWriteItem(writes, _) => writes
+                .values()
+                .flatten()
+                .any(|w| matches!(w, WriteRequest::Put(_))),
+            Request::TransactWriteItems(writes, ..) => writes
+                .iter()
+                .any(|w| matches!(w, TransactWrite::Put(_) | TransactWrite::Update(_))),
+            Request::ExecuteStatement(s) => statement_adds(s),
+            Request::BatchExecuteStatement(all) | Request::ExecuteTransaction(all, _) => {
+                all.iter().any(statement_adds)
+            }
+            _ => false,
+        }
+    }
+
     /// The operation's name (`GetItem`, …), as in `X-Amz-Target` and IAM actions.
     pub fn operation(&self) -> &'static str {
         match self {

@@ -154,6 +154,7 @@ pub fn open(
     let identity_guard = identity.guard().clone();
     let security = security(identity);
     let tables = Arc::new(tables);
+    let room_store = store.clone();
     let objects = Objects {
         store,
         guard: Some(identity_guard),
@@ -161,6 +162,15 @@ pub fn open(
     let transfers = Transfers::open(tables.clone(), objects).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut ep = Endpoint::new(tables, Some(security));
     ep.transfers = Some(transfers);
+    // The tables share the store's file system (STORE/dynamodb/): its space reserve holds
+    // their additions back too, so that deletes — of items and of objects — keep their room.
+    ep.room = Some(Arc::new(move || {
+        room_store.check_room().map_err(|e| {
+            let why = e.to_string();
+            let why = why.strip_prefix("InsufficientStorage: ").unwrap_or(&why);
+            format!("The store's disks are nearly full: {why}")
+        })
+    }));
     Ok(Arc::new(ep))
 }
 
