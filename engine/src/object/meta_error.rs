@@ -68,6 +68,16 @@ impl MetaError {
         }
     }
 
+    /// Whether another process holds the lock of (a copy of) the metadata: the store is open
+    /// elsewhere.
+    pub fn is_locked(&self) -> bool {
+        matches!(
+            self,
+            MetaError::Lsm(LsmError::Io(IoError::Locked { .. }))
+                | MetaError::Io(IoError::Locked { .. })
+        )
+    }
+
     /// An equal error for another commit of a failed commit group ([`super::replicated`]):
     /// same variant, same message (an OS error keeps its kind and text, not its number).
     pub fn duplicate(&self) -> MetaError {

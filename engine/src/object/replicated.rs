@@ -213,13 +213,17 @@ impl ReplicatedMeta {
         opener: Opener,
     ) -> Result<(Self, OpenReport), MetaError> {
         assert!(!dirs.is_empty(), "at least one metadata copy");
-        let slots = dirs
-            .iter()
-            .map(|d| match opener(d) {
+        let mut slots = Vec::with_capacity(dirs.len());
+        for d in &dirs {
+            slots.push(match opener(d) {
                 Ok(s) => Slot::Live(s),
+                // Another process has the store open: say so once (not once per copy), and
+                // open no copy beside it — the copies it does not hold would get a second
+                // writer.
+                Err(e) if e.is_locked() => return Err(e),
                 Err(e) => Slot::Down(format!("cannot open: {e}")),
-            })
-            .collect();
+            });
+        }
         let meta = ReplicatedMeta {
             fs,
             dirs,

@@ -286,3 +286,44 @@ fn a_format_1_store_still_opens() {
     store.get_object("bkt", "k", None, None, &mut out).unwrap();
     assert_eq!(out, b"kept");
 }
+
+/// A store open in one place is refused a second open — another process's, or this one's by
+/// mistake — with the lock's error said once (it used to be repeated for each of the six
+/// metadata copies), and no copy opened beside the first; once the first closes, it opens.
+#[test]
+fn a_second_open_of_an_open_store_names_the_lock_once() {
+    use seedbed_engine::object::on_disk;
+    let tmp = tempfile::Builder::new()
+        .prefix("object-lock-")
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .unwrap();
+    let dir = tmp.path().join("store");
+    let fs: FsHandle = Arc::new(PosixFs::new());
+    let first = on_disk::create_with(
+        fs.clone(),
+        &dir,
+        4,
+        2,
+        1 << 20,
+        None,
+        StoreOptions::default(),
+    )
+    .unwrap();
+    first.create_bucket("kept").unwrap();
+    let e = on_disk::open_with(fs.clone(), &dir, StoreOptions::default()).unwrap_err();
+    let msg = e.to_string();
+    assert_eq!(msg.matches("locked by another process").count(), 1, "{msg}");
+    assert!(
+        msg.contains(&format!("(pid {})", std::process::id())),
+        "{msg}"
+    );
+    drop(first);
+    let (again, _) = on_disk::open_with(fs, &dir, StoreOptions::default()).unwrap();
+    let names: Vec<String> = again
+        .list_buckets()
+        .unwrap()
+        .into_iter()
+        .map(|b| b.name)
+        .collect();
+    assert_eq!(names, ["kept"]);
+}
