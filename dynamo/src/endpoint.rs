@@ -319,7 +319,7 @@ impl Endpoint {
             self.tables
                 .authorize(&auth, &caller, None, r)
                 .map_err(WireError::Dynamo)?;
-            self.check_room(r.adds())
+            self.check_room(|| r.adds())
         };
         // Operations decided by IAM checks of their own (not a parsed table request).
         let decide = |checks: &[Check]| -> Result<(), WireError> {
@@ -338,7 +338,7 @@ impl Endpoint {
                 Err(e) => Reply::error(&e, &op),
             }
         } else if transfer::handles(&op) {
-            let room = self.check_room(op == "ImportTable");
+            let room = self.check_room(|| op == "ImportTable");
             match room {
                 Err(e) => Reply::error(&e, &op),
                 Ok(()) => self.transfer(&op, req.body, &decide, Some(principal.clone())),
@@ -355,10 +355,11 @@ impl Endpoint {
 }
 
 impl Endpoint {
-    /// Refuse a request that `adds` when [`Endpoint::room`] says there is no room.
-    fn check_room(&self, adds: bool) -> Result<(), WireError> {
+    /// Refuse a request that `adds` when [`Endpoint::room`] says there is no room. `adds` is
+    /// asked only when there is a room check at all (it parses a PartiQL statement again).
+    fn check_room(&self, adds: impl FnOnce() -> bool) -> Result<(), WireError> {
         match &self.room {
-            Some(room) if adds => room().map_err(|why| {
+            Some(room) if adds() => room().map_err(|why| {
                 WireError::Dynamo(seedbed_engine::table::DynamoError::new(
                     seedbed_engine::table::ErrorKind::InternalServerError,
                     why,

@@ -198,7 +198,7 @@ const REGROUP: u64 = 1024;
 /// for; learned again every [`REGROUP`] checks, and at the next check after a disk that stood
 /// for one could not be read.
 #[derive(Debug, Default)]
-pub struct SpaceGroups {
+pub(crate) struct SpaceGroups {
     checks: u64,
     groups: Vec<(PathBuf, u64)>,
 }
