@@ -59,6 +59,9 @@ impl File for RootedFile {
     fn is_direct(&self) -> bool {
         self.inner.is_direct()
     }
+    fn still_linked(&self) -> Option<bool> {
+        self.inner.still_linked()
+    }
     fn will_need(&self, offset: u64, len: u64) {
         self.inner.will_need(offset, len)
     }

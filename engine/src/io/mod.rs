@@ -233,6 +233,16 @@ pub trait File: Send + Sync + fmt::Debug {
     /// without a page cache ignore it, and it never fails a read.
     fn will_need(&self, _offset: u64, _len: u64) {}
 
+    /// Whether the file is still reachable by a name: `Some(false)` once it has been unlinked
+    /// (its directory, or the whole disk directory, deleted; or a file renamed over it), when a
+    /// fresh open of [`File::path`] would no longer find these bytes. A handle kept open for
+    /// later reads asks this before each use, so a deleted file is never read through an old
+    /// descriptor. `None`, the default, where this cannot be told cheaply (the simulated disk,
+    /// a mapping fixed at its length when opened, a test's wrapper): such a handle is not kept.
+    fn still_linked(&self) -> Option<bool> {
+        None
+    }
+
     /// Read exactly `buf.len()` bytes at `offset`, or fail with [`IoError::UnexpectedEof`]
     /// naming the file and the range.
     fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> Result<()> {

@@ -444,6 +444,16 @@ impl File for PosixFile {
         self.direct
     }
 
+    fn still_linked(&self) -> Option<bool> {
+        // `fstat`, not std's `metadata` (a `statx` asking for every field): the link count is
+        // all that is wanted, on every read of a kept pack file.
+        let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+        // SAFETY: `st` is a valid out-pointer for one `stat`; the descriptor is this file's.
+        let rc = unsafe { libc::fstat(self.file.as_raw_fd(), st.as_mut_ptr()) };
+        // SAFETY: `fstat` returned 0, so it filled `st`.
+        (rc == 0).then(|| unsafe { st.assume_init() }.st_nlink > 0)
+    }
+
     fn will_need(&self, offset: u64, len: u64) {
         if self.direct {
             return;

@@ -446,6 +446,29 @@ fn free_space(kind: BackendKind) {
     );
 }
 
+/// Whether an open file still has a name: real descriptors tell (one `fstat`) — linked, then
+/// not once removed or renamed over; a simulated file and a read-only mapping cannot, and say
+/// so with `None` (the object store keeps open for reads only handles that can tell).
+fn still_linked(kind: BackendKind) {
+    let env = Env::new(kind);
+    let a = env.put("linked-a", b"a");
+    let b = env.put("linked-b", b"b");
+    let fa = env.fs.open(&a, OpenOptions::read_only()).unwrap();
+    let fb = env.fs.open(&b, OpenOptions::read_only()).unwrap();
+    if matches!(kind, BackendKind::Sim | BackendKind::Mmap) {
+        assert_eq!(fa.still_linked(), None, "{kind}");
+        return;
+    }
+    assert_eq!(fa.still_linked(), Some(true), "{kind}");
+    env.fs.remove_file(&a).unwrap();
+    assert_eq!(fa.still_linked(), Some(false), "{kind}: removed");
+    let c = env.put("linked-c", b"c");
+    env.fs.rename(&c, &b).unwrap();
+    assert_eq!(fb.still_linked(), Some(false), "{kind}: renamed over");
+    let fresh = env.fs.open(&b, OpenOptions::read_only()).unwrap();
+    assert_eq!(fresh.still_linked(), Some(true), "{kind}: the new file");
+}
+
 fn check_all(kind: BackendKind) {
     round_trip_sizes(kind);
     reads_at_and_past_eof(kind);
@@ -459,6 +482,7 @@ fn check_all(kind: BackendKind) {
     directories(kind);
     batches_mix_files_and_kinds(kind);
     free_space(kind);
+    still_linked(kind);
 }
 
 #[test]

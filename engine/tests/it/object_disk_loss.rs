@@ -77,3 +77,59 @@ fn losing_m_disks_loses_nothing_and_scrub_rebuilds_them() {
         }
     }
 }
+
+/// The same losses while the store is open and has just read every object: the pack files it
+/// keeps open for reads must not go on serving a deleted disk's bytes. Losing M disks, GETs are
+/// rebuilt from parity and scrub finds and heals every lost shard (and the GETs after it read
+/// the healed pack files); losing one disk more, every GET fails as data loss.
+#[test]
+fn disks_lost_under_an_open_store_are_not_read_through_kept_handles() {
+    let tmp = tempfile::Builder::new()
+        .prefix("object-disk-loss-open-")
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .unwrap();
+    let root = tmp.path().join("store");
+    let mut rng = DetRng::new(5);
+    let store = real_store(&root, true, 13);
+    store.create_bucket("data").unwrap();
+    // Small objects only: every one a pack record, read through kept pack-file handles.
+    let objects: Vec<(String, Vec<u8>)> = (0..12)
+        .map(|i| {
+            let key = format!("small-{i:02}");
+            let data = put_random(&store, "data", &key, 100 + 1000 * i, &mut rng);
+            (key, data)
+        })
+        .collect();
+    for (key, data) in &objects {
+        assert_eq!(&get(&store, key).unwrap(), data, "{key}");
+    }
+    for d in ["disk0", "disk3"] {
+        std::fs::remove_dir_all(root.join(d)).unwrap();
+    }
+    for (key, data) in &objects {
+        assert_eq!(&get(&store, key).unwrap(), data, "{key}, two disks lost");
+    }
+    let healed = store.scrub(true, &mut |_, _| {}).unwrap();
+    assert!(healed.failures.is_empty(), "{healed:?}");
+    assert_eq!(
+        healed.files_healed,
+        2 * 12 + 2,
+        "two shards of each object and of the bucket's settings record: {healed:?}"
+    );
+    for (key, data) in &objects {
+        assert_eq!(&get(&store, key).unwrap(), data, "{key}, healed");
+    }
+    // The healed disks hold the only copies of their shards now: lose two others and one of
+    // the healed ones, and nothing is left to read but through stale handles.
+    for d in ["disk0", "disk1", "disk2"] {
+        std::fs::remove_dir_all(root.join(d)).unwrap();
+    }
+    for (key, _) in &objects {
+        match get(&store, key) {
+            Err(e @ ObjectError::DataLoss { .. }) => {
+                assert!(e.to_string().contains(&format!("data/{key}")), "{e}");
+            }
+            other => panic!("{key}: expected data loss, got {other:?}"),
+        }
+    }
+}

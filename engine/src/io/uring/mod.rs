@@ -233,6 +233,10 @@ impl File for UringFile {
         self.inner.is_direct()
     }
 
+    fn still_linked(&self) -> Option<bool> {
+        self.inner.still_linked()
+    }
+
     fn will_need(&self, offset: u64, len: u64) {
         self.inner.will_need(offset, len)
     }

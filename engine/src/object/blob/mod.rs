@@ -27,7 +27,7 @@
 //! (the last stripe's block runs into the trailer, which the file holds). A file system that
 //! refuses `O_DIRECT` (tmpfs before Linux 6.6) is found on the first open and the page cache used from then on;
 //! pack records (small blobs, at unaligned offsets, often hot) always go through the page
-//! cache. Direct reads have no kernel read-ahead behind them, so the reader provides its own: a
+//! cache, read through pack files the store keeps open (`pack_readers.rs`). Direct reads have no kernel read-ahead behind them, so the reader provides its own: a
 //! stripe's reads go out together (one uring submission, or a thread per read on `std`), and the
 //! next stripe's batch is read by a helper thread while this one is checked, rebuilt and handed
 //! out (not on the simulator, which allows no threads); a stripe whose wanted data shard's file
@@ -47,6 +47,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 mod pack;
+mod pack_readers;
 mod pack_sync;
 mod pipeline;
 mod write;
@@ -195,6 +196,8 @@ pub struct BlobStore {
     direct_reads_ok: AtomicBool,
     /// Shard buffers kept from one read to the next (see [`BufPool`]).
     read_buffers: Mutex<Vec<Vec<u8>>>,
+    /// Pack files kept open for reads (see `pack_readers.rs`).
+    pack_readers: pack_readers::PackReaders,
 }
 
 /// Where one shard of a blob is: a shard file of its own, or a record of a pack file.
@@ -261,6 +264,7 @@ impl BlobStore {
             direct_reads: AtomicBool::new(true),
             direct_reads_ok: AtomicBool::new(true),
             read_buffers: Mutex::new(Vec::new()),
+            pack_readers: pack_readers::PackReaders::default(),
         }
     }
 
@@ -1188,6 +1192,9 @@ struct ShardFiles<'a> {
 impl ShardFiles<'_> {
     fn open(&self, i: usize) -> &Result<(FileHandle, bool), String> {
         self.cells[i].get_or_init(|| {
+            if let Some(place) = self.id.pack_place() {
+                return self.open_pack_file(place.pack, i);
+            }
             let path = self.store.shard_location(&self.id, i).path;
             let fs = &self.store.fs;
             if self.direct {
@@ -1204,6 +1211,22 @@ impl ShardFiles<'_> {
                 .map(|f| (f, false))
                 .map_err(|e| e.to_string())
         })
+    }
+
+    /// Pack file `i` of `pack`: a kept handle, or opened now (through the page cache: records
+    /// are small, unaligned and often hot) and kept.
+    fn open_pack_file(&self, pack: u32, i: usize) -> Result<(FileHandle, bool), String> {
+        let readers = &self.store.pack_readers;
+        if let Some(f) = readers.get(pack, i) {
+            return Ok((f, false));
+        }
+        let f = self
+            .store
+            .fs
+            .open(&self.store.pack_path(pack, i), OpenOptions::read_only())
+            .map_err(|e| e.to_string())?;
+        readers.keep(pack, i, &f);
+        Ok((f, false))
     }
 
     /// Shard file `i`, or why it cannot be opened.

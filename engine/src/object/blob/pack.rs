@@ -434,6 +434,7 @@ impl BlobStore {
             if !empty {
                 continue;
             }
+            self.pack_readers.forget_pack(pack);
             for i in 0..self.layout.width() {
                 match self.fs.remove_file(&self.pack_path(pack, i)) {
                     Ok(()) => {}
