@@ -133,3 +133,52 @@ fn disks_lost_under_an_open_store_are_not_read_through_kept_handles() {
         }
     }
 }
+
+/// A disk directory renamed away under an open store keeps its files' names, so the pack
+/// handles the store keeps for reads still reach them (and GETs still return exact bytes, every
+/// block CRC-checked); scrub looks at the disks as they are, opening every file afresh, and
+/// finds and heals both disks' shards.
+#[test]
+fn scrub_sees_a_disk_renamed_away_that_kept_handles_do_not() {
+    let tmp = tempfile::Builder::new()
+        .prefix("object-disk-renamed-")
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .unwrap();
+    let root = tmp.path().join("store");
+    let mut rng = DetRng::new(8);
+    let store = real_store(&root, true, 17);
+    store.create_bucket("data").unwrap();
+    let objects: Vec<(String, Vec<u8>)> = (0..6)
+        .map(|i| {
+            let key = format!("small-{i}");
+            (
+                key.clone(),
+                put_random(&store, "data", &key, 3000, &mut rng),
+            )
+        })
+        .collect();
+    for (key, data) in &objects {
+        assert_eq!(&get(&store, key).unwrap(), data, "{key}");
+    }
+    for d in ["disk1", "disk4"] {
+        std::fs::rename(root.join(d), tmp.path().join(format!("{d}.gone"))).unwrap();
+    }
+    for (key, data) in &objects {
+        assert_eq!(
+            &get(&store, key).unwrap(),
+            data,
+            "{key}, disks renamed away"
+        );
+    }
+    let report = store.scrub(true, &mut |_, _| {}).unwrap();
+    assert!(report.failures.is_empty(), "{report:?}");
+    assert_eq!(
+        report.files_healed,
+        2 * 6 + 2,
+        "two shards of each object and of the bucket's settings record: {report:?}"
+    );
+    assert!(root.join("disk1/packs").exists() && root.join("disk4/packs").exists());
+    for (key, data) in &objects {
+        assert_eq!(&get(&store, key).unwrap(), data, "{key}, healed");
+    }
+}

@@ -371,14 +371,25 @@ impl BlobStore {
     }
 
     /// The blob's shard files, each opened when first needed: with direct I/O for a blob with
-    /// files of its own when [`BlobStore::direct_reads`] says so.
+    /// files of its own when [`BlobStore::direct_reads`] says so; a pack's through the handles
+    /// the store keeps (`pack_readers.rs`).
     fn open_shards(&self, id: &DataId) -> ShardFiles<'_> {
         ShardFiles {
             store: self,
             id: *id,
             frame: ShardFrame::of(id),
             direct: id.pack_place().is_none() && self.direct_reads(),
+            kept: true,
             cells: (0..self.layout.width()).map(|_| OnceLock::new()).collect(),
+        }
+    }
+
+    /// As [`BlobStore::open_shards`], but every file opened afresh: what scrub checks is the
+    /// disks as they are now, not what a kept handle still reaches.
+    fn open_shards_afresh(&self, id: &DataId) -> ShardFiles<'_> {
+        ShardFiles {
+            kept: false,
+            ..self.open_shards(id)
         }
     }
 
@@ -785,7 +796,7 @@ impl BlobStore {
     pub fn verify(&self, id: &DataId, size: u64, heal: bool) -> Result<BlobHealth, BlobError> {
         let mut health = BlobHealth::default();
         let width = self.layout.width();
-        let files = self.open_shards(id);
+        let files = self.open_shards_afresh(id);
         let stripes = self.layout.stripe_count(size);
         let table = self.read_table(id, size, &files)?;
         // A file whose trailer or header is damaged is rewritten whole, as is a missing one.
@@ -1185,6 +1196,8 @@ struct ShardFiles<'a> {
     frame: ShardFrame,
     /// Open the files with direct I/O.
     direct: bool,
+    /// Read pack files through the store's kept handles (not for scrub).
+    kept: bool,
     /// Each file once opened, and whether it was opened direct; or why it cannot be opened.
     cells: Vec<OnceLock<Result<(FileHandle, bool), String>>>,
 }
@@ -1217,15 +1230,19 @@ impl ShardFiles<'_> {
     /// are small, unaligned and often hot) and kept.
     fn open_pack_file(&self, pack: u32, i: usize) -> Result<(FileHandle, bool), String> {
         let readers = &self.store.pack_readers;
-        if let Some(f) = readers.get(pack, i) {
-            return Ok((f, false));
+        if self.kept {
+            if let Some(f) = readers.get(pack, i) {
+                return Ok((f, false));
+            }
         }
         let f = self
             .store
             .fs
             .open(&self.store.pack_path(pack, i), OpenOptions::read_only())
             .map_err(|e| e.to_string())?;
-        readers.keep(pack, i, &f);
+        if self.kept {
+            readers.keep(pack, i, &f);
+        }
         Ok((f, false))
     }
 

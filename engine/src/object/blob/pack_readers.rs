@@ -25,7 +25,8 @@
 //! What it does not see: a disk directory renamed away, or a file system mounted over it,
 //! while the store runs. The old files keep their names there, so the kept handles go on
 //! reading verified bytes from them (every block's CRC is still checked) until evicted or the
-//! store reopens; scrub, which opens afresh, reports the loss.
+//! store reopens. Scrub never reads through kept handles (`BlobStore::verify` opens every file
+//! afresh): it finds the loss and heals it.
 //!
 //! At most [`PACK_READERS_KEPT`] descriptors, the least recently used evicted first: well
 //! under the 1,024 a process gets by default, beside the server's connections and the
