@@ -62,6 +62,9 @@ impl File for RootedFile {
     fn still_linked(&self) -> Option<bool> {
         self.inner.still_linked()
     }
+    fn read_cached(&self, buf: &mut [u8], offset: u64) -> bool {
+        self.inner.read_cached(buf, offset)
+    }
     fn will_need(&self, offset: u64, len: u64) {
         self.inner.will_need(offset, len)
     }

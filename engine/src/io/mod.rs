@@ -233,6 +233,17 @@ pub trait File: Send + Sync + fmt::Debug {
     /// without a page cache ignore it, and it never fails a read.
     fn will_need(&self, _offset: u64, _len: u64) {}
 
+    /// Fill `buf` from `offset` only if that needs no wait for the device: `true` when every
+    /// byte came from memory (the page cache), `false` — with `buf` in any state — when some
+    /// were not there, the file ends first, the read failed, or the backend cannot read
+    /// without waiting (`preadv2(RWF_NOWAIT)`; the default, and direct I/O, never can). A
+    /// reader that finds its data in memory skips the read-ahead hints ([`File::will_need`])
+    /// it would otherwise send; any `false` sends it down the ordinary path, which reports
+    /// errors.
+    fn read_cached(&self, _buf: &mut [u8], _offset: u64) -> bool {
+        false
+    }
+
     /// Whether the file is still reachable by a name: `Some(false)` once it has been unlinked
     /// (its directory, or the whole disk directory, deleted; or a file renamed over it), when a
     /// fresh open of [`File::path`] would no longer find these bytes. A handle kept open for

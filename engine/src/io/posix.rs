@@ -444,6 +444,37 @@ impl File for PosixFile {
         self.direct
     }
 
+    fn read_cached(&self, buf: &mut [u8], offset: u64) -> bool {
+        if self.direct || buf.is_empty() {
+            return false;
+        }
+        #[cfg(target_env = "gnu")]
+        {
+            let iov = libc::iovec {
+                iov_base: buf.as_mut_ptr().cast(),
+                iov_len: buf.len(),
+            };
+            // SAFETY: one iovec over `buf`, which outlives the call; the descriptor is this
+            // file's. RWF_NOWAIT: EAGAIN (or a short count) instead of waiting for the device;
+            // kernels without it answer EOPNOTSUPP. Any of those, or an error, is `false`.
+            let n = unsafe {
+                libc::preadv2(
+                    self.file.as_raw_fd(),
+                    &iov,
+                    1,
+                    offset as libc::off_t,
+                    libc::RWF_NOWAIT,
+                )
+            };
+            usize::try_from(n).is_ok_and(|n| n == buf.len())
+        }
+        #[cfg(not(target_env = "gnu"))]
+        {
+            let _ = offset;
+            false
+        }
+    }
+
     fn still_linked(&self) -> Option<bool> {
         // `fstat`, not std's `metadata` (a `statx` asking for every field): the link count is
         // all that is wanted, on every read of a kept pack file.

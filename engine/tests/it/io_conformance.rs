@@ -469,6 +469,25 @@ fn still_linked(kind: BackendKind) {
     assert_eq!(fresh.still_linked(), Some(true), "{kind}: the new file");
 }
 
+/// Reads served only from memory: a file just written is in the page cache, so a real
+/// backend's `read_cached` fills the buffer with its bytes; past the end (a short read) it
+/// says no. The simulated disk and a mapping never read this way.
+fn read_cached(kind: BackendKind) {
+    let env = Env::new(kind);
+    let data = pattern(10_000, 5);
+    let path = env.put("cached", &data);
+    let f = env.fs.open(&path, OpenOptions::read_only()).unwrap();
+    let mut buf = vec![0u8; 3000];
+    if matches!(kind, BackendKind::Sim | BackendKind::Mmap) {
+        assert!(!f.read_cached(&mut buf, 0), "{kind}");
+        return;
+    }
+    assert!(f.read_cached(&mut buf, 5000), "{kind}: just written");
+    assert_eq!(buf, data[5000..8000], "{kind}");
+    assert!(!f.read_cached(&mut buf, 8000), "{kind}: runs past the end");
+    assert!(!f.read_cached(&mut [], 0), "{kind}: nothing to read");
+}
+
 fn check_all(kind: BackendKind) {
     round_trip_sizes(kind);
     reads_at_and_past_eof(kind);
@@ -483,6 +502,7 @@ fn check_all(kind: BackendKind) {
     batches_mix_files_and_kinds(kind);
     free_space(kind);
     still_linked(kind);
+    read_cached(kind);
 }
 
 #[test]

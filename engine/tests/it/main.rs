@@ -38,6 +38,7 @@ mod object_lifecycle;
 mod object_lock;
 mod object_meta_copies;
 mod object_model;
+mod object_pack_reads;
 mod object_rebuild;
 mod object_rebuild_markers;
 mod object_reopen;

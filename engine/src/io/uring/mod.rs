@@ -237,6 +237,11 @@ impl File for UringFile {
         self.inner.still_linked()
     }
 
+    fn read_cached(&self, buf: &mut [u8], offset: u64) -> bool {
+        // A plain `preadv2`: a read served from memory gains nothing from a ring round trip.
+        self.inner.read_cached(buf, offset)
+    }
+
     fn will_need(&self, offset: u64, len: u64) {
         self.inner.will_need(offset, len)
     }

@@ -464,6 +464,31 @@ impl BlobStore {
         })
     }
 
+    /// A pack record's checksum table from its first pack file's trailer, if that is in memory
+    /// and intact ([`crate::io::File::read_cached`]); `None` sends the reader down the ordinary path
+    /// ([`BlobStore::read_table`]), which waits for the device and reports what is wrong.
+    fn read_table_cached(
+        &self,
+        id: &DataId,
+        size: u64,
+        files: &ShardFiles<'_>,
+    ) -> Option<ChecksumTable> {
+        // Only a pack record's: its trailer lies right after its one block, so the one in
+        // memory means the other is. A shard file's trailer is at its end, far from the
+        // stripes read first.
+        id.pack_place()?;
+        let width = self.layout.width();
+        let stripes = self.layout.stripe_count(size);
+        let at = files.frame.trailer(self.layout.shard_data_len(size));
+        let mut buf = vec![0u8; usize_of(ChecksumTable::trailer_len(width, stripes))];
+        let i = (0..width).find(|&i| files.get(i).is_ok())?;
+        if files.direct(i) || !files.get(i).ok()?.read_cached(&mut buf, at) {
+            return None;
+        }
+        let shard = u32::try_from(i).expect("at most MAX_SHARDS (32) shards");
+        ChecksumTable::decode_trailer(&buf, width, stripes, &id.0, shard).ok()
+    }
+
     /// Read shards `which` of `stripe` in one batch, into buffers from `pool` (at an aligned
     /// window inside each for a direct file); each comes back verified or with the reason it
     /// cannot be used.
@@ -687,11 +712,17 @@ impl BlobStore {
         };
         // The first stripe's shards are read one file after another on a synchronous backend;
         // announce them all first so the device fetches them together (for a small object,
-        // that is every read the GET makes), then read the checksum table.
+        // that is every read the GET makes), then read the checksum table. Unless the table
+        // is in memory already: then the blob was written or read moments ago, the usual
+        // small GET, and its blocks are almost surely there too — the announcements would be
+        // K system calls of nothing, a tenth of such a GET.
         let (first_stripe, _, _, first_wanted) = wanted_of(range.start);
-        for &i in &first_wanted {
-            if let Ok(f) = files.get(i) {
-                f.will_need(files.frame.block(&first_stripe), first_stripe.shard_len);
+        let cached_table = self.read_table_cached(id, size, &files);
+        if cached_table.is_none() {
+            for &i in &first_wanted {
+                if let Ok(f) = files.get(i) {
+                    f.will_need(files.frame.block(&first_stripe), first_stripe.shard_len);
+                }
             }
         }
         let width = self.layout.width();
@@ -723,7 +754,10 @@ impl BlobStore {
                 );
                 pending = Some(scope.spawn(move || self.issue_reads(shared, planned)));
             }
-            let table = self.read_table(id, size, &files)?;
+            let table = match cached_table {
+                Some(t) => t,
+                None => self.read_table(id, size, &files)?,
+            };
             for s in range {
                 let (stripe, lo, hi, wanted) = wanted_of(s);
                 let len = stripe.shard_len;
