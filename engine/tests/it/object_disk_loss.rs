@@ -3,15 +3,9 @@
 //! exact, scrub rebuilds everything (pack files included), and a second scrub finds nothing.
 //! Losing M + 1 disks fails GETs with an error naming the object, never with wrong bytes.
 
-use crate::common::{put_random, real_store};
-use seedbed_engine::object::{ObjectError, ObjectStore};
+use crate::common::{get_data as get, put_random, real_store};
+use seedbed_engine::object::ObjectError;
 use seedbed_engine::rng::DetRng;
-
-fn get(store: &ObjectStore, key: &str) -> Result<Vec<u8>, ObjectError> {
-    let mut out = Vec::new();
-    store.get_object("data", key, None, None, &mut out)?;
-    Ok(out)
-}
 
 #[test]
 fn losing_m_disks_loses_nothing_and_scrub_rebuilds_them() {

@@ -17,8 +17,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::common::sim_store_with;
 use crate::common::wrap_open::WrapOpen;
+use crate::common::{get_data as get, sim_store_with};
 use rand::RngCore;
 use seedbed_engine::io::sim::{SimConfig, SimFaults, SimFs};
 use seedbed_engine::io::{Fs, FsHandle, FsSpace, OpenOptions};
@@ -58,12 +58,6 @@ fn put(store: &ObjectStore, key: &str, data: &[u8]) -> Result<(), ObjectError> {
             &PutOptions::default(),
         )
         .map(|_| ())
-}
-
-fn get(store: &ObjectStore, key: &str) -> Result<Vec<u8>, ObjectError> {
-    let mut out = Vec::new();
-    store.get_object("data", key, None, None, &mut out)?;
-    Ok(out)
 }
 
 /// Random objects of 1 to 40,000 bytes — small ones packed, large ones striped — PUT under

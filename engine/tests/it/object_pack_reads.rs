@@ -7,15 +7,9 @@
 use std::io::{Read, Seek, Write};
 use std::path::Path;
 
-use crate::common::{put_random, real_store};
-use seedbed_engine::object::{ObjectError, ObjectStore};
+use crate::common::{get_data as get, put_random, real_store};
+use seedbed_engine::object::ObjectError;
 use seedbed_engine::rng::DetRng;
-
-fn get(store: &ObjectStore, key: &str) -> Result<Vec<u8>, ObjectError> {
-    let mut out = Vec::new();
-    store.get_object("data", key, None, None, &mut out)?;
-    Ok(out)
-}
 
 /// Flip every byte of every pack file on disk `disk`, in place: the same inode, so a handle
 /// the store keeps reads the damage, and so does the page cache.

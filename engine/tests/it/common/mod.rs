@@ -127,6 +127,16 @@ pub fn real_store_at(
     }
 }
 
+/// The whole of object `key` in bucket `data` (the bucket the real-disk tests use).
+pub fn get_data(
+    store: &ObjectStore,
+    key: &str,
+) -> Result<Vec<u8>, seedbed_engine::object::ObjectError> {
+    let mut out = Vec::new();
+    store.get_object("data", key, None, None, &mut out)?;
+    Ok(out)
+}
+
 /// PUT `size` bytes drawn from `rng` as `bucket/key` with default options; returns the bytes.
 pub fn put_random(
     store: &ObjectStore,
