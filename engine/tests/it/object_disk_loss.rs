@@ -126,6 +126,24 @@ fn disks_lost_under_an_open_store_are_not_read_through_kept_handles() {
             other => panic!("{key}: expected data loss, got {other:?}"),
         }
     }
+    // A PUT now cannot place its description on enough shards: refused, and said as a write.
+    let err = store
+        .put_object(
+            "data",
+            "late",
+            &mut &b"late"[..],
+            4,
+            &seedbed_engine::object::PutOptions::default(),
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("writing the blob's description: it reached 3 of 6 shards")
+            && err.contains("disk0")
+            && !err.contains("reconstruct"),
+        "{err}"
+    );
+    assert!(get(&store, "late").is_err(), "nothing acknowledged");
 }
 
 /// A disk directory renamed away under an open store keeps its files' names, so the pack

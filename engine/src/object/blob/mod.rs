@@ -126,6 +126,32 @@ pub enum BlobError {
         /// Which shards were bad and why, and what was needed.
         detail: String,
     },
+    /// A blob's description could not be written to enough of its shards (a PUT, or scrub
+    /// writing it again): each shard that failed, and why.
+    #[error(
+        "writing the blob's description: it reached {reached} of {width} shards, fewer than \
+         the {needed} it needs: {detail}"
+    )]
+    DescriptionShort {
+        /// Shards written.
+        reached: usize,
+        /// K + M.
+        width: usize,
+        /// Shards it must reach.
+        needed: usize,
+        /// Each failed shard and why.
+        detail: String,
+    },
+    /// A description longer than the slot its pack record reserved for it.
+    #[error(
+        "the blob's description ({len} bytes) does not fit its pack record's slot ({room} bytes)"
+    )]
+    DescriptionTooLong {
+        /// The encoded description's length.
+        len: usize,
+        /// The slot's.
+        room: u64,
+    },
     /// The Reed-Solomon encoder refused a stripe's shards.
     #[error("stripe {stripe}: cannot reconstruct: encoding failed: {source}")]
     Encode {
@@ -1101,12 +1127,9 @@ impl BlobStore {
             let (path, at, room) = self.desc_place(id, size, i);
             if let Some(room) = room {
                 if section.len() as u64 > room {
-                    return Err(BlobError::Unrecoverable {
-                        stripe: 0,
-                        detail: format!(
-                            "the description ({} bytes) does not fit the record's slot ({room})",
-                            section.len()
-                        ),
+                    return Err(BlobError::DescriptionTooLong {
+                        len: section.len(),
+                        room,
                     });
                 }
             }
@@ -1123,15 +1146,11 @@ impl BlobStore {
             self.sync_files(id, &files)?;
         }
         if files.len() < at_least {
-            return Err(BlobError::Unrecoverable {
-                stripe: 0,
-                detail: format!(
-                    "the description reached {} shards of {}, fewer than the {at_least} it \
-                     needs: {}",
-                    files.len(),
-                    self.layout.width(),
-                    why.join("; ")
-                ),
+            return Err(BlobError::DescriptionShort {
+                reached: files.len(),
+                width: self.layout.width(),
+                needed: at_least,
+                detail: why.join("; "),
             });
         }
         Ok(())
