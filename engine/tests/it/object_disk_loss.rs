@@ -72,6 +72,14 @@ fn losing_m_disks_loses_nothing_and_scrub_rebuilds_them() {
     }
 }
 
+/// PUT a 4-byte object (a pack record) under `key` in bucket `data`.
+fn put_small(store: &seedbed_engine::object::ObjectStore, key: &str) -> Result<(), ObjectError> {
+    let opts = seedbed_engine::object::PutOptions::default();
+    store
+        .put_object("data", key, &mut &b"tiny"[..], 4, &opts)
+        .map(|_| ())
+}
+
 /// The same losses while the store is open and has just read every object: the pack files it
 /// keeps open for reads must not go on serving a deleted disk's bytes. Losing M disks, GETs are
 /// rebuilt from parity and scrub finds and heals every lost shard (and the GETs after it read
@@ -126,21 +134,11 @@ fn disks_lost_under_an_open_store_are_not_read_through_kept_handles() {
             other => panic!("{key}: expected data loss, got {other:?}"),
         }
     }
-    // A PUT now cannot place its description on enough shards: refused, and said as a write.
-    let err = store
-        .put_object(
-            "data",
-            "late",
-            &mut &b"late"[..],
-            4,
-            &seedbed_engine::object::PutOptions::default(),
-        )
-        .unwrap_err()
-        .to_string();
+    // A small PUT now cannot start a pack on the disks as they are: refused, naming the file
+    // it could not make, with nothing acknowledged.
+    let err = put_small(&store, "late").unwrap_err().to_string();
     assert!(
-        err.contains("writing the blob's description: it reached 3 of 6 shards")
-            && err.contains("disk0")
-            && !err.contains("reconstruct"),
+        err.contains("disk0/packs/00000001.0") && err.contains("no such file"),
         "{err}"
     );
     assert!(get(&store, "late").is_err(), "nothing acknowledged");
@@ -193,4 +191,49 @@ fn scrub_sees_a_disk_renamed_away_that_kept_handles_do_not() {
     for (key, data) in &objects {
         assert_eq!(&get(&store, key).unwrap(), data, "{key}, healed");
     }
+}
+
+/// A disk lost under an open store and healed by scrub: PUTs after the heal must land on the
+/// disk as it is now, not on the deleted files the store was appending to — or an object
+/// acknowledged after the heal would have one shard fewer than its parity promises, and
+/// losing M more disks would lose it.
+#[test]
+fn puts_after_a_healed_disk_loss_have_all_their_shards() {
+    let tmp = tempfile::Builder::new()
+        .prefix("object-disk-healed-")
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .unwrap();
+    let root = tmp.path().join("store");
+    let mut rng = DetRng::new(9);
+    let store = real_store(&root, true, 19);
+    store.create_bucket("data").unwrap();
+    let before = put_random(&store, "data", "before", 2000, &mut rng);
+    std::fs::remove_dir_all(root.join("disk1")).unwrap();
+    // Before the heal a small PUT is refused — however often it is tried — naming the file it
+    // could not make on the lost disk, and leaves no half-made pack on the others.
+    for _ in 0..3 {
+        let err = put_small(&store, "refused").unwrap_err().to_string();
+        assert!(
+            err.contains("disk1/packs/") && err.contains("no such file"),
+            "{err}"
+        );
+    }
+    let packs = std::fs::read_dir(root.join("disk0/packs")).unwrap().count();
+    assert_eq!(packs, 2, "pack 0's file and LOCK, nothing more");
+    let healed = store.scrub(true, &mut |_, _| {}).unwrap();
+    assert!(healed.failures.is_empty(), "{healed:?}");
+    let after = put_random(&store, "data", "after", 3000, &mut rng);
+    let clean = store.scrub(false, &mut |_, _| {}).unwrap();
+    assert_eq!(
+        clean.bad_blocks, 0,
+        "every shard of every object in place: {clean:?}"
+    );
+    drop(store);
+    // M = 2 more disks lost: every object must still read.
+    for d in ["disk4", "disk5"] {
+        std::fs::remove_dir_all(root.join(d)).unwrap();
+    }
+    let store = real_store(&root, false, 19);
+    assert_eq!(get(&store, "before").unwrap(), before);
+    assert_eq!(get(&store, "after").unwrap(), after);
 }

@@ -185,9 +185,15 @@ impl BlobStore {
         let Packing::Appending { writer, .. } = &mut *packing else {
             return Ok(None);
         };
-        // A pack whose sync failed takes no more records (`pack_sync.rs`).
+        // A pack whose sync failed takes no more records (`pack_sync.rs`). Nor does one with a
+        // file deleted under the store (its disk's directory removed, and perhaps rebuilt by
+        // scrub since): the record's shard would go to a file nobody can open again, and the
+        // PUT be acknowledged a shard short of its parity. One `fstat` per file (`None`, on
+        // the simulated disk, counts as linked); the next pack is made on the disks as they
+        // are now, or the PUT fails naming what is missing.
         if (writer.next > 0 && writer.next + len > self.pack_limit)
             || self.pack_sync(writer.pack).is_poisoned()
+            || writer.files.iter().any(|f| f.still_linked() == Some(false))
         {
             *writer = self.create_pack(writer.pack + 1)?;
         }
@@ -290,7 +296,14 @@ impl BlobStore {
                         })?;
                         continue 'numbers;
                     }
-                    Err(e) => return Err(e.into()),
+                    Err(e) => {
+                        // A disk that cannot take its file (its directory gone, say): leave no
+                        // half-made pack behind, or every refused PUT would add one.
+                        for j in 0..i {
+                            let _ = self.fs.remove_file(&self.pack_path(pack, j));
+                        }
+                        return Err(e.into());
+                    }
                 }
             }
             // New files: `sync_all` (the inode, not just data), then their directory entries.
