@@ -528,13 +528,27 @@ impl ReplicatedMeta {
             copies: self.dirs.len() as u64,
             ..VerifyReport::default()
         };
-        let live = self.live();
+        // A copy whose directory was deleted under the running store (its disk lost) still
+        // answers from memory and its open files, and would compare equal: what it writes
+        // from now on goes to files nobody can open again. Look at the disk, not the database.
+        let mut bad: Vec<(usize, String)> = Vec::new();
+        let mut live = Vec::new();
+        for (i, copy) in self.live() {
+            // Gone only when the file system says so; a failed look proves nothing.
+            if !matches!(self.fs.exists(&self.dirs[i]), Ok(false)) {
+                live.push((i, copy));
+            } else {
+                bad.push((
+                    i,
+                    "its directory is gone (deleted while the store ran)".into(),
+                ));
+            }
+        }
         let Some((_, src)) = live.first().cloned() else {
             return Err(MetaError::Unavailable(
                 "no metadata copy is in service".into(),
             ));
         };
-        let mut bad: Vec<(usize, String)> = Vec::new();
         for (i, s) in self.slot_states() {
             if let Some(why) = s {
                 bad.push((i, why));
