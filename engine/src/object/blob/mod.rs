@@ -27,7 +27,8 @@
 //! (the last stripe's block runs into the trailer, which the file holds). A file system that
 //! refuses `O_DIRECT` (tmpfs before Linux 6.6) is found on the first open and the page cache used from then on;
 //! pack records (small blobs, at unaligned offsets, often hot) always go through the page
-//! cache, read through pack files the store keeps open (`pack_readers.rs`). Direct reads have no kernel read-ahead behind them, so the reader provides its own: a
+//! cache, read through pack files the store keeps open (`pack_readers.rs`). Direct reads have
+//! no kernel read-ahead behind them, so the reader provides its own: a
 //! stripe's reads go out together (one uring submission, or a thread per read on `std`), and the
 //! next stripe's batch is read by a helper thread while this one is checked, rebuilt and handed
 //! out (not on the simulator, which allows no threads); a stripe whose wanted data shard's file
@@ -491,8 +492,8 @@ impl BlobStore {
     }
 
     /// A pack record's checksum table from its first pack file's trailer, if that is in memory
-    /// and intact ([`crate::io::File::read_cached`]); `None` sends the reader down the ordinary path
-    /// ([`BlobStore::read_table`]), which waits for the device and reports what is wrong.
+    /// and intact ([`crate::io::File::read_cached`]); `None` sends the reader down the ordinary
+    /// path ([`BlobStore::read_table`]), which waits for the device and reports what is wrong.
     fn read_table_cached(
         &self,
         id: &DataId,
@@ -507,8 +508,9 @@ impl BlobStore {
         let stripes = self.layout.stripe_count(size);
         let at = files.frame.trailer(self.layout.shard_data_len(size));
         let mut buf = vec![0u8; usize_of(ChecksumTable::trailer_len(width, stripes))];
-        let i = (0..width).find(|&i| files.get(i).is_ok())?;
-        if files.direct(i) || !files.get(i).ok()?.read_cached(&mut buf, at) {
+        // (Pack files are never opened direct, so a cached read is a valid read of them.)
+        let (i, f) = (0..width).find_map(|i| files.get(i).ok().map(|f| (i, f)))?;
+        if !f.read_cached(&mut buf, at) {
             return None;
         }
         let shard = u32::try_from(i).expect("at most MAX_SHARDS (32) shards");
