@@ -317,12 +317,21 @@ impl ObjectError {
         }
     }
 
+    /// Whether too many disks are missing to write anything (more than M of K + M): a store
+    /// failure that passes once the disks are back.
+    pub fn is_too_few_disks(&self) -> bool {
+        matches!(self, ObjectError::Blob(b) if matches!(**b, BlobError::TooFewDisks { .. }))
+    }
+
     /// S3's error code for this error. S3 never runs out of space, so a full disk has a code
     /// of its own, named after its HTTP status (507 Insufficient Storage): clients do not
     /// retry it as they would an `InternalError`, and the message says what to do.
     pub fn code(&self) -> &'static str {
         if self.is_no_space() {
             return "InsufficientStorage";
+        }
+        if self.is_too_few_disks() {
+            return "ServiceUnavailable";
         }
         match self {
             ObjectError::NoSuchBucket(_) => "NoSuchBucket",
@@ -415,6 +424,7 @@ impl ObjectError {
             ObjectError::NotModified(_) => 304,
             ObjectError::NotImplemented(_) => 501,
             _ if self.is_no_space() => 507,
+            _ if self.is_too_few_disks() => 503,
             _ if self.code() == "InternalError" => 500,
             _ => 400,
         }

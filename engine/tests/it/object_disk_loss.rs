@@ -134,14 +134,36 @@ fn disks_lost_under_an_open_store_are_not_read_through_kept_handles() {
             other => panic!("{key}: expected data loss, got {other:?}"),
         }
     }
-    // A small PUT now cannot start a pack on the disks as they are: refused, naming the file
-    // it could not make, with nothing acknowledged.
-    let err = put_small(&store, "late").unwrap_err().to_string();
+    // Three disks gone is more than a write may lose: a small PUT is refused, naming the
+    // missing disks, with nothing acknowledged and no pack file left on the others.
+    let packs_before = std::fs::read_dir(root.join("disk3/packs")).unwrap().count();
+    let err = put_small(&store, "late").unwrap_err();
+    assert!(err.is_too_few_disks(), "{err:?}");
+    assert_eq!((err.code(), err.http_status()), ("ServiceUnavailable", 503));
+    let msg = err.to_string();
     assert!(
-        err.contains("disk0/packs/00000001.0") && err.contains("no such file"),
-        "{err}"
+        msg.contains("only 3 of the 6 disks")
+            && ["disk0", "disk1", "disk2"].iter().all(|d| msg.contains(d)),
+        "{msg}"
     );
     assert!(get(&store, "late").is_err(), "nothing acknowledged");
+    // A large one (shard files of its own) too, leaving no shard file behind.
+    let big = vec![7u8; 100_000];
+    let opts = seedbed_engine::object::PutOptions::default();
+    let err = store
+        .put_object("data", "late-large", &mut &big[..], 100_000, &opts)
+        .unwrap_err();
+    assert!(err.is_too_few_disks(), "{err:?}");
+    assert!(
+        !root.join("disk3/blobs").exists() || walkdir_files(&root.join("disk3/blobs")) == 0,
+        "no shard file left behind"
+    );
+    let packs_after = std::fs::read_dir(root.join("disk3/packs")).unwrap().count();
+    assert_eq!(packs_after, packs_before, "no half-made pack left behind");
+    assert!(
+        !root.join("disk0").exists(),
+        "a write does not make a lost disk again"
+    );
 }
 
 /// A disk directory renamed away under an open store keeps its files' names, so the pack
@@ -193,47 +215,99 @@ fn scrub_sees_a_disk_renamed_away_that_kept_handles_do_not() {
     }
 }
 
-/// A disk lost under an open store and healed by scrub: PUTs after the heal must land on the
-/// disk as it is now, not on the deleted files the store was appending to — or an object
-/// acknowledged after the heal would have one shard fewer than its parity promises, and
-/// losing M more disks would lose it.
+/// A disk lost under an open store: writes go on without it (`blob/degraded.rs`) — small
+/// objects into packs made on the five disks left, large ones into five shard files — and
+/// read back exact. Losing a second disk (M = 2) they still go on (a third is refused: the
+/// test above). Scrub rebuilds the shards they never had onto the disks as they are then, and PUTs after
+/// that have every shard again: losing M = 2 other disks afterwards loses nothing.
 #[test]
-fn puts_after_a_healed_disk_loss_have_all_their_shards() {
+fn puts_go_on_past_lost_disks_and_scrub_completes_them() {
     let tmp = tempfile::Builder::new()
-        .prefix("object-disk-healed-")
+        .prefix("object-disk-degraded-")
         .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
         .unwrap();
     let root = tmp.path().join("store");
     let mut rng = DetRng::new(9);
     let store = real_store(&root, true, 19);
     store.create_bucket("data").unwrap();
-    let before = put_random(&store, "data", "before", 2000, &mut rng);
+    let mut objects = vec![(
+        "before".to_string(),
+        put_random(&store, "data", "before", 2000, &mut rng),
+    )];
+    // Large objects have files of their own; make the store see disk1's fan-out directories
+    // first, as a store that has run a while has (a known directory is not looked for again).
+    objects.push((
+        "large-before".to_string(),
+        put_random(&store, "data", "large-before", 200_000, &mut rng),
+    ));
     std::fs::remove_dir_all(root.join("disk1")).unwrap();
-    // Before the heal a small PUT is refused — however often it is tried — naming the file it
-    // could not make on the lost disk, and leaves no half-made pack on the others.
-    for _ in 0..3 {
-        let err = put_small(&store, "refused").unwrap_err().to_string();
-        assert!(
-            err.contains("disk1/packs/") && err.contains("no such file"),
-            "{err}"
+    // Sizes: pack records, one stripe, several stripes (the pipelined path), empty.
+    for (i, size) in [3000usize, 16_384, 200_000, 0, 9000]
+        .into_iter()
+        .enumerate()
+    {
+        let key = format!("one-lost-{i}");
+        let data = put_random(&store, "data", &key, size, &mut rng);
+        objects.push((key, data));
+    }
+    for (key, data) in &objects {
+        assert_eq!(&get(&store, key).unwrap(), data, "{key}, disk1 lost");
+    }
+    assert!(
+        !root.join("disk1").exists(),
+        "a write does not make a lost disk again"
+    );
+    std::fs::remove_dir_all(root.join("disk3")).unwrap();
+    for (i, size) in [100usize, 200_000].into_iter().enumerate() {
+        let key = format!("two-lost-{i}");
+        let data = put_random(&store, "data", &key, size, &mut rng);
+        objects.push((key, data));
+    }
+    for (key, data) in &objects {
+        assert_eq!(
+            &get(&store, key).unwrap(),
+            data,
+            "{key}, disks 1 and 3 lost"
         );
     }
-    let packs = std::fs::read_dir(root.join("disk0/packs")).unwrap().count();
-    assert_eq!(packs, 2, "pack 0's file and LOCK, nothing more");
+    // Scrub brings the two disks back and writes every shard the degraded PUTs skipped.
     let healed = store.scrub(true, &mut |_, _| {}).unwrap();
     assert!(healed.failures.is_empty(), "{healed:?}");
-    let after = put_random(&store, "data", "after", 3000, &mut rng);
-    let clean = store.scrub(false, &mut |_, _| {}).unwrap();
     assert_eq!(
-        clean.bad_blocks, 0,
-        "every shard of every object in place: {clean:?}"
+        healed.files_healed,
+        2 * 9 + 2,
+        "two shards of each of 9 objects and of the bucket's settings record: {healed:?}"
     );
+    let clean = store.scrub(false, &mut |_, _| {}).unwrap();
+    assert_eq!(clean.bad_blocks, 0, "every shard in place: {clean:?}");
+    for size in [3000usize, 200_000] {
+        let key = format!("after-{size}");
+        let data = put_random(&store, "data", &key, size, &mut rng);
+        objects.push((key, data));
+    }
     drop(store);
-    // M = 2 more disks lost: every object must still read.
-    for d in ["disk4", "disk5"] {
+    // M = 2 disks lost, none of them the ones lost before: every object must still read —
+    // the degraded ones too, now that scrub completed them.
+    for d in ["disk0", "disk4"] {
         std::fs::remove_dir_all(root.join(d)).unwrap();
     }
     let store = real_store(&root, false, 19);
-    assert_eq!(get(&store, "before").unwrap(), before);
-    assert_eq!(get(&store, "after").unwrap(), after);
+    for (key, data) in &objects {
+        assert_eq!(&get(&store, key).unwrap(), data, "{key}, after the heal");
+    }
+}
+
+/// Files under `dir`, at any depth.
+fn walkdir_files(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                walkdir_files(&e.path())
+            } else {
+                1
+            }
+        })
+        .sum()
 }

@@ -47,6 +47,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
+mod degraded;
 mod pack;
 mod pack_readers;
 mod pack_sync;
@@ -142,6 +143,22 @@ pub enum BlobError {
         needed: usize,
         /// Each failed shard and why.
         detail: String,
+    },
+    /// Fewer than K disks are there to take the blob's shards (`degraded.rs`): nothing was
+    /// written.
+    #[error(
+        "only {reached} of the {width} disks can take a shard, fewer than the {needed} a write \
+         needs; missing: {}", missing.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+    )]
+    TooFewDisks {
+        /// Disks there.
+        reached: usize,
+        /// K + M.
+        width: usize,
+        /// K.
+        needed: usize,
+        /// The missing disks' directories.
+        missing: Vec<PathBuf>,
     },
     /// A description longer than the slot its pack record reserved for it.
     #[error(
@@ -383,6 +400,16 @@ impl BlobStore {
             .unwrap_or_else(|p| p.into_inner())
             .contains(&dir);
         if !known {
+            // Below the disk's directory only: a disk whose directory is gone is missing, not
+            // to be made again here (`degraded.rs`).
+            let disk = &self.layout.disks[shard];
+            if !self.fs.exists(disk)? {
+                return Err(IoError::NotFound {
+                    op: "create shard file (its disk's directory is gone)",
+                    path: path.clone(),
+                }
+                .into());
+            }
             // Made now, or found: either way sync its entry once per store. Found is not
             // enough — an earlier PUT may have made it and failed that sync, leaving the entry
             // pending (and every file in it at the mercy of a crash).
@@ -1102,11 +1129,13 @@ impl BlobStore {
         json: &[u8],
         sync: bool,
     ) -> Result<(), BlobError> {
-        // Every shard must take it: a shard whose description write failed would not be
-        // synced, and its data (written unsynced) not made durable either.
+        // Every shard that is there must take it: a shard whose description write failed
+        // would not be synced, and its data (written unsynced) not made durable either. Only
+        // a shard on a disk that is gone may be absent (`degraded.rs`).
         self.write_description_inner(id, size, json, sync, self.layout.width())?;
         if sync && id.pack_place().is_none() {
             let dirs: Vec<_> = (0..self.layout.width())
+                .filter(|&i| !self.disk_missing(i))
                 .map(|i| self.shard_dir(i, id))
                 .collect();
             crate::io::sync_dirs(&*self.fs, &dirs)?;
@@ -1123,8 +1152,11 @@ impl BlobStore {
         at_least: usize,
     ) -> Result<(), BlobError> {
         let section = Description::encode(json);
-        let mut files = Vec::new();
+        let mut files = Vec::with_capacity(self.layout.width());
         let mut why = Vec::new();
+        // Shards on a disk that is gone are absent, not failed: a blob written past a lost
+        // disk has none there (`degraded.rs`); K is still the least it takes.
+        let mut absent = 0;
         for i in 0..self.layout.width() {
             let (path, at, room) = self.desc_place(id, size, i);
             if let Some(room) = room {
@@ -1140,18 +1172,26 @@ impl BlobStore {
                 .open(&path, OpenOptions::read_write())
                 .and_then(|f| f.write_at(&section, at).map(|_| f));
             match written {
-                Ok(f) => files.push(f),
-                Err(e) => why.push(format!("shard {i}: {e}")),
+                Ok(f) => files.push(Some(f)),
+                Err(e) => {
+                    if self.disk_missing(i) {
+                        absent += 1;
+                    }
+                    why.push(format!("shard {i}: {e}"));
+                    files.push(None);
+                }
             }
         }
         if sync {
             self.sync_files(id, &files)?;
         }
-        if files.len() < at_least {
+        let reached = files.iter().flatten().count();
+        let needed = at_least.saturating_sub(absent).max(self.layout.k);
+        if reached < needed {
             return Err(BlobError::DescriptionShort {
-                reached: files.len(),
+                reached,
                 width: self.layout.width(),
-                needed: at_least,
+                needed,
                 detail: why.join("; "),
             });
         }

@@ -47,6 +47,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use super::degraded::{present, ShardSet};
 use super::pack_sync::PackSync;
 use super::{BlobError, BlobStore, DataId};
 use crate::io::{FileHandle, FileLock, IoError, OpenOptions};
@@ -116,7 +117,8 @@ impl DataId {
 #[derive(Debug)]
 pub(super) struct PackWriter {
     pack: u32,
-    files: Vec<FileHandle>,
+    /// One per disk; `None` for a disk that was missing when the pack was made (`degraded.rs`).
+    files: ShardSet,
     next: u64,
 }
 
@@ -176,7 +178,7 @@ impl BlobStore {
         &self,
         fresh: &DataId,
         size: u64,
-    ) -> Result<Option<(DataId, Vec<FileHandle>)>, BlobError> {
+    ) -> Result<Option<(DataId, ShardSet)>, BlobError> {
         let len = self.record_len(size);
         let mut packing = self.packs.lock().unwrap_or_else(|p| p.into_inner());
         if let Packing::Unopened = *packing {
@@ -190,10 +192,22 @@ impl BlobStore {
         // scrub since): the record's shard would go to a file nobody can open again, and the
         // PUT be acknowledged a shard short of its parity. One `fstat` per file (`None`, on
         // the simulated disk, counts as linked); the next pack is made on the disks as they
-        // are now, or the PUT fails naming what is missing.
+        // are now — without the missing ones, if K disks are there (`degraded.rs`) — or the
+        // PUT fails naming what is missing. A pack made without a disk is left as soon as
+        // that disk's directory is back (scrub, or a replaced disk), so that new records have
+        // every shard again.
         if (writer.next > 0 && writer.next + len > self.pack_limit)
             || self.pack_sync(writer.pack).is_poisoned()
-            || writer.files.iter().any(|f| f.still_linked() == Some(false))
+            || writer
+                .files
+                .iter()
+                .flatten()
+                .any(|f| f.still_linked() == Some(false))
+            || writer
+                .files
+                .iter()
+                .enumerate()
+                .any(|(i, f)| f.is_none() && !self.disk_missing(i))
         {
             *writer = self.create_pack(writer.pack + 1)?;
         }
@@ -214,13 +228,19 @@ impl BlobStore {
     /// Take the packs' lock and open the pack to append to: the newest one, after its last
     /// record, while it is under the limit; else a new one.
     fn start_packing(&self) -> Result<Packing, BlobError> {
-        for i in 0..self.layout.width() {
-            crate::io::create_dir_all_durable(&*self.fs, &self.pack_dir(i))?;
+        // On the disks that are there: a missing one is not made again by a write
+        // (`degraded.rs`).
+        let disks: Vec<PathBuf> = (0..self.layout.width())
+            .filter(|&i| !self.disk_missing(i))
+            .map(|i| self.layout.disks[i].clone())
+            .collect();
+        for disk in &disks {
+            crate::io::create_dir_all_durable(&*self.fs, &disk.join("packs"))?;
         }
         // Sync each `packs` directory's entry even when it already existed: an earlier attempt
         // may have created it and then failed its sync, leaving the entry pending — and a
         // crash would take every record in it along.
-        crate::io::sync_dirs(&*self.fs, &self.layout.disks)?;
+        crate::io::sync_dirs(&*self.fs, &disks)?;
         let lock = match self.fs.lock(&self.pack_dir(0).join("LOCK")) {
             Ok(l) => l,
             Err(IoError::Locked { .. }) => return Ok(Packing::Elsewhere),
@@ -245,7 +265,8 @@ impl BlobStore {
 
     /// Open pack `pack` to append after everything in it: past the end of its longest file (a
     /// record torn by a crash lies before that, and the orphan sweep frees it). A pack file
-    /// lost with its disk is created again, empty; scrub rebuilds its records.
+    /// lost with its disk is created again, empty; scrub rebuilds its records. A disk whose
+    /// directory is gone gets no file (`degraded.rs`).
     fn reopen_pack(&self, pack: u32) -> Result<PackWriter, BlobError> {
         let opts = OpenOptions {
             create: true,
@@ -254,12 +275,19 @@ impl BlobStore {
         let mut files = Vec::with_capacity(self.layout.width());
         let mut end = 0;
         for i in 0..self.layout.width() {
+            if self.disk_missing(i) {
+                files.push(None);
+                continue;
+            }
             let f = self.fs.open(&self.pack_path(pack, i), opts)?;
             end = end.max(f.len()?);
             f.sync_all()?;
-            files.push(f);
+            files.push(Some(f));
         }
-        let dirs: Vec<PathBuf> = (0..self.layout.width()).map(|i| self.pack_dir(i)).collect();
+        self.enough_disks(&files)?;
+        let dirs: Vec<PathBuf> = present(&files, 0..)
+            .map(|(_, i)| self.pack_dir(i))
+            .collect();
         crate::io::sync_dirs(&*self.fs, &dirs)?;
         Ok(PackWriter {
             pack,
@@ -281,7 +309,7 @@ impl BlobStore {
                     .fs
                     .open(&self.pack_path(pack, i), OpenOptions::create_new())
                 {
-                    Ok(f) => files.push(f),
+                    Ok(f) => files.push(Some(f)),
                     Err(e) if e.is_already_exists() => {
                         // A leftover of an interrupted creation: leave it, try the next number.
                         for j in 0..i {
@@ -296,9 +324,11 @@ impl BlobStore {
                         })?;
                         continue 'numbers;
                     }
+                    // A disk whose directory is gone: the pack is made without it.
+                    Err(_) if self.disk_missing(i) => files.push(None),
                     Err(e) => {
-                        // A disk that cannot take its file (its directory gone, say): leave no
-                        // half-made pack behind, or every refused PUT would add one.
+                        // A disk that is there but cannot take its file: leave no half-made
+                        // pack behind, or every refused PUT would add one.
                         for j in 0..i {
                             let _ = self.fs.remove_file(&self.pack_path(pack, j));
                         }
@@ -306,11 +336,19 @@ impl BlobStore {
                     }
                 }
             }
+            if let Err(e) = self.enough_disks(&files) {
+                for j in 0..width {
+                    let _ = self.fs.remove_file(&self.pack_path(pack, j));
+                }
+                return Err(e);
+            }
             // New files: `sync_all` (the inode, not just data), then their directory entries.
-            for f in &files {
+            for f in files.iter().flatten() {
                 f.sync_all()?;
             }
-            crate::io::sync_dirs(&*self.fs, &dirs)?;
+            let present_dirs: Vec<PathBuf> =
+                present(&files, &dirs).map(|(_, d)| d.clone()).collect();
+            crate::io::sync_dirs(&*self.fs, &present_dirs)?;
             return Ok(PackWriter {
                 pack,
                 files,

@@ -41,6 +41,7 @@ use std::time::{Duration, Instant};
 use md5::Md5;
 use sha2::{Digest, Sha256};
 
+use super::degraded::present;
 use super::{check_all, read_full, BlobDigest, BlobError, BlobStore, DataId, ShardFrame};
 use crate::io::{AlignedBuf, FileHandle, IoOp, DIRECT_IO_ALIGN};
 use crate::object::erasure::Codec;
@@ -226,7 +227,7 @@ impl BlobStore {
     pub(super) fn write_pipelined(
         &self,
         id: &DataId,
-        files: &[FileHandle],
+        files: &[Option<FileHandle>],
         frame: ShardFrame,
         direct: bool,
         src: &mut dyn Read,
@@ -479,7 +480,7 @@ impl BlobStore {
     /// Carry out one of the I/O thread's jobs: one batched submission.
     fn write_job(
         &self,
-        files: &[FileHandle],
+        files: &[Option<FileHandle>],
         frame: ShardFrame,
         job: &Job,
     ) -> Result<(), BlobError> {
@@ -490,21 +491,17 @@ impl BlobStore {
                 shards,
             } => {
                 let len = usize_of(stripe.shard_len);
-                files[*first..]
-                    .iter()
-                    .zip(shards)
-                    .map(|(f, s)| IoOp::Write {
-                        file: &**f,
+                present(&files[*first..], shards)
+                    .map(|(file, s)| IoOp::Write {
+                        file,
                         offset: frame.block(stripe),
                         buf: &s[..len],
                     })
                     .collect()
             }
-            Job::Blocks { offset, bufs } => files
-                .iter()
-                .zip(bufs)
-                .map(|(f, b)| IoOp::Write {
-                    file: &**f,
+            Job::Blocks { offset, bufs } => present(files, bufs)
+                .map(|(file, b)| IoOp::Write {
+                    file,
                     offset: *offset,
                     buf: b,
                 })

@@ -35,6 +35,7 @@ use std::sync::atomic::Ordering;
 use md5::Md5;
 use sha2::{Digest, Sha256};
 
+use super::degraded::{present, ShardSet};
 use super::pipeline::STRIPE_BUFFERS;
 use super::{check_all, read_full, BlobDigest, BlobError, BlobStore, DataId, ShardFrame};
 use crate::io::{AlignedBuf, BackendKind, FileHandle, IoError, IoOp, DIRECT_IO_ALIGN};
@@ -110,7 +111,7 @@ impl BlobStore {
     fn write_inner(
         &self,
         id: &DataId,
-        files: &[FileHandle],
+        files: &[Option<FileHandle>],
         direct: bool,
         src: &mut dyn Read,
         size: u64,
@@ -127,11 +128,9 @@ impl BlobStore {
             let headers: Vec<AlignedBuf> = (0..l.width())
                 .map(|i| self.header_block(id, size, i))
                 .collect();
-            let mut ops: Vec<IoOp<'_>> = files
-                .iter()
-                .zip(&headers)
-                .map(|(f, h)| IoOp::Write {
-                    file: &**f,
+            let mut ops: Vec<IoOp<'_>> = present(files, &headers)
+                .map(|(file, h)| IoOp::Write {
+                    file,
                     offset: frame.start,
                     buf: h,
                 })
@@ -185,7 +184,7 @@ impl BlobStore {
     fn write_note_inner(
         &self,
         id: &DataId,
-        files: &[FileHandle],
+        files: &[Option<FileHandle>],
         json: &[u8],
         sync: bool,
     ) -> Result<(), BlobError> {
@@ -207,11 +206,9 @@ impl BlobStore {
                 out
             })
             .collect();
-        let mut ops: Vec<IoOp<'_>> = files
-            .iter()
-            .zip(&bufs)
-            .map(|(f, b)| IoOp::Write {
-                file: &**f,
+        let mut ops: Vec<IoOp<'_>> = present(files, &bufs)
+            .map(|(file, b)| IoOp::Write {
+                file,
                 offset,
                 buf: b,
             })
@@ -225,14 +222,18 @@ impl BlobStore {
 
     /// Make a written blob durable: `fdatasync` every file, then (for shard files of its own)
     /// sync every directory that gained an entry — each group issued concurrently.
-    pub(super) fn sync_blob(&self, id: &DataId, files: &[FileHandle]) -> Result<(), BlobError> {
+    pub(super) fn sync_blob(
+        &self,
+        id: &DataId,
+        files: &[Option<FileHandle>],
+    ) -> Result<(), BlobError> {
         self.sync_files(id, files)?;
         // A pack's files were made durable in the directory when the pack was created.
         if id.pack_place().is_some() {
             return Ok(());
         }
-        let dirs: Vec<_> = (0..self.layout.width())
-            .map(|i| self.shard_dir(i, id))
+        let dirs: Vec<_> = present(files, 0..)
+            .map(|(_, i)| self.shard_dir(i, id))
             .collect();
         crate::io::sync_dirs(&*self.fs, &dirs)?;
         Ok(())
@@ -241,16 +242,21 @@ impl BlobStore {
     /// `fdatasync` the files a blob was just written to (what was written to them before is
     /// durable on return). A pack record's files are synced with the records written meanwhile
     /// (`pack_sync.rs`) when they are all of its pack's files; fewer (a shard that could not be
-    /// opened) sync on their own, since a group's sync must cover every file of the pack.
-    pub(super) fn sync_files(&self, id: &DataId, files: &[FileHandle]) -> Result<(), BlobError> {
-        let handles: Vec<&dyn crate::io::File> = files.iter().map(|f| &**f).collect();
+    /// opened, or a pack made with a disk missing) sync on their own, since a group's sync must
+    /// cover every file of the pack.
+    pub(super) fn sync_files(
+        &self,
+        id: &DataId,
+        files: &[Option<FileHandle>],
+    ) -> Result<(), BlobError> {
+        let handles: Vec<&dyn crate::io::File> = present(files, 0..).map(|(f, _)| f).collect();
         let sync = || crate::io::sync_data_all(&*self.fs, &handles).map_err(BlobError::from);
         let Some(place) = id.pack_place() else {
             return sync();
         };
         let group = self.pack_sync(place.pack);
         let pack = self.pack_path(place.pack, 0);
-        if files.len() == self.layout.width() {
+        if handles.len() == self.layout.width() {
             group.sync_through(group.written(), &pack, sync)
         } else {
             group.sync_alone(&pack, sync)
@@ -258,33 +264,27 @@ impl BlobStore {
     }
 
     /// Create the K + M shard files, with direct I/O if asked and the file system allows it.
-    /// Returns the files and whether they are direct.
-    fn create_shard_files(
-        &self,
-        id: &DataId,
-        direct: bool,
-    ) -> Result<(Vec<FileHandle>, bool), BlobError> {
-        if direct {
-            match self.open_new_shard(id, 0, true) {
-                Ok(first) => {
-                    let mut files = vec![first];
-                    for i in 1..self.layout.width() {
-                        files.push(self.open_new_shard(id, i, true)?);
-                    }
-                    return Ok((files, true));
-                }
-                Err(BlobError::Io(IoError::InvalidInput { .. })) => {
+    /// Returns the files and whether they are direct. A shard whose disk directory is gone
+    /// gets no file (`degraded.rs`), as long as K disks take one; on error the files made so
+    /// far are left for the caller's `delete`.
+    fn create_shard_files(&self, id: &DataId, direct: bool) -> Result<(ShardSet, bool), BlobError> {
+        let mut files = Vec::with_capacity(self.layout.width());
+        for i in 0..self.layout.width() {
+            match self.open_new_shard(id, i, direct) {
+                Ok(f) => files.push(Some(f)),
+                Err(BlobError::Io(IoError::InvalidInput { .. })) if direct => {
                     // No O_DIRECT here (tmpfs, some FUSE file systems): buffered from now on.
                     self.direct_ok.store(false, Ordering::Relaxed);
-                    let _ = self.fs.remove_file(&self.shard_path(id, 0));
+                    drop(files);
+                    let _ = self.delete(id);
+                    return self.create_shard_files(id, false);
                 }
+                Err(_) if self.disk_missing(i) => files.push(None),
                 Err(e) => return Err(e),
             }
         }
-        let files = (0..self.layout.width())
-            .map(|i| self.open_new_shard(id, i, false))
-            .collect::<Result<_, _>>()?;
-        Ok((files, false))
+        self.enough_disks(&files)?;
+        Ok((files, direct))
     }
 
     /// The 4096-byte header block of shard file `shard`, aligned for direct I/O.
@@ -301,7 +301,7 @@ impl BlobStore {
         id: &DataId,
         src: &mut dyn Read,
         size: u64,
-        files: &[FileHandle],
+        files: &[Option<FileHandle>],
         frame: ShardFrame,
         direct: bool,
         seal: Option<&Key>,
@@ -370,11 +370,9 @@ impl BlobStore {
                 let last = Some((&stripe, &shards[..]));
                 self.write_last(id, size, files, frame, direct, last, &table)?;
             } else {
-                let mut ops: Vec<IoOp<'_>> = files
-                    .iter()
-                    .zip(&shards)
-                    .map(|(f, s)| IoOp::Write {
-                        file: &**f,
+                let mut ops: Vec<IoOp<'_>> = present(files, &shards)
+                    .map(|(file, s)| IoOp::Write {
+                        file,
                         offset: frame.block(&stripe),
                         buf: s,
                     })
@@ -401,18 +399,16 @@ impl BlobStore {
         &self,
         id: &DataId,
         size: u64,
-        files: &[FileHandle],
+        files: &[Option<FileHandle>],
         frame: ShardFrame,
         direct: bool,
         last: Option<(&Stripe, &[&[u8]])>,
         table: &ChecksumTable,
     ) -> Result<(), BlobError> {
         let (offset, tails) = self.last_blocks(id, size, frame, direct, last, table);
-        let mut ops: Vec<IoOp<'_>> = files
-            .iter()
-            .zip(&tails)
-            .map(|(f, t)| IoOp::Write {
-                file: &**f,
+        let mut ops: Vec<IoOp<'_>> = present(files, &tails)
+            .map(|(file, t)| IoOp::Write {
+                file,
                 offset,
                 buf: t,
             })
