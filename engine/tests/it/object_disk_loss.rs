@@ -295,6 +295,16 @@ fn puts_go_on_past_lost_disks_and_scrub_completes_them() {
     for (key, data) in &objects {
         assert_eq!(&get(&store, key).unwrap(), data, "{key}, after the heal");
     }
+    // Disk 0 holds the packs' lock: lost before this store's first small PUT (this test
+    // store keeps its metadata outside the disks, so opening it did not make disk 0 again),
+    // small objects get shard files of their own on the other disks instead of being refused.
+    assert!(!root.join("disk0").exists());
+    let late = put_random(&store, "data", "disk0-lost", 500, &mut rng);
+    assert_eq!(get(&store, "disk0-lost").unwrap(), late);
+    assert!(
+        !root.join("disk0").exists(),
+        "a write does not make a lost disk again"
+    );
 }
 
 /// Files under `dir`, at any depth.

@@ -1177,3 +1177,42 @@ def test_storage_classes_are_kept_as_labels(server, bucket):
     with pytest.raises(ClientError) as e:
         s3.put_object(Bucket=bucket, Key="sc/bad", Body=b"x", StorageClass="LUKEWARM")
     assert code(e) == "InvalidStorageClass" and "LUKEWARM" in e.value.response["Error"]["Message"]
+
+
+def test_puts_go_on_past_a_lost_disk_and_scrub_completes_them(fresh_server):
+    """A disk's directory deleted under the running server: PUTs of small objects (pack
+    records) and large ones (shard files) go on, written to the disks left, and read back
+    exact; the write does not make the lost directory again. Stopped, `seedbed object scrub`
+    rebuilds what they skipped. More disks lost than parity covers (M = 2): PUTs are refused
+    with a 503 ServiceUnavailable naming the missing disks."""
+    import shutil
+    s = fresh_server()
+    s3 = s.client()
+    s3.create_bucket(Bucket="degraded")
+    before = os.urandom(4096)
+    s3.put_object(Bucket="degraded", Key="before", Body=before)
+    shutil.rmtree(s.store / "disk2")
+    small, large = os.urandom(4096), os.urandom(3 << 20)
+    s3.put_object(Bucket="degraded", Key="small", Body=small)
+    s3.put_object(Bucket="degraded", Key="large", Body=large)
+    for key, data in [("before", before), ("small", small), ("large", large)]:
+        assert s3.get_object(Bucket="degraded", Key=key)["Body"].read() == data, key
+    assert not (s.store / "disk2").exists()
+    s.stop()
+    out = s.seedbed("object", "--store", str(s.store), "scrub")
+    # The bucket's settings record, `before`, `small`, and `large`: one shard each (large's
+    # three stripes are one shard file), nothing lost.
+    assert "4 shards healed" in out and "0 unrecoverable" in out, out
+    s.start()
+    s3 = s.client()
+    for key, data in [("before", before), ("small", small), ("large", large)]:
+        assert s3.get_object(Bucket="degraded", Key=key)["Body"].read() == data, key
+    for d in ["disk1", "disk4", "disk5"]:
+        shutil.rmtree(s.store / d)
+    for body in [small, large]:
+        with pytest.raises(ClientError) as e:
+            s3.put_object(Bucket="degraded", Key="refused", Body=body)
+        err = e.value.response
+        assert err["ResponseMetadata"]["HTTPStatusCode"] == 503
+        assert code(e) == "ServiceUnavailable", err
+        assert all(d in err["Error"]["Message"] for d in ["disk1", "disk4", "disk5"]), err

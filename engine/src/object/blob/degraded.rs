@@ -14,7 +14,8 @@
 //! write as before, with nothing half-written: a disk that answers with errors is not one to
 //! guess about, and a full disk is the space reserve's business (`space.rs`). A blob is never
 //! written onto a disk directory re-created by the write itself (a mount point whose disk is
-//! gone would take it on the wrong file system); scrub and the next open make the directory.
+//! gone would take it on the wrong file system); scrub makes it and writes it whole (and opening
+//! the store makes it for the disk's metadata copy).
 
 use std::path::PathBuf;
 

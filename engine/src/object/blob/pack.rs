@@ -182,6 +182,13 @@ impl BlobStore {
         let len = self.record_len(size);
         let mut packing = self.packs.lock().unwrap_or_else(|p| p.into_inner());
         if let Packing::Unopened = *packing {
+            if self.disk_missing(0) {
+                // The packs' lock is on disk 0 (`disk0/packs/LOCK`), the one file every store
+                // on these disks agrees on. With disk 0 gone before any small blob, this one
+                // gets shard files of its own (written past the lost disk); packing starts
+                // once the disk is back.
+                return Ok(None);
+            }
             *packing = self.start_packing()?;
         }
         let Packing::Appending { writer, .. } = &mut *packing else {
@@ -522,6 +529,7 @@ impl BlobStore {
     pub fn seal_pack(&self, pack: u32) -> Result<(), BlobError> {
         let mut packing = self.packs.lock().unwrap_or_else(|p| p.into_inner());
         // Not appending yet: the first record would continue the newest pack — maybe this one.
+        // (With disk 0, and so the packs' lock, gone, this fails: compaction waits for it.)
         if let Packing::Unopened = *packing {
             *packing = self.start_packing()?;
         }
