@@ -107,6 +107,17 @@ pub struct ServeArgs {
     /// a write naming a key not given here is refused (KMS.NotFoundException).
     #[arg(long = "kms-key", value_name = "ID")]
     kms_keys: Vec<String>,
+    /// Seconds between looks at the store's disk directories: a disk that has gone is logged
+    /// (PUTs are written past it, a shard short, while K disks are left), and one that is back
+    /// — a replacement mounted, or the directory made again — is rebuilt by a scrub, without
+    /// stopping the server. A store whose metadata copies were rebuilt when it opened (a disk
+    /// lost or replaced while stopped) is scrubbed at start too. 0: never look.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    disk_check: u64,
+    /// Also scrub the whole store (verify every block, heal from parity) every SECS seconds,
+    /// for rot that no request reads. Default: only when a disk comes back.
+    #[arg(long, value_name = "SECS")]
+    scrub_every: Option<u64>,
     /// Print the endpoint and key as one JSON line (for scripts) instead of the banner.
     #[arg(long)]
     json: bool,
@@ -154,6 +165,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         c.lifecycle_interval = Some(std::time::Duration::from_secs(s));
     }
     c.restore_duration = args.restore_secs.map(std::time::Duration::from_secs);
+    c.disk_check = (args.disk_check > 0).then(|| std::time::Duration::from_secs(args.disk_check));
+    c.scrub_every = match args.scrub_every {
+        Some(0) => anyhow::bail!("--scrub-every must be at least 1 second"),
+        s => s.map(std::time::Duration::from_secs),
+    };
     c.limits.max_object_bytes = args.max_object_mib * 1024 * 1024;
     c.limits.max_connections = args.max_connections.max(1);
     let t = std::time::Duration::from_secs(args.client_timeout.max(1));

@@ -78,6 +78,11 @@ pub struct ServeConfig {
     /// The customer KMS keys SSE-KMS writes may name, beside each account's `aws/s3`
     /// (`engine/src/object/kms.rs`).
     pub kms_keys: Vec<String>,
+    /// How often the disk directories are looked at for one lost or back (`None`: never;
+    /// [`crate::disks`]).
+    pub disk_check: Option<std::time::Duration>,
+    /// How often a whole scrub runs regardless of the disks (`None`: never).
+    pub scrub_every: Option<std::time::Duration>,
 }
 
 impl ServeConfig {
@@ -99,6 +104,8 @@ impl ServeConfig {
             lifecycle_interval: None,
             restore_duration: None,
             kms_keys: Vec::new(),
+            disk_check: Some(std::time::Duration::from_secs(10)),
+            scrub_every: None,
         }
     }
 

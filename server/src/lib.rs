@@ -15,6 +15,7 @@
 //! | [`metrics`] | Prometheus text named after CloudWatch's S3 request metrics |
 //! | [`logging`] | the access log: one structured line per request |
 //! | [`serve`] | `seedbed serve`: start every listener, stop on Ctrl-C / SIGTERM |
+//! | [`disks`] | the store's disks while it serves: a lost one said, a returning one rebuilt (scrub) |
 //! | [`bench`] | `seedbed bench s3`: a warp-like load generator over SigV4 |
 //!
 //! Adding a protocol (the DynamoDB endpoint): a module beside [`s3`] that turns requests into
@@ -29,6 +30,7 @@
 
 pub mod bench;
 pub mod config;
+pub mod disks;
 pub mod dynamodb;
 pub mod http;
 pub mod iam_api;

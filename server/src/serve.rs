@@ -41,13 +41,14 @@ pub fn open_or_create_store(
     dir: &Path,
     io_kind: BackendKind,
     options: StoreOptions,
-) -> anyhow::Result<(ObjectStore, bool)> {
+) -> anyhow::Result<(ObjectStore, Opened)> {
     if io_kind == BackendKind::Sim {
         bail!("--io sim keeps data in memory only; use std, uring or mmap for a server");
     }
     let fs = io::open_backend(io_kind)
         .with_context(|| format!("opening the {io_kind:?} I/O backend"))?;
     let fresh = !on_disk::is_store(dir);
+    let mut rebuilt = 0;
     let store = if fresh {
         on_disk::create_with(
             fs,
@@ -63,11 +64,22 @@ pub fn open_or_create_store(
             for (d, why) in &report.down {
                 tracing::warn!(copy = %d.display(), %why, "metadata copy out of service; `seedbed object --store DIR repair` rebuilds it");
             }
+            rebuilt = report.rebuilt.len();
             store
         })
     }
     .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
-    Ok((store, fresh))
+    Ok((store, Opened { fresh, rebuilt }))
+}
+
+/// What opening the store found.
+#[derive(Clone, Copy, Debug)]
+pub struct Opened {
+    /// The store was made now.
+    pub fresh: bool,
+    /// Metadata copies rebuilt whole at open: a disk lost or replaced while the store was
+    /// closed, whose shards want rebuilding too.
+    pub rebuilt: usize,
 }
 
 /// Load the IAM file, creating one with an administrator if it does not exist. Returns the
@@ -119,7 +131,7 @@ pub struct Server {
 impl Server {
     /// Open the store and the IAM file and start every listener on the current runtime.
     pub async fn start(config: &ServeConfig) -> anyhow::Result<Server> {
-        let (store, _) = tokio::task::block_in_place(|| {
+        let (store, opened) = tokio::task::block_in_place(|| {
             let kms = seedbed_engine::object::kms::Kms::new(&config.region, &config.kms_keys)
                 .map_err(|e| anyhow::anyhow!("--kms-key: {e}"))?;
             let options = StoreOptions {
@@ -184,6 +196,19 @@ impl Server {
                 .unwrap_or_else(|| crate::s3::lifecycle::pass_interval(config.lifecycle_day)),
             stop_rx.clone(),
         )));
+        if let Some(check) = config.disk_check.or(config.scrub_every) {
+            let schedule = crate::disks::Schedule {
+                check,
+                disks: config.disk_check.is_some(),
+                scrub_every: config.scrub_every,
+                scrub_at_start: opened.rebuilt > 0,
+            };
+            tasks.push(tokio::spawn(crate::disks::watch(
+                store.clone(),
+                schedule,
+                stop_rx.clone(),
+            )));
+        }
         tasks.push(tokio::spawn(write_key_uses(
             identity.clone(),
             stop_rx.clone(),

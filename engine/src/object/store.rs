@@ -318,6 +318,13 @@ impl ObjectStore {
         self.blobs.layout()
     }
 
+    /// The disks whose directory is gone (removed, unmounted or deleted while the store runs):
+    /// GETs read around them and PUTs are written past them (`blob/degraded.rs`) until scrub
+    /// rebuilds them.
+    pub fn missing_disks(&self) -> Vec<std::path::PathBuf> {
+        self.blobs.missing_disks()
+    }
+
     /// The file system the store runs on.
     pub fn fs(&self) -> &FsHandle {
         &self.fs

@@ -270,9 +270,23 @@ fn puts_go_on_past_lost_disks_and_scrub_completes_them() {
             "{key}, disks 1 and 3 lost"
         );
     }
+    // A scrub asked to stop (a server shutting down) stops at the next blob, says so, and
+    // has healed nothing.
+    let halted = store
+        .scrub_until(
+            true,
+            &mut |_, _| {},
+            &std::sync::atomic::AtomicBool::new(true),
+        )
+        .unwrap();
+    assert!(
+        halted.stopped && halted.blobs == 0 && halted.files_healed == 0,
+        "{halted:?}"
+    );
+    assert!(!root.join("disk3").exists());
     // Scrub brings the two disks back and writes every shard the degraded PUTs skipped.
     let healed = store.scrub(true, &mut |_, _| {}).unwrap();
-    assert!(healed.failures.is_empty(), "{healed:?}");
+    assert!(healed.failures.is_empty() && !healed.stopped, "{healed:?}");
     assert_eq!(
         healed.files_healed,
         2 * 9 + 2,

@@ -1179,14 +1179,16 @@ def test_storage_classes_are_kept_as_labels(server, bucket):
     assert code(e) == "InvalidStorageClass" and "LUKEWARM" in e.value.response["Error"]["Message"]
 
 
-def test_puts_go_on_past_a_lost_disk_and_scrub_completes_them(fresh_server):
-    """A disk's directory deleted under the running server: PUTs of small objects (pack
-    records) and large ones (shard files) go on, written to the disks left, and read back
-    exact; the write does not make the lost directory again. Stopped, `seedbed object scrub`
-    rebuilds what they skipped. More disks lost than parity covers (M = 2): PUTs are refused
-    with a 503 ServiceUnavailable naming the missing disks."""
+def test_puts_go_on_past_a_lost_disk_and_its_return_is_healed_online(fresh_server):
+    """A disk's directory deleted under the running server: it is logged, and PUTs of small
+    objects (pack records) and large ones (shard files) go on, written to the disks left, and
+    read back exact; the write does not make the lost directory again. The directory made
+    again (a replacement disk), the server rebuilds the missing shards by itself (`--disk-check`),
+    so that losing M = 2 other disks afterwards loses nothing. More disks lost than parity
+    covers: PUTs are refused with a 503 ServiceUnavailable naming the missing disks."""
     import shutil
-    s = fresh_server()
+    from conftest import wait_for
+    s = fresh_server("--disk-check", "1")
     s3 = s.client()
     s3.create_bucket(Bucket="degraded")
     before = os.urandom(4096)
@@ -1195,24 +1197,26 @@ def test_puts_go_on_past_a_lost_disk_and_scrub_completes_them(fresh_server):
     small, large = os.urandom(4096), os.urandom(3 << 20)
     s3.put_object(Bucket="degraded", Key="small", Body=small)
     s3.put_object(Bucket="degraded", Key="large", Body=large)
-    for key, data in [("before", before), ("small", small), ("large", large)]:
+    objects = [("before", before), ("small", small), ("large", large)]
+    for key, data in objects:
         assert s3.get_object(Bucket="degraded", Key=key)["Body"].read() == data, key
     assert not (s.store / "disk2").exists()
-    s.stop()
-    out = s.seedbed("object", "--store", str(s.store), "scrub")
-    # The bucket's settings record, `before`, `small`, and `large`: one shard each (large's
-    # three stripes are one shard file), nothing lost.
-    assert "4 shards healed" in out and "0 unrecoverable" in out, out
-    s.start()
-    s3 = s.client()
-    for key, data in [("before", before), ("small", small), ("large", large)]:
-        assert s3.get_object(Bucket="degraded", Key=key)["Body"].read() == data, key
-    for d in ["disk1", "disk4", "disk5"]:
+    log = s.workdir / "serve.log"
+    assert wait_for(lambda: "disk directory is gone" in log.read_text(), 10), log.read_text()
+    (s.store / "disk2").mkdir()
+    # The bucket's settings record, `before`, `small`, `large`: one shard each; and the disk's
+    # metadata copy.
+    assert wait_for(lambda: "shards_healed=4" in log.read_text(), 20), log.read_text()[-3000:]
+    assert "metadata_copies_healed=1" in log.read_text()
+    for d in ["disk0", "disk4"]:
         shutil.rmtree(s.store / d)
+    for key, data in objects:
+        assert s3.get_object(Bucket="degraded", Key=key)["Body"].read() == data, key
+    shutil.rmtree(s.store / "disk5")
     for body in [small, large]:
         with pytest.raises(ClientError) as e:
             s3.put_object(Bucket="degraded", Key="refused", Body=body)
         err = e.value.response
         assert err["ResponseMetadata"]["HTTPStatusCode"] == 503
         assert code(e) == "ServiceUnavailable", err
-        assert all(d in err["Error"]["Message"] for d in ["disk1", "disk4", "disk5"]), err
+        assert all(d in err["Error"]["Message"] for d in ["disk0", "disk4", "disk5"]), err

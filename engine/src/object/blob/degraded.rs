@@ -44,6 +44,14 @@ impl BlobStore {
         matches!(self.fs.exists(&self.layout.disks[shard]), Ok(false))
     }
 
+    /// The disks whose directory is gone, in layout order.
+    pub fn missing_disks(&self) -> Vec<PathBuf> {
+        (0..self.layout.width())
+            .filter(|&i| self.disk_missing(i))
+            .map(|i| self.layout.disks[i].clone())
+            .collect()
+    }
+
     /// Check that a blob's files reach at least K disks; else the error naming the missing
     /// ones.
     pub(super) fn enough_disks(&self, files: &[Option<FileHandle>]) -> Result<(), BlobError> {

@@ -1,0 +1,143 @@
+//! The store's disks while the server runs: a lost disk is said once, and its shards are
+//! rebuilt when it is back — without stopping the server.
+//!
+//! A disk whose directory disappears (pulled, unmounted, deleted) costs no request: GETs read
+//! around it through parity and PUTs are written past it, a shard short
+//! (`engine/src/object/blob/degraded.rs`). What it costs is redundancy, until a scrub rebuilds
+//! the missing shards onto the disk that is at that path again. So the server looks at its disk
+//! directories every `--disk-check` seconds, and:
+//!
+//! - a disk that has gone is logged (a warning, once), with what to do;
+//! - a disk that is back (a replacement mounted, or the directory made again) starts a scrub
+//!   with healing, as does a store whose metadata copies were rebuilt when it opened (a disk
+//!   lost or replaced while the server was stopped);
+//! - with `--scrub-every`, a scrub also runs on that schedule, for the rot no request reads.
+//!
+//! A scrub runs beside requests (each blob is pinned while checked; the engine's `scrub_until`)
+//! on a blocking thread, one at a time, and a stopping server ends it at its next blob.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use seedbed_engine::object::ObjectStore;
+
+/// When the watcher looks, and when it scrubs.
+#[derive(Clone, Copy, Debug)]
+pub struct Schedule {
+    /// How often the watcher wakes: to look at the disk directories if `disks`, and to see
+    /// whether a scrub is due.
+    pub check: Duration,
+    /// Whether the disk directories are looked at.
+    pub disks: bool,
+    /// How often a whole scrub runs regardless (`None`: only when a disk comes back).
+    pub scrub_every: Option<Duration>,
+    /// Scrub once at start (the store's metadata copies were rebuilt when it opened).
+    pub scrub_at_start: bool,
+}
+
+/// Watch the disks until `stop`.
+pub async fn watch(store: Arc<ObjectStore>, schedule: Schedule, mut stop: crate::http::Stop) {
+    let mut tick = tokio::time::interval(schedule.check);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut missing: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut last_scrub = Instant::now();
+    let mut pending = schedule
+        .scrub_at_start
+        .then_some("metadata copies were rebuilt when the store opened");
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        let s = store.clone();
+        let now_missing: BTreeSet<PathBuf> = if schedule.disks {
+            match tokio::task::spawn_blocking(move || s.missing_disks()).await {
+                Ok(m) => m.into_iter().collect(),
+                Err(_) => continue,
+            }
+        } else {
+            BTreeSet::new()
+        };
+        let (k, width) = (store.layout().k, store.layout().width());
+        for gone in now_missing.difference(&missing) {
+            tracing::warn!(
+                disk = %gone.display(),
+                missing = now_missing.len(),
+                "disk directory is gone: GETs read around it through parity, and PUTs are \
+                 written past it (a shard short) while at least {k} of the {width} disks are \
+                 there; replace the disk (or make the directory again) and its shards are \
+                 rebuilt"
+            );
+        }
+        let back: Vec<&PathBuf> = missing.difference(&now_missing).collect();
+        for disk in &back {
+            tracing::info!(disk = %disk.display(), "disk directory is back: rebuilding its shards");
+        }
+        if !back.is_empty() {
+            pending = Some("a disk came back");
+        }
+        missing = now_missing;
+        if pending.is_none()
+            && schedule
+                .scrub_every
+                .is_some_and(|every| last_scrub.elapsed() >= every)
+        {
+            pending = Some("--scrub-every");
+        }
+        let Some(why) = pending.take() else {
+            continue;
+        };
+        last_scrub = Instant::now();
+        if !scrub(&store, why, &mut stop).await {
+            return;
+        }
+    }
+}
+
+/// One scrub with healing, logged; `false` if the server is stopping.
+async fn scrub(store: &Arc<ObjectStore>, why: &'static str, stop: &mut crate::http::Stop) -> bool {
+    let halt = Arc::new(AtomicBool::new(false));
+    let (s, flag) = (store.clone(), halt.clone());
+    let started = Instant::now();
+    let mut pass = tokio::task::spawn_blocking(move || s.scrub_until(true, &mut |_, _| {}, &flag));
+    let done = tokio::select! {
+        r = &mut pass => r,
+        _ = stop.changed() => {
+            halt.store(true, Ordering::Relaxed);
+            let _ = pass.await;
+            return false;
+        }
+    };
+    let secs = started.elapsed().as_secs_f64();
+    match done {
+        Ok(Ok(r)) if r.failures.is_empty() => tracing::info!(
+            why,
+            objects = r.objects,
+            blobs = r.blobs,
+            bytes = r.bytes,
+            bad_blocks = r.bad_blocks,
+            shards_healed = r.files_healed,
+            orphans_removed = r.orphans_removed,
+            metadata_copies_healed = r.meta_copies_healed,
+            secs,
+            "scrub"
+        ),
+        Ok(Ok(r)) => tracing::error!(
+            why,
+            objects = r.objects,
+            blobs = r.blobs,
+            bad_blocks = r.bad_blocks,
+            shards_healed = r.files_healed,
+            unrecoverable = r.failures.len(),
+            failures = ?r.failures,
+            secs,
+            "scrub: objects that parity cannot rebuild"
+        ),
+        Ok(Err(e)) => tracing::warn!(why, error = %e, "scrub failed"),
+        Err(e) => tracing::warn!(why, error = %e, "scrub did not finish"),
+    }
+    true
+}
