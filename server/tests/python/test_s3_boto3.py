@@ -1184,8 +1184,9 @@ def test_puts_go_on_past_a_lost_disk_and_its_return_is_healed_online(fresh_serve
     objects (pack records) and large ones (shard files) go on, written to the disks left, and
     read back exact; the write does not make the lost directory again. The directory made
     again (a replacement disk), the server rebuilds the missing shards by itself (`--disk-check`),
-    so that losing M = 2 other disks afterwards loses nothing. More disks lost than parity
-    covers: PUTs are refused with a 503 ServiceUnavailable naming the missing disks."""
+    and so does a restart after a disk was lost while it was stopped, so that losing M = 2
+    other disks afterwards loses nothing. More disks lost than parity covers: PUTs are refused
+    with a 503 ServiceUnavailable naming the missing disks."""
     import shutil
     from conftest import wait_for
     s = fresh_server("--disk-check", "1")
@@ -1208,6 +1209,16 @@ def test_puts_go_on_past_a_lost_disk_and_its_return_is_healed_online(fresh_serve
     # metadata copy.
     assert wait_for(lambda: "shards_healed=4" in log.read_text(), 20), log.read_text()[-3000:]
     assert "metadata_copies_healed=1" in log.read_text()
+    # A disk lost while the server is stopped: the store's open rebuilds its metadata copy, and
+    # the server scrubs at start.
+    s.stop()
+    shutil.rmtree(s.store / "disk1")
+    s.start()
+    s3 = s.client()
+    at_start = 'why="metadata copies were rebuilt when the store opened"'
+    assert wait_for(lambda: at_start in log.read_text(), 20), log.read_text()[-3000:]
+    line = next(l for l in log.read_text().splitlines() if at_start in l)
+    assert "shards_healed=4" in line, line
     for d in ["disk0", "disk4"]:
         shutil.rmtree(s.store / d)
     for key, data in objects:
