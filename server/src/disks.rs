@@ -18,7 +18,6 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -99,17 +98,13 @@ pub async fn watch(store: Arc<ObjectStore>, schedule: Schedule, mut stop: crate:
 
 /// One scrub with healing, logged; `false` if the server is stopping.
 async fn scrub(store: &Arc<ObjectStore>, why: &'static str, stop: &mut crate::http::Stop) -> bool {
-    let halt = Arc::new(AtomicBool::new(false));
-    let (s, flag) = (store.clone(), halt.clone());
+    let s = store.clone();
     let started = Instant::now();
-    let mut pass = tokio::task::spawn_blocking(move || s.scrub_until(true, &mut |_, _| {}, &flag));
-    let done = tokio::select! {
-        r = &mut pass => r,
-        _ = stop.changed() => {
-            halt.store(true, Ordering::Relaxed);
-            let _ = pass.await;
-            return false;
-        }
+    let Some(done) =
+        crate::http::halting_pass(stop, move |halt| s.scrub_until(true, &mut |_, _| {}, halt))
+            .await
+    else {
+        return false;
     };
     let secs = started.elapsed().as_secs_f64();
     match done {

@@ -29,6 +29,26 @@ use tokio::sync::{watch, Semaphore};
 /// A stop signal shared by listeners: `true` means stop.
 pub type Stop = watch::Receiver<bool>;
 
+/// Run a long pass of the engine's upkeep (lifecycle, scrub) on a blocking thread, handing it
+/// a flag that a stop sets: `None` when the server is stopping (the pass has then ended, at
+/// whatever point it checks the flag next), else what the pass returned.
+pub async fn halting_pass<T: Send + 'static>(
+    stop: &mut Stop,
+    pass: impl FnOnce(&AtomicBool) -> T + Send + 'static,
+) -> Option<Result<T, tokio::task::JoinError>> {
+    let halt = Arc::new(AtomicBool::new(false));
+    let flag = halt.clone();
+    let mut task = tokio::task::spawn_blocking(move || pass(&flag));
+    tokio::select! {
+        r = &mut task => Some(r),
+        _ = stop.changed() => {
+            halt.store(true, Ordering::Relaxed);
+            let _ = task.await;
+            None
+        }
+    }
+}
+
 /// Serve HTTP/1.1 on `listener` until `stop` turns true, at most `max_connections` at a time,
 /// calling `handle(peer, request)` for each request. Returns when every connection has
 /// closed (or `drain` has passed since the stop).

@@ -292,24 +292,19 @@ pub async fn run_pass(
 ) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let halt = Arc::new(std::sync::atomic::AtomicBool::new(false));
     loop {
         tokio::select! {
             _ = tick.tick() => {}
             _ = stop.changed() => return,
         }
-        let (s, flag, logs) = (store.clone(), halt.clone(), logs.clone());
-        let mut pass = tokio::task::spawn_blocking(move || {
-            s.apply_lifecycle_observed(s.clock_ms(), day, &flag, &|d| log_removal(&logs, d))
-        });
+        let (s, logs) = (store.clone(), logs.clone());
         // A stop asked for mid-pass ends the pass at its next key, not at its end.
-        let done = tokio::select! {
-            r = &mut pass => r,
-            _ = stop.changed() => {
-                halt.store(true, std::sync::atomic::Ordering::Relaxed);
-                let _ = pass.await;
-                return;
-            }
+        let Some(done) = crate::http::halting_pass(&mut stop, move |halt| {
+            s.apply_lifecycle_observed(s.clock_ms(), day, halt, &|d| log_removal(&logs, d))
+        })
+        .await
+        else {
+            return;
         };
         match done {
             Ok(Ok(r)) => {
