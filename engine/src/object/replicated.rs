@@ -4,7 +4,9 @@
 //!
 //! - **Writes** go to every live copy (concurrently on a real disk); a commit is acknowledged
 //!   when at least `quorum` copies (K by default: every copy but M) have it durably. A copy that
-//!   fails a write is taken out of service until it is rebuilt — it may lack that commit.
+//!   fails a write is taken out of service until it is rebuilt — it may lack that commit — and
+//!   so is one whose directory is gone when a group of commits starts (its disk lost under the
+//!   running store: its open files would take the commits and count toward the quorum).
 //! - **Reads** come from the first live copy; the LSM checks every block's CRC, and when a read
 //!   fails the next copy answers (the copy stays in service: the error may be passing; scrub
 //!   finds a copy that stays bad).
@@ -134,6 +136,9 @@ pub struct OpenReport {
 fn meta_u32(n: usize) -> u32 {
     u32::try_from(n).expect("a metadata commit's keys, records and counts are far below 4 GiB")
 }
+
+/// Why a copy whose directory was deleted under the running store is out of service.
+const DIR_GONE: &str = "its directory is gone (deleted while the store ran)";
 
 /// A commit's operations: puts (`Some`) and deletes (`None`).
 pub type Ops = Vec<(Vec<u8>, Option<Vec<u8>>)>;
@@ -538,10 +543,7 @@ impl ReplicatedMeta {
             if !matches!(self.fs.exists(&self.dirs[i]), Ok(false)) {
                 live.push((i, copy));
             } else {
-                bad.push((
-                    i,
-                    "its directory is gone (deleted while the store ran)".into(),
-                ));
+                bad.push((i, DIR_GONE.into()));
             }
         }
         let Some((_, src)) = live.first().cloned() else {
@@ -722,7 +724,21 @@ impl ReplicatedMeta {
         let mut all = ops;
         all.push((MSEQ_KEY.to_vec(), Some(next.to_be_bytes().to_vec())));
         all.push((MLAST_KEY.to_vec(), Some(last)));
-        let live = self.live();
+        // A copy whose directory was deleted under the running store (its disk lost) would
+        // take this commit into files nobody can open again and still count toward the
+        // quorum: out of service it goes, until scrub rebuilds it on the disk as it is then.
+        // One look per copy per group of commits; a failed look proves nothing.
+        let live: Vec<(usize, Arc<dyn MetaStore>)> = self
+            .live()
+            .into_iter()
+            .filter(|(i, _)| {
+                let gone = matches!(self.fs.exists(&self.dirs[*i]), Ok(false));
+                if gone {
+                    self.set_down(*i, DIR_GONE.into());
+                }
+                !gone
+            })
+            .collect();
         let results: Vec<Result<(), MetaError>> =
             if self.fs.kind() == BackendKind::Sim || live.len() < 2 {
                 live.iter()
