@@ -833,6 +833,11 @@ mod tests {
             )
         });
         let dirs = ["/a", "/b", "/c"].map(PathBuf::from).to_vec();
+        // The dying disks are there (a copy whose directory is gone is taken out before it is
+        // asked to write).
+        for f in failing {
+            fs.create_dir_all(Path::new(f)).unwrap();
+        }
         ReplicatedMeta::open(fs, dirs, 2, opener).unwrap().0
     }
 
