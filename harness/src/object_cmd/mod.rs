@@ -120,8 +120,10 @@ pub fn open_store(fs: FsHandle, dir: &Path) -> anyhow::Result<ObjectStore> {
     }
     for d in &report.rebuilt {
         eprintln!(
-            "metadata: {} was behind or empty; rebuilt from a current copy",
-            d.display()
+            "metadata: {} was behind or empty; rebuilt from a current copy (if its disk was \
+             lost or replaced, `seedbed object --store {} scrub` rebuilds the disk's shards too)",
+            d.display(),
+            dir.display()
         );
     }
     for (d, why) in &report.down {
