@@ -292,7 +292,7 @@ pub enum ObjectError {
     },
     /// The shard layer failed outside a data loss of one object (a shard file that cannot be
     /// created, a sink that stopped taking bytes, ...).
-    #[error("InternalError: {0}")]
+    #[error("{code}: {0}", code = .0.code())]
     Blob(#[source] Box<BlobError>),
     /// A broken invariant in the store's own records (a data id that does not parse, a
     /// segment that vanished).

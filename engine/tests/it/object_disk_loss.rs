@@ -142,7 +142,7 @@ fn disks_lost_under_an_open_store_are_not_read_through_kept_handles() {
     assert_eq!((err.code(), err.http_status()), ("ServiceUnavailable", 503));
     let msg = err.to_string();
     assert!(
-        msg.contains("only 3 of the 6 disks")
+        msg.starts_with("ServiceUnavailable: only 3 of the 6 disks")
             && ["disk0", "disk1", "disk2"].iter().all(|d| msg.contains(d)),
         "{msg}"
     );

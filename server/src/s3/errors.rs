@@ -155,6 +155,8 @@ pub fn from_object(e: &ObjectError) -> S3Error {
     }
     if e.is_no_space() {
         tracing::warn!(error = %e, "disk full");
+    } else if e.is_too_few_disks() {
+        tracing::warn!(error = %e, "too many disks missing to write");
     } else if e.is_store_failure() || matches!(e, ObjectError::DataLoss { .. }) {
         tracing::error!(error = %e, "internal error");
     }

@@ -187,6 +187,17 @@ pub enum BlobError {
     },
 }
 
+impl BlobError {
+    /// The S3 error code of a store error made of this one: `ServiceUnavailable` when too
+    /// many disks are missing to write (it passes once they are back), else `InternalError`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            BlobError::TooFewDisks { .. } => "ServiceUnavailable",
+            _ => "InternalError",
+        }
+    }
+}
+
 /// Digests of a blob's content, computed while writing it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BlobDigest {
