@@ -1127,6 +1127,7 @@ impl BlobStore {
     /// anew), a crash mid-way leaves each shard with the old or the new one (the CRC tells).
     pub fn write_description(&self, id: &DataId, size: u64, json: &[u8]) -> Result<(), BlobError> {
         self.write_description_inner(id, size, json, true, self.layout.k)
+            .map(|_| ())
     }
 
     /// Write the description of a blob just written without a sync, then (if `sync`) make
@@ -1143,11 +1144,10 @@ impl BlobStore {
         // Every shard that is there must take it: a shard whose description write failed
         // would not be synced, and its data (written unsynced) not made durable either. Only
         // a shard on a disk that is gone may be absent (`degraded.rs`).
-        self.write_description_inner(id, size, json, sync, self.layout.width())?;
+        let files = self.write_description_inner(id, size, json, sync, self.layout.width())?;
         if sync && id.pack_place().is_none() {
-            let dirs: Vec<_> = (0..self.layout.width())
-                .filter(|&i| !self.disk_missing(i))
-                .map(|i| self.shard_dir(i, id))
+            let dirs: Vec<_> = degraded::present(&files, 0..)
+                .map(|(_, i)| self.shard_dir(i, id))
                 .collect();
             crate::io::sync_dirs(&*self.fs, &dirs)?;
         }
@@ -1161,7 +1161,7 @@ impl BlobStore {
         json: &[u8],
         sync: bool,
         at_least: usize,
-    ) -> Result<(), BlobError> {
+    ) -> Result<degraded::ShardSet, BlobError> {
         let section = Description::encode(json);
         let mut files = Vec::with_capacity(self.layout.width());
         let mut why = Vec::new();
@@ -1206,7 +1206,7 @@ impl BlobStore {
                 detail: why.join("; "),
             });
         }
-        Ok(())
+        Ok(files)
     }
 
     /// A blob's description: the JSON from every shard whose section verifies (each `Err` says
