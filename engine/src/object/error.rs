@@ -330,9 +330,6 @@ impl ObjectError {
         if self.is_no_space() {
             return "InsufficientStorage";
         }
-        if self.is_too_few_disks() {
-            return "ServiceUnavailable";
-        }
         match self {
             ObjectError::NoSuchBucket(_) => "NoSuchBucket",
             ObjectError::BucketAlreadyExists(_) => "BucketAlreadyOwnedByYou",
@@ -392,8 +389,9 @@ impl ObjectError {
             | ObjectError::OpenMetadata { .. }
             | ObjectError::DescriptionNotWritten { .. }
             | ObjectError::Io(_)
-            | ObjectError::Blob(_)
             | ObjectError::Internal(_) => "InternalError",
+            // `ServiceUnavailable` when too many disks are missing to write, as its text says.
+            ObjectError::Blob(b) => b.code(),
         }
     }
 

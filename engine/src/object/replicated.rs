@@ -262,6 +262,12 @@ impl ReplicatedMeta {
             .collect()
     }
 
+    /// Whether copy `i`'s directory is gone: only when the file system says so, since a failed
+    /// look proves nothing.
+    fn dir_gone(&self, i: usize) -> bool {
+        matches!(self.fs.exists(&self.dirs[i]), Ok(false))
+    }
+
     fn set_down(&self, i: usize, why: String) {
         self.slots.write().unwrap_or_else(|p| p.into_inner())[i] = Slot::Down(why);
     }
@@ -539,11 +545,10 @@ impl ReplicatedMeta {
         let mut bad: Vec<(usize, String)> = Vec::new();
         let mut live = Vec::new();
         for (i, copy) in self.live() {
-            // Gone only when the file system says so; a failed look proves nothing.
-            if !matches!(self.fs.exists(&self.dirs[i]), Ok(false)) {
-                live.push((i, copy));
-            } else {
+            if self.dir_gone(i) {
                 bad.push((i, DIR_GONE.into()));
+            } else {
+                live.push((i, copy));
             }
         }
         let Some((_, src)) = live.first().cloned() else {
@@ -727,18 +732,15 @@ impl ReplicatedMeta {
         // A copy whose directory was deleted under the running store (its disk lost) would
         // take this commit into files nobody can open again and still count toward the
         // quorum: out of service it goes, until scrub rebuilds it on the disk as it is then.
-        // One look per copy per group of commits; a failed look proves nothing.
-        let live: Vec<(usize, Arc<dyn MetaStore>)> = self
-            .live()
-            .into_iter()
-            .filter(|(i, _)| {
-                let gone = matches!(self.fs.exists(&self.dirs[*i]), Ok(false));
-                if gone {
-                    self.set_down(*i, DIR_GONE.into());
-                }
-                !gone
-            })
-            .collect();
+        // One look per copy per group of commits.
+        let mut live = self.live();
+        live.retain(|&(i, _)| {
+            let gone = self.dir_gone(i);
+            if gone {
+                self.set_down(i, DIR_GONE.into());
+            }
+            !gone
+        });
         let results: Vec<Result<(), MetaError>> =
             if self.fs.kind() == BackendKind::Sim || live.len() < 2 {
                 live.iter()
