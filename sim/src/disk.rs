@@ -34,6 +34,7 @@ pub fn sim_faults(f: &DiskFaults) -> SimFaults {
         torn_write: f.torn_write,
         sync_eio: f.sync_eio,
         capacity_bytes: f.capacity_kib.map(|k| k.saturating_mul(1024)),
+        dead_dirs: Vec::new(),
         crash: SimCrash {
             keep_write: f.crash_keep,
             tear_write: f.crash_tear,

@@ -117,8 +117,35 @@ impl IoError {
         IoError::Os {
             op,
             path: path.to_path_buf(),
-            source: std::io::Error::other(format!("input/output error (EIO): {detail}")),
+            source: std::io::Error::other(Eio(format!("input/output error (EIO): {detail}"))),
         }
+    }
+
+    /// True when the error says the device or its file system failed the request — EIO, a
+    /// file system gone read-only after errors (EROFS) or found corrupt (EUCLEAN), a device
+    /// that went away (ENXIO, ENODEV), a network or FUSE mount whose server is gone (ENOTCONN,
+    /// ESTALE) — and not the request or the process (a full disk, a bad offset, too many open
+    /// files). The object store writes past a disk failing this way (`object/blob/degraded.rs`)
+    /// and never past the others, which would fail on every disk alike.
+    pub fn is_device_failure(&self) -> bool {
+        let IoError::Os { source, .. } = self else {
+            return false;
+        };
+        if source.get_ref().is_some_and(|e| e.is::<Eio>()) {
+            return true;
+        }
+        matches!(
+            source.raw_os_error(),
+            Some(
+                libc::EIO
+                    | libc::EROFS
+                    | libc::EUCLEAN
+                    | libc::ENXIO
+                    | libc::ENODEV
+                    | libc::ENOTCONN
+                    | libc::ESTALE
+            )
+        )
     }
 
     /// True for "no such file or directory".
@@ -129,5 +156,62 @@ impl IoError {
     /// True for "file exists" (a `create_new` open of a taken name).
     pub fn is_already_exists(&self) -> bool {
         matches!(self, IoError::AlreadyExists { .. })
+    }
+}
+
+/// An injected or reported EIO ([`IoError::eio`]), told apart from other errors without an OS
+/// error number by [`IoError::is_device_failure`].
+#[derive(Debug)]
+struct Eio(String);
+
+impl std::fmt::Display for Eio {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Eio {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn os(errno: i32) -> IoError {
+        IoError::from_os(
+            "write",
+            Path::new("/d/f"),
+            std::io::Error::from_raw_os_error(errno),
+        )
+    }
+
+    #[test]
+    fn a_failing_device_is_told_from_a_full_disk_and_from_the_process() {
+        for errno in [
+            libc::EIO,
+            libc::EROFS,
+            libc::EUCLEAN,
+            libc::ENODEV,
+            libc::ESTALE,
+        ] {
+            assert!(os(errno).is_device_failure(), "errno {errno}");
+        }
+        assert!(IoError::eio("sync_data", Path::new("/d/f"), "injected").is_device_failure());
+        // Full, a bad request, the process's own limits, a missing file: not the device's.
+        for errno in [
+            libc::ENOSPC,
+            libc::EINVAL,
+            libc::EMFILE,
+            libc::EBADF,
+            libc::ENOENT,
+        ] {
+            assert!(!os(errno).is_device_failure(), "errno {errno}");
+        }
+        assert!(!IoError::invalid("write", Path::new("/d/f"), "misaligned").is_device_failure());
+        // The injected EIO still reads as before.
+        let e = IoError::eio("sync_data", Path::new("/d/f"), "injected");
+        assert_eq!(
+            e.to_string(),
+            "sync_data /d/f: input/output error (EIO): injected"
+        );
     }
 }

@@ -426,6 +426,18 @@ pub fn sync_data_all(fs: &dyn Fs, files: &[&dyn File]) -> Result<()> {
     in_parallel(fs, files, |f| f.sync_data())
 }
 
+/// [`sync_data_all`] with each file's own result, in order: for a caller that can go on
+/// without some of them (the object store, past a failing disk).
+pub fn sync_data_each(fs: &dyn Fs, files: &[&dyn File]) -> Vec<Result<()>> {
+    each_in_parallel(fs, files, |f| f.sync_data())
+}
+
+/// `sync_dir` every directory, concurrently on a real disk, each with its own result, in
+/// order (no duplicates are merged: the caller gives each once).
+pub fn sync_dirs_each(fs: &dyn Fs, dirs: &[PathBuf]) -> Vec<Result<()>> {
+    each_in_parallel(fs, dirs, |d| fs.sync_dir(d))
+}
+
 /// Run a batch with its requests in flight together. `uring` does that in its own `submit`
 /// (one submission); the `std` backend's `submit` runs requests one after another, which for
 /// direct reads (no read-ahead to hide it) is one device round trip after another — so here
@@ -458,12 +470,19 @@ fn in_parallel<T: Sync>(
     items: &[T],
     op: impl Fn(&T) -> Result<()> + Sync,
 ) -> Result<()> {
+    each_in_parallel(fs, items, op).into_iter().collect()
+}
+
+/// [`in_parallel`], every item's result in item order.
+fn each_in_parallel<T: Sync>(
+    fs: &dyn Fs,
+    items: &[T],
+    op: impl Fn(&T) -> Result<()> + Sync,
+) -> Vec<Result<()>> {
     if fs.kind() == BackendKind::Sim || items.len() < 2 {
-        let results: Vec<Result<()>> = items.iter().map(&op).collect();
-        return results.into_iter().collect();
+        return items.iter().map(&op).collect();
     }
-    let results = crate::parallel::run_indexed(items.len(), |i| op(&items[i]));
-    results.into_iter().collect()
+    crate::parallel::run_indexed(items.len(), |i| op(&items[i]))
 }
 
 /// Write a whole file durably: create, write, sync the file, sync its parent directory.

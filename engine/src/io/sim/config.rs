@@ -44,6 +44,12 @@ pub struct SimFaults {
     /// Writes that would make the live files' bytes exceed this fail with ENOSPC (nothing
     /// written). `None` = unlimited.
     pub capacity_bytes: Option<u64>,
+    /// Directories whose disk has died: every operation on a path under one of them (open,
+    /// create, read, write, sync, list, rename, remove) fails with EIO, while the directory
+    /// itself still looks present ([`crate::io::Fs::exists`] answers). What a disk that fails
+    /// under a mounted file system looks like to the process using it — as against one whose
+    /// directory is gone. An object store's disk directories are the natural ones to list.
+    pub dead_dirs: Vec<std::path::PathBuf>,
     /// What [`super::SimFs::crash`] does to state that was never synced.
     pub crash: SimCrash,
 }
@@ -65,6 +71,7 @@ impl SimFaults {
             torn_write: p,
             sync_eio: p,
             capacity_bytes: None,
+            dead_dirs: Vec::new(),
             crash: SimCrash::default(),
         }
     }
@@ -77,6 +84,7 @@ impl SimFaults {
             || self.torn_write > 0.0
             || self.sync_eio > 0.0
             || self.capacity_bytes.is_some()
+            || !self.dead_dirs.is_empty()
     }
 
     /// The same faults with every probability clamped into `0..=1`.
@@ -88,6 +96,7 @@ impl SimFaults {
             torn_write: clamp_probability(self.torn_write),
             sync_eio: clamp_probability(self.sync_eio),
             capacity_bytes: self.capacity_bytes,
+            dead_dirs: self.dead_dirs.clone(),
             crash: self.crash.clamped(),
         }
     }

@@ -219,6 +219,15 @@ impl Disk {
         )
     }
 
+    /// EIO if `path` is on a dead disk (`SimFaults::dead_dirs`).
+    fn check_dead(&mut self, op: &'static str, path: &Path) -> Result<()> {
+        if self.faults.dead_dirs.iter().any(|d| path.starts_with(d)) {
+            self.stats.faults.dead_disk_ops += 1;
+            return Err(self.eio(op, path, "dead disk"));
+        }
+        Ok(())
+    }
+
     /// Refuse a handle from before the last crash, or whose file is gone.
     fn check_alive(&self, op: &'static str, h: &HandleInfo) -> Result<()> {
         if h.epoch != self.epoch {
@@ -248,6 +257,7 @@ impl Disk {
         opts.validate(path)?;
         self.stats.metadata_ops += 1;
         self.charge(OpClass::Metadata, 0);
+        self.check_dead("open", path)?;
         let inode = match self.ns.lookup("open", path)? {
             Some(_) if opts.create_new => return Err(errno("open", path, libc::EEXIST)),
             Some(id) if self.ns.is_dir(id) => return Err(errno("open", path, libc::EISDIR)),
@@ -293,30 +303,36 @@ impl Disk {
     pub fn create_dir_all(&mut self, path: &Path) -> Result<()> {
         self.stats.metadata_ops += 1;
         self.charge(OpClass::Metadata, 0);
+        self.check_dead("create_dir_all", path)?;
         self.ns.create_dir_all("create_dir_all", path)
     }
 
     pub fn remove_file(&mut self, path: &Path) -> Result<()> {
         self.stats.metadata_ops += 1;
         self.charge(OpClass::Metadata, 0);
+        self.check_dead("remove_file", path)?;
         self.ns.remove_file("remove_file", path)
     }
 
     pub fn remove_dir(&mut self, path: &Path) -> Result<()> {
         self.stats.metadata_ops += 1;
         self.charge(OpClass::Metadata, 0);
+        self.check_dead("remove_dir", path)?;
         self.ns.remove_dir("remove_dir", path)
     }
 
     pub fn rename(&mut self, from: &Path, to: &Path) -> Result<()> {
         self.stats.metadata_ops += 1;
         self.charge(OpClass::Metadata, 0);
+        self.check_dead("rename", from)?;
+        self.check_dead("rename", to)?;
         self.ns.rename("rename", from, to)
     }
 
     pub fn list(&mut self, dir: &Path) -> Result<Vec<String>> {
         self.stats.metadata_ops += 1;
         self.charge(OpClass::Metadata, 0);
+        self.check_dead("list", dir)?;
         self.ns.list("list", dir)
     }
 
@@ -341,6 +357,7 @@ impl Disk {
         }
         self.stats.dir_syncs += 1;
         self.charge(OpClass::Sync, 0);
+        self.check_dead(op, path)?;
         self.label_faults(path);
         if self.fault_rng.chance(self.faults.sync_eio) {
             self.stats.faults.sync_eios += 1;
@@ -369,6 +386,7 @@ impl Disk {
         if charge {
             self.charge(OpClass::Read, buf.len() as u64);
         }
+        self.check_dead(op, &h.path)?;
         self.label_faults(&h.path);
         if self.fault_rng.chance(self.faults.read_eio) {
             self.stats.faults.read_eios += 1;
@@ -416,6 +434,7 @@ impl Disk {
         if charge {
             self.charge(OpClass::Write, buf.len() as u64);
         }
+        self.check_dead(op, &h.path)?;
         if let Some(capacity) = self.faults.capacity_bytes {
             if end > len && self.ns.live_bytes(&self.pinned()) + (end - len) > capacity {
                 self.stats.faults.enospc += 1;
@@ -473,6 +492,7 @@ impl Disk {
         check_size(op, &h.path, Some(new_len))?;
         self.stats.writes += 1;
         self.charge(OpClass::Write, 0);
+        self.check_dead(op, &h.path)?;
         let len = self.ns.file(h.inode).expect("checked alive").len();
         if let Some(capacity) = self.faults.capacity_bytes {
             if new_len > len && self.ns.live_bytes(&self.pinned()) + (new_len - len) > capacity {
@@ -498,6 +518,7 @@ impl Disk {
         self.check_alive(op, h)?;
         self.stats.file_syncs += 1;
         self.charge(OpClass::Sync, 0);
+        self.check_dead(op, &h.path)?;
         self.label_faults(&h.path);
         if self.fault_rng.chance(self.faults.sync_eio) {
             self.stats.faults.sync_eios += 1;

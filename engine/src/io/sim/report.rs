@@ -20,6 +20,9 @@ pub struct FaultCounts {
     pub sync_eios: u64,
     /// Writes refused because the disk was full.
     pub enospc: u64,
+    /// Operations failed with EIO because their path is on a dead disk
+    /// (`SimFaults::dead_dirs`).
+    pub dead_disk_ops: u64,
 }
 
 impl FaultCounts {
@@ -31,6 +34,7 @@ impl FaultCounts {
             + self.torn_writes
             + self.sync_eios
             + self.enospc
+            + self.dead_disk_ops
     }
 }
 
