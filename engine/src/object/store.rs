@@ -325,6 +325,13 @@ impl ObjectStore {
         self.blobs.missing_disks()
     }
 
+    /// The disks that failed a shard's write since the last call, with how many shards they
+    /// cost: writes went on without them (`blob/degraded.rs`), and scrub puts the shards back
+    /// once the disk works.
+    pub fn disk_failures(&self) -> Vec<crate::object::blob::DiskFailure> {
+        self.blobs.disk_failures()
+    }
+
     /// The file system the store runs on.
     pub fn fs(&self) -> &FsHandle {
         &self.fs

@@ -9,22 +9,46 @@
 //! and every GET before that rebuilds the missing shards' bytes from parity. MinIO's erasure
 //! sets do the same (their write quorum is K, K + 1 when K = M).
 //!
-//! Only a **missing disk directory** makes a shard absent: the disk was removed, unmounted or
-//! deleted. Any other failure — a disk that is there but fails its I/O, a full one — fails the
-//! write as before, with nothing half-written: a disk that answers with errors is not one to
-//! guess about, and a full disk is the space reserve's business (`space.rs`). A blob is never
-//! written onto a disk directory re-created by the write itself (a mount point whose disk is
-//! gone would take it on the wrong file system); scrub makes it and writes it whole (and opening
-//! the store makes it for the disk's metadata copy).
+//! Two things make a shard absent:
+//!
+//! - **A missing disk directory**: the disk was removed, unmounted or deleted. A blob is never
+//!   written onto a disk directory re-created by the write itself (a mount point whose disk is
+//!   gone would take it on the wrong file system); scrub makes it and writes it whole (and
+//!   opening the store makes it for the disk's metadata copy).
+//! - **A disk that fails the shard's I/O** ([`crate::io::IoError::is_device_failure`]: EIO, a
+//!   file system gone read-only after errors, a device gone away): the shard is dropped from
+//!   the blob where it failed — at its file's creation, any block write, or its `fdatasync` —
+//!   and its file removed if the blob has files of its own (best effort: the disk may refuse
+//!   that too; a GET then finds the shard's CRCs wrong and rebuilds it, as for any rot). After
+//!   a failed `fdatasync` the file's contents are unknown (the kernel may have dropped the
+//!   pages it could not write: "fsyncgate"), so the shard is not counted whatever a retry says.
+//!   A pack whose file failed takes no more records; the next pack is made on the disks that
+//!   take a file (`pack.rs`). The metadata side does the same with a copy whose commit fails
+//!   (`replicated.rs`).
+//!
+//! Any other failure fails the write as before, with nothing half-written: a full disk is the
+//! space reserve's business (`space.rs`), and a bad request or too many open files would fail
+//! on every disk alike.
 
 use std::path::PathBuf;
 
-use super::{BlobError, BlobStore};
+use super::{BlobError, BlobStore, DataId};
 use crate::io::{File, FileHandle};
 
 /// The files a blob is written to, one per shard in shard order: `None` where the shard's
 /// disk was missing when the blob's files were made.
 pub(super) type ShardSet = Vec<Option<FileHandle>>;
+
+/// A disk that failed writes, as [`BlobStore::disk_failures`] reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DiskFailure {
+    /// The disk's directory.
+    pub disk: PathBuf,
+    /// Shards written without it since the last report.
+    pub shards: u64,
+    /// The last error it gave.
+    pub last_error: String,
+}
 
 /// Each file that is there, with the item of the same shard, in shard order.
 pub(super) fn present<T>(
@@ -37,7 +61,101 @@ pub(super) fn present<T>(
         .filter_map(|(f, t)| f.as_deref().map(|f| (f, t)))
 }
 
+/// The shard indices [`present`] yields items for, in the same order.
+pub(super) fn present_shards(files: &[Option<FileHandle>]) -> Vec<usize> {
+    (0..files.len()).filter(|&i| files[i].is_some()).collect()
+}
+
 impl BlobStore {
+    /// Settle a batch of requests to shards `shards` (in order) of blob `id`: a shard whose
+    /// disk failed its request is dropped from `files` (and its file removed, if the blob has
+    /// files of its own), as long as K shards are left; any other error fails the write, as
+    /// does a device failure that leaves fewer than K.
+    pub(super) fn settle<T>(
+        &self,
+        id: &DataId,
+        files: &mut ShardSet,
+        shards: &[usize],
+        results: Vec<crate::io::Result<T>>,
+    ) -> Result<(), BlobError> {
+        debug_assert_eq!(shards.len(), results.len());
+        let mut first = None;
+        for (&i, r) in shards.iter().zip(results) {
+            match r {
+                Ok(_) => {}
+                Err(e) if e.is_device_failure() => {
+                    self.drop_shard(id, files, i, &e.to_string());
+                    first.get_or_insert(e);
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        match first {
+            Some(e) if files.iter().flatten().count() < self.layout.k => Err(e.into()),
+            _ => Ok(()),
+        }
+    }
+
+    /// Remember which shards of blob `id`, just written, are absent, for its description.
+    pub(super) fn note_absent_shards(&self, id: &DataId, files: &[Option<FileHandle>]) {
+        let mask = files
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.is_none())
+            .fold(0u32, |m, (i, _)| m | 1 << i);
+        if mask != 0 {
+            let mut absent = self.absent_shards.lock().unwrap_or_else(|p| p.into_inner());
+            absent.insert(*id, mask);
+        }
+    }
+
+    /// The shards of blob `id` its write went on without (bit `i`: shard `i`), forgotten.
+    pub(super) fn take_absent_shards(&self, id: &DataId) -> u32 {
+        let mut absent = self.absent_shards.lock().unwrap_or_else(|p| p.into_inner());
+        if absent.is_empty() {
+            return 0;
+        }
+        absent.remove(id).unwrap_or(0)
+    }
+
+    /// Take shard `shard` out of blob `id` after its disk failed `why`.
+    pub(super) fn drop_shard(&self, id: &DataId, files: &mut ShardSet, shard: usize, why: &str) {
+        if files[shard].take().is_none() {
+            return;
+        }
+        self.note_disk_failure(shard, why);
+        match id.pack_place() {
+            Some(place) => self.pack_sync(place.pack).fail_file(shard, why.to_owned()),
+            None => {
+                let _ = self.fs.remove_file(&self.shard_path(id, shard));
+            }
+        }
+    }
+
+    /// Count a shard dropped because disk `shard` failed `why`, for [`BlobStore::disk_failures`].
+    pub(super) fn note_disk_failure(&self, shard: usize, why: &str) {
+        let mut failures = self.disk_failures.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = failures.entry(shard).or_insert_with(|| (0, String::new()));
+        entry.0 += 1;
+        entry.1 = why.to_owned();
+    }
+
+    /// The disks that failed a write since the last call, with how many shards each cost and
+    /// the last error: shards that writes went on without (this module's docs). A server logs
+    /// them; scrub puts the shards back once the disk works.
+    pub fn disk_failures(&self) -> Vec<DiskFailure> {
+        let taken =
+            std::mem::take(&mut *self.disk_failures.lock().unwrap_or_else(|p| p.into_inner()));
+        taken
+            .into_iter()
+            .map(|(i, (shards, last_error))| DiskFailure {
+                disk: self.layout.disks[i].clone(),
+                shards,
+                last_error,
+            })
+            .collect()
+    }
+
     /// Whether disk `shard`'s directory is gone (removed or unmounted while the store runs).
     /// A directory that cannot even be looked at counts as there: its error is the write's.
     pub(super) fn disk_missing(&self, shard: usize) -> bool {
@@ -59,17 +177,25 @@ impl BlobStore {
         if reached >= self.layout.k {
             return Ok(());
         }
-        let missing: Vec<PathBuf> = files
+        let failures = self.disk_failures.lock().unwrap_or_else(|p| p.into_inner());
+        let absent: Vec<String> = files
             .iter()
             .enumerate()
             .filter(|(_, f)| f.is_none())
-            .map(|(i, _)| self.layout.disks[i].clone())
+            .map(|(i, _)| {
+                let disk = self.layout.disks[i].display();
+                match failures.get(&i) {
+                    _ if self.disk_missing(i) => format!("{disk} (its directory is gone)"),
+                    Some((_, why)) => format!("{disk} (failing: {why})"),
+                    None => format!("{disk} (failing)"),
+                }
+            })
             .collect();
         Err(BlobError::TooFewDisks {
             reached,
             width: self.layout.width(),
             needed: self.layout.k,
-            missing,
+            absent,
         })
     }
 }

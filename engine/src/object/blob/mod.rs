@@ -54,6 +54,7 @@ mod pack_sync;
 mod pipeline;
 mod write;
 
+pub use degraded::DiskFailure;
 pub use pack::{PackPlace, DESC_SLOT_MIN, PACK_BLOB_MAX, PACK_LIMIT};
 pub use pipeline::PipelineStats;
 
@@ -144,21 +145,21 @@ pub enum BlobError {
         /// Each failed shard and why.
         detail: String,
     },
-    /// Fewer than K disks are there to take the blob's shards (`degraded.rs`): nothing was
-    /// written.
+    /// Fewer than K disks are there, or working, to take the blob's shards (`degraded.rs`):
+    /// nothing was written.
     #[error(
         "only {reached} of the {width} disks can take a shard, fewer than the {needed} a write \
-         needs; missing: {}", missing.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+         needs; absent: {}", absent.join(", ")
     )]
     TooFewDisks {
-        /// Disks there.
+        /// Disks that took their shard.
         reached: usize,
         /// K + M.
         width: usize,
         /// K.
         needed: usize,
-        /// The missing disks' directories.
-        missing: Vec<PathBuf>,
+        /// Each absent disk's directory and why: gone, or failing (with its last error).
+        absent: Vec<String>,
     },
     /// A description longer than the slot its pack record reserved for it.
     #[error(
@@ -241,6 +242,14 @@ pub struct BlobStore {
     packs: Mutex<pack::Packing>,
     /// Each pack's group sync (see `pack_sync.rs`), made on first use.
     pack_syncs: Mutex<BTreeMap<u32, Arc<pack_sync::PackSync>>>,
+    /// Disks that failed a shard's write since the last report, by index: shards dropped and
+    /// the last error (`degraded.rs`).
+    disk_failures: Mutex<BTreeMap<usize, (u64, String)>>,
+    /// Blobs just written without some of their shards (bit `i`: shard `i` absent), until
+    /// their description is written: a file of an absent shard may still be there (a pack
+    /// made without a failing disk still has its file there; a dropped shard file its disk
+    /// would not remove) and must neither take the description nor count (`degraded.rs`).
+    absent_shards: Mutex<BTreeMap<DataId, u32>>,
     /// Bytes a pack takes before the next is started.
     pack_limit: u64,
     /// Where pipelined PUTs spent their time (see `pipeline.rs`).
@@ -314,6 +323,8 @@ impl BlobStore {
             durable_fanouts: Mutex::new(BTreeSet::new()),
             packs: Mutex::new(pack::Packing::Unopened),
             pack_syncs: Mutex::new(BTreeMap::new()),
+            disk_failures: Mutex::new(BTreeMap::new()),
+            absent_shards: Mutex::new(BTreeMap::new()),
             pack_limit: PACK_LIMIT,
             stats: Mutex::new(PipelineStats::default()),
             direct_reads: AtomicBool::new(true),
@@ -1143,7 +1154,7 @@ impl BlobStore {
     ) -> Result<(), BlobError> {
         // Every shard that is there must take it: a shard whose description write failed
         // would not be synced, and its data (written unsynced) not made durable either. Only
-        // a shard on a disk that is gone may be absent (`degraded.rs`).
+        // a shard on a disk that is gone or fails may be absent (`degraded.rs`).
         let files = self.write_description_inner(id, size, json, sync, self.layout.width())?;
         if sync && id.pack_place().is_none() {
             let dirs: Vec<_> = degraded::present(&files, 0..)
@@ -1165,8 +1176,10 @@ impl BlobStore {
         let section = Description::encode(json);
         let mut files = Vec::with_capacity(self.layout.width());
         let mut why = Vec::new();
-        // Shards on a disk that is gone are absent, not failed: a blob written past a lost
-        // disk has none there (`degraded.rs`); K is still the least it takes.
+        let not_written = self.take_absent_shards(id);
+        // Shards on a disk that is gone or fails are absent, not failed: a blob written past
+        // such a disk has none there (`degraded.rs`) — nor, in files of its own, a file where
+        // its write dropped the shard. K is still the least it takes.
         let mut absent = 0;
         for i in 0..self.layout.width() {
             let (path, at, room) = self.desc_place(id, size, i);
@@ -1178,6 +1191,11 @@ impl BlobStore {
                     });
                 }
             }
+            if not_written & (1 << i) != 0 {
+                absent += 1;
+                files.push(None);
+                continue;
+            }
             let written = self
                 .fs
                 .open(&path, OpenOptions::read_write())
@@ -1185,7 +1203,11 @@ impl BlobStore {
             match written {
                 Ok(f) => files.push(Some(f)),
                 Err(e) => {
-                    if self.disk_missing(i) {
+                    let dropped = e.is_not_found() && id.pack_place().is_none();
+                    if e.is_device_failure() {
+                        self.note_disk_failure(i, &e.to_string());
+                    }
+                    if dropped || e.is_device_failure() || self.disk_missing(i) {
                         absent += 1;
                     }
                     why.push(format!("shard {i}: {e}"));
@@ -1194,7 +1216,10 @@ impl BlobStore {
             }
         }
         if sync {
-            self.sync_files(id, &files)?;
+            // Shards whose disk fails the sync are dropped (fewer than K left fails it).
+            let before = files.iter().flatten().count();
+            self.sync_files(id, &mut files)?;
+            absent += before - files.iter().flatten().count();
         }
         let reached = files.iter().flatten().count();
         let needed = at_least.saturating_sub(absent).max(self.layout.k);
@@ -1255,7 +1280,9 @@ impl BlobStore {
     }
 
     /// Remove every shard file of a blob, and any heal left half-done (missing ones are fine).
+    /// A disk that fails keeps its file; the orphan sweep removes it once the disk works.
     pub fn delete(&self, id: &DataId) -> Result<(), BlobError> {
+        self.take_absent_shards(id);
         if let Some(place) = id.pack_place() {
             return self.delete_packed(id, place);
         }
@@ -1263,7 +1290,7 @@ impl BlobStore {
             for path in [self.shard_path(id, i), self.heal_path(id, i)] {
                 match self.fs.remove_file(&path) {
                     Ok(()) => {}
-                    Err(e) if e.is_not_found() => {}
+                    Err(e) if e.is_not_found() || e.is_device_failure() => {}
                     Err(e) => return Err(e.into()),
                 }
             }
@@ -1272,17 +1299,22 @@ impl BlobStore {
     }
 
     /// Every blob id with at least one shard file or pack record on any disk (for finding
-    /// orphans).
+    /// orphans). A disk that fails to list is passed over: what only it holds is found once
+    /// it works.
     pub fn list(&self) -> Result<BTreeSet<DataId>, BlobError> {
         let mut ids = BTreeSet::new();
         self.list_packed(&mut ids)?;
+        let skip_failing = |listed: Result<Vec<String>, IoError>| match listed {
+            Err(e) if e.is_device_failure() => Ok(Vec::new()),
+            other => other,
+        };
         for disk in &self.layout.disks {
             let root = disk.join("blobs");
             if !self.fs.exists(&root)? {
                 continue;
             }
-            for sub in self.fs.list(&root)? {
-                for name in self.fs.list(&root.join(&sub))? {
+            for sub in skip_failing(self.fs.list(&root))? {
+                for name in skip_failing(self.fs.list(&root.join(&sub)))? {
                     if let Some(id) = name.split('.').next().and_then(DataId::from_hex) {
                         ids.insert(id);
                     }
@@ -1529,13 +1561,6 @@ impl BufPool {
 }
 
 /// Fail with the first error of a batch.
-fn check_all(results: Vec<crate::io::Result<usize>>) -> Result<(), BlobError> {
-    for r in results {
-        r?;
-    }
-    Ok(())
-}
-
 /// Read until `buf` is full or the input ends; returns bytes read.
 fn read_full(src: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut done = 0;

@@ -47,7 +47,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::degraded::{present, ShardSet};
+use super::degraded::{present_shards, ShardSet};
 use super::pack_sync::PackSync;
 use super::{BlobError, BlobStore, DataId};
 use crate::io::{FileHandle, FileLock, IoError, OpenOptions};
@@ -71,6 +71,11 @@ const RECORD_ALIGN: u64 = 4096;
 /// bytes of JSON, so a 4 KiB object's record still fits one block per disk; a blob whose
 /// description would not fit gets shard files of its own, where it can be any length.
 pub const DESC_SLOT_MIN: u64 = 2048;
+
+/// Records written to a pack made without a disk that *failed* (rather than went missing)
+/// before the next pack tries that disk again: a disk that keeps failing costs one attempt
+/// per this many small PUTs, a disk that recovered gets its shards back soon after.
+const RETRY_FAILED_DISK_AFTER: u64 = 1024;
 
 /// Offsets are stored in units of [`RECORD_ALIGN`] in the low 62 bits of the id's second half.
 const UNITS_MASK: u64 = (1 << 62) - 1;
@@ -117,9 +122,15 @@ impl DataId {
 #[derive(Debug)]
 pub(super) struct PackWriter {
     pack: u32,
-    /// One per disk; `None` for a disk that was missing when the pack was made (`degraded.rs`).
+    /// One per disk; `None` for a disk that was missing, or failed, when the pack was made
+    /// (`degraded.rs`).
     files: ShardSet,
     next: u64,
+    /// Disks (bit `i` for disk `i`) left out because they failed, not because their
+    /// directory was missing.
+    failed: u32,
+    /// Records reserved in this pack by this writer.
+    records: u64,
 }
 
 /// Whether this store appends to the packs.
@@ -210,11 +221,12 @@ impl BlobStore {
                 .iter()
                 .flatten()
                 .any(|f| f.still_linked() == Some(false))
-            || writer
-                .files
-                .iter()
-                .enumerate()
-                .any(|(i, f)| f.is_none() && !self.disk_missing(i))
+            || writer.files.iter().enumerate().any(|(i, f)| {
+                let failed = writer.failed & (1 << i) != 0;
+                f.is_none()
+                    && (!failed || writer.records >= RETRY_FAILED_DISK_AFTER)
+                    && !self.disk_missing(i)
+            })
         {
             *writer = self.create_pack(writer.pack + 1)?;
         }
@@ -223,6 +235,7 @@ impl BlobStore {
             offset: writer.next,
         };
         writer.next += len;
+        writer.records += 1;
         Ok(Some((DataId::packed(place, fresh), writer.files.clone())))
     }
 
@@ -237,20 +250,34 @@ impl BlobStore {
     fn start_packing(&self) -> Result<Packing, BlobError> {
         // On the disks that are there: a missing one is not made again by a write
         // (`degraded.rs`).
-        let disks: Vec<PathBuf> = (0..self.layout.width())
-            .filter(|&i| !self.disk_missing(i))
-            .map(|i| self.layout.disks[i].clone())
-            .collect();
-        for disk in &disks {
-            crate::io::create_dir_all_durable(&*self.fs, &disk.join("packs"))?;
+        // A disk that fails is left out too (its packs directory is made when a pack is
+        // next made with it).
+        let mut disks = Vec::new();
+        for i in (0..self.layout.width()).filter(|&i| !self.disk_missing(i)) {
+            let disk = &self.layout.disks[i];
+            match crate::io::create_dir_all_durable(&*self.fs, &disk.join("packs")) {
+                Ok(()) => disks.push(disk.clone()),
+                Err(e) if e.is_device_failure() => self.note_disk_failure(i, &e.to_string()),
+                Err(e) => return Err(e.into()),
+            }
         }
         // Sync each `packs` directory's entry even when it already existed: an earlier attempt
         // may have created it and then failed its sync, leaving the entry pending — and a
-        // crash would take every record in it along.
-        crate::io::sync_dirs(&*self.fs, &disks)?;
+        // crash would take every record in it along. (A disk failing here fails `create_pack`
+        // or `reopen_pack` below, which leave it out.)
+        let synced = crate::io::sync_dirs_each(&*self.fs, &disks);
+        if let Some(e) = synced
+            .into_iter()
+            .filter_map(Result::err)
+            .find(|e| !e.is_device_failure())
+        {
+            return Err(e.into());
+        }
         let lock = match self.fs.lock(&self.pack_dir(0).join("LOCK")) {
             Ok(l) => l,
             Err(IoError::Locked { .. }) => return Ok(Packing::Elsewhere),
+            // Disk 0 fails: as when it is missing (`reserve_record`), not yet.
+            Err(e) if e.is_device_failure() => return Ok(Packing::Unopened),
             Err(e) => return Err(e.into()),
         };
         let writer = match self.pack_numbers()?.last() {
@@ -280,27 +307,59 @@ impl BlobStore {
             ..OpenOptions::read_write()
         };
         let mut files = Vec::with_capacity(self.layout.width());
+        let mut failed = 0u32;
         let mut end = 0;
         for i in 0..self.layout.width() {
             if self.disk_missing(i) {
                 files.push(None);
                 continue;
             }
-            let f = self.fs.open(&self.pack_path(pack, i), opts)?;
-            end = end.max(f.len()?);
-            f.sync_all()?;
-            files.push(Some(f));
+            let opened = self.fs.open(&self.pack_path(pack, i), opts).and_then(|f| {
+                let len = f.len()?;
+                f.sync_all()?;
+                Ok((f, len))
+            });
+            match opened {
+                Ok((f, len)) => {
+                    end = end.max(len);
+                    files.push(Some(f));
+                }
+                Err(e) if e.is_device_failure() => {
+                    self.note_disk_failure(i, &e.to_string());
+                    failed |= 1 << i;
+                    files.push(None);
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
-        self.enough_disks(&files)?;
-        let dirs: Vec<PathBuf> = present(&files, 0..)
-            .map(|(_, i)| self.pack_dir(i))
-            .collect();
-        crate::io::sync_dirs(&*self.fs, &dirs)?;
+        self.sync_pack_dirs(&mut files, &mut failed)?;
         Ok(PackWriter {
             pack,
             files,
             next: end.next_multiple_of(RECORD_ALIGN),
+            failed,
+            records: 0,
         })
+    }
+
+    /// Sync the directory of each of a new or reopened pack's files; a disk that fails it
+    /// loses its file from the pack. Fails if fewer than K files are left.
+    fn sync_pack_dirs(&self, files: &mut ShardSet, failed: &mut u32) -> Result<(), BlobError> {
+        let shards = present_shards(files);
+        let dirs: Vec<PathBuf> = shards.iter().map(|&i| self.pack_dir(i)).collect();
+        let results = crate::io::sync_dirs_each(&*self.fs, &dirs);
+        for (&i, r) in shards.iter().zip(results) {
+            match r {
+                Ok(()) => {}
+                Err(e) if e.is_device_failure() => {
+                    self.note_disk_failure(i, &e.to_string());
+                    *failed |= 1 << i;
+                    files[i] = None;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.enough_disks(files)
     }
 
     /// Create the K + M files of the first pack numbered `from` or above that no one has
@@ -311,6 +370,7 @@ impl BlobStore {
         let mut pack = from;
         'numbers: loop {
             let mut files = Vec::with_capacity(width);
+            let mut failed = 0u32;
             for i in 0..width {
                 match self
                     .fs
@@ -333,6 +393,12 @@ impl BlobStore {
                     }
                     // A disk whose directory is gone: the pack is made without it.
                     Err(_) if self.disk_missing(i) => files.push(None),
+                    // A disk that fails: likewise (`degraded.rs`).
+                    Err(e) if e.is_device_failure() => {
+                        self.note_disk_failure(i, &e.to_string());
+                        failed |= 1 << i;
+                        files.push(None);
+                    }
                     Err(e) => {
                         // A disk that is there but cannot take its file: leave no half-made
                         // pack behind, or every refused PUT would add one.
@@ -343,28 +409,41 @@ impl BlobStore {
                     }
                 }
             }
-            if let Err(e) = self.enough_disks(&files) {
+            // New files: `sync_all` (the inode, not just data), then their directory entries.
+            let made = (|| {
+                self.enough_disks(&files)?;
+                for (i, slot) in files.iter_mut().enumerate() {
+                    let Some(f) = slot else { continue };
+                    match f.sync_all() {
+                        Ok(()) => {}
+                        Err(e) if e.is_device_failure() => {
+                            self.note_disk_failure(i, &e.to_string());
+                            failed |= 1 << i;
+                            *slot = None;
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                self.sync_pack_dirs(&mut files, &mut failed)
+            })();
+            if let Err(e) = made {
                 for j in 0..width {
                     let _ = self.fs.remove_file(&self.pack_path(pack, j));
                 }
                 return Err(e);
             }
-            // New files: `sync_all` (the inode, not just data), then their directory entries.
-            for f in files.iter().flatten() {
-                f.sync_all()?;
-            }
-            let present_dirs: Vec<PathBuf> =
-                present(&files, &dirs).map(|(_, d)| d.clone()).collect();
-            crate::io::sync_dirs(&*self.fs, &present_dirs)?;
             return Ok(PackWriter {
                 pack,
                 files,
                 next: 0,
+                failed,
+                records: 0,
             });
         }
     }
 
-    /// Every pack number with a file on any disk, ascending.
+    /// Every pack number with a file on any disk, ascending. A disk that fails to list is
+    /// passed over: every pack has files on at least K disks.
     fn pack_numbers(&self) -> Result<Vec<u32>, BlobError> {
         let mut numbers = BTreeSet::new();
         for i in 0..self.layout.width() {
@@ -372,7 +451,12 @@ impl BlobStore {
             if !self.fs.exists(&dir)? {
                 continue;
             }
-            for name in self.fs.list(&dir)? {
+            let names = match self.fs.list(&dir) {
+                Ok(names) => names,
+                Err(e) if e.is_device_failure() => continue,
+                Err(e) => return Err(e.into()),
+            };
+            for name in names {
                 if let Some(n) = name
                     .split_once('.')
                     .and_then(|(n, _)| u32::from_str_radix(n, 16).ok())
@@ -384,7 +468,8 @@ impl BlobStore {
         Ok(numbers.into_iter().collect())
     }
 
-    /// The files of pack `pack` that exist, for reading and punching.
+    /// The files of pack `pack` that exist, for reading and punching: `None` for one that is
+    /// not there, or whose disk fails to open it (every record is on K disks or more).
     fn open_pack(&self, pack: u32) -> Result<Vec<Option<FileHandle>>, BlobError> {
         (0..self.layout.width())
             .map(|i| {
@@ -393,7 +478,7 @@ impl BlobStore {
                     .open(&self.pack_path(pack, i), OpenOptions::read_write())
                 {
                     Ok(f) => Ok(Some(f)),
-                    Err(e) if e.is_not_found() => Ok(None),
+                    Err(e) if e.is_not_found() || e.is_device_failure() => Ok(None),
                     Err(e) => Err(e.into()),
                 }
             })
@@ -496,7 +581,8 @@ impl BlobStore {
             for i in 0..self.layout.width() {
                 match self.fs.remove_file(&self.pack_path(pack, i)) {
                     Ok(()) => {}
-                    Err(e) if e.is_not_found() => {}
+                    // A failing disk keeps its file: the next sweep once it works removes it.
+                    Err(e) if e.is_not_found() || e.is_device_failure() => {}
                     Err(e) => return Err(e.into()),
                 }
             }
@@ -554,7 +640,13 @@ impl BlobStore {
         }
         let len = self.record_len(h.object_size);
         for f in files.iter().flatten() {
-            f.punch_hole(place.offset, len)?;
+            match f.punch_hole(place.offset, len) {
+                Ok(()) => {}
+                // A failing disk keeps the record's bytes: the orphan sweep frees them once
+                // the disk works (no metadata names the record any more).
+                Err(e) if e.is_device_failure() => {}
+                Err(e) => return Err(e.into()),
+            }
         }
         Ok(())
     }

@@ -41,9 +41,9 @@ use std::time::{Duration, Instant};
 use md5::Md5;
 use sha2::{Digest, Sha256};
 
-use super::degraded::present;
-use super::{check_all, read_full, BlobDigest, BlobError, BlobStore, DataId, ShardFrame};
-use crate::io::{AlignedBuf, FileHandle, IoOp, DIRECT_IO_ALIGN};
+use super::degraded::{present, present_shards, ShardSet};
+use super::{read_full, BlobDigest, BlobError, BlobStore, DataId, ShardFrame};
+use crate::io::{AlignedBuf, IoOp, DIRECT_IO_ALIGN};
 use crate::object::erasure::Codec;
 use crate::object::layout::Stripe;
 use crate::object::shard::{crc32, ChecksumTable};
@@ -227,7 +227,7 @@ impl BlobStore {
     pub(super) fn write_pipelined(
         &self,
         id: &DataId,
-        files: &[Option<FileHandle>],
+        files: &mut ShardSet,
         frame: ShardFrame,
         direct: bool,
         src: &mut dyn Read,
@@ -264,13 +264,17 @@ impl BlobStore {
                 (md5, busy, thread_cpu().saturating_sub(cpu))
             });
             let io_failed = &io_failed;
+            // The I/O thread's own view of the files: a shard whose disk fails a write is
+            // dropped there (`degraded.rs`), and the syncs after it see what is left.
+            let mut io_files = files.clone();
             let writer = scope.spawn(move || {
                 let cpu = thread_cpu();
                 let mut busy = Duration::ZERO;
                 let mut result = Ok(());
                 for job in io_rx {
                     if result.is_ok() {
-                        result = timed(&mut busy, || self.write_job(files, frame, &job));
+                        result =
+                            timed(&mut busy, || self.write_job(id, &mut io_files, frame, &job));
                         if result.is_err() {
                             io_failed.store(true, Ordering::Relaxed);
                         }
@@ -278,7 +282,7 @@ impl BlobStore {
                     drop(job);
                     let _ = freed_tx.send(());
                 }
-                (result, busy, thread_cpu().saturating_sub(cpu))
+                (result, io_files, busy, thread_cpu().saturating_sub(cpu))
             });
             let cpu = thread_cpu();
             let read = self.feed_pipeline(
@@ -287,8 +291,9 @@ impl BlobStore {
             st.read_cpu = thread_cpu().saturating_sub(cpu);
             drop(md5_tx);
             drop(io_tx);
-            let (written, write_busy, write_cpu) =
+            let (written, io_files, write_busy, write_cpu) =
                 writer.join().expect("the I/O thread does not panic");
+            *files = io_files;
             st.write = write_busy;
             st.write_cpu = write_cpu;
             // The syncs go out while MD5 finishes the last stripe.
@@ -480,10 +485,19 @@ impl BlobStore {
     /// Carry out one of the I/O thread's jobs: one batched submission.
     fn write_job(
         &self,
-        files: &[Option<FileHandle>],
+        id: &DataId,
+        files: &mut ShardSet,
         frame: ShardFrame,
         job: &Job,
     ) -> Result<(), BlobError> {
+        let shards: Vec<usize> = match job {
+            Job::Stripe { first, shards, .. } => present_shards(&files[*first..])
+                .into_iter()
+                .filter(|&i| i < shards.len())
+                .map(|i| i + first)
+                .collect(),
+            Job::Blocks { .. } => present_shards(files),
+        };
         let mut ops: Vec<IoOp<'_>> = match job {
             Job::Stripe {
                 stripe,
@@ -507,6 +521,8 @@ impl BlobStore {
                 })
                 .collect(),
         };
-        check_all(self.fs.submit(&mut ops))
+        let results = self.fs.submit(&mut ops);
+        drop(ops);
+        self.settle(id, files, &shards, results)
     }
 }

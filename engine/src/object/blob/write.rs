@@ -35,10 +35,10 @@ use std::sync::atomic::Ordering;
 use md5::Md5;
 use sha2::{Digest, Sha256};
 
-use super::degraded::{present, ShardSet};
+use super::degraded::{present, present_shards, ShardSet};
 use super::pipeline::STRIPE_BUFFERS;
-use super::{check_all, read_full, BlobDigest, BlobError, BlobStore, DataId, ShardFrame};
-use crate::io::{AlignedBuf, BackendKind, FileHandle, IoError, IoOp, DIRECT_IO_ALIGN};
+use super::{read_full, BlobDigest, BlobError, BlobStore, DataId, ShardFrame};
+use crate::io::{AlignedBuf, BackendKind, IoError, IoOp, DIRECT_IO_ALIGN};
 use crate::object::erasure::Codec;
 use crate::object::layout::Stripe;
 use crate::object::shard::{crc32, ChecksumTable, Description};
@@ -75,7 +75,7 @@ impl BlobStore {
         } else {
             None
         };
-        let (id, files, direct) = if let Some((id, files)) = record {
+        let (id, mut files, direct) = if let Some((id, files)) = record {
             (id, files, false)
         } else {
             let l = &self.layout;
@@ -88,9 +88,12 @@ impl BlobStore {
                 }
             }
         };
-        let result = self.write_inner(&id, &files, direct, src, size, sync, seal);
-        if result.is_err() {
-            let _ = self.delete(&id);
+        let result = self.write_inner(&id, &mut files, direct, src, size, sync, seal);
+        match &result {
+            Ok(_) => self.note_absent_shards(&id, &files),
+            Err(_) => {
+                let _ = self.delete(&id);
+            }
         }
         result.map(|d| (id, d))
     }
@@ -111,7 +114,7 @@ impl BlobStore {
     fn write_inner(
         &self,
         id: &DataId,
-        files: &[Option<FileHandle>],
+        files: &mut ShardSet,
         direct: bool,
         src: &mut dyn Read,
         size: u64,
@@ -128,6 +131,7 @@ impl BlobStore {
             let headers: Vec<AlignedBuf> = (0..l.width())
                 .map(|i| self.header_block(id, size, i))
                 .collect();
+            let shards = present_shards(files);
             let mut ops: Vec<IoOp<'_>> = present(files, &headers)
                 .map(|(file, h)| IoOp::Write {
                     file,
@@ -135,7 +139,9 @@ impl BlobStore {
                     buf: h,
                 })
                 .collect();
-            check_all(self.fs.submit(&mut ops))?;
+            let results = self.fs.submit(&mut ops);
+            drop(ops);
+            self.settle(id, files, &shards, results)?;
         }
         let (sha, md5) = self.write_stripes(id, src, size, files, frame, direct, seal)?;
         if sync {
@@ -164,7 +170,7 @@ impl BlobStore {
         } else {
             None
         };
-        let (id, files) = match record {
+        let (id, mut files) = match record {
             Some(r) => r,
             None => match self.create_shard_files(fresh, false) {
                 Ok((files, _)) => (*fresh, files),
@@ -174,7 +180,7 @@ impl BlobStore {
                 }
             },
         };
-        let result = self.write_note_inner(&id, &files, json, sync);
+        let result = self.write_note_inner(&id, &mut files, json, sync);
         if result.is_err() {
             let _ = self.delete(&id);
         }
@@ -184,7 +190,7 @@ impl BlobStore {
     fn write_note_inner(
         &self,
         id: &DataId,
-        files: &[Option<FileHandle>],
+        files: &mut ShardSet,
         json: &[u8],
         sync: bool,
     ) -> Result<(), BlobError> {
@@ -206,6 +212,7 @@ impl BlobStore {
                 out
             })
             .collect();
+        let shards = present_shards(files);
         let mut ops: Vec<IoOp<'_>> = present(files, &bufs)
             .map(|(file, b)| IoOp::Write {
                 file,
@@ -213,7 +220,9 @@ impl BlobStore {
                 buf: b,
             })
             .collect();
-        check_all(self.fs.submit(&mut ops))?;
+        let results = self.fs.submit(&mut ops);
+        drop(ops);
+        self.settle(id, files, &shards, results)?;
         if sync {
             self.sync_blob(id, files)?;
         }
@@ -221,22 +230,18 @@ impl BlobStore {
     }
 
     /// Make a written blob durable: `fdatasync` every file, then (for shard files of its own)
-    /// sync every directory that gained an entry — each group issued concurrently.
-    pub(super) fn sync_blob(
-        &self,
-        id: &DataId,
-        files: &[Option<FileHandle>],
-    ) -> Result<(), BlobError> {
+    /// sync every directory that gained an entry — each group issued concurrently. A shard
+    /// whose disk fails either is dropped (`degraded.rs`).
+    pub(super) fn sync_blob(&self, id: &DataId, files: &mut ShardSet) -> Result<(), BlobError> {
         self.sync_files(id, files)?;
         // A pack's files were made durable in the directory when the pack was created.
         if id.pack_place().is_some() {
             return Ok(());
         }
-        let dirs: Vec<_> = present(files, 0..)
-            .map(|(_, i)| self.shard_dir(i, id))
-            .collect();
-        crate::io::sync_dirs(&*self.fs, &dirs)?;
-        Ok(())
+        let shards = present_shards(files);
+        let dirs: Vec<_> = shards.iter().map(|&i| self.shard_dir(i, id)).collect();
+        let results = crate::io::sync_dirs_each(&*self.fs, &dirs);
+        self.settle(id, files, &shards, results)
     }
 
     /// `fdatasync` the files a blob was just written to (what was written to them before is
@@ -244,22 +249,49 @@ impl BlobStore {
     /// (`pack_sync.rs`) when they are all of its pack's files; fewer (a shard that could not be
     /// opened, or a pack made with a disk missing) sync on their own, since a group's sync must
     /// cover every file of the pack.
-    pub(super) fn sync_files(
-        &self,
-        id: &DataId,
-        files: &[Option<FileHandle>],
-    ) -> Result<(), BlobError> {
-        let handles: Vec<&dyn crate::io::File> = present(files, 0..).map(|(f, _)| f).collect();
-        let sync = || crate::io::sync_data_all(&*self.fs, &handles).map_err(BlobError::from);
+    ///
+    /// A file whose disk fails its sync is dropped from the blob (`degraded.rs`); for a pack
+    /// record, that pack file is then failed for every record of the pack (`pack_sync.rs`).
+    pub(super) fn sync_files(&self, id: &DataId, files: &mut ShardSet) -> Result<(), BlobError> {
+        let shards = present_shards(files);
         let Some(place) = id.pack_place() else {
-            return sync();
+            let handles: Vec<&dyn crate::io::File> = present(files, 0..).map(|(f, _)| f).collect();
+            let results = crate::io::sync_data_each(&*self.fs, &handles);
+            drop(handles);
+            return self.settle(id, files, &shards, results);
         };
         let group = self.pack_sync(place.pack);
         let pack = self.pack_path(place.pack, 0);
-        if handles.len() == self.layout.width() {
-            group.sync_through(group.written(), &pack, sync)
+        let sync = |files: &ShardSet| {
+            let handles: Vec<&dyn crate::io::File> = present(files, 0..).map(|(f, _)| f).collect();
+            present_shards(files)
+                .into_iter()
+                .zip(crate::io::sync_data_each(&*self.fs, &handles))
+                .collect::<Vec<_>>()
+        };
+        let failed = if shards.len() == self.layout.width() {
+            group.sync_through(group.written(), &pack, || sync(files))?
         } else {
-            group.sync_alone(&pack, sync)
+            group.sync_alone(&pack, || sync(files))?
+        };
+        // The pack files that failed a sync (this one or an earlier one): what this record
+        // wrote to them may not be on disk.
+        let mut first = None;
+        for (i, why) in failed {
+            if files[i].is_some() {
+                self.drop_shard(id, files, i, &why);
+                first.get_or_insert((i, why));
+            }
+        }
+        match first {
+            Some((i, why)) if files.iter().flatten().count() < self.layout.k => {
+                Err(BlobError::Io(IoError::eio(
+                    "fdatasync",
+                    &self.pack_path(place.pack, i),
+                    &format!("too few pack files left to hold the record; {why}"),
+                )))
+            }
+            _ => Ok(()),
         }
     }
 
@@ -272,6 +304,11 @@ impl BlobStore {
         for i in 0..self.layout.width() {
             match self.open_new_shard(id, i, direct) {
                 Ok(f) => files.push(Some(f)),
+                Err(BlobError::Io(e)) if e.is_device_failure() => {
+                    // A disk that fails: this blob goes on without it (`degraded.rs`).
+                    self.note_disk_failure(i, &e.to_string());
+                    files.push(None);
+                }
                 Err(BlobError::Io(IoError::InvalidInput { .. })) if direct => {
                     // No O_DIRECT here (tmpfs, some FUSE file systems): buffered from now on.
                     self.direct_ok.store(false, Ordering::Relaxed);
@@ -301,7 +338,7 @@ impl BlobStore {
         id: &DataId,
         src: &mut dyn Read,
         size: u64,
-        files: &[Option<FileHandle>],
+        files: &mut ShardSet,
         frame: ShardFrame,
         direct: bool,
         seal: Option<&Key>,
@@ -370,6 +407,7 @@ impl BlobStore {
                 let last = Some((&stripe, &shards[..]));
                 self.write_last(id, size, files, frame, direct, last, &table)?;
             } else {
+                let present_at = present_shards(files);
                 let mut ops: Vec<IoOp<'_>> = present(files, &shards)
                     .map(|(file, s)| IoOp::Write {
                         file,
@@ -377,7 +415,9 @@ impl BlobStore {
                         buf: s,
                     })
                     .collect();
-                check_all(self.fs.submit(&mut ops))?;
+                let results = self.fs.submit(&mut ops);
+                drop(ops);
+                self.settle(id, files, &present_at, results)?;
             }
         }
         // The input must end exactly at `size`.
@@ -399,13 +439,14 @@ impl BlobStore {
         &self,
         id: &DataId,
         size: u64,
-        files: &[Option<FileHandle>],
+        files: &mut ShardSet,
         frame: ShardFrame,
         direct: bool,
         last: Option<(&Stripe, &[&[u8]])>,
         table: &ChecksumTable,
     ) -> Result<(), BlobError> {
         let (offset, tails) = self.last_blocks(id, size, frame, direct, last, table);
+        let shards = present_shards(files);
         let mut ops: Vec<IoOp<'_>> = present(files, &tails)
             .map(|(file, t)| IoOp::Write {
                 file,
@@ -413,7 +454,9 @@ impl BlobStore {
                 buf: t,
             })
             .collect();
-        check_all(self.fs.submit(&mut ops))
+        let results = self.fs.submit(&mut ops);
+        drop(ops);
+        self.settle(id, files, &shards, results)
     }
 
     /// The last write of every shard file, and where it goes: `[header if the object has at
