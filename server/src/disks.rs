@@ -8,6 +8,9 @@
 //! directories every `--disk-check` seconds, and:
 //!
 //! - a disk that has gone is logged (a warning, once), with what to do;
+//! - a disk that is there but failed writes since the last look (EIO, a file system gone
+//!   read-only: the PUTs went on without it, as for a lost disk) is logged, with the shards it
+//!   cost and its last error — once per look, for as long as it keeps failing;
 //! - a disk that is back (a replacement mounted, or the directory made again) starts a scrub
 //!   with healing, as does a store whose metadata copies were rebuilt when it opened (a disk
 //!   lost or replaced while the server was stopped);
@@ -69,6 +72,18 @@ pub async fn watch(store: Arc<ObjectStore>, schedule: Schedule, mut stop: crate:
                  written past it (a shard short) while at least {k} of the {width} disks are \
                  there; replace the disk (or make the directory again) and its shards are \
                  rebuilt"
+            );
+        }
+        // Cheap (a lock and a swap): no blocking thread needed.
+        for f in store.disk_failures() {
+            tracing::warn!(
+                disk = %f.disk.display(),
+                shards = f.shards,
+                last_error = %f.last_error,
+                "disk failed writes: PUTs went on without it (a shard short each) while at \
+                 least {k} of the {width} disks took theirs; replace or repair the disk, then \
+                 scrub (--scrub-every, or `seedbed object --store DIR scrub` with the server \
+                 stopped) rebuilds the shards"
             );
         }
         let back: Vec<&PathBuf> = missing.difference(&now_missing).collect();

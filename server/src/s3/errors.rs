@@ -127,9 +127,10 @@ pub fn from_object(e: &ObjectError) -> S3Error {
              its disks, then retry; `seedbed serve --space-reserve` sets the reserve"
         )),
         _ if e.is_too_few_disks() => s3(&format!(
-            "Too many of the store's disks are missing to write ({message}). Bring them back, \
-             or replace them and run `seedbed object --store DIR scrub` with the server \
-             stopped, then retry"
+            "Too many of the store's disks are missing or failing to write ({message}). \
+             Bring them back or replace them (the server rebuilds a disk's shards once its \
+             directory is back and works; `seedbed object --store DIR scrub` does it with the \
+             server stopped), then retry"
         )),
         _ if e.is_no_space() => s3(&format!(
             "The store is out of disk space ({message}). Delete objects or free space on its \
