@@ -4,15 +4,21 @@
 //! overwrites, deletes and multipart uploads go on on the other two, every GET is exact, a
 //! crash and restart with the disk still dead lose nothing acknowledged, and once the disk
 //! works again scrub puts its shards back and a second scrub finds nothing to do. With two
-//! disks dead (more than M) a PUT fails with an error and leaves nothing listed.
+//! disks dead (more than M) a PUT fails with an error and leaves nothing listed. On real files
+//! (the PUT pipeline's path), a disk that dies in the middle of a large PUT.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
+use crate::common::wrap_open::{FileHooks, WrapOpen};
 use crate::common::{get_data as get, put_random, sim_store};
+use seedbed_engine::clock::VirtualClock;
+use seedbed_engine::io::posix::PosixFs;
 use seedbed_engine::io::sim::{SimConfig, SimFaults, SimFs};
-use seedbed_engine::io::FsHandle;
-use seedbed_engine::object::{ListOptions, PutOptions};
+use seedbed_engine::io::{FileHandle, FsHandle, IoError, Result as IoResult};
+use seedbed_engine::lsm::Options;
+use seedbed_engine::object::{lsm_meta, ListOptions, ObjectStore, PutOptions, StoreOptions};
 use seedbed_engine::rng::DetRng;
 
 /// Pack records (under 8 KiB) and shard files of their own, empty included.
@@ -179,4 +185,131 @@ fn more_dead_disks_than_parity_fail_puts_and_list_nothing() {
     sim.set_faults(SimFaults::default());
     assert_eq!(listed(&store), ["kept"]);
     assert_eq!(get(&store, "kept").unwrap(), kept);
+}
+
+/// Fails every write to a file after the first `ok` writes to files of its disk.
+#[derive(Debug)]
+struct FailAfter {
+    left: Arc<AtomicI64>,
+}
+
+impl FileHooks for FailAfter {
+    fn write(&self, file: &FileHandle, _buf: &[u8], _offset: u64) -> Option<IoResult<()>> {
+        (self.left.fetch_sub(1, Ordering::SeqCst) <= 0).then(|| {
+            Err(IoError::eio(
+                "write",
+                file.path(),
+                "injected: the disk died",
+            ))
+        })
+    }
+}
+
+/// On real files, where objects of more than one stripe go through the three-thread PUT
+/// pipeline (`blob/pipeline.rs`): disk 1 starts failing every write in the middle of a large
+/// PUT. That PUT and every later one — large, small, multipart — are acknowledged from the
+/// other five disks and read back exact; reopened on the healthy disk, scrub rebuilds what
+/// disk 1 missed.
+#[test]
+fn a_disk_that_dies_mid_put_is_written_past_by_the_pipeline() {
+    let tmp = tempfile::Builder::new()
+        .prefix("object-dead-disk-")
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .unwrap();
+    let root = tmp.path().join("store");
+    let disk1 = root.join("disk1");
+    // Disk 1's first writes of the run: the bucket's record and the first blocks of the first
+    // large object.
+    let left = Arc::new(AtomicI64::new(6));
+    let hooked = left.clone();
+    let fs = WrapOpen::wrap(Arc::new(PosixFs::new()), move |path: &Path| {
+        path.starts_with(&disk1).then(|| {
+            Arc::new(FailAfter {
+                left: hooked.clone(),
+            }) as Arc<dyn FileHooks>
+        })
+    });
+    let open = |fs: FsHandle, create: bool| {
+        let clock = Arc::new(VirtualClock::new());
+        let meta = lsm_meta::open_with(
+            Arc::new(PosixFs::new()),
+            &root.join("meta"),
+            Options::small_for_tests(),
+            clock.clone(),
+        )
+        .unwrap();
+        let opts = StoreOptions {
+            sync: true,
+            min_part_size: 1,
+            ..StoreOptions::default()
+        };
+        let rng = DetRng::new(5);
+        match create {
+            true => ObjectStore::create(fs, &root, 4, 2, 4096, None, meta, clock, rng, opts),
+            false => ObjectStore::open(fs, &root, meta, clock, rng, opts),
+        }
+        .unwrap()
+    };
+    let mut rng = DetRng::new(11);
+    let mut objects = Vec::new();
+    {
+        let store = open(fs, true);
+        store.create_bucket("data").unwrap();
+        // 16 KiB stripes: 200,000 bytes is 13 of them, 1 MiB 64; 3,000 bytes a pack record.
+        for (i, size) in [200_000usize, 1 << 20, 3000, 200_000, 0, 70_000]
+            .into_iter()
+            .enumerate()
+        {
+            let key = format!("obj-{i}");
+            objects.push((
+                key.clone(),
+                put_random(&store, "data", &key, size, &mut rng),
+            ));
+        }
+        let id = store
+            .create_multipart_upload("data", "parts", &PutOptions::default())
+            .unwrap();
+        let (mut whole, mut parts) = (Vec::new(), Vec::new());
+        for n in 1..=2u32 {
+            let mut d = vec![0u8; 100_000];
+            rand::RngCore::fill_bytes(&mut rng, &mut d);
+            let etag = store
+                .upload_part("data", &id, n, &mut d.as_slice(), d.len() as u64)
+                .unwrap();
+            whole.extend_from_slice(&d);
+            parts.push((n, etag));
+        }
+        store
+            .complete_multipart_upload("data", &id, &parts)
+            .unwrap();
+        objects.push(("parts".into(), whole));
+        assert!(left.load(Ordering::SeqCst) < 0, "disk 1 never failed");
+        let failures = store.disk_failures();
+        assert_eq!(failures.len(), 1, "{failures:?}");
+        assert!(failures[0].disk.ends_with("disk1"), "{failures:?}");
+        assert!(
+            failures[0].last_error.contains("the disk died"),
+            "{failures:?}"
+        );
+        for (key, data) in &objects {
+            assert_eq!(&get(&store, key).unwrap(), data, "{key}");
+        }
+    }
+    let store = open(Arc::new(PosixFs::new()), false);
+    let healed = store.scrub(true, &mut |_, _| {}).unwrap();
+    assert!(healed.failures.is_empty(), "{healed:?}");
+    assert!(healed.files_healed > 0, "{healed:?}");
+    let again = store.scrub(false, &mut |_, _| {}).unwrap();
+    assert_eq!(again.bad_blocks, 0, "{again:?}");
+    // With disk 1 healed, two other disks may go: everything still reads.
+    for d in ["disk0", "disk5"] {
+        std::fs::remove_dir_all(root.join(d)).unwrap();
+    }
+    for (key, data) in &objects {
+        assert_eq!(
+            &get(&store, key).unwrap(),
+            data,
+            "healed, two others gone: {key}"
+        );
+    }
 }
