@@ -34,7 +34,29 @@ fn dead(disks: &[usize]) -> SimFaults {
     }
 }
 
-fn listed(store: &seedbed_engine::object::ObjectStore) -> Vec<String> {
+/// Upload `parts` random parts of these sizes as `data/parts`; returns the whole.
+fn multipart(store: &ObjectStore, sizes: &[usize], rng: &mut DetRng) -> Vec<u8> {
+    let id = store
+        .create_multipart_upload("data", "parts", &PutOptions::default())
+        .unwrap();
+    let mut whole = Vec::new();
+    let mut parts = Vec::new();
+    for (n, &size) in (1u32..).zip(sizes) {
+        let mut d = vec![0u8; size];
+        rand::RngCore::fill_bytes(rng, &mut d);
+        let etag = store
+            .upload_part("data", &id, n, &mut d.as_slice(), size as u64)
+            .unwrap();
+        whole.extend_from_slice(&d);
+        parts.push((n, etag));
+    }
+    store
+        .complete_multipart_upload("data", &id, &parts)
+        .unwrap();
+    whole
+}
+
+fn listed(store: &ObjectStore) -> Vec<String> {
     let opts = ListOptions {
         max_keys: Some(1000),
         ..ListOptions::default()
@@ -77,25 +99,10 @@ fn writes_go_on_past(disk: usize) {
         store.delete_object("data", key, None).unwrap();
         objects.retain(|(k, _)| k != key);
     }
-    // A multipart upload of three parts.
-    let id = store
-        .create_multipart_upload("data", "parts", &PutOptions::default())
-        .unwrap();
-    let mut whole = Vec::new();
-    let mut parts = Vec::new();
-    for n in 1..=3u32 {
-        let mut d = vec![0u8; 6000 + n as usize];
-        rand::RngCore::fill_bytes(&mut rng, &mut d);
-        let etag = store
-            .upload_part("data", &id, n, &mut d.as_slice(), d.len() as u64)
-            .unwrap();
-        whole.extend_from_slice(&d);
-        parts.push((n, etag));
-    }
-    store
-        .complete_multipart_upload("data", &id, &parts)
-        .unwrap();
-    objects.push(("parts".into(), whole));
+    objects.push((
+        "parts".into(),
+        multipart(&store, &[6001, 6002, 6003], &mut rng),
+    ));
     assert!(
         sim.stats().faults.dead_disk_ops > failing,
         "disk{disk}: the dead disk was never asked"
@@ -266,23 +273,7 @@ fn a_disk_that_dies_mid_put_is_written_past_by_the_pipeline() {
                 put_random(&store, "data", &key, size, &mut rng),
             ));
         }
-        let id = store
-            .create_multipart_upload("data", "parts", &PutOptions::default())
-            .unwrap();
-        let (mut whole, mut parts) = (Vec::new(), Vec::new());
-        for n in 1..=2u32 {
-            let mut d = vec![0u8; 100_000];
-            rand::RngCore::fill_bytes(&mut rng, &mut d);
-            let etag = store
-                .upload_part("data", &id, n, &mut d.as_slice(), d.len() as u64)
-                .unwrap();
-            whole.extend_from_slice(&d);
-            parts.push((n, etag));
-        }
-        store
-            .complete_multipart_upload("data", &id, &parts)
-            .unwrap();
-        objects.push(("parts".into(), whole));
+        objects.push(("parts".into(), multipart(&store, &[100_000; 2], &mut rng)));
         assert!(left.load(Ordering::SeqCst) < 0, "disk 1 never failed");
         let failures = store.disk_failures();
         assert_eq!(failures.len(), 1, "{failures:?}");
