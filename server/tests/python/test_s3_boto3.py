@@ -1179,6 +1179,108 @@ def test_storage_classes_are_kept_as_labels(server, bucket):
     assert code(e) == "InvalidStorageClass" and "LUKEWARM" in e.value.response["Error"]["Message"]
 
 
+def _loop_mount(image, at):
+    """Mount a fresh 64 MiB ext4 image at `at` (root, a loop device): None, or why not."""
+    import shutil
+    import subprocess
+    if os.geteuid() != 0 or not shutil.which("mkfs.ext4") or not shutil.which("mount"):
+        return "needs root, mkfs.ext4 and mount"
+    with open(image, "wb") as f:
+        f.truncate(64 << 20)
+    for cmd in (["mkfs.ext4", "-q", "-F", str(image)], ["mount", "-o", "loop", str(image), str(at)]):
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode != 0:
+            return f"{' '.join(cmd)}: {r.stderr.strip()}"
+    return None
+
+
+def test_puts_go_on_past_a_disk_that_fails_its_io(fresh_server):
+    """A disk that fails every request while it stays mounted — ext4 on a loop device, shut
+    down with EXT4_IOC_SHUTDOWN, after which the kernel answers EIO to every open, write and
+    fsync on it, as for a dying drive: PUTs of small objects (pack records), large ones (the
+    PUT pipeline) and a multipart upload go on without it and read back exact, and the server
+    logs the disk's failures. The file system mounted again and the server restarted, the
+    store's open finds the disk's metadata copy behind and the scrub at start rebuilds the
+    shards the disk missed."""
+    import fcntl
+    import shutil
+    import struct
+    import subprocess
+    from conftest import wait_for
+    s = fresh_server("--disk-check", "1")
+    s.stop()
+    disk1 = s.store / "disk1"
+    kept = s.workdir / "disk1.kept"
+    shutil.move(str(disk1), str(kept))
+    disk1.mkdir()
+    why = _loop_mount(s.workdir / "disk1.img", disk1)
+    if why:
+        shutil.rmtree(disk1)
+        shutil.move(str(kept), str(disk1))
+        pytest.skip(f"a loop-mounted disk: {why}")
+    mounted = True
+    try:
+        subprocess.run(["cp", "-a", f"{kept}/.", str(disk1)], check=True)
+        shutil.rmtree(disk1 / "lost+found")
+        s.start()
+        s3 = s.client()
+        s3.create_bucket(Bucket="failing")
+        before = os.urandom(4096)
+        s3.put_object(Bucket="failing", Key="before", Body=before)
+        fd = os.open(disk1, os.O_RDONLY)
+        try:
+            # EXT4_IOC_SHUTDOWN, EXT4_GOING_FLAGS_NOLOGFLUSH.
+            fcntl.ioctl(fd, 0x8004587D, struct.pack("I", 2))
+        finally:
+            os.close(fd)
+        with pytest.raises(OSError):
+            (disk1 / "probe").write_bytes(b"x")
+        objects = [("before", before)]
+        for i, size in enumerate([4096, 100, 3 << 20, 4096, 5 << 20]):
+            body = os.urandom(size)
+            s3.put_object(Bucket="failing", Key=f"after-{i}", Body=body)
+            objects.append((f"after-{i}", body))
+        up = s3.create_multipart_upload(Bucket="failing", Key="parts")["UploadId"]
+        parts, whole = [], b""
+        for n in (1, 2):
+            body = os.urandom(5 << 20)
+            etag = s3.upload_part(Bucket="failing", Key="parts", UploadId=up, PartNumber=n,
+                                  Body=body)["ETag"]
+            parts.append({"PartNumber": n, "ETag": etag})
+            whole += body
+        s3.complete_multipart_upload(Bucket="failing", Key="parts", UploadId=up,
+                                     MultipartUpload={"Parts": parts})
+        objects.append(("parts", whole))
+        for key, data in objects:
+            assert s3.get_object(Bucket="failing", Key=key)["Body"].read() == data, key
+        log = s.workdir / "serve.log"
+        failed = "disk failed writes"
+        assert wait_for(lambda: failed in log.read_text(), 10), log.read_text()[-3000:]
+        line = next(l for l in log.read_text().splitlines() if failed in l)
+        assert "disk1" in line and "Input/output error" in line, line
+        s.stop()
+        # The disk repaired: mounted again (ext4 replays its journal).
+        subprocess.run(["umount", str(disk1)], check=True)
+        subprocess.run(["mount", "-o", "loop", str(s.workdir / "disk1.img"), str(disk1)],
+                       check=True)
+        s.start()
+        s3 = s.client()
+        at_start = 'why="metadata copies were rebuilt when the store opened"'
+        assert wait_for(lambda: at_start in log.read_text(), 20), log.read_text()[-3000:]
+        line = next(l for l in log.read_text().splitlines() if at_start in l)
+        healed = int(re.search(r"shards_healed=(\d+)", line).group(1))
+        assert healed >= len(objects) - 1, line
+        # Disk 1 whole again: two other disks may go.
+        for d in ["disk0", "disk5"]:
+            shutil.rmtree(s.store / d)
+        for key, data in objects:
+            assert s3.get_object(Bucket="failing", Key=key)["Body"].read() == data, key
+    finally:
+        s.stop()
+        if mounted:
+            subprocess.run(["umount", str(disk1)], check=False)
+
+
 def test_puts_go_on_past_a_lost_disk_and_its_return_is_healed_online(fresh_server):
     """A disk's directory deleted under the running server: it is logged, and PUTs of small
     objects (pack records) and large ones (shard files) go on, written to the disks left, and
