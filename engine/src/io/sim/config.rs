@@ -45,8 +45,9 @@ pub struct SimFaults {
     /// written). `None` = unlimited.
     pub capacity_bytes: Option<u64>,
     /// Directories whose disk has died: every operation on a path under one of them (open,
-    /// create, read, write, sync, list, rename, remove) fails with EIO, while the directory
-    /// itself still looks present ([`crate::io::Fs::exists`] answers). What a disk that fails
+    /// create, read, write, sync, list, rename, remove, lock, and `exists` below the directory)
+    /// fails with EIO, while the directory itself still looks present ([`crate::io::Fs::exists`]
+    /// answers for it, as for a mount point). What a disk that fails
     /// under a mounted file system looks like to the process using it — as against one whose
     /// directory is gone. An object store's disk directories are the natural ones to list.
     pub dead_dirs: Vec<std::path::PathBuf>,

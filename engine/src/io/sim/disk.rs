@@ -220,7 +220,7 @@ impl Disk {
     }
 
     /// EIO if `path` is on a dead disk (`SimFaults::dead_dirs`).
-    fn check_dead(&mut self, op: &'static str, path: &Path) -> Result<()> {
+    pub fn check_dead(&mut self, op: &'static str, path: &Path) -> Result<()> {
         if self.faults.dead_dirs.iter().any(|d| path.starts_with(d)) {
             self.stats.faults.dead_disk_ops += 1;
             return Err(self.eio(op, path, "dead disk"));
@@ -339,6 +339,10 @@ impl Disk {
     pub fn exists(&mut self, path: &Path) -> Result<bool> {
         self.stats.metadata_ops += 1;
         self.charge(OpClass::Metadata, 0);
+        // A dead disk's directory itself still answers (its mount point), what is below not.
+        if !self.faults.dead_dirs.iter().any(|d| d == path) {
+            self.check_dead("exists", path)?;
+        }
         match self.ns.lookup("exists", path) {
             Ok(found) => Ok(found.is_some()),
             Err(e) if e.is_not_found() => Ok(false),

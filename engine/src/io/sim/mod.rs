@@ -221,6 +221,13 @@ impl Fs for SimFs {
         self.shared.disk().sync_dir(dir)
     }
 
+    /// No lock is needed on one simulated disk (one process); but a lock file on a dead disk
+    /// (`SimFaults::dead_dirs`) cannot be opened, as on a real one.
+    fn lock(&self, path: &Path) -> Result<crate::io::FileLock> {
+        self.shared.disk().check_dead("lock", path)?;
+        Ok(crate::io::FileLock { _file: None })
+    }
+
     /// One file system of `capacity_bytes` (every path shares it); `None` without a capacity.
     fn space(&self, _path: &Path) -> Result<Option<FsSpace>> {
         Ok(self.shared.disk().space())

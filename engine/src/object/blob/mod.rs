@@ -1310,8 +1310,11 @@ impl BlobStore {
         };
         for disk in &self.layout.disks {
             let root = disk.join("blobs");
-            if !self.fs.exists(&root)? {
-                continue;
+            match self.fs.exists(&root) {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) if e.is_device_failure() => continue,
+                Err(e) => return Err(e.into()),
             }
             for sub in skip_failing(self.fs.list(&root))? {
                 for name in skip_failing(self.fs.list(&root.join(&sub)))? {

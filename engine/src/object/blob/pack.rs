@@ -448,8 +448,11 @@ impl BlobStore {
         let mut numbers = BTreeSet::new();
         for i in 0..self.layout.width() {
             let dir = self.pack_dir(i);
-            if !self.fs.exists(&dir)? {
-                continue;
+            match self.fs.exists(&dir) {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) if e.is_device_failure() => continue,
+                Err(e) => return Err(e.into()),
             }
             let names = match self.fs.list(&dir) {
                 Ok(names) => names,
@@ -552,12 +555,18 @@ impl BlobStore {
             Packing::Appending { writer, .. } => (Some(writer.pack), None),
             Packing::Elsewhere => return Ok(0),
             Packing::Unopened => {
-                if !self.fs.exists(&self.pack_dir(0))? {
-                    return Ok(0);
+                // Disk 0 holds the packs' lock: gone or failing, nothing is removed until it
+                // works (a store must open with disk 0 dead).
+                match self.fs.exists(&self.pack_dir(0)) {
+                    Ok(true) => {}
+                    Ok(false) => return Ok(0),
+                    Err(e) if e.is_device_failure() => return Ok(0),
+                    Err(e) => return Err(e.into()),
                 }
                 match self.fs.lock(&self.pack_dir(0).join("LOCK")) {
                     Ok(l) => (None, Some(l)),
                     Err(IoError::Locked { .. }) => return Ok(0),
+                    Err(e) if e.is_device_failure() => return Ok(0),
                     Err(e) => return Err(e.into()),
                 }
             }
