@@ -1199,9 +1199,10 @@ def test_puts_go_on_past_a_disk_that_fails_its_io(fresh_server):
     down with EXT4_IOC_SHUTDOWN, after which the kernel answers EIO to every open, write and
     fsync on it, as for a dying drive: PUTs of small objects (pack records), large ones (the
     PUT pipeline) and a multipart upload go on without it and read back exact, and the server
-    logs the disk's failures. The file system mounted again and the server restarted, the
-    store's open finds the disk's metadata copy behind and the scrub at start rebuilds the
-    shards the disk missed."""
+    logs the disk's failures; restarted with the disk still dead, the server opens and goes on.
+    The disk is disk 0, which also holds the packs' lock. The file system mounted again and the
+    server restarted, the store's open finds the disk's metadata copy behind and the scrub at
+    start rebuilds the shards the disk missed."""
     import fcntl
     import shutil
     import struct
@@ -1209,32 +1210,32 @@ def test_puts_go_on_past_a_disk_that_fails_its_io(fresh_server):
     from conftest import wait_for
     s = fresh_server("--disk-check", "1")
     s.stop()
-    disk1 = s.store / "disk1"
-    kept = s.workdir / "disk1.kept"
-    shutil.move(str(disk1), str(kept))
-    disk1.mkdir()
-    why = _loop_mount(s.workdir / "disk1.img", disk1)
+    disk0 = s.store / "disk0"
+    kept = s.workdir / "disk0.kept"
+    shutil.move(str(disk0), str(kept))
+    disk0.mkdir()
+    why = _loop_mount(s.workdir / "disk0.img", disk0)
     if why:
-        shutil.rmtree(disk1)
-        shutil.move(str(kept), str(disk1))
+        shutil.rmtree(disk0)
+        shutil.move(str(kept), str(disk0))
         pytest.skip(f"a loop-mounted disk: {why}")
     mounted = True
     try:
-        subprocess.run(["cp", "-a", f"{kept}/.", str(disk1)], check=True)
-        shutil.rmtree(disk1 / "lost+found")
+        subprocess.run(["cp", "-a", f"{kept}/.", str(disk0)], check=True)
+        shutil.rmtree(disk0 / "lost+found")
         s.start()
         s3 = s.client()
         s3.create_bucket(Bucket="failing")
         before = os.urandom(4096)
         s3.put_object(Bucket="failing", Key="before", Body=before)
-        fd = os.open(disk1, os.O_RDONLY)
+        fd = os.open(disk0, os.O_RDONLY)
         try:
             # EXT4_IOC_SHUTDOWN, EXT4_GOING_FLAGS_NOLOGFLUSH.
             fcntl.ioctl(fd, 0x8004587D, struct.pack("I", 2))
         finally:
             os.close(fd)
         with pytest.raises(OSError):
-            (disk1 / "probe").write_bytes(b"x")
+            (disk0 / "probe").write_bytes(b"x")
         objects = [("before", before)]
         for i, size in enumerate([4096, 100, 3 << 20, 4096, 5 << 20]):
             body = os.urandom(size)
@@ -1253,15 +1254,25 @@ def test_puts_go_on_past_a_disk_that_fails_its_io(fresh_server):
         objects.append(("parts", whole))
         for key, data in objects:
             assert s3.get_object(Bucket="failing", Key=key)["Body"].read() == data, key
+        # A restart with the disk still dead: the store opens without it.
+        s.stop()
+        s.start()
+        s3 = s.client()
+        for i, size in enumerate([4096, 3 << 20]):
+            body = os.urandom(size)
+            s3.put_object(Bucket="failing", Key=f"restarted-{i}", Body=body)
+            objects.append((f"restarted-{i}", body))
+        for key, data in objects:
+            assert s3.get_object(Bucket="failing", Key=key)["Body"].read() == data, key
         log = s.workdir / "serve.log"
         failed = "disk failed writes"
         assert wait_for(lambda: failed in log.read_text(), 10), log.read_text()[-3000:]
         line = next(l for l in log.read_text().splitlines() if failed in l)
-        assert "disk1" in line and "Input/output error" in line, line
+        assert "disk0" in line and "Input/output error" in line, line
         s.stop()
         # The disk repaired: mounted again (ext4 replays its journal).
-        subprocess.run(["umount", str(disk1)], check=True)
-        subprocess.run(["mount", "-o", "loop", str(s.workdir / "disk1.img"), str(disk1)],
+        subprocess.run(["umount", str(disk0)], check=True)
+        subprocess.run(["mount", "-o", "loop", str(s.workdir / "disk0.img"), str(disk0)],
                        check=True)
         s.start()
         s3 = s.client()
@@ -1270,15 +1281,15 @@ def test_puts_go_on_past_a_disk_that_fails_its_io(fresh_server):
         line = next(l for l in log.read_text().splitlines() if at_start in l)
         healed = int(re.search(r"shards_healed=(\d+)", line).group(1))
         assert healed >= len(objects) - 1, line
-        # Disk 1 whole again: two other disks may go.
-        for d in ["disk0", "disk5"]:
+        # Disk 0 whole again: two other disks may go.
+        for d in ["disk1", "disk5"]:
             shutil.rmtree(s.store / d)
         for key, data in objects:
             assert s3.get_object(Bucket="failing", Key=key)["Body"].read() == data, key
     finally:
         s.stop()
         if mounted:
-            subprocess.run(["umount", str(disk1)], check=False)
+            subprocess.run(["umount", str(disk0)], check=False)
 
 
 def test_puts_go_on_past_a_lost_disk_and_its_return_is_healed_online(fresh_server):
