@@ -30,7 +30,7 @@
 //! space reserve's business (`space.rs`), and a bad request or too many open files would fail
 //! on every disk alike.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::{BlobError, BlobStore, DataId};
 use crate::io::{File, FileHandle};
@@ -96,6 +96,17 @@ impl BlobStore {
         }
     }
 
+    /// The names in directory `dir` on one of the store's disks: none if it is not there, or
+    /// if its disk fails to list it — what only that disk holds is found once it works (every
+    /// blob and every pack has files on K disks or more).
+    pub(super) fn list_if_working(&self, dir: &Path) -> Result<Vec<String>, BlobError> {
+        match self.fs.list(dir) {
+            Ok(names) => Ok(names),
+            Err(e) if e.is_not_found() || e.is_device_failure() => Ok(Vec::new()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Remember which shards of blob `id`, just written, are absent, for its description.
     pub(super) fn note_absent_shards(&self, id: &DataId, files: &[Option<FileHandle>]) {
         let mask = files
@@ -112,9 +123,6 @@ impl BlobStore {
     /// The shards of blob `id` its write went on without (bit `i`: shard `i`), forgotten.
     pub(super) fn take_absent_shards(&self, id: &DataId) -> u32 {
         let mut absent = self.absent_shards.lock().unwrap_or_else(|p| p.into_inner());
-        if absent.is_empty() {
-            return 0;
-        }
         absent.remove(id).unwrap_or(0)
     }
 

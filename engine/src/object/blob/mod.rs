@@ -1299,25 +1299,14 @@ impl BlobStore {
     }
 
     /// Every blob id with at least one shard file or pack record on any disk (for finding
-    /// orphans). A disk that fails to list is passed over: what only it holds is found once
-    /// it works.
+    /// orphans; a failing disk passed over).
     pub fn list(&self) -> Result<BTreeSet<DataId>, BlobError> {
         let mut ids = BTreeSet::new();
         self.list_packed(&mut ids)?;
-        let skip_failing = |listed: Result<Vec<String>, IoError>| match listed {
-            Err(e) if e.is_device_failure() => Ok(Vec::new()),
-            other => other,
-        };
         for disk in &self.layout.disks {
             let root = disk.join("blobs");
-            match self.fs.exists(&root) {
-                Ok(true) => {}
-                Ok(false) => continue,
-                Err(e) if e.is_device_failure() => continue,
-                Err(e) => return Err(e.into()),
-            }
-            for sub in skip_failing(self.fs.list(&root))? {
-                for name in skip_failing(self.fs.list(&root.join(&sub)))? {
+            for sub in self.list_if_working(&root)? {
+                for name in self.list_if_working(&root.join(&sub))? {
                     if let Some(id) = name.split('.').next().and_then(DataId::from_hex) {
                         ids.insert(id);
                     }

@@ -314,25 +314,23 @@ impl BlobStore {
                 files.push(None);
                 continue;
             }
-            let opened = self.fs.open(&self.pack_path(pack, i), opts).and_then(|f| {
-                let len = f.len()?;
-                f.sync_all()?;
-                Ok((f, len))
-            });
+            let opened = self
+                .fs
+                .open(&self.pack_path(pack, i), opts)
+                .and_then(|f| f.len().map(|len| (f, len)));
             match opened {
                 Ok((f, len)) => {
                     end = end.max(len);
                     files.push(Some(f));
                 }
                 Err(e) if e.is_device_failure() => {
-                    self.note_disk_failure(i, &e.to_string());
-                    failed |= 1 << i;
+                    self.leave_out(&mut failed, i, &e);
                     files.push(None);
                 }
                 Err(e) => return Err(e.into()),
             }
         }
-        self.sync_pack_dirs(&mut files, &mut failed)?;
+        self.make_pack_durable(&mut files, &mut failed)?;
         Ok(PackWriter {
             pack,
             files,
@@ -342,9 +340,23 @@ impl BlobStore {
         })
     }
 
-    /// Sync the directory of each of a new or reopened pack's files; a disk that fails it
-    /// loses its file from the pack. Fails if fewer than K files are left.
-    fn sync_pack_dirs(&self, files: &mut ShardSet, failed: &mut u32) -> Result<(), BlobError> {
+    /// Make a new or reopened pack's files durable before any record goes in: `sync_all` of
+    /// each (the inode, not just data), then their directory entries. A disk that fails
+    /// either loses its file from the pack (bit `i` of `failed`). Fails if fewer than K files
+    /// are left.
+    fn make_pack_durable(&self, files: &mut ShardSet, failed: &mut u32) -> Result<(), BlobError> {
+        self.enough_disks(files)?;
+        for (i, slot) in files.iter_mut().enumerate() {
+            let Some(f) = slot else { continue };
+            match f.sync_all() {
+                Ok(()) => {}
+                Err(e) if e.is_device_failure() => {
+                    self.leave_out(failed, i, &e);
+                    *slot = None;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
         let shards = present_shards(files);
         let dirs: Vec<PathBuf> = shards.iter().map(|&i| self.pack_dir(i)).collect();
         let results = crate::io::sync_dirs_each(&*self.fs, &dirs);
@@ -352,14 +364,19 @@ impl BlobStore {
             match r {
                 Ok(()) => {}
                 Err(e) if e.is_device_failure() => {
-                    self.note_disk_failure(i, &e.to_string());
-                    *failed |= 1 << i;
+                    self.leave_out(failed, i, &e);
                     files[i] = None;
                 }
                 Err(e) => return Err(e.into()),
             }
         }
         self.enough_disks(files)
+    }
+
+    /// Note that disk `i` failed `e` and is left out of the pack being made.
+    fn leave_out(&self, failed: &mut u32, i: usize, e: &IoError) {
+        self.note_disk_failure(i, &e.to_string());
+        *failed |= 1 << i;
     }
 
     /// Create the K + M files of the first pack numbered `from` or above that no one has
@@ -395,8 +412,7 @@ impl BlobStore {
                     Err(_) if self.disk_missing(i) => files.push(None),
                     // A disk that fails: likewise (`degraded.rs`).
                     Err(e) if e.is_device_failure() => {
-                        self.note_disk_failure(i, &e.to_string());
-                        failed |= 1 << i;
+                        self.leave_out(&mut failed, i, &e);
                         files.push(None);
                     }
                     Err(e) => {
@@ -409,24 +425,7 @@ impl BlobStore {
                     }
                 }
             }
-            // New files: `sync_all` (the inode, not just data), then their directory entries.
-            let made = (|| {
-                self.enough_disks(&files)?;
-                for (i, slot) in files.iter_mut().enumerate() {
-                    let Some(f) = slot else { continue };
-                    match f.sync_all() {
-                        Ok(()) => {}
-                        Err(e) if e.is_device_failure() => {
-                            self.note_disk_failure(i, &e.to_string());
-                            failed |= 1 << i;
-                            *slot = None;
-                        }
-                        Err(e) => return Err(e.into()),
-                    }
-                }
-                self.sync_pack_dirs(&mut files, &mut failed)
-            })();
-            if let Err(e) = made {
+            if let Err(e) = self.make_pack_durable(&mut files, &mut failed) {
                 for j in 0..width {
                     let _ = self.fs.remove_file(&self.pack_path(pack, j));
                 }
@@ -442,24 +441,11 @@ impl BlobStore {
         }
     }
 
-    /// Every pack number with a file on any disk, ascending. A disk that fails to list is
-    /// passed over: every pack has files on at least K disks.
+    /// Every pack number with a file on any disk, ascending (a failing disk passed over).
     fn pack_numbers(&self) -> Result<Vec<u32>, BlobError> {
         let mut numbers = BTreeSet::new();
         for i in 0..self.layout.width() {
-            let dir = self.pack_dir(i);
-            match self.fs.exists(&dir) {
-                Ok(true) => {}
-                Ok(false) => continue,
-                Err(e) if e.is_device_failure() => continue,
-                Err(e) => return Err(e.into()),
-            }
-            let names = match self.fs.list(&dir) {
-                Ok(names) => names,
-                Err(e) if e.is_device_failure() => continue,
-                Err(e) => return Err(e.into()),
-            };
-            for name in names {
+            for name in self.list_if_working(&self.pack_dir(i))? {
                 if let Some(n) = name
                     .split_once('.')
                     .and_then(|(n, _)| u32::from_str_radix(n, 16).ok())
