@@ -24,7 +24,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use seedbed_engine::object::ObjectStore;
+use seedbed_engine::object::{ObjectError, ObjectStore};
 
 /// When the watcher looks, and when it scrubs.
 #[derive(Clone, Copy, Debug)]
@@ -45,6 +45,8 @@ pub async fn watch(store: Arc<ObjectStore>, schedule: Schedule, mut stop: crate:
     let mut tick = tokio::time::interval(schedule.check);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut missing: BTreeSet<PathBuf> = BTreeSet::new();
+    // Disks waiting to be formatted (new ones in place): a scrub when one appears.
+    let mut new: BTreeSet<PathBuf> = BTreeSet::new();
     let mut last_scrub = Instant::now();
     let mut pending = schedule
         .scrub_at_start
@@ -55,25 +57,46 @@ pub async fn watch(store: Arc<ObjectStore>, schedule: Schedule, mut stop: crate:
             _ = stop.changed() => return,
         }
         let s = store.clone();
-        let now_missing: BTreeSet<PathBuf> = if schedule.disks {
-            match tokio::task::spawn_blocking(move || s.missing_disks()).await {
-                Ok(m) => m.into_iter().collect(),
+        let (now_missing, now_new) = if schedule.disks {
+            match tokio::task::spawn_blocking(move || {
+                Ok::<_, ObjectError>((s.missing_disks()?, s.new_disks()?))
+            })
+            .await
+            {
+                Ok(Ok(m)) => m,
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "cannot look at the disks");
+                    continue;
+                }
                 Err(_) => continue,
             }
         } else {
-            BTreeSet::new()
+            Default::default()
         };
         let (k, width) = (store.layout().k, store.layout().width());
-        for gone in now_missing.difference(&missing) {
+        for (gone, state) in &now_missing {
+            if missing.contains(gone) {
+                continue;
+            }
+            let why = state.why_absent().unwrap_or("absent");
             tracing::warn!(
                 disk = %gone.display(),
                 missing = now_missing.len(),
-                "disk directory is gone: GETs read around it through parity, and PUTs are \
+                "disk is missing ({why}): GETs read around it through parity, and PUTs are \
                  written past it (a shard short) while at least {k} of the {width} disks are \
-                 there; replace the disk (or make the directory again) and its shards are \
+                 there; mount it again, or put a new disk in its place, and its shards are \
                  rebuilt"
             );
         }
+        let now_missing: BTreeSet<PathBuf> = now_missing.into_iter().map(|(d, _)| d).collect();
+        let arrived: Vec<&PathBuf> = now_new.iter().filter(|d| !new.contains(*d)).collect();
+        for disk in &arrived {
+            tracing::info!(disk = %disk.display(), "a new disk is in place: formatting it and rebuilding its shards");
+        }
+        if !arrived.is_empty() {
+            pending = Some("a new disk is in place");
+        }
+        new = now_new.into_iter().collect();
         // Cheap (a lock and a swap): no blocking thread needed.
         for f in store.disk_failures() {
             tracing::warn!(
@@ -88,7 +111,7 @@ pub async fn watch(store: Arc<ObjectStore>, schedule: Schedule, mut stop: crate:
         }
         let back: Vec<&PathBuf> = missing.difference(&now_missing).collect();
         for disk in &back {
-            tracing::info!(disk = %disk.display(), "disk directory is back: rebuilding its shards");
+            tracing::info!(disk = %disk.display(), "disk is back: rebuilding its shards");
         }
         if !back.is_empty() {
             pending = Some("a disk came back");
@@ -130,6 +153,9 @@ async fn scrub(store: &Arc<ObjectStore>, why: &'static str, stop: &mut crate::ht
             bytes = r.bytes,
             bad_blocks = r.bad_blocks,
             shards_healed = r.files_healed,
+            disks_formatted = ?r.disks_formatted,
+            disks_absent = ?r.disks_absent,
+            shards_absent = r.shards_absent,
             orphans_removed = r.orphans_removed,
             metadata_copies_healed = r.meta_copies_healed,
             secs,

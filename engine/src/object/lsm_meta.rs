@@ -90,8 +90,14 @@ pub fn open_replicated(
 ) -> Result<(Arc<ReplicatedMeta>, OpenReport), MetaError> {
     let dirs = copy_dirs(&fs, root, layout)?;
     let opener_fs = fs.clone();
-    let opener: Opener =
-        Arc::new(move |dir: &Path| open_with(opener_fs.clone(), dir, opts.clone(), clock.clone()));
+    let gate_layout = layout.clone();
+    let opener: Opener = Arc::new(move |dir: &Path| {
+        // Never made in a mount point whose disk is not mounted (`blob/disk_id.rs`).
+        if !super::blob::may_open_copy(&*opener_fs, &gate_layout, dir) {
+            return Err(MetaError::Unavailable(super::blob::copy_refused(dir)));
+        }
+        open_with(opener_fs.clone(), dir, opts.clone(), clock.clone())
+    });
     let (meta, report) = ReplicatedMeta::open(fs, dirs, layout.k, opener)?;
     Ok((Arc::new(meta), report))
 }

@@ -11,6 +11,7 @@ use crate::clock::RealClock;
 use crate::io::FsHandle;
 use crate::rng::{os_seed, DetRng};
 
+use super::blob::{store_id_from, BlobStore};
 use super::layout::Layout;
 use super::lsm_meta;
 use super::replicated::OpenReport;
@@ -57,6 +58,11 @@ pub fn open_with(
     // Read the layout before opening the metadata, which would create directories in a
     // directory that is not a store.
     let layout = ObjectStore::read_layout(&*fs, dir)?;
+    // The disks' identity files before the metadata copies, which would be made in an empty
+    // mount point (`blob/disk_id.rs`): a new disk is formatted (so its copy is rebuilt), a
+    // disk not mounted left out, a disk in the wrong place refused.
+    BlobStore::new(fs.clone(), layout.clone())
+        .check_disks(|| store_id_from(&format!("{} {}", dir.display(), os_seed())))?;
     let (meta, report) = open_meta(&fs, dir, &layout)?;
     let store = ObjectStore::open(
         fs,

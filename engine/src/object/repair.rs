@@ -63,6 +63,11 @@ pub fn repair(
     from_shards: bool,
 ) -> Result<RepairReport, ObjectError> {
     let layout: Layout = ObjectStore::read_layout(&*fs, root)?;
+    // Emptied disks formatted first, so that their copies are made (`blob/disk_id.rs`).
+    let now_ms = clock.unix_millis();
+    BlobStore::new(fs.clone(), layout.clone()).check_disks(|| {
+        crate::object::blob::store_id_from(&format!("{}|{now_ms}", root.display()))
+    })?;
     let (meta, opened) = lsm_meta::open_replicated(fs.clone(), root, &layout, opts, clock)
         .map_err(ObjectError::from)?;
     let verified = meta.verify(true).map_err(ObjectError::from)?;

@@ -44,6 +44,13 @@ pub struct ScrubReport {
     pub meta_copies_bad: Vec<(String, String)>,
     /// Copies rebuilt from a good one.
     pub meta_copies_healed: u64,
+    /// Disks formatted as the scrub started (new disks mounted in place of dead ones, plain
+    /// directories made again: `blob/disk_id.rs`), their shards then rebuilt.
+    pub disks_formatted: Vec<String>,
+    /// Disks that take no shard, and why (gone, not mounted): their bad shards were left.
+    pub disks_absent: Vec<(String, String)>,
+    /// Bad shards left because their disk is absent (rebuilt when it is back).
+    pub shards_absent: u64,
     /// Stopped before the end, as asked ([`ObjectStore::scrub_until`]): the blobs after the
     /// first `blobs` were not checked, and no orphans were looked for.
     pub stopped: bool,
@@ -137,7 +144,22 @@ impl ObjectStore {
         halt: &std::sync::atomic::AtomicBool,
     ) -> Result<ScrubReport, ObjectError> {
         let mut report = ScrubReport::default();
-        // The metadata copies first: the walk below reads the metadata.
+        // The disks first: a new disk is formatted, so that its metadata copy and its shards
+        // are rebuilt below; one not mounted is left alone (`blob/disk_id.rs`).
+        if heal && !halt.load(std::sync::atomic::Ordering::Relaxed) {
+            let disks = self.check_disks()?;
+            report.disks_formatted = disks
+                .formatted
+                .iter()
+                .map(|d| d.display().to_string())
+                .collect();
+            report.disks_absent = disks
+                .absent
+                .iter()
+                .map(|(d, why)| (d.display().to_string(), (*why).to_owned()))
+                .collect();
+        }
+        // The metadata copies next: the walk below reads the metadata.
         if let Some(m) = self.verify_metadata(heal)? {
             report.meta_copies = m.copies;
             report.meta_copies_healed = m.healed.len() as u64;
@@ -216,6 +238,7 @@ impl ObjectStore {
                 Ok(h) => {
                     report.bad_blocks += h.bad_blocks.len() as u64;
                     report.files_healed += h.files_healed.len() as u64;
+                    report.shards_absent += h.absent.len() as u64;
                 }
                 // A blob freed by a concurrent overwrite is gone on purpose, not lost.
                 Err(_) if !self.blob_still_referenced(&id)? => {}

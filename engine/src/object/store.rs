@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use rand::RngCore;
 
 use super::acl::Acl;
-use super::blob::{BlobStore, DataId};
+use super::blob::{BlobStore, DataId, DiskCheck, DiskState};
 use super::bucket_config::{check_acl_allowed, ObjectOwnership};
 use super::error::ObjectError;
 use super::layout::{Layout, LayoutError};
@@ -145,7 +145,6 @@ impl ObjectStore {
         let layout = Layout::new(k, m, shard_len_max, disks).map_err(ObjectError::InvalidLayout)?;
         let blobs =
             BlobStore::new(fs.clone(), layout.clone()).with_direct_reads(options.direct_reads);
-        blobs.create_dirs()?;
         // Disks inside the store's directory are recorded relative to it, so that the store
         // opens from any working directory and a copy of the directory is a store of its own
         // (not one that writes to the original's disks).
@@ -156,8 +155,14 @@ impl ObjectStore {
             }
         }
         let json = serde_json::to_vec_pretty(&recorded).expect("layout serialises");
-        io::write_file_durable(&*fs, &layout_path, &json)?;
-        Ok(Self::assemble(fs, root, blobs, meta, clock, rng, options))
+        let store = Self::assemble(fs, root, blobs, meta, clock, rng, options);
+        // The disks (and their identity files) before the layout: a store whose creation a
+        // crash cut short has no layout.
+        store
+            .blobs
+            .create_dirs(&store.new_uuid().hyphenated().to_string())?;
+        io::write_file_durable(&*store.fs, &layout_path, &json)?;
+        Ok(store)
     }
 
     /// Open an existing store; removes leftovers of interrupted writes (orphaned shards).
@@ -172,6 +177,7 @@ impl ObjectStore {
         let layout = Self::read_layout(&*fs, root)?;
         let blobs = BlobStore::new(fs.clone(), layout).with_direct_reads(options.direct_reads);
         let store = Self::assemble(fs, root, blobs, meta, clock, rng, options);
+        store.check_disks()?;
         store.refuse_if_metadata_lost()?;
         // One pass over the metadata serves both the orphan sweep (every blob referenced) and
         // the records an older store lacks; each used to scan every version on its own.
@@ -318,11 +324,25 @@ impl ObjectStore {
         self.blobs.layout()
     }
 
-    /// The disks whose directory is gone (removed, unmounted or deleted while the store runs):
-    /// GETs read around them and PUTs are written past them (`blob/degraded.rs`) until scrub
-    /// rebuilds them.
-    pub fn missing_disks(&self) -> Vec<std::path::PathBuf> {
-        self.blobs.missing_disks()
+    /// The disks that are gone or not mounted (removed, unmounted or deleted while the store
+    /// runs), with which: GETs read around them and PUTs are written past them
+    /// (`blob/degraded.rs`) until the disk is back and scrub rebuilds them.
+    pub fn missing_disks(&self) -> Result<Vec<(std::path::PathBuf, DiskState)>, ObjectError> {
+        Ok(self.blobs.missing_disks()?)
+    }
+
+    /// The disks the next scrub will format and rebuild: new disks mounted in place of dead
+    /// ones, or plain directories made again (`blob/disk_id.rs`).
+    pub fn new_disks(&self) -> Result<Vec<std::path::PathBuf>, ObjectError> {
+        Ok(self.blobs.new_disks()?)
+    }
+
+    /// Check the disks' identity files and format the ones the store may take
+    /// (`blob/disk_id.rs`): when the store opens, and when a healing scrub starts.
+    pub(super) fn check_disks(&self) -> Result<DiskCheck, ObjectError> {
+        Ok(self
+            .blobs
+            .check_disks(|| self.new_uuid().hyphenated().to_string())?)
     }
 
     /// The disks that failed a shard's write since the last call, with how many shards they

@@ -31,6 +31,7 @@ mod object_crash;
 mod object_crash_data_side;
 mod object_dead_disk;
 mod object_direct_read;
+mod object_disk_identity;
 mod object_disk_loss;
 mod object_faults;
 mod object_full_disk;

@@ -33,7 +33,7 @@ fn env(k: usize, m: usize, shard_len_max: u64) -> Env {
     let fs: FsHandle = Arc::new(PosixFs::new());
     let layout = Layout::new(k, m, shard_len_max, disks).unwrap();
     let store = BlobStore::new(fs.clone(), layout);
-    store.create_dirs().unwrap();
+    store.create_dirs("a-store").unwrap();
     Env {
         store,
         fs,
@@ -412,7 +412,7 @@ fn large_blobs_on_a_file_system_without_direct_io() {
     let disks: Vec<PathBuf> = (0..3).map(|i| tmp.path().join(format!("d{i}"))).collect();
     let fs: FsHandle = Arc::new(NoDirectFs(PosixFs::new()));
     let store = BlobStore::new(fs, Layout::new(2, 1, 4096, disks).unwrap());
-    store.create_dirs().unwrap();
+    store.create_dirs("a-store").unwrap();
     assert!(store.direct_reads(), "asked for, and not refused yet");
     let mut rng = DetRng::new(5);
     let mut ids = std::collections::BTreeSet::new();

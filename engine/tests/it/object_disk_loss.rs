@@ -4,6 +4,7 @@
 //! Losing M + 1 disks fails GETs with an error naming the object, never with wrong bytes.
 
 use crate::common::{get_data as get, put_random, real_store};
+use seedbed_engine::object::blob::DISK_ID_FILE;
 use seedbed_engine::object::ObjectError;
 use seedbed_engine::rng::DetRng;
 
@@ -309,10 +310,12 @@ fn puts_go_on_past_lost_disks_and_scrub_completes_them() {
     for (key, data) in &objects {
         assert_eq!(&get(&store, key).unwrap(), data, "{key}, after the heal");
     }
-    // Disk 0 holds the packs' lock: lost before this store's first small PUT (this test
-    // store keeps its metadata outside the disks, so opening it did not make disk 0 again),
-    // small objects get shard files of their own on the other disks instead of being refused.
-    assert!(!root.join("disk0").exists());
+    // Opening a store of plain directories makes a gone disk again, empty, and formats it
+    // (`blob/disk_id.rs`); it is rebuilt by the next scrub.
+    assert!(root.join("disk0").join(DISK_ID_FILE).exists());
+    // Disk 0 holds the packs' lock: lost before this store's first small PUT, small objects
+    // get shard files of their own on the other disks instead of being refused.
+    std::fs::remove_dir_all(root.join("disk0")).unwrap();
     let late = put_random(&store, "data", "disk0-lost", 500, &mut rng);
     assert_eq!(get(&store, "disk0-lost").unwrap(), late);
     assert!(

@@ -82,6 +82,18 @@ pub fn scrub(store: &ObjectStore, json: bool, a: ScrubArgs) -> anyhow::Result<()
         for (dir, why) in &report.meta_copies_bad {
             println!("  metadata copy {dir}: {why}");
         }
+        for dir in &report.disks_formatted {
+            println!("disk {dir}: new, formatted, its shards rebuilt");
+        }
+        for (dir, why) in &report.disks_absent {
+            println!("disk {dir}: left out ({why})");
+        }
+        if report.shards_absent > 0 {
+            println!(
+                "{} bad shards left on absent disks: mount or replace the disk, then scrub again",
+                report.shards_absent
+            );
+        }
         for f in &report.failures {
             println!(
                 "  UNRECOVERABLE {}/{} version {}: {}",

@@ -11,10 +11,11 @@
 //!
 //! Two things make a shard absent:
 //!
-//! - **A missing disk directory**: the disk was removed, unmounted or deleted. A blob is never
-//!   written onto a disk directory re-created by the write itself (a mount point whose disk is
-//!   gone would take it on the wrong file system); scrub makes it and writes it whole (and
-//!   opening the store makes it for the disk's metadata copy).
+//! - **An absent disk**: its identity file is not there (`disk_id.rs`) — the disk was
+//!   removed, deleted, or is not mounted (its mount point left empty on the root file system).
+//!   A blob is never written onto a directory without the file, nor onto one made by the write
+//!   itself; once the store has formatted the disk (a new disk mounted in its place, or a plain
+//!   directory made again: at open, or when scrub starts), scrub writes its shards whole.
 //! - **A disk that fails the shard's I/O** ([`crate::io::IoError::is_device_failure`]: EIO, a
 //!   file system gone read-only after errors, a device gone away): the shard is dropped from
 //!   the blob where it failed — at its file's creation, any block write, or its `fdatasync` —
@@ -32,7 +33,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{BlobError, BlobStore, DataId};
+use super::{BlobError, BlobStore, DataId, DiskState};
 use crate::io::{File, FileHandle};
 
 /// The files a blob is written to, one per shard in shard order: `None` where the shard's
@@ -164,18 +165,30 @@ impl BlobStore {
             .collect()
     }
 
-    /// Whether disk `shard`'s directory is gone (removed or unmounted while the store runs).
-    /// A directory that cannot even be looked at counts as there: its error is the write's.
-    pub(super) fn disk_missing(&self, shard: usize) -> bool {
-        matches!(self.fs.exists(&self.layout.disks[shard]), Ok(false))
+    /// The disks that take no shard and will not until someone acts — gone, or not mounted —
+    /// with why, in layout order. A disk waiting to be formatted is not among them (scrub
+    /// formats it: [`BlobStore::new_disks`]), nor is one that fails its I/O
+    /// ([`BlobStore::disk_failures`] reports those).
+    pub fn missing_disks(&self) -> Result<Vec<(PathBuf, DiskState)>, BlobError> {
+        Ok(self
+            .disk_states()?
+            .into_iter()
+            .enumerate()
+            .filter(|(_, s)| matches!(s, DiskState::Gone | DiskState::NotMounted))
+            .map(|(i, s)| (self.layout.disks[i].clone(), s))
+            .collect())
     }
 
-    /// The disks whose directory is gone, in layout order.
-    pub fn missing_disks(&self) -> Vec<PathBuf> {
-        (0..self.layout.width())
-            .filter(|&i| self.disk_missing(i))
-            .map(|i| self.layout.disks[i].clone())
-            .collect()
+    /// The disks the store may take and will format when scrub next starts: a new disk mounted
+    /// in place of a dead one, or a plain directory made again (`disk_id.rs`).
+    pub fn new_disks(&self) -> Result<Vec<PathBuf>, BlobError> {
+        Ok(self
+            .disk_states()?
+            .into_iter()
+            .enumerate()
+            .filter(|(_, s)| *s == DiskState::New)
+            .map(|(i, _)| self.layout.disks[i].clone())
+            .collect())
     }
 
     /// Check that a blob's files reach at least K disks; else the error naming the missing
@@ -192,10 +205,10 @@ impl BlobStore {
             .filter(|(_, f)| f.is_none())
             .map(|(i, _)| {
                 let disk = self.layout.disks[i].display();
-                match failures.get(&i) {
-                    _ if self.disk_missing(i) => format!("{disk} (its directory is gone)"),
-                    Some((_, why)) => format!("{disk} (failing: {why})"),
-                    None => format!("{disk} (failing)"),
+                match (self.disk_state(i).why_absent(), failures.get(&i)) {
+                    (Some(why), _) => format!("{disk} ({why})"),
+                    (None, Some((_, why))) => format!("{disk} (failing: {why})"),
+                    (None, None) => format!("{disk} (failing)"),
                 }
             })
             .collect();

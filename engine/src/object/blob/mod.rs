@@ -48,6 +48,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 mod degraded;
+mod disk_id;
 mod pack;
 mod pack_readers;
 mod pack_sync;
@@ -55,6 +56,8 @@ mod pipeline;
 mod write;
 
 pub use degraded::DiskFailure;
+pub(crate) use disk_id::{copy_refused, may_open_copy};
+pub use disk_id::{store_id_from, DiskCheck, DiskState, DISK_ID_FILE};
 pub use pack::{PackPlace, DESC_SLOT_MIN, PACK_BLOB_MAX, PACK_LIMIT};
 pub use pipeline::PipelineStats;
 
@@ -180,6 +183,10 @@ pub enum BlobError {
         #[source]
         source: crate::object::erasure::ErasureError,
     },
+    /// The disks' identity files say a disk is not where the layout puts it, or is
+    /// unreadable (`disk_id.rs`).
+    #[error("{0}")]
+    DiskIdentity(String),
     /// No shard file of the blob has a readable checksum trailer.
     #[error("no readable checksum table in any shard file: {detail}")]
     NoChecksumTable {
@@ -219,6 +226,9 @@ pub struct BlobHealth {
     pub bad_blocks: Vec<(u64, usize, String)>,
     /// Shards rewritten by a heal (their shard files, or their records of a pack), by index.
     pub files_healed: Vec<usize>,
+    /// Bad shards a heal left, by index: their disk is absent (gone, not mounted or not
+    /// formatted: `disk_id.rs`), so there is nowhere to put them yet.
+    pub absent: Vec<usize>,
 }
 
 /// Why one shard block could not be used.
@@ -393,15 +403,6 @@ impl BlobStore {
         }
     }
 
-    /// Create each disk's `blobs` directory, durably. The 256 fan-out directories under it
-    /// (by the first byte of the blob id) are made on first use by `open_new_shard`.
-    pub fn create_dirs(&self) -> Result<(), BlobError> {
-        for disk in &self.layout.disks {
-            crate::io::create_dir_all_durable(&*self.fs, &disk.join("blobs"))?;
-        }
-        Ok(())
-    }
-
     /// Create shard file `shard` of a new blob, first making sure (once per store) that its
     /// fan-out directory exists and its entry is durable.
     fn open_new_shard(
@@ -422,12 +423,11 @@ impl BlobStore {
             .unwrap_or_else(|p| p.into_inner())
             .contains(&dir);
         if !known {
-            // Below the disk's directory only: a disk whose directory is gone is missing, not
-            // to be made again here (`degraded.rs`).
-            let disk = &self.layout.disks[shard];
-            if !self.fs.exists(disk)? {
+            // Below a formatted disk's directory only: a disk that is gone or not mounted is
+            // absent, not to be made again here (`degraded.rs`, `disk_id.rs`).
+            if self.disk_absent(shard) {
                 return Err(IoError::NotFound {
-                    op: "create shard file (its disk's directory is gone)",
+                    op: "create shard file (its disk is gone, not mounted or not formatted)",
                     path: path.clone(),
                 }
                 .into());
@@ -955,6 +955,12 @@ impl BlobStore {
                 .enumerate()
                 .find_map(|(i, d)| d.ok().filter(|_| !broken.contains(&i)));
             for &i in &broken {
+                if self.disk_absent(i) {
+                    // Not onto a directory that is not the disk (`disk_id.rs`): the shard
+                    // comes back when the disk does and scrub runs again.
+                    health.absent.push(i);
+                    continue;
+                }
                 self.rewrite_shard_file(id, size, i, &rebuilt[i], &table)?;
                 if let Some(json) = &desc {
                     let (path, at, _) = self.desc_place(id, size, i);
@@ -1207,7 +1213,7 @@ impl BlobStore {
                     if e.is_device_failure() {
                         self.note_disk_failure(i, &e.to_string());
                     }
-                    if dropped || e.is_device_failure() || self.disk_missing(i) {
+                    if dropped || e.is_device_failure() || self.disk_absent(i) {
                         absent += 1;
                     }
                     why.push(format!("shard {i}: {e}"));

@@ -193,7 +193,7 @@ impl BlobStore {
         let len = self.record_len(size);
         let mut packing = self.packs.lock().unwrap_or_else(|p| p.into_inner());
         if let Packing::Unopened = *packing {
-            if self.disk_missing(0) {
+            if self.disk_absent(0) {
                 // The packs' lock is on disk 0 (`disk0/packs/LOCK`), the one file every store
                 // on these disks agrees on. With disk 0 gone before any small blob, this one
                 // gets shard files of its own (written past the lost disk); packing starts
@@ -225,7 +225,7 @@ impl BlobStore {
                 let failed = writer.failed & (1 << i) != 0;
                 f.is_none()
                     && (!failed || writer.records >= RETRY_FAILED_DISK_AFTER)
-                    && !self.disk_missing(i)
+                    && !self.disk_absent(i)
             })
         {
             *writer = self.create_pack(writer.pack + 1)?;
@@ -253,7 +253,7 @@ impl BlobStore {
         // A disk that fails is left out too (its packs directory is made when a pack is
         // next made with it).
         let mut disks = Vec::new();
-        for i in (0..self.layout.width()).filter(|&i| !self.disk_missing(i)) {
+        for i in (0..self.layout.width()).filter(|&i| !self.disk_absent(i)) {
             let disk = &self.layout.disks[i];
             match crate::io::create_dir_all_durable(&*self.fs, &disk.join("packs")) {
                 Ok(()) => disks.push(disk.clone()),
@@ -310,7 +310,7 @@ impl BlobStore {
         let mut failed = 0u32;
         let mut end = 0;
         for i in 0..self.layout.width() {
-            if self.disk_missing(i) {
+            if self.disk_absent(i) {
                 files.push(None);
                 continue;
             }
@@ -409,7 +409,7 @@ impl BlobStore {
                         continue 'numbers;
                     }
                     // A disk whose directory is gone: the pack is made without it.
-                    Err(_) if self.disk_missing(i) => files.push(None),
+                    Err(_) if self.disk_absent(i) => files.push(None),
                     // A disk that fails: likewise (`degraded.rs`).
                     Err(e) if e.is_device_failure() => {
                         self.leave_out(&mut failed, i, &e);

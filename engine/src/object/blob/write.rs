@@ -316,7 +316,7 @@ impl BlobStore {
                     let _ = self.delete(id);
                     return self.create_shard_files(id, false);
                 }
-                Err(_) if self.disk_missing(i) => files.push(None),
+                Err(_) if self.disk_absent(i) => files.push(None),
                 Err(e) => return Err(e),
             }
         }

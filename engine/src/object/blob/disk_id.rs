@@ -1,0 +1,381 @@
+//! Which directories are the store's disks: each holds an identity file, `seedbed-disk.json`,
+//! naming the store and the disk's place in it.
+//!
+//! A disk's directory being there proves little. The commonest way to lose a disk on a server
+//! is for it not to be mounted (it failed, was pulled, or did not come up at boot): its mount
+//! point stays, an empty directory on the root file system. Without a mark, the store took
+//! that directory for the disk: a PUT wrote its shard there, scrub "healed" onto it, the
+//! metadata copy was rebuilt there — filling the root file system, and all of it hidden again
+//! once the disk was mounted back over it. So the write path counts a disk as there only if its
+//! identity file is (one `stat`, where it used to look at the directory), and nothing is written
+//! to a directory without one until the store has *formatted* it (written the file):
+//!
+//! - at creation, every disk;
+//! - when the store opens and when scrub starts, a directory without the file that may be
+//!   taken: a new disk mounted in place of a dead one (the directory is a mount point), or — in
+//!   a store whose disks are plain directories, no mount points among them — a directory that
+//!   is gone or empty (deleted and made again);
+//! - never a directory that is *not* a mount point while the store's other disks are: that is a
+//!   mount point whose disk is not mounted, and it stays absent (GETs read around it, PUTs go
+//!   on past it while K disks take their shard: `degraded.rs`) until the disk is mounted.
+//!
+//! Opening also checks what each file says: a disk of another store, or the store's disks in
+//! the wrong places (two swapped in `store.json`, or in the mounts), refuse to open, naming
+//! them, rather than reading shards where other shards are. MinIO keeps `format.json` on each
+//! drive and refuses the root drive for the same reasons.
+//!
+//! A store made before the files existed gets them when it first opens: every disk holding
+//! the store's directories (`meta`, `blobs` or `packs`) is formatted then.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::{BlobError, BlobStore};
+use crate::io::{self, Fs};
+use crate::object::layout::Layout;
+
+/// The identity file in each disk's directory.
+pub const DISK_ID_FILE: &str = "seedbed-disk.json";
+
+/// The identity file's format version.
+const DISK_ID_FORMAT: u32 = 1;
+
+/// What a disk's identity file holds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct DiskId {
+    /// [`DISK_ID_FORMAT`].
+    format: u32,
+    /// The store's id (a UUID), the same on all its disks.
+    store: String,
+    /// This disk's place in the layout (its shard index).
+    disk: usize,
+    /// K + M.
+    disks: usize,
+}
+
+/// What is at one of the layout's disk directories.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DiskState {
+    /// The store's disk: it holds the identity file.
+    Formatted,
+    /// The directory is gone. Opening the store and scrub make it again (and format it) in a
+    /// store of plain directories; never in one whose disks are mount points.
+    Gone,
+    /// An empty mount point (or a directory without the identity file that is not a mount
+    /// point, while the store's other disks are): the disk is not mounted.
+    NotMounted,
+    /// A directory without the identity file that the store may take and format: a new disk
+    /// mounted in place of a dead one, or, in a store of plain directories, one made again.
+    New,
+    /// Its identity file could not be read (a failing disk: its writes say the rest).
+    Failing(String),
+}
+
+impl DiskState {
+    /// Whether writes go on past this disk (its shards are absent until it is formatted).
+    pub fn is_absent(&self) -> bool {
+        matches!(
+            self,
+            DiskState::Gone | DiskState::NotMounted | DiskState::New
+        )
+    }
+
+    /// Why the disk takes no shard, for messages; `None` for a disk that does.
+    pub fn why_absent(&self) -> Option<&'static str> {
+        match self {
+            DiskState::Gone => Some("its directory is gone"),
+            DiskState::NotMounted => Some(
+                "not mounted: its directory is no mount point while the store's other disks are",
+            ),
+            DiskState::New => Some("a new or emptied directory, not yet formatted (scrub does)"),
+            DiskState::Formatted | DiskState::Failing(_) => None,
+        }
+    }
+}
+
+/// Disk `i`'s identity file.
+fn id_path(layout: &Layout, i: usize) -> PathBuf {
+    layout.disks[i].join(DISK_ID_FILE)
+}
+
+/// Whether `dir` is a mount point: on another file system than its parent. `false` where the
+/// backend cannot tell (the simulated disk), or for a directory that is not there.
+fn is_mount_point(fs: &dyn Fs, dir: &Path) -> bool {
+    let Some(parent) = dir.parent() else {
+        return false;
+    };
+    match (fs.space(dir), fs.space(parent)) {
+        (Ok(Some(d)), Ok(Some(p))) => d.id != p.id,
+        _ => false,
+    }
+}
+
+/// Read disk `i`'s identity: `Ok(None)` if it has none.
+fn read_id(fs: &dyn Fs, layout: &Layout, i: usize) -> Result<Option<DiskId>, BlobError> {
+    let path = id_path(layout, i);
+    let bytes = match io::read_file(fs, &path) {
+        Ok(b) => b,
+        Err(e) if e.is_not_found() => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+        BlobError::DiskIdentity(format!(
+            "{}: not an identity file this build reads ({e}); if the disk is this store's, \
+             remove the file and open the store again to write it anew",
+            path.display()
+        ))
+    })
+}
+
+/// Write disk `i`'s identity file (and make its directory, if it is gone), durably: to a
+/// temporary name, then renamed, so that a crash leaves the file whole or not there.
+fn format_disk(fs: &dyn Fs, layout: &Layout, i: usize, store: &str) -> Result<(), BlobError> {
+    let id = DiskId {
+        format: DISK_ID_FORMAT,
+        store: store.to_owned(),
+        disk: i,
+        disks: layout.width(),
+    };
+    let json = serde_json::to_vec_pretty(&id).expect("a disk id serialises");
+    let dir = &layout.disks[i];
+    io::create_dir_all_durable(fs, dir)?;
+    let tmp = dir.join(format!("{DISK_ID_FILE}.tmp"));
+    io::write_file_durable(fs, &tmp, &json)?;
+    fs.rename(&tmp, &id_path(layout, i))?;
+    fs.sync_dir(dir)?;
+    Ok(())
+}
+
+/// Whether disk `i`'s directory holds the store's own directories (a disk of a store made
+/// before identity files).
+fn holds_store_dirs(fs: &dyn Fs, layout: &Layout, i: usize) -> bool {
+    ["meta", "blobs", "packs"]
+        .iter()
+        .any(|d| matches!(fs.exists(&layout.disks[i].join(d)), Ok(true)))
+}
+
+/// Every disk's state, and the store's id where a disk names it.
+struct Survey {
+    states: Vec<DiskState>,
+    store: Option<String>,
+    /// Whether the store's disks are mount points (then a directory that is not one, or is
+    /// gone, is not its disk).
+    mounted: bool,
+}
+
+/// Look at every disk: read its identity, check it names this store and this place (`Err`
+/// naming the disks that do not), and classify the rest (module docs). `legacy`: treat a disk
+/// holding the store's directories as formatted (a store made before identity files).
+fn survey(fs: &dyn Fs, layout: &Layout, legacy: bool) -> Result<Survey, BlobError> {
+    let width = layout.width();
+    let mut ids: Vec<Option<DiskId>> = Vec::with_capacity(width);
+    let mut states: Vec<Option<DiskState>> = vec![None; width];
+    for (i, state) in states.iter_mut().enumerate() {
+        match read_id(fs, layout, i) {
+            Ok(id) => ids.push(id),
+            Err(BlobError::Io(e)) => {
+                *state = Some(DiskState::Failing(e.to_string()));
+                ids.push(None);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    // The store's id: the one most disks name (a disk of another store put in place of one
+    // is the odd one out); every file must name it, and each must sit at its own place.
+    let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+    for id in ids.iter().flatten() {
+        *counts.entry(&id.store).or_default() += 1;
+    }
+    let most = counts.values().copied().max().unwrap_or(0);
+    let store: Option<&str> = ids
+        .iter()
+        .flatten()
+        .map(|id| id.store.as_str())
+        .find(|s| counts[s] == most);
+    let mut wrong = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        let Some(id) = id else { continue };
+        let here = layout.disks[i].display();
+        if id.disks != width || id.disk != i {
+            wrong.push(format!(
+                "{here} holds disk {} of {} (this store's layout puts disk {i} of {width} there)",
+                id.disk, id.disks
+            ));
+        }
+        if let Some(s) = store.filter(|s| *s != id.store) {
+            wrong.push(format!(
+                "{here} belongs to store {} (the store's other disks to {s})",
+                id.store
+            ));
+        }
+    }
+    if !wrong.is_empty() {
+        return Err(BlobError::DiskIdentity(format!(
+            "the disks are not where the store's layout says: {}; put each disk back at its \
+             path (store.json lists them in order), or mount the right one",
+            wrong.join("; ")
+        )));
+    }
+    let store = store.map(str::to_owned);
+    let formatted = |i: usize| ids[i].is_some() || (legacy && holds_store_dirs(fs, layout, i));
+    let known: Vec<usize> = (0..width).filter(|&i| formatted(i)).collect();
+    // A store whose disks are mount points: a directory that is not one is not its disk.
+    let mounted = known.iter().any(|&i| is_mount_point(fs, &layout.disks[i]));
+    let states = states
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| {
+            if let Some(s) = s {
+                return s;
+            }
+            if known.contains(&i) {
+                return DiskState::Formatted;
+            }
+            let dir = &layout.disks[i];
+            match fs.exists(dir) {
+                Ok(false) => DiskState::Gone,
+                Err(e) => DiskState::Failing(e.to_string()),
+                Ok(true) if mounted && !is_mount_point(fs, dir) => DiskState::NotMounted,
+                Ok(true) => DiskState::New,
+            }
+        })
+        .collect();
+    Ok(Survey {
+        states,
+        store,
+        mounted,
+    })
+}
+
+/// A store id (shaped as a version-4 UUID) drawn from `seed`: what the store's creation or
+/// first opening makes unique (its directory, the time, a seed), not the OS's randomness.
+pub fn store_id_from(seed: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(seed.as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .hyphenated()
+        .to_string()
+}
+
+/// What [`BlobStore::check_disks`] found and did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DiskCheck {
+    /// Disks formatted now: new ones, or every one of a store made before identity files.
+    pub formatted: Vec<PathBuf>,
+    /// Disks that take no shard, and why (their writes go on past them).
+    pub absent: Vec<(PathBuf, &'static str)>,
+}
+
+impl BlobStore {
+    /// Make a new store's disks: each disk's `blobs` directory, durably, and its identity file
+    /// naming store `store`. Refuses a disk that already has one: it is another store's. The
+    /// 256 fan-out directories under `blobs` (by the first byte of the blob id) are made on
+    /// first use by `open_new_shard`.
+    pub fn create_dirs(&self, store: &str) -> Result<(), BlobError> {
+        for i in 0..self.layout.width() {
+            if let Some(id) = read_id(&*self.fs, &self.layout, i)? {
+                return Err(BlobError::DiskIdentity(format!(
+                    "{} is disk {} of store {} already; a new store needs disks of its own \
+                     (if that store is gone for good, remove the disk's {DISK_ID_FILE})",
+                    self.layout.disks[i].display(),
+                    id.disk,
+                    id.store
+                )));
+            }
+        }
+        for i in 0..self.layout.width() {
+            io::create_dir_all_durable(&*self.fs, &self.layout.disks[i].join("blobs"))?;
+            format_disk(&*self.fs, &self.layout, i, store)?;
+        }
+        Ok(())
+    }
+
+    /// Check the disks' identity files and format the disks the store may take (module docs):
+    /// when the store opens, and when scrub starts. `new_store_id` names a store none of whose
+    /// disks has a file yet (one made before identity files). Fails, naming them, if a disk
+    /// belongs to another store or sits at another disk's place.
+    pub fn check_disks(
+        &self,
+        new_store_id: impl FnOnce() -> String,
+    ) -> Result<DiskCheck, BlobError> {
+        let (fs, layout) = (&*self.fs, &self.layout);
+        let survey = survey(fs, layout, false)?;
+        let (survey, store) = match survey.store {
+            Some(ref s) => {
+                let s = s.clone();
+                (survey, s)
+            }
+            None => (survey_legacy(fs, layout)?, new_store_id()),
+        };
+        let mut check = DiskCheck::default();
+        for (i, state) in survey.states.iter().enumerate() {
+            let dir = &layout.disks[i];
+            let legacy_disk = matches!(fs.exists(&id_path(layout, i)), Ok(false))
+                && *state == DiskState::Formatted;
+            let gone_plain = *state == DiskState::Gone && !survey.mounted;
+            if *state == DiskState::New || gone_plain || legacy_disk {
+                format_disk(fs, layout, i, &store)?;
+                check.formatted.push(dir.clone());
+            } else if let Some(why) = state.why_absent() {
+                check.absent.push((dir.clone(), why));
+            }
+        }
+        Ok(check)
+    }
+
+    /// Each disk's state, in layout order (what [`BlobStore::check_disks`] would do with it).
+    pub fn disk_states(&self) -> Result<Vec<DiskState>, BlobError> {
+        let survey = survey(&*self.fs, &self.layout, false)?;
+        if survey.store.is_none() {
+            return Ok(survey_legacy(&*self.fs, &self.layout)?.states);
+        }
+        Ok(survey.states)
+    }
+
+    /// Whether disk `shard` takes no shard: its identity file is not there (its directory is
+    /// gone, not mounted, or not yet formatted). A file that cannot even be looked at counts
+    /// as there: its error is the write's.
+    pub(super) fn disk_absent(&self, shard: usize) -> bool {
+        matches!(self.fs.exists(&id_path(&self.layout, shard)), Ok(false))
+    }
+
+    /// Disk `shard`'s state, for messages (a [`DiskState::Failing`] when it cannot be told).
+    pub(super) fn disk_state(&self, shard: usize) -> DiskState {
+        match self.disk_states() {
+            Ok(mut states) => states.swap_remove(shard),
+            Err(e) => DiskState::Failing(e.to_string()),
+        }
+    }
+}
+
+/// [`survey`] for a store none of whose disks has an identity file: the disks holding its
+/// directories count as formatted.
+fn survey_legacy(fs: &dyn Fs, layout: &Layout) -> Result<Survey, BlobError> {
+    survey(fs, layout, true)
+}
+
+/// Whether metadata copy directory `dir` may be opened (and made): `false` for a copy on one of
+/// the layout's disks that has no identity file while another disk has one — the disk is not
+/// mounted, or not yet formatted (module docs). A store being created has no identity files
+/// yet, and its copies are made before its disks are formatted.
+pub(crate) fn may_open_copy(fs: &dyn Fs, layout: &Layout, dir: &Path) -> bool {
+    let Some(i) = layout.disks.iter().position(|d| dir.parent() == Some(d)) else {
+        return true;
+    };
+    let has_id = |j: usize| matches!(fs.exists(&id_path(layout, j)), Ok(true));
+    let surely_none = matches!(fs.exists(&id_path(layout, i)), Ok(false));
+    !surely_none || !(0..layout.width()).any(|j| j != i && has_id(j))
+}
+
+/// Why a metadata copy refused by [`may_open_copy`] is down.
+pub(crate) fn copy_refused(dir: &Path) -> String {
+    format!(
+        "{}: its disk has no identity file ({DISK_ID_FILE}): not mounted, or not yet formatted \
+         (scrub formats a new disk)",
+        dir.display()
+    )
+}
