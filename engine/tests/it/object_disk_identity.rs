@@ -6,6 +6,8 @@
 //! - A disk not mounted takes nothing: not its metadata copy at open, not a shard of a PUT,
 //!   not a healed shard in scrub; the PUTs go on past it and read back exact. Mounted again,
 //!   scrub rebuilds it, and the store then survives losing two other disks.
+//! - A store where only one disk is a mount point, mounted after the store was made, knows it
+//!   from the other disks' identity files when that disk is not mounted.
 //! - A new disk mounted in place of a dead one is formatted by scrub and rebuilt.
 //! - A store refuses to open with two disks swapped, or a disk of another store in place; a
 //!   new store refuses another store's disks; a store made before identity files gets them.
@@ -107,7 +109,13 @@ fn tmp(prefix: &str) -> tempfile::TempDir {
 
 /// A store of K = 4, M = 2 on six mount points, with a bucket `data`.
 fn mounted_store(root: &Path) -> (FsHandle, Arc<AtomicU32>) {
-    let mounted = Arc::new(AtomicU32::new((1 << WIDTH) - 1));
+    mounted_store_of(root, (1 << WIDTH) - 1)
+}
+
+/// [`mounted_store`] with the disks of mask `mounts` mount points, the others plain
+/// directories.
+fn mounted_store_of(root: &Path, mounts: u32) -> (FsHandle, Arc<AtomicU32>) {
+    let mounted = Arc::new(AtomicU32::new(mounts));
     let fs = mount_points(root, mounted.clone());
     for d in 0..WIDTH {
         std::fs::create_dir_all(root.join(format!("disk{d}"))).unwrap();
@@ -277,6 +285,50 @@ fn a_new_disk_in_place_of_a_dead_one_is_formatted_and_rebuilt() {
             "{key}, disks 1 and 4 lost"
         );
     }
+}
+
+#[test]
+fn the_one_disk_mounted_since_creation_is_known_when_it_is_not_mounted() {
+    // Only disk 0 is a mount point, and only since after the store was made (its files
+    // said no disk was one; opening records it): with it unmounted, no other disk is one, and
+    // only what the others' identity files recorded tells its empty directory from a plain
+    // one.
+    let dir = tmp("disk-id-one-");
+    let root = dir.path();
+    let (fs, mounted) = mounted_store_of(root, 0);
+    mounted.fetch_or(1, Ordering::SeqCst);
+    let store = open(&fs, root);
+    for d in 0..WIDTH {
+        let id: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(root.join(format!("disk{d}")).join(DISK_ID_FILE)).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(id["mount_points"][0], true, "disk{d}: {id}");
+        assert_eq!(id["mount_points"][1], false, "disk{d}: {id}");
+    }
+    let data = put_random(&store, "data", "k", 3000, &mut DetRng::new(7));
+    drop(store);
+    let aside = unmount(root, &mounted, 0);
+    let store = open(&fs, root);
+    let disk0 = root.join("disk0");
+    assert_eq!(
+        store.missing_disks().unwrap(),
+        vec![(disk0.clone(), DiskState::NotMounted)]
+    );
+    let more = put_random(&store, "data", "more", 3000, &mut DetRng::new(8));
+    let scrub = store.scrub(true, &mut |_, _| {}).unwrap();
+    assert!(
+        scrub.disks_formatted.is_empty() && scrub.failures.is_empty(),
+        "{scrub:?}"
+    );
+    assert_eq!(files_under(&disk0), 0);
+    drop(store);
+    mount(root, &mounted, 0, &aside);
+    let store = open(&fs, root);
+    let healed = store.scrub(true, &mut |_, _| {}).unwrap();
+    assert!(healed.files_healed >= 1, "{healed:?}");
+    assert_eq!(get(&store, "k").unwrap(), data);
+    assert_eq!(get(&store, "more").unwrap(), more);
 }
 
 /// The error opening the store in `root` gives, as text.

@@ -128,9 +128,9 @@ pub fn from_object(e: &ObjectError) -> S3Error {
         )),
         _ if e.is_too_few_disks() => s3(&format!(
             "Too many of the store's disks are missing or failing to write ({message}). \
-             Bring them back or replace them (the server rebuilds a disk's shards once its \
-             directory is back and works; `seedbed object --store DIR scrub` does it with the \
-             server stopped), then retry"
+             Bring them back or replace them (the server rebuilds a disk's shards once it is \
+             mounted again and works, or a new disk is in its place; `seedbed object --store \
+             DIR scrub` does it with the server stopped), then retry"
         )),
         _ if e.is_no_space() => s3(&format!(
             "The store is out of disk space ({message}). Delete objects or free space on its \

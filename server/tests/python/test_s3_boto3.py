@@ -1292,6 +1292,93 @@ def test_puts_go_on_past_a_disk_that_fails_its_io(fresh_server):
             subprocess.run(["umount", str(disk0)], check=False)
 
 
+def _files_under(d):
+    return [p for p in d.rglob("*") if p.is_file()]
+
+
+def test_a_disk_not_mounted_takes_nothing_until_it_is_mounted_again(fresh_server):
+    """Disk 0 of the store is ext4 on a loop device (the other five plain directories). The
+    server stopped and the disk unmounted — a disk that did not come up at boot: its mount
+    point left behind, an empty directory on the parent's file system — the server starts,
+    says the disk is not mounted, and PUTs of small objects (pack records), large ones and a
+    multipart upload go on without it and read back exact; nothing at all is written into the
+    empty mount point (no shard, no metadata copy, no identity file). Mounted again and the
+    server restarted, the scrub at start rebuilds what the disk missed, and with disks 1 and 5
+    then deleted everything still reads."""
+    import shutil
+    import subprocess
+    from conftest import wait_for
+    s = fresh_server("--disk-check", "1")
+    s.stop()
+    disk0 = s.store / "disk0"
+    kept = s.workdir / "disk0.kept"
+    shutil.move(str(disk0), str(kept))
+    disk0.mkdir()
+    why = _loop_mount(s.workdir / "disk0.img", disk0)
+    if why:
+        shutil.rmtree(disk0)
+        shutil.move(str(kept), str(disk0))
+        pytest.skip(f"a loop-mounted disk: {why}")
+    mounted = True
+    try:
+        subprocess.run(["cp", "-a", f"{kept}/.", str(disk0)], check=True)
+        shutil.rmtree(disk0 / "lost+found")
+        # Started once with the disk mounted: the store records that disk 0 is a mount point.
+        s.start()
+        s3 = s.client()
+        s3.create_bucket(Bucket="unmounted")
+        objects = [("before", os.urandom(4096))]
+        s3.put_object(Bucket="unmounted", Key="before", Body=objects[0][1])
+        s.stop()
+        subprocess.run(["umount", str(disk0)], check=True)
+        mounted = False
+        assert _files_under(disk0) == []
+        s.start()
+        s3 = s.client()
+        log = s.workdir / "serve.log"
+        said = "disk is missing (not mounted"
+        assert wait_for(lambda: said in log.read_text(), 10), log.read_text()[-3000:]
+        assert "disk0" in next(l for l in log.read_text().splitlines() if said in l)
+        for i, size in enumerate([4096, 100, 3 << 20, 0]):
+            body = os.urandom(size)
+            s3.put_object(Bucket="unmounted", Key=f"while-{i}", Body=body)
+            objects.append((f"while-{i}", body))
+        up = s3.create_multipart_upload(Bucket="unmounted", Key="parts")["UploadId"]
+        parts, whole = [], b""
+        for n in (1, 2):
+            body = os.urandom(5 << 20)
+            etag = s3.upload_part(Bucket="unmounted", Key="parts", UploadId=up, PartNumber=n,
+                                  Body=body)["ETag"]
+            parts.append({"PartNumber": n, "ETag": etag})
+            whole += body
+        s3.complete_multipart_upload(Bucket="unmounted", Key="parts", UploadId=up,
+                                     MultipartUpload={"Parts": parts})
+        objects.append(("parts", whole))
+        for key, data in objects:
+            assert s3.get_object(Bucket="unmounted", Key=key)["Body"].read() == data, key
+        assert _files_under(disk0) == [], "written into the empty mount point"
+        s.stop()
+        assert _files_under(disk0) == []
+        subprocess.run(["mount", "-o", "loop", str(s.workdir / "disk0.img"), str(disk0)],
+                       check=True)
+        mounted = True
+        s.start()
+        s3 = s.client()
+        at_start = 'why="metadata copies were rebuilt when the store opened"'
+        assert wait_for(lambda: at_start in log.read_text(), 20), log.read_text()[-3000:]
+        line = next(l for l in log.read_text().splitlines() if at_start in l)
+        healed = int(re.search(r"shards_healed=(\d+)", line).group(1))
+        assert healed >= len(objects) - 1, line
+        for d in ["disk1", "disk5"]:
+            shutil.rmtree(s.store / d)
+        for key, data in objects:
+            assert s3.get_object(Bucket="unmounted", Key=key)["Body"].read() == data, key
+    finally:
+        s.stop()
+        if mounted:
+            subprocess.run(["umount", str(disk0)], check=False)
+
+
 def test_puts_go_on_past_a_lost_disk_and_its_return_is_healed_online(fresh_server):
     """A disk's directory deleted under the running server: it is logged, and PUTs of small
     objects (pack records) and large ones (shard files) go on, written to the disks left, and
@@ -1316,7 +1403,7 @@ def test_puts_go_on_past_a_lost_disk_and_its_return_is_healed_online(fresh_serve
         assert s3.get_object(Bucket="degraded", Key=key)["Body"].read() == data, key
     assert not (s.store / "disk2").exists()
     log = s.workdir / "serve.log"
-    assert wait_for(lambda: "disk directory is gone" in log.read_text(), 10), log.read_text()
+    assert wait_for(lambda: "disk is missing (its directory is gone)" in log.read_text(), 10), log.read_text()
     (s.store / "disk2").mkdir()
     # The bucket's settings record, `before`, `small`, `large`: one shard each; and the disk's
     # metadata copy.

@@ -12,12 +12,14 @@
 //!
 //! - at creation, every disk;
 //! - when the store opens and when scrub starts, a directory without the file that may be
-//!   taken: a new disk mounted in place of a dead one (the directory is a mount point), or — in
-//!   a store whose disks are plain directories, no mount points among them — a directory that
-//!   is gone or empty (deleted and made again);
-//! - never a directory that is *not* a mount point while the store's other disks are: that is a
-//!   mount point whose disk is not mounted, and it stays absent (GETs read around it, PUTs go
-//!   on past it while K disks take their shard: `degraded.rs`) until the disk is mounted.
+//!   taken: a new disk mounted in place of a dead one (the directory is a mount point), or a
+//!   directory gone or made again where the disk was a plain directory;
+//! - never a directory that is *not* a mount point where the disk was one: that is a mount
+//!   point whose disk is not mounted, and it stays absent (GETs read around it, PUTs go on
+//!   past it while K disks take their shard: `degraded.rs`) until the disk is mounted. Which
+//!   disks are mount points (on another file system than their parent directory) is recorded
+//!   in every disk's file — when it is written, and again when the store opens and finds a
+//!   disk mounted since — so the others tell it when one is missing.
 //!
 //! Opening also checks what each file says: a disk of another store, or the store's disks in
 //! the wrong places (two swapped in `store.json`, or in the mounts), refuse to open, naming
@@ -25,7 +27,8 @@
 //! drive and refuses the root drive for the same reasons.
 //!
 //! A store made before the files existed gets them when it first opens: every disk holding
-//! the store's directories (`meta`, `blobs` or `packs`) is formatted then.
+//! the store's directories (`meta`, `blobs` or `packs`) is formatted then, and every disk is
+//! recorded as a mount point if any of them is one then.
 
 use std::path::{Path, PathBuf};
 
@@ -52,6 +55,12 @@ struct DiskId {
     disk: usize,
     /// K + M.
     disks: usize,
+    /// Which of the store's disks are mount points (a file system other than their parent
+    /// directory's), as far as the store knew when it wrote this file: a disk recorded as one
+    /// whose directory is not one is not mounted. Every disk's file holds the whole list, so
+    /// that a disk's absence can be told from the files of the others.
+    #[serde(default)]
+    mount_points: Vec<bool>,
 }
 
 /// What is at one of the layout's disk directories.
@@ -59,14 +68,15 @@ struct DiskId {
 pub enum DiskState {
     /// The store's disk: it holds the identity file.
     Formatted,
-    /// The directory is gone. Opening the store and scrub make it again (and format it) in a
-    /// store of plain directories; never in one whose disks are mount points.
+    /// The directory is gone. Opening the store and scrub make it again (and format it)
+    /// where the disk was a plain directory; never where it was a mount point.
     Gone,
-    /// An empty mount point (or a directory without the identity file that is not a mount
-    /// point, while the store's other disks are): the disk is not mounted.
+    /// A directory without the identity file that is no mount point, where the store's
+    /// disk was one (an empty mount point): the disk is not mounted.
     NotMounted,
     /// A directory without the identity file that the store may take and format: a new disk
-    /// mounted in place of a dead one, or, in a store of plain directories, one made again.
+    /// mounted in place of a dead one, or a plain directory made again where the disk was
+    /// one.
     New,
     /// Its identity file could not be read (a failing disk: its writes say the rest).
     Failing(String),
@@ -85,9 +95,9 @@ impl DiskState {
     pub fn why_absent(&self) -> Option<&'static str> {
         match self {
             DiskState::Gone => Some("its directory is gone"),
-            DiskState::NotMounted => Some(
-                "not mounted: its directory is no mount point while the store's other disks are",
-            ),
+            DiskState::NotMounted => {
+                Some("not mounted: its directory is no mount point, and the disk was one")
+            }
             DiskState::New => Some("a new or emptied directory, not yet formatted (scrub does)"),
             DiskState::Formatted | DiskState::Failing(_) => None,
         }
@@ -128,18 +138,25 @@ fn read_id(fs: &dyn Fs, layout: &Layout, i: usize) -> Result<Option<DiskId>, Blo
     })
 }
 
-/// Write disk `i`'s identity file (and make its directory, if it is gone), durably: to a
+/// Write disk `i`'s identity file, durably (its directory made first, if it is gone): to a
 /// temporary name, then renamed, so that a crash leaves the file whole or not there.
-fn format_disk(fs: &dyn Fs, layout: &Layout, i: usize, store: &str) -> Result<(), BlobError> {
+fn format_disk(
+    fs: &dyn Fs,
+    layout: &Layout,
+    i: usize,
+    store: &str,
+    mount_points: &[bool],
+) -> Result<(), BlobError> {
+    let dir = &layout.disks[i];
+    io::create_dir_all_durable(fs, dir)?;
     let id = DiskId {
         format: DISK_ID_FORMAT,
         store: store.to_owned(),
         disk: i,
         disks: layout.width(),
+        mount_points: mount_points.to_vec(),
     };
     let json = serde_json::to_vec_pretty(&id).expect("a disk id serialises");
-    let dir = &layout.disks[i];
-    io::create_dir_all_durable(fs, dir)?;
     let tmp = dir.join(format!("{DISK_ID_FILE}.tmp"));
     io::write_file_durable(fs, &tmp, &json)?;
     fs.rename(&tmp, &id_path(layout, i))?;
@@ -159,9 +176,12 @@ fn holds_store_dirs(fs: &dyn Fs, layout: &Layout, i: usize) -> bool {
 struct Survey {
     states: Vec<DiskState>,
     store: Option<String>,
-    /// Whether the store's disks are mount points (then a directory that is not one, or is
-    /// gone, is not its disk).
-    mounted: bool,
+    /// Which disks are mount points: recorded in any disk's file, or one now (what a disk
+    /// formatted now records).
+    mount_points: Vec<bool>,
+    /// Formatted disks whose file lacks some of `mount_points` (a disk mounted since it was
+    /// written): written again, so that every file knows every mount point.
+    stale: Vec<usize>,
 }
 
 /// Look at every disk: read its identity, check it names this store and this place (`Err`
@@ -220,8 +240,20 @@ fn survey(fs: &dyn Fs, layout: &Layout, legacy: bool) -> Result<Survey, BlobErro
     let store = store.map(str::to_owned);
     let formatted = |i: usize| ids[i].is_some() || (legacy && holds_store_dirs(fs, layout, i));
     let known: Vec<usize> = (0..width).filter(|&i| formatted(i)).collect();
-    // A store whose disks are mount points: a directory that is not one is not its disk.
-    let mounted = known.iter().any(|&i| is_mount_point(fs, &layout.disks[i]));
+    // Which disks were mount points: what any file recorded. A store made before identity
+    // files recorded nothing: there, a disk is taken to be one if any of its disks is now.
+    let mut recorded = vec![false; width];
+    for id in ids.iter().flatten() {
+        for (r, &m) in recorded.iter_mut().zip(&id.mount_points) {
+            *r |= m;
+        }
+    }
+    if legacy && known.iter().any(|&i| is_mount_point(fs, &layout.disks[i])) {
+        recorded = vec![true; width];
+    }
+    let now: Vec<bool> = (0..width)
+        .map(|i| is_mount_point(fs, &layout.disks[i]))
+        .collect();
     let states = states
         .into_iter()
         .enumerate()
@@ -236,15 +268,25 @@ fn survey(fs: &dyn Fs, layout: &Layout, legacy: bool) -> Result<Survey, BlobErro
             match fs.exists(dir) {
                 Ok(false) => DiskState::Gone,
                 Err(e) => DiskState::Failing(e.to_string()),
-                Ok(true) if mounted && !is_mount_point(fs, dir) => DiskState::NotMounted,
+                Ok(true) if recorded[i] && !now[i] => DiskState::NotMounted,
                 Ok(true) => DiskState::New,
             }
+        })
+        .collect();
+    let mount_points: Vec<bool> = recorded.iter().zip(&now).map(|(r, n)| *r || *n).collect();
+    let stale = (0..width)
+        .filter(|&i| {
+            ids[i].as_ref().is_some_and(|id| {
+                (0..width)
+                    .any(|j| mount_points[j] && !id.mount_points.get(j).copied().unwrap_or(false))
+            })
         })
         .collect();
     Ok(Survey {
         states,
         store,
-        mounted,
+        mount_points,
+        stale,
     })
 }
 
@@ -287,9 +329,14 @@ impl BlobStore {
                 )));
             }
         }
+        for disk in &self.layout.disks {
+            io::create_dir_all_durable(&*self.fs, &disk.join("blobs"))?;
+        }
+        let mount_points: Vec<bool> = (self.layout.disks.iter())
+            .map(|d| is_mount_point(&*self.fs, d))
+            .collect();
         for i in 0..self.layout.width() {
-            io::create_dir_all_durable(&*self.fs, &self.layout.disks[i].join("blobs"))?;
-            format_disk(&*self.fs, &self.layout, i, store)?;
+            format_disk(&*self.fs, &self.layout, i, store, &mount_points)?;
         }
         Ok(())
     }
@@ -316,9 +363,13 @@ impl BlobStore {
             let dir = &layout.disks[i];
             let legacy_disk = matches!(fs.exists(&id_path(layout, i)), Ok(false))
                 && *state == DiskState::Formatted;
-            let gone_plain = *state == DiskState::Gone && !survey.mounted;
+            let gone_plain = *state == DiskState::Gone && !survey.mount_points[i];
+            if survey.stale.contains(&i) {
+                // Written again with what the store now knows of its mount points.
+                format_disk(fs, layout, i, &store, &survey.mount_points)?;
+            }
             if *state == DiskState::New || gone_plain || legacy_disk {
-                format_disk(fs, layout, i, &store)?;
+                format_disk(fs, layout, i, &store, &survey.mount_points)?;
                 check.formatted.push(dir.clone());
             } else if let Some(why) = state.why_absent() {
                 check.absent.push((dir.clone(), why));
