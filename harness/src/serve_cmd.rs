@@ -107,10 +107,11 @@ pub struct ServeArgs {
     /// a write naming a key not given here is refused (KMS.NotFoundException).
     #[arg(long = "kms-key", value_name = "ID")]
     kms_keys: Vec<String>,
-    /// Seconds between looks at the store's disk directories: a disk that has gone is logged
-    /// (PUTs are written past it, a shard short, while K disks are left), and one that is back
-    /// — a replacement mounted, or the directory made again — is rebuilt by a scrub, without
-    /// stopping the server. A store whose metadata copies were rebuilt when it opened (a disk
+    /// Seconds between looks at the store's disk directories: a disk that has gone or is not
+    /// mounted (an empty mount point, which takes no shard) is logged (PUTs are written past
+    /// it, a shard short, while K disks are left), and one that is back — mounted again, a new
+    /// disk in its place, or the directory made again — is formatted if new and rebuilt by a
+    /// scrub, without stopping the server. A store whose metadata copies were rebuilt when it opened (a disk
     /// lost or replaced while stopped) is scrubbed at start too. 0: never look.
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     disk_check: u64,

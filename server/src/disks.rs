@@ -1,18 +1,20 @@
 //! The store's disks while the server runs: a lost disk is said once, and its shards are
 //! rebuilt when it is back — without stopping the server.
 //!
-//! A disk whose directory disappears (pulled, unmounted, deleted) costs no request: GETs read
-//! around it through parity and PUTs are written past it, a shard short
+//! A disk whose directory disappears (pulled, deleted), or whose mount point is left empty (the
+//! disk not mounted: the store tells by the disk's identity file, `blob/disk_id.rs`), costs no
+//! request: GETs read around it through parity and PUTs are written past it, a shard short
 //! (`engine/src/object/blob/degraded.rs`). What it costs is redundancy, until a scrub rebuilds
 //! the missing shards onto the disk that is at that path again. So the server looks at its disk
 //! directories every `--disk-check` seconds, and:
 //!
-//! - a disk that has gone is logged (a warning, once), with what to do;
+//! - a disk that has gone or is not mounted is logged (a warning, once), with what to do;
 //! - a disk that is there but failed writes since the last look (EIO, a file system gone
 //!   read-only: the PUTs went on without it, as for a lost disk) is logged, with the shards it
 //!   cost and its last error — once per look, for as long as it keeps failing;
-//! - a disk that is back (a replacement mounted, or the directory made again) starts a scrub
-//!   with healing, as does a store whose metadata copies were rebuilt when it opened (a disk
+//! - a disk that is back (mounted again, or the directory made again), or a new disk in its
+//!   place (a mount point without the store's identity file), starts a scrub with healing —
+//!   which formats a new disk first — as does a store whose metadata copies were rebuilt when it opened (a disk
 //!   lost or replaced while the server was stopped);
 //! - with `--scrub-every`, a scrub also runs on that schedule, for the rot no request reads.
 //!

@@ -215,16 +215,26 @@ fn a_disk_not_mounted_takes_nothing_and_is_rebuilt_once_mounted() {
 
     // Two other disks lost whole: everything reads from the four left, disk 2 among them. A
     // gone mount point is not made again by opening.
-    for d in [0, 5] {
+    lose_two_and_read_all(&fs, root, [0, 5], &objects);
+    assert!(!root.join("disk0").exists() && !root.join("disk5").exists());
+}
+
+/// Delete disks `lost` whole (M = 2 of them), open the store and read every object exact.
+fn lose_two_and_read_all(
+    fs: &FsHandle,
+    root: &Path,
+    lost: [usize; 2],
+    objects: &[(String, Vec<u8>)],
+) {
+    for d in lost {
         std::fs::remove_dir_all(root.join(format!("disk{d}"))).unwrap();
     }
-    let store = open(&fs, root);
-    assert!(!root.join("disk0").exists() && !root.join("disk5").exists());
-    for (key, data) in &objects {
+    let store = open(fs, root);
+    for (key, data) in objects {
         assert_eq!(
             &get(&store, key).unwrap(),
             data,
-            "{key}, disks 0 and 5 lost"
+            "{key}, disks {lost:?} lost"
         );
     }
 }
@@ -274,17 +284,7 @@ fn a_new_disk_in_place_of_a_dead_one_is_formatted_and_rebuilt() {
     assert!(disk3.join(DISK_ID_FILE).exists());
     assert!(store.new_disks().unwrap().is_empty());
     drop(store);
-    for d in [1, 4] {
-        std::fs::remove_dir_all(root.join(format!("disk{d}"))).unwrap();
-    }
-    let store = open(&fs, root);
-    for (key, data) in &objects {
-        assert_eq!(
-            &get(&store, key).unwrap(),
-            data,
-            "{key}, disks 1 and 4 lost"
-        );
-    }
+    lose_two_and_read_all(&fs, root, [1, 4], &objects);
 }
 
 #[test]
@@ -376,10 +376,10 @@ fn disks_out_of_place_or_of_another_store_refuse_to_open() {
         .map(|d| std::fs::read(d.join(DISK_ID_FILE)).unwrap())
         .collect();
     let c = dir.path().join("c");
-    let e = on_disk::create_with(fs.clone(), &c, 2, 1, 4096, Some(disks.clone()), options())
-        .err()
-        .expect("a store on another's disks")
-        .to_string();
+    let e = match on_disk::create_with(fs.clone(), &c, 2, 1, 4096, Some(disks.clone()), options()) {
+        Ok(_) => panic!("a store made on another's disks"),
+        Err(e) => e.to_string(),
+    };
     assert!(e.contains("already"), "{e}");
     for (d, id) in disks.iter().zip(&before) {
         assert_eq!(&std::fs::read(d.join(DISK_ID_FILE)).unwrap(), id);

@@ -1194,6 +1194,30 @@ def _loop_mount(image, at):
     return None
 
 
+def _disk0_onto_a_loop_device(s):
+    """Move disk 0 of stopped server `s`'s store onto ext4 on a loop device mounted at its
+    path, its files copied over; the mount point. Skips the test without root or a loop
+    device."""
+    import shutil
+    import subprocess
+    disk0 = s.store / "disk0"
+    kept = s.workdir / "disk0.kept"
+    shutil.move(str(disk0), str(kept))
+    disk0.mkdir()
+    why = _loop_mount(s.workdir / "disk0.img", disk0)
+    if why:
+        shutil.rmtree(disk0)
+        shutil.move(str(kept), str(disk0))
+        pytest.skip(f"a loop-mounted disk: {why}")
+    try:
+        subprocess.run(["cp", "-a", f"{kept}/.", str(disk0)], check=True)
+        shutil.rmtree(disk0 / "lost+found")
+    except BaseException:
+        subprocess.run(["umount", str(disk0)], check=False)
+        raise
+    return disk0
+
+
 def test_puts_go_on_past_a_disk_that_fails_its_io(fresh_server):
     """A disk that fails every request while it stays mounted — ext4 on a loop device, shut
     down with EXT4_IOC_SHUTDOWN, after which the kernel answers EIO to every open, write and
@@ -1210,19 +1234,9 @@ def test_puts_go_on_past_a_disk_that_fails_its_io(fresh_server):
     from conftest import wait_for
     s = fresh_server("--disk-check", "1")
     s.stop()
-    disk0 = s.store / "disk0"
-    kept = s.workdir / "disk0.kept"
-    shutil.move(str(disk0), str(kept))
-    disk0.mkdir()
-    why = _loop_mount(s.workdir / "disk0.img", disk0)
-    if why:
-        shutil.rmtree(disk0)
-        shutil.move(str(kept), str(disk0))
-        pytest.skip(f"a loop-mounted disk: {why}")
+    disk0 = _disk0_onto_a_loop_device(s)
     mounted = True
     try:
-        subprocess.run(["cp", "-a", f"{kept}/.", str(disk0)], check=True)
-        shutil.rmtree(disk0 / "lost+found")
         s.start()
         s3 = s.client()
         s3.create_bucket(Bucket="failing")
@@ -1310,19 +1324,9 @@ def test_a_disk_not_mounted_takes_nothing_until_it_is_mounted_again(fresh_server
     from conftest import wait_for
     s = fresh_server("--disk-check", "1")
     s.stop()
-    disk0 = s.store / "disk0"
-    kept = s.workdir / "disk0.kept"
-    shutil.move(str(disk0), str(kept))
-    disk0.mkdir()
-    why = _loop_mount(s.workdir / "disk0.img", disk0)
-    if why:
-        shutil.rmtree(disk0)
-        shutil.move(str(kept), str(disk0))
-        pytest.skip(f"a loop-mounted disk: {why}")
+    disk0 = _disk0_onto_a_loop_device(s)
     mounted = True
     try:
-        subprocess.run(["cp", "-a", f"{kept}/.", str(disk0)], check=True)
-        shutil.rmtree(disk0 / "lost+found")
         # Started once with the disk mounted: the store records that disk 0 is a mount point.
         s.start()
         s3 = s.client()

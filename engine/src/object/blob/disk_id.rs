@@ -364,15 +364,29 @@ impl BlobStore {
             let legacy_disk = matches!(fs.exists(&id_path(layout, i)), Ok(false))
                 && *state == DiskState::Formatted;
             let gone_plain = *state == DiskState::Gone && !survey.mount_points[i];
-            if survey.stale.contains(&i) {
-                // Written again with what the store now knows of its mount points.
-                format_disk(fs, layout, i, &store, &survey.mount_points)?;
+            let format = *state == DiskState::New || gone_plain || legacy_disk;
+            // Written again with what the store now knows of its mount points.
+            let rewrite = survey.stale.contains(&i);
+            if !(format || rewrite) {
+                if let Some(why) = state.why_absent() {
+                    check.absent.push((dir.clone(), why));
+                }
+                continue;
             }
-            if *state == DiskState::New || gone_plain || legacy_disk {
-                format_disk(fs, layout, i, &store, &survey.mount_points)?;
-                check.formatted.push(dir.clone());
-            } else if let Some(why) = state.why_absent() {
-                check.absent.push((dir.clone(), why));
+            match format_disk(fs, layout, i, &store, &survey.mount_points) {
+                Ok(()) if format => check.formatted.push(dir.clone()),
+                Ok(()) => {}
+                // A disk that fails its I/O: the store opens without it, as with any write
+                // to it (`degraded.rs`); a disk never formatted stays absent.
+                Err(BlobError::Io(e)) if e.is_device_failure() => {
+                    if format {
+                        check.absent.push((
+                            dir.clone(),
+                            "failing: its identity file could not be written",
+                        ));
+                    }
+                }
+                Err(e) => return Err(e),
             }
         }
         Ok(check)
