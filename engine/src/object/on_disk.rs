@@ -62,6 +62,7 @@ pub fn open_with(
     // mount point (`blob/disk_id.rs`): a new disk is formatted (so its copy is rebuilt), a
     // disk not mounted left out, a disk in the wrong place refused.
     BlobStore::new(fs.clone(), layout.clone())
+        .with_store_root(dir)
         .check_disks(|| store_id_from(&format!("{} {}", dir.display(), os_seed())))?;
     let (meta, report) = open_meta(&fs, dir, &layout)?;
     let store = ObjectStore::open(

@@ -65,9 +65,11 @@ pub fn repair(
     let layout: Layout = ObjectStore::read_layout(&*fs, root)?;
     // Emptied disks formatted first, so that their copies are made (`blob/disk_id.rs`).
     let now_ms = clock.unix_millis();
-    BlobStore::new(fs.clone(), layout.clone()).check_disks(|| {
-        crate::object::blob::store_id_from(&format!("{}|{now_ms}", root.display()))
-    })?;
+    BlobStore::new(fs.clone(), layout.clone())
+        .with_store_root(root)
+        .check_disks(|| {
+            crate::object::blob::store_id_from(&format!("{}|{now_ms}", root.display()))
+        })?;
     let (meta, opened) = lsm_meta::open_replicated(fs.clone(), root, &layout, opts, clock)
         .map_err(ObjectError::from)?;
     let verified = meta.verify(true).map_err(ObjectError::from)?;
@@ -75,7 +77,7 @@ pub fn repair(
         .scan(b"", &[0xFF], 1)
         .map_err(ObjectError::from)?
         .is_empty();
-    let blobs = BlobStore::new(fs, layout);
+    let blobs = BlobStore::new(fs, layout).with_store_root(root);
     let rebuilt = if from_shards || (empty && !blobs.list()?.is_empty()) {
         Some(rebuild::rebuild(&*meta, &blobs)?)
     } else {

@@ -143,8 +143,9 @@ impl ObjectStore {
         let disks =
             disks.unwrap_or_else(|| (0..k + m).map(|i| root.join(format!("disk{i}"))).collect());
         let layout = Layout::new(k, m, shard_len_max, disks).map_err(ObjectError::InvalidLayout)?;
-        let blobs =
-            BlobStore::new(fs.clone(), layout.clone()).with_direct_reads(options.direct_reads);
+        let blobs = BlobStore::new(fs.clone(), layout.clone())
+            .with_direct_reads(options.direct_reads)
+            .with_store_root(root);
         // Disks inside the store's directory are recorded relative to it, so that the store
         // opens from any working directory and a copy of the directory is a store of its own
         // (not one that writes to the original's disks).
@@ -175,7 +176,9 @@ impl ObjectStore {
         options: StoreOptions,
     ) -> Result<Self, ObjectError> {
         let layout = Self::read_layout(&*fs, root)?;
-        let blobs = BlobStore::new(fs.clone(), layout).with_direct_reads(options.direct_reads);
+        let blobs = BlobStore::new(fs.clone(), layout)
+            .with_direct_reads(options.direct_reads)
+            .with_store_root(root);
         let store = Self::assemble(fs, root, blobs, meta, clock, rng, options);
         store.check_disks()?;
         store.refuse_if_metadata_lost()?;

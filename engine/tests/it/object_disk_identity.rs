@@ -8,6 +8,7 @@
 //!   scrub rebuilds it, and the store then survives losing two other disks.
 //! - A store where only one disk is a mount point, mounted after the store was made, knows it
 //!   from the other disks' identity files when that disk is not mounted.
+//! - A disk mounted above its directory (`mntN/data`) is not made again when not mounted.
 //! - A new disk mounted in place of a dead one is formatted by scrub and rebuilt.
 //! - A store refuses to open with two disks swapped, or a disk of another store in place; a
 //!   new store refuses another store's disks; a store made before identity files gets them.
@@ -29,6 +30,12 @@ const WIDTH: usize = 6;
 /// Disk directories `root/disk0 ..` that are mount points while their bit in `mounted` is
 /// set: each then answers as a file system of its own, else as its parent's.
 fn mount_points(root: &Path, mounted: Arc<AtomicU32>) -> FsHandle {
+    mounts_at(root, "disk", mounted)
+}
+
+/// Directories `root/{prefix}0 ..` that are mount points while their bit in `mounted` is set,
+/// with everything below them.
+fn mounts_at(root: &Path, prefix: &'static str, mounted: Arc<AtomicU32>) -> FsHandle {
     let root = root.to_path_buf();
     WrapOpen::with_space(Arc::new(PosixFs::new()), move |path| {
         let disk = path
@@ -38,7 +45,7 @@ fn mount_points(root: &Path, mounted: Arc<AtomicU32>) -> FsHandle {
             .and_then(|c| {
                 c.as_os_str()
                     .to_str()?
-                    .strip_prefix("disk")?
+                    .strip_prefix(prefix)?
                     .parse::<u64>()
                     .ok()
             });
@@ -329,6 +336,68 @@ fn the_one_disk_mounted_since_creation_is_known_when_it_is_not_mounted() {
     assert!(healed.files_healed >= 1, "{healed:?}");
     assert_eq!(get(&store, "k").unwrap(), data);
     assert_eq!(get(&store, "more").unwrap(), more);
+}
+
+#[test]
+fn a_disk_mounted_above_its_directory_is_not_made_again_when_not_mounted() {
+    // Each disk is `mntN/data`, on a file system mounted at `mntN`: unmounted, `mntN` is an
+    // empty directory and the disk's directory is gone — gone from a mount point, which the
+    // store must not make again on the file system below.
+    let dir = tmp("disk-id-above-");
+    let base = dir.path();
+    let mounted = Arc::new(AtomicU32::new((1 << WIDTH) - 1));
+    let fs = mounts_at(base, "mnt", mounted.clone());
+    let disks: Vec<PathBuf> = (0..WIDTH)
+        .map(|d| base.join(format!("mnt{d}")).join("data"))
+        .collect();
+    let root = base.join("store");
+    let store = on_disk::create_with(
+        fs.clone(),
+        &root,
+        4,
+        2,
+        4096,
+        Some(disks.clone()),
+        options(),
+    )
+    .unwrap();
+    store.create_bucket("data").unwrap();
+    let mut rng = DetRng::new(5);
+    let mut objects = vec![(
+        "a".to_string(),
+        put_random(&store, "data", "a", 3000, &mut rng),
+    )];
+    drop(store);
+    let mnt3 = base.join("mnt3");
+    let aside = base.join("aside3");
+    std::fs::rename(&mnt3, &aside).unwrap();
+    std::fs::create_dir(&mnt3).unwrap();
+    mounted.fetch_and(!(1 << 3), Ordering::SeqCst);
+    let store = open(&fs, &root);
+    assert_eq!(
+        store.missing_disks().unwrap(),
+        vec![(disks[3].clone(), DiskState::Gone)]
+    );
+    objects.push((
+        "b".into(),
+        put_random(&store, "data", "b", 200_000, &mut rng),
+    ));
+    let scrub = store.scrub(true, &mut |_, _| {}).unwrap();
+    assert!(
+        scrub.disks_formatted.is_empty() && scrub.failures.is_empty(),
+        "{scrub:?}"
+    );
+    assert!(!disks[3].exists(), "made again below the mount point");
+    drop(store);
+    std::fs::remove_dir(&mnt3).unwrap();
+    std::fs::rename(&aside, &mnt3).unwrap();
+    mounted.fetch_or(1 << 3, Ordering::SeqCst);
+    let store = open(&fs, &root);
+    let healed = store.scrub(true, &mut |_, _| {}).unwrap();
+    assert!(healed.files_healed >= 1, "{healed:?}");
+    for (key, data) in &objects {
+        assert_eq!(&get(&store, key).unwrap(), data, "{key}");
+    }
 }
 
 /// The error opening the store in `root` gives, as text.

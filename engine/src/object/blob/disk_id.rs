@@ -17,9 +17,10 @@
 //! - never a directory that is *not* a mount point where the disk was one: that is a mount
 //!   point whose disk is not mounted, and it stays absent (GETs read around it, PUTs go on
 //!   past it while K disks take their shard: `degraded.rs`) until the disk is mounted. Which
-//!   disks are mount points (on another file system than their parent directory) is recorded
-//!   in every disk's file — when it is written, and again when the store opens and finds a
-//!   disk mounted since — so the others tell it when one is missing.
+//!   disks are mount points (on a file system other than the store directory's: mounted at
+//!   the disk's path, or above it, as `/mnt/disk3/store` on a disk mounted at `/mnt/disk3`)
+//!   is recorded in every disk's file — when it is written, and again when the store opens
+//!   and finds a disk mounted since — so the others tell it when one is missing.
 //!
 //! Opening also checks what each file says: a disk of another store, or the store's disks in
 //! the wrong places (two swapped in `store.json`, or in the mounts), refuse to open, naming
@@ -55,7 +56,7 @@ struct DiskId {
     disk: usize,
     /// K + M.
     disks: usize,
-    /// Which of the store's disks are mount points (a file system other than their parent
+    /// Which of the store's disks are mount points (on a file system other than the store
     /// directory's), as far as the store knew when it wrote this file: a disk recorded as one
     /// whose directory is not one is not mounted. Every disk's file holds the whole list, so
     /// that a disk's absence can be told from the files of the others.
@@ -109,13 +110,15 @@ fn id_path(layout: &Layout, i: usize) -> PathBuf {
     layout.disks[i].join(DISK_ID_FILE)
 }
 
-/// Whether `dir` is a mount point: on another file system than its parent. `false` where the
-/// backend cannot tell (the simulated disk), or for a directory that is not there.
-fn is_mount_point(fs: &dyn Fs, dir: &Path) -> bool {
-    let Some(parent) = dir.parent() else {
+/// Whether disk directory `dir` is on a file system of its own: another than the store
+/// directory `root`'s (or, for a blob store without one, its parent's) — a mount point at the
+/// disk's path, or above it (`/mnt/disk3/store` with the disk mounted at `/mnt/disk3`). `false`
+/// where the backend cannot tell (the simulated disk), or for a directory that is not there.
+fn is_mount_point(fs: &dyn Fs, dir: &Path, root: Option<&Path>) -> bool {
+    let Some(base) = root.or(dir.parent()) else {
         return false;
     };
-    match (fs.space(dir), fs.space(parent)) {
+    match (fs.space(dir), fs.space(base)) {
         (Ok(Some(d)), Ok(Some(p))) => d.id != p.id,
         _ => false,
     }
@@ -187,7 +190,12 @@ struct Survey {
 /// Look at every disk: read its identity, check it names this store and this place (`Err`
 /// naming the disks that do not), and classify the rest (module docs). `legacy`: treat a disk
 /// holding the store's directories as formatted (a store made before identity files).
-fn survey(fs: &dyn Fs, layout: &Layout, legacy: bool) -> Result<Survey, BlobError> {
+fn survey(
+    fs: &dyn Fs,
+    layout: &Layout,
+    root: Option<&Path>,
+    legacy: bool,
+) -> Result<Survey, BlobError> {
     let width = layout.width();
     let mut ids: Vec<Option<DiskId>> = Vec::with_capacity(width);
     let mut states: Vec<Option<DiskState>> = vec![None; width];
@@ -248,11 +256,15 @@ fn survey(fs: &dyn Fs, layout: &Layout, legacy: bool) -> Result<Survey, BlobErro
             *r |= m;
         }
     }
-    if legacy && known.iter().any(|&i| is_mount_point(fs, &layout.disks[i])) {
+    if legacy
+        && known
+            .iter()
+            .any(|&i| is_mount_point(fs, &layout.disks[i], root))
+    {
         recorded = vec![true; width];
     }
     let now: Vec<bool> = (0..width)
-        .map(|i| is_mount_point(fs, &layout.disks[i]))
+        .map(|i| is_mount_point(fs, &layout.disks[i], root))
         .collect();
     let states = states
         .into_iter()
@@ -333,7 +345,7 @@ impl BlobStore {
             io::create_dir_all_durable(&*self.fs, &disk.join("blobs"))?;
         }
         let mount_points: Vec<bool> = (self.layout.disks.iter())
-            .map(|d| is_mount_point(&*self.fs, d))
+            .map(|d| is_mount_point(&*self.fs, d, self.root.as_deref()))
             .collect();
         for i in 0..self.layout.width() {
             format_disk(&*self.fs, &self.layout, i, store, &mount_points)?;
@@ -350,13 +362,14 @@ impl BlobStore {
         new_store_id: impl FnOnce() -> String,
     ) -> Result<DiskCheck, BlobError> {
         let (fs, layout) = (&*self.fs, &self.layout);
-        let survey = survey(fs, layout, false)?;
+        let root = self.root.as_deref();
+        let survey = survey(fs, layout, root, false)?;
         let (survey, store) = match survey.store {
             Some(ref s) => {
                 let s = s.clone();
                 (survey, s)
             }
-            None => (survey_legacy(fs, layout)?, new_store_id()),
+            None => (survey_legacy(fs, layout, root)?, new_store_id()),
         };
         let mut check = DiskCheck::default();
         for (i, state) in survey.states.iter().enumerate() {
@@ -394,9 +407,10 @@ impl BlobStore {
 
     /// Each disk's state, in layout order (what [`BlobStore::check_disks`] would do with it).
     pub fn disk_states(&self) -> Result<Vec<DiskState>, BlobError> {
-        let survey = survey(&*self.fs, &self.layout, false)?;
+        let root = self.root.as_deref();
+        let survey = survey(&*self.fs, &self.layout, root, false)?;
         if survey.store.is_none() {
-            return Ok(survey_legacy(&*self.fs, &self.layout)?.states);
+            return Ok(survey_legacy(&*self.fs, &self.layout, root)?.states);
         }
         Ok(survey.states)
     }
@@ -419,8 +433,8 @@ impl BlobStore {
 
 /// [`survey`] for a store none of whose disks has an identity file: the disks holding its
 /// directories count as formatted.
-fn survey_legacy(fs: &dyn Fs, layout: &Layout) -> Result<Survey, BlobError> {
-    survey(fs, layout, true)
+fn survey_legacy(fs: &dyn Fs, layout: &Layout, root: Option<&Path>) -> Result<Survey, BlobError> {
+    survey(fs, layout, root, true)
 }
 
 /// Whether metadata copy directory `dir` may be opened (and made): `false` for a copy on one of

@@ -272,6 +272,9 @@ pub struct BlobStore {
     read_buffers: Mutex<Vec<Vec<u8>>>,
     /// Pack files kept open for reads (see `pack_readers.rs`).
     pack_readers: pack_readers::PackReaders,
+    /// The store's directory, whose file system a disk on one of its own differs from
+    /// (`disk_id.rs`); `None` for a blob store alone (then each disk's parent directory).
+    root: Option<PathBuf>,
 }
 
 /// Where one shard of a blob is: a shard file of its own, or a record of a pack file.
@@ -341,7 +344,15 @@ impl BlobStore {
             direct_reads_ok: AtomicBool::new(true),
             read_buffers: Mutex::new(Vec::new()),
             pack_readers: pack_readers::PackReaders::default(),
+            root: None,
         }
+    }
+
+    /// The store's directory `root`: a disk on another file system than it is one of its own
+    /// (a mount point), which its identity file records (`disk_id.rs`).
+    pub fn with_store_root(mut self, root: &std::path::Path) -> Self {
+        self.root = Some(root.to_path_buf());
+        self
     }
 
     /// Read blobs with shard files of their own with direct I/O (`true`, the default) or

@@ -212,8 +212,8 @@ impl BlobStore {
         // the simulated disk, counts as linked); the next pack is made on the disks as they
         // are now — without the missing ones, if K disks are there (`degraded.rs`) — or the
         // PUT fails naming what is missing. A pack made without a disk is left as soon as
-        // that disk's directory is back (scrub, or a replaced disk), so that new records have
-        // every shard again.
+        // that disk is back (its identity file there again: mounted, or formatted), so that
+        // new records have every shard again.
         if (writer.next > 0 && writer.next + len > self.pack_limit)
             || self.pack_sync(writer.pack).is_poisoned()
             || writer
@@ -299,8 +299,8 @@ impl BlobStore {
 
     /// Open pack `pack` to append after everything in it: past the end of its longest file (a
     /// record torn by a crash lies before that, and the orphan sweep frees it). A pack file
-    /// lost with its disk is created again, empty; scrub rebuilds its records. A disk whose
-    /// directory is gone gets no file (`degraded.rs`).
+    /// lost with its disk is created again, empty; scrub rebuilds its records. An absent disk
+    /// (gone, not mounted, not yet formatted: `disk_id.rs`) gets no file (`degraded.rs`).
     fn reopen_pack(&self, pack: u32) -> Result<PackWriter, BlobError> {
         let opts = OpenOptions {
             create: true,
@@ -408,7 +408,7 @@ impl BlobStore {
                         })?;
                         continue 'numbers;
                     }
-                    // A disk whose directory is gone: the pack is made without it.
+                    // An absent disk (`disk_id.rs`): the pack is made without it.
                     Err(_) if self.disk_absent(i) => files.push(None),
                     // A disk that fails: likewise (`degraded.rs`).
                     Err(e) if e.is_device_failure() => {

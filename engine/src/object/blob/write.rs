@@ -296,9 +296,9 @@ impl BlobStore {
     }
 
     /// Create the K + M shard files, with direct I/O if asked and the file system allows it.
-    /// Returns the files and whether they are direct. A shard whose disk directory is gone
-    /// gets no file (`degraded.rs`), as long as K disks take one; on error the files made so
-    /// far are left for the caller's `delete`.
+    /// Returns the files and whether they are direct. A shard whose disk is absent (gone, not
+    /// mounted, not yet formatted: `disk_id.rs`) gets no file (`degraded.rs`), as long as K
+    /// disks take one; on error the files made so far are left for the caller's `delete`.
     fn create_shard_files(&self, id: &DataId, direct: bool) -> Result<(ShardSet, bool), BlobError> {
         let mut files = Vec::with_capacity(self.layout.width());
         for i in 0..self.layout.width() {
