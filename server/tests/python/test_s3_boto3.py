@@ -1194,6 +1194,52 @@ def _loop_mount(image, at):
     return None
 
 
+def _puts_then_a_multipart(s3, bucket, prefix, sizes, objects):
+    """PUT random objects of `sizes` as PREFIX-0 .., then a two-part multipart upload as
+    `parts`; append each (key, bytes) to `objects`, and read every one of them back exact."""
+    for i, size in enumerate(sizes):
+        body = os.urandom(size)
+        s3.put_object(Bucket=bucket, Key=f"{prefix}-{i}", Body=body)
+        objects.append((f"{prefix}-{i}", body))
+    up = s3.create_multipart_upload(Bucket=bucket, Key="parts")["UploadId"]
+    parts, whole = [], b""
+    for n in (1, 2):
+        body = os.urandom(5 << 20)
+        etag = s3.upload_part(Bucket=bucket, Key="parts", UploadId=up, PartNumber=n,
+                              Body=body)["ETag"]
+        parts.append({"PartNumber": n, "ETag": etag})
+        whole += body
+    s3.complete_multipart_upload(Bucket=bucket, Key="parts", UploadId=up,
+                                 MultipartUpload={"Parts": parts})
+    objects.append(("parts", whole))
+    for key, data in objects:
+        assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == data, key
+
+
+def _mount_again_and_heal(s, disk0, bucket, objects):
+    """Mount stopped server `s`'s loop-device disk 0 again and start the server: its open finds
+    the disk's metadata copy behind, and the scrub at start rebuilds a shard of (nearly) every
+    object in `objects`; then, with disks 1 and 5 deleted, every object reads back exact."""
+    import shutil
+    import subprocess
+    from conftest import wait_for
+    subprocess.run(["mount", "-o", "loop", str(s.workdir / "disk0.img"), str(disk0)],
+                   check=True)
+    s.start()
+    s3 = s.client()
+    log = s.workdir / "serve.log"
+    at_start = 'why="metadata copies were rebuilt when the store opened"'
+    assert wait_for(lambda: at_start in log.read_text(), 20), log.read_text()[-3000:]
+    line = next(l for l in log.read_text().splitlines() if at_start in l)
+    healed = int(re.search(r"shards_healed=(\d+)", line).group(1))
+    assert healed >= len(objects) - 1, line
+    # Disk 0 whole again: two other disks may go.
+    for d in ["disk1", "disk5"]:
+        shutil.rmtree(s.store / d)
+    for key, data in objects:
+        assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == data, key
+
+
 def _disk0_onto_a_loop_device(s):
     """Move disk 0 of stopped server `s`'s store onto ext4 on a loop device mounted at its
     path, its files copied over; the mount point. Skips the test without root or a loop
@@ -1251,23 +1297,8 @@ def test_puts_go_on_past_a_disk_that_fails_its_io(fresh_server):
         with pytest.raises(OSError):
             (disk0 / "probe").write_bytes(b"x")
         objects = [("before", before)]
-        for i, size in enumerate([4096, 100, 3 << 20, 4096, 5 << 20]):
-            body = os.urandom(size)
-            s3.put_object(Bucket="failing", Key=f"after-{i}", Body=body)
-            objects.append((f"after-{i}", body))
-        up = s3.create_multipart_upload(Bucket="failing", Key="parts")["UploadId"]
-        parts, whole = [], b""
-        for n in (1, 2):
-            body = os.urandom(5 << 20)
-            etag = s3.upload_part(Bucket="failing", Key="parts", UploadId=up, PartNumber=n,
-                                  Body=body)["ETag"]
-            parts.append({"PartNumber": n, "ETag": etag})
-            whole += body
-        s3.complete_multipart_upload(Bucket="failing", Key="parts", UploadId=up,
-                                     MultipartUpload={"Parts": parts})
-        objects.append(("parts", whole))
-        for key, data in objects:
-            assert s3.get_object(Bucket="failing", Key=key)["Body"].read() == data, key
+        _puts_then_a_multipart(s3, "failing", "after", [4096, 100, 3 << 20, 4096, 5 << 20],
+                               objects)
         # A restart with the disk still dead: the store opens without it.
         s.stop()
         s.start()
@@ -1286,20 +1317,7 @@ def test_puts_go_on_past_a_disk_that_fails_its_io(fresh_server):
         s.stop()
         # The disk repaired: mounted again (ext4 replays its journal).
         subprocess.run(["umount", str(disk0)], check=True)
-        subprocess.run(["mount", "-o", "loop", str(s.workdir / "disk0.img"), str(disk0)],
-                       check=True)
-        s.start()
-        s3 = s.client()
-        at_start = 'why="metadata copies were rebuilt when the store opened"'
-        assert wait_for(lambda: at_start in log.read_text(), 20), log.read_text()[-3000:]
-        line = next(l for l in log.read_text().splitlines() if at_start in l)
-        healed = int(re.search(r"shards_healed=(\d+)", line).group(1))
-        assert healed >= len(objects) - 1, line
-        # Disk 0 whole again: two other disks may go.
-        for d in ["disk1", "disk5"]:
-            shutil.rmtree(s.store / d)
-        for key, data in objects:
-            assert s3.get_object(Bucket="failing", Key=key)["Body"].read() == data, key
+        _mount_again_and_heal(s, disk0, "failing", objects)
     finally:
         s.stop()
         if mounted:
@@ -1343,40 +1361,12 @@ def test_a_disk_not_mounted_takes_nothing_until_it_is_mounted_again(fresh_server
         said = "disk is missing (not mounted"
         assert wait_for(lambda: said in log.read_text(), 10), log.read_text()[-3000:]
         assert "disk0" in next(l for l in log.read_text().splitlines() if said in l)
-        for i, size in enumerate([4096, 100, 3 << 20, 0]):
-            body = os.urandom(size)
-            s3.put_object(Bucket="unmounted", Key=f"while-{i}", Body=body)
-            objects.append((f"while-{i}", body))
-        up = s3.create_multipart_upload(Bucket="unmounted", Key="parts")["UploadId"]
-        parts, whole = [], b""
-        for n in (1, 2):
-            body = os.urandom(5 << 20)
-            etag = s3.upload_part(Bucket="unmounted", Key="parts", UploadId=up, PartNumber=n,
-                                  Body=body)["ETag"]
-            parts.append({"PartNumber": n, "ETag": etag})
-            whole += body
-        s3.complete_multipart_upload(Bucket="unmounted", Key="parts", UploadId=up,
-                                     MultipartUpload={"Parts": parts})
-        objects.append(("parts", whole))
-        for key, data in objects:
-            assert s3.get_object(Bucket="unmounted", Key=key)["Body"].read() == data, key
+        _puts_then_a_multipart(s3, "unmounted", "while", [4096, 100, 3 << 20, 0], objects)
         assert _files_under(disk0) == [], "written into the empty mount point"
         s.stop()
         assert _files_under(disk0) == []
-        subprocess.run(["mount", "-o", "loop", str(s.workdir / "disk0.img"), str(disk0)],
-                       check=True)
         mounted = True
-        s.start()
-        s3 = s.client()
-        at_start = 'why="metadata copies were rebuilt when the store opened"'
-        assert wait_for(lambda: at_start in log.read_text(), 20), log.read_text()[-3000:]
-        line = next(l for l in log.read_text().splitlines() if at_start in l)
-        healed = int(re.search(r"shards_healed=(\d+)", line).group(1))
-        assert healed >= len(objects) - 1, line
-        for d in ["disk1", "disk5"]:
-            shutil.rmtree(s.store / d)
-        for key, data in objects:
-            assert s3.get_object(Bucket="unmounted", Key=key)["Body"].read() == data, key
+        _mount_again_and_heal(s, disk0, "unmounted", objects)
     finally:
         s.stop()
         if mounted:
