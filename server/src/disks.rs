@@ -14,8 +14,8 @@
 //!   cost and its last error — once per look, for as long as it keeps failing;
 //! - a disk that is back (mounted again, or the directory made again), or a new disk in its
 //!   place (a mount point without the store's identity file), starts a scrub with healing —
-//!   which formats a new disk first — as does a store whose metadata copies were rebuilt when it opened (a disk
-//!   lost or replaced while the server was stopped);
+//!   which formats a new disk first — as does a store whose metadata copies were rebuilt when
+//!   it opened (a disk lost or replaced while the server was stopped);
 //! - with `--scrub-every`, a scrub also runs on that schedule, for the rot no request reads.
 //!
 //! A scrub runs beside requests (each blob is pinned while checked; the engine's `scrub_until`)
@@ -26,7 +26,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use seedbed_engine::object::{ObjectError, ObjectStore};
+use seedbed_engine::object::blob::DiskState;
+use seedbed_engine::object::ObjectStore;
 
 /// When the watcher looks, and when it scrubs.
 #[derive(Clone, Copy, Debug)]
@@ -59,13 +60,10 @@ pub async fn watch(store: Arc<ObjectStore>, schedule: Schedule, mut stop: crate:
             _ = stop.changed() => return,
         }
         let s = store.clone();
-        let (now_missing, now_new) = if schedule.disks {
-            match tokio::task::spawn_blocking(move || {
-                Ok::<_, ObjectError>((s.missing_disks()?, s.new_disks()?))
-            })
-            .await
-            {
-                Ok(Ok(m)) => m,
+        // One look at every disk: gone or not mounted (said once), or new (scrubbed).
+        let states = if schedule.disks {
+            match tokio::task::spawn_blocking(move || s.disk_states()).await {
+                Ok(Ok(states)) => states,
                 Ok(Err(e)) => {
                     tracing::warn!(error = %e, "cannot look at the disks");
                     continue;
@@ -73,8 +71,12 @@ pub async fn watch(store: Arc<ObjectStore>, schedule: Schedule, mut stop: crate:
                 Err(_) => continue,
             }
         } else {
-            Default::default()
+            Vec::new()
         };
+        let (now_new, now_missing): (Vec<_>, Vec<_>) = states
+            .into_iter()
+            .filter(|(_, s)| matches!(s, DiskState::Gone | DiskState::NotMounted | DiskState::New))
+            .partition(|(_, s)| *s == DiskState::New);
         let (k, width) = (store.layout().k, store.layout().width());
         for (gone, state) in &now_missing {
             if missing.contains(gone) {
@@ -91,14 +93,18 @@ pub async fn watch(store: Arc<ObjectStore>, schedule: Schedule, mut stop: crate:
             );
         }
         let now_missing: BTreeSet<PathBuf> = now_missing.into_iter().map(|(d, _)| d).collect();
-        let arrived: Vec<&PathBuf> = now_new.iter().filter(|d| !new.contains(*d)).collect();
+        let arrived: Vec<&PathBuf> = now_new
+            .iter()
+            .map(|(d, _)| d)
+            .filter(|d| !new.contains(*d))
+            .collect();
         for disk in &arrived {
             tracing::info!(disk = %disk.display(), "a new disk is in place: formatting it and rebuilding its shards");
         }
         if !arrived.is_empty() {
             pending = Some("a new disk is in place");
         }
-        new = now_new.into_iter().collect();
+        new = now_new.into_iter().map(|(d, _)| d).collect();
         // Cheap (a lock and a swap): no blocking thread needed.
         for f in store.disk_failures() {
             tracing::warn!(

@@ -327,17 +327,31 @@ impl ObjectStore {
         self.blobs.layout()
     }
 
-    /// The disks that are gone or not mounted (removed, unmounted or deleted while the store
-    /// runs), with which: GETs read around them and PUTs are written past them
-    /// (`blob/degraded.rs`) until the disk is back and scrub rebuilds them.
-    pub fn missing_disks(&self) -> Result<Vec<(std::path::PathBuf, DiskState)>, ObjectError> {
-        Ok(self.blobs.missing_disks()?)
+    /// Each disk's directory and state (`blob/disk_id.rs`), from one look at all of them.
+    /// [`DiskState::Gone`] and [`DiskState::NotMounted`] take no shard until someone acts: GETs
+    /// read around them and PUTs are written past them (`blob/degraded.rs`) until the disk is
+    /// back and scrub rebuilds them; [`DiskState::New`] is formatted and rebuilt by the next
+    /// scrub; a disk that fails its I/O is reported by [`Self::disk_failures`].
+    pub fn disk_states(&self) -> Result<Vec<(std::path::PathBuf, DiskState)>, ObjectError> {
+        let states = self.blobs.disk_states()?;
+        Ok(self.layout().disks.iter().cloned().zip(states).collect())
     }
 
-    /// The disks the next scrub will format and rebuild: new disks mounted in place of dead
-    /// ones, or plain directories made again (`blob/disk_id.rs`).
+    /// The disks that are gone or not mounted, with which ([`Self::disk_states`]).
+    pub fn missing_disks(&self) -> Result<Vec<(std::path::PathBuf, DiskState)>, ObjectError> {
+        let mut states = self.disk_states()?;
+        states.retain(|(_, s)| matches!(s, DiskState::Gone | DiskState::NotMounted));
+        Ok(states)
+    }
+
+    /// The disks the next scrub will format and rebuild ([`Self::disk_states`]): new disks
+    /// mounted in place of dead ones, or plain directories made again.
     pub fn new_disks(&self) -> Result<Vec<std::path::PathBuf>, ObjectError> {
-        Ok(self.blobs.new_disks()?)
+        let states = self.disk_states()?;
+        Ok(states
+            .into_iter()
+            .filter_map(|(d, s)| (s == DiskState::New).then_some(d))
+            .collect())
     }
 
     /// Check the disks' identity files and format the ones the store may take

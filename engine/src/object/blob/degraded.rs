@@ -165,32 +165,6 @@ impl BlobStore {
             .collect()
     }
 
-    /// The disks that take no shard and will not until someone acts — gone, or not mounted —
-    /// with why, in layout order. A disk waiting to be formatted is not among them (scrub
-    /// formats it: [`BlobStore::new_disks`]), nor is one that fails its I/O
-    /// ([`BlobStore::disk_failures`] reports those).
-    pub fn missing_disks(&self) -> Result<Vec<(PathBuf, DiskState)>, BlobError> {
-        Ok(self
-            .disk_states()?
-            .into_iter()
-            .enumerate()
-            .filter(|(_, s)| matches!(s, DiskState::Gone | DiskState::NotMounted))
-            .map(|(i, s)| (self.layout.disks[i].clone(), s))
-            .collect())
-    }
-
-    /// The disks the store may take and will format when scrub next starts: a new disk mounted
-    /// in place of a dead one, or a plain directory made again (`disk_id.rs`).
-    pub fn new_disks(&self) -> Result<Vec<PathBuf>, BlobError> {
-        Ok(self
-            .disk_states()?
-            .into_iter()
-            .enumerate()
-            .filter(|(_, s)| *s == DiskState::New)
-            .map(|(i, _)| self.layout.disks[i].clone())
-            .collect())
-    }
-
     /// Check that a blob's files reach at least K disks; else the error naming the missing
     /// ones.
     pub(super) fn enough_disks(&self, files: &[Option<FileHandle>]) -> Result<(), BlobError> {
@@ -198,6 +172,8 @@ impl BlobStore {
         if reached >= self.layout.k {
             return Ok(());
         }
+        // One look at every disk, for the message (`disk_id.rs`).
+        let states = self.disk_states().unwrap_or_default();
         let failures = self.disk_failures.lock().unwrap_or_else(|p| p.into_inner());
         let absent: Vec<String> = files
             .iter()
@@ -205,7 +181,10 @@ impl BlobStore {
             .filter(|(_, f)| f.is_none())
             .map(|(i, _)| {
                 let disk = self.layout.disks[i].display();
-                match (self.disk_state(i).why_absent(), failures.get(&i)) {
+                match (
+                    states.get(i).and_then(DiskState::why_absent),
+                    failures.get(&i),
+                ) {
                     (Some(why), _) => format!("{disk} ({why})"),
                     (None, Some((_, why))) => format!("{disk} (failing: {why})"),
                     (None, None) => format!("{disk} (failing)"),

@@ -421,14 +421,6 @@ impl BlobStore {
     pub(super) fn disk_absent(&self, shard: usize) -> bool {
         matches!(self.fs.exists(&id_path(&self.layout, shard)), Ok(false))
     }
-
-    /// Disk `shard`'s state, for messages (a [`DiskState::Failing`] when it cannot be told).
-    pub(super) fn disk_state(&self, shard: usize) -> DiskState {
-        match self.disk_states() {
-            Ok(mut states) => states.swap_remove(shard),
-            Err(e) => DiskState::Failing(e.to_string()),
-        }
-    }
 }
 
 /// [`survey`] for a store none of whose disks has an identity file: the disks holding its
