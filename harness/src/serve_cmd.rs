@@ -111,8 +111,10 @@ pub struct ServeArgs {
     /// mounted (an empty mount point, which takes no shard) is logged (PUTs are written past
     /// it, a shard short, while K disks are left), and one that is back — mounted again, a new
     /// disk in its place, or the directory made again — is formatted if new and rebuilt by a
-    /// scrub, without stopping the server. A store whose metadata copies were rebuilt when it opened (a disk
-    /// lost or replaced while stopped) is scrubbed at start too. 0: never look.
+    /// scrub, without stopping the server. A disk that failed its I/O (EIO, read-only) is
+    /// probed, and rebuilt once it works again. A store whose metadata copies were rebuilt
+    /// when it opened (a disk lost or replaced while stopped) is scrubbed at start too. 0:
+    /// never look.
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     disk_check: u64,
     /// Also scrub the whole store (verify every block, heal from parity) every SECS seconds,

@@ -11,7 +11,12 @@
 //! - a disk that has gone or is not mounted is logged (a warning, once), with what to do;
 //! - a disk that is there but failed writes since the last look (EIO, a file system gone
 //!   read-only: the PUTs went on without it, as for a lost disk) is logged, with the shards it
-//!   cost and its last error — once per look, for as long as it keeps failing;
+//!   cost and its last error — once per look, for as long as it keeps failing — as is, once, a
+//!   disk whose identity file cannot be read;
+//! - a disk that failed is probed (`ObjectStore::probe_disk`: a small file written, synced,
+//!   read back and removed) until it works again — a cable reseated, a controller reset, a file
+//!   system remounted read-write — and then a scrub rebuilds what the writes went on without,
+//!   as for a disk that comes back ([`FailingDisks`] says how often it is probed);
 //! - a disk that is back (mounted again, or the directory made again), or a new disk in its
 //!   place (a mount point without the store's identity file), starts a scrub with healing —
 //!   which formats a new disk first — as does a store whose metadata copies were rebuilt when
@@ -21,7 +26,7 @@
 //! A scrub runs beside requests (each blob is pinned while checked; the engine's `scrub_until`)
 //! on a blocking thread, one at a time, and a stopping server ends it at its next blob.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -43,6 +48,87 @@ pub struct Schedule {
     pub scrub_at_start: bool,
 }
 
+/// The longest wait between two probes of a failing disk.
+const PROBE_WAIT_MAX: Duration = Duration::from_secs(300);
+
+/// The disks that failed their I/O, each probed until it works. The first probe comes a look
+/// after the failure; each failed probe doubles the wait before the next (up to
+/// [`PROBE_WAIT_MAX`]), and so does a disk that fails again after a probe found it working —
+/// so that a flaky disk which passes probes but fails writes starts scrubs ever more rarely,
+/// not one a look. A disk that fails writes again before its probe has the probe put off:
+/// it is not working yet.
+#[derive(Debug, Default)]
+struct FailingDisks {
+    disks: BTreeMap<usize, Failing>,
+}
+
+/// One disk that failed, in [`FailingDisks`].
+#[derive(Debug)]
+struct Failing {
+    /// Still failing (`false`: a probe found it working; kept for its wait).
+    failing: bool,
+    /// When it is probed next.
+    next_probe: Instant,
+    /// How long the next failure puts the probe off.
+    wait: Duration,
+}
+
+impl FailingDisks {
+    /// Disk `i` failed at `now` (`first_wait`: the watcher's period). True if it was not
+    /// failing before (a new failure, to be said).
+    fn failed(&mut self, i: usize, now: Instant, first_wait: Duration) -> bool {
+        let Some(f) = self.disks.get_mut(&i) else {
+            self.disks.insert(
+                i,
+                Failing {
+                    failing: true,
+                    next_probe: now + first_wait,
+                    wait: first_wait,
+                },
+            );
+            return true;
+        };
+        if f.failing {
+            f.next_probe = f.next_probe.max(now + f.wait);
+            return false;
+        }
+        f.failing = true;
+        f.wait = (f.wait * 2).min(PROBE_WAIT_MAX);
+        f.next_probe = now + f.wait;
+        true
+    }
+
+    /// The failing disks due a probe at `now`.
+    fn due(&self, now: Instant) -> Vec<usize> {
+        (self.disks.iter())
+            .filter(|(_, f)| f.failing && f.next_probe <= now)
+            .map(|(&i, _)| i)
+            .collect()
+    }
+
+    /// Disk `i` was probed at `now`: true if it works again.
+    fn probed(&mut self, i: usize, works: bool, now: Instant) -> bool {
+        let Some(f) = self.disks.get_mut(&i).filter(|f| f.failing) else {
+            return false;
+        };
+        if works {
+            f.failing = false;
+        } else {
+            f.wait = (f.wait * 2).min(PROBE_WAIT_MAX);
+            f.next_probe = now + f.wait;
+        }
+        works
+    }
+
+    /// Disk `i` is gone or not mounted: its return is looked for as such (and scrubbed then),
+    /// not probed for.
+    fn absent(&mut self, i: usize) {
+        if let Some(f) = self.disks.get_mut(&i) {
+            f.failing = false;
+        }
+    }
+}
+
 /// Watch the disks until `stop`.
 pub async fn watch(store: Arc<ObjectStore>, schedule: Schedule, mut stop: crate::http::Stop) {
     let mut tick = tokio::time::interval(schedule.check);
@@ -50,6 +136,7 @@ pub async fn watch(store: Arc<ObjectStore>, schedule: Schedule, mut stop: crate:
     let mut missing: BTreeSet<PathBuf> = BTreeSet::new();
     // Disks waiting to be formatted (new ones in place): a scrub when one appears.
     let mut new: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut failing = FailingDisks::default();
     let mut last_scrub = Instant::now();
     let mut pending = schedule
         .scrub_at_start
@@ -73,11 +160,28 @@ pub async fn watch(store: Arc<ObjectStore>, schedule: Schedule, mut stop: crate:
         } else {
             Vec::new()
         };
+        let now = Instant::now();
+        let (k, width) = (store.layout().k, store.layout().width());
+        for (i, (disk, state)) in states.iter().enumerate() {
+            match state {
+                DiskState::Failing(why) if failing.failed(i, now, schedule.check) => {
+                    tracing::warn!(
+                        disk = %disk.display(),
+                        error = %why,
+                        "disk fails its I/O (its identity file cannot be read): GETs read \
+                         around it through parity, and PUTs are written past it (a shard \
+                         short) while at least {k} of the {width} disks take theirs; it is \
+                         probed, and rebuilt once it works again"
+                    );
+                }
+                s if s.is_absent() => failing.absent(i),
+                _ => {}
+            }
+        }
         let (now_new, now_missing): (Vec<_>, Vec<_>) = states
             .into_iter()
             .filter(|(_, s)| matches!(s, DiskState::Gone | DiskState::NotMounted | DiskState::New))
             .partition(|(_, s)| *s == DiskState::New);
-        let (k, width) = (store.layout().k, store.layout().width());
         for (gone, state) in &now_missing {
             if missing.contains(gone) {
                 continue;
@@ -112,10 +216,34 @@ pub async fn watch(store: Arc<ObjectStore>, schedule: Schedule, mut stop: crate:
                 shards = f.shards,
                 last_error = %f.last_error,
                 "disk failed writes: PUTs went on without it (a shard short each) while at \
-                 least {k} of the {width} disks took theirs; replace or repair the disk, then \
-                 scrub (--scrub-every, or `seedbed object --store DIR scrub` with the server \
-                 stopped) rebuilds the shards"
+                 least {k} of the {width} disks took theirs; it is probed, and once it works \
+                 again (or is replaced) a scrub rebuilds the shards"
             );
+            if let Some(i) = store.layout().disks.iter().position(|d| *d == f.disk) {
+                failing.failed(i, now, schedule.check);
+            }
+        }
+        // Probes of the failing disks that are due (with the disks looked at: a probe writes).
+        for i in failing.due(now).into_iter().filter(|_| schedule.disks) {
+            let s = store.clone();
+            let Ok(probe) = tokio::task::spawn_blocking(move || s.probe_disk(i)).await else {
+                continue;
+            };
+            let disk = store.layout().disks[i].display();
+            match probe {
+                Ok(()) => {
+                    failing.probed(i, true, now);
+                    tracing::info!(
+                        disk = %disk,
+                        "disk works again: rebuilding the shards writes went on without"
+                    );
+                    pending = Some("a failing disk works again");
+                }
+                Err(e) => {
+                    failing.probed(i, false, now);
+                    tracing::debug!(disk = %disk, error = %e, "disk probed: still failing");
+                }
+            }
         }
         let back: Vec<&PathBuf> = missing.difference(&now_missing).collect();
         for disk in &back {
@@ -184,4 +312,189 @@ async fn scrub(store: &Arc<ObjectStore>, why: &'static str, stop: &mut crate::ht
         Err(e) => tracing::warn!(why, error = %e, "scrub did not finish"),
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::path::Path;
+
+    use seedbed_engine::io::sim::{SimConfig, SimFaults, SimFs};
+    use seedbed_engine::io::FsHandle;
+    use seedbed_engine::lsm::{MaintenanceMode, Options};
+    use seedbed_engine::object::blob::PROBE_FILE;
+    use seedbed_engine::object::layout::Layout;
+    use seedbed_engine::object::{lsm_meta, MetaStore, PutOptions, StoreOptions};
+    use seedbed_engine::rng::DetRng;
+
+    use super::*;
+
+    const S: Duration = Duration::from_secs(1);
+
+    #[test]
+    fn a_failing_disk_is_probed_ever_less_often_while_it_keeps_failing() {
+        let (t, look) = (Instant::now(), 10 * S);
+        let mut f = FailingDisks::default();
+        assert!(f.failed(2, t, look), "a new failure is said");
+        assert!(!f.failed(2, t, look), "once");
+        assert!(f.due(t + 9 * S).is_empty());
+        assert_eq!(f.due(t + look), vec![2], "probed a look later");
+        // Failed probes: 20 s, then 40 s.
+        assert!(!f.probed(2, false, t + 10 * S));
+        assert!(f.due(t + 29 * S).is_empty());
+        assert_eq!(f.due(t + 30 * S), vec![2]);
+        assert!(!f.probed(2, false, t + 30 * S));
+        assert!(f.due(t + 69 * S).is_empty());
+        // Writes failing again before the probe put it off.
+        assert!(!f.failed(2, t + 60 * S, look));
+        assert!(f.due(t + 99 * S).is_empty());
+        assert_eq!(f.due(t + 100 * S), vec![2]);
+        // It works: no more probes.
+        assert!(f.probed(2, true, t + 100 * S));
+        assert!(f.due(t + 10_000 * S).is_empty());
+        // Failing again after it was found working: said again, and probed twice as late.
+        assert!(f.failed(2, t + 200 * S, look));
+        assert!(f.due(t + 279 * S).is_empty());
+        assert_eq!(f.due(t + 280 * S), vec![2]);
+        // The wait stops growing.
+        let mut now = t + 280 * S;
+        for _ in 0..20 {
+            f.probed(2, false, now);
+            now += PROBE_WAIT_MAX;
+        }
+        assert_eq!(f.due(now), vec![2]);
+        // Gone or not mounted: its return is looked for, not probed for.
+        f.absent(2);
+        assert!(f.due(now + 10_000 * S).is_empty());
+        // Another disk is its own.
+        assert!(f.failed(0, now, look));
+        assert_eq!(f.due(now + look), vec![0]);
+    }
+
+    /// Files under a directory of the simulated disk, recursively.
+    fn files_under(fs: &FsHandle, dir: &Path) -> usize {
+        let Ok(names) = fs.list(dir) else {
+            return 0;
+        };
+        names
+            .iter()
+            .map(|n| {
+                let p = dir.join(n);
+                match fs.list(&p) {
+                    Ok(_) => files_under(fs, &p),
+                    Err(_) => 1,
+                }
+            })
+            .sum()
+    }
+
+    /// A disk that fails every request (the simulated disk's `dead_dirs`) while PUTs go on past
+    /// it, then works again without anyone touching the server: the watcher's probes find it
+    /// working and its scrub rebuilds every shard the PUTs went without, so that with another
+    /// disk dead afterwards every object still reads. While the disk fails, the probes write
+    /// nothing that stays.
+    #[test]
+    fn a_disk_that_works_again_is_rebuilt_by_the_watcher() {
+        let sim = Arc::new(SimFs::new(11, SimConfig::default()));
+        let fs: FsHandle = sim.clone();
+        let disks: Vec<PathBuf> = (0..3).map(|i| format!("/store/disk{i}").into()).collect();
+        let layout = Layout::new(2, 1, 4096, disks.clone()).unwrap();
+        let meta_opts = Options {
+            maintenance: MaintenanceMode::Manual,
+            write_buffer_bytes: 8 << 10,
+            ..Options::small_for_tests()
+        };
+        let root = Path::new("/store");
+        let (meta, _) =
+            lsm_meta::open_replicated(fs.clone(), root, &layout, meta_opts, sim.clock()).unwrap();
+        let opts = StoreOptions {
+            sync: true,
+            ..StoreOptions::default()
+        };
+        let store = ObjectStore::create(
+            fs.clone(),
+            root,
+            2,
+            1,
+            4096,
+            None,
+            meta as Arc<dyn MetaStore>,
+            sim.clock(),
+            DetRng::new(11),
+            opts,
+        )
+        .unwrap();
+        let store = Arc::new(store);
+        store.create_bucket("data").unwrap();
+        let dead = |i: usize| SimFaults {
+            dead_dirs: vec![disks[i].clone()],
+            ..SimFaults::default()
+        };
+        sim.set_faults(dead(1));
+        // Shard files of their own (8 KiB and more at K = 2, 4 KiB shards) and pack records.
+        let mut objects = Vec::new();
+        for (n, size) in [20_000usize, 100, 50_000, 4096, 9000]
+            .into_iter()
+            .enumerate()
+        {
+            let data: Vec<u8> = (0..size).map(|i| (i * 7 + n * 13) as u8).collect();
+            let key = format!("obj-{n}");
+            (store.put_object(
+                "data",
+                &key,
+                &mut data.as_slice(),
+                size as u64,
+                &PutOptions::default(),
+            ))
+            .unwrap();
+            objects.push((key, data));
+        }
+        let on_disk0 = files_under(&fs, &disks[0].join("blobs"));
+        assert!(on_disk0 >= 3, "{on_disk0}");
+
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let schedule = Schedule {
+            check: Duration::from_millis(20),
+            disks: true,
+            scrub_every: None,
+            scrub_at_start: false,
+        };
+        let watcher = rt.spawn(watch(store.clone(), schedule, stop_rx));
+        let healed = |fs: &FsHandle| files_under(fs, &disks[1].join("blobs")) == on_disk0;
+        // Some looks with the disk still failing (its probes fail), then it works again: the
+        // watcher finds out by itself (its probes back off from 20 ms: well under a second).
+        std::thread::sleep(Duration::from_millis(300));
+        sim.set_faults(SimFaults::default());
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !healed(&fs) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(
+            healed(&fs),
+            "the shards were not rebuilt onto the disk that works again"
+        );
+        stop_tx.send(true).unwrap();
+        rt.block_on(watcher).unwrap();
+        assert!(
+            !fs.exists(&disks[1].join(PROBE_FILE)).unwrap(),
+            "the probe's file stays"
+        );
+        let check = store.scrub(false, &mut |_, _| {}).unwrap();
+        assert_eq!(check.bad_blocks, 0, "{check:?}");
+        assert!(check.failures.is_empty(), "{check:?}");
+        assert!(check.meta_copies_bad.is_empty(), "{check:?}");
+        // Every shard back: with disk 0 dead now, every object reads exact.
+        sim.set_faults(dead(0));
+        for (key, data) in &objects {
+            let mut out = Vec::new();
+            store.get_object("data", key, None, None, &mut out).unwrap();
+            assert_eq!(&out, data, "{key}");
+        }
+    }
 }

@@ -369,6 +369,13 @@ impl ObjectStore {
         self.blobs.disk_failures()
     }
 
+    /// Whether disk `disk` (its index in the layout) works: a small file written, synced, read
+    /// back and removed in its directory (`BlobStore::probe_disk`). A server asks this of a
+    /// disk that failed writes, and scrubs once it works again.
+    pub fn probe_disk(&self, disk: usize) -> Result<(), ObjectError> {
+        Ok(self.blobs.probe_disk(disk)?)
+    }
+
     /// The file system the store runs on.
     pub fn fs(&self) -> &FsHandle {
         &self.fs

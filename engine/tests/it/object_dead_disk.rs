@@ -18,7 +18,10 @@ use seedbed_engine::io::posix::PosixFs;
 use seedbed_engine::io::sim::{SimConfig, SimFaults, SimFs};
 use seedbed_engine::io::{FileHandle, FsHandle, IoError, Result as IoResult};
 use seedbed_engine::lsm::Options;
-use seedbed_engine::object::{lsm_meta, ListOptions, ObjectStore, PutOptions, StoreOptions};
+use seedbed_engine::object::blob::{BlobError, PROBE_FILE};
+use seedbed_engine::object::{
+    lsm_meta, ListOptions, ObjectError, ObjectStore, PutOptions, StoreOptions,
+};
 use seedbed_engine::rng::DetRng;
 
 /// Pack records (under 8 KiB) and shard files of their own, empty included.
@@ -117,6 +120,11 @@ fn writes_go_on_past(disk: usize) {
     for (key, data) in &objects {
         assert_eq!(&get(&store, key).unwrap(), data, "disk{disk}: {key}");
     }
+    let probe = store.probe_disk(disk).unwrap_err();
+    assert!(
+        matches!(&probe, ObjectError::Blob(b) if matches!(&**b, BlobError::Io(e) if e.is_device_failure())),
+        "disk{disk}: a dead disk fails its probe: {probe}"
+    );
 
     // Power cut with the disk still dead: everything acknowledged is back.
     drop(store);
@@ -133,8 +141,12 @@ fn writes_go_on_past(disk: usize) {
         );
     }
 
-    // The disk works again: scrub puts back what writes went on without.
+    // The disk works again (its probe says so, and leaves nothing): scrub puts back what
+    // writes went on without.
     sim.set_faults(SimFaults::default());
+    store.probe_disk(disk).unwrap();
+    let probe_file = Path::new(&format!("/store/disk{disk}")).join(PROBE_FILE);
+    assert!(!fs.exists(&probe_file).unwrap(), "disk{disk}");
     let healed = store.scrub(true, &mut |_, _| {}).unwrap();
     assert!(healed.failures.is_empty(), "disk{disk}: {healed:?}");
     assert!(

@@ -189,6 +189,9 @@ fn a_disk_not_mounted_takes_nothing_and_is_rebuilt_once_mounted() {
             "{key}, disk 2 not mounted"
         );
     }
+    // A probe (what a server asks of a failing disk) writes nothing there either.
+    let probe = store.probe_disk(2).unwrap_err().to_string();
+    assert!(probe.contains(DISK_ID_FILE), "{probe}");
     // Scrub heals nothing onto it, and says why.
     let scrub = store.scrub(true, &mut |_, _| {}).unwrap();
     assert!(scrub.failures.is_empty(), "{scrub:?}");

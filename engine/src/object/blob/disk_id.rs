@@ -42,6 +42,9 @@ use crate::object::layout::Layout;
 /// The identity file in each disk's directory.
 pub const DISK_ID_FILE: &str = "seedbed-disk.json";
 
+/// The file [`BlobStore::probe_disk`] writes and removes in a disk's directory.
+pub const PROBE_FILE: &str = "seedbed-probe.tmp";
+
 /// The identity file's format version.
 const DISK_ID_FORMAT: u32 = 1;
 
@@ -420,6 +423,41 @@ impl BlobStore {
     /// as there: its error is the write's.
     pub(super) fn disk_absent(&self, shard: usize) -> bool {
         matches!(self.fs.exists(&id_path(&self.layout, shard)), Ok(false))
+    }
+
+    /// Whether disk `shard` works: its identity file read back, and a small file written,
+    /// synced, read back and removed in its directory — the requests a shard's write makes.
+    /// What a server asks of a disk that failed writes (`degraded.rs`), so as to rebuild what
+    /// the writes went on without once the disk works again (a cable reseated, a controller
+    /// reset, a file system remounted read-write), without waiting for anyone to run scrub.
+    /// Never writes to a disk without its identity file (an empty mount point stays empty).
+    /// The read-back may come from the page cache: the synced write is what the probe proves.
+    pub fn probe_disk(&self, shard: usize) -> Result<(), BlobError> {
+        let dir = &self.layout.disks[shard];
+        let failed = |detail: String| BlobError::DiskProbe {
+            disk: dir.clone(),
+            detail,
+        };
+        if read_id(&*self.fs, &self.layout, shard)?.is_none() {
+            return Err(failed(format!(
+                "no identity file ({DISK_ID_FILE}): gone, not mounted, or not yet formatted"
+            )));
+        }
+        let path = dir.join(PROBE_FILE);
+        // A block of the disk's own name, so a write landing on another disk's file reads wrong.
+        let mut bytes = format!("seedbed disk probe: {}\n", dir.display()).into_bytes();
+        bytes.resize(4096, b'.');
+        io::write_file_durable(&*self.fs, &path, &bytes)?;
+        let back = io::read_file(&*self.fs, &path);
+        let removed = self.fs.remove_file(&path);
+        if back? != bytes {
+            return Err(failed(format!(
+                "{} read back other bytes than were written to it",
+                path.display()
+            )));
+        }
+        removed?;
+        Ok(())
     }
 }
 

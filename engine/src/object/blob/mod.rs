@@ -57,7 +57,7 @@ mod write;
 
 pub use degraded::DiskFailure;
 pub(crate) use disk_id::{copy_refused, may_open_copy};
-pub use disk_id::{store_id_from, DiskCheck, DiskState, DISK_ID_FILE};
+pub use disk_id::{store_id_from, DiskCheck, DiskState, DISK_ID_FILE, PROBE_FILE};
 pub use pack::{PackPlace, DESC_SLOT_MIN, PACK_BLOB_MAX, PACK_LIMIT};
 pub use pipeline::PipelineStats;
 
@@ -187,6 +187,14 @@ pub enum BlobError {
     /// unreadable (`disk_id.rs`).
     #[error("{0}")]
     DiskIdentity(String),
+    /// A disk failed [`BlobStore::probe_disk`] in a way its I/O did not report.
+    #[error("{}: {detail}", disk.display())]
+    DiskProbe {
+        /// The disk's directory.
+        disk: PathBuf,
+        /// What was wrong.
+        detail: String,
+    },
     /// No shard file of the blob has a readable checksum trailer.
     #[error("no readable checksum table in any shard file: {detail}")]
     NoChecksumTable {
