@@ -9,6 +9,7 @@ import json
 import os
 import re
 import socket
+import sys
 import time
 import urllib.request
 
@@ -1322,6 +1323,83 @@ def test_puts_go_on_past_a_disk_that_fails_its_io(fresh_server):
         s.stop()
         if mounted:
             subprocess.run(["umount", str(disk0)], check=False)
+
+
+def _fault_fs_mounted_at(disk, backing, switch):
+    """Mount faultfs.py at `disk` over directory `backing` (EIO on every request while file
+    `switch` exists); its process. Skips the test without root, /dev/fuse, libfuse 3 or
+    mfusepy (pip install mfusepy)."""
+    import subprocess
+    from conftest import wait_for
+    if os.geteuid() != 0 or not os.path.exists("/dev/fuse"):
+        pytest.skip("a FUSE disk needs root and /dev/fuse")
+    try:
+        import mfusepy  # noqa: F401 (fails without libfuse)
+    except (ImportError, OSError) as e:
+        pytest.skip(f"a FUSE disk needs mfusepy and libfuse3: {e}")
+    here = os.path.dirname(os.path.abspath(__file__))
+    proc = subprocess.Popen([sys.executable, os.path.join(here, "faultfs.py"), str(backing),
+                             str(disk), str(switch)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if not wait_for(lambda: os.path.ismount(disk) or proc.poll() is not None, 10) or \
+            proc.poll() is not None:
+        proc.kill()
+        err = proc.communicate()[1].decode(errors="replace")[-500:]
+        pytest.skip(f"faultfs.py did not mount: {err}")
+    return proc
+
+
+def test_a_disk_that_fails_and_works_again_is_rebuilt_without_a_restart(fresh_server):
+    """Disk 1 behind a FUSE file system that answers every request with EIO while a switch is
+    on — a drive whose cable is pulled and reseated, with nothing unmounted. With the switch
+    on, PUTs (pack records, a large object, a multipart upload) go on past the disk and read
+    back exact, and the server says the disk fails. The switch off, the running server's probe
+    finds the disk working by itself and its scrub rebuilds every shard the PUTs went without
+    and the disk's metadata copy; then, with disks 0 and 5 deleted, everything still reads."""
+    import shutil
+    import subprocess
+    from conftest import wait_for
+    s = fresh_server("--disk-check", "1")
+    s.stop()
+    disk1 = s.store / "disk1"
+    backing = s.workdir / "disk1.backing"
+    switch = s.workdir / "disk1.fails"
+    shutil.move(str(disk1), str(backing))
+    disk1.mkdir()
+    fs = _fault_fs_mounted_at(disk1, backing, switch)
+    try:
+        s.start()
+        s3 = s.client()
+        s3.create_bucket(Bucket="flaky")
+        objects = [("before", os.urandom(4096))]
+        s3.put_object(Bucket="flaky", Key="before", Body=objects[0][1])
+        switch.touch()
+        _puts_then_a_multipart(s3, "flaky", "failing", [4096, 100, 3 << 20, 0], objects)
+        log = s.workdir / "serve.log"
+        failed = "disk failed writes"
+        assert wait_for(lambda: failed in log.read_text(), 10), log.read_text()[-3000:]
+        assert "disk1" in next(l for l in log.read_text().splitlines() if failed in l)
+        switch.unlink()
+        works = 'why="a failing disk works again"'
+        assert wait_for(lambda: works in log.read_text(), 60), log.read_text()[-3000:]
+        line = next(l for l in log.read_text().splitlines() if works in l)
+        # Every object written while the disk failed lacked its shard there (5 of them, with
+        # the multipart upload's two parts as one blob or two), and its metadata copy.
+        assert int(re.search(r"shards_healed=(\d+)", line).group(1)) >= 5, line
+        assert "metadata_copies_healed=1" in line, line
+        assert not (disk1 / "seedbed-probe.tmp").exists()
+        for d in ["disk0", "disk5"]:
+            shutil.rmtree(s.store / d)
+        for key, data in objects:
+            assert s3.get_object(Bucket="flaky", Key=key)["Body"].read() == data, key
+    finally:
+        s.stop()
+        if subprocess.run(["umount", str(disk1)], capture_output=True).returncode != 0:
+            subprocess.run(["umount", "-l", str(disk1)], capture_output=True)
+        try:
+            fs.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            fs.kill()
 
 
 def _files_under(d):
