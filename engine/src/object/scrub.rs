@@ -262,10 +262,20 @@ impl ObjectStore {
     }
 
     /// Remove shard files no version or part refers to; returns how many blobs went.
+    ///
+    /// Writes wait while the sweep holds the GC lock, so it holds it only for what needs it.
+    /// Listing the disks — every fan-out directory, every pack record's header, the long part
+    /// on a big store — comes first, without the lock: a blob listed then is either referenced
+    /// when the metadata is read under the lock (no writer is then between its first blob
+    /// byte and its commit), or nothing will ever refer to it again — an orphan, or a blob its
+    /// overwrite or delete freed in between, which the sweep frees again harmlessly (a shard
+    /// file already gone is passed over; a pack record is freed only if its header still
+    /// names the blob). A blob written after the listing waits for the next sweep.
     pub fn remove_orphans(&self) -> Result<u64, ObjectError> {
+        let listed = self.blobs.list()?;
         let _gc = self.gc_lock.write().unwrap_or_else(|p| p.into_inner());
         let referenced = self.referenced_blobs()?;
-        self.remove_blobs_but(&referenced)
+        self.remove_listed_but(&listed, &referenced)
     }
 
     /// [`Self::remove_orphans`] with the referenced blobs already known (at open, from the one
@@ -284,11 +294,21 @@ impl ObjectStore {
         &self,
         referenced: &std::collections::BTreeSet<DataId>,
     ) -> Result<u64, ObjectError> {
+        self.remove_listed_but(&self.blobs.list()?, referenced)
+    }
+
+    /// Remove every blob of `listed` that is not in `referenced` and not pinned; the caller
+    /// holds the GC lock exclusively, and listed the blobs before it read `referenced`.
+    fn remove_listed_but(
+        &self,
+        listed: &std::collections::BTreeSet<DataId>,
+        referenced: &std::collections::BTreeSet<DataId>,
+    ) -> Result<u64, ObjectError> {
         let mut removed = 0;
-        for id in self.blobs.list()? {
+        for id in listed.difference(referenced) {
             // A pinned blob is being read (its deletion waits for the reader).
-            if !referenced.contains(&id) && !self.pins.is_pinned(&id) {
-                self.blobs.delete(&id)?;
+            // A blob freed in between (listed before an overwrite freed it) is not counted.
+            if !self.pins.is_pinned(id) && self.blobs.delete(id)? {
                 removed += 1;
             }
         }

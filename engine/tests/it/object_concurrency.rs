@@ -97,6 +97,112 @@ fn concurrent_writers_leave_exactly_what_they_acknowledged() {
     assert!(report.failures.is_empty(), "{report:?}");
 }
 
+/// The orphan sweep beside writers: it lists the disks without the GC lock and reads the
+/// metadata under it (`scrub.rs`), so it must never take a blob a PUT is writing or has just
+/// committed, nor a part that a completing upload moves from the upload's records to the
+/// object's. Three threads PUT (pack records and shard files), overwrite (freeing the blobs
+/// they replace), delete and complete one-part multipart uploads, while a fourth sweeps over
+/// and over; every object reads back as its last acknowledged write left it, and a last sweep
+/// finds nothing left behind.
+#[test]
+fn the_orphan_sweep_beside_writers_takes_nothing_live() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let tmp = tempfile::Builder::new()
+        .prefix("object-sweep-")
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .unwrap();
+    let root = tmp.path().join("store");
+    let store = real_store(&root, true, 23);
+    store.create_bucket("data").unwrap();
+    let done = AtomicBool::new(false);
+    let (finals, sweeps) = std::thread::scope(|s| {
+        let sweeper = s.spawn(|| {
+            let mut sweeps = 0u32;
+            while !done.load(Ordering::Relaxed) {
+                store.remove_orphans().unwrap();
+                sweeps += 1;
+            }
+            sweeps
+        });
+        let writers: Vec<_> = (0..3u64)
+            .map(|t| {
+                let store = &store;
+                s.spawn(move || {
+                    let mut rng = DetRng::new(200 + t);
+                    let mut mine: BTreeMap<String, Option<Vec<u8>>> = BTreeMap::new();
+                    for _ in 0..120 {
+                        let key = format!("t{t}/k{}", rng.below(8));
+                        let size = match rng.below(4) {
+                            0 => rng.below(40_000) as usize,
+                            _ => rng.below(16_000) as usize,
+                        };
+                        let mut data = vec![0u8; size];
+                        rng.fill_bytes(&mut data);
+                        match rng.below(10) {
+                            0..=5 => {
+                                store
+                                    .put_object(
+                                        "data",
+                                        &key,
+                                        &mut data.as_slice(),
+                                        size as u64,
+                                        &PutOptions::default(),
+                                    )
+                                    .unwrap();
+                                mine.insert(key, Some(data));
+                            }
+                            6 => {
+                                if mine.get(&key).is_some_and(Option::is_some) {
+                                    store.delete_object("data", &key, None).unwrap();
+                                    mine.insert(key, None);
+                                }
+                            }
+                            _ => {
+                                let id = store
+                                    .create_multipart_upload("data", &key, &PutOptions::default())
+                                    .unwrap();
+                                let etag = store
+                                    .upload_part("data", &id, 1, &mut data.as_slice(), size as u64)
+                                    .unwrap();
+                                store
+                                    .complete_multipart_upload("data", &id, &[(1, etag)])
+                                    .unwrap();
+                                mine.insert(key, Some(data));
+                            }
+                        }
+                    }
+                    mine
+                })
+            })
+            .collect();
+        // Every writer joined before the sweeper is told to stop, even one that failed (or
+        // the sweeper would sweep forever).
+        let finals: Vec<_> = writers.into_iter().map(|h| h.join()).collect();
+        done.store(true, Ordering::Relaxed);
+        let finals: Vec<_> = finals.into_iter().map(|r| r.unwrap()).collect();
+        (finals, sweeper.join().unwrap())
+    });
+    assert!(
+        sweeps > 1,
+        "the sweeper ran beside the writers: {sweeps} sweeps"
+    );
+    for (key, want) in finals.iter().flatten() {
+        let mut out = Vec::new();
+        let got = store.get_object("data", key, None, None, &mut out);
+        match want {
+            Some(data) => {
+                got.unwrap_or_else(|e| panic!("{key}: {e}"));
+                assert_eq!(&out, data, "{key}");
+            }
+            None => assert!(got.is_err(), "{key} was deleted"),
+        }
+    }
+    assert_eq!(store.remove_orphans().unwrap(), 0);
+    let report = store.scrub(false, &mut |_, _| {}).unwrap();
+    assert_eq!(report.bad_blocks, 0, "{report:?}");
+    assert!(report.failures.is_empty(), "{report:?}");
+}
+
 /// Writers of one key and writers of many at once, in a versioned bucket: a commit lets the
 /// commit lock go before its sync so that commits of different keys share one (group commit,
 /// `commit.rs`), and this checks what that must not change. Of racing `If-None-Match: *`
@@ -252,4 +358,85 @@ fn racing_writers_of_one_key_see_each_other_and_numbers_stay_in_order() {
         .get_object("ver", "shared", None, None, &mut out)
         .unwrap();
     assert_eq!(out, b"after");
+}
+
+/// Figures, not a check (no timed assertion belongs in a test): how long PUTs wait while the
+/// orphan sweep runs, on a store of many objects. Run in release:
+/// `SEEDBED_SWEEP_OBJECTS=40000 cargo test --release -p seedbed-engine --test it
+/// orphan_sweep_hold_figures -- --ignored --nocapture`.
+#[test]
+#[ignore = "figures for docs/benchmarks.md; run by hand in release"]
+fn orphan_sweep_hold_figures() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+    let objects: usize = std::env::var("SEEDBED_SWEEP_OBJECTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
+    let tmp = tempfile::Builder::new()
+        .prefix("object-sweep-figures-")
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .unwrap();
+    let root = tmp.path().join("store");
+    let store = real_store(&root, true, 29);
+    store.create_bucket("data").unwrap();
+    let mut rng = DetRng::new(29);
+    // Nine in ten small (pack records), one in ten 40 KB (six shard files each).
+    for i in 0..objects {
+        let size = if i % 10 == 0 { 40_000 } else { 2_000 };
+        let mut data = vec![0u8; size];
+        rng.fill_bytes(&mut data);
+        let opts = PutOptions::default();
+        let key = format!("fill/{i:07}");
+        (store.put_object("data", &key, &mut data.as_slice(), size as u64, &opts)).unwrap();
+    }
+    let sweep_alone = {
+        let t = Instant::now();
+        store.remove_orphans().unwrap();
+        t.elapsed()
+    };
+    let done = AtomicBool::new(false);
+    let (sweeps, mut lat): (Vec<Duration>, Vec<Duration>) = std::thread::scope(|s| {
+        let sweeper = s.spawn(|| {
+            let mut took = Vec::new();
+            for _ in 0..5 {
+                let t = Instant::now();
+                store.remove_orphans().unwrap();
+                took.push(t.elapsed());
+            }
+            done.store(true, Ordering::Relaxed);
+            took
+        });
+        let mut lat = Vec::new();
+        let data = vec![7u8; 4096];
+        let mut n = 0u64;
+        while !done.load(Ordering::Relaxed) {
+            let t = Instant::now();
+            let key = format!("during/{}", n % 64);
+            (store.put_object(
+                "data",
+                &key,
+                &mut data.as_slice(),
+                4096,
+                &PutOptions::default(),
+            ))
+            .unwrap();
+            lat.push(t.elapsed());
+            n += 1;
+        }
+        (sweeper.join().unwrap(), lat)
+    });
+    lat.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let p = |q: f64| ms(lat[((lat.len() - 1) as f64 * q) as usize]);
+    println!(
+        "{objects} objects: sweep alone {:.0} ms; 5 sweeps beside PUTs {:?} ms; {} 4 KiB PUTs \
+         meanwhile: p50 {:.2} ms, p99 {:.2} ms, max {:.1} ms",
+        ms(sweep_alone),
+        sweeps.iter().map(|d| ms(*d).round()).collect::<Vec<_>>(),
+        lat.len(),
+        p(0.5),
+        p(0.99),
+        ms(*lat.last().unwrap())
+    );
 }

@@ -1306,21 +1306,23 @@ impl BlobStore {
 
     /// Remove every shard file of a blob, and any heal left half-done (missing ones are fine).
     /// A disk that fails keeps its file; the orphan sweep removes it once the disk works.
-    pub fn delete(&self, id: &DataId) -> Result<(), BlobError> {
+    /// True if anything of the blob was there to remove (false for a blob already freed).
+    pub fn delete(&self, id: &DataId) -> Result<bool, BlobError> {
         self.take_absent_shards(id);
         if let Some(place) = id.pack_place() {
             return self.delete_packed(id, place);
         }
+        let mut freed = false;
         for i in 0..self.layout.width() {
             for path in [self.shard_path(id, i), self.heal_path(id, i)] {
                 match self.fs.remove_file(&path) {
-                    Ok(()) => {}
+                    Ok(()) => freed = true,
                     Err(e) if e.is_not_found() || e.is_device_failure() => {}
                     Err(e) => return Err(e.into()),
                 }
             }
         }
-        Ok(())
+        Ok(freed)
     }
 
     /// Every blob id with at least one shard file or pack record on any disk (for finding

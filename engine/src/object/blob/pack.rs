@@ -624,14 +624,14 @@ impl BlobStore {
 
     /// Free a packed blob's record on every disk. Its length comes from any header still
     /// naming it; with none left there is nothing of it to free.
-    pub(super) fn delete_packed(&self, id: &DataId, place: PackPlace) -> Result<(), BlobError> {
+    pub(super) fn delete_packed(&self, id: &DataId, place: PackPlace) -> Result<bool, BlobError> {
         let files = self.open_pack(place.pack)?;
         let Some(h) = self.record_header(&files, place.pack, place.offset) else {
-            return Ok(());
+            return Ok(false);
         };
         if h.data_id != id.0 {
             // Another blob's record (the id's random bits differ): not ours to free.
-            return Ok(());
+            return Ok(false);
         }
         let len = self.record_len(h.object_size);
         for f in files.iter().flatten() {
@@ -643,6 +643,6 @@ impl BlobStore {
                 Err(e) => return Err(e.into()),
             }
         }
-        Ok(())
+        Ok(true)
     }
 }
