@@ -690,11 +690,54 @@ impl ObjectStore {
         Ok(())
     }
 
-    /// Blob ids every version, part and bucket refers to.
+    /// Blob ids every version, part and bucket refers to: what [`Self::scan_references`]
+    /// finds, read from each record's blob ids alone (the orphan sweep does this with writes
+    /// held, so it skips over the rest of each record instead of building it).
     pub(super) fn referenced_blobs(
         &self,
     ) -> Result<std::collections::BTreeSet<DataId>, ObjectError> {
-        Ok(self.scan_references()?.blobs)
+        use super::meta_error::MetaError;
+        use std::borrow::Cow;
+        #[derive(serde::Deserialize)]
+        struct Bucket<'a> {
+            #[serde(borrow, default)]
+            settings_blob: Option<Cow<'a, str>>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Version<'a> {
+            #[serde(borrow)]
+            segments: Vec<Part<'a>>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Part<'a> {
+            #[serde(borrow)]
+            data_id: Cow<'a, str>,
+        }
+        fn read<'a, T: serde::Deserialize<'a>>(k: &[u8], v: &'a [u8]) -> Result<T, ObjectError> {
+            serde_json::from_slice(v).map_err(|e| ObjectError::from(MetaError::corrupt(k, e)))
+        }
+        let mut blobs = std::collections::BTreeSet::new();
+        let mut note = |hex: &str| {
+            if let Some(id) = DataId::from_hex(hex) {
+                blobs.insert(id);
+            }
+        };
+        self.scan_all(b"B", b"C", |k, v| {
+            let b: Bucket = read(k, v)?;
+            b.settings_blob.iter().for_each(|id| note(id));
+            Ok(())
+        })?;
+        self.scan_all(b"O", b"P", |k, v| {
+            let vm: Version = read(k, v)?;
+            vm.segments.iter().for_each(|s| note(&s.data_id));
+            Ok(())
+        })?;
+        self.scan_all(b"P", b"Q", |k, v| {
+            let p: Part = read(k, v)?;
+            note(&p.data_id);
+            Ok(())
+        })?;
+        Ok(blobs)
     }
 
     /// One pass over every bucket, version and part record: the blobs they refer to, and the

@@ -275,6 +275,14 @@ impl ObjectStore {
         let listed = self.blobs.list()?;
         let _gc = self.gc_lock.write().unwrap_or_else(|p| p.into_inner());
         let referenced = self.referenced_blobs()?;
+        // The ids-only read must find what the whole records name (every test that sweeps,
+        // in debug builds, checks it).
+        #[cfg(debug_assertions)]
+        assert_eq!(
+            referenced,
+            self.scan_references()?.blobs,
+            "references read two ways"
+        );
         self.remove_listed_but(&listed, &referenced)
     }
 
