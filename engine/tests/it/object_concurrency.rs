@@ -11,6 +11,42 @@ use rand::RngCore;
 use seedbed_engine::object::{ObjectStore, PutOptions};
 use seedbed_engine::rng::DetRng;
 
+/// Random bytes for a PUT: mostly small (pack records), some large (shard files).
+fn random_body(rng: &mut DetRng) -> Vec<u8> {
+    let size = match rng.below(4) {
+        0 => rng.below(40_000) as usize,
+        _ => rng.below(16_000) as usize,
+    };
+    let mut data = vec![0u8; size];
+    rng.fill_bytes(&mut data);
+    data
+}
+
+/// PUT `data` as `data/KEY`.
+fn put(store: &ObjectStore, key: &str, data: &[u8]) {
+    let opts = PutOptions::default();
+    let size = data.len() as u64;
+    let mut body = data;
+    store
+        .put_object("data", key, &mut body, size, &opts)
+        .unwrap();
+}
+
+/// Every key holds what its last acknowledged write left: its bytes, or nothing.
+fn check_finals(store: &ObjectStore, finals: &[BTreeMap<String, Option<Vec<u8>>>]) {
+    for (key, want) in finals.iter().flatten() {
+        let mut out = Vec::new();
+        let got = store.get_object("data", key, None, None, &mut out);
+        match want {
+            Some(data) => {
+                got.unwrap_or_else(|e| panic!("{key}: {e}"));
+                assert_eq!(&out, data, "{key}");
+            }
+            None => assert!(got.is_err(), "{key} was deleted"),
+        }
+    }
+}
+
 #[test]
 fn concurrent_writers_leave_exactly_what_they_acknowledged() {
     let tmp = tempfile::Builder::new()
@@ -33,22 +69,8 @@ fn concurrent_writers_leave_exactly_what_they_acknowledged() {
                         let key = format!("t{t}/k{}", rng.below(12));
                         match rng.below(10) {
                             0..=5 => {
-                                // Mostly small (pack records), some large (shard files).
-                                let size = match rng.below(4) {
-                                    0 => rng.below(40_000) as usize,
-                                    _ => rng.below(16_000) as usize,
-                                };
-                                let mut data = vec![0u8; size];
-                                rng.fill_bytes(&mut data);
-                                store
-                                    .put_object(
-                                        "data",
-                                        &key,
-                                        &mut data.as_slice(),
-                                        size as u64,
-                                        &PutOptions::default(),
-                                    )
-                                    .unwrap();
+                                let data = random_body(&mut rng);
+                                put(store, &key, &data);
                                 mine.insert(key, Some(data));
                             }
                             6 | 7 => {
@@ -74,23 +96,10 @@ fn concurrent_writers_leave_exactly_what_they_acknowledged() {
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    let check = |store: &ObjectStore| {
-        for (key, want) in finals.iter().flatten() {
-            let mut out = Vec::new();
-            let got = store.get_object("data", key, None, None, &mut out);
-            match want {
-                Some(data) => {
-                    got.unwrap();
-                    assert_eq!(&out, data, "{key}");
-                }
-                None => assert!(got.is_err(), "{key} was deleted"),
-            }
-        }
-    };
-    check(&store);
+    check_finals(&store, &finals);
     drop(store);
     let store = real_store(&root, false, 17);
-    check(&store);
+    check_finals(&store, &finals);
     assert_eq!(store.remove_orphans().unwrap(), 0);
     let report = store.scrub(false, &mut |_, _| {}).unwrap();
     assert_eq!(report.bad_blocks, 0, "{report:?}");
@@ -132,23 +141,11 @@ fn the_orphan_sweep_beside_writers_takes_nothing_live() {
                     let mut mine: BTreeMap<String, Option<Vec<u8>>> = BTreeMap::new();
                     for _ in 0..120 {
                         let key = format!("t{t}/k{}", rng.below(8));
-                        let size = match rng.below(4) {
-                            0 => rng.below(40_000) as usize,
-                            _ => rng.below(16_000) as usize,
-                        };
-                        let mut data = vec![0u8; size];
-                        rng.fill_bytes(&mut data);
+                        let data = random_body(&mut rng);
+                        let size = data.len() as u64;
                         match rng.below(10) {
                             0..=5 => {
-                                store
-                                    .put_object(
-                                        "data",
-                                        &key,
-                                        &mut data.as_slice(),
-                                        size as u64,
-                                        &PutOptions::default(),
-                                    )
-                                    .unwrap();
+                                put(store, &key, &data);
                                 mine.insert(key, Some(data));
                             }
                             6 => {
@@ -162,7 +159,7 @@ fn the_orphan_sweep_beside_writers_takes_nothing_live() {
                                     .create_multipart_upload("data", &key, &PutOptions::default())
                                     .unwrap();
                                 let etag = store
-                                    .upload_part("data", &id, 1, &mut data.as_slice(), size as u64)
+                                    .upload_part("data", &id, 1, &mut data.as_slice(), size)
                                     .unwrap();
                                 store
                                     .complete_multipart_upload("data", &id, &[(1, etag)])
@@ -186,17 +183,7 @@ fn the_orphan_sweep_beside_writers_takes_nothing_live() {
         sweeps > 1,
         "the sweeper ran beside the writers: {sweeps} sweeps"
     );
-    for (key, want) in finals.iter().flatten() {
-        let mut out = Vec::new();
-        let got = store.get_object("data", key, None, None, &mut out);
-        match want {
-            Some(data) => {
-                got.unwrap_or_else(|e| panic!("{key}: {e}"));
-                assert_eq!(&out, data, "{key}");
-            }
-            None => assert!(got.is_err(), "{key} was deleted"),
-        }
-    }
+    check_finals(&store, &finals);
     assert_eq!(store.remove_orphans().unwrap(), 0);
     let report = store.scrub(false, &mut |_, _| {}).unwrap();
     assert_eq!(report.bad_blocks, 0, "{report:?}");
