@@ -32,6 +32,14 @@ fn put(store: &ObjectStore, key: &str, data: &[u8]) {
         .unwrap();
 }
 
+/// No orphan left for a sweep, and scrub finds nothing wrong.
+fn assert_clean(store: &ObjectStore) {
+    assert_eq!(store.remove_orphans().unwrap(), 0);
+    let report = store.scrub(false, &mut |_, _| {}).unwrap();
+    assert_eq!(report.bad_blocks, 0, "{report:?}");
+    assert!(report.failures.is_empty(), "{report:?}");
+}
+
 /// Every key holds what its last acknowledged write left: its bytes, or nothing.
 fn check_finals(store: &ObjectStore, finals: &[BTreeMap<String, Option<Vec<u8>>>]) {
     for (key, want) in finals.iter().flatten() {
@@ -100,10 +108,7 @@ fn concurrent_writers_leave_exactly_what_they_acknowledged() {
     drop(store);
     let store = real_store(&root, false, 17);
     check_finals(&store, &finals);
-    assert_eq!(store.remove_orphans().unwrap(), 0);
-    let report = store.scrub(false, &mut |_, _| {}).unwrap();
-    assert_eq!(report.bad_blocks, 0, "{report:?}");
-    assert!(report.failures.is_empty(), "{report:?}");
+    assert_clean(&store);
 }
 
 /// The orphan sweep beside writers: it lists the disks without the GC lock and reads the
@@ -184,10 +189,7 @@ fn the_orphan_sweep_beside_writers_takes_nothing_live() {
         "the sweeper ran beside the writers: {sweeps} sweeps"
     );
     check_finals(&store, &finals);
-    assert_eq!(store.remove_orphans().unwrap(), 0);
-    let report = store.scrub(false, &mut |_, _| {}).unwrap();
-    assert_eq!(report.bad_blocks, 0, "{report:?}");
-    assert!(report.failures.is_empty(), "{report:?}");
+    assert_clean(&store);
 }
 
 /// Writers of one key and writers of many at once, in a versioned bucket: a commit lets the
