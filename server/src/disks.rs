@@ -51,12 +51,16 @@ pub struct Schedule {
 /// The longest wait between two probes of a failing disk.
 const PROBE_WAIT_MAX: Duration = Duration::from_secs(300);
 
+/// How long a disk must have worked for its next failure to count as a new one (probed a look
+/// later again), not as a flaky disk failing again (probed after twice its last wait).
+const CALM_AFTER: Duration = Duration::from_secs(3600);
+
 /// The disks that failed their I/O, each probed until it works. The first probe comes a look
 /// after the failure; each failed probe doubles the wait before the next (up to
 /// [`PROBE_WAIT_MAX`]), and so does a disk that fails again after a probe found it working —
 /// so that a flaky disk which passes probes but fails writes starts scrubs ever more rarely,
-/// not one a look. A disk that fails writes again before its probe has the probe put off:
-/// it is not working yet.
+/// not one a look — unless it worked for [`CALM_AFTER`]: then it is a new failure. A disk that
+/// fails writes again before its probe has the probe put off: it is not working yet.
 #[derive(Debug, Default)]
 struct FailingDisks {
     disks: BTreeMap<usize, Failing>,
@@ -71,6 +75,8 @@ struct Failing {
     next_probe: Instant,
     /// How long the next failure puts the probe off.
     wait: Duration,
+    /// Since when it has not been failing (a probe passed, or it went absent).
+    calm_since: Option<Instant>,
 }
 
 impl FailingDisks {
@@ -84,6 +90,7 @@ impl FailingDisks {
                     failing: true,
                     next_probe: now + first_wait,
                     wait: first_wait,
+                    calm_since: None,
                 },
             );
             return true;
@@ -93,7 +100,12 @@ impl FailingDisks {
             return false;
         }
         f.failing = true;
-        f.wait = (f.wait * 2).min(PROBE_WAIT_MAX);
+        let calm = f.calm_since.take();
+        f.wait = if calm.is_some_and(|t| now.saturating_duration_since(t) >= CALM_AFTER) {
+            first_wait
+        } else {
+            (f.wait * 2).min(PROBE_WAIT_MAX)
+        };
         f.next_probe = now + f.wait;
         true
     }
@@ -113,6 +125,7 @@ impl FailingDisks {
         };
         if works {
             f.failing = false;
+            f.calm_since = Some(now);
         } else {
             f.wait = (f.wait * 2).min(PROBE_WAIT_MAX);
             f.next_probe = now + f.wait;
@@ -122,9 +135,10 @@ impl FailingDisks {
 
     /// Disk `i` is gone or not mounted: its return is looked for as such (and scrubbed then),
     /// not probed for.
-    fn absent(&mut self, i: usize) {
-        if let Some(f) = self.disks.get_mut(&i) {
+    fn absent(&mut self, i: usize, now: Instant) {
+        if let Some(f) = self.disks.get_mut(&i).filter(|f| f.failing) {
             f.failing = false;
+            f.calm_since = Some(now);
         }
     }
 }
@@ -174,7 +188,7 @@ pub async fn watch(store: Arc<ObjectStore>, schedule: Schedule, mut stop: crate:
                          probed, and rebuilt once it works again"
                     );
                 }
-                s if s.is_absent() => failing.absent(i),
+                s if s.is_absent() => failing.absent(i, now),
                 _ => {}
             }
         }
@@ -365,8 +379,17 @@ mod tests {
         }
         assert_eq!(f.due(now), vec![2]);
         // Gone or not mounted: its return is looked for, not probed for.
-        f.absent(2);
+        f.absent(2, now);
         assert!(f.due(now + 10_000 * S).is_empty());
+        // Failing again within the hour: a flaky disk, probed after twice its last wait.
+        assert!(f.failed(2, now + 1000 * S, look));
+        assert!(f.due(now + 1000 * S + PROBE_WAIT_MAX - S).is_empty());
+        assert_eq!(f.due(now + 1000 * S + PROBE_WAIT_MAX), vec![2]);
+        // Working for an hour and more, then failing: a new failure, probed a look later.
+        assert!(f.probed(2, true, now + 2000 * S));
+        let later = now + 2000 * S + CALM_AFTER;
+        assert!(f.failed(2, later, look));
+        assert_eq!(f.due(later + look), vec![2]);
         // Another disk is its own.
         assert!(f.failed(0, now, look));
         assert_eq!(f.due(now + look), vec![0]);
