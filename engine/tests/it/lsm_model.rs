@@ -328,6 +328,11 @@ fn background_threads_with_concurrent_readers() {
     let reader = {
         let db = db.clone();
         std::thread::spawn(move || {
+            // Read beside the writes, not ahead of them: on a loaded machine the reader could
+            // otherwise run all its reads before the writer's first put (CI saw it, once).
+            while db.get(&key(0)).unwrap().is_none() {
+                std::thread::yield_now();
+            }
             let mut seen = 0;
             for i in 0..20_000u32 {
                 let k = (i * 7919 % 500) as u16;
