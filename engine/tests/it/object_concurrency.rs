@@ -129,14 +129,15 @@ fn the_orphan_sweep_beside_writers_takes_nothing_live() {
     let store = real_store(&root, true, 23);
     store.create_bucket("data").unwrap();
     let done = AtomicBool::new(false);
-    let (finals, sweeps) = std::thread::scope(|s| {
-        let sweeper = s.spawn(|| {
-            let mut sweeps = 0u32;
-            while !done.load(Ordering::Relaxed) {
-                store.remove_orphans().unwrap();
-                sweeps += 1;
+    let finals = std::thread::scope(|s| {
+        // Sweeps until the writers are done, and once more after (however the threads were
+        // scheduled, no count of sweeps is asserted: that would be a timed check).
+        let sweeper = s.spawn(|| loop {
+            let last = done.load(Ordering::Relaxed);
+            store.remove_orphans().unwrap();
+            if last {
+                break;
             }
-            sweeps
         });
         let writers: Vec<_> = (0..3u64)
             .map(|t| {
@@ -182,12 +183,9 @@ fn the_orphan_sweep_beside_writers_takes_nothing_live() {
         let finals: Vec<_> = writers.into_iter().map(|h| h.join()).collect();
         done.store(true, Ordering::Relaxed);
         let finals: Vec<_> = finals.into_iter().map(|r| r.unwrap()).collect();
-        (finals, sweeper.join().unwrap())
+        sweeper.join().unwrap();
+        finals
     });
-    assert!(
-        sweeps > 1,
-        "the sweeper ran beside the writers: {sweeps} sweeps"
-    );
     check_finals(&store, &finals);
     assert_clean(&store);
 }
