@@ -237,8 +237,14 @@ pub async fn watch(store: Arc<ObjectStore>, schedule: Schedule, mut stop: crate:
                 failing.failed(i, now, schedule.check);
             }
         }
-        // Probes of the failing disks that are due (with the disks looked at: a probe writes).
-        for i in failing.due(now).into_iter().filter(|_| schedule.disks) {
+        // Probes of the failing disks that are due (only when the disks are looked at: a
+        // probe writes).
+        let due = if schedule.disks {
+            failing.due(now)
+        } else {
+            Vec::new()
+        };
+        for i in due {
             let s = store.clone();
             let Ok(probe) = tokio::task::spawn_blocking(move || s.probe_disk(i)).await else {
                 continue;

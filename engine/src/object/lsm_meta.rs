@@ -7,12 +7,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::layout::Layout;
-use super::meta::MetaStore;
+use super::meta::{MetaSnapshot, MetaStore, Rows};
 use super::meta_error::MetaError;
 use super::replicated::{OpenReport, Opener, ReplicatedMeta};
 use crate::clock::{ClockHandle, RealClock};
 use crate::io::FsHandle;
-use crate::lsm::{Db, Options, ReadOptions, WriteBatch, WriteOptions};
+use crate::lsm::{Db, Options, ReadOptions, Snapshot, WriteBatch, WriteOptions};
 
 impl MetaStore for Db {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, MetaError> {
@@ -44,6 +44,19 @@ impl MetaStore for Db {
         limit: usize,
     ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, MetaError> {
         let mut it = self.iter(ReadOptions::default(), Some(start), Some(end));
+        it.seek_to_first()?;
+        Ok(it.collect_forward(limit)?)
+    }
+
+    fn snapshot(&self) -> Option<Box<dyn MetaSnapshot>> {
+        Some(Box::new(Db::snapshot(self)))
+    }
+}
+
+/// The LSM's own snapshot: compaction keeps the versions it reads until it is dropped.
+impl MetaSnapshot for Snapshot {
+    fn scan(&self, start: &[u8], end: &[u8], limit: usize) -> Result<Rows, MetaError> {
+        let mut it = self.iter(Some(start), Some(end));
         it.seek_to_first()?;
         Ok(it.collect_forward(limit)?)
     }

@@ -80,6 +80,20 @@ pub trait MetaStore: Send + Sync + fmt::Debug {
     ) -> Result<Option<super::replicated::VerifyReport>, MetaError> {
         Ok(None)
     }
+
+    /// A consistent view of the metadata as it is now, for a long read that should not hold
+    /// writers back while it runs (the orphan sweep): its scans see every commit that returned
+    /// before it was taken and none made after. `None` if this store cannot give one (the
+    /// caller then reads the store itself, holding off writers as long as it needs).
+    fn snapshot(&self) -> Option<Box<dyn MetaSnapshot>> {
+        None
+    }
+}
+
+/// A read-only, unchanging view of a [`MetaStore`] ([`MetaStore::snapshot`]).
+pub trait MetaSnapshot: Send {
+    /// Up to `limit` entries with `start <= key < end`, in ascending key order, as of the view.
+    fn scan(&self, start: &[u8], end: &[u8], limit: usize) -> Result<Rows, MetaError>;
 }
 
 /// A commit handed to [`MetaStore::submit`]: finished already, or queued under a ticket.

@@ -79,7 +79,7 @@ pub use conditions::Conditions;
 pub use cors::{CorsAnswer, CorsRule};
 pub use error::ObjectError;
 pub use list::{ListOptions, ListPage, ObjectSummary, VersionSummary};
-pub use meta::{MetaStore, SystemMeta, Versioning};
+pub use meta::{MetaSnapshot, MetaStore, SystemMeta, Versioning};
 pub use meta_error::MetaError;
 pub use multipart::{CompleteOptions, CompletePart, PartOptions, PartResult};
 pub use object_lock::{DefaultRetention, LockMode, ObjectLockConfig, Retention};

@@ -17,7 +17,7 @@ use super::blob::DataId;
 use super::checksum::{self, ChecksumRequest, ChecksumType, ObjectChecksum};
 use super::conditions::Conditions;
 use super::error::ObjectError;
-use super::meta::{self, PartMeta, Segment, UploadMeta};
+use super::meta::{self, MetaSnapshot, PartMeta, Segment, UploadMeta};
 use super::names::validate_key;
 use super::objects::{hex, resolve_ownership, NewVersion, PutOptions, PutResult, Written};
 use super::read::GetOptions;
@@ -690,11 +690,13 @@ impl ObjectStore {
         Ok(())
     }
 
-    /// Blob ids every version, part and bucket refers to: what [`Self::scan_references`]
-    /// finds, read from each record's blob ids alone (the orphan sweep does this with writes
-    /// held, so it skips over the rest of each record instead of building it).
+    /// Blob ids every version, part and bucket refers to, in `view` (a snapshot of the
+    /// metadata) or else in the store as it is: what [`Self::scan_references`] finds, read
+    /// from each record's blob ids alone (the orphan sweep reads every record, so it skips
+    /// over the rest of each record instead of building it).
     pub(super) fn referenced_blobs(
         &self,
+        view: Option<&dyn MetaSnapshot>,
     ) -> Result<std::collections::BTreeSet<DataId>, ObjectError> {
         use super::meta_error::MetaError;
         use std::borrow::Cow;
@@ -722,17 +724,17 @@ impl ObjectStore {
                 blobs.insert(id);
             }
         };
-        self.scan_all(b"B", b"C", |k, v| {
+        self.scan_all_in(view, b"B", b"C", |k, v| {
             let b: Bucket = read(k, v)?;
             b.settings_blob.iter().for_each(|id| note(id));
             Ok(())
         })?;
-        self.scan_all(b"O", b"P", |k, v| {
+        self.scan_all_in(view, b"O", b"P", |k, v| {
             let vm: Version = read(k, v)?;
             vm.segments.iter().for_each(|s| note(&s.data_id));
             Ok(())
         })?;
-        self.scan_all(b"P", b"Q", |k, v| {
+        self.scan_all_in(view, b"P", b"Q", |k, v| {
             let p: Part = read(k, v)?;
             note(&p.data_id);
             Ok(())
@@ -744,6 +746,14 @@ impl ObjectStore {
     /// records an older store lacks on the data side (`describe.rs`). Opening a store needs
     /// both, and used to scan every version once for each.
     pub(super) fn scan_references(&self) -> Result<References, ObjectError> {
+        self.scan_references_in(None)
+    }
+
+    /// [`Self::scan_references`] in `view` (a snapshot of the metadata) when there is one.
+    pub(super) fn scan_references_in(
+        &self,
+        view: Option<&dyn MetaSnapshot>,
+    ) -> Result<References, ObjectError> {
         let mut refs = References::default();
         let note = |ids: &mut std::collections::BTreeSet<DataId>, hex: &str| {
             if let Some(id) = DataId::from_hex(hex) {
@@ -751,7 +761,7 @@ impl ObjectStore {
             }
         };
         // Buckets' data-side records (`describe.rs`).
-        self.scan_all(b"B", b"C", |k, v| {
+        self.scan_all_in(view, b"B", b"C", |k, v| {
             let b: meta::BucketMeta = meta::from_json(k, v).map_err(ObjectError::from)?;
             if let Some(id) = &b.settings_blob {
                 note(&mut refs.blobs, id);
@@ -760,7 +770,7 @@ impl ObjectStore {
             }
             Ok(())
         })?;
-        self.scan_all(b"O", b"P", |k, v| {
+        self.scan_all_in(view, b"O", b"P", |k, v| {
             let vm: meta::VersionMeta = meta::from_json(k, v).map_err(ObjectError::from)?;
             vm.segments
                 .iter()
@@ -774,7 +784,7 @@ impl ObjectStore {
             }
             Ok(())
         })?;
-        self.scan_all(b"P", b"Q", |k, v| {
+        self.scan_all_in(view, b"P", b"Q", |k, v| {
             let p: PartMeta = meta::from_json(k, v).map_err(ObjectError::from)?;
             note(&mut refs.blobs, &p.data_id);
             Ok(())

@@ -38,7 +38,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-use super::meta::{MetaStore, Rows, Submitted};
+use super::meta::{MetaSnapshot, MetaStore, Rows, Submitted};
 use super::meta_error::{CopyFailure, MetaError};
 use crate::commit_gate::{Group, GroupQueue};
 use crate::io::{BackendKind, Fs, FsHandle};
@@ -688,6 +688,15 @@ impl MetaStore for ReplicatedMeta {
 
     fn scan(&self, start: &[u8], end: &[u8], limit: usize) -> Result<Rows, MetaError> {
         self.read(|c| c.scan(start, end, limit))
+    }
+
+    /// The first live copy's: every live copy holds every acknowledged commit, as for a read.
+    /// A copy taken out of service or rebuilt while the view is read can make its scans fail
+    /// (the caller falls back to reading the store).
+    fn snapshot(&self) -> Option<Box<dyn MetaSnapshot>> {
+        self.live()
+            .into_iter()
+            .find_map(|(_, copy)| copy.snapshot())
     }
 
     fn commit(&self, ops: Vec<(Vec<u8>, Option<Vec<u8>>)>, sync: bool) -> Result<(), MetaError> {

@@ -258,32 +258,57 @@ impl ObjectStore {
     }
 
     fn blob_still_referenced(&self, id: &DataId) -> Result<bool, ObjectError> {
-        Ok(self.referenced_blobs()?.contains(id))
+        Ok(self.referenced_blobs(None)?.contains(id))
     }
 
     /// Remove shard files no version or part refers to; returns how many blobs went.
     ///
     /// Writes wait while the sweep holds the GC lock, so it holds it only for what needs it.
     /// Listing the disks — every fan-out directory, every pack record's header, the long part
-    /// on a big store — comes first, without the lock: a blob listed then is either referenced
-    /// when the metadata is read under the lock (no writer is then between its first blob
-    /// byte and its commit), or nothing will ever refer to it again — an orphan, or a blob its
-    /// overwrite or delete freed in between, which the sweep frees again harmlessly (a shard
-    /// file already gone is passed over; a pack record is freed only if its header still
-    /// names the blob). A blob written after the listing waits for the next sweep.
+    /// on a big store — comes first, without the lock. Then, under the lock for an instant
+    /// (no writer is then between its first blob byte and its commit), a snapshot of the
+    /// metadata; every record is read from the snapshot without the lock. A blob listed is
+    /// either referenced in the snapshot, or nothing will ever refer to it again — an orphan,
+    /// or a blob its overwrite or delete freed in between, which the sweep frees again
+    /// harmlessly (a shard file already gone is passed over; a pack record is freed only if
+    /// its header still names the blob). Blobs are fresh ids, so no commit after the snapshot
+    /// can refer to a blob listed before it that the snapshot does not. The deletes take the
+    /// lock again (pack files are removed with no writer appending). A blob written after the
+    /// listing waits for the next sweep. A store without snapshots, or a snapshot whose copy
+    /// failed while read, is read under the lock instead.
     pub fn remove_orphans(&self) -> Result<u64, ObjectError> {
         let listed = self.blobs.list()?;
+        let view = {
+            let _gc = self.gc_lock.write().unwrap_or_else(|p| p.into_inner());
+            self.meta.snapshot()
+        };
+        let from_view = match &view {
+            Some(v) => self.references_checked(Some(&**v)).ok(),
+            None => None,
+        };
+        drop(view);
         let _gc = self.gc_lock.write().unwrap_or_else(|p| p.into_inner());
-        let referenced = self.referenced_blobs()?;
-        // The ids-only read must find what the whole records name (every test that sweeps,
-        // in debug builds, checks it).
+        let referenced = match from_view {
+            Some(r) => r,
+            None => self.references_checked(None)?,
+        };
+        self.remove_listed_but(&listed, &referenced)
+    }
+
+    /// The blobs referenced in `view` (else in the store as it is), read from the ids alone;
+    /// in debug builds (every test that sweeps) checked against what the whole records name.
+    fn references_checked(
+        &self,
+        view: Option<&dyn super::meta::MetaSnapshot>,
+    ) -> Result<std::collections::BTreeSet<DataId>, ObjectError> {
+        let referenced = self.referenced_blobs(view)?;
         #[cfg(debug_assertions)]
         assert_eq!(
             referenced,
-            self.scan_references()?.blobs,
+            self.scan_references_in(view)?.blobs,
             "references read two ways"
         );
-        self.remove_listed_but(&listed, &referenced)
+        Ok(referenced)
     }
 
     /// [`Self::remove_orphans`] with the referenced blobs already known (at open, from the one
@@ -293,15 +318,6 @@ impl ObjectStore {
         referenced: &std::collections::BTreeSet<DataId>,
     ) -> Result<u64, ObjectError> {
         let _gc = self.gc_lock.write().unwrap_or_else(|p| p.into_inner());
-        self.remove_blobs_but(referenced)
-    }
-
-    /// Remove every blob on disk that is not in `referenced` and not pinned; the caller holds
-    /// the GC lock exclusively.
-    fn remove_blobs_but(
-        &self,
-        referenced: &std::collections::BTreeSet<DataId>,
-    ) -> Result<u64, ObjectError> {
         self.remove_listed_but(&self.blobs.list()?, referenced)
     }
 

@@ -9,8 +9,9 @@
 //! If-Match / If-None-Match and version replacement atomic; a write to one key lets it go once
 //! its commit is submitted, so that commits to different keys share a sync (`commit_gate.rs`).
 //! `gc_lock` is held shared by every writer from its first blob byte to its commit, and
-//! exclusively by the orphan sweep, so the sweep never mistakes an in-flight PUT for an orphan. Readers pin the blobs they stream
-//! ([`super::pins`]) instead, so a slow reader holds no lock.
+//! exclusively by the orphan sweep (for an instant to take a snapshot of the metadata, and
+//! again to delete), so the sweep never mistakes an in-flight PUT for an orphan. Readers pin
+//! the blobs they stream ([`super::pins`]) instead, so a slow reader holds no lock.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
@@ -22,7 +23,7 @@ use super::blob::{BlobStore, DataId, DiskCheck, DiskState};
 use super::bucket_config::{check_acl_allowed, ObjectOwnership};
 use super::error::ObjectError;
 use super::layout::{Layout, LayoutError};
-use super::meta::{self, BucketMeta, MetaStore, Versioning};
+use super::meta::{self, BucketMeta, MetaSnapshot, MetaStore, Versioning};
 use super::meta_error::MetaError;
 use super::names::validate_bucket;
 use super::owner::Owner;
@@ -517,12 +518,27 @@ impl ObjectStore {
         &self,
         start: &[u8],
         end: &[u8],
+        visit: impl FnMut(&[u8], &[u8]) -> Result<(), ObjectError>,
+    ) -> Result<(), ObjectError> {
+        self.scan_all_in(None, start, end, visit)
+    }
+
+    /// [`Self::scan_all`] through `view` (a snapshot of the metadata) when there is one, else
+    /// through the store as it is.
+    pub(super) fn scan_all_in(
+        &self,
+        view: Option<&dyn MetaSnapshot>,
+        start: &[u8],
+        end: &[u8],
         mut visit: impl FnMut(&[u8], &[u8]) -> Result<(), ObjectError>,
     ) -> Result<(), ObjectError> {
         const CHUNK: usize = 512;
         let mut next = start.to_vec();
         loop {
-            let rows = self.meta_scan(&next, end, CHUNK)?;
+            let rows = match view {
+                Some(v) => v.scan(&next, end, CHUNK)?,
+                None => self.meta_scan(&next, end, CHUNK)?,
+            };
             let done = rows.len() < CHUNK;
             for (k, v) in &rows {
                 visit(k, v)?;

@@ -149,6 +149,16 @@ impl Snapshot {
             ..ReadOptions::default()
         }
     }
+
+    /// An iterator over `[lower, upper)` as of this snapshot, unpositioned (as [`Db::iter`]).
+    /// The snapshot owns what it reads, so it can outlive the borrow of its [`Db`].
+    pub fn iter(&self, lower: Option<&[u8]>, upper: Option<&[u8]>) -> DbIterator {
+        self.inner.iter(
+            self.read_options(),
+            lower.map(<[u8]>::to_vec),
+            upper.map(<[u8]>::to_vec),
+        )
+    }
 }
 
 impl Drop for Snapshot {
