@@ -7,16 +7,13 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use crate::common::real_store;
+use crate::common::{real_store, real_store_wrapped};
 use rand::RngCore;
 use seedbed_engine::clock::VirtualClock;
 use seedbed_engine::io::{posix::PosixFs, FsHandle};
-use seedbed_engine::lsm::Options;
 use seedbed_engine::object::meta::Rows;
 use seedbed_engine::object::meta_error::MetaError;
-use seedbed_engine::object::{
-    lsm_meta, MetaSnapshot, MetaStore, ObjectStore, PutOptions, StoreOptions,
-};
+use seedbed_engine::object::{MetaSnapshot, MetaStore, ObjectStore, PutOptions, StoreOptions};
 use seedbed_engine::rng::DetRng;
 
 /// Random bytes for a PUT: mostly small (pack records), some large (shard files).
@@ -265,39 +262,14 @@ fn an_upload_completed_while_the_sweep_reads_keeps_its_data() {
         .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
         .unwrap();
     let root = tmp.path().join("store");
-    let fs: FsHandle = Arc::new(PosixFs::new());
-    let clock = Arc::new(VirtualClock::new());
-    let db = lsm_meta::open_with(
-        fs.clone(),
-        &root.join("meta"),
-        Options::small_for_tests(),
-        clock.clone(),
-    )
-    .unwrap();
     let hook: Hook = Arc::new(Mutex::new(None));
-    let meta = Arc::new(HookedMeta {
-        inner: db,
-        hook: hook.clone(),
-    });
-    let opts = StoreOptions {
-        sync: false,
-        ..StoreOptions::default()
-    };
-    let store = Arc::new(
-        ObjectStore::create(
-            fs,
-            &root,
-            4,
-            2,
-            4096,
-            None,
-            meta,
-            clock,
-            DetRng::new(5),
-            opts,
-        )
-        .unwrap(),
-    );
+    let clock = Arc::new(VirtualClock::new());
+    let store = Arc::new(real_store_wrapped(&root, true, 5, clock, |inner| {
+        Arc::new(HookedMeta {
+            inner,
+            hook: hook.clone(),
+        })
+    }));
     store.create_bucket("data").unwrap();
     put(&store, "plain", &random_body(&mut DetRng::new(6)));
     let upload = store
@@ -490,27 +462,16 @@ fn racing_writers_of_one_key_see_each_other_and_numbers_stay_in_order() {
 /// replicated on every disk with the server's LSM options (background maintenance), every
 /// PUT synced if `sync`.
 fn served_store(root: &std::path::Path, create: bool, sync: bool) -> ObjectStore {
+    use seedbed_engine::object::on_disk;
     let fs: FsHandle = Arc::new(PosixFs::new());
-    let clock = Arc::new(VirtualClock::new());
-    let disks: Vec<_> = (0..6).map(|i| root.join(format!("disk{i}"))).collect();
-    let layout = seedbed_engine::object::layout::Layout::new(4, 2, 4096, disks.clone()).unwrap();
-    let (meta, _) = lsm_meta::open_replicated(
-        fs.clone(),
-        root,
-        &layout,
-        lsm_meta::metadata_options(),
-        clock.clone(),
-    )
-    .unwrap();
     let opts = StoreOptions {
         sync,
         ..StoreOptions::default()
     };
-    let rng = DetRng::new(29);
     if create {
-        ObjectStore::create(fs, root, 4, 2, 4096, Some(disks), meta, clock, rng, opts).unwrap()
+        on_disk::create_with(fs, root, 4, 2, 4096, None, opts).unwrap()
     } else {
-        ObjectStore::open(fs, root, meta, clock, rng, opts).unwrap()
+        on_disk::open_with(fs, root, opts).unwrap().0
     }
 }
 

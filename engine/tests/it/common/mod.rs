@@ -107,14 +107,27 @@ pub fn real_store_at(
     seed: u64,
     clock: Arc<VirtualClock>,
 ) -> ObjectStore {
+    real_store_wrapped(root, create, seed, clock, |meta| meta)
+}
+
+/// [`real_store_at`] with its metadata store seen through `wrap` (a test's hooks).
+pub fn real_store_wrapped(
+    root: &Path,
+    create: bool,
+    seed: u64,
+    clock: Arc<VirtualClock>,
+    wrap: impl FnOnce(Arc<dyn MetaStore>) -> Arc<dyn MetaStore>,
+) -> ObjectStore {
     let fs: FsHandle = Arc::new(PosixFs::new());
-    let meta = lsm_meta::open_with(
-        fs.clone(),
-        &root.join("meta"),
-        Options::small_for_tests(),
-        clock.clone(),
-    )
-    .unwrap();
+    let meta = wrap(
+        lsm_meta::open_with(
+            fs.clone(),
+            &root.join("meta"),
+            Options::small_for_tests(),
+            clock.clone(),
+        )
+        .unwrap(),
+    );
     let opts = StoreOptions {
         sync: false,
         ..StoreOptions::default()
