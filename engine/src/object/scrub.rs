@@ -5,7 +5,7 @@
 
 use super::blob::DataId;
 use super::error::ObjectError;
-use super::meta::{self, BucketMeta, PartMeta, VersionMeta};
+use super::meta::{self, BucketMeta, MetaSnapshot, PartMeta, VersionMeta};
 use super::store::ObjectStore;
 
 /// One blob that scrub could not make whole.
@@ -282,10 +282,7 @@ impl ObjectStore {
             let _gc = self.gc_lock.write().unwrap_or_else(|p| p.into_inner());
             self.meta.snapshot()
         };
-        let from_view = match &view {
-            Some(v) => self.references_checked(Some(&**v)).ok(),
-            None => None,
-        };
+        let from_view = (view.as_deref()).and_then(|v| self.references_checked(Some(v)).ok());
         drop(view);
         let _gc = self.gc_lock.write().unwrap_or_else(|p| p.into_inner());
         let referenced = match from_view {
@@ -299,7 +296,7 @@ impl ObjectStore {
     /// in debug builds (every test that sweeps) checked against what the whole records name.
     fn references_checked(
         &self,
-        view: Option<&dyn super::meta::MetaSnapshot>,
+        view: Option<&dyn MetaSnapshot>,
     ) -> Result<std::collections::BTreeSet<DataId>, ObjectError> {
         let referenced = self.referenced_blobs(view)?;
         #[cfg(debug_assertions)]

@@ -27,6 +27,14 @@ fn random_body(rng: &mut DetRng) -> Vec<u8> {
     data
 }
 
+/// A directory for one test's store, removed when dropped.
+fn tmp(prefix: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .unwrap()
+}
+
 /// PUT `data` as `data/KEY`.
 fn put(store: &ObjectStore, key: &str, data: &[u8]) {
     let opts = PutOptions::default();
@@ -62,10 +70,7 @@ fn check_finals(store: &ObjectStore, finals: &[BTreeMap<String, Option<Vec<u8>>>
 
 #[test]
 fn concurrent_writers_leave_exactly_what_they_acknowledged() {
-    let tmp = tempfile::Builder::new()
-        .prefix("object-concurrency-")
-        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
-        .unwrap();
+    let tmp = tmp("object-concurrency-");
     let root = tmp.path().join("store");
     let store = real_store(&root, true, 17);
     store.create_bucket("data").unwrap();
@@ -116,9 +121,9 @@ fn concurrent_writers_leave_exactly_what_they_acknowledged() {
     assert_clean(&store);
 }
 
-/// The orphan sweep beside writers: it lists the disks without the GC lock and reads the
-/// metadata under it (`scrub.rs`), so it must never take a blob a PUT is writing or has just
-/// committed, nor a part that a completing upload moves from the upload's records to the
+/// The orphan sweep beside writers: it lists the disks without the GC lock and reads a
+/// snapshot of the metadata taken under it (`scrub.rs`), so it must never take a blob a PUT is
+/// writing or has just committed, nor a part that a completing upload moves from the upload's records to the
 /// object's. Three threads PUT (pack records and shard files), overwrite (freeing the blobs
 /// they replace), delete and complete one-part multipart uploads, while a fourth sweeps over
 /// and over; every object reads back as its last acknowledged write left it, and a last sweep
@@ -126,10 +131,7 @@ fn concurrent_writers_leave_exactly_what_they_acknowledged() {
 #[test]
 fn the_orphan_sweep_beside_writers_takes_nothing_live() {
     use std::sync::atomic::{AtomicBool, Ordering};
-    let tmp = tempfile::Builder::new()
-        .prefix("object-sweep-")
-        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
-        .unwrap();
+    let tmp = tmp("object-sweep-");
     let root = tmp.path().join("store");
     let store = real_store(&root, true, 23);
     store.create_bucket("data").unwrap();
@@ -257,10 +259,7 @@ impl MetaSnapshot for HookedView {
 /// snapshot taken under the lock, the part record still names it.
 #[test]
 fn an_upload_completed_while_the_sweep_reads_keeps_its_data() {
-    let tmp = tempfile::Builder::new()
-        .prefix("object-sweep-snapshot-")
-        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
-        .unwrap();
+    let tmp = tmp("object-sweep-snapshot-");
     let root = tmp.path().join("store");
     let hook: Hook = Arc::new(Mutex::new(None));
     let clock = Arc::new(VirtualClock::new());
@@ -311,10 +310,7 @@ fn an_upload_completed_while_the_sweep_reads_keeps_its_data() {
 fn racing_writers_of_one_key_see_each_other_and_numbers_stay_in_order() {
     use seedbed_engine::object::{DeleteOptions, ListOptions, ObjectError};
 
-    let tmp = tempfile::Builder::new()
-        .prefix("object-racing-")
-        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
-        .unwrap();
+    let tmp = tmp("object-racing-");
     let root = tmp.path().join("store");
     // As `seedbed object` and `seedbed serve` open a store: a metadata copy on every disk,
     // whose commits are the ones grouped.
@@ -489,10 +485,7 @@ fn orphan_sweep_hold_figures() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(20_000);
-    let tmp = tempfile::Builder::new()
-        .prefix("object-sweep-figures-")
-        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
-        .unwrap();
+    let tmp = tmp("object-sweep-figures-");
     let root = tmp.path().join("store");
     let store = served_store(&root, true, false);
     store.create_bucket("data").unwrap();
