@@ -9,6 +9,9 @@
 //! directories every `--disk-check` seconds, and:
 //!
 //! - a disk that has gone or is not mounted is logged (a warning, once), with what to do;
+//! - so is a disk whose path holds another disk (another store's, or another of this store's:
+//!   its identity file says so): nothing is written to it, its metadata copy is out of service,
+//!   and scrub refuses to run until the store's own disk is back (`blob/disk_id.rs`);
 //! - a disk that is there but failed writes since the last look (EIO, a file system gone
 //!   read-only: the PUTs went on without it, as for a lost disk) is logged, with the shards it
 //!   cost and its last error — once per look, for as long as it keeps failing — as is, once, a
@@ -194,10 +197,22 @@ pub async fn watch(store: Arc<ObjectStore>, schedule: Schedule, mut stop: crate:
         }
         let (now_new, now_missing): (Vec<_>, Vec<_>) = states
             .into_iter()
-            .filter(|(_, s)| matches!(s, DiskState::Gone | DiskState::NotMounted | DiskState::New))
+            .filter(|(_, s)| s.is_absent())
             .partition(|(_, s)| *s == DiskState::New);
         for (gone, state) in &now_missing {
             if missing.contains(gone) {
+                continue;
+            }
+            if let DiskState::Foreign(what) = state {
+                tracing::warn!(
+                    disk = %gone.display(),
+                    found = %what,
+                    "another disk is at this disk's path: nothing is written to it — GETs read \
+                     around it through parity, PUTs are written past it (a shard short) while \
+                     at least {k} of the {width} disks take theirs, and its metadata copy is \
+                     out of service; scrub refuses to run until the store's own disk is back \
+                     at its path"
+                );
                 continue;
             }
             let why = state.why_absent().unwrap_or("absent");

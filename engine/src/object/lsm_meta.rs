@@ -105,13 +105,16 @@ pub fn open_replicated(
     let opener_fs = fs.clone();
     let gate_layout = layout.clone();
     let opener: Opener = Arc::new(move |dir: &Path| {
-        // Never made in a mount point whose disk is not mounted (`blob/disk_id.rs`).
-        if !super::blob::may_open_copy(&*opener_fs, &gate_layout, dir) {
-            return Err(MetaError::Unavailable(super::blob::copy_refused(dir)));
+        // Never made in a mount point whose disk is not mounted, nor on another disk put at
+        // its disk's path (`blob/disk_id.rs`).
+        if let Some(why) = super::blob::copy_refusal(&*opener_fs, &gate_layout, dir) {
+            return Err(MetaError::Unavailable(why));
         }
         open_with(opener_fs.clone(), dir, opts.clone(), clock.clone())
     });
-    let (meta, report) = ReplicatedMeta::open(fs, dirs, layout.k, opener)?;
+    let (meta, report) = ReplicatedMeta::open(fs.clone(), dirs, layout.k, opener)?;
+    // While the store runs, a copy whose disk is replaced by another is taken out.
+    let meta = meta.with_check(super::blob::copy_check(fs, layout.clone()));
     Ok((Arc::new(meta), report))
 }
 

@@ -6,7 +6,9 @@
 //!   when at least `quorum` copies (K by default: every copy but M) have it durably. A copy that
 //!   fails a write is taken out of service until it is rebuilt — it may lack that commit — and
 //!   so is one whose directory is gone when a group of commits starts (its disk lost under the
-//!   running store: its open files would take the commits and count toward the quorum).
+//!   running store: its open files would take the commits and count toward the quorum), or
+//!   whose disk the store's check ([`ReplicatedMeta::with_check`]) refuses — another disk put
+//!   at its path, where the copy's next log or table file, made by path, would land.
 //! - **Reads** come from the first live copy; the LSM checks every block's CRC, and when a read
 //!   fails the next copy answers (the copy stays in service: the error may be passing; scrub
 //!   finds a copy that stays bad).
@@ -52,6 +54,10 @@ pub const MREBUILD_KEY: &[u8] = b"#mrebuild";
 
 /// Opens (creating if needed) one copy's database in a directory.
 pub type Opener = Arc<dyn Fn(&Path) -> Result<Arc<dyn MetaStore>, MetaError> + Send + Sync>;
+
+/// Why a copy's directory must take no more writes now (`None`: it may): asked of every live
+/// copy when a group of commits starts, beside whether its directory is there.
+pub type DirCheck = Arc<dyn Fn(&Path) -> Option<String> + Send + Sync>;
 
 /// One copy: in service, or out with the reason.
 #[derive(Clone)]
@@ -108,6 +114,8 @@ pub struct ReplicatedMeta {
     /// commit cost the slowest of six `fdatasync`s; with `C` writers at once, a group shares
     /// that cost `C` ways. The leader's lock is `mseq`.
     queue: GroupQueue<(Ops, bool), MetaError>,
+    /// The store's check of a copy's directory ([`ReplicatedMeta::with_check`]).
+    check: Option<DirCheck>,
 }
 
 impl std::fmt::Debug for ReplicatedMeta {
@@ -238,9 +246,18 @@ impl ReplicatedMeta {
             acked: AtomicU64::new(0),
             mseq: Mutex::new(0),
             queue: GroupQueue::default(),
+            check: None,
         };
         let report = meta.reconcile()?;
         Ok((meta, report))
+    }
+
+    /// Ask `check` of each live copy's directory before each group of commits (and in
+    /// [`MetaStore::check`]): a copy it refuses is taken out of service, as one whose directory
+    /// is gone. The store's is that the directory's disk is still its own (`blob/disk_id.rs`).
+    pub fn with_check(mut self, check: DirCheck) -> Self {
+        self.check = Some(check);
+        self
     }
 
     /// Commits need this many copies.
@@ -262,10 +279,14 @@ impl ReplicatedMeta {
             .collect()
     }
 
-    /// Whether copy `i`'s directory is gone: only when the file system says so, since a failed
-    /// look proves nothing.
-    fn dir_gone(&self, i: usize) -> bool {
-        matches!(self.fs.exists(&self.dirs[i]), Ok(false))
+    /// Why copy `i`'s directory takes no more writes, if it does not: it is gone (only when
+    /// the file system says so, since a failed look proves nothing), or the store's check
+    /// refuses it.
+    fn refused(&self, i: usize) -> Option<String> {
+        if matches!(self.fs.exists(&self.dirs[i]), Ok(false)) {
+            return Some(DIR_GONE.into());
+        }
+        self.check.as_ref().and_then(|check| check(&self.dirs[i]))
     }
 
     fn set_down(&self, i: usize, why: String) {
@@ -545,8 +566,8 @@ impl ReplicatedMeta {
         let mut bad: Vec<(usize, String)> = Vec::new();
         let mut live = Vec::new();
         for (i, copy) in self.live() {
-            if self.dir_gone(i) {
-                bad.push((i, DIR_GONE.into()));
+            if let Some(why) = self.refused(i) {
+                bad.push((i, why));
             } else {
                 live.push((i, copy));
             }
@@ -744,11 +765,11 @@ impl ReplicatedMeta {
         // One look per copy per group of commits.
         let mut live = self.live();
         live.retain(|&(i, _)| {
-            let gone = self.dir_gone(i);
-            if gone {
-                self.set_down(i, DIR_GONE.into());
-            }
-            !gone
+            let Some(why) = self.refused(i) else {
+                return true;
+            };
+            self.set_down(i, why);
+            false
         });
         let results: Vec<Result<(), MetaError>> =
             if self.fs.kind() == BackendKind::Sim || live.len() < 2 {

@@ -338,10 +338,11 @@ impl ObjectStore {
         Ok(self.layout().disks.iter().cloned().zip(states).collect())
     }
 
-    /// The disks that are gone or not mounted, with which ([`Self::disk_states`]).
+    /// The disks that are gone or not mounted, or have another disk at their path, with which
+    /// ([`Self::disk_states`]).
     pub fn missing_disks(&self) -> Result<Vec<(std::path::PathBuf, DiskState)>, ObjectError> {
         let mut states = self.disk_states()?;
-        states.retain(|(_, s)| matches!(s, DiskState::Gone | DiskState::NotMounted));
+        states.retain(|(_, s)| s.is_absent() && *s != DiskState::New);
         Ok(states)
     }
 

@@ -34,6 +34,7 @@ mod object_direct_read;
 mod object_disk_identity;
 mod object_disk_loss;
 mod object_faults;
+mod object_foreign_disk;
 mod object_full_disk;
 mod object_iam;
 mod object_lifecycle;

@@ -181,10 +181,11 @@ impl BlobStore {
             .filter(|(_, f)| f.is_none())
             .map(|(i, _)| {
                 let disk = self.layout.disks[i].display();
-                match (
-                    states.get(i).and_then(DiskState::why_absent),
-                    failures.get(&i),
-                ) {
+                let state = states.get(i);
+                if let Some(DiskState::Foreign(what)) = state {
+                    return format!("{disk} (another disk is at its path: {what})");
+                }
+                match (state.and_then(DiskState::why_absent), failures.get(&i)) {
                     (Some(why), _) => format!("{disk} ({why})"),
                     (None, Some((_, why))) => format!("{disk} (failing: {why})"),
                     (None, None) => format!("{disk} (failing)"),

@@ -25,13 +25,29 @@
 //! Opening also checks what each file says: a disk of another store, or the store's disks in
 //! the wrong places (two swapped in `store.json`, or in the mounts), refuse to open, naming
 //! them, rather than reading shards where other shards are. MinIO keeps `format.json` on each
-//! drive and refuses the root drive for the same reasons.
+//! drive and refuses the root drive for the same reasons. Scrub refuses likewise.
+//!
+//! A disk can also change under a store that is running: pulled, and another put in its slot
+//! (another server's, say, moved here by mistake), or mounted over with `umount -l`. Open files
+//! keep writing to the disk they were opened on (or fail, with it gone), but every file the
+//! store *creates* by path — a large blob's shard file, a new pack file, the metadata copy's
+//! next log or table — would land on the disk now there: another store's data mixed into
+//! it, and a shard acknowledged on a disk about to leave. So the store keeps its id once it
+//! knows it, and its write paths check the identity file's *contents* (one small read, where
+//! a `stat` once sufficed) before they create a file on a disk: a disk whose file names
+//! another store or another place is [`DiskState::Foreign`], absent to writes as a disk not
+//! mounted is (PUTs go on past it while K disks take their shard), until it is put back. The
+//! metadata copy on it is taken out of service at its next commit (`replicated.rs`), and the
+//! probe that brings a failing disk back refuses it. Small blobs append to pack files opened
+//! earlier, with no file created: the pack is left for one without the disk when a look at
+//! the disks (a PUT of a large blob, or the server's watch, every few seconds) finds it.
 //!
 //! A store made before the files existed gets them when it first opens: every disk holding
 //! the store's directories (`meta`, `blobs` or `packs`) is formatted then, and every disk is
 //! recorded as a mount point if any of them is one then.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 
 use serde::{Deserialize, Serialize};
 
@@ -84,6 +100,10 @@ pub enum DiskState {
     New,
     /// Its identity file could not be read (a failing disk: its writes say the rest).
     Failing(String),
+    /// Its identity file names another store, or another of this store's places: another disk
+    /// was put at its path while the store ran (module docs). Absent to writes until put
+    /// back; opening the store and scrub refuse it, naming it. Says what the file names.
+    Foreign(String),
 }
 
 impl DiskState {
@@ -91,7 +111,7 @@ impl DiskState {
     pub fn is_absent(&self) -> bool {
         matches!(
             self,
-            DiskState::Gone | DiskState::NotMounted | DiskState::New
+            DiskState::Gone | DiskState::NotMounted | DiskState::New | DiskState::Foreign(_)
         )
     }
 
@@ -103,6 +123,9 @@ impl DiskState {
                 Some("not mounted: its directory is no mount point, and the disk was one")
             }
             DiskState::New => Some("a new or emptied directory, not yet formatted (scrub does)"),
+            DiskState::Foreign(_) => {
+                Some("another disk is at its path (another store's, or another place's)")
+            }
             DiskState::Formatted | DiskState::Failing(_) => None,
         }
     }
@@ -190,14 +213,28 @@ struct Survey {
     stale: Vec<usize>,
 }
 
+/// How [`survey`] takes a disk at another's place: opening and scrub refuse it, a look at the
+/// disks while the store runs reports it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Misplaced {
+    /// `Err` naming every such disk.
+    Refuse,
+    /// [`DiskState::Foreign`].
+    Report,
+}
+
 /// Look at every disk: read its identity, check it names this store and this place (`Err`
-/// naming the disks that do not), and classify the rest (module docs). `legacy`: treat a disk
-/// holding the store's directories as formatted (a store made before identity files).
+/// naming the disks that do not, or [`DiskState::Foreign`]: `misplaced`), and classify the
+/// rest (module docs). The store's id is `known`, where the store knows it, else the one most
+/// disks name. `legacy`: treat a disk holding the store's directories as formatted (a store
+/// made before identity files).
 fn survey(
     fs: &dyn Fs,
     layout: &Layout,
     root: Option<&Path>,
     legacy: bool,
+    misplaced: Misplaced,
+    known: Option<&str>,
 ) -> Result<Survey, BlobError> {
     let width = layout.width();
     let mut ids: Vec<Option<DiskId>> = Vec::with_capacity(width);
@@ -207,6 +244,10 @@ fn survey(
             Ok(id) => ids.push(id),
             Err(BlobError::Io(e)) => {
                 *state = Some(DiskState::Failing(e.to_string()));
+                ids.push(None);
+            }
+            Err(e) if misplaced == Misplaced::Report => {
+                *state = Some(DiskState::Foreign(e.to_string()));
                 ids.push(None);
             }
             Err(e) => return Err(e),
@@ -219,26 +260,26 @@ fn survey(
         *counts.entry(&id.store).or_default() += 1;
     }
     let most = counts.values().copied().max().unwrap_or(0);
-    let store: Option<&str> = ids
-        .iter()
-        .flatten()
-        .map(|id| id.store.as_str())
-        .find(|s| counts[s] == most);
+    let store: Option<String> = known.map(str::to_owned).or_else(|| {
+        ids.iter()
+            .flatten()
+            .map(|id| id.store.as_str())
+            .find(|s| counts[s] == most)
+            .map(str::to_owned)
+    });
     let mut wrong = Vec::new();
-    for (i, id) in ids.iter().enumerate() {
-        let Some(id) = id else { continue };
-        let here = layout.disks[i].display();
-        if id.disks != width || id.disk != i {
-            wrong.push(format!(
-                "{here} holds disk {} of {} (this store's layout puts disk {i} of {width} there)",
-                id.disk, id.disks
-            ));
-        }
-        if let Some(s) = store.filter(|s| *s != id.store) {
-            wrong.push(format!(
-                "{here} belongs to store {} (the store's other disks to {s})",
-                id.store
-            ));
+    for (i, id) in ids.iter_mut().enumerate() {
+        let Some(found) = id else { continue };
+        let Some(why) = misplacement(found, i, width, store.as_deref()) else {
+            continue;
+        };
+        let why = format!("{} {why}", layout.disks[i].display());
+        match misplaced {
+            Misplaced::Refuse => wrong.push(why),
+            Misplaced::Report => {
+                states[i] = Some(DiskState::Foreign(why));
+                *id = None;
+            }
         }
     }
     if !wrong.is_empty() {
@@ -248,8 +289,9 @@ fn survey(
             wrong.join("; ")
         )));
     }
-    let store = store.map(str::to_owned);
-    let formatted = |i: usize| ids[i].is_some() || (legacy && holds_store_dirs(fs, layout, i));
+    let formatted = |i: usize| {
+        ids[i].is_some() || (legacy && states[i].is_none() && holds_store_dirs(fs, layout, i))
+    };
     let known: Vec<usize> = (0..width).filter(|&i| formatted(i)).collect();
     // Which disks were mount points: what any file recorded. A store made before identity
     // files recorded nothing: there, a disk is taken to be one if any of its disks is now.
@@ -305,6 +347,62 @@ fn survey(
     })
 }
 
+/// What is wrong with identity `id` found at disk `i`'s path, for a store of `width` disks
+/// whose id is `store` (where known); `None` if it is that disk's.
+fn misplacement(id: &DiskId, i: usize, width: usize, store: Option<&str>) -> Option<String> {
+    let mut wrong = Vec::new();
+    if id.disks != width || id.disk != i {
+        wrong.push(format!(
+            "holds disk {} of {} (this store's layout puts disk {i} of {width} there)",
+            id.disk, id.disks
+        ));
+    }
+    if let Some(s) = store.filter(|s| *s != id.store) {
+        wrong.push(format!(
+            "belongs to store {} (the store's other disks to {s})",
+            id.store
+        ));
+    }
+    (!wrong.is_empty()).then(|| wrong.join(" and "))
+}
+
+/// What disk `i`'s identity file says of it, read now.
+pub(super) enum Identity {
+    /// This store's disk `i`.
+    Ours,
+    /// No identity file (gone, not mounted, not yet formatted).
+    NoFile,
+    /// Another disk's (why).
+    Foreign(String),
+    /// The file could not be read: a failing disk, whose writes say the rest.
+    Unreadable,
+}
+
+/// Read disk `i`'s identity now and say whether it is store `store`'s disk `i`.
+fn identity(fs: &dyn Fs, layout: &Layout, i: usize, store: &str) -> Identity {
+    match read_id(fs, layout, i) {
+        Ok(None) => Identity::NoFile,
+        Ok(Some(id)) => match misplacement(&id, i, layout.width(), Some(store)) {
+            None => Identity::Ours,
+            Some(why) => Identity::Foreign(format!("{} {why}", layout.disks[i].display())),
+        },
+        Err(BlobError::Io(_)) => Identity::Unreadable,
+        Err(e) => Identity::Foreign(e.to_string()),
+    }
+}
+
+/// The store id most of the disks' identity files name (`None` if none has one).
+/// Ties go to the first disk's, as in [`survey`].
+pub(crate) fn store_named(fs: &dyn Fs, layout: &Layout) -> Option<String> {
+    let ids: Vec<String> = (0..layout.width())
+        .filter_map(|i| read_id(fs, layout, i).ok().flatten())
+        .map(|id| id.store)
+        .collect();
+    let count = |s: &String| ids.iter().filter(|t| *t == s).count();
+    let most = ids.iter().map(count).max()?;
+    ids.iter().find(|s| count(s) == most).cloned()
+}
+
 /// A store id (shaped as a version-4 UUID) drawn from `seed`: what the store's creation or
 /// first opening makes unique (its directory, the time, a seed), not the OS's randomness.
 pub fn store_id_from(seed: &str) -> String {
@@ -353,6 +451,7 @@ impl BlobStore {
         for i in 0..self.layout.width() {
             format_disk(&*self.fs, &self.layout, i, store, &mount_points)?;
         }
+        self.learn_store_id(store);
         Ok(())
     }
 
@@ -366,14 +465,19 @@ impl BlobStore {
     ) -> Result<DiskCheck, BlobError> {
         let (fs, layout) = (&*self.fs, &self.layout);
         let root = self.root.as_deref();
-        let survey = survey(fs, layout, root, false)?;
+        let known = self.store_id.get().map(String::as_str);
+        let survey = survey(fs, layout, root, false, Misplaced::Refuse, known)?;
         let (survey, store) = match survey.store {
             Some(ref s) => {
                 let s = s.clone();
                 (survey, s)
             }
-            None => (survey_legacy(fs, layout, root)?, new_store_id()),
+            None => (
+                survey_legacy(fs, layout, root, Misplaced::Refuse)?,
+                new_store_id(),
+            ),
         };
+        self.learn_store_id(&store);
         let mut check = DiskCheck::default();
         for (i, state) in survey.states.iter().enumerate() {
             let dir = &layout.disks[i];
@@ -409,20 +513,67 @@ impl BlobStore {
     }
 
     /// Each disk's state, in layout order (what [`BlobStore::check_disks`] would do with it).
+    /// A disk at another's place is [`DiskState::Foreign`] here, not an error (module docs):
+    /// a store watching its disks sees that one, and the others, as they are. Takes note of
+    /// the foreign ones, for the pack being appended to (`pack.rs`).
     pub fn disk_states(&self) -> Result<Vec<DiskState>, BlobError> {
         let root = self.root.as_deref();
-        let survey = survey(&*self.fs, &self.layout, root, false)?;
+        let report = Misplaced::Report;
+        // Against the id this store knows, where it knows one: disks of another store in
+        // place of most of its own are still foreign to it.
+        let known = self.store_id.get().map(String::as_str);
+        let mut survey = survey(&*self.fs, &self.layout, root, false, report, known)?;
         if survey.store.is_none() {
-            return Ok(survey_legacy(&*self.fs, &self.layout, root)?.states);
+            survey = survey_legacy(&*self.fs, &self.layout, root, report)?;
+        }
+        for (i, state) in survey.states.iter().enumerate() {
+            self.note_foreign(i, matches!(state, DiskState::Foreign(_)));
         }
         Ok(survey.states)
     }
 
+    /// Remember store id `store` (from the disks' files, or made for them), against which the
+    /// write paths check each disk (module docs). The first one learnt stays.
+    pub(super) fn learn_store_id(&self, store: &str) {
+        let _ = self.store_id.set(store.to_owned());
+    }
+
+    /// Mark disk `i` foreign (or not) for the pack being appended to.
+    fn note_foreign(&self, i: usize, foreign: bool) {
+        let bit = 1u32 << i;
+        if foreign {
+            self.foreign_disks.fetch_or(bit, Ordering::Relaxed);
+        } else {
+            self.foreign_disks.fetch_and(!bit, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether the last look found disk `i` foreign ([`BlobStore::disk_states`],
+    /// [`BlobStore::disk_absent`]).
+    pub(super) fn seen_foreign(&self, i: usize) -> bool {
+        self.foreign_disks.load(Ordering::Relaxed) & (1 << i) != 0
+    }
+
     /// Whether disk `shard` takes no shard: its identity file is not there (its directory is
-    /// gone, not mounted, or not yet formatted). A file that cannot even be looked at counts
-    /// as there: its error is the write's.
+    /// gone, not mounted, or not yet formatted), or names another disk (module docs). A file
+    /// that cannot even be read counts as there: its error is the write's. Before the store
+    /// knows its id (a blob store used alone), only whether the file is there.
     pub(super) fn disk_absent(&self, shard: usize) -> bool {
-        matches!(self.fs.exists(&id_path(&self.layout, shard)), Ok(false))
+        let Some(store) = self.store_id.get() else {
+            return matches!(self.fs.exists(&id_path(&self.layout, shard)), Ok(false));
+        };
+        match identity(&*self.fs, &self.layout, shard, store) {
+            Identity::Ours => {
+                self.note_foreign(shard, false);
+                false
+            }
+            Identity::Foreign(_) => {
+                self.note_foreign(shard, true);
+                true
+            }
+            Identity::NoFile => true,
+            Identity::Unreadable => false,
+        }
     }
 
     /// Whether disk `shard` works: its identity file read back, and a small file written,
@@ -438,10 +589,22 @@ impl BlobStore {
             disk: dir.clone(),
             detail,
         };
-        if read_id(&*self.fs, &self.layout, shard)?.is_none() {
-            return Err(failed(format!(
-                "no identity file ({DISK_ID_FILE}): gone, not mounted, or not yet formatted"
-            )));
+        match read_id(&*self.fs, &self.layout, shard)? {
+            None => {
+                return Err(failed(format!(
+                    "no identity file ({DISK_ID_FILE}): gone, not mounted, or not yet formatted"
+                )))
+            }
+            // Another disk in its place: nothing is to be written to it, let alone rebuilt.
+            Some(id) => {
+                let store = self.store_id.get().map(String::as_str);
+                if let Some(why) = misplacement(&id, shard, self.layout.width(), store) {
+                    self.note_foreign(shard, true);
+                    return Err(failed(format!(
+                        "another disk is at its path: it {why}; put this store's disk back"
+                    )));
+                }
+            }
         }
         let path = dir.join(PROBE_FILE);
         // A block of the disk's own name, so a write landing on another disk's file reads wrong.
@@ -463,28 +626,67 @@ impl BlobStore {
 
 /// [`survey`] for a store none of whose disks has an identity file: the disks holding its
 /// directories count as formatted.
-fn survey_legacy(fs: &dyn Fs, layout: &Layout, root: Option<&Path>) -> Result<Survey, BlobError> {
-    survey(fs, layout, root, true)
+fn survey_legacy(
+    fs: &dyn Fs,
+    layout: &Layout,
+    root: Option<&Path>,
+    misplaced: Misplaced,
+) -> Result<Survey, BlobError> {
+    survey(fs, layout, root, true, misplaced, None)
 }
 
-/// Whether metadata copy directory `dir` may be opened (and made): `false` for a copy on one of
-/// the layout's disks that has no identity file while another disk has one — the disk is not
-/// mounted, or not yet formatted (module docs). A store being created has no identity files
-/// yet, and its copies are made before its disks are formatted.
-pub(crate) fn may_open_copy(fs: &dyn Fs, layout: &Layout, dir: &Path) -> bool {
-    let Some(i) = layout.disks.iter().position(|d| dir.parent() == Some(d)) else {
-        return true;
-    };
+/// Why metadata copy directory `dir` may not be opened (and made), if it may not: a copy on
+/// one of the layout's disks that has no identity file while another disk has one — the disk
+/// is not mounted, or not yet formatted (module docs) — or whose file names another disk than
+/// the one the layout puts there. A store being created has no identity files yet, and its
+/// copies are made before its disks are formatted.
+pub(crate) fn copy_refusal(fs: &dyn Fs, layout: &Layout, dir: &Path) -> Option<String> {
+    let i = layout.disks.iter().position(|d| dir.parent() == Some(d))?;
     let has_id = |j: usize| matches!(fs.exists(&id_path(layout, j)), Ok(true));
     let surely_none = matches!(fs.exists(&id_path(layout, i)), Ok(false));
-    !surely_none || !(0..layout.width()).any(|j| j != i && has_id(j))
+    if surely_none && (0..layout.width()).any(|j| j != i && has_id(j)) {
+        return Some(format!(
+            "{}: its disk has no identity file ({DISK_ID_FILE}): not mounted, or not yet \
+             formatted (scrub formats a new disk)",
+            dir.display()
+        ));
+    }
+    let store = store_named(fs, layout)?;
+    foreign_copy(fs, layout, i, &store)
 }
 
-/// Why a metadata copy refused by [`may_open_copy`] is down.
-pub(crate) fn copy_refused(dir: &Path) -> String {
-    format!(
-        "{}: its disk has no identity file ({DISK_ID_FILE}): not mounted, or not yet formatted \
-         (scrub formats a new disk)",
-        dir.display()
-    )
+/// Why the metadata copy on disk `i` is refused, if another disk is at its path.
+fn foreign_copy(fs: &dyn Fs, layout: &Layout, i: usize, store: &str) -> Option<String> {
+    match identity(fs, layout, i, store) {
+        Identity::Foreign(why) => Some(format!(
+            "another disk is at its disk's path: {why}; put the store's disk back"
+        )),
+        Identity::Ours | Identity::NoFile | Identity::Unreadable => None,
+    }
+}
+
+/// The check a running store asks of its metadata copies before each group of commits
+/// ([`crate::object::replicated::ReplicatedMeta::with_check`]): a copy on a disk whose identity file names
+/// another disk is refused (module docs). The store's id is the one most disks name, learnt
+/// now or, for a store being created (whose copies are made before its disks are formatted),
+/// at the first look that finds one. One read of a small file per copy per group of commits.
+pub(crate) fn copy_check(
+    fs: crate::io::FsHandle,
+    layout: Layout,
+) -> crate::object::replicated::DirCheck {
+    let store = std::sync::OnceLock::new();
+    if let Some(s) = store_named(&*fs, &layout) {
+        let _ = store.set(s);
+    }
+    std::sync::Arc::new(move |dir: &Path| {
+        let i = layout.disks.iter().position(|d| dir.parent() == Some(d))?;
+        let store = match store.get() {
+            Some(s) => s,
+            None => {
+                let s = store_named(&*fs, &layout)?;
+                store.get_or_init(|| s)
+            }
+        };
+        foreign_copy(&*fs, &layout, i, store)
+    })
 }

@@ -44,7 +44,7 @@ use std::fmt;
 use std::io::{Read, Write};
 use std::ops::Range;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 mod degraded;
@@ -56,7 +56,7 @@ mod pipeline;
 mod write;
 
 pub use degraded::DiskFailure;
-pub(crate) use disk_id::{copy_refused, may_open_copy};
+pub(crate) use disk_id::{copy_check, copy_refusal};
 pub use disk_id::{store_id_from, DiskCheck, DiskState, DISK_ID_FILE, PROBE_FILE};
 pub use pack::{PackPlace, DESC_SLOT_MIN, PACK_BLOB_MAX, PACK_LIMIT};
 pub use pipeline::PipelineStats;
@@ -283,6 +283,12 @@ pub struct BlobStore {
     /// The store's directory, whose file system a disk on one of its own differs from
     /// (`disk_id.rs`); `None` for a blob store alone (then each disk's parent directory).
     root: Option<PathBuf>,
+    /// The store's id, from the disks' identity files once checked (`disk_id.rs`): the write
+    /// paths refuse a disk whose file names another.
+    store_id: OnceLock<String>,
+    /// Disks the last look found foreign (bit `i`: disk `i`; `disk_id.rs`): the pack being
+    /// appended to is left for one without them (`pack.rs`).
+    foreign_disks: AtomicU32,
 }
 
 /// Where one shard of a blob is: a shard file of its own, or a record of a pack file.
@@ -353,6 +359,8 @@ impl BlobStore {
             read_buffers: Mutex::new(Vec::new()),
             pack_readers: pack_readers::PackReaders::default(),
             root: None,
+            store_id: OnceLock::new(),
+            foreign_disks: AtomicU32::new(0),
         }
     }
 
@@ -422,8 +430,8 @@ impl BlobStore {
         }
     }
 
-    /// Create shard file `shard` of a new blob, first making sure (once per store) that its
-    /// fan-out directory exists and its entry is durable.
+    /// Create shard file `shard` of a new blob, on the store's own disk only, first making
+    /// sure (once per store) that its fan-out directory exists and its entry is durable.
     fn open_new_shard(
         &self,
         id: &DataId,
@@ -435,6 +443,18 @@ impl BlobStore {
             direct,
             ..OpenOptions::create_new()
         };
+        // Below a formatted disk's directory only, and that disk this store's: a disk that is
+        // gone or not mounted is absent, not to be made again here, and one put in its place
+        // is another's (`degraded.rs`, `disk_id.rs`). A read of a small file the page cache
+        // holds, per shard of a blob at least a stripe long.
+        if self.disk_absent(shard) {
+            return Err(IoError::NotFound {
+                op: "create shard file (its disk is gone, not mounted, not formatted, or \
+                     another disk is at its path)",
+                path: path.clone(),
+            }
+            .into());
+        }
         let dir = self.shard_dir(shard, id);
         let known = self
             .durable_fanouts
@@ -442,15 +462,6 @@ impl BlobStore {
             .unwrap_or_else(|p| p.into_inner())
             .contains(&dir);
         if !known {
-            // Below a formatted disk's directory only: a disk that is gone or not mounted is
-            // absent, not to be made again here (`degraded.rs`, `disk_id.rs`).
-            if self.disk_absent(shard) {
-                return Err(IoError::NotFound {
-                    op: "create shard file (its disk is gone, not mounted or not formatted)",
-                    path: path.clone(),
-                }
-                .into());
-            }
             // Made now, or found: either way sync its entry once per store. Found is not
             // enough — an earlier PUT may have made it and failed that sync, leaving the entry
             // pending (and every file in it at the mercy of a crash).

@@ -213,7 +213,9 @@ impl BlobStore {
         // are now — without the missing ones, if K disks are there (`degraded.rs`) — or the
         // PUT fails naming what is missing. A pack made without a disk is left as soon as
         // that disk is back (its identity file there again: mounted, or formatted), so that
-        // new records have every shard again.
+        // new records have every shard again. Nor does a pack with a file on a disk the last
+        // look found another disk in the place of (`disk_id.rs`): its file still reaches the
+        // disk it was made on, which may be leaving.
         if (writer.next > 0 && writer.next + len > self.pack_limit)
             || self.pack_sync(writer.pack).is_poisoned()
             || writer
@@ -221,6 +223,7 @@ impl BlobStore {
                 .iter()
                 .flatten()
                 .any(|f| f.still_linked() == Some(false))
+            || (writer.files.iter().enumerate()).any(|(i, f)| f.is_some() && self.seen_foreign(i))
             || writer.files.iter().enumerate().any(|(i, f)| {
                 let failed = writer.failed & (1 << i) != 0;
                 f.is_none()
@@ -389,6 +392,12 @@ impl BlobStore {
             let mut files = Vec::with_capacity(width);
             let mut failed = 0u32;
             for i in 0..width {
+                // Created by path: not on another disk put in place of this store's (one
+                // read of its identity file per disk per pack made).
+                if self.disk_absent(i) {
+                    files.push(None);
+                    continue;
+                }
                 match self
                     .fs
                     .open(&self.pack_path(pack, i), OpenOptions::create_new())
