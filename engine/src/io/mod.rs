@@ -345,6 +345,22 @@ pub struct FsSpace {
     pub available: u64,
 }
 
+/// Which file a path named at one look, and its inode's last change: two looks that return the
+/// same key saw the same file, unchanged since (a file replaced by rename, or another file
+/// system mounted over the path, gives another key; so does any write or rename of the file,
+/// through its change time). What lets a check skip reading a file it has read before.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileKey {
+    /// The device holding it.
+    pub dev: u64,
+    /// Its inode number there.
+    pub ino: u64,
+    /// Its length in bytes.
+    pub len: u64,
+    /// Its inode's change time (`st_ctime`), in nanoseconds.
+    pub changed_ns: i128,
+}
+
 /// A file system seen through one backend.
 pub trait Fs: Send + Sync + fmt::Debug {
     /// Which backend this is.
@@ -386,6 +402,12 @@ pub trait Fs: Send + Sync + fmt::Debug {
     /// The space of the file system holding `path`; `None` when the backend cannot tell (a
     /// simulated disk without a capacity).
     fn space(&self, _path: &Path) -> Result<Option<FsSpace>> {
+        Ok(None)
+    }
+
+    /// Which file `path` names now ([`FileKey`]); `None` when the backend cannot tell (the
+    /// simulated disk), and a caller then reads the file each time.
+    fn file_key(&self, _path: &Path) -> Result<Option<FileKey>> {
         Ok(None)
     }
 

@@ -95,9 +95,28 @@ macro_rules! real_dir_ops {
         fn space(&self, path: &std::path::Path) -> $crate::io::Result<Option<$crate::io::FsSpace>> {
             $crate::io::posix::space(path).map(Some)
         }
+
+        fn file_key(
+            &self,
+            path: &std::path::Path,
+        ) -> $crate::io::Result<Option<$crate::io::FileKey>> {
+            $crate::io::posix::file_key(path).map(Some)
+        }
     };
 }
 pub(crate) use real_dir_ops;
+
+/// `stat(path)`: which file it names, and its inode's last change.
+pub(crate) fn file_key(path: &Path) -> Result<crate::io::FileKey> {
+    use std::os::unix::fs::MetadataExt;
+    let m = fs::metadata(path).map_err(|e| IoError::from_os("stat", path, e))?;
+    Ok(crate::io::FileKey {
+        dev: m.dev(),
+        ino: m.ino(),
+        len: m.size(),
+        changed_ns: i128::from(m.ctime()) * 1_000_000_000 + i128::from(m.ctime_nsec()),
+    })
+}
 
 /// `statvfs(path)`: the sizes, and its `f_fsid` for which file system it is — or, where the
 /// file system reports none (0), the device number from a `stat` as well.

@@ -33,8 +33,9 @@
 //! store *creates* by path — a large blob's shard file, a new pack file, the metadata copy's
 //! next log or table — would land on the disk now there: another store's data mixed into
 //! it, and a shard acknowledged on a disk about to leave. So the store keeps its id once it
-//! knows it, and its write paths check the identity file's *contents* (one small read, where
-//! a `stat` once sufficed) before they create a file on a disk: a disk whose file names
+//! knows it, and its write paths check the identity file's *contents* before they create a
+//! file on a disk (a `stat`, as before, and a read only when the file is not the one last
+//! found to be the store's: [`VerifiedIds`]): a disk whose file names
 //! another store or another place is [`DiskState::Foreign`], absent to writes as a disk not
 //! mounted is (PUTs go on past it while K disks take their shard), until it is put back. The
 //! metadata copy on it is taken out of service at its next commit (`replicated.rs`), and the
@@ -52,7 +53,7 @@ use std::sync::atomic::Ordering;
 use serde::{Deserialize, Serialize};
 
 use super::{BlobError, BlobStore};
-use crate::io::{self, Fs};
+use crate::io::{self, FileKey, Fs};
 use crate::object::layout::Layout;
 
 /// The identity file in each disk's directory.
@@ -366,7 +367,7 @@ fn misplacement(id: &DiskId, i: usize, width: usize, store: Option<&str>) -> Opt
     (!wrong.is_empty()).then(|| wrong.join(" and "))
 }
 
-/// What disk `i`'s identity file says of it, read now.
+/// What disk `i`'s identity file says of it, now.
 pub(super) enum Identity {
     /// This store's disk `i`.
     Ours,
@@ -378,17 +379,49 @@ pub(super) enum Identity {
     Unreadable,
 }
 
-/// Read disk `i`'s identity now and say whether it is store `store`'s disk `i`.
-fn identity(fs: &dyn Fs, layout: &Layout, i: usize, store: &str) -> Identity {
-    match read_id(fs, layout, i) {
+/// The identity files found to be the store's, by which file each was read from
+/// ([`crate::io::FileKey`]): a look that finds the same file, unchanged, needs a `stat` and no
+/// read — what the write paths pay per disk, as they paid for a `stat` before the contents were
+/// checked. A file replaced (by rename, or by another file system mounted over the disk's
+/// path) or rewritten is read again.
+#[derive(Debug, Default)]
+pub(crate) struct VerifiedIds(std::sync::Mutex<std::collections::BTreeMap<usize, FileKey>>);
+
+impl VerifiedIds {
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<usize, FileKey>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Say whether disk `i` is store `store`'s disk `i` now: unread if `seen` holds its file,
+/// unchanged; else read. A file that names another disk is read a second time, and foreign
+/// only if that says so too, and one that does not parse is unreadable, not foreign: a read
+/// can come back damaged (a flipped bit), and a copy or shard taken out on one bad read would
+/// cost redundancy until the next scrub.
+fn identity(fs: &dyn Fs, layout: &Layout, i: usize, store: &str, seen: &VerifiedIds) -> Identity {
+    let path = id_path(layout, i);
+    // A look that fails (the file gone, say) gives no key: the read says what is there.
+    let key = fs.file_key(&path).ok().flatten();
+    if key.is_some() && seen.lock().get(&i) == key.as_ref() {
+        return Identity::Ours;
+    }
+    let read = || match read_id(fs, layout, i) {
         Ok(None) => Identity::NoFile,
         Ok(Some(id)) => match misplacement(&id, i, layout.width(), Some(store)) {
             None => Identity::Ours,
             Some(why) => Identity::Foreign(format!("{} {why}", layout.disks[i].display())),
         },
-        Err(BlobError::Io(_)) => Identity::Unreadable,
-        Err(e) => Identity::Foreign(e.to_string()),
-    }
+        Err(_) => Identity::Unreadable,
+    };
+    let verdict = match read() {
+        Identity::Foreign(_) => read(),
+        v => v,
+    };
+    match (&verdict, key) {
+        (Identity::Ours, Some(key)) => seen.lock().insert(i, key),
+        _ => seen.lock().remove(&i),
+    };
+    verdict
 }
 
 /// The store id most of the disks' identity files name (`None` if none has one).
@@ -526,7 +559,20 @@ impl BlobStore {
         if survey.store.is_none() {
             survey = survey_legacy(&*self.fs, &self.layout, root, report)?;
         }
-        for (i, state) in survey.states.iter().enumerate() {
+        for (i, state) in survey.states.iter_mut().enumerate() {
+            // One read said so: a second must too (`identity`).
+            if let (DiskState::Foreign(_), Some(store)) = (&*state, known) {
+                match identity(&*self.fs, &self.layout, i, store, &self.verified_ids) {
+                    Identity::Ours => *state = DiskState::Formatted,
+                    Identity::Unreadable => {
+                        *state = DiskState::Failing(format!(
+                            "{}: its identity file reads back damaged",
+                            id_path(&self.layout, i).display()
+                        ))
+                    }
+                    Identity::Foreign(_) | Identity::NoFile => {}
+                }
+            }
             self.note_foreign(i, matches!(state, DiskState::Foreign(_)));
         }
         Ok(survey.states)
@@ -562,7 +608,7 @@ impl BlobStore {
         let Some(store) = self.store_id.get() else {
             return matches!(self.fs.exists(&id_path(&self.layout, shard)), Ok(false));
         };
-        match identity(&*self.fs, &self.layout, shard, store) {
+        match identity(&*self.fs, &self.layout, shard, store, &self.verified_ids) {
             Identity::Ours => {
                 self.note_foreign(shard, false);
                 false
@@ -652,12 +698,18 @@ pub(crate) fn copy_refusal(fs: &dyn Fs, layout: &Layout, dir: &Path) -> Option<S
         ));
     }
     let store = store_named(fs, layout)?;
-    foreign_copy(fs, layout, i, &store)
+    foreign_copy(fs, layout, i, &store, &VerifiedIds::default())
 }
 
 /// Why the metadata copy on disk `i` is refused, if another disk is at its path.
-fn foreign_copy(fs: &dyn Fs, layout: &Layout, i: usize, store: &str) -> Option<String> {
-    match identity(fs, layout, i, store) {
+fn foreign_copy(
+    fs: &dyn Fs,
+    layout: &Layout,
+    i: usize,
+    store: &str,
+    seen: &VerifiedIds,
+) -> Option<String> {
+    match identity(fs, layout, i, store, seen) {
         Identity::Foreign(why) => Some(format!(
             "another disk is at its disk's path: {why}; put the store's disk back"
         )),
@@ -666,14 +718,16 @@ fn foreign_copy(fs: &dyn Fs, layout: &Layout, i: usize, store: &str) -> Option<S
 }
 
 /// The check a running store asks of its metadata copies before each group of commits
-/// ([`crate::object::replicated::ReplicatedMeta::with_check`]): a copy on a disk whose identity file names
-/// another disk is refused (module docs). The store's id is the one most disks name, learnt
-/// now or, for a store being created (whose copies are made before its disks are formatted),
-/// at the first look that finds one. One read of a small file per copy per group of commits.
+/// ([`crate::object::replicated::ReplicatedMeta::with_check`]): a copy on a disk whose
+/// identity file names another disk is refused (module docs). The store's id is the one most
+/// disks name, learnt now or, for a store being created (whose copies are made before its
+/// disks are formatted), at the first look that finds one. A `stat` per copy per group of
+/// commits, and a read only when the file changed ([`VerifiedIds`]).
 pub(crate) fn copy_check(
     fs: crate::io::FsHandle,
     layout: Layout,
 ) -> crate::object::replicated::DirCheck {
+    let seen = VerifiedIds::default();
     let store = std::sync::OnceLock::new();
     if let Some(s) = store_named(&*fs, &layout) {
         let _ = store.set(s);
@@ -687,6 +741,6 @@ pub(crate) fn copy_check(
                 store.get_or_init(|| s)
             }
         };
-        foreign_copy(&*fs, &layout, i, store)
+        foreign_copy(&*fs, &layout, i, store, &seen)
     })
 }

@@ -289,6 +289,8 @@ pub struct BlobStore {
     /// Disks the last look found foreign (bit `i`: disk `i`; `disk_id.rs`): the pack being
     /// appended to is left for one without them (`pack.rs`).
     foreign_disks: AtomicU32,
+    /// The identity files last found to be the store's (`disk_id.rs`).
+    verified_ids: disk_id::VerifiedIds,
 }
 
 /// Where one shard of a blob is: a shard file of its own, or a record of a pack file.
@@ -361,6 +363,7 @@ impl BlobStore {
             root: None,
             store_id: OnceLock::new(),
             foreign_disks: AtomicU32::new(0),
+            verified_ids: disk_id::VerifiedIds::default(),
         }
     }
 
@@ -445,8 +448,8 @@ impl BlobStore {
         };
         // Below a formatted disk's directory only, and that disk this store's: a disk that is
         // gone or not mounted is absent, not to be made again here, and one put in its place
-        // is another's (`degraded.rs`, `disk_id.rs`). A read of a small file the page cache
-        // holds, per shard of a blob at least a stripe long.
+        // is another's (`degraded.rs`, `disk_id.rs`). A `stat` of its identity file, and a read
+        // when that file changed.
         if self.disk_absent(shard) {
             return Err(IoError::NotFound {
                 op: "create shard file (its disk is gone, not mounted, not formatted, or \

@@ -392,8 +392,8 @@ impl BlobStore {
             let mut files = Vec::with_capacity(width);
             let mut failed = 0u32;
             for i in 0..width {
-                // Created by path: not on another disk put in place of this store's (one
-                // read of its identity file per disk per pack made).
+                // Created by path: not on another disk put in place of this store's (a look
+                // at its identity file per disk per pack made).
                 if self.disk_absent(i) {
                     files.push(None);
                     continue;

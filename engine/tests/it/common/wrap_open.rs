@@ -153,4 +153,7 @@ impl Fs for WrapOpen {
             None => self.inner.space(path),
         }
     }
+    fn file_key(&self, path: &Path) -> Result<Option<seedbed_engine::io::FileKey>> {
+        self.inner.file_key(path)
+    }
 }
