@@ -56,7 +56,8 @@ pub const MREBUILD_KEY: &[u8] = b"#mrebuild";
 pub type Opener = Arc<dyn Fn(&Path) -> Result<Arc<dyn MetaStore>, MetaError> + Send + Sync>;
 
 /// Why a copy's directory must take no more writes now (`None`: it may): asked of every live
-/// copy when a group of commits starts, beside whether its directory is there.
+/// copy when a group of commits starts, in place of the look at whether its directory is
+/// there (which it must make too).
 pub type DirCheck = Arc<dyn Fn(&Path) -> Option<String> + Send + Sync>;
 
 /// One copy: in service, or out with the reason.
@@ -146,7 +147,7 @@ fn meta_u32(n: usize) -> u32 {
 }
 
 /// Why a copy whose directory was deleted under the running store is out of service.
-const DIR_GONE: &str = "its directory is gone (deleted while the store ran)";
+pub(crate) const DIR_GONE: &str = "its directory is gone (deleted while the store ran)";
 
 /// A commit's operations: puts (`Some`) and deletes (`None`).
 pub type Ops = Vec<(Vec<u8>, Option<Vec<u8>>)>;
@@ -253,8 +254,9 @@ impl ReplicatedMeta {
     }
 
     /// Ask `check` of each live copy's directory before each group of commits (and in
-    /// [`MetaStore::check`]): a copy it refuses is taken out of service, as one whose directory
-    /// is gone. The store's is that the directory's disk is still its own (`blob/disk_id.rs`).
+    /// [`MetaStore::check`]), instead of whether it is there: a copy it refuses is taken out of
+    /// service. The store's is that the directory is there and its disk still the store's
+    /// (`blob/disk_id.rs`).
     pub fn with_check(mut self, check: DirCheck) -> Self {
         self.check = Some(check);
         self
@@ -279,14 +281,14 @@ impl ReplicatedMeta {
             .collect()
     }
 
-    /// Why copy `i`'s directory takes no more writes, if it does not: it is gone (only when
-    /// the file system says so, since a failed look proves nothing), or the store's check
-    /// refuses it.
+    /// Why copy `i`'s directory takes no more writes, if it does not: the store's check, or,
+    /// without one, it is gone (only when the file system says so, since a failed look
+    /// proves nothing).
     fn refused(&self, i: usize) -> Option<String> {
-        if matches!(self.fs.exists(&self.dirs[i]), Ok(false)) {
-            return Some(DIR_GONE.into());
+        match &self.check {
+            Some(check) => check(&self.dirs[i]),
+            None => matches!(self.fs.exists(&self.dirs[i]), Ok(false)).then(|| DIR_GONE.into()),
         }
-        self.check.as_ref().and_then(|check| check(&self.dirs[i]))
     }
 
     fn set_down(&self, i: usize, why: String) {

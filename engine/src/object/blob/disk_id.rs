@@ -718,22 +718,38 @@ fn foreign_copy(
 }
 
 /// The check a running store asks of its metadata copies before each group of commits
-/// ([`crate::object::replicated::ReplicatedMeta::with_check`]): a copy on a disk whose
-/// identity file names another disk is refused (module docs). The store's id is the one most
-/// disks name, learnt now or, for a store being created (whose copies are made before its
-/// disks are formatted), at the first look that finds one. A `stat` per copy per group of
-/// commits, and a read only when the file changed ([`VerifiedIds`]).
+/// ([`crate::object::replicated::ReplicatedMeta::with_check`]), in place of a look at whether
+/// the copy's directory is there: a copy whose directory is gone, or on a disk whose identity
+/// file names another disk, is refused (module docs). The store's id is the one most disks
+/// name, learnt now or, for a store being created (whose copies are made before its disks are
+/// formatted), at the first look that finds one. One `stat` per copy per group of commits, of
+/// the copy's directory, as before: the identity file is read only when that directory is not
+/// the one last found on the store's disk (another disk's is another inode), or changed (a
+/// file made or removed in it: a new log or table, now and then).
 pub(crate) fn copy_check(
     fs: crate::io::FsHandle,
     layout: Layout,
 ) -> crate::object::replicated::DirCheck {
-    let seen = VerifiedIds::default();
+    let seen: std::sync::Mutex<std::collections::BTreeMap<usize, FileKey>> = Default::default();
     let store = std::sync::OnceLock::new();
     if let Some(s) = store_named(&*fs, &layout) {
         let _ = store.set(s);
     }
     std::sync::Arc::new(move |dir: &Path| {
+        let key = match fs.file_key(dir) {
+            Ok(key) => key,
+            Err(e) if e.is_not_found() => return Some(crate::object::replicated::DIR_GONE.into()),
+            // A failed look proves nothing.
+            Err(_) => return None,
+        };
+        if key.is_none() && matches!(fs.exists(dir), Ok(false)) {
+            return Some(crate::object::replicated::DIR_GONE.into());
+        }
         let i = layout.disks.iter().position(|d| dir.parent() == Some(d))?;
+        let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
+        if key.is_some() && seen.get(&i) == key.as_ref() {
+            return None;
+        }
         let store = match store.get() {
             Some(s) => s,
             None => {
@@ -741,6 +757,11 @@ pub(crate) fn copy_check(
                 store.get_or_init(|| s)
             }
         };
-        foreign_copy(&*fs, &layout, i, store, &seen)
+        let refused = foreign_copy(&*fs, &layout, i, store, &VerifiedIds::default());
+        match (&refused, key) {
+            (None, Some(key)) => seen.insert(i, key),
+            _ => seen.remove(&i),
+        };
+        refused
     })
 }
