@@ -356,7 +356,7 @@ mod tests {
     use std::path::Path;
 
     use seedbed_engine::io::sim::{SimConfig, SimFaults, SimFs};
-    use seedbed_engine::io::FsHandle;
+    use seedbed_engine::io::{FsHandle, OpenOptions};
     use seedbed_engine::lsm::{MaintenanceMode, Options};
     use seedbed_engine::object::blob::PROBE_FILE;
     use seedbed_engine::object::layout::Layout;
@@ -535,6 +535,118 @@ mod tests {
         assert!(check.meta_copies_bad.is_empty(), "{check:?}");
         // Every shard back: with disk 0 dead now, every object reads exact.
         sim.set_faults(dead(0));
+        for (key, data) in &objects {
+            let mut out = Vec::new();
+            store.get_object("data", key, None, None, &mut out).unwrap();
+            assert_eq!(&out, data, "{key}");
+        }
+    }
+
+    /// Every file under `dir`, with its length, by its path below `dir` (the other store's
+    /// disk, to see it untouched).
+    fn listing(fs: &FsHandle, dir: &Path) -> Vec<(PathBuf, u64)> {
+        fn walk(fs: &FsHandle, root: &Path, dir: &Path, out: &mut Vec<(PathBuf, u64)>) {
+            for n in fs.list(dir).unwrap() {
+                let p = dir.join(n);
+                if fs.list(&p).is_ok() {
+                    walk(fs, root, &p, out);
+                } else {
+                    let len = fs
+                        .open(&p, OpenOptions::read_only())
+                        .unwrap()
+                        .len()
+                        .unwrap();
+                    out.push((p.strip_prefix(root).unwrap().to_path_buf(), len));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(fs, dir, dir, &mut out);
+        out.sort();
+        out
+    }
+
+    /// Store A's disk2 and store B's swapped while A's server runs: A's watcher sees B's disk
+    /// for what it is (it used to fail its every look, blind to all the disks), A's PUTs go on
+    /// past it without touching it, and when A's own disk is back the watcher takes it for a
+    /// disk come back and rebuilds what the PUTs went on without.
+    #[test]
+    fn another_disk_at_a_disks_path_takes_nothing_and_the_disks_return_is_healed() {
+        use seedbed_engine::io::posix::PosixFs;
+        use seedbed_engine::object::on_disk;
+
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        let fs: FsHandle = Arc::new(PosixFs::new());
+        let opts = StoreOptions {
+            sync: false,
+            ..StoreOptions::default()
+        };
+        let put = |store: &ObjectStore, key: &str, size: usize| {
+            let data: Vec<u8> = (0..size).map(|i| (i * 7 + key.len()) as u8).collect();
+            let len = size as u64;
+            let put = PutOptions::default();
+            store
+                .put_object("data", key, &mut data.as_slice(), len, &put)
+                .unwrap();
+            (key.to_owned(), data)
+        };
+        let store = on_disk::create_with(fs.clone(), &a, 2, 1, 4096, None, opts.clone()).unwrap();
+        store.create_bucket("data").unwrap();
+        let mut objects = vec![put(&store, "before", 20_000)];
+        {
+            let other = on_disk::create_with(fs.clone(), &b, 2, 1, 4096, None, opts).unwrap();
+            other.create_bucket("data").unwrap();
+            put(&other, "theirs", 20_000);
+        }
+        let swap = || {
+            let (mine, theirs, aside) = (a.join("disk2"), b.join("disk2"), a.join("aside"));
+            std::fs::rename(&mine, &aside).unwrap();
+            std::fs::rename(&theirs, &mine).unwrap();
+            std::fs::rename(&aside, &theirs).unwrap();
+        };
+        let store = Arc::new(store);
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let schedule = Schedule {
+            check: Duration::from_millis(20),
+            disks: true,
+            scrub_every: None,
+            scrub_at_start: false,
+        };
+        let watcher = rt.spawn(watch(store.clone(), schedule, stop_rx));
+        let theirs = listing(&fs, &b.join("disk2"));
+        swap();
+        // Looks at the disks while B's disk is in place, and PUTs past it.
+        std::thread::sleep(Duration::from_millis(200));
+        for n in 0..4 {
+            objects.push(put(&store, &format!("during-{n}"), 20_000 + n));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(
+            listing(&fs, &a.join("disk2")),
+            theirs,
+            "A wrote to B's disk"
+        );
+        swap();
+        let blobs = |d: usize| files_under(&fs, &a.join(format!("disk{d}")).join("blobs"));
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while blobs(2) != blobs(0) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert_eq!(
+            blobs(2),
+            blobs(0),
+            "the shards were not rebuilt onto the disk back"
+        );
+        stop_tx.send(true).unwrap();
+        rt.block_on(watcher).unwrap();
+        // Every shard back: with disk 0 gone, every object reads exact.
+        std::fs::remove_dir_all(a.join("disk0")).unwrap();
         for (key, data) in &objects {
             let mut out = Vec::new();
             store.get_object("data", key, None, None, &mut out).unwrap();
