@@ -433,6 +433,31 @@ mod tests {
             .sum()
     }
 
+    /// The disk watcher on `store`, looking every 20 ms, on a runtime of its own: stopped by
+    /// sending `true`, and then awaited.
+    fn start_watcher(
+        store: &Arc<ObjectStore>,
+    ) -> (
+        tokio::runtime::Runtime,
+        tokio::sync::watch::Sender<bool>,
+        tokio::task::JoinHandle<()>,
+    ) {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let schedule = Schedule {
+            check: Duration::from_millis(20),
+            disks: true,
+            scrub_every: None,
+            scrub_at_start: false,
+        };
+        let watcher = rt.spawn(watch(store.clone(), schedule, stop_rx));
+        (rt, stop_tx, watcher)
+    }
+
     /// A disk that fails every request (the simulated disk's `dead_dirs`) while PUTs go on past
     /// it, then works again without anyone touching the server: the watcher's probes find it
     /// working and its scrub rebuilds every shard the PUTs went without, so that with another
@@ -497,19 +522,7 @@ mod tests {
         let on_disk0 = files_under(&fs, &disks[0].join("blobs"));
         assert!(on_disk0 >= 3, "{on_disk0}");
 
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let schedule = Schedule {
-            check: Duration::from_millis(20),
-            disks: true,
-            scrub_every: None,
-            scrub_at_start: false,
-        };
-        let watcher = rt.spawn(watch(store.clone(), schedule, stop_rx));
+        let (rt, stop_tx, watcher) = start_watcher(&store);
         let healed = |fs: &FsHandle| files_under(fs, &disks[1].join("blobs")) == on_disk0;
         // Some looks with the disk still failing (its probes fail), then it works again: the
         // watcher finds out by itself (its probes back off from 20 ms: well under a second).
@@ -606,19 +619,7 @@ mod tests {
             std::fs::rename(&aside, &theirs).unwrap();
         };
         let store = Arc::new(store);
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let schedule = Schedule {
-            check: Duration::from_millis(20),
-            disks: true,
-            scrub_every: None,
-            scrub_at_start: false,
-        };
-        let watcher = rt.spawn(watch(store.clone(), schedule, stop_rx));
+        let (rt, stop_tx, watcher) = start_watcher(&store);
         let theirs = listing(&fs, &b.join("disk2"));
         swap();
         // Looks at the disks while B's disk is in place, and PUTs past it.
