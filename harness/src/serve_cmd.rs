@@ -112,7 +112,9 @@ pub struct ServeArgs {
     /// it, a shard short, while K disks are left), and one that is back — mounted again, a new
     /// disk in its place, or the directory made again — is formatted if new and rebuilt by a
     /// scrub, without stopping the server. A disk that failed its I/O (EIO, read-only) is
-    /// probed, and rebuilt once it works again. A store whose metadata copies were rebuilt
+    /// probed, and rebuilt once it works again. Another disk at a disk's path (another
+    /// store's, put there while the server ran) is logged and takes nothing until the store's
+    /// own disk is back, which is then rebuilt. A store whose metadata copies were rebuilt
     /// when it opened (a disk lost or replaced while stopped) is scrubbed at start too. 0:
     /// never look.
     #[arg(long, value_name = "SECS", default_value_t = 10)]

@@ -35,13 +35,13 @@
 //! it, and a shard acknowledged on a disk about to leave. So the store keeps its id once it
 //! knows it, and its write paths check the identity file's *contents* before they create a
 //! file on a disk (a `stat`, as before, and a read only when the file is not the one last
-//! found to be the store's: [`VerifiedIds`]): a disk whose file names
-//! another store or another place is [`DiskState::Foreign`], absent to writes as a disk not
-//! mounted is (PUTs go on past it while K disks take their shard), until it is put back. The
+//! found to be the store's: [`VerifiedIds`]): a disk whose file names another store or
+//! another place is [`DiskState::Foreign`], absent to writes as a disk not mounted is (PUTs
+//! go on past it while K disks take their shard), until it is put back. The
 //! metadata copy on it is taken out of service at its next commit (`replicated.rs`), and the
 //! probe that brings a failing disk back refuses it. Small blobs append to pack files opened
 //! earlier, with no file created: the pack is left for one without the disk when a look at
-//! the disks (a PUT of a large blob, or the server's watch, every few seconds) finds it.
+//! the disks (a PUT of a large blob, or the server's, every `--disk-check` seconds) finds it.
 //!
 //! A store made before the files existed gets them when it first opens: every disk holding
 //! the store's directories (`meta`, `blobs` or `packs`) is formatted then, and every disk is
